@@ -1,0 +1,108 @@
+"""`dify-otel-bridge`: serve, validate, replay."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from bridge.config import BridgeConfig, ConfigError, default_config, load_config
+from bridge.formats import FORMATS, InputError
+from bridge.model import RUN_STATUS_INCOMPLETE
+from bridge.replay import read_runs
+from bridge.service import BridgeService
+
+logger = logging.getLogger(__name__)
+# Progress lines go to stderr once the input is this large (or when stderr is a terminal).
+PROGRESS_MIN_BYTES = 1 << 20
+PROGRESS_INTERVAL_S = 1.0
+
+
+def _config(path: str | None) -> BridgeConfig:
+    return load_config(path) if path else default_config()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bridge.server import create_app
+
+    app = create_app(_config(args.config))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    names = ", ".join(config.pipelines)
+    print(f"{args.config}: valid ({len(config.pipelines)} pipeline(s): {names})")
+    return 0
+
+
+def _replay(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    service = BridgeService(_config(args.config))
+    total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
+    show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
+    runs = spans = errors = incomplete = 0
+    last_progress = time.monotonic()
+    try:
+        for item in read_runs(args.files, args.format):
+            if isinstance(item, InputError):
+                errors += 1
+                print(f"error: {item}", file=err)
+                continue
+            spans += service.submit_run(item)
+            runs += 1
+            incomplete += item.status == RUN_STATUS_INCOMPLETE
+            if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
+                last_progress = time.monotonic()
+                print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
+    finally:
+        flushed = service.force_flush()
+        service.shutdown()
+    summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
+    print(summary if flushed else f"{summary}; export flush timed out", file=out)
+    return 1 if errors or not flushed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("DIFY_OTEL_BRIDGE_LOG_LEVEL", "INFO"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bridge (HTTP server)")
+    serve.add_argument("--config", help="YAML config file (default: the embedded default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+
+    validate = commands.add_parser("validate", help="check a config file and exit")
+    validate.add_argument("--config", required=True)
+    validate.set_defaults(func=_validate)
+
+    replay = commands.add_parser("replay", help="export runs from files of Dify run data")
+    replay.add_argument("files", nargs="+", metavar="FILE")
+    replay.add_argument("--config", help="YAML config file (default: the embedded default)")
+    replay.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
+    replay.add_argument("--quiet", action="store_true", help="no progress lines")
+    replay.set_defaults(func=_replay)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Text → JSON objects with their line numbers, for every input format the bridge reads.
+
+Formats: Dify's raw SSE stream (`data: {...}` blocks, `event: ping` keep-alives), NDJSON (one object a
+line) and JSON (one object, or an array of them). Decoding never stops at a bad record: it yields an
+`InputError` for it and goes on, so the good records of a file still get through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Format = Literal["sse", "ndjson", "json"]
+FORMATS: tuple[Format, ...] = ("sse", "ndjson", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    obj: Any
+    line: int
+    sse_event: str | None = None  # the `event:` line of an SSE block, if any
+
+
+class InputError(Exception):
+    """Bad input, located: `source:line: field: reason`."""
+
+    def __init__(self, source: str, line: int, field: str, reason: str) -> None:
+        self.source, self.line, self.field, self.reason = source, line, field, reason
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+def detect_format(text: str) -> Format:
+    stripped = text.lstrip()
+    if stripped.startswith(("data:", "event:", "id:", "retry:", ":")):
+        return "sse"
+    if stripped.startswith("["):
+        return "json"
+    first_line = stripped.split("\n", 1)[0].strip()
+    try:
+        json.loads(first_line)
+    except ValueError:
+        return "json"  # a pretty-printed object spans several lines
+    return "ndjson"
+
+
+def iter_records(text: str, source: str, fmt: Format | None = None) -> Iterator[Record | InputError]:
+    fmt = fmt or detect_format(text)
+    if fmt == "sse":
+        return _iter_sse(text, source)
+    if fmt == "ndjson":
+        return _iter_ndjson(text, source)
+    return _iter_json(text, source)
+
+
+def _decode_error(source: str, line: int, exc: json.JSONDecodeError, line_offset: int = 0) -> InputError:
+    return InputError(source, line + line_offset, "", f"invalid JSON: {exc.msg} (column {exc.colno})")
+
+
+def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
+    data_lines: list[str] = []
+    event_name: str | None = None
+    block_line = 0
+    for number, raw in enumerate([*text.splitlines(), ""], start=1):
+        line = raw.rstrip("\r")
+        if not line:
+            if data_lines:
+                payload = "\n".join(data_lines)
+                try:
+                    yield Record(json.loads(payload), block_line, event_name)
+                except json.JSONDecodeError as exc:
+                    yield _decode_error(source, block_line, exc, exc.lineno - 1)
+            # A block with no data (Dify's `event: ping`) is a keep-alive: nothing to record.
+            data_lines, event_name, block_line = [], None, 0
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            block_line = block_line or number
+            data_lines.append(value)
+        elif name == "event":
+            event_name = value
+        elif name not in ("id", "retry"):
+            yield InputError(source, number, "", f"not an SSE field: {name[:40]!r}")
+
+
+def _iter_ndjson(text: str, source: str) -> Iterator[Record | InputError]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield Record(json.loads(line), number)
+        except json.JSONDecodeError as exc:
+            yield _decode_error(source, number, exc)
+
+
+def _iter_json(text: str, source: str) -> Iterator[Record | InputError]:
+    decoder = json.JSONDecoder()
+    pos = _skip_ws(text, 0)
+    if pos < len(text) and text[pos] != "[":
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield _decode_error(source, exc.lineno, exc)
+            return
+        yield Record(obj, text.count("\n", 0, pos) + 1)
+        if _skip_ws(text, end) < len(text):
+            yield InputError(source, text.count("\n", 0, end) + 1, "", "extra data after the JSON value")
+        return
+    # An array is walked element by element so each record keeps its own line number.
+    pos = _skip_ws(text, pos + 1)
+    if pos < len(text) and text[pos] == "]":
+        return
+    while pos < len(text):
+        line = text.count("\n", 0, pos) + 1
+        try:
+            obj, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield _decode_error(source, exc.lineno, exc)
+            return
+        yield Record(obj, line)
+        pos = _skip_ws(text, pos)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip_ws(text, pos + 1)
+        elif pos < len(text) and text[pos] == "]":
+            return
+        else:
+            yield InputError(source, text.count("\n", 0, pos) + 1, "", "expected ',' or ']' in the JSON array")
+            return
+    yield InputError(source, text.count("\n") + 1, "", "unterminated JSON array")
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos

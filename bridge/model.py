@@ -1,0 +1,188 @@
+"""Dify run data as the bridge sees it: events in, assembled runs out. No I/O here.
+
+Names follow Dify's own (`node_finished`, `workflow_run_id`, `execution_metadata`) so a reader can
+check a field against Dify's source or a captured stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONDict = Mapping[str, Any]
+
+# Statuses Dify reports on a run (`workflow_finished.data.status`), plus ours for runs cut short.
+RUN_STATUS_INCOMPLETE = "incomplete"
+TERMINAL_EVENTS = frozenset({"workflow_finished", "message_end", "error"})
+NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
+CONTAINER_EVENTS = frozenset(
+    {"iteration_started", "iteration_next", "iteration_completed", "loop_started", "loop_next", "loop_completed"}
+)
+# Events that carry streamed text: counted, not stored (the node's outputs hold the full text).
+CHUNK_EVENTS = frozenset(
+    {"text_chunk", "reasoning_chunk", "message", "agent_message", "tts_message", "tts_message_end", "text_replace"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DifyEvent:
+    """One Dify stream event after normalization (snake_case keys, user data untouched).
+
+    `data` is the event's `data` object; for chat events that have none (message_end, agent_thought,
+    error, ...) it is the top-level object minus the envelope keys below.
+    """
+
+    event: str
+    data: JSONDict
+    workflow_run_id: str | None = None
+    task_id: str | None = None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    created_at: float | None = None
+    # Where the event came from, for error messages and arrival order: (source name, line number).
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A failed attempt of a node that Dify retried (`node_retry`)."""
+
+    retry_index: int
+    status: str
+    error: str | None
+    elapsed_time: float | None
+    created_at: float | None
+    finished_at: float | None
+    inputs: JSONDict | None = None
+    process_data: JSONDict | None = None
+    outputs: JSONDict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLogEntry:
+    """One `agent_log` entry of an agent node (a round, a thought, a tool call)."""
+
+    id: str
+    label: str
+    parent_id: str | None
+    status: str | None
+    error: str | None
+    data: JSONDict
+    metadata: JSONDict
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRun:
+    """One execution of a graph node."""
+
+    execution_id: str
+    node_id: str
+    node_type: str
+    title: str
+    status: str
+    order: int  # arrival order of the node's first event; breaks ties within one Dify second
+    index: int | None = None
+    created_at: float | None = None
+    finished_at: float | None = None
+    elapsed_time: float | None = None
+    inputs: JSONDict | None = None
+    process_data: JSONDict | None = None
+    outputs: JSONDict | None = None
+    error: str | None = None
+    execution_metadata: JSONDict = field(default_factory=dict)
+    iteration_id: str | None = None  # graph node id of the enclosing iteration
+    loop_id: str | None = None  # graph node id of the enclosing loop
+    iteration_index: int | None = None
+    loop_index: int | None = None
+    parallel_id: str | None = None
+    parallel_start_node_id: str | None = None
+    agent_strategy: str | None = None
+    retries: tuple[Attempt, ...] = ()
+    agent_logs: tuple[AgentLogEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRun:
+    """An iteration or loop node: from iteration_*/loop_* events, its own node events, or its children."""
+
+    node_id: str
+    node_type: str  # "iteration" or "loop"
+    title: str
+    status: str
+    order: int
+    execution_id: str | None = None  # only when Dify sent node events for the container (older releases)
+    created_at: float | None = None
+    finished_at: float | None = None
+    elapsed_time: float | None = None
+    inputs: JSONDict | None = None
+    outputs: JSONDict | None = None
+    error: str | None = None
+    metadata: JSONDict = field(default_factory=dict)  # iteration_started/loop_started `metadata`
+    execution_metadata: JSONDict = field(default_factory=dict)
+    rounds: tuple[int, ...] = ()  # every round index seen, sorted
+    total_tokens: int | None = None
+    steps: int | None = None
+    iteration_id: str | None = None  # when the container itself sits in another container
+    loop_id: str | None = None
+    iteration_index: int | None = None
+    loop_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """Something that happened in a run without being a node: kept as a span event on the root."""
+
+    name: str
+    data: JSONDict
+    created_at: float | None
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentThought:
+    """An `agent_thought` of a chat/agent app."""
+
+    id: str
+    position: int
+    thought: str
+    observation: str
+    tool: str
+    tool_input: str
+    created_at: float | None
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRun:
+    """A whole Dify run, ready to become one trace."""
+
+    run_id: str
+    status: str
+    source: str  # "stream", "webhook", "blocking"
+    task_id: str | None = None
+    workflow_id: str | None = None
+    app_id: str | None = None
+    app_name: str | None = None
+    app_type: str | None = None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    user_id: str | None = None
+    created_at: float | None = None
+    finished_at: float | None = None
+    elapsed_time: float | None = None
+    inputs: JSONDict | None = None
+    outputs: JSONDict | None = None
+    error: str | None = None
+    total_tokens: int | None = None
+    total_steps: int | None = None
+    exceptions_count: int | None = None
+    nodes: tuple[NodeRun, ...] = ()
+    containers: tuple[ContainerRun, ...] = ()
+    agent_thoughts: tuple[AgentThought, ...] = ()
+    events: tuple[RunEvent, ...] = ()
+    message_usage: JSONDict | None = None  # chat apps: message_end.metadata.usage
+    retriever_resources: tuple[JSONDict, ...] = ()
+    chunk_count: int = 0

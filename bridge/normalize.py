@@ -1,0 +1,386 @@
+"""Raw Dify payloads → `model` objects, one function per source shape.
+
+Shapes: stream events (Dify's own snake_case, or the Java client's camelCase), the whole-run webhook
+payload, a blocking run response, `GET /v1/workflows/run/{id}` and `GET /v1/workflows/logs`.
+Every function raises `InputError` naming the field at fault; unknown fields are kept, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bridge.formats import InputError
+from bridge.model import ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
+
+Shape = Literal["event", "webhook", "blocking", "run_detail", "logs"]
+
+# Keys whose values are the user's data: their inner keys are never rewritten.
+_USER_DATA_KEYS = frozenset(
+    {"inputs", "outputs", "process_data", "files", "extras", "tool_input", "tool_response", "loop_variable_map"}
+)
+_ENVELOPE_KEYS = frozenset({"event", "workflow_run_id", "task_id", "conversation_id", "message_id", "created_at"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Dify sends Unix seconds; a few clients send milliseconds. Anything past this is taken as ms.
+_MAX_SECONDS = 100_000_000_000
+
+
+def classify(obj: Any) -> Shape | None:
+    """Which Dify shape a decoded JSON value has, or None."""
+    if not isinstance(obj, dict):
+        return None
+    if "event" in obj:
+        return "event"
+    if "nodes" in obj and ("workflow_run_id" in obj or "workflowRunId" in obj):
+        return "webhook"
+    if isinstance(obj.get("data"), dict) and ("workflow_run_id" in obj or "workflowRunId" in obj):
+        return "blocking"
+    if isinstance(obj.get("data"), list) and "page" in obj:
+        return "logs"
+    if "id" in obj and "status" in obj and ("workflow_id" in obj or "workflowId" in obj):
+        return "run_detail"
+    return None
+
+
+def snake_key(key: str) -> str:
+    if "." in key or "#" in key or key.islower():
+        return key
+    return _CAMEL.sub(r"_\1", key).lower()
+
+
+def snake_keys(value: Any, *, preserve: frozenset[str] = _USER_DATA_KEYS) -> Any:
+    """camelCase → snake_case keys, recursively, leaving the inside of user-data values untouched."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            new_key = snake_key(key) if isinstance(key, str) else key
+            out[new_key] = item if new_key in preserve else snake_keys(item, preserve=preserve)
+        return out
+    if isinstance(value, list):
+        return [snake_keys(item, preserve=preserve) for item in value]
+    return value
+
+
+def timestamp(value: Any, field: str, source: str = "", line: int = 0) -> float | None:
+    """Unix seconds (int, float, numeric string, or ms) or ISO 8601 → float seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InputError(source, line, field, f"expected a timestamp, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value) / 1000 if value > _MAX_SECONDS else float(value)
+    if isinstance(value, str):
+        try:
+            return timestamp(float(value), field, source, line)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(source, line, field, f"not a Unix time or ISO 8601 date: {value[:60]!r}") from None
+        if parsed.tzinfo is None:
+            raise InputError(source, line, field, f"ISO 8601 date without a time zone: {value[:60]!r}")
+        return parsed.timestamp()
+    raise InputError(source, line, field, f"expected a timestamp, got {type(value).__name__}")
+
+
+def number(value: Any, field: str, source: str = "", line: int = 0) -> float | None:
+    """A number that Dify may send as a JSON number or a decimal string (prices)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InputError(source, line, field, f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise InputError(source, line, field, f"expected a number, got {str(value)[:60]!r}")
+
+
+def integer(value: Any, field: str, source: str = "", line: int = 0) -> int | None:
+    parsed = number(value, field, source, line)
+    return None if parsed is None else int(parsed)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # GET /v1/workflows/run/{id} sends `inputs` as a JSON string
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {"value": value}
+    if not isinstance(value, dict):
+        return {"value": value}
+    return value
+
+
+# --- stream events -----------------------------------------------------------------------------
+
+_RUN_SCOPED = frozenset({"workflow_started", "workflow_finished", "node_started", "node_finished", "node_retry"})
+_NUMERIC_DATA_FIELDS = ("elapsed_time", "total_tokens", "total_steps", "index", "retry_index", "exceptions_count")
+
+
+def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | None = None) -> DifyEvent:
+    """One stream event, snake_case or camelCase → `DifyEvent`."""
+    if not isinstance(obj, dict):
+        raise InputError(source, line, "", f"expected a JSON object, got {type(obj).__name__}")
+    obj = snake_keys(obj, preserve=_USER_DATA_KEYS | {"data"} if obj.get("event") == "agent_log" else _USER_DATA_KEYS)
+    event = obj.get("event") or sse_event
+    if event is None:
+        # The Java client turns events it does not know into `event: null`: keep them as unknown.
+        event = "unknown"
+    if not isinstance(event, str):
+        raise InputError(source, line, "event", f"expected a string, got {type(event).__name__}")
+    raw_data = obj.get("data")
+    if event == "agent_log" and isinstance(raw_data, dict):
+        raw_data = {**snake_keys({k: v for k, v in raw_data.items() if k != "data"}), "data": raw_data.get("data")}
+    if raw_data is not None and not isinstance(raw_data, dict):
+        raise InputError(source, line, "data", f"expected an object, got {type(raw_data).__name__}")
+    data: dict[str, Any] = (
+        raw_data if raw_data is not None else {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
+    )
+    run_id = _str(obj.get("workflow_run_id"))
+    if event in _RUN_SCOPED and run_id is None:
+        run_id = _str(data.get("id")) if event.startswith("workflow_") else None
+        if run_id is None:
+            raise InputError(source, line, "workflow_run_id", f"missing on a {event} event")
+    if event in ("node_started", "node_finished", "node_retry") and not data.get("node_id"):
+        raise InputError(source, line, "data.node_id", f"missing on a {event} event")
+    for key in _NUMERIC_DATA_FIELDS:
+        number(data.get(key), f"data.{key}", source, line)
+    for key in ("created_at", "finished_at"):
+        timestamp(data.get(key), f"data.{key}", source, line)
+    metadata = data.get("execution_metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError(source, line, "data.execution_metadata", "expected an object")
+    return DifyEvent(
+        event=event,
+        data=data,
+        workflow_run_id=run_id,
+        task_id=_str(obj.get("task_id")),
+        conversation_id=_str(obj.get("conversation_id")),
+        message_id=_str(obj.get("message_id")),
+        created_at=timestamp(obj.get("created_at"), "created_at", source, line),
+        source=source,
+        line=line,
+    )
+
+
+# --- whole-run webhook payload -----------------------------------------------------------------
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+
+class WebhookNode(_Lenient):
+    node_id: str
+    node_type: str
+    title: str | None = None
+    status: str = "succeeded"
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    process_data: dict[str, Any] | None = None
+    elapsed_time: float | None = None
+    started_at: str | float | None = None
+    finished_at: str | float | None = None
+    token_count: int | None = None
+    error: str | None = None
+    metadata: dict[str, Any] | None = None
+    iteration_index: int | None = None
+    loop_index: int | None = None
+    parent_node_id: str | None = None
+    execution_id: str | None = None
+
+
+class WebhookPayload(_Lenient):
+    workflow_run_id: str
+    app_id: str | None = None
+    app_name: str | None = None
+    app_type: str | None = None
+    workflow_id: str | None = None
+    conversation_id: str | None = None
+    started_at: str | float | None = None
+    finished_at: str | float | None = None
+    status: str
+    total_tokens: int | None = None
+    total_steps: int | None = None
+    error: str | None = None
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    nodes: list[WebhookNode] = []
+
+    @field_validator("workflow_run_id")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+def validation_error(exc: ValidationError, source: str, line: int) -> InputError:
+    """The first pydantic error as an `InputError` naming the field (`nodes.2.node_type`)."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return InputError(source, line, field, first["msg"])
+
+
+def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
+    """A whole-run webhook payload (Pisama's shape, ISO 8601 times) → `WorkflowRun`."""
+    try:
+        payload = WebhookPayload.model_validate(snake_keys(obj))
+    except ValidationError as exc:
+        raise validation_error(exc, source, line) from None
+    run_id = payload.workflow_run_id
+    nodes: list[NodeRun] = []
+    containers: list[ContainerRun] = []
+    seen: dict[str, int] = {}
+    for position, node in enumerate(payload.nodes):
+        field = f"nodes.{position}"
+        started = timestamp(node.started_at, f"{field}.started_at", source, line)
+        finished = timestamp(node.finished_at, f"{field}.finished_at", source, line)
+        elapsed = node.elapsed_time
+        if elapsed is None and started is not None and finished is not None:
+            elapsed = max(finished - started, 0.0)
+        meta = dict(node.metadata or {})
+        if node.token_count is not None:
+            meta.setdefault("total_tokens", node.token_count)
+        parent = node.parent_node_id
+        if node.node_type in ("iteration", "loop"):
+            containers.append(
+                ContainerRun(
+                    node_id=node.node_id,
+                    node_type=node.node_type,
+                    title=node.title or node.node_id,
+                    status=node.status,
+                    order=position,
+                    created_at=started,
+                    finished_at=finished,
+                    elapsed_time=elapsed,
+                    inputs=node.inputs,
+                    outputs=node.outputs,
+                    error=node.error,
+                    execution_metadata=meta,
+                )
+            )
+            continue
+        # Payload nodes have no execution id: the node id and its occurrence make a stable one.
+        occurrence = seen.get(node.node_id, 0)
+        seen[node.node_id] = occurrence + 1
+        parent_type = next((c.node_type for c in containers if c.node_id == parent), None)
+        in_loop = parent_type == "loop" or (parent_type is None and node.loop_index is not None)
+        nodes.append(
+            NodeRun(
+                execution_id=node.execution_id or f"{run_id}/{node.node_id}/{occurrence}",
+                node_id=node.node_id,
+                node_type=node.node_type,
+                title=node.title or node.node_id,
+                status=node.status,
+                order=position,
+                created_at=started,
+                finished_at=finished,
+                elapsed_time=elapsed,
+                inputs=node.inputs,
+                process_data=node.process_data,
+                outputs=node.outputs,
+                error=node.error,
+                execution_metadata=meta,
+                iteration_id=None if in_loop else parent,
+                loop_id=parent if in_loop else None,
+                iteration_index=None if in_loop else node.iteration_index,
+                loop_index=node.loop_index if in_loop else None,
+            )
+        )
+    started = timestamp(payload.started_at, "started_at", source, line)
+    finished = timestamp(payload.finished_at, "finished_at", source, line)
+    return WorkflowRun(
+        run_id=run_id,
+        status=payload.status,
+        source="webhook",
+        workflow_id=payload.workflow_id,
+        app_id=payload.app_id,
+        app_name=payload.app_name,
+        app_type=payload.app_type,
+        conversation_id=payload.conversation_id,
+        created_at=started,
+        finished_at=finished,
+        elapsed_time=None if started is None or finished is None else max(finished - started, 0.0),
+        inputs=payload.inputs,
+        outputs=payload.outputs,
+        error=payload.error,
+        total_tokens=payload.total_tokens,
+        total_steps=payload.total_steps,
+        nodes=tuple(nodes),
+        containers=tuple(containers),
+    )
+
+
+# --- workflow-level results: blocking response, run detail, logs --------------------------------
+
+
+def _summary_run(data: Mapping[str, Any], run_id: Any, source: str, line: int, prefix: str) -> WorkflowRun:
+    if not run_id:
+        raise InputError(source, line, f"{prefix}id", "missing")
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise InputError(source, line, f"{prefix}status", "missing or not a string")
+    return WorkflowRun(
+        run_id=str(run_id),
+        status=status,
+        source="blocking",
+        workflow_id=_str(data.get("workflow_id")),
+        created_at=timestamp(data.get("created_at"), f"{prefix}created_at", source, line),
+        finished_at=timestamp(data.get("finished_at"), f"{prefix}finished_at", source, line),
+        elapsed_time=number(data.get("elapsed_time"), f"{prefix}elapsed_time", source, line),
+        inputs=_mapping(data.get("inputs"), f"{prefix}inputs", source, line),
+        outputs=_mapping(data.get("outputs"), f"{prefix}outputs", source, line),
+        error=_str(data.get("error")),
+        total_tokens=integer(data.get("total_tokens"), f"{prefix}total_tokens", source, line),
+        total_steps=integer(data.get("total_steps"), f"{prefix}total_steps", source, line),
+        exceptions_count=integer(data.get("exceptions_count"), f"{prefix}exceptions_count", source, line),
+    )
+
+
+def normalize_blocking(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
+    """`POST /v1/workflows/run` blocking response → a workflow-level `WorkflowRun`."""
+    obj = snake_keys(obj)
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        raise InputError(source, line, "data", "expected an object")
+    run = _summary_run(data, obj.get("workflow_run_id") or data.get("id"), source, line, "data.")
+    return replace(run, task_id=_str(obj.get("task_id")))
+
+
+def normalize_run_detail(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
+    """`GET /v1/workflows/run/{id}` → a workflow-level `WorkflowRun`."""
+    obj = snake_keys(obj)
+    return _summary_run(obj, obj.get("id"), source, line, "")
+
+
+def normalize_logs(obj: Any, source: str = "", line: int = 0) -> list[WorkflowRun]:
+    """`GET /v1/workflows/logs` page → one workflow-level `WorkflowRun` per entry."""
+    obj = snake_keys(obj)
+    runs = []
+    for position, entry in enumerate(obj.get("data") or []):
+        prefix = f"data.{position}.workflow_run."
+        detail = entry.get("workflow_run") if isinstance(entry, dict) else None
+        if not isinstance(detail, dict):
+            raise InputError(source, line, f"data.{position}.workflow_run", "expected an object")
+        user = entry.get("created_by_end_user") or {}
+        run = _summary_run(detail, detail.get("id"), source, line, prefix)
+        runs.append(replace(run, user_id=_str(user.get("session_id")) if isinstance(user, dict) else None))
+    return runs

@@ -1,0 +1,86 @@
+"""Content reduction: prompts, inputs, outputs and documents exported in full, cut, or not at all.
+
+Runs after the processors that need full content (detectors), just before batching and export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.attributes import CONTENT_ATTRIBUTES, CONTENT_PREFIXES
+from bridge.spans import with_attributes
+
+TYPE = "reduce"
+_MARKER = "…"
+_MARKER_BYTES = len(_MARKER.encode())
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # none: content attributes dropped; truncated: each cut to max_value_bytes; full: exported as captured.
+    content: Literal["none", "truncated", "full"] = "truncated"
+    # Byte limit per content value in `truncated` mode (Tempo's default attribute limit is 2 KiB).
+    max_value_bytes: int = Field(default=2048, gt=_MARKER_BYTES)
+
+
+def _is_content(key: str) -> bool:
+    return key in CONTENT_ATTRIBUTES or key.startswith(CONTENT_PREFIXES)
+
+
+def truncate(value: str, max_bytes: int) -> str:
+    """Cut to at most `max_bytes` UTF-8 bytes, on a character boundary, ending in an ellipsis."""
+    encoded = value.encode()
+    if len(encoded) <= max_bytes:
+        return value
+    return encoded[: max_bytes - _MARKER_BYTES].decode(errors="ignore") + _MARKER
+
+
+class ReduceProcessor:
+    """Replaces spans whose content exceeds the configured mode; other spans pass through untouched."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+
+    def _reduce(self, attributes: Any) -> dict[str, Any] | None:
+        """New attributes, or None when nothing changes (the span is then forwarded as is)."""
+        changed = False
+        out: dict[str, Any] = {}
+        for key, value in attributes.items():
+            if _is_content(key):
+                if self.cfg.content == "none":
+                    changed = True
+                    continue
+                if isinstance(value, str) and len(value) * 4 > self.cfg.max_value_bytes:
+                    cut = truncate(value, self.cfg.max_value_bytes)
+                    changed = changed or cut is not value
+                    value = cut
+            out[key] = value
+        return out if changed else None
+
+    def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        if self.cfg.content == "full":
+            return spans
+        result = []
+        for span in spans:
+            attributes = self._reduce(span.attributes or {})
+            events: list[Event] | None = None
+            for position, event in enumerate(span.events):
+                event_attributes = self._reduce(event.attributes or {})
+                if event_attributes is not None:
+                    events = events if events is not None else list(span.events)
+                    events[position] = Event(event.name, event_attributes, event.timestamp)
+            if attributes is None and events is None:
+                result.append(span)
+            else:
+                result.append(with_attributes(span, attributes if attributes is not None else span.attributes, events))
+        return result
+
+
+def create(cfg: Config) -> ReduceProcessor:
+    """A `ReduceProcessor` for `cfg`. Pure and synchronous."""
+    return ReduceProcessor(cfg)

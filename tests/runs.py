@@ -1,0 +1,56 @@
+"""Test helpers: files → runs → spans, and span trees as readable text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.formats import InputError
+from bridge.model import WorkflowRun
+from bridge.replay import read_runs
+from bridge.spans import build_spans
+
+TESTS = Path(__file__).parent
+CAPTURES = TESTS / "testdata" / "dify-1.14.1"
+EXAMPLES = TESTS.parent / "examples" / "runs"
+
+
+def load_runs(*paths: Path) -> list[WorkflowRun]:
+    items = list(read_runs([str(p) for p in paths]))
+    errors = [i for i in items if isinstance(i, InputError)]
+    assert not errors, errors
+    return [i for i in items if isinstance(i, WorkflowRun)]
+
+
+def load_run(path: Path) -> WorkflowRun:
+    runs = load_runs(path)
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def spans_of(path: Path) -> list[ReadableSpan]:
+    return build_spans(load_run(path))
+
+
+def tree(spans: Sequence[ReadableSpan]) -> list[str]:
+    """Span names indented by depth, children in start order: the shape a Jaeger user sees."""
+    by_parent: dict[int | None, list[ReadableSpan]] = {}
+    for span in spans:
+        parent = span.parent.span_id if span.parent else None
+        by_parent.setdefault(parent, []).append(span)
+    lines: list[str] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for span in sorted(by_parent.get(parent, []), key=lambda s: (s.start_time or 0, s.name)):
+            lines.append("  " * depth + span.name)
+            assert span.context is not None
+            walk(span.context.span_id, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def by_name(spans: Sequence[ReadableSpan], name: str) -> list[ReadableSpan]:
+    return [s for s in spans if s.name == name]
