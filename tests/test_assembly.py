@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from bridge.assembly import RunAssembler
+from bridge.formats import Record, iter_records
+from bridge.model import DifyEvent, WorkflowRun
+from bridge.normalize import normalize_event
+from bridge.spans import build_spans
+from tests.runs import CAPTURES
+
+
+def _events(path: Path) -> list[DifyEvent]:
+    text = path.read_text()
+    return [
+        normalize_event(r.obj, path.name, r.line, r.sse_event)
+        for r in iter_records(text, path.name)
+        if isinstance(r, Record)
+    ]
+
+
+def _assemble(events: list[DifyEvent]) -> list[WorkflowRun]:
+    assembler = RunAssembler()
+    for event in events:
+        assembler.add(event, 0.0, context="test")
+    return assembler.drain()
+
+
+def _shape(run: WorkflowRun) -> list[tuple[object, ...]]:
+    """Everything about the trace but arrival-dependent tie-breaks within one Dify second."""
+    return sorted(
+        (s.context.span_id if s.context else 0, s.parent.span_id if s.parent else 0, s.name,
+         tuple(sorted((s.attributes or {}).items())), s.status.status_code, s.status.description,
+         tuple(e.name for e in s.events))
+        for s in build_spans(run)
+    )  # fmt: skip
+
+
+def test_shuffled_and_duplicated_events_give_the_same_trace() -> None:
+    for name in ("b_iteration_ifelse_http.sse", "d_http_retry_fail.sse", "f_chatflow_llm.sse"):
+        events = _events(CAPTURES / name)
+        (expected,) = _assemble(events)
+        rng = random.Random(name)
+        for _ in range(5):
+            mixed = events + rng.sample(events, k=len(events) // 3)
+            rng.shuffle(mixed)
+            (run,) = _assemble(mixed)
+            assert _shape(run) == _shape(expected), name
+
+
+def test_reordering_within_a_node_keeps_times_identical() -> None:
+    events = _events(CAPTURES / "a_llm_simple.sse")
+    (expected,) = _assemble(events)
+    # finished before started, terminal in the middle, a duplicate at the end
+    moved = [events[1], events[3], events[2], events[0], *events[4:]]
+    terminal = next(i for i, e in enumerate(moved) if e.event == "workflow_finished")
+    moved.insert(2, moved.pop(terminal))
+    (run,) = _assemble([*moved, events[3]])
+    assert [(s.name, s.start_time, s.end_time) for s in build_spans(run)] == [
+        (s.name, s.start_time, s.end_time) for s in build_spans(expected)
+    ]
+
+
+def test_terminal_wait_lets_stragglers_join_then_late_events_are_dropped() -> None:
+    events = _events(CAPTURES / "a_simple_http.sse")
+    terminal = next(e for e in events if e.event == "workflow_finished")
+    others = [e for e in events if e is not terminal]
+    assembler = RunAssembler(idle_timeout=60, terminal_wait=2)
+    assembler.add(terminal, now=100)
+    assert assembler.due(101) == []
+    for event in others:
+        assembler.add(event, now=101)
+    assert assembler.due(101.5) == []
+    (run,) = assembler.due(102)
+    assert run.status == "succeeded" and len(run.nodes) == 3
+    assembler.add(others[-1], now=103)
+    assert len(assembler) == 0 and assembler.dropped_late == 1
+
+
+def test_run_without_terminal_event_is_closed_as_incomplete_after_idle_timeout() -> None:
+    events = [e for e in _events(CAPTURES / "a_simple_http.sse") if e.event != "workflow_finished"][:-1]
+    assembler = RunAssembler(idle_timeout=30, terminal_wait=2)
+    for event in events:
+        assembler.add(event, now=10)
+    assert assembler.due(39) == []
+    (run,) = assembler.due(40)
+    assert run.status == "incomplete"
+    assert [n.status for n in run.nodes] == ["succeeded", "succeeded", "incomplete"]
+    root = next(s for s in build_spans(run) if s.parent is None)
+    assert root.attributes is not None and root.attributes["dify.run.status"] == "incomplete"
+
+
+def test_chat_events_before_any_workflow_event_join_the_run_by_task_id() -> None:
+    events = _events(CAPTURES / "f_chatflow_llm.sse")
+    message_end = next(e for e in events if e.event == "message_end")
+    (run,) = _assemble([message_end, *[e for e in events if e is not message_end]])
+    assert run.run_id == "731e3ac1-ea9d-4f9a-9185-d2d8123adf23"
+    assert run.message_usage is not None and run.message_usage["total_tokens"] == 36
+
+
+def test_error_event_without_ids_closes_the_stream_run_as_failed() -> None:
+    events = _events(CAPTURES / "a_simple_http.sse")[:3]
+    error = DifyEvent("error", {"status": 500, "code": "internal", "message": "model quota exceeded"})
+    assembler = RunAssembler(terminal_wait=0)
+    for event in [*events, error]:
+        assembler.add(event, now=1, context="conn-1")
+    (run,) = assembler.due(1)
+    assert (run.status, run.error) == ("failed", "model quota exceeded")
+    assert [e.name for e in run.events] == ["error"]
+
+
+def test_java_events_without_execution_ids_pair_start_and_finish_per_node() -> None:
+    def node(event: str, node_id: str, **extra: object) -> DifyEvent:
+        return DifyEvent(event, {"node_id": node_id, "node_type": "code", "title": node_id, **extra}, "r")
+
+    events = [
+        node("node_started", "a"),
+        node("node_finished", "a", status="succeeded", elapsed_time=0.1),
+        node("node_started", "b"),
+        node("node_finished", "b", status="failed", error="x", elapsed_time=0.2),
+        node("node_finished", "b", status="failed", error="x", elapsed_time=0.2),  # duplicate
+    ]
+    (run,) = _assemble(events)
+    assert [(n.node_id, n.status, n.elapsed_time) for n in run.nodes] == [("a", "succeeded", 0.1), ("b", "failed", 0.2)]
+
+
+def test_agent_log_entries_merge_start_and_success() -> None:
+    def log(status: str, log_id: str, parent: str | None) -> DifyEvent:
+        return DifyEvent(
+            "agent_log",
+            {"node_execution_id": "exec", "id": log_id, "label": log_id, "parent_id": parent, "status": status,
+             "data": {}, "metadata": {}, "node_id": "agent"},
+            "r",
+        )  # fmt: skip
+
+    (run,) = _assemble([log("success", "round", None), log("start", "round", None), log("start", "call", "round")])
+    (node,) = run.nodes
+    assert [(e.id, e.status) for e in node.agent_logs] == [("round", "success"), ("call", "start")]
+
+
+def test_loop_round_zero_exists_without_loop_next() -> None:
+    base = {"node_id": "lp", "node_type": "loop", "title": "Loop", "id": "lp"}
+    events = [
+        DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, "r"),
+        DifyEvent("loop_next", {**base, "index": 1}, "r"),
+        DifyEvent("workflow_finished", {"status": "stopped", "error": "Stopped by user."}, "r"),
+    ]
+    (run,) = _assemble(events)
+    (loop,) = run.containers
+    assert loop.rounds == (0, 1) and loop.status == "stopped"

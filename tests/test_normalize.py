@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bridge.formats import InputError
+from bridge.normalize import (
+    classify,
+    normalize_blocking,
+    normalize_event,
+    normalize_logs,
+    normalize_run_detail,
+    normalize_webhook,
+    snake_keys,
+    timestamp,
+)
+from tests.runs import CAPTURES
+
+
+def test_camel_case_keys_become_snake_case_but_user_data_is_untouched() -> None:
+    event = normalize_event(
+        {
+            "event": "node_finished",
+            "workflowRunId": "r1",
+            "taskId": "t1",
+            "data": {
+                "nodeId": "n1",
+                "nodeType": "llm",
+                "elapsedTime": 1.5,
+                "predecessorNodeId": "n0",
+                "inputs": {"userName": "x", "sys.user_id": "6"},
+                "outputs": {"camelOut": {"deepKey": 1}},
+                "processData": {"modelName": "m"},
+                "executionMetadata": {"totalTokens": 10, "totalPrice": "0.5", "currency": "USD"},
+            },
+        }
+    )
+    assert (event.event, event.workflow_run_id, event.task_id) == ("node_finished", "r1", "t1")
+    data = event.data
+    assert data["node_id"] == "n1" and data["predecessor_node_id"] == "n0" and data["elapsed_time"] == 1.5
+    assert data["inputs"] == {"userName": "x", "sys.user_id": "6"}
+    assert data["outputs"] == {"camelOut": {"deepKey": 1}}
+    assert data["process_data"] == {"modelName": "m"}
+    assert data["execution_metadata"] == {"total_tokens": 10, "total_price": "0.5", "currency": "USD"}
+
+
+def test_snake_keys_leaves_dotted_and_snake_keys() -> None:
+    assert snake_keys({"sys.user_id": 1, "already_snake": {"HTTPCode": 2}}) == {
+        "sys.user_id": 1,
+        "already_snake": {"httpcode": 2},
+    }
+
+
+def test_chat_event_without_data_object_keeps_its_top_level_fields() -> None:
+    line = next(l for l in (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines() if '"event":"message_end"' in l)
+    event = normalize_event(json.loads(line.removeprefix("data: ")))
+    assert event.workflow_run_id is None and event.task_id == "223ac592-f542-4541-a3bc-2a7c7c752780"
+    assert event.data["metadata"]["usage"]["total_tokens"] == 36
+    assert event.conversation_id == "56f9dc9e-d64e-475d-b078-c88fb9d68896"
+
+
+def test_java_null_event_is_kept_as_unknown() -> None:
+    assert normalize_event({"event": None, "workflowRunId": "r"}).event == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("obj", "field"),
+    [
+        ([1], ""),
+        ({"event": "node_started", "data": {"node_id": "n"}}, "workflow_run_id"),
+        ({"event": "node_started", "workflow_run_id": "r", "data": {}}, "data.node_id"),
+        ({"event": "node_finished", "workflow_run_id": "r", "data": {"node_id": "n", "elapsed_time": "x"}},
+         "data.elapsed_time"),
+        ({"event": "node_finished", "workflow_run_id": "r", "data": {"node_id": "n", "created_at": "soon"}},
+         "data.created_at"),
+        ({"event": "workflow_started", "workflow_run_id": "r", "data": []}, "data"),
+        ({"event": 5}, "event"),
+    ],
+)  # fmt: skip
+def test_bad_events_name_the_field(obj: Any, field: str) -> None:
+    with pytest.raises(InputError) as info:
+        normalize_event(obj, "f.ndjson", 7)
+    assert info.value.field == field and info.value.line == 7
+    assert str(info.value).startswith("f.ndjson:7: ")
+
+
+def test_timestamps() -> None:
+    assert timestamp(1795553248, "t") == 1795553248.0
+    assert timestamp(1795553248123, "t") == 1795553248.123
+    assert timestamp("2026-04-06T20:00:05Z", "t") == 1775505605.0
+    assert timestamp("2026-04-06T20:00:05.250+00:00", "t") == 1775505605.25
+    with pytest.raises(InputError, match="without a time zone"):
+        timestamp("2026-04-06T20:00:05", "started_at")
+
+
+def test_classify_shapes() -> None:
+    assert classify({"event": "ping"}) == "event"
+    assert classify({"workflow_run_id": "r", "nodes": []}) == "webhook"
+    assert classify(json.loads((CAPTURES / "f_simple_http_blocking.json").read_text())) == "blocking"
+    assert classify(json.loads((CAPTURES / "g_run_detail_simple.json").read_text())) == "run_detail"
+    assert classify(json.loads((CAPTURES / "g_logs_simple.json").read_text())) == "logs"
+    assert classify({"hello": 1}) is None and classify([]) is None
+
+
+def test_blocking_run_detail_and_logs() -> None:
+    blocking = normalize_blocking(json.loads((CAPTURES / "e_llm_simple_blocking.json").read_text()))
+    assert (blocking.run_id, blocking.status, blocking.total_tokens) == (
+        "d61bc271-3e58-4e4b-b4ec-a07e0a95aade",
+        "succeeded",
+        24,
+    )
+    assert blocking.task_id == "7df4823a-3014-48ec-8c45-e3d6a9737bba" and blocking.elapsed_time == 0.378046
+    detail = normalize_run_detail(json.loads((CAPTURES / "g_run_detail_simple.json").read_text()))
+    assert detail.inputs is not None and detail.inputs["name"] == "alice"  # `inputs` arrives as a JSON string
+    logs = normalize_logs(json.loads((CAPTURES / "g_logs_simple.json").read_text()))
+    assert [r.run_id for r in logs] == ["85a5f13c-f354-4c3d-864c-ec5dcc461bb6", "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"]
+    assert logs[0].user_id == "probe"
+
+
+def test_webhook_payload_with_containers() -> None:
+    run = normalize_webhook(
+        {
+            "workflow_run_id": "run-001",
+            "app_id": "a",
+            "app_name": "My App",
+            "status": "succeeded",
+            "started_at": "2026-04-06T20:00:00Z",
+            "finished_at": "2026-04-06T20:00:05Z",
+            "nodes": [
+                {"node_id": "it", "node_type": "iteration", "title": "Loop", "status": "succeeded"},
+                {"node_id": "t", "node_type": "tool", "status": "succeeded", "iteration_index": 0, "parent_node_id": "it"},
+                {"node_id": "t", "node_type": "tool", "status": "failed", "iteration_index": 1, "parent_node_id": "it",
+                 "error": "boom", "token_count": 5},
+            ],
+        }
+    )  # fmt: skip
+    assert run.elapsed_time == 5.0 and run.app_name == "My App"
+    assert [c.node_id for c in run.containers] == ["it"]
+    assert [(n.iteration_id, n.iteration_index, n.status) for n in run.nodes] == [
+        ("it", 0, "succeeded"),
+        ("it", 1, "failed"),
+    ]
+    assert run.nodes[0].execution_id != run.nodes[1].execution_id
+    assert run.nodes[1].execution_metadata["total_tokens"] == 5
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"status": "succeeded", "nodes": []}, "workflow_run_id"),
+        ({"workflow_run_id": " ", "status": "succeeded", "nodes": []}, "workflow_run_id"),
+        ({"workflow_run_id": "r", "nodes": []}, "status"),
+        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_type": "llm"}]}, "nodes.0.node_id"),
+        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "llm", "elapsed_time": "x"}]},
+         "nodes.0.elapsed_time"),
+        ({"workflow_run_id": "r", "status": "ok", "started_at": "yesterday", "nodes": []}, "started_at"),
+        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "x", "started_at": "nope"}]},
+         "nodes.0.started_at"),
+    ],
+)  # fmt: skip
+def test_webhook_errors_name_the_field(payload: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as info:
+        normalize_webhook(payload, "hook.json", 1)
+    assert info.value.field == field
