@@ -130,7 +130,8 @@ def test_webhook_payload_with_containers() -> None:
             "finished_at": "2026-04-06T20:00:05Z",
             "nodes": [
                 {"node_id": "it", "node_type": "iteration", "title": "Loop", "status": "succeeded"},
-                {"node_id": "t", "node_type": "tool", "status": "succeeded", "iteration_index": 0, "parent_node_id": "it"},
+                {"node_id": "t", "node_type": "tool", "status": "succeeded", "iteration_index": 0,
+                 "parent_node_id": "it"},
                 {"node_id": "t", "node_type": "tool", "status": "failed", "iteration_index": 1, "parent_node_id": "it",
                  "error": "boom", "token_count": 5},
             ],
