@@ -54,7 +54,8 @@ def test_snake_keys_leaves_dotted_and_snake_keys() -> None:
 
 
 def test_chat_event_without_data_object_keeps_its_top_level_fields() -> None:
-    line = next(l for l in (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines() if '"event":"message_end"' in l)
+    lines = (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines()
+    line = next(text for text in lines if '"event":"message_end"' in text)
     event = normalize_event(json.loads(line.removeprefix("data: ")))
     assert event.workflow_run_id is None and event.task_id == "223ac592-f542-4541-a3bc-2a7c7c752780"
     assert event.data["metadata"]["usage"]["total_tokens"] == 36
