@@ -77,7 +77,9 @@ class ReduceProcessor:
             if attributes is None and events is None:
                 result.append(span)
             else:
-                result.append(with_attributes(span, attributes if attributes is not None else span.attributes, events))
+                result.append(
+                    with_attributes(span, attributes if attributes is not None else span.attributes or {}, events)
+                )
         return result
 
 
