@@ -140,7 +140,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
         conversation_id=parts.conversation_id or _str(sys_inputs.get("sys.conversation_id")),
         message_id=parts.message_id,
         user_id=_str(sys_inputs.get("sys.user_id")),
-        created_at=created if created is not None else min(node_times, default=None),
+        created_at=created if created is not None else min((n.created_at for n in nodes if n.created_at), default=None),
         finished_at=as_timestamp(finished.get("finished_at")),
         elapsed_time=_num(finished.get("elapsed_time")),
         inputs=inputs,
