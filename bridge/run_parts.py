@@ -125,9 +125,6 @@ def build_run(parts: RunParts) -> WorkflowRun:
     status = _run_status(parts)
     message_meta = _dict(_dict(parts.message_end).get("metadata"))
     error = finished.get("error") or _dict(parts.error).get("message")
-    node_times = [
-        t for n in parts.nodes.values() if (t := as_timestamp(_dict(n.started or n.finished).get("created_at")))
-    ]
     created = as_timestamp(started.get("created_at")) or as_timestamp(finished.get("created_at"))
     nodes = tuple(sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order))
     return WorkflowRun(
