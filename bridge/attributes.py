@@ -408,6 +408,13 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         node_cost, node_currency = node_price(node)
         price += node_cost or 0.0
         currency = currency or node_currency
+    usage = run.message_usage or {}
+    if not prompt and not completion and usage:
+        # A chat app without workflow nodes: the message's usage is the run's.
+        prompt = int(_number(usage.get("prompt_tokens")) or 0)
+        completion = int(_number(usage.get("completion_tokens")) or 0)
+        tokens = int(_number(usage.get("total_tokens")) or 0)
+        price, currency = _number(usage.get("total_price")) or 0.0, usage.get("currency")
     total_tokens = run.total_tokens if run.total_tokens is not None else tokens
     attrs[DIFY_RUN_TOTAL_TOKENS] = total_tokens
     attrs[OI_TOKENS_TOTAL] = total_tokens
