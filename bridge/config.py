@@ -1,0 +1,228 @@
+"""The config file: YAML shaped like the OpenTelemetry Collector's, checked before anything starts.
+
+`${env:VAR}` and `${env:VAR:-default}` are expanded once, here (the only module that reads the
+environment); `$$` is a literal `$`. Every error names the file, the line and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bridge import registry
+from bridge.durations import Duration
+
+Path_ = tuple[str | int, ...]
+SECTIONS = ("receivers", "processors", "exporters")
+_ENV = re.compile(r"\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """An invalid config: `file:line: key.path: reason`."""
+
+
+class AssemblyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A run with no terminal event is closed (and exported as incomplete) after this long without events.
+    idle_timeout: Duration = 300.0
+    # After a run's terminal event, wait this long for stragglers before exporting it. 0: export at once.
+    terminal_wait: Duration = 2.0
+    # Finished run ids remembered so late duplicates do not start a second trace. 0: remember none.
+    completed_run_memory: int = Field(default=10_000, ge=0)
+
+
+class ServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Resource attributes on every span.
+    resource: dict[str, str] = Field(default_factory=lambda: {"service.name": "dify"})
+    assembly: AssemblyConfig = Field(default_factory=AssemblyConfig)
+    pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    receivers: list[str] = Field(default_factory=list)
+    processors: list[str] = Field(default_factory=list)
+    exporters: list[str] = Field(default_factory=list)
+
+
+ServiceConfig.model_rebuild()
+Component = tuple[registry.Factory, BaseModel]
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    source: str
+    service: ServiceConfig
+    receivers: dict[str, Component] = field(default_factory=dict)
+    processors: dict[str, Component] = field(default_factory=dict)
+    exporters: dict[str, Component] = field(default_factory=dict)
+
+    @property
+    def pipelines(self) -> dict[str, PipelineConfig]:
+        return self.service.pipelines
+
+
+class _Document:
+    """The parsed YAML plus the line of every key, for error messages."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines: dict[Path_, int] = {}
+        try:
+            loader = yaml.SafeLoader(text)
+            try:
+                node = loader.get_single_node()
+                self.data = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 0
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
+        if node is not None:
+            self._index(node, ())
+
+    def _index(self, node: yaml.Node, path: Path_) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self.lines[(*path, key.value)] = key.start_mark.line + 1
+                self._index(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                self._index(item, (*path, index))
+
+    def error(self, path: Path_, reason: str) -> ConfigError:
+        probe = path
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        line = self.lines.get(probe, 0)
+        where = ".".join(str(p) for p in path)
+        return ConfigError(f"{self.source}:{line}: {where}: {reason}" if where else f"{self.source}:{line}: {reason}")
+
+
+def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, (*path, k), doc, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, (*path, i), doc, environ) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise doc.error(path, f"environment variable {name} is not set (use ${{env:{name}:-default}})")
+
+    return _ENV.sub(substitute, value)
+
+
+def parse_component_id(component_id: str) -> tuple[str, str]:
+    """`type[/name]` → (type, name); both halves trimmed and non-empty."""
+    type_name, slash, name = component_id.partition("/")
+    type_name, name = type_name.strip(), name.strip()
+    if not type_name or (slash and not name):
+        raise ValueError(f'invalid component id {component_id!r}: expected "type" or "type/name"')
+    return type_name, name
+
+
+def _validation_error(doc: _Document, path: Path_, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    return doc.error((*path, *first["loc"]), first["msg"])
+
+
+def _components(doc: _Document, section: str, raw: Any) -> dict[str, Component]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise doc.error((section,), "expected a mapping of component id to settings")
+    components: dict[str, Component] = {}
+    for component_id, settings in raw.items():
+        path: Path_ = (section, component_id)
+        try:
+            type_name, _ = parse_component_id(str(component_id))
+            factory = registry.get(section, type_name)
+        except ValueError as exc:
+            raise doc.error(path, str(exc)) from None
+        if settings is not None and not isinstance(settings, dict):
+            raise doc.error(path, "expected a mapping of settings (or nothing, for the defaults)")
+        try:
+            components[str(component_id)] = (factory, factory.config_class.model_validate(settings or {}))
+        except ValidationError as exc:
+            raise _validation_error(doc, path, exc) from None
+    return components
+
+
+def _check_pipelines(doc: _Document, config: BridgeConfig) -> None:
+    if not config.pipelines:
+        raise doc.error(("service", "pipelines"), "at least one pipeline is required (service.pipelines.traces)")
+    for name, pipeline in config.pipelines.items():
+        path: Path_ = ("service", "pipelines", name)
+        signal, slash, suffix = name.partition("/")
+        if signal != "traces" or (slash and not suffix.strip()):
+            raise doc.error(path, 'a pipeline is named "traces" or "traces/<name>"')
+        if not pipeline.exporters:
+            raise doc.error((*path, "exporters"), "at least one exporter is required")
+        for section in SECTIONS:
+            ids: list[str] = getattr(pipeline, section)
+            defined: dict[str, Component] = getattr(config, section)
+            for index, component_id in enumerate(ids):
+                if component_id not in defined:
+                    known = ", ".join(defined) or "none"
+                    raise doc.error((*path, section, index), f"{component_id!r} is not defined in {section} ({known})")
+                if ids.index(component_id) != index:
+                    raise doc.error((*path, section, index), f"{component_id!r} is listed twice")
+
+
+def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str] | None = None) -> BridgeConfig:
+    """Validate a config document; raises `ConfigError` naming file, line and key."""
+    doc = _Document(text, source)
+    data = _expand(doc.data if doc.data is not None else {}, (), doc, os.environ if environ is None else environ)
+    if not isinstance(data, dict):
+        raise doc.error((), "expected a mapping at the top level")
+    for key in data:
+        if key not in (*SECTIONS, "service"):
+            raise doc.error((key,), f"unknown section; expected one of {', '.join((*SECTIONS, 'service'))}")
+    try:
+        service = ServiceConfig.model_validate(data.get("service") or {})
+    except ValidationError as exc:
+        raise _validation_error(doc, ("service",), exc) from None
+    config = BridgeConfig(
+        source=source,
+        service=service,
+        **{section: _components(doc, section, data.get(section)) for section in SECTIONS},
+    )
+    _check_pipelines(doc, config)
+    return config
+
+
+def load_config(path: str, environ: Mapping[str, str] | None = None) -> BridgeConfig:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_config(text, path, environ)
+
+
+def default_config(environ: Mapping[str, str] | None = None) -> BridgeConfig:
+    """The embedded default: OTLP/gRPC to localhost:4317 (or OTEL_EXPORTER_OTLP_ENDPOINT)."""
+    text = resources.files("bridge").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    return parse_config(text, "<embedded default config>", environ)

@@ -1,0 +1,1 @@
+"""Exporters: thin adapters that configure the OTel SDK's `SpanExporter`s."""
