@@ -1,0 +1,206 @@
+"""A real OTLP trace receiver on 127.0.0.1 (gRPC and HTTP), for export tests to decode what arrived."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+Request = trace_service_pb2.ExportTraceServiceRequest
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    attributes: dict[str, Any]
+    events: list[tuple[str, int, dict[str, Any]]]
+    status_code: int
+    status_message: str
+    resource: dict[str, Any]
+    scope_name: str
+    flags: int
+    protocol: str
+
+
+def decode_value(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [decode_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: decode_value(kv.value) for kv in value.kvlist_value.values}
+    return None if kind is None else getattr(value, kind)
+
+
+def _attributes(items: Any) -> dict[str, Any]:
+    return {kv.key: decode_value(kv.value) for kv in items}
+
+
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+    def __init__(self, sink: OtlpSink) -> None:
+        self.sink = sink
+
+    def Export(self, request: Request, context: grpc.ServicerContext) -> Any:
+        failure = self.sink._take_failure()
+        if failure is not None:
+            context.abort(failure[0], "injected failure")
+        self.sink._store(request, "grpc", dict(context.invocation_metadata()))
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+def _hex_ids_to_base64(obj: Any) -> Any:
+    """OTLP/JSON writes trace and span ids in hex; protobuf's JSON mapping expects base64."""
+    if isinstance(obj, dict):
+        return {
+            k: base64.b64encode(bytes.fromhex(v)).decode() if k in ("traceId", "spanId", "parentSpanId") and v else
+            _hex_ids_to_base64(v)
+            for k, v in obj.items()
+        }  # fmt: skip
+    if isinstance(obj, list):
+        return [_hex_ids_to_base64(v) for v in obj]
+    return obj
+
+
+class OtlpSink:
+    """Starts both servers on free ports; `spans()` decodes everything received so far."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, Request, dict[str, str]]] = []
+        self._failures: list[tuple[Any, int]] = []
+        self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self._grpc)
+        grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._http.daemon_threads = True
+        self._http_thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self.grpc_endpoint = f"127.0.0.1:{grpc_port}"
+        self.http_base = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self.http_endpoint = f"{self.http_base}/v1/traces"
+
+    def start(self) -> OtlpSink:
+        self._grpc.start()
+        self._http_thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._grpc.stop(grace=None).wait()
+        self._http.shutdown()
+        self._http.server_close()
+        self._http_thread.join()
+
+    def __enter__(self) -> OtlpSink:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, count: int, grpc_code: Any = grpc.StatusCode.UNAVAILABLE, http_status: int = 503) -> None:
+        with self._lock:
+            self._failures.extend([(grpc_code, http_status)] * count)
+
+    def _take_failure(self) -> tuple[Any, int] | None:
+        with self._lock:
+            return self._failures.pop(0) if self._failures else None
+
+    def _store(self, request: Request, protocol: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests.append((protocol, request, {k.lower(): v for k, v in headers.items()}))
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                if self.path != "/v1/traces":
+                    self.send_error(404)
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                encoding = self.headers.get("Content-Encoding", "")
+                if encoding == "gzip":
+                    body = gzip.decompress(body)
+                elif encoding == "deflate":
+                    body = zlib.decompress(body)
+                failure = sink._take_failure()
+                if failure is not None:
+                    self.send_error(failure[1])
+                    return
+                request = Request()
+                content_type = self.headers.get("Content-Type", "")
+                if content_type.startswith("application/json"):
+                    json_format.ParseDict(_hex_ids_to_base64(json.loads(body)), request)
+                else:
+                    request.ParseFromString(body)
+                sink._store(request, "http", dict(self.headers.items()))
+                reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+        return Handler
+
+    def _iter_spans(self) -> Iterator[ReceivedSpan]:
+        with self._lock:
+            requests = list(self.requests)
+        for protocol, request, _ in requests:
+            for resource_spans in request.resource_spans:
+                resource = _attributes(resource_spans.resource.attributes)
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        yield ReceivedSpan(
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_span_id=span.parent_span_id.hex() or None,
+                            name=span.name,
+                            kind=span.kind,
+                            start_ns=span.start_time_unix_nano,
+                            end_ns=span.end_time_unix_nano,
+                            attributes=_attributes(span.attributes),
+                            events=[(e.name, e.time_unix_nano, _attributes(e.attributes)) for e in span.events],
+                            status_code=span.status.code,
+                            status_message=span.status.message,
+                            resource=resource,
+                            scope_name=scope_spans.scope.name,
+                            flags=span.flags,
+                            protocol=protocol,
+                        )
+
+    def spans(self) -> list[ReceivedSpan]:
+        return list(self._iter_spans())
+
+    def headers(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [headers for _, _, headers in self.requests]
+
+    def wait_for_spans(self, count: int, timeout: float = 10.0) -> list[ReceivedSpan]:
+        deadline = time.monotonic() + timeout
+        while True:
+            spans = self.spans()
+            if len(spans) >= count:
+                return spans
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} spans, received {len(spans)}: {[s.name for s in spans]}")
+            time.sleep(0.02)
