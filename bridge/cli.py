@@ -8,7 +8,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config
 from bridge.formats import FORMATS, InputError
@@ -43,7 +42,8 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def _replay(args: argparse.Namespace) -> int:
+    out, err = sys.stdout, sys.stderr
     service = BridgeService(_config(args.config))
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())

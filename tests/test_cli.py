@@ -1,0 +1,150 @@
+"""The CLI end to end: replay files through the real exporters into a real OTLP receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+from tests.otlp_sink import OtlpSink, ReceivedSpan
+from tests.runs import CAPTURES
+
+SPAN_KIND_CLIENT = 3
+STATUS_ERROR = 2
+
+
+def _config(tmp_path: Path, sink: OtlpSink, extra: str = "") -> Path:
+    path = tmp_path / "bridge.yaml"
+    path.write_text(
+        f"""
+exporters:
+  otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}
+  otlphttp: {{endpoint: "{sink.http_base}", compression: gzip, headers: {{x-tenant: dify}}}}
+processors:
+  batch: {{timeout: 50ms}}
+{extra}
+service:
+  resource: {{service.name: dify-test, deployment.environment: ci}}
+  pipelines:
+    traces/grpc: {{processors: [batch], exporters: [otlp]}}
+    traces/http: {{processors: [batch], exporters: [otlphttp]}}
+"""
+    )
+    return path
+
+
+def _tree(spans: list[ReceivedSpan]) -> list[str]:
+    children: dict[str | None, list[ReceivedSpan]] = {}
+    for span in spans:
+        children.setdefault(span.parent_span_id, []).append(span)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in sorted(children.get(parent, []), key=lambda s: (s.start_ns, s.name)):
+            lines.append("  " * depth + span.name)
+            walk(span.span_id, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def test_replay_exports_one_trace_per_run_over_grpc_and_http(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [CAPTURES / "b_iteration_ifelse_http.sse", CAPTURES / "d_http_retry_fail.sse"]
+    code = main(["replay", "--config", str(_config(tmp_path, otlp_sink)), *map(str, files)])
+    assert code == 0
+    assert "replayed 2 runs (0 incomplete), 21 spans, 0 input errors" in capsys.readouterr().out
+    received = otlp_sink.wait_for_spans(42)
+    assert len(received) == 42  # each of the 2 pipelines got every span exactly once
+    for protocol in ("grpc", "http"):
+        spans = [s for s in received if s.protocol == protocol]
+        by_trace: dict[str, list[ReceivedSpan]] = {}
+        for span in spans:
+            by_trace.setdefault(span.trace_id, []).append(span)
+        assert set(by_trace) == {
+            uuid.UUID("d8318146-ae39-49f1-b401-b92167ffe5c9").hex,
+            uuid.UUID("56229425-1610-4062-ad01-2ca2c1b5cd2e").hex,
+        }
+        iteration = by_trace[uuid.UUID("d8318146-ae39-49f1-b401-b92167ffe5c9").hex]
+        assert _tree(iteration)[:4] == [
+            "invoke_workflow 7a520543-1306-43b7-9673-2fb4b27a2de2",
+            "  start Start",
+            "  iteration Iterate items",
+            "    iteration[0]",
+        ]
+        assert len(_tree(iteration)) == 16
+        by_id = {s.span_id: s for s in iteration}
+        for span in iteration:
+            assert span.flags & 0x01 == 0x01  # W3C sampled bit
+            assert span.resource["service.name"] == "dify-test"
+            assert span.resource["deployment.environment"] == "ci"
+            assert span.resource["dify.app.id"] == "3e8dbad9-e5b2-4147-abaf-f8855cf7e471"
+            assert span.scope_name == "dify-otel-bridge"
+            if span.parent_span_id:
+                parent = by_id[span.parent_span_id]
+                assert parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
+        failed = by_trace[uuid.UUID("56229425-1610-4062-ad01-2ca2c1b5cd2e").hex]
+        (root,) = [s for s in failed if s.parent_span_id is None]
+        assert root.status_code == STATUS_ERROR
+        assert root.status_message == "Reached maximum retries for URL http://127.0.0.1:8765/fail"
+        assert root.attributes["dify.run.status"] == "failed"
+        assert [e[0] for e in root.events] == ["exception"]
+        attempts = sorted(s.name for s in failed if "attempt" in s.name)
+        assert attempts == ["http-request HTTP failing (attempt 1)", "http-request HTTP failing (attempt 2)"]
+    assert any(h.get("x-tenant") == "dify" for h in otlp_sink.headers())
+
+
+def test_replay_llm_attributes_arrive_intact(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    assert main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(CAPTURES / "a_llm_simple.sse")]) == 0
+    spans = [s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]
+    (llm,) = [s for s in spans if s.name == "chat gpt-4o-mini"]
+    assert llm.kind == SPAN_KIND_CLIENT
+    assert llm.attributes["gen_ai.usage.input_tokens"] == 14
+    assert llm.attributes["llm.cost.total"] == 0.0000081
+    assert llm.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    assert llm.end_ns - llm.start_ns == 252_360_000
+    # The default reduce processor ran: content is present but cut to 2 KiB.
+    assert all(len(str(v).encode()) <= 2048 for k, v in llm.attributes.items() if k.startswith("llm.input_messages"))
+
+
+def test_replay_reports_bad_records_and_still_exports_the_good_runs(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = (CAPTURES / "a_simple_http.sse").read_text()
+    bad = tmp_path / "mixed.ndjson"
+    events = [json.loads(line.removeprefix("data: ")) for line in good.splitlines() if line.startswith("data: ")]
+    lines = [json.dumps(e) for e in events]
+    lines.insert(2, "{not json")
+    lines.insert(
+        4,
+        json.dumps(
+            {"event": "node_finished", "workflow_run_id": "x", "data": {"node_id": "n", "elapsed_time": "slow"}}
+        ),
+    )
+    bad.write_text("\n".join(lines) + "\n")
+    code = main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(bad), str(tmp_path / "missing.sse")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"error: {bad}:3: invalid JSON" in err
+    assert f"error: {bad}:5: data.elapsed_time: expected a number, got 'slow'" in err
+    assert "missing.sse: cannot read" in err
+    assert "replayed 1 runs (0 incomplete), 4 spans, 3 input errors" in out
+    assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4
+
+
+def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _config(tmp_path, otlp_sink)
+    assert main(["validate", "--config", str(path)]) == 0
+    assert "valid (2 pipeline(s): traces/grpc, traces/http)" in capsys.readouterr().out
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "exporters:\n  otlp:\n    tls: {insecure: maybe}\nservice:\n  pipelines: {traces: {exporters: [otlp]}}\n"
+    )
+    assert main(["validate", "--config", str(broken)]) == 2
+    assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
+        capsys.readouterr().err
+    )
