@@ -123,7 +123,9 @@ class RunAssembler:
         elif name == "agent_thought":
             thought_id = str(data.get("id") or f"position-{data.get('position')}")
             previous = run.thoughts.get(thought_id)
-            merged = {**previous[0], **{k: v for k, v in data.items() if v not in (None, "")}} if previous else data
+            # The thought's time is on the envelope (`created_at`), which normalization keeps apart from data.
+            merged = {"created_at": event.created_at, **(previous[0] if previous else {})}
+            merged.update({k: v for k, v in data.items() if v not in (None, "")})
             run.thoughts[thought_id] = (merged, previous[1] if previous else run.next_order())
         elif name == "message_end":
             run.message_end = data
