@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bridge.config import (
+    AssemblyConfig,
+    ConfigError,
+    ServiceConfig,
+    default_config,
+    load_config,
+    parse_component_id,
+    parse_config,
+)
+from bridge.exporters import otlp, otlphttp
+from bridge.processors import batch, reduce
+
+TESTDATA = Path(__file__).parent / "testdata" / "config"
+INVALID = yaml.safe_load((TESTDATA / "invalid_configs.yaml").read_text())
+REPO = Path(__file__).parent.parent
+
+
+def test_full_config_decodes_exactly() -> None:
+    config = load_config(str(TESTDATA / "full.yaml"), environ={"TENANT": "team-a"})
+    assert config.service == ServiceConfig(
+        resource={"service.name": "my-dify", "deployment.environment": "${literal}"},
+        assembly=AssemblyConfig(idle_timeout=90, terminal_wait=0.5, completed_run_memory=10),
+        pipelines=config.service.pipelines,
+    )
+    assert {name: (p.processors, p.exporters) for name, p in config.pipelines.items()} == {
+        "traces": (["reduce", "batch/fast"], ["otlp", "otlphttp/tempo"]),
+        "traces/debug": ([], ["console"]),
+    }
+    assert config.processors["reduce"][1] == reduce.Config(content="full")
+    assert config.processors["batch/fast"][1] == batch.Config(timeout=0.1, send_batch_size=64, max_queue_size=128)
+    assert config.exporters["otlp"][1] == otlp.Config(endpoint="collector:4317", tls={"insecure": True})
+    assert config.exporters["otlphttp/tempo"][1] == otlphttp.Config(
+        endpoint="http://tempo:4318", headers={"X-Scope-OrgID": "team-a"}, compression="gzip", timeout=3
+    )
+    assert config.exporters["otlp"][0].type_name == "otlp"
+
+
+def test_env_default_is_overridden_by_the_variable() -> None:
+    config = load_config(str(TESTDATA / "full.yaml"), environ={"TENANT": "t", "TEST_OTLP": "otel:4317"})
+    assert config.exporters["otlp"][1] == otlp.Config(endpoint="otel:4317", tls={"insecure": True})
+
+
+def test_empty_sections_equal_the_defaults() -> None:
+    config = parse_config(
+        "exporters: {otlp: }\nprocessors: {batch: }\nservice: {pipelines: {traces: {exporters: [otlp]}}}"
+    )
+    assert config.exporters["otlp"][1] == otlp.Config()
+    assert config.processors["batch"][1] == batch.Config()
+    assert config.service.assembly == AssemblyConfig()
+    assert config.service.resource == {"service.name": "dify"}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_configs(case: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(INVALID[case]["text"], "<test>", environ={})
+    assert INVALID[case]["error"] in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("component_id", "expected"), [("otlp", ("otlp", "")), ("otlp/tempo", ("otlp", "tempo")), (" a / b ", ("a", "b"))]
+)
+def test_component_ids(component_id: str, expected: tuple[str, str]) -> None:
+    assert parse_component_id(component_id) == expected
+
+
+@pytest.mark.parametrize("component_id", ["", "/x", "otlp/", " / "])
+def test_bad_component_ids(component_id: str) -> None:
+    with pytest.raises(ValueError, match="invalid component id"):
+        parse_component_id(component_id)
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
+        load_config("nope.yaml")
+
+
+def test_embedded_default_and_shipped_configs_are_valid() -> None:
+    default = default_config(environ={})
+    assert default.exporters["otlp"][1] == otlp.Config(endpoint="http://localhost:4317")
+    assert default_config(environ={"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel:4317"}).exporters["otlp"][1] == (
+        otlp.Config(endpoint="https://otel:4317")
+    )
+    assert (REPO / "config" / "default.yaml").read_text() == (REPO / "bridge" / "default_config.yaml").read_text()
+    shipped = sorted((REPO / "config").rglob("*.yaml"))
+    assert len(shipped) >= 4
+    for path in shipped:
+        load_config(str(path), environ={})
