@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+from starlette.testclient import TestClient
+
+from bridge.config import parse_config
+from bridge.server import create_app
+from tests.otlp_sink import OtlpSink
+
+
+def _config_text(sink: OtlpSink) -> str:
+    return (
+        f'exporters: {{otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}}}\n'
+        "service: {pipelines: {traces: {exporters: [otlp]}}}\n"
+    )
+
+
+def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {"status": "ready", "pipelines": ["traces"]}
+    assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}"}  # nothing listens there
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert response.json()["status"] == "ready"
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells it.
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+        assert process.stdout is not None
+        assert "Application shutdown complete" in process.stdout.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
