@@ -93,7 +93,8 @@ class RunAssembler:
         """Chat events (message_end, agent_thought) carry only task_id: fold them into the run."""
         previous = self._task_runs.get(task_id)
         self._task_runs[task_id] = key
-        if previous is None or previous == key or previous not in self._runs:
+        # Only a placeholder keyed by the task id is folded in; a task id reused by another run is not ours.
+        if previous is None or previous == key or not previous.startswith("task:") or previous not in self._runs:
             return
         orphan = self._runs.pop(previous)
         run = self._runs.setdefault(key, RunParts(key=key))

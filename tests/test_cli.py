@@ -148,3 +148,19 @@ def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFix
     assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
         capsys.readouterr().err
     )
+
+
+def test_replay_shows_progress_on_large_inputs(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bridge.cli.PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr("bridge.cli.PROGRESS_INTERVAL_S", 0.0)
+    text = (CAPTURES / "a_simple_http.sse").read_text()
+    run_id = "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    many = tmp_path / "many.sse"
+    many.write_text("".join(text.replace(run_id, str(uuid.UUID(int=i))) for i in range(1, 51)))
+    assert main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(many)]) == 0
+    out, err = capsys.readouterr()
+    assert "replayed 50 runs (0 incomplete), 200 spans, 0 input errors" in out
+    assert "progress: 50 runs, 200 spans, 0 errors" in err
+    assert len({s.trace_id for s in otlp_sink.wait_for_spans(400)}) == 50
