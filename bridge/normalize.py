@@ -260,23 +260,22 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
         if node.token_count is not None:
             meta.setdefault("total_tokens", node.token_count)
         parent = node.parent_node_id
+        common: dict[str, Any] = {
+            "node_id": node.node_id,
+            "node_type": node.node_type,
+            "title": node.title or node.node_id,
+            "status": node.status,
+            "order": position,
+            "created_at": started,
+            "finished_at": finished,
+            "elapsed_time": elapsed,
+            "inputs": node.inputs,
+            "outputs": node.outputs,
+            "error": node.error,
+            "execution_metadata": meta,
+        }
         if node.node_type in ("iteration", "loop"):
-            containers.append(
-                ContainerRun(
-                    node_id=node.node_id,
-                    node_type=node.node_type,
-                    title=node.title or node.node_id,
-                    status=node.status,
-                    order=position,
-                    created_at=started,
-                    finished_at=finished,
-                    elapsed_time=elapsed,
-                    inputs=node.inputs,
-                    outputs=node.outputs,
-                    error=node.error,
-                    execution_metadata=meta,
-                )
-            )
+            containers.append(ContainerRun(**common))
             continue
         # Payload nodes have no execution id: the node id and its occurrence make a stable one.
         occurrence = seen.get(node.node_id, 0)
@@ -285,20 +284,9 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
         in_loop = parent_type == "loop" or (parent_type is None and node.loop_index is not None)
         nodes.append(
             NodeRun(
+                **common,
                 execution_id=node.execution_id or f"{run_id}/{node.node_id}/{occurrence}",
-                node_id=node.node_id,
-                node_type=node.node_type,
-                title=node.title or node.node_id,
-                status=node.status,
-                order=position,
-                created_at=started,
-                finished_at=finished,
-                elapsed_time=elapsed,
-                inputs=node.inputs,
                 process_data=node.process_data,
-                outputs=node.outputs,
-                error=node.error,
-                execution_metadata=meta,
                 iteration_id=None if in_loop else parent,
                 loop_id=parent if in_loop else None,
                 iteration_index=None if in_loop else node.iteration_index,

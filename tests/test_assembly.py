@@ -149,3 +149,57 @@ def test_loop_round_zero_exists_without_loop_next() -> None:
     (run,) = _assemble(events)
     (loop,) = run.containers
     assert loop.rounds == (0, 1) and loop.status == "stopped"
+
+
+def _node(event: str, exec_id: str, node_id: str, node_type: str, **extra: object) -> DifyEvent:
+    return DifyEvent(event, {"id": exec_id, "node_id": node_id, "node_type": node_type, "title": node_id, **extra}, "r")
+
+
+def test_older_releases_send_node_events_for_the_container_itself() -> None:
+    child_meta = {"iteration_id": "it", "iteration_index": 1}
+    (run,) = _assemble(
+        [
+            _node("node_started", "c-exec", "it", "iteration", created_at=100),
+            _node("node_started", "k1", "code", "code", iteration_id="it"),
+            _node("node_finished", "k1", "code", "code", iteration_id="it", status="succeeded",
+                  execution_metadata=child_meta, elapsed_time=0.5),
+            _node("node_finished", "c-exec", "it", "iteration", status="succeeded", elapsed_time=2.0),
+            DifyEvent("workflow_finished", {"status": "succeeded"}, "r"),
+        ]
+    )  # fmt: skip
+    (container,) = run.containers
+    assert (container.execution_id, container.elapsed_time, container.rounds) == ("c-exec", 2.0, (1,))
+    assert [n.node_id for n in run.nodes] == ["code"]  # the container is not a node span of its own
+    names = [s.name for s in build_spans(run)]
+    assert names.count("iteration it") == 1 and "iteration[1]" in names
+
+
+def test_container_without_any_container_event_is_rebuilt_from_its_children() -> None:
+    (run,) = _assemble(
+        [
+            _node("node_finished", f"k{i}", "tool", "tool", loop_id="lp", status="succeeded",
+                  execution_metadata={"loop_id": "lp", "loop_index": i}, elapsed_time=0.1)
+            for i in range(2)
+        ]
+    )  # fmt: skip
+    spans = build_spans(run)
+    parents = {s.context.span_id: s.name for s in spans if s.context}
+    assert sorted((s.name, parents.get(s.parent.span_id if s.parent else 0)) for s in spans if s.parent) == [
+        ("execute_tool tool", "loop[0]"),
+        ("execute_tool tool", "loop[1]"),
+        ("loop lp", "invoke_workflow dify"),
+        ("loop[0]", "loop lp"),
+        ("loop[1]", "loop lp"),
+    ]
+
+
+def test_paused_run_and_human_input_events() -> None:
+    (run,) = _assemble(
+        [
+            DifyEvent("workflow_started", {"id": "r", "created_at": 1}, "r"),
+            DifyEvent("human_input_required", {"node_id": "ask", "form_id": "f1"}, "r"),
+            DifyEvent("workflow_paused", {"reason": "human_input"}, "r"),
+        ]
+    )
+    assert run.status == "paused"
+    assert [e.name for e in run.events] == ["human_input_required", "workflow_paused"]
