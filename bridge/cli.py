@@ -65,8 +65,11 @@ def _replay(args: argparse.Namespace) -> int:
         flushed = service.force_flush()
         service.shutdown()
     summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
+    lost = {cid: counter.failed for cid, counter in service.exporters.items() if counter.failed}
+    if lost:
+        summary += "; failed to export: " + ", ".join(f"{cid} {count} spans" for cid, count in lost.items())
     print(summary if flushed else f"{summary}; export flush timed out", file=out)
-    return 1 if errors or not flushed else 0
+    return 1 if errors or lost or not flushed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

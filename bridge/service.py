@@ -11,7 +11,8 @@ import threading
 from opentelemetry.sdk.trace import SpanProcessor
 
 from bridge.assembly import RunAssembler
-from bridge.config import BridgeConfig
+from bridge.config import BridgeConfig, parse_component_id
+from bridge.export_stats import CountingExporter
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, reduce
@@ -20,7 +21,7 @@ from bridge.spans import SpanBuilder
 logger = logging.getLogger(__name__)
 
 
-def _build_pipelines(config: BridgeConfig) -> list[Pipeline]:
+def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]) -> list[Pipeline]:
     outputs: dict[str, SpanProcessor] = {}
     pipelines = []
     for name, spec in config.pipelines.items():
@@ -33,14 +34,15 @@ def _build_pipelines(config: BridgeConfig) -> list[Pipeline]:
                 batcher = created
             else:
                 processors.append(created)
-        if not any(component_id.split("/")[0] == reduce.TYPE for component_id in spec.processors):
+        if not any(parse_component_id(component_id)[0] == reduce.TYPE for component_id in spec.processors):
             # Content is cut by default even when a hand-written pipeline forgets `reduce`.
             processors.append(reduce.create(reduce.Config()))
         batcher = batcher or batch.create(batch.Config())
         for component_id in spec.exporters:
             if component_id not in outputs:
                 factory, cfg = config.exporters[component_id]
-                outputs[component_id] = batcher.wrap(factory.create(cfg))
+                counters[component_id] = CountingExporter(factory.create(cfg))
+                outputs[component_id] = batcher.wrap(counters[component_id])
         pipelines.append(Pipeline(name, processors, {cid: outputs[cid] for cid in spec.exporters}))
     return pipelines
 
@@ -53,7 +55,8 @@ class BridgeService:
         self.config = config
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
-        self.pipelines = _build_pipelines(config)
+        self.exporters: dict[str, CountingExporter] = {}
+        self.pipelines = _build_pipelines(config, self.exporters)
         self._lock = threading.Lock()
         self.runs_exported = 0
         self.spans_exported = 0

@@ -164,3 +164,16 @@ def test_replay_shows_progress_on_large_inputs(
     assert "replayed 50 runs (0 incomplete), 200 spans, 0 input errors" in out
     assert "progress: 50 runs, 200 spans, 0 errors" in err
     assert len({s.trace_id for s in otlp_sink.wait_for_spans(400)}) == 50
+
+
+def test_replay_to_a_backend_that_refuses_says_so_and_fails(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    otlp_sink.fail_next(100, http_status=400)  # a permanent error: the SDK does not retry it
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f'exporters: {{otlphttp: {{endpoint: "{otlp_sink.http_base}"}}}}\n'
+        "service: {pipelines: {traces: {exporters: [otlphttp]}}}\n"
+    )
+    assert main(["replay", "--config", str(config), str(CAPTURES / "a_simple_http.sse")]) == 1
+    assert "failed to export: otlphttp 4 spans" in capsys.readouterr().out
