@@ -38,7 +38,8 @@ class RunAssembler:
     def __len__(self) -> int:
         return len(self._runs)
 
-    def add(self, event: DifyEvent, now: float, context: str | None = None) -> None:
+    def add(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "replay") -> None:
+        """Merges `event` into its run; `context` names the stream it came on, `receiver` what delivered it."""
         if event.event in _IGNORED_EVENTS:
             return
         key = self._key_for(event, context)
@@ -50,7 +51,7 @@ class RunAssembler:
             return
         run = self._runs.get(key)
         if run is None:
-            run = self._runs[key] = RunParts(key=key)
+            run = self._runs[key] = RunParts(key=key, receiver=receiver)
         if context is not None:
             self._context_runs[context] = key
         run.last_activity = now
@@ -97,7 +98,7 @@ class RunAssembler:
         if previous is None or previous == key or not previous.startswith("task:") or previous not in self._runs:
             return
         orphan = self._runs.pop(previous)
-        run = self._runs.setdefault(key, RunParts(key=key))
+        run = self._runs.setdefault(key, RunParts(key=key, receiver=orphan.receiver))
         run.message_end = run.message_end or orphan.message_end
         run.error = run.error or orphan.error
         run.thoughts.update(orphan.thoughts)

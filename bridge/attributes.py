@@ -50,7 +50,7 @@ OI_DOCUMENTS = "retrieval.documents"
 # Dify
 DIFY_RUN_ID = "dify.run.id"
 DIFY_RUN_STATUS = "dify.run.status"
-DIFY_RUN_SOURCE = "dify.run.source"
+DIFY_SOURCE = "dify.source"
 DIFY_RUN_ERROR = "dify.run.error"
 DIFY_RUN_TOTAL_TOKENS = "dify.run.total_tokens"
 DIFY_RUN_TOTAL_STEPS = "dify.run.total_steps"
@@ -378,7 +378,7 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         OI_SPAN_KIND: "CHAIN",
         DIFY_RUN_ID: run.run_id,
         DIFY_RUN_STATUS: run.status,
-        DIFY_RUN_SOURCE: run.source,
+        DIFY_SOURCE: run.receiver,
     }
     for key, value in (
         (DIFY_WORKFLOW_ID, run.workflow_id),

@@ -161,7 +161,7 @@ class WorkflowRun:
 
     run_id: str
     status: str
-    source: str  # "stream", "webhook", "blocking"
+    receiver: str = "replay"  # what delivered it: webhook, stream, proxy, poller or replay (`dify.source`)
     task_id: str | None = None
     workflow_id: str | None = None
     app_id: str | None = None

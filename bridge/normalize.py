@@ -298,7 +298,6 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     return WorkflowRun(
         run_id=run_id,
         status=payload.status,
-        source="webhook",
         workflow_id=payload.workflow_id,
         app_id=payload.app_id,
         app_name=payload.app_name,
@@ -329,7 +328,6 @@ def _summary_run(data: Mapping[str, Any], run_id: Any, source: str, line: int, p
     return WorkflowRun(
         run_id=str(run_id),
         status=status,
-        source="blocking",
         workflow_id=_str(data.get("workflow_id")),
         created_at=timestamp(data.get("created_at"), f"{prefix}created_at", source, line),
         finished_at=timestamp(data.get("finished_at"), f"{prefix}finished_at", source, line),

@@ -76,6 +76,7 @@ class ContainerParts:
 @dataclass
 class RunParts:
     key: str
+    receiver: str = "replay"
     order: int = 0
     last_activity: float = 0.0
     terminal_at: float | None = None
@@ -130,7 +131,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
     return WorkflowRun(
         run_id=parts.run_id or str(parts.message_id or parts.key),
         status=status,
-        source="stream",
+        receiver=parts.receiver,
         task_id=parts.task_id,
         workflow_id=str(finished.get("workflow_id") or started.get("workflow_id") or "") or None,
         app_id=_str(sys_inputs.get("sys.app_id")),
