@@ -378,7 +378,7 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         OI_SPAN_KIND: "CHAIN",
         DIFY_RUN_ID: run.run_id,
         DIFY_RUN_STATUS: run.status,
-        DIFY_SOURCE: run.receiver,
+        DIFY_SOURCE: run.receiver.partition("/")[0],
     }
     for key, value in (
         (DIFY_WORKFLOW_ID, run.workflow_id),

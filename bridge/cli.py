@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config
 from bridge.formats import FORMATS, InputError
+from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE
 from bridge.replay import read_runs
 from bridge.service import BridgeService
@@ -30,8 +31,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bridge.server import create_app
 
-    app = create_app(_config(args.config))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    config = _config(args.config)
+    host, _, port = config.server.endpoint.rpartition(":")
+    app = create_app(config)
+    uvicorn.run(app, host=args.host or host, port=args.port or int(port), log_level=args.log_level.lower())
     return 0
 
 
@@ -79,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the bridge (HTTP server)")
     serve.add_argument("--config", help="YAML config file (default: the embedded default)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", help="listen address (default: server.endpoint, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: server.endpoint, 8000)")
     serve.set_defaults(func=_serve)
 
     validate = commands.add_parser("validate", help="check a config file and exit")
@@ -103,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"store error: {exc}", file=sys.stderr)
         return 2
     return result
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge import registry
 from bridge.durations import Duration
+from bridge.management.settings import ServerConfig
 
 Path_ = tuple[str | int, ...]
 SECTIONS = ("receivers", "processors", "exporters")
@@ -64,6 +65,7 @@ Component = tuple[registry.Factory, BaseModel]
 class BridgeConfig:
     source: str
     service: ServiceConfig
+    server: ServerConfig = field(default_factory=ServerConfig)
     receivers: dict[str, Component] = field(default_factory=dict)
     processors: dict[str, Component] = field(default_factory=dict)
     exporters: dict[str, Component] = field(default_factory=dict)
@@ -198,15 +200,20 @@ def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str]
     if not isinstance(data, dict):
         raise doc.error((), "expected a mapping at the top level")
     for key in data:
-        if key not in (*SECTIONS, "service"):
-            raise doc.error((key,), f"unknown section; expected one of {', '.join((*SECTIONS, 'service'))}")
+        if key not in (*SECTIONS, "service", "server"):
+            raise doc.error((key,), f"unknown section; expected one of {', '.join((*SECTIONS, 'service', 'server'))}")
     try:
         service = ServiceConfig.model_validate(data.get("service") or {})
     except ValidationError as exc:
         raise _validation_error(doc, ("service",), exc) from None
+    try:
+        server = ServerConfig.model_validate(data.get("server") or {})
+    except ValidationError as exc:
+        raise _validation_error(doc, ("server",), exc) from None
     config = BridgeConfig(
         source=source,
         service=service,
+        server=server,
         **{section: _components(doc, section, data.get(section)) for section in SECTIONS},
     )
     _check_pipelines(doc, config)

@@ -19,10 +19,21 @@ logger = logging.getLogger(__name__)
 class Pipeline:
     """Processors then span processors (the batched exporters). `consume` is synchronous and cheap."""
 
-    def __init__(self, name: str, processors: Sequence[Processor], outputs: Mapping[str, SpanProcessor]) -> None:
+    def __init__(
+        self,
+        name: str,
+        processors: Sequence[Processor],
+        outputs: Mapping[str, SpanProcessor],
+        receivers: Sequence[str] = (),
+    ) -> None:
         self.name = name
+        self.receivers = frozenset(receivers)
         self.processors = tuple(processors)
         self.outputs = dict(outputs)
+
+    def accepts(self, receiver: str) -> bool:
+        """Runs from the receivers this pipeline lists, and from `replay` (files are for every pipeline)."""
+        return receiver == "replay" or receiver in self.receivers
 
     def consume(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         """Runs the processors over one trace's spans and enqueues the result; returns what was enqueued."""

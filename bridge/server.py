@@ -1,4 +1,4 @@
-"""The Starlette app: health endpoints now, receivers as they land. Its lifespan owns the service."""
+"""The Starlette app: receivers, management API, health, OpenAPI. Its lifespan owns the service."""
 
 from __future__ import annotations
 
@@ -11,20 +11,44 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.schemas import SchemaGenerator
 
+from bridge import __version__
 from bridge.config import BridgeConfig
+from bridge.http_errors import EXCEPTION_HANDLERS
+from bridge.management.api import management_routes
+from bridge.management.auth import Authenticator
+from bridge.management.store import Store, load_fernet
+from bridge.receivers import ReceiverContext
 from bridge.service import BridgeService
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
+_SCHEMAS = SchemaGenerator(
+    {
+        "openapi": "3.0.0",
+        "info": {"title": "dify-otel-bridge", "version": __version__},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }
+)
 
 
 async def _healthz(request: Request) -> JSONResponse:
+    """
+    summary: Liveness
+    tags: [health]
+    responses: {200: {description: "{status: ok}"}}
+    """
     return JSONResponse({"status": "ok"})
 
 
 async def _readyz(request: Request) -> JSONResponse:
+    """
+    summary: Readiness (the pipelines and exporters are up)
+    tags: [health]
+    responses: {200: {description: ready}, 503: {description: starting or stopping}}
+    """
     service: BridgeService | None = getattr(request.app.state, "service", None)
     if service is None:
         return JSONResponse({"status": "starting"}, status_code=503)
@@ -41,12 +65,35 @@ async def _poll(service: BridgeService) -> None:
             logger.exception("closing finished runs failed")
 
 
+def _receiver_routes(config: BridgeConfig, store: Store, auth: Authenticator) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for receiver_id, (factory, cfg) in config.receivers.items():
+        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance)
+        routes.extend(factory.create(cfg, ctx))
+    return routes
+
+
 def create_app(config: BridgeConfig) -> Starlette:
-    """App factory: the service starts with the app's lifespan and is drained and flushed at shutdown."""
+    """App factory. Opens the store now (a bad store fails here, at start); the service starts with the
+    lifespan and is drained (open runs exported as incomplete) and flushed at shutdown."""
+    store = Store(config.server.store, load_fernet(config.server))
+    store.merge_declared(config.server)
+    auth = Authenticator(config.server)
+
+    async def openapi(request: Request) -> JSONResponse:
+        """
+        summary: This API's OpenAPI schema
+        tags: [health]
+        security: [{bearer: []}]
+        responses: {200: {description: the schema}}
+        """
+        auth.require_bearer(request)
+        return JSONResponse(_SCHEMAS.get_schema(routes=request.app.routes))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service = BridgeService(config)
+        service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         app.state.service = service
         poller = asyncio.create_task(_poll(service))
         try:
@@ -57,8 +104,13 @@ def create_app(config: BridgeConfig) -> Starlette:
                 await poller
             app.state.service = None
             await asyncio.to_thread(service.shutdown)
+            store.close()
 
-    return Starlette(
-        routes=[Route("/healthz", _healthz), Route("/readyz", _readyz)],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", _healthz),
+        Route("/readyz", _readyz),
+        Route("/openapi.json", openapi, include_in_schema=True),
+        *management_routes(store, auth),
+        *_receiver_routes(config, store, auth),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 
 from opentelemetry.sdk.trace import SpanProcessor
 
@@ -43,7 +45,8 @@ def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]
                 factory, cfg = config.exporters[component_id]
                 counters[component_id] = CountingExporter(factory.create(cfg))
                 outputs[component_id] = batcher.wrap(counters[component_id])
-        pipelines.append(Pipeline(name, processors, {cid: outputs[cid] for cid in spec.exporters}))
+        outputs_of = {cid: outputs[cid] for cid in spec.exporters}
+        pipelines.append(Pipeline(name, processors, outputs_of, spec.receivers))
     return pipelines
 
 
@@ -58,12 +61,14 @@ class BridgeService:
         self.exporters: dict[str, CountingExporter] = {}
         self.pipelines = _build_pipelines(config, self.exporters)
         self._lock = threading.Lock()
+        # Names of registered apps, for runs whose events do not carry one (stream events never do).
+        self.app_names: Callable[[str], str | None] | None = None
         self.runs_exported = 0
         self.spans_exported = 0
 
-    def submit_event(self, event: DifyEvent, now: float, context: str | None = None) -> None:
+    def submit_event(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "stream") -> None:
         with self._lock:
-            self.assembler.add(event, now, context)
+            self.assembler.add(event, now, context, receiver)
 
     def poll(self, now: float) -> int:
         """Exports the runs the assembler has finished with; returns how many."""
@@ -75,9 +80,12 @@ class BridgeService:
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace and enqueues it on every pipeline; returns its span count."""
+        if run.app_name is None and run.app_id is not None and self.app_names is not None:
+            run = replace(run, app_name=self.app_names(run.app_id))
         spans = self.builder.build(run)
         for pipeline in self.pipelines:
-            pipeline.consume(spans)
+            if pipeline.accepts(run.receiver):
+                pipeline.consume(spans)
         with self._lock:
             self.runs_exported += 1
             self.spans_exported += len(spans)

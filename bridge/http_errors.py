@@ -1,0 +1,29 @@
+"""Every HTTP error is a JSON body `{error, detail}`: one exception type and its handlers."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+class ApiError(Exception):
+    """Raised by handlers; `error` is a stable machine-readable code, `detail` a sentence for people."""
+
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"error": exc.error, "detail": exc.detail}, exc.status, headers=exc.headers)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse({"error": error, "detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+
+EXCEPTION_HANDLERS = {ApiError: _api_error, HTTPException: _http_exception}

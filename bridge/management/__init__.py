@@ -1,0 +1,1 @@
+"""The management API: bridge API keys and tokens, registered Dify instances and apps, their store."""

@@ -1,0 +1,136 @@
+"""Routes of the management API: tokens, Dify instances, Dify apps (Pisama-compatible paths)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bridge.http_body import read_model
+from bridge.http_errors import ApiError
+from bridge.management.auth import Authenticator
+from bridge.management.store import Store
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_key: str
+
+
+class InstanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str = Field(pattern=r"^https?://[^\s/]+", max_length=2000)
+    api_key: str | None = Field(default=None, min_length=1)
+
+
+class AppRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instance_id: str
+    app_id: str = Field(min_length=1, max_length=200)
+    app_name: str | None = Field(default=None, max_length=500)
+    app_type: str = Field(default="workflow", pattern=r"^(workflow|advanced-chat|chat|agent-chat|completion)$")
+
+
+def management_routes(store: Store, auth: Authenticator) -> list[Route]:
+    """The routes; each endpoint's docstring holds its OpenAPI description."""
+
+    async def token(request: Request) -> JSONResponse:
+        """
+        summary: Exchange a bridge API key for an access token
+        tags: [auth]
+        requestBody: {content: {application/json: {schema: {type: object, required: [api_key],
+          properties: {api_key: {type: string}}}}}}
+        responses:
+          200: {description: "{access_token, token_type: bearer, expires_in}"}
+          401: {description: "unknown API key"}
+        """
+        body = await read_model(request, TokenRequest)
+        return JSONResponse({"access_token": auth.issue(body.api_key), "token_type": "bearer",
+                             "expires_in": auth.ttl})  # fmt: skip
+
+    async def instances(request: Request) -> JSONResponse:
+        """
+        get:
+          summary: List registered Dify instances (never their API keys)
+          tags: [dify]
+          security: [{bearer: []}]
+          responses: {200: {description: "[{id, name, base_url, has_api_key, origin, created_at}]"}}
+        post:
+          summary: Register a Dify instance
+          tags: [dify]
+          security: [{bearer: []}]
+          requestBody: {content: {application/json: {schema: {type: object, required: [name, base_url],
+            properties: {name: {type: string}, base_url: {type: string}, api_key: {type: string}}}}}}
+          responses:
+            201: {description: "the instance, without its API key"}
+            409: {description: "an instance with this name exists"}
+            422: {description: "a field is invalid"}
+        """
+        auth.require_bearer(request)
+        if request.method == "GET":
+            return JSONResponse([asdict(i) for i in store.list_instances()])
+        body = await read_model(request, InstanceRequest)
+        try:
+            instance = store.add_instance(body.name, body.base_url, body.api_key)
+        except sqlite3.IntegrityError:
+            raise ApiError(409, "conflict", f"an instance named {body.name!r} is already registered") from None
+        return JSONResponse(asdict(instance), status_code=201)
+
+    async def apps(request: Request) -> JSONResponse:
+        """
+        get:
+          summary: List registered apps (never their webhook secrets)
+          tags: [dify]
+          security: [{bearer: []}]
+          responses: {200: {description: "[{id, instance_id, app_id, app_name, app_type, origin, created_at}]"}}
+        post:
+          summary: Register a Dify app; the response shows its webhook_secret, once
+          tags: [dify]
+          security: [{bearer: []}]
+          requestBody: {content: {application/json: {schema: {type: object, required: [instance_id, app_id],
+            properties: {instance_id: {type: string}, app_id: {type: string}, app_name: {type: string},
+            app_type: {type: string}}}}}}
+          responses:
+            201: {description: "the app and its webhook_secret"}
+            404: {description: "unknown instance"}
+            409: {description: "the app is already registered"}
+        """
+        auth.require_bearer(request)
+        if request.method == "GET":
+            return JSONResponse([asdict(a) for a in store.list_apps()])
+        body = await read_model(request, AppRequest)
+        if store.instance(body.instance_id) is None:
+            raise ApiError(404, "unknown_instance", f"no instance with id {body.instance_id!r}")
+        try:
+            app, secret = store.add_app(body.instance_id, body.app_id, body.app_name, body.app_type)
+        except sqlite3.IntegrityError:
+            raise ApiError(409, "conflict", f"app {body.app_id!r} is already registered") from None
+        return JSONResponse({**asdict(app), "webhook_secret": secret}, status_code=201)
+
+    async def rotate(request: Request) -> JSONResponse:
+        """
+        summary: Issue a new webhook secret for an app (the old one stops working at once)
+        tags: [dify]
+        security: [{bearer: []}]
+        parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+        responses:
+          200: {description: "{id, app_id, webhook_secret}"}
+          404: {description: "unknown app"}
+        """
+        auth.require_bearer(request)
+        app = store.app_by_id(request.path_params["id"])
+        if app is None:
+            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
+        return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": store.rotate_secret(app)})
+
+    return [
+        Route("/api/v1/auth/token", token, methods=["POST"]),
+        Route("/api/v1/dify/instances", instances, methods=["GET", "POST"]),
+        Route("/api/v1/dify/apps", apps, methods=["GET", "POST"]),
+        Route("/api/v1/dify/apps/{id}/rotate-secret", rotate, methods=["POST"]),
+    ]

@@ -1,0 +1,62 @@
+"""The `server` section of the config file: HTTP endpoint, API keys, tokens, store, declared registrations."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bridge.durations import Duration
+
+
+class InstanceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    base_url: str = Field(pattern=r"^https?://")
+    api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
+
+
+class AppSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
+    app_id: str = Field(min_length=1)
+    app_name: str | None = None
+    app_type: str = "workflow"
+    webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Where `serve` listens, host:port.
+    endpoint: str = "127.0.0.1:8000"
+    # Bridge API keys: exchanged for tokens at /api/v1/auth/token and sent as X-Pisama-API-Key by webhooks.
+    # Empty: the management API and the signed receivers refuse everyone.
+    api_keys: list[str] = Field(default_factory=list)
+    # Key that signs access tokens. None: a random key per start (tokens then die with the process).
+    token_secret: str | None = None
+    # Lifetime of an access token.
+    token_ttl: Duration = 3600.0
+    # SQLite file holding registrations, nonces and accepted run ids. ":memory:" keeps nothing.
+    store: str = "dify-otel-bridge.db"
+    # Fernet key (urlsafe base64, 32 bytes) encrypting Dify API keys and webhook secrets at rest.
+    # None: a key file `<store>.key` beside the store, created with mode 0600 on first start.
+    encryption_key: str | None = None
+    # Webhook signatures older or newer than this are refused.
+    timestamp_tolerance: Duration = 300.0
+    instances: list[InstanceSpec] = Field(default_factory=list)
+    apps: list[AppSpec] = Field(default_factory=list)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _drop_empty(cls, value: list[str]) -> list[str]:
+        # `${env:BRIDGE_API_KEY:-}` left unset expands to "": no key, rather than an empty key.
+        return [key for key in value if key]
+
+    @field_validator("endpoint")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('"endpoint" must be host:port, e.g. 127.0.0.1:8000')
+        return value

@@ -1,0 +1,244 @@
+"""Registrations and replay protection in one SQLite file (WAL): a restart loses nothing.
+
+Dify API keys and webhook secrets are stored encrypted (Fernet); nothing here ever logs them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bridge.management.settings import ServerConfig
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, base_url TEXT NOT NULL, api_key BLOB,
+    origin TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS apps (
+    id TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id), app_id TEXT NOT NULL UNIQUE,
+    app_name TEXT, app_type TEXT NOT NULL, webhook_secret BLOB NOT NULL, origin TEXT NOT NULL,
+    created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
+"""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or read (corrupt file, wrong encryption key): said at start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    id: str
+    name: str
+    base_url: str
+    has_api_key: bool
+    origin: str  # "api" or "config"
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    id: str
+    instance_id: str
+    app_id: str
+    app_name: str | None
+    app_type: str
+    origin: str
+    created_at: float
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def load_fernet(cfg: ServerConfig) -> Fernet:
+    """The configured key, or a key file beside the store (created 0600); in-memory stores get a fresh key."""
+    if cfg.encryption_key:
+        try:
+            return Fernet(cfg.encryption_key.encode())
+        except ValueError:
+            raise StoreError("server.encryption_key: not a Fernet key (32 url-safe base64-encoded bytes)") from None
+    if cfg.store == ":memory:":
+        return Fernet(Fernet.generate_key())
+    key_path = Path(cfg.store + ".key")
+    if not key_path.exists():
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Fernet.generate_key())
+    try:
+        return Fernet(key_path.read_bytes().strip())
+    except ValueError:
+        raise StoreError(f"{key_path}: not a Fernet key") from None
+
+
+class Store:
+    """Thread-safe; every call is one short transaction."""
+
+    def __init__(self, path: str, fernet: Fernet) -> None:
+        self._fernet = fernet
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _encrypt(self, value: str) -> bytes:
+        return self._fernet.encrypt(value.encode())
+
+    def _decrypt(self, value: bytes) -> str:
+        try:
+            return self._fernet.decrypt(value).decode()
+        except InvalidToken:
+            raise StoreError("a stored secret does not decrypt: the encryption key changed") from None
+
+    # --- instances -----------------------------------------------------------------------------
+
+    def add_instance(self, name: str, base_url: str, api_key: str | None, origin: str = "api") -> Instance:
+        instance = Instance(str(uuid.uuid4()), name, base_url.rstrip("/"), api_key is not None, origin, time.time())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?)",
+                (instance.id, name, instance.base_url, self._encrypt(api_key) if api_key else None, origin,
+                 instance.created_at),
+            )  # fmt: skip
+        return instance
+
+    def _instances(self, where: str = "", args: tuple[str, ...] = ()) -> list[Instance]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, name, base_url, api_key IS NOT NULL, origin, created_at FROM instances {where} "
+                "ORDER BY created_at",
+                args,
+            ).fetchall()
+        return [Instance(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+
+    def list_instances(self) -> list[Instance]:
+        return self._instances()
+
+    def instance(self, instance_id: str) -> Instance | None:
+        found = self._instances("WHERE id = ?", (instance_id,))
+        return found[0] if found else None
+
+    def instance_by_name(self, name: str) -> Instance | None:
+        found = self._instances("WHERE name = ?", (name,))
+        return found[0] if found else None
+
+    def instance_api_key(self, instance_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT api_key FROM instances WHERE id = ?", (instance_id,)).fetchone()
+        return self._decrypt(row[0]) if row and row[0] else None
+
+    # --- apps ----------------------------------------------------------------------------------
+
+    def add_app(
+        self, instance_id: str, app_id: str, app_name: str | None, app_type: str, secret: str | None = None,
+        origin: str = "api",
+    ) -> tuple[App, str]:  # fmt: skip
+        """The new app and its webhook secret (shown once by the API)."""
+        secret = secret or new_secret()
+        app = App(str(uuid.uuid4()), instance_id, app_id, app_name, app_type, origin, time.time())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at),
+            )
+        return app, secret
+
+    def _apps(self, where: str = "", args: tuple[str, ...] = ()) -> list[App]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, instance_id, app_id, app_name, app_type, origin, created_at FROM apps {where} "
+                "ORDER BY created_at",
+                args,
+            ).fetchall()
+        return [App(*r) for r in rows]
+
+    def list_apps(self) -> list[App]:
+        return self._apps()
+
+    def app(self, app_id: str) -> App | None:
+        """By Dify's app id (what payloads carry)."""
+        found = self._apps("WHERE app_id = ?", (app_id,))
+        return found[0] if found else None
+
+    def app_by_id(self, registration_id: str) -> App | None:
+        found = self._apps("WHERE id = ?", (registration_id,))
+        return found[0] if found else None
+
+    def webhook_secret(self, app: App) -> str:
+        with self._lock:
+            row = self._db.execute("SELECT webhook_secret FROM apps WHERE id = ?", (app.id,)).fetchone()
+        if row is None:
+            raise StoreError(f"app {app.app_id} disappeared")
+        return self._decrypt(row[0])
+
+    def rotate_secret(self, app: App) -> str:
+        secret = new_secret()
+        with self._lock:
+            self._db.execute("UPDATE apps SET webhook_secret = ? WHERE id = ?", (self._encrypt(secret), app.id))
+        return secret
+
+    # --- replay protection ---------------------------------------------------------------------
+
+    def use_nonce(self, nonce: str, expires_at: float, now: float) -> bool:
+        """False when the nonce was already used (a replay)."""
+        with self._lock:
+            self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
+            cursor = self._db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, expires_at))
+        return cursor.rowcount == 1
+
+    def accept_run(self, run_id: str, receiver: str, now: float) -> bool:
+        """False when a run with this id was already accepted (a duplicate delivery)."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO accepted_runs VALUES (?, ?, ?)", (run_id, receiver, now))
+        return cursor.rowcount == 1
+
+    def forget_run(self, run_id: str) -> None:
+        """Undoes `accept_run` when the run could not be handed on, so a retry is not taken for a duplicate."""
+        with self._lock:
+            self._db.execute("DELETE FROM accepted_runs WHERE run_id = ?", (run_id,))
+
+    # --- declared in the config file -----------------------------------------------------------
+
+    def merge_declared(self, cfg: ServerConfig) -> None:
+        """Adds or updates the config file's instances and apps; registrations made over the API stay."""
+        for spec in cfg.instances:
+            existing = self.instance_by_name(spec.name)
+            if existing is None:
+                self.add_instance(spec.name, spec.base_url, spec.api_key, origin="config")
+                continue
+            with self._lock:
+                self._db.execute(
+                    "UPDATE instances SET base_url = ?, api_key = ? WHERE id = ?",
+                    (spec.base_url.rstrip("/"), self._encrypt(spec.api_key) if spec.api_key else None, existing.id),
+                )
+        for app_spec in cfg.apps:
+            instance = self.instance_by_name(app_spec.instance)
+            if instance is None:
+                raise StoreError(f"server.apps: app {app_spec.app_id} names unknown instance {app_spec.instance!r}")
+            current = self.app(app_spec.app_id)
+            if current is None:
+                self.add_app(instance.id, app_spec.app_id, app_spec.app_name, app_spec.app_type,
+                             app_spec.webhook_secret, origin="config")  # fmt: skip
+                continue
+            with self._lock:
+                self._db.execute(
+                    "UPDATE apps SET instance_id = ?, app_name = ?, app_type = ?, webhook_secret = ? WHERE id = ?",
+                    (instance.id, app_spec.app_name, app_spec.app_type, self._encrypt(app_spec.webhook_secret),
+                     current.id),
+                )  # fmt: skip

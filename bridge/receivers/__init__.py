@@ -1,0 +1,32 @@
+"""Receivers: each turns one way of delivering Dify run data into routes on the bridge's HTTP server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from bridge.http_errors import ApiError
+from bridge.management.auth import Authenticator
+from bridge.management.store import Store
+
+if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+    from bridge.service import BridgeService
+
+
+@dataclass(frozen=True)
+class ReceiverContext:
+    """What every receiver gets: the store (apps, secrets, nonces), API-key checks, signature settings."""
+
+    receiver_id: str  # the component id (`webhook`, `webhook/n8n`): runs carry it to their pipelines
+    store: Store
+    auth: Authenticator
+    timestamp_tolerance: float
+
+    @staticmethod
+    def service(request: Request) -> BridgeService:
+        service: BridgeService | None = getattr(request.app.state, "service", None)
+        if service is None:
+            raise ApiError(503, "not_ready", "the pipeline is starting or stopping", {"Retry-After": "1"})
+        return service

@@ -1,0 +1,98 @@
+"""`stream`: Dify stream events POSTed as they happen or in batches, HMAC-signed.
+
+A body is one JSON event, a JSON array, NDJSON, or a `text/event-stream` capture, in snake_case or the
+Java client's camelCase. Events of one run may come over many requests, in any order. A body is taken
+whole or not at all: one bad event refuses the request, so nothing is half-accepted.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bridge.formats import Format, InputError, iter_records
+from bridge.http_body import read_body, require_media_type
+from bridge.http_errors import ApiError
+from bridge.model import DifyEvent
+from bridge.normalize import normalize_event
+from bridge.receivers import ReceiverContext
+from bridge.receivers.signing import check_headers, verify
+
+TYPE = "stream"
+_FORMATS: dict[str, Format] = {
+    "application/json": "json",
+    "application/x-ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "text/event-stream": "sse",
+}
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Route of the receiver.
+    path: str = Field(default="/api/v1/dify/events", pattern=r"^/")
+    # Larger bodies are refused with 413.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+
+def _events(body: bytes, fmt: Format) -> list[DifyEvent]:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
+    events = []
+    for record in iter_records(text, "body", fmt):
+        if isinstance(record, InputError):
+            raise ApiError(400, "malformed_body", str(record))
+        try:
+            events.append(normalize_event(record.obj, "body", record.line, record.sse_event))
+        except InputError as exc:
+            raise ApiError(422, "invalid_event", str(exc)) from None
+    if not events:
+        raise ApiError(422, "invalid_event", "the body holds no event")
+    return events
+
+
+def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
+    """One route. Answers 202 `{accepted: n}` once every event is handed to the assembler."""
+
+    async def receive(request: Request) -> JSONResponse:
+        """
+        summary: Receive Dify stream events (JSON, JSON array, NDJSON or text/event-stream), HMAC-signed
+        tags: [receivers]
+        parameters:
+          - {name: X-Dify-App-Id, in: header, required: true, schema: {type: string}}
+          - {name: X-Pisama-API-Key, in: header, required: true, schema: {type: string}}
+          - {name: X-Pisama-Signature, in: header, required: true, schema: {type: string}}
+          - {name: X-Pisama-Timestamp, in: header, required: true, schema: {type: integer}}
+          - {name: X-Pisama-Nonce, in: header, required: false, schema: {type: string}}
+        responses:
+          202: {description: "accepted: {accepted: <number of events>}"}
+          400: {description: malformed body (with its line)}
+          401: {description: bad or missing API key or signature, expired timestamp, replayed nonce}
+          404: {description: unknown app}
+          413: {description: body too large}
+          415: {description: unsupported content type}
+          422: {description: an event is invalid (line and field named)}
+        """
+        fmt = _FORMATS[require_media_type(request, _FORMATS)]
+        body = await read_body(request, cfg.max_body_bytes)
+        timestamp = check_headers(request, ctx)
+        app_id = request.headers.get("x-dify-app-id") or request.query_params.get("app_id")
+        if not app_id:
+            raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")
+        app = verify(request, ctx, app_id, timestamp, body)
+        events = _events(body, fmt)
+        service = ctx.service(request)
+        now = time.time()
+        for event in events:
+            # An `error` event carries no ids: it joins the app's most recent run.
+            service.submit_event(event, now, context=f"{ctx.receiver_id}:{app.app_id}", receiver=ctx.receiver_id)
+        return JSONResponse({"accepted": len(events)}, status_code=202)
+
+    return [Route(cfg.path, receive, methods=["POST"])]

@@ -1,0 +1,81 @@
+"""`webhook`: whole-run payloads POSTed by Dify (an HTTP-request node) or any client, HMAC-signed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bridge.formats import InputError
+from bridge.http_body import parse_json, read_body, require_media_type
+from bridge.http_errors import ApiError
+from bridge.normalize import normalize_webhook
+from bridge.receivers import ReceiverContext
+from bridge.receivers.signing import check_headers, verify
+
+TYPE = "webhook"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Route of the receiver (Pisama's path, so clients switch by changing the base URL).
+    path: str = Field(default="/api/v1/dify/webhook", pattern=r"^/")
+    # Larger bodies are refused with 413.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+
+def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
+    """One route. Answers 202 once the run is handed to the pipeline; errors are `{error, detail}` JSON."""
+
+    async def receive(request: Request) -> JSONResponse:
+        """
+        summary: Receive one whole Dify run (Pisama webhook payload), HMAC-signed
+        tags: [receivers]
+        parameters:
+          - {name: X-Pisama-API-Key, in: header, required: true, schema: {type: string}}
+          - {name: X-Pisama-Signature, in: header, required: true, schema: {type: string}}
+          - {name: X-Pisama-Timestamp, in: header, required: true, schema: {type: integer}}
+          - {name: X-Pisama-Nonce, in: header, required: false, schema: {type: string}}
+        requestBody: {content: {application/json: {schema: {type: object}}}}
+        responses:
+          202: {description: "accepted: {accepted: true, run_id, trace_id}"}
+          200: {description: "this run id was already accepted: {duplicate: true}"}
+          400: {description: malformed JSON}
+          401: {description: bad or missing API key or signature, expired timestamp, replayed nonce}
+          404: {description: unknown app}
+          413: {description: body too large}
+          415: {description: not application/json}
+          422: {description: a field of the payload is invalid}
+        """
+        require_media_type(request, ["application/json"])
+        body = await read_body(request, cfg.max_body_bytes)
+        timestamp = check_headers(request, ctx)
+        payload = parse_json(body)
+        app_id = request.headers.get("x-dify-app-id") or (payload.get("app_id") if isinstance(payload, dict) else None)
+        if not isinstance(app_id, str) or not app_id:
+            raise ApiError(422, "invalid_payload", "app_id: Field required (in the body or X-Dify-App-Id)")
+        app = verify(request, ctx, app_id, timestamp, body)
+        try:
+            run = normalize_webhook(payload)
+        except InputError as exc:
+            raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
+        if not ctx.store.accept_run(run.run_id, ctx.receiver_id, time.time()):
+            return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
+        run = replace(
+            run, receiver=ctx.receiver_id, app_id=run.app_id or app.app_id, app_name=run.app_name or app.app_name
+        )
+        try:
+            service = ctx.service(request)
+            await asyncio.to_thread(service.submit_run, run)
+        except BaseException:
+            ctx.store.forget_run(run.run_id)  # not handed on: a retry must not be taken for a duplicate
+            raise
+        return JSONResponse({"accepted": True, "run_id": run.run_id}, status_code=202)
+
+    return [Route(cfg.path, receive, methods=["POST"])]

@@ -1,0 +1,93 @@
+"""The real bridge server (uvicorn) on 127.0.0.1 in a thread, for receiver and API tests."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import uvicorn
+
+from bridge.config import BridgeConfig, parse_config
+from bridge.receivers.signing import sign
+from bridge.server import create_app
+
+API_KEY = "test-api-key-0123456789"
+APP_ID = "app-under-test"
+APP_SECRET = "whsec_test_secret_0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def bridge_config(tmp_path: Path, sink_endpoint: str, extra_server: str = "") -> BridgeConfig:
+    return parse_config(
+        f"""
+receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}}}
+processors: {{batch: {{timeout: 20ms}}}}
+exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
+server:
+  api_keys: ["{API_KEY}"]
+  token_secret: test-token-secret
+  store: "{tmp_path / "bridge.db"}"
+  encryption_key: "{"A" * 43}="
+  instances: [{{name: local-dify, base_url: "http://127.0.0.1:9"}}]
+  apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
+{extra_server}
+service:
+  assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
+  pipelines:
+    traces: {{receivers: [webhook, stream], processors: [batch], exporters: [otlp]}}
+""",
+        "test.yaml",
+    )
+
+
+class BridgeServer:
+    def __init__(self, config: BridgeConfig) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(config)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> BridgeServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            assert time.monotonic() < deadline, "the bridge did not start"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+    def token(self) -> str:
+        response = httpx.post(f"{self.base}/api/v1/auth/token", json={"api_key": API_KEY})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+
+def signed_headers(body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, **extra: str) -> dict[str, str]:
+    ts = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": "application/json",
+        "X-Pisama-API-Key": API_KEY,
+        "X-Pisama-Timestamp": str(ts),
+        "X-Pisama-Signature": sign(secret, ts, body),
+        **extra,
+    }
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload).encode()

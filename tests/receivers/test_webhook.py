@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config, dumps, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.runs import EXAMPLES
+
+PAYLOAD: dict[str, Any] = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as server:
+        yield server
+
+
+def _post(bridge: BridgeServer, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=headers)
+
+
+def test_accepted_run_arrives_as_one_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    body = dumps(PAYLOAD)
+    response = _post(bridge, body, signed_headers(body, **{"X-Pisama-Nonce": "n-1"}))
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": True, "run_id": PAYLOAD["workflow_run_id"]}
+    spans = otlp_sink.wait_for_spans(10)
+    (root,) = [s for s in spans if s.parent_span_id is None]
+    assert root.attributes["dify.source"] == "webhook"
+    assert root.name == "invoke_workflow Trip Planner"
+    assert len({s.trace_id for s in spans}) == 1
+
+
+def test_duplicate_delivery_is_acknowledged_without_a_second_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    body = dumps(PAYLOAD)
+    assert _post(bridge, body, signed_headers(body)).status_code == 202
+    again = _post(bridge, body, signed_headers(body))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    otlp_sink.wait_for_spans(10)
+    time.sleep(0.3)
+    assert len(otlp_sink.spans()) == 10
+
+
+def test_app_name_comes_from_the_registration_when_the_payload_has_none(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    payload = {k: v for k, v in PAYLOAD.items() if k != "app_name"}
+    body = dumps(payload)
+    assert _post(bridge, body, signed_headers(body)).status_code == 202
+    root = next(s for s in otlp_sink.wait_for_spans(10) if s.parent_span_id is None)
+    assert root.name == "invoke_workflow Support Bot"
+
+
+def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
+    body = dumps(PAYLOAD)
+    good = signed_headers(body)
+    if name == "wrong_secret":
+        return 401, "invalid_signature", body, signed_headers(body, secret="whsec_someone_else_entirely_0000")
+    if name == "old_timestamp":
+        return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) - 301)
+    if name == "future_timestamp":
+        return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) + 301)
+    if name == "body_changed_by_one_byte":
+        return 401, "invalid_signature", body.replace(b"Trip", b"Trap"), good
+    if name == "missing_signature":
+        return 401, "invalid_signature", body, {k: v for k, v in good.items() if k != "X-Pisama-Signature"}
+    if name == "missing_timestamp":
+        return 401, "invalid_signature", body, {k: v for k, v in good.items() if k != "X-Pisama-Timestamp"}
+    if name == "bad_api_key":
+        return 401, "invalid_api_key", body, {**good, "X-Pisama-API-Key": "nope"}
+    if name == "unknown_app":
+        other = dumps({**PAYLOAD, "app_id": "not-registered"})
+        return 404, "unknown_app", other, signed_headers(other)
+    if name == "malformed_json":
+        broken = b'{"workflow_run_id": "x",, }'
+        return 400, "malformed_json", broken, signed_headers(broken)
+    if name == "schema_error":
+        bad = copy.deepcopy(PAYLOAD)
+        bad["nodes"][1]["elapsed_time"] = "slow"
+        raw = dumps(bad)
+        return 422, "invalid_payload", raw, signed_headers(raw)
+    if name == "missing_app_id":
+        raw = dumps({k: v for k, v in PAYLOAD.items() if k != "app_id"})
+        return 422, "invalid_payload", raw, signed_headers(raw)
+    if name == "too_large":
+        raw = dumps({**PAYLOAD, "padding": "x" * 200_001})
+        return 413, "body_too_large", raw, signed_headers(raw)
+    if name == "wrong_content_type":
+        return 415, "unsupported_media_type", body, {**good, "Content-Type": "text/plain"}
+    raise AssertionError(name)
+
+
+CASES = ["wrong_secret", "old_timestamp", "future_timestamp", "body_changed_by_one_byte", "missing_signature",
+         "missing_timestamp", "bad_api_key", "unknown_app", "malformed_json", "schema_error", "missing_app_id",
+         "too_large", "wrong_content_type"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_refusals(bridge: BridgeServer, otlp_sink: OtlpSink, name: str) -> None:
+    status, error, body, headers = _case(name)
+    response = _post(bridge, body, headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error and response.json()["detail"]
+    for secret in (API_KEY, "whsec_test_secret"):
+        assert secret not in response.text
+    assert otlp_sink.spans() == []
+
+
+def test_error_details_name_the_field_and_position(bridge: BridgeServer) -> None:
+    _, _, body, headers = _case("schema_error")
+    assert (
+        _post(bridge, body, headers).json()["detail"]
+        == "nodes.1.elapsed_time: Input should be a valid number, unable to parse string as a number"
+    )
+    _, _, body, headers = _case("malformed_json")
+    assert "line 1, column 25 (position 24)" in _post(bridge, body, headers).json()["detail"]
+
+
+def test_replayed_nonce_is_refused(bridge: BridgeServer) -> None:
+    body = dumps(PAYLOAD)
+    headers = signed_headers(body, **{"X-Pisama-Nonce": "once"})
+    assert _post(bridge, body, headers).status_code == 202
+    replay = _post(bridge, body, headers)
+    assert replay.status_code == 401 and replay.json()["error"] == "replayed_nonce"
+
+
+def test_accepted_runs_and_nonces_survive_a_restart(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    body = dumps(PAYLOAD)
+    headers = signed_headers(body, **{"X-Pisama-Nonce": "persisted"})
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as first:
+        assert _post(first, body, headers).status_code == 202
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as second:
+        assert _post(second, body, headers).json()["error"] == "replayed_nonce"
+        assert _post(second, body, signed_headers(body)).json() == {
+            "duplicate": True,
+            "run_id": PAYLOAD["workflow_run_id"],
+        }
