@@ -19,6 +19,7 @@ from tests.otlp_sink import OtlpSink
 def _config_text(sink: OtlpSink) -> str:
     return (
         f'exporters: {{otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}}}\n'
+        "server: {store: ':memory:'}\n"
         "service: {pipelines: {traces: {exporters: [otlp]}}}\n"
     )
 
@@ -40,7 +41,11 @@ def _free_port() -> int:
 
 def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}"}  # nothing listens there
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}",  # nothing listens there
+        "BRIDGE_STORE": str(tmp_path / "bridge.db"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
