@@ -19,6 +19,7 @@ from bridge.server import create_app
 API_KEY = "test-api-key-0123456789"
 APP_ID = "app-under-test"
 APP_SECRET = "whsec_test_secret_0123456789abcdef"
+TOKEN_SECRET = "test-token-secret-0123456789abcdef-xyz"
 
 
 def free_port() -> int:
@@ -36,7 +37,7 @@ processors: {{batch: {{timeout: 20ms}}}}
 exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
 server:
   api_keys: ["{API_KEY}"]
-  token_secret: test-token-secret
+  token_secret: {TOKEN_SECRET}
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
   instances: [{{name: local-dify, base_url: "http://127.0.0.1:9"}}]

@@ -47,6 +47,15 @@ class ServerConfig(BaseModel):
     instances: list[InstanceSpec] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
 
+    @field_validator("token_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # `${env:BRIDGE_TOKEN_SECRET:-}` left unset: a random key per start
+        if len(value) < 32:
+            raise ValueError('"token_secret" must be at least 32 characters (HS256 wants a 256-bit key)')
+        return value
+
     @field_validator("api_keys")
     @classmethod
     def _drop_empty(cls, value: list[str]) -> list[str]:

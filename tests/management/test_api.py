@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import jwt
+import pytest
+
+from tests.bridge_server import API_KEY, APP_SECRET, TOKEN_SECRET, BridgeServer, bridge_config, dumps, signed_headers
+from tests.otlp_sink import OtlpSink
+
+OTHER_SECRET = "another-secret-of-enough-length-0123456789"
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as server:
+        yield server
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_token_exchange(bridge: BridgeServer) -> None:
+    response = httpx.post(f"{bridge.base}/api/v1/auth/token", json={"api_key": API_KEY})
+    body = response.json()
+    assert (body["token_type"], body["expires_in"]) == ("bearer", 3600)
+    claims = jwt.decode(body["access_token"], TOKEN_SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 3600 and API_KEY not in str(claims)
+    refused = httpx.post(f"{bridge.base}/api/v1/auth/token", json={"api_key": "wrong"})
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({}, "missing_token"),
+        ({"Authorization": "Basic abc"}, "missing_token"),
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid_token"),
+        ({"Authorization": "Bearer " + jwt.encode({"sub": "x", "exp": 1}, TOKEN_SECRET)}, "token_expired"),
+        (
+            {
+                "Authorization": "Bearer "
+                + jwt.encode({"sub": "x", "exp": 2**40}, "another-secret-of-enough-length-0123456789")
+            },
+            "invalid_token",
+        ),
+    ],
+)
+def test_bearer_is_required(bridge: BridgeServer, headers: dict[str, str], error: str) -> None:
+    for path in ("/api/v1/dify/instances", "/api/v1/dify/apps", "/openapi.json"):
+        response = httpx.get(f"{bridge.base}{path}", headers=headers)
+        assert response.status_code == 401 and response.json()["error"] == error
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    headers = _auth(bridge.token())
+    prod = {"name": "prod", "base_url": "http://dify.internal", "api_key": "app-SECRETKEY"}
+    created = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers, json=prod)
+    assert created.status_code == 201 and "api_key" not in created.json() and created.json()["has_api_key"]
+    instance_id = created.json()["id"]
+    listed = httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=headers)
+    assert [i["name"] for i in listed.json()] == ["local-dify", "prod"]
+    assert "app-SECRETKEY" not in listed.text
+    app = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers,
+                     json={"instance_id": instance_id, "app_id": "chatbot", "app_name": "Chat Bot"})  # fmt: skip
+    assert app.status_code == 201
+    secret = app.json()["webhook_secret"]
+    assert secret.startswith("whsec_")
+    apps = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers)
+    assert [a["app_id"] for a in apps.json()] == ["app-under-test", "chatbot"]
+    assert secret not in apps.text and APP_SECRET not in apps.text
+
+    payload = {"workflow_run_id": "run-new-app", "app_id": "chatbot", "status": "succeeded", "nodes": []}
+    body = dumps(payload)
+    assert httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body,
+                      headers=signed_headers(body, secret=secret)).status_code == 202  # fmt: skip
+    rotated = httpx.post(f"{bridge.base}/api/v1/dify/apps/{app.json()['id']}/rotate-secret", headers=headers)
+    new_secret = rotated.json()["webhook_secret"]
+    assert new_secret != secret
+    body = dumps({**payload, "workflow_run_id": "run-2"})
+    old = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body, secret=secret))
+    assert old.status_code == 401
+    new = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body,
+                     headers=signed_headers(body, secret=new_secret))  # fmt: skip
+    assert new.status_code == 202
+    root = next(s for s in otlp_sink.wait_for_spans(1) if s.parent_span_id is None)
+    assert root.name == "invoke_workflow Chat Bot"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "fragment"),
+    [
+        ("/api/v1/dify/instances", {"name": "x", "base_url": "ftp://x"}, 422, "base_url: String should match"),
+        ("/api/v1/dify/instances", {"name": "local-dify", "base_url": "http://x"}, 409, "already registered"),
+        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: Extra inputs"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
+        ("/api/v1/dify/apps", {"app_id": "a"}, 422, "instance_id: Field required"),
+        ("/api/v1/dify/apps/nope/rotate-secret", {}, 404, "no app registration"),
+    ],
+)
+def test_registration_errors(bridge: BridgeServer, path: str, payload: object, status: int, fragment: str) -> None:
+    response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["detail"]
+
+
+def test_registrations_persist_and_secrets_are_encrypted_at_rest(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    config = bridge_config(tmp_path, otlp_sink.grpc_endpoint)
+    kept = {"name": "kept", "base_url": "http://kept", "api_key": "app-PLAINTEXT"}
+    with BridgeServer(config) as first:
+        headers = _auth(first.token())
+        instance = httpx.post(f"{first.base}/api/v1/dify/instances", headers=headers, json=kept).json()
+        app = {"instance_id": instance["id"], "app_id": "k"}
+        assert httpx.post(f"{first.base}/api/v1/dify/apps", headers=headers, json=app).status_code == 201
+    with BridgeServer(config) as second:
+        listed = httpx.get(f"{second.base}/api/v1/dify/instances", headers=headers).json()
+        assert [i["name"] for i in listed] == ["local-dify", "kept"]  # the token still works: same token_secret
+    with sqlite3.connect(tmp_path / "bridge.db") as db:
+        rows = db.execute("SELECT * FROM instances").fetchall() + db.execute("SELECT * FROM apps").fetchall()
+    db.close()
+    raw = repr(rows).encode()
+    assert b"app-PLAINTEXT" not in raw and APP_SECRET.encode() not in raw and b"http://kept" in raw
+
+
+def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
+    schema = httpx.get(f"{bridge.base}/openapi.json", headers=_auth(bridge.token())).json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/healthz", "/readyz", "/openapi.json", "/api/v1/auth/token", "/api/v1/dify/instances", "/api/v1/dify/apps",
+        "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events",
+    }  # fmt: skip
+    assert set(schema["paths"]["/api/v1/dify/apps"]) == {"get", "post"}
+    assert "401" in schema["paths"]["/api/v1/dify/webhook"]["post"]["responses"]
+
+
+def test_unknown_routes_and_methods_answer_json(bridge: BridgeServer) -> None:
+    missing = httpx.get(f"{bridge.base}/nope")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = httpx.get(f"{bridge.base}/api/v1/dify/webhook")
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
