@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from bridge import __version__
@@ -65,10 +65,12 @@ async def _poll(service: BridgeService) -> None:
             logger.exception("closing finished runs failed")
 
 
-def _receiver_routes(config: BridgeConfig, store: Store, auth: Authenticator) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
+def _receiver_routes(
+    config: BridgeConfig, store: Store, auth: Authenticator, hooks: list[Callable[[], Awaitable[None]]]
+) -> list[Route]:
+    routes: list[Route] = []
     for receiver_id, (factory, cfg) in config.receivers.items():
-        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance)
+        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance, hooks)
         routes.extend(factory.create(cfg, ctx))
     return routes
 
@@ -79,6 +81,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     store = Store(config.server.store, load_fernet(config.server))
     store.merge_declared(config.server)
     auth = Authenticator(config.server)
+    hooks: list[Callable[[], Awaitable[None]]] = []
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -103,14 +106,19 @@ def create_app(config: BridgeConfig) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
             app.state.service = None
+            for hook in hooks:
+                await hook()
             await asyncio.to_thread(service.shutdown)
             store.close()
 
-    routes: list[BaseRoute] = [
+    routes: list[Route] = [
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
-        *_receiver_routes(config, store, auth),
+        *_receiver_routes(config, store, auth, hooks),
     ]
+    # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
+    # shadows `/api/v1/...`, whatever the order of the config file.
+    routes.sort(key=lambda route: "{" in route.path)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx2 as httpx
 import uvicorn
@@ -29,10 +29,10 @@ def free_port() -> int:
         return port
 
 
-def bridge_config(tmp_path: Path, sink_endpoint: str, extra_server: str = "") -> BridgeConfig:
+def bridge_config(tmp_path: Path, sink_endpoint: str, dify_url: str = "http://127.0.0.1:9") -> BridgeConfig:
     return parse_config(
         f"""
-receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}}}
+receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}}}
 processors: {{batch: {{timeout: 20ms}}}}
 exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
 server:
@@ -40,37 +40,43 @@ server:
   token_secret: {TOKEN_SECRET}
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
-  instances: [{{name: local-dify, base_url: "http://127.0.0.1:9"}}]
+  instances: [{{name: local-dify, base_url: "{dify_url}"}}]
   apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
-{extra_server}
 service:
   assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
   pipelines:
-    traces: {{receivers: [webhook, stream], processors: [batch], exporters: [otlp]}}
+    traces: {{receivers: [webhook, stream, proxy], processors: [batch], exporters: [otlp]}}
 """,
         "test.yaml",
     )
 
 
-class BridgeServer:
-    def __init__(self, config: BridgeConfig) -> None:
+class ThreadedServer:
+    """Any ASGI app under a real uvicorn on 127.0.0.1, in a thread."""
+
+    def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(config)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.app = app
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def __enter__(self) -> BridgeServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
-            assert time.monotonic() < deadline, "the bridge did not start"
+            assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.01)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+
+
+class BridgeServer(ThreadedServer):
+    def __init__(self, config: BridgeConfig) -> None:
+        super().__init__(create_app(config))
 
     def token(self) -> str:
         response = httpx.post(f"{self.base}/api/v1/auth/token", json={"api_key": API_KEY})

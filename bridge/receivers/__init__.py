@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -23,6 +24,8 @@ class ReceiverContext:
     store: Store
     auth: Authenticator
     timestamp_tolerance: float
+    # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
+    shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @staticmethod
     def service(request: Request) -> BridgeService:

@@ -1,0 +1,156 @@
+"""`proxy`: a pass-through for Dify's service API that tees run data into the pipeline.
+
+`POST {prefix}/{instance}/v1/workflows/run` (or any other service-API path) is forwarded to the
+registered instance's base URL unchanged: method, query, headers (the client's `Authorization` too, never
+logged) and body. The answer streams back byte for byte as it comes; each chunk is handed to the client
+before the bridge looks at it, and a failure while teeing never reaches the client's call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import httpx2 as httpx
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from bridge.durations import Duration
+from bridge.formats import Record, iter_records
+from bridge.http_errors import ApiError
+from bridge.normalize import classify, normalize_blocking, normalize_event
+from bridge.receivers import ReceiverContext
+
+if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+    from bridge.service import BridgeService
+
+TYPE = "proxy"
+logger = logging.getLogger(__name__)
+# Calls whose answers are Dify run data.
+_TEED_PATHS = frozenset({"workflows/run", "chat-messages"})
+# Connection-level headers are the proxy's own business, not forwarded (RFC 9110 §7.6.1).
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+     "transfer-encoding", "upgrade", "host", "content-length"}
+)  # fmt: skip
+_connections = itertools.count(1)
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Prefix before `/{instance}/v1/...`; empty: the instance name is the first path segment.
+    prefix: str = Field(default="", pattern=r"^(/[^{}]*[^/{}])?$")
+    # Connect timeout towards Dify; reads have none (a workflow may stream for minutes).
+    connect_timeout: Duration = 10.0
+    # Blocking answers larger than this are forwarded but not teed.
+    max_tee_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+
+class _Tee:
+    """Cuts a streamed answer into SSE events (or keeps a blocking JSON answer) and feeds the service."""
+
+    def __init__(self, service: BridgeService, receiver: str, streaming: bool, max_bytes: int) -> None:
+        self.service, self.receiver, self.streaming, self.max_bytes = service, receiver, streaming, max_bytes
+        self.context = f"{receiver}:{next(_connections)}"
+        self.buffer = b""
+        self.events = 0
+        self.overflow = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.overflow:
+            return
+        self.buffer += chunk
+        if not self.streaming:
+            self.overflow = len(self.buffer) > self.max_bytes
+            return
+        self.buffer = self.buffer.replace(b"\r\n", b"\n")
+        *blocks, self.buffer = self.buffer.split(b"\n\n")
+        for block in blocks:
+            self._event(block)
+
+    def _event(self, block: bytes) -> None:
+        for record in iter_records(block.decode("utf-8", "replace") + "\n\n", self.context, "sse"):
+            if isinstance(record, Record):
+                event = normalize_event(record.obj, self.context, record.line, record.sse_event)
+                self.service.submit_event(event, time.time(), self.context, self.receiver)
+                self.events += 1
+
+    def close(self) -> None:
+        if self.streaming:
+            if self.buffer.strip():
+                self._event(self.buffer)
+        elif not self.overflow and self.buffer:
+            record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
+            if isinstance(record, Record) and classify(record.obj) == "blocking":
+                run = normalize_blocking(record.obj, self.context)
+                self.service.submit_run(replace(run, receiver=self.receiver))
+
+
+async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[bytes]:
+    async for chunk in upstream.aiter_raw():
+        yield chunk  # the client gets the bytes first; the tee looks at them afterwards
+        if tee is not None:
+            try:
+                tee.feed(chunk)
+            except Exception:  # whatever goes wrong in tracing, the client's call goes on
+                logger.warning("proxy: could not read Dify's answer for tracing; the client is unaffected")
+                tee = None
+    if tee is not None:
+        try:
+            tee.close()
+        except Exception:  # the client already has every byte; only the trace is lost
+            logger.warning("proxy: could not read the end of Dify's answer for tracing")
+
+
+def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
+    """One catch-all route under `{prefix}/{instance}/v1/`. Unknown instance: 404; Dify unreachable: 502."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=cfg.connect_timeout), follow_redirects=False)
+    ctx.shutdown_hooks.append(client.aclose)
+
+    async def forward(request: Request) -> Response:
+        """
+        summary: Forward a Dify service-API call to a registered instance, tracing the runs it starts
+        tags: [receivers]
+        parameters:
+          - {name: instance, in: path, required: true, schema: {type: string}}
+          - {name: path, in: path, required: true, schema: {type: string}}
+        responses:
+          default: {description: "Dify's own answer, byte for byte"}
+          404: {description: unknown instance}
+          502: {description: the instance cannot be reached}
+        """
+        instance = ctx.store.instance_by_name(request.path_params["instance"])
+        if instance is None:
+            raise ApiError(404, "unknown_instance", f"no instance named {request.path_params['instance']!r}")
+        path = request.path_params["path"]
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+        query = f"?{request.url.query}" if request.url.query else ""
+        url = f"{instance.base_url}/v1/{path}{query}"
+        outgoing = client.build_request(request.method, url, headers=headers, content=request.stream())
+        try:
+            upstream = await client.send(outgoing, stream=True)
+        except httpx.HTTPError as exc:
+            raise ApiError(502, "upstream_unreachable", f"instance {instance.name!r}: {type(exc).__name__}") from None
+        tee = None
+        if request.method == "POST" and path.strip("/") in _TEED_PATHS and upstream.status_code < 400:
+            streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
+            if "content-encoding" not in upstream.headers:
+                tee = _Tee(ctx.service(request), ctx.receiver_id, streaming, cfg.max_tee_bytes)
+        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return StreamingResponse(
+            _relay(upstream, tee),
+            status_code=upstream.status_code,
+            headers=response_headers,
+            background=BackgroundTask(upstream.aclose),
+        )
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [Route(f"{cfg.prefix}/{{instance}}/v1/{{path:path}}", forward, methods=methods)]

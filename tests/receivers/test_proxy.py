@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES
+
+STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
+BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
+DIFY_KEY = "Bearer app-dify-secret-key"
+
+
+class FakeDify:
+    """Dify's service API as far as the proxy needs it, replaying recorded answers."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str | None, bytes]] = []
+        self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
+                                     Route("/v1/parameters", self.parameters)])  # fmt: skip
+
+    async def run(self, request: Request) -> Response:
+        body = await request.body()
+        self.seen.append(("POST", request.url.path, request.headers.get("authorization"), body))
+        if json.loads(body).get("response_mode") == "blocking":
+            return Response(BLOCKING, media_type="application/json")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            # Odd chunk sizes, so events straddle chunk boundaries as they do on a real network.
+            for start in range(0, len(STREAM), 777):
+                yield STREAM[start : start + 777]
+                await asyncio.sleep(0.001)
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
+    async def parameters(self, request: Request) -> Response:
+        self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
+        return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
+
+
+@pytest.fixture
+def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
+    fake = FakeDify()
+    with ThreadedServer(fake.app) as server:
+        yield fake, server
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> Iterator[BridgeServer]:
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify[1].base)) as server:
+        yield server
+
+
+def test_streaming_run_reaches_the_client_byte_for_byte_and_the_backend_as_a_trace(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer], otlp_sink: OtlpSink
+) -> None:
+    request = {"inputs": {}, "response_mode": "streaming", "user": "u"}
+    received = b""
+    with httpx.stream("POST", f"{bridge.base}/local-dify/v1/workflows/run", json=request,
+                      headers={"Authorization": DIFY_KEY}) as response:  # fmt: skip
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for chunk in response.iter_raw():
+            received += chunk
+    assert received == STREAM
+    fake, _ = dify
+    assert fake.seen[0][:3] == ("POST", "/v1/workflows/run", DIFY_KEY)
+    assert json.loads(fake.seen[0][3]) == request
+    spans = otlp_sink.wait_for_spans(16)
+    (root,) = [s for s in spans if s.parent_span_id is None]
+    assert root.attributes["dify.source"] == "proxy" and root.trace_id == "d8318146ae3949f1b401b92167ffe5c9"
+    assert len(spans) == 16
+
+
+def test_blocking_run_is_traced_at_workflow_level(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json={"response_mode": "blocking"},
+                          headers={"Authorization": DIFY_KEY})  # fmt: skip
+    assert response.content == BLOCKING
+    (span,) = otlp_sink.wait_for_spans(1)
+    assert span.trace_id == "85a5f13cf3544c3d864cec5dcc461bb6" and span.attributes["dify.source"] == "proxy"
+
+
+def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]) -> None:
+    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters?user=u&x=1", headers={"Authorization": DIFY_KEY})
+    assert response.json() == {"user_input_form": []} and response.headers["x-dify"] == "yes"
+    assert dify[0].seen[-1] == ("GET", "/v1/parameters", DIFY_KEY, b"user=u&x=1")
+
+
+def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dead)) as bridge:
+        missing = httpx.post(f"{bridge.base}/nope/v1/workflows/run", json={})
+        assert missing.status_code == 404 and missing.json()["error"] == "unknown_instance"
+        down = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json={})
+        assert down.status_code == 502 and down.json()["error"] == "upstream_unreachable"
+        # The management API is not shadowed by the proxy's catch-all route.
+        assert httpx.get(f"{bridge.base}/api/v1/dify/apps").json()["error"] == "missing_token"
