@@ -13,6 +13,7 @@ from starlette.routing import Route
 from bridge.http_body import read_model
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator
+from bridge.management.settings import INSTANCE_NAME
 from bridge.management.store import Store
 
 
@@ -22,8 +23,8 @@ class TokenRequest(BaseModel):
 
 
 class InstanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
+    name: str = Field(pattern=INSTANCE_NAME)
     base_url: str = Field(pattern=r"^https?://[^\s/]+", max_length=2000)
     api_key: str | None = Field(default=None, min_length=1)
 

@@ -6,11 +6,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.durations import Duration
 
+# An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
+INSTANCE_NAME = r"^(?!api$)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
 
 class InstanceSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
 
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=INSTANCE_NAME)
     base_url: str = Field(pattern=r"^https?://")
     api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 

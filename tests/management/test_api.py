@@ -96,6 +96,8 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
     ("path", "payload", "status", "fragment"),
     [
         ("/api/v1/dify/instances", {"name": "x", "base_url": "ftp://x"}, 422, "base_url: String should match"),
+        ("/api/v1/dify/instances", {"name": "api", "base_url": "http://x"}, 422, "name: String should match"),
+        ("/api/v1/dify/instances", {"name": "a/b", "base_url": "http://x"}, 422, "name: String should match"),
         ("/api/v1/dify/instances", {"name": "local-dify", "base_url": "http://x"}, 409, "already registered"),
         ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: Extra inputs"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
@@ -132,7 +134,7 @@ def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
         "/healthz", "/readyz", "/openapi.json", "/api/v1/auth/token", "/api/v1/dify/instances", "/api/v1/dify/apps",
-        "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events",
+        "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events", "/{instance}/v1/{path}",
     }  # fmt: skip
     assert set(schema["paths"]["/api/v1/dify/apps"]) == {"get", "post"}
     assert "401" in schema["paths"]["/api/v1/dify/webhook"]["post"]["responses"]
@@ -141,5 +143,5 @@ def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
 def test_unknown_routes_and_methods_answer_json(bridge: BridgeServer) -> None:
     missing = httpx.get(f"{bridge.base}/nope")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
-    wrong = httpx.get(f"{bridge.base}/api/v1/dify/webhook")
+    wrong = httpx.delete(f"{bridge.base}/healthz")
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
