@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def _config(path: str | None) -> BridgeConfig:
@@ -34,7 +35,14 @@ def _serve(args: argparse.Namespace) -> int:
     config = _config(args.config)
     host, _, port = config.server.endpoint.rpartition(":")
     app = create_app(config)
-    uvicorn.run(app, host=args.host or host, port=args.port or int(port), log_level=args.log_level.lower())
+    uvicorn.run(
+        app,
+        host=args.host or host,
+        port=args.port or int(port),
+        log_level=args.log_level.lower(),
+        # Open live-view streams never end by themselves: stop waiting for them after this long.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     return 0
 
 

@@ -17,6 +17,7 @@ from starlette.schemas import SchemaGenerator
 from bridge import __version__
 from bridge.config import BridgeConfig
 from bridge.http_errors import EXCEPTION_HANDLERS
+from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.store import Store, load_fernet
@@ -82,6 +83,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     store.merge_declared(config.server)
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
+    feed = LiveFeed(config.server.live_heartbeat)
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -97,6 +99,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service = BridgeService(config)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
+        service.live = feed
         app.state.service = service
         poller = asyncio.create_task(_poll(service))
         try:
@@ -116,6 +119,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/readyz", _readyz),
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
+        *live_routes(feed, auth),
         *_receiver_routes(config, store, auth, hooks),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never

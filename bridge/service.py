@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig, parse_component_id
 from bridge.export_stats import CountingExporter
+from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, reduce
@@ -63,12 +64,30 @@ class BridgeService:
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
+        self.live: LiveFeed | None = None
+        self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
         self.runs_exported = 0
         self.spans_exported = 0
 
     def submit_event(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "stream") -> None:
         with self._lock:
             self.assembler.add(event, now, context, receiver)
+        if self.live is not None and event.event in ("workflow_started", "node_finished"):
+            self._publish(event)
+
+    def _publish(self, event: DifyEvent) -> None:
+        assert self.live is not None
+        run_id, data = event.workflow_run_id, event.data
+        if event.event == "workflow_started":
+            inputs = data.get("inputs")
+            app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
+            if run_id and app_id:
+                self._run_apps[run_id] = app_id
+            self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
+        else:
+            keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
+            payload = {"run_id": run_id, "app_id": self._run_apps.get(run_id or ""), **{k: data.get(k) for k in keys}}
+            self.live.publish("node.finished", payload)
 
     def poll(self, now: float) -> int:
         """Exports the runs the assembler has finished with; returns how many."""
@@ -89,6 +108,14 @@ class BridgeService:
         with self._lock:
             self.runs_exported += 1
             self.spans_exported += len(spans)
+        app_id = self._run_apps.pop(run.run_id, None) or run.app_id
+        if self.live is not None:
+            trace_id = f"{spans[0].context.trace_id:032x}" if spans and spans[0].context else None
+            self.live.publish(
+                "run.finished",
+                {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
+                 "source": run.receiver, "trace_id": trace_id, "spans": len(spans), "total_tokens": run.total_tokens},
+            )  # fmt: skip
         return len(spans)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

@@ -40,6 +40,7 @@ server:
   token_secret: {TOKEN_SECRET}
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
+  live_heartbeat: 200ms
   instances: [{{name: local-dify, base_url: "{dify_url}"}}]
   apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
 service:
@@ -58,7 +59,8 @@ class ThreadedServer:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = app
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def __enter__(self) -> Self:

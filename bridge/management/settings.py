@@ -47,6 +47,8 @@ class ServerConfig(BaseModel):
     encryption_key: str | None = None
     # Webhook signatures older or newer than this are refused.
     timestamp_tolerance: Duration = 300.0
+    # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
+    live_heartbeat: Duration = 15.0
     instances: list[InstanceSpec] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
 
