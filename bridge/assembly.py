@@ -38,6 +38,9 @@ class RunAssembler:
     def __len__(self) -> int:
         return len(self._runs)
 
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._runs
+
     def add(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "replay") -> None:
         """Merges `event` into its run; `context` names the stream it came on, `receiver` what delivered it."""
         if event.event in _IGNORED_EVENTS:

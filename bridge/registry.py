@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from bridge.exporters import console, file, otlp, otlphttp
 from bridge.processors import batch, reduce
-from bridge.receivers import proxy, stream, webhook
+from bridge.receivers import poller, proxy, stream, webhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def _table(kind: str, modules: Iterable[ModuleType]) -> dict[str, Factory]:
     return table
 
 
-RECEIVERS: dict[str, Factory] = _table("receiver", [proxy, stream, webhook])
+RECEIVERS: dict[str, Factory] = _table("receiver", [poller, proxy, stream, webhook])
 PROCESSORS: dict[str, Factory] = _table("processor", [batch, reduce])
 EXPORTERS: dict[str, Factory] = _table("exporter", [console, file, otlp, otlphttp])
 KINDS: dict[str, dict[str, Factory]] = {"receivers": RECEIVERS, "processors": PROCESSORS, "exporters": EXPORTERS}

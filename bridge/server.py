@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.store import Store, load_fernet
+from bridge.model import WorkflowRun
 from bridge.receivers import ReceiverContext
 from bridge.service import BridgeService
 
@@ -66,12 +68,21 @@ async def _poll(service: BridgeService) -> None:
             logger.exception("closing finished runs failed")
 
 
+def _record(store: Store, run: WorkflowRun) -> None:
+    """Every exported run id is remembered: the poller skips runs another receiver delivered."""
+    store.accept_run(run.run_id, run.receiver, time.time())
+
+
 def _receiver_routes(
-    config: BridgeConfig, store: Store, auth: Authenticator, hooks: list[Callable[[], Awaitable[None]]]
+    config: BridgeConfig,
+    store: Store,
+    auth: Authenticator,
+    hooks: list[Callable[[], Awaitable[None]]],
+    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
 ) -> list[Route]:
     routes: list[Route] = []
     for receiver_id, (factory, cfg) in config.receivers.items():
-        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance, hooks)
+        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance, hooks, background)
         routes.extend(factory.create(cfg, ctx))
     return routes
 
@@ -83,6 +94,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     store.merge_declared(config.server)
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
+    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
 
     async def openapi(request: Request) -> JSONResponse:
@@ -100,14 +112,17 @@ def create_app(config: BridgeConfig) -> Starlette:
         service = BridgeService(config)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
+        service.on_exported = lambda run: _record(store, run)
         app.state.service = service
-        poller = asyncio.create_task(_poll(service))
+        tasks = [asyncio.create_task(_poll(service)), *(asyncio.create_task(job(service)) for job in background)]
         try:
             yield
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             app.state.service = None
             for hook in hooks:
                 await hook()
@@ -120,7 +135,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
         *live_routes(feed, auth),
-        *_receiver_routes(config, store, auth, hooks),
+        *_receiver_routes(config, store, auth, hooks, background),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.

@@ -65,6 +65,8 @@ class BridgeService:
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
+        # Told of every exported run (the server records run ids so the poller skips delivered runs).
+        self.on_exported: Callable[[WorkflowRun], None] | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
         self.runs_exported = 0
         self.spans_exported = 0
@@ -89,6 +91,11 @@ class BridgeService:
             payload = {"run_id": run_id, "app_id": self._run_apps.get(run_id or ""), **{k: data.get(k) for k in keys}}
             self.live.publish("node.finished", payload)
 
+    def is_open(self, run_id: str) -> bool:
+        """True while a run is being assembled from stream events."""
+        with self._lock:
+            return run_id in self.assembler
+
     def poll(self, now: float) -> int:
         """Exports the runs the assembler has finished with; returns how many."""
         with self._lock:
@@ -108,6 +115,8 @@ class BridgeService:
         with self._lock:
             self.runs_exported += 1
             self.spans_exported += len(spans)
+        if self.on_exported is not None:
+            self.on_exported(run)
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id
         if self.live is not None:
             trace_id = f"{spans[0].context.trace_id:032x}" if spans and spans[0].context else None

@@ -29,10 +29,15 @@ def free_port() -> int:
         return port
 
 
-def bridge_config(tmp_path: Path, sink_endpoint: str, dify_url: str = "http://127.0.0.1:9") -> BridgeConfig:
+def bridge_config(
+    tmp_path: Path, sink_endpoint: str, dify_url: str = "http://127.0.0.1:9", poller: str = ""
+) -> BridgeConfig:
+    """The bridge as the tests run it; `poller` is the poller's settings (none: no poller, no Dify API key)."""
+    dify_key = ', api_key: "app-poller-key"' if poller else ""
+    receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
     return parse_config(
         f"""
-receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}}}
+receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}{", poller: " + poller if poller else ""}}}
 processors: {{batch: {{timeout: 20ms}}}}
 exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
 server:
@@ -41,12 +46,12 @@ server:
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
   live_heartbeat: 200ms
-  instances: [{{name: local-dify, base_url: "{dify_url}"}}]
+  instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
   apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
 service:
   assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
   pipelines:
-    traces: {{receivers: [webhook, stream, proxy], processors: [batch], exporters: [otlp]}}
+    traces: {{receivers: [{receivers}], processors: [batch], exporters: [otlp]}}
 """,
         "test.yaml",
     )

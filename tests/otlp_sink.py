@@ -188,6 +188,10 @@ class OtlpSink:
                             protocol=protocol,
                         )
 
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
     def spans(self) -> list[ReceivedSpan]:
         return list(self._iter_spans())
 

@@ -28,6 +28,14 @@ CREATE TABLE IF NOT EXISTS apps (
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
+"""
+
+
+_ACCEPT_RUN = """
+INSERT INTO accepted_runs VALUES (?, ?, ?)
+ON CONFLICT(run_id) DO UPDATE SET receiver = excluded.receiver, accepted_at = excluded.accepted_at
+WHERE accepted_runs.receiver LIKE 'poller%' AND excluded.receiver NOT LIKE 'poller%'
 """
 
 
@@ -203,10 +211,25 @@ class Store:
         return cursor.rowcount == 1
 
     def accept_run(self, run_id: str, receiver: str, now: float) -> bool:
-        """False when a run with this id was already accepted (a duplicate delivery)."""
+        """False when a run with this id was already accepted (a duplicate delivery). A run the poller
+        exported (workflow level only) is taken again from any other receiver: the richer trace wins."""
         with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO accepted_runs VALUES (?, ?, ?)", (run_id, receiver, now))
+            cursor = self._db.execute(_ACCEPT_RUN, (run_id, receiver, now))
         return cursor.rowcount == 1
+
+    def run_seen(self, run_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM accepted_runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+
+    def poll_cursor(self, instance_id: str) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT created_after FROM poll_cursors WHERE instance_id = ?", (instance_id,))
+            found = row.fetchone()
+        return None if found is None else float(found[0])
+
+    def set_poll_cursor(self, instance_id: str, created_after: float) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO poll_cursors VALUES (?, ?)", (instance_id, created_after))
 
     def forget_run(self, run_id: str) -> None:
         """Undoes `accept_run` when the run could not be handed on, so a retry is not taken for a duplicate."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -26,6 +26,8 @@ class ReceiverContext:
     timestamp_tolerance: float
     # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Run for the server's lifetime with the started service, cancelled at shutdown (the poller).
+    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     @staticmethod
     def service(request: Request) -> BridgeService:

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, dumps, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES
+
+LOGS = json.loads((CAPTURES / "g_logs_simple.json").read_text())
+RUN_IDS = [entry["workflow_run"]["id"] for entry in LOGS["data"]]
+POLLER = "{interval: 100ms, settle: 0s, lookback: 100000000s}"
+
+
+class FakeDifyLogs:
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], str | None]] = []
+        self.app = Starlette(routes=[Route("/v1/workflows/logs", self.logs)])
+
+    async def logs(self, request: Request) -> JSONResponse:
+        self.requests.append((dict(request.query_params), request.headers.get("authorization")))
+        return JSONResponse(LOGS)
+
+
+def _wait(predicate: object, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _run(tmp_path: Path, sink: OtlpSink, fake: FakeDifyLogs) -> Iterator[BridgeServer]:
+    with (
+        ThreadedServer(fake.app) as dify,
+        BridgeServer(bridge_config(tmp_path, sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)) as bridge,
+    ):
+        yield bridge
+
+
+def test_polled_runs_become_workflow_level_traces_once(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    fake = FakeDifyLogs()
+    for _ in _run(tmp_path, otlp_sink, fake):
+        spans = otlp_sink.wait_for_spans(2)
+        _wait(lambda: len(fake.requests) >= 3)  # several polls: nothing is exported twice
+        assert len(otlp_sink.spans()) == 2
+    assert sorted(s.trace_id for s in spans) == sorted(r.replace("-", "") for r in RUN_IDS)
+    assert {s.attributes["dify.source"] for s in spans} == {"poller"}
+    params, auth = fake.requests[0]
+    assert auth == "Bearer app-poller-key"
+    assert params["limit"] == "100" and params["created_at__after"].endswith("Z")
+    # The cursor moved to the newest run and is kept in the store.
+    later = fake.requests[-1][0]["created_at__after"]
+    assert later == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(LOGS["data"][0]["workflow_run"]["created_at"]))
+    otlp_sink.clear()
+    fake_after_restart = FakeDifyLogs()
+    for _ in _run(tmp_path, otlp_sink, fake_after_restart):
+        _wait(lambda: len(fake_after_restart.requests) >= 2)
+    assert fake_after_restart.requests[0][0]["created_at__after"] == later
+    assert otlp_sink.spans() == []
+
+
+def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    fake = FakeDifyLogs()
+    with ThreadedServer(fake.app) as dify:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)
+        with BridgeServer(config) as bridge:
+            payload = {"workflow_run_id": RUN_IDS[0], "app_id": "app-under-test", "status": "succeeded", "nodes": [
+                {"node_id": "start", "node_type": "start", "status": "succeeded"}]}  # fmt: skip
+            body = dumps(payload)
+            response = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
+            assert response.status_code in (200, 202)
+            _wait(lambda: len(fake.requests) >= 3)
+    # Whichever came first, the webhook's richer run is taken and the poller does not add one after it.
+    assert response.status_code == 202
+    roots = [s for s in otlp_sink.spans() if s.parent_span_id is None and s.trace_id == RUN_IDS[0].replace("-", "")]
+    assert [r.attributes["dify.source"] for r in roots] in (["webhook"], ["poller", "webhook"])
