@@ -16,6 +16,7 @@ class CountingExporter(SpanExporter):
         self.inner = inner
         self.exported = 0
         self.failed = 0
+        self.last_ok: bool | None = None  # None until the first export
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -24,7 +25,8 @@ class CountingExporter(SpanExporter):
             result = self.inner.export(spans)
         finally:
             with self._lock:
-                if result is SpanExportResult.SUCCESS:
+                self.last_ok = result is SpanExportResult.SUCCESS
+                if self.last_ok:
                     self.exported += len(spans)
                 else:
                     self.failed += len(spans)

@@ -50,12 +50,18 @@ async def _readyz(request: Request) -> JSONResponse:
     """
     summary: Readiness (the pipelines and exporters are up)
     tags: [health]
-    responses: {200: {description: ready}, 503: {description: starting or stopping}}
+    responses:
+      200: {description: ready}
+      503: {description: "starting, stopping, or an exporter's last export failed"}
     """
     service: BridgeService | None = getattr(request.app.state, "service", None)
     if service is None:
         return JSONResponse({"status": "starting"}, status_code=503)
-    return JSONResponse({"status": "ready", "pipelines": [p.name for p in service.pipelines]})
+    failing = sorted(cid for cid, exporter in service.exporters.items() if exporter.last_ok is False)
+    body = {"pipelines": [p.name for p in service.pipelines], "failing_exporters": failing}
+    if failing:
+        return JSONResponse({"status": "exporter_failing", **body}, status_code=503)
+    return JSONResponse({"status": "ready", **body})
 
 
 async def _poll(service: BridgeService) -> None:

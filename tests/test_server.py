@@ -28,7 +28,7 @@ def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
     app = create_app(parse_config(_config_text(otlp_sink)))
     with TestClient(app) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
-        assert client.get("/readyz").json() == {"status": "ready", "pipelines": ["traces"]}
+        assert client.get("/readyz").json() == {"status": "ready", "pipelines": ["traces"], "failing_exporters": []}
     assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
 
 
@@ -74,3 +74,24 @@ def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: P
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+def test_not_ready_while_an_exporter_fails(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    from bridge.model import WorkflowRun
+
+    config = parse_config(
+        f'exporters: {{otlphttp: {{endpoint: "{otlp_sink.http_base}"}}}}\n'
+        "processors: {batch: {timeout: 10ms}}\n"
+        "server: {store: ':memory:'}\n"
+        "service: {pipelines: {traces: {processors: [batch], exporters: [otlphttp]}}}\n"
+    )
+    with TestClient(create_app(config)) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        otlp_sink.fail_next(1, http_status=400)
+        service.submit_run(WorkflowRun(run_id="r1", status="succeeded"))
+        assert service.force_flush()
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json()["failing_exporters"] == ["otlphttp"]
+        service.submit_run(WorkflowRun(run_id="r2", status="succeeded"))
+        assert service.force_flush()
+        assert client.get("/readyz").status_code == 200
