@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bridge.cli import main
+from bridge.management.settings import AppSpec, InstanceSpec, ServerConfig
+from bridge.management.store import Store, StoreError, load_fernet
+
+
+def _store(tmp_path: Path, key: bytes | None = None) -> Store:
+    cfg = ServerConfig(store=str(tmp_path / "s.db"), encryption_key=key.decode() if key else None)
+    return Store(cfg.store, load_fernet(cfg))
+
+
+def test_declared_registrations_merge_and_update(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    api_instance = store.add_instance("from-api", "http://a", None)
+    declared = ServerConfig(
+        instances=[InstanceSpec(name="declared", base_url="http://d/", api_key="app-1")],
+        apps=[AppSpec(instance="declared", app_id="x", app_name="X", webhook_secret="s" * 16)],
+    )
+    store.merge_declared(declared)
+    changed = declared.model_copy(update={"apps": [AppSpec(instance="declared", app_id="x", webhook_secret="t" * 16)]})
+    store.merge_declared(changed)
+    assert [i.name for i in store.list_instances()] == ["from-api", "declared"]
+    (app,) = store.list_apps()
+    assert store.webhook_secret(app) == "t" * 16 and app.origin == "config"
+    assert store.instance_api_key(store.list_instances()[1].id) == "app-1"
+    assert store.instance(api_instance.id) == api_instance
+    with pytest.raises(StoreError, match="unknown instance 'nope'"):
+        store.merge_declared(ServerConfig(apps=[AppSpec(instance="nope", app_id="y", webhook_secret="u" * 16)]))
+    store.close()
+
+
+def test_key_file_is_private_and_a_changed_key_is_reported(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    instance = store.add_instance("i", "http://i", "app-secret")
+    store.close()
+    assert stat.S_IMODE(os.stat(tmp_path / "s.db.key").st_mode) == 0o600
+    other = _store(tmp_path, Fernet.generate_key())
+    with pytest.raises(StoreError, match="the encryption key changed"):
+        other.instance_api_key(instance.id)
+    other.close()
+
+
+def test_replay_protection(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    assert store.use_nonce("n", expires_at=100, now=50) and not store.use_nonce("n", 100, 60)
+    assert store.use_nonce("n", 300, now=200)  # expired nonces are forgotten
+    assert store.accept_run("r", "webhook", 1) and not store.accept_run("r", "stream", 2)
+    assert store.accept_run("p", "poller", 1) and store.accept_run("p", "webhook", 2)  # richer delivery wins
+    assert not store.accept_run("p", "poller", 3)
+    store.close()
+
+
+def test_a_corrupt_store_stops_serve_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "bridge.db"
+    db.write_bytes(b"this is not a database" * 100)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f'exporters: {{console: }}\nserver: {{store: "{db}"}}\nservice: {{pipelines: {{traces: {{exporters: [console]}}}}}}\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    assert f"store error: {db}: cannot open the store" in capsys.readouterr().err
+    bad_key = tmp_path / "k.yaml"
+    bad_key.write_text(
+        f'exporters: {{console: }}\nserver: {{store: ":memory:", encryption_key: nope}}\nservice: {{pipelines: {{traces: {{exporters: [console]}}}}}}\n'
+    )
+    assert main(["serve", "--config", str(bad_key)]) == 2
+    assert "server.encryption_key: not a Fernet key" in capsys.readouterr().err
