@@ -61,15 +61,12 @@ def test_replay_protection(tmp_path: Path) -> None:
 def test_a_corrupt_store_stops_serve_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "bridge.db"
     db.write_bytes(b"this is not a database" * 100)
+    pipelines = "service: {pipelines: {traces: {exporters: [console]}}}\n"
     config = tmp_path / "c.yaml"
-    config.write_text(
-        f'exporters: {{console: }}\nserver: {{store: "{db}"}}\nservice: {{pipelines: {{traces: {{exporters: [console]}}}}}}\n'
-    )
+    config.write_text(f'exporters: {{console: }}\nserver: {{store: "{db}"}}\n' + pipelines)
     assert main(["serve", "--config", str(config)]) == 2
     assert f"store error: {db}: cannot open the store" in capsys.readouterr().err
     bad_key = tmp_path / "k.yaml"
-    bad_key.write_text(
-        f'exporters: {{console: }}\nserver: {{store: ":memory:", encryption_key: nope}}\nservice: {{pipelines: {{traces: {{exporters: [console]}}}}}}\n'
-    )
+    bad_key.write_text('exporters: {console: }\nserver: {store: ":memory:", encryption_key: nope}\n' + pipelines)
     assert main(["serve", "--config", str(bad_key)]) == 2
     assert "server.encryption_key: not a Fernet key" in capsys.readouterr().err
