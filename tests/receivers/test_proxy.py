@@ -19,6 +19,7 @@ from tests.runs import CAPTURES
 STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
 DIFY_KEY = "Bearer app-dify-secret-key"
+GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
 
 
 class FakeDify:
@@ -32,8 +33,11 @@ class FakeDify:
     async def run(self, request: Request) -> Response:
         body = await request.body()
         self.seen.append(("POST", request.url.path, request.headers.get("authorization"), body))
-        if json.loads(body).get("response_mode") == "blocking":
+        mode = json.loads(body).get("response_mode")
+        if mode == "blocking":
             return Response(BLOCKING, media_type="application/json")
+        if mode == "garbage":
+            return Response(GARBAGE, media_type="text/event-stream")
 
         async def chunks() -> AsyncIterator[bytes]:
             # Odd chunk sizes, so events straddle chunk boundaries as they do on a real network.
@@ -105,3 +109,25 @@ def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: Ot
         assert down.status_code == 502 and down.json()["error"] == "upstream_unreachable"
         # The management API is not shadowed by the proxy's catch-all route.
         assert httpx.get(f"{bridge.base}/api/v1/dify/apps").json()["error"] == "missing_token"
+
+
+def test_a_stream_the_bridge_cannot_read_still_reaches_the_client_whole(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json={"response_mode": "garbage"})
+    assert response.status_code == 200 and response.content == GARBAGE
+    assert httpx.get(f"{bridge.base}/readyz").status_code == 200
+
+
+def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> None:
+    from bridge.config import parse_config
+
+    config = parse_config(
+        f"receivers: {{proxy: {{prefix: /dify}}}}\nexporters: {{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}'}}}}\n"
+        f"server: {{store: ':memory:', instances: [{{name: main, base_url: '{dify[1].base}'}}]}}\n"
+        "service: {pipelines: {traces: {receivers: [proxy], exporters: [otlp]}}}\n"
+    )
+    with BridgeServer(config) as bridge:
+        response = httpx.get(f"{bridge.base}/dify/main/v1/parameters", headers={"Authorization": DIFY_KEY})
+        assert response.json() == {"user_input_form": []}
+        assert httpx.get(f"{bridge.base}/main/v1/parameters").status_code == 404
