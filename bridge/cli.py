@@ -1,8 +1,9 @@
-"""`dify-otel-bridge`: serve, validate, replay."""
+"""`dify-otel-bridge`: serve, validate, replay, detect."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -13,8 +14,10 @@ from bridge.config import BridgeConfig, ConfigError, default_config, load_config
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE
+from bridge.processors import detectors
 from bridge.replay import read_runs
 from bridge.service import BridgeService
+from bridge.spans import SpanBuilder
 
 logger = logging.getLogger(__name__)
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
@@ -83,6 +86,33 @@ def _replay(args: argparse.Namespace) -> int:
     return 1 if errors or lost or not flushed else 0
 
 
+def _detect(args: argparse.Namespace) -> int:
+    """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
+    config = _config(args.config)
+    settings = next((cfg for cid, (_, cfg) in config.processors.items() if cid.split("/")[0] == detectors.TYPE), None)
+    processor = detectors.create(settings if isinstance(settings, detectors.Config) else detectors.Config())
+    builder = SpanBuilder(config.service.resource)
+    errors = 0
+    for item in read_runs(args.files, args.format):
+        if isinstance(item, InputError):
+            errors += 1
+            print(f"error: {item}", file=sys.stderr)
+            continue
+        spans = builder.build(item)
+        node_ids = {s.context.span_id: (s.attributes or {}).get("dify.node.id") for s in spans if s.context}
+        for finding in processor.detect(spans):
+            line = {
+                "workflow_run_id": item.run_id,
+                "detector": finding.detector,
+                "severity": finding.severity,
+                "confidence": finding.confidence,
+                "node_id": node_ids.get(finding.span_id) if finding.span_id is not None else None,
+                "summary": finding.summary,
+            }
+            print(json.dumps(line, ensure_ascii=False))
+    return 1 if errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__)
     parser.add_argument("--log-level", default=os.environ.get("DIFY_OTEL_BRIDGE_LOG_LEVEL", "INFO"))
@@ -104,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
     replay.add_argument("--quiet", action="store_true", help="no progress lines")
     replay.set_defaults(func=_replay)
+
+    detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")
+    detect.add_argument("files", nargs="+", metavar="FILE")
+    detect.add_argument("--config", help="YAML config file (detector settings; default: the embedded default)")
+    detect.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
+    detect.set_defaults(func=_detect)
     return parser
 
 

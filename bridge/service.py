@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
-from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig, parse_component_id
@@ -19,7 +19,9 @@ from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, reduce
+from bridge.processors.detectors import DetectionProcessor
 from bridge.spans import SpanBuilder
+from detectors import Finding
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class BridgeService:
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
         self.exporters: dict[str, CountingExporter] = {}
         self.pipelines = _build_pipelines(config, self.exporters)
+        for pipeline in self.pipelines:
+            for processor in pipeline.processors:
+                if isinstance(processor, DetectionProcessor):
+                    processor.on_finding = self._publish_finding
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
@@ -76,6 +82,18 @@ class BridgeService:
             self.assembler.add(event, now, context, receiver)
         if self.live is not None and event.event in ("workflow_started", "node_finished"):
             self._publish(event)
+
+    def _publish_finding(self, finding: Finding, root: ReadableSpan | None) -> None:
+        if self.live is None:
+            return
+        attributes = (root.attributes or {}) if root is not None else {}
+        run_id = attributes.get("dify.run.id")
+        self.live.publish(
+            "detection",
+            {"run_id": run_id, "app_id": attributes.get("dify.app.id") or self._run_apps.get(str(run_id)),
+             "detector": finding.detector, "severity": finding.severity, "confidence": finding.confidence,
+             "summary": finding.summary},
+        )  # fmt: skip
 
     def _publish(self, event: DifyEvent) -> None:
         assert self.live is not None

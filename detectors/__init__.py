@@ -1,1 +1,142 @@
-"""Failure detectors over Dify traces (one module per detector; see the detectors issue)."""
+"""Failure detectors over whole traces, one module per detector, and their registry.
+
+A detector reads spans (GenAI, OpenInference and `dify.*` attributes), never Dify payloads, so it works
+on GenAI traces from any source. Each module exports `KEY`, `Config` (pydantic, `enabled` included) and
+`create(cfg) -> Detector`. Third-party detectors register under the entry-point group
+`dify_otel_bridge.detectors` with the same three names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any, Literal, Protocol
+
+from opentelemetry.sdk.trace import ReadableSpan
+from pydantic import BaseModel
+
+Severity = Literal["low", "medium", "high", "critical"]
+ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detection. `span_id` None means the run as a whole (the root span)."""
+
+    detector: str
+    severity: Severity
+    confidence: float
+    summary: str
+    evidence: dict[str, Any]
+    span_id: int | None = None
+
+
+class Detector(Protocol):
+    def __call__(self, trace: Trace) -> Iterable[Finding]: ...
+
+
+class Trace:
+    """Read-only helpers over one trace's spans, computed once and shared by every detector."""
+
+    def __init__(self, spans: Sequence[ReadableSpan]) -> None:
+        self.spans = spans
+
+    @cached_property
+    def root(self) -> ReadableSpan | None:
+        return next((s for s in self.spans if s.parent is None), None)
+
+    @cached_property
+    def _children(self) -> dict[int, list[ReadableSpan]]:
+        children: dict[int, list[ReadableSpan]] = {}
+        for span in self.spans:
+            if span.parent is not None:
+                children.setdefault(span.parent.span_id, []).append(span)
+        for siblings in children.values():
+            siblings.sort(key=lambda s: s.start_time or 0)
+        return children
+
+    def children(self, span: ReadableSpan) -> list[ReadableSpan]:
+        return self._children.get(span_id(span), [])
+
+    @cached_property
+    def nodes(self) -> list[ReadableSpan]:
+        """Spans of Dify nodes (or any span with an OpenInference kind), in start order."""
+        found = [s for s in self.spans if s.parent is not None and attr(s, "dify.node.type") is not None]
+        return sorted(found, key=lambda s: s.start_time or 0)
+
+    def of_type(self, *node_types: str) -> list[ReadableSpan]:
+        return [s for s in self.nodes if attr(s, "dify.node.type") in node_types]
+
+    @cached_property
+    def llm_spans(self) -> list[ReadableSpan]:
+        return [
+            s
+            for s in self.spans
+            if attr(s, "openinference.span.kind") == "LLM" or attr(s, "gen_ai.operation.name") == "chat"
+        ]
+
+
+def span_id(span: ReadableSpan) -> int:
+    return span.context.span_id if span.context is not None else 0
+
+
+def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
+    return (span.attributes or {}).get(key, default)
+
+
+def json_attr(span: ReadableSpan, key: str) -> Any:
+    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON."""
+    raw = attr(span, key)
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def prompt_text(span: ReadableSpan) -> str:
+    """Everything an LLM span was prompted with (OpenInference messages), joined."""
+    attributes = span.attributes or {}
+    parts = [str(v) for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
+    return "\n".join(parts)
+
+
+def _modules() -> list[ModuleType]:
+    from detectors import context_overflow, cost, iteration_escape, loop, variable_leak
+
+    return [context_overflow, cost, iteration_escape, loop, variable_leak]
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorFactory:
+    key: str
+    config_class: type[BaseModel]
+    create: Callable[[Any], Detector]
+
+
+def _factory(source: str, module: Any) -> DetectorFactory:
+    for name in ("KEY", "Config", "create"):
+        if not hasattr(module, name):
+            raise TypeError(f"detector {source} has no {name}")
+    if not (isinstance(module.Config, type) and issubclass(module.Config, BaseModel)):
+        raise TypeError(f"detector {source}: Config is not a pydantic model")
+    if not callable(module.create):
+        raise TypeError(f"detector {source}: create is not callable")
+    return DetectorFactory(str(module.KEY), module.Config, module.create)
+
+
+def registry() -> dict[str, DetectorFactory]:
+    """Built-in detectors (explicit list) plus installed plugins; a duplicate key raises."""
+    table: dict[str, DetectorFactory] = {}
+    plugins = [(f"plugin {ep.name}", ep.load()) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    for source, module in [(m.__name__, m) for m in _modules()] + plugins:
+        factory = _factory(source, module)
+        if factory.key in table:
+            raise ValueError(f"duplicate detector key {factory.key!r} ({source})")
+        table[factory.key] = factory
+    return table

@@ -38,7 +38,7 @@ def bridge_config(
     return parse_config(
         f"""
 receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}{", poller: " + poller if poller else ""}}}
-processors: {{batch: {{timeout: 20ms}}}}
+processors: {{detectors: {{}}, batch: {{timeout: 20ms}}}}
 exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
 server:
   api_keys: ["{API_KEY}"]
@@ -51,7 +51,7 @@ server:
 service:
   assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
   pipelines:
-    traces: {{receivers: [{receivers}], processors: [batch], exporters: [otlp]}}
+    traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
 """,
         "test.yaml",
     )

@@ -108,3 +108,18 @@ def test_a_slow_consumer_is_dropped_without_slowing_publishers(monkeypatch: pyte
     assert received[0] == b": connected\n\n"
     assert received[-1].startswith(b"event: dropped")
     assert len(received) == 4  # connected, two events that fit before the drop, the drop notice
+
+
+def test_detections_appear_in_the_live_feed(bridge: BridgeServer) -> None:
+    listener = Listener(f"{bridge.base}/api/v1/dify/stream?token={bridge.token()}", {})
+    listener.start()
+    assert listener.connected.wait(5)
+    time.sleep(0.1)
+    body = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
+    headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+    assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+    listener.join(10)
+    detections = [payload for kind, payload in listener.events if kind == "detection"]
+    assert [(d["detector"], d["severity"], d["run_id"]) for d in detections] == [
+        ("context_overflow", "high", "06f0b9d9-0e7a-447e-a536-85300d8487f1")
+    ]

@@ -9,11 +9,12 @@ from bridge import registry
 
 def test_tables_are_complete_and_named_after_their_modules() -> None:
     assert sorted(registry.EXPORTERS) == ["console", "file", "otlp", "otlphttp"]
-    assert sorted(registry.PROCESSORS) == ["batch", "reduce"]
+    assert sorted(registry.PROCESSORS) == ["batch", "detectors", "reduce"]
+    assert sorted(registry.RECEIVERS) == ["poller", "proxy", "stream", "webhook"]
     for table in registry.KINDS.values():
         for type_name, factory in table.items():
             assert factory.type_name == type_name
-            assert factory.create.__module__.rsplit(".", 1)[-1] == type_name
+            assert factory.create.__module__.rsplit(".", 1)[-1] == type_name, type_name
 
 
 def test_unknown_type_lists_the_known_ones() -> None:

@@ -1,0 +1,129 @@
+"""`detectors`: runs every enabled detector over each whole trace and attaches findings as span events.
+
+Findings become a `detection` event on the span they concern (the root for run-level findings), with the
+GenAI evaluation twins, and the root gets `detection.count` and `detection.detectors`. Place it before
+`reduce`: detectors need the full content that `reduce` cuts. A detector that raises is logged and
+skipped; it never costs a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bridge.spans import with_attributes
+from detectors import Detector, Finding, Trace, registry, span_id
+
+TYPE = "detectors"
+logger = logging.getLogger(__name__)
+
+
+class Config(BaseModel):
+    """Detector settings by key (`iteration_escape: {max_rounds: 50}`, `cost: {enabled: false}`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    # `detection.evidence` is cut to this many bytes of JSON.
+    evidence_max_bytes: int = Field(default=1024, ge=64)
+
+    @model_validator(mode="after")
+    def _known_detectors(self) -> Config:
+        known = registry()
+        for key, value in (self.model_extra or {}).items():
+            if key not in known:
+                raise ValueError(f"unknown detector {key!r}; known detectors: {', '.join(sorted(known))}")
+            try:
+                known[key].config_class.model_validate(value or {})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise ValueError(f"{key}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return self
+
+    def detector_configs(self) -> dict[str, BaseModel]:
+        extra = self.model_extra or {}
+        return {key: f.config_class.model_validate(extra.get(key) or {}) for key, f in registry().items()}
+
+
+def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any]:
+    evidence = json.dumps(finding.evidence, ensure_ascii=False, default=str, separators=(",", ":"))
+    if len(evidence.encode()) > evidence_max_bytes:
+        evidence = evidence.encode()[: evidence_max_bytes - 3].decode(errors="ignore") + "..."
+    return {
+        "detection.detector": finding.detector,
+        "detection.severity": finding.severity,
+        "detection.confidence": finding.confidence,
+        "detection.summary": finding.summary,
+        "detection.evidence": evidence,
+        "gen_ai.evaluation.name": finding.detector,
+        "gen_ai.evaluation.score.value": finding.confidence,
+        "gen_ai.evaluation.explanation": finding.summary,
+    }
+
+
+class DetectionProcessor:
+    """`process(spans)` over one whole trace → the same spans, enriched copies where findings landed."""
+
+    def __init__(self, cfg: Config, meter: metrics.Meter | None = None) -> None:
+        self.cfg = cfg
+        factories = registry()
+        self.detectors: list[tuple[str, Detector]] = [
+            (key, factories[key].create(dc))
+            for key, dc in cfg.detector_configs().items()
+            if getattr(dc, "enabled", True)
+        ]
+        self._counter = (meter or metrics.get_meter("dify-otel-bridge")).create_counter(
+            "dify_bridge.detections", unit="{finding}", description="Findings by detector, severity and app"
+        )
+        # Told of each finding with its trace's root span (the live view subscribes here).
+        self.on_finding: Callable[[Finding, ReadableSpan | None], None] | None = None
+
+    def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
+        trace = Trace(spans)
+        findings: list[Finding] = []
+        for key, detector in self.detectors:
+            try:
+                findings.extend(detector(trace))
+            except Exception:  # one broken detector must not cost the trace or the other detectors
+                logger.exception("detector %s failed on a trace", key)
+        return findings
+
+    def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        findings = self.detect(spans)
+        if not findings:
+            return spans
+        root = next((s for s in spans if s.parent is None), None)
+        app = str((root.resource.attributes.get("dify.app.id") if root is not None else None) or "unknown")
+        by_span: dict[int, list[Finding]] = {}
+        for finding in findings:
+            target = finding.span_id if finding.span_id is not None else (span_id(root) if root else 0)
+            by_span.setdefault(target, []).append(finding)
+            self._counter.add(1, {"detector": finding.detector, "severity": finding.severity, "app": app})
+            if self.on_finding is not None:
+                self.on_finding(finding, root)
+        out: list[ReadableSpan] = []
+        for span in spans:
+            mine = by_span.get(span_id(span), [])
+            if not mine and span is not root:
+                out.append(span)
+                continue
+            events = [
+                *span.events,
+                *(Event("detection", event_attributes(f, self.cfg.evidence_max_bytes), span.end_time) for f in mine),
+            ]
+            attributes = dict(span.attributes or {})
+            if span is root:
+                attributes["detection.count"] = len(findings)
+                attributes["detection.detectors"] = sorted({f.detector for f in findings})
+            out.append(with_attributes(span, attributes, events))
+        return out
+
+
+def create(cfg: Config) -> DetectionProcessor:
+    """A `DetectionProcessor` with every registered detector, configured by `cfg`. Synchronous, no I/O."""
+    return DetectionProcessor(cfg)

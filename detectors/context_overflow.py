@@ -1,0 +1,94 @@
+"""`context_overflow`: prompts near or over the model's context window, or answers cut at the token limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Trace, attr, span_id
+
+KEY = "context_overflow"
+# Context windows (tokens) of common models; `windows` in the config adds to or overrides them.
+CONTEXT_WINDOWS = {
+    "gpt-3.5-turbo": 16_385,
+    "gpt-4": 8_192,
+    "gpt-4-turbo": 128_000,
+    "gpt-4o": 128_000,
+    "gpt-4o-mini": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-5": 400_000,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o3-mini": 200_000,
+    "o4-mini": 200_000,
+    "claude-3-haiku": 200_000,
+    "claude-3-5-sonnet": 200_000,
+    "claude-3-7-sonnet": 200_000,
+    "claude-sonnet-4": 200_000,
+    "claude-opus-4": 200_000,
+    "gemini-1.5-flash": 1_048_576,
+    "gemini-1.5-pro": 2_097_152,
+    "gemini-2.0-flash": 1_048_576,
+    "gemini-2.5-pro": 1_048_576,
+    "deepseek-chat": 65_536,
+    "deepseek-reasoner": 65_536,
+    "qwen2.5-instruct": 32_768,
+    "qwen-max": 32_768,
+    "llama3": 8_192,
+    "llama-3.1-8b-instant": 131_072,
+    "mistral-large": 131_072,
+}
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Fire when prompt tokens reach this share of the window.
+    warn_ratio: float = Field(default=0.9, gt=0, le=1)
+    # Model name (or prefix) → context window in tokens.
+    windows: dict[str, int] = Field(default_factory=dict)
+
+
+def window_of(model: str, windows: dict[str, int]) -> int | None:
+    """Exact name, else the longest known prefix (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`)."""
+    if model in windows:
+        return windows[model]
+    prefixes = [name for name in windows if model.startswith(name)]
+    return windows[max(prefixes, key=len)] if prefixes else None
+
+
+def create(cfg: Config) -> object:
+    windows = {**CONTEXT_WINDOWS, **cfg.windows}
+
+    def detect(trace: Trace) -> Iterator[Finding]:
+        for span in trace.llm_spans:
+            title = attr(span, "dify.node.title", span.name)
+            if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()):
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.95,
+                    f"LLM node '{title}' stopped at its output token limit (finish_reason=length): the answer is "
+                    "cut off; raise the node's max tokens or shorten the prompt.",
+                    {"finish_reason": "length", "output_tokens": attr(span, "gen_ai.usage.output_tokens")},
+                    span_id(span),
+                )
+            model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
+            window = window_of(str(model), windows) if model else None
+            if window and isinstance(prompt, int) and prompt >= cfg.warn_ratio * window:
+                over = prompt >= window
+                yield Finding(
+                    KEY,
+                    "critical" if over else "high",
+                    0.9,
+                    f"LLM node '{title}' sent {prompt} prompt tokens to {model}, "
+                    f"{'over' if over else f'{prompt / window:.0%} of'} its {window}-token context window; "
+                    "trim the context (retrieval top-k, history, documents).",
+                    {"model": model, "prompt_tokens": prompt, "context_window": window},
+                    span_id(span),
+                )
+
+    return detect

@@ -1,0 +1,59 @@
+"""`cost`: a run or a node over its configured budget (prices as Dify computed them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Severity, Trace, attr, span_id
+
+KEY = "cost"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Highest acceptable price of one run; None: no run budget.
+    budget_per_run: float | None = Field(default=None, gt=0)
+    # Highest acceptable price of one node execution; None: no node budget.
+    budget_per_node: float | None = Field(default=None, gt=0)
+
+
+def _severity(ratio: float) -> Severity:
+    return "critical" if ratio >= 10 else "high" if ratio >= 3 else "medium"
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        root = trace.root
+        price = attr(root, "dify.price.total") if root is not None else None
+        currency = attr(root, "dify.price.currency", "") if root is not None else ""
+        if cfg.budget_per_run and isinstance(price, float) and price > cfg.budget_per_run:
+            ratio = price / cfg.budget_per_run
+            yield Finding(
+                KEY,
+                _severity(ratio),
+                1.0,
+                f"The run cost {price:.6g} {currency}, {ratio:.1f}x its budget of {cfg.budget_per_run:g}; "
+                "check which node spent it (dify.price.total on each node).",
+                {"price": price, "currency": currency, "budget": cfg.budget_per_run},
+            )
+        if not cfg.budget_per_node:
+            return
+        for span in trace.nodes:
+            node_price = attr(span, "dify.price.total")
+            if isinstance(node_price, float) and node_price > cfg.budget_per_node:
+                ratio = node_price / cfg.budget_per_node
+                yield Finding(
+                    KEY,
+                    _severity(ratio),
+                    1.0,
+                    f"Node '{attr(span, 'dify.node.title', span.name)}' cost {node_price:.6g}, {ratio:.1f}x the "
+                    f"node budget of {cfg.budget_per_node:g}.",
+                    {"price": node_price, "budget": cfg.budget_per_node, "model": attr(span, "gen_ai.request.model")},
+                    span_id(span),
+                )
+
+    return detect

@@ -1,0 +1,84 @@
+"""`dify_iteration_escape`: iterations and loops that run away.
+
+Fires when a container runs more rounds than its limit or than its input list, when a loop uses every
+round without reaching its break condition, or when its rounds repeat identical outputs. A long batch
+that stays within its limit and makes progress is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Trace, attr, json_attr, span_id
+
+KEY = "dify_iteration_escape"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Most rounds any iteration or loop should run.
+    max_rounds: int = Field(default=100, gt=0)
+    # This many rounds with identical outputs (and no others) count as a stuck container.
+    identical_rounds: int = Field(default=3, ge=2)
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        for container in trace.of_type("iteration", "loop"):
+            kind = attr(container, "dify.node.type")
+            title = attr(container, "dify.node.title", container.name)
+            rounds = [s for s in trace.children(container) if attr(s, "dify.round.index") is not None]
+            count = max(len(rounds), attr(container, "dify.container.rounds", 0))
+            where = span_id(container)
+            if count > cfg.max_rounds:
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.95,
+                    f"The {kind} '{title}' ran {count} rounds, over the limit of {cfg.max_rounds}; "
+                    "check its input list or break condition.",
+                    {"rounds": count, "limit": cfg.max_rounds},
+                    where,
+                )
+            items = (json_attr(container, "input.value") or {}) if kind == "iteration" else {}
+            selector = items.get("iterator_selector") if isinstance(items, dict) else None
+            if isinstance(selector, list) and count > len(selector):
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.9,
+                    f"The iteration '{title}' ran {count} rounds over a list of {len(selector)} items.",
+                    {"rounds": count, "items": len(selector)},
+                    where,
+                )
+            limit = attr(container, "dify.container.limit")
+            reason = attr(container, "dify.container.completed_reason")
+            if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
+                yield Finding(
+                    KEY,
+                    "medium",
+                    0.8,
+                    f"The loop '{title}' used all {limit} rounds without reaching its break condition "
+                    f"(completed: {reason}).",
+                    {"rounds": count, "loop_length": limit, "completed_reason": reason},
+                    where,
+                )
+            signatures = [
+                tuple((attr(n, "dify.node.id"), attr(n, "output.value")) for n in trace.children(r)) for r in rounds
+            ]
+            if len(signatures) >= cfg.identical_rounds and signatures[0] and len(set(signatures)) == 1:
+                yield Finding(
+                    KEY,
+                    "medium",
+                    0.85,
+                    f"All {len(signatures)} rounds of the {kind} '{title}' produced identical outputs: "
+                    "it is not making progress.",
+                    {"rounds": len(signatures)},
+                    where,
+                )
+
+    return detect

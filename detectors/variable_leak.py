@@ -1,0 +1,134 @@
+"""`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
+into the run's output.
+
+Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output) and
+again in a sink (an LLM prompt, the run's output, an answer/end node). Placeholders, masked values,
+documentation examples and well-known test numbers are not secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from detectors import Finding, Severity, Trace, attr, prompt_text, span_id
+
+KEY = "dify_variable_leak"
+SECRETS: dict[str, re.Pattern[str]] = {
+    "openai_key": re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
+    "aws_access_key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "github_token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    "slack_token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    "google_api_key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    "dify_app_key": re.compile(r"\bapp-[A-Za-z0-9]{24}\b"),
+    "jwt": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    "private_key": re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
+    "password": re.compile(r"(?i)\b(?:password|passwd|pwd)\b\s*[:=]\s*[\"']?([^\s\"',;}]{6,})"),
+}
+PERSONAL: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
+    "phone": re.compile(r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),
+    "card_number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
+    "us_ssn": re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
+}
+_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|your[_-]|example|redacted|dummy|placeholder|(.)\1{7,}")
+_EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
+# Card numbers published by payment providers for testing.
+_TEST_CARDS = frozenset(
+    {
+        "4242424242424242",
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "6011111111111117",
+        "4000056655665556",
+        "5105105105105100",
+        "4012888888881881",
+    }
+)
+_SOURCE_TYPES = ("tool", "http-request", "start")
+_SINK_TYPES = ("answer", "end")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Look for personal data too, not only secrets.
+    personal_data: bool = True
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def sensitive_values(text: str, personal: bool) -> dict[str, str]:
+    """Sensitive value → its kind, for every real-looking secret (and personal datum) in `text`."""
+    found: dict[str, str] = {}
+    kinds = {**SECRETS, **(PERSONAL if personal else {})}
+    for kind, pattern in kinds.items():
+        for match in pattern.finditer(text):
+            value = match.group(match.lastindex or 0)
+            if _PLACEHOLDER.search(value):
+                continue
+            if kind == "email" and _EXAMPLE_DOMAINS.search(value):
+                continue
+            if kind == "card_number":
+                digits = re.sub(r"\D", "", value)
+                if not luhn_ok(digits) or digits in _TEST_CARDS or len(set(digits)) < 3:
+                    continue
+            found.setdefault(value, kind)
+    return found
+
+
+def _mask(value: str) -> str:
+    return value[:4] + "…" + f"({len(value)} chars)"
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        root = trace.root
+        sources: list[tuple[str, str]] = []  # (where, text)
+        if root is not None and attr(root, "input.value"):
+            sources.append(("the run's inputs", str(attr(root, "input.value"))))
+        for span in trace.of_type(*_SOURCE_TYPES):
+            text = attr(span, "output.value") if attr(span, "dify.node.type") != "start" else attr(span, "input.value")
+            if text:
+                sources.append((f"node '{attr(span, 'dify.node.title', span.name)}'", str(text)))
+        secrets: dict[str, tuple[str, str]] = {}
+        for where, text in sources:
+            for value, kind in sensitive_values(text, cfg.personal_data).items():
+                secrets.setdefault(value, (kind, where))
+        if not secrets:
+            return
+        sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans]
+        if root is not None and attr(root, "output.value"):
+            sinks.append((root, str(attr(root, "output.value")), "output"))
+        else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
+            sinks += [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
+        reported: set[tuple[str, int]] = set()
+        for span, text, role in sinks:
+            for value, (kind, where) in secrets.items():
+                if value in text and (value, span_id(span)) not in reported:
+                    reported.add((value, span_id(span)))
+                    secret = kind in SECRETS
+                    severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
+                    title = attr(span, "dify.node.title", span.name)
+                    target = "the run's output" if span is root else f"the {role} of '{title}'"
+                    yield Finding(
+                        KEY,
+                        severity,
+                        0.9 if secret else 0.75,
+                        f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
+                        "the workflow.",
+                        {"kind": kind, "value": _mask(value), "source": where},
+                        None if span is root else span_id(span),
+                    )
+
+    return detect

@@ -1,0 +1,70 @@
+"""Runs built by construction for detector tests: a fault injected, or a hard negative next to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.normalize import normalize_webhook
+from bridge.processors.detectors import Config, DetectionProcessor
+from bridge.spans import build_spans
+from detectors import Finding
+
+
+def node(node_id: str, node_type: str = "code", **fields: Any) -> dict[str, Any]:
+    return {
+        "node_id": node_id,
+        "node_type": node_type,
+        "title": fields.pop("title", node_id),
+        "status": "succeeded",
+        "elapsed_time": 0.1,
+        **fields,
+    }
+
+
+def llm(
+    node_id: str = "llm",
+    model: str = "gpt-4o-mini",
+    prompt: str = "hi",
+    answer: str = "ok",
+    prompt_tokens: int = 10,
+    completion_tokens: int = 5,
+    finish: str = "stop",
+    **fields: Any,
+) -> dict[str, Any]:
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "total_price": "0.00001",
+        "currency": "USD",
+    }
+    return node(
+        node_id,
+        "llm",
+        process_data={
+            "model_name": model,
+            "model_provider": "langgenius/openai/openai",
+            "finish_reason": finish,
+            "prompts": [{"role": "user", "text": prompt}],
+            "usage": usage,
+        },
+        outputs={"text": answer, "usage": usage, "finish_reason": finish},
+        **fields,
+    )
+
+
+def run_spans(nodes: list[dict[str, Any]], **run: Any) -> list[ReadableSpan]:
+    payload = {"workflow_run_id": run.pop("run_id", "run-1"), "status": "succeeded", "nodes": nodes, **run}
+    return build_spans(normalize_webhook(payload))
+
+
+def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Finding]:
+    others = {
+        k: {"enabled": False}
+        for k in ("context_overflow", "cost", "dify_iteration_escape", "loop", "dify_variable_leak")
+        if k != key
+    }
+    processor = DetectionProcessor(Config.model_validate({**others, key: settings}))
+    return processor.detect(spans)
