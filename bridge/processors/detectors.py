@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry import metrics
-from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridge.spans import with_attributes
@@ -122,6 +124,48 @@ class DetectionProcessor:
                 attributes["detection.detectors"] = sorted({f.detector for f in findings})
             out.append(with_attributes(span, attributes, events))
         return out
+
+
+class DetectionSpanProcessor(SpanProcessor):
+    """The same detection as an OTel SDK `SpanProcessor`, for any tracer provider: ended spans are held per
+    trace until its root ends (or `timeout` seconds pass), then enriched copies go to `next` (typically a
+    `BatchSpanProcessor`). `on_end` never blocks on I/O; detection runs on the thread that ends the root."""
+
+    def __init__(self, detection: DetectionProcessor, next: SpanProcessor, timeout: float = 30.0) -> None:
+        self.detection, self.next, self.timeout = detection, next, timeout
+        self._traces: dict[int, tuple[float, list[ReadableSpan]]] = {}
+        self._lock = threading.Lock()
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is None:
+            return
+        now = time.monotonic()
+        ready: list[list[ReadableSpan]] = []
+        with self._lock:
+            spans = self._traces.setdefault(span.context.trace_id, (now, []))[1]
+            spans.append(span)
+            if span.parent is None or span.parent.is_remote:
+                ready.append(self._traces.pop(span.context.trace_id)[1])
+            stale = [tid for tid, (first, _) in self._traces.items() if now - first >= self.timeout]
+            ready.extend(self._traces.pop(tid)[1] for tid in stale)
+        for trace in ready:
+            self._forward(trace)
+
+    def _forward(self, spans: list[ReadableSpan]) -> None:
+        for span in self.detection.process(spans):
+            self.next.on_end(span)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        with self._lock:
+            pending = [spans for _, spans in self._traces.values()]
+            self._traces.clear()
+        for spans in pending:
+            self._forward(spans)
+        return self.next.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.force_flush()
+        self.next.shutdown()
 
 
 def create(cfg: Config) -> DetectionProcessor:

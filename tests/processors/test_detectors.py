@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from pydantic import ValidationError
@@ -141,3 +142,44 @@ def test_detections_reach_the_backend_while_content_is_cut(tmp_path: Path, otlp_
     assert len(llm_span.attributes["llm.input_messages.0.message.content"].encode()) <= 100  # cut after detection
     (root,) = [s for s in spans if s.parent_span_id is None]
     assert root.attributes["detection.count"] == 2
+
+
+def test_sdk_span_processor_on_genai_spans_from_any_tracer() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from bridge.processors.detectors import DetectionSpanProcessor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(DetectionSpanProcessor(create(Config()), SimpleSpanProcessor(exporter)))
+    tracer = provider.get_tracer("some-genai-app")
+    with tracer.start_as_current_span("agent"):
+        chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4", "gen_ai.usage.input_tokens": 8100,
+                "gen_ai.response.finish_reasons": ["length"]}  # fmt: skip
+        with tracer.start_as_current_span("chat gpt-4", attributes=chat):
+            pass
+        assert exporter.get_finished_spans() == ()  # held until the root ends
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert [e.name for e in spans["chat gpt-4"].events] == ["detection", "detection"]
+    assert spans["agent"].attributes is not None and spans["agent"].attributes["detection.count"] == 2
+    provider.shutdown()
+
+
+def test_sdk_span_processor_forwards_orphans_after_the_timeout() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from bridge.processors.detectors import DetectionSpanProcessor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(DetectionSpanProcessor(create(Config()), SimpleSpanProcessor(exporter), timeout=0))
+    tracer = provider.get_tracer("t")
+    root = tracer.start_span("root-never-ends")
+    with tracer.start_as_current_span("child", context=trace.set_span_in_context(root)):
+        pass
+    assert [s.name for s in exporter.get_finished_spans()] == ["child"]
+    provider.shutdown()
