@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from bridge.normalize import normalize_webhook
 from bridge.processors.detectors import Config, DetectionProcessor
 from bridge.spans import build_spans
-from detectors import Finding
+from detectors import Finding, registry
 
 
 def node(node_id: str, node_type: str = "code", **fields: Any) -> dict[str, Any]:
@@ -61,10 +61,6 @@ def run_spans(nodes: list[dict[str, Any]], **run: Any) -> list[ReadableSpan]:
 
 
 def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Finding]:
-    others = {
-        k: {"enabled": False}
-        for k in ("context_overflow", "cost", "dify_iteration_escape", "loop", "dify_variable_leak")
-        if k != key
-    }
+    others = {k: {"enabled": False} for k in registry() if k != key}
     processor = DetectionProcessor(Config.model_validate({**others, key: settings}))
     return processor.detect(spans)

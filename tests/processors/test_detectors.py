@@ -28,6 +28,7 @@ def test_empty_config_enables_every_detector() -> None:
         "context_overflow",
         "cost",
         "dify_iteration_escape",
+        "dify_rag_poisoning",
         "dify_variable_leak",
         "loop",
     ]

@@ -1,0 +1,110 @@
+"""`dify_rag_poisoning`: retrieved documents carrying instructions aimed at the model.
+
+Looks for instructions to the model (ignore previous instructions, a new system prompt, role switches,
+chat-template tokens), hidden text (zero-width characters, HTML comments, invisible styling) and
+exfiltration links (markdown images or links whose URL carries data). A document that talks *about*
+prompt injection (quoting the phrase as an example) is not an attack. A later LLM answer that follows the
+document (repeats its link or its demanded phrase) makes it critical.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from detectors import Finding, Severity, Trace, attr, span_id
+
+KEY = "dify_rag_poisoning"
+INSTRUCTIONS = {
+    "override": re.compile(
+        r"(?i)\b(?:ignore|disregard|forget|override)\b[^.\n]{0,30}\b(?:previous|prior|above|earlier|all|your)\b"
+        r"[^.\n]{0,20}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+    ),
+    "new_system_prompt": re.compile(r"(?i)\b(?:new|updated|real|actual)\s+system\s+(?:prompt|instructions?|message)\b"),
+    "role_switch": re.compile(
+        r"(?im)^\s*(?:system|assistant)\s*:|\byou are now (?:a|an|the|in)\b|\bact as (?:a|an) unrestricted\b"
+    ),
+    "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
+}
+HIDDEN = {
+    "zero_width": re.compile("[\u200b-\u200f\u2060\u2061-\u2064\ufeff]"),
+    "html_comment": re.compile(r"<!--.*?-->", re.S),
+    "invisible_style": re.compile(r"(?i)(?:display\s*:\s*none|font-size\s*:\s*0|color\s*:\s*(?:white|#fff)\b)"),
+}
+EXFILTRATION = re.compile(r"!?\[[^\]]*\]\((https?://[^)\s]+[?&][^)\s]*=[^)\s]*)\)")
+# Words that frame an injection phrase as a topic rather than an order.
+_DISCUSSION = re.compile(
+    r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|example|called|known as|attack|attackers?|injection|"
+    r"jailbreak|researchers?|defen[cs]e|detect)\b"
+)
+
+
+_OPEN_QUOTES = "\"'\u201c\u2018\u00ab"
+_CLOSE_QUOTES = "\"'\u201d\u2019\u00bb"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+
+
+def _documents(trace: Trace) -> Iterator[tuple[int, int, str]]:
+    """(retrieval span id, document index, content) for every retrieved document."""
+    for span in trace.spans:
+        for key, value in (span.attributes or {}).items():
+            if key.startswith("retrieval.documents.") and key.endswith(".document.content") and isinstance(value, str):
+                yield span_id(span), int(key.split(".")[2]), value
+
+
+def _is_discussion(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - 80) : end + 40]
+    before, after = text[start - 1 : start], text[end : end + 1]  # empty at either end of the text
+    quoted = bool(before and before in _OPEN_QUOTES) or bool(after and after in _CLOSE_QUOTES)
+    return quoted or bool(_DISCUSSION.search(window))
+
+
+def signals(text: str) -> dict[str, str]:
+    """Signal kind → the matched text, for each attack signal in a document."""
+    found: dict[str, str] = {}
+    for kind, pattern in INSTRUCTIONS.items():
+        for match in pattern.finditer(text):
+            if not _is_discussion(text, match.start(), match.end()):
+                found.setdefault(kind, match.group(0).strip())
+    for kind, pattern in HIDDEN.items():
+        hit = pattern.search(text)
+        # A comment is only a signal when it hides words meant for the model.
+        if hit and (kind != "html_comment" or re.search(r"(?i)instruction|prompt|assistant", hit.group(0))):
+            found.setdefault(kind, repr(hit.group(0)[:40]))
+    link = EXFILTRATION.search(text)
+    if link:
+        found["exfiltration_link"] = link.group(1)
+    return found
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        answers = [
+            (s.start_time or 0, str(attr(s, "llm.output_messages.0.message.content") or attr(s, "output.value") or ""))
+            for s in trace.llm_spans
+        ]
+        for retrieval, index, content in _documents(trace):
+            found = signals(content)
+            if not found:
+                continue
+            retrieval_span = next(s for s in trace.spans if span_id(s) == retrieval)
+            later = [text for start, text in answers if start >= (retrieval_span.start_time or 0)]
+            link = found.get("exfiltration_link")
+            followed = bool(link and any(link.split("?")[0] in text for text in later))
+            severity: Severity = "critical" if followed else "high" if len(found) > 1 or link else "medium"
+            yield Finding(
+                KEY, severity, 0.9 if len(found) > 1 or followed else 0.75,
+                f"Retrieved document {index} carries instructions aimed at the model ({', '.join(sorted(found))})"
+                f"{'; a later LLM answer followed it' if followed else ''}: remove it from the knowledge base.",
+                {"document": index, "signals": found},
+                retrieval,
+            )  # fmt: skip
+
+    return detect
