@@ -48,7 +48,10 @@ class LiveFeed:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             if subscriber.app_id is None or subscriber.app_id == payload.get("app_id"):
-                subscriber.loop.call_soon_threadsafe(self._offer, subscriber, (kind, payload))
+                try:
+                    subscriber.loop.call_soon_threadsafe(self._offer, subscriber, (kind, payload))
+                except RuntimeError:  # its event loop closed between the snapshot and now: nobody to tell
+                    continue
 
     def _offer(self, subscriber: _Subscriber, item: tuple[str, dict[str, Any]]) -> None:
         if subscriber.dropped:
