@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bridge.config import BridgeConfig, ConfigError, default_config, load_config
+from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE
@@ -89,7 +89,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
     config = _config(args.config)
-    settings = next((cfg for cid, (_, cfg) in config.processors.items() if cid.split("/")[0] == detectors.TYPE), None)
+    settings = next((c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE), None)
     processor = detectors.create(settings if isinstance(settings, detectors.Config) else detectors.Config())
     builder = SpanBuilder(config.service.resource)
     errors = 0

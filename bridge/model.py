@@ -185,4 +185,3 @@ class WorkflowRun:
     events: tuple[RunEvent, ...] = ()
     message_usage: JSONDict | None = None  # chat apps: message_end.metadata.usage
     retriever_resources: tuple[JSONDict, ...] = ()
-    chunk_count: int = 0

@@ -26,10 +26,11 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from bridge import __version__
 from bridge import attributes as a
 from bridge.model import AgentLogEntry, ContainerRun, NodeRun, WorkflowRun
 
-SCOPE = InstrumentationScope("dify-otel-bridge", "0.1.0")
+SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NS = 1_000_000_000
 _CLIENT_OPERATIONS = frozenset({"chat", "retrieval"})
