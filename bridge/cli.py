@@ -89,8 +89,9 @@ def _replay(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
     config = _config(args.config)
-    settings = next((c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE), None)
-    processor = detectors.create(settings if isinstance(settings, detectors.Config) else detectors.Config())
+    configured = [c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE]
+    settings = configured[0] if configured and isinstance(configured[0], detectors.Config) else detectors.Config()
+    processor = detectors.create(settings)
     builder = SpanBuilder(config.service.resource)
     errors = 0
     for item in read_runs(args.files, args.format):
