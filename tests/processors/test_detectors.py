@@ -30,6 +30,7 @@ def test_empty_config_enables_every_detector() -> None:
         "dify_iteration_escape",
         "dify_rag_poisoning",
         "dify_variable_leak",
+        "hallucination",
         "loop",
     ]
 

@@ -1,0 +1,65 @@
+"""`hallucination`: an LLM answer grounded in sources states numbers found in none of them.
+
+Only answers that had sources are checked (a retrieval earlier in the run, or a prompt carrying context),
+so creative writing is left alone. A number counts as supported when it appears, digits only, anywhere in
+the LLM's prompt, the run's inputs or the retrieved documents; restating or rounding-free paraphrase passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Trace, attr, prompt_text, span_id
+
+KEY = "hallucination"
+# Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
+_NUMBER = re.compile(r"(?<![\w.#])\d[\d,]*(?:\.\d+)?(?![\w])")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Fire at this many unsupported numbers in one answer.
+    min_unsupported: int = Field(default=1, ge=1)
+
+
+def numbers(text: str) -> set[str]:
+    found = set()
+    for match in _NUMBER.finditer(text):
+        digits = match.group(0).replace(",", "").rstrip(".")
+        if len(digits.replace(".", "")) >= 2:
+            found.add(digits)
+    return found
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        documents = " ".join(
+            str(value)
+            for span in trace.spans
+            for key, value in (span.attributes or {}).items()
+            if key.startswith("retrieval.documents.") and key.endswith(".content")
+        )
+        root = trace.root
+        run_inputs = str(attr(root, "input.value") or "") if root is not None else ""
+        for span in trace.llm_spans:
+            answer = str(attr(span, "llm.output_messages.0.message.content") or "")
+            prompt = prompt_text(span)
+            if not answer or not (documents or "#context#" in str(attr(span, "input.value") or "")):
+                continue
+            support = numbers(" ".join((prompt, documents, run_inputs)))
+            unsupported = sorted(numbers(answer) - support)
+            if len(unsupported) >= cfg.min_unsupported:
+                yield Finding(
+                    KEY, "medium", min(0.6 + 0.1 * len(unsupported), 0.95),
+                    f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(unsupported[:5])} "
+                    "found in none of its sources; check the answer against the retrieved documents.",
+                    {"unsupported": unsupported[:20]},
+                    span_id(span),
+                )  # fmt: skip
+
+    return detect

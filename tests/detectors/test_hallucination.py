@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from detectors.hallucination import numbers
+from tests.detectors.build import findings, llm, node, run_spans
+
+DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
+
+
+def _rag(answer: str, document: str = DOC) -> list[object]:
+    result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    prompt = f"Answer from the context.\n{document}\nQuestion: tell me about the tower"
+    return run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)])  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "It was completed in 1887 and is 330 metres tall.",
+        "It is 324 metres tall.",
+        "About 7,000,000 people visit it every year, and it opened in 1889.",
+    ],
+)
+def test_unsupported_numbers(answer: str) -> None:
+    (finding,) = findings(_rag(answer), "hallucination")  # type: ignore[arg-type]
+    assert finding.span_id is not None and "found in none of its sources" in finding.summary
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Completed in 1889, the tower stands 330 metres high.",
+        "It gets 6,000,000 visitors yearly.",
+        "1. It is in Paris. 2. It is made of iron.",
+        "It is very tall and very famous.",
+    ],
+)
+def test_restated_or_numberless_answers_pass(answer: str) -> None:
+    assert findings(_rag(answer), "hallucination") == []  # type: ignore[arg-type]
+
+
+def test_answers_without_sources_are_not_checked() -> None:
+    spans = run_spans([llm(prompt="Write a poem", answer="In 1642 the stars sang 42 songs")])
+    assert findings(spans, "hallucination") == []
+
+
+def test_numbers() -> None:
+    assert numbers("In 1889, 330 m, 6,000,000 and 3.5% but not 7, v2.1 or #35") == {"1889", "330", "6000000", "3.5"}
