@@ -72,6 +72,17 @@ class Trace:
         return [s for s in self.nodes if attr(s, "dify.node.type") in node_types]
 
     @cached_property
+    def documents(self) -> list[tuple[ReadableSpan, int, str]]:
+        """(retrieval span, document index, content) of every retrieved document (OpenInference attributes)."""
+        found = []
+        for span in self.spans:
+            if attr(span, "dify.retrieval.document_count") or attr(span, "openinference.span.kind") == "RETRIEVER":
+                for key, value in (span.attributes or {}).items():
+                    if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
+                        found.append((span, int(key.split(".")[2]), value))
+        return found
+
+    @cached_property
     def llm_spans(self) -> list[ReadableSpan]:
         return [
             s

@@ -38,12 +38,7 @@ def numbers(text: str) -> set[str]:
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        documents = " ".join(
-            str(value)
-            for span in trace.spans
-            for key, value in (span.attributes or {}).items()
-            if key.startswith("retrieval.documents.") and key.endswith(".content")
-        )
+        documents = " ".join(content for _, _, content in trace.documents)
         root = trace.root
         run_inputs = str(attr(root, "input.value") or "") if root is not None else ""
         for span in trace.llm_spans:

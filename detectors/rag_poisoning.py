@@ -51,14 +51,6 @@ class Config(BaseModel):
     enabled: bool = True
 
 
-def _documents(trace: Trace) -> Iterator[tuple[int, int, str]]:
-    """(retrieval span id, document index, content) for every retrieved document."""
-    for span in trace.spans:
-        for key, value in (span.attributes or {}).items():
-            if key.startswith("retrieval.documents.") and key.endswith(".document.content") and isinstance(value, str):
-                yield span_id(span), int(key.split(".")[2]), value
-
-
 def _is_discussion(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - 80) : end + 40]
     before, after = text[start - 1 : start], text[end : end + 1]  # empty at either end of the text
@@ -90,12 +82,11 @@ def create(cfg: Config) -> object:
             (s.start_time or 0, str(attr(s, "llm.output_messages.0.message.content") or attr(s, "output.value") or ""))
             for s in trace.llm_spans
         ]
-        for retrieval, index, content in _documents(trace):
+        for retrieval, index, content in trace.documents:
             found = signals(content)
             if not found:
                 continue
-            retrieval_span = next(s for s in trace.spans if span_id(s) == retrieval)
-            later = [text for start, text in answers if start >= (retrieval_span.start_time or 0)]
+            later = [text for start, text in answers if start >= (retrieval.start_time or 0)]
             link = found.get("exfiltration_link")
             followed = bool(link and any(link.split("?")[0] in text for text in later))
             severity: Severity = "critical" if followed else "high" if len(found) > 1 or link else "medium"
@@ -104,7 +95,7 @@ def create(cfg: Config) -> object:
                 f"Retrieved document {index} carries instructions aimed at the model ({', '.join(sorted(found))})"
                 f"{'; a later LLM answer followed it' if followed else ''}: remove it from the knowledge base.",
                 {"document": index, "signals": found},
-                retrieval,
+                span_id(retrieval),
             )  # fmt: skip
 
     return detect

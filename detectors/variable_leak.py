@@ -33,6 +33,12 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     "card_number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
     "us_ssn": re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
 }
+# Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all).
+_GUARDS: dict[str, tuple[str, ...]] = {
+    "openai_key": ("sk-",), "aws_access_key": ("AKIA", "ASIA"), "github_token": ("gh",), "slack_token": ("xox",),
+    "google_api_key": ("AIza",), "dify_app_key": ("app-",), "jwt": ("eyJ",), "private_key": ("-----BEGIN",),
+    "password": ("pass", "pwd", "PASS", "Pass", "PWD"), "email": ("@",), "phone": ("+",), "us_ssn": ("-",),
+}  # fmt: skip
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|your[_-]|example|redacted|dummy|placeholder|(.)\1{7,}")
 _EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
 # Card numbers published by payment providers for testing.
@@ -73,6 +79,9 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
     found: dict[str, str] = {}
     kinds = {**SECRETS, **(PERSONAL if personal else {})}
     for kind, pattern in kinds.items():
+        guards = _GUARDS.get(kind)
+        if guards is not None and not any(guard in text for guard in guards):
+            continue
         for match in pattern.finditer(text):
             value = match.group(match.lastindex or 0)
             if _PLACEHOLDER.search(value):

@@ -1,0 +1,68 @@
+"""Pipeline throughput with the detectors on vs off: span building, detection, content reduction and OTLP
+protobuf encoding of realistic runs (the captures and examples), measured in one process, one core.
+
+    .venv/bin/python bench/detection_cost.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace import ReadableSpan
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bridge.processors import detectors, reduce  # noqa: E402
+from bridge.spans import SpanBuilder  # noqa: E402
+from tests.runs import load_runs  # noqa: E402
+
+
+def _rate(step: Callable[[], int], seconds: float) -> tuple[float, float]:
+    """(runs per second, spans per second) over about `seconds`."""
+    runs = spans = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        spans += step()
+        runs += 1
+    return runs / elapsed, spans / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    paths = [*sorted((ROOT / "tests/testdata/dify-1.14.1").glob("*.sse")), ROOT / "examples/runs/workflow_full.sse",
+             ROOT / "examples/runs/chatflow_agent.sse"]  # fmt: skip
+    runs = load_runs(*paths)
+    builder = SpanBuilder()
+    cut = reduce.create(reduce.Config())
+    detect = detectors.create(detectors.Config())
+    cursor = [0]
+
+    def pipeline(with_detectors: bool) -> int:
+        run = runs[cursor[0] % len(runs)]
+        cursor[0] += 1
+        spans: Sequence[ReadableSpan] = builder.build(run)
+        if with_detectors:
+            spans = detect.process(spans)
+        spans = cut.process(spans)
+        encode_spans(spans).SerializeToString()
+        return len(spans)
+
+    off = _rate(lambda: pipeline(False), args.seconds)
+    on = _rate(lambda: pipeline(True), args.seconds)
+    print(f"{'detectors':<10}{'runs/s':>10}{'spans/s':>10}")
+    print(f"{'off':<10}{off[0]:>10.0f}{off[1]:>10.0f}")
+    print(f"{'on':<10}{on[0]:>10.0f}{on[1]:>10.0f}")
+    print(
+        f"on / off: {on[1] / off[1]:.1%} (target ≥ 75 %), {len(detect.detectors)} detectors, {len(runs)} distinct runs"
+    )
+
+
+if __name__ == "__main__":
+    main()
