@@ -118,9 +118,27 @@ def prompt_text(span: ReadableSpan) -> str:
 
 
 def _modules() -> list[ModuleType]:
-    from detectors import context_overflow, cost, hallucination, iteration_escape, loop, rag_poisoning, variable_leak
+    from detectors import (
+        classifier_drift,
+        context_overflow,
+        cost,
+        hallucination,
+        iteration_escape,
+        loop,
+        rag_poisoning,
+        variable_leak,
+    )
 
-    return [context_overflow, cost, hallucination, iteration_escape, loop, rag_poisoning, variable_leak]
+    return [
+        classifier_drift,
+        context_overflow,
+        cost,
+        hallucination,
+        iteration_escape,
+        loop,
+        rag_poisoning,
+        variable_leak,
+    ]
 
 
 @dataclass(frozen=True, slots=True)

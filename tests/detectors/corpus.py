@@ -6,6 +6,7 @@ Deterministic (seeded), so a test and `bench/detection_quality.py` see the same 
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import Callable, Iterator
@@ -198,7 +199,30 @@ def _hallucination(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     return _rag(document, answer)
 
 
+_TOPICS = ["weather", "billing", "shipping", "refund", "password", "pricing", "warranty", "delivery"]
+
+
+def classifier_run(question: str, classes: list[str], chosen: str) -> list[ReadableSpan]:
+    categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(classes)]
+    request = json.dumps({"input_text": [question], "categories": categories, "classification_instructions": []})
+    qc = llm("qc", prompt=request, answer="")
+    qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+    return run_spans([node("start", "start"), qc])
+
+
+def _classifier(rng: random.Random, positive: bool) -> list[ReadableSpan]:
+    first, second = rng.sample(_TOPICS, 2)
+    question = f"I have a question about my {first} from {rng.choice(['yesterday', 'last week', 'today'])}"
+    classes = [first, second, "other topics"]
+    if positive:
+        return classifier_run(question, classes, rng.choice([second, "other topics"]))
+    if rng.random() < 0.5:
+        return classifier_run(question, classes, first)
+    return classifier_run(f"Tell me a joke about {_word(rng)}", classes, "other topics")
+
+
 BUILDERS: dict[str, Callable[[random.Random, bool], list[ReadableSpan]]] = {
+    "dify_classifier_drift": _classifier,
     "context_overflow": _context_overflow,
     "cost": _cost,
     "dify_iteration_escape": _iteration,

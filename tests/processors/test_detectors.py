@@ -27,6 +27,7 @@ def test_empty_config_enables_every_detector() -> None:
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
         "cost",
+        "dify_classifier_drift",
         "dify_iteration_escape",
         "dify_rag_poisoning",
         "dify_variable_leak",
@@ -38,7 +39,10 @@ def test_empty_config_enables_every_detector() -> None:
 @pytest.mark.parametrize(
     ("settings", "error"),
     [
-        ({"halucination": {}}, "unknown detector 'halucination'; known detectors: context_overflow, cost"),
+        (
+            {"halucination": {}},
+            "unknown detector 'halucination'; known detectors: context_overflow, cost, dify_classifier_drift",
+        ),
         ({"cost": {"budget_per_run": -1}}, "cost.budget_per_run: Input should be greater than 0"),
         ({"loop": {"retry_storms": 3}}, "loop.retry_storms: Extra inputs are not permitted"),
         ({"evidence_max_bytes": 10}, "greater than or equal to 64"),
