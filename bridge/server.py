@@ -118,6 +118,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         service = BridgeService(config)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
+        service.use_baselines(store)
         service.on_exported = lambda run: _record(store, run)
         app.state.service = service
         tasks = [asyncio.create_task(_poll(service)), *(asyncio.create_task(job(service)) for job in background)]

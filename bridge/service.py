@@ -21,7 +21,7 @@ from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.spans import SpanBuilder
-from detectors import Finding
+from detectors import Baselines, Finding
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,13 @@ class BridgeService:
             self.assembler.add(event, now, context, receiver)
         if self.live is not None and event.event in ("workflow_started", "node_finished"):
             self._publish(event)
+
+    def use_baselines(self, baselines: Baselines) -> None:
+        """Detector state across runs goes to `baselines` (the server's store) instead of memory."""
+        for pipeline in self.pipelines:
+            for processor in pipeline.processors:
+                if isinstance(processor, DetectionProcessor):
+                    processor.baselines = baselines
 
     def _publish_finding(self, finding: Finding, root: ReadableSpan | None) -> None:
         if self.live is None:

@@ -39,11 +39,41 @@ class Detector(Protocol):
     def __call__(self, trace: Trace) -> Iterable[Finding]: ...
 
 
+class Baselines(Protocol):
+    """State kept across runs (models seen, costs, class mix), by key; JSON values. Must be thread-safe."""
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+
+class MemoryBaselines:
+    """Baselines for one process (the `detect` command, tests); the server keeps them in its store."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self._values.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self._values[key] = value
+
+
 class Trace:
     """Read-only helpers over one trace's spans, computed once and shared by every detector."""
 
-    def __init__(self, spans: Sequence[ReadableSpan]) -> None:
+    def __init__(self, spans: Sequence[ReadableSpan], baselines: Baselines | None = None) -> None:
         self.spans = spans
+        self.baselines: Baselines = baselines if baselines is not None else MemoryBaselines()
+
+    @cached_property
+    def app(self) -> str:
+        """The app the run belongs to (resource `dify.app.id`), for per-app baselines."""
+        root = self.root
+        if root is None:
+            return "unknown"
+        return str(root.resource.attributes.get("dify.app.id") or attr(root, "gen_ai.workflow.name") or "unknown")
 
     @cached_property
     def root(self) -> ReadableSpan | None:
@@ -125,6 +155,7 @@ def _modules() -> list[ModuleType]:
         hallucination,
         iteration_escape,
         loop,
+        model_fallback,
         rag_poisoning,
         variable_leak,
     )
@@ -136,6 +167,7 @@ def _modules() -> list[ModuleType]:
         hallucination,
         iteration_escape,
         loop,
+        model_fallback,
         rag_poisoning,
         variable_leak,
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,10 +20,32 @@ class Config(BaseModel):
     budget_per_run: float | None = Field(default=None, gt=0)
     # Highest acceptable price of one node execution; None: no node budget.
     budget_per_node: float | None = Field(default=None, gt=0)
+    # A run costing more than this many times its app's rolling median price fires.
+    median_factor: float = Field(default=3.0, gt=1)
+    # Runs the median is taken over, and how many are needed before it is used.
+    history: int = Field(default=50, ge=3)
+    min_history: int = Field(default=10, ge=3)
 
 
 def _severity(ratio: float) -> Severity:
     return "critical" if ratio >= 10 else "high" if ratio >= 3 else "medium"
+
+
+def _against_median(trace: Trace, cfg: Config, price: float, currency: str) -> Iterator[Finding]:
+    key = f"{KEY}:{trace.app}"
+    past: list[float] = trace.baselines.get(key) or []
+    if len(past) >= cfg.min_history:
+        median = statistics.median(past)
+        if median > 0 and price > cfg.median_factor * median:
+            yield Finding(
+                KEY,
+                "medium",
+                0.8,
+                f"The run cost {price:.6g} {currency}, {price / median:.1f}x the app's median of {median:.6g} over "
+                f"its last {len(past)} runs.",
+                {"price": price, "median": median, "runs": len(past)},
+            )
+    trace.baselines.put(key, [*past, price][-cfg.history :])
 
 
 def create(cfg: Config) -> object:
@@ -40,6 +63,8 @@ def create(cfg: Config) -> object:
                 "check which node spent it (dify.price.total on each node).",
                 {"price": price, "currency": currency, "budget": cfg.budget_per_run},
             )
+        if isinstance(price, float):
+            yield from _against_median(trace, cfg, price, currency)
         if not cfg.budget_per_node:
             return
         for span in trace.nodes:

@@ -5,6 +5,7 @@ Dify API keys and webhook secrets are stored encrypted (Fernet); nothing here ev
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -13,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -28,6 +30,7 @@ CREATE TABLE IF NOT EXISTS apps (
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
 """
 
@@ -230,6 +233,17 @@ class Store:
     def set_poll_cursor(self, instance_id: str, created_after: float) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO poll_cursors VALUES (?, ?)", (instance_id, created_after))
+
+    # --- detector baselines (the `detectors.Baselines` protocol) --------------------------------
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM baselines WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)", (key, json.dumps(value)))
 
     def forget_run(self, run_id: str) -> None:
         """Undoes `accept_run` when the run could not be handed on, so a retry is not taken for a duplicate."""

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridge.spans import with_attributes
-from detectors import Detector, Finding, Trace, registry, span_id
+from detectors import Baselines, Detector, Finding, MemoryBaselines, Trace, registry, span_id
 
 TYPE = "detectors"
 logger = logging.getLogger(__name__)
@@ -71,8 +71,10 @@ def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any
 class DetectionProcessor:
     """`process(spans)` over one whole trace → the same spans, enriched copies where findings landed."""
 
-    def __init__(self, cfg: Config, meter: metrics.Meter | None = None) -> None:
+    def __init__(self, cfg: Config, meter: metrics.Meter | None = None, baselines: Baselines | None = None) -> None:
         self.cfg = cfg
+        # Run-over-run state; the server swaps in its persistent store.
+        self.baselines: Baselines = baselines if baselines is not None else MemoryBaselines()
         factories = registry()
         self.detectors: list[tuple[str, Detector]] = [
             (key, factories[key].create(dc))
@@ -86,7 +88,7 @@ class DetectionProcessor:
         self.on_finding: Callable[[Finding, ReadableSpan | None], None] | None = None
 
     def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
-        trace = Trace(spans)
+        trace = Trace(spans, self.baselines)
         findings: list[Finding] = []
         for key, detector in self.detectors:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -55,7 +56,12 @@ def llm(
     )
 
 
+_apps = itertools.count(1)
+
+
 def run_spans(nodes: list[dict[str, Any]], **run: Any) -> list[ReadableSpan]:
+    """A run's spans; each run gets an app of its own unless `app_id` is given (baselines are per app)."""
+    run.setdefault("app_id", f"app-{next(_apps)}")
     payload = {"workflow_run_id": run.pop("run_id", "run-1"), "status": "succeeded", "nodes": nodes, **run}
     return build_spans(normalize_webhook(payload))
 

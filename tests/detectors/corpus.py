@@ -33,6 +33,7 @@ class Case:
     spans: list[ReadableSpan]
     expected: frozenset[str]  # detectors that must fire; empty for negatives and clean runs
     target: str | None  # the detector this case was built for (None: a clean run)
+    history: tuple[list[ReadableSpan], ...] = ()  # earlier runs of the same app, fed first and not scored
 
 
 def _word(rng: random.Random, n: int = 8) -> str:
@@ -221,6 +222,28 @@ def _classifier(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     return classifier_run(f"Tell me a joke about {_word(rng)}", classes, "other topics")
 
 
+def model_runs(app: str, models: list[str], version: str = "v1") -> list[list[ReadableSpan]]:
+    """One run per model, in order, of the same app, node and workflow version."""
+    return [run_spans([llm("writer", model=m)], app_id=app, workflow_id=version) for m in models]
+
+
+def _model_fallback(rng: random.Random, positive: bool) -> tuple[list[ReadableSpan], tuple[list[ReadableSpan], ...]]:
+    app, usual, other = f"mf-{rng.random()}", *rng.sample(["gpt-4o", "gpt-4o-mini", "claude-3-haiku", "qwen-max"], 2)
+    warmup = rng.randint(5, 9)
+    if positive:
+        *history, last = model_runs(app, [usual] * warmup + [other])
+        return last, tuple(history)
+    variant = rng.randrange(3)
+    if variant == 0:
+        *history, last = model_runs(app, [usual] * (warmup + 1))
+    elif variant == 1:  # a new workflow version switches model on purpose
+        history = model_runs(app, [usual] * warmup)
+        last = model_runs(app, [other], version="v2")[0]
+    else:  # too little history to call it a fallback
+        *history, last = model_runs(app, [usual] * rng.randint(1, 4) + [other])
+    return last, tuple(history)
+
+
 BUILDERS: dict[str, Callable[[random.Random, bool], list[ReadableSpan]]] = {
     "dify_classifier_drift": _classifier,
     "context_overflow": _context_overflow,
@@ -252,6 +275,13 @@ def corpus(seed: int = 7) -> Iterator[Case]:
         for i in range(PER_DETECTOR):
             yield Case(f"{key}+{i}", build(rng, True), frozenset({key}), key)
             yield Case(f"{key}-{i}", build(rng, False), frozenset(), key)
+    for i in range(PER_DETECTOR):
+        spans, history = _model_fallback(rng, True)
+        yield Case(
+            f"dify_model_fallback+{i}", spans, frozenset({"dify_model_fallback"}), "dify_model_fallback", history
+        )
+        spans, history = _model_fallback(rng, False)
+        yield Case(f"dify_model_fallback-{i}", spans, frozenset(), "dify_model_fallback", history)
     for i in range(CLEAN_RUNS):
         yield Case(f"clean-{i}", _clean(rng), frozenset(), None)
 
@@ -283,12 +313,15 @@ def evaluate(cases: list[Case]) -> tuple[dict[str, Score], float, list[str]]:
     from bridge.processors.detectors import Config, DetectionProcessor
 
     processor = DetectionProcessor(Config.model_validate(SETTINGS))
-    scores = {key: Score() for key in BUILDERS}
+    keys = [*BUILDERS, "dify_model_fallback"]
+    scores = {key: Score() for key in keys}
     noisy_clean = 0
     wrong: list[str] = []
     for case in cases:
-        fired = {f.detector for f in processor.detect(case.spans)} & set(BUILDERS)
-        for key in BUILDERS:
+        for earlier in case.history:
+            processor.detect(earlier)
+        fired = {f.detector for f in processor.detect(case.spans)} & set(keys)
+        for key in keys:
             if key in fired and key in case.expected:
                 scores[key].true_positives += 1
             elif key in fired:

@@ -7,7 +7,7 @@ from tests.detectors.corpus import BUILDERS, CLEAN_RUNS, PER_DETECTOR, corpus, e
 
 def test_corpus_size() -> None:
     cases = list(corpus())
-    assert len(cases) == len(BUILDERS) * PER_DETECTOR * 2 + CLEAN_RUNS
+    assert len(cases) == (len(BUILDERS) + 1) * PER_DETECTOR * 2 + CLEAN_RUNS  # + model fallback, built with history
     assert len({case.name for case in cases}) == len(cases)
 
 

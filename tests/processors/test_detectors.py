@@ -29,6 +29,7 @@ def test_empty_config_enables_every_detector() -> None:
         "cost",
         "dify_classifier_drift",
         "dify_iteration_escape",
+        "dify_model_fallback",
         "dify_rag_poisoning",
         "dify_variable_leak",
         "hallucination",

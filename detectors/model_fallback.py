@@ -1,0 +1,69 @@
+"""`dify_model_fallback`: an LLM node silently answering with another model.
+
+Fires when an LLM node's answer came from a model other than the one it was configured with (Dify's
+`inputs.model_name` against the model that answered), or from a model its last `min_history` runs never
+used, within the same workflow version. A new workflow version (another `dify.workflow.id`) is a
+deliberate change: the node's history starts over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Trace, attr, json_attr, span_id
+
+KEY = "dify_model_fallback"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Runs of a node on one model before another model counts as a fallback.
+    min_history: int = Field(default=5, ge=1)
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        root = trace.root
+        version = str(attr(root, "dify.workflow.id") or "") if root is not None else ""
+        for span in trace.llm_spans:
+            used = attr(span, "gen_ai.request.model")
+            node_id = attr(span, "dify.node.id") or span.name
+            if not used:
+                continue
+            title = attr(span, "dify.node.title", span.name)
+            inputs = json_attr(span, "input.value")
+            configured = inputs.get("model_name") if isinstance(inputs, dict) else None
+            if configured and configured != used:
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.9,
+                    f"LLM node '{title}' is configured for {configured} but {used} answered; find out "
+                    "why the provider fell back.",
+                    {"configured": configured, "used": used},
+                    span_id(span),
+                )
+            key = f"{KEY}:{trace.app}:{node_id}"
+            history = trace.baselines.get(key) or {}
+            if history.get("version") != version:
+                history = {"version": version, "models": {}}
+            models: dict[str, int] = history["models"]
+            if len(models) == 1 and used not in models and sum(models.values()) >= cfg.min_history:
+                (usual,) = models
+                yield Finding(
+                    KEY,
+                    "medium",
+                    0.8,
+                    f"LLM node '{title}' answered with {used}; its last {models[usual]} runs of this "
+                    f"workflow version used {usual}.",
+                    {"usual": usual, "used": used, "runs": models[usual]},
+                    span_id(span),
+                )
+            models[used] = models.get(used, 0) + 1
+            trace.baselines.put(key, history)
+
+    return detect

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.management.settings import ServerConfig
+from bridge.management.store import Store, load_fernet
+from bridge.processors.detectors import Config, DetectionProcessor
+from tests.detectors.build import findings, llm, run_spans
+from tests.detectors.corpus import model_runs
+
+
+def _only(key: str) -> Config:
+    from detectors import registry
+
+    return Config.model_validate({k: {"enabled": False} for k in registry() if k != key})
+
+
+def test_a_model_the_node_never_used_fires_after_enough_history() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    *history, last = model_runs("app", ["gpt-4o"] * 5 + ["gpt-4o-mini"])
+    assert all(processor.detect(spans) == [] for spans in history)
+    (finding,) = processor.detect(last)
+    assert "answered with gpt-4o-mini; its last 5 runs" in finding.summary
+
+
+def test_configured_and_answering_models_differ() -> None:
+    node = llm(model="gpt-4o-mini", inputs={"model_provider": "openai", "model_name": "gpt-4o"})
+    (finding,) = findings(run_spans([node]), "dify_model_fallback")
+    assert finding.severity == "high" and "configured for gpt-4o but gpt-4o-mini answered" in finding.summary
+
+
+def test_a_new_workflow_version_starts_the_history_over() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for spans in model_runs("app", ["gpt-4o"] * 6):
+        processor.detect(spans)
+    assert processor.detect(model_runs("app", ["claude-3-haiku"], version="v2")[0]) == []
+
+
+def test_baselines_survive_a_restart_in_the_store(tmp_path: Path) -> None:
+    cfg = ServerConfig(store=str(tmp_path / "s.db"))
+    store = Store(cfg.store, load_fernet(cfg))
+    first = DetectionProcessor(_only("dify_model_fallback"), baselines=store)
+    for spans in model_runs("app", ["gpt-4o"] * 5):
+        first.detect(spans)
+    store.close()
+    reopened = Store(cfg.store, load_fernet(cfg))
+    second = DetectionProcessor(_only("dify_model_fallback"), baselines=reopened)
+    assert len(second.detect(model_runs("app", ["gpt-4o-mini"])[0])) == 1
+    reopened.close()
+
+
+def test_cost_far_above_the_apps_median() -> None:
+    processor = DetectionProcessor(_only("cost"))
+
+    def priced(price: str) -> list[object]:
+        node = llm()
+        node["process_data"]["usage"]["total_price"] = price
+        return run_spans([node], app_id="steady-app")  # type: ignore[return-value]
+
+    for _ in range(10):
+        assert processor.detect(priced("0.01")) == []  # type: ignore[arg-type]
+    assert processor.detect(priced("0.02")) == []  # type: ignore[arg-type]
+    (finding,) = processor.detect(priced("0.5"))  # type: ignore[arg-type]
+    assert "the app's median of 0.01 over its last 11 runs" in finding.summary
