@@ -19,9 +19,9 @@ def main() -> None:
     args = parser.parse_args()
     cases = list(corpus(args.seed))
     scores, clean_alarm_rate, wrong = evaluate(cases)
-    print(f"{'detector':<24}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}")
+    print(f"{'detector':<28}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}")
     for key, score in sorted(scores.items()):
-        print(f"{key:<24}{score.true_positives:>5}{score.false_positives:>5}{score.false_negatives:>5}"
+        print(f"{key:<28}{score.true_positives:>5}{score.false_positives:>5}{score.false_negatives:>5}"
               f"{score.precision:>11.3f}{score.recall:>8.3f}{score.f1:>7.3f}")  # fmt: skip
     print(f"\n{len(cases)} cases; clean runs with any finding: {clean_alarm_rate:.1%}")
     for line in wrong:

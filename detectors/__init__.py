@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Literal, Protocol
@@ -98,7 +98,16 @@ class Trace:
         found = [s for s in self.spans if s.parent is not None and attr(s, "dify.node.type") is not None]
         return sorted(found, key=lambda s: s.start_time or 0)
 
+    @cached_property
+    def _by_type(self) -> dict[str, list[ReadableSpan]]:
+        by_type: dict[str, list[ReadableSpan]] = {}
+        for span in self.nodes:
+            by_type.setdefault(str(attr(span, "dify.node.type")), []).append(span)
+        return by_type
+
     def of_type(self, *node_types: str) -> list[ReadableSpan]:
+        if len(node_types) == 1:
+            return self._by_type.get(node_types[0], [])
         return [s for s in self.nodes if attr(s, "dify.node.type") in node_types]
 
     @cached_property
@@ -130,10 +139,14 @@ def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
 
 
 def json_attr(span: ReadableSpan, key: str) -> Any:
-    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON."""
+    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
+    Decoded values are shared between detectors (cached): read them, never change them."""
     raw = attr(span, key)
-    if not isinstance(raw, str):
-        return raw
+    return _loads(raw) if isinstance(raw, str) else raw
+
+
+@lru_cache(maxsize=4096)
+def _loads(raw: str) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
@@ -157,6 +170,9 @@ def _modules() -> list[ModuleType]:
         loop,
         model_fallback,
         rag_poisoning,
+        state_corruption,
+        task_derailment,
+        tool_schema_mismatch,
         variable_leak,
     )
 
@@ -169,6 +185,9 @@ def _modules() -> list[ModuleType]:
         loop,
         model_fallback,
         rag_poisoning,
+        state_corruption,
+        task_derailment,
+        tool_schema_mismatch,
         variable_leak,
     ]
 

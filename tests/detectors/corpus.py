@@ -48,14 +48,33 @@ def _luhn_number(rng: random.Random) -> str:
 
 def _container(kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None) -> list[Any]:
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
-    started = {**base, "created_at": 1, "metadata": {f"{kind}_length": limit},
-               "inputs": {"iterator_selector": list(range(items))}}  # fmt: skip
+    started = {
+        **base,
+        "created_at": 1,
+        "metadata": {f"{kind}_length": limit},
+        "inputs": {"iterator_selector": list(range(items))},
+    }
     events = [DifyEvent(f"{kind}_started", started, "r")]
     for i in range(rounds):
         meta = {f"{kind}_id": "c", f"{kind}_index": i}
-        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "step", "node_type": "code",
-                      "title": "Step", "status": "succeeded", "elapsed_time": 0.01, "inputs": {"i": i},
-                      "outputs": {"out": outputs[i]}, f"{kind}_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
+        events.append(
+            DifyEvent(
+                "node_finished",
+                {
+                    "id": f"n{i}",
+                    "node_id": "step",
+                    "node_type": "code",
+                    "title": "Step",
+                    "status": "succeeded",
+                    "elapsed_time": 0.01,
+                    "inputs": {"i": i},
+                    "outputs": {"out": outputs[i]},
+                    f"{kind}_id": "c",
+                    "execution_metadata": meta,
+                },
+                "r",
+            )
+        )
     done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
     events += [DifyEvent(f"{kind}_completed", done, "r"), DifyEvent("workflow_finished", {"status": "succeeded"}, "r")]
     assembler = RunAssembler()
@@ -68,9 +87,24 @@ def _container(kind: str, rounds: int, outputs: list[str], items: int, limit: in
 def _loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> list[Any]:
     assembler = RunAssembler()
     for i, value in enumerate(inputs):
-        assembler.add(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "fetch", "node_type": "http-request",
-                      "title": "Fetch", "status": "succeeded", "inputs": {"cursor": value}, "outputs": {"x": i},
-                      "loop_id": "lp", "execution_metadata": {"loop_id": "lp", "loop_index": i}}, "r"), 0)  # fmt: skip
+        assembler.add(
+            DifyEvent(
+                "node_finished",
+                {
+                    "id": f"n{i}",
+                    "node_id": "fetch",
+                    "node_type": "http-request",
+                    "title": "Fetch",
+                    "status": "succeeded",
+                    "inputs": {"cursor": value},
+                    "outputs": {"x": i},
+                    "loop_id": "lp",
+                    "execution_metadata": {"loop_id": "lp", "loop_index": i},
+                },
+                "r",
+            ),
+            0,
+        )
     base = {"id": "h", "node_id": "http", "node_type": "http-request", "title": "HTTP"}
     for i in range(1, attempts):
         assembler.add(DifyEvent("node_retry", {**base, "status": "retry", "retry_index": i, "error": "502"}, "r"), 0)
@@ -82,8 +116,12 @@ def _loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> l
 
 def _rag(document: str, answer: str = "It is a famous landmark.") -> list[ReadableSpan]:
     result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
-    return run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}),
-                      llm(prompt=f"Context:\n{document}\nAnswer the question.", answer=answer)])  # fmt: skip
+    return run_spans(
+        [
+            node("kr", "knowledge-retrieval", outputs={"result": result}),
+            llm(prompt=f"Context:\n{document}\nAnswer the question.", answer=answer),
+        ]
+    )
 
 
 def _context_overflow(rng: random.Random, positive: bool) -> list[ReadableSpan]:
@@ -112,8 +150,9 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
             return _container("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
         if variant == 1:
             rounds = rng.randint(4, 15)
-            return _container("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds - rng.randint(1, 3),
-                              rounds, None)  # fmt: skip
+            return _container(
+                "iteration", rounds, [f"r{i}" for i in range(rounds)], rounds - rng.randint(1, 3), rounds, None
+            )
         if variant == 2:
             rounds = rng.randint(4, 15)
             return _container("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds, "max_rounds_reached")
@@ -179,11 +218,19 @@ def _variable_leak(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     value, _ = _secret(rng)
     if positive:
         if rng.random() < 0.5:
-            return run_spans([node("vault", "tool", outputs={"text": f"value={value}"}),
-                              llm(prompt=f"Use {value} for the request")])  # fmt: skip
+            return run_spans(
+                [node("vault", "tool", outputs={"text": f"value={value}"}), llm(prompt=f"Use {value} for the request")]
+            )
         return run_spans([node("start", "start")], inputs={"data": value}, outputs={"answer": f"Saved {value}"})
-    harmless = rng.choice(["sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxx", "4242 4242 4242 4242", "jane@example.com",
-                           "AKIA****************", "<your-api-key>"])  # fmt: skip
+    harmless = rng.choice(
+        [
+            "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "4242 4242 4242 4242",
+            "jane@example.com",
+            "AKIA****************",
+            "<your-api-key>",
+        ]
+    )
     if rng.random() < 0.5:  # a real secret that stays where it is
         return run_spans([node("vault", "tool", outputs={"text": f"value={value}"}), llm(prompt="Summarize.")])
     return run_spans([node("start", "start")], inputs={"data": harmless}, outputs={"answer": f"Saved {harmless}"})
@@ -195,8 +242,13 @@ def _hallucination(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     if positive:
         answer = f"It was completed in {year + rng.randint(1, 9)} and is {height} metres tall."
     else:
-        answer = rng.choice([f"Completed in {year}, it stands {height} metres high.",
-                             f"About {visitors:,} people visit it.", "It is tall and well known."])  # fmt: skip
+        answer = rng.choice(
+            [
+                f"Completed in {year}, it stands {height} metres high.",
+                f"About {visitors:,} people visit it.",
+                "It is tall and well known.",
+            ]
+        )
     return _rag(document, answer)
 
 
@@ -244,7 +296,88 @@ def _model_fallback(rng: random.Random, positive: bool) -> tuple[list[ReadableSp
     return last, tuple(history)
 
 
+_SCHEMA_ERRORS = [
+    "Missing required parameter: city",
+    "Unknown argument 'zip' for tool weather",
+    "1 validation error for WeatherInput: days - Input should be a valid integer",
+    "TypeError: get_weather() got an unexpected keyword argument 'town'",
+    "'units' is a required property",
+]
+_OTHER_ERRORS = [
+    "Request timed out after 30s",
+    "HTTP 503 Service Unavailable",
+    "Rate limit exceeded, retry later",
+    "Connection reset by peer",
+    "Upstream returned 500",
+]
+
+
+def _tool_schema(rng: random.Random, positive: bool) -> list[ReadableSpan]:
+    if not positive and rng.random() < 0.3:
+        return run_spans([node("weather", "tool", inputs={"city": _word(rng)}, outputs={"text": "sunny"})])
+    error = rng.choice(_SCHEMA_ERRORS if positive else _OTHER_ERRORS)
+    status = rng.choice(["failed", "exception"])
+    outputs = {"error_message": error, "error_type": "ToolNodeError"} if status == "exception" else {}
+    return run_spans(
+        [
+            node(
+                "weather",
+                "tool",
+                status=status,
+                error=error if status == "failed" else "Unknown error",
+                inputs={"town": _word(rng)},
+                outputs=outputs,
+            )
+        ]
+    )
+
+
+_QA = [
+    ("How do I reset my router password?", "Hold the reset button for ten seconds, then change the password."),
+    ("What are the opening hours of the Louvre museum?", "The Louvre museum opens at nine and closes at six."),
+    ("Which vaccines does my puppy need this spring?", "Puppies need distemper and parvovirus vaccines."),
+]
+_OFF_TOPIC = [
+    "Our quarterly revenue grew thanks to strong enterprise subscriptions overseas.",
+    "Bananas ripen faster when stored next to apples in a paper bag at room temperature.",
+]
+
+
+def _derailment(rng: random.Random, positive: bool) -> list[ReadableSpan]:
+    question, answer = rng.choice(_QA)
+    if positive:
+        answer = rng.choice(_OFF_TOPIC)
+    elif rng.random() < 0.3:
+        answer = "Yes."
+    return run_spans(
+        [node("start", "start"), llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer}
+    )
+
+
+def _state(rng: random.Random, positive: bool) -> list[ReadableSpan]:
+    value = _word(rng)
+    variant = rng.randrange(3)
+    if positive:
+        if variant == 0:
+            return run_spans(
+                [node("make", "code", outputs={"summary": value}), node("end", "end", inputs={"summary": ""})]
+            )
+        if variant == 1:
+            return run_spans([node("make", "code", outputs={"count": 3}), node("end", "end", inputs={"count": "3"})])
+        return run_spans([llm(answer="")])
+    if variant == 0:
+        return run_spans(
+            [node("make", "code", outputs={"summary": value}), node("end", "end", inputs={"summary": value})]
+        )
+    if variant == 1:
+        return run_spans([node("make", "code", outputs={"summary": ""}), node("end", "end", inputs={"summary": ""})])
+    return run_spans([node("make", "code", outputs={"count": 3}), node("end", "end", inputs={"count": 3.0})])
+
+
 BUILDERS: dict[str, Callable[[random.Random, bool], list[ReadableSpan]]] = {
+    "dify_tool_schema_mismatch": _tool_schema,
+    "task_derailment": _derailment,
+    "state_corruption": _state,
     "dify_classifier_drift": _classifier,
     "context_overflow": _context_overflow,
     "cost": _cost,
@@ -261,8 +394,14 @@ def _clean(rng: random.Random) -> list[ReadableSpan]:
     for i in range(rng.randint(1, 8)):
         kind = rng.choice(["llm", "tool", "code", "if-else", "template-transform", "http-request"])
         if kind == "llm":
-            nodes.append(llm(f"llm{i}", prompt=f"Explain {_word(rng)}", answer=f"{_word(rng)} is {_word(rng)}",
-                             prompt_tokens=rng.randint(10, 2000)))  # fmt: skip
+            nodes.append(
+                llm(
+                    f"llm{i}",
+                    prompt=f"Explain {_word(rng)}",
+                    answer=f"{_word(rng)} is {_word(rng)}",
+                    prompt_tokens=rng.randint(10, 2000),
+                )
+            )
         else:
             nodes.append(node(f"{kind}{i}", kind, inputs={"v": _word(rng)}, outputs={"r": _word(rng)}))
     nodes.append(node("end", "end", outputs={"answer": _word(rng)}))

@@ -31,9 +31,12 @@ def test_empty_config_enables_every_detector() -> None:
         "dify_iteration_escape",
         "dify_model_fallback",
         "dify_rag_poisoning",
+        "dify_tool_schema_mismatch",
         "dify_variable_leak",
         "hallucination",
         "loop",
+        "state_corruption",
+        "task_derailment",
     ]
 
 

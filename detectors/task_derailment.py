@@ -1,0 +1,137 @@
+"""`task_derailment`: a final answer that does not address the user's query.
+
+Lexical: the query's content words (four letters or more, not stop words, compared by their first five
+letters) must show up in the answer. Fires when a substantial answer shares none of them. Short answers
+(yes, no, a number) and runs without a recognisable query are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors import Finding, Trace, json_attr
+
+KEY = "task_derailment"
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_STOP = frozenset(
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "also",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "could",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "from",
+        "further",
+        "have",
+        "having",
+        "here",
+        "into",
+        "just",
+        "more",
+        "most",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+        "yours",
+        "please",
+        "tell",
+        "know",
+        "need",
+        "want",
+        "like",
+        "make",
+        "help",
+        "give",
+        "show",
+        "explain",
+        "describe",
+    ]
+)
+_QUERY_KEYS = ("sys.query", "query", "question", "input", "prompt", "message", "text")
+_ANSWER_KEYS = ("answer", "text", "result", "output", "response")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Answers with fewer words than this are not judged.
+    min_answer_words: int = Field(default=6, ge=1)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
+
+
+def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
+    if isinstance(value, dict):
+        for key in keys:
+            if isinstance(value.get(key), str) and value[key].strip():
+                return str(value[key])
+    return None
+
+
+def create(cfg: Config) -> object:
+    def detect(trace: Trace) -> Iterator[Finding]:
+        root = trace.root
+        if root is None:
+            return
+        query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
+        answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
+        if not query or not answer or len(answer.split()) < cfg.min_answer_words:
+            return
+        asked = _stems(query)
+        if len(asked) >= 2 and not asked & _stems(answer):
+            yield Finding(
+                KEY,
+                "medium",
+                0.7,
+                "The final answer shares no subject with the user's query; check the prompt chain and "
+                "the branch the run took.",
+                {"query": query[:200], "answer": answer[:200]},
+            )
+
+    return detect
