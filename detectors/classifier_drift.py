@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from detectors import Finding, Trace, attr, json_attr, span_id
 
@@ -26,6 +26,40 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    # Picks compared: the last `window` against the `baseline` before them (per app and classifier node).
+    window: int = Field(default=20, ge=5)
+    baseline: int = Field(default=100, ge=10)
+    # Fire when the two class mixes differ by at least this total variation distance (0 to 1).
+    max_shift: float = Field(default=0.5, gt=0, le=1)
+
+
+def _mix(picks: list[str]) -> dict[str, float]:
+    return {name: picks.count(name) / len(picks) for name in set(picks)}
+
+
+def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Finding]:
+    """The app's recent class mix against its baseline; records this pick. Fires when the shift first
+    crosses `max_shift`, not again on every run while it lasts."""
+    key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id')}"
+    state = trace.baselines.get(key) or {"picks": [], "shifted": False}
+    picks: list[str] = [*state["picks"], chosen][-(cfg.window + cfg.baseline) :]
+    recent, before = picks[-cfg.window :], picks[: -cfg.window]
+    distance = 0.0
+    if len(before) >= cfg.baseline // 2:
+        now, then = _mix(recent), _mix(before)
+        distance = sum(abs(now.get(c, 0) - then.get(c, 0)) for c in set(now) | set(then)) / 2
+        if distance >= cfg.max_shift and not state["shifted"]:
+            top = max(now, key=now.__getitem__)
+            yield Finding(
+                KEY,
+                "medium",
+                0.7,
+                f"Classifier '{attr(span, 'dify.node.title', span.name)}' shifted its class mix: '{top}' is now "
+                f"{now[top]:.0%} of the last {len(recent)} picks against {then.get(top, 0):.0%} before.",
+                {"recent": now, "baseline": then, "distance": round(distance, 2)},
+                span_id(span),
+            )
+    trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
 def _words(text: str) -> set[str]:
@@ -53,7 +87,10 @@ def create(cfg: Config) -> object:
         for span in trace.of_type("question-classifier"):
             request, outputs = _request(span), json_attr(span, "output.value")
             chosen = outputs.get("class_name") if isinstance(outputs, dict) else None
-            if request is None or not isinstance(chosen, str):
+            if not isinstance(chosen, str):
+                continue
+            yield from _shift(trace, span, chosen, cfg)
+            if request is None:
                 continue
             question, names = request
             asked = _words(question)

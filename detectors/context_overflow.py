@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,6 +52,9 @@ class Config(BaseModel):
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
     # Model name (or prefix) → context window in tokens.
     windows: dict[str, int] = Field(default_factory=dict)
+    # Prompts growing run over run for this many runs, and past this share of the window, fire early.
+    growth_runs: int = Field(default=5, ge=3)
+    growth_ratio: float = Field(default=0.6, gt=0, le=1)
 
 
 def window_of(model: str, windows: dict[str, int]) -> int | None:
@@ -58,6 +63,25 @@ def window_of(model: str, windows: dict[str, int]) -> int | None:
         return windows[model]
     prefixes = [name for name in windows if model.startswith(name)]
     return windows[max(prefixes, key=len)] if prefixes else None
+
+
+def _growth(trace: Trace, span: Any, prompt: int, window: int, cfg: Config) -> Iterator[Finding]:
+    """Prompt tokens of this app's node, run over run: steadily growing towards the window (history, memory)."""
+    key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: list[int] = [*(trace.baselines.get(key) or []), prompt][-cfg.growth_runs :]
+    trace.baselines.put(key, history)
+    growing = len(history) == cfg.growth_runs and all(a < b for a, b in itertools.pairwise(history))
+    if growing and prompt >= cfg.growth_ratio * window:
+        yield Finding(
+            KEY,
+            "medium",
+            0.7,
+            f"LLM node '{attr(span, 'dify.node.title', span.name)}' prompts grew for {cfg.growth_runs} runs in a "
+            f"row to {prompt} tokens, {prompt / window:.0%} of the window: trim the conversation memory before it "
+            "overflows.",
+            {"prompt_tokens": history, "context_window": window},
+            span_id(span),
+        )
 
 
 def create(cfg: Config) -> object:
@@ -78,6 +102,8 @@ def create(cfg: Config) -> object:
                 )
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
             window = window_of(str(model), windows) if model else None
+            if window and isinstance(prompt, int) and prompt < cfg.warn_ratio * window:
+                yield from _growth(trace, span, prompt, window, cfg)
             if window and isinstance(prompt, int) and prompt >= cfg.warn_ratio * window:
                 over = prompt >= window
                 yield Finding(

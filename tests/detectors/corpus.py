@@ -255,12 +255,12 @@ def _hallucination(rng: random.Random, positive: bool) -> list[ReadableSpan]:
 _TOPICS = ["weather", "billing", "shipping", "refund", "password", "pricing", "warranty", "delivery"]
 
 
-def classifier_run(question: str, classes: list[str], chosen: str) -> list[ReadableSpan]:
+def classifier_run(question: str, classes: list[str], chosen: str, app_id: str | None = None) -> list[ReadableSpan]:
     categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(classes)]
     request = json.dumps({"input_text": [question], "categories": categories, "classification_instructions": []})
     qc = llm("qc", prompt=request, answer="")
     qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
-    return run_spans([node("start", "start"), qc])
+    return run_spans([node("start", "start"), qc], **({"app_id": app_id} if app_id else {}))
 
 
 def _classifier(rng: random.Random, positive: bool) -> list[ReadableSpan]:

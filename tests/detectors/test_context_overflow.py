@@ -37,3 +37,20 @@ def test_windows_are_configurable() -> None:
     assert findings(spans, "context_overflow") == []
     assert len(findings(spans, "context_overflow", windows={"my-local": 4096})) == 1
     assert window_of("gpt-4o-2024-08-06", {"gpt-4": 1, "gpt-4o": 2}) == 2
+
+
+def test_prompts_growing_run_over_run_towards_the_window() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    processor = DetectionProcessor(
+        Config.model_validate({k: {"enabled": False} for k in registry() if k != "context_overflow"})
+    )
+
+    def run(tokens: int) -> int:
+        return len(processor.detect(run_spans([llm(model="gpt-4", prompt_tokens=tokens)], app_id="chat-app")))
+
+    assert [run(t) for t in (1000, 2000, 3000, 4000)] == [0, 0, 0, 0]
+    assert run(5000) == 1  # five growing prompts, 61 % of gpt-4's 8,192 tokens
+    assert run(4000) == 0  # it shrank: memory was trimmed
+    assert [run(t) for t in (100, 200, 300, 400, 500)] == [0, 0, 0, 0, 0]  # growing but far from the window
