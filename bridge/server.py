@@ -25,6 +25,7 @@ from bridge.management.store import Store, load_fernet
 from bridge.model import WorkflowRun
 from bridge.receivers import ReceiverContext
 from bridge.service import BridgeService
+from bridge.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
@@ -102,6 +103,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
+    telemetry = Telemetry()
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -115,7 +117,7 @@ def create_app(config: BridgeConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service = BridgeService(config)
+        service = BridgeService(config, telemetry.meter)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
         service.use_baselines(store)
@@ -135,10 +137,12 @@ def create_app(config: BridgeConfig) -> Starlette:
                 await hook()
             await asyncio.to_thread(service.shutdown)
             store.close()
+            telemetry.shutdown()
 
     routes: list[Route] = [
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
+        *telemetry.routes(),
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
         *live_routes(feed, auth),

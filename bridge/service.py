@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
+from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from bridge.assembly import RunAssembler
@@ -56,17 +57,21 @@ def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]
 class BridgeService:
     """Thread-safe entry point for receivers. `submit_*` never block on export."""
 
-    def __init__(self, config: BridgeConfig) -> None:
+    def __init__(self, config: BridgeConfig, meter: metrics.Meter | None = None) -> None:
         assembly = config.service.assembly
         self.config = config
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
         self.exporters: dict[str, CountingExporter] = {}
         self.pipelines = _build_pipelines(config, self.exporters)
+        meter = meter or metrics.get_meter("dify-otel-bridge")
+        self._runs_counter = meter.create_counter("dify_bridge.runs", unit="{run}", description="Runs exported")
+        self._spans_counter = meter.create_counter("dify_bridge.spans", unit="{span}", description="Spans exported")
         for pipeline in self.pipelines:
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):
                     processor.on_finding = self._publish_finding
+                    processor.use_meter(meter)
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
@@ -140,6 +145,9 @@ class BridgeService:
         with self._lock:
             self.runs_exported += 1
             self.spans_exported += len(spans)
+        source = run.receiver.partition("/")[0]
+        self._runs_counter.add(1, {"receiver": source, "status": run.status})
+        self._spans_counter.add(len(spans), {"receiver": source})
         if self.on_exported is not None:
             self.on_exported(run)
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id

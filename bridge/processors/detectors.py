@@ -81,11 +81,14 @@ class DetectionProcessor:
             for key, dc in cfg.detector_configs().items()
             if getattr(dc, "enabled", True)
         ]
-        self._counter = (meter or metrics.get_meter("dify-otel-bridge")).create_counter(
-            "dify_bridge.detections", unit="{finding}", description="Findings by detector, severity and app"
-        )
+        self.use_meter(meter or metrics.get_meter("dify-otel-bridge"))
         # Told of each finding with its trace's root span (the live view subscribes here).
         self.on_finding: Callable[[Finding, ReadableSpan | None], None] | None = None
+
+    def use_meter(self, meter: metrics.Meter) -> None:
+        self._counter = meter.create_counter(
+            "dify_bridge.detections", unit="{finding}", description="Findings by detector, severity and app"
+        )
 
     def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
         trace = Trace(spans, self.baselines)

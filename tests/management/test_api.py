@@ -135,7 +135,7 @@ def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
     assert set(schema["paths"]) == {
         "/healthz", "/readyz", "/openapi.json", "/api/v1/auth/token", "/api/v1/dify/instances", "/api/v1/dify/apps",
         "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events", "/{instance}/v1/{path}",
-        "/api/v1/dify/stream",
+        "/api/v1/dify/stream", "/metrics",
     }  # fmt: skip
     assert set(schema["paths"]["/api/v1/dify/apps"]) == {"get", "post"}
     assert "401" in schema["paths"]["/api/v1/dify/webhook"]["post"]["responses"]
