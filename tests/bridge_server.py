@@ -61,12 +61,15 @@ class ThreadedServer:
     """Any ASGI app under a real uvicorn on 127.0.0.1, in a thread."""
 
     def __init__(self, app: Any) -> None:
-        self.port = free_port()
+        # The listening socket is bound here and handed to uvicorn: no window for another test to take the port.
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -79,6 +82,7 @@ class ThreadedServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+        self._socket.close()
 
 
 class BridgeServer(ThreadedServer):
