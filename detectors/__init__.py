@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib import import_module
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Literal, Protocol
@@ -160,36 +161,15 @@ def prompt_text(span: ReadableSpan) -> str:
     return "\n".join(parts)
 
 
-def _modules() -> list[ModuleType]:
-    from detectors import (
-        classifier_drift,
-        context_overflow,
-        cost,
-        hallucination,
-        iteration_escape,
-        loop,
-        model_fallback,
-        rag_poisoning,
-        state_corruption,
-        task_derailment,
-        tool_schema_mismatch,
-        variable_leak,
-    )
+# The built-in detectors, by module name: an explicit, alphabetical list (no package scanning).
+BUILT_IN = (
+    "classifier_drift", "context_overflow", "cost", "hallucination", "iteration_escape", "loop", "model_fallback",
+    "rag_poisoning", "state_corruption", "task_derailment", "tool_schema_mismatch", "variable_leak",
+)  # fmt: skip
 
-    return [
-        classifier_drift,
-        context_overflow,
-        cost,
-        hallucination,
-        iteration_escape,
-        loop,
-        model_fallback,
-        rag_poisoning,
-        state_corruption,
-        task_derailment,
-        tool_schema_mismatch,
-        variable_leak,
-    ]
+
+def _modules() -> list[ModuleType]:
+    return [import_module(f"detectors.{name}") for name in BUILT_IN]
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ def _luhn_number(rng: random.Random) -> str:
     return "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
-def _container(kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None) -> list[Any]:
+def container_run(kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None) -> list[Any]:
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
     started = {
         **base,
@@ -84,7 +84,7 @@ def _container(kind: str, rounds: int, outputs: list[str], items: int, limit: in
     return build_spans(run)
 
 
-def _loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> list[Any]:
+def loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> list[Any]:
     assembler = RunAssembler()
     for i, value in enumerate(inputs):
         assembler.add(
@@ -147,33 +147,33 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     if positive:
         if variant == 0:
             rounds = rng.randint(21, 40)
-            return _container("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
+            return container_run("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
         if variant == 1:
             rounds = rng.randint(4, 15)
-            return _container(
+            return container_run(
                 "iteration", rounds, [f"r{i}" for i in range(rounds)], rounds - rng.randint(1, 3), rounds, None
             )
         if variant == 2:
             rounds = rng.randint(4, 15)
-            return _container("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds, "max_rounds_reached")
+            return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds, "max_rounds_reached")
         rounds = rng.randint(3, 12)
-        return _container("loop", rounds, ["same"] * rounds, 0, 20, "loop_break")
+        return container_run("loop", rounds, ["same"] * rounds, 0, 20, "loop_break")
     rounds = rng.randint(3, 20)
     if variant < 2:
-        return _container("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
+        return container_run("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
     if variant == 2:
-        return _container("loop", rounds, [f"r{i}" for i in range(rounds)], 0, 20, "loop_break")
-    return _container("loop", 2, ["same"] * 2, 0, 20, "loop_break")
+        return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, 20, "loop_break")
+    return container_run("loop", 2, ["same"] * 2, 0, 20, "loop_break")
 
 
 def _loop(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     if positive:
         if rng.random() < 0.5:
-            return _loop_calls([_word(rng)] * rng.randint(3, 6))
-        return _loop_calls([_word(rng)], attempts=rng.randint(4, 9), failed=rng.random() < 0.5)
+            return loop_calls([_word(rng)] * rng.randint(3, 6))
+        return loop_calls([_word(rng)], attempts=rng.randint(4, 9), failed=rng.random() < 0.5)
     if rng.random() < 0.5:
-        return _loop_calls([_word(rng) for _ in range(rng.randint(3, 8))])
-    return _loop_calls([_word(rng)], attempts=rng.randint(1, 3), failed=rng.random() < 0.5)
+        return loop_calls([_word(rng) for _ in range(rng.randint(3, 8))])
+    return loop_calls([_word(rng)], attempts=rng.randint(1, 3), failed=rng.random() < 0.5)
 
 
 _ATTACKS = [

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.assembly import RunAssembler
-from bridge.model import DifyEvent
-from bridge.spans import build_spans
 from tests.detectors.build import findings
+from tests.detectors.corpus import container_run
 
 
 def _container_run(
@@ -16,55 +14,8 @@ def _container_run(
     limit: int | None = None,
     reason: str | None = None,
 ) -> list[Any]:
-    base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
-    index_key = f"{kind}_index"
-    events = [
-        DifyEvent(
-            f"{kind}_started",
-            {
-                **base,
-                "created_at": 1,
-                "metadata": {f"{kind}_length": limit or rounds},
-                "inputs": {"iterator_selector": list(range(items if items is not None else rounds))},
-            },
-            "r",
-        )
-    ]
-    for i in range(rounds):
-        output = outputs[i] if outputs else f"result {i}"
-        events.append(
-            DifyEvent(
-                "node_finished",
-                {
-                    "id": f"n{i}",
-                    "node_id": "step",
-                    "node_type": "code",
-                    "title": "Step",
-                    "status": "succeeded",
-                    "elapsed_time": 0.01,
-                    "inputs": {"i": i},
-                    "outputs": {"out": output},
-                    f"{kind}_id": "c",
-                    "execution_metadata": {f"{kind}_id": "c", index_key: i},
-                },
-                "r",
-            )
-        )
-    completed = {
-        **base,
-        "status": "succeeded",
-        "elapsed_time": 1.0,
-        "execution_metadata": {"completed_reason": reason} if reason else {},
-    }
-    events += [
-        DifyEvent(f"{kind}_completed", completed, "r"),
-        DifyEvent("workflow_finished", {"status": "succeeded"}, "r"),
-    ]
-    assembler = RunAssembler()
-    for event in events:
-        assembler.add(event, 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
+    outputs = outputs or [f"result {i}" for i in range(rounds)]
+    return container_run(kind, rounds, outputs, rounds if items is None else items, limit or rounds, reason)
 
 
 def test_more_rounds_than_the_limit() -> None:
