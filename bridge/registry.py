@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bridge.exporters import console, file, otlp, otlphttp
-from bridge.processors import batch, detectors, reduce
+from bridge.processors import batch, detectors, redact, reduce
 from bridge.receivers import poller, proxy, stream, webhook
 
 
@@ -34,7 +34,7 @@ def _table(kind: str, modules: Iterable[ModuleType]) -> dict[str, Factory]:
 
 
 RECEIVERS: dict[str, Factory] = _table("receiver", [poller, proxy, stream, webhook])
-PROCESSORS: dict[str, Factory] = _table("processor", [batch, detectors, reduce])
+PROCESSORS: dict[str, Factory] = _table("processor", [batch, detectors, redact, reduce])
 EXPORTERS: dict[str, Factory] = _table("exporter", [console, file, otlp, otlphttp])
 KINDS: dict[str, dict[str, Factory]] = {"receivers": RECEIVERS, "processors": PROCESSORS, "exporters": EXPORTERS}
 

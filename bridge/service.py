@@ -19,7 +19,7 @@ from bridge.export_stats import CountingExporter
 from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.pipeline import Pipeline
-from bridge.processors import Processor, batch, reduce
+from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.spans import SpanBuilder
 from detectors import Baselines, Finding
@@ -40,8 +40,13 @@ def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]
                 batcher = created
             else:
                 processors.append(created)
-        if not any(parse_component_id(component_id)[0] == reduce.TYPE for component_id in spec.processors):
-            # Content is cut by default even when a hand-written pipeline forgets `reduce`.
+        listed = {parse_component_id(component_id)[0] for component_id in spec.processors}
+        # Secrets are masked and content is cut even when a hand-written pipeline forgets to ask for it;
+        # redaction goes before reduction, which could cut a secret into a shape no pattern recognises.
+        if redact.TYPE not in listed:
+            before = next((i for i, p in enumerate(processors) if isinstance(p, reduce.ReduceProcessor)), None)
+            processors.insert(len(processors) if before is None else before, redact.create(redact.Config()))
+        if reduce.TYPE not in listed:
             processors.append(reduce.create(reduce.Config()))
         batcher = batcher or batch.create(batch.Config())
         for component_id in spec.exporters:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,8 +103,9 @@ def with_attributes(
     span: ReadableSpan,
     attributes: Mapping[str, Any],
     events: Sequence[Event] | None = None,
+    status: Status | None = None,
 ) -> ReadableSpan:
-    """A copy of `span` with new attributes (and events): how processors change ended spans."""
+    """A copy of `span` with new attributes (and events, status): how processors change ended spans."""
     return ReadableSpan(
         name=span.name,
         context=span.context,
@@ -114,7 +115,7 @@ def with_attributes(
         events=span.events if events is None else events,
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=span.status if status is None else status,
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
@@ -349,9 +350,33 @@ def _emit(
         _emit(child, context, trace_id, resource, out)
 
 
+def rewrite_attributes(
+    spans: Sequence[ReadableSpan], rewrite: Callable[[Mapping[str, Any]], dict[str, Any] | None]
+) -> list[ReadableSpan]:
+    """Applies `rewrite` to every span's and event's attributes (None: unchanged); only changed spans are copied."""
+    result = []
+    for span in spans:
+        attributes = rewrite(span.attributes or {})
+        events: list[Event] | None = None
+        for position, event in enumerate(span.events):
+            event_attributes = rewrite(event.attributes or {})
+            if event_attributes is not None:
+                events = events if events is not None else list(span.events)
+                events[position] = Event(event.name, event_attributes, event.timestamp)
+        if attributes is None and events is None:
+            result.append(span)
+        else:
+            result.append(
+                with_attributes(span, attributes if attributes is not None else span.attributes or {}, events)
+            )
+    return result
+
+
 def build_spans(run: WorkflowRun, resource_attributes: Mapping[str, str] | None = None) -> list[ReadableSpan]:
     """Convenience for one-off builds (tests, `detect`): a fresh `SpanBuilder`."""
     return SpanBuilder(resource_attributes).build(run)
 
 
-__all__ = ["SCOPE", "SpanBuilder", "build_spans", "span_id_for", "trace_id_for", "with_attributes"]
+__all__ = [
+    "SCOPE", "SpanBuilder", "build_spans", "rewrite_attributes", "span_id_for", "trace_id_for", "with_attributes"
+]  # fmt: skip

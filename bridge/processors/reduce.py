@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.attributes import CONTENT_ATTRIBUTES, CONTENT_PREFIXES
-from bridge.spans import with_attributes
+from bridge.spans import rewrite_attributes
 
 TYPE = "reduce"
 _MARKER = "…"
@@ -65,22 +65,7 @@ class ReduceProcessor:
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         if self.cfg.content == "full":
             return spans
-        result = []
-        for span in spans:
-            attributes = self._reduce(span.attributes or {})
-            events: list[Event] | None = None
-            for position, event in enumerate(span.events):
-                event_attributes = self._reduce(event.attributes or {})
-                if event_attributes is not None:
-                    events = events if events is not None else list(span.events)
-                    events[position] = Event(event.name, event_attributes, event.timestamp)
-            if attributes is None and events is None:
-                result.append(span)
-            else:
-                result.append(
-                    with_attributes(span, attributes if attributes is not None else span.attributes or {}, events)
-                )
-        return result
+        return rewrite_attributes(spans, self._reduce)
 
 
 def create(cfg: Config) -> ReduceProcessor:

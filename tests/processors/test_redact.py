@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.cli import main
+from bridge.processors import redact
+from bridge.processors.redact import Config, create, replacement
+from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
+from tests.detectors.build import llm, node, run_spans
+from tests.otlp_sink import OtlpSink
+
+TESTDATA = Path(__file__).parent / "testdata" / "redact"
+KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
+EMAIL = "jane.doe@acme-corp.io"
+
+
+def test_defaults() -> None:
+    check_defaults(redact)
+    assert Config() == Config(secrets="mask", personal_data="mask")
+
+
+def test_decodes() -> None:
+    expected = Config(
+        secrets="hash",
+        personal_data="drop",
+        custom_patterns=["INTERNAL-[0-9]{6}"],
+        allow_keys=["dify.run.id"],
+        deny_keys=["http.request.header.authorization"],
+    )
+    check_decodes(redact, TESTDATA, expected)
+
+
+@pytest.mark.parametrize(("config", "error"), invalid_cases(TESTDATA))
+def test_invalid(config: Any, error: str) -> None:
+    check_invalid(redact, config, error)
+
+
+def test_masks_keep_a_prefix_and_a_stable_hash() -> None:
+    processor = create(Config())
+    once, twice = processor.redact_text(f"key {KEY}"), processor.redact_text(f"again {KEY}")
+    assert KEY not in once and once == f"key {replacement(KEY, 'mask')}" and once.split()[-1] == twice.split()[-1]
+    assert replacement(KEY, "mask").startswith("sk-p…#") and replacement(KEY, "hash").startswith("#")
+    assert processor.redact_text("write to jane@example.com") == "write to jane@example.com"  # not personal data
+
+
+@pytest.mark.parametrize(
+    ("cfg", "expected"),
+    [
+        (Config(), [f"k={replacement(KEY, 'mask')}", f"mail {replacement(EMAIL, 'mask')}"]),
+        (Config(personal_data="off"), [f"k={replacement(KEY, 'mask')}", f"mail {EMAIL}"]),
+        (Config(secrets="drop", personal_data="hash"), ["k=[redacted]", f"mail {replacement(EMAIL, 'hash')}"]),
+        (Config(secrets="off", personal_data="off"), [f"k={KEY}", f"mail {EMAIL}"]),
+    ],
+)
+def test_modes_over_span_attributes(cfg: Config, expected: list[str]) -> None:
+    spans = run_spans(
+        [node("t", "tool", outputs={"text": f"k={KEY}"}), node("m", "code", outputs={"text": f"mail {EMAIL}"})]
+    )
+    out = create(cfg).process(spans)
+    values = [
+        json.loads((s.attributes or {})["output.value"])["text"]
+        for s in out
+        if (s.attributes or {}).get("dify.node.type") in ("tool", "code")
+    ]
+    assert values == expected
+
+
+def test_allow_deny_custom_patterns_and_events() -> None:
+    processor = create(
+        Config(custom_patterns=["INTERNAL-[0-9]{6}"], allow_keys=["input.value"], deny_keys=["dify.node.title"])
+    )
+    spans = run_spans([node("t", "tool", inputs={"ticket": "INTERNAL-123456"}, outputs={"ticket": "INTERNAL-123456"},
+                            status="failed", error=f"auth failed for {KEY}")])  # fmt: skip
+    tool = next(s for s in processor.process(spans) if (s.attributes or {}).get("dify.node.type") == "tool")
+    attributes = tool.attributes or {}
+    assert "INTERNAL-123456" in attributes["input.value"]  # allowed key: untouched
+    assert "INTERNAL-123456" not in attributes["output.value"]
+    assert "dify.node.title" not in attributes
+    assert KEY not in str(tool.events[0].attributes)
+    assert tool.status.description == f"auth failed for {replacement(KEY, 'mask')}"
+
+
+def test_detectors_see_originals_the_backend_only_masked_values(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    payload = {"workflow_run_id": "leak-2", "status": "succeeded", "nodes": [
+        node("vault", "tool", outputs={"text": f"key={KEY}"}), llm(prompt=f"use {KEY}")]}  # fmt: skip
+    runs = tmp_path / "run.json"
+    runs.write_text(json.dumps(payload))
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f'exporters: {{otlp: {{endpoint: "{otlp_sink.grpc_endpoint}", tls: {{insecure: true}}}}}}\n'
+        "processors: {detectors: {}, batch: {timeout: 10ms}}\n"  # no redact listed: the default one runs
+        "service: {pipelines: {traces: {processors: [detectors, batch], exporters: [otlp]}}}\n"
+    )
+    assert main(["replay", "--config", str(config), str(runs)]) == 0
+    spans = otlp_sink.wait_for_spans(3)
+    exported = [(s.attributes, s.events, s.status_message) for s in spans]
+    assert KEY not in json.dumps(exported, default=str)
+    (llm_span,) = [s for s in spans if s.attributes.get("dify.node.type") == "llm"]
+    assert any(e[2].get("detection.detector") == "dify_variable_leak" for e in llm_span.events)
+    assert replacement(KEY, "mask") in llm_span.attributes["llm.input_messages.0.message.content"]
