@@ -54,6 +54,10 @@ def snake_key(key: str) -> str:
     return _CAMEL.sub(r"_\1", key).lower()
 
 
+def _has_camel(mapping: Mapping[str, Any]) -> bool:
+    return any(isinstance(key, str) and snake_key(key) != key for key in mapping)
+
+
 def snake_keys(value: Any, *, preserve: frozenset[str] = _USER_DATA_KEYS) -> Any:
     """camelCase → snake_case keys, recursively, leaving the inside of user-data values untouched."""
     if isinstance(value, dict):
@@ -138,7 +142,12 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
     """One stream event, snake_case or camelCase → `DifyEvent`."""
     if not isinstance(obj, dict):
         raise InputError(source, line, "", f"expected a JSON object, got {type(obj).__name__}")
-    obj = snake_keys(obj, preserve=_USER_DATA_KEYS | {"data"} if obj.get("event") == "agent_log" else _USER_DATA_KEYS)
+    raw_data = obj.get("data")
+    # Dify's own events are snake_case already: only the Java client's camelCase ones need rewriting.
+    if _has_camel(obj) or (isinstance(raw_data, dict) and _has_camel(raw_data)):
+        obj = snake_keys(
+            obj, preserve=_USER_DATA_KEYS | {"data"} if obj.get("event") == "agent_log" else _USER_DATA_KEYS
+        )
     event = obj.get("event") or sse_event
     if event is None:
         # The Java client turns events it does not know into `event: null`: keep them as unknown.
