@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bridge.model import AgentLogEntry, AgentThought, ContainerRun, NodeRun, WorkflowRun
+from bridge.model import AgentLogEntry, AgentThought, Attempt, ContainerRun, NodeRun, WorkflowRun
 
 Attributes = dict[str, Any]
 
@@ -327,15 +327,20 @@ def round_attributes(container: ContainerRun, index: int) -> Attributes:
     }
 
 
-def attempt_attributes(node: NodeRun, retry_index: int, status: str) -> Attributes:
-    return {
+def attempt_attributes(node: NodeRun, attempt: Attempt) -> Attributes:
+    attrs: Attributes = {
         DIFY_NODE_ID: node.node_id,
         DIFY_NODE_TYPE: node.node_type,
         DIFY_NODE_EXECUTION_ID: node.execution_id,
-        DIFY_NODE_RETRY_INDEX: retry_index,
-        DIFY_NODE_STATUS: status,
+        DIFY_NODE_RETRY_INDEX: attempt.retry_index,
+        DIFY_NODE_STATUS: attempt.status,
         OI_SPAN_KIND: "CHAIN",
     }
+    # What the failed attempt was given and answered: why it was retried is often only visible here.
+    _content(attrs, attempt.inputs, attempt.outputs)
+    if attempt.process_data:
+        attrs[DIFY_NODE_PROCESS_DATA] = to_json(attempt.process_data)
+    return attrs
 
 
 def agent_log_name(entry: AgentLogEntry) -> str:

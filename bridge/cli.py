@@ -19,7 +19,6 @@ from bridge.replay import read_runs
 from bridge.service import BridgeService
 from bridge.spans import SpanBuilder
 
-logger = logging.getLogger(__name__)
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0

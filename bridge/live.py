@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from starlette.routing import Route
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator
 
-logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
 _CLOSED = None  # put on a dropped subscriber's queue to end its stream
 

@@ -14,8 +14,6 @@ JSONDict = Mapping[str, Any]
 
 # Statuses Dify reports on a run (`workflow_finished.data.status`), plus ours for runs cut short.
 RUN_STATUS_INCOMPLETE = "incomplete"
-TERMINAL_EVENTS = frozenset({"workflow_finished", "message_end", "error"})
-NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
 CONTAINER_EVENTS = frozenset(
     {"iteration_started", "iteration_next", "iteration_completed", "loop_started", "loop_next", "loop_completed"}
 )
@@ -98,7 +96,6 @@ class NodeRun:
     iteration_index: int | None = None
     loop_index: int | None = None
     parallel_id: str | None = None
-    parallel_start_node_id: str | None = None
     agent_strategy: str | None = None
     retries: tuple[Attempt, ...] = ()
     agent_logs: tuple[AgentLogEntry, ...] = ()
@@ -124,7 +121,6 @@ class ContainerRun:
     execution_metadata: JSONDict = field(default_factory=dict)
     rounds: tuple[int, ...] = ()  # every round index seen, sorted
     total_tokens: int | None = None
-    steps: int | None = None
     iteration_id: str | None = None  # when the container itself sits in another container
     loop_id: str | None = None
     iteration_index: int | None = None

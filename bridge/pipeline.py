@@ -6,14 +6,11 @@ the export happens on the batch worker thread, never on the caller's (or the eve
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from bridge.processors import Processor
-
-logger = logging.getLogger(__name__)
 
 
 class Pipeline:

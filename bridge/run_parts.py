@@ -192,7 +192,6 @@ def _build_node(execution_id: str, parts: NodeParts, run_status: str) -> NodeRun
         iteration_index=as_int(metadata.get("iteration_index")),
         loop_index=as_int(metadata.get("loop_index")),
         parallel_id=_str(data.get("parallel_id") or metadata.get("parallel_id")),
-        parallel_start_node_id=_str(data.get("parallel_start_node_id") or metadata.get("parallel_start_node_id")),
         agent_strategy=_agent_strategy(started.get("agent_strategy") or data.get("agent_strategy")),
         retries=tuple(_build_attempt(index, retry) for index, retry in sorted(parts.retries.items())),
         agent_logs=tuple(
@@ -276,7 +275,6 @@ def _build_container(
         execution_metadata={**node_meta, **metadata},
         rounds=tuple(sorted(rounds)),
         total_tokens=as_int(completed.get("total_tokens")),
-        steps=as_int(completed.get("steps")),
         iteration_id=_str(started.get("iteration_id") or node_meta.get("iteration_id")),
         loop_id=_str(started.get("loop_id") or node_meta.get("loop_id")),
         iteration_index=as_int(node_meta.get("iteration_index")),

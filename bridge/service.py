@@ -5,7 +5,6 @@ Receivers hand it events or whole runs; finished runs become spans and go throug
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,8 +22,6 @@ from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.spans import SpanBuilder
 from detectors import Baselines, Finding
-
-logger = logging.getLogger(__name__)
 
 
 def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]) -> list[Pipeline]:

@@ -179,8 +179,8 @@ def _node_draft(run: WorkflowRun, node: NodeRun) -> _Draft:
         retry = _Draft(
             name=f"{draft.name} (attempt {attempt.retry_index})",
             span_id=span_id_for(run.run_id, node.execution_id, "attempt", attempt.retry_index),
-            attributes=a.attempt_attributes(node, attempt.retry_index, attempt.status),
-            own_duration=_ns(attempt.elapsed_time),
+            attributes=a.attempt_attributes(node, attempt),
+            own_duration=_duration(attempt.created_at, attempt.finished_at, attempt.elapsed_time),
             floor=_ns(attempt.created_at),
             order=(0.0, attempt.retry_index),
             status=Status(StatusCode.ERROR, attempt.error or "retry"),

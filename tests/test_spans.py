@@ -141,6 +141,11 @@ def test_retries_are_failed_attempt_spans_under_the_node() -> None:
         assert attempt.status.status_code is StatusCode.ERROR
         assert attempt.status.description == "Reached maximum retries for URL http://127.0.0.1:8765/fail"
         assert [e.name for e in attempt.events] == ["exception"]
+        # The request the failed attempt sent, and how long it took.
+        assert attempt.attributes is not None
+        assert "GET /fail" in str(attempt.attributes["dify.node.process_data"])
+        assert attempt.end_time is not None and attempt.start_time is not None
+    assert [a.end_time - a.start_time for a in attempts if a.end_time and a.start_time] == [224_205_000, 206_537_000]
     assert node.status.status_code is StatusCode.ERROR
     assert node.attributes is not None and node.attributes["dify.node.attempts"] == 3
     root = _root(spans)
