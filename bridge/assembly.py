@@ -41,17 +41,37 @@ class RunAssembler:
     def __contains__(self, run_id: object) -> bool:
         return run_id in self._runs
 
-    def add(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "replay") -> None:
-        """Merges `event` into its run; `context` names the stream it came on, `receiver` what delivered it."""
+    def opens_run(self, event: DifyEvent) -> bool:
+        """True if `add` would start a new run for `event` (admission control asks before accepting it)."""
         if event.event in _IGNORED_EVENTS:
-            return
+            return False
+        if event.workflow_run_id:
+            key: str | None = event.workflow_run_id
+        elif event.task_id:
+            key = self._task_runs.get(event.task_id)
+        else:
+            return False  # joins its stream's last run, or is dropped
+        return key is None or (key not in self._runs and key not in self._completed)
+
+    def add(
+        self,
+        event: DifyEvent,
+        now: float,
+        context: str | None = None,
+        receiver: str = "replay",
+        journal: int | None = None,
+    ) -> bool:
+        """Merges `event` into its run; `context` names the stream it came on, `receiver` what delivered it,
+        `journal` the row it is stored in. False if the event was not kept (ping, chunk, late, orphan)."""
+        if event.event in _IGNORED_EVENTS:
+            return False
         key = self._key_for(event, context)
         if key is None:
             logger.warning("dropping %s event with no run, task or stream to attach it to", event.event)
-            return
+            return False
         if key in self._completed:
             self.dropped_late += 1
-            return
+            return False
         run = self._runs.get(key)
         if run is None:
             run = self._runs[key] = RunParts(key=key, receiver=receiver)
@@ -63,7 +83,10 @@ class RunAssembler:
         run.task_id = run.task_id or event.task_id
         run.conversation_id = run.conversation_id or event.conversation_id
         run.message_id = run.message_id or event.message_id
+        if journal is not None:
+            run.journal.append(journal)
         self._merge(run, event, now)
+        return True
 
     def due(self, now: float) -> list[WorkflowRun]:
         """Runs whose terminal wait or idle timeout has passed, removed from the assembler."""
@@ -109,6 +132,7 @@ class RunAssembler:
         run.order = max(run.order, orphan.order)
         run.conversation_id = run.conversation_id or orphan.conversation_id
         run.message_id = run.message_id or orphan.message_id
+        run.journal.extend(orphan.journal)
 
     # --- merging -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""`dify-otel-bridge`: serve, validate, replay, detect."""
+"""`dify-otel-bridge`: serve, validate, replay, deadletter, detect."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from types import FrameType
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE
 from bridge.processors import detectors
+from bridge.queue.storage import QueueError, QueueStorage
 from bridge.replay import read_runs
 from bridge.service import BridgeService
 from bridge.spans import SpanBuilder
@@ -34,17 +36,30 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bridge.server import create_app
 
+    class Server(uvicorn.Server):
+        """The first SIGTERM/SIGINT stops accepting and flushes; a second one exits at once. Everything
+        acknowledged is committed to the queue file already, so nothing is lost by not waiting."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit:
+                print("second signal: exiting now; undelivered data stays in the queue file", file=sys.stderr)
+                os._exit(128 + sig)
+            super().handle_exit(sig, frame)
+
     config = _config(args.config)
     host, _, port = config.server.endpoint.rpartition(":")
     app = create_app(config)
-    uvicorn.run(
-        app,
-        host=args.host or host,
-        port=args.port or int(port),
-        log_level=args.log_level.lower(),
-        # Open live-view streams never end by themselves: stop waiting for them after this long.
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    server = Server(
+        uvicorn.Config(
+            app,
+            host=args.host or host,
+            port=args.port or int(port),
+            log_level=args.log_level.lower(),
+            # Open live-view streams never end by themselves: stop waiting for them after this long.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
     )
+    server.run()
     return 0
 
 
@@ -57,7 +72,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
-    service = BridgeService(_config(args.config))
+    # A queue of its own: a file shared with a running bridge would be delivered twice.
+    service = BridgeService(_config(args.config), storage=QueueStorage(":memory:"))
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
@@ -75,14 +91,48 @@ def _replay(args: argparse.Namespace) -> int:
                 last_progress = time.monotonic()
                 print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
     finally:
-        flushed = service.force_flush()
-        service.shutdown()
+        flushed = service.flush(args.timeout)
+        lost = {
+            cid: delivery.dead_spans + service.storage.backlog(cid, delivery.pipelines)[1]
+            for cid, delivery in service.deliveries.items()
+        }
+        service.shutdown(timeout=0)
     summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
-    lost = {cid: counter.failed for cid, counter in service.exporters.items() if counter.failed}
+    lost = {cid: count for cid, count in lost.items() if count}
     if lost:
         summary += "; failed to export: " + ", ".join(f"{cid} {count} spans" for cid, count in lost.items())
-    print(summary if flushed else f"{summary}; export flush timed out", file=out)
+    print(summary if flushed else f"{summary}; gave up waiting for the exporters after {args.timeout:g}s", file=out)
     return 1 if errors or lost or not flushed else 0
+
+
+def _deadletter(args: argparse.Namespace) -> int:
+    """Lists the dead letters of the configured queue file, or moves them back into the queue."""
+    config = _config(args.config)
+    storage = QueueStorage(config.service.queue.path, config.service.queue.fsync)
+    try:
+        if args.action == "list":
+            letters = storage.dead_letters()
+            for letter in letters:
+                failed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(letter.failed_at))
+                fields = (
+                    letter.id,
+                    letter.exporter,
+                    f"{letter.spans} spans",
+                    f"{letter.size} bytes",
+                    failed,
+                    letter.reason,
+                )
+                print("\t".join(map(str, fields)))
+            print(f"{len(letters)} dead letter(s) in {storage.path}", file=sys.stderr)
+            return 0
+        if not args.ids and not args.all:
+            print("deadletter retry: name the ids to retry, or --all", file=sys.stderr)
+            return 2
+        moved = storage.requeue(None if args.all else args.ids)
+        print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
+        return 0 if args.all or moved == len(args.ids) else 1
+    finally:
+        storage.close()
 
 
 def _detect(args: argparse.Namespace) -> int:
@@ -133,7 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--config", help="YAML config file (default: the embedded default)")
     replay.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
     replay.add_argument("--quiet", action="store_true", help="no progress lines")
+    replay.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for delivery (default 30)")
     replay.set_defaults(func=_replay)
+
+    deadletter = commands.add_parser("deadletter", help="list or retry what backends refused for good")
+    deadletter.add_argument("action", choices=["list", "retry"])
+    deadletter.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letters to retry (see list)")
+    deadletter.add_argument("--all", action="store_true", help="retry every dead letter")
+    deadletter.add_argument("--config", help="YAML config file naming the queue (default: the embedded default)")
+    deadletter.set_defaults(func=_deadletter)
 
     detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")
     detect.add_argument("files", nargs="+", metavar="FILE")
@@ -153,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)
+        return 2
+    except QueueError as exc:
+        print(f"queue error: {exc}", file=sys.stderr)
         return 2
     return result
 

@@ -40,12 +40,32 @@ class AssemblyConfig(BaseModel):
     completed_run_memory: int = Field(default=10_000, ge=0)
 
 
+class QueueConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The durable queue (SQLite, WAL): accepted runs wait here until every exporter delivered them.
+    # ":memory:" keeps nothing across restarts (tests, replay).
+    path: str = "dify-otel-bridge-queue.db"
+    # fsync every commit: also survives power loss and OS crashes, at a disk flush per accepted run.
+    # false (as the Collector's file_storage) survives a killed bridge.
+    fsync: bool = False
+    # Receivers answer 503 with Retry-After while more than this many bytes of spans wait for delivery.
+    max_bytes: int = Field(default=1 << 30, gt=0)
+    # Stream runs assembled at once; events that would open one more are answered 429 with Retry-After.
+    max_runs_in_flight: int = Field(default=10_000, gt=0)
+    # The Retry-After of those answers.
+    retry_after: Duration = 5.0
+    # At shutdown, wait this long for the exporters to deliver what is queued; the rest stays queued.
+    shutdown_timeout: Duration = 5.0
+
+
 class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Resource attributes on every span.
     resource: dict[str, str] = Field(default_factory=lambda: {"service.name": "dify"})
     assembly: AssemblyConfig = Field(default_factory=AssemblyConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
 
 

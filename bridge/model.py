@@ -181,3 +181,5 @@ class WorkflowRun:
     events: tuple[RunEvent, ...] = ()
     message_usage: JSONDict | None = None  # chat apps: message_end.metadata.usage
     retriever_resources: tuple[JSONDict, ...] = ()
+    # Rows of the bridge's event journal this run was assembled from: deleted when its spans are queued.
+    journal: tuple[int, ...] = ()

@@ -1,42 +1,38 @@
-"""One traces pipeline: a run's spans → processors in order → every exporter, batched.
-
-Exporters block, so each sits behind its own SDK `BatchSpanProcessor`: `consume` only enqueues and
-the export happens on the batch worker thread, never on the caller's (or the event loop's) thread.
-"""
+"""One traces pipeline: a run's spans → processors in order → the durable queue, for its exporters."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors import Processor
 
 
 class Pipeline:
-    """Processors then span processors (the batched exporters). `consume` is synchronous and cheap."""
+    """Processors, then the exporter ids its queued requests are for. `process` is synchronous and cheap."""
 
     def __init__(
         self,
         name: str,
         processors: Sequence[Processor],
-        outputs: Mapping[str, SpanProcessor],
+        exporters: Sequence[str],
         receivers: Sequence[str] = (),
+        max_request_bytes: int | None = None,
     ) -> None:
         self.name = name
         self.receivers = frozenset(receivers)
         self.processors = tuple(processors)
-        self.outputs = dict(outputs)
+        self.exporters = tuple(exporters)
+        # The smallest request any of its exporters takes: a trace is cut to fit all of them.
+        self.max_request_bytes = max_request_bytes
 
     def accepts(self, receiver: str) -> bool:
         """Runs from the receivers this pipeline lists, and from `replay` (files are for every pipeline)."""
         return receiver == "replay" or receiver in self.receivers
 
-    def consume(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
-        """Runs the processors over one trace's spans and enqueues the result; returns what was enqueued."""
+    def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        """Runs the processors over one trace's spans; returns what goes to the exporters."""
         for processor in self.processors:
             spans = processor.process(spans)
-        for output in self.outputs.values():
-            for span in spans:
-                output.on_end(span)
         return spans

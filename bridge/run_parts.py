@@ -96,6 +96,7 @@ class RunParts:
     # Events without an execution id (Java client): k-th start pairs with k-th finish of a node.
     anonymous: dict[tuple[str, str], int] = field(default_factory=dict)
     anonymous_seen: set[str] = field(default_factory=set)
+    journal: list[int] = field(default_factory=list)  # the bridge's journal rows these events are stored in
 
     def next_order(self) -> int:
         self.order += 1
@@ -132,6 +133,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
         run_id=parts.run_id or str(parts.message_id or parts.key),
         status=status,
         receiver=parts.receiver,
+        journal=tuple(parts.journal),
         task_id=parts.task_id,
         workflow_id=str(finished.get("workflow_id") or started.get("workflow_id") or "") or None,
         app_id=_str(sys_inputs.get("sys.app_id")),

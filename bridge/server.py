@@ -23,6 +23,7 @@ from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.store import Store, load_fernet
 from bridge.model import WorkflowRun
+from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
 from bridge.service import BridgeService
 from bridge.telemetry import Telemetry
@@ -49,19 +50,26 @@ async def _healthz(request: Request) -> JSONResponse:
 
 async def _readyz(request: Request) -> JSONResponse:
     """
-    summary: Readiness (the pipelines and exporters are up)
+    summary: Readiness (runs are being taken)
     tags: [health]
     responses:
-      200: {description: ready}
-      503: {description: "starting, stopping, or an exporter's last export failed"}
+      200: {description: "ready; failing exporters are listed (their data waits in the queue)"}
+      503: {description: "starting, stopping, or the queue is full"}
     """
     service: BridgeService | None = getattr(request.app.state, "service", None)
     if service is None:
         return JSONResponse({"status": "starting"}, status_code=503)
-    failing = sorted(cid for cid, exporter in service.exporters.items() if exporter.last_ok is False)
-    body = {"pipelines": [p.name for p in service.pipelines], "failing_exporters": failing}
-    if failing:
-        return JSONResponse({"status": "exporter_failing", **body}, status_code=503)
+    failing = sorted(cid for cid, delivery in service.deliveries.items() if delivery.last_ok is False)
+    queue = service.config.service.queue
+    body = {
+        "pipelines": [p.name for p in service.pipelines],
+        "failing_exporters": failing,
+        "queued_bytes": service.storage.queued_bytes,
+        "max_bytes": queue.max_bytes,
+    }
+    # A failing backend alone does not make the bridge unready: the queue keeps taking runs for it.
+    if service.storage.queued_bytes >= queue.max_bytes:
+        return JSONResponse({"status": "queue_full", **body}, status_code=503)
     return JSONResponse({"status": "ready", **body})
 
 
@@ -95,10 +103,11 @@ def _receiver_routes(
 
 
 def create_app(config: BridgeConfig) -> Starlette:
-    """App factory. Opens the store now (a bad store fails here, at start); the service starts with the
-    lifespan and is drained (open runs exported as incomplete) and flushed at shutdown."""
+    """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
+    starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
     store = Store(config.server.store, load_fernet(config.server))
     store.merge_declared(config.server)
+    queue = QueueStorage(config.service.queue.path, config.service.queue.fsync)
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
@@ -117,7 +126,7 @@ def create_app(config: BridgeConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service = BridgeService(config, telemetry.meter)
+        service = BridgeService(config, telemetry.meter, queue)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
         service.use_baselines(store)

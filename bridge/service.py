@@ -1,40 +1,56 @@
-"""The running bridge: assembler + span builder + pipelines, built from one `BridgeConfig`.
+"""The running bridge: assembler, span builder, pipelines, and the durable queue with one delivery per exporter.
 
-Receivers hand it events or whole runs; finished runs become spans and go through every pipeline.
+Receivers hand it events or whole runs, and nothing is acknowledged before it is on disk: stream events
+go to the journal as they arrive; a finished run's spans go to the export queue while its journal rows
+leave it, in one transaction. At start, journaled events are read back, so half-received runs resume.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from opentelemetry import metrics
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig, parse_component_id
-from bridge.export_stats import CountingExporter
+from bridge.exporters import Sender
 from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
+from bridge.queue.admission import Admission
+from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
+from bridge.queue.encoding import encode
+from bridge.queue.journal import event_of, to_row
+from bridge.queue.storage import QueueError, QueueStorage
 from bridge.spans import SpanBuilder
 from detectors import Baselines, Finding
 
+logger = logging.getLogger(__name__)
 
-def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]) -> list[Pipeline]:
-    outputs: dict[str, SpanProcessor] = {}
+
+def _build_pipelines(
+    config: BridgeConfig, senders: dict[str, Sender]
+) -> tuple[list[Pipeline], dict[str, BatchSettings]]:
+    """The pipelines, creating each exporter's sender once; and each exporter's batching (from the first
+    pipeline that lists it)."""
+    batching: dict[str, BatchSettings] = {}
     pipelines = []
     for name, spec in config.pipelines.items():
         processors: list[Processor] = []
-        batcher: batch.BatchProcessor | None = None
+        settings: BatchSettings | None = None
         for component_id in spec.processors:
             factory, cfg = config.processors[component_id]
             created = factory.create(cfg)
             if isinstance(created, batch.BatchProcessor):
-                batcher = created
+                settings = created.settings
             else:
                 processors.append(created)
         listed = {parse_component_id(component_id)[0] for component_id in spec.processors}
@@ -45,30 +61,43 @@ def _build_pipelines(config: BridgeConfig, counters: dict[str, CountingExporter]
             processors.insert(len(processors) if before is None else before, redact.create(redact.Config()))
         if reduce.TYPE not in listed:
             processors.append(reduce.create(reduce.Config()))
-        batcher = batcher or batch.create(batch.Config())
+        settings = settings or batch.create(batch.Config()).settings
         for component_id in spec.exporters:
-            if component_id not in outputs:
+            if component_id not in senders:
                 factory, cfg = config.exporters[component_id]
-                counters[component_id] = CountingExporter(factory.create(cfg))
-                outputs[component_id] = batcher.wrap(counters[component_id])
-        outputs_of = {cid: outputs[cid] for cid in spec.exporters}
-        pipelines.append(Pipeline(name, processors, outputs_of, spec.receivers))
-    return pipelines
+                senders[component_id] = factory.create(cfg)
+            batching.setdefault(component_id, settings)
+        limits = [s.max_request_bytes for c in spec.exporters if (s := senders[c]).max_request_bytes is not None]
+        pipelines.append(Pipeline(name, processors, spec.exporters, spec.receivers, min(limits, default=None)))
+    return pipelines, batching
 
 
 class BridgeService:
-    """Thread-safe entry point for receivers. `submit_*` never block on export."""
+    """Thread-safe entry point for receivers. `submit_*` return once the data is durable, never wait on export.
+    Opens the queue file unless given one (`storage`), and owns it from then on."""
 
-    def __init__(self, config: BridgeConfig, meter: metrics.Meter | None = None) -> None:
-        assembly = config.service.assembly
+    def __init__(
+        self, config: BridgeConfig, meter: metrics.Meter | None = None, storage: QueueStorage | None = None
+    ) -> None:
+        assembly, queue = config.service.assembly, config.service.queue
         self.config = config
+        self.storage = storage or QueueStorage(queue.path, queue.fsync)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
-        self.exporters: dict[str, CountingExporter] = {}
-        self.pipelines = _build_pipelines(config, self.exporters)
+        senders: dict[str, Sender] = {}
+        self.pipelines, batching = _build_pipelines(config, senders)
         meter = meter or metrics.get_meter("dify-otel-bridge")
-        self._runs_counter = meter.create_counter("dify_bridge.runs", unit="{run}", description="Runs exported")
-        self._spans_counter = meter.create_counter("dify_bridge.spans", unit="{span}", description="Spans exported")
+        instruments = DeliveryMetrics(meter)
+        self.deliveries = {
+            cid: Delivery(cid, sender, self.storage, frozenset(p.name for p in self.pipelines if cid in p.exporters),
+                          batching[cid], instruments)
+            for cid, sender in senders.items()
+        }  # fmt: skip
+        self.storage.register(self.deliveries)
+        self.admission = Admission(queue, self.storage, meter)
+        self._runs_counter = meter.create_counter("dify_bridge.runs", unit="{run}", description="Runs queued")
+        self._spans_counter = meter.create_counter("dify_bridge.spans", unit="{span}", description="Spans queued")
+        self._observe(meter)
         for pipeline in self.pipelines:
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):
@@ -78,17 +107,72 @@ class BridgeService:
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
-        # Told of every exported run (the server records run ids so the poller skips delivered runs).
+        # Told of every queued run (the server records run ids so the poller skips delivered runs).
         self.on_exported: Callable[[WorkflowRun], None] | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
         self.runs_exported = 0
         self.spans_exported = 0
+        self._journal_id = self.storage.last_journal_id()
+        self._resume()
+        for delivery in self.deliveries.values():
+            delivery.start()
 
-    def submit_event(self, event: DifyEvent, now: float, context: str | None = None, receiver: str = "stream") -> None:
+    def _resume(self) -> None:
+        rows = self.storage.journal_rows()
+        for row in rows:
+            self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
+        if rows:
+            logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
+
+    def _observe(self, meter: metrics.Meter) -> None:
+        def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
+            for cid, delivery in self.deliveries.items():
+                yield Observation(self.storage.backlog(cid, delivery.pipelines)[1], {"exporter": cid})
+
+        def queue_age(options: CallbackOptions) -> Iterable[Observation]:
+            now = time.time()
+            for cid, delivery in self.deliveries.items():
+                oldest = self.storage.backlog(cid, delivery.pipelines)[2]
+                yield Observation(0.0 if oldest is None else now - oldest, {"exporter": cid})
+
+        gauge = meter.create_observable_gauge
+        gauge("dify_bridge.queue.spans", [queued_spans], "{span}", "Spans waiting for delivery, per exporter")
+        gauge("dify_bridge.queue.age", [queue_age], "s", "Age of the oldest span waiting for delivery, per exporter")
+        gauge("dify_bridge.queue.size", [lambda _: [Observation(self.storage.queued_bytes)]], "By",
+              "Bytes of spans in the queue file")  # fmt: skip
+        gauge("dify_bridge.dead_letters", [lambda _: [Observation(len(self.storage.dead_letters()))]], "{request}",
+              "Requests held in the dead letters")  # fmt: skip
+        gauge("dify_bridge.runs.in_flight", [lambda _: [Observation(len(self.assembler))]], "{run}",
+              "Stream runs being assembled")  # fmt: skip
+
+    # --- intake ------------------------------------------------------------------------------------
+
+    def admit_run(self, receiver: str) -> None:
+        """Raises `Backpressure` if a whole run may not be taken now."""
+        self.admission.check(receiver, opens_run=True)
+
+    def admit_events(self, events: Sequence[DifyEvent], receiver: str) -> None:
+        """Raises `Backpressure` if `events` would open a run while a limit is reached."""
         with self._lock:
-            self.assembler.add(event, now, context, receiver)
-        if self.live is not None and event.event in ("workflow_started", "node_finished"):
-            self._publish(event)
+            opens = any(self.assembler.opens_run(event) for event in events)
+            open_runs = len(self.assembler)
+        self.admission.check(receiver, opens, open_runs)
+
+    def submit_events(self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str) -> None:
+        """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
+        journal cannot be written: the events are then not acknowledged."""
+        with self._lock:
+            rows = []
+            for event in events:
+                self._journal_id += 1
+                if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
+                    rows.append(to_row(self._journal_id, event, now, context, receiver))
+            # Under the lock: the journal's order is the assembler's order, which a resumed run replays.
+            self.storage.journal(rows)
+        if self.live is not None:
+            for event in events:
+                if event.event in ("workflow_started", "node_finished"):
+                    self._publish(event)
 
     def use_baselines(self, baselines: Baselines) -> None:
         """Detector state across runs goes to `baselines` (the server's store) instead of memory."""
@@ -129,21 +213,34 @@ class BridgeService:
             return run_id in self.assembler
 
     def poll(self, now: float) -> int:
-        """Exports the runs the assembler has finished with; returns how many."""
+        """Queues the runs the assembler has finished with; returns how many."""
         with self._lock:
             runs = self.assembler.due(now)
+        return self._submit_closed(runs)
+
+    def _submit_closed(self, runs: Sequence[WorkflowRun]) -> int:
         for run in runs:
-            self.submit_run(run)
+            try:
+                self.submit_run(run)
+            except QueueError as error:
+                # Its events are still in the journal: the next start assembles and queues it again.
+                logger.error("run %s stays in the journal until the next start: %s", run.run_id, error)
         return len(runs)
 
     def submit_run(self, run: WorkflowRun) -> int:
-        """Builds the run's trace and enqueues it on every pipeline; returns its span count."""
+        """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
+        the span count. Raises `QueueError` if the queue cannot be written (then nothing was taken)."""
         if run.app_name is None and run.app_id is not None and self.app_names is not None:
             run = replace(run, app_name=self.app_names(run.app_id))
         spans = self.builder.build(run)
+        entries: list[tuple[str, int, bytes]] = []
         for pipeline in self.pipelines:
             if pipeline.accepts(run.receiver):
-                pipeline.consume(spans)
+                pieces = encode(pipeline.process(spans), pipeline.max_request_bytes)
+                entries.extend((pipeline.name, count, payload) for count, payload in pieces)
+        self.storage.append(entries, time.time(), release=run.journal)
+        for delivery in self.deliveries.values():
+            delivery.notify()
         with self._lock:
             self.runs_exported += 1
             self.spans_exported += len(spans)
@@ -162,18 +259,27 @@ class BridgeService:
             )  # fmt: skip
         return len(spans)
 
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return all(out.force_flush(timeout_millis) for p in self.pipelines for out in p.outputs.values())
+    # --- draining ----------------------------------------------------------------------------------
 
-    def shutdown(self) -> None:
-        """Closes open runs (as incomplete), flushes and stops every exporter."""
+    def close_open_runs(self) -> int:
+        """Queues every run still being assembled, as it is (end of a replay)."""
         with self._lock:
             runs = self.assembler.drain()
-        for run in runs:
-            self.submit_run(run)
-        seen: set[int] = set()
-        for pipeline in self.pipelines:
-            for output in pipeline.outputs.values():
-                if id(output) not in seen:
-                    seen.add(id(output))
-                    output.shutdown()
+        return self._submit_closed(runs)
+
+    def flush(self, timeout: float) -> bool:
+        """Waits up to `timeout` seconds for every exporter to deliver what is queued."""
+        deadline = time.monotonic() + timeout
+        return all(d.flush(max(deadline - time.monotonic(), 0.0)) for d in self.deliveries.values())
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flushes for up to `timeout` (default `queue.shutdown_timeout`), stops the deliveries, closes the
+        queue. Open runs stay journaled for the next start; an in-memory queue queues them as they are,
+        since nothing would resume them. Returns True if everything queued was delivered."""
+        if self.storage.path == ":memory:":
+            self.close_open_runs()
+        delivered = self.flush(self.config.service.queue.shutdown_timeout if timeout is None else timeout)
+        for delivery in self.deliveries.values():
+            delivery.stop()
+        self.storage.close()
+        return delivered

@@ -50,6 +50,7 @@ server:
   apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
 service:
   assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
+  queue: {{path: "{tmp_path / "queue.db"}"}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
 """,

@@ -15,7 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
+from google.protobuf.duration_pb2 import Duration
+from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
@@ -59,11 +61,17 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignor
         self.sink = sink
 
     def Export(self, request: Request, context: grpc.ServicerContext) -> Any:
-        failure = self.sink._take_failure()
-        if failure is not None:
-            context.abort(failure[0], "injected failure")
+        verdict = self.sink._verdict(request)
+        if verdict is not None:
+            if verdict.retry_after is not None:
+                delay = Duration(seconds=int(verdict.retry_after), nanos=int(verdict.retry_after % 1 * 1e9))
+                detail = any_pb2.Any()
+                detail.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+                status = status_pb2.Status(code=verdict.grpc_code.value[0], message="injected", details=[detail])
+                context.set_trailing_metadata([("grpc-status-details-bin", status.SerializeToString())])
+            context.abort(verdict.grpc_code, "injected failure")
         self.sink._store(request, "grpc", dict(context.invocation_metadata()))
-        return trace_service_pb2.ExportTraceServiceResponse()
+        return self.sink._response()
 
 
 def _hex_ids_to_base64(obj: Any) -> Any:
@@ -79,22 +87,38 @@ def _hex_ids_to_base64(obj: Any) -> Any:
     return obj
 
 
-class OtlpSink:
-    """Starts both servers on free ports; `spans()` decodes everything received so far."""
+@dataclass(frozen=True)
+class Verdict:
+    """How the sink answers a request it refuses."""
 
-    def __init__(self) -> None:
+    grpc_code: Any = grpc.StatusCode.UNAVAILABLE
+    http_status: int = 503
+    retry_after: float | None = None  # RetryInfo (gRPC) / Retry-After (HTTP)
+
+
+class OtlpSink:
+    """Starts both servers (on free ports unless given); `spans()` decodes everything received so far.
+    Faults on demand: refuse the next requests, refuse those holding given traces, answer slowly,
+    or accept with a partial success."""
+
+    def __init__(self, grpc_port: int = 0, http_port: int = 0) -> None:
         self._lock = threading.Lock()
         self.requests: list[tuple[str, Request, dict[str, str]]] = []
-        self._failures: list[tuple[Any, int]] = []
-        self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        self.refused = 0  # requests answered with an error
+        self._failures: list[Verdict] = []
+        self._poisoned: dict[str, Verdict] = {}  # trace id (hex) → answer to any request holding it
+        self._partial: list[int] = []  # rejected_spans of the next successful answers
+        self.delay = 0.0  # seconds every request waits before its answer
+        self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self._grpc)
-        grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
+        self._http = ThreadingHTTPServer(("127.0.0.1", http_port), self._handler())
         self._http.daemon_threads = True
         self._http_thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self.grpc_endpoint = f"127.0.0.1:{grpc_port}"
         self.http_base = f"http://127.0.0.1:{self._http.server_address[1]}"
         self.http_endpoint = f"{self.http_base}/v1/traces"
+        self.grpc_port, self.http_port = grpc_port, self._http.server_address[1]
 
     def start(self) -> OtlpSink:
         self._grpc.start()
@@ -113,13 +137,52 @@ class OtlpSink:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def fail_next(self, count: int, grpc_code: Any = grpc.StatusCode.UNAVAILABLE, http_status: int = 503) -> None:
+    def fail_next(
+        self,
+        count: int,
+        grpc_code: Any = grpc.StatusCode.UNAVAILABLE,
+        http_status: int = 503,
+        retry_after: float | None = None,
+    ) -> None:
         with self._lock:
-            self._failures.extend([(grpc_code, http_status)] * count)
+            self._failures.extend([Verdict(grpc_code, http_status, retry_after)] * count)
 
-    def _take_failure(self) -> tuple[Any, int] | None:
+    def refuse_traces(self, trace_ids: set[str], grpc_code: Any = grpc.StatusCode.INVALID_ARGUMENT,
+                      http_status: int = 400) -> None:  # fmt: skip
+        """Every request holding a span of these traces is refused (a permanent error by default)."""
         with self._lock:
-            return self._failures.pop(0) if self._failures else None
+            self._poisoned.update(dict.fromkeys(trace_ids, Verdict(grpc_code, http_status)))
+
+    def heal(self) -> None:
+        """Answers every request normally again."""
+        with self._lock:
+            self._failures.clear()
+            self._poisoned.clear()
+            self.delay = 0.0
+
+    def partial_next(self, rejected_spans: int) -> None:
+        with self._lock:
+            self._partial.append(rejected_spans)
+
+    def _verdict(self, request: Request) -> Verdict | None:
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            verdict = self._failures.pop(0) if self._failures else None
+            if verdict is None and self._poisoned:
+                ids = {s.trace_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans}
+                verdict = next((self._poisoned[t] for t in ids if t in self._poisoned), None)
+            self.refused += verdict is not None
+            return verdict
+
+    def _response(self) -> trace_service_pb2.ExportTraceServiceResponse:
+        with self._lock:
+            rejected = self._partial.pop(0) if self._partial else 0
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if rejected:
+            response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = "injected partial success"
+        return response
 
     def _store(self, request: Request, protocol: str, headers: dict[str, str]) -> None:
         with self._lock:
@@ -142,18 +205,22 @@ class OtlpSink:
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
-                failure = sink._take_failure()
-                if failure is not None:
-                    self.send_error(failure[1])
-                    return
                 request = Request()
                 content_type = self.headers.get("Content-Type", "")
                 if content_type.startswith("application/json"):
                     json_format.ParseDict(_hex_ids_to_base64(json.loads(body)), request)
                 else:
                     request.ParseFromString(body)
+                verdict = sink._verdict(request)
+                if verdict is not None:
+                    self.send_response(verdict.http_status)
+                    if verdict.retry_after is not None:
+                        self.send_header("Retry-After", str(round(verdict.retry_after)))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 sink._store(request, "http", dict(self.headers.items()))
-                reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                reply = sink._response().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", str(len(reply)))

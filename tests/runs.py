@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.formats import InputError
@@ -32,6 +33,11 @@ def load_run(path: Path) -> WorkflowRun:
 
 def spans_of(path: Path) -> list[ReadableSpan]:
     return build_spans(load_run(path))
+
+
+def request_of(path: Path) -> bytes:
+    """The run in `path` as one serialized OTLP `ExportTraceServiceRequest`, as the queue holds it."""
+    return bytes(encode_spans(spans_of(path)).SerializeToString())
 
 
 def tree(spans: Sequence[ReadableSpan]) -> list[str]:

@@ -34,7 +34,7 @@ def test_full_config_decodes_exactly() -> None:
         "traces/debug": ([], ["console"]),
     }
     assert config.processors["reduce"][1] == reduce.Config(content="full")
-    assert config.processors["batch/fast"][1] == batch.Config(timeout=0.1, send_batch_size=64, max_queue_size=128)
+    assert config.processors["batch/fast"][1] == batch.Config(timeout=0.1, send_batch_size=64)
     assert config.exporters["otlp"][1] == otlp.Config(endpoint="collector:4317", tls={"insecure": True})
     assert config.exporters["otlphttp/tempo"][1] == otlphttp.Config(
         endpoint="http://tempo:4318", headers={"X-Scope-OrgID": "team-a"}, compression="gzip", timeout=3

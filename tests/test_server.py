@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
@@ -20,7 +21,7 @@ def _config_text(sink: OtlpSink) -> str:
     return (
         f'exporters: {{otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}}}\n'
         "server: {store: ':memory:'}\n"
-        "service: {pipelines: {traces: {exporters: [otlp]}}}\n"
+        "service: {queue: {path: ':memory:'}, pipelines: {traces: {exporters: [otlp]}}}\n"
     )
 
 
@@ -28,7 +29,10 @@ def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
     app = create_app(parse_config(_config_text(otlp_sink)))
     with TestClient(app) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
-        assert client.get("/readyz").json() == {"status": "ready", "pipelines": ["traces"], "failing_exporters": []}
+        assert client.get("/readyz").json() == {
+            "status": "ready", "pipelines": ["traces"], "failing_exporters": [], "queued_bytes": 0,
+            "max_bytes": 1 << 30,
+        }  # fmt: skip
     assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
 
 
@@ -45,6 +49,7 @@ def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: P
         **os.environ,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}",  # nothing listens there
         "BRIDGE_STORE": str(tmp_path / "bridge.db"),
+        "BRIDGE_QUEUE": str(tmp_path / "queue.db"),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)],
@@ -76,22 +81,39 @@ def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: P
             process.stdout.close()
 
 
-def test_not_ready_while_an_exporter_fails(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+def test_a_failing_exporter_is_listed_and_a_full_queue_makes_the_bridge_unready(otlp_sink: OtlpSink) -> None:
     from bridge.model import WorkflowRun
 
     config = parse_config(
-        f'exporters: {{otlphttp: {{endpoint: "{otlp_sink.http_base}"}}}}\n'
+        f"exporters: {{otlphttp: {{endpoint: '{otlp_sink.http_base}',"
+        f" retry_on_failure: {{initial_interval: 10ms}}}}}}\n"
         "processors: {batch: {timeout: 10ms}}\n"
         "server: {store: ':memory:'}\n"
-        "service: {pipelines: {traces: {processors: [batch], exporters: [otlphttp]}}}\n"
+        "service:\n"
+        "  queue: {path: ':memory:', max_bytes: 2000}\n"
+        "  pipelines: {traces: {processors: [batch], exporters: [otlphttp]}}\n"
     )
     with TestClient(create_app(config)) as client:
         service = client.app.state.service  # type: ignore[attr-defined]
-        otlp_sink.fail_next(1, http_status=400)
+        otlp_sink.fail_next(1000, http_status=503)  # down for now: runs wait in the queue
         service.submit_run(WorkflowRun(run_id="r1", status="succeeded"))
-        assert service.force_flush()
+        _wait(lambda: otlp_sink.refused > 0)
         response = client.get("/readyz")
-        assert response.status_code == 503 and response.json()["failing_exporters"] == ["otlphttp"]
-        service.submit_run(WorkflowRun(run_id="r2", status="succeeded"))
-        assert service.force_flush()
-        assert client.get("/readyz").status_code == 200
+        assert response.status_code == 200 and response.json()["failing_exporters"] == ["otlphttp"]
+        while service.storage.queued_bytes < 2000:
+            service.submit_run(WorkflowRun(run_id=f"r{service.runs_exported + 1}", status="succeeded"))
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json()["status"] == "queue_full"
+        otlp_sink.heal()
+        assert service.flush(10)
+        assert client.get("/readyz").json() == {
+            "status": "ready", "pipelines": ["traces"], "failing_exporters": [], "queued_bytes": 0, "max_bytes": 2000,
+        }  # fmt: skip
+        assert len({s.trace_id for s in otlp_sink.spans()}) == service.runs_exported
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

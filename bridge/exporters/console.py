@@ -1,12 +1,16 @@
-"""`console`: the SDK's `ConsoleSpanExporter`, one JSON span after another."""
+"""`console`: each request as indented OTLP/JSON on stdout or stderr, for a look while setting up."""
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Literal
 
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 from pydantic import BaseModel, ConfigDict
+
+from bridge.exporters import DELIVERED, SendResult
+from bridge.exporters.otlp_json import to_otlp_json
+from bridge.queue.retry import RetryConfig
 
 TYPE = "console"
 
@@ -18,6 +22,23 @@ class Config(BaseModel):
     out: Literal["stdout", "stderr"] = "stdout"
 
 
-def create(cfg: Config) -> SpanExporter:
-    """Writes each span as JSON to stdout or stderr. Synchronous; never fails."""
-    return ConsoleSpanExporter(out=sys.stdout if cfg.out == "stdout" else sys.stderr)
+class ConsoleSender:
+    def __init__(self, cfg: Config) -> None:
+        self._out = cfg.out
+        self.max_request_bytes: int | None = None
+        self.retry = RetryConfig()
+
+    def send(self, payload: bytes) -> SendResult:
+        # Looked up per call, so a captured or redirected stream is honoured.
+        stream = sys.stdout if self._out == "stdout" else sys.stderr
+        stream.write(json.dumps(to_otlp_json(payload), indent=2) + "\n")
+        stream.flush()
+        return DELIVERED
+
+    def close(self) -> None:
+        pass
+
+
+def create(cfg: Config) -> ConsoleSender:
+    """Writes to stdout or stderr. Synchronous; never fails."""
+    return ConsoleSender(cfg)

@@ -1,20 +1,19 @@
 """`file`: OTLP/JSON lines, one `ExportTraceServiceRequest` per line and batch.
 
-The Collector's `file` exporter format, readable by its `otlpjsonfile` receiver. The SDK's
-`ConsoleSpanExporter` writes one span per call in its own JSON, which no OTLP tool reads back.
+The Collector's `file` exporter format, readable by its `otlpjsonfile` receiver.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
 from typing import IO
 
-from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bridge.exporters import DELIVERED, SendResult
+from bridge.exporters.otlp_json import to_otlp_json
+from bridge.queue.retry import RetryConfig
 
 TYPE = "file"
 
@@ -26,6 +25,8 @@ class Config(BaseModel):
     path: str
     # Keep what the file holds and add to it; false truncates it at start.
     append: bool = True
+    # A failed write (disk full, directory missing) is retried like a network failure.
+    retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
 
     @field_validator("path")
     @classmethod
@@ -35,37 +36,37 @@ class Config(BaseModel):
         return value
 
 
-class FileSpanExporter(SpanExporter):
-    """Appends one compact OTLP/JSON line per export; thread-safe; the file opens at the first export."""
+class FileSender:
+    """Appends one compact OTLP/JSON line per request; the file opens at the first send."""
 
-    def __init__(self, path: str, append: bool = True) -> None:
-        self._path = path
-        self._mode = "a" if append else "w"
+    def __init__(self, cfg: Config) -> None:
+        self._path = cfg.path
+        self._mode = "a" if cfg.append else "w"
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
+        self.max_request_bytes: int | None = None
+        self.retry = cfg.retry_on_failure
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        line = json.dumps(encode_spans(spans).to_dict(), separators=(",", ":"))
+    def send(self, payload: bytes) -> SendResult:
+        line = json.dumps(to_otlp_json(payload), separators=(",", ":"))
         with self._lock:
             try:
                 if self._file is None:
                     self._file = open(self._path, self._mode, encoding="utf-8")  # noqa: SIM115
+                    self._mode = "a"  # truncate once per start, not again after a failed write
                 self._file.write(line + "\n")
                 self._file.flush()
-            except OSError:
-                return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
+            except OSError as error:
+                return SendResult(False, True, f"{self._path}: {error.strerror or error}")
+        return DELIVERED
 
-    def shutdown(self) -> None:
+    def close(self) -> None:
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
 
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
 
-
-def create(cfg: Config) -> SpanExporter:
-    """A `FileSpanExporter` for `cfg.path`."""
-    return FileSpanExporter(cfg.path, cfg.append)
+def create(cfg: Config) -> FileSender:
+    """A `FileSender` for `cfg.path`."""
+    return FileSender(cfg)

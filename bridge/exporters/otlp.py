@@ -1,20 +1,30 @@
-"""`otlp`: OTLP over gRPC, the SDK's `OTLPSpanExporter`, configured with the Collector's keys."""
+"""`otlp`: OTLP over gRPC, configured with the Collector's keys; sends queued requests as they are."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import grpc
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace.export import SpanExporter
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bridge.durations import Duration
+from bridge.exporters import DELIVERED, SendResult, otlp_env
 from bridge.exporters.tls import TLSConfig
+from bridge.queue.retry import RetryConfig
 
 TYPE = "otlp"
+_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 _COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
+# The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only with RetryInfo (below): without it,
+# it usually means "message too large", which no retry cures.
+_RETRYABLE = frozenset(
+    {grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED,
+     grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS}
+)  # fmt: skip
 
 
 class Config(BaseModel):
@@ -27,8 +37,11 @@ class Config(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     # None: OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION, else none.
     compression: Literal["gzip", "none"] | None = None
-    # Per-export deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT, else 10s.
+    # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s.
     timeout: Duration | None = None
+    # Requests are cut below this size: gRPC servers refuse larger messages by default (4 MiB).
+    max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
+    retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
 
     @model_validator(mode="after")
     def _key_needs_cert(self) -> Config:
@@ -37,23 +50,76 @@ class Config(BaseModel):
         return self
 
 
-def _credentials(tls: TLSConfig) -> grpc.ChannelCredentials | None:
-    if tls.insecure or not (tls.ca_file or tls.cert_file):
-        return None
-    return grpc.ssl_channel_credentials(_read(tls.ca_file), _read(tls.key_file), _read(tls.cert_file))
-
-
 def _read(path: str | None) -> bytes | None:
     return Path(path).read_bytes() if path else None
 
 
-def create(cfg: Config) -> SpanExporter:
-    """An OTLP/gRPC exporter. No I/O until the first export; failed exports are retried by the SDK, then logged."""
-    return OTLPSpanExporter(
-        endpoint=cfg.endpoint,
-        insecure=cfg.tls.insecure,
-        credentials=_credentials(cfg.tls),
-        headers=cfg.headers or None,
-        timeout=cfg.timeout,
-        compression=None if cfg.compression is None else _COMPRESSION[cfg.compression],
-    )
+def _target(cfg: Config) -> tuple[str, bool]:
+    """(host:port, insecure): a scheme decides; without one, `tls.insecure` or OTEL_EXPORTER_OTLP_INSECURE."""
+    endpoint = cfg.endpoint or otlp_env.setting("ENDPOINT") or "http://localhost:4317"
+    if "://" in endpoint:
+        parts = urlsplit(endpoint)
+        return parts.netloc, parts.scheme == "http"
+    insecure = cfg.tls.insecure
+    if insecure is None:
+        insecure = (otlp_env.setting("INSECURE") or "").lower() == "true"
+    return endpoint, insecure
+
+
+def _retry_delay(error: grpc.Call) -> float | None:
+    """The server's `google.rpc.RetryInfo.retry_delay`, carried in the status details trailer."""
+    for key, value in error.trailing_metadata() or ():
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                info = error_details_pb2.RetryInfo()
+                detail.Unpack(info)
+                return float(info.retry_delay.seconds + info.retry_delay.nanos / 1e9)
+    return None
+
+
+class GrpcSender:
+    """One channel, reused; the request bytes go on the wire without being parsed again."""
+
+    def __init__(self, cfg: Config) -> None:
+        target, insecure = _target(cfg)
+        compression = cfg.compression or otlp_env.setting("COMPRESSION") or "none"
+        options = [("grpc.max_send_message_length", -1)]
+        if insecure:
+            self._channel = grpc.insecure_channel(target, options, _COMPRESSION.get(compression))
+        else:
+            ca = cfg.tls.ca_file or otlp_env.setting("CERTIFICATE")
+            cert = cfg.tls.cert_file or otlp_env.setting("CLIENT_CERTIFICATE")
+            key = cfg.tls.key_file or otlp_env.setting("CLIENT_KEY")
+            credentials = grpc.ssl_channel_credentials(_read(ca), _read(key), _read(cert))
+            self._channel = grpc.secure_channel(target, credentials, options, _COMPRESSION.get(compression))
+        # No request serializer: the queued bytes already are the serialized request.
+        self._export = self._channel.unary_unary(_METHOD, response_deserializer=ExportTraceServiceResponse.FromString)
+        self._metadata = [(k.lower(), v) for k, v in otlp_env.headers(cfg.headers).items()]
+        self._timeout = otlp_env.timeout(cfg.timeout)
+        self.target = target
+        self.max_request_bytes: int | None = cfg.max_request_bytes
+        self.retry = cfg.retry_on_failure
+
+    def send(self, payload: bytes) -> SendResult:
+        try:
+            response = self._export(payload, timeout=self._timeout, metadata=self._metadata)
+        except grpc.RpcError as error:
+            if not isinstance(error, grpc.Call):
+                return SendResult(False, True, f"gRPC to {self.target}: {error}")
+            code, delay = error.code(), _retry_delay(error)
+            retryable = code in _RETRYABLE or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None)
+            return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {error.details()}", delay)
+        partial = response.partial_success
+        if partial.rejected_spans or partial.error_message:
+            return SendResult(True, reason=partial.error_message, rejected_spans=partial.rejected_spans)
+        return DELIVERED
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+def create(cfg: Config) -> GrpcSender:
+    """An OTLP/gRPC sender. No I/O until the first send."""
+    return GrpcSender(cfg)

@@ -1,18 +1,29 @@
-"""`otlphttp`: OTLP/HTTP protobuf, the SDK's `OTLPSpanExporter`, configured with the Collector's keys."""
+"""`otlphttp`: OTLP/HTTP protobuf, configured with the Collector's keys; sends queued requests as they are."""
 
 from __future__ import annotations
 
+import gzip
+import ssl
+import time
+import zlib
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Literal
 
-from opentelemetry.exporter.otlp.proto.http import Compression
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace.export import SpanExporter
+import httpx2 as httpx
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.durations import Duration
+from bridge.exporters import DELIVERED, SendResult, otlp_env
 from bridge.exporters.tls import TLSConfig
+from bridge.queue.retry import RetryConfig
 
 TYPE = "otlphttp"
+# The OTLP specification's retryable statuses, plus 408 (a timeout on the server's side).
+_RETRYABLE = frozenset({408, 429, 502, 503, 504})
+_COMPRESS: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.compress, "deflate": zlib.compress}
 
 
 class Config(BaseModel):
@@ -26,6 +37,9 @@ class Config(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     compression: Literal["gzip", "deflate", "none"] | None = None
     timeout: Duration | None = None
+    # Requests are cut below this size (the Collector's OTLP/HTTP receiver takes 20 MiB by default).
+    max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
+    retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
 
 
 def traces_url(cfg: Config) -> str | None:
@@ -36,14 +50,71 @@ def traces_url(cfg: Config) -> str | None:
     return None
 
 
-def create(cfg: Config) -> SpanExporter:
-    """An OTLP/HTTP exporter. No I/O until the first export; failed exports are retried by the SDK, then logged."""
-    return OTLPSpanExporter(
-        endpoint=traces_url(cfg),
-        certificate_file=cfg.tls.ca_file,
-        client_certificate_file=cfg.tls.cert_file,
-        client_key_file=cfg.tls.key_file,
-        headers=cfg.headers or None,
-        timeout=cfg.timeout,
-        compression=None if cfg.compression is None else Compression(cfg.compression),
-    )
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds or as an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reason(response: httpx.Response) -> str:
+    """The body's `google.rpc.Status` message when it is one, else the start of the body."""
+    if response.headers.get("content-type", "").startswith("application/x-protobuf"):
+        try:
+            return str(status_pb2.Status.FromString(response.content).message)
+        except Exception:  # any undecodable body falls back to its text
+            pass
+    return response.text[:300].strip()
+
+
+class HttpSender:
+    """One HTTP client (connection pool), reused; TLS and mTLS from the `tls` block."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.url = traces_url(cfg) or otlp_env.http_traces_url()
+        self._compression = cfg.compression or otlp_env.setting("COMPRESSION") or "none"
+        ca = cfg.tls.ca_file or otlp_env.setting("CERTIFICATE")
+        cert = cfg.tls.cert_file or otlp_env.setting("CLIENT_CERTIFICATE")
+        key = cfg.tls.key_file or otlp_env.setting("CLIENT_KEY")
+        verify: ssl.SSLContext | bool = True
+        if ca or cert:
+            verify = ssl.create_default_context(cafile=ca)
+            if cert:
+                verify.load_cert_chain(cert, key)
+        headers = {"Content-Type": "application/x-protobuf", **otlp_env.headers(cfg.headers)}
+        if self._compression in _COMPRESS:
+            headers["Content-Encoding"] = self._compression
+        self._client = httpx.Client(headers=headers, timeout=otlp_env.timeout(cfg.timeout), verify=verify)
+        self.max_request_bytes: int | None = cfg.max_request_bytes
+        self.retry = cfg.retry_on_failure
+
+    def send(self, payload: bytes) -> SendResult:
+        body = _COMPRESS[self._compression](payload) if self._compression in _COMPRESS else payload
+        try:
+            response = self._client.post(self.url, content=body)
+        except httpx.HTTPError as error:
+            return SendResult(False, True, f"HTTP to {self.url}: {type(error).__name__}: {error}")
+        if response.is_success:
+            try:
+                partial = ExportTraceServiceResponse.FromString(response.content).partial_success
+            except Exception:  # an empty or non-protobuf 2xx body is a plain success
+                return DELIVERED
+            if partial.rejected_spans or partial.error_message:
+                return SendResult(True, reason=partial.error_message, rejected_spans=partial.rejected_spans)
+            return DELIVERED
+        retryable = response.status_code in _RETRYABLE
+        reason = f"HTTP {response.status_code} from {self.url}: {_reason(response)}"
+        return SendResult(False, retryable, reason, _retry_after(response.headers.get("retry-after")))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def create(cfg: Config) -> HttpSender:
+    """An OTLP/HTTP sender. No I/O until the first send."""
+    return HttpSender(cfg)

@@ -23,6 +23,8 @@ from bridge.durations import Duration
 from bridge.formats import InputError
 from bridge.management.store import Instance
 from bridge.normalize import normalize_logs
+from bridge.queue.admission import Backpressure
+from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
@@ -70,10 +72,13 @@ class Poller:
                     exported += await self.poll_instance(service, instance, now)
                 except (httpx.HTTPError, InputError, ValueError) as exc:
                     logger.warning("poller: instance %s: %s", instance.name, type(exc).__name__)
+                except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
+                    logger.warning("poller: instance %s: paused: %s", instance.name, exc)
         return exported
 
     async def poll_instance(self, service: BridgeService, instance: Instance, now: float) -> int:
         """Exports the instance's new finished runs; returns how many. Advances the persisted cursor."""
+        service.admit_run(self.ctx.receiver_id)
         store = self.ctx.store
         cursor = store.poll_cursor(instance.id) or now - self.cfg.lookback
         headers = {"Authorization": f"Bearer {store.instance_api_key(instance.id)}"}

@@ -73,20 +73,24 @@ class _Tee:
             return
         self.buffer = self.buffer.replace(b"\r\n", b"\n")
         *blocks, self.buffer = self.buffer.split(b"\n\n")
-        for block in blocks:
-            self._event(block)
+        self._submit(blocks)
 
-    def _event(self, block: bytes) -> None:
-        for record in iter_records(block.decode("utf-8", "replace") + "\n\n", self.context, "sse"):
-            if isinstance(record, Record):
-                event = normalize_event(record.obj, self.context, record.line, record.sse_event)
-                self.service.submit_event(event, time.time(), self.context, self.receiver)
-                self.events += 1
+    def _submit(self, blocks: list[bytes]) -> None:
+        """One journal write per chunk. Never refused: the client's stream must go on, so proxied runs
+        are taken past the queue's limits (they are on disk all the same)."""
+        events = []
+        for block in blocks:
+            for record in iter_records(block.decode("utf-8", "replace") + "\n\n", self.context, "sse"):
+                if isinstance(record, Record):
+                    events.append(normalize_event(record.obj, self.context, record.line, record.sse_event))
+        if events:
+            self.service.submit_events(events, time.time(), self.context, self.receiver)
+            self.events += len(events)
 
     def close(self) -> None:
         if self.streaming:
             if self.buffer.strip():
-                self._event(self.buffer)
+                self._submit([self.buffer])
         elif not self.overflow and self.buffer:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
             if isinstance(record, Record) and classify(record.obj) == "blocking":

@@ -7,6 +7,7 @@ whole or not at all: one bad event refuses the request, so nothing is half-accep
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,7 +60,7 @@ def _events(body: bytes, fmt: Format) -> list[DifyEvent]:
 
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
-    """One route. Answers 202 `{accepted: n}` once every event is handed to the assembler."""
+    """One route. Answers 202 `{accepted: n}` once every event is in the journal (on disk)."""
 
     async def receive(request: Request) -> JSONResponse:
         """
@@ -79,6 +80,8 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           413: {description: body too large}
           415: {description: unsupported content type}
           422: {description: an event is invalid (line and field named)}
+          429: {description: "too many runs in flight; events of open runs are still taken (Retry-After)"}
+          503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
         body = await read_body(request, cfg.max_body_bytes)
@@ -89,10 +92,10 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         app = verify(request, ctx, app_id, timestamp, body)
         events = _events(body, fmt)
         service = ctx.service(request)
-        now = time.time()
-        for event in events:
-            # An `error` event carries no ids: it joins the app's most recent run.
-            service.submit_event(event, now, context=f"{ctx.receiver_id}:{app.app_id}", receiver=ctx.receiver_id)
+        service.admit_events(events, ctx.receiver_id)
+        # An `error` event carries no ids: it joins the app's most recent run (its context).
+        context = f"{ctx.receiver_id}:{app.app_id}"
+        await asyncio.to_thread(service.submit_events, events, time.time(), context, ctx.receiver_id)
         return JSONResponse({"accepted": len(events)}, status_code=202)
 
     return [Route(cfg.path, receive, methods=["POST"])]

@@ -31,7 +31,7 @@ class Config(BaseModel):
 
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
-    """One route. Answers 202 once the run is handed to the pipeline; errors are `{error, detail}` JSON."""
+    """One route. Answers 202 once the run's spans are in the queue file; errors are `{error, detail}` JSON."""
 
     async def receive(request: Request) -> JSONResponse:
         """
@@ -52,6 +52,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           413: {description: body too large}
           415: {description: not application/json}
           422: {description: a field of the payload is invalid}
+          503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         require_media_type(request, ["application/json"])
         body = await read_body(request, cfg.max_body_bytes)
@@ -65,13 +66,14 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             run = normalize_webhook(payload)
         except InputError as exc:
             raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
+        service = ctx.service(request)
+        service.admit_run(ctx.receiver_id)
         if not ctx.store.accept_run(run.run_id, ctx.receiver_id, time.time()):
             return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
         run = replace(
             run, receiver=ctx.receiver_id, app_id=run.app_id or app.app_id, app_name=run.app_name or app.app_name
         )
         try:
-            service = ctx.service(request)
             await asyncio.to_thread(service.submit_run, run)
         except BaseException:
             ctx.store.forget_run(run.run_id)  # not handed on: a retry must not be taken for a duplicate

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -7,7 +8,7 @@ import pytest
 
 from bridge.exporters import console
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
-from tests.runs import CAPTURES, spans_of
+from tests.runs import CAPTURES, request_of
 
 TESTDATA = Path(__file__).parent / "testdata" / "console"
 
@@ -25,6 +26,8 @@ def test_invalid(config: Any, error: str) -> None:
     check_invalid(console, config, error)
 
 
-def test_writes_spans(capsys: pytest.CaptureFixture[str]) -> None:
-    console.create(console.Config(out="stderr")).export(spans_of(CAPTURES / "a_simple_http.sse"))
-    assert '"name": "http-request HTTP Hello"' in capsys.readouterr().err
+def test_writes_each_request_as_otlp_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert console.create(console.Config(out="stderr")).send(request_of(CAPTURES / "a_simple_http.sse")).ok
+    written = json.loads(capsys.readouterr().err)
+    spans = written["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert "http-request HTTP Hello" in [s["name"] for s in spans]

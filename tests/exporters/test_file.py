@@ -5,10 +5,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from bridge.exporters import file
 from tests.component_trio import check_decodes, check_invalid, invalid_cases
-from tests.runs import CAPTURES, spans_of
+from tests.runs import CAPTURES, request_of, spans_of
 
 TESTDATA = Path(__file__).parent / "testdata" / "file"
 
@@ -22,14 +23,14 @@ def test_invalid(config: Any, error: str) -> None:
     check_invalid(file, config, error)
 
 
-def test_writes_one_otlp_json_line_per_batch_with_hex_ids(tmp_path: Path) -> None:
+def test_writes_one_otlp_json_line_per_request_with_hex_ids(tmp_path: Path) -> None:
     path = tmp_path / "traces.jsonl"
     path.write_text("kept\n")
-    exporter = file.create(file.Config(path=str(path)))
+    sender = file.create(file.Config(path=str(path)))
     spans = spans_of(CAPTURES / "a_llm_simple.sse")
-    exporter.export(spans[:2])
-    exporter.export(spans[2:])
-    exporter.shutdown()
+    for part in (spans[:2], spans[2:]):
+        assert sender.send(encode_spans(part).SerializeToString()).ok
+    sender.close()
     lines = path.read_text().splitlines()
     assert lines[0] == "kept" and len(lines) == 3
     batches = [json.loads(line) for line in lines[1:]]
@@ -37,18 +38,21 @@ def test_writes_one_otlp_json_line_per_batch_with_hex_ids(tmp_path: Path) -> Non
     assert names == [s.name for s in spans]
     first = batches[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     assert first["traceId"] == "06f0b9d9-0e7a-447e-a536-85300d8487f1".replace("-", "")
-    assert len(first["spanId"]) == 16
+    assert len(first["spanId"]) == 16 and int(first["spanId"], 16)
 
 
 def test_truncates_when_append_is_false(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text("old\n")
-    exporter = file.create(file.Config(path=str(path), append=False))
-    exporter.export(spans_of(CAPTURES / "a_simple_http.sse"))
-    exporter.shutdown()
-    assert not path.read_text().startswith("old")
+    sender = file.create(file.Config(path=str(path), append=False))
+    sender.send(request_of(CAPTURES / "a_simple_http.sse"))
+    sender.send(request_of(CAPTURES / "a_simple_http.sse"))
+    sender.close()
+    assert len(path.read_text().splitlines()) == 2
 
 
-def test_unwritable_path_is_a_failed_export(tmp_path: Path) -> None:
-    exporter = file.create(file.Config(path=str(tmp_path / "missing-dir" / "t.jsonl")))
-    assert exporter.export(spans_of(CAPTURES / "a_simple_http.sse")).name == "FAILURE"
+def test_unwritable_path_is_a_retryable_failure(tmp_path: Path) -> None:
+    result = file.create(file.Config(path=str(tmp_path / "missing-dir" / "t.jsonl"))).send(
+        request_of(CAPTURES / "a_simple_http.sse")
+    )
+    assert not result.ok and result.retryable and "No such file or directory" in result.reason

@@ -3,13 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from bridge.exporters import otlp
+from bridge.exporters import DELIVERED, otlp
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, request_of
 
 TESTDATA = Path(__file__).parent / "testdata" / "otlp"
 
@@ -37,25 +37,60 @@ def test_invalid(config: Any, error: str) -> None:
     check_invalid(otlp, config, error)
 
 
-def _send(exporter: Any) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    provider.get_tracer("t").start_span("hello").end()
-    provider.shutdown()
+PAYLOAD = request_of(CAPTURES / "a_simple_http.sse")
 
 
-def test_exports_with_headers_and_gzip(otlp_sink: OtlpSink) -> None:
-    _send(otlp.create(otlp.Config(endpoint=otlp_sink.grpc_endpoint, tls={"insecure": True},
-                                  headers={"x-tenant": "t1"}, compression="gzip")))  # fmt: skip
-    (span,) = otlp_sink.wait_for_spans(1)
-    assert span.name == "hello" and otlp_sink.headers()[0]["x-tenant"] == "t1"
+def _sender(sink: OtlpSink, **settings: Any) -> otlp.GrpcSender:
+    return otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls={"insecure": True}, **settings))
+
+
+def test_sends_the_queued_bytes_with_headers_and_gzip(otlp_sink: OtlpSink) -> None:
+    result = _sender(otlp_sink, headers={"X-Tenant": "t1"}, compression="gzip").send(PAYLOAD)
+    assert result == DELIVERED
+    assert "http-request HTTP Hello" in [s.name for s in otlp_sink.spans()]
+    assert otlp_sink.headers()[0]["x-tenant"] == "t1"
 
 
 def test_unset_settings_fall_back_to_the_standard_variables(
     otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{otlp_sink.grpc_endpoint}")
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-from-env=yes")
-    _send(otlp.create(otlp.Config()))
-    otlp_sink.wait_for_spans(1)
-    assert otlp_sink.headers()[0]["x-from-env"] == "yes"
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-from-env=yes%20really")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")
+    sender = otlp.create(otlp.Config())
+    assert sender.send(PAYLOAD).ok
+    assert otlp_sink.headers()[0]["x-from-env"] == "yes really"
+    assert sender._timeout == 2.5  # milliseconds in the variable, as the specification says
+
+
+@pytest.mark.parametrize(
+    ("code", "retry_after", "retryable"),
+    [
+        (grpc.StatusCode.UNAVAILABLE, None, True),
+        (grpc.StatusCode.DEADLINE_EXCEEDED, None, True),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, None, False),  # "message too large": no retry cures it
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, 2.5, True),  # the server says when to come back
+        (grpc.StatusCode.INVALID_ARGUMENT, None, False),
+        (grpc.StatusCode.UNAUTHENTICATED, None, False),
+    ],
+)
+def test_failures_are_classified_as_the_otlp_specification_says(
+    otlp_sink: OtlpSink, code: grpc.StatusCode, retry_after: float | None, retryable: bool
+) -> None:
+    otlp_sink.fail_next(1, grpc_code=code, retry_after=retry_after)
+    result = _sender(otlp_sink).send(PAYLOAD)
+    assert not result.ok and result.retryable is retryable
+    assert result.retry_after == retry_after and code.name in result.reason
+
+
+def test_an_unreachable_backend_is_retryable() -> None:
+    with OtlpSink() as sink:
+        pass  # stopped: its port refuses connections
+    result = otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls={"insecure": True}, timeout=2)).send(PAYLOAD)
+    assert not result.ok and result.retryable and "UNAVAILABLE" in result.reason
+
+
+def test_partial_success_reports_the_rejected_spans(otlp_sink: OtlpSink) -> None:
+    otlp_sink.partial_next(2)
+    result = _sender(otlp_sink).send(PAYLOAD)
+    assert result.ok and result.rejected_spans == 2 and result.reason == "injected partial success"

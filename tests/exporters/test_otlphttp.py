@@ -4,12 +4,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from bridge.exporters import otlphttp
+from bridge.exporters import DELIVERED, otlphttp
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, request_of
 
 TESTDATA = Path(__file__).parent / "testdata" / "otlphttp"
 
@@ -36,14 +35,41 @@ def test_traces_path_is_appended_like_the_collector_does() -> None:
     assert otlphttp.traces_url(otlphttp.Config()) is None
 
 
+PAYLOAD = request_of(CAPTURES / "a_simple_http.sse")
+
+
 @pytest.mark.parametrize("compression", ["gzip", "deflate", "none"])
-def test_exports(otlp_sink: OtlpSink, compression: Any) -> None:
-    exporter = otlphttp.create(otlphttp.Config(endpoint=otlp_sink.http_base, compression=compression,
-                                               headers={"X-Scope-OrgID": "team"}))  # fmt: skip
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    provider.get_tracer("t").start_span("over-http").end()
-    provider.shutdown()
-    (span,) = otlp_sink.wait_for_spans(1)
-    assert span.name == "over-http" and span.protocol == "http"
+def test_sends_the_queued_bytes(otlp_sink: OtlpSink, compression: Any) -> None:
+    sender = otlphttp.create(otlphttp.Config(endpoint=otlp_sink.http_base, compression=compression,
+                                             headers={"X-Scope-OrgID": "team"}))  # fmt: skip
+    assert sender.send(PAYLOAD) == DELIVERED
+    spans = otlp_sink.spans()
+    assert "http-request HTTP Hello" in [s.name for s in spans] and spans[0].protocol == "http"
     assert otlp_sink.headers()[0]["x-scope-orgid"] == "team"
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "retryable"),
+    [(503, 3.0, True), (429, None, True), (408, None, True), (502, None, True), (504, None, True),
+     (400, None, False), (401, None, False), (404, None, False), (500, None, False)],
+)  # fmt: skip
+def test_failures_are_classified_and_retry_after_is_honoured(
+    otlp_sink: OtlpSink, status: int, retry_after: float | None, retryable: bool
+) -> None:
+    otlp_sink.fail_next(1, http_status=status, retry_after=retry_after)
+    result = otlphttp.create(otlphttp.Config(endpoint=otlp_sink.http_base)).send(PAYLOAD)
+    assert not result.ok and result.retryable is retryable
+    assert result.retry_after == retry_after and f"HTTP {status}" in result.reason
+
+
+def test_an_unreachable_backend_is_retryable() -> None:
+    with OtlpSink() as sink:
+        pass  # stopped: its port refuses connections
+    result = otlphttp.create(otlphttp.Config(endpoint=sink.http_base)).send(PAYLOAD)
+    assert not result.ok and result.retryable and "ConnectError" in result.reason
+
+
+def test_partial_success_reports_the_rejected_spans(otlp_sink: OtlpSink) -> None:
+    otlp_sink.partial_next(3)
+    result = otlphttp.create(otlphttp.Config(endpoint=otlp_sink.http_base)).send(PAYLOAD)
+    assert result.ok and result.rejected_spans == 3

@@ -1,0 +1,209 @@
+"""One exporter's delivery: reads its entries from the queue, batches them, sends, retries, dead-letters.
+
+Each exporter has its own thread and cursor, so a slow or absent backend holds back only itself. The
+cursor moves only after the backend answered, so a crash re-sends at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from opentelemetry import metrics
+
+from bridge.exporters import Sender, SendResult
+from bridge.queue.retry import backoff
+from bridge.queue.storage import Entry, QueueError, QueueStorage
+
+logger = logging.getLogger(__name__)
+# How often an idle delivery looks at the queue anyway (entries re-queued by another process).
+IDLE_POLL_S = 1.0
+# A backend failing for longer than this is logged again (not on every retry).
+_LOG_EVERY_S = 60.0
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    timeout: float  # longest an entry waits for its batch to fill
+    send_batch_size: int  # spans per request
+
+
+class DeliveryMetrics:
+    """The export instruments, created once per meter and shared by every delivery."""
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self.requests = meter.create_counter(
+            "dify_bridge.export.requests", unit="{request}", description="Export requests by outcome"
+        )
+        self.spans = meter.create_counter("dify_bridge.export.spans", unit="{span}", description="Spans delivered")
+        self.retries = meter.create_counter(
+            "dify_bridge.export.retries", unit="{retry}", description="Retries of failed export requests"
+        )
+        self.dead_letters = meter.create_counter(
+            "dify_bridge.export.dead_lettered", unit="{span}", description="Spans moved to the dead letters"
+        )
+
+
+class Delivery:
+    def __init__(
+        self,
+        exporter: str,
+        sender: Sender,
+        storage: QueueStorage,
+        pipelines: frozenset[str],
+        batch: BatchSettings,
+        instruments: DeliveryMetrics,
+    ) -> None:
+        self.exporter, self.sender, self.storage, self.pipelines = exporter, sender, storage, pipelines
+        self.batch = batch
+        self._metrics = instruments
+        self._attributes = {"exporter": exporter}
+        self._rng = random.Random()
+        self._cursor = storage.cursor(exporter)
+        self._isolate_to = 0  # entries up to this id go one per request (a batch of them was refused)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._state = threading.Condition()
+        self._reads = 0
+        self._empty_read = 0  # number of the last read that found nothing to send
+        self._flushers = 0
+        self._last_logged = 0.0
+        self.last_ok: bool | None = None  # None until the first request
+        self.delivered_spans = 0
+        self.dead_spans = 0
+        self._thread = threading.Thread(target=self._run, name=f"delivery-{exporter}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self) -> None:
+        """New entries were queued."""
+        self._wake.set()
+
+    def flush(self, timeout: float) -> bool:
+        """Sends what is queued without waiting for batches to fill; True once a read finds nothing left."""
+        deadline = time.monotonic() + timeout
+        with self._state:
+            self._flushers += 1
+            start = self._reads
+            self._wake.set()
+            try:
+                while self._empty_read <= start:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not self._thread.is_alive():
+                        return False
+                    self._state.wait(min(remaining, 0.1))
+                return True
+            finally:
+                self._flushers -= 1
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops after the request in flight; whatever is not delivered stays queued."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.sender.close()
+
+    # --- the delivery thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._step():
+                    continue
+            except QueueError as error:
+                logger.error("exporter %s: %s", self.exporter, error)
+            except Exception:  # a bug must not end deliveries for good: log, pause, go on
+                logger.exception("exporter %s: delivery failed", self.exporter)
+            self._wake.wait(IDLE_POLL_S)
+            self._wake.clear()
+
+    def _step(self) -> bool:
+        """One read and at most one request; False when nothing is left to send."""
+        with self._state:
+            self._reads += 1
+            read = self._reads
+        isolating = self._cursor < self._isolate_to
+        max_spans = 1 if isolating else self.batch.send_batch_size
+        entries, scanned = self.storage.pending(
+            self.exporter, self.pipelines, self._cursor, max_spans, self.sender.max_request_bytes
+        )
+        if not entries:
+            if scanned > self._cursor:  # passed over entries of other pipelines
+                self.storage.advance(self.exporter, scanned)
+                self._cursor = scanned
+            with self._state:
+                self._empty_read = read
+                self._state.notify_all()
+            return False
+        spans = sum(e.spans for e in entries)
+        if spans < self.batch.send_batch_size and not isolating and not self._flushers and not self._stop.is_set():
+            wait = self.batch.timeout - (time.time() - entries[0].created_at)
+            if wait > 0:  # let the batch fill; any new entry wakes us to look again
+                self._wake.wait(wait)
+                self._wake.clear()
+                return True
+        self._deliver(entries, scanned, spans)
+        return True
+
+    def _deliver(self, entries: list[Entry], scanned: int, spans: int) -> None:
+        limit = self.sender.max_request_bytes
+        if len(entries) == 1 and limit is not None and entries[0].size > limit:
+            reason = f"one trace piece of {entries[0].size} bytes exceeds max_request_bytes ({limit})"
+            return self._dead_letter(entries, scanned, spans, reason)
+        payload = self.storage.payload(entries)
+        attempt, first_failure = 0, 0.0
+        while True:
+            try:
+                result = self.sender.send(payload)
+            except Exception as error:  # a sender bug is a failed request, not a dead thread
+                result = SendResult(False, True, f"{type(error).__name__}: {error}")
+            outcome = "delivered" if result.ok else "retryable" if result.retryable else "refused"
+            self._metrics.requests.add(1, {**self._attributes, "outcome": outcome})
+            self.last_ok = result.ok
+            if result.ok:
+                return self._delivered(entries, scanned, spans, result)
+            if not result.retryable or not self.sender.retry.enabled:
+                if len(entries) > 1:
+                    # Send these one per request next, so only the entry the backend refuses is dead-lettered.
+                    self._isolate_to = scanned
+                    return None
+                return self._dead_letter(entries, scanned, spans, result.reason)
+            now = time.monotonic()
+            first_failure = first_failure or now
+            max_elapsed = self.sender.retry.max_elapsed_time
+            if max_elapsed and now - first_failure >= max_elapsed:
+                return self._dead_letter(entries, scanned, spans, f"gave up after {max_elapsed:g}s: {result.reason}")
+            attempt += 1
+            delay = backoff(self.sender.retry, attempt, result.retry_after, self._rng)
+            if now - self._last_logged >= _LOG_EVERY_S or attempt == 1:
+                self._last_logged = now
+                logger.warning("exporter %s: %s; retrying in %.1fs (queued data is kept)", self.exporter,
+                               result.reason, delay)  # fmt: skip
+            self._metrics.retries.add(1, self._attributes)
+            if self._stop.wait(delay):
+                return None  # stopping: the batch stays queued for the next start
+
+    def _delivered(self, entries: list[Entry], scanned: int, spans: int, result: SendResult) -> None:
+        if result.rejected_spans:
+            reason = f"partial success: the backend rejected {result.rejected_spans} of {spans} spans: {result.reason}"
+            self._dead_letter(entries, scanned, result.rejected_spans, reason)
+            spans -= result.rejected_spans
+        else:
+            if result.reason:
+                logger.warning("exporter %s: backend warning: %s", self.exporter, result.reason)
+            self.storage.advance(self.exporter, scanned)
+            self._cursor = scanned
+        self.delivered_spans += spans
+        self._metrics.spans.add(spans, self._attributes)
+
+    def _dead_letter(self, entries: list[Entry], scanned: int, spans: int, reason: str) -> None:
+        logger.error("exporter %s: %d spans moved to the dead letters: %s", self.exporter, spans, reason)
+        self.storage.dead_letter(self.exporter, entries, reason, time.time(), scanned)
+        self._cursor = scanned
+        self.dead_spans += spans
+        self._metrics.dead_letters.add(spans, self._attributes)

@@ -1,0 +1,22 @@
+"""Stream events ⇄ journal rows: an event is written before its receiver answers, and read back into the
+assembler at the next start, so a run half received when the bridge stopped is finished after it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from bridge.model import DifyEvent
+from bridge.queue.storage import JournalRow
+
+_FIELDS = dataclasses.fields(DifyEvent)
+
+
+def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | None, receiver: str) -> JournalRow:
+    fields = {field.name: getattr(event, field.name) for field in _FIELDS}  # asdict would deep-copy `data`
+    document = json.dumps(fields, separators=(",", ":"), default=str)
+    return JournalRow(row_id, received_at, context, receiver, document)
+
+
+def event_of(row: JournalRow) -> DifyEvent:
+    return DifyEvent(**json.loads(row.event))

@@ -1,0 +1,276 @@
+"""The queue file: SQLite in WAL mode. Thread-safe; every call is one short transaction.
+
+`entries` holds OTLP `ExportTraceServiceRequest`s as serialized bytes, `cursors` how far each exporter has
+delivered, `dead_letters` what a backend refused for good, `journal` the stream events of runs still being
+assembled. Entry ids come from AUTOINCREMENT, so an id is never reused and a cursor never skips an entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, exporter TEXT, created_at REAL NOT NULL,
+    spans INTEGER NOT NULL, size INTEGER NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (exporter TEXT PRIMARY KEY, entry_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, exporter TEXT NOT NULL, pipeline TEXT NOT NULL, created_at REAL NOT NULL,
+    failed_at REAL NOT NULL, spans INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL,
+    payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
+"""
+SCHEMA_VERSION = "1"
+# Rows looked at per read: enough for any batch, few enough to stay a short transaction.
+_SCAN = 2000
+
+
+class QueueError(Exception):
+    """The queue file cannot be opened, read or written; the message names the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    pipeline: str
+    created_at: float
+    spans: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    exporter: str
+    pipeline: str
+    created_at: float
+    failed_at: float
+    spans: int
+    size: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    id: int
+    received_at: float
+    context: str | None
+    receiver: str
+    event: str  # the normalized event as JSON
+
+
+class QueueStorage:
+    """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
+
+    def __init__(self, path: str, fsync: bool = False) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._exporters: tuple[str, ...] = ()
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL survives a killed process; FULL also survives power loss, at an fsync per commit.
+            self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None and row[0] != SCHEMA_VERSION:
+                raise QueueError(f"{path}: queue schema {row[0]}, this bridge reads {SCHEMA_VERSION}")
+            # Also a write probe: a read-only file or directory fails now rather than at the first run.
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self.queued_bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0])
+        except (sqlite3.Error, OSError) as exc:
+            raise QueueError(f"{path}: cannot use the queue file: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Holds the lock; BEGIN IMMEDIATE … COMMIT, rolled back on error; SQLite errors become QueueError."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise QueueError(f"{self.path}: {exc}") from None
+
+    # --- exporters and cursors -----------------------------------------------------------------
+
+    def _tail(self, db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
+        return int(row[0]) if row else 0
+
+    def register(self, exporters: Iterable[str]) -> None:
+        """The exporters reading the queue. A new one starts at the tail: older entries were queued for others."""
+        self._exporters = tuple(sorted(set(exporters)))
+        with self._transaction() as db:
+            tail = self._tail(db)
+            db.executemany("INSERT OR IGNORE INTO cursors VALUES (?, ?)", [(e, tail) for e in self._exporters])
+        self._collect()
+
+    def cursor(self, exporter: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT entry_id FROM cursors WHERE exporter = ?", (exporter,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def advance(self, exporter: str, entry_id: int) -> None:
+        """Moves the exporter past `entry_id`; entries every exporter has passed are deleted."""
+        with self._transaction() as db:
+            self._move(db, exporter, entry_id)
+        self._collect()
+
+    def _move(self, db: sqlite3.Connection, exporter: str, entry_id: int) -> None:
+        db.execute(
+            "UPDATE cursors SET entry_id = ? WHERE exporter = ? AND entry_id < ?", (entry_id, exporter, entry_id)
+        )
+
+    def _collect(self) -> None:
+        if not self._exporters:
+            return
+        marks = ",".join("?" * len(self._exporters))
+        with self._transaction() as db:
+            low = db.execute(f"SELECT MIN(entry_id) FROM cursors WHERE exporter IN ({marks})", self._exporters)
+            (floor,) = low.fetchone()
+            freed = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries WHERE id <= ?", (floor,)).fetchone()[0]
+            if freed:
+                db.execute("DELETE FROM entries WHERE id <= ?", (floor,))
+                self.queued_bytes -= int(freed)
+
+    # --- entries ---------------------------------------------------------------------------------
+
+    def append(self, entries: Sequence[tuple[str, int, bytes]], now: float, release: Sequence[int] = ()) -> None:
+        """Queues OTLP requests `(pipeline, spans, payload)` and, in the same transaction, forgets the
+        journal rows they were built from: a crash leaves either the events or the spans, never neither."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
+                "VALUES (?, NULL, ?, ?, ?, ?)",
+                [(pipeline, now, spans, len(payload), payload) for pipeline, spans, payload in entries],
+            )
+            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in release])
+            self.queued_bytes += sum(len(payload) for _, _, payload in entries)
+
+    def pending(
+        self, exporter: str, pipelines: frozenset[str], after: int, max_spans: int, max_bytes: int | None
+    ) -> tuple[list[Entry], int]:
+        """The oldest entries for `exporter` after id `after` that fit one request (at least one), and the
+        last id looked at: entries of other pipelines in between are passed over with them."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, pipeline, exporter, created_at, spans, size FROM entries WHERE id > ? ORDER BY id LIMIT ?",
+                (after, _SCAN),
+            ).fetchall()
+        taken: list[Entry] = []
+        scanned, spans, size = after, 0, 0
+        for entry_id, pipeline, only, created_at, entry_spans, entry_size in rows:
+            if (only != exporter) if only else (pipeline not in pipelines):
+                scanned = entry_id
+                continue
+            if taken and (spans + entry_spans > max_spans or (max_bytes is not None and size + entry_size > max_bytes)):
+                break
+            taken.append(Entry(entry_id, pipeline, created_at, entry_spans, entry_size))
+            scanned, spans, size = entry_id, spans + entry_spans, size + entry_size
+        return taken, scanned
+
+    def payload(self, entries: Sequence[Entry]) -> bytes:
+        """The entries as one request: serialized messages of one protobuf type concatenate into their merge."""
+        marks = ",".join("?" * len(entries))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT payload FROM entries WHERE id IN ({marks}) ORDER BY id", [e.id for e in entries]
+            ).fetchall()
+        if len(rows) != len(entries):
+            raise QueueError(f"{self.path}: queued entries vanished while being sent")
+        return b"".join(row[0] for row in rows)
+
+    def backlog(self, exporter: str, pipelines: frozenset[str]) -> tuple[int, int, float | None]:
+        """(entries, spans, oldest created_at) still to deliver for `exporter`."""
+        marks = ",".join("?" * len(pipelines)) or "NULL"
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(spans), 0), MIN(created_at) FROM entries "
+                f"WHERE id > (SELECT entry_id FROM cursors WHERE exporter = ?) "
+                f"AND (exporter = ? OR (exporter IS NULL AND pipeline IN ({marks})))",
+                (exporter, exporter, *sorted(pipelines)),
+            ).fetchone()
+        return int(row[0]), int(row[1]), row[2]
+
+    # --- dead letters ----------------------------------------------------------------------------
+
+    def dead_letter(self, exporter: str, entries: Sequence[Entry], reason: str, now: float, advance_to: int) -> None:
+        """Copies `entries` to the dead letters with `reason` and moves the exporter's cursor past them."""
+        marks = ",".join("?" * len(entries))
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO dead_letters (exporter, pipeline, created_at, failed_at, spans, size, reason, payload) "
+                f"SELECT ?, pipeline, created_at, ?, spans, size, ?, payload FROM entries WHERE id IN ({marks}) "
+                "ORDER BY id",
+                (exporter, now, reason, *(e.id for e in entries)),
+            )
+            self._move(db, exporter, advance_to)
+        self._collect()
+
+    def dead_letters(self) -> list[DeadLetter]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, exporter, pipeline, created_at, failed_at, spans, size, reason "
+                "FROM dead_letters ORDER BY id"
+            ).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def requeue(self, ids: Sequence[int] | None) -> int:
+        """Moves dead letters (all of them when `ids` is None) back into the queue, each addressed to the
+        exporter that refused it; returns how many moved."""
+        where, args = ("", []) if ids is None else (f"WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        with self._transaction() as db:
+            moved = db.execute(
+                "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
+                f"SELECT pipeline, exporter, created_at, spans, size, payload FROM dead_letters {where} ORDER BY id",
+                args,
+            ).rowcount
+            size = db.execute(f"SELECT COALESCE(SUM(size), 0) FROM dead_letters {where}", args).fetchone()[0]
+            db.execute(f"DELETE FROM dead_letters {where}", args)
+            self.queued_bytes += int(size)
+        return int(moved)
+
+    # --- journal of in-flight stream events ------------------------------------------------------
+
+    def journal(self, rows: Sequence[JournalRow]) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO journal VALUES (?, ?, ?, ?, ?)",
+                [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows],
+            )
+
+    def forget(self, ids: Sequence[int]) -> None:
+        """Drops journal rows whose events were not kept (late duplicates of finished runs)."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in ids])
+
+    def journal_rows(self) -> list[JournalRow]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, received_at, context, receiver, event FROM journal ORDER BY id")
+            return [JournalRow(*row) for row in rows.fetchall()]
+
+    def last_journal_id(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0])
