@@ -8,8 +8,9 @@ from pathlib import Path
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.formats import InputError
-from bridge.model import WorkflowRun
+from bridge.formats import InputError, Record, iter_records
+from bridge.model import DifyEvent, WorkflowRun
+from bridge.normalize import normalize_event
 from bridge.replay import read_runs
 from bridge.spans import build_spans
 
@@ -29,6 +30,16 @@ def load_run(path: Path) -> WorkflowRun:
     runs = load_runs(path)
     assert len(runs) == 1, runs
     return runs[0]
+
+
+def events_of(path: Path) -> list[DifyEvent]:
+    """The stream events of a capture, normalized, in file order."""
+    text = path.read_text()
+    return [
+        normalize_event(r.obj, path.name, r.line, r.sse_event)
+        for r in iter_records(text, path.name)
+        if isinstance(r, Record)
+    ]
 
 
 def spans_of(path: Path) -> list[ReadableSpan]:

@@ -1,23 +1,11 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from bridge.assembly import RunAssembler
-from bridge.formats import Record, iter_records
 from bridge.model import DifyEvent, WorkflowRun
-from bridge.normalize import normalize_event
 from bridge.spans import build_spans
-from tests.runs import CAPTURES
-
-
-def _events(path: Path) -> list[DifyEvent]:
-    text = path.read_text()
-    return [
-        normalize_event(r.obj, path.name, r.line, r.sse_event)
-        for r in iter_records(text, path.name)
-        if isinstance(r, Record)
-    ]
+from tests.runs import CAPTURES, events_of
 
 
 def _assemble(events: list[DifyEvent]) -> list[WorkflowRun]:
@@ -39,7 +27,7 @@ def _shape(run: WorkflowRun) -> list[tuple[object, ...]]:
 
 def test_shuffled_and_duplicated_events_give_the_same_trace() -> None:
     for name in ("b_iteration_ifelse_http.sse", "d_http_retry_fail.sse", "f_chatflow_llm.sse"):
-        events = _events(CAPTURES / name)
+        events = events_of(CAPTURES / name)
         (expected,) = _assemble(events)
         rng = random.Random(name)
         for _ in range(5):
@@ -50,7 +38,7 @@ def test_shuffled_and_duplicated_events_give_the_same_trace() -> None:
 
 
 def test_reordering_within_a_node_keeps_times_identical() -> None:
-    events = _events(CAPTURES / "a_llm_simple.sse")
+    events = events_of(CAPTURES / "a_llm_simple.sse")
     (expected,) = _assemble(events)
     # finished before started, terminal in the middle, a duplicate at the end
     moved = [events[1], events[3], events[2], events[0], *events[4:]]
@@ -63,7 +51,7 @@ def test_reordering_within_a_node_keeps_times_identical() -> None:
 
 
 def test_terminal_wait_lets_stragglers_join_then_late_events_are_dropped() -> None:
-    events = _events(CAPTURES / "a_simple_http.sse")
+    events = events_of(CAPTURES / "a_simple_http.sse")
     terminal = next(e for e in events if e.event == "workflow_finished")
     others = [e for e in events if e is not terminal]
     assembler = RunAssembler(idle_timeout=60, terminal_wait=2)
@@ -79,7 +67,7 @@ def test_terminal_wait_lets_stragglers_join_then_late_events_are_dropped() -> No
 
 
 def test_run_without_terminal_event_is_closed_as_incomplete_after_idle_timeout() -> None:
-    events = [e for e in _events(CAPTURES / "a_simple_http.sse") if e.event != "workflow_finished"][:-1]
+    events = [e for e in events_of(CAPTURES / "a_simple_http.sse") if e.event != "workflow_finished"][:-1]
     assembler = RunAssembler(idle_timeout=30, terminal_wait=2)
     for event in events:
         assembler.add(event, now=10)
@@ -92,7 +80,7 @@ def test_run_without_terminal_event_is_closed_as_incomplete_after_idle_timeout()
 
 
 def test_chat_events_before_any_workflow_event_join_the_run_by_task_id() -> None:
-    events = _events(CAPTURES / "f_chatflow_llm.sse")
+    events = events_of(CAPTURES / "f_chatflow_llm.sse")
     message_end = next(e for e in events if e.event == "message_end")
     (run,) = _assemble([message_end, *[e for e in events if e is not message_end]])
     assert run.run_id == "731e3ac1-ea9d-4f9a-9185-d2d8123adf23"
@@ -100,7 +88,7 @@ def test_chat_events_before_any_workflow_event_join_the_run_by_task_id() -> None
 
 
 def test_error_event_without_ids_closes_the_stream_run_as_failed() -> None:
-    events = _events(CAPTURES / "a_simple_http.sse")[:3]
+    events = events_of(CAPTURES / "a_simple_http.sse")[:3]
     error = DifyEvent("error", {"status": 500, "code": "internal", "message": "model quota exceeded"})
     assembler = RunAssembler(terminal_wait=0)
     for event in [*events, error]:
@@ -193,7 +181,7 @@ def test_container_without_any_container_event_is_rebuilt_from_its_children() ->
     ]
 
 
-def test_paused_run_and_human_input_events() -> None:
+def test_paused_run_and_human_inputevents_of() -> None:
     (run,) = _assemble(
         [
             DifyEvent("workflow_started", {"id": "r", "created_at": 1}, "r"),

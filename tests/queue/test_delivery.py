@@ -1,0 +1,170 @@
+"""Deliveries against a real OTLP receiver on 127.0.0.1 that fails on demand: retries, dead letters,
+request splitting, and exporters that do not hold each other back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pytest
+
+from bridge.config import parse_config
+from bridge.model import WorkflowRun
+from bridge.service import BridgeService
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, load_run
+
+RUN = load_run(CAPTURES / "a_llm_simple.sse")
+FAST_RETRY = "retry_on_failure: {initial_interval: 20ms, max_interval: 100ms}"
+
+
+def _runs(count: int) -> list[WorkflowRun]:
+    return [replace(RUN, run_id=str(uuid.uuid4())) for _ in range(count)]
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def make_service(tmp_path: Path) -> Iterator[Callable[..., BridgeService]]:
+    services: list[BridgeService] = []
+
+    def make(exporters: str, pipelines: str = "traces: {processors: [batch], exporters: [otlp]}",
+             batch: str = "{timeout: 10ms}") -> BridgeService:  # fmt: skip
+        config = parse_config(
+            f"exporters: {exporters}\n"
+            f"processors: {{batch: {batch}}}\n"
+            f"service: {{queue: {{path: '{tmp_path / 'queue.db'}'}}, pipelines: {{{pipelines}}}}}\n"
+        )
+        services.append(BridgeService(config))
+        return services[-1]
+
+    yield make
+    for service in services:
+        service.shutdown(timeout=0)
+
+
+def _span_ids(sink: OtlpSink) -> list[str]:
+    return [s.span_id for s in sink.spans()]
+
+
+def test_backend_down_then_up_every_span_arrives_once(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as sink:
+        pass  # its ports, closed for now: the backend is down
+    service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}, {FAST_RETRY}}}}}")
+    spans = sum(service.submit_run(run) for run in _runs(20))
+    time.sleep(0.3)
+    assert service.deliveries["otlp"].last_ok is False and service.storage.queued_bytes > 0
+    with OtlpSink(sink.grpc_port, sink.http_port) as revived:
+        assert service.flush(15)
+        ids = _span_ids(revived)
+    assert len(ids) == spans == len(set(ids))
+
+
+def test_a_refused_trace_goes_to_the_dead_letters_and_the_rest_flows(
+    make_service: Callable[..., BridgeService],
+) -> None:
+    with OtlpSink() as sink:
+        runs = _runs(10)
+        sink.refuse_traces({runs[3].run_id.replace("-", "")}, grpc_code=grpc.StatusCode.INVALID_ARGUMENT)
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}",
+                               batch="{timeout: 1s, send_batch_size: 1000}")  # fmt: skip
+        counts = [service.submit_run(run) for run in runs]
+        assert service.flush(15)
+        arrived = {s.trace_id for s in sink.spans()}
+    assert arrived == {r.run_id.replace("-", "") for i, r in enumerate(runs) if i != 3}
+    (letter,) = service.storage.dead_letters()
+    assert letter.exporter == "otlp" and letter.spans == counts[3]
+    assert letter.reason.startswith("gRPC INVALID_ARGUMENT") and "injected failure" in letter.reason
+    assert service.deliveries["otlp"].dead_spans == counts[3]
+
+
+def test_partial_success_dead_letters_the_request_with_the_count(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as sink:
+        sink.partial_next(2)
+        service = make_service(f"{{otlphttp: {{endpoint: '{sink.http_base}'}}}}",
+                               "traces: {processors: [batch], exporters: [otlphttp]}")  # fmt: skip
+        spans = service.submit_run(_runs(1)[0])
+        assert service.flush(10)
+    (letter,) = service.storage.dead_letters()
+    assert letter.reason == f"partial success: the backend rejected 2 of {spans} spans: injected partial success"
+    assert service.deliveries["otlphttp"].delivered_spans == spans - 2
+
+
+def test_retries_give_up_after_max_elapsed_time(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as sink:
+        sink.fail_next(10_000, http_status=503)
+        service = make_service(
+            f"{{otlphttp: {{endpoint: '{sink.http_base}', retry_on_failure: "
+            "{initial_interval: 10ms, max_interval: 20ms, max_elapsed_time: 200ms}}}",
+            "traces: {processors: [batch], exporters: [otlphttp]}",
+        )
+        service.submit_run(_runs(1)[0])
+        _wait(lambda: bool(service.storage.dead_letters()))
+    (letter,) = service.storage.dead_letters()
+    assert letter.reason.startswith("gave up after 0.2s: HTTP 503")
+    assert sink.refused >= 3  # it did retry before giving up
+
+
+def test_retry_after_from_the_backend_is_honoured(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as sink:
+        sink.fail_next(1, grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED, retry_after=1.0)
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}, {FAST_RETRY}}}}}")
+        start = time.monotonic()
+        service.submit_run(_runs(1)[0])
+        assert service.flush(10)
+        took = time.monotonic() - start
+    assert sink.refused == 1 and len(sink.spans()) > 0
+    assert took >= 0.95  # not the 20 ms of its own backoff
+
+
+def test_a_trace_larger_than_one_request_is_split_to_fit(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as sink:
+        service = make_service(
+            f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}, max_request_bytes: 4096}}}}"
+        )
+        run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
+        spans = service.submit_run(run)
+        assert service.flush(10)
+        sizes = [request.ByteSize() for _, request, _ in sink.requests]
+        ids = _span_ids(sink)
+    assert len(sizes) > 1 and max(sizes) <= 4096
+    assert len(ids) == spans == len(set(ids))
+
+
+def test_a_single_span_over_the_limit_is_dead_lettered_with_its_size(
+    make_service: Callable[..., BridgeService],
+) -> None:
+    with OtlpSink() as sink:
+        service = make_service(
+            f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}, max_request_bytes: 1025}}}}"
+        )
+        service.submit_run(_runs(1)[0])
+        assert service.flush(10)
+    assert sink.requests == [] or all(r.ByteSize() <= 1025 for _, r, _ in sink.requests)
+    letters = service.storage.dead_letters()
+    assert letters and all("exceeds max_request_bytes (1025)" in letter.reason for letter in letters)
+
+
+def test_a_down_backend_does_not_hold_back_another_exporter(make_service: Callable[..., BridgeService]) -> None:
+    with OtlpSink() as down:
+        pass
+    with OtlpSink() as healthy:
+        service = make_service(
+            f"{{otlp/down: {{endpoint: '{down.grpc_endpoint}', tls: {{insecure: true}}, {FAST_RETRY}}},"
+            f" otlp/healthy: {{endpoint: '{healthy.grpc_endpoint}', tls: {{insecure: true}}}}}}",
+            "traces: {processors: [batch], exporters: [otlp/down, otlp/healthy]}",
+        )
+        spans = sum(service.submit_run(run) for run in _runs(5))
+        assert service.deliveries["otlp/healthy"].flush(10)
+        assert len(_span_ids(healthy)) == spans
+    assert service.storage.backlog("otlp/down", frozenset({"traces"}))[1] == spans  # still queued for the other
+    assert service.storage.queued_bytes > 0

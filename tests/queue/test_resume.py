@@ -1,0 +1,72 @@
+"""A stopped bridge resumes: half-received stream runs and undelivered runs survive a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.config import BridgeConfig, parse_config
+from bridge.model import RUN_STATUS_INCOMPLETE
+from bridge.queue.storage import QueueStorage
+from bridge.service import BridgeService
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, events_of, load_run, spans_of
+
+CAPTURE = CAPTURES / "b_iteration_ifelse_http.sse"
+
+
+def _config(queue: str, sink: OtlpSink) -> BridgeConfig:
+    return parse_config(
+        f"exporters: {{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}},"
+        " retry_on_failure: {initial_interval: 20ms}}}\n"
+        "processors: {batch: {timeout: 10ms}}\n"
+        "service:\n"
+        "  assembly: {terminal_wait: 0s}\n"
+        f"  queue: {{path: '{queue}'}}\n"
+        "  pipelines: {traces: {processors: [batch], exporters: [otlp]}}\n"
+    )
+
+
+def test_a_stream_run_half_received_before_a_restart_is_whole_after_it(tmp_path: Path) -> None:
+    events = events_of(CAPTURE)
+    half = len(events) // 2
+    with OtlpSink() as sink:
+        first = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        first.submit_events(events[:half], 1000.0, "file", "replay")
+        first.shutdown()
+        assert sink.spans() == []  # nothing was closed as incomplete
+        second = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        assert second.is_open(events[0].workflow_run_id or "")
+        second.submit_events(events[half:], 1001.0, "file", "replay")
+        assert second.poll(1001.0) == 1
+        assert second.flush(10)
+        second.shutdown()
+        received = sink.spans()
+    expected = spans_of(CAPTURE)
+    assert len(received) == len(expected) == len({s.span_id for s in received})
+    assert sorted(s.name for s in received) == sorted(s.name for s in expected)
+    reopened = QueueStorage(str(tmp_path / "q.db"))
+    assert reopened.journal_rows() == []  # the finished run's events left the journal with its spans
+    reopened.close()
+
+
+def test_runs_queued_while_the_backend_was_down_are_delivered_after_a_restart(tmp_path: Path) -> None:
+    with OtlpSink() as down:
+        pass
+    first = BridgeService(_config(str(tmp_path / "q.db"), down))
+    spans = first.submit_run(load_run(CAPTURE))
+    assert first.shutdown(timeout=0.2) is False  # not delivered: kept
+    with OtlpSink(down.grpc_port, down.http_port) as sink:
+        second = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        assert second.flush(10)
+        second.shutdown()
+        assert len(sink.spans()) == spans
+
+
+def test_an_in_memory_queue_exports_open_runs_as_incomplete_at_shutdown() -> None:
+    events = events_of(CAPTURE)
+    with OtlpSink() as sink:
+        service = BridgeService(_config(":memory:", sink))
+        service.submit_events(events[:5], 1000.0, "file", "replay")
+        assert service.shutdown()
+        (root,) = [s for s in sink.spans() if s.parent_span_id is None]
+    assert root.attributes["dify.run.status"] == RUN_STATUS_INCOMPLETE

@@ -1,0 +1,140 @@
+"""The queue file alone: cursors, collection, batching reads, dead letters, journal, damaged files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from bridge.queue.storage import JournalRow, QueueError, QueueStorage
+from tests.runs import CAPTURES, request_of
+
+TRACES = frozenset({"traces"})
+A = request_of(CAPTURES / "a_simple_http.sse")  # 4 spans
+B = request_of(CAPTURES / "a_llm_simple.sse")
+
+
+def _open(tmp_path: Path, *exporters: str) -> QueueStorage:
+    storage = QueueStorage(str(tmp_path / "q.db"))
+    storage.register(exporters or ("otlp",))
+    return storage
+
+
+def test_entries_stay_until_every_exporter_has_passed_them(tmp_path: Path) -> None:
+    storage = _open(tmp_path, "jaeger", "tempo")
+    storage.append([("traces", 4, A), ("traces", 4, A)], now=1.0)
+    assert storage.queued_bytes == 2 * len(A)
+    entries, scanned = storage.pending("jaeger", TRACES, storage.cursor("jaeger"), 100, None)
+    assert [e.id for e in entries] == [1, 2] and scanned == 2
+    storage.advance("jaeger", 2)
+    assert storage.queued_bytes == 2 * len(A)  # tempo has not passed them
+    assert storage.backlog("tempo", TRACES)[:2] == (2, 8) and storage.backlog("jaeger", TRACES)[:2] == (0, 0)
+    storage.advance("tempo", 1)
+    assert storage.queued_bytes == len(A)
+    storage.advance("tempo", 2)
+    assert storage.queued_bytes == 0
+
+
+def test_ids_are_never_reused_after_everything_was_delivered(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)], now=1.0)
+    storage.advance("otlp", 1)
+    storage.close()
+    reopened = _open(tmp_path)
+    reopened.append([("traces", 4, A)], now=2.0)
+    entries, _ = reopened.pending("otlp", TRACES, reopened.cursor("otlp"), 100, None)
+    assert [e.id for e in entries] == [2]  # not 1 again, which the cursor has passed
+
+
+def test_a_read_fills_one_request_by_spans_and_bytes_and_always_takes_one(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)] * 5, now=1.0)
+    assert len(storage.pending("otlp", TRACES, 0, 8, None)[0]) == 2
+    assert len(storage.pending("otlp", TRACES, 0, 100, 3 * len(A))[0]) == 3
+    assert len(storage.pending("otlp", TRACES, 0, 1, 10)[0]) == 1  # too big for any limit: sent alone
+
+
+def test_entries_of_other_pipelines_are_passed_over(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("other", 4, A), ("traces", 4, B), ("other", 4, A)], now=1.0)
+    entries, scanned = storage.pending("otlp", TRACES, 0, 100, None)
+    assert [e.id for e in entries] == [2] and scanned == 3  # the cursor may pass the trailing one too
+    assert storage.pending("otlp", TRACES, 0, 100, None)[1] == 3
+    assert storage.pending("otlp", TRACES, 3, 100, None) == ([], 3)
+
+
+def test_concatenated_entries_are_one_merged_request(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A), ("traces", 6, B)], now=1.0)
+    entries, _ = storage.pending("otlp", TRACES, 0, 100, None)
+    merged = ExportTraceServiceRequest.FromString(storage.payload(entries))
+    expected = (
+        ExportTraceServiceRequest.FromString(A).resource_spans[:]
+        + ExportTraceServiceRequest.FromString(B).resource_spans[:]
+    )
+    assert list(merged.resource_spans) == list(expected)
+
+
+def test_dead_letters_keep_the_reason_and_go_back_to_the_exporter_that_refused_them(tmp_path: Path) -> None:
+    storage = _open(tmp_path, "jaeger", "tempo")
+    storage.append([("traces", 4, A), ("traces", 4, B)], now=1.0)
+    entries, _ = storage.pending("tempo", TRACES, 0, 4, None)
+    storage.dead_letter("tempo", entries, "HTTP 400: bad span", now=2.0, advance_to=entries[-1].id)
+    (letter,) = storage.dead_letters()
+    assert (letter.exporter, letter.spans, letter.reason, letter.size) == ("tempo", 4, "HTTP 400: bad span", len(A))
+    assert storage.requeue([letter.id]) == 1 and storage.dead_letters() == []
+    assert storage.pending("jaeger", TRACES, 2, 100, None) == ([], 3)  # not for jaeger
+    (again,), _ = storage.pending("tempo", TRACES, 1, 1, None)
+    assert again.id == 2  # tempo's next entry is B, then the re-queued A
+    (requeued,), _ = storage.pending("tempo", TRACES, 2, 1, None)
+    assert requeued.id == 3 and storage.payload([requeued]) == A
+
+
+def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.journal([JournalRow(1, 1.0, "ctx", "stream", "{}"), JournalRow(2, 1.5, None, "proxy", "{}")])
+    assert storage.last_journal_id() == 2
+    storage.append([("traces", 4, A)], now=2.0, release=[1])
+    assert [r.id for r in storage.journal_rows()] == [2]
+    storage.forget([2])
+    assert storage.journal_rows() == []
+
+
+def test_a_new_exporter_starts_at_the_tail(tmp_path: Path) -> None:
+    storage = _open(tmp_path, "old")
+    storage.append([("traces", 4, A)], now=1.0)
+    storage.register(["old", "new"])
+    assert storage.cursor("new") == 1 and storage.cursor("old") == 0
+
+
+def test_a_damaged_file_is_reported_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(QueueError, match=r"q\.db: cannot use the queue file: file is not a database"):
+        QueueStorage(str(path))
+
+
+def test_an_unwritable_file_is_reported_at_start(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root writes through file modes: make the directory a file instead, which nobody can open under
+        (tmp_path / "blocked").write_text("")
+        with pytest.raises(QueueError, match=r"blocked/q\.db: cannot use the queue file"):
+            QueueStorage(str(tmp_path / "blocked" / "q.db"))
+        return
+    path = tmp_path / "q.db"
+    QueueStorage(str(path)).close()
+    path.chmod(0o444)
+    with pytest.raises(QueueError, match="readonly"):
+        QueueStorage(str(path))
+
+
+def test_a_write_failure_is_a_queue_error_and_takes_nothing(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)], now=1.0)
+    storage._db.execute("PRAGMA max_page_count = 1")  # the disk is full from now on
+    with pytest.raises(QueueError, match="full"):
+        storage.append([("traces", 6, B * 50)], now=2.0)
+    assert storage.queued_bytes == len(A)
+    assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
