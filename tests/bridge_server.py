@@ -29,17 +29,23 @@ def free_port() -> int:
         return port
 
 
-def bridge_config(
-    tmp_path: Path, sink_endpoint: str, dify_url: str = "http://127.0.0.1:9", poller: str = ""
-) -> BridgeConfig:
-    """The bridge as the tests run it; `poller` is the poller's settings (none: no poller, no Dify API key)."""
+def bridge_config_text(
+    tmp_path: Path,
+    sink_endpoint: str,
+    dify_url: str = "http://127.0.0.1:9",
+    poller: str = "",
+    exporter: str = "",
+    queue: str = "",
+    idle_timeout: str = "2s",
+) -> str:
+    """The bridge as the tests run it, as YAML; `poller` is the poller's settings (none: no poller, no Dify
+    API key), `exporter` and `queue` extra keys of the otlp exporter and of the queue."""
     dify_key = ', api_key: "app-poller-key"' if poller else ""
     receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
-    return parse_config(
-        f"""
+    return f"""
 receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}{", poller: " + poller if poller else ""}}}
 processors: {{detectors: {{}}, batch: {{timeout: 20ms}}}}
-exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}}}}}
+exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}{", " + exporter if exporter else ""}}}}}
 server:
   api_keys: ["{API_KEY}"]
   token_secret: {TOKEN_SECRET}
@@ -49,13 +55,17 @@ server:
   instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
   apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
 service:
-  assembly: {{terminal_wait: 100ms, idle_timeout: 2s}}
-  queue: {{path: "{tmp_path / "queue.db"}"}}
+  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}}}
+  queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
-""",
-        "test.yaml",
-    )
+"""
+
+
+def bridge_config(
+    tmp_path: Path, sink_endpoint: str, dify_url: str = "http://127.0.0.1:9", poller: str = ""
+) -> BridgeConfig:
+    return parse_config(bridge_config_text(tmp_path, sink_endpoint, dify_url, poller), "test.yaml")
 
 
 class ThreadedServer:

@@ -1,0 +1,269 @@
+"""Fault tests: the bridge as a real process, a real OTLP receiver that goes down, refuses or crawls, and
+`kill -9`. Whatever the bridge acknowledged must arrive, once per span id."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.bridge_server import APP_ID, bridge_config_text, dumps, free_port, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, EXAMPLES, events_of, spans_of
+
+PAYLOAD: dict[str, Any] = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
+RUN_SPANS = 10  # spans of one PAYLOAD run
+STREAM = CAPTURES / "b_iteration_ifelse_http.sse"
+FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}"
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+class BridgeProcess:
+    """`dify-otel-bridge serve` in a child process, on its own port."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = config.with_suffix(".log")
+
+    def start(self) -> BridgeProcess:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bridge.cli", "serve", "--config", str(self.config), "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        _wait(self._ready, what=f"the bridge to start ({self.log.read_text()[-2000:]})")
+        return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
+        try:
+            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no shutdown code runs
+        self.process.wait(10)
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BridgeProcess]]:
+    started: list[BridgeProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def _ports() -> tuple[int, int]:
+    """Ports of an OTLP receiver that is down now and can come up later."""
+    with OtlpSink() as sink:
+        return sink.grpc_port, sink.http_port
+
+
+def _config(tmp_path: Path, grpc_port: int, exporter: str = FAST_RETRY, queue: str = "") -> Path:
+    path = tmp_path / "bridge.yaml"
+    text = bridge_config_text(tmp_path, f"127.0.0.1:{grpc_port}", exporter=exporter, queue=queue, idle_timeout="5m")
+    path.write_text(text)
+    return path
+
+
+def _webhook(bridge: BridgeProcess, run_id: str | None = None) -> httpx.Response:
+    payload = copy.deepcopy(PAYLOAD)
+    payload["workflow_run_id"] = run_id or str(uuid.uuid4())
+    body = dumps(payload)
+    return httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body), timeout=10)
+
+
+def _stream(bridge: BridgeProcess, lines: list[str]) -> httpx.Response:
+    body = ("\n\n".join(lines) + "\n\n").encode()
+    headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    return httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers, timeout=10)
+
+
+def _sse_blocks(path: Path) -> list[str]:
+    return [block for block in path.read_text().split("\n\n") if block.strip().startswith(("data:", "event:"))]
+
+
+def _accepted_runs(responses: list[httpx.Response]) -> set[str]:
+    return {r.json()["run_id"].replace("-", "") for r in responses if r.status_code == 202}
+
+
+def test_kill_9_with_runs_queued_and_a_stream_run_half_received(tmp_path: Path, processes: list[BridgeProcess]) -> None:
+    grpc_port, http_port = _ports()  # the backend is down throughout the first life
+    bridge = BridgeProcess(_config(tmp_path, grpc_port)).start()
+    processes.append(bridge)
+    webhooks = [_webhook(bridge) for _ in range(10)]
+    assert all(r.status_code == 202 for r in webhooks), [r.text for r in webhooks]
+    blocks = _sse_blocks(STREAM)
+    half = len(blocks) // 2
+    assert _stream(bridge, blocks[:half]).status_code == 202
+    bridge.kill()
+
+    with OtlpSink(grpc_port, http_port) as sink:
+        processes.append(BridgeProcess(bridge.config).start())
+        assert _stream(processes[-1], blocks[half:]).status_code == 202
+        expected = 10 * RUN_SPANS + len(spans_of(STREAM))
+        _wait(lambda: len(sink.spans()) >= expected, what=f"{expected} spans")
+        time.sleep(0.5)  # nothing more may come
+        spans = sink.spans()
+    ids = [s.span_id for s in spans]
+    assert len(ids) == expected == len(set(ids))
+    traces = {s.trace_id for s in spans}
+    stream_trace = str(events_of(STREAM)[0].workflow_run_id).replace("-", "")  # the run id is the trace id
+    assert traces == _accepted_runs(webhooks) | {stream_trace}
+    stream_root = next(s for s in spans if s.parent_span_id is None and s.attributes["dify.source"] == "stream")
+    assert stream_root.attributes["dify.run.status"] == "succeeded"  # whole, not incomplete
+
+
+def test_backend_down_for_a_while_then_up_counts_exactly(tmp_path: Path, processes: list[BridgeProcess]) -> None:
+    grpc_port, http_port = _ports()
+    bridge = BridgeProcess(_config(tmp_path, grpc_port)).start()
+    processes.append(bridge)
+    webhooks = [_webhook(bridge) for _ in range(20)]
+    assert all(r.status_code == 202 for r in webhooks)
+    time.sleep(1.0)  # retries against a closed port meanwhile
+    with OtlpSink(grpc_port, http_port) as sink:
+        _wait(lambda: len(sink.spans()) >= 20 * RUN_SPANS, what="every span")
+        time.sleep(0.5)
+        spans = sink.spans()
+    assert len(spans) == 20 * RUN_SPANS == len({s.span_id for s in spans})
+    assert {s.trace_id for s in spans} == _accepted_runs(webhooks)
+
+
+def test_a_refused_batch_lands_in_dead_letters_the_rest_flows_and_the_cli_retries_it(
+    tmp_path: Path, processes: list[BridgeProcess]
+) -> None:
+    with OtlpSink() as sink:
+        poisoned = str(uuid.uuid4())
+        sink.refuse_traces({poisoned.replace("-", "")})
+        config = _config(tmp_path, sink.grpc_port)
+        bridge = BridgeProcess(config).start()
+        processes.append(bridge)
+        responses = [_webhook(bridge, poisoned), *(_webhook(bridge) for _ in range(5))]
+        assert all(r.status_code == 202 for r in responses)
+        _wait(lambda: len(sink.spans()) >= 5 * RUN_SPANS, what="the other runs")
+        listed = _cli("deadletter", "list", "--config", str(config))
+        assert listed.returncode == 0 and "1 dead letter(s)" in listed.stderr
+        assert f"\totlp\t{RUN_SPANS} spans\t" in listed.stdout and "gRPC INVALID_ARGUMENT" in listed.stdout
+        sink.heal()
+        retried = _cli("deadletter", "retry", "--all", "--config", str(config))
+        assert retried.returncode == 0 and retried.stdout.startswith("1 dead letter(s) queued again")
+        _wait(lambda: len(sink.spans()) >= 6 * RUN_SPANS, what="the retried run")
+        spans = sink.spans()
+    assert len(spans) == 6 * RUN_SPANS == len({s.span_id for s in spans})
+    assert {s.trace_id for s in spans} == _accepted_runs(responses)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], capture_output=True, text=True, timeout=30)
+
+
+def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledged(
+    tmp_path: Path, processes: list[BridgeProcess]
+) -> None:
+    grpc_port, http_port = _ports()
+    bridge = BridgeProcess(_config(tmp_path, grpc_port, queue="max_bytes: 60000, retry_after: 2s")).start()
+    processes.append(bridge)
+    responses = []
+    while not responses or responses[-1].status_code == 202:
+        responses.append(_webhook(bridge))
+        assert len(responses) < 500, "the queue never filled"
+    refused = responses[-1]
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert refused.json()["error"] == "queue_full"
+    acknowledged = _accepted_runs(responses)
+    assert len(acknowledged) >= 3
+    with OtlpSink(grpc_port, http_port) as sink:
+        _wait(lambda: len(sink.spans()) >= len(acknowledged) * RUN_SPANS, what="the acknowledged runs")
+        _wait(lambda: _webhook(bridge, refused.json().get("run_id")).status_code == 202, what="the queue to drain")
+        _wait(lambda: len(sink.spans()) >= (len(acknowledged) + 1) * RUN_SPANS, what="the retried run")
+        spans = sink.spans()
+    assert len(spans) == len({s.span_id for s in spans}) == (len(acknowledged) + 1) * RUN_SPANS
+
+
+def test_a_slow_backend_does_not_slow_the_webhook(tmp_path: Path, processes: list[BridgeProcess]) -> None:
+    with OtlpSink() as sink:
+        sink.delay = 1.0  # every export waits a second for its answer
+        bridge = BridgeProcess(_config(tmp_path, sink.grpc_port)).start()
+        processes.append(bridge)
+        latencies = []
+        for _ in range(40):
+            start = time.perf_counter()
+            assert _webhook(bridge).status_code == 202
+            latencies.append(time.perf_counter() - start)
+        latencies.sort()
+        p99 = latencies[int(len(latencies) * 0.99) - 1]
+        # The acknowledgement waits for the durable write only, never for the backend's second.
+        assert p99 < 0.5, latencies
+        _wait(lambda: len(sink.spans()) >= 40 * RUN_SPANS, timeout=60, what="every span")
+
+
+def test_sigterm_flushes_and_a_second_signal_exits_at_once_keeping_the_queue(
+    tmp_path: Path, processes: list[BridgeProcess]
+) -> None:
+    with OtlpSink() as sink:
+        config = _config(tmp_path, sink.grpc_port)
+        text = config.read_text().replace("batch: {timeout: 20ms}", "batch: {timeout: 1h}")
+        config.write_text(text)  # nothing leaves before the shutdown flush
+        bridge = BridgeProcess(config).start()
+        processes.append(bridge)
+        assert _webhook(bridge).status_code == 202
+        time.sleep(0.3)
+        assert sink.spans() == []
+        bridge.signal(signal.SIGTERM)
+        assert bridge.wait(20) in (0, -signal.SIGTERM)
+        assert len(sink.spans()) == RUN_SPANS  # flushed on the way out
+
+    grpc_port, http_port = _ports()
+    config.write_text(text.replace(f"127.0.0.1:{sink.grpc_port}", f"127.0.0.1:{grpc_port}").replace(
+        "queue: {path", "queue: {shutdown_timeout: 1m, path"))  # fmt: skip
+    bridge = BridgeProcess(config).start()
+    processes.append(bridge)
+    assert _webhook(bridge).status_code == 202
+    bridge.signal(signal.SIGTERM)
+    time.sleep(1.0)  # flushing towards a backend that is down, for up to a minute
+    assert bridge.process is not None and bridge.process.poll() is None
+    started = time.monotonic()
+    bridge.signal(signal.SIGTERM)
+    assert bridge.wait(5) == 128 + signal.SIGTERM and time.monotonic() - started < 5
+    assert "second signal: exiting now" in bridge.log.read_text()
+    with OtlpSink(grpc_port, http_port) as revived:
+        processes.append(BridgeProcess(config).start())
+        # The flush at the next start is immediate: batch timeout is an hour, so wait for the shutdown path.
+        processes[-1].signal(signal.SIGTERM)
+        processes[-1].wait(20)
+        assert len(revived.spans()) == RUN_SPANS
