@@ -88,7 +88,8 @@ def main() -> None:
         config = parse_config(
             f"receivers: {{proxy: {{}}}}\nexporters: {{file: {{path: '{tmp}/spans.jsonl'}}}}\n"
             f"server: {{store: ':memory:', instances: [{{name: dify, base_url: '{dify.base}'}}]}}\n"
-            "service: {pipelines: {traces: {receivers: [proxy], exporters: [file]}}}\n"
+            f"service: {{queue: {{path: '{tmp}/queue.db'}},"
+            " pipelines: {traces: {receivers: [proxy], exporters: [file]}}}\n"
         )
         with BridgeServer(config) as bridge:
             rows = []

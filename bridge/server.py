@@ -30,6 +30,7 @@ from bridge.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
+CHECKPOINT_INTERVAL_S = 5.0
 _SCHEMAS = SchemaGenerator(
     {
         "openapi": "3.0.0",
@@ -74,11 +75,15 @@ async def _readyz(request: Request) -> JSONResponse:
 
 
 async def _poll(service: BridgeService) -> None:
-    """Hands finished and idle runs to the pipelines; span building runs off the event loop."""
+    """Hands finished and idle runs to the pipelines and checkpoints the queue file, off the event loop."""
+    next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
     while True:
         await asyncio.sleep(POLL_INTERVAL_S)
         try:
             await asyncio.to_thread(service.poll, time.time())
+            if time.monotonic() >= next_checkpoint:
+                next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
+                await asyncio.to_thread(service.storage.checkpoint)
         except Exception:  # a bad run must not stop the loop that serves every other run
             logger.exception("closing finished runs failed")
 

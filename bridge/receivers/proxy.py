@@ -8,11 +8,15 @@ before the bridge looks at it, and a failure while teeing never reaches the clie
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from functools import partial
+from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
 import httpx2 as httpx
@@ -54,11 +58,41 @@ class Config(BaseModel):
     max_tee_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
+class _Writer:
+    """Runs the tee's hand-offs to the service (journal writes, span building) in order on a thread of its
+    own, so the client's stream never waits for the disk. Started at the first job."""
+
+    def __init__(self) -> None:
+        self._jobs: SimpleQueue[Callable[[], object] | None] = SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], object]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="proxy-tee", daemon=True)
+            self._thread.start()
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception as error:  # the client already has its answer; only this trace suffers
+                logger.warning("proxy: could not hand Dify's answer to the pipeline: %s", error)
+
+    async def close(self) -> None:
+        """Finishes every job handed in so far (the server calls this before the service stops)."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            await asyncio.to_thread(self._thread.join, 30)
+            self._thread = None
+
+
 class _Tee:
     """Cuts a streamed answer into SSE events (or keeps a blocking JSON answer) and feeds the service."""
 
-    def __init__(self, service: BridgeService, receiver: str, streaming: bool, max_bytes: int) -> None:
-        self.service, self.receiver, self.streaming, self.max_bytes = service, receiver, streaming, max_bytes
+    def __init__(self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int) -> None:
+        self.service, self.writer, self.receiver = service, writer, receiver
+        self.streaming, self.max_bytes = streaming, max_bytes
         self.context = f"{receiver}:{next(_connections)}"
         self.buffer = b""
         self.events = 0
@@ -76,15 +110,15 @@ class _Tee:
         self._submit(blocks)
 
     def _submit(self, blocks: list[bytes]) -> None:
-        """One journal write per chunk. Never refused: the client's stream must go on, so proxied runs
-        are taken past the queue's limits (they are on disk all the same)."""
+        """One journal write per chunk, off the event loop. Never refused: the client's stream must go on,
+        so proxied runs are taken past the queue's limits (they go to disk all the same)."""
         events = []
         for block in blocks:
             for record in iter_records(block.decode("utf-8", "replace") + "\n\n", self.context, "sse"):
                 if isinstance(record, Record):
                     events.append(normalize_event(record.obj, self.context, record.line, record.sse_event))
         if events:
-            self.service.submit_events(events, time.time(), self.context, self.receiver)
+            self.writer.submit(partial(self.service.submit_events, events, time.time(), self.context, self.receiver))
             self.events += len(events)
 
     def close(self) -> None:
@@ -95,7 +129,7 @@ class _Tee:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
             if isinstance(record, Record) and classify(record.obj) == "blocking":
                 run = normalize_blocking(record.obj, self.context)
-                self.service.submit_run(replace(run, receiver=self.receiver))
+                self.writer.submit(partial(self.service.submit_run, replace(run, receiver=self.receiver)))
 
 
 async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[bytes]:
@@ -117,7 +151,8 @@ async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[by
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """One catch-all route under `{prefix}/{instance}/v1/`. Unknown instance: 404; Dify unreachable: 502."""
     client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=cfg.connect_timeout), follow_redirects=False)
-    ctx.shutdown_hooks.append(client.aclose)
+    writer = _Writer()
+    ctx.shutdown_hooks.extend([client.aclose, writer.close])
 
     async def forward(request: Request) -> Response:
         """
@@ -147,7 +182,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         if request.method == "POST" and path.strip("/") in _TEED_PATHS and upstream.status_code < 400:
             streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
             if "content-encoding" not in upstream.headers:
-                tee = _Tee(ctx.service(request), ctx.receiver_id, streaming, cfg.max_tee_bytes)
+                tee = _Tee(ctx.service(request), writer, ctx.receiver_id, streaming, cfg.max_tee_bytes)
         response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
         return StreamingResponse(
             _relay(upstream, tee),

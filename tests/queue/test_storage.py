@@ -138,3 +138,17 @@ def test_a_write_failure_is_a_queue_error_and_takes_nothing(tmp_path: Path) -> N
         storage.append([("traces", 6, B * 50)], now=2.0)
     assert storage.queued_bytes == len(A)
     assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
+
+
+def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    log = tmp_path / "q.db-wal"
+    for _ in range(300):
+        storage.append([("traces", 4, A)], now=1.0)
+    grown = log.stat().st_size
+    assert grown > 300 * len(A)  # commits do not checkpoint by themselves
+    storage.checkpoint()
+    for _ in range(300):
+        storage.append([("traces", 4, A)], now=2.0)
+    assert log.stat().st_size <= grown  # written over from the start
+    assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
