@@ -177,3 +177,50 @@ def test_replay_to_a_backend_that_refuses_says_so_and_fails(
     )
     assert main(["replay", "--config", str(config), str(CAPTURES / "a_simple_http.sse")]) == 1
     assert "failed to export: otlphttp 4 spans" in capsys.readouterr().out
+
+
+PIPELINE = "pipelines: {traces: {exporters: [console]}}"
+
+
+def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queue = tmp_path / "queue.db"
+    queue.write_bytes(b"\x00garbage" * 512)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"exporters: {{console: {{}}}}\nserver: {{store: ':memory:'}}\n"
+        f"service: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n"
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"queue error: {queue}: cannot use the queue file: file is not a database"
+    )
+
+
+def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.queue.storage import QueueStorage
+
+    queue = tmp_path / "queue.db"
+    storage = QueueStorage(str(queue))
+    storage.register(["otlp"])
+    storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)
+    entries, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
+    storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
+    storage.close()
+    config = tmp_path / "c.yaml"
+    config.write_text(f"exporters: {{console: {{}}}}\nservice: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n")
+    assert main(["deadletter", "list", "--config", str(config)]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [
+        "1\totlp\t4 spans\t10 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
+        "2\totlp\t2 spans\t20 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
+    ]
+    assert "2 dead letter(s)" in out.err
+    assert main(["deadletter", "retry", "--config", str(config)]) == 2
+    assert "name the ids to retry, or --all" in capsys.readouterr().err
+    assert main(["deadletter", "retry", "2", "7", "--config", str(config)]) == 1  # 7 does not exist
+    assert capsys.readouterr().out.startswith("1 dead letter(s) queued again")
+    storage = QueueStorage(str(queue))
+    assert [d.id for d in storage.dead_letters()] == [1]
+    (requeued,), _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
+    assert storage.payload([requeued]) == b"y" * 20
+    storage.close()

@@ -3,9 +3,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import grpc
 import httpx2 as httpx
 
-from tests.bridge_server import BridgeServer, bridge_config, signed_headers
+from bridge.config import parse_config
+from tests.bridge_server import BridgeServer, bridge_config, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
@@ -22,13 +24,54 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
             assert time.monotonic() < deadline, text
             time.sleep(0.1)
 
-    def sample(name: str, **labels: str) -> str:
-        lines = [line for line in text.splitlines() if line.startswith(name + "{")]
-        wanted = [f'{key}="{value}"' for key, value in labels.items()]
-        (line,) = [line for line in lines if all(label in line for label in wanted)]
-        return line.rsplit(" ", 1)[1]
-
-    assert sample("dify_bridge_runs_total", receiver="stream", status="succeeded") == "1.0"
-    assert sample("dify_bridge_spans_total", receiver="stream") == "4.0"
+    assert _sample(text, "dify_bridge_runs_total", receiver="stream", status="succeeded") == 1
+    assert _sample(text, "dify_bridge_spans_total", receiver="stream") == 4
     app = "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3"
-    assert sample("dify_bridge_detections_total", app=app, detector="context_overflow", severity="high") == "1.0"
+    assert _sample(text, "dify_bridge_detections_total", app=app, detector="context_overflow", severity="high") == 1
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample of `name` carrying `labels` (among others) in a Prometheus text page."""
+    lines = [line for line in text.splitlines() if line.startswith(name + "{")]
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    (line,) = [line for line in lines if all(label in line for label in wanted)]
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    otlp_sink.fail_next(2, grpc_code=grpc.StatusCode.UNAVAILABLE)  # two retries, then the backend takes it
+    poisoned = "11111111-2222-3333-4444-555555555555"
+    otlp_sink.refuse_traces({poisoned.replace("-", "")})
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, exporter="retry_on_failure: {initial_interval: 10ms}",
+                              queue="max_runs_in_flight: 1")  # fmt: skip
+    with BridgeServer(parse_config(text)) as bridge:
+        events = (CAPTURES / "a_simple_http.sse").read_text()
+        for run_id in ("9a0c2cf8-3e33-4a8f-8c39-9f5e0a1e7a01", poisoned):
+            original = events.split('"workflow_run_id":"')[1].split('"')[0]
+            body = events.replace(original, run_id).encode()
+            headers = {
+                **signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}),
+                "Content-Type": "text/event-stream",
+            }
+            deadline = time.monotonic() + 10
+            while httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 429:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while "dify_bridge_export_dead_lettered_total{" not in (text := httpx.get(f"{bridge.base}/metrics").text):
+            assert time.monotonic() < deadline, text
+            time.sleep(0.1)
+
+    assert _sample(text, "dify_bridge_export_requests_total", exporter="otlp", outcome="retryable") == 2
+    assert _sample(text, "dify_bridge_export_requests_total", exporter="otlp", outcome="refused") >= 1
+    assert _sample(text, "dify_bridge_export_retries_total", exporter="otlp") == 2
+    assert _sample(text, "dify_bridge_export_spans_total", exporter="otlp") == 4
+    assert _sample(text, "dify_bridge_export_dead_lettered_total", exporter="otlp") == 4
+    assert (
+        _sample(text, "dify_bridge_backpressure_refusals_total", reason="too_many_runs_in_flight", receiver="stream")
+        >= 1
+    )
+    assert _sample(text, "dify_bridge_queue_spans", exporter="otlp") == 0
+    assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
+    assert _sample(text, "dify_bridge_dead_letters") == 1
+    assert _sample(text, "dify_bridge_runs_in_flight") == 0

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from tests.bridge_server import APP_ID, BridgeServer, bridge_config, signed_headers
+from bridge.config import parse_config
+from tests.bridge_server import APP_ID, BridgeServer, bridge_config, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, EXAMPLES
 
@@ -90,3 +92,24 @@ def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 422
     headers["X-Dify-App-Id"] = "someone-else"
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 404
+
+
+def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_open_ones(
+    tmp_path: Path, otlp_sink: OtlpSink
+) -> None:
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, queue="max_runs_in_flight: 1"))
+    first, second = _events(CAPTURES / "a_llm_simple.sse"), _events(CAPTURES / "a_simple_http.sse")
+    with BridgeServer(config) as server:
+        assert _post(server, json.dumps(first[:2]).encode(), "application/json").status_code == 202
+        refused = _post(server, json.dumps(second).encode(), "application/json")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
+        assert refused.json()["error"] == "too_many_runs_in_flight"
+        assert _post(server, json.dumps(first[2:]).encode(), "application/json").status_code == 202
+        otlp_sink.wait_for_spans(4)  # the open run finished and left
+        deadline = time.monotonic() + 10
+        while (again := _post(server, json.dumps(second).encode(), "application/json")).status_code == 429:
+            assert time.monotonic() < deadline, again.text
+            time.sleep(0.05)
+        assert again.status_code == 202
+        spans = otlp_sink.wait_for_spans(8)
+    assert len({s.trace_id for s in spans}) == 2
