@@ -22,7 +22,6 @@ from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.store import Store, load_fernet
-from bridge.model import WorkflowRun
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
 from bridge.service import BridgeService
@@ -88,11 +87,6 @@ async def _poll(service: BridgeService) -> None:
             logger.exception("closing finished runs failed")
 
 
-def _record(store: Store, run: WorkflowRun) -> None:
-    """Every exported run id is remembered: the poller skips runs another receiver delivered."""
-    store.accept_run(run.run_id, run.receiver, time.time())
-
-
 def _receiver_routes(
     config: BridgeConfig,
     store: Store,
@@ -135,7 +129,6 @@ def create_app(config: BridgeConfig) -> Starlette:
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
         service.use_baselines(store)
-        service.on_exported = lambda run: _record(store, run)
         app.state.service = service
         tasks = [asyncio.create_task(_poll(service)), *(asyncio.create_task(job(service)) for job in background)]
         try:

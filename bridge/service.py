@@ -107,8 +107,6 @@ class BridgeService:
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
-        # Told of every queued run (the server records run ids so the poller skips delivered runs).
-        self.on_exported: Callable[[WorkflowRun], None] | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
         self.runs_exported = 0
         self.spans_exported = 0
@@ -230,6 +228,16 @@ class BridgeService:
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
         the span count. Raises `QueueError` if the queue cannot be written (then nothing was taken)."""
+        count = self._submit(run, exclusive=False)
+        assert count is not None  # only an exclusive submission is ever turned down
+        return count
+
+    def submit_new_run(self, run: WorkflowRun) -> int | None:
+        """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
+        nothing is queued and the answer is None. A run only the poller delivered counts as new."""
+        return self._submit(run, exclusive=True)
+
+    def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
         if run.app_name is None and run.app_id is not None and self.app_names is not None:
             run = replace(run, app_name=self.app_names(run.app_id))
         spans = self.builder.build(run)
@@ -238,7 +246,8 @@ class BridgeService:
             if pipeline.accepts(run.receiver):
                 pieces = encode(pipeline.process(spans), pipeline.max_request_bytes)
                 entries.extend((pipeline.name, count, payload) for count, payload in pieces)
-        self.storage.append(entries, time.time(), release=run.journal)
+        if not self.storage.append(entries, time.time(), run.journal, (run.run_id, run.receiver), exclusive):
+            return None
         for delivery in self.deliveries.values():
             delivery.notify()
         with self._lock:
@@ -247,8 +256,6 @@ class BridgeService:
         source = run.receiver.partition("/")[0]
         self._runs_counter.add(1, {"receiver": source, "status": run.status})
         self._spans_counter.add(len(spans), {"receiver": source})
-        if self.on_exported is not None:
-            self.on_exported(run)
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id
         if self.live is not None:
             trace_id = f"{spans[0].context.trace_id:032x}" if spans and spans[0].context else None

@@ -29,16 +29,8 @@ CREATE TABLE IF NOT EXISTS apps (
     app_name TEXT, app_type TEXT NOT NULL, webhook_secret BLOB NOT NULL, origin TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
-"""
-
-
-_ACCEPT_RUN = """
-INSERT INTO accepted_runs VALUES (?, ?, ?)
-ON CONFLICT(run_id) DO UPDATE SET receiver = excluded.receiver, accepted_at = excluded.accepted_at
-WHERE accepted_runs.receiver LIKE 'poller%' AND excluded.receiver NOT LIKE 'poller%'
 """
 
 
@@ -213,17 +205,6 @@ class Store:
             cursor = self._db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, expires_at))
         return cursor.rowcount == 1
 
-    def accept_run(self, run_id: str, receiver: str, now: float) -> bool:
-        """False when a run with this id was already accepted (a duplicate delivery). A run the poller
-        exported (workflow level only) is taken again from any other receiver: the richer trace wins."""
-        with self._lock:
-            cursor = self._db.execute(_ACCEPT_RUN, (run_id, receiver, now))
-        return cursor.rowcount == 1
-
-    def run_seen(self, run_id: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM accepted_runs WHERE run_id = ?", (run_id,)).fetchone() is not None
-
     def poll_cursor(self, instance_id: str) -> float | None:
         with self._lock:
             row = self._db.execute("SELECT created_after FROM poll_cursors WHERE instance_id = ?", (instance_id,))
@@ -244,11 +225,6 @@ class Store:
     def put(self, key: str, value: Any) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)", (key, json.dumps(value)))
-
-    def forget_run(self, run_id: str) -> None:
-        """Undoes `accept_run` when the run could not be handed on, so a retry is not taken for a duplicate."""
-        with self._lock:
-            self._db.execute("DELETE FROM accepted_runs WHERE run_id = ?", (run_id,))
 
     # --- declared in the config file -----------------------------------------------------------
 

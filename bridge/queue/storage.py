@@ -24,10 +24,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT, exporter TEXT NOT NULL, pipeline TEXT NOT NULL, created_at REAL NOT NULL,
     failed_at REAL NOT NULL, spans INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL,
     payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
 """
 SCHEMA_VERSION = "1"
+# A run the poller queued (workflow level only) is taken again from any other receiver: the richer trace wins.
+_ACCEPT_RUN = """
+INSERT INTO accepted_runs VALUES (?, ?, ?)
+ON CONFLICT(run_id) DO UPDATE SET receiver = excluded.receiver, accepted_at = excluded.accepted_at
+WHERE accepted_runs.receiver LIKE 'poller%' AND excluded.receiver NOT LIKE 'poller%'
+"""
 # Rows looked at per read: enough for any batch, few enough to stay a short transaction.
 _SCAN = 2000
 
@@ -175,10 +182,21 @@ class QueueStorage:
 
     # --- entries ---------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[tuple[str, int, bytes]], now: float, release: Sequence[int] = ()) -> None:
-        """Queues OTLP requests `(pipeline, spans, payload)` and, in the same transaction, forgets the
-        journal rows they were built from: a crash leaves either the events or the spans, never neither."""
+    def append(
+        self,
+        entries: Sequence[tuple[str, int, bytes]],
+        now: float,
+        release: Sequence[int] = (),
+        run: tuple[str, str] | None = None,
+        exclusive: bool = False,
+    ) -> bool:
+        """Queues OTLP requests `(pipeline, spans, payload)`, records `run` (id, receiver) as accepted and
+        forgets the journal rows the requests were built from, in one transaction: a crash leaves either
+        the events or the spans, never neither, and never a run marked accepted without its spans.
+        `exclusive`: write nothing and return False if the run was accepted before (a duplicate)."""
         with self._transaction() as db:
+            if run is not None and db.execute(_ACCEPT_RUN, (*run, now)).rowcount != 1 and exclusive:
+                return False
             db.executemany(
                 "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
                 "VALUES (?, NULL, ?, ?, ?, ?)",
@@ -186,6 +204,12 @@ class QueueStorage:
             )
             db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in release])
             self.queued_bytes += sum(len(payload) for _, _, payload in entries)
+        return True
+
+    def run_seen(self, run_id: str) -> bool:
+        """True if a run with this id was queued before, by any receiver."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM accepted_runs WHERE run_id = ?", (run_id,)).fetchone() is not None
 
     def pending(
         self, exporter: str, pipelines: frozenset[str], after: int, max_spans: int, max_bytes: int | None

@@ -98,7 +98,7 @@ class Poller:
                     oldest_unsettled = min(created, oldest_unsettled or created)
                     continue
                 newest = max(newest, created)
-                if store.run_seen(run.run_id) or service.is_open(run.run_id):
+                if service.storage.run_seen(run.run_id) or service.is_open(run.run_id):
                     continue
                 await asyncio.to_thread(service.submit_run, replace(run, receiver=self.ctx.receiver_id))
                 exported += 1

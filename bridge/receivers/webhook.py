@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,16 +67,13 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
         service = ctx.service(request)
         service.admit_run(ctx.receiver_id)
-        if not ctx.store.accept_run(run.run_id, ctx.receiver_id, time.time()):
-            return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
         run = replace(
             run, receiver=ctx.receiver_id, app_id=run.app_id or app.app_id, app_name=run.app_name or app.app_name
         )
-        try:
-            await asyncio.to_thread(service.submit_run, run)
-        except BaseException:
-            ctx.store.forget_run(run.run_id)  # not handed on: a retry must not be taken for a duplicate
-            raise
+        # Accepting the run id and queueing its spans is one transaction: a retry after any failure is
+        # taken, a retry after success is a duplicate.
+        if await asyncio.to_thread(service.submit_new_run, run) is None:
+            return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
         return JSONResponse({"accepted": True, "run_id": run.run_id}, status_code=202)
 
     return [Route(cfg.path, receive, methods=["POST"])]

@@ -52,9 +52,6 @@ def test_replay_protection(tmp_path: Path) -> None:
     store = _store(tmp_path)
     assert store.use_nonce("n", expires_at=100, now=50) and not store.use_nonce("n", 100, 60)
     assert store.use_nonce("n", 300, now=200)  # expired nonces are forgotten
-    assert store.accept_run("r", "webhook", 1) and not store.accept_run("r", "stream", 2)
-    assert store.accept_run("p", "poller", 1) and store.accept_run("p", "webhook", 2)  # richer delivery wins
-    assert not store.accept_run("p", "poller", 3)
     store.close()
 
 

@@ -152,3 +152,16 @@ def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path)
         storage.append([("traces", 4, A)], now=2.0)
     assert log.stat().st_size <= grown  # written over from the start
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
+
+
+def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_the_poller(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    assert storage.append([("traces", 4, A)], 1.0, run=("r", "webhook"), exclusive=True)
+    assert not storage.append([("traces", 4, A)], 2.0, run=("r", "webhook"), exclusive=True)
+    assert storage.append([("traces", 4, A)], 3.0, run=("r", "stream"))  # not exclusive: queued all the same
+    assert storage.append([("traces", 1, B)], 4.0, run=("p", "poller"), exclusive=True)
+    assert storage.append([("traces", 4, B)], 5.0, run=("p", "webhook"), exclusive=True)  # the richer trace
+    assert not storage.append([("traces", 1, B)], 6.0, run=("p", "poller"), exclusive=True)
+    assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
+    entries, _ = storage.pending("otlp", TRACES, 0, 100, None)
+    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0]  # refused duplicates left nothing behind
