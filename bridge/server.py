@@ -21,6 +21,7 @@ from bridge.http_errors import EXCEPTION_HANDLERS
 from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
+from bridge.management.baselines import WriteBehindBaselines
 from bridge.management.store import Store, load_fernet
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
@@ -73,8 +74,9 @@ async def _readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", **body})
 
 
-async def _poll(service: BridgeService) -> None:
-    """Hands finished and idle runs to the pipelines and checkpoints the queue file, off the event loop."""
+async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None:
+    """Hands finished and idle runs to the pipelines; every few seconds checkpoints the queue file and
+    writes the detectors' baselines. All off the event loop."""
     next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
     while True:
         await asyncio.sleep(POLL_INTERVAL_S)
@@ -83,6 +85,7 @@ async def _poll(service: BridgeService) -> None:
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
                 await asyncio.to_thread(service.storage.checkpoint)
+                await asyncio.to_thread(baselines.flush)
         except Exception:  # a bad run must not stop the loop that serves every other run
             logger.exception("closing finished runs failed")
 
@@ -128,9 +131,11 @@ def create_app(config: BridgeConfig) -> Starlette:
         service = BridgeService(config, telemetry.meter, queue)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
-        service.use_baselines(store)
+        baselines = WriteBehindBaselines(store)
+        service.use_baselines(baselines)
         app.state.service = service
-        tasks = [asyncio.create_task(_poll(service)), *(asyncio.create_task(job(service)) for job in background)]
+        tasks = [asyncio.create_task(_poll(service, baselines))]
+        tasks += [asyncio.create_task(job(service)) for job in background]
         try:
             yield
         finally:
@@ -143,6 +148,7 @@ def create_app(config: BridgeConfig) -> Starlette:
             for hook in hooks:
                 await hook()
             await asyncio.to_thread(service.shutdown)
+            baselines.flush()
             store.close()
             telemetry.shutdown()
 

@@ -92,6 +92,8 @@ class Store:
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Survives a killed process without an fsync per nonce; registrations are rare and small.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
@@ -223,8 +225,19 @@ class Store:
         return None if row is None else json.loads(row[0])
 
     def put(self, key: str, value: Any) -> None:
+        self.put_many({key: value})
+
+    def put_many(self, values: dict[str, Any]) -> None:
+        """One transaction for many keys (the write-behind cache's flush)."""
+        rows = [(key, json.dumps(value)) for key, value in values.items()]
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)", (key, json.dumps(value)))
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # --- declared in the config file -----------------------------------------------------------
 

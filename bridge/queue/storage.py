@@ -11,8 +11,9 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,8 +36,22 @@ INSERT INTO accepted_runs VALUES (?, ?, ?)
 ON CONFLICT(run_id) DO UPDATE SET receiver = excluded.receiver, accepted_at = excluded.accepted_at
 WHERE accepted_runs.receiver LIKE 'poller%' AND excluded.receiver NOT LIKE 'poller%'
 """
+# Appends committed in one transaction at most.
+_GROUP_MAX = 256
 # Rows looked at per read: enough for any batch, few enough to stay a short transaction.
 _SCAN = 2000
+
+
+@dataclass
+class _Append:
+    entries: Sequence[tuple[str, int, bytes]]
+    now: float
+    release: Sequence[int]
+    run: tuple[str, str] | None
+    exclusive: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    accepted: bool = False
+    error: QueueError | None = None
 
 
 class QueueError(Exception):
@@ -80,6 +95,9 @@ class QueueStorage:
         self.path = path
         self._lock = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
+        self._appends: SimpleQueue[_Append | None] = SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
         self._exporters: tuple[str, ...] = ()
         try:
             if path != ":memory:":
@@ -104,6 +122,11 @@ class QueueStorage:
             raise QueueError(f"{path}: cannot use the queue file: {exc}") from None
 
     def close(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._appends.put(None)
+                self._writer.join()
+                self._writer = None
         with self._lock, contextlib.suppress(sqlite3.Error):
             if self._checkpointer is not None:
                 self._checkpointer.close()
@@ -191,19 +214,57 @@ class QueueStorage:
         exclusive: bool = False,
     ) -> bool:
         """Queues OTLP requests `(pipeline, spans, payload)`, records `run` (id, receiver) as accepted and
-        forgets the journal rows the requests were built from, in one transaction: a crash leaves either
-        the events or the spans, never neither, and never a run marked accepted without its spans.
-        `exclusive`: write nothing and return False if the run was accepted before (a duplicate)."""
-        with self._transaction() as db:
-            if run is not None and db.execute(_ACCEPT_RUN, (*run, now)).rowcount != 1 and exclusive:
+        forgets the journal rows the requests were built from, atomically: a crash leaves either the
+        events or the spans, never neither, and never a run marked accepted without its spans.
+        `exclusive`: write nothing and return False if the run was accepted before (a duplicate).
+
+        Returns once committed. Concurrent appends are committed together by one writer thread (group
+        commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
+        turn would queue behind the others for the interpreter lock too."""
+        request = _Append(entries, now, release, run, exclusive)
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_appends, name="queue-writer", daemon=True)
+                self._writer.start()
+            self._appends.put(request)
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        return request.accepted
+
+    def _write_appends(self) -> None:
+        while (first := self._appends.get()) is not None:
+            group = [first]
+            while len(group) < _GROUP_MAX and not self._appends.empty():
+                following = self._appends.get()
+                if following is None:
+                    self._appends.put(None)  # stop after this group
+                    break
+                group.append(following)
+            added = 0
+            try:
+                with self._transaction() as db:
+                    for request in group:
+                        request.accepted = self._insert(db, request)
+                        added += sum(len(p) for _, _, p in request.entries) if request.accepted else 0
+                self.queued_bytes += added
+            except QueueError as error:
+                for request in group:
+                    request.error = error
+            for request in group:
+                request.done.set()
+
+    def _insert(self, db: sqlite3.Connection, request: _Append) -> bool:
+        if request.run is not None:
+            taken = db.execute(_ACCEPT_RUN, (*request.run, request.now)).rowcount == 1
+            if request.exclusive and not taken:
                 return False
-            db.executemany(
-                "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
-                "VALUES (?, NULL, ?, ?, ?, ?)",
-                [(pipeline, now, spans, len(payload), payload) for pipeline, spans, payload in entries],
-            )
-            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in release])
-            self.queued_bytes += sum(len(payload) for _, _, payload in entries)
+        db.executemany(
+            "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) VALUES (?, NULL, ?, ?, ?, ?)",
+            [(pipeline, request.now, spans, len(payload), payload) for pipeline, spans, payload in request.entries],
+        )
+        if request.release:
+            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in request.release])
         return True
 
     def run_seen(self, run_id: str) -> bool:

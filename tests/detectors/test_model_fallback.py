@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bridge.management.baselines import WriteBehindBaselines
 from bridge.management.settings import ServerConfig
 from bridge.management.store import Store, load_fernet
 from bridge.processors.detectors import Config, DetectionProcessor
@@ -39,12 +40,16 @@ def test_a_new_workflow_version_starts_the_history_over() -> None:
 def test_baselines_survive_a_restart_in_the_store(tmp_path: Path) -> None:
     cfg = ServerConfig(store=str(tmp_path / "s.db"))
     store = Store(cfg.store, load_fernet(cfg))
-    first = DetectionProcessor(_only("dify_model_fallback"), baselines=store)
+    baselines = WriteBehindBaselines(store)
+    first = DetectionProcessor(_only("dify_model_fallback"), baselines=baselines)
     for spans in model_runs("app", ["gpt-4o"] * 5):
         first.detect(spans)
+    assert store.get(next(iter(baselines._dirty))) is None  # in memory until flushed
+    baselines.flush()
+    assert not baselines._dirty
     store.close()
     reopened = Store(cfg.store, load_fernet(cfg))
-    second = DetectionProcessor(_only("dify_model_fallback"), baselines=reopened)
+    second = DetectionProcessor(_only("dify_model_fallback"), baselines=WriteBehindBaselines(reopened))
     assert len(second.detect(model_runs("app", ["gpt-4o-mini"])[0])) == 1
     reopened.close()
 

@@ -1,0 +1,116 @@
+"""End to end: signed webhooks through the real server to a real OTLP receiver, at fixed concurrency.
+
+The bridge runs as its own process (`dify-otel-bridge serve`, durable queue on disk, detectors on); this
+process sends 10-node runs (`examples/runs/webhook_full.json`, a fresh run id each) from N concurrent
+clients and runs the OTLP/gRPC receiver that counts every span. Prints runs/s and spans/s until the last
+acknowledgement, p50/p99 acknowledgement latency, and spans received vs expected (lost).
+
+    .venv/bin/python bench/end_to_end.py [--runs 3000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx2 as httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.bridge_server import APP_ID, bridge_config_text, free_port, signed_headers
+from tests.otlp_sink import OtlpSink
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOAD = {**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID}
+SPANS_PER_RUN = 10
+
+
+def _bodies(count: int) -> list[bytes]:
+    return [json.dumps({**PAYLOAD, "workflow_run_id": str(uuid.uuid4())}).encode() for _ in range(count)]
+
+
+async def _send(base: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    refused = 0
+    pending = iter(bodies)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal refused
+            for body in pending:
+                while True:
+                    start = time.perf_counter()
+                    response = await client.post("/api/v1/dify/webhook", content=body, headers=signed_headers(body))
+                    if response.status_code == 202:
+                        latencies.append(time.perf_counter() - start)
+                        break
+                    refused += 1  # backpressure: wait as told, send again
+                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies, refused, time.perf_counter() - started
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    bodies = _bodies(args.runs)
+    with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
+        config = Path(tmp) / "bridge.yaml"
+        config.write_text(bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms"))
+        port = free_port()
+        wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # e.g. "py-spy record -o p.svg --"
+        server = subprocess.Popen(
+            [*wrapper, sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve", "--config", str(config),
+             "--port", str(port)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and server.poll() is None, "the bridge did not start"
+                time.sleep(0.1)
+            asyncio.run(_send(base, _bodies(200), args.concurrency))  # warm-up, not counted
+            expected = (200 + args.runs) * SPANS_PER_RUN
+            latencies, refused, elapsed = asyncio.run(_send(base, bodies, args.concurrency))
+            deadline = time.monotonic() + 120
+            while len(sink.spans()) < expected and time.monotonic() < deadline:
+                time.sleep(0.2)
+            received = sink.spans()
+        finally:
+            server.terminate()
+            server.wait(30)
+    unique = len({s.span_id for s in received})
+    print(f"{args.runs} runs of {SPANS_PER_RUN} spans, {args.concurrency} concurrent clients, bridge in its own"
+          " process")  # fmt: skip
+    print("| runs/s | spans/s | ack p50 ms | ack p99 ms | refused (429/503) | spans received | lost | duplicates |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {args.runs / elapsed:,.0f} | {args.runs * SPANS_PER_RUN / elapsed:,.0f} "
+          f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {refused} "
+          f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
