@@ -14,6 +14,7 @@ import pytest
 
 from bridge.config import parse_config
 from bridge.model import WorkflowRun
+from bridge.normalize import normalize_webhook
 from bridge.service import BridgeService
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, load_run
@@ -168,3 +169,31 @@ def test_a_down_backend_does_not_hold_back_another_exporter(make_service: Callab
         assert len(_span_ids(healthy)) == spans
     assert service.storage.backlog("otlp/down", frozenset({"traces"}))[1] == spans  # still queued for the other
     assert service.storage.queued_bytes > 0
+
+
+def test_a_trace_over_grpcs_4_mib_default_arrives_whole_with_the_default_settings(tmp_path: Path) -> None:
+    nodes = [
+        {"node_id": f"n{i}", "node_type": "code", "title": f"Step {i}", "status": "succeeded",
+         "outputs": {"text": f"{i}:" + "x" * 40_000}, "started_at": "2026-11-24T20:00:00Z",
+         "finished_at": "2026-11-24T20:00:01Z"}
+        for i in range(200)
+    ]  # fmt: skip
+    run = normalize_webhook({"workflow_run_id": str(uuid.uuid4()), "app_id": "a", "status": "succeeded",
+                             "nodes": nodes})  # fmt: skip
+    with OtlpSink() as sink:  # a real gRPC server: it refuses messages over 4 MiB
+        config = parse_config(
+            f"exporters: {{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}\n"
+            "processors: {reduce: {content: full}, batch: {timeout: 10ms}}\n"
+            f"service: {{queue: {{path: '{tmp_path / 'q.db'}'}},"
+            " pipelines: {traces: {processors: [reduce, batch], exporters: [otlp]}}}\n"
+        )
+        service = BridgeService(config)
+        spans = service.submit_run(run)
+        assert service.flush(20)
+        assert service.storage.dead_letters() == []
+        service.shutdown()
+        sizes = [request.ByteSize() for _, request, _ in sink.requests]
+        received = sink.spans()
+    assert sum(sizes) > 2 * 4 * 1000 * 1000 and len(sizes) >= 2 and max(sizes) <= 4 * 1024 * 1024
+    assert len(received) == spans == 201
+    assert all(len(str(s.attributes.get("output.value", ""))) > 40_000 for s in received if s.parent_span_id)
