@@ -1,0 +1,92 @@
+"""What durability costs on the acknowledgement path: runs submitted to the service with the queue in a file
+(WAL, what `serve` does), in memory (SQLite, no disk), and off (the same spans built, processed and encoded,
+not written). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
+with a long backoff), so only the write side is measured.
+
+    .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bridge.config import parse_config
+from bridge.service import BridgeService
+from tests.bridge_server import free_port
+from tests.runs import load_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = load_runs(*sorted((ROOT / "tests/testdata/dify-1.14.1").glob("*.sse")), ROOT / "examples/runs/workflow_full.sse")
+
+
+def _service(path: str, write: bool) -> BridgeService:
+    config = parse_config(
+        f"exporters: {{otlp: {{endpoint: '127.0.0.1:{free_port()}', tls: {{insecure: true}},"
+        " retry_on_failure: {initial_interval: 1h, max_interval: 1h}}}\n"
+        "processors: {detectors: {}, batch: {timeout: 1h}}\n"
+        f"service: {{queue: {{path: '{path}'}},"
+        " pipelines: {traces: {processors: [detectors, batch], exporters: [otlp]}}}\n"
+    )
+    service = BridgeService(config)
+    if not write:
+        service.storage.append = lambda *args, **kwargs: True  # type: ignore[method-assign]
+    return service
+
+
+def _rate(service: BridgeService, seconds: float, threads: int) -> float:
+    """Webhook-like submissions per second from `threads` threads (as the server's worker threads)."""
+    done = [0] * threads
+    stop = time.perf_counter() + seconds
+
+    def work(slot: int) -> None:
+        while time.perf_counter() < stop:
+            run = RUNS[done[slot] % len(RUNS)]
+            service.submit_new_run(replace(run, run_id=str(uuid.uuid4()), receiver="replay"))
+            done[slot] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        services = {
+            "file (durable)": _service(f"{tmp}/queue.db", write=True),
+            "memory": _service(":memory:", write=True),
+            "off": _service(":memory:", write=False),
+        }
+        rates: dict[str, list[float]] = {name: [] for name in services}
+        for _ in range(args.rounds):
+            for name, service in services.items():
+                rates[name].append(_rate(service, args.seconds, args.threads))
+        for service in services.values():
+            service.shutdown(timeout=0)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    print(f"runs submitted per second, {args.threads} threads, median of {args.rounds} rounds of {args.seconds:g}s")
+    print("| queue | runs/s | vs off |")
+    print("|---|---|---|")
+    for name, value in medians.items():
+        print(f"| {name} | {value:,.0f} | {value / medians['off'] * 100:.0f} % |")
+
+
+if __name__ == "__main__":
+    main()
