@@ -22,6 +22,20 @@ _IGNORED_EVENTS = frozenset({"ping"}) | CHUNK_EVENTS
 _LOG_STATUS_RANK = {"start": 0, "running": 0, "success": 1, "succeeded": 1, "error": 1, "failed": 1}
 
 
+# What building a node reads from `node_started` even when `node_finished` has the same key.
+_STARTED_FIRST = frozenset({"created_at", "agent_strategy"})
+
+
+def _unshadowed(started: JSONDict, finished: JSONDict) -> JSONDict:
+    """`started` without what `finished` overrides anyway: open runs are held in memory, and a finished
+    node's start event mostly repeats it (inputs above all). The built node is the same."""
+    return {
+        key: value
+        for key, value in started.items()
+        if key not in finished or key in _STARTED_FIRST or (key == "inputs" and not finished.get("inputs"))
+    }
+
+
 class RunAssembler:
     """Collects `DifyEvent`s into `WorkflowRun`s. Not thread-safe: one owner feeds and polls it."""
 
@@ -208,6 +222,8 @@ class RunAssembler:
             node.finished = data
         else:
             node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = data
+        if node.started is not None and node.finished is not None:
+            node.started = _unshadowed(node.started, node.finished)
 
     def _container(self, run: RunParts, node_id: str, node_type: str) -> ContainerParts:
         parts = run.containers.get(node_id)
