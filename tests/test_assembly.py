@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from bridge.assembly import RunAssembler
 from bridge.model import DifyEvent, WorkflowRun
@@ -181,7 +182,7 @@ def test_container_without_any_container_event_is_rebuilt_from_its_children() ->
     ]
 
 
-def test_paused_run_and_human_inputevents_of() -> None:
+def test_paused_run_and_human_input_events() -> None:
     (run,) = _assemble(
         [
             DifyEvent("workflow_started", {"id": "r", "created_at": 1}, "r"),
@@ -191,3 +192,24 @@ def test_paused_run_and_human_inputevents_of() -> None:
     )
     assert run.status == "paused"
     assert [e.name for e in run.events] == ["human_input_required", "workflow_paused"]
+
+
+def test_a_finished_node_keeps_only_what_its_start_adds_and_builds_the_same() -> None:
+    started = DifyEvent("node_started", {"id": "e1", "node_id": "n", "node_type": "code", "title": "T",
+                                         "inputs": {"q": "x" * 1000}, "created_at": 10, "predecessor_node_id": "p"},
+                        workflow_run_id="r")  # fmt: skip
+    finished = DifyEvent("node_finished", {"id": "e1", "node_id": "n", "node_type": "code", "title": "T",
+                                           "inputs": {}, "outputs": {"a": 1}, "created_at": 11, "status": "succeeded",
+                                           "elapsed_time": 1.0, "finished_at": 12}, workflow_run_id="r")  # fmt: skip
+    for order in ([started, finished], [finished, started]):
+        assembler = RunAssembler(terminal_wait=0)
+        for event in order:
+            assembler.add(event, 1.0)
+        (node,) = assembler.drain()[0].nodes
+        assert node.inputs == {"q": "x" * 1000}  # the finish event's inputs are empty: the start's count
+        assert node.created_at == 10 and node.outputs == {"a": 1} and node.title == "T"
+    assembler = RunAssembler()
+    assembler.add(started, 1.0)
+    assembler.add(replace(finished, data={**finished.data, "inputs": {"q": "y"}}), 1.0)
+    (parts,) = assembler._runs["r"].nodes.values()
+    assert parts.started == {"created_at": 10, "predecessor_node_id": "p"}  # the rest is repeated
