@@ -88,6 +88,7 @@ class Store:
 
     def __init__(self, path: str, fernet: Fernet) -> None:
         self._fernet = fernet
+        self._plain: dict[bytes, str] = {}  # ciphertext → secret, as rotation writes a new ciphertext
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -106,10 +107,14 @@ class Store:
         return self._fernet.encrypt(value.encode())
 
     def _decrypt(self, value: bytes) -> str:
-        try:
-            return self._fernet.decrypt(value).decode()
-        except InvalidToken:
-            raise StoreError("a stored secret does not decrypt: the encryption key changed") from None
+        # Each signed request needs its app's secret: decrypt a stored value once, not per request.
+        plain = self._plain.get(value)
+        if plain is None:
+            try:
+                plain = self._plain[value] = self._fernet.decrypt(value).decode()
+            except InvalidToken:
+                raise StoreError("a stored secret does not decrypt: the encryption key changed") from None
+        return plain
 
     # --- instances -----------------------------------------------------------------------------
 

@@ -30,12 +30,6 @@ CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
 """
 SCHEMA_VERSION = "1"
-# A run the poller queued (workflow level only) is taken again from any other receiver: the richer trace wins.
-_ACCEPT_RUN = """
-INSERT INTO accepted_runs VALUES (?, ?, ?)
-ON CONFLICT(run_id) DO UPDATE SET receiver = excluded.receiver, accepted_at = excluded.accepted_at
-WHERE accepted_runs.receiver LIKE 'poller%' AND excluded.receiver NOT LIKE 'poller%'
-"""
 # Appends committed in one transaction at most.
 _GROUP_MAX = 256
 # Rows looked at per read: enough for any batch, few enough to stay a short transaction.
@@ -241,31 +235,58 @@ class QueueStorage:
                     self._appends.put(None)  # stop after this group
                     break
                 group.append(following)
-            added = 0
-            try:
-                with self._transaction() as db:
-                    for request in group:
-                        request.accepted = self._insert(db, request)
-                        added += sum(len(p) for _, _, p in request.entries) if request.accepted else 0
-                self.queued_bytes += added
-            except QueueError as error:
-                for request in group:
-                    request.error = error
+            self._commit(group)
+
+    def _commit(self, group: list[_Append]) -> None:
+        """Every request of `group` ends done: committed, or with the error (the whole group fails together).
+        A handful of statements per group, whatever its size: each one hands the interpreter lock back and
+        has to wait for it again."""
+        try:
+            with self._transaction() as db:
+                accepted, entries, released = self._decide(db, group)
+                db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?)", accepted)
+                db.executemany(
+                    "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
+                    "VALUES (?, NULL, ?, ?, ?, ?)",
+                    entries,
+                )
+                if released:
+                    db.executemany("DELETE FROM journal WHERE id = ?", released)
+            self.queued_bytes += sum(row[3] for row in entries)
+        except Exception as error:  # the writer thread must outlive any failure, or every append would hang
+            failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
+            for request in group:
+                request.error = failure
+        finally:
             for request in group:
                 request.done.set()
 
-    def _insert(self, db: sqlite3.Connection, request: _Append) -> bool:
-        if request.run is not None:
-            taken = db.execute(_ACCEPT_RUN, (*request.run, request.now)).rowcount == 1
-            if request.exclusive and not taken:
-                return False
-        db.executemany(
-            "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) VALUES (?, NULL, ?, ?, ?, ?)",
-            [(pipeline, request.now, spans, len(payload), payload) for pipeline, spans, payload in request.entries],
-        )
-        if request.release:
-            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in request.release])
-        return True
+    @staticmethod
+    def _decide(
+        db: sqlite3.Connection, group: list[_Append]
+    ) -> tuple[list[tuple[str, str, float]], list[tuple[str, float, int, int, bytes]], list[tuple[int]]]:
+        """Which requests are taken, in order (a group may hold one run twice): the rows to write.
+        A run the poller queued (workflow level only) is taken again from any other receiver."""
+        ids = [request.run[0] for request in group if request.run is not None]
+        marks = ",".join("?" * len(ids))
+        known = dict(db.execute(f"SELECT run_id, receiver FROM accepted_runs WHERE run_id IN ({marks})", ids))
+        accepted, entries, released = [], [], []
+        for request in group:
+            if request.run is not None:
+                run_id, receiver = request.run
+                previous = known.get(run_id)
+                taken = previous is None or (previous.startswith("poller") and not receiver.startswith("poller"))
+                if taken:
+                    known[run_id] = receiver
+                    accepted.append((run_id, receiver, request.now))
+                elif request.exclusive:
+                    continue
+            request.accepted = True
+            entries += [
+                (pipeline, request.now, spans, len(payload), payload) for pipeline, spans, payload in request.entries
+            ]
+            released += [(i,) for i in request.release]
+        return accepted, entries, released
 
     def run_seen(self, run_id: str) -> bool:
         """True if a run with this id was queued before, by any receiver."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,20 @@ def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_the_p
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0]  # refused duplicates left nothing behind
+
+
+def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    answers: dict[int, bool] = {}
+
+    def submit(i: int) -> None:
+        answers[i] = storage.append([("traces", 4, A)], float(i), run=(f"r{i % 50}", "webhook"), exclusive=True)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(answers.values()) == 50  # one acceptance per run id, whoever came first
+    assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 50
+    assert storage.queued_bytes == 50 * len(A)
