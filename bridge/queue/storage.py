@@ -129,15 +129,19 @@ class QueueStorage:
 
     def checkpoint(self) -> None:
         """Copies the write-ahead log into the database file on a connection of its own (PASSIVE: it never
-        blocks a writer), so the log stays small without any commit paying for it."""
+        blocks a writer), so the log stays small without any commit paying for it; recounts the bytes
+        queued."""
         if self.path == ":memory:":
             return
         try:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            # Entries another process added (`deadletter retry`) are counted here, not at their append.
+            queued = self._checkpointer.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
         except sqlite3.Error as exc:
             raise QueueError(f"{self.path}: checkpoint failed: {exc}") from None
+        self.queued_bytes = int(queued)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -195,7 +199,7 @@ class QueueStorage:
             freed = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries WHERE id <= ?", (floor,)).fetchone()[0]
             if freed:
                 db.execute("DELETE FROM entries WHERE id <= ?", (floor,))
-                self.queued_bytes -= int(freed)
+                self.queued_bytes = max(self.queued_bytes - int(freed), 0)
 
     # --- entries ---------------------------------------------------------------------------------
 

@@ -183,3 +183,16 @@ def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp
     assert sum(answers.values()) == 50  # one acceptance per run id, whoever came first
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 50
     assert storage.queued_bytes == 50 * len(A)
+
+
+def test_entries_queued_by_another_process_are_counted_at_the_next_checkpoint(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    other = QueueStorage(str(tmp_path / "q.db"))  # `deadletter retry` in another process
+    other.append([("traces", 4, A)], now=1.0)
+    other.close()
+    assert storage.queued_bytes == 0
+    storage.advance("otlp", 1)  # delivered by this process: never below zero
+    assert storage.queued_bytes == 0
+    storage.append([("traces", 4, B)], now=2.0)
+    storage.checkpoint()
+    assert storage.queued_bytes == len(B)
