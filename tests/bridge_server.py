@@ -19,6 +19,7 @@ from bridge.server import create_app
 API_KEY = "test-api-key-0123456789"
 APP_ID = "app-under-test"
 APP_SECRET = "whsec_test_secret_0123456789abcdef"
+OTHER_APP_SECRET = "whsec_other_app_secret_0123456789"
 TOKEN_SECRET = "test-token-secret-0123456789abcdef-xyz"
 
 
@@ -53,7 +54,9 @@ server:
   encryption_key: "{"A" * 43}="
   live_heartbeat: 200ms
   instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
-  apps: [{{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}]
+  apps:
+    - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}
+    - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
   assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}

@@ -10,7 +10,15 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config, dumps, signed_headers
+from tests.bridge_server import (
+    API_KEY,
+    APP_ID,
+    OTHER_APP_SECRET,
+    BridgeServer,
+    bridge_config,
+    dumps,
+    signed_headers,
+)
 from tests.otlp_sink import OtlpSink
 from tests.runs import EXAMPLES
 
@@ -68,6 +76,17 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
         return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) - 301)
     if name == "future_timestamp":
         return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) + 301)
+    if name == "other_apps_secret":  # a real, registered secret, of another app
+        return 401, "invalid_signature", body, signed_headers(body, secret=OTHER_APP_SECRET)
+    if name == "signature_of_another_body":
+        other = signed_headers(dumps({**PAYLOAD, "app_name": "Someone else's run"}))
+        return 401, "invalid_signature", body, {**good, "X-Pisama-Signature": other["X-Pisama-Signature"]}
+    if name == "uppercase_hex":
+        prefix, _, digest = good["X-Pisama-Signature"].partition("=")
+        return 401, "invalid_signature", body, {**good, "X-Pisama-Signature": f"{prefix}={digest.upper()}"}
+    if name == "sha1_prefix":
+        digest = good["X-Pisama-Signature"].partition("=")[2]
+        return 401, "invalid_signature", body, {**good, "X-Pisama-Signature": f"sha1={digest}"}
     if name == "body_changed_by_one_byte":
         return 401, "invalid_signature", body.replace(b"Trip", b"Trap"), good
     if name == "missing_signature":
@@ -98,7 +117,8 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
     raise AssertionError(name)
 
 
-CASES = ["wrong_secret", "old_timestamp", "future_timestamp", "body_changed_by_one_byte", "missing_signature",
+CASES = ["wrong_secret", "other_apps_secret", "signature_of_another_body", "uppercase_hex", "sha1_prefix",
+         "old_timestamp", "future_timestamp", "body_changed_by_one_byte", "missing_signature",
          "missing_timestamp", "bad_api_key", "unknown_app", "malformed_json", "schema_error", "missing_app_id",
          "too_large", "wrong_content_type"]  # fmt: skip
 
@@ -109,7 +129,7 @@ def test_refusals(bridge: BridgeServer, otlp_sink: OtlpSink, name: str) -> None:
     response = _post(bridge, body, headers)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error and response.json()["detail"]
-    for secret in (API_KEY, "whsec_test_secret"):
+    for secret in (API_KEY, "whsec_test_secret", OTHER_APP_SECRET):
         assert secret not in response.text
     assert otlp_sink.spans() == []
 
