@@ -72,7 +72,7 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
     secret = app.json()["webhook_secret"]
     assert secret.startswith("whsec_")
     apps = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers)
-    assert [a["app_id"] for a in apps.json()] == ["app-under-test", "chatbot"]
+    assert [a["app_id"] for a in apps.json()] == ["app-under-test", "app-other", "chatbot"]
     assert secret not in apps.text and APP_SECRET not in apps.text
 
     payload = {"workflow_run_id": "run-new-app", "app_id": "chatbot", "status": "succeeded", "nodes": []}
