@@ -6,10 +6,12 @@ import argparse
 import json
 import logging
 import os
+import ssl
 import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
 from bridge.formats import FORMATS, InputError
@@ -57,10 +59,22 @@ def _serve(args: argparse.Namespace) -> int:
             log_level=args.log_level.lower(),
             # Open live-view streams never end by themselves: stop waiting for them after this long.
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            **_tls_options(config),
         )
     )
     server.run()
     return 0
+
+
+def _tls_options(config: BridgeConfig) -> dict[str, Any]:
+    """uvicorn's SSL settings for `server.tls`; mTLS asks every client for a certificate from the CA."""
+    tls = config.server.tls
+    if tls is None:
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": tls.cert_file, "ssl_keyfile": tls.key_file}
+    if tls.client_ca_file:
+        options |= {"ssl_ca_certs": tls.client_ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return options
 
 
 def _validate(args: argparse.Namespace) -> int:

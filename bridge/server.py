@@ -18,6 +18,7 @@ from starlette.schemas import SchemaGenerator
 from bridge import __version__
 from bridge.config import BridgeConfig
 from bridge.http_errors import EXCEPTION_HANDLERS
+from bridge.http_security import middleware
 from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
@@ -164,4 +165,6 @@ def create_app(config: BridgeConfig) -> Starlette:
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.
     routes.sort(key=lambda route: "{" in route.path)
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware(config.server)
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.bridge_server import APP_ID, bridge_config_text, dumps, free_port, signed_headers
+from tests.bridge_process import BridgeProcess, wait_until
+from tests.bridge_server import APP_ID, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, EXAMPLES, events_of, spans_of
 
@@ -29,55 +29,7 @@ FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}"
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-class BridgeProcess:
-    """`dify-otel-bridge serve` in a child process, on its own port."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = config.with_suffix(".log")
-
-    def start(self) -> BridgeProcess:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bridge.cli", "serve", "--config", str(self.config), "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )  # fmt: skip
-        _wait(self._ready, what=f"the bridge to start ({self.log.read_text()[-2000:]})")
-        return self
-
-    def _ready(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
-        try:
-            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no shutdown code runs
-        self.process.wait(10)
-
-    def signal(self, sig: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def wait(self, timeout: float) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+    wait_until(condition, timeout, what)
 
 
 @pytest.fixture

@@ -117,3 +117,30 @@ def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_own_endpoints_carry_security_headers_and_no_cors_unless_configured(otlp_sink: OtlpSink) -> None:
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))) as client:
+        response = client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+        assert "strict-transport-security" not in response.headers  # plain HTTP here
+        assert "access-control-allow-origin" not in response.headers
+        preflight = client.options(
+            "/api/v1/auth/token",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_for_configured_origins_only(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace("server: {store: ':memory:'}", (
+        "server: {store: ':memory:', cors_allowed_origins: ['https://grafana.example']}"))  # fmt: skip
+    with TestClient(create_app(parse_config(text))) as client:
+        ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+        allowed = client.options("/api/v1/auth/token", headers={"Origin": "https://grafana.example", **ask})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://grafana.example"
+        refused = client.options("/api/v1/auth/token", headers={"Origin": "https://evil.example", **ask})
+        assert "access-control-allow-origin" not in refused.headers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.durations import Duration
@@ -28,6 +30,23 @@ class AppSpec(BaseModel):
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
 
 
+class ServerTLS(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The server's certificate chain and key (PEM). Set: the server speaks HTTPS only.
+    cert_file: str
+    key_file: str
+    # CA bundle (PEM) that client certificates must chain to. Set: every client needs one (mTLS).
+    client_ca_file: str | None = None
+
+    @field_validator("cert_file", "key_file", "client_ca_file")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isfile(value):
+            raise ValueError(f"{value}: no such file")
+        return value
+
+
 class ServerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +70,10 @@ class ServerConfig(BaseModel):
     live_heartbeat: Duration = 15.0
     instances: list[InstanceSpec] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
+    # HTTPS, and optionally client certificates (mTLS) for everything the server serves. None: plain HTTP.
+    tls: ServerTLS | None = None
+    # Browser origins allowed to call the API (CORS), e.g. a dashboard showing the live view. Empty: none.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
 
     @field_validator("token_secret")
     @classmethod

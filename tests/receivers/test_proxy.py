@@ -97,6 +97,7 @@ def test_blocking_run_is_traced_at_workflow_level(bridge: BridgeServer, otlp_sin
 def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]) -> None:
     response = httpx.get(f"{bridge.base}/local-dify/v1/parameters?user=u&x=1", headers={"Authorization": DIFY_KEY})
     assert response.json() == {"user_input_form": []} and response.headers["x-dify"] == "yes"
+    assert "x-frame-options" not in response.headers  # Dify's headers, not the bridge's own
     assert dify[0].seen[-1] == ("GET", "/v1/parameters", DIFY_KEY, b"user=u&x=1")
 
 
