@@ -7,6 +7,7 @@ import os
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.durations import Duration
+from bridge.management.rate_limit import RateLimitConfig
 
 # An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
 INSTANCE_NAME = r"^(?!api$)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -72,6 +73,8 @@ class ServerConfig(BaseModel):
     apps: list[AppSpec] = Field(default_factory=list)
     # HTTPS, and optionally client certificates (mTLS) for everything the server serves. None: plain HTTP.
     tls: ServerTLS | None = None
+    # Per bridge API key, over the signed receivers and the management API: beyond it, 429 + Retry-After.
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     # Browser origins allowed to call the API (CORS), e.g. a dashboard showing the live view. Empty: none.
     cors_allowed_origins: list[str] = Field(default_factory=list)
 

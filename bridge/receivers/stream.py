@@ -80,7 +80,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           413: {description: body too large}
           415: {description: unsupported content type}
           422: {description: an event is invalid (line and field named)}
-          429: {description: "too many runs in flight; events of open runs are still taken (Retry-After)"}
+          429: {description: "too many runs in flight, or the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         fmt = _FORMATS[require_media_type(request, _FORMATS)]

@@ -51,6 +51,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           413: {description: body too large}
           415: {description: not application/json}
           422: {description: a field of the payload is invalid}
+          429: {description: "the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         require_media_type(request, ["application/json"])
