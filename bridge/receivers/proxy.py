@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import partial
 from queue import SimpleQueue
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import httpx2 as httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +46,8 @@ _HOP_BY_HOP = frozenset(
      "transfer-encoding", "upgrade", "host", "content-length"}
 )  # fmt: skip
 _connections = itertools.count(1)
+# RFC 3986 path characters that need no encoding.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 class Config(BaseModel):
@@ -170,9 +173,13 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         if instance is None:
             raise ApiError(404, "unknown_instance", f"no instance named {request.path_params['instance']!r}")
         path = request.path_params["path"]
+        if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
+            # `/v1/../console/api/...` would reach past the service API, on the instance or behind it.
+            raise ApiError(400, "invalid_path", "dot segments are not forwarded")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
         query = f"?{request.url.query}" if request.url.query else ""
-        url = f"{instance.base_url}/v1/{path}{query}"
+        # Encoded again: a decoded `?`, `#` or `%` must stay part of the path, not start a query or fragment.
+        url = f"{instance.base_url}/v1/{quote(path, safe=_PATH_SAFE)}{query}"
         outgoing = client.build_request(request.method, url, headers=headers, content=request.stream())
         try:
             upstream = await client.send(outgoing, stream=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -132,3 +133,17 @@ def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[Fake
         response = httpx.get(f"{bridge.base}/dify/main/v1/parameters", headers={"Authorization": DIFY_KEY})
         assert response.json() == {"user_input_form": []}
         assert httpx.get(f"{bridge.base}/main/v1/parameters").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/local-dify/v1/../../console/api/apps", "/local-dify/v1/%2e%2e/%2E%2E/console",
+                                  "/local-dify/v1/./parameters", "/local-dify/v1/x/..%5C..%5Cconsole"])  # fmt: skip
+def test_dot_segments_never_leave_the_service_api(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer], path: str
+) -> None:
+    host, port = bridge.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)  # sends the path as written
+    connection.request("GET", path, headers={"Authorization": DIFY_KEY})
+    response = connection.getresponse()
+    assert response.status == 400 and json.loads(response.read())["error"] == "invalid_path"
+    connection.close()
+    assert dify[0].seen == []
