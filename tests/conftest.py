@@ -4,7 +4,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.bridge_process import BridgeProcess
 from tests.otlp_sink import OtlpSink
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BridgeProcess]]:
+    """Bridge processes a test starts; whatever is still running is killed after it."""
+    started: list[BridgeProcess] = []
+    yield started
+    for process in started:
+        process.stop()
 
 
 @pytest.fixture

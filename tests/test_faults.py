@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-import pytest
 
 from tests.bridge_process import BridgeProcess, wait_until
 from tests.bridge_server import APP_ID, bridge_config_text, dumps, signed_headers
@@ -30,14 +29,6 @@ FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}"
 
 def _wait(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
     wait_until(condition, timeout, what)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[BridgeProcess]]:
-    started: list[BridgeProcess] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def _ports() -> tuple[int, int]:

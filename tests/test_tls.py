@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -21,14 +20,6 @@ def certs(tmp_path: Path) -> dict[str, Path]:
     return make_certificates(tmp_path)
 
 
-@pytest.fixture
-def started() -> Iterator[list[BridgeProcess]]:
-    processes: list[BridgeProcess] = []
-    yield processes
-    for process in processes:
-        process.stop()
-
-
 def _config(tmp_path: Path, sink: OtlpSink, tls: str) -> Path:
     path = tmp_path / "bridge.yaml"
     path.write_text(bridge_config_text(tmp_path, sink.grpc_endpoint).replace("server:\n", f"server:\n  tls: {tls}\n"))
@@ -43,10 +34,10 @@ def _context(ca: Path, cert: Path | None = None, key: Path | None = None) -> ssl
 
 
 def test_https_only(tmp_path: Path, otlp_sink: OtlpSink, certs: dict[str, Path],
-                    started: list[BridgeProcess]) -> None:  # fmt: skip
+                    processes: list[BridgeProcess]) -> None:  # fmt: skip
     tls = f"{{cert_file: '{certs['server_cert']}', key_file: '{certs['server_key']}'}}"
     bridge = BridgeProcess(_config(tmp_path, otlp_sink, tls), "https", verify=_context(certs["ca"]))
-    started.append(bridge.start())
+    processes.append(bridge.start())
     assert httpx.get(f"{bridge.base}/healthz", verify=_context(certs["ca"])).json() == {"status": "ok"}
     with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
         httpx.get(f"{bridge.base}/healthz", verify=_context(certs["other_ca"]))
@@ -55,13 +46,13 @@ def test_https_only(tmp_path: Path, otlp_sink: OtlpSink, certs: dict[str, Path],
 
 
 def test_mtls_asks_every_client_for_a_certificate_from_the_ca(
-    tmp_path: Path, otlp_sink: OtlpSink, certs: dict[str, Path], started: list[BridgeProcess]
+    tmp_path: Path, otlp_sink: OtlpSink, certs: dict[str, Path], processes: list[BridgeProcess]
 ) -> None:
     tls = (f"{{cert_file: '{certs['server_cert']}', key_file: '{certs['server_key']}',"
            f" client_ca_file: '{certs['ca']}'}}")  # fmt: skip
     with_cert = _context(certs["ca"], certs["client_cert"], certs["client_key"])
     bridge = BridgeProcess(_config(tmp_path, otlp_sink, tls), "https", verify=with_cert)
-    started.append(bridge.start())
+    processes.append(bridge.start())
     assert httpx.get(f"{bridge.base}/healthz", verify=with_cert).status_code == 200
     with pytest.raises(httpx.TransportError):  # no client certificate: the handshake fails
         httpx.get(f"{bridge.base}/healthz", verify=_context(certs["ca"]))
