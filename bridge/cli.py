@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import ssl
 import sys
 import time
@@ -51,19 +52,30 @@ def _serve(args: argparse.Namespace) -> int:
     config = _config(args.config)
     host, _, port = config.server.endpoint.rpartition(":")
     app = create_app(config)
-    server = Server(
-        uvicorn.Config(
-            app,
-            host=args.host or host,
-            port=args.port or int(port),
-            log_level=args.log_level.lower(),
-            # Open live-view streams never end by themselves: stop waiting for them after this long.
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-            **_tls_options(config),
-        )
+    settings = uvicorn.Config(
+        app,
+        host=args.host or host,
+        port=args.port or int(port),
+        log_level=args.log_level.lower(),
+        # Open live-view streams never end by themselves: stop waiting for them after this long.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        **_tls_options(config),
     )
-    server.run()
+    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query.
+    logging.getLogger("uvicorn.access").addFilter(_MaskQueryToken())
+    Server(settings).run()
     return 0
+
+
+class _MaskQueryToken(logging.Filter):
+    """Access-log lines show `token=***` instead of an access token."""
+
+    _TOKEN = re.compile(r"([?&]token=)[^&\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def _tls_options(config: BridgeConfig) -> dict[str, Any]:
