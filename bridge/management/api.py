@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import asdict
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,7 +73,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
             409: {description: "an instance with this name exists"}
             422: {description: "a field is invalid"}
         """
-        auth.require_bearer(request)
+        actor = auth.require_bearer(request)
         if request.method == "GET":
             return JSONResponse([asdict(i) for i in store.list_instances()])
         body = await read_model(request, InstanceRequest)
@@ -80,6 +81,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
             instance = store.add_instance(body.name, body.base_url, body.api_key)
         except sqlite3.IntegrityError:
             raise ApiError(409, "conflict", f"an instance named {body.name!r} is already registered") from None
+        _audit(request, actor, "instance.register", f"instance {instance.name} ({instance.id}) {instance.base_url}")
         return JSONResponse(asdict(instance), status_code=201)
 
     async def apps(request: Request) -> JSONResponse:
@@ -101,7 +103,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
             404: {description: "unknown instance"}
             409: {description: "the app is already registered"}
         """
-        auth.require_bearer(request)
+        actor = auth.require_bearer(request)
         if request.method == "GET":
             return JSONResponse([asdict(a) for a in store.list_apps()])
         body = await read_model(request, AppRequest)
@@ -111,6 +113,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
             app, secret = store.add_app(body.instance_id, body.app_id, body.app_name, body.app_type)
         except sqlite3.IntegrityError:
             raise ApiError(409, "conflict", f"app {body.app_id!r} is already registered") from None
+        _audit(request, actor, "app.register", f"app {app.app_id} ({app.id}) on instance {app.instance_id}")
         return JSONResponse({**asdict(app), "webhook_secret": secret}, status_code=201)
 
     async def rotate(request: Request) -> JSONResponse:
@@ -123,15 +126,38 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
           200: {description: "{id, app_id, webhook_secret}"}
           404: {description: "unknown app"}
         """
-        auth.require_bearer(request)
+        actor = auth.require_bearer(request)
         app = store.app_by_id(request.path_params["id"])
         if app is None:
             raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
-        return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": store.rotate_secret(app)})
+        secret = store.rotate_secret(app)
+        _audit(request, actor, "app.rotate_secret", f"app {app.app_id} ({app.id})")
+        return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": secret})
+
+    async def audit(request: Request) -> JSONResponse:
+        """
+        summary: The newest management actions (who, what, when, from where), newest first
+        tags: [dify]
+        security: [{bearer: []}]
+        parameters: [{name: limit, in: query, required: false, schema: {type: integer, default: 100}}]
+        responses:
+          200: {description: "[{id, at, actor, action, target, client}]"}
+          422: {description: "limit is not a number from 1 to 1000"}
+        """
+        auth.require_bearer(request)
+        raw = request.query_params.get("limit", "100")
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise ApiError(422, "invalid_query", "limit: a number from 1 to 1000")
+        return JSONResponse([asdict(entry) for entry in store.audit_log(int(raw))])
+
+    def _audit(request: Request, actor: str, action: str, target: str) -> None:
+        client = request.client.host if request.client else None
+        store.audit(actor, action, target, client, time.time())
 
     return [
         Route("/api/v1/auth/token", token, methods=["POST"]),
         Route("/api/v1/dify/instances", instances, methods=["GET", "POST"]),
         Route("/api/v1/dify/apps", apps, methods=["GET", "POST"]),
         Route("/api/v1/dify/apps/{id}/rotate-secret", rotate, methods=["POST"]),
+        Route("/api/v1/audit", audit, methods=["GET"]),
     ]

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS apps (
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, client TEXT);
 """
 
 
@@ -57,6 +60,16 @@ class App:
     app_type: str
     origin: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: float
+    actor: str  # the API key id (`key_id`), never the key
+    action: str  # instance.register, app.register, app.rotate_secret
+    target: str  # what the action changed, by name or id
+    client: str | None  # the caller's address
 
 
 def new_secret() -> str:
@@ -221,6 +234,24 @@ class Store:
     def set_poll_cursor(self, instance_id: str, created_after: float) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO poll_cursors VALUES (?, ?)", (instance_id, created_after))
+
+    # --- audit log ------------------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, target: str, client: str | None, now: float) -> None:
+        """Records a management action: `actor` is the API key id (never the key), `target` what changed."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit_log (at, actor, action, target, client) VALUES (?, ?, ?, ?, ?)",
+                (now, actor, action, target, client),
+            )
+
+    def audit_log(self, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at, actor, action, target, client FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [AuditEntry(*row) for row in rows]
 
     # --- detector baselines (the `detectors.Baselines` protocol) --------------------------------
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import httpx2 as httpx
 import jwt
 import pytest
 
+from bridge.management.auth import key_id
 from tests.bridge_server import API_KEY, APP_SECRET, TOKEN_SECRET, BridgeServer, bridge_config, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 
@@ -135,7 +137,7 @@ def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
     assert set(schema["paths"]) == {
         "/healthz", "/readyz", "/openapi.json", "/api/v1/auth/token", "/api/v1/dify/instances", "/api/v1/dify/apps",
         "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events", "/{instance}/v1/{path}",
-        "/api/v1/dify/stream", "/metrics",
+        "/api/v1/dify/stream", "/metrics", "/api/v1/audit",
     }  # fmt: skip
     assert set(schema["paths"]["/api/v1/dify/apps"]) == {"get", "post"}
     assert "401" in schema["paths"]["/api/v1/dify/webhook"]["post"]["responses"]
@@ -146,3 +148,25 @@ def test_unknown_routes_and_methods_answer_json(bridge: BridgeServer) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     wrong = httpx.delete(f"{bridge.base}/healthz")
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
+def test_management_actions_are_audited_with_who_when_and_from_where(bridge: BridgeServer) -> None:
+    headers = _auth(bridge.token())
+    before = time.time()
+    registration = {"name": "audited", "base_url": "http://dify.internal", "api_key": "app-KEY123"}
+    instance = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers, json=registration)
+    app = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers,
+                     json={"instance_id": instance.json()["id"], "app_id": "audited-app"})  # fmt: skip
+    rotated = httpx.post(f"{bridge.base}/api/v1/dify/apps/{app.json()['id']}/rotate-secret", headers=headers)
+    assert rotated.status_code == 200
+    log = httpx.get(f"{bridge.base}/api/v1/audit", headers=headers)
+    assert log.status_code == 200
+    entries = log.json()
+    assert [e["action"] for e in entries] == ["app.rotate_secret", "app.register", "instance.register"]
+    assert all(e["actor"] == key_id(API_KEY) and e["client"] == "127.0.0.1" and e["at"] >= before for e in entries)
+    assert "audited-app" in entries[0]["target"] and "audited" in entries[2]["target"]
+    for secret in (API_KEY, "app-KEY123", app.json()["webhook_secret"], rotated.json()["webhook_secret"]):
+        assert secret not in log.text
+    assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1", headers=headers).json()) == 1
+    assert httpx.get(f"{bridge.base}/api/v1/audit?limit=0", headers=headers).status_code == 422
+    assert httpx.get(f"{bridge.base}/api/v1/audit").status_code == 401
