@@ -29,6 +29,8 @@ _ENVELOPE_KEYS = frozenset({"event", "workflow_run_id", "task_id", "conversation
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # Dify sends Unix seconds; a few clients send milliseconds. Anything past this is taken as ms.
 _MAX_SECONDS = 100_000_000_000
+# The last second that unsigned 64-bit nanoseconds (OTLP span times) can hold: year 2554.
+_LATEST = 2**64 / 1e9
 
 
 def classify(obj: Any) -> Shape | None:
@@ -78,19 +80,25 @@ def timestamp(value: Any, field: str, source: str = "", line: int = 0) -> float 
     if isinstance(value, bool):
         raise InputError(source, line, field, f"expected a timestamp, got {value!r}")
     if isinstance(value, int | float):
-        return float(value) / 1000 if value > _MAX_SECONDS else float(value)
+        seconds = float(value) / 1000 if value > _MAX_SECONDS else float(value)
+        # A span's times are unsigned nanoseconds: nothing before 1970, nothing NaN or infinite.
+        if not 0 <= seconds < _LATEST:
+            raise InputError(source, line, field, f"not a time from 1970 on: {value!r}")
+        return seconds
     if isinstance(value, str):
         try:
-            return timestamp(float(value), field, source, line)
+            number_value = float(value)
         except ValueError:
             pass
+        else:
+            return timestamp(number_value, field, source, line)
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise InputError(source, line, field, f"not a Unix time or ISO 8601 date: {value[:60]!r}") from None
         if parsed.tzinfo is None:
             raise InputError(source, line, field, f"ISO 8601 date without a time zone: {value[:60]!r}")
-        return parsed.timestamp()
+        return timestamp(parsed.timestamp(), field, source, line)
     raise InputError(source, line, field, f"expected a timestamp, got {type(value).__name__}")
 
 
@@ -350,9 +358,17 @@ def _summary_run(data: Mapping[str, Any], run_id: Any, source: str, line: int, p
     )
 
 
+def _object(obj: Any, source: str, line: int) -> JSONDict:
+    """`obj` with snake_case keys, if it is a JSON object; InputError otherwise."""
+    if not isinstance(obj, dict):
+        raise InputError(source, line, "", f"expected a JSON object, found {type(obj).__name__}")
+    result: JSONDict = snake_keys(obj)
+    return result
+
+
 def normalize_blocking(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     """`POST /v1/workflows/run` blocking response → a workflow-level `WorkflowRun`."""
-    obj = snake_keys(obj)
+    obj = _object(obj, source, line)
     data = obj.get("data")
     if not isinstance(data, dict):
         raise InputError(source, line, "data", "expected an object")
@@ -362,15 +378,18 @@ def normalize_blocking(obj: Any, source: str = "", line: int = 0) -> WorkflowRun
 
 def normalize_run_detail(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     """`GET /v1/workflows/run/{id}` → a workflow-level `WorkflowRun`."""
-    obj = snake_keys(obj)
+    obj = _object(obj, source, line)
     return _summary_run(obj, obj.get("id"), source, line, "")
 
 
 def normalize_logs(obj: Any, source: str = "", line: int = 0) -> list[WorkflowRun]:
     """`GET /v1/workflows/logs` page → one workflow-level `WorkflowRun` per entry."""
-    obj = snake_keys(obj)
+    obj = _object(obj, source, line)
+    entries = obj.get("data") or []
+    if not isinstance(entries, list):
+        raise InputError(source, line, "data", "expected a list")
     runs = []
-    for position, entry in enumerate(obj.get("data") or []):
+    for position, entry in enumerate(entries):
         prefix = f"data.{position}.workflow_run."
         detail = entry.get("workflow_run") if isinstance(entry, dict) else None
         if not isinstance(detail, dict):

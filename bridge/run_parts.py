@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.formats import InputError
 from bridge.model import (
     RUN_STATUS_INCOMPLETE,
     AgentLogEntry,
@@ -41,7 +42,7 @@ def _num(value: Any) -> float | None:
 def as_timestamp(value: Any) -> float | None:
     try:
         return timestamp(value, "")
-    except ValueError:
+    except (ValueError, InputError):
         return None
 
 

@@ -166,3 +166,9 @@ def test_webhook_errors_name_the_field(payload: dict[str, Any], field: str) -> N
     with pytest.raises(InputError) as info:
         normalize_webhook(payload, "hook.json", 1)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("value", [-1, "-1", "1969-12-31T23:59:59Z", float("nan"), float("inf"), 2**64 / 1e9 + 1])
+def test_times_outside_what_a_span_can_hold_are_refused(value: object) -> None:
+    with pytest.raises(InputError, match="started_at"):
+        normalize_webhook({"workflow_run_id": "r", "app_id": "a", "status": "succeeded", "started_at": value})

@@ -1,0 +1,119 @@
+"""Property tests: every parser, fed random and mutated input, either takes it or refuses it with its own
+error (InputError, ConfigError) — never another exception. And whatever a parser takes, the rest of the
+pipeline (assembly, span building, processors, OTLP encoding) takes too."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+from bridge.assembly import RunAssembler
+from bridge.config import ConfigError, parse_config
+from bridge.formats import InputError, Record, iter_records
+from bridge.normalize import normalize_blocking, normalize_event, normalize_logs, normalize_webhook
+from bridge.processors import detectors, redact, reduce
+from bridge.spans import SpanBuilder
+from tests.runs import CAPTURES, EXAMPLES
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=30)
+# Dify's own keys (both spellings) turn up often, so the random objects reach deep into the parsers.
+KEYS = st.sampled_from(
+    ["event", "data", "workflow_run_id", "workflowRunId", "task_id", "id", "node_id", "node_type", "nodeType",
+     "status", "inputs", "outputs", "process_data", "created_at", "finished_at", "elapsed_time", "elapsedTime",
+     "execution_metadata", "total_tokens", "index", "iteration_id", "retry_index", "nodes", "started_at",
+     "app_id", "error", "metadata", "usage", "message_id", "conversation_id", "title", "predecessor_node_id"]
+) | st.text(max_size=12)  # fmt: skip
+JSON: Any = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=8),
+                         max_leaves=40)  # fmt: skip
+REAL_LINES = [line for path in sorted(CAPTURES.glob("*.sse")) for line in path.read_text().splitlines()][:400]
+
+_BUILDER = SpanBuilder()
+_PROCESSORS = [detectors.create(detectors.Config()), redact.create(redact.Config()), reduce.create(reduce.Config())]
+
+
+def _through_the_pipeline(run: Any) -> None:
+    spans = _BUILDER.build(run)
+    for processor in _PROCESSORS:
+        spans = processor.process(spans)
+    encode_spans(spans).SerializeToString()
+
+
+@FUZZ
+@given(st.text(max_size=400), st.sampled_from([None, "sse", "ndjson", "json"]))
+def test_any_text_is_records_or_input_errors(text: str, fmt: Any) -> None:
+    for item in iter_records(text, "fuzz", fmt):
+        assert isinstance(item, Record | InputError)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(REAL_LINES), max_size=40), st.randoms(use_true_random=False))
+def test_mutated_real_streams_parse_assemble_and_build(lines: list[str], rng: Any) -> None:
+    text = "\n".join(lines)
+    if text and rng.random() < 0.5:  # flip one character
+        at = rng.randrange(len(text))
+        text = text[:at] + chr(rng.randrange(32, 127)) + text[at + 1 :]
+    assembler = RunAssembler()
+    for item in iter_records(text, "fuzz", "sse"):
+        if isinstance(item, Record):
+            try:
+                event = normalize_event(item.obj, "fuzz", item.line, item.sse_event)
+            except InputError:
+                continue
+            assembler.add(event, 1.0, "fuzz")
+    for run in assembler.drain():
+        _through_the_pipeline(run)
+
+
+@FUZZ
+@given(JSON)
+def test_random_events_are_taken_or_refused_and_taken_ones_build(obj: Any) -> None:
+    try:
+        event = normalize_event(obj, "fuzz", 1)
+    except InputError:
+        return
+    assembler = RunAssembler()
+    assembler.add(event, 1.0, "fuzz")
+    for run in assembler.drain():
+        _through_the_pipeline(run)
+
+
+@FUZZ
+@given(JSON)
+def test_random_whole_runs_are_taken_or_refused_and_taken_ones_build(obj: Any) -> None:
+    for parse in (normalize_webhook, normalize_blocking):
+        try:
+            run = parse(obj, "fuzz", 1)
+        except InputError:
+            continue
+        _through_the_pipeline(run)
+    try:
+        runs = normalize_logs(obj, "fuzz", 1)
+    except InputError:
+        return
+    for run in runs:
+        _through_the_pipeline(run)
+
+
+@FUZZ
+@given(st.dictionaries(KEYS, JSON, max_size=6))
+def test_mutated_webhook_payloads(changes: dict[str, Any]) -> None:
+    payload = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), **changes}
+    try:
+        run = normalize_webhook(payload, "fuzz", 1)
+    except InputError:
+        return
+    _through_the_pipeline(run)
+
+
+@FUZZ
+@given(st.text(max_size=300) | st.builds(lambda o: json.dumps(o), JSON))
+def test_any_config_text_is_a_config_or_a_config_error(text: str) -> None:
+    try:
+        parse_config(text, "fuzz.yaml", environ={})
+    except ConfigError as error:
+        assert str(error).startswith("fuzz.yaml:")
