@@ -134,6 +134,50 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         _audit(request, actor, "app.rotate_secret", f"app {app.app_id} ({app.id})")
         return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": secret})
 
+    async def delete_instance(request: Request) -> JSONResponse:
+        """
+        summary: Delete a registered instance (its apps first); the proxy and the poller stop using it
+        tags: [dify]
+        security: [{bearer: []}]
+        parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+        responses:
+          200: {description: "{deleted: id}"}
+          404: {description: unknown instance}
+          409: {description: "it still has apps, or it is declared in the config file"}
+        """
+        actor = auth.require_bearer(request)
+        instance = store.instance(request.path_params["id"])
+        if instance is None:
+            raise ApiError(404, "unknown_instance", f"no instance with id {request.path_params['id']!r}")
+        if instance.origin == "config":
+            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
+        if any(app.instance_id == instance.id for app in store.list_apps()):
+            raise ApiError(409, "has_apps", f"instance {instance.name!r} still has apps: delete them first")
+        store.delete_instance(instance.id)
+        _audit(request, actor, "instance.delete", f"instance {instance.name} ({instance.id})")
+        return JSONResponse({"deleted": instance.id})
+
+    async def delete_app(request: Request) -> JSONResponse:
+        """
+        summary: Delete an app registration; its webhook secret stops working at once
+        tags: [dify]
+        security: [{bearer: []}]
+        parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+        responses:
+          200: {description: "{deleted: id}"}
+          404: {description: unknown app}
+          409: {description: it is declared in the config file}
+        """
+        actor = auth.require_bearer(request)
+        app = store.app_by_id(request.path_params["id"])
+        if app is None:
+            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
+        if app.origin == "config":
+            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
+        store.delete_app(app.id)
+        _audit(request, actor, "app.delete", f"app {app.app_id} ({app.id})")
+        return JSONResponse({"deleted": app.id})
+
     async def audit(request: Request) -> JSONResponse:
         """
         summary: The newest management actions (who, what, when, from where), newest first
@@ -141,7 +185,8 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         security: [{bearer: []}]
         parameters: [{name: limit, in: query, required: false, schema: {type: integer, default: 100}}]
         responses:
-          200: {description: "[{id, at, actor, action, target, client}]"}
+          200: {description: "[{id, at, actor, action, target, client}]; actions: instance.register,
+            instance.delete, app.register, app.rotate_secret, app.delete"}
           422: {description: "limit is not a number from 1 to 1000"}
         """
         auth.require_bearer(request)
@@ -158,6 +203,8 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         Route("/api/v1/auth/token", token, methods=["POST"]),
         Route("/api/v1/dify/instances", instances, methods=["GET", "POST"]),
         Route("/api/v1/dify/apps", apps, methods=["GET", "POST"]),
+        Route("/api/v1/dify/instances/{id}", delete_instance, methods=["DELETE"]),
+        Route("/api/v1/dify/apps/{id}", delete_app, methods=["DELETE"]),
         Route("/api/v1/dify/apps/{id}/rotate-secret", rotate, methods=["POST"]),
         Route("/api/v1/audit", audit, methods=["GET"]),
     ]

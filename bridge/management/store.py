@@ -67,7 +67,7 @@ class AuditEntry:
     id: int
     at: float
     actor: str  # the API key id (`key_id`), never the key
-    action: str  # instance.register, app.register, app.rotate_secret
+    action: str  # instance.register, instance.delete, app.register, app.rotate_secret, app.delete
     target: str  # what the action changed, by name or id
     client: str | None  # the caller's address
 
@@ -181,6 +181,16 @@ class Store:
                 (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at),
             )
         return app, secret
+
+    def delete_app(self, registration_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM apps WHERE id = ?", (registration_id,))
+
+    def delete_instance(self, instance_id: str) -> None:
+        """Removes the instance and its poll cursor; its apps must be deleted first."""
+        with self._lock:
+            self._db.execute("DELETE FROM poll_cursors WHERE instance_id = ?", (instance_id,))
+            self._db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
 
     def _apps(self, where: str = "", args: tuple[str, ...] = ()) -> list[App]:
         with self._lock:

@@ -137,7 +137,7 @@ def test_openapi_covers_every_endpoint(bridge: BridgeServer) -> None:
     assert set(schema["paths"]) == {
         "/healthz", "/readyz", "/openapi.json", "/api/v1/auth/token", "/api/v1/dify/instances", "/api/v1/dify/apps",
         "/api/v1/dify/apps/{id}/rotate-secret", "/api/v1/dify/webhook", "/api/v1/dify/events", "/{instance}/v1/{path}",
-        "/api/v1/dify/stream", "/metrics", "/api/v1/audit",
+        "/api/v1/dify/stream", "/metrics", "/api/v1/audit", "/api/v1/dify/instances/{id}", "/api/v1/dify/apps/{id}",
     }  # fmt: skip
     assert set(schema["paths"]["/api/v1/dify/apps"]) == {"get", "post"}
     assert "401" in schema["paths"]["/api/v1/dify/webhook"]["post"]["responses"]
@@ -170,3 +170,29 @@ def test_management_actions_are_audited_with_who_when_and_from_where(bridge: Bri
     assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit?limit=0", headers=headers).status_code == 422
     assert httpx.get(f"{bridge.base}/api/v1/audit").status_code == 401
+
+
+def test_deleting_an_app_ends_its_secret_and_then_its_instance_can_go(bridge: BridgeServer) -> None:
+    headers = _auth(bridge.token())
+    instance = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,
+                          json={"name": "temp", "base_url": "http://dify.internal"}).json()  # fmt: skip
+    app = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers,
+                     json={"instance_id": instance["id"], "app_id": "temp-app"}).json()  # fmt: skip
+    blocked = httpx.delete(f"{bridge.base}/api/v1/dify/instances/{instance['id']}", headers=headers)
+    assert blocked.status_code == 409 and blocked.json()["error"] == "has_apps"
+    assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{app['id']}", headers=headers).json() == {"deleted": app["id"]}
+    body = dumps({"workflow_run_id": "r-after-delete", "app_id": "temp-app", "status": "succeeded"})
+    refused = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body,
+                         headers=signed_headers(body, secret=app["webhook_secret"]))  # fmt: skip
+    assert refused.status_code == 404 and refused.json()["error"] == "unknown_app"
+    gone = httpx.delete(f"{bridge.base}/api/v1/dify/instances/{instance['id']}", headers=headers)
+    assert gone.status_code == 200
+    assert "temp" not in [i["name"] for i in httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=headers).json()]
+    assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{app['id']}", headers=headers).status_code == 404
+    declared = next(a for a in httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers).json()
+                    if a["origin"] == "config")  # fmt: skip
+    kept = httpx.delete(f"{bridge.base}/api/v1/dify/apps/{declared['id']}", headers=headers)
+    assert kept.status_code == 409 and kept.json()["error"] == "declared_in_config"
+    actions = [e["action"] for e in httpx.get(f"{bridge.base}/api/v1/audit", headers=headers).json()]
+    assert actions[:2] == ["instance.delete", "app.delete"]
+    assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{app['id']}").status_code == 401
