@@ -108,8 +108,6 @@ class BridgeService:
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
-        self.runs_exported = 0
-        self.spans_exported = 0
         self._journal_id = self.storage.last_journal_id()
         self._resume()
         for delivery in self.deliveries.values():
@@ -138,7 +136,7 @@ class BridgeService:
         gauge("dify_bridge.queue.age", [queue_age], "s", "Age of the oldest span waiting for delivery, per exporter")
         gauge("dify_bridge.queue.size", [lambda _: [Observation(self.storage.queued_bytes)]], "By",
               "Bytes of spans in the queue file")  # fmt: skip
-        gauge("dify_bridge.dead_letters", [lambda _: [Observation(len(self.storage.dead_letters()))]], "{request}",
+        gauge("dify_bridge.dead_letters", [lambda _: [Observation(self.storage.dead_letter_count())]], "{request}",
               "Requests held in the dead letters")  # fmt: skip
         gauge("dify_bridge.runs.in_flight", [lambda _: [Observation(len(self.assembler))]], "{run}",
               "Stream runs being assembled")  # fmt: skip
@@ -250,9 +248,6 @@ class BridgeService:
             return None
         for delivery in self.deliveries.values():
             delivery.notify()
-        with self._lock:
-            self.runs_exported += 1
-            self.spans_exported += len(spans)
         source = run.receiver.partition("/")[0]
         self._runs_counter.add(1, {"receiver": source, "status": run.status})
         self._spans_counter.add(len(spans), {"receiver": source})

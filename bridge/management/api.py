@@ -15,7 +15,7 @@ from bridge.http_body import read_model
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator
 from bridge.management.settings import INSTANCE_NAME
-from bridge.management.store import Store
+from bridge.management.store import App, Store
 
 
 class TokenRequest(BaseModel):
@@ -127,9 +127,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
           404: {description: "unknown app"}
         """
         actor = auth.require_bearer(request)
-        app = store.app_by_id(request.path_params["id"])
-        if app is None:
-            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
+        app = _registered_app(request)
         secret = store.rotate_secret(app)
         _audit(request, actor, "app.rotate_secret", f"app {app.app_id} ({app.id})")
         return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": secret})
@@ -149,8 +147,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         instance = store.instance(request.path_params["id"])
         if instance is None:
             raise ApiError(404, "unknown_instance", f"no instance with id {request.path_params['id']!r}")
-        if instance.origin == "config":
-            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
+        _not_declared(instance.origin)
         if any(app.instance_id == instance.id for app in store.list_apps()):
             raise ApiError(409, "has_apps", f"instance {instance.name!r} still has apps: delete them first")
         store.delete_instance(instance.id)
@@ -169,11 +166,8 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
           409: {description: it is declared in the config file}
         """
         actor = auth.require_bearer(request)
-        app = store.app_by_id(request.path_params["id"])
-        if app is None:
-            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
-        if app.origin == "config":
-            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
+        app = _registered_app(request)
+        _not_declared(app.origin)
         store.delete_app(app.id)
         _audit(request, actor, "app.delete", f"app {app.app_id} ({app.id})")
         return JSONResponse({"deleted": app.id})
@@ -194,6 +188,16 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
             raise ApiError(422, "invalid_query", "limit: a number from 1 to 1000")
         return JSONResponse([asdict(entry) for entry in store.audit_log(int(raw))])
+
+    def _registered_app(request: Request) -> App:
+        app = store.app_by_id(request.path_params["id"])
+        if app is None:
+            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
+        return app
+
+    def _not_declared(origin: str) -> None:
+        if origin == "config":
+            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
 
     def _audit(request: Request, actor: str, action: str, target: str) -> None:
         client = request.client.host if request.client else None

@@ -112,6 +112,8 @@ class Delivery:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the read, so a notify arriving during it wakes the wait below (none is lost).
+            self._wake.clear()
             try:
                 if self._step():
                     continue
@@ -120,7 +122,6 @@ class Delivery:
             except Exception:  # a bug must not end deliveries for good: log, pause, go on
                 logger.exception("exporter %s: delivery failed", self.exporter)
             self._wake.wait(IDLE_POLL_S)
-            self._wake.clear()
 
     def _step(self) -> bool:
         """One read and at most one request; False when nothing is left to send."""
@@ -145,7 +146,6 @@ class Delivery:
             wait = self.batch.timeout - (time.time() - entries[0].created_at)
             if wait > 0:  # let the batch fill; any new entry wakes us to look again
                 self._wake.wait(wait)
-                self._wake.clear()
                 return True
         self._deliver(entries, scanned, spans)
         return True

@@ -171,7 +171,7 @@ class QueueStorage:
         with self._transaction() as db:
             tail = self._tail(db)
             db.executemany("INSERT OR IGNORE INTO cursors VALUES (?, ?)", [(e, tail) for e in self._exporters])
-        self._collect()
+            self._collect(db)
 
     def cursor(self, exporter: str) -> int:
         with self._lock:
@@ -182,24 +182,25 @@ class QueueStorage:
         """Moves the exporter past `entry_id`; entries every exporter has passed are deleted."""
         with self._transaction() as db:
             self._move(db, exporter, entry_id)
-        self._collect()
 
     def _move(self, db: sqlite3.Connection, exporter: str, entry_id: int) -> None:
         db.execute(
             "UPDATE cursors SET entry_id = ? WHERE exporter = ? AND entry_id < ?", (entry_id, exporter, entry_id)
         )
+        self._collect(db)
 
-    def _collect(self) -> None:
+    def _collect(self, db: sqlite3.Connection) -> None:
+        """Deletes, in the caller's transaction, the entries every exporter has passed."""
         if not self._exporters:
             return
         marks = ",".join("?" * len(self._exporters))
-        with self._transaction() as db:
-            low = db.execute(f"SELECT MIN(entry_id) FROM cursors WHERE exporter IN ({marks})", self._exporters)
-            (floor,) = low.fetchone()
-            freed = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries WHERE id <= ?", (floor,)).fetchone()[0]
-            if freed:
-                db.execute("DELETE FROM entries WHERE id <= ?", (floor,))
-                self.queued_bytes = max(self.queued_bytes - int(freed), 0)
+        (floor,) = db.execute(
+            f"SELECT MIN(entry_id) FROM cursors WHERE exporter IN ({marks})", self._exporters
+        ).fetchone()
+        freed = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries WHERE id <= ?", (floor,)).fetchone()[0]
+        if freed:
+            db.execute("DELETE FROM entries WHERE id <= ?", (floor,))
+            self.queued_bytes = max(self.queued_bytes - int(freed), 0)
 
     # --- entries ---------------------------------------------------------------------------------
 
@@ -355,7 +356,10 @@ class QueueStorage:
                 (exporter, now, reason, *(e.id for e in entries)),
             )
             self._move(db, exporter, advance_to)
-        self._collect()
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0])
 
     def dead_letters(self) -> list[DeadLetter]:
         with self._lock:
@@ -388,11 +392,6 @@ class QueueStorage:
                 "INSERT INTO journal VALUES (?, ?, ?, ?, ?)",
                 [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows],
             )
-
-    def forget(self, ids: Sequence[int]) -> None:
-        """Drops journal rows whose events were not kept (late duplicates of finished runs)."""
-        with self._transaction() as db:
-            db.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in ids])
 
     def journal_rows(self) -> list[JournalRow]:
         with self._lock:

@@ -98,7 +98,6 @@ class _Tee:
         self.streaming, self.max_bytes = streaming, max_bytes
         self.context = f"{receiver}:{next(_connections)}"
         self.buffer = b""
-        self.events = 0
         self.overflow = False
 
     def feed(self, chunk: bytes) -> None:
@@ -122,7 +121,6 @@ class _Tee:
                     events.append(normalize_event(record.obj, self.context, record.line, record.sse_event))
         if events:
             self.writer.submit(partial(self.service.submit_events, events, time.time(), self.context, self.receiver))
-            self.events += len(events)
 
     def close(self) -> None:
         if self.streaming:

@@ -5,7 +5,8 @@ pipeline (assembly, span building, processors, OTLP encoding) takes too."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,11 +15,13 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from bridge.assembly import RunAssembler
 from bridge.config import ConfigError, parse_config
 from bridge.formats import InputError, Record, iter_records
+from bridge.model import DifyEvent
 from bridge.normalize import normalize_blocking, normalize_event, normalize_logs, normalize_webhook
 from bridge.processors import detectors, redact, reduce
 from bridge.spans import SpanBuilder
 from tests.runs import CAPTURES, EXAMPLES
 
+T = TypeVar("T")
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=30)
 # Dify's own keys (both spellings) turn up often, so the random objects reach deep into the parsers.
@@ -30,6 +33,7 @@ KEYS = st.sampled_from(
 ) | st.text(max_size=12)  # fmt: skip
 JSON: Any = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=8),
                          max_leaves=40)  # fmt: skip
+WEBHOOK = json.loads((EXAMPLES / "webhook_full.json").read_text())
 REAL_LINES = [line for path in sorted(CAPTURES.glob("*.sse")) for line in path.read_text().splitlines()][:400]
 
 _BUILDER = SpanBuilder()
@@ -50,6 +54,23 @@ def test_any_text_is_records_or_input_errors(text: str, fmt: Any) -> None:
         assert isinstance(item, Record | InputError)
 
 
+def _taken(parse: Callable[..., T], *args: Any) -> T | None:
+    """What `parse` makes of the input, or None if it refuses it with an InputError (nothing else may escape)."""
+    try:
+        return parse(*args)
+    except InputError:
+        return None
+
+
+def _assembled_and_built(events: Iterable[DifyEvent | None]) -> None:
+    assembler = RunAssembler()
+    for event in events:
+        if event is not None:
+            assembler.add(event, 1.0, "fuzz")
+    for run in assembler.drain():
+        _through_the_pipeline(run)
+
+
 @FUZZ
 @given(st.lists(st.sampled_from(REAL_LINES), max_size=40), st.randoms(use_true_random=False))
 def test_mutated_real_streams_parse_assemble_and_build(lines: list[str], rng: Any) -> None:
@@ -57,57 +78,32 @@ def test_mutated_real_streams_parse_assemble_and_build(lines: list[str], rng: An
     if text and rng.random() < 0.5:  # flip one character
         at = rng.randrange(len(text))
         text = text[:at] + chr(rng.randrange(32, 127)) + text[at + 1 :]
-    assembler = RunAssembler()
-    for item in iter_records(text, "fuzz", "sse"):
-        if isinstance(item, Record):
-            try:
-                event = normalize_event(item.obj, "fuzz", item.line, item.sse_event)
-            except InputError:
-                continue
-            assembler.add(event, 1.0, "fuzz")
-    for run in assembler.drain():
-        _through_the_pipeline(run)
+    records = [item for item in iter_records(text, "fuzz", "sse") if isinstance(item, Record)]
+    _assembled_and_built(_taken(normalize_event, r.obj, "fuzz", r.line, r.sse_event) for r in records)
 
 
 @FUZZ
 @given(JSON)
 def test_random_events_are_taken_or_refused_and_taken_ones_build(obj: Any) -> None:
-    try:
-        event = normalize_event(obj, "fuzz", 1)
-    except InputError:
-        return
-    assembler = RunAssembler()
-    assembler.add(event, 1.0, "fuzz")
-    for run in assembler.drain():
-        _through_the_pipeline(run)
+    _assembled_and_built([_taken(normalize_event, obj, "fuzz", 1)])
 
 
 @FUZZ
 @given(JSON)
 def test_random_whole_runs_are_taken_or_refused_and_taken_ones_build(obj: Any) -> None:
-    for parse in (normalize_webhook, normalize_blocking):
-        try:
-            run = parse(obj, "fuzz", 1)
-        except InputError:
-            continue
-        _through_the_pipeline(run)
-    try:
-        runs = normalize_logs(obj, "fuzz", 1)
-    except InputError:
-        return
+    runs = [_taken(normalize_webhook, obj, "fuzz", 1), _taken(normalize_blocking, obj, "fuzz", 1),
+            *(_taken(normalize_logs, obj, "fuzz", 1) or [])]  # fmt: skip
     for run in runs:
-        _through_the_pipeline(run)
+        if run is not None:
+            _through_the_pipeline(run)
 
 
 @FUZZ
 @given(st.dictionaries(KEYS, JSON, max_size=6))
 def test_mutated_webhook_payloads(changes: dict[str, Any]) -> None:
-    payload = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), **changes}
-    try:
-        run = normalize_webhook(payload, "fuzz", 1)
-    except InputError:
-        return
-    _through_the_pipeline(run)
+    run = _taken(normalize_webhook, {**WEBHOOK, **changes}, "fuzz", 1)
+    if run is not None:
+        _through_the_pipeline(run)
 
 
 @FUZZ
