@@ -38,6 +38,9 @@ class AssemblyConfig(BaseModel):
     terminal_wait: Duration = 2.0
     # Finished run ids remembered so late duplicates do not start a second trace. 0: remember none.
     completed_run_memory: int = Field(default=10_000, ge=0)
+    # Spans received over OTLP are held per trace until the trace's last span is known to be in (Dify's
+    # `workflow` span) or none came for this long (the Collector's tail_sampling `decision_wait`).
+    decision_wait: Duration = 5.0
 
 
 class QueueConfig(BaseModel):

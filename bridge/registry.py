@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bridge.exporters import console, file, otlp, otlphttp
 from bridge.processors import batch, detectors, redact, reduce
+from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy, stream, webhook
 
 
@@ -33,7 +34,7 @@ def _table(kind: str, modules: Iterable[ModuleType]) -> dict[str, Factory]:
     return table
 
 
-RECEIVERS: dict[str, Factory] = _table("receiver", [poller, proxy, stream, webhook])
+RECEIVERS: dict[str, Factory] = _table("receiver", [otlp_receiver, poller, proxy, stream, webhook])
 PROCESSORS: dict[str, Factory] = _table("processor", [batch, detectors, redact, reduce])
 EXPORTERS: dict[str, Factory] = _table("exporter", [console, file, otlp, otlphttp])
 KINDS: dict[str, dict[str, Factory]] = {"receivers": RECEIVERS, "processors": PROCESSORS, "exporters": EXPORTERS}

@@ -97,10 +97,14 @@ def _receiver_routes(
     auth: Authenticator,
     hooks: list[Callable[[], Awaitable[None]]],
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
+    startup: list[Callable[[BridgeService], Awaitable[None]]],
 ) -> list[Route]:
     routes: list[Route] = []
     for receiver_id, (factory, cfg) in config.receivers.items():
-        ctx = ReceiverContext(receiver_id, store, auth, config.server.timestamp_tolerance, hooks, background)
+        ctx = ReceiverContext(
+            receiver_id, store, auth, config.server.timestamp_tolerance,
+            shutdown_hooks=hooks, startup_hooks=startup, background=background,
+        )  # fmt: skip
         routes.extend(factory.create(cfg, ctx))
     return routes
 
@@ -114,6 +118,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
+    startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     telemetry = Telemetry()
 
@@ -134,6 +139,14 @@ def create_app(config: BridgeConfig) -> Starlette:
         service.live = feed
         baselines = WriteBehindBaselines(store)
         service.use_baselines(baselines)
+        try:
+            for start in startup:
+                await start(service)
+        except BaseException:
+            for hook in hooks:
+                await hook()
+            await asyncio.to_thread(service.shutdown, 0)
+            raise
         app.state.service = service
         tasks = [asyncio.create_task(_poll(service, baselines))]
         tasks += [asyncio.create_task(job(service)) for job in background]
@@ -160,7 +173,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
         *live_routes(feed, auth),
-        *_receiver_routes(config, store, auth, hooks, background),
+        *_receiver_routes(config, store, auth, hooks, background, startup),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.

@@ -1,8 +1,9 @@
 """The running bridge: assembler, span builder, pipelines, and the durable queue with one delivery per exporter.
 
-Receivers hand it events or whole runs, and nothing is acknowledged before it is on disk: stream events
-go to the journal as they arrive; a finished run's spans go to the export queue while its journal rows
-leave it, in one transaction. At start, journaled events are read back, so half-received runs resume.
+Receivers hand it events, whole runs or OTLP spans, and nothing is acknowledged before it is on disk:
+stream events and OTLP spans go to a journal as they arrive; a finished run's (or trace's) spans go to the
+export queue while its journal rows leave it, in one transaction. At start, journaled events and spans are
+read back, so half-received runs and traces resume.
 """
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from opentelemetry import metrics
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext
 
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig, parse_component_id
+from bridge.dify_export import is_workflow_span, recognize, rehome
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
+from bridge.otlp_spans import to_spans
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
@@ -29,8 +36,9 @@ from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.encoding import encode
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import QueueError, QueueStorage
+from bridge.queue.storage import QueueError, QueueStorage, SpanJournalRow
 from bridge.spans import SpanBuilder
+from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
 
 logger = logging.getLogger(__name__)
@@ -84,6 +92,10 @@ class BridgeService:
         self.storage = storage or QueueStorage(queue.path, queue.fsync)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
+        self.traces = TraceAssembler(is_workflow_span)
+        # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
+        # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
+        self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
         senders: dict[str, Sender] = {}
         self.pipelines, batching = _build_pipelines(config, senders)
         meter = meter or metrics.get_meter("dify-otel-bridge")
@@ -119,6 +131,15 @@ class BridgeService:
             self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
+        span_rows = self.storage.span_journal_rows()
+        wait = self.config.service.assembly.decision_wait
+        for span_row in span_rows:
+            spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
+            if spans and spans[0].context is not None:
+                trace_id = spans[0].context.trace_id
+                self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
+        if span_rows:
+            logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
     def _observe(self, meter: metrics.Meter) -> None:
         def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
@@ -140,6 +161,8 @@ class BridgeService:
               "Requests held in the dead letters")  # fmt: skip
         gauge("dify_bridge.runs.in_flight", [lambda _: [Observation(len(self.assembler))]], "{run}",
               "Stream runs being assembled")  # fmt: skip
+        gauge("dify_bridge.traces.in_flight", [lambda _: [Observation(len(self.traces))]], "{trace}",
+              "Traces received over OTLP waiting for their last span")  # fmt: skip
 
     # --- intake ------------------------------------------------------------------------------------
 
@@ -169,6 +192,30 @@ class BridgeService:
             for event in events:
                 if event.event in ("workflow_started", "node_finished"):
                     self._publish(event)
+
+    def admit_spans(self, trace_ids: Iterable[int], receiver: str) -> None:
+        """Raises `Backpressure` if spans of these traces would open a trace while a limit is reached."""
+        with self._lock:
+            opens = any(self.traces.opens_trace(trace_id) for trace_id in trace_ids)
+            in_flight = len(self.traces) + len(self.assembler)
+        self.admission.check(receiver, opens, in_flight)
+
+    def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
+        """Holds `spans` with the rest of their traces and journals them before returning. Raises
+        `QueueError` if the journal cannot be written: the spans are then not acknowledged."""
+        by_trace: dict[int, list[ReadableSpan]] = {}
+        for span in spans:
+            assert span.context is not None
+            by_trace.setdefault(span.context.trace_id, []).append(span)
+        payloads = {trace_id: encode_spans(group).SerializeToString() for trace_id, group in by_trace.items()}
+        wait = self.config.service.assembly.decision_wait
+        with self._lock:
+            rows = []
+            for trace_id, group in by_trace.items():
+                self._journal_id += 1
+                self.traces.add(trace_id, group, now, receiver, wait, self._journal_id)
+                rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
+            self.storage.journal_spans(rows)
 
     def use_baselines(self, baselines: Baselines) -> None:
         """Detector state across runs goes to `baselines` (the server's store) instead of memory."""
@@ -209,10 +256,38 @@ class BridgeService:
             return run_id in self.assembler
 
     def poll(self, now: float) -> int:
-        """Queues the runs the assembler has finished with; returns how many."""
+        """Queues the runs and traces the assemblers have finished with; returns how many."""
         with self._lock:
             runs = self.assembler.due(now)
-        return self._submit_closed(runs)
+            traces = self.traces.due(now)
+        return self._submit_closed(runs) + self._submit_traces(traces)
+
+    def _submit_traces(self, traces: Sequence[PendingTrace]) -> int:
+        for trace in traces:
+            try:
+                self._submit_trace(trace)
+            except QueueError as error:
+                logger.error("trace %032x stays in the journal until the next start: %s", trace.trace_id, error)
+        return len(traces)
+
+    def _submit_trace(self, trace: PendingTrace) -> None:
+        """A Dify workflow trace is rebuilt from its run (the stream path's trace); any other trace goes on
+        as received, through the same processors."""
+        recognized = recognize(trace.spans, trace.receiver)
+        if recognized is None:
+            moved = self._rebuilt.get(trace.trace_id)
+            spans = trace.spans if moved is None else rehome(trace.spans, *moved)
+            self._queue(spans, None, trace.receiver, trace.journal, exclusive=False)
+            return
+        run = replace(recognized.run, journal=tuple(trace.journal))
+        spans = self._build(run)
+        assert spans[0].context is not None
+        self._rebuilt[trace.trace_id] = (spans[0].context, recognized.replaced)
+        while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
+            self._rebuilt.popitem(last=False)
+        spans += rehome(recognized.others, spans[0].context, recognized.replaced)
+        if self._queue(spans, run, run.receiver, run.journal, exclusive=True) is not None:
+            self._finished(run, spans)
 
     def _submit_closed(self, runs: Sequence[WorkflowRun]) -> int:
         for run in runs:
@@ -235,22 +310,41 @@ class BridgeService:
         nothing is queued and the answer is None. A run only the poller delivered counts as new."""
         return self._submit(run, exclusive=True)
 
-    def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
+    def _build(self, run: WorkflowRun) -> list[ReadableSpan]:
         if run.app_name is None and run.app_id is not None and self.app_names is not None:
             run = replace(run, app_name=self.app_names(run.app_id))
-        spans = self.builder.build(run)
+        return self.builder.build(run)
+
+    def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
+        spans = self._build(run)
+        if self._queue(spans, run, run.receiver, run.journal, exclusive) is None:
+            return None
+        self._finished(run, spans)
+        return len(spans)
+
+    def _queue(
+        self, spans: Sequence[ReadableSpan], run: WorkflowRun | None, receiver: str, journal: Sequence[int],
+        exclusive: bool,
+    ) -> int | None:  # fmt: skip
+        """Runs each pipeline's processors over one trace and queues the result with its journal rows;
+        None if `exclusive` and the run was queued before."""
         entries: list[tuple[str, int, bytes]] = []
         for pipeline in self.pipelines:
-            if pipeline.accepts(run.receiver):
+            if pipeline.accepts(receiver):
                 pieces = encode(pipeline.process(spans), pipeline.max_request_bytes)
                 entries.extend((pipeline.name, count, payload) for count, payload in pieces)
-        if not self.storage.append(entries, time.time(), run.journal, (run.run_id, run.receiver), exclusive):
+        key = (run.run_id, receiver) if run is not None else None
+        if not self.storage.append(entries, time.time(), journal, key, exclusive):
             return None
         for delivery in self.deliveries.values():
             delivery.notify()
-        source = run.receiver.partition("/")[0]
-        self._runs_counter.add(1, {"receiver": source, "status": run.status})
+        source = receiver.partition("/")[0]
+        if run is not None:
+            self._runs_counter.add(1, {"receiver": source, "status": run.status})
         self._spans_counter.add(len(spans), {"receiver": source})
+        return len(spans)
+
+    def _finished(self, run: WorkflowRun, spans: Sequence[ReadableSpan]) -> None:
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id
         if self.live is not None:
             trace_id = f"{spans[0].context.trace_id:032x}" if spans and spans[0].context else None
@@ -259,15 +353,15 @@ class BridgeService:
                 {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
                  "source": run.receiver, "trace_id": trace_id, "spans": len(spans), "total_tokens": run.total_tokens},
             )  # fmt: skip
-        return len(spans)
 
     # --- draining ----------------------------------------------------------------------------------
 
     def close_open_runs(self) -> int:
-        """Queues every run still being assembled, as it is (end of a replay)."""
+        """Queues every run and trace still being assembled, as it is (end of a replay)."""
         with self._lock:
             runs = self.assembler.drain()
-        return self._submit_closed(runs)
+            traces = self.traces.drain()
+        return self._submit_closed(runs) + self._submit_traces(traces)
 
     def flush(self, timeout: float) -> bool:
         """Waits up to `timeout` seconds for every exporter to deliver what is queued."""

@@ -38,13 +38,17 @@ def bridge_config_text(
     exporter: str = "",
     queue: str = "",
     idle_timeout: str = "2s",
+    otlp: str = "",
 ) -> str:
-    """The bridge as the tests run it, as YAML; `poller` is the poller's settings (none: no poller, no Dify
-    API key), `exporter` and `queue` extra keys of the otlp exporter and of the queue."""
+    """The bridge as the tests run it, as YAML; `poller` and `otlp` are those receivers' settings (none: no
+    such receiver; no poller, no Dify API key), `exporter` and `queue` extra keys of the otlp exporter and
+    of the queue."""
     dify_key = ', api_key: "app-poller-key"' if poller else ""
     receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
+    receivers += ", otlp" if otlp else ""
+    extra = (", poller: " + poller if poller else "") + (", otlp: " + otlp if otlp else "")
     return f"""
-receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}{", poller: " + poller if poller else ""}}}
+receivers: {{webhook: {{max_body_bytes: 200000}}, stream: {{}}, proxy: {{}}{extra}}}
 processors: {{detectors: {{}}, batch: {{timeout: 20ms}}}}
 exporters: {{otlp: {{endpoint: "{sink_endpoint}", tls: {{insecure: true}}{", " + exporter if exporter else ""}}}}}
 server:
@@ -58,7 +62,7 @@ server:
     - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}
     - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
-  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}}}
+  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}

@@ -10,7 +10,7 @@ from bridge import registry
 def test_tables_are_complete_and_named_after_their_modules() -> None:
     assert sorted(registry.EXPORTERS) == ["console", "file", "otlp", "otlphttp"]
     assert sorted(registry.PROCESSORS) == ["batch", "detectors", "redact", "reduce"]
-    assert sorted(registry.RECEIVERS) == ["poller", "proxy", "stream", "webhook"]
+    assert sorted(registry.RECEIVERS) == ["otlp", "poller", "proxy", "stream", "webhook"]
     for table in registry.KINDS.values():
         for type_name, factory in table.items():
             assert factory.type_name == type_name

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bridge.exporters import DELIVERED, SendResult
-from bridge.exporters.otlp_json import to_otlp_json
+from bridge.otlp_json import to_otlp_json
 from bridge.queue.retry import RetryConfig
 
 TYPE = "console"

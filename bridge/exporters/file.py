@@ -12,7 +12,7 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.exporters import DELIVERED, SendResult
-from bridge.exporters.otlp_json import to_otlp_json
+from bridge.otlp_json import to_otlp_json
 from bridge.queue.retry import RetryConfig
 
 TYPE = "file"

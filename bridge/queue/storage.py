@@ -2,7 +2,9 @@
 
 `entries` holds OTLP `ExportTraceServiceRequest`s as serialized bytes, `cursors` how far each exporter has
 delivered, `dead_letters` what a backend refused for good, `journal` the stream events of runs still being
-assembled. Entry ids come from AUTOINCREMENT, so an id is never reused and a cursor never skips an entry.
+assembled, `span_journal` the received OTLP spans of traces still waiting for their last span (one
+`ExportTraceServiceRequest` per trace and request); both journals number their rows from one sequence.
+Entry ids come from AUTOINCREMENT, so an id is never reused and a cursor never skips an entry.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS span_journal (
+    id INTEGER PRIMARY KEY, received_at REAL NOT NULL, receiver TEXT NOT NULL, payload BLOB NOT NULL);
 """
 SCHEMA_VERSION = "1"
 # Appends committed in one transaction at most.
@@ -80,6 +84,14 @@ class JournalRow:
     context: str | None
     receiver: str
     event: str  # the normalized event as JSON
+
+
+@dataclass(frozen=True, slots=True)
+class SpanJournalRow:
+    id: int
+    received_at: float
+    receiver: str
+    payload: bytes  # one trace's spans from one request, as an `ExportTraceServiceRequest`
 
 
 class QueueStorage:
@@ -215,7 +227,8 @@ class QueueStorage:
         """Queues OTLP requests `(pipeline, spans, payload)`, records `run` (id, receiver) as accepted and
         forgets the journal rows the requests were built from, atomically: a crash leaves either the
         events or the spans, never neither, and never a run marked accepted without its spans.
-        `exclusive`: write nothing and return False if the run was accepted before (a duplicate).
+        `exclusive`: queue nothing and return False if the run was accepted before (a duplicate); its journal
+        rows are still forgotten.
 
         Returns once committed. Concurrent appends are committed together by one writer thread (group
         commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
@@ -257,6 +270,7 @@ class QueueStorage:
                 )
                 if released:
                     db.executemany("DELETE FROM journal WHERE id = ?", released)
+                    db.executemany("DELETE FROM span_journal WHERE id = ?", released)
             self.queued_bytes += sum(row[3] for row in entries)
         except Exception as error:  # the writer thread must outlive any failure, or every append would hang
             failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
@@ -285,6 +299,8 @@ class QueueStorage:
                     known[run_id] = receiver
                     accepted.append((run_id, receiver, request.now))
                 elif request.exclusive:
+                    # A copy of a run already queued: what it was built from is no longer needed either.
+                    released += [(i,) for i in request.release]
                     continue
             request.accepted = True
             entries += [
@@ -398,6 +414,23 @@ class QueueStorage:
             rows = self._db.execute("SELECT id, received_at, context, receiver, event FROM journal ORDER BY id")
             return [JournalRow(*row) for row in rows.fetchall()]
 
-    def last_journal_id(self) -> int:
+    def journal_spans(self, rows: Sequence[SpanJournalRow]) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO span_journal VALUES (?, ?, ?, ?)",
+                [(r.id, r.received_at, r.receiver, r.payload) for r in rows],
+            )
+
+    def span_journal_rows(self) -> list[SpanJournalRow]:
         with self._lock:
-            return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0])
+            rows = self._db.execute("SELECT id, received_at, receiver, payload FROM span_journal ORDER BY id")
+            return [SpanJournalRow(*row) for row in rows.fetchall()]
+
+    def last_journal_id(self) -> int:
+        """The highest row id of either journal: new rows of both continue from it."""
+        with self._lock:
+            query = (
+                "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM journal), "
+                "(SELECT COALESCE(MAX(id), 0) FROM span_journal))"
+            )
+            return int(self._db.execute(query).fetchone()[0])

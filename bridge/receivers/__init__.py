@@ -26,6 +26,9 @@ class ReceiverContext:
     timestamp_tolerance: float
     # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Awaited with the started service before the server takes requests; one raising stops the start
+    # (a listener of the receiver's own that cannot bind).
+    startup_hooks: list[Callable[[BridgeService], Awaitable[None]]] = field(default_factory=list)
     # Run for the server's lifetime with the started service, cancelled at shutdown (the poller).
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = field(default_factory=list)
 

@@ -1,0 +1,351 @@
+"""Spans that Dify's own tracing export sent → the `WorkflowRun` they were made from, so a run that reached
+the bridge through Dify's tracing settings becomes the same trace the stream path builds.
+
+Dify's "Arize Phoenix" and "Arize" providers (`api/core/ops/arize_phoenix_trace/arize_phoenix_trace.py`)
+export, once a workflow run has ended and one span per request:
+- a root span `Dify` (attributes `dify_trace_id`, `dify_project_name`), once per Dify trace id;
+- a `workflow` span under it: OpenInference `input.value`/`output.value` (run inputs and outputs as JSON),
+  `session.id`, and a `metadata` JSON attribute with `workflow_run_id`, `app_id`, `workflow_id`,
+  `conversation_id`, `message_id`, `status`, `status_message`, `total_tokens`, `workflow_run_elapsed_time`,
+  `trace_entity_type: "workflow"` (and `app_name`, `user_id` in newer releases); it ends after its nodes;
+- one span per node execution under `workflow`, named by node type, started at the node's `created_at`
+  and lasting its `elapsed_time`; `metadata` holds the node's execution metadata (tokens, `total_price`,
+  `currency`, `iteration_id`/`iteration_index`, `loop_id`/`loop_index`, `parallel_id`, ...) plus
+  `node_id` (the *execution* id), `node_type`, `node_status`, `status_message` and `app_name` (the node
+  *title*). LLM nodes replace `input.value` with the prompt messages and add `llm.provider`,
+  `llm.model_name`, `llm.token_count.*`, `llm.input_messages.*`.
+- chat apps add `message`/`llm`, `tool`, `dataset_retrieval`, ... spans under the same `Dify` root.
+
+Lost on Dify's side, so absent here too: the graph node id (the title stands in for `dify.node.id`; an
+iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`), the inputs of LLM
+nodes (only their prompts are sent), process data other than model and usage, agent logs, stream-only
+events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext, StatusCode
+
+from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
+from bridge.run_parts import as_int
+
+_NS = 1_000_000_000
+_CONTAINER_TYPES = ("iteration", "loop")
+# Keys the Phoenix provider adds to a node's execution metadata: not part of Dify's own metadata.
+_ADDED_NODE_KEYS = frozenset(
+    {"node_id", "node_type", "node_status", "tenant_id", "app_id", "app_name", "status", "status_message", "level",
+     "ls_provider", "ls_model_name", "prompt_tokens", "completion_tokens", "created_from"}
+)  # fmt: skip
+_ENUM_PREFIX = "WorkflowNodeExecutionMetadataKey."
+
+
+def _json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _metadata(span: ReadableSpan) -> dict[str, Any]:
+    meta = _json((span.attributes or {}).get("metadata"))
+    return meta if isinstance(meta, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _mapping(value: Any) -> JSONDict | None:
+    decoded = _json(value)
+    return decoded if isinstance(decoded, dict) else None
+
+
+def is_workflow_span(span: ReadableSpan) -> bool:
+    """A Phoenix-provider `workflow` span: it ends after its nodes, so its trace is complete once it is in."""
+    if span.name != "workflow" or "metadata" not in (span.attributes or {}):
+        return False
+    meta = _metadata(span)
+    return meta.get("trace_entity_type") == "workflow" and bool(meta.get("workflow_run_id"))
+
+
+def _seconds(ns: int | None) -> float | None:
+    return None if not ns else ns / _NS
+
+
+def _elapsed(span: ReadableSpan) -> float | None:
+    if not span.start_time or not span.end_time:
+        return None
+    return max(span.end_time - span.start_time, 0) / _NS
+
+
+def _execution_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
+    result = {}
+    for key, value in meta.items():
+        # Releases whose metadata keys were plain Enums wrote `WorkflowNodeExecutionMetadataKey.TOTAL_TOKENS`.
+        name = key[len(_ENUM_PREFIX) :].lower() if key.startswith(_ENUM_PREFIX) else key
+        if name not in _ADDED_NODE_KEYS:
+            result[name] = value
+    return result
+
+
+def _llm_process_data(span: ReadableSpan, meta: Mapping[str, Any], outputs: JSONDict | None) -> dict[str, Any]:
+    attributes = span.attributes or {}
+    data: dict[str, Any] = {}
+    prompts = _json(attributes.get("input.value"))
+    if isinstance(prompts, list):
+        data["prompts"] = prompts
+    provider = attributes.get("llm.provider") or meta.get("ls_provider")
+    model = attributes.get("llm.model_name") or meta.get("ls_model_name")
+    if provider:
+        data["model_provider"] = provider
+    if model:
+        data["model_name"] = model
+    if not isinstance((outputs or {}).get("usage"), dict):
+        usage = {
+            key: attributes[attribute]
+            for key, attribute in (("prompt_tokens", "llm.token_count.prompt"),
+                                   ("completion_tokens", "llm.token_count.completion"),
+                                   ("total_tokens", "llm.token_count.total"))
+            if attribute in attributes
+        }  # fmt: skip
+        if usage:
+            data["usage"] = usage
+    return data
+
+
+@dataclass
+class _Execution:
+    span: ReadableSpan
+    meta: dict[str, Any]
+    node_type: str
+    status: str
+
+    @property
+    def execution_id(self) -> str:
+        context = self.span.context
+        return str(self.meta.get("node_id") or (f"{context.span_id:016x}" if context else ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("app_name") or self.node_type)
+
+
+def _execution(span: ReadableSpan) -> _Execution:
+    meta = _metadata(span)
+    node_type = str(meta.get("node_type") or span.name)
+    status = _text(meta.get("node_status")) or _text(meta.get("status"))
+    if status is None:
+        status = "failed" if span.status.status_code is StatusCode.ERROR else "succeeded"
+    return _Execution(span, meta, node_type, status)
+
+
+def _node(execution: _Execution, order: int, retries: tuple[Attempt, ...]) -> NodeRun:
+    span, meta = execution.span, execution.meta
+    attributes = span.attributes or {}
+    outputs = _mapping(attributes.get("output.value"))
+    execution_metadata = _execution_metadata(meta)
+    is_llm = execution.node_type == "llm"
+    return NodeRun(
+        execution_id=execution.execution_id,
+        node_id=execution.title,
+        node_type=execution.node_type,
+        title=execution.title,
+        status=execution.status,
+        order=order,
+        created_at=_seconds(span.start_time),
+        finished_at=_seconds(span.end_time),
+        elapsed_time=_elapsed(span),
+        inputs=None if is_llm else _mapping(attributes.get("input.value")),
+        process_data=_llm_process_data(span, meta, outputs) if is_llm else None,
+        outputs=outputs,
+        error=_text(meta.get("status_message")) or (span.status.description if execution.status == "failed" else None),
+        execution_metadata=execution_metadata,
+        iteration_id=_text(execution_metadata.get("iteration_id")),
+        loop_id=_text(execution_metadata.get("loop_id")),
+        iteration_index=as_int(execution_metadata.get("iteration_index")),
+        loop_index=as_int(execution_metadata.get("loop_index")),
+        parallel_id=_text(execution_metadata.get("parallel_id")),
+        agent_strategy=_text(execution_metadata.get("agent_strategy")),
+        retries=retries,
+    )
+
+
+def _attempt(execution: _Execution, index: int) -> Attempt:
+    span = execution.span
+    return Attempt(
+        retry_index=index,
+        status=execution.status,
+        error=_text(execution.meta.get("status_message")),
+        elapsed_time=_elapsed(span),
+        created_at=_seconds(span.start_time),
+        finished_at=_seconds(span.end_time),
+        inputs=_mapping((span.attributes or {}).get("input.value")),
+        outputs=_mapping((span.attributes or {}).get("output.value")),
+    )
+
+
+def _within(inner: ReadableSpan, outer: ReadableSpan) -> bool:
+    # Dify stores times in whole seconds for some columns: a second of slack.
+    start, end = outer.start_time or 0, outer.end_time or 0
+    return start - _NS <= (inner.start_time or 0) <= end + _NS
+
+
+def _container_ids(
+    containers: list[_Execution], members: list[NodeRun], spans: dict[str, ReadableSpan]
+) -> dict[str, str]:
+    """Container execution id → its graph node id, read from the children that name it: the innermost
+    container of the right type whose time holds the child's start."""
+    found: dict[str, str] = {}
+    for node in members:
+        graph_id, node_type = (node.iteration_id, "iteration") if node.iteration_id else (node.loop_id, "loop")
+        if graph_id is None or graph_id in found.values():
+            continue
+        span = spans[node.execution_id]
+        candidates = [c for c in containers if c.node_type == node_type and c.execution_id not in found
+                      and _within(span, c.span)]  # fmt: skip
+        if candidates:
+            innermost = max(candidates, key=lambda c: c.span.start_time or 0)
+            found[innermost.execution_id] = graph_id
+    return found
+
+
+def _container(execution: _Execution, graph_id: str | None, order: int, members: list[NodeRun]) -> ContainerRun:
+    span, meta = execution.span, _execution_metadata(execution.meta)
+    loop = execution.node_type == "loop"
+    mine = [n for n in members if graph_id is not None and graph_id in (n.iteration_id, n.loop_id)]
+    return ContainerRun(
+        node_id=graph_id or execution.execution_id,
+        node_type=execution.node_type,
+        title=execution.title,
+        status=execution.status,
+        order=order,
+        created_at=_seconds(span.start_time),
+        finished_at=_seconds(span.end_time),
+        elapsed_time=_elapsed(span),
+        inputs=_mapping((span.attributes or {}).get("input.value")),
+        outputs=_mapping((span.attributes or {}).get("output.value")),
+        error=_text(execution.meta.get("status_message")),
+        execution_metadata=meta,
+        rounds=tuple(sorted({i for n in mine if (i := n.loop_index if loop else n.iteration_index) is not None})),
+        total_tokens=as_int(meta.get("total_tokens")),
+        iteration_id=_text(meta.get("iteration_id")),
+        loop_id=_text(meta.get("loop_id")),
+        iteration_index=as_int(meta.get("iteration_index")),
+        loop_index=as_int(meta.get("loop_index")),
+    )
+
+
+def _nodes(executions: list[_Execution]) -> tuple[list[NodeRun], list[ContainerRun]]:
+    # Dify sends executions in creation order: arrival breaks ties between equal start times.
+    executions = sorted(executions, key=lambda e: e.span.start_time or 0)
+    nodes: list[NodeRun] = []
+    # Dify records each failed attempt of a retried node as an execution with status `retry`: they become
+    # the attempts of the next execution of the same node.
+    pending: dict[tuple[str, str, Any, Any], list[_Execution]] = {}
+    containers: list[_Execution] = []
+    orders: dict[str, int] = {}
+    for position, execution in enumerate(executions):
+        orders[execution.execution_id] = position
+        if execution.node_type in _CONTAINER_TYPES:
+            containers.append(execution)
+            continue
+        meta = execution.meta
+        key = (execution.node_type, execution.title, meta.get("iteration_index"), meta.get("loop_index"))
+        if execution.status == "retry":
+            pending.setdefault(key, []).append(execution)
+            continue
+        attempts = tuple(_attempt(e, i + 1) for i, e in enumerate(pending.pop(key, [])))
+        nodes.append(_node(execution, position, attempts))
+    spans = {e.execution_id: e.span for e in executions}
+    graph_ids = _container_ids(containers, nodes, spans)
+    container_runs = [_container(c, graph_ids.get(c.execution_id), orders[c.execution_id], nodes) for c in containers]
+    return nodes, container_runs
+
+
+@dataclass
+class Recognized:
+    """A Dify workflow run rebuilt from its exported spans, and the trace's other spans."""
+
+    run: WorkflowRun
+    replaced: set[int] = field(default_factory=set)  # span ids the rebuilt run stands for
+    others: list[ReadableSpan] = field(default_factory=list)
+
+
+def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
+    """The Dify workflow run in one trace's spans, or None when the trace holds no Dify workflow span."""
+    workflow = next((s for s in spans if is_workflow_span(s)), None)
+    if workflow is None or workflow.context is None:
+        return None
+    workflow_id = workflow.context.span_id
+    parent_id = workflow.parent.span_id if workflow.parent is not None else None
+    executions = [_execution(s) for s in spans if s.parent is not None and s.parent.span_id == workflow_id]
+    replaced = {workflow_id, *(e.span.context.span_id for e in executions if e.span.context is not None)}
+    others = []
+    for span in spans:
+        if span.context is None or span.context.span_id in replaced:
+            continue
+        # The provider's `Dify` root stands for the Dify trace: the rebuilt run's root takes its place.
+        if span.context.span_id == parent_id and span.name == "Dify":
+            replaced.add(parent_id)
+            continue
+        others.append(span)
+    meta = _metadata(workflow)
+    attributes = workflow.attributes or {}
+    nodes, containers = _nodes(executions)
+    status = _text(meta.get("status"))
+    if status is None:
+        status = "failed" if workflow.status.status_code is StatusCode.ERROR else "succeeded"
+    elapsed = meta.get("workflow_run_elapsed_time") or meta.get("elapsed_time")
+    run = WorkflowRun(
+        run_id=str(meta["workflow_run_id"]),
+        status=status,
+        receiver=receiver,
+        workflow_id=_text(meta.get("workflow_id")),
+        app_id=_text(meta.get("app_id")),
+        app_name=_text(meta.get("app_name")),
+        conversation_id=_text(meta.get("conversation_id")) or _text(attributes.get("session.id")),
+        message_id=_text(meta.get("message_id")),
+        user_id=_text(meta.get("user_id")),
+        created_at=_seconds(workflow.start_time),
+        finished_at=_seconds(workflow.end_time),
+        elapsed_time=float(elapsed) if isinstance(elapsed, int | float) and elapsed else _elapsed(workflow),
+        inputs=_mapping(attributes.get("input.value")),
+        outputs=_mapping(attributes.get("output.value")),
+        error=_text(meta.get("status_message")) or workflow.status.description,
+        total_tokens=as_int(meta.get("total_tokens")),
+        nodes=tuple(nodes),
+        containers=tuple(containers),
+    )
+    return Recognized(run, replaced, others)
+
+
+def rehome(spans: Sequence[ReadableSpan], root: SpanContext, replaced: set[int]) -> list[ReadableSpan]:
+    """`spans` moved into the rebuilt trace: its trace id, and the rebuilt root as parent wherever their
+    parent was a span the run replaced."""
+    moved = []
+    for span in spans:
+        assert span.context is not None
+        context = SpanContext(root.trace_id, span.context.span_id, False, span.context.trace_flags,
+                              span.context.trace_state)  # fmt: skip
+        parent = span.parent
+        if parent is None or parent.span_id in replaced:
+            parent = root
+        else:
+            parent = SpanContext(root.trace_id, parent.span_id, parent.is_remote, parent.trace_flags)
+        moved.append(
+            ReadableSpan(
+                name=span.name, context=context, parent=parent, resource=span.resource,
+                attributes=span.attributes, events=span.events, links=span.links, kind=span.kind,
+                status=span.status, start_time=span.start_time, end_time=span.end_time,
+                instrumentation_scope=span.instrumentation_scope,
+            )
+        )  # fmt: skip
+    return moved

@@ -1,0 +1,253 @@
+"""`otlp`: OTLP traces over gRPC and HTTP (protobuf or JSON, gzip), as the Collector's `otlp` receiver.
+
+Dify's own tracing export (its Arize Phoenix provider, an OTLP provider) pointed at the bridge is the way
+in for runs started from Dify's web UI, chat widgets and schedules. Spans are journaled before the answer,
+held per trace until the trace is complete (`service.assembly.decision_wait`), and a Dify workflow trace is
+rebuilt into the trace the stream path makes (`bridge/dify_export.py`); any other trace goes through the
+detectors and on as it came.
+
+HTTP is served on the bridge's own server (`server.endpoint`, its TLS included) at `traces_url_path`; gRPC
+listens on its own `endpoint`. Requests carry a bridge API key, as `Authorization: Bearer <key>` or an
+`api_key` header (what Dify's Phoenix provider sends from its "API Key" setting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf.duration_pb2 import Duration as ProtoDuration
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import DecodeError
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge.http_body import read_body, require_media_type
+from bridge.http_errors import ApiError
+from bridge.otlp_json import from_otlp_json
+from bridge.otlp_spans import to_spans
+from bridge.queue.admission import Backpressure
+from bridge.queue.storage import QueueError
+from bridge.receivers import ReceiverContext
+
+if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+    from bridge.service import BridgeService
+
+TYPE = "otlp"
+_PROTOBUF, _JSON = "application/x-protobuf", "application/json"
+_MIB = 1 << 20
+
+
+class HttpProtocol(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Served on `server.endpoint`; Dify's Phoenix provider posts to `<its endpoint setting>/v1/traces`.
+    traces_url_path: str = Field(default="/v1/traces", pattern=r"^/")
+    # Larger bodies (after gzip is undone) are refused with 413.
+    max_body_bytes: int = Field(default=20 * _MIB, gt=0)
+
+
+class GrpcProtocol(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # host:port of the gRPC listener (4317 is OTLP's; the default config exports to it, so pick another
+    # port when the bridge runs beside a backend on the same machine).
+    endpoint: str = Field(default="127.0.0.1:4317", pattern=r"^[^\s/]+:\d+$")
+    max_recv_msg_size_mib: int = Field(default=20, gt=0)
+
+
+class Protocols(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    http: HttpProtocol | None = None
+    grpc: GrpcProtocol | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, data: Any) -> Any:
+        # As in the Collector, `grpc:` with nothing after it turns the protocol on with its defaults.
+        if isinstance(data, dict):
+            return {key: {} if value is None else value for key, value in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Protocols:
+        if self.http is None and self.grpc is None:
+            raise ValueError("turn on http, grpc or both")
+        return self
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    protocols: Protocols = Field(default_factory=lambda: Protocols(http=HttpProtocol()))
+    # false: take spans without a bridge API key (only where the network itself is trusted).
+    require_api_key: bool = True
+
+
+def credential(get: Callable[[str], str | None]) -> str | None:
+    """The API key of a request, from its (lowercase) header or metadata names."""
+    scheme, _, value = (get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return get("api_key") or get("x-api-key")
+
+
+def _export(service: BridgeService, request: ExportTraceServiceRequest, receiver_id: str) -> ExportTraceServiceResponse:
+    """Journals the request's valid spans (raising `Backpressure` or `QueueError` before taking any); the
+    answer counts the spans refused for bad ids (OTLP's partial success)."""
+    decoded = to_spans(request)
+    if decoded.spans:
+        service.admit_spans({span.context.trace_id for span in decoded.spans if span.context}, receiver_id)
+        service.submit_spans(decoded.spans, time.time(), receiver_id)
+    response = ExportTraceServiceResponse()
+    if decoded.rejected:
+        response.partial_success.rejected_spans = decoded.rejected
+        response.partial_success.error_message = "; ".join(decoded.errors)
+    return response
+
+
+def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    if encoding in ("", "identity"):
+        return body
+    if encoding != "gzip":
+        raise ApiError(415, "unsupported_content_encoding", f"Content-Encoding must be gzip or none, got {encoding!r}")
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        plain = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ApiError(400, "malformed_body", f"the gzip body cannot be read: {exc}") from None
+    if len(plain) > limit or inflater.unconsumed_tail:
+        raise ApiError(413, "body_too_large", f"the body passes the limit of {limit} bytes once decompressed")
+    return plain
+
+
+def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
+    if media == _PROTOBUF:
+        try:
+            return ExportTraceServiceRequest.FromString(body)
+        except DecodeError as exc:
+            raise ApiError(400, "malformed_body", f"not an OTLP ExportTraceServiceRequest: {exc}") from None
+    try:
+        return from_otlp_json(json.loads(body))
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
+    except ValueError as exc:  # JSONDecodeError is one
+        raise ApiError(400, "malformed_body", f"not OTLP/JSON: {exc}") from None
+
+
+def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> Route:
+    async def receive(request: Request) -> Response:
+        """
+        summary: Receive OTLP traces (protobuf or JSON, gzip), e.g. from Dify's Arize Phoenix tracing provider
+        tags: [receivers]
+        security: [{bearer: []}]
+        parameters:
+          - name: api_key
+            in: header
+            required: false
+            schema: {type: string}
+            description: "a bridge API key (or send Authorization: Bearer <key>)"
+        responses:
+          200: {description: "ExportTraceServiceResponse (partial_success counts spans refused for bad ids)"}
+          400: {description: malformed protobuf, JSON or gzip}
+          401: {description: missing or unknown API key}
+          413: {description: body too large}
+          415: {description: unsupported content type or encoding}
+          429: {description: "too many traces in flight, or the API key is over its rate limit (Retry-After)"}
+          503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
+        """
+        media = require_media_type(request, (_PROTOBUF, _JSON))
+        if require_key:
+            ctx.auth.check_api_key(credential(request.headers.get))
+        raw = await read_body(request, cfg.max_body_bytes)
+        body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
+        service = ctx.service(request)
+        answer = await asyncio.to_thread(lambda: _export(service, _parse(body, media), ctx.receiver_id))
+        if media == _PROTOBUF:
+            return Response(answer.SerializeToString(), media_type=_PROTOBUF)
+        return JSONResponse(MessageToDict(answer))
+
+    return Route(cfg.traces_url_path, receive, methods=["POST"])
+
+
+def _status_details(code: int, message: str, retry_after: float | None) -> tuple[tuple[str, bytes], ...]:
+    """`grpc-status-details-bin`: a google.rpc.Status, with RetryInfo when the client should come back."""
+    status = status_pb2.Status(code=code, message=message)
+    if retry_after is not None:
+        retry = error_details_pb2.RetryInfo(retry_delay=ProtoDuration(seconds=max(round(retry_after), 1)))
+        status.details.add().Pack(retry)
+    return (("grpc-status-details-bin", status.SerializeToString()),)
+
+
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self, service: BridgeService, ctx: ReceiverContext, require_key: bool) -> None:
+        self.service, self.ctx, self.require_key = service, ctx, require_key
+
+    async def Export(
+        self, request: ExportTraceServiceRequest, context: grpc.aio.ServicerContext
+    ) -> ExportTraceServiceResponse:
+        try:
+            if self.require_key:
+                metadata = {key.lower(): str(value) for key, value in context.invocation_metadata() or ()}
+                self.ctx.auth.check_api_key(credential(metadata.get))
+            return await asyncio.to_thread(_export, self.service, request, self.ctx.receiver_id)
+        except ApiError as exc:
+            if exc.status == 429:
+                retry = float((exc.headers or {}).get("Retry-After", "1"))
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.detail,
+                                    _status_details(code_pb2.RESOURCE_EXHAUSTED, exc.detail, retry))  # fmt: skip
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.detail)
+        except Backpressure as exc:
+            # UNAVAILABLE is always retried by OTLP clients; RESOURCE_EXHAUSTED only with RetryInfo.
+            code = grpc.StatusCode.UNAVAILABLE if exc.status == 503 else grpc.StatusCode.RESOURCE_EXHAUSTED
+            await context.abort(code, exc.detail, _status_details(code.value[0], exc.detail, exc.retry_after))
+        except QueueError as exc:
+            detail = f"the queue cannot be written, nothing was accepted: {exc}"
+            await context.abort(grpc.StatusCode.UNAVAILABLE, detail, _status_details(code_pb2.UNAVAILABLE, detail, 5))
+        raise AssertionError("unreachable: abort raises")
+
+
+def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> None:
+    server: grpc.aio.Server | None = None
+
+    async def start(service: BridgeService) -> None:
+        nonlocal server
+        size = cfg.max_recv_msg_size_mib * _MIB
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", size)])
+        servicer = _TraceService(service, ctx, require_key)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        try:
+            server.add_insecure_port(cfg.endpoint)
+        except RuntimeError as exc:
+            raise RuntimeError(f"receiver {ctx.receiver_id}: cannot listen on {cfg.endpoint} for gRPC: {exc}") from None
+        await server.start()
+
+    async def stop() -> None:
+        if server is not None:
+            await server.stop(grace=2)
+
+    ctx.startup_hooks.append(start)
+    ctx.shutdown_hooks.append(stop)
+
+
+def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
+    """The HTTP route (when `protocols.http` is on) and the gRPC listener (when `protocols.grpc` is)."""
+    if cfg.protocols.grpc is not None:
+        _grpc_hooks(cfg.protocols.grpc, ctx, cfg.require_api_key)
+    if cfg.protocols.http is None:
+        return []
+    return [_http_route(cfg.protocols.http, ctx, cfg.require_api_key)]
