@@ -41,7 +41,7 @@ def test_bridge_config_validates_and_points_at_the_collector() -> None:
     (exporter,) = config.exporters.values()
     assert exporter[1].endpoint == "otel-collector:4317"  # type: ignore[attr-defined]
     assert config.server.endpoint.startswith(["0.0.0.0", "8000"][0])
-    assert set(config.pipelines["traces"].receivers) == {"webhook", "stream", "proxy", "poller"}
+    assert set(config.pipelines["traces"].receivers) == {"otlp", "webhook", "stream", "proxy", "poller"}
 
 
 def test_collector_pipelines_use_what_they_define_and_reach_services() -> None:

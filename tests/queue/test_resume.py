@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from bridge.config import BridgeConfig, parse_config
-from bridge.model import RUN_STATUS_INCOMPLETE
+from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
+from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, events_of, load_run, spans_of
 
@@ -70,3 +74,62 @@ def test_an_in_memory_queue_exports_open_runs_as_incomplete_at_shutdown() -> Non
         assert service.shutdown()
         (root,) = [s for s in sink.spans() if s.parent_span_id is None]
     assert root.attributes["dify.run.status"] == RUN_STATUS_INCOMPLETE
+
+
+def _phoenix_spans(run: WorkflowRun) -> list[ReadableSpan]:
+    exported = InMemorySpanExporter()
+    export_run(run, exported)
+    return list(exported.get_finished_spans())
+
+
+def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_path: Path) -> None:
+    run = load_run(CAPTURE)
+    spans = _phoenix_spans(run)  # Dify's workflow span comes last: the trace is open until it is in
+    with OtlpSink() as sink:
+        first = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        first.submit_spans(spans[: len(spans) // 2], 1000.0, "replay")
+        first.submit_spans(spans[len(spans) // 2 : -1], 1000.0, "replay")
+        first.shutdown()
+        assert sink.spans() == []
+        second = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        assert len(second.traces) == 1
+        second.submit_spans(spans[-1:], 1001.0, "replay")
+        assert second.poll(1001.0) == 1
+        assert second.flush(10)
+        second.shutdown()
+        received = sink.spans()
+    expected = spans_of(CAPTURE)
+    assert len(received) == len(expected) == len({s.span_id for s in received})
+    assert sorted(s.name for s in received) == sorted(s.name for s in expected)
+    reopened = QueueStorage(str(tmp_path / "q.db"))
+    assert reopened.span_journal_rows() == []
+    reopened.close()
+
+
+def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: Path) -> None:
+    run = load_run(CAPTURE)
+    with OtlpSink() as sink:
+        service = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        count = service.submit_run(run)
+        service.submit_spans(_phoenix_spans(run), 1000.0, "replay")
+        assert service.poll(1000.0) == 1
+        assert service.flush(10)
+        service.shutdown()
+        assert len(sink.spans()) == count  # once, not twice
+    reopened = QueueStorage(str(tmp_path / "q.db"))
+    assert reopened.span_journal_rows() == []
+    reopened.close()
+
+
+def test_a_trace_without_its_last_span_closes_after_decision_wait(tmp_path: Path) -> None:
+    spans = _phoenix_spans(load_run(CAPTURE))[:-1]
+    with OtlpSink() as sink:
+        service = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        service.submit_spans(spans, 1000.0, "replay")
+        assert service.poll(1004.0) == 0  # decision_wait is 5 s by default
+        assert service.poll(1005.0) == 1
+        assert service.flush(10)
+        service.shutdown()
+        received = sink.spans()
+    # No workflow span: nothing to rebuild from, so the spans go on as Dify sent them.
+    assert sorted(s.span_id for s in received) == sorted(f"{s.context.span_id:016x}" for s in spans if s.context)
