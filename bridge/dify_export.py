@@ -25,6 +25,7 @@ events. Round spans are rebuilt from the children's `iteration_index`/`loop_inde
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,6 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
-from bridge.run_parts import as_int
 
 _NS = 1_000_000_000
 _CONTAINER_TYPES = ("iteration", "loop")
@@ -60,7 +60,25 @@ def _metadata(span: ReadableSpan) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    """An id, name or message: strings and numbers only (anything else in the metadata is not one)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+        return None
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _int(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
 
 
 def _mapping(value: Any) -> JSONDict | None:
@@ -73,7 +91,7 @@ def is_workflow_span(span: ReadableSpan) -> bool:
     if span.name != "workflow" or "metadata" not in (span.attributes or {}):
         return False
     meta = _metadata(span)
-    return meta.get("trace_entity_type") == "workflow" and bool(meta.get("workflow_run_id"))
+    return meta.get("trace_entity_type") == "workflow" and _text(meta.get("workflow_run_id")) is not None
 
 
 def _seconds(ns: int | None) -> float | None:
@@ -131,16 +149,16 @@ class _Execution:
     @property
     def execution_id(self) -> str:
         context = self.span.context
-        return str(self.meta.get("node_id") or (f"{context.span_id:016x}" if context else ""))
+        return _text(self.meta.get("node_id")) or (f"{context.span_id:016x}" if context else "")
 
     @property
     def title(self) -> str:
-        return str(self.meta.get("app_name") or self.node_type)
+        return _text(self.meta.get("app_name")) or self.node_type
 
 
 def _execution(span: ReadableSpan) -> _Execution:
     meta = _metadata(span)
-    node_type = str(meta.get("node_type") or span.name)
+    node_type = _text(meta.get("node_type")) or span.name
     status = _text(meta.get("node_status")) or _text(meta.get("status"))
     if status is None:
         status = "failed" if span.status.status_code is StatusCode.ERROR else "succeeded"
@@ -170,8 +188,8 @@ def _node(execution: _Execution, order: int, retries: tuple[Attempt, ...]) -> No
         execution_metadata=execution_metadata,
         iteration_id=_text(execution_metadata.get("iteration_id")),
         loop_id=_text(execution_metadata.get("loop_id")),
-        iteration_index=as_int(execution_metadata.get("iteration_index")),
-        loop_index=as_int(execution_metadata.get("loop_index")),
+        iteration_index=_int(execution_metadata.get("iteration_index")),
+        loop_index=_int(execution_metadata.get("loop_index")),
         parallel_id=_text(execution_metadata.get("parallel_id")),
         agent_strategy=_text(execution_metadata.get("agent_strategy")),
         retries=retries,
@@ -235,11 +253,11 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         error=_text(execution.meta.get("status_message")),
         execution_metadata=meta,
         rounds=tuple(sorted({i for n in mine if (i := n.loop_index if loop else n.iteration_index) is not None})),
-        total_tokens=as_int(meta.get("total_tokens")),
+        total_tokens=_int(meta.get("total_tokens")),
         iteration_id=_text(meta.get("iteration_id")),
         loop_id=_text(meta.get("loop_id")),
-        iteration_index=as_int(meta.get("iteration_index")),
-        loop_index=as_int(meta.get("loop_index")),
+        iteration_index=_int(meta.get("iteration_index")),
+        loop_index=_int(meta.get("loop_index")),
     )
 
 
@@ -249,7 +267,7 @@ def _nodes(executions: list[_Execution]) -> tuple[list[NodeRun], list[ContainerR
     nodes: list[NodeRun] = []
     # Dify records each failed attempt of a retried node as an execution with status `retry`: they become
     # the attempts of the next execution of the same node.
-    pending: dict[tuple[str, str, Any, Any], list[_Execution]] = {}
+    pending: dict[tuple[str, str, int | None, int | None], list[_Execution]] = {}
     containers: list[_Execution] = []
     orders: dict[str, int] = {}
     for position, execution in enumerate(executions):
@@ -258,7 +276,7 @@ def _nodes(executions: list[_Execution]) -> tuple[list[NodeRun], list[ContainerR
             containers.append(execution)
             continue
         meta = execution.meta
-        key = (execution.node_type, execution.title, meta.get("iteration_index"), meta.get("loop_index"))
+        key = (execution.node_type, execution.title, _int(meta.get("iteration_index")), _int(meta.get("loop_index")))
         if execution.status == "retry":
             pending.setdefault(key, []).append(execution)
             continue
@@ -303,9 +321,9 @@ def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None
     status = _text(meta.get("status"))
     if status is None:
         status = "failed" if workflow.status.status_code is StatusCode.ERROR else "succeeded"
-    elapsed = meta.get("workflow_run_elapsed_time") or meta.get("elapsed_time")
+    elapsed = _number(meta.get("workflow_run_elapsed_time")) or _number(meta.get("elapsed_time"))
     run = WorkflowRun(
-        run_id=str(meta["workflow_run_id"]),
+        run_id=str(_text(meta["workflow_run_id"])),
         status=status,
         receiver=receiver,
         workflow_id=_text(meta.get("workflow_id")),
@@ -316,11 +334,11 @@ def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None
         user_id=_text(meta.get("user_id")),
         created_at=_seconds(workflow.start_time),
         finished_at=_seconds(workflow.end_time),
-        elapsed_time=float(elapsed) if isinstance(elapsed, int | float) and elapsed else _elapsed(workflow),
+        elapsed_time=elapsed if elapsed is not None and elapsed > 0 else _elapsed(workflow),
         inputs=_mapping(attributes.get("input.value")),
         outputs=_mapping(attributes.get("output.value")),
         error=_text(meta.get("status_message")) or workflow.status.description,
-        total_tokens=as_int(meta.get("total_tokens")),
+        total_tokens=_int(meta.get("total_tokens")),
         nodes=tuple(nodes),
         containers=tuple(containers),
     )

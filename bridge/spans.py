@@ -33,6 +33,7 @@ from bridge.model import AgentLogEntry, ContainerRun, NodeRun, WorkflowRun
 SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NS = 1_000_000_000
+_LAST_NS = 2**64 - 1  # OTLP times are unsigned 64-bit nanoseconds
 _CLIENT_OPERATIONS = frozenset({"chat", "retrieval"})
 
 
@@ -91,7 +92,7 @@ class SpanBuilder:
         start = _estimate_start(run.created_at, run.finished_at, run.elapsed_time)
         if start is None:
             start = time.time()
-        _place(root, round(start * _NS))
+        _place(root, min(max(round(start * _NS), 0), _LAST_NS))
         trace_id = trace_id_for(run.run_id)
         resource = self.resource_for(run)
         spans: list[ReadableSpan] = []
@@ -329,7 +330,8 @@ def _emit(
 ) -> None:
     context = SpanContext(trace_id, draft.span_id, is_remote=False, trace_flags=_SAMPLED)
     events = [
-        Event(name, attrs, min(max(_ns(ts) or draft.start, draft.start), draft.end)) for name, attrs, ts in draft.events
+        Event(name, attrs, min(max(_ns(ts) or draft.start, draft.start), draft.end, _LAST_NS))
+        for name, attrs, ts in draft.events
     ]
     out.append(
         ReadableSpan(
@@ -341,8 +343,9 @@ def _emit(
             events=events,
             kind=draft.kind,
             status=draft.status,
-            start_time=draft.start,
-            end_time=draft.end,
+            # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.
+            start_time=min(draft.start, _LAST_NS),
+            end_time=min(draft.end, _LAST_NS),
             instrumentation_scope=SCOPE,
         )
     )

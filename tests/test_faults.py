@@ -14,12 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx2 as httpx
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.bridge_process import BridgeProcess, wait_until
-from tests.bridge_server import APP_ID, bridge_config_text, dumps, signed_headers
+from tests.bridge_server import API_KEY, APP_ID, bridge_config_text, dumps, free_port, signed_headers
+from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink
-from tests.runs import CAPTURES, EXAMPLES, events_of, spans_of
+from tests.runs import CAPTURES, EXAMPLES, events_of, load_run, spans_of
 
 PAYLOAD: dict[str, Any] = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
 RUN_SPANS = 10  # spans of one PAYLOAD run
@@ -37,9 +43,11 @@ def _ports() -> tuple[int, int]:
         return sink.grpc_port, sink.http_port
 
 
-def _config(tmp_path: Path, grpc_port: int, exporter: str = FAST_RETRY, queue: str = "") -> Path:
+def _config(tmp_path: Path, grpc_port: int, exporter: str = FAST_RETRY, queue: str = "", otlp: str = "") -> Path:
     path = tmp_path / "bridge.yaml"
-    text = bridge_config_text(tmp_path, f"127.0.0.1:{grpc_port}", exporter=exporter, queue=queue, idle_timeout="5m")
+    text = bridge_config_text(
+        tmp_path, f"127.0.0.1:{grpc_port}", exporter=exporter, queue=queue, idle_timeout="5m", otlp=otlp
+    )
     path.write_text(text)
     return path
 
@@ -156,6 +164,61 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
         _wait(lambda: len(sink.spans()) >= (len(acknowledged) + 1) * RUN_SPANS, what="the retried run")
         spans = sink.spans()
     assert len(spans) == len({s.span_id for s in spans}) == (len(acknowledged) + 1) * RUN_SPANS
+
+
+def _phoenix_spans(path: Path) -> list[ReadableSpan]:
+    exported = InMemorySpanExporter()
+    export_run(load_run(path), exported)
+    return list(exported.get_finished_spans())
+
+
+def _otlp_post(bridge: BridgeProcess, spans: list[ReadableSpan]) -> httpx.Response:
+    body = encode_spans(spans).SerializeToString()
+    headers = {"content-type": "application/x-protobuf", "api_key": API_KEY}
+    return httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers, timeout=10)
+
+
+def test_kill_9_with_an_otlp_trace_half_received(tmp_path: Path, processes: list[BridgeProcess]) -> None:
+    grpc_port, http_port = _ports()
+    bridge = BridgeProcess(_config(tmp_path, grpc_port, otlp="{}")).start()
+    processes.append(bridge)
+    spans = _phoenix_spans(STREAM)  # Dify's workflow span comes last
+    half = len(spans) // 2
+    assert all(_otlp_post(bridge, [span]).status_code == 200 for span in spans[:half])
+    bridge.kill()
+    with OtlpSink(grpc_port, http_port) as sink:
+        second = BridgeProcess(bridge.config).start()
+        processes.append(second)
+        assert _otlp_post(second, spans[half:]).status_code == 200
+        expected = spans_of(STREAM)
+        _wait(lambda: len(sink.spans()) >= len(expected), what="the rebuilt trace")
+        time.sleep(0.5)
+        received = sink.spans()
+    assert len(received) == len({s.span_id for s in received}) == len(expected)
+    assert {s.span_id for s in received} == {f"{s.context.span_id:016x}" for s in expected if s.context}
+
+
+def test_a_full_queue_refuses_new_otlp_traces_with_retry(tmp_path: Path, processes: list[BridgeProcess]) -> None:
+    grpc_port, _ = _ports()
+    otlp_port = free_port()
+    otlp = f'{{protocols: {{http: {{}}, grpc: {{endpoint: "127.0.0.1:{otlp_port}"}}}}}}'
+    bridge = BridgeProcess(_config(tmp_path, grpc_port, queue="max_bytes: 60000, retry_after: 2s", otlp=otlp)).start()
+    processes.append(bridge)
+    for _ in range(500):
+        if _webhook(bridge).status_code == 503:
+            break
+    spans = _phoenix_spans(STREAM)
+    refused = _otlp_post(bridge, spans)
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert refused.json()["error"] == "queue_full"
+    with grpc.insecure_channel(f"127.0.0.1:{otlp_port}") as channel:
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        try:
+            stub.Export(encode_spans(spans), metadata=(("api_key", API_KEY),), timeout=10)
+            raise AssertionError("the gRPC export was taken")
+        except grpc.RpcError as error:
+            assert error.code() == grpc.StatusCode.UNAVAILABLE  # OTLP clients retry it
+            assert "queue" in (error.details() or "")
 
 
 def test_a_slow_backend_does_not_slow_the_webhook(tmp_path: Path, processes: list[BridgeProcess]) -> None:
