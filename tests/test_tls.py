@@ -5,12 +5,16 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+import grpc
 import httpx2 as httpx
 import pytest
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext, TraceFlags
 
 from bridge.config import ConfigError, parse_config
 from tests.bridge_process import BridgeProcess
-from tests.bridge_server import bridge_config_text
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, free_port
 from tests.certificates import make_certificates
 from tests.otlp_sink import OtlpSink
 
@@ -64,3 +68,27 @@ def test_missing_certificate_files_are_config_errors(tmp_path: Path, otlp_sink: 
     )
     with pytest.raises(ConfigError, match=r"server\.tls\.cert_file: .*/nope/server\.pem: no such file"):
         parse_config(text, "bridge.yaml")
+
+
+def test_the_otlp_grpc_listener_with_client_certificates(tmp_path: Path, otlp_sink: OtlpSink,
+                                                         certs: dict[str, Path]) -> None:  # fmt: skip
+    port = free_port()
+    tls = (f"{{cert_file: '{certs['server_cert']}', key_file: '{certs['server_key']}', "
+           f"client_ca_file: '{certs['ca']}'}}")  # fmt: skip
+    otlp = f'{{protocols: {{grpc: {{endpoint: "127.0.0.1:{port}", tls: {tls}}}}}}}'
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp=otlp), "test.yaml")
+    spans = [ReadableSpan("probe", SpanContext(7, 9, False, TraceFlags(1)), start_time=1, end_time=2)]
+
+    def export(*client: Path) -> str:
+        credentials = grpc.ssl_channel_credentials(
+            certs["ca"].read_bytes(), *(path.read_bytes() for path in client)
+        )  # fmt: skip
+        exporter = GrpcExporter(endpoint=f"127.0.0.1:{port}", credentials=credentials, headers={"api_key": API_KEY},
+                                timeout=5)  # fmt: skip
+        return exporter.export(spans).name
+
+    with BridgeServer(config):
+        assert export() == "FAILURE"  # no client certificate: the handshake fails
+        assert export(certs["client_key"], certs["client_cert"]) == "SUCCESS"
+        (received,) = otlp_sink.wait_for_spans(1)
+    assert received.name == "probe"

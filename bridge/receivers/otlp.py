@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from bridge.http_body import read_body, require_media_type
 from bridge.http_errors import ApiError
+from bridge.management.settings import ServerTLS
 from bridge.otlp_json import from_otlp_json
 from bridge.otlp_spans import to_spans
 from bridge.queue.admission import Backpressure
@@ -67,6 +68,8 @@ class GrpcProtocol(BaseModel):
     # port when the bridge runs beside a backend on the same machine).
     endpoint: str = Field(default="127.0.0.1:4317", pattern=r"^[^\s/]+:\d+$")
     max_recv_msg_size_mib: int = Field(default=20, gt=0)
+    # TLS for this listener (as `server.tls`): with `client_ca_file`, senders need a client certificate.
+    tls: ServerTLS | None = None
 
 
 class Protocols(BaseModel):
@@ -221,6 +224,18 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         raise AssertionError("unreachable: abort raises")
 
 
+def _credentials(tls: ServerTLS) -> grpc.ServerCredentials:
+    def read(path: str) -> bytes:
+        with open(path, "rb") as file:
+            return file.read()
+
+    client_ca = read(tls.client_ca_file) if tls.client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(read(tls.key_file), read(tls.cert_file))], root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )  # fmt: skip
+
+
 def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> None:
     server: grpc.aio.Server | None = None
 
@@ -231,7 +246,10 @@ def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> N
         servicer = _TraceService(service, ctx, require_key)
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
         try:
-            server.add_insecure_port(cfg.endpoint)
+            if cfg.tls is None:
+                server.add_insecure_port(cfg.endpoint)
+            else:
+                server.add_secure_port(cfg.endpoint, _credentials(cfg.tls))
         except RuntimeError as exc:
             raise RuntimeError(f"receiver {ctx.receiver_id}: cannot listen on {cfg.endpoint} for gRPC: {exc}") from None
         await server.start()
