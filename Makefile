@@ -2,13 +2,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint
+.PHONY: serve test lint audit lock
 
-# The virtualenv is rebuilt whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The virtualenv is rebuilt whenever pyproject.toml or the lock changes; every version is the locked one.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
 
 serve: $(VENV)/.installed
@@ -19,5 +19,19 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+audit: $(VENV)/.installed
+	BIN=$(BIN) .ci/audit
+
+test: lint audit
 	$(BIN)/pytest
+
+# Re-resolves every dependency in a scratch virtualenv and writes the versions to requirements.lock.
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/pip install --quiet -e ".[dev]"
+	head -2 requirements.lock > requirements.lock.new
+	$(VENV)-lock/bin/pip freeze --exclude-editable >> requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf $(VENV)-lock
