@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -27,17 +28,23 @@ def require_media_type(request: Request, accepted: Iterable[str]) -> str:
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted)."""
+    """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted)
+    and with 408 if it is not complete within the server's `body_timeout`."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, "body_too_large", f"the body is {declared} bytes; the limit is {max_bytes}")
+    timeout: float | None = getattr(request.app.state, "body_timeout", None)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise ApiError(413, "body_too_large", f"the body passes the limit of {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ApiError(413, "body_too_large", f"the body passes the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, "body_timeout", f"the body was not complete within {timeout:g} s") from None
     return b"".join(chunks)
 
 

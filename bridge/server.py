@@ -178,6 +178,8 @@ def create_app(config: BridgeConfig) -> Starlette:
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.
     routes.sort(key=lambda route: "{" in route.path)
-    return Starlette(
+    app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware(config.server)
     )
+    app.state.body_timeout = config.server.body_timeout
+    return app

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from bridge.config import parse_config
 from bridge.server import create_app
+from tests.bridge_server import ThreadedServer
 from tests.otlp_sink import OtlpSink
 
 
@@ -146,3 +147,24 @@ def test_cors_for_configured_origins_only(otlp_sink: OtlpSink) -> None:
         assert allowed.headers["access-control-allow-origin"] == "https://grafana.example"
         refused = client.options("/api/v1/auth/token", headers={"Origin": "https://evil.example", **ask})
         assert "access-control-allow-origin" not in refused.headers
+
+
+def test_a_body_sent_too_slowly_gets_408(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace(
+        "server: {store: ':memory:'}", "server: {store: ':memory:', body_timeout: 300ms}"
+    )
+    text = "receivers: {otlp: {require_api_key: false}}\n" + text.replace(
+        "exporters: [otlp]", "receivers: [otlp], exporters: [otlp]"
+    )
+    with (
+        ThreadedServer(create_app(parse_config(text))) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                     b"Content-Length: 100\r\n\r\n0123456789")  # fmt: skip
+        started = time.monotonic()
+        sock.settimeout(5)
+        answer = sock.recv(4096).decode()
+        assert time.monotonic() - started < 3
+    assert answer.startswith("HTTP/1.1 408"), answer
+    assert '"error":"body_timeout"' in answer.replace(" ", "")

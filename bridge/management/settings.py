@@ -67,6 +67,9 @@ class ServerConfig(BaseModel):
     encryption_key: str | None = None
     # Webhook signatures older or newer than this are refused.
     timestamp_tolerance: Duration = 300.0
+    # A request body not complete within this long after its headers gets 408 (a slow sender holds no
+    # worker or memory for longer). Proxied uploads stream to Dify and are bounded by Dify's own limits.
+    body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
     instances: list[InstanceSpec] = Field(default_factory=list)
