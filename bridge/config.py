@@ -62,6 +62,16 @@ class QueueConfig(BaseModel):
     shutdown_timeout: Duration = 5.0
 
 
+class MetricsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # `otlp` / `otlphttp` exporters (ids from `exporters`) that also receive the bridge's metrics, with the
+    # same endpoint, headers and TLS (OTLP/HTTP to `/v1/metrics`). Empty: metrics only at GET /metrics.
+    exporters: list[str] = Field(default_factory=list)
+    # How often metrics are pushed.
+    interval: Duration = Field(default=60.0, gt=0)
+
+
 class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +79,7 @@ class ServiceConfig(BaseModel):
     resource: dict[str, str] = Field(default_factory=lambda: {"service.name": "dify"})
     assembly: AssemblyConfig = Field(default_factory=AssemblyConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
 
 
@@ -240,7 +251,18 @@ def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str]
         **{section: _components(doc, section, data.get(section)) for section in SECTIONS},
     )
     _check_pipelines(doc, config)
+    _check_metrics(doc, config)
     return config
+
+
+def _check_metrics(doc: _Document, config: BridgeConfig) -> None:
+    for index, component_id in enumerate(config.service.metrics.exporters):
+        path: Path_ = ("service", "metrics", "exporters", index)
+        if component_id not in config.exporters:
+            known = ", ".join(config.exporters) or "none"
+            raise doc.error(path, f"{component_id!r} is not defined in exporters ({known})")
+        if config.exporters[component_id][0].type_name not in ("otlp", "otlphttp"):
+            raise doc.error(path, f"{component_id!r}: metrics go to otlp or otlphttp exporters only")
 
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> BridgeConfig:

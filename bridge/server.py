@@ -17,6 +17,7 @@ from starlette.schemas import SchemaGenerator
 
 from bridge import __version__
 from bridge.config import BridgeConfig
+from bridge.exporters.metrics import metric_reader
 from bridge.http_errors import EXCEPTION_HANDLERS
 from bridge.http_security import middleware
 from bridge.live import LiveFeed, live_routes
@@ -120,7 +121,8 @@ def create_app(config: BridgeConfig) -> Starlette:
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
-    telemetry = Telemetry()
+    metrics = config.service.metrics
+    telemetry = Telemetry([metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters])
 
     async def openapi(request: Request) -> JSONResponse:
         """

@@ -37,6 +37,7 @@ from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.encoding import encode
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import QueueError, QueueStorage, SpanJournalRow
+from bridge.run_metrics import RunMetrics
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
@@ -109,6 +110,7 @@ class BridgeService:
         self.admission = Admission(queue, self.storage, meter)
         self._runs_counter = meter.create_counter("dify_bridge.runs", unit="{run}", description="Runs queued")
         self._spans_counter = meter.create_counter("dify_bridge.spans", unit="{span}", description="Spans queued")
+        self._run_metrics = RunMetrics(meter)
         self._observe(meter)
         for pipeline in self.pipelines:
             for processor in pipeline.processors:
@@ -338,6 +340,7 @@ class BridgeService:
             return None
         for delivery in self.deliveries.values():
             delivery.notify()
+        self._run_metrics.record(spans)
         source = receiver.partition("/")[0]
         if run is not None:
             self._runs_counter.add(1, {"receiver": source, "status": run.status})

@@ -1,14 +1,15 @@
-"""The bridge's own metrics: an OTel `MeterProvider` read by Prometheus at `GET /metrics`.
-
-Counters: runs exported (by receiver and run status), spans exported, detections (by detector, severity
-and app). More self-telemetry (queue depth, export retries) comes with the durable queue.
-"""
+"""The bridge's metrics: an OTel `MeterProvider` read by Prometheus at `GET /metrics` and, with
+`service.metrics`, pushed over OTLP. The runs' own metrics are in `bridge/run_metrics.py`; the bridge's
+health (queue, exports, refusals) where it is measured. docs/metrics.md lists them all."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,9 +21,9 @@ from bridge import __version__
 class Telemetry:
     """One meter provider per server, with its own Prometheus registry (tests run several servers at once)."""
 
-    def __init__(self) -> None:
+    def __init__(self, readers: Sequence[MetricReader] = ()) -> None:
         self.registry = CollectorRegistry()
-        self.provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
+        self.provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry), *readers])
         self.meter: Meter = self.provider.get_meter("dify-otel-bridge", __version__)
 
     def shutdown(self) -> None:

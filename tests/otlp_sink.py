@@ -18,6 +18,7 @@ import grpc
 from google.protobuf import any_pb2, json_format
 from google.protobuf.duration_pb2 import Duration
 from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
@@ -74,6 +75,16 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignor
         return self.sink._response()
 
 
+class _MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):  # type: ignore[misc]
+    def __init__(self, sink: OtlpSink) -> None:
+        self.sink = sink
+
+    def Export(self, request: Any, context: grpc.ServicerContext) -> Any:
+        with self.sink._lock:
+            self.sink.metric_requests.append(request)
+        return metrics_service_pb2.ExportMetricsServiceResponse()
+
+
 def _hex_ids_to_base64(obj: Any) -> Any:
     """OTLP/JSON writes trace and span ids in hex; protobuf's JSON mapping expects base64."""
     if isinstance(obj, dict):
@@ -111,6 +122,8 @@ class OtlpSink:
         self.delay = 0.0  # seconds every request waits before its answer
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self._grpc)
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsService(self), self._grpc)
+        self.metric_requests: list[Any] = []  # ExportMetricsServiceRequests, gRPC and HTTP
         grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
         self._http = ThreadingHTTPServer(("127.0.0.1", http_port), self._handler())
         self._http.daemon_threads = True
@@ -196,7 +209,7 @@ class OtlpSink:
                 pass
 
             def do_POST(self) -> None:
-                if self.path != "/v1/traces":
+                if self.path not in ("/v1/traces", "/v1/metrics"):
                     self.send_error(404)
                     return
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -205,6 +218,16 @@ class OtlpSink:
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
+                if self.path == "/v1/metrics":
+                    with sink._lock:
+                        sink.metric_requests.append(metrics_service_pb2.ExportMetricsServiceRequest.FromString(body))
+                    reply = metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-protobuf")
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                    return
                 request = Request()
                 content_type = self.headers.get("Content-Type", "")
                 if content_type.startswith("application/json"):
@@ -265,6 +288,24 @@ class OtlpSink:
     def headers(self) -> list[dict[str, str]]:
         with self._lock:
             return [headers for _, _, headers in self.requests]
+
+    def metric_points(self, name: str) -> list[tuple[dict[str, Any], float]]:
+        """(attributes, value) of every data point of metric `name` received so far: sums and gauges give
+        their value, histograms their sum."""
+        with self._lock:
+            requests = list(self.metric_requests)
+        points = []
+        for request in requests:
+            for resource_metrics in request.resource_metrics:
+                for scope_metrics in resource_metrics.scope_metrics:
+                    for metric in scope_metrics.metrics:
+                        if metric.name != name:
+                            continue
+                        kind = metric.WhichOneof("data")
+                        for point in getattr(metric, kind).data_points:
+                            value = point.sum if kind == "histogram" else getattr(point, point.WhichOneof("value"))
+                            points.append((_attributes(point.attributes), float(value)))
+        return points
 
     def wait_for_spans(self, count: int, timeout: float = 10.0) -> list[ReceivedSpan]:
         deadline = time.monotonic() + timeout

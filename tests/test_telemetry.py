@@ -5,8 +5,9 @@ from pathlib import Path
 
 import grpc
 import httpx2 as httpx
+import pytest
 
-from bridge.config import parse_config
+from bridge.config import ConfigError, parse_config
 from tests.bridge_server import BridgeServer, bridge_config, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
@@ -27,7 +28,15 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
     assert _sample(text, "dify_bridge_runs_total", receiver="stream", status="succeeded") == 1
     assert _sample(text, "dify_bridge_spans_total", receiver="stream") == 4
     app = "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3"
-    assert _sample(text, "dify_bridge_detections_total", app=app, detector="context_overflow", severity="high") == 1
+    assert _sample(text, "dify_detections_total", app=app, detector="context_overflow", severity="high") == 1
+    # The runs themselves: counted by app and status, node times by type, tokens by model and type, cost.
+    assert _sample(text, "dify_workflow_runs_total", dify_app_name=app, dify_run_status="succeeded") == 1
+    assert _sample(text, "dify_node_duration_seconds_count", dify_node_type="llm") == 1
+    assert _sample(text, "dify_node_duration_seconds_count", dify_node_type="start") == 1
+    tokens = {"gen_ai_request_model": "gpt-4o-mini", "gen_ai_operation_name": "chat"}
+    assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="input", **tokens) == 14
+    assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="output", **tokens) == 10
+    assert _sample(text, "dify_cost_total", dify_app_name=app, dify_price_currency="USD") == 0.0000081
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -75,3 +84,35 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
     assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
     assert _sample(text, "dify_bridge_dead_letters") == 1
     assert _sample(text, "dify_bridge_runs_in_flight") == 0
+
+
+@pytest.mark.parametrize("exporter", ["otlp", "otlphttp"])
+def test_metrics_are_pushed_over_otlp_beside_the_traces(tmp_path: Path, otlp_sink: OtlpSink, exporter: str) -> None:
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint)
+    if exporter == "otlphttp":
+        text = text.replace("exporters: {otlp:", f'exporters: {{otlphttp: {{endpoint: "{otlp_sink.http_base}"}}, otlp:')
+    text = text.replace("  queue: {", f"  metrics: {{exporters: [{exporter}], interval: 200ms}}\n  queue: {{")
+    with BridgeServer(parse_config(text)) as bridge:
+        body = (CAPTURES / "a_llm_simple.sse").read_bytes()
+        headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+        assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+        deadline = time.monotonic() + 10
+        while not otlp_sink.metric_points("gen_ai.client.token.usage"):
+            assert time.monotonic() < deadline, "no metrics pushed"
+            time.sleep(0.1)
+        runs = otlp_sink.metric_points("dify.workflow.runs")
+    assert runs and runs[-1] == ({"dify.app.name": "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3",
+                                  "dify.run.status": "succeeded"}, 1.0)  # fmt: skip
+    inputs = [v for attrs, v in otlp_sink.metric_points("gen_ai.client.token.usage")
+              if attrs["gen_ai.token.type"] == "input"]  # fmt: skip
+    assert inputs[-1] == 14
+
+
+def test_metrics_only_go_to_otlp_exporters(tmp_path: Path) -> None:
+    text = (
+        bridge_config_text(tmp_path, "127.0.0.1:9")
+        .replace("exporters: {otlp:", "exporters: {console: {}, otlp:")
+        .replace("  queue: {", "  metrics: {exporters: [console]}\n  queue: {")
+    )
+    with pytest.raises(ConfigError, match=r"service\.metrics\.exporters\.0: 'console': metrics go to otlp or otlphttp"):
+        parse_config(text, "bridge.yaml")

@@ -54,7 +54,15 @@ def _read(path: str | None) -> bytes | None:
     return Path(path).read_bytes() if path else None
 
 
-def _target(cfg: Config) -> tuple[str, bool]:
+def credentials(cfg: Config) -> grpc.ChannelCredentials:
+    """TLS (and mTLS) credentials from the `tls` block, else the standard variables."""
+    ca = cfg.tls.ca_file or otlp_env.setting("CERTIFICATE")
+    cert = cfg.tls.cert_file or otlp_env.setting("CLIENT_CERTIFICATE")
+    key = cfg.tls.key_file or otlp_env.setting("CLIENT_KEY")
+    return grpc.ssl_channel_credentials(_read(ca), _read(key), _read(cert))
+
+
+def endpoint_of(cfg: Config) -> tuple[str, bool]:
     """(host:port, insecure): a scheme decides; without one, `tls.insecure` or OTEL_EXPORTER_OTLP_INSECURE."""
     endpoint = cfg.endpoint or otlp_env.setting("ENDPOINT") or "http://localhost:4317"
     if "://" in endpoint:
@@ -83,17 +91,13 @@ class GrpcSender:
     """One channel, reused; the request bytes go on the wire without being parsed again."""
 
     def __init__(self, cfg: Config) -> None:
-        target, insecure = _target(cfg)
+        target, insecure = endpoint_of(cfg)
         compression = cfg.compression or otlp_env.setting("COMPRESSION") or "none"
         options = [("grpc.max_send_message_length", -1)]
         if insecure:
             self._channel = grpc.insecure_channel(target, options, _COMPRESSION.get(compression))
         else:
-            ca = cfg.tls.ca_file or otlp_env.setting("CERTIFICATE")
-            cert = cfg.tls.cert_file or otlp_env.setting("CLIENT_CERTIFICATE")
-            key = cfg.tls.key_file or otlp_env.setting("CLIENT_KEY")
-            credentials = grpc.ssl_channel_credentials(_read(ca), _read(key), _read(cert))
-            self._channel = grpc.secure_channel(target, credentials, options, _COMPRESSION.get(compression))
+            self._channel = grpc.secure_channel(target, credentials(cfg), options, _COMPRESSION.get(compression))
         # No request serializer: the queued bytes already are the serialized request.
         self._export = self._channel.unary_unary(_METHOD, response_deserializer=ExportTraceServiceResponse.FromString)
         self._metadata = [(k.lower(), v) for k, v in otlp_env.headers(cfg.headers).items()]

@@ -87,7 +87,7 @@ class DetectionProcessor:
 
     def use_meter(self, meter: metrics.Meter) -> None:
         self._counter = meter.create_counter(
-            "dify_bridge.detections", unit="{finding}", description="Findings by detector, severity and app"
+            "dify.detections", unit="{finding}", description="Findings by detector, severity and app"
         )
 
     def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
