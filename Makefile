@@ -1,6 +1,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Arize Phoenix, the end-to-end suite's tracing backend, in a virtualenv of its own (its dependencies never
+# meet the bridge's); rebuilt only when its requirements change.
+PHOENIX_VENV := $(VENV)-phoenix
 
 .PHONY: serve test lint audit lock
 
@@ -9,6 +12,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+$(PHOENIX_VENV)/.installed: tests/e2e/requirements.txt
+	$(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/pip install --quiet --upgrade pip
+	$(PHOENIX_VENV)/bin/pip install --quiet -r tests/e2e/requirements.txt
 	touch $@
 
 serve: $(VENV)/.installed
@@ -22,8 +31,8 @@ lint: $(VENV)/.installed
 audit: $(VENV)/.installed
 	BIN=$(BIN) .ci/audit
 
-test: lint audit
-	$(BIN)/pytest
+test: lint audit $(PHOENIX_VENV)/.installed
+	PHOENIX_BIN=$(PHOENIX_VENV)/bin/phoenix $(BIN)/pytest
 
 # Re-resolves every dependency in a scratch virtualenv and writes the versions to requirements.lock.
 lock:

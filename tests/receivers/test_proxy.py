@@ -1,56 +1,16 @@
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
+from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, FakeDify
 from tests.otlp_sink import OtlpSink
-from tests.runs import CAPTURES
-
-STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
-BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
-DIFY_KEY = "Bearer app-dify-secret-key"
-GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
-
-
-class FakeDify:
-    """Dify's service API as far as the proxy needs it, replaying recorded answers."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str, str | None, bytes]] = []
-        self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
-                                     Route("/v1/parameters", self.parameters)])  # fmt: skip
-
-    async def run(self, request: Request) -> Response:
-        body = await request.body()
-        self.seen.append(("POST", request.url.path, request.headers.get("authorization"), body))
-        mode = json.loads(body).get("response_mode")
-        if mode == "blocking":
-            return Response(BLOCKING, media_type="application/json")
-        if mode == "garbage":
-            return Response(GARBAGE, media_type="text/event-stream")
-
-        async def chunks() -> AsyncIterator[bytes]:
-            # Odd chunk sizes, so events straddle chunk boundaries as they do on a real network.
-            for start in range(0, len(STREAM), 777):
-                yield STREAM[start : start + 777]
-                await asyncio.sleep(0.001)
-
-        return StreamingResponse(chunks(), media_type="text/event-stream")
-
-    async def parameters(self, request: Request) -> Response:
-        self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
-        return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
 
 
 @pytest.fixture
