@@ -104,6 +104,12 @@ def _elapsed(span: ReadableSpan) -> float | None:
     return max(span.end_time - span.start_time, 0) / _NS
 
 
+def _times(span: ReadableSpan) -> dict[str, Any]:
+    """`created_at`, `finished_at` and `elapsed_time` of an execution, from its span's times."""
+    return {"created_at": _seconds(span.start_time), "finished_at": _seconds(span.end_time),
+            "elapsed_time": _elapsed(span)}  # fmt: skip
+
+
 def _execution_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
     result = {}
     for key, value in meta.items():
@@ -178,9 +184,7 @@ def _node(execution: _Execution, order: int, retries: tuple[Attempt, ...]) -> No
         title=execution.title,
         status=execution.status,
         order=order,
-        created_at=_seconds(span.start_time),
-        finished_at=_seconds(span.end_time),
-        elapsed_time=_elapsed(span),
+        **_times(span),
         inputs=None if is_llm else _mapping(attributes.get("input.value")),
         process_data=_llm_process_data(span, meta, outputs) if is_llm else None,
         outputs=outputs,
@@ -202,9 +206,7 @@ def _attempt(execution: _Execution, index: int) -> Attempt:
         retry_index=index,
         status=execution.status,
         error=_text(execution.meta.get("status_message")),
-        elapsed_time=_elapsed(span),
-        created_at=_seconds(span.start_time),
-        finished_at=_seconds(span.end_time),
+        **_times(span),
         inputs=_mapping((span.attributes or {}).get("input.value")),
         outputs=_mapping((span.attributes or {}).get("output.value")),
     )
@@ -245,9 +247,7 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         title=execution.title,
         status=execution.status,
         order=order,
-        created_at=_seconds(span.start_time),
-        finished_at=_seconds(span.end_time),
-        elapsed_time=_elapsed(span),
+        **_times(span),
         inputs=_mapping((span.attributes or {}).get("input.value")),
         outputs=_mapping((span.attributes or {}).get("output.value")),
         error=_text(execution.meta.get("status_message")),

@@ -12,7 +12,7 @@ from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
 from tests.dify_phoenix import export_run
-from tests.otlp_sink import OtlpSink
+from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, events_of, load_run, spans_of
 
 CAPTURE = CAPTURES / "b_iteration_ifelse_http.sse"
@@ -30,6 +30,13 @@ def _config(queue: str, sink: OtlpSink) -> BridgeConfig:
     )
 
 
+def _assert_whole(received: list[ReceivedSpan]) -> None:
+    """The capture's run arrived whole, once per span."""
+    expected = spans_of(CAPTURE)
+    assert len(received) == len(expected) == len({s.span_id for s in received})
+    assert sorted(s.name for s in received) == sorted(s.name for s in expected)
+
+
 def test_a_stream_run_half_received_before_a_restart_is_whole_after_it(tmp_path: Path) -> None:
     events = events_of(CAPTURE)
     half = len(events) // 2
@@ -45,9 +52,7 @@ def test_a_stream_run_half_received_before_a_restart_is_whole_after_it(tmp_path:
         assert second.flush(10)
         second.shutdown()
         received = sink.spans()
-    expected = spans_of(CAPTURE)
-    assert len(received) == len(expected) == len({s.span_id for s in received})
-    assert sorted(s.name for s in received) == sorted(s.name for s in expected)
+    _assert_whole(received)
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.journal_rows() == []  # the finished run's events left the journal with its spans
     reopened.close()
@@ -98,9 +103,7 @@ def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_pa
         assert second.flush(10)
         second.shutdown()
         received = sink.spans()
-    expected = spans_of(CAPTURE)
-    assert len(received) == len(expected) == len({s.span_id for s in received})
-    assert sorted(s.name for s in received) == sorted(s.name for s in expected)
+    _assert_whole(received)
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.span_journal_rows() == []
     reopened.close()
