@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import yaml
 
-from bridge.config import load_config
+from bridge.config import load_config, parse_config
+from tests.bridge_server import BridgeServer, bridge_config_text, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES
 
 COMPOSE = Path(__file__).parent.parent / "examples" / "compose"
 
@@ -19,7 +25,7 @@ def _yaml(name: str) -> Any:
 def test_services_ports_and_mounts() -> None:
     compose = _yaml("docker-compose.yaml")
     services = compose["services"]
-    assert set(services) == {"dify-otel-bridge", "otel-collector", "jaeger", "tempo", "grafana"}
+    assert set(services) == {"dify-otel-bridge", "otel-collector", "jaeger", "tempo", "prometheus", "grafana"}
     published = {name: {p.split(":")[0] for p in spec.get("ports", [])} for name, spec in services.items()}
     assert published["dify-otel-bridge"] == {"8000"} and "16686" in published["jaeger"]
     assert "3000" in published["grafana"] and "3200" in published["tempo"]
@@ -29,7 +35,7 @@ def test_services_ports_and_mounts() -> None:
         for volume in spec.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("./"):
-                assert (COMPOSE / source).is_file(), (name, source)
+                assert (COMPOSE / source).exists(), (name, source)
             else:
                 assert source in compose["volumes"], (name, source)
     build = services["dify-otel-bridge"]["build"]
@@ -62,4 +68,46 @@ def test_tempo_listens_where_the_collector_sends_and_grafana_reads() -> None:
     assert datasources == {
         "tempo": f"http://tempo:{tempo['server']['http_listen_port']}",
         "jaeger": "http://jaeger:16686",
+        "prometheus": "http://prometheus:9090",
     }
+
+
+def test_prometheus_scrapes_the_bridge_and_grafana_provisions_the_dashboard() -> None:
+    (job,) = _yaml("prometheus.yaml")["scrape_configs"]
+    assert job["static_configs"][0]["targets"] == ["dify-otel-bridge:8000"]
+    (provider,) = _yaml("grafana-dashboards.yaml")["providers"]
+    grafana = _yaml("docker-compose.yaml")["services"]["grafana"]
+    assert f"./dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
+    dashboard = json.loads((COMPOSE / "dashboards" / "dify-otel-bridge.json").read_text())
+    uids = {d["uid"] for d in _yaml("grafana-datasources.yaml")["datasources"]}
+    for panel in dashboard["panels"]:
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] in uids, panel["title"]
+    (traceql,) = [t["query"] for p in dashboard["panels"] for t in p.get("targets", []) if "query" in t]
+    assert traceql == '{ event:name = "detection" && event.detection.severity = "high" }'
+
+
+def _dashboard_metrics() -> set[str]:
+    """Metric names in the dashboard's PromQL: selectors (`name{`, `name[`) and bare `(name)`, not `by (label)`."""
+    dashboard = json.loads((COMPOSE / "dashboards" / "dify-otel-bridge.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", []) if "expr" in t]
+    exprs.append(dashboard["templating"]["list"][0]["query"]["query"])
+    names: set[str] = set()
+    for expr in exprs:
+        names |= set(re.findall(r"([a-z_][a-z0-9_]*)\s*[{\[]", expr))
+        names |= set(re.findall(r"(?<!by )\(\s*([a-z_][a-z0-9_]*)\s*[),]", expr))
+    return names - {"label_values", "sum", "rate", "increase", "max", "histogram_quantile"}
+
+
+def test_every_metric_on_the_dashboard_is_one_the_bridge_serves(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    with BridgeServer(parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint))) as bridge:
+        # A run with a finding (its LLM stopped at the length limit), so the detections metric exists too.
+        body = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"stop"', b'"length"')
+        headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+        assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+        otlp_sink.wait_for_spans(4)
+        served = {line.split("{")[0].split(" ")[0] for line in httpx.get(f"{bridge.base}/metrics").text.splitlines()
+                  if line and not line.startswith("#")}  # fmt: skip
+    wanted = _dashboard_metrics()
+    assert len(wanted) >= 10
+    assert wanted <= served, wanted - served
