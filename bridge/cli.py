@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
+from bridge.config_reference import render as render_reference
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE
@@ -93,6 +94,11 @@ def _validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     names = ", ".join(config.pipelines)
     print(f"{args.config}: valid ({len(config.pipelines)} pipeline(s): {names})")
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    sys.stdout.write(render_reference())
     return 0
 
 
@@ -203,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a config file and exit")
     validate.add_argument("--config", required=True)
     validate.set_defaults(func=_validate)
+
+    reference = commands.add_parser("config-reference", help="print every config key (docs/configuration.md)")
+    reference.set_defaults(func=_config_reference)
 
     replay = commands.add_parser("replay", help="export runs from files of Dify run data")
     replay.add_argument("files", nargs="+", metavar="FILE")

@@ -77,15 +77,21 @@ class ServiceConfig(BaseModel):
 
     # Resource attributes on every span.
     resource: dict[str, str] = Field(default_factory=lambda: {"service.name": "dify"})
+    # How runs are put together from stream events and traces from OTLP spans.
     assembly: AssemblyConfig = Field(default_factory=AssemblyConfig)
+    # The durable queue between the pipelines and the exporters.
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    # The bridge's metrics over OTLP (they are always at GET /metrics).
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    # `traces` or `traces/<name>`: which receivers' runs go through which processors to which exporters.
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
 
 
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Component ids defined in their sections; processors run in this order (redact and reduce are added
+    # when missing). Runs replayed from files go through every pipeline.
     receivers: list[str] = Field(default_factory=list)
     processors: list[str] = Field(default_factory=list)
     exporters: list[str] = Field(default_factory=list)

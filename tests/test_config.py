@@ -14,6 +14,7 @@ from bridge.config import (
     parse_component_id,
     parse_config,
 )
+from bridge.config_reference import render as render_reference
 from bridge.exporters import otlp, otlphttp
 from bridge.processors import batch, reduce
 
@@ -93,3 +94,11 @@ def test_embedded_default_and_shipped_configs_are_valid() -> None:
     assert len(shipped) >= 4
     for path in shipped:
         load_config(str(path), environ={})
+
+
+def test_the_configuration_reference_is_current() -> None:
+    """docs/configuration.md is generated from the config models: regenerate it with
+    `dify-otel-bridge config-reference > docs/configuration.md` after changing a setting."""
+    assert (REPO / "docs" / "configuration.md").read_text() == render_reference()
+    for key in ("decision_wait", "body_timeout", "traces_url_path", "max_elapsed_time", "budget_per_run"):
+        assert f"`{key}`" in render_reference(), key

@@ -32,6 +32,7 @@ class Config(BaseModel):
 
     # host:port (or http[s]://host:port). None: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else localhost:4317.
     endpoint: str | None = None
+    # TLS settings as the Collector's `tls:` block.
     tls: TLSConfig = Field(default_factory=TLSConfig)
     # Extra gRPC metadata on every export. Empty: OTEL_EXPORTER_OTLP_[TRACES_]HEADERS.
     headers: dict[str, str] = Field(default_factory=dict)
@@ -41,6 +42,7 @@ class Config(BaseModel):
     timeout: Duration | None = None
     # Requests are cut below this size: gRPC servers refuse larger messages by default (4 MiB).
     max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
+    # Backoff between retries of a failed request (the Collector's `retry_on_failure`).
     retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
 
     @model_validator(mode="after")

@@ -33,12 +33,17 @@ class Config(BaseModel):
     endpoint: str | None = None
     # Full URL used as is, overriding `endpoint`.
     traces_endpoint: str | None = None
+    # TLS settings as the Collector's `tls:` block.
     tls: TLSConfig = Field(default_factory=TLSConfig)
+    # Extra HTTP headers on every export. Empty: OTEL_EXPORTER_OTLP_[TRACES_]HEADERS.
     headers: dict[str, str] = Field(default_factory=dict)
+    # None: OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION, else none.
     compression: Literal["gzip", "deflate", "none"] | None = None
+    # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s.
     timeout: Duration | None = None
     # Requests are cut below this size (the Collector's OTLP/HTTP receiver takes 20 MiB by default).
     max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
+    # Backoff between retries of a failed request (the Collector's `retry_on_failure`).
     retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
 
 

@@ -16,8 +16,8 @@ INSTANCE_NAME = r"^(?!api$)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 class InstanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
 
-    name: str = Field(pattern=INSTANCE_NAME)
-    base_url: str = Field(pattern=r"^https?://")
+    name: str = Field(pattern=INSTANCE_NAME)  # the proxy's path segment: `/{name}/v1/...`
+    base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001
     api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
 
@@ -25,9 +25,9 @@ class AppSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
-    app_id: str = Field(min_length=1)
-    app_name: str | None = None
-    app_type: str = "workflow"
+    app_id: str = Field(min_length=1)  # Dify's app id (X-Dify-App-Id of signed requests)
+    app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
+    app_type: str = "workflow"  # workflow, advanced-chat, chat, agent-chat or completion
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
 
 
@@ -72,6 +72,8 @@ class ServerConfig(BaseModel):
     body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
+    # Dify instances and apps declared here merge with API registrations at start (declared ones cannot be
+    # deleted through the API).
     instances: list[InstanceSpec] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
     # HTTPS, and optionally client certificates (mTLS) for everything the server serves. None: plain HTTP.

@@ -34,6 +34,7 @@ class Config(BaseModel):
     # Extra regular expressions treated as secrets.
     custom_patterns: list[str] = Field(default_factory=list)
     # Attribute keys never redacted (ids you know are safe), and keys always dropped whole.
+    # Attribute keys never masked (allow) or always masked whole (deny), e.g. `user.email`.
     allow_keys: list[str] = Field(default_factory=list)
     deny_keys: list[str] = Field(default_factory=list)
 

@@ -67,6 +67,7 @@ class GrpcProtocol(BaseModel):
     # host:port of the gRPC listener (4317 is OTLP's; the default config exports to it, so pick another
     # port when the bridge runs beside a backend on the same machine).
     endpoint: str = Field(default="127.0.0.1:4317", pattern=r"^[^\s/]+:\d+$")
+    # Larger messages are refused by gRPC itself (RESOURCE_EXHAUSTED).
     max_recv_msg_size_mib: int = Field(default=20, gt=0)
     # TLS for this listener (as `server.tls`): with `client_ca_file`, senders need a client certificate.
     tls: ServerTLS | None = None
@@ -75,6 +76,7 @@ class GrpcProtocol(BaseModel):
 class Protocols(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Each on when present (an empty mapping: its defaults).
     http: HttpProtocol | None = None
     grpc: GrpcProtocol | None = None
 
@@ -96,6 +98,7 @@ class Protocols(BaseModel):
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # OTLP/HTTP (on the bridge's server) and OTLP/gRPC (a listener of its own); default: HTTP only.
     protocols: Protocols = Field(default_factory=lambda: Protocols(http=HttpProtocol()))
     # false: take spans without a bridge API key (only where the network itself is trusted).
     require_api_key: bool = True
