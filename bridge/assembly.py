@@ -13,7 +13,7 @@ import logging
 from collections import OrderedDict
 
 from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
-from bridge.run_parts import ContainerParts, NodeParts, RunParts, as_int, as_timestamp, build_run
+from bridge.run_parts import ContainerParts, NodeParts, RunParts, as_int, as_timestamp, build_run, pack, unpack
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +153,9 @@ class RunAssembler:
     def _merge(self, run: RunParts, event: DifyEvent, now: float) -> None:
         name, data = event.event, event.data
         if name == "workflow_started":
-            run.started = run.started or data
+            run.started = run.started or pack(data)
         elif name == "workflow_finished":
-            run.finished = data
+            run.finished = pack(data)
             run.terminal_at = now
         elif name in ("node_started", "node_finished", "node_retry"):
             self._merge_node(run, name, data)
@@ -206,9 +206,9 @@ class RunAssembler:
         if data.get("node_type") in ("iteration", "loop"):
             parts = self._container(run, str(data["node_id"]), str(data["node_type"]))
             if name == "node_started":
-                parts.node_started = data
+                parts.node_started = pack(data)
             elif name == "node_finished":
-                parts.node_finished = data
+                parts.node_finished = pack(data)
             return
         key = self._node_key(run, name, data)
         if key is None:
@@ -217,13 +217,13 @@ class RunAssembler:
         if node is None:
             node = run.nodes[key] = NodeParts(order=run.next_order())
         if name == "node_started":
-            node.started = data
+            node.started = pack(data if node.finished is None else _unshadowed(data, unpack(node.finished)))
         elif name == "node_finished":
-            node.finished = data
+            node.finished = pack(data)
+            if node.started is not None:
+                node.started = pack(_unshadowed(unpack(node.started), data))
         else:
-            node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = data
-        if node.started is not None and node.finished is not None:
-            node.started = _unshadowed(node.started, node.finished)
+            node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = pack(data)
 
     def _container(self, run: RunParts, node_id: str, node_type: str) -> ContainerParts:
         parts = run.containers.get(node_id)
@@ -235,9 +235,9 @@ class RunAssembler:
         node_type, _, stage = name.partition("_")
         parts = self._container(run, str(data.get("node_id") or data.get("id")), node_type)
         if stage == "started":
-            parts.started = data
+            parts.started = pack(data)
         elif stage == "completed":
-            parts.completed = data
+            parts.completed = pack(data)
         else:
             index = as_int(data.get("index"))
             if index is not None:

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from bridge.assembly import RunAssembler
 from bridge.model import DifyEvent, WorkflowRun
+from bridge.run_parts import unpack
 from bridge.spans import build_spans
 from tests.runs import CAPTURES, events_of
 
@@ -212,4 +213,5 @@ def test_a_finished_node_keeps_only_what_its_start_adds_and_builds_the_same() ->
     assembler.add(started, 1.0)
     assembler.add(replace(finished, data={**finished.data, "inputs": {"q": "y"}}), 1.0)
     (parts,) = assembler._runs["r"].nodes.values()
-    assert parts.started == {"created_at": 10, "predecessor_node_id": "p"}  # the rest is repeated
+    assert parts.started is not None
+    assert unpack(parts.started) == {"created_at": 10, "predecessor_node_id": "p"}  # the rest is repeated
