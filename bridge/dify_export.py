@@ -16,7 +16,10 @@ export, once a workflow run has ended and one span per request:
   `llm.model_name`, `llm.token_count.*`, `llm.input_messages.*`.
 - chat apps add `message`/`llm`, `tool`, `dataset_retrieval`, ... spans under the same `Dify` root.
 
-Lost on Dify's side, so absent here too: the graph node id (the title stands in for `dify.node.id`; an
+Dify's newer OTLP provider (`api/core/ops/otlp_trace.py`, see its section below) sends richer spans with
+`dify.*` attributes, the graph node ids included; both shapes become the same `WorkflowRun`.
+
+Lost on Dify's Phoenix side, so absent here too: the graph node id (the title stands in for `dify.node.id`; an
 iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`), the inputs of LLM
 nodes (only their prompts are sent), process data other than model and usage, agent logs, stream-only
 events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
@@ -299,6 +302,10 @@ class Recognized:
 
 def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     """The Dify workflow run in one trace's spans, or None when the trace holds no Dify workflow span."""
+    return _recognize_phoenix(spans, receiver) or _recognize_provider(spans, receiver)
+
+
+def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     workflow = next((s for s in spans if is_workflow_span(s)), None)
     if workflow is None or workflow.context is None:
         return None
@@ -342,6 +349,158 @@ def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None
         nodes=tuple(nodes),
         containers=tuple(containers),
     )
+    return Recognized(run, replaced, others)
+
+
+# --- Dify's OTLP provider (`api/core/ops/otlp_trace.py`, newer than 1.14.1) ------------------------------
+#
+# One request per trace, built from `core/ops/workflow_trace.py`'s recorder and `provider_export.py`'s
+# `span_attributes`: a root `Workflow` span (`dify.span.type = workflow`, run status in `workflow_run_status`),
+# a span per node execution under its parent execution (title as name; `dify.node.id` the graph node id,
+# `dify.node.execution_id`; `dify.inputs`/`dify.outputs`/`dify.usage` as structured values; `node_type`,
+# `node_status`, `index`, `metadata` (execution metadata), `process_data`, `original_inputs` (LLM nodes)).
+# A retried node's span holds `attempt_count` and one child span per attempt (`dify.node.attempt`), the
+# last of which carries the result.
+
+_SPAN_STATUS = {"ok": "succeeded", "handled_error": "exception", "error": "failed", "cancelled": "stopped"}
+
+
+def _provider_root(span: ReadableSpan) -> bool:
+    attributes = span.attributes or {}
+    return attributes.get("dify.span.type") == "workflow" and _text(attributes.get("dify.workflow.run_id")) is not None
+
+
+def _provider_status(attributes: Mapping[str, Any], key: str) -> str:
+    return _text(attributes.get(key)) or _SPAN_STATUS.get(str(attributes.get("dify.span.status")), "succeeded")
+
+
+def _plain(value: Any) -> Any:
+    """A decoded OTLP value as JSON data: arrays come back from OTLP as tuples, Dify's data has lists."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _as_dict(value: Any) -> JSONDict | None:
+    return _plain(value) if isinstance(value, dict) else None
+
+
+def _provider_node(span: ReadableSpan, attempts: list[ReadableSpan], order: int) -> NodeRun:
+    """A node from its span, or from its last attempt's span when it was retried."""
+    result = attempts[-1] if attempts else span
+    attributes, own = result.attributes or {}, span.attributes or {}
+    metadata = _as_dict(attributes.get("metadata")) or {}
+    node_type = _text(own.get("node_type")) or _text(own.get("dify.span.type")) or "unknown"
+    process_data = _as_dict(attributes.get("process_data"))
+    usage = _as_dict(attributes.get("dify.usage"))
+    if node_type == "llm" and usage and not (process_data or {}).get("usage"):
+        process_data = {**(process_data or {}), "usage": usage}
+    inputs = attributes.get("original_inputs") if node_type == "llm" else attributes.get("dify.inputs")
+    return NodeRun(
+        execution_id=str(own.get("dify.node.execution_id")),
+        node_id=_text(own.get("dify.node.id")) or "",
+        node_type=node_type,
+        title=_text(own.get("dify.span.name")) or span.name,
+        status=_provider_status(own, "node_status"),
+        order=order,
+        index=_int(own.get("index")),
+        **_times(span),
+        inputs=_as_dict(inputs),
+        process_data=process_data,
+        outputs=_as_dict(attributes.get("dify.outputs")),
+        error=_text(attributes.get("error.message")),
+        execution_metadata=metadata,
+        iteration_id=_text(metadata.get("iteration_id")),
+        loop_id=_text(metadata.get("loop_id")),
+        iteration_index=_int(metadata.get("iteration_index")),
+        loop_index=_int(metadata.get("loop_index")),
+        parallel_id=_text(metadata.get("parallel_id")),
+        agent_strategy=_text(metadata.get("agent_strategy")),
+        retries=tuple(
+            Attempt(
+                retry_index=index, status="failed", error=_text((a.attributes or {}).get("error.message")),
+                **_times(a), inputs=_as_dict((a.attributes or {}).get("dify.inputs")),
+                outputs=_as_dict((a.attributes or {}).get("dify.outputs")),
+            )
+            for index, a in enumerate(attempts[:-1], start=1)
+        ),
+    )  # fmt: skip
+
+
+def _provider_container(span: ReadableSpan, order: int) -> ContainerRun:
+    attributes = span.attributes or {}
+    metadata = _as_dict(attributes.get("metadata")) or {}
+    usage = _as_dict(attributes.get("aggregate_usage")) or {}
+    return ContainerRun(
+        node_id=_text(attributes.get("dify.node.id")) or str(attributes.get("dify.node.execution_id")),
+        node_type=str(attributes.get("node_type")),
+        title=_text(attributes.get("dify.span.name")) or span.name,
+        status=_provider_status(attributes, "node_status"),
+        order=order,
+        **_times(span),
+        inputs=_as_dict(attributes.get("dify.inputs")),
+        outputs=_as_dict(attributes.get("dify.outputs")),
+        error=_text(attributes.get("error.message")),
+        execution_metadata=metadata,
+        total_tokens=_int(metadata.get("total_tokens")) or _int(usage.get("total_tokens")),
+        iteration_id=_text(metadata.get("iteration_id")),
+        loop_id=_text(metadata.get("loop_id")),
+        iteration_index=_int(metadata.get("iteration_index")),
+        loop_index=_int(metadata.get("loop_index")),
+    )
+
+
+def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
+    root = next((s for s in spans if _provider_root(s)), None)
+    if root is None or root.context is None:
+        return None
+    root_attributes = root.attributes or {}
+    executions = [s for s in spans if (s.attributes or {}).get("dify.node.execution_id") and s is not root]
+    by_execution: dict[str, list[ReadableSpan]] = {}
+    for span in executions:
+        by_execution.setdefault(str((span.attributes or {})["dify.node.execution_id"]), []).append(span)
+    nodes: list[NodeRun] = []
+    containers: list[ContainerRun] = []
+
+    def creation(group: list[ReadableSpan]) -> tuple[int, int]:
+        # Dify's execution index breaks ties between equal start times.
+        index = min((i for s in group if (i := _int((s.attributes or {}).get("index"))) is not None), default=1 << 62)
+        return min(s.start_time or 0 for s in group), index
+
+    ordered = sorted(by_execution.values(), key=creation)
+    for position, group in enumerate(ordered):
+        # The execution's own span is the one whose parent is not another span of the same execution.
+        own_ids = {s.context.span_id for s in group if s.context is not None}
+        span = next(s for s in group if s.parent is None or s.parent.span_id not in own_ids)
+        attempts = sorted((s for s in group if s is not span),
+                          key=lambda s: _int((s.attributes or {}).get("dify.node.attempt")) or 0)  # fmt: skip
+        if (span.attributes or {}).get("node_type") in _CONTAINER_TYPES:
+            containers.append(_provider_container(span, position))
+        else:
+            nodes.append(_provider_node(span, attempts, position))
+    replaced = {s.context.span_id for s in (root, *executions) if s.context is not None}
+    usage = _as_dict(root_attributes.get("dify.usage")) or {}
+    run = WorkflowRun(
+        run_id=str(root_attributes["dify.workflow.run_id"]),
+        status=_provider_status(root_attributes, "workflow_run_status"),
+        receiver=receiver,
+        workflow_id=_text(root_attributes.get("dify.workflow.id")),
+        app_id=_text(root_attributes.get("dify.app_id")),
+        app_name=_text(root_attributes.get("app_name")),
+        conversation_id=_text(root_attributes.get("dify.conversation.id")),
+        message_id=_text(root_attributes.get("dify.message.id")),
+        user_id=_text(root_attributes.get("dify.user.id")),
+        **_times(root),
+        inputs=_as_dict(root_attributes.get("dify.inputs")),
+        outputs=_as_dict(root_attributes.get("dify.outputs")),
+        error=_text(root_attributes.get("error.message")),
+        total_tokens=_int(usage.get("total_tokens")),
+        nodes=tuple(nodes),
+        containers=tuple(containers),
+    )
+    others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
     return Recognized(run, replaced, others)
 
 

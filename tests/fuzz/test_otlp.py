@@ -60,8 +60,29 @@ def _any_value(depth: int = 0) -> st.SearchStrategy[AnyValue]:
 
 
 def _key_value(values: st.SearchStrategy[AnyValue]) -> st.SearchStrategy[KeyValue]:
-    return st.builds(lambda k, v: KeyValue(key=k, value=v), st.sampled_from(["input.value", "output.value", "x"]) |
-                     st.text(max_size=10), values)  # fmt: skip
+    # Keys the recognizers read (Phoenix's OpenInference ones, the OTLP provider's `dify.*` ones) come up often.
+    keys = st.sampled_from(
+        [
+            "input.value",
+            "output.value",
+            "x",
+            "dify.node.execution_id",
+            "dify.node.id",
+            "node_type",
+            "node_status",
+            "metadata",
+            "process_data",
+            "dify.inputs",
+            "dify.outputs",
+            "dify.usage",
+            "index",
+            "dify.node.attempt",
+            "dify.span.status",
+            "original_inputs",
+            "error.message",
+        ]
+    )
+    return st.builds(lambda k, v: KeyValue(key=k, value=v), keys | st.text(max_size=10), values)  # fmt: skip
 
 
 # Dify's `metadata` attribute, as JSON text with random values under the keys the recognizer reads.
@@ -97,17 +118,24 @@ def _spans(draw: st.DrawFn) -> Span:
 
 @st.composite
 def _workflow_span(draw: st.DrawFn) -> Span:
-    """A Dify workflow span the others can hang under (trace 01…, span 0a…), so recognition gets exercised."""
+    """A Dify workflow root the others can hang under (trace 01…, span 0a…), in Phoenix's shape or the OTLP
+    provider's, so both recognizers get exercised."""
     run_id = draw(st.text(min_size=1, max_size=8) | st.uuids().map(str))
-    metadata = json.dumps({"trace_entity_type": "workflow", "workflow_run_id": run_id})
+    if draw(st.booleans()):
+        metadata = json.dumps({"trace_entity_type": "workflow", "workflow_run_id": run_id})
+        marks = [KeyValue(key="metadata", value=AnyValue(string_value=metadata))]
+    else:
+        marks = [
+            KeyValue(key="dify.span.type", value=AnyValue(string_value="workflow")),
+            KeyValue(key="dify.workflow.run_id", value=AnyValue(string_value=run_id)),
+        ]
     return Span(
         trace_id=b"\x01" * 16,
         span_id=b"\x0a" * 8,
         name="workflow",
         start_time_unix_nano=draw(_TIMES),
         end_time_unix_nano=draw(_TIMES),
-        attributes=[KeyValue(key="metadata", value=AnyValue(string_value=metadata)),
-                    *draw(st.lists(_key_value(_any_value()), max_size=3))],
+        attributes=[*marks, *draw(st.lists(_key_value(_any_value()), max_size=3))],
     )  # fmt: skip
 
 

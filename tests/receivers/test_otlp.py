@@ -20,8 +20,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bridge.config import parse_config
 from bridge.dify_export import recognize
+from bridge.otlp_spans import to_spans
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, free_port
+from tests.dify_otlp_provider import provider_request
 from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, tree
@@ -51,6 +53,28 @@ def test_a_phoenix_export_rebuilds_the_stream_paths_trace(capture: str) -> None:
     for span in from_export:
         assert span.context is not None
         assert span.status.status_code == by_id[span.context.span_id].status.status_code, span.name
+
+
+@pytest.mark.parametrize("capture", CAPTURED_RUNS)
+def test_an_otlp_provider_export_rebuilds_the_stream_paths_trace(capture: str) -> None:
+    """Dify's newer OTLP provider: the whole trace in one request, `dify.*` attributes."""
+    run = load_run(CAPTURES / capture)
+    recognized = recognize(to_spans(provider_request(run)).spans, "otlp")
+    assert recognized is not None and recognized.others == []
+    from_stream, from_export = build_spans(run), build_spans(recognized.run)
+    assert tree(from_export) == tree(from_stream)
+    assert {s.context.span_id for s in from_export if s.context} == {
+        s.context.span_id for s in from_stream if s.context
+    }
+    by_id = {s.context.span_id: s for s in from_stream if s.context}
+    for span in from_export:
+        assert span.context is not None
+        expected = by_id[span.context.span_id]
+        assert span.status.status_code == expected.status.status_code, span.name
+        if span.parent is None:
+            continue  # a chat run's root also sums its message's usage, which Dify sends in another trace
+        for key in ("dify.node.id", "gen_ai.usage.input_tokens", "llm.cost.total", "dify.retrieval.document_count"):
+            assert (span.attributes or {}).get(key) == (expected.attributes or {}).get(key), (span.name, key)
 
 
 def test_llm_usage_model_and_price_survive() -> None:
@@ -156,6 +180,19 @@ def _foreign_trace() -> InMemorySpanExporter:
     ):
         llm.add_event("token", {"n": 1})
     return exported
+
+
+def test_dify_otlp_provider_export_over_http(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """As Dify's OtlpTraceClient sends it: one protobuf request holding the whole trace."""
+    run = load_run(CAPTURES / "d_http_retry_fail.sse")
+    body = provider_request(run, app_id="app-under-test").SerializeToString()
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
+    expected = build_spans(run)
+    received = otlp_sink.wait_for_spans(len(expected))
+    assert {s.trace_id for s in received} == {f"{trace_id_for(run.run_id):032x}"}
+    assert {int(s.span_id, 16) for s in received} == {s.context.span_id for s in expected if s.context}
+    assert len([s for s in received if "(attempt" in s.name]) == 2
 
 
 def test_other_traces_pass_through_unchanged_over_protobuf(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
