@@ -302,7 +302,11 @@ class Recognized:
 
 def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     """The Dify workflow run in one trace's spans, or None when the trace holds no Dify workflow span."""
-    return _recognize_phoenix(spans, receiver) or _recognize_provider(spans, receiver)
+    return (
+        _recognize_phoenix(spans, receiver)
+        or _recognize_provider(spans, receiver)
+        or _recognize_enterprise(spans, receiver)
+    )
 
 
 def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
@@ -500,6 +504,73 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
         nodes=tuple(nodes),
         containers=tuple(containers),
     )
+    others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
+    return Recognized(run, replaced, others)
+
+
+# --- Dify Enterprise telemetry (`api/enterprise/telemetry`, DATA_DICTIONARY.md) ---------------------------
+#
+# Spans `dify.workflow.run` and `dify.node.execution` (`.draft` for debug runs) carry ids, type, title,
+# status, error, elapsed time, execution index and the enclosing iteration/loop/parallel ids; inputs,
+# outputs, tokens and prices go to companion logs, not spans, so they are absent here, and without round
+# indexes a container's nodes sit directly under it (no round spans).
+
+_ENTERPRISE_NODE = ("dify.node.execution", "dify.node.execution.draft")
+
+
+def _enterprise_node(span: ReadableSpan, order: int) -> NodeRun:
+    attributes = span.attributes or {}
+    elapsed = _number(attributes.get("dify.node.elapsed_time"))
+    return NodeRun(
+        execution_id=str(attributes["dify.node.execution_id"]),
+        node_id=_text(attributes.get("dify.node.id")) or "",
+        node_type=_text(attributes.get("dify.node.type")) or "unknown",
+        title=_text(attributes.get("dify.node.title")) or span.name,
+        status=_text(attributes.get("dify.node.status")) or "succeeded",
+        order=order,
+        index=_int(attributes.get("dify.node.index")),
+        **{**_times(span), **({"elapsed_time": elapsed} if elapsed is not None else {})},
+        error=_text(attributes.get("dify.node.error")),
+        iteration_id=_text(attributes.get("dify.node.iteration_id")),
+        loop_id=_text(attributes.get("dify.node.loop_id")),
+        parallel_id=_text(attributes.get("dify.node.parallel_id")),
+    )
+
+
+def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
+    root = next((s for s in spans if s.name == "dify.workflow.run" and
+                 _text((s.attributes or {}).get("dify.workflow.run_id"))), None)  # fmt: skip
+    if root is None or root.context is None:
+        return None
+    attributes = root.attributes or {}
+    executions = sorted(
+        (s for s in spans if s.name in _ENTERPRISE_NODE and (s.attributes or {}).get("dify.node.execution_id")),
+        key=lambda s: (s.start_time or 0, _int((s.attributes or {}).get("dify.node.index")) or 0),
+    )
+    nodes = [_enterprise_node(span, position) for position, span in enumerate(executions)]
+    containers = [
+        ContainerRun(node_id=n.node_id or n.execution_id, node_type=n.node_type, title=n.title, status=n.status,
+                     order=n.order, created_at=n.created_at, finished_at=n.finished_at, elapsed_time=n.elapsed_time,
+                     error=n.error, iteration_id=n.iteration_id, loop_id=n.loop_id)
+        for n in nodes if n.node_type in _CONTAINER_TYPES
+    ]  # fmt: skip
+    elapsed = _number(attributes.get("dify.workflow.elapsed_time"))
+    run = WorkflowRun(
+        run_id=str(attributes["dify.workflow.run_id"]),
+        status=_text(attributes.get("dify.workflow.status")) or "succeeded",
+        receiver=receiver,
+        workflow_id=_text(attributes.get("dify.workflow.id")),
+        app_id=_text(attributes.get("dify.app_id")),
+        app_name=_text(root.resource.attributes.get("dify.app.name")),
+        conversation_id=_text(attributes.get("dify.conversation.id")),
+        message_id=_text(attributes.get("dify.message.id")),
+        user_id=_text(attributes.get("dify.invoked_by")),
+        **{**_times(root), **({"elapsed_time": elapsed} if elapsed is not None else {})},
+        error=_text(attributes.get("dify.workflow.error")),
+        nodes=tuple(n for n in nodes if n.node_type not in _CONTAINER_TYPES),
+        containers=tuple(containers),
+    )
+    replaced = {s.context.span_id for s in (root, *executions) if s.context is not None}
     others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
     return Recognized(run, replaced, others)
 

@@ -80,6 +80,11 @@ def _key_value(values: st.SearchStrategy[AnyValue]) -> st.SearchStrategy[KeyValu
             "dify.span.status",
             "original_inputs",
             "error.message",
+            "dify.node.type",
+            "dify.node.elapsed_time",
+            "dify.node.iteration_id",
+            "dify.node.index",
+            "dify.node.status",
         ]
     )
     return st.builds(lambda k, v: KeyValue(key=k, value=v), keys | st.text(max_size=10), values)  # fmt: skip
@@ -107,7 +112,9 @@ def _spans(draw: st.DrawFn) -> Span:
         trace_id=draw(_IDS),
         span_id=draw(_SPAN_IDS),
         parent_span_id=draw(_SPAN_IDS),
-        name=draw(st.sampled_from(["workflow", "Dify", "llm", "iteration"]) | st.text(max_size=8)),
+        name=draw(
+            st.sampled_from(["workflow", "Dify", "llm", "iteration", "dify.node.execution"]) | st.text(max_size=8)
+        ),
         kind=draw(st.integers(0, 7)),
         start_time_unix_nano=draw(_TIMES),
         end_time_unix_nano=draw(_TIMES),
@@ -118,25 +125,26 @@ def _spans(draw: st.DrawFn) -> Span:
 
 @st.composite
 def _workflow_span(draw: st.DrawFn) -> Span:
-    """A Dify workflow root the others can hang under (trace 01…, span 0a…), in Phoenix's shape or the OTLP
-    provider's, so both recognizers get exercised."""
+    """A Dify workflow root the others can hang under (trace 01…, span 0a…), in Phoenix's shape, the OTLP
+    provider's or Enterprise's, so every recognizer gets exercised."""
     run_id = draw(st.text(min_size=1, max_size=8) | st.uuids().map(str))
-    if draw(st.booleans()):
+    shape = draw(st.sampled_from(["phoenix", "provider", "enterprise"]))
+    run = KeyValue(key="dify.workflow.run_id", value=AnyValue(string_value=run_id))
+    if shape == "phoenix":
         metadata = json.dumps({"trace_entity_type": "workflow", "workflow_run_id": run_id})
         marks = [KeyValue(key="metadata", value=AnyValue(string_value=metadata))]
+    elif shape == "provider":
+        marks = [KeyValue(key="dify.span.type", value=AnyValue(string_value="workflow")), run]
     else:
-        marks = [
-            KeyValue(key="dify.span.type", value=AnyValue(string_value="workflow")),
-            KeyValue(key="dify.workflow.run_id", value=AnyValue(string_value=run_id)),
-        ]
+        marks = [run]
     return Span(
         trace_id=b"\x01" * 16,
         span_id=b"\x0a" * 8,
-        name="workflow",
+        name="dify.workflow.run" if shape == "enterprise" else "workflow",
         start_time_unix_nano=draw(_TIMES),
         end_time_unix_nano=draw(_TIMES),
         attributes=[*marks, *draw(st.lists(_key_value(_any_value()), max_size=3))],
-    )  # fmt: skip
+    )
 
 
 REQUESTS = st.builds(

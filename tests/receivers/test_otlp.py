@@ -14,7 +14,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -23,7 +23,7 @@ from bridge.dify_export import recognize
 from bridge.otlp_spans import to_spans
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, free_port
-from tests.dify_otlp_provider import provider_request
+from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, tree
@@ -75,6 +75,32 @@ def test_an_otlp_provider_export_rebuilds_the_stream_paths_trace(capture: str) -
             continue  # a chat run's root also sums its message's usage, which Dify sends in another trace
         for key in ("dify.node.id", "gen_ai.usage.input_tokens", "llm.cost.total", "dify.retrieval.document_count"):
             assert (span.attributes or {}).get(key) == (expected.attributes or {}).get(key), (span.name, key)
+
+
+def _node_spans(spans: list[ReadableSpan]) -> dict[int, ReadableSpan]:
+    """Node spans by span id (retry attempts aside: Enterprise's spans do not report them)."""
+    return {
+        s.context.span_id: s for s in spans
+        if s.context and (s.attributes or {}).get("dify.node.execution_id") and "(attempt" not in s.name
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("capture", CAPTURED_RUNS)
+def test_enterprise_telemetry_spans_rebuild_the_run(capture: str) -> None:
+    """Dify Enterprise's spans carry no content and no round indexes: the same nodes, ids and statuses."""
+    run = load_run(CAPTURES / capture)
+    recognized = recognize(to_spans(enterprise_request(run)).spans, "otlp")
+    assert recognized is not None and recognized.others == []
+    from_stream, from_export = build_spans(run), build_spans(recognized.run)
+    assert from_export[0].context is not None and from_stream[0].context is not None
+    assert from_export[0].context.trace_id == from_stream[0].context.trace_id
+    nodes, rebuilt = _node_spans(from_stream), _node_spans(from_export)
+    assert set(rebuilt) == set(nodes)
+    for span_id, span in rebuilt.items():
+        expected = nodes[span_id]
+        assert (span.attributes or {})["dify.node.id"] == (expected.attributes or {})["dify.node.id"]
+        assert span.status.status_code == expected.status.status_code, span.name
+    assert len([s for s in from_export if s.name.startswith(("iteration ", "loop "))]) == len(run.containers)
 
 
 def test_llm_usage_model_and_price_survive() -> None:

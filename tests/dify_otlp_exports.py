@@ -1,7 +1,12 @@
-"""An OTLP request shaped as Dify's OTLP tracing provider sends a workflow run (Dify's main branch, after
-1.14.1): `api/core/ops/workflow_trace.py`'s recorder makes the spans, `provider_export.span_attributes` their
-`dify.*` attributes and `otlp_trace.otlp_span` the OTLP span (structured values as kvlists and arrays, ids
-from UUIDs, the whole trace in one request). Runs come from the Dify 1.14.1 captures."""
+"""OTLP requests shaped as Dify's newer exporters send a workflow run; runs come from the Dify 1.14.1 captures.
+
+- `provider_request`: Dify's OTLP tracing provider (main branch, after 1.14.1): `api/core/ops/workflow_trace.py`'s
+  recorder makes the spans, `provider_export.span_attributes` their `dify.*` attributes and
+  `otlp_trace.otlp_span` the OTLP span (structured values as kvlists and arrays, ids from UUIDs, the whole
+  trace in one request).
+- `enterprise_request`: Dify Enterprise telemetry, as `api/enterprise/telemetry/DATA_DICTIONARY.md` lists its
+  `dify.workflow.run` and `dify.node.execution` span attributes.
+"""
 
 from __future__ import annotations
 
@@ -123,4 +128,38 @@ def provider_request(run: WorkflowRun, app_id: str = "app-1") -> ExportTraceServ
                            _node_attributes(run, node, len(node.retries))))  # fmt: skip
     resource = Resource(attributes=_attributes({"service.name": "dify"}))
     scope = ScopeSpans(scope=InstrumentationScope(name="dify.ops"), spans=spans)
+    return ExportTraceServiceRequest(resource_spans=[ResourceSpans(resource=resource, scope_spans=[scope])])
+
+
+def enterprise_request(run: WorkflowRun, app_id: str = "app-1") -> ExportTraceServiceRequest:
+    trace_id = uuid.uuid5(uuid.NAMESPACE_URL, f"enterprise:{run.run_id}").bytes
+    root_id = _id(run.run_id, "enterprise-root")
+    common = {"dify.trace_id": run.run_id, "dify.tenant_id": "tenant-1", "dify.app_id": app_id,
+              "dify.workflow.id": run.workflow_id, "dify.workflow.run_id": run.run_id,
+              "dify.conversation.id": run.conversation_id, "dify.message.id": run.message_id}  # fmt: skip
+    spans = [_span(trace_id, root_id, b"", "dify.workflow.run", run.created_at, run.finished_at,
+                   _STATUS.get(run.status, "ok"), {**common, "dify.workflow.status": run.status,
+                   "dify.workflow.error": run.error, "dify.workflow.elapsed_time": run.elapsed_time,
+                   "dify.invoke_from": "api"})]  # fmt: skip
+    executions: list[tuple[float, int, str, dict[str, Any], float | None, float | None]] = [
+        (c.created_at or 0.0, c.order, c.title, {"dify.node.execution_id": f"exec-{c.node_id}",
+         "dify.node.id": c.node_id, "dify.node.type": c.node_type, "dify.node.status": c.status,
+         "dify.node.elapsed_time": c.elapsed_time,
+         "dify.node.iteration_id": c.iteration_id, "dify.node.loop_id": c.loop_id}, c.created_at, c.finished_at)
+        for c in run.containers
+    ] + [
+        (n.created_at or 0.0, n.order, n.title, {"dify.node.execution_id": n.execution_id, "dify.node.id": n.node_id,
+         "dify.node.type": n.node_type, "dify.node.status": n.status, "dify.node.error": n.error,
+         "dify.node.elapsed_time": n.elapsed_time, "dify.node.iteration_id": n.iteration_id,
+         "dify.node.loop_id": n.loop_id, "dify.node.parallel_id": n.parallel_id},
+         n.created_at, (n.created_at or 0.0) + (n.elapsed_time or 0.0))
+        for n in run.nodes
+    ]  # fmt: skip
+    for _, order, title, attributes, start, end in sorted(executions, key=lambda e: e[:2]):
+        status = _STATUS.get(str(attributes["dify.node.status"]), "ok")
+        spans.append(_span(trace_id, _id(run.run_id, str(attributes["dify.node.execution_id"])), root_id,
+                           "dify.node.execution", start, end, status,
+                           {**common, **attributes, "dify.node.title": title, "dify.node.index": order}))  # fmt: skip
+    resource = Resource(attributes=_attributes({"service.name": "dify", "host.name": "dify-api-1"}))
+    scope = ScopeSpans(scope=InstrumentationScope(name="dify.enterprise"), spans=spans)
     return ExportTraceServiceRequest(resource_spans=[ResourceSpans(resource=resource, scope_spans=[scope])])
