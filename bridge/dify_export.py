@@ -107,6 +107,15 @@ def _elapsed(span: ReadableSpan) -> float | None:
     return max(span.end_time - span.start_time, 0) / _NS
 
 
+def _placement(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a node ran, from its execution metadata: enclosing iteration/loop and round, parallel branch."""
+    return {
+        "iteration_id": _text(metadata.get("iteration_id")), "loop_id": _text(metadata.get("loop_id")),
+        "iteration_index": _int(metadata.get("iteration_index")), "loop_index": _int(metadata.get("loop_index")),
+        "parallel_id": _text(metadata.get("parallel_id")), "agent_strategy": _text(metadata.get("agent_strategy")),
+    }  # fmt: skip
+
+
 def _times(span: ReadableSpan) -> dict[str, Any]:
     """`created_at`, `finished_at` and `elapsed_time` of an execution, from its span's times."""
     return {"created_at": _seconds(span.start_time), "finished_at": _seconds(span.end_time),
@@ -193,12 +202,7 @@ def _node(execution: _Execution, order: int, retries: tuple[Attempt, ...]) -> No
         outputs=outputs,
         error=_text(meta.get("status_message")) or (span.status.description if execution.status == "failed" else None),
         execution_metadata=execution_metadata,
-        iteration_id=_text(execution_metadata.get("iteration_id")),
-        loop_id=_text(execution_metadata.get("loop_id")),
-        iteration_index=_int(execution_metadata.get("iteration_index")),
-        loop_index=_int(execution_metadata.get("loop_index")),
-        parallel_id=_text(execution_metadata.get("parallel_id")),
-        agent_strategy=_text(execution_metadata.get("agent_strategy")),
+        **_placement(execution_metadata),
         retries=retries,
     )
 
@@ -416,12 +420,7 @@ def _provider_node(span: ReadableSpan, attempts: list[ReadableSpan], order: int)
         outputs=_as_dict(attributes.get("dify.outputs")),
         error=_text(attributes.get("error.message")),
         execution_metadata=metadata,
-        iteration_id=_text(metadata.get("iteration_id")),
-        loop_id=_text(metadata.get("loop_id")),
-        iteration_index=_int(metadata.get("iteration_index")),
-        loop_index=_int(metadata.get("loop_index")),
-        parallel_id=_text(metadata.get("parallel_id")),
-        agent_strategy=_text(metadata.get("agent_strategy")),
+        **_placement(metadata),
         retries=tuple(
             Attempt(
                 retry_index=index, status="failed", error=_text((a.attributes or {}).get("error.message")),
