@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS audit_log (
 """
 
 
+# The `App` fields, in order.
+_APP_COLUMNS = "id, instance_id, app_id, app_name, app_type, origin, created_at"
+
+
 class StoreError(Exception):
     """The store cannot be opened or read (corrupt file, wrong encryption key): said at start."""
 
@@ -102,6 +106,8 @@ class Store:
     def __init__(self, path: str, fernet: Fernet) -> None:
         self._fernet = fernet
         self._plain: dict[bytes, str] = {}  # ciphertext → secret, as rotation writes a new ciphertext
+        # Dify app id → registration, read on every signed request; cleared by every write to `apps`.
+        self._by_app_id: dict[str, App | None] = {}
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -180,11 +186,13 @@ class Store:
                 "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at),
             )
+            self._by_app_id.clear()
         return app, secret
 
     def delete_app(self, registration_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM apps WHERE id = ?", (registration_id,))
+            self._by_app_id.clear()
 
     def delete_instance(self, instance_id: str) -> None:
         """Removes the instance and its poll cursor; its apps must be deleted first."""
@@ -195,8 +203,7 @@ class Store:
     def _apps(self, where: str = "", args: tuple[str, ...] = ()) -> list[App]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id, instance_id, app_id, app_name, app_type, origin, created_at FROM apps {where} "
-                "ORDER BY created_at",
+                f"SELECT {_APP_COLUMNS} FROM apps {where} ORDER BY created_at",
                 args,
             ).fetchall()
         return [App(*r) for r in rows]
@@ -206,8 +213,17 @@ class Store:
 
     def app(self, app_id: str) -> App | None:
         """By Dify's app id (what payloads carry)."""
-        found = self._apps("WHERE app_id = ?", (app_id,))
-        return found[0] if found else None
+        with self._lock:  # one critical section, so a write in between cannot leave a stale entry
+            if app_id in self._by_app_id:
+                return self._by_app_id[app_id]
+            row = self._db.execute(
+                f"SELECT {_APP_COLUMNS} FROM apps WHERE app_id = ? ORDER BY created_at LIMIT 1",
+                (app_id,),
+            ).fetchone()
+            found = App(*row) if row else None
+            if len(self._by_app_id) < 10_000:  # unknown ids are remembered too, but not without bound
+                self._by_app_id[app_id] = found
+            return found
 
     def app_by_id(self, registration_id: str) -> App | None:
         found = self._apps("WHERE id = ?", (registration_id,))
@@ -314,3 +330,4 @@ class Store:
                     (instance.id, app_spec.app_name, app_spec.app_type, self._encrypt(app_spec.webhook_secret),
                      current.id),
                 )  # fmt: skip
+                self._by_app_id.clear()
