@@ -106,8 +106,9 @@ class Store:
     def __init__(self, path: str, fernet: Fernet) -> None:
         self._fernet = fernet
         self._plain: dict[bytes, str] = {}  # ciphertext → secret, as rotation writes a new ciphertext
-        # Dify app id → registration, read on every signed request; cleared by every write to `apps`.
-        self._by_app_id: dict[str, App | None] = {}
+        # Read on every signed request, so cached; both are cleared by every write to `apps`.
+        self._by_app_id: dict[str, App | None] = {}  # Dify app id → registration
+        self._secrets: dict[str, str] = {}  # registration id → webhook secret
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -121,6 +122,11 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _forget_apps(self) -> None:
+        """Called under the lock after every write to `apps`."""
+        self._by_app_id.clear()
+        self._secrets.clear()
 
     def _encrypt(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
@@ -186,13 +192,13 @@ class Store:
                 "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at),
             )
-            self._by_app_id.clear()
+            self._forget_apps()
         return app, secret
 
     def delete_app(self, registration_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM apps WHERE id = ?", (registration_id,))
-            self._by_app_id.clear()
+            self._forget_apps()
 
     def delete_instance(self, instance_id: str) -> None:
         """Removes the instance and its poll cursor; its apps must be deleted first."""
@@ -231,15 +237,21 @@ class Store:
 
     def webhook_secret(self, app: App) -> str:
         with self._lock:
+            cached = self._secrets.get(app.id)
+            if cached is not None:
+                return cached
             row = self._db.execute("SELECT webhook_secret FROM apps WHERE id = ?", (app.id,)).fetchone()
-        if row is None:
-            raise StoreError(f"app {app.app_id} disappeared")
-        return self._decrypt(row[0])
+            if row is None:
+                raise StoreError(f"app {app.app_id} disappeared")
+            secret = self._decrypt(row[0])
+            self._secrets[app.id] = secret
+            return secret
 
     def rotate_secret(self, app: App) -> str:
         secret = new_secret()
         with self._lock:
             self._db.execute("UPDATE apps SET webhook_secret = ? WHERE id = ?", (self._encrypt(secret), app.id))
+            self._forget_apps()
         return secret
 
     # --- replay protection ---------------------------------------------------------------------
@@ -330,4 +342,4 @@ class Store:
                     (instance.id, app_spec.app_name, app_spec.app_type, self._encrypt(app_spec.webhook_secret),
                      current.id),
                 )  # fmt: skip
-                self._by_app_id.clear()
+                self._forget_apps()
