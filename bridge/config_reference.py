@@ -49,10 +49,9 @@ def _comments(model: type[BaseModel]) -> dict[str, str]:
     return found
 
 
-def _is_duration(field: FieldInfo) -> bool:
-    return any(getattr(m, "func", None) is parse_duration for m in field.metadata) or "parse_duration" in str(
-        field.annotation
-    )
+def _is_duration(metadata: Any) -> bool:
+    """`bridge.durations.Duration`: a float whose validator reads `5s`, `2m`, ..."""
+    return any(getattr(m, "func", None) is parse_duration for m in metadata)
 
 
 def _type_name(annotation: Any) -> str:
@@ -62,11 +61,7 @@ def _type_name(annotation: Any) -> str:
     if origin is typing.Literal:
         return " or ".join(f"`{json.dumps(arg)}`" for arg in get_args(annotation))
     if origin is typing.Annotated:
-        return (
-            "duration"
-            if any(getattr(m, "func", None) is parse_duration for m in get_args(annotation)[1:])
-            else (_type_name(get_args(annotation)[0]))
-        )
+        return "duration" if _is_duration(get_args(annotation)[1:]) else (_type_name(get_args(annotation)[0]))
     if origin in (list, tuple):
         return f"list of {_type_name(get_args(annotation)[0])}" if get_args(annotation) else "list"
     if origin is dict:
@@ -80,7 +75,7 @@ def _type_name(annotation: Any) -> str:
 
 
 def _default(field: FieldInfo) -> str:
-    if _is_duration(field) and isinstance(field.default, int | float):
+    if _is_duration(field.metadata) and isinstance(field.default, int | float):
         return f"`{field.default:g}s`"
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
@@ -107,10 +102,8 @@ def _section(title: str, model: type[BaseModel], out: list[str], level: int = 3)
     out += [f"{'#' * level} `{title}`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
     nested: list[tuple[str, type[BaseModel]]] = []
     for name, field in model.model_fields.items():
-        # Every detector has `enabled`, uncommented in each module: one sentence for all.
-        meaning = comments.get(name) or ("false: the detector does not run" if name == "enabled" else "")
-        meaning = meaning.replace("|", "\\|")
-        kind = "duration" if _is_duration(field) and field.annotation is float else _type_name(field.annotation)
+        meaning = comments.get(name, "").replace("|", "\\|")
+        kind = "duration" if _is_duration(field.metadata) else _type_name(field.annotation)
         out.append(f"| `{name}` | {kind} | {_default(field)} | {meaning} |")
         key = f"{title}.{name}.<name>" if get_origin(field.annotation) is dict else f"{title}.{name}"
         nested += [(key, child) for child in _nested(field.annotation)]

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from functools import partial
 
 from opentelemetry import metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -262,15 +263,19 @@ class BridgeService:
         with self._lock:
             runs = self.assembler.due(now)
             traces = self.traces.due(now)
-        return self._submit_closed(runs) + self._submit_traces(traces)
+        return self._submit_closed(runs, traces)
 
-    def _submit_traces(self, traces: Sequence[PendingTrace]) -> int:
-        for trace in traces:
+    def _submit_closed(self, runs: Sequence[WorkflowRun], traces: Sequence[PendingTrace]) -> int:
+        """Queues what the assemblers closed. What the queue cannot take stays in its journal: the next start
+        assembles and queues it again."""
+        work: list[tuple[str, Callable[[], object]]] = [(f"run {r.run_id}", partial(self.submit_run, r)) for r in runs]
+        work += [(f"trace {t.trace_id:032x}", partial(self._submit_trace, t)) for t in traces]
+        for name, submit in work:
             try:
-                self._submit_trace(trace)
+                submit()
             except QueueError as error:
-                logger.error("trace %032x stays in the journal until the next start: %s", trace.trace_id, error)
-        return len(traces)
+                logger.error("%s stays in the journal until the next start: %s", name, error)
+        return len(work)
 
     def _submit_trace(self, trace: PendingTrace) -> None:
         """A Dify workflow trace is rebuilt from its run (the stream path's trace); any other trace goes on
@@ -290,15 +295,6 @@ class BridgeService:
         spans += rehome(recognized.others, spans[0].context, recognized.replaced)
         if self._queue(spans, run, run.receiver, run.journal, exclusive=True) is not None:
             self._finished(run, spans)
-
-    def _submit_closed(self, runs: Sequence[WorkflowRun]) -> int:
-        for run in runs:
-            try:
-                self.submit_run(run)
-            except QueueError as error:
-                # Its events are still in the journal: the next start assembles and queues it again.
-                logger.error("run %s stays in the journal until the next start: %s", run.run_id, error)
-        return len(runs)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
@@ -364,7 +360,7 @@ class BridgeService:
         with self._lock:
             runs = self.assembler.drain()
             traces = self.traces.drain()
-        return self._submit_closed(runs) + self._submit_traces(traces)
+        return self._submit_closed(runs, traces)
 
     def flush(self, timeout: float) -> bool:
         """Waits up to `timeout` seconds for every exporter to deliver what is queued."""

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Literal, Protocol
 
 from opentelemetry.sdk.trace import ReadableSpan
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
@@ -34,6 +34,15 @@ class Finding:
     summary: str
     evidence: dict[str, Any]
     span_id: int | None = None
+
+
+class DetectorConfig(BaseModel):
+    """What every detector's `Config` extends: unknown keys refused, and a switch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # false: the detector does not run.
+    enabled: bool = True
 
 
 class Detector(Protocol):

@@ -13,19 +13,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "dify_classifier_drift"
 _CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
 _WORD = re.compile(r"[a-z]{4,}")
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Picks compared: the last `window` against the `baseline` before them (per app and classifier node).
     window: int = Field(default=20, ge=5)
     baseline: int = Field(default=100, ge=10)

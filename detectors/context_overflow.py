@@ -6,9 +6,9 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, span_id
 
 KEY = "context_overflow"
 # Context windows (tokens) of common models; `windows` in the config adds to or overrides them.
@@ -44,10 +44,7 @@ CONTEXT_WINDOWS = {
 }
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Fire when prompt tokens reach this share of the window.
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
     # Model name (or prefix) → context window in tokens.

@@ -5,17 +5,14 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Severity, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "cost"
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Highest acceptable price of one run; None: no run budget.
     budget_per_run: float | None = Field(default=None, gt=0)
     # Highest acceptable price of one node execution; None: no node budget.

@@ -10,19 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, prompt_text, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, prompt_text, span_id
 
 KEY = "hallucination"
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
 _NUMBER = re.compile(r"(?<![\w.#])\d[\d,]*(?:\.\d+)?(?![\w])")
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Fire at this many unsupported numbers in one answer.
     min_unsupported: int = Field(default=1, ge=1)
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "dify_iteration_escape"
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Most rounds any iteration or loop should run.
     max_rounds: int = Field(default=100, gt=0)
     # This many rounds with identical outputs (and no others) count as a stuck container.

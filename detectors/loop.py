@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, span_id
 
 KEY = "loop"
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # A node run this many times with identical inputs in one loop is stuck.
     min_repeats: int = Field(default=3, ge=2)
     # A node attempted this many times (Dify's retries) is a retry storm.

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "dify_model_fallback"
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Runs of a node on one model before another model counts as a fallback.
     min_history: int = Field(default=5, ge=1)
 

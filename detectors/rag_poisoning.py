@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict
-
-from detectors import Finding, Severity, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "dify_rag_poisoning"
 INSTRUCTIONS = {
@@ -45,10 +43,8 @@ _OPEN_QUOTES = "\"'\u201c\u2018\u00ab"
 _CLOSE_QUOTES = "\"'\u201d\u2019\u00bb"
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
+    pass
 
 
 def _is_discussion(text: str, start: int, end: int) -> bool:

@@ -10,18 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from detectors import Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
+    pass
 
 
 def _empty(value: Any) -> bool:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from detectors import Finding, Trace, json_attr
+from detectors import DetectorConfig, Finding, Trace, json_attr
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -94,10 +94,7 @@ _QUERY_KEYS = ("sys.query", "query", "question", "input", "prompt", "message", "
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Answers with fewer words than this are not judged.
     min_answer_words: int = Field(default=6, ge=1)
 

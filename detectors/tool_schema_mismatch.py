@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict
-
-from detectors import Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "dify_tool_schema_mismatch"
 SCHEMA_ERROR = re.compile(
@@ -24,10 +22,8 @@ SCHEMA_ERROR = re.compile(
 )
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
+    pass
 
 
 def _error(span: object) -> str:

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict
-
 from bridge.sensitive import SECRETS, sensitive_values
-from detectors import Finding, Severity, Trace, attr, prompt_text, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, prompt_text, span_id
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
+class Config(DetectorConfig):
     # Look for personal data too, not only secrets.
     personal_data: bool = True
 

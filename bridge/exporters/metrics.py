@@ -5,7 +5,6 @@ and the next push carries the cumulative totals again."""
 
 from __future__ import annotations
 
-import grpc
 from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcMetricExporter
 from opentelemetry.exporter.otlp.proto.http import Compression as HttpCompression
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetricExporter
@@ -21,7 +20,7 @@ def _grpc(cfg: otlp.Config) -> MetricExporter:
     return GrpcMetricExporter(
         endpoint=target, insecure=insecure, credentials=None if insecure else otlp.credentials(cfg),
         headers=otlp_env.headers(cfg.headers), timeout=otlp_env.timeout(cfg.timeout),
-        compression=grpc.Compression.Gzip if compression == "gzip" else grpc.Compression.NoCompression,
+        compression=otlp.COMPRESSION.get(compression),
     )  # fmt: skip
 
 

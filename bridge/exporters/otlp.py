@@ -18,7 +18,7 @@ from bridge.queue.retry import RetryConfig
 
 TYPE = "otlp"
 _METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-_COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
+COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
 # The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only with RetryInfo (below): without it,
 # it usually means "message too large", which no retry cures.
 _RETRYABLE = frozenset(
@@ -97,9 +97,9 @@ class GrpcSender:
         compression = cfg.compression or otlp_env.setting("COMPRESSION") or "none"
         options = [("grpc.max_send_message_length", -1)]
         if insecure:
-            self._channel = grpc.insecure_channel(target, options, _COMPRESSION.get(compression))
+            self._channel = grpc.insecure_channel(target, options, COMPRESSION.get(compression))
         else:
-            self._channel = grpc.secure_channel(target, credentials(cfg), options, _COMPRESSION.get(compression))
+            self._channel = grpc.secure_channel(target, credentials(cfg), options, COMPRESSION.get(compression))
         # No request serializer: the queued bytes already are the serialized request.
         self._export = self._channel.unary_unary(_METHOD, response_deserializer=ExportTraceServiceResponse.FromString)
         self._metadata = [(k.lower(), v) for k, v in otlp_env.headers(cfg.headers).items()]
