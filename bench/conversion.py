@@ -1,10 +1,10 @@
 """Conversion speed: Dify stream events → OTLP protobuf bytes, spans per second on one core.
 
-Ours: NDJSON event lines → parse, normalize, assemble, build spans, encode. Baseline, in the same run: the
-same spans (names, attributes, parents, times) created with the plain OTel Python SDK — a tracer, a
-`BatchSpanProcessor` and OTLP protobuf encoding — starting from span data already at hand. Runs are
-realistic workflows of 10 to 50 nodes: retrieval, an iteration of LLM and tool nodes with a retry, a
-handled error.
+Ours: an NDJSON body of events → parse, normalize, assemble, build spans, encode, as the stream receiver
+and the queue do. Baseline, in the same run: the same spans (names, attributes, parents, times) created
+with the plain OTel Python SDK — a tracer, a `BatchSpanProcessor` and OTLP protobuf encoding — starting
+from span data already at hand. Runs are realistic workflows of 10 to 50 nodes: retrieval, an iteration of
+LLM and tool nodes with a retry, a handled error.
 
     .venv/bin/python bench/conversion.py [--seconds 5] [--rounds 5,10,20]
 """
@@ -30,14 +30,17 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.assembly import RunAssembler  # noqa: E402
+from bridge.formats import Record, iter_records  # noqa: E402
+from bridge.model import WorkflowRun  # noqa: E402
 from bridge.normalize import normalize_event  # noqa: E402
+from bridge.queue.encoding import encode  # noqa: E402
 from bridge.spans import SpanBuilder  # noqa: E402
 
 TEMPLATE = ROOT / "examples/runs/workflow_full.ndjson"
 RUN_ID = "7b0c6f8e-3d4a-4b7e-9a51-2f6c8d9e0a11"
 
 
-def make_run(rounds: int) -> list[bytes]:
+def make_run(rounds: int) -> str:
     """workflow_full with its iteration stretched to `rounds` rounds (a retry every third round), fresh ids."""
     events = [json.loads(line) for line in TEMPLATE.read_text().splitlines()]
 
@@ -70,19 +73,24 @@ def make_run(rounds: int) -> list[bytes]:
     for node_id in ("code", "end"):
         out += [of("node_started", node_id), of("node_finished", node_id)]
     out.append(of("workflow_finished"))
-    text = "\n".join(json.dumps(e) for e in out).replace(RUN_ID, str(uuid.uuid4()))
-    return [line.encode() for line in text.splitlines()]
+    return "\n".join(json.dumps(e) for e in out).replace(RUN_ID, str(uuid.uuid4()))
 
 
-def ours(runs: list[list[bytes]], builder: SpanBuilder) -> int:
+def assemble(text: str) -> list[WorkflowRun]:
+    """An NDJSON body as the stream receiver reads it: records, normalized events, closed runs."""
+    assembler = RunAssembler(terminal_wait=0)
+    for record in iter_records(text, "bench", "ndjson"):
+        assert isinstance(record, Record)
+        assembler.add(normalize_event(record.obj, "bench", record.line), 0.0)
+    return assembler.drain()
+
+
+def ours(runs: list[str], builder: SpanBuilder) -> int:
     spans = 0
-    for lines in runs:
-        assembler = RunAssembler(terminal_wait=0)
-        for line in lines:
-            assembler.add(normalize_event(json.loads(line)), 0.0)
-        for run in assembler.drain():
+    for text in runs:
+        for run in assemble(text):
             built = builder.build(run)
-            encode_spans(built).SerializeToString()
+            encode(built, None)
             spans += len(built)
     return spans
 
@@ -125,11 +133,8 @@ def main() -> None:
     runs = [make_run(int(r)) for r in args.rounds.split(",") for _ in range(10)]
     builder = SpanBuilder()
     specs = []
-    for lines in runs:
-        assembler = RunAssembler(terminal_wait=0)
-        for line in lines:
-            assembler.add(normalize_event(json.loads(line)), 0.0)
-        specs += [builder.build(run) for run in assembler.drain()]
+    for text in runs:
+        specs += [builder.build(run) for run in assemble(text)]
     sizes = sorted({len(s) for s in specs})
     provider = TracerProvider(resource=Resource({"service.name": "dify"}))
     processor = BatchSpanProcessor(_EncodingExporter(), max_queue_size=65536, max_export_batch_size=512)

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.processors import detectors, reduce  # noqa: E402
+from bridge.queue.encoding import encode  # noqa: E402
 from bridge.spans import SpanBuilder  # noqa: E402
 from tests.runs import load_runs  # noqa: E402
 
@@ -52,7 +52,7 @@ def main() -> None:
         if with_detectors:
             spans = detect.process(spans)
         spans = cut.process(spans)
-        encode_spans(spans).SerializeToString()
+        encode(spans, None)
         return len(spans)
 
     # Alternate short rounds so both modes see the same machine noise; report the medians.

@@ -8,12 +8,21 @@ stragglers still join it), or after `idle_timeout` seconds without any event, as
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 
 from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
-from bridge.run_parts import ContainerParts, NodeParts, RunParts, as_int, as_timestamp, build_run, pack, unpack
+from bridge.run_parts import (
+    ContainerParts,
+    NodeParts,
+    RunParts,
+    as_int,
+    as_timestamp,
+    build_run,
+    fingerprint,
+    pack,
+    unpack,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -184,19 +193,19 @@ class RunAssembler:
             self._keep_event(run, event)
 
     def _keep_event(self, run: RunParts, event: DifyEvent) -> None:
-        fingerprint = event.event + json.dumps(event.data, sort_keys=True, default=str)
-        if fingerprint not in run.events:
+        key = fingerprint(event.event, event.data)
+        if key not in run.events:
             created = event.created_at if event.created_at is not None else as_timestamp(event.data.get("created_at"))
-            run.events[fingerprint] = RunEvent(event.event, event.data, created, run.next_order())
+            run.events[key] = RunEvent(event.event, event.data, created, run.next_order())
 
     def _node_key(self, run: RunParts, name: str, data: JSONDict) -> str | None:
         execution_id = data.get("id")
         if execution_id:
             return str(execution_id)
-        fingerprint = name + json.dumps(data, sort_keys=True, default=str)
-        if fingerprint in run.anonymous_seen:
+        seen = fingerprint(name, data)
+        if seen in run.anonymous_seen:
             return None
-        run.anonymous_seen.add(fingerprint)
+        run.anonymous_seen.add(seen)
         counter_key = (name, str(data.get("node_id")))
         occurrence = run.anonymous.get(counter_key, 0)
         run.anonymous[counter_key] = occurrence + 1

@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from bridge.model import AgentLogEntry, AgentThought, Attempt, ContainerRun, NodeRun, WorkflowRun
 
 Attributes = dict[str, Any]
@@ -104,7 +106,10 @@ USAGE_NODE_TYPES = LLM_NODE_TYPES | {"agent"}
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _number(value: Any) -> float | None:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 Format = Literal["sse", "ndjson", "json"]
 FORMATS: tuple[Format, ...] = ("sse", "ndjson", "json")
 
@@ -32,6 +34,18 @@ class InputError(Exception):
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 
 
+_decode = msgspec.json.Decoder().decode
+
+
+def decode_json(document: str | bytes) -> Any:
+    """`json.loads`, faster: msgspec parses, and the standard library decides on anything msgspec refuses
+    (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors."""
+    try:
+        return _decode(document)
+    except msgspec.DecodeError:
+        return json.loads(document)
+
+
 def detect_format(text: str) -> Format:
     stripped = text.lstrip()
     if stripped.startswith(("data:", "event:", "id:", "retry:", ":")):
@@ -40,7 +54,7 @@ def detect_format(text: str) -> Format:
         return "json"
     first_line = stripped.split("\n", 1)[0].strip()
     try:
-        json.loads(first_line)
+        decode_json(first_line)
     except ValueError:
         return "json"  # a pretty-printed object spans several lines
     return "ndjson"
@@ -69,7 +83,7 @@ def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
             if data_lines:
                 payload = "\n".join(data_lines)
                 try:
-                    yield Record(json.loads(payload), block_line, event_name)
+                    yield Record(decode_json(payload), block_line, event_name)
                 except json.JSONDecodeError as exc:
                     yield _decode_error(source, block_line, exc, exc.lineno - 1)
             # A block with no data (Dify's `event: ping`) is a keep-alive: nothing to record.
@@ -93,7 +107,7 @@ def _iter_ndjson(text: str, source: str) -> Iterator[Record | InputError]:
         if not line.strip():
             continue
         try:
-            yield Record(json.loads(line), number)
+            yield Record(decode_json(line), number)
         except json.JSONDecodeError as exc:
             yield _decode_error(source, number, exc)
 

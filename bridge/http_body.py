@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from bridge.formats import decode_json
 from bridge.http_errors import ApiError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -50,7 +51,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return decode_json(body)
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:

@@ -57,7 +57,8 @@ def snake_key(key: str) -> str:
 
 
 def _has_camel(mapping: Mapping[str, Any]) -> bool:
-    return any(isinstance(key, str) and snake_key(key) != key for key in mapping)
+    # `islower` first: Dify's own keys all pass it, and this runs for every key of every event.
+    return any(not key.islower() and snake_key(key) != key for key in mapping if isinstance(key, str))
 
 
 def snake_keys(value: Any, *, preserve: frozenset[str] = _USER_DATA_KEYS) -> Any:

@@ -9,6 +9,7 @@ open runs wait in memory for minutes, and parsed JSON takes four to five times t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,16 @@ def pack(data: JSONDict) -> Packed:
         return bytes(memoryview(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)))
     except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def fingerprint(name: str, data: JSONDict) -> bytes:
+    """What tells repeated copies of an event apart from distinct ones: a digest of its name and data
+    (keys sorted), 16 bytes however large the event."""
+    try:
+        dump = orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        dump = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(dump, digest_size=16, person=name.encode()[:16]).digest()
 
 
 def unpack(packed: Packed) -> JSONDict:
@@ -118,10 +129,10 @@ class RunParts:
     nodes: dict[str, NodeParts] = field(default_factory=dict)
     containers: dict[str, ContainerParts] = field(default_factory=dict)
     thoughts: dict[str, tuple[JSONDict, int]] = field(default_factory=dict)
-    events: dict[str, RunEvent] = field(default_factory=dict)  # fingerprint → event
+    events: dict[bytes, RunEvent] = field(default_factory=dict)  # fingerprint → event
     # Events without an execution id (Java client): k-th start pairs with k-th finish of a node.
     anonymous: dict[tuple[str, str], int] = field(default_factory=dict)
-    anonymous_seen: set[str] = field(default_factory=set)
+    anonymous_seen: set[bytes] = field(default_factory=set)
     journal: list[int] = field(default_factory=list)  # the bridge's journal rows these events are stored in
 
     def next_order(self) -> int:

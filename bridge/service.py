@@ -17,7 +17,6 @@ from dataclasses import replace
 from functools import partial
 
 from opentelemetry import metrics
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -30,6 +29,7 @@ from bridge.exporters import Sender
 from bridge.live import LiveFeed
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.otlp_spans import to_spans
+from bridge.otlp_wire import encode_request
 from bridge.pipeline import Pipeline
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
@@ -210,7 +210,7 @@ class BridgeService:
         for span in spans:
             assert span.context is not None
             by_trace.setdefault(span.context.trace_id, []).append(span)
-        payloads = {trace_id: encode_spans(group).SerializeToString() for trace_id, group in by_trace.items()}
+        payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
         wait = self.config.service.assembly.decision_wait
         with self._lock:
             rows = []

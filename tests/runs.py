@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.formats import InputError, Record, iter_records
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.normalize import normalize_event
+from bridge.otlp_wire import encode_request
 from bridge.replay import read_runs
 from bridge.spans import build_spans
 
@@ -48,7 +48,7 @@ def spans_of(path: Path) -> list[ReadableSpan]:
 
 def request_of(path: Path) -> bytes:
     """The run in `path` as one serialized OTLP `ExportTraceServiceRequest`, as the queue holds it."""
-    return bytes(encode_spans(spans_of(path)).SerializeToString())
+    return encode_request(spans_of(path))
 
 
 def tree(spans: Sequence[ReadableSpan]) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.otlp_wire import encode_request
 
 
 def encode(spans: Sequence[ReadableSpan], max_bytes: int | None) -> list[tuple[int, bytes]]:
@@ -13,7 +14,7 @@ def encode(spans: Sequence[ReadableSpan], max_bytes: int | None) -> list[tuple[i
     fits; a single span over the limit stays whole (its delivery dead-letters it, naming the size)."""
     if not spans:
         return []
-    payload = encode_spans(spans).SerializeToString()
+    payload = encode_request(spans)
     if max_bytes is None or len(payload) <= max_bytes or len(spans) == 1:
         return [(len(spans), payload)]
     half = len(spans) // 2

@@ -14,7 +14,6 @@ listens on its own `endpoint`. Requests carry a bridge API key, as `Authorizatio
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import zlib
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bridge.formats import decode_json
 from bridge.http_body import read_body, require_media_type
 from bridge.http_errors import ApiError
 from bridge.management.settings import ServerTLS
@@ -148,7 +148,7 @@ def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
         except DecodeError as exc:
             raise ApiError(400, "malformed_body", f"not an OTLP ExportTraceServiceRequest: {exc}") from None
     try:
-        return from_otlp_json(json.loads(body))
+        return from_otlp_json(decode_json(body))
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
     except ValueError as exc:  # JSONDecodeError is one

@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from bridge.assembly import RunAssembler
 from bridge.config import ConfigError, parse_config
-from bridge.formats import InputError, Record, iter_records
+from bridge.formats import InputError, Record, decode_json, iter_records
 from bridge.model import DifyEvent
 from bridge.normalize import normalize_blocking, normalize_event, normalize_logs, normalize_webhook
+from bridge.otlp_wire import encode_request
 from bridge.processors import detectors, redact, reduce
 from bridge.spans import SpanBuilder
 from tests.runs import CAPTURES, EXAMPLES
@@ -44,7 +44,7 @@ def _through_the_pipeline(run: Any) -> None:
     spans = _BUILDER.build(run)
     for processor in _PROCESSORS:
         spans = processor.process(spans)
-    encode_spans(spans).SerializeToString()
+    encode_request(spans)
 
 
 @FUZZ
@@ -113,3 +113,21 @@ def test_any_config_text_is_a_config_or_a_config_error(text: str) -> None:
         parse_config(text, "fuzz.yaml", environ={})
     except ConfigError as error:
         assert str(error).startswith("fuzz.yaml:")
+
+
+@FUZZ
+@given(st.one_of(JSON.map(json.dumps), st.text(max_size=60)), st.booleans())
+def test_decode_json_is_json_loads(text: str, as_bytes: bool) -> None:
+    """Same value (big integers exact, NaN kept) or the same error as the standard library."""
+    document: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    try:
+        expected = json.loads(document)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        try:
+            decode_json(document)
+        except ValueError as ours:
+            assert type(ours) is type(exc) and str(ours) == str(exc)
+        else:
+            raise AssertionError(f"taken, but the standard library refuses it: {exc}") from None
+        return
+    assert json.dumps(decode_json(document)) == json.dumps(expected)
