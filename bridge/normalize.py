@@ -56,9 +56,23 @@ def snake_key(key: str) -> str:
     return _CAMEL.sub(r"_\1", key).lower()
 
 
+# Keys seen to need no rewriting. Every event's keys are checked, and nearly all are these few dozen: one
+# set operation instead of a check per key. Bounded, since keys come from outside.
+_SNAKE_SEEN: set[str] = set()
+_MAX_SNAKE_SEEN = 2048
+
+
 def _has_camel(mapping: Mapping[str, Any]) -> bool:
-    # `islower` first: Dify's own keys all pass it, and this runs for every key of every event.
-    return any(not key.islower() and snake_key(key) != key for key in mapping if isinstance(key, str))
+    if _SNAKE_SEEN.issuperset(mapping):
+        return False
+    for key in mapping:
+        if not isinstance(key, str):
+            continue
+        if not key.islower() and snake_key(key) != key:
+            return True
+        if len(_SNAKE_SEEN) < _MAX_SNAKE_SEEN:
+            _SNAKE_SEEN.add(key)
+    return False
 
 
 def snake_keys(value: Any, *, preserve: frozenset[str] = _USER_DATA_KEYS) -> Any:
@@ -66,11 +80,14 @@ def snake_keys(value: Any, *, preserve: frozenset[str] = _USER_DATA_KEYS) -> Any
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            new_key = snake_key(key) if isinstance(key, str) else key
-            out[new_key] = item if new_key in preserve else snake_keys(item, preserve=preserve)
+            # Checked inline: nearly every key is snake_case already, and whole payloads pass through here.
+            new_key = key if not isinstance(key, str) or key.islower() else snake_key(key)
+            if new_key not in preserve and isinstance(item, dict | list):
+                item = snake_keys(item, preserve=preserve)
+            out[new_key] = item
         return out
     if isinstance(value, list):
-        return [snake_keys(item, preserve=preserve) for item in value]
+        return [snake_keys(item, preserve=preserve) if isinstance(item, dict | list) else item for item in value]
     return value
 
 
@@ -87,12 +104,14 @@ def timestamp(value: Any, field: str, source: str = "", line: int = 0) -> float 
             raise InputError(source, line, field, f"not a time from 1970 on: {value!r}")
         return seconds
     if isinstance(value, str):
-        try:
-            number_value = float(value)
-        except ValueError:
-            pass
-        else:
-            return timestamp(number_value, field, source, line)
+        # Unix time as text ("1732000000.5"); an ISO 8601 time always holds a colon, which float() refuses.
+        if ":" not in value:
+            try:
+                number_value = float(value)
+            except ValueError:
+                pass
+            else:
+                return timestamp(number_value, field, source, line)
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -178,10 +197,15 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
             raise InputError(source, line, "workflow_run_id", f"missing on a {event} event")
     if event in ("node_started", "node_finished", "node_retry") and not data.get("node_id"):
         raise InputError(source, line, "data.node_id", f"missing on a {event} event")
+    # Checked in full only when not a plain number already (nearly always): this runs for every event.
     for key in _NUMERIC_DATA_FIELDS:
-        number(data.get(key), f"data.{key}", source, line)
+        value = data.get(key)
+        if value is not None and type(value) is not int and type(value) is not float:
+            number(value, f"data.{key}", source, line)
     for key in ("created_at", "finished_at"):
-        timestamp(data.get(key), f"data.{key}", source, line)
+        value = data.get(key)
+        if value is not None:
+            timestamp(value, f"data.{key}", source, line)
     metadata = data.get("execution_metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError(source, line, "data.execution_metadata", "expected an object")

@@ -20,6 +20,7 @@ from typing import Any
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanKind, StatusCode
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # Span flags, as the SDK sets them: "is-remote is known", plus "parent is remote".
 _FLAGS_LOCAL = b"\x85\x01" + _FIXED32(0x100)  # field 16, fixed32
 _FLAGS_REMOTE = b"\x85\x01" + _FIXED32(0x300)
-_KINDS = [b"\x30" + _BYTE[kind + 1] for kind in range(5)]  # API SpanKind value + 1 = OTLP SpanKind
+_KINDS = {kind: b"\x30" + _BYTE[kind.value + 1] for kind in SpanKind}  # OTLP numbers them from 1
+_CODES = {code: b"\x18" + _BYTE[code.value] if code.value else b"" for code in StatusCode}
 # Encoded `key` fields (tag, length, UTF-8) by attribute key: a run repeats a few dozen keys thousands of
 # times. Bounded, since keys of passed-through spans come from outside.
 _KEYS: dict[str, bytes] = {}
@@ -76,7 +78,9 @@ def _any_value(value: Any) -> bytes:
         return b"\x21" + _DOUBLE(value)
     if value is None:
         return b""
-    # Subclasses and containers, in the SDK's order of checks.
+    if kind is list or kind is tuple:
+        return _delimited(b"\x2a", b"".join([_delimited(b"\x0a", _any_value(item)) for item in value]))
+    # Subclasses and other containers, in the SDK's order of checks.
     if isinstance(value, bool):
         return _any_value(bool(value))
     if isinstance(value, str):
@@ -115,13 +119,22 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     parts = []
     for key, value in attributes.items():
         encoded_key = _KEYS.get(key) or _key(key)
-        if type(value) is str:  # most attributes: written inline, the hot path of a conversion
+        kind = type(value)
+        # Strings, numbers and flags are nearly every attribute: written inline, the hot path of a conversion.
+        if kind is str:
             text = value.encode("utf-8", "replace")
             size = len(text)
             if size < 126:
                 pair = encoded_key + b"\x12" + _BYTE[size + 2] + b"\x0a" + _BYTE[size] + text
             else:
                 pair = encoded_key + _delimited(b"\x12", b"\x0a" + _varint(size) + text)
+        elif kind is float:
+            pair = encoded_key + b"\x12\x09\x21" + _DOUBLE(value)
+        elif kind is int and 0 <= value <= _INT64_MAX:
+            number = _varint(value)
+            pair = encoded_key + b"\x12" + _BYTE[len(number) + 1] + b"\x18" + number
+        elif kind is bool:
+            pair = encoded_key + (b"\x12\x02\x10\x01" if value else b"\x12\x02\x10\x00")
         else:
             try:
                 pair = encoded_key + _delimited(b"\x12", _any_value(value))
@@ -145,7 +158,7 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
     if span.name:
         parts.append(_delimited(b"\x2a", _text(span.name)))
-    parts.append(_KINDS[span.kind.value])
+    parts.append(_KINDS[span.kind])
     if span.start_time:
         parts += (b"\x39", _FIXED64(span.start_time))
     if span.end_time:
@@ -169,15 +182,10 @@ def _span(span: ReadableSpan) -> bytes:
     if span.dropped_links:
         parts += (b"\x70", _varint(span.dropped_links))
     status = span.status
-    description = status.description
-    code = status.status_code.value
-    parts.append(
-        _delimited(
-            b"\x7a",
-            (_delimited(b"\x12", _text(description)) if description else b"")
-            + (b"\x18" + _BYTE[code] if code else b""),
-        )
-    )
+    status_fields = _CODES[status.status_code]
+    if status.description:
+        status_fields = _delimited(b"\x12", _text(status.description)) + status_fields
+    parts.append(_delimited(b"\x7a", status_fields))
     parts.append(_FLAGS_REMOTE if parent is not None and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(parts)
 

@@ -25,11 +25,21 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     "card_number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
     "us_ssn": re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
 }
-# Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all).
-_GUARDS: dict[str, tuple[str, ...]] = {
-    "openai_key": ("sk-",), "aws_access_key": ("AKIA", "ASIA"), "github_token": ("gh",), "slack_token": ("xox",),
-    "google_api_key": ("AIza",), "dify_app_key": ("app-",), "jwt": ("eyJ",), "private_key": ("-----BEGIN",),
-    "password": ("pass", "pwd", "PASS", "Pass", "PWD"), "email": ("@",), "phone": ("+",), "us_ssn": ("-",),
+# Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all): a
+# substring or a simple pattern, and for the patterns of digits the fewest digits a match holds.
+_GUARDS: dict[str, str | re.Pattern[str]] = {
+    "openai_key": "sk-", "aws_access_key": re.compile("A[KS]IA"), "github_token": "gh", "slack_token": "xox",
+    "google_api_key": "AIza", "dify_app_key": "app-", "jwt": "eyJ", "private_key": "-----BEGIN",
+    "password": re.compile("(?i)pass|pwd"), "email": "@", "phone": "+", "us_ssn": "-",
+}  # fmt: skip
+_MIN_DIGITS = {"phone": 6, "card_number": 13, "us_ssn": 9}
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
+# Built once: this runs for every string attribute of every span.
+_CHECKS: dict[bool, list[tuple[str, re.Pattern[str], str | re.Pattern[str] | None, int]]] = {
+    personal: [(kind, pattern, _GUARDS.get(kind), _MIN_DIGITS.get(kind, 0))
+               for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
+    for personal in (False, True)
 }  # fmt: skip
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|your[_-]|example|redacted|dummy|placeholder|(.)\1{7,}")
 _EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
@@ -59,10 +69,16 @@ def luhn_ok(digits: str) -> bool:
 def sensitive_values(text: str, personal: bool) -> dict[str, str]:
     """Sensitive value → its kind, for every real-looking secret (and personal datum) in `text`."""
     found: dict[str, str] = {}
-    kinds = {**SECRETS, **(PERSONAL if personal else {})}
-    for kind, pattern in kinds.items():
-        guards = _GUARDS.get(kind)
-        if guards is not None and not any(guard in text for guard in guards):
+    if len(text) < _SHORTEST:
+        return found
+    digits = len(text) - len(text.translate(_NO_DIGITS))
+    for kind, pattern, guard, min_digits in _CHECKS[personal]:
+        if digits < min_digits:
+            continue
+        if isinstance(guard, str):
+            if guard not in text:
+                continue
+        elif guard is not None and guard.search(text) is None:
             continue
         for match in pattern.finditer(text):
             value = match.group(match.lastindex or 0)
@@ -71,8 +87,8 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
             if kind == "email" and _EXAMPLE_DOMAINS.search(value):
                 continue
             if kind == "card_number":
-                digits = re.sub(r"\D", "", value)
-                if not luhn_ok(digits) or digits in _TEST_CARDS or len(set(digits)) < 3:
+                card_digits = re.sub(r"\D", "", value)
+                if not luhn_ok(card_digits) or card_digits in _TEST_CARDS or len(set(card_digits)) < 3:
                     continue
             found.setdefault(value, kind)
     return found

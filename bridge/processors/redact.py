@@ -74,6 +74,8 @@ class RedactProcessor:
         for pattern in self._custom:
             for match in pattern.finditer(text):
                 found.setdefault(match.group(0), "custom")
+        if not found:
+            return text
         # Longest first, so a value inside another is not replaced twice.
         for value in sorted(found, key=len, reverse=True):
             secret = found[value] in SECRETS or found[value] == "custom"
