@@ -30,9 +30,10 @@ PERSONAL: dict[str, re.Pattern[str]] = {
 _GUARDS: dict[str, str | re.Pattern[str]] = {
     "openai_key": "sk-", "aws_access_key": re.compile("A[KS]IA"), "github_token": "gh", "slack_token": "xox",
     "google_api_key": "AIza", "dify_app_key": "app-", "jwt": "eyJ", "private_key": "-----BEGIN",
-    "password": re.compile("(?i)pass|pwd"), "email": "@", "phone": "+", "us_ssn": "-",
+    "password": re.compile("[pP](?:ass|ASS|wd|WD)"), "email": "@", "phone": "+", "us_ssn": "-",
 }  # fmt: skip
 _MIN_DIGITS = {"phone": 6, "card_number": 13, "us_ssn": 9}
+_FEWEST_DIGITS = min(_MIN_DIGITS.values())
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 _SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
 # Built once: this runs for every string attribute of every span.
@@ -41,6 +42,12 @@ _CHECKS: dict[bool, list[tuple[str, re.Pattern[str], str | re.Pattern[str] | Non
                for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
     for personal in (False, True)
 }  # fmt: skip
+# Every guard of the patterns that need no digits, in one search: texts without any (most) skip the loop.
+_SCREEN = re.compile(
+    "|".join(
+        re.escape(g) if isinstance(g, str) else g.pattern for kind, g in _GUARDS.items() if kind not in _MIN_DIGITS
+    )
+)
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|your[_-]|example|redacted|dummy|placeholder|(.)\1{7,}")
 _EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
 # Card numbers published by payment providers for testing.
@@ -72,6 +79,8 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
     if len(text) < _SHORTEST:
         return found
     digits = len(text) - len(text.translate(_NO_DIGITS))
+    if digits < _FEWEST_DIGITS and _SCREEN.search(text) is None:
+        return found
     for kind, pattern, guard, min_digits in _CHECKS[personal]:
         if digits < min_digits:
             continue
