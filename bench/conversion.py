@@ -1,10 +1,10 @@
 """Conversion speed: Dify stream events → OTLP protobuf bytes, spans per second on one core.
 
 Ours: an NDJSON body of events → parse, normalize, assemble, build spans, encode, as the stream receiver
-and the queue do. Baseline, in the same run: the same spans (names, attributes, parents, times) created
-with the plain OTel Python SDK — a tracer, a `BatchSpanProcessor` and OTLP protobuf encoding — starting
-from span data already at hand. Runs are realistic workflows of 10 to 50 nodes: retrieval, an iteration of
-LLM and tool nodes with a retry, a handled error.
+and the queue do. Baseline, in the same run: the same spans (names, kinds, attributes, events, statuses,
+parents, times) created with the plain OTel Python SDK — a tracer, a `BatchSpanProcessor` and OTLP protobuf
+encoding — starting from span data already at hand. Runs are realistic workflows of 10 to 50 nodes:
+retrieval, an iteration of LLM and tool nodes with a retry, a handled error.
 
     .venv/bin/python bench/conversion.py [--seconds 5] [--rounds 5,10,20]
 """
@@ -108,8 +108,11 @@ def baseline(specs: list[list[ReadableSpan]], provider: TracerProvider, processo
         contexts: dict[int, trace.Context] = {}
         for span in run:  # parents come before children in our output
             parent = contexts.get(span.parent.span_id) if span.parent else None
-            created = tracer.start_span(span.name, context=parent, attributes=span.attributes,
+            created = tracer.start_span(span.name, context=parent, kind=span.kind, attributes=span.attributes,
                                         start_time=span.start_time)  # fmt: skip
+            for event in span.events:
+                created.add_event(event.name, event.attributes, event.timestamp)
+            created.set_status(span.status)
             assert span.context is not None
             contexts[span.context.span_id] = trace.set_span_in_context(created)
             created.end(end_time=span.end_time)
