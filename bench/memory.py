@@ -13,8 +13,9 @@ import json
 import sys
 import tempfile
 import uuid
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.config import parse_config

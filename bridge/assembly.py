@@ -21,7 +21,6 @@ from bridge.run_parts import (
     build_run,
     fingerprint,
     pack,
-    unpack,
 )
 
 logger = logging.getLogger(__name__)
@@ -29,20 +28,6 @@ logger = logging.getLogger(__name__)
 _IGNORED_EVENTS = frozenset({"ping"}) | CHUNK_EVENTS
 # Where two copies of one agent-log entry disagree, the later stage wins, whatever arrived last.
 _LOG_STATUS_RANK = {"start": 0, "running": 0, "success": 1, "succeeded": 1, "error": 1, "failed": 1}
-
-
-# What building a node reads from `node_started` even when `node_finished` has the same key.
-_STARTED_FIRST = frozenset({"created_at", "agent_strategy"})
-
-
-def _unshadowed(started: JSONDict, finished: JSONDict) -> JSONDict:
-    """`started` without what `finished` overrides anyway: open runs are held in memory, and a finished
-    node's start event mostly repeats it (inputs above all). The built node is the same."""
-    return {
-        key: value
-        for key, value in started.items()
-        if key not in finished or key in _STARTED_FIRST or (key == "inputs" and not finished.get("inputs"))
-    }
 
 
 class RunAssembler:
@@ -226,11 +211,9 @@ class RunAssembler:
         if node is None:
             node = run.nodes[key] = NodeParts(order=run.next_order())
         if name == "node_started":
-            node.started = pack(data if node.finished is None else _unshadowed(data, unpack(node.finished)))
+            node.started = pack(data)
         elif name == "node_finished":
             node.finished = pack(data)
-            if node.started is not None:
-                node.started = pack(_unshadowed(unpack(node.started), data))
         else:
             node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = pack(data)
 

@@ -250,10 +250,10 @@ def node_attributes(node: NodeRun) -> Attributes:
 
 
 def _llm_attributes(attrs: Attributes, node: NodeRun) -> None:
-    prompt, completion, total = node_tokens(node)
-    price, currency = node_price(node)
     if node.node_type not in LLM_NODE_TYPES and node.node_type != "agent":
         return
+    prompt, completion, total = node_tokens(node)
+    price, currency = node_price(node)
     model, provider = model_of(node)
     if node.node_type in LLM_NODE_TYPES:
         attrs.update({GEN_AI_OPERATION: "chat", OI_SPAN_KIND: "LLM"})

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -18,8 +17,7 @@ Format = Literal["sse", "ndjson", "json"]
 FORMATS: tuple[Format, ...] = ("sse", "ndjson", "json")
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):  # a tuple: made once per record read, at a third of a frozen dataclass's cost
     obj: Any
     line: int
     sse_event: str | None = None  # the `event:` line of an SSE block, if any

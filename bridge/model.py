@@ -7,8 +7,9 @@ check a field against Dify's source or a captured stream.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 JSONDict = Mapping[str, Any]
 
@@ -23,8 +24,7 @@ CHUNK_EVENTS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DifyEvent:
+class DifyEvent(msgspec.Struct, frozen=True):
     """One Dify stream event after normalization (snake_case keys, user data untouched).
 
     `data` is the event's `data` object; for chat events that have none (message_end, agent_thought,
@@ -43,8 +43,7 @@ class DifyEvent:
     line: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(msgspec.Struct, frozen=True):
     """A failed attempt of a node that Dify retried (`node_retry`)."""
 
     retry_index: int
@@ -58,8 +57,7 @@ class Attempt:
     outputs: JSONDict | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AgentLogEntry:
+class AgentLogEntry(msgspec.Struct, frozen=True):
     """One `agent_log` entry of an agent node (a round, a thought, a tool call)."""
 
     id: str
@@ -72,8 +70,7 @@ class AgentLogEntry:
     order: int
 
 
-@dataclass(frozen=True, slots=True)
-class NodeRun:
+class NodeRun(msgspec.Struct, frozen=True):
     """One execution of a graph node."""
 
     execution_id: str
@@ -90,7 +87,7 @@ class NodeRun:
     process_data: JSONDict | None = None
     outputs: JSONDict | None = None
     error: str | None = None
-    execution_metadata: JSONDict = field(default_factory=dict)
+    execution_metadata: JSONDict = msgspec.field(default_factory=dict)
     iteration_id: str | None = None  # graph node id of the enclosing iteration
     loop_id: str | None = None  # graph node id of the enclosing loop
     iteration_index: int | None = None
@@ -101,8 +98,7 @@ class NodeRun:
     agent_logs: tuple[AgentLogEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerRun:
+class ContainerRun(msgspec.Struct, frozen=True):
     """An iteration or loop node: from iteration_*/loop_* events, its own node events, or its children."""
 
     node_id: str
@@ -117,8 +113,8 @@ class ContainerRun:
     inputs: JSONDict | None = None
     outputs: JSONDict | None = None
     error: str | None = None
-    metadata: JSONDict = field(default_factory=dict)  # iteration_started/loop_started `metadata`
-    execution_metadata: JSONDict = field(default_factory=dict)
+    metadata: JSONDict = msgspec.field(default_factory=dict)  # iteration_started/loop_started `metadata`
+    execution_metadata: JSONDict = msgspec.field(default_factory=dict)
     rounds: tuple[int, ...] = ()  # every round index seen, sorted
     total_tokens: int | None = None
     iteration_id: str | None = None  # when the container itself sits in another container
@@ -127,8 +123,7 @@ class ContainerRun:
     loop_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RunEvent:
+class RunEvent(msgspec.Struct, frozen=True):
     """Something that happened in a run without being a node: kept as a span event on the root."""
 
     name: str
@@ -137,8 +132,7 @@ class RunEvent:
     order: int
 
 
-@dataclass(frozen=True, slots=True)
-class AgentThought:
+class AgentThought(msgspec.Struct, frozen=True):
     """An `agent_thought` of a chat/agent app."""
 
     id: str
@@ -151,8 +145,7 @@ class AgentThought:
     order: int
 
 
-@dataclass(frozen=True, slots=True)
-class WorkflowRun:
+class WorkflowRun(msgspec.Struct, frozen=True):
     """A whole Dify run, ready to become one trace."""
 
     run_id: str

@@ -33,11 +33,17 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _FLAGS_LOCAL = b"\x85\x01" + _FIXED32(0x100)  # field 16, fixed32
 _FLAGS_REMOTE = b"\x85\x01" + _FIXED32(0x300)
 _KINDS = {kind: b"\x30" + _BYTE[kind.value + 1] for kind in SpanKind}  # OTLP numbers them from 1
+_INTERNAL = _KINDS[SpanKind.INTERNAL]
 _CODES = {code: b"\x18" + _BYTE[code.value] if code.value else b"" for code in StatusCode}
 # Encoded `key` fields (tag, length, UTF-8) by attribute key: a run repeats a few dozen keys thousands of
 # times. Bounded, since keys of passed-through spans come from outside.
 _KEYS: dict[str, bytes] = {}
 _MAX_KEYS = 4096
+# Whole encoded `KeyValue`s of short strings and integers by key and value: types, statuses, models, mime
+# types, roles and counts repeat from span to span and run to run. Emptied when full (values come from outside).
+_PAIRS: dict[tuple[str, object], bytes] = {}
+_MAX_PAIRS = 16384
+_SHORT = 32
 
 
 class _Unencodable(ValueError):
@@ -47,6 +53,8 @@ class _Unencodable(ValueError):
 def _varint(value: int) -> bytes:
     if value < 0x80:
         return _BYTE[value]
+    if value < 0x4000:  # most lengths of spans and long values
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -117,9 +125,16 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     if not attributes:
         return b""
     parts = []
+    span_attributes = tag == b"\x4a"  # pairs are kept with their tag: span attributes only
     for key, value in attributes.items():
-        encoded_key = _KEYS.get(key) or _key(key)
         kind = type(value)
+        cached = span_attributes and (kind is int or (kind is str and len(value) <= _SHORT))
+        if cached:
+            pair = _PAIRS.get((key, value))
+            if pair is not None:
+                parts.append(pair)
+                continue
+        encoded_key = _KEYS.get(key) or _key(key)
         # Strings, numbers and flags are nearly every attribute: written inline, the hot path of a conversion.
         if kind is str:
             text = value.encode("utf-8", "replace")
@@ -142,7 +157,12 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
                 logger.warning("attribute %r left out of the OTLP request: %s", key, exc)
                 continue
         size = len(pair)
-        parts.append(tag + _BYTE[size] + pair if size < 0x80 else tag + _varint(size) + pair)
+        pair = tag + _BYTE[size] + pair if size < 0x80 else tag + _varint(size) + pair
+        if cached:
+            if len(_PAIRS) >= _MAX_PAIRS:
+                _PAIRS.clear()
+            _PAIRS[key, value] = pair
+        parts.append(pair)
     return b"".join(parts)
 
 
@@ -158,7 +178,8 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
     if span.name:
         parts.append(_delimited(b"\x2a", _text(span.name)))
-    parts.append(_KINDS[span.kind])
+    kind = span.kind
+    parts.append(_INTERNAL if kind is SpanKind.INTERNAL else _KINDS[kind])
     if span.start_time:
         parts += (b"\x39", _FIXED64(span.start_time))
     if span.end_time:
@@ -182,10 +203,13 @@ def _span(span: ReadableSpan) -> bytes:
     if span.dropped_links:
         parts += (b"\x70", _varint(span.dropped_links))
     status = span.status
-    status_fields = _CODES[status.status_code]
-    if status.description:
-        status_fields = _delimited(b"\x12", _text(status.description)) + status_fields
-    parts.append(_delimited(b"\x7a", status_fields))
+    if status.status_code is StatusCode.UNSET and not status.description:
+        parts.append(b"\x7a\x00")
+    else:
+        status_fields = _CODES[status.status_code]
+        if status.description:
+            status_fields = _delimited(b"\x12", _text(status.description)) + status_fields
+        parts.append(_delimited(b"\x7a", status_fields))
     parts.append(_FLAGS_REMOTE if parent is not None and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(parts)
 

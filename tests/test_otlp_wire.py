@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
+from bridge import otlp_wire
 from bridge.otlp_wire import encode_request
 from tests.runs import EXAMPLES, spans_of
 
@@ -93,3 +94,14 @@ def test_text_that_is_not_unicode_is_replaced_not_fatal() -> None:
     span = ReadableSpan(name="bad \ud800", context=_context(1, 2), resource=RESOURCES[0], attributes={"k": "v\udfff"})
     decoded = ExportTraceServiceRequest.FromString(encode_request([span])).resource_spans[0].scope_spans[0].spans[0]
     assert decoded.name == "bad ?" and decoded.attributes[0].value.string_value == "v?"
+
+
+def test_the_cache_of_encoded_pairs_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(otlp_wire, "_MAX_PAIRS", 8)
+    batch = [
+        ReadableSpan(name="n", context=_context(1, i + 1), resource=RESOURCES[0], attributes={"k": f"v{i}", "n": i})
+        for i in range(50)
+    ]
+    _same_as_sdk(batch)
+    _same_as_sdk(batch)  # the second time partly from the cache
+    assert len(otlp_wire._PAIRS) <= 8

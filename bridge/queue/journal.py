@@ -3,18 +3,16 @@ assembler at the next start, so a run half received when the bridge stopped is f
 
 from __future__ import annotations
 
-import dataclasses
 import json
+
+from msgspec.structs import asdict
 
 from bridge.model import DifyEvent
 from bridge.queue.storage import JournalRow
 
-_FIELDS = dataclasses.fields(DifyEvent)
-
 
 def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | None, receiver: str) -> JournalRow:
-    fields = {field.name: getattr(event, field.name) for field in _FIELDS}  # asdict would deep-copy `data`
-    document = json.dumps(fields, separators=(",", ":"), default=str)
+    document = json.dumps(asdict(event), separators=(",", ":"), default=str)  # asdict: a shallow copy
     return JournalRow(row_id, received_at, context, receiver, document)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx2 as httpx
+from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
 
