@@ -102,7 +102,7 @@ def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
 
 def _iter_ndjson(text: str, source: str) -> Iterator[Record | InputError]:
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             yield Record(decode_json(line), number)

@@ -33,6 +33,8 @@ from bridge.normalize import integer, number, timestamp
 
 
 def as_int(value: Any) -> int | None:
+    if type(value) is int or value is None:  # nearly always: no parsing to do
+        return value
     try:
         return integer(value, "")
     except ValueError:

@@ -46,7 +46,7 @@ def trace_id_for(run_id: str) -> int:
 
 
 def span_id_for(*parts: object) -> int:
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big") or 1
 
 
