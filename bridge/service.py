@@ -308,6 +308,17 @@ class BridgeService:
         nothing is queued and the answer is None. A run only the poller delivered counts as new."""
         return self._submit(run, exclusive=True)
 
+    async def submit_new_run_async(self, run: WorkflowRun) -> int | None:
+        """`submit_new_run` for the event loop: builds and encodes here, awaits the commit (no thread)."""
+        spans = self._build(run)
+        entries = self._entries(spans, run.receiver)
+        key = (run.run_id, run.receiver)
+        if not await self.storage.append_async(entries, time.time(), run.journal, key, exclusive=True):
+            return None
+        self._queued(spans, run, run.receiver)
+        self._finished(run, spans)
+        return len(spans)
+
     def _build(self, run: WorkflowRun) -> list[ReadableSpan]:
         if run.app_name is None and run.app_id is not None and self.app_names is not None:
             run = replace(run, app_name=self.app_names(run.app_id))
@@ -326,14 +337,21 @@ class BridgeService:
     ) -> int | None:  # fmt: skip
         """Runs each pipeline's processors over one trace and queues the result with its journal rows;
         None if `exclusive` and the run was queued before."""
+        key = (run.run_id, receiver) if run is not None else None
+        if not self.storage.append(self._entries(spans, receiver), time.time(), journal, key, exclusive):
+            return None
+        return self._queued(spans, run, receiver)
+
+    def _entries(self, spans: Sequence[ReadableSpan], receiver: str) -> list[tuple[str, int, bytes]]:
+        """(pipeline, span count, OTLP request) for each pipeline that takes spans from `receiver`."""
         entries: list[tuple[str, int, bytes]] = []
         for pipeline in self.pipelines:
             if pipeline.accepts(receiver):
                 pieces = encode(pipeline.process(spans), pipeline.max_request_bytes)
                 entries.extend((pipeline.name, count, payload) for count, payload in pieces)
-        key = (run.run_id, receiver) if run is not None else None
-        if not self.storage.append(entries, time.time(), journal, key, exclusive):
-            return None
+        return entries
+
+    def _queued(self, spans: Sequence[ReadableSpan], run: WorkflowRun | None, receiver: str) -> int:
         for delivery in self.deliveries.values():
             delivery.notify()
         self._run_metrics.record(spans)

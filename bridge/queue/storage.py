@@ -9,11 +9,13 @@ Entry ids come from AUTOINCREMENT, so an id is never reused and a cursor never s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from queue import SimpleQueue
 
@@ -48,9 +50,25 @@ class _Append:
     release: Sequence[int]
     run: tuple[str, str] | None
     exclusive: bool
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Callable[[], None]  # called by the writer thread once the request is committed or has failed
     accepted: bool = False
     error: QueueError | None = None
+
+    def outcome(self) -> bool:
+        if self.error is not None:
+            raise self.error
+        return self.accepted
+
+
+def _settle(loop: asyncio.AbstractEventLoop, finished: asyncio.Future[None]) -> None:
+    """Wakes an awaiting `append_async` from the writer thread; a loop already closed has no one to wake."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_resolve, finished)
+
+
+def _resolve(finished: asyncio.Future[None]) -> None:
+    if not finished.done():  # its awaiter may have been cancelled (the client went away)
+        finished.set_result(None)
 
 
 class QueueError(Exception):
@@ -234,16 +252,35 @@ class QueueStorage:
         Returns once committed. Concurrent appends are committed together by one writer thread (group
         commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
         turn would queue behind the others for the interpreter lock too."""
-        request = _Append(entries, now, release, run, exclusive)
+        finished = threading.Event()
+        request = _Append(entries, now, release, run, exclusive, finished.set)
+        self._enqueue(request)
+        finished.wait()
+        return request.outcome()
+
+    async def append_async(
+        self,
+        entries: Sequence[tuple[str, int, bytes]],
+        now: float,
+        release: Sequence[int] = (),
+        run: tuple[str, str] | None = None,
+        exclusive: bool = False,
+    ) -> bool:
+        """`append` for the event loop: the commit is awaited instead of parking a thread to wait for it
+        (a thread hop per request was a tenth of a busy bridge's work)."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+        request = _Append(entries, now, release, run, exclusive, partial(_settle, loop, finished))
+        self._enqueue(request)
+        await finished
+        return request.outcome()
+
+    def _enqueue(self, request: _Append) -> None:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_appends, name="queue-writer", daemon=True)
                 self._writer.start()
             self._appends.put(request)
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.accepted
 
     def _write_appends(self) -> None:
         while (first := self._appends.get()) is not None:
@@ -279,7 +316,7 @@ class QueueStorage:
                 request.error = failure
         finally:
             for request in group:
-                request.done.set()
+                request.done()
 
     @staticmethod
     def _decide(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -73,7 +71,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         )
         # Accepting the run id and queueing its spans is one transaction: a retry after any failure is
         # taken, a retry after success is a duplicate.
-        if await asyncio.to_thread(service.submit_new_run, run) is None:
+        if await service.submit_new_run_async(run) is None:
             return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
         return JSONResponse({"accepted": True, "run_id": run.run_id}, status_code=202)
 
