@@ -73,7 +73,9 @@ def main() -> None:
     bodies = _bodies(args.runs)
     with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
         config = Path(tmp) / "bridge.yaml"
-        config.write_text(bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms"))
+        # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
+        text = bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms")
+        config.write_text(text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n"))
         port = free_port()
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # e.g. "py-spy record -o p.svg --"
         server = subprocess.Popen(
