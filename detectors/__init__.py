@@ -145,7 +145,12 @@ def span_id(span: ReadableSpan) -> int:
 
 
 def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
-    return (span.attributes or {}).get(key, default)
+    # The SDK's `attributes` wraps the span's dict in a new read-only proxy on every read, and detectors read
+    # over a hundred attributes a run: the dict itself is read where the SDK keeps it (read only, here too).
+    attributes = getattr(span, "_attributes", None)
+    if attributes is None:
+        attributes = span.attributes or {}
+    return attributes.get(key, default)
 
 
 def json_attr(span: ReadableSpan, key: str) -> Any:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import re
 
-from bridge.sensitive import luhn_ok, sensitive_values
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bridge.sensitive import PERSONAL, SECRETS, luhn_ok, sensitive_values
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 
@@ -40,3 +44,42 @@ def test_ignores_placeholders_examples_and_test_numbers(value: str) -> None:
 
 def test_luhn() -> None:
     assert luhn_ok("4539148803436467") and not luhn_ok("4539148803436468")
+
+
+# The patterns in their plain form, as first written: bridge/sensitive.py rewrites them to start with their
+# literal prefix (for speed) and must find exactly what these find.
+PLAIN = {
+    "openai_key": r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}",
+    "aws_access_key": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    "github_token": r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
+    "slack_token": r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    "google_api_key": r"\bAIza[0-9A-Za-z_-]{35}\b",
+    "dify_app_key": r"\bapp-[A-Za-z0-9]{24}\b",
+    "jwt": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    "phone": r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])",
+    "card_number": r"\b(?:\d[ -]?){13,19}\b",
+    "us_ssn": r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b",
+}
+# Pieces that make the patterns match, half match and just miss: prefixes, digits, separators, word chars.
+PIECES = st.sampled_from(
+    ["sk-", "proj-", "ant-", "AKIA", "ASIA", "ghp_", "gho_", "xoxb-", "AIza", "app-", "eyJ", ".", "+", "-", " ",
+     "(", ")", "_", "x", "Z", "0", "9", "000", "666", "912", "123", "45", "00", "6789", "0000", "4539", "1488",
+     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(PLAIN))
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(PIECES, max_size=40).map("".join))
+@example(text="x4539 1488 0343 6467 x4539148803436467 4539148803436467")
+@example(text="a123-45-6789 123-45-6789 000-45-6789 912-45-6789")
+@example(text="xsk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9 sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9")
+@example(text="1+44 20 7946 0958 .+44 20 7946 0958 +44 20 7946 0958")
+def test_fast_patterns_find_what_the_plain_ones_find(kind: str, text: str) -> None:
+    fast = {**SECRETS, **PERSONAL}[kind]
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in re.finditer(PLAIN[kind], text)]
+
+
+def test_digits_of_other_scripts_are_not_gated_out() -> None:
+    arabic_indic = "4539 1488 0343 6467".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert "card_number" in sensitive_values(f"card {arabic_indic} here", personal=True).values()
