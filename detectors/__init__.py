@@ -8,8 +8,7 @@ on GenAI traces from any source. Each module exports `KEY`, `Config` (pydantic, 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import import_module
@@ -19,6 +18,8 @@ from typing import Any, Literal, Protocol
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
+
+from bridge.formats import decode_json
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
@@ -103,54 +104,71 @@ class Trace:
         return self._children.get(span_id(span), [])
 
     @cached_property
+    def _typed(self) -> list[tuple[ReadableSpan, str]]:
+        """(span, `dify.node.type`) of every node span, in start order."""
+        found = []
+        for span in self.spans:
+            node_type = attributes_of(span).get("dify.node.type")
+            if node_type is not None and span.parent is not None:
+                found.append((span, str(node_type)))
+        found.sort(key=lambda typed: typed[0].start_time or 0)
+        return found
+
+    @cached_property
     def nodes(self) -> list[ReadableSpan]:
         """Spans of Dify nodes (or any span with an OpenInference kind), in start order."""
-        found = [s for s in self.spans if s.parent is not None and attr(s, "dify.node.type") is not None]
-        return sorted(found, key=lambda s: s.start_time or 0)
+        return [span for span, _ in self._typed]
 
     @cached_property
     def _by_type(self) -> dict[str, list[ReadableSpan]]:
         by_type: dict[str, list[ReadableSpan]] = {}
-        for span in self.nodes:
-            by_type.setdefault(str(attr(span, "dify.node.type")), []).append(span)
+        for span, node_type in self._typed:
+            by_type.setdefault(node_type, []).append(span)
         return by_type
 
     def of_type(self, *node_types: str) -> list[ReadableSpan]:
         if len(node_types) == 1:
             return self._by_type.get(node_types[0], [])
-        return [s for s in self.nodes if attr(s, "dify.node.type") in node_types]
+        return [span for span, node_type in self._typed if node_type in node_types]
 
     @cached_property
     def documents(self) -> list[tuple[ReadableSpan, int, str]]:
         """(retrieval span, document index, content) of every retrieved document (OpenInference attributes)."""
         found = []
         for span in self.spans:
-            if attr(span, "dify.retrieval.document_count") or attr(span, "openinference.span.kind") == "RETRIEVER":
-                for key, value in (span.attributes or {}).items():
+            attributes = attributes_of(span)
+            if (
+                attributes.get("dify.retrieval.document_count")
+                or attributes.get("openinference.span.kind") == "RETRIEVER"
+            ):
+                for key, value in attributes.items():
                     if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
                         found.append((span, int(key.split(".")[2]), value))
         return found
 
     @cached_property
     def llm_spans(self) -> list[ReadableSpan]:
-        return [
-            s
-            for s in self.spans
-            if attr(s, "openinference.span.kind") == "LLM" or attr(s, "gen_ai.operation.name") == "chat"
-        ]
+        found = []
+        for span in self.spans:
+            attributes = attributes_of(span)
+            if attributes.get("openinference.span.kind") == "LLM" or attributes.get("gen_ai.operation.name") == "chat":
+                found.append(span)
+        return found
 
 
 def span_id(span: ReadableSpan) -> int:
     return span.context.span_id if span.context is not None else 0
 
 
-def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
-    # The SDK's `attributes` wraps the span's dict in a new read-only proxy on every read, and detectors read
-    # over a hundred attributes a run: the dict itself is read where the SDK keeps it (read only, here too).
+def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
+    """A span's attributes, to read only. The SDK's `attributes` wraps the span's dict in a new read-only
+    proxy on every read, and detectors read over a hundred attributes a run: this is the dict itself."""
     attributes = getattr(span, "_attributes", None)
-    if attributes is None:
-        attributes = span.attributes or {}
-    return attributes.get(key, default)
+    return attributes if attributes is not None else (span.attributes or {})
+
+
+def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
+    return attributes_of(span).get(key, default)
 
 
 def json_attr(span: ReadableSpan, key: str) -> Any:
@@ -163,14 +181,14 @@ def json_attr(span: ReadableSpan, key: str) -> Any:
 @lru_cache(maxsize=4096)
 def _loads(raw: str) -> Any:
     try:
-        return json.loads(raw)
+        return decode_json(raw)
     except ValueError:
         return raw
 
 
 def prompt_text(span: ReadableSpan) -> str:
     """Everything an LLM span was prompted with (OpenInference messages), joined."""
-    attributes = span.attributes or {}
+    attributes = attributes_of(span)
     parts = [str(v) for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
     return "\n".join(parts)
 
