@@ -5,7 +5,7 @@ process sends 10-node runs (`examples/runs/webhook_full.json`, a fresh run id ea
 clients and runs the OTLP/gRPC receiver that counts every span. Prints runs/s and spans/s until the last
 acknowledgement, p50/p99 acknowledgement latency, and spans received vs expected (lost).
 
-    .venv/bin/python bench/end_to_end.py [--runs 3000] [--concurrency 32]
+    .venv/bin/python bench/end_to_end.py [--runs 3000] [--concurrency 32] [--no-detectors]
 """
 
 from __future__ import annotations
@@ -69,13 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--no-detectors", action="store_true", help="the same pipeline without the detectors")
     args = parser.parse_args()
     bodies = _bodies(args.runs)
     with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
         config = Path(tmp) / "bridge.yaml"
         # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
         text = bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms")
-        config.write_text(text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n"))
+        text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
+        config.write_text(text.replace("[detectors, batch]", "[batch]") if args.no_detectors else text)
         port = free_port()
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # e.g. "py-spy record -o p.svg --"
         server = subprocess.Popen(
