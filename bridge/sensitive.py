@@ -7,6 +7,7 @@ documentation domains and payment providers' test numbers are not sensitive.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 # Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
 # (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
@@ -38,18 +39,33 @@ _GUARDS: dict[str, str | re.Pattern[str]] = {
     "openai_key": "sk-", "aws_access_key": re.compile("A[KS]IA"), "github_token": "gh", "slack_token": "xox",
     "google_api_key": "AIza", "dify_app_key": "app-", "jwt": "eyJ", "private_key": "-----BEGIN",
     "password": re.compile("[pP](?:ass|ASS|wd|WD)"), "email": "@", "phone": "+",
-    # A card number or an SSN needs 11 digits and separators in a row: one search decides for both.
-    "card_number": _DIGIT_RUN, "us_ssn": _DIGIT_RUN,
+    # A card number needs 11 digits and separators in a row (at least); an SSN, a two-digit group between dashes.
+    "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-"),
 }  # fmt: skip
 _MIN_DIGITS = {"phone": 6, "card_number": 13, "us_ssn": 9}
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 _SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
+
+
+class _Check(NamedTuple):
+    kind: str
+    pattern: re.Pattern[str]
+    # The same pattern for ASCII-only text, where \d, \w and \b mean the same: up to 2.5x faster.
+    ascii_pattern: re.Pattern[str]
+    guard: str | re.Pattern[str] | None
+    min_digits: int
+
+
+def _check(kind: str, pattern: re.Pattern[str]) -> _Check:
+    ascii_pattern = re.compile(pattern.pattern, (pattern.flags & ~re.UNICODE) | re.ASCII)
+    return _Check(kind, pattern, ascii_pattern, _GUARDS.get(kind), _MIN_DIGITS.get(kind, 0))
+
+
 # Built once: this runs for every string attribute of every span.
-_CHECKS: dict[bool, list[tuple[str, re.Pattern[str], str | re.Pattern[str] | None, int]]] = {
-    personal: [(kind, pattern, _GUARDS.get(kind), _MIN_DIGITS.get(kind, 0))
-               for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
+_CHECKS: dict[bool, list[_Check]] = {
+    personal: [_check(kind, pattern) for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
     for personal in (False, True)
-}  # fmt: skip
+}
 # Every guard of the patterns that need no digits, in one search: texts without any (most) skip the loop.
 _SCREEN = re.compile(
     "|".join(
@@ -88,7 +104,8 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         return found
     # ASCII digits are counted (as bytes: str.translate is 8x slower); a text with other characters may hold
     # other digits (\d takes them): no gate.
-    if text.isascii():
+    is_ascii = text.isascii()
+    if is_ascii:
         raw = text.encode()
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
     else:
@@ -96,7 +113,7 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
     if digits < _FEWEST_DIGITS and _SCREEN.search(text) is None:
         return found
     digit_run: bool | None = None
-    for kind, pattern, guard, min_digits in _CHECKS[personal]:
+    for kind, pattern, ascii_pattern, guard, min_digits in _CHECKS[personal]:
         if digits < min_digits:
             continue
         if isinstance(guard, str):
@@ -104,12 +121,12 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
                 continue
         elif guard is _DIGIT_RUN:
             if digit_run is None:
-                digit_run = (_ASCII_DIGIT_RUN if text.isascii() else _DIGIT_RUN).search(text) is not None
+                digit_run = (_ASCII_DIGIT_RUN if is_ascii else _DIGIT_RUN).search(text) is not None
             if not digit_run:
                 continue
         elif guard is not None and guard.search(text) is None:
             continue
-        for match in pattern.finditer(text):
+        for match in (ascii_pattern if is_ascii else pattern).finditer(text):
             value = match.group(match.lastindex or 0)
             if _PLACEHOLDER.search(value):
                 continue
