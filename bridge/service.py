@@ -312,8 +312,7 @@ class BridgeService:
         """`submit_new_run` for the event loop: builds and encodes here, awaits the commit (no thread)."""
         spans = self._build(run)
         entries = self._entries(spans, run.receiver)
-        key = (run.run_id, run.receiver)
-        if not await self.storage.append_async(entries, time.time(), run.journal, key, exclusive=True):
+        if not await self.storage.append_new_run(entries, time.time(), (run.run_id, run.receiver), run.journal):
             return None
         self._queued(spans, run, run.receiver)
         self._finished(run, spans)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -35,6 +36,13 @@ def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
             "max_bytes": 1 << 30,
         }  # fmt: skip
     assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
+
+
+def test_what_start_up_made_is_frozen_out_of_the_collector_while_serving(otlp_sink: OtlpSink) -> None:
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0  # full collections under load no longer rescan it
+    assert gc.get_freeze_count() == 0  # given back at shutdown: a process may start servers again
 
 
 def _free_port() -> int:

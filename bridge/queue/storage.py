@@ -61,7 +61,7 @@ class _Append:
 
 
 def _settle(loop: asyncio.AbstractEventLoop, finished: asyncio.Future[None]) -> None:
-    """Wakes an awaiting `append_async` from the writer thread; a loop already closed has no one to wake."""
+    """Wakes an awaiting `append_new_run` from the writer thread; a loop already closed has no one to wake."""
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(_resolve, finished)
 
@@ -258,19 +258,15 @@ class QueueStorage:
         finished.wait()
         return request.outcome()
 
-    async def append_async(
-        self,
-        entries: Sequence[tuple[str, int, bytes]],
-        now: float,
-        release: Sequence[int] = (),
-        run: tuple[str, str] | None = None,
-        exclusive: bool = False,
+    async def append_new_run(
+        self, entries: Sequence[tuple[str, int, bytes]], now: float, run: tuple[str, str], release: Sequence[int]
     ) -> bool:
-        """`append` for the event loop: the commit is awaited instead of parking a thread to wait for it
-        (a thread hop per request was a tenth of a busy bridge's work)."""
+        """`append(entries, now, release, run, exclusive=True)` for the event loop: the commit is awaited
+        instead of parking a thread to wait for it (a thread hop per request was a tenth of a busy bridge's
+        work)."""
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        request = _Append(entries, now, release, run, exclusive, partial(_settle, loop, finished))
+        request = _Append(entries, now, release, run, True, partial(_settle, loop, finished))
         self._enqueue(request)
         await finished
         return request.outcome()

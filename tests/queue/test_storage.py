@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from pathlib import Path
@@ -194,3 +195,21 @@ def test_entries_queued_by_another_process_are_counted_at_the_next_checkpoint(tm
     storage.append([("traces", 4, B)], now=2.0)
     storage.checkpoint()
     assert storage.queued_bytes == len(B)
+
+
+def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_from_threads(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+
+    async def submit_all() -> list[bool]:
+        appends = [
+            storage.append_new_run([("traces", 4, A)], float(i), (f"r{i % 20}", "webhook"), ()) for i in range(100)
+        ]
+        return await asyncio.gather(*appends)
+
+    answers = asyncio.run(submit_all())
+    assert sum(answers) == 20  # one acceptance per run id
+    assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 20
+    storage._db.execute("PRAGMA max_page_count = 1")  # the disk is full from now on
+    with pytest.raises(QueueError, match="full"):
+        asyncio.run(storage.append_new_run([("traces", 6, B * 50)], 2.0, ("new", "webhook"), ()))
+    assert not storage.run_seen("new")
