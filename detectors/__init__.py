@@ -72,11 +72,36 @@ class MemoryBaselines:
 
 
 class Trace:
-    """Read-only helpers over one trace's spans, computed once and shared by every detector."""
+    """Read-only helpers over one trace's spans, computed once and shared by every detector.
+
+    `root`, `nodes` (node spans in start order), `llm_spans` and the node types are found in one pass when
+    the trace is made: every run needs them, and one pass over the spans costs less than one per view."""
 
     def __init__(self, spans: Sequence[ReadableSpan], baselines: Baselines | None = None) -> None:
         self.spans = spans
         self.baselines: Baselines = baselines if baselines is not None else MemoryBaselines()
+        self.root: ReadableSpan | None = None
+        self.llm_spans: list[ReadableSpan] = []
+        self._retrievers: list[ReadableSpan] = []
+        typed: list[tuple[ReadableSpan, str]] = []
+        for span in spans:
+            attributes = attributes_of(span)
+            kind = attributes.get("openinference.span.kind")
+            if span.parent is None:
+                if self.root is None:
+                    self.root = span
+            elif (node_type := attributes.get("dify.node.type")) is not None:
+                typed.append((span, str(node_type)))
+            if kind == "LLM" or attributes.get("gen_ai.operation.name") == "chat":
+                self.llm_spans.append(span)
+            if kind == "RETRIEVER" or attributes.get("dify.retrieval.document_count"):
+                self._retrievers.append(span)
+        typed.sort(key=lambda pair: pair[0].start_time or 0)
+        self._typed = typed
+        self.nodes: list[ReadableSpan] = [span for span, _ in typed]
+        self._by_type: dict[str, list[ReadableSpan]] = {}
+        for span, node_type in typed:
+            self._by_type.setdefault(node_type, []).append(span)
 
     @cached_property
     def app(self) -> str:
@@ -85,10 +110,6 @@ class Trace:
         if root is None:
             return "unknown"
         return str(root.resource.attributes.get("dify.app.id") or attr(root, "gen_ai.workflow.name") or "unknown")
-
-    @cached_property
-    def root(self) -> ReadableSpan | None:
-        return next((s for s in self.spans if s.parent is None), None)
 
     @cached_property
     def _children(self) -> dict[int, list[ReadableSpan]]:
@@ -103,29 +124,6 @@ class Trace:
     def children(self, span: ReadableSpan) -> list[ReadableSpan]:
         return self._children.get(span_id(span), [])
 
-    @cached_property
-    def _typed(self) -> list[tuple[ReadableSpan, str]]:
-        """(span, `dify.node.type`) of every node span, in start order."""
-        found = []
-        for span in self.spans:
-            node_type = attributes_of(span).get("dify.node.type")
-            if node_type is not None and span.parent is not None:
-                found.append((span, str(node_type)))
-        found.sort(key=lambda typed: typed[0].start_time or 0)
-        return found
-
-    @cached_property
-    def nodes(self) -> list[ReadableSpan]:
-        """Spans of Dify nodes (or any span with an OpenInference kind), in start order."""
-        return [span for span, _ in self._typed]
-
-    @cached_property
-    def _by_type(self) -> dict[str, list[ReadableSpan]]:
-        by_type: dict[str, list[ReadableSpan]] = {}
-        for span, node_type in self._typed:
-            by_type.setdefault(node_type, []).append(span)
-        return by_type
-
     def of_type(self, *node_types: str) -> list[ReadableSpan]:
         if len(node_types) == 1:
             return self._by_type.get(node_types[0], [])
@@ -135,24 +133,10 @@ class Trace:
     def documents(self) -> list[tuple[ReadableSpan, int, str]]:
         """(retrieval span, document index, content) of every retrieved document (OpenInference attributes)."""
         found = []
-        for span in self.spans:
-            attributes = attributes_of(span)
-            if (
-                attributes.get("dify.retrieval.document_count")
-                or attributes.get("openinference.span.kind") == "RETRIEVER"
-            ):
-                for key, value in attributes.items():
-                    if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
-                        found.append((span, int(key.split(".")[2]), value))
-        return found
-
-    @cached_property
-    def llm_spans(self) -> list[ReadableSpan]:
-        found = []
-        for span in self.spans:
-            attributes = attributes_of(span)
-            if attributes.get("openinference.span.kind") == "LLM" or attributes.get("gen_ai.operation.name") == "chat":
-                found.append(span)
+        for span in self._retrievers:
+            for key, value in attributes_of(span).items():
+                if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
+                    found.append((span, int(key.split(".")[2]), value))
         return found
 
 
