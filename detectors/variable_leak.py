@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from bridge.sensitive import SECRETS, sensitive_values
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, prompt_text, span_id
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
+# The run's own ids: Dify puts them in every run's inputs (sys.workflow_run_id, sys.app_id, ...) and the root
+# span carries them as attributes, so they are never a leak; their digits would send every source through the
+# card-number and SSN patterns. They are blanked out of the sources before the scan.
+_OWN_IDS = ("dify.run.id", "dify.workflow.id", "dify.task.id", "gen_ai.conversation.id")
 
 
 class Config(DetectorConfig):
@@ -38,8 +44,9 @@ def create(cfg: Config) -> object:
             if text:
                 sources.append((f"node '{attr(span, 'dify.node.title', span.name)}'", str(text)))
         secrets: dict[str, tuple[str, str]] = {}
+        own = _own_ids(root)
         for where, text in sources:
-            for value, kind in sensitive_values(text, cfg.personal_data).items():
+            for value, kind in sensitive_values(_blanked(text, own), cfg.personal_data).items():
                 secrets.setdefault(value, (kind, where))
         if not secrets:
             return
@@ -68,3 +75,17 @@ def create(cfg: Config) -> object:
                     )
 
     return detect
+
+
+def _own_ids(root: ReadableSpan | None) -> list[str]:
+    if root is None:
+        return []
+    ids = [attr(root, key) for key in _OWN_IDS] + [root.resource.attributes.get("dify.app.id")]
+    return [str(value) for value in ids if value]
+
+
+def _blanked(text: str, ids: list[str]) -> str:
+    for value in ids:
+        if value in text:
+            text = text.replace(value, " ")
+    return text
