@@ -83,6 +83,7 @@ def _growth(trace: Trace, span: Any, prompt: int, window: int, cfg: Config) -> I
 
 def create(cfg: Config) -> object:
     windows = {**CONTEXT_WINDOWS, **cfg.windows}
+    known: dict[str, int | None] = {}  # model → its window: the prefix search once per model, not per call
 
     def detect(trace: Trace) -> Iterator[Finding]:
         for span in trace.llm_spans:
@@ -98,7 +99,13 @@ def create(cfg: Config) -> object:
                     span_id(span),
                 )
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
-            window = window_of(str(model), windows) if model else None
+            window = None
+            if model:
+                window = known.get(str(model), -1)
+                if window == -1:
+                    window = window_of(str(model), windows)
+                    if len(known) < 1024:  # model names come from outside
+                        known[str(model)] = window
             if window and isinstance(prompt, int) and prompt < cfg.warn_ratio * window:
                 yield from _growth(trace, span, prompt, window, cfg)
             if window and isinstance(prompt, int) and prompt >= cfg.warn_ratio * window:

@@ -40,10 +40,9 @@ def create(cfg: Config) -> object:
         run_inputs = str(attr(root, "input.value") or "") if root is not None else ""
         for span in trace.llm_spans:
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
-            prompt = prompt_text(span)
             if not answer or not (documents or "#context#" in str(attr(span, "input.value") or "")):
                 continue
-            support = numbers(" ".join((prompt, documents, run_inputs)))
+            support = numbers(" ".join((prompt_text(span), documents, run_inputs)))
             unsupported = sorted(numbers(answer) - support)
             if len(unsupported) >= cfg.min_unsupported:
                 yield Finding(

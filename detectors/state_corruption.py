@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attributes_of, json_attr, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -38,8 +38,9 @@ def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
-            node_type, title = attr(span, "dify.node.type"), attr(span, "dify.node.title", span.name)
-            succeeded = attr(span, "dify.node.status") == "succeeded"
+            attributes = attributes_of(span)
+            node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
+            succeeded = attributes.get("dify.node.status") == "succeeded"
             outputs = json_attr(span, "output.value")
             inputs = json_attr(span, "input.value")
             if node_type in _READERS and isinstance(inputs, dict):
