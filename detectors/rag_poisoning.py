@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "dify_rag_poisoning"
@@ -72,16 +74,19 @@ def signals(text: str) -> dict[str, str]:
     return found
 
 
+def _answer(span: ReadableSpan) -> str:
+    return str(attr(span, "llm.output_messages.0.message.content") or attr(span, "output.value") or "")
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        answers = [
-            (s.start_time or 0, str(attr(s, "llm.output_messages.0.message.content") or attr(s, "output.value") or ""))
-            for s in trace.llm_spans
-        ]
+        answers: list[tuple[int, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
             found = signals(content)
             if not found:
                 continue
+            if answers is None:
+                answers = [(s.start_time or 0, _answer(s)) for s in trace.llm_spans]
             later = [text for start, text in answers if start >= (retrieval.start_time or 0)]
             link = found.get("exfiltration_link")
             followed = bool(link and any(link.split("?")[0] in text for text in later))
