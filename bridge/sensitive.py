@@ -119,7 +119,10 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         if digits < min_digits:
             continue
         if isinstance(guard, tuple):
-            if not _any_in(guard, text):
+            for literal in guard:  # `_any_in`, inlined: twelve calls a text cost more than the searches
+                if literal in text:
+                    break
+            else:
                 continue
         elif guard is _DIGIT_RUN:
             if digit_run is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -74,70 +74,73 @@ class MemoryBaselines:
 class Trace:
     """Read-only helpers over one trace's spans, computed once and shared by every detector.
 
-    `root`, `nodes` (node spans in start order), `llm_spans` and the node types are found in one pass when
-    the trace is made: every run needs them, and one pass over the spans costs less than one per view."""
+    `root`, `app`, `nodes` (node spans in start order), `llm_spans`, `tool_spans`, `documents` and the node
+    types are found in one pass when the trace is made: every run needs them, and one pass over the spans
+    costs less than one per view. (No `cached_property`: in Python 3.11 each first read takes a lock.)"""
 
     def __init__(self, spans: Sequence[ReadableSpan], baselines: Baselines | None = None) -> None:
         self.spans = spans
         self.baselines: Baselines = baselines if baselines is not None else MemoryBaselines()
         self.root: ReadableSpan | None = None
         self.llm_spans: list[ReadableSpan] = []
-        self._retrievers: list[ReadableSpan] = []
+        # Tool nodes and agents' tool calls (`execute_tool`), in span order.
+        self.tool_spans: list[ReadableSpan] = []
+        retrievers: list[ReadableSpan] = []
         typed: list[tuple[ReadableSpan, str]] = []
         for span in spans:
             attributes = attributes_of(span)
             kind = attributes.get("openinference.span.kind")
+            operation = attributes.get("gen_ai.operation.name")
+            node_type = attributes.get("dify.node.type")
             if span.parent is None:
                 if self.root is None:
                     self.root = span
-            elif (node_type := attributes.get("dify.node.type")) is not None:
+            elif node_type is not None:
                 typed.append((span, str(node_type)))
-            if kind == "LLM" or attributes.get("gen_ai.operation.name") == "chat":
+            if kind == "LLM" or operation == "chat":
                 self.llm_spans.append(span)
+            if node_type == "tool" or operation == "execute_tool":
+                self.tool_spans.append(span)
             if kind == "RETRIEVER" or attributes.get("dify.retrieval.document_count"):
-                self._retrievers.append(span)
+                retrievers.append(span)
         typed.sort(key=lambda pair: pair[0].start_time or 0)
         self._typed = typed
         self.nodes: list[ReadableSpan] = [span for span, _ in typed]
         self._by_type: dict[str, list[ReadableSpan]] = {}
         for span, node_type in typed:
             self._by_type.setdefault(node_type, []).append(span)
-
-    @cached_property
-    def app(self) -> str:
-        """The app the run belongs to (resource `dify.app.id`), for per-app baselines."""
         root = self.root
-        if root is None:
-            return "unknown"
-        return str(root.resource.attributes.get("dify.app.id") or attr(root, "gen_ai.workflow.name") or "unknown")
-
-    @cached_property
-    def _children(self) -> dict[int, list[ReadableSpan]]:
-        children: dict[int, list[ReadableSpan]] = {}
-        for span in self.spans:
-            if span.parent is not None:
-                children.setdefault(span.parent.span_id, []).append(span)
-        for siblings in children.values():
-            siblings.sort(key=lambda s: s.start_time or 0)
-        return children
+        # The app the run belongs to (resource `dify.app.id`), for per-app baselines.
+        self.app = "unknown"
+        if root is not None:
+            self.app = str(
+                root.resource.attributes.get("dify.app.id") or attr(root, "gen_ai.workflow.name") or "unknown"
+            )
+        # (retrieval span, document index, content) of every retrieved document (OpenInference attributes).
+        self.documents: list[tuple[ReadableSpan, int, str]] = []
+        for span in retrievers:
+            for key, value in attributes_of(span).items():
+                if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
+                    self.documents.append((span, int(key.split(".")[2]), value))
+        self._children: dict[int, list[ReadableSpan]] | None = None  # only containers need it: made on demand
 
     def children(self, span: ReadableSpan) -> list[ReadableSpan]:
+        """`span`'s child spans in start order."""
+        if self._children is None:
+            self._children = {}
+            for child in self.spans:
+                if child.parent is not None:
+                    self._children.setdefault(child.parent.span_id, []).append(child)
+            for siblings in self._children.values():
+                siblings.sort(key=lambda s: s.start_time or 0)
         return self._children.get(span_id(span), [])
 
     def of_type(self, *node_types: str) -> list[ReadableSpan]:
-        if len(node_types) == 1:
-            return self._by_type.get(node_types[0], [])
+        """Node spans of these types, in start order. Shared lists: read them, never change them."""
+        present = [self._by_type[node_type] for node_type in node_types if node_type in self._by_type]
+        if len(present) <= 1:  # no merge needed (most runs hold one of the types asked for, or none)
+            return present[0] if present else []
         return [span for span, node_type in self._typed if node_type in node_types]
-
-    @cached_property
-    def documents(self) -> list[tuple[ReadableSpan, int, str]]:
-        """(retrieval span, document index, content) of every retrieved document (OpenInference attributes)."""
-        found = []
-        for span in self._retrievers:
-            for key, value in attributes_of(span).items():
-                if key.startswith("retrieval.documents.") and key.endswith(".content") and isinstance(value, str):
-                    found.append((span, int(key.split(".")[2]), value))
-        return found
 
 
 def span_id(span: ReadableSpan) -> int:
@@ -152,19 +155,22 @@ def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
 
 
 def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
-    attributes = getattr(span, "_attributes", None)  # `attributes_of`, inlined: detectors call this most
-    return (attributes if attributes is not None else (span.attributes or {})).get(key, default)
+    try:  # `attributes_of`, inlined: detectors call this most
+        return span._attributes.get(key, default)  # type: ignore[union-attr]
+    except AttributeError:  # not the SDK's own span class, or no attributes at all
+        return (span.attributes or {}).get(key, default)
 
 
 def json_attr(span: ReadableSpan, key: str) -> Any:
     """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
     Decoded values are shared between detectors (cached): read them, never change them."""
     raw = attr(span, key)
-    return _loads(raw) if isinstance(raw, str) else raw
+    return json_value(raw) if isinstance(raw, str) else raw
 
 
 @lru_cache(maxsize=4096)
-def _loads(raw: str) -> Any:
+def json_value(raw: str) -> Any:
+    """`raw` decoded as JSON; `raw` itself if it is not JSON. Cached like `json_attr`: read it, never change it."""
     try:
         return decode_json(raw)
     except ValueError:

@@ -8,14 +8,13 @@ configuration. (The shift of an app's class mix against its baseline needs run-o
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 
 KEY = "dify_classifier_drift"
 _CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
@@ -65,13 +64,10 @@ def _words(text: str) -> set[str]:
 
 def _request(span: Any) -> tuple[str, list[str]] | None:
     """(question, category names) from the last user message of the classifier's prompt."""
-    attributes = span.attributes or {}
+    attributes = attributes_of(span)
     contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
     for content in reversed(contents):
-        try:
-            request = json.loads(str(content).strip())
-        except ValueError:
-            continue
+        request = json_value(str(content).strip())  # msgspec, cached; not JSON: the text itself, skipped
         if isinstance(request, dict) and isinstance(request.get("categories"), list):
             texts = request.get("input_text") or [""]
             names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]

@@ -67,8 +67,9 @@ def _growth(trace: Trace, span: Any, prompt: int, window: int, cfg: Config) -> I
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: list[int] = [*(trace.baselines.get(key) or []), prompt][-cfg.growth_runs :]
     trace.baselines.put(key, history)
-    growing = len(history) == cfg.growth_runs and all(a < b for a, b in itertools.pairwise(history))
-    if growing and prompt >= cfg.growth_ratio * window:
+    # The share of the window first: most prompts are far below it, and then the history is not compared.
+    near = prompt >= cfg.growth_ratio * window
+    if near and len(history) == cfg.growth_runs and all(a < b for a, b in itertools.pairwise(history)):
         yield Finding(
             KEY,
             "medium",

@@ -36,20 +36,30 @@ def numbers(text: str) -> set[str]:
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         documents = " ".join(content for _, _, content in trace.documents)
-        root = trace.root
-        run_inputs = str(attr(root, "input.value") or "") if root is not None else ""
+        shared: set[str] | None = None  # numbers of the documents and the run's inputs, read once an answer has any
         for span in trace.llm_spans:
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not answer or not (documents or "#context#" in str(attr(span, "input.value") or "")):
                 continue
-            support = numbers(" ".join((prompt_text(span), documents, run_inputs)))
-            unsupported = sorted(numbers(answer) - support)
+            # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
+            # number spans a space, so reading the sources apart finds what reading them joined did.
+            claimed = numbers(answer)
+            if len(claimed) < cfg.min_unsupported:
+                continue
+            if shared is None:
+                root = trace.root
+                shared = numbers(documents) | numbers(str(attr(root, "input.value") or "") if root is not None else "")
+            # The prompt (the longest source) is read only for what the shared sources leave unsupported.
+            unsupported = claimed - shared
             if len(unsupported) >= cfg.min_unsupported:
+                unsupported -= numbers(prompt_text(span))
+            if len(unsupported) >= cfg.min_unsupported:
+                listed = sorted(unsupported)
                 yield Finding(
-                    KEY, "medium", min(0.6 + 0.1 * len(unsupported), 0.95),
-                    f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(unsupported[:5])} "
+                    KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
+                    f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
                     "found in none of its sources; check the answer against the retrieved documents.",
-                    {"unsupported": unsupported[:20]},
+                    {"unsupported": listed[:20]},
                     span_id(span),
                 )  # fmt: skip
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 
 KEY = "dify_iteration_escape"
 
@@ -26,10 +26,11 @@ class Config(DetectorConfig):
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         for container in trace.of_type("iteration", "loop"):
-            kind = attr(container, "dify.node.type")
-            title = attr(container, "dify.node.title", container.name)
+            attributes = attributes_of(container)
+            kind = attributes.get("dify.node.type")
+            title = attributes.get("dify.node.title", container.name)
             rounds = [s for s in trace.children(container) if attr(s, "dify.round.index") is not None]
-            count = max(len(rounds), attr(container, "dify.container.rounds", 0))
+            count = max(len(rounds), attributes.get("dify.container.rounds", 0))
             where = span_id(container)
             if count > cfg.max_rounds:
                 yield Finding(
@@ -41,7 +42,8 @@ def create(cfg: Config) -> object:
                     {"rounds": count, "limit": cfg.max_rounds},
                     where,
                 )
-            items = (json_attr(container, "input.value") or {}) if kind == "iteration" else {}
+            # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
+            items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
             selector = items.get("iterator_selector") if isinstance(items, dict) else None
             if isinstance(selector, list) and count > len(selector):
                 yield Finding(
@@ -52,8 +54,8 @@ def create(cfg: Config) -> object:
                     {"rounds": count, "items": len(selector)},
                     where,
                 )
-            limit = attr(container, "dify.container.limit")
-            reason = attr(container, "dify.container.completed_reason")
+            limit = attributes.get("dify.container.limit")
+            reason = attributes.get("dify.container.completed_reason")
             if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
                 yield Finding(
                     KEY,

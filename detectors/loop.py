@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, span_id
 
 KEY = "loop"
 
@@ -21,9 +22,15 @@ class Config(DetectorConfig):
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         runs: dict[tuple[object, object], list[int]] = {}
+        storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
         for span in trace.nodes:
-            if attr(span, "dify.loop.index") is not None and attr(span, "input.value") is not None:
-                runs.setdefault((attr(span, "dify.node.id"), attr(span, "input.value")), []).append(span_id(span))
+            attributes = attributes_of(span)
+            inputs = attributes.get("input.value")
+            if inputs is not None and attributes.get("dify.loop.index") is not None:
+                runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span_id(span))
+            attempts = attributes.get("dify.node.attempts", 1)
+            if isinstance(attempts, int) and attempts >= cfg.retry_storm:
+                storms.append((span, attempts))
         for (node_id, _), ids in runs.items():
             if len(ids) >= cfg.min_repeats:
                 yield Finding(
@@ -35,19 +42,17 @@ def create(cfg: Config) -> object:
                     {"node_id": node_id, "repeats": len(ids)},
                     ids[-1],
                 )
-        for span in trace.nodes:
-            attempts = attr(span, "dify.node.attempts", 1)
-            if isinstance(attempts, int) and attempts >= cfg.retry_storm:
-                failed = attr(span, "dify.node.status") == "failed"
-                yield Finding(
-                    KEY,
-                    "high" if failed else "medium",
-                    0.9,
-                    f"Node '{attr(span, 'dify.node.title', span.name)}' was attempted {attempts} times"
-                    f"{' and still failed' if failed else ''}: a retry storm; fix the cause rather than "
-                    "retrying.",
-                    {"attempts": attempts, "status": attr(span, "dify.node.status")},
-                    span_id(span),
-                )
+        for span, attempts in storms:
+            failed = attr(span, "dify.node.status") == "failed"
+            yield Finding(
+                KEY,
+                "high" if failed else "medium",
+                0.9,
+                f"Node '{attr(span, 'dify.node.title', span.name)}' was attempted {attempts} times"
+                f"{' and still failed' if failed else ''}: a retry storm; fix the cause rather than "
+                "retrying.",
+                {"attempts": attempts, "status": attr(span, "dify.node.status")},
+                span_id(span),
+            )
 
     return detect

@@ -34,6 +34,13 @@ HIDDEN = {
     "invisible_style": re.compile(r"(?i)(?:display\s*:\s*none|font-size\s*:\s*0|color\s*:\s*(?:white|#fff)\b)"),
 }
 EXFILTRATION = re.compile(r"!?\[[^\]]*\]\((https?://[^)\s]+[?&][^)\s]*=[^)\s]*)\)")
+# A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
+# text: one search instead of eight, and most documents hold none. Only for ASCII text: elsewhere, matching
+# without case knows more than lower() (the long s matches 's') and the zero-width characters are not ASCII.
+_SCREEN = re.compile(
+    r"ignore|disregard|forget|override|system|assistant|you are now|act as|<\||inst\]|sys>>"
+    r"|<!--|display|font-size|color|\]\(http"
+)
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
     r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|example|called|known as|attack|attackers?|injection|"
@@ -59,6 +66,8 @@ def _is_discussion(text: str, start: int, end: int) -> bool:
 def signals(text: str) -> dict[str, str]:
     """Signal kind → the matched text, for each attack signal in a document."""
     found: dict[str, str] = {}
+    if text.isascii() and not _SCREEN.search(text.lower()):
+        return found
     for kind, pattern in INSTRUCTIONS.items():
         for match in pattern.finditer(text):
             if not _is_discussion(text, match.start(), match.end()):

@@ -40,10 +40,9 @@ def create(cfg: Config) -> object:
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
-            succeeded = attributes.get("dify.node.status") == "succeeded"
-            outputs = json_attr(span, "output.value")
-            inputs = json_attr(span, "input.value")
-            if node_type in _READERS and isinstance(inputs, dict):
+            # Inputs are decoded only when they could show corruption: a reader, after something was produced.
+            inputs = json_attr(span, "input.value") if produced and node_type in _READERS else None
+            if isinstance(inputs, dict):
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
                         continue
@@ -66,7 +65,10 @@ def create(cfg: Config) -> object:
                             {"variable": name, "from": _kind(before), "to": _kind(value)},
                             span_id(span),
                         )
-            if not succeeded or not isinstance(outputs, dict):
+            if attributes.get("dify.node.status") != "succeeded":
+                continue
+            outputs = json_attr(span, "output.value")
+            if not isinstance(outputs, dict):
                 continue
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(

@@ -17,6 +17,7 @@ from detectors import DetectorConfig, Finding, Trace, json_attr
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_ASCII_WORD = re.compile(r"[a-z]{4,}")  # `_WORD` in lower-cased ASCII text
 _STOP = frozenset(
     [
         "about",
@@ -100,14 +101,18 @@ class Config(DetectorConfig):
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
+    # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
+    # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
+    words = _ASCII_WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+    return {w[:5] for w in words if w not in _STOP}
 
 
 def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
     if isinstance(value, dict):
         for key in keys:
-            if isinstance(value.get(key), str) and value[key].strip():
-                return str(value[key])
+            text = value.get(key)
+            if isinstance(text, str) and text.strip():
+                return str(text)
     return None
 
 
@@ -116,9 +121,12 @@ def create(cfg: Config) -> object:
         root = trace.root
         if root is None:
             return
-        query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
+        # The answer first: when it is missing or too short to judge, the inputs are not read.
         answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
-        if not query or not answer or len(answer.split()) < cfg.min_answer_words:
+        if not answer or len(answer.split()) < cfg.min_answer_words:
+            return
+        query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
+        if not query:
             return
         asked = _stems(query)
         if len(asked) >= 2 and not asked & _stems(answer):

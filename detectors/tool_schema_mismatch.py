@@ -34,9 +34,8 @@ def _error(span: object) -> str:
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        for span in trace.spans:
-            is_tool = attr(span, "dify.node.type") == "tool" or attr(span, "gen_ai.operation.name") == "execute_tool"
-            if not is_tool or attr(span, "dify.node.retry_index") is not None:
+        for span in trace.tool_spans:
+            if attr(span, "dify.node.retry_index") is not None:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
             error = _error(span) if failed else ""
