@@ -112,11 +112,12 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
     else:
         digits = len(text)
-    if digits < _FEWEST_DIGITS and not _any_in(_SCREEN, text):
+    screened = _any_in(_SCREEN, text)  # a guard of a pattern that needs no digits is there (rarely)
+    if digits < _FEWEST_DIGITS and not screened:
         return found
     digit_run: bool | None = None
     for kind, pattern, ascii_pattern, guard, min_digits in _CHECKS[personal]:
-        if digits < min_digits:
+        if digits < min_digits or (not min_digits and not screened):
             continue
         if isinstance(guard, tuple):
             for literal in guard:  # `_any_in`, inlined: twelve calls a text cost more than the searches
