@@ -66,13 +66,15 @@ _CHECKS: dict[bool, list[_Check]] = {
     personal: [_check(kind, pattern) for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
     for personal in (False, True)
 }
-# Every substring guard of the patterns that need no digits: texts with few digits and none of these (most)
-# skip the loop.
+# Every substring guard of the patterns that need no digits, lower-cased (the case variants collapse), searched
+# in the lower-cased text: texts with none of these (most) skip those patterns, and with few digits, all.
 _SCREEN = tuple(
-    literal
-    for kind, guard in _GUARDS.items()
-    if kind not in _MIN_DIGITS and isinstance(guard, tuple)
-    for literal in guard
+    dict.fromkeys(
+        literal.lower()
+        for kind, guard in _GUARDS.items()
+        if kind not in _MIN_DIGITS and isinstance(guard, tuple)
+        for literal in guard
+    )
 )
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|your[_-]|example|redacted|dummy|placeholder|(.)\1{7,}")
 _EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
@@ -112,7 +114,7 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
     else:
         digits = len(text)
-    screened = _any_in(_SCREEN, text)  # a guard of a pattern that needs no digits is there (rarely)
+    screened = _any_in(_SCREEN, text.lower())  # a guard of a pattern that needs no digits is there (rarely)
     if digits < _FEWEST_DIGITS and not screened:
         return found
     digit_run: bool | None = None
