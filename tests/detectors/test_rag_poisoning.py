@@ -1,7 +1,13 @@
 from __future__ import annotations
 
-import pytest
+import re
+from unittest.mock import patch
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors import rag_poisoning
 from detectors.rag_poisoning import signals
 from tests.detectors.build import findings, llm, node, run_spans
 
@@ -49,3 +55,21 @@ def test_an_answer_following_the_document_is_critical() -> None:
 )
 def test_documents_about_injection_or_ordinary_markup_are_fine(document: str) -> None:
     assert findings(_run(document), "dify_rag_poisoning") == []  # type: ignore[arg-type]
+
+
+# Pieces of the attack phrases (in several cases), near misses and filler, for the screen's property test.
+_PIECES = st.sampled_from(
+    ["Ignore", "IGNORE", "disregard", "Forget", "override", " all ", " previous ", " your ", "instructions",
+     "Prompt", "rules", "new ", "System", "SYSTEM", " prompt", "assistant", ":", "\n", "You are now ", "an ",
+     "act as a", "n unrestricted", "<|im_start|>", "<|", "|>", "[INST]", "[/inst]", "<<SYS>>", "<!--", "-->",
+     "display", ": none", "Font-Size", ":0", "color: ", "WHITE", "#fff", "![x](", "http://e.io/a?b=c", ")",
+     "HTTP://E.IO/A?B=C", "Paris ", "tower. ", "the ", "x"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_the_screen_passes_every_document_the_patterns_would_flag(text: str) -> None:
+    with patch.object(rag_poisoning, "_SCREEN", re.compile("")):  # a screen every text passes
+        unscreened = signals(text)
+    assert signals(text) == unscreened
