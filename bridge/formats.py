@@ -40,7 +40,7 @@ def decode_json(document: str | bytes) -> Any:
     (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors."""
     try:
         return _decode(document)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
         return json.loads(document)
 
 

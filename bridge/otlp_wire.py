@@ -135,7 +135,8 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
                 parts.append(pair)
                 continue
         encoded_key = _KEYS.get(key) or _key(key)
-        # Strings, numbers and flags are nearly every attribute: written inline, the hot path of a conversion.
+        # Strings, numbers and flags are nearly every attribute: `_any_value`'s scalar cases, written inline (the
+        # hot path of a conversion: without them it measured 1.90x the SDK instead of 2.1x).
         if kind is str:
             text = value.encode("utf-8", "replace")
             size = len(text)

@@ -73,7 +73,7 @@ def fingerprint(name: str, data: JSONDict) -> bytes:
         dump = orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         dump = json.dumps(data, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(dump, digest_size=16, person=name.encode()[:16]).digest()
+    return hashlib.blake2b(name.encode() + b"\0" + dump, digest_size=16).digest()
 
 
 def unpack(packed: Packed) -> JSONDict:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bridge.assembly import RunAssembler
@@ -117,6 +117,8 @@ def test_any_config_text_is_a_config_or_a_config_error(text: str) -> None:
 
 @FUZZ
 @given(st.one_of(JSON.map(json.dumps), st.text(max_size=60)), st.booleans())
+@example('"\ud800"', False)  # a lone surrogate in the text itself: the standard library takes it
+@example('"\\ud800"', True)
 def test_decode_json_is_json_loads(text: str, as_bytes: bool) -> None:
     """Same value (big integers exact, NaN kept) or the same error as the standard library."""
     document: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
