@@ -31,19 +31,25 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     "card_number": re.compile(r"\d(?<!\w\d)[ -]?(?:\d[ -]?){12,18}\b"),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
 }
-_DIGIT_RUN = re.compile(r"\d[\d -]{10}")
-_ASCII_DIGIT_RUN = re.compile(r"[0-9][0-9 -]{10}")  # the same for ASCII text, twice as fast
+# A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
+_DIGIT_RUN = re.compile(r"\d[\d -]{12}")
+# The same test for ASCII text, over its bytes with digits, spaces and dashes made "1" (5x faster than a regex).
+_RUN_BYTES = bytes(49 if chr(byte) in "0123456789 -" else 48 for byte in range(256))
+_RUN = b"1" * 13
 # Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all): one of
 # some substrings, or for the patterns of digits a simple pattern and the fewest digits a match holds.
 _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "openai_key": ("sk-",), "aws_access_key": ("AKIA", "ASIA"), "github_token": ("gh",), "slack_token": ("xox",),
     "google_api_key": ("AIza",), "dify_app_key": ("app-",), "jwt": ("eyJ",), "private_key": ("-----BEGIN",),
     "password": ("pass", "Pass", "pASS", "PASS", "pwd", "Pwd", "pWD", "PWD"), "email": ("@",), "phone": ("+",),
-    # A card number needs 11 digits and separators in a row (at least); an SSN, a two-digit group between dashes.
-    "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-"),
+    # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits.
+    "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-\d{4}"),
 }  # fmt: skip
 _MIN_DIGITS = {"phone": 6, "card_number": 13, "us_ssn": 9}
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
+# Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
+# then meets the NUL), so the scan finds what a scan of each text finds (tests/test_sensitive.py).
+SEPARATOR = "\n\x00\n"
 _SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
 
 
@@ -113,7 +119,7 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         raw = text.encode()
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
     else:
-        digits = len(text)
+        raw, digits = b"", len(text)
     screened = _any_in(_SCREEN, text.lower())  # a guard of a pattern that needs no digits is there (rarely)
     if digits < _FEWEST_DIGITS and not screened:
         return found
@@ -129,23 +135,28 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
                 continue
         elif guard is _DIGIT_RUN:
             if digit_run is None:
-                digit_run = (_ASCII_DIGIT_RUN if is_ascii else _DIGIT_RUN).search(text) is not None
+                digit_run = _RUN in raw.translate(_RUN_BYTES) if is_ascii else _DIGIT_RUN.search(text) is not None
             if not digit_run:
                 continue
         elif guard is not None and guard.search(text) is None:
             continue
         for match in (ascii_pattern if is_ascii else pattern).finditer(text):
             value = match.group(match.lastindex or 0)
-            if _PLACEHOLDER.search(value):
-                continue
-            if kind == "email" and _EXAMPLE_DOMAINS.search(value):
-                continue
-            if kind == "card_number":
-                card_digits = re.sub(r"\D", "", value)
-                if not luhn_ok(card_digits) or card_digits in _TEST_CARDS or len(set(card_digits)) < 3:
-                    continue
-            found.setdefault(value, kind)
+            if accepted(kind, value):
+                found.setdefault(value, kind)
     return found
+
+
+def accepted(kind: str, value: str) -> bool:
+    """A match of `kind`'s pattern that is real: not a placeholder, example address or test card number."""
+    if _PLACEHOLDER.search(value):
+        return False
+    if kind == "email" and _EXAMPLE_DOMAINS.search(value):
+        return False
+    if kind == "card_number":
+        card_digits = re.sub(r"\D", "", value)
+        return luhn_ok(card_digits) and card_digits not in _TEST_CARDS and len(set(card_digits)) >= 3
+    return True
 
 
 def _any_in(literals: tuple[str, ...], text: str) -> bool:

@@ -31,7 +31,8 @@ def _severity(ratio: float) -> Severity:
 def _against_median(trace: Trace, cfg: Config, price: float, currency: str) -> Iterator[Finding]:
     key = f"{KEY}:{trace.app}"
     past: list[float] = trace.baselines.get(key) or []
-    if len(past) >= cfg.min_history:
+    # No median is taken while even the cheapest past run is within the factor (the median is at least that).
+    if len(past) >= cfg.min_history and cfg.median_factor * min(past) < price:
         median = statistics.median(past)
         if median > 0 and price > cfg.median_factor * median:
             yield Finding(

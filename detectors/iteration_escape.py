@@ -8,7 +8,9 @@ that stays within its limit and makes progress is left alone.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
@@ -66,18 +68,25 @@ def create(cfg: Config) -> object:
                     {"rounds": count, "loop_length": limit, "completed_reason": reason},
                     where,
                 )
-            signatures = [
-                tuple((attr(n, "dify.node.id"), attr(n, "output.value")) for n in trace.children(r)) for r in rounds
-            ]
-            if len(signatures) >= cfg.identical_rounds and signatures[0] and len(set(signatures)) == 1:
+            if len(rounds) >= cfg.identical_rounds and _identical(trace, rounds):
                 yield Finding(
                     KEY,
                     "medium",
                     0.85,
-                    f"All {len(signatures)} rounds of the {kind} '{title}' produced identical outputs: "
+                    f"All {len(rounds)} rounds of the {kind} '{title}' produced identical outputs: "
                     "it is not making progress.",
-                    {"rounds": len(signatures)},
+                    {"rounds": len(rounds)},
                     where,
                 )
 
     return detect
+
+
+def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[Any, Any], ...]:
+    return tuple((attr(n, "dify.node.id"), attr(n, "output.value")) for n in trace.children(round_span))
+
+
+def _identical(trace: Trace, rounds: list[ReadableSpan]) -> bool:
+    """Every round ran the same nodes with the same outputs (compared round by round: most differ at once)."""
+    first = _signature(trace, rounds[0])
+    return bool(first) and all(_signature(trace, r) == first for r in rounds[1:])

@@ -21,7 +21,7 @@ class Config(DetectorConfig):
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or (not value and isinstance(value, str | list | dict))
 
 
 def _kind(value: Any) -> str:

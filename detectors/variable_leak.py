@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.sensitive import SECRETS, sensitive_values
+from bridge.sensitive import SECRETS, SEPARATOR, sensitive_values
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id
 
 KEY = "dify_variable_leak"
@@ -45,11 +45,17 @@ def create(cfg: Config) -> object:
             text = attributes.get("input.value" if attributes.get("dify.node.type") == "start" else "output.value")
             if text:
                 sources.append((span, str(text)))
+        if not sources:
+            return
+        # One scan of all sources joined (a call per source cost more than the searches), each value then traced
+        # to its source.
+        joined = _blanked(SEPARATOR.join(text for _, text in sources), _own_ids(root))
+        found = sensitive_values(joined, cfg.personal_data)
         secrets: dict[str, tuple[str, ReadableSpan]] = {}
-        own = _own_ids(root)
-        for source, text in sources:
-            for value, kind in sensitive_values(_blanked(text, own), cfg.personal_data).items():
-                secrets.setdefault(value, (kind, source))
+        for value, kind in found.items():
+            source = next((span for span, text in sources if value in text), None)
+            if source is not None:
+                secrets[value] = (kind, source)
         if not secrets:
             return
         sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, luhn_ok, sensitive_values
+from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, SEPARATOR, accepted, luhn_ok, sensitive_values
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 
@@ -86,3 +86,42 @@ def test_fast_patterns_find_what_the_plain_ones_find(kind: str, text: str) -> No
 def test_digits_of_other_scripts_are_not_gated_out() -> None:
     arabic_indic = "4539 1488 0343 6467".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert "card_number" in sensitive_values(f"card {arabic_indic} here", personal=True).values()
+
+
+# Text made to trip the gates: every guard's literal, digits and separators in runs, dates, word characters.
+GATED_PIECES = st.sampled_from(
+    ["sk-", "proj-", "AKIA", "ASIA", "ghp_", "xoxb-", "AIza", "app-", "eyJ", "-----BEGIN RSA PRIVATE KEY-----",
+     "password", "PassWD", "pwd", "= ", ": ", "'", "@", "acme.io", "example.com", "+", "-", " ", ".", "(", ")",
+     "_", "x", "Z", "0", "9", "000", "123", "45", "6789", "4539", "1488", "0343", "6467", "2026-11-24 10:00",
+     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789", "é", "٣"]
+)  # fmt: skip
+
+
+def ungated(text: str) -> dict[str, str]:
+    """What the scan must find: every pattern run over the whole text, no guard, gate or screen."""
+    found: dict[str, str] = {}
+    for check in _CHECKS[True]:
+        for match in check.pattern.finditer(text):
+            value = match.group(match.lastindex or 0)
+            if accepted(check.kind, value):
+                found.setdefault(value, check.kind)
+    return found
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.lists(GATED_PIECES, max_size=30).map("".join))
+@example(text="card 4539 1488 0343 6467 and ssn 123-45-6789 on 2026-11-24 10:00")
+@example(text="the shortest card number, 13 digits:4539148803433.")
+@example(text="password: hunter22 mail jane@acme.io +44 20 7946 0958")
+def test_guards_and_gates_skip_only_texts_without_a_match(text: str) -> None:
+    assert sensitive_values(text, personal=True) == ungated(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(GATED_PIECES, max_size=12).map("".join), max_size=5))
+@example(texts=["password", ": hunter22"])
+@example(texts=["password:", "hunter22"])
+@example(texts=["4539 1488", "0343 6467"])
+def test_one_scan_of_joined_texts_finds_what_a_scan_of_each_finds(texts: list[str]) -> None:
+    each = {value for text in texts for value in sensitive_values(text, personal=True)}
+    assert set(sensitive_values(SEPARATOR.join(texts), personal=True)) == each
