@@ -93,7 +93,7 @@ GATED_PIECES = st.sampled_from(
     ["sk-", "proj-", "AKIA", "ASIA", "ghp_", "xoxb-", "AIza", "app-", "eyJ", "-----BEGIN RSA PRIVATE KEY-----",
      "password", "PassWD", "pwd", "= ", ": ", "'", "@", "acme.io", "example.com", "+", "-", " ", ".", "(", ")",
      "_", "x", "Z", "0", "9", "000", "123", "45", "6789", "4539", "1488", "0343", "6467", "2026-11-24 10:00",
-     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789", "é", "٣"]
+     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789", "é", "٣", "PaSSword", "pa\u017f\u017fword", "\u212a"]
 )  # fmt: skip
 
 
@@ -112,7 +112,10 @@ def ungated(text: str) -> dict[str, str]:
 @given(text=st.lists(GATED_PIECES, max_size=30).map("".join))
 @example(text="card 4539 1488 0343 6467 and ssn 123-45-6789 on 2026-11-24 10:00")
 @example(text="the shortest card number, 13 digits:4539148803433.")
+@example(text="not one, a letter before it: a4539148803433.")
 @example(text="password: hunter22 mail jane@acme.io +44 20 7946 0958")
+@example(text="PaSSword: hunter22")
+@example(text="pa\u017f\u017fword: swordfish9")
 def test_guards_and_gates_skip_only_texts_without_a_match(text: str) -> None:
     assert sensitive_values(text, personal=True) == ungated(text)
 

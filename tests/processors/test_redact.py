@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from bridge.cli import main
 from bridge.processors import redact
-from bridge.processors.redact import Config, create, replacement
+from bridge.processors.redact import Config, RedactProcessor, create, replacement
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.detectors.build import llm, node, run_spans
 from tests.otlp_sink import OtlpSink
@@ -16,6 +21,7 @@ from tests.otlp_sink import OtlpSink
 TESTDATA = Path(__file__).parent / "testdata" / "redact"
 KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 EMAIL = "jane.doe@acme-corp.io"
+CARD = "4539 1488 0343 6467"
 
 
 def test_defaults() -> None:
@@ -102,3 +108,93 @@ def test_detectors_see_originals_the_backend_only_masked_values(tmp_path: Path, 
     (llm_span,) = [s for s in spans if s.attributes.get("dify.node.type") == "llm"]
     assert any(e[2].get("detection.detector") == "dify_variable_leak" for e in llm_span.events)
     assert replacement(KEY, "mask") in llm_span.attributes["llm.input_messages.0.message.content"]
+
+
+def test_a_clean_trace_comes_back_as_the_same_spans() -> None:
+    spans = run_spans([node("t", "tool", outputs={"text": "all fine"}), llm(prompt="hello"),
+                       node("c", "code", status="failed", error="division by zero")])  # fmt: skip
+    out = create(Config(custom_patterns=[r"^token-\d+$"], allow_keys=["input.value"])).process(spans)
+    assert len(out) == len(spans) and all(a is b for a, b in zip(out, spans, strict=True))
+
+
+class PerText(RedactProcessor):
+    """The per-text path alone: what `process` returned before the one-scan shortcut."""
+
+    def _clean(self, spans: Sequence[ReadableSpan]) -> bool:
+        return False
+
+
+KEYS = ["input.value", "output.value", "user.email", "http.header.authorization", "dify.node.title"]
+TEXTS = st.sampled_from(
+    [
+        "",
+        "ok",
+        "token-42",
+        "id token-42",
+        f"key {KEY}",
+        KEY,
+        f"mail {EMAIL}",
+        f"card {CARD}",
+        "user@example.com",
+        "+44 20 7946 0958",
+        "password: hunter22",
+        "sk-xxxxxxxxxxxxxxxxxxxxxxxx",
+    ]
+)
+VALUES = st.one_of(
+    TEXTS,
+    st.integers(),
+    st.booleans(),
+    st.lists(st.one_of(TEXTS, st.integers()), max_size=3),
+    st.lists(st.one_of(TEXTS, st.integers()), max_size=3).map(tuple),
+)
+ATTRIBUTES = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4)
+
+
+@st.composite
+def traces(draw: st.DrawFn) -> list[ReadableSpan]:
+    spans = []
+    for position in range(draw(st.integers(1, 4))):
+        events = [Event("e", draw(ATTRIBUTES), 1) for _ in range(draw(st.integers(0, 2)))]
+        status = draw(st.one_of(st.just(Status(StatusCode.UNSET)), TEXTS.map(lambda t: Status(StatusCode.ERROR, t))))
+        context = SpanContext(trace_id=1, span_id=position + 1, is_remote=False)
+        spans.append(
+            ReadableSpan(
+                name=f"s{position}",
+                context=context,
+                attributes=draw(ATTRIBUTES),
+                events=events,
+                status=status,
+                start_time=1,
+                end_time=2,
+            )
+        )
+    return spans
+
+
+def _view(spans: Sequence[ReadableSpan]) -> list[Any]:
+    return [
+        (
+            s.name,
+            dict(s.attributes or {}),
+            [(e.name, dict(e.attributes or {})) for e in s.events],
+            s.status.status_code,
+            s.status.description,
+        )
+        for s in spans
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    spans=traces(),
+    modes=st.tuples(*[st.sampled_from(["off", "mask", "hash", "drop"])] * 2),
+    allow=st.lists(st.sampled_from(KEYS), max_size=2),
+    deny=st.lists(st.sampled_from(KEYS), max_size=1),
+    custom=st.sampled_from([[], [r"^token-\d+$"], [r"^token-\d+$", r"\A\Z"]]),
+)
+def test_one_scan_shortcut_returns_what_the_per_text_path_returns(
+    spans: list[ReadableSpan], modes: tuple[Any, Any], allow: list[str], deny: list[str], custom: list[str]
+) -> None:
+    cfg = Config(secrets=modes[0], personal_data=modes[1], custom_patterns=custom, allow_keys=allow, deny_keys=deny)
+    assert _view(create(cfg).process(spans)) == _view(PerText(cfg).process(spans))
