@@ -203,7 +203,7 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     storage = QueueStorage(str(queue))
     storage.register(["otlp"])
     storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)
-    entries, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
+    entries, _, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
     storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
     storage.close()
     config = tmp_path / "c.yaml"
@@ -221,6 +221,6 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     assert capsys.readouterr().out.startswith("1 dead letter(s) queued again")
     storage = QueueStorage(str(queue))
     assert [d.id for d in storage.dead_letters()] == [1]
-    (requeued,), _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
+    (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
     assert storage.payload([requeued]) == b"y" * 20
     storage.close()

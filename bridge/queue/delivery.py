@@ -130,7 +130,7 @@ class Delivery:
             read = self._reads
         isolating = self._cursor < self._isolate_to
         max_spans = 1 if isolating else self.batch.send_batch_size
-        entries, scanned = self.storage.pending(
+        entries, scanned, full = self.storage.pending(
             self.exporter, self.pipelines, self._cursor, max_spans, self.sender.max_request_bytes
         )
         if not entries:
@@ -142,7 +142,15 @@ class Delivery:
                 self._state.notify_all()
             return False
         spans = sum(e.spans for e in entries)
-        if spans < self.batch.send_batch_size and not isolating and not self._flushers and not self._stop.is_set():
+        # A batch is sent once full: at `send_batch_size`, or when the next entry would not fit (waiting then
+        # only delayed it, and every entry queued meanwhile woke this thread to read the same batch again).
+        if (
+            spans < self.batch.send_batch_size
+            and not full
+            and not isolating
+            and not self._flushers
+            and not self._stop.is_set()
+        ):
             wait = self.batch.timeout - (time.time() - entries[0].created_at)
             if wait > 0:  # let the batch fill; any new entry wakes us to look again
                 self._wake.wait(wait)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from queue import SimpleQueue
+from typing import NamedTuple
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,6 +83,15 @@ class Entry:
     created_at: float
     spans: int
     size: int
+
+
+class Pending(NamedTuple):
+    """What `pending` found: the entries for one request, the last id looked at, and whether an entry was
+    left out for want of room (then the request cannot grow: it is as full as it gets)."""
+
+    entries: list[Entry]
+    scanned: int
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +360,7 @@ class QueueStorage:
 
     def pending(
         self, exporter: str, pipelines: frozenset[str], after: int, max_spans: int, max_bytes: int | None
-    ) -> tuple[list[Entry], int]:
+    ) -> Pending:
         """The oldest entries for `exporter` after id `after` that fit one request (at least one), and the
         last id looked at: entries of other pipelines in between are passed over with them."""
         taken: list[Entry] = []
@@ -370,12 +380,12 @@ class QueueStorage:
                     continue
                 full = spans + entry_spans > max_spans or (max_bytes is not None and size + entry_size > max_bytes)
                 if taken and full:
-                    return taken, scanned
+                    return Pending(taken, scanned, full=True)
                 taken.append(Entry(entry_id, pipeline, created_at, entry_spans, entry_size))
                 scanned, spans, size = entry_id, spans + entry_spans, size + entry_size
             if len(rows) < _PAGE:
                 break
-        return taken, scanned
+        return Pending(taken, scanned)
 
     def payload(self, entries: Sequence[Entry]) -> bytes:
         """The entries as one request: serialized messages of one protobuf type concatenate into their merge."""

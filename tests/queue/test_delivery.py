@@ -197,3 +197,17 @@ def test_a_trace_over_grpcs_4_mib_default_arrives_whole_with_the_default_setting
     assert sum(sizes) > 2 * 4 * 1000 * 1000 and len(sizes) >= 2 and max(sizes) <= 4 * 1024 * 1024
     assert len(received) == spans == 201
     assert all(len(str(s.attributes.get("output.value", ""))) > 40_000 for s in received if s.parent_span_id)
+
+
+def test_a_batch_the_next_run_does_not_fit_is_sent_without_waiting_for_the_timeout(
+    make_service: Callable[..., BridgeService],
+) -> None:
+    with OtlpSink() as sink:
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}",
+                               batch="{timeout: 1h, send_batch_size: 7}")  # fmt: skip
+        spans = [service.submit_run(run) for run in _runs(3)]
+        assert spans[0] * 2 > 7 >= spans[0], "each run must fill more than half a batch"
+        # Each run is a batch of its own (two do not fit): the first two go at once, the third waits.
+        _wait(lambda: len(_span_ids(sink)) == 2 * spans[0], timeout=5)
+        time.sleep(0.2)
+        assert len(_span_ids(sink)) == 2 * spans[0]

@@ -28,7 +28,7 @@ def test_entries_stay_until_every_exporter_has_passed_them(tmp_path: Path) -> No
     storage = _open(tmp_path, "jaeger", "tempo")
     storage.append([("traces", 4, A), ("traces", 4, A)], now=1.0)
     assert storage.queued_bytes == 2 * len(A)
-    entries, scanned = storage.pending("jaeger", TRACES, storage.cursor("jaeger"), 100, None)
+    entries, scanned, _ = storage.pending("jaeger", TRACES, storage.cursor("jaeger"), 100, None)
     assert [e.id for e in entries] == [1, 2] and scanned == 2
     storage.advance("jaeger", 2)
     assert storage.queued_bytes == 2 * len(A)  # tempo has not passed them
@@ -46,7 +46,7 @@ def test_ids_are_never_reused_after_everything_was_delivered(tmp_path: Path) -> 
     storage.close()
     reopened = _open(tmp_path)
     reopened.append([("traces", 4, A)], now=2.0)
-    entries, _ = reopened.pending("otlp", TRACES, reopened.cursor("otlp"), 100, None)
+    entries, _, _ = reopened.pending("otlp", TRACES, reopened.cursor("otlp"), 100, None)
     assert [e.id for e in entries] == [2]  # not 1 again, which the cursor has passed
 
 
@@ -56,21 +56,25 @@ def test_a_read_fills_one_request_by_spans_and_bytes_and_always_takes_one(tmp_pa
     assert len(storage.pending("otlp", TRACES, 0, 8, None)[0]) == 2
     assert len(storage.pending("otlp", TRACES, 0, 100, 3 * len(A))[0]) == 3
     assert len(storage.pending("otlp", TRACES, 0, 1, 10)[0]) == 1  # too big for any limit: sent alone
+    # Full: the next entry did not fit (by spans, by bytes); not full: every entry is in.
+    assert storage.pending("otlp", TRACES, 0, 10, None).full
+    assert storage.pending("otlp", TRACES, 0, 100, 3 * len(A)).full
+    assert not storage.pending("otlp", TRACES, 0, 100, None).full
 
 
 def test_entries_of_other_pipelines_are_passed_over(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     storage.append([("other", 4, A), ("traces", 4, B), ("other", 4, A)], now=1.0)
-    entries, scanned = storage.pending("otlp", TRACES, 0, 100, None)
+    entries, scanned, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.id for e in entries] == [2] and scanned == 3  # the cursor may pass the trailing one too
     assert storage.pending("otlp", TRACES, 0, 100, None)[1] == 3
-    assert storage.pending("otlp", TRACES, 3, 100, None) == ([], 3)
+    assert storage.pending("otlp", TRACES, 3, 100, None)[:2] == ([], 3)
 
 
 def test_concatenated_entries_are_one_merged_request(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     storage.append([("traces", 4, A), ("traces", 6, B)], now=1.0)
-    entries, _ = storage.pending("otlp", TRACES, 0, 100, None)
+    entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
     merged = ExportTraceServiceRequest.FromString(storage.payload(entries))
     expected = (
         ExportTraceServiceRequest.FromString(A).resource_spans[:]
@@ -82,15 +86,15 @@ def test_concatenated_entries_are_one_merged_request(tmp_path: Path) -> None:
 def test_dead_letters_keep_the_reason_and_go_back_to_the_exporter_that_refused_them(tmp_path: Path) -> None:
     storage = _open(tmp_path, "jaeger", "tempo")
     storage.append([("traces", 4, A), ("traces", 4, B)], now=1.0)
-    entries, _ = storage.pending("tempo", TRACES, 0, 4, None)
+    entries, _, _ = storage.pending("tempo", TRACES, 0, 4, None)
     storage.dead_letter("tempo", entries, "HTTP 400: bad span", now=2.0, advance_to=entries[-1].id)
     (letter,) = storage.dead_letters()
     assert (letter.exporter, letter.spans, letter.reason, letter.size) == ("tempo", 4, "HTTP 400: bad span", len(A))
     assert storage.requeue([letter.id]) == 1 and storage.dead_letters() == []
-    assert storage.pending("jaeger", TRACES, 2, 100, None) == ([], 3)  # not for jaeger
-    (again,), _ = storage.pending("tempo", TRACES, 1, 1, None)
+    assert storage.pending("jaeger", TRACES, 2, 100, None)[:2] == ([], 3)  # not for jaeger
+    (again,), _, _ = storage.pending("tempo", TRACES, 1, 1, None)
     assert again.id == 2  # tempo's next entry is B, then the re-queued A
-    (requeued,), _ = storage.pending("tempo", TRACES, 2, 1, None)
+    (requeued,), _, _ = storage.pending("tempo", TRACES, 2, 1, None)
     assert requeued.id == 3 and storage.payload([requeued]) == A
 
 
@@ -163,7 +167,7 @@ def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_the_p
     assert storage.append([("traces", 4, B)], 5.0, run=("p", "webhook"), exclusive=True)  # the richer trace
     assert not storage.append([("traces", 1, B)], 6.0, run=("p", "poller"), exclusive=True)
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
-    entries, _ = storage.pending("otlp", TRACES, 0, 100, None)
+    entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0]  # refused duplicates left nothing behind
 
 
