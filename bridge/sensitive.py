@@ -51,8 +51,8 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
 }  # fmt: skip
 _MIN_DIGITS = {"phone": 6, "card_number": 13, "us_ssn": 9}
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
-# Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: a third of
-# the cost of searching them one by one, and a tenth on long texts).
+# Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
+# of searching them one by one on the joined texts redact and dify_variable_leak scan).
 _LITERALS = tuple(
     dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard)
 )
