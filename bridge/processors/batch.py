@@ -21,7 +21,8 @@ class Config(BaseModel):
 
     # Longest a trace waits for its request to fill before it is sent. 0: send as soon as possible.
     timeout: Duration = 5.0
-    # Spans per request (a request also stays under the exporter's `max_request_bytes`).
+    # Spans per request (a request also stays under the exporter's `max_request_bytes`). A request is sent
+    # as soon as it is full: at this many spans, or when the next queued trace would not fit.
     send_batch_size: int = Field(default=512, gt=0)
 
 
