@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, span_id
@@ -62,7 +62,7 @@ def window_of(model: str, windows: dict[str, int]) -> int | None:
     return windows[max(prefixes, key=len)] if prefixes else None
 
 
-def _growth(trace: Trace, span: Any, prompt: int, window: int, cfg: Config) -> Iterator[Finding]:
+def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Config) -> Iterator[Finding]:
     """Prompt tokens of this app's node, run over run: steadily growing towards the window (history, memory)."""
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: list[int] = [*(trace.baselines.get(key) or []), prompt][-cfg.growth_runs :]
@@ -87,6 +87,9 @@ def create(cfg: Config) -> object:
     known: dict[str, int | None] = {}  # model → its window: the prefix search once per model, not per call
 
     def detect(trace: Trace) -> Iterator[Finding]:
+        # Node → (its largest prompt below the warning, the span, the window): the growth history takes one
+        # prompt a run, not one per execution (an iteration's rounds are not runs).
+        largest: dict[str, tuple[int, ReadableSpan, int]] = {}
         for span in trace.llm_spans:
             title = attr(span, "dify.node.title", span.name)
             if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()):
@@ -108,7 +111,9 @@ def create(cfg: Config) -> object:
                     if len(known) < 1024:  # model names come from outside
                         known[str(model)] = window
             if window and isinstance(prompt, int) and prompt < cfg.warn_ratio * window:
-                yield from _growth(trace, span, prompt, window, cfg)
+                node = str(attr(span, "dify.node.id") or span.name)
+                if node not in largest or prompt > largest[node][0]:
+                    largest[node] = (prompt, span, window)
             if window and isinstance(prompt, int) and prompt >= cfg.warn_ratio * window:
                 over = prompt >= window
                 yield Finding(
@@ -121,5 +126,7 @@ def create(cfg: Config) -> object:
                     {"model": model, "prompt_tokens": prompt, "context_window": window},
                     span_id(span),
                 )
+        for prompt, span, window in largest.values():
+            yield from _growth(trace, span, prompt, window, cfg)
 
     return detect

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
@@ -22,16 +23,21 @@ class Config(DetectorConfig):
     min_history: int = Field(default=5, ge=1)
 
 
+def _title(span: ReadableSpan) -> str:
+    return str(attr(span, "dify.node.title", span.name))
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         version = str(attr(root, "dify.workflow.id") or "") if root is not None else ""
+        # Node → model → the first span that answered with it: the history counts runs, not executions (an
+        # iteration's rounds are one run).
+        answered: dict[str, dict[str, ReadableSpan]] = {}
         for span in trace.llm_spans:
             used = attr(span, "gen_ai.request.model")
-            node_id = attr(span, "dify.node.id") or span.name
             if not used:
                 continue
-            title = attr(span, "dify.node.title", span.name)
             inputs = json_attr(span, "input.value")
             configured = inputs.get("model_name") if isinstance(inputs, dict) else None
             if configured and configured != used:
@@ -39,28 +45,33 @@ def create(cfg: Config) -> object:
                     KEY,
                     "high",
                     0.9,
-                    f"LLM node '{title}' is configured for {configured} but {used} answered; find out "
+                    f"LLM node '{_title(span)}' is configured for {configured} but {used} answered; find out "
                     "why the provider fell back.",
                     {"configured": configured, "used": used},
                     span_id(span),
                 )
+            answered.setdefault(str(attr(span, "dify.node.id") or span.name), {}).setdefault(str(used), span)
+        for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}"
             history = trace.baselines.get(key) or {}
             if history.get("version") != version:
                 history = {"version": version, "models": {}}
             models: dict[str, int] = history["models"]
-            if len(models) == 1 and used not in models and sum(models.values()) >= cfg.min_history:
+            if len(models) == 1 and sum(models.values()) >= cfg.min_history:
                 (usual,) = models
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.8,
-                    f"LLM node '{title}' answered with {used}; its last {models[usual]} runs of this "
-                    f"workflow version used {usual}.",
-                    {"usual": usual, "used": used, "runs": models[usual]},
-                    span_id(span),
-                )
-            models[used] = models.get(used, 0) + 1
+                for used, span in models_used.items():
+                    if used != usual:
+                        yield Finding(
+                            KEY,
+                            "medium",
+                            0.8,
+                            f"LLM node '{_title(span)}' answered with {used}; its last {models[usual]} runs of this "
+                            f"workflow version used {usual}.",
+                            {"usual": usual, "used": used, "runs": models[usual]},
+                            span_id(span),
+                        )
+            for used in models_used:
+                models[used] = models.get(used, 0) + 1
             trace.baselines.put(key, history)
 
     return detect

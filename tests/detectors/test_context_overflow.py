@@ -54,3 +54,20 @@ def test_prompts_growing_run_over_run_towards_the_window() -> None:
     assert run(5000) == 1  # five growing prompts, 61 % of gpt-4's 8,192 tokens
     assert run(4000) == 0  # it shrank: memory was trimmed
     assert [run(t) for t in (100, 200, 300, 400, 500)] == [0, 0, 0, 0, 0]  # growing but far from the window
+
+
+def test_the_growth_history_takes_one_prompt_a_run_not_one_per_round() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    processor = DetectionProcessor(
+        Config.model_validate({k: {"enabled": False} for k in registry() if k != "context_overflow"})
+    )
+
+    def run(*tokens: int) -> int:
+        spans = run_spans([llm(model="gpt-4", prompt_tokens=t) for t in tokens], app_id="rounds-app")
+        return len(processor.detect(spans))
+
+    assert run(1000, 2000, 3000, 4000, 5000) == 0  # one run's five rounds: not five runs
+    assert [run(1500, 6000), run(900, 6500), run(7000)] == [0, 0, 0]  # each run's largest: 5000 < 6000 < 6500 < 7000
+    assert run(100, 7200) == 1  # the fifth run in a row to grow, 88 % of gpt-4's window

@@ -24,6 +24,25 @@ def test_a_model_the_node_never_used_fires_after_enough_history() -> None:
     assert "answered with gpt-4o-mini; its last 5 runs" in finding.summary
 
 
+def test_the_history_counts_runs_not_the_executions_of_an_iteration() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+
+    def run(models: list[str]) -> list[str]:
+        spans = run_spans([llm("writer", model=m) for m in models], app_id="app", workflow_id="v1")
+        return [f.summary for f in processor.detect(spans)]
+
+    assert run(["gpt-4o"] * 6 + ["gpt-4o-mini"]) == []  # seven rounds of one run: no history yet
+
+
+def test_a_fallback_after_runs_of_rounds_names_the_runs() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(5):
+        assert processor.detect(run_spans([llm("writer", model="gpt-4o")] * 4, app_id="app")) == []
+    (finding,) = processor.detect(run_spans([llm("writer", model="gpt-4o")] * 3 + [llm("writer", model="qwen-max")],
+                                            app_id="app"))  # fmt: skip
+    assert "its last 5 runs" in finding.summary  # five runs of four rounds each
+
+
 def test_configured_and_answering_models_differ() -> None:
     node = llm(model="gpt-4o-mini", inputs={"model_provider": "openai", "model_name": "gpt-4o"})
     (finding,) = findings(run_spans([node]), "dify_model_fallback")
