@@ -268,7 +268,9 @@ class BridgeService:
     def _submit_closed(self, runs: Sequence[WorkflowRun], traces: Sequence[PendingTrace]) -> int:
         """Queues what the assemblers closed. What the queue cannot take stays in its journal: the next start
         assembles and queues it again."""
-        work: list[tuple[str, Callable[[], object]]] = [(f"run {r.run_id}", partial(self.submit_run, r)) for r in runs]
+        work: list[tuple[str, Callable[[], object]]] = [
+            (f"run {r.run_id}", partial(self.submit_new_run, r)) for r in runs
+        ]
         work += [(f"trace {t.trace_id:032x}", partial(self._submit_trace, t)) for t in traces]
         for name, submit in work:
             try:
@@ -298,14 +300,17 @@ class BridgeService:
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
-        the span count. Raises `QueueError` if the queue cannot be written (then nothing was taken)."""
+        the span count, queued whether or not a run with this id was queued before (a replay does so on
+        purpose). Raises `QueueError` if the queue cannot be written (then nothing was taken)."""
         count = self._submit(run, exclusive=False)
         assert count is not None  # only an exclusive submission is ever turned down
         return count
 
     def submit_new_run(self, run: WorkflowRun) -> int | None:
         """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
-        nothing is queued and the answer is None. A run only the poller delivered counts as new."""
+        nothing is queued and the answer is None. A run only the poller delivered counts as new. What every
+        receiver submits: two receivers may each get a copy of one run (a stream and Dify's export), and a
+        second copy would put every span id in the backend twice."""
         return self._submit(run, exclusive=True)
 
     async def submit_new_run_async(self, run: WorkflowRun) -> int | None:

@@ -100,7 +100,7 @@ class Poller:
                 newest = max(newest, created)
                 if service.storage.run_seen(run.run_id) or service.is_open(run.run_id):
                     continue
-                await asyncio.to_thread(service.submit_run, replace(run, receiver=self.ctx.receiver_id))
+                await asyncio.to_thread(service.submit_new_run, replace(run, receiver=self.ctx.receiver_id))
                 exported += 1
             if not body.get("has_more"):
                 break

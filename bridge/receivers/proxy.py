@@ -130,7 +130,7 @@ class _Tee:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
             if isinstance(record, Record) and classify(record.obj) == "blocking":
                 run = normalize_blocking(record.obj, self.context)
-                self.writer.submit(partial(self.service.submit_run, replace(run, receiver=self.receiver)))
+                self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
 
 
 async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from bridge.dify_export import recognize
 from bridge.model import WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.spans import build_spans, trace_id_for
-from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, free_port
+from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink, ReceivedSpan
@@ -354,3 +355,22 @@ def test_other_genai_traces_go_through_the_detectors(bridge: BridgeServer, otlp_
     detections = [attrs for name, _, attrs in received["retrieve"].events if name == "detection"]
     assert [d["detection.detector"] for d in detections] == ["dify_rag_poisoning"]
     assert received["query"].attributes["detection.count"] == 1  # the trace's root carries the tally
+
+
+def test_a_streamed_copy_of_a_run_already_exported_adds_no_spans(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
+    export_run(run, _dify_http_exporter(bridge), app_id="app-under-test")
+    exported = len(otlp_sink.wait_for_spans(len(build_spans(run))))
+    # The same run streamed afterwards, then another run: once that one is through, so is the copy.
+    for capture in ("b_iteration_ifelse_http.sse", "a_llm_simple.sse"):
+        body = (CAPTURES / capture).read_bytes()
+        headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+        assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+    other = f"{trace_id_for(load_run(CAPTURES / 'a_llm_simple.sse').run_id):032x}"
+    deadline = time.monotonic() + 10
+    while not _trace(otlp_sink.spans(), other) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a batch behind the other run's
+    spans = otlp_sink.spans()
+    assert _trace(spans, other)
+    assert len(_trace(spans, f"{trace_id_for(run.run_id):032x}")) == exported
