@@ -7,6 +7,7 @@ tokens and cost, and Dify-only facts under `dify.*`. Every name the bridge write
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -113,12 +114,19 @@ def to_json(value: Any) -> str:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number from a number or its text; None for anything else (booleans, "inf", "nan")."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
 
 
 def _put(attrs: Attributes, key: str, value: Any) -> None:
@@ -126,9 +134,9 @@ def _put(attrs: Attributes, key: str, value: Any) -> None:
         attrs[key] = value
 
 
-def provider_name(model_provider: str | None) -> str | None:
+def provider_name(model_provider: object) -> str | None:
     """`langgenius/openai/openai` (a Dify plugin id) → `openai`."""
-    if not model_provider:
+    if not model_provider or not isinstance(model_provider, str):
         return None
     return model_provider.rstrip("/").rsplit("/", 1)[-1]
 
@@ -156,15 +164,10 @@ def node_price(node: NodeRun) -> tuple[float | None, str | None]:
 def node_tokens(node: NodeRun) -> tuple[int | None, int | None, int | None]:
     """(input, output, total) tokens."""
     usage = node_usage(node)
-    prompt, completion = _number(usage.get("prompt_tokens")), _number(usage.get("completion_tokens"))
-    total = _number(usage.get("total_tokens"))
+    total = _count(usage.get("total_tokens"))
     if total is None:
-        total = _number(node.execution_metadata.get("total_tokens"))
-    return (
-        None if prompt is None else int(prompt),
-        None if completion is None else int(completion),
-        None if total is None else int(total),
-    )
+        total = _count(node.execution_metadata.get("total_tokens"))
+    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")), total
 
 
 def model_of(node: NodeRun) -> tuple[str | None, str | None]:
@@ -178,10 +181,15 @@ def model_of(node: NodeRun) -> tuple[str | None, str | None]:
 def _datasets(node: NodeRun) -> list[str]:
     names: list[str] = []
     for doc in _documents(node):
-        name = (doc.get("metadata") or {}).get("dataset_name")
+        name = _metadata(doc).get("dataset_name")
         if name and name not in names:
             names.append(str(name))
     return names
+
+
+def _metadata(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = doc.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
 
 
 def _documents(node: NodeRun) -> list[Mapping[str, Any]]:
@@ -275,7 +283,8 @@ def _llm_attributes(attrs: Attributes, node: NodeRun) -> None:
     finish = (node.process_data or {}).get("finish_reason") or (node.outputs or {}).get("finish_reason")
     if finish:
         attrs[GEN_AI_FINISH_REASONS] = [str(finish)]
-    for i, prompt_message in enumerate((node.process_data or {}).get("prompts") or ()):
+    prompts = (node.process_data or {}).get("prompts")
+    for i, prompt_message in enumerate(prompts if isinstance(prompts, list) else ()):
         if isinstance(prompt_message, dict):
             attrs[f"{OI_INPUT_MESSAGES}.{i}.message.role"] = str(prompt_message.get("role") or "")
             attrs[f"{OI_INPUT_MESSAGES}.{i}.message.content"] = str(prompt_message.get("text") or "")
@@ -289,11 +298,11 @@ def _retrieval_attributes(attrs: Attributes, node: NodeRun) -> None:
     attrs.update({GEN_AI_OPERATION: "retrieval", OI_SPAN_KIND: "RETRIEVER"})
     docs = _documents(node)
     attrs[DIFY_RETRIEVAL_COUNT] = len(docs)
-    datasets = [str((doc.get("metadata") or {}).get("dataset_id")) for doc in docs if doc.get("metadata")]
+    datasets = [str(_metadata(doc).get("dataset_id")) for doc in docs if _metadata(doc)]
     if datasets:
         attrs[GEN_AI_DATA_SOURCE_ID] = sorted(set(datasets))[0] if len(set(datasets)) == 1 else sorted(set(datasets))
     for i, doc in enumerate(docs):
-        meta = doc.get("metadata") or {}
+        meta = _metadata(doc)
         prefix = f"{OI_DOCUMENTS}.{i}.document"
         _put(attrs, f"{prefix}.id", meta.get("document_id") or meta.get("segment_id"))
         _put(attrs, f"{prefix}.score", _number(meta.get("score")))
@@ -421,9 +430,9 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
     usage = run.message_usage or {}
     if not prompt and not completion and usage:
         # A chat app without workflow nodes: the message's usage is the run's.
-        prompt = int(_number(usage.get("prompt_tokens")) or 0)
-        completion = int(_number(usage.get("completion_tokens")) or 0)
-        tokens = int(_number(usage.get("total_tokens")) or 0)
+        prompt = _count(usage.get("prompt_tokens")) or 0
+        completion = _count(usage.get("completion_tokens")) or 0
+        tokens = _count(usage.get("total_tokens")) or 0
         price, currency = _number(usage.get("total_price")) or 0.0, usage.get("currency")
     total_tokens = run.total_tokens if run.total_tokens is not None else tokens
     attrs[DIFY_RUN_TOTAL_TOKENS] = total_tokens

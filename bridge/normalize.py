@@ -8,6 +8,7 @@ Every function raises `InputError` naming the field at fault; unknown fields are
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -128,14 +129,18 @@ def number(value: Any, field: str, source: str = "", line: int = 0) -> float | N
         return None
     if isinstance(value, bool):
         raise InputError(source, line, field, f"expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise InputError(source, line, field, f"expected a number, got {str(value)[:60]!r}")
+    if not isinstance(value, int | float | str):
+        raise InputError(source, line, field, f"expected a number, got {str(value)[:60]!r}")
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise InputError(source, line, field, f"expected a number, got {str(value)[:60]!r}") from None
+    except OverflowError:  # an integer past a float's range
+        parsed = math.inf
+    # Infinity and NaN are no count, duration or price: a span could not carry them either.
+    if not math.isfinite(parsed):
+        raise InputError(source, line, field, f"expected a finite number, got {str(value)[:60]!r}")
+    return parsed
 
 
 def integer(value: Any, field: str, source: str = "", line: int = 0) -> int | None:
@@ -200,7 +205,7 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
     # Checked in full only when not a plain number already (nearly always): this runs for every event.
     for key in _NUMERIC_DATA_FIELDS:
         value = data.get(key)
-        if value is not None and type(value) is not int and type(value) is not float:
+        if value is not None and type(value) is not int and not (type(value) is float and math.isfinite(value)):
             number(value, f"data.{key}", source, line)
     for key in ("created_at", "finished_at"):
         value = data.get(key)

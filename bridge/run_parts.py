@@ -37,14 +37,14 @@ def as_int(value: Any) -> int | None:
         return value
     try:
         return integer(value, "")
-    except ValueError:
+    except InputError:  # a value the run was accepted with, nested where normalization does not look
         return None
 
 
 def _num(value: Any) -> float | None:
     try:
         return number(value, "")
-    except ValueError:
+    except InputError:
         return None
 
 
@@ -77,7 +77,10 @@ def fingerprint(name: str, data: JSONDict) -> bytes:
 
 
 def unpack(packed: Packed) -> JSONDict:
-    data: JSONDict = orjson.loads(packed)
+    try:
+        data: JSONDict = orjson.loads(packed)
+    except orjson.JSONDecodeError:  # packed by `pack`'s fallback, which writes NaN and Infinity as such
+        data = json.loads(packed)
     return data
 
 

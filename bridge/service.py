@@ -277,6 +277,8 @@ class BridgeService:
                 submit()
             except QueueError as error:
                 logger.error("%s stays in the journal until the next start: %s", name, error)
+            except Exception:  # a run the bridge fails to build must not hold back the others closed with it
+                logger.exception("%s could not be built: its events stay in the journal", name)
         return len(work)
 
     def _submit_trace(self, trace: PendingTrace) -> None:

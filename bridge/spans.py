@@ -136,7 +136,11 @@ def _estimate_start(created: float | None, finished: float | None, elapsed: floa
 
 
 def _ns(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * _NS)
+    """Seconds as OTLP nanoseconds, within what OTLP carries: an absurd duration or time in an accepted run
+    (1e308, NaN) must not keep the run from being built."""
+    if seconds is None or seconds != seconds:
+        return None
+    return round(min(max(seconds, 0.0), _LAST_NS / _NS) * _NS)
 
 
 def _duration(created: float | None, finished: float | None, elapsed: float | None) -> int | None:

@@ -4,8 +4,9 @@ pipeline (assembly, span building, processors, OTLP encoding) takes too."""
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, example, given, settings
@@ -80,6 +81,70 @@ def test_mutated_real_streams_parse_assemble_and_build(lines: list[str], rng: An
         text = text[:at] + chr(rng.randrange(32, 127)) + text[at + 1 :]
     records = [item for item in iter_records(text, "fuzz", "sse") if isinstance(item, Record)]
     _assembled_and_built(_taken(normalize_event, r.obj, "fuzz", r.line, r.sse_event) for r in records)
+
+
+Path = tuple[str | int, ...]
+
+
+def _key_paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
+    """Every place inside `obj` a value can be put: keys of objects and indexes of arrays, at any depth."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _key_paths(value, (*prefix, key))
+
+
+def _put_at(obj: Any, path: Path, value: Any) -> None:
+    """Puts `value` at `path`, unless an earlier change took the way there."""
+    try:
+        for key in path[:-1]:
+            obj = obj[key]
+        obj[path[-1]] = copy.deepcopy(value)  # a value drawn twice is one object: no cycles, no drawn value changed
+    except (KeyError, IndexError, TypeError):
+        pass
+
+
+STREAMS = [
+    [json.loads(line.removeprefix("data: ")) for line in path.read_text().splitlines() if line.startswith("data: ")]
+    for path in sorted(CAPTURES.glob("*.sse"))
+]
+# Every place in every capture: (stream, event, path in the event).
+STREAM_PLACES = [
+    (s, e, path) for s, events in enumerate(STREAMS) for e, event in enumerate(events) for path in _key_paths(event)
+]
+ODD = SCALARS | st.sampled_from(["1e400", "-1e400", "nan", float("inf"), 10**30, [1], {"a": 1}])
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(STREAM_PLACES), ODD | JSON), min_size=1, max_size=4))
+@example([((0, 15, ("data", "execution_metadata", "iteration_index")), True)])  # each of these once failed
+@example([((0, 15, ("data", "execution_metadata", "total_tokens")), "1e400")])
+@example([((0, 15, ("data", "elapsed_time")), 1e308)])
+@example([((0, 15, ("data", "process_data", "model_provider")), True)])
+@example([((0, 15, ("data", "process_data", "prompts")), 5)])
+def test_real_streams_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
+    changes: list[tuple[tuple[int, int, Path], Any]],
+) -> None:
+    """A value nested where normalization does not check it must not make a run accepted with it fail to
+    build (it would never be exported)."""
+    (stream, _, _), _ = changes[0]
+    events = copy.deepcopy(STREAMS[stream])
+    for (_, at, path), value in changes:
+        _put_at(events[at % len(events)], path, value)
+    _assembled_and_built(_taken(normalize_event, event, "fuzz", 1) for event in events)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(list(_key_paths(WEBHOOK))), ODD | JSON), min_size=1, max_size=4))
+def test_webhooks_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
+    changes: list[tuple[Path, Any]],
+) -> None:
+    payload = copy.deepcopy(WEBHOOK)
+    for path, value in changes:
+        _put_at(payload, path, value)
+    run = _taken(normalize_webhook, payload, "fuzz", 1)
+    if run is not None:
+        _through_the_pipeline(run)
 
 
 @FUZZ

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -136,3 +137,31 @@ def test_a_trace_without_its_last_span_closes_after_decision_wait(tmp_path: Path
         received = sink.spans()
     # No workflow span: nothing to rebuild from, so the spans go on as Dify sent them.
     assert sorted(s.span_id for s in received) == sorted(f"{s.context.span_id:016x}" for s in spans if s.context)
+
+
+def test_a_run_that_fails_to_build_keeps_its_events_and_holds_back_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad, good = events_of(CAPTURES / "a_llm_simple.sse"), events_of(CAPTURE)
+    bad_id = bad[0].workflow_run_id
+    with OtlpSink() as sink:
+        service = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        build = service.builder.build
+
+        def failing(run: WorkflowRun) -> list[ReadableSpan]:
+            if run.run_id == bad_id:
+                raise RuntimeError("a bug in the span builder")
+            return build(run)
+
+        monkeypatch.setattr(service.builder, "build", failing)
+        service.submit_events(bad + good, 1000.0, "file", "replay")  # the bad run closes first
+        assert service.poll(1000.0) == 2
+        assert service.flush(10)
+        service.shutdown()
+        received = sink.spans()
+    _assert_whole(received)
+    assert f"run {bad_id} could not be built" in caplog.text
+    reopened = QueueStorage(str(tmp_path / "q.db"))
+    kept = reopened.journal_rows()  # for the next start (and whoever fixes the bug)
+    assert kept and all(f'"workflow_run_id":"{bad_id}"' in row.event for row in kept)
+    reopened.close()
