@@ -28,9 +28,10 @@ from bridge.otlp_spans import to_spans
 from bridge.server import create_app
 from bridge.spans import SpanBuilder
 from tests.bridge_server import API_KEY, bridge_config_text
+from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_phoenix import export_run
 from tests.fuzz.test_http import HTTP
-from tests.fuzz.test_parsers import _PROCESSORS, FUZZ, JSON
+from tests.fuzz.test_parsers import _PROCESSORS, FUZZ, JSON, ODD, Path, _key_paths, _put_at
 from tests.runs import CAPTURES, load_run
 
 _BUILDER = SpanBuilder()
@@ -239,3 +240,61 @@ def test_random_otlp_bodies_never_cause_a_server_error(
     answer = client.post("/v1/traces", content=body, headers=headers)
     assert answer.status_code in (200, 400, 413, 415, 429), answer.text
     assert answer.status_code == 200 or answer.json()["detail"]
+
+
+def _dify_exports() -> list[ExportTraceServiceRequest]:
+    """Dify's three export shapes of two real runs (an LLM; an iteration with a branch and HTTP calls)."""
+    requests = []
+    for capture in ("a_llm_simple.sse", "b_iteration_ifelse_http.sse"):
+        run = load_run(CAPTURES / capture)
+        exported = InMemorySpanExporter()
+        export_run(run, exported)
+        requests += [encode_spans(exported.get_finished_spans()), provider_request(run), enterprise_request(run)]
+    return requests
+
+
+def _json_text(value: AnyValue) -> Any:
+    if not value.string_value.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(value.string_value)
+    except ValueError:
+        return None
+
+
+def _spans_of(request: ExportTraceServiceRequest) -> list[Span]:
+    return [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+
+
+EXPORTS = _dify_exports()
+# Every place in every export: (request, span, attribute, path inside the attribute's JSON text or None).
+EXPORT_PLACES = [
+    (r, s, a, path)
+    for r, request in enumerate(EXPORTS)
+    for s, span in enumerate(_spans_of(request))
+    for a, attribute in enumerate(span.attributes)
+    for path in [None, *_key_paths(_json_text(attribute.value))]
+]
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(EXPORT_PLACES), ODD | JSON, _any_value()), min_size=1, max_size=3))
+def test_real_dify_exports_with_any_value_anywhere_are_taken_whole(
+    changes: list[tuple[tuple[int, int, int, Path | None], Any, AnyValue]],
+) -> None:
+    """An attribute of Dify's export, or a value inside its JSON text, set to anything: the trace still goes
+    through recognition, the span builder, the processors and the encoder."""
+    request = ExportTraceServiceRequest()
+    request.CopyFrom(EXPORTS[changes[0][0][0]])
+    spans = _spans_of(request)
+    for (r, s, a, path), json_value, any_value in changes:
+        if r != changes[0][0][0]:
+            continue
+        attribute = spans[s].attributes[a]
+        document = _json_text(attribute.value)
+        if path is None or document is None:
+            attribute.value.CopyFrom(any_value)
+        else:
+            _put_at(document, path, json_value)
+            attribute.value.string_value = json.dumps(document)
+    _through_everything(request)
