@@ -125,6 +125,8 @@ def timestamp(value: Any, field: str, source: str = "", line: int = 0) -> float 
 
 def number(value: Any, field: str, source: str = "", line: int = 0) -> float | None:
     """A number that Dify may send as a JSON number or a decimal string (prices)."""
+    if type(value) is float and math.isfinite(value):  # nearly always: durations
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
