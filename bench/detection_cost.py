@@ -54,7 +54,9 @@ def main() -> None:
         cursor[0] += 1
         spans: Sequence[ReadableSpan] = builder.build(run)
         if with_detectors:
-            json_value.cache_clear()  # every run's JSON is new in real traffic: decoded, not found in the cache
+            # Every run's JSON is new in real traffic: the builder's texts are read from the values they were
+            # written from (BuiltSpan), any other would be decoded, never found in the decode cache.
+            json_value.cache_clear()
             spans = detect.process(spans)
         if with_redact:
             spans = scrub.process(spans)

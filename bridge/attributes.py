@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -212,13 +213,28 @@ def node_span_name(node: NodeRun) -> str:
     return f"{node.node_type} {node.title}"
 
 
+# JSON texts written with the values they were written from, by id() of the text: what the span builder
+# hands the detectors so they need not parse back what it wrote. Per thread: builds run on several.
+_written = threading.local()
+
+
+def record_json(written: dict[int, tuple[str, Any]] | None) -> None:
+    """From now on (this thread), every input/output text written goes into `written`; None: stop."""
+    _written.texts = written
+
+
 def _content(attrs: Attributes, inputs: Any, outputs: Any) -> None:
+    written: dict[int, tuple[str, Any]] | None = getattr(_written, "texts", None)
     if inputs:
-        attrs[OI_INPUT_VALUE] = to_json(inputs)
+        attrs[OI_INPUT_VALUE] = text = to_json(inputs)
         attrs[OI_INPUT_MIME] = "application/json"
+        if written is not None:
+            written[id(text)] = (text, inputs)
     if outputs:
-        attrs[OI_OUTPUT_VALUE] = to_json(outputs)
+        attrs[OI_OUTPUT_VALUE] = text = to_json(outputs)
         attrs[OI_OUTPUT_MIME] = "application/json"
+        if written is not None:
+            written[id(text)] = (text, outputs)
 
 
 def node_attributes(node: NodeRun) -> Attributes:

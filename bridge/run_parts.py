@@ -169,6 +169,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
     sys_inputs = inputs or {}
     status = _run_status(parts)
     message_meta = _dict(_dict(parts.message_end).get("metadata"))
+    resources = message_meta.get("retriever_resources")
     error = finished.get("error") or _dict(parts.error).get("message")
     created = as_timestamp(started.get("created_at")) or as_timestamp(finished.get("created_at"))
     nodes = tuple(sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order))
@@ -197,7 +198,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
         agent_thoughts=tuple(sorted(_build_thoughts(parts), key=lambda t: (t.position, t.order))),
         events=tuple(sorted(parts.events.values(), key=lambda e: e.order)),
         message_usage=_opt_dict(message_meta.get("usage")),
-        retriever_resources=tuple(r for r in message_meta.get("retriever_resources") or () if isinstance(r, dict)),
+        retriever_resources=tuple(r for r in resources if isinstance(r, dict)) if isinstance(resources, list) else (),
     )
 
 

@@ -88,7 +88,12 @@ class SpanBuilder:
         return resource
 
     def build(self, run: WorkflowRun) -> list[ReadableSpan]:
-        root = _root_draft(run)
+        written: dict[int, tuple[str, Any]] = {}
+        a.record_json(written)
+        try:
+            root = _root_draft(run)
+        finally:
+            a.record_json(None)
         start = _estimate_start(run.created_at, run.finished_at, run.elapsed_time)
         if start is None:
             start = time.time()
@@ -96,8 +101,17 @@ class SpanBuilder:
         trace_id = trace_id_for(run.run_id)
         resource = self.resource_for(run)
         spans: list[ReadableSpan] = []
-        _emit(root, None, trace_id, resource, spans)
+        _emit(root, None, trace_id, resource, written, spans)
         return spans
+
+
+class BuiltSpan(ReadableSpan):
+    """A span the builder made. `json_values`: its trace's input/output JSON texts, by id() of the text, with
+    the values they were written from (shared by the trace's spans): `detectors.json_attr` reads a value
+    from here when the span still holds that very text, instead of parsing it. The same value, but for a
+    NaN or infinity (JSON has none: the text says null), which is read as Dify sent it."""
+
+    json_values: Mapping[int, tuple[str, Any]] = {}
 
 
 def with_attributes(
@@ -330,31 +344,36 @@ def _place(draft: _Draft, start: int) -> int:
 
 
 def _emit(
-    draft: _Draft, parent: SpanContext | None, trace_id: int, resource: Resource, out: list[ReadableSpan]
+    draft: _Draft,
+    parent: SpanContext | None,
+    trace_id: int,
+    resource: Resource,
+    json_values: Mapping[int, tuple[str, Any]],
+    out: list[ReadableSpan],
 ) -> None:
     context = SpanContext(trace_id, draft.span_id, is_remote=False, trace_flags=_SAMPLED)
     events = [
         Event(name, attrs, min(max(_ns(ts) or draft.start, draft.start), draft.end, _LAST_NS))
         for name, attrs, ts in draft.events
     ]
-    out.append(
-        ReadableSpan(
-            name=draft.name,
-            context=context,
-            parent=parent,
-            resource=resource,
-            attributes=draft.attributes,
-            events=events,
-            kind=draft.kind,
-            status=draft.status,
-            # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.
-            start_time=min(draft.start, _LAST_NS),
-            end_time=min(draft.end, _LAST_NS),
-            instrumentation_scope=SCOPE,
-        )
+    span = BuiltSpan(
+        name=draft.name,
+        context=context,
+        parent=parent,
+        resource=resource,
+        attributes=draft.attributes,
+        events=events,
+        kind=draft.kind,
+        status=draft.status,
+        # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.
+        start_time=min(draft.start, _LAST_NS),
+        end_time=min(draft.end, _LAST_NS),
+        instrumentation_scope=SCOPE,
     )
+    span.json_values = json_values
+    out.append(span)
     for child in draft.children:
-        _emit(child, context, trace_id, resource, out)
+        _emit(child, context, trace_id, resource, json_values, out)
 
 
 def rewrite_attributes(

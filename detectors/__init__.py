@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
 
 from bridge.formats import decode_json
+from bridge.spans import BuiltSpan
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
@@ -163,9 +164,16 @@ def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
 
 def json_attr(span: ReadableSpan, key: str) -> Any:
     """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
-    Decoded values are shared between detectors (cached): read them, never change them."""
+    Values are shared between detectors: read them, never change them. A text the span builder wrote is
+    not parsed: the builder kept the value it wrote it from."""
     raw = attr(span, key)
-    return json_value(raw) if isinstance(raw, str) else raw
+    if not isinstance(raw, str):
+        return raw
+    if isinstance(span, BuiltSpan):
+        written = span.json_values.get(id(raw))
+        if written is not None and written[0] is raw:
+            return written[1]
+    return json_value(raw)
 
 
 @lru_cache(maxsize=4096)
