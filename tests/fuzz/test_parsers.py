@@ -16,7 +16,13 @@ from bridge.assembly import RunAssembler
 from bridge.config import ConfigError, parse_config
 from bridge.formats import InputError, Record, decode_json, iter_records
 from bridge.model import DifyEvent
-from bridge.normalize import normalize_blocking, normalize_event, normalize_logs, normalize_webhook
+from bridge.normalize import (
+    normalize_blocking,
+    normalize_event,
+    normalize_logs,
+    normalize_run_detail,
+    normalize_webhook,
+)
 from bridge.otlp_wire import encode_request
 from bridge.processors import detectors, redact, reduce
 from bridge.spans import SpanBuilder
@@ -144,6 +150,39 @@ def test_webhooks_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_bu
         _put_at(payload, path, value)
     run = _taken(normalize_webhook, payload, "fuzz", 1)
     if run is not None:
+        _through_the_pipeline(run)
+
+
+# Dify's whole-run answers (the poller's log page and run detail, blocking responses) and their parsers.
+WHOLE_RUNS = [
+    (json.loads(path.read_text()), normalize)
+    for path, normalize in [
+        (CAPTURES / "g_logs_simple.json", normalize_logs),
+        (CAPTURES / "g_run_detail_simple.json", normalize_run_detail),
+        (CAPTURES / "e_llm_simple_blocking.json", normalize_blocking),
+        (EXAMPLES / "java_seed_blocking_camel.json", normalize_blocking),
+    ]
+]
+
+
+@FUZZ
+@given(
+    st.sampled_from(WHOLE_RUNS).flatmap(
+        lambda shape: st.tuples(
+            st.just(shape),
+            st.lists(st.tuples(st.sampled_from(list(_key_paths(shape[0]))), ODD | JSON), min_size=1, max_size=4),
+        )
+    )
+)
+def test_whole_run_answers_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
+    case: tuple[tuple[Any, Callable[..., Any]], list[tuple[Path, Any]]],
+) -> None:
+    (document, normalize), changes = case
+    document = copy.deepcopy(document)
+    for path, value in changes:
+        _put_at(document, path, value)
+    taken = _taken(normalize, document, "fuzz", 1)
+    for run in taken if isinstance(taken, list) else [taken] if taken is not None else []:
         _through_the_pipeline(run)
 
 
