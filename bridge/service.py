@@ -310,9 +310,10 @@ class BridgeService:
 
     def submit_new_run(self, run: WorkflowRun) -> int | None:
         """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
-        nothing is queued and the answer is None. A run only the poller delivered counts as new. What every
-        receiver submits: two receivers may each get a copy of one run (a stream and Dify's export), and a
-        second copy would put every span id in the backend twice."""
+        nothing is queued and the answer is None, unless this copy holds more than the one queued (a stream
+        after a webhook summary or the poller's run: see the storage's `_detail`). What every receiver
+        submits: two receivers may each get a copy of one run (a stream and Dify's export), and a second copy
+        would put every span id in the backend twice."""
         return self._submit(run, exclusive=True)
 
     async def submit_new_run_async(self, run: WorkflowRun) -> int | None:

@@ -123,6 +123,16 @@ class SpanJournalRow:
     payload: bytes  # one trace's spans from one request, as an `ExportTraceServiceRequest`
 
 
+# How much of a run a receiver's copy holds, by receiver type: the poller's is the workflow level only, a
+# webhook's what its sender put in (node ids, no execution ids), the others' everything Dify streams or
+# exports. A later copy of a queued run is queued too only when it holds more.
+_DETAIL = {"poller": 0, "webhook": 1}
+
+
+def _detail(receiver: str) -> int:
+    return _DETAIL.get(receiver.partition("/")[0], 2)
+
+
 class QueueStorage:
     """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
 
@@ -329,7 +339,7 @@ class QueueStorage:
         db: sqlite3.Connection, group: list[_Append]
     ) -> tuple[list[tuple[str, str, float]], list[tuple[str, float, int, int, bytes]], list[tuple[int]]]:
         """Which requests are taken, in order (a group may hold one run twice): the rows to write.
-        A run the poller queued (workflow level only) is taken again from any other receiver."""
+        A run queued before is taken again only from a receiver whose copies hold more (`_detail`)."""
         ids = [request.run[0] for request in group if request.run is not None]
         marks = ",".join("?" * len(ids))
         known = dict(db.execute(f"SELECT run_id, receiver FROM accepted_runs WHERE run_id IN ({marks})", ids))
@@ -338,7 +348,7 @@ class QueueStorage:
             if request.run is not None:
                 run_id, receiver = request.run
                 previous = known.get(run_id)
-                taken = previous is None or (previous.startswith("poller") and not receiver.startswith("poller"))
+                taken = previous is None or _detail(receiver) > _detail(previous)
                 if taken:
                     known[run_id] = receiver
                     accepted.append((run_id, receiver, request.now))

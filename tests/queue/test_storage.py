@@ -158,17 +158,20 @@ def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path)
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
 
 
-def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_the_poller(tmp_path: Path) -> None:
+def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_a_poorer_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     assert storage.append([("traces", 4, A)], 1.0, run=("r", "webhook"), exclusive=True)
-    assert not storage.append([("traces", 4, A)], 2.0, run=("r", "webhook"), exclusive=True)
-    assert storage.append([("traces", 4, A)], 3.0, run=("r", "stream"))  # not exclusive: queued all the same
+    assert not storage.append([("traces", 4, A)], 2.0, run=("r", "webhook/n8n"), exclusive=True)
+    assert storage.append([("traces", 4, A)], 3.0, run=("r", "stream"), exclusive=True)  # every event: richer
+    assert not storage.append([("traces", 4, A)], 3.5, run=("r", "otlp"), exclusive=True)  # as rich: a copy
     assert storage.append([("traces", 1, B)], 4.0, run=("p", "poller"), exclusive=True)
     assert storage.append([("traces", 4, B)], 5.0, run=("p", "webhook"), exclusive=True)  # the richer trace
     assert not storage.append([("traces", 1, B)], 6.0, run=("p", "poller"), exclusive=True)
+    assert storage.append([("traces", 4, B)], 7.0, run=("r2", "proxy"))  # not exclusive: queued all the same
+    assert storage.append([("traces", 4, B)], 8.0, run=("r2", "proxy"))
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
-    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0]  # refused duplicates left nothing behind
+    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
 
 
 def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp_path: Path) -> None:

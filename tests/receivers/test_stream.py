@@ -10,9 +10,10 @@ import httpx2 as httpx
 import pytest
 
 from bridge.config import parse_config
-from tests.bridge_server import APP_ID, BridgeServer, bridge_config, bridge_config_text, signed_headers
+from bridge.spans import build_spans
+from tests.bridge_server import APP_ID, BridgeServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
-from tests.runs import CAPTURES, EXAMPLES
+from tests.runs import CAPTURES, EXAMPLES, load_run
 
 URL = "/api/v1/dify/events"
 
@@ -113,3 +114,20 @@ def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_o
         assert again.status_code == 202
         spans = otlp_sink.wait_for_spans(8)
     assert len({s.trace_id for s in spans}) == 2
+
+
+def test_a_stream_after_a_webhook_summary_of_its_run_is_exported_too(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """A summary posted from inside the workflow comes first; the stream's copy holds every node and event, so
+    it goes out as well. (A copy holding no more than the first, e.g. after Dify's export, does not.)"""
+    capture = CAPTURES / "a_llm_simple.sse"
+    run_id = str(_events(capture)[0]["workflow_run_id"])
+    summary = dumps({"workflow_run_id": run_id, "app_id": APP_ID, "status": "succeeded",
+                     "nodes": [{"node_id": "llm", "node_type": "llm", "title": "LLM"}]})  # fmt: skip
+    response = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=summary, headers=signed_headers(summary))
+    assert response.status_code == 202, response.text
+    assert len(otlp_sink.wait_for_spans(2)) == 2  # the root and its one node
+    assert _post(bridge, capture.read_bytes(), "text/event-stream").status_code == 202
+    streamed = len(build_spans(load_run(capture)))
+    spans = otlp_sink.wait_for_spans(2 + streamed)
+    assert len(spans) == 2 + streamed
+    assert {s.attributes["dify.source"] for s in spans if s.parent_span_id is None} == {"webhook", "stream"}
