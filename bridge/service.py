@@ -37,7 +37,7 @@ from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.encoding import encode
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import QueueError, QueueStorage, SpanJournalRow
+from bridge.queue.storage import WORKFLOW_LEVEL, QueueError, QueueStorage, SpanJournalRow
 from bridge.run_metrics import RunMetrics
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
@@ -320,7 +320,7 @@ class BridgeService:
         """`submit_new_run` for the event loop: builds and encodes here, awaits the commit (no thread)."""
         spans = self._build(run)
         entries = self._entries(spans, run.receiver)
-        if not await self.storage.append_new_run(entries, time.time(), (run.run_id, run.receiver), run.journal):
+        if not await self.storage.append_new_run(entries, time.time(), _accepted_as(run), run.journal):
             return None
         self._queued(spans, run, run.receiver)
         self._finished(run, spans)
@@ -344,7 +344,7 @@ class BridgeService:
     ) -> int | None:  # fmt: skip
         """Runs each pipeline's processors over one trace and queues the result with its journal rows;
         None if `exclusive` and the run was queued before."""
-        key = (run.run_id, receiver) if run is not None else None
+        key = _accepted_as(run) if run is not None else None
         if not self.storage.append(self._entries(spans, receiver), time.time(), journal, key, exclusive):
             return None
         return self._queued(spans, run, receiver)
@@ -403,3 +403,9 @@ class BridgeService:
             delivery.stop()
         self.storage.close()
         return delivered
+
+
+def _accepted_as(run: WorkflowRun) -> tuple[str, str]:
+    """(run id, source) as the queue records an accepted copy: any copy with nodes betters one without."""
+    has_nodes = bool(run.nodes or run.containers)
+    return run.run_id, run.receiver if has_nodes else run.receiver + WORKFLOW_LEVEL

@@ -123,14 +123,17 @@ class SpanJournalRow:
     payload: bytes  # one trace's spans from one request, as an `ExportTraceServiceRequest`
 
 
-# How much of a run a receiver's copy holds, by receiver type: the poller's is the workflow level only, a
-# webhook's what its sender put in (node ids, no execution ids), the others' everything Dify streams or
-# exports. A later copy of a queued run is queued too only when it holds more.
-_DETAIL = {"poller": 0, "webhook": 1}
+# Marks the source of a copy without nodes in `accepted_runs` (a blocking answer, the poller's, a summary).
+WORKFLOW_LEVEL = "#workflow-level"
 
 
-def _detail(receiver: str) -> int:
-    return _DETAIL.get(receiver.partition("/")[0], 2)
+def _detail(source: str) -> int:
+    """How much of a run a copy holds: the workflow level only, what a webhook's sender put in (node ids, no
+    execution ids), or everything Dify streams or exports. A later copy of a queued run is queued too only
+    when it holds more."""
+    if source.endswith(WORKFLOW_LEVEL) or source.startswith("poller"):  # poller: rows from before the mark
+        return 0
+    return 1 if source.partition("/")[0] == "webhook" else 2
 
 
 class QueueStorage:

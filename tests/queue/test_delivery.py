@@ -17,7 +17,7 @@ from bridge.model import WorkflowRun
 from bridge.normalize import normalize_webhook
 from bridge.service import BridgeService
 from tests.otlp_sink import OtlpSink
-from tests.runs import CAPTURES, load_run
+from tests.runs import CAPTURES, load_run, spans_of
 
 RUN = load_run(CAPTURES / "a_llm_simple.sse")
 FAST_RETRY = "retry_on_failure: {initial_interval: 20ms, max_interval: 100ms}"
@@ -211,3 +211,14 @@ def test_a_batch_the_next_run_does_not_fit_is_sent_without_waiting_for_the_timeo
         _wait(lambda: len(_span_ids(sink)) == 2 * spans[0], timeout=5)
         time.sleep(0.2)
         assert len(_span_ids(sink)) == 2 * spans[0]
+
+
+def test_a_copy_with_nodes_betters_a_workflow_level_one_and_equal_copies_go_once(
+    make_service: Callable[..., BridgeService], otlp_sink: OtlpSink
+) -> None:
+    service = make_service(f"{{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}', tls: {{insecure: true}}}}}}")
+    blocking = replace(RUN, receiver="proxy", nodes=(), containers=())  # a blocking answer: the workflow level
+    assert service.submit_new_run(blocking) == 1
+    assert service.submit_new_run(replace(RUN, receiver="otlp")) == len(spans_of(CAPTURES / "a_llm_simple.sse"))
+    assert service.submit_new_run(replace(RUN, receiver="stream")) is None  # as rich as Dify's export: a copy
+    assert service.submit_new_run(blocking) is None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bridge.queue.storage import JournalRow, QueueError, QueueStorage
+from bridge.queue.storage import WORKFLOW_LEVEL, JournalRow, QueueError, QueueStorage
 from tests.runs import CAPTURES, request_of
 
 TRACES = frozenset({"traces"})
@@ -167,11 +167,22 @@ def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_a_poo
     assert storage.append([("traces", 1, B)], 4.0, run=("p", "poller"), exclusive=True)
     assert storage.append([("traces", 4, B)], 5.0, run=("p", "webhook"), exclusive=True)  # the richer trace
     assert not storage.append([("traces", 1, B)], 6.0, run=("p", "poller"), exclusive=True)
+    assert storage.append([("traces", 1, B)], 6.5, run=("b", f"proxy{WORKFLOW_LEVEL}"), exclusive=True)  # blocking
+    assert storage.append([("traces", 4, B)], 6.6, run=("b", "otlp"), exclusive=True)  # Dify's export: the nodes
     assert storage.append([("traces", 4, B)], 7.0, run=("r2", "proxy"))  # not exclusive: queued all the same
     assert storage.append([("traces", 4, B)], 8.0, run=("r2", "proxy"))
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
-    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
+    assert [e.created_at for e in entries] == [
+        1.0,
+        3.0,
+        4.0,
+        5.0,
+        6.5,
+        6.6,
+        7.0,
+        8.0,
+    ]  # refused copies left nothing behind
 
 
 def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp_path: Path) -> None:
