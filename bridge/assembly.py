@@ -12,11 +12,11 @@ import logging
 from collections import OrderedDict
 
 from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
+from bridge.normalize import as_int
 from bridge.run_parts import (
     ContainerParts,
     NodeParts,
     RunParts,
-    as_int,
     as_timestamp,
     build_run,
     fingerprint,

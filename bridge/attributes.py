@@ -7,7 +7,6 @@ tokens and cost, and Dify-only facts under `dify.*`. Every name the bridge write
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import orjson
 
 from bridge.model import AgentLogEntry, AgentThought, Attempt, ContainerRun, NodeRun, WorkflowRun
+from bridge.normalize import as_int, as_number
 
 Attributes = dict[str, Any]
 
@@ -114,22 +114,6 @@ def to_json(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _number(value: Any) -> float | None:
-    """A finite number from a number or its text; None for anything else (booleans, "inf", "nan")."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _count(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)
-
-
 def _put(attrs: Attributes, key: str, value: Any) -> None:
     if value is not None and value != "":
         attrs[key] = value
@@ -156,19 +140,19 @@ def node_usage(node: NodeRun) -> Mapping[str, Any]:
 def node_price(node: NodeRun) -> tuple[float | None, str | None]:
     meta = node.execution_metadata
     usage = node_usage(node)
-    price = _number(meta.get("total_price"))
+    price = as_number(meta.get("total_price"))
     if price is None:
-        price = _number(usage.get("total_price"))
+        price = as_number(usage.get("total_price"))
     return price, (meta.get("currency") or usage.get("currency")) if price is not None else None
 
 
 def node_tokens(node: NodeRun) -> tuple[int | None, int | None, int | None]:
     """(input, output, total) tokens."""
     usage = node_usage(node)
-    total = _count(usage.get("total_tokens"))
+    total = as_int(usage.get("total_tokens"))
     if total is None:
-        total = _count(node.execution_metadata.get("total_tokens"))
-    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")), total
+        total = as_int(node.execution_metadata.get("total_tokens"))
+    return as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), total
 
 
 def model_of(node: NodeRun) -> tuple[str | None, str | None]:
@@ -291,8 +275,8 @@ def _llm_attributes(attrs: Attributes, node: NodeRun) -> None:
     _put(attrs, OI_TOKENS_COMPLETION, completion)
     _put(attrs, OI_TOKENS_TOTAL, total)
     usage = node_usage(node)
-    _put(attrs, OI_COST_PROMPT, _number(usage.get("prompt_price")))
-    _put(attrs, OI_COST_COMPLETION, _number(usage.get("completion_price")))
+    _put(attrs, OI_COST_PROMPT, as_number(usage.get("prompt_price")))
+    _put(attrs, OI_COST_COMPLETION, as_number(usage.get("completion_price")))
     _put(attrs, OI_COST_TOTAL, price)
     _put(attrs, DIFY_PRICE_TOTAL, price)
     _put(attrs, DIFY_PRICE_CURRENCY, currency)
@@ -321,7 +305,7 @@ def _retrieval_attributes(attrs: Attributes, node: NodeRun) -> None:
         meta = _metadata(doc)
         prefix = f"{OI_DOCUMENTS}.{i}.document"
         _put(attrs, f"{prefix}.id", meta.get("document_id") or meta.get("segment_id"))
-        _put(attrs, f"{prefix}.score", _number(meta.get("score")))
+        _put(attrs, f"{prefix}.score", as_number(meta.get("score")))
         _put(attrs, f"{prefix}.content", doc.get("content"))
         attrs[f"{prefix}.metadata"] = to_json(
             {k: meta.get(k) for k in ("dataset_id", "dataset_name", "document_name", "segment_id", "position")}
@@ -446,10 +430,10 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
     usage = run.message_usage or {}
     if not prompt and not completion and usage:
         # A chat app without workflow nodes: the message's usage is the run's.
-        prompt = _count(usage.get("prompt_tokens")) or 0
-        completion = _count(usage.get("completion_tokens")) or 0
-        tokens = _count(usage.get("total_tokens")) or 0
-        price, currency = _number(usage.get("total_price")) or 0.0, usage.get("currency")
+        prompt = as_int(usage.get("prompt_tokens")) or 0
+        completion = as_int(usage.get("completion_tokens")) or 0
+        tokens = as_int(usage.get("total_tokens")) or 0
+        price, currency = as_number(usage.get("total_price")) or 0.0, usage.get("currency")
     total_tokens = run.total_tokens if run.total_tokens is not None else tokens
     attrs[DIFY_RUN_TOTAL_TOKENS] = total_tokens
     attrs[OI_TOKENS_TOTAL] = total_tokens
@@ -460,7 +444,7 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         attrs.update({DIFY_PRICE_TOTAL: round(price, 10), OI_COST_TOTAL: round(price, 10)})
         attrs[DIFY_PRICE_CURRENCY] = currency
     if run.message_usage:
-        _put(attrs, DIFY_MESSAGE_USAGE_TOKENS, _number(run.message_usage.get("total_tokens")))
+        _put(attrs, DIFY_MESSAGE_USAGE_TOKENS, as_number(run.message_usage.get("total_tokens")))
     if run.retriever_resources:
         attrs[DIFY_RETRIEVER_RESOURCES] = to_json(list(run.retriever_resources))
     return attrs

@@ -28,7 +28,6 @@ events. Round spans are rebuilt from the children's `iteration_index`/`loop_inde
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
+from bridge.normalize import as_int, as_number
 
 _NS = 1_000_000_000
 _CONTAINER_TYPES = ("iteration", "loop")
@@ -69,21 +69,6 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _int(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)
-
-
 def _mapping(value: Any) -> JSONDict | None:
     decoded = _json(value)
     return decoded if isinstance(decoded, dict) else None
@@ -111,7 +96,7 @@ def _placement(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """Where a node ran, from its execution metadata: enclosing iteration/loop and round, parallel branch."""
     return {
         "iteration_id": _text(metadata.get("iteration_id")), "loop_id": _text(metadata.get("loop_id")),
-        "iteration_index": _int(metadata.get("iteration_index")), "loop_index": _int(metadata.get("loop_index")),
+        "iteration_index": as_int(metadata.get("iteration_index")), "loop_index": as_int(metadata.get("loop_index")),
         "parallel_id": _text(metadata.get("parallel_id")), "agent_strategy": _text(metadata.get("agent_strategy")),
     }  # fmt: skip
 
@@ -260,11 +245,11 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         error=_text(execution.meta.get("status_message")),
         execution_metadata=meta,
         rounds=tuple(sorted({i for n in mine if (i := n.loop_index if loop else n.iteration_index) is not None})),
-        total_tokens=_int(meta.get("total_tokens")),
+        total_tokens=as_int(meta.get("total_tokens")),
         iteration_id=_text(meta.get("iteration_id")),
         loop_id=_text(meta.get("loop_id")),
-        iteration_index=_int(meta.get("iteration_index")),
-        loop_index=_int(meta.get("loop_index")),
+        iteration_index=as_int(meta.get("iteration_index")),
+        loop_index=as_int(meta.get("loop_index")),
     )
 
 
@@ -283,7 +268,12 @@ def _nodes(executions: list[_Execution]) -> tuple[list[NodeRun], list[ContainerR
             containers.append(execution)
             continue
         meta = execution.meta
-        key = (execution.node_type, execution.title, _int(meta.get("iteration_index")), _int(meta.get("loop_index")))
+        key = (
+            execution.node_type,
+            execution.title,
+            as_int(meta.get("iteration_index")),
+            as_int(meta.get("loop_index")),
+        )
         if execution.status == "retry":
             pending.setdefault(key, []).append(execution)
             continue
@@ -336,7 +326,7 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
     status = _text(meta.get("status"))
     if status is None:
         status = "failed" if workflow.status.status_code is StatusCode.ERROR else "succeeded"
-    elapsed = _number(meta.get("workflow_run_elapsed_time")) or _number(meta.get("elapsed_time"))
+    elapsed = as_number(meta.get("workflow_run_elapsed_time")) or as_number(meta.get("elapsed_time"))
     run = WorkflowRun(
         run_id=str(_text(meta["workflow_run_id"])),
         status=status,
@@ -353,7 +343,7 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
         inputs=_mapping(attributes.get("input.value")),
         outputs=_mapping(attributes.get("output.value")),
         error=_text(meta.get("status_message")) or workflow.status.description,
-        total_tokens=_int(meta.get("total_tokens")),
+        total_tokens=as_int(meta.get("total_tokens")),
         nodes=tuple(nodes),
         containers=tuple(containers),
     )
@@ -413,7 +403,7 @@ def _provider_node(span: ReadableSpan, attempts: list[ReadableSpan], order: int)
         title=_text(own.get("dify.span.name")) or span.name,
         status=_provider_status(own, "node_status"),
         order=order,
-        index=_int(own.get("index")),
+        index=as_int(own.get("index")),
         **_times(span),
         inputs=_as_dict(inputs),
         process_data=process_data,
@@ -447,11 +437,11 @@ def _provider_container(span: ReadableSpan, order: int) -> ContainerRun:
         outputs=_as_dict(attributes.get("dify.outputs")),
         error=_text(attributes.get("error.message")),
         execution_metadata=metadata,
-        total_tokens=_int(metadata.get("total_tokens")) or _int(usage.get("total_tokens")),
+        total_tokens=as_int(metadata.get("total_tokens")) or as_int(usage.get("total_tokens")),
         iteration_id=_text(metadata.get("iteration_id")),
         loop_id=_text(metadata.get("loop_id")),
-        iteration_index=_int(metadata.get("iteration_index")),
-        loop_index=_int(metadata.get("loop_index")),
+        iteration_index=as_int(metadata.get("iteration_index")),
+        loop_index=as_int(metadata.get("loop_index")),
     )
 
 
@@ -469,7 +459,7 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
 
     def creation(group: list[ReadableSpan]) -> tuple[int, int]:
         # Dify's execution index breaks ties between equal start times.
-        index = min((i for s in group if (i := _int((s.attributes or {}).get("index"))) is not None), default=1 << 62)
+        index = min((i for s in group if (i := as_int((s.attributes or {}).get("index"))) is not None), default=1 << 62)
         return min(s.start_time or 0 for s in group), index
 
     ordered = sorted(by_execution.values(), key=creation)
@@ -478,7 +468,7 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
         own_ids = {s.context.span_id for s in group if s.context is not None}
         span = next(s for s in group if s.parent is None or s.parent.span_id not in own_ids)
         attempts = sorted((s for s in group if s is not span),
-                          key=lambda s: _int((s.attributes or {}).get("dify.node.attempt")) or 0)  # fmt: skip
+                          key=lambda s: as_int((s.attributes or {}).get("dify.node.attempt")) or 0)  # fmt: skip
         if (span.attributes or {}).get("node_type") in _CONTAINER_TYPES:
             containers.append(_provider_container(span, position))
         else:
@@ -499,7 +489,7 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
         inputs=_as_dict(root_attributes.get("dify.inputs")),
         outputs=_as_dict(root_attributes.get("dify.outputs")),
         error=_text(root_attributes.get("error.message")),
-        total_tokens=_int(usage.get("total_tokens")),
+        total_tokens=as_int(usage.get("total_tokens")),
         nodes=tuple(nodes),
         containers=tuple(containers),
     )
@@ -519,7 +509,7 @@ _ENTERPRISE_NODE = ("dify.node.execution", "dify.node.execution.draft")
 
 def _enterprise_node(span: ReadableSpan, order: int) -> NodeRun:
     attributes = span.attributes or {}
-    elapsed = _number(attributes.get("dify.node.elapsed_time"))
+    elapsed = as_number(attributes.get("dify.node.elapsed_time"))
     return NodeRun(
         execution_id=str(attributes["dify.node.execution_id"]),
         node_id=_text(attributes.get("dify.node.id")) or "",
@@ -527,7 +517,7 @@ def _enterprise_node(span: ReadableSpan, order: int) -> NodeRun:
         title=_text(attributes.get("dify.node.title")) or span.name,
         status=_text(attributes.get("dify.node.status")) or "succeeded",
         order=order,
-        index=_int(attributes.get("dify.node.index")),
+        index=as_int(attributes.get("dify.node.index")),
         **{**_times(span), **({"elapsed_time": elapsed} if elapsed is not None else {})},
         error=_text(attributes.get("dify.node.error")),
         iteration_id=_text(attributes.get("dify.node.iteration_id")),
@@ -544,7 +534,7 @@ def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recog
     attributes = root.attributes or {}
     executions = sorted(
         (s for s in spans if s.name in _ENTERPRISE_NODE and (s.attributes or {}).get("dify.node.execution_id")),
-        key=lambda s: (s.start_time or 0, _int((s.attributes or {}).get("dify.node.index")) or 0),
+        key=lambda s: (s.start_time or 0, as_int((s.attributes or {}).get("dify.node.index")) or 0),
     )
     nodes = [_enterprise_node(span, position) for position, span in enumerate(executions)]
     containers = [
@@ -553,7 +543,7 @@ def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recog
                      error=n.error, iteration_id=n.iteration_id, loop_id=n.loop_id)
         for n in nodes if n.node_type in _CONTAINER_TYPES
     ]  # fmt: skip
-    elapsed = _number(attributes.get("dify.workflow.elapsed_time"))
+    elapsed = as_number(attributes.get("dify.workflow.elapsed_time"))
     run = WorkflowRun(
         run_id=str(attributes["dify.workflow.run_id"]),
         status=_text(attributes.get("dify.workflow.status")) or "succeeded",

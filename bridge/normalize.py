@@ -150,6 +150,22 @@ def integer(value: Any, field: str, source: str = "", line: int = 0) -> int | No
     return None if parsed is None else int(parsed)
 
 
+def as_number(value: Any) -> float | None:
+    """What `number` reads, or None where it would refuse: for values inside what was already accepted, which
+    must not keep a run from being built."""
+    try:
+        return number(value, "")
+    except InputError:
+        return None
+
+
+def as_int(value: Any) -> int | None:
+    if type(value) is int:  # nearly always: no parsing to do
+        return value
+    parsed = as_number(value)
+    return None if parsed is None else int(parsed)
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 

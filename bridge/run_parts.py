@@ -29,23 +29,7 @@ from bridge.model import (
     RunEvent,
     WorkflowRun,
 )
-from bridge.normalize import integer, number, timestamp
-
-
-def as_int(value: Any) -> int | None:
-    if type(value) is int or value is None:  # nearly always: no parsing to do
-        return value
-    try:
-        return integer(value, "")
-    except InputError:  # a value the run was accepted with, nested where normalization does not look
-        return None
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return number(value, "")
-    except InputError:
-        return None
+from bridge.normalize import as_int, as_number, timestamp
 
 
 def as_timestamp(value: Any) -> float | None:
@@ -186,7 +170,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
         user_id=_str(sys_inputs.get("sys.user_id")),
         created_at=created if created is not None else min((n.created_at for n in nodes if n.created_at), default=None),
         finished_at=as_timestamp(finished.get("finished_at")),
-        elapsed_time=_num(finished.get("elapsed_time")),
+        elapsed_time=as_number(finished.get("elapsed_time")),
         inputs=inputs,
         outputs=_opt_dict(finished.get("outputs")),
         error=str(error) if error else None,
@@ -227,7 +211,7 @@ def _build_node(execution_id: str, parts: NodeParts, run_status: str) -> NodeRun
         index=as_int(data.get("index")),
         created_at=as_timestamp(started.get("created_at")) or as_timestamp(data.get("created_at")),
         finished_at=as_timestamp(finished.get("finished_at")),
-        elapsed_time=_num(finished.get("elapsed_time")),
+        elapsed_time=as_number(finished.get("elapsed_time")),
         inputs=_opt_dict(finished.get("inputs")) or _opt_dict(started.get("inputs")),
         process_data=_opt_dict(finished.get("process_data")),
         outputs=_opt_dict(finished.get("outputs")),
@@ -261,7 +245,7 @@ def _build_attempt(index: int, data: JSONDict) -> Attempt:
         retry_index=index,
         status=str(data.get("status") or "retry"),
         error=_str(data.get("error")),
-        elapsed_time=_num(data.get("elapsed_time")),
+        elapsed_time=as_number(data.get("elapsed_time")),
         created_at=as_timestamp(data.get("created_at")),
         finished_at=as_timestamp(data.get("finished_at")),
         inputs=_opt_dict(data.get("inputs")),
@@ -313,7 +297,7 @@ def _build_container(
         execution_id=_str(_dict(parts.node_started or parts.node_finished).get("id")),
         created_at=as_timestamp(started.get("created_at")),
         finished_at=as_timestamp(completed.get("finished_at")),
-        elapsed_time=_num(completed.get("elapsed_time")),
+        elapsed_time=as_number(completed.get("elapsed_time")),
         inputs=_opt_dict(completed.get("inputs")) or _opt_dict(started.get("inputs")),
         outputs=_opt_dict(completed.get("outputs")),
         error=_str(completed.get("error")),

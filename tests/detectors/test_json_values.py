@@ -20,7 +20,7 @@ from bridge.processors.detectors import Config, DetectionProcessor
 from bridge.spans import BuiltSpan, build_spans, with_attributes
 from detectors import Finding, json_attr
 from tests.detectors.corpus import SETTINGS, corpus
-from tests.fuzz.test_parsers import FUZZ, JSON, ODD, STREAM_PLACES, STREAMS, Path, _put_at
+from tests.fuzz.test_parsers import FUZZ, JSON, ODD, STREAM_PLACES, STREAMS, KeyPath, _put_at
 from tests.runs import CAPTURES, EXAMPLES, load_runs
 
 
@@ -68,7 +68,7 @@ def _finite(value: Any) -> bool:
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(STREAM_PLACES), (ODD | JSON).filter(_finite)), min_size=1, max_size=4))
 @example([((0, 15, ("data", "id")), 10**30), ((0, 15, ("data", "outputs", "text")), "")])
-def test_any_value_anywhere_gives_the_same_findings(changes: list[tuple[tuple[int, int, Path], Any]]) -> None:
+def test_any_value_anywhere_gives_the_same_findings(changes: list[tuple[tuple[int, int, KeyPath], Any]]) -> None:
     (stream, _, _), _ = changes[0]
     events = copy.deepcopy(STREAMS[stream])
     for (_, at, path), value in changes:

@@ -31,7 +31,7 @@ from tests.bridge_server import API_KEY, bridge_config_text
 from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_phoenix import export_run
 from tests.fuzz.test_http import HTTP
-from tests.fuzz.test_parsers import _PROCESSORS, FUZZ, JSON, ODD, Path, _key_paths, _put_at
+from tests.fuzz.test_parsers import _PROCESSORS, FUZZ, JSON, ODD, KeyPath, _key_paths, _put_at
 from tests.runs import CAPTURES, load_run
 
 _BUILDER = SpanBuilder()
@@ -280,7 +280,7 @@ EXPORT_PLACES = [
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(EXPORT_PLACES), ODD | JSON, _any_value()), min_size=1, max_size=3))
 def test_real_dify_exports_with_any_value_anywhere_are_taken_whole(
-    changes: list[tuple[tuple[int, int, int, Path | None], Any, AnyValue]],
+    changes: list[tuple[tuple[int, int, int, KeyPath | None], Any, AnyValue]],
 ) -> None:
     """An attribute of Dify's export, or a value inside its JSON text, set to anything: the trace still goes
     through recognition, the span builder, the processors and the encoder."""

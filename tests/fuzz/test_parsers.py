@@ -89,10 +89,10 @@ def test_mutated_real_streams_parse_assemble_and_build(lines: list[str], rng: An
     _assembled_and_built(_taken(normalize_event, r.obj, "fuzz", r.line, r.sse_event) for r in records)
 
 
-Path = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
-def _key_paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
+def _key_paths(obj: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
     """Every place inside `obj` a value can be put: keys of objects and indexes of arrays, at any depth."""
     items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
     for key, value in items:
@@ -100,7 +100,7 @@ def _key_paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
         yield from _key_paths(value, (*prefix, key))
 
 
-def _put_at(obj: Any, path: Path, value: Any) -> None:
+def _put_at(obj: Any, path: KeyPath, value: Any) -> None:
     """Puts `value` at `path`, unless an earlier change took the way there."""
     try:
         for key in path[:-1]:
@@ -129,7 +129,7 @@ ODD = SCALARS | st.sampled_from(["1e400", "-1e400", "nan", float("inf"), 10**30,
 @example([((0, 15, ("data", "process_data", "model_provider")), True)])
 @example([((0, 15, ("data", "process_data", "prompts")), 5)])
 def test_real_streams_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
-    changes: list[tuple[tuple[int, int, Path], Any]],
+    changes: list[tuple[tuple[int, int, KeyPath], Any]],
 ) -> None:
     """A value nested where normalization does not check it must not make a run accepted with it fail to
     build (it would never be exported)."""
@@ -143,7 +143,7 @@ def test_real_streams_with_any_value_anywhere_are_taken_or_refused_and_taken_one
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(list(_key_paths(WEBHOOK))), ODD | JSON), min_size=1, max_size=4))
 def test_webhooks_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
-    changes: list[tuple[Path, Any]],
+    changes: list[tuple[KeyPath, Any]],
 ) -> None:
     payload = copy.deepcopy(WEBHOOK)
     for path, value in changes:
@@ -175,7 +175,7 @@ WHOLE_RUNS = [
     )
 )
 def test_whole_run_answers_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_build(
-    case: tuple[tuple[Any, Callable[..., Any]], list[tuple[Path, Any]]],
+    case: tuple[tuple[Any, Callable[..., Any]], list[tuple[KeyPath, Any]]],
 ) -> None:
     (document, normalize), changes = case
     document = copy.deepcopy(document)
