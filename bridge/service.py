@@ -37,7 +37,7 @@ from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.encoding import encode
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import WORKFLOW_LEVEL, QueueError, QueueStorage, SpanJournalRow
+from bridge.queue.storage import AcceptedRun, QueueError, QueueStorage, SpanJournalRow
 from bridge.run_metrics import RunMetrics
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
@@ -311,7 +311,7 @@ class BridgeService:
     def submit_new_run(self, run: WorkflowRun) -> int | None:
         """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
         nothing is queued and the answer is None, unless this copy holds more than the one queued (a stream
-        after a webhook summary or the poller's run: see the storage's `_detail`). What every receiver
+        after a webhook summary or the poller's run: see `_accepted_as`). What every receiver
         submits: two receivers may each get a copy of one run (a stream and Dify's export), and a second copy
         would put every span id in the backend twice."""
         return self._submit(run, exclusive=True)
@@ -405,7 +405,10 @@ class BridgeService:
         return delivered
 
 
-def _accepted_as(run: WorkflowRun) -> tuple[str, str]:
-    """(run id, source) as the queue records an accepted copy: any copy with nodes betters one without."""
-    has_nodes = bool(run.nodes or run.containers)
-    return run.run_id, run.receiver if has_nodes else run.receiver + WORKFLOW_LEVEL
+def _accepted_as(run: WorkflowRun) -> AcceptedRun:
+    """The run as the queue's duplicate check records it. How much it holds: the workflow level only (no
+    nodes: the poller's, a blocking answer), what a webhook's sender put in (node ids, no execution ids), or
+    everything Dify streams or exports."""
+    if not (run.nodes or run.containers):
+        return AcceptedRun(run.run_id, run.receiver, 0)
+    return AcceptedRun(run.run_id, run.receiver, 1 if run.receiver.partition("/")[0] == "webhook" else 2)

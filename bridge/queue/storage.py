@@ -30,13 +30,20 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT, exporter TEXT NOT NULL, pipeline TEXT NOT NULL, created_at REAL NOT NULL,
     failed_at REAL NOT NULL, spans INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL,
     payload BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS accepted_runs (
+    run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, detail INTEGER NOT NULL DEFAULT 2);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS span_journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, receiver TEXT NOT NULL, payload BLOB NOT NULL);
 """
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Version 1 → 2: how much of its run each accepted copy holds (`detail`), read before from the receiver's name.
+_MIGRATE_1 = """
+ALTER TABLE accepted_runs ADD COLUMN detail INTEGER NOT NULL DEFAULT 2;
+UPDATE accepted_runs SET detail = 0 WHERE receiver LIKE 'poller%';
+UPDATE accepted_runs SET detail = 1 WHERE receiver = 'webhook' OR receiver LIKE 'webhook/%';
+"""
 # Appends committed in one transaction at most.
 _GROUP_MAX = 256
 # Rows read per query, and at most per delivery step (entries of other pipelines are skipped over).
@@ -44,12 +51,21 @@ _PAGE = 64
 _SCAN = 2000
 
 
+class AcceptedRun(NamedTuple):
+    """A run's copy as the duplicate check knows it. `detail`: how much of the run the copy holds (higher holds
+    more); a later copy of an accepted run is queued too only when it holds more."""
+
+    run_id: str
+    receiver: str
+    detail: int
+
+
 @dataclass
 class _Append:
     entries: Sequence[tuple[str, int, bytes]]
     now: float
     release: Sequence[int]
-    run: tuple[str, str] | None
+    run: AcceptedRun | None
     exclusive: bool
     done: Callable[[], None]  # called by the writer thread once the request is committed or has failed
     accepted: bool = False
@@ -123,19 +139,6 @@ class SpanJournalRow:
     payload: bytes  # one trace's spans from one request, as an `ExportTraceServiceRequest`
 
 
-# Marks the source of a copy without nodes in `accepted_runs` (a blocking answer, the poller's, a summary).
-WORKFLOW_LEVEL = "#workflow-level"
-
-
-def _detail(source: str) -> int:
-    """How much of a run a copy holds: the workflow level only, what a webhook's sender put in (node ids, no
-    execution ids), or everything Dify streams or exports. A later copy of a queued run is queued too only
-    when it holds more."""
-    if source.endswith(WORKFLOW_LEVEL) or source.startswith("poller"):  # poller: rows from before the mark
-        return 0
-    return 1 if source.partition("/")[0] == "webhook" else 2
-
-
 class QueueStorage:
     """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
 
@@ -161,7 +164,9 @@ class QueueStorage:
                 raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is not None and row[0] != SCHEMA_VERSION:
+            if row is not None and row[0] == "1":
+                self._db.executescript(_MIGRATE_1)
+            elif row is not None and row[0] != SCHEMA_VERSION:
                 raise QueueError(f"{path}: queue schema {row[0]}, this bridge reads {SCHEMA_VERSION}")
             # Also a write probe: a read-only file or directory fails now rather than at the first run.
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
@@ -263,10 +268,10 @@ class QueueStorage:
         entries: Sequence[tuple[str, int, bytes]],
         now: float,
         release: Sequence[int] = (),
-        run: tuple[str, str] | None = None,
+        run: AcceptedRun | None = None,
         exclusive: bool = False,
     ) -> bool:
-        """Queues OTLP requests `(pipeline, spans, payload)`, records `run` (id, receiver) as accepted and
+        """Queues OTLP requests `(pipeline, spans, payload)`, records `run` as accepted and
         forgets the journal rows the requests were built from, atomically: a crash leaves either the
         events or the spans, never neither, and never a run marked accepted without its spans.
         `exclusive`: queue nothing and return False if the run was accepted before (a duplicate); its journal
@@ -282,7 +287,7 @@ class QueueStorage:
         return request.outcome()
 
     async def append_new_run(
-        self, entries: Sequence[tuple[str, int, bytes]], now: float, run: tuple[str, str], release: Sequence[int]
+        self, entries: Sequence[tuple[str, int, bytes]], now: float, run: AcceptedRun, release: Sequence[int]
     ) -> bool:
         """`append(entries, now, release, run, exclusive=True)` for the event loop: the commit is awaited
         instead of parking a thread to wait for it (a thread hop per request was a tenth of a busy bridge's
@@ -319,7 +324,7 @@ class QueueStorage:
         try:
             with self._transaction() as db:
                 accepted, entries, released = self._decide(db, group)
-                db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?)", accepted)
+                db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?, ?)", accepted)
                 db.executemany(
                     "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
                     "VALUES (?, NULL, ?, ?, ?, ?)",
@@ -340,21 +345,20 @@ class QueueStorage:
     @staticmethod
     def _decide(
         db: sqlite3.Connection, group: list[_Append]
-    ) -> tuple[list[tuple[str, str, float]], list[tuple[str, float, int, int, bytes]], list[tuple[int]]]:
+    ) -> tuple[list[tuple[str, str, float, int]], list[tuple[str, float, int, int, bytes]], list[tuple[int]]]:
         """Which requests are taken, in order (a group may hold one run twice): the rows to write.
-        A run queued before is taken again only from a receiver whose copies hold more (`_detail`)."""
+        A run accepted before is taken again only in a copy holding more of it (`AcceptedRun.detail`)."""
         ids = [request.run[0] for request in group if request.run is not None]
         marks = ",".join("?" * len(ids))
-        known = dict(db.execute(f"SELECT run_id, receiver FROM accepted_runs WHERE run_id IN ({marks})", ids))
+        known = dict(db.execute(f"SELECT run_id, detail FROM accepted_runs WHERE run_id IN ({marks})", ids))
         accepted, entries, released = [], [], []
         for request in group:
             if request.run is not None:
-                run_id, receiver = request.run
+                run_id, receiver, detail = request.run
                 previous = known.get(run_id)
-                taken = previous is None or _detail(receiver) > _detail(previous)
-                if taken:
-                    known[run_id] = receiver
-                    accepted.append((run_id, receiver, request.now))
+                if previous is None or detail > previous:
+                    known[run_id] = detail
+                    accepted.append((run_id, receiver, request.now, detail))
                 elif request.exclusive:
                     # A copy of a run already queued: what it was built from is no longer needed either.
                     released += [(i,) for i in request.release]

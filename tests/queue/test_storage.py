@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bridge.queue.storage import WORKFLOW_LEVEL, JournalRow, QueueError, QueueStorage
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage
 from tests.runs import CAPTURES, request_of
 
 TRACES = frozenset({"traces"})
@@ -158,31 +160,36 @@ def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path)
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
 
 
-def test_a_run_is_accepted_with_its_spans_once_and_a_richer_delivery_beats_a_poorer_one(tmp_path: Path) -> None:
+def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    assert storage.append([("traces", 4, A)], 1.0, run=("r", "webhook"), exclusive=True)
-    assert not storage.append([("traces", 4, A)], 2.0, run=("r", "webhook/n8n"), exclusive=True)
-    assert storage.append([("traces", 4, A)], 3.0, run=("r", "stream"), exclusive=True)  # every event: richer
-    assert not storage.append([("traces", 4, A)], 3.5, run=("r", "otlp"), exclusive=True)  # as rich: a copy
-    assert storage.append([("traces", 1, B)], 4.0, run=("p", "poller"), exclusive=True)
-    assert storage.append([("traces", 4, B)], 5.0, run=("p", "webhook"), exclusive=True)  # the richer trace
-    assert not storage.append([("traces", 1, B)], 6.0, run=("p", "poller"), exclusive=True)
-    assert storage.append([("traces", 1, B)], 6.5, run=("b", f"proxy{WORKFLOW_LEVEL}"), exclusive=True)  # blocking
-    assert storage.append([("traces", 4, B)], 6.6, run=("b", "otlp"), exclusive=True)  # Dify's export: the nodes
-    assert storage.append([("traces", 4, B)], 7.0, run=("r2", "proxy"))  # not exclusive: queued all the same
-    assert storage.append([("traces", 4, B)], 8.0, run=("r2", "proxy"))
+    assert storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)
+    assert not storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("r", "webhook/n8n", 1), exclusive=True)
+    assert storage.append([("traces", 4, A)], 3.0, run=AcceptedRun("r", "stream", 2), exclusive=True)  # richer
+    assert not storage.append([("traces", 4, A)], 3.5, run=AcceptedRun("r", "otlp", 2), exclusive=True)  # a copy
+    assert storage.append([("traces", 1, B)], 4.0, run=AcceptedRun("p", "poller", 0), exclusive=True)
+    assert storage.append([("traces", 4, B)], 5.0, run=AcceptedRun("p", "webhook", 1), exclusive=True)
+    assert not storage.append([("traces", 1, B)], 6.0, run=AcceptedRun("p", "poller", 0), exclusive=True)
+    assert storage.append([("traces", 4, B)], 7.0, run=AcceptedRun("r2", "proxy", 2))  # not exclusive: queued
+    assert storage.append([("traces", 4, B)], 8.0, run=AcceptedRun("r2", "proxy", 2))
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
-    assert [e.created_at for e in entries] == [
-        1.0,
-        3.0,
-        4.0,
-        5.0,
-        6.5,
-        6.6,
-        7.0,
-        8.0,
-    ]  # refused copies left nothing behind
+    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
+
+
+def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
+    path = tmp_path / "queue.db"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema', '1');"
+            "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);"
+            "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);"
+        )
+    storage = QueueStorage(str(path))
+    richer = [storage.append([("traces", 4, A)], 2.0, run=AcceptedRun(run, "webhook", 1), exclusive=True)
+              for run in ("p", "w", "s")]  # fmt: skip
+    assert richer == [True, False, False]  # only the poller's copy held less than a webhook's
+    storage.close()
 
 
 def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp_path: Path) -> None:
@@ -190,7 +197,9 @@ def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp
     answers: dict[int, bool] = {}
 
     def submit(i: int) -> None:
-        answers[i] = storage.append([("traces", 4, A)], float(i), run=(f"r{i % 50}", "webhook"), exclusive=True)
+        answers[i] = storage.append(
+            [("traces", 4, A)], float(i), run=AcceptedRun(f"r{i % 50}", "webhook", 1), exclusive=True
+        )
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(200)]
     for thread in threads:
@@ -220,7 +229,8 @@ def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_f
 
     async def submit_all() -> list[bool]:
         appends = [
-            storage.append_new_run([("traces", 4, A)], float(i), (f"r{i % 20}", "webhook"), ()) for i in range(100)
+            storage.append_new_run([("traces", 4, A)], float(i), AcceptedRun(f"r{i % 20}", "webhook", 1), ())
+            for i in range(100)
         ]
         return await asyncio.gather(*appends)
 
@@ -229,5 +239,5 @@ def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_f
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 20
     storage._db.execute("PRAGMA max_page_count = 1")  # the disk is full from now on
     with pytest.raises(QueueError, match="full"):
-        asyncio.run(storage.append_new_run([("traces", 6, B * 50)], 2.0, ("new", "webhook"), ()))
+        asyncio.run(storage.append_new_run([("traces", 6, B * 50)], 2.0, AcceptedRun("new", "webhook", 1), ()))
     assert not storage.run_seen("new")
