@@ -17,14 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge import attributes as a
+from bridge.metric_aggregates import Aggregates, Key
 
 # The GenAI conventions' advised buckets for token counts, and seconds for node durations.
 _TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 _DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+_TOKEN_KEYS = (
+    ("input", a.GEN_AI_INPUT_TOKENS, a.OI_TOKENS_PROMPT),
+    ("output", a.GEN_AI_OUTPUT_TOKENS, a.OI_TOKENS_COMPLETION),
+)
 
 
 def _number(value: Any) -> float | None:
@@ -32,49 +36,50 @@ def _number(value: Any) -> float | None:
 
 
 class RunMetrics:
-    def __init__(self, meter: metrics.Meter) -> None:
-        self.runs = meter.create_counter("dify.workflow.runs", "{run}", "Workflow runs, by app and status")
-        self.node_duration = meter.create_histogram(
-            "dify.node.duration", "s", "Node execution time, by node type",
-            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
-        )  # fmt: skip
-        self.tokens = meter.create_histogram(
-            "gen_ai.client.token.usage", "{token}", "Tokens used per LLM call, by token type and model",
-            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
-        )  # fmt: skip
-        self.cost = meter.create_counter("dify.cost", "1", "LLM cost in its currency, by app and model")
+    def __init__(self, aggregates: Aggregates) -> None:
+        self._aggregates = aggregates
+        self.runs = aggregates.counter("dify.workflow.runs", "{run}", "Workflow runs, by app and status")
+        self.node_duration = aggregates.histogram(
+            "dify.node.duration", "s", "Node execution time, by node type", _DURATION_BUCKETS
+        )
+        self.tokens = aggregates.histogram(
+            "gen_ai.client.token.usage", "{token}", "Tokens used per LLM call, by token type and model", _TOKEN_BUCKETS
+        )
+        self.cost = aggregates.counter("dify.cost", "1", "LLM cost in its currency, by app and model")
 
     def record(self, spans: Sequence[ReadableSpan]) -> None:
         root = next((span for span in spans if span.parent is None), None)
         resource = root.resource.attributes if root is not None else {}
         app = str(resource.get(a.DIFY_APP_NAME) or resource.get(a.DIFY_APP_ID) or "unknown")
-        if root is not None and (status := (root.attributes or {}).get(a.DIFY_RUN_STATUS)):
-            self.runs.add(1, {a.DIFY_APP_NAME: app, a.DIFY_RUN_STATUS: str(status)})
-        for span in spans:
-            attributes = span.attributes or {}
-            node_type = attributes.get(a.DIFY_NODE_TYPE)
-            if node_type and span.start_time and span.end_time and span.end_time >= span.start_time:
-                seconds = (span.end_time - span.start_time) / 1e9
-                self.node_duration.record(seconds, {a.DIFY_NODE_TYPE: str(node_type)})
-            self._llm_call(app, attributes)
+        with self._aggregates.lock:
+            if root is not None and (status := (root.attributes or {}).get(a.DIFY_RUN_STATUS)):
+                self.runs.add(1, ((a.DIFY_APP_NAME, app), (a.DIFY_RUN_STATUS, str(status))))
+            for span in spans:
+                attributes = span.attributes or {}
+                node_type = attributes.get(a.DIFY_NODE_TYPE)
+                if node_type and span.start_time and span.end_time and span.end_time >= span.start_time:
+                    seconds = (span.end_time - span.start_time) / 1e9
+                    self.node_duration.record(seconds, ((a.DIFY_NODE_TYPE, str(node_type)),))
+                if attributes.get(a.GEN_AI_OPERATION) == "chat" or attributes.get(a.OI_SPAN_KIND) == "LLM":
+                    self._llm_call(app, attributes)
 
     def _llm_call(self, app: str, attributes: Mapping[str, Any]) -> None:
-        is_llm = attributes.get(a.GEN_AI_OPERATION) == "chat" or attributes.get(a.OI_SPAN_KIND) == "LLM"
-        if not is_llm:
-            return
         model = str(attributes.get(a.GEN_AI_REQUEST_MODEL) or attributes.get(a.OI_MODEL_NAME) or "unknown")
-        labels = {a.GEN_AI_OPERATION: "chat", a.GEN_AI_REQUEST_MODEL: model}
+        labels: Key = ((a.GEN_AI_OPERATION, "chat"), (a.GEN_AI_REQUEST_MODEL, model))
         provider = attributes.get(a.GEN_AI_PROVIDER) or attributes.get(a.OI_PROVIDER)
         if provider:
-            labels[a.GEN_AI_PROVIDER] = str(provider)
-        for token_type, keys in (("input", (a.GEN_AI_INPUT_TOKENS, a.OI_TOKENS_PROMPT)),
-                                 ("output", (a.GEN_AI_OUTPUT_TOKENS, a.OI_TOKENS_COMPLETION))):  # fmt: skip
-            count = next((n for key in keys if (n := _number(attributes.get(key))) is not None), None)
+            labels += ((a.GEN_AI_PROVIDER, str(provider)),)
+        for token_type, genai_key, openinference_key in _TOKEN_KEYS:
+            count = _number(attributes.get(genai_key))
+            if count is None:
+                count = _number(attributes.get(openinference_key))
             if count is not None:
-                self.tokens.record(count, {**labels, "gen_ai.token.type": token_type})
+                self.tokens.record(count, (*labels, ("gen_ai.token.type", token_type)))
         price = _number(attributes.get(a.DIFY_PRICE_TOTAL))
         if price is None:
             price = _number(attributes.get(a.OI_COST_TOTAL))
         if price:
             currency = str(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
-            self.cost.add(price, {a.DIFY_APP_NAME: app, a.GEN_AI_REQUEST_MODEL: model, a.DIFY_PRICE_CURRENCY: currency})
+            self.cost.add(
+                price, ((a.DIFY_APP_NAME, app), (a.GEN_AI_REQUEST_MODEL, model), (a.DIFY_PRICE_CURRENCY, currency))
+            )

@@ -137,7 +137,7 @@ def create_app(config: BridgeConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service = BridgeService(config, telemetry.meter, queue)
+        service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
         baselines = WriteBehindBaselines(store)

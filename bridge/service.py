@@ -27,6 +27,7 @@ from bridge.config import BridgeConfig, parse_component_id
 from bridge.dify_export import is_workflow_span, recognize, rehome
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
+from bridge.metric_aggregates import Aggregates
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.otlp_wire import encode_request
@@ -87,7 +88,11 @@ class BridgeService:
     Opens the queue file unless given one (`storage`), and owns it from then on."""
 
     def __init__(
-        self, config: BridgeConfig, meter: metrics.Meter | None = None, storage: QueueStorage | None = None
+        self,
+        config: BridgeConfig,
+        meter: metrics.Meter | None = None,
+        storage: QueueStorage | None = None,
+        aggregates: Aggregates | None = None,
     ) -> None:
         assembly, queue = config.service.assembly, config.service.queue
         self.config = config
@@ -109,9 +114,12 @@ class BridgeService:
         }  # fmt: skip
         self.storage.register(self.deliveries)
         self.admission = Admission(queue, self.storage, meter)
-        self._runs_counter = meter.create_counter("dify_bridge.runs", unit="{run}", description="Runs queued")
-        self._spans_counter = meter.create_counter("dify_bridge.spans", unit="{span}", description="Spans queued")
-        self._run_metrics = RunMetrics(meter)
+        # Recorded for every run: kept in plain series, read with the meter's (see bridge/metric_aggregates.py).
+        aggregates = aggregates or Aggregates()
+        self._aggregates = aggregates
+        self._runs_counter = aggregates.counter("dify_bridge.runs", "{run}", "Runs queued")
+        self._spans_counter = aggregates.counter("dify_bridge.spans", "{span}", "Spans queued")
+        self._run_metrics = RunMetrics(aggregates)
         self._observe(meter)
         for pipeline in self.pipelines:
             for processor in pipeline.processors:
@@ -363,9 +371,10 @@ class BridgeService:
             delivery.notify()
         self._run_metrics.record(spans)
         source = receiver.partition("/")[0]
-        if run is not None:
-            self._runs_counter.add(1, {"receiver": source, "status": run.status})
-        self._spans_counter.add(len(spans), {"receiver": source})
+        with self._aggregates.lock:
+            if run is not None:
+                self._runs_counter.add(1, (("receiver", source), ("status", run.status)))
+            self._spans_counter.add(len(spans), (("receiver", source),))
         return len(spans)
 
     def _finished(self, run: WorkflowRun, spans: Sequence[ReadableSpan]) -> None:

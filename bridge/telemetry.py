@@ -10,21 +10,36 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import __version__
+from bridge.metric_aggregates import Aggregates, WithAggregates
+
+
+class _PrometheusReader(WithAggregates, PrometheusMetricReader):
+    pass
 
 
 class Telemetry:
-    """One meter provider per server, with its own Prometheus registry (tests run several servers at once)."""
+    """One meter provider per server, with its own Prometheus registry (tests run several servers at once).
+    Its readers read the SDK's instruments (`meter`) and the per-run series of `aggregates`."""
 
     def __init__(self, readers: Sequence[MetricReader] = ()) -> None:
         self.registry = CollectorRegistry()
-        self.provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry), *readers])
-        self.meter: Meter = self.provider.get_meter("dify-otel-bridge", __version__)
+        resource = Resource.create()
+        scope = InstrumentationScope("dify-otel-bridge", __version__)
+        self.aggregates = Aggregates(scope, resource)
+        all_readers = [_PrometheusReader(registry=self.registry), *readers]
+        for reader in all_readers:
+            if isinstance(reader, WithAggregates):
+                reader.aggregates = self.aggregates
+        self.provider = MeterProvider(metric_readers=all_readers, resource=resource)
+        self.meter: Meter = self.provider.get_meter(scope.name, scope.version)
 
     def shutdown(self) -> None:
         self.provider.shutdown()

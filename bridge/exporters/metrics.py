@@ -12,6 +12,11 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader, Perio
 from pydantic import BaseModel
 
 from bridge.exporters import otlp, otlp_env, otlphttp
+from bridge.metric_aggregates import WithAggregates
+
+
+class _PeriodicReader(WithAggregates, PeriodicExportingMetricReader):
+    pass
 
 
 def _grpc(cfg: otlp.Config) -> MetricExporter:
@@ -46,4 +51,4 @@ def metric_reader(cfg: BaseModel, interval: float) -> MetricReader:
         exporter = _http(cfg)
     else:
         raise TypeError(f"metrics go to otlp or otlphttp exporters, not {type(cfg).__module__}")
-    return PeriodicExportingMetricReader(exporter, export_interval_millis=interval * 1000)
+    return _PeriodicReader(exporter, export_interval_millis=interval * 1000)
