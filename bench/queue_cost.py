@@ -1,14 +1,17 @@
 """What durability costs on the acknowledgement path: runs submitted to the service with the queue in a file
 (WAL, what `serve` does), in memory (SQLite, no disk), and off (the same spans built, processed and encoded,
-not written). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
+not written). Two ways in, as the server has them: from tasks on one event loop awaiting the commit (the
+webhook receiver), and from worker threads each blocked on its commit (the stream, proxy and otlp
+receivers). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
 with a long backoff), so only the write side is measured.
 
-    .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4]
+    .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4] [--tasks 32]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -21,6 +24,7 @@ from msgspec.structs import replace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.config import parse_config
+from bridge.model import WorkflowRun
 from bridge.service import BridgeService
 from tests.bridge_server import free_port
 from tests.runs import load_runs
@@ -39,19 +43,47 @@ def _service(path: str, write: bool) -> BridgeService:
     )
     service = BridgeService(config)
     if not write:
+
+        async def taken(*args: object, **kwargs: object) -> bool:
+            return True
+
         service.storage.append = lambda *args, **kwargs: True  # type: ignore[method-assign]
+        service.storage.append_new_run = taken  # type: ignore[method-assign]
     return service
 
 
+def _fresh(slot: int) -> WorkflowRun:
+    return replace(RUNS[slot % len(RUNS)], run_id=str(uuid.uuid4()), receiver="replay")
+
+
+def _rate_async(service: BridgeService, seconds: float, tasks: int) -> float:
+    """Submissions per second from `tasks` tasks on one event loop (as the webhook receiver's requests)."""
+
+    async def run() -> float:
+        done = 0
+        stop = time.perf_counter() + seconds
+
+        async def work() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                await service.submit_new_run_async(_fresh(done))
+                done += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(work() for _ in range(tasks)))
+        return done / (time.perf_counter() - start)
+
+    return asyncio.run(run())
+
+
 def _rate(service: BridgeService, seconds: float, threads: int) -> float:
-    """Webhook-like submissions per second from `threads` threads (as the server's worker threads)."""
+    """Submissions per second from `threads` threads (as the server's worker threads)."""
     done = [0] * threads
     stop = time.perf_counter() + seconds
 
     def work(slot: int) -> None:
         while time.perf_counter() < stop:
-            run = RUNS[done[slot] % len(RUNS)]
-            service.submit_new_run(replace(run, run_id=str(uuid.uuid4()), receiver="replay"))
+            service.submit_new_run(_fresh(done[slot]))
             done[slot] += 1
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
@@ -67,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--tasks", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,18 +108,22 @@ def main() -> None:
             "memory": _service(":memory:", write=True),
             "off": _service(":memory:", write=False),
         }
-        rates: dict[str, list[float]] = {name: [] for name in services}
+        loop_rates: dict[str, list[float]] = {name: [] for name in services}
+        thread_rates: dict[str, list[float]] = {name: [] for name in services}
         for _ in range(args.rounds):
             for name, service in services.items():
-                rates[name].append(_rate(service, args.seconds, args.threads))
+                loop_rates[name].append(_rate_async(service, args.seconds, args.tasks))
+                thread_rates[name].append(_rate(service, args.seconds, args.threads))
         for service in services.values():
             service.shutdown(timeout=0)
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"runs submitted per second, {args.threads} threads, median of {args.rounds} rounds of {args.seconds:g}s")
-    print("| queue | runs/s | vs off |")
-    print("|---|---|---|")
-    for name, value in medians.items():
-        print(f"| {name} | {value:,.0f} | {value / medians['off'] * 100:.0f} % |")
+    on_loop = {name: statistics.median(values) for name, values in loop_rates.items()}
+    threaded = {name: statistics.median(values) for name, values in thread_rates.items()}
+    print(f"runs submitted per second, median of {args.rounds} rounds of {args.seconds:g}s")
+    print(f"| queue | event loop, {args.tasks} tasks | vs off | {args.threads} worker threads | vs off |")
+    print("|---|---|---|---|---|")
+    for name in services:
+        print(f"| {name} | {on_loop[name]:,.0f} | {on_loop[name] / on_loop['off'] * 100:.0f} % "
+              f"| {threaded[name]:,.0f} | {threaded[name] / threaded['off'] * 100:.0f} % |")  # fmt: skip
 
 
 if __name__ == "__main__":
