@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-detectors", action="store_true", help="the same pipeline without the detectors")
+    parser.add_argument("--workers", type=int, default=1, help="service.workers: pipeline worker processes")
     args = parser.parse_args()
     # Measured first, on a quiet machine: the absolute targets hold on a machine about this fast.
     yardstick = sdk_spans_per_second()
@@ -114,6 +115,7 @@ def main() -> None:
         # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
         text = bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms")
         text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
+        text = text.replace("service:\n", f"service:\n  workers: {args.workers}\n")
         config.write_text(text.replace("[detectors, batch]", "[batch]") if args.no_detectors else text)
         port = free_port()
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # e.g. "py-spy record -o p.svg --"

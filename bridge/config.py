@@ -85,6 +85,9 @@ class ServiceConfig(BaseModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     # `traces` or `traces/<name>`: which receivers' runs go through which processors to which exporters.
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
+    # Processes that build, process and encode runs beside the server's own (docs/operations.md: Scaling).
+    # 0: all in the server process, which then uses one core.
+    workers: int = Field(default=0, ge=0, le=64)
 
 
 class PipelineConfig(BaseModel):

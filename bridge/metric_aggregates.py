@@ -39,6 +39,9 @@ from bridge import __version__
 
 # Attributes of one series as (key, value) pairs: hashable, cheap to build at the call site.
 Key = tuple[tuple[str, str], ...]
+# (series name, value, attributes): what `Aggregates.apply` records; plain data, so a pipeline worker's
+# measurements travel to the server process.
+Measurement = tuple[str, float, Key]
 
 
 class _HistogramPoint:
@@ -58,7 +61,7 @@ class CounterSeries:
         self.name, self.unit, self.description = name, unit, description
         self.values: dict[Key, float] = {}
 
-    def add(self, amount: float, key: Key) -> None:
+    def record(self, amount: float, key: Key) -> None:
         self.values[key] = self.values.get(key, 0) + amount
 
 
@@ -91,22 +94,25 @@ class Aggregates:
         self.resource = resource or Resource.create()
         self.lock = threading.Lock()
         self.start_ns = time.time_ns()
-        self.series: list[CounterSeries | HistogramSeries] = []
+        self.series: dict[str, CounterSeries | HistogramSeries] = {}
 
     def counter(self, name: str, unit: str, description: str) -> CounterSeries:
-        series = CounterSeries(name, unit, description)
-        self.series.append(series)
+        series = self.series[name] = CounterSeries(name, unit, description)
         return series
 
     def histogram(self, name: str, unit: str, description: str, bounds: Sequence[float]) -> HistogramSeries:
-        series = HistogramSeries(name, unit, description, bounds)
-        self.series.append(series)
+        series = self.series[name] = HistogramSeries(name, unit, description, bounds)
         return series
+
+    def apply(self, measurements: Sequence[Measurement]) -> None:
+        with self.lock:
+            for name, value, key in measurements:
+                self.series[name].record(value, key)
 
     def cumulative(self, now_ns: int) -> list[Metric]:
         """Every series as cumulative metrics since start."""
         with self.lock:
-            return [self._metric(series, now_ns) for series in self.series if _has_points(series)]
+            return [self._metric(series, now_ns) for series in self.series.values() if _has_points(series)]
 
     def _metric(self, series: CounterSeries | HistogramSeries, now_ns: int) -> Metric:
         start, cumulative = self.start_ns, AggregationTemporality.CUMULATIVE

@@ -20,7 +20,9 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge import attributes as a
-from bridge.metric_aggregates import Aggregates, Key
+from bridge.metric_aggregates import Aggregates, Key, Measurement
+
+RUNS, NODE_DURATION, TOKENS, COST = "dify.workflow.runs", "dify.node.duration", "gen_ai.client.token.usage", "dify.cost"
 
 # The GenAI conventions' advised buckets for token counts, and seconds for node durations.
 _TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
@@ -35,51 +37,49 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-class RunMetrics:
-    def __init__(self, aggregates: Aggregates) -> None:
-        self._aggregates = aggregates
-        self.runs = aggregates.counter("dify.workflow.runs", "{run}", "Workflow runs, by app and status")
-        self.node_duration = aggregates.histogram(
-            "dify.node.duration", "s", "Node execution time, by node type", _DURATION_BUCKETS
-        )
-        self.tokens = aggregates.histogram(
-            "gen_ai.client.token.usage", "{token}", "Tokens used per LLM call, by token type and model", _TOKEN_BUCKETS
-        )
-        self.cost = aggregates.counter("dify.cost", "1", "LLM cost in its currency, by app and model")
+def declare(aggregates: Aggregates) -> None:
+    """The series `measurements` record into."""
+    aggregates.counter(RUNS, "{run}", "Workflow runs, by app and status")
+    aggregates.histogram(NODE_DURATION, "s", "Node execution time, by node type", _DURATION_BUCKETS)
+    aggregates.histogram(TOKENS, "{token}", "Tokens used per LLM call, by token type and model", _TOKEN_BUCKETS)
+    aggregates.counter(COST, "1", "LLM cost in its currency, by app and model")
 
-    def record(self, spans: Sequence[ReadableSpan]) -> None:
-        root = next((span for span in spans if span.parent is None), None)
-        resource = root.resource.attributes if root is not None else {}
-        app = str(resource.get(a.DIFY_APP_NAME) or resource.get(a.DIFY_APP_ID) or "unknown")
-        with self._aggregates.lock:
-            if root is not None and (status := (root.attributes or {}).get(a.DIFY_RUN_STATUS)):
-                self.runs.add(1, ((a.DIFY_APP_NAME, app), (a.DIFY_RUN_STATUS, str(status))))
-            for span in spans:
-                attributes = span.attributes or {}
-                node_type = attributes.get(a.DIFY_NODE_TYPE)
-                if node_type and span.start_time and span.end_time and span.end_time >= span.start_time:
-                    seconds = (span.end_time - span.start_time) / 1e9
-                    self.node_duration.record(seconds, ((a.DIFY_NODE_TYPE, str(node_type)),))
-                if attributes.get(a.GEN_AI_OPERATION) == "chat" or attributes.get(a.OI_SPAN_KIND) == "LLM":
-                    self._llm_call(app, attributes)
 
-    def _llm_call(self, app: str, attributes: Mapping[str, Any]) -> None:
-        model = str(attributes.get(a.GEN_AI_REQUEST_MODEL) or attributes.get(a.OI_MODEL_NAME) or "unknown")
-        labels: Key = ((a.GEN_AI_OPERATION, "chat"), (a.GEN_AI_REQUEST_MODEL, model))
-        provider = attributes.get(a.GEN_AI_PROVIDER) or attributes.get(a.OI_PROVIDER)
-        if provider:
-            labels += ((a.GEN_AI_PROVIDER, str(provider)),)
-        for token_type, genai_key, openinference_key in _TOKEN_KEYS:
-            count = _number(attributes.get(genai_key))
-            if count is None:
-                count = _number(attributes.get(openinference_key))
-            if count is not None:
-                self.tokens.record(count, (*labels, ("gen_ai.token.type", token_type)))
-        price = _number(attributes.get(a.DIFY_PRICE_TOTAL))
-        if price is None:
-            price = _number(attributes.get(a.OI_COST_TOTAL))
-        if price:
-            currency = str(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
-            self.cost.add(
-                price, ((a.DIFY_APP_NAME, app), (a.GEN_AI_REQUEST_MODEL, model), (a.DIFY_PRICE_CURRENCY, currency))
-            )
+def measurements(spans: Sequence[ReadableSpan]) -> list[Measurement]:
+    """What one trace adds to the series; computed where the spans are (a pipeline worker too)."""
+    found: list[Measurement] = []
+    root = next((span for span in spans if span.parent is None), None)
+    resource = root.resource.attributes if root is not None else {}
+    app = str(resource.get(a.DIFY_APP_NAME) or resource.get(a.DIFY_APP_ID) or "unknown")
+    if root is not None and (status := (root.attributes or {}).get(a.DIFY_RUN_STATUS)):
+        found.append((RUNS, 1, ((a.DIFY_APP_NAME, app), (a.DIFY_RUN_STATUS, str(status)))))
+    for span in spans:
+        attributes = span.attributes or {}
+        node_type = attributes.get(a.DIFY_NODE_TYPE)
+        if node_type and span.start_time and span.end_time and span.end_time >= span.start_time:
+            seconds = (span.end_time - span.start_time) / 1e9
+            found.append((NODE_DURATION, seconds, ((a.DIFY_NODE_TYPE, str(node_type)),)))
+        if attributes.get(a.GEN_AI_OPERATION) == "chat" or attributes.get(a.OI_SPAN_KIND) == "LLM":
+            _llm_call(app, attributes, found)
+    return found
+
+
+def _llm_call(app: str, attributes: Mapping[str, Any], found: list[Measurement]) -> None:
+    model = str(attributes.get(a.GEN_AI_REQUEST_MODEL) or attributes.get(a.OI_MODEL_NAME) or "unknown")
+    labels: Key = ((a.GEN_AI_OPERATION, "chat"), (a.GEN_AI_REQUEST_MODEL, model))
+    provider = attributes.get(a.GEN_AI_PROVIDER) or attributes.get(a.OI_PROVIDER)
+    if provider:
+        labels += ((a.GEN_AI_PROVIDER, str(provider)),)
+    for token_type, genai_key, openinference_key in _TOKEN_KEYS:
+        count = _number(attributes.get(genai_key))
+        if count is None:
+            count = _number(attributes.get(openinference_key))
+        if count is not None:
+            found.append((TOKENS, count, (*labels, ("gen_ai.token.type", token_type))))
+    price = _number(attributes.get(a.DIFY_PRICE_TOTAL))
+    if price is None:
+        price = _number(attributes.get(a.OI_COST_TOTAL))
+    if price:
+        currency = str(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
+        found.append((COST, price, ((a.DIFY_APP_NAME, app), (a.GEN_AI_REQUEST_MODEL, model),
+                                    (a.DIFY_PRICE_CURRENCY, currency))))  # fmt: skip

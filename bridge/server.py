@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
-from bridge import __version__
+from bridge import GC_YOUNG_THRESHOLD, __version__
 from bridge.config import BridgeConfig
 from bridge.exporters.metrics import metric_reader
 from bridge.http_errors import EXCEPTION_HANDLERS
@@ -34,8 +34,6 @@ from bridge.telemetry import Telemetry
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
 CHECKPOINT_INTERVAL_S = 5.0
-# Allocations between young collections while serving (CPython's default: 700).
-GC_YOUNG_THRESHOLD = 20_000
 _SCHEMAS = SchemaGenerator(
     {
         "openapi": "3.0.0",
@@ -139,11 +137,10 @@ def create_app(config: BridgeConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates)
+        baselines = WriteBehindBaselines(store)
+        service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates, baselines)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
-        baselines = WriteBehindBaselines(store)
-        service.use_baselines(baselines)
         try:
             for start in startup:
                 await start(service)
@@ -159,8 +156,6 @@ def create_app(config: BridgeConfig) -> Starlette:
         # collector's sight, full collections under load stop rescanning it (they set the tail of ack latency).
         gc.collect()
         gc.freeze()
-        # Each request leaves thousands of short-lived containers: a young collection every 700 allocations
-        # (CPython's default) scanned ones about to be freed anyway, ~8 % of a busy bridge's time.
         thresholds = gc.get_threshold()
         gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
         try:

@@ -22,8 +22,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext
 
+from bridge import run_metrics
 from bridge.assembly import RunAssembler
-from bridge.config import BridgeConfig, parse_component_id
+from bridge.config import BridgeConfig
 from bridge.dify_export import is_workflow_span, recognize, rehome
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
@@ -31,15 +32,13 @@ from bridge.metric_aggregates import Aggregates
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.otlp_wire import encode_request
-from bridge.pipeline import Pipeline
-from bridge.processors import Processor, batch, redact, reduce
+from bridge.pipeline import Pipeline, Processed, process_trace, processors_of
+from bridge.pipeline_workers import PipelineWorkers
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
-from bridge.queue.encoding import encode
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import AcceptedRun, QueueError, QueueStorage, SpanJournalRow
-from bridge.run_metrics import RunMetrics
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
@@ -55,24 +54,7 @@ def _build_pipelines(
     batching: dict[str, BatchSettings] = {}
     pipelines = []
     for name, spec in config.pipelines.items():
-        processors: list[Processor] = []
-        settings: BatchSettings | None = None
-        for component_id in spec.processors:
-            factory, cfg = config.processors[component_id]
-            created = factory.create(cfg)
-            if isinstance(created, batch.BatchProcessor):
-                settings = created.settings
-            else:
-                processors.append(created)
-        listed = {parse_component_id(component_id)[0] for component_id in spec.processors}
-        # Secrets are masked and content is cut even when a hand-written pipeline forgets to ask for it;
-        # redaction goes before reduction, which could cut a secret into a shape no pattern recognises.
-        if redact.TYPE not in listed:
-            before = next((i for i, p in enumerate(processors) if isinstance(p, reduce.ReduceProcessor)), None)
-            processors.insert(len(processors) if before is None else before, redact.create(redact.Config()))
-        if reduce.TYPE not in listed:
-            processors.append(reduce.create(reduce.Config()))
-        settings = settings or batch.create(batch.Config()).settings
+        processors, settings = processors_of(config, spec)
         for component_id in spec.exporters:
             if component_id not in senders:
                 factory, cfg = config.exporters[component_id]
@@ -93,6 +75,7 @@ class BridgeService:
         meter: metrics.Meter | None = None,
         storage: QueueStorage | None = None,
         aggregates: Aggregates | None = None,
+        baselines: Baselines | None = None,
     ) -> None:
         assembly, queue = config.service.assembly, config.service.queue
         self.config = config
@@ -119,13 +102,17 @@ class BridgeService:
         self._aggregates = aggregates
         self._runs_counter = aggregates.counter("dify_bridge.runs", "{run}", "Runs queued")
         self._spans_counter = aggregates.counter("dify_bridge.spans", "{span}", "Spans queued")
-        self._run_metrics = RunMetrics(aggregates)
+        self._detections = aggregates.counter("dify.detections", "{finding}", "Findings by detector, severity and app")
+        run_metrics.declare(aggregates)
         self._observe(meter)
-        for pipeline in self.pipelines:
-            for processor in pipeline.processors:
-                if isinstance(processor, DetectionProcessor):
-                    processor.on_finding = self._publish_finding
-                    processor.use_meter(meter)
+        if baselines is not None:  # detector state across runs in the server's store instead of memory
+            for pipeline in self.pipelines:
+                for processor in pipeline.processors:
+                    if isinstance(processor, DetectionProcessor):
+                        processor.baselines = baselines
+        limits = {pipeline.name: pipeline.max_request_bytes for pipeline in self.pipelines}
+        workers = config.service.workers
+        self.workers = PipelineWorkers(config, limits, workers, baselines is not None) if workers else None
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
@@ -228,21 +215,11 @@ class BridgeService:
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             self.storage.journal_spans(rows)
 
-    def use_baselines(self, baselines: Baselines) -> None:
-        """Detector state across runs goes to `baselines` (the server's store) instead of memory."""
-        for pipeline in self.pipelines:
-            for processor in pipeline.processors:
-                if isinstance(processor, DetectionProcessor):
-                    processor.baselines = baselines
-
-    def _publish_finding(self, finding: Finding, root: ReadableSpan | None) -> None:
-        if self.live is None:
-            return
-        attributes = (root.attributes or {}) if root is not None else {}
-        run_id = attributes.get("dify.run.id")
+    def _publish_finding(self, finding: Finding, trace: Processed) -> None:
+        assert self.live is not None
         self.live.publish(
             "detection",
-            {"run_id": run_id, "app_id": attributes.get("dify.app.id") or self._run_apps.get(str(run_id)),
+            {"run_id": trace.run_id, "app_id": trace.app_id or self._run_apps.get(str(trace.run_id)),
              "detector": finding.detector, "severity": finding.severity, "confidence": finding.confidence,
              "summary": finding.summary},
         )  # fmt: skip
@@ -296,7 +273,8 @@ class BridgeService:
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
             spans = trace.spans if moved is None else rehome(trace.spans, *moved)
-            self._queue(spans, None, trace.receiver, trace.journal, exclusive=False)
+            self._queue(process_trace(self.pipelines, spans, trace.receiver), None, trace.receiver, trace.journal,
+                        exclusive=False)  # fmt: skip
             return
         run = replace(recognized.run, journal=tuple(trace.journal))
         spans = self._build(run)
@@ -305,8 +283,9 @@ class BridgeService:
         while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
             self._rebuilt.popitem(last=False)
         spans += rehome(recognized.others, spans[0].context, recognized.replaced)
-        if self._queue(spans, run, run.receiver, run.journal, exclusive=True) is not None:
-            self._finished(run, spans)
+        processed = process_trace(self.pipelines, spans, run.receiver)
+        if self._queue(processed, run, run.receiver, run.journal, exclusive=True) is not None:
+            self._finished(run, processed)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
@@ -325,66 +304,71 @@ class BridgeService:
         return self._submit(run, exclusive=True)
 
     async def submit_new_run_async(self, run: WorkflowRun) -> int | None:
-        """`submit_new_run` for the event loop: builds and encodes here, awaits the commit (no thread)."""
-        spans = self._build(run)
-        entries = self._entries(spans, run.receiver)
-        if not await self.storage.append_new_run(entries, time.time(), _accepted_as(run), run.journal):
+        """`submit_new_run` for the event loop: builds and encodes here or awaits a pipeline worker, then awaits
+        the commit (no thread)."""
+        if self.workers is not None:
+            processed = await self.workers.process_async(self._named(run))
+        else:
+            processed = process_trace(self.pipelines, self._build(run), run.receiver)
+        if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
             return None
-        self._queued(spans, run, run.receiver)
-        self._finished(run, spans)
-        return len(spans)
+        self._queued(processed, run, run.receiver)
+        self._finished(run, processed)
+        return processed.span_count
+
+    def _named(self, run: WorkflowRun) -> WorkflowRun:
+        if run.app_name is None and run.app_id is not None and self.app_names is not None:
+            return replace(run, app_name=self.app_names(run.app_id))
+        return run
 
     def _build(self, run: WorkflowRun) -> list[ReadableSpan]:
-        if run.app_name is None and run.app_id is not None and self.app_names is not None:
-            run = replace(run, app_name=self.app_names(run.app_id))
-        return self.builder.build(run)
+        return self.builder.build(self._named(run))
 
     def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
-        spans = self._build(run)
-        if self._queue(spans, run, run.receiver, run.journal, exclusive) is None:
+        if self.workers is not None:
+            processed = self.workers.process(self._named(run))
+        else:
+            processed = process_trace(self.pipelines, self._build(run), run.receiver)
+        if self._queue(processed, run, run.receiver, run.journal, exclusive) is None:
             return None
-        self._finished(run, spans)
-        return len(spans)
+        self._finished(run, processed)
+        return processed.span_count
 
     def _queue(
-        self, spans: Sequence[ReadableSpan], run: WorkflowRun | None, receiver: str, journal: Sequence[int],
-        exclusive: bool,
-    ) -> int | None:  # fmt: skip
-        """Runs each pipeline's processors over one trace and queues the result with its journal rows;
-        None if `exclusive` and the run was queued before."""
+        self, processed: Processed, run: WorkflowRun | None, receiver: str, journal: Sequence[int], exclusive: bool
+    ) -> int | None:
+        """Queues one processed trace with its journal rows; None if `exclusive` and the run was queued before."""
         key = _accepted_as(run) if run is not None else None
-        if not self.storage.append(self._entries(spans, receiver), time.time(), journal, key, exclusive):
+        if not self.storage.append(processed.entries, time.time(), journal, key, exclusive):
             return None
-        return self._queued(spans, run, receiver)
+        return self._queued(processed, run, receiver)
 
-    def _entries(self, spans: Sequence[ReadableSpan], receiver: str) -> list[tuple[str, int, bytes]]:
-        """(pipeline, span count, OTLP request) for each pipeline that takes spans from `receiver`."""
-        entries: list[tuple[str, int, bytes]] = []
-        for pipeline in self.pipelines:
-            if pipeline.accepts(receiver):
-                pieces = encode(pipeline.process(spans), pipeline.max_request_bytes)
-                entries.extend((pipeline.name, count, payload) for count, payload in pieces)
-        return entries
-
-    def _queued(self, spans: Sequence[ReadableSpan], run: WorkflowRun | None, receiver: str) -> int:
+    def _queued(self, processed: Processed, run: WorkflowRun | None, receiver: str) -> int:
         for delivery in self.deliveries.values():
             delivery.notify()
-        self._run_metrics.record(spans)
         source = receiver.partition("/")[0]
+        self._aggregates.apply(processed.measurements)
         with self._aggregates.lock:
             if run is not None:
-                self._runs_counter.add(1, (("receiver", source), ("status", run.status)))
-            self._spans_counter.add(len(spans), (("receiver", source),))
-        return len(spans)
+                self._runs_counter.record(1, (("receiver", source), ("status", run.status)))
+            self._spans_counter.record(processed.span_count, (("receiver", source),))
+            for finding in processed.findings:
+                labels = (("detector", finding.detector), ("severity", finding.severity), ("app", processed.app))
+                self._detections.record(1, labels)
+        if self.live is not None:
+            for finding in processed.findings:
+                self._publish_finding(finding, processed)
+        return processed.span_count
 
-    def _finished(self, run: WorkflowRun, spans: Sequence[ReadableSpan]) -> None:
+    def _finished(self, run: WorkflowRun, processed: Processed) -> None:
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id
         if self.live is not None:
-            trace_id = f"{spans[0].context.trace_id:032x}" if spans and spans[0].context else None
+            trace_id = None if processed.trace_id is None else f"{processed.trace_id:032x}"
             self.live.publish(
                 "run.finished",
                 {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
-                 "source": run.receiver, "trace_id": trace_id, "spans": len(spans), "total_tokens": run.total_tokens},
+                 "source": run.receiver, "trace_id": trace_id, "spans": processed.span_count,
+                 "total_tokens": run.total_tokens},
             )  # fmt: skip
 
     # --- draining ----------------------------------------------------------------------------------
@@ -410,6 +394,8 @@ class BridgeService:
         delivered = self.flush(self.config.service.queue.shutdown_timeout if timeout is None else timeout)
         for delivery in self.deliveries.values():
             delivery.stop()
+        if self.workers is not None:
+            self.workers.close()
         self.storage.close()
         return delivered
 

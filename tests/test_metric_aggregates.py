@@ -46,10 +46,10 @@ def test_histograms_and_counters_equal_the_sdks_own() -> None:
     for position, value in enumerate(VALUES):
         kind = "llm" if position % 3 else "code"
         sdk_histogram.record(value, {"dify.node.type": kind})
-        sdk_counter.add(value, {"dify.node.type": kind})
+        sdk_counter.record(value, {"dify.node.type": kind})
         with aggregates.lock:
             histogram.record(value, (("dify.node.type", kind),))
-            counter.add(value, (("dify.node.type", kind),))
+            counter.record(value, (("dify.node.type", kind),))
 
     data = reader.get_metrics_data()
     assert data is not None
@@ -80,12 +80,12 @@ def test_a_reader_that_prefers_delta_gets_the_change_since_its_last_collection()
     key = (("dify.node.type", "llm"),)
     with aggregates.lock:
         histogram.record(0.3, key)
-        counter.add(2, key)
+        counter.record(2, key)
     first = reader.get_metrics_data()
     with aggregates.lock:
         histogram.record(7.0, key)
         histogram.record(0.001, key)
-        counter.add(3, key)
+        counter.record(3, key)
     second = reader.get_metrics_data()
 
     assert first is not None and second is not None

@@ -12,10 +12,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry import metrics
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -71,7 +70,7 @@ def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any
 class DetectionProcessor:
     """`process(spans)` over one whole trace → the same spans, enriched copies where findings landed."""
 
-    def __init__(self, cfg: Config, meter: metrics.Meter | None = None, baselines: Baselines | None = None) -> None:
+    def __init__(self, cfg: Config, baselines: Baselines | None = None) -> None:
         self.cfg = cfg
         # Run-over-run state; the server swaps in its persistent store.
         self.baselines: Baselines = baselines if baselines is not None else MemoryBaselines()
@@ -81,14 +80,6 @@ class DetectionProcessor:
             for key, dc in cfg.detector_configs().items()
             if getattr(dc, "enabled", True)
         ]
-        self.use_meter(meter or metrics.get_meter("dify-otel-bridge"))
-        # Told of each finding with its trace's root span (the live view subscribes here).
-        self.on_finding: Callable[[Finding, ReadableSpan | None], None] | None = None
-
-    def use_meter(self, meter: metrics.Meter) -> None:
-        self._counter = meter.create_counter(
-            "dify.detections", unit="{finding}", description="Findings by detector, severity and app"
-        )
 
     def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
         trace = Trace(spans, self.baselines)
@@ -101,18 +92,18 @@ class DetectionProcessor:
         return findings
 
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        return self.attach(spans)[0]
+
+    def attach(self, spans: Sequence[ReadableSpan]) -> tuple[Sequence[ReadableSpan], list[Finding]]:
+        """`process`, and the findings it attached (the service counts them and shows them live)."""
         findings = self.detect(spans)
         if not findings:
-            return spans
+            return spans, findings
         root = next((s for s in spans if s.parent is None), None)
-        app = str((root.resource.attributes.get("dify.app.id") if root is not None else None) or "unknown")
         by_span: dict[int, list[Finding]] = {}
         for finding in findings:
             target = finding.span_id if finding.span_id is not None else (span_id(root) if root else 0)
             by_span.setdefault(target, []).append(finding)
-            self._counter.add(1, {"detector": finding.detector, "severity": finding.severity, "app": app})
-            if self.on_finding is not None:
-                self.on_finding(finding, root)
         out: list[ReadableSpan] = []
         for span in spans:
             mine = by_span.get(span_id(span), [])
@@ -128,7 +119,7 @@ class DetectionProcessor:
                 attributes["detection.count"] = len(findings)
                 attributes["detection.detectors"] = sorted({f.detector for f in findings})
             out.append(with_attributes(span, attributes, events))
-        return out
+        return out, findings
 
 
 class DetectionSpanProcessor(SpanProcessor):

@@ -1,0 +1,231 @@
+"""`service.workers`: runs built, processed and encoded in worker processes.
+
+CPython runs one thread at a time per process, and a busy bridge spends about half of its time building
+spans, running the processors and encoding OTLP. With `workers: N` that work runs in N processes beside
+the server's own, which keeps receiving, checking, journaling and queueing: the bridge uses up to N + 1
+cores. Runs of one app always go to the same worker, so the detectors' run-over-run history of an app stays
+in one process. A worker that dies fails the runs it held (the receivers answer 503, nothing was taken)
+and is started again for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+import time
+import zlib
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from bridge import GC_YOUNG_THRESHOLD
+from bridge.config import BridgeConfig
+from bridge.management.baselines import WriteBehindBaselines
+from bridge.management.store import Store, load_fernet
+from bridge.model import WorkflowRun
+from bridge.pipeline import Pipeline, Processed, process_trace, processors_of
+from bridge.processors.detectors import DetectionProcessor
+from bridge.queue.admission import Backpressure
+from bridge.spans import SpanBuilder
+
+logger = logging.getLogger(__name__)
+
+# How often a worker writes its detectors' baselines to the store (as the server does for its own).
+BASELINES_INTERVAL_S = 5.0
+_PIPE_BYTES = 1 << 20  # runs waiting for a busy worker sit in the pipe; Linux's default holds 64 KiB
+_F_SETPIPE_SZ = 1031  # fcntl's F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.12
+
+
+class WorkerLost(Backpressure):
+    """A pipeline worker exited while it held this run: nothing was queued, so receivers answer as under
+    backpressure (503 with Retry-After) and a retry is safe."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "worker_unavailable", detail, retry_after=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """A run the worker could not build or process: the error, as text."""
+
+    error: str
+
+
+class PipelineWorkers:
+    """`count` worker processes, each with the pipelines of `config` (`limits`: each pipeline's request size
+    limit, which the server process knows from its exporters). With `store_baselines` the workers keep the
+    detectors' history in the server's store, as the server does."""
+
+    def __init__(self, config: BridgeConfig, limits: dict[str, int | None], count: int, store_baselines: bool) -> None:
+        self._workers = [_Worker(index, config, limits, store_baselines) for index in range(count)]
+
+    def process(self, run: WorkflowRun) -> Processed:
+        return self._pick(run).submit(run).result()
+
+    async def process_async(self, run: WorkflowRun) -> Processed:
+        return await asyncio.wrap_future(self._pick(run).submit(run))
+
+    def _pick(self, run: WorkflowRun) -> _Worker:
+        return self._workers[zlib.crc32((run.app_id or "").encode()) % len(self._workers)]
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Lets each worker finish what it holds (up to `timeout` seconds), then stops it."""
+        for worker in self._workers:
+            worker.close(timeout)
+
+
+class _Worker:
+    """One worker slot: its current process, started again after it dies."""
+
+    def __init__(self, index: int, config: BridgeConfig, limits: dict[str, int | None], store_baselines: bool) -> None:
+        self._args = (config, limits, store_baselines)
+        self._name = f"pipeline-worker-{index}"
+        self._lock = threading.Lock()
+        self._current: _Process | None = None
+        with self._lock:
+            self._start()
+
+    def _start(self) -> _Process:
+        """A new process (the caller holds the lock)."""
+        context = multiprocessing.get_context("spawn")  # forking a process that runs threads is unsafe
+        requests_out, requests_in = context.Pipe(duplex=False)
+        answers_out, answers_in = context.Pipe(duplex=False)
+        with contextlib.suppress(OSError):
+            import fcntl
+
+            fcntl.fcntl(requests_in.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        process = context.Process(
+            target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
+        )
+        process.start()
+        requests_out.close()
+        answers_in.close()
+        current = self._current = _Process(process, requests_in)
+        threading.Thread(
+            target=self._read, args=(current, answers_out), name=f"{self._name}-answers", daemon=True
+        ).start()
+        return current
+
+    def submit(self, run: WorkflowRun) -> Future[Processed]:
+        message = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+        future: Future[Processed] = Future()
+        with self._lock:
+            current = self._current
+            if current is None or current.lost or not current.process.is_alive():
+                current = self._start()
+            current.pending.append(future)  # in the order the process will answer
+            try:
+                current.requests.send_bytes(message)
+            except OSError as exc:
+                current.pending.pop()
+                raise WorkerLost(f"{self._name} cannot be reached: {exc}") from None
+        return future
+
+    def _read(self, current: _Process, answers: Connection) -> None:
+        """Hands each answer to the run waiting for it; fails the rest when the process exits."""
+        while True:
+            try:
+                message = answers.recv_bytes()
+            except (EOFError, OSError):
+                break
+            answer = pickle.loads(message)
+            with self._lock:
+                future = current.pending.popleft()
+            if isinstance(answer, _Failed):
+                future.set_exception(RuntimeError(f"{self._name}: {answer.error}"))
+            else:
+                future.set_result(answer)
+        answers.close()
+        current.process.join(1)
+        with self._lock:
+            current.lost = True
+            lost, current.pending = list(current.pending), deque()
+        code = current.process.exitcode
+        if lost:
+            logger.error("%s exited (code %s) holding %d runs; they were not taken", self._name, code, len(lost))
+        for future in lost:
+            future.set_exception(WorkerLost(f"{self._name} exited (code {code}) before this run was built"))
+
+    def close(self, timeout: float) -> None:
+        with self._lock:
+            current, self._current = self._current, None
+        if current is None:
+            return
+        with contextlib.suppress(OSError):
+            current.requests.send_bytes(b"")  # stop after what is queued
+        current.process.join(timeout)
+        if current.process.is_alive():
+            current.process.terminate()
+            current.process.join(1)
+        current.requests.close()
+
+
+class _Process:
+    """A started worker process, the pipe its runs go down, and the runs waiting for its answers."""
+
+    def __init__(self, process: BaseProcess, requests: Connection) -> None:
+        self.process, self.requests = process, requests
+        self.pending: deque[Future[Processed]] = deque()
+        self.lost = False
+
+
+def _work(
+    config: BridgeConfig,
+    limits: dict[str, int | None],
+    store_baselines: bool,
+    requests: Connection,
+    answers: Connection,
+) -> None:
+    """A worker process: builds, processes and encodes each run it is sent, answering in order, until an empty
+    message (or the server's end) stops it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops its workers
+    builder = SpanBuilder(config.service.resource)
+    pipelines = [
+        Pipeline(name, processors_of(config, spec)[0], spec.exporters, spec.receivers, limits[name])
+        for name, spec in config.pipelines.items()
+    ]
+    baselines = (
+        WriteBehindBaselines(Store(config.server.store, load_fernet(config.server))) if store_baselines else None
+    )
+    if baselines is not None:
+        for pipeline in pipelines:
+            for processor in pipeline.processors:
+                if isinstance(processor, DetectionProcessor):
+                    processor.baselines = baselines
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    next_flush = time.monotonic() + BASELINES_INTERVAL_S
+    try:
+        while True:
+            if requests.poll(max(next_flush - time.monotonic(), 0.0)):
+                try:
+                    message = requests.recv_bytes()
+                except EOFError:
+                    break
+                if not message:
+                    break
+                answers.send_bytes(pickle.dumps(_answer(builder, pipelines, message), protocol=pickle.HIGHEST_PROTOCOL))
+            if time.monotonic() >= next_flush:
+                if baselines is not None:
+                    baselines.flush()
+                next_flush = time.monotonic() + BASELINES_INTERVAL_S
+    finally:
+        if baselines is not None:
+            baselines.flush()
+
+
+def _answer(builder: SpanBuilder, pipelines: list[Pipeline], message: bytes) -> Processed | _Failed:
+    run: WorkflowRun = pickle.loads(message)
+    try:
+        return process_trace(pipelines, builder.build(run), run.receiver)
+    except Exception as exc:  # the server logs it as it would its own failure to build this run
+        return _Failed(f"run {run.run_id} could not be built: {type(exc).__name__}: {exc}")

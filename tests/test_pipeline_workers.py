@@ -1,0 +1,136 @@
+"""`service.workers`: runs built, processed and encoded in worker processes give what the server process
+gives, and a worker that dies costs no acknowledged run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from msgspec.structs import replace
+
+from bridge.config import parse_config
+from bridge.pipeline import Processed
+from bridge.pipeline_workers import PipelineWorkers, WorkerLost
+from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, dumps, signed_headers
+from tests.otlp_sink import OtlpSink, ReceivedSpan
+from tests.runs import CAPTURES, EXAMPLES, load_runs
+
+WEBHOOK = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
+# A stream whose LLM stopped at its token limit: the context_overflow detector fires.
+STREAM = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
+
+
+def _config_text(tmp_path: Path, sink: OtlpSink, workers: int) -> str:
+    return bridge_config_text(tmp_path, sink.grpc_endpoint).replace("service:\n", f"service:\n  workers: {workers}\n")
+
+
+def _view(span: ReceivedSpan) -> tuple[Any, ...]:
+    events = sorted((name, sorted(attributes.items())) for name, _, attributes in span.events)
+    attributes = sorted(span.attributes.items(), key=str)
+    ids = (span.trace_id, span.span_id, span.parent_span_id)
+    return (
+        *ids,
+        span.name,
+        span.start_ns,
+        span.end_ns,
+        attributes,
+        events,
+        span.status_code,
+        sorted(span.resource.items()),
+    )
+
+
+def _served(tmp_path: Path, sink: OtlpSink, workers: int) -> tuple[list[tuple[Any, ...]], str]:
+    """The spans of one webhook run and one streamed run, as the backend got them, and the metrics page."""
+    tmp_path.mkdir()
+    with BridgeServer(parse_config(_config_text(tmp_path, sink, workers))) as bridge:
+        body = dumps(WEBHOOK)
+        answer = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
+        assert answer.status_code == 202, answer.text
+        headers = {**signed_headers(STREAM, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+        answer = httpx.post(f"{bridge.base}/api/v1/dify/events", content=STREAM, headers=headers)
+        assert answer.status_code == 202, answer.text
+        spans = sink.wait_for_spans(len(WEBHOOK["nodes"]) + 1 + 4)
+        metrics = httpx.get(f"{bridge.base}/metrics").text
+    return sorted(_view(span) for span in spans), metrics
+
+
+def test_workers_give_the_spans_and_metrics_the_server_process_gives(tmp_path: Path) -> None:
+    with OtlpSink() as sink:
+        in_process, in_process_metrics = _served(tmp_path / "0", sink, workers=0)
+    with OtlpSink() as sink:
+        in_worker, worker_metrics = _served(tmp_path / "1", sink, workers=1)
+
+    assert in_worker == in_process
+    assert any(name == "detection" for view in in_worker for name, _ in view[7])
+    for line in ('dify_detections_total{app="', "dify_node_duration_seconds_count{", "dify_bridge_runs_total{",
+                 "gen_ai_client_token_usage_sum{"):  # fmt: skip
+        assert _samples(worker_metrics, line) == _samples(in_process_metrics, line), line
+        assert _samples(worker_metrics, line), line
+
+
+def _samples(text: str, prefix: str) -> list[str]:
+    return sorted(line for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_workers_keep_the_detectors_history_in_the_servers_store(tmp_path: Path) -> None:
+    with OtlpSink() as sink, BridgeServer(parse_config(_config_text(tmp_path, sink, workers=1))) as bridge:
+        for _ in range(3):
+            body = dumps({**WEBHOOK, "workflow_run_id": os.urandom(16).hex()})
+            assert httpx.post(
+                f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body)
+            ).is_success
+        sink.wait_for_spans(3 * (len(WEBHOOK["nodes"]) + 1))
+    # Written by the worker when it stopped (and every few seconds while it runs).
+    with sqlite3.connect(tmp_path / "bridge.db") as db:
+        assert db.execute("SELECT count(*) FROM baselines").fetchone()[0] > 0
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Any:
+    config = parse_config(bridge_config_text(tmp_path, "127.0.0.1:9"))
+    pool = PipelineWorkers(config, {"traces": None}, 1, store_baselines=False)
+    yield pool
+    pool.close()
+
+
+RUN = load_runs(CAPTURES / "a_llm_simple.sse")[0]
+
+
+def _worker_pid(pool: PipelineWorkers) -> int:
+    current = pool._workers[0]._current
+    assert current is not None and current.process.pid is not None
+    return current.process.pid
+
+
+def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(workers: PipelineWorkers) -> None:
+    first = workers.process(replace(RUN, receiver="webhook"))
+    assert isinstance(first, Processed) and first.span_count == 4 and first.entries
+    pid = _worker_pid(workers)
+    held: list[Future[Processed]] = [
+        workers._pick(RUN).submit(replace(RUN, run_id=f"run-{n}", receiver="webhook")) for n in range(200)
+    ]
+    os.kill(pid, signal.SIGKILL)
+    outcomes = []
+    for future in held:
+        error = future.exception(timeout=30)
+        assert error is None or isinstance(error, WorkerLost), error
+        outcomes.append(error is None)
+    assert not all(outcomes)  # some were lost with the worker: their callers were told (503, nothing taken)
+    again = workers.process(replace(RUN, run_id="after", receiver="webhook"))  # a new worker takes it
+    assert again.span_count == 4
+    assert _worker_pid(workers) != pid
+
+
+def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWorkers) -> None:
+    broken = replace(RUN, nodes=(replace(RUN.nodes[0], created_at="not a time"),))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match=r"pipeline-worker-0: run .* could not be built"):
+        workers.process(broken)
+    assert workers.process(RUN).span_count == 4  # the worker goes on
