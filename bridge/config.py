@@ -85,8 +85,8 @@ class ServiceConfig(BaseModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     # `traces` or `traces/<name>`: which receivers' runs go through which processors to which exporters.
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
-    # Processes that build, process and encode runs beside the server's own (docs/operations.md: Scaling).
-    # 0: all in the server process, which then uses one core.
+    # Processes that build, process and encode runs beside the server's own, so the bridge uses more than
+    # one core (docs/scaling.md). 0: all in the server process.
     workers: int = Field(default=0, ge=0, le=64)
 
 

@@ -46,7 +46,7 @@ def test_histograms_and_counters_equal_the_sdks_own() -> None:
     for position, value in enumerate(VALUES):
         kind = "llm" if position % 3 else "code"
         sdk_histogram.record(value, {"dify.node.type": kind})
-        sdk_counter.record(value, {"dify.node.type": kind})
+        sdk_counter.add(value, {"dify.node.type": kind})
         with aggregates.lock:
             histogram.record(value, (("dify.node.type", kind),))
             counter.record(value, (("dify.node.type", kind),))
