@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # How often a worker writes its detectors' baselines to the store (as the server does for its own).
 BASELINES_INTERVAL_S = 5.0
-_PIPE_BYTES = 1 << 20  # runs waiting for a busy worker sit in the pipe; Linux's default holds 64 KiB
+_PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
 _F_SETPIPE_SZ = 1031  # fcntl's F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.12
 
 
@@ -88,7 +88,10 @@ class _Worker:
     def __init__(self, index: int, config: BridgeConfig, limits: dict[str, int | None], store_baselines: bool) -> None:
         self._args = (config, limits, store_baselines)
         self._name = f"pipeline-worker-{index}"
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the current process and its waiting runs
+        # Held while a run is written: runs wait in the order they are written. Not `_lock`, which the answers'
+        # reader needs: a writer blocked on a full pipe must not stop the answers that would empty it.
+        self._send_lock = threading.Lock()
         self._current: _Process | None = None
         with self._lock:
             self._start()
@@ -101,7 +104,8 @@ class _Worker:
         with contextlib.suppress(OSError):
             import fcntl
 
-            fcntl.fcntl(requests_in.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+            for end in (requests_in, answers_out):
+                fcntl.fcntl(end.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
         process = context.Process(
             target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
         )
@@ -117,15 +121,18 @@ class _Worker:
     def submit(self, run: WorkflowRun) -> Future[Processed]:
         message = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
         future: Future[Processed] = Future()
-        with self._lock:
-            current = self._current
-            if current is None or current.lost or not current.process.is_alive():
-                current = self._start()
-            current.pending.append(future)  # in the order the process will answer
+        with self._send_lock:
+            with self._lock:
+                current = self._current
+                if current is None or current.lost or not current.process.is_alive():
+                    current = self._start()
+                current.pending.append(future)  # in the order the process will answer
             try:
                 current.requests.send_bytes(message)
             except OSError as exc:
-                current.pending.pop()
+                with self._lock:
+                    if future in current.pending:
+                        current.pending.remove(future)
                 raise WorkerLost(f"{self._name} cannot be reached: {exc}") from None
         return future
 

@@ -134,3 +134,11 @@ def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWor
     with pytest.raises(RuntimeError, match=r"pipeline-worker-0: run .* could not be built"):
         workers.process(broken)
     assert workers.process(RUN).span_count == 4  # the worker goes on
+
+
+def test_runs_sent_faster_than_the_worker_takes_them_all_come_back(workers: PipelineWorkers) -> None:
+    """More runs than the pipes hold, sent without waiting: the sender blocks on a full pipe while the
+    answers keep coming (a sender holding the answers' lock there would stop them for good)."""
+    big = replace(RUN, inputs={"document": "x" * 20_000}, receiver="webhook")
+    futures = [workers._pick(big).submit(replace(big, run_id=f"run-{n}")) for n in range(400)]
+    assert [future.result(timeout=120).span_count for future in futures] == [4] * 400
