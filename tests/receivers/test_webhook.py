@@ -74,8 +74,8 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
         return 401, "invalid_signature", body, signed_headers(body, secret="whsec_someone_else_entirely_0000")
     if name == "old_timestamp":
         return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) - 301)
-    if name == "future_timestamp":
-        return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) + 301)
+    if name == "future_timestamp":  # 302: int() floors, so +301 can arrive 300.0 s ahead, inside the tolerance
+        return 401, "signature_expired", body, signed_headers(body, timestamp=int(time.time()) + 302)
     if name == "other_apps_secret":  # a real, registered secret, of another app
         return 401, "invalid_signature", body, signed_headers(body, secret=OTHER_APP_SECRET)
     if name == "signature_of_another_body":
