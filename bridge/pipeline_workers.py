@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 # How often a worker writes its detectors' baselines to the store (as the server does for its own).
 BASELINES_INTERVAL_S = 5.0
+# A worker that exited sooner than this after its start is started again only once this has passed.
+RESTART_DELAY_S = 1.0
 _PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
 _F_SETPIPE_SZ = 1031  # fcntl's F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.12
 
@@ -125,6 +127,9 @@ class _Worker:
             with self._lock:
                 current = self._current
                 if current is None or current.lost or not current.process.is_alive():
+                    if current is not None and time.monotonic() - current.started < RESTART_DELAY_S:
+                        # One that dies as it starts is not started again for every run.
+                        raise WorkerLost(f"{self._name} exited just after it started; it is started again shortly")
                     current = self._start()
                 current.pending.append(future)  # in the order the process will answer
             try:
@@ -182,6 +187,7 @@ class _Process:
         self.process, self.requests = process, requests
         self.pending: deque[Future[Processed]] = deque()
         self.lost = False
+        self.started = time.monotonic()
 
 
 def _work(

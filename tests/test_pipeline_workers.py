@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import httpx2 as httpx
 import pytest
 from msgspec.structs import replace
 
+from bridge import pipeline_workers
 from bridge.config import parse_config
 from bridge.pipeline import Processed
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
@@ -110,7 +112,10 @@ def _worker_pid(pool: PipelineWorkers) -> int:
     return current.process.pid
 
 
-def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(workers: PipelineWorkers) -> None:
+def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(
+    workers: PipelineWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline_workers, "RESTART_DELAY_S", 0.0)  # this one dies within a second of its start
     first = workers.process(replace(RUN, receiver="webhook"))
     assert isinstance(first, Processed) and first.span_count == 4 and first.entries
     pid = _worker_pid(workers)
@@ -142,3 +147,24 @@ def test_runs_sent_faster_than_the_worker_takes_them_all_come_back(workers: Pipe
     big = replace(RUN, inputs={"document": "x" * 20_000}, receiver="webhook")
     futures = [workers._pick(big).submit(replace(big, run_id=f"run-{n}")) for n in range(400)]
     assert [future.result(timeout=120).span_count for future in futures] == [4] * 400
+
+
+def _kill_and_wait(pool: PipelineWorkers) -> None:
+    os.kill(_worker_pid(pool), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not (current := pool._workers[0]._current) or not current.lost:
+        assert time.monotonic() < deadline, "the worker's end was not seen"
+        time.sleep(0.01)
+
+
+def test_a_worker_that_dies_soon_after_it_starts_is_not_started_again_for_every_run(
+    workers: PipelineWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert workers.process(RUN).span_count == 4
+    monkeypatch.setattr(pipeline_workers, "RESTART_DELAY_S", 3600.0)  # every worker now counts as just started
+    _kill_and_wait(workers)
+    with pytest.raises(WorkerLost, match="started again shortly"):
+        workers.process(RUN)
+    assert workers._workers[0]._current is not None and workers._workers[0]._current.lost  # none was started
+    monkeypatch.setattr(pipeline_workers, "RESTART_DELAY_S", 0.0)
+    assert workers.process(RUN).span_count == 4
