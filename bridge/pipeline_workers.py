@@ -123,6 +123,9 @@ class _Worker:
     def submit(self, run: WorkflowRun) -> Future[Processed]:
         message = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
         future: Future[Processed] = Future()
+        # Running: a caller that gives up (an awaiting request cancelled) cannot cancel it, so the answer
+        # always has a place to go and the next answers still reach theirs.
+        future.set_running_or_notify_cancel()
         with self._send_lock:
             with self._lock:
                 current = self._current

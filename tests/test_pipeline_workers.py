@@ -3,6 +3,7 @@ gives, and a worker that dies costs no acknowledged run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -168,3 +169,15 @@ def test_a_worker_that_dies_soon_after_it_starts_is_not_started_again_for_every_
     assert workers._workers[0]._current is not None and workers._workers[0]._current.lost  # none was started
     monkeypatch.setattr(pipeline_workers, "RESTART_DELAY_S", 0.0)
     assert workers.process(RUN).span_count == 4
+
+
+def test_a_caller_that_stops_waiting_leaves_the_answers_of_the_others_in_place(workers: PipelineWorkers) -> None:
+    async def scenario() -> list[int]:
+        gone = asyncio.create_task(workers.process_async(replace(RUN, run_id="gone")))
+        await asyncio.sleep(0)
+        gone.cancel()  # as when a client disconnects while its run is built
+        others = asyncio.gather(*(workers.process_async(replace(RUN, run_id=f"r{n}")) for n in range(5)))
+        answers = await asyncio.wait_for(others, 60)
+        return [answer.span_count for answer in answers]
+
+    assert asyncio.run(scenario()) == [4] * 5
