@@ -113,9 +113,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
         config = Path(tmp) / "bridge.yaml"
         # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
-        text = bridge_config_text(Path(tmp), sink.grpc_endpoint).replace("timeout: 20ms", "timeout: 200ms")
+        text = bridge_config_text(Path(tmp), sink.grpc_endpoint, workers=args.workers)
+        text = text.replace("timeout: 20ms", "timeout: 200ms")
         text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
-        text = text.replace("service:\n", f"service:\n  workers: {args.workers}\n")
         config.write_text(text.replace("[detectors, batch]", "[batch]") if args.no_detectors else text)
         port = free_port()
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # e.g. "py-spy record -o p.svg --"

@@ -166,8 +166,9 @@ class WithAggregates(MetricReader):
         kind = _Counter if isinstance(metric.data, Sum) else _Histogram
         if self._instrument_class_temporality[kind] is not AggregationTemporality.DELTA:
             return metric
-        previous = self._previous = self._previous if self._previous is not None else {}
-        before, previous[metric.name] = previous.get(metric.name), metric
+        if self._previous is None:
+            self._previous = {}
+        before, self._previous[metric.name] = self._previous.get(metric.name), metric
         return _delta(metric, before)
 
 

@@ -13,10 +13,12 @@ from bridge import attributes as a
 from bridge import run_metrics
 from bridge.config import BridgeConfig, PipelineConfig, parse_component_id
 from bridge.metric_aggregates import Measurement
+from bridge.model import WorkflowRun
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.delivery import BatchSettings
 from bridge.queue.encoding import encode
+from bridge.spans import SpanBuilder
 from detectors import Finding
 
 
@@ -90,6 +92,23 @@ class Processed:
     run_id: str | None  # of the root span, for the live view
     app_id: str | None  # the root span's app, for the live view
     app: str  # the resource's app id, for counting findings
+
+
+class LocalRuns:
+    """Whole runs built, processed and encoded on the caller's thread (`service.workers: 0`); what
+    `PipelineWorkers` does in worker processes, with the same methods."""
+
+    def __init__(self, builder: SpanBuilder, pipelines: Sequence[Pipeline]) -> None:
+        self.builder, self.pipelines = builder, pipelines
+
+    def process(self, run: WorkflowRun) -> Processed:
+        return process_trace(self.pipelines, self.builder.build(run), run.receiver)
+
+    async def process_async(self, run: WorkflowRun) -> Processed:
+        return self.process(run)
+
+    def close(self) -> None:
+        pass
 
 
 def process_trace(pipelines: Sequence[Pipeline], spans: Sequence[ReadableSpan], receiver: str) -> Processed:

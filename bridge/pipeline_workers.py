@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import gc
 import logging
 import multiprocessing
@@ -19,6 +20,7 @@ import pickle
 import signal
 import threading
 import time
+import traceback
 import zlib
 from collections import deque
 from concurrent.futures import Future
@@ -43,7 +45,7 @@ BASELINES_INTERVAL_S = 5.0
 # A worker that exited sooner than this after its start is started again only once this has passed.
 RESTART_DELAY_S = 1.0
 _PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
-_F_SETPIPE_SZ = 1031  # fcntl's F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.12
+_SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
 
 
 class WorkerLost(Backpressure):
@@ -103,11 +105,10 @@ class _Worker:
         context = multiprocessing.get_context("spawn")  # forking a process that runs threads is unsafe
         requests_out, requests_in = context.Pipe(duplex=False)
         answers_out, answers_in = context.Pipe(duplex=False)
-        with contextlib.suppress(OSError):
-            import fcntl
-
+        if _SET_PIPE_SIZE is not None:
             for end in (requests_in, answers_out):
-                fcntl.fcntl(end.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+                with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default stays
+                    fcntl.fcntl(end.fileno(), _SET_PIPE_SIZE, _PIPE_BYTES)
         process = context.Process(
             target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
         )
@@ -243,5 +244,5 @@ def _answer(builder: SpanBuilder, pipelines: list[Pipeline], message: bytes) -> 
     run: WorkflowRun = pickle.loads(message)
     try:
         return process_trace(pipelines, builder.build(run), run.receiver)
-    except Exception as exc:  # the server logs it as it would its own failure to build this run
-        return _Failed(f"run {run.run_id} could not be built: {type(exc).__name__}: {exc}")
+    except Exception:  # the server logs it, with this traceback, as it would its own failure to build the run
+        return _Failed(f"run {run.run_id} could not be built in the worker:\n{traceback.format_exc()}")

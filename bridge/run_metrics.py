@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge import attributes as a
 from bridge.metric_aggregates import Aggregates, Key, Measurement
+from bridge.normalize import as_number
 
 RUNS, NODE_DURATION, TOKENS, COST = "dify.workflow.runs", "dify.node.duration", "gen_ai.client.token.usage", "dify.cost"
 
@@ -31,10 +32,6 @@ _TOKEN_KEYS = (
     ("input", a.GEN_AI_INPUT_TOKENS, a.OI_TOKENS_PROMPT),
     ("output", a.GEN_AI_OUTPUT_TOKENS, a.OI_TOKENS_COMPLETION),
 )
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def declare(aggregates: Aggregates) -> None:
@@ -71,14 +68,14 @@ def _llm_call(app: str, attributes: Mapping[str, Any], found: list[Measurement])
     if provider:
         labels += ((a.GEN_AI_PROVIDER, str(provider)),)
     for token_type, genai_key, openinference_key in _TOKEN_KEYS:
-        count = _number(attributes.get(genai_key))
+        count = as_number(attributes.get(genai_key))
         if count is None:
-            count = _number(attributes.get(openinference_key))
+            count = as_number(attributes.get(openinference_key))
         if count is not None:
             found.append((TOKENS, count, (*labels, ("gen_ai.token.type", token_type))))
-    price = _number(attributes.get(a.DIFY_PRICE_TOTAL))
+    price = as_number(attributes.get(a.DIFY_PRICE_TOTAL))
     if price is None:
-        price = _number(attributes.get(a.OI_COST_TOTAL))
+        price = as_number(attributes.get(a.OI_COST_TOTAL))
     if price:
         currency = str(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
         found.append((COST, price, ((a.DIFY_APP_NAME, app), (a.GEN_AI_REQUEST_MODEL, model),

@@ -28,12 +28,12 @@ from bridge.config import BridgeConfig
 from bridge.dify_export import is_workflow_span, recognize, rehome
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
-from bridge.metric_aggregates import Aggregates
+from bridge.metric_aggregates import Aggregates, Measurement
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.otlp_wire import encode_request
-from bridge.pipeline import Pipeline, Processed, process_trace, processors_of
-from bridge.pipeline_workers import PipelineWorkers
+from bridge.pipeline import LocalRuns, Pipeline, Processed, process_trace, processors_of
+from bridge.pipeline_workers import PipelineWorkers, WorkerLost
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
@@ -44,6 +44,7 @@ from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
 
 logger = logging.getLogger(__name__)
+_RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
 
 
 def _build_pipelines(
@@ -100,9 +101,9 @@ class BridgeService:
         # Recorded for every run: kept in plain series, read with the meter's (see bridge/metric_aggregates.py).
         aggregates = aggregates or Aggregates()
         self._aggregates = aggregates
-        self._runs_counter = aggregates.counter("dify_bridge.runs", "{run}", "Runs queued")
-        self._spans_counter = aggregates.counter("dify_bridge.spans", "{span}", "Spans queued")
-        self._detections = aggregates.counter("dify.detections", "{finding}", "Findings by detector, severity and app")
+        aggregates.counter(_RUNS_QUEUED, "{run}", "Runs queued")
+        aggregates.counter(_SPANS_QUEUED, "{span}", "Spans queued")
+        aggregates.counter(_DETECTIONS, "{finding}", "Findings by detector, severity and app")
         run_metrics.declare(aggregates)
         self._observe(meter)
         if baselines is not None:  # detector state across runs in the server's store instead of memory
@@ -112,7 +113,12 @@ class BridgeService:
                         processor.baselines = baselines
         limits = {pipeline.name: pipeline.max_request_bytes for pipeline in self.pipelines}
         workers = config.service.workers
-        self.workers = PipelineWorkers(config, limits, workers, baselines is not None) if workers else None
+        # Where whole runs are built, processed and encoded.
+        self.runs: LocalRuns | PipelineWorkers = (
+            PipelineWorkers(config, limits, workers, baselines is not None)
+            if workers
+            else LocalRuns(self.builder, self.pipelines)
+        )
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
@@ -260,7 +266,7 @@ class BridgeService:
         for name, submit in work:
             try:
                 submit()
-            except QueueError as error:
+            except (QueueError, WorkerLost) as error:
                 logger.error("%s stays in the journal until the next start: %s", name, error)
             except Exception:  # a run the bridge fails to build must not hold back the others closed with it
                 logger.exception("%s could not be built: its events stay in the journal", name)
@@ -277,7 +283,7 @@ class BridgeService:
                         exclusive=False)  # fmt: skip
             return
         run = replace(recognized.run, journal=tuple(trace.journal))
-        spans = self._build(run)
+        spans = self.builder.build(self._named(run))
         assert spans[0].context is not None
         self._rebuilt[trace.trace_id] = (spans[0].context, recognized.replaced)
         while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
@@ -306,10 +312,7 @@ class BridgeService:
     async def submit_new_run_async(self, run: WorkflowRun) -> int | None:
         """`submit_new_run` for the event loop: builds and encodes here or awaits a pipeline worker, then awaits
         the commit (no thread)."""
-        if self.workers is not None:
-            processed = await self.workers.process_async(self._named(run))
-        else:
-            processed = process_trace(self.pipelines, self._build(run), run.receiver)
+        processed = await self.runs.process_async(self._named(run))
         if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
             return None
         self._queued(processed, run, run.receiver)
@@ -321,14 +324,8 @@ class BridgeService:
             return replace(run, app_name=self.app_names(run.app_id))
         return run
 
-    def _build(self, run: WorkflowRun) -> list[ReadableSpan]:
-        return self.builder.build(self._named(run))
-
     def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
-        if self.workers is not None:
-            processed = self.workers.process(self._named(run))
-        else:
-            processed = process_trace(self.pipelines, self._build(run), run.receiver)
+        processed = self.runs.process(self._named(run))
         if self._queue(processed, run, run.receiver, run.journal, exclusive) is None:
             return None
         self._finished(run, processed)
@@ -347,14 +344,14 @@ class BridgeService:
         for delivery in self.deliveries.values():
             delivery.notify()
         source = receiver.partition("/")[0]
-        self._aggregates.apply(processed.measurements)
-        with self._aggregates.lock:
-            if run is not None:
-                self._runs_counter.record(1, (("receiver", source), ("status", run.status)))
-            self._spans_counter.record(processed.span_count, (("receiver", source),))
-            for finding in processed.findings:
-                labels = (("detector", finding.detector), ("severity", finding.severity), ("app", processed.app))
-                self._detections.record(1, labels)
+        counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
+        if run is not None:
+            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run.status))))
+        counts += [
+            (_DETECTIONS, 1, (("detector", f.detector), ("severity", f.severity), ("app", processed.app)))
+            for f in processed.findings
+        ]
+        self._aggregates.apply([*processed.measurements, *counts])
         if self.live is not None:
             for finding in processed.findings:
                 self._publish_finding(finding, processed)
@@ -394,8 +391,7 @@ class BridgeService:
         delivered = self.flush(self.config.service.queue.shutdown_timeout if timeout is None else timeout)
         for delivery in self.deliveries.values():
             delivery.stop()
-        if self.workers is not None:
-            self.workers.close()
+        self.runs.close()
         self.storage.close()
         return delivered
 

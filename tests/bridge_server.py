@@ -39,10 +39,11 @@ def bridge_config_text(
     queue: str = "",
     idle_timeout: str = "2s",
     otlp: str = "",
+    workers: int = 0,
 ) -> str:
     """The bridge as the tests run it, as YAML; `poller` and `otlp` are those receivers' settings (none: no
     such receiver; no poller, no Dify API key), `exporter` and `queue` extra keys of the otlp exporter and
-    of the queue."""
+    of the queue, `workers` its pipeline worker processes."""
     dify_key = ', api_key: "app-poller-key"' if poller else ""
     receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
     receivers += ", otlp" if otlp else ""
@@ -62,6 +63,7 @@ server:
     - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}
     - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
+  workers: {workers}
   assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:

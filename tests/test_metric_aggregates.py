@@ -101,11 +101,14 @@ def test_a_reader_that_prefers_delta_gets_the_change_since_its_last_collection()
     provider.shutdown()
 
 
-def test_nothing_recorded_adds_nothing() -> None:
+def test_a_series_without_points_is_left_out() -> None:
     reader = _Reader()
     provider = MeterProvider(metric_readers=[reader])
+    provider.get_meter("sdk").create_observable_gauge("sdk.gauge", [lambda _: [Observation(1)]])
     reader.aggregates = Aggregates()
     reader.aggregates.counter("our.runs", "{run}", "")
     data = reader.get_metrics_data()
-    assert data is None or not _points(data, "our.runs")
+    assert data is not None
+    names = {m.name for r in data.resource_metrics for s in r.scope_metrics for m in s.metrics}
+    assert names == {"sdk.gauge"}
     provider.shutdown()

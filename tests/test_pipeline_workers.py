@@ -31,7 +31,7 @@ STREAM = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":
 
 
 def _config_text(tmp_path: Path, sink: OtlpSink, workers: int) -> str:
-    return bridge_config_text(tmp_path, sink.grpc_endpoint).replace("service:\n", f"service:\n  workers: {workers}\n")
+    return bridge_config_text(tmp_path, sink.grpc_endpoint, workers=workers)
 
 
 def _view(span: ReceivedSpan) -> tuple[Any, ...]:
@@ -137,8 +137,9 @@ def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(
 
 def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWorkers) -> None:
     broken = replace(RUN, nodes=(replace(RUN.nodes[0], created_at="not a time"),))  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError, match=r"pipeline-worker-0: run .* could not be built"):
+    with pytest.raises(RuntimeError, match=r"pipeline-worker-0: run .* could not be built") as raised:
         workers.process(broken)
+    assert "Traceback (most recent call last)" in str(raised.value)  # the worker's, for the server's log
     assert workers.process(RUN).span_count == 4  # the worker goes on
 
 
