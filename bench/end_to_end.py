@@ -1,11 +1,20 @@
-"""End to end: signed webhooks through the real server to a real OTLP receiver, at fixed concurrency.
+"""End to end: signed runs through the real server to a real OTLP receiver, at fixed concurrency.
 
 The bridge runs as its own process (`dify-otel-bridge serve`, durable queue on disk, detectors on); this
-process sends 10-node runs (`examples/runs/webhook_full.json`, a fresh run id each) from N concurrent
-clients and runs the OTLP/gRPC receiver that counts every span. Prints runs/s and spans/s until the last
-acknowledgement, p50/p99 acknowledgement latency, and spans received vs expected (lost).
+process sends runs with a fresh run id each from N concurrent clients and runs the OTLP/gRPC receiver that
+counts every span. Two receivers:
 
-    .venv/bin/python bench/end_to_end.py [--runs 3000] [--concurrency 32] [--no-detectors]
+- `webhook` (the default): 10-node runs (`examples/runs/webhook_full.json`), one request each, answered once
+  the run's spans are queued. Prints runs/s and spans/s until the last acknowledgement.
+- `stream`: a real Dify 1.14.1 stream (`b_iteration_ifelse_http.sse`: 30 events, 16 spans with an
+  iteration), one `text/event-stream` request each, answered once its events are journaled; the run is
+  built when its terminal event has waited `terminal_wait`. Prints events/s acknowledged, and runs/s until
+  the backend holds every span.
+
+Both print p50/p99 acknowledgement latency and spans received vs expected (lost).
+
+    .venv/bin/python bench/end_to_end.py [--receiver webhook|stream] [--runs 3000] [--concurrency 32]
+                                         [--workers 1] [--no-detectors]
 """
 
 from __future__ import annotations
@@ -14,11 +23,13 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -31,23 +42,47 @@ from tests.bridge_server import APP_ID, bridge_config_text, free_port, signed_he
 from tests.otlp_sink import OtlpSink
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOAD = {**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID}
-SPANS_PER_RUN = 10
-WEBHOOK = "/api/v1/dify/webhook"
 WARMUP_RUNS = 500  # sent first on the same connections, not counted
 
 
-def _bodies(count: int) -> list[bytes]:
-    return [json.dumps({**PAYLOAD, "workflow_run_id": str(uuid.uuid4())}).encode() for _ in range(count)]
+@dataclass(frozen=True)
+class Receiver:
+    """What one run is sent as."""
+
+    path: str
+    media_type: str
+    template: str  # the run's body, with `run_id` in place of its run id
+    run_id: str
+    spans: int  # per run, as the bridge builds it
+    events: int  # per request
+
+    def bodies(self, count: int) -> list[bytes]:
+        return [self.template.replace(self.run_id, str(uuid.uuid4())).encode() for _ in range(count)]
+
+
+_STREAM = (ROOT / "tests/testdata/dify-1.14.1/b_iteration_ifelse_http.sse").read_text()
+RECEIVERS = {
+    "webhook": Receiver(
+        "/api/v1/dify/webhook", "application/json",
+        json.dumps({**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID,
+                    "workflow_run_id": "RUN-ID"}),
+        "RUN-ID", spans=10, events=1,
+    ),
+    "stream": Receiver(
+        "/api/v1/dify/events", "text/event-stream", _STREAM,
+        re.search(r'"workflow_run_id": ?"([^"]+)"', _STREAM)[1],  # type: ignore[index]
+        spans=16, events=_STREAM.count("\ndata:") + _STREAM.startswith("data:"),
+    ),
+}  # fmt: skip
 
 
 async def _send(
-    base: str, warmup: list[bytes], bodies: list[bytes], concurrency: int
-) -> tuple[list[float], int, float]:
+    base: str, receiver: Receiver, warmup: list[bytes], bodies: list[bytes], concurrency: int
+) -> tuple[list[float], int, float, float]:
     """`concurrency` keep-alive HTTP/1.1 connections, each sending its next run when the last is answered:
     the `warmup` runs first, then `bodies`, on the same connections without a pause. Latencies and time are
     those of `bodies`, from the first one sent to the last one answered: a steady state, not 32 connections
-    opening at once.
+    opening at once. Returns them with the start of the count (`time.perf_counter()`).
 
     Requests are written and answers read on raw asyncio streams: an HTTP client library costs more CPU per
     request than the bridge's own work on these machines, and this process shares the two cores with the
@@ -67,9 +102,10 @@ async def _send(
                 if counted and started is None:
                     started = time.perf_counter()
                 while True:
-                    head = "".join(f"{k}: {v}\r\n" for k, v in signed_headers(body).items())
+                    sent = signed_headers(body, **{"Content-Type": receiver.media_type, "X-Dify-App-Id": APP_ID})
+                    head = "".join(f"{k}: {v}\r\n" for k, v in sent.items())
                     start = time.perf_counter()
-                    writer.write(f"POST {WEBHOOK} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+                    writer.write(f"POST {receiver.path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
                                  f"{head}\r\n".encode() + body)  # fmt: skip
                     status, headers = await _answer(reader)
                     if status == 202:
@@ -84,7 +120,7 @@ async def _send(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     assert started is not None
-    return latencies, refused, time.perf_counter() - started
+    return latencies, refused, time.perf_counter() - started, started
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
@@ -102,6 +138,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--receiver", choices=sorted(RECEIVERS), default="webhook")
     parser.add_argument("--runs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-detectors", action="store_true", help="the same pipeline without the detectors")
@@ -109,7 +146,8 @@ def main() -> None:
     args = parser.parse_args()
     # Measured first, on a quiet machine: the absolute targets hold on a machine about this fast.
     yardstick = sdk_spans_per_second()
-    bodies = _bodies(args.runs)
+    receiver = RECEIVERS[args.receiver]
+    bodies = receiver.bodies(args.runs)
     with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
         config = Path(tmp) / "bridge.yaml"
         # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
@@ -135,23 +173,29 @@ def main() -> None:
                     pass
                 assert time.monotonic() < deadline and server.poll() is None, "the bridge did not start"
                 time.sleep(0.1)
-            expected = (WARMUP_RUNS + args.runs) * SPANS_PER_RUN
-            latencies, refused, elapsed = asyncio.run(_send(base, _bodies(WARMUP_RUNS), bodies, args.concurrency))
+            expected = (WARMUP_RUNS + args.runs) * receiver.spans
+            latencies, refused, elapsed, started = asyncio.run(
+                _send(base, receiver, receiver.bodies(WARMUP_RUNS), bodies, args.concurrency)
+            )
             deadline = time.monotonic() + 120
-            while len(sink.spans()) < expected and time.monotonic() < deadline:
-                time.sleep(0.2)
+            while (count := len(sink.spans())) < expected and time.monotonic() < deadline:
+                time.sleep(0.01 if count > expected * 0.95 else 0.2)
+            # Until the backend holds every span (a stream run is built after its acknowledgement).
+            delivered = time.perf_counter() - started
             received = sink.spans()
         finally:
             server.terminate()
             server.wait(30)
     unique = len({s.span_id for s in received})
+    spans = receiver.spans
     print(f"machine: the plain OTel SDK encodes {yardstick:,.0f} spans/s on one core here (the targets assume"
           " about 10,000)")  # fmt: skip
-    print(f"{args.runs} runs of {SPANS_PER_RUN} spans, {args.concurrency} concurrent clients, bridge in its own"
-          " process")  # fmt: skip
-    print("| runs/s | spans/s | ack p50 ms | ack p99 ms | refused (429/503) | spans received | lost | duplicates |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(f"| {args.runs / elapsed:,.0f} | {args.runs * SPANS_PER_RUN / elapsed:,.0f} "
+    print(f"{args.runs} runs of {spans} spans by {args.receiver} ({receiver.events} events a request),"
+          f" {args.concurrency} concurrent clients, {args.workers} pipeline workers, bridge in its own process")  # fmt: skip
+    print("| runs/s acked | events/s acked | runs/s in the backend | ack p50 ms | ack p99 ms | refused (429/503) "
+          "| spans received | lost | duplicates |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.runs / elapsed:,.0f} | {args.runs * receiver.events / elapsed:,.0f} | {args.runs / delivered:,.0f} "
           f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {refused} "
           f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} |")  # fmt: skip
 

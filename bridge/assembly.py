@@ -98,6 +98,14 @@ class RunAssembler:
 
     def due(self, now: float) -> list[WorkflowRun]:
         """Runs whose terminal wait or idle timeout has passed, removed from the assembler."""
+        return [build_run(parts) for parts in self.due_parts(now)]
+
+    def drain(self) -> list[WorkflowRun]:
+        """Every run still open, closed now (end of a replay, shutdown)."""
+        return [build_run(parts) for parts in self.drain_parts()]
+
+    def due_parts(self, now: float) -> list[RunParts]:
+        """`due`, not built yet (`build_run`): the service builds runs outside its lock, or in a worker."""
         ready = [
             key
             for key, run in self._runs.items()
@@ -106,8 +114,8 @@ class RunAssembler:
         ]
         return [self._close(key) for key in ready]
 
-    def drain(self) -> list[WorkflowRun]:
-        """Every run still open, closed now (end of a replay, shutdown)."""
+    def drain_parts(self) -> list[RunParts]:
+        """`drain`, not built yet."""
         return [self._close(key) for key in list(self._runs)]
 
     # --- keys ----------------------------------------------------------------------------------
@@ -147,7 +155,7 @@ class RunAssembler:
     def _merge(self, run: RunParts, event: DifyEvent, now: float) -> None:
         name, data = event.event, event.data
         if name == "workflow_started":
-            run.started = run.started or pack(data)
+            run.set_started(data)
         elif name == "workflow_finished":
             run.finished = pack(data)
             run.terminal_at = now
@@ -253,7 +261,7 @@ class RunAssembler:
 
     # --- building ------------------------------------------------------------------------------
 
-    def _close(self, key: str) -> WorkflowRun:
+    def _close(self, key: str) -> RunParts:
         parts = self._runs.pop(key)
         self._completed[key] = None
         while len(self._completed) > self._memory:
@@ -262,4 +270,4 @@ class RunAssembler:
             del self._task_runs[task_id]
         for context in [c for c, k in self._context_runs.items() if k == key]:
             del self._context_runs[context]
-        return build_run(parts)
+        return parts

@@ -5,6 +5,7 @@ pipeline worker."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -18,6 +19,7 @@ from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.delivery import BatchSettings
 from bridge.queue.encoding import encode
+from bridge.run_parts import ClosedRun
 from bridge.spans import SpanBuilder
 from detectors import Finding
 
@@ -80,6 +82,28 @@ class Pipeline:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What the service needs of a run once its trace is built: plain data, so that it comes back from a
+    pipeline worker with the trace."""
+
+    run_id: str
+    receiver: str
+    status: str
+    app_id: str | None
+    app_name: str | None
+    total_tokens: int | None
+    journal: tuple[int, ...]  # the journal rows it was built from
+    has_nodes: bool  # False for the workflow level only (the poller's runs, a blocking answer)
+
+    @classmethod
+    def of(cls, run: WorkflowRun) -> RunSummary:
+        return cls(
+            run.run_id, run.receiver, run.status, run.app_id, run.app_name, run.total_tokens, run.journal,
+            bool(run.nodes or run.containers),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Processed:
     """One trace after every pipeline that takes it: what the queue stores and what the service reports.
     Plain data, so that it can come back from a pipeline worker."""
@@ -92,6 +116,7 @@ class Processed:
     run_id: str | None  # of the root span, for the live view
     app_id: str | None  # the root span's app, for the live view
     app: str  # the resource's app id, for counting findings
+    run: RunSummary | None  # the run the trace was built from, if any
 
 
 class LocalRuns:
@@ -101,18 +126,35 @@ class LocalRuns:
     def __init__(self, builder: SpanBuilder, pipelines: Sequence[Pipeline]) -> None:
         self.builder, self.pipelines = builder, pipelines
 
-    def process(self, run: WorkflowRun) -> Processed:
-        return process_trace(self.pipelines, self.builder.build(run), run.receiver)
+    def process(self, run: WorkflowRun | ClosedRun) -> Processed:
+        return process_run(self.builder, self.pipelines, run)
 
-    async def process_async(self, run: WorkflowRun) -> Processed:
+    async def process_async(self, run: WorkflowRun | ClosedRun) -> Processed:
         return self.process(run)
+
+    def submit(self, run: WorkflowRun | ClosedRun) -> Future[Processed]:
+        """`process`, done before it returns."""
+        future: Future[Processed] = Future()
+        try:
+            future.set_result(self.process(run))
+        except Exception as error:
+            future.set_exception(error)
+        return future
 
     def close(self) -> None:
         pass
 
 
-def process_trace(pipelines: Sequence[Pipeline], spans: Sequence[ReadableSpan], receiver: str) -> Processed:
-    """Every pipeline that takes spans from `receiver`, over one trace, encoded."""
+def process_run(builder: SpanBuilder, pipelines: Sequence[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    """A run built (if it is still in parts), its trace built, processed and encoded."""
+    built = run.build() if isinstance(run, ClosedRun) else run
+    return process_trace(pipelines, builder.build(built), built.receiver, RunSummary.of(built))
+
+
+def process_trace(
+    pipelines: Sequence[Pipeline], spans: Sequence[ReadableSpan], receiver: str, run: RunSummary | None = None
+) -> Processed:
+    """Every pipeline that takes spans from `receiver`, over one trace, encoded. `run`: what it was built from."""
     entries: list[tuple[str, int, bytes]] = []
     findings: list[Finding] = []
     for pipeline in pipelines:
@@ -135,4 +177,5 @@ def process_trace(pipelines: Sequence[Pipeline], spans: Sequence[ReadableSpan], 
         run_id=None if run_id is None else str(run_id),
         app_id=None if app_id is None else str(app_id),
         app=str(resource_app or "unknown"),
+        run=run,
     )

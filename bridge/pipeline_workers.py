@@ -33,9 +33,10 @@ from bridge.config import BridgeConfig
 from bridge.management.baselines import WriteBehindBaselines
 from bridge.management.store import Store, load_fernet
 from bridge.model import WorkflowRun
-from bridge.pipeline import Pipeline, Processed, process_trace, processors_of
+from bridge.pipeline import Pipeline, Processed, process_run, processors_of
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Backpressure
+from bridge.run_parts import ClosedRun
 from bridge.spans import SpanBuilder
 
 logger = logging.getLogger(__name__)
@@ -71,13 +72,17 @@ class PipelineWorkers:
     def __init__(self, config: BridgeConfig, limits: dict[str, int | None], count: int, store_baselines: bool) -> None:
         self._workers = [_Worker(index, config, limits, store_baselines) for index in range(count)]
 
-    def process(self, run: WorkflowRun) -> Processed:
-        return self._pick(run).submit(run).result()
+    def process(self, run: WorkflowRun | ClosedRun) -> Processed:
+        return self.submit(run).result()
 
-    async def process_async(self, run: WorkflowRun) -> Processed:
-        return await asyncio.wrap_future(self._pick(run).submit(run))
+    async def process_async(self, run: WorkflowRun | ClosedRun) -> Processed:
+        return await asyncio.wrap_future(self.submit(run))
 
-    def _pick(self, run: WorkflowRun) -> _Worker:
+    def submit(self, run: WorkflowRun | ClosedRun) -> Future[Processed]:
+        """The run sent to its worker; its trace, once built, processed and encoded there, is the future's."""
+        return self._pick(run).submit(run)
+
+    def _pick(self, run: WorkflowRun | ClosedRun) -> _Worker:
         return self._workers[zlib.crc32((run.app_id or "").encode()) % len(self._workers)]
 
     def close(self, timeout: float = 5.0) -> None:
@@ -121,7 +126,8 @@ class _Worker:
         ).start()
         return current
 
-    def submit(self, run: WorkflowRun) -> Future[Processed]:
+    def submit(self, run: WorkflowRun | ClosedRun) -> Future[Processed]:
+        """The run written to the process; a process that cannot take it fails the future (`WorkerLost`)."""
         message = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
         future: Future[Processed] = Future()
         # Running: a caller that gives up (an awaiting request cancelled) cannot cancel it, so the answer
@@ -133,7 +139,10 @@ class _Worker:
                 if current is None or current.lost or not current.process.is_alive():
                     if current is not None and time.monotonic() - current.started < RESTART_DELAY_S:
                         # One that dies as it starts is not started again for every run.
-                        raise WorkerLost(f"{self._name} exited just after it started; it is started again shortly")
+                        future.set_exception(
+                            WorkerLost(f"{self._name} exited just after it started; it is started again shortly")
+                        )
+                        return future
                     current = self._start()
                 current.pending.append(future)  # in the order the process will answer
             try:
@@ -142,7 +151,7 @@ class _Worker:
                 with self._lock:
                     if future in current.pending:
                         current.pending.remove(future)
-                raise WorkerLost(f"{self._name} cannot be reached: {exc}") from None
+                future.set_exception(WorkerLost(f"{self._name} cannot be reached: {exc}"))
         return future
 
     def _read(self, current: _Process, answers: Connection) -> None:
@@ -241,8 +250,8 @@ def _work(
 
 
 def _answer(builder: SpanBuilder, pipelines: list[Pipeline], message: bytes) -> Processed | _Failed:
-    run: WorkflowRun = pickle.loads(message)
+    run: WorkflowRun | ClosedRun = pickle.loads(message)
     try:
-        return process_trace(pipelines, builder.build(run), run.receiver)
+        return process_run(builder, pipelines, run)
     except Exception:  # the server logs it, with this traceback, as it would its own failure to build the run
         return _Failed(f"run {run.run_id} could not be built in the worker:\n{traceback.format_exc()}")

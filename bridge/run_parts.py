@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec.structs import replace
 
 from bridge.formats import InputError
 from bridge.model import (
@@ -110,6 +111,9 @@ class RunParts:
     task_id: str | None = None
     conversation_id: str | None = None
     message_id: str | None = None
+    # Read from workflow_started while it is parsed: the service routes and names a run by it before the run
+    # is built (in a pipeline worker).
+    app_id: str | None = None
     started: Packed | None = None
     finished: Packed | None = None
     message_end: JSONDict | None = None
@@ -131,6 +135,18 @@ class RunParts:
     @property
     def has_workflow(self) -> bool:
         return self.run_id is not None
+
+    @property
+    def built_run_id(self) -> str:
+        """The id of the run built from these parts: a chat message's, or the assembler's key, without a run id."""
+        return self.run_id or str(self.message_id or self.key)
+
+    def set_started(self, data: JSONDict) -> None:
+        """The first workflow_started wins."""
+        if self.started is None:
+            inputs = data.get("inputs")
+            self.app_id = _str(inputs.get("sys.app_id")) if isinstance(inputs, dict) else None
+            self.started = pack(data)
 
 
 def _run_status(parts: RunParts) -> str:
@@ -158,13 +174,13 @@ def build_run(parts: RunParts) -> WorkflowRun:
     created = as_timestamp(started.get("created_at")) or as_timestamp(finished.get("created_at"))
     nodes = tuple(sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order))
     return WorkflowRun(
-        run_id=parts.run_id or str(parts.message_id or parts.key),
+        run_id=parts.built_run_id,
         status=status,
         receiver=parts.receiver,
         journal=tuple(parts.journal),
         task_id=parts.task_id,
         workflow_id=str(finished.get("workflow_id") or started.get("workflow_id") or "") or None,
-        app_id=_str(sys_inputs.get("sys.app_id")),
+        app_id=parts.app_id,
         conversation_id=parts.conversation_id or _str(sys_inputs.get("sys.conversation_id")),
         message_id=parts.message_id,
         user_id=_str(sys_inputs.get("sys.user_id")),
@@ -188,6 +204,28 @@ def build_run(parts: RunParts) -> WorkflowRun:
 
 def _str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedRun:
+    """A run the assembler has closed, to be built where its trace is (a pipeline worker): its parts are
+    mostly packed bytes, cheaper to send there than the run, and building it is work the server process is
+    spared. `app_name`: the registered app's name, which stream events never carry."""
+
+    parts: RunParts
+    app_name: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.parts.built_run_id
+
+    @property
+    def app_id(self) -> str | None:
+        return self.parts.app_id
+
+    def build(self) -> WorkflowRun:
+        run = build_run(self.parts)
+        return run if self.app_name is None else replace(run, app_name=self.app_name)
 
 
 def _build_node(execution_id: str, parts: NodeParts, run_status: str) -> NodeRun:

@@ -81,8 +81,12 @@ async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None
     """Hands finished and idle runs to the pipelines; every few seconds checkpoints the queue file and
     writes the detectors' baselines. All off the event loop."""
     next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
+    next_poll = time.monotonic()
     while True:
-        await asyncio.sleep(POLL_INTERVAL_S)
+        # An interval from the start of the last poll, not from its end: under load a poll takes a while (many
+        # runs close at once), and runs closing meanwhile would wait that long again.
+        next_poll = max(next_poll + POLL_INTERVAL_S, time.monotonic())
+        await asyncio.sleep(next_poll - time.monotonic())
         try:
             await asyncio.to_thread(service.poll, time.time())
             if time.monotonic() >= next_checkpoint:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from functools import partial
 
 from msgspec.structs import replace
@@ -32,13 +33,14 @@ from bridge.metric_aggregates import Aggregates, Measurement
 from bridge.model import DifyEvent, WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.otlp_wire import encode_request
-from bridge.pipeline import LocalRuns, Pipeline, Processed, process_trace, processors_of
+from bridge.pipeline import LocalRuns, Pipeline, Processed, RunSummary, process_trace, processors_of
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import AcceptedRun, QueueError, QueueStorage, SpanJournalRow
+from bridge.run_parts import ClosedRun, RunParts
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
@@ -252,16 +254,18 @@ class BridgeService:
     def poll(self, now: float) -> int:
         """Queues the runs and traces the assemblers have finished with; returns how many."""
         with self._lock:
-            runs = self.assembler.due(now)
+            runs = self.assembler.due_parts(now)
             traces = self.traces.due(now)
         return self._submit_closed(runs, traces)
 
-    def _submit_closed(self, runs: Sequence[WorkflowRun], traces: Sequence[PendingTrace]) -> int:
-        """Queues what the assemblers closed. What the queue cannot take stays in its journal: the next start
-        assembles and queues it again."""
-        work: list[tuple[str, Callable[[], object]]] = [
-            (f"run {r.run_id}", partial(self.submit_new_run, r)) for r in runs
-        ]
+    def _submit_closed(self, runs: Sequence[RunParts], traces: Sequence[PendingTrace]) -> int:
+        """Queues what the assemblers closed. Every run is sent to be built before the first is waited for, so
+        pipeline workers build them side by side with this thread's queueing. What the queue cannot take
+        stays in its journal: the next start assembles and queues it again."""
+        work: list[tuple[str, Callable[[], object]]] = []
+        for parts in runs:
+            closed = ClosedRun(parts, self._app_name(parts.app_id))
+            work.append((f"run {closed.run_id}", partial(self._queue_built, self.runs.submit(closed))))
         work += [(f"trace {t.trace_id:032x}", partial(self._submit_trace, t)) for t in traces]
         for name, submit in work:
             try:
@@ -282,16 +286,14 @@ class BridgeService:
             self._queue(process_trace(self.pipelines, spans, trace.receiver), None, trace.receiver, trace.journal,
                         exclusive=False)  # fmt: skip
             return
-        run = replace(recognized.run, journal=tuple(trace.journal))
-        spans = self.builder.build(self._named(run))
+        run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
+        spans = self.builder.build(run)
         assert spans[0].context is not None
         self._rebuilt[trace.trace_id] = (spans[0].context, recognized.replaced)
         while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
             self._rebuilt.popitem(last=False)
         spans += rehome(recognized.others, spans[0].context, recognized.replaced)
-        processed = process_trace(self.pipelines, spans, run.receiver)
-        if self._queue(processed, run, run.receiver, run.journal, exclusive=True) is not None:
-            self._finished(run, processed)
+        self._queue_run(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)), exclusive=True)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
@@ -313,26 +315,39 @@ class BridgeService:
         """`submit_new_run` for the event loop: builds and encodes here or awaits a pipeline worker, then awaits
         the commit (no thread)."""
         processed = await self.runs.process_async(self._named(run))
-        if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
+        built = processed.run
+        assert built is not None
+        if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(built), built.journal):
             return None
-        self._queued(processed, run, run.receiver)
-        self._finished(run, processed)
+        self._queued(processed, built, built.receiver)
+        self._finished(built, processed)
         return processed.span_count
 
     def _named(self, run: WorkflowRun) -> WorkflowRun:
-        if run.app_name is None and run.app_id is not None and self.app_names is not None:
-            return replace(run, app_name=self.app_names(run.app_id))
+        if run.app_name is None and (name := self._app_name(run.app_id)) is not None:
+            return replace(run, app_name=name)
         return run
 
+    def _app_name(self, app_id: str | None) -> str | None:
+        return self.app_names(app_id) if app_id is not None and self.app_names is not None else None
+
     def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
-        processed = self.runs.process(self._named(run))
+        return self._queue_run(self.runs.process(self._named(run)), exclusive)
+
+    def _queue_built(self, built: Future[Processed]) -> None:
+        self._queue_run(built.result(), exclusive=True)
+
+    def _queue_run(self, processed: Processed, exclusive: bool) -> int | None:
+        """Queues a run's processed trace; None if `exclusive` and the run was queued before."""
+        run = processed.run
+        assert run is not None
         if self._queue(processed, run, run.receiver, run.journal, exclusive) is None:
             return None
         self._finished(run, processed)
         return processed.span_count
 
     def _queue(
-        self, processed: Processed, run: WorkflowRun | None, receiver: str, journal: Sequence[int], exclusive: bool
+        self, processed: Processed, run: RunSummary | None, receiver: str, journal: Sequence[int], exclusive: bool
     ) -> int | None:
         """Queues one processed trace with its journal rows; None if `exclusive` and the run was queued before."""
         key = _accepted_as(run) if run is not None else None
@@ -340,7 +355,7 @@ class BridgeService:
             return None
         return self._queued(processed, run, receiver)
 
-    def _queued(self, processed: Processed, run: WorkflowRun | None, receiver: str) -> int:
+    def _queued(self, processed: Processed, run: RunSummary | None, receiver: str) -> int:
         for delivery in self.deliveries.values():
             delivery.notify()
         source = receiver.partition("/")[0]
@@ -357,7 +372,7 @@ class BridgeService:
                 self._publish_finding(finding, processed)
         return processed.span_count
 
-    def _finished(self, run: WorkflowRun, processed: Processed) -> None:
+    def _finished(self, run: RunSummary, processed: Processed) -> None:
         app_id = self._run_apps.pop(run.run_id, None) or run.app_id
         if self.live is not None:
             trace_id = None if processed.trace_id is None else f"{processed.trace_id:032x}"
@@ -373,7 +388,7 @@ class BridgeService:
     def close_open_runs(self) -> int:
         """Queues every run and trace still being assembled, as it is (end of a replay)."""
         with self._lock:
-            runs = self.assembler.drain()
+            runs = self.assembler.drain_parts()
             traces = self.traces.drain()
         return self._submit_closed(runs, traces)
 
@@ -396,10 +411,10 @@ class BridgeService:
         return delivered
 
 
-def _accepted_as(run: WorkflowRun) -> AcceptedRun:
+def _accepted_as(run: RunSummary) -> AcceptedRun:
     """The run as the queue's duplicate check records it. How much it holds: the workflow level only (no
     nodes: the poller's, a blocking answer), what a webhook's sender put in (node ids, no execution ids), or
     everything Dify streams or exports."""
-    if not (run.nodes or run.containers):
+    if not run.has_nodes:
         return AcceptedRun(run.run_id, run.receiver, 0)
     return AcceptedRun(run.run_id, run.receiver, 1 if run.receiver.partition("/")[0] == "webhook" else 2)

@@ -9,10 +9,12 @@ from msgspec.structs import asdict
 
 from bridge.model import DifyEvent
 from bridge.queue.storage import JournalRow
+from bridge.run_parts import pack
 
 
 def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | None, receiver: str) -> JournalRow:
-    document = json.dumps(asdict(event), separators=(",", ":"), default=str)  # asdict: a shallow copy
+    # Written as the assembler packs event data (NaN as null), so a resumed run is the run it would have been.
+    document = pack(asdict(event)).decode()  # asdict: a shallow copy
     return JournalRow(row_id, received_at, context, receiver, document)
 
 
