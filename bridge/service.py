@@ -39,7 +39,7 @@ from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import AcceptedRun, QueueError, QueueStorage, SpanJournalRow
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
 from bridge.run_parts import ClosedRun, RunParts
 from bridge.spans import SpanBuilder
 from bridge.trace_assembly import PendingTrace, TraceAssembler
@@ -187,13 +187,31 @@ class BridgeService:
         """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
         journal cannot be written: the events are then not acknowledged."""
         with self._lock:
-            rows = []
-            for event in events:
-                self._journal_id += 1
-                if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
-                    rows.append(to_row(self._journal_id, event, now, context, receiver))
             # Under the lock: the journal's order is the assembler's order, which a resumed run replays.
-            self.storage.journal(rows)
+            self.storage.journal(self._assemble(events, now, context, receiver))
+        self._published(events)
+
+    async def submit_events_async(
+        self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
+    ) -> None:
+        """`submit_events` for the event loop: the journal's commit is awaited, outside the lock."""
+        with self._lock:
+            written = self.storage.journal_soon(self._assemble(events, now, context, receiver))
+        await written
+        self._published(events)
+
+    def _assemble(
+        self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
+    ) -> list[JournalRow]:
+        """Merges `events` into their runs (the caller holds the lock); the journal rows of those kept."""
+        rows = []
+        for event in events:
+            self._journal_id += 1
+            if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
+                rows.append(to_row(self._journal_id, event, now, context, receiver))
+        return rows
+
+    def _published(self, events: Sequence[DifyEvent]) -> None:
         if self.live is not None:
             for event in events:
                 if event.event in ("workflow_started", "node_finished"):

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -64,10 +64,11 @@ class AcceptedRun(NamedTuple):
 class _Append:
     entries: Sequence[tuple[str, int, bytes]]
     now: float
-    release: Sequence[int]
-    run: AcceptedRun | None
-    exclusive: bool
-    done: Callable[[], None]  # called by the writer thread once the request is committed or has failed
+    release: Sequence[int] = ()
+    run: AcceptedRun | None = None
+    exclusive: bool = False
+    journal: Sequence[JournalRow] = ()
+    done: Callable[[], None] = lambda: None  # called by the writer thread once committed or failed
     accepted: bool = False
     error: QueueError | None = None
 
@@ -86,6 +87,11 @@ def _settle(loop: asyncio.AbstractEventLoop, finished: asyncio.Future[None]) -> 
 def _resolve(finished: asyncio.Future[None]) -> None:
     if not finished.done():  # its awaiter may have been cancelled (the client went away)
         finished.set_result(None)
+
+
+async def _outcome(request: _Append, finished: asyncio.Future[None]) -> bool:
+    await finished
+    return request.outcome()
 
 
 class QueueError(Exception):
@@ -280,24 +286,31 @@ class QueueStorage:
         Returns once committed. Concurrent appends are committed together by one writer thread (group
         commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
         turn would queue behind the others for the interpreter lock too."""
+        return self._wait(_Append(entries, now, release, run, exclusive))
+
+    def append_new_run(
+        self, entries: Sequence[tuple[str, int, bytes]], now: float, run: AcceptedRun, release: Sequence[int]
+    ) -> Awaitable[bool]:
+        """`append(entries, now, release, run, exclusive=True)` for the event loop: the commit is awaited
+        instead of parking a thread to wait for it (a thread hop per request was a tenth of a busy bridge's
+        work)."""
+        return self._awaitable(_Append(entries, now, release, run, exclusive=True))
+
+    def _wait(self, request: _Append) -> bool:
         finished = threading.Event()
-        request = _Append(entries, now, release, run, exclusive, finished.set)
+        request.done = finished.set
         self._enqueue(request)
         finished.wait()
         return request.outcome()
 
-    async def append_new_run(
-        self, entries: Sequence[tuple[str, int, bytes]], now: float, run: AcceptedRun, release: Sequence[int]
-    ) -> bool:
-        """`append(entries, now, release, run, exclusive=True)` for the event loop: the commit is awaited
-        instead of parking a thread to wait for it (a thread hop per request was a tenth of a busy bridge's
-        work)."""
+    def _awaitable(self, request: _Append) -> Awaitable[bool]:
+        """The request handed to the writer now, in call order (the order of the commits); its outcome
+        awaited later."""
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        request = _Append(entries, now, release, run, True, partial(_settle, loop, finished))
+        request.done = partial(_settle, loop, finished)
         self._enqueue(request)
-        await finished
-        return request.outcome()
+        return _outcome(request, finished)
 
     def _enqueue(self, request: _Append) -> None:
         with self._writer_lock:
@@ -323,6 +336,11 @@ class QueueStorage:
         has to wait for it again."""
         try:
             with self._transaction() as db:
+                # First: a request of the group may release rows journaled by an earlier one.
+                db.executemany(
+                    "INSERT INTO journal VALUES (?, ?, ?, ?, ?)",
+                    [(r.id, r.received_at, r.context, r.receiver, r.event) for q in group for r in q.journal],
+                )
                 accepted, entries, released = self._decide(db, group)
                 db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?, ?)", accepted)
                 db.executemany(
@@ -471,11 +489,13 @@ class QueueStorage:
     # --- journal of in-flight stream events ------------------------------------------------------
 
     def journal(self, rows: Sequence[JournalRow]) -> None:
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO journal VALUES (?, ?, ?, ?, ?)",
-                [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows],
-            )
+        """Stream events of runs still open, committed with other writes (group commit) before it returns."""
+        self._wait(_Append((), 0.0, journal=rows))
+
+    def journal_soon(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
+        """`journal` for the event loop: handed to the writer now, so that rows are committed in the order of
+        the calls (a caller holding a lock keeps the order it gives them); the commit is awaited."""
+        return self._awaitable(_Append((), 0.0, journal=rows))
 
     def journal_rows(self) -> list[JournalRow]:
         with self._lock:

@@ -7,7 +7,6 @@ whole or not at all: one bad event refuses the request, so nothing is half-accep
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,7 +94,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         service.admit_events(events, ctx.receiver_id)
         # An `error` event carries no ids: it joins the app's most recent run (its context).
         context = f"{ctx.receiver_id}:{app.app_id}"
-        await asyncio.to_thread(service.submit_events, events, time.time(), context, ctx.receiver_id)
+        await service.submit_events_async(events, time.time(), context, ctx.receiver_id)
         return JSONResponse({"accepted": len(events)}, status_code=202)
 
     return [Route(cfg.path, receive, methods=["POST"])]

@@ -108,6 +108,26 @@ def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
     assert [r.id for r in storage.journal_rows()] == [2]
 
 
+def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_was_not_released(
+    tmp_path: Path,
+) -> None:
+    storage = _open(tmp_path)
+
+    async def hand_over() -> list[bool]:
+        with storage._lock:  # the writer waits with a first group: the next writes form one group after it
+            first = storage.journal_soon([JournalRow(1, 1.0, "ctx", "stream", "{}")])
+            await asyncio.sleep(0.05)
+            rows = storage.journal_soon(
+                [JournalRow(2, 1.0, "ctx", "stream", "{}"), JournalRow(3, 1.0, None, "s", "{}")]
+            )
+            run = storage.append_new_run([("traces", 4, A)], 2.0, AcceptedRun("r", "stream", 2), [1, 2])
+        return [await first, await rows, await run]
+
+    assert asyncio.run(hand_over()) == [True, True, True]
+    assert [r.id for r in storage.journal_rows()] == [3]
+    assert storage.run_seen("r")
+
+
 def test_a_new_exporter_starts_at_the_tail(tmp_path: Path) -> None:
     storage = _open(tmp_path, "old")
     storage.append([("traces", 4, A)], now=1.0)
@@ -238,6 +258,10 @@ def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_f
     assert sum(answers) == 20  # one acceptance per run id
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 20
     storage._db.execute("PRAGMA max_page_count = 1")  # the disk is full from now on
+
+    async def append_new() -> bool:
+        return await storage.append_new_run([("traces", 6, B * 50)], 2.0, AcceptedRun("new", "webhook", 1), ())
+
     with pytest.raises(QueueError, match="full"):
-        asyncio.run(storage.append_new_run([("traces", 6, B * 50)], 2.0, AcceptedRun("new", "webhook", 1), ()))
+        asyncio.run(append_new())
     assert not storage.run_seen("new")
