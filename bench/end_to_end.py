@@ -114,7 +114,9 @@ async def _send(
                         break
                     assert status in (429, 503), f"the bridge answered {status}"
                     refused += counted  # backpressure: wait as told, send again
+                    writer.close()  # on a new connection: an idle one may be closed meanwhile (keep-alive timeout)
                     await asyncio.sleep(float(headers.get("retry-after", "1")))
+                    reader, writer = await asyncio.open_connection(host, int(port))
         finally:
             writer.close()
 
@@ -191,7 +193,8 @@ def main() -> None:
     print(f"machine: the plain OTel SDK encodes {yardstick:,.0f} spans/s on one core here (the targets assume"
           " about 10,000)")  # fmt: skip
     print(f"{args.runs} runs of {spans} spans by {args.receiver} ({receiver.events} events a request),"
-          f" {args.concurrency} concurrent clients, {args.workers} pipeline workers, bridge in its own process")  # fmt: skip
+          f" {args.concurrency} concurrent clients, {args.workers} pipeline workers, bridge in its own"
+          " process")  # fmt: skip
     print("| runs/s acked | events/s acked | runs/s in the backend | ack p50 ms | ack p99 ms | refused (429/503) "
           "| spans received | lost | duplicates |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")

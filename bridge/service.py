@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from functools import partial
+from typing import TypeVar
 
 from msgspec.structs import replace
 from opentelemetry import metrics
@@ -46,6 +47,7 @@ from bridge.trace_assembly import PendingTrace, TraceAssembler
 from detectors import Baselines, Finding
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
 
 
@@ -277,22 +279,33 @@ class BridgeService:
         return self._submit_closed(runs, traces)
 
     def _submit_closed(self, runs: Sequence[RunParts], traces: Sequence[PendingTrace]) -> int:
-        """Queues what the assemblers closed. Every run is sent to be built before the first is waited for, so
-        pipeline workers build them side by side with this thread's queueing. What the queue cannot take
-        stays in its journal: the next start assembles and queues it again."""
-        work: list[tuple[str, Callable[[], object]]] = []
-        for parts in runs:
-            closed = ClosedRun(parts, self._app_name(parts.app_id))
-            work.append((f"run {closed.run_id}", partial(self._queue_built, self.runs.submit(closed))))
-        work += [(f"trace {t.trace_id:032x}", partial(self._submit_trace, t)) for t in traces]
-        for name, submit in work:
-            try:
-                submit()
-            except (QueueError, WorkerLost) as error:
-                logger.error("%s stays in the journal until the next start: %s", name, error)
-            except Exception:  # a run the bridge fails to build must not hold back the others closed with it
-                logger.exception("%s could not be built: its events stay in the journal", name)
-        return len(work)
+        """Queues what the assemblers closed. Every run is sent to be built, and each built one handed to the
+        queue's writer, before the first commit is waited for: pipeline workers build runs side by side with
+        this thread, and the writer commits them in a few transactions. What the queue cannot take stays in
+        its journal: the next start assembles and queues it again."""
+        closed = [ClosedRun(parts, self._app_name(parts.app_id)) for parts in runs]
+        sent = [(f"run {run.run_id}", self.runs.submit(run)) for run in closed]
+        handed = [(name, _logged(name, partial(self._hand_over, built))) for name, built in sent]
+        for name, finish in handed:
+            if finish is not None:
+                _logged(name, finish)
+        for trace in traces:
+            _logged(f"trace {trace.trace_id:032x}", partial(self._submit_trace, trace))
+        return len(runs) + len(traces)
+
+    def _hand_over(self, built: Future[Processed]) -> Callable[[], None]:
+        """A built run's trace handed to the queue's writer; what finishes once it is committed."""
+        processed = built.result()
+        run = processed.run
+        assert run is not None
+        committed = self.storage.append_soon(processed.entries, time.time(), run.journal, _accepted_as(run), True)
+
+        def finish() -> None:
+            if committed():
+                self._queued(processed, run, run.receiver)
+                self._finished(run, processed)
+
+        return finish
 
     def _submit_trace(self, trace: PendingTrace) -> None:
         """A Dify workflow trace is rebuilt from its run (the stream path's trace); any other trace goes on
@@ -351,9 +364,6 @@ class BridgeService:
 
     def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
         return self._queue_run(self.runs.process(self._named(run)), exclusive)
-
-    def _queue_built(self, built: Future[Processed]) -> None:
-        self._queue_run(built.result(), exclusive=True)
 
     def _queue_run(self, processed: Processed, exclusive: bool) -> int | None:
         """Queues a run's processed trace; None if `exclusive` and the run was queued before."""
@@ -427,6 +437,18 @@ class BridgeService:
         self.runs.close()
         self.storage.close()
         return delivered
+
+
+def _logged(name: str, call: Callable[[], _T]) -> _T | None:
+    """`call()`, or None once its failure is logged: a run the bridge fails to build or queue must not hold
+    back the others closed with it."""
+    try:
+        return call()
+    except (QueueError, WorkerLost) as error:
+        logger.error("%s stays in the journal until the next start: %s", name, error)
+    except Exception:
+        logger.exception("%s could not be built: its events stay in the journal", name)
+    return None
 
 
 def _accepted_as(run: RunSummary) -> AcceptedRun:

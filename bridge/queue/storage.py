@@ -89,6 +89,11 @@ def _resolve(finished: asyncio.Future[None]) -> None:
         finished.set_result(None)
 
 
+def _waited(request: _Append, finished: threading.Event) -> bool:
+    finished.wait()
+    return request.outcome()
+
+
 async def _outcome(request: _Append, finished: asyncio.Future[None]) -> bool:
     await finished
     return request.outcome()
@@ -286,7 +291,19 @@ class QueueStorage:
         Returns once committed. Concurrent appends are committed together by one writer thread (group
         commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
         turn would queue behind the others for the interpreter lock too."""
-        return self._wait(_Append(entries, now, release, run, exclusive))
+        return self.append_soon(entries, now, release, run, exclusive)()
+
+    def append_soon(
+        self,
+        entries: Sequence[tuple[str, int, bytes]],
+        now: float,
+        release: Sequence[int] = (),
+        run: AcceptedRun | None = None,
+        exclusive: bool = False,
+    ) -> Callable[[], bool]:
+        """`append`, handed to the writer now; calling the result waits for the commit and gives its answer.
+        Many appends handed over before the first is waited for are committed in a few transactions."""
+        return self._soon(_Append(entries, now, release, run, exclusive))
 
     def append_new_run(
         self, entries: Sequence[tuple[str, int, bytes]], now: float, run: AcceptedRun, release: Sequence[int]
@@ -296,12 +313,11 @@ class QueueStorage:
         work)."""
         return self._awaitable(_Append(entries, now, release, run, exclusive=True))
 
-    def _wait(self, request: _Append) -> bool:
+    def _soon(self, request: _Append) -> Callable[[], bool]:
         finished = threading.Event()
         request.done = finished.set
         self._enqueue(request)
-        finished.wait()
-        return request.outcome()
+        return partial(_waited, request, finished)
 
     def _awaitable(self, request: _Append) -> Awaitable[bool]:
         """The request handed to the writer now, in call order (the order of the commits); its outcome
@@ -490,7 +506,7 @@ class QueueStorage:
 
     def journal(self, rows: Sequence[JournalRow]) -> None:
         """Stream events of runs still open, committed with other writes (group commit) before it returns."""
-        self._wait(_Append((), 0.0, journal=rows))
+        self._soon(_Append((), 0.0, journal=rows))()
 
     def journal_soon(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
         """`journal` for the event loop: handed to the writer now, so that rows are committed in the order of
