@@ -48,6 +48,8 @@ from detectors import Baselines, Finding
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
+# Closed runs sent to be built at once, then committed together: bounds what a burst of closing runs holds.
+_CLOSING_AT_ONCE = 256
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
 
 
@@ -284,26 +286,33 @@ class BridgeService:
         this thread, and the writer commits them in a few transactions. What the queue cannot take stays in
         its journal: the next start assembles and queues it again."""
         closed = [ClosedRun(parts, self._app_name(parts.app_id)) for parts in runs]
-        sent = [(f"run {run.run_id}", self.runs.submit(run)) for run in closed]
-        handed = [(name, _logged(name, partial(self._hand_over, built))) for name, built in sent]
-        for name, finish in handed:
-            if finish is not None:
-                _logged(name, finish)
+        for start in range(0, len(closed), _CLOSING_AT_ONCE):
+            sent = [(f"run {run.run_id}", self.runs.submit(run)) for run in closed[start : start + _CLOSING_AT_ONCE]]
+            # Each handed to the writer as it comes back built; then each commit waited for.
+            handed = [(name, _logged(name, partial(self._hand_over_built, built))) for name, built in sent]
+            for name, finish in handed:
+                if finish is not None:
+                    _logged(name, finish)
         for trace in traces:
             _logged(f"trace {trace.trace_id:032x}", partial(self._submit_trace, trace))
         return len(runs) + len(traces)
 
-    def _hand_over(self, built: Future[Processed]) -> Callable[[], None]:
-        """A built run's trace handed to the queue's writer; what finishes once it is committed."""
-        processed = built.result()
+    def _hand_over_built(self, built: Future[Processed]) -> Callable[[], int | None]:
+        return self._hand_over(built.result(), exclusive=True)
+
+    def _hand_over(self, processed: Processed, exclusive: bool) -> Callable[[], int | None]:
+        """A run's processed trace handed to the queue's writer; what waits for the commit and counts the run
+        (its span count, or None if `exclusive` and the run was queued before)."""
         run = processed.run
         assert run is not None
-        committed = self.storage.append_soon(processed.entries, time.time(), run.journal, _accepted_as(run), True)
+        committed = self.storage.append_soon(processed.entries, time.time(), run.journal, _accepted_as(run), exclusive)
 
-        def finish() -> None:
-            if committed():
-                self._queued(processed, run, run.receiver)
-                self._finished(run, processed)
+        def finish() -> int | None:
+            if not committed():
+                return None
+            self._queued(processed, run, run.receiver)
+            self._finished(run, processed)
+            return processed.span_count
 
         return finish
 
@@ -367,12 +376,7 @@ class BridgeService:
 
     def _queue_run(self, processed: Processed, exclusive: bool) -> int | None:
         """Queues a run's processed trace; None if `exclusive` and the run was queued before."""
-        run = processed.run
-        assert run is not None
-        if self._queue(processed, run, run.receiver, run.journal, exclusive) is None:
-            return None
-        self._finished(run, processed)
-        return processed.span_count
+        return self._hand_over(processed, exclusive)()
 
     def _queue(
         self, processed: Processed, run: RunSummary | None, receiver: str, journal: Sequence[int], exclusive: bool

@@ -115,6 +115,7 @@ class OtlpSink:
     def __init__(self, grpc_port: int = 0, http_port: int = 0) -> None:
         self._lock = threading.Lock()
         self.requests: list[tuple[str, Request, dict[str, str]]] = []
+        self._span_count = 0  # in `requests`, counted as they arrive: cheap to poll, unlike `spans()`
         self.refused = 0  # requests answered with an error
         self._failures: list[Verdict] = []
         self._poisoned: dict[str, Verdict] = {}  # trace id (hex) → answer to any request holding it
@@ -200,6 +201,7 @@ class OtlpSink:
     def _store(self, request: Request, protocol: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append((protocol, request, {k.lower(): v for k, v in headers.items()}))
+            self._span_count += sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         sink = self
@@ -281,9 +283,15 @@ class OtlpSink:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._span_count = 0
 
     def spans(self) -> list[ReceivedSpan]:
         return list(self._iter_spans())
+
+    def span_count(self) -> int:
+        """How many spans `spans()` would give, without decoding them."""
+        with self._lock:
+            return self._span_count
 
     def headers(self) -> list[dict[str, str]]:
         with self._lock:

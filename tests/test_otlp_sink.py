@@ -42,6 +42,9 @@ def test_grpc(otlp_sink: OtlpSink) -> None:
     _emit(GrpcExporter(endpoint=otlp_sink.grpc_endpoint, insecure=True, headers={"x-team": "a"}))
     _check(otlp_sink, "grpc")
     assert otlp_sink.headers()[0]["x-team"] == "a"
+    assert otlp_sink.span_count() == len(otlp_sink.spans()) == 2
+    otlp_sink.clear()
+    assert otlp_sink.span_count() == 0
 
 
 def test_http_gzip(otlp_sink: OtlpSink) -> None:
