@@ -99,6 +99,11 @@ async def _outcome(request: _Append, finished: asyncio.Future[None]) -> bool:
     return request.outcome()
 
 
+def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
+    values = [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows]
+    db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?)", values)
+
+
 class QueueError(Exception):
     """The queue file cannot be opened, read or written; the message names the file."""
 
@@ -353,10 +358,7 @@ class QueueStorage:
         try:
             with self._transaction() as db:
                 # First: a request of the group may release rows journaled by an earlier one.
-                db.executemany(
-                    "INSERT INTO journal VALUES (?, ?, ?, ?, ?)",
-                    [(r.id, r.received_at, r.context, r.receiver, r.event) for q in group for r in q.journal],
-                )
+                _insert_journal(db, [row for request in group for row in request.journal])
                 accepted, entries, released = self._decide(db, group)
                 db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?, ?)", accepted)
                 db.executemany(
@@ -505,8 +507,10 @@ class QueueStorage:
     # --- journal of in-flight stream events ------------------------------------------------------
 
     def journal(self, rows: Sequence[JournalRow]) -> None:
-        """Stream events of runs still open, committed with other writes (group commit) before it returns."""
-        self._soon(_Append((), 0.0, journal=rows))()
+        """Stream events of runs still open, committed on the caller's thread before it returns (a thread that
+        waits anyway: no hand-off to the writer and back)."""
+        with self._transaction() as db:
+            _insert_journal(db, rows)
 
     def journal_soon(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
         """`journal` for the event loop: handed to the writer now, so that rows are committed in the order of
