@@ -18,9 +18,13 @@ import pytest
 from msgspec.structs import replace
 
 from bridge import pipeline_workers
+from bridge.assembly import RunAssembler
 from bridge.config import parse_config
+from bridge.formats import Record, iter_records
+from bridge.normalize import normalize_event
 from bridge.pipeline import Processed
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
+from bridge.run_parts import ClosedRun
 from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES, load_runs
@@ -141,6 +145,18 @@ def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWor
         workers.process(broken)
     assert "Traceback (most recent call last)" in str(raised.value)  # the worker's, for the server's log
     assert workers.process(RUN).span_count == 4  # the worker goes on
+
+
+def test_a_closed_run_is_built_from_its_parts_in_the_worker(workers: PipelineWorkers) -> None:
+    assembler = RunAssembler(terminal_wait=0)
+    for record in iter_records((CAPTURES / "a_llm_simple.sse").read_text(), "t", "sse"):
+        assert isinstance(record, Record)
+        assembler.add(normalize_event(record.obj, "t", record.line), 0.0, receiver="stream")
+    (parts,) = assembler.due_parts(1.0)
+    built = workers.process(ClosedRun(parts, "Support Bot"))
+    assert built.span_count == 4 and built.run is not None
+    assert (built.run.run_id, built.run.receiver, built.run.app_name) == (RUN.run_id, "stream", "Support Bot")
+    assert built.app_id == RUN.app_id
 
 
 def test_runs_sent_faster_than_the_worker_takes_them_all_come_back(workers: PipelineWorkers) -> None:
