@@ -285,17 +285,22 @@ class BridgeService:
         queue's writer, before the first commit is waited for: pipeline workers build runs side by side with
         this thread, and the writer commits them in a few transactions. What the queue cannot take stays in
         its journal: the next start assembles and queues it again."""
-        closed = [ClosedRun(parts, self._app_name(parts.app_id)) for parts in runs]
+        closed = [(f"run {parts.built_run_id}", parts) for parts in runs]
         for start in range(0, len(closed), _CLOSING_AT_ONCE):
-            sent = [(f"run {run.run_id}", self.runs.submit(run)) for run in closed[start : start + _CLOSING_AT_ONCE]]
+            batch = closed[start : start + _CLOSING_AT_ONCE]
+            sent = [(name, _logged(name, partial(self._build_closed, parts))) for name, parts in batch]
             # Each handed to the writer as it comes back built; then each commit waited for.
-            handed = [(name, _logged(name, partial(self._hand_over_built, built))) for name, built in sent]
+            handed = [(name, _logged(name, partial(self._hand_over_built, built))) for name, built in sent if built]
             for name, finish in handed:
                 if finish is not None:
                     _logged(name, finish)
         for trace in traces:
             _logged(f"trace {trace.trace_id:032x}", partial(self._submit_trace, trace))
         return len(runs) + len(traces)
+
+    def _build_closed(self, parts: RunParts) -> Future[Processed]:
+        """A closed run sent to be built (in its pipeline worker), named after its registered app."""
+        return self.runs.submit(ClosedRun(parts, self._app_name(parts.app_id)))
 
     def _hand_over_built(self, built: Future[Processed]) -> Callable[[], int | None]:
         return self._hand_over(built.result(), exclusive=True)
