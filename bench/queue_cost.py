@@ -47,7 +47,7 @@ def _service(path: str, write: bool) -> BridgeService:
         async def taken(*args: object, **kwargs: object) -> bool:
             return True
 
-        service.storage.append = lambda *args, **kwargs: True  # type: ignore[method-assign]
+        service.storage.append = lambda *args, **kwargs: lambda: True  # type: ignore[method-assign]
         service.storage.append_new_run = taken  # type: ignore[method-assign]
     return service
 

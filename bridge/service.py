@@ -290,7 +290,7 @@ class BridgeService:
             batch = closed[start : start + _CLOSING_AT_ONCE]
             sent = [(name, _logged(name, partial(self._build_closed, parts))) for name, parts in batch]
             # Each handed to the writer as it comes back built; then each commit waited for.
-            handed = [(name, _logged(name, partial(self._hand_over_built, built))) for name, built in sent if built]
+            handed = [(name, _logged(name, partial(self._hand_over_built, f))) for name, f in sent if f is not None]
             for name, finish in handed:
                 if finish is not None:
                     _logged(name, finish)
@@ -303,21 +303,21 @@ class BridgeService:
         return self.runs.submit(ClosedRun(parts, self._app_name(parts.app_id)))
 
     def _hand_over_built(self, built: Future[Processed]) -> Callable[[], int | None]:
-        return self._hand_over(built.result(), exclusive=True)
+        processed = built.result()
+        assert processed.run is not None
+        return self._hand_over(processed, processed.run.receiver, processed.run.journal, exclusive=True)
 
-    def _hand_over(self, processed: Processed, exclusive: bool) -> Callable[[], int | None]:
-        """A run's processed trace handed to the queue's writer; what waits for the commit and counts the run
-        (its span count, or None if `exclusive` and the run was queued before)."""
+    def _hand_over(
+        self, processed: Processed, receiver: str, journal: Sequence[int], exclusive: bool
+    ) -> Callable[[], int | None]:
+        """A processed trace handed to the queue's writer with the journal rows it was built from; what waits
+        for the commit and counts it (its span count, or None if `exclusive` and its run was queued before)."""
         run = processed.run
-        assert run is not None
-        committed = self.storage.append_soon(processed.entries, time.time(), run.journal, _accepted_as(run), exclusive)
+        key = _accepted_as(run) if run is not None else None
+        committed = self.storage.append(processed.entries, time.time(), journal, key, exclusive)
 
         def finish() -> int | None:
-            if not committed():
-                return None
-            self._queued(processed, run, run.receiver)
-            self._finished(run, processed)
-            return processed.span_count
+            return self._queued(processed, receiver) if committed() else None
 
         return finish
 
@@ -328,8 +328,8 @@ class BridgeService:
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
             spans = trace.spans if moved is None else rehome(trace.spans, *moved)
-            self._queue(process_trace(self.pipelines, spans, trace.receiver), None, trace.receiver, trace.journal,
-                        exclusive=False)  # fmt: skip
+            processed = process_trace(self.pipelines, spans, trace.receiver)
+            self._queue(processed, trace.receiver, trace.journal, exclusive=False)
             return
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         spans = self.builder.build(run)
@@ -338,7 +338,8 @@ class BridgeService:
         while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
             self._rebuilt.popitem(last=False)
         spans += rehome(recognized.others, spans[0].context, recognized.replaced)
-        self._queue_run(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)), exclusive=True)
+        processed = process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run))
+        self._queue(processed, run.receiver, run.journal, exclusive=True)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
@@ -364,9 +365,7 @@ class BridgeService:
         assert built is not None
         if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(built), built.journal):
             return None
-        self._queued(processed, built, built.receiver)
-        self._finished(built, processed)
-        return processed.span_count
+        return self._queued(processed, built.receiver)
 
     def _named(self, run: WorkflowRun) -> WorkflowRun:
         if run.app_name is None and (name := self._app_name(run.app_id)) is not None:
@@ -377,22 +376,15 @@ class BridgeService:
         return self.app_names(app_id) if app_id is not None and self.app_names is not None else None
 
     def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
-        return self._queue_run(self.runs.process(self._named(run)), exclusive)
+        return self._queue(self.runs.process(self._named(run)), run.receiver, run.journal, exclusive)
 
-    def _queue_run(self, processed: Processed, exclusive: bool) -> int | None:
-        """Queues a run's processed trace; None if `exclusive` and the run was queued before."""
-        return self._hand_over(processed, exclusive)()
+    def _queue(self, processed: Processed, receiver: str, journal: Sequence[int], exclusive: bool) -> int | None:
+        """Queues one processed trace with its journal rows; None if `exclusive` and its run was queued before."""
+        return self._hand_over(processed, receiver, journal, exclusive)()
 
-    def _queue(
-        self, processed: Processed, run: RunSummary | None, receiver: str, journal: Sequence[int], exclusive: bool
-    ) -> int | None:
-        """Queues one processed trace with its journal rows; None if `exclusive` and the run was queued before."""
-        key = _accepted_as(run) if run is not None else None
-        if not self.storage.append(processed.entries, time.time(), journal, key, exclusive):
-            return None
-        return self._queued(processed, run, receiver)
-
-    def _queued(self, processed: Processed, run: RunSummary | None, receiver: str) -> int:
+    def _queued(self, processed: Processed, receiver: str) -> int:
+        """Counts and shows what was just queued; its span count."""
+        run = processed.run
         for delivery in self.deliveries.values():
             delivery.notify()
         source = receiver.partition("/")[0]
@@ -407,6 +399,8 @@ class BridgeService:
         if self.live is not None:
             for finding in processed.findings:
                 self._publish_finding(finding, processed)
+        if run is not None:
+            self._finished(run, processed)
         return processed.span_count
 
     def _finished(self, run: RunSummary, processed: Processed) -> None:

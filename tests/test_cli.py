@@ -202,7 +202,7 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     queue = tmp_path / "queue.db"
     storage = QueueStorage(str(queue))
     storage.register(["otlp"])
-    storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)
+    storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)()
     entries, _, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
     storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
     storage.close()

@@ -286,28 +286,17 @@ class QueueStorage:
         release: Sequence[int] = (),
         run: AcceptedRun | None = None,
         exclusive: bool = False,
-    ) -> bool:
+    ) -> Callable[[], bool]:
         """Queues OTLP requests `(pipeline, spans, payload)`, records `run` as accepted and
         forgets the journal rows the requests were built from, atomically: a crash leaves either the
         events or the spans, never neither, and never a run marked accepted without its spans.
-        `exclusive`: queue nothing and return False if the run was accepted before (a duplicate); its journal
+        `exclusive`: queue nothing and answer False if the run was accepted before (a duplicate); its journal
         rows are still forgotten.
 
-        Returns once committed. Concurrent appends are committed together by one writer thread (group
-        commit): one transaction and one lock hand-off for many runs, where each thread taking the lock in
-        turn would queue behind the others for the interpreter lock too."""
-        return self.append_soon(entries, now, release, run, exclusive)()
-
-    def append_soon(
-        self,
-        entries: Sequence[tuple[str, int, bytes]],
-        now: float,
-        release: Sequence[int] = (),
-        run: AcceptedRun | None = None,
-        exclusive: bool = False,
-    ) -> Callable[[], bool]:
-        """`append`, handed to the writer now; calling the result waits for the commit and gives its answer.
-        Many appends handed over before the first is waited for are committed in a few transactions."""
+        Handed to the writer thread at once; calling the result waits for the commit and gives the answer.
+        Appends handed over before the first is waited for are committed together (group commit): one
+        transaction and one lock hand-off for many runs, where each thread taking the lock in turn would queue
+        behind the others for the interpreter lock too."""
         return self._soon(_Append(entries, now, release, run, exclusive))
 
     def append_new_run(

@@ -28,7 +28,7 @@ def _open(tmp_path: Path, *exporters: str) -> QueueStorage:
 
 def test_entries_stay_until_every_exporter_has_passed_them(tmp_path: Path) -> None:
     storage = _open(tmp_path, "jaeger", "tempo")
-    storage.append([("traces", 4, A), ("traces", 4, A)], now=1.0)
+    storage.append([("traces", 4, A), ("traces", 4, A)], now=1.0)()
     assert storage.queued_bytes == 2 * len(A)
     entries, scanned, _ = storage.pending("jaeger", TRACES, storage.cursor("jaeger"), 100, None)
     assert [e.id for e in entries] == [1, 2] and scanned == 2
@@ -43,18 +43,18 @@ def test_entries_stay_until_every_exporter_has_passed_them(tmp_path: Path) -> No
 
 def test_ids_are_never_reused_after_everything_was_delivered(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.append([("traces", 4, A)], now=1.0)
+    storage.append([("traces", 4, A)], now=1.0)()
     storage.advance("otlp", 1)
     storage.close()
     reopened = _open(tmp_path)
-    reopened.append([("traces", 4, A)], now=2.0)
+    reopened.append([("traces", 4, A)], now=2.0)()
     entries, _, _ = reopened.pending("otlp", TRACES, reopened.cursor("otlp"), 100, None)
     assert [e.id for e in entries] == [2]  # not 1 again, which the cursor has passed
 
 
 def test_a_read_fills_one_request_by_spans_and_bytes_and_always_takes_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.append([("traces", 4, A)] * 5, now=1.0)
+    storage.append([("traces", 4, A)] * 5, now=1.0)()
     assert len(storage.pending("otlp", TRACES, 0, 8, None)[0]) == 2
     assert len(storage.pending("otlp", TRACES, 0, 100, 3 * len(A))[0]) == 3
     assert len(storage.pending("otlp", TRACES, 0, 1, 10)[0]) == 1  # too big for any limit: sent alone
@@ -66,7 +66,7 @@ def test_a_read_fills_one_request_by_spans_and_bytes_and_always_takes_one(tmp_pa
 
 def test_entries_of_other_pipelines_are_passed_over(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.append([("other", 4, A), ("traces", 4, B), ("other", 4, A)], now=1.0)
+    storage.append([("other", 4, A), ("traces", 4, B), ("other", 4, A)], now=1.0)()
     entries, scanned, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.id for e in entries] == [2] and scanned == 3  # the cursor may pass the trailing one too
     assert storage.pending("otlp", TRACES, 0, 100, None)[1] == 3
@@ -75,7 +75,7 @@ def test_entries_of_other_pipelines_are_passed_over(tmp_path: Path) -> None:
 
 def test_concatenated_entries_are_one_merged_request(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.append([("traces", 4, A), ("traces", 6, B)], now=1.0)
+    storage.append([("traces", 4, A), ("traces", 6, B)], now=1.0)()
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
     merged = ExportTraceServiceRequest.FromString(storage.payload(entries))
     expected = (
@@ -87,7 +87,7 @@ def test_concatenated_entries_are_one_merged_request(tmp_path: Path) -> None:
 
 def test_dead_letters_keep_the_reason_and_go_back_to_the_exporter_that_refused_them(tmp_path: Path) -> None:
     storage = _open(tmp_path, "jaeger", "tempo")
-    storage.append([("traces", 4, A), ("traces", 4, B)], now=1.0)
+    storage.append([("traces", 4, A), ("traces", 4, B)], now=1.0)()
     entries, _, _ = storage.pending("tempo", TRACES, 0, 4, None)
     storage.dead_letter("tempo", entries, "HTTP 400: bad span", now=2.0, advance_to=entries[-1].id)
     (letter,) = storage.dead_letters()
@@ -104,7 +104,7 @@ def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     storage.journal([JournalRow(1, 1.0, "ctx", "stream", "{}"), JournalRow(2, 1.5, None, "proxy", "{}")])
     assert storage.last_journal_id() == 2
-    storage.append([("traces", 4, A)], now=2.0, release=[1])
+    storage.append([("traces", 4, A)], now=2.0, release=[1])()
     assert [r.id for r in storage.journal_rows()] == [2]
 
 
@@ -130,7 +130,7 @@ def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_wa
 
 def test_a_new_exporter_starts_at_the_tail(tmp_path: Path) -> None:
     storage = _open(tmp_path, "old")
-    storage.append([("traces", 4, A)], now=1.0)
+    storage.append([("traces", 4, A)], now=1.0)()
     storage.register(["old", "new"])
     assert storage.cursor("new") == 1 and storage.cursor("old") == 0
 
@@ -158,10 +158,10 @@ def test_an_unwritable_file_is_reported_at_start(tmp_path: Path) -> None:
 
 def test_a_write_failure_is_a_queue_error_and_takes_nothing(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.append([("traces", 4, A)], now=1.0)
+    storage.append([("traces", 4, A)], now=1.0)()
     storage._db.execute("PRAGMA max_page_count = 1")  # the disk is full from now on
     with pytest.raises(QueueError, match="full"):
-        storage.append([("traces", 6, B * 50)], now=2.0)
+        storage.append([("traces", 6, B * 50)], now=2.0)()
     assert storage.queued_bytes == len(A)
     assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
 
@@ -170,27 +170,27 @@ def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path)
     storage = _open(tmp_path)
     log = tmp_path / "q.db-wal"
     for _ in range(300):
-        storage.append([("traces", 4, A)], now=1.0)
+        storage.append([("traces", 4, A)], now=1.0)()
     grown = log.stat().st_size
     assert grown > 300 * len(A)  # commits do not checkpoint by themselves
     storage.checkpoint()
     for _ in range(300):
-        storage.append([("traces", 4, A)], now=2.0)
+        storage.append([("traces", 4, A)], now=2.0)()
     assert log.stat().st_size <= grown  # written over from the start
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
 
 
 def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    assert storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)
-    assert not storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("r", "webhook/n8n", 1), exclusive=True)
-    assert storage.append([("traces", 4, A)], 3.0, run=AcceptedRun("r", "stream", 2), exclusive=True)  # richer
-    assert not storage.append([("traces", 4, A)], 3.5, run=AcceptedRun("r", "otlp", 2), exclusive=True)  # a copy
-    assert storage.append([("traces", 1, B)], 4.0, run=AcceptedRun("p", "poller", 0), exclusive=True)
-    assert storage.append([("traces", 4, B)], 5.0, run=AcceptedRun("p", "webhook", 1), exclusive=True)
-    assert not storage.append([("traces", 1, B)], 6.0, run=AcceptedRun("p", "poller", 0), exclusive=True)
-    assert storage.append([("traces", 4, B)], 7.0, run=AcceptedRun("r2", "proxy", 2))  # not exclusive: queued
-    assert storage.append([("traces", 4, B)], 8.0, run=AcceptedRun("r2", "proxy", 2))
+    assert storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)()
+    assert not storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("r", "webhook/n8n", 1), exclusive=True)()
+    assert storage.append([("traces", 4, A)], 3.0, run=AcceptedRun("r", "stream", 2), exclusive=True)()  # richer
+    assert not storage.append([("traces", 4, A)], 3.5, run=AcceptedRun("r", "otlp", 2), exclusive=True)()  # a copy
+    assert storage.append([("traces", 1, B)], 4.0, run=AcceptedRun("p", "poller", 0), exclusive=True)()
+    assert storage.append([("traces", 4, B)], 5.0, run=AcceptedRun("p", "webhook", 1), exclusive=True)()
+    assert not storage.append([("traces", 1, B)], 6.0, run=AcceptedRun("p", "poller", 0), exclusive=True)()
+    assert storage.append([("traces", 4, B)], 7.0, run=AcceptedRun("r2", "proxy", 2))()  # not exclusive: queued
+    assert storage.append([("traces", 4, B)], 8.0, run=AcceptedRun("r2", "proxy", 2))()
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
@@ -206,7 +206,7 @@ def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -
             "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);"
         )
     storage = QueueStorage(str(path))
-    richer = [storage.append([("traces", 4, A)], 2.0, run=AcceptedRun(run, "webhook", 1), exclusive=True)
+    richer = [storage.append([("traces", 4, A)], 2.0, run=AcceptedRun(run, "webhook", 1), exclusive=True)()
               for run in ("p", "w", "s")]  # fmt: skip
     assert richer == [True, False, False]  # only the poller's copy held less than a webhook's
     storage.close()
@@ -219,7 +219,7 @@ def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp
     def submit(i: int) -> None:
         answers[i] = storage.append(
             [("traces", 4, A)], float(i), run=AcceptedRun(f"r{i % 50}", "webhook", 1), exclusive=True
-        )
+        )()
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(200)]
     for thread in threads:
@@ -234,12 +234,12 @@ def test_concurrent_appends_are_committed_in_groups_and_each_gets_its_answer(tmp
 def test_entries_queued_by_another_process_are_counted_at_the_next_checkpoint(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     other = QueueStorage(str(tmp_path / "q.db"))  # `deadletter retry` in another process
-    other.append([("traces", 4, A)], now=1.0)
+    other.append([("traces", 4, A)], now=1.0)()
     other.close()
     assert storage.queued_bytes == 0
     storage.advance("otlp", 1)  # delivered by this process: never below zero
     assert storage.queued_bytes == 0
-    storage.append([("traces", 4, B)], now=2.0)
+    storage.append([("traces", 4, B)], now=2.0)()
     storage.checkpoint()
     assert storage.queued_bytes == len(B)
 
