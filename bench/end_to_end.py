@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,12 +78,18 @@ RECEIVERS = {
 
 
 async def _send(
-    base: str, receiver: Receiver, warmup: list[bytes], bodies: list[bytes], concurrency: int
+    base: str,
+    receiver: Receiver,
+    warmup: list[bytes],
+    bodies: list[bytes],
+    concurrency: int,
+    on_start: Callable[[], None],
 ) -> tuple[list[float], int, float, float]:
     """`concurrency` keep-alive HTTP/1.1 connections, each sending its next run when the last is answered:
     the `warmup` runs first, then `bodies`, on the same connections without a pause. Latencies and time are
     those of `bodies`, from the first one sent to the last one answered: a steady state, not 32 connections
-    opening at once. Returns them with the start of the count (`time.perf_counter()`).
+    opening at once. Returns them with the start of the count (`time.perf_counter()`); `on_start` is called
+    there.
 
     Requests are written and answers read on raw asyncio streams: an HTTP client library costs more CPU per
     request than the bridge's own work on these machines, and this process shares the two cores with the
@@ -101,6 +108,7 @@ async def _send(
             for body, counted in pending:
                 if counted and started is None:
                     started = time.perf_counter()
+                    on_start()
                 while True:
                     sent = signed_headers(body, **{"Content-Type": receiver.media_type, "X-Dify-App-Id": APP_ID})
                     head = "".join(f"{k}: {v}\r\n" for k, v in sent.items())
@@ -131,6 +139,28 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
     headers = dict(line.lower().split(": ", 1) for line in lines[1:] if line)
     await reader.readexactly(int(headers.get("content-length", "0")))
     return int(lines[0].split(" ", 2)[1]), headers
+
+
+def _cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of `pid` and each process below it (the pipeline workers), by pid; empty where
+    /proc cannot tell (not Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return {}
+    seconds = {pid: (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")}
+    for child in children:
+        seconds |= _cpu_seconds(int(child))
+    return seconds
+
+
+def _cpu_ms_per_run(before: dict[int, float], after: dict[int, float], pid: int, runs: int) -> tuple[str, str]:
+    """The server's and its workers' CPU milliseconds per run between two readings, as table cells."""
+    if pid not in before or pid not in after:
+        return "-", "-"
+    workers = sum(after[p] - before[p] for p in after if p != pid and p in before)
+    return f"{(after[pid] - before[pid]) * 1000 / runs:.2f}", f"{workers * 1000 / runs:.2f}"
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -176,14 +206,20 @@ def main() -> None:
                 assert time.monotonic() < deadline and server.poll() is None, "the bridge did not start"
                 time.sleep(0.1)
             expected = (WARMUP_RUNS + args.runs) * receiver.spans
+            cpu_before: dict[int, float] = {}
             latencies, refused, elapsed, started = asyncio.run(
-                _send(base, receiver, receiver.bodies(WARMUP_RUNS), bodies, args.concurrency)
-            )
+                _send(base, receiver, receiver.bodies(WARMUP_RUNS), bodies, args.concurrency,
+                      lambda: cpu_before.update(_cpu_seconds(server.pid)))
+            )  # fmt: skip
             deadline = time.monotonic() + 120
             while sink.span_count() < expected and time.monotonic() < deadline:
                 time.sleep(0.01)
             # Until the backend holds every span (a stream run is built after its acknowledgement).
             delivered = time.perf_counter() - started
+            # Under a wrapper (a profiler) the server is the wrapper's child: its CPU is not told apart.
+            cpu = (
+                ("-", "-") if wrapper else _cpu_ms_per_run(cpu_before, _cpu_seconds(server.pid), server.pid, args.runs)
+            )
             received = sink.spans()
         finally:
             server.terminate()
@@ -197,12 +233,13 @@ def main() -> None:
           f" {args.concurrency} concurrent clients, {args.workers} pipeline workers, bridge in its own"
           " process")  # fmt: skip
     print("| runs/s acked | events/s acked | runs/s in the backend | ack p50 ms | ack p99 ms | refused (429/503) "
-          "| spans received | lost | duplicates |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| spans received | lost | duplicates | server CPU ms/run | workers CPU ms/run |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     events = f"{args.runs * receiver.events / elapsed:,.0f}" if receiver.events else "-"
     print(f"| {args.runs / elapsed:,.0f} | {events} | {args.runs / delivered:,.0f} "
           f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {refused} "
-          f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} |")  # fmt: skip
+          f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} "
+          f"| {cpu[0]} | {cpu[1]} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+import msgspec
 from msgspec.structs import replace
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bridge.formats import InputError
 from bridge.model import ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
@@ -248,11 +248,7 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
 # --- whole-run webhook payload -----------------------------------------------------------------
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
-
-
-class WebhookNode(_Lenient):
+class WebhookNode(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     node_id: str
     node_type: str
     title: str | None = None
@@ -272,7 +268,7 @@ class WebhookNode(_Lenient):
     execution_id: str | None = None
 
 
-class WebhookPayload(_Lenient):
+class WebhookPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     workflow_run_id: str
     app_id: str | None = None
     app_name: str | None = None
@@ -289,27 +285,74 @@ class WebhookPayload(_Lenient):
     outputs: dict[str, Any] | None = None
     nodes: list[WebhookNode] = []
 
-    @field_validator("workflow_run_id")
-    @classmethod
-    def _non_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value
+
+# Field name → whether it holds text (a lenient payload may send a number there: it is taken as text).
+def _field_kinds(struct: type[msgspec.Struct]) -> dict[str, bool]:
+    return {field.name: field.type in (str, str | None) for field in msgspec.structs.fields(struct)}
 
 
-def validation_error(exc: ValidationError, source: str, line: int) -> InputError:
-    """The first pydantic error as an `InputError` naming the field (`nodes.2.node_type`)."""
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
-    return InputError(source, line, field, first["msg"])
+_PAYLOAD_FIELDS = _field_kinds(WebhookPayload)
+_NODE_FIELDS = _field_kinds(WebhookNode)
+# Strict: a payload exactly in the schema's shape (snake_case, every value of its type, no other field) is
+# decoded straight from the bytes. Anything else fails here and is read the lenient way.
+_STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
+
+
+def decode_webhook(body: bytes) -> WebhookPayload | None:
+    """`body` decoded and checked in one pass when it is a webhook payload in the schema's exact shape, which
+    Dify's and Pisama's clients send; None for anything else (camelCase, numbers as text or text as numbers,
+    extra fields, malformed JSON), which `normalize_webhook` takes from the parsed JSON as before."""
+    try:
+        return _STRICT_WEBHOOK.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _lenient(obj: Any, fields: dict[str, bool]) -> Any:
+    """A JSON object cut to the schema's `fields`, numbers in text fields as text."""
+    if not isinstance(obj, dict):
+        return obj
+    return {
+        key: str(value) if fields[key] and isinstance(value, int | float) and not isinstance(value, bool) else value
+        for key, value in obj.items()
+        if key in fields
+    }
+
+
+def _webhook_payload(obj: Any, source: str, line: int) -> WebhookPayload:
+    """Any parsed JSON as a `WebhookPayload`: camelCase keys, unknown fields, numbers as text and text as
+    numbers taken; InputError naming the first field at fault (`nodes.2.node_type`)."""
+    payload = _lenient(snake_keys(obj), _PAYLOAD_FIELDS)
+    if isinstance(payload, dict) and isinstance(payload.get("nodes"), list):
+        payload["nodes"] = [_lenient(node, _NODE_FIELDS) for node in payload["nodes"]]
+    try:
+        return msgspec.convert(payload, WebhookPayload, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(str(exc), source, line) from None
+
+
+_SCHEMA_ERROR = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>.*)`)?$", re.DOTALL)
+_MISSING_FIELD = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def _schema_error(message: str, source: str, line: int) -> InputError:
+    """msgspec's "Expected `str`, got `int` - at `$.nodes[2].node_type`" as an `InputError` for
+    `nodes.2.node_type`; a missing field is named in the path too."""
+    match = _SCHEMA_ERROR.match(message)
+    assert match is not None  # the pattern matches any text
+    parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", match["path"] or "")
+    path = [name or index for name, index in parts]
+    if missing := _MISSING_FIELD.search(match["reason"]):
+        path.append(missing["name"])
+    return InputError(source, line, ".".join(path), match["reason"])
 
 
 def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
-    """A whole-run webhook payload (Pisama's shape, ISO 8601 times) → `WorkflowRun`."""
-    try:
-        payload = WebhookPayload.model_validate(snake_keys(obj))
-    except ValidationError as exc:
-        raise validation_error(exc, source, line) from None
+    """A whole-run webhook payload (Pisama's shape, ISO 8601 times) → `WorkflowRun`; `obj` is the parsed JSON,
+    or what `decode_webhook` made of the body."""
+    payload = obj if isinstance(obj, WebhookPayload) else _webhook_payload(obj, source, line)
+    if not payload.workflow_run_id.strip():
+        raise InputError(source, line, "workflow_run_id", "must not be empty")
     run_id = payload.workflow_run_id
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
@@ -321,7 +364,8 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
         elapsed = node.elapsed_time
         if elapsed is None and started is not None and finished is not None:
             elapsed = max(finished - started, 0.0)
-        meta = dict(node.metadata or {})
+        # Its keys are Dify's, not the user's: snake_case, as in a camelCase payload read the lenient way.
+        meta: dict[str, Any] = snake_keys(node.metadata) if node.metadata else {}
         if node.token_count is not None:
             meta.setdefault("total_tokens", node.token_count)
         parent = node.parent_node_id

@@ -8,6 +8,7 @@ import pytest
 from bridge.formats import InputError
 from bridge.normalize import (
     classify,
+    decode_webhook,
     normalize_blocking,
     normalize_event,
     normalize_logs,
@@ -16,7 +17,7 @@ from bridge.normalize import (
     snake_keys,
     timestamp,
 )
-from tests.runs import CAPTURES
+from tests.runs import CAPTURES, EXAMPLES
 
 
 def test_camel_case_keys_become_snake_case_but_user_data_is_untouched() -> None:
@@ -146,6 +147,37 @@ def test_webhook_payload_with_containers() -> None:
     ]
     assert run.nodes[0].execution_id != run.nodes[1].execution_id
     assert run.nodes[1].execution_metadata["total_tokens"] == 5
+
+
+def test_webhook_bodies_in_the_exact_shape_are_decoded_in_one_pass_and_read_as_the_lenient_way_reads_them() -> None:
+    body = (EXAMPLES / "webhook_full.json").read_bytes()
+    strict = decode_webhook(body)
+    assert strict is not None
+    assert normalize_webhook(strict) == normalize_webhook(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"workflowRunId": "r"},  # camelCase: would be dropped by a strict reading
+        {"total_tokens": "12"},  # a number as text
+        {"status": 1},  # text as a number
+        {"custom": "x"},  # a field the schema does not name
+    ],
+)
+def test_other_webhook_bodies_are_left_to_the_lenient_reading(change: dict[str, Any]) -> None:
+    payload = {"workflow_run_id": "r", "status": "succeeded", "nodes": [], **change}
+    assert decode_webhook(json.dumps(payload).encode()) is None
+    assert normalize_webhook(payload).run_id == "r"
+
+
+def test_node_metadata_keys_are_snake_case_either_way() -> None:
+    payload = {"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "llm",
+               "metadata": {"totalPrice": 1}}]}  # fmt: skip
+    strict = decode_webhook(json.dumps(payload).encode())
+    assert strict is not None
+    for run in (normalize_webhook(strict), normalize_webhook(payload)):
+        assert run.nodes[0].execution_metadata == {"total_price": 1}
 
 
 @pytest.mark.parametrize(

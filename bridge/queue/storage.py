@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from queue import SimpleQueue
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,7 +68,8 @@ class _Append:
     run: AcceptedRun | None = None
     exclusive: bool = False
     journal: Sequence[JournalRow] = ()
-    done: Callable[[], None] = lambda: None  # called by the writer thread once committed or failed
+    # Its waiter, woken by the writer thread once committed or failed: a thread's, or an event loop's future.
+    done: Callable[[], None] | asyncio.Future[None] = lambda: None
     accepted: bool = False
     error: QueueError | None = None
 
@@ -78,15 +79,25 @@ class _Append:
         return self.accepted
 
 
-def _settle(loop: asyncio.AbstractEventLoop, finished: asyncio.Future[None]) -> None:
-    """Wakes an awaiting `append_new_run` from the writer thread; a loop already closed has no one to wake."""
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(_resolve, finished)
+def _wake(group: list[_Append]) -> None:
+    """Wakes the waiters of a committed (or failed) group from the writer thread: each event loop once, not once
+    per request. Waking a loop writes to its self-pipe, which gives up the interpreter lock, and getting it back
+    behind a busy loop takes up to a switch interval (5 ms)."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for request in group:
+        if isinstance(request.done, asyncio.Future):
+            loops.setdefault(request.done.get_loop(), []).append(request.done)
+        else:
+            request.done()
+    for loop, futures in loops.items():
+        with contextlib.suppress(RuntimeError):  # a loop already closed has no one to wake
+            loop.call_soon_threadsafe(_resolve, futures)
 
 
-def _resolve(finished: asyncio.Future[None]) -> None:
-    if not finished.done():  # its awaiter may have been cancelled (the client went away)
-        finished.set_result(None)
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for finished in futures:
+        if not finished.done():  # its awaiter may have been cancelled (the client went away)
+            finished.set_result(None)
 
 
 def _waited(request: _Append, finished: threading.Event) -> bool:
@@ -99,9 +110,32 @@ async def _outcome(request: _Append, finished: asyncio.Future[None]) -> bool:
     return request.outcome()
 
 
+# Values bound per statement: SQLite's smallest limit (before 3.32).
+_MAX_VALUES = 999
+
+
+def _insert(db: sqlite3.Connection, into: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`{into} VALUES (…), (…), …`: one statement for up to `_MAX_VALUES` values. `executemany` steps once per
+    row, and each step gives up the interpreter lock and waits to get it back behind the busy threads."""
+    if not rows:
+        return
+    width = len(rows[0])
+    marks = f"({','.join('?' * width)})"
+    per = _MAX_VALUES // width
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        db.execute(f"{into} VALUES {','.join([marks] * len(chunk))}", [value for row in chunk for value in row])
+
+
+def _delete(db: sqlite3.Connection, table: str, ids: Sequence[int]) -> None:
+    """`DELETE FROM {table} WHERE id IN (…)`, as `_insert`: one statement for many rows."""
+    for start in range(0, len(ids), _MAX_VALUES):
+        chunk = ids[start : start + _MAX_VALUES]
+        db.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+
+
 def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
-    values = [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows]
-    db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?)", values)
+    _insert(db, "INSERT INTO journal", [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows])
 
 
 class QueueError(Exception):
@@ -318,7 +352,7 @@ class QueueStorage:
         awaited later."""
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        request.done = partial(_settle, loop, finished)
+        request.done = finished
         self._enqueue(request)
         return _outcome(request, finished)
 
@@ -349,34 +383,31 @@ class QueueStorage:
                 # First: a request of the group may release rows journaled by an earlier one.
                 _insert_journal(db, [row for request in group for row in request.journal])
                 accepted, entries, released = self._decide(db, group)
-                db.executemany("INSERT OR REPLACE INTO accepted_runs VALUES (?, ?, ?, ?)", accepted)
-                db.executemany(
-                    "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
-                    "VALUES (?, NULL, ?, ?, ?, ?)",
-                    entries,
-                )
+                _insert(db, "INSERT OR REPLACE INTO accepted_runs", accepted)
+                _insert(db, "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload)", entries)
                 if released:
-                    db.executemany("DELETE FROM journal WHERE id = ?", released)
-                    db.executemany("DELETE FROM span_journal WHERE id = ?", released)
-            self.queued_bytes += sum(row[3] for row in entries)
+                    _delete(db, "journal", released)
+                    _delete(db, "span_journal", released)
+            self.queued_bytes += sum(row[4] for row in entries)
         except Exception as error:  # the writer thread must outlive any failure, or every append would hang
             failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
             for request in group:
                 request.error = failure
         finally:
-            for request in group:
-                request.done()
+            _wake(group)
 
     @staticmethod
     def _decide(
         db: sqlite3.Connection, group: list[_Append]
-    ) -> tuple[list[tuple[str, str, float, int]], list[tuple[str, float, int, int, bytes]], list[tuple[int]]]:
+    ) -> tuple[list[tuple[str, str, float, int]], list[tuple[str, None, float, int, int, bytes]], list[int]]:
         """Which requests are taken, in order (a group may hold one run twice): the rows to write.
         A run accepted before is taken again only in a copy holding more of it (`AcceptedRun.detail`)."""
         ids = [request.run[0] for request in group if request.run is not None]
         marks = ",".join("?" * len(ids))
         known = dict(db.execute(f"SELECT run_id, detail FROM accepted_runs WHERE run_id IN ({marks})", ids))
-        accepted, entries, released = [], [], []
+        accepted: list[tuple[str, str, float, int]] = []
+        entries: list[tuple[str, None, float, int, int, bytes]] = []
+        released: list[int] = []
         for request in group:
             if request.run is not None:
                 run_id, receiver, detail = request.run
@@ -386,13 +417,14 @@ class QueueStorage:
                     accepted.append((run_id, receiver, request.now, detail))
                 elif request.exclusive:
                     # A copy of a run already queued: what it was built from is no longer needed either.
-                    released += [(i,) for i in request.release]
+                    released += request.release
                     continue
             request.accepted = True
             entries += [
-                (pipeline, request.now, spans, len(payload), payload) for pipeline, spans, payload in request.entries
+                (pipeline, None, request.now, spans, len(payload), payload)
+                for pipeline, spans, payload in request.entries
             ]
-            released += [(i,) for i in request.release]
+            released += request.release
         return accepted, entries, released
 
     def run_seen(self, run_id: str) -> bool:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from bridge.formats import InputError
 from bridge.http_body import parse_json, read_body, require_media_type
 from bridge.http_errors import ApiError
-from bridge.normalize import normalize_webhook
+from bridge.normalize import WebhookPayload, decode_webhook, normalize_webhook
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import check_headers, verify
 
@@ -55,8 +55,14 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         require_media_type(request, ["application/json"])
         body = await read_body(request, cfg.max_body_bytes)
         timestamp = check_headers(request, ctx)
-        payload = parse_json(body)
-        app_id = request.headers.get("x-dify-app-id") or (payload.get("app_id") if isinstance(payload, dict) else None)
+        payload = decode_webhook(body) or parse_json(body)
+        app_id = request.headers.get("x-dify-app-id") or (
+            payload.app_id
+            if isinstance(payload, WebhookPayload)
+            else payload.get("app_id")
+            if isinstance(payload, dict)
+            else None
+        )
         if not isinstance(app_id, str) or not app_id:
             raise ApiError(422, "invalid_payload", "app_id: Field required (in the body or X-Dify-App-Id)")
         app = verify(request, ctx, app_id, timestamp, body)

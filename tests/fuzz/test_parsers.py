@@ -17,6 +17,7 @@ from bridge.config import ConfigError, parse_config
 from bridge.formats import InputError, Record, decode_json, iter_records
 from bridge.model import DifyEvent
 from bridge.normalize import (
+    decode_webhook,
     normalize_blocking,
     normalize_event,
     normalize_logs,
@@ -151,6 +152,10 @@ def test_webhooks_with_any_value_anywhere_are_taken_or_refused_and_taken_ones_bu
     run = _taken(normalize_webhook, payload, "fuzz", 1)
     if run is not None:
         _through_the_pipeline(run)
+    # The receiver's one-pass decoding, where it takes the body, reads it as the lenient reading does.
+    strict = decode_webhook(json.dumps(payload).encode())
+    if strict is not None:
+        assert _taken(normalize_webhook, strict, "fuzz", 1) == run
 
 
 # Dify's whole-run answers (the poller's log page and run detail, blocking responses) and their parsers.

@@ -128,6 +128,31 @@ def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_wa
     assert storage.run_seen("r")
 
 
+def test_a_group_larger_than_one_statement_holds_is_written_whole(tmp_path: Path) -> None:
+    """Rows are written many to a statement, within SQLite's smallest limit on bound values (999, set here):
+    a group of more entries than one statement takes, releasing more journal rows, still goes in whole."""
+    storage = _open(tmp_path)
+    storage._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    storage.journal([JournalRow(i, 1.0, None, "stream", "{}") for i in range(1, 1501)])
+
+    async def hand_over() -> list[bool]:
+        with storage._lock:  # the writer waits with a first group: the rest form one group after it
+            first = storage.append_new_run([("traces", 4, A)], 2.0, AcceptedRun("r0", "stream", 1), ())
+            await asyncio.sleep(0.05)
+            runs = [
+                storage.append_new_run([("traces", 4, A)] * 2, 2.0, AcceptedRun(f"r{i}", "stream", 1), released)
+                for i in range(1, 241)
+                for released in [range(i * 6 - 5, i * 6 + 1)]
+            ]
+        return [await first, *await asyncio.gather(*runs)]
+
+    assert all(asyncio.run(hand_over()))
+    assert [r.id for r in storage.journal_rows()] == list(range(1441, 1501))
+    assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 481
+    assert all(storage.run_seen(f"r{i}") for i in range(241))
+    assert storage.queued_bytes == 481 * len(A)
+
+
 def test_a_new_exporter_starts_at_the_tail(tmp_path: Path) -> None:
     storage = _open(tmp_path, "old")
     storage.append([("traces", 4, A)], now=1.0)()

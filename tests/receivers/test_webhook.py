@@ -136,10 +136,7 @@ def test_refusals(bridge: BridgeServer, otlp_sink: OtlpSink, name: str) -> None:
 
 def test_error_details_name_the_field_and_position(bridge: BridgeServer) -> None:
     _, _, body, headers = _case("schema_error")
-    assert (
-        _post(bridge, body, headers).json()["detail"]
-        == "nodes.1.elapsed_time: Input should be a valid number, unable to parse string as a number"
-    )
+    assert _post(bridge, body, headers).json()["detail"] == "nodes.1.elapsed_time: Expected `float | null`, got `str`"
     _, _, body, headers = _case("malformed_json")
     assert "line 1, column 25 (position 24)" in _post(bridge, body, headers).json()["detail"]
 
