@@ -3,7 +3,9 @@
 not written). Two ways in, as the server has them: from tasks on one event loop awaiting the commit (the
 webhook receiver), and from worker threads each blocked on its commit (the stream, proxy and otlp
 receivers). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
-with a long backoff), so only the write side is measured.
+with a long backoff), so only the write side is measured. The interpreter switches threads every
+`SWITCH_INTERVAL_S`, as `serve` sets it; last, what one append waits for its commit while another thread
+runs Python, at that interval and at CPython's default.
 
     .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4] [--tasks 32]
 """
@@ -23,8 +25,10 @@ from pathlib import Path
 from msgspec.structs import replace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bridge import SWITCH_INTERVAL_S
 from bridge.config import parse_config
 from bridge.model import WorkflowRun
+from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
 from tests.bridge_server import free_port
 from tests.runs import load_runs
@@ -95,6 +99,34 @@ def _rate(service: BridgeService, seconds: float, threads: int) -> float:
     return sum(done) / (time.perf_counter() - start)
 
 
+def _commit_wait(path: str, interval: float, appends: int = 200) -> float:
+    """Median seconds one append waits for its commit while another thread runs Python, at switch `interval`."""
+    default = sys.getswitchinterval()
+    sys.setswitchinterval(interval)
+    storage = QueueStorage(path)
+    storage.register(["otlp"])
+    busy = True
+
+    def spin() -> None:
+        while busy:
+            sum(range(1000))
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    waits = []
+    try:
+        for _ in range(appends):
+            start = time.perf_counter()
+            storage.append([("traces", 10, b"x" * 5000)], time.time())()
+            waits.append(time.perf_counter() - start)
+    finally:
+        busy = False
+        spinner.join()
+        storage.close()
+        sys.setswitchinterval(default)
+    return statistics.median(waits)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0)
@@ -102,6 +134,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    default_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     with tempfile.TemporaryDirectory() as tmp:
         services = {
             "file (durable)": _service(f"{tmp}/queue.db", write=True),
@@ -116,6 +150,8 @@ def main() -> None:
                 thread_rates[name].append(_rate(service, args.seconds, args.threads))
         for service in services.values():
             service.shutdown(timeout=0)
+        waits = {interval: _commit_wait(f"{tmp}/wait-{interval}.db", interval)
+                 for interval in (SWITCH_INTERVAL_S, default_interval)}  # fmt: skip
     on_loop = {name: statistics.median(values) for name, values in loop_rates.items()}
     threaded = {name: statistics.median(values) for name, values in thread_rates.items()}
     print(f"runs submitted per second, median of {args.rounds} rounds of {args.seconds:g}s")
@@ -124,6 +160,9 @@ def main() -> None:
     for name in services:
         print(f"| {name} | {on_loop[name]:,.0f} | {on_loop[name] / on_loop['off'] * 100:.0f} % "
               f"| {threaded[name]:,.0f} | {threaded[name] / threaded['off'] * 100:.0f} % |")  # fmt: skip
+    print("\none append's wait for its commit while another thread runs Python (median):")
+    for interval, wait in waits.items():
+        print(f"  switch interval {interval * 1000:g} ms: {wait * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
-from bridge import GC_YOUNG_THRESHOLD, __version__
+from bridge import GC_YOUNG_THRESHOLD, SWITCH_INTERVAL_S, __version__
 from bridge.config import BridgeConfig
 from bridge.exporters.metrics import metric_reader
 from bridge.http_errors import EXCEPTION_HANDLERS
@@ -162,9 +163,12 @@ def create_app(config: BridgeConfig) -> Starlette:
         gc.freeze()
         thresholds = gc.get_threshold()
         gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             yield
         finally:
+            sys.setswitchinterval(switch_interval)
             gc.set_threshold(*thresholds)
             gc.unfreeze()  # a process that starts servers again (tests) gets its collector back
             for task in tasks:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
+from bridge import SWITCH_INTERVAL_S
 from bridge.config import parse_config
 from bridge.server import create_app
 from tests.bridge_server import ThreadedServer
@@ -43,6 +44,13 @@ def test_what_start_up_made_is_frozen_out_of_the_collector_while_serving(otlp_si
     with TestClient(app):
         assert gc.get_freeze_count() > 0  # full collections under load no longer rescan it
     assert gc.get_freeze_count() == 0  # given back at shutdown: a process may start servers again
+
+
+def test_threads_take_turns_at_the_interpreter_more_often_while_serving(otlp_sink: OtlpSink) -> None:
+    before = sys.getswitchinterval()
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S < before
+    assert sys.getswitchinterval() == before
 
 
 def _free_port() -> int:
