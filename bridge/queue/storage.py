@@ -82,7 +82,7 @@ class _Append:
 def _wake(group: list[_Append]) -> None:
     """Wakes the waiters of a committed (or failed) group from the writer thread: each event loop once, not once
     per request. Waking a loop writes to its self-pipe, which gives up the interpreter lock, and getting it back
-    behind a busy loop takes up to a switch interval (5 ms)."""
+    behind a busy loop takes up to a switch interval (`bridge.SWITCH_INTERVAL_S`)."""
     loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for request in group:
         if isinstance(request.done, asyncio.Future):
