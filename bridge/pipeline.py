@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 
+import msgspec
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge import attributes as a
@@ -81,10 +81,9 @@ class Pipeline:
         return spans, findings
 
 
-@dataclass(frozen=True, slots=True)
-class RunSummary:
+class RunSummary(msgspec.Struct, frozen=True):
     """What the service needs of a run once its trace is built: plain data, so that it comes back from a
-    pipeline worker with the trace."""
+    pipeline worker with the trace (a msgspec `Struct`: pickled in C, where a dataclass goes through Python)."""
 
     run_id: str
     receiver: str
@@ -103,10 +102,9 @@ class RunSummary:
         )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Processed:
+class Processed(msgspec.Struct, frozen=True):
     """One trace after every pipeline that takes it: what the queue stores and what the service reports.
-    Plain data, so that it can come back from a pipeline worker."""
+    Plain data, so that it can come back from a pipeline worker (as `RunSummary`, a `Struct`)."""
 
     entries: list[tuple[str, int, bytes]]  # (pipeline, span count, OTLP request), in pipeline order
     span_count: int

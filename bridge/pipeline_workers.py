@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+import msgspec
+
 from bridge import GC_YOUNG_THRESHOLD
 from bridge.config import BridgeConfig
 from bridge.management.baselines import WriteBehindBaselines
@@ -47,6 +49,27 @@ BASELINES_INTERVAL_S = 5.0
 RESTART_DELAY_S = 1.0
 _PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
 _SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+
+
+# A whole run goes to its worker as typed msgpack, made and read in C (a 10-node run: 2 and 4 µs, where pickle
+# took 15 and 12); what msgpack cannot carry exactly (integers past 64 bits, lone surrogates) and assembled
+# stream runs (`ClosedRun`) go pickled. The first byte says which.
+_MSGPACK, _PICKLE = b"m", b"p"
+_RUN_ENCODER = msgspec.msgpack.Encoder()
+_RUN_DECODER = msgspec.msgpack.Decoder(WorkflowRun)
+
+
+def _request(run: WorkflowRun | ClosedRun) -> bytes:
+    if isinstance(run, WorkflowRun):
+        with contextlib.suppress(OverflowError, UnicodeEncodeError):
+            return _MSGPACK + _RUN_ENCODER.encode(run)
+    return _PICKLE + pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _run_of(request: bytes) -> WorkflowRun | ClosedRun:
+    body = memoryview(request)[1:]
+    run: WorkflowRun | ClosedRun = _RUN_DECODER.decode(body) if request[:1] == _MSGPACK else pickle.loads(body)
+    return run
 
 
 class WorkerLost(Backpressure):
@@ -128,7 +151,7 @@ class _Worker:
 
     def submit(self, run: WorkflowRun | ClosedRun) -> Future[Processed]:
         """The run written to the process; a process that cannot take it fails the future (`WorkerLost`)."""
-        message = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+        message = _request(run)
         future: Future[Processed] = Future()
         # Running: a caller that gives up (an awaiting request cancelled) cannot cancel it, so the answer
         # always has a place to go and the next answers still reach theirs.
@@ -250,8 +273,10 @@ def _work(
 
 
 def _answer(builder: SpanBuilder, pipelines: list[Pipeline], message: bytes) -> Processed | _Failed:
-    run: WorkflowRun | ClosedRun = pickle.loads(message)
+    run: WorkflowRun | ClosedRun | None = None
     try:
+        run = _run_of(message)  # a field of the wrong type fails here (msgpack is read typed), not in building
         return process_run(builder, pipelines, run)
     except Exception:  # the server logs it, with this traceback, as it would its own failure to build the run
-        return _Failed(f"run {run.run_id} could not be built in the worker:\n{traceback.format_exc()}")
+        name = "(unreadable)" if run is None else run.run_id
+        return _Failed(f"run {name} could not be built in the worker:\n{traceback.format_exc()}")

@@ -147,6 +147,18 @@ def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWor
     assert workers.process(RUN).span_count == 4  # the worker goes on
 
 
+@pytest.mark.parametrize(
+    ("value", "sent_as"),
+    [(7, b"m"), (2**70, b"p"), ("\ud800", b"p")],  # what msgpack cannot carry exactly goes pickled
+)
+def test_whole_runs_reach_the_worker_as_they_are(workers: PipelineWorkers, value: object, sent_as: bytes) -> None:
+    run = replace(RUN, inputs={"x": value})
+    message = pipeline_workers._request(run)
+    assert message[:1] == sent_as
+    assert pipeline_workers._run_of(message) == run
+    assert workers.process(run).span_count == 4
+
+
 def test_a_closed_run_is_built_from_its_parts_in_the_worker(workers: PipelineWorkers) -> None:
     assembler = RunAssembler(terminal_wait=0)
     for record in iter_records((CAPTURES / "a_llm_simple.sse").read_text(), "t", "sse"):

@@ -47,6 +47,17 @@ def test_accepted_run_arrives_as_one_trace(bridge: BridgeServer, otlp_sink: Otlp
     assert len({s.trace_id for s in spans}) == 1
 
 
+def test_text_holding_a_lone_surrogate_is_taken(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    # JSON can escape one ("\\ud800"); the standard library's parser takes it, so every step after must too.
+    payload = copy.deepcopy(PAYLOAD)
+    payload["nodes"][0]["inputs"] = {"city": "Par\ud800is"}
+    body = json.dumps(payload).encode()
+    assert b"\\ud800" in body
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 202, response.text
+    assert len(otlp_sink.wait_for_spans(10)) == 10
+
+
 def test_duplicate_delivery_is_acknowledged_without_a_second_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     body = dumps(PAYLOAD)
     assert _post(bridge, body, signed_headers(body)).status_code == 202
