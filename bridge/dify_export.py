@@ -27,7 +27,6 @@ events. Round spans are rebuilt from the children's `iteration_index`/`loop_inde
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, StatusCode
 
+from bridge.formats import decode_json
 from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
 from bridge.normalize import as_int, as_number
 
@@ -52,7 +52,7 @@ def _json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return decode_json(value)
     except ValueError:
         return value
 

@@ -8,6 +8,7 @@ line) and JSON (one object, or an array of them). Decoding never stops at a bad 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, Literal, NamedTuple
 
@@ -35,13 +36,37 @@ class InputError(Exception):
 _decode = msgspec.json.Decoder().decode
 
 
+# A JSON escape of half a surrogate pair ("\ud800" alone). The standard library reads it into a string that
+# nothing after the parser can write (UTF-8, protobuf, the secret finder): it is read as U+FFFD instead.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def decode_json(document: str | bytes) -> Any:
     """`json.loads`, faster: msgspec parses, and the standard library decides on anything msgspec refuses
-    (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors."""
+    (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors. A lone
+    surrogate comes back as U+FFFD, the replacement character."""
     try:
         return _decode(document)
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
-        return json.loads(document)
+        value = json.loads(document)
+    text = document if isinstance(document, str) else document.decode(json.detect_encoding(document), "replace")
+    if _SURROGATE_ESCAPE.search(text) is None and _SURROGATE.search(text) is None:
+        return value
+    try:
+        return _whole_text(value)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
+def _whole_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_whole_text(key): _whole_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_text(item) for item in value]
+    return value
 
 
 def detect_format(text: str) -> Format:

@@ -7,7 +7,6 @@ Every function raises `InputError` naming the field at fault; unknown fields are
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec.structs import replace
 
-from bridge.formats import InputError
+from bridge.formats import InputError, decode_json
 from bridge.model import ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
 
 Shape = Literal["event", "webhook", "blocking", "run_detail", "logs"]
@@ -175,7 +174,7 @@ def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
         return None
     if isinstance(value, str):  # GET /v1/workflows/run/{id} sends `inputs` as a JSON string
         try:
-            value = json.loads(value)
+            value = decode_json(value)
         except ValueError:
             return {"value": value}
     if not isinstance(value, dict):

@@ -118,9 +118,6 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def sensitive_values(text: str, personal: bool) -> dict[str, str]:
     """Sensitive value → its kind, for every real-looking secret (and personal datum) in `text`."""
     found: dict[str, str] = {}
@@ -136,9 +133,6 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
         raw, digits = b"", len(text)
     # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
     folded = text.lower() if is_ascii else text.casefold()
-    if not is_ascii:
-        # The finder takes UTF-8 only; a lone surrogate (JSON can carry one) is no guard's literal.
-        folded = _SURROGATE.sub("\ufffd", folded)
     present = {index for index, _, _ in _FINDER.find_matches_as_indexes(folded, overlapping=True)}
     if digits < _FEWEST_DIGITS and not present:
         return found

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bridge.formats import InputError, Record, detect_format, iter_records
+from bridge.formats import InputError, Record, decode_json, detect_format, iter_records
 
 SSE = 'event: ping\n\ndata: {"event":"a"}\n\n: comment\ndata: {"event":\ndata: "b"}\n\ndata: {bad\n\n'
 
@@ -67,3 +69,13 @@ def test_malformed_inputs_are_located(text: str, fragment: str) -> None:
 
 def test_empty_array_is_no_records() -> None:
     assert _items("[]") == []
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
+    # JSON can escape half a surrogate pair; nothing after the parser could write it (UTF-8, protobuf).
+    assert decode_json('{"a": "x\\ud800y", "\\udc00": ["\\ud83d\\ude00"]}') == {
+        "a": "x\ufffdy",
+        "\ufffd": ["\U0001f600"],
+    }
+    assert decode_json(b'[NaN, "\\ud800"]')[1] == "\ufffd"  # beside what only the standard library reads
+    assert decode_json(json.dumps(["\ud800"]).encode("utf-16")) == ["\ufffd"]

@@ -50,7 +50,7 @@ class Config(BaseModel):
 
 
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]  # a lone surrogate hashes too
+    return hashlib.sha256(value.encode()).hexdigest()[:8]
 
 
 def replacement(value: str, mode: Mode) -> str:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
 
 from bridge.durations import Duration
-from bridge.formats import InputError
+from bridge.formats import InputError, decode_json
 from bridge.management.store import Instance
 from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
@@ -91,7 +91,7 @@ class Poller:
             }
             response = await self.client.get(f"{instance.base_url}/v1/workflows/logs", params=params, headers=headers)
             response.raise_for_status()
-            body = response.json()
+            body = decode_json(response.content)
             for run in normalize_logs(body, f"{instance.name} logs"):
                 created = run.created_at or now
                 if run.status == "running" or created > now - self.cfg.settle:

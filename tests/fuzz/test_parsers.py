@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from tests.runs import CAPTURES, EXAMPLES
 T = TypeVar("T")
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=30)
+# Text of any code point, lone surrogates too: JSON can escape one, and the standard library's parser takes it.
+TEXT = st.text(st.characters(exclude_categories=()), max_size=30)
 # Dify's own keys (both spellings) turn up often, so the random objects reach deep into the parsers.
 KEYS = st.sampled_from(
     ["event", "data", "workflow_run_id", "workflowRunId", "task_id", "id", "node_id", "node_type", "nodeType",
@@ -225,11 +228,21 @@ def test_any_config_text_is_a_config_or_a_config_error(text: str) -> None:
 
 
 @FUZZ
-@given(st.one_of(JSON.map(json.dumps), st.text(max_size=60)), st.booleans())
+@given(TEXT)
+@example("half a pair: \ud800, then more text")
+def test_any_text_in_a_run_body_reaches_the_encoded_request(text: str) -> None:
+    node = {**WEBHOOK["nodes"][0], "title": text, "inputs": {text: text}}
+    body = json.dumps({**WEBHOOK, "workflow_run_id": "r" + text, "nodes": [node]}).encode()
+    _through_the_pipeline(normalize_webhook(decode_json(body)))
+
+
+@FUZZ
+@given(st.one_of(JSON.map(json.dumps), st.lists(TEXT).map(json.dumps), st.text(max_size=60)), st.booleans())
 @example('"\ud800"', False)  # a lone surrogate in the text itself: the standard library takes it
 @example('"\\ud800"', True)
 def test_decode_json_is_json_loads(text: str, as_bytes: bool) -> None:
-    """Same value (big integers exact, NaN kept) or the same error as the standard library."""
+    """Same value (big integers exact, NaN kept; a lone surrogate as U+FFFD) or the same error as the standard
+    library."""
     document: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
     try:
         expected = json.loads(document)
@@ -241,4 +254,5 @@ def test_decode_json_is_json_loads(text: str, as_bytes: bool) -> None:
         else:
             raise AssertionError(f"taken, but the standard library refuses it: {exc}") from None
         return
-    assert json.dumps(decode_json(document)) == json.dumps(expected)
+    whole = re.sub("[\ud800-\udfff]", "\ufffd", json.dumps(expected, ensure_ascii=False))
+    assert json.dumps(decode_json(document), ensure_ascii=False) == whole
