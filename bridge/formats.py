@@ -60,6 +60,7 @@ def decode_json(document: str | bytes) -> Any:
 
 
 def _whole_text(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys too) as U+FFFD; a pair was joined by the parser."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):

@@ -104,7 +104,7 @@ class RunSummary(msgspec.Struct, frozen=True):
 
 class Processed(msgspec.Struct, frozen=True):
     """One trace after every pipeline that takes it: what the queue stores and what the service reports.
-    Plain data, so that it can come back from a pipeline worker (as `RunSummary`, a `Struct`)."""
+    Plain data, so that it can come back from a pipeline worker; a `Struct`, as `RunSummary` is."""
 
     entries: list[tuple[str, int, bytes]]  # (pipeline, span count, OTLP request), in pipeline order
     span_count: int
