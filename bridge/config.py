@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge import registry
 from bridge.durations import Duration
+from bridge.formats import LONE_SURROGATE
 from bridge.management.settings import ServerConfig
 
 Path_ = tuple[str | int, ...]
@@ -160,11 +161,11 @@ class _Document:
 
 def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str]) -> Any:
     if isinstance(value, dict):
-        return {k: _expand(v, (*path, k), doc, environ) for k, v in value.items()}
+        return {_text(k, (*path, k), doc): _expand(v, (*path, k), doc, environ) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand(v, (*path, i), doc, environ) for i, v in enumerate(value)]
     if not isinstance(value, str) or "$" not in value:
-        return value
+        return _text(value, path, doc)
 
     def substitute(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
@@ -176,7 +177,15 @@ def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str])
             return default
         raise doc.error(path, f"environment variable {name} is not set (use ${{env:{name}:-default}})")
 
-    return _ENV.sub(substitute, value)
+    return _text(_ENV.sub(substitute, value), path, doc)
+
+
+def _text(value: Any, path: Path_, doc: _Document) -> Any:
+    """`value`, unless it is a string holding a lone surrogate: YAML's "\\ud800" escape or an environment
+    variable's undecodable bytes make one, and no run carrying it could be sent."""
+    if isinstance(value, str) and (found := LONE_SURROGATE.search(value)):
+        raise doc.error(path, f"holds {found.group()!a}, half of a UTF-16 surrogate pair: not text")
+    return value
 
 
 def parse_component_id(component_id: str) -> tuple[str, str]:

@@ -39,7 +39,8 @@ _decode = msgspec.json.Decoder().decode
 # A JSON escape of half a surrogate pair ("\ud800" alone). The standard library reads it into a string that
 # nothing after the parser can write (UTF-8, protobuf, the secret finder): it is read as U+FFFD instead.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Half of a surrogate pair, alone in a string: no UTF-8 (and so no OTLP, JSON writer or secret finder) takes it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_json(document: str | bytes) -> Any:
@@ -51,7 +52,7 @@ def decode_json(document: str | bytes) -> Any:
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
         value = json.loads(document)
     text = document if isinstance(document, str) else document.decode(json.detect_encoding(document), "replace")
-    if _SURROGATE_ESCAPE.search(text) is None and _SURROGATE.search(text) is None:
+    if _SURROGATE_ESCAPE.search(text) is None and LONE_SURROGATE.search(text) is None:
         return value
     try:
         return _whole_text(value)
@@ -62,7 +63,7 @@ def decode_json(document: str | bytes) -> Any:
 def _whole_text(value: Any) -> Any:
     """`value` with every lone surrogate in its strings (keys too) as U+FFFD; a pair was joined by the parser."""
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_whole_text(key): _whole_text(item) for key, item in value.items()}
     if isinstance(value, list):

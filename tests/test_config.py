@@ -48,6 +48,13 @@ def test_env_default_is_overridden_by_the_variable() -> None:
     assert config.exporters["otlp"][1] == otlp.Config(endpoint="otel:4317", tls={"insecure": True})
 
 
+def test_an_environment_variable_of_undecodable_bytes_is_refused_where_it_is_used() -> None:
+    # os.environ keeps bytes that are not UTF-8 as lone surrogates (surrogateescape)
+    text = "exporters:\n  otlp:\n    endpoint: ${env:TEST_OTLP}\nservice: {pipelines: {traces: {exporters: [otlp]}}}\n"
+    with pytest.raises(ConfigError, match=r"<test>:3: exporters.otlp.endpoint: holds '\\udcff'"):
+        parse_config(text, "<test>", environ={"TEST_OTLP": "otel\udcff:4317"})
+
+
 def test_empty_sections_equal_the_defaults() -> None:
     config = parse_config(
         "exporters: {otlp: }\nprocessors: {batch: }\nservice: {pipelines: {traces: {exporters: [otlp]}}}"
