@@ -36,9 +36,6 @@ class InputError(Exception):
 _decode = msgspec.json.Decoder().decode
 
 
-# A JSON escape of half a surrogate pair ("\ud800" alone). The standard library reads it into a string that
-# nothing after the parser can write (UTF-8, protobuf, the secret finder): it is read as U+FFFD instead.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # Half of a surrogate pair, alone in a string: no UTF-8 (and so no OTLP, JSON writer or secret finder) takes it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -46,18 +43,14 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def decode_json(document: str | bytes) -> Any:
     """`json.loads`, faster: msgspec parses, and the standard library decides on anything msgspec refuses
     (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors. A lone
-    surrogate comes back as U+FFFD, the replacement character."""
+    surrogate (JSON can escape half a pair alone) comes back as U+FFFD, the replacement character."""
     try:
-        return _decode(document)
-    except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
-        value = json.loads(document)
-    text = document if isinstance(document, str) else document.decode(json.detect_encoding(document), "replace")
-    if _SURROGATE_ESCAPE.search(text) is None and LONE_SURROGATE.search(text) is None:
-        return value
-    try:
-        return _whole_text(value)
-    except RecursionError:
-        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+        try:
+            return _decode(document)
+        except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
+            return _whole_text(json.loads(document))
+    except RecursionError:  # from either parser: a refusal like any other malformed document, not a crash
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
 
 def _whole_text(value: Any) -> Any:

@@ -291,6 +291,8 @@ def _field_kinds(struct: type[msgspec.Struct]) -> dict[str, bool]:
 
 
 _PAYLOAD_FIELDS = _field_kinds(WebhookPayload)
+# A node's metadata keys are rewritten where both readings meet (`normalize_webhook`), not twice.
+_WEBHOOK_PRESERVED = _USER_DATA_KEYS | {"metadata"}
 _NODE_FIELDS = _field_kinds(WebhookNode)
 # Strict: a payload exactly in the schema's shape (snake_case, every value of its type, no other field) is
 # decoded straight from the bytes. Anything else fails here and is read the lenient way.
@@ -300,10 +302,11 @@ _STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
 def decode_webhook(body: bytes) -> WebhookPayload | None:
     """`body` decoded and checked in one pass when it is a webhook payload in the schema's exact shape, which
     Dify's and Pisama's clients send; None for anything else (camelCase, numbers as text or text as numbers,
-    extra fields, malformed JSON), which `normalize_webhook` takes from the parsed JSON as before."""
+    extra fields, malformed JSON, nesting deeper than the parser goes), which `normalize_webhook` takes from
+    the parsed JSON as before."""
     try:
         return _STRICT_WEBHOOK.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
 
 
@@ -321,7 +324,7 @@ def _lenient(obj: Any, fields: dict[str, bool]) -> Any:
 def _webhook_payload(obj: Any, source: str, line: int) -> WebhookPayload:
     """Any parsed JSON as a `WebhookPayload`: camelCase keys, unknown fields, numbers as text and text as
     numbers taken; InputError naming the first field at fault (`nodes.2.node_type`)."""
-    payload = _lenient(snake_keys(obj), _PAYLOAD_FIELDS)
+    payload = _lenient(snake_keys(obj, preserve=_WEBHOOK_PRESERVED), _PAYLOAD_FIELDS)
     if isinstance(payload, dict) and isinstance(payload.get("nodes"), list):
         payload["nodes"] = [_lenient(node, _NODE_FIELDS) for node in payload["nodes"]]
     try:
@@ -363,7 +366,7 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
         elapsed = node.elapsed_time
         if elapsed is None and started is not None and finished is not None:
             elapsed = max(finished - started, 0.0)
-        # Its keys are Dify's, not the user's: snake_case, as in a camelCase payload read the lenient way.
+        # Its keys are Dify's, not the user's: snake_case, however the payload was read.
         meta: dict[str, Any] = snake_keys(node.metadata) if node.metadata else {}
         if node.token_count is not None:
             meta.setdefault("total_tokens", node.token_count)

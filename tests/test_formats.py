@@ -79,3 +79,9 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
     }
     assert decode_json(b'[NaN, "\\ud800"]')[1] == "\ufffd"  # beside what only the standard library reads
     assert decode_json(json.dumps(["\ud800"]).encode("utf-16")) == ["\ufffd"]
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_a_document_nested_deeper_than_the_stack_is_refused_as_malformed(depth: int) -> None:
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        decode_json("[" * depth + "]" * depth)

@@ -149,15 +149,14 @@ def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWor
 
 @pytest.mark.parametrize(
     ("value", "sent_as"),
-    [(7, b"m"), (2**70, b"p"), ("\ud800", b"p")],  # what msgpack cannot carry exactly goes pickled
+    [(7, b"m"), (2**70, b"p")],  # what msgpack cannot carry goes pickled
 )
-def test_whole_runs_reach_the_worker_as_they_are(workers: PipelineWorkers, value: object, sent_as: bytes) -> None:
+def test_whole_runs_reach_the_worker_as_they_are(workers: PipelineWorkers, value: int, sent_as: bytes) -> None:
     run = replace(RUN, inputs={"x": value})
     message = pipeline_workers._request(run)
     assert message[:1] == sent_as
     assert pipeline_workers._run_of(message) == run
-    if isinstance(value, int):  # a lone surrogate never gets this far: parsing JSON makes it U+FFFD
-        assert workers.process(run).span_count == 4
+    assert workers.process(run).span_count == 4
 
 
 def test_a_closed_run_is_built_from_its_parts_in_the_worker(workers: PipelineWorkers) -> None:

@@ -112,6 +112,9 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
     if name == "malformed_json":
         broken = b'{"workflow_run_id": "x",, }'
         return 400, "malformed_json", broken, signed_headers(broken)
+    if name == "nested_too_deeply":  # deeper than either JSON parser goes: refused, not a crash
+        deep = dumps({**PAYLOAD, "inputs": {"x": "DEEP"}}).replace(b'"DEEP"', b"[" * 5000 + b"]" * 5000)
+        return 400, "malformed_json", deep, signed_headers(deep)
     if name == "schema_error":
         bad = copy.deepcopy(PAYLOAD)
         bad["nodes"][1]["elapsed_time"] = "slow"
@@ -130,8 +133,8 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
 
 CASES = ["wrong_secret", "other_apps_secret", "signature_of_another_body", "uppercase_hex", "sha1_prefix",
          "old_timestamp", "future_timestamp", "body_changed_by_one_byte", "missing_signature",
-         "missing_timestamp", "bad_api_key", "unknown_app", "malformed_json", "schema_error", "missing_app_id",
-         "too_large", "wrong_content_type"]  # fmt: skip
+         "missing_timestamp", "bad_api_key", "unknown_app", "malformed_json", "nested_too_deeply", "schema_error",
+         "missing_app_id", "too_large", "wrong_content_type"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", CASES)
