@@ -32,7 +32,7 @@ import msgspec
 
 from bridge import GC_YOUNG_THRESHOLD
 from bridge.config import BridgeConfig
-from bridge.management.baselines import WriteBehindBaselines
+from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
 from bridge.management.store import Store, load_fernet
 from bridge.model import WorkflowRun
 from bridge.pipeline import Pipeline, Processed, process_run, processors_of
@@ -43,8 +43,6 @@ from bridge.spans import SpanBuilder
 
 logger = logging.getLogger(__name__)
 
-# How often a worker writes its detectors' baselines to the store (as the server does for its own).
-BASELINES_INTERVAL_S = 5.0
 # A worker that exited sooner than this after its start is started again only once this has passed.
 RESTART_DELAY_S = 1.0
 _PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
@@ -252,7 +250,7 @@ def _work(
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-    next_flush = time.monotonic() + BASELINES_INTERVAL_S
+    next_flush = time.monotonic() + FLUSH_INTERVAL_S
     try:
         while True:
             if requests.poll(max(next_flush - time.monotonic(), 0.0)):
@@ -266,7 +264,7 @@ def _work(
             if time.monotonic() >= next_flush:
                 if baselines is not None:
                     baselines.flush()
-                next_flush = time.monotonic() + BASELINES_INTERVAL_S
+                next_flush = time.monotonic() + FLUSH_INTERVAL_S
     finally:
         if baselines is not None:
             baselines.flush()

@@ -25,7 +25,7 @@ from bridge.http_security import middleware
 from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
-from bridge.management.baselines import WriteBehindBaselines
+from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
 from bridge.management.store import Store, load_fernet
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
@@ -34,7 +34,8 @@ from bridge.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
-CHECKPOINT_INTERVAL_S = 5.0
+# The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
+CHECKPOINT_INTERVAL_S = 1.0
 _SCHEMAS = SchemaGenerator(
     {
         "openapi": "3.0.0",
@@ -79,9 +80,9 @@ async def _readyz(request: Request) -> JSONResponse:
 
 
 async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None:
-    """Hands finished and idle runs to the pipelines; every few seconds checkpoints the queue file and
+    """Hands finished and idle runs to the pipelines; every second checkpoints the queue file, every few seconds
     writes the detectors' baselines. All off the event loop."""
-    next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
+    next_checkpoint = next_flush = time.monotonic()
     next_poll = time.monotonic()
     while True:
         # An interval from the start of the last poll, not from its end: under load a poll takes a while (many
@@ -93,6 +94,8 @@ async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
                 await asyncio.to_thread(service.storage.checkpoint)
+            if time.monotonic() >= next_flush:
+                next_flush = time.monotonic() + FLUSH_INTERVAL_S
                 await asyncio.to_thread(baselines.flush)
         except Exception:  # a bad run must not stop the loop that serves every other run
             logger.exception("closing finished runs failed")

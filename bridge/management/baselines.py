@@ -7,6 +7,9 @@ from typing import Any
 
 from bridge.management.store import Store
 
+# How often the server and each pipeline worker write their detectors' baselines to the store.
+FLUSH_INTERVAL_S = 5.0
+
 
 class WriteBehindBaselines:
     """The `detectors.Baselines` of the server: reads come from memory (loaded from the store once per

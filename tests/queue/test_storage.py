@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from bridge.queue import storage as storage_module
 from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage
 from tests.runs import CAPTURES, request_of
 
@@ -203,6 +204,54 @@ def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path)
         storage.append([("traces", 4, A)], now=2.0)()
     assert log.stat().st_size <= grown  # written over from the start
     assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 600
+
+
+class _CommitDuringCopy:
+    """The checkpointer's connection, with a commit landing while its first pass copies (as under load)."""
+
+    def __init__(self, storage: QueueStorage) -> None:
+        self.db = sqlite3.connect(storage.path, isolation_level=None)
+        self.storage = storage
+        self.passes = 0
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        cursor = self.db.execute(sql)
+        if "wal_checkpoint" in sql:
+            self.passes += 1
+            if self.passes == 1:
+                self.storage.append([("traces", 4, A)], now=3.0)()
+        return cursor
+
+    def log_frames(self) -> int:
+        return int(self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def test_a_long_log_starts_over_though_commits_land_while_it_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage_module, "LOG_RESTART_FRAMES", 100)
+    storage = _open(tmp_path)
+    checkpointer = _CommitDuringCopy(storage)
+    monkeypatch.setattr(storage, "_checkpointer", checkpointer)
+    for _ in range(300):
+        storage.append([("traces", 4, A)], now=1.0)()
+    storage.checkpoint()
+    assert checkpointer.passes == 2  # the second under the writer's lock
+    storage.append([("traces", 4, A)], now=4.0)()
+    assert checkpointer.log_frames() < 10  # this commit's frames only: the log started over
+    assert len(storage.pending("otlp", TRACES, 0, 10_000, None)[0]) == 302
+
+
+def test_a_short_log_is_copied_without_holding_the_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = _open(tmp_path)
+    checkpointer = _CommitDuringCopy(storage)
+    monkeypatch.setattr(storage, "_checkpointer", checkpointer)
+    storage.append([("traces", 4, A)], now=1.0)()
+    storage.checkpoint()
+    assert checkpointer.passes == 1
 
 
 def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_one(tmp_path: Path) -> None:
