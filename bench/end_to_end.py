@@ -11,10 +11,14 @@ counts every span. Two receivers:
   built when its terminal event has waited `terminal_wait`. Prints events/s acknowledged, and runs/s until
   the backend holds every span.
 
-Both print p50/p99 acknowledgement latency and spans received vs expected (lost).
+Both print p50/p99 acknowledgement latency and spans received vs expected (lost). By default a closed loop:
+each connection sends its next run when the last is answered, which measures capacity, and its latency is
+that of a saturated bridge (32 waiting clients: p50 = 32 / throughput). `--rate R` is an open loop instead,
+as Dify sends: runs are due at R a second whatever the answers, and a run's latency counts from its due
+time, so every stall of the bridge shows in the tail rather than slowing the sender down.
 
     .venv/bin/python bench/end_to_end.py [--receiver webhook|stream] [--runs 3000] [--concurrency 32]
-                                         [--workers 1] [--no-detectors]
+                                         [--rate R] [--workers 1] [--no-detectors]
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2 as httpx
@@ -77,60 +81,115 @@ RECEIVERS = {
 }  # fmt: skip
 
 
-async def _send(
-    base: str,
-    receiver: Receiver,
-    warmup: list[bytes],
-    bodies: list[bytes],
-    concurrency: int,
-    on_start: Callable[[], None],
-) -> tuple[list[float], int, float, float]:
-    """`concurrency` keep-alive HTTP/1.1 connections, each sending its next run when the last is answered:
-    the `warmup` runs first, then `bodies`, on the same connections without a pause. Latencies and time are
-    those of `bodies`, from the first one sent to the last one answered: a steady state, not 32 connections
-    opening at once. Returns them with the start of the count (`time.perf_counter()`); `on_start` is called
-    there.
+class _Client:
+    """One keep-alive HTTP/1.1 connection to the bridge. Requests are written and answers read on raw asyncio
+    streams: an HTTP client library costs more CPU per request than the bridge's own work on these machines,
+    and this process shares the two cores with the bridge; what is measured is the bridge."""
 
-    Requests are written and answers read on raw asyncio streams: an HTTP client library costs more CPU per
-    request than the bridge's own work on these machines, and this process shares the two cores with the
-    bridge; what is measured is the bridge.
-    """
-    host, _, port = base.removeprefix("http://").rpartition(":")
-    latencies: list[float] = []
-    refused = 0
-    pending = iter([*((body, False) for body in warmup), *((body, True) for body in bodies)])
+    def __init__(self, base: str, receiver: Receiver) -> None:
+        host, _, port = base.removeprefix("http://").rpartition(":")
+        self.host, self.port, self.receiver = host, int(port), receiver
+
+    async def open(self) -> _Client:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def send(self, body: bytes) -> int:
+        """Sends one run until the bridge accepts it; returns how many times it was refused (429/503: sent again
+        after waiting as told, on a new connection, as an idle one may be closed meanwhile)."""
+        refused = 0
+        while True:
+            sent = signed_headers(body, **{"Content-Type": self.receiver.media_type, "X-Dify-App-Id": APP_ID})
+            head = "".join(f"{k}: {v}\r\n" for k, v in sent.items())
+            self.writer.write(f"POST {self.receiver.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                              f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body)  # fmt: skip
+            status, headers = await _answer(self.reader)
+            if status == 202:
+                return refused
+            assert status in (429, 503), f"the bridge answered {status}"
+            refused += 1
+            self.writer.close()
+            await asyncio.sleep(float(headers.get("retry-after", "1")))
+            await self.open()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class _Tally:
+    """Latencies and refusals of the counted runs, from the first one sent (`started`) to the last answered."""
+
+    on_start: Callable[[], None]
+    latencies: list[float] = field(default_factory=list)
+    refused: int = 0
     started: float | None = None
 
-    async def worker() -> None:
-        nonlocal refused, started
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            for body, counted in pending:
-                if counted and started is None:
-                    started = time.perf_counter()
-                    on_start()
-                while True:
-                    sent = signed_headers(body, **{"Content-Type": receiver.media_type, "X-Dify-App-Id": APP_ID})
-                    head = "".join(f"{k}: {v}\r\n" for k, v in sent.items())
-                    start = time.perf_counter()
-                    writer.write(f"POST {receiver.path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
-                                 f"{head}\r\n".encode() + body)  # fmt: skip
-                    status, headers = await _answer(reader)
-                    if status == 202:
-                        if counted:
-                            latencies.append(time.perf_counter() - start)
-                        break
-                    assert status in (429, 503), f"the bridge answered {status}"
-                    refused += counted  # backpressure: wait as told, send again
-                    writer.close()  # on a new connection: an idle one may be closed meanwhile (keep-alive timeout)
-                    await asyncio.sleep(float(headers.get("retry-after", "1")))
-                    reader, writer = await asyncio.open_connection(host, int(port))
-        finally:
-            writer.close()
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.perf_counter()
+            self.on_start()
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    assert started is not None
-    return latencies, refused, time.perf_counter() - started, started
+
+async def _send(clients: list[_Client], runs: list[tuple[bytes, bool]], tally: _Tally) -> None:
+    """A closed loop: each connection sends its next run when the last is answered, the warm-up runs first,
+    then the counted ones without a pause: a steady state, not all connections opening at once."""
+    pending = iter(runs)
+
+    async def loop(client: _Client) -> None:
+        for body, counted in pending:
+            if counted:
+                tally.start()
+            start = time.perf_counter()
+            refused = await client.send(body)
+            if counted:
+                tally.latencies.append(time.perf_counter() - start)
+                tally.refused += refused
+
+    await asyncio.gather(*(loop(client) for client in clients))
+
+
+async def _send_at_rate(clients: list[_Client], runs: list[tuple[bytes, bool]], tally: _Tally, rate: float) -> None:
+    """An open loop: runs are due at `rate` a second whatever the answers, each sent on the first free
+    connection; a run's latency counts from when it was due, so time spent waiting for a connection (the bridge
+    falling behind) is in it."""
+    due: asyncio.Queue[tuple[bytes, bool, float] | None] = asyncio.Queue()
+
+    async def schedule() -> None:
+        first = time.perf_counter()
+        for index, (body, counted) in enumerate(runs):
+            at = first + index / rate
+            if (wait := at - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            if counted:
+                tally.start()
+            due.put_nowait((body, counted, at))
+        for _ in clients:
+            due.put_nowait(None)
+
+    async def loop(client: _Client) -> None:
+        while (item := await due.get()) is not None:
+            body, counted, at = item
+            refused = await client.send(body)
+            if counted:
+                tally.latencies.append(time.perf_counter() - at)
+                tally.refused += refused
+
+    await asyncio.gather(schedule(), *(loop(client) for client in clients))
+
+
+async def _load(
+    base: str, receiver: Receiver, runs: list[tuple[bytes, bool]], connections: int, rate: float | None, tally: _Tally
+) -> float:
+    """Sends `runs` (body, counted) on `connections` keep-alive connections, closed loop or at `rate`; returns
+    the time the last one was answered (`time.perf_counter()`)."""
+    clients = [await _Client(base, receiver).open() for _ in range(connections)]
+    try:
+        await (_send(clients, runs, tally) if rate is None else _send_at_rate(clients, runs, tally, rate))
+    finally:
+        for client in clients:
+            client.close()
+    return time.perf_counter()
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
@@ -172,10 +231,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--receiver", choices=sorted(RECEIVERS), default="webhook")
     parser.add_argument("--runs", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, help="connections (default: 32 closed loop, 64 with --rate)")
+    parser.add_argument("--rate", type=float, help="an open loop: runs sent at this many a second, not as answered")
     parser.add_argument("--no-detectors", action="store_true", help="the same pipeline without the detectors")
     parser.add_argument("--workers", type=int, default=1, help="service.workers: pipeline worker processes")
     args = parser.parse_args()
+    connections = args.concurrency or (32 if args.rate is None else 64)
     # Measured first, on a quiet machine: the absolute targets hold on a machine about this fast.
     yardstick = sdk_spans_per_second()
     receiver = RECEIVERS[args.receiver]
@@ -207,10 +268,11 @@ def main() -> None:
                 time.sleep(0.1)
             expected = (WARMUP_RUNS + args.runs) * receiver.spans
             cpu_before: dict[int, float] = {}
-            latencies, refused, elapsed, started = asyncio.run(
-                _send(base, receiver, receiver.bodies(WARMUP_RUNS), bodies, args.concurrency,
-                      lambda: cpu_before.update(_cpu_seconds(server.pid)))
-            )  # fmt: skip
+            tally = _Tally(lambda: cpu_before.update(_cpu_seconds(server.pid)))
+            runs = [*((body, False) for body in receiver.bodies(WARMUP_RUNS)), *((body, True) for body in bodies)]
+            finished = asyncio.run(_load(base, receiver, runs, connections, args.rate, tally))
+            assert tally.started is not None
+            started, elapsed, latencies = tally.started, finished - tally.started, tally.latencies
             deadline = time.monotonic() + 120
             while sink.span_count() < expected and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -229,15 +291,19 @@ def main() -> None:
     print(f"machine: the plain OTel SDK encodes {yardstick:,.0f} spans/s on one core here (the targets assume"
           " about 10,000)")  # fmt: skip
     per_request = f" ({receiver.events} events a request)" if receiver.events else ""
-    print(f"{args.runs} runs of {spans} spans by {args.receiver}{per_request},"
-          f" {args.concurrency} concurrent clients, {args.workers} pipeline workers, bridge in its own"
-          " process")  # fmt: skip
+    load = (
+        f"{connections} concurrent clients"
+        if args.rate is None
+        else f"sent at {args.rate:,.0f}/s on up to {connections} connections (latency from each run's due time)"
+    )
+    print(f"{args.runs} runs of {spans} spans by {args.receiver}{per_request}, {load}, {args.workers} pipeline"
+          " workers, bridge in its own process")  # fmt: skip
     print("| runs/s acked | events/s acked | runs/s in the backend | ack p50 ms | ack p99 ms | refused (429/503) "
           "| spans received | lost | duplicates | server CPU ms/run | workers CPU ms/run |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     events = f"{args.runs * receiver.events / elapsed:,.0f}" if receiver.events else "-"
     print(f"| {args.runs / elapsed:,.0f} | {events} | {args.runs / delivered:,.0f} "
-          f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {refused} "
+          f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {tally.refused} "
           f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} "
           f"| {cpu[0]} | {cpu[1]} |")  # fmt: skip
 
