@@ -385,8 +385,9 @@ class BridgeService:
     def _queued(self, processed: Processed, receiver: str) -> int:
         """Counts and shows what was just queued; its span count."""
         run = processed.run
+        spans, size = sum(e[1] for e in processed.entries), sum(len(e[2]) for e in processed.entries)
         for delivery in self.deliveries.values():
-            delivery.notify()
+            delivery.notify(spans, size)
         source = receiver.partition("/")[0]
         counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
         if run is not None:

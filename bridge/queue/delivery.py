@@ -70,6 +70,7 @@ class Delivery:
         self._reads = 0
         self._empty_read = 0  # number of the last read that found nothing to send
         self._flushers = 0
+        self._notified = (0, 0)  # spans and bytes queued so far, as told by `notify`
         self._last_logged = 0.0
         self.last_ok: bool | None = None  # None until the first request
         self.delivered_spans = 0
@@ -79,8 +80,11 @@ class Delivery:
     def start(self) -> None:
         self._thread.start()
 
-    def notify(self) -> None:
-        """New entries were queued."""
+    def notify(self, spans: int, size: int) -> None:
+        """New entries of `spans` spans in `size` bytes were queued (counted whichever pipelines they are of:
+        counting too many only makes a waiting batch look again sooner)."""
+        with self._state:
+            self._notified = (self._notified[0] + spans, self._notified[1] + size)
         self._wake.set()
 
     def flush(self, timeout: float) -> bool:
@@ -127,7 +131,7 @@ class Delivery:
         """One read and at most one request; False when nothing is left to send."""
         with self._state:
             self._reads += 1
-            read = self._reads
+            read, notified = self._reads, self._notified
         isolating = self._cursor < self._isolate_to
         max_spans = 1 if isolating else self.batch.send_batch_size
         entries, scanned, full = self.storage.pending(
@@ -152,11 +156,28 @@ class Delivery:
             and not self._stop.is_set()
         ):
             wait = self.batch.timeout - (time.time() - entries[0].created_at)
-            if wait > 0:  # let the batch fill; any new entry wakes us to look again
-                self._wake.wait(wait)
+            if wait > 0:
+                self._fill(spans, sum(e.size for e in entries), notified, wait)
                 return True
         self._deliver(entries, scanned, spans)
         return True
+
+    def _fill(self, spans: int, size: int, notified: tuple[int, int], wait: float) -> None:
+        """Lets a batch of `spans` in `size` bytes fill for up to `wait` seconds: until what was queued since
+        its read (`notified` then) would fill it, or a flush or stop asks for it. Reading again at each new
+        entry read the same rows over and over, under the writer's lock: a read per run below saturation."""
+        deadline = time.monotonic() + wait
+        limit = self.sender.max_request_bytes
+        while self._wake.wait(max(deadline - time.monotonic(), 0.0)):
+            self._wake.clear()
+            with self._state:
+                added_spans, added_size = (now - then for now, then in zip(self._notified, notified, strict=True))
+                flushing = self._flushers
+            full = spans + added_spans >= self.batch.send_batch_size or (
+                limit is not None and size + added_size > limit
+            )
+            if full or flushing or self._stop.is_set():
+                return
 
     def _deliver(self, entries: list[Entry], scanned: int, spans: int) -> None:
         limit = self.sender.max_request_bytes

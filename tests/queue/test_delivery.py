@@ -222,3 +222,23 @@ def test_a_copy_with_nodes_betters_a_workflow_level_one_and_equal_copies_go_once
     assert service.submit_new_run(replace(RUN, receiver="otlp")) == len(spans_of(CAPTURES / "a_llm_simple.sse"))
     assert service.submit_new_run(replace(RUN, receiver="stream")) is None  # as rich as Dify's export: a copy
     assert service.submit_new_run(blocking) is None
+
+
+def test_a_filling_batch_is_read_again_only_once_what_was_queued_since_fills_it(
+    make_service: Callable[..., BridgeService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OtlpSink() as sink:
+        per_run = len(spans_of(CAPTURES / "a_llm_simple.sse"))
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}",
+                               batch=f"{{timeout: 30s, send_batch_size: {6 * per_run}}}")  # fmt: skip
+        reads: list[int] = []
+        pending = service.storage.pending
+        monkeypatch.setattr(service.storage, "pending", lambda *a: reads.append(1) or pending(*a))
+        for run in _runs(6):
+            service.submit_run(run)
+            time.sleep(0.05)  # each run wakes the delivery thread on its own
+        # Sent once the sixth run filled it, not after the 30 s timeout.
+        _wait(lambda: len(_span_ids(sink)) == 6 * per_run, timeout=5)
+        # The first run's read, the read that sends the full batch, and the read that finds nothing left:
+        # not a read for each run in between.
+        assert len(reads) <= 3
