@@ -7,6 +7,7 @@ cursor moves only after the backend answered, so a crash re-sends at most the ba
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -71,6 +72,7 @@ class Delivery:
         self._empty_read = 0  # number of the last read that found nothing to send
         self._flushers = 0
         self._notified = (0, 0)  # spans and bytes queued so far, as told by `notify`
+        self._wake_at: tuple[float, float] = (0, 0)  # `notify` wakes the thread once at these spans or past these bytes
         self._last_logged = 0.0
         self.last_ok: bool | None = None  # None until the first request
         self.delivered_spans = 0
@@ -85,7 +87,13 @@ class Delivery:
         counting too many only makes a waiting batch look again sooner)."""
         with self._state:
             self._notified = (self._notified[0] + spans, self._notified[1] + size)
-        self._wake.set()
+            reached = self._reached()
+        if reached:
+            self._wake.set()
+
+    def _reached(self) -> bool:
+        """Whether what was queued reached the mark the thread waits for (the caller holds `_state`)."""
+        return self._notified[0] >= self._wake_at[0] or self._notified[1] > self._wake_at[1]
 
     def flush(self, timeout: float) -> bool:
         """Sends what is queued without waiting for batches to fill; True once a read finds nothing left."""
@@ -164,20 +172,21 @@ class Delivery:
 
     def _fill(self, spans: int, size: int, notified: tuple[int, int], wait: float) -> None:
         """Lets a batch of `spans` in `size` bytes fill for up to `wait` seconds: until what was queued since
-        its read (`notified` then) would fill it, or a flush or stop asks for it. Reading again at each new
-        entry read the same rows over and over, under the writer's lock: a read per run below saturation."""
-        deadline = time.monotonic() + wait
+        its read (`notified` then) would fill it, or a flush or stop asks for it. Waking and reading again at
+        each new entry read the same rows over and over, under the writer's lock: a read per run below
+        saturation."""
         limit = self.sender.max_request_bytes
-        while self._wake.wait(max(deadline - time.monotonic(), 0.0)):
-            self._wake.clear()
+        with self._state:
+            room = math.inf if limit is None else limit - size
+            self._wake_at = (notified[0] + self.batch.send_batch_size - spans, notified[1] + room)
+            self._wake.clear()  # a notify before this mark set it: `_reached` looks at those
+            ready = self._reached() or self._flushers > 0
+        try:
+            if not ready and not self._stop.is_set():
+                self._wake.wait(wait)
+        finally:
             with self._state:
-                added_spans, added_size = (now - then for now, then in zip(self._notified, notified, strict=True))
-                flushing = self._flushers
-            full = spans + added_spans >= self.batch.send_batch_size or (
-                limit is not None and size + added_size > limit
-            )
-            if full or flushing or self._stop.is_set():
-                return
+                self._wake_at = (0, 0)
 
     def _deliver(self, entries: list[Entry], scanned: int, spans: int) -> None:
         limit = self.sender.max_request_bytes
