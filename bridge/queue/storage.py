@@ -200,6 +200,10 @@ class QueueStorage:
         self.path = path
         self._lock = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
+        # The checkpointer's connection: one checkpoint at a time, and none while or after the file is closed
+        # (a checkpoint started by a cancelled task still runs in its thread while the server shuts down).
+        self._checkpoint_lock = threading.Lock()
+        self._closed = False
         self._appends: SimpleQueue[_Append | None] = SimpleQueue()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
@@ -236,17 +240,23 @@ class QueueStorage:
                 self._appends.put(None)
                 self._writer.join()
                 self._writer = None
-        with self._lock, contextlib.suppress(sqlite3.Error):
+        with self._checkpoint_lock, contextlib.suppress(sqlite3.Error):
+            self._closed = True
             if self._checkpointer is not None:
                 self._checkpointer.close()
+                self._checkpointer = None
+        with self._lock, contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
 
     def checkpoint(self) -> None:
         """Copies the write-ahead log into the database file on a connection of its own (PASSIVE: it never
         blocks a writer), and lets a long log start over; recounts the bytes queued."""
-        if self.path == ":memory:":
-            return
+        with self._checkpoint_lock:
+            if self.path != ":memory:" and not self._closed:
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
         try:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

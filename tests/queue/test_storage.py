@@ -254,6 +254,57 @@ def test_a_short_log_is_copied_without_holding_the_writer(tmp_path: Path, monkey
     assert checkpointer.passes == 1
 
 
+class _HeldCopy:
+    """The checkpointer's connection, held inside its first pass until `release` is set."""
+
+    def __init__(self, storage: QueueStorage) -> None:
+        self.db = sqlite3.connect(storage.path, isolation_level=None, check_same_thread=False)
+        self.copying, self.release = threading.Event(), threading.Event()
+        self.closed = False
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if "wal_checkpoint" in sql:
+            self.copying.set()
+            self.release.wait(10)
+        assert not self.closed, "used after it was closed"
+        return self.db.execute(sql)
+
+    def close(self) -> None:
+        self.closed = True
+        self.db.close()
+
+
+def test_closing_waits_for_a_checkpoint_under_way_and_none_runs_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's checkpoint runs in a thread that a cancelled task does not stop: the file may be closed
+    meanwhile (closing the connection under a running statement crashed the process)."""
+    storage = _open(tmp_path)
+    held = _HeldCopy(storage)
+    monkeypatch.setattr(storage, "_checkpointer", held)
+    failures: list[BaseException] = []
+
+    def checkpoint() -> None:
+        try:
+            storage.checkpoint()
+        except BaseException as error:
+            failures.append(error)
+
+    checkpointing = threading.Thread(target=checkpoint)
+    checkpointing.start()
+    assert held.copying.wait(10)
+    closing = threading.Thread(target=storage.close)
+    closing.start()
+    closing.join(0.3)
+    assert closing.is_alive()  # waits for the checkpoint under way
+    held.release.set()
+    checkpointing.join(10)
+    closing.join(10)
+    assert not failures and held.closed and not closing.is_alive()
+    storage.checkpoint()  # after closing: nothing, and no connection opened again
+    assert storage._checkpointer is None
+
+
 def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     assert storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)()
