@@ -60,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level.lower(),
         # Open live-view streams never end by themselves: stop waiting for them after this long.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
         **_tls_options(config),
     )
     # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query.

@@ -42,7 +42,10 @@ def test_https_only(tmp_path: Path, otlp_sink: OtlpSink, certs: dict[str, Path],
     tls = f"{{cert_file: '{certs['server_cert']}', key_file: '{certs['server_key']}'}}"
     bridge = BridgeProcess(_config(tmp_path, otlp_sink, tls), "https", verify=_context(certs["ca"]))
     processes.append(bridge.start())
-    assert httpx.get(f"{bridge.base}/healthz", verify=_context(certs["ca"])).json() == {"status": "ok"}
+    answer = httpx.get(f"{bridge.base}/healthz", verify=_context(certs["ca"]))
+    assert answer.json() == {"status": "ok"}
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
+    assert "server" not in answer.headers  # the served bridge does not name its server software
     with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
         httpx.get(f"{bridge.base}/healthz", verify=_context(certs["other_ca"]))
     with pytest.raises(httpx.TransportError):  # plain HTTP to the HTTPS port
