@@ -146,7 +146,8 @@ def create_app(config: BridgeConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         baselines = WriteBehindBaselines(store)
-        service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates, baselines)
+        loop = asyncio.get_running_loop()  # the pipeline workers' pipes are read and written on it
+        service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates, baselines, loop)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
         service.live = feed
         try:

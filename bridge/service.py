@@ -8,6 +8,7 @@ read back, so half-received runs and traces resume.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -74,7 +75,8 @@ def _build_pipelines(
 
 class BridgeService:
     """Thread-safe entry point for receivers. `submit_*` return once the data is durable, never wait on export.
-    Opens the queue file unless given one (`storage`), and owns it from then on."""
+    Opens the queue file unless given one (`storage`), and owns it from then on. Given the event loop it is
+    created on (`loop`, the server's), its pipeline workers are spoken to on that loop."""
 
     def __init__(
         self,
@@ -83,6 +85,7 @@ class BridgeService:
         storage: QueueStorage | None = None,
         aggregates: Aggregates | None = None,
         baselines: Baselines | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         assembly, queue = config.service.assembly, config.service.queue
         self.config = config
@@ -121,7 +124,7 @@ class BridgeService:
         workers = config.service.workers
         # Where whole runs are built, processed and encoded.
         self.runs: LocalRuns | PipelineWorkers = (
-            PipelineWorkers(config, limits, workers, baselines is not None)
+            PipelineWorkers(config, limits, workers, baselines is not None, loop)
             if workers
             else LocalRuns(self.builder, self.pipelines)
         )

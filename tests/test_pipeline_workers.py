@@ -8,10 +8,12 @@ import json
 import os
 import signal
 import sqlite3
+import threading
 import time
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2 as httpx
 import pytest
@@ -29,6 +31,7 @@ from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, dumps,
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES, load_runs
 
+T = TypeVar("T")
 WEBHOOK = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
 # A stream whose LLM stopped at its token limit: the context_overflow detector fires.
 STREAM = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
@@ -100,12 +103,29 @@ def test_workers_keep_the_detectors_history_in_the_servers_store(tmp_path: Path)
         assert db.execute("SELECT count(*) FROM baselines").fetchone()[0] > 0
 
 
-@pytest.fixture
-def workers(tmp_path: Path) -> Any:
+@pytest.fixture(params=["thread", "loop"])
+def workers(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """Workers whose answers a thread reads, or whose pipes an event loop (running on a thread of its own, as
+    the server's does beside the threads that also send runs) reads and writes."""
     config = parse_config(bridge_config_text(tmp_path, "127.0.0.1:9"))
-    pool = PipelineWorkers(config, {"traces": None}, 1, store_baselines=False)
+    loop = asyncio.new_event_loop() if request.param == "loop" else None
+    running = threading.Thread(target=loop.run_forever, daemon=True) if loop else None
+    if running:
+        running.start()
+    pool = PipelineWorkers(config, {"traces": None}, 1, store_baselines=False, loop=loop)
     yield pool
     pool.close()
+    if loop and running:
+        loop.call_soon_threadsafe(loop.stop)
+        running.join(10)
+        loop.close()
+
+
+def _on_its_loop(pool: PipelineWorkers, scenario: Coroutine[Any, Any, T]) -> T:
+    """`scenario` run on the workers' loop if they have one (awaits resolved there directly), else on a new one."""
+    if pool._loop is None:
+        return asyncio.run(scenario)
+    return asyncio.run_coroutine_threadsafe(scenario, pool._loop).result(120)
 
 
 RUN = load_runs(CAPTURES / "a_llm_simple.sse")[0]
@@ -209,4 +229,27 @@ def test_a_caller_that_stops_waiting_leaves_the_answers_of_the_others_in_place(w
         answers = await asyncio.wait_for(others, 60)
         return [answer.span_count for answer in answers]
 
-    assert asyncio.run(scenario()) == [4] * 5
+    assert _on_its_loop(workers, scenario()) == [4] * 5
+
+
+def test_runs_sent_from_the_loop_faster_than_the_worker_takes_them_all_come_back(workers: PipelineWorkers) -> None:
+    """With a loop, runs awaited on it fill the pipes both ways: a loop that blocked writing could no longer read
+    the answers that let the worker take more."""
+    big = replace(RUN, inputs={"document": "x" * 20_000}, receiver="webhook")
+
+    async def scenario() -> list[int]:
+        sent = [workers.process_async(replace(big, run_id=f"run-{n}")) for n in range(400)]
+        return [answer.span_count for answer in await asyncio.gather(*sent)]
+
+    assert _on_its_loop(workers, scenario()) == [4] * 400
+
+
+def test_a_blocking_call_on_the_loop_that_reads_the_answers_is_refused(workers: PipelineWorkers) -> None:
+    async def scenario() -> Processed:
+        return workers.process(RUN)
+
+    if workers._loop is None:
+        assert _on_its_loop(workers, scenario()).span_count == 4
+    else:
+        with pytest.raises(RuntimeError, match="wait forever"):
+            _on_its_loop(workers, scenario())
