@@ -128,7 +128,7 @@ class PipelineWorkers:
     limit, which the server process knows from its exporters). With `store_baselines` the workers keep the
     detectors' history in the server's store, as the server does. With `loop` (the server's event loop, on
     which they are created) the workers' pipes are read and written on that loop: a run sent from it is
-    answered there with no thread in between (a tenth of the server's CPU per run); otherwise a thread per
+    answered there with no thread in between (about a tenth of the server's CPU per run); otherwise a thread per
     worker reads its answers."""
 
     def __init__(
