@@ -97,13 +97,14 @@ class _Frames:
         buffer = self._buffer
         buffer += data
         messages, start = [], 0
-        while len(buffer) - start >= _LENGTH.size:
-            (size,) = _LENGTH.unpack_from(buffer, start)
-            end = start + _LENGTH.size + size
-            if len(buffer) < end:
-                break
-            messages.append(bytes(buffer[start + _LENGTH.size : end]))
-            start = end
+        with memoryview(buffer) as view:  # one copy per message; released before the buffer is cut
+            while len(buffer) - start >= _LENGTH.size:
+                (size,) = _LENGTH.unpack_from(view, start)
+                end = start + _LENGTH.size + size
+                if len(buffer) < end:
+                    break
+                messages.append(bytes(view[start + _LENGTH.size : end]))
+                start = end
         del buffer[:start]
         return messages
 
@@ -271,18 +272,21 @@ class _Worker:
         self._send(_frame(_request(run)), future)
         return await future
 
-    def _send(self, message: bytes, future: Future[Processed] | asyncio.Future[Processed] | None) -> None:
-        """On the loop: `message` queued for the process, written as far as the pipe takes it now."""
+    def _send(self, message: bytes, future: Future[Processed] | asyncio.Future[Processed]) -> None:
+        """On the loop: a run for the process, its answer to go to `future`."""
         with self._lock:
-            current = self._current_or_new() if future is not None else self._current
+            current = self._current_or_new()
             if current is None:
-                if future is not None:
-                    future.set_exception(self._just_died())
+                future.set_exception(self._just_died())
                 return
-            if future is not None:
-                current.pending.append(future)
-        current.unsent += message
-        self._write(current)
+            current.pending.append(future)
+        self._put(current, message)
+
+    def _put(self, current: _Process, message: bytes) -> None:
+        """On the loop: `message` queued for `current`, written as far as the pipe takes it now."""
+        if not current.lost:
+            current.unsent += message
+            self._write(current)
 
     def _write(self, current: _Process) -> None:
         """On the loop: what the pipe takes now; the loop calls again once it takes more."""
@@ -320,11 +324,11 @@ class _Worker:
         if current.writing:
             self._loop.remove_writer(current.requests.fileno())
         current.requests.close()  # only the loop writes to it
-        self._lost(current, wait=0.0)  # not on the loop: the exit code is logged if it is known already
+        self._lost(current, wait=0.0)  # the loop does not wait for the exit: its code is logged if known
 
     def _read(self, current: _Process) -> None:
         """A thread's loop: hands each answer to the run waiting for it; fails the rest when the process exits."""
-        frames, fd = _Frames(), current.answers.fileno()
+        fd = current.answers.fileno()
         while True:
             try:
                 data = os.read(fd, _PIPE_BYTES)
@@ -332,7 +336,7 @@ class _Worker:
                 break
             if not data:
                 break
-            for message in frames.feed(data):
+            for message in current.frames.feed(data):
                 self._answered(current, message)
         self._lost(current, wait=1.0)
 
@@ -370,18 +374,13 @@ class _Worker:
             with contextlib.suppress(OSError):
                 _write_all(current.requests.fileno(), stop)
         elif not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop, current, stop)
+            self._loop.call_soon_threadsafe(self._put, current, stop)
         current.process.join(timeout)
         if current.process.is_alive():
             current.process.terminate()
             current.process.join(1)
         if self._loop is None:
             current.requests.close()
-
-    def _stop(self, current: _Process, stop: bytes) -> None:
-        if not current.lost:
-            current.unsent += stop
-            self._write(current)
 
 
 class _Process:
@@ -395,7 +394,7 @@ class _Process:
         self.started = time.monotonic()
         self.unsent = bytearray()  # with a loop: runs the pipe has not taken yet
         self.writing = False  # with a loop: the loop's writer waits for room in the pipe
-        self.frames = _Frames()  # with a loop: answers read in part
+        self.frames = _Frames()  # answers read in part
 
 
 def _work(
