@@ -10,12 +10,11 @@ open runs wait in memory for minutes, and parsed JSON takes four to five times t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+import msgspec
 from msgspec.structs import replace
 
 from bridge.formats import InputError
@@ -43,29 +42,25 @@ def as_timestamp(value: Any) -> float | None:
 Packed = bytes
 
 
+# msgspec writes integers of any size (orjson stops at 64 bits) and its result is sized to fit (orjson's keeps
+# its whole growth buffer alive, a few KB an event, unless copied); NaN and infinities become null, as in JSON.
+_PACK = msgspec.json.Encoder(enc_hook=str).encode
+_UNPACK = msgspec.json.Decoder().decode
+_SORTED = msgspec.json.Encoder(enc_hook=str, order="sorted").encode
+
+
 def pack(data: JSONDict) -> Packed:
-    try:
-        # Copied to its exact size: orjson's own result keeps its whole growth buffer alive.
-        return bytes(memoryview(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)))
-    except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return _PACK(data)
 
 
 def fingerprint(name: str, data: JSONDict) -> bytes:
     """What tells repeated copies of an event apart from distinct ones: a digest of its name and data
     (keys sorted), 16 bytes however large the event."""
-    try:
-        dump = orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:
-        dump = json.dumps(data, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(name.encode() + b"\0" + dump, digest_size=16).digest()
+    return hashlib.blake2b(name.encode() + b"\0" + _SORTED(data), digest_size=16).digest()
 
 
 def unpack(packed: Packed) -> JSONDict:
-    try:
-        data: JSONDict = orjson.loads(packed)
-    except orjson.JSONDecodeError:  # packed by `pack`'s fallback, which writes NaN and Infinity as such
-        data = json.loads(packed)
+    data: JSONDict = _UNPACK(packed)
     return data
 
 
