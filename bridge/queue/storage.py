@@ -207,6 +207,7 @@ class QueueStorage:
         self._appends: SimpleQueue[_Append | None] = SimpleQueue()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
+        self._writer_closed = False
         self._exporters: tuple[str, ...] = ()
         try:
             if path != ":memory:":
@@ -236,6 +237,7 @@ class QueueStorage:
 
     def close(self) -> None:
         with self._writer_lock:
+            self._writer_closed = True
             if self._writer is not None:
                 self._appends.put(None)
                 self._writer.join()
@@ -381,6 +383,12 @@ class QueueStorage:
 
     def _enqueue(self, request: _Append) -> None:
         with self._writer_lock:
+            if self._writer_closed:
+                # A thread still running after shutdown (a poll under way) must not start a writer on a closed
+                # file: its append fails now, and what it was built from stays journaled.
+                request.error = QueueError(f"{self.path}: the queue is closed")
+                _wake([request])
+                return
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_appends, name="queue-writer", daemon=True)
                 self._writer.start()

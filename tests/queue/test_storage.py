@@ -305,6 +305,24 @@ def test_closing_waits_for_a_checkpoint_under_way_and_none_runs_after(
     assert storage._checkpointer is None
 
 
+def test_an_append_after_closing_fails_at_once_and_starts_no_writer(tmp_path: Path) -> None:
+    """A poll thread still running while the server shuts down: its append must not start a writer on the
+    closed file (that thread would linger), and whoever waits for it, on a thread or a loop, gets the error."""
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)], 1.0)()
+    storage.close()
+    committed = storage.append([("traces", 4, A)], 2.0)
+    with pytest.raises(QueueError, match="closed"):
+        committed()
+
+    async def on_the_loop() -> None:
+        with pytest.raises(QueueError, match="closed"):
+            await storage.append_new_run([("traces", 4, A)], 3.0, AcceptedRun("r", "webhook", 0), ())
+
+    asyncio.run(asyncio.wait_for(on_the_loop(), 10))
+    assert storage._writer is None
+
+
 def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_one(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     assert storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)()
