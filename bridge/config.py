@@ -61,6 +61,10 @@ class QueueConfig(BaseModel):
     retry_after: Duration = 5.0
     # At shutdown, wait this long for the exporters to deliver what is queued; the rest stays queued.
     shutdown_timeout: Duration = 5.0
+    # How long a queued run's id is remembered, so that a later copy of the run (Dify's export after its stream,
+    # a resent webhook, the poller) is dropped unless it holds more. Older ids are forgotten, oldest first, so
+    # the file does not grow by every run ever queued; a copy arriving after that is queued again.
+    run_id_retention: Duration = Field(default=86_400.0, gt=0)
 
 
 class MetricsConfig(BaseModel):

@@ -124,7 +124,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
     store = Store(config.server.store, load_fernet(config.server))
     store.merge_declared(config.server)
-    queue = QueueStorage(config.service.queue.path, config.service.queue.fsync)
+    queue = QueueStorage(config.service.queue.path, config.service.queue.fsync, config.service.queue.run_id_retention)
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []

@@ -89,7 +89,7 @@ class BridgeService:
     ) -> None:
         assembly, queue = config.service.assembly, config.service.queue
         self.config = config
-        self.storage = storage or QueueStorage(queue.path, queue.fsync)
+        self.storage = storage or QueueStorage(queue.path, queue.fsync, queue.run_id_retention)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
         self.traces = TraceAssembler(is_workflow_span)

@@ -53,6 +53,18 @@ def test_threads_take_turns_at_the_interpreter_more_often_while_serving(otlp_sin
     assert sys.getswitchinterval() == before
 
 
+def test_the_queue_forgets_run_ids_after_the_configured_retention(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace(
+        "queue: {path: ':memory:'}", "queue: {path: ':memory:', run_id_retention: 2h}"
+    )
+    app = create_app(parse_config(text))
+    with TestClient(app):
+        assert app.state.service.storage.run_id_retention == 7200.0
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app):
+        assert app.state.service.storage.run_id_retention == 86_400.0  # a day by default
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

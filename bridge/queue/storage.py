@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +47,9 @@ UPDATE accepted_runs SET detail = 1 WHERE receiver = 'webhook' OR receiver LIKE 
 """
 # Appends committed in one transaction at most.
 _GROUP_MAX = 256
+# Run ids forgotten per checkpoint (one a second) at most: more than any bridge accepts a second, in a short
+# hold of the writer's lock.
+_FORGET_AT_ONCE = 5000
 # Rows read per query, and at most per delivery step (entries of other pipelines are skipped over).
 _PAGE = 64
 _SCAN = 2000
@@ -196,8 +200,10 @@ LOG_RESTART_FRAMES = 16_384
 class QueueStorage:
     """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
 
-    def __init__(self, path: str, fsync: bool = False) -> None:
+    def __init__(self, path: str, fsync: bool = False, run_id_retention: float | None = None) -> None:
         self.path = path
+        # Accepted run ids older than this are forgotten at checkpoints; None keeps them (tools, tests).
+        self.run_id_retention = run_id_retention
         self._lock = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
         # The checkpointer's connection: one checkpoint at a time, and none while or after the file is closed
@@ -253,10 +259,33 @@ class QueueStorage:
 
     def checkpoint(self) -> None:
         """Copies the write-ahead log into the database file on a connection of its own (PASSIVE: it never
-        blocks a writer), and lets a long log start over; recounts the bytes queued."""
+        blocks a writer), and lets a long log start over; recounts the bytes queued; forgets old run ids."""
         with self._checkpoint_lock:
             if self.path != ":memory:" and not self._closed:
                 self._checkpoint()
+                if self.run_id_retention is not None:
+                    self._forget_runs(time.time() - self.run_id_retention)
+
+    def _forget_runs(self, before: float) -> None:
+        """Forgets run ids accepted before `before`, oldest first and at most `_FORGET_AT_ONCE` a call. Kept, they
+        grew the file by every run ever queued (about 110 bytes a run: 9 GB a day at 1,000 runs/s). Rows are
+        in rowid order, which is the order of their acceptance (a replaced row gets a new rowid), so neither
+        the check nor the delete reads more than the rows it looks at, and no index on the time is needed."""
+        assert self._checkpointer is not None
+        try:
+            oldest = self._checkpointer.execute(
+                "SELECT accepted_at FROM accepted_runs ORDER BY rowid LIMIT 1"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise QueueError(f"{self.path}: reading accepted runs failed: {exc}") from None
+        if oldest is None or oldest[0] >= before:
+            return  # nothing to forget: the writer's lock is not taken
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM accepted_runs WHERE rowid IN (SELECT rowid FROM "
+                "(SELECT rowid, accepted_at FROM accepted_runs ORDER BY rowid LIMIT ?) WHERE accepted_at < ?)",
+                (_FORGET_AT_ONCE, before),
+            )
 
     def _checkpoint(self) -> None:
         try:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -337,6 +338,42 @@ def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
     assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
+
+
+def test_run_ids_older_than_the_retention_are_forgotten_a_chunk_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept for ever, accepted run ids grew the file by every run queued. Forgotten ones can be queued again;
+    a checkpoint forgets at most `_FORGET_AT_ONCE`, oldest first, and never a recent one."""
+    monkeypatch.setattr(storage_module, "_FORGET_AT_ONCE", 3)
+    storage = QueueStorage(str(tmp_path / "q.db"), run_id_retention=3600.0)
+    storage.register(["otlp"])
+    now = time.time()
+    for n in range(7):
+        storage.append([("traces", 4, A)], now - 7200 + n, run=AcceptedRun(f"old-{n}", "webhook", 1), exclusive=True)()
+    storage.append([("traces", 4, A)], now, run=AcceptedRun("new", "webhook", 1), exclusive=True)()
+
+    def known() -> list[str]:
+        return [n for n in [f"old-{n}" for n in range(7)] + ["new"] if storage.run_seen(n)]
+
+    storage.checkpoint()
+    assert known() == ["old-3", "old-4", "old-5", "old-6", "new"]
+    storage.checkpoint()
+    storage.checkpoint()
+    assert known() == ["new"]
+    storage.checkpoint()  # nothing old left: nothing else goes
+    assert known() == ["new"]
+    assert storage.append([("traces", 4, A)], now, run=AcceptedRun("old-0", "webhook", 1), exclusive=True)()
+    assert not storage.append([("traces", 4, A)], now, run=AcceptedRun("new", "webhook", 1), exclusive=True)()
+    storage.close()
+
+
+def test_without_a_retention_run_ids_are_kept(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)], 1.0, run=AcceptedRun("r", "webhook", 1), exclusive=True)()
+    storage.checkpoint()
+    assert storage.run_seen("r")
+    storage.close()
 
 
 def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
