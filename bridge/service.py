@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 # Closed runs sent to be built at once, then committed together: bounds what a burst of closing runs holds.
 _CLOSING_AT_ONCE = 256
+# The queue gauges of one collection (a Prometheus scrape, an OTLP push) share one read of each backlog.
+_BACKLOG_READ_S = 1.0
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
 
 
@@ -155,14 +158,23 @@ class BridgeService:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
     def _observe(self, meter: metrics.Meter) -> None:
+        read: list[tuple[float, dict[str, tuple[int, int, float | None]]]] = [(-math.inf, {})]
+
+        def backlogs() -> dict[str, tuple[int, int, float | None]]:
+            """Each exporter's backlog, read once for both gauges of a collection: it scans what is queued."""
+            at, by_exporter = read[0]
+            if time.monotonic() - at > _BACKLOG_READ_S:
+                by_exporter = {cid: self.storage.backlog(cid, d.pipelines) for cid, d in self.deliveries.items()}
+                read[0] = (time.monotonic(), by_exporter)
+            return by_exporter
+
         def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
-            for cid, delivery in self.deliveries.items():
-                yield Observation(self.storage.backlog(cid, delivery.pipelines)[1], {"exporter": cid})
+            for cid, (_, spans, _) in backlogs().items():
+                yield Observation(spans, {"exporter": cid})
 
         def queue_age(options: CallbackOptions) -> Iterable[Observation]:
             now = time.time()
-            for cid, delivery in self.deliveries.items():
-                oldest = self.storage.backlog(cid, delivery.pipelines)[2]
+            for cid, (_, _, oldest) in backlogs().items():
                 yield Observation(0.0 if oldest is None else now - oldest, {"exporter": cid})
 
         gauge = meter.create_observable_gauge

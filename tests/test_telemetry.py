@@ -6,8 +6,11 @@ from pathlib import Path
 import grpc
 import httpx2 as httpx
 import pytest
+from prometheus_client import generate_latest
 
 from bridge.config import ConfigError, parse_config
+from bridge.service import BridgeService
+from bridge.telemetry import Telemetry
 from tests.bridge_server import BridgeServer, bridge_config, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
@@ -84,6 +87,30 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
     assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
     assert _sample(text, "dify_bridge_dead_letters") == 1
     assert _sample(text, "dify_bridge_runs_in_flight") == 0
+
+
+def test_a_collection_reads_each_exporters_backlog_once(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gauges (spans waiting, age of the oldest) come from one scan of the queue per exporter."""
+    telemetry = Telemetry()
+    service = BridgeService(bridge_config(tmp_path, otlp_sink.grpc_endpoint), meter=telemetry.meter)
+    reads: list[str] = []
+    backlog = service.storage.backlog
+
+    def counted(exporter: str, pipelines: frozenset[str]) -> tuple[int, int, float | None]:
+        reads.append(exporter)
+        return backlog(exporter, pipelines)
+
+    monkeypatch.setattr(service.storage, "backlog", counted)
+    try:
+        text = generate_latest(telemetry.registry).decode()
+        assert reads == ["otlp"]
+        assert _sample(text, "dify_bridge_queue_spans", exporter="otlp") == 0
+        assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
+    finally:
+        service.shutdown(timeout=0)
+        telemetry.shutdown()
 
 
 @pytest.mark.parametrize("exporter", ["otlp", "otlphttp"])
