@@ -2,7 +2,7 @@
 
 The bridge runs as its own process (`dify-otel-bridge serve`, durable queue on disk, detectors on); this
 process sends runs with a fresh run id each from N concurrent clients and runs the OTLP/gRPC receiver that
-counts every span. Two receivers:
+counts every span. Three receivers:
 
 - `webhook` (the default): 10-node runs (`examples/runs/webhook_full.json`), one request each, answered once
   the run's spans are queued. Prints runs/s and spans/s until the last acknowledgement.
@@ -10,14 +10,17 @@ counts every span. Two receivers:
   iteration), one `text/event-stream` request each, answered once its events are journaled; the run is
   built when its terminal event has waited `terminal_wait`. Prints events/s acknowledged, and runs/s until
   the backend holds every span.
+- `otlp`: the same run as Dify's OTLP tracing provider exports it, the whole trace in one OTLP/HTTP protobuf
+  request with the bridge's API key, answered once its spans are journaled; the run is rebuilt when its
+  trace has waited `decision_wait`.
 
-Both print p50/p99 acknowledgement latency and spans received vs expected (lost). By default a closed loop:
+Each prints p50/p99 acknowledgement latency and spans received vs expected (lost). By default a closed loop:
 each connection sends its next run when the last is answered, which measures capacity, and its latency is
 that of a saturated bridge (32 waiting clients: p50 = 32 / throughput). `--rate R` is an open loop instead,
 as Dify sends: runs are due at R a second whatever the answers, and a run's latency counts from its due
 time, so every stall of the bridge shows in the tail rather than slowing the sender down.
 
-    .venv/bin/python bench/end_to_end.py [--receiver webhook|stream] [--runs 3000] [--concurrency 32]
+    .venv/bin/python bench/end_to_end.py [--receiver webhook|stream|otlp] [--runs 3000] [--concurrency 32]
                                          [--rate R] [--workers 1] [--no-detectors]
 """
 
@@ -27,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -44,8 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conversion import sdk_spans_per_second
 
-from tests.bridge_server import APP_ID, bridge_config_text, free_port, signed_headers
+from tests.bridge_server import API_KEY, APP_ID, bridge_config_text, free_port, signed_headers
+from tests.dify_otlp_exports import provider_request
 from tests.otlp_sink import OtlpSink
+from tests.runs import load_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP_RUNS = 500  # sent first on the same connections, not counted
@@ -57,27 +61,48 @@ class Receiver:
 
     path: str
     media_type: str
-    template: str  # the run's body, with `run_id` in place of its run id
+    template: bytes  # the run's body, with `run_id` in place of its run id
     run_id: str
     spans: int  # per run, as the bridge builds it
     events: int | None  # Dify stream events per request (a webhook's run is not sent as events)
+    accepted: int = 202  # the answer that takes a run
+    signed: bool = True  # Dify's signature headers (webhook, stream); else the bridge's API key (otlp)
+    trace_id: bytes = b""  # in protobuf: the trace id's 16 bytes, made fresh with the run id
 
     def bodies(self, count: int) -> list[bytes]:
-        return [self.template.replace(self.run_id, str(uuid.uuid4())).encode() for _ in range(count)]
+        """Fresh run ids (and trace ids): of the same length, so a protobuf body's framing holds."""
+        bodies = []
+        for _ in range(count):
+            new = uuid.uuid4()
+            body = self.template.replace(self.run_id.encode(), str(new).encode())
+            bodies.append(body.replace(self.trace_id, uuid.uuid4().bytes) if self.trace_id else body)
+        return bodies
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        if self.signed:
+            return signed_headers(body, **{"Content-Type": self.media_type, "X-Dify-App-Id": APP_ID})
+        return {"Content-Type": self.media_type, "Authorization": f"Bearer {API_KEY}"}
 
 
-_STREAM = (ROOT / "tests/testdata/dify-1.14.1/b_iteration_ifelse_http.sse").read_text()
+_CAPTURE = ROOT / "tests/testdata/dify-1.14.1/b_iteration_ifelse_http.sse"
+_STREAM = _CAPTURE.read_text()
+(_RUN,) = load_runs(_CAPTURE)
+_EXPORT = provider_request(_RUN, app_id=APP_ID)
 RECEIVERS = {
     "webhook": Receiver(
         "/api/v1/dify/webhook", "application/json",
         json.dumps({**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID,
-                    "workflow_run_id": "RUN-ID"}),
+                    "workflow_run_id": "RUN-ID"}).encode(),
         "RUN-ID", spans=10, events=None,
     ),
     "stream": Receiver(
-        "/api/v1/dify/events", "text/event-stream", _STREAM,
-        re.search(r'"workflow_run_id": ?"([^"]+)"', _STREAM)[1],  # type: ignore[index]
+        "/api/v1/dify/events", "text/event-stream", _STREAM.encode(), _RUN.run_id,
         spans=16, events=_STREAM.count("\ndata:") + _STREAM.startswith("data:"),
+    ),
+    # The same run as Dify's OTLP tracing provider exports it: the whole trace in one OTLP/HTTP request.
+    "otlp": Receiver(
+        "/v1/traces", "application/x-protobuf", _EXPORT.SerializeToString(), _RUN.run_id, spans=16, events=None,
+        accepted=200, signed=False, trace_id=_EXPORT.resource_spans[0].scope_spans[0].spans[0].trace_id,
     ),
 }  # fmt: skip
 
@@ -100,12 +125,12 @@ class _Client:
         after waiting as told, on a new connection, as an idle one may be closed meanwhile)."""
         refused = 0
         while True:
-            sent = signed_headers(body, **{"Content-Type": self.receiver.media_type, "X-Dify-App-Id": APP_ID})
+            sent = self.receiver.headers(body)
             head = "".join(f"{k}: {v}\r\n" for k, v in sent.items())
             self.writer.write(f"POST {self.receiver.path} HTTP/1.1\r\nHost: {self.host}\r\n"
                               f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body)  # fmt: skip
             status, headers = await _answer(self.reader)
-            if status == 202:
+            if status == self.receiver.accepted:
                 return refused
             assert status in (429, 503), f"the bridge answered {status}"
             refused += 1
@@ -252,7 +277,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, OtlpSink() as sink:
         config = Path(tmp) / "bridge.yaml"
         # The per-key rate limit (1,000 requests/s by default) is off: this measures capacity, not the limiter.
-        text = bridge_config_text(Path(tmp), sink.grpc_endpoint, workers=args.workers)
+        otlp = "{protocols: {http: {}}}" if args.receiver == "otlp" else ""
+        text = bridge_config_text(Path(tmp), sink.grpc_endpoint, otlp=otlp, workers=args.workers)
         text = text.replace("timeout: 20ms", "timeout: 200ms")
         text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
         config.write_text(text.replace("[detectors, batch]", "[batch]") if args.no_detectors else text)

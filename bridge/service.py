@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 # Closed runs sent to be built at once, then committed together: bounds what a burst of closing runs holds.
 _CLOSING_AT_ONCE = 256
+# OTLP traces rebuilt and processed on the closing thread, then committed, at once: more held the receivers'
+# threads back from the interpreter lock (p99 acknowledgement 310-330 ms against 120-125 at 8).
+_TRACES_AT_ONCE = 8
 # The queue gauges of one collection (a Prometheus scrape, an OTLP push) share one read of each backlog.
 _BACKLOG_READ_S = 1.0
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
@@ -258,7 +261,10 @@ class BridgeService:
                 self._journal_id += 1
                 self.traces.add(trace_id, group, now, receiver, wait, self._journal_id)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
-            self.storage.journal_spans(rows)
+            # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
+            # every receiver and the closing of runs take (a commit under it held them all up).
+            committed = self.storage.journal_spans(rows)
+        committed()
 
     def _publish_finding(self, finding: Finding, trace: Processed) -> None:
         assert self.live is not None
@@ -305,12 +311,15 @@ class BridgeService:
             batch = closed[start : start + _CLOSING_AT_ONCE]
             sent = [(name, _logged(name, partial(self._build_closed, parts))) for name, parts in batch]
             # Each handed to the writer as it comes back built; then each commit waited for.
-            handed = [(name, _logged(name, partial(self._hand_over_built, f))) for name, f in sent if f is not None]
-            for name, finish in handed:
-                if finish is not None:
-                    _logged(name, finish)
-        for trace in traces:
-            _logged(f"trace {trace.trace_id:032x}", partial(self._submit_trace, trace))
+            _wait_for_all(
+                [(name, _logged(name, partial(self._hand_over_built, f))) for name, f in sent if f is not None]
+            )
+        named = [(f"trace {trace.trace_id:032x}", trace) for trace in traces]
+        for start in range(0, len(named), _TRACES_AT_ONCE):
+            # Built here, so a few at a time: each built one handed to the writer, then their commits waited
+            # for (the thread gives up the interpreter lock meanwhile, and the receivers answer).
+            few = named[start : start + _TRACES_AT_ONCE]
+            _wait_for_all([(name, _logged(name, partial(self._submit_trace, trace))) for name, trace in few])
         return len(runs) + len(traces)
 
     def _build_closed(self, parts: RunParts) -> Future[Processed]:
@@ -336,16 +345,15 @@ class BridgeService:
 
         return finish
 
-    def _submit_trace(self, trace: PendingTrace) -> None:
+    def _submit_trace(self, trace: PendingTrace) -> Callable[[], int | None]:
         """A Dify workflow trace is rebuilt from its run (the stream path's trace); any other trace goes on
-        as received, through the same processors."""
+        as received, through the same processors. Handed to the queue's writer; what waits for the commit."""
         recognized = recognize(trace.spans, trace.receiver)
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
             spans = trace.spans if moved is None else rehome(trace.spans, *moved)
             processed = process_trace(self.pipelines, spans, trace.receiver)
-            self._queue(processed, trace.receiver, trace.journal, exclusive=False)
-            return
+            return self._hand_over(processed, trace.receiver, trace.journal, exclusive=False)
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         spans = self.builder.build(run)
         assert spans[0].context is not None
@@ -354,7 +362,7 @@ class BridgeService:
             self._rebuilt.popitem(last=False)
         spans += rehome(recognized.others, spans[0].context, recognized.replaced)
         processed = process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run))
-        self._queue(processed, run.receiver, run.journal, exclusive=True)
+        return self._hand_over(processed, run.receiver, run.journal, exclusive=True)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
@@ -456,6 +464,13 @@ class BridgeService:
         self.runs.close()
         self.storage.close()
         return delivered
+
+
+def _wait_for_all(handed: Sequence[tuple[str, Callable[[], int | None] | None]]) -> None:
+    """Waits for each commit handed to the queue's writer, logging each that failed (it stays in its journal)."""
+    for name, finish in handed:
+        if finish is not None:
+            _logged(name, finish)
 
 
 def _logged(name: str, call: Callable[[], _T]) -> _T | None:

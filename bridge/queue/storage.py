@@ -72,6 +72,7 @@ class _Append:
     run: AcceptedRun | None = None
     exclusive: bool = False
     journal: Sequence[JournalRow] = ()
+    span_journal: Sequence[SpanJournalRow] = ()
     # Its waiter, woken by the writer thread once committed or failed: a thread's, or an event loop's future.
     done: Callable[[], None] | asyncio.Future[None] = lambda: None
     accepted: bool = False
@@ -140,6 +141,10 @@ def _delete(db: sqlite3.Connection, table: str, ids: Sequence[int]) -> None:
 
 def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
     _insert(db, "INSERT INTO journal", [(r.id, r.received_at, r.context, r.receiver, r.event) for r in rows])
+
+
+def _insert_span_journal(db: sqlite3.Connection, rows: Sequence[SpanJournalRow]) -> None:
+    _insert(db, "INSERT INTO span_journal", [(r.id, r.received_at, r.receiver, r.payload) for r in rows])
 
 
 class QueueError(Exception):
@@ -465,6 +470,7 @@ class QueueStorage:
             with self._transaction() as db:
                 # First: a request of the group may release rows journaled by an earlier one.
                 _insert_journal(db, [row for request in group for row in request.journal])
+                _insert_span_journal(db, [row for request in group for row in request.span_journal])
                 accepted, entries, released = self._decide(db, group)
                 _insert(db, "INSERT OR REPLACE INTO accepted_runs", accepted)
                 _insert(db, "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload)", entries)
@@ -627,12 +633,10 @@ class QueueStorage:
             rows = self._db.execute("SELECT id, received_at, context, receiver, event FROM journal ORDER BY id")
             return [JournalRow(*row) for row in rows.fetchall()]
 
-    def journal_spans(self, rows: Sequence[SpanJournalRow]) -> None:
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO span_journal VALUES (?, ?, ?, ?)",
-                [(r.id, r.received_at, r.receiver, r.payload) for r in rows],
-            )
+    def journal_spans(self, rows: Sequence[SpanJournalRow]) -> Callable[[], bool]:
+        """Received OTLP spans of traces still open, handed to the writer now (in call order, so a caller holding a
+        lock keeps its order); calling the result waits for the commit."""
+        return self._soon(_Append((), 0.0, span_journal=rows))
 
     def span_journal_rows(self) -> list[SpanJournalRow]:
         with self._lock:
