@@ -45,6 +45,11 @@ def trace_id_for(run_id: str) -> int:
     return value or 1
 
 
+def root_context(run_id: str) -> SpanContext:
+    """The context of a run's root span, as `SpanBuilder.build` gives it, known without building the run."""
+    return SpanContext(trace_id_for(run_id), span_id_for(run_id, "run"), is_remote=False, trace_flags=_SAMPLED)
+
+
 def span_id_for(*parts: object) -> int:
     digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big") or 1
@@ -282,7 +287,7 @@ def _parent_container(node: NodeRun | ContainerRun) -> str | None:
 def _root_draft(run: WorkflowRun) -> _Draft:
     root = _Draft(
         name=f"invoke_workflow {a.run_name(run)}",
-        span_id=span_id_for(run.run_id, "run"),
+        span_id=span_id_for(run.run_id, "run"),  # as root_context
         attributes=a.run_attributes(run, run.nodes),
         own_duration=_duration(run.created_at, run.finished_at, run.elapsed_time),
         floor=None,
@@ -404,5 +409,6 @@ def build_spans(run: WorkflowRun, resource_attributes: Mapping[str, str] | None 
 
 
 __all__ = [
-    "SCOPE", "SpanBuilder", "build_spans", "rewrite_attributes", "span_id_for", "trace_id_for", "with_attributes"
+    "SCOPE", "SpanBuilder", "build_spans", "rewrite_attributes", "root_context", "span_id_for", "trace_id_for",
+    "with_attributes",
 ]  # fmt: skip

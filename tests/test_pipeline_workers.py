@@ -27,18 +27,21 @@ from bridge.normalize import normalize_event
 from bridge.pipeline import Processed
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
 from bridge.run_parts import ClosedRun
-from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, dumps, signed_headers
+from bridge.spans import build_spans
+from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, dumps, signed_headers
+from tests.dify_otlp_exports import provider_request
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES, load_runs
 
 T = TypeVar("T")
 WEBHOOK = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
 # A stream whose LLM stopped at its token limit: the context_overflow detector fires.
+(EXPORTED,) = load_runs(CAPTURES / "b_iteration_ifelse_http.sse")
 STREAM = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
 
 
 def _config_text(tmp_path: Path, sink: OtlpSink, workers: int) -> str:
-    return bridge_config_text(tmp_path, sink.grpc_endpoint, workers=workers)
+    return bridge_config_text(tmp_path, sink.grpc_endpoint, otlp="{protocols: {http: {}}}", workers=workers)
 
 
 def _view(span: ReceivedSpan) -> tuple[Any, ...]:
@@ -58,7 +61,8 @@ def _view(span: ReceivedSpan) -> tuple[Any, ...]:
 
 
 def _served(tmp_path: Path, sink: OtlpSink, workers: int) -> tuple[list[tuple[Any, ...]], str]:
-    """The spans of one webhook run and one streamed run, as the backend got them, and the metrics page."""
+    """The spans of one webhook run, one streamed run and one Dify OTLP export (rebuilt into its run), as the
+    backend got them, and the metrics page."""
     tmp_path.mkdir()
     with BridgeServer(parse_config(_config_text(tmp_path, sink, workers))) as bridge:
         body = dumps(WEBHOOK)
@@ -67,7 +71,11 @@ def _served(tmp_path: Path, sink: OtlpSink, workers: int) -> tuple[list[tuple[An
         headers = {**signed_headers(STREAM, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
         answer = httpx.post(f"{bridge.base}/api/v1/dify/events", content=STREAM, headers=headers)
         assert answer.status_code == 202, answer.text
-        spans = sink.wait_for_spans(len(WEBHOOK["nodes"]) + 1 + 4)
+        export = provider_request(EXPORTED, app_id=APP_ID).SerializeToString()
+        headers = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {API_KEY}"}
+        answer = httpx.post(f"{bridge.base}/v1/traces", content=export, headers=headers)
+        assert answer.status_code == 200, answer.text
+        spans = sink.wait_for_spans(len(WEBHOOK["nodes"]) + 1 + 4 + len(build_spans(EXPORTED)))
         metrics = httpx.get(f"{bridge.base}/metrics").text
     return sorted(_view(span) for span in spans), metrics
 

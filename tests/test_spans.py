@@ -6,7 +6,7 @@ import uuid
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from bridge.spans import build_spans, span_id_for, trace_id_for
+from bridge.spans import build_spans, root_context, span_id_for, trace_id_for
 from tests.runs import CAPTURES, by_name, load_run, load_runs, spans_of, tree
 
 ELAPSED_LLM = 0.25236  # a_llm_simple.sse, node_finished of llm1
@@ -198,3 +198,10 @@ def test_every_capture_builds_a_well_formed_trace() -> None:
         if path.suffix in (".sse", ".json") and path.name != "README.md":
             for run in load_runs(path):
                 _assert_well_formed(build_spans(run))
+
+
+def test_a_runs_root_context_is_known_without_building_the_run() -> None:
+    """The OTLP path records where a rebuilt trace's late spans go before a worker builds the run."""
+    for path in sorted(CAPTURES.glob("*.sse")):
+        for run in load_runs(path):
+            assert build_spans(run)[0].context == root_context(run.run_id)
