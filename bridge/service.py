@@ -161,14 +161,15 @@ class BridgeService:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
     def _observe(self, meter: metrics.Meter) -> None:
-        read: list[tuple[float, dict[str, tuple[int, int, float | None]]]] = [(-math.inf, {})]
+        read_at = -math.inf
+        by_exporter: dict[str, tuple[int, int, float | None]] = {}
 
         def backlogs() -> dict[str, tuple[int, int, float | None]]:
             """Each exporter's backlog, read once for both gauges of a collection: it scans what is queued."""
-            at, by_exporter = read[0]
-            if time.monotonic() - at > _BACKLOG_READ_S:
+            nonlocal read_at, by_exporter
+            if time.monotonic() - read_at > _BACKLOG_READ_S:
                 by_exporter = {cid: self.storage.backlog(cid, d.pipelines) for cid, d in self.deliveries.items()}
-                read[0] = (time.monotonic(), by_exporter)
+                read_at = time.monotonic()
             return by_exporter
 
         def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
@@ -374,9 +375,10 @@ class BridgeService:
 
     def _hand_over_trace(self, trace: PendingTrace, built: Future[Processed]) -> Callable[[], int | None]:
         """A run's trace is queued once, as runs are; any other trace as often as it comes."""
-        if built.result().run is not None:
+        processed = built.result()
+        if processed.run is not None:
             return self._hand_over_built(built)
-        return self._hand_over(built.result(), trace.receiver, trace.journal, exclusive=False)
+        return self._hand_over(processed, trace.receiver, trace.journal, exclusive=False)
 
     def submit_run(self, run: WorkflowRun) -> int:
         """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns

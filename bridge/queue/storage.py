@@ -276,11 +276,8 @@ class QueueStorage:
         grew the file by every run ever queued (about 110 bytes a run: 9 GB a day at 1,000 runs/s). Rows are
         in rowid order, which is the order of their acceptance (a replaced row gets a new rowid), so neither
         the check nor the delete reads more than the rows it looks at, and no index on the time is needed."""
-        assert self._checkpointer is not None
         try:
-            oldest = self._checkpointer.execute(
-                "SELECT accepted_at FROM accepted_runs ORDER BY rowid LIMIT 1"
-            ).fetchone()
+            oldest = self._reader().execute("SELECT accepted_at FROM accepted_runs ORDER BY rowid LIMIT 1").fetchone()
         except sqlite3.Error as exc:
             raise QueueError(f"{self.path}: reading accepted runs failed: {exc}") from None
         if oldest is None or oldest[0] >= before:
@@ -317,9 +314,8 @@ class QueueStorage:
 
     def _checkpoint(self) -> None:
         try:
-            self._reader()
-            assert self._checkpointer is not None
-            log_frames = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+            reader = self._reader()
+            log_frames = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
             if log_frames >= LOG_RESTART_FRAMES:
                 # Under steady load the writer commits while the pass above copies, so the log is never wholly
                 # copied and never starts over: it grew without end (300 MB in 12 s at 1,400 runs/s), every
@@ -327,9 +323,9 @@ class QueueStorage:
                 # the next commit then writes the log over from its start. It holds commits for its two fsyncs
                 # (3-17 ms on the benchmark VM), so it runs only once the log is this long.
                 with self._lock:
-                    self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
             # Entries another process added (`deadletter retry`) are counted here, not at their append.
-            queued = self._checkpointer.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+            queued = reader.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
         except sqlite3.Error as exc:
             raise QueueError(f"{self.path}: checkpoint failed: {exc}") from None
         self.queued_bytes = int(queued)
