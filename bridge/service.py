@@ -210,8 +210,10 @@ class BridgeService:
         """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
         journal cannot be written: the events are then not acknowledged."""
         with self._lock:
-            # Under the lock: the journal's order is the assembler's order, which a resumed run replays.
-            self.storage.journal(self._assemble(events, now, context, receiver))
+            # Under the lock: the journal's order is the assembler's order, which a resumed run replays. The
+            # commit is waited for outside it, as `submit_spans` does.
+            committed = self.storage.journal(self._assemble(events, now, context, receiver))
+        committed()
         self._published(events)
 
     async def submit_events_async(

@@ -613,15 +613,14 @@ class QueueStorage:
 
     # --- journal of in-flight stream events ------------------------------------------------------
 
-    def journal(self, rows: Sequence[JournalRow]) -> None:
-        """Stream events of runs still open, committed on the caller's thread before it returns (a thread that
-        waits anyway: no hand-off to the writer and back)."""
-        with self._transaction() as db:
-            _insert_journal(db, rows)
+    def journal(self, rows: Sequence[JournalRow]) -> Callable[[], bool]:
+        """Stream events of runs still open, handed to the writer now, so that rows are committed in the order of
+        the calls (a caller holding a lock keeps the order it gives them, and need not hold it for the commit);
+        calling the result waits for the commit."""
+        return self._soon(_Append((), 0.0, journal=rows))
 
     def journal_soon(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
-        """`journal` for the event loop: handed to the writer now, so that rows are committed in the order of
-        the calls (a caller holding a lock keeps the order it gives them); the commit is awaited."""
+        """`journal` for the event loop: the commit is awaited."""
         return self._awaitable(_Append((), 0.0, journal=rows))
 
     def journal_rows(self) -> list[JournalRow]:
@@ -630,8 +629,7 @@ class QueueStorage:
             return [JournalRow(*row) for row in rows.fetchall()]
 
     def journal_spans(self, rows: Sequence[SpanJournalRow]) -> Callable[[], bool]:
-        """Received OTLP spans of traces still open, handed to the writer now (in call order, so a caller holding a
-        lock keeps its order); calling the result waits for the commit."""
+        """Received OTLP spans of traces still open, as `journal`."""
         return self._soon(_Append((), 0.0, span_journal=rows))
 
     def span_journal_rows(self) -> list[SpanJournalRow]:

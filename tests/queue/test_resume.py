@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -10,8 +13,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bridge.config import BridgeConfig, parse_config
 from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
+from bridge.otlp_spans import to_spans
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
+from tests.dify_otlp_exports import provider_request
 from tests.dify_phoenix import export_run
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, events_of, load_run, spans_of
@@ -165,3 +170,30 @@ def test_a_run_that_fails_to_build_keeps_its_events_and_holds_back_no_other(
     kept = reopened.journal_rows()  # for the next start (and whoever fixes the bug)
     assert kept and all(f'"workflow_run_id":"{bad_id}"' in row.event for row in kept)
     reopened.close()
+
+
+@pytest.mark.parametrize("received", ["stream events", "otlp spans"])
+def test_what_is_received_waits_for_its_journal_commit_outside_the_service_lock(
+    tmp_path: Path, otlp_sink: OtlpSink, received: str
+) -> None:
+    """Every receiver and the closing of runs take the service's lock: a commit under it held them all up."""
+    service = BridgeService(_config(f"{tmp_path}/queue.db", otlp_sink))
+    if received == "stream events":
+        submit = partial(service.submit_events, events_of(CAPTURE), time.time(), "ctx", "proxy")
+    else:
+        submit = partial(service.submit_spans, to_spans(provider_request(load_run(CAPTURE))).spans, time.time(), "otlp")
+    try:
+        with service.storage._lock:  # the queue's writer cannot commit meanwhile
+            submitting = threading.Thread(target=submit)
+            submitting.start()
+            deadline = time.monotonic() + 10
+            while not (len(service.assembler) or len(service.traces)):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert service._lock.acquire(timeout=5)  # free while the commit waits
+            service._lock.release()
+            assert submitting.is_alive()  # not answered before what it got is on disk
+        submitting.join(10)
+        assert service.storage.journal_rows() or service.storage.span_journal_rows()
+    finally:
+        service.shutdown(timeout=0)

@@ -105,7 +105,7 @@ def test_dead_letters_keep_the_reason_and_go_back_to_the_exporter_that_refused_t
 
 def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
     storage = _open(tmp_path)
-    storage.journal([JournalRow(1, 1.0, "ctx", "stream", "{}"), JournalRow(2, 1.5, None, "proxy", "{}")])
+    storage.journal([JournalRow(1, 1.0, "ctx", "stream", "{}"), JournalRow(2, 1.5, None, "proxy", "{}")])()
     assert storage.last_journal_id() == 2
     storage.append([("traces", 4, A)], now=2.0, release=[1])()
     assert [r.id for r in storage.journal_rows()] == [2]
@@ -136,7 +136,7 @@ def test_a_group_larger_than_one_statement_holds_is_written_whole(tmp_path: Path
     a group of more entries than one statement takes, releasing more journal rows, still goes in whole."""
     storage = _open(tmp_path)
     storage._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-    storage.journal([JournalRow(i, 1.0, None, "stream", "{}") for i in range(1, 1501)])
+    storage.journal([JournalRow(i, 1.0, None, "stream", "{}") for i in range(1, 1501)])()
 
     async def hand_over() -> list[bool]:
         with storage._lock:  # the writer waits with a first group: the rest form one group after it

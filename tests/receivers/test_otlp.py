@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,7 +26,6 @@ from bridge.config import parse_config
 from bridge.dify_export import recognize
 from bridge.model import WorkflowRun
 from bridge.otlp_spans import to_spans
-from bridge.service import BridgeService
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
@@ -50,27 +48,6 @@ def _phoenix_export(run: WorkflowRun) -> Sequence[ReadableSpan]:
 
 def _provider_export(run: WorkflowRun) -> Sequence[ReadableSpan]:
     return to_spans(provider_request(run)).spans
-
-
-def test_spans_wait_for_their_journal_commit_outside_the_service_lock(tmp_path: Path, otlp_sink: OtlpSink) -> None:
-    """Every receiver and the closing of runs take the service's lock: a commit under it held them all up."""
-    service = BridgeService(parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}")))
-    spans = _provider_export(load_run(CAPTURES / "a_llm_simple.sse"))
-    try:
-        with service.storage._lock:  # the queue's writer cannot commit meanwhile
-            submitting = threading.Thread(target=service.submit_spans, args=(spans, time.time(), "otlp"))
-            submitting.start()
-            deadline = time.monotonic() + 10
-            while not len(service.traces):
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            assert service._lock.acquire(timeout=5)  # free while the commit waits
-            service._lock.release()
-            assert submitting.is_alive()  # not answered before its spans are on disk
-        submitting.join(10)
-        assert [row.id for row in service.storage.span_journal_rows()] == [1]
-    finally:
-        service.shutdown(timeout=0)
 
 
 @pytest.mark.parametrize("capture", CAPTURED_RUNS)
