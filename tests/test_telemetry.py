@@ -108,6 +108,8 @@ def test_a_collection_reads_each_exporters_backlog_once(
         assert reads == ["otlp"]
         assert _sample(text, "dify_bridge_queue_spans", exporter="otlp") == 0
         assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
+        generate_latest(telemetry.registry)
+        assert reads == ["otlp", "otlp"]  # the next collection reads again, however soon
     finally:
         service.shutdown(timeout=0)
         telemetry.shutdown()

@@ -489,7 +489,10 @@ class QueueStorage:
         A run accepted before is taken again only in a copy holding more of it (`AcceptedRun.detail`)."""
         ids = [request.run[0] for request in group if request.run is not None]
         marks = ",".join("?" * len(ids))
-        known = dict(db.execute(f"SELECT run_id, detail FROM accepted_runs WHERE run_id IN ({marks})", ids))
+        # Not asked when no run is in the group (journal rows only): each statement gives up the interpreter lock.
+        known = (
+            dict(db.execute(f"SELECT run_id, detail FROM accepted_runs WHERE run_id IN ({marks})", ids)) if ids else {}
+        )
         accepted: list[tuple[str, str, float, int]] = []
         entries: list[tuple[str, None, float, int, int, bytes]] = []
         released: list[int] = []

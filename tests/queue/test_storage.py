@@ -131,6 +131,18 @@ def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_wa
     assert storage.run_seen("r")
 
 
+def test_a_commit_of_journal_rows_only_runs_no_query_for_accepted_runs(tmp_path: Path) -> None:
+    """Each statement gives up the interpreter lock and waits to get it back: a journal write (every stream
+    request, every OTLP request) asks nothing about runs it does not hold."""
+    storage = _open(tmp_path)
+    statements: list[str] = []
+    storage._db.set_trace_callback(statements.append)
+    storage.journal([JournalRow(1, 1.0, None, "stream", "{}")])()
+    storage._db.set_trace_callback(None)
+    assert [sql.split()[0] for sql in statements] == ["BEGIN", "INSERT", "COMMIT"]
+    storage.close()
+
+
 def test_a_group_larger_than_one_statement_holds_is_written_whole(tmp_path: Path) -> None:
     """Rows are written many to a statement, within SQLite's smallest limit on bound values (999, set here):
     a group of more entries than one statement takes, releasing more journal rows, still goes in whole."""
