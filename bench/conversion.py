@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bridge.assembly import RunAssembler  # noqa: E402
 from bridge.formats import Record, iter_records  # noqa: E402
 from bridge.model import WorkflowRun  # noqa: E402
-from bridge.normalize import normalize_event  # noqa: E402
+from bridge.normalize import normalize_event, parse_event_json  # noqa: E402
 from bridge.queue.encoding import encode  # noqa: E402
 from bridge.spans import SpanBuilder  # noqa: E402
 
@@ -79,7 +79,7 @@ def make_run(rounds: int) -> str:
 def assemble(text: str) -> list[WorkflowRun]:
     """An NDJSON body as the stream receiver reads it: records, normalized events, closed runs."""
     assembler = RunAssembler(terminal_wait=0)
-    for record in iter_records(text, "bench", "ndjson"):
+    for record in iter_records(text, "bench", "ndjson", parse_event_json):
         assert isinstance(record, Record)
         assembler.add(normalize_event(record.obj, "bench", record.line), 0.0)
     return assembler.drain()

@@ -20,7 +20,7 @@ from bridge.run_parts import (
     as_timestamp,
     build_run,
     fingerprint,
-    pack,
+    packed_data,
 )
 
 logger = logging.getLogger(__name__)
@@ -157,12 +157,12 @@ class RunAssembler:
         if name == "workflow_started":
             run.set_started(data)
         elif name == "workflow_finished":
-            run.finished = pack(data)
+            run.finished = packed_data(event)
             run.terminal_at = now
         elif name in ("node_started", "node_finished", "node_retry"):
-            self._merge_node(run, name, data)
+            self._merge_node(run, event)
         elif name in CONTAINER_EVENTS:
-            self._merge_container_event(run, name, data)
+            self._merge_container_event(run, event)
         elif name == "agent_log":
             self._merge_agent_log(run, data)
         elif name == "agent_thought":
@@ -204,13 +204,14 @@ class RunAssembler:
         run.anonymous[counter_key] = occurrence + 1
         return f"{run.key}/{data.get('node_id')}/{occurrence}"
 
-    def _merge_node(self, run: RunParts, name: str, data: JSONDict) -> None:
+    def _merge_node(self, run: RunParts, event: DifyEvent) -> None:
+        name, data = event.event, event.data
         if data.get("node_type") in ("iteration", "loop"):
             parts = self._container(run, str(data["node_id"]), str(data["node_type"]))
             if name == "node_started":
-                parts.node_started = pack(data)
+                parts.node_started = packed_data(event)
             elif name == "node_finished":
-                parts.node_finished = pack(data)
+                parts.node_finished = packed_data(event)
             return
         key = self._node_key(run, name, data)
         if key is None:
@@ -219,11 +220,11 @@ class RunAssembler:
         if node is None:
             node = run.nodes[key] = NodeParts(order=run.next_order())
         if name == "node_started":
-            node.started = pack(data)
+            node.started = packed_data(event)
         elif name == "node_finished":
-            node.finished = pack(data)
+            node.finished = packed_data(event)
         else:
-            node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = pack(data)
+            node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = packed_data(event)
 
     def _container(self, run: RunParts, node_id: str, node_type: str) -> ContainerParts:
         parts = run.containers.get(node_id)
@@ -231,13 +232,14 @@ class RunAssembler:
             parts = run.containers[node_id] = ContainerParts(node_type=node_type, order=run.next_order())
         return parts
 
-    def _merge_container_event(self, run: RunParts, name: str, data: JSONDict) -> None:
-        node_type, _, stage = name.partition("_")
+    def _merge_container_event(self, run: RunParts, event: DifyEvent) -> None:
+        data = event.data
+        node_type, _, stage = event.event.partition("_")
         parts = self._container(run, str(data.get("node_id") or data.get("id")), node_type)
         if stage == "started":
-            parts.started = pack(data)
+            parts.started = packed_data(event)
         elif stage == "completed":
-            parts.completed = pack(data)
+            parts.completed = packed_data(event)
         else:
             index = as_int(data.get("index"))
             if index is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -78,20 +78,24 @@ def detect_format(text: str) -> Format:
     return "ndjson"
 
 
-def iter_records(text: str, source: str, fmt: Format | None = None) -> Iterator[Record | InputError]:
+def iter_records(
+    text: str, source: str, fmt: Format | None = None, parse: Callable[[str], Any] = decode_json
+) -> Iterator[Record | InputError]:
+    """`parse` reads each record's JSON text (an SSE block's data, an NDJSON line, a lone JSON object) and
+    raises json.JSONDecodeError on malformed JSON; the elements of a JSON array are read by the standard library."""
     fmt = fmt or detect_format(text)
     if fmt == "sse":
-        return _iter_sse(text, source)
+        return _iter_sse(text, source, parse)
     if fmt == "ndjson":
-        return _iter_ndjson(text, source)
-    return _iter_json(text, source)
+        return _iter_ndjson(text, source, parse)
+    return _iter_json(text, source, parse)
 
 
 def _decode_error(source: str, line: int, exc: json.JSONDecodeError, line_offset: int = 0) -> InputError:
     return InputError(source, line + line_offset, "", f"invalid JSON: {exc.msg} (column {exc.colno})")
 
 
-def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
+def _iter_sse(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:
     data_lines: list[str] = []
     event_name: str | None = None
     block_line = 0
@@ -101,7 +105,7 @@ def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
             if data_lines:
                 payload = "\n".join(data_lines)
                 try:
-                    yield Record(decode_json(payload), block_line, event_name)
+                    yield Record(parse(payload), block_line, event_name)
                 except json.JSONDecodeError as exc:
                     yield _decode_error(source, block_line, exc, exc.lineno - 1)
             # A block with no data (Dify's `event: ping`) is a keep-alive: nothing to record.
@@ -120,20 +124,27 @@ def _iter_sse(text: str, source: str) -> Iterator[Record | InputError]:
             yield InputError(source, number, "", f"not an SSE field: {name[:40]!r}")
 
 
-def _iter_ndjson(text: str, source: str) -> Iterator[Record | InputError]:
+def _iter_ndjson(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line or line.isspace():
             continue
         try:
-            yield Record(decode_json(line), number)
+            yield Record(parse(line), number)
         except json.JSONDecodeError as exc:
             yield _decode_error(source, number, exc)
 
 
-def _iter_json(text: str, source: str) -> Iterator[Record | InputError]:
+def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:
     decoder = json.JSONDecoder()
     pos = _skip_ws(text, 0)
     if pos < len(text) and text[pos] != "[":
+        try:
+            obj = parse(text)
+        except ValueError:
+            pass  # malformed, or more than one value: located and worded below
+        else:
+            yield Record(obj, text.count("\n", 0, pos) + 1)
+            return
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:

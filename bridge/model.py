@@ -41,6 +41,9 @@ class DifyEvent(msgspec.Struct, frozen=True):
     # Where the event came from, for error messages and arrival order: (source name, line number).
     source: str = ""
     line: int = 0
+    # The data object as the JSON text it came in, for events read in Dify's own shape whose data the bridge
+    # only routes by: `data` then holds just the fields read here (ids, type, indexes, times, status).
+    packed: bytes | None = None
 
 
 class Attempt(msgspec.Struct, frozen=True):

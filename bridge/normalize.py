@@ -11,13 +11,13 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import msgspec
 from msgspec.structs import replace
 
 from bridge.formats import InputError, decode_json
-from bridge.model import ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
+from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
 
 Shape = Literal["event", "webhook", "blocking", "run_detail", "logs"]
 
@@ -35,6 +35,8 @@ _LATEST = 2**64 / 1e9
 
 def classify(obj: Any) -> Shape | None:
     """Which Dify shape a decoded JSON value has, or None."""
+    if type(obj) is UnreadEvent:
+        return "event"
     if not isinstance(obj, dict):
         return None
     if "event" in obj:
@@ -184,12 +186,15 @@ def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
 
 # --- stream events -----------------------------------------------------------------------------
 
-_RUN_SCOPED = frozenset({"workflow_started", "workflow_finished", "node_started", "node_finished", "node_retry"})
+_NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
+_RUN_SCOPED = _NODE_EVENTS | {"workflow_started", "workflow_finished"}
 _NUMERIC_DATA_FIELDS = ("elapsed_time", "total_tokens", "total_steps", "index", "retry_index", "exceptions_count")
 
 
 def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | None = None) -> DifyEvent:
-    """One stream event, snake_case or camelCase → `DifyEvent`."""
+    """One stream event, snake_case or camelCase (or as `parse_event_json` left it) → `DifyEvent`."""
+    if type(obj) is UnreadEvent:
+        return _normalize_unread(obj, source, line, sse_event)
     if not isinstance(obj, dict):
         raise InputError(source, line, "", f"expected a JSON object, got {type(obj).__name__}")
     raw_data = obj.get("data")
@@ -217,7 +222,7 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
         run_id = _str(data.get("id")) if event.startswith("workflow_") else None
         if run_id is None:
             raise InputError(source, line, "workflow_run_id", f"missing on a {event} event")
-    if event in ("node_started", "node_finished", "node_retry") and not data.get("node_id"):
+    if event in _NODE_EVENTS and not data.get("node_id"):
         raise InputError(source, line, "data.node_id", f"missing on a {event} event")
     # Checked in full only when not a plain number already (nearly always): this runs for every event.
     for key in _NUMERIC_DATA_FIELDS:
@@ -241,6 +246,117 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
         created_at=timestamp(obj.get("created_at"), "created_at", source, line),
         source=source,
         line=line,
+    )
+
+
+# --- stream events in Dify's own shape, data left unread ---------------------------------------
+#
+# Most events are node and container events whose data the bridge only routes by (ids, type, indexes) and
+# keeps whole until the run is built. Read in Dify's own shape, their data stays the JSON text it came as
+# (`DifyEvent.packed`): not parsed into objects here and written out again for the assembler and journal.
+# Everything else (camelCase, other events, anything odd) is read the general way, with the same result.
+
+_UNREAD_DATA_EVENTS = _NODE_EVENTS | CONTAINER_EVENTS | CHUNK_EVENTS | {"workflow_finished"}
+
+
+class UnreadEvent(msgspec.Struct, forbid_unknown_fields=True):
+    """A stream event's envelope in Dify's own shape (these keys only), its data not parsed yet."""
+
+    event: str
+    data: msgspec.Raw
+    workflow_run_id: str | None = None
+    task_id: str | None = None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    created_at: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The event as the general parser reads it."""
+        envelope = {key: value for key in self.__struct_fields__ if (value := getattr(self, key)) is not None}
+        return {**envelope, "data": decode_json(bytes(self.data))}
+
+
+class _DataFields(TypedDict, total=False):
+    """What is read of an unread event's data: routing, the live feed, and what `normalize_event` checks,
+    typed as `normalize_event` takes them (a JSON number is finite): any other value fails to decode here
+    and the event goes the general way, which takes or refuses it."""
+
+    id: Any
+    node_id: Any
+    node_type: Any
+    title: Any
+    status: Any
+    error: Any
+    index: int | float | None
+    retry_index: int | float | None
+    elapsed_time: int | float | None
+    total_tokens: int | float | None
+    total_steps: int | float | None
+    exceptions_count: int | float | None
+    created_at: int | float | None
+    finished_at: int | float | None
+    execution_metadata: dict[str, Any] | None
+    # The camelCase spelling of any field the bridge reads: one present means the Java client's shape.
+    nodeId: Any
+    nodeType: Any
+    retryIndex: Any
+    elapsedTime: Any
+    totalTokens: Any
+    totalSteps: Any
+    exceptionsCount: Any
+    createdAt: Any
+    finishedAt: Any
+    executionMetadata: Any
+    processData: Any
+    iterationId: Any
+    loopId: Any
+    parallelId: Any
+    agentStrategy: Any
+
+
+_CAMEL_FIELDS = frozenset(key for key in _DataFields.__annotations__ if not key.islower())
+_UNREAD = msgspec.json.Decoder(UnreadEvent)
+_DATA_FIELDS = msgspec.json.Decoder(_DataFields)
+
+
+def parse_event_json(document: str) -> Any:
+    """One record's JSON text → an `UnreadEvent` for an event whose data can stay unread, else the parsed
+    JSON (`decode_json`). For `iter_records(parse=...)` wherever stream events are read."""
+    try:
+        unread = _UNREAD.decode(document)
+    except (msgspec.DecodeError, RecursionError):
+        return decode_json(document)
+    return unread if unread.event in _UNREAD_DATA_EVENTS else decode_json(document)
+
+
+def _normalize_unread(unread: UnreadEvent, source: str, line: int, sse_event: str | None) -> DifyEvent:
+    try:
+        data: JSONDict = _DATA_FIELDS.decode(unread.data)
+    except (msgspec.DecodeError, RecursionError):  # no object: refused, and worded, the general way
+        return normalize_event(unread.as_json(), source, line, sse_event)
+    run_id = unread.workflow_run_id
+    if (
+        not _CAMEL_FIELDS.isdisjoint(data)
+        # What only the general way reads or words: a run or node without ids, or no node id.
+        or (unread.event in _RUN_SCOPED and not run_id)
+        or (unread.event in _NODE_EVENTS and not (data.get("id") and data.get("node_id")))
+    ):
+        return normalize_event(unread.as_json(), source, line, sse_event)
+    for key in ("created_at", "finished_at"):
+        value = data.get(key)
+        if value is not None and not 0 <= value < _LATEST:  # milliseconds, or refused
+            timestamp(value, f"data.{key}", source, line)
+    return DifyEvent(
+        event=unread.event,
+        data=data,
+        workflow_run_id=run_id,
+        task_id=unread.task_id,
+        conversation_id=unread.conversation_id,
+        message_id=unread.message_id,
+        created_at=timestamp(unread.created_at, "created_at", source, line),
+        source=source,
+        line=line,
+        packed=bytes(unread.data),
     )
 
 

@@ -20,6 +20,7 @@ from bridge.normalize import (
     normalize_logs,
     normalize_run_detail,
     normalize_webhook,
+    parse_event_json,
 )
 
 # Replay has no wall clock: time is counted in records read. A run is handed out once this many
@@ -30,7 +31,7 @@ TERMINAL_WAIT_RECORDS = 1000
 def _records_to_runs(
     text: str, source: str, fmt: Format | None, assembler: RunAssembler, clock: list[int]
 ) -> Iterator[WorkflowRun | InputError]:
-    for record in iter_records(text, source, fmt):
+    for record in iter_records(text, source, fmt, parse_event_json):
         if isinstance(record, InputError):
             yield record
             continue

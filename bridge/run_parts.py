@@ -26,6 +26,7 @@ from bridge.model import (
     AgentThought,
     Attempt,
     ContainerRun,
+    DifyEvent,
     JSONDict,
     NodeRun,
     RunEvent,
@@ -54,6 +55,11 @@ def pack(data: JSONDict) -> Packed:
         return bytes(memoryview(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)))
     except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def packed_data(event: DifyEvent) -> Packed:
+    """An event's data packed: as it came, when it was never parsed (`DifyEvent.packed`)."""
+    return event.packed if event.packed is not None else pack(event.data)
 
 
 def fingerprint(name: str, data: JSONDict) -> bytes:

@@ -117,6 +117,10 @@ class BuiltSpan(ReadableSpan):
     NaN or infinity (JSON has none: the text says null), which is read as Dify sent it."""
 
     json_values: Mapping[int, tuple[str, Any]] = {}
+    # Nothing is ever dropped from a built span: no bounded collections to ask (an ABC instance check each).
+    dropped_attributes = 0
+    dropped_events = 0
+    dropped_links = 0
 
 
 def with_attributes(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.formats import InputError, Record, iter_records
 from bridge.model import DifyEvent, WorkflowRun
-from bridge.normalize import normalize_event
+from bridge.normalize import normalize_event, parse_event_json
 from bridge.otlp_wire import encode_request
 from bridge.replay import read_runs
 from bridge.spans import build_spans
@@ -32,12 +33,13 @@ def load_run(path: Path) -> WorkflowRun:
     return runs[0]
 
 
-def events_of(path: Path) -> list[DifyEvent]:
-    """The stream events of a capture, normalized, in file order."""
+def events_of(path: Path, parse: Callable[[str], Any] = parse_event_json) -> list[DifyEvent]:
+    """The stream events of a capture, normalized, in file order; read as the receivers read them, or by
+    `parse`."""
     text = path.read_text()
     return [
         normalize_event(r.obj, path.name, r.line, r.sse_event)
-        for r in iter_records(text, path.name)
+        for r in iter_records(text, path.name, parse=parse)
         if isinstance(r, Record)
     ]
 

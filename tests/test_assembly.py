@@ -3,7 +3,9 @@ from __future__ import annotations
 import random
 
 from bridge.assembly import RunAssembler
+from bridge.formats import decode_json
 from bridge.model import DifyEvent, WorkflowRun
+from bridge.otlp_wire import encode_request
 from bridge.spans import build_spans
 from tests.runs import CAPTURES, events_of
 
@@ -207,3 +209,10 @@ def test_a_node_builds_the_same_whichever_of_its_events_comes_first() -> None:
         (node,) = assembler.drain()[0].nodes
         assert node.inputs == {"q": "x" * 1000}  # the finish event's inputs are empty: the start's count
         assert node.created_at == 10 and node.outputs == {"a": 1} and node.title == "T"
+
+
+def test_events_read_with_their_data_unread_build_the_runs_read_the_general_way() -> None:
+    for path in sorted(CAPTURES.glob("*.sse")):
+        unread, general = _assemble(events_of(path)), _assemble(events_of(path, decode_json))
+        assert unread == general
+        assert [encode_request(build_spans(r)) for r in unread] == [encode_request(build_spans(r)) for r in general]

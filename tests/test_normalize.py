@@ -3,10 +3,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
-from bridge.formats import InputError
+from bridge.formats import InputError, decode_json
+from bridge.model import DifyEvent
 from bridge.normalize import (
+    UnreadEvent,
     classify,
     decode_webhook,
     normalize_blocking,
@@ -14,9 +17,11 @@ from bridge.normalize import (
     normalize_logs,
     normalize_run_detail,
     normalize_webhook,
+    parse_event_json,
     snake_keys,
     timestamp,
 )
+from bridge.run_parts import packed_data, unpack
 from tests.runs import CAPTURES, EXAMPLES
 
 
@@ -82,10 +87,58 @@ def test_java_null_event_is_kept_as_unknown() -> None:
     ],
 )  # fmt: skip
 def test_bad_events_name_the_field(obj: Any, field: str) -> None:
-    with pytest.raises(InputError) as info:
-        normalize_event(obj, "f.ndjson", 7)
-    assert info.value.field == field and info.value.line == 7
-    assert str(info.value).startswith("f.ndjson:7: ")
+    # Parsed objects, and JSON text read as the receivers read it: the same error.
+    for parsed in (obj, parse_event_json(json.dumps(obj))):
+        with pytest.raises(InputError) as info:
+            normalize_event(parsed, "f.ndjson", 7)
+        assert info.value.field == field and info.value.line == 7
+        assert str(info.value).startswith("f.ndjson:7: ")
+
+
+def _as_read_generally(event: DifyEvent) -> DifyEvent:
+    """`event` with its whole data parsed, as the general way reads it."""
+    return msgspec.structs.replace(event, data=unpack(packed_data(event)), packed=None)
+
+
+def test_node_and_container_events_in_difys_shape_keep_their_data_unread() -> None:
+    unread = 0
+    for path in sorted(CAPTURES.glob("*.sse")):
+        for line in path.read_text().splitlines():
+            if not line.startswith("data: "):
+                continue
+            document = line.removeprefix("data: ")
+            parsed = parse_event_json(document)
+            event, general = normalize_event(parsed, "f", 3), normalize_event(decode_json(document), "f", 3)
+            if isinstance(parsed, UnreadEvent):
+                unread += 1
+                assert event.packed is not None and event.packed.decode() in document  # the text as it came
+                # Only the fields read of it are parsed, and they are read as the general way reads them.
+                assert event.data.items() <= general.data.items() and "inputs" not in event.data
+                assert _as_read_generally(event) == general
+            else:
+                assert event.event in ("workflow_started", "message_end", "message") and event == general
+    assert unread > 100  # every node, container, chunk and workflow_finished event (the rest asserted above)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        # camelCase data (the Java client's): snake_case keys come only from the general way
+        {"event": "node_finished", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n", "elapsedTime": 1.5}},
+        # an envelope key Dify does not send
+        {"event": "node_finished", "workflow_run_id": "r", "extra": 1, "data": {"id": "e", "node_id": "n"}},
+        # no execution id: the assembler pairs such events by their whole data
+        {"event": "node_started", "workflow_run_id": "r", "data": {"node_id": "n", "title": "T"}},
+        # no run id on the envelope: the general way takes workflow_finished's own
+        {"event": "workflow_finished", "data": {"id": "r", "status": "succeeded"}},
+        # a created_at as text
+        {"event": "node_started", "workflow_run_id": "r", "created_at": "1795560000",
+         "data": {"id": "e", "node_id": "n"}},
+    ],
+)  # fmt: skip
+def test_events_the_one_pass_reading_cannot_take_whole_are_read_the_general_way(obj: dict[str, Any]) -> None:
+    event = normalize_event(parse_event_json(json.dumps(obj)), "f", 1)
+    assert event == normalize_event(obj, "f", 1) and event.packed is None
 
 
 def test_timestamps() -> None:

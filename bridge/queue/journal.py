@@ -14,8 +14,14 @@ from bridge.run_parts import pack
 
 def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | None, receiver: str) -> JournalRow:
     # Written as the assembler packs event data (NaN as null), so a resumed run is the run it would have been.
-    document = pack(asdict(event)).decode()  # asdict: a shallow copy
-    return JournalRow(row_id, received_at, context, receiver, document)
+    fields = asdict(event)  # a shallow copy
+    del fields["packed"]
+    if event.packed is None:
+        document = pack(fields)
+    else:  # the data as it came, never parsed: spliced in, not written again
+        del fields["data"]
+        document = b'{"data":' + event.packed + b"," + pack(fields)[1:]
+    return JournalRow(row_id, received_at, context, receiver, document.decode())
 
 
 def event_of(row: JournalRow) -> DifyEvent:

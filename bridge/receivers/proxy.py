@@ -30,7 +30,7 @@ from starlette.routing import Route
 from bridge.durations import Duration
 from bridge.formats import Record, iter_records
 from bridge.http_errors import ApiError
-from bridge.normalize import classify, normalize_blocking, normalize_event
+from bridge.normalize import classify, normalize_blocking, normalize_event, parse_event_json
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
@@ -116,7 +116,9 @@ class _Tee:
         so proxied runs are taken past the queue's limits (they go to disk all the same)."""
         events = []
         for block in blocks:
-            for record in iter_records(block.decode("utf-8", "replace") + "\n\n", self.context, "sse"):
+            for record in iter_records(
+                block.decode("utf-8", "replace") + "\n\n", self.context, "sse", parse_event_json
+            ):
                 if isinstance(record, Record):
                     events.append(normalize_event(record.obj, self.context, record.line, record.sse_event))
         if events:

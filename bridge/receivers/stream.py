@@ -18,7 +18,7 @@ from bridge.formats import Format, InputError, iter_records
 from bridge.http_body import read_body, require_media_type
 from bridge.http_errors import ApiError
 from bridge.model import DifyEvent
-from bridge.normalize import normalize_event
+from bridge.normalize import normalize_event, parse_event_json
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import check_headers, verify
 
@@ -46,7 +46,7 @@ def _events(body: bytes, fmt: Format) -> list[DifyEvent]:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
     events = []
-    for record in iter_records(text, "body", fmt):
+    for record in iter_records(text, "body", fmt, parse_event_json):
         if isinstance(record, InputError):
             raise ApiError(400, "malformed_body", str(record))
         try:

@@ -12,8 +12,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bridge.config import BridgeConfig, parse_config
+from bridge.formats import decode_json
 from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.otlp_spans import to_spans
+from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
 from tests.dify_otlp_exports import provider_request
@@ -197,3 +199,8 @@ def test_what_is_received_waits_for_its_journal_commit_outside_the_service_lock(
         assert service.storage.journal_rows() or service.storage.span_journal_rows()
     finally:
         service.shutdown(timeout=0)
+
+
+def test_a_journaled_event_reads_back_as_the_event_read_the_general_way() -> None:
+    for event, general in zip(events_of(CAPTURE), events_of(CAPTURE, decode_json), strict=True):
+        assert event_of(to_row(1, event, 1000.0, "ctx", "stream")) == general
