@@ -2,12 +2,14 @@
 (WAL, what `serve` does), in memory (SQLite, no disk), and off (the same spans built, processed and encoded,
 not written). Two ways in, as the server has them: from tasks on one event loop awaiting the commit (the
 webhook receiver), and from worker threads each blocked on its commit (the stream, proxy and otlp
-receivers). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
+receivers). Runs are built, processed and encoded in one pipeline worker, as `serve`'s default configuration
+has it (`--workers 0`: in the server process, where the builds compete with the commits for the interpreter
+lock). Alternating rounds in one process; medians. Delivery is parked (the exporter's backend is down
 with a long backoff), so only the write side is measured. The interpreter switches threads every
 `SWITCH_INTERVAL_S`, as `serve` sets it; last, what one append waits for its commit while another thread
 runs Python, at that interval and at CPython's default.
 
-    .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4] [--tasks 32]
+    .venv/bin/python bench/queue_cost.py [--seconds 2] [--threads 4] [--tasks 32] [--workers 1]
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = load_runs(*sorted((ROOT / "tests/testdata/dify-1.14.1").glob("*.sse")), ROOT / "examples/runs/workflow_full.sse")
 
 
-def _service(path: str, write: bool) -> BridgeService:
+def _service(path: str, write: bool, workers: int) -> BridgeService:
     config = parse_config(
         f"exporters: {{otlp: {{endpoint: '127.0.0.1:{free_port()}', tls: {{insecure: true}},"
         " retry_on_failure: {initial_interval: 1h, max_interval: 1h}}}\n"
         "processors: {detectors: {}, batch: {timeout: 1h}}\n"
-        f"service: {{queue: {{path: '{path}'}},"
+        f"service: {{queue: {{path: '{path}'}}, workers: {workers},"
         " pipelines: {traces: {processors: [detectors, batch], exporters: [otlp]}}}\n"
     )
     service = BridgeService(config)
@@ -133,14 +135,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--tasks", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="service.workers (serve: 1)")
     args = parser.parse_args()
     default_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     with tempfile.TemporaryDirectory() as tmp:
         services = {
-            "file (durable)": _service(f"{tmp}/queue.db", write=True),
-            "memory": _service(":memory:", write=True),
-            "off": _service(":memory:", write=False),
+            "file (durable)": _service(f"{tmp}/queue.db", write=True, workers=args.workers),
+            "memory": _service(":memory:", write=True, workers=args.workers),
+            "off": _service(":memory:", write=False, workers=args.workers),
         }
         loop_rates: dict[str, list[float]] = {name: [] for name in services}
         thread_rates: dict[str, list[float]] = {name: [] for name in services}
@@ -154,7 +157,8 @@ def main() -> None:
                  for interval in (SWITCH_INTERVAL_S, default_interval)}  # fmt: skip
     on_loop = {name: statistics.median(values) for name, values in loop_rates.items()}
     threaded = {name: statistics.median(values) for name, values in thread_rates.items()}
-    print(f"runs submitted per second, median of {args.rounds} rounds of {args.seconds:g}s")
+    print(f"runs submitted per second, median of {args.rounds} rounds of {args.seconds:g}s, {args.workers} pipeline"
+          " workers")  # fmt: skip
     print(f"| queue | event loop, {args.tasks} tasks | vs off | {args.threads} worker threads | vs off |")
     print("|---|---|---|---|---|")
     for name in services:
