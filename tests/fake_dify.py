@@ -17,6 +17,13 @@ STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
 DIFY_KEY = "Bearer app-dify-secret-key"
 GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
+# The recorded stream with an event normalization refuses (a duration that is no number) after its first.
+_FIRST = STREAM.index(b"\n\n", STREAM.index(b"data: ")) + 2
+STREAM_WITH_A_BAD_EVENT = (
+    STREAM[:_FIRST]
+    + b'data: {"event": "node_finished", "workflow_run_id": "r", "data": {"node_id": "n", "elapsed_time": "soon"}}\n\n'
+    + STREAM[_FIRST:]
+)
 
 
 class FakeDify:
@@ -35,11 +42,12 @@ class FakeDify:
             return Response(BLOCKING, media_type="application/json")
         if mode == "garbage":
             return Response(GARBAGE, media_type="text/event-stream")
+        stream = STREAM_WITH_A_BAD_EVENT if mode == "bad_event" else STREAM
 
         async def chunks() -> AsyncIterator[bytes]:
             # Odd chunk sizes, so events straddle chunk boundaries as they do on a real network.
-            for start in range(0, len(STREAM), 777):
-                yield STREAM[start : start + 777]
+            for start in range(0, len(stream), 777):
+                yield stream[start : start + 777]
                 await asyncio.sleep(0.001)
 
         return StreamingResponse(chunks(), media_type="text/event-stream")

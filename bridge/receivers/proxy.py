@@ -28,7 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bridge.durations import Duration
-from bridge.formats import Record, iter_records
+from bridge.formats import InputError, Record, iter_records
 from bridge.http_errors import ApiError
 from bridge.normalize import classify, normalize_blocking, normalize_event, parse_event_json
 from bridge.receivers import ReceiverContext
@@ -119,8 +119,12 @@ class _Tee:
             for record in iter_records(
                 block.decode("utf-8", "replace") + "\n\n", self.context, "sse", parse_event_json
             ):
-                if isinstance(record, Record):
+                try:
+                    if isinstance(record, InputError):
+                        raise record
                     events.append(normalize_event(record.obj, self.context, record.line, record.sse_event))
+                except InputError as error:  # one event left out, not the rest of the stream
+                    logger.warning("proxy: an event of Dify's answer is left out of its trace: %s", error)
         if events:
             self.writer.submit(partial(self.service.submit_events, events, time.time(), self.context, self.receiver))
 

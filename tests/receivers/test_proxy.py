@@ -9,7 +9,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
-from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, FakeDify
+from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
 from tests.otlp_sink import OtlpSink
 
 
@@ -79,6 +79,17 @@ def test_a_stream_the_bridge_cannot_read_still_reaches_the_client_whole(
     response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json={"response_mode": "garbage"})
     assert response.status_code == 200 and response.content == GARBAGE
     assert httpx.get(f"{bridge.base}/readyz").status_code == 200
+
+
+def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_traced(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    url = f"{bridge.base}/local-dify/v1/workflows/run"
+    response = httpx.post(url, json={"response_mode": "bad_event"}, headers={"Authorization": DIFY_KEY})
+    assert response.status_code == 200 and response.content == STREAM_WITH_A_BAD_EVENT
+    spans = otlp_sink.wait_for_spans(16)
+    (root,) = [s for s in spans if s.parent_span_id is None]
+    assert len(spans) == 16 and root.attributes["dify.run.status"] == "succeeded"
 
 
 def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> None:
