@@ -91,7 +91,7 @@ class ServiceConfig(BaseModel):
     # `traces` or `traces/<name>`: which receivers' runs go through which processors to which exporters.
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
     # Processes that build, process and encode runs beside the server's own, so the bridge uses more than
-    # one core (docs/scaling.md). 0: all in the server process.
+    # one core (docs/scaling.md). 0: all in the server process. The embedded default and shipped configs say 1.
     workers: int = Field(default=0, ge=0, le=64)
 
 
