@@ -341,12 +341,14 @@ def main() -> None:
     )
     print(f"{args.runs} runs of {spans} spans by {args.receiver}{per_request}, {load}, {args.workers} pipeline"
           " workers, bridge in its own process")  # fmt: skip
-    print("| runs/s acked | events/s acked | runs/s in the backend | ack p50 ms | ack p99 ms | refused (429/503) "
+    print("| runs/s acked | events/s acked | runs/s in the backend | spans/s in the backend | ack p50 ms | ack p99 ms "
+          "| refused (429/503) "
           "| spans received | lost | duplicates | server CPU ms/run | workers CPU ms/run "
           "| sender + receiver CPU ms/run |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     events = f"{args.runs * receiver.events / elapsed:,.0f}" if receiver.events else "-"
     print(f"| {args.runs / elapsed:,.0f} | {events} | {args.runs / delivered:,.0f} "
+          f"| {args.runs * spans / delivered:,.0f} "
           f"| {_percentile(latencies, 0.5) * 1000:.1f} | {_percentile(latencies, 0.99) * 1000:.1f} | {tally.refused} "
           f"| {len(received):,} | {expected - unique:,} | {len(received) - unique:,} "
           f"| {cpu[0]} | {cpu[1]} | {own} |")  # fmt: skip

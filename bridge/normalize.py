@@ -272,7 +272,8 @@ class UnreadEvent(msgspec.Struct, forbid_unknown_fields=True):
 
     def as_json(self) -> dict[str, Any]:
         """The event as the general parser reads it."""
-        envelope = {key: value for key in self.__struct_fields__ if (value := getattr(self, key)) is not None}
+        fields = [key for key in self.__struct_fields__ if key != "data"]
+        envelope = {key: value for key in fields if (value := getattr(self, key)) is not None}
         return {**envelope, "data": decode_json(bytes(self.data))}
 
 
