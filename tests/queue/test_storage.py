@@ -450,6 +450,27 @@ def test_entries_queued_by_another_process_are_counted_at_the_next_checkpoint(tm
     assert storage.queued_bytes == len(B)
 
 
+def test_a_checkpoint_reads_the_queue_through_only_after_another_process_changed_it(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    for now in range(20):
+        storage.append([("traces", 4, A)], now=float(now))()
+    statements: list[str] = []
+    storage._db.set_trace_callback(statements.append)
+    storage._reader().set_trace_callback(statements.append)
+    storage.checkpoint()
+    storage.checkpoint()
+    assert not [s for s in statements if "SUM(size)" in s]  # this process's own appends are counted as made
+    assert storage.queued_bytes == 20 * len(A)
+    other = QueueStorage(str(tmp_path / "q.db"))
+    other.append([("traces", 4, B)], now=30.0)()
+    other.close()
+    storage.checkpoint()
+    assert len([s for s in statements if "SUM(size)" in s]) == 1
+    assert storage.queued_bytes == 20 * len(A) + len(B)
+    storage.checkpoint()
+    assert len([s for s in statements if "SUM(size)" in s]) == 1
+
+
 def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_from_threads(tmp_path: Path) -> None:
     storage = _open(tmp_path)
 
