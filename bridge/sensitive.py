@@ -27,11 +27,15 @@ SECRETS: dict[str, re.Pattern[str]] = {
     "private_key": re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
     "password": re.compile(r"(?i)\b(?:password|passwd|pwd)\b\s*[:=]\s*[\"']?([^\s\"',;}]{6,})"),
 }
+# The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
+_UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+_UUID_HEAD_LENGTH = 19
 PERSONAL: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
     "phone": re.compile(r"\+(?<![\w.]\+)\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),
     # Digits have no literal prefix; the first repetition is still unrolled so the boundary check comes after it.
-    "card_number": re.compile(r"\d(?<!\w\d)[ -]?(?:\d[ -]?){12,18}\b"),
+    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten).
+    "card_number": re.compile(rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)[ -]?(?:\d[ -]?){{12,18}}\b"),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
 }
 # A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
@@ -162,13 +166,13 @@ def sensitive_values(text: str, personal: bool) -> dict[str, str]:
 
 def _digit_stretches(text: str, runs: bytes) -> Iterator[str]:
     """The stretches of ASCII `text` where a card number can be (`runs`: the text through `_RUN_BYTES`), each
-    with the character before and the one after that the pattern's boundaries look at: the card pattern reads
-    these instead of a whole text whose ids and dates hold a few such stretches."""
+    with the characters before (a UUID's head) and the one after that the pattern's boundaries look at: the
+    card pattern reads these instead of a whole text whose ids and dates hold a few such stretches."""
     start = runs.find(_RUN)  # the first 13 in a row start a stretch: the characters before are not in it
     while start != -1:
         end = runs.find(b"0", start)
         end = len(runs) if end == -1 else end
-        yield text[max(start - 1, 0) : end + 1]
+        yield text[max(start - _UUID_HEAD_LENGTH, 0) : end + 1]
         start = runs.find(_RUN, end)
 
 

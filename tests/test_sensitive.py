@@ -57,7 +57,7 @@ PLAIN = {
     "dify_app_key": r"\bapp-[A-Za-z0-9]{24}\b",
     "jwt": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     "phone": r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])",
-    "card_number": r"\b(?:\d[ -]?){13,19}\b",
+    "card_number": r"\b(?<![0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-)(?:\d[ -]?){13,19}\b",
     "us_ssn": r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b",
 }
 # Pieces that make the patterns match, half match and just miss: prefixes, digits, separators, word chars.
@@ -72,6 +72,7 @@ PIECES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(text=st.lists(PIECES, max_size=40).map("".join))
 @example(text="x4539 1488 0343 6467 x4539148803436467 4539148803436467")
+@example(text="5f2b8c1e-3d4a-4b7e-4539-148803436467 5f2b8c1e-3d4a-4b7-4539-148803436467 -4539-148803436467")
 @example(text="a123-45-6789 123-45-6789 000-45-6789 912-45-6789")
 @example(text="xsk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9 sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9")
 @example(text="1+44 20 7946 0958 .+44 20 7946 0958 +44 20 7946 0958")
@@ -81,6 +82,16 @@ def test_fast_patterns_find_what_the_plain_ones_find(kind: str, text: str) -> No
     # The ASCII-only variant used on ASCII text (these texts are).
     (check,) = [check for check in _CHECKS[True] if check.kind == kind]
     assert [m.span() for m in check.ascii_pattern.finditer(text)] == plain
+
+
+def test_the_tail_of_a_uuid_is_not_a_card_number() -> None:
+    # 4539 1488 0343 6467 passes Luhn's check: as a UUID's last two groups it is an id, not a card.
+    for uuid in ("5f2b8c1e-3d4a-4b7e-4539-148803436467", "5F2B8C1E-3D4A-4B7E-4539-148803436467"):
+        assert sensitive_values(f'{{"document_id": "{uuid}"}}', personal=True) == {}
+        assert sensitive_values(uuid, personal=True) == {}
+    # The same digits anywhere else still are.
+    assert sensitive_values("card 4539-148803436467", personal=True) == {"4539-148803436467": "card_number"}
+    assert sensitive_values("ref 3d4a-4b7e-4539-148803436467", personal=True) == {"4539-148803436467": "card_number"}
 
 
 def test_digits_of_other_scripts_are_not_gated_out() -> None:
@@ -113,6 +124,7 @@ def ungated(text: str) -> dict[str, str]:
 @example(text="card 4539 1488 0343 6467 and ssn 123-45-6789 on 2026-11-24 10:00")
 @example(text="the shortest card number, 13 digits:4539148803433.")
 @example(text="not one, a letter before it: a4539148803433.")
+@example(text="id 5F2B8C1E-3D4A-4B7E-4539-148803436467 then 4539-148803436467")
 @example(text="password: hunter22 mail jane@acme.io +44 20 7946 0958")
 @example(text="PaSSword: hunter22")
 @example(text="pa\u017f\u017fword: swordfish9")
