@@ -349,11 +349,15 @@ class QueueStorage:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
+                    self._db.execute("COMMIT")
                 except BaseException:
-                    if self._db.in_transaction:  # SQLite has already rolled back after some errors (disk full)
+                    # The count may hold changes rolled back: the next checkpoint counts again.
+                    self._data_version = -1
+                    # SQLite has already rolled back after some errors (disk full); a failed COMMIT may leave the
+                    # transaction open, and every later BEGIN would fail.
+                    if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
                     raise
-                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise QueueError(f"{self.path}: {exc}") from None
 
@@ -484,7 +488,8 @@ class QueueStorage:
                 if released:
                     _delete(db, "journal", released)
                     _delete(db, "span_journal", released)
-            self.queued_bytes += sum(row[4] for row in entries)
+                # Under the writer's lock, as every change of the count is (a checkpoint's count included).
+                self.queued_bytes += sum(row[4] for row in entries)
         except Exception as error:  # the writer thread must outlive any failure, or every append would hang
             failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
             for request in group:

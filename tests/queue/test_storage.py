@@ -471,6 +471,34 @@ def test_a_checkpoint_reads_the_queue_through_only_after_another_process_changed
     assert len([s for s in statements if "SUM(size)" in s]) == 1
 
 
+def test_the_count_changes_with_the_commit_under_the_writers_lock(tmp_path: Path) -> None:
+    # A checkpoint counts under the same lock: a change made after the lock is let go would be counted twice.
+    storage = _open(tmp_path)
+    at_commit: list[int] = []
+    storage._db.set_trace_callback(lambda sql: at_commit.append(storage.queued_bytes) if sql == "COMMIT" else None)
+    storage.append([("traces", 4, A)], now=1.0)()
+    assert at_commit == [len(A)]
+
+
+def test_a_failed_commit_is_rolled_back_and_counted_again_at_the_next_checkpoint(tmp_path: Path) -> None:
+    storage = _open(tmp_path)
+    storage.append([("traces", 4, A)], now=1.0)()
+
+    def fail_at_commit(sql: str) -> None:
+        if sql == "COMMIT":
+            storage._db.interrupt()  # the COMMIT fails: nothing of the group is kept
+
+    storage._db.set_trace_callback(fail_at_commit)
+    with pytest.raises(QueueError):
+        storage.append([("traces", 6, B)], now=2.0)()
+    storage._db.set_trace_callback(None)
+    storage.checkpoint()
+    assert storage.queued_bytes == len(A)
+    assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
+    assert storage.append([("traces", 6, B)], now=3.0)()  # the writer goes on: no transaction left open
+    assert storage.queued_bytes == len(A) + len(B)
+
+
 def test_runs_appended_from_the_event_loop_are_grouped_answered_and_refused_as_from_threads(tmp_path: Path) -> None:
     storage = _open(tmp_path)
 
