@@ -22,6 +22,9 @@ time, so every stall of the bridge shows in the tail rather than slowing the sen
 
     .venv/bin/python bench/end_to_end.py [--receiver webhook|stream|otlp] [--runs 3000] [--concurrency 32]
                                          [--rate R] [--workers 1] [--no-detectors]
+
+To profile the bridge under this load, wrap it:
+`BENCH_SERVER_WRAPPER="py-spy record -f raw -o bridge.txt --" .venv/bin/python bench/end_to_end.py`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -260,6 +264,18 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C to the bridge's process group: the bridge shuts down (its workers ignore it and are stopped by it),
+    and a profiler wrapping it (`BENCH_SERVER_WRAPPER`) writes its output. SIGTERM to the wrapper alone lost the
+    profile and left the bridge running after the benchmark."""
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--receiver", choices=sorted(RECEIVERS), default="webhook")
@@ -287,7 +303,7 @@ def main() -> None:
         server = subprocess.Popen(
             [*wrapper, sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve", "--config", str(config),
              "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
@@ -327,8 +343,7 @@ def main() -> None:
             own = f"{(time.process_time() - own_before) * 1000 / args.runs:.2f}"
             received = sink.spans()
         finally:
-            server.terminate()
-            server.wait(30)
+            _stop(server)
     unique = len({s.span_id for s in received})
     spans = receiver.spans
     print(f"machine: the plain OTel SDK encodes {yardstick:,.0f} spans/s on one core here (the targets assume"
