@@ -267,7 +267,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 def _stop(server: subprocess.Popen[bytes]) -> None:
     """Ctrl-C to the bridge's process group: the bridge shuts down (its workers ignore it and are stopped by it),
     and a profiler wrapping it (`BENCH_SERVER_WRAPPER`) writes its output. SIGTERM to the wrapper alone lost the
-    profile and left the bridge running after the benchmark."""
+    profile and left the bridge running after the benchmark. A process group, not a session: with the kernel's
+    scheduler autogroups, a session of its own gets its own share of the CPU, and the bridge measured a fifth
+    slower beside `cpu_neighbour.py`."""
     os.killpg(server.pid, signal.SIGINT)
     try:
         server.wait(60)
@@ -303,7 +305,7 @@ def main() -> None:
         server = subprocess.Popen(
             [*wrapper, sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve", "--config", str(config),
              "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, process_group=0,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
