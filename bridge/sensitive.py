@@ -29,7 +29,7 @@ SECRETS: dict[str, re.Pattern[str]] = {
 }
 # The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
 _UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
-_UUID_HEAD_LENGTH = 19
+_UUID_HEAD_LENGTH = 8 + 4 + 4 + 3  # its hex digits and dashes
 PERSONAL: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
     "phone": re.compile(r"\+(?<![\w.]\+)\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),

@@ -335,7 +335,8 @@ class QueueStorage:
         """Counts the bytes queued again when another connection (`deadletter retry` in another process)
         committed since the last count; this process keeps its own count as it commits. Recounting every time
         read the whole queue: 0.23 s a second with the default 1 GiB queued, the backend down. The caller
-        holds the writer's lock, so no commit of ours falls between the count and the assignment."""
+        holds the writer's lock (or, opening the file, no thread writes yet), so no commit of ours falls between the
+        count and the assignment."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._data_version = version
