@@ -108,30 +108,37 @@ def _receiver_routes(
     hooks: list[Callable[[], Awaitable[None]]],
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
     startup: list[Callable[[BridgeService], Awaitable[None]]],
-) -> list[Route]:
-    routes: list[Route] = []
+) -> dict[str, list[Route]]:
+    """Each receiver's routes, by receiver id."""
+    routes: dict[str, list[Route]] = {}
     for receiver_id, (factory, cfg) in config.receivers.items():
         ctx = ReceiverContext(
             receiver_id, store, auth, config.server.timestamp_tolerance,
             shutdown_hooks=hooks, startup_hooks=startup, background=background,
         )  # fmt: skip
-        routes.extend(factory.create(cfg, ctx))
+        routes[receiver_id] = factory.create(cfg, ctx)
     return routes
 
 
 def create_app(config: BridgeConfig) -> Starlette:
     """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
-    store = Store(config.server.store, load_fernet(config.server))
-    store.merge_declared(config.server)
-    queue = QueueStorage(config.service.queue.path, config.service.queue.fsync, config.service.queue.run_id_retention)
+    store = Store(config.server.store, load_fernet(config.server), exclusive=True)
+    try:
+        store.merge_declared(config.server)
+        queue_cfg = config.service.queue
+        queue = QueueStorage(queue_cfg.path, queue_cfg.fsync, queue_cfg.run_id_retention, exclusive=True)
+    except BaseException:
+        store.close()
+        raise
     auth = Authenticator(config.server)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     metrics = config.service.metrics
-    telemetry = Telemetry([metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters])
+    readers = [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters]
+    telemetry = Telemetry(readers, config.service.resource)
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -188,6 +195,7 @@ def create_app(config: BridgeConfig) -> Starlette:
             store.close()
             telemetry.shutdown()
 
+    receiver_routes = _receiver_routes(config, store, auth, hooks, background, startup)
     routes: list[Route] = [
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
@@ -195,7 +203,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth),
         *live_routes(feed, auth),
-        *_receiver_routes(config, store, auth, hooks, background, startup),
+        *(route for each in receiver_routes.values() for route in each),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.
@@ -204,4 +212,5 @@ def create_app(config: BridgeConfig) -> Starlette:
         routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware(config.server)
     )
     app.state.body_timeout = config.server.body_timeout
+    app.state.receiver_routes = receiver_routes  # what `serve` says at start
     return app

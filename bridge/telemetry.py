@@ -4,7 +4,7 @@ health (queue, exports, refusals) where it is measured. docs/metrics.md lists th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import Meter
@@ -29,9 +29,12 @@ class Telemetry:
     """One meter provider per server, with its own Prometheus registry (tests run several servers at once).
     Its readers read the SDK's instruments (`meter`) and the per-run series of `aggregates`."""
 
-    def __init__(self, readers: Sequence[MetricReader] = ()) -> None:
+    def __init__(
+        self, readers: Sequence[MetricReader] = (), resource_attributes: Mapping[str, str] | None = None
+    ) -> None:
+        """`resource_attributes`: `service.resource`, so metrics name the same service as the traces."""
         self.registry = CollectorRegistry()
-        resource = Resource.create()
+        resource = Resource.create(dict(resource_attributes or {}))
         scope = InstrumentationScope("dify-otel-bridge", __version__)
         self.aggregates = Aggregates(scope, resource)
         all_readers = [_PrometheusReader(registry=self.registry), *readers]

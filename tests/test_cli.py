@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from bridge.cli import main
 from tests.otlp_sink import OtlpSink, ReceivedSpan
-from tests.runs import CAPTURES
+from tests.runs import CAPTURES, EXAMPLES
 
 SPAN_KIND_CLIENT = 3
 STATUS_ERROR = 2
@@ -224,3 +225,81 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
     assert storage.payload([requeued]) == b"y" * 20
     storage.close()
+
+
+def test_the_embedded_default_sends_to_otel_exporter_otlp_endpoint(
+    otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{otlp_sink.grpc_endpoint}")
+    assert main(["replay", "--quiet", str(EXAMPLES / "workflow_full.sse")]) == 0
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+
+
+def test_replay_endpoint_replaces_the_one_otlp_exporters(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "replay",
+                "--quiet",
+                "--endpoint",
+                f"http://{otlp_sink.grpc_endpoint}",
+                str(EXAMPLES / "workflow_full.sse"),
+            ]
+        )
+        == 0
+    )
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        'exporters: {otlphttp: {traces_endpoint: "http://127.0.0.1:9/elsewhere"}}\n'
+        "service: {pipelines: {traces: {exporters: [otlphttp]}}}\n"
+    )
+    args = ["replay", "--quiet", "--config", str(config), "--endpoint", otlp_sink.http_base]
+    assert main([*args, str(EXAMPLES / "workflow_full.ndjson")]) == 0
+    assert len(otlp_sink.wait_for_spans(26)) == 26
+    two = _config(tmp_path, otlp_sink)
+    assert (
+        main(["replay", "--config", str(two), "--endpoint", "http://127.0.0.1:9", str(EXAMPLES / "no_terminal.sse")])
+        == 2
+    )
+    assert capsys.readouterr().err.strip() == (
+        f"config error: --endpoint: {two} has 2 OTLP exporters (otlp, otlphttp), not one: set their endpoints in the"
+        " config"
+    )
+
+
+def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"127.0.0.1:{closed.getsockname()[1]}"
+    args = ["replay", "--quiet", "--timeout", "1", "--endpoint", f"http://{endpoint}"]
+    assert main([*args, str(EXAMPLES / "workflow_full.sse")]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(f"replayed 1 runs (0 incomplete), 13 spans, 0 input errors; failed to export: otlp 13 spans "
+                          f"(gRPC UNAVAILABLE from {endpoint}: ")  # fmt: skip
+    assert out.rstrip().endswith("; gave up waiting for the exporters after 1s")
+    assert "replay keeps nothing (its queue is in memory)" in err
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
+    assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
+
+
+def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.json").write_text("\n")
+    (tmp_path / "numbers.json").write_text("[1,2,3]")
+    (tmp_path / "events.json").write_text('[{"event": "node_started", "workflow_run_id": "r", "data": {}}, 2]')
+    files = [str(tmp_path / name) for name in ("empty.json", "numbers.json", "events.json")]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {files[0]}: the file is empty: no Dify run data",
+        f"error: {files[1]}:1: [0]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [1]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [2]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[2]}:1: [0].data.node_id: missing on a node_started event",
+        f"error: {files[2]}:1: [1]: not a Dify event, run, webhook payload or log page",
+    ]

@@ -53,6 +53,16 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _failure(exc: Exception) -> str:
+    """What went wrong, with the request's method and URL (never its headers: they carry the Dify API key)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        request, response = exc.request, exc.response
+        return f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
+    if isinstance(exc, httpx.RequestError):
+        return f"{exc.request.method} {exc.request.url}: {type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class Poller:
     """Polls every instance in turn; one instance failing (down, bad key) does not stop the others."""
 
@@ -71,7 +81,7 @@ class Poller:
                 try:
                     exported += await self.poll_instance(service, instance, now)
                 except (httpx.HTTPError, InputError, ValueError) as exc:
-                    logger.warning("poller: instance %s: %s", instance.name, type(exc).__name__)
+                    logger.warning("poller: instance %s: %s", instance.name, _failure(exc))
                 except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
                     logger.warning("poller: instance %s: paused: %s", instance.name, exc)
         return exported

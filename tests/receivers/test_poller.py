@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -81,3 +82,27 @@ def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path,
     # Whichever came first, the webhook's richer run is taken and the poller does not add one after it.
     roots = [s for s in otlp_sink.spans() if s.parent_span_id is None and s.trace_id == RUN_IDS[0].replace("-", "")]
     assert [r.attributes["dify.source"] for r in roots] in (["webhook"], ["poller", "webhook"])
+
+
+def test_a_failed_poll_is_logged_with_its_url_and_status(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def refuse(request: Request) -> JSONResponse:
+        return JSONResponse({"code": "unauthorized"}, status_code=401)
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "bridge.receivers.poller"]
+
+    with ThreadedServer(Starlette(routes=[Route("/v1/workflows/logs", refuse)])) as dify:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)
+        with BridgeServer(config):
+            _wait(lambda: bool(warnings()))
+    prefix = f"poller: instance local-dify: GET {dify.base}/v1/workflows/logs?page=1&limit=100&created_at__after="
+    assert warnings()[0].startswith(prefix) and warnings()[0].endswith(" answered 401 Unauthorized")
+    assert "app-poller-key" not in caplog.text  # the request's key is never logged
+    caplog.clear()
+    # Nothing listening: the URL and the transport's error.
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url="http://127.0.0.1:9", poller=POLLER)):
+        _wait(lambda: bool(warnings()))
+    assert warnings()[0].startswith("poller: instance local-dify: GET http://127.0.0.1:9/v1/workflows/logs?page=1")
+    assert ": ConnectError: " in warnings()[0]
