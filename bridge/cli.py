@@ -13,11 +13,15 @@ import socket
 import ssl
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from bridge.config import BridgeConfig, ConfigError, QueueConfig, default_config, load_config, parse_component_id
 from bridge.config_reference import render as render_reference
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
@@ -218,32 +222,53 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _deadletter(args: argparse.Namespace) -> int:
     """Lists the dead letters of the configured queue file, or moves them back into the queue."""
-    config = _config(args.config)
-    storage = QueueStorage(config.service.queue.path, config.service.queue.fsync)
+    queue = QueueConfig(path=args.queue) if args.queue else _config(args.config).service.queue
+    if queue.path == ":memory:" or not os.path.isfile(queue.path):
+        print(
+            f"deadletter: no queue file at {os.path.abspath(queue.path)}: run this where the bridge runs, or name its"
+            " file with --queue (or its config with --config)",
+            file=sys.stderr,
+        )
+        return 2
+    storage = QueueStorage(queue.path, queue.fsync)
     try:
+        letters = storage.dead_letters()
         if args.action == "list":
-            letters = storage.dead_letters()
+            print("\t".join(("id", "exporter", "spans", "bytes", "failed at", "runs", "reason")))
             for letter in letters:
                 failed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(letter.failed_at))
-                fields = (
-                    letter.id,
-                    letter.exporter,
-                    f"{letter.spans} spans",
-                    f"{letter.size} bytes",
-                    failed,
-                    letter.reason,
-                )
+                runs = _run_ids(storage.dead_letter_payload(letter.id))
+                fields = (letter.id, letter.exporter, letter.spans, letter.size, failed, runs, letter.reason)
                 print("\t".join(map(str, fields)))
             print(f"{len(letters)} dead letter(s) in {storage.path}", file=sys.stderr)
             return 0
         if not args.ids and not args.all:
             print("deadletter retry: name the ids to retry, or --all", file=sys.stderr)
             return 2
+        unknown = sorted(set(args.ids) - {letter.id for letter in letters})
+        if unknown:
+            print(
+                f"deadletter retry: no dead letter {', '.join(map(str, unknown))} (see deadletter list)",
+                file=sys.stderr,
+            )
         moved = storage.requeue(None if args.all else args.ids)
         print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
-        return 0 if args.all or moved == len(args.ids) else 1
+        return 1 if unknown else 0
     finally:
         storage.close()
+
+
+def _run_ids(payload: bytes) -> str:
+    """The traces of a refused request as run ids (a Dify run id is its trace id), at most three named."""
+    try:
+        request = ExportTraceServiceRequest.FromString(payload)
+    except DecodeError:
+        return "(unreadable)"
+    traces = dict.fromkeys(
+        span.trace_id for resource in request.resource_spans for scope in resource.scope_spans for span in scope.spans
+    )
+    named = [str(uuid.UUID(bytes=trace)) for trace in list(traces)[:3] if len(trace) == 16]
+    return ",".join(named) + (f" (+{len(traces) - 3} more)" if len(traces) > 3 else "")
 
 
 def _detect(args: argparse.Namespace) -> int:
@@ -321,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letters to retry (see list)")
     deadletter.add_argument("--all", action="store_true", help="retry every dead letter")
     deadletter.add_argument("--config", help="YAML config file naming the queue (default: the embedded default)")
+    deadletter.add_argument("--queue", metavar="FILE", help="the queue file itself (then no config is read)")
     deadletter.set_defaults(func=_deadletter)
 
     detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")

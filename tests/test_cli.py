@@ -197,13 +197,26 @@ def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: py
     )
 
 
+def _request(*run_ids: str) -> bytes:
+    """An ExportTraceServiceRequest with one span of each run (the run id is the trace id)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    for run_id in run_ids:
+        spans.add(trace_id=uuid.UUID(run_id).bytes, span_id=b"\x01" * 8, name="invoke_workflow")
+    return request.SerializeToString()
+
+
 def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bridge.queue.storage import QueueStorage
 
+    runs = [str(uuid.UUID(int=i)) for i in range(1, 6)]
+    first, second = _request(runs[0]), _request(*runs[1:])
     queue = tmp_path / "queue.db"
     storage = QueueStorage(str(queue))
     storage.register(["otlp"])
-    storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)()
+    storage.append([("traces", 4, first), ("traces", 2, second)], now=0.0)()
     entries, _, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
     storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
     storage.close()
@@ -211,20 +224,39 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     config.write_text(f"exporters: {{console: {{}}}}\nservice: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n")
     assert main(["deadletter", "list", "--config", str(config)]) == 0
     out = capsys.readouterr()
+    reason = "HTTP 400 from http://tempo/v1/traces: bad"
     assert out.out.splitlines() == [
-        "1\totlp\t4 spans\t10 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
-        "2\totlp\t2 spans\t20 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
+        "id\texporter\tspans\tbytes\tfailed at\truns\treason",
+        f"1\totlp\t4\t{len(first)}\t1970-01-02T00:00:00Z\t{runs[0]}\t{reason}",
+        f"2\totlp\t2\t{len(second)}\t1970-01-02T00:00:00Z\t{runs[1]},{runs[2]},{runs[3]} (+1 more)\t{reason}",
     ]
     assert "2 dead letter(s)" in out.err
+    # The queue file alone, with no config (and none of the variables a config names).
+    assert main(["deadletter", "list", "--queue", str(queue)]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
     assert main(["deadletter", "retry", "--config", str(config)]) == 2
     assert "name the ids to retry, or --all" in capsys.readouterr().err
-    assert main(["deadletter", "retry", "2", "7", "--config", str(config)]) == 1  # 7 does not exist
-    assert capsys.readouterr().out.startswith("1 dead letter(s) queued again")
+    assert main(["deadletter", "retry", "2", "7", "12345", "--config", str(config)]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("1 dead letter(s) queued again")
+    assert out.err.strip() == "deadletter retry: no dead letter 7, 12345 (see deadletter list)"
     storage = QueueStorage(str(queue))
     assert [d.id for d in storage.dead_letters()] == [1]
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
-    assert storage.payload([requeued]) == b"y" * 20
+    assert storage.payload([requeued]) == second
     storage.close()
+
+
+def test_deadletter_elsewhere_names_the_missing_queue_file_and_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["deadletter", "list"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"deadletter: no queue file at {tmp_path / 'dify-otel-bridge-queue.db'}: run this where the bridge runs,"
+        " or name its file with --queue (or its config with --config)"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_embedded_default_sends_to_otel_exporter_otlp_endpoint(

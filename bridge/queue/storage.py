@@ -634,6 +634,12 @@ class QueueStorage:
             ).fetchall()
         return [DeadLetter(*row) for row in rows]
 
+    def dead_letter_payload(self, letter_id: int) -> bytes:
+        """The refused request's bytes (an `ExportTraceServiceRequest`)."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM dead_letters WHERE id = ?", (letter_id,)).fetchone()
+        return bytes(row[0]) if row else b""
+
     def requeue(self, ids: Sequence[int] | None) -> int:
         """Moves dead letters (all of them when `ids` is None) back into the queue, each addressed to the
         exporter that refused it; returns how many moved."""
