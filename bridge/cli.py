@@ -363,7 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
     except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
+        for error in str(exc).splitlines():  # every error of the file, one a line
+            print(f"config error: {error}", file=sys.stderr)
         return 2
     except StoreError as exc:
         print(f"store error: {exc}", file=sys.stderr)

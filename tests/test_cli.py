@@ -149,6 +149,13 @@ def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFix
     assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
         capsys.readouterr().err
     )
+    # Every error at once, one a line, in the file's order, each naming its line.
+    broken.write_text("exporters:\n  otlp: {endpiont: x}\nservice:\n  pipelines: {traces: {exporters: [otlp, nope]}}\n")
+    assert main(["validate", "--config", str(broken)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"config error: {broken}:2: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
+        f"config error: {broken}:4: service.pipelines.traces.exporters.1: 'nope' is not defined in exporters (otlp)",
+    ]
 
 
 def test_replay_shows_progress_on_large_inputs(
