@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bridge.cli import main
-from tests.bridge_process import BridgeProcess
+from tests.bridge_process import BridgeProcess, wait_until
 from tests.bridge_server import free_port
 from tests.otlp_sink import OtlpSink
 
@@ -139,3 +141,39 @@ def test_an_unusable_store_directory_is_one_line(tmp_path: Path, otlp_sink: Otlp
     assert result.stderr.strip().splitlines() == [
         f"store error: {store}.key: cannot create or read the store's encryption key: Not a directory"
     ]
+
+
+def _pipeline_workers(pid: int) -> list[int]:
+    """The child processes of `pid` that run `spawn_main` (not multiprocessing's resource tracker)."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if parent == pid and b"spawn_main" in command and b"resource_tracker" not in command:
+            workers.append(int(stat.parent.name))
+    return workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_ctrl_c_while_the_pipeline_worker_starts_prints_no_traceback(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """Ctrl-C reaches the whole process group; a worker still importing its modules took it as a KeyboardInterrupt."""
+    config = _config(tmp_path, otlp_sink)
+    config.write_text(config.read_text().replace("service:\n", "service:\n  workers: 1\n"))
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "bridge.cli", "serve", "--config", str(config), "--port", str(free_port())]
+    with log.open("w") as out:
+        serve = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: bool(_pipeline_workers(serve.pid)), 30, "the pipeline worker to be started")
+        time.sleep(0.3)  # into its imports (a process not yet running Python dies of SIGINT without a word)
+        os.killpg(serve.pid, signal.SIGINT)  # as a terminal does
+        assert serve.wait(30) == 130  # 128 + SIGINT, as uvicorn re-raises the signal it stopped for
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    text = log.read_text()
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
