@@ -37,6 +37,7 @@ from opentelemetry.trace import SpanContext, StatusCode
 from bridge.formats import decode_json
 from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
 from bridge.normalize import as_int, as_number
+from bridge.otlp_spans import moved
 
 _NS = 1_000_000_000
 _CONTAINER_TYPES = ("iteration", "loop")
@@ -46,6 +47,8 @@ _ADDED_NODE_KEYS = frozenset(
      "ls_provider", "ls_model_name", "prompt_tokens", "completion_tokens", "created_from"}
 )  # fmt: skip
 _ENUM_PREFIX = "WorkflowNodeExecutionMetadataKey."
+# The Phoenix provider's tracer is `arize_phoenix_tracer_<project>` (1.14.1, recorded).
+_PHOENIX_SCOPE = "arize_phoenix_tracer"
 
 
 def _json(value: Any) -> Any:
@@ -74,12 +77,51 @@ def _mapping(value: Any) -> JSONDict | None:
     return decoded if isinstance(decoded, dict) else None
 
 
+def _workflow_metadata(span: ReadableSpan) -> dict[str, Any] | None:
+    """The `metadata` of a Phoenix-provider workflow span, whatever the span is named (`workflow` in older
+    releases, `workflow_<run id>` in 1.14.1): the run's own entity, with its run id."""
+    if "metadata" not in (span.attributes or {}):
+        return None
+    meta = _metadata(span)
+    if _text(meta.get("workflow_run_id")) is None or "node_type" in meta:
+        return None
+    entity = meta.get("trace_entity_type")
+    return meta if entity in ("workflow", None) else None
+
+
 def is_workflow_span(span: ReadableSpan) -> bool:
-    """A Phoenix-provider `workflow` span: it ends after its nodes, so its trace is complete once it is in."""
-    if span.name != "workflow" or "metadata" not in (span.attributes or {}):
+    """A Phoenix-provider workflow span: it ends after its nodes, so its trace is complete once it is in."""
+    return _workflow_metadata(span) is not None
+
+
+def _is_node_span(span: ReadableSpan) -> bool:
+    """A Phoenix-provider node span: its `metadata` names the node type and the execution (`node_id`)."""
+    if "metadata" not in (span.attributes or {}):
         return False
     meta = _metadata(span)
-    return meta.get("trace_entity_type") == "workflow" and _text(meta.get("workflow_run_id")) is not None
+    return _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
+
+
+def _is_dify_root(span: ReadableSpan) -> bool:
+    """The span the provider opens for a Dify trace (`Dify` in older releases, the run id in 1.14.1): it
+    carries `dify_trace_id` and stands for nothing but the trace."""
+    return span.parent is None and "dify_trace_id" in (span.attributes or {})
+
+
+def is_api_check(span: ReadableSpan) -> bool:
+    """The span Dify sends when a trace config is saved (`api_check`, attribute `test`): a connection check,
+    not a run."""
+    return span.name == "api_check" and span.parent is None and "test" in (span.attributes or {})
+
+
+def looks_like_dify(spans: Sequence[ReadableSpan]) -> bool:
+    """A trace some span of which Dify's Phoenix provider made (its tracer scope, its root's `dify_trace_id`, a
+    node's metadata): one that should have been rebuilt."""
+    return any(
+        (s.instrumentation_scope is not None and s.instrumentation_scope.name.startswith(_PHOENIX_SCOPE))
+        or _is_dify_root(s) or _is_node_span(s)
+        for s in spans
+    )  # fmt: skip
 
 
 def _seconds(ns: int | None) -> float | None:
@@ -89,7 +131,8 @@ def _seconds(ns: int | None) -> float | None:
 def _elapsed(span: ReadableSpan) -> float | None:
     if not span.start_time or not span.end_time:
         return None
-    return max(span.end_time - span.start_time, 0) / _NS
+    # Rounded as Dify rounds the `elapsed_time` its stream reports (microseconds), so both paths agree.
+    return round(max(span.end_time - span.start_time, 0) / _NS, 6)
 
 
 def _placement(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,23 +346,25 @@ def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None
     )
 
 
+def _conversation(meta: Mapping[str, Any], attributes: Mapping[str, Any]) -> str | None:
+    """Only a chat app's conversation: for a plain workflow Dify puts the run id into `session.id`."""
+    session = _text(attributes.get("session.id"))
+    if session == _text(meta.get("workflow_run_id")):
+        session = None
+    return _text(meta.get("conversation_id")) or session
+
+
 def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
+    """Recognized by content, not names: the workflow span's metadata, the node spans' metadata (nodes in
+    an iteration or loop are children of its span, the others of the workflow span) and the root's
+    `dify_trace_id`."""
     workflow = next((s for s in spans if is_workflow_span(s)), None)
     if workflow is None or workflow.context is None:
         return None
-    workflow_id = workflow.context.span_id
-    parent_id = workflow.parent.span_id if workflow.parent is not None else None
-    executions = [_execution(s) for s in spans if s.parent is not None and s.parent.span_id == workflow_id]
-    replaced = {workflow_id, *(e.span.context.span_id for e in executions if e.span.context is not None)}
-    others = []
-    for span in spans:
-        if span.context is None or span.context.span_id in replaced:
-            continue
-        # The provider's `Dify` root stands for the Dify trace: the rebuilt run's root takes its place.
-        if span.context.span_id == parent_id and span.name == "Dify":
-            replaced.add(parent_id)
-            continue
-        others.append(span)
+    executions = [_execution(s) for s in spans if s is not workflow and _is_node_span(s)]
+    replaced = {workflow.context.span_id, *(e.span.context.span_id for e in executions if e.span.context)}
+    replaced.update(s.context.span_id for s in spans if s.context is not None and _is_dify_root(s))
+    others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
     meta = _metadata(workflow)
     attributes = workflow.attributes or {}
     nodes, containers = _nodes(executions)
@@ -334,7 +379,7 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
         workflow_id=_text(meta.get("workflow_id")),
         app_id=_text(meta.get("app_id")),
         app_name=_text(meta.get("app_name")),
-        conversation_id=_text(meta.get("conversation_id")) or _text(attributes.get("session.id")),
+        conversation_id=_conversation(meta, attributes),
         message_id=_text(meta.get("message_id")),
         user_id=_text(meta.get("user_id")),
         created_at=_seconds(workflow.start_time),
@@ -567,7 +612,7 @@ def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recog
 def rehome(spans: Sequence[ReadableSpan], root: SpanContext, replaced: set[int]) -> list[ReadableSpan]:
     """`spans` moved into the rebuilt trace: its trace id, and the rebuilt root as parent wherever their
     parent was a span the run replaced."""
-    moved = []
+    result = []
     for span in spans:
         assert span.context is not None
         context = SpanContext(root.trace_id, span.context.span_id, False, span.context.trace_flags,
@@ -577,12 +622,5 @@ def rehome(spans: Sequence[ReadableSpan], root: SpanContext, replaced: set[int])
             parent = root
         else:
             parent = SpanContext(root.trace_id, parent.span_id, parent.is_remote, parent.trace_flags)
-        moved.append(
-            ReadableSpan(
-                name=span.name, context=context, parent=parent, resource=span.resource,
-                attributes=span.attributes, events=span.events, links=span.links, kind=span.kind,
-                status=span.status, start_time=span.start_time, end_time=span.end_time,
-                instrumentation_scope=span.instrumentation_scope,
-            )
-        )  # fmt: skip
-    return moved
+        result.append(moved(span, context, parent))
+    return result

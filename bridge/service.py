@@ -29,12 +29,13 @@ from opentelemetry.trace import SpanContext
 from bridge import run_metrics
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig
-from bridge.dify_export import is_workflow_span, recognize, rehome
+from bridge.dify_export import is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
+from bridge.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
 from bridge.metric_aggregates import Aggregates, Measurement
 from bridge.model import DifyEvent, WorkflowRun
-from bridge.otlp_spans import to_spans
+from bridge.otlp_spans import to_spans, with_resource_defaults
 from bridge.otlp_wire import encode_request
 from bridge.pipeline import LocalRuns, Pipeline, Processed, RunSummary, process_trace, processors_of
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
@@ -120,6 +121,7 @@ class BridgeService:
         aggregates.counter(_RUNS_QUEUED, "{run}", "Runs queued")
         aggregates.counter(_SPANS_QUEUED, "{span}", "Spans queued")
         aggregates.counter(_DETECTIONS, "{finding}", "Findings by detector, severity and app")
+        self.export_watch = ExportWatch(aggregates)
         run_metrics.declare(aggregates)
         self._observe(meter)
         if baselines is not None:  # detector state across runs in the server's store instead of memory
@@ -253,10 +255,14 @@ class BridgeService:
 
     def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
         """Holds `spans` with the rest of their traces and journals them before returning. Raises
-        `QueueError` if the journal cannot be written: the spans are then not acknowledged."""
+        `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
+        check (`api_check`) is logged and counted, never held or exported."""
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in spans:
             assert span.context is not None
+            if is_api_check(span):
+                self.export_watch.api_check(span, receiver)
+                continue
             by_trace.setdefault(span.context.trace_id, []).append(span)
         payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
         wait = self.config.service.assembly.decision_wait
@@ -363,10 +369,18 @@ class BridgeService:
         processed where runs are (a pipeline worker) into the stream path's trace; spans of other services in it,
         and any other trace, are processed here, as received, through the same processors."""
         recognized = recognize(trace.spans, trace.receiver)
+        resource = self.config.service.resource
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
-            spans = trace.spans if moved is None else rehome(trace.spans, *moved)
+            if moved is not None:
+                spans = rehome(trace.spans, *moved)
+            elif looks_like_dify(trace.spans):
+                self.export_watch.not_rebuilt(trace.spans, trace.receiver, trace.trace_id)
+            else:
+                self.export_watch.count(PASSED_THROUGH, trace.receiver)
+            spans = with_resource_defaults(spans if moved is not None else trace.spans, resource)
             return _ready(process_trace(self.pipelines, spans, trace.receiver))
+        self.export_watch.count(REBUILT, trace.receiver)
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         root = root_context(run.run_id)
         self._rebuilt[trace.trace_id] = (root, recognized.replaced)
@@ -374,7 +388,8 @@ class BridgeService:
             self._rebuilt.popitem(last=False)
         if not recognized.others:
             return self.runs.submit(run)
-        spans = self.builder.build(run) + rehome(recognized.others, root, recognized.replaced)
+        others = with_resource_defaults(rehome(recognized.others, root, recognized.replaced), resource)
+        spans = self.builder.build(run) + others
         return _ready(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)))
 
     def _hand_over_trace(self, trace: PendingTrace, built: Future[Processed]) -> Callable[[], int | None]:
