@@ -52,7 +52,7 @@ GAPS = {
 CONTAINER_GAPS = {
     "dify.container.limit": "an iteration's length is stream-only",
     "dify.container.completed_reason": "a loop's reason to stop is stream-only",
-    "dify.node.elapsed_time": "the export's is the stored node time, the stream's its iteration/loop events' (ms apart)",
+    "dify.node.elapsed_time": "stored node time vs the stream's events (ms apart)",
 }
 # Attributes the stream lacks where the export knows more (a blocking answer carries no app or user).
 MORE_IN_EXPORT = {"dify.app.id", "user.id"}
