@@ -12,7 +12,9 @@ import httpx2 as httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.dify_export import recognize
 from bridge.otlp_spans import to_spans
+from bridge.spans import build_spans
 from tests.runs import TESTS
 
 RECORDINGS = TESTS / "testdata" / "dify-1.14.1-otlp"
@@ -68,3 +70,10 @@ def send_recorded(base_url: str, name: str, api_key: str) -> list[httpx.Response
             ]
             answers.append(client.post(f"{base_url}{request.path}", content=request.body, headers=headers))
     return answers
+
+
+def rebuilt_spans(name: str) -> list[ReadableSpan]:
+    """The trace the bridge builds from run `name`'s recorded export."""
+    recognized = recognize(recorded_spans(name), "otlp")
+    assert recognized is not None, name
+    return build_spans(recognized.run)

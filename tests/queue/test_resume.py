@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bridge.config import BridgeConfig, parse_config
 from bridge.formats import decode_json
@@ -19,7 +18,7 @@ from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
 from tests.dify_otlp_exports import provider_request
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, events_of, load_run, spans_of
 
@@ -38,9 +37,9 @@ def _config(queue: str, sink: OtlpSink) -> BridgeConfig:
     )
 
 
-def _assert_whole(received: list[ReceivedSpan]) -> None:
-    """The capture's run arrived whole, once per span."""
-    expected = spans_of(CAPTURE)
+def _assert_whole(received: list[ReceivedSpan], expected: list[ReadableSpan] | None = None) -> None:
+    """The run (by default the capture's) arrived whole, once per span."""
+    expected = spans_of(CAPTURE) if expected is None else expected
     assert len(received) == len(expected) == len({s.span_id for s in received})
     assert sorted(s.name for s in received) == sorted(s.name for s in expected)
 
@@ -89,15 +88,12 @@ def test_an_in_memory_queue_exports_open_runs_as_incomplete_at_shutdown() -> Non
     assert root.attributes["dify.run.status"] == RUN_STATUS_INCOMPLETE
 
 
-def _phoenix_spans(run: WorkflowRun) -> list[ReadableSpan]:
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    return list(exported.get_finished_spans())
+# Dify 1.14.1's recorded export of a run: its workflow span comes last, so the trace is open until it is in.
+RECORDED = "b_iteration_ifelse_http"
 
 
 def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_path: Path) -> None:
-    run = load_run(CAPTURE)
-    spans = _phoenix_spans(run)  # Dify's workflow span comes last: the trace is open until it is in
+    spans = recorded_spans(RECORDED)
     with OtlpSink() as sink:
         first = BridgeService(_config(str(tmp_path / "q.db"), sink))
         first.submit_spans(spans[: len(spans) // 2], 1000.0, "replay")
@@ -111,18 +107,18 @@ def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_pa
         assert second.flush(10)
         second.shutdown()
         received = sink.spans()
-    _assert_whole(received)
+    _assert_whole(received, rebuilt_spans(RECORDED))
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.span_journal_rows() == []
     reopened.close()
 
 
 def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: Path) -> None:
-    run = load_run(CAPTURE)
+    run = load_run(client_answer(RECORDED))  # the stream of the run the recording exported
     with OtlpSink() as sink:
         service = BridgeService(_config(str(tmp_path / "q.db"), sink))
         count = service.submit_run(run)
-        service.submit_spans(_phoenix_spans(run), 1000.0, "replay")
+        service.submit_spans(recorded_spans(RECORDED), 1000.0, "replay")
         assert service.poll(1000.0) == 1
         assert service.flush(10)
         service.shutdown()
@@ -133,7 +129,7 @@ def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: 
 
 
 def test_a_trace_without_its_last_span_closes_after_decision_wait(tmp_path: Path) -> None:
-    spans = _phoenix_spans(load_run(CAPTURE))[:-1]
+    spans = recorded_spans(RECORDED)[:-1]
     with OtlpSink() as sink:
         service = BridgeService(_config(str(tmp_path / "q.db"), sink))
         service.submit_spans(spans, 1000.0, "replay")
