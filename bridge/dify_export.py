@@ -90,8 +90,15 @@ def _workflow_metadata(span: ReadableSpan) -> dict[str, Any] | None:
 
 
 def is_workflow_span(span: ReadableSpan) -> bool:
-    """A Phoenix-provider workflow span: it ends after its nodes, so its trace is complete once it is in."""
+    """A Phoenix-provider workflow span (of any run, a nested one included)."""
     return _workflow_metadata(span) is not None
+
+
+def closes_trace(span: ReadableSpan) -> bool:
+    """The workflow span of a run no other run started: Dify exports it after its nodes, so the trace is
+    complete once it is in. A nested run's (a workflow used as a tool) may come before the caller's."""
+    meta = _workflow_metadata(span)
+    return meta is not None and "parent_trace_context" not in meta
 
 
 def _is_node_span(span: ReadableSpan) -> bool:
@@ -272,6 +279,15 @@ def _container_ids(
     return found
 
 
+def _rounds(indexes: list[int | None]) -> tuple[int, ...]:
+    """The rounds of a container from its members' indexes. A member without one was cut short by a stop (Dify
+    writes the index when a node ends): it ran in the round after the last one that ended."""
+    rounds = {i for i in indexes if i is not None}
+    if None in indexes:
+        rounds.add(max(rounds, default=-1) + 1)
+    return tuple(sorted(rounds))
+
+
 def _container(execution: _Execution, graph_id: str | None, order: int, members: list[NodeRun]) -> ContainerRun:
     span, meta = execution.span, _execution_metadata(execution.meta)
     loop = execution.node_type == "loop"
@@ -287,7 +303,7 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         outputs=_mapping((span.attributes or {}).get("output.value")),
         error=_text(execution.meta.get("status_message")),
         execution_metadata=meta,
-        rounds=tuple(sorted({i for n in mine if (i := n.loop_index if loop else n.iteration_index) is not None})),
+        rounds=_rounds([n.loop_index if loop else n.iteration_index for n in mine]),
         total_tokens=as_int(meta.get("total_tokens")),
         iteration_id=_text(meta.get("iteration_id")),
         loop_id=_text(meta.get("loop_id")),
@@ -333,8 +349,10 @@ class Recognized:
     """A Dify workflow run rebuilt from its exported spans, and the trace's other spans."""
 
     run: WorkflowRun
-    replaced: set[int] = field(default_factory=set)  # span ids the rebuilt run stands for
+    replaced: set[int] = field(default_factory=set)  # span ids the rebuilt runs stand for
     others: list[ReadableSpan] = field(default_factory=list)
+    # Runs the run's nodes started (a workflow used as a tool), when their spans came with it: each its own trace.
+    nested: list[WorkflowRun] = field(default_factory=list)
 
 
 def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
@@ -354,25 +372,68 @@ def _conversation(meta: Mapping[str, Any], attributes: Mapping[str, Any]) -> str
     return _text(meta.get("conversation_id")) or session
 
 
+def _caller(meta: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The run and node execution that started this run (a workflow used as a tool): `parent_trace_context`."""
+    context = _mapping(meta.get("parent_trace_context")) or {}
+    return _text(context.get("parent_workflow_run_id")), _text(context.get("parent_node_execution_id"))
+
+
+def _owners(spans: Sequence[ReadableSpan], workflows: set[int]) -> dict[int, int]:
+    """Span id → the span id of the nearest workflow span above it, for every span whose parents lead to one
+    within `spans`: a workflow used as a tool exports its run into the caller's trace, under the tool's span."""
+    parents = {s.context.span_id: s.parent.span_id for s in spans if s.context is not None and s.parent is not None}
+    owners: dict[int, int] = {}
+    for span_id in parents:
+        seen, current = [], parents.get(span_id)
+        while current is not None and current not in workflows and current not in owners:
+            seen.append(current)
+            current = parents.get(current)
+        owner = owners.get(current) if current is not None and current not in workflows else current
+        if owner is not None:
+            owners.update(dict.fromkeys([span_id, *seen], owner))
+    return owners
+
+
 def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     """Recognized by content, not names: the workflow span's metadata, the node spans' metadata (nodes in
     an iteration or loop are children of its span, the others of the workflow span) and the root's
-    `dify_trace_id`."""
-    workflow = next((s for s in spans if is_workflow_span(s)), None)
-    if workflow is None or workflow.context is None:
+    `dify_trace_id`. A run started by one of the run's nodes (a workflow used as a tool), when in the same
+    spans, is rebuilt beside it (`nested`)."""
+    workflows = {s.context.span_id: s for s in spans if s.context is not None and is_workflow_span(s)}
+    if not workflows:
         return None
-    executions = [_execution(s) for s in spans if s is not workflow and _is_node_span(s)]
-    replaced = {workflow.context.span_id, *(e.span.context.span_id for e in executions if e.span.context)}
+    # The caller's run, where both are here: the one no other workflow started.
+    main = next((w for w in workflows.values() if _caller(_metadata(w))[0] is None), next(iter(workflows.values())))
+    owners = _owners(spans, set(workflows))
+    executions: dict[int, list[_Execution]] = {span_id: [] for span_id in workflows}
+    for span in spans:
+        if span.context is not None and span.context.span_id not in workflows and _is_node_span(span):
+            owner = owners.get(span.context.span_id)
+            if owner is not None:
+                executions[owner].append(_execution(span))
+    replaced = set(workflows)
+    replaced.update(e.span.context.span_id for group in executions.values() for e in group if e.span.context)
     replaced.update(s.context.span_id for s in spans if s.context is not None and _is_dify_root(s))
     others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
+    assert main.context is not None
+    nested = [_phoenix_run(w, executions[i], receiver) for i, w in workflows.items() if w is not main]
+    return Recognized(_phoenix_run(main, executions[main.context.span_id], receiver), replaced, others, nested)
+
+
+def _phoenix_run(workflow: ReadableSpan, executions: list[_Execution], receiver: str) -> WorkflowRun:
     meta = _metadata(workflow)
     attributes = workflow.attributes or {}
     nodes, containers = _nodes(executions)
     status = _text(meta.get("status"))
     if status is None:
         status = "failed" if workflow.status.status_code is StatusCode.ERROR else "succeeded"
+    elif status == "stopped" and workflow.status.status_code is StatusCode.ERROR:
+        # Stopped while a node ran ("Aborted: User requested stop"): Dify's stream says `failed`, its stored run
+        # `stopped`, its span is an error. As the stream (a run stopped between nodes is never exported).
+        status = "failed"
     elapsed = as_number(meta.get("workflow_run_elapsed_time")) or as_number(meta.get("elapsed_time"))
-    run = WorkflowRun(
+    parent_run_id, parent_node_execution_id = _caller(meta)
+    return WorkflowRun(
         run_id=str(_text(meta["workflow_run_id"])),
         status=status,
         receiver=receiver,
@@ -391,8 +452,9 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
         total_tokens=as_int(meta.get("total_tokens")),
         nodes=tuple(nodes),
         containers=tuple(containers),
+        parent_run_id=parent_run_id,
+        parent_node_execution_id=parent_node_execution_id,
     )
-    return Recognized(run, replaced, others)
 
 
 # --- Dify's OTLP provider (`api/core/ops/otlp_trace.py`, newer than 1.14.1) ------------------------------

@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanContext
 from bridge import run_metrics
 from bridge.assembly import RunAssembler
 from bridge.config import BridgeConfig
-from bridge.dify_export import is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
+from bridge.dify_export import closes_trace, is_api_check, looks_like_dify, recognize, rehome
 from bridge.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
@@ -100,7 +100,7 @@ class BridgeService:
         self.storage = storage or QueueStorage(queue.path, queue.fsync, queue.run_id_retention)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
-        self.traces = TraceAssembler(is_workflow_span)
+        self.traces = TraceAssembler(closes_trace)
         # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
         # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
         self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
@@ -381,6 +381,8 @@ class BridgeService:
             spans = with_resource_defaults(spans if moved is not None else trace.spans, resource)
             return _ready(process_trace(self.pipelines, spans, trace.receiver))
         self.export_watch.count(REBUILT, trace.receiver)
+        for nested in recognized.nested:  # queued before the caller's run, which holds the journal rows
+            _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         root = root_context(run.run_id)
         self._rebuilt[trace.trace_id] = (root, recognized.replaced)

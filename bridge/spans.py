@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from bridge import __version__
 from bridge import attributes as a
@@ -68,6 +68,7 @@ class _Draft:
     kind: SpanKind = SpanKind.INTERNAL
     status: Status = field(default_factory=Status)
     events: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     children: list[_Draft] = field(default_factory=list)
     start: int = 0
     end: int = 0
@@ -288,6 +289,18 @@ def _parent_container(node: NodeRun | ContainerRun) -> str | None:
     return node.iteration_id or node.loop_id
 
 
+def _caller(run: WorkflowRun) -> list[Link]:
+    """A run started by another run's node (a workflow used as a tool) links to that node's span, which sits in
+    the calling run's trace."""
+    if run.parent_run_id is None or run.parent_node_execution_id is None:
+        return []
+    context = SpanContext(
+        trace_id_for(run.parent_run_id), span_id_for(run.parent_run_id, run.parent_node_execution_id),
+        is_remote=True, trace_flags=_SAMPLED,
+    )  # fmt: skip
+    return [Link(context, {"dify.link.type": "caller"})]
+
+
 def _root_draft(run: WorkflowRun) -> _Draft:
     root = _Draft(
         name=f"invoke_workflow {a.run_name(run)}",
@@ -297,6 +310,7 @@ def _root_draft(run: WorkflowRun) -> _Draft:
         floor=None,
         order=(0.0, 0),
         status=_status(run.status, run.error),
+        links=_caller(run),
     )
     if root.status.status_code is StatusCode.ERROR:
         root.events.append(_error_event(run.error, "dify.workflow.error"))
@@ -372,6 +386,7 @@ def _emit(
         resource=resource,
         attributes=draft.attributes,
         events=events,
+        links=draft.links,
         kind=draft.kind,
         status=draft.status,
         # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.

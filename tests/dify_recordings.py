@@ -17,7 +17,9 @@ from bridge.otlp_spans import to_spans
 from bridge.spans import build_spans
 from tests.runs import TESTS
 
-RECORDINGS = TESTS / "testdata" / "dify-1.14.1-otlp"
+# The reference recording (10 runs), and more runs of the same Dify: parallel iterations, error strategies,
+# LLM, classifier, extractor and knowledge-retrieval apps, chatflow turns, stops, a workflow used as a tool.
+RECORDINGS = (TESTS / "testdata" / "dify-1.14.1-otlp", TESTS / "testdata" / "dify-1.14.1-otlp-more")
 _API_KEY_PLACEHOLDER = "<api key>"
 
 
@@ -31,10 +33,15 @@ class RecordedRequest:
         return to_spans(ExportTraceServiceRequest.FromString(self.body)).spans
 
 
+def _path(name: str, suffix: str) -> Path:
+    """Run `name`'s file with `suffix`, in whichever recording holds it (the first if none does)."""
+    return next((d / f"{name}{suffix}" for d in RECORDINGS if (d / f"{name}{suffix}").exists()), RECORDINGS[0] / f"{name}{suffix}")
+
+
 def recorded_requests(name: str) -> list[RecordedRequest]:
     """Every OTLP request Dify sent for run `name`, in arrival order."""
     requests = []
-    for line in (RECORDINGS / f"{name}.otlp.jsonl").read_text().splitlines():
+    for line in _path(name, ".otlp.jsonl").read_text().splitlines():
         record = json.loads(line)
         headers = tuple((str(k), str(v)) for k, v in record["headers"])
         requests.append(RecordedRequest(record["path"], headers, base64.b64decode(record["body_base64"])))
@@ -47,13 +54,13 @@ def recorded_spans(name: str) -> list[ReadableSpan]:
 
 def client_answer(name: str) -> Path:
     """What the API client got for the same run: the stream, or the blocking answer."""
-    stream = RECORDINGS / f"{name}.sse"
-    return stream if stream.exists() else RECORDINGS / f"{name}.json"
+    stream = _path(name, ".sse")
+    return stream if stream.exists() else _path(name, ".json")
 
 
 def exported_runs() -> list[str]:
     """The recorded runs Dify exported (a stopped run never is) that have the client's answer beside them."""
-    names = (p.name.removesuffix(".otlp.jsonl") for p in RECORDINGS.glob("*.otlp.jsonl") if p.stat().st_size)
+    names = (p.name.removesuffix(".otlp.jsonl") for d in RECORDINGS for p in d.glob("*.otlp.jsonl") if p.stat().st_size)
     return sorted(name for name in names if client_answer(name).exists())
 
 
