@@ -302,3 +302,25 @@ def test_a_run_stopped_while_a_node_ran_is_failed_with_dify_s_message_and_its_ro
     assert (run.status, run.error) == ("failed", "Aborted: User requested stop")
     (loop,) = run.containers
     assert loop.rounds == tuple(range(7))  # rounds 0-5 ran whole; round 6 was cut short
+
+
+def test_concurrent_runs_whose_exports_interleave_are_each_rebuilt(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Four runs that ended within 2 s: their requests arrived mixed (recorded), one run's workflow span after the
+    next run's root."""
+    by_trace: dict[int, list[ReadableSpan]] = {}
+    for span in recorded_spans("interleaved_two_runs"):
+        assert span.context is not None
+        by_trace.setdefault(span.context.trace_id, []).append(span)
+    expected = []
+    for spans in by_trace.values():
+        recognized = recognize(spans, "otlp")
+        assert recognized is not None and recognized.others == []
+        expected.append(build_spans(recognized.run))
+    assert len(expected) == 4
+    assert all(a.status_code == 200 for a in send_recorded(bridge.base, "interleaved_two_runs", API_KEY))
+    received = otlp_sink.wait_for_spans(sum(len(spans) for spans in expected))
+    assert len(received) == sum(len(spans) for spans in expected)
+    for spans in expected:
+        assert spans[0].context is not None
+        trace = f"{spans[0].context.trace_id:032x}"
+        assert {s.span_id for s in received if s.trace_id == trace} == {f"{i:016x}" for i in _by_id(spans)}
