@@ -1,28 +1,29 @@
 """Spans that Dify's own tracing export sent → the `WorkflowRun` they were made from, so a run that reached
 the bridge through Dify's tracing settings becomes the same trace the stream path builds.
 
-Dify's "Arize Phoenix" and "Arize" providers (`api/core/ops/arize_phoenix_trace/arize_phoenix_trace.py`)
-export, once a workflow run has ended and one span per request:
-- a root span `Dify` (attributes `dify_trace_id`, `dify_project_name`), once per Dify trace id;
-- a `workflow` span under it: OpenInference `input.value`/`output.value` (run inputs and outputs as JSON),
-  `session.id`, and a `metadata` JSON attribute with `workflow_run_id`, `app_id`, `workflow_id`,
-  `conversation_id`, `message_id`, `status`, `status_message`, `total_tokens`, `workflow_run_elapsed_time`,
-  `trace_entity_type: "workflow"` (and `app_name`, `user_id` in newer releases); it ends after its nodes;
-- one span per node execution under `workflow`, named by node type, started at the node's `created_at`
-  and lasting its `elapsed_time`; `metadata` holds the node's execution metadata (tokens, `total_price`,
-  `currency`, `iteration_id`/`iteration_index`, `loop_id`/`loop_index`, `parallel_id`, ...) plus
-  `node_id` (the *execution* id), `node_type`, `node_status`, `status_message` and `app_name` (the node
-  *title*). LLM nodes replace `input.value` with the prompt messages and add `llm.provider`,
-  `llm.model_name`, `llm.token_count.*`, `llm.input_messages.*`.
-- chat apps add `message`/`llm`, `tool`, `dataset_retrieval`, ... spans under the same `Dify` root.
+Dify 1.14.1's "Arize Phoenix" provider (recorded: tests/testdata/dify-1.14.1-otlp*/) exports a run about 5 s
+after it ended, one span per request, all in one trace with a random trace id:
+- a root span named `<run id>` (`Dify` in older releases, read from source), created at export time, with
+  `dify_trace_id`; it is sent first;
+- the workflow span `workflow_<run id>` (older: `workflow`) under it, sent last: OpenInference
+  `input.value`/`output.value`, `session.id` (a plain workflow's run id, a chatflow's conversation id), and a
+  `metadata` JSON attribute with `workflow_run_id`, `app_id`, `workflow_id`, `conversation_id`, `message_id`,
+  `status`, `status_message`, `total_tokens`, `elapsed_time`, `trace_entity_type: "workflow"`, and, for a
+  workflow used as a tool, `parent_trace_context` (its workflow span then sits under the caller's tool span);
+- one span per node execution, `<node_type>_<title>`, under the workflow span or under its iteration's or
+  loop's span; `metadata` holds the node's execution metadata (tokens, `total_price`, `currency`,
+  `iteration_id`/`iteration_index`, `loop_id`/`loop_index`, `error_strategy`, ...) plus `node_id` (the
+  *execution* id), `node_type`, `node_status`, `status_message` and `app_name` (the node *title*). LLM nodes
+  replace `input.value` with the prompt messages and add `llm.provider`, `llm.model_name`, `llm.token_count.*`.
+They are recognized by that content, not by their names. A retried node is one span (no attempts).
 
-Dify's newer OTLP provider (`api/core/ops/otlp_trace.py`, see its section below) sends richer spans with
-`dify.*` attributes, the graph node ids included; both shapes become the same `WorkflowRun`.
+Dify's newer OTLP provider and Dify Enterprise's telemetry (sections below) are read from Dify's source, not
+verified against a recording.
 
-Lost on Dify's Phoenix side, so absent here too: the graph node id (the title stands in for `dify.node.id`; an
-iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`), the inputs of LLM
-nodes (only their prompts are sent), process data other than model and usage, agent logs, stream-only
-events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
+Lost on Dify's side, so absent here too (docs/traces.md lists it all): the graph node id (the title stands in
+for `dify.node.id`; an iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`),
+the inputs of LLM nodes (only their prompts are sent), process data other than model and usage, retries,
+stream-only events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
 """
 
 from __future__ import annotations
