@@ -35,7 +35,8 @@ class RecordedRequest:
 
 def _path(name: str, suffix: str) -> Path:
     """Run `name`'s file with `suffix`, in whichever recording holds it (the first if none does)."""
-    return next((d / f"{name}{suffix}" for d in RECORDINGS if (d / f"{name}{suffix}").exists()), RECORDINGS[0] / f"{name}{suffix}")
+    paths = [directory / f"{name}{suffix}" for directory in RECORDINGS]
+    return next((path for path in paths if path.exists()), paths[0])
 
 
 def recorded_requests(name: str) -> list[RecordedRequest]:
