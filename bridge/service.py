@@ -28,6 +28,7 @@ from opentelemetry.trace import SpanContext
 
 from bridge import run_metrics
 from bridge.assembly import RunAssembler
+from bridge.attributes import DIFY_SOURCE
 from bridge.config import BridgeConfig
 from bridge.dify_export import closes_trace, is_api_check, looks_like_dify, recognize, rehome
 from bridge.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
@@ -369,7 +370,8 @@ class BridgeService:
         processed where runs are (a pipeline worker) into the stream path's trace; spans of other services in it,
         and any other trace, are processed here, as received, through the same processors."""
         recognized = recognize(trace.spans, trace.receiver)
-        resource = self.config.service.resource
+        # Spans passed through get what the bridge's own carry, where they lack it (`service.name`, `dify.source`).
+        resource = {**self.config.service.resource, DIFY_SOURCE: trace.receiver.partition("/")[0]}
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
             if moved is not None:

@@ -79,13 +79,15 @@ class SpanBuilder:
 
     def __init__(self, resource_attributes: Mapping[str, str] | None = None) -> None:
         self._base = dict(resource_attributes or {"service.name": "dify"})
-        self._resources: dict[tuple[str | None, str | None], Resource] = {}
+        self._resources: dict[tuple[str | None, str | None, str], Resource] = {}
 
     def resource_for(self, run: WorkflowRun) -> Resource:
-        key = (run.app_id, run.app_name)
+        source = run.receiver.partition("/")[0]
+        key = (run.app_id, run.app_name, source)
         resource = self._resources.get(key)
         if resource is None:
-            attrs: dict[str, str] = dict(self._base)
+            # The way in on the resource too, so that every span of a trace, not only its root, says it.
+            attrs: dict[str, str] = {**self._base, a.DIFY_SOURCE: source}
             if run.app_id:
                 attrs[a.DIFY_APP_ID] = run.app_id
             if run.app_name:

@@ -222,7 +222,7 @@ def test_every_recorded_run_reaches_the_backend_rebuilt(bridge: BridgeServer, ot
         assert root.attributes["dify.source"] == "otlp"
         assert root.attributes["dify.run.id"] == run_id
     for span in received:
-        assert span.resource["service.name"] == "dify", span.name
+        assert (span.resource["service.name"], span.resource["dify.source"]) == ("dify", "otlp"), span.name
         assert not re.fullmatch(r"(workflow_)?[0-9a-f-]{36}", span.name), span.name  # Dify's own root/workflow
 
 
@@ -265,7 +265,8 @@ def test_a_dify_trace_without_its_workflow_span_is_passed_through_with_a_warning
         while not caplog.records and time.monotonic() < deadline:
             time.sleep(0.05)
     assert len(received) == len(requests) - 1
-    assert all(s.resource["service.name"] == "dify" for s in received)  # filed under the bridge's service
+    # Filed under the bridge's service, not "unknown_service".
+    assert all((s.resource["service.name"], s.resource["dify.source"]) == ("dify", "otlp") for s in received)
     assert any("holds no workflow span" in r.getMessage() for r in caplog.records)
     assert _metric(bridge, "not_rebuilt") == 1
 

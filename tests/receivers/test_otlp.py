@@ -170,7 +170,8 @@ def test_other_traces_pass_through_unchanged_over_protobuf(bridge: BridgeServer,
         assert span.context is not None
         assert (got.trace_id, got.span_id) == (f"{span.context.trace_id:032x}", f"{span.context.span_id:016x}")
         assert got.start_ns == span.start_time and got.end_ns == span.end_time
-        assert got.resource == {"service.name": "other-agent", "team": "search"}
+        # Their own resource, with the way in added (a resource that lacks `service.name` gets the bridge's).
+        assert got.resource == {"service.name": "other-agent", "team": "search", "dify.source": "otlp"}
         assert got.scope_name == "my.instrumentation"
         for key, value in (span.attributes or {}).items():
             assert got.attributes[key] == (list(value) if isinstance(value, tuple) else value)
