@@ -53,7 +53,7 @@ class ExportWatch:
         names = sorted({s.name for s in spans})[:5]
         logger.warning(
             "trace %032x from %s looks like Dify's tracing export but holds no workflow span (%d spans, e.g. %s): "
-            "passed through as received, not rebuilt; raise service.assembly.decision_wait if Dify's spans of one "
+            "passed through as received, not rebuilt; raise service.assembly.export_wait if Dify's spans of one "
             "run arrive further apart",
             trace_id, receiver, len(spans), ", ".join(names),
         )  # fmt: skip

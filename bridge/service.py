@@ -30,7 +30,7 @@ from bridge import run_metrics
 from bridge.assembly import RunAssembler
 from bridge.attributes import DIFY_SOURCE
 from bridge.config import BridgeConfig
-from bridge.dify_export import closes_trace, is_api_check, looks_like_dify, recognize, rehome
+from bridge.dify_export import closes_trace, is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
 from bridge.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
@@ -155,11 +155,11 @@ class BridgeService:
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
-        wait = self.config.service.assembly.decision_wait
         for span_row in span_rows:
             spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
             if spans and spans[0].context is not None:
                 trace_id = spans[0].context.trace_id
+                wait = self._decision_wait(spans)
                 self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
@@ -266,17 +266,24 @@ class BridgeService:
                 continue
             by_trace.setdefault(span.context.trace_id, []).append(span)
         payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
-        wait = self.config.service.assembly.decision_wait
+        waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
         with self._lock:
             rows = []
             for trace_id, group in by_trace.items():
                 self._journal_id += 1
-                self.traces.add(trace_id, group, now, receiver, wait, self._journal_id)
+                # A workflow span coming after its trace was rebuilt is a nested run's (a workflow used as a tool,
+                # exported after its caller): nothing more of it will come.
+                late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
+                self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
             # every receiver and the closing of runs take (a commit under it held them all up).
             committed = self.storage.journal_spans(rows)
         committed()
+
+    def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
+        assembly = self.config.service.assembly
+        return max(assembly.decision_wait, assembly.export_wait) if looks_like_dify(spans) else assembly.decision_wait
 
     def _publish_finding(self, finding: Finding, trace: Processed) -> None:
         assert self.live is not None

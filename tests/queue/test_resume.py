@@ -128,13 +128,14 @@ def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: 
     reopened.close()
 
 
-def test_a_trace_without_its_last_span_closes_after_decision_wait(tmp_path: Path) -> None:
+def test_a_dify_trace_without_its_last_span_closes_after_export_wait(tmp_path: Path) -> None:
     spans = recorded_spans(RECORDED)[:-1]
     with OtlpSink() as sink:
         service = BridgeService(_config(str(tmp_path / "q.db"), sink))
         service.submit_spans(spans, 1000.0, "replay")
-        assert service.poll(1004.0) == 0  # decision_wait is 5 s by default
-        assert service.poll(1005.0) == 1
+        # Dify's spans wait export_wait (30 s by default) for the workflow span, not decision_wait (5 s).
+        assert service.poll(1029.0) == 0
+        assert service.poll(1030.0) == 1
         assert service.flush(10)
         service.shutdown()
         received = sink.spans()
@@ -200,3 +201,23 @@ def test_what_is_received_waits_for_its_journal_commit_outside_the_service_lock(
 def test_a_journaled_event_reads_back_as_the_event_read_the_general_way() -> None:
     for event, general in zip(events_of(CAPTURE), events_of(CAPTURE, decode_json), strict=True):
         assert event_of(to_row(1, event, 1000.0, "ctx", "stream")) == general
+
+
+def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_path: Path) -> None:
+    """A workflow used as a tool is exported ~5 s after its caller (recorded), into the caller's trace: once the
+    caller was rebuilt, the nested run's workflow span closes what follows, with no export_wait."""
+    spans = recorded_spans("wf_tool")
+    outer, inner = spans[:5], spans[5:]  # as they arrived
+    assert {s.name for s in inner} >= {"workflow_7e2c9f94-9fcb-42ab-9f06-cb19610e54e6"}
+    with OtlpSink() as sink:
+        service = BridgeService(_config(":memory:", sink))
+        service.submit_spans(outer, 1000.0, "replay")
+        assert service.poll(1000.0) == 1
+        service.submit_spans(inner, 1005.0, "replay")
+        assert service.poll(1005.0) == 1  # not at 1035
+        assert service.flush(10)
+        service.shutdown()
+        received = sink.spans()
+    assert {s.trace_id for s in received} == {
+        "09c60c581ccc40e48028619562b5f7f1", "7e2c9f949fcb42ab9f06cb19610e54e6"
+    }  # fmt: skip

@@ -20,7 +20,14 @@ from bridge.model import WorkflowRun
 from bridge.otlp_wire import encode_request
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text
-from tests.dify_recordings import client_answer, exported_runs, recorded_requests, recorded_spans, send_recorded
+from tests.dify_recordings import (
+    client_answer,
+    exported_runs,
+    rebuilt_spans,
+    recorded_requests,
+    recorded_spans,
+    send_recorded,
+)
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import load_run, load_runs
 
@@ -249,6 +256,23 @@ def test_api_check_is_logged_counted_and_not_exported(
     assert _metric(bridge, "rebuilt") == 1
 
 
+def test_a_pause_before_dify_s_workflow_span_does_not_split_the_trace(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    """A busy Dify worker may pause between a run's spans: Dify's traces wait export_wait (1 s in the tests'
+    config), not decision_wait (300 ms), for the workflow span Dify sends last."""
+    requests = recorded_requests("a_simple_http")
+    headers = {"content-type": "application/x-protobuf", "api_key": API_KEY}
+    for request in requests[:-1]:
+        assert httpx.post(f"{bridge.base}/v1/traces", content=request.body, headers=headers).status_code == 200
+    time.sleep(0.6)
+    assert otlp_sink.spans() == []  # held past decision_wait
+    assert httpx.post(f"{bridge.base}/v1/traces", content=requests[-1].body, headers=headers).status_code == 200
+    expected = rebuilt_spans("a_simple_http")
+    received = otlp_sink.wait_for_spans(len(expected))
+    assert {int(s.span_id, 16) for s in received} == set(_by_id(expected))
+
+
 def test_a_dify_trace_without_its_workflow_span_is_passed_through_with_a_warning(
     bridge: BridgeServer, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -256,7 +280,7 @@ def test_a_dify_trace_without_its_workflow_span_is_passed_through_with_a_warning
     workflow = requests[-1]
     assert workflow.spans()[0].name.startswith("workflow_")  # the recording's last request
     headers = {"content-type": "application/x-protobuf", "api_key": API_KEY}
-    # In one request, so that no pause of a loaded machine splits the trace at the test's short decision_wait.
+    # In one request, so that no pause of a loaded machine splits the trace.
     body = encode_request([span for request in requests[:-1] for span in request.spans()])
     with caplog.at_level(logging.WARNING, "bridge.export_watch"):
         assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
