@@ -63,7 +63,9 @@ GAP_PREFIXES = {"llm.input_messages.": "question classifier, parameter extractor
 CONTAINER_GAPS = {
     "dify.container.limit": "an iteration's length is stream-only",
     "dify.container.completed_reason": "a loop's reason to stop is stream-only",
-    "dify.node.elapsed_time": "stored node time vs the stream's events (ms apart)",
+    "dify.node.elapsed_time": "Dify's stored time vs its iteration/loop events' (up to half a second apart, live)",
+    "input.value": "an iteration's or loop's inputs (iterator selector, loop count) are stream-only",
+    "input.mime_type": "an iteration's or loop's inputs are stream-only",
 }
 # Attributes the stream lacks where the export knows more: a blocking answer carries no app or user; a node cut
 # short by a stop has no node_finished in the stream, but Dify stores (and exports) its time.
@@ -228,6 +230,12 @@ def test_every_recorded_run_reaches_the_backend_rebuilt(bridge: BridgeServer, ot
         (root,) = [s for s in mine if s.parent_span_id is None]
         assert root.attributes["dify.source"] == "otlp"
         assert root.attributes["dify.run.id"] == run_id
+    # The workflow used as a tool: its root links to the caller's tool span.
+    (inner_root,) = [s for s in _of_trace(received, "7e2c9f94-9fcb-42ab-9f06-cb19610e54e6") if s.parent_span_id is None]
+    (tool,) = [
+        s for s in _of_trace(received, _rebuilt("wf_tool").run_id) if s.attributes.get("dify.node.type") == "tool"
+    ]
+    assert inner_root.links == [(tool.trace_id, tool.span_id, {"dify.link.type": "caller"})]
     for span in received:
         assert (span.resource["service.name"], span.resource["dify.source"]) == ("dify", "otlp"), span.name
         assert not re.fullmatch(r"(workflow_)?[0-9a-f-]{36}", span.name), span.name  # Dify's own root/workflow
