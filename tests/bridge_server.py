@@ -58,6 +58,7 @@ server:
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
   live_heartbeat: 200ms
+  outbound: {{allowed_networks: ["127.0.0.1/32"]}}  # Dify (fake or real) runs on this machine
   instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
   apps:
     - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}

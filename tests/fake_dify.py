@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 
@@ -31,8 +32,11 @@ class FakeDify:
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str | None, bytes]] = []
+        self.headers: list[dict[str, str]] = []  # every request's headers, in order
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
-                                     Route("/v1/parameters", self.parameters)])  # fmt: skip
+                                     Route("/v1/parameters", self.parameters),
+                                     Route("/v1/files/upload", self.upload, methods=["POST"]),
+                                     Route("/v1/slow", self.slow)])  # fmt: skip
 
     async def run(self, request: Request) -> Response:
         body = await request.body()
@@ -53,5 +57,17 @@ class FakeDify:
         return StreamingResponse(chunks(), media_type="text/event-stream")
 
     async def parameters(self, request: Request) -> Response:
+        self.headers.append(dict(request.headers))
         self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
         return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
+
+    async def upload(self, request: Request) -> Response:
+        """Answers with the size and the SHA-256 of the body it received."""
+        body = await request.body()
+        return Response(json.dumps({"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}),
+                        media_type="application/json")  # fmt: skip
+
+    async def slow(self, request: Request) -> Response:
+        """Answers after `?seconds=` (a Dify busy with a long blocking run)."""
+        await asyncio.sleep(float(request.query_params.get("seconds", "5")))
+        return Response(b"{}", media_type="application/json")

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
+import os
+import socket
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
+from bridge.config import parse_config
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
 from tests.otlp_sink import OtlpSink
 
@@ -93,11 +99,10 @@ def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_t
 
 
 def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> None:
-    from bridge.config import parse_config
-
     config = parse_config(
         f"receivers: {{proxy: {{prefix: /dify}}}}\nexporters: {{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}'}}}}\n"
-        f"server: {{store: ':memory:', instances: [{{name: main, base_url: '{dify[1].base}'}}]}}\n"
+        f"server: {{store: ':memory:', instances: [{{name: main, base_url: '{dify[1].base}'}}],\n"
+        "  outbound: {allowed_networks: [127.0.0.1/32]}}\n"
         "service: {pipelines: {traces: {receivers: [proxy], exporters: [otlp]}}}\n"
     )
     with BridgeServer(config) as bridge:
@@ -118,3 +123,104 @@ def test_dot_segments_never_leave_the_service_api(
     assert response.status == 400 and json.loads(response.read())["error"] == "invalid_path"
     connection.close()
     assert dify[0].seen == []
+
+
+def _proxy_bridge(tmp_path: Path, otlp_sink: OtlpSink, dify_url: str, proxy: str) -> BridgeServer:
+    """The test bridge with these proxy settings (YAML flow mapping)."""
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify_url).replace("proxy: {}", proxy)
+    return BridgeServer(parse_config(text, "test.yaml"))
+
+
+def _slow_upload(base: str, source: str = "127.0.0.1") -> socket.socket:
+    """An upload announcing 1 MB and sending 1 byte: the attack of issue 24."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
+    sock.sendall(b"POST /local-dify/v1/files/upload HTTP/1.1\r\nHost: bridge\r\nAuthorization: " + DIFY_KEY.encode()
+                 + b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\nx")  # fmt: skip
+    return sock
+
+
+def _status(sock: socket.socket, timeout: float) -> int | None:
+    """The status of the answer on `sock`, or None when none came within `timeout`."""
+    sock.settimeout(timeout)
+    try:
+        head = sock.recv(64)
+    except TimeoutError:
+        return None
+    return int(head.split(b" ")[1])
+
+
+def _client_from(address: str) -> httpx.Client:
+    """A client whose connections come from another loopback address (another client to the bridge)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+
+def test_slow_uploads_from_one_address_do_not_stall_the_proxy_for_others(bridge: BridgeServer) -> None:
+    slow = [_slow_upload(bridge.base) for _ in range(100)]
+    try:
+        started = time.monotonic()
+        with _client_from("127.0.0.2") as other:
+            response = other.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+        assert response.status_code == 200 and time.monotonic() - started < 2
+        statuses = [_status(sock, 0.01 if i else 1) for i, sock in enumerate(reversed(slow))]
+        # The first 32 (max_requests_per_client) wait for their bodies; the address's others are refused at once.
+        assert statuses.count(429) == 68 and statuses.count(None) == 32
+        attacker = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+        assert attacker.status_code == 429 and attacker.json()["error"] == "too_many_requests"
+        assert attacker.headers["retry-after"] == "1"
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_slow_body_holds_no_connection_to_dify_and_gets_408(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    settings = "proxy: {body_timeout: 1s, max_requests_per_client: 0, max_connections: 2}"
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, settings) as bridge:
+        slow = [_slow_upload(bridge.base, f"127.0.0.{n}") for n in range(2, 12)]
+        try:
+            # Two connections to Dify for everyone: only bodies already in take one.
+            started = time.monotonic()
+            response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+            assert response.status_code == 200 and time.monotonic() - started < 1
+            assert [_status(sock, 3) for sock in slow] == [408] * 10
+        finally:
+            for sock in slow:
+                sock.close()
+        # Bodies beyond buffer_body_bytes stream on, whole.
+        upload = os.urandom(3 * 1024 * 1024)
+        answer = httpx.post(f"{bridge.base}/local-dify/v1/files/upload", content=upload, timeout=10)
+        assert answer.json() == {"size": len(upload), "sha256": hashlib.sha256(upload).hexdigest()}
+
+
+@pytest.mark.parametrize(
+    ("settings", "status", "error"),
+    [
+        ("{max_connections: 1, pool_timeout: 200ms, max_requests_per_client: 0}", 503, "upstream_busy"),
+        ("{max_requests_per_instance: 1, max_requests_per_client: 0}", 503, "instance_busy"),
+        ("{max_requests_per_client: 1}", 429, "too_many_requests"),
+    ],
+)
+def test_a_request_beyond_a_cap_is_refused_at_once(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer], settings: str, status: int,
+    error: str,
+) -> None:  # fmt: skip
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, f"proxy: {settings}") as bridge:
+        with ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(httpx.get, f"{bridge.base}/local-dify/v1/slow?seconds=1.5", timeout=10)
+            time.sleep(0.5)
+            started = time.monotonic()
+            refused = httpx.get(f"{bridge.base}/local-dify/v1/parameters")
+            assert (refused.status_code, refused.json()["error"]) == (status, error)
+            assert refused.headers["retry-after"] == "1" and time.monotonic() - started < 1
+            assert busy.result().status_code == 200
+        assert httpx.get(f"{bridge.base}/local-dify/v1/parameters").status_code == 200  # the slots came back
+
+
+def test_dify_silent_beyond_read_timeout_gets_504(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, "proxy: {read_timeout: 300ms}") as bridge:
+        response = httpx.get(f"{bridge.base}/local-dify/v1/slow?seconds=2")
+        assert response.status_code == 504 and response.json()["error"] == "upstream_timeout"
