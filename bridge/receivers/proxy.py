@@ -67,8 +67,9 @@ class Config(BaseModel):
     prefix: str = Field(default="", pattern=r"^(/[^{}]*[^/{}])?$")
     # Connect timeout towards Dify (name resolution included).
     connect_timeout: Duration = Field(default=10.0, gt=0)
-    # Longest silence while reading Dify's answer. Streams are never silent this long (Dify pings every 10 s);
-    # a blocking call's answer comes at its end, and Dify's own workers give up after 360 s by default.
+    # Longest silence while reading Dify's answer: between chunks of a stream, or before a blocking answer (it
+    # comes at the run's end; Dify's docker setup ends a request after GUNICORN_TIMEOUT=360 s, read from its
+    # .env.example, not verified).
     read_timeout: Duration = Field(default=400.0, gt=0)
     # Longest wait to hand a piece of a request to Dify.
     write_timeout: Duration = Field(default=30.0, gt=0)

@@ -14,7 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from bridge.config import parse_config
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
+from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
 from tests.otlp_sink import OtlpSink
 
@@ -224,3 +224,33 @@ def test_dify_silent_beyond_read_timeout_gets_504(
     with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, "proxy: {read_timeout: 300ms}") as bridge:
         response = httpx.get(f"{bridge.base}/local-dify/v1/slow?seconds=2")
         assert response.status_code == 504 and response.json()["error"] == "upstream_timeout"
+
+
+def test_the_bridges_credentials_cookies_and_forwarding_claims_do_not_reach_dify(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    sent = {"Authorization": DIFY_KEY, "X-Pisama-API-Key": API_KEY, "X-Pisama-Signature": "sha256=00",
+            "Cookie": "bridge_session=1", "X-Forwarded-For": "10.0.0.1", "X-Forwarded-Host": "admin.internal",
+            "Forwarded": "for=10.0.0.1", "X-Real-IP": "10.0.0.1", "X-Request-Id": "kept"}  # fmt: skip
+    assert httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers=sent).status_code == 200
+    seen = dify[0].headers[-1]
+    assert seen["authorization"] == DIFY_KEY and seen["x-request-id"] == "kept"
+    dropped = {"cookie", "forwarded", "x-real-ip"}
+    assert [name for name in seen if name in dropped or name.startswith(("x-pisama-", "x-forwarded-"))] == []
+
+
+def test_a_blocking_answer_keeps_its_length_and_every_answer_has_one_date(bridge: BridgeServer) -> None:
+    host, port = bridge.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    for mode, length in (("blocking", str(len(BLOCKING))), ("streaming", None)):
+        connection.request("POST", "/local-dify/v1/workflows/run", body=json.dumps({"response_mode": mode}),
+                           headers={"Authorization": DIFY_KEY, "Content-Type": "application/json"})  # fmt: skip
+        response = connection.getresponse()
+        headers = [(name.lower(), value) for name, value in response.getheaders()]
+        response.read()
+        assert [value for name, value in headers if name == "content-length"] == ([length] if length else [])
+        assert (
+            ("transfer-encoding", "chunked") in headers if length is None else "transfer-encoding" not in dict(headers)
+        )
+        assert [name for name, _ in headers].count("date") == 1
+    connection.close()
