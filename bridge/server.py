@@ -124,6 +124,8 @@ def _receiver_routes(
 def create_app(config: BridgeConfig) -> Starlette:
     """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
+    # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     store = Store(config.server.store, load_fernet(config.server))
     store.merge_declared(config.server)
     queue = QueueStorage(config.service.queue.path, config.service.queue.fsync, config.service.queue.run_id_retention)
