@@ -37,6 +37,7 @@ def _config(path: str | None) -> BridgeConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bridge.http_protocol import header_timeout_protocol
     from bridge.server import create_app
 
     class Server(uvicorn.Server):
@@ -60,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Open live-view streams never end by themselves: stop waiting for them after this long.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
+        http=header_timeout_protocol(config.server.header_timeout),
         **_tls_options(config),
     )
     # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query, and

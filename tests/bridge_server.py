@@ -13,6 +13,7 @@ import httpx2 as httpx
 import uvicorn
 
 from bridge.config import BridgeConfig, parse_config
+from bridge.http_protocol import header_timeout_protocol
 from bridge.receivers.signing import sign
 from bridge.server import create_app
 
@@ -81,14 +82,14 @@ def bridge_config(
 class ThreadedServer:
     """Any ASGI app under a real uvicorn on 127.0.0.1, in a thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         # The listening socket is bound here and handed to uvicorn: no window for another test to take the port.
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = app
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1, **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
@@ -108,7 +109,7 @@ class ThreadedServer:
 
 class BridgeServer(ThreadedServer):
     def __init__(self, config: BridgeConfig) -> None:
-        super().__init__(create_app(config))
+        super().__init__(create_app(config), http=header_timeout_protocol(config.server.header_timeout))
 
     def token(self) -> str:
         response = httpx.post(f"{self.base}/api/v1/auth/token", json={"api_key": API_KEY})

@@ -84,6 +84,9 @@ class ServerConfig(BaseModel):
     encryption_key: str | None = None
     # Webhook signatures older or newer than this are refused.
     timestamp_tolerance: Duration = 300.0
+    # A request's headers not complete within this long of the connection (or of the first byte of the next
+    # request on a kept-alive one) get 408 and the connection is closed: slow senders hold no socket for long.
+    header_timeout: Duration = Field(default=10.0, gt=0)
     # A request body not complete within this long after its headers gets 408 (a slow sender holds no
     # worker or memory for longer). Proxied uploads stream to Dify and are bounded by Dify's own limits.
     body_timeout: Duration = Field(default=30.0, gt=0)
