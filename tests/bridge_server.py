@@ -41,10 +41,12 @@ def bridge_config_text(
     idle_timeout: str = "2s",
     otlp: str = "",
     workers: int = 0,
+    local_dify: bool = True,
 ) -> str:
     """The bridge as the tests run it, as YAML; `poller` and `otlp` are those receivers' settings (none: no
     such receiver; no poller, no Dify API key), `exporter` and `queue` extra keys of the otlp exporter and
-    of the queue, `workers` its pipeline worker processes."""
+    of the queue, `workers` its pipeline worker processes, `local_dify` whether instances may be on 127.0.0.1
+    (else the shipped outbound policy: public addresses only)."""
     dify_key = ', api_key: "app-poller-key"' if poller else ""
     receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
     receivers += ", otlp" if otlp else ""
@@ -59,7 +61,7 @@ server:
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
   live_heartbeat: 200ms
-  outbound: {{allowed_networks: ["127.0.0.1/32"]}}  # Dify (fake or real) runs on this machine
+  outbound: {{allowed_networks: [{"127.0.0.1/32" if local_dify else ""}]}}
   instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
   apps:
     - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from bridge.http_body import read_model
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator, client_address
-from bridge.management.outbound import OutboundPolicy, OutboundRefused
+from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
 from bridge.management.settings import INSTANCE_NAME
 from bridge.management.store import App, Store
 
@@ -76,7 +76,9 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         """
         actor = auth.require_bearer(request)
         if request.method == "GET":
-            return JSONResponse([asdict(i) for i in store.list_instances()])
+            return JSONResponse(
+                [{**asdict(i), "base_url": without_password(i.base_url)} for i in store.list_instances()]
+            )
         body = await read_model(request, InstanceRequest)
         try:
             outbound.check_base_url(body.base_url)

@@ -142,6 +142,14 @@ class OutboundPolicy:
         return addresses
 
 
+def without_password(url: str) -> str:
+    """`url` with its user name and password shown as `***` (base URLs an older bridge stored with them)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+
+
 def _literal(host: str) -> _Address | None:
     """The address `host` spells, or None for a name. Numeric spellings other than dotted quads
     (`2130706433`, `0x7f.1`, `127.1`, `0177.0.0.1`) reach an address too, through the C resolver, so they

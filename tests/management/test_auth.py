@@ -17,7 +17,8 @@ MANAGE_KEY = "manage-only-key-0123456789"
 
 
 def _bridge(tmp_path: Path, otlp_sink: OtlpSink, keys: str, extra: str = "") -> BridgeServer:
-    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint).replace(f'api_keys: ["{API_KEY}"]', keys + extra)
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}")
+    text = text.replace(f'api_keys: ["{API_KEY}"]', keys + extra)
     return BridgeServer(parse_config(text, "test.yaml"))
 
 
@@ -42,6 +43,9 @@ def test_an_ingest_key_sends_runs_but_cannot_manage(tmp_path: Path, otlp_sink: O
         assert _webhook(bridge, INGEST_KEY).status_code == 202
         sender = _webhook(bridge, MANAGE_KEY)
         assert sender.status_code == 403 and sender.json()["error"] == "insufficient_scope"
+        otlp = {"content-type": "application/x-protobuf"}
+        assert httpx.post(f"{bridge.base}/v1/traces", headers={**otlp, "api_key": INGEST_KEY}).status_code == 200
+        assert httpx.post(f"{bridge.base}/v1/traces", headers={**otlp, "api_key": MANAGE_KEY}).status_code == 403
         assert _token(bridge, MANAGE_KEY).status_code == 200
         assert _token(bridge, API_KEY).status_code == 200  # a plain string may do both, as before scopes
 

@@ -94,8 +94,7 @@ def test_the_config_names_the_instance_it_refuses(tmp_path: Path) -> None:
 
 def _strict_bridge(tmp_path: Path, otlp_sink: OtlpSink, dify_url: str) -> BridgeServer:
     """The test bridge without its allowance for 127.0.0.1 (the shipped default)."""
-    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify_url)
-    text = text.replace('  outbound: {allowed_networks: ["127.0.0.1/32"]}', "")
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify_url, local_dify=False)
     return BridgeServer(parse_config(text, "test.yaml"))
 
 
@@ -139,9 +138,17 @@ def test_an_instance_stored_before_the_policy_is_refused_at_request_time(
     text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=server.base)
     config = parse_config(text, "test.yaml")
     store = Store(config.server.store, load_fernet(config.server))
-    store.add_instance("old", f"{server.base}/admin?x=", None)  # what an older bridge let through
+    # What an older bridge let through.
+    store.add_instance("old", f"{server.base}/admin?x=", None)
+    store.add_instance("pw", server.base.replace("http://", "http://admin:hunter2@"), None)
     store.close()
     with BridgeServer(config) as bridge:
         answer = httpx.get(f"{bridge.base}/old/v1/parameters", headers={"Authorization": DIFY_KEY})
         assert answer.status_code == 502 and "query or fragment" in answer.json()["detail"]
+        answer = httpx.get(f"{bridge.base}/pw/v1/parameters", headers={"Authorization": DIFY_KEY})
+        assert answer.status_code == 502 and "user name or password" in answer.json()["detail"]
+        listed = httpx.get(
+            f"{bridge.base}/api/v1/dify/instances", headers={"Authorization": f"Bearer {bridge.token()}"}
+        )
+        assert "hunter2" not in listed.text and f"http://***@127.0.0.1:{server.port}" in listed.text
     assert fake.seen == []
