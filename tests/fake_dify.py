@@ -36,7 +36,8 @@ class FakeDify:
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
                                      Route("/v1/parameters", self.parameters),
                                      Route("/v1/files/upload", self.upload, methods=["POST"]),
-                                     Route("/v1/slow", self.slow)])  # fmt: skip
+                                     Route("/v1/slow", self.slow),
+                                     Route("/v1/drip", self.drip)])  # fmt: skip
 
     async def run(self, request: Request) -> Response:
         body = await request.body()
@@ -71,3 +72,13 @@ class FakeDify:
         """Answers after `?seconds=` (a Dify busy with a long blocking run)."""
         await asyncio.sleep(float(request.query_params.get("seconds", "5")))
         return Response(b"{}", media_type="application/json")
+
+    async def drip(self, request: Request) -> Response:
+        """An event every 0.1 s for `?seconds=` (a long streaming run)."""
+
+        async def events() -> AsyncIterator[bytes]:
+            for _ in range(int(float(request.query_params.get("seconds", "5")) * 10)):
+                yield b"event: ping\n\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(events(), media_type="text/event-stream")

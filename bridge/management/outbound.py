@@ -22,8 +22,9 @@ from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-# A host name as DNS spells it; anything else (percent signs, backslashes, spaces) is refused outright.
-_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+# A host name as DNS spells it (and underscores, as in compose container names); anything else (percent signs,
+# backslashes, spaces) is refused outright.
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
 
 
 class OutboundConfig(BaseModel):

@@ -235,6 +235,8 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             url = ctx.outbound.join(instance.base_url, f"/v1/{quote(path, safe=_PATH_SAFE)}", request.url.query)
         except OutboundRefused as refused:
             raise ApiError(502, "upstream_not_allowed", f"instance {instance.name!r}: {refused}") from None
+        # Asked before Dify starts a run the bridge could not trace (503 while it starts or stops).
+        service = ctx.service(request) if request.method == "POST" and path.strip("/") in _TEED_PATHS else None
         release = in_flight.enter(request.client.host if request.client else "", instance.name)
         try:
             upstream = await _send(request, url, instance.name)
@@ -242,10 +244,9 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             release()
             raise
         tee = None
-        if request.method == "POST" and path.strip("/") in _TEED_PATHS and upstream.status_code < 400:
+        if service is not None and upstream.status_code < 400 and "content-encoding" not in upstream.headers:
             streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
-            if "content-encoding" not in upstream.headers:
-                tee = _Tee(ctx.service(request), writer, ctx.receiver_id, streaming, cfg.max_tee_bytes)
+            tee = _Tee(service, writer, ctx.receiver_id, streaming, cfg.max_tee_bytes)
 
         async def done() -> None:
             release()  # also when the client left before the answer began

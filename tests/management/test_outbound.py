@@ -63,7 +63,7 @@ def test_public_addresses_names_and_allowed_networks_pass() -> None:
     assert STRICT.check_base_url("https://api.dify.ai/") == "https://api.dify.ai"
     assert STRICT.check_base_url("http://8.8.8.8:5001/dify") == "http://8.8.8.8:5001/dify"
     local = OutboundPolicy(OutboundConfig(allowed_networks=["127.0.0.1/32", "10.0.0.0/8"], allowed_hosts=["API"]))
-    for base_url in ("http://127.0.0.1:5001", "http://10.9.8.7", "http://api:5001"):
+    for base_url in ("http://127.0.0.1:5001", "http://10.9.8.7", "http://api:5001", "http://docker_api_1:5001"):
         local.check_base_url(base_url)
     with pytest.raises(OutboundRefused, match=re.escape("127.0.0.2 is a loopback")):
         local.check_base_url("http://127.0.0.2")

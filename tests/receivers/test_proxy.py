@@ -254,3 +254,17 @@ def test_a_blocking_answer_keeps_its_length_and_every_answer_has_one_date(bridge
         )
         assert [name for name, _ in headers].count("date") == 1
     connection.close()
+
+
+def test_a_client_leaving_mid_answer_gives_its_slot_back(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, "proxy: {max_requests_per_client: 1}") as bridge:
+        for _ in range(3):
+            with httpx.stream("GET", f"{bridge.base}/local-dify/v1/drip?seconds=10") as response:
+                assert next(response.iter_raw()) == b"event: ping\n\n"  # then the client hangs up
+            deadline = time.monotonic() + 2
+            while (answer := httpx.get(f"{bridge.base}/local-dify/v1/parameters")).status_code == 429:
+                assert time.monotonic() < deadline, "the slot was not given back"
+                time.sleep(0.05)
+            assert answer.status_code == 200
