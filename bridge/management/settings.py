@@ -26,7 +26,7 @@ class InstanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
 
     name: str = Field(pattern=INSTANCE_NAME)  # the proxy's path segment: `/{name}/v1/...`
-    base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001
+    base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
     api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
 
@@ -88,7 +88,7 @@ class ServerConfig(BaseModel):
     # request on a kept-alive one) get 408 and the connection is closed: slow senders hold no socket for long.
     header_timeout: Duration = Field(default=10.0, gt=0)
     # A request body not complete within this long after its headers gets 408 (a slow sender holds no
-    # worker or memory for longer). Proxied uploads stream to Dify and are bounded by Dify's own limits.
+    # worker or memory for longer). Proxied bodies have the proxy's own `body_timeout`.
     body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
