@@ -111,7 +111,9 @@ class ThreadedServer:
 
 class BridgeServer(ThreadedServer):
     def __init__(self, config: BridgeConfig) -> None:
-        super().__init__(create_app(config), http=header_timeout_protocol(config.server.header_timeout))
+        # As `serve` runs it (bridge/cli.py).
+        protocol = header_timeout_protocol(config.server.header_timeout)
+        super().__init__(create_app(config), http=protocol, server_header=False)
 
     def token(self) -> str:
         response = httpx.post(f"{self.base}/api/v1/auth/token", json={"api_key": API_KEY})

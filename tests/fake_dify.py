@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from starlette.routing import Route
 from tests.runs import CAPTURES
 
 STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
+# Real Dify answers with the headers Dify sent (`<name>.headers`: status line, then `Name: value` lines).
+RECORDED = Path(__file__).parent / "receivers" / "testdata" / "proxy"
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
 DIFY_KEY = "Bearer app-dify-secret-key"
 GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
@@ -37,7 +40,8 @@ class FakeDify:
                                      Route("/v1/parameters", self.parameters),
                                      Route("/v1/files/upload", self.upload, methods=["POST"]),
                                      Route("/v1/slow", self.slow),
-                                     Route("/v1/drip", self.drip)])  # fmt: skip
+                                     Route("/v1/drip", self.drip),
+                                     Route("/v1/recorded/{name}", self.recorded, methods=["POST"])])  # fmt: skip
 
     async def run(self, request: Request) -> Response:
         body = await request.body()
@@ -82,3 +86,24 @@ class FakeDify:
                 await asyncio.sleep(0.1)
 
         return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def recorded(self, request: Request) -> Response:
+        """A recorded answer (`RECORDED/<name>.json` or `.sse`) with the headers Dify sent, byte for byte but
+        `Transfer-Encoding` (this server chunks a stream itself)."""
+        name = request.path_params["name"]
+        lines = (RECORDED / f"{name}.headers").read_text().splitlines()[1:]
+        headers = [tuple(line.split(": ", 1)) for line in lines if not line.lower().startswith("transfer-encoding")]
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers]
+        body_file = RECORDED / f"{name}.json"
+        if body_file.exists():
+            response = Response(body_file.read_bytes())
+        else:
+            stream = (RECORDED / f"{name}.sse").read_bytes()
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, len(stream), 777):
+                    yield stream[start : start + 777]
+
+            response = StreamingResponse(chunks())
+        response.raw_headers = raw
+        return response

@@ -15,14 +15,14 @@ import pytest
 
 from bridge.config import parse_config
 from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
-from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
+from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, RECORDED, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
 from tests.otlp_sink import OtlpSink
 
 
 @pytest.fixture
 def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
     fake = FakeDify()
-    with ThreadedServer(fake.app) as server:
+    with ThreadedServer(fake.app, server_header=False) as server:  # the headers it sends are Dify's
         yield fake, server
 
 
@@ -239,21 +239,22 @@ def test_the_bridges_credentials_cookies_and_forwarding_claims_do_not_reach_dify
     assert [name for name in seen if name in dropped or name.startswith(("x-pisama-", "x-forwarded-"))] == []
 
 
-def test_a_blocking_answer_keeps_its_length_and_every_answer_has_one_date(bridge: BridgeServer) -> None:
+@pytest.mark.parametrize(("name", "body"), [("simple_blocking", ".json"), ("code", ".sse")])
+def test_real_dify_headers_come_back_as_dify_sent_them_with_one_date(
+    bridge: BridgeServer, name: str, body: str
+) -> None:
+    recorded = (RECORDED / f"{name}.headers").read_text().splitlines()[1:]
+    expected = [tuple(line.lower().split(": ", 1)) for line in recorded if not line.lower().startswith("date:")]
     host, port = bridge.base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    for mode, length in (("blocking", str(len(BLOCKING))), ("streaming", None)):
-        connection.request("POST", "/local-dify/v1/workflows/run", body=json.dumps({"response_mode": mode}),
-                           headers={"Authorization": DIFY_KEY, "Content-Type": "application/json"})  # fmt: skip
-        response = connection.getresponse()
-        headers = [(name.lower(), value) for name, value in response.getheaders()]
-        response.read()
-        assert [value for name, value in headers if name == "content-length"] == ([length] if length else [])
-        assert (
-            ("transfer-encoding", "chunked") in headers if length is None else "transfer-encoding" not in dict(headers)
-        )
-        assert [name for name, _ in headers].count("date") == 1
+    connection.request("POST", f"/local-dify/v1/recorded/{name}", headers={"Authorization": DIFY_KEY})
+    response = connection.getresponse()
+    headers = [(name.lower(), value.lower()) for name, value in response.getheaders()]
+    assert response.read() == (RECORDED / f"{name}{body}").read_bytes()
     connection.close()
+    # Content-Length where Dify sent one (blocking), chunked where Dify chunked (streaming); one Date, ours.
+    assert [h for h in headers if h[0] != "date"] == expected
+    assert [h[0] for h in headers].count("date") == 1
 
 
 def test_a_client_leaving_mid_answer_gives_its_slot_back(
