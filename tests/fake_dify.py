@@ -74,6 +74,7 @@ class FakeDify:
 
     async def slow(self, request: Request) -> Response:
         """Answers after `?seconds=` (a Dify busy with a long blocking run)."""
+        self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
         await asyncio.sleep(float(request.query_params.get("seconds", "5")))
         return Response(b"{}", media_type="application/json")
 

@@ -52,7 +52,7 @@ def test_headers_sent_too_slowly_get_408_and_the_connection_closed(bridge: Bridg
         started = time.monotonic()
         answers = [_drip(sock, 4) for sock in socks[:1]]
         assert answers[0].startswith(b"HTTP/1.1 408 ")
-        assert 0.9 < time.monotonic() - started < 2.5
+        assert 0.9 < time.monotonic() - started < 4
         body = answers[0].split(b"\r\n\r\n", 1)[1]
         assert json.loads(body)["error"] == "header_timeout"
         # The other 19 sockets opened and said nothing: closed by the same deadline.

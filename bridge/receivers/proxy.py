@@ -50,8 +50,9 @@ _HOP_BY_HOP = frozenset(
 )  # fmt: skip
 # Not Dify's business: the bridge's own credentials, cookies (Dify's service API authenticates with the app key
 # alone; cookies for this host are the bridge's or its neighbours'), and forwarding claims the bridge cannot
-# vouch for (a client would pose as any address to Dify). httpx sets the length of what it sends.
-_NOT_FORWARDED = _HOP_BY_HOP | {"content-length", "cookie", "forwarded", "x-real-ip"}
+# vouch for (a client would pose as any address to Dify). httpx sets the length of what it sends, and the body
+# is read (or being read) already, so `Expect: 100-continue` has been answered by the bridge's server.
+_NOT_FORWARDED = _HOP_BY_HOP | {"content-length", "expect", "cookie", "forwarded", "x-real-ip"}
 _NOT_FORWARDED_PREFIXES = ("x-pisama-", "x-forwarded-")
 # uvicorn dates every answer itself: Dify's `Date` would be a second one.
 _NOT_RETURNED = _HOP_BY_HOP | {"date"}

@@ -161,10 +161,17 @@ def test_slow_uploads_from_one_address_do_not_stall_the_proxy_for_others(bridge:
         started = time.monotonic()
         with _client_from("127.0.0.2") as other:
             response = other.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
-        assert response.status_code == 200 and time.monotonic() - started < 2
-        statuses = [_status(sock, 0.01 if i else 1) for i, sock in enumerate(reversed(slow))]
+        # Before the fix it never answered while they stayed (every connection to Dify held by a slow upload).
+        assert response.status_code == 200 and time.monotonic() - started < 5
         # The first 32 (max_requests_per_client) wait for their bodies; the address's others are refused at once.
-        assert statuses.count(429) == 68 and statuses.count(None) == 32
+        statuses: dict[int, int | None] = {}
+        deadline = time.monotonic() + 5
+        while len(statuses) < 68 and time.monotonic() < deadline:
+            statuses |= {i: status for i, sock in enumerate(slow) if i not in statuses
+                         and (status := _status(sock, 0.001)) is not None}  # fmt: skip
+        time.sleep(0.3)
+        statuses |= {i: _status(sock, 0.001) for i, sock in enumerate(slow) if i not in statuses}
+        assert list(statuses.values()).count(429) == 68 and list(statuses.values()).count(None) == 32
         attacker = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
         assert attacker.status_code == 429 and attacker.json()["error"] == "too_many_requests"
         assert attacker.headers["retry-after"] == "1"
@@ -183,8 +190,8 @@ def test_a_slow_body_holds_no_connection_to_dify_and_gets_408(
             # Two connections to Dify for everyone: only bodies already in take one.
             started = time.monotonic()
             response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
-            assert response.status_code == 200 and time.monotonic() - started < 1
-            assert [_status(sock, 3) for sock in slow] == [408] * 10
+            assert response.status_code == 200 and time.monotonic() - started < 3
+            assert [_status(sock, 5) for sock in slow] == [408] * 10
         finally:
             for sock in slow:
                 sock.close()
@@ -208,12 +215,16 @@ def test_a_request_beyond_a_cap_is_refused_at_once(
 ) -> None:  # fmt: skip
     with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, f"proxy: {settings}") as bridge:
         with ThreadPoolExecutor(1) as pool:
-            busy = pool.submit(httpx.get, f"{bridge.base}/local-dify/v1/slow?seconds=1.5", timeout=10)
-            time.sleep(0.5)
+            busy = pool.submit(httpx.get, f"{bridge.base}/local-dify/v1/slow?seconds=3", timeout=10)
+            deadline = time.monotonic() + 5
+            while not dify[0].seen:  # the slow call is at Dify: its slot and connection are taken
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
             started = time.monotonic()
             refused = httpx.get(f"{bridge.base}/local-dify/v1/parameters")
             assert (refused.status_code, refused.json()["error"]) == (status, error)
-            assert refused.headers["retry-after"] == "1" and time.monotonic() - started < 1
+            # At once: not after the busy call's answer (3 s).
+            assert refused.headers["retry-after"] == "1" and time.monotonic() - started < 2
             assert busy.result().status_code == 200
         assert httpx.get(f"{bridge.base}/local-dify/v1/parameters").status_code == 200  # the slots came back
 
