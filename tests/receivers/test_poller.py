@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, dumps, signed_headers
+from bridge.config import parse_config
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
@@ -81,3 +83,16 @@ def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path,
     # Whichever came first, the webhook's richer run is taken and the poller does not add one after it.
     roots = [s for s in otlp_sink.spans() if s.parent_span_id is None and s.trace_id == RUN_IDS[0].replace("-", "")]
     assert [r.attributes["dify.source"] for r in roots] in (["webhook"], ["poller", "webhook"])
+
+
+def test_an_instance_the_outbound_policy_refuses_is_not_polled(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDifyLogs()
+    with ThreadedServer(fake.app) as dify:
+        # `localhost` passes at load (a name); resolved to 127.0.0.1 when the poller connects, it is refused.
+        localhost = f"http://localhost:{dify.port}"
+        text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, localhost, POLLER, local_dify=False)
+        with BridgeServer(parse_config(text, "test.yaml")):
+            _wait(lambda: "localhost resolves to 127.0.0.1 is a loopback address" in caplog.text)
+    assert fake.requests == []
