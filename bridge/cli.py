@@ -8,7 +8,6 @@ import errno
 import json
 import logging
 import os
-import re
 import socket
 import ssl
 import sys
@@ -47,6 +46,7 @@ def _config(path: str | None) -> BridgeConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bridge.http_protocol import header_timeout_protocol
     from bridge.server import create_app
 
     class Server(uvicorn.Server):
@@ -75,10 +75,12 @@ def _serve(args: argparse.Namespace) -> int:
         # Open live-view streams never end by themselves: stop waiting for them after this long.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
+        http=header_timeout_protocol(config.server.header_timeout),
         **_tls_options(config),
     )
-    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query.
-    logging.getLogger("uvicorn.access").addFilter(_MaskQueryToken())
+    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query, and
+    # proxied calls carry whatever their clients put there (`?user=...`, keys).
+    logging.getLogger("uvicorn.access").addFilter(_MaskQueryValues())
     logging.getLogger("uvicorn.error").addFilter(_StartupErrorWithoutTraceback())
     bound = listener.getsockname()
     url = f"{'https' if config.server.tls else 'http'}://{f'[{host}]' if ':' in host else host}:{bound[1]}"
@@ -124,14 +126,20 @@ class _StartupErrorWithoutTraceback(logging.Filter):
         return True
 
 
-class _MaskQueryToken(logging.Filter):
-    """Access-log lines show `token=***` instead of an access token."""
+class _MaskQueryValues(logging.Filter):
+    """Access-log lines keep a query's names and show `***` for its values (`?token=***&user=***`)."""
 
-    _TOKEN = re.compile(r"([?&]token=)[^&\s]+")
+    @staticmethod
+    def _masked(value: object) -> object:
+        if not isinstance(value, str) or "?" not in value:
+            return value
+        path, _, query = value.partition("?")
+        parts = [f"{part.partition('=')[0]}=***" if "=" in part else "***" for part in query.split("&")]
+        return f"{path}?{'&'.join(parts)}"
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(self._masked(arg) for arg in record.args)
         return True
 
 

@@ -26,6 +26,7 @@ from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
+from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store, load_fernet
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
@@ -105,6 +106,7 @@ def _receiver_routes(
     config: BridgeConfig,
     store: Store,
     auth: Authenticator,
+    outbound: OutboundPolicy,
     hooks: list[Callable[[], Awaitable[None]]],
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
     startup: list[Callable[[BridgeService], Awaitable[None]]],
@@ -113,7 +115,7 @@ def _receiver_routes(
     routes: dict[str, list[Route]] = {}
     for receiver_id, (factory, cfg) in config.receivers.items():
         ctx = ReceiverContext(
-            receiver_id, store, auth, config.server.timestamp_tolerance,
+            receiver_id, store, auth, config.server.timestamp_tolerance, outbound,
             shutdown_hooks=hooks, startup_hooks=startup, background=background,
         )  # fmt: skip
         routes[receiver_id] = factory.create(cfg, ctx)
@@ -123,6 +125,8 @@ def _receiver_routes(
 def create_app(config: BridgeConfig) -> Starlette:
     """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
+    # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     store = Store(config.server.store, load_fernet(config.server), exclusive=True)
     try:
         store.merge_declared(config.server)
@@ -132,6 +136,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         store.close()
         raise
     auth = Authenticator(config.server)
+    outbound = OutboundPolicy(config.server.outbound)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
@@ -195,13 +200,13 @@ def create_app(config: BridgeConfig) -> Starlette:
             store.close()
             telemetry.shutdown()
 
-    receiver_routes = _receiver_routes(config, store, auth, hooks, background, startup)
+    receiver_routes = _receiver_routes(config, store, auth, outbound, hooks, background, startup)
     routes: list[Route] = [
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
         *telemetry.routes(),
         Route("/openapi.json", openapi, include_in_schema=True),
-        *management_routes(store, auth),
+        *management_routes(store, auth, outbound),
         *live_routes(feed, auth),
         *(route for each in receiver_routes.values() for route in each),
     ]

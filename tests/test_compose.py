@@ -47,11 +47,17 @@ def test_services_ports_and_mounts() -> None:
 
 
 def test_bridge_config_validates_and_points_at_the_collector() -> None:
-    config = load_config(str(COMPOSE / "bridge.yaml"), environ={"BRIDGE_API_KEY": "k", "BRIDGE_TOKEN_SECRET": "s" * 32})
+    config = load_config(
+        str(COMPOSE / "bridge.yaml"),
+        environ={"BRIDGE_API_KEY": "compose-key-0123456789", "BRIDGE_TOKEN_SECRET": "s" * 32},
+    )
     (exporter,) = config.exporters.values()
     assert exporter[1].endpoint == "otel-collector:4317"  # type: ignore[attr-defined]
     assert config.server.endpoint.startswith(["0.0.0.0", "8000"][0])
     assert set(config.pipelines["traces"].receivers) == {"otlp", "webhook", "stream", "proxy", "poller"}
+    # Dify's API container is on a private network: the outbound policy must let the proxy and poller reach it.
+    (instance,) = config.server.instances
+    assert httpx.URL(instance.base_url).host in config.server.outbound.allowed_hosts
 
 
 def test_collector_pipelines_use_what_they_define_and_reach_services() -> None:
@@ -136,7 +142,7 @@ def test_the_systemd_unit_ships_every_file_its_steps_copy_and_its_config_uses_it
     assert made <= next(i for i, step in enumerate(steps) if "cp examples/systemd/bridge.yaml" in step)
     assert "--config /etc/dify-otel-bridge/bridge.yaml" in unit and "EnvironmentFile=/etc/dify-otel-bridge/env" in unit
     assert any("> /etc/dify-otel-bridge/env" in step for step in steps)
-    secrets = {"BRIDGE_API_KEY": "k", "BRIDGE_TOKEN_SECRET": "s" * 32}
+    secrets = {"BRIDGE_API_KEY": "k" * 8 + "0123456789abcdef", "BRIDGE_TOKEN_SECRET": "s" * 32}
     config = load_config(str(SYSTEMD / "bridge.yaml"), environ=secrets)
     # Its state where the unit lets it write (no compose host names: this runs beside the backend).
     assert config.server.store.startswith("/var/lib/dify-otel-bridge/")
@@ -144,4 +150,4 @@ def test_the_systemd_unit_ships_every_file_its_steps_copy_and_its_config_uses_it
     assert "ReadWritePaths=/var/lib/dify-otel-bridge" in unit
     (exporter,) = config.exporters.values()
     assert exporter[1].endpoint == "http://localhost:4317"  # type: ignore[attr-defined]
-    assert config.server.api_keys == ["k"]
+    assert config.server.api_keys == [secrets["BRIDGE_API_KEY"]]

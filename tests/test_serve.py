@@ -67,7 +67,7 @@ def test_serve_says_where_runs_come_in_and_where_they_go(tmp_path: Path, otlp_si
 
 
 def test_serve_with_an_api_key_gives_no_warning(tmp_path: Path, otlp_sink: OtlpSink) -> None:
-    bridge = BridgeProcess(_config(tmp_path, otlp_sink, server=', api_keys: ["k-1"]')).start()
+    bridge = BridgeProcess(_config(tmp_path, otlp_sink, server=', api_keys: ["0123456789abcdef-key"]')).start()
     try:
         log = bridge.log.read_text()
     finally:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator
+from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
@@ -28,6 +29,7 @@ class ReceiverContext:
     store: Store
     auth: Authenticator
     timestamp_tolerance: float
+    outbound: OutboundPolicy  # where instance base URLs may lead (the proxy's and the poller's connections)
     # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Awaited with the started service before the server takes requests; one raising stops the start

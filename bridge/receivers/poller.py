@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from bridge.durations import Duration
 from bridge.formats import InputError, decode_json
+from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.store import Instance
 from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
@@ -82,6 +83,8 @@ class Poller:
                     exported += await self.poll_instance(service, instance, now)
                 except (httpx.HTTPError, InputError, ValueError) as exc:
                     logger.warning("poller: instance %s: %s", instance.name, _failure(exc))
+                except OutboundRefused as exc:
+                    logger.warning("poller: instance %s: not polled: %s", instance.name, exc)
                 except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
                     logger.warning("poller: instance %s: paused: %s", instance.name, exc)
         return exported
@@ -99,7 +102,8 @@ class Poller:
                 "limit": self.cfg.page_limit,
                 "created_at__after": _iso(cursor),
             }
-            response = await self.client.get(f"{instance.base_url}/v1/workflows/logs", params=params, headers=headers)
+            url = self.ctx.outbound.join(instance.base_url, "/v1/workflows/logs")
+            response = await self.client.get(url, params=params, headers=headers)
             response.raise_for_status()
             body = decode_json(response.content)
             for run in normalize_logs(body, f"{instance.name} logs"):
@@ -122,7 +126,8 @@ class Poller:
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """No routes: a background task for the server's lifetime."""
-    client = httpx.AsyncClient(timeout=cfg.timeout, follow_redirects=False)
+    transport = checked_transport(ctx.outbound, httpx.Limits())
+    client = httpx.AsyncClient(transport=transport, timeout=cfg.timeout, follow_redirects=False)
     ctx.shutdown_hooks.append(client.aclose)
     ctx.background.append(Poller(cfg, ctx, client).run_forever)
     return []

@@ -13,6 +13,7 @@ import time
 from starlette.requests import Request
 
 from bridge.http_errors import ApiError
+from bridge.management.auth import client_address
 from bridge.management.store import App
 from bridge.receivers import ReceiverContext
 
@@ -25,7 +26,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 def check_headers(request: Request, ctx: ReceiverContext, now: float | None = None) -> int:
     """API key, and a timestamp inside the tolerance: what can be checked before the body. Returns the timestamp."""
-    ctx.auth.check_api_key(request.headers.get("x-pisama-api-key"))
+    ctx.auth.check_api_key(request.headers.get("x-pisama-api-key"), client_address(request))
     raw = request.headers.get("x-pisama-timestamp", "")
     if not raw.strip().lstrip("-").isdigit():
         raise ApiError(401, "invalid_signature", "X-Pisama-Timestamp must be Unix seconds")

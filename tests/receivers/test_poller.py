@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, dumps, signed_headers
+from bridge.config import parse_config
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
@@ -106,3 +107,16 @@ def test_a_failed_poll_is_logged_with_its_url_and_status(
         _wait(lambda: bool(warnings()))
     assert warnings()[0].startswith("poller: instance local-dify: GET http://127.0.0.1:9/v1/workflows/logs?page=1")
     assert ": ConnectError: " in warnings()[0]
+
+
+def test_an_instance_the_outbound_policy_refuses_is_not_polled(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDifyLogs()
+    with ThreadedServer(fake.app) as dify:
+        # `localhost` passes at load (a name); resolved to 127.0.0.1 when the poller connects, it is refused.
+        localhost = f"http://localhost:{dify.port}"
+        text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, localhost, POLLER, local_dify=False)
+        with BridgeServer(parse_config(text, "test.yaml")):
+            _wait(lambda: "localhost resolves to 127.0.0.1 is a loopback address" in caplog.text)
+    assert fake.requests == []
