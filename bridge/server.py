@@ -112,7 +112,7 @@ def _receiver_routes(
     routes: list[Route] = []
     for receiver_id, (factory, cfg) in config.receivers.items():
         ctx = ReceiverContext(
-            receiver_id, store, auth, config.server.timestamp_tolerance,
+            receiver_id, store, auth, config.server.timestamp_tolerance, config.server.legacy_signatures,
             shutdown_hooks=hooks, startup_hooks=startup, background=background,
         )  # fmt: skip
         routes.extend(factory.create(cfg, ctx))

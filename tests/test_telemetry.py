@@ -12,6 +12,7 @@ from bridge.config import ConfigError, parse_config
 from bridge.service import BridgeService
 from bridge.telemetry import Telemetry
 from tests.bridge_server import BridgeServer, bridge_config, bridge_config_text, signed_headers
+from tests.bridge_server import metric_sample as _sample
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
@@ -30,8 +31,9 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
 
     assert _sample(text, "dify_bridge_runs_total", receiver="stream", status="succeeded") == 1
     assert _sample(text, "dify_bridge_spans_total", receiver="stream") == 4
-    app = "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3"
-    assert _sample(text, "dify_detections_total", app=app, detector="context_overflow", severity="high") == 1
+    app = "Support Bot"  # the signing app's registered name, not the events' sys.app_id (issue 27.3)
+    detections = {"app": "app-under-test", "detector": "context_overflow", "severity": "high"}
+    assert _sample(text, "dify_detections_total", **detections) == 1
     # The runs themselves: counted by app and status, node times by type, tokens by model and type, cost.
     assert _sample(text, "dify_workflow_runs_total", dify_app_name=app, dify_run_status="succeeded") == 1
     assert _sample(text, "dify_node_duration_seconds_count", dify_node_type="llm") == 1
@@ -40,14 +42,6 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
     assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="input", **tokens) == 14
     assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="output", **tokens) == 10
     assert _sample(text, "dify_cost_total", dify_app_name=app, dify_price_currency="USD") == 0.0000081
-
-
-def _sample(text: str, name: str, **labels: str) -> float:
-    """The value of the one sample of `name` carrying `labels` (among others) in a Prometheus text page."""
-    lines = [line for line in text.splitlines() if line.startswith(name + "{")]
-    wanted = [f'{key}="{value}"' for key, value in labels.items()]
-    (line,) = [line for line in lines if all(label in line for label in wanted)]
-    return float(line.rsplit(" ", 1)[1])
 
 
 def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_path: Path, otlp_sink: OtlpSink) -> None:
@@ -130,7 +124,7 @@ def test_metrics_are_pushed_over_otlp_beside_the_traces(tmp_path: Path, otlp_sin
             assert time.monotonic() < deadline, "no metrics pushed"
             time.sleep(0.1)
         runs = otlp_sink.metric_points("dify.workflow.runs")
-    assert runs and runs[-1] == ({"dify.app.name": "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3",
+    assert runs and runs[-1] == ({"dify.app.name": "Support Bot",
                                   "dify.run.status": "succeeded"}, 1.0)  # fmt: skip
     inputs = [v for attrs, v in otlp_sink.metric_points("gen_ai.client.token.usage")
               if attrs["gen_ai.token.type"] == "input"]  # fmt: skip

@@ -67,6 +67,9 @@ class ServerConfig(BaseModel):
     encryption_key: str | None = None
     # Webhook signatures older or newer than this are refused.
     timestamp_tolerance: Duration = 300.0
+    # Also take Pisama's signatures (over "{timestamp}.{body}", X-Pisama-Nonce absent or not signed) while
+    # senders move to the signed nonce; each such signature is taken once. false: a signed nonce is required.
+    legacy_signatures: bool = False
     # A request body not complete within this long after its headers gets 408 (a slow sender holds no
     # worker or memory for longer). Proxied uploads stream to Dify and are bounded by Dify's own limits.
     body_timeout: Duration = Field(default=30.0, gt=0)

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS apps (
     app_name TEXT, app_type TEXT NOT NULL, webhook_secret BLOB NOT NULL, origin TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
 CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -257,11 +258,17 @@ class Store:
     # --- replay protection ---------------------------------------------------------------------
 
     def use_nonce(self, nonce: str, expires_at: float, now: float) -> bool:
-        """False when the nonce was already used (a replay)."""
+        """False when the nonce was already used (a replay). A nonce is kept until `expires_at`, when a request
+        carrying it is refused as expired anyway: the table holds one row per request of the last window."""
         with self._lock:
             self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
             cursor = self._db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, expires_at))
         return cursor.rowcount == 1
+
+    def forget_nonce(self, nonce: str) -> None:
+        """A nonce given back: its request was not taken, so it may come again."""
+        with self._lock:
+            self._db.execute("DELETE FROM nonces WHERE nonce = ?", (nonce,))
 
     def poll_cursor(self, instance_id: str) -> float | None:
         with self._lock:

@@ -24,6 +24,8 @@ class ReceiverContext:
     store: Store
     auth: Authenticator
     timestamp_tolerance: float
+    # Also take Pisama's signatures (nonce not signed), each once: `server.legacy_signatures`.
+    legacy_signatures: bool = False
     # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Awaited with the started service before the server takes requests; one raising stops the start
