@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from bridge.management.settings import ServerConfig
+from bridge.private_file import make_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -112,12 +113,13 @@ class Store:
         self._secrets: dict[str, str] = {}  # registration id → webhook secret
         self._lock = threading.Lock()
         try:
+            make_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # Survives a killed process without an fsync per nonce; registrations are rare and small.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
 
     def close(self) -> None:
