@@ -131,7 +131,11 @@ def create_app(config: BridgeConfig) -> Starlette:
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     metrics = config.service.metrics
-    telemetry = Telemetry([metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters])
+    telemetry = Telemetry(
+        [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters],
+        metrics.max_series,
+        metrics.idle_timeout,
+    )
 
     async def openapi(request: Request) -> JSONResponse:
         """
