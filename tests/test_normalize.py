@@ -243,7 +243,7 @@ def test_node_metadata_keys_are_snake_case_either_way() -> None:
         ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "x", "status": "?"}]},
          "nodes.0.status"),
         ({"workflow_run_id": "r", "status": "succeeded", "nodes": [{"node_type": "llm"}]}, "nodes.0.node_id"),
-        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "", "elapsed_time": "x"}]},
+        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "", "elapsed_time": ""}]},
          "nodes.0.elapsed_time"),
         ({"workflow_run_id": "r", "status": "succeeded", "started_at": "yesterday", "nodes": []}, "started_at"),
         ({"workflow_run_id": "r", "status": "paused", "nodes": [{"node_id": "n", "node_type": "", "started_at": "no"}]},
