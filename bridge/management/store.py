@@ -259,18 +259,23 @@ class Store:
 
     # --- replay protection ---------------------------------------------------------------------
 
-    def use_nonce(self, nonce: str, expires_at: float, now: float) -> bool:
-        """False when the nonce was already used (a replay). A nonce is kept until `expires_at`, when a request
-        carrying it is refused as expired anyway: the table holds one row per request of the last window."""
+    def nonces(self, now: float) -> list[tuple[str, float]]:
+        """Spent nonces not expired at `now`, with their expiry (`management.nonces.SpentNonces` checks them)."""
         with self._lock:
-            self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
-            cursor = self._db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, expires_at))
-        return cursor.rowcount == 1
+            return self._db.execute("SELECT nonce, expires_at FROM nonces WHERE expires_at >= ?", (now,)).fetchall()
 
-    def forget_nonce(self, nonce: str) -> None:
-        """A nonce given back: its request was not taken, so it may come again."""
+    def save_nonces(self, spent: dict[str, float], given_back: set[str], now: float) -> None:
+        """One transaction: nonces spent (→ expiry) and given back since the last call; expired ones deleted."""
         with self._lock:
-            self._db.execute("DELETE FROM nonces WHERE nonce = ?", (nonce,))
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
+                self._db.executemany("INSERT OR REPLACE INTO nonces VALUES (?, ?)", spent.items())
+                self._db.executemany("DELETE FROM nonces WHERE nonce = ?", [(nonce,) for nonce in given_back])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def poll_cursor(self, instance_id: str) -> float | None:
         with self._lock:

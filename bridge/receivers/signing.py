@@ -85,10 +85,10 @@ def signed_by(
         spent = f"{app.id}:{headers.signature}"  # Pisama's scheme: the signature is what is single-use
     else:
         raise ApiError(401, "invalid_signature", "the signature does not match the body, nonce and the app's secret")
-    if not ctx.store.use_nonce(spent, headers.timestamp + ctx.timestamp_tolerance, time.time()):
+    if not ctx.nonces.spend(spent, headers.timestamp + ctx.timestamp_tolerance, time.time()):
         raise ApiError(409, "replayed_request", "this request (its X-Pisama-Nonce) was already taken")
     try:
         yield app
     except BaseException:
-        ctx.store.forget_nonce(spent)
+        ctx.nonces.give_back(spent)
         raise
