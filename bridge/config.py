@@ -43,6 +43,10 @@ class AssemblyConfig(BaseModel):
     # Spans received over OTLP are held per trace until the trace's last span is known to be in (Dify's
     # `workflow` span) or none came for this long (the Collector's tail_sampling `decision_wait`).
     decision_wait: Duration = 5.0
+    # A trace that carries Dify's marks (its tracer, its root, a node's metadata) waits this long instead for
+    # its workflow span, which Dify sends last: a busy Dify worker can pause between a run's spans, and a trace
+    # closed without it is passed through as Dify sent it.
+    export_wait: Duration = 30.0
 
 
 class QueueConfig(BaseModel):

@@ -185,5 +185,8 @@ class WorkflowRun(msgspec.Struct, frozen=True):
     events: tuple[RunEvent, ...] = ()
     message_usage: JSONDict | None = None  # chat apps: message_end.metadata.usage
     retriever_resources: tuple[JSONDict, ...] = ()
+    # A run started by another run's node (a workflow used as a tool): that run and node execution.
+    parent_run_id: str | None = None
+    parent_node_execution_id: str | None = None
     # Rows of the bridge's event journal this run was assembled from: deleted when its spans are queued.
     journal: tuple[int, ...] = ()

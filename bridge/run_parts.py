@@ -327,10 +327,13 @@ def _build_container(
     completed = {**_dict(parts.node_finished), **_dict(parts.completed)}
     is_iteration = parts.node_type == "iteration"
     members = [n for n in children if (n.iteration_id if is_iteration else n.loop_id) == node_id]
-    rounds = set(parts.rounds)
-    rounds.update(i for n in members if (i := n.iteration_index if is_iteration else n.loop_index) is not None)
+    indexes = {i for n in members if (i := n.iteration_index if is_iteration else n.loop_index) is not None}
+    rounds = set(parts.rounds) | indexes
     if parts.node_type == "loop" and parts.started is not None:
         rounds.add(0)  # Dify sends loop_next only between rounds: round 0 has none
+    if parts.completed is not None and indexes:
+        # A loop that reached its count limit announces one more round (loop_next) that never runs (recorded).
+        rounds = {r for r in rounds if r <= max(indexes)}
     if completed.get("status"):
         status = str(completed["status"])
     elif parts.completed is not None:

@@ -65,7 +65,7 @@ server:
     - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
   workers: {workers}
-  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms}}
+  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms, export_wait: 1s}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
