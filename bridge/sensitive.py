@@ -54,6 +54,7 @@ def _named(kind: str) -> re.Pattern[str]:
     return re.compile(f"(?i)(?=(?:{alternatives}){_VALUE % ((shortest,) * 3)})")
 
 
+_ENDINGS = {kind: tuple(names) for kind, (names, _) in _NAMES.items()}
 _TAILS = {kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()}
 # Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
 # (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
@@ -266,6 +267,24 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 if accepted(kind, value, exempt_examples):
                     found.setdefault(value, kind)
     return found
+
+
+def named_secret(key: str, value: str) -> str | None:
+    """The kind of secret `value` is by the name of the attribute or field holding it (`db.password`,
+    `http.request.header.authorization`, `X-Api-Key`), if its name says so and it is no placeholder."""
+    folded = key.lower()
+    for kind, (names, shortest) in _NAMES.items():
+        if len(value) < shortest or not folded.endswith(_ENDINGS[kind]):
+            continue
+        for name, before in names.items():
+            start = len(key) - len(name)
+            if (
+                folded.endswith(name)
+                and (not before or _BEFORE[before].match(key, start))
+                and accepted(kind, value, False)
+            ):
+                return kind
+    return None
 
 
 def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:

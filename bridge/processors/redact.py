@@ -19,7 +19,7 @@ from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge import attributes as a
-from bridge.sensitive import SECRETS, SEPARATOR, sensitive_values
+from bridge.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.spans import with_attributes
 
 TYPE = "redact"
@@ -127,7 +127,11 @@ class RedactProcessor:
             if key in self._allow:
                 out[key] = value
                 continue
-            new_key, new = self._key(key), self._value(value)
+            new_key = self._key(key)
+            if isinstance(value, str) and self.cfg.secrets != "off" and named_secret(key, value):
+                new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
+            else:
+                new = self._value(value)
             changed = changed or new_key != key or new != value
             out[new_key] = new
         return out if changed else None
@@ -203,6 +207,8 @@ class RedactProcessor:
             if key not in _OWN_KEYS:
                 texts.append(key)
             if isinstance(value, str):
+                if self.cfg.secrets != "off" and named_secret(key, value):
+                    return False
                 texts.append(value)
             elif not self._value_texts(value, texts):
                 return False
