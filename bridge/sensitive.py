@@ -7,6 +7,7 @@ documentation domains and payment providers' test numbers are not sensitive.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -54,7 +55,7 @@ def _named(kind: str) -> re.Pattern[str]:
     return re.compile(f"(?i)(?=(?:{alternatives}){_VALUE % ((shortest,) * 3)})")
 
 
-_ENDINGS = {kind: tuple(names) for kind, (names, _) in _NAMES.items()}
+_ALL_ENDINGS = tuple(name for names, _ in _NAMES.values() for name in names)
 _TAILS = {kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()}
 # Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
 # (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
@@ -68,7 +69,8 @@ SECRETS: dict[str, re.Pattern[str]] = {
     "google_api_key": re.compile(r"AIza(?<!\wAIza)[0-9A-Za-z_-]{35,}"),
     "dify_app_key": re.compile(r"app-(?<!\wapp-)[A-Za-z0-9]{24}\b"),
     "dify_dataset_key": re.compile(r"dataset-(?<!\wdataset-)[A-Za-z0-9]{24}\b"),
-    "jwt": re.compile(r"eyJ(?<!\weyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    # `eyJ` is `{"` in base64; `ey` alone also takes a header or claims written with a space first.
+    "jwt": re.compile(r"ey(?<!\wey)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     # The whole block, to its END line; a block cut short (no END) to where its base64 and headers stop.
     # `\n` as written inside JSON text counts as a line break. Never across a NUL (`SEPARATOR`).
     "private_key": re.compile(
@@ -116,7 +118,7 @@ _PHONE_TAIL = re.compile(rb"111[245]1111(?![134]|51)")
 _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "openai_key": ("sk-",), "aws_access_key": ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"), "slack_token": ("xox",),
     "google_api_key": ("AIza",), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), "dify_app_key": ("app-",),
-    "dify_dataset_key": ("dataset-",), "jwt": ("eyJ",), "private_key": ("-----BEGIN",), "url_password": ("://",),
+    "dify_dataset_key": ("dataset-",), "jwt": ("ey",), "private_key": ("-----BEGIN",), "url_password": ("://",),
     "bearer_token": ("bearer",), "basic_auth": ("basic",),
     **{kind: tuple(names) for kind, (names, _) in _NAMES.items()},
     **{kind: literals for kind, (_, literals) in PROVIDER_TOKENS.items()},
@@ -133,7 +135,7 @@ _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 _LITERALS = tuple(
     dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard)
 )
-_FINDER = ahocorasick_rs.AhoCorasick(_LITERALS)
+_FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
 # then meets the NUL), so the scan finds what a scan of each text finds (tests/test_sensitive.py).
 SEPARATOR = "\n\x00\n"
@@ -184,10 +186,11 @@ _GUARDED: dict[bool, dict[int, list[int]]] = {
     for personal, checks in _CHECKS.items()
 }
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
-# `{{#node.var#}}`), fillers.
-_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]|(.)\1{7,}")
-# Examples: not a leak when a detector looks for one, but masked by redaction all the same.
-_EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder")
+# `{{#node.var#}}`).
+_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]")
+# Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
+# formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
+_EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder|(.)\1{7,}")
 _EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
 _UUID_START = re.compile(r"\d{8}-\d{4}-")
 # Card numbers published by payment providers for testing.
@@ -272,17 +275,20 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
 def named_secret(key: str, value: str) -> str | None:
     """The kind of secret `value` is by the name of the attribute or field holding it (`db.password`,
     `http.request.header.authorization`, `X-Api-Key`), if its name says so and it is no placeholder."""
+    kind = _kind_named(key)
+    if kind is None or len(value) < _NAMES[kind][1] or not accepted(kind, value, False):
+        return None
+    return kind
+
+
+@functools.lru_cache(maxsize=4096)  # attribute names repeat from span to span
+def _kind_named(key: str) -> str | None:
     folded = key.lower()
-    for kind, (names, shortest) in _NAMES.items():
-        if len(value) < shortest or not folded.endswith(_ENDINGS[kind]):
-            continue
+    if not folded.endswith(_ALL_ENDINGS):
+        return None
+    for kind, (names, _) in _NAMES.items():
         for name, before in names.items():
-            start = len(key) - len(name)
-            if (
-                folded.endswith(name)
-                and (not before or _BEFORE[before].match(key, start))
-                and accepted(kind, value, False)
-            ):
+            if folded.endswith(name) and (not before or _BEFORE[before].match(key, len(key) - len(name))):
                 return kind
     return None
 

@@ -106,7 +106,7 @@ class RedactProcessor:
             text = value.decode("latin-1")
             redacted = self.redact_text(text)
             return value if redacted == text else redacted.encode("latin-1", "replace")
-        if isinstance(value, Mapping):  # an OTLP kvlist
+        if isinstance(value, dict):  # an OTLP kvlist
             return self._attributes(value) or value
         if isinstance(value, list | tuple):
             items = [self._value(item) for item in value]
@@ -128,7 +128,12 @@ class RedactProcessor:
                 out[key] = value
                 continue
             new_key = self._key(key)
-            if isinstance(value, str) and self.cfg.secrets != "off" and named_secret(key, value):
+            if (
+                isinstance(value, str)
+                and key not in _OWN_KEYS
+                and self.cfg.secrets != "off"
+                and named_secret(key, value)
+            ):
                 new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
             else:
                 new = self._value(value)
@@ -199,18 +204,19 @@ class RedactProcessor:
 
     def _texts(self, attributes: Mapping[str, Any], texts: list[str]) -> bool:
         """Adds the texts of `attributes` that `_attributes` would scan; False if one of its keys is denied."""
+        deny, allow, by_name = self._deny, self._allow, self.cfg.secrets != "off"
         for key, value in attributes.items():
-            if key in self._deny:
+            if key in deny:
                 return False
-            if key in self._allow:
+            if key in allow:
                 continue
             if key not in _OWN_KEYS:
                 texts.append(key)
-            if isinstance(value, str):
-                if self.cfg.secrets != "off" and named_secret(key, value):
+                if by_name and isinstance(value, str) and named_secret(key, value):
                     return False
+            if isinstance(value, str):
                 texts.append(value)
-            elif not self._value_texts(value, texts):
+            elif not isinstance(value, int | float) and not self._value_texts(value, texts):
                 return False
         return True
 
@@ -219,7 +225,7 @@ class RedactProcessor:
             texts.append(value)
         elif isinstance(value, bytes):
             texts.append(value.decode("latin-1"))
-        elif isinstance(value, Mapping):
+        elif isinstance(value, dict):
             return self._texts(value, texts)
         elif isinstance(value, list | tuple):
             return all(self._value_texts(item, texts) for item in value)
