@@ -1,9 +1,10 @@
-"""`redact`: secrets (and personal data, per config) masked in every exported attribute and event.
+"""`redact`: secrets (and personal data, per config) masked wherever a span carries text.
 
-Runs after the detectors (they see the originals) and before export. A masked value keeps a short prefix
-and a hash, so the same secret can be recognised across spans without being readable:
+Its name, attribute keys and values (nested and bytes too), events, links, status and resource. Runs after
+the detectors (they see the originals) and before export. A masked value keeps a short prefix (when it is 16
+characters or more) and a hash, so the same secret can be recognised across spans without being readable:
 `sk-p…#1f3a9c2e`. A pipeline without `redact` still gets the default one: secrets are never exported by
-accident.
+accident. What counts as a secret is bridge/sensitive.py's; docs/security.md lists it.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ class Config(BaseModel):
     personal_data: Mode = "mask"
     # Extra regular expressions treated as secrets.
     custom_patterns: list[str] = Field(default_factory=list)
-    # Attribute keys never redacted (ids you know are safe), and keys always dropped whole.
-    # Attribute keys never masked (allow) or always masked whole (deny), e.g. `user.email`.
+    # Attribute keys whose values are never masked (ids you know are safe).
     allow_keys: list[str] = Field(default_factory=list)
+    # Attribute keys always dropped whole, e.g. `user.email`.
     deny_keys: list[str] = Field(default_factory=list)
 
     @field_validator("custom_patterns")
