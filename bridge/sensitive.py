@@ -1,7 +1,9 @@
 """What counts as sensitive in text: provider API keys, tokens, passwords, private keys, and personal data.
 
-Shared by the `dify_variable_leak` detector and the `redact` processor. Placeholders, masked values,
-documentation domains and payment providers' test numbers are not sensitive.
+Shared by the `dify_variable_leak` detector and the `redact` processor. Placeholders and masked values are
+never sensitive; examples (documentation domains, payment providers' test numbers, `dummy` values) are not
+for the detector (`exempt_examples`), but redaction masks them too. Provider token formats are in
+bridge/secret_formats.py.
 """
 
 from __future__ import annotations

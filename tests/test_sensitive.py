@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, SEPARATOR, accepted, luhn_ok, sensitive_values
+from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, SEPARATOR, accepted, luhn_ok, named_secret, sensitive_values
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 
@@ -230,3 +230,35 @@ def test_a_truncated_key_is_masked_to_where_its_body_ends() -> None:
 )
 def test_ordinary_text_is_not_masked(text: str) -> None:
     assert sensitive_values(text, personal=True, exempt_examples=False) == {}
+
+
+TEAMS = "webhook.office.com/webhookb2/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f@0a1b2c3d/IncomingWebhook/q8Zt1Lw0m8cT2yR5"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("https://discord.com/api/webhooks/123456789012345678/Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6gL1aV0",
+         "discord.com/api/webhooks/123456789012345678/Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6gL1aV0", "discord_webhook"),
+        ("https://contoso." + TEAMS, TEAMS, "teams_webhook"),
+        ("https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=Qz8Tw1Lm0cT2yR5nQx7pB4h%3D&se=x",
+         "Qz8Tw1Lm0cT2yR5nQx7pB4h%3D", "credential"),
+        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6g==;Endpoint",
+         "Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6g==", "credential"),
+        ("key dataset-Qz8Tw1Lm0cT2yR5nQx7pB4hK", "dataset-Qz8Tw1Lm0cT2yR5nQx7pB4hK", "dify_dataset_key"),
+        ('{\\"password\\": \\"hunter2hunter2\\"}', "hunter2hunter2", "password"),  # JSON inside a JSON string
+        ("redis://:Qz8Tw1Lm0c@cache:6379", ":Qz8Tw1Lm0c", "url_password"),
+    ],
+)  # fmt: skip
+def test_recognizes_more_formats(text: str, value: str, kind: str) -> None:
+    assert sensitive_values(text, personal=False, exempt_examples=False) == {value: kind}
+
+
+def test_an_attribute_named_for_a_secret_is_one_whatever_its_value_looks_like() -> None:
+    assert named_secret("db.password", "Qz8Tw1Lm0c") == "password"
+    assert named_secret("http.request.header.authorization", "Qz8Tw1Lm0cT2") == "credential"
+    assert named_secret("X-Api-Key", "Qz8Tw1Lm0cT2") == "credential"
+    for key in ("gen_ai.usage.input_tokens", "bypass", "author", "passport", "primary_key", "session.id"):
+        assert named_secret(key, "Qz8Tw1Lm0cT2") is None, key
+    assert named_secret("db.password", "${env:DB_PASSWORD}") is None  # a template, not a value
+    assert named_secret("db.password", "short") is None
