@@ -118,9 +118,11 @@ class RunParts:
     task_id: str | None = None
     conversation_id: str | None = None
     message_id: str | None = None
-    # Read from workflow_started while it is parsed: the service routes and names a run by it before the run
-    # is built (in a pipeline worker).
+    # The app that signed the run's first signed events (`DifyEvent.app_id`), else workflow_started's
+    # `sys.app_id` (read while it is parsed): the service routes and names a run by it before the run is built
+    # (in a pipeline worker).
     app_id: str | None = None
+    app_signed: bool = False
     started: Packed | None = None
     finished: Packed | None = None
     message_end: JSONDict | None = None
@@ -152,8 +154,14 @@ class RunParts:
         """The first workflow_started wins."""
         if self.started is None:
             inputs = data.get("inputs")
-            self.app_id = _str(inputs.get("sys.app_id")) if isinstance(inputs, dict) else None
+            if not self.app_signed:
+                self.app_id = _str(inputs.get("sys.app_id")) if isinstance(inputs, dict) else None
             self.started = pack(data)
+
+    def signed_by(self, app_id: str) -> None:
+        """The first signing app wins (the stream receiver refuses another's events for an open run)."""
+        if not self.app_signed:
+            self.app_id, self.app_signed = app_id, True
 
 
 def _run_status(parts: RunParts) -> str:

@@ -211,6 +211,11 @@ class BridgeService:
             open_runs = len(self.assembler)
         self.admission.check(receiver, opens, open_runs)
 
+    def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None:
+        """The first open run one of `events` would join that another app signed (its events are not theirs)."""
+        with self._lock:
+            return next((run for event in events if (run := self.assembler.signed_elsewhere(event))), None)
+
     def submit_events(self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str) -> None:
         """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
         journal cannot be written: the events are then not acknowledged."""
@@ -235,10 +240,12 @@ class BridgeService:
     ) -> list[JournalRow]:
         """Merges `events` into their runs (the caller holds the lock); the journal rows of those kept."""
         rows = []
+        orphans = self.assembler.dropped_orphans
         for event in events:
             self._journal_id += 1
             if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
                 rows.append(to_row(self._journal_id, event, now, context, receiver))
+        _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
         return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
@@ -297,16 +304,17 @@ class BridgeService:
     def _publish(self, event: DifyEvent) -> None:
         assert self.live is not None
         run_id, data = event.workflow_run_id, event.data
-        if event.event == "workflow_started":
+        # The signing app, as the run is filed (`RunParts.signed_by`); unsigned events: workflow_started's own.
+        app_id = event.app_id
+        if app_id is None and event.event == "workflow_started":
             inputs = data.get("inputs")
             app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
-            if run_id and app_id:
-                self._run_apps[run_id] = app_id
+        app_id = self._run_apps.setdefault(run_id, app_id) if run_id and app_id else self._run_apps.get(run_id or "")
+        if event.event == "workflow_started":
             self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
         else:
             keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
-            payload = {"run_id": run_id, "app_id": self._run_apps.get(run_id or ""), **{k: data.get(k) for k in keys}}
-            self.live.publish("node.finished", payload)
+            self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
 
     def is_open(self, run_id: str) -> bool:
         """True while a run is being assembled from stream events."""
@@ -460,9 +468,13 @@ class BridgeService:
         source = receiver.partition("/")[0]
         counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
         if run is not None:
-            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run.status))))
+            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run_metrics.label(run.status)))))
         counts += [
-            (_DETECTIONS, 1, (("detector", f.detector), ("severity", f.severity), ("app", processed.app)))
+            (
+                _DETECTIONS,
+                1,
+                (("detector", f.detector), ("severity", f.severity), ("app", run_metrics.label(processed.app))),
+            )
             for f in processed.findings
         ]
         self._aggregates.apply([*processed.measurements, *counts])
@@ -510,6 +522,12 @@ class BridgeService:
         self.runs.close()
         self.storage.close()
         return delivered
+
+
+def _log_orphans(count: int, receiver: str) -> None:
+    # One line per request, however many events it held (a body of 100,000 `{}` made 100,000 lines).
+    if count:
+        logger.warning("%s: dropped %d events with no run, task or stream to attach them to", receiver, count)
 
 
 def _ready(processed: Processed) -> Future[Processed]:

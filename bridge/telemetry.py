@@ -4,6 +4,7 @@ health (queue, exports, refusals) where it is measured. docs/metrics.md lists th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import __version__
-from bridge.metric_aggregates import Aggregates, WithAggregates
+from bridge.metric_aggregates import DEFAULT_MAX_SERIES, Aggregates, WithAggregates
 
 
 class _PrometheusReader(WithAggregates, PrometheusMetricReader):
@@ -30,13 +31,20 @@ class Telemetry:
     Its readers read the SDK's instruments (`meter`) and the per-run series of `aggregates`."""
 
     def __init__(
-        self, readers: Sequence[MetricReader] = (), resource_attributes: Mapping[str, str] | None = None
+        self,
+        readers: Sequence[MetricReader] = (),
+        max_series: int = DEFAULT_MAX_SERIES,
+        idle_timeout: float = 0.0,
+        resource_attributes: Mapping[str, str] | None = None,
     ) -> None:
-        """`resource_attributes`: `service.resource`, so metrics name the same service as the traces."""
+        """`max_series` and `idle_timeout` (0: never) bound the run metrics (`service.metrics`);
+        `resource_attributes` are `service.resource`, so metrics name the same service as the traces."""
         self.registry = CollectorRegistry()
         resource = Resource.create(dict(resource_attributes or {}))
         scope = InstrumentationScope("dify-otel-bridge", __version__)
-        self.aggregates = Aggregates(scope, resource)
+        self.aggregates = Aggregates(scope, resource, max_series, idle_timeout or None)
+        # One scrape renders at a time, on a thread: parallel scrapes of a large page held the event loop.
+        self._rendering = asyncio.Lock()
         all_readers = [_PrometheusReader(registry=self.registry), *readers]
         for reader in all_readers:
             if isinstance(reader, WithAggregates):
@@ -54,6 +62,8 @@ class Telemetry:
             tags: [health]
             responses: {200: {description: Prometheus text format}}
             """
-            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+            async with self._rendering:
+                page = await asyncio.to_thread(generate_latest, self.registry)
+            return Response(page, media_type=CONTENT_TYPE_LATEST)
 
         return [Route("/metrics", metrics)]

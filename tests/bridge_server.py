@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Self
 
@@ -122,15 +123,28 @@ class BridgeServer(ThreadedServer):
         return token
 
 
-def signed_headers(body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, **extra: str) -> dict[str, str]:
+def signed_headers(
+    body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, nonce: str | None = None, **extra: str
+) -> dict[str, str]:
+    """A sender's headers for `body`, with a fresh signed nonce unless `nonce` is given."""
     ts = int(time.time()) if timestamp is None else timestamp
+    nonce = uuid.uuid4().hex if nonce is None else nonce
     return {
         "Content-Type": "application/json",
         "X-Pisama-API-Key": API_KEY,
         "X-Pisama-Timestamp": str(ts),
-        "X-Pisama-Signature": sign(secret, ts, body),
+        "X-Pisama-Nonce": nonce,
+        "X-Pisama-Signature": sign(secret, ts, nonce, body),
         **extra,
     }
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample of `name` carrying `labels` (among others) in a Prometheus text page."""
+    lines = [line for line in text.splitlines() if line.startswith(name + "{")]
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    (line,) = [line for line in lines if all(label in line for label in wanted)]
+    return float(line.rsplit(" ", 1)[1])
 
 
 def dumps(payload: Any) -> bytes:

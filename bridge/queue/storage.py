@@ -22,6 +22,7 @@ from queue import SimpleQueue
 from typing import Any, NamedTuple
 
 from bridge.file_lock import FileInUse, FileLock
+from bridge.private_file import make_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -230,6 +231,7 @@ class QueueStorage:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self._file_lock = FileLock(path) if exclusive else None
+            make_private(path)  # run content, before redaction in the journals
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a killed process; FULL also survives power loss, at an fsync per commit.
