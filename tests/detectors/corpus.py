@@ -447,12 +447,16 @@ class Score:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
-def evaluate(cases: list[Case]) -> tuple[dict[str, Score], float, list[str]]:
-    """Per-detector scores, the share of clean runs with any finding, and the cases that went wrong."""
+def evaluate(
+    cases: list[Case], settings: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, Score], float, list[str]]:
+    """Per-detector scores, the share of clean runs with any finding, and the cases that went wrong. Cases
+    are fed in order to one processor (baselines carry over); `settings` default to `SETTINGS`."""
     from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
 
-    processor = DetectionProcessor(Config.model_validate(SETTINGS))
-    keys = [*BUILDERS, "dify_model_fallback"]
+    processor = DetectionProcessor(Config.model_validate(SETTINGS if settings is None else settings))
+    keys = sorted(registry())
     scores = {key: Score() for key in keys}
     noisy_clean = 0
     wrong: list[str] = []

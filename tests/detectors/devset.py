@@ -1,0 +1,2 @@
+def corpus(seed=1):
+    return iter(())
