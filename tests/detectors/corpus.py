@@ -84,7 +84,9 @@ def container_run(kind: str, rounds: int, outputs: list[str], items: int, limit:
     return build_spans(run)
 
 
-def loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> list[Any]:
+def loop_calls(
+    inputs: list[str], attempts: int = 1, failed: bool = False, outputs: list[int] | None = None
+) -> list[Any]:
     assembler = RunAssembler()
     for i, value in enumerate(inputs):
         assembler.add(
@@ -97,7 +99,7 @@ def loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> li
                     "title": "Fetch",
                     "status": "succeeded",
                     "inputs": {"cursor": value},
-                    "outputs": {"x": i},
+                    "outputs": {"x": i if outputs is None else outputs[i]},
                     "loop_id": "lp",
                     "execution_metadata": {"loop_id": "lp", "loop_index": i},
                 },
@@ -169,7 +171,8 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
 def _loop(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     if positive:
         if rng.random() < 0.5:
-            return loop_calls([_word(rng)] * rng.randint(3, 6))
+            repeats = rng.randint(3, 6)
+            return loop_calls([_word(rng)] * repeats, outputs=[0] * repeats)
         return loop_calls([_word(rng)], attempts=rng.randint(4, 9), failed=rng.random() < 0.5)
     if rng.random() < 0.5:
         return loop_calls([_word(rng) for _ in range(rng.randint(3, 8))])
