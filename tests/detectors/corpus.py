@@ -22,7 +22,11 @@ from detectors.context_overflow import CONTEXT_WINDOWS
 from tests.detectors.build import llm, node, run_spans
 
 # Detector settings the corpus is labeled for (budgets and limits need a value to be tested against).
-SETTINGS: dict[str, dict[str, Any]] = {"cost": {"budget_per_run": 0.1}, "dify_iteration_escape": {"max_rounds": 20}}
+SETTINGS: dict[str, dict[str, Any]] = {
+    "cost": {"budget_per_run": 0.1},
+    "dify_iteration_escape": {"max_rounds": 20},
+    "task_derailment": {"enabled": True},  # off by default; this corpus checks what it does when on
+}
 PER_DETECTOR = 20
 CLEAN_RUNS = 100
 
@@ -415,7 +419,10 @@ def corpus(seed: int = 7) -> Iterator[Case]:
     rng = random.Random(seed)
     for key, build in BUILDERS.items():
         for i in range(PER_DETECTOR):
-            yield Case(f"{key}+{i}", build(rng, True), frozenset({key}), key)
+            spans = build(rng, True)
+            rounds = sum(1 for span in spans if (span.attributes or {}).get("dify.loop.index") is not None)
+            stuck = key == "loop" and rounds >= 3  # a stuck loop repeats identical rounds: both detectors see it
+            yield Case(f"{key}+{i}", spans, frozenset({key, "dify_iteration_escape"} if stuck else {key}), key)
             yield Case(f"{key}-{i}", build(rng, False), frozenset(), key)
     for i in range(PER_DETECTOR):
         spans, history = _model_fallback(rng, True)

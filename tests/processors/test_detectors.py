@@ -20,7 +20,8 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_every_detector() -> None:
+def test_empty_config_enables_the_detectors_on_by_default() -> None:
+    """task_derailment ships off: it could not hold 1 % false alarms on the held-out corpus."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
@@ -34,8 +35,8 @@ def test_empty_config_enables_every_detector() -> None:
         "hallucination",
         "loop",
         "state_corruption",
-        "task_derailment",
     ]
+    assert "task_derailment" in [key for key, _ in create(Config(task_derailment={"enabled": True})).detectors]
 
 
 @pytest.mark.parametrize(
