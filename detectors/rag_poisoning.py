@@ -17,15 +17,33 @@ from opentelemetry.sdk.trace import ReadableSpan
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "dify_rag_poisoning"
+# Words that turn a sentence into an order about behaviour; an order counts only when a model is addressed.
+_DIRECTIVE = (
+    r"(?:you must|you should|you will|you are no longer|from now on|always|never|do not|don't|stop|tell|say|"
+    r"recommend|answer|respond|reply|reveal|include|append|send|ignore|disregard|forget|mention|new orders)"
+)
+_ADDRESSEE = r"(?:AI|A\.I\.|chat ?bot|bot|assistant|(?:language|AI) model|LLM|GPT)"
 INSTRUCTIONS = {
+    # "Ignore the instructions above", in the languages of the corpora: a verb of dismissal with the rules it
+    # dismisses in the same sentence ("ignore the minibar prices" dismisses no rules).
     "override": re.compile(
-        r"(?i)\b(?:ignore|disregard|forget|override)\b[^.\n]{0,30}\b(?:previous|prior|above|earlier|all|your)\b"
-        r"[^.\n]{0,20}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+        r"(?i)(?:\b(?:ignore|disregard|forget|override|ignora|olvida|vergiss|ignoriere)\b|忽略|无视|不要理会)"
+        r"[^.!?\n。！？]{0,50}?(?:\b(?:instructions?|prompts?|rules|guidelines|directives|instrucciones|reglas|"  # noqa: RUF001
+        r"anweisungen|regeln|vorgaben)\b|指令|指示|规则|提示)"
+        r"|\bstop (?:following|obeying) (?:your|the)\b"
     ),
-    "new_system_prompt": re.compile(r"(?i)\b(?:new|updated|real|actual)\s+system\s+(?:prompt|instructions?|message)\b"),
+    "new_system_prompt": re.compile(
+        r"(?i)\b(?:new|updated|real|actual)\s+system\s+(?:prompt|instructions?|message)\b|\bsystem override\b"
+        r"|\breveal (?:your|the) (?:hidden |system |secret )*prompt\b"
+    ),
+    # A role line ("SYSTEM:", "assistant:") is a transcript turn only when it gives an order: "SYSTEM: Windows
+    # 11, macOS 13" lists requirements, "Assistant: Tom Berger" names a person.
     "role_switch": re.compile(
-        r"(?im)^\s*(?:system|assistant)\s*:|\byou are now (?:a|an|the|in)\b|\bact as (?:a|an) unrestricted\b"
+        rf"(?im)^\s*(?:system|assistant|ai)\s*:[^\n]*?\b{_DIRECTIVE}\b|\byou are now (?:a|an|the|in)\b"
+        r"|\bact as (?:a|an) unrestricted\b"
     ),
+    # Words addressed to the model itself: "Note to the AI: ...", "If you are a language model, do not ...".
+    "addressed_to_model": re.compile(rf"\b{_ADDRESSEE}\b[^.!?\n]{{0,40}}?\b{_DIRECTIVE}\b", re.IGNORECASE),
     "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
 }
 HIDDEN = {
@@ -33,13 +51,15 @@ HIDDEN = {
     "html_comment": re.compile(r"<!--.*?-->", re.S),
     "invisible_style": re.compile(r"(?i)(?:display\s*:\s*none|font-size\s*:\s*0|color\s*:\s*(?:white|#fff)\b)"),
 }
+# Hidden text is a signal only when what it hides speaks to the model.
+_HIDDEN_ORDER = re.compile(rf"(?i)instruction|prompt|\b{_ADDRESSEE}\b|\b{_DIRECTIVE}\b")
 EXFILTRATION = re.compile(r"!?\[[^\]]*\]\((https?://[^)\s]+[?&][^)\s]*=[^)\s]*)\)")
 # A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
 # text: one search instead of eight, and most documents hold none. Only for ASCII text: elsewhere, matching
 # without case knows more than lower() (the long s matches 's') and the zero-width characters are not ASCII.
 _SCREEN = re.compile(
-    r"ignore|disregard|forget|override|system|assistant|you are now|act as|<\||inst\]|sys>>"
-    r"|<!--|display|font-size|color|\]\(http"
+    r"ignore|disregard|forget|override|stop |system|assistant|you are now|act as|<\||inst\]|sys>>"
+    r"|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|bot|model|llm|gpt|reveal|ignora|olvida|vergiss"
 )
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
@@ -74,9 +94,11 @@ def signals(text: str) -> dict[str, str]:
                 found.setdefault(kind, match.group(0).strip())
     for kind, pattern in HIDDEN.items():
         hit = pattern.search(text)
-        # A comment is only a signal when it hides words meant for the model.
-        if hit and (kind != "html_comment" or re.search(r"(?i)instruction|prompt|assistant", hit.group(0))):
-            found.setdefault(kind, repr(hit.group(0)[:40]))
+        if hit is None:
+            continue
+        hidden = hit.group(0) if kind == "html_comment" else text[hit.end() : hit.end() + 200]
+        if kind == "zero_width" or _HIDDEN_ORDER.search(hidden):
+            found.setdefault(kind, repr(hidden[:60]))
     link = EXFILTRATION.search(text)
     if link:
         found["exfiltration_link"] = link.group(1)
@@ -104,7 +126,9 @@ def create(cfg: Config) -> object:
                 KEY, severity, 0.9 if len(found) > 1 or followed else 0.75,
                 f"Retrieved document {index} carries instructions aimed at the model ({', '.join(sorted(found))})"
                 f"{'; a later LLM answer followed it' if followed else ''}: remove it from the knowledge base.",
-                {"document": index, "signals": found},
+                {"node": attr(retrieval, "dify.node.title", retrieval.name), "document": index, "signals": found,
+                 "rule": "instructions addressed to the model, hidden text or an exfiltration link in a document",
+                 "document_text": content[:200]},
                 span_id(retrieval),
             )  # fmt: skip
 
