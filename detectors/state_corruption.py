@@ -2,7 +2,10 @@
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
-than its producer wrote it. Values that were already empty at the producer are not corruption.
+than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
+`#context#` at the next LLM; an End/Answer node receiving a strict beginning of an LLM's answer (cut short);
+an iteration whose output list holds fewer items than it ran rounds. Values that were already empty at the
+producer are not corruption.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attributes_of, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -34,8 +37,53 @@ def _kind(value: Any) -> str:
     return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
 
 
+def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -> Finding:
+    return Finding(KEY, "high", 0.8, summary,
+                   {"node": attr(span, "dify.node.title", span.name), "rule": rule,
+                    "produced": str(produced)[:200], "received": str(received)[:200]},
+                   span_id(span))  # fmt: skip
+
+
+def _flows(trace: Trace) -> Iterator[Finding]:
+    """Value flow: retrieved context dropped, answers cut short, iteration items lost."""
+    retrieved = [(span.start_time or 0, content) for span, _, content in trace.documents if content.strip()]
+    answers: list[str] = []
+    for span in trace.nodes:
+        node_type = attr(span, "dify.node.type")
+        if node_type == "llm":
+            inputs = json_attr(span, "input.value")
+            context = inputs.get("#context#") if isinstance(inputs, dict) else None
+            earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
+            if earlier and isinstance(context, str) and not context.strip():
+                yield _finding(span, "retrieved documents → empty #context# at the next LLM",
+                               f"{len(earlier)} retrieved document(s) never reached LLM node "
+                               f"'{attr(span, 'dify.node.title', span.name)}': its context was empty.",
+                               earlier[0], context)  # fmt: skip
+            outputs = json_attr(span, "output.value")
+            if isinstance(outputs, dict) and isinstance(outputs.get("text"), str) and outputs["text"]:
+                answers.append(outputs["text"])
+        elif node_type in ("end", "answer") and answers:
+            inputs = json_attr(span, "input.value")
+            values = [v for v in inputs.values() if isinstance(v, str) and v] if isinstance(inputs, dict) else []
+            for value in values:
+                cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
+                if cut is not None:
+                    yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
+                                   f"'{attr(span, 'dify.node.title', span.name)}' received the LLM's answer cut "
+                                   f"short ({len(value)} of {len(cut)} characters).", cut, value)  # fmt: skip
+    for container in trace.of_type("iteration"):
+        rounds = attr(container, "dify.container.rounds", 0)
+        outputs = json_attr(container, "output.value")
+        items = outputs.get("output") if isinstance(outputs, dict) else None
+        if isinstance(rounds, int) and isinstance(items, list) and len(items) < rounds:
+            yield _finding(container, "iteration output items < rounds run",
+                           f"The iteration '{attr(container, 'dify.node.title', container.name)}' ran {rounds} "
+                           f"rounds but its output holds {len(items)} items.", f"{rounds} rounds", items)  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
+        yield from _flows(trace)
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
             attributes = attributes_of(span)
@@ -53,7 +101,14 @@ def create(cfg: Config) -> object:
                             "high",
                             0.8,
                             f"'{name}' left '{producer}' with a value and reached '{title}' empty.",
-                            {"variable": name, "producer": producer, "reader": title},
+                            {
+                                "node": title,
+                                "rule": "same-named variable empty at the reader",
+                                "variable": name,
+                                "producer": producer,
+                                "produced": str(before)[:200],
+                                "received": str(value)[:200],
+                            },
                             span_id(span),
                         )
                     elif _kind(value) != _kind(before):
@@ -62,7 +117,15 @@ def create(cfg: Config) -> object:
                             "medium",
                             0.7,
                             f"'{name}' left '{producer}' as {_kind(before)} and reached '{title}' as {_kind(value)}.",
-                            {"variable": name, "from": _kind(before), "to": _kind(value)},
+                            {
+                                "node": title,
+                                "rule": "same-named variable changed type",
+                                "variable": name,
+                                "from": _kind(before),
+                                "to": _kind(value),
+                                "produced": str(before)[:200],
+                                "received": str(value)[:200],
+                            },
                             span_id(span),
                         )
             if attributes.get("dify.node.status") != "succeeded":

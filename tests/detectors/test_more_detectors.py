@@ -39,3 +39,37 @@ def test_state_corruption() -> None:
     assert "every output is null" in findings(nulls, "state_corruption")[0].summary
     fine = run_spans([node("make", "code", outputs={"n": 3}), node("end", "end", inputs={"n": 3.0})])
     assert findings(fine, "state_corruption") == []
+
+
+def _kr(content: str) -> dict[str, object]:
+    return node("kr", "knowledge-retrieval", outputs={"result": [{"content": content, "title": "t", "metadata": {}}]})
+
+
+def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
+    dropped = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": ""})])
+    (finding,) = findings(dropped, "state_corruption")
+    assert finding.evidence["produced"] == "Check-in from 15:00." and finding.evidence["received"] == ""
+    kept = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": "Check-in from 15:00."})])
+    assert findings(kept, "state_corruption") == []
+
+
+def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
+    answer = "You can check in from 15:00; please leave the room by 11:00."
+    cut = run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer[:20]})])
+    (finding,) = findings(cut, "state_corruption")
+    assert finding.evidence["rule"].startswith("an End/Answer input is a strict beginning")
+    assert findings(run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer})]),
+                    "state_corruption") == []  # fmt: skip
+
+
+def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
+    for error in ("parameter 'location' is mandatory", "请求参数错误：缺少必填字段 city", "amount must be a number"):  # noqa: RUF001
+        failed = run_spans([node("w", "tool", status="failed", error=error)])
+        assert len(findings(failed, "dify_tool_schema_mismatch")) == 1, error
+    for error in ("Invalid API key provided", "Read timed out after 30 seconds"):
+        assert findings(run_spans([node("w", "tool", status="failed", error=error)]), "dify_tool_schema_mismatch") == []
+    tool = node("w", "tool", outputs={"text": "{}", "json": [{"city": "Graz"}]})
+    (finding,) = findings(run_spans([tool, node("c", "code", inputs={"days": None})]), "dify_tool_schema_mismatch")
+    assert finding.evidence["received"] == {"days": None} and "city" in finding.evidence["produced"]
+    present = node("w", "tool", outputs={"text": "{}", "json": [{"city": "Graz", "days": None}]})
+    assert findings(run_spans([present, node("c", "code", inputs={"days": None})]), "dify_tool_schema_mismatch") == []
