@@ -35,7 +35,7 @@ class Config(DetectorConfig):
     vocabulary_history: int = Field(default=20, ge=1)
     class_history: int = Field(default=3, ge=1)
     # Fire when another class explains the question's words this many times (natural log) better.
-    vocabulary_margin: float = Field(default=3.0, gt=0)
+    vocabulary_margin: float = Field(default=5.0, gt=0)
 
 
 def _mix(picks: list[str]) -> dict[str, float]:

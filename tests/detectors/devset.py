@@ -96,6 +96,8 @@ class Agency:
         self.apps = {n: f"dev-{n}-{rng.randrange(10**6)}" for n in ("faq", "router", "trip", "fx", "slogan", "haiku")}
         self.model = {n: rng.choice(MODELS[:3]) for n in self.apps}
         self.extra: set[str] = set()
+        # The haiku app's second published version, with another model on purpose (one per version, as in Dify).
+        self.v2_model = rng.choice([m for m in MODELS if m != self.model["haiku"]])
 
     def writer(self, app: str, inputs: dict[str, object], version: int = 1, chat: bool = False) -> RunWriter:
         return RunWriter(FILES, self.rng, self.apps[app], f"{self.apps[app]}:{version}", inputs, chat)
@@ -247,7 +249,7 @@ class Agency:
     def haiku(self, fault: str) -> str:
         r = self.rng
         version = 2 if fault == "-fallback" else 1
-        model = self.other_model("haiku") if version == 2 else self.model["haiku"]
+        model = self.v2_model if version == 2 else self.model["haiku"]
         used = self.other_model("haiku") if fault == "+fallback" else None
         w = self.writer("haiku", {"season": r.choice(["春", "夏", "秋", "冬"])}, version)
         poem = r.choice(HAIKU)
