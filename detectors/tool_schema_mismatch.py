@@ -23,7 +23,7 @@ SCHEMA_ERROR = re.compile(
     r"|\bvalidation error|\bis a required (?:property|field|parameter)|\bfield required\b"
     r"|\bgot an unexpected keyword argument\b|\bis not of type\b|\bshould be (?:a|an) (?:valid )?\w+\b"
     r"|\bexpected (?:type|a|an|one of) \w+|\bTypeError\b|\bschema\b|\bis mandatory\b|\bnot (?:supplied|provided)\b"
-    r"|\bmust be (?:a|an|one of|<=?|>=?|less|greater|at (?:most|least))\b|\bnot a valid \w+|\bunsupported parameter\b"
+    r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
     r"|\brequired field\b|缺少|必填|不能为空|参数错误|参数无效"
 )
 # Failures about access or capacity, whatever else their message says.

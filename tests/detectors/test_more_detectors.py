@@ -63,7 +63,12 @@ def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
 
 
 def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
-    for error in ("parameter 'location' is mandatory", "请求参数错误：缺少必填字段 city", "amount must be a number"):  # noqa: RUF001
+    for error in (
+        "parameter 'location' is mandatory",
+        "请求参数错误：缺少必填字段 city",  # noqa: RUF001
+        "amount must be a number",
+        "param 'days' must be <= 7",
+    ):
         failed = run_spans([node("w", "tool", status="failed", error=error)])
         assert len(findings(failed, "dify_tool_schema_mismatch")) == 1, error
     for error in ("Invalid API key provided", "Read timed out after 30 seconds"):
