@@ -61,7 +61,13 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
                 0.7,
                 f"Classifier '{attr(span, 'dify.node.title', span.name)}' shifted its class mix: '{top}' is now "
                 f"{now[top]:.0%} of the last {len(recent)} picks against {then.get(top, 0):.0%} before.",
-                {"recent": now, "baseline": then, "distance": round(distance, 2)},
+                {
+                    "node": attr(span, "dify.node.title", span.name),
+                    "rule": f"class mix moved >= max_shift ({cfg.max_shift})",
+                    "recent": now,
+                    "baseline": then,
+                    "distance": round(distance, 2),
+                },
                 span_id(span),
             )
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
@@ -158,7 +164,8 @@ def create(cfg: Config) -> object:
                 yield from _vocabulary(trace, span, question, chosen, cfg)
                 continue
             title = attr(span, "dify.node.title", span.name)
-            evidence = {"question": question[:200], "chosen": chosen, "matching": named}
+            rule = "the question names another class than the pick"
+            evidence = {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named}
             if _CATCH_ALL.search(chosen):
                 yield Finding(
                     KEY,

@@ -139,7 +139,7 @@ def create(cfg: Config) -> object:
                     "medium",
                     0.75,
                     f"LLM node '{title}' succeeded with an empty answer.",
-                    {"node": title},
+                    {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                     span_id(span),
                 )
             elif node_type == "code" and outputs and all(v is None for v in outputs.values()):
@@ -148,7 +148,7 @@ def create(cfg: Config) -> object:
                     "medium",
                     0.75,
                     f"Code node '{title}' succeeded but every output is null.",
-                    {"node": title, "outputs": sorted(outputs)},
+                    {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
             for name, value in outputs.items():

@@ -139,7 +139,12 @@ def create(cfg: Config) -> object:
                 0.7,
                 "The final answer shares no subject with the user's query; check the prompt chain and "
                 "the branch the run took.",
-                {"query": query[:200], "answer": answer[:200]},
+                {
+                    "node": "the run",
+                    "rule": "no content word of the query in the answer",
+                    "query": query[:200],
+                    "answer": answer[:200],
+                },
             )
 
     return detect
