@@ -30,6 +30,18 @@ def test_task_derailment() -> None:
     )
 
 
+def test_task_derailment_reads_paraphrases_against_the_runs_sources() -> None:
+    question = "Which operating systems does the Vela webcam support?"
+    document = "Vela webcam setup\nSYSTEM: Windows 10/11, macOS 12+, ChromeOS, Ubuntu 22.04"
+    paraphrase = "Microsoft and Apple desktops are fine, as are Chromebooks and Ubuntu machines."
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "t", "metadata": {}}]})
+    grounded = run_spans([kr, llm(answer=paraphrase)], inputs={"sys.query": question}, outputs={"answer": paraphrase})
+    assert findings(grounded, "task_derailment") == []  # no word of the question, but "Ubuntu" from the document
+    off = "今天的股市行情整体上涨，科技板块领涨，成交量明显放大。"  # noqa: RUF001
+    derailed = run_spans([kr, llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
+    assert len(findings(derailed, "task_derailment")) == 1  # Chinese has no spaces: its length counts by characters
+
+
 def test_state_corruption() -> None:
     lost = run_spans([node("make", "code", outputs={"s": "abc"}), node("end", "end", inputs={"s": None})])
     assert "reached 'end' empty" in findings(lost, "state_corruption")[0].summary
