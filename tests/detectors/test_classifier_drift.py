@@ -61,7 +61,12 @@ def test_a_pick_the_learned_vocabulary_contradicts() -> None:
     from detectors import registry
 
     processor = DetectionProcessor(
-        Config.model_validate({k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"})
+        Config.model_validate(
+            {
+                **{k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"},
+                "dify_classifier_drift": {"vocabulary": True},
+            }
+        )
     )
 
     def pick(question: str, chosen: str, app: str = "router") -> list[object]:
