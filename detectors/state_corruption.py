@@ -44,33 +44,31 @@ def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -
                    span_id(span))  # fmt: skip
 
 
-def _flows(trace: Trace) -> Iterator[Finding]:
-    """Value flow: retrieved context dropped, answers cut short, iteration items lost."""
-    retrieved = [(span.start_time or 0, content) for span, _, content in trace.documents if content.strip()]
-    answers: list[str] = []
-    for span in trace.nodes:
-        node_type = attr(span, "dify.node.type")
-        if node_type == "llm":
-            inputs = json_attr(span, "input.value")
-            context = inputs.get("#context#") if isinstance(inputs, dict) else None
-            earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
-            if earlier and isinstance(context, str) and not context.strip():
-                yield _finding(span, "retrieved documents → empty #context# at the next LLM",
-                               f"{len(earlier)} retrieved document(s) never reached LLM node "
-                               f"'{attr(span, 'dify.node.title', span.name)}': its context was empty.",
-                               earlier[0], context)  # fmt: skip
-            outputs = json_attr(span, "output.value")
-            if isinstance(outputs, dict) and isinstance(outputs.get("text"), str) and outputs["text"]:
-                answers.append(outputs["text"])
-        elif node_type in ("end", "answer") and answers:
-            inputs = json_attr(span, "input.value")
-            values = [v for v in inputs.values() if isinstance(v, str) and v] if isinstance(inputs, dict) else []
-            for value in values:
-                cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
-                if cut is not None:
-                    yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
-                                   f"'{attr(span, 'dify.node.title', span.name)}' received the LLM's answer cut "
-                                   f"short ({len(value)} of {len(cut)} characters).", cut, value)  # fmt: skip
+def _flows(
+    span: Any, node_type: Any, inputs: Any, retrieved: list[tuple[int, str]], answers: list[str]
+) -> Iterator[Finding]:
+    """Value flow into this node: retrieved context dropped before an LLM, an LLM's answer cut short before
+    an End/Answer node. `inputs` are the node's decoded inputs; `answers` the earlier LLMs' texts."""
+    title = attr(span, "dify.node.title", span.name)
+    if node_type == "llm" and retrieved and isinstance(inputs, dict):
+        context = inputs.get("#context#")
+        earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
+        if earlier and isinstance(context, str) and not context.strip():
+            yield _finding(span, "retrieved documents → empty #context# at the next LLM",
+                           f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
+                           "was empty.", earlier[0], context)  # fmt: skip
+    elif node_type in ("end", "answer") and answers and isinstance(inputs, dict):
+        for value in inputs.values():
+            if not isinstance(value, str) or not value:
+                continue
+            cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
+            if cut is not None:
+                yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
+                               f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                               "characters).", cut, value)  # fmt: skip
+
+
+def _items_lost(trace: Trace) -> Iterator[Finding]:
     for container in trace.of_type("iteration"):
         rounds = attr(container, "dify.container.rounds", 0)
         outputs = json_attr(container, "output.value")
@@ -83,13 +81,19 @@ def _flows(trace: Trace) -> Iterator[Finding]:
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        yield from _flows(trace)
+        yield from _items_lost(trace)
+        retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
-            # Inputs are decoded only when they could show corruption: a reader, after something was produced.
-            inputs = json_attr(span, "input.value") if produced and node_type in _READERS else None
+            # Inputs are decoded only when they could show corruption: a reader, after something was produced
+            # (or an LLM after a retrieval).
+            reads = (produced and node_type in _READERS) or (retrieved and node_type == "llm")
+            inputs = json_attr(span, "input.value") if reads else None
+            if node_type in ("llm", "end", "answer"):
+                yield from _flows(span, node_type, inputs, retrieved, answers)
             if isinstance(inputs, dict):
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
@@ -133,6 +137,8 @@ def create(cfg: Config) -> object:
             outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
+            if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
+                answers.append(outputs["text"])
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,

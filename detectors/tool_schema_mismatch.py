@@ -86,12 +86,15 @@ def _keys(value: Any, depth: int = 0) -> set[str]:
 
 def _missing_fields(trace: Trace) -> Iterator[Finding]:
     nodes = trace.nodes
-    for index, span in enumerate(nodes[:-1]):
-        if attr(span, "dify.node.type") != "tool" or attr(span, "dify.node.status") != "succeeded":
+    for span in trace.of_type("tool"):
+        if attr(span, "dify.node.status") != "succeeded":
             continue
         outputs = json_attr(span, "output.value")
         structured = outputs.get("json") if isinstance(outputs, dict) else None
         if not structured:
+            continue
+        index = nodes.index(span)  # only tools with structured output get here: the search is rare
+        if index + 1 == len(nodes):
             continue
         keys = _keys(outputs)
         reader = nodes[index + 1]
