@@ -1,9 +1,12 @@
 """`dify_rag_poisoning`: retrieved documents carrying instructions aimed at the model.
 
-Looks for instructions to the model (ignore previous instructions, a new system prompt, role switches,
-chat-template tokens), hidden text (zero-width characters, HTML comments, invisible styling) and
-exfiltration links (markdown images or links whose URL carries data). A document that talks *about*
-prompt injection (quoting the phrase as an example) is not an attack. A later LLM answer that follows the
+Reads a document by its structure: an order counts when it is addressed to a model (a model named with an
+order in the same sentence, a dismissal of the rules it was given, a role line that gives an order, a new
+system prompt, chat-template tokens), not when documentation mentions such words ("SYSTEM: Windows 11"
+lists requirements, "Assistant: Maria Keller" names a person). Also hidden text that speaks to the model
+(zero-width characters, HTML comments, invisible styling) and exfiltration links (markdown images or links
+whose URL carries data). A document that talks *about* prompt injection (quoting the phrase as an
+example) is not an attack. A later LLM answer that follows the
 document (repeats its link or its demanded phrase) makes it critical.
 """
 
