@@ -8,8 +8,11 @@ stragglers still join it), or after `idle_timeout` seconds without any event, as
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 from collections import OrderedDict
+from itertools import count
 
 from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
 from bridge.normalize import as_int
@@ -42,6 +45,14 @@ class RunAssembler:
         self._context_runs: dict[str, str] = {}  # stream context → last run key, for `error` events
         self._completed: OrderedDict[str, None] = OrderedDict()
         self.dropped_late = 0
+        # Open runs by when they may be due, so that `due` looks at those only, not at every open run after
+        # every event. An entry may be stale (its run closed, or given a later deadline since): it is checked
+        # when it comes up. `_scheduled`: each open run's earliest entry; `_opened`: the order runs opened in,
+        # which `due` hands runs out in.
+        self._deadlines: list[tuple[float, int, str]] = []
+        self._scheduled: dict[str, float] = {}
+        self._opened: dict[str, int] = {}
+        self._sequence = count()
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -82,7 +93,7 @@ class RunAssembler:
             return False
         run = self._runs.get(key)
         if run is None:
-            run = self._runs[key] = RunParts(key=key, receiver=receiver)
+            run = self._open(key, receiver)
         if context is not None:
             self._context_runs[context] = key
         run.last_activity = now
@@ -94,6 +105,7 @@ class RunAssembler:
         if journal is not None:
             run.journal.append(journal)
         self._merge(run, event, now)
+        self._schedule(key, run)
         return True
 
     def due(self, now: float) -> list[WorkflowRun]:
@@ -106,13 +118,46 @@ class RunAssembler:
 
     def due_parts(self, now: float) -> list[RunParts]:
         """`due`, not built yet (`build_run`): the service builds runs outside its lock, or in a worker."""
-        ready = [
-            key
-            for key, run in self._runs.items()
-            if (run.terminal_at is not None and now - run.terminal_at >= self.terminal_wait)
-            or now - run.last_activity >= self.idle_timeout
-        ]
-        return [self._close(key) for key in ready]
+        # Entries up to a hair past `now`: a deadline is a sum, rounded, where the test below is a difference.
+        limit = now + abs(now) * 1e-12
+        ready: set[str] = set()
+        later = []
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= limit:
+            _, _, key = heapq.heappop(deadlines)
+            run = self._runs.get(key)
+            if run is None or key in ready:
+                continue
+            if self._is_due(run, now):
+                ready.add(key)
+            else:
+                later.append((key, run))
+        for key, run in later:
+            self._scheduled.pop(key, None)
+            self._schedule(key, run)
+        return [self._close(key) for key in sorted(ready, key=self._opened.__getitem__)]
+
+    def _is_due(self, run: RunParts, now: float) -> bool:
+        return (
+            run.terminal_at is not None and now - run.terminal_at >= self.terminal_wait
+        ) or now - run.last_activity >= self.idle_timeout
+
+    def _open(self, key: str, receiver: str) -> RunParts:
+        run = self._runs[key] = RunParts(key=key, receiver=receiver)
+        self._opened[key] = next(self._sequence)
+        return run
+
+    def _schedule(self, key: str, run: RunParts) -> None:
+        """An entry for `run` at its deadline, unless one as early is there already."""
+        deadline = run.last_activity + self.idle_timeout
+        if run.terminal_at is not None:
+            deadline = min(deadline, run.terminal_at + self.terminal_wait)
+        if deadline < self._scheduled.get(key, math.inf):
+            self._scheduled[key] = deadline
+            heapq.heappush(self._deadlines, (deadline, next(self._sequence), key))
+            if len(self._deadlines) > 2 * len(self._runs) + 1024:  # mostly stale: only the earliest of each
+                self._deadlines = [(d, next(self._sequence), k) for k, d in self._scheduled.items()]
+                heapq.heapify(self._deadlines)
 
     def drain_parts(self) -> list[RunParts]:
         """`drain`, not built yet."""
@@ -140,7 +185,8 @@ class RunAssembler:
         if previous is None or previous == key or not previous.startswith("task:") or previous not in self._runs:
             return
         orphan = self._runs.pop(previous)
-        run = self._runs.setdefault(key, RunParts(key=key, receiver=orphan.receiver))
+        self._forget(previous)
+        run = self._runs.get(key) or self._open(key, orphan.receiver)
         run.message_end = run.message_end or orphan.message_end
         run.error = run.error or orphan.error
         run.thoughts.update(orphan.thoughts)
@@ -261,10 +307,16 @@ class RunAssembler:
         ):
             node.logs[str(log_id)] = (data, previous[1])
 
-    # --- building ------------------------------------------------------------------------------
+    # --- closing -------------------------------------------------------------------------------
+
+    def _forget(self, key: str) -> None:
+        """An open run's schedule, once it is closed or merged into another (its heap entries go stale)."""
+        self._scheduled.pop(key, None)
+        del self._opened[key]
 
     def _close(self, key: str) -> RunParts:
         parts = self._runs.pop(key)
+        self._forget(key)
         self._completed[key] = None
         while len(self._completed) > self._memory:
             self._completed.popitem(last=False)

@@ -10,7 +10,7 @@ import re
 import ssl
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any
 
@@ -18,7 +18,7 @@ from bridge.config import BridgeConfig, ConfigError, default_config, load_config
 from bridge.config_reference import render as render_reference
 from bridge.formats import FORMATS, InputError
 from bridge.management.store import StoreError
-from bridge.model import RUN_STATUS_INCOMPLETE
+from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.processors import detectors
 from bridge.queue.storage import QueueError, QueueStorage
 from bridge.replay import read_runs
@@ -111,15 +111,21 @@ def _replay(args: argparse.Namespace) -> int:
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
     last_progress = time.monotonic()
-    try:
+
+    def read() -> Iterator[WorkflowRun]:
+        nonlocal errors, incomplete
         for item in read_runs(args.files, args.format):
             if isinstance(item, InputError):
                 errors += 1
                 print(f"error: {item}", file=err)
                 continue
-            spans += service.submit_run(item)
-            runs += 1
             incomplete += item.status == RUN_STATUS_INCOMPLETE
+            yield item
+
+    try:
+        for count in service.submit_runs(read()):
+            spans += count
+            runs += 1
             if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = time.monotonic()
                 print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
