@@ -15,15 +15,12 @@ from types import FrameType
 from typing import Any
 
 from bridge.config import BridgeConfig, ConfigError, default_config, load_config, parse_component_id
-from bridge.config_reference import render as render_reference
 from bridge.formats import FORMATS, InputError
-from bridge.management.store import StoreError
 from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
-from bridge.processors import detectors
 from bridge.queue.storage import QueueError, QueueStorage
-from bridge.replay import read_runs
-from bridge.service import BridgeService
-from bridge.spans import SpanBuilder
+
+# Each command imports what only it needs when it runs (the server, the store, the service): a command's time
+# to its first record counts, and the store alone pulls in cryptography.
 
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
@@ -38,6 +35,7 @@ def _config(path: str | None) -> BridgeConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bridge.management.store import StoreError
     from bridge.server import create_app
 
     class Server(uvicorn.Server):
@@ -52,7 +50,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = _config(args.config)
     host, _, port = config.server.endpoint.rpartition(":")
-    app = create_app(config)
+    try:
+        app = create_app(config)  # opens the store: a broken one stops the command here
+    except StoreError as exc:
+        print(f"store error: {exc}", file=sys.stderr)
+        return 2
     settings = uvicorn.Config(
         app,
         host=args.host or host,
@@ -99,11 +101,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _config_reference(args: argparse.Namespace) -> int:
-    sys.stdout.write(render_reference())
+    from bridge.config_reference import render
+
+    sys.stdout.write(render())
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from bridge.replay import read_runs
+    from bridge.service import BridgeService
+
     out, err = sys.stdout, sys.stderr
     # A queue of its own: a file shared with a running bridge would be delivered twice.
     service = BridgeService(_config(args.config), storage=QueueStorage(":memory:"))
@@ -176,6 +183,10 @@ def _deadletter(args: argparse.Namespace) -> int:
 
 def _detect(args: argparse.Namespace) -> int:
     """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
+    from bridge.processors import detectors
+    from bridge.replay import read_runs
+    from bridge.spans import SpanBuilder
+
     config = _config(args.config)
     configured = [c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE]
     settings = configured[0] if configured and isinstance(configured[0], detectors.Config) else detectors.Config()
@@ -250,9 +261,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
-        print(f"store error: {exc}", file=sys.stderr)
         return 2
     except QueueError as exc:
         print(f"queue error: {exc}", file=sys.stderr)

@@ -224,3 +224,23 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
     assert storage.payload([requeued]) == b"y" * 20
     storage.close()
+
+
+def test_replay_imports_neither_the_server_nor_the_store() -> None:
+    """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
+    store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first
+    record."""
+    import subprocess
+    import sys
+
+    with OtlpSink() as sink:
+        script = (
+            "import sys\nfrom bridge.cli import main\n"
+            f"code = main(['replay', '--quiet', {str(CAPTURES / 'a_llm_simple.sse')!r}])\n"
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'uvicorn', 'cryptography', 'jwt'}),"
+            " sorted(m for m in sys.modules if m in ('bridge.server', 'bridge.management.store')))\n"
+        )
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.splitlines()[-1] == "0 [] []", done.stdout + done.stderr
+        assert sink.span_count() == 4
