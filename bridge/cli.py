@@ -11,6 +11,7 @@ import ssl
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -112,8 +113,12 @@ def _replay(args: argparse.Namespace) -> int:
     from bridge.service import BridgeService
 
     out, err = sys.stdout, sys.stderr
+    config = _config(args.config)
+    # Every run built in this process: a worker is a second interpreter to start and every run pickled both ways;
+    # a replay measured slower with one in every trial (bench/end_to_end_replay.py, bench/RESULTS.md).
+    config = replace(config, service=config.service.model_copy(update={"workers": 0}))
     # A queue of its own: a file shared with a running bridge would be delivered twice.
-    service = BridgeService(_config(args.config), storage=QueueStorage(":memory:"))
+    service = BridgeService(config, storage=QueueStorage(":memory:"))
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
