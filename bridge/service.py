@@ -394,21 +394,28 @@ class BridgeService:
 
     def submit_runs(self, runs: Iterable[WorkflowRun], ahead: int = 64) -> Iterator[int]:
         """`submit_run` for each of `runs`, in order; yields each one's span count once it is committed. Up to
-        `ahead` runs are being built (in the pipeline worker) and as many committed while the next are read, so
-        that reading, building and committing overlap (`replay`): waiting for each run's worker and commit in
-        turn left the reader, the worker and the queue's writer each idle while another worked."""
+        `ahead` runs are being built (by a pipeline worker, if any) and as many committed while the next are
+        read, so that reading, building and committing overlap (`replay`). If reading `runs` fails, or the
+        caller stops, the runs read before are still queued before the error goes on."""
         building: deque[tuple[WorkflowRun, Future[Processed]]] = deque()
         committing: deque[Callable[[], int | None]] = deque()
 
         def hand_over(run: WorkflowRun, built: Future[Processed]) -> Callable[[], int | None]:
             return self._hand_over(built.result(), run.receiver, run.journal, exclusive=False)
 
-        for run in runs:
-            building.append((run, self.runs.submit(self._named(run))))
-            if len(building) > ahead:
+        try:
+            for run in runs:
+                building.append((run, self.runs.submit(self._named(run))))
+                if len(building) > ahead:
+                    committing.append(hand_over(*building.popleft()))
+                if len(committing) > ahead:
+                    yield _committed(committing.popleft())
+        except BaseException:
+            while building:
                 committing.append(hand_over(*building.popleft()))
-            if len(committing) > ahead:
-                yield _committed(committing.popleft())
+            for finish in committing:
+                finish()
+            raise
         while building:
             committing.append(hand_over(*building.popleft()))
         while committing:

@@ -277,3 +277,24 @@ def test_runs_submitted_together_are_built_ahead_and_queued_in_order(
         assert len(ids) == sum(counts) == len(set(ids))
         queued = [s.attributes["dify.run.id"] for s in sink.spans() if s.parent_span_id is None]
         assert queued == [run.run_id for run in runs]
+
+
+def test_runs_read_before_a_failure_in_reading_are_still_queued(make_service: Callable[..., BridgeService]) -> None:
+    """`submit_runs` builds ahead of what it has committed: when reading the next run fails, the runs read
+    before it are queued (and delivered) before the error goes on, as when each run was committed in turn."""
+    with OtlpSink() as sink:
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}")
+        runs = _runs(5)
+
+        def read() -> Iterator[WorkflowRun]:
+            yield from runs
+            raise OSError("disk gone")
+
+        counts = []
+        with pytest.raises(OSError, match="disk gone"):
+            for count in service.submit_runs(read(), ahead=8):
+                counts.append(count)
+        assert counts == []  # all five were still being built when reading failed
+        assert service.flush(15)
+        roots = [s.attributes["dify.run.id"] for s in sink.spans() if s.parent_span_id is None]
+        assert roots == [run.run_id for run in runs]
