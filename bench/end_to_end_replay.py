@@ -35,17 +35,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import uvloop
+from opentelemetry.sdk.trace import ReadableSpan
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from end_to_end import Receiver, _cpu_seconds, _load, _stop, _Tally  # noqa: E402
+from end_to_end import Receiver, _cpu_seconds, _load, _stop, _Tally, wait_ready  # noqa: E402
 
 from tests.bridge_server import bridge_config_text, free_port  # noqa: E402
 from tests.otlp_sink import OtlpSink, Request  # noqa: E402
@@ -131,6 +132,10 @@ class TimedSink(OtlpSink):
         super().__init__()
         self.last_at = 0.0
 
+    def __enter__(self) -> TimedSink:
+        self.start()
+        return self
+
     def _store(self, request: Request, protocol: str, headers: dict[str, str]) -> None:
         super()._store(request, protocol, headers)
         self.last_at = time.perf_counter()
@@ -189,7 +194,7 @@ class Timing:
 
 def _run_process(
     sink: TimedSink, command: list[str], env: dict[str, str], cwd: Path = ROOT
-) -> tuple[float, str, float, float]:
+) -> tuple[float, float, str, float]:
     """Runs `command`; its start and the last acknowledgement's time (`time.perf_counter()`), its stdout, and
     the CPU seconds it and its children used."""
     before, cpu_before = sink.span_count(), _children_cpu()
@@ -248,15 +253,7 @@ class Server:
             [*wrapper, str(Path(sys.executable).parent / "dify-otel-bridge"), "--log-level", "WARNING", "serve",
              "--config", str(config), "--port", str(self.port)], cwd=tmp, process_group=0, stderr=self.log.open("w"),
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and self.process.poll() is None, "the bridge did not start"
-            time.sleep(0.1)
+        wait_ready(f"http://127.0.0.1:{self.port}", self.process, 60)
 
     def send(self, sink: TimedSink, corpus: Corpus, expected: int) -> Timing:
         receiver = Receiver("/api/v1/dify/events", "text/event-stream", b"", "", spans=0, events=None)
@@ -280,7 +277,7 @@ class Server:
         return Timing(sink.last_at - tally.started, expected, sink.span_count() - before, cpu)
 
     def stop(self) -> None:
-        _stop(self.process)  # type: ignore[arg-type]
+        _stop(self.process)
 
 
 def phases(corpus: Corpus, repeat: int) -> None:
@@ -307,7 +304,7 @@ def phases(corpus: Corpus, repeat: int) -> None:
         runs = [run for run in read_runs(corpus.files) if not isinstance(run, Exception)]
         took["read: SSE parsed, events normalized, runs assembled"] = time.process_time() - start
         start = time.process_time()
-        traces = [builder.build(run) for run in runs]
+        traces: list[Sequence[ReadableSpan]] = [builder.build(run) for run in runs]
         took["spans built"] = time.process_time() - start
         for processor in processors:
             start = time.process_time()
