@@ -18,7 +18,8 @@ receiver (its last `Export` stored); for `serve`, from the first request sent to
 Against `serve` the plain SDK is also timed without its start (from its first input read, as it reports),
 the fair comparison for a server already up. The sides alternate within each round; ratios are per round.
 
-    .venv/bin/python bench/end_to_end_replay.py [--rounds 3] [--copies 65] [--no-serve]
+    .venv/bin/python bench/end_to_end_replay.py [--rounds 3] [--copies 65] [--no-serve] [--streams DIR...]
+                                                [--plain-sdk SCRIPT] [--before DIR] [--phases]
 
 To profile the served bridge: `BENCH_SERVER_WRAPPER="py-spy record --subprocesses -f raw -o serve.txt --"`.
 """
@@ -154,8 +155,8 @@ def _fresh_ids(text: str) -> str:
     return _UUID.sub(replace, text)
 
 
-def _captures() -> list[Path]:
-    found = sorted(p for source in SOURCES if source.is_dir() for p in source.glob("*.sse"))
+def _captures(sources: list[Path]) -> list[Path]:
+    found = sorted(p for source in sources if source.is_dir() for p in source.glob("*.sse"))
     return found or sorted(FALLBACK.glob("*.sse"))
 
 
@@ -215,8 +216,12 @@ def plain_sdk(sink: TimedSink, script: Path, corpus: Corpus) -> Timing:
     offset = time.time() - time.perf_counter()
     start, last, out, cpu = _run_process(sink, [sys.executable, str(script), sink.grpc_endpoint, *corpus.files],
                                          dict(os.environ))  # fmt: skip
-    sent, ready_at = int(out.split()[0]), float(out.rsplit(" ", 1)[1])
-    return Timing(last - start, sent, sink.span_count() - before, cpu, last - (ready_at - offset))
+    received = sink.span_count() - before
+    # This bench's script says how many spans it made and when it began to read; another may say nothing.
+    said = re.fullmatch(r"(\d+) spans; .* at ([\d.]+)", out.strip().rsplit("\n", 1)[-1])
+    if said is None:
+        return Timing(last - start, received, received, cpu)
+    return Timing(last - start, int(said[1]), received, cpu, last - (float(said[2]) - offset))
 
 
 def replay(sink: TimedSink, corpus: Corpus, checkout: Path = ROOT) -> Timing:
@@ -335,6 +340,15 @@ def main() -> None:
     parser.add_argument("--no-serve", action="store_true", help="replay and the plain SDK only")
     parser.add_argument("--phases", action="store_true", help="only where replay's time goes, stage by stage")
     parser.add_argument(
+        "--streams",
+        type=Path,
+        nargs="+",
+        default=SOURCES,
+        help="directories of recorded Dify streams (*.sse) to make the corpus from",
+    )
+    parser.add_argument("--plain-sdk", type=Path, help="another plain-SDK script, run as `python SCRIPT "
+                        "HOST:PORT FILE...` (default: PLAIN_SDK in this file)")  # fmt: skip
+    parser.add_argument(
         "--before",
         type=Path,
         help="also replay with the `bridge` and `detectors` in this directory "
@@ -345,7 +359,7 @@ def main() -> None:
     for checkout in (ROOT, args.before) if args.before else (ROOT,):
         subprocess.run([sys.executable, "-m", "compileall", "-q", "bridge", "detectors"], cwd=checkout, check=True,
                        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})  # fmt: skip
-    captures = _captures()
+    captures = _captures(args.streams)
     if args.phases:
         with tempfile.TemporaryDirectory() as tmp_name:
             phases(make_corpus(Path(tmp_name) / "corpus", captures, args.copies), args.rounds)
@@ -353,8 +367,9 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp_name, TimedSink() as sink:
         tmp = Path(tmp_name)
-        script = tmp / "plain_sdk.py"
-        script.write_text(PLAIN_SDK)
+        script = args.plain_sdk or tmp / "plain_sdk.py"
+        if args.plain_sdk is None:
+            script.write_text(PLAIN_SDK)
         server = None if args.no_serve else Server(tmp, sink)
         try:
             for index in range(args.rounds):
@@ -379,15 +394,16 @@ def main() -> None:
             cpu = [row["sdk"].cpu / row[side].cpu for row in rows]
             print(f"  {side} / plain SDK ({label} to last span acknowledged): {_spread(ratios)}; "
                   f"by CPU seconds {_spread(cpu)}")  # fmt: skip
-    if "serve" in rows[0]:
+    if "serve" in rows[0] and all(row["sdk"].ready_seconds is not None for row in rows):
         ratios = [row["sdk"].ready_seconds / row["serve"].seconds for row in rows]
         print(f"  serve / plain SDK without its start (from its first input read): {_spread(ratios)}")
 
 
 def _print_round(index: int, corpus: Corpus, row: dict[str, Any]) -> None:
     sdk: Timing = row["sdk"]
-    cells = [f"round {index + 1}: {corpus.runs} runs", f"plain SDK {sdk.seconds:.2f} s (from first read "
-             f"{sdk.ready_seconds:.2f} s; CPU {sdk.cpu:.2f} s), {sdk.received}/{sdk.sent} spans"]  # fmt: skip
+    read = "" if sdk.ready_seconds is None else f"from first read {sdk.ready_seconds:.2f} s; "
+    cells = [f"round {index + 1}: {corpus.runs} runs",
+             f"plain SDK {sdk.seconds:.2f} s ({read}CPU {sdk.cpu:.2f} s), {sdk.received}/{sdk.sent} spans"]  # fmt: skip
     for side in ("replay", "replay before", "serve"):
         if side in row:
             timing: Timing = row[side]
