@@ -43,6 +43,10 @@ class RunAssembler:
         self._runs: dict[str, RunParts] = {}
         self._task_runs: dict[str, str] = {}  # task_id → run key
         self._context_runs: dict[str, str] = {}  # stream context → last run key, for `error` events
+        # The other way round (run key → the task ids and contexts ever pointed at it), so that closing a run
+        # forgets its own instead of looking through every open run's.
+        self._tasks_of: dict[str, set[str]] = {}
+        self._contexts_of: dict[str, set[str]] = {}
         self._completed: OrderedDict[str, None] = OrderedDict()
         self.dropped_late = 0
         # Open runs by when they may be due, so that `due` looks at those only, not at every open run after
@@ -96,6 +100,7 @@ class RunAssembler:
             run = self._open(key, receiver)
         if context is not None:
             self._context_runs[context] = key
+            self._contexts_of.setdefault(key, set()).add(context)
         run.last_activity = now
         if event.workflow_run_id and run.run_id is None:
             run.run_id = event.workflow_run_id
@@ -172,7 +177,12 @@ class RunAssembler:
                 self._adopt_task(event.task_id, key)
             return key
         if event.task_id:
-            return self._task_runs.setdefault(event.task_id, f"task:{event.task_id}")
+            known = self._task_runs.get(event.task_id)
+            if known is not None:
+                return known
+            placeholder = self._task_runs[event.task_id] = f"task:{event.task_id}"
+            self._tasks_of[placeholder] = {event.task_id}
+            return placeholder
         if context is not None:
             return self._context_runs.get(context)
         return None
@@ -181,11 +191,13 @@ class RunAssembler:
         """Chat events (message_end, agent_thought) carry only task_id: fold them into the run."""
         previous = self._task_runs.get(task_id)
         self._task_runs[task_id] = key
+        self._tasks_of.setdefault(key, set()).add(task_id)
         # Only a placeholder keyed by the task id is folded in; a task id reused by another run is not ours.
         if previous is None or previous == key or not previous.startswith("task:") or previous not in self._runs:
             return
         orphan = self._runs.pop(previous)
         self._forget(previous)
+        self._tasks_of.pop(previous, None)  # its one task id points at `key` now
         run = self._runs.get(key) or self._open(key, orphan.receiver)
         run.message_end = run.message_end or orphan.message_end
         run.error = run.error or orphan.error
@@ -320,8 +332,10 @@ class RunAssembler:
         self._completed[key] = None
         while len(self._completed) > self._memory:
             self._completed.popitem(last=False)
-        for task_id in [t for t, k in self._task_runs.items() if k == key]:
-            del self._task_runs[task_id]
-        for context in [c for c, k in self._context_runs.items() if k == key]:
-            del self._context_runs[context]
+        for task_id in self._tasks_of.pop(key, ()):
+            if self._task_runs.get(task_id) == key:
+                del self._task_runs[task_id]
+        for context in self._contexts_of.pop(key, ()):
+            if self._context_runs.get(context) == key:
+                del self._context_runs[context]
         return parts

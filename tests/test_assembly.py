@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -290,3 +291,23 @@ def test_due_looks_only_at_runs_whose_deadline_came(monkeypatch: pytest.MonkeyPa
     assert checked == 0
     assert [run.run_id for run in assembler.due(2001.5)] == ["run-0", "run-1"]
     assert checked == 2
+
+
+def test_closing_a_run_does_not_look_through_every_open_runs_tasks_and_streams() -> None:
+    """20,000 runs open at once, each with a task id and a stream of its own, then closed: each close forgets only
+    its own task and stream (looking through every open run's made this quadratic: minutes here)."""
+    count = 20_000
+    assembler = RunAssembler(idle_timeout=600, terminal_wait=1)
+    for index in range(count):
+        data = {"id": f"run-{index}", "workflow_id": "w", "created_at": 1795552883}
+        started = DifyEvent("workflow_started", data, workflow_run_id=f"run-{index}", task_id=f"task-{index}")
+        assembler.add(started, now=0.0, context=f"stream-{index}")
+    for index in range(count):
+        finished = {"id": f"run-{index}", "status": "succeeded", "created_at": 1795552883, "finished_at": 1795552884}
+        assembler.add(DifyEvent("workflow_finished", finished, workflow_run_id=f"run-{index}"), now=1.0)
+    start = time.perf_counter()
+    closed = assembler.due_parts(2.0)
+    took = time.perf_counter() - start
+    assert len(closed) == count and len(assembler) == 0
+    assert assembler._task_runs == {} and assembler._context_runs == {}
+    assert took < 5.0, f"closing {count} runs took {took:.1f} s"
