@@ -413,8 +413,7 @@ def _work(
     ]
     baselines = None
     if store_baselines:
-        # Imported here: the store imports cryptography, which a worker without the store's baselines (`replay`'s)
-        # need not load.
+        # Imported here: the store imports cryptography, which a worker without the store's baselines need not load.
         from bridge.management.store import Store, load_fernet
 
         baselines = WriteBehindBaselines(Store(config.server.store, load_fernet(config.server)))
