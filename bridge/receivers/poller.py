@@ -22,13 +22,13 @@ from starlette.routing import Route
 from bridge.durations import Duration
 from bridge.formats import InputError, decode_json
 from bridge.management.outbound import OutboundRefused, checked_transport
-from bridge.management.store import Instance
 from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+    from bridge.management.store import Instance
     from bridge.service import BridgeService
 
 TYPE = "poller"
