@@ -69,7 +69,10 @@ class OutboundPolicy:
         """The base URL without a trailing slash, or OutboundRefused: not http(s), a user or password, a query
         or fragment (they would swallow the `/v1/...` joined after it), an odd host spelling, a refused
         literal address."""
-        parts = urlsplit(base_url)
+        try:
+            parts = urlsplit(base_url)
+        except ValueError:  # `http://[::1` and the like
+            raise OutboundRefused("base_url is not a valid URL") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise OutboundRefused("base_url must be http:// or https:// with a host")
         if "?" in base_url or "#" in base_url:
@@ -87,9 +90,11 @@ class OutboundPolicy:
         """`base_url` + `path` (+ `?query`), checked as httpx will send it: the base's origin, the path under
         the base's `/v1/`, no fragment; or OutboundRefused. `path` starts with `/v1/`, its specials encoded."""
         checked = self.check_base_url(base_url)
-        base = httpx.URL(checked)
         url = checked + path + (f"?{query}" if query else "")
-        joined = httpx.URL(url)
+        try:
+            base, joined = httpx.URL(checked), httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise OutboundRefused(f"the joined URL is not valid: {exc}") from None
         within = joined.path.startswith(base.path.rstrip("/") + "/v1/")
         if (joined.scheme, joined.host, joined.port) != (base.scheme, base.host, base.port) or not within:
             raise OutboundRefused("the joined URL leaves the instance's /v1/")
@@ -135,6 +140,8 @@ class OutboundPolicy:
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"{host}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        if not addresses:
+            raise httpcore.ConnectError(f"{host}: no address")
         for address in addresses:
             try:
                 self.check_address(ipaddress.ip_address(address))
@@ -184,14 +191,13 @@ class _CheckedBackend(AsyncNetworkBackend):
                 addresses = await self._policy.addresses(host, port)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"{host}: name resolution timed out") from None
-        error: Exception | None = None
-        for address in addresses:
+        *others, last = addresses  # never empty
+        for address in others:
             try:
                 return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue  # the next address of the name
+        return await self._inner.connect_tcp(last, port, timeout, local_address, socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None

@@ -52,6 +52,8 @@ def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
         ("http://dify.example.com:99999", "invalid port"),
         ("http://dify%2eexample.com", "neither a host name"),
         ("ftp://dify.example.com", "http:// or https://"),
+        ("http://[::1", "not a valid URL"),
+        ("http://[dify.example.com]", "not a valid URL"),
     ],
 )
 def test_refused_base_urls(base_url: str, reason: str) -> None:
@@ -109,6 +111,7 @@ def test_registering_an_inward_instance_is_refused(
             ("http://2130706433", "dotted quad"),
             (f"{dify[1].base}/admin?x=", "query or fragment"),
             ("https://user:hunter2@dify.example.com", "user name or password"),
+            ("http://[::1", "not a valid URL"),  # not a 500
         ]:
             answer = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,
                                 json={"name": "inward", "base_url": base_url})  # fmt: skip
