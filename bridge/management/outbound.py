@@ -22,6 +22,7 @@ from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
 # A host name as DNS spells it (and underscores, as in compose container names); anything else (percent signs,
 # backslashes, spaces) is refused outright.
 _HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
@@ -114,8 +115,10 @@ class OutboundPolicy:
             raise OutboundRefused(f"{host!r} is neither a host name nor an address written out in full")
 
     def check_address(self, address: _Address) -> None:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if isinstance(address, ipaddress.IPv6Address):
+            # IPv6 spellings of an IPv4 address (mapped, 6to4, NAT64) reach that address: judged by it.
+            nat64 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None
+            address = address.ipv4_mapped or address.sixtofour or nat64 or address
         reason = self._refusal(address)
         if reason:
             raise OutboundRefused(f"{address} is {reason}; allow it in server.outbound.allowed_networks")

@@ -35,6 +35,8 @@ def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
         ("http://0.0.0.0:5001", "0.0.0.0 is a"),
         ("http://[::1]:5001", "::1 is a loopback address"),
         ("http://[::ffff:127.0.0.1]", "127.0.0.1 is a loopback address"),
+        ("http://[2002:a9fe:a9fe::]", "169.254.169.254 is a link-local address"),  # 6to4
+        ("http://[64:ff9b::a00:1]", "10.0.0.1 is a private address"),  # NAT64
         ("http://[fe80::1]", "link-local"),
         ("http://10.1.2.3", "10.1.2.3 is a private address"),
         ("http://192.168.0.1", "private"),
