@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Self
 
@@ -68,7 +69,7 @@ server:
     - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
   workers: {workers}
-  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms}}
+  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms, export_wait: 1s}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
@@ -122,15 +123,28 @@ class BridgeServer(ThreadedServer):
         return token
 
 
-def signed_headers(body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, **extra: str) -> dict[str, str]:
+def signed_headers(
+    body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, nonce: str | None = None, **extra: str
+) -> dict[str, str]:
+    """A sender's headers for `body`, with a fresh signed nonce unless `nonce` is given."""
     ts = int(time.time()) if timestamp is None else timestamp
+    nonce = uuid.uuid4().hex if nonce is None else nonce
     return {
         "Content-Type": "application/json",
         "X-Pisama-API-Key": API_KEY,
         "X-Pisama-Timestamp": str(ts),
-        "X-Pisama-Signature": sign(secret, ts, body),
+        "X-Pisama-Nonce": nonce,
+        "X-Pisama-Signature": sign(secret, ts, nonce, body),
         **extra,
     }
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample of `name` carrying `labels` (among others) in a Prometheus text page."""
+    lines = [line for line in text.splitlines() if line.startswith(name + "{")]
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    (line,) = [line for line in lines if all(label in line for label in wanted)]
+    return float(line.rsplit(" ", 1)[1])
 
 
 def dumps(payload: Any) -> bytes:

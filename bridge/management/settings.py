@@ -87,6 +87,9 @@ class ServerConfig(BaseModel):
     # A request's headers not complete within this long of the connection (or of the first byte of the next
     # request on a kept-alive one) get 408 and the connection is closed: slow senders hold no socket for long.
     header_timeout: Duration = Field(default=10.0, gt=0)
+    # Also take Pisama's signatures (over "{timestamp}.{body}", X-Pisama-Nonce absent or not signed) while
+    # senders move to the signed nonce; each such signature is taken once. false: a signed nonce is required.
+    legacy_signatures: bool = False
     # A request body not complete within this long after its headers gets 408 (a slow sender holds no
     # worker or memory for longer). Proxied bodies have the proxy's own `body_timeout`.
     body_timeout: Duration = Field(default=30.0, gt=0)
