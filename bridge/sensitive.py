@@ -243,6 +243,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     if present:  # only the checks a literal found guards, and the others, in their order
         places = _UNLITERAL_PLACES[personal].union(*(_GUARDED[personal][index] for index in present))
         checks = [_CHECKS[personal][place] for place in sorted(places)]
+    aligned: tuple[str, list[tuple[int, int, int]]] | None = None
     for kind, pattern, ascii_pattern, literals, exact, guard, min_digits in checks:
         if digits < min_digits:
             continue
@@ -250,9 +251,11 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
         if literals:
             if literals.isdisjoint(present) or (exact and not _any_in(exact, text)):
                 continue
-            if kind in _TAILS and len(folded) == len(text):  # the finder's positions are the text's
-                names = [(start, end) for index, start, end in hits if index in literals]
-                for value in _named_values(kind, text, folded, names):
+            if kind in _TAILS:
+                if aligned is None:  # the finder's positions must be the text's: `ß` folds to `ss`
+                    aligned = (folded, hits) if len(folded) == len(text) else _aligned(text)
+                names = [(start, end) for index, start, end in aligned[1] if index in literals]
+                for value in _named_values(kind, text, aligned[0], names):
                     if accepted(kind, value, exempt_examples):
                         found.setdefault(value, kind)
                 continue
@@ -293,6 +296,15 @@ def _kind_named(key: str) -> str | None:
             if folded.endswith(name) and (not before or _BEFORE[before].match(key, len(key) - len(name))):
                 return kind
     return None
+
+
+def _aligned(text: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """`text` lower-cased character for character (lower() keeps the length but for the dotted capital I),
+    and the finder's matches in it."""
+    lowered = text.replace("\u0130", "i").lower()
+    if len(lowered) != len(text):  # no other character is known to grow; if one does, look nowhere else
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    return lowered, _FINDER.find_matches_as_indexes(lowered, overlapping=True)
 
 
 def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:

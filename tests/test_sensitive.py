@@ -262,3 +262,9 @@ def test_an_attribute_named_for_a_secret_is_one_whatever_its_value_looks_like() 
         assert named_secret(key, "Qz8Tw1Lm0cT2") is None, key
     assert named_secret("db.password", "${env:DB_PASSWORD}") is None  # a template, not a value
     assert named_secret("db.password", "short") is None
+
+
+def test_names_are_found_where_case_folding_changes_the_length() -> None:
+    # `ß` folds to `ss` and `İ` lowers to two characters: the names' positions must still be the text's.
+    text = "Straße, İstanbul: DB_PASSWORD=hunter2hunter2 and Straße api_key: 'Qz8Tw1Lm0cT2'"
+    assert sensitive_values(text, personal=False) == {"hunter2hunter2": "password", "Qz8Tw1Lm0cT2": "credential"}
