@@ -15,6 +15,7 @@ from tests.runs import CAPTURES
 
 STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
+CHAT_BLOCKING = (CAPTURES / "h2_chatflow_blocking.json").read_bytes()
 DIFY_KEY = "Bearer app-dify-secret-key"
 GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
 # The recorded stream with an event normalization refuses (a duration that is no number) after its first.
@@ -32,6 +33,7 @@ class FakeDify:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str | None, bytes]] = []
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
+                                     Route("/v1/chat-messages", self.chat, methods=["POST"]),
                                      Route("/v1/parameters", self.parameters)])  # fmt: skip
 
     async def run(self, request: Request) -> Response:
@@ -51,6 +53,11 @@ class FakeDify:
                 await asyncio.sleep(0.001)
 
         return StreamingResponse(chunks(), media_type="text/event-stream")
+
+    async def chat(self, request: Request) -> Response:
+        """A chatflow's blocking answer, as Dify 1.14.1 gives it: no workflow run id."""
+        self.seen.append(("POST", request.url.path, request.headers.get("authorization"), await request.body()))
+        return Response(CHAT_BLOCKING, media_type="application/json")
 
     async def parameters(self, request: Request) -> Response:
         self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from bridge.durations import Duration
 from bridge.formats import InputError, Record, iter_records
 from bridge.http_errors import ApiError
-from bridge.normalize import classify, normalize_blocking, normalize_event, parse_event_json
+from bridge.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
@@ -46,6 +46,8 @@ _HOP_BY_HOP = frozenset(
      "transfer-encoding", "upgrade", "host", "content-length"}
 )  # fmt: skip
 _connections = itertools.count(1)
+# Said once per process: why a blocking chat answer's trace id is its message id.
+_MESSAGE_RUNS_EXPLAINED = threading.Event()
 # RFC 3986 path characters that need no encoding.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -93,9 +95,11 @@ class _Writer:
 class _Tee:
     """Cuts a streamed answer into SSE events (or keeps a blocking JSON answer) and feeds the service."""
 
-    def __init__(self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int) -> None:
+    def __init__(
+        self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int, started: float
+    ) -> None:
         self.service, self.writer, self.receiver = service, writer, receiver
-        self.streaming, self.max_bytes = streaming, max_bytes
+        self.streaming, self.max_bytes, self.started = streaming, max_bytes, started
         self.context = f"{receiver}:{next(_connections)}"
         self.buffer = b""
         self.overflow = False
@@ -134,9 +138,19 @@ class _Tee:
                 self._submit([self.buffer])
         elif not self.overflow and self.buffer:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
-            if isinstance(record, Record) and classify(record.obj) == "blocking":
+            shape = classify(record.obj) if isinstance(record, Record) else None
+            if isinstance(record, Record) and shape == "blocking":
                 run = normalize_blocking(record.obj, self.context)
-                self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
+            elif isinstance(record, Record) and shape == "message":
+                # Dify's answer has no duration: the call's, as the proxy saw it, is the closest there is.
+                run = replace(normalize_message(record.obj, self.context), elapsed_time=time.time() - self.started)
+                if not _MESSAGE_RUNS_EXPLAINED.is_set():
+                    _MESSAGE_RUNS_EXPLAINED.set()
+                    logger.info("proxy: blocking chat answers carry no workflow run id: traced under the message id")
+            else:
+                logger.warning("proxy: Dify's blocking answer is no run the bridge can read: not traced")
+                return
+            self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
 
 
 async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[bytes]:
@@ -185,6 +199,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         # Encoded again: a decoded `?`, `#` or `%` must stay part of the path, not start a query or fragment.
         url = f"{instance.base_url}/v1/{quote(path, safe=_PATH_SAFE)}{query}"
         outgoing = client.build_request(request.method, url, headers=headers, content=request.stream())
+        started = time.time()
         try:
             upstream = await client.send(outgoing, stream=True)
         except httpx.HTTPError as exc:
@@ -193,7 +208,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         if request.method == "POST" and path.strip("/") in _TEED_PATHS and upstream.status_code < 400:
             streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
             if "content-encoding" not in upstream.headers:
-                tee = _Tee(ctx.service(request), writer, ctx.receiver_id, streaming, cfg.max_tee_bytes)
+                tee = _Tee(ctx.service(request), writer, ctx.receiver_id, streaming, cfg.max_tee_bytes, started)
         response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
         return StreamingResponse(
             _relay(upstream, tee),
