@@ -240,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx2 logs each request at INFO: a line per poll of Dify and per proxied call. Shown at DEBUG only.
+    logging.getLogger("httpx2").setLevel(logging.NOTSET if args.log_level.upper() == "DEBUG" else logging.WARNING)
     try:
         result: int = args.func(args)
     except ConfigError as exc:

@@ -1,33 +1,56 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, dumps, signed_headers
+from bridge.config import parse_config
+from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
 LOGS = json.loads((CAPTURES / "g_logs_simple.json").read_text())
+DETAIL = json.loads((CAPTURES / "g_run_detail_simple.json").read_text())
 RUN_IDS = [entry["workflow_run"]["id"] for entry in LOGS["data"]]
+APP_ID = json.loads(DETAIL["inputs"])["sys.app_id"]  # the recorded runs' app
+# TODO(#26): the recorded answer of GET /v1/info once /work/recordings has it; Dify 1.14.1's shape from source.
+INFO = {"name": "simple", "description": "", "tags": [], "mode": "workflow", "author_name": "admin"}
+CHATFLOW_INFO = {**INFO, "name": "chatflow", "mode": "advanced-chat"}
+EMPTY_LOGS = {"page": 1, "limit": 100, "total": 0, "has_more": False, "data": []}  # a chatflow's, on Dify 1.14.1
 POLLER = "{interval: 100ms, settle: 0s, lookback: 100000000s}"
 
 
 class FakeDifyLogs:
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], str | None]] = []
-        self.app = Starlette(routes=[Route("/v1/workflows/logs", self.logs)])
+    """Dify's service API as the poller asks it, answering each app key with its app's recorded answers."""
 
-    async def logs(self, request: Request) -> JSONResponse:
-        self.requests.append((dict(request.query_params), request.headers.get("authorization")))
-        return JSONResponse(LOGS)
+    def __init__(self, apps: dict[str, dict[str, Any]] | None = None) -> None:
+        self.apps = apps if apps is not None else {"app-poller-key": {"info": INFO, "logs": LOGS, "detail": DETAIL}}
+        self.requests: list[tuple[dict[str, str], str | None]] = []  # the log pages asked for, with their key
+        self.asked: list[tuple[str, str]] = []  # every request: path, key
+        self.app = Starlette(routes=[Route("/v1/workflows/logs", self.answer), Route("/v1/info", self.answer),
+                                     Route("/v1/workflows/run/{run_id}", self.answer)])  # fmt: skip
+
+    async def answer(self, request: Request) -> JSONResponse:
+        auth = request.headers.get("authorization")
+        key = (auth or "").removeprefix("Bearer ")
+        self.asked.append((request.url.path, key))
+        if request.url.path == "/v1/workflows/logs":
+            self.requests.append((dict(request.query_params), auth))
+        app = self.apps.get(key)
+        if app is None:
+            return JSONResponse({"code": "unauthorized", "message": "Access token is invalid", "status": 401}, 401)
+        what = {"/v1/workflows/logs": "logs", "/v1/info": "info"}.get(request.url.path, "detail")
+        return JSONResponse(app[what])
 
 
 def _wait(predicate: object, timeout: float = 10) -> None:
@@ -81,3 +104,88 @@ def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path,
     # Whichever came first, the webhook's richer run is taken and the poller does not add one after it.
     roots = [s for s in otlp_sink.spans() if s.parent_span_id is None and s.trace_id == RUN_IDS[0].replace("-", "")]
     assert [r.attributes["dify.source"] for r in roots] in (["webhook"], ["poller", "webhook"])
+
+
+def test_polled_runs_are_named_and_tagged_with_their_app_and_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    fake = FakeDifyLogs()
+    for _ in _run(tmp_path, otlp_sink, fake):
+        spans = otlp_sink.wait_for_spans(2)
+        _wait(lambda: len(fake.requests) >= 3)
+    # The instance's key names no app: Dify's /v1/info names it, a run's inputs give its id (asked once each).
+    assert {s.name for s in spans} == {"invoke_workflow simple"}
+    tags = ("dify.app.name", "dify.app.type", "dify.app.id", "dify.instance.name")
+    assert {tuple(s.attributes[tag] for tag in tags) for s in spans} == {("simple", "workflow", APP_ID, "local-dify")}
+    assert [path for path, _ in fake.asked].count("/v1/info") == 1
+    assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
+
+
+def _apps_config(tmp_path: Path, sink: OtlpSink, dify_url: str, poller: str = POLLER) -> str:
+    """One instance without a key of its own; two registered apps, each with its own key."""
+    text = bridge_config_text(tmp_path, sink.grpc_endpoint, dify_url=dify_url, poller=poller)
+    text = text.replace(', api_key: "app-poller-key"', "")
+    return text.replace("app_name: Support Bot,", "app_name: Support Bot, api_key: app-workflow-key,").replace(
+        "app_id: app-other, app_name: Other,", "app_id: app-other, app_type: advanced-chat, api_key: app-chat-key,"
+    )
+
+
+def test_each_app_is_polled_with_its_own_key_and_a_chatflow_is_said_once_not_polled(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDifyLogs({"app-workflow-key": {"info": INFO, "logs": LOGS, "detail": DETAIL},
+                         "app-chat-key": {"info": CHATFLOW_INFO, "logs": EMPTY_LOGS}})  # fmt: skip
+    caplog.set_level(logging.DEBUG, "bridge.receivers.poller")
+    with ThreadedServer(fake.app) as dify:
+        config = parse_config(_apps_config(tmp_path, otlp_sink, dify.base), "test.yaml")
+        with BridgeServer(config) as bridge:
+            spans = otlp_sink.wait_for_spans(2)
+            _wait(lambda: len(fake.requests) >= 3)
+            registered = httpx.get(
+                f"{bridge.base}/api/v1/dify/apps", headers={"Authorization": f"Bearer {bridge.token()}"}
+            )
+    # The registration names the app (its name wins over Dify's) and gives its id: no run detail asked.
+    assert {(s.name, s.attributes["dify.app.id"], s.attributes["dify.app.type"]) for s in spans} == {
+        ("invoke_workflow Support Bot", "app-under-test", "workflow")}  # fmt: skip
+    assert not any(path.startswith("/v1/workflows/run/") for path, _ in fake.asked)
+    # The chatflow's key asked /v1/info, never the log it cannot see, and said why once, at WARNING.
+    assert {key for path, key in fake.asked if path == "/v1/workflows/logs"} == {"app-workflow-key"}
+    assert ("/v1/info", "app-chat-key") in fake.asked
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "advanced-chat" in r.getMessage()]
+    assert len(warnings) == 1 and "otlp receiver" in warnings[0].getMessage()
+    # Polls are DEBUG lines, never INFO.
+    assert any(r.levelno == logging.DEBUG and "runs exported" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.name.startswith("bridge.receivers.poller") and r.levelno == logging.INFO]
+    assert {(a["app_id"], a["has_api_key"]) for a in registered.json()} == {
+        ("app-under-test", True),
+        ("app-other", True),
+    }
+
+
+def _stopped_logs() -> dict[str, Any]:
+    """The recorded log page with its older run as Dify 1.14.1 leaves a run stopped between two nodes."""
+    logs = json.loads(json.dumps(LOGS))
+    logs["data"][1]["workflow_run"].update(status="running", finished_at=None)
+    return logs
+
+
+@pytest.mark.parametrize("timeout", ["0s", "1h"])
+def test_a_run_left_running_is_waited_for_until_unfinished_timeout_then_exported_incomplete(
+    tmp_path: Path, otlp_sink: OtlpSink, timeout: str
+) -> None:
+    fake = FakeDifyLogs({"app-poller-key": {"info": INFO, "logs": _stopped_logs(), "detail": DETAIL}})
+    poller = POLLER.replace("}", f", unfinished_timeout: {timeout}}}")
+    with (
+        ThreadedServer(fake.app) as dify,
+        BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=poller)),
+    ):
+        _wait(lambda: len(fake.requests) >= 3)
+        spans = otlp_sink.wait_for_spans(1 if timeout == "0s" else 2)
+    stopped = LOGS["data"][1]["workflow_run"]
+    cursors = {params["created_at__after"] for params, _ in fake.requests[1:]}
+    if timeout == "0s":  # waited for: never exported, and every poll starts before it again
+        assert [s.trace_id for s in spans] == [RUN_IDS[0].replace("-", "")]
+        assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stopped["created_at"] - 1))}
+    else:  # started over an hour ago: exported as incomplete, and the cursor moves past it
+        (incomplete,) = [s for s in spans if s.trace_id == RUN_IDS[1].replace("-", "")]
+        assert incomplete.attributes["dify.run.status"] == "incomplete"
+        newest = LOGS["data"][0]["workflow_run"]["created_at"]
+        assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(newest))}
