@@ -193,9 +193,12 @@ class Poller:
                 if identity.app_id is None:
                     identity = await self._app_id(key, headers, run.run_id, identity)
                 status = RUN_STATUS_INCOMPLETE if run.status == "running" else run.status
+                # Named as the stream and the webhook name it: after the app id's registration, if it has one.
+                registration = store.app(identity.app_id) if identity.app_id else None
+                name = registration.app_name if registration and registration.app_name else identity.app_name
                 run = replace(
                     run, receiver=self.ctx.receiver_id, status=status, instance=key.instance.name,
-                    app_id=identity.app_id, app_name=identity.app_name, app_type=identity.app_type,
+                    app_id=identity.app_id, app_name=name, app_type=identity.app_type,
                 )  # fmt: skip
                 await asyncio.to_thread(service.submit_new_run, run)
                 exported += 1

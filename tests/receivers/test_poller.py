@@ -106,15 +106,25 @@ def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path,
     assert [r.attributes["dify.source"] for r in roots] in (["webhook"], ["poller", "webhook"])
 
 
-def test_polled_runs_are_named_and_tagged_with_their_app_and_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+@pytest.mark.parametrize("registered", [False, True])
+def test_polled_runs_are_named_and_tagged_with_their_app_and_instance(
+    tmp_path: Path, otlp_sink: OtlpSink, registered: bool
+) -> None:
     fake = FakeDifyLogs()
-    for _ in _run(tmp_path, otlp_sink, fake):
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, poller=POLLER)
+    if registered:  # the app, under Dify's id, is registered for its webhooks: its name, as on every way in
+        text = text.replace("app_id: app-other,", f"app_id: {APP_ID},")
+    with (
+        ThreadedServer(fake.app) as dify,
+        BridgeServer(parse_config(text.replace("http://127.0.0.1:9", dify.base), "t")),
+    ):
         spans = otlp_sink.wait_for_spans(2)
         _wait(lambda: len(fake.requests) >= 3)
     # The instance's key names no app: Dify's /v1/info names it, a run's inputs give its id (asked once each).
-    assert {s.name for s in spans} == {"invoke_workflow simple"}
+    name = "Other" if registered else "simple"
+    assert {s.name for s in spans} == {f"invoke_workflow {name}"}
     tags = ("dify.app.name", "dify.app.type", "dify.app.id", "dify.instance.name")
-    assert {tuple(s.attributes[tag] for tag in tags) for s in spans} == {("simple", "workflow", APP_ID, "local-dify")}
+    assert {tuple(s.attributes[tag] for tag in tags) for s in spans} == {(name, "workflow", APP_ID, "local-dify")}
     assert [path for path, _ in fake.asked].count("/v1/info") == 1
     assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
 
