@@ -22,11 +22,20 @@ from tests.runs import CAPTURES
 LOGS = json.loads((CAPTURES / "g_logs_simple.json").read_text())
 DETAIL = json.loads((CAPTURES / "g_run_detail_simple.json").read_text())
 RUN_IDS = [entry["workflow_run"]["id"] for entry in LOGS["data"]]
-APP_ID = json.loads(DETAIL["inputs"])["sys.app_id"]  # the recorded runs' app
-# TODO(#26): the recorded answer of GET /v1/info once /work/recordings has it; Dify 1.14.1's shape from source.
-INFO = {"name": "simple", "description": "", "tags": [], "mode": "workflow", "author_name": "admin"}
-CHATFLOW_INFO = {**INFO, "name": "chatflow", "mode": "advanced-chat"}
-EMPTY_LOGS = {"page": 1, "limit": 100, "total": 0, "has_more": False, "data": []}  # a chatflow's, on Dify 1.14.1
+RECORDED = CAPTURES.parent / "dify-1.14.1-api"  # service-API answers of a real Dify 1.14.1 (README there)
+
+
+def _recorded(name: str) -> Any:
+    return json.loads((RECORDED / name).read_text())
+
+
+INFO, CHATFLOW_INFO = _recorded("info_simple.json"), _recorded("info_llm_chatflow.json")
+SIMPLE = {"info": INFO, "logs": _recorded("logs_simple.json"), "detail": _recorded("run_detail_simple.json")}
+SIMPLE_APP_ID = json.loads(SIMPLE["detail"]["inputs"])["sys.app_id"]
+SIMPLE_RUN_IDS = [entry["workflow_run"]["id"] for entry in SIMPLE["logs"]["data"]]
+CHATFLOW = {"info": CHATFLOW_INFO, "logs": _recorded("logs_llm_chatflow.json")}  # Dify lists no chatflow runs
+STOPPABLE = {"info": INFO, "logs": _recorded("logs_stoppable.json"),
+             "detail": _recorded("run_detail_succeeded_stoppable.json")}  # fmt: skip
 POLLER = "{interval: 100ms, settle: 0s, lookback: 100000000s}"
 
 
@@ -34,7 +43,8 @@ class FakeDifyLogs:
     """Dify's service API as the poller asks it, answering each app key with its app's recorded answers."""
 
     def __init__(self, apps: dict[str, dict[str, Any]] | None = None) -> None:
-        self.apps = apps if apps is not None else {"app-poller-key": {"info": INFO, "logs": LOGS, "detail": DETAIL}}
+        # Without apps: the reference log page and run detail; no /v1/info (404), as before the poller asked it.
+        self.apps = apps if apps is not None else {"app-poller-key": {"logs": LOGS, "detail": DETAIL}}
         self.requests: list[tuple[dict[str, str], str | None]] = []  # the log pages asked for, with their key
         self.asked: list[tuple[str, str]] = []  # every request: path, key
         self.app = Starlette(routes=[Route("/v1/workflows/logs", self.answer), Route("/v1/info", self.answer),
@@ -50,6 +60,8 @@ class FakeDifyLogs:
         if app is None:
             return JSONResponse({"code": "unauthorized", "message": "Access token is invalid", "status": 401}, 401)
         what = {"/v1/workflows/logs": "logs", "/v1/info": "info"}.get(request.url.path, "detail")
+        if what not in app:
+            return JSONResponse({"code": "not_found", "message": "Not Found", "status": 404}, 404)
         return JSONResponse(app[what])
 
 
@@ -110,21 +122,24 @@ def test_runs_delivered_by_another_receiver_are_not_polled_again(tmp_path: Path,
 def test_polled_runs_are_named_and_tagged_with_their_app_and_instance(
     tmp_path: Path, otlp_sink: OtlpSink, registered: bool
 ) -> None:
-    fake = FakeDifyLogs()
+    fake = FakeDifyLogs({"app-poller-key": SIMPLE})
     text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, poller=POLLER)
     if registered:  # the app, under Dify's id, is registered for its webhooks: its name, as on every way in
-        text = text.replace("app_id: app-other,", f"app_id: {APP_ID},")
+        text = text.replace("app_id: app-other,", f"app_id: {SIMPLE_APP_ID},")
     with (
         ThreadedServer(fake.app) as dify,
         BridgeServer(parse_config(text.replace("http://127.0.0.1:9", dify.base), "t")),
     ):
         spans = otlp_sink.wait_for_spans(2)
         _wait(lambda: len(fake.requests) >= 3)
+    assert sorted(s.trace_id for s in spans) == sorted(r.replace("-", "") for r in SIMPLE_RUN_IDS)
     # The instance's key names no app: Dify's /v1/info names it, a run's inputs give its id (asked once each).
-    name = "Other" if registered else "simple"
+    name = "Other" if registered else INFO["name"]
     assert {s.name for s in spans} == {f"invoke_workflow {name}"}
     tags = ("dify.app.name", "dify.app.type", "dify.app.id", "dify.instance.name")
-    assert {tuple(s.attributes[tag] for tag in tags) for s in spans} == {(name, "workflow", APP_ID, "local-dify")}
+    assert {tuple(s.attributes[tag] for tag in tags) for s in spans} == {
+        (name, "workflow", SIMPLE_APP_ID, "local-dify")
+    }
     assert [path for path, _ in fake.asked].count("/v1/info") == 1
     assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
 
@@ -133,25 +148,25 @@ def _apps_config(tmp_path: Path, sink: OtlpSink, dify_url: str, poller: str = PO
     """One instance without a key of its own; two registered apps, each with its own key."""
     text = bridge_config_text(tmp_path, sink.grpc_endpoint, dify_url=dify_url, poller=poller)
     text = text.replace(', api_key: "app-poller-key"', "")
-    return text.replace("app_name: Support Bot,", "app_name: Support Bot, api_key: app-workflow-key,").replace(
-        "app_id: app-other, app_name: Other,", "app_id: app-other, app_type: advanced-chat, api_key: app-chat-key,"
-    )
+    text = text.replace("app_name: Support Bot,", "app_name: Support Bot, api_key: app-workflow-key,")
+    return text.replace("app_name: Other,", "app_name: Other, app_type: advanced-chat, api_key: app-chat-key,")
 
 
 def test_each_app_is_polled_with_its_own_key_and_a_chatflow_is_said_once_not_polled(
     tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake = FakeDifyLogs({"app-workflow-key": {"info": INFO, "logs": LOGS, "detail": DETAIL},
-                         "app-chat-key": {"info": CHATFLOW_INFO, "logs": EMPTY_LOGS}})  # fmt: skip
+    # Recorded from Dify 1.14.1: a chatflow's log is empty, and its messages name no run.
+    assert CHATFLOW["logs"]["data"] == [] and CHATFLOW["info"]["mode"] == "advanced-chat"
+    assert [m for m in _recorded("messages_chatflow.json")["data"] if "workflow_run_id" in m] == []
+    fake = FakeDifyLogs({"app-workflow-key": SIMPLE, "app-chat-key": CHATFLOW})
     caplog.set_level(logging.DEBUG, "bridge.receivers.poller")
     with ThreadedServer(fake.app) as dify:
         config = parse_config(_apps_config(tmp_path, otlp_sink, dify.base), "test.yaml")
         with BridgeServer(config) as bridge:
             spans = otlp_sink.wait_for_spans(2)
             _wait(lambda: len(fake.requests) >= 3)
-            registered = httpx.get(
-                f"{bridge.base}/api/v1/dify/apps", headers={"Authorization": f"Bearer {bridge.token()}"}
-            )
+            token = bridge.token()
+            registered = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers={"Authorization": f"Bearer {token}"})
     # The registration names the app (its name wins over Dify's) and gives its id: no run detail asked.
     assert {(s.name, s.attributes["dify.app.id"], s.attributes["dify.app.type"]) for s in spans} == {
         ("invoke_workflow Support Bot", "app-under-test", "workflow")}  # fmt: skip
@@ -163,39 +178,37 @@ def test_each_app_is_polled_with_its_own_key_and_a_chatflow_is_said_once_not_pol
     assert len(warnings) == 1 and "otlp receiver" in warnings[0].getMessage()
     # Polls are DEBUG lines, never INFO.
     assert any(r.levelno == logging.DEBUG and "runs exported" in r.getMessage() for r in caplog.records)
-    assert not [r for r in caplog.records if r.name.startswith("bridge.receivers.poller") and r.levelno == logging.INFO]
+    assert not [r for r in caplog.records if r.name == "bridge.receivers.poller" and r.levelno == logging.INFO]
     assert {(a["app_id"], a["has_api_key"]) for a in registered.json()} == {
         ("app-under-test", True),
         ("app-other", True),
     }
 
 
-def _stopped_logs() -> dict[str, Any]:
-    """The recorded log page with its older run as Dify 1.14.1 leaves a run stopped between two nodes."""
-    logs = json.loads(json.dumps(LOGS))
-    logs["data"][1]["workflow_run"].update(status="running", finished_at=None)
-    return logs
-
-
-@pytest.mark.parametrize("timeout", ["0s", "1h"])
+@pytest.mark.parametrize("timeout", ["0s", "1s"])
 def test_a_run_left_running_is_waited_for_until_unfinished_timeout_then_exported_incomplete(
     tmp_path: Path, otlp_sink: OtlpSink, timeout: str
 ) -> None:
-    fake = FakeDifyLogs({"app-poller-key": {"info": INFO, "logs": _stopped_logs(), "detail": DETAIL}})
+    # Recorded: two runs stopped between nodes, which Dify 1.14.1 leaves `running` with no finished_at.
+    runs = [entry["workflow_run"] for entry in STOPPABLE["logs"]["data"]]
+    left_running = [run for run in runs if run["status"] == "running"]
+    assert len(left_running) == 2 and {run["finished_at"] for run in left_running} == {None}
+    fake = FakeDifyLogs({"app-poller-key": STOPPABLE})
     poller = POLLER.replace("}", f", unfinished_timeout: {timeout}}}")
     with (
         ThreadedServer(fake.app) as dify,
         BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=poller)),
     ):
-        _wait(lambda: len(fake.requests) >= 3)
-        spans = otlp_sink.wait_for_spans(1 if timeout == "0s" else 2)
-    stopped = LOGS["data"][1]["workflow_run"]
+        otlp_sink.wait_for_spans(len(runs) - (2 if timeout == "0s" else 0))
+        _wait(lambda: len(fake.requests) >= 3)  # several polls: nothing is exported twice
+        spans = otlp_sink.spans()
+    status = {s.trace_id: s.attributes["dify.run.status"] for s in spans}
     cursors = {params["created_at__after"] for params, _ in fake.requests[1:]}
-    if timeout == "0s":  # waited for: never exported, and every poll starts before it again
-        assert [s.trace_id for s in spans] == [RUN_IDS[0].replace("-", "")]
-        assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stopped["created_at"] - 1))}
-    else:  # started over an hour ago: exported as incomplete, and the cursor moves past it
-        (incomplete,) = [s for s in spans if s.trace_id == RUN_IDS[1].replace("-", "")]
-        assert incomplete.attributes["dify.run.status"] == "incomplete"
-        newest = LOGS["data"][0]["workflow_run"]["created_at"]
+    if timeout == "0s":  # waited for: never exported, and every poll starts before the oldest again
+        assert status == {r["id"].replace("-", ""): r["status"] for r in runs if r["status"] != "running"}
+        oldest = min(run["created_at"] for run in left_running)
+        assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(oldest - 1))}
+    else:  # running longer than the timeout: exported as incomplete, and the cursor moves past them
+        assert status == {r["id"].replace("-", ""): r["status"].replace("running", "incomplete") for r in runs}
+        newest = max(run["created_at"] for run in runs)
         assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(newest))}

@@ -9,7 +9,16 @@ import httpx2 as httpx
 import pytest
 
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
-from tests.fake_dify import BLOCKING, CHAT_BLOCKING, DIFY_KEY, GARBAGE, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
+from tests.fake_dify import (
+    BLOCKING,
+    CHAT_BLOCKING,
+    DIFY_KEY,
+    GARBAGE,
+    LLM_CHAT_BLOCKING,
+    STREAM,
+    STREAM_WITH_A_BAD_EVENT,
+    FakeDify,
+)
 from tests.otlp_sink import OtlpSink
 
 
@@ -55,13 +64,15 @@ def test_blocking_run_is_traced_at_workflow_level(bridge: BridgeServer, otlp_sin
     assert span.trace_id == "85a5f13cf3544c3d864cec5dcc461bb6" and span.attributes["dify.source"] == "proxy"
 
 
-def test_blocking_chat_answer_is_traced_under_its_message_id(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
-    request = {"inputs": {}, "query": "second", "response_mode": "blocking", "user": "u"}
-    response = httpx.post(
-        f"{bridge.base}/local-dify/v1/chat-messages", json=request, headers={"Authorization": DIFY_KEY}
-    )
-    assert response.content == CHAT_BLOCKING
-    answer = json.loads(CHAT_BLOCKING)
+@pytest.mark.parametrize(("query", "recorded"), [("second", CHAT_BLOCKING), ("llm", LLM_CHAT_BLOCKING)])
+def test_blocking_chat_answer_is_traced_under_its_message_id(
+    bridge: BridgeServer, otlp_sink: OtlpSink, query: str, recorded: bytes
+) -> None:
+    request = {"inputs": {}, "query": query, "response_mode": "blocking", "user": "u"}
+    url, headers = f"{bridge.base}/local-dify/v1/chat-messages", {"Authorization": DIFY_KEY}
+    response = httpx.post(url, json=request, headers=headers)
+    assert response.content == recorded
+    answer = json.loads(recorded)
     (span,) = otlp_sink.wait_for_spans(1)
     # Dify's answer names no run: the message id makes the trace id, and every id it carries is on the root.
     assert span.trace_id == answer["message_id"].replace("-", "") and span.parent_span_id is None
@@ -70,10 +81,13 @@ def test_blocking_chat_answer_is_traced_under_its_message_id(bridge: BridgeServe
         "dify.message.id": answer["message_id"], "gen_ai.conversation.id": answer["conversation_id"],
         "dify.task.id": answer["task_id"], "dify.app.type": "advanced-chat", "dify.run.status": "succeeded",
         "dify.source": "proxy"}  # fmt: skip
-    assert (
-        json.loads(span.attributes["output.value"]) == {"answer": answer["answer"]}
-        and span.attributes["dify.price.currency"] == "USD"
-    )
+    assert json.loads(span.attributes["output.value"]) == {"answer": answer["answer"]}
+    usage = answer["metadata"]["usage"]  # the message's: the model's tokens and price
+    assert span.attributes["dify.price.currency"] == "USD"
+    assert span.attributes["dify.message.total_tokens"] == usage["total_tokens"]
+    if usage["prompt_tokens"]:
+        assert span.attributes["gen_ai.usage.input_tokens"] == usage["prompt_tokens"]
+        assert span.attributes["dify.price.total"] == float(usage["total_price"])
     assert span.end_ns > span.start_ns  # the call's duration, as the proxy measured it
 
 
