@@ -22,6 +22,8 @@ from tests.runs import CAPTURES
 LOGS = json.loads((CAPTURES / "g_logs_simple.json").read_text())
 DETAIL = json.loads((CAPTURES / "g_run_detail_simple.json").read_text())
 RUN_IDS = [entry["workflow_run"]["id"] for entry in LOGS["data"]]
+# Retried soon: the backend comes back within a test.
+FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}"
 RECORDED = CAPTURES.parent / "dify-1.14.1-api"  # service-API answers of a real Dify 1.14.1 (README there)
 
 
@@ -212,3 +214,27 @@ def test_a_run_left_running_is_waited_for_until_unfinished_timeout_then_exported
         assert status == {r["id"].replace("-", ""): r["status"].replace("running", "incomplete") for r in runs}
         newest = max(run["created_at"] for run in runs)
         assert cursors == {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(newest))}
+
+
+def test_a_richer_copy_replaces_the_polled_one_while_the_backend_is_down(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    fake = FakeDifyLogs({"app-poller-key": SIMPLE})
+    otlp_sink.fail_next(10_000)  # the backend is down: the poller's copies wait in the queue
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, poller=POLLER, exporter=FAST_RETRY)
+    with (
+        ThreadedServer(fake.app) as dify,
+        BridgeServer(parse_config(text.replace("http://127.0.0.1:9", dify.base), "t")) as bridge,
+    ):
+        _wait(lambda: len(fake.requests) >= 2)  # both runs polled and queued
+        run_id = SIMPLE_RUN_IDS[0]
+        payload = {"workflow_run_id": run_id, "app_id": "app-under-test", "status": "succeeded", "nodes": [
+            {"node_id": "start", "node_type": "start", "status": "succeeded"}]}  # fmt: skip
+        body = dumps(payload)
+        response = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
+        assert response.status_code == 202
+        otlp_sink.heal()
+        spans = otlp_sink.wait_for_spans(3)
+        _wait(lambda: len(fake.requests) >= 4)
+    roots = sorted((s.trace_id, s.attributes["dify.source"]) for s in otlp_sink.spans() if s.parent_span_id is None)
+    # One root per run: the webhook's copy (with its node) took the polled copy's place; the other run is polled.
+    assert roots == sorted([(run_id.replace("-", ""), "webhook"), (SIMPLE_RUN_IDS[1].replace("-", ""), "poller")])
+    assert len(spans) == 3
