@@ -238,3 +238,11 @@ def test_a_richer_copy_replaces_the_polled_one_while_the_backend_is_down(tmp_pat
     # One root per run: the webhook's copy (with its node) took the polled copy's place; the other run is polled.
     assert roots == sorted([(run_id.replace("-", ""), "webhook"), (SIMPLE_RUN_IDS[1].replace("-", ""), "poller")])
     assert len(spans) == 3
+
+
+def test_recorded_run_details_carry_the_app_id_and_a_workflow_apps_start() -> None:
+    """What the poller and the in-Dify webhook recipe read from Dify 1.14.1's run details (recorded)."""
+    workflow = json.loads(_recorded("run_detail_simple.json")["inputs"])
+    chatflow = json.loads(_recorded("run_detail_chatflow.json")["inputs"])
+    assert workflow["sys.app_id"] and chatflow["sys.app_id"]
+    assert "sys.timestamp" in workflow and "sys.timestamp" not in chatflow
