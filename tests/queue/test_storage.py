@@ -423,16 +423,24 @@ def test_without_a_retention_run_ids_are_kept(tmp_path: Path) -> None:
     storage.close()
 
 
-def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
+def _older_file(tmp_path: Path, version: str, accepted_runs: str) -> QueueStorage:
+    """A queue file of an older schema `version` holding only `accepted_runs` (its columns and rows, as SQL)."""
     path = tmp_path / "queue.db"
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "INSERT INTO meta VALUES ('schema', '1');"
-            "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);"
-            "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);"
+            f"INSERT INTO meta VALUES ('schema', '{version}');{accepted_runs}"
         )
-    storage = QueueStorage(str(path))
+    return QueueStorage(str(path))
+
+
+def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
+    storage = _older_file(
+        tmp_path,
+        "1",
+        "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);"
+        "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);",
+    )
     richer = [storage.append([("traces", 4, A)], 2.0, run=AcceptedRun(run, "webhook", 1), exclusive=True)()
               for run in ("p", "w", "s")]  # fmt: skip
     assert richer == [True, False, False]  # only the poller's copy held less than a webhook's
@@ -440,16 +448,13 @@ def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -
 
 
 def test_a_version_2_file_keeps_its_accepted_copies_and_learns_their_entries_from_now_on(tmp_path: Path) -> None:
-    path = tmp_path / "queue.db"
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.executescript(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "INSERT INTO meta VALUES ('schema', '2');"
-            "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, "
-            "detail INTEGER NOT NULL DEFAULT 2);"
-            "INSERT INTO accepted_runs VALUES ('p', 'poller', 1, 0), ('s', 'stream', 1, 2);"
-        )
-    storage = QueueStorage(str(path))
+    storage = _older_file(
+        tmp_path,
+        "2",
+        "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, "
+        "detail INTEGER NOT NULL DEFAULT 2);"
+        "INSERT INTO accepted_runs VALUES ('p', 'poller', 1, 0), ('s', 'stream', 1, 2);",
+    )
     storage.register(["otlp"])
     assert not storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("s", "otlp", 2), exclusive=True)()
     assert storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("p", "stream", 2), exclusive=True)()
