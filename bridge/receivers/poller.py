@@ -176,6 +176,7 @@ class Poller:
             return 0
         cursor = store.poll_cursor(key.owner) or now - self.cfg.lookback
         newest, oldest_unsettled, exported, page = cursor, None, 0, 1
+        app_id_asked = identity.app_id is not None  # asked once a poll at most, whatever Dify answers
         given_up_before = now - self.cfg.unfinished_timeout if self.cfg.unfinished_timeout else None
         while True:
             params = {"page": page, "limit": self.cfg.page_limit, "created_at__after": _iso(cursor)}
@@ -190,7 +191,8 @@ class Poller:
                 newest = max(newest, created)
                 if service.storage.run_seen(run.run_id) or service.is_open(run.run_id):
                     continue
-                if identity.app_id is None:
+                if not app_id_asked:
+                    app_id_asked = True
                     identity = await self._app_id(key, headers, run.run_id, identity)
                 status = RUN_STATUS_INCOMPLETE if run.status == "running" else run.status
                 # Named as the stream and the webhook name it: after the app id's registration, if it has one.

@@ -246,3 +246,13 @@ def test_recorded_run_details_carry_the_app_id_and_a_workflow_apps_start() -> No
     chatflow = json.loads(_recorded("run_detail_chatflow.json")["inputs"])
     assert workflow["sys.app_id"] and chatflow["sys.app_id"]
     assert "sys.timestamp" in workflow and "sys.timestamp" not in chatflow
+
+
+def test_an_app_id_dify_does_not_give_is_asked_once_a_poll_not_once_a_run(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    fake = FakeDifyLogs({"app-poller-key": {"info": INFO, "logs": SIMPLE["logs"]}})  # run details: 404
+    for _ in _run(tmp_path, otlp_sink, fake):
+        spans = otlp_sink.wait_for_spans(2)
+        _wait(lambda: len(fake.requests) >= 3)
+    assert {s.name for s in spans} == {f"invoke_workflow {INFO['name']}"}
+    assert not any("dify.app.id" in s.attributes for s in spans)
+    assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
