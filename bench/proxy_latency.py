@@ -87,7 +87,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, ThreadedServer(fake.app) as dify:
         config = parse_config(
             f"receivers: {{proxy: {{}}}}\nexporters: {{file: {{path: '{tmp}/spans.jsonl'}}}}\n"
-            f"server: {{store: ':memory:', instances: [{{name: dify, base_url: '{dify.base}'}}]}}\n"
+            f"server: {{store: ':memory:', instances: [{{name: dify, base_url: '{dify.base}'}}],"
+            " outbound: {allowed_networks: [127.0.0.1/32]}}\n"
             f"service: {{queue: {{path: '{tmp}/queue.db'}},"
             " pipelines: {traces: {receivers: [proxy], exporters: [file]}}}\n"
         )

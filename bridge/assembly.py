@@ -42,6 +42,8 @@ class RunAssembler:
         self._context_runs: dict[str, str] = {}  # stream context → last run key, for `error` events
         self._completed: OrderedDict[str, None] = OrderedDict()
         self.dropped_late = 0
+        # Events dropped for having no run, task or stream to join: counted, the caller says so once per batch.
+        self.dropped_orphans = 0
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -49,16 +51,26 @@ class RunAssembler:
     def __contains__(self, run_id: object) -> bool:
         return run_id in self._runs
 
+    def signed_elsewhere(self, event: DifyEvent) -> str | None:
+        """The open run `event` would join when another app than the event's signed it, else None."""
+        key = self._key_for_lookup(event)
+        run = self._runs.get(key) if key is not None else None
+        if run is None or not run.app_signed or event.app_id is None or run.app_id == event.app_id:
+            return None
+        return run.built_run_id
+
+    def _key_for_lookup(self, event: DifyEvent) -> str | None:
+        if event.workflow_run_id:
+            return event.workflow_run_id
+        return self._task_runs.get(event.task_id) if event.task_id else None
+
     def opens_run(self, event: DifyEvent) -> bool:
         """True if `add` would start a new run for `event` (admission control asks before accepting it)."""
         if event.event in _IGNORED_EVENTS:
             return False
-        if event.workflow_run_id:
-            key: str | None = event.workflow_run_id
-        elif event.task_id:
-            key = self._task_runs.get(event.task_id)
-        else:
+        if not event.workflow_run_id and not event.task_id:
             return False  # joins its stream's last run, or is dropped
+        key = self._key_for_lookup(event)
         return key is None or (key not in self._runs and key not in self._completed)
 
     def add(
@@ -75,7 +87,7 @@ class RunAssembler:
             return False
         key = self._key_for(event, context)
         if key is None:
-            logger.warning("dropping %s event with no run, task or stream to attach it to", event.event)
+            self.dropped_orphans += 1
             return False
         if key in self._completed:
             self.dropped_late += 1
@@ -93,6 +105,8 @@ class RunAssembler:
         run.message_id = run.message_id or event.message_id
         if journal is not None:
             run.journal.append(journal)
+        if event.app_id is not None:
+            run.signed_by(event.app_id)
         self._merge(run, event, now)
         return True
 

@@ -59,6 +59,8 @@ DIFY_RUN_ERROR = "dify.run.error"
 DIFY_RUN_TOTAL_TOKENS = "dify.run.total_tokens"
 DIFY_RUN_TOTAL_STEPS = "dify.run.total_steps"
 DIFY_RUN_EXCEPTIONS = "dify.run.exceptions_count"
+DIFY_RUN_PARENT_RUN_ID = "dify.run.parent_run_id"
+DIFY_RUN_PARENT_NODE_EXECUTION_ID = "dify.run.parent_node_execution_id"
 DIFY_RUN_ELAPSED = "dify.run.elapsed_time"
 DIFY_WORKFLOW_ID = "dify.workflow.id"
 DIFY_TASK_ID = "dify.task.id"
@@ -414,6 +416,8 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         (DIFY_RUN_ERROR, run.error),
         (DIFY_RUN_TOTAL_STEPS, run.total_steps),
         (DIFY_RUN_EXCEPTIONS, run.exceptions_count),
+        (DIFY_RUN_PARENT_RUN_ID, run.parent_run_id),
+        (DIFY_RUN_PARENT_NODE_EXECUTION_ID, run.parent_node_execution_id),
         (DIFY_RUN_ELAPSED, run.elapsed_time),
     ):
         _put(attrs, key, value)

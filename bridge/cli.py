@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import ssl
 import sys
 import time
@@ -38,6 +37,7 @@ def _config(path: str | None) -> BridgeConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bridge.http_protocol import header_timeout_protocol
     from bridge.server import create_app
 
     class Server(uvicorn.Server):
@@ -61,22 +61,30 @@ def _serve(args: argparse.Namespace) -> int:
         # Open live-view streams never end by themselves: stop waiting for them after this long.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
+        http=header_timeout_protocol(config.server.header_timeout),
         **_tls_options(config),
     )
-    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query.
-    logging.getLogger("uvicorn.access").addFilter(_MaskQueryToken())
+    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query, and
+    # proxied calls carry whatever their clients put there (`?user=...`, keys).
+    logging.getLogger("uvicorn.access").addFilter(_MaskQueryValues())
     Server(settings).run()
     return 0
 
 
-class _MaskQueryToken(logging.Filter):
-    """Access-log lines show `token=***` instead of an access token."""
+class _MaskQueryValues(logging.Filter):
+    """Access-log lines keep a query's names and show `***` for its values (`?token=***&user=***`)."""
 
-    _TOKEN = re.compile(r"([?&]token=)[^&\s]+")
+    @staticmethod
+    def _masked(value: object) -> object:
+        if not isinstance(value, str) or "?" not in value:
+            return value
+        path, _, query = value.partition("?")
+        parts = [f"{part.partition('=')[0]}=***" if "=" in part else "***" for part in query.split("&")]
+        return f"{path}?{'&'.join(parts)}"
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(self._masked(arg) for arg in record.args)
         return True
 
 
@@ -240,8 +248,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx2 logs each request at INFO: a line per poll of Dify and per proxied call. Shown at DEBUG only.
-    logging.getLogger("httpx2").setLevel(logging.NOTSET if args.log_level.upper() == "DEBUG" else logging.WARNING)
     try:
         result: int = args.func(args)
     except ConfigError as exc:

@@ -20,6 +20,7 @@ from bridge import registry
 from bridge.durations import Duration
 from bridge.formats import LONE_SURROGATE
 from bridge.management.settings import ServerConfig
+from bridge.metric_aggregates import DEFAULT_MAX_SERIES
 
 Path_ = tuple[str | int, ...]
 SECTIONS = ("receivers", "processors", "exporters")
@@ -42,6 +43,10 @@ class AssemblyConfig(BaseModel):
     # Spans received over OTLP are held per trace until the trace's last span is known to be in (Dify's
     # `workflow` span) or none came for this long (the Collector's tail_sampling `decision_wait`).
     decision_wait: Duration = 5.0
+    # A trace that carries Dify's marks (its tracer, its root, a node's metadata) waits this long instead for
+    # its workflow span, which Dify sends last: a busy Dify worker can pause between a run's spans, and a trace
+    # closed without it is passed through as Dify sent it.
+    export_wait: Duration = 30.0
 
 
 class QueueConfig(BaseModel):
@@ -75,6 +80,12 @@ class MetricsConfig(BaseModel):
     exporters: list[str] = Field(default_factory=list)
     # How often metrics are pushed.
     interval: Duration = Field(default=60.0, gt=0)
+    # Attribute sets each run metric keeps (app and status, model, provider and token type, ...): their
+    # values come from senders. Later sets are counted together under `otel.metric.overflow="true"`.
+    max_series: int = Field(default=DEFAULT_MAX_SERIES, gt=0)
+    # A run metric's attribute set not recorded for this long (to twice this long) is dropped, freeing its
+    # slot; if it comes back, it counts from 0 again (a counter reset to Prometheus). 0: never dropped.
+    idle_timeout: Duration = Field(default=3600.0, ge=0)
 
 
 class ServiceConfig(BaseModel):

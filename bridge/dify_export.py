@@ -1,28 +1,29 @@
 """Spans that Dify's own tracing export sent → the `WorkflowRun` they were made from, so a run that reached
 the bridge through Dify's tracing settings becomes the same trace the stream path builds.
 
-Dify's "Arize Phoenix" and "Arize" providers (`api/core/ops/arize_phoenix_trace/arize_phoenix_trace.py`)
-export, once a workflow run has ended and one span per request:
-- a root span `Dify` (attributes `dify_trace_id`, `dify_project_name`), once per Dify trace id;
-- a `workflow` span under it: OpenInference `input.value`/`output.value` (run inputs and outputs as JSON),
-  `session.id`, and a `metadata` JSON attribute with `workflow_run_id`, `app_id`, `workflow_id`,
-  `conversation_id`, `message_id`, `status`, `status_message`, `total_tokens`, `workflow_run_elapsed_time`,
-  `trace_entity_type: "workflow"` (and `app_name`, `user_id` in newer releases); it ends after its nodes;
-- one span per node execution under `workflow`, named by node type, started at the node's `created_at`
-  and lasting its `elapsed_time`; `metadata` holds the node's execution metadata (tokens, `total_price`,
-  `currency`, `iteration_id`/`iteration_index`, `loop_id`/`loop_index`, `parallel_id`, ...) plus
-  `node_id` (the *execution* id), `node_type`, `node_status`, `status_message` and `app_name` (the node
-  *title*). LLM nodes replace `input.value` with the prompt messages and add `llm.provider`,
-  `llm.model_name`, `llm.token_count.*`, `llm.input_messages.*`.
-- chat apps add `message`/`llm`, `tool`, `dataset_retrieval`, ... spans under the same `Dify` root.
+Dify 1.14.1's "Arize Phoenix" provider (recorded: tests/testdata/dify-1.14.1-otlp*/) exports a run about 5 s
+after it ended, one span per request, all in one trace with a random trace id:
+- a root span named `<run id>` (`Dify` in older releases, read from source), created at export time, with
+  `dify_trace_id`; it is sent first;
+- the workflow span `workflow_<run id>` (older: `workflow`) under it, sent last: OpenInference
+  `input.value`/`output.value`, `session.id` (a plain workflow's run id, a chatflow's conversation id), and a
+  `metadata` JSON attribute with `workflow_run_id`, `app_id`, `workflow_id`, `conversation_id`, `message_id`,
+  `status`, `status_message`, `total_tokens`, `elapsed_time`, `trace_entity_type: "workflow"`, and, for a
+  workflow used as a tool, `parent_trace_context` (its workflow span then sits under the caller's tool span);
+- one span per node execution, `<node_type>_<title>`, under the workflow span or under its iteration's or
+  loop's span; `metadata` holds the node's execution metadata (tokens, `total_price`, `currency`,
+  `iteration_id`/`iteration_index`, `loop_id`/`loop_index`, `error_strategy`, ...) plus `node_id` (the
+  *execution* id), `node_type`, `node_status`, `status_message` and `app_name` (the node *title*). LLM nodes
+  replace `input.value` with the prompt messages and add `llm.provider`, `llm.model_name`, `llm.token_count.*`.
+They are recognized by that content, not by their names. A retried node is one span (no attempts).
 
-Dify's newer OTLP provider (`api/core/ops/otlp_trace.py`, see its section below) sends richer spans with
-`dify.*` attributes, the graph node ids included; both shapes become the same `WorkflowRun`.
+Dify's newer OTLP provider and Dify Enterprise's telemetry (sections below) are read from Dify's source, not
+verified against a recording.
 
-Lost on Dify's Phoenix side, so absent here too: the graph node id (the title stands in for `dify.node.id`; an
-iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`), the inputs of LLM
-nodes (only their prompts are sent), process data other than model and usage, agent logs, stream-only
-events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
+Lost on Dify's side, so absent here too (docs/traces.md lists it all): the graph node id (the title stands in
+for `dify.node.id`; an iteration or loop gets its graph id back from its children's `iteration_id`/`loop_id`),
+the inputs of LLM nodes (only their prompts are sent), process data other than model and usage, retries,
+stream-only events. Round spans are rebuilt from the children's `iteration_index`/`loop_index`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from opentelemetry.trace import SpanContext, StatusCode
 from bridge.formats import decode_json
 from bridge.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
 from bridge.normalize import as_int, as_number
+from bridge.otlp_spans import moved
 
 _NS = 1_000_000_000
 _CONTAINER_TYPES = ("iteration", "loop")
@@ -46,6 +48,8 @@ _ADDED_NODE_KEYS = frozenset(
      "ls_provider", "ls_model_name", "prompt_tokens", "completion_tokens", "created_from"}
 )  # fmt: skip
 _ENUM_PREFIX = "WorkflowNodeExecutionMetadataKey."
+# The Phoenix provider's tracer is `arize_phoenix_tracer_<project>` (1.14.1, recorded).
+_PHOENIX_SCOPE = "arize_phoenix_tracer"
 
 
 def _json(value: Any) -> Any:
@@ -74,12 +78,58 @@ def _mapping(value: Any) -> JSONDict | None:
     return decoded if isinstance(decoded, dict) else None
 
 
+def _workflow_metadata(span: ReadableSpan) -> dict[str, Any] | None:
+    """The `metadata` of a Phoenix-provider workflow span, whatever the span is named (`workflow` in older
+    releases, `workflow_<run id>` in 1.14.1): the run's own entity, with its run id."""
+    if "metadata" not in (span.attributes or {}):
+        return None
+    meta = _metadata(span)
+    if _text(meta.get("workflow_run_id")) is None or "node_type" in meta:
+        return None
+    entity = meta.get("trace_entity_type")
+    return meta if entity in ("workflow", None) else None
+
+
 def is_workflow_span(span: ReadableSpan) -> bool:
-    """A Phoenix-provider `workflow` span: it ends after its nodes, so its trace is complete once it is in."""
-    if span.name != "workflow" or "metadata" not in (span.attributes or {}):
+    """A Phoenix-provider workflow span (of any run, a nested one included)."""
+    return _workflow_metadata(span) is not None
+
+
+def closes_trace(span: ReadableSpan) -> bool:
+    """The workflow span of a run no other run started: Dify exports it after its nodes, so the trace is
+    complete once it is in. A nested run's (a workflow used as a tool) may come before the caller's."""
+    meta = _workflow_metadata(span)
+    return meta is not None and "parent_trace_context" not in meta
+
+
+def _is_node_span(span: ReadableSpan) -> bool:
+    """A Phoenix-provider node span: its `metadata` names the node type and the execution (`node_id`)."""
+    if "metadata" not in (span.attributes or {}):
         return False
     meta = _metadata(span)
-    return meta.get("trace_entity_type") == "workflow" and _text(meta.get("workflow_run_id")) is not None
+    return _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
+
+
+def _is_dify_root(span: ReadableSpan) -> bool:
+    """The span the provider opens for a Dify trace (`Dify` in older releases, the run id in 1.14.1): it
+    carries `dify_trace_id` and stands for nothing but the trace."""
+    return span.parent is None and "dify_trace_id" in (span.attributes or {})
+
+
+def is_api_check(span: ReadableSpan) -> bool:
+    """The span Dify sends when a trace config is saved (`api_check`, attribute `test`): a connection check,
+    not a run."""
+    return span.name == "api_check" and span.parent is None and "test" in (span.attributes or {})
+
+
+def looks_like_dify(spans: Sequence[ReadableSpan]) -> bool:
+    """A trace some span of which Dify's Phoenix provider made (its tracer scope, its root's `dify_trace_id`, a
+    node's metadata): one that should have been rebuilt."""
+    return any(
+        (s.instrumentation_scope is not None and s.instrumentation_scope.name.startswith(_PHOENIX_SCOPE))
+        or _is_dify_root(s) or _is_node_span(s)
+        for s in spans
+    )  # fmt: skip
 
 
 def _seconds(ns: int | None) -> float | None:
@@ -89,7 +139,8 @@ def _seconds(ns: int | None) -> float | None:
 def _elapsed(span: ReadableSpan) -> float | None:
     if not span.start_time or not span.end_time:
         return None
-    return max(span.end_time - span.start_time, 0) / _NS
+    # Rounded as Dify rounds the `elapsed_time` its stream reports (microseconds), so both paths agree.
+    return round(max(span.end_time - span.start_time, 0) / _NS, 6)
 
 
 def _placement(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,6 +280,15 @@ def _container_ids(
     return found
 
 
+def _rounds(indexes: list[int | None]) -> tuple[int, ...]:
+    """The rounds of a container from its members' indexes. A member without one was cut short by a stop (Dify
+    writes the index when a node ends): it ran in the round after the last one that ended."""
+    rounds = {i for i in indexes if i is not None}
+    if None in indexes:
+        rounds.add(max(rounds, default=-1) + 1)
+    return tuple(sorted(rounds))
+
+
 def _container(execution: _Execution, graph_id: str | None, order: int, members: list[NodeRun]) -> ContainerRun:
     span, meta = execution.span, _execution_metadata(execution.meta)
     loop = execution.node_type == "loop"
@@ -244,7 +304,7 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         outputs=_mapping((span.attributes or {}).get("output.value")),
         error=_text(execution.meta.get("status_message")),
         execution_metadata=meta,
-        rounds=tuple(sorted({i for n in mine if (i := n.loop_index if loop else n.iteration_index) is not None})),
+        rounds=_rounds([n.loop_index if loop else n.iteration_index for n in mine]),
         total_tokens=as_int(meta.get("total_tokens")),
         iteration_id=_text(meta.get("iteration_id")),
         loop_id=_text(meta.get("loop_id")),
@@ -290,8 +350,10 @@ class Recognized:
     """A Dify workflow run rebuilt from its exported spans, and the trace's other spans."""
 
     run: WorkflowRun
-    replaced: set[int] = field(default_factory=set)  # span ids the rebuilt run stands for
+    replaced: set[int] = field(default_factory=set)  # span ids the rebuilt runs stand for
     others: list[ReadableSpan] = field(default_factory=list)
+    # Runs the run's nodes started (a workflow used as a tool), when their spans came with it: each its own trace.
+    nested: list[WorkflowRun] = field(default_factory=list)
 
 
 def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
@@ -303,38 +365,83 @@ def recognize(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None
     )
 
 
+def _conversation(meta: Mapping[str, Any], attributes: Mapping[str, Any]) -> str | None:
+    """Only a chat app's conversation: for a plain workflow Dify puts the run id into `session.id`."""
+    session = _text(attributes.get("session.id"))
+    if session == _text(meta.get("workflow_run_id")):
+        session = None
+    return _text(meta.get("conversation_id")) or session
+
+
+def _caller(meta: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The run and node execution that started this run (a workflow used as a tool): `parent_trace_context`."""
+    context = _mapping(meta.get("parent_trace_context")) or {}
+    return _text(context.get("parent_workflow_run_id")), _text(context.get("parent_node_execution_id"))
+
+
+def _owners(spans: Sequence[ReadableSpan], workflows: set[int]) -> dict[int, int]:
+    """Span id → the span id of the nearest workflow span above it, for every span whose parents lead to one
+    within `spans`: a workflow used as a tool exports its run into the caller's trace, under the tool's span."""
+    parents = {s.context.span_id: s.parent.span_id for s in spans if s.context is not None and s.parent is not None}
+    owners: dict[int, int] = {}
+    for span_id in parents:
+        seen, current = [], parents.get(span_id)
+        while current is not None and current not in workflows and current not in owners:
+            seen.append(current)
+            current = parents.get(current)
+        owner = owners.get(current) if current is not None and current not in workflows else current
+        if owner is not None:
+            owners.update(dict.fromkeys([span_id, *seen], owner))
+    return owners
+
+
 def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
-    workflow = next((s for s in spans if is_workflow_span(s)), None)
-    if workflow is None or workflow.context is None:
+    """Recognized by content, not names: the workflow span's metadata, the node spans' metadata (nodes in
+    an iteration or loop are children of its span, the others of the workflow span) and the root's
+    `dify_trace_id`. A run started by one of the run's nodes (a workflow used as a tool), when in the same
+    spans, is rebuilt beside it (`nested`)."""
+    workflows = {s.context.span_id: s for s in spans if s.context is not None and is_workflow_span(s)}
+    if not workflows:
         return None
-    workflow_id = workflow.context.span_id
-    parent_id = workflow.parent.span_id if workflow.parent is not None else None
-    executions = [_execution(s) for s in spans if s.parent is not None and s.parent.span_id == workflow_id]
-    replaced = {workflow_id, *(e.span.context.span_id for e in executions if e.span.context is not None)}
-    others = []
+    # The caller's run, where both are here: the one no other workflow started.
+    main = next((w for w in workflows.values() if _caller(_metadata(w))[0] is None), next(iter(workflows.values())))
+    owners = _owners(spans, set(workflows))
+    executions: dict[int, list[_Execution]] = {span_id: [] for span_id in workflows}
     for span in spans:
-        if span.context is None or span.context.span_id in replaced:
-            continue
-        # The provider's `Dify` root stands for the Dify trace: the rebuilt run's root takes its place.
-        if span.context.span_id == parent_id and span.name == "Dify":
-            replaced.add(parent_id)
-            continue
-        others.append(span)
+        if span.context is not None and span.context.span_id not in workflows and _is_node_span(span):
+            owner = owners.get(span.context.span_id)
+            if owner is not None:
+                executions[owner].append(_execution(span))
+    replaced = set(workflows)
+    replaced.update(e.span.context.span_id for group in executions.values() for e in group if e.span.context)
+    replaced.update(s.context.span_id for s in spans if s.context is not None and _is_dify_root(s))
+    others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
+    assert main.context is not None
+    nested = [_phoenix_run(w, executions[i], receiver) for i, w in workflows.items() if w is not main]
+    return Recognized(_phoenix_run(main, executions[main.context.span_id], receiver), replaced, others, nested)
+
+
+def _phoenix_run(workflow: ReadableSpan, executions: list[_Execution], receiver: str) -> WorkflowRun:
     meta = _metadata(workflow)
     attributes = workflow.attributes or {}
     nodes, containers = _nodes(executions)
     status = _text(meta.get("status"))
     if status is None:
         status = "failed" if workflow.status.status_code is StatusCode.ERROR else "succeeded"
+    elif status == "stopped" and workflow.status.status_code is StatusCode.ERROR:
+        # Stopped while a node ran ("Aborted: User requested stop"): Dify's stream says `failed`, its stored run
+        # `stopped`, its span is an error. As the stream (a run stopped between nodes is never exported).
+        status = "failed"
     elapsed = as_number(meta.get("workflow_run_elapsed_time")) or as_number(meta.get("elapsed_time"))
-    run = WorkflowRun(
+    parent_run_id, parent_node_execution_id = _caller(meta)
+    return WorkflowRun(
         run_id=str(_text(meta["workflow_run_id"])),
         status=status,
         receiver=receiver,
         workflow_id=_text(meta.get("workflow_id")),
         app_id=_text(meta.get("app_id")),
         app_name=_text(meta.get("app_name")),
-        conversation_id=_text(meta.get("conversation_id")) or _text(attributes.get("session.id")),
+        conversation_id=_conversation(meta, attributes),
         message_id=_text(meta.get("message_id")),
         user_id=_text(meta.get("user_id")),
         created_at=_seconds(workflow.start_time),
@@ -346,8 +453,9 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
         total_tokens=as_int(meta.get("total_tokens")),
         nodes=tuple(nodes),
         containers=tuple(containers),
+        parent_run_id=parent_run_id,
+        parent_node_execution_id=parent_node_execution_id,
     )
-    return Recognized(run, replaced, others)
 
 
 # --- Dify's OTLP provider (`api/core/ops/otlp_trace.py`, newer than 1.14.1) ------------------------------
@@ -567,7 +675,7 @@ def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recog
 def rehome(spans: Sequence[ReadableSpan], root: SpanContext, replaced: set[int]) -> list[ReadableSpan]:
     """`spans` moved into the rebuilt trace: its trace id, and the rebuilt root as parent wherever their
     parent was a span the run replaced."""
-    moved = []
+    result = []
     for span in spans:
         assert span.context is not None
         context = SpanContext(root.trace_id, span.context.span_id, False, span.context.trace_flags,
@@ -577,12 +685,5 @@ def rehome(spans: Sequence[ReadableSpan], root: SpanContext, replaced: set[int])
             parent = root
         else:
             parent = SpanContext(root.trace_id, parent.span_id, parent.is_remote, parent.trace_flags)
-        moved.append(
-            ReadableSpan(
-                name=span.name, context=context, parent=parent, resource=span.resource,
-                attributes=span.attributes, events=span.events, links=span.links, kind=span.kind,
-                status=span.status, start_time=span.start_time, end_time=span.end_time,
-                instrumentation_scope=span.instrumentation_scope,
-            )
-        )  # fmt: skip
-    return moved
+        result.append(moved(span, context, parent))
+    return result

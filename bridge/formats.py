@@ -146,7 +146,7 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
             yield Record(obj, text.count("\n", 0, pos) + 1)
             return
         try:
-            obj, end = decoder.raw_decode(text, pos)
+            obj, end = _raw_decode(decoder, text, pos)
         except json.JSONDecodeError as exc:
             yield _decode_error(source, exc.lineno, exc)
             return
@@ -161,7 +161,7 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
     while pos < len(text):
         line = text.count("\n", 0, pos) + 1
         try:
-            obj, pos = decoder.raw_decode(text, pos)
+            obj, pos = _raw_decode(decoder, text, pos)
         except json.JSONDecodeError as exc:
             yield _decode_error(source, exc.lineno, exc)
             return
@@ -175,6 +175,13 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
             yield InputError(source, text.count("\n", 0, pos) + 1, "", "expected ',' or ']' in the JSON array")
             return
     yield InputError(source, text.count("\n") + 1, "", "unterminated JSON array")
+
+
+def _raw_decode(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[Any, int]:
+    try:
+        return decoder.raw_decode(text, pos)
+    except RecursionError:  # a malformed document like any other (as `decode_json`), not a crash
+        raise json.JSONDecodeError("nested too deeply", text, pos) from None
 
 
 def _skip_ws(text: str, pos: int) -> int:

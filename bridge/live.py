@@ -18,7 +18,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from bridge.http_errors import ApiError
-from bridge.management.auth import Authenticator
+from bridge.management.auth import Authenticator, client_address
 
 QUEUE_SIZE = 1000
 _CLOSED = None  # put on a dropped subscriber's queue to end its stream
@@ -102,7 +102,7 @@ def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
         """
         token = request.query_params.get("token")
         if token:
-            auth.verify(token)
+            auth.verify(token, client_address(request))
         else:
             auth.require_bearer(request)
         if request.query_params.get("app_id") == "":

@@ -7,16 +7,22 @@ attributes cleaned and hashed, two locks), a tenth of the served bridge's time p
 a dict lookup and a bisect under one lock per run. Readers see ordinary `Sum` and `Histogram` metrics, in
 the temporality each one prefers; they are collected through `_receive_metrics`, the SDK's documented
 override point for reader implementations.
+
+Attribute values come from what senders send (app names, model names, node types), so each series keeps at
+most `max_series` attribute sets, as the SDK's cardinality limit does: later sets are counted in one overflow
+set, `otel.metric.overflow="true"`. Sets not recorded for an `idle_timeout` are dropped, so the slots of a
+burst of one-off values come free again (one OTLP request of 10,000 model names grew /metrics to 44 MB).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 # The reader's temporality table is keyed by these (the SDK is pinned to 1.45.x: bridge/spans.py).
 from opentelemetry.sdk.metrics._internal.instrument import _Counter, _Histogram
@@ -42,6 +48,9 @@ Key = tuple[tuple[str, str], ...]
 # (series name, value, attributes): what `Aggregates.apply` records; plain data, so a pipeline worker's
 # measurements travel to the server process.
 Measurement = tuple[str, float, Key]
+# Where measurements past a series' limit go (the OpenTelemetry SDK's name for it).
+OVERFLOW: Key = (("otel.metric.overflow", "true"),)
+DEFAULT_MAX_SERIES = 200
 
 
 class _HistogramPoint:
@@ -54,27 +63,69 @@ class _HistogramPoint:
         self.max = float("-inf")
 
 
-class CounterSeries:
+class _Bounded(ABC):
+    """At most `max_series` attribute sets (and the overflow set), each with the time it began; those not
+    recorded between two `sweep`s are forgotten."""
+
+    def __init__(self, max_series: int) -> None:
+        self.max_series = max_series
+        self.starts: dict[Key, int] = {}  # when each set began (ns): one forgotten and back starts over
+        self._recorded: set[Key] = set()
+
+    def _slot(self, key: Key) -> Key:
+        """`key`, or the overflow set when it would be one set too many."""
+        if key not in self.starts:
+            if len(self.starts) >= self.max_series and key != OVERFLOW:
+                key = OVERFLOW
+            if key not in self.starts:
+                self.starts[key] = time.time_ns()
+        self._recorded.add(key)
+        return key
+
+    def sweep(self) -> None:
+        for key in [key for key in self.starts if key not in self._recorded]:
+            del self.starts[key]
+            self._forget(key)
+        self._recorded.clear()
+
+    @abstractmethod
+    def _forget(self, key: Key) -> None:
+        """Drops the set's value."""
+
+
+class CounterSeries(_Bounded):
     """A monotonic sum per attribute set. Record through `Aggregates.lock`."""
 
-    def __init__(self, name: str, unit: str, description: str) -> None:
+    def __init__(self, name: str, unit: str, description: str, max_series: int = DEFAULT_MAX_SERIES) -> None:
+        super().__init__(max_series)
         self.name, self.unit, self.description = name, unit, description
         self.values: dict[Key, float] = {}
 
     def record(self, amount: float, key: Key) -> None:
+        key = self._slot(key)
         self.values[key] = self.values.get(key, 0) + amount
 
+    def _forget(self, key: Key) -> None:
+        del self.values[key]
 
-class HistogramSeries:
+
+class HistogramSeries(_Bounded):
     """An explicit-bucket histogram per attribute set (bucket i counts values ≤ bounds[i], as OTLP's).
     Record through `Aggregates.lock`."""
 
-    def __init__(self, name: str, unit: str, description: str, bounds: Sequence[float]) -> None:
+    def __init__(
+        self, name: str, unit: str, description: str, bounds: Sequence[float], max_series: int = DEFAULT_MAX_SERIES
+    ) -> None:
+        super().__init__(max_series)
         self.name, self.unit, self.description = name, unit, description
         self.bounds = tuple(bounds)
         self.points: dict[Key, _HistogramPoint] = {}
 
+    def _forget(self, key: Key) -> None:
+        del self.points[key]
+
     def record(self, value: float, key: Key) -> None:
+        key = self._slot(key)
         point = self.points.get(key)
         if point is None:
             point = self.points[key] = _HistogramPoint(len(self.bounds) + 1)
@@ -87,21 +138,32 @@ class HistogramSeries:
 
 
 class Aggregates:
-    """The series of one meter provider. Recorders hold `lock` around a run's measurements."""
+    """The series of one meter provider. Recorders hold `lock` around a run's measurements. Each series keeps
+    `max_series` attribute sets; a set not recorded for `idle_timeout` seconds (to twice that) is dropped
+    (None: never)."""
 
-    def __init__(self, scope: InstrumentationScope | None = None, resource: Resource | None = None) -> None:
+    def __init__(
+        self,
+        scope: InstrumentationScope | None = None,
+        resource: Resource | None = None,
+        max_series: int = DEFAULT_MAX_SERIES,
+        idle_timeout: float | None = None,
+    ) -> None:
         self.scope = scope or InstrumentationScope("dify-otel-bridge", __version__)
         self.resource = resource or Resource.create()
         self.lock = threading.Lock()
         self.start_ns = time.time_ns()
         self.series: dict[str, CounterSeries | HistogramSeries] = {}
+        self.max_series = max_series
+        self._idle_ns = None if idle_timeout is None else int(idle_timeout * 1e9)
+        self._swept_ns = self.start_ns
 
     def counter(self, name: str, unit: str, description: str) -> CounterSeries:
-        series = self.series[name] = CounterSeries(name, unit, description)
+        series = self.series[name] = CounterSeries(name, unit, description, self.max_series)
         return series
 
     def histogram(self, name: str, unit: str, description: str, bounds: Sequence[float]) -> HistogramSeries:
-        series = self.series[name] = HistogramSeries(name, unit, description, bounds)
+        series = self.series[name] = HistogramSeries(name, unit, description, bounds, self.max_series)
         return series
 
     def apply(self, measurements: Sequence[Measurement]) -> None:
@@ -110,17 +172,21 @@ class Aggregates:
                 self.series[name].record(value, key)
 
     def cumulative(self, now_ns: int) -> list[Metric]:
-        """Every series as cumulative metrics since start."""
+        """Every series as cumulative metrics since each attribute set began; idle sets dropped first."""
         with self.lock:
+            if self._idle_ns is not None and now_ns - self._swept_ns >= self._idle_ns:
+                for series in self.series.values():
+                    series.sweep()
+                self._swept_ns = now_ns
             return [self._metric(series, now_ns) for series in self.series.values() if _has_points(series)]
 
     def _metric(self, series: CounterSeries | HistogramSeries, now_ns: int) -> Metric:
-        start, cumulative = self.start_ns, AggregationTemporality.CUMULATIVE
+        starts, cumulative = series.starts, AggregationTemporality.CUMULATIVE
         if isinstance(series, CounterSeries):
-            numbers = [NumberDataPoint(dict(key), start, now_ns, value) for key, value in series.values.items()]
+            numbers = [NumberDataPoint(dict(key), starts[key], now_ns, value) for key, value in series.values.items()]
             return Metric(series.name, series.description, series.unit, Sum(numbers, cumulative, is_monotonic=True))
         bars = [
-            HistogramDataPoint(dict(key), start, now_ns, sum(p.counts), p.sum, list(p.counts), series.bounds,
+            HistogramDataPoint(dict(key), starts[key], now_ns, sum(p.counts), p.sum, list(p.counts), series.bounds,
                                p.min, p.max)
             for key, p in series.points.items()
         ]  # fmt: skip
@@ -181,7 +247,7 @@ def _delta(metric: Metric, before: Metric | None) -> Metric:
     if isinstance(data, Sum):
         olds = {_key(p): p for p in old_data.data_points} if isinstance(old_data, Sum) else {}
         numbers = [
-            point if (old := olds.get(_key(point))) is None
+            point if (old := _same_set(point, olds)) is None
             else replace(point, start_time_unix_nano=old.time_unix_nano, value=point.value - old.value)
             for point in data.data_points
         ]  # fmt: skip
@@ -190,13 +256,22 @@ def _delta(metric: Metric, before: Metric | None) -> Metric:
     earlier = {_key(p): p for p in old_data.data_points} if isinstance(old_data, Histogram) else {}
     bars = []
     for point in data.data_points:
-        was = earlier.get(_key(point))
+        was = _same_set(point, earlier)
         if was is not None:
             counts = [now - then for now, then in zip(point.bucket_counts, was.bucket_counts, strict=True)]
             point = replace(point, start_time_unix_nano=was.time_unix_nano, count=point.count - was.count,
                             sum=point.sum - was.sum, bucket_counts=counts)  # fmt: skip
         bars.append(point)
     return replace(metric, data=replace(data, data_points=bars, aggregation_temporality=delta))
+
+
+_Point = TypeVar("_Point", NumberDataPoint, HistogramDataPoint)
+
+
+def _same_set(point: _Point, before: dict[frozenset[tuple[str, Any]], _Point]) -> _Point | None:
+    """`point`'s attribute set at the last collection, unless it was dropped and began again since."""
+    old = before.get(_key(point))
+    return old if old is not None and point.start_time_unix_nano < old.time_unix_nano else None
 
 
 def _key(point: NumberDataPoint | HistogramDataPoint) -> frozenset[tuple[str, Any]]:

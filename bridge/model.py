@@ -13,7 +13,12 @@ import msgspec
 
 JSONDict = Mapping[str, Any]
 
-# Statuses Dify reports on a run (`workflow_finished.data.status`), plus ours for runs cut short.
+# Statuses Dify 1.14.1 reports on a run (`workflow_finished.data.status`, its WorkflowExecutionStatus) and on a
+# node (`node_finished.data.status`, WorkflowNodeExecutionStatus): what a webhook payload may say. Succeeded,
+# failed, partial-succeeded, stopped, exception and retry are in the recordings; the rest read from Dify's source.
+RUN_STATUSES = ("running", "succeeded", "failed", "stopped", "partial-succeeded", "paused")
+NODE_STATUSES = ("pending", "running", "succeeded", "failed", "exception", "stopped", "paused", "retry")
+# Ours, for runs cut short.
 RUN_STATUS_INCOMPLETE = "incomplete"
 CONTAINER_EVENTS = frozenset(
     {"iteration_started", "iteration_next", "iteration_completed", "loop_started", "loop_next", "loop_completed"}
@@ -44,6 +49,9 @@ class DifyEvent(msgspec.Struct, frozen=True):
     # The data object as the JSON text it came in, for events read in Dify's own shape whose data the bridge
     # only routes by: `data` then holds just the fields read here (ids, type, indexes, times, status).
     packed: bytes | None = None
+    # The registered app whose secret signed the request that brought the event (the stream receiver): the run's
+    # app, whatever the event's own `sys.app_id` says. None for unsigned ways in (proxy, replay).
+    app_id: str | None = None
 
 
 class Attempt(msgspec.Struct, frozen=True):
@@ -178,5 +186,8 @@ class WorkflowRun(msgspec.Struct, frozen=True):
     events: tuple[RunEvent, ...] = ()
     message_usage: JSONDict | None = None  # chat apps: message_end.metadata.usage
     retriever_resources: tuple[JSONDict, ...] = ()
+    # A run started by another run's node (a workflow used as a tool): that run and node execution.
+    parent_run_id: str | None = None
+    parent_node_execution_id: str | None = None
     # Rows of the bridge's event journal this run was assembled from: deleted when its spans are queued.
     journal: tuple[int, ...] = ()

@@ -18,7 +18,17 @@ import msgspec
 from msgspec.structs import replace
 
 from bridge.formats import InputError, decode_json
-from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, ContainerRun, DifyEvent, JSONDict, NodeRun, WorkflowRun
+from bridge.model import (
+    CHUNK_EVENTS,
+    CONTAINER_EVENTS,
+    NODE_STATUSES,
+    RUN_STATUSES,
+    ContainerRun,
+    DifyEvent,
+    JSONDict,
+    NodeRun,
+    WorkflowRun,
+)
 
 Shape = Literal["event", "webhook", "blocking", "message", "run_detail", "logs"]
 
@@ -421,14 +431,20 @@ _NODE_FIELDS = _field_kinds(WebhookNode)
 _STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
 
 
+def _known_status(status: str, known: tuple[str, ...], field: str, source: str, line: int) -> None:
+    # An unknown status would become a trace that is neither an error nor a success: refused, with the choices.
+    if status not in known:
+        raise InputError(source, line, field, f"{status[:40]!r} is not one of {', '.join(known)}")
+
+
 def decode_webhook(body: bytes) -> WebhookPayload | None:
     """`body` decoded and checked in one pass when it is a webhook payload in the schema's exact shape, which
     Dify's and Pisama's clients send; None for anything else (camelCase, numbers as text or text as numbers,
-    extra fields, malformed JSON, nesting deeper than the parser goes), which `normalize_webhook` takes from
-    the parsed JSON as before."""
+    extra fields, malformed JSON or UTF-8, nesting deeper than the parser goes), which `normalize_webhook` takes
+    from the parsed JSON as before (or `parse_json` refuses, worded)."""
     try:
         return _STRICT_WEBHOOK.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         return None
 
 
@@ -477,12 +493,14 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     payload = obj if isinstance(obj, WebhookPayload) else _webhook_payload(obj, source, line)
     if not payload.workflow_run_id.strip():
         raise InputError(source, line, "workflow_run_id", "must not be empty")
+    _known_status(payload.status, RUN_STATUSES, "status", source, line)
     run_id = payload.workflow_run_id
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
     seen: dict[str, int] = {}
     for position, node in enumerate(payload.nodes):
         field = f"nodes.{position}"
+        _known_status(node.status, NODE_STATUSES, f"{field}.status", source, line)
         started = timestamp(node.started_at, f"{field}.started_at", source, line)
         finished = timestamp(node.finished_at, f"{field}.finished_at", source, line)
         elapsed = node.elapsed_time

@@ -8,7 +8,7 @@ and an unspecified kind (sent on as INTERNAL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,3 +120,33 @@ def to_spans(request: ExportTraceServiceRequest) -> Decoded:
                     if len(decoded.errors) < 5:
                         decoded.errors.append(error)
     return decoded
+
+
+def moved(
+    span: ReadableSpan, context: SpanContext | None = None, parent: SpanContext | None = None,
+    resource: Resource | None = None,
+) -> ReadableSpan:  # fmt: skip
+    """`span` with another context, parent or resource (each kept where not given)."""
+    return ReadableSpan(
+        name=span.name, context=context or span.context, parent=parent or span.parent,
+        resource=resource or span.resource, attributes=span.attributes, events=span.events, links=span.links,
+        kind=span.kind, status=span.status, start_time=span.start_time, end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )  # fmt: skip
+
+
+def with_resource_defaults(spans: Iterable[ReadableSpan], defaults: Mapping[str, str]) -> list[ReadableSpan]:
+    """`spans` with each key of `defaults` their resource lacks added (the bridge's `service.name` for Dify's
+    spans, which have none: Jaeger and Tempo file those under "unknown_service")."""
+    filled: dict[int, Resource] = {}
+    result = []
+    for span in spans:
+        missing = {key: value for key, value in defaults.items() if key not in span.resource.attributes}
+        if not missing:
+            result.append(span)
+            continue
+        resource = filled.get(id(span.resource))
+        if resource is None:
+            resource = filled[id(span.resource)] = span.resource.merge(Resource(missing))
+        result.append(moved(span, resource=resource))
+    return result

@@ -7,6 +7,7 @@ with file, line and field, and the rest of the file still goes on.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Iterator
 
@@ -23,6 +24,8 @@ from bridge.normalize import (
     normalize_webhook,
     parse_event_json,
 )
+
+logger = logging.getLogger(__name__)
 
 # Replay has no wall clock: time is counted in records read. A run is handed out once this many
 # records have passed since its terminal event, so stragglers still join it while memory stays bounded.
@@ -71,3 +74,5 @@ def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[Workf
             continue
         yield from _records_to_runs(text, path, fmt, assembler, clock)
     yield from assembler.drain()
+    if assembler.dropped_orphans:  # only events before a file's first run can have none
+        logger.warning("dropped %d events with no run or task to attach them to", assembler.dropped_orphans)

@@ -118,9 +118,11 @@ class RunParts:
     task_id: str | None = None
     conversation_id: str | None = None
     message_id: str | None = None
-    # Read from workflow_started while it is parsed: the service routes and names a run by it before the run
-    # is built (in a pipeline worker).
+    # The app that signed the run's first signed events (`DifyEvent.app_id`), else workflow_started's
+    # `sys.app_id` (read while it is parsed): the service routes and names a run by it before the run is built
+    # (in a pipeline worker).
     app_id: str | None = None
+    app_signed: bool = False
     started: Packed | None = None
     finished: Packed | None = None
     message_end: JSONDict | None = None
@@ -152,8 +154,14 @@ class RunParts:
         """The first workflow_started wins."""
         if self.started is None:
             inputs = data.get("inputs")
-            self.app_id = _str(inputs.get("sys.app_id")) if isinstance(inputs, dict) else None
+            if not self.app_signed:
+                self.app_id = _str(inputs.get("sys.app_id")) if isinstance(inputs, dict) else None
             self.started = pack(data)
+
+    def signed_by(self, app_id: str) -> None:
+        """The first signing app wins (the stream receiver refuses another's events for an open run)."""
+        if not self.app_signed:
+            self.app_id, self.app_signed = app_id, True
 
 
 def _run_status(parts: RunParts) -> str:
@@ -319,10 +327,13 @@ def _build_container(
     completed = {**_dict(parts.node_finished), **_dict(parts.completed)}
     is_iteration = parts.node_type == "iteration"
     members = [n for n in children if (n.iteration_id if is_iteration else n.loop_id) == node_id]
-    rounds = set(parts.rounds)
-    rounds.update(i for n in members if (i := n.iteration_index if is_iteration else n.loop_index) is not None)
+    indexes = {i for n in members if (i := n.iteration_index if is_iteration else n.loop_index) is not None}
+    rounds = set(parts.rounds) | indexes
     if parts.node_type == "loop" and parts.started is not None:
         rounds.add(0)  # Dify sends loop_next only between rounds: round 0 has none
+    if parts.completed is not None and indexes:
+        # A loop that reached its count limit announces one more round (loop_next) that never runs (recorded).
+        rounds = {r for r in rounds if r <= max(indexes)}
     if completed.get("status"):
         status = str(completed["status"])
     elif parts.completed is not None:

@@ -26,6 +26,8 @@ from bridge.live import LiveFeed, live_routes
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
 from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
+from bridge.management.nonces import SpentNonces
+from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store, load_fernet
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext
@@ -79,9 +81,9 @@ async def _readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", **body})
 
 
-async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None:
-    """Hands finished and idle runs to the pipelines; every second checkpoints the queue file, every few seconds
-    writes the detectors' baselines. All off the event loop."""
+async def _poll(service: BridgeService, baselines: WriteBehindBaselines, nonces: SpentNonces) -> None:
+    """Hands finished and idle runs to the pipelines; every second checkpoints the queue file and writes the spent
+    nonces, every few seconds writes the detectors' baselines. All off the event loop."""
     next_checkpoint = next_flush = time.monotonic()
     next_poll = time.monotonic()
     while True:
@@ -94,6 +96,7 @@ async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
                 await asyncio.to_thread(service.storage.checkpoint)
+                await asyncio.to_thread(nonces.flush, time.time())
             if time.monotonic() >= next_flush:
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S
                 await asyncio.to_thread(baselines.flush)
@@ -104,7 +107,9 @@ async def _poll(service: BridgeService, baselines: WriteBehindBaselines) -> None
 def _receiver_routes(
     config: BridgeConfig,
     store: Store,
+    nonces: SpentNonces,
     auth: Authenticator,
+    outbound: OutboundPolicy,
     hooks: list[Callable[[], Awaitable[None]]],
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
     startup: list[Callable[[BridgeService], Awaitable[None]]],
@@ -112,7 +117,8 @@ def _receiver_routes(
     routes: list[Route] = []
     for receiver_id, (factory, cfg) in config.receivers.items():
         ctx = ReceiverContext(
-            receiver_id, store, auth, config.server.timestamp_tolerance,
+            receiver_id, store, nonces, auth, config.server.timestamp_tolerance, outbound,
+            legacy_signatures=config.server.legacy_signatures,
             shutdown_hooks=hooks, startup_hooks=startup, background=background,
         )  # fmt: skip
         routes.extend(factory.create(cfg, ctx))
@@ -122,16 +128,24 @@ def _receiver_routes(
 def create_app(config: BridgeConfig) -> Starlette:
     """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
+    # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     store = Store(config.server.store, load_fernet(config.server))
     store.merge_declared(config.server)
+    nonces = SpentNonces(store, time.time())
     queue = QueueStorage(config.service.queue.path, config.service.queue.fsync, config.service.queue.run_id_retention)
     auth = Authenticator(config.server)
+    outbound = OutboundPolicy(config.server.outbound)
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     metrics = config.service.metrics
-    telemetry = Telemetry([metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters])
+    telemetry = Telemetry(
+        [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters],
+        metrics.max_series,
+        metrics.idle_timeout,
+    )
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -159,7 +173,7 @@ def create_app(config: BridgeConfig) -> Starlette:
             await asyncio.to_thread(service.shutdown, 0)
             raise
         app.state.service = service
-        tasks = [asyncio.create_task(_poll(service, baselines))]
+        tasks = [asyncio.create_task(_poll(service, baselines, nonces))]
         tasks += [asyncio.create_task(job(service)) for job in background]
         # What start-up made (modules, config, the service) lives as long as the server: out of the cyclic
         # collector's sight, full collections under load stop rescanning it (they set the tail of ack latency).
@@ -185,6 +199,7 @@ def create_app(config: BridgeConfig) -> Starlette:
                 await hook()
             await asyncio.to_thread(service.shutdown)
             baselines.flush()
+            nonces.flush(time.time())
             store.close()
             telemetry.shutdown()
 
@@ -193,9 +208,9 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/readyz", _readyz),
         *telemetry.routes(),
         Route("/openapi.json", openapi, include_in_schema=True),
-        *management_routes(store, auth),
+        *management_routes(store, auth, outbound),
         *live_routes(feed, auth),
-        *_receiver_routes(config, store, auth, hooks, background, startup),
+        *_receiver_routes(config, store, nonces, auth, outbound, hooks, background, startup),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.

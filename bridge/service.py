@@ -28,13 +28,15 @@ from opentelemetry.trace import SpanContext
 
 from bridge import run_metrics
 from bridge.assembly import RunAssembler
+from bridge.attributes import DIFY_SOURCE
 from bridge.config import BridgeConfig
-from bridge.dify_export import is_workflow_span, recognize, rehome
+from bridge.dify_export import closes_trace, is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
+from bridge.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
 from bridge.exporters import Sender
 from bridge.live import LiveFeed
 from bridge.metric_aggregates import Aggregates, Measurement
 from bridge.model import DifyEvent, WorkflowRun
-from bridge.otlp_spans import to_spans
+from bridge.otlp_spans import to_spans, with_resource_defaults
 from bridge.otlp_wire import encode_request
 from bridge.pipeline import LocalRuns, Pipeline, Processed, RunSummary, process_trace, processors_of
 from bridge.pipeline_workers import PipelineWorkers, WorkerLost
@@ -99,7 +101,7 @@ class BridgeService:
         self.storage = storage or QueueStorage(queue.path, queue.fsync, queue.run_id_retention)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
-        self.traces = TraceAssembler(is_workflow_span)
+        self.traces = TraceAssembler(closes_trace)
         # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
         # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
         self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
@@ -120,6 +122,7 @@ class BridgeService:
         aggregates.counter(_RUNS_QUEUED, "{run}", "Runs queued")
         aggregates.counter(_SPANS_QUEUED, "{span}", "Spans queued")
         aggregates.counter(_DETECTIONS, "{finding}", "Findings by detector, severity and app")
+        self.export_watch = ExportWatch(aggregates)
         run_metrics.declare(aggregates)
         self._observe(meter)
         if baselines is not None:  # detector state across runs in the server's store instead of memory
@@ -152,11 +155,11 @@ class BridgeService:
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
-        wait = self.config.service.assembly.decision_wait
         for span_row in span_rows:
             spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
             if spans and spans[0].context is not None:
                 trace_id = spans[0].context.trace_id
+                wait = self._decision_wait(spans)
                 self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
@@ -208,6 +211,11 @@ class BridgeService:
             open_runs = len(self.assembler)
         self.admission.check(receiver, opens, open_runs)
 
+    def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None:
+        """The first open run one of `events` would join that another app signed (its events are not theirs)."""
+        with self._lock:
+            return next((run for event in events if (run := self.assembler.signed_elsewhere(event))), None)
+
     def submit_events(self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str) -> None:
         """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
         journal cannot be written: the events are then not acknowledged."""
@@ -232,10 +240,12 @@ class BridgeService:
     ) -> list[JournalRow]:
         """Merges `events` into their runs (the caller holds the lock); the journal rows of those kept."""
         rows = []
+        orphans = self.assembler.dropped_orphans
         for event in events:
             self._journal_id += 1
             if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
                 rows.append(to_row(self._journal_id, event, now, context, receiver))
+        _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
         return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
@@ -253,23 +263,34 @@ class BridgeService:
 
     def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
         """Holds `spans` with the rest of their traces and journals them before returning. Raises
-        `QueueError` if the journal cannot be written: the spans are then not acknowledged."""
+        `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
+        check (`api_check`) is logged and counted, never held or exported."""
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in spans:
             assert span.context is not None
+            if is_api_check(span):
+                self.export_watch.api_check(span, receiver)
+                continue
             by_trace.setdefault(span.context.trace_id, []).append(span)
         payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
-        wait = self.config.service.assembly.decision_wait
+        waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
         with self._lock:
             rows = []
             for trace_id, group in by_trace.items():
                 self._journal_id += 1
-                self.traces.add(trace_id, group, now, receiver, wait, self._journal_id)
+                # A workflow span coming after its trace was rebuilt is a nested run's (a workflow used as a tool,
+                # exported after its caller): nothing more of it will come.
+                late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
+                self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
             # every receiver and the closing of runs take (a commit under it held them all up).
             committed = self.storage.journal_spans(rows)
         committed()
+
+    def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
+        assembly = self.config.service.assembly
+        return max(assembly.decision_wait, assembly.export_wait) if looks_like_dify(spans) else assembly.decision_wait
 
     def _publish_finding(self, finding: Finding, trace: Processed) -> None:
         assert self.live is not None
@@ -283,16 +304,17 @@ class BridgeService:
     def _publish(self, event: DifyEvent) -> None:
         assert self.live is not None
         run_id, data = event.workflow_run_id, event.data
-        if event.event == "workflow_started":
+        # The signing app, as the run is filed (`RunParts.signed_by`); unsigned events: workflow_started's own.
+        app_id = event.app_id
+        if app_id is None and event.event == "workflow_started":
             inputs = data.get("inputs")
             app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
-            if run_id and app_id:
-                self._run_apps[run_id] = app_id
+        app_id = self._run_apps.setdefault(run_id, app_id) if run_id and app_id else self._run_apps.get(run_id or "")
+        if event.event == "workflow_started":
             self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
         else:
             keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
-            payload = {"run_id": run_id, "app_id": self._run_apps.get(run_id or ""), **{k: data.get(k) for k in keys}}
-            self.live.publish("node.finished", payload)
+            self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
 
     def is_open(self, run_id: str) -> bool:
         """True while a run is being assembled from stream events."""
@@ -363,10 +385,21 @@ class BridgeService:
         processed where runs are (a pipeline worker) into the stream path's trace; spans of other services in it,
         and any other trace, are processed here, as received, through the same processors."""
         recognized = recognize(trace.spans, trace.receiver)
+        # Spans passed through get what the bridge's own carry, where they lack it (`service.name`, `dify.source`).
+        resource = {**self.config.service.resource, DIFY_SOURCE: trace.receiver.partition("/")[0]}
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
-            spans = trace.spans if moved is None else rehome(trace.spans, *moved)
+            if moved is not None:
+                spans = rehome(trace.spans, *moved)
+            elif looks_like_dify(trace.spans):
+                self.export_watch.not_rebuilt(trace.spans, trace.receiver, trace.trace_id)
+            else:
+                self.export_watch.count(PASSED_THROUGH, trace.receiver)
+            spans = with_resource_defaults(spans if moved is not None else trace.spans, resource)
             return _ready(process_trace(self.pipelines, spans, trace.receiver))
+        self.export_watch.count(REBUILT, trace.receiver)
+        for nested in recognized.nested:  # queued before the caller's run, which holds the journal rows
+            _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         root = root_context(run.run_id)
         self._rebuilt[trace.trace_id] = (root, recognized.replaced)
@@ -374,7 +407,8 @@ class BridgeService:
             self._rebuilt.popitem(last=False)
         if not recognized.others:
             return self.runs.submit(run)
-        spans = self.builder.build(run) + rehome(recognized.others, root, recognized.replaced)
+        others = with_resource_defaults(rehome(recognized.others, root, recognized.replaced), resource)
+        spans = self.builder.build(run) + others
         return _ready(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)))
 
     def _hand_over_trace(self, trace: PendingTrace, built: Future[Processed]) -> Callable[[], int | None]:
@@ -484,6 +518,12 @@ class BridgeService:
         self.runs.close()
         self.storage.close()
         return delivered
+
+
+def _log_orphans(count: int, receiver: str) -> None:
+    # One line per request, however many events it held (a body of 100,000 `{}` made 100,000 lines).
+    if count:
+        logger.warning("%s: dropped %d events with no run, task or stream to attach them to", receiver, count)
 
 
 def _ready(processed: Processed) -> Future[Processed]:

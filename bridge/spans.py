@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from bridge import __version__
 from bridge import attributes as a
@@ -68,6 +68,7 @@ class _Draft:
     kind: SpanKind = SpanKind.INTERNAL
     status: Status = field(default_factory=Status)
     events: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     children: list[_Draft] = field(default_factory=list)
     start: int = 0
     end: int = 0
@@ -78,13 +79,15 @@ class SpanBuilder:
 
     def __init__(self, resource_attributes: Mapping[str, str] | None = None) -> None:
         self._base = dict(resource_attributes or {"service.name": "dify"})
-        self._resources: dict[tuple[str | None, str | None], Resource] = {}
+        self._resources: dict[tuple[str | None, str | None, str], Resource] = {}
 
     def resource_for(self, run: WorkflowRun) -> Resource:
-        key = (run.app_id, run.app_name)
+        source = run.receiver.partition("/")[0]
+        key = (run.app_id, run.app_name, source)
         resource = self._resources.get(key)
         if resource is None:
-            attrs: dict[str, str] = dict(self._base)
+            # The way in on the resource too, so that every span of a trace, not only its root, says it.
+            attrs: dict[str, str] = {**self._base, a.DIFY_SOURCE: source}
             if run.app_id:
                 attrs[a.DIFY_APP_ID] = run.app_id
             if run.app_name:
@@ -288,6 +291,18 @@ def _parent_container(node: NodeRun | ContainerRun) -> str | None:
     return node.iteration_id or node.loop_id
 
 
+def _caller(run: WorkflowRun) -> list[Link]:
+    """A run started by another run's node (a workflow used as a tool) links to that node's span, which sits in
+    the calling run's trace."""
+    if run.parent_run_id is None or run.parent_node_execution_id is None:
+        return []
+    context = SpanContext(
+        trace_id_for(run.parent_run_id), span_id_for(run.parent_run_id, run.parent_node_execution_id),
+        is_remote=True, trace_flags=_SAMPLED,
+    )  # fmt: skip
+    return [Link(context, {"dify.link.type": "caller"})]
+
+
 def _root_draft(run: WorkflowRun) -> _Draft:
     root = _Draft(
         name=f"invoke_workflow {a.run_name(run)}",
@@ -297,6 +312,7 @@ def _root_draft(run: WorkflowRun) -> _Draft:
         floor=None,
         order=(0.0, 0),
         status=_status(run.status, run.error),
+        links=_caller(run),
     )
     if root.status.status_code is StatusCode.ERROR:
         root.events.append(_error_event(run.error, "dify.workflow.error"))
@@ -372,6 +388,7 @@ def _emit(
         resource=resource,
         attributes=draft.attributes,
         events=events,
+        links=draft.links,
         kind=draft.kind,
         status=draft.status,
         # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.

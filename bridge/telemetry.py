@@ -4,6 +4,7 @@ health (queue, exports, refusals) where it is measured. docs/metrics.md lists th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import __version__
-from bridge.metric_aggregates import Aggregates, WithAggregates
+from bridge.metric_aggregates import DEFAULT_MAX_SERIES, Aggregates, WithAggregates
 
 
 class _PrometheusReader(WithAggregates, PrometheusMetricReader):
@@ -29,11 +30,16 @@ class Telemetry:
     """One meter provider per server, with its own Prometheus registry (tests run several servers at once).
     Its readers read the SDK's instruments (`meter`) and the per-run series of `aggregates`."""
 
-    def __init__(self, readers: Sequence[MetricReader] = ()) -> None:
+    def __init__(
+        self, readers: Sequence[MetricReader] = (), max_series: int = DEFAULT_MAX_SERIES, idle_timeout: float = 0.0
+    ) -> None:
+        """`max_series` and `idle_timeout` (0: never) bound the run metrics (`service.metrics`)."""
         self.registry = CollectorRegistry()
         resource = Resource.create()
         scope = InstrumentationScope("dify-otel-bridge", __version__)
-        self.aggregates = Aggregates(scope, resource)
+        self.aggregates = Aggregates(scope, resource, max_series, idle_timeout or None)
+        # One scrape renders at a time, on a thread: parallel scrapes of a large page held the event loop.
+        self._rendering = asyncio.Lock()
         all_readers = [_PrometheusReader(registry=self.registry), *readers]
         for reader in all_readers:
             if isinstance(reader, WithAggregates):
@@ -51,6 +57,8 @@ class Telemetry:
             tags: [health]
             responses: {200: {description: Prometheus text format}}
             """
-            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+            async with self._rendering:
+                page = await asyncio.to_thread(generate_latest, self.registry)
+            return Response(page, media_type=CONTENT_TYPE_LATEST)
 
         return [Route("/metrics", metrics)]

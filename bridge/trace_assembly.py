@@ -37,17 +37,18 @@ class TraceAssembler:
 
     def add(
         self, trace_id: int, spans: Sequence[ReadableSpan], now: float, receiver: str, decision_wait: float,
-        journal: int | None = None,
+        journal: int | None = None, complete: bool = False,
     ) -> None:  # fmt: skip
-        """`spans`, all of trace `trace_id`, join their trace."""
+        """`spans`, all of trace `trace_id`, join their trace; `complete`: the caller knows the trace is whole."""
         pending = self._traces.get(trace_id)
         if pending is None:
             pending = self._traces[trace_id] = PendingTrace(trace_id, receiver, decision_wait, now)
         pending.spans.extend(spans)
         pending.last_seen = max(pending.last_seen, now)
+        pending.decision_wait = max(pending.decision_wait, decision_wait)
         if journal is not None:
             pending.journal.append(journal)
-        pending.complete = pending.complete or any(self._is_last(span) for span in spans)
+        pending.complete = pending.complete or complete or any(self._is_last(span) for span in spans)
 
     def due(self, now: float) -> list[PendingTrace]:
         """Traces that are complete or waited long enough, removed from the assembler."""

@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Self
 
@@ -13,6 +14,7 @@ import httpx2 as httpx
 import uvicorn
 
 from bridge.config import BridgeConfig, parse_config
+from bridge.http_protocol import header_timeout_protocol
 from bridge.receivers.signing import sign
 from bridge.server import create_app
 
@@ -40,10 +42,12 @@ def bridge_config_text(
     idle_timeout: str = "2s",
     otlp: str = "",
     workers: int = 0,
+    local_dify: bool = True,
 ) -> str:
     """The bridge as the tests run it, as YAML; `poller` and `otlp` are those receivers' settings (none: no
     such receiver; no poller, no Dify API key), `exporter` and `queue` extra keys of the otlp exporter and
-    of the queue, `workers` its pipeline worker processes."""
+    of the queue, `workers` its pipeline worker processes, `local_dify` whether instances may be on 127.0.0.1
+    (else the shipped outbound policy: public addresses only)."""
     dify_key = ', api_key: "app-poller-key"' if poller else ""
     receivers = "webhook, stream, proxy, poller" if poller else "webhook, stream, proxy"
     receivers += ", otlp" if otlp else ""
@@ -58,13 +62,14 @@ server:
   store: "{tmp_path / "bridge.db"}"
   encryption_key: "{"A" * 43}="
   live_heartbeat: 200ms
+  outbound: {{allowed_networks: [{"127.0.0.1/32" if local_dify else ""}]}}
   instances: [{{name: local-dify, base_url: "{dify_url}"{dify_key}}}]
   apps:
     - {{instance: local-dify, app_id: {APP_ID}, app_name: Support Bot, webhook_secret: {APP_SECRET}}}
     - {{instance: local-dify, app_id: app-other, app_name: Other, webhook_secret: {OTHER_APP_SECRET}}}
 service:
   workers: {workers}
-  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms}}
+  assembly: {{terminal_wait: 100ms, idle_timeout: {idle_timeout}, decision_wait: 300ms, export_wait: 1s}}
   queue: {{path: "{tmp_path / "queue.db"}"{", " + queue if queue else ""}}}
   pipelines:
     traces: {{receivers: [{receivers}], processors: [detectors, batch], exporters: [otlp]}}
@@ -80,14 +85,14 @@ def bridge_config(
 class ThreadedServer:
     """Any ASGI app under a real uvicorn on 127.0.0.1, in a thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         # The listening socket is bound here and handed to uvicorn: no window for another test to take the port.
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = app
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1, **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
@@ -107,7 +112,9 @@ class ThreadedServer:
 
 class BridgeServer(ThreadedServer):
     def __init__(self, config: BridgeConfig) -> None:
-        super().__init__(create_app(config))
+        # As `serve` runs it (bridge/cli.py).
+        protocol = header_timeout_protocol(config.server.header_timeout)
+        super().__init__(create_app(config), http=protocol, server_header=False)
 
     def token(self) -> str:
         response = httpx.post(f"{self.base}/api/v1/auth/token", json={"api_key": API_KEY})
@@ -116,15 +123,28 @@ class BridgeServer(ThreadedServer):
         return token
 
 
-def signed_headers(body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, **extra: str) -> dict[str, str]:
+def signed_headers(
+    body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, nonce: str | None = None, **extra: str
+) -> dict[str, str]:
+    """A sender's headers for `body`, with a fresh signed nonce unless `nonce` is given."""
     ts = int(time.time()) if timestamp is None else timestamp
+    nonce = uuid.uuid4().hex if nonce is None else nonce
     return {
         "Content-Type": "application/json",
         "X-Pisama-API-Key": API_KEY,
         "X-Pisama-Timestamp": str(ts),
-        "X-Pisama-Signature": sign(secret, ts, body),
+        "X-Pisama-Nonce": nonce,
+        "X-Pisama-Signature": sign(secret, ts, nonce, body),
         **extra,
     }
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample of `name` carrying `labels` (among others) in a Prometheus text page."""
+    lines = [line for line in text.splitlines() if line.startswith(name + "{")]
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    (line,) = [line for line in lines if all(label in line for label in wanted)]
+    return float(line.rsplit(" ", 1)[1])
 
 
 def dumps(payload: Any) -> bytes:

@@ -1,4 +1,6 @@
 """OTLP requests shaped as Dify's newer exporters send a workflow run; runs come from the Dify 1.14.1 captures.
+READ FROM DIFY'S SOURCE, NOT VERIFIED: no Dify release we can run has these exporters, so no recording backs
+them (Dify 1.14.1's own export, recorded, is in tests/dify_recordings.py).
 
 - `provider_request`: Dify's OTLP tracing provider (main branch, after 1.14.1): `api/core/ops/workflow_trace.py`'s
   recorder makes the spans, `provider_export.span_attributes` their `dify.*` attributes and

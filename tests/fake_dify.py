@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,6 +16,8 @@ from starlette.routing import Route
 from tests.runs import CAPTURES
 
 STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
+# Real Dify answers with the headers Dify sent (`<name>.headers`: status line, then `Name: value` lines).
+RECORDED = Path(__file__).parent / "receivers" / "testdata" / "proxy"
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
 CHAT_BLOCKING = (CAPTURES / "h2_chatflow_blocking.json").read_bytes()
 # An LLM chatflow's blocking answer (with the model's usage), recorded from Dify 1.14.1 later.
@@ -34,9 +38,14 @@ class FakeDify:
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str | None, bytes]] = []
+        self.headers: list[dict[str, str]] = []  # every request's headers, in order
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
                                      Route("/v1/chat-messages", self.chat, methods=["POST"]),
-                                     Route("/v1/parameters", self.parameters)])  # fmt: skip
+                                     Route("/v1/parameters", self.parameters),
+                                     Route("/v1/files/upload", self.upload, methods=["POST"]),
+                                     Route("/v1/slow", self.slow),
+                                     Route("/v1/drip", self.drip),
+                                     Route("/v1/recorded/{name}", self.recorded, methods=["POST"])])  # fmt: skip
 
     async def run(self, request: Request) -> Response:
         body = await request.body()
@@ -65,5 +74,49 @@ class FakeDify:
         return Response(LLM_CHAT_BLOCKING if llm else CHAT_BLOCKING, media_type="application/json")
 
     async def parameters(self, request: Request) -> Response:
+        self.headers.append(dict(request.headers))
         self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
         return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
+
+    async def upload(self, request: Request) -> Response:
+        """Answers with the size and the SHA-256 of the body it received."""
+        body = await request.body()
+        return Response(json.dumps({"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}),
+                        media_type="application/json")  # fmt: skip
+
+    async def slow(self, request: Request) -> Response:
+        """Answers after `?seconds=` (a Dify busy with a long blocking run)."""
+        self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
+        await asyncio.sleep(float(request.query_params.get("seconds", "5")))
+        return Response(b"{}", media_type="application/json")
+
+    async def drip(self, request: Request) -> Response:
+        """An event every 0.1 s for `?seconds=` (a long streaming run)."""
+
+        async def events() -> AsyncIterator[bytes]:
+            for _ in range(int(float(request.query_params.get("seconds", "5")) * 10)):
+                yield b"event: ping\n\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def recorded(self, request: Request) -> Response:
+        """A recorded answer (`RECORDED/<name>.json` or `.sse`) with the headers Dify sent, byte for byte but
+        `Transfer-Encoding` (this server chunks a stream itself)."""
+        name = request.path_params["name"]
+        lines = (RECORDED / f"{name}.headers").read_text().splitlines()[1:]
+        headers = [tuple(line.split(": ", 1)) for line in lines if not line.lower().startswith("transfer-encoding")]
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers]
+        body_file = RECORDED / f"{name}.json"
+        if body_file.exists():
+            response = Response(body_file.read_bytes())
+        else:
+            stream = (RECORDED / f"{name}.sse").read_bytes()
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, len(stream), 777):
+                    yield stream[start : start + 777]
+
+            response = StreamingResponse(chunks())
+        response.raw_headers = raw
+        return response

@@ -10,7 +10,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -42,6 +42,7 @@ class ReceivedSpan:
     scope_name: str
     flags: int
     protocol: str
+    links: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (trace id, span id, attributes)
 
 
 def decode_value(value: AnyValue) -> Any:
@@ -272,6 +273,7 @@ class OtlpSink:
                             end_ns=span.end_time_unix_nano,
                             attributes=_attributes(span.attributes),
                             events=[(e.name, e.time_unix_nano, _attributes(e.attributes)) for e in span.events],
+                            links=[(k.trace_id.hex(), k.span_id.hex(), _attributes(k.attributes)) for k in span.links],
                             status_code=span.status.code,
                             status_message=span.status.message,
                             resource=resource,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from pathlib import Path
 
@@ -225,14 +224,3 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
     assert storage.payload([requeued]) == b"y" * 20
     storage.close()
-
-
-@pytest.mark.parametrize(("level", "httpx2_level"), [("info", logging.WARNING), ("debug", logging.NOTSET)])
-def test_http_client_request_lines_show_at_debug_only(
-    tmp_path: Path, otlp_sink: OtlpSink, level: str, httpx2_level: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # httpx2 logs one INFO line per request (per poll of Dify, per proxied call): shown only at DEBUG.
-    httpx2 = logging.getLogger("httpx2")
-    monkeypatch.setattr(httpx2, "level", logging.INFO)
-    assert main(["--log-level", level, "validate", "--config", str(_config(tmp_path, otlp_sink))]) == 0
-    assert httpx2.level == httpx2_level

@@ -43,11 +43,17 @@ def test_services_ports_and_mounts() -> None:
 
 
 def test_bridge_config_validates_and_points_at_the_collector() -> None:
-    config = load_config(str(COMPOSE / "bridge.yaml"), environ={"BRIDGE_API_KEY": "k", "BRIDGE_TOKEN_SECRET": "s" * 32})
+    config = load_config(
+        str(COMPOSE / "bridge.yaml"),
+        environ={"BRIDGE_API_KEY": "compose-key-0123456789", "BRIDGE_TOKEN_SECRET": "s" * 32},
+    )
     (exporter,) = config.exporters.values()
     assert exporter[1].endpoint == "otel-collector:4317"  # type: ignore[attr-defined]
     assert config.server.endpoint.startswith(["0.0.0.0", "8000"][0])
     assert set(config.pipelines["traces"].receivers) == {"otlp", "webhook", "stream", "proxy", "poller"}
+    # Dify's API container is on a private network: the outbound policy must let the proxy and poller reach it.
+    (instance,) = config.server.instances
+    assert httpx.URL(instance.base_url).host in config.server.outbound.allowed_hosts
 
 
 def test_collector_pipelines_use_what_they_define_and_reach_services() -> None:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import textwrap
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from bridge.cli import main
 from bridge.spans import build_spans
+from tests.bridge_server import API_KEY, APP_ID, APP_SECRET, BridgeServer, bridge_config
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import EXAMPLES, load_run, load_runs
 from tests.test_cli import _tree
@@ -180,3 +188,38 @@ def test_webhook_payloads(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     assert book.status_code == STATUS_ERROR and book.status_message == "HTTP 502 from booking API"
     (plan,) = [s for s in spans if s.name == "chat gpt-4o-mini"]
     assert plan.attributes["llm.token_count.total"] == 150 and plan.attributes["dify.price.total"] == 0.000045
+
+
+def _doc_block(doc: Path, after: str, language: str) -> str:
+    """The first ```language block of `doc` after the line starting with `after`."""
+    text = doc.read_text()
+    start = text.index(f"```{language}\n", text.index(after)) + len(language) + 4
+    return text[start : text.index("```", start)]
+
+
+WEBHOOK_SECTION = "## 3. Pushed run summaries"
+
+
+def test_the_signing_snippets_of_the_docs_are_taken_once(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """docs/getting-runs-in.md's Code node and shell signers, run as printed against a served bridge; a replay of
+    what they sent is refused."""
+    doc = Path(__file__).parent.parent / "docs" / "getting-runs-in.md"
+    code = textwrap.dedent(_doc_block(doc, WEBHOOK_SECTION, "python"))  # indented under the recipe's step
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(doc), "exec"), namespace)
+    run_id = str(uuid.uuid4())
+    made = namespace["main"](run_id, APP_ID, int(time.time()), APP_SECRET, "Paris is sunny")
+    headers = {"Content-Type": "application/json", "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": made["timestamp"],
+               "X-Pisama-Nonce": made["nonce"], "X-Pisama-Signature": made["signature"]}  # fmt: skip
+    (tmp_path / "run.json").write_text(json.dumps({"workflow_run_id": str(uuid.uuid4()), "app_id": APP_ID,
+                                                   "status": "failed", "nodes": []}))  # fmt: skip
+    shell = _doc_block(doc, WEBHOOK_SECTION, "sh")
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as bridge:
+        url = f"{bridge.base}/api/v1/dify/webhook"
+        assert httpx.post(url, content=made["body"], headers=headers).status_code == 202
+        assert httpx.post(url, content=made["body"], headers=headers).status_code == 409
+        env = {**os.environ, "SECRET": APP_SECRET, "BRIDGE": bridge.base, "BRIDGE_API_KEY": API_KEY}
+        sent = subprocess.run(["sh", "-c", shell], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        assert json.loads(sent.stdout)["accepted"] is True, sent.stdout + sent.stderr
+        spans = otlp_sink.wait_for_spans(2)
+    assert {s.attributes["dify.run.status"] for s in spans} == {"succeeded", "failed"}

@@ -19,17 +19,17 @@ import httpx2 as httpx
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.bridge_process import BridgeProcess, wait_until
 from tests.bridge_server import API_KEY, APP_ID, bridge_config_text, dumps, free_port, signed_headers
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import rebuilt_spans, recorded_spans
 from tests.otlp_sink import OtlpSink
-from tests.runs import CAPTURES, EXAMPLES, events_of, load_run, spans_of
+from tests.runs import CAPTURES, EXAMPLES, events_of, spans_of
 
 PAYLOAD: dict[str, Any] = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
 RUN_SPANS = 10  # spans of one PAYLOAD run
 STREAM = CAPTURES / "b_iteration_ifelse_http.sse"
+RECORDED = "b_iteration_ifelse_http"  # Dify 1.14.1's export of such a run, recorded
 FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}"
 
 
@@ -166,12 +166,6 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
     assert len(spans) == len({s.span_id for s in spans}) == (len(acknowledged) + 1) * RUN_SPANS
 
 
-def _phoenix_spans(path: Path) -> list[ReadableSpan]:
-    exported = InMemorySpanExporter()
-    export_run(load_run(path), exported)
-    return list(exported.get_finished_spans())
-
-
 def _otlp_post(bridge: BridgeProcess, spans: list[ReadableSpan]) -> httpx.Response:
     body = encode_spans(spans).SerializeToString()
     headers = {"content-type": "application/x-protobuf", "api_key": API_KEY}
@@ -182,7 +176,7 @@ def test_kill_9_with_an_otlp_trace_half_received(tmp_path: Path, processes: list
     grpc_port, http_port = _ports()
     bridge = BridgeProcess(_config(tmp_path, grpc_port, otlp="{}")).start()
     processes.append(bridge)
-    spans = _phoenix_spans(STREAM)  # Dify's workflow span comes last
+    spans = recorded_spans(RECORDED)  # Dify's workflow span comes last
     half = len(spans) // 2
     assert all(_otlp_post(bridge, [span]).status_code == 200 for span in spans[:half])
     bridge.kill()
@@ -190,7 +184,7 @@ def test_kill_9_with_an_otlp_trace_half_received(tmp_path: Path, processes: list
         second = BridgeProcess(bridge.config).start()
         processes.append(second)
         assert _otlp_post(second, spans[half:]).status_code == 200
-        expected = spans_of(STREAM)
+        expected = rebuilt_spans(RECORDED)
         _wait(lambda: len(sink.spans()) >= len(expected), what="the rebuilt trace")
         time.sleep(0.5)
         received = sink.spans()
@@ -207,7 +201,7 @@ def test_a_full_queue_refuses_new_otlp_traces_with_retry(tmp_path: Path, process
     for _ in range(500):
         if _webhook(bridge).status_code == 503:
             break
-    spans = _phoenix_spans(STREAM)
+    spans = recorded_spans(RECORDED)
     refused = _otlp_post(bridge, spans)
     assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
     assert refused.json()["error"] == "queue_full"

@@ -17,7 +17,7 @@ from tests.bridge_server import BridgeServer, bridge_config, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
-APP = "880ae48d-ecb6-4839-afc5-79501faa97a3"  # sys.app_id of a_simple_http.sse
+DIFY_APP = "880ae48d-ecb6-4839-afc5-79501faa97a3"  # sys.app_id of a_simple_http.sse
 
 
 @pytest.fixture
@@ -49,10 +49,12 @@ class Listener(threading.Thread):
 
 
 def test_live_feed_of_a_run(bridge: BridgeServer) -> None:
+    """The run is filed under the app that signed its events (issue 27.3), not the events' own `sys.app_id`."""
     token = bridge.token()
     everything = Listener(f"{bridge.base}/api/v1/dify/stream?token={token}", {})
-    filtered = Listener(f"{bridge.base}/api/v1/dify/stream?app_id=someone-else", {"Authorization": f"Bearer {token}"})
-    for listener in (everything, filtered):
+    signer = Listener(f"{bridge.base}/api/v1/dify/stream?app_id=app-under-test", {"Authorization": f"Bearer {token}"})
+    filtered = Listener(f"{bridge.base}/api/v1/dify/stream?app_id={DIFY_APP}", {"Authorization": f"Bearer {token}"})
+    for listener in (everything, signer, filtered):
         listener.start()
         assert listener.connected.wait(5)
     time.sleep(0.1)
@@ -60,10 +62,14 @@ def test_live_feed_of_a_run(bridge: BridgeServer) -> None:
     headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
     assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
     everything.join(10)
+    signer.join(10)
     kinds = [kind for kind, _ in everything.events]
     assert kinds == ["run.started", "node.finished", "node.finished", "node.finished", "run.finished"]
+    assert signer.events == everything.events
     started, finished = everything.events[0][1], everything.events[-1][1]
-    assert started["app_id"] == APP and started["run_id"] == "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    assert started["app_id"] == "app-under-test" and started["run_id"] == "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    assert {payload["app_id"] for _, payload in everything.events} == {"app-under-test"}
+    assert finished["app_name"] == "Support Bot"
     assert finished["trace_id"] == "7421d3915c3c46df8d3efdb2de64e0fa" and finished["spans"] == 4
     assert finished["status"] == "succeeded" and finished["source"] == "stream"
     assert everything.events[2][1]["node_type"] == "http-request"

@@ -231,7 +231,7 @@ def test_webhook_bodies_in_the_exact_shape_are_decoded_in_one_pass_and_read_as_t
     [
         {"workflowRunId": "r"},  # camelCase: would be dropped by a strict reading
         {"total_tokens": "12"},  # a number as text
-        {"status": 1},  # text as a number
+        {"app_name": 1},  # text as a number
         {"custom": "x"},  # a field the schema does not name
     ],
 )
@@ -242,7 +242,7 @@ def test_other_webhook_bodies_are_left_to_the_lenient_reading(change: dict[str, 
 
 
 def test_node_metadata_keys_are_snake_case_either_way() -> None:
-    payload = {"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "llm",
+    payload = {"workflow_run_id": "r", "status": "succeeded", "nodes": [{"node_id": "n", "node_type": "llm",
                "metadata": {"totalPrice": 1}}]}  # fmt: skip
     strict = decode_webhook(json.dumps(payload).encode())
     assert strict is not None
@@ -256,11 +256,14 @@ def test_node_metadata_keys_are_snake_case_either_way() -> None:
         ({"status": "succeeded", "nodes": []}, "workflow_run_id"),
         ({"workflow_run_id": " ", "status": "succeeded", "nodes": []}, "workflow_run_id"),
         ({"workflow_run_id": "r", "nodes": []}, "status"),
-        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_type": "llm"}]}, "nodes.0.node_id"),
-        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "llm", "elapsed_time": "x"}]},
+        ({"workflow_run_id": "r", "status": "weird", "nodes": []}, "status"),
+        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "x", "status": "?"}]},
+         "nodes.0.status"),
+        ({"workflow_run_id": "r", "status": "succeeded", "nodes": [{"node_type": "llm"}]}, "nodes.0.node_id"),
+        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "", "elapsed_time": ""}]},
          "nodes.0.elapsed_time"),
-        ({"workflow_run_id": "r", "status": "ok", "started_at": "yesterday", "nodes": []}, "started_at"),
-        ({"workflow_run_id": "r", "status": "ok", "nodes": [{"node_id": "n", "node_type": "x", "started_at": "nope"}]},
+        ({"workflow_run_id": "r", "status": "succeeded", "started_at": "yesterday", "nodes": []}, "started_at"),
+        ({"workflow_run_id": "r", "status": "paused", "nodes": [{"node_id": "n", "node_type": "", "started_at": "no"}]},
          "nodes.0.started_at"),
     ],
 )  # fmt: skip

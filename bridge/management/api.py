@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from bridge.http_body import read_model
 from bridge.http_errors import ApiError
-from bridge.management.auth import Authenticator
+from bridge.management.auth import Authenticator, client_address
+from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
 from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, unpolled_warning
 from bridge.management.store import App, Store
 
@@ -39,7 +40,7 @@ class AppRequest(BaseModel):
     api_key: str | None = Field(default=None, min_length=1)
 
 
-def management_routes(store: Store, auth: Authenticator) -> list[Route]:
+def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolicy) -> list[Route]:
     """The routes; each endpoint's docstring holds its OpenAPI description."""
 
     async def token(request: Request) -> JSONResponse:
@@ -53,7 +54,7 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
           401: {description: "unknown API key"}
         """
         body = await read_model(request, TokenRequest)
-        return JSONResponse({"access_token": auth.issue(body.api_key), "token_type": "bearer",
+        return JSONResponse({"access_token": auth.issue(body.api_key, client_address(request)), "token_type": "bearer",
                              "expires_in": auth.ttl})  # fmt: skip
 
     async def instances(request: Request) -> JSONResponse:
@@ -76,8 +77,14 @@ def management_routes(store: Store, auth: Authenticator) -> list[Route]:
         """
         actor = auth.require_bearer(request)
         if request.method == "GET":
-            return JSONResponse([asdict(i) for i in store.list_instances()])
+            return JSONResponse(
+                [{**asdict(i), "base_url": without_password(i.base_url)} for i in store.list_instances()]
+            )
         body = await read_model(request, InstanceRequest)
+        try:
+            outbound.check_base_url(body.base_url)
+        except OutboundRefused as refused:
+            raise ApiError(422, "invalid_payload", f"base_url: {refused}") from None
         try:
             instance = store.add_instance(body.name, body.base_url, body.api_key)
         except sqlite3.IntegrityError:

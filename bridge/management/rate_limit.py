@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+_MAX_BUCKETS = 10_000
+
 
 class RateLimitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -17,6 +19,11 @@ class RateLimitConfig(BaseModel):
     requests_per_second: float = Field(default=1000.0, ge=0)
     # Requests a key may make at once after a quiet spell.
     burst: int = Field(default=2000, gt=0)
+    # Failed API keys and invalid tokens each client address may send per minute on average; beyond them
+    # every attempt from it gets 429, right keys too, so keys cannot be guessed faster. 0: no limit.
+    failed_attempts_per_minute: float = Field(default=30.0, ge=0)
+    # Failed attempts an address may make at once before that limit applies.
+    failed_attempts_burst: int = Field(default=30, gt=0)
 
 
 class RateLimiter:
@@ -28,14 +35,27 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float | None:
+        return self._count(key, take=True)
+
+    def waiting(self, key: str) -> float | None:
+        """As `take`, without using up a request."""
+        return self._count(key, take=False)
+
+    def _count(self, key: str, take: bool) -> float | None:
         if not self.rate:
             return None
         now = self._clock()
         with self._lock:
+            if key not in self._buckets and len(self._buckets) >= _MAX_BUCKETS:
+                # Keyed by client address too: forget the buckets that are full again (they hold nothing).
+                self._buckets = {
+                    k: (t, at) for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate < self.burst
+                }
             tokens, then = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - then) * self.rate)
             if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
+                if take:
+                    self._buckets[key] = (tokens - 1.0, now)
                 return None
             self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate

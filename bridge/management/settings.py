@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.durations import Duration
+from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 
 # An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
 INSTANCE_NAME = r"^(?!api$)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+# What a bridge API key may do: `ingest` sends runs (webhook, stream, OTLP), `manage` gets access tokens for the
+# management API, the audit log, the live view and the OpenAPI schema.
+Scope = Literal["ingest", "manage"]
+SCOPES: tuple[Scope, ...] = ("ingest", "manage")
+# A bridge API key shorter than this, or with fewer distinct characters, is refused at load: guessable.
+MIN_KEY_LENGTH = 16
+MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -30,8 +39,15 @@ class InstanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
 
     name: str = Field(pattern=INSTANCE_NAME)  # the proxy's path segment: `/{name}/v1/...`
-    base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001
+    base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
     api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
+
+
+class ApiKeySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str  # the key itself (at least 16 characters, 8 of them different)
+    scopes: list[Scope] = Field(default_factory=lambda: list(SCOPES), min_length=1)  # what the key may do
 
 
 class AppSpec(BaseModel):
@@ -70,8 +86,9 @@ class ServerConfig(BaseModel):
     # Where `serve` listens, host:port.
     endpoint: str = "127.0.0.1:8000"
     # Bridge API keys: exchanged for tokens at /api/v1/auth/token and sent as X-Pisama-API-Key by webhooks.
+    # A plain string is a key with every scope (as before scopes); `{key: ..., scopes: [ingest]}` limits one.
     # Empty: the management API and the signed receivers refuse everyone.
-    api_keys: list[str] = Field(default_factory=list)
+    api_keys: list[str | ApiKeySpec] = Field(default_factory=list)
     # Key that signs access tokens. None: a random key per start (tokens then die with the process).
     token_secret: str | None = None
     # Lifetime of an access token.
@@ -83,8 +100,14 @@ class ServerConfig(BaseModel):
     encryption_key: str | None = None
     # Webhook signatures older or newer than this are refused.
     timestamp_tolerance: Duration = 300.0
+    # A request's headers not complete within this long of the connection (or of the first byte of the next
+    # request on a kept-alive one) get 408 and the connection is closed: slow senders hold no socket for long.
+    header_timeout: Duration = Field(default=10.0, gt=0)
+    # Also take Pisama's signatures (over "{timestamp}.{body}", X-Pisama-Nonce absent or not signed) while
+    # senders move to the signed nonce; each such signature is taken once. false: a signed nonce is required.
+    legacy_signatures: bool = False
     # A request body not complete within this long after its headers gets 408 (a slow sender holds no
-    # worker or memory for longer). Proxied uploads stream to Dify and are bounded by Dify's own limits.
+    # worker or memory for longer). Proxied bodies have the proxy's own `body_timeout`.
     body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
@@ -94,6 +117,8 @@ class ServerConfig(BaseModel):
     apps: list[AppSpec] = Field(default_factory=list)
     # HTTPS, and optionally client certificates (mTLS) for everything the server serves. None: plain HTTP.
     tls: ServerTLS | None = None
+    # Where instance base URLs may point (the proxy's and the poller's connections).
+    outbound: OutboundConfig = Field(default_factory=OutboundConfig)
     # Per bridge API key, over the signed receivers and the management API: beyond it, 429 + Retry-After.
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     # Browser origins allowed to call the API (CORS), e.g. a dashboard showing the live view. Empty: none.
@@ -110,9 +135,32 @@ class ServerConfig(BaseModel):
 
     @field_validator("api_keys")
     @classmethod
-    def _drop_empty(cls, value: list[str]) -> list[str]:
+    def _strong_keys(cls, value: list[str | ApiKeySpec]) -> list[str | ApiKeySpec]:
         # `${env:BRIDGE_API_KEY:-}` left unset expands to "": no key, rather than an empty key.
-        return [key for key in value if key]
+        keys = [key for key in value if key != ""]
+        for position, spec in enumerate(keys):
+            key = spec if isinstance(spec, str) else spec.key
+            # The position, never the key: this message reaches logs and terminals.
+            if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_KEY_DISTINCT_CHARACTERS:
+                raise ValueError(f'"api_keys"[{position}] is too easy to guess: use at least {MIN_KEY_LENGTH} '
+                                 f"characters, {MIN_KEY_DISTINCT_CHARACTERS} of them different "
+                                 "(e.g. `openssl rand -hex 24`)")  # fmt: skip
+        return keys
+
+    def key_scopes(self) -> dict[str, frozenset[Scope]]:
+        """Each API key and what it may do."""
+        specs = [ApiKeySpec(key=spec) if isinstance(spec, str) else spec for spec in self.api_keys]
+        return {spec.key: frozenset(spec.scopes) for spec in specs}
+
+    @model_validator(mode="after")
+    def _instances_within_policy(self) -> Self:
+        policy = OutboundPolicy(self.outbound)
+        for position, instance in enumerate(self.instances):
+            try:
+                policy.check_base_url(instance.base_url)
+            except OutboundRefused as refused:
+                raise ValueError(f'"instances"[{position}].base_url: {refused}') from None
+        return self
 
     @field_validator("endpoint")
     @classmethod

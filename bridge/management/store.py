@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from bridge.management.settings import ServerConfig
+from bridge.private_file import make_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS apps (
     app_name TEXT, app_type TEXT NOT NULL, webhook_secret BLOB NOT NULL, origin TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
 CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS poll_cursors (instance_id TEXT PRIMARY KEY, created_after REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -117,6 +119,7 @@ class Store:
         self._secrets: dict[str, str] = {}  # registration id → webhook secret
         self._lock = threading.Lock()
         try:
+            make_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # Survives a killed process without an fsync per nonce; registrations are rare and small.
@@ -124,7 +127,7 @@ class Store:
             self._db.executescript(_SCHEMA)
             if "api_key" not in {row[1] for row in self._db.execute("PRAGMA table_info(apps)")}:
                 self._db.execute("ALTER TABLE apps ADD COLUMN api_key BLOB")  # stores written before app keys
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
 
     def close(self) -> None:
@@ -272,12 +275,23 @@ class Store:
 
     # --- replay protection ---------------------------------------------------------------------
 
-    def use_nonce(self, nonce: str, expires_at: float, now: float) -> bool:
-        """False when the nonce was already used (a replay)."""
+    def nonces(self, now: float) -> list[tuple[str, float]]:
+        """Spent nonces not expired at `now`, with their expiry (`management.nonces.SpentNonces` checks them)."""
         with self._lock:
-            self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
-            cursor = self._db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, expires_at))
-        return cursor.rowcount == 1
+            return self._db.execute("SELECT nonce, expires_at FROM nonces WHERE expires_at >= ?", (now,)).fetchall()
+
+    def save_nonces(self, spent: dict[str, float], given_back: set[str], now: float) -> None:
+        """One transaction: nonces spent (→ expiry) and given back since the last call; expired ones deleted."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now,))
+                self._db.executemany("INSERT OR REPLACE INTO nonces VALUES (?, ?)", spent.items())
+                self._db.executemany("DELETE FROM nonces WHERE nonce = ?", [(nonce,) for nonce in given_back])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def poll_cursor(self, key_owner: str) -> float | None:
         """Where polling with a key goes on: `key_owner` is the id of the instance or app registration holding it."""

@@ -10,6 +10,8 @@ from starlette.requests import Request
 
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator
+from bridge.management.nonces import SpentNonces
+from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
@@ -18,12 +20,16 @@ if TYPE_CHECKING:  # the service imports the registry, which imports the receive
 
 @dataclass(frozen=True)
 class ReceiverContext:
-    """What every receiver gets: the store (apps, secrets, nonces), API-key checks, signature settings."""
+    """What every receiver gets: the store (apps, secrets), spent nonces, API-key checks, signature settings."""
 
     receiver_id: str  # the component id (`webhook`, `webhook/n8n`): runs carry it to their pipelines
     store: Store
+    nonces: SpentNonces
     auth: Authenticator
     timestamp_tolerance: float
+    outbound: OutboundPolicy  # where instance base URLs may lead (the proxy's and the poller's connections)
+    # Also take Pisama's signatures (nonce not signed), each once: `server.legacy_signatures`.
+    legacy_signatures: bool = False
     # Awaited when the server stops (receivers holding clients or tasks register their cleanup here).
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Awaited with the started service before the server takes requests; one raising stops the start

@@ -37,6 +37,7 @@ from starlette.routing import Route
 from bridge.formats import decode_json
 from bridge.http_body import read_body, require_media_type
 from bridge.http_errors import ApiError
+from bridge.management.auth import client_address
 from bridge.management.settings import ServerTLS
 from bridge.otlp_json import from_otlp_json
 from bridge.otlp_spans import to_spans
@@ -178,7 +179,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         """
         media = require_media_type(request, (_PROTOBUF, _JSON))
         if require_key:
-            ctx.auth.check_api_key(credential(request.headers.get))
+            ctx.auth.check_api_key(credential(request.headers.get), client_address(request))
         raw = await read_body(request, cfg.max_body_bytes)
         body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
         service = ctx.service(request)
@@ -209,13 +210,16 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         try:
             if self.require_key:
                 metadata = {key.lower(): str(value) for key, value in context.invocation_metadata() or ()}
-                self.ctx.auth.check_api_key(credential(metadata.get))
+                peer = context.peer().rpartition(":")[0]  # `ipv4:a.b.c.d:port`: the address, not the connection
+                self.ctx.auth.check_api_key(credential(metadata.get), peer)
             return await asyncio.to_thread(_export, self.service, request, self.ctx.receiver_id)
         except ApiError as exc:
             if exc.status == 429:
                 retry = float((exc.headers or {}).get("Retry-After", "1"))
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.detail,
                                     _status_details(code_pb2.RESOURCE_EXHAUSTED, exc.detail, retry))  # fmt: skip
+            if exc.status == 403:
+                await context.abort(grpc.StatusCode.PERMISSION_DENIED, exc.detail)
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.detail)
         except Backpressure as exc:
             # UNAVAILABLE is always retried by OTLP clients; RESOURCE_EXHAUSTED only with RetryInfo.

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from bridge.durations import Duration
 from bridge.formats import InputError, decode_json
+from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.management.store import App, Instance
 from bridge.model import RUN_STATUS_INCOMPLETE
@@ -113,6 +114,8 @@ class Poller:
                 exported += await self.poll_key(service, key, now)
             except (httpx.HTTPError, InputError, ValueError) as exc:
                 logger.warning("poller: %s: %s", key, type(exc).__name__)
+            except OutboundRefused as exc:
+                logger.warning("poller: %s: not polled: %s", key, exc)
             except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
                 logger.warning("poller: %s: paused: %s", key, exc)
         return exported
@@ -122,7 +125,8 @@ class Poller:
         return store.app_api_key(key.owner) if key.app else store.instance_api_key(key.owner)
 
     async def _get(self, key: _Key, path: str, headers: dict[str, str], params: dict[str, Any] | None = None) -> Any:
-        response = await self.client.get(f"{key.instance.base_url}{path}", params=params, headers=headers)
+        url = self.ctx.outbound.join(key.instance.base_url, path)
+        response = await self.client.get(url, params=params, headers=headers)
         response.raise_for_status()
         return decode_json(response.content)
 
@@ -215,7 +219,8 @@ class Poller:
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """No routes: a background task for the server's lifetime."""
-    client = httpx.AsyncClient(timeout=cfg.timeout, follow_redirects=False)
+    transport = checked_transport(ctx.outbound, httpx.Limits())
+    client = httpx.AsyncClient(transport=transport, timeout=cfg.timeout, follow_redirects=False)
     ctx.shutdown_hooks.append(client.aclose)
     ctx.background.append(Poller(cfg, ctx, client).run_forever)
     return []

@@ -2,8 +2,9 @@
 
 `POST {prefix}/{instance}/v1/workflows/run` (or any other service-API path) is forwarded to the
 registered instance's base URL unchanged: method, query, headers (the client's `Authorization` too, never
-logged) and body. The answer streams back byte for byte as it comes; each chunk is handed to the client
-before the bridge looks at it, and a failure while teeing never reaches the client's call.
+logged; not the bridge's own credentials, cookies or forwarding claims) and body. The answer streams back
+byte for byte as it comes; each chunk is handed to the client before the bridge looks at it, and a failure
+while teeing never reaches the client's call.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from starlette.routing import Route
 from bridge.durations import Duration
 from bridge.formats import InputError, Record, iter_records
 from bridge.http_errors import ApiError
+from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.receivers import ReceiverContext
+from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
     from bridge.service import BridgeService
@@ -43,8 +46,16 @@ _TEED_PATHS = frozenset({"workflows/run", "chat-messages"})
 # Connection-level headers are the proxy's own business, not forwarded (RFC 9110 §7.6.1).
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-     "transfer-encoding", "upgrade", "host", "content-length"}
+     "transfer-encoding", "upgrade", "host"}
 )  # fmt: skip
+# Not Dify's business: the bridge's own credentials, cookies (Dify's service API authenticates with the app key
+# alone; cookies for this host are the bridge's or its neighbours'), and forwarding claims the bridge cannot
+# vouch for (a client would pose as any address to Dify). httpx sets the length of what it sends, and the body
+# is read (or being read) already, so `Expect: 100-continue` has been answered by the bridge's server.
+_NOT_FORWARDED = _HOP_BY_HOP | {"content-length", "expect", "cookie", "forwarded", "x-real-ip"}
+_NOT_FORWARDED_PREFIXES = ("x-pisama-", "x-forwarded-")
+# uvicorn dates every answer itself: Dify's `Date` would be a second one.
+_NOT_RETURNED = _HOP_BY_HOP | {"date"}
 _connections = itertools.count(1)
 # Said once per process: why a blocking chat answer's trace id is its message id.
 _MESSAGE_RUNS_EXPLAINED = threading.Event()
@@ -57,8 +68,28 @@ class Config(BaseModel):
 
     # Prefix before `/{instance}/v1/...`; empty: the instance name is the first path segment.
     prefix: str = Field(default="", pattern=r"^(/[^{}]*[^/{}])?$")
-    # Connect timeout towards Dify; reads have none (a workflow may stream for minutes).
-    connect_timeout: Duration = 10.0
+    # Connect timeout towards Dify (name resolution included).
+    connect_timeout: Duration = Field(default=10.0, gt=0)
+    # Longest silence while reading Dify's answer: between chunks of a stream, or before a blocking answer (it
+    # comes at the run's end; Dify's docker setup ends a request after GUNICORN_TIMEOUT=360 s, read from its
+    # .env.example, not verified).
+    read_timeout: Duration = Field(default=400.0, gt=0)
+    # Longest wait to hand a piece of a request to Dify.
+    write_timeout: Duration = Field(default=30.0, gt=0)
+    # Longest wait for a free connection to Dify when `max_connections` are busy; then 503.
+    pool_timeout: Duration = Field(default=5.0, gt=0)
+    # Connections to Dify, over all instances.
+    max_connections: int = Field(default=200, gt=0)
+    # A client's request body must be complete within this long of its headers, or 408 (uploads included).
+    body_timeout: Duration = Field(default=60.0, gt=0)
+    # Bodies up to this size are read whole before a connection to Dify is taken, so a slow sender holds none.
+    buffer_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Proxied requests in flight from one client address (answers still streaming count); beyond it 429.
+    # 0: no limit. Behind a reverse proxy, the address is the one it forwards (uvicorn's forwarded_allow_ips).
+    max_requests_per_client: int = Field(default=32, ge=0)
+    # Proxied requests in flight to one instance; beyond it 503, so one busy instance leaves connections to
+    # the others. 0: no limit.
+    max_requests_per_instance: int = Field(default=100, ge=0)
     # Blocking answers larger than this are forwarded but not teed.
     max_tee_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
@@ -153,15 +184,18 @@ class _Tee:
             self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
 
 
-async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[bytes]:
-    async for chunk in upstream.aiter_raw():
-        yield chunk  # the client gets the bytes first; the tee looks at them afterwards
-        if tee is not None:
-            try:
-                tee.feed(chunk)
-            except Exception:  # whatever goes wrong in tracing, the client's call goes on
-                logger.warning("proxy: could not read Dify's answer for tracing; the client is unaffected")
-                tee = None
+async def _relay(upstream: httpx.Response, tee: _Tee | None, release: Callable[[], None]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk  # the client gets the bytes first; the tee looks at them afterwards
+            if tee is not None:
+                try:
+                    tee.feed(chunk)
+                except Exception:  # whatever goes wrong in tracing, the client's call goes on
+                    logger.warning("proxy: could not read Dify's answer for tracing; the client is unaffected")
+                    tee = None
+    finally:
+        release()
     if tee is not None:
         try:
             tee.close()
@@ -169,10 +203,23 @@ async def _relay(upstream: httpx.Response, tee: _Tee | None) -> AsyncIterator[by
             logger.warning("proxy: could not read the end of Dify's answer for tracing")
 
 
+def _forwarded_headers(request: Request) -> list[tuple[str, str]]:
+    return [
+        (name, value) for name, value in request.headers.items()
+        if name not in _NOT_FORWARDED and not name.startswith(_NOT_FORWARDED_PREFIXES)
+    ]  # fmt: skip
+
+
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
-    """One catch-all route under `{prefix}/{instance}/v1/`. Unknown instance: 404; Dify unreachable: 502."""
-    client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=cfg.connect_timeout), follow_redirects=False)
+    """One catch-all route under `{prefix}/{instance}/v1/`. Unknown instance: 404; Dify unreachable: 502;
+    too many requests in flight: 429 (this client) or 503 (this instance); a body too slow: 408."""
+    timeout = httpx.Timeout(
+        connect=cfg.connect_timeout, read=cfg.read_timeout, write=cfg.write_timeout, pool=cfg.pool_timeout
+    )
+    transport = checked_transport(ctx.outbound, httpx.Limits(max_connections=cfg.max_connections))
+    client = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
     writer = _Writer()
+    in_flight = InFlight(cfg.max_requests_per_client, cfg.max_requests_per_instance)
     ctx.shutdown_hooks.extend([client.aclose, writer.close])
 
     async def forward(request: Request) -> Response:
@@ -185,7 +232,11 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         responses:
           default: {description: "Dify's own answer, byte for byte"}
           404: {description: unknown instance}
-          502: {description: the instance cannot be reached}
+          408: {description: the request body did not arrive within body_timeout}
+          429: {description: too many proxied requests from this address in flight (Retry-After)}
+          502: {description: "the instance cannot be reached, or its address is not allowed (server.outbound)"}
+          503: {description: "too many requests to this instance in flight, or no free connection (Retry-After)"}
+          504: {description: the instance did not answer in time}
         """
         instance = ctx.store.instance_by_name(request.path_params["instance"])
         if instance is None:
@@ -194,28 +245,54 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
             # `/v1/../console/api/...` would reach past the service API, on the instance or behind it.
             raise ApiError(400, "invalid_path", "dot segments are not forwarded")
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
-        query = f"?{request.url.query}" if request.url.query else ""
-        # Encoded again: a decoded `?`, `#` or `%` must stay part of the path, not start a query or fragment.
-        url = f"{instance.base_url}/v1/{quote(path, safe=_PATH_SAFE)}{query}"
-        outgoing = client.build_request(request.method, url, headers=headers, content=request.stream())
+        try:
+            # Encoded again: a decoded `?`, `#` or `%` must stay part of the path, not start a query or fragment.
+            url = ctx.outbound.join(instance.base_url, f"/v1/{quote(path, safe=_PATH_SAFE)}", request.url.query)
+        except OutboundRefused as refused:
+            raise ApiError(502, "upstream_not_allowed", f"instance {instance.name!r}: {refused}") from None
+        # Asked before Dify starts a run the bridge could not trace (503 while it starts or stops).
+        service = ctx.service(request) if request.method == "POST" and path.strip("/") in _TEED_PATHS else None
+        release = in_flight.enter(request.client.host if request.client else "", instance.name)
         started = time.time()
         try:
-            upstream = await client.send(outgoing, stream=True)
-        except httpx.HTTPError as exc:
-            raise ApiError(502, "upstream_unreachable", f"instance {instance.name!r}: {type(exc).__name__}") from None
+            upstream = await _send(request, url, instance.name)
+        except BaseException:
+            release()
+            raise
         tee = None
-        if request.method == "POST" and path.strip("/") in _TEED_PATHS and upstream.status_code < 400:
+        if service is not None and upstream.status_code < 400 and "content-encoding" not in upstream.headers:
             streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
-            if "content-encoding" not in upstream.headers:
-                tee = _Tee(ctx.service(request), writer, ctx.receiver_id, streaming, cfg.max_tee_bytes, started)
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
+            tee = _Tee(service, writer, ctx.receiver_id, streaming, cfg.max_tee_bytes, started)
+
+        async def done() -> None:
+            release()  # also when the client left before the answer began
+            await upstream.aclose()
+
+        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED}
         return StreamingResponse(
-            _relay(upstream, tee),
+            _relay(upstream, tee, release),
             status_code=upstream.status_code,
             headers=response_headers,
-            background=BackgroundTask(upstream.aclose),
+            background=BackgroundTask(done),
         )
+
+    async def _send(request: Request, url: str, instance: str) -> httpx.Response:
+        """Dify's answer, streaming, once the client's body (or its first `buffer_body_bytes`) is in."""
+        body = await request_body(request, cfg.buffer_body_bytes, cfg.body_timeout)
+        outgoing = client.build_request(request.method, url, headers=_forwarded_headers(request), content=body)
+        try:
+            return await client.send(outgoing, stream=True)
+        except BodyTimeout:
+            raise ApiError(408, "body_timeout", f"the body was not complete within {cfg.body_timeout:g} s") from None
+        except OutboundRefused as refused:
+            raise ApiError(502, "upstream_not_allowed", f"instance {instance!r}: {refused}") from None
+        except httpx.PoolTimeout:
+            raise ApiError(503, "upstream_busy", f"no free connection to instance {instance!r}",
+                           {"Retry-After": "1"}) from None  # fmt: skip
+        except httpx.TimeoutException as exc:
+            raise ApiError(504, "upstream_timeout", f"instance {instance!r}: {type(exc).__name__}") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(502, "upstream_unreachable", f"instance {instance!r}: {type(exc).__name__}") from None
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     return [Route(f"{cfg.prefix}/{{instance}}/v1/{{path:path}}", forward, methods=methods)]

@@ -1,53 +1,95 @@
-"""Signed deliveries: `X-Pisama-Signature: sha256=<hex HMAC-SHA256(app secret, "{timestamp}.{raw body}")>`.
+"""Signed deliveries: `X-Pisama-Signature: sha256=<hex HMAC-SHA256(app secret, "{timestamp}.{nonce}.{raw body}")>`
+with the nonce sent as `X-Pisama-Nonce`, single-use.
 
-The same scheme Pisama uses for n8n, so a Dify HTTP-request node or a client configured for Pisama works
-unchanged. Checks run in constant time; no answer says which part of a signature was wrong.
+Pisama's scheme (which n8n and Dify HTTP-request nodes set up for Pisama use) signs `"{timestamp}.{raw body}"`
+and leaves its optional nonce unsigned, so a captured request could be sent again under a new nonce or none.
+Here the nonce is signed and required; `server.legacy_signatures` takes Pisama's signatures too while senders
+move over, each one once (the signature is then what cannot be spent twice). Checks run in constant time;
+no answer says which part of a signature was wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from bridge.http_errors import ApiError
+from bridge.management.auth import client_address
 from bridge.management.store import App
 from bridge.receivers import ReceiverContext
 
+# Unix seconds, ASCII digits only (`str.isdigit` also takes "²"), few enough for a float.
+_TIMESTAMP = re.compile(r"-?[0-9]{1,12}")
+# No dot: the signed text is cut at dots, so a nonce holding one could move bytes between itself and the body.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+NONCE_FORMAT = "16 to 128 characters of A-Z, a-z, 0-9, '_' and '-' (a UUID or 16 random bytes in hex)"
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The header value a sender computes; used by tests and examples."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+def sign(secret: str, timestamp: int, nonce: str | None, body: bytes) -> str:
+    """The header value a sender computes (None: Pisama's scheme, without the nonce); used by tests and examples."""
+    signed = f"{timestamp}." if nonce is None else f"{timestamp}.{nonce}."
+    digest = hmac.new(secret.encode(), signed.encode() + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
 
 
-def check_headers(request: Request, ctx: ReceiverContext, now: float | None = None) -> int:
-    """API key, and a timestamp inside the tolerance: what can be checked before the body. Returns the timestamp."""
-    ctx.auth.check_api_key(request.headers.get("x-pisama-api-key"))
-    raw = request.headers.get("x-pisama-timestamp", "")
-    if not raw.strip().lstrip("-").isdigit():
-        raise ApiError(401, "invalid_signature", "X-Pisama-Timestamp must be Unix seconds")
+@dataclass(frozen=True, slots=True)
+class SignatureHeaders:
+    timestamp: int
+    nonce: str | None  # None only where legacy signatures are taken
+    signature: str
+
+
+def check_headers(request: Request, ctx: ReceiverContext, now: float | None = None) -> SignatureHeaders:
+    """API key, a timestamp inside the tolerance, the nonce's form: what can be checked before the body."""
+    ctx.auth.check_api_key(request.headers.get("x-pisama-api-key"), client_address(request))
+    raw = request.headers.get("x-pisama-timestamp", "").strip()
+    if not _TIMESTAMP.fullmatch(raw):
+        raise ApiError(401, "invalid_signature", "X-Pisama-Timestamp must be Unix seconds (ASCII digits)")
     timestamp = int(raw)
     if abs((now if now is not None else time.time()) - timestamp) > ctx.timestamp_tolerance:
         raise ApiError(401, "signature_expired", f"the timestamp is more than {ctx.timestamp_tolerance:g}s away")
-    if not request.headers.get("x-pisama-signature", "").startswith("sha256="):
+    signature = request.headers.get("x-pisama-signature", "")
+    if not signature.startswith("sha256="):
         raise ApiError(401, "invalid_signature", "X-Pisama-Signature must be sha256=<hex>")
-    return timestamp
+    nonce = request.headers.get("x-pisama-nonce")
+    if nonce is not None and not _NONCE.fullmatch(nonce):
+        if not ctx.legacy_signatures:
+            raise ApiError(401, "invalid_nonce", f"X-Pisama-Nonce must be {NONCE_FORMAT}")
+        nonce = None  # a Pisama sender's own nonce, unsigned: only a legacy signature can match
+    if nonce is None and not ctx.legacy_signatures:
+        raise ApiError(401, "invalid_nonce", f"X-Pisama-Nonce is required ({NONCE_FORMAT}), and signed")
+    return SignatureHeaders(timestamp, nonce, signature)
 
 
-def verify(request: Request, ctx: ReceiverContext, app_id: str, timestamp: int, body: bytes) -> App:
-    """The app whose secret signed `body`, after the single-use nonce (if any) is spent."""
+@contextmanager
+def signed_by(
+    request: Request, ctx: ReceiverContext, app_id: str, headers: SignatureHeaders, body: bytes
+) -> Iterator[App]:
+    """The app whose secret signed `body`, its nonce spent. If the block raises, the request was not taken
+    (refused, or 429/503: "send it again later"), so its nonce is given back and the same request may come again."""
     app = ctx.store.app(app_id)
     if app is None:
         raise ApiError(404, "unknown_app", f"app {app_id!r} is not registered")
-    expected = sign(ctx.store.webhook_secret(app), timestamp, body)
-    if not hmac.compare_digest(expected.encode(), request.headers.get("x-pisama-signature", "").encode()):
-        raise ApiError(401, "invalid_signature", "the signature does not match the body and the app's secret")
-    nonce = request.headers.get("x-pisama-nonce")
-    if nonce is not None:
-        now = time.time()
-        if not ctx.store.use_nonce(f"{app.id}:{nonce}", timestamp + ctx.timestamp_tolerance, now):
-            raise ApiError(401, "replayed_nonce", "this X-Pisama-Nonce was already used")
-    return app
+    secret = ctx.store.webhook_secret(app)
+    sent = headers.signature.encode()
+    nonce = headers.nonce
+    if nonce is not None and hmac.compare_digest(sign(secret, headers.timestamp, nonce, body).encode(), sent):
+        spent = f"{app.id}:{nonce}"
+    elif ctx.legacy_signatures and hmac.compare_digest(sign(secret, headers.timestamp, None, body).encode(), sent):
+        spent = f"{app.id}:{headers.signature}"  # Pisama's scheme: the signature is what is single-use
+    else:
+        raise ApiError(401, "invalid_signature", "the signature does not match the body, nonce and the app's secret")
+    if not ctx.nonces.spend(spent, headers.timestamp + ctx.timestamp_tolerance, time.time()):
+        raise ApiError(409, "replayed_request", "this request (its X-Pisama-Nonce) was already taken")
+    try:
+        yield app
+    except BaseException:
+        ctx.nonces.give_back(spent)
+        raise

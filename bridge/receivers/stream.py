@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -20,7 +21,7 @@ from bridge.http_errors import ApiError
 from bridge.model import DifyEvent
 from bridge.normalize import normalize_event, parse_event_json
 from bridge.receivers import ReceiverContext
-from bridge.receivers.signing import check_headers, verify
+from bridge.receivers.signing import check_headers, signed_by
 
 TYPE = "stream"
 _FORMATS: dict[str, Format] = {
@@ -38,21 +39,29 @@ class Config(BaseModel):
     path: str = Field(default="/api/v1/dify/events", pattern=r"^/")
     # Larger bodies are refused with 413.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # A body holding more events (SSE blocks, NDJSON lines, array elements; keep-alives not counted) is
+    # refused with 413: the work and log lines one request can cause stay bounded.
+    max_events: int = Field(default=50_000, gt=0)
 
 
-def _events(body: bytes, fmt: Format) -> list[DifyEvent]:
+def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[DifyEvent]:
+    """The body's events, each marked as signed by `app_id`."""
     try:
         text = body.decode()
-    except UnicodeDecodeError:
-        raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
-    events = []
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "malformed_body", f"the body is not UTF-8 (byte {exc.start})") from None
+    events: list[DifyEvent] = []
     for record in iter_records(text, "body", fmt, parse_event_json):
         if isinstance(record, InputError):
             raise ApiError(400, "malformed_body", str(record))
+        if len(events) == max_events:
+            detail = f"the body holds more than {max_events} events (max_events); send them over several requests"
+            raise ApiError(413, "too_many_events", detail)
         try:
-            events.append(normalize_event(record.obj, "body", record.line, record.sse_event))
+            event = normalize_event(record.obj, "body", record.line, record.sse_event)
         except InputError as exc:
             raise ApiError(422, "invalid_event", str(exc)) from None
+        events.append(replace(event, app_id=app_id))
     if not events:
         raise ApiError(422, "invalid_event", "the body holds no event")
     return events
@@ -70,13 +79,14 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           - {name: X-Pisama-API-Key, in: header, required: true, schema: {type: string}}
           - {name: X-Pisama-Signature, in: header, required: true, schema: {type: string}}
           - {name: X-Pisama-Timestamp, in: header, required: true, schema: {type: integer}}
-          - {name: X-Pisama-Nonce, in: header, required: false, schema: {type: string}}
+          - {name: X-Pisama-Nonce, in: header, required: true, schema: {type: string}}
         responses:
           202: {description: "accepted: {accepted: <number of events>}"}
           400: {description: malformed body (with its line)}
-          401: {description: bad or missing API key or signature, expired timestamp, replayed nonce}
+          401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
           404: {description: unknown app}
-          413: {description: body too large}
+          409: {description: "a replay (nonce already taken), or events of a run another app is sending"}
+          413: {description: "body too large, or more events than max_events"}
           415: {description: unsupported content type}
           422: {description: an event is invalid (line and field named)}
           429: {description: "too many runs in flight, or the API key is over its rate limit (Retry-After)"}
@@ -84,17 +94,20 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         """
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
         body = await read_body(request, cfg.max_body_bytes)
-        timestamp = check_headers(request, ctx)
+        headers = check_headers(request, ctx)
         app_id = request.headers.get("x-dify-app-id") or request.query_params.get("app_id")
         if not app_id:
             raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")
-        app = verify(request, ctx, app_id, timestamp, body)
-        events = _events(body, fmt)
-        service = ctx.service(request)
-        service.admit_events(events, ctx.receiver_id)
-        # An `error` event carries no ids: it joins the app's most recent run (its context).
-        context = f"{ctx.receiver_id}:{app.app_id}"
-        await service.submit_events_async(events, time.time(), context, ctx.receiver_id)
+        with signed_by(request, ctx, app_id, headers, body) as app:
+            # The run is the signing app's, whatever `sys.app_id` its events carry (Dify's own id for the app).
+            events = _events(body, fmt, app.app_id, cfg.max_events)
+            service = ctx.service(request)
+            if (run_id := service.signed_elsewhere(events)) is not None:
+                raise ApiError(409, "app_mismatch", f"run {run_id!r} is being received for another app")
+            service.admit_events(events, ctx.receiver_id)
+            # An `error` event carries no ids: it joins the app's most recent run (its context).
+            context = f"{ctx.receiver_id}:{app.app_id}"
+            await service.submit_events_async(events, time.time(), context, ctx.receiver_id)
         return JSONResponse({"accepted": len(events)}, status_code=202)
 
     return [Route(cfg.path, receive, methods=["POST"])]

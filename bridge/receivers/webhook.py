@@ -13,7 +13,7 @@ from bridge.http_body import parse_json, read_body, require_media_type
 from bridge.http_errors import ApiError
 from bridge.normalize import WebhookPayload, decode_webhook, normalize_webhook
 from bridge.receivers import ReceiverContext
-from bridge.receivers.signing import check_headers, verify
+from bridge.receivers.signing import check_headers, signed_by
 
 TYPE = "webhook"
 
@@ -35,50 +35,56 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         summary: Receive one whole Dify run (Pisama webhook payload), HMAC-signed
         tags: [receivers]
         parameters:
+          - {name: X-Dify-App-Id, in: header, required: false, schema: {type: string}}
           - {name: X-Pisama-API-Key, in: header, required: true, schema: {type: string}}
           - {name: X-Pisama-Signature, in: header, required: true, schema: {type: string}}
           - {name: X-Pisama-Timestamp, in: header, required: true, schema: {type: integer}}
-          - {name: X-Pisama-Nonce, in: header, required: false, schema: {type: string}}
+          - {name: X-Pisama-Nonce, in: header, required: true, schema: {type: string}}
         requestBody: {content: {application/json: {schema: {type: object}}}}
         responses:
           202: {description: "accepted: {accepted: true, run_id, trace_id}"}
           200: {description: "this run id was already accepted: {duplicate: true}"}
           400: {description: malformed JSON}
-          401: {description: bad or missing API key or signature, expired timestamp, replayed nonce}
+          401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
           404: {description: unknown app}
+          409: {description: "a replay: this nonce (or legacy signature) was already taken"}
           413: {description: body too large}
           415: {description: not application/json}
-          422: {description: a field of the payload is invalid}
+          422: {description: "a field of the payload is invalid, or its app_id is not the signing app's"}
           429: {description: "the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         require_media_type(request, ["application/json"])
         body = await read_body(request, cfg.max_body_bytes)
-        timestamp = check_headers(request, ctx)
+        headers = check_headers(request, ctx)
         payload = decode_webhook(body) or parse_json(body)
-        app_id = request.headers.get("x-dify-app-id") or (
+        claimed = (
             payload.app_id
             if isinstance(payload, WebhookPayload)
             else payload.get("app_id")
             if isinstance(payload, dict)
             else None
         )
+        app_id = request.headers.get("x-dify-app-id") or claimed
         if not isinstance(app_id, str) or not app_id:
             raise ApiError(422, "invalid_payload", "app_id: Field required (in the body or X-Dify-App-Id)")
-        app = verify(request, ctx, app_id, timestamp, body)
-        try:
-            run = normalize_webhook(payload)
-        except InputError as exc:
-            raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
-        service = ctx.service(request)
-        service.admit_run(ctx.receiver_id)
-        run = replace(
-            run, receiver=ctx.receiver_id, app_id=run.app_id or app.app_id, app_name=run.app_name or app.app_name
-        )
-        # Accepting the run id and queueing its spans is one transaction: a retry after any failure is
-        # taken, a retry after success is a duplicate.
-        if await service.submit_new_run_async(run) is None:
-            return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
+        with signed_by(request, ctx, app_id, headers, body) as app:
+            # The signing app's secret speaks for that app only: a body naming another is refused, not filed there.
+            if claimed not in (None, "") and str(claimed) != app.app_id:
+                raise ApiError(
+                    422, "app_mismatch", f"app_id: the body says {claimed!r}, the request is signed for {app.app_id!r}"
+                )
+            try:
+                run = normalize_webhook(payload)
+            except InputError as exc:
+                raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
+            service = ctx.service(request)
+            service.admit_run(ctx.receiver_id)
+            run = replace(run, receiver=ctx.receiver_id, app_id=app.app_id, app_name=app.app_name or run.app_name)
+            # Accepting the run id and queueing its spans is one transaction: a retry after any failure is
+            # taken, a retry after success is a duplicate.
+            if await service.submit_new_run_async(run) is None:
+                return JSONResponse({"duplicate": True, "run_id": run.run_id}, status_code=200)
         return JSONResponse({"accepted": True, "run_id": run.run_id}, status_code=202)
 
     return [Route(cfg.path, receive, methods=["POST"])]

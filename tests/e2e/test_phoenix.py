@@ -16,14 +16,14 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
 from bridge.config import parse_config
+from bridge.dify_export import recognize
 from bridge.model import WorkflowRun
 from bridge.normalize import normalize_webhook
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, ThreadedServer, bridge_config_text, signed_headers
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import recorded_spans, send_recorded
 from tests.e2e.phoenix import Phoenix
 from tests.fake_dify import DIFY_KEY, FakeDify
 from tests.runs import CAPTURES, EXAMPLES, load_run
@@ -67,10 +67,11 @@ def _send_everything(bridge: BridgeServer, tmp_path: Path, phoenix: Phoenix, pro
     assert proxied.status_code == 200
     runs["proxy"] = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
 
-    # Dify's own tracing export (its Arize Phoenix provider) pointed at the bridge.
-    dify_export = HttpExporter(endpoint=f"{bridge.base}/v1/traces", headers={"api_key": API_KEY})
-    runs["otlp"] = load_run(CAPTURES / "d_http_retry_fail.sse")
-    export_run(runs["otlp"], dify_export)
+    # Dify's own tracing export (its Arize Phoenix provider) pointed at the bridge: what Dify 1.14.1 sent, recorded.
+    assert all(a.status_code == 200 for a in send_recorded(bridge.base, "u_llm_invoke_error", API_KEY))
+    recognized = recognize(recorded_spans("u_llm_invoke_error"), "otlp")
+    assert recognized is not None
+    runs["otlp"] = recognized.run
 
     config = tmp_path / "replay.yaml"
     config.write_text(_with_project(
@@ -121,6 +122,6 @@ def test_every_receiver_reaches_phoenix_whole(tmp_path: Path, phoenix: Phoenix) 
 
     rounds = [s for s in traces["proxy"] if s["name"].startswith("iteration[")]
     assert len(rounds) == 3
-    attempts = [s for s in traces["otlp"] if "(attempt" in s["name"]]
-    assert len(attempts) == 2 and all(s["status_code"] == "ERROR" for s in attempts)
+    (failed_llm,) = [s for s in traces["otlp"] if s["span_kind"] == "LLM"]
+    assert failed_llm["status_code"] == "ERROR"
     assert {s["span_kind"] for s in traces["webhook"]} >= {"CHAIN", "LLM"}

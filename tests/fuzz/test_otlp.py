@@ -18,7 +18,6 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.testclient import TestClient
 
 from bridge.config import parse_config
@@ -29,7 +28,7 @@ from bridge.server import create_app
 from bridge.spans import SpanBuilder
 from tests.bridge_server import API_KEY, bridge_config_text
 from tests.dify_otlp_exports import enterprise_request, provider_request
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import recorded_spans
 from tests.fuzz.test_http import HTTP
 from tests.fuzz.test_parsers import _PROCESSORS, FUZZ, JSON, ODD, KeyPath, _key_paths, _put_at
 from tests.runs import CAPTURES, load_run
@@ -180,9 +179,8 @@ def test_random_requests_go_through_recognition_processing_and_encoding(request:
 
 
 def _real_request() -> bytes:
-    exported = InMemorySpanExporter()
-    export_run(load_run(CAPTURES / "b_iteration_ifelse_http.sse"), exported)
-    return bytes(encode_spans(exported.get_finished_spans()).SerializeToString())
+    """Dify 1.14.1's recorded export of one run, in one request."""
+    return bytes(encode_spans(recorded_spans("b_iteration_ifelse_http")).SerializeToString())
 
 
 REAL = _real_request()
@@ -243,13 +241,12 @@ def test_random_otlp_bodies_never_cause_a_server_error(
 
 
 def _dify_exports() -> list[ExportTraceServiceRequest]:
-    """Dify's three export shapes of two real runs (an LLM; an iteration with a branch and HTTP calls)."""
-    requests = []
+    """Dify's three export shapes of two runs (an LLM; an iteration with a branch and HTTP calls): Phoenix's as
+    Dify 1.14.1 sent it (recorded), the OTLP provider's and Enterprise's as read from Dify's source."""
+    requests = [encode_spans(recorded_spans(name)) for name in ("n_llm_simple", "b_iteration_ifelse_http")]
     for capture in ("a_llm_simple.sse", "b_iteration_ifelse_http.sse"):
         run = load_run(CAPTURES / capture)
-        exported = InMemorySpanExporter()
-        export_run(run, exported)
-        requests += [encode_spans(exported.get_finished_spans()), provider_request(run), enterprise_request(run)]
+        requests += [provider_request(run), enterprise_request(run)]
     return requests
 
 

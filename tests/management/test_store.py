@@ -49,10 +49,13 @@ def test_key_file_is_private_and_a_changed_key_is_reported(tmp_path: Path) -> No
     other.close()
 
 
-def test_replay_protection(tmp_path: Path) -> None:
+def test_spent_nonces_are_kept_until_they_expire(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    assert store.use_nonce("n", expires_at=100, now=50) and not store.use_nonce("n", 100, 60)
-    assert store.use_nonce("n", 300, now=200)  # expired nonces are forgotten
+    store.save_nonces({"a": 100.0, "b": 300.0, "c": 300.0}, set(), now=50)
+    store.save_nonces({}, {"c"}, now=50)  # given back
+    assert sorted(store.nonces(now=50)) == [("a", 100.0), ("b", 300.0)]
+    store.save_nonces({}, set(), now=200)  # expired nonces are forgotten
+    assert store.nonces(now=0) == [("b", 300.0)]
     store.close()
 
 

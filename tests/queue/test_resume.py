@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bridge.config import BridgeConfig, parse_config
 from bridge.formats import decode_json
@@ -19,7 +18,7 @@ from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import QueueStorage
 from bridge.service import BridgeService
 from tests.dify_otlp_exports import provider_request
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, events_of, load_run, spans_of
 
@@ -38,9 +37,9 @@ def _config(queue: str, sink: OtlpSink) -> BridgeConfig:
     )
 
 
-def _assert_whole(received: list[ReceivedSpan]) -> None:
-    """The capture's run arrived whole, once per span."""
-    expected = spans_of(CAPTURE)
+def _assert_whole(received: list[ReceivedSpan], expected: list[ReadableSpan] | None = None) -> None:
+    """The run (by default the capture's) arrived whole, once per span."""
+    expected = spans_of(CAPTURE) if expected is None else expected
     assert len(received) == len(expected) == len({s.span_id for s in received})
     assert sorted(s.name for s in received) == sorted(s.name for s in expected)
 
@@ -89,15 +88,12 @@ def test_an_in_memory_queue_exports_open_runs_as_incomplete_at_shutdown() -> Non
     assert root.attributes["dify.run.status"] == RUN_STATUS_INCOMPLETE
 
 
-def _phoenix_spans(run: WorkflowRun) -> list[ReadableSpan]:
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    return list(exported.get_finished_spans())
+# Dify 1.14.1's recorded export of a run: its workflow span comes last, so the trace is open until it is in.
+RECORDED = "b_iteration_ifelse_http"
 
 
 def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_path: Path) -> None:
-    run = load_run(CAPTURE)
-    spans = _phoenix_spans(run)  # Dify's workflow span comes last: the trace is open until it is in
+    spans = recorded_spans(RECORDED)
     with OtlpSink() as sink:
         first = BridgeService(_config(str(tmp_path / "q.db"), sink))
         first.submit_spans(spans[: len(spans) // 2], 1000.0, "replay")
@@ -111,18 +107,18 @@ def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_pa
         assert second.flush(10)
         second.shutdown()
         received = sink.spans()
-    _assert_whole(received)
+    _assert_whole(received, rebuilt_spans(RECORDED))
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.span_journal_rows() == []
     reopened.close()
 
 
 def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: Path) -> None:
-    run = load_run(CAPTURE)
+    run = load_run(client_answer(RECORDED))  # the stream of the run the recording exported
     with OtlpSink() as sink:
         service = BridgeService(_config(str(tmp_path / "q.db"), sink))
         count = service.submit_run(run)
-        service.submit_spans(_phoenix_spans(run), 1000.0, "replay")
+        service.submit_spans(recorded_spans(RECORDED), 1000.0, "replay")
         assert service.poll(1000.0) == 1
         assert service.flush(10)
         service.shutdown()
@@ -132,13 +128,14 @@ def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: 
     reopened.close()
 
 
-def test_a_trace_without_its_last_span_closes_after_decision_wait(tmp_path: Path) -> None:
-    spans = _phoenix_spans(load_run(CAPTURE))[:-1]
+def test_a_dify_trace_without_its_last_span_closes_after_export_wait(tmp_path: Path) -> None:
+    spans = recorded_spans(RECORDED)[:-1]
     with OtlpSink() as sink:
         service = BridgeService(_config(str(tmp_path / "q.db"), sink))
         service.submit_spans(spans, 1000.0, "replay")
-        assert service.poll(1004.0) == 0  # decision_wait is 5 s by default
-        assert service.poll(1005.0) == 1
+        # Dify's spans wait export_wait (30 s by default) for the workflow span, not decision_wait (5 s).
+        assert service.poll(1029.0) == 0
+        assert service.poll(1030.0) == 1
         assert service.flush(10)
         service.shutdown()
         received = sink.spans()
@@ -204,3 +201,23 @@ def test_what_is_received_waits_for_its_journal_commit_outside_the_service_lock(
 def test_a_journaled_event_reads_back_as_the_event_read_the_general_way() -> None:
     for event, general in zip(events_of(CAPTURE), events_of(CAPTURE, decode_json), strict=True):
         assert event_of(to_row(1, event, 1000.0, "ctx", "stream")) == general
+
+
+def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_path: Path) -> None:
+    """A workflow used as a tool is exported ~5 s after its caller (recorded), into the caller's trace: once the
+    caller was rebuilt, the nested run's workflow span closes what follows, with no export_wait."""
+    spans = recorded_spans("wf_tool")
+    outer, inner = spans[:5], spans[5:]  # as they arrived
+    assert {s.name for s in inner} >= {"workflow_7e2c9f94-9fcb-42ab-9f06-cb19610e54e6"}
+    with OtlpSink() as sink:
+        service = BridgeService(_config(":memory:", sink))
+        service.submit_spans(outer, 1000.0, "replay")
+        assert service.poll(1000.0) == 1
+        service.submit_spans(inner, 1005.0, "replay")
+        assert service.poll(1005.0) == 1  # not at 1035
+        assert service.flush(10)
+        service.shutdown()
+        received = sink.spans()
+    assert {s.trace_id for s in received} == {
+        "09c60c581ccc40e48028619562b5f7f1", "7e2c9f949fcb42ab9f06cb19610e54e6"
+    }  # fmt: skip

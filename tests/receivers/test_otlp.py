@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -24,12 +24,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bridge.config import parse_config
 from bridge.dify_export import recognize
-from bridge.model import WorkflowRun
 from bridge.otlp_spans import to_spans
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
-from tests.dify_phoenix import export_run
+from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans, send_recorded
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, tree
 
@@ -40,23 +39,12 @@ CAPTURED_RUNS = [
 ]  # fmt: skip
 
 
-def _phoenix_export(run: WorkflowRun) -> Sequence[ReadableSpan]:
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    return exported.get_finished_spans()
-
-
-def _provider_export(run: WorkflowRun) -> Sequence[ReadableSpan]:
-    return to_spans(provider_request(run)).spans
-
-
 @pytest.mark.parametrize("capture", CAPTURED_RUNS)
-@pytest.mark.parametrize("export", [_phoenix_export, _provider_export], ids=["phoenix", "otlp-provider"])
-def test_a_dify_export_rebuilds_the_stream_paths_trace(
-    capture: str, export: Callable[[WorkflowRun], Sequence[ReadableSpan]]
-) -> None:
+def test_the_otlp_providers_export_rebuilds_the_stream_paths_trace(capture: str) -> None:
+    """Dify's OTLP provider, read from Dify's source, not verified against a recording (1.14.1 has none):
+    tests/dify_otlp_exports.py builds its requests. Phoenix's export, recorded: tests/receivers/test_dify_export.py."""
     run = load_run(CAPTURES / capture)
-    recognized = recognize(export(run), "otlp")
+    recognized = recognize(to_spans(provider_request(run)).spans, "otlp")
     assert recognized is not None
     assert recognized.others == []  # Dify's root, the workflow span and every node are replaced
     from_stream, from_export = build_spans(run), build_spans(recognized.run)
@@ -71,10 +59,7 @@ def test_a_dify_export_rebuilds_the_stream_paths_trace(
         assert span.status.status_code == expected.status.status_code, span.name
         if span.parent is None:
             continue  # a chat run's root also sums its message's usage, which Dify sends in another trace
-        keys = ["gen_ai.usage.input_tokens", "llm.cost.total", "dify.retrieval.document_count"]
-        if export is _provider_export:
-            keys.append("dify.node.id")  # Phoenix's export has no graph node id: the title stands in
-        for key in keys:
+        for key in ("gen_ai.usage.input_tokens", "llm.cost.total", "dify.retrieval.document_count", "dify.node.id"):
             assert (span.attributes or {}).get(key) == (expected.attributes or {}).get(key), (span.name, key)
 
 
@@ -104,35 +89,6 @@ def test_enterprise_telemetry_spans_rebuild_the_run(capture: str) -> None:
     assert len([s for s in from_export if s.name.startswith(("iteration ", "loop "))]) == len(run.containers)
 
 
-def test_llm_usage_model_and_price_survive() -> None:
-    run = load_run(CAPTURES / "a_llm_simple.sse")
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    recognized = recognize(exported.get_finished_spans(), "otlp")
-    assert recognized is not None
-    (llm_stream,) = [s for s in build_spans(run) if (s.attributes or {}).get("dify.node.type") == "llm"]
-    (llm_otlp,) = [s for s in build_spans(recognized.run) if (s.attributes or {}).get("dify.node.type") == "llm"]
-    for key in ("gen_ai.request.model", "gen_ai.provider.name", "gen_ai.usage.input_tokens",
-                "gen_ai.usage.output_tokens", "llm.token_count.total", "llm.cost.total", "dify.price.total",
-                "dify.price.currency", "llm.input_messages.0.message.content", "output.value"):  # fmt: skip
-        assert (llm_otlp.attributes or {}).get(key) == (llm_stream.attributes or {}).get(key), key
-    assert (llm_otlp.attributes or {}).get("llm.cost.total") is not None
-
-
-def test_nested_names_and_handled_errors() -> None:
-    run = load_run(CAPTURES / "i_error_strategy_fail_branch.sse")
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    recognized = recognize(exported.get_finished_spans(), "otlp")
-    assert recognized is not None
-    (handled,) = [n for n in recognized.run.nodes if n.status == "exception"]
-    assert handled.title == "HTTP fail-branch"
-    span = next(s for s in build_spans(recognized.run) if s.name == "http-request HTTP fail-branch")
-    assert span.status.status_code.name == "ERROR"
-    assert [e.name for e in span.events] == ["exception"]
-    assert (span.events[0].attributes or {})["exception.type"] == "dify.http-request.handled_error"
-
-
 # --- through the running bridge -----------------------------------------------------------------------
 
 
@@ -159,37 +115,17 @@ def _trace(spans: list[ReceivedSpan], trace_id: str) -> list[ReceivedSpan]:
     return [s for s in spans if s.trace_id == trace_id]
 
 
-def test_dify_phoenix_export_over_http_becomes_the_stream_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
-    run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
-    export_run(run, _dify_http_exporter(bridge), app_id="app-under-test")
-    expected = build_spans(run)
-    received = otlp_sink.wait_for_spans(len(expected))
-    assert len(received) == len(expected)
-    trace_id = f"{trace_id_for(run.run_id):032x}"
-    assert {s.trace_id for s in received} == {trace_id}
-    # The root is named after the registered app (the stream capture alone knows no app name).
-    assert sorted(s.name for s in received if s.parent_span_id) == sorted(s.name for s in expected if s.parent)
-    assert {int(s.span_id, 16) for s in received} == {s.context.span_id for s in expected if s.context}
-    (root,) = [s for s in received if s.parent_span_id is None]
-    assert root.name == "invoke_workflow Support Bot"
-    assert root.attributes["dify.source"] == "otlp"
-    assert root.resource["service.name"] == "dify"
-    rounds = [s for s in received if s.name.startswith("iteration[")]
-    assert len(rounds) == 3 and all(len([c for c in received if c.parent_span_id == r.span_id]) == 3 for r in rounds)
-
-
-def test_dify_phoenix_export_over_grpc_with_a_retried_node(
-    bridge: BridgeServer, otlp_sink: OtlpSink, grpc_port: int
-) -> None:
-    run = load_run(CAPTURES / "d_http_retry_fail.sse")
-    # As Dify's Arize provider builds its exporter: `{endpoint}/v1`, api_key, space_id and a bearer.
+def test_dify_s_recorded_export_over_grpc(bridge: BridgeServer, otlp_sink: OtlpSink, grpc_port: int) -> None:
+    """Dify's Arize provider exports over gRPC (as it builds its exporter: `{endpoint}/v1`, api_key, space_id and a
+    bearer; read from Dify's source); the spans are those Dify 1.14.1's Phoenix provider sent for a run whose
+    retried node failed."""
     headers = {"api_key": API_KEY, "space_id": "space-1", "authorization": f"Bearer {API_KEY}"}
-    export_run(run, GrpcExporter(endpoint=f"http://127.0.0.1:{grpc_port}/v1", headers=headers, timeout=30))
-    expected = build_spans(run)
+    exporter = GrpcExporter(endpoint=f"http://127.0.0.1:{grpc_port}/v1", headers=headers, timeout=30)
+    assert exporter.export(recorded_spans("d_http_retry_fail")).name == "SUCCESS"
+    expected = rebuilt_spans("d_http_retry_fail")
     received = otlp_sink.wait_for_spans(len(expected))
     assert sorted(s.name for s in received) == sorted(s.name for s in expected)
-    attempts = [s for s in received if "(attempt" in s.name]
-    assert len(attempts) == 2 and all(a.status_code == 2 for a in attempts)
+    assert not [s for s in received if "(attempt" in s.name]  # retries are not in Dify's export
     (root,) = [s for s in received if s.parent_span_id is None]
     assert root.status_code == 2 and root.attributes["dify.run.status"] == "failed"
 
@@ -234,7 +170,8 @@ def test_other_traces_pass_through_unchanged_over_protobuf(bridge: BridgeServer,
         assert span.context is not None
         assert (got.trace_id, got.span_id) == (f"{span.context.trace_id:032x}", f"{span.context.span_id:016x}")
         assert got.start_ns == span.start_time and got.end_ns == span.end_time
-        assert got.resource == {"service.name": "other-agent", "team": "search"}
+        # Their own resource, with the way in added (a resource that lacks `service.name` gets the bridge's).
+        assert got.resource == {"service.name": "other-agent", "team": "search", "dify.source": "otlp"}
         assert got.scope_name == "my.instrumentation"
         for key, value in (span.attributes or {}).items():
             assert got.attributes[key] == (list(value) if isinstance(value, tuple) else value)
@@ -315,28 +252,29 @@ def test_grpc_refuses_a_missing_key(bridge: BridgeServer, grpc_port: int) -> Non
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) is not None
 
 
-def test_a_late_message_span_joins_the_rebuilt_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
-    """Chat apps: Dify's message trace can arrive after the workflow's, under the same `Dify` root."""
-    run = load_run(CAPTURES / "f_chatflow_llm.sse")
-    exported = InMemorySpanExporter()
-    export_run(run, exported)
-    spans = exported.get_finished_spans()
-    root = next(s for s in spans if s.name == "Dify")
-    exporter = _dify_http_exporter(bridge)
-    assert exporter.export(spans).name == "SUCCESS"
-    expected = len(build_spans(run))
+def test_a_late_span_under_dify_s_root_joins_the_rebuilt_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Dify's chat apps of releases before 1.14.1 send message spans under the trace's root, possibly after the
+    workflow's (read from Dify's source; 1.14.1 sends none, recorded): they join the rebuilt trace."""
+    spans = recorded_spans("h_chatflow_streaming")
+    (root,) = [s for s in spans if s.parent is None]
+    send_recorded(bridge.base, "h_chatflow_streaming", API_KEY)
+    expected = len(rebuilt_spans("h_chatflow_streaming"))
     otlp_sink.wait_for_spans(expected)
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(_dify_http_exporter(bridge)))
-    from opentelemetry.trace import NonRecordingSpan, set_span_in_context
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
     assert root.context is not None
-    parent = set_span_in_context(NonRecordingSpan(root.context))
+    # Sampled, so that the SDK's parent-based sampler records the child (Dify's recorded spans carry no flags).
+    sampled = SpanContext(root.context.trace_id, root.context.span_id, True, TraceFlags(TraceFlags.SAMPLED))
+    parent = set_span_in_context(NonRecordingSpan(sampled))
     provider.get_tracer("arize_phoenix_tracer_dify").start_span("message", context=parent).end()
     received = otlp_sink.wait_for_spans(expected + 1)
     (message,) = [s for s in received if s.name == "message"]
     (rebuilt_root,) = [s for s in received if s.parent_span_id is None]
-    assert message.trace_id == f"{trace_id_for(run.run_id):032x}"
+    recognized = recognize(spans, "otlp")
+    assert recognized is not None
+    assert message.trace_id == f"{trace_id_for(recognized.run.run_id):032x}"
     assert message.parent_span_id == rebuilt_root.span_id
 
 
@@ -358,12 +296,13 @@ def test_other_genai_traces_go_through_the_detectors(bridge: BridgeServer, otlp_
 
 
 def test_a_streamed_copy_of_a_run_already_exported_adds_no_spans(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
-    run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
-    export_run(run, _dify_http_exporter(bridge), app_id="app-under-test")
-    exported = len(otlp_sink.wait_for_spans(len(build_spans(run))))
+    """The same real run, exported by Dify (recorded) and streamed to the bridge afterwards."""
+    send_recorded(bridge.base, "b_iteration_ifelse_http", API_KEY)
+    run = load_run(client_answer("b_iteration_ifelse_http"))
+    exported = len(otlp_sink.wait_for_spans(len(rebuilt_spans("b_iteration_ifelse_http"))))
     # The same run streamed afterwards, then another run: once that one is through, so is the copy.
-    for capture in ("b_iteration_ifelse_http.sse", "a_llm_simple.sse"):
-        body = (CAPTURES / capture).read_bytes()
+    for path in (client_answer("b_iteration_ifelse_http"), CAPTURES / "a_llm_simple.sse"):
+        body = path.read_bytes()
         headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
         assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
     other = f"{trace_id_for(load_run(CAPTURES / 'a_llm_simple.sse').run_id):032x}"

@@ -256,3 +256,16 @@ def test_an_app_id_dify_does_not_give_is_asked_once_a_poll_not_once_a_run(tmp_pa
     assert {s.name for s in spans} == {f"invoke_workflow {INFO['name']}"}
     assert not any("dify.app.id" in s.attributes for s in spans)
     assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
+
+
+def test_an_instance_the_outbound_policy_refuses_is_not_polled(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDifyLogs()
+    with ThreadedServer(fake.app) as dify:
+        # `localhost` passes at load (a name); resolved to 127.0.0.1 when the poller connects, it is refused.
+        localhost = f"http://localhost:{dify.port}"
+        text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, localhost, POLLER, local_dify=False)
+        with BridgeServer(parse_config(text, "test.yaml")):
+            _wait(lambda: "localhost resolves to 127.0.0.1 is a loopback address" in caplog.text)
+    assert fake.requests == []

@@ -1,20 +1,27 @@
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
+import os
+import socket
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, free_port
+from bridge.config import parse_config
+from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import (
     BLOCKING,
     CHAT_BLOCKING,
     DIFY_KEY,
     GARBAGE,
     LLM_CHAT_BLOCKING,
+    RECORDED,
     STREAM,
     STREAM_WITH_A_BAD_EVENT,
     FakeDify,
@@ -25,7 +32,7 @@ from tests.otlp_sink import OtlpSink
 @pytest.fixture
 def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
     fake = FakeDify()
-    with ThreadedServer(fake.app) as server:
+    with ThreadedServer(fake.app, server_header=False) as server:  # the headers it sends are Dify's
         yield fake, server
 
 
@@ -129,11 +136,10 @@ def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_t
 
 
 def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> None:
-    from bridge.config import parse_config
-
     config = parse_config(
         f"receivers: {{proxy: {{prefix: /dify}}}}\nexporters: {{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}'}}}}\n"
-        f"server: {{store: ':memory:', instances: [{{name: main, base_url: '{dify[1].base}'}}]}}\n"
+        f"server: {{store: ':memory:', instances: [{{name: main, base_url: '{dify[1].base}'}}],\n"
+        "  outbound: {allowed_networks: [127.0.0.1/32]}}\n"
         "service: {pipelines: {traces: {receivers: [proxy], exporters: [otlp]}}}\n"
     )
     with BridgeServer(config) as bridge:
@@ -154,3 +160,160 @@ def test_dot_segments_never_leave_the_service_api(
     assert response.status == 400 and json.loads(response.read())["error"] == "invalid_path"
     connection.close()
     assert dify[0].seen == []
+
+
+def _proxy_bridge(tmp_path: Path, otlp_sink: OtlpSink, dify_url: str, proxy: str) -> BridgeServer:
+    """The test bridge with these proxy settings (YAML flow mapping)."""
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify_url).replace("proxy: {}", proxy)
+    return BridgeServer(parse_config(text, "test.yaml"))
+
+
+def _slow_upload(base: str, source: str = "127.0.0.1") -> socket.socket:
+    """An upload announcing 1 MB and sending 1 byte: the attack of issue 24."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
+    sock.sendall(b"POST /local-dify/v1/files/upload HTTP/1.1\r\nHost: bridge\r\nAuthorization: " + DIFY_KEY.encode()
+                 + b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\nx")  # fmt: skip
+    return sock
+
+
+def _status(sock: socket.socket, timeout: float) -> int | None:
+    """The status of the answer on `sock`, or None when none came within `timeout`."""
+    sock.settimeout(timeout)
+    try:
+        head = sock.recv(64)
+    except TimeoutError:
+        return None
+    return int(head.split(b" ")[1])
+
+
+def _client_from(address: str) -> httpx.Client:
+    """A client whose connections come from another loopback address (another client to the bridge)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+
+def test_slow_uploads_from_one_address_do_not_stall_the_proxy_for_others(bridge: BridgeServer) -> None:
+    slow = [_slow_upload(bridge.base) for _ in range(100)]
+    try:
+        started = time.monotonic()
+        with _client_from("127.0.0.2") as other:
+            response = other.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+        # Before the fix it never answered while they stayed (every connection to Dify held by a slow upload).
+        assert response.status_code == 200 and time.monotonic() - started < 5
+        # The first 32 (max_requests_per_client) wait for their bodies; the address's others are refused at once.
+        statuses: dict[int, int | None] = {}
+        deadline = time.monotonic() + 5
+        while len(statuses) < 68 and time.monotonic() < deadline:
+            statuses |= {i: status for i, sock in enumerate(slow) if i not in statuses
+                         and (status := _status(sock, 0.001)) is not None}  # fmt: skip
+        time.sleep(0.3)
+        statuses |= {i: _status(sock, 0.001) for i, sock in enumerate(slow) if i not in statuses}
+        assert list(statuses.values()).count(429) == 68 and list(statuses.values()).count(None) == 32
+        attacker = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+        assert attacker.status_code == 429 and attacker.json()["error"] == "too_many_requests"
+        assert attacker.headers["retry-after"] == "1"
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_slow_body_holds_no_connection_to_dify_and_gets_408(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    settings = "proxy: {body_timeout: 1s, max_requests_per_client: 0, max_connections: 2}"
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, settings) as bridge:
+        slow = [_slow_upload(bridge.base, f"127.0.0.{n}") for n in range(2, 12)]
+        try:
+            # Two connections to Dify for everyone: only bodies already in take one.
+            started = time.monotonic()
+            response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+            assert response.status_code == 200 and time.monotonic() - started < 3
+            assert [_status(sock, 5) for sock in slow] == [408] * 10
+        finally:
+            for sock in slow:
+                sock.close()
+        # Bodies beyond buffer_body_bytes stream on, whole.
+        upload = os.urandom(3 * 1024 * 1024)
+        answer = httpx.post(f"{bridge.base}/local-dify/v1/files/upload", content=upload, timeout=10)
+        assert answer.json() == {"size": len(upload), "sha256": hashlib.sha256(upload).hexdigest()}
+
+
+@pytest.mark.parametrize(
+    ("settings", "status", "error"),
+    [
+        ("{max_connections: 1, pool_timeout: 200ms, max_requests_per_client: 0}", 503, "upstream_busy"),
+        ("{max_requests_per_instance: 1, max_requests_per_client: 0}", 503, "instance_busy"),
+        ("{max_requests_per_client: 1}", 429, "too_many_requests"),
+    ],
+)
+def test_a_request_beyond_a_cap_is_refused_at_once(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer], settings: str, status: int,
+    error: str,
+) -> None:  # fmt: skip
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, f"proxy: {settings}") as bridge:
+        with ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(httpx.get, f"{bridge.base}/local-dify/v1/slow?seconds=3", timeout=10)
+            deadline = time.monotonic() + 5
+            while not dify[0].seen:  # the slow call is at Dify: its slot and connection are taken
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            started = time.monotonic()
+            refused = httpx.get(f"{bridge.base}/local-dify/v1/parameters")
+            assert (refused.status_code, refused.json()["error"]) == (status, error)
+            # At once: not after the busy call's answer (3 s).
+            assert refused.headers["retry-after"] == "1" and time.monotonic() - started < 2
+            assert busy.result().status_code == 200
+        assert httpx.get(f"{bridge.base}/local-dify/v1/parameters").status_code == 200  # the slots came back
+
+
+def test_dify_silent_beyond_read_timeout_gets_504(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, "proxy: {read_timeout: 300ms}") as bridge:
+        response = httpx.get(f"{bridge.base}/local-dify/v1/slow?seconds=2")
+        assert response.status_code == 504 and response.json()["error"] == "upstream_timeout"
+
+
+def test_the_bridges_credentials_cookies_and_forwarding_claims_do_not_reach_dify(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    sent = {"Authorization": DIFY_KEY, "X-Pisama-API-Key": API_KEY, "X-Pisama-Signature": "sha256=00",
+            "Cookie": "bridge_session=1", "X-Forwarded-For": "10.0.0.1", "X-Forwarded-Host": "admin.internal",
+            "Forwarded": "for=10.0.0.1", "X-Real-IP": "10.0.0.1", "X-Request-Id": "kept"}  # fmt: skip
+    assert httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers=sent).status_code == 200
+    seen = dify[0].headers[-1]
+    assert seen["authorization"] == DIFY_KEY and seen["x-request-id"] == "kept"
+    dropped = {"cookie", "forwarded", "x-real-ip"}
+    assert [name for name in seen if name in dropped or name.startswith(("x-pisama-", "x-forwarded-"))] == []
+
+
+@pytest.mark.parametrize(("name", "body"), [("simple_blocking", ".json"), ("code", ".sse")])
+def test_real_dify_headers_come_back_as_dify_sent_them_with_one_date(
+    bridge: BridgeServer, name: str, body: str
+) -> None:
+    recorded = (RECORDED / f"{name}.headers").read_text().splitlines()[1:]
+    expected = [tuple(line.lower().split(": ", 1)) for line in recorded if not line.lower().startswith("date:")]
+    host, port = bridge.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("POST", f"/local-dify/v1/recorded/{name}", headers={"Authorization": DIFY_KEY})
+    response = connection.getresponse()
+    headers = [(name.lower(), value.lower()) for name, value in response.getheaders()]
+    assert response.read() == (RECORDED / f"{name}{body}").read_bytes()
+    connection.close()
+    # Content-Length where Dify sent one (blocking), chunked where Dify chunked (streaming); one Date, ours.
+    assert [h for h in headers if h[0] != "date"] == expected
+    assert [h[0] for h in headers].count("date") == 1
+
+
+def test_a_client_leaving_mid_answer_gives_its_slot_back(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    with _proxy_bridge(tmp_path, otlp_sink, dify[1].base, "proxy: {max_requests_per_client: 1}") as bridge:
+        for _ in range(3):
+            with httpx.stream("GET", f"{bridge.base}/local-dify/v1/drip?seconds=10") as response:
+                assert next(response.iter_raw()) == b"event: ping\n\n"  # then the client hangs up
+            deadline = time.monotonic() + 2
+            while (answer := httpx.get(f"{bridge.base}/local-dify/v1/parameters")).status_code == 429:
+                assert time.monotonic() < deadline, "the slot was not given back"
+                time.sleep(0.05)
+            assert answer.status_code == 200

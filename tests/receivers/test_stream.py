@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Iterator
@@ -11,8 +12,17 @@ import pytest
 
 from bridge.config import parse_config
 from bridge.spans import build_spans
-from tests.bridge_server import APP_ID, BridgeServer, bridge_config, bridge_config_text, dumps, signed_headers
-from tests.otlp_sink import OtlpSink
+from tests.bridge_server import (
+    APP_ID,
+    OTHER_APP_SECRET,
+    BridgeServer,
+    bridge_config,
+    bridge_config_text,
+    dumps,
+    metric_sample,
+    signed_headers,
+)
+from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES, load_run
 
 URL = "/api/v1/dify/events"
@@ -58,7 +68,7 @@ def test_events_over_many_requests_in_any_order_and_formats(bridge: BridgeServer
     spans = otlp_sink.wait_for_spans(5)
     names = sorted(s.name for s in spans)
     assert names == ["http-request HTTP failing", "http-request HTTP failing (attempt 1)",
-                     "http-request HTTP failing (attempt 2)", "invoke_workflow 4722bbdf-9b54-4a73-9d3e-59e49266e681",
+                     "http-request HTTP failing (attempt 2)", "invoke_workflow Support Bot",
                      "start Start"]  # fmt: skip
 
 
@@ -131,3 +141,79 @@ def test_a_stream_after_a_webhook_summary_of_its_run_is_exported_too(bridge: Bri
     spans = otlp_sink.wait_for_spans(2 + streamed)
     assert len(spans) == 2 + streamed
     assert {s.attributes["dify.source"] for s in spans if s.parent_span_id is None} == {"webhook", "stream"}
+
+
+def _root(otlp_sink: OtlpSink, spans: int) -> ReceivedSpan:
+    return next(s for s in otlp_sink.wait_for_spans(spans) if s.parent_span_id is None)
+
+
+def test_events_claiming_another_app_are_filed_under_the_signing_app(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Issue 24.6: app-under-test's secret, events whose sys.app_id says app-other: the run is app-under-test's."""
+    body = (
+        (CAPTURES / "a_simple_http.sse")
+        .read_bytes()
+        .replace(b'"sys.app_id":"880ae48d-ecb6-4839-afc5-79501faa97a3"', b'"sys.app_id":"app-other"')
+    )
+    assert b'"sys.app_id":"app-other"' in body
+    assert _post(bridge, body, "text/event-stream").status_code == 202
+    root = _root(otlp_sink, 4)
+    assert (root.resource["dify.app.id"], root.resource["dify.app.name"]) == (APP_ID, "Support Bot")
+    metrics = httpx.get(f"{bridge.base}/metrics").text
+    assert metric_sample(metrics, "dify_workflow_runs_total", dify_app_name="Support Bot") == 1
+
+
+def test_java_client_events_without_an_app_id_get_the_signing_apps_name(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    """Issue 27.3: the Java client's NDJSON carries no sys.app_id at workflow_started; metrics said "unknown"."""
+    assert _post(bridge, (EXAMPLES / "java_seed_camel.ndjson").read_bytes(), "application/x-ndjson").status_code == 202
+    root = _root(otlp_sink, 4)
+    assert root.name == "invoke_workflow Support Bot"
+    assert (root.resource["dify.app.id"], root.resource["dify.app.name"]) == (APP_ID, "Support Bot")
+
+
+def test_events_of_a_run_another_app_is_sending_are_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    events = _events(CAPTURES / "a_simple_http.sse")
+    assert _post(bridge, json.dumps(events[:2]).encode(), "application/json").status_code == 202
+    rest = json.dumps(events[2:]).encode()
+    headers = {**signed_headers(rest, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})}
+    refused = httpx.post(f"{bridge.base}{URL}", content=rest, headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json() == {
+        "error": "app_mismatch",
+        "detail": "run '7421d391-5c3c-46df-8d3e-fdb2de64e0fa' is being received for another app",
+    }
+    assert _post(bridge, rest, "application/json").status_code == 202  # its own app's copy is taken
+    assert _root(otlp_sink, 4).resource["dify.app.id"] == APP_ID
+
+
+def test_a_body_nested_100000_deep_is_a_400(bridge: BridgeServer) -> None:
+    """Issue 24.10: the JSON array reader recursed until RecursionError, a 500."""
+    for body, content_type in [
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (b'{"event": "x", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json"),
+        (b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n", "text/event-stream"),
+        (b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, "application/x-ndjson"),
+    ]:
+        response = _post(bridge, body, content_type)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "malformed_body" and "nested too deeply" in response.json()["detail"]
+
+
+def test_more_events_than_max_events_are_refused_whole(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Issue 24.15: 100,000 `data: {}` in one body were taken (202) and logged 100,000 warnings."""
+    response = _post(bridge, b"data: {}\n\n" * 100_000, "text/event-stream")
+    assert response.status_code == 413, response.text
+    assert response.json() == {
+        "error": "too_many_events",
+        "detail": "the body holds more than 50000 events (max_events); send them over several requests",
+    }
+
+
+def test_events_with_no_run_are_dropped_with_one_warning(
+    bridge: BridgeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert _post(bridge, b"data: {}\n\n" * 50_000, "text/event-stream").status_code == 202
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped == ["stream: dropped 50000 events with no run, task or stream to attach them to"]

@@ -19,6 +19,7 @@ from tests.bridge_server import (
     BridgeServer,
     bridge_config,
     dumps,
+    metric_sample,
     signed_headers,
 )
 from tests.otlp_sink import OtlpSink
@@ -39,13 +40,13 @@ def _post(bridge: BridgeServer, body: bytes, headers: dict[str, str]) -> httpx.R
 
 def test_accepted_run_arrives_as_one_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     body = dumps(PAYLOAD)
-    response = _post(bridge, body, signed_headers(body, **{"X-Pisama-Nonce": "n-1"}))
+    response = _post(bridge, body, signed_headers(body))
     assert response.status_code == 202, response.text
     assert response.json() == {"accepted": True, "run_id": PAYLOAD["workflow_run_id"]}
     spans = otlp_sink.wait_for_spans(10)
     (root,) = [s for s in spans if s.parent_span_id is None]
     assert root.attributes["dify.source"] == "webhook"
-    assert root.name == "invoke_workflow Trip Planner"
+    assert root.name == "invoke_workflow Support Bot"  # the registered name, over the payload's "Trip Planner"
     assert len({s.trace_id for s in spans}) == 1
 
 
@@ -159,19 +160,19 @@ def test_error_details_name_the_field_and_position(bridge: BridgeServer) -> None
 
 def test_replayed_nonce_is_refused(bridge: BridgeServer) -> None:
     body = dumps(PAYLOAD)
-    headers = signed_headers(body, **{"X-Pisama-Nonce": "once"})
+    headers = signed_headers(body)
     assert _post(bridge, body, headers).status_code == 202
     replay = _post(bridge, body, headers)
-    assert replay.status_code == 401 and replay.json()["error"] == "replayed_nonce"
+    assert replay.status_code == 409 and replay.json()["error"] == "replayed_request"
 
 
 def test_accepted_runs_and_nonces_survive_a_restart(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     body = dumps(PAYLOAD)
-    headers = signed_headers(body, **{"X-Pisama-Nonce": "persisted"})
+    headers = signed_headers(body)
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as first:
         assert _post(first, body, headers).status_code == 202
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as second:
-        assert _post(second, body, headers).json()["error"] == "replayed_nonce"
+        assert _post(second, body, headers).json()["error"] == "replayed_request"
         assert _post(second, body, signed_headers(body)).json() == {
             "duplicate": True,
             "run_id": PAYLOAD["workflow_run_id"],
@@ -190,8 +191,8 @@ def _recipe_code() -> Any:
 
 def _recipe_request(signed: dict[str, str], content_type: str = "application/json") -> dict[str, str]:
     """The recipe's HTTP Request node headers, its templates filled in."""
-    return {"Content-Type": content_type, "X-Pisama-API-Key": API_KEY,
-            "X-Pisama-Timestamp": signed["timestamp"], "X-Pisama-Signature": signed["signature"]}  # fmt: skip
+    return {"Content-Type": content_type, "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": signed["timestamp"],
+            "X-Pisama-Nonce": signed["nonce"], "X-Pisama-Signature": signed["signature"]}  # fmt: skip
 
 
 def test_the_in_dify_recipe_with_a_raw_text_body_arrives(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
@@ -219,3 +220,63 @@ def test_the_in_dify_recipe_fails_with_a_json_body_or_without_its_content_type(
     assert plain.status_code == 415
     time.sleep(0.5)
     assert otlp_sink.spans() == []
+
+
+def test_a_body_naming_another_app_than_the_signer_is_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Issue 24.6: signed with app-other's secret (X-Dify-App-Id: app-other), the body claimed app-under-test."""
+    body = dumps(PAYLOAD)
+    headers = signed_headers(body, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})
+    response = _post(bridge, body, headers)
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "error": "app_mismatch",
+        "detail": "app_id: the body says 'app-under-test', the request is signed for 'app-other'",
+    }
+    time.sleep(0.3)
+    assert otlp_sink.spans() == []
+
+
+def test_the_run_is_filed_under_the_signing_app_and_its_registered_name(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    payload = {k: v for k, v in PAYLOAD.items() if k != "app_id"}
+    body = dumps(payload)
+    headers = signed_headers(body, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})
+    assert _post(bridge, body, headers).status_code == 202
+    root = next(s for s in otlp_sink.wait_for_spans(10) if s.parent_span_id is None)
+    assert (root.resource["dify.app.id"], root.resource["dify.app.name"]) == ("app-other", "Other")
+    metrics = httpx.get(f"{bridge.base}/metrics").text
+    assert metric_sample(metrics, "dify_workflow_runs_total", dify_app_name="Other") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        ({"status": "weird"},
+         "status: 'weird' is not one of running, succeeded, failed, stopped, partial-succeeded, paused"),
+        ({"nodes": [{"node_id": "n", "node_type": "llm", "status": "fine"}]},
+         "nodes.0.status: 'fine' is not one of pending, running, succeeded, failed, exception, stopped, paused, retry"),
+    ],
+)  # fmt: skip
+def test_an_unknown_status_is_refused(
+    bridge: BridgeServer, otlp_sink: OtlpSink, change: dict[str, Any], detail: str
+) -> None:
+    """Issue 27.17: `status: "weird"` was taken (202) and became a trace that was neither error nor success."""
+    body = dumps({**PAYLOAD, **change})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "invalid_payload", "detail": detail}
+
+
+@pytest.mark.parametrize("status", ["running", "succeeded", "failed", "stopped", "partial-succeeded", "paused"])
+def test_every_status_of_dify_is_taken(bridge: BridgeServer, status: str) -> None:
+    body = dumps({**PAYLOAD, "status": status, "workflow_run_id": f"run-{status}"})
+    assert _post(bridge, body, signed_headers(body)).status_code == 202
+
+
+def test_invalid_utf8_inside_a_string_is_a_400(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Issue 24.10: the strict decoder raised UnicodeDecodeError (a 500) before the signature was even checked."""
+    body = dumps(PAYLOAD).replace(b"Trip Planner", b"Trip \xff\xfe Planner")
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "malformed_json", "detail": "the body is not UTF-8"}

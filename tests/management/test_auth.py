@@ -1,0 +1,87 @@
+"""API key scopes, tokens tied to the key that asked for them, slowed-down guessing (issue 24 #2, #13, #14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from bridge.config import ConfigError, parse_config
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, dumps, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.receivers.test_webhook import PAYLOAD
+
+INGEST_KEY = "ingest-only-key-0123456789"
+MANAGE_KEY = "manage-only-key-0123456789"
+
+
+def _bridge(tmp_path: Path, otlp_sink: OtlpSink, keys: str, extra: str = "") -> BridgeServer:
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}")
+    text = text.replace(f'api_keys: ["{API_KEY}"]', keys + extra)
+    return BridgeServer(parse_config(text, "test.yaml"))
+
+
+def _token(bridge: BridgeServer, key: str, source: str = "127.0.0.1") -> httpx.Response:
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source)) as client:
+        return client.post(f"{bridge.base}/api/v1/auth/token", json={"api_key": key})
+
+
+def _webhook(bridge: BridgeServer, key: str) -> httpx.Response:
+    body = dumps(PAYLOAD)
+    return httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body,
+                      headers=signed_headers(body, **{"X-Pisama-API-Key": key}))  # fmt: skip
+
+
+def test_an_ingest_key_sends_runs_but_cannot_manage(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    keys = (f'api_keys: ["{API_KEY}", {{key: {INGEST_KEY}, scopes: [ingest]}}, '
+            f"{{key: {MANAGE_KEY}, scopes: [manage]}}]")  # fmt: skip
+    with _bridge(tmp_path, otlp_sink, keys) as bridge:
+        refused = _token(bridge, INGEST_KEY)
+        assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+        assert "its scopes: ingest" in refused.json()["detail"] and INGEST_KEY not in refused.text
+        assert _webhook(bridge, INGEST_KEY).status_code == 202
+        sender = _webhook(bridge, MANAGE_KEY)
+        assert sender.status_code == 403 and sender.json()["error"] == "insufficient_scope"
+        otlp = {"content-type": "application/x-protobuf"}
+        assert httpx.post(f"{bridge.base}/v1/traces", headers={**otlp, "api_key": INGEST_KEY}).status_code == 200
+        assert httpx.post(f"{bridge.base}/v1/traces", headers={**otlp, "api_key": MANAGE_KEY}).status_code == 403
+        assert _token(bridge, MANAGE_KEY).status_code == 200
+        assert _token(bridge, API_KEY).status_code == 200  # a plain string may do both, as before scopes
+
+
+def test_a_token_ends_with_the_key_that_asked_for_it(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    with _bridge(tmp_path, otlp_sink, f'api_keys: ["{API_KEY}", "{MANAGE_KEY}"]') as bridge:
+        token = _token(bridge, MANAGE_KEY).json()["access_token"]
+        assert httpx.get(f"{bridge.base}/api/v1/audit", headers={"Authorization": f"Bearer {token}"}).is_success
+    with _bridge(tmp_path, otlp_sink, f'api_keys: ["{API_KEY}"]') as bridge:  # the key removed; same secret
+        answer = httpx.get(f"{bridge.base}/api/v1/audit", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401 and answer.json()["error"] == "invalid_token"
+        assert "no longer accepted" in answer.json()["detail"]
+        live = httpx.get(f"{bridge.base}/api/v1/dify/stream", params={"token": token})
+        assert live.status_code == 401
+
+
+def test_failed_attempts_slow_an_address_down_right_keys_included(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    limits = "\n  rate_limit: {failed_attempts_per_minute: 6, failed_attempts_burst: 3}"
+    with _bridge(tmp_path, otlp_sink, f'api_keys: ["{API_KEY}"]', limits) as bridge:
+        guesses = [_token(bridge, f"guess-{n:02d}-0123456789abc").status_code for n in range(3)]
+        assert guesses == [401, 401, 401]
+        for key in ("guess-03-0123456789abc", API_KEY):
+            refused = _token(bridge, key)
+            assert refused.status_code == 429 and refused.json()["error"] == "too_many_failures"
+            assert int(refused.headers["retry-after"]) >= 1
+        bad_token = httpx.get(f"{bridge.base}/api/v1/audit", headers={"Authorization": "Bearer not-a-jwt"})
+        assert bad_token.status_code == 429
+        assert _webhook(bridge, API_KEY).status_code == 429  # the signed receivers count the same failures
+        assert _token(bridge, API_KEY, source="127.0.0.2").status_code == 200  # other addresses are unaffected
+
+
+@pytest.mark.parametrize("key", ["Q", "short-key-0123", "aaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab"])
+def test_a_guessable_key_is_refused_by_position_not_value(key: str) -> None:
+    text = f'server: {{api_keys: ["long-enough-key-0123456789", "{key}"]}}\n'
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, "bridge.yaml")
+    message = str(raised.value)
+    assert 'bridge.yaml:1: server.api_keys: Value error, "api_keys"[1] is too easy to guess' in message
+    assert key not in message.replace("api_keys", "")
