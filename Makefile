@@ -5,9 +5,17 @@ BIN := $(VENV)/bin
 # meet the bridge's); rebuilt only when its requirements change.
 PHOENIX_VENV := $(VENV)-phoenix
 
-.PHONY: serve test lint audit lock
+.PHONY: install serve test lint audit lock
 
 # The virtualenv is rebuilt whenever pyproject.toml or the lock changes; every version is the locked one.
+# `.installed-runtime`: the bridge and what it needs to run (`make install`, `make serve`); `.installed`: the
+# same plus the dev extras (tests, lint, types, audit) for everything else.
+$(VENV)/.installed-runtime: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -20,7 +28,9 @@ $(PHOENIX_VENV)/.installed: tests/e2e/requirements.txt
 	$(PHOENIX_VENV)/bin/pip install --quiet -r tests/e2e/requirements.txt
 	touch $@
 
-serve: $(VENV)/.installed
+install: $(VENV)/.installed-runtime
+
+serve: install
 	$(BIN)/dify-otel-bridge serve $(ARGS)
 
 lint: $(VENV)/.installed

@@ -6,12 +6,14 @@ environment); `$$` is a literal `$`. Every error names the file, the line and th
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -140,6 +142,8 @@ class _Document:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
         self.lines: dict[Path_, int] = {}
+        self.errors: list[tuple[int, str]] = []  # (line, message) of every error noted
+        self._faulty: list[Path_] = []
         try:
             loader = yaml.SafeLoader(text)
             try:
@@ -165,13 +169,31 @@ class _Document:
                 self.lines[(*path, index)] = item.start_mark.line + 1
                 self._index(item, (*path, index))
 
-    def error(self, path: Path_, reason: str) -> ConfigError:
+    def _line(self, path: Path_) -> int:
         probe = path
         while probe and probe not in self.lines:
             probe = probe[:-1]
-        line = self.lines.get(probe, 0)
+        return self.lines.get(probe, 0)
+
+    def _message(self, path: Path_, reason: str) -> str:
         where = ".".join(str(p) for p in path)
-        return ConfigError(f"{self.source}:{line}: {where}: {reason}" if where else f"{self.source}:{line}: {reason}")
+        line = self._line(path)
+        return f"{self.source}:{line}: {where}: {reason}" if where else f"{self.source}:{line}: {reason}"
+
+    def error(self, path: Path_, reason: str) -> ConfigError:
+        return ConfigError(self._message(path, reason))
+
+    def report(self, path: Path_, reason: str) -> None:
+        """Notes an error and goes on, so that one pass names them all; none under a path already at fault
+        (a missing variable's value is not also reported invalid)."""
+        if not any(path[: len(bad)] == bad for bad in self._faulty):
+            self._faulty.append(path)
+            self.errors.append((self._line(path), self._message(path, reason)))
+
+    def raise_errors(self) -> None:
+        """Every error noted, in file order, as one `ConfigError` (one line each)."""
+        if self.errors:
+            raise ConfigError("\n".join(message for _, message in sorted(self.errors, key=lambda e: e[0])))
 
 
 def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str]) -> Any:
@@ -190,9 +212,17 @@ def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str])
             return environ[name]
         if default is not None:
             return default
-        raise doc.error(path, f"environment variable {name} is not set (use ${{env:{name}:-default}})")
+        missing.append(name)
+        return ""
 
-    return _text(_ENV.sub(substitute, value), path, doc)
+    missing: list[str] = []
+    expanded = _ENV.sub(substitute, value)
+    if missing:
+        names = ", ".join(missing)
+        verb = "are" if len(missing) > 1 else "is"
+        doc.report(path, f"environment variable{'s' * (len(missing) > 1)} {names} {verb} not set"
+                   f" (use ${{env:{missing[0]}:-default}})")  # fmt: skip
+    return _text(expanded, path, doc)
 
 
 def _text(value: Any, path: Path_, doc: _Document) -> Any:
@@ -212,9 +242,49 @@ def parse_component_id(component_id: str) -> tuple[str, str]:
     return type_name, name
 
 
-def _validation_error(doc: _Document, path: Path_, exc: ValidationError) -> ConfigError:
-    first = exc.errors()[0]
-    return doc.error((*path, *first["loc"]), first["msg"])
+def _report_validation(doc: _Document, path: Path_, model: type[BaseModel], exc: ValidationError) -> None:
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        reason = _unknown_key(model, loc) if error["type"] == "extra_forbidden" else error["msg"]
+        doc.report((*path, *loc), reason)
+
+
+def _unknown_key(model: type[BaseModel], loc: Path_) -> str:
+    """ "unknown key", with the nearest known key of the section (a misspelling) or the keys it knows."""
+    owner = _model_at(model, loc[:-1])
+    if owner is None:
+        return "unknown key"
+    known = [field.alias or name for name, field in owner.model_fields.items()]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"unknown key; did you mean {close[0]!r}?" if close else f"unknown key; known keys: {', '.join(known)}"
+
+
+def _types(annotation: Any) -> list[Any]:
+    """The types an annotation allows (Optional, unions and Annotated unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _types(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [t for arg in get_args(annotation) for t in _types(arg)]
+    return [annotation]
+
+
+def _model_at(annotation: Any, loc: Path_) -> type[BaseModel] | None:
+    """The model that validates the value at `loc` under `annotation`, if one does."""
+    for part in loc:
+        inner = None
+        for option in _types(annotation):
+            if isinstance(option, type) and issubclass(option, BaseModel) and part in option.model_fields:
+                inner = option.model_fields[str(part)].annotation
+            elif get_origin(option) in (list, dict):
+                inner = get_args(option)[-1]
+            if inner is not None:
+                break
+        if inner is None:
+            return None
+        annotation = inner
+    models = [t for t in _types(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    return models[0] if models else None
 
 
 def _components(doc: _Document, section: str, raw: Any) -> dict[str, Component]:
@@ -229,35 +299,38 @@ def _components(doc: _Document, section: str, raw: Any) -> dict[str, Component]:
             type_name, _ = parse_component_id(str(component_id))
             factory = registry.get(section, type_name)
         except ValueError as exc:
-            raise doc.error(path, str(exc)) from None
+            doc.report(path, str(exc))
+            continue
         if settings is not None and not isinstance(settings, dict):
-            raise doc.error(path, "expected a mapping of settings (or nothing, for the defaults)")
+            doc.report(path, "expected a mapping of settings (or nothing, for the defaults)")
+            continue
         try:
             components[str(component_id)] = (factory, factory.config_class.model_validate(settings or {}))
         except ValidationError as exc:
-            raise _validation_error(doc, path, exc) from None
+            _report_validation(doc, path, factory.config_class, exc)
     return components
 
 
-def _check_pipelines(doc: _Document, config: BridgeConfig) -> None:
+def _check_pipelines(doc: _Document, config: BridgeConfig, declared: dict[str, list[str]]) -> None:
+    """`declared`: the component ids of each section, valid or not (an invalid one is reported once, where it is)."""
     if not config.pipelines:
-        raise doc.error(("service", "pipelines"), "at least one pipeline is required (service.pipelines.traces)")
+        doc.report(("service", "pipelines"), "at least one pipeline is required (service.pipelines.traces)")
     for name, pipeline in config.pipelines.items():
         path: Path_ = ("service", "pipelines", name)
         signal, slash, suffix = name.partition("/")
         if signal != "traces" or (slash and not suffix.strip()):
-            raise doc.error(path, 'a pipeline is named "traces" or "traces/<name>"')
+            doc.report(path, 'a pipeline is named "traces" or "traces/<name>"')
+            continue
         if not pipeline.exporters:
-            raise doc.error((*path, "exporters"), "at least one exporter is required")
+            doc.report((*path, "exporters"), "at least one exporter is required")
         for section in SECTIONS:
             ids: list[str] = getattr(pipeline, section)
-            defined: dict[str, Component] = getattr(config, section)
             for index, component_id in enumerate(ids):
-                if component_id not in defined:
-                    known = ", ".join(defined) or "none"
-                    raise doc.error((*path, section, index), f"{component_id!r} is not defined in {section} ({known})")
-                if ids.index(component_id) != index:
-                    raise doc.error((*path, section, index), f"{component_id!r} is listed twice")
+                if component_id not in declared[section]:
+                    known = ", ".join(declared[section]) or "none"
+                    doc.report((*path, section, index), f"{component_id!r} is not defined in {section} ({known})")
+                elif ids.index(component_id) != index:
+                    doc.report((*path, section, index), f"{component_id!r} is listed twice")
 
 
 def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str] | None = None) -> BridgeConfig:
@@ -268,34 +341,48 @@ def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str]
         raise doc.error((), "expected a mapping at the top level")
     for key in data:
         if key not in (*SECTIONS, "service", "server"):
-            raise doc.error((key,), f"unknown section; expected one of {', '.join((*SECTIONS, 'service', 'server'))}")
-    try:
-        service = ServiceConfig.model_validate(data.get("service") or {})
-    except ValidationError as exc:
-        raise _validation_error(doc, ("service",), exc) from None
-    try:
-        server = ServerConfig.model_validate(data.get("server") or {})
-    except ValidationError as exc:
-        raise _validation_error(doc, ("server",), exc) from None
-    config = BridgeConfig(
-        source=source,
-        service=service,
-        server=server,
-        **{section: _components(doc, section, data.get(section)) for section in SECTIONS},
-    )
-    _check_pipelines(doc, config)
-    _check_metrics(doc, config)
+            doc.report((key,), f"unknown section; expected one of {', '.join((*SECTIONS, 'service', 'server'))}")
+    service = _validated(doc, "service", ServiceConfig, data)
+    server = _validated(doc, "server", ServerConfig, data)
+    components = {section: _components(doc, section, data.get(section)) for section in SECTIONS}
+    if service is None or server is None:
+        doc.raise_errors()
+        raise AssertionError("unreachable: an invalid section is an error")
+    # Pipelines are checked against what did validate: every error of the file is said in one pass.
+    config = BridgeConfig(source=source, service=service, server=server, **components)
+    declared = {section: [str(cid) for cid in _mapping(data.get(section))] for section in SECTIONS}
+    _check_pipelines(doc, config, declared)
+    _check_metrics(doc, config, declared["exporters"])
+    doc.raise_errors()
     return config
 
 
-def _check_metrics(doc: _Document, config: BridgeConfig) -> None:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _validated(doc: _Document, section: str, model: type[_Model], data: dict[str, Any]) -> _Model | None:
+    try:
+        return model.model_validate(data.get(section) or {})
+    except ValidationError as exc:
+        _report_validation(doc, (section,), model, exc)
+        return None
+
+
+def _check_metrics(doc: _Document, config: BridgeConfig, declared: list[str]) -> None:
     for index, component_id in enumerate(config.service.metrics.exporters):
         path: Path_ = ("service", "metrics", "exporters", index)
-        if component_id not in config.exporters:
-            known = ", ".join(config.exporters) or "none"
-            raise doc.error(path, f"{component_id!r} is not defined in exporters ({known})")
-        if config.exporters[component_id][0].type_name not in ("otlp", "otlphttp"):
-            raise doc.error(path, f"{component_id!r}: metrics go to otlp or otlphttp exporters only")
+        if component_id not in declared:
+            known = ", ".join(declared) or "none"
+            doc.report(path, f"{component_id!r} is not defined in exporters ({known})")
+        elif component_id in config.exporters and config.exporters[component_id][0].type_name not in (
+            "otlp",
+            "otlphttp",
+        ):
+            doc.report(path, f"{component_id!r}: metrics go to otlp or otlphttp exporters only")
 
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> BridgeConfig:

@@ -22,6 +22,7 @@ class Record(NamedTuple):  # a tuple: made once per record read, at a third of a
     obj: Any
     line: int
     sse_event: str | None = None  # the `event:` line of an SSE block, if any
+    position: int | None = None  # its place in a JSON array, which may hold many records on one line
 
 
 class InputError(Exception):
@@ -158,6 +159,7 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
     pos = _skip_ws(text, pos + 1)
     if pos < len(text) and text[pos] == "]":
         return
+    index = 0
     while pos < len(text):
         line = text.count("\n", 0, pos) + 1
         try:
@@ -165,7 +167,8 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
         except json.JSONDecodeError as exc:
             yield _decode_error(source, exc.lineno, exc)
             return
-        yield Record(obj, line)
+        yield Record(obj, line, position=index)
+        index += 1
         pos = _skip_ws(text, pos)
         if pos < len(text) and text[pos] == ",":
             pos = _skip_ws(text, pos + 1)

@@ -2,6 +2,8 @@
 
 Events: `run.started`, `node.finished`, `run.finished` (and `detection` once detectors land). Publishing
 never waits: each subscriber has a bounded queue, and one that falls behind is dropped, not waited for.
+Every text of an event (a node's title and error, an app's name) is masked as the default `redact`
+processor masks exported spans.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from starlette.routing import Route
 
 from bridge.http_errors import ApiError
 from bridge.management.auth import Authenticator, client_address
+from bridge.processors import redact
 
 QUEUE_SIZE = 1000
 _CLOSED = None  # put on a dropped subscriber's queue to end its stream
+_REDACT = redact.create(redact.Config())
 
 
 @dataclass(eq=False)
@@ -44,8 +48,14 @@ class LiveFeed:
     def publish(self, kind: str, payload: dict[str, Any]) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
+        if not subscribers:
+            return
+        app_id = payload.get("app_id")  # as sent: what subscribers filter on
+        payload = {
+            key: _REDACT.redact_text(value) if isinstance(value, str) else value for key, value in payload.items()
+        }
         for subscriber in subscribers:
-            if subscriber.app_id is None or subscriber.app_id == payload.get("app_id"):
+            if subscriber.app_id is None or subscriber.app_id == app_id:
                 try:
                     subscriber.loop.call_soon_threadsafe(self._offer, subscriber, (kind, payload))
                 except RuntimeError:  # its event loop closed between the snapshot and now: nobody to tell

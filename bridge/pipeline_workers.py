@@ -214,7 +214,16 @@ class _Worker:
         process = context.Process(
             target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
         )
-        process.start()
+        # Ctrl-C reaches the whole process group: a child still importing would print a KeyboardInterrupt
+        # traceback. Started with SIGINT ignored, a setting it keeps (only the main thread may change it; the
+        # server starts its workers there, and a restart later comes long after any Ctrl-C at start).
+        main_thread = threading.current_thread() is threading.main_thread()
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+        try:
+            process.start()
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, handler)
         requests_out.close()
         answers_in.close()
         current = self._current = _Process(process, requests_in, answers_out)

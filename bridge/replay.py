@@ -56,9 +56,16 @@ def _records_to_runs(
             elif shape == "logs":
                 yield from normalize_logs(record.obj, source, record.line)
             else:
-                yield InputError(source, record.line, "", "not a Dify event, run, webhook payload or log page")
+                raise InputError(source, record.line, "", "not a Dify event, run, webhook payload or log page")
         except InputError as exc:
-            yield exc
+            yield exc if record.position is None else _in_array(exc, record.position)
+
+
+def _in_array(error: InputError, index: int) -> InputError:
+    """The error with the record's place in its JSON array before the field: `[2].status`, `[2]`."""
+    return InputError(
+        error.source, error.line, f"[{index}].{error.field}" if error.field else f"[{index}]", error.reason
+    )
 
 
 def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | InputError]:
@@ -71,6 +78,9 @@ def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[Workf
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             yield InputError(path, 0, "", f"cannot read: {exc}")
+            continue
+        if not text.strip():
+            yield InputError(path, 0, "", "the file is empty: no Dify run data")
             continue
         yield from _records_to_runs(text, path, fmt, assembler, clock)
     yield from assembler.drain()

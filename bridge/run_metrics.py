@@ -9,11 +9,13 @@ of Dify in production shows. Names follow the OpenTelemetry GenAI conventions wh
 - `dify.cost` (counter): LLM cost, by `dify.app.name`, `gen_ai.request.model` and `dify.price.currency`
 
 Spans of other sources passed through the `otlp` receiver count too where they carry GenAI or
-OpenInference token attributes.
+OpenInference token attributes. Every label value read from a run goes through `label`: `/metrics` is read
+without authentication, and an app, node or model name may hold a secret.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,16 +24,24 @@ from opentelemetry.sdk.trace import ReadableSpan
 from bridge import attributes as a
 from bridge.metric_aggregates import Aggregates, Key, Measurement
 from bridge.normalize import as_number
+from bridge.processors import redact
 
 RUNS, NODE_DURATION, TOKENS, COST = "dify.workflow.runs", "dify.node.duration", "gen_ai.client.token.usage", "dify.cost"
 
 # The GenAI conventions' advised buckets for token counts, and seconds for node durations.
 _TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 _DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+_REDACT = redact.create(redact.Config())
 _TOKEN_KEYS = (
     ("input", a.GEN_AI_INPUT_TOKENS, a.OI_TOKENS_PROMPT),
     ("output", a.GEN_AI_OUTPUT_TOKENS, a.OI_TOKENS_COMPLETION),
 )
+
+
+@functools.lru_cache(maxsize=4096)  # label values repeat from run to run
+def label(value: object) -> str:
+    """A label value from run data, with secrets and personal data masked as the default `redact` masks them."""
+    return _REDACT.redact_text(str(value))
 
 
 def declare(aggregates: Aggregates) -> None:
@@ -47,26 +57,26 @@ def measurements(spans: Sequence[ReadableSpan]) -> list[Measurement]:
     found: list[Measurement] = []
     root = next((span for span in spans if span.parent is None), None)
     resource = root.resource.attributes if root is not None else {}
-    app = str(resource.get(a.DIFY_APP_NAME) or resource.get(a.DIFY_APP_ID) or "unknown")
+    app = label(resource.get(a.DIFY_APP_NAME) or resource.get(a.DIFY_APP_ID) or "unknown")
     if root is not None and (status := (root.attributes or {}).get(a.DIFY_RUN_STATUS)):
-        found.append((RUNS, 1, ((a.DIFY_APP_NAME, app), (a.DIFY_RUN_STATUS, str(status)))))
+        found.append((RUNS, 1, ((a.DIFY_APP_NAME, app), (a.DIFY_RUN_STATUS, label(status)))))
     for span in spans:
         attributes = span.attributes or {}
         node_type = attributes.get(a.DIFY_NODE_TYPE)
         if node_type and span.start_time and span.end_time and span.end_time >= span.start_time:
             seconds = (span.end_time - span.start_time) / 1e9
-            found.append((NODE_DURATION, seconds, ((a.DIFY_NODE_TYPE, str(node_type)),)))
+            found.append((NODE_DURATION, seconds, ((a.DIFY_NODE_TYPE, label(node_type)),)))
         if attributes.get(a.GEN_AI_OPERATION) == "chat" or attributes.get(a.OI_SPAN_KIND) == "LLM":
             _llm_call(app, attributes, found)
     return found
 
 
 def _llm_call(app: str, attributes: Mapping[str, Any], found: list[Measurement]) -> None:
-    model = str(attributes.get(a.GEN_AI_REQUEST_MODEL) or attributes.get(a.OI_MODEL_NAME) or "unknown")
+    model = label(attributes.get(a.GEN_AI_REQUEST_MODEL) or attributes.get(a.OI_MODEL_NAME) or "unknown")
     labels: Key = ((a.GEN_AI_OPERATION, "chat"), (a.GEN_AI_REQUEST_MODEL, model))
     provider = attributes.get(a.GEN_AI_PROVIDER) or attributes.get(a.OI_PROVIDER)
     if provider:
-        labels += ((a.GEN_AI_PROVIDER, str(provider)),)
+        labels += ((a.GEN_AI_PROVIDER, label(provider)),)
     for token_type, genai_key, openinference_key in _TOKEN_KEYS:
         count = as_number(attributes.get(genai_key))
         if count is None:
@@ -77,6 +87,6 @@ def _llm_call(app: str, attributes: Mapping[str, Any], found: list[Measurement])
     if price is None:
         price = as_number(attributes.get(a.OI_COST_TOTAL))
     if price:
-        currency = str(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
+        currency = label(attributes.get(a.DIFY_PRICE_CURRENCY) or "USD")
         found.append((COST, price, ((a.DIFY_APP_NAME, app), (a.GEN_AI_REQUEST_MODEL, model),
                                     (a.DIFY_PRICE_CURRENCY, currency))))  # fmt: skip

@@ -113,15 +113,16 @@ def _receiver_routes(
     hooks: list[Callable[[], Awaitable[None]]],
     background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
     startup: list[Callable[[BridgeService], Awaitable[None]]],
-) -> list[Route]:
-    routes: list[Route] = []
+) -> dict[str, list[Route]]:
+    """Each receiver's routes, by receiver id."""
+    routes: dict[str, list[Route]] = {}
     for receiver_id, (factory, cfg) in config.receivers.items():
         ctx = ReceiverContext(
             receiver_id, store, nonces, auth, config.server.timestamp_tolerance, outbound,
             legacy_signatures=config.server.legacy_signatures,
             shutdown_hooks=hooks, startup_hooks=startup, background=background,
         )  # fmt: skip
-        routes.extend(factory.create(cfg, ctx))
+        routes[receiver_id] = factory.create(cfg, ctx)
     return routes
 
 
@@ -130,10 +131,15 @@ def create_app(config: BridgeConfig) -> Starlette:
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
     # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
-    store = Store(config.server.store, load_fernet(config.server))
-    store.merge_declared(config.server)
-    nonces = SpentNonces(store, time.time())
-    queue = QueueStorage(config.service.queue.path, config.service.queue.fsync, config.service.queue.run_id_retention)
+    store = Store(config.server.store, load_fernet(config.server), exclusive=True)
+    try:
+        store.merge_declared(config.server)
+        nonces = SpentNonces(store, time.time())
+        queue_cfg = config.service.queue
+        queue = QueueStorage(queue_cfg.path, queue_cfg.fsync, queue_cfg.run_id_retention, exclusive=True)
+    except BaseException:
+        store.close()
+        raise
     auth = Authenticator(config.server)
     outbound = OutboundPolicy(config.server.outbound)
     hooks: list[Callable[[], Awaitable[None]]] = []
@@ -141,11 +147,8 @@ def create_app(config: BridgeConfig) -> Starlette:
     startup: list[Callable[[BridgeService], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     metrics = config.service.metrics
-    telemetry = Telemetry(
-        [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters],
-        metrics.max_series,
-        metrics.idle_timeout,
-    )
+    readers = [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters]
+    telemetry = Telemetry(readers, metrics.max_series, metrics.idle_timeout, config.service.resource)
 
     async def openapi(request: Request) -> JSONResponse:
         """
@@ -203,6 +206,7 @@ def create_app(config: BridgeConfig) -> Starlette:
             store.close()
             telemetry.shutdown()
 
+    receiver_routes = _receiver_routes(config, store, nonces, auth, outbound, hooks, background, startup)
     routes: list[Route] = [
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
@@ -210,7 +214,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth, outbound),
         *live_routes(feed, auth),
-        *_receiver_routes(config, store, nonces, auth, outbound, hooks, background, startup),
+        *(route for each in receiver_routes.values() for route in each),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never
     # shadows `/api/v1/...`, whatever the order of the config file.
@@ -219,4 +223,5 @@ def create_app(config: BridgeConfig) -> Starlette:
         routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware(config.server)
     )
     app.state.body_timeout = config.server.body_timeout
+    app.state.receiver_routes = receiver_routes  # what `serve` says at start
     return app

@@ -468,9 +468,13 @@ class BridgeService:
         source = receiver.partition("/")[0]
         counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
         if run is not None:
-            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run.status))))
+            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run_metrics.label(run.status)))))
         counts += [
-            (_DETECTIONS, 1, (("detector", f.detector), ("severity", f.severity), ("app", processed.app)))
+            (
+                _DETECTIONS,
+                1,
+                (("detector", f.detector), ("severity", f.severity), ("app", run_metrics.label(processed.app))),
+            )
             for f in processed.findings
         ]
         self._aggregates.apply([*processed.measurements, *counts])

@@ -131,16 +131,21 @@ def with_attributes(
     attributes: Mapping[str, Any],
     events: Sequence[Event] | None = None,
     status: Status | None = None,
+    *,
+    name: str | None = None,
+    resource: Resource | None = None,
+    links: Sequence[Link] | None = None,
 ) -> ReadableSpan:
-    """A copy of `span` with new attributes (and events, status): how processors change ended spans."""
+    """A copy of `span` with new attributes (and events, status, name, resource, links): how processors change
+    ended spans."""
     return ReadableSpan(
-        name=span.name,
+        name=span.name if name is None else name,
         context=span.context,
         parent=span.parent,
-        resource=span.resource,
+        resource=span.resource if resource is None else resource,
         attributes=attributes,
         events=span.events if events is None else events,
-        links=span.links,
+        links=span.links if links is None else links,
         kind=span.kind,
         status=span.status if status is None else status,
         start_time=span.start_time,

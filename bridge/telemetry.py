@@ -5,7 +5,7 @@ health (queue, exports, refusals) where it is measured. docs/metrics.md lists th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import Meter
@@ -31,11 +31,16 @@ class Telemetry:
     Its readers read the SDK's instruments (`meter`) and the per-run series of `aggregates`."""
 
     def __init__(
-        self, readers: Sequence[MetricReader] = (), max_series: int = DEFAULT_MAX_SERIES, idle_timeout: float = 0.0
+        self,
+        readers: Sequence[MetricReader] = (),
+        max_series: int = DEFAULT_MAX_SERIES,
+        idle_timeout: float = 0.0,
+        resource_attributes: Mapping[str, str] | None = None,
     ) -> None:
-        """`max_series` and `idle_timeout` (0: never) bound the run metrics (`service.metrics`)."""
+        """`max_series` and `idle_timeout` (0: never) bound the run metrics (`service.metrics`);
+        `resource_attributes` are `service.resource`, so metrics name the same service as the traces."""
         self.registry = CollectorRegistry()
-        resource = Resource.create()
+        resource = Resource.create(dict(resource_attributes or {}))
         scope = InstrumentationScope("dify-otel-bridge", __version__)
         self.aggregates = Aggregates(scope, resource, max_series, idle_timeout or None)
         # One scrape renders at a time, on a thread: parallel scrapes of a large page held the event loop.

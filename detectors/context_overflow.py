@@ -77,7 +77,12 @@ def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Con
             f"LLM node '{attr(span, 'dify.node.title', span.name)}' prompts grew for {cfg.growth_runs} runs in a "
             f"row to {prompt} tokens, {prompt / window:.0%} of the window: trim the conversation memory before it "
             "overflows.",
-            {"prompt_tokens": history, "context_window": window},
+            {
+                "node": attr(span, "dify.node.title", span.name),
+                "rule": f"prompt tokens rising {cfg.growth_runs} runs in a row past growth_ratio of the window",
+                "prompt_tokens": history,
+                "context_window": window,
+            },
             span_id(span),
         )
 
@@ -99,7 +104,12 @@ def create(cfg: Config) -> object:
                     0.95,
                     f"LLM node '{title}' stopped at its output token limit (finish_reason=length): the answer is "
                     "cut off; raise the node's max tokens or shorten the prompt.",
-                    {"finish_reason": "length", "output_tokens": attr(span, "gen_ai.usage.output_tokens")},
+                    {
+                        "node": title,
+                        "rule": "finish_reason = length",
+                        "finish_reason": "length",
+                        "output_tokens": attr(span, "gen_ai.usage.output_tokens"),
+                    },
                     span_id(span),
                 )
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
@@ -123,7 +133,13 @@ def create(cfg: Config) -> object:
                     f"LLM node '{title}' sent {prompt} prompt tokens to {model}, "
                     f"{'over' if over else f'{prompt / window:.0%} of'} its {window}-token context window; "
                     "trim the context (retrieval top-k, history, documents).",
-                    {"model": model, "prompt_tokens": prompt, "context_window": window},
+                    {
+                        "node": title,
+                        "rule": f"prompt tokens >= warn_ratio ({cfg.warn_ratio}) of the window",
+                        "model": model,
+                        "prompt_tokens": prompt,
+                        "context_window": window,
+                    },
                     span_id(span),
                 )
         for prompt, span, window in largest.values():

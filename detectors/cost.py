@@ -41,7 +41,13 @@ def _against_median(trace: Trace, cfg: Config, price: float, currency: str) -> I
                 0.8,
                 f"The run cost {price:.6g} {currency}, {price / median:.1f}x the app's median of {median:.6g} over "
                 f"its last {len(past)} runs.",
-                {"price": price, "median": median, "runs": len(past)},
+                {
+                    "node": "the run",
+                    "rule": f"price > median_factor ({cfg.median_factor}) x the app's median",
+                    "price": price,
+                    "median": median,
+                    "runs": len(past),
+                },
             )
     trace.baselines.put(key, [*past, price][-cfg.history :])
 
@@ -59,7 +65,13 @@ def create(cfg: Config) -> object:
                 1.0,
                 f"The run cost {price:.6g} {currency}, {ratio:.1f}x its budget of {cfg.budget_per_run:g}; "
                 "check which node spent it (dify.price.total on each node).",
-                {"price": price, "currency": currency, "budget": cfg.budget_per_run},
+                {
+                    "node": "the run",
+                    "rule": "price > budget_per_run",
+                    "price": price,
+                    "currency": currency,
+                    "budget": cfg.budget_per_run,
+                },
             )
         if isinstance(price, float):
             yield from _against_median(trace, cfg, price, currency)
@@ -75,7 +87,13 @@ def create(cfg: Config) -> object:
                     1.0,
                     f"Node '{attr(span, 'dify.node.title', span.name)}' cost {node_price:.6g}, {ratio:.1f}x the "
                     f"node budget of {cfg.budget_per_node:g}.",
-                    {"price": node_price, "budget": cfg.budget_per_node, "model": attr(span, "gen_ai.request.model")},
+                    {
+                        "node": attr(span, "dify.node.title", span.name),
+                        "rule": "node price > budget_per_node",
+                        "price": node_price,
+                        "budget": cfg.budget_per_node,
+                        "model": attr(span, "gen_ai.request.model"),
+                    },
                     span_id(span),
                 )
 

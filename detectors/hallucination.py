@@ -16,7 +16,9 @@ from detectors import DetectorConfig, Finding, Trace, attr, prompt_text, span_id
 
 KEY = "hallucination"
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
-_NUMBER = re.compile(r"(?<![\w.#])\d[\d,]*(?:\.\d+)?(?![\w])")
+# Only Latin letters and digits glue onto a number ("A4", "x86"): Chinese and Japanese write a number against
+# its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.#])\d[\d,]*(?:\.\d+)?(?![A-Za-z0-9_])")
 
 
 class Config(DetectorConfig):
@@ -59,7 +61,8 @@ def create(cfg: Config) -> object:
                     KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
                     f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
                     "found in none of its sources; check the answer against the retrieved documents.",
-                    {"unsupported": listed[:20]},
+                    {"node": attr(span, "dify.node.title", span.name), "rule": "a number in the answer is in no source",
+                     "unsupported": listed[:20], "answer": answer[:200]},
                     span_id(span),
                 )  # fmt: skip
 

@@ -41,7 +41,7 @@ def create(cfg: Config) -> object:
                     0.95,
                     f"The {kind} '{title}' ran {count} rounds, over the limit of {cfg.max_rounds}; "
                     "check its input list or break condition.",
-                    {"rounds": count, "limit": cfg.max_rounds},
+                    {"node": title, "rule": "rounds > max_rounds", "rounds": count, "limit": cfg.max_rounds},
                     where,
                 )
             # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
@@ -53,7 +53,7 @@ def create(cfg: Config) -> object:
                     "high",
                     0.9,
                     f"The iteration '{title}' ran {count} rounds over a list of {len(selector)} items.",
-                    {"rounds": count, "items": len(selector)},
+                    {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
                     where,
                 )
             limit = attributes.get("dify.container.limit")
@@ -65,7 +65,13 @@ def create(cfg: Config) -> object:
                     0.8,
                     f"The loop '{title}' used all {limit} rounds without reaching its break condition "
                     f"(completed: {reason}).",
-                    {"rounds": count, "loop_length": limit, "completed_reason": reason},
+                    {
+                        "node": title,
+                        "rule": "every round used, no loop_break",
+                        "rounds": count,
+                        "loop_length": limit,
+                        "completed_reason": reason,
+                    },
                     where,
                 )
             if len(rounds) >= cfg.identical_rounds and _identical(trace, rounds):
@@ -75,7 +81,12 @@ def create(cfg: Config) -> object:
                     0.85,
                     f"All {len(rounds)} rounds of the {kind} '{title}' produced identical outputs: "
                     "it is not making progress.",
-                    {"rounds": len(rounds)},
+                    {
+                        "node": title,
+                        "rule": f"all rounds (>= identical_rounds, {cfg.identical_rounds}) produced the same outputs",
+                        "rounds": len(rounds),
+                        "round_outputs": str(_signature(trace, rounds[0]))[:300],
+                    },
                     where,
                 )
 

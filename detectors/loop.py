@@ -1,4 +1,9 @@
-"""`loop`: the same node repeating with the same inputs inside a loop, and retry storms."""
+"""`loop`: a loop stuck on the same state, and retry storms.
+
+A node running again and again with the same inputs is not stuck by itself: a loop's fixed instruction or
+lookup node does that while the loop makes progress. It is stuck when the rounds in which it repeated are
+identical as a whole: every node in them produced the same outputs and wrote the same variables
+(assigners keep the new value in their process data)."""
 
 from __future__ import annotations
 
@@ -21,27 +26,39 @@ class Config(DetectorConfig):
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        runs: dict[tuple[object, object], list[int]] = {}
+        runs: dict[tuple[object, object], list[ReadableSpan]] = {}
+        # Round span → what its nodes produced, in order: the loop's state after that round.
+        states: dict[int, list[tuple[object, object, object]]] = {}
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
         for span in trace.nodes:
             attributes = attributes_of(span)
             inputs = attributes.get("input.value")
-            if inputs is not None and attributes.get("dify.loop.index") is not None:
-                runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span_id(span))
+            if attributes.get("dify.loop.index") is not None and span.parent is not None:
+                produced = (attributes.get("dify.node.id"), attributes.get("output.value"),
+                            attributes.get("dify.node.process_data"))  # fmt: skip
+                states.setdefault(span.parent.span_id, []).append(produced)
+                if inputs is not None:
+                    runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span)
             attempts = attributes.get("dify.node.attempts", 1)
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
-        for (node_id, _), ids in runs.items():
-            if len(ids) >= cfg.min_repeats:
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.85,
-                    f"Node '{node_id}' ran {len(ids)} times in a loop with the same inputs: the loop "
-                    "state is not changing.",
-                    {"node_id": node_id, "repeats": len(ids)},
-                    ids[-1],
-                )
+        for (node_id, inputs), spans in runs.items():
+            if len(spans) < cfg.min_repeats:
+                continue
+            rounds = [states.get(s.parent.span_id if s.parent else 0) for s in spans]
+            if any(state != rounds[0] for state in rounds[1:]):
+                continue  # the loop moved on while this node's inputs stayed put
+            yield Finding(
+                KEY,
+                "medium",
+                0.85,
+                f"Node '{node_id}' ran {len(spans)} times in a loop with the same inputs, and every node of "
+                "those rounds produced the same outputs: the loop state is not changing.",
+                {"node": node_id, "rule": "same inputs and same round outputs in every repeat",
+                 "inputs": str(inputs)[:200], "first_round_outputs": str(rounds[0])[:300],
+                 "last_round_outputs": str(rounds[-1])[:300], "repeats": len(spans)},
+                span_id(spans[-1]),
+            )  # fmt: skip
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"
             yield Finding(
@@ -51,7 +68,12 @@ def create(cfg: Config) -> object:
                 f"Node '{attr(span, 'dify.node.title', span.name)}' was attempted {attempts} times"
                 f"{' and still failed' if failed else ''}: a retry storm; fix the cause rather than "
                 "retrying.",
-                {"attempts": attempts, "status": attr(span, "dify.node.status")},
+                {
+                    "node": attr(span, "dify.node.id"),
+                    "rule": f"attempts >= retry_storm ({cfg.retry_storm})",
+                    "attempts": attempts,
+                    "status": attr(span, "dify.node.status"),
+                },
                 span_id(span),
             )
 

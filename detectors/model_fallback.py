@@ -1,9 +1,11 @@
 """`dify_model_fallback`: an LLM node silently answering with another model.
 
 Fires when an LLM node's answer came from a model other than the one it was configured with (Dify's
-`inputs.model_name` against the model that answered), or from a model its last `min_history` runs never
-used, within the same workflow version. A new workflow version (another `dify.workflow.id`) is a
-deliberate change: the node's history starts over.
+`inputs.model_name` against the model that answered), or from a model none of its runs of the same
+workflow version used, once there are `min_history` of them. A node may use several models (a provider's
+load balancing): only a model new to its history counts. A new workflow version (another
+`dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two versions taking
+turns do not wipe each other's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def create(cfg: Config) -> object:
         # Node → model → the first span that answered with it: the history counts runs, not executions (an
         # iteration's rounds are one run).
         answered: dict[str, dict[str, ReadableSpan]] = {}
+        mismatched: set[int] = set()  # spans already reported for answering with another model than configured
         for span in trace.llm_spans:
             used = attr(span, "gen_ai.request.model")
             if not used:
@@ -47,31 +50,34 @@ def create(cfg: Config) -> object:
                     0.9,
                     f"LLM node '{_title(span)}' is configured for {configured} but {used} answered; find out "
                     "why the provider fell back.",
-                    {"configured": configured, "used": used},
+                    {
+                        "node": _title(span),
+                        "rule": "inputs.model_name differs from the model that answered",
+                        "configured": configured,
+                        "used": used,
+                    },
                     span_id(span),
                 )
+                mismatched.add(span_id(span))
             answered.setdefault(str(attr(span, "dify.node.id") or span.name), {}).setdefault(str(used), span)
         for node_id, models_used in answered.items():
-            key = f"{KEY}:{trace.app}:{node_id}"
-            history = trace.baselines.get(key) or {}
-            if history.get("version") != version:
-                history = {"version": version, "models": {}}
-            models: dict[str, int] = history["models"]
-            if len(models) == 1 and sum(models.values()) >= cfg.min_history:
-                (usual,) = models
+            key = f"{KEY}:{trace.app}:{node_id}:{version}"
+            models: dict[str, int] = trace.baselines.get(key) or {}
+            runs = sum(models.values())
+            if runs >= cfg.min_history:
                 for used, span in models_used.items():
-                    if used != usual:
+                    if used not in models and span_id(span) not in mismatched:
+                        usual = max(models, key=models.__getitem__)
                         yield Finding(
-                            KEY,
-                            "medium",
-                            0.8,
-                            f"LLM node '{_title(span)}' answered with {used}; its last {models[usual]} runs of this "
-                            f"workflow version used {usual}.",
-                            {"usual": usual, "used": used, "runs": models[usual]},
+                            KEY, "medium", 0.8,
+                            f"LLM node '{_title(span)}' answered with {used}; its last {runs} runs of this "
+                            f"workflow version used {', '.join(sorted(models))}.",
+                            {"node": _title(span), "rule": f"a model none of the node's last {runs} runs used",
+                             "usual": usual, "history": dict(models), "used": used, "runs": runs},
                             span_id(span),
-                        )
+                        )  # fmt: skip
             for used in models_used:
                 models[used] = models.get(used, 0) + 1
-            trace.baselines.put(key, history)
+            trace.baselines.put(key, models)
 
     return detect

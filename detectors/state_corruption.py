@@ -2,7 +2,10 @@
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
-than its producer wrote it. Values that were already empty at the producer are not corruption.
+than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
+`#context#` at the next LLM; an End/Answer node receiving a strict beginning of an LLM's answer (cut short);
+an iteration whose output list holds fewer items than it ran rounds. Values that were already empty at the
+producer are not corruption.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attributes_of, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -34,14 +37,63 @@ def _kind(value: Any) -> str:
     return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
 
 
+def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -> Finding:
+    return Finding(KEY, "high", 0.8, summary,
+                   {"node": attr(span, "dify.node.title", span.name), "rule": rule,
+                    "produced": str(produced)[:200], "received": str(received)[:200]},
+                   span_id(span))  # fmt: skip
+
+
+def _flows(
+    span: Any, node_type: Any, inputs: Any, retrieved: list[tuple[int, str]], answers: list[str]
+) -> Iterator[Finding]:
+    """Value flow into this node: retrieved context dropped before an LLM, an LLM's answer cut short before
+    an End/Answer node. `inputs` are the node's decoded inputs; `answers` the earlier LLMs' texts."""
+    title = attr(span, "dify.node.title", span.name)
+    if node_type == "llm" and retrieved and isinstance(inputs, dict):
+        context = inputs.get("#context#")
+        earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
+        if earlier and isinstance(context, str) and not context.strip():
+            yield _finding(span, "retrieved documents → empty #context# at the next LLM",
+                           f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
+                           "was empty.", earlier[0], context)  # fmt: skip
+    elif node_type in ("end", "answer") and answers and isinstance(inputs, dict):
+        for value in inputs.values():
+            if not isinstance(value, str) or not value:
+                continue
+            cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
+            if cut is not None:
+                yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
+                               f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                               "characters).", cut, value)  # fmt: skip
+
+
+def _items_lost(trace: Trace) -> Iterator[Finding]:
+    for container in trace.of_type("iteration"):
+        rounds = attr(container, "dify.container.rounds", 0)
+        outputs = json_attr(container, "output.value")
+        items = outputs.get("output") if isinstance(outputs, dict) else None
+        if isinstance(rounds, int) and isinstance(items, list) and len(items) < rounds:
+            yield _finding(container, "iteration output items < rounds run",
+                           f"The iteration '{attr(container, 'dify.node.title', container.name)}' ran {rounds} "
+                           f"rounds but its output holds {len(items)} items.", f"{rounds} rounds", items)  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
+        yield from _items_lost(trace)
+        retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
-            # Inputs are decoded only when they could show corruption: a reader, after something was produced.
-            inputs = json_attr(span, "input.value") if produced and node_type in _READERS else None
+            # Inputs are decoded only when they could show corruption: a reader, after something was produced
+            # (or an LLM after a retrieval).
+            reads = (produced and node_type in _READERS) or (retrieved and node_type == "llm")
+            inputs = json_attr(span, "input.value") if reads else None
+            if node_type in ("llm", "end", "answer"):
+                yield from _flows(span, node_type, inputs, retrieved, answers)
             if isinstance(inputs, dict):
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
@@ -53,7 +105,14 @@ def create(cfg: Config) -> object:
                             "high",
                             0.8,
                             f"'{name}' left '{producer}' with a value and reached '{title}' empty.",
-                            {"variable": name, "producer": producer, "reader": title},
+                            {
+                                "node": title,
+                                "rule": "same-named variable empty at the reader",
+                                "variable": name,
+                                "producer": producer,
+                                "produced": str(before)[:200],
+                                "received": str(value)[:200],
+                            },
                             span_id(span),
                         )
                     elif _kind(value) != _kind(before):
@@ -62,7 +121,15 @@ def create(cfg: Config) -> object:
                             "medium",
                             0.7,
                             f"'{name}' left '{producer}' as {_kind(before)} and reached '{title}' as {_kind(value)}.",
-                            {"variable": name, "from": _kind(before), "to": _kind(value)},
+                            {
+                                "node": title,
+                                "rule": "same-named variable changed type",
+                                "variable": name,
+                                "from": _kind(before),
+                                "to": _kind(value),
+                                "produced": str(before)[:200],
+                                "received": str(value)[:200],
+                            },
                             span_id(span),
                         )
             if attributes.get("dify.node.status") != "succeeded":
@@ -70,13 +137,15 @@ def create(cfg: Config) -> object:
             outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
+            if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
+                answers.append(outputs["text"])
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
                     "medium",
                     0.75,
                     f"LLM node '{title}' succeeded with an empty answer.",
-                    {"node": title},
+                    {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                     span_id(span),
                 )
             elif node_type == "code" and outputs and all(v is None for v in outputs.values()):
@@ -85,7 +154,7 @@ def create(cfg: Config) -> object:
                     "medium",
                     0.75,
                     f"Code node '{title}' succeeded but every output is null.",
-                    {"node": title, "outputs": sorted(outputs)},
+                    {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
             for name, value in outputs.items():

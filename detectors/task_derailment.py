@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, json_attr
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -91,11 +91,14 @@ _STOP = frozenset(
         "describe",
     ]
 )
-_QUERY_KEYS = ("sys.query", "query", "question", "input", "prompt", "message", "text")
+_QUERY_KEYS = ("sys.query", "query", "question", "q", "input", "prompt", "message", "text")
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
 
 
 class Config(DetectorConfig):
+    # Off by default: word overlap cannot tell a paraphrase or an answer in another script from a derailed
+    # answer; on the held-out corpus it flagged far more than 1 % of clean runs (docs/detectors.md).
+    enabled: bool = False
     # Answers with fewer words than this are not judged.
     min_answer_words: int = Field(default=6, ge=1)
 
@@ -116,6 +119,32 @@ def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+_NUMBER = re.compile(r"\d{2,}")
+
+
+def _terms(text: str) -> set[str]:
+    """Content words (first five letters), Chinese/Japanese character pairs and numbers of two digits or more."""
+    terms = _stems(text)
+    for run in _CJK_RUN.findall(text):
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    terms.update(_NUMBER.findall(text))
+    return terms
+
+
+def _size(text: str) -> int:
+    """Words, counting two Chinese or Japanese characters as one (they are written without spaces)."""
+    return len(text.split()) + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
+
+
+def _grounds(trace: Trace) -> str:
+    """What the run had to answer from: retrieved documents, tool and HTTP results, what its LLMs were sent."""
+    parts = [content for _, _, content in trace.documents]
+    parts += [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
+    parts += [prompt_text(span) for span in trace.llm_spans]
+    return "\n".join(parts)
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -123,20 +152,27 @@ def create(cfg: Config) -> object:
             return
         # The answer first: when it is missing or too short to judge, the inputs are not read.
         answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
-        if not answer or len(answer.split()) < cfg.min_answer_words:
+        if not answer or _size(answer) < cfg.min_answer_words:
             return
         query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
         if not query:
             return
-        asked = _stems(query)
-        if len(asked) >= 2 and not asked & _stems(answer):
+        asked, said = _terms(query), _terms(answer)
+        # An answer sharing nothing with the query may still paraphrase it from the run's sources (a shorter
+        # or translated answer to a question about them): only one that shares nothing with either derailed.
+        if len(asked) >= 2 and not asked & said and not said & _terms(_grounds(trace)):
             yield Finding(
                 KEY,
                 "medium",
                 0.7,
-                "The final answer shares no subject with the user's query; check the prompt chain and "
-                "the branch the run took.",
-                {"query": query[:200], "answer": answer[:200]},
+                "The final answer shares no subject with the user's query nor with anything the run retrieved or "
+                "was told; check the prompt chain and the branch the run took.",
+                {
+                    "node": "the run",
+                    "rule": "no term of the answer in the query, the documents, tool results or LLM prompts",
+                    "query": query[:200],
+                    "answer": answer[:200],
+                },
             )
 
     return detect

@@ -1,8 +1,9 @@
 """`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
-into the run's output.
+into the run's output, and from retrieved documents into the run's output.
 
-Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output) and
-again in a sink (an LLM prompt, the run's output, an answer/end node). Placeholders, masked values,
+Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, a
+retrieved document) and again in a sink (an LLM prompt, the run's output, an answer/end node). A retrieved
+document reaching a prompt is what retrieval is for: from documents only the output counts. Placeholders, masked values,
 documentation examples and well-known test numbers are not secrets.
 """
 
@@ -45,6 +46,7 @@ def create(cfg: Config) -> object:
             text = attributes.get("input.value" if attributes.get("dify.node.type") == "start" else "output.value")
             if text:
                 sources.append((span, str(text)))
+        sources += [(span, content) for span, _, content in trace.documents]
         if not sources:
             return
         # One scan of all sources joined (a call per source cost more than the searches), each value then traced
@@ -64,8 +66,11 @@ def create(cfg: Config) -> object:
         else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
             sinks += [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
         reported: set[tuple[str, int]] = set()
+        documents = {span_id(span) for span, _, _ in trace.documents}
         for span, text, role in sinks:
             for value, (kind, source) in secrets.items():
+                if role == "prompt" and span_id(source) in documents:
+                    continue
                 if value in text and (value, span_id(span)) not in reported:
                     reported.add((value, span_id(span)))
                     secret = kind in SECRETS
@@ -79,7 +84,14 @@ def create(cfg: Config) -> object:
                         0.9 if secret else 0.75,
                         f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
                         "the workflow.",
-                        {"kind": kind, "value": _mask(value), "source": where},
+                        {
+                            "node": title,
+                            "rule": f"a {kind} in a source reaches a later {role}",
+                            "kind": kind,
+                            "source": where,
+                            "source_value": _mask(value),
+                            "sink_value": _mask(value),
+                        },
                         None if span is root else span_id(span),
                     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from bridge.cli import main
 from tests.otlp_sink import OtlpSink, ReceivedSpan
-from tests.runs import CAPTURES
+from tests.runs import CAPTURES, EXAMPLES
 
 SPAN_KIND_CLIENT = 3
 STATUS_ERROR = 2
@@ -148,6 +149,13 @@ def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFix
     assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
         capsys.readouterr().err
     )
+    # Every error at once, one a line, in the file's order, each naming its line.
+    broken.write_text("exporters:\n  otlp: {endpiont: x}\nservice:\n  pipelines: {traces: {exporters: [otlp, nope]}}\n")
+    assert main(["validate", "--config", str(broken)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"config error: {broken}:2: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
+        f"config error: {broken}:4: service.pipelines.traces.exporters.1: 'nope' is not defined in exporters (otlp)",
+    ]
 
 
 def test_replay_shows_progress_on_large_inputs(
@@ -196,13 +204,26 @@ def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: py
     )
 
 
+def _request(*run_ids: str) -> bytes:
+    """An ExportTraceServiceRequest with one span of each run (the run id is the trace id)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    for run_id in run_ids:
+        spans.add(trace_id=uuid.UUID(run_id).bytes, span_id=b"\x01" * 8, name="invoke_workflow")
+    return request.SerializeToString()
+
+
 def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bridge.queue.storage import QueueStorage
 
+    runs = [str(uuid.UUID(int=i)) for i in range(1, 6)]
+    first, second = _request(runs[0]), _request(*runs[1:])
     queue = tmp_path / "queue.db"
     storage = QueueStorage(str(queue))
     storage.register(["otlp"])
-    storage.append([("traces", 4, b"x" * 10), ("traces", 2, b"y" * 20)], now=0.0)()
+    storage.append([("traces", 4, first), ("traces", 2, second)], now=0.0)()
     entries, _, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
     storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
     storage.close()
@@ -210,17 +231,114 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     config.write_text(f"exporters: {{console: {{}}}}\nservice: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n")
     assert main(["deadletter", "list", "--config", str(config)]) == 0
     out = capsys.readouterr()
+    reason = "HTTP 400 from http://tempo/v1/traces: bad"
     assert out.out.splitlines() == [
-        "1\totlp\t4 spans\t10 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
-        "2\totlp\t2 spans\t20 bytes\t1970-01-02T00:00:00Z\tHTTP 400 from http://tempo/v1/traces: bad",
+        "id\texporter\tspans\tbytes\tfailed at\truns\treason",
+        f"1\totlp\t4\t{len(first)}\t1970-01-02T00:00:00Z\t{runs[0]}\t{reason}",
+        f"2\totlp\t2\t{len(second)}\t1970-01-02T00:00:00Z\t{runs[1]},{runs[2]},{runs[3]} (+1 more)\t{reason}",
     ]
     assert "2 dead letter(s)" in out.err
+    # The queue file alone, with no config (and none of the variables a config names).
+    assert main(["deadletter", "list", "--queue", str(queue)]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
     assert main(["deadletter", "retry", "--config", str(config)]) == 2
     assert "name the ids to retry, or --all" in capsys.readouterr().err
-    assert main(["deadletter", "retry", "2", "7", "--config", str(config)]) == 1  # 7 does not exist
-    assert capsys.readouterr().out.startswith("1 dead letter(s) queued again")
+    assert main(["deadletter", "retry", "2", "7", "12345", "--config", str(config)]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("1 dead letter(s) queued again")
+    assert out.err.strip() == "deadletter retry: no dead letter 7, 12345 (see deadletter list)"
     storage = QueueStorage(str(queue))
     assert [d.id for d in storage.dead_letters()] == [1]
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
-    assert storage.payload([requeued]) == b"y" * 20
+    assert storage.payload([requeued]) == second
     storage.close()
+
+
+def test_deadletter_elsewhere_names_the_missing_queue_file_and_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["deadletter", "list"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"deadletter: no queue file at {tmp_path / 'dify-otel-bridge-queue.db'}: run this where the bridge runs,"
+        " or name its file with --queue (or its config with --config)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_embedded_default_sends_to_otel_exporter_otlp_endpoint(
+    otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{otlp_sink.grpc_endpoint}")
+    assert main(["replay", "--quiet", str(EXAMPLES / "workflow_full.sse")]) == 0
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+
+
+def test_replay_endpoint_replaces_the_one_otlp_exporters(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "replay",
+                "--quiet",
+                "--endpoint",
+                f"http://{otlp_sink.grpc_endpoint}",
+                str(EXAMPLES / "workflow_full.sse"),
+            ]
+        )
+        == 0
+    )
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        'exporters: {otlphttp: {traces_endpoint: "http://127.0.0.1:9/elsewhere"}}\n'
+        "service: {pipelines: {traces: {exporters: [otlphttp]}}}\n"
+    )
+    args = ["replay", "--quiet", "--config", str(config), "--endpoint", otlp_sink.http_base]
+    assert main([*args, str(EXAMPLES / "workflow_full.ndjson")]) == 0
+    assert len(otlp_sink.wait_for_spans(26)) == 26
+    two = _config(tmp_path, otlp_sink)
+    assert (
+        main(["replay", "--config", str(two), "--endpoint", "http://127.0.0.1:9", str(EXAMPLES / "no_terminal.sse")])
+        == 2
+    )
+    assert capsys.readouterr().err.strip() == (
+        f"config error: --endpoint: {two} has 2 OTLP exporters (otlp, otlphttp), not one: set their endpoints in the"
+        " config"
+    )
+
+
+def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"127.0.0.1:{closed.getsockname()[1]}"
+    args = ["replay", "--quiet", "--timeout", "1", "--endpoint", f"http://{endpoint}"]
+    assert main([*args, str(EXAMPLES / "workflow_full.sse")]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(f"replayed 1 runs (0 incomplete), 13 spans, 0 input errors; failed to export: otlp 13 spans "
+                          f"(gRPC UNAVAILABLE from {endpoint}: ")  # fmt: skip
+    assert out.rstrip().endswith("; gave up waiting for the exporters after 1s")
+    assert "replay keeps nothing (its queue is in memory)" in err
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
+    assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
+
+
+def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.json").write_text("\n")
+    (tmp_path / "numbers.json").write_text("[1,2,3]")
+    (tmp_path / "events.json").write_text('[{"event": "node_started", "workflow_run_id": "r", "data": {}}, 2]')
+    files = [str(tmp_path / name) for name in ("empty.json", "numbers.json", "events.json")]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {files[0]}: the file is empty: no Dify run data",
+        f"error: {files[1]}:1: [0]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [1]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [2]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[2]}:1: [0].data.node_id: missing on a node_started event",
+        f"error: {files[2]}:1: [1]: not a Dify event, run, webhook payload or log page",
+    ]

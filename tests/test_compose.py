@@ -40,6 +40,10 @@ def test_services_ports_and_mounts() -> None:
                 assert source in compose["volumes"], (name, source)
     build = services["dify-otel-bridge"]["build"]
     assert (COMPOSE / build["context"] / build["dockerfile"]).is_file()
+    # The README names every port the stack publishes, so what holds one (the Five minutes' Jaeger) is stopped.
+    said = re.search(r"It publishes\s+ports ([\d, and]+):", (COMPOSE / "README.md").read_text())
+    assert said is not None
+    assert set(re.findall(r"\d+", said.group(1))) == set().union(*published.values())
 
 
 def test_bridge_config_validates_and_points_at_the_collector() -> None:
@@ -117,3 +121,33 @@ def test_every_metric_on_the_dashboard_is_one_the_bridge_serves(tmp_path: Path, 
     wanted = _dashboard_metrics()
     assert len(wanted) >= 10
     assert wanted <= served, wanted - served
+
+
+SYSTEMD = COMPOSE.parent / "systemd"
+
+
+def test_the_systemd_unit_ships_every_file_its_steps_copy_and_its_config_uses_its_directories() -> None:
+    unit = (SYSTEMD / "dify-otel-bridge.service").read_text()
+    steps = [line.removeprefix("#").strip() for line in unit.splitlines() if line.startswith("#   ")]
+    copied = [re.search(r"cp (\S+) (\S+)", step) for step in steps]
+    copies = {m.group(1): m.group(2) for m in copied if m}
+    assert copies == {
+        "examples/systemd/bridge.yaml": "/etc/dify-otel-bridge/bridge.yaml",
+        "examples/systemd/dify-otel-bridge.service": "/etc/systemd/system/",
+    }
+    for source in copies:
+        assert (COMPOSE.parent.parent / source).is_file(), source
+    # The directory is made before anything is copied into it, and the unit reads what was copied.
+    made = next(i for i, step in enumerate(steps) if "mkdir -p /etc/dify-otel-bridge" in step)
+    assert made <= next(i for i, step in enumerate(steps) if "cp examples/systemd/bridge.yaml" in step)
+    assert "--config /etc/dify-otel-bridge/bridge.yaml" in unit and "EnvironmentFile=/etc/dify-otel-bridge/env" in unit
+    assert any("> /etc/dify-otel-bridge/env" in step for step in steps)
+    secrets = {"BRIDGE_API_KEY": "k" * 8 + "0123456789abcdef", "BRIDGE_TOKEN_SECRET": "s" * 32}
+    config = load_config(str(SYSTEMD / "bridge.yaml"), environ=secrets)
+    # Its state where the unit lets it write (no compose host names: this runs beside the backend).
+    assert config.server.store.startswith("/var/lib/dify-otel-bridge/")
+    assert config.service.queue.path.startswith("/var/lib/dify-otel-bridge/")
+    assert "ReadWritePaths=/var/lib/dify-otel-bridge" in unit
+    (exporter,) = config.exporters.values()
+    assert exporter[1].endpoint == "http://localhost:4317"  # type: ignore[attr-defined]
+    assert config.server.api_keys == [secrets["BRIDGE_API_KEY"]]

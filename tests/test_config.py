@@ -109,3 +109,27 @@ def test_the_configuration_reference_is_current() -> None:
     assert (REPO / "docs" / "configuration.md").read_text() == render_reference()
     for key in ("decision_wait", "body_timeout", "traces_url_path", "max_elapsed_time", "budget_per_run"):
         assert f"`{key}`" in render_reference(), key
+
+
+def test_every_error_of_a_file_is_named_at_once_in_file_order() -> None:
+    text = """\
+service:
+  pipelines: {traces: {exporters: [otlp, otlp/b]}}
+  assembly: {idle_timeout: soon}
+exporters:
+  otlp: {endpiont: x}
+  otlp/b: {headers: {x: "${env:NOPE_B}"}}
+server:
+  token_secret: ${env:NOPE_C}
+  api_keys: ["${env:NOPE_D}"]
+"""
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "<test>", environ={})
+    assert str(info.value).splitlines() == [
+        '<test>:3: service.assembly.idle_timeout: Value error, expected a duration like "250ms", "5s", "1m30s",'
+        " \"2h\" or a number of seconds, got 'soon'",
+        "<test>:5: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
+        "<test>:6: exporters.otlp/b.headers.x: environment variable NOPE_B is not set (use ${env:NOPE_B:-default})",
+        "<test>:8: server.token_secret: environment variable NOPE_C is not set (use ${env:NOPE_C:-default})",
+        "<test>:9: server.api_keys.0: environment variable NOPE_D is not set (use ${env:NOPE_D:-default})",
+    ]

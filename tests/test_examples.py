@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import textwrap
 import time
@@ -188,6 +189,24 @@ def test_webhook_payloads(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     assert book.status_code == STATUS_ERROR and book.status_message == "HTTP 502 from booking API"
     (plan,) = [s for s in spans if s.name == "chat gpt-4o-mini"]
     assert plan.attributes["llm.token_count.total"] == 150 and plan.attributes["dify.price.total"] == 0.000045
+
+
+def test_every_span_count_in_the_examples_readme_is_what_the_files_give() -> None:
+    """examples/runs/README.md's "N spans" for each file it names first in a row (one run per file)."""
+    rows = [line for line in (EXAMPLES / "README.md").read_text().splitlines() if line.startswith("| `")]
+    checked = 0
+    for row in rows:
+        files = re.findall(r"`([\w.]+\.(?:sse|ndjson|json))`", row.split("|")[1])
+        said = re.search(r"(\d+) spans?\b", row.split("|")[3])
+        if said is None:
+            continue
+        for name in files:
+            path = EXAMPLES / name
+            if not path.exists():  # `.ndjson`, `_array.json`: suffixes of the first name
+                continue
+            assert len(build_spans(load_run(path))) == int(said.group(1)), name
+            checked += 1
+    assert checked >= 10
 
 
 def _doc_block(doc: Path, after: str, language: str) -> str:

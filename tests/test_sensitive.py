@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, SEPARATOR, accepted, luhn_ok, sensitive_values
+from bridge.sensitive import _CHECKS, PERSONAL, SECRETS, SEPARATOR, accepted, luhn_ok, named_secret, sensitive_values
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 
@@ -50,19 +50,21 @@ def test_luhn() -> None:
 # literal prefix (for speed) and must find exactly what these find.
 PLAIN = {
     "openai_key": r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}",
-    "aws_access_key": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    "aws_access_key": r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b",
     "github_token": r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
-    "slack_token": r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
-    "google_api_key": r"\bAIza[0-9A-Za-z_-]{35}\b",
+    "slack_token": r"\bxox(?:[a-z]\.xox)?[a-z]-[A-Za-z0-9-]{10,}",
+    "google_api_key": r"\bAIza[0-9A-Za-z_-]{35,}",
     "dify_app_key": r"\bapp-[A-Za-z0-9]{24}\b",
-    "jwt": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    "dify_dataset_key": r"\bdataset-[A-Za-z0-9]{24}\b",
+    "jwt": r"\bey[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
     "phone": r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])",
     "card_number": r"\b(?<![0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-)(?:\d[ -]?){13,19}\b",
     "us_ssn": r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b",
 }
 # Pieces that make the patterns match, half match and just miss: prefixes, digits, separators, word chars.
 PIECES = st.sampled_from(
-    ["sk-", "proj-", "ant-", "AKIA", "ASIA", "ghp_", "gho_", "xoxb-", "AIza", "app-", "eyJ", ".", "+", "-", " ",
+    ["sk-", "proj-", "ant-", "AKIA", "ASIA", "A3TX", "ghp_", "gho_", "xoxb-", "xoxe.", "AIza", "app-", "dataset-",
+     "eyJ", ".", "+", "-", " ",
      "(", ")", "_", "x", "Z", "0", "9", "000", "666", "912", "123", "45", "00", "6789", "0000", "4539", "1488",
      "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789"]
 )  # fmt: skip
@@ -104,7 +106,9 @@ GATED_PIECES = st.sampled_from(
     ["sk-", "proj-", "AKIA", "ASIA", "ghp_", "xoxb-", "AIza", "app-", "eyJ", "-----BEGIN RSA PRIVATE KEY-----",
      "password", "PassWD", "pwd", "= ", ": ", "'", "@", "acme.io", "example.com", "+", "-", " ", ".", "(", ")",
      "_", "x", "Z", "0", "9", "000", "123", "45", "6789", "4539", "1488", "0343", "6467", "2026-11-24 10:00",
-     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789", "é", "٣", "PaSSword", "pa\u017f\u017fword", "\u212a"]
+     "abcdefghij", "ABCDEFGHIJKLMNOP", "0123456789", "é", "٣", "PaSSword", "pa\u017f\u017fword", "\u212a",
+     "token", "Secret", "api_key", '"', "\\n", "\n", "://", "u:", "Bearer ", "basic ", "dXNlcjpwYXNz", "sk_live_",
+     "github_pat_", "SK", "(415) 555-2671", "-----END RSA PRIVATE KEY-----", "AGE-SECRET-KEY-1", "hooks.slack.com/"]
 )  # fmt: skip
 
 
@@ -140,3 +144,121 @@ def test_guards_and_gates_skip_only_texts_without_a_match(text: str) -> None:
 def test_one_scan_of_joined_texts_finds_what_a_scan_of_each_finds(texts: list[str]) -> None:
     each = {value for text in texts for value in sensitive_values(text, personal=True)}
     assert set(sensitive_values(SEPARATOR.join(texts), personal=True)) == each
+
+
+# Generated samples of each format (random characters, never real credentials), as the issue listed them.
+RSA_BODY = (
+    "MIIEowIBAAKCAQEAv3kq9Zt1Lw0m8cT2yR5n" + "\n" + "Qx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO7tR" + "\n" + "a1B2c3D4e5F6=="
+)
+FORMATS = [
+    ("-----BEGIN RSA PRIVATE KEY-----\n" + RSA_BODY + "\n-----END RSA PRIVATE KEY-----", "private_key"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + RSA_BODY + "\n-----END OPENSSH PRIVATE KEY-----", "private_key"),
+    ("-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + RSA_BODY, "private_key"),  # cut short: no END line
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n" + RSA_BODY + "\n-----END PGP PRIVATE KEY BLOCK-----", "private_key"),
+    (
+        "-----BEGIN EC PRIVATE KEY-----\\n" + RSA_BODY.replace("\n", "\\n") + "\\n-----END EC PRIVATE KEY-----",
+        "private_key",
+    ),  # as written inside a JSON string
+    ("app:Pa55w0rd", "url_password"),
+    ("correct horse battery", "password"),
+    ("hunter2hunter2", "password"),
+    ("q8Zt1Lw0m8cT2yR5nQx7", "credential"),  # a client secret
+    ("Kx9vQ2mR7tLp4wZs8NbY", "bearer_token"),
+    ("YWxpY2U6czNjcjN0LXB3", "basic_auth"),  # alice:s3cr3t-pw
+    ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8vT1kLpB", "credential"),
+    (
+        "github_pat_11AB3CDEF0g4Hk8Lm2Nq_" + "Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO7tRa1B2c3D4e5F6g7H8",
+        "github_fine_grained_token",
+    ),
+    ("ghs_" + "Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0", "github_token"),
+    ("sk_live_" + "51Hq8ZtLw0m8cT2yR5nQx7pB4hK", "stripe_key"),
+    ("rk_live_" + "51Hq8ZtLw0m8cT2yR5nQx7pB4hK", "stripe_key"),
+    ("hooks.slack.com/services/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", "slack_webhook"),
+    ("xoxb-1234567890-9876543210-q8Zt1Lw0m8cT2yR5nQx7pB4h", "slack_token"),
+    ("(415) 867-5309", "us_phone"),
+    ("415-867-5309", "us_phone"),
+    ("AIzaSyq8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6-", "google_api_key"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6", "jwt"),
+    ("sk-proj-" + "q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO", "openai_key"),
+    ("sk-ant-api03-" + "q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO", "openai_key"),
+    ("glpat-" + "q8Zt1Lw0m8cT2yR5nQx7", "gitlab_token"),
+    ("npm_" + "q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1a", "npm_token"),
+    ("pypi-AgEIcHlwaS5vcmc" + "q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO7tRa1B2c", "pypi_token"),
+    ("SG." + "q8Zt1Lw0m8cT2yR5nQx7pB" + "." + "4hK2sD9fJ6gL1aV0cX3eW8uY5iO7tRa1B2c3D4e5F6g", "sendgrid_key"),
+    ("SK" + "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "twilio_key"),
+    ("q8Zt1Lw0m8cT2yR5nQx7pB4hK2sD9fJ6gL1aV0cX3eW8uY5iO7tRa1B2c3D4e5F6g7H8i9J0kL1mN2o3P4q5R6s7T8u9V0w==", "credential"),
+]
+
+
+@pytest.mark.parametrize(("secret", "kind"), FORMATS)
+def test_recognizes_the_formats_attacks_found_unmasked(secret: str, kind: str) -> None:
+    contexts = {
+        "url_password": "DATABASE_URL=postgres://{}@db.internal:5432/app",
+        "password": '{{"password": "{}"}}',
+        "bearer_token": "Authorization: Bearer {}",
+        "basic_auth": "Authorization: Basic {}",
+        "slack_webhook": "post to https://{}",
+        "credential": 'client_secret = "{}"',
+    }
+    context = "aws_secret_access_key = {}" if secret.startswith("wJal") else contexts.get(kind, 'value: "{}" end')
+    if kind == "credential" and secret.endswith("=="):
+        context = '{{"AccountKey": "{}"}}'  # an Azure storage key
+    elif secret == "hunter2hunter2":
+        context = "DB_PASSWORD={}"
+    found = sensitive_values(context.format(secret), personal=True, exempt_examples=False)
+    assert found.get(secret) == kind, found
+    assert not any(value in secret and value != secret for value in found)  # masked whole, not in part
+
+
+def test_a_truncated_key_is_masked_to_where_its_body_ends() -> None:
+    text = f'{{"key": "-----BEGIN PRIVATE KEY-----\\n{RSA_BODY.replace(chr(10), chr(92) + "n")}", "next": "ok"}}'
+    (value,) = sensitive_values(text, personal=False)
+    assert value.endswith("e5F6==") and '"next"' not in value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "run 5f2b8c1e-3d4a-4b7e-9a51-2f6c8d9e0a11 at 2026-11-24T10:00:00.123Z, ts 1732400000.5042274",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, md5 098f6bcd4621d373cade4e832627b4f6",
+        '{"prompt_tokens": 1234567, "total_tokens": 2345678, "max_tokens": 4096, "token_count": 12}',
+        "ids 11111111-1111-4111-8111-111111111111 and 22222222-2222-4222-8222-222222222222",
+        "The bearer instruments and basic questions; a password is needed; see https://docs.dify.ai:443/guides",
+        '{"secret": true, "token": null, "password": "", "api_key": "{{#start.api_key#}}", "pass": "${env:PW}"}',
+        "version 1.14.1, port 5432, call ext. 201-4567-89, build 4392-8170-6f2a",
+    ],
+)
+def test_ordinary_text_is_not_masked(text: str) -> None:
+    assert sensitive_values(text, personal=True, exempt_examples=False) == {}
+
+
+TEAMS = "webhook.office.com/webhookb2/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f@0a1b2c3d/IncomingWebhook/q8Zt1Lw0m8cT2yR5"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("https://discord.com/api/webhooks/123456789012345678/Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6gL1aV0",
+         "discord.com/api/webhooks/123456789012345678/Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6gL1aV0", "discord_webhook"),
+        ("https://contoso." + TEAMS, TEAMS, "teams_webhook"),
+        ("https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=Qz8Tw1Lm0cT2yR5nQx7pB4h%3D&se=x",
+         "Qz8Tw1Lm0cT2yR5nQx7pB4h%3D", "credential"),
+        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6g==;Endpoint",
+         "Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6g==", "credential"),
+        ("key dataset-Qz8Tw1Lm0cT2yR5nQx7pB4hK", "dataset-Qz8Tw1Lm0cT2yR5nQx7pB4hK", "dify_dataset_key"),
+        ('{\\"password\\": \\"hunter2hunter2\\"}', "hunter2hunter2", "password"),  # JSON inside a JSON string
+        ("redis://:Qz8Tw1Lm0c@cache:6379", ":Qz8Tw1Lm0c", "url_password"),
+    ],
+)  # fmt: skip
+def test_recognizes_more_formats(text: str, value: str, kind: str) -> None:
+    assert sensitive_values(text, personal=False, exempt_examples=False) == {value: kind}
+
+
+def test_an_attribute_named_for_a_secret_is_one_whatever_its_value_looks_like() -> None:
+    assert named_secret("db.password", "Qz8Tw1Lm0c") == "password"
+    assert named_secret("http.request.header.authorization", "Qz8Tw1Lm0cT2") == "credential"
+    assert named_secret("X-Api-Key", "Qz8Tw1Lm0cT2") == "credential"
+    for key in ("gen_ai.usage.input_tokens", "bypass", "author", "passport", "primary_key", "session.id"):
+        assert named_secret(key, "Qz8Tw1Lm0cT2") is None, key
+    assert named_secret("db.password", "${env:DB_PASSWORD}") is None  # a template, not a value
+    assert named_secret("db.password", "short") is None

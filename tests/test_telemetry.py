@@ -49,6 +49,8 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
     assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="input", **tokens) == 14
     assert _sample(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="output", **tokens) == 10
     assert _sample(text, "dify_cost_total", dify_app_name=app, dify_price_currency="USD") == 0.0000081
+    # The metrics name the service the traces name (`service.resource`), not the SDK's "unknown_service".
+    assert _sample(text, "target_info", service_name="dify") == 1
 
 
 def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_path: Path, otlp_sink: OtlpSink) -> None:

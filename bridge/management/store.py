@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bridge.file_lock import FileInUse, FileLock
 from bridge.management.settings import ServerConfig
 from bridge.private_file import make_private
 
@@ -98,12 +99,14 @@ def load_fernet(cfg: ServerConfig) -> Fernet:
     if cfg.store == ":memory:":
         return Fernet(Fernet.generate_key())
     key_path = Path(cfg.store + ".key")
-    if not key_path.exists():
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
     try:
+        if not key_path.exists():
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(Fernet.generate_key())
         return Fernet(key_path.read_bytes().strip())
+    except OSError as exc:
+        raise StoreError(f"{key_path}: cannot create or read the store's encryption key: {exc.strerror}") from None
     except ValueError:
         raise StoreError(f"{key_path}: not a Fernet key") from None
 
@@ -111,13 +114,20 @@ def load_fernet(cfg: ServerConfig) -> Fernet:
 class Store:
     """Thread-safe; every call is one short transaction."""
 
-    def __init__(self, path: str, fernet: Fernet) -> None:
+    def __init__(self, path: str, fernet: Fernet, exclusive: bool = False) -> None:
+        """`exclusive`: this process alone may use the file (`serve`): another bridge on it fails at start."""
         self._fernet = fernet
         self._plain: dict[bytes, str] = {}  # ciphertext → secret, as rotation writes a new ciphertext
         # Read on every signed request, so cached; both are cleared by every write to `apps`.
         self._by_app_id: dict[str, App | None] = {}  # Dify app id → registration
         self._secrets: dict[str, str] = {}  # registration id → webhook secret
         self._lock = threading.Lock()
+        try:
+            self._file_lock = FileLock(path) if exclusive and path != ":memory:" else None
+        except FileInUse as exc:
+            raise StoreError(f"{path}: {exc}: stop that bridge, or give this one its own server.store") from None
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc.strerror}: {exc.filename}") from None
         try:
             make_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -128,11 +138,18 @@ class Store:
             if "api_key" not in {row[1] for row in self._db.execute("PRAGMA table_info(apps)")}:
                 self._db.execute("ALTER TABLE apps ADD COLUMN api_key BLOB")  # stores written before app keys
         except (sqlite3.DatabaseError, OSError) as exc:
+            self._release_file_lock()
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
+
+    def _release_file_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._release_file_lock()
 
     def _forget_apps(self) -> None:
         """Called under the lock after every write to `apps`."""

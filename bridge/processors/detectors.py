@@ -1,7 +1,9 @@
 """`detectors`: runs every enabled detector over each whole trace and attaches findings as span events.
 
-Findings become a `detection` event on the span they concern (the root for run-level findings), with the
-GenAI evaluation twins, and the root gets `detection.count` and `detection.detectors`. Place it before
+Each finding becomes two events on the span it concerns (the root for run-level findings): the GenAI
+semantic conventions' `gen_ai.evaluation.result`, and `detection`, which keeps the severity and evidence
+those conventions have no attribute for and which saved Jaeger/Tempo searches and the live view match on.
+The root gets `detection.count` and `detection.detectors`. Place it before
 `reduce`: detectors need the full content that `reduce` cuts. A detector that raises is logged and
 skipped; it never costs a trace.
 """
@@ -51,6 +53,20 @@ class Config(BaseModel):
         return {key: f.config_class.model_validate(extra.get(key) or {}) for key, f in registry().items()}
 
 
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+
+
+def evaluation_attributes(finding: Finding) -> dict[str, Any]:
+    """The finding in the GenAI evaluation event's terms: the score is the detector's confidence that the
+    failure is there, the label its severity."""
+    return {
+        "gen_ai.evaluation.name": finding.detector,
+        "gen_ai.evaluation.score.value": finding.confidence,
+        "gen_ai.evaluation.score.label": finding.severity,
+        "gen_ai.evaluation.explanation": finding.summary,
+    }
+
+
 def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any]:
     evidence = json.dumps(finding.evidence, ensure_ascii=False, default=str, separators=(",", ":"))
     if len(evidence.encode()) > evidence_max_bytes:
@@ -61,9 +77,6 @@ def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any
         "detection.confidence": finding.confidence,
         "detection.summary": finding.summary,
         "detection.evidence": evidence,
-        "gen_ai.evaluation.name": finding.detector,
-        "gen_ai.evaluation.score.value": finding.confidence,
-        "gen_ai.evaluation.explanation": finding.summary,
     }
 
 
@@ -110,10 +123,10 @@ class DetectionProcessor:
             if not mine and span is not root:
                 out.append(span)
                 continue
-            events = [
-                *span.events,
-                *(Event("detection", event_attributes(f, self.cfg.evidence_max_bytes), span.end_time) for f in mine),
-            ]
+            events = list(span.events)
+            for finding in mine:
+                events.append(Event(EVALUATION_EVENT, evaluation_attributes(finding), span.end_time))
+                events.append(Event("detection", event_attributes(finding, self.cfg.evidence_max_bytes), span.end_time))
             attributes = dict(span.attributes or {})
             if span is root:
                 attributes["detection.count"] = len(findings)

@@ -1,9 +1,10 @@
-"""`redact`: secrets (and personal data, per config) masked in every exported attribute and event.
+"""`redact`: secrets (and personal data, per config) masked wherever a span carries text.
 
-Runs after the detectors (they see the originals) and before export. A masked value keeps a short prefix
-and a hash, so the same secret can be recognised across spans without being readable:
+Its name, attribute keys and values (nested and bytes too), events, links, status and resource. Runs after
+the detectors (they see the originals) and before export. A masked value keeps a short prefix (when it is 16
+characters or more) and a hash, so the same secret can be recognised across spans without being readable:
 `sk-p…#1f3a9c2e`. A pipeline without `redact` still gets the default one: secrets are never exported by
-accident.
+accident. What counts as a secret is bridge/sensitive.py's; docs/security.md lists it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import Status
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bridge.sensitive import SECRETS, SEPARATOR, sensitive_values
-from bridge.spans import rewrite_attributes, with_attributes
+from bridge import attributes as a
+from bridge.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
+from bridge.spans import with_attributes
 
 TYPE = "redact"
 Mode = Literal["off", "mask", "hash", "drop"]
@@ -33,9 +36,9 @@ class Config(BaseModel):
     personal_data: Mode = "mask"
     # Extra regular expressions treated as secrets.
     custom_patterns: list[str] = Field(default_factory=list)
-    # Attribute keys never redacted (ids you know are safe), and keys always dropped whole.
-    # Attribute keys never masked (allow) or always masked whole (deny), e.g. `user.email`.
+    # Attribute keys whose values are never masked (ids you know are safe).
     allow_keys: list[str] = Field(default_factory=list)
+    # Attribute keys always dropped whole, e.g. `user.email`.
     deny_keys: list[str] = Field(default_factory=list)
 
     @field_validator("custom_patterns")
@@ -53,24 +56,37 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:8]
 
 
+# A masked value keeps its first four characters only when they are a small part of it (`sk-p` of an API
+# key): of a short password they would be half.
+_PREFIX_FROM = 16
+
+
 def replacement(value: str, mode: Mode) -> str:
     if mode == "mask":
-        return f"{value[:4]}…#{_digest(value)}"
+        return f"{value[:4] if len(value) >= _PREFIX_FROM else ''}…#{_digest(value)}"
     if mode == "hash":
         return f"#{_digest(value)}"
     return "[redacted]"
 
 
+# The names the bridge itself writes: no secret can be in them, and "tokens" in `gen_ai.usage.input_tokens`
+# would send every trace through the credential pattern.
+_OWN_KEYS = frozenset(value for name, value in vars(a).items() if name.isupper() and isinstance(value, str))
+
+
 class RedactProcessor:
-    """Replaces spans whose attributes or events hold sensitive values; others pass through untouched."""
+    """Replaces spans holding sensitive values anywhere they are exported (name, attribute keys and values at
+    any depth, bytes, events, links, status, resource); others pass through untouched. Unlike the detectors,
+    examples and test card numbers are masked too: only shapes that cannot hold a secret are left."""
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self._custom = [re.compile(p) for p in cfg.custom_patterns]
         self._allow, self._deny = frozenset(cfg.allow_keys), frozenset(cfg.deny_keys)
+        self._personal = cfg.personal_data != "off"
 
     def redact_text(self, text: str) -> str:
-        found = sensitive_values(text, personal=self.cfg.personal_data != "off")
+        found = sensitive_values(text, personal=self._personal, exempt_examples=False)
         for pattern in self._custom:
             for match in pattern.finditer(text):
                 found.setdefault(match.group(0), "custom")
@@ -87,10 +103,19 @@ class RedactProcessor:
     def _value(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact_text(value)
-        if isinstance(value, list | tuple) and any(isinstance(item, str) for item in value):
-            redacted = [self.redact_text(item) if isinstance(item, str) else item for item in value]
-            return tuple(redacted) if isinstance(value, tuple) else redacted  # an unchanged value compares equal
+        if isinstance(value, bytes):  # as Latin-1, one character a byte: bytes around a secret stay as they were
+            text = value.decode("latin-1")
+            redacted = self.redact_text(text)
+            return value if redacted == text else redacted.encode("latin-1", "replace")
+        if isinstance(value, dict):  # an OTLP kvlist
+            return self._attributes(value) or value
+        if isinstance(value, list | tuple):
+            items = [self._value(item) for item in value]
+            return tuple(items) if isinstance(value, tuple) else items  # an unchanged value compares equal
         return value
+
+    def _key(self, key: str) -> str:
+        return key if key in _OWN_KEYS else self.redact_text(key)
 
     def _attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         """New attributes, or None when nothing changes."""
@@ -100,9 +125,21 @@ class RedactProcessor:
             if key in self._deny:
                 changed = True
                 continue
-            new = value if key in self._allow else self._value(value)
-            changed = changed or new != value
-            out[key] = new
+            if key in self._allow:
+                out[key] = value
+                continue
+            new_key = self._key(key)
+            if (
+                isinstance(value, str)
+                and key not in _OWN_KEYS
+                and self.cfg.secrets != "off"
+                and named_secret(key, value)
+            ):
+                new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
+            else:
+                new = self._value(value)
+            changed = changed or new_key != key or new != value
+            out[new_key] = new
         return out if changed else None
 
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
@@ -110,36 +147,90 @@ class RedactProcessor:
             return spans
         if self._clean(spans):
             return spans
-        return [self._status(span) for span in rewrite_attributes(spans, self._attributes)]
+        resources: dict[int, Resource] = {}
+        return [self._span(span, resources) for span in spans]
+
+    def _span(self, span: ReadableSpan, resources: dict[int, Resource]) -> ReadableSpan:
+        attributes = self._attributes(span.attributes or {})
+        events = [self._event(event) for event in span.events]
+        links = [self._link(link) for link in span.links]
+        message = span.status.description
+        status = Status(span.status.status_code, self.redact_text(message)) if message else span.status
+        name = self.redact_text(span.name)
+        resource = resources.get(id(span.resource))
+        if resource is None:
+            redacted = self._attributes(span.resource.attributes)
+            resource = span.resource if redacted is None else Resource(redacted, span.resource.schema_url)
+            resources[id(span.resource)] = resource
+        same_events = all(new is old for new, old in zip(events, span.events, strict=True))
+        same_links = all(new is old for new, old in zip(links, span.links, strict=True))
+        if (attributes is None and same_events and same_links and status.description == message
+                and name == span.name and resource is span.resource):  # fmt: skip
+            return span
+        return with_attributes(
+            span, span.attributes or {} if attributes is None else attributes, events, status,
+            name=name, resource=resource, links=links,
+        )  # fmt: skip
+
+    def _event(self, event: Event) -> Event:
+        attributes, name = self._attributes(event.attributes or {}), self.redact_text(event.name)
+        if attributes is None and name == event.name:
+            return event
+        return Event(name, event.attributes if attributes is None else attributes, event.timestamp)
+
+    def _link(self, link: Link) -> Link:
+        attributes = self._attributes(link.attributes or {})
+        return link if attributes is None else Link(link.context, attributes)
 
     def _clean(self, spans: Sequence[ReadableSpan]) -> bool:
         """True when the per-text path would change nothing: nothing to drop, nothing sensitive in any text."""
         # One scan of every text joined costs about half of one scan per text, and most traces hold no secret.
         texts: list[str] = []
+        resources: set[int] = set()
         for span in spans:
+            texts.append(span.name)
             if span.status.description:
                 texts.append(span.status.description)
-            for attributes in (span.attributes or {}, *(event.attributes or {} for event in span.events)):
-                for key, value in attributes.items():
-                    if key in self._deny:
-                        return False
-                    if key in self._allow:
-                        continue
-                    if isinstance(value, str):
-                        texts.append(value)
-                    elif isinstance(value, list | tuple):
-                        texts.extend(item for item in value if isinstance(item, str))
+            texts.extend(event.name for event in span.events)
+            groups = [span.attributes or {}, *(event.attributes or {} for event in span.events),
+                      *(link.attributes or {} for link in span.links)]  # fmt: skip
+            if id(span.resource) not in resources:
+                resources.add(id(span.resource))
+                groups.append(span.resource.attributes)
+            if not all(self._texts(attributes, texts) for attributes in groups):
+                return False
         if any(pattern.search(text) for pattern in self._custom for text in texts):
             return False  # user patterns may be anchored: per text only
-        return not sensitive_values(SEPARATOR.join(texts), personal=self.cfg.personal_data != "off")
+        return not sensitive_values(SEPARATOR.join(texts), personal=self._personal, exempt_examples=False)
 
-    def _status(self, span: ReadableSpan) -> ReadableSpan:
-        """Error messages are exported too (span status): they get the same treatment."""
-        message = span.status.description
-        redacted = self.redact_text(message) if message else message
-        if redacted == message:
-            return span
-        return with_attributes(span, span.attributes or {}, status=Status(span.status.status_code, redacted))
+    def _texts(self, attributes: Mapping[str, Any], texts: list[str]) -> bool:
+        """Adds the texts of `attributes` that `_attributes` would scan; False if one of its keys is denied."""
+        deny, allow, by_name = self._deny, self._allow, self.cfg.secrets != "off"
+        for key, value in attributes.items():
+            if key in deny:
+                return False
+            if key in allow:
+                continue
+            if key not in _OWN_KEYS:
+                texts.append(key)
+                if by_name and isinstance(value, str) and named_secret(key, value):
+                    return False
+            if isinstance(value, str):
+                texts.append(value)
+            elif not isinstance(value, int | float) and not self._value_texts(value, texts):
+                return False
+        return True
+
+    def _value_texts(self, value: Any, texts: list[str]) -> bool:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, bytes):
+            texts.append(value.decode("latin-1"))
+        elif isinstance(value, dict):
+            return self._texts(value, texts)
+        elif isinstance(value, list | tuple):
+            return all(self._value_texts(item, texts) for item in value)
+        return True
 
 
 def create(cfg: Config) -> RedactProcessor:

@@ -75,6 +75,9 @@ class Delivery:
         self._wake_at: tuple[float, float] = (0, 0)  # `notify` wakes the thread once at these spans or past these bytes
         self._last_logged = 0.0
         self.last_ok: bool | None = None  # None until the first request
+        self.last_error: str | None = None  # the reason of the last failed request
+        # Said in each retry's warning: a queue in memory (replay) loses what it holds when the process ends.
+        self._kept = "queued data is kept" if storage.path != ":memory:" else "held in memory only, lost at exit"
         self.delivered_spans = 0
         self.dead_spans = 0
         self._thread = threading.Thread(target=self._run, name=f"delivery-{exporter}", daemon=True)
@@ -201,6 +204,7 @@ class Delivery:
             except Exception as error:  # a sender bug is a failed request, not a dead thread
                 result = SendResult(False, True, f"{type(error).__name__}: {error}")
             outcome = "delivered" if result.ok else "retryable" if result.retryable else "refused"
+            self.last_error = None if result.ok else result.reason
             self._metrics.requests.add(1, {**self._attributes, "outcome": outcome})
             self.last_ok = result.ok
             if result.ok:
@@ -220,8 +224,8 @@ class Delivery:
             delay = backoff(self.sender.retry, attempt, result.retry_after, self._rng)
             if now - self._last_logged >= _LOG_EVERY_S or attempt == 1:
                 self._last_logged = now
-                logger.warning("exporter %s: %s; retrying in %.1fs (queued data is kept)", self.exporter,
-                               result.reason, delay)  # fmt: skip
+                logger.warning("exporter %s: %s; retrying in %.1fs (%s)", self.exporter, result.reason, delay,
+                               self._kept)  # fmt: skip
             self._metrics.retries.add(1, self._attributes)
             if self._stop.wait(delay):
                 return None  # stopping: the batch stays queued for the next start

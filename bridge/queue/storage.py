@@ -21,6 +21,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, NamedTuple
 
+from bridge.file_lock import FileInUse, FileLock
 from bridge.private_file import make_private
 
 _SCHEMA = """
@@ -233,7 +234,10 @@ LOG_RESTART_FRAMES = 16_384
 class QueueStorage:
     """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
 
-    def __init__(self, path: str, fsync: bool = False, run_id_retention: float | None = None) -> None:
+    def __init__(
+        self, path: str, fsync: bool = False, run_id_retention: float | None = None, exclusive: bool = False
+    ) -> None:
+        """`exclusive`: this process alone may use the file (`serve`): another bridge on it fails at start."""
         self.path = path
         # Accepted run ids older than this are forgotten at checkpoints; None keeps them (tools, tests).
         self.run_id_retention = run_id_retention
@@ -248,9 +252,11 @@ class QueueStorage:
         self._writer_lock = threading.Lock()
         self._writer_closed = False
         self._exporters: tuple[str, ...] = ()
+        self._file_lock: FileLock | None = None
         try:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._file_lock = FileLock(path) if exclusive else None
             make_private(path)  # run content, before redaction in the journals
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -275,8 +281,18 @@ class QueueStorage:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             self._data_version = -1
             self._recount_if_changed_elsewhere()
-        except (sqlite3.Error, OSError) as exc:
-            raise QueueError(f"{path}: cannot use the queue file: {exc}") from None
+        except FileInUse as exc:
+            raise QueueError(f"{path}: {exc}: stop that bridge, or give this one its own service.queue.path") from None
+        except BaseException as exc:
+            self._release_file_lock()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise QueueError(f"{path}: cannot use the queue file: {exc}") from None
+            raise
+
+    def _release_file_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
 
     def close(self) -> None:
         with self._writer_lock:
@@ -293,6 +309,7 @@ class QueueStorage:
         with self._lock, contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+        self._release_file_lock()
 
     def checkpoint(self) -> None:
         """Copies the write-ahead log into the database file on a connection of its own (PASSIVE: it never
@@ -663,6 +680,12 @@ class QueueStorage:
                 "FROM dead_letters ORDER BY id"
             ).fetchall()
         return [DeadLetter(*row) for row in rows]
+
+    def dead_letter_payload(self, letter_id: int) -> bytes:
+        """The refused request's bytes (an `ExportTraceServiceRequest`)."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM dead_letters WHERE id = ?", (letter_id,)).fetchone()
+        return bytes(row[0]) if row else b""
 
     def requeue(self, ids: Sequence[int] | None) -> int:
         """Moves dead letters (all of them when `ids` is None) back into the queue, each addressed to the

@@ -18,6 +18,10 @@ if TYPE_CHECKING:  # the service imports the registry, which imports the receive
     from bridge.service import BridgeService
 
 
+class StartupError(Exception):
+    """A receiver cannot start (a listener of its own cannot bind); `serve` prints the message, no traceback."""
+
+
 @dataclass(frozen=True)
 class ReceiverContext:
     """What every receiver gets: the store (apps, secrets), spent nonces, API-key checks, signature settings."""

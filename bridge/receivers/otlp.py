@@ -43,7 +43,7 @@ from bridge.otlp_json import from_otlp_json
 from bridge.otlp_spans import to_spans
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
-from bridge.receivers import ReceiverContext
+from bridge.receivers import ReceiverContext, StartupError
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
     from bridge.service import BridgeService
@@ -258,7 +258,7 @@ def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> N
             else:
                 server.add_secure_port(cfg.endpoint, _credentials(cfg.tls))
         except RuntimeError as exc:
-            raise RuntimeError(f"receiver {ctx.receiver_id}: cannot listen on {cfg.endpoint} for gRPC: {exc}") from None
+            raise StartupError(f"receiver {ctx.receiver_id}: cannot listen on {cfg.endpoint} for gRPC: {exc}") from None
         await server.start()
 
     async def stop() -> None:

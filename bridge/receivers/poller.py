@@ -62,6 +62,16 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _failure(exc: Exception) -> str:
+    """What went wrong, with the request's method and URL (never its headers: they carry the Dify API key)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        request, response = exc.request, exc.response
+        return f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
+    if isinstance(exc, httpx.RequestError):
+        return f"{exc.request.method} {exc.request.url}: {type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 @dataclass(frozen=True)
 class _Key:
     """One Dify app API key: an instance's, or an app registration's own. Its cursor is kept under `owner`."""
@@ -113,7 +123,7 @@ class Poller:
             try:
                 exported += await self.poll_key(service, key, now)
             except (httpx.HTTPError, InputError, ValueError) as exc:
-                logger.warning("poller: %s: %s", key, type(exc).__name__)
+                logger.warning("poller: %s: %s", key, _failure(exc))
             except OutboundRefused as exc:
                 logger.warning("poller: %s: not polled: %s", key, exc)
             except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
@@ -140,7 +150,7 @@ class Poller:
         try:
             info = await self._get(key, "/v1/info", headers)
         except (httpx.HTTPError, InputError, ValueError) as exc:  # polled all the same, asked again next time
-            logger.warning("poller: %s: no app name from /v1/info: %s", key, type(exc).__name__)
+            logger.warning("poller: %s: no app name from /v1/info: %s", key, _failure(exc))
             return registered
         name, mode = (info.get("name"), info.get("mode")) if isinstance(info, dict) else (None, None)
         identity = _Identity(
@@ -158,7 +168,7 @@ class Poller:
             inputs = decode_json(detail["inputs"]) if isinstance(detail.get("inputs"), str) else detail.get("inputs")
             app_id = inputs.get("sys.app_id") if isinstance(inputs, dict) else None
         except (httpx.HTTPError, InputError, ValueError, KeyError, AttributeError) as exc:
-            logger.warning("poller: %s: no app id from run %s: %s", key, run_id, type(exc).__name__)
+            logger.warning("poller: %s: no app id from run %s: %s", key, run_id, _failure(exc))
             return identity
         if not isinstance(app_id, str):
             return identity

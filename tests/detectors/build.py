@@ -68,5 +68,5 @@ def run_spans(nodes: list[dict[str, Any]], **run: Any) -> list[ReadableSpan]:
 
 def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Finding]:
     others = {k: {"enabled": False} for k in registry() if k != key}
-    processor = DetectionProcessor(Config.model_validate({**others, key: settings}))
+    processor = DetectionProcessor(Config.model_validate({**others, key: {"enabled": True, **settings}}))
     return processor.detect(spans)

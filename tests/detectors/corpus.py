@@ -22,7 +22,11 @@ from detectors.context_overflow import CONTEXT_WINDOWS
 from tests.detectors.build import llm, node, run_spans
 
 # Detector settings the corpus is labeled for (budgets and limits need a value to be tested against).
-SETTINGS: dict[str, dict[str, Any]] = {"cost": {"budget_per_run": 0.1}, "dify_iteration_escape": {"max_rounds": 20}}
+SETTINGS: dict[str, dict[str, Any]] = {
+    "cost": {"budget_per_run": 0.1},
+    "dify_iteration_escape": {"max_rounds": 20},
+    "task_derailment": {"enabled": True},  # off by default; this corpus checks what it does when on
+}
 PER_DETECTOR = 20
 CLEAN_RUNS = 100
 
@@ -84,7 +88,9 @@ def container_run(kind: str, rounds: int, outputs: list[str], items: int, limit:
     return build_spans(run)
 
 
-def loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> list[Any]:
+def loop_calls(
+    inputs: list[str], attempts: int = 1, failed: bool = False, outputs: list[int] | None = None
+) -> list[Any]:
     assembler = RunAssembler()
     for i, value in enumerate(inputs):
         assembler.add(
@@ -97,7 +103,7 @@ def loop_calls(inputs: list[str], attempts: int = 1, failed: bool = False) -> li
                     "title": "Fetch",
                     "status": "succeeded",
                     "inputs": {"cursor": value},
-                    "outputs": {"x": i},
+                    "outputs": {"x": i if outputs is None else outputs[i]},
                     "loop_id": "lp",
                     "execution_metadata": {"loop_id": "lp", "loop_index": i},
                 },
@@ -169,7 +175,8 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
 def _loop(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     if positive:
         if rng.random() < 0.5:
-            return loop_calls([_word(rng)] * rng.randint(3, 6))
+            repeats = rng.randint(3, 6)
+            return loop_calls([_word(rng)] * repeats, outputs=[0] * repeats)
         return loop_calls([_word(rng)], attempts=rng.randint(4, 9), failed=rng.random() < 0.5)
     if rng.random() < 0.5:
         return loop_calls([_word(rng) for _ in range(rng.randint(3, 8))])
@@ -412,7 +419,10 @@ def corpus(seed: int = 7) -> Iterator[Case]:
     rng = random.Random(seed)
     for key, build in BUILDERS.items():
         for i in range(PER_DETECTOR):
-            yield Case(f"{key}+{i}", build(rng, True), frozenset({key}), key)
+            spans = build(rng, True)
+            rounds = sum(1 for span in spans if (span.attributes or {}).get("dify.loop.index") is not None)
+            stuck = key == "loop" and rounds >= 3  # a stuck loop repeats identical rounds: both detectors see it
+            yield Case(f"{key}+{i}", spans, frozenset({key, "dify_iteration_escape"} if stuck else {key}), key)
             yield Case(f"{key}-{i}", build(rng, False), frozenset(), key)
     for i in range(PER_DETECTOR):
         spans, history = _model_fallback(rng, True)
@@ -447,12 +457,16 @@ class Score:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
-def evaluate(cases: list[Case]) -> tuple[dict[str, Score], float, list[str]]:
-    """Per-detector scores, the share of clean runs with any finding, and the cases that went wrong."""
+def evaluate(
+    cases: list[Case], settings: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, Score], float, list[str]]:
+    """Per-detector scores, the share of clean runs with any finding, and the cases that went wrong. Cases
+    are fed in order to one processor (baselines carry over); `settings` default to `SETTINGS`."""
     from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
 
-    processor = DetectionProcessor(Config.model_validate(SETTINGS))
-    keys = [*BUILDERS, "dify_model_fallback"]
+    processor = DetectionProcessor(Config.model_validate(SETTINGS if settings is None else settings))
+    keys = sorted(registry())
     scores = {key: Score() for key in keys}
     noisy_clean = 0
     wrong: list[str] = []

@@ -47,3 +47,10 @@ def test_answers_without_sources_are_not_checked() -> None:
 
 def test_numbers() -> None:
     assert numbers("In 1889, 330 m, 6,000,000 and 3.5% but not 7, v2.1 or #35") == {"1889", "330", "6000000", "3.5"}
+
+
+def test_numbers_written_against_chinese_characters() -> None:
+    from detectors.hallucination import numbers
+
+    assert numbers("签收后45天内可以退货，车费300元") == {"45", "300"}  # noqa: RUF001
+    assert numbers("x86 and A4 paper") == set()

@@ -86,3 +86,20 @@ def test_cost_far_above_the_apps_median() -> None:
     assert processor.detect(priced("0.02")) == []  # type: ignore[arg-type]
     (finding,) = processor.detect(priced("0.5"))  # type: ignore[arg-type]
     assert "the app's median of 0.01 over its last 11 runs" in finding.summary
+
+
+def test_versions_taking_turns_keep_their_own_history() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for spans in model_runs("app", ["gpt-4o"] * 5):
+        assert processor.detect(spans) == []
+    assert processor.detect(model_runs("app", ["claude-3-haiku"], version="v2")[0]) == []  # a new version's model
+    (finding,) = processor.detect(model_runs("app", ["qwen-max"])[0])  # back on v1, another model
+    assert finding.evidence["history"] == {"gpt-4o": 5} and finding.evidence["used"] == "qwen-max"
+
+
+def test_a_node_using_two_models_fires_only_on_a_third() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for spans in model_runs("app", ["gpt-4o", "gpt-4o-mini"] * 4):
+        assert processor.detect(spans) == []  # load balancing between two models is the node's habit
+    (finding,) = processor.detect(model_runs("app", ["qwen-max"])[0])
+    assert finding.evidence["rule"] == "a model none of the node's last 8 runs used"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.detectors.build import findings, llm, node, run_spans
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
@@ -33,3 +35,21 @@ def test_values_that_do_not_flow_are_not_leaks() -> None:
         outputs={"answer": "card 4242 4242 4242 4242 saved"},
     )
     assert findings(masked, "dify_variable_leak") == []
+
+
+def _retrieved(document: str, answer: str) -> list[Any]:
+    result = [{"content": document, "title": "ops.md", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    return run_spans(
+        [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=f"Context:\n{document}")],
+        outputs={"answer": answer},
+    )
+
+
+def test_a_secret_from_a_retrieved_document_reaching_the_output_is_a_leak() -> None:
+    key = "AKIAJ3KQ8ZB2MNX4PLR7"
+    (finding,) = findings(_retrieved(f"Ops note: credential {key}", f"Use {key} to log in."), "dify_variable_leak")
+    assert finding.evidence["source"] == "node 'kr'" and finding.evidence["rule"].endswith("reaches a later output")
+
+
+def test_a_secret_from_a_retrieved_document_in_the_prompt_only_is_not() -> None:
+    assert findings(_retrieved("Ops note: credential AKIAJ3KQ8ZB2MNX4PLR7", "Ask ops."), "dify_variable_leak") == []

@@ -20,7 +20,8 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_every_detector() -> None:
+def test_empty_config_enables_the_detectors_on_by_default() -> None:
+    """task_derailment ships off: it could not hold 1 % false alarms on the held-out corpus."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
@@ -34,8 +35,8 @@ def test_empty_config_enables_every_detector() -> None:
         "hallucination",
         "loop",
         "state_corruption",
-        "task_derailment",
     ]
+    assert "task_derailment" in [key for key, _ in create(Config(task_derailment={"enabled": True})).detectors]
 
 
 @pytest.mark.parametrize(
@@ -72,9 +73,16 @@ def test_findings_become_detection_events_and_root_attributes() -> None:
     leak = next(
         e.attributes for e in events if e.attributes and e.attributes["detection.detector"] == "dify_variable_leak"
     )
-    assert leak is not None and leak["gen_ai.evaluation.name"] == "dify_variable_leak"
-    assert leak["gen_ai.evaluation.score.value"] == leak["detection.confidence"] == 0.9
-    assert leak["gen_ai.evaluation.explanation"] == leak["detection.summary"]
+    evaluation = next(
+        e.attributes
+        for e in llm_span.events
+        if e.name == "gen_ai.evaluation.result"
+        and e.attributes
+        and e.attributes["gen_ai.evaluation.name"] == "dify_variable_leak"
+    )
+    assert leak is not None and evaluation["gen_ai.evaluation.score.value"] == leak["detection.confidence"] == 0.9
+    assert evaluation["gen_ai.evaluation.score.label"] == leak["detection.severity"]
+    assert evaluation["gen_ai.evaluation.explanation"] == leak["detection.summary"]
     assert len(str(leak["detection.evidence"]).encode()) <= 64
     assert sorted(finding.detector for finding in seen) == ["context_overflow", "dify_variable_leak"]
     untouched = [s for s in spans if (s.attributes or {}).get("dify.node.type") == "tool"]
@@ -162,7 +170,7 @@ def test_sdk_span_processor_on_genai_spans_from_any_tracer() -> None:
             pass
         assert exporter.get_finished_spans() == ()  # held until the root ends
     spans = {s.name: s for s in exporter.get_finished_spans()}
-    assert [e.name for e in spans["chat gpt-4"].events] == ["detection", "detection"]
+    assert [e.name for e in spans["chat gpt-4"].events] == ["gen_ai.evaluation.result", "detection"] * 2
     assert spans["agent"].attributes is not None and spans["agent"].attributes["detection.count"] == 2
     provider.shutdown()
 

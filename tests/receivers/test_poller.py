@@ -258,6 +258,32 @@ def test_an_app_id_dify_does_not_give_is_asked_once_a_poll_not_once_a_run(tmp_pa
     assert len([path for path, _ in fake.asked if path.startswith("/v1/workflows/run/")]) == 1
 
 
+def test_a_failed_poll_is_logged_with_its_url_and_status(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def refuse(request: Request) -> JSONResponse:
+        return JSONResponse({"code": "unauthorized"}, status_code=401)
+
+    def warnings() -> list[str]:  # of the log polls (the app's name, asked first at /v1/info, fails too)
+        return [
+            r.getMessage() for r in caplog.records if r.name == "bridge.receivers.poller" and "logs?" in r.getMessage()
+        ]
+
+    with ThreadedServer(Starlette(routes=[Route("/v1/workflows/logs", refuse)])) as dify:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)
+        with BridgeServer(config):
+            _wait(lambda: bool(warnings()))
+    prefix = f"poller: instance local-dify: GET {dify.base}/v1/workflows/logs?page=1&limit=100&created_at__after="
+    assert warnings()[0].startswith(prefix) and warnings()[0].endswith(" answered 401 Unauthorized")
+    assert "app-poller-key" not in caplog.text  # the request's key is never logged
+    caplog.clear()
+    # Nothing listening: the URL and the transport's error.
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url="http://127.0.0.1:9", poller=POLLER)):
+        _wait(lambda: bool(warnings()))
+    assert warnings()[0].startswith("poller: instance local-dify: GET http://127.0.0.1:9/v1/workflows/logs?page=1")
+    assert ": ConnectError: " in warnings()[0]
+
+
 def test_an_instance_the_outbound_policy_refuses_is_not_polled(
     tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
 ) -> None:

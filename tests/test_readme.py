@@ -1,0 +1,85 @@
+"""The README's "Five minutes" block, pasted into a shell in order, as a new user would.
+
+Three things are swapped, each for the sake of a test machine, never the order or the commands: the Jaeger
+container is a test OTLP receiver on 127.0.0.1 (`OTEL_EXPORTER_OTLP_ENDPOINT` points at it), `make install` is
+run as `make --dry-run install` (the test's own .venv is installed already; the dry run shows what it would do),
+and `serve` gets a free port and files in the test's directory instead of 8000 and the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.bridge_process import wait_until
+from tests.bridge_server import free_port
+from tests.otlp_sink import OtlpSink
+from tests.test_cli import _tree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _five_minutes_block() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Five minutes", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    return block.group(1).splitlines()
+
+
+def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    lines = _five_minutes_block()
+    assert [line.split("#")[0].split()[:3] for line in lines] == [
+        ["docker", "run", "-d"],
+        ["make", "install"],
+        ["export", "BRIDGE_API_KEY=$(openssl", "rand"],
+        [".venv/bin/dify-otel-bridge", "serve", "&"],
+        [".venv/bin/dify-otel-bridge", "replay", "examples/runs/workflow_full.sse"],
+    ]
+    port = free_port()
+    script = [
+        line.replace("make install", "make --dry-run install").replace(" serve &", f" serve --port {port} &")
+        for line in lines
+        if not line.startswith("docker ")
+    ]
+    script.append('echo "the key: $BRIDGE_API_KEY"')  # the block makes its own secret: said for the check below
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{otlp_sink.grpc_endpoint}",
+        "BRIDGE_STORE": str(tmp_path / "bridge.db"),
+        "BRIDGE_QUEUE": str(tmp_path / "queue.db"),
+    }
+    out_file, err_file = tmp_path / "out", tmp_path / "err"
+    with out_file.open("w") as stdout, err_file.open("w") as stderr:
+        shell = subprocess.Popen(
+            ["bash", "-e", "-c", "\n".join(script)], cwd=ROOT, env=env, start_new_session=True,
+            stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+    try:
+        assert shell.wait(timeout=120) == 0, err_file.read_text()
+        out = out_file.read_text()
+        # `make install` would install the bridge without the dev extras.
+        assert "pip install --quiet -c requirements.lock -e .\n" in out and "[dev]" not in out
+        assert "replayed 1 runs (0 incomplete), 13 spans, 0 input errors" in out
+        spans = otlp_sink.wait_for_spans(13)
+        assert _tree(spans)[0] == "invoke_workflow c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+        # The bridge started in the background is up, and took the secrets the block exported.
+        wait_until(lambda: _healthy(port), 30, "the bridge started by the block")
+        key = out.rpartition("the key: ")[2].strip()
+        token = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/token", json={"api_key": key})
+        assert len(key) == 48 and token.status_code == 200
+    finally:
+        os.killpg(shell.pid, signal.SIGTERM)  # the block's `serve &` outlives the shell
+        wait_until(lambda: not _healthy(port), 30, "the bridge started by the block to stop")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
