@@ -264,6 +264,19 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
+def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the bridge at `base` answers /readyz; fails if it exits or takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "the bridge did not start"
+        time.sleep(0.1)
+
+
 def _stop(server: subprocess.Popen[bytes]) -> None:
     """Ctrl-C to the bridge's process group: the bridge shuts down (its workers ignore it and are stopped by it),
     and a profiler wrapping it (`BENCH_SERVER_WRAPPER`) writes its output. SIGTERM to the wrapper alone lost the
@@ -309,15 +322,7 @@ def main() -> None:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline and server.poll() is None, "the bridge did not start"
-                time.sleep(0.1)
+            wait_ready(base, server, 30)
             expected = (WARMUP_RUNS + args.runs) * receiver.spans
             cpu_before: dict[int, float] = {}
             own_before = 0.0  # this process: the load generator and the OTLP receiver

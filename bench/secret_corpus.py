@@ -1,8 +1,9 @@
-"""A corpus of generated secrets, one of every kind the gitleaks secret scanner knows, and how much of it
-redaction masks.
+"""A corpus of generated secrets, one of every kind the gitleaks secret scanner knows, how much of it
+redaction masks, and what redaction costs a run.
 
     .venv/bin/python bench/secret_corpus.py generate --gitleaks PATH/TO/gitleaks.toml   # writes the corpus
     .venv/bin/python bench/secret_corpus.py measure                                     # prints the coverage
+    .venv/bin/python bench/secret_corpus.py cost                                        # µs of `redact` a run
 
 `generate` reads the rule list of a gitleaks checkout (config/gitleaks.toml; not kept in this repository) and
 writes, for every rule with a pattern, a sample made by walking the rule's regular expression with random
@@ -26,12 +27,18 @@ import re._constants as sre  # the regex parser's node types: the only way to wa
 import re._parser as sre_parse
 import string
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bridge.processors import redact  # noqa: E402
+from bridge.spans import SpanBuilder  # noqa: E402
+from tests.runs import load_runs  # noqa: E402
+from tests.test_secret_corpus import coverage  # noqa: E402 - the test owns the planting
+
 CORPUS = ROOT / "tests/testdata/secrets/corpus.json"
 _PRINTABLE = string.ascii_letters + string.digits + "-_.+/=:"
 _SEMI_GENERIC = "(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)"
@@ -138,8 +145,6 @@ def generate(gitleaks: Path) -> None:
 
 
 def measure() -> None:
-    from tests.test_secret_corpus import coverage  # the test owns the planting
-
     corpus = json.loads(CORPUS.read_text())
     missed = coverage(corpus["samples"])
     secrets = [s for s in corpus["samples"] if not IDENTIFIERS.search(s["rule"])]
@@ -150,13 +155,35 @@ def measure() -> None:
     print(f"missed: {', '.join(missed)}")
 
 
+def cost(rounds: int) -> None:
+    """The default `redact` over the runs bench/detection_cost.py uses (none holds a secret: the common case),
+    best of `rounds` passes: the least a busy machine lets through."""
+    paths = [*sorted((ROOT / "tests/testdata/dify-1.14.1").glob("*.sse")), ROOT / "examples/runs/workflow_full.sse",
+             ROOT / "examples/runs/chatflow_agent.sse"]  # fmt: skip
+    traces = [SpanBuilder().build(run) for run in load_runs(*paths)]
+    processor = redact.create(redact.Config())
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for spans in traces:
+            processor.process(spans)
+        best = min(best, (time.perf_counter() - started) / len(traces))
+    print(f"redact: {best * 1e6:.0f} µs a run (best of {rounds} passes over {len(traces)} runs)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate").add_argument("--gitleaks", type=Path, required=True)
     commands.add_parser("measure")
+    commands.add_parser("cost").add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    generate(args.gitleaks) if args.command == "generate" else measure()
+    if args.command == "generate":
+        generate(args.gitleaks)
+    elif args.command == "measure":
+        measure()
+    else:
+        cost(args.rounds)
 
 
 if __name__ == "__main__":

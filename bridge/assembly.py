@@ -8,8 +8,11 @@ stragglers still join it), or after `idle_timeout` seconds without any event, as
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 from collections import OrderedDict
+from itertools import count
 
 from bridge.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
 from bridge.normalize import as_int
@@ -40,10 +43,22 @@ class RunAssembler:
         self._runs: dict[str, RunParts] = {}
         self._task_runs: dict[str, str] = {}  # task_id → run key
         self._context_runs: dict[str, str] = {}  # stream context → last run key, for `error` events
+        # The other way round (run key → the task ids and contexts ever pointed at it), so that closing a run
+        # forgets its own instead of looking through every open run's.
+        self._tasks_of: dict[str, set[str]] = {}
+        self._contexts_of: dict[str, set[str]] = {}
         self._completed: OrderedDict[str, None] = OrderedDict()
         self.dropped_late = 0
         # Events dropped for having no run, task or stream to join: counted, the caller says so once per batch.
         self.dropped_orphans = 0
+        # Open runs by when they may be due, so that `due` looks at those only, not at every open run after
+        # every event. An entry may be stale (its run closed, or given a later deadline since): it is checked
+        # when it comes up. `_scheduled`: each open run's earliest entry; `_opened`: the order runs opened in,
+        # which `due` hands runs out in.
+        self._deadlines: list[tuple[float, int, str]] = []
+        self._scheduled: dict[str, float] = {}
+        self._opened: dict[str, int] = {}
+        self._sequence = count()
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -94,9 +109,10 @@ class RunAssembler:
             return False
         run = self._runs.get(key)
         if run is None:
-            run = self._runs[key] = RunParts(key=key, receiver=receiver)
+            run = self._open(key, receiver)
         if context is not None:
             self._context_runs[context] = key
+            self._contexts_of.setdefault(key, set()).add(context)
         run.last_activity = now
         if event.workflow_run_id and run.run_id is None:
             run.run_id = event.workflow_run_id
@@ -108,6 +124,7 @@ class RunAssembler:
         if event.app_id is not None:
             run.signed_by(event.app_id)
         self._merge(run, event, now)
+        self._schedule(key, run)
         return True
 
     def due(self, now: float) -> list[WorkflowRun]:
@@ -120,13 +137,46 @@ class RunAssembler:
 
     def due_parts(self, now: float) -> list[RunParts]:
         """`due`, not built yet (`build_run`): the service builds runs outside its lock, or in a worker."""
-        ready = [
-            key
-            for key, run in self._runs.items()
-            if (run.terminal_at is not None and now - run.terminal_at >= self.terminal_wait)
-            or now - run.last_activity >= self.idle_timeout
-        ]
-        return [self._close(key) for key in ready]
+        # Entries up to a hair past `now`: a deadline is a sum, rounded, where the test below is a difference.
+        limit = now + abs(now) * 1e-12
+        ready: set[str] = set()
+        later = []
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= limit:
+            _, _, key = heapq.heappop(deadlines)
+            run = self._runs.get(key)
+            if run is None or key in ready:
+                continue
+            if self._is_due(run, now):
+                ready.add(key)
+            else:
+                later.append((key, run))
+        for key, run in later:
+            self._scheduled.pop(key, None)
+            self._schedule(key, run)
+        return [self._close(key) for key in sorted(ready, key=self._opened.__getitem__)]
+
+    def _is_due(self, run: RunParts, now: float) -> bool:
+        return (
+            run.terminal_at is not None and now - run.terminal_at >= self.terminal_wait
+        ) or now - run.last_activity >= self.idle_timeout
+
+    def _open(self, key: str, receiver: str) -> RunParts:
+        run = self._runs[key] = RunParts(key=key, receiver=receiver)
+        self._opened[key] = next(self._sequence)
+        return run
+
+    def _schedule(self, key: str, run: RunParts) -> None:
+        """An entry for `run` at its deadline, unless one as early is there already."""
+        deadline = run.last_activity + self.idle_timeout
+        if run.terminal_at is not None:
+            deadline = min(deadline, run.terminal_at + self.terminal_wait)
+        if deadline < self._scheduled.get(key, math.inf):
+            self._scheduled[key] = deadline
+            heapq.heappush(self._deadlines, (deadline, next(self._sequence), key))
+            if len(self._deadlines) > 2 * len(self._runs) + 1024:  # mostly stale: only the earliest of each
+                self._deadlines = [(d, next(self._sequence), k) for k, d in self._scheduled.items()]
+                heapq.heapify(self._deadlines)
 
     def drain_parts(self) -> list[RunParts]:
         """`drain`, not built yet."""
@@ -141,7 +191,12 @@ class RunAssembler:
                 self._adopt_task(event.task_id, key)
             return key
         if event.task_id:
-            return self._task_runs.setdefault(event.task_id, f"task:{event.task_id}")
+            known = self._task_runs.get(event.task_id)
+            if known is not None:
+                return known
+            placeholder = self._task_runs[event.task_id] = f"task:{event.task_id}"
+            self._tasks_of[placeholder] = {event.task_id}
+            return placeholder
         if context is not None:
             return self._context_runs.get(context)
         return None
@@ -150,11 +205,14 @@ class RunAssembler:
         """Chat events (message_end, agent_thought) carry only task_id: fold them into the run."""
         previous = self._task_runs.get(task_id)
         self._task_runs[task_id] = key
+        self._tasks_of.setdefault(key, set()).add(task_id)
         # Only a placeholder keyed by the task id is folded in; a task id reused by another run is not ours.
         if previous is None or previous == key or not previous.startswith("task:") or previous not in self._runs:
             return
         orphan = self._runs.pop(previous)
-        run = self._runs.setdefault(key, RunParts(key=key, receiver=orphan.receiver))
+        self._forget(previous)
+        self._tasks_of.pop(previous, None)  # its one task id points at `key` now
+        run = self._runs.get(key) or self._open(key, orphan.receiver)
         run.message_end = run.message_end or orphan.message_end
         run.error = run.error or orphan.error
         run.thoughts.update(orphan.thoughts)
@@ -275,15 +333,23 @@ class RunAssembler:
         ):
             node.logs[str(log_id)] = (data, previous[1])
 
-    # --- building ------------------------------------------------------------------------------
+    # --- closing -------------------------------------------------------------------------------
+
+    def _forget(self, key: str) -> None:
+        """An open run's schedule, once it is closed or merged into another (its heap entries go stale)."""
+        self._scheduled.pop(key, None)
+        del self._opened[key]
 
     def _close(self, key: str) -> RunParts:
         parts = self._runs.pop(key)
+        self._forget(key)
         self._completed[key] = None
         while len(self._completed) > self._memory:
             self._completed.popitem(last=False)
-        for task_id in [t for t, k in self._task_runs.items() if k == key]:
-            del self._task_runs[task_id]
-        for context in [c for c, k in self._context_runs.items() if k == key]:
-            del self._context_runs[context]
+        for task_id in self._tasks_of.pop(key, ()):
+            if self._task_runs.get(task_id) == key:
+                del self._task_runs[task_id]
+        for context in self._contexts_of.pop(key, ()):
+            if self._context_runs.get(context) == key:
+                del self._context_runs[context]
         return parts

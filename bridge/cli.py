@@ -13,7 +13,7 @@ import ssl
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any
 
@@ -21,17 +21,13 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bridge.config import BridgeConfig, ConfigError, QueueConfig, default_config, load_config, parse_component_id
-from bridge.config_reference import render as render_reference
 from bridge.formats import FORMATS, InputError
-from bridge.management.store import StoreError
-from bridge.model import RUN_STATUS_INCOMPLETE
-from bridge.processors import detectors
+from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.storage import QueueError, QueueStorage
 from bridge.receivers import StartupError
-from bridge.replay import read_runs
-from bridge.service import BridgeService
-from bridge.spans import SpanBuilder
-from bridge.startup_report import report
+
+# Each command imports what only it needs when it runs (the server, the store, the service): a command's time
+# to its first record counts, and the store alone pulls in cryptography.
 
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
@@ -47,7 +43,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bridge.http_protocol import header_timeout_protocol
+    from bridge.management.store import StoreError
     from bridge.server import create_app
+    from bridge.startup_report import report
 
     class Server(uvicorn.Server):
         """The first SIGTERM/SIGINT stops accepting and flushes; a second one exits at once. Everything
@@ -65,7 +63,11 @@ def _serve(args: argparse.Namespace) -> int:
     # Bound before the store, the queue file and the poller open: a port in use stops nothing but this start.
     listener = _listen(host, port_number)
     try:
-        app = create_app(config)
+        app = create_app(config)  # opens the store: a broken one stops the command here
+    except StoreError as exc:
+        listener.close()
+        print(f"store error: {exc}", file=sys.stderr)
+        return 2
     except BaseException:
         listener.close()
         raise
@@ -162,7 +164,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _config_reference(args: argparse.Namespace) -> int:
-    sys.stdout.write(render_reference())
+    from bridge.config_reference import render
+
+    sys.stdout.write(render())
     return 0
 
 
@@ -183,25 +187,37 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from bridge.replay import read_runs
+    from bridge.service import BridgeService
+
     out, err = sys.stdout, sys.stderr
     config = _config(args.config)
     if args.endpoint:
         config = _with_endpoint(config, args.endpoint)
+    # Every run built in this process: a worker is a second interpreter to start and every run pickled both ways;
+    # a replay measured slower with one in every trial (bench/end_to_end_replay.py, bench/RESULTS.md).
+    config = dataclasses.replace(config, service=config.service.model_copy(update={"workers": 0}))
     # A queue of its own: a file shared with a running bridge would be delivered twice.
     service = BridgeService(config, storage=QueueStorage(":memory:"))
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
     last_progress = time.monotonic()
-    try:
+
+    def read() -> Iterator[WorkflowRun]:
+        nonlocal errors, incomplete
         for item in read_runs(args.files, args.format):
             if isinstance(item, InputError):
                 errors += 1
                 print(f"error: {item}", file=err)
                 continue
-            spans += service.submit_run(item)
-            runs += 1
             incomplete += item.status == RUN_STATUS_INCOMPLETE
+            yield item
+
+    try:
+        for count in service.submit_runs(read()):
+            spans += count
+            runs += 1
             if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = time.monotonic()
                 print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
@@ -281,6 +297,10 @@ def _run_ids(payload: bytes) -> str:
 
 def _detect(args: argparse.Namespace) -> int:
     """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
+    from bridge.processors import detectors
+    from bridge.replay import read_runs
+    from bridge.spans import SpanBuilder
+
     config = _config(args.config)
     configured = [c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE]
     settings = configured[0] if configured and isinstance(configured[0], detectors.Config) else detectors.Config()
@@ -373,9 +393,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for error in str(exc).splitlines():  # every error of the file, one a line
             print(f"config error: {error}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
-        print(f"store error: {exc}", file=sys.stderr)
         return 2
     except QueueError as exc:
         print(f"queue error: {exc}", file=sys.stderr)

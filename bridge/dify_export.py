@@ -385,13 +385,16 @@ def _owners(spans: Sequence[ReadableSpan], workflows: set[int]) -> dict[int, int
     parents = {s.context.span_id: s.parent.span_id for s in spans if s.context is not None and s.parent is not None}
     owners: dict[int, int] = {}
     for span_id in parents:
-        seen, current = [], parents.get(span_id)
-        while current is not None and current not in workflows and current not in owners:
-            seen.append(current)
+        # The way up, in order; a cycle of parents (what a sender can make up) leads nowhere.
+        above: dict[int, None] = {span_id: None}
+        current = parents.get(span_id)
+        while current is not None and current not in workflows and current not in owners and current not in above:
+            above[current] = None
             current = parents.get(current)
-        owner = owners.get(current) if current is not None and current not in workflows else current
-        if owner is not None:
-            owners.update(dict.fromkeys([span_id, *seen], owner))
+        if current is None or current in above:
+            continue
+        owner = current if current in workflows else owners[current]
+        owners.update(dict.fromkeys(above, owner))
     return owners
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.management.settings import ServerConfig
@@ -67,3 +68,8 @@ def middleware(cfg: ServerConfig) -> list[Middleware]:
         )
     stack.append(Middleware(SecurityHeaders, https=cfg.tls is not None))
     return stack
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address, what per-client limits count by."""
+    return request.client.host if request.client else None

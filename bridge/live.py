@@ -13,15 +13,18 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from bridge.http_errors import ApiError
-from bridge.management.auth import Authenticator, client_address
+from bridge.http_security import client_address
 from bridge.processors import redact
+
+if TYPE_CHECKING:  # cryptography, which `replay` (the service imports this module) does not need
+    from bridge.management.auth import Authenticator
 
 QUEUE_SIZE = 1000
 _CLOSED = None  # put on a dropped subscriber's queue to end its stream

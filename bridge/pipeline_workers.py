@@ -35,7 +35,6 @@ import msgspec
 from bridge import GC_YOUNG_THRESHOLD
 from bridge.config import BridgeConfig
 from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
-from bridge.management.store import Store, load_fernet
 from bridge.model import WorkflowRun
 from bridge.pipeline import Pipeline, Processed, process_run, processors_of
 from bridge.processors.detectors import DetectionProcessor
@@ -421,10 +420,12 @@ def _work(
         Pipeline(name, processors_of(config, spec)[0], spec.exporters, spec.receivers, limits[name])
         for name, spec in config.pipelines.items()
     ]
-    baselines = (
-        WriteBehindBaselines(Store(config.server.store, load_fernet(config.server))) if store_baselines else None
-    )
-    if baselines is not None:
+    baselines = None
+    if store_baselines:
+        # Imported here: the store imports cryptography, which a worker without the store's baselines need not load.
+        from bridge.management.store import Store, load_fernet
+
+        baselines = WriteBehindBaselines(Store(config.server.store, load_fernet(config.server)))
         for pipeline in pipelines:
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import re
 
-# Not preceded by a letter or digit: a prefix inside a longer word is not a token's start.
-_START = r"(?<![A-Za-z0-9])"
+# Not preceded by a word character or `-`: a prefix inside a longer word is not a token's start, and in
+# `glpat-glpat-glpat-…` only the first is (each would read the rest of the run again).
+_START = r"(?<![\w-])"
 _LEADING = re.compile(r"(?:[A-Za-z0-9_-]|\\\.)+(?![{*+?])")
 
 
 def _token(expression: str) -> str:
-    """`expression` not preceded by a letter or digit, its leading literal written first
-    (`npm_(?<![A-Za-z0-9]npm_)…`): the regex engine then jumps from one occurrence of the literal to the next
+    r"""`expression` not preceded by a word character or `-`, its leading literal written first
+    (`npm_(?<![\w-]npm_)…`): the regex engine then jumps from one occurrence of the literal to the next
     instead of trying every position."""
     lead = _LEADING.match(expression)
     if lead is None:
         return _START + expression
-    return f"{lead.group()}(?<![A-Za-z0-9]{lead.group()}){expression[lead.end() :]}"
+    return rf"{lead.group()}(?<![\w-]{lead.group()}){expression[lead.end() :]}"
 
 
 # kind → (expression, guard literals)

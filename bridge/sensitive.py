@@ -54,30 +54,33 @@ def _named(kind: str) -> re.Pattern[str]:
     the names with the literal finder and reads a value after each)."""
     names, shortest = _NAMES[kind]
     alternatives = "|".join(before + re.escape(name) for name, before in names.items())
-    return re.compile(f"(?i)(?=(?:{alternatives}){_VALUE % ((shortest,) * 3)})")
+    return re.compile(f"(?i)(?:{alternatives}){_VALUE % ((shortest,) * 3)}")
 
 
 _ALL_ENDINGS = tuple(name for names, _ in _NAMES.values() for name in names)
 _TAILS = {kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()}
 # Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
 # (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
-# instead of trying every position, about 9x faster on ordinary text. tests/test_sensitive.py checks each
-# against its plain form.
+# instead of trying every position, about 9x faster on ordinary text. Where the body takes `-` (`sk-…`), no
+# `-` before the prefix either: else `sk-sk-sk-…` starts a match at each and reads the rest each time.
+# tests/test_sensitive.py checks each against its plain form.
 SECRETS: dict[str, re.Pattern[str]] = {
-    "openai_key": re.compile(r"sk-(?<!\wsk-)(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
+    "openai_key": re.compile(r"sk-(?<![\w-]sk-)(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
     "aws_access_key": re.compile(r"A(?<!\wA)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[0-9A-Z]{16}\b"),
     "github_token": re.compile(r"gh[pousr]_(?<!\wgh[pousr]_)[A-Za-z0-9]{36,}\b"),
-    "slack_token": re.compile(r"xox(?<!\wxox)(?:[a-z]\.xox)?[a-z]-[A-Za-z0-9-]{10,}"),
-    "google_api_key": re.compile(r"AIza(?<!\wAIza)[0-9A-Za-z_-]{35,}"),
+    "slack_token": re.compile(r"xox(?<![\w-]xox)(?:[a-z]\.xox)?[a-z]-[A-Za-z0-9-]{10,}"),
+    "google_api_key": re.compile(r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35,}"),
     "dify_app_key": re.compile(r"app-(?<!\wapp-)[A-Za-z0-9]{24}\b"),
     "dify_dataset_key": re.compile(r"dataset-(?<!\wdataset-)[A-Za-z0-9]{24}\b"),
     # `eyJ` is `{"` in base64; `ey` alone also takes a header or claims written with a space first.
-    "jwt": re.compile(r"ey(?<!\wey)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    "jwt": re.compile(r"ey(?<![\w-]ey)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     # The whole block, to its END line; a block cut short (no END) to where its base64 and headers stop.
-    # `\n` as written inside JSON text counts as a line break. Never across a NUL (`SEPARATOR`).
+    # `\n` as written inside JSON text counts as a line break. Never across a NUL (`SEPARATOR`) or into the
+    # next block (a text of BEGIN lines alone would otherwise cost a scan to its end for each).
     "private_key": re.compile(
-        r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\x00]*?-----END[ A-Z0-9_-]{0,100}PRIVATE"
-        r" KEY(?: BLOCK)?-----|\s*[A-Za-z0-9+/=\\:,.-]+(?:\s+[A-Za-z0-9+/=\\:,.-]+)*)?"
+        r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:(?:(?!-----BEGIN)[^\x00])*?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"
+        r"|\s*[A-Za-z0-9+/=\\:,.-]+(?:\s+[A-Za-z0-9+/=\\:,.-]+)*)?"
     ),
     # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
     "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]+)@"),
@@ -243,6 +246,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     if present:  # only the checks a literal found guards, and the others, in their order
         places = _UNLITERAL_PLACES[personal].union(*(_GUARDED[personal][index] for index in present))
         checks = [_CHECKS[personal][place] for place in sorted(places)]
+    aligned: tuple[str, list[tuple[int, int, int]]] | None = None
     for kind, pattern, ascii_pattern, literals, exact, guard, min_digits in checks:
         if digits < min_digits:
             continue
@@ -250,9 +254,11 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
         if literals:
             if literals.isdisjoint(present) or (exact and not _any_in(exact, text)):
                 continue
-            if kind in _TAILS and len(folded) == len(text):  # the finder's positions are the text's
-                names = [(start, end) for index, start, end in hits if index in literals]
-                for value in _named_values(kind, text, folded, names):
+            if kind in _TAILS:
+                if aligned is None:  # the finder's positions must be the text's: `ß` folds to `ss`
+                    aligned = (folded, hits) if len(folded) == len(text) else _aligned(text)
+                names = [(start, end) for index, start, end in aligned[1] if index in literals]
+                for value in _named_values(kind, text, aligned[0], names):
                     if accepted(kind, value, exempt_examples):
                         found.setdefault(value, kind)
                 continue
@@ -295,16 +301,30 @@ def _kind_named(key: str) -> str | None:
     return None
 
 
+def _aligned(text: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """`text` lower-cased character for character (lower() keeps the length but for the dotted capital I),
+    and the finder's matches in it."""
+    lowered = text.replace("\u0130", "i").lower()
+    if len(lowered) != len(text):  # no other character is known to grow; if one does, look nowhere else
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    return lowered, _FINDER.find_matches_as_indexes(lowered, overlapping=True)
+
+
 def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:
-    """The values after the key names found at `names` (start, end in `text` and its case-folded twin, of the
-    same length): what `_named(kind)` finds, without its regex trying every position of the text."""
+    """The values after the key names found at `names` (start, end in `text` and its lower-cased twin, of the
+    same length): what `_named(kind)` finds, without its regex trying every position of the text. A name inside
+    the previous value is not one, as for the regex: `password:password:…` would read the rest each time."""
     tail, conditions = _TAILS[kind], _NAMES[kind][0]
-    for start, end in names:
+    read_to = 0
+    for start, end in sorted(names):
+        if start < read_to:
+            continue
         before = conditions[folded[start:end]]
         if before and _BEFORE[before].match(text, start) is None:
             continue
         match = tail.match(text, end)
         if match is not None:
+            read_to = match.end()
             yield match.group(match.lastindex or 0)
 
 

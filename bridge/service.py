@@ -13,8 +13,8 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from functools import partial
 from typing import TypeVar
@@ -426,6 +426,35 @@ class BridgeService:
         assert count is not None  # only an exclusive submission is ever turned down
         return count
 
+    def submit_runs(self, runs: Iterable[WorkflowRun], ahead: int = 64) -> Iterator[int]:
+        """`submit_run` for each of `runs`, in order; yields each one's span count once it is committed. Up to
+        `ahead` runs are being built (by a pipeline worker, if any) and as many committed while the next are
+        read, so that reading, building and committing overlap (`replay`). If reading `runs` fails, or the
+        caller stops, the runs read before are still queued before the error goes on."""
+        building: deque[tuple[WorkflowRun, Future[Processed]]] = deque()
+        committing: deque[Callable[[], int | None]] = deque()
+
+        def hand_over(run: WorkflowRun, built: Future[Processed]) -> Callable[[], int | None]:
+            return self._hand_over(built.result(), run.receiver, run.journal, exclusive=False)
+
+        try:
+            for run in runs:
+                building.append((run, self.runs.submit(self._named(run))))
+                if len(building) > ahead:
+                    committing.append(hand_over(*building.popleft()))
+                if len(committing) > ahead:
+                    yield _committed(committing.popleft())
+        except BaseException:
+            while building:
+                committing.append(hand_over(*building.popleft()))
+            for finish in committing:
+                finish()
+            raise
+        while building:
+            committing.append(hand_over(*building.popleft()))
+        while committing:
+            yield _committed(committing.popleft())
+
     def submit_new_run(self, run: WorkflowRun) -> int | None:
         """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
         nothing is queued and the answer is None, unless this copy holds more than the one queued (a stream
@@ -528,6 +557,12 @@ def _log_orphans(count: int, receiver: str) -> None:
     # One line per request, however many events it held (a body of 100,000 `{}` made 100,000 lines).
     if count:
         logger.warning("%s: dropped %d events with no run, task or stream to attach them to", receiver, count)
+
+
+def _committed(finish: Callable[[], int | None]) -> int:
+    count = finish()
+    assert count is not None  # only an exclusive submission is ever turned down
+    return count
 
 
 def _ready(processed: Processed) -> Future[Processed]:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import random
+import time
+
+import pytest
 
 from bridge.assembly import RunAssembler
 from bridge.formats import decode_json
@@ -216,3 +219,95 @@ def test_events_read_with_their_data_unread_build_the_runs_read_the_general_way(
         unread, general = _assemble(events_of(path)), _assemble(events_of(path, decode_json))
         assert unread == general
         assert [encode_request(build_spans(r)) for r in unread] == [encode_request(build_spans(r)) for r in general]
+
+
+def _fresh_runs(count: int, rng: random.Random) -> list[list[DifyEvent]]:
+    """`count` runs of real captures (a workflow, a chat flow), each with run and task ids of its own."""
+    runs = []
+    for index in range(count):
+        path = CAPTURES / ("a_simple_http.sse", "f_chatflow_llm.sse", "d_http_retry_fail.sse")[index % 3]
+        events = events_of(path)
+        run_id, task_id = events[0].workflow_run_id, events[0].task_id
+        text = path.read_text().replace(str(run_id), f"run-{index}").replace(str(task_id), f"task-{index}")
+        runs.append(_events_from(text, f"copy-{index}"))
+        if index % 5 == 0:
+            rng.shuffle(runs[-1])
+    return runs
+
+
+def _events_from(text: str, source: str) -> list[DifyEvent]:
+    from bridge.formats import Record, iter_records
+    from bridge.normalize import normalize_event, parse_event_json
+
+    return [
+        normalize_event(r.obj, source, r.line, r.sse_event)
+        for r in iter_records(text, source, parse=parse_event_json)
+        if isinstance(r, Record)
+    ]
+
+
+def test_due_hands_out_exactly_the_runs_a_scan_of_every_open_run_finds_in_the_order_they_opened() -> None:
+    """`due` keeps open runs by deadline; checked against the plain rule over every open run, with events
+    interleaved, runs left without a terminal event, stragglers, and a clock that steps back now and then."""
+    rng = random.Random(29)
+    runs = _fresh_runs(60, rng)
+    for index in range(0, 60, 7):
+        runs[index] = [e for e in runs[index] if e.event not in ("workflow_finished", "message_end")]
+    assembler = RunAssembler(idle_timeout=5.0, terminal_wait=1.5)
+    queue = [(rng.random(), index, event) for index, run in enumerate(runs) for event in run]
+    queue.sort(key=lambda item: item[0])
+    now, handed_out = 1000.0, 0
+    for step, (_, index, event) in enumerate(queue):
+        now += rng.choice([0.0, 0.01, 0.3, 0.7, -0.2])
+        assembler.add(event, now, context=f"conn-{index}")
+        if step % 3 == 0:
+            probe = now + rng.choice([0.0, 0.5, 1.5, 6.0])
+            expected = [
+                key for key, run in assembler._runs.items()
+                if (run.terminal_at is not None and probe - run.terminal_at >= assembler.terminal_wait)
+                or probe - run.last_activity >= assembler.idle_timeout
+            ]  # fmt: skip
+            assert [parts.key for parts in assembler.due_parts(probe)] == expected
+            handed_out += len(expected)
+    assert handed_out + len(assembler.drain()) >= 60
+
+
+def test_due_looks_only_at_runs_whose_deadline_came(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand open runs: asking after every event which are due does not look at each one each time."""
+    checked = 0
+    is_due = RunAssembler._is_due
+
+    def counting(self: RunAssembler, run: object, now: float) -> bool:
+        nonlocal checked
+        checked += 1
+        return is_due(self, run, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RunAssembler, "_is_due", counting)
+    assembler = RunAssembler(idle_timeout=3000, terminal_wait=2000)
+    for index, run in enumerate(_fresh_runs(1000, random.Random(1))):
+        for event in run:
+            assembler.add(event, now=float(index))
+            assert assembler.due(float(index)) == []
+    assert checked == 0
+    assert [run.run_id for run in assembler.due(2001.5)] == ["run-0", "run-1"]
+    assert checked == 2
+
+
+def test_closing_a_run_does_not_look_through_every_open_runs_tasks_and_streams() -> None:
+    """20,000 runs open at once, each with a task id and a stream of its own, then closed: each close forgets only
+    its own task and stream (looking through every open run's made this quadratic: minutes here)."""
+    count = 20_000
+    assembler = RunAssembler(idle_timeout=600, terminal_wait=1)
+    for index in range(count):
+        data = {"id": f"run-{index}", "workflow_id": "w", "created_at": 1795552883}
+        started = DifyEvent("workflow_started", data, workflow_run_id=f"run-{index}", task_id=f"task-{index}")
+        assembler.add(started, now=0.0, context=f"stream-{index}")
+    for index in range(count):
+        finished = {"id": f"run-{index}", "status": "succeeded", "created_at": 1795552883, "finished_at": 1795552884}
+        assembler.add(DifyEvent("workflow_finished", finished, workflow_run_id=f"run-{index}"), now=1.0)
+    start = time.perf_counter()
+    closed = assembler.due_parts(2.0)
+    took = time.perf_counter() - start
+    assert len(closed) == count and len(assembler) == 0
+    assert assembler._task_runs == {} and assembler._context_runs == {}
+    assert took < 5.0, f"closing {count} runs took {took:.1f} s"

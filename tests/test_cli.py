@@ -342,3 +342,40 @@ def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
         f"error: {files[2]}:1: [0].data.node_id: missing on a node_started event",
         f"error: {files[2]}:1: [1]: not a Dify event, run, webhook payload or log page",
     ]
+
+
+def test_replay_imports_neither_the_server_nor_the_store() -> None:
+    """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
+    store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first
+    record."""
+    import subprocess
+    import sys
+
+    with OtlpSink() as sink:
+        script = (
+            "import sys\nfrom bridge.cli import main\n"
+            f"code = main(['replay', '--quiet', {str(CAPTURES / 'a_llm_simple.sse')!r}])\n"
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'uvicorn', 'cryptography', 'jwt'}),"
+            " sorted(m for m in sys.modules if m in ('bridge.server', 'bridge.management.store')))\n"
+        )
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.splitlines()[-1] == "0 [] []", done.stdout + done.stderr
+        assert sink.span_count() == 4
+
+
+def test_replay_builds_runs_in_its_own_process_whatever_service_workers_says(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline worker would be a second interpreter to start and every run pickled both ways: `replay` measured
+    slower with one (bench/end_to_end_replay.py), so it starts none, even when the config asks for one."""
+
+    def no_workers(*args: object, **kwargs: object) -> None:
+        raise AssertionError("replay started a pipeline worker")
+
+    monkeypatch.setattr("bridge.service.PipelineWorkers", no_workers)
+    path = _config(tmp_path, otlp_sink)
+    path.write_text(path.read_text().replace("\nservice:\n", "\nservice:\n  workers: 1\n"))
+    assert "  workers: 1\n" in path.read_text()
+    assert main(["replay", "--config", str(path), str(CAPTURES / "a_llm_simple.sse")]) == 0
+    assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4

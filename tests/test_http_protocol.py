@@ -12,20 +12,23 @@ import httpx2 as httpx
 import pytest
 
 from bridge.config import parse_config
+from tests.bridge_process import BridgeProcess
 from tests.bridge_server import BridgeServer, bridge_config_text
 from tests.otlp_sink import OtlpSink
 
 
+def _config_text(tmp_path: Path, otlp_sink: OtlpSink) -> str:
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint)
+    return text.replace("  live_heartbeat:", "  header_timeout: 1s\n  live_heartbeat:")
+
+
 @pytest.fixture
 def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
-    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint).replace(
-        "  live_heartbeat:", "  header_timeout: 1s\n  live_heartbeat:"
-    )
-    with BridgeServer(parse_config(text, "test.yaml")) as server:
+    with BridgeServer(parse_config(_config_text(tmp_path, otlp_sink), "test.yaml")) as server:
         yield server
 
 
-def _connect(bridge: BridgeServer) -> socket.socket:
+def _connect(bridge: BridgeServer | BridgeProcess) -> socket.socket:
     host, port = bridge.base.removeprefix("http://").split(":")
     return socket.create_connection((host, int(port)), timeout=5)
 
@@ -77,3 +80,15 @@ def test_kept_alive_connections_and_slow_answers_are_not_cut(bridge: BridgeServe
     sock.settimeout(2)
     assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
     sock.close()
+
+
+def test_serve_has_the_header_deadline(tmp_path: Path, otlp_sink: OtlpSink, processes: list[BridgeProcess]) -> None:
+    config = tmp_path / "bridge.yaml"
+    config.write_text(_config_text(tmp_path, otlp_sink))
+    bridge = BridgeProcess(config)
+    processes.append(bridge.start())
+    sock = _connect(bridge)
+    try:
+        assert _drip(sock, 4).startswith(b"HTTP/1.1 408 ")
+    finally:
+        sock.close()

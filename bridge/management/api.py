@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from bridge.http_body import read_model
 from bridge.http_errors import ApiError
-from bridge.management.auth import Authenticator, client_address
+from bridge.http_security import client_address
+from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
 from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, unpolled_warning
 from bridge.management.store import App, Store

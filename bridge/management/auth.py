@@ -11,6 +11,7 @@ import jwt
 from starlette.requests import Request
 
 from bridge.http_errors import ApiError
+from bridge.http_security import client_address
 from bridge.management.rate_limit import RateLimitConfig, RateLimiter, retry_after
 from bridge.management.settings import Scope, ServerConfig
 
@@ -21,10 +22,6 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 def key_id(api_key: str) -> str:
     """A short, non-reversible name for an API key: what tokens and logs carry instead of the key."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:12]
-
-
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 class Authenticator:

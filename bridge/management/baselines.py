@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.management.store import Store
+if TYPE_CHECKING:  # the store imports cryptography: a pipeline worker without the store's baselines needs neither
+    from bridge.management.store import Store
 
 # How often the server and each pipeline worker write their detectors' baselines to the store.
 FLUSH_INTERVAL_S = 5.0

@@ -22,6 +22,7 @@ from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
 # A host name as DNS spells it (and underscores, as in compose container names); anything else (percent signs,
 # backslashes, spaces) is refused outright.
 _HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
@@ -69,7 +70,10 @@ class OutboundPolicy:
         """The base URL without a trailing slash, or OutboundRefused: not http(s), a user or password, a query
         or fragment (they would swallow the `/v1/...` joined after it), an odd host spelling, a refused
         literal address."""
-        parts = urlsplit(base_url)
+        try:
+            parts = urlsplit(base_url)
+        except ValueError:  # `http://[::1` and the like
+            raise OutboundRefused("base_url is not a valid URL") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise OutboundRefused("base_url must be http:// or https:// with a host")
         if "?" in base_url or "#" in base_url:
@@ -87,9 +91,11 @@ class OutboundPolicy:
         """`base_url` + `path` (+ `?query`), checked as httpx will send it: the base's origin, the path under
         the base's `/v1/`, no fragment; or OutboundRefused. `path` starts with `/v1/`, its specials encoded."""
         checked = self.check_base_url(base_url)
-        base = httpx.URL(checked)
         url = checked + path + (f"?{query}" if query else "")
-        joined = httpx.URL(url)
+        try:
+            base, joined = httpx.URL(checked), httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise OutboundRefused(f"the joined URL is not valid: {exc}") from None
         within = joined.path.startswith(base.path.rstrip("/") + "/v1/")
         if (joined.scheme, joined.host, joined.port) != (base.scheme, base.host, base.port) or not within:
             raise OutboundRefused("the joined URL leaves the instance's /v1/")
@@ -109,8 +115,10 @@ class OutboundPolicy:
             raise OutboundRefused(f"{host!r} is neither a host name nor an address written out in full")
 
     def check_address(self, address: _Address) -> None:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if isinstance(address, ipaddress.IPv6Address):
+            # IPv6 spellings of an IPv4 address (mapped, 6to4, NAT64) reach that address: judged by it.
+            nat64 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None
+            address = address.ipv4_mapped or address.sixtofour or nat64 or address
         reason = self._refusal(address)
         if reason:
             raise OutboundRefused(f"{address} is {reason}; allow it in server.outbound.allowed_networks")
@@ -135,6 +143,8 @@ class OutboundPolicy:
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"{host}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        if not addresses:
+            raise httpcore.ConnectError(f"{host}: no address")
         for address in addresses:
             try:
                 self.check_address(ipaddress.ip_address(address))
@@ -184,14 +194,13 @@ class _CheckedBackend(AsyncNetworkBackend):
                 addresses = await self._policy.addresses(host, port)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"{host}: name resolution timed out") from None
-        error: Exception | None = None
-        for address in addresses:
+        *others, last = addresses  # never empty
+        for address in others:
             try:
                 return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue  # the next address of the name
+        return await self._inner.connect_tcp(last, port, timeout, local_address, socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None

@@ -88,7 +88,7 @@ class ServerConfig(BaseModel):
     # Bridge API keys: exchanged for tokens at /api/v1/auth/token and sent as X-Pisama-API-Key by webhooks.
     # A plain string is a key with every scope (as before scopes); `{key: ..., scopes: [ingest]}` limits one.
     # Empty: the management API and the signed receivers refuse everyone.
-    api_keys: list[str | ApiKeySpec] = Field(default_factory=list)
+    api_keys: list[ApiKeySpec | str] = Field(default_factory=list)
     # Key that signs access tokens. None: a random key per start (tokens then die with the process).
     token_secret: str | None = None
     # Lifetime of an access token.
@@ -135,7 +135,7 @@ class ServerConfig(BaseModel):
 
     @field_validator("api_keys")
     @classmethod
-    def _strong_keys(cls, value: list[str | ApiKeySpec]) -> list[str | ApiKeySpec]:
+    def _strong_keys(cls, value: list[ApiKeySpec | str]) -> list[ApiKeySpec | str]:
         # `${env:BRIDGE_API_KEY:-}` left unset expands to "": no key, rather than an empty key.
         keys = [key for key in value if key != ""]
         for position, spec in enumerate(keys):

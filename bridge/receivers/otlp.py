@@ -37,7 +37,7 @@ from starlette.routing import Route
 from bridge.formats import decode_json
 from bridge.http_body import read_body, require_media_type
 from bridge.http_errors import ApiError
-from bridge.management.auth import client_address
+from bridge.http_security import client_address
 from bridge.management.settings import ServerTLS
 from bridge.otlp_json import from_otlp_json
 from bridge.otlp_spans import to_spans

@@ -26,7 +26,6 @@ from bridge.durations import Duration
 from bridge.formats import InputError, decode_json
 from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
-from bridge.management.store import App, Instance
 from bridge.model import RUN_STATUS_INCOMPLETE
 from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
@@ -34,6 +33,7 @@ from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+    from bridge.management.store import App, Instance
     from bridge.service import BridgeService
 
 TYPE = "poller"

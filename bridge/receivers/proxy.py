@@ -24,7 +24,7 @@ import httpx2 as httpx
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
@@ -284,6 +284,8 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             return await client.send(outgoing, stream=True)
         except BodyTimeout:
             raise ApiError(408, "body_timeout", f"the body was not complete within {cfg.body_timeout:g} s") from None
+        except ClientDisconnect:  # while its body streamed on to Dify
+            raise ApiError(400, "client_disconnected", "the client went away before its body was complete") from None
         except OutboundRefused as refused:
             raise ApiError(502, "upstream_not_allowed", f"instance {instance!r}: {refused}") from None
         except httpx.PoolTimeout:

@@ -17,13 +17,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from bridge.http_errors import ApiError
-from bridge.management.auth import client_address
-from bridge.management.store import App
+from bridge.http_security import client_address
 from bridge.receivers import ReceiverContext
+
+if TYPE_CHECKING:  # the store imports cryptography: `replay` reads the config, which imports every receiver
+    from bridge.management.store import App
 
 # Unix seconds, ASCII digits only (`str.isdigit` also takes "²"), few enough for a float.
 _TIMESTAMP = re.compile(r"-?[0-9]{1,12}")

@@ -35,6 +35,8 @@ def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
         ("http://0.0.0.0:5001", "0.0.0.0 is a"),
         ("http://[::1]:5001", "::1 is a loopback address"),
         ("http://[::ffff:127.0.0.1]", "127.0.0.1 is a loopback address"),
+        ("http://[2002:a9fe:a9fe::]", "169.254.169.254 is a link-local address"),  # 6to4
+        ("http://[64:ff9b::a00:1]", "10.0.0.1 is a private address"),  # NAT64
         ("http://[fe80::1]", "link-local"),
         ("http://10.1.2.3", "10.1.2.3 is a private address"),
         ("http://192.168.0.1", "private"),
@@ -52,6 +54,8 @@ def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
         ("http://dify.example.com:99999", "invalid port"),
         ("http://dify%2eexample.com", "neither a host name"),
         ("ftp://dify.example.com", "http:// or https://"),
+        ("http://[::1", "not a valid URL"),
+        ("http://[dify.example.com]", "not a valid URL"),
     ],
 )
 def test_refused_base_urls(base_url: str, reason: str) -> None:
@@ -109,6 +113,7 @@ def test_registering_an_inward_instance_is_refused(
             ("http://2130706433", "dotted quad"),
             (f"{dify[1].base}/admin?x=", "query or fragment"),
             ("https://user:hunter2@dify.example.com", "user name or password"),
+            ("http://[::1", "not a valid URL"),  # not a 500
         ]:
             answer = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,
                                 json={"name": "inward", "base_url": base_url})  # fmt: skip

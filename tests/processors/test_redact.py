@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import SpanContext, Status, StatusCode
+from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 
 from bridge.cli import main
 from bridge.processors import redact
@@ -137,7 +138,15 @@ class PerText(RedactProcessor):
         return False
 
 
-KEYS = ["input.value", "output.value", "user.email", "http.header.authorization", "dify.node.title"]
+KEYS = [
+    "input.value",
+    "output.value",
+    "user.email",
+    "http.header.authorization",
+    "dify.node.title",
+    "db.password",
+    f"x {KEY}",
+]
 TEXTS = st.sampled_from(
     [
         "",
@@ -158,6 +167,8 @@ VALUES = st.one_of(
     TEXTS,
     st.integers(),
     st.booleans(),
+    TEXTS.map(str.encode),  # OTLP bytes
+    st.dictionaries(st.sampled_from(KEYS), TEXTS, max_size=2),  # an OTLP kvlist
     st.lists(st.one_of(TEXTS, st.integers()), max_size=3),
     st.lists(st.one_of(TEXTS, st.integers()), max_size=3).map(tuple),
 )
@@ -168,13 +179,15 @@ ATTRIBUTES = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4)
 def traces(draw: st.DrawFn) -> list[ReadableSpan]:
     spans = []
     for position in range(draw(st.integers(1, 4))):
-        events = [Event("e", draw(ATTRIBUTES), 1) for _ in range(draw(st.integers(0, 2)))]
+        events = [Event(draw(TEXTS), draw(ATTRIBUTES), 1) for _ in range(draw(st.integers(0, 2)))]
         status = draw(st.one_of(st.just(Status(StatusCode.UNSET)), TEXTS.map(lambda t: Status(StatusCode.ERROR, t))))
         context = SpanContext(trace_id=1, span_id=position + 1, is_remote=False)
         spans.append(
             ReadableSpan(
-                name=f"s{position}",
+                name=f"s{position} {draw(TEXTS)}",
                 context=context,
+                resource=Resource(draw(ATTRIBUTES)),
+                links=[Link(context, draw(ATTRIBUTES)) for _ in range(draw(st.integers(0, 1)))],
                 attributes=draw(ATTRIBUTES),
                 events=events,
                 status=status,
@@ -191,6 +204,8 @@ def _view(spans: Sequence[ReadableSpan]) -> list[Any]:
             s.name,
             dict(s.attributes or {}),
             [(e.name, dict(e.attributes or {})) for e in s.events],
+            [dict(link.attributes or {}) for link in s.links],
+            dict(s.resource.attributes),
             s.status.status_code,
             s.status.description,
         )
@@ -211,3 +226,49 @@ def test_one_scan_shortcut_returns_what_the_per_text_path_returns(
 ) -> None:
     cfg = Config(secrets=modes[0], personal_data=modes[1], custom_patterns=custom, allow_keys=allow, deny_keys=deny)
     assert _view(create(cfg).process(spans)) == _view(PerText(cfg).process(spans))
+
+
+@pytest.mark.parametrize(
+    "place", ["name", "key", "kvlist", "kvlist key", "bytes", "array", "event name", "link", "resource", "named"]
+)
+def test_a_secret_in_any_one_place_is_masked(place: str) -> None:
+    """Each place alone: the one-scan shortcut must see it too, or the span goes out untouched."""
+    context = SpanContext(trace_id=1, span_id=1, is_remote=False)
+    attributes: dict[str, Any] = {
+        "key": {f"x {KEY}": 1},
+        "kvlist": {"config": {"value": f"k={KEY}"}},
+        "kvlist key": {"config": {f"x {KEY}": "1"}},
+        "bytes": {"body": f"k={KEY}".encode()},
+        "array": {"tags": ("a", f"k={KEY}")},
+        "named": {"db.password": "Qz8Tw1Lm0c"},
+    }.get(place, {})
+    span = ReadableSpan(
+        name=f"call {KEY}" if place == "name" else "call",
+        context=context,
+        attributes={**attributes, "ok": "fine"},
+        events=[Event(f"log {KEY}" if place == "event name" else "log", {}, 1)],
+        links=[Link(context, {"note": f"k={KEY}"} if place == "link" else {})],
+        resource=Resource({"deploy.note": f"k={KEY}"} if place == "resource" else {}),
+        start_time=1,
+        end_time=2,
+    )
+    (out,) = create(Config()).process([span])
+    assert out is not span
+    assert KEY not in repr(_view([out])) and "Qz8Tw1Lm0c" not in repr(_view([out]))
+    assert str(KEY.encode()) not in repr(_view([out]))
+
+
+def test_placeholders_are_left_and_masking_twice_changes_nothing() -> None:
+    processor = create(Config())
+    placeholders = [
+        "api_key: sk-xxxxxxxxxxxxxxxxxxxxxxxx",
+        "password: ********",
+        "token: <your token here>",
+        "password: ${env:DB_PASSWORD}",
+        '{"api_key": "{{#start.api_key#}}"}',
+        "secret = …#1f3a9c2e",
+    ]
+    for text in placeholders:
+        assert processor.redact_text(text) == text
+    once = processor.redact_text(f'{{"password": "hunter2hunter2", "key": "{KEY}", "mail": "{EMAIL}"}} {CARD}')
+    assert processor.redact_text(once) == once and "hunter2" not in once

@@ -242,3 +242,59 @@ def test_a_filling_batch_is_read_again_only_once_what_was_queued_since_fills_it(
         # The first run's read, the read that sends the full batch, and the read that finds nothing left:
         # not a read for each run in between.
         assert len(reads) <= 3
+
+
+def test_runs_submitted_together_are_built_ahead_and_queued_in_order(
+    make_service: Callable[..., BridgeService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`submit_runs` (replay) sends runs on to be built before it takes the first one back, so reading, building
+    and committing overlap; every run is queued once, in order, with its span count."""
+    with OtlpSink() as sink:
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}")
+        log: list[tuple[str, str]] = []
+        submit = service.runs.submit
+
+        class Taken:
+            def __init__(self, run: WorkflowRun) -> None:
+                self.run, self.built = run, submit(run)
+
+            def result(self) -> object:
+                log.append(("taken", self.run.run_id))
+                return self.built.result()
+
+        def sent(run: WorkflowRun) -> Taken:
+            log.append(("sent", run.run_id))
+            return Taken(run)
+
+        monkeypatch.setattr(service.runs, "submit", sent)
+        runs = _runs(10)
+        counts = list(service.submit_runs(iter(runs), ahead=3))
+        assert counts == [len(spans_of(CAPTURES / "a_llm_simple.sse"))] * 10
+        assert log[:4] == [("sent", run.run_id) for run in runs[:4]]
+        assert [run_id for kind, run_id in log if kind == "taken"] == [run.run_id for run in runs]
+        assert service.flush(15)
+        ids = _span_ids(sink)
+        assert len(ids) == sum(counts) == len(set(ids))
+        queued = [s.attributes["dify.run.id"] for s in sink.spans() if s.parent_span_id is None]
+        assert queued == [run.run_id for run in runs]
+
+
+def test_runs_read_before_a_failure_in_reading_are_still_queued(make_service: Callable[..., BridgeService]) -> None:
+    """`submit_runs` builds ahead of what it has committed: when reading the next run fails, the runs read
+    before it are queued (and delivered) before the error goes on, as when each run was committed in turn."""
+    with OtlpSink() as sink:
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}")
+        runs = _runs(5)
+
+        def read() -> Iterator[WorkflowRun]:
+            yield from runs
+            raise OSError("disk gone")
+
+        counts = []
+        with pytest.raises(OSError, match="disk gone"):
+            for count in service.submit_runs(read(), ahead=8):
+                counts.append(count)
+        assert counts == []  # all five were still being built when reading failed
+        assert service.flush(15)
+        roots = [s.attributes["dify.run.id"] for s in sink.spans() if s.parent_span_id is None]
+        assert roots == [run.run_id for run in runs]

@@ -361,3 +361,23 @@ def test_concurrent_runs_whose_exports_interleave_are_each_rebuilt(bridge: Bridg
         assert spans[0].context is not None
         trace = f"{spans[0].context.trace_id:032x}"
         assert {s.span_id for s in received if s.trace_id == trace} == {f"{i:016x}" for i in _by_id(spans)}
+
+
+def test_spans_whose_parents_make_a_cycle_are_read_at_once() -> None:
+    """A sender can make up parents that lead in a circle: the walk up to a workflow span must end (it grew
+    without bound before, until the process ran out of memory)."""
+    from opentelemetry.trace import SpanContext
+
+    from bridge.otlp_spans import moved
+
+    spans = recorded_spans("b_iteration_ifelse_http")
+    nodes = [s for s in spans if s.name.startswith(("if-else_", "http-request_"))][:2]
+    first, second = nodes
+    assert first.context is not None and second.context is not None
+    looped = {
+        first.context.span_id: moved(first, parent=SpanContext(first.context.trace_id, second.context.span_id, False)),
+        second.context.span_id: moved(second, parent=SpanContext(first.context.trace_id, first.context.span_id, False)),
+    }
+    recognized = recognize([looped.get(s.context.span_id, s) if s.context else s for s in spans], "otlp")
+    assert recognized is not None
+    assert {s.name for s in recognized.others} == {first.name, second.name}  # passed on as they came
