@@ -67,6 +67,7 @@ DIFY_TASK_ID = "dify.task.id"
 DIFY_APP_ID = "dify.app.id"
 DIFY_APP_NAME = "dify.app.name"
 DIFY_APP_TYPE = "dify.app.type"
+DIFY_INSTANCE_NAME = "dify.instance.name"
 DIFY_MESSAGE_ID = "dify.message.id"
 DIFY_NODE_ID = "dify.node.id"
 DIFY_NODE_TYPE = "dify.node.type"
@@ -407,6 +408,7 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
         (DIFY_APP_ID, run.app_id),
         (DIFY_APP_NAME, run.app_name),
         (DIFY_APP_TYPE, run.app_type),
+        (DIFY_INSTANCE_NAME, run.instance),
         (DIFY_MESSAGE_ID, run.message_id),
         (SESSION_ID, run.conversation_id),
         (GEN_AI_CONVERSATION_ID, run.conversation_id),

@@ -162,6 +162,7 @@ class WorkflowRun(msgspec.Struct, frozen=True):
     run_id: str
     status: str
     receiver: str = "replay"  # what delivered it: webhook, stream, proxy, poller or replay (`dify.source`)
+    instance: str | None = None  # the registered Dify instance it came from, where the receiver knows it
     task_id: str | None = None
     workflow_id: str | None = None
     app_id: str | None = None

@@ -1,7 +1,8 @@
 """Raw Dify payloads → `model` objects, one function per source shape.
 
 Shapes: stream events (Dify's own snake_case, or the Java client's camelCase), the whole-run webhook
-payload, a blocking run response, `GET /v1/workflows/run/{id}` and `GET /v1/workflows/logs`.
+payload, a blocking run response, a blocking chat answer, `GET /v1/workflows/run/{id}` and
+`GET /v1/workflows/logs`.
 Every function raises `InputError` naming the field at fault; unknown fields are kept, never fatal.
 """
 
@@ -29,7 +30,7 @@ from bridge.model import (
     WorkflowRun,
 )
 
-Shape = Literal["event", "webhook", "blocking", "run_detail", "logs"]
+Shape = Literal["event", "webhook", "blocking", "message", "run_detail", "logs"]
 
 # Keys whose values are the user's data: their inner keys are never rewritten.
 _USER_DATA_KEYS = frozenset(
@@ -50,6 +51,10 @@ def classify(obj: Any) -> Shape | None:
     if not isinstance(obj, dict):
         return None
     if "event" in obj:
+        # A blocking `/v1/chat-messages` answer is shaped like a stream's `message` event, but only it carries
+        # the app's `mode` and the message's `metadata`.
+        if obj["event"] == "message" and "mode" in obj and "metadata" in obj and "workflow_run_id" not in obj:
+            return "message"
         return "event"
     if "nodes" in obj and ("workflow_run_id" in obj or "workflowRunId" in obj):
         return "webhook"
@@ -603,6 +608,37 @@ def normalize_blocking(obj: Any, source: str = "", line: int = 0) -> WorkflowRun
         raise InputError(source, line, "data", "expected an object")
     run = _summary_run(data, obj.get("workflow_run_id") or data.get("id"), source, line, "data.")
     return replace(run, task_id=_str(obj.get("task_id")))
+
+
+def normalize_message(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
+    """`POST /v1/chat-messages` blocking answer (`"event": "message"`) → a message-level `WorkflowRun`.
+
+    Dify 1.14.1 leaves the workflow run id out of this answer, and its service API leads from a message to
+    no run (`/v1/messages` items carry no `workflow_run_id`), so the message id stands in for the run id:
+    the trace is the message's, apart from the run's trace that Dify's export or a stream gives. Dify
+    answers a failed run with an error status, never with this shape, so the answer means it succeeded."""
+    obj = _object(obj, source, line)
+    message_id = _str(obj.get("message_id") or obj.get("id"))
+    if not message_id:
+        raise InputError(source, line, "message_id", "missing")
+    metadata = obj.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError(source, line, "metadata", "expected an object")
+    usage = (metadata or {}).get("usage")
+    resources = (metadata or {}).get("retriever_resources")
+    answer = obj.get("answer")
+    return WorkflowRun(
+        run_id=message_id,
+        status="succeeded",
+        task_id=_str(obj.get("task_id")),
+        app_type=_str(obj.get("mode")),
+        conversation_id=_str(obj.get("conversation_id")),
+        message_id=message_id,
+        created_at=timestamp(obj.get("created_at"), "created_at", source, line),
+        outputs={"answer": answer} if isinstance(answer, str) else None,
+        message_usage=usage if isinstance(usage, dict) else None,
+        retriever_resources=tuple(r for r in resources if isinstance(r, dict)) if isinstance(resources, list) else (),
+    )
 
 
 def normalize_run_detail(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:

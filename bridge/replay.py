@@ -19,6 +19,7 @@ from bridge.normalize import (
     normalize_blocking,
     normalize_event,
     normalize_logs,
+    normalize_message,
     normalize_run_detail,
     normalize_webhook,
     parse_event_json,
@@ -48,6 +49,8 @@ def _records_to_runs(
                 yield normalize_webhook(record.obj, source, record.line)
             elif shape == "blocking":
                 yield normalize_blocking(record.obj, source, record.line)
+            elif shape == "message":
+                yield normalize_message(record.obj, source, record.line)
             elif shape == "run_detail":
                 yield normalize_run_detail(record.obj, source, record.line)
             elif shape == "logs":

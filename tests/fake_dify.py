@@ -19,6 +19,9 @@ STREAM = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
 # Real Dify answers with the headers Dify sent (`<name>.headers`: status line, then `Name: value` lines).
 RECORDED = Path(__file__).parent / "receivers" / "testdata" / "proxy"
 BLOCKING = (CAPTURES / "f_simple_http_blocking.json").read_bytes()
+CHAT_BLOCKING = (CAPTURES / "h2_chatflow_blocking.json").read_bytes()
+# An LLM chatflow's blocking answer (with the model's usage), recorded from Dify 1.14.1 later.
+LLM_CHAT_BLOCKING = (CAPTURES.parent / "dify-1.14.1-api" / "chat_blocking_llm_chatflow.json").read_bytes()
 DIFY_KEY = "Bearer app-dify-secret-key"
 GARBAGE = b'data: {"event": "node_started", "data": {}}\n\ndata: {not json\n\n\xff\xfe\n\n'
 # The recorded stream with an event normalization refuses (a duration that is no number) after its first.
@@ -37,6 +40,7 @@ class FakeDify:
         self.seen: list[tuple[str, str, str | None, bytes]] = []
         self.headers: list[dict[str, str]] = []  # every request's headers, in order
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
+                                     Route("/v1/chat-messages", self.chat, methods=["POST"]),
                                      Route("/v1/parameters", self.parameters),
                                      Route("/v1/files/upload", self.upload, methods=["POST"]),
                                      Route("/v1/slow", self.slow),
@@ -60,6 +64,14 @@ class FakeDify:
                 await asyncio.sleep(0.001)
 
         return StreamingResponse(chunks(), media_type="text/event-stream")
+
+    async def chat(self, request: Request) -> Response:
+        """A chatflow's blocking answer, as Dify 1.14.1 gives it: no workflow run id. The LLM chatflow's for a
+        query naming it."""
+        body = await request.body()
+        self.seen.append(("POST", request.url.path, request.headers.get("authorization"), body))
+        llm = json.loads(body).get("query") == "llm"
+        return Response(LLM_CHAT_BLOCKING if llm else CHAT_BLOCKING, media_type="application/json")
 
     async def parameters(self, request: Request) -> Response:
         self.headers.append(dict(request.headers))

@@ -7,6 +7,8 @@ import json
 import os
 import re
 import subprocess
+import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -221,11 +223,11 @@ def test_the_signing_snippets_of_the_docs_are_taken_once(tmp_path: Path, otlp_si
     """docs/getting-runs-in.md's Code node and shell signers, run as printed against a served bridge; a replay of
     what they sent is refused."""
     doc = Path(__file__).parent.parent / "docs" / "getting-runs-in.md"
-    code = _doc_block(doc, WEBHOOK_SECTION, "python").replace("<the app's webhook_secret>", APP_SECRET)
+    code = textwrap.dedent(_doc_block(doc, WEBHOOK_SECTION, "python"))  # indented under the recipe's step
     namespace: dict[str, Any] = {}
     exec(compile(code, str(doc), "exec"), namespace)
     run_id = str(uuid.uuid4())
-    made = namespace["main"](run_id, APP_ID, "Paris is sunny")
+    made = namespace["main"](run_id, APP_ID, int(time.time()), APP_SECRET, "Paris is sunny")
     headers = {"Content-Type": "application/json", "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": made["timestamp"],
                "X-Pisama-Nonce": made["nonce"], "X-Pisama-Signature": made["signature"]}  # fmt: skip
     (tmp_path / "run.json").write_text(json.dumps({"workflow_run_id": str(uuid.uuid4()), "app_id": APP_ID,

@@ -15,6 +15,7 @@ from bridge.normalize import (
     normalize_blocking,
     normalize_event,
     normalize_logs,
+    normalize_message,
     normalize_run_detail,
     normalize_webhook,
     parse_event_json,
@@ -157,6 +158,22 @@ def test_classify_shapes() -> None:
     assert classify(json.loads((CAPTURES / "g_run_detail_simple.json").read_text())) == "run_detail"
     assert classify(json.loads((CAPTURES / "g_logs_simple.json").read_text())) == "logs"
     assert classify({"hello": 1}) is None and classify([]) is None
+
+
+def test_a_blocking_chat_answer_is_a_message_not_a_stream_event() -> None:
+    answer = json.loads((CAPTURES / "h2_chatflow_blocking.json").read_text())
+    assert classify(answer) == "message"
+    streamed = [json.loads(line[6:]) for line in (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines()
+                if line.startswith("data: ")]  # fmt: skip
+    assert {e["event"] for e in streamed} >= {"message", "message_end"}
+    assert {classify(e) for e in streamed} == {"event"}
+    run = normalize_message(answer, "h2")
+    assert (run.run_id, run.message_id, run.conversation_id, run.task_id, run.app_type, run.status) == (
+        answer["message_id"], answer["message_id"], answer["conversation_id"], answer["task_id"], "advanced-chat",
+        "succeeded")  # fmt: skip
+    assert run.created_at == answer["created_at"] and run.message_usage == answer["metadata"]["usage"]
+    with pytest.raises(InputError, match="message_id"):
+        normalize_message({**answer, "id": None, "message_id": None}, "h2")
 
 
 def test_blocking_run_detail_and_logs() -> None:

@@ -16,7 +16,7 @@ from bridge.http_errors import ApiError
 from bridge.http_security import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import INSTANCE_NAME
+from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, unpolled_warning
 from bridge.management.store import App, Store
 
 
@@ -38,6 +38,7 @@ class AppRequest(BaseModel):
     app_id: str = Field(min_length=1, max_length=200)
     app_name: str | None = Field(default=None, max_length=500)
     app_type: str = Field(default="workflow", pattern=r"^(workflow|advanced-chat|chat|agent-chat|completion)$")
+    api_key: str | None = Field(default=None, min_length=1)
 
 
 def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolicy) -> list[Route]:
@@ -98,16 +99,17 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
           summary: List registered apps (never their webhook secrets)
           tags: [dify]
           security: [{bearer: []}]
-          responses: {200: {description: "[{id, instance_id, app_id, app_name, app_type, origin, created_at}]"}}
+          responses: {200: {description: "[{id, instance_id, app_id, app_name, app_type, origin, created_at,
+            has_api_key}]"}}
         post:
           summary: Register a Dify app; the response shows its webhook_secret, once
           tags: [dify]
           security: [{bearer: []}]
           requestBody: {content: {application/json: {schema: {type: object, required: [instance_id, app_id],
             properties: {instance_id: {type: string}, app_id: {type: string}, app_name: {type: string},
-            app_type: {type: string}}}}}}
+            app_type: {type: string}, api_key: {type: string}}}}}}
           responses:
-            201: {description: "the app and its webhook_secret"}
+            201: {description: "the app and its webhook_secret (and a warning when the poller cannot see its runs)"}
             404: {description: "unknown instance"}
             409: {description: "the app is already registered"}
         """
@@ -118,11 +120,16 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         if store.instance(body.instance_id) is None:
             raise ApiError(404, "unknown_instance", f"no instance with id {body.instance_id!r}")
         try:
-            app, secret = store.add_app(body.instance_id, body.app_id, body.app_name, body.app_type)
+            app, secret = store.add_app(
+                body.instance_id, body.app_id, body.app_name, body.app_type, api_key=body.api_key
+            )
         except sqlite3.IntegrityError:
             raise ApiError(409, "conflict", f"app {body.app_id!r} is already registered") from None
         _audit(request, actor, "app.register", f"app {app.app_id} ({app.id}) on instance {app.instance_id}")
-        return JSONResponse({**asdict(app), "webhook_secret": secret}, status_code=201)
+        answer = {**asdict(app), "webhook_secret": secret}
+        if body.api_key and body.app_type not in POLLED_APP_TYPES:
+            answer["warning"] = unpolled_warning(body.app_type)
+        return JSONResponse(answer, status_code=201)
 
     async def rotate(request: Request) -> JSONResponse:
         """

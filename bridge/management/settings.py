@@ -22,6 +22,19 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
+# The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
+POLLED_APP_TYPES = frozenset({"workflow"})
+
+
+def unpolled_warning(app_type: str) -> str:
+    """Why the poller gets nothing for an app of this type, and what to use instead."""
+    return (
+        f"the poller cannot see runs of {app_type} apps: Dify's /v1/workflows/logs lists workflow runs only, and "
+        "its service API leads from no message to its run; use the otlp receiver (Dify's tracing settings), "
+        "the proxy or the stream receiver for this app"
+    )
+
+
 class InstanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
 
@@ -45,6 +58,9 @@ class AppSpec(BaseModel):
     app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
     app_type: str = "workflow"  # workflow, advanced-chat, chat, agent-chat or completion
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
+    # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
+    # None: the app is polled only through its instance's key, if that is the app's.
+    api_key: str | None = None
 
 
 class ServerTLS(BaseModel):

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
 
 
 # The `App` fields, in order.
-_APP_COLUMNS = "id, instance_id, app_id, app_name, app_type, origin, created_at"
+_APP_COLUMNS = "id, instance_id, app_id, app_name, app_type, origin, created_at, api_key IS NOT NULL"
 
 
 class StoreError(Exception):
@@ -67,6 +67,7 @@ class App:
     app_type: str
     origin: str
     created_at: float
+    has_api_key: bool = False  # the app's own Dify API key is stored: the poller polls the app with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,11 @@ class AuditEntry:
     action: str  # instance.register, instance.delete, app.register, app.rotate_secret, app.delete
     target: str  # what the action changed, by name or id
     client: str | None  # the caller's address
+
+
+def _app(row: tuple[Any, ...]) -> App:
+    """An `App` from a row of `_APP_COLUMNS`."""
+    return App(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
 
 
 def new_secret() -> str:
@@ -129,6 +135,8 @@ class Store:
             # Survives a killed process without an fsync per nonce; registrations are rare and small.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            if "api_key" not in {row[1] for row in self._db.execute("PRAGMA table_info(apps)")}:
+                self._db.execute("ALTER TABLE apps ADD COLUMN api_key BLOB")  # stores written before app keys
         except (sqlite3.DatabaseError, OSError) as exc:
             self._release_file_lock()
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
@@ -202,21 +210,29 @@ class Store:
 
     def add_app(
         self, instance_id: str, app_id: str, app_name: str | None, app_type: str, secret: str | None = None,
-        origin: str = "api",
+        origin: str = "api", api_key: str | None = None,
     ) -> tuple[App, str]:  # fmt: skip
         """The new app and its webhook secret (shown once by the API)."""
         secret = secret or new_secret()
-        app = App(str(uuid.uuid4()), instance_id, app_id, app_name, app_type, origin, time.time())
+        app = App(str(uuid.uuid4()), instance_id, app_id, app_name, app_type, origin, time.time(), bool(api_key))
         with self._lock:
             self._db.execute(
-                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at),
-            )
+                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at,
+                 self._encrypt(api_key) if api_key else None),
+            )  # fmt: skip
             self._forget_apps()
         return app, secret
 
-    def delete_app(self, registration_id: str) -> None:
+    def app_api_key(self, registration_id: str) -> str | None:
         with self._lock:
+            row = self._db.execute("SELECT api_key FROM apps WHERE id = ?", (registration_id,)).fetchone()
+        return self._decrypt(row[0]) if row and row[0] else None
+
+    def delete_app(self, registration_id: str) -> None:
+        """Removes the app and the poll cursor of its own API key."""
+        with self._lock:
+            self._db.execute("DELETE FROM poll_cursors WHERE instance_id = ?", (registration_id,))
             self._db.execute("DELETE FROM apps WHERE id = ?", (registration_id,))
             self._forget_apps()
 
@@ -232,7 +248,7 @@ class Store:
                 f"SELECT {_APP_COLUMNS} FROM apps {where} ORDER BY created_at",
                 args,
             ).fetchall()
-        return [App(*r) for r in rows]
+        return [_app(r) for r in rows]
 
     def list_apps(self) -> list[App]:
         return self._apps()
@@ -246,7 +262,7 @@ class Store:
                 f"SELECT {_APP_COLUMNS} FROM apps WHERE app_id = ? ORDER BY created_at LIMIT 1",
                 (app_id,),
             ).fetchone()
-            found = App(*row) if row else None
+            found = _app(row) if row else None
             if len(self._by_app_id) < 10_000:  # unknown ids are remembered too, but not without bound
                 self._by_app_id[app_id] = found
             return found
@@ -294,15 +310,16 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def poll_cursor(self, instance_id: str) -> float | None:
+    def poll_cursor(self, key_owner: str) -> float | None:
+        """Where polling with a key goes on: `key_owner` is the id of the instance or app registration holding it."""
         with self._lock:
-            row = self._db.execute("SELECT created_after FROM poll_cursors WHERE instance_id = ?", (instance_id,))
+            row = self._db.execute("SELECT created_after FROM poll_cursors WHERE instance_id = ?", (key_owner,))
             found = row.fetchone()
         return None if found is None else float(found[0])
 
-    def set_poll_cursor(self, instance_id: str, created_after: float) -> None:
+    def set_poll_cursor(self, key_owner: str, created_after: float) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO poll_cursors VALUES (?, ?)", (instance_id, created_after))
+            self._db.execute("INSERT OR REPLACE INTO poll_cursors VALUES (?, ?)", (key_owner, created_after))
 
     # --- audit log ------------------------------------------------------------------------------
 
@@ -365,12 +382,14 @@ class Store:
             current = self.app(app_spec.app_id)
             if current is None:
                 self.add_app(instance.id, app_spec.app_id, app_spec.app_name, app_spec.app_type,
-                             app_spec.webhook_secret, origin="config")  # fmt: skip
+                             app_spec.webhook_secret, origin="config", api_key=app_spec.api_key)  # fmt: skip
                 continue
+            api_key = self._encrypt(app_spec.api_key) if app_spec.api_key else None
             with self._lock:
                 self._db.execute(
-                    "UPDATE apps SET instance_id = ?, app_name = ?, app_type = ?, webhook_secret = ? WHERE id = ?",
+                    "UPDATE apps SET instance_id = ?, app_name = ?, app_type = ?, webhook_secret = ?, api_key = ? "
+                    "WHERE id = ?",
                     (instance.id, app_spec.app_name, app_spec.app_type, self._encrypt(app_spec.webhook_secret),
-                     current.id),
+                     api_key, current.id),
                 )  # fmt: skip
                 self._forget_apps()

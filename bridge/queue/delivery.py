@@ -229,6 +229,8 @@ class Delivery:
             self._metrics.retries.add(1, self._attributes)
             if self._stop.wait(delay):
                 return None  # stopping: the batch stays queued for the next start
+            # Read again: while the backend was down, a richer copy of a run may have replaced one of these.
+            payload = self.storage.payload(entries)
 
     def _delivered(self, entries: list[Entry], scanned: int, spans: int, result: SendResult) -> None:
         if result.rejected_spans:

@@ -35,18 +35,25 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     failed_at REAL NOT NULL, spans INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL,
     payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accepted_runs (
-    run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, detail INTEGER NOT NULL DEFAULT 2);
+    run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, detail INTEGER NOT NULL DEFAULT 2,
+    entries_from INTEGER, entries_to INTEGER);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS span_journal (
     id INTEGER PRIMARY KEY, received_at REAL NOT NULL, receiver TEXT NOT NULL, payload BLOB NOT NULL);
 """
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # Version 1 → 2: how much of its run each accepted copy holds (`detail`), read before from the receiver's name.
 _MIGRATE_1 = """
 ALTER TABLE accepted_runs ADD COLUMN detail INTEGER NOT NULL DEFAULT 2;
 UPDATE accepted_runs SET detail = 0 WHERE receiver LIKE 'poller%';
 UPDATE accepted_runs SET detail = 1 WHERE receiver = 'webhook' OR receiver LIKE 'webhook/%';
+"""
+# Version 2 → 3: the entries each accepted copy was queued as, emptied when a richer copy replaces it (copies
+# accepted before are not known by their entries: they stay).
+_MIGRATE_2 = """
+ALTER TABLE accepted_runs ADD COLUMN entries_from INTEGER;
+ALTER TABLE accepted_runs ADD COLUMN entries_to INTEGER;
 """
 # Appends committed in one transaction at most.
 _GROUP_MAX = 256
@@ -140,6 +147,25 @@ def _delete(db: sqlite3.Connection, table: str, ids: Sequence[int]) -> None:
     for start in range(0, len(ids), _MAX_VALUES):
         chunk = ids[start : start + _MAX_VALUES]
         db.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+
+
+def _tail(db: sqlite3.Connection) -> int:
+    """The last entry id ever given."""
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _empty_entries(db: sqlite3.Connection, ranges: Sequence[tuple[int, int]]) -> int:
+    """Empties the entries in `ranges` (ids, both ends in) that are still queued: copies of runs a richer copy
+    replaced. Their rows stay (a delivery may be reading them), holding no spans and no bytes, and readers pass
+    over them. Returns the bytes freed."""
+    freed = 0
+    for start, end in ranges:
+        freed += db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM entries WHERE id BETWEEN ? AND ?", (start, end)
+        ).fetchone()[0]
+        db.execute("UPDATE entries SET spans = 0, size = 0, payload = x'' WHERE id BETWEEN ? AND ?", (start, end))
+    return int(freed)
 
 
 def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
@@ -246,7 +272,9 @@ class QueueStorage:
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is not None and row[0] == "1":
-                self._db.executescript(_MIGRATE_1)
+                self._db.executescript(_MIGRATE_1 + _MIGRATE_2)
+            elif row is not None and row[0] == "2":
+                self._db.executescript(_MIGRATE_2)
             elif row is not None and row[0] != SCHEMA_VERSION:
                 raise QueueError(f"{path}: queue schema {row[0]}, this bridge reads {SCHEMA_VERSION}")
             # Also a write probe: a read-only file or directory fails now rather than at the first run.
@@ -384,15 +412,11 @@ class QueueStorage:
 
     # --- exporters and cursors -----------------------------------------------------------------
 
-    def _tail(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
-        return int(row[0]) if row else 0
-
     def register(self, exporters: Iterable[str]) -> None:
         """The exporters reading the queue. A new one starts at the tail: older entries were queued for others."""
         self._exporters = tuple(sorted(set(exporters)))
         with self._transaction() as db:
-            tail = self._tail(db)
+            tail = _tail(db)
             db.executemany("INSERT OR IGNORE INTO cursors VALUES (?, ?)", [(e, tail) for e in self._exporters])
             self._collect(db)
 
@@ -503,14 +527,15 @@ class QueueStorage:
                 # First: a request of the group may release rows journaled by an earlier one.
                 _insert_journal(db, [row for request in group for row in request.journal])
                 _insert_span_journal(db, [row for request in group for row in request.span_journal])
-                accepted, entries, released = self._decide(db, group)
+                accepted, entries, released, replaced = self._decide(db, group)
                 _insert(db, "INSERT OR REPLACE INTO accepted_runs", accepted)
                 _insert(db, "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload)", entries)
+                freed = _empty_entries(db, replaced) if replaced else 0
                 if released:
                     _delete(db, "journal", released)
                     _delete(db, "span_journal", released)
                 # Under the writer's lock, as every change of the count is (a checkpoint's count included).
-                self.queued_bytes += sum(row[4] for row in entries)
+                self.queued_bytes += sum(row[4] for row in entries) - freed
         except Exception as error:  # the writer thread must outlive any failure, or every append would hang
             failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
             for request in group:
@@ -521,25 +546,44 @@ class QueueStorage:
     @staticmethod
     def _decide(
         db: sqlite3.Connection, group: list[_Append]
-    ) -> tuple[list[tuple[str, str, float, int]], list[tuple[str, None, float, int, int, bytes]], list[int]]:
-        """Which requests are taken, in order (a group may hold one run twice): the rows to write.
-        A run accepted before is taken again only in a copy holding more of it (`AcceptedRun.detail`)."""
+    ) -> tuple[
+        list[tuple[str, str, float, int, int | None, int | None]],
+        list[tuple[str, None, float, int, int, bytes]],
+        list[int],
+        list[tuple[int, int]],
+    ]:
+        """Which requests are taken, in order (a group may hold one run twice): the rows to write, and the id
+        ranges of the entries of copies a richer copy replaces. A run accepted before is taken again only in a
+        copy holding more of it (`AcceptedRun.detail`)."""
         ids = [request.run[0] for request in group if request.run is not None]
         marks = ",".join("?" * len(ids))
         # Not asked when no run is in the group (journal rows only): each statement gives up the interpreter lock.
-        known = (
-            dict(db.execute(f"SELECT run_id, detail FROM accepted_runs WHERE run_id IN ({marks})", ids)) if ids else {}
+        known: dict[str, tuple[int, int | None, int | None]] = (
+            {
+                row[0]: row[1:]
+                for row in db.execute(
+                    f"SELECT run_id, detail, entries_from, entries_to FROM accepted_runs WHERE run_id IN ({marks})", ids
+                )
+            }
+            if ids
+            else {}
         )
-        accepted: list[tuple[str, str, float, int]] = []
+        # The id the first entry written will get: AUTOINCREMENT counts on from the last id ever given, row by row.
+        first_id = _tail(db) + 1 if ids else 0
+        accepted: list[tuple[str, str, float, int, int | None, int | None]] = []
         entries: list[tuple[str, None, float, int, int, bytes]] = []
         released: list[int] = []
+        replaced: list[tuple[int, int]] = []
         for request in group:
             if request.run is not None:
                 run_id, receiver, detail = request.run
                 previous = known.get(run_id)
-                if previous is None or detail > previous:
-                    known[run_id] = detail
-                    accepted.append((run_id, receiver, request.now, detail))
+                if previous is None or detail > previous[0]:
+                    start, end = first_id + len(entries), first_id + len(entries) + len(request.entries) - 1
+                    if previous is not None and previous[1] is not None and previous[2] is not None:
+                        replaced.append((previous[1], previous[2]))
+                    known[run_id] = (detail, start, end)
+                    accepted.append((run_id, receiver, request.now, detail, start, end))
                 elif request.exclusive:
                     # A copy of a run already queued: what it was built from is no longer needed either.
                     released += request.release
@@ -550,7 +594,7 @@ class QueueStorage:
                 for pipeline, spans, payload in request.entries
             ]
             released += request.release
-        return accepted, entries, released
+        return accepted, entries, released, replaced
 
     def run_seen(self, run_id: str) -> bool:
         """True if a run with this id was queued before, by any receiver."""
@@ -574,7 +618,8 @@ class QueueStorage:
                     (scanned, _PAGE),
                 ).fetchall()
             for entry_id, pipeline, only, created_at, entry_spans, entry_size in rows:
-                if (only != exporter) if only else (pipeline not in pipelines):
+                # Passed over: another pipeline's, or emptied (a copy of a run that a richer copy replaced).
+                if not entry_spans or ((only != exporter) if only else (pipeline not in pipelines)):
                     scanned = entry_id
                     continue
                 full = spans + entry_spans > max_spans or (max_bytes is not None and size + entry_size > max_bytes)

@@ -1,9 +1,11 @@
 """`poller`: workflow-level traces of runs nothing else delivered, from Dify's `GET /v1/workflows/logs`.
 
-Runs started from Dify's web UI, chat widgets or schedules reach neither the proxy nor a webhook. For
-every registered instance with a Dify API key, the poller pages through the run log newer than its cursor
-(persisted per instance) and exports a root span for each finished run no other receiver has delivered.
-A run's full stream arriving later makes a richer trace with the same trace id.
+Runs started from Dify's web UI, chat widgets or schedules reach neither the proxy nor a webhook. With
+every Dify app API key the bridge holds (an instance's, or an app registration's own), the poller pages
+through that app's run log newer than the key's cursor (persisted per key) and exports a root span for each
+finished run no other receiver has delivered, named and tagged with the app (`GET /v1/info`, the
+registration) and the instance. A run's full stream arriving later makes a richer trace with the same
+trace id.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx2 as httpx
 from msgspec.structs import replace
@@ -22,13 +25,15 @@ from starlette.routing import Route
 from bridge.durations import Duration
 from bridge.formats import InputError, decode_json
 from bridge.management.outbound import OutboundRefused, checked_transport
+from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
+from bridge.model import RUN_STATUS_INCOMPLETE
 from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
-    from bridge.management.store import Instance
+    from bridge.management.store import App, Instance
     from bridge.service import BridgeService
 
 TYPE = "poller"
@@ -38,12 +43,15 @@ logger = logging.getLogger(__name__)
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Time between two polls of every instance.
+    # Time between two polls of every key.
     interval: Duration = 30.0
-    # How far back the first poll of an instance looks.
+    # How far back the first poll with a key looks.
     lookback: Duration = 3600.0
     # Runs younger than this are left for the next poll, so a stream still delivering them wins.
     settle: Duration = 10.0
+    # A run still `running` this long after it started is exported as `incomplete` and the cursor moves past
+    # it (Dify 1.14.1 leaves a run stopped between two nodes `running` for good). 0: wait for every run.
+    unfinished_timeout: Duration = 3600.0
     # Log entries per page (Dify allows at most 100).
     page_limit: int = Field(default=100, ge=1, le=100)
     # Deadline of one request to Dify.
@@ -64,63 +72,158 @@ def _failure(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@dataclass(frozen=True)
+class _Key:
+    """One Dify app API key: an instance's, or an app registration's own. Its cursor is kept under `owner`."""
+
+    owner: str  # the id of the instance or app registration holding the key
+    instance: Instance
+    app: App | None
+
+    def __str__(self) -> str:
+        return f"instance {self.instance.name}" + (f" app {self.app.app_id}" if self.app else "")
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """The app a key belongs to, as far as the registration and Dify tell."""
+
+    app_id: str | None
+    app_name: str | None
+    app_type: str | None
+
+
 class Poller:
-    """Polls every instance in turn; one instance failing (down, bad key) does not stop the others."""
+    """Polls with every key in turn; one key failing (Dify down, key revoked) does not stop the others."""
 
     def __init__(self, cfg: Config, ctx: ReceiverContext, client: httpx.AsyncClient) -> None:
         self.cfg, self.ctx, self.client = cfg, ctx, client
+        self._identities: dict[str, _Identity] = {}  # by key owner, once Dify answered `/v1/info`
+        self._warned: set[str] = set()  # key owners whose app the poller cannot see, said once
 
     async def run_forever(self, service: BridgeService) -> None:
         while True:
             await self.poll_all(service, time.time())
             await asyncio.sleep(self.cfg.interval)
 
+    def keys(self) -> list[_Key]:
+        store = self.ctx.store
+        instances = {instance.id: instance for instance in store.list_instances()}
+        keys = [_Key(instance.id, instance, None) for instance in instances.values() if instance.has_api_key]
+        keys += [
+            _Key(app.id, instances[app.instance_id], app)
+            for app in store.list_apps()
+            if app.has_api_key and app.instance_id in instances
+        ]
+        return keys
+
     async def poll_all(self, service: BridgeService, now: float) -> int:
         exported = 0
-        for instance in self.ctx.store.list_instances():
-            if instance.has_api_key:
-                try:
-                    exported += await self.poll_instance(service, instance, now)
-                except (httpx.HTTPError, InputError, ValueError) as exc:
-                    logger.warning("poller: instance %s: %s", instance.name, _failure(exc))
-                except OutboundRefused as exc:
-                    logger.warning("poller: instance %s: not polled: %s", instance.name, exc)
-                except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
-                    logger.warning("poller: instance %s: paused: %s", instance.name, exc)
+        for key in self.keys():
+            try:
+                exported += await self.poll_key(service, key, now)
+            except (httpx.HTTPError, InputError, ValueError) as exc:
+                logger.warning("poller: %s: %s", key, _failure(exc))
+            except OutboundRefused as exc:
+                logger.warning("poller: %s: not polled: %s", key, exc)
+            except (Backpressure, QueueError) as exc:  # the cursor stays: the next poll takes these runs
+                logger.warning("poller: %s: paused: %s", key, exc)
         return exported
 
-    async def poll_instance(self, service: BridgeService, instance: Instance, now: float) -> int:
-        """Exports the instance's new finished runs; returns how many. Advances the persisted cursor."""
+    def _api_key(self, key: _Key) -> str | None:
+        store = self.ctx.store
+        return store.app_api_key(key.owner) if key.app else store.instance_api_key(key.owner)
+
+    async def _get(self, key: _Key, path: str, headers: dict[str, str], params: dict[str, Any] | None = None) -> Any:
+        url = self.ctx.outbound.join(key.instance.base_url, path)
+        response = await self.client.get(url, params=params, headers=headers)
+        response.raise_for_status()
+        return decode_json(response.content)
+
+    async def _identity(self, key: _Key, headers: dict[str, str]) -> _Identity:
+        """The registration's name wins over Dify's (`GET /v1/info`: name and mode, no app id)."""
+        known = self._identities.get(key.owner)
+        if known is not None:
+            return known
+        app = key.app
+        registered = _Identity(None, None, None) if app is None else _Identity(app.app_id, app.app_name, app.app_type)
+        try:
+            info = await self._get(key, "/v1/info", headers)
+        except (httpx.HTTPError, InputError, ValueError) as exc:  # polled all the same, asked again next time
+            logger.warning("poller: %s: no app name from /v1/info: %s", key, _failure(exc))
+            return registered
+        name, mode = (info.get("name"), info.get("mode")) if isinstance(info, dict) else (None, None)
+        identity = _Identity(
+            registered.app_id,
+            registered.app_name or (name if isinstance(name, str) else None),
+            mode if isinstance(mode, str) else registered.app_type,
+        )
+        self._identities[key.owner] = identity
+        return identity
+
+    async def _app_id(self, key: _Key, headers: dict[str, str], run_id: str, identity: _Identity) -> _Identity:
+        """An instance's key names no app: a run's inputs do (`sys.app_id` in `GET /v1/workflows/run/{id}`)."""
+        try:
+            detail = await self._get(key, f"/v1/workflows/run/{run_id}", headers)
+            inputs = decode_json(detail["inputs"]) if isinstance(detail.get("inputs"), str) else detail.get("inputs")
+            app_id = inputs.get("sys.app_id") if isinstance(inputs, dict) else None
+        except (httpx.HTTPError, InputError, ValueError, KeyError, AttributeError) as exc:
+            logger.warning("poller: %s: no app id from run %s: %s", key, run_id, _failure(exc))
+            return identity
+        if not isinstance(app_id, str):
+            return identity
+        identity = _Identity(app_id, identity.app_name, identity.app_type)
+        if key.owner in self._identities:
+            self._identities[key.owner] = identity
+        return identity
+
+    async def poll_key(self, service: BridgeService, key: _Key, now: float) -> int:
+        """Exports the key's app's new finished runs; returns how many. Advances the key's persisted cursor."""
         service.admit_run(self.ctx.receiver_id)
         store = self.ctx.store
-        cursor = store.poll_cursor(instance.id) or now - self.cfg.lookback
-        headers = {"Authorization": f"Bearer {store.instance_api_key(instance.id)}"}
+        headers = {"Authorization": f"Bearer {self._api_key(key)}"}
+        identity = await self._identity(key, headers)
+        if identity.app_type is not None and identity.app_type not in POLLED_APP_TYPES:
+            if key.owner not in self._warned:
+                self._warned.add(key.owner)
+                logger.warning("poller: %s: %s", key, unpolled_warning(identity.app_type))
+            return 0
+        cursor = store.poll_cursor(key.owner) or now - self.cfg.lookback
         newest, oldest_unsettled, exported, page = cursor, None, 0, 1
+        app_id_asked = identity.app_id is not None  # asked once a poll at most, whatever Dify answers
+        given_up_before = now - self.cfg.unfinished_timeout if self.cfg.unfinished_timeout else None
         while True:
-            params: dict[str, str | int] = {
-                "page": page,
-                "limit": self.cfg.page_limit,
-                "created_at__after": _iso(cursor),
-            }
-            url = self.ctx.outbound.join(instance.base_url, "/v1/workflows/logs")
-            response = await self.client.get(url, params=params, headers=headers)
-            response.raise_for_status()
-            body = decode_json(response.content)
-            for run in normalize_logs(body, f"{instance.name} logs"):
+            params = {"page": page, "limit": self.cfg.page_limit, "created_at__after": _iso(cursor)}
+            body = await self._get(key, "/v1/workflows/logs", headers, params)
+            for run in normalize_logs(body, f"{key} logs"):
                 created = run.created_at or now
-                if run.status == "running" or created > now - self.cfg.settle:
+                if created > now - self.cfg.settle or (
+                    run.status == "running" and (given_up_before is None or created > given_up_before)
+                ):
                     oldest_unsettled = min(created, oldest_unsettled or created)
                     continue
                 newest = max(newest, created)
                 if service.storage.run_seen(run.run_id) or service.is_open(run.run_id):
                     continue
-                await asyncio.to_thread(service.submit_new_run, replace(run, receiver=self.ctx.receiver_id))
+                if not app_id_asked:
+                    app_id_asked = True
+                    identity = await self._app_id(key, headers, run.run_id, identity)
+                status = RUN_STATUS_INCOMPLETE if run.status == "running" else run.status
+                # Named as the stream and the webhook name it: after the app id's registration, if it has one.
+                registration = store.app(identity.app_id) if identity.app_id else None
+                name = registration.app_name if registration and registration.app_name else identity.app_name
+                run = replace(
+                    run, receiver=self.ctx.receiver_id, status=status, instance=key.instance.name,
+                    app_id=identity.app_id, app_name=name, app_type=identity.app_type,
+                )  # fmt: skip
+                await asyncio.to_thread(service.submit_new_run, run)
                 exported += 1
             if not body.get("has_more"):
                 break
             page += 1
         # Never move past a run that may still finish: the next poll starts at or before it.
-        store.set_poll_cursor(instance.id, min(newest, oldest_unsettled - 1) if oldest_unsettled else newest)
+        store.set_poll_cursor(key.owner, min(newest, oldest_unsettled - 1) if oldest_unsettled else newest)
+        logger.debug("poller: %s: %d pages read, %d runs exported", key, page, exported)
         return exported
 
 

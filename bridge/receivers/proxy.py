@@ -32,7 +32,7 @@ from bridge.durations import Duration
 from bridge.formats import InputError, Record, iter_records
 from bridge.http_errors import ApiError
 from bridge.management.outbound import OutboundRefused, checked_transport
-from bridge.normalize import classify, normalize_blocking, normalize_event, parse_event_json
+from bridge.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.receivers import ReceiverContext
 from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
 
@@ -57,6 +57,8 @@ _NOT_FORWARDED_PREFIXES = ("x-pisama-", "x-forwarded-")
 # uvicorn dates every answer itself: Dify's `Date` would be a second one.
 _NOT_RETURNED = _HOP_BY_HOP | {"date"}
 _connections = itertools.count(1)
+# Said once per process: why a blocking chat answer's trace id is its message id.
+_MESSAGE_RUNS_EXPLAINED = threading.Event()
 # RFC 3986 path characters that need no encoding.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -124,9 +126,11 @@ class _Writer:
 class _Tee:
     """Cuts a streamed answer into SSE events (or keeps a blocking JSON answer) and feeds the service."""
 
-    def __init__(self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int) -> None:
+    def __init__(
+        self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int, started: float
+    ) -> None:
         self.service, self.writer, self.receiver = service, writer, receiver
-        self.streaming, self.max_bytes = streaming, max_bytes
+        self.streaming, self.max_bytes, self.started = streaming, max_bytes, started
         self.context = f"{receiver}:{next(_connections)}"
         self.buffer = b""
         self.overflow = False
@@ -165,9 +169,19 @@ class _Tee:
                 self._submit([self.buffer])
         elif not self.overflow and self.buffer:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
-            if isinstance(record, Record) and classify(record.obj) == "blocking":
+            shape = classify(record.obj) if isinstance(record, Record) else None
+            if isinstance(record, Record) and shape == "blocking":
                 run = normalize_blocking(record.obj, self.context)
-                self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
+            elif isinstance(record, Record) and shape == "message":
+                # Dify's answer has no duration: the call's, as the proxy saw it, is the closest there is.
+                run = replace(normalize_message(record.obj, self.context), elapsed_time=time.time() - self.started)
+                if not _MESSAGE_RUNS_EXPLAINED.is_set():
+                    _MESSAGE_RUNS_EXPLAINED.set()
+                    logger.info("proxy: blocking chat answers carry no workflow run id: traced under the message id")
+            else:
+                logger.warning("proxy: Dify's blocking answer is no run the bridge can read: not traced")
+                return
+            self.writer.submit(partial(self.service.submit_new_run, replace(run, receiver=self.receiver)))
 
 
 async def _relay(upstream: httpx.Response, tee: _Tee | None, release: Callable[[], None]) -> AsyncIterator[bytes]:
@@ -239,6 +253,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         # Asked before Dify starts a run the bridge could not trace (503 while it starts or stops).
         service = ctx.service(request) if request.method == "POST" and path.strip("/") in _TEED_PATHS else None
         release = in_flight.enter(request.client.host if request.client else "", instance.name)
+        started = time.time()
         try:
             upstream = await _send(request, url, instance.name)
         except BaseException:
@@ -247,7 +262,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         tee = None
         if service is not None and upstream.status_code < 400 and "content-encoding" not in upstream.headers:
             streaming = upstream.headers.get("content-type", "").startswith("text/event-stream")
-            tee = _Tee(service, writer, ctx.receiver_id, streaming, cfg.max_tee_bytes)
+            tee = _Tee(service, writer, ctx.receiver_id, streaming, cfg.max_tee_bytes, started)
 
         async def done() -> None:
             release()  # also when the client left before the answer began

@@ -196,3 +196,20 @@ def test_deleting_an_app_ends_its_secret_and_then_its_instance_can_go(bridge: Br
     actions = [e["action"] for e in httpx.get(f"{bridge.base}/api/v1/audit", headers=headers).json()]
     assert actions[:2] == ["instance.delete", "app.delete"]
     assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{app['id']}").status_code == 401
+
+
+def test_an_app_registers_with_its_own_key_and_a_chat_app_is_told_the_poller_cannot_see_it(
+    bridge: BridgeServer,
+) -> None:
+    headers = _auth(bridge.token())
+    instance_id = httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=headers).json()[0]["id"]
+    register = {"instance_id": instance_id, "api_key": "app-WORKFLOWKEY"}
+    workflow = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers, json={**register, "app_id": "wf"})
+    assert workflow.status_code == 201 and workflow.json()["has_api_key"] and "warning" not in workflow.json()
+    chat = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers,
+                      json={**register, "app_id": "chat", "app_type": "advanced-chat"})  # fmt: skip
+    assert chat.status_code == 201 and "poller cannot see runs of advanced-chat apps" in chat.json()["warning"]
+    listed = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers)
+    assert {a["app_id"]: a["has_api_key"] for a in listed.json()} == {
+        "app-under-test": False, "app-other": False, "wf": True, "chat": True}  # fmt: skip
+    assert "app-WORKFLOWKEY" not in listed.text + workflow.text

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -70,3 +71,24 @@ def test_a_corrupt_store_stops_serve_with_a_clear_message(tmp_path: Path, capsys
     bad_key.write_text('exporters: {console: }\nserver: {store: ":memory:", encryption_key: nope}\n' + pipelines)
     assert main(["serve", "--config", str(bad_key)]) == 2
     assert "server.encryption_key: not a Fernet key" in capsys.readouterr().err
+
+
+def test_a_store_written_before_app_keys_opens_and_apps_take_keys(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "s.db")
+    old.execute(
+        "CREATE TABLE apps (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, app_id TEXT NOT NULL UNIQUE, "
+        "app_name TEXT, app_type TEXT NOT NULL, webhook_secret BLOB NOT NULL, origin TEXT NOT NULL, "
+        "created_at REAL NOT NULL)"
+    )
+    old.execute("INSERT INTO apps VALUES ('r1', 'i1', 'old-app', NULL, 'workflow', x'00', 'api', 1.0)")
+    old.commit()
+    old.close()
+    store = _store(tmp_path)
+    (app,) = store.list_apps()
+    assert app.app_id == "old-app" and not app.has_api_key and store.app_api_key(app.id) is None
+    keyed, _ = store.add_app("i1", "new-app", None, "workflow", api_key="app-KEY")
+    assert keyed.has_api_key and store.app_api_key(keyed.id) == "app-KEY"
+    store.set_poll_cursor(keyed.id, 5.0)
+    store.delete_app(keyed.id)
+    assert store.poll_cursor(keyed.id) is None
+    store.close()

@@ -363,7 +363,28 @@ def test_a_run_is_accepted_with_its_spans_once_and_a_richer_copy_beats_a_poorer_
     assert storage.append([("traces", 4, B)], 8.0, run=AcceptedRun("r2", "proxy", 2))()
     assert storage.run_seen("r") and storage.run_seen("p") and not storage.run_seen("q")
     entries, _, _ = storage.pending("otlp", TRACES, 0, 100, None)
-    assert [e.created_at for e in entries] == [1.0, 3.0, 4.0, 5.0, 7.0, 8.0]  # refused copies left nothing behind
+    # Refused copies left nothing behind; the copies richer ones replaced (1.0, 4.0) are passed over.
+    assert [e.created_at for e in entries] == [3.0, 5.0, 7.0, 8.0]
+
+
+def test_a_richer_copy_replaces_a_poorer_one_still_queued_where_an_exporter_has_not_sent_it(tmp_path: Path) -> None:
+    storage = _open(tmp_path, "sent", "waiting")
+    assert storage.append([("traces", 1, B)], 1.0, run=AcceptedRun("r", "poller", 0), exclusive=True)()
+    assert storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("other", "stream", 2), exclusive=True)()
+    (first, _), _, _ = storage.pending("sent", TRACES, 0, 100, None)
+    storage.advance("sent", first.id)  # one backend got the poller's copy already; the other did not
+    reading, _, _ = storage.pending("waiting", TRACES, 0, 100, None)  # a delivery under way, before the copy
+    assert storage.append([("traces", 4, A)], 3.0, run=AcceptedRun("r", "stream", 2), exclusive=True)()
+    assert storage.queued_bytes == 2 * len(A)  # the poorer copy's bytes are no longer queued
+    waiting, _, _ = storage.pending("waiting", TRACES, 0, 100, None)
+    assert [e.created_at for e in waiting] == [2.0, 3.0]  # only the richer copy goes to this backend
+    sent, _, _ = storage.pending("sent", TRACES, first.id, 100, None)
+    assert [e.created_at for e in sent] == [2.0, 3.0]
+    assert storage.payload(reading) == A  # a read under way sends what is left: nothing of the replaced copy
+    # A copy that holds no more replaces nothing.
+    assert not storage.append([("traces", 4, A)], 4.0, run=AcceptedRun("r", "otlp", 2), exclusive=True)()
+    assert [e.created_at for e in storage.pending("waiting", TRACES, 0, 100, None)[0]] == [2.0, 3.0]
+    storage.close()
 
 
 def test_run_ids_older_than_the_retention_are_forgotten_a_chunk_a_checkpoint(
@@ -402,19 +423,44 @@ def test_without_a_retention_run_ids_are_kept(tmp_path: Path) -> None:
     storage.close()
 
 
-def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
+def _older_file(tmp_path: Path, version: str, accepted_runs: str) -> QueueStorage:
+    """A queue file of an older schema `version` holding only `accepted_runs` (its columns and rows, as SQL)."""
     path = tmp_path / "queue.db"
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "INSERT INTO meta VALUES ('schema', '1');"
-            "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);"
-            "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);"
+            f"INSERT INTO meta VALUES ('schema', '{version}');{accepted_runs}"
         )
-    storage = QueueStorage(str(path))
+    return QueueStorage(str(path))
+
+
+def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
+    storage = _older_file(
+        tmp_path,
+        "1",
+        "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL);"
+        "INSERT INTO accepted_runs VALUES ('p', 'poller', 1), ('w', 'webhook/n8n', 1), ('s', 'stream', 1);",
+    )
     richer = [storage.append([("traces", 4, A)], 2.0, run=AcceptedRun(run, "webhook", 1), exclusive=True)()
               for run in ("p", "w", "s")]  # fmt: skip
     assert richer == [True, False, False]  # only the poller's copy held less than a webhook's
+    storage.close()
+
+
+def test_a_version_2_file_keeps_its_accepted_copies_and_learns_their_entries_from_now_on(tmp_path: Path) -> None:
+    storage = _older_file(
+        tmp_path,
+        "2",
+        "CREATE TABLE accepted_runs (run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, "
+        "detail INTEGER NOT NULL DEFAULT 2);"
+        "INSERT INTO accepted_runs VALUES ('p', 'poller', 1, 0), ('s', 'stream', 1, 2);",
+    )
+    storage.register(["otlp"])
+    assert not storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("s", "otlp", 2), exclusive=True)()
+    assert storage.append([("traces", 4, A)], 2.0, run=AcceptedRun("p", "stream", 2), exclusive=True)()
+    assert storage.append([("traces", 1, B)], 3.0, run=AcceptedRun("q", "poller", 0), exclusive=True)()
+    assert storage.append([("traces", 4, A)], 4.0, run=AcceptedRun("q", "stream", 2), exclusive=True)()
+    assert [e.created_at for e in storage.pending("otlp", TRACES, 0, 100, None)[0]] == [2.0, 4.0]
     storage.close()
 
 

@@ -4,6 +4,7 @@ the trace rebuilt from the export is the stream path's trace, field by field, ap
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -87,7 +88,7 @@ def _rebuilt(name: str) -> WorkflowRun:
 
 
 def _streamed(name: str) -> list[ReadableSpan]:
-    """The stream path's trace of the run; a blocking chat answer carries no run (none)."""
+    """The stream path's trace of the run (of a blocking chat answer: the message's, keyed by its id)."""
     return [span for run in load_runs(client_answer(name)) for span in build_spans(run)]
 
 
@@ -112,10 +113,13 @@ def test_the_rebuilt_trace_is_the_stream_paths_trace(name: str) -> None:
     assert root.name.startswith("invoke_workflow ")
     if client_answer(name).suffix == ".json":
         # A blocking answer is the run alone (a chatflow's: not even its id): the export adds the nodes.
-        if not streamed:
-            return
         (stream_root,) = streamed
         assert root.context is not None and stream_root.context is not None
+        answer = json.loads(client_answer(name).read_text())
+        if answer.get("event") == "message":  # a blocking chat answer names no run: its own trace, by message id
+            assert stream_root.context.trace_id == trace_id_for(answer["message_id"]) != root.context.trace_id
+            assert stream_root.attributes["dify.message.id"] == root.attributes["dify.message.id"]
+            return
         assert root.context.span_id == stream_root.context.span_id
         return
     stream_spans = _by_id([s for s in streamed if not _is_attempt(s)])

@@ -15,7 +15,17 @@ import pytest
 
 from bridge.config import parse_config
 from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
-from tests.fake_dify import BLOCKING, DIFY_KEY, GARBAGE, RECORDED, STREAM, STREAM_WITH_A_BAD_EVENT, FakeDify
+from tests.fake_dify import (
+    BLOCKING,
+    CHAT_BLOCKING,
+    DIFY_KEY,
+    GARBAGE,
+    LLM_CHAT_BLOCKING,
+    RECORDED,
+    STREAM,
+    STREAM_WITH_A_BAD_EVENT,
+    FakeDify,
+)
 from tests.otlp_sink import OtlpSink
 
 
@@ -59,6 +69,33 @@ def test_blocking_run_is_traced_at_workflow_level(bridge: BridgeServer, otlp_sin
     assert response.content == BLOCKING
     (span,) = otlp_sink.wait_for_spans(1)
     assert span.trace_id == "85a5f13cf3544c3d864cec5dcc461bb6" and span.attributes["dify.source"] == "proxy"
+
+
+@pytest.mark.parametrize(("query", "recorded"), [("second", CHAT_BLOCKING), ("llm", LLM_CHAT_BLOCKING)])
+def test_blocking_chat_answer_is_traced_under_its_message_id(
+    bridge: BridgeServer, otlp_sink: OtlpSink, query: str, recorded: bytes
+) -> None:
+    request = {"inputs": {}, "query": query, "response_mode": "blocking", "user": "u"}
+    url, headers = f"{bridge.base}/local-dify/v1/chat-messages", {"Authorization": DIFY_KEY}
+    response = httpx.post(url, json=request, headers=headers)
+    assert response.content == recorded
+    answer = json.loads(recorded)
+    (span,) = otlp_sink.wait_for_spans(1)
+    # Dify's answer names no run: the message id makes the trace id, and every id it carries is on the root.
+    assert span.trace_id == answer["message_id"].replace("-", "") and span.parent_span_id is None
+    assert {key: span.attributes[key] for key in ("dify.message.id", "gen_ai.conversation.id", "dify.task.id",
+                                                   "dify.app.type", "dify.run.status", "dify.source")} == {
+        "dify.message.id": answer["message_id"], "gen_ai.conversation.id": answer["conversation_id"],
+        "dify.task.id": answer["task_id"], "dify.app.type": "advanced-chat", "dify.run.status": "succeeded",
+        "dify.source": "proxy"}  # fmt: skip
+    assert json.loads(span.attributes["output.value"]) == {"answer": answer["answer"]}
+    usage = answer["metadata"]["usage"]  # the message's: the model's tokens and price
+    assert span.attributes["dify.price.currency"] == "USD"
+    assert span.attributes["dify.message.total_tokens"] == usage["total_tokens"]
+    if usage["prompt_tokens"]:
+        assert span.attributes["gen_ai.usage.input_tokens"] == usage["prompt_tokens"]
+        assert span.attributes["dify.price.total"] == float(usage["total_price"])
+    assert span.end_ns > span.start_ns  # the call's duration, as the proxy measured it
 
 
 def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]) -> None:

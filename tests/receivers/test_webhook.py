@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import json
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from tests.bridge_server import (
     API_KEY,
     APP_ID,
+    APP_SECRET,
     OTHER_APP_SECRET,
     BridgeServer,
     bridge_config,
@@ -175,6 +177,49 @@ def test_accepted_runs_and_nonces_survive_a_restart(tmp_path: Path, otlp_sink: O
             "duplicate": True,
             "run_id": PAYLOAD["workflow_run_id"],
         }
+
+
+def _recipe_code() -> Any:
+    """The Code node of docs/getting-runs-in.md's in-Dify recipe, as a user pastes it."""
+    doc = (Path(__file__).parents[2] / "docs" / "getting-runs-in.md").read_text()
+    recipe = doc[doc.index("### Sent from inside a Dify workflow") :]
+    block = recipe[recipe.index("```python\n") + len("```python\n") :]
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(block[: block.index("```")]), namespace)
+    return namespace["main"]
+
+
+def _recipe_request(signed: dict[str, str], content_type: str = "application/json") -> dict[str, str]:
+    """The recipe's HTTP Request node headers, its templates filled in."""
+    return {"Content-Type": content_type, "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": signed["timestamp"],
+            "X-Pisama-Nonce": signed["nonce"], "X-Pisama-Signature": signed["signature"]}  # fmt: skip
+
+
+def test_the_in_dify_recipe_with_a_raw_text_body_arrives(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    run_id, started = "4d0f3c8e-6f4e-4a43-9f0e-2b7a0c6f1d2e", int(time.time()) - 2
+    signed = _recipe_code()(run_id, APP_ID, started, APP_SECRET, "It is sunny.")
+    # Body type raw text: Dify sends the template's text as it is.
+    response = _post(bridge, signed["body"].encode(), _recipe_request(signed))
+    assert response.status_code == 202, response.text
+    (root,) = otlp_sink.wait_for_spans(1)
+    assert root.trace_id == run_id.replace("-", "") and root.name == "invoke_workflow Support Bot"
+    assert json.loads(root.attributes["output.value"]) == {"answer": "It is sunny."}
+    assert root.start_ns == started * 1_000_000_000 and root.end_ns > root.start_ns
+
+
+def test_the_in_dify_recipe_fails_with_a_json_body_or_without_its_content_type(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    signed = _recipe_code()("run-recipe", APP_ID, int(time.time()), APP_SECRET, "x")
+    # Body type JSON: Dify parses the text and its HTTP client encodes it again (compact, no ASCII escapes).
+    reencoded = json.dumps(json.loads(signed["body"]), separators=(",", ":"), ensure_ascii=False).encode()
+    refused = _post(bridge, reencoded, _recipe_request(signed))
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_signature"
+    # Raw text without the Content-Type header goes as text/plain.
+    plain = _post(bridge, signed["body"].encode(), _recipe_request(signed, "text/plain"))
+    assert plain.status_code == 415
+    time.sleep(0.5)
+    assert otlp_sink.spans() == []
 
 
 def test_a_body_naming_another_app_than_the_signer_is_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
