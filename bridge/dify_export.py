@@ -117,9 +117,12 @@ def _is_dify_root(span: ReadableSpan) -> bool:
 
 
 def is_api_check(span: ReadableSpan) -> bool:
-    """The span Dify sends when a trace config is saved (`api_check`, attribute `test`): a connection check,
-    not a run."""
-    return span.name == "api_check" and span.parent is None and "test" in (span.attributes or {})
+    """The span Dify sends when a trace config is saved (`api_check`, attribute `test`, Phoenix's tracer): a
+    connection check, not a run. Another sender's span of that name goes on as it came."""
+    return (
+        span.name == "api_check" and span.parent is None and "test" in (span.attributes or {})
+        and span.instrumentation_scope is not None and span.instrumentation_scope.name.startswith(_PHOENIX_SCOPE)
+    )  # fmt: skip
 
 
 def looks_like_dify(spans: Sequence[ReadableSpan]) -> bool:

@@ -381,3 +381,15 @@ def test_spans_whose_parents_make_a_cycle_are_read_at_once() -> None:
     recognized = recognize([looped.get(s.context.span_id, s) if s.context else s for s in spans], "otlp")
     assert recognized is not None
     assert {s.name for s in recognized.others} == {first.name, second.name}  # passed on as they came
+
+
+def test_another_senders_span_named_api_check_is_not_taken_for_dify_s() -> None:
+    from bridge.dify_export import is_api_check
+
+    (check,) = recorded_spans("api_check")
+    assert is_api_check(check)
+    other = ReadableSpan(
+        name=check.name, context=check.context, attributes=check.attributes, resource=check.resource,
+        start_time=check.start_time, end_time=check.end_time,
+    )  # fmt: skip
+    assert not is_api_check(other)  # no Phoenix tracer scope
