@@ -62,7 +62,9 @@ def _json(value: Any) -> Any:
 
 
 def _metadata(span: ReadableSpan) -> dict[str, Any]:
-    meta = _json((span.attributes or {}).get("metadata"))
+    """The span's `metadata` JSON, decoded ({} when it has none)."""
+    attributes = span.attributes or {}
+    meta = _json(attributes["metadata"]) if "metadata" in attributes else None
     return meta if isinstance(meta, dict) else {}
 
 
@@ -78,36 +80,30 @@ def _mapping(value: Any) -> JSONDict | None:
     return decoded if isinstance(decoded, dict) else None
 
 
-def _workflow_metadata(span: ReadableSpan) -> dict[str, Any] | None:
-    """The `metadata` of a Phoenix-provider workflow span, whatever the span is named (`workflow` in older
+def _is_workflow(meta: Mapping[str, Any]) -> bool:
+    """The metadata of a Phoenix-provider workflow span, whatever the span is named (`workflow` in older
     releases, `workflow_<run id>` in 1.14.1): the run's own entity, with its run id."""
-    if "metadata" not in (span.attributes or {}):
-        return None
-    meta = _metadata(span)
-    if _text(meta.get("workflow_run_id")) is None or "node_type" in meta:
-        return None
-    entity = meta.get("trace_entity_type")
-    return meta if entity in ("workflow", None) else None
+    return (
+        _text(meta.get("workflow_run_id")) is not None and "node_type" not in meta
+        and meta.get("trace_entity_type") in ("workflow", None)
+    )  # fmt: skip
+
+
+def _is_node(meta: Mapping[str, Any]) -> bool:
+    """The metadata of a Phoenix-provider node span: it names the node type and the execution (`node_id`)."""
+    return _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
 
 
 def is_workflow_span(span: ReadableSpan) -> bool:
     """A Phoenix-provider workflow span (of any run, a nested one included)."""
-    return _workflow_metadata(span) is not None
+    return _is_workflow(_metadata(span))
 
 
 def closes_trace(span: ReadableSpan) -> bool:
     """The workflow span of a run no other run started: Dify exports it after its nodes, so the trace is
     complete once it is in. A nested run's (a workflow used as a tool) may come before the caller's."""
-    meta = _workflow_metadata(span)
-    return meta is not None and "parent_trace_context" not in meta
-
-
-def _is_node_span(span: ReadableSpan) -> bool:
-    """A Phoenix-provider node span: its `metadata` names the node type and the execution (`node_id`)."""
-    if "metadata" not in (span.attributes or {}):
-        return False
     meta = _metadata(span)
-    return _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
+    return _is_workflow(meta) and "parent_trace_context" not in meta
 
 
 def _is_dify_root(span: ReadableSpan) -> bool:
@@ -130,7 +126,7 @@ def looks_like_dify(spans: Sequence[ReadableSpan]) -> bool:
     node's metadata): one that should have been rebuilt."""
     return any(
         (s.instrumentation_scope is not None and s.instrumentation_scope.name.startswith(_PHOENIX_SCOPE))
-        or _is_dify_root(s) or _is_node_span(s)
+        or _is_dify_root(s) or _is_node(_metadata(s))
         for s in spans
     )  # fmt: skip
 
@@ -213,8 +209,7 @@ class _Execution:
         return _text(self.meta.get("app_name")) or self.node_type
 
 
-def _execution(span: ReadableSpan) -> _Execution:
-    meta = _metadata(span)
+def _execution(span: ReadableSpan, meta: dict[str, Any]) -> _Execution:
     node_type = _text(meta.get("node_type")) or span.name
     status = _text(meta.get("node_status")) or _text(meta.get("status"))
     if status is None:
@@ -406,29 +401,32 @@ def _recognize_phoenix(spans: Sequence[ReadableSpan], receiver: str) -> Recogniz
     an iteration or loop are children of its span, the others of the workflow span) and the root's
     `dify_trace_id`. A run started by one of the run's nodes (a workflow used as a tool), when in the same
     spans, is rebuilt beside it (`nested`)."""
-    workflows = {s.context.span_id: s for s in spans if s.context is not None and is_workflow_span(s)}
+    # Each span's metadata decoded once.
+    metas = {s.context.span_id: (s, _metadata(s)) for s in spans if s.context is not None}
+    workflows = {span_id: span for span_id, (span, meta) in metas.items() if _is_workflow(meta)}
     if not workflows:
         return None
     # The caller's run, where both are here: the one no other workflow started.
-    main = next((w for w in workflows.values() if _caller(_metadata(w))[0] is None), next(iter(workflows.values())))
+    main = next((w for i, w in workflows.items() if _caller(metas[i][1])[0] is None), next(iter(workflows.values())))
     owners = _owners(spans, set(workflows))
     executions: dict[int, list[_Execution]] = {span_id: [] for span_id in workflows}
-    for span in spans:
-        if span.context is not None and span.context.span_id not in workflows and _is_node_span(span):
-            owner = owners.get(span.context.span_id)
-            if owner is not None:
-                executions[owner].append(_execution(span))
+    for span_id, (span, meta) in metas.items():
+        owner = owners.get(span_id)
+        if owner is not None and span_id not in workflows and _is_node(meta):
+            executions[owner].append(_execution(span, meta))
     replaced = set(workflows)
     replaced.update(e.span.context.span_id for group in executions.values() for e in group if e.span.context)
     replaced.update(s.context.span_id for s in spans if s.context is not None and _is_dify_root(s))
     others = [s for s in spans if s.context is not None and s.context.span_id not in replaced]
     assert main.context is not None
-    nested = [_phoenix_run(w, executions[i], receiver) for i, w in workflows.items() if w is not main]
-    return Recognized(_phoenix_run(main, executions[main.context.span_id], receiver), replaced, others, nested)
+    nested = [_phoenix_run(w, metas[i][1], executions[i], receiver) for i, w in workflows.items() if w is not main]
+    main_id = main.context.span_id
+    return Recognized(_phoenix_run(main, metas[main_id][1], executions[main_id], receiver), replaced, others, nested)
 
 
-def _phoenix_run(workflow: ReadableSpan, executions: list[_Execution], receiver: str) -> WorkflowRun:
-    meta = _metadata(workflow)
+def _phoenix_run(
+    workflow: ReadableSpan, meta: dict[str, Any], executions: list[_Execution], receiver: str
+) -> WorkflowRun:
     attributes = workflow.attributes or {}
     nodes, containers = _nodes(executions)
     status = _text(meta.get("status"))

@@ -389,13 +389,14 @@ class BridgeService:
         resource = {**self.config.service.resource, DIFY_SOURCE: trace.receiver.partition("/")[0]}
         if recognized is None:
             moved = self._rebuilt.get(trace.trace_id)
-            if moved is not None:
-                spans = rehome(trace.spans, *moved)
-            elif looks_like_dify(trace.spans):
-                self.export_watch.not_rebuilt(trace.spans, trace.receiver, trace.trace_id)
+            spans = trace.spans
+            if moved is not None:  # late spans of a trace already rebuilt join it
+                spans = rehome(spans, *moved)
+            elif looks_like_dify(spans):
+                self.export_watch.not_rebuilt(spans, trace.receiver, trace.trace_id)
             else:
                 self.export_watch.count(PASSED_THROUGH, trace.receiver)
-            spans = with_resource_defaults(spans if moved is not None else trace.spans, resource)
+            spans = with_resource_defaults(spans, resource)
             return _ready(process_trace(self.pipelines, spans, trace.receiver))
         self.export_watch.count(REBUILT, trace.receiver)
         for nested in recognized.nested:  # queued before the caller's run, which holds the journal rows
