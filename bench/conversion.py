@@ -29,12 +29,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bridge.assembly import RunAssembler  # noqa: E402
-from bridge.formats import Record, iter_records  # noqa: E402
-from bridge.model import WorkflowRun  # noqa: E402
-from bridge.normalize import normalize_event, parse_event_json  # noqa: E402
+from bridge.dify.assembly import RunAssembler  # noqa: E402
+from bridge.dify.formats import Record, iter_records  # noqa: E402
+from bridge.dify.model import WorkflowRun  # noqa: E402
+from bridge.dify.normalize import normalize_event, parse_event_json  # noqa: E402
 from bridge.queue.encoding import encode  # noqa: E402
-from bridge.spans import SpanBuilder  # noqa: E402
+from bridge.trace.spans import SpanBuilder  # noqa: E402
 
 TEMPLATE = ROOT / "examples/runs/workflow_full.ndjson"
 RUN_ID = "7b0c6f8e-3d4a-4b7e-9a51-2f6c8d9e0a11"

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.processors import detectors, redact, reduce  # noqa: E402
 from bridge.queue.encoding import encode  # noqa: E402
-from bridge.spans import SpanBuilder  # noqa: E402
+from bridge.trace.spans import SpanBuilder  # noqa: E402
 from detectors import json_value  # noqa: E402
 from tests.runs import load_runs  # noqa: E402
 

@@ -228,8 +228,8 @@ def replay(sink: TimedSink, corpus: Corpus, checkout: Path = ROOT) -> Timing:
     """`dify-otel-bridge replay`, as its console script starts it, from `checkout` (another version's `bridge`)."""
     before = sink.span_count()
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PYTHONPATH": str(checkout)}
-    command = [sys.executable, "-c", "import sys; from bridge.cli import main; sys.exit(main())", "replay", "--quiet",
-               *corpus.files]  # fmt: skip
+    # `-m bridge.cli` runs the command in this checkout and in one from before issue 28's move (`--before`).
+    command = [sys.executable, "-m", "bridge.cli", "replay", "--quiet", *corpus.files]
     start, last, out, cpu = _run_process(sink, command, env, checkout)
     sent = int(re.search(r"(\d+) spans", out).group(1))  # type: ignore[union-attr]
     return Timing(last - start, sent, sink.span_count() - before, cpu)
@@ -287,16 +287,20 @@ class Server:
 
 def phases(corpus: Corpus, repeat: int) -> None:
     """Where `replay`'s time goes: CPU seconds of each stage, run on its own in this process (best of `repeat`) with
-    the embedded default config, as `replay` runs it (bridge/replay.py, bridge/pipeline.py). CPU time, not wall:
-    on a shared machine it does not count the time other processes had the core."""
-    from bridge.config import default_config
-    from bridge.pipeline import processors_of
+    the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/pipeline.py). CPU time,
+    not wall: on a shared machine it does not count the time other processes had the core."""
+    from bridge.config.loader import default_config
+    from bridge.dify.replay import read_runs
     from bridge.queue.encoding import encode
-    from bridge.replay import read_runs
-    from bridge.spans import SpanBuilder
+    from bridge.service.pipeline import processors_of
+    from bridge.trace.spans import SpanBuilder
 
     start = _children_cpu()
-    subprocess.run([sys.executable, "-c", "import bridge.cli, bridge.service, bridge.replay"], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import bridge.cli.commands, bridge.service.service, bridge.dify.replay"],
+        cwd=ROOT,
+        check=True,
+    )
     imports = _children_cpu() - start
     config = default_config()
     (spec,) = config.pipelines.values()

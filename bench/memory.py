@@ -15,10 +15,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bridge.config import parse_config
-from bridge.formats import Record, iter_records
-from bridge.normalize import normalize_event, parse_event_json
-from bridge.service import BridgeService
+from bridge.config.loader import parse_config
+from bridge.dify.formats import Record, iter_records
+from bridge.dify.normalize import normalize_event, parse_event_json
+from bridge.service.service import BridgeService
 from tests.bridge_server import free_port
 from tests.runs import CAPTURES
 

@@ -26,7 +26,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bridge.config import parse_config
+from bridge.config.loader import parse_config
 from tests.bridge_server import BridgeServer, ThreadedServer
 
 CAPTURE = Path(__file__).resolve().parent.parent / "tests/testdata/dify-1.14.1/b_iteration_ifelse_http.sse"

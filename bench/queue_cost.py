@@ -28,10 +28,10 @@ from msgspec.structs import replace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge import SWITCH_INTERVAL_S
-from bridge.config import parse_config
-from bridge.model import WorkflowRun
+from bridge.config.loader import parse_config
+from bridge.dify.model import WorkflowRun
 from bridge.queue.storage import QueueStorage
-from bridge.service import BridgeService
+from bridge.service.service import BridgeService
 from tests.bridge_server import free_port
 from tests.runs import load_runs
 

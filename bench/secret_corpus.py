@@ -11,7 +11,7 @@ choices (seeded: the same corpus every time), checked against the rule itself: n
 that name a service and then any assignment (`adobe … = <32 hex>`) get a realistic one, the rule's id as the
 variable: `ADOBE_CLIENT_SECRET = "<value>"`. The file is tests/testdata/secrets/corpus.json.
 
-`measure` plants each sample in every place the bridge exports (tests/test_secret_corpus.py: span name,
+`measure` plants each sample in every place the bridge exports (tests/processors/test_secret_corpus.py: span name,
 attribute key and value, JSON inside a value, kvlist, bytes, event name and attributes, link attributes,
 status message, resource attribute) and counts the rules whose secret the default `redact` masks in all of
 them.
@@ -35,9 +35,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.processors import redact  # noqa: E402
-from bridge.spans import SpanBuilder  # noqa: E402
+from bridge.trace.spans import SpanBuilder  # noqa: E402
+from tests.processors.test_secret_corpus import coverage  # noqa: E402 - the test owns the planting
 from tests.runs import load_runs  # noqa: E402
-from tests.test_secret_corpus import coverage  # noqa: E402 - the test owns the planting
 
 CORPUS = ROOT / "tests/testdata/secrets/corpus.json"
 _PRINTABLE = string.ascii_letters + string.digits + "-_.+/=:"

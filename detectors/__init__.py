@@ -19,8 +19,8 @@ from typing import Any, Literal, Protocol
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
 
-from bridge.formats import decode_json
-from bridge.spans import BuiltSpan
+from bridge.dify.formats import decode_json
+from bridge.trace.spans import BuiltSpan
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.sensitive import SECRETS, SEPARATOR, sensitive_values
+from bridge.processors.sensitive import SECRETS, SEPARATOR, sensitive_values
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id
 
 KEY = "dify_variable_leak"

@@ -13,10 +13,10 @@ from typing import Any, Self
 import httpx2 as httpx
 import uvicorn
 
-from bridge.config import BridgeConfig, parse_config
-from bridge.http_protocol import header_timeout_protocol
+from bridge.config.loader import BridgeConfig, parse_config
+from bridge.http.protocol import header_timeout_protocol
+from bridge.http.server import create_app
 from bridge.receivers.signing import sign
-from bridge.server import create_app
 
 API_KEY = "test-api-key-0123456789"
 APP_ID = "app-under-test"
@@ -112,7 +112,7 @@ class ThreadedServer:
 
 class BridgeServer(ThreadedServer):
     def __init__(self, config: BridgeConfig) -> None:
-        # As `serve` runs it (bridge/cli.py).
+        # As `serve` runs it (bridge/cli/commands.py).
         protocol = header_timeout_protocol(config.server.header_timeout)
         super().__init__(create_app(config), http=protocol, server_header=False)
 

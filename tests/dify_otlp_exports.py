@@ -20,7 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, Instr
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from bridge.model import NodeRun, WorkflowRun
+from bridge.dify.model import NodeRun, WorkflowRun
 
 _NS = 1_000_000_000
 _STATUS = {"succeeded": "ok", "exception": "handled_error", "failed": "error", "stopped": "cancelled"}

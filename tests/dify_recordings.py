@@ -12,9 +12,9 @@ import httpx2 as httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.dify_export import recognize
-from bridge.otlp_spans import to_spans
-from bridge.spans import build_spans
+from bridge.dify.export import recognize
+from bridge.trace.otlp_spans import to_spans
+from bridge.trace.spans import build_spans
 from tests.runs import TESTS
 
 # The reference recording (10 runs), and more runs of the same Dify: parallel iterations, error strategies,

@@ -8,12 +8,12 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.formats import InputError, Record, iter_records
-from bridge.model import DifyEvent, WorkflowRun
-from bridge.normalize import normalize_event, parse_event_json
-from bridge.otlp_wire import encode_request
-from bridge.replay import read_runs
-from bridge.spans import build_spans
+from bridge.dify.formats import InputError, Record, iter_records
+from bridge.dify.model import DifyEvent, WorkflowRun
+from bridge.dify.normalize import normalize_event, parse_event_json
+from bridge.dify.replay import read_runs
+from bridge.trace.otlp_wire import encode_request
+from bridge.trace.spans import build_spans
 
 TESTS = Path(__file__).parent
 CAPTURES = TESTS / "testdata" / "dify-1.14.1"

@@ -16,12 +16,12 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from bridge.cli import main
-from bridge.spans import build_spans
+from bridge.cli.commands import main
+from bridge.trace.spans import build_spans
 from tests.bridge_server import API_KEY, APP_ID, APP_SECRET, BridgeServer, bridge_config
+from tests.cli.test_commands import _tree
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import EXAMPLES, load_run, load_runs
-from tests.test_cli import _tree
 
 STATUS_ERROR = 2
 

@@ -16,9 +16,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from tests.bridge_process import BridgeProcess, wait_until
 from tests.bridge_server import API_KEY, APP_ID, bridge_config_text, dumps, signed_headers
+from tests.http.test_live import Listener
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, EXAMPLES
-from tests.test_live import Listener
 
 PLANTED = {
     "app name": "sk-proj-Qz8Tw1Lm0cT2yR5nQx7pB4hK2sD9fJ6g",

@@ -18,8 +18,8 @@ import httpx2 as httpx
 
 from tests.bridge_process import wait_until
 from tests.bridge_server import free_port
+from tests.cli.test_commands import _tree
 from tests.otlp_sink import OtlpSink
-from tests.test_cli import _tree
 
 ROOT = Path(__file__).resolve().parent.parent
 

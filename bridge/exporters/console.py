@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bridge.exporters import DELIVERED, SendResult
-from bridge.otlp_json import to_otlp_json
 from bridge.queue.retry import RetryConfig
+from bridge.trace.otlp_json import to_otlp_json
 
 TYPE = "console"
 

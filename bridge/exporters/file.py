@@ -12,8 +12,8 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.exporters import DELIVERED, SendResult
-from bridge.otlp_json import to_otlp_json
 from bridge.queue.retry import RetryConfig
+from bridge.trace.otlp_json import to_otlp_json
 
 TYPE = "file"
 

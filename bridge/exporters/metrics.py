@@ -12,7 +12,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader, Perio
 from pydantic import BaseModel
 
 from bridge.exporters import otlp, otlp_env, otlphttp
-from bridge.metric_aggregates import WithAggregates
+from bridge.telemetry.aggregates import WithAggregates
 
 
 class _PeriodicReader(WithAggregates, PeriodicExportingMetricReader):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote
 
-from bridge.durations import Duration
+from bridge.config.durations import Duration
 
 
 def setting(name: str) -> str | None:

@@ -15,7 +15,7 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.durations import Duration
+from bridge.config.durations import Duration
 from bridge.exporters import DELIVERED, SendResult, otlp_env
 from bridge.exporters.tls import TLSConfig
 from bridge.queue.retry import RetryConfig

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bridge.http_body import read_model
-from bridge.http_errors import ApiError
-from bridge.http_security import client_address
+from bridge.http.body import read_model
+from bridge.http.errors import ApiError
+from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
 from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, unpolled_warning

@@ -10,8 +10,8 @@ import time
 import jwt
 from starlette.requests import Request
 
-from bridge.http_errors import ApiError
-from bridge.http_security import client_address
+from bridge.http.errors import ApiError
+from bridge.http.security_headers import client_address
 from bridge.management.rate_limit import RateLimitConfig, RateLimiter, retry_after
 from bridge.management.settings import Scope, ServerConfig
 

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bridge.durations import Duration
+from bridge.config.durations import Duration
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 

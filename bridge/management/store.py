@@ -18,9 +18,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from bridge.file_lock import FileInUse, FileLock
 from bridge.management.settings import ServerConfig
-from bridge.private_file import make_private
+from bridge.state_files.file_lock import FileInUse, FileLock
+from bridge.state_files.private_file import make_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.durations import Duration
+from bridge.config.durations import Duration
 from bridge.queue.delivery import BatchSettings
 
 TYPE = "batch"

@@ -20,7 +20,7 @@ from typing import Any
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bridge.spans import with_attributes
+from bridge.trace.spans import with_attributes
 from detectors import Baselines, Detector, Finding, MemoryBaselines, Trace, registry, span_id
 
 TYPE = "detectors"

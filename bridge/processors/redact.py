@@ -4,7 +4,7 @@ Its name, attribute keys and values (nested and bytes too), events, links, statu
 the detectors (they see the originals) and before export. A masked value keeps a short prefix (when it is 16
 characters or more) and a hash, so the same secret can be recognised across spans without being readable:
 `sk-p…#1f3a9c2e`. A pipeline without `redact` still gets the default one: secrets are never exported by
-accident. What counts as a secret is bridge/sensitive.py's; docs/security.md lists it.
+accident. What counts as a secret is bridge/processors/sensitive.py's; docs/security.md lists it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bridge import attributes as a
-from bridge.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
-from bridge.spans import with_attributes
+from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
+from bridge.trace import attributes as a
+from bridge.trace.spans import with_attributes
 
 TYPE = "redact"
 Mode = Literal["off", "mask", "hash", "drop"]

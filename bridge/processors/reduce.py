@@ -11,8 +11,8 @@ from typing import Any, Literal
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.attributes import CONTENT_ATTRIBUTES, CONTENT_PREFIXES
-from bridge.spans import rewrite_attributes
+from bridge.trace.attributes import CONTENT_ATTRIBUTES, CONTENT_PREFIXES
+from bridge.trace.spans import rewrite_attributes
 
 TYPE = "reduce"
 _MARKER = "…"

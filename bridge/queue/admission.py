@@ -9,7 +9,7 @@ from opentelemetry import metrics
 from bridge.queue.storage import QueueStorage
 
 if TYPE_CHECKING:  # the config imports the registry, whose receivers map Backpressure to HTTP answers
-    from bridge.config import QueueConfig
+    from bridge.config.loader import QueueConfig
 
 
 class Backpressure(Exception):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.otlp_wire import encode_request
+from bridge.trace.otlp_wire import encode_request
 
 
 def encode(spans: Sequence[ReadableSpan], max_bytes: int | None) -> list[tuple[int, bytes]]:

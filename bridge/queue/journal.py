@@ -7,9 +7,9 @@ import json
 
 from msgspec.structs import asdict
 
-from bridge.model import DifyEvent
+from bridge.dify.model import DifyEvent
+from bridge.dify.run_parts import pack
 from bridge.queue.storage import JournalRow
-from bridge.run_parts import pack
 
 
 def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | None, receiver: str) -> JournalRow:

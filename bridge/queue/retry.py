@@ -6,7 +6,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.durations import Duration
+from bridge.config.durations import Duration
 
 
 class RetryConfig(BaseModel):

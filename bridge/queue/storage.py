@@ -21,8 +21,8 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, NamedTuple
 
-from bridge.file_lock import FileInUse, FileLock
-from bridge.private_file import make_private
+from bridge.state_files.file_lock import FileInUse, FileLock
+from bridge.state_files.private_file import make_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from bridge.http_errors import ApiError
+from bridge.http.errors import ApiError
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers; the store, cryptography
     from bridge.management.auth import Authenticator
     from bridge.management.nonces import SpentNonces
     from bridge.management.outbound import OutboundPolicy
     from bridge.management.store import Store
-    from bridge.service import BridgeService
+    from bridge.service.service import BridgeService
 
 
 class StartupError(Exception):

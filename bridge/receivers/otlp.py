@@ -3,7 +3,7 @@
 Dify's own tracing export (its Arize Phoenix provider, an OTLP provider) pointed at the bridge is the way
 in for runs started from Dify's web UI, chat widgets and schedules. Spans are journaled before the answer,
 held per trace until the trace is complete (`service.assembly.decision_wait`), and a Dify workflow trace is
-rebuilt into the trace the stream path makes (`bridge/dify_export.py`); any other trace goes through the
+rebuilt into the trace the stream path makes (`bridge/dify/export.py`); any other trace goes through the
 detectors and on as it came.
 
 HTTP is served on the bridge's own server (`server.endpoint`, its TLS included) at `traces_url_path`; gRPC
@@ -34,19 +34,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bridge.formats import decode_json
-from bridge.http_body import read_body, require_media_type
-from bridge.http_errors import ApiError
-from bridge.http_security import client_address
+from bridge.dify.formats import decode_json
+from bridge.http.body import read_body, require_media_type
+from bridge.http.errors import ApiError
+from bridge.http.security_headers import client_address
 from bridge.management.settings import ServerTLS
-from bridge.otlp_json import from_otlp_json
-from bridge.otlp_spans import to_spans
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext, StartupError
+from bridge.trace.otlp_json import from_otlp_json
+from bridge.trace.otlp_spans import to_spans
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
-    from bridge.service import BridgeService
+    from bridge.service.service import BridgeService
 
 TYPE = "otlp"
 _PROTOBUF, _JSON = "application/x-protobuf", "application/json"

@@ -22,19 +22,19 @@ from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
 
-from bridge.durations import Duration
-from bridge.formats import InputError, decode_json
+from bridge.config.durations import Duration
+from bridge.dify.formats import InputError, decode_json
+from bridge.dify.model import RUN_STATUS_INCOMPLETE
+from bridge.dify.normalize import normalize_logs
 from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
-from bridge.model import RUN_STATUS_INCOMPLETE
-from bridge.normalize import normalize_logs
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
     from bridge.management.store import App, Instance
-    from bridge.service import BridgeService
+    from bridge.service.service import BridgeService
 
 TYPE = "poller"
 logger = logging.getLogger(__name__)

@@ -28,16 +28,16 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from bridge.durations import Duration
-from bridge.formats import InputError, Record, iter_records
-from bridge.http_errors import ApiError
+from bridge.config.durations import Duration
+from bridge.dify.formats import InputError, Record, iter_records
+from bridge.dify.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
+from bridge.http.errors import ApiError
 from bridge.management.outbound import OutboundRefused, checked_transport
-from bridge.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.receivers import ReceiverContext
 from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
 
 if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
-    from bridge.service import BridgeService
+    from bridge.service.service import BridgeService
 
 TYPE = "proxy"
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import ClientDisconnect, Request
 
-from bridge.http_errors import ApiError
+from bridge.http.errors import ApiError
 
 
 class BodyTimeout(Exception):

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from bridge.http_errors import ApiError
-from bridge.http_security import client_address
+from bridge.http.errors import ApiError
+from bridge.http.security_headers import client_address
 from bridge.receivers import ReceiverContext
 
 if TYPE_CHECKING:  # the store imports cryptography: `replay` reads the config, which imports every receiver

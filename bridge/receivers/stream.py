@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bridge.formats import Format, InputError, iter_records
-from bridge.http_body import read_body, require_media_type
-from bridge.http_errors import ApiError
-from bridge.model import DifyEvent
-from bridge.normalize import normalize_event, parse_event_json
+from bridge.dify.formats import Format, InputError, iter_records
+from bridge.dify.model import DifyEvent
+from bridge.dify.normalize import normalize_event, parse_event_json
+from bridge.http.body import read_body, require_media_type
+from bridge.http.errors import ApiError
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import check_headers, signed_by
 

@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bridge.formats import InputError
-from bridge.http_body import parse_json, read_body, require_media_type
-from bridge.http_errors import ApiError
-from bridge.normalize import WebhookPayload, decode_webhook, normalize_webhook
+from bridge.dify.formats import InputError
+from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webhook
+from bridge.http.body import parse_json, read_body, require_media_type
+from bridge.http.errors import ApiError
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import check_headers, signed_by
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.normalize import normalize_webhook
+from bridge.dify.normalize import normalize_webhook
 from bridge.processors.detectors import Config, DetectionProcessor
-from bridge.spans import build_spans
+from bridge.trace.spans import build_spans
 from detectors import Finding, registry
 
 

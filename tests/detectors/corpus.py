@@ -15,9 +15,9 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.assembly import RunAssembler
-from bridge.model import DifyEvent
-from bridge.spans import build_spans
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.model import DifyEvent
+from bridge.trace.spans import build_spans
 from detectors.context_overflow import CONTEXT_WINDOWS
 from tests.detectors.build import llm, node, run_spans
 

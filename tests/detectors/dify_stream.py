@@ -21,10 +21,10 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.assembly import RunAssembler
-from bridge.formats import InputError, iter_records
-from bridge.normalize import normalize_event, parse_event_json
-from bridge.spans import SpanBuilder
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.formats import InputError, iter_records
+from bridge.dify.normalize import normalize_event, parse_event_json
+from bridge.trace.spans import SpanBuilder
 
 STREAMS = Path(__file__).parent / "testdata" / "streams"
 _RECORDED_TYPES = {"start", "llm", "end", "answer", "http-request", "if-else", "variable-aggregator",

@@ -13,11 +13,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.assembly import RunAssembler
-from bridge.formats import InputError
-from bridge.normalize import normalize_event
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.formats import InputError
+from bridge.dify.normalize import normalize_event
 from bridge.processors.detectors import Config, DetectionProcessor
-from bridge.spans import BuiltSpan, build_spans, with_attributes
+from bridge.trace.spans import BuiltSpan, build_spans, with_attributes
 from detectors import Finding, json_attr
 from tests.detectors.corpus import SETTINGS, corpus
 from tests.fuzz.test_parsers import FUZZ, JSON, ODD, STREAM_PLACES, STREAMS, KeyPath, _put_at

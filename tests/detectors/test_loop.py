@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from bridge.assembly import RunAssembler
-from bridge.model import DifyEvent
-from bridge.spans import build_spans
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.model import DifyEvent
+from bridge.trace.spans import build_spans
 from tests.detectors.build import findings, node, run_spans
 from tests.detectors.corpus import loop_calls
 

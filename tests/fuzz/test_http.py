@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from bridge.config import parse_config
-from bridge.server import create_app
+from bridge.config.loader import parse_config
+from bridge.http.server import create_app
 from tests.bridge_server import APP_ID, bridge_config_text, signed_headers
 from tests.fuzz.test_parsers import JSON
 

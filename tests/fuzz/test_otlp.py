@@ -20,12 +20,12 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 from starlette.testclient import TestClient
 
-from bridge.config import parse_config
-from bridge.dify_export import recognize
-from bridge.otlp_json import from_otlp_json
-from bridge.otlp_spans import to_spans
-from bridge.server import create_app
-from bridge.spans import SpanBuilder
+from bridge.config.loader import parse_config
+from bridge.dify.export import recognize
+from bridge.http.server import create_app
+from bridge.trace.otlp_json import from_otlp_json
+from bridge.trace.otlp_spans import to_spans
+from bridge.trace.spans import SpanBuilder
 from tests.bridge_server import API_KEY, bridge_config_text
 from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_recordings import recorded_spans

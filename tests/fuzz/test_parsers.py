@@ -14,11 +14,11 @@ import msgspec
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bridge.assembly import RunAssembler
-from bridge.config import ConfigError, parse_config
-from bridge.formats import InputError, Record, decode_json, iter_records
-from bridge.model import DifyEvent
-from bridge.normalize import (
+from bridge.config.loader import ConfigError, parse_config
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.formats import InputError, Record, decode_json, iter_records
+from bridge.dify.model import DifyEvent
+from bridge.dify.normalize import (
     decode_webhook,
     normalize_blocking,
     normalize_event,
@@ -27,9 +27,9 @@ from bridge.normalize import (
     normalize_webhook,
     parse_event_json,
 )
-from bridge.otlp_wire import encode_request
 from bridge.processors import detectors, redact, reduce
-from bridge.spans import SpanBuilder
+from bridge.trace.otlp_wire import encode_request
+from bridge.trace.spans import SpanBuilder
 from tests.runs import CAPTURES, EXAMPLES
 
 T = TypeVar("T")

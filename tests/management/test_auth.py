@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config import ConfigError, parse_config
+from bridge.config.loader import ConfigError, parse_config
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.receivers.test_webhook import PAYLOAD

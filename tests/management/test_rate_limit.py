@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from bridge.config import parse_config
+from bridge.config.loader import parse_config
 from bridge.management.rate_limit import RateLimitConfig, RateLimiter
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text
 from tests.otlp_sink import OtlpSink

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bridge.cli import main
+from bridge.cli.commands import main
 from bridge.management.settings import AppSpec, InstanceSpec, ServerConfig
 from bridge.management.store import Store, StoreError, load_fernet
 

@@ -7,7 +7,7 @@ import pytest
 from opentelemetry import trace
 from pydantic import ValidationError
 
-from bridge.cli import main
+from bridge.cli.commands import main
 from bridge.processors.detectors import Config, DetectionProcessor, create
 from detectors import Finding, Trace
 from tests.detectors.build import llm, node, run_spans

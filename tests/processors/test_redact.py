@@ -12,7 +12,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 
-from bridge.cli import main
+from bridge.cli.commands import main
 from bridge.processors import redact
 from bridge.processors.redact import Config, RedactProcessor, create, replacement
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases

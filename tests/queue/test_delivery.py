@@ -12,10 +12,10 @@ import grpc
 import pytest
 from msgspec.structs import replace
 
-from bridge.config import parse_config
-from bridge.model import WorkflowRun
-from bridge.normalize import normalize_webhook
-from bridge.service import BridgeService
+from bridge.config.loader import parse_config
+from bridge.dify.model import WorkflowRun
+from bridge.dify.normalize import normalize_webhook
+from bridge.service.service import BridgeService
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, load_run, spans_of
 

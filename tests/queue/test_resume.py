@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.config import BridgeConfig, parse_config
-from bridge.formats import decode_json
-from bridge.model import RUN_STATUS_INCOMPLETE, WorkflowRun
-from bridge.otlp_spans import to_spans
+from bridge.config.loader import BridgeConfig, parse_config
+from bridge.dify.formats import decode_json
+from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import QueueStorage
-from bridge.service import BridgeService
+from bridge.service.service import BridgeService
+from bridge.trace.otlp_spans import to_spans
 from tests.dify_otlp_exports import provider_request
 from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans
 from tests.otlp_sink import OtlpSink, ReceivedSpan

@@ -15,11 +15,11 @@ import httpx2 as httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.config import parse_config
-from bridge.dify_export import Recognized, closes_trace, recognize
-from bridge.model import WorkflowRun
-from bridge.otlp_wire import encode_request
-from bridge.spans import build_spans, trace_id_for
+from bridge.config.loader import parse_config
+from bridge.dify.export import Recognized, closes_trace, recognize
+from bridge.dify.model import WorkflowRun
+from bridge.trace.otlp_wire import encode_request
+from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text
 from tests.dify_recordings import (
     client_answer,
@@ -254,7 +254,7 @@ def _metric(bridge: BridgeServer, outcome: str) -> float:
 def test_api_check_is_logged_counted_and_not_exported(
     bridge: BridgeServer, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, "bridge.export_watch"):
+    with caplog.at_level(logging.INFO, "bridge.telemetry.export_watch"):
         for _ in range(2):
             assert [a.status_code for a in send_recorded(bridge.base, "api_check", API_KEY)] == [200]
         send_recorded(bridge.base, "a_simple_http", API_KEY)  # a run behind the checks
@@ -294,7 +294,7 @@ def test_a_dify_trace_without_its_workflow_span_is_passed_through_with_a_warning
     headers = {"content-type": "application/x-protobuf", "api_key": API_KEY}
     # In one request, so that no pause of a loaded machine splits the trace.
     body = encode_request([span for request in requests[:-1] for span in request.spans()])
-    with caplog.at_level(logging.WARNING, "bridge.export_watch"):
+    with caplog.at_level(logging.WARNING, "bridge.telemetry.export_watch"):
         assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
         received = otlp_sink.wait_for_spans(len(requests) - 1)
         deadline = time.monotonic() + 5
@@ -368,7 +368,7 @@ def test_spans_whose_parents_make_a_cycle_are_read_at_once() -> None:
     without bound before, until the process ran out of memory)."""
     from opentelemetry.trace import SpanContext
 
-    from bridge.otlp_spans import moved
+    from bridge.trace.otlp_spans import moved
 
     spans = recorded_spans("b_iteration_ifelse_http")
     nodes = [s for s in spans if s.name.startswith(("if-else_", "http-request_"))][:2]
@@ -384,7 +384,7 @@ def test_spans_whose_parents_make_a_cycle_are_read_at_once() -> None:
 
 
 def test_another_senders_span_named_api_check_is_not_taken_for_dify_s() -> None:
-    from bridge.dify_export import is_api_check
+    from bridge.dify.export import is_api_check
 
     (check,) = recorded_spans("api_check")
     assert is_api_check(check)

@@ -22,10 +22,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bridge.config import parse_config
-from bridge.dify_export import recognize
-from bridge.otlp_spans import to_spans
-from bridge.spans import build_spans, trace_id_for
+from bridge.config.loader import parse_config
+from bridge.dify.export import recognize
+from bridge.trace.otlp_spans import to_spans
+from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
 from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans, send_recorded

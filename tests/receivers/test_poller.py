@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bridge.config import parse_config
+from bridge.config.loader import parse_config
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES

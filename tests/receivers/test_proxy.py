@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config import parse_config
+from bridge.config.loader import parse_config
 from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import (
     BLOCKING,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config import parse_config
+from bridge.config.loader import parse_config
 from bridge.receivers.signing import sign
 from tests.bridge_server import API_KEY, APP_ID, APP_SECRET, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink

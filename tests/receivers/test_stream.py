@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config import parse_config
-from bridge.spans import build_spans
+from bridge.config.loader import parse_config
+from bridge.trace.spans import build_spans
 from tests.bridge_server import (
     APP_ID,
     OTHER_APP_SECRET,

@@ -1,0 +1,1 @@
+"""`dify-otel-bridge`: the console entry and its commands."""

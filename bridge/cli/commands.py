@@ -1,0 +1,405 @@
+"""`dify-otel-bridge`: serve, validate, replay, deadletter, detect."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import errno
+import json
+import logging
+import os
+import socket
+import ssl
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from types import FrameType
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from bridge.config.loader import BridgeConfig, ConfigError, QueueConfig, default_config, load_config, parse_component_id
+from bridge.dify.formats import FORMATS, InputError
+from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
+from bridge.queue.storage import QueueError, QueueStorage
+from bridge.receivers import StartupError
+
+# Each command imports what only it needs when it runs (the server, the store, the service): a command's time
+# to its first record counts, and the store alone pulls in cryptography.
+
+# Progress lines go to stderr once the input is this large (or when stderr is a terminal).
+PROGRESS_MIN_BYTES = 1 << 20
+PROGRESS_INTERVAL_S = 1.0
+GRACEFUL_SHUTDOWN_S = 5
+
+
+def _config(path: str | None) -> BridgeConfig:
+    return load_config(path) if path else default_config()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bridge.cli.startup_report import report
+    from bridge.http.protocol import header_timeout_protocol
+    from bridge.http.server import create_app
+    from bridge.management.store import StoreError
+
+    class Server(uvicorn.Server):
+        """The first SIGTERM/SIGINT stops accepting and flushes; a second one exits at once. Everything
+        acknowledged is committed to the queue file already, so nothing is lost by not waiting."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit:
+                print("second signal: exiting now; undelivered data stays in the queue file", file=sys.stderr)
+                os._exit(128 + sig)
+            super().handle_exit(sig, frame)
+
+    config = _config(args.config)
+    host, _, port = config.server.endpoint.rpartition(":")
+    host, port_number = args.host or host, args.port or int(port)
+    # Bound before the store, the queue file and the poller open: a port in use stops nothing but this start.
+    listener = _listen(host, port_number)
+    try:
+        app = create_app(config)  # opens the store: a broken one stops the command here
+    except StoreError as exc:
+        listener.close()
+        print(f"store error: {exc}", file=sys.stderr)
+        return 2
+    except BaseException:
+        listener.close()
+        raise
+    settings = uvicorn.Config(
+        app,
+        log_level=args.log_level.lower(),
+        # Open live-view streams never end by themselves: stop waiting for them after this long.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
+        http=header_timeout_protocol(config.server.header_timeout),
+        **_tls_options(config),
+    )
+    # After uvicorn set up its loggers: the live view's EventSource clients send their token in the query, and
+    # proxied calls carry whatever their clients put there (`?user=...`, keys).
+    logging.getLogger("uvicorn.access").addFilter(_MaskQueryValues())
+    logging.getLogger("uvicorn.error").addFilter(_StartupErrorWithoutTraceback())
+    bound = listener.getsockname()
+    url = f"{'https' if config.server.tls else 'http'}://{f'[{host}]' if ':' in host else host}:{bound[1]}"
+    for line in report(config, url, app.state.receiver_routes):
+        print(line, file=sys.stderr)
+    Server(settings).run(sockets=[listener])  # a failed start exits 3 (uvicorn's SystemExit)
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or `ListenError` naming them."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        hint = (
+            " (another bridge? choose another with --port or server.endpoint)" if exc.errno == errno.EADDRINUSE else ""
+        )
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from None
+    return listener
+
+
+class ListenError(Exception):
+    """`serve` cannot listen where it is told to."""
+
+
+class _StartupErrorWithoutTraceback(logging.Filter):
+    """A receiver that cannot start (`StartupError`) is reported in one line, not with the traceback uvicorn
+    logs for any failed start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        last = message.rstrip().rpartition("\n")[2]
+        prefix = f"{StartupError.__module__}.{StartupError.__qualname__}: "
+        if message.startswith("Traceback") and last.startswith(prefix):
+            record.msg, record.args = last.removeprefix(prefix), None
+        return True
+
+
+class _MaskQueryValues(logging.Filter):
+    """Access-log lines keep a query's names and show `***` for its values (`?token=***&user=***`)."""
+
+    @staticmethod
+    def _masked(value: object) -> object:
+        if not isinstance(value, str) or "?" not in value:
+            return value
+        path, _, query = value.partition("?")
+        parts = [f"{part.partition('=')[0]}=***" if "=" in part else "***" for part in query.split("&")]
+        return f"{path}?{'&'.join(parts)}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._masked(arg) for arg in record.args)
+        return True
+
+
+def _tls_options(config: BridgeConfig) -> dict[str, Any]:
+    """uvicorn's SSL settings for `server.tls`; mTLS asks every client for a certificate from the CA."""
+    tls = config.server.tls
+    if tls is None:
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": tls.cert_file, "ssl_keyfile": tls.key_file}
+    if tls.client_ca_file:
+        options |= {"ssl_ca_certs": tls.client_ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return options
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    names = ", ".join(config.pipelines)
+    print(f"{args.config}: valid ({len(config.pipelines)} pipeline(s): {names})")
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    from bridge.config.reference import render
+
+    sys.stdout.write(render())
+    return 0
+
+
+def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
+    """`config` with its one OTLP exporter (`otlp` or `otlphttp`) sending to `endpoint`."""
+    ids = [cid for cid, (factory, _) in config.exporters.items() if factory.type_name in ("otlp", "otlphttp")]
+    if len(ids) != 1:
+        raise ConfigError(
+            f"--endpoint: {config.source} has {len(ids)} OTLP exporters ({', '.join(ids) or 'none'}), not one:"
+            " set their endpoints in the config"
+        )
+    factory, cfg = config.exporters[ids[0]]
+    settings = {**cfg.model_dump(exclude_unset=True), "endpoint": endpoint}
+    if factory.type_name == "otlphttp":
+        settings.pop("traces_endpoint", None)  # it would win over `endpoint`
+    updated = factory.config_class.model_validate(settings)
+    return dataclasses.replace(config, exporters={**config.exporters, ids[0]: (factory, updated)})
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from bridge.dify.replay import read_runs
+    from bridge.service.service import BridgeService
+
+    out, err = sys.stdout, sys.stderr
+    config = _config(args.config)
+    if args.endpoint:
+        config = _with_endpoint(config, args.endpoint)
+    # Every run built in this process: a worker is a second interpreter to start and every run pickled both ways;
+    # a replay measured slower with one in every trial (bench/end_to_end_replay.py, bench/RESULTS.md).
+    config = dataclasses.replace(config, service=config.service.model_copy(update={"workers": 0}))
+    # A queue of its own: a file shared with a running bridge would be delivered twice.
+    service = BridgeService(config, storage=QueueStorage(":memory:"))
+    total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
+    show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
+    runs = spans = errors = incomplete = 0
+    last_progress = time.monotonic()
+
+    def read() -> Iterator[WorkflowRun]:
+        nonlocal errors, incomplete
+        for item in read_runs(args.files, args.format):
+            if isinstance(item, InputError):
+                errors += 1
+                print(f"error: {item}", file=err)
+                continue
+            incomplete += item.status == RUN_STATUS_INCOMPLETE
+            yield item
+
+    try:
+        for count in service.submit_runs(read()):
+            spans += count
+            runs += 1
+            if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
+                last_progress = time.monotonic()
+                print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
+    finally:
+        flushed = service.flush(args.timeout)
+        lost = {
+            cid: (delivery.dead_spans + service.storage.backlog(cid, delivery.pipelines)[1], delivery.last_error)
+            for cid, delivery in service.deliveries.items()
+        }
+        service.shutdown(timeout=0)
+    summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
+    lost = {cid: (count, reason) for cid, (count, reason) in lost.items() if count}
+    if lost:
+        summary += "; failed to export: " + ", ".join(
+            f"{cid} {count} spans" + (f" ({reason})" if reason else "") for cid, (count, reason) in lost.items()
+        )
+    print(summary if flushed else f"{summary}; gave up waiting for the exporters after {args.timeout:g}s", file=out)
+    if lost:
+        print(
+            "replay keeps nothing (its queue is in memory): once the backend is up, or with --endpoint (or"
+            " OTEL_EXPORTER_OTLP_ENDPOINT) naming one that is, replay the files again",
+            file=err,
+        )
+    return 1 if errors or lost or not flushed else 0
+
+
+def _deadletter(args: argparse.Namespace) -> int:
+    """Lists the dead letters of the configured queue file, or moves them back into the queue."""
+    queue = QueueConfig(path=args.queue) if args.queue else _config(args.config).service.queue
+    if queue.path == ":memory:" or not os.path.isfile(queue.path):
+        print(
+            f"deadletter: no queue file at {os.path.abspath(queue.path)}: run this where the bridge runs, or name its"
+            " file with --queue (or its config with --config)",
+            file=sys.stderr,
+        )
+        return 2
+    storage = QueueStorage(queue.path, queue.fsync)
+    try:
+        letters = storage.dead_letters()
+        if args.action == "list":
+            print("\t".join(("id", "exporter", "spans", "bytes", "failed at", "runs", "reason")))
+            for letter in letters:
+                failed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(letter.failed_at))
+                runs = _run_ids(storage.dead_letter_payload(letter.id))
+                fields = (letter.id, letter.exporter, letter.spans, letter.size, failed, runs, letter.reason)
+                print("\t".join(map(str, fields)))
+            print(f"{len(letters)} dead letter(s) in {storage.path}", file=sys.stderr)
+            return 0
+        if not args.ids and not args.all:
+            print("deadletter retry: name the ids to retry, or --all", file=sys.stderr)
+            return 2
+        unknown = sorted(set(args.ids) - {letter.id for letter in letters})
+        if unknown:
+            print(
+                f"deadletter retry: no dead letter {', '.join(map(str, unknown))} (see deadletter list)",
+                file=sys.stderr,
+            )
+        moved = storage.requeue(None if args.all else args.ids)
+        print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
+        return 1 if unknown else 0
+    finally:
+        storage.close()
+
+
+def _run_ids(payload: bytes) -> str:
+    """The traces of a refused request as run ids (a Dify run id is its trace id), at most three named."""
+    try:
+        request = ExportTraceServiceRequest.FromString(payload)
+    except DecodeError:
+        return "(unreadable)"
+    traces = dict.fromkeys(
+        span.trace_id for resource in request.resource_spans for scope in resource.scope_spans for span in scope.spans
+    )
+    named = [str(uuid.UUID(bytes=trace)) for trace in list(traces)[:3] if len(trace) == 16]
+    return ",".join(named) + (f" (+{len(traces) - 3} more)" if len(traces) > 3 else "")
+
+
+def _detect(args: argparse.Namespace) -> int:
+    """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
+    from bridge.dify.replay import read_runs
+    from bridge.processors import detectors
+    from bridge.trace.spans import SpanBuilder
+
+    config = _config(args.config)
+    configured = [c for cid, (_, c) in config.processors.items() if parse_component_id(cid)[0] == detectors.TYPE]
+    settings = configured[0] if configured and isinstance(configured[0], detectors.Config) else detectors.Config()
+    processor = detectors.create(settings)
+    builder = SpanBuilder(config.service.resource)
+    errors = 0
+    for item in read_runs(args.files, args.format):
+        if isinstance(item, InputError):
+            errors += 1
+            print(f"error: {item}", file=sys.stderr)
+            continue
+        spans = builder.build(item)
+        node_ids = {s.context.span_id: (s.attributes or {}).get("dify.node.id") for s in spans if s.context}
+        for finding in processor.detect(spans):
+            line = {
+                "workflow_run_id": item.run_id,
+                "detector": finding.detector,
+                "severity": finding.severity,
+                "confidence": finding.confidence,
+                "node_id": node_ids.get(finding.span_id) if finding.span_id is not None else None,
+                "summary": finding.summary,
+            }
+            print(json.dumps(line, ensure_ascii=False))
+    return 1 if errors else 0
+
+
+# Said by --help of the parser, `serve` and `replay`: where traces go, without reading the code.
+WHERE_TRACES_GO = """\
+Traces go to the config's exporters. The embedded default (no --config) sends OTLP/gRPC to
+$OTEL_EXPORTER_OTLP_ENDPOINT (unset: http://localhost:4317) and reads BRIDGE_API_KEY, BRIDGE_TOKEN_SECRET,
+BRIDGE_STORE (dify-otel-bridge.db) and BRIDGE_QUEUE (dify-otel-bridge-queue.db); exporter settings a config
+file leaves out fall back to the standard OTEL_EXPORTER_OTLP_* variables."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatting: dict[str, Any] = {"epilog": WHERE_TRACES_GO, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__, **formatting)
+    parser.add_argument("--log-level", default=os.environ.get("DIFY_OTEL_BRIDGE_LOG_LEVEL", "INFO"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bridge (HTTP server)", **formatting)
+    serve.add_argument("--config", help="YAML config file (default: the embedded default)")
+    serve.add_argument("--host", help="listen address (default: server.endpoint, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: server.endpoint, 8000)")
+    serve.set_defaults(func=_serve)
+
+    validate = commands.add_parser("validate", help="check a config file and exit")
+    validate.add_argument("--config", required=True)
+    validate.set_defaults(func=_validate)
+
+    reference = commands.add_parser("config-reference", help="print every config key (docs/configuration.md)")
+    reference.set_defaults(func=_config_reference)
+
+    replay = commands.add_parser(
+        "replay", help="export runs from files of Dify run data", **formatting,
+        description="Exports runs from files straight to the config's exporters (not through a running bridge).",
+    )  # fmt: skip
+    replay.add_argument("files", nargs="+", metavar="FILE")
+    replay.add_argument("--config", help="YAML config file (default: the embedded default)")
+    replay.add_argument(
+        "--endpoint", metavar="URL",
+        help="where the config's one OTLP exporter sends (the embedded default's: OTLP/gRPC, http://localhost:4317)",
+    )  # fmt: skip
+    replay.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
+    replay.add_argument("--quiet", action="store_true", help="no progress lines")
+    replay.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for delivery (default 30)")
+    replay.set_defaults(func=_replay)
+
+    deadletter = commands.add_parser("deadletter", help="list or retry what backends refused for good")
+    deadletter.add_argument("action", choices=["list", "retry"])
+    deadletter.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letters to retry (see list)")
+    deadletter.add_argument("--all", action="store_true", help="retry every dead letter")
+    deadletter.add_argument("--config", help="YAML config file naming the queue (default: the embedded default)")
+    deadletter.add_argument("--queue", metavar="FILE", help="the queue file itself (then no config is read)")
+    deadletter.set_defaults(func=_deadletter)
+
+    detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")
+    detect.add_argument("files", nargs="+", metavar="FILE")
+    detect.add_argument("--config", help="YAML config file (detector settings; default: the embedded default)")
+    detect.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
+    detect.set_defaults(func=_detect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        for error in str(exc).splitlines():  # every error of the file, one a line
+            print(f"config error: {error}", file=sys.stderr)
+        return 2
+    except QueueError as exc:
+        print(f"queue error: {exc}", file=sys.stderr)
+        return 2
+    except ListenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the server took over the signals
+        return 130
+    return result

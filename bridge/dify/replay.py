@@ -1,0 +1,88 @@
+"""Files of Dify run data → runs, for `dify-otel-bridge replay` and the examples.
+
+Every input format and shape is accepted and auto-detected per file (or forced with `fmt`). Stream
+events are assembled into runs; whole-run payloads pass straight through. Bad records are reported
+with file, line and field, and the rest of the file still goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Iterator
+
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.formats import Format, InputError, iter_records
+from bridge.dify.model import WorkflowRun
+from bridge.dify.normalize import (
+    classify,
+    normalize_blocking,
+    normalize_event,
+    normalize_logs,
+    normalize_message,
+    normalize_run_detail,
+    normalize_webhook,
+    parse_event_json,
+)
+
+logger = logging.getLogger(__name__)
+
+# Replay has no wall clock: time is counted in records read. A run is handed out once this many
+# records have passed since its terminal event, so stragglers still join it while memory stays bounded.
+TERMINAL_WAIT_RECORDS = 1000
+
+
+def _records_to_runs(
+    text: str, source: str, fmt: Format | None, assembler: RunAssembler, clock: list[int]
+) -> Iterator[WorkflowRun | InputError]:
+    for record in iter_records(text, source, fmt, parse_event_json):
+        if isinstance(record, InputError):
+            yield record
+            continue
+        clock[0] += 1
+        try:
+            shape = classify(record.obj)
+            if shape == "event":
+                assembler.add(normalize_event(record.obj, source, record.line, record.sse_event), clock[0], source)
+                yield from assembler.due(clock[0])
+            elif shape == "webhook":
+                yield normalize_webhook(record.obj, source, record.line)
+            elif shape == "blocking":
+                yield normalize_blocking(record.obj, source, record.line)
+            elif shape == "message":
+                yield normalize_message(record.obj, source, record.line)
+            elif shape == "run_detail":
+                yield normalize_run_detail(record.obj, source, record.line)
+            elif shape == "logs":
+                yield from normalize_logs(record.obj, source, record.line)
+            else:
+                raise InputError(source, record.line, "", "not a Dify event, run, webhook payload or log page")
+        except InputError as exc:
+            yield exc if record.position is None else _in_array(exc, record.position)
+
+
+def _in_array(error: InputError, index: int) -> InputError:
+    """The error with the record's place in its JSON array before the field: `[2].status`, `[2]`."""
+    return InputError(
+        error.source, error.line, f"[{index}].{error.field}" if error.field else f"[{index}]", error.reason
+    )
+
+
+def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | InputError]:
+    """Runs and errors from `paths`, in input order; runs left open at the end are closed as incomplete."""
+    assembler = RunAssembler(idle_timeout=math.inf, terminal_wait=TERMINAL_WAIT_RECORDS)
+    clock = [0]
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            yield InputError(path, 0, "", f"cannot read: {exc}")
+            continue
+        if not text.strip():
+            yield InputError(path, 0, "", "the file is empty: no Dify run data")
+            continue
+        yield from _records_to_runs(text, path, fmt, assembler, clock)
+    yield from assembler.drain()
+    if assembler.dropped_orphans:  # only events before a file's first run can have none
+        logger.warning("dropped %d events with no run or task to attach them to", assembler.dropped_orphans)

@@ -1,0 +1,73 @@
+"""Reading request bodies the same way everywhere: content type (415), size (413), JSON (400), schema (422)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from bridge.dify.formats import decode_json
+from bridge.http.errors import ApiError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def require_media_type(request: Request, accepted: Iterable[str]) -> str:
+    kind = media_type(request)
+    allowed = tuple(accepted)
+    if kind not in allowed:
+        raise ApiError(415, "unsupported_media_type", f"Content-Type must be one of {', '.join(allowed)}, got {kind!r}")
+    return kind
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted)
+    and with 408 if it is not complete within the server's `body_timeout`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body is {declared} bytes; the limit is {max_bytes}")
+    timeout: float | None = getattr(request.app.state, "body_timeout", None)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ApiError(413, "body_too_large", f"the body passes the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, "body_timeout", f"the body was not complete within {timeout:g} s") from None
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return decode_json(body)
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_json", "the body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno} (position {exc.pos})"
+        raise ApiError(400, "malformed_json", detail) from None
+
+
+def validate(model: type[Model], data: Any) -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ApiError(422, "invalid_payload", f"{field}: {first['msg']}") from None
+
+
+async def read_model(request: Request, model: type[Model], max_bytes: int = 1 << 20) -> Model:
+    require_media_type(request, ["application/json"])
+    return validate(model, parse_json(await read_body(request, max_bytes)))

@@ -1,0 +1,128 @@
+"""The live view: `GET /api/v1/dify/stream`, an SSE feed of runs as the bridge sees them.
+
+Events: `run.started`, `node.finished`, `run.finished` (and `detection` once detectors land). Publishing
+never waits: each subscriber has a bounded queue, and one that falls behind is dropped, not waited for.
+Every text of an event (a node's title and error, an app's name) is masked as the default `redact`
+processor masks exported spans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+from bridge.http.errors import ApiError
+from bridge.http.security_headers import client_address
+from bridge.processors import redact
+
+if TYPE_CHECKING:  # cryptography, which `replay` (the service imports this module) does not need
+    from bridge.management.auth import Authenticator
+
+QUEUE_SIZE = 1000
+_CLOSED = None  # put on a dropped subscriber's queue to end its stream
+_REDACT = redact.create(redact.Config())
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    app_id: str | None
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    dropped: bool = False
+
+
+class LiveFeed:
+    """Thread-safe fan-out to SSE subscribers; `publish` may be called from any thread."""
+
+    def __init__(self, heartbeat_s: float = 15.0) -> None:
+        self.heartbeat_s = heartbeat_s
+        self._subscribers: set[_Subscriber] = set()
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        if not subscribers:
+            return
+        app_id = payload.get("app_id")  # as sent: what subscribers filter on
+        payload = {
+            key: _REDACT.redact_text(value) if isinstance(value, str) else value for key, value in payload.items()
+        }
+        for subscriber in subscribers:
+            if subscriber.app_id is None or subscriber.app_id == app_id:
+                try:
+                    subscriber.loop.call_soon_threadsafe(self._offer, subscriber, (kind, payload))
+                except RuntimeError:  # its event loop closed between the snapshot and now: nobody to tell
+                    continue
+
+    def _offer(self, subscriber: _Subscriber, item: tuple[str, dict[str, Any]]) -> None:
+        if subscriber.dropped:
+            return
+        try:
+            subscriber.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A consumer this far behind would slow everyone: end its stream instead.
+            subscriber.dropped = True
+            self.dropped += 1
+            subscriber.queue.get_nowait()
+            subscriber.queue.put_nowait(_CLOSED)
+
+    async def events(self, app_id: str | None) -> AsyncIterator[bytes]:
+        subscriber = _Subscriber(app_id, asyncio.get_running_loop())
+        with self._lock:
+            self._subscribers.add(subscriber)
+        try:
+            yield b": connected\n\n"
+            while True:
+                try:
+                    item = await asyncio.wait_for(subscriber.queue.get(), self.heartbeat_s)
+                except TimeoutError:
+                    yield b": heartbeat\n\n"
+                    continue
+                if item is _CLOSED:
+                    yield b'event: dropped\ndata: {"reason": "too slow"}\n\n'
+                    return
+                kind, payload = item
+                data = json.dumps(payload, separators=(",", ":"), default=str)
+                yield f"event: {kind}\ndata: {data}\n\n".encode()
+        finally:
+            with self._lock:
+                self._subscribers.discard(subscriber)
+
+
+def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
+    async def stream(request: Request) -> StreamingResponse:
+        """
+        summary: Live SSE feed of run.started, node.finished, run.finished and detection events
+        tags: [live]
+        security: [{bearer: []}]
+        parameters:
+          - {name: app_id, in: query, required: false, schema: {type: string}}
+          - {name: token, in: query, required: false, description: for EventSource, which cannot send headers,
+             schema: {type: string}}
+        responses:
+          200: {description: text/event-stream}
+          401: {description: missing or invalid token}
+        """
+        token = request.query_params.get("token")
+        if token:
+            auth.verify(token, client_address(request))
+        else:
+            auth.require_bearer(request)
+        if request.query_params.get("app_id") == "":
+            raise ApiError(422, "invalid_query", "app_id: must not be empty")
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(
+            feed.events(request.query_params.get("app_id")), media_type="text/event-stream", headers=headers
+        )
+
+    return [Route("/api/v1/dify/stream", stream, methods=["GET"])]

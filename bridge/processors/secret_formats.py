@@ -1,0 +1,151 @@
+"""What providers' credentials look like: the token formats that announce themselves with a fixed prefix.
+
+Each kind is a regular expression and the literals, as a token spells them, at least one of which a text
+must hold for the expression to be tried (see bridge/processors/sensitive.py). Formats as
+documented by each provider and as the gitleaks rule set describes them (config/gitleaks.toml), written
+here afresh. A body is open-ended (`{n,}`) wherever the provider's length could grow: a token longer than
+today's is masked whole, not cut with its tail exported.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Not preceded by a word character or `-`: a prefix inside a longer word is not a token's start, and in
+# `glpat-glpat-glpat-…` only the first is (each would read the rest of the run again).
+_START = r"(?<![\w-])"
+_LEADING = re.compile(r"(?:[A-Za-z0-9_-]|\\\.)+(?![{*+?])")
+
+
+def _token(expression: str) -> str:
+    r"""`expression` not preceded by a word character or `-`, its leading literal written first
+    (`npm_(?<![\w-]npm_)…`): the regex engine then jumps from one occurrence of the literal to the next
+    instead of trying every position."""
+    lead = _LEADING.match(expression)
+    if lead is None:
+        return _START + expression
+    return rf"{lead.group()}(?<![\w-]{lead.group()}){expression[lead.end() :]}"
+
+
+# kind → (expression, guard literals)
+# fmt: off
+PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "github_fine_grained_token": (r"github_pat_\w{22,}", ("github_pat_",)),
+    "gitlab_token": (
+        _token(r"(?:gl(?:pat|dt|ptt|rt|cbt|ft|imt|agent|oas|soat|ffct|sa|c)[-_]|GR1348941)[\w.-]{20,}"),
+        (
+            "glpat-",
+            "gldt-",
+            "glptt-",
+            "glrt-",
+            "glcbt-",
+            "glft-",
+            "glimt-",
+            "glagent-",
+            "gloas-",
+            "glsoat-",
+            "glffct-",
+            "glsa_",
+            "glc_",
+            "GR1348941",
+        ),
+    ),
+    "npm_token": (_token(r"npm_[A-Za-z0-9]{36,}"), ("npm_",)),
+    "pypi_token": (_token(r"pypi-AgE[\w-]{50,}"), ("pypi-AgE",)),
+    "sendgrid_key": (_token(r"SG\.[\w=.-]{40,}"), ("SG.",)),
+    "twilio_key": (_token(r"SK[0-9a-fA-F]{32}(?![A-Za-z0-9])"), ("SK",)),
+    "stripe_key": (
+        _token(r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{24,}"),
+        ("sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "whsec_"),
+    ),
+    "slack_app_token": (_token(r"xapp-\d-[A-Za-z0-9]+-\d+-[A-Za-z0-9]+"), ("xapp-",)),
+    "slack_webhook": (r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}", ("hooks.slack.com/",)),
+    "discord_webhook": (r"discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}", ("/api/webhooks/",)),
+    "teams_webhook": (r"webhook\.office\.com/webhookb2/[\w@/-]{40,}", ("webhook.office.com/",)),
+    "huggingface_token": (_token(r"(?:hf_|api_org_)[A-Za-z]{30,}"), ("hf_", "api_org_")),
+    "databricks_token": (_token(r"dapi[a-f0-9]{32,}(?:-\d)?"), ("dapi",)),
+    "digitalocean_token": (_token(r"do[opr]_v1_[a-f0-9]{64,}"), ("doo_v1_", "dop_v1_", "dor_v1_")),
+    "doppler_token": (
+        _token(r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),
+        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+    ),
+    "dynatrace_token": (_token(r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64,}"), ("dt0c01.",)),
+    "linear_key": (_token(r"lin_(?:api|oauth)_[A-Za-z0-9]{40,}"), ("lin_api_", "lin_oauth_")),
+    "postman_key": (_token(r"PMAK-[a-f0-9]{24}-[a-f0-9]{34,}"), ("PMAK-",)),
+    "pulumi_token": (_token(r"pul-[a-f0-9]{40,}"), ("pul-",)),
+    "prefect_key": (_token(r"pnu_[A-Za-z0-9]{36,}"), ("pnu_",)),
+    "readme_key": (_token(r"rdme_[a-z0-9]{70,}"), ("rdme_",)),
+    "rubygems_key": (_token(r"rubygems_[a-f0-9]{48,}"), ("rubygems_",)),
+    "scalingo_token": (_token(r"tk-us-[\w-]{48,}"), ("tk-us-",)),
+    "sentry_token": (_token(r"sntry[us]_[A-Za-z0-9+/=_]{40,}"), ("sntryu_", "sntrys_")),
+    "shopify_token": (_token(r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}"), ("shpat_", "shpca_", "shppa_", "shpss_")),
+    "square_token": (_token(r"(?:EAAA|sq0(?:atp|csp)-)[\w-]{22,}"), ("EAAA", "sq0atp-", "sq0csp-")),
+    "vault_token": (_token(r"hv[sb]\.[\w-]{90,}"), ("hvs.", "hvb.")),
+    "vault_legacy_token": (_token(r"s\.[A-Za-z0-9]{24}(?![\w.-])"), ("s.",)),
+    "perplexity_key": (_token(r"pplx-[A-Za-z0-9]{48,}"), ("pplx-",)),
+    "notion_token": (_token(r"(?:ntn_[0-9]{11}[A-Za-z0-9]{35,}|secret_[A-Za-z0-9]{43})"), ("ntn_", "secret_")),
+    "age_key": (r"AGE-SECRET-KEY-1[0-9A-Za-z]{58}", ("AGE-SECRET-KEY-1",)),
+    "onepassword_key": (_token(r"(?:A3-[A-Z0-9]{6}-[A-Z0-9-]{29,}|ops_eyJ[A-Za-z0-9+/=]{100,})"), ("A3-", "ops_eyJ")),
+    "grafana_token": (
+        _token(r"(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,}={0,3})"),
+        ("glsa_", "eyJrIjoi"),
+    ),
+    "heroku_key": (_token(r"HRKU-AA[\w-]{58,}"), ("HRKU-AA",)),
+    "planetscale_token": (_token(r"pscale_(?:tkn|oauth|pw)_[\w=.-]{32,}"), ("pscale_",)),
+    "settlemint_token": (_token(r"sm_[aps]at_[A-Za-z0-9]{16,}"), ("sm_aat_", "sm_pat_", "sm_sat_")),
+    "shippo_token": (_token(r"shippo_(?:live|test)_[a-fA-F0-9]{40,}"), ("shippo_",)),
+    "sendinblue_key": (_token(r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16,}"), ("xkeysib-",)),
+    "openshift_token": (r"sha256~[\w-]{43,}", ("sha256~",)),
+    "intra42_secret": (_token(r"s-s4t2(?:ud|af)-[a-fA-F0-9]{64,}"), ("s-s4t2",)),
+    "infracost_key": (_token(r"ico-[A-Za-z0-9]{32,}"), ("ico-",)),
+    "clickhouse_key": (_token(r"4b1d[A-Za-z0-9]{38,}"), ("4b1d",)),
+    "artifactory_key": (_token(r"(?:AKCp[A-Za-z0-9]{69,}|cmVmd[A-Za-z0-9]{59,})"), ("AKCp", "cmVmd")),
+    "atlassian_token": (_token(r"ATATT3[A-Za-z0-9_=-]{100,}"), ("ATATT3",)),
+    "bedrock_key": (
+        _token(r"(?:ABSK[A-Za-z0-9+/]{100,}={0,2}|bedrock-api-key-[A-Za-z0-9+/=]{20,})"),
+        ("ABSK", "bedrock-api-key-"),
+    ),
+    "azure_ad_secret": (_token(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,}"), ("Q~",)),
+    "cloudflare_origin_key": (_token(r"v1\.0-[a-f0-9]{24}-[a-f0-9]{146,}"), ("v1.0-",)),
+    "easypost_key": (_token(r"EZ[AT]K[A-Za-z0-9]{54,}"), ("EZAK", "EZTK")),
+    "facebook_token": (_token(r"EAA[MC][A-Za-z0-9]{100,}"), ("EAAM", "EAAC")),
+    "flutterwave_key": (_token(r"FLW(?:SEC|PUB)K_TEST-[a-hA-H0-9]{12,}(?:-X)?"), ("FLWSECK_TEST", "FLWPUBK_TEST")),
+    "flyio_token": (_token(r"(?:fo1_[\w-]{43,}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})"), ("fo1_", "fm1", "fm2_")),
+    "frameio_token": (_token(r"fio-u-[\w=-]{64,}"), ("fio-u-",)),
+    "duffel_token": (_token(r"duffel_(?:test|live)_[\w=-]{43,}"), ("duffel_",)),
+    "adobe_secret": (_token(r"p8e-[A-Za-z0-9]{32,}"), ("p8e-",)),
+    "alibaba_key": (_token(r"LTAI[A-Za-z0-9]{20,}"), ("LTAI",)),
+    "clojars_token": (_token(r"CLOJARS_[A-Za-z0-9]{60,}"), ("CLOJARS_",)),
+    "terraform_token": (_token(r"[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,}"), ("atlasv1",)),
+    "maxmind_key": (_token(r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk"), ("_mmk",)),
+    "octopus_key": (_token(r"API-[A-Z0-9]{26,}"), ("API-",)),
+    "typeform_token": (_token(r"tfp_[\w.=-]{59,}"), ("tfp_",)),
+    "sourcegraph_token": (_token(r"sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40,}"), ("sgp_",)),
+    "harness_key": (_token(r"(?:pat|sat)\.[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20,}"), ("pat.", "sat.")),
+    "newrelic_key": (_token(r"NR(?:AK|II|JS)-[A-Za-z0-9-]{19,}"), ("NRAK-", "NRII-", "NRJS-")),
+    "mapbox_token": (_token(r"[ps]k\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}"), ("pk.eyJ", "sk.eyJ")),
+    "plaid_token": (
+        _token(r"access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f-]{27}"),
+        ("access-sandbox-", "access-development-", "access-production-"),
+    ),
+    "dropbox_token": (_token(r"sl\.[\w=-]{130,}"), ("sl.",)),
+    "yandex_key": (
+        _token(r"(?:AQVN[\w-]{35,}|YC[\w-]{38}(?![\w-])|t1\.[\w-]+=*\.[\w-]{86,}=*)"),
+        ("AQVN", "YC", "t1."),
+    ),
+    "beamer_token": (_token(r"b_[\w=-]{44}(?![\w=-])"), ("b_",)),
+    "defined_networking_token": (_token(r"dnkey-[\w=-]{26}-[\w=-]{52,}"), ("dnkey-",)),
+    "sonar_token": (_token(r"sq[upa]_[A-Za-z0-9]{40,}"), ("squ_", "sqp_", "sqa_")),
+    "gitlab_session": (r"_gitlab_session=[0-9a-z]{32,}", ("_gitlab_session=",)),
+    "airtable_token": (_token(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"), ("pat",)),
+    "authress_key": (
+        _token(r"(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][\w.+/=-]{20,}"),
+        (".acc_", ".acc-"),
+    ),
+    "nuget_password": (r'(?i)<add key=\\?"(?:cleartext)?password\\?"\s*value=\\?"([^"\\]+)', ("<add key=",)),
+    "lob_key": (_token(r"(?:live|test)_(?:pub_)?[a-f0-9]{31,}"), ("live_", "test_")),
+    "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
+    "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
+    "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+}
+# fmt: on

@@ -1,0 +1,377 @@
+"""What counts as sensitive in text: provider API keys, tokens, passwords, private keys, and personal data.
+
+Shared by the `dify_variable_leak` detector and the `redact` processor. Placeholders and masked values are
+never sensitive; examples (documentation domains, payment providers' test numbers, `dummy` values) are not
+for the detector (`exempt_examples`), but redaction masks them too. Provider token formats are in
+bridge/processors/secret_formats.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import ahocorasick_rs
+
+from bridge.processors.secret_formats import PROVIDER_TOKENS
+
+# A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
+# spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
+_SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
+_VALUE = (
+    r"[\"'\\]{0,3}[ \t]*(?:=>|:=|[:=])[ \t]*(?:\\?\""
+    + _SCHEME
+    + r"([^\"\\\r\n]{%d,})|'"
+    + _SCHEME
+    + r"([^'\\\r\n]{%d,})|"
+    + _SCHEME
+    + r"([^\s\"'`,;&<>(){}\[\]\\]{%d,}))"
+)
+# Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
+_KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
+              "sharedaccess", "subscription", "client", "secret", "session")  # fmt: skip
+# Key names that say their value is a password or credential, each with what must hold before it: nothing
+# (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
+# characters of a value.
+_NO_LETTER, _QUERY = r"(?<![a-z])", r"(?<=[?&])"
+_NAMES: dict[str, tuple[dict[str, str], int]] = {
+    "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER}, 6),
+    "credential": (
+        {"secret": "", "token": "", "credential": "", "credentials": "", "creds": "", "auth": _NO_LETTER,
+         "authorization": _NO_LETTER, "sig": _QUERY,
+         **{f"{name}{sep}key": "" for name in _KEY_NAMES for sep in ("", "_", "-", ".")}},
+        8,
+    ),
+}  # fmt: skip
+_BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
+
+
+def _named(kind: str) -> re.Pattern[str]:
+    """What `sensitive_values` finds for a kind of `_NAMES`, as one expression (for tests: the scan looks for
+    the names with the literal finder and reads a value after each)."""
+    names, shortest = _NAMES[kind]
+    alternatives = "|".join(before + re.escape(name) for name, before in names.items())
+    return re.compile(f"(?i)(?:{alternatives}){_VALUE % ((shortest,) * 3)}")
+
+
+_ALL_ENDINGS = tuple(name for names, _ in _NAMES.values() for name in names)
+_TAILS = {kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()}
+# Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
+# (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
+# instead of trying every position, about 9x faster on ordinary text. Where the body takes `-` (`sk-…`), no
+# `-` before the prefix either: else `sk-sk-sk-…` starts a match at each and reads the rest each time.
+# tests/processors/test_sensitive.py checks each against its plain form.
+SECRETS: dict[str, re.Pattern[str]] = {
+    "openai_key": re.compile(r"sk-(?<![\w-]sk-)(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
+    "aws_access_key": re.compile(r"A(?<!\wA)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[0-9A-Z]{16}\b"),
+    "github_token": re.compile(r"gh[pousr]_(?<!\wgh[pousr]_)[A-Za-z0-9]{36,}\b"),
+    "slack_token": re.compile(r"xox(?<![\w-]xox)(?:[a-z]\.xox)?[a-z]-[A-Za-z0-9-]{10,}"),
+    "google_api_key": re.compile(r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35,}"),
+    "dify_app_key": re.compile(r"app-(?<!\wapp-)[A-Za-z0-9]{24}\b"),
+    "dify_dataset_key": re.compile(r"dataset-(?<!\wdataset-)[A-Za-z0-9]{24}\b"),
+    # `eyJ` is `{"` in base64; `ey` alone also takes a header or claims written with a space first.
+    "jwt": re.compile(r"ey(?<![\w-]ey)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    # The whole block, to its END line; a block cut short (no END) to where its base64 and headers stop.
+    # `\n` as written inside JSON text counts as a line break. Never across a NUL (`SEPARATOR`) or into the
+    # next block (a text of BEGIN lines alone would otherwise cost a scan to its end for each).
+    "private_key": re.compile(
+        r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:(?:(?!-----BEGIN)[^\x00])*?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"
+        r"|\s*[A-Za-z0-9+/=\\:,.-]+(?:\s+[A-Za-z0-9+/=\\:,.-]+)*)?"
+    ),
+    # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
+    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]+)@"),
+    "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})"),
+    "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
+    **{kind: _named(kind) for kind in _NAMES},
+    **{kind: re.compile(expression) for kind, (expression, _) in PROVIDER_TOKENS.items()},
+}
+# The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
+_UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+_UUID_HEAD_LENGTH = 8 + 4 + 4 + 3  # its hex digits and dashes
+PERSONAL: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
+    "phone": re.compile(r"\+(?<![\w.]\+)\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),
+    # North American numbers written with separators, `(555) 201-4567`, `555-201-4567`, `555.201.4567`
+    # (ten bare digits are as likely an id or a timestamp). Area code and exchange start with 2-9.
+    "us_phone": re.compile(
+        r"(?<![\w.+-])(?:1[ .-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"
+    ),
+    # Digits have no literal prefix; the first repetition is still unrolled so the boundary check comes after it.
+    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten).
+    "card_number": re.compile(rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)[ -]?(?:\d[ -]?){{12,18}}\b"),
+    "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
+}
+# A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
+_DIGIT_RUN = re.compile(r"\d[\d -]{12}")
+# The same test for ASCII text, over its bytes with digits, spaces and dashes made "1" (5x faster than a regex).
+_RUN_BYTES = bytes(49 if chr(byte) in "0123456789 -" else 48 for byte in range(256))
+_RUN = b"1" * 13
+# A North American number's last two groups in ASCII text, found in its bytes with digits made "1", spaces "2",
+# word characters "3", dashes "4", full stops "5" and the rest "0": three digits, a separator, four digits, then
+# no word character, dash, or full stop before a digit (the guard as a regex over the text took 65 µs on a
+# trace's 8 KB of texts, this 10).
+_PHONE_CLASSES = {**dict.fromkeys("0123456789", "1"), " ": "2", "_": "3", "-": "4", ".": "5"}
+_PHONE_BYTES = bytes(ord(_PHONE_CLASSES.get(char, "3" if char.isalpha() else "0")) for char in map(chr, range(256)))
+_PHONE_TAIL = re.compile(rb"111[245]1111(?![134]|51)")
+# Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all): one of
+# some substrings (as written; in any case for a case-insensitive pattern), or for the patterns of digits a
+# simple pattern and the fewest digits a match holds.
+_GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
+    "openai_key": ("sk-",), "aws_access_key": ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"), "slack_token": ("xox",),
+    "google_api_key": ("AIza",), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), "dify_app_key": ("app-",),
+    "dify_dataset_key": ("dataset-",), "jwt": ("ey",), "private_key": ("-----BEGIN",), "url_password": ("://",),
+    "bearer_token": ("bearer",), "basic_auth": ("basic",),
+    **{kind: tuple(names) for kind, (names, _) in _NAMES.items()},
+    **{kind: literals for kind, (_, literals) in PROVIDER_TOKENS.items()},
+    "email": ("@",), "phone": ("+",),
+    # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
+    # North American number, its last two groups (not an id's or a timestamp's digits).
+    "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-\d{4}"),
+    "us_phone": re.compile(r"[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"),
+}  # fmt: skip
+_MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9}
+_FEWEST_DIGITS = min(_MIN_DIGITS.values())
+# Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
+# of searching them one by one on the joined texts redact and dify_variable_leak scan).
+_LITERALS = tuple(
+    dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard)
+)
+_FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
+# Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
+# then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py).
+SEPARATOR = "\n\x00\n"
+_SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
+
+
+class _Check(NamedTuple):
+    kind: str
+    pattern: re.Pattern[str]
+    # The same pattern for ASCII-only text, where \d, \w and \b mean the same: up to 2.5x faster.
+    ascii_pattern: re.Pattern[str]
+    # Substring guard: the indexes of its literals in `_LITERALS`, and for a case-sensitive pattern the
+    # literals as written, looked for in the text itself once the finder saw them in the folded text.
+    literals: frozenset[int]
+    exact: tuple[str, ...]
+    guard: re.Pattern[str] | None  # the other guards
+    min_digits: int
+
+
+def _check(kind: str, pattern: re.Pattern[str]) -> _Check:
+    ascii_pattern = re.compile(pattern.pattern, (pattern.flags & ~re.UNICODE) | re.ASCII)
+    guard = _GUARDS.get(kind)
+    literals = guard if isinstance(guard, tuple) else ()
+    exact = () if pattern.flags & re.IGNORECASE else literals
+    return _Check(
+        kind, pattern, ascii_pattern, frozenset(_LITERALS.index(literal.lower()) for literal in literals), exact,
+        None if isinstance(guard, tuple) else guard, _MIN_DIGITS.get(kind, 0),
+    )  # fmt: skip
+
+
+# Built once: this runs for every string attribute of every span.
+_CHECKS: dict[bool, list[_Check]] = {
+    personal: [_check(kind, pattern) for kind, pattern in {**SECRETS, **(PERSONAL if personal else {})}.items()]
+    for personal in (False, True)
+}
+_UNLITERAL = {personal: [check for check in checks if not check.literals] for personal, checks in _CHECKS.items()}
+# The checks each literal guards, and the others, by their place in `_CHECKS` (which decides the kind of a
+# value two find).
+_UNLITERAL_PLACES = {
+    personal: frozenset(place for place, check in enumerate(checks) if not check.literals)
+    for personal, checks in _CHECKS.items()
+}
+_GUARDED: dict[bool, dict[int, list[int]]] = {
+    personal: {
+        index: [place for place, check in enumerate(checks) if index in check.literals]
+        for index in range(len(_LITERALS))
+    }
+    for personal, checks in _CHECKS.items()
+}
+# Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
+# `{{#node.var#}}`).
+_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]")
+# Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
+# formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
+_EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder|(.)\1{7,}")
+_EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
+_UUID_START = re.compile(r"\d{8}-\d{4}-")
+# Card numbers published by payment providers for testing.
+_TEST_CARDS = frozenset(
+    {
+        "4242424242424242",
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "6011111111111117",
+        "4000056655665556",
+        "5105105105105100",
+        "4012888888881881",
+    }
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) -> dict[str, str]:
+    """Sensitive value → its kind, for every real-looking secret (and personal datum) in `text`; examples and
+    test card numbers left out unless `exempt_examples` is False (see `accepted`)."""
+    found: dict[str, str] = {}
+    if len(text) < _SHORTEST:
+        return found
+    # ASCII digits are counted (as bytes: str.translate is 8x slower); a text with other characters may hold
+    # other digits (\d takes them): no gate.
+    is_ascii = text.isascii()
+    if is_ascii:
+        raw = text.encode()
+        digits = len(raw) - len(raw.translate(None, b"0123456789"))
+    else:
+        raw, digits = b"", len(text)
+    # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
+    folded = text.lower() if is_ascii else text.casefold()
+    hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
+    present = {index for index, _, _ in hits}
+    if digits < _FEWEST_DIGITS and not present:
+        return found
+    # Without any guard's literal only the patterns guarded otherwise (card numbers, SSNs) are left to try.
+    checks = _UNLITERAL[personal]
+    if present:  # only the checks a literal found guards, and the others, in their order
+        places = _UNLITERAL_PLACES[personal].union(*(_GUARDED[personal][index] for index in present))
+        checks = [_CHECKS[personal][place] for place in sorted(places)]
+    aligned: tuple[str, list[tuple[int, int, int]]] | None = None
+    for kind, pattern, ascii_pattern, literals, exact, guard, min_digits in checks:
+        if digits < min_digits:
+            continue
+        stretches: Iterable[str] = (text,)
+        if literals:
+            if literals.isdisjoint(present) or (exact and not _any_in(exact, text)):
+                continue
+            if kind in _TAILS:
+                if aligned is None:  # the finder's positions must be the text's: `ß` folds to `ss`
+                    aligned = (folded, hits) if len(folded) == len(text) else _aligned(text)
+                names = [(start, end) for index, start, end in aligned[1] if index in literals]
+                for value in _named_values(kind, text, aligned[0], names):
+                    if accepted(kind, value, exempt_examples):
+                        found.setdefault(value, kind)
+                continue
+        elif guard is _DIGIT_RUN:
+            if is_ascii:
+                stretches = _digit_stretches(text, raw.translate(_RUN_BYTES))
+            elif _DIGIT_RUN.search(text) is None:
+                continue
+        elif kind == "us_phone" and is_ascii:
+            if _PHONE_TAIL.search(raw.translate(_PHONE_BYTES)) is None:
+                continue
+        elif guard is not None and guard.search(text) is None:
+            continue
+        for stretch in stretches:
+            for match in (ascii_pattern if is_ascii else pattern).finditer(stretch):
+                value = match.group(match.lastindex or 0)
+                if accepted(kind, value, exempt_examples):
+                    found.setdefault(value, kind)
+    return found
+
+
+def named_secret(key: str, value: str) -> str | None:
+    """The kind of secret `value` is by the name of the attribute or field holding it (`db.password`,
+    `http.request.header.authorization`, `X-Api-Key`), if its name says so and it is no placeholder."""
+    kind = _kind_named(key)
+    if kind is None or len(value) < _NAMES[kind][1] or not accepted(kind, value, False):
+        return None
+    return kind
+
+
+@functools.lru_cache(maxsize=4096)  # attribute names repeat from span to span
+def _kind_named(key: str) -> str | None:
+    folded = key.lower()
+    if not folded.endswith(_ALL_ENDINGS):
+        return None
+    for kind, (names, _) in _NAMES.items():
+        for name, before in names.items():
+            if folded.endswith(name) and (not before or _BEFORE[before].match(key, len(key) - len(name))):
+                return kind
+    return None
+
+
+def _aligned(text: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """`text` lower-cased character for character (lower() keeps the length but for the dotted capital I),
+    and the finder's matches in it."""
+    lowered = text.replace("\u0130", "i").lower()
+    if len(lowered) != len(text):  # no other character is known to grow; if one does, look nowhere else
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    return lowered, _FINDER.find_matches_as_indexes(lowered, overlapping=True)
+
+
+def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:
+    """The values after the key names found at `names` (start, end in `text` and its lower-cased twin, of the
+    same length): what `_named(kind)` finds, without its regex trying every position of the text. A name inside
+    the previous value is not one, as for the regex: `password:password:…` would read the rest each time."""
+    tail, conditions = _TAILS[kind], _NAMES[kind][0]
+    read_to = 0
+    for start, end in sorted(names):
+        if start < read_to:
+            continue
+        before = conditions[folded[start:end]]
+        if before and _BEFORE[before].match(text, start) is None:
+            continue
+        match = tail.match(text, end)
+        if match is not None:
+            read_to = match.end()
+            yield match.group(match.lastindex or 0)
+
+
+def _digit_stretches(text: str, runs: bytes) -> Iterator[str]:
+    """The stretches of ASCII `text` where a card number can be (`runs`: the text through `_RUN_BYTES`), each
+    with the characters before (a UUID's head) and the one after that the pattern's boundaries look at: the
+    card pattern reads these instead of a whole text whose ids and dates hold a few such stretches."""
+    start = runs.find(_RUN)  # the first 13 in a row start a stretch: the characters before are not in it
+    while start != -1:
+        end = runs.find(b"0", start)
+        end = len(runs) if end == -1 else end
+        yield text[max(start - _UUID_HEAD_LENGTH, 0) : end + 1]
+        start = runs.find(_RUN, end)
+
+
+def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
+    """A match of `kind`'s pattern that is real: not a placeholder; with `exempt_examples`, not an example value,
+    address at an example domain or payment provider's test card number either."""
+    if kind == "card_number":
+        card_digits = re.sub(r"\D", "", value)
+        if _UUID_START.match(value):  # 11111111-1111-4111-8111-…, an id
+            return False
+        if not exempt_examples:
+            return luhn_ok(card_digits)
+        return luhn_ok(card_digits) and card_digits not in _TEST_CARDS and len(set(card_digits)) >= 3
+    if _PLACEHOLDER.search(value) or (exempt_examples and _EXAMPLE.search(value)):
+        return False
+    if kind == "email":
+        return not (exempt_examples and _EXAMPLE_DOMAINS.search(value))
+    if kind == "bearer_token":  # a token, not a word: "Bearer instruments"
+        return len(value) >= 24 or any(char.isdigit() or char in "._~+/=-" for char in value)
+    if kind == "basic_auth":
+        return _is_basic_credential(value)
+    return True
+
+
+def _is_basic_credential(value: str) -> bool:
+    """`user:password` in base64, as HTTP Basic sends it ("Basic questions" is not)."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
+def _any_in(literals: tuple[str, ...], text: str) -> bool:
+    for literal in literals:  # noqa: SIM110 - any() over a generator costs more than the searches themselves
+        if literal in text:
+            return True
+    return False

@@ -1,0 +1,600 @@
+"""The running bridge: assembler, span builder, pipelines, and the durable queue with one delivery per exporter.
+
+Receivers hand it events, whole runs or OTLP spans, and nothing is acknowledged before it is on disk:
+stream events and OTLP spans go to a journal as they arrive; a finished run's (or trace's) spans go to the
+export queue while its journal rows leave it, in one transaction. At start, journaled events and spans are
+read back, so half-received runs and traces resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from functools import partial
+from typing import TypeVar
+
+from msgspec.structs import replace
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext
+
+from bridge.config.loader import BridgeConfig
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.export import closes_trace, is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
+from bridge.dify.model import DifyEvent, WorkflowRun
+from bridge.dify.run_parts import ClosedRun, RunParts
+from bridge.exporters import Sender
+from bridge.http.live import LiveFeed
+from bridge.processors.detectors import DetectionProcessor
+from bridge.queue.admission import Admission
+from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
+from bridge.queue.journal import event_of, to_row
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
+from bridge.service.pipeline import LocalRuns, Pipeline, Processed, RunSummary, process_trace, processors_of
+from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
+from bridge.telemetry import run_metrics
+from bridge.telemetry.aggregates import Aggregates, Measurement
+from bridge.telemetry.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
+from bridge.trace.assembly import PendingTrace, TraceAssembler
+from bridge.trace.attributes import DIFY_SOURCE
+from bridge.trace.otlp_spans import to_spans, with_resource_defaults
+from bridge.trace.otlp_wire import encode_request
+from bridge.trace.spans import SpanBuilder, root_context
+from detectors import Baselines, Finding
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+# Closed runs sent to be built at once, then committed together: bounds what a burst of closing runs holds.
+_CLOSING_AT_ONCE = 256
+# OTLP traces recognized on the closing thread and sent to be built at once (the runs' 256 gave 2 % more
+# throughput and a p99 acknowledgement 20 % longer in bench/end_to_end.py --receiver otlp; 8, 15 % less).
+_TRACES_AT_ONCE = 64
+# The queue gauges of one collection (a Prometheus scrape, an OTLP push) share one read of each backlog: the
+# age gauge takes the spans gauge's read when it is this recent.
+_BACKLOG_READ_S = 1.0
+_RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
+
+
+def _build_pipelines(
+    config: BridgeConfig, senders: dict[str, Sender]
+) -> tuple[list[Pipeline], dict[str, BatchSettings]]:
+    """The pipelines, creating each exporter's sender once; and each exporter's batching (from the first
+    pipeline that lists it)."""
+    batching: dict[str, BatchSettings] = {}
+    pipelines = []
+    for name, spec in config.pipelines.items():
+        processors, settings = processors_of(config, spec)
+        for component_id in spec.exporters:
+            if component_id not in senders:
+                factory, cfg = config.exporters[component_id]
+                senders[component_id] = factory.create(cfg)
+            batching.setdefault(component_id, settings)
+        limits = [s.max_request_bytes for c in spec.exporters if (s := senders[c]).max_request_bytes is not None]
+        pipelines.append(Pipeline(name, processors, spec.exporters, spec.receivers, min(limits, default=None)))
+    return pipelines, batching
+
+
+class BridgeService:
+    """Thread-safe entry point for receivers. `submit_*` return once the data is durable, never wait on export.
+    Opens the queue file unless given one (`storage`), and owns it from then on. Given the event loop it is
+    created on (`loop`, the server's), its pipeline workers are spoken to on that loop."""
+
+    def __init__(
+        self,
+        config: BridgeConfig,
+        meter: metrics.Meter | None = None,
+        storage: QueueStorage | None = None,
+        aggregates: Aggregates | None = None,
+        baselines: Baselines | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        assembly, queue = config.service.assembly, config.service.queue
+        self.config = config
+        self.storage = storage or QueueStorage(queue.path, queue.fsync, queue.run_id_retention)
+        self.builder = SpanBuilder(config.service.resource)
+        self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
+        self.traces = TraceAssembler(closes_trace)
+        # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
+        # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
+        self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
+        senders: dict[str, Sender] = {}
+        self.pipelines, batching = _build_pipelines(config, senders)
+        meter = meter or metrics.get_meter("dify-otel-bridge")
+        instruments = DeliveryMetrics(meter)
+        self.deliveries = {
+            cid: Delivery(cid, sender, self.storage, frozenset(p.name for p in self.pipelines if cid in p.exporters),
+                          batching[cid], instruments)
+            for cid, sender in senders.items()
+        }  # fmt: skip
+        self.storage.register(self.deliveries)
+        self.admission = Admission(queue, self.storage, meter)
+        # Recorded for every run: kept in plain series, read with the meter's (see bridge/telemetry/aggregates.py).
+        aggregates = aggregates or Aggregates()
+        self._aggregates = aggregates
+        aggregates.counter(_RUNS_QUEUED, "{run}", "Runs queued")
+        aggregates.counter(_SPANS_QUEUED, "{span}", "Spans queued")
+        aggregates.counter(_DETECTIONS, "{finding}", "Findings by detector, severity and app")
+        self.export_watch = ExportWatch(aggregates)
+        run_metrics.declare(aggregates)
+        self._observe(meter)
+        if baselines is not None:  # detector state across runs in the server's store instead of memory
+            for pipeline in self.pipelines:
+                for processor in pipeline.processors:
+                    if isinstance(processor, DetectionProcessor):
+                        processor.baselines = baselines
+        limits = {pipeline.name: pipeline.max_request_bytes for pipeline in self.pipelines}
+        workers = config.service.workers
+        # Where whole runs are built, processed and encoded.
+        self.runs: LocalRuns | PipelineWorkers = (
+            PipelineWorkers(config, limits, workers, baselines is not None, loop)
+            if workers
+            else LocalRuns(self.builder, self.pipelines)
+        )
+        self._lock = threading.Lock()
+        # Names of registered apps, for runs whose events do not carry one (stream events never do).
+        self.app_names: Callable[[str], str | None] | None = None
+        self.live: LiveFeed | None = None
+        self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
+        self._journal_id = self.storage.last_journal_id()
+        self._resume()
+        for delivery in self.deliveries.values():
+            delivery.start()
+
+    def _resume(self) -> None:
+        rows = self.storage.journal_rows()
+        for row in rows:
+            self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
+        if rows:
+            logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
+        span_rows = self.storage.span_journal_rows()
+        for span_row in span_rows:
+            spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
+            if spans and spans[0].context is not None:
+                trace_id = spans[0].context.trace_id
+                wait = self._decision_wait(spans)
+                self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
+        if span_rows:
+            logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
+
+    def _observe(self, meter: metrics.Meter) -> None:
+        read_at = -math.inf
+        by_exporter: dict[str, tuple[int, int, float | None]] = {}
+
+        def backlogs(fresh: bool) -> dict[str, tuple[int, int, float | None]]:
+            """Each exporter's backlog, read once for both gauges of a collection (it scans what is queued): the
+            spans gauge, collected first (the order they are made in), reads; the age gauge takes that read."""
+            nonlocal read_at, by_exporter
+            if fresh or time.monotonic() - read_at > _BACKLOG_READ_S:
+                by_exporter = {cid: self.storage.backlog(cid, d.pipelines) for cid, d in self.deliveries.items()}
+                read_at = time.monotonic()
+            return by_exporter
+
+        def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
+            for cid, (_, spans, _) in backlogs(fresh=True).items():
+                yield Observation(spans, {"exporter": cid})
+
+        def queue_age(options: CallbackOptions) -> Iterable[Observation]:
+            now = time.time()
+            for cid, (_, _, oldest) in backlogs(fresh=False).items():
+                yield Observation(0.0 if oldest is None else now - oldest, {"exporter": cid})
+
+        gauge = meter.create_observable_gauge
+        gauge("dify_bridge.queue.spans", [queued_spans], "{span}", "Spans waiting for delivery, per exporter")
+        gauge("dify_bridge.queue.age", [queue_age], "s", "Age of the oldest span waiting for delivery, per exporter")
+        gauge("dify_bridge.queue.size", [lambda _: [Observation(self.storage.queued_bytes)]], "By",
+              "Bytes of spans in the queue file")  # fmt: skip
+        gauge("dify_bridge.dead_letters", [lambda _: [Observation(self.storage.dead_letter_count())]], "{request}",
+              "Requests held in the dead letters")  # fmt: skip
+        gauge("dify_bridge.runs.in_flight", [lambda _: [Observation(len(self.assembler))]], "{run}",
+              "Stream runs being assembled")  # fmt: skip
+        gauge("dify_bridge.traces.in_flight", [lambda _: [Observation(len(self.traces))]], "{trace}",
+              "Traces received over OTLP waiting for their last span")  # fmt: skip
+
+    # --- intake ------------------------------------------------------------------------------------
+
+    def admit_run(self, receiver: str) -> None:
+        """Raises `Backpressure` if a whole run may not be taken now."""
+        self.admission.check(receiver, opens_run=True)
+
+    def admit_events(self, events: Sequence[DifyEvent], receiver: str) -> None:
+        """Raises `Backpressure` if `events` would open a run while a limit is reached."""
+        with self._lock:
+            opens = any(self.assembler.opens_run(event) for event in events)
+            open_runs = len(self.assembler)
+        self.admission.check(receiver, opens, open_runs)
+
+    def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None:
+        """The first open run one of `events` would join that another app signed (its events are not theirs)."""
+        with self._lock:
+            return next((run for event in events if (run := self.assembler.signed_elsewhere(event))), None)
+
+    def submit_events(self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str) -> None:
+        """Merges `events` into their runs and journals them before returning. Raises `QueueError` if the
+        journal cannot be written: the events are then not acknowledged."""
+        with self._lock:
+            # Under the lock: the journal's order is the assembler's order, which a resumed run replays. The
+            # commit is waited for outside it, as `submit_spans` does.
+            committed = self.storage.journal(self._assemble(events, now, context, receiver))
+        committed()
+        self._published(events)
+
+    async def submit_events_async(
+        self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
+    ) -> None:
+        """`submit_events` for the event loop: the journal's commit is awaited, outside the lock."""
+        with self._lock:
+            written = self.storage.journal_soon(self._assemble(events, now, context, receiver))
+        await written
+        self._published(events)
+
+    def _assemble(
+        self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
+    ) -> list[JournalRow]:
+        """Merges `events` into their runs (the caller holds the lock); the journal rows of those kept."""
+        rows = []
+        orphans = self.assembler.dropped_orphans
+        for event in events:
+            self._journal_id += 1
+            if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
+                rows.append(to_row(self._journal_id, event, now, context, receiver))
+        _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
+        return rows
+
+    def _published(self, events: Sequence[DifyEvent]) -> None:
+        if self.live is not None:
+            for event in events:
+                if event.event in ("workflow_started", "node_finished"):
+                    self._publish(event)
+
+    def admit_spans(self, trace_ids: Iterable[int], receiver: str) -> None:
+        """Raises `Backpressure` if spans of these traces would open a trace while a limit is reached."""
+        with self._lock:
+            opens = any(self.traces.opens_trace(trace_id) for trace_id in trace_ids)
+            in_flight = len(self.traces) + len(self.assembler)
+        self.admission.check(receiver, opens, in_flight)
+
+    def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
+        """Holds `spans` with the rest of their traces and journals them before returning. Raises
+        `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
+        check (`api_check`) is logged and counted, never held or exported."""
+        by_trace: dict[int, list[ReadableSpan]] = {}
+        for span in spans:
+            assert span.context is not None
+            if is_api_check(span):
+                self.export_watch.api_check(span, receiver)
+                continue
+            by_trace.setdefault(span.context.trace_id, []).append(span)
+        payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
+        waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
+        with self._lock:
+            rows = []
+            for trace_id, group in by_trace.items():
+                self._journal_id += 1
+                # A workflow span coming after its trace was rebuilt is a nested run's (a workflow used as a tool,
+                # exported after its caller): nothing more of it will come.
+                late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
+                self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
+                rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
+            # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
+            # every receiver and the closing of runs take (a commit under it held them all up).
+            committed = self.storage.journal_spans(rows)
+        committed()
+
+    def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
+        assembly = self.config.service.assembly
+        return max(assembly.decision_wait, assembly.export_wait) if looks_like_dify(spans) else assembly.decision_wait
+
+    def _publish_finding(self, finding: Finding, trace: Processed) -> None:
+        assert self.live is not None
+        self.live.publish(
+            "detection",
+            {"run_id": trace.run_id, "app_id": trace.app_id or self._run_apps.get(str(trace.run_id)),
+             "detector": finding.detector, "severity": finding.severity, "confidence": finding.confidence,
+             "summary": finding.summary},
+        )  # fmt: skip
+
+    def _publish(self, event: DifyEvent) -> None:
+        assert self.live is not None
+        run_id, data = event.workflow_run_id, event.data
+        # The signing app, as the run is filed (`RunParts.signed_by`); unsigned events: workflow_started's own.
+        app_id = event.app_id
+        if app_id is None and event.event == "workflow_started":
+            inputs = data.get("inputs")
+            app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
+        app_id = self._run_apps.setdefault(run_id, app_id) if run_id and app_id else self._run_apps.get(run_id or "")
+        if event.event == "workflow_started":
+            self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
+        else:
+            keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
+            self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
+
+    def is_open(self, run_id: str) -> bool:
+        """True while a run is being assembled from stream events."""
+        with self._lock:
+            return run_id in self.assembler
+
+    def poll(self, now: float) -> int:
+        """Queues the runs and traces the assemblers have finished with; returns how many."""
+        with self._lock:
+            runs = self.assembler.due_parts(now)
+            traces = self.traces.due(now)
+        return self._submit_closed(runs, traces)
+
+    def _submit_closed(self, runs: Sequence[RunParts], traces: Sequence[PendingTrace]) -> int:
+        """Queues what the assemblers closed. Every run is sent to be built, and each built one handed to the
+        queue's writer, before the first commit is waited for: pipeline workers build runs side by side with
+        this thread, and the writer commits them in a few transactions. What the queue cannot take stays in
+        its journal: the next start assembles and queues it again."""
+        closed = [(f"run {parts.built_run_id}", parts) for parts in runs]
+        for start in range(0, len(closed), _CLOSING_AT_ONCE):
+            batch = closed[start : start + _CLOSING_AT_ONCE]
+            sent = [(name, _logged(name, partial(self._build_closed, parts))) for name, parts in batch]
+            # Each handed to the writer as it comes back built; then each commit waited for.
+            _wait_for_all(
+                [(name, _logged(name, partial(self._hand_over_built, f))) for name, f in sent if f is not None]
+            )
+        named = [(f"trace {trace.trace_id:032x}", trace) for trace in traces]
+        for start in range(0, len(named), _TRACES_AT_ONCE):
+            # Recognized here, so a few at a time: sent to be built, each handed to the writer as it comes back,
+            # then their commits waited for (the thread gives up the interpreter lock meanwhile, and the
+            # receivers answer).
+            few = named[start : start + _TRACES_AT_ONCE]
+            sent_traces = [(name, trace, _logged(name, partial(self._send_trace, trace))) for name, trace in few]
+            _wait_for_all(
+                [
+                    (name, _logged(name, partial(self._hand_over_trace, trace, built)))
+                    for name, trace, built in sent_traces
+                    if built is not None
+                ]
+            )
+        return len(runs) + len(traces)
+
+    def _build_closed(self, parts: RunParts) -> Future[Processed]:
+        """A closed run sent to be built (in its pipeline worker), named after its registered app."""
+        return self.runs.submit(ClosedRun(parts, self._app_name(parts.app_id)))
+
+    def _hand_over_built(self, built: Future[Processed]) -> Callable[[], int | None]:
+        processed = built.result()
+        assert processed.run is not None
+        return self._hand_over(processed, processed.run.receiver, processed.run.journal, exclusive=True)
+
+    def _hand_over(
+        self, processed: Processed, receiver: str, journal: Sequence[int], exclusive: bool
+    ) -> Callable[[], int | None]:
+        """A processed trace handed to the queue's writer with the journal rows it was built from; what waits
+        for the commit and counts it (its span count, or None if `exclusive` and its run was queued before)."""
+        run = processed.run
+        key = _accepted_as(run) if run is not None else None
+        committed = self.storage.append(processed.entries, time.time(), journal, key, exclusive)
+
+        def finish() -> int | None:
+            return self._queued(processed, receiver) if committed() else None
+
+        return finish
+
+    def _send_trace(self, trace: PendingTrace) -> Future[Processed]:
+        """A closed trace on its way to be queued. A Dify workflow trace is rebuilt into its run, which is built and
+        processed where runs are (a pipeline worker) into the stream path's trace; spans of other services in it,
+        and any other trace, are processed here, as received, through the same processors."""
+        recognized = recognize(trace.spans, trace.receiver)
+        # Spans passed through get what the bridge's own carry, where they lack it (`service.name`, `dify.source`).
+        resource = {**self.config.service.resource, DIFY_SOURCE: trace.receiver.partition("/")[0]}
+        if recognized is None:
+            moved = self._rebuilt.get(trace.trace_id)
+            spans = trace.spans
+            if moved is not None:  # late spans of a trace already rebuilt join it
+                spans = rehome(spans, *moved)
+            elif looks_like_dify(spans):
+                self.export_watch.not_rebuilt(spans, trace.receiver, trace.trace_id)
+            else:
+                self.export_watch.count(PASSED_THROUGH, trace.receiver)
+            spans = with_resource_defaults(spans, resource)
+            return _ready(process_trace(self.pipelines, spans, trace.receiver))
+        self.export_watch.count(REBUILT, trace.receiver)
+        for nested in recognized.nested:  # queued before the caller's run, which holds the journal rows
+            _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
+        run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
+        root = root_context(run.run_id)
+        self._rebuilt[trace.trace_id] = (root, recognized.replaced)
+        while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
+            self._rebuilt.popitem(last=False)
+        if not recognized.others:
+            return self.runs.submit(run)
+        others = with_resource_defaults(rehome(recognized.others, root, recognized.replaced), resource)
+        spans = self.builder.build(run) + others
+        return _ready(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)))
+
+    def _hand_over_trace(self, trace: PendingTrace, built: Future[Processed]) -> Callable[[], int | None]:
+        """A run's trace is queued once, as runs are; any other trace as often as it comes."""
+        processed = built.result()
+        if processed.run is not None:
+            return self._hand_over_built(built)
+        return self._hand_over(processed, trace.receiver, trace.journal, exclusive=False)
+
+    def submit_run(self, run: WorkflowRun) -> int:
+        """Builds the run's trace, runs each pipeline's processors and queues the result durably; returns
+        the span count, queued whether or not a run with this id was queued before (a replay does so on
+        purpose). Raises `QueueError` if the queue cannot be written (then nothing was taken)."""
+        count = self._submit(run, exclusive=False)
+        assert count is not None  # only an exclusive submission is ever turned down
+        return count
+
+    def submit_runs(self, runs: Iterable[WorkflowRun], ahead: int = 64) -> Iterator[int]:
+        """`submit_run` for each of `runs`, in order; yields each one's span count once it is committed. Up to
+        `ahead` runs are being built (by a pipeline worker, if any) and as many committed while the next are
+        read, so that reading, building and committing overlap (`replay`). If reading `runs` fails, or the
+        caller stops, the runs read before are still queued before the error goes on."""
+        building: deque[tuple[WorkflowRun, Future[Processed]]] = deque()
+        committing: deque[Callable[[], int | None]] = deque()
+
+        def hand_over(run: WorkflowRun, built: Future[Processed]) -> Callable[[], int | None]:
+            return self._hand_over(built.result(), run.receiver, run.journal, exclusive=False)
+
+        try:
+            for run in runs:
+                building.append((run, self.runs.submit(self._named(run))))
+                if len(building) > ahead:
+                    committing.append(hand_over(*building.popleft()))
+                if len(committing) > ahead:
+                    yield _committed(committing.popleft())
+        except BaseException:
+            while building:
+                committing.append(hand_over(*building.popleft()))
+            for finish in committing:
+                finish()
+            raise
+        while building:
+            committing.append(hand_over(*building.popleft()))
+        while committing:
+            yield _committed(committing.popleft())
+
+    def submit_new_run(self, run: WorkflowRun) -> int | None:
+        """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then
+        nothing is queued and the answer is None, unless this copy holds more than the one queued (a stream
+        after a webhook summary or the poller's run: see `_accepted_as`). What every receiver
+        submits: two receivers may each get a copy of one run (a stream and Dify's export), and a second copy
+        would put every span id in the backend twice."""
+        return self._submit(run, exclusive=True)
+
+    async def submit_new_run_async(self, run: WorkflowRun) -> int | None:
+        """`submit_new_run` for the event loop: builds and encodes here or awaits a pipeline worker, then awaits
+        the commit (no thread)."""
+        processed = await self.runs.process_async(self._named(run))
+        built = processed.run
+        assert built is not None
+        if not await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(built), built.journal):
+            return None
+        return self._queued(processed, built.receiver)
+
+    def _named(self, run: WorkflowRun) -> WorkflowRun:
+        if run.app_name is None and (name := self._app_name(run.app_id)) is not None:
+            return replace(run, app_name=name)
+        return run
+
+    def _app_name(self, app_id: str | None) -> str | None:
+        return self.app_names(app_id) if app_id is not None and self.app_names is not None else None
+
+    def _submit(self, run: WorkflowRun, exclusive: bool) -> int | None:
+        return self._queue(self.runs.process(self._named(run)), run.receiver, run.journal, exclusive)
+
+    def _queue(self, processed: Processed, receiver: str, journal: Sequence[int], exclusive: bool) -> int | None:
+        """Queues one processed trace with its journal rows; None if `exclusive` and its run was queued before."""
+        return self._hand_over(processed, receiver, journal, exclusive)()
+
+    def _queued(self, processed: Processed, receiver: str) -> int:
+        """Counts and shows what was just queued; its span count."""
+        run = processed.run
+        spans, size = sum(e[1] for e in processed.entries), sum(len(e[2]) for e in processed.entries)
+        for delivery in self.deliveries.values():
+            delivery.notify(spans, size)
+        source = receiver.partition("/")[0]
+        counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
+        if run is not None:
+            counts.append((_RUNS_QUEUED, 1, (("receiver", source), ("status", run_metrics.label(run.status)))))
+        counts += [
+            (
+                _DETECTIONS,
+                1,
+                (("detector", f.detector), ("severity", f.severity), ("app", run_metrics.label(processed.app))),
+            )
+            for f in processed.findings
+        ]
+        self._aggregates.apply([*processed.measurements, *counts])
+        if self.live is not None:
+            for finding in processed.findings:
+                self._publish_finding(finding, processed)
+        if run is not None:
+            self._finished(run, processed)
+        return processed.span_count
+
+    def _finished(self, run: RunSummary, processed: Processed) -> None:
+        app_id = self._run_apps.pop(run.run_id, None) or run.app_id
+        if self.live is not None:
+            trace_id = None if processed.trace_id is None else f"{processed.trace_id:032x}"
+            self.live.publish(
+                "run.finished",
+                {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
+                 "source": run.receiver, "trace_id": trace_id, "spans": processed.span_count,
+                 "total_tokens": run.total_tokens},
+            )  # fmt: skip
+
+    # --- draining ----------------------------------------------------------------------------------
+
+    def close_open_runs(self) -> int:
+        """Queues every run and trace still being assembled, as it is (end of a replay)."""
+        with self._lock:
+            runs = self.assembler.drain_parts()
+            traces = self.traces.drain()
+        return self._submit_closed(runs, traces)
+
+    def flush(self, timeout: float) -> bool:
+        """Waits up to `timeout` seconds for every exporter to deliver what is queued."""
+        deadline = time.monotonic() + timeout
+        return all(d.flush(max(deadline - time.monotonic(), 0.0)) for d in self.deliveries.values())
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flushes for up to `timeout` (default `queue.shutdown_timeout`), stops the deliveries, closes the
+        queue. Open runs stay journaled for the next start; an in-memory queue queues them as they are,
+        since nothing would resume them. Returns True if everything queued was delivered."""
+        if self.storage.path == ":memory:":
+            self.close_open_runs()
+        delivered = self.flush(self.config.service.queue.shutdown_timeout if timeout is None else timeout)
+        for delivery in self.deliveries.values():
+            delivery.stop()
+        self.runs.close()
+        self.storage.close()
+        return delivered
+
+
+def _log_orphans(count: int, receiver: str) -> None:
+    # One line per request, however many events it held (a body of 100,000 `{}` made 100,000 lines).
+    if count:
+        logger.warning("%s: dropped %d events with no run, task or stream to attach them to", receiver, count)
+
+
+def _committed(finish: Callable[[], int | None]) -> int:
+    count = finish()
+    assert count is not None  # only an exclusive submission is ever turned down
+    return count
+
+
+def _ready(processed: Processed) -> Future[Processed]:
+    future: Future[Processed] = Future()
+    future.set_result(processed)
+    return future
+
+
+def _wait_for_all(handed: Sequence[tuple[str, Callable[[], int | None] | None]]) -> None:
+    """Waits for each commit handed to the queue's writer, logging each that failed (it stays in its journal)."""
+    for name, finish in handed:
+        if finish is not None:
+            _logged(name, finish)
+
+
+def _logged(name: str, call: Callable[[], _T]) -> _T | None:
+    """`call()`, or None once its failure is logged: a run the bridge fails to build or queue must not hold
+    back the others closed with it."""
+    try:
+        return call()
+    except (QueueError, WorkerLost) as error:
+        logger.error("%s stays in the journal until the next start: %s", name, error)
+    except Exception:
+        logger.exception("%s could not be built: its events stay in the journal", name)
+    return None
+
+
+def _accepted_as(run: RunSummary) -> AcceptedRun:
+    """The run as the queue's duplicate check records it. How much it holds: the workflow level only (no
+    nodes: the poller's, a blocking answer), what a webhook's sender put in (node ids, no execution ids), or
+    everything Dify streams or exports."""
+    if not run.has_nodes:
+        return AcceptedRun(run.run_id, run.receiver, 0)
+    return AcceptedRun(run.run_id, run.receiver, 1 if run.receiver.partition("/")[0] == "webhook" else 2)

@@ -1,0 +1,1 @@
+"""Files that hold the bridge's state: owner-only SQLite files and one bridge per file."""

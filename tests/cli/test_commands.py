@@ -1,0 +1,381 @@
+"""The CLI end to end: replay files through the real exporters into a real OTLP receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bridge.cli.commands import main
+from tests.otlp_sink import OtlpSink, ReceivedSpan
+from tests.runs import CAPTURES, EXAMPLES
+
+SPAN_KIND_CLIENT = 3
+STATUS_ERROR = 2
+
+
+def _config(tmp_path: Path, sink: OtlpSink, extra: str = "") -> Path:
+    path = tmp_path / "bridge.yaml"
+    path.write_text(
+        f"""
+exporters:
+  otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}
+  otlphttp: {{endpoint: "{sink.http_base}", compression: gzip, headers: {{x-tenant: dify}}}}
+processors:
+  batch: {{timeout: 50ms}}
+{extra}
+service:
+  resource: {{service.name: dify-test, deployment.environment: ci}}
+  pipelines:
+    traces/grpc: {{processors: [batch], exporters: [otlp]}}
+    traces/http: {{processors: [batch], exporters: [otlphttp]}}
+"""
+    )
+    return path
+
+
+def _tree(spans: list[ReceivedSpan]) -> list[str]:
+    children: dict[str | None, list[ReceivedSpan]] = {}
+    for span in spans:
+        children.setdefault(span.parent_span_id, []).append(span)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in sorted(children.get(parent, []), key=lambda s: (s.start_ns, s.name)):
+            lines.append("  " * depth + span.name)
+            walk(span.span_id, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def test_replay_exports_one_trace_per_run_over_grpc_and_http(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [CAPTURES / "b_iteration_ifelse_http.sse", CAPTURES / "d_http_retry_fail.sse"]
+    code = main(["replay", "--config", str(_config(tmp_path, otlp_sink)), *map(str, files)])
+    assert code == 0
+    assert "replayed 2 runs (0 incomplete), 21 spans, 0 input errors" in capsys.readouterr().out
+    received = otlp_sink.wait_for_spans(42)
+    assert len(received) == 42  # each of the 2 pipelines got every span exactly once
+    for protocol in ("grpc", "http"):
+        spans = [s for s in received if s.protocol == protocol]
+        by_trace: dict[str, list[ReceivedSpan]] = {}
+        for span in spans:
+            by_trace.setdefault(span.trace_id, []).append(span)
+        assert set(by_trace) == {
+            uuid.UUID("d8318146-ae39-49f1-b401-b92167ffe5c9").hex,
+            uuid.UUID("56229425-1610-4062-ad01-2ca2c1b5cd2e").hex,
+        }
+        iteration = by_trace[uuid.UUID("d8318146-ae39-49f1-b401-b92167ffe5c9").hex]
+        assert _tree(iteration)[:4] == [
+            "invoke_workflow 7a520543-1306-43b7-9673-2fb4b27a2de2",
+            "  start Start",
+            "  iteration Iterate items",
+            "    iteration[0]",
+        ]
+        assert len(_tree(iteration)) == 16
+        by_id = {s.span_id: s for s in iteration}
+        for span in iteration:
+            assert span.flags == 0x100  # HAS_IS_REMOTE set, is_remote false: spans of our own making
+            assert span.resource["service.name"] == "dify-test"
+            assert span.resource["deployment.environment"] == "ci"
+            assert span.resource["dify.app.id"] == "3e8dbad9-e5b2-4147-abaf-f8855cf7e471"
+            assert span.scope_name == "dify-otel-bridge"
+            if span.parent_span_id:
+                parent = by_id[span.parent_span_id]
+                assert parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
+        failed = by_trace[uuid.UUID("56229425-1610-4062-ad01-2ca2c1b5cd2e").hex]
+        (root,) = [s for s in failed if s.parent_span_id is None]
+        assert root.status_code == STATUS_ERROR
+        assert root.status_message == "Reached maximum retries for URL http://127.0.0.1:8765/fail"
+        assert root.attributes["dify.run.status"] == "failed"
+        assert [e[0] for e in root.events] == ["exception"]
+        attempts = sorted(s.name for s in failed if "attempt" in s.name)
+        assert attempts == ["http-request HTTP failing (attempt 1)", "http-request HTTP failing (attempt 2)"]
+    assert any(h.get("x-tenant") == "dify" for h in otlp_sink.headers())
+
+
+def test_replay_llm_attributes_arrive_intact(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    assert main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(CAPTURES / "a_llm_simple.sse")]) == 0
+    spans = [s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]
+    (llm,) = [s for s in spans if s.name == "chat gpt-4o-mini"]
+    assert llm.kind == SPAN_KIND_CLIENT
+    assert llm.attributes["gen_ai.usage.input_tokens"] == 14
+    assert llm.attributes["llm.cost.total"] == 0.0000081
+    assert llm.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    assert llm.end_ns - llm.start_ns == 252_360_000
+    # The default reduce processor ran: content is present but cut to 2 KiB.
+    assert all(len(str(v).encode()) <= 2048 for k, v in llm.attributes.items() if k.startswith("llm.input_messages"))
+
+
+def test_replay_reports_bad_records_and_still_exports_the_good_runs(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = (CAPTURES / "a_simple_http.sse").read_text()
+    bad = tmp_path / "mixed.ndjson"
+    events = [json.loads(line.removeprefix("data: ")) for line in good.splitlines() if line.startswith("data: ")]
+    lines = [json.dumps(e) for e in events]
+    lines.insert(2, "{not json")
+    lines.insert(
+        4,
+        json.dumps(
+            {"event": "node_finished", "workflow_run_id": "x", "data": {"node_id": "n", "elapsed_time": "slow"}}
+        ),
+    )
+    bad.write_text("\n".join(lines) + "\n")
+    code = main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(bad), str(tmp_path / "missing.sse")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"error: {bad}:3: invalid JSON" in err
+    assert f"error: {bad}:5: data.elapsed_time: expected a number, got 'slow'" in err
+    assert "missing.sse: cannot read" in err
+    assert "replayed 1 runs (0 incomplete), 4 spans, 3 input errors" in out
+    assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4
+
+
+def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _config(tmp_path, otlp_sink)
+    assert main(["validate", "--config", str(path)]) == 0
+    assert "valid (2 pipeline(s): traces/grpc, traces/http)" in capsys.readouterr().out
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "exporters:\n  otlp:\n    tls: {insecure: maybe}\nservice:\n  pipelines: {traces: {exporters: [otlp]}}\n"
+    )
+    assert main(["validate", "--config", str(broken)]) == 2
+    assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
+        capsys.readouterr().err
+    )
+    # Every error at once, one a line, in the file's order, each naming its line.
+    broken.write_text("exporters:\n  otlp: {endpiont: x}\nservice:\n  pipelines: {traces: {exporters: [otlp, nope]}}\n")
+    assert main(["validate", "--config", str(broken)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"config error: {broken}:2: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
+        f"config error: {broken}:4: service.pipelines.traces.exporters.1: 'nope' is not defined in exporters (otlp)",
+    ]
+
+
+def test_replay_shows_progress_on_large_inputs(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bridge.cli.commands.PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr("bridge.cli.commands.PROGRESS_INTERVAL_S", 0.0)
+    text = (CAPTURES / "a_simple_http.sse").read_text()
+    run_id = "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    many = tmp_path / "many.sse"
+    many.write_text("".join(text.replace(run_id, str(uuid.UUID(int=i))) for i in range(1, 51)))
+    assert main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(many)]) == 0
+    out, err = capsys.readouterr()
+    assert "replayed 50 runs (0 incomplete), 200 spans, 0 input errors" in out
+    assert "progress: 50 runs, 200 spans, 0 errors" in err
+    assert len({s.trace_id for s in otlp_sink.wait_for_spans(400)}) == 50
+
+
+def test_replay_to_a_backend_that_refuses_says_so_and_fails(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    otlp_sink.fail_next(100, http_status=400)  # a permanent error: the SDK does not retry it
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f'exporters: {{otlphttp: {{endpoint: "{otlp_sink.http_base}"}}}}\n'
+        "service: {pipelines: {traces: {exporters: [otlphttp]}}}\n"
+    )
+    assert main(["replay", "--config", str(config), str(CAPTURES / "a_simple_http.sse")]) == 1
+    assert "failed to export: otlphttp 4 spans" in capsys.readouterr().out
+
+
+PIPELINE = "pipelines: {traces: {exporters: [console]}}"
+
+
+def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queue = tmp_path / "queue.db"
+    queue.write_bytes(b"\x00garbage" * 512)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"exporters: {{console: {{}}}}\nserver: {{store: ':memory:'}}\n"
+        f"service: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n"
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"queue error: {queue}: cannot use the queue file: file is not a database"
+    )
+
+
+def _request(*run_ids: str) -> bytes:
+    """An ExportTraceServiceRequest with one span of each run (the run id is the trace id)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    for run_id in run_ids:
+        spans.add(trace_id=uuid.UUID(run_id).bytes, span_id=b"\x01" * 8, name="invoke_workflow")
+    return request.SerializeToString()
+
+
+def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.queue.storage import QueueStorage
+
+    runs = [str(uuid.UUID(int=i)) for i in range(1, 6)]
+    first, second = _request(runs[0]), _request(*runs[1:])
+    queue = tmp_path / "queue.db"
+    storage = QueueStorage(str(queue))
+    storage.register(["otlp"])
+    storage.append([("traces", 4, first), ("traces", 2, second)], now=0.0)()
+    entries, _, _ = storage.pending("otlp", frozenset({"traces"}), 0, 100, None)
+    storage.dead_letter("otlp", entries, "HTTP 400 from http://tempo/v1/traces: bad", now=86400.0, advance_to=2)
+    storage.close()
+    config = tmp_path / "c.yaml"
+    config.write_text(f"exporters: {{console: {{}}}}\nservice: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n")
+    assert main(["deadletter", "list", "--config", str(config)]) == 0
+    out = capsys.readouterr()
+    reason = "HTTP 400 from http://tempo/v1/traces: bad"
+    assert out.out.splitlines() == [
+        "id\texporter\tspans\tbytes\tfailed at\truns\treason",
+        f"1\totlp\t4\t{len(first)}\t1970-01-02T00:00:00Z\t{runs[0]}\t{reason}",
+        f"2\totlp\t2\t{len(second)}\t1970-01-02T00:00:00Z\t{runs[1]},{runs[2]},{runs[3]} (+1 more)\t{reason}",
+    ]
+    assert "2 dead letter(s)" in out.err
+    # The queue file alone, with no config (and none of the variables a config names).
+    assert main(["deadletter", "list", "--queue", str(queue)]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+    assert main(["deadletter", "retry", "--config", str(config)]) == 2
+    assert "name the ids to retry, or --all" in capsys.readouterr().err
+    assert main(["deadletter", "retry", "2", "7", "12345", "--config", str(config)]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("1 dead letter(s) queued again")
+    assert out.err.strip() == "deadletter retry: no dead letter 7, 12345 (see deadletter list)"
+    storage = QueueStorage(str(queue))
+    assert [d.id for d in storage.dead_letters()] == [1]
+    (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
+    assert storage.payload([requeued]) == second
+    storage.close()
+
+
+def test_deadletter_elsewhere_names_the_missing_queue_file_and_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["deadletter", "list"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"deadletter: no queue file at {tmp_path / 'dify-otel-bridge-queue.db'}: run this where the bridge runs,"
+        " or name its file with --queue (or its config with --config)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_embedded_default_sends_to_otel_exporter_otlp_endpoint(
+    otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{otlp_sink.grpc_endpoint}")
+    assert main(["replay", "--quiet", str(EXAMPLES / "workflow_full.sse")]) == 0
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+
+
+def test_replay_endpoint_replaces_the_one_otlp_exporters(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "replay",
+                "--quiet",
+                "--endpoint",
+                f"http://{otlp_sink.grpc_endpoint}",
+                str(EXAMPLES / "workflow_full.sse"),
+            ]
+        )
+        == 0
+    )
+    assert len(otlp_sink.wait_for_spans(13)) == 13
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        'exporters: {otlphttp: {traces_endpoint: "http://127.0.0.1:9/elsewhere"}}\n'
+        "service: {pipelines: {traces: {exporters: [otlphttp]}}}\n"
+    )
+    args = ["replay", "--quiet", "--config", str(config), "--endpoint", otlp_sink.http_base]
+    assert main([*args, str(EXAMPLES / "workflow_full.ndjson")]) == 0
+    assert len(otlp_sink.wait_for_spans(26)) == 26
+    two = _config(tmp_path, otlp_sink)
+    assert (
+        main(["replay", "--config", str(two), "--endpoint", "http://127.0.0.1:9", str(EXAMPLES / "no_terminal.sse")])
+        == 2
+    )
+    assert capsys.readouterr().err.strip() == (
+        f"config error: --endpoint: {two} has 2 OTLP exporters (otlp, otlphttp), not one: set their endpoints in the"
+        " config"
+    )
+
+
+def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"127.0.0.1:{closed.getsockname()[1]}"
+    args = ["replay", "--quiet", "--timeout", "1", "--endpoint", f"http://{endpoint}"]
+    assert main([*args, str(EXAMPLES / "workflow_full.sse")]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(f"replayed 1 runs (0 incomplete), 13 spans, 0 input errors; failed to export: otlp 13 spans "
+                          f"(gRPC UNAVAILABLE from {endpoint}: ")  # fmt: skip
+    assert out.rstrip().endswith("; gave up waiting for the exporters after 1s")
+    assert "replay keeps nothing (its queue is in memory)" in err
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
+    assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
+
+
+def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.json").write_text("\n")
+    (tmp_path / "numbers.json").write_text("[1,2,3]")
+    (tmp_path / "events.json").write_text('[{"event": "node_started", "workflow_run_id": "r", "data": {}}, 2]')
+    files = [str(tmp_path / name) for name in ("empty.json", "numbers.json", "events.json")]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {files[0]}: the file is empty: no Dify run data",
+        f"error: {files[1]}:1: [0]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [1]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[1]}:1: [2]: not a Dify event, run, webhook payload or log page",
+        f"error: {files[2]}:1: [0].data.node_id: missing on a node_started event",
+        f"error: {files[2]}:1: [1]: not a Dify event, run, webhook payload or log page",
+    ]
+
+
+def test_replay_imports_neither_the_server_nor_the_store() -> None:
+    """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
+    store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first
+    record."""
+    import subprocess
+    import sys
+
+    with OtlpSink() as sink:
+        script = (
+            "import sys\nfrom bridge.cli.commands import main\n"
+            f"code = main(['replay', '--quiet', {str(CAPTURES / 'a_llm_simple.sse')!r}])\n"
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'uvicorn', 'cryptography', 'jwt'}),"
+            " sorted(m for m in sys.modules if m in ('bridge.http.server', 'bridge.management.store')))\n"
+        )
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.splitlines()[-1] == "0 [] []", done.stdout + done.stderr
+        assert sink.span_count() == 4
+
+
+def test_replay_builds_runs_in_its_own_process_whatever_service_workers_says(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline worker would be a second interpreter to start and every run pickled both ways: `replay` measured
+    slower with one (bench/end_to_end_replay.py), so it starts none, even when the config asks for one."""
+
+    def no_workers(*args: object, **kwargs: object) -> None:
+        raise AssertionError("replay started a pipeline worker")
+
+    monkeypatch.setattr("bridge.service.service.PipelineWorkers", no_workers)
+    path = _config(tmp_path, otlp_sink)
+    path.write_text(path.read_text().replace("\nservice:\n", "\nservice:\n  workers: 1\n"))
+    assert "  workers: 1\n" in path.read_text()
+    assert main(["replay", "--config", str(path), str(CAPTURES / "a_llm_simple.sse")]) == 0
+    assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bridge.dify.formats import InputError, Record, decode_json, detect_format, iter_records
+
+SSE = 'event: ping\n\ndata: {"event":"a"}\n\n: comment\ndata: {"event":\ndata: "b"}\n\ndata: {bad\n\n'
+
+
+def _items(text: str) -> list[Record | InputError]:
+    return list(iter_records(text, "in.txt"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (SSE, "sse"),
+        ('data: {"x": 1}\n\n', "sse"),
+        ('{"a": 1}\n{"a": 2}\n', "ndjson"),
+        ('[\n {"a": 1}\n]', "json"),
+        ('{\n  "a": 1\n}\n', "json"),
+        ('  {"a": 1}', "ndjson"),
+    ],
+)
+def test_detect_format(text: str, expected: str) -> None:
+    assert detect_format(text) == expected
+
+
+def test_sse_skips_pings_and_comments_joins_data_lines_and_reports_bad_blocks() -> None:
+    items = _items(SSE)
+    assert [(i.obj, i.line) for i in items if isinstance(i, Record)] == [({"event": "a"}, 3), ({"event": "b"}, 6)]
+    (error,) = [i for i in items if isinstance(i, InputError)]
+    assert (error.source, error.line) == ("in.txt", 9)
+    assert "invalid JSON" in str(error)
+
+
+def test_sse_event_line_is_kept() -> None:
+    (record,) = _items('event: node_started\ndata: {"data": {}}\n\n')
+    assert isinstance(record, Record) and record.sse_event == "node_started"
+
+
+def test_ndjson_bad_line_does_not_stop_the_rest() -> None:
+    items = _items('{"a": 1}\n\n{oops}\n{"a": 3}\n')
+    assert [i.line for i in items] == [1, 3, 4]
+    assert isinstance(items[1], InputError) and str(items[1]).startswith("in.txt:3: invalid JSON")
+
+
+def test_json_array_elements_keep_their_line_numbers() -> None:
+    items = _items('[\n  {"a": 1},\n\n  {"a": 2}\n]\n')
+    assert [(i.obj, i.line) for i in items if isinstance(i, Record)] == [({"a": 1}, 2), ({"a": 2}, 4)]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[{"a": 1} {"a": 2}]', "expected ',' or ']'"),
+        ('[{"a": 1},', "unterminated JSON array"),
+        ('{"a": 1} x', "extra data after the JSON value"),
+        ("event: x\nbogus: 1\n\n", "not an SSE field"),
+    ],
+)
+def test_malformed_inputs_are_located(text: str, fragment: str) -> None:
+    errors = [i for i in _items(text) if isinstance(i, InputError)]
+    assert errors and fragment in str(errors[0])
+    assert errors[0].line >= 1
+
+
+def test_empty_array_is_no_records() -> None:
+    assert _items("[]") == []
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
+    # JSON can escape half a surrogate pair; nothing after the parser could write it (UTF-8, protobuf).
+    assert decode_json('{"a": "x\\ud800y", "\\udc00": ["\\ud83d\\ude00"]}') == {
+        "a": "x\ufffdy",
+        "\ufffd": ["\U0001f600"],
+    }
+    assert decode_json(b'[NaN, "\\ud800"]')[1] == "\ufffd"  # beside what only the standard library reads
+    assert decode_json(json.dumps(["\ud800"]).encode("utf-16")) == ["\ufffd"]
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_a_document_nested_deeper_than_the_stack_is_refused_as_malformed(depth: int) -> None:
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        decode_json("[" * depth + "]" * depth)

@@ -1,0 +1,279 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+
+from bridge.dify.formats import InputError, decode_json
+from bridge.dify.model import DifyEvent
+from bridge.dify.normalize import (
+    UnreadEvent,
+    classify,
+    decode_webhook,
+    normalize_blocking,
+    normalize_event,
+    normalize_logs,
+    normalize_message,
+    normalize_run_detail,
+    normalize_webhook,
+    parse_event_json,
+    snake_keys,
+    timestamp,
+)
+from bridge.dify.run_parts import packed_data, unpack
+from tests.runs import CAPTURES, EXAMPLES
+
+
+def test_camel_case_keys_become_snake_case_but_user_data_is_untouched() -> None:
+    event = normalize_event(
+        {
+            "event": "node_finished",
+            "workflowRunId": "r1",
+            "taskId": "t1",
+            "data": {
+                "nodeId": "n1",
+                "nodeType": "llm",
+                "elapsedTime": 1.5,
+                "predecessorNodeId": "n0",
+                "inputs": {"userName": "x", "sys.user_id": "6"},
+                "outputs": {"camelOut": {"deepKey": 1}},
+                "processData": {"modelName": "m"},
+                "executionMetadata": {"totalTokens": 10, "totalPrice": "0.5", "currency": "USD"},
+            },
+        }
+    )
+    assert (event.event, event.workflow_run_id, event.task_id) == ("node_finished", "r1", "t1")
+    data = event.data
+    assert data["node_id"] == "n1" and data["predecessor_node_id"] == "n0" and data["elapsed_time"] == 1.5
+    assert data["inputs"] == {"userName": "x", "sys.user_id": "6"}
+    assert data["outputs"] == {"camelOut": {"deepKey": 1}}
+    assert data["process_data"] == {"modelName": "m"}
+    assert data["execution_metadata"] == {"total_tokens": 10, "total_price": "0.5", "currency": "USD"}
+
+
+def test_snake_keys_leaves_dotted_and_snake_keys() -> None:
+    assert snake_keys({"sys.user_id": 1, "already_snake": {"HTTPCode": 2}}) == {
+        "sys.user_id": 1,
+        "already_snake": {"httpcode": 2},
+    }
+
+
+def test_chat_event_without_data_object_keeps_its_top_level_fields() -> None:
+    lines = (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines()
+    line = next(text for text in lines if '"event":"message_end"' in text)
+    event = normalize_event(json.loads(line.removeprefix("data: ")))
+    assert event.workflow_run_id is None and event.task_id == "223ac592-f542-4541-a3bc-2a7c7c752780"
+    assert event.data["metadata"]["usage"]["total_tokens"] == 36
+    assert event.conversation_id == "56f9dc9e-d64e-475d-b078-c88fb9d68896"
+
+
+def test_java_null_event_is_kept_as_unknown() -> None:
+    assert normalize_event({"event": None, "workflowRunId": "r"}).event == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("obj", "field"),
+    [
+        ([1], ""),
+        ({"event": "node_started", "data": {"node_id": "n"}}, "workflow_run_id"),
+        ({"event": "node_started", "workflow_run_id": "r", "data": {}}, "data.node_id"),
+        ({"event": "node_finished", "workflow_run_id": "r", "data": {"node_id": "n", "elapsed_time": "x"}},
+         "data.elapsed_time"),
+        ({"event": "node_finished", "workflow_run_id": "r", "data": {"node_id": "n", "created_at": "soon"}},
+         "data.created_at"),
+        ({"event": "workflow_started", "workflow_run_id": "r", "data": []}, "data"),
+        ({"event": 5}, "event"),
+    ],
+)  # fmt: skip
+def test_bad_events_name_the_field(obj: Any, field: str) -> None:
+    # Parsed objects, and JSON text read as the receivers read it: the same error.
+    for parsed in (obj, parse_event_json(json.dumps(obj))):
+        with pytest.raises(InputError) as info:
+            normalize_event(parsed, "f.ndjson", 7)
+        assert info.value.field == field and info.value.line == 7
+        assert str(info.value).startswith("f.ndjson:7: ")
+
+
+def _as_read_generally(event: DifyEvent) -> DifyEvent:
+    """`event` with its whole data parsed, as the general way reads it."""
+    return msgspec.structs.replace(event, data=unpack(packed_data(event)), packed=None)
+
+
+def test_node_and_container_events_in_difys_shape_keep_their_data_unread() -> None:
+    unread = 0
+    for path in sorted(CAPTURES.glob("*.sse")):
+        for line in path.read_text().splitlines():
+            if not line.startswith("data: "):
+                continue
+            document = line.removeprefix("data: ")
+            parsed = parse_event_json(document)
+            event, general = normalize_event(parsed, "f", 3), normalize_event(decode_json(document), "f", 3)
+            if isinstance(parsed, UnreadEvent):
+                unread += 1
+                assert event.packed is not None and event.packed.decode() in document  # the text as it came
+                # Only the fields read of it are parsed, and they are read as the general way reads them.
+                assert event.data.items() <= general.data.items() and "inputs" not in event.data
+                assert _as_read_generally(event) == general
+            else:
+                assert event.event in ("workflow_started", "message_end", "message") and event == general
+    assert unread > 100  # every node, container, chunk and workflow_finished event (the rest asserted above)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        # camelCase data (the Java client's): snake_case keys come only from the general way
+        {"event": "node_finished", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n", "elapsedTime": 1.5}},
+        # an envelope key Dify does not send
+        {"event": "node_finished", "workflow_run_id": "r", "extra": 1, "data": {"id": "e", "node_id": "n"}},
+        # no execution id: the assembler pairs such events by their whole data
+        {"event": "node_started", "workflow_run_id": "r", "data": {"node_id": "n", "title": "T"}},
+        # no run id on the envelope: the general way takes workflow_finished's own
+        {"event": "workflow_finished", "data": {"id": "r", "status": "succeeded"}},
+        # a created_at as text
+        {"event": "node_started", "workflow_run_id": "r", "created_at": "1795560000",
+         "data": {"id": "e", "node_id": "n"}},
+    ],
+)  # fmt: skip
+def test_events_the_one_pass_reading_cannot_take_whole_are_read_the_general_way(obj: dict[str, Any]) -> None:
+    event = normalize_event(parse_event_json(json.dumps(obj)), "f", 1)
+    assert event == normalize_event(obj, "f", 1) and event.packed is None
+
+
+def test_timestamps() -> None:
+    assert timestamp(1795553248, "t") == 1795553248.0
+    assert timestamp(1795553248123, "t") == 1795553248.123
+    assert timestamp("2026-04-06T20:00:05Z", "t") == 1775505605.0
+    assert timestamp("2026-04-06T20:00:05.250+00:00", "t") == 1775505605.25
+    with pytest.raises(InputError, match="without a time zone"):
+        timestamp("2026-04-06T20:00:05", "started_at")
+
+
+def test_classify_shapes() -> None:
+    assert classify({"event": "ping"}) == "event"
+    assert classify({"workflow_run_id": "r", "nodes": []}) == "webhook"
+    assert classify(json.loads((CAPTURES / "f_simple_http_blocking.json").read_text())) == "blocking"
+    assert classify(json.loads((CAPTURES / "g_run_detail_simple.json").read_text())) == "run_detail"
+    assert classify(json.loads((CAPTURES / "g_logs_simple.json").read_text())) == "logs"
+    assert classify({"hello": 1}) is None and classify([]) is None
+
+
+def test_a_blocking_chat_answer_is_a_message_not_a_stream_event() -> None:
+    answer = json.loads((CAPTURES / "h2_chatflow_blocking.json").read_text())
+    assert classify(answer) == "message"
+    streamed = [json.loads(line[6:]) for line in (CAPTURES / "f_chatflow_llm.sse").read_text().splitlines()
+                if line.startswith("data: ")]  # fmt: skip
+    assert {e["event"] for e in streamed} >= {"message", "message_end"}
+    assert {classify(e) for e in streamed} == {"event"}
+    run = normalize_message(answer, "h2")
+    assert (run.run_id, run.message_id, run.conversation_id, run.task_id, run.app_type, run.status) == (
+        answer["message_id"], answer["message_id"], answer["conversation_id"], answer["task_id"], "advanced-chat",
+        "succeeded")  # fmt: skip
+    assert run.created_at == answer["created_at"] and run.message_usage == answer["metadata"]["usage"]
+    with pytest.raises(InputError, match="message_id"):
+        normalize_message({**answer, "id": None, "message_id": None}, "h2")
+
+
+def test_blocking_run_detail_and_logs() -> None:
+    blocking = normalize_blocking(json.loads((CAPTURES / "e_llm_simple_blocking.json").read_text()))
+    assert (blocking.run_id, blocking.status, blocking.total_tokens) == (
+        "d61bc271-3e58-4e4b-b4ec-a07e0a95aade",
+        "succeeded",
+        24,
+    )
+    assert blocking.task_id == "7df4823a-3014-48ec-8c45-e3d6a9737bba" and blocking.elapsed_time == 0.378046
+    detail = normalize_run_detail(json.loads((CAPTURES / "g_run_detail_simple.json").read_text()))
+    assert detail.inputs is not None and detail.inputs["name"] == "alice"  # `inputs` arrives as a JSON string
+    logs = normalize_logs(json.loads((CAPTURES / "g_logs_simple.json").read_text()))
+    assert [r.run_id for r in logs] == ["85a5f13c-f354-4c3d-864c-ec5dcc461bb6", "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"]
+    assert logs[0].user_id == "probe"
+
+
+def test_webhook_payload_with_containers() -> None:
+    run = normalize_webhook(
+        {
+            "workflow_run_id": "run-001",
+            "app_id": "a",
+            "app_name": "My App",
+            "status": "succeeded",
+            "started_at": "2026-04-06T20:00:00Z",
+            "finished_at": "2026-04-06T20:00:05Z",
+            "nodes": [
+                {"node_id": "it", "node_type": "iteration", "title": "Loop", "status": "succeeded"},
+                {"node_id": "t", "node_type": "tool", "status": "succeeded", "iteration_index": 0,
+                 "parent_node_id": "it"},
+                {"node_id": "t", "node_type": "tool", "status": "failed", "iteration_index": 1, "parent_node_id": "it",
+                 "error": "boom", "token_count": 5},
+            ],
+        }
+    )  # fmt: skip
+    assert run.elapsed_time == 5.0 and run.app_name == "My App"
+    assert [c.node_id for c in run.containers] == ["it"]
+    assert [(n.iteration_id, n.iteration_index, n.status) for n in run.nodes] == [
+        ("it", 0, "succeeded"),
+        ("it", 1, "failed"),
+    ]
+    assert run.nodes[0].execution_id != run.nodes[1].execution_id
+    assert run.nodes[1].execution_metadata["total_tokens"] == 5
+
+
+def test_webhook_bodies_in_the_exact_shape_are_decoded_in_one_pass_and_read_as_the_lenient_way_reads_them() -> None:
+    body = (EXAMPLES / "webhook_full.json").read_bytes()
+    strict = decode_webhook(body)
+    assert strict is not None
+    assert normalize_webhook(strict) == normalize_webhook(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"workflowRunId": "r"},  # camelCase: would be dropped by a strict reading
+        {"total_tokens": "12"},  # a number as text
+        {"app_name": 1},  # text as a number
+        {"custom": "x"},  # a field the schema does not name
+    ],
+)
+def test_other_webhook_bodies_are_left_to_the_lenient_reading(change: dict[str, Any]) -> None:
+    payload = {"workflow_run_id": "r", "status": "succeeded", "nodes": [], **change}
+    assert decode_webhook(json.dumps(payload).encode()) is None
+    assert normalize_webhook(payload).run_id == "r"
+
+
+def test_node_metadata_keys_are_snake_case_either_way() -> None:
+    payload = {"workflow_run_id": "r", "status": "succeeded", "nodes": [{"node_id": "n", "node_type": "llm",
+               "metadata": {"totalPrice": 1}}]}  # fmt: skip
+    strict = decode_webhook(json.dumps(payload).encode())
+    assert strict is not None
+    for run in (normalize_webhook(strict), normalize_webhook(payload)):
+        assert run.nodes[0].execution_metadata == {"total_price": 1}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"status": "succeeded", "nodes": []}, "workflow_run_id"),
+        ({"workflow_run_id": " ", "status": "succeeded", "nodes": []}, "workflow_run_id"),
+        ({"workflow_run_id": "r", "nodes": []}, "status"),
+        ({"workflow_run_id": "r", "status": "weird", "nodes": []}, "status"),
+        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "x", "status": "?"}]},
+         "nodes.0.status"),
+        ({"workflow_run_id": "r", "status": "succeeded", "nodes": [{"node_type": "llm"}]}, "nodes.0.node_id"),
+        ({"workflow_run_id": "r", "status": "failed", "nodes": [{"node_id": "n", "node_type": "", "elapsed_time": ""}]},
+         "nodes.0.elapsed_time"),
+        ({"workflow_run_id": "r", "status": "succeeded", "started_at": "yesterday", "nodes": []}, "started_at"),
+        ({"workflow_run_id": "r", "status": "paused", "nodes": [{"node_id": "n", "node_type": "", "started_at": "no"}]},
+         "nodes.0.started_at"),
+    ],
+)  # fmt: skip
+def test_webhook_errors_name_the_field(payload: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as info:
+        normalize_webhook(payload, "hook.json", 1)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("value", [-1, "-1", "1969-12-31T23:59:59Z", float("nan"), float("inf"), 2**64 / 1e9 + 1])
+def test_times_outside_what_a_span_can_hold_are_refused(value: object) -> None:
+    with pytest.raises(InputError, match="started_at"):
+        normalize_webhook({"workflow_run_id": "r", "app_id": "a", "status": "succeeded", "started_at": value})

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import sseclient
+
+from bridge.http import live
+from bridge.http.live import LiveFeed
+from tests.bridge_server import BridgeServer, bridge_config, signed_headers
+from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES
+
+DIFY_APP = "880ae48d-ecb6-4839-afc5-79501faa97a3"  # sys.app_id of a_simple_http.sse
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as server:
+        yield server
+
+
+class Listener(threading.Thread):
+    """A real SSE client (sseclient-py over httpx2) collecting events until `until` arrives."""
+
+    def __init__(self, url: str, headers: dict[str, str], until: str = "run.finished") -> None:
+        super().__init__(daemon=True)
+        self.url, self.headers, self.until = url, headers, until
+        self.events: list[tuple[str, dict[str, object]]] = []
+        self.comments = 0
+        self.connected = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with httpx.stream("GET", self.url, headers=self.headers, timeout=10) as response:
+                self.connected.set()
+                for event in sseclient.SSEClient(response.iter_bytes()).events():
+                    self.events.append((event.event, json.loads(event.data)))
+                    if event.event == self.until:
+                        return
+        except httpx.RemoteProtocolError:
+            pass  # the server went away at the end of the test, with this stream still open
+
+
+def test_live_feed_of_a_run(bridge: BridgeServer) -> None:
+    """The run is filed under the app that signed its events (issue 27.3), not the events' own `sys.app_id`."""
+    token = bridge.token()
+    everything = Listener(f"{bridge.base}/api/v1/dify/stream?token={token}", {})
+    signer = Listener(f"{bridge.base}/api/v1/dify/stream?app_id=app-under-test", {"Authorization": f"Bearer {token}"})
+    filtered = Listener(f"{bridge.base}/api/v1/dify/stream?app_id={DIFY_APP}", {"Authorization": f"Bearer {token}"})
+    for listener in (everything, signer, filtered):
+        listener.start()
+        assert listener.connected.wait(5)
+    time.sleep(0.1)
+    body = (CAPTURES / "a_simple_http.sse").read_bytes()
+    headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+    assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+    everything.join(10)
+    signer.join(10)
+    kinds = [kind for kind, _ in everything.events]
+    assert kinds == ["run.started", "node.finished", "node.finished", "node.finished", "run.finished"]
+    assert signer.events == everything.events
+    started, finished = everything.events[0][1], everything.events[-1][1]
+    assert started["app_id"] == "app-under-test" and started["run_id"] == "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    assert {payload["app_id"] for _, payload in everything.events} == {"app-under-test"}
+    assert finished["app_name"] == "Support Bot"
+    assert finished["trace_id"] == "7421d3915c3c46df8d3efdb2de64e0fa" and finished["spans"] == 4
+    assert finished["status"] == "succeeded" and finished["source"] == "stream"
+    assert everything.events[2][1]["node_type"] == "http-request"
+    assert filtered.events == []
+
+
+def test_heartbeats_keep_an_idle_stream_open(bridge: BridgeServer) -> None:
+    url = f"{bridge.base}/api/v1/dify/stream?token={bridge.token()}"
+    lines: list[bytes] = []
+    with httpx.stream("GET", url, timeout=5) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            lines.append(line.encode() if isinstance(line, str) else line)
+            if lines.count(b": heartbeat") >= 2:
+                break
+    assert lines[0] == b": connected"
+
+
+def test_the_stream_needs_a_token(bridge: BridgeServer) -> None:
+    assert httpx.get(f"{bridge.base}/api/v1/dify/stream").status_code == 401
+    assert httpx.get(f"{bridge.base}/api/v1/dify/stream?token=forged").json()["error"] == "invalid_token"
+
+
+def test_a_slow_consumer_is_dropped_without_slowing_publishers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "QUEUE_SIZE", 3)
+
+    async def scenario() -> list[bytes]:
+        feed = LiveFeed(heartbeat_s=5)
+        stream = feed.events(None)
+        received = [await stream.__anext__()]  # subscribed
+        started = time.monotonic()
+        for i in range(100):
+            feed.publish("node.finished", {"i": i})
+        assert time.monotonic() - started < 0.5
+        await asyncio.sleep(0.05)
+        async for chunk in stream:
+            received.append(chunk)
+        assert feed.dropped == 1
+        return received
+
+    received = asyncio.run(scenario())
+    assert received[0] == b": connected\n\n"
+    assert received[-1].startswith(b"event: dropped")
+    assert len(received) == 4  # connected, two events that fit before the drop, the drop notice
+
+
+def test_detections_appear_in_the_live_feed(bridge: BridgeServer) -> None:
+    listener = Listener(f"{bridge.base}/api/v1/dify/stream?token={bridge.token()}", {})
+    listener.start()
+    assert listener.connected.wait(5)
+    time.sleep(0.1)
+    body = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
+    headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+    assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
+    listener.join(10)
+    detections = [payload for kind, payload in listener.events if kind == "detection"]
+    assert [(d["detector"], d["severity"], d["run_id"]) for d in detections] == [
+        ("context_overflow", "high", "06f0b9d9-0e7a-447e-a536-85300d8487f1")
+    ]

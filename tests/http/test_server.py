@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2 as httpx
+from starlette.testclient import TestClient
+
+from bridge import SWITCH_INTERVAL_S
+from bridge.config.loader import parse_config
+from bridge.http.server import create_app
+from tests.bridge_server import ThreadedServer
+from tests.otlp_sink import OtlpSink
+
+
+def _config_text(sink: OtlpSink) -> str:
+    return (
+        f'exporters: {{otlp: {{endpoint: "{sink.grpc_endpoint}", tls: {{insecure: true}}}}}}\n'
+        "server: {store: ':memory:'}\n"
+        "service: {queue: {path: ':memory:'}, pipelines: {traces: {exporters: [otlp]}}}\n"
+    )
+
+
+def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {
+            "status": "ready", "pipelines": ["traces"], "failing_exporters": [], "queued_bytes": 0,
+            "max_bytes": 1 << 30,
+        }  # fmt: skip
+    assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
+
+
+def test_what_start_up_made_is_frozen_out_of_the_collector_while_serving(otlp_sink: OtlpSink) -> None:
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0  # full collections under load no longer rescan it
+    assert gc.get_freeze_count() == 0  # given back at shutdown: a process may start servers again
+
+
+def test_threads_take_turns_at_the_interpreter_more_often_while_serving(otlp_sink: OtlpSink) -> None:
+    before = sys.getswitchinterval()
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S < before
+    assert sys.getswitchinterval() == before
+
+
+def test_the_queue_forgets_run_ids_after_the_configured_retention(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace(
+        "queue: {path: ':memory:'}", "queue: {path: ':memory:', run_id_retention: 2h}"
+    )
+    app = create_app(parse_config(text))
+    with TestClient(app):
+        assert app.state.service.storage.run_id_retention == 7200.0
+    app = create_app(parse_config(_config_text(otlp_sink)))
+    with TestClient(app):
+        assert app.state.service.storage.run_id_retention == 86_400.0  # a day by default
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_starts_with_the_embedded_default_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}",  # nothing listens there
+        "BRIDGE_STORE": str(tmp_path / "bridge.db"),
+        "BRIDGE_QUEUE": str(tmp_path / "queue.db"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert response.json()["status"] == "ready"
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells it.
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+        assert process.stdout is not None
+        assert "Application shutdown complete" in process.stdout.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_a_failing_exporter_is_listed_and_a_full_queue_makes_the_bridge_unready(otlp_sink: OtlpSink) -> None:
+    from bridge.dify.model import WorkflowRun
+
+    config = parse_config(
+        f"exporters: {{otlphttp: {{endpoint: '{otlp_sink.http_base}',"
+        f" retry_on_failure: {{initial_interval: 10ms}}}}}}\n"
+        "processors: {batch: {timeout: 10ms}}\n"
+        "server: {store: ':memory:'}\n"
+        "service:\n"
+        "  queue: {path: ':memory:', max_bytes: 2000}\n"
+        "  pipelines: {traces: {processors: [batch], exporters: [otlphttp]}}\n"
+    )
+    with TestClient(create_app(config)) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        otlp_sink.fail_next(1000, http_status=503)  # down for now: runs wait in the queue
+        service.submit_run(WorkflowRun(run_id="r1", status="succeeded"))
+        _wait(lambda: otlp_sink.refused > 0)
+        response = client.get("/readyz")
+        assert response.status_code == 200 and response.json()["failing_exporters"] == ["otlphttp"]
+        runs = 1
+        while service.storage.queued_bytes < 2000:
+            runs += 1
+            service.submit_run(WorkflowRun(run_id=f"r{runs}", status="succeeded"))
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json()["status"] == "queue_full"
+        otlp_sink.heal()
+        assert service.flush(10)
+        assert client.get("/readyz").json() == {
+            "status": "ready", "pipelines": ["traces"], "failing_exporters": [], "queued_bytes": 0, "max_bytes": 2000,
+        }  # fmt: skip
+        assert len({s.trace_id for s in otlp_sink.spans()}) == runs
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_own_endpoints_carry_security_headers_and_no_cors_unless_configured(otlp_sink: OtlpSink) -> None:
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))) as client:
+        response = client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+        assert "strict-transport-security" not in response.headers  # plain HTTP here
+        assert "access-control-allow-origin" not in response.headers
+        preflight = client.options(
+            "/api/v1/auth/token",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_for_configured_origins_only(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace("server: {store: ':memory:'}", (
+        "server: {store: ':memory:', cors_allowed_origins: ['https://grafana.example']}"))  # fmt: skip
+    with TestClient(create_app(parse_config(text))) as client:
+        ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+        allowed = client.options("/api/v1/auth/token", headers={"Origin": "https://grafana.example", **ask})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://grafana.example"
+        refused = client.options("/api/v1/auth/token", headers={"Origin": "https://evil.example", **ask})
+        assert "access-control-allow-origin" not in refused.headers
+
+
+def test_a_body_sent_too_slowly_gets_408(otlp_sink: OtlpSink) -> None:
+    text = _config_text(otlp_sink).replace(
+        "server: {store: ':memory:'}", "server: {store: ':memory:', body_timeout: 300ms}"
+    )
+    text = "receivers: {otlp: {require_api_key: false}}\n" + text.replace(
+        "exporters: [otlp]", "receivers: [otlp], exporters: [otlp]"
+    )
+    with (
+        ThreadedServer(create_app(parse_config(text))) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                     b"Content-Length: 100\r\n\r\n0123456789")  # fmt: skip
+        started = time.monotonic()
+        sock.settimeout(5)
+        answer = sock.recv(4096).decode()
+        assert time.monotonic() - started < 3
+    assert answer.startswith("HTTP/1.1 408"), answer
+    assert '"error":"body_timeout"' in answer.replace(" ", "")

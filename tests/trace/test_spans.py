@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
+
+from bridge.trace.spans import build_spans, root_context, span_id_for, trace_id_for
+from tests.runs import CAPTURES, by_name, load_run, load_runs, spans_of, tree
+
+ELAPSED_LLM = 0.25236  # a_llm_simple.sse, node_finished of llm1
+
+
+def _root(spans: list[ReadableSpan]) -> ReadableSpan:
+    (root,) = [s for s in spans if s.parent is None]
+    return root
+
+
+def _assert_well_formed(spans: list[ReadableSpan]) -> None:
+    by_id = {s.context.span_id: s for s in spans if s.context}
+    assert len(by_id) == len(spans), "span ids must be unique"
+    assert len({s.context.trace_id for s in spans if s.context}) == 1
+    for span in spans:
+        assert span.context is not None and span.context.trace_flags.sampled
+        assert span.start_time is not None and span.end_time is not None
+        assert span.start_time <= span.end_time
+        if span.parent is not None:
+            parent = by_id[span.parent.span_id]
+            assert parent.start_time is not None and parent.end_time is not None
+            assert parent.start_time <= span.start_time and span.end_time <= parent.end_time, span.name
+
+
+def test_trace_id_is_the_uuid_run_id_and_other_ids_are_hashed() -> None:
+    run_id = "06f0b9d9-0e7a-447e-a536-85300d8487f1"
+    assert f"{trace_id_for(run_id):032x}" == run_id.replace("-", "")
+    assert trace_id_for("run-001") == int.from_bytes(hashlib.sha256(b"run-001").digest()[:16], "big")
+    assert span_id_for("a", "b") != span_id_for("a", "c")
+
+
+def test_llm_workflow_tree_ids_and_genai_attributes() -> None:
+    spans = spans_of(CAPTURES / "a_llm_simple.sse")
+    _assert_well_formed(spans)
+    root = _root(spans)
+    assert tree(spans) == [
+        "invoke_workflow 9bdc7f74-e118-46be-9ec0-f873c7735944",
+        "  start Start",
+        "  chat gpt-4o-mini",
+        "  end End",
+    ]
+    assert root.context is not None
+    assert uuid.UUID(int=root.context.trace_id) == uuid.UUID("06f0b9d9-0e7a-447e-a536-85300d8487f1")
+    assert root.attributes is not None
+    assert root.attributes["gen_ai.operation.name"] == "invoke_workflow"
+    assert root.attributes["dify.run.status"] == "succeeded"
+    assert root.attributes["dify.app.id"] == "fe4d806e-dc11-48d9-bc7a-e3c3dd8457d3"
+    assert root.attributes["gen_ai.usage.input_tokens"] == 14  # the End node's copy of the usage is not counted
+    assert root.attributes["dify.price.total"] == 0.0000081
+    (llm,) = by_name(spans, "chat gpt-4o-mini")
+    attrs = llm.attributes
+    assert attrs is not None
+    assert llm.kind is SpanKind.CLIENT
+    assert attrs["gen_ai.provider.name"] == "openai"
+    assert attrs["gen_ai.request.model"] == "gpt-4o-mini"
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (14, 10)
+    assert (attrs["llm.token_count.prompt"], attrs["llm.token_count.completion"], attrs["llm.token_count.total"]) == (
+        14,
+        10,
+        24,
+    )
+    assert (attrs["llm.cost.prompt"], attrs["llm.cost.completion"], attrs["llm.cost.total"]) == (
+        0.0000021,
+        0.000006,
+        0.0000081,
+    )
+    assert attrs["dify.price.currency"] == "USD"
+    assert attrs["gen_ai.response.finish_reasons"] == ["stop"]
+    assert attrs["openinference.span.kind"] == "LLM"
+    assert attrs["llm.input_messages.1.message.content"] == "What is Dify?"
+    for key in ("dify.node.id", "dify.node.type", "dify.node.title", "dify.node.index", "dify.node.execution_id"):
+        assert key in attrs
+    assert attrs["dify.node.execution_id"] == "2a807a23-14ba-4727-b7d5-aa7a57242d56"
+    assert llm.context is not None
+    assert llm.context.span_id == span_id_for("06f0b9d9-0e7a-447e-a536-85300d8487f1", attrs["dify.node.execution_id"])
+    # Durations come from elapsed_time, not the whole-second timestamps.
+    assert llm.end_time is not None and llm.start_time is not None
+    assert llm.end_time - llm.start_time == round(ELAPSED_LLM * 1e9)
+
+
+def test_same_run_twice_gives_byte_identical_spans() -> None:
+    run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
+    first, second = build_spans(run), build_spans(run)
+    assert [(s.context, s.parent, s.name, s.start_time, s.end_time) for s in first] == [
+        (s.context, s.parent, s.name, s.start_time, s.end_time) for s in second
+    ]
+
+
+def test_iteration_container_rounds_and_children() -> None:
+    spans = spans_of(CAPTURES / "b_iteration_ifelse_http.sse")
+    _assert_well_formed(spans)
+    assert tree(spans) == [
+        "invoke_workflow 7a520543-1306-43b7-9673-2fb4b27a2de2",
+        "  start Start",
+        "  iteration Iterate items",
+        "    iteration[0]",
+        "      if-else Is b?",
+        "      http-request HTTP false",
+        "      variable-aggregator Aggregate",
+        "    iteration[1]",
+        "      if-else Is b?",
+        "      http-request HTTP true",
+        "      variable-aggregator Aggregate",
+        "    iteration[2]",
+        "      if-else Is b?",
+        "      http-request HTTP false",
+        "      variable-aggregator Aggregate",
+        "  end End",
+    ]
+    (container,) = by_name(spans, "iteration Iterate items")
+    assert container.attributes is not None
+    assert container.attributes["dify.container.rounds"] == 3
+    assert container.attributes["dify.container.limit"] == 3
+    (round_1,) = by_name(spans, "iteration[1]")
+    assert round_1.attributes is not None and round_1.attributes["dify.iteration.index"] == 1
+    # Round spans take their precise duration from iteration_duration_map.
+    assert round_1.end_time is not None and round_1.start_time is not None
+    assert round_1.end_time - round_1.start_time >= 100_000_000
+
+
+def test_retries_are_failed_attempt_spans_under_the_node() -> None:
+    spans = spans_of(CAPTURES / "d_http_retry_fail.sse")
+    _assert_well_formed(spans)
+    (node,) = by_name(spans, "http-request HTTP failing")
+    attempts = sorted((s for s in spans if s.parent and node.context and s.parent.span_id == node.context.span_id),
+                      key=lambda s: s.name)  # fmt: skip
+    assert [s.name for s in attempts] == [
+        "http-request HTTP failing (attempt 1)",
+        "http-request HTTP failing (attempt 2)",
+    ]
+    for attempt in attempts:
+        assert attempt.status.status_code is StatusCode.ERROR
+        assert attempt.status.description == "Reached maximum retries for URL http://127.0.0.1:8765/fail"
+        assert [e.name for e in attempt.events] == ["exception"]
+        # The request the failed attempt sent, and how long it took.
+        assert attempt.attributes is not None
+        assert "GET /fail" in str(attempt.attributes["dify.node.process_data"])
+        assert attempt.end_time is not None and attempt.start_time is not None
+    assert [a.end_time - a.start_time for a in attempts if a.end_time and a.start_time] == [224_205_000, 206_537_000]
+    assert node.status.status_code is StatusCode.ERROR
+    assert node.attributes is not None and node.attributes["dify.node.attempts"] == 3
+    root = _root(spans)
+    assert root.status.status_code is StatusCode.ERROR
+    assert root.attributes is not None and root.attributes["dify.run.exceptions_count"] == 3
+    assert any(e.name == "exception" for e in root.events)
+
+
+def test_handled_exception_marks_the_node_not_the_run() -> None:
+    spans = spans_of(CAPTURES / "i_error_strategy_fail_branch.sse")
+    (node,) = by_name(spans, "http-request HTTP fail-branch")
+    assert node.status.status_code is StatusCode.ERROR
+    assert node.status.description == "Reached maximum retries for URL http://127.0.0.1:8765/fail"
+    assert node.attributes is not None and node.attributes["dify.node.error_strategy"] == "fail-branch"
+    assert node.events[0].attributes is not None
+    assert node.events[0].attributes["exception.type"] == "dify.http-request.handled_error"
+    root = _root(spans)
+    assert root.status.status_code is StatusCode.UNSET
+    assert root.attributes is not None and root.attributes["dify.run.status"] == "partial-succeeded"
+
+
+def test_retrieval_and_classifier_spans() -> None:
+    spans = spans_of(CAPTURES / "g_knowledge_retrieval_llm.sse")
+    (retrieval,) = by_name(spans, "retrieval kb-economy")
+    attrs = retrieval.attributes
+    assert attrs is not None
+    assert attrs["openinference.span.kind"] == "RETRIEVER"
+    assert attrs["retrieval.documents.0.document.id"] == "1377e3a8-5013-4a33-9139-2a63c8539144"
+    assert attrs["retrieval.documents.0.document.score"] == 0.7071067811865475
+    assert "Eiffel Tower" in str(attrs["retrieval.documents.0.document.content"])
+    assert attrs["gen_ai.data_source.id"] == "5ebd43e1-a282-466f-9a7b-c9794417dc62"
+    qc_spans = spans_of(CAPTURES / "b_qc_weather_branch.sse")
+    classifier = [s for s in qc_spans if s.attributes and s.attributes.get("dify.node.type") == "question-classifier"]
+    assert len(classifier) == 1 and classifier[0].name == "chat gpt-4o-mini"
+    assert classifier[0].attributes is not None and classifier[0].attributes["gen_ai.usage.input_tokens"] == 651
+
+
+def test_chatflow_conversation_and_message_usage() -> None:
+    spans = spans_of(CAPTURES / "f_chatflow_llm.sse")
+    root = _root(spans)
+    attrs = root.attributes
+    assert attrs is not None
+    assert attrs["session.id"] == attrs["gen_ai.conversation.id"] == "56f9dc9e-d64e-475d-b078-c88fb9d68896"
+    assert attrs["dify.message.id"] == "cf34665e-87f1-4752-a8dc-6e6707fb285c"
+    assert attrs["dify.message.total_tokens"] == 36
+
+
+def test_every_capture_builds_a_well_formed_trace() -> None:
+    for path in sorted(CAPTURES.glob("*")):
+        if path.suffix in (".sse", ".json") and path.name != "README.md":
+            for run in load_runs(path):
+                _assert_well_formed(build_spans(run))
+
+
+def test_a_runs_root_context_is_known_without_building_the_run() -> None:
+    """The OTLP path records where a rebuilt trace's late spans go before a worker builds the run."""
+    for path in sorted(CAPTURES.glob("*.sse")):
+        for run in load_runs(path):
+            assert build_spans(run)[0].context == root_context(run.run_id)
