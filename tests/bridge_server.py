@@ -13,7 +13,8 @@ from typing import Any, Self
 import httpx2 as httpx
 import uvicorn
 
-from bridge.config.loader import BridgeConfig, parse_config
+from bridge.config.loader import parse_config
+from bridge.config.models import BridgeConfig
 from bridge.http.protocol import header_timeout_protocol
 from bridge.http.server import create_app
 from bridge.receivers.signing import sign

@@ -20,9 +20,11 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bridge.config.loader import BridgeConfig, ConfigError, QueueConfig, default_config, load_config, parse_component_id
+from bridge.config.loader import ConfigError, default_config, load_config
+from bridge.config.models import BridgeConfig, parse_component_id
 from bridge.dify.formats import FORMATS, InputError
 from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
+from bridge.queue.config import QueueConfig
 from bridge.queue.storage import QueueError, QueueStorage
 from bridge.receivers import StartupError
 

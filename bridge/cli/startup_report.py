@@ -7,7 +7,7 @@ import os
 from pydantic import BaseModel
 from starlette.routing import Route
 
-from bridge.config.loader import BridgeConfig
+from bridge.config.models import BridgeConfig
 from bridge.exporters import console, file, otlp, otlp_env, otlphttp
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller

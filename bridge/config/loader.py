@@ -10,19 +10,17 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bridge.config import registry
-from bridge.config.durations import Duration
+from bridge.config.models import BridgeConfig, Component, ServiceConfig, parse_component_id
 from bridge.dify.formats import LONE_SURROGATE
 from bridge.management.settings import ServerConfig
-from bridge.telemetry.aggregates import DEFAULT_MAX_SERIES
 
 Path_ = tuple[str | int, ...]
 SECTIONS = ("receivers", "processors", "exporters")
@@ -31,110 +29,6 @@ _ENV = re.compile(r"\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 class ConfigError(Exception):
     """An invalid config: `file:line: key.path: reason`."""
-
-
-class AssemblyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # A run with no terminal event is closed (and exported as incomplete) after this long without events.
-    idle_timeout: Duration = 300.0
-    # After a run's terminal event, wait this long for stragglers before exporting it. 0: export at once.
-    terminal_wait: Duration = 2.0
-    # Finished run ids remembered so late duplicates do not start a second trace. 0: remember none.
-    completed_run_memory: int = Field(default=10_000, ge=0)
-    # Spans received over OTLP are held per trace until the trace's last span is known to be in (Dify's
-    # `workflow` span) or none came for this long (the Collector's tail_sampling `decision_wait`).
-    decision_wait: Duration = 5.0
-    # A trace that carries Dify's marks (its tracer, its root, a node's metadata) waits this long instead for
-    # its workflow span, which Dify sends last: a busy Dify worker can pause between a run's spans, and a trace
-    # closed without it is passed through as Dify sent it.
-    export_wait: Duration = 30.0
-
-
-class QueueConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # The durable queue (SQLite, WAL): accepted runs wait here until every exporter delivered them.
-    # ":memory:" keeps nothing across restarts (tests, replay).
-    path: str = "dify-otel-bridge-queue.db"
-    # fsync every commit: also survives power loss and OS crashes, at a disk flush per accepted run.
-    # false (as the Collector's file_storage) survives a killed bridge.
-    fsync: bool = False
-    # Receivers answer 503 with Retry-After while more than this many bytes of spans wait for delivery.
-    max_bytes: int = Field(default=1 << 30, gt=0)
-    # Stream runs assembled at once; events that would open one more are answered 429 with Retry-After.
-    max_runs_in_flight: int = Field(default=10_000, gt=0)
-    # The Retry-After of those answers.
-    retry_after: Duration = 5.0
-    # At shutdown, wait this long for the exporters to deliver what is queued; the rest stays queued.
-    shutdown_timeout: Duration = 5.0
-    # How long a queued run's id is remembered, so that a later copy of the run (Dify's export after its stream,
-    # a resent webhook, the poller) is dropped unless it holds more. Older ids are forgotten, oldest first, so
-    # the file does not grow by every run ever queued; a copy arriving after that is queued again.
-    run_id_retention: Duration = Field(default=86_400.0, gt=0)
-
-
-class MetricsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # `otlp` / `otlphttp` exporters (ids from `exporters`) that also receive the bridge's metrics, with the
-    # same endpoint, headers and TLS (OTLP/HTTP to `/v1/metrics`). Empty: metrics only at GET /metrics.
-    exporters: list[str] = Field(default_factory=list)
-    # How often metrics are pushed.
-    interval: Duration = Field(default=60.0, gt=0)
-    # Attribute sets each run metric keeps (app and status, model, provider and token type, ...): their
-    # values come from senders. Later sets are counted together under `otel.metric.overflow="true"`.
-    max_series: int = Field(default=DEFAULT_MAX_SERIES, gt=0)
-    # A run metric's attribute set not recorded for this long (to twice this long) is dropped, freeing its
-    # slot; if it comes back, it counts from 0 again (a counter reset to Prometheus). 0: never dropped.
-    idle_timeout: Duration = Field(default=3600.0, ge=0)
-
-
-class ServiceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Resource attributes on every span.
-    resource: dict[str, str] = Field(default_factory=lambda: {"service.name": "dify"})
-    # How runs are put together from stream events and traces from OTLP spans.
-    assembly: AssemblyConfig = Field(default_factory=AssemblyConfig)
-    # The durable queue between the pipelines and the exporters.
-    queue: QueueConfig = Field(default_factory=QueueConfig)
-    # The bridge's metrics over OTLP (they are always at GET /metrics).
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    # `traces` or `traces/<name>`: which receivers' runs go through which processors to which exporters.
-    pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
-    # Processes that build, process and encode runs beside the server's own, so the bridge uses more than
-    # one core (docs/scaling.md). 0: all in the server process. The embedded default and shipped configs say 1.
-    # `replay` builds every run in its own process whatever this says.
-    workers: int = Field(default=0, ge=0, le=64)
-
-
-class PipelineConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Component ids defined in their sections; processors run in this order (redact and reduce are added
-    # when missing). Runs replayed from files go through every pipeline.
-    receivers: list[str] = Field(default_factory=list)
-    processors: list[str] = Field(default_factory=list)
-    exporters: list[str] = Field(default_factory=list)
-
-
-ServiceConfig.model_rebuild()
-Component = tuple[registry.Factory, BaseModel]
-
-
-@dataclass(frozen=True)
-class BridgeConfig:
-    source: str
-    service: ServiceConfig
-    server: ServerConfig = field(default_factory=ServerConfig)
-    receivers: dict[str, Component] = field(default_factory=dict)
-    processors: dict[str, Component] = field(default_factory=dict)
-    exporters: dict[str, Component] = field(default_factory=dict)
-
-    @property
-    def pipelines(self) -> dict[str, PipelineConfig]:
-        return self.service.pipelines
 
 
 class _Document:
@@ -232,15 +126,6 @@ def _text(value: Any, path: Path_, doc: _Document) -> Any:
     if isinstance(value, str) and (found := LONE_SURROGATE.search(value)):
         raise doc.error(path, f"holds {found.group()!a}, half of a UTF-16 surrogate pair: not text")
     return value
-
-
-def parse_component_id(component_id: str) -> tuple[str, str]:
-    """`type[/name]` → (type, name); both halves trimmed and non-empty."""
-    type_name, slash, name = component_id.partition("/")
-    type_name, name = type_name.strip(), name.strip()
-    if not type_name or (slash and not name):
-        raise ValueError(f'invalid component id {component_id!r}: expected "type" or "type/name"')
-    return type_name, name
 
 
 def _report_validation(doc: _Document, path: Path_, model: type[BaseModel], exc: ValidationError) -> None:

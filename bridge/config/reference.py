@@ -17,7 +17,7 @@ from pydantic_core import PydanticUndefined
 
 from bridge.config import registry
 from bridge.config.durations import parse_duration
-from bridge.config.loader import ServiceConfig
+from bridge.config.models import ServiceConfig
 from bridge.management.settings import ServerConfig
 from detectors import registry as detector_registry
 

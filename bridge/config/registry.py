@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
 
-from pydantic import BaseModel
-
+from bridge.config.models import Factory
 from bridge.exporters import console, file, otlp, otlphttp
 from bridge.processors import batch, detectors, redact, reduce
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy, stream, webhook
-
-
-@dataclass(frozen=True, slots=True)
-class Factory:
-    """A component type: its YAML name, its config model and how to create it."""
-
-    type_name: str
-    config_class: type[BaseModel]
-    create: Callable[..., Any]  # (config) for processors and exporters, (config, ReceiverContext) for receivers
 
 
 def _table(kind: str, modules: Iterable[ModuleType]) -> dict[str, Factory]:

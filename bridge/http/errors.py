@@ -6,9 +6,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bridge.queue.admission import Backpressure
-from bridge.queue.storage import QueueError
-
 
 class ApiError(Exception):
     """Raised by handlers; `error` is a stable machine-readable code, `detail` a sentence for people."""
@@ -29,21 +26,4 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": error, "detail": exc.detail}, exc.status_code, headers=exc.headers)
 
 
-async def _backpressure(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Backpressure)
-    headers = {"Retry-After": str(max(round(exc.retry_after), 1))}
-    return JSONResponse({"error": exc.error, "detail": exc.detail}, exc.status, headers=headers)
-
-
-async def _queue_error(request: Request, exc: Exception) -> Response:
-    # The queue file could not be written (disk full, file removed): nothing was taken, so a retry is safe.
-    detail = f"the queue cannot be written, nothing was accepted: {exc}"
-    return JSONResponse({"error": "queue_unavailable", "detail": detail}, 503, headers={"Retry-After": "5"})
-
-
-EXCEPTION_HANDLERS = {
-    ApiError: _api_error,
-    HTTPException: _http_exception,
-    Backpressure: _backpressure,
-    QueueError: _queue_error,
-}
+EXCEPTION_HANDLERS = {ApiError: _api_error, HTTPException: _http_exception}

@@ -18,10 +18,11 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from bridge import GC_YOUNG_THRESHOLD, SWITCH_INTERVAL_S, __version__
-from bridge.config.loader import BridgeConfig
+from bridge.config.models import BridgeConfig
 from bridge.exporters.metrics import metric_reader
 from bridge.http.errors import EXCEPTION_HANDLERS
 from bridge.http.live import LiveFeed, live_routes
+from bridge.http.queue_answers import QUEUE_HANDLERS
 from bridge.http.security_headers import middleware
 from bridge.management.api import management_routes
 from bridge.management.auth import Authenticator
@@ -30,7 +31,7 @@ from bridge.management.nonces import SpentNonces
 from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store, load_fernet
 from bridge.queue.storage import QueueStorage
-from bridge.receivers import ReceiverContext
+from bridge.receivers import ReceiverContext, RunIntake
 from bridge.service.service import BridgeService
 from bridge.telemetry.metrics import Telemetry
 
@@ -111,8 +112,8 @@ def _receiver_routes(
     auth: Authenticator,
     outbound: OutboundPolicy,
     hooks: list[Callable[[], Awaitable[None]]],
-    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]],
-    startup: list[Callable[[BridgeService], Awaitable[None]]],
+    background: list[Callable[[RunIntake], Coroutine[Any, Any, None]]],
+    startup: list[Callable[[RunIntake], Awaitable[None]]],
 ) -> dict[str, list[Route]]:
     """Each receiver's routes, by receiver id."""
     routes: dict[str, list[Route]] = {}
@@ -143,8 +144,8 @@ def create_app(config: BridgeConfig) -> Starlette:
     auth = Authenticator(config.server)
     outbound = OutboundPolicy(config.server.outbound)
     hooks: list[Callable[[], Awaitable[None]]] = []
-    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = []
-    startup: list[Callable[[BridgeService], Awaitable[None]]] = []
+    background: list[Callable[[RunIntake], Coroutine[Any, Any, None]]] = []
+    startup: list[Callable[[RunIntake], Awaitable[None]]] = []
     feed = LiveFeed(config.server.live_heartbeat)
     metrics = config.service.metrics
     readers = [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters]
@@ -220,7 +221,10 @@ def create_app(config: BridgeConfig) -> Starlette:
     # shadows `/api/v1/...`, whatever the order of the config file.
     routes.sort(key=lambda route: "{" in route.path)
     app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware(config.server)
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={**EXCEPTION_HANDLERS, **QUEUE_HANDLERS},
+        middleware=middleware(config.server),
     )
     app.state.body_timeout = config.server.body_timeout
     app.state.receiver_routes = receiver_routes  # what `serve` says at start

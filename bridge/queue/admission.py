@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from opentelemetry import metrics
 
+from bridge.queue.config import QueueConfig
 from bridge.queue.storage import QueueStorage
-
-if TYPE_CHECKING:  # the config imports the registry, whose receivers map Backpressure to HTTP answers
-    from bridge.config.loader import QueueConfig
 
 
 class Backpressure(Exception):

@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 
 from bridge.http.errors import ApiError
 
-if TYPE_CHECKING:  # the service imports the registry, which imports the receivers; the store, cryptography
+if TYPE_CHECKING:  # the store imports cryptography, which `replay` (it reads the config) never needs
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    from bridge.dify.model import DifyEvent, WorkflowRun
     from bridge.management.auth import Authenticator
     from bridge.management.nonces import SpentNonces
     from bridge.management.outbound import OutboundPolicy
     from bridge.management.store import Store
-    from bridge.service.service import BridgeService
+    from bridge.queue.storage import QueueStorage
 
 
 class StartupError(Exception):
     """A receiver cannot start (a listener of its own cannot bind); `serve` prints the message, no traceback."""
+
+
+class RunIntake(Protocol):
+    """What receivers hand their data to: the running service (bridge/service/service.py), as they see it.
+    `admit_*` raise `Backpressure` when a limit is reached; `submit_*` return once the data is journaled."""
+
+    storage: QueueStorage
+
+    def admit_run(self, receiver: str) -> None: ...
+    def admit_events(self, events: Sequence[DifyEvent], receiver: str) -> None: ...
+    def admit_spans(self, trace_ids: Iterable[int], receiver: str) -> None: ...
+    def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None: ...
+    def is_open(self, run_id: str) -> bool: ...
+    def submit_events(self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str) -> None: ...
+    async def submit_events_async(
+        self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
+    ) -> None: ...
+    def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None: ...
+    def submit_new_run(self, run: WorkflowRun) -> int | None: ...
+    async def submit_new_run_async(self, run: WorkflowRun) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -38,13 +61,13 @@ class ReceiverContext:
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Awaited with the started service before the server takes requests; one raising stops the start
     # (a listener of the receiver's own that cannot bind).
-    startup_hooks: list[Callable[[BridgeService], Awaitable[None]]] = field(default_factory=list)
+    startup_hooks: list[Callable[[RunIntake], Awaitable[None]]] = field(default_factory=list)
     # Run for the server's lifetime with the started service, cancelled at shutdown (the poller).
-    background: list[Callable[[BridgeService], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    background: list[Callable[[RunIntake], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     @staticmethod
-    def service(request: Request) -> BridgeService:
-        service: BridgeService | None = getattr(request.app.state, "service", None)
+    def service(request: Request) -> RunIntake:
+        service: RunIntake | None = getattr(request.app.state, "service", None)
         if service is None:
             raise ApiError(503, "not_ready", "the pipeline is starting or stopping", {"Retry-After": "1"})
         return service

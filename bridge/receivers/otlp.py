@@ -17,7 +17,7 @@ import asyncio
 import time
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration as ProtoDuration
@@ -41,12 +41,9 @@ from bridge.http.security_headers import client_address
 from bridge.management.settings import ServerTLS
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
-from bridge.receivers import ReceiverContext, StartupError
+from bridge.receivers import ReceiverContext, RunIntake, StartupError
 from bridge.trace.otlp_json import from_otlp_json
 from bridge.trace.otlp_spans import to_spans
-
-if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
-    from bridge.service.service import BridgeService
 
 TYPE = "otlp"
 _PROTOBUF, _JSON = "application/x-protobuf", "application/json"
@@ -113,7 +110,7 @@ def credential(get: Callable[[str], str | None]) -> str | None:
     return get("api_key") or get("x-api-key")
 
 
-def _export(service: BridgeService, request: ExportTraceServiceRequest, receiver_id: str) -> ExportTraceServiceResponse:
+def _export(service: RunIntake, request: ExportTraceServiceRequest, receiver_id: str) -> ExportTraceServiceResponse:
     """Journals the request's valid spans (raising `Backpressure` or `QueueError` before taking any); the
     answer counts the spans refused for bad ids (OTLP's partial success)."""
     decoded = to_spans(request)
@@ -201,7 +198,7 @@ def _status_details(code: int, message: str, retry_after: float | None) -> tuple
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self, service: BridgeService, ctx: ReceiverContext, require_key: bool) -> None:
+    def __init__(self, service: RunIntake, ctx: ReceiverContext, require_key: bool) -> None:
         self.service, self.ctx, self.require_key = service, ctx, require_key
 
     async def Export(
@@ -246,7 +243,7 @@ def _credentials(tls: ServerTLS) -> grpc.ServerCredentials:
 def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> None:
     server: grpc.aio.Server | None = None
 
-    async def start(service: BridgeService) -> None:
+    async def start(service: RunIntake) -> None:
         nonlocal server
         size = cfg.max_recv_msg_size_mib * _MIB
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", size)])

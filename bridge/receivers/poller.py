@@ -30,11 +30,10 @@ from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
-from bridge.receivers import ReceiverContext
+from bridge.receivers import ReceiverContext, RunIntake
 
-if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
+if TYPE_CHECKING:  # the store imports cryptography
     from bridge.management.store import App, Instance
-    from bridge.service.service import BridgeService
 
 TYPE = "poller"
 logger = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class Poller:
         self._identities: dict[str, _Identity] = {}  # by key owner, once Dify answered `/v1/info`
         self._warned: set[str] = set()  # key owners whose app the poller cannot see, said once
 
-    async def run_forever(self, service: BridgeService) -> None:
+    async def run_forever(self, service: RunIntake) -> None:
         while True:
             await self.poll_all(service, time.time())
             await asyncio.sleep(self.cfg.interval)
@@ -117,7 +116,7 @@ class Poller:
         ]
         return keys
 
-    async def poll_all(self, service: BridgeService, now: float) -> int:
+    async def poll_all(self, service: RunIntake, now: float) -> int:
         exported = 0
         for key in self.keys():
             try:
@@ -177,7 +176,7 @@ class Poller:
             self._identities[key.owner] = identity
         return identity
 
-    async def poll_key(self, service: BridgeService, key: _Key, now: float) -> int:
+    async def poll_key(self, service: RunIntake, key: _Key, now: float) -> int:
         """Exports the key's app's new finished runs; returns how many. Advances the key's persisted cursor."""
         service.admit_run(self.ctx.receiver_id)
         store = self.ctx.store

@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from queue import SimpleQueue
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx2 as httpx
@@ -33,11 +32,8 @@ from bridge.dify.formats import InputError, Record, iter_records
 from bridge.dify.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.http.errors import ApiError
 from bridge.management.outbound import OutboundRefused, checked_transport
-from bridge.receivers import ReceiverContext
+from bridge.receivers import ReceiverContext, RunIntake
 from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
-
-if TYPE_CHECKING:  # the service imports the registry, which imports the receivers
-    from bridge.service.service import BridgeService
 
 TYPE = "proxy"
 logger = logging.getLogger(__name__)
@@ -127,7 +123,7 @@ class _Tee:
     """Cuts a streamed answer into SSE events (or keeps a blocking JSON answer) and feeds the service."""
 
     def __init__(
-        self, service: BridgeService, writer: _Writer, receiver: str, streaming: bool, max_bytes: int, started: float
+        self, service: RunIntake, writer: _Writer, receiver: str, streaming: bool, max_bytes: int, started: float
     ) -> None:
         self.service, self.writer, self.receiver = service, writer, receiver
         self.streaming, self.max_bytes, self.started = streaming, max_bytes, started

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 import msgspec
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.config.loader import BridgeConfig, PipelineConfig, parse_component_id
+from bridge.config.models import BridgeConfig, PipelineConfig, parse_component_id
 from bridge.dify.model import WorkflowRun
 from bridge.dify.run_parts import ClosedRun
 from bridge.processors import Processor, batch, redact, reduce

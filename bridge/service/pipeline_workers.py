@@ -33,7 +33,7 @@ from multiprocessing.process import BaseProcess
 import msgspec
 
 from bridge import GC_YOUNG_THRESHOLD
-from bridge.config.loader import BridgeConfig
+from bridge.config.models import BridgeConfig
 from bridge.dify.model import WorkflowRun
 from bridge.dify.run_parts import ClosedRun
 from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines

@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext
 
-from bridge.config.loader import BridgeConfig
+from bridge.config.models import BridgeConfig
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.export import closes_trace, is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
 from bridge.dify.model import DifyEvent, WorkflowRun

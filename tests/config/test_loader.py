@@ -5,15 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.config.loader import (
-    AssemblyConfig,
-    ConfigError,
-    ServiceConfig,
-    default_config,
-    load_config,
-    parse_component_id,
-    parse_config,
-)
+from bridge.config.loader import ConfigError, default_config, load_config, parse_config
+from bridge.config.models import AssemblyConfig, ServiceConfig, parse_component_id
 from bridge.config.reference import render as render_reference
 from bridge.exporters import otlp, otlphttp
 from bridge.processors import batch, reduce

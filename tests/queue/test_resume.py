@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.config.loader import BridgeConfig, parse_config
+from bridge.config.loader import parse_config
+from bridge.config.models import BridgeConfig
 from bridge.dify.formats import decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.journal import event_of, to_row
