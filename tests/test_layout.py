@@ -15,6 +15,19 @@ REPO = Path(__file__).parents[1]
 PACKAGES = ("bridge", "detectors")
 COMPONENTS = ("bridge.receivers", "bridge.processors", "bridge.exporters")
 # Above the components: what loads the config and runs them.
+# docs/architecture.md's layers, bottom first: a module imports only modules of its own layer or below (the
+# longest prefix names a module's layer; a package whose `__init__` imports nothing is below everything).
+LAYERS = (
+    ("bridge", "bridge.config.durations", "bridge.state_files", "bridge.http.errors", "bridge.dify.formats"),
+    ("bridge.dify", "bridge.trace", "bridge.http.body", "bridge.http.protocol"),
+    ("bridge.processors", "detectors", "bridge.queue", "bridge.exporters", "bridge.telemetry"),
+    ("bridge.management", "bridge.http.security_headers", "bridge.http.live", "bridge.http.queue_answers"),
+    ("bridge.receivers",),
+    ("bridge.config",),
+    ("bridge.service",),
+    ("bridge.http.server",),
+    ("bridge.cli",),
+)
 ABOVE_COMPONENTS = ("bridge.config.loader", "bridge.config.registry", "bridge.service", "bridge.http.server",
                     "bridge.cli")  # fmt: skip
 
@@ -78,6 +91,25 @@ def test_components_know_only_the_component_contract() -> None:
         if name.startswith(COMPONENTS)
         for target in targets
         if target.startswith(ABOVE_COMPONENTS)
+    )
+    assert not wrong
+
+
+def layer(graph: dict[str, set[str]], module: str) -> int:
+    ancestors = {module.rsplit(".", n)[0] for n in range(1, module.count(".") + 1)}
+    if graph[module] <= ancestors and module in {m.rpartition(".")[0] for m in graph}:
+        return -1  # a package that only says what it holds
+    matches = [(len(p), i) for i, prefixes in enumerate(LAYERS) for p in prefixes if f"{module}.".startswith(f"{p}.")]
+    return max(matches)[1]
+
+
+def test_every_module_imports_only_its_own_layer_or_below() -> None:
+    graph = import_graph(REPO)
+    wrong = sorted(
+        f"{name} (layer {layer(graph, name)}) imports {target} (layer {layer(graph, target)})"
+        for name, targets in graph.items()
+        for target in targets
+        if layer(graph, target) > layer(graph, name)
     )
     assert not wrong
 
