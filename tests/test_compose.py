@@ -127,13 +127,13 @@ SYSTEMD = COMPOSE.parent / "systemd"
 
 
 def test_the_systemd_unit_ships_every_file_its_steps_copy_and_its_config_uses_its_directories() -> None:
-    unit = (SYSTEMD / "dify-otel-bridge.service.service").read_text()
+    unit = (SYSTEMD / "dify-otel-bridge.service").read_text()
     steps = [line.removeprefix("#").strip() for line in unit.splitlines() if line.startswith("#   ")]
     copied = [re.search(r"cp (\S+) (\S+)", step) for step in steps]
     copies = {m.group(1): m.group(2) for m in copied if m}
     assert copies == {
         "examples/systemd/bridge.yaml": "/etc/dify-otel-bridge/bridge.yaml",
-        "examples/systemd/dify-otel-bridge.service.service": "/etc/systemd/system/",
+        "examples/systemd/dify-otel-bridge.service": "/etc/systemd/system/",
     }
     for source in copies:
         assert (COMPOSE.parent.parent / source).is_file(), source

@@ -85,7 +85,7 @@ def test_kill_9_with_runs_queued_and_a_stream_run_half_received(tmp_path: Path, 
     bridge.kill()
 
     with OtlpSink(grpc_port, http_port) as sink:
-        processes.append(BridgeProcess(bridge.config.loader).start())
+        processes.append(BridgeProcess(bridge.config).start())
         assert _stream(processes[-1], blocks[half:]).status_code == 202
         expected = 10 * RUN_SPANS + len(spans_of(STREAM))
         _wait(lambda: len(sink.spans()) >= expected, what=f"{expected} spans")
@@ -181,7 +181,7 @@ def test_kill_9_with_an_otlp_trace_half_received(tmp_path: Path, processes: list
     assert all(_otlp_post(bridge, [span]).status_code == 200 for span in spans[:half])
     bridge.kill()
     with OtlpSink(grpc_port, http_port) as sink:
-        second = BridgeProcess(bridge.config.loader).start()
+        second = BridgeProcess(bridge.config).start()
         processes.append(second)
         assert _otlp_post(second, spans[half:]).status_code == 200
         expected = rebuilt_spans(RECORDED)

@@ -52,7 +52,7 @@ def test_serve_says_where_runs_come_in_and_where_they_go(tmp_path: Path, otlp_si
         bridge.stop()
     state = tmp_path / "state"
     assert lines[: lines.index(next(line for line in lines if line.startswith("warning:"))) + 1] == [
-        f"config: {bridge.config.loader}",
+        f"config: {bridge.config}",
         f"listening on http://127.0.0.1:{bridge.port}",
         "  receiver webhook: POST /api/v1/dify/webhook",
         "  receiver stream: POST /api/v1/dify/events",
