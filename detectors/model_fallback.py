@@ -3,7 +3,10 @@
 Fires when an LLM node's answer came from a model other than the one it was configured with (Dify's
 `inputs.model_name` against the model that answered), or from a model none of its runs of the same
 workflow version used, once there are `min_history` of them. A node may use several models (a provider's
-load balancing): only a model new to its history counts. A new workflow version (another
+load balancing): only a model new to its history counts. A node that has answered with more than
+`max_models` models has no usual model to fall back from (a router, a benchmark, spans of another service):
+it is judged no more, and its history stops growing, so neither the history nor a finding's text grows with
+every model a sender names. A new workflow version (another
 `dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two versions taking
 turns do not wipe each other's.
 """
@@ -23,6 +26,8 @@ KEY = "dify_model_fallback"
 class Config(DetectorConfig):
     # Runs of a node on one model before another model counts as a fallback.
     min_history: int = Field(default=5, ge=1)
+    # Distinct models a node may have answered with and still be judged.
+    max_models: int = Field(default=8, ge=1)
 
 
 def _title(span: ReadableSpan) -> str:
@@ -63,6 +68,8 @@ def create(cfg: Config) -> object:
         for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}:{version}"
             models: dict[str, int] = trace.baselines.get(key) or {}
+            if len(models) > cfg.max_models:
+                continue
             runs = sum(models.values())
             if runs >= cfg.min_history:
                 for used, span in models_used.items():

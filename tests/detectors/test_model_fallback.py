@@ -24,6 +24,17 @@ def test_a_model_the_node_never_used_fires_after_enough_history() -> None:
     assert "answered with gpt-4o-mini; its last 5 runs" in finding.summary
 
 
+def test_a_node_of_many_models_is_judged_no_more_and_its_history_stays_bounded() -> None:
+    """10,000 spans of another service, each naming a model of its own, were each reported with every model
+    before them in the text: findings without end, quadratic redaction work (issue 28's review)."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    found = [processor.detect(spans) for spans in model_runs("app", ["gpt-4o"] * 5 + [f"model-{i}" for i in range(40)])]
+    reported = [f for run in found for f in run]
+    assert len(reported) == 8  # model-0 .. model-7: then the node has answered with more than 8 models
+    assert max(len(f.summary) for f in reported) < 200
+    assert processor.detect(model_runs("app", ["gpt-4o"])[0]) == []
+
+
 def test_the_history_counts_runs_not_the_executions_of_an_iteration() -> None:
     processor = DetectionProcessor(_only("dify_model_fallback"))
 
