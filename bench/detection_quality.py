@@ -4,10 +4,12 @@
   the published ones; its cases are never printed, so that no change is tuned to them.
 - `heldout2`: the second held-out corpus (tests/detectors/heldout2.py), written after the first one's misses
   had been read; totals only, like the first.
+- `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
+  detectors, their tests or the other corpora; totals only.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|dev|constructed|all] [--seed N]
+.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|constructed|all] [--seed N]
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, heldout, heldout2
+from tests.detectors import corpus, devset, heldout, heldout2, heldout3
 
 
 def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, object]] | None, show: bool) -> None:
@@ -36,7 +38,9 @@ def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", choices=["heldout", "heldout2", "dev", "constructed", "all"], default="all")
+    parser.add_argument(
+        "--corpus", choices=["heldout", "heldout2", "heldout3", "dev", "constructed", "all"], default="all"
+    )
     parser.add_argument("--seed", type=int, help="another seed than the corpus's own")
     args = parser.parse_args()
     if args.corpus in ("heldout", "all"):
@@ -45,6 +49,9 @@ def main() -> None:
     if args.corpus in ("heldout2", "all"):
         cases = list(heldout2.corpus(*([args.seed] if args.seed is not None else [])))
         _report("second held-out corpus", cases, {}, show=False)
+    if args.corpus in ("heldout3", "all"):
+        cases = list(heldout3.corpus(*([args.seed] if args.seed is not None else [])))
+        _report("third held-out corpus", cases, {}, show=False)
     if args.corpus in ("dev", "all"):
         cases = list(devset.corpus(*([args.seed] if args.seed is not None else [])))
         _report("development corpus", cases, {}, show=True)

@@ -193,13 +193,16 @@ class RunWriter:
                                                "execution_metadata": metadata, "steps": index + 1,
                                                "finished_at": self.clock})  # fmt: skip
 
-    def finish(self, outputs: dict[str, Any], status: str = "succeeded", error: str | None = None) -> str:
-        """workflow_finished; the whole run as SSE text."""
+    def finish(self, outputs: dict[str, Any], status: str = "succeeded", error: str | None = None,
+               **totals: Any) -> str:  # fmt: skip
+        """workflow_finished; the whole run as SSE text. `totals` (`total_tokens`, `total_steps`, ...) replace the
+        recorded event's, which otherwise stay as recorded."""
         self.clock += 1
         self._emit("workflow_finished", None, {"id": self.run_id, "workflow_id": self.workflow_id, "status": status,
                                                "outputs": outputs, "error": error,
                                                "elapsed_time": float(self.clock - self._started),
-                                               "created_at": self._started, "finished_at": self.clock})  # fmt: skip
+                                               "created_at": self._started, "finished_at": self.clock,
+                                               **totals})  # fmt: skip
         return "".join(f"event: message\ndata: {json.dumps(e, ensure_ascii=False)}\n\n" for e in self.events)
 
 
