@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, user_query
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -91,7 +91,6 @@ _STOP = frozenset(
         "describe",
     ]
 )
-_QUERY_KEYS = ("sys.query", "query", "question", "q", "input", "prompt", "message", "text")
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
 
 
@@ -154,7 +153,7 @@ def create(cfg: Config) -> object:
         answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
         if not answer or _size(answer) < cfg.min_answer_words:
             return
-        query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
+        query = user_query(root)
         if not query:
             return
         asked, said = _terms(query), _terms(answer)
