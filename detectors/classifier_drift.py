@@ -33,16 +33,16 @@ class Config(DetectorConfig):
     baseline: int = Field(default=100, ge=10)
     # Fire when the two class mixes differ by at least this total variation distance (0 to 1).
     max_shift: float = Field(default=0.5, gt=0, le=1)
-    # Compare each pick with the app's past picks: a question alike in words to past questions filed under
-    # another class, and to none under the chosen one, was misfiled.
+    # Compare each pick with the app's past picks: a question whose like (in words) the app filed under
+    # another class far more often than under the chosen one was misfiled.
     vocabulary: bool = True
     # Picks the classifier node must have made before its past picks are trusted.
     vocabulary_history: int = Field(default=10, ge=1)
-    # A past question counts when this alike (idf-weighted cosine of their words, 0 to 1). Fire when those
-    # filed under another class add up to `evidence` (two near-copies, or more less alike questions) and to
-    # `evidence_ratio` times those under the chosen class and any other.
+    # How alike a past question must be to count (idf-weighted cosine of their words, 0 to 1).
     similarity: float = Field(default=0.3, gt=0, le=1)
+    # What the alike questions under another class must add up to (their similarities): two near-copies.
     evidence: float = Field(default=1.5, gt=0)
+    # How many times what the alike questions under the chosen class and any third add up to they must be.
     evidence_ratio: float = Field(default=3.0, ge=1)
 
 
