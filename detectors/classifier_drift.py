@@ -39,7 +39,7 @@ class Config(DetectorConfig):
     # Picks the classifier node must have made before its past picks are trusted.
     vocabulary_history: int = Field(default=10, ge=1)
     # How alike a past question must be to count (idf-weighted cosine of their words, 0 to 1).
-    similarity: float = Field(default=0.3, gt=0, le=1)
+    similarity: float = Field(default=0.5, gt=0, le=1)
     # What the alike questions under another class must add up to (their similarities): two near-copies.
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
@@ -120,6 +120,14 @@ def _neighbours(question: str, past: list[list[str]], names: list[str]) -> list[
     return sorted(found, reverse=True)
 
 
+def _names_it(question: str, name: str, past: list[list[str]]) -> bool:
+    """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
+    or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
+    "and", nor "order" at an order desk)."""
+    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or _CJK_RUN.match(f)}
+    return any(sum(feature in _features(text) for text, _ in past) * 4 <= len(past) for feature in shared)
+
+
 def _vocabulary(
     trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config
 ) -> Iterator[Finding]:
@@ -130,7 +138,7 @@ def _vocabulary(
     picks it flags are not learned."""
     key = f"{KEY}:vocabulary:{trace.app}:{attr(span, 'dify.node.id')}"
     past: list[list[str]] = trace.baselines.get(key) or []
-    if len(past) >= cfg.vocabulary_history:
+    if len(past) >= cfg.vocabulary_history and not _names_it(question, chosen, past):
         close = [n for n in _neighbours(question, past, names) if n[0] >= cfg.similarity]
         votes: dict[str, list[tuple[float, str, str]]] = {}
         for neighbour in close:
