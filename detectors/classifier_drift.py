@@ -98,34 +98,59 @@ def _features(text: str) -> frozenset[str]:
     return frozenset(features)
 
 
-def _neighbours(question: str, past: list[list[str]], names: list[str]) -> list[tuple[float, str, str]]:
-    """(similarity, class, text) of every past question (and class name, as one of its own class's questions)
-    sharing a feature with `question`: cosine of their features weighted by rarity (idf) among the past."""
-    examples = [(text, name) for text, name in past] + [(n, n) for n in names if not _CATCH_ALL.search(n)]
-    counts: dict[str, int] = {}
-    for text, _ in examples:
-        for feature in _features(text):
-            counts[feature] = counts.get(feature, 0) + 1
+def _neighbours(
+    question: str, past: list[list[str]], counts: dict[str, int], names: list[str]
+) -> list[tuple[float, str, str]]:
+    """(similarity, class, text) of the past questions (and class names, as one of its own class's questions)
+    sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among the past.
+    `counts`: in how many past questions each feature is. A past question sharing only words most past
+    questions hold is not alike, and not weighed (the cost stays with the few that are)."""
+    examples = [*past, *([n, n] for n in names if not _CATCH_ALL.search(n))]
+    in_names: dict[str, int] = {}
+    for name in names:
+        for feature in _features(name):
+            in_names[feature] = in_names.get(feature, 0) + 1
     size = len(examples) + 1
-    weight = {feature: math.log(size / (count + 0.5)) ** 2 for feature, count in counts.items()}
+    weights: dict[str, float] = {}
+
+    def weight(feature: str) -> float:
+        if feature not in weights:
+            weights[feature] = math.log(size / (counts.get(feature, 0) + in_names.get(feature, 0) + 0.5)) ** 2
+        return weights[feature]
+
     asked = _features(question)
-    norm = math.sqrt(sum(weight.get(f, math.log(size / 0.5) ** 2) for f in asked))
+    rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
+    norm = math.sqrt(sum(weight(f) for f in asked))
     found: list[tuple[float, str, str]] = []
     for text, name in examples:
         features = _features(text)
-        shared = asked & features
-        if shared:
-            other = math.sqrt(sum(weight[f] for f in features))
-            found.append((sum(weight[f] for f in shared) / (norm * other), name, text))
+        if rare.isdisjoint(features):
+            continue
+        other = math.sqrt(sum(weight(f) for f in features))
+        found.append((sum(weight(f) for f in asked & features) / (norm * other), name, text))
     return sorted(found, reverse=True)
 
 
-def _names_it(question: str, name: str, past: list[list[str]]) -> bool:
+def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str, int]) -> bool:
     """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
     or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
     "and", nor "order" at an order desk)."""
     shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or _CJK_RUN.match(f)}
-    return any(sum(feature in _features(text) for text, _ in past) * 4 <= len(past) for feature in shared)
+    return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
+
+
+def _remember(state: dict[str, Any], question: str, chosen: str) -> None:
+    """Adds a pick to the app's past (the last `_MEMORY`), keeping the count of past questions per feature."""
+    past: list[list[str]] = state["past"]
+    counts: dict[str, int] = state["counts"]
+    past.append([question[:_QUESTION_CHARS], chosen])
+    for feature in _features(past[-1][0]):
+        counts[feature] = counts.get(feature, 0) + 1
+    while len(past) > _MEMORY:
+        for feature in _features(past.pop(0)[0]):
+            counts[feature] -= 1
+            if not counts[feature]:
+                del counts[feature]
 
 
 def _vocabulary(
@@ -136,10 +161,11 @@ def _vocabulary(
     pick alike is never enough (it is as likely the wrong one), so a question misfiled before there was history
     to judge it is outvoted by the right picks of its like that follow instead of making them look wrong;
     picks it flags are not learned."""
-    key = f"{KEY}:vocabulary:{trace.app}:{attr(span, 'dify.node.id')}"
-    past: list[list[str]] = trace.baselines.get(key) or []
-    if len(past) >= cfg.vocabulary_history and not _names_it(question, chosen, past):
-        close = [n for n in _neighbours(question, past, names) if n[0] >= cfg.similarity]
+    key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
+    state: dict[str, Any] = trace.baselines.get(key) or {"past": [], "counts": {}}
+    past, counts = state["past"], state["counts"]
+    if len(past) >= cfg.vocabulary_history and not _names_it(question, chosen, past, counts):
+        close = [n for n in _neighbours(question, past, counts, names) if n[0] >= cfg.similarity]
         votes: dict[str, list[tuple[float, str, str]]] = {}
         for neighbour in close:
             votes.setdefault(neighbour[1], []).append(neighbour)
@@ -162,7 +188,8 @@ def _vocabulary(
                 span_id(span),
             )  # fmt: skip
             return
-    trace.baselines.put(key, [*past, [question[:_QUESTION_CHARS], chosen]][-_MEMORY:])
+    _remember(state, question, chosen)
+    trace.baselines.put(key, state)
 
 
 def _words(text: str) -> set[str]:
