@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import Field
 
+from bridge.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 
 KEY = "dify_classifier_drift"
@@ -140,10 +141,14 @@ def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str,
 
 
 def _remember(state: dict[str, Any], question: str, chosen: str) -> None:
-    """Adds a pick to the app's past (the last `_MEMORY`), keeping the count of past questions per feature."""
+    """Adds a pick to the app's past (the last `_MEMORY`, secrets and personal data masked), keeping the count
+    of past questions per feature."""
     past: list[list[str]] = state["past"]
     counts: dict[str, int] = state["counts"]
-    past.append([question[:_QUESTION_CHARS], chosen])
+    kept = question[:_QUESTION_CHARS]
+    for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
+        kept = kept.replace(value, "[redacted]")
+    past.append([kept, chosen])
     for feature in _features(past[-1][0]):
         counts[feature] = counts.get(feature, 0) + 1
     while len(past) > _MEMORY:

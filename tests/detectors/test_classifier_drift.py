@@ -129,3 +129,48 @@ def test_a_templated_question_with_its_own_key_word_is_not_flagged() -> None:
     assert pick("The room was noisy and dirty", "Complaints") == []
     assert pick("I want to cancel my room for 3 nights in Paris", "Cancellations") == []
     assert pick("I want to drop my room for 3 nights in Paris", "Complaints") == []
+
+
+def test_the_past_picks_survive_a_round_trip_through_json() -> None:
+    """The server keeps baselines in its store as JSON: the past picks and their word counts read back whole."""
+    import json
+
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    class JsonBaselines:
+        def __init__(self) -> None:
+            self.texts: dict[str, str] = {}
+
+        def get(self, key: str) -> Any:
+            return json.loads(self.texts[key]) if key in self.texts else None
+
+        def put(self, key: str, value: Any) -> None:
+            self.texts[key] = json.dumps(value)
+
+    off = {k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"}
+    processor = DetectionProcessor(Config.model_validate(off), JsonBaselines())
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert processor.detect(classifier_run(ASKED[route][i // 3 % 3], ROUTES, route, app_id="json")) == []
+    (finding,) = processor.detect(classifier_run("The parcel is stuck at the depot", ROUTES, "Billing", app_id="json"))
+    assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import MemoryBaselines
+
+    baselines = MemoryBaselines()
+    processor = DetectionProcessor(Config(), baselines)
+    processor.detect(
+        classifier_run(
+            "Refund to jane.doe@acme-corp.io please, key sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9",
+            ROUTES,
+            "Billing",
+            app_id="private",
+        )
+    )
+    (state,) = [value for key, value in baselines._values.items() if key.startswith("dify_classifier_drift:likes:")]
+    ((question, _),) = state["past"]
+    assert "jane.doe" not in question and "sk-proj" not in question and question.count("[redacted]") == 2
