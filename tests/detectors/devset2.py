@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable, Iterator
 
 from tests.detectors.corpus import Case
-from tests.detectors.devset import FILES
+from tests.detectors.devset import FILES, jobs
 from tests.detectors.dify_stream import RunWriter, Usage, stream_spans
 
 SEED = 11
@@ -228,15 +228,6 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in write:
         for i in range(WARMUP):
             yield Case(f"dev2/{app}/warmup-{i}", stream_spans(write[app]("")), frozenset(), None)
-    jobs: list[tuple[str, str, str, str | None, bool]] = []  # (name, app, fault, target, positive)
-    for key, (positives, negatives) in PLAN.items():
-        for i in range(PER_FAULT):
-            fault, app = positives[i % len(positives)]
-            jobs.append((f"{key}+{i}:{fault}", app, fault, key, True))
-            fault, app = negatives[i % len(negatives)]
-            jobs.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
-    jobs += [(f"clean-{i}", rng.choice(list(write)), "", None, False) for i in range(CLEAN)]
-    rng.shuffle(jobs)
-    for name, app, fault, target, positive in jobs:
+    for name, app, fault, target, positive in jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
         spans = stream_spans(write[app](fault))
         yield Case(f"dev2/{app}/{name}", spans, frozenset({target} if positive and target else ()), target)
