@@ -222,7 +222,11 @@ def create(cfg: Config) -> object:
             if not isinstance(chosen, str):
                 continue
             yield from _shift(trace, span, chosen, cfg)
-            if request is None:
+            if request is None:  # Dify's own export carries no classifier prompt: the question is its input
+                inputs = json_attr(span, "input.value")
+                query = inputs.get("query") if isinstance(inputs, dict) else None
+                if cfg.vocabulary and isinstance(query, str) and query.strip():
+                    yield from _vocabulary(trace, span, query, chosen, [], cfg)
                 continue
             question, names = request
             asked = _words(question)

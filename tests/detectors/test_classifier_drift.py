@@ -174,3 +174,26 @@ def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
     (state,) = [value for key, value in baselines._values.items() if key.startswith("dify_classifier_drift:likes:")]
     ((question, _),) = state["past"]
     assert "jane.doe" not in question and "sk-proj" not in question and question.count("[redacted]") == 2
+
+
+def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_question() -> None:
+    """Dify 1.14.1's OTLP export (recorded) carries no classifier prompt, only the node's `query` input: the
+    past picks are read from that."""
+    import msgspec
+
+    from bridge.dify_export import recognize
+    from bridge.spans import build_spans
+    from tests.dify_recordings import recorded_spans
+
+    weather, other = (recognize(recorded_spans(name), "otlp") for name in ("llm_qc_weather", "llm_qc_other"))
+    assert weather is not None and other is not None
+    run = weather.run
+    (classifier,) = [n for n in run.nodes if n.node_type == "question-classifier"]
+    misfiled = msgspec.structs.replace(classifier, outputs={**(classifier.outputs or {}), "class_name": "other topics"})
+    wrong = msgspec.structs.replace(run, nodes=[misfiled if n is classifier else n for n in run.nodes])
+    processor = _drift_only()
+    for _ in range(6):  # "What is the weather in Paris tomorrow?" -> weather, "Tell me a joke about cats" -> other
+        assert processor.detect(build_spans(run)) == processor.detect(build_spans(other.run)) == []  # type: ignore[attr-defined]
+    (finding,) = processor.detect(build_spans(wrong))  # type: ignore[attr-defined]
+    assert finding.evidence["question"] == "What is the weather in Paris tomorrow?"
+    assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
