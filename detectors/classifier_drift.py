@@ -140,22 +140,23 @@ def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str,
     return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
 
 
-def _remember(state: dict[str, Any], question: str, chosen: str) -> None:
-    """Adds a pick to the app's past (the last `_MEMORY`, secrets and personal data masked), keeping the count
-    of past questions per feature."""
-    past: list[list[str]] = state["past"]
-    counts: dict[str, int] = state["counts"]
+def _remember(state: dict[str, Any], question: str, chosen: str) -> dict[str, Any]:
+    """The app's past with this pick added (the last `_MEMORY`, secrets and personal data masked) and the count
+    of past questions per feature kept. A new state, the one given left as it was: the store writes states in
+    the background, and another run of the app may be reading this one."""
     kept = question[:_QUESTION_CHARS]
     for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
         kept = kept.replace(value, "[redacted]")
-    past.append([kept, chosen])
-    for feature in _features(past[-1][0]):
+    past: list[list[str]] = [*state["past"], [kept, chosen]]
+    counts: dict[str, int] = dict(state["counts"])
+    for feature in _features(kept):
         counts[feature] = counts.get(feature, 0) + 1
-    while len(past) > _MEMORY:
-        for feature in _features(past.pop(0)[0]):
+    for text, _ in past[: max(len(past) - _MEMORY, 0)]:
+        for feature in _features(text):
             counts[feature] -= 1
             if not counts[feature]:
                 del counts[feature]
+    return {"past": past[-_MEMORY:], "counts": counts}
 
 
 def _vocabulary(
@@ -193,8 +194,7 @@ def _vocabulary(
                 span_id(span),
             )  # fmt: skip
             return
-    _remember(state, question, chosen)
-    trace.baselines.put(key, state)
+    trace.baselines.put(key, _remember(state, question, chosen))
 
 
 def _words(text: str) -> set[str]:

@@ -197,3 +197,22 @@ def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_questi
     (finding,) = processor.detect(build_spans(wrong))  # type: ignore[attr-defined]
     assert finding.evidence["question"] == "What is the weather in Paris tomorrow?"
     assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
+
+
+def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
+    """The store writes states in the background and another run may read one: the state given is left as
+    it was. The last 300 picks are kept, and the word counts are those of the picks kept."""
+    from detectors.classifier_drift import _features, _remember
+
+    state: dict[str, Any] = {"past": [], "counts": {}}
+    for i in range(305):
+        before = {"past": list(state["past"]), "counts": dict(state["counts"])}
+        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping")
+        assert state == before and new is not state
+        state = new
+    assert len(state["past"]) == 300 and state["past"][0][0] == "parcel 5 stuck at depot number5"
+    expected: dict[str, int] = {}
+    for text, _ in state["past"]:
+        for feature in _features(text):
+            expected[feature] = expected.get(feature, 0) + 1
+    assert state["counts"] == expected
