@@ -7,9 +7,11 @@
 - `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
   detectors, their tests or the other corpora; totals only.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
+- `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
+  leaks from documents and tools), likewise.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|constructed|all] [--seed N]
+.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|dev2|constructed|all] [--seed N]
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, heldout, heldout2, heldout3
+from tests.detectors import corpus, devset, devset2, heldout, heldout2, heldout3
 
 
 def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, object]] | None, show: bool) -> None:
@@ -39,7 +41,7 @@ def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--corpus", choices=["heldout", "heldout2", "heldout3", "dev", "constructed", "all"], default="all"
+        "--corpus", choices=["heldout", "heldout2", "heldout3", "dev", "dev2", "constructed", "all"], default="all"
     )
     parser.add_argument("--seed", type=int, help="another seed than the corpus's own")
     args = parser.parse_args()
@@ -55,6 +57,9 @@ def main() -> None:
     if args.corpus in ("dev", "all"):
         cases = list(devset.corpus(*([args.seed] if args.seed is not None else [])))
         _report("development corpus", cases, {}, show=True)
+    if args.corpus in ("dev2", "all"):
+        cases = list(devset2.corpus(*([args.seed] if args.seed is not None else [])))
+        _report("second development corpus", cases, {}, show=True)
     if args.corpus in ("constructed", "all"):
         _report("constructed corpus", list(corpus.corpus(args.seed or 7)), None, show=True)
 

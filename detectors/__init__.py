@@ -185,6 +185,21 @@ def json_value(raw: str) -> Any:
         return raw
 
 
+# Run inputs holding what the user asked: Dify's chat `sys.query`, and the names workflows usually give it.
+QUERY_KEYS = ("sys.query", "query", "question", "q", "input", "prompt", "message", "text")
+
+
+def user_query(root: ReadableSpan) -> str | None:
+    """What the user asked: the first non-empty text among the run's inputs named in `QUERY_KEYS`."""
+    inputs = json_attr(root, "input.value")
+    if isinstance(inputs, dict):
+        for key in QUERY_KEYS:
+            text = inputs.get(key)
+            if isinstance(text, str) and text.strip():
+                return text
+    return None
+
+
 def prompt_text(span: ReadableSpan) -> str:
     """Everything an LLM span was prompted with (OpenInference messages), joined."""
     attributes = attributes_of(span)

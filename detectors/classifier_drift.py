@@ -3,21 +3,24 @@
 Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names
 a specific class, or picks a class the question shares no word with while naming another class. Reads the
 categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs no
-configuration. Run over run it learns, per app and classifier node, each class's vocabulary from the
-questions filed under it (naive Bayes over words, and character pairs for Chinese and Japanese), and fires
-when a question's words speak far more for another class than for the one picked, even when the question
-names no class. The app's class mix against its own past is watched too.
+configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
+and fires when questions alike in words (idf-weighted; character pairs for Chinese and Japanese) went to
+another class far more than to the one picked, even when the question names no class. The app's class mix
+against its own past is watched too.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
+from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 
 KEY = "dify_classifier_drift"
@@ -31,15 +34,17 @@ class Config(DetectorConfig):
     baseline: int = Field(default=100, ge=10)
     # Fire when the two class mixes differ by at least this total variation distance (0 to 1).
     max_shift: float = Field(default=0.5, gt=0, le=1)
-    # Learn each class's vocabulary from past picks and fire on picks it contradicts. Off by default: on the
-    # first held-out corpus it flagged 1.4 % of clean runs (an early misfiled question, learned before there
-    # was history to judge it, makes later right picks of it look wrong); docs/detectors.md has its figures.
-    vocabulary: bool = False
-    # Picks a classifier node must have made, and picks of a class, before its vocabulary is trusted.
-    vocabulary_history: int = Field(default=20, ge=1)
-    class_history: int = Field(default=3, ge=1)
-    # Fire when another class explains the question's words this many times (natural log) better.
-    vocabulary_margin: float = Field(default=5.0, gt=0)
+    # Compare each pick with the app's past picks: a question whose like (in words) the app filed under
+    # another class far more often than under the chosen one was misfiled.
+    vocabulary: bool = True
+    # Picks the classifier node must have made before its past picks are trusted.
+    vocabulary_history: int = Field(default=10, ge=1)
+    # How alike a past question must be to count (idf-weighted cosine of their words, 0 to 1).
+    similarity: float = Field(default=0.5, gt=0, le=1)
+    # What the alike questions under another class must add up to (their similarities): two near-copies.
+    evidence: float = Field(default=1.5, gt=0)
+    # How many times what the alike questions under the chosen class and any third add up to they must be.
+    evidence_ratio: float = Field(default=3.0, ge=1)
 
 
 def _mix(picks: list[str]) -> dict[str, float]:
@@ -77,61 +82,119 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
-_TOKEN = re.compile(r"[^\W\d_]{3,}|[\u3040-\u30ff\u4e00-\u9fff]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-_VOCABULARY_CAP = 2000  # words kept per class; the rarest go first
+_LETTERS = re.compile(r"[^\W\d_]{3,}")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+_MEMORY = 300  # past picks kept per app and classifier node
+_QUESTION_CHARS = 300  # of each kept question
 
 
-def _tokens(text: str) -> set[str]:
-    tokens: set[str] = set()
-    for token in _TOKEN.findall(text.lower()):
-        if _CJK.match(token):
-            tokens.update(token[i : i + 2] for i in range(max(len(token) - 1, 1)))
-        else:
-            tokens.add(token.rstrip("s"))
-    return tokens
+@functools.lru_cache(maxsize=4096)  # an app's past questions are read again on each of its runs
+def _features(text: str) -> frozenset[str]:
+    """Words by their first five letters (accents dropped, so `envío` meets `envio`) and character pairs of
+    Chinese and Japanese runs, which are written without spaces."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    features = {word[:5] for word in _LETTERS.findall(plain) if not _CJK_RUN.match(word)}
+    for run in _CJK_RUN.findall(text):
+        features.update(run[i : i + 2] for i in range(max(len(run) - 1, 1)))
+    return frozenset(features)
 
 
-def _vocabulary(trace: Trace, span: Any, question: str, chosen: str, cfg: Config) -> Iterator[Finding]:
-    """Naive Bayes over the classes' past questions; learns from this pick unless it looks wrong."""
-    key = f"{KEY}:vocabulary:{trace.app}:{attr(span, 'dify.node.id')}"
-    state = trace.baselines.get(key) or {"picks": {}, "words": {}}
-    picks: dict[str, int] = state["picks"]
-    words: dict[str, dict[str, int]] = state["words"]
-    tokens = _tokens(question)
-    total = sum(picks.values())
-    scores: dict[str, tuple[float, list[str]]] = {}
-    if total >= cfg.vocabulary_history and picks.get(chosen, 0) >= cfg.class_history:
-        known = {t for t in tokens if any(t in w for w in words.values())}
-        size = len(set().union(*words.values())) + 1
-        for name, count in picks.items():
-            if count < cfg.class_history:
-                continue
-            seen = words.get(name, {})
-            mass = sum(seen.values())
-            score = math.log(count / total) + sum(math.log((seen.get(t, 0) + 0.5) / (mass + 0.5 * size)) for t in known)
-            scores[name] = (score, sorted(t for t in known if seen.get(t)))
-    best = max(scores, key=lambda name: scores[name][0]) if scores else chosen
-    if best != chosen and scores[best][0] - scores[chosen][0] >= cfg.vocabulary_margin:
-        title = attr(span, "dify.node.title", span.name)
-        yield Finding(
-            KEY, "medium", 0.75,
-            f"Classifier '{title}' picked '{chosen}', but the question's words belong to '{best}' in its past "
-            f"{picks[best]} picks ({', '.join(scores[best][1][:5])}).",
-            {"node": title, "rule": "past picks' vocabulary speaks for another class", "question": question[:200],
-             "chosen": chosen, "vocabulary_says": best, "words_for_it": scores[best][1][:10],
-             "words_for_chosen": scores[chosen][1][:10], "margin": round(scores[best][0] - scores[chosen][0], 1)},
-            span_id(span),
-        )  # fmt: skip
-        return
-    picks[chosen] = picks.get(chosen, 0) + 1
-    seen = words.setdefault(chosen, {})
-    for token in tokens:
-        seen[token] = seen.get(token, 0) + 1
-    if len(seen) > _VOCABULARY_CAP:
-        for token in sorted(seen, key=seen.__getitem__)[: len(seen) - _VOCABULARY_CAP]:
-            del seen[token]
-    trace.baselines.put(key, state)
+def _neighbours(
+    question: str, past: list[list[str]], counts: dict[str, int], names: list[str]
+) -> list[tuple[float, str, str]]:
+    """(similarity, class, text) of the past questions (and class names, as one of its own class's questions)
+    sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among the past.
+    `counts`: in how many past questions each feature is. A past question sharing only words most past
+    questions hold is not alike, and not weighed (the cost stays with the few that are)."""
+    examples = [*past, *([n, n] for n in names if not _CATCH_ALL.search(n))]
+    in_names: dict[str, int] = {}
+    for name in names:
+        for feature in _features(name):
+            in_names[feature] = in_names.get(feature, 0) + 1
+    size = len(examples) + 1
+    weights: dict[str, float] = {}
+
+    def weight(feature: str) -> float:
+        if feature not in weights:
+            weights[feature] = math.log(size / (counts.get(feature, 0) + in_names.get(feature, 0) + 0.5)) ** 2
+        return weights[feature]
+
+    asked = _features(question)
+    rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
+    norm = math.sqrt(sum(weight(f) for f in asked))
+    found: list[tuple[float, str, str]] = []
+    for text, name in examples:
+        features = _features(text)
+        if rare.isdisjoint(features):
+            continue
+        other = math.sqrt(sum(weight(f) for f in features))
+        found.append((sum(weight(f) for f in asked & features) / (norm * other), name, text))
+    return sorted(found, reverse=True)
+
+
+def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str, int]) -> bool:
+    """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
+    or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
+    "and", nor "order" at an order desk)."""
+    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or _CJK_RUN.match(f)}
+    return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
+
+
+def _remember(state: dict[str, Any], question: str, chosen: str) -> dict[str, Any]:
+    """The app's past with this pick added (the last `_MEMORY`, secrets and personal data masked) and the count
+    of past questions per feature kept. A new state, the one given left as it was: the store writes states in
+    the background, and another run of the app may be reading this one."""
+    kept = question[:_QUESTION_CHARS]
+    for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
+        kept = kept.replace(value, "[redacted]")
+    past: list[list[str]] = [*state["past"], [kept, chosen]]
+    counts: dict[str, int] = dict(state["counts"])
+    for feature in _features(kept):
+        counts[feature] = counts.get(feature, 0) + 1
+    for text, _ in past[: max(len(past) - _MEMORY, 0)]:
+        for feature in _features(text):
+            counts[feature] -= 1
+            if not counts[feature]:
+                del counts[feature]
+    return {"past": past[-_MEMORY:], "counts": counts}
+
+
+def _vocabulary(
+    trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config
+) -> Iterator[Finding]:
+    """Compares the question with the app's past picks (and the class names): fires when the past questions
+    alike in words filed under another class far outweigh those under the chosen one and any third. One past
+    pick alike is never enough (it is as likely the wrong one), so a question misfiled before there was history
+    to judge it is outvoted by the right picks of its like that follow instead of making them look wrong;
+    picks it flags are not learned."""
+    key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
+    state: dict[str, Any] = trace.baselines.get(key) or {"past": [], "counts": {}}
+    past, counts = state["past"], state["counts"]
+    if len(past) >= cfg.vocabulary_history and not _names_it(question, chosen, past, counts):
+        close = [n for n in _neighbours(question, past, counts, names) if n[0] >= cfg.similarity]
+        votes: dict[str, list[tuple[float, str, str]]] = {}
+        for neighbour in close:
+            votes.setdefault(neighbour[1], []).append(neighbour)
+        weight = {name: sum(n[0] for n in alike) for name, alike in votes.items()}
+        best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
+        # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
+        against = sum(weight.values()) - weight[best] if best is not None else 0.0
+        if best is not None and weight[best] >= cfg.evidence and weight[best] >= cfg.evidence_ratio * against:
+            title = attr(span, "dify.node.title", span.name)
+            alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text in votes[best][:3]]
+            yield Finding(
+                KEY, "medium", 0.75,
+                f"Classifier '{title}' picked '{chosen}', but {len(votes[best])} past questions like this one were "
+                f"filed under '{best}' and {len(votes.get(chosen, []))} under '{chosen}'.",
+                {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
+                 f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
+                 "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
+                 "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t in votes.get(chosen, [])[:3]],
+                 "weights": {name: round(value, 2) for name, value in weight.items()}},
+                span_id(span),
+            )  # fmt: skip
+            return
+    trace.baselines.put(key, _remember(state, question, chosen))
 
 
 def _words(text: str) -> set[str]:
@@ -159,14 +222,18 @@ def create(cfg: Config) -> object:
             if not isinstance(chosen, str):
                 continue
             yield from _shift(trace, span, chosen, cfg)
-            if request is None:
+            if request is None:  # Dify's own export carries no classifier prompt: the question is its input
+                inputs = json_attr(span, "input.value")
+                query = inputs.get("query") if isinstance(inputs, dict) else None
+                if cfg.vocabulary and isinstance(query, str) and query.strip():
+                    yield from _vocabulary(trace, span, query, chosen, [], cfg)
                 continue
             question, names = request
             asked = _words(question)
             named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) & asked]
             if not named:
                 if cfg.vocabulary:
-                    yield from _vocabulary(trace, span, question, chosen, cfg)
+                    yield from _vocabulary(trace, span, question, chosen, names, cfg)
                 continue
             title = attr(span, "dify.node.title", span.name)
             rule = "the question names another class than the pick"

@@ -1,8 +1,11 @@
 """`task_derailment`: a final answer that does not address the user's query.
 
-Lexical: the query's content words (four letters or more, not stop words, compared by their first five
-letters) must show up in the answer. Fires when a substantial answer shares none of them. Short answers
-(yes, no, a number) and runs without a recognisable query are left alone.
+Lexical: fires when a substantial answer shares no term (content words by their first five letters, Chinese
+and Japanese character pairs, numbers, acronyms) with the user's query, nor with what the run retrieved or
+was given by tools, nor with what its LLMs were sent. Judged only where words can tell: a run with nothing
+retrieved (plain chat, whose right answers need share no word with the question) and an answer in another
+language than its sources (a Chinese answer from English manuals) are left alone, as are short answers and
+runs without a recognisable query.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, user_query
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -91,14 +94,10 @@ _STOP = frozenset(
         "describe",
     ]
 )
-_QUERY_KEYS = ("sys.query", "query", "question", "q", "input", "prompt", "message", "text")
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
 
 
 class Config(DetectorConfig):
-    # Off by default: word overlap cannot tell a paraphrase or an answer in another script from a derailed
-    # answer; on the held-out corpus it flagged far more than 1 % of clean runs (docs/detectors.md).
-    enabled: bool = False
     # Answers with fewer words than this are not judged.
     min_answer_words: int = Field(default=6, ge=1)
 
@@ -121,14 +120,17 @@ def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 _NUMBER = re.compile(r"\d{2,}")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")  # GPS, USB, EUR: too short for a content word, as telling
 
 
 def _terms(text: str) -> set[str]:
-    """Content words (first five letters), Chinese/Japanese character pairs and numbers of two digits or more."""
+    """Content words (first five letters), Chinese/Japanese character pairs, numbers of two digits or more and
+    acronyms."""
     terms = _stems(text)
     for run in _CJK_RUN.findall(text):
         terms.update(run[i : i + 2] for i in range(len(run) - 1))
     terms.update(_NUMBER.findall(text))
+    terms.update(_ACRONYM.findall(text))
     return terms
 
 
@@ -137,12 +139,38 @@ def _size(text: str) -> int:
     return len(text.split()) + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
 
 
-def _grounds(trace: Trace) -> str:
-    """What the run had to answer from: retrieved documents, tool and HTTP results, what its LLMs were sent."""
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
+# Frequent short words of each language, to tell which one a text is written in.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset({"the", "and", "is", "are", "you", "your", "with", "for", "this", "that", "of", "to", "in", "it",
+                     "was", "can"}),
+    "de": frozenset({"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "ein", "eine", "ich", "auf", "für",
+                     "den", "dem", "wird", "bis", "es"}),
+    "es": frozenset({"el", "la", "los", "las", "que", "y", "es", "en", "un", "una", "por", "para", "con", "del",
+                     "hasta", "se", "sí"}),
+    "fr": frozenset({"le", "les", "et", "est", "des", "une", "pour", "avec", "dans", "vous", "pas", "du", "au",
+                     "sur"}),
+}  # fmt: skip
+
+
+def _language(text: str) -> str | None:
+    """The language `text` is written in, as far as its script and most frequent words tell: `ja`, `zh`, or
+    one of `_FUNCTION_WORDS`; None when nothing tells."""
+    cjk = sum(len(run) for run in _CJK_RUN.findall(text))
+    words = _LATIN_WORD.findall(text.lower())
+    if cjk and cjk >= len(words):
+        return "ja" if _KANA.search(text) else "zh"
+    hits = {language: sum(word in common for word in words) for language, common in _FUNCTION_WORDS.items()}
+    best = max(hits, key=hits.__getitem__)
+    return best if hits[best] else None
+
+
+def _sources(trace: Trace) -> list[str]:
+    """What the run retrieved or was given by tools: retrieved documents, tool and HTTP results."""
     parts = [content for _, _, content in trace.documents]
     parts += [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
-    parts += [prompt_text(span) for span in trace.llm_spans]
-    return "\n".join(parts)
+    return [part for part in parts if part]
 
 
 def create(cfg: Config) -> object:
@@ -154,13 +182,25 @@ def create(cfg: Config) -> object:
         answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
         if not answer or _size(answer) < cfg.min_answer_words:
             return
-        query = _first_text(json_attr(root, "input.value"), _QUERY_KEYS)
-        if not query:
+        query = user_query(root)
+        sources = _sources(trace)
+        # A run with nothing retrieved (plain chat) leaves only the query to compare with, and a right answer
+        # need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."): not judged.
+        if not query or not sources:
             return
         asked, said = _terms(query), _terms(answer)
-        # An answer sharing nothing with the query may still paraphrase it from the run's sources (a shorter
-        # or translated answer to a question about them): only one that shares nothing with either derailed.
-        if len(asked) >= 2 and not asked & said and not said & _terms(_grounds(trace)):
+        if len(asked) < 2 or asked & said:
+            return
+        # Words are compared with the sources' only in their language: a right answer in the user's language
+        # from sources in another (a Chinese answer from English manuals) shares no word with them either.
+        language = _language(answer)
+        written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
+        if language is None or (written and language not in written):
+            return
+        # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
+        # shares nothing with either, nor with what its LLMs were sent, derailed.
+        grounds = "\n".join([*sources, *(prompt_text(span) for span in trace.llm_spans)])
+        if not said & _terms(grounds):
             yield Finding(
                 KEY,
                 "medium",
@@ -172,6 +212,7 @@ def create(cfg: Config) -> object:
                     "rule": "no term of the answer in the query, the documents, tool results or LLM prompts",
                     "query": query[:200],
                     "answer": answer[:200],
+                    "language": language,
                 },
             )
 

@@ -3,8 +3,10 @@ into the run's output, and from retrieved documents into the run's output.
 
 Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, a
 retrieved document) and again in a sink (an LLM prompt, the run's output, an answer/end node). A retrieved
-document reaching a prompt is what retrieval is for: from documents only the output counts. Placeholders, masked values,
-documentation examples and well-known test numbers are not secrets.
+document reaching a prompt is what retrieval is for: from documents only the output counts. A value is
+recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key written bare in a document and
+named in the answer counts. Placeholders, masked values, documentation examples and well-known test numbers
+are not secrets, and neither is what the user typed in the query.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.sensitive import SECRETS, SEPARATOR, sensitive_values
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id, user_query
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
@@ -49,22 +51,29 @@ def create(cfg: Config) -> object:
         sources += [(span, content) for span, _, content in trace.documents]
         if not sources:
             return
-        # One scan of all sources joined (a call per source cost more than the searches), each value then traced
-        # to its source.
-        joined = _blanked(SEPARATOR.join(text for _, text in sources), _own_ids(root))
-        found = sensitive_values(joined, cfg.personal_data)
+        if root is not None and attr(root, "output.value"):
+            outputs = [(root, str(attr(root, "output.value")), "output")]
+        else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
+            outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
+        # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
+        # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
+        # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
+        ids = _own_ids(root)
+        found = sensitive_values(_blanked(SEPARATOR.join(text for _, text in sources), ids), cfg.personal_data)
+        for value, kind in sensitive_values(
+            _blanked(SEPARATOR.join(t for _, t, _ in outputs), ids), cfg.personal_data
+        ).items():
+            found.setdefault(value, kind)
+        # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
+        typed = (user_query(root) or "") if root is not None else ""
         secrets: dict[str, tuple[str, ReadableSpan]] = {}
         for value, kind in found.items():
             source = next((span for span, text in sources if value in text), None)
-            if source is not None:
+            if source is not None and value not in typed:
                 secrets[value] = (kind, source)
         if not secrets:
             return
-        sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans]
-        if root is not None and attr(root, "output.value"):
-            sinks.append((root, str(attr(root, "output.value")), "output"))
-        else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
-            sinks += [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
+        sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
         reported: set[tuple[str, int]] = set()
         documents = {span_id(span) for span, _, _ in trace.documents}
         for span, text, role in sinks:

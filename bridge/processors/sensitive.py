@@ -21,14 +21,18 @@ from bridge.processors.secret_formats import PROVIDER_TOKENS
 # A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
 # spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
 _SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
+# Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
+# prose, "is" (English, German, Spanish, French; 是, 为, は) before a value that holds a digit ("the API key is
+# 9f8e…", not "the password is wrong").
 _VALUE = (
-    r"[\"'\\]{0,3}[ \t]*(?:=>|:=|[:=])[ \t]*(?:\\?\""
+    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
+    r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
     + _SCHEME
     + r"([^'\\\r\n]{%d,})|"
     + _SCHEME
-    + r"([^\s\"'`,;&<>(){}\[\]\\]{%d,}))"
+    + r"([^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09]{%d,}))"
 )
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
@@ -38,11 +42,14 @@ _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encrypt
 # characters of a value.
 _NO_LETTER, _QUERY = r"(?<![a-z])", r"(?<=[?&])"
 _NAMES: dict[str, tuple[dict[str, str], int]] = {
-    "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER}, 6),
+    "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER,
+                  "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
+                  "密码": "", "口令": "", "パスワード": ""}, 6),
     "credential": (
         {"secret": "", "token": "", "credential": "", "credentials": "", "creds": "", "auth": _NO_LETTER,
-         "authorization": _NO_LETTER, "sig": _QUERY,
-         **{f"{name}{sep}key": "" for name in _KEY_NAMES for sep in ("", "_", "-", ".")}},
+         "authorization": _NO_LETTER, "sig": _QUERY, "密钥": "", "秘钥": "", "令牌": "", "トークン": "",
+         "apiキー": "", "api-schlüssel": "", "api-schluessel": "", "clave de api": "", "clave api": "",
+         **{f"{name}{sep}key": "" for name in _KEY_NAMES for sep in ("", "_", "-", ".", " ")}},
         8,
     ),
 }  # fmt: skip
@@ -325,7 +332,8 @@ def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]
         match = tail.match(text, end)
         if match is not None:
             read_to = match.end()
-            yield match.group(match.lastindex or 0)
+            value = match.group(match.lastindex or 0)
+            yield value[:-1] if value.endswith(".") and match.lastindex == 3 else value  # a sentence's full stop
 
 
 def _digit_stretches(text: str, runs: bytes) -> Iterator[str]:

@@ -25,7 +25,6 @@ from tests.detectors.build import llm, node, run_spans
 SETTINGS: dict[str, dict[str, Any]] = {
     "cost": {"budget_per_run": 0.1},
     "dify_iteration_escape": {"max_rounds": 20},
-    "task_derailment": {"enabled": True},  # off by default; this corpus checks what it does when on
 }
 PER_DETECTOR = 20
 CLEAN_RUNS = 100
@@ -339,11 +338,14 @@ def _tool_schema(rng: random.Random, positive: bool) -> list[ReadableSpan]:
     )
 
 
-_QA = [
-    ("How do I reset my router password?", "Hold the reset button for ten seconds, then change the password."),
-    ("What are the opening hours of the Louvre museum?", "The Louvre museum opens at nine and closes at six."),
-    ("Which vaccines does my puppy need this spring?", "Puppies need distemper and parvovirus vaccines."),
-]
+_QA = [  # question, answer, the retrieved page it is answered from
+    ("How do I reset my router password?", "Hold the reset button for ten seconds, then change the password.",
+     "To reset the router, hold the reset button for 10 seconds; then set a new admin password."),
+    ("What are the opening hours of the Louvre museum?", "The Louvre museum opens at nine and closes at six.",
+     "The Louvre is open from 9:00 to 18:00 and is closed on Tuesdays."),
+    ("Which vaccines does my puppy need this spring?", "Puppies need distemper and parvovirus vaccines.",
+     "Core vaccines for a puppy are distemper, parvovirus and adenovirus, from 6 weeks of age."),
+]  # fmt: skip
 _OFF_TOPIC = [
     "Our quarterly revenue grew thanks to strong enterprise subscriptions overseas.",
     "Bananas ripen faster when stored next to apples in a paper bag at room temperature.",
@@ -351,13 +353,18 @@ _OFF_TOPIC = [
 
 
 def _derailment(rng: random.Random, positive: bool) -> list[ReadableSpan]:
-    question, answer = rng.choice(_QA)
+    question, answer, page = rng.choice(_QA)
     if positive:
         answer = rng.choice(_OFF_TOPIC)
     elif rng.random() < 0.3:
         answer = "Yes."
+    retrieved = node(
+        "kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "kb", "metadata": {}}]}
+    )
     return run_spans(
-        [node("start", "start"), llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer}
+        [node("start", "start"), retrieved, llm(answer=answer)],
+        inputs={"sys.query": question},
+        outputs={"answer": answer},
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.detectors.build import findings
 from tests.detectors.corpus import classifier_run
 
@@ -55,32 +57,162 @@ ASKED = {
 }
 
 
-def test_a_pick_the_learned_vocabulary_contradicts() -> None:
-    """No question names a class: only the words the app's past picks filed under each class tell them apart."""
+def _drift_only(settings: dict[str, object] | None = None) -> object:
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry
 
-    processor = DetectionProcessor(
-        Config.model_validate(
-            {
-                **{k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"},
-                "dify_classifier_drift": {"vocabulary": True},
-            }
-        )
-    )
+    off = {k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"}
+    return DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": settings or {}}))
 
-    def pick(question: str, chosen: str, app: str = "router") -> list[object]:
-        return processor.detect(classifier_run(question, ROUTES, chosen, app_id=app))  # type: ignore[return-value]
+
+def test_a_pick_the_past_picks_contradict_by_default() -> None:
+    """No question names a class: only the questions the app filed under each class before tell them apart."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, app: str = "router") -> list[Any]:
+        return processor.detect(classifier_run(question, ROUTES, chosen, app_id=app))  # type: ignore[attr-defined, no-any-return]
 
     for i in range(24):
         route = ROUTES[i % 3]
         assert pick(ASKED[route][i // 3 % 3], route) == []
         assert pick(ASKED[route][i // 3 % 3], route, app="new-router") == []
-        if i == 12:  # too little history yet: nothing to go by
-            assert pick("Why is the parcel still at the depot?", "Billing", app="new-router") == []
-    (finding,) = pick("Why is the parcel still at the depot?", "Billing")
-    assert finding.evidence["vocabulary_says"] == "Shipping" and "parcel" in finding.evidence["words_for_it"]  # type: ignore[attr-defined]
-    (finding,) = pick("快递什么时候能到", "Technical problem")
-    assert finding.evidence["vocabulary_says"] == "Shipping"  # type: ignore[attr-defined]
-    assert pick("The courier lost my parcel", "Shipping") == []
+        if i == 6:  # too little history yet: nothing to go by
+            assert pick("The parcel is stuck at the depot", "Billing", app="new-router") == []
+    (finding,) = pick("Why is the parcel still stuck at the depot?", "Billing")
+    assert finding.evidence["past_picks_say"] == "Shipping" and finding.evidence["chosen"] == "Billing"
+    assert finding.evidence["alike_under_it"][0].startswith("The parcel is stuck at the depot")
+    (finding,) = pick("快递什么时候到呢", "Technical problem")
+    assert finding.evidence["past_picks_say"] == "Shipping"
+    assert pick("The courier lost my parcel at the depot", "Shipping") == []
     assert pick("Do you sell gift cards?", "Billing") == []  # words no class knows speak for none
+
+
+def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() -> None:
+    """A question misfiled once, before there was history to judge it, is one pick against the right ones that
+    follow: neither the first right pick nor later ones are flagged."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, ROUTES, chosen, app_id="early"))  # type: ignore[attr-defined, no-any-return]
+
+    assert pick("Mein Paket hängt seit Tagen im Depot fest", "Technical problem") == []  # the misfile, learned
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == []
+    for _ in range(4):
+        assert pick("Mein Paket hängt seit Tagen im Depot fest", "Shipping") == []
+    (finding,) = pick("Mein Paket hängt seit Tagen im Depot fest", "Billing")  # now the right picks outweigh it
+    assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def test_accents_and_word_endings_do_not_hide_a_like_question() -> None:
+    from detectors.classifier_drift import _features
+
+    assert _features("¿Cuándo llega el envío?") == _features("cuando llega el envio")
+    assert "charg" in _features("charged twice") and "快递" in _features("我的快递")
+
+
+def test_a_templated_question_with_its_own_key_word_is_not_flagged() -> None:
+    """Many questions of one template under one class ("book a room for N nights in Paris") make a first
+    question of the same template with another key word look alike; its key word names the chosen class, and
+    what it shares with them is not alike enough."""
+    classes = ["Bookings", "Cancellations", "Complaints"]
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, classes, chosen, app_id="hotel"))  # type: ignore[attr-defined, no-any-return]
+
+    for i, city in enumerate(
+        ["Paris", "Rome", "Madrid", "Paris", "Lisbon", "Paris", "Rome", "Paris", "Madrid", "Paris"] * 2
+    ):
+        assert pick(f"I want to book a room for {i % 4 + 2} nights in {city}", "Bookings") == []
+    assert pick("The room was noisy and dirty", "Complaints") == []
+    assert pick("I want to cancel my room for 3 nights in Paris", "Cancellations") == []
+    assert pick("I want to drop my room for 3 nights in Paris", "Complaints") == []
+
+
+def test_the_past_picks_survive_a_round_trip_through_json() -> None:
+    """The server keeps baselines in its store as JSON: the past picks and their word counts read back whole."""
+    import json
+
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    class JsonBaselines:
+        def __init__(self) -> None:
+            self.texts: dict[str, str] = {}
+
+        def get(self, key: str) -> Any:
+            return json.loads(self.texts[key]) if key in self.texts else None
+
+        def put(self, key: str, value: Any) -> None:
+            self.texts[key] = json.dumps(value)
+
+    off = {k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"}
+    processor = DetectionProcessor(Config.model_validate(off), JsonBaselines())
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert processor.detect(classifier_run(ASKED[route][i // 3 % 3], ROUTES, route, app_id="json")) == []
+    (finding,) = processor.detect(classifier_run("The parcel is stuck at the depot", ROUTES, "Billing", app_id="json"))
+    assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import MemoryBaselines
+
+    baselines = MemoryBaselines()
+    processor = DetectionProcessor(Config(), baselines)
+    processor.detect(
+        classifier_run(
+            "Refund to jane.doe@acme-corp.io please, key sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9",
+            ROUTES,
+            "Billing",
+            app_id="private",
+        )
+    )
+    (state,) = [value for key, value in baselines._values.items() if key.startswith("dify_classifier_drift:likes:")]
+    ((question, _),) = state["past"]
+    assert "jane.doe" not in question and "sk-proj" not in question and question.count("[redacted]") == 2
+
+
+def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_question() -> None:
+    """Dify 1.14.1's OTLP export (recorded) carries no classifier prompt, only the node's `query` input: the
+    past picks are read from that."""
+    import msgspec
+
+    from bridge.dify.export import recognize
+    from bridge.trace.spans import build_spans
+    from tests.dify_recordings import recorded_spans
+
+    weather, other = (recognize(recorded_spans(name), "otlp") for name in ("llm_qc_weather", "llm_qc_other"))
+    assert weather is not None and other is not None
+    run = weather.run
+    (classifier,) = [n for n in run.nodes if n.node_type == "question-classifier"]
+    misfiled = msgspec.structs.replace(classifier, outputs={**(classifier.outputs or {}), "class_name": "other topics"})
+    wrong = msgspec.structs.replace(run, nodes=[misfiled if n is classifier else n for n in run.nodes])
+    processor = _drift_only()
+    for _ in range(6):  # "What is the weather in Paris tomorrow?" -> weather, "Tell me a joke about cats" -> other
+        assert processor.detect(build_spans(run)) == processor.detect(build_spans(other.run)) == []  # type: ignore[attr-defined]
+    (finding,) = processor.detect(build_spans(wrong))  # type: ignore[attr-defined]
+    assert finding.evidence["question"] == "What is the weather in Paris tomorrow?"
+    assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
+
+
+def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
+    """The store writes states in the background and another run may read one: the state given is left as
+    it was. The last 300 picks are kept, and the word counts are those of the picks kept."""
+    from detectors.classifier_drift import _features, _remember
+
+    state: dict[str, Any] = {"past": [], "counts": {}}
+    for i in range(305):
+        before = {"past": list(state["past"]), "counts": dict(state["counts"])}
+        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping")
+        assert state == before and new is not state
+        state = new
+    assert len(state["past"]) == 300 and state["past"][0][0] == "parcel 5 stuck at depot number5"
+    expected: dict[str, int] = {}
+    for text, _ in state["past"]:
+        for feature in _features(text):
+            expected[feature] = expected.get(feature, 0) + 1
+    assert state["counts"] == expected

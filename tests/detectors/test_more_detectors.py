@@ -18,16 +18,35 @@ def test_tool_schema_errors_fire_and_other_tool_failures_do_not() -> None:
 
 def test_task_derailment() -> None:
     question = "How do I reset my router password?"
+    page = _kr("Router manual: hold the reset button for 10 seconds, then log in with the printed admin password.")
     off = "Bananas ripen faster when stored next to apples in a paper bag."
-    derailed = run_spans([llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
-    assert len(findings(derailed, "task_derailment")) == 1
+    derailed = run_spans([page, llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
+    (finding,) = findings(derailed, "task_derailment")
+    assert finding.evidence["answer"] == off and finding.evidence["language"] == "en"
     on = "Hold the reset button, then set a new password for the router."
-    assert findings(run_spans([llm(answer=on)], inputs={"sys.query": question}, outputs={"answer": on}),
+    assert findings(run_spans([page, llm(answer=on)], inputs={"sys.query": question}, outputs={"answer": on}),
                     "task_derailment") == []  # fmt: skip
     assert (
-        findings(run_spans([llm()], inputs={"sys.query": question}, outputs={"answer": "Yes."}), "task_derailment")
+        findings(
+            run_spans([page, llm()], inputs={"sys.query": question}, outputs={"answer": "Yes."}), "task_derailment"
+        )
         == []
     )
+
+
+def test_task_derailment_leaves_plain_chat_and_answers_in_another_language_than_the_sources() -> None:
+    """A right answer need share no word with its question, and none with sources in another language: with
+    nothing retrieved (plain chat), or an answer in the user's language from sources in another, it is not
+    judged."""
+    question = "How tall is Mount Fuji?"
+    paraphrase = "It rises to about 3,776 metres, the highest peak in Japan."
+    chat = run_spans([llm(answer=paraphrase)], inputs={"sys.query": question}, outputs={"answer": paraphrase})
+    assert findings(chat, "task_derailment") == []
+    page = _kr("H5 earbuds pairing: open the case, hold the button for 3 seconds, select H5 in the Bluetooth list.")
+    answer = "打开充电盒，按住按钮三秒，然后在蓝牙设置里选择耳机。"  # noqa: RUF001
+    question = "耳机怎么配对？"  # noqa: RUF001
+    translated = run_spans([page, llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer})
+    assert findings(translated, "task_derailment") == []
 
 
 def test_task_derailment_reads_paraphrases_against_the_runs_sources() -> None:

@@ -53,3 +53,35 @@ def test_a_secret_from_a_retrieved_document_reaching_the_output_is_a_leak() -> N
 
 def test_a_secret_from_a_retrieved_document_in_the_prompt_only_is_not() -> None:
     assert findings(_retrieved("Ops note: credential AKIAJ3KQ8ZB2MNX4PLR7", "Ask ops."), "dify_variable_leak") == []
+
+
+def test_generic_and_worded_secrets_of_a_document_reaching_the_answer() -> None:
+    hex_key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    for document, answer in [
+        (f"staging api_key: {hex_key}", f"The key you need is {hex_key}"),
+        (f"The warehouse API key is {hex_key}.", f"Try {hex_key}"),
+        ("仓库系统密码：Wh7kq29Lmx", "密码是Wh7kq29Lmx"),  # noqa: RUF001 (a full-width colon, as written)
+        ("Lagerzugang: das Passwort lautet Sommer2024!x", "Nutzen Sie Sommer2024!x"),
+        (f"supplier account {hex_key}", f"Set api_key={hex_key} in the client"),  # named only in the answer
+    ]:
+        (finding,) = findings(_retrieved(document, answer), "dify_variable_leak")
+        assert finding.evidence["source"] == "node 'kr'", document
+
+
+def test_a_secret_from_a_tool_result_reaching_the_answer() -> None:
+    tool = node("stock", "tool", outputs={"text": '{"sku": "A1", "supplier_auth": "password: Tr0ub4dor&3x"}'})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Log in with Tr0ub4dor&3x."}), "dify_variable_leak")
+    assert finding.severity == "critical" and finding.evidence["source"] == "node 'stock'"
+
+
+def test_the_users_own_key_and_placeholders_are_not_leaks() -> None:
+    key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    own = run_spans(
+        [node("start", "start"), llm(prompt=f"Is api_key: {key} valid?")],
+        inputs={"sys.query": f"Is my api_key: {key} still valid?"},
+        outputs={"answer": f"Your key {key} is valid."},
+    )
+    assert findings(own, "dify_variable_leak") == []
+    for placeholder in ["sk-...xxxx", "api_key: <your-api-key>", "password: ********", "sk-proj-XXXXXXXXXXXXXXXXXXXX"]:
+        spans = _retrieved(f"Send {placeholder} in the header.", f"Example: {placeholder}")
+        assert findings(spans, "dify_variable_leak") == [], placeholder

@@ -20,8 +20,9 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_the_detectors_on_by_default() -> None:
-    """task_derailment ships off: it could not hold 1 % false alarms on the held-out corpus."""
+def test_empty_config_enables_every_built_in_detector() -> None:
+    """task_derailment ships on since it leaves plain chat and answers in another language than their sources
+    alone (0 % of clean runs on the development and held-out corpora, docs/detectors.md)."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
@@ -35,8 +36,9 @@ def test_empty_config_enables_the_detectors_on_by_default() -> None:
         "hallucination",
         "loop",
         "state_corruption",
+        "task_derailment",
     ]
-    assert "task_derailment" in [key for key, _ in create(Config(task_derailment={"enabled": True})).detectors]
+    assert "task_derailment" not in [key for key, _ in create(Config(task_derailment={"enabled": False})).detectors]
 
 
 @pytest.mark.parametrize(

@@ -272,3 +272,17 @@ def test_placeholders_are_left_and_masking_twice_changes_nothing() -> None:
         assert processor.redact_text(text) == text
     once = processor.redact_text(f'{{"password": "hunter2hunter2", "key": "{KEY}", "mail": "{EMAIL}"}} {CARD}')
     assert processor.redact_text(once) == once and "hunter2" not in once
+
+
+def test_credentials_named_in_other_languages_or_in_prose_are_masked() -> None:
+    processor = create(Config())
+    for text, value in [
+        ("仓库密码：Wh7kq29Lmx", "Wh7kq29Lmx"),  # noqa: RUF001 (the full-width colon, as written)
+        ("Das Passwort lautet Sommer2024!x", "Sommer2024!x"),
+        ("contraseña: Almac3n#2024", "Almac3n#2024"),
+        ("The API key is 9f8e7d6c5b4a39281706f5e4d3c2b1a0.", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+    ]:
+        masked = processor.redact_text(text)
+        assert value not in masked and masked.endswith(
+            (replacement(value, "mask"), replacement(value, "mask") + ".")
+        ), masked

@@ -290,3 +290,17 @@ def test_a_text_of_one_prefix_repeated_takes_linear_time(unit: str) -> None:
     started = time.perf_counter()
     sensitive_values(text, personal=True, exempt_examples=False)
     assert time.perf_counter() - started < 3.0
+
+
+def test_credentials_named_in_other_languages_and_in_prose() -> None:
+    key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    assert sensitive_values(f"The API key is {key}.", False) == {key: "credential"}  # the full stop is not in it
+    assert sensitive_values(f"api key: {key}", False) == {key: "credential"}
+    assert sensitive_values("仓库系统密码：Wh7kq29Lmx，请保管", False) == {"Wh7kq29Lmx": "password"}  # noqa: RUF001
+    assert sensitive_values("密码是Wh7kq29Lmx", False) == {"Wh7kq29Lmx": "password"}
+    assert sensitive_values("Das Passwort lautet Sommer2024!x", False) == {"Sommer2024!x": "password"}
+    assert sensitive_values("contraseña: Almac3n#2024", False) == {"Almac3n#2024": "password"}
+    assert sensitive_values("パスワードは abc12345xyz です", False) == {"abc12345xyz": "password"}
+    # prose without a value: no digit after "is"
+    for text in ["the password is wrong", "Your access key is valid for 30 days", "the token is expired"]:
+        assert sensitive_values(text, False) == {}, text
