@@ -576,9 +576,10 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
 
     ordered = sorted(by_execution.values(), key=creation)
     for position, group in enumerate(ordered):
-        # The execution's own span is the one whose parent is not another span of the same execution.
+        # The execution's own span is the one whose parent is not another span of the same execution; where
+        # every one is (parents in a circle, which only a forged request holds), the first.
         own_ids = {s.context.span_id for s in group if s.context is not None}
-        span = next(s for s in group if s.parent is None or s.parent.span_id not in own_ids)
+        span = next((s for s in group if s.parent is None or s.parent.span_id not in own_ids), group[0])
         attempts = sorted((s for s in group if s is not span),
                           key=lambda s: as_int((s.attributes or {}).get("dify.node.attempt")) or 0)  # fmt: skip
         if (span.attributes or {}).get("node_type") in _CONTAINER_TYPES:
