@@ -118,7 +118,9 @@ def timestamp(value: Any, field: str, source: str = "", line: int = 0) -> float 
         seconds = float(value) / 1000 if value > _MAX_SECONDS else float(value)
         # A span's times are unsigned nanoseconds: nothing before 1970, nothing NaN or infinite.
         if not 0 <= seconds < _LATEST:
-            raise InputError(source, line, field, f"not a time from 1970 on: {value!r}")
+            # Written as sent: the stream reader's fast path takes `-1` as -1.0, the general one as -1.
+            shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            raise InputError(source, line, field, f"not a time from 1970 on: {shown!r}")
         return seconds
     if isinstance(value, str):
         # Unix time as text ("1732000000.5"); an ISO 8601 time always holds a colon, which float() refuses.
