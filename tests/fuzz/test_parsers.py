@@ -162,7 +162,7 @@ def _read_both_ways(texts: list[str]) -> tuple[bytes, bytes]:
 
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(STREAM_PLACES), ODD | JSON), min_size=1, max_size=4))
-@example([((0, 0, ("data", "created_at")), -1)])  # refused by both, once with -1.0 in the message
+@example([((0, 12, ("created_at",)), -1)])  # refused by both, once with -1.0 in the message
 def test_real_streams_with_any_value_anywhere_read_with_data_unread_as_read_the_general_way(
     changes: list[tuple[tuple[int, int, KeyPath], Any]],
 ) -> None:
