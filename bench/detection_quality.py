@@ -5,9 +5,10 @@
 - `heldout2`: the second held-out corpus (tests/detectors/heldout2.py), written after the first one's misses
   had been read; totals only, like the first.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
+- `dev2`: the second development corpus (tests/detectors/devset2.py), the issue's failure kinds; likewise.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|dev|constructed|all] [--seed N]
+.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|dev|dev2|constructed|all] [--seed N]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, heldout, heldout2
+from tests.detectors import corpus, devset, devset2, heldout, heldout2
 
 
 def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, object]] | None, show: bool) -> None:
@@ -36,7 +37,7 @@ def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", choices=["heldout", "heldout2", "dev", "constructed", "all"], default="all")
+    parser.add_argument("--corpus", choices=["heldout", "heldout2", "dev", "dev2", "constructed", "all"], default="all")
     parser.add_argument("--seed", type=int, help="another seed than the corpus's own")
     args = parser.parse_args()
     if args.corpus in ("heldout", "all"):
@@ -48,6 +49,9 @@ def main() -> None:
     if args.corpus in ("dev", "all"):
         cases = list(devset.corpus(*([args.seed] if args.seed is not None else [])))
         _report("development corpus", cases, {}, show=True)
+    if args.corpus in ("dev2", "all"):
+        cases = list(devset2.corpus(*([args.seed] if args.seed is not None else [])))
+        _report("second development corpus", cases, {}, show=True)
     if args.corpus in ("constructed", "all"):
         _report("constructed corpus", list(corpus.corpus(args.seed or 7)), None, show=True)
 
