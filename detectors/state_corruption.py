@@ -27,7 +27,7 @@ def _empty(value: Any) -> bool:
     return value is None or (not value and isinstance(value, str | list | dict))
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -115,18 +115,19 @@ def create(cfg: Config) -> object:
                             },
                             span_id(span),
                         )
-                    elif _kind(value) != _kind(before):
+                    elif value_kind(value) != value_kind(before):
                         yield Finding(
                             KEY,
                             "medium",
                             0.7,
-                            f"'{name}' left '{producer}' as {_kind(before)} and reached '{title}' as {_kind(value)}.",
+                            f"'{name}' left '{producer}' as {value_kind(before)} and reached '{title}' as "
+                            f"{value_kind(value)}.",
                             {
                                 "node": title,
                                 "rule": "same-named variable changed type",
                                 "variable": name,
-                                "from": _kind(before),
-                                "to": _kind(value),
+                                "from": value_kind(before),
+                                "to": value_kind(value),
                                 "produced": str(before)[:200],
                                 "received": str(value)[:200],
                             },

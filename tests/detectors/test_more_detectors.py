@@ -1,7 +1,14 @@
 """Tool schema mismatch, task derailment and state corruption on hand-picked cases."""
 
+# ruff: noqa: RUF001  (Chinese and Japanese errors use full-width punctuation)
 from __future__ import annotations
 
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors.detectors import Config as DetectorsConfig
+from bridge.processors.detectors import DetectionProcessor
+from detectors import registry
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -37,7 +44,7 @@ def test_task_derailment_reads_paraphrases_against_the_runs_sources() -> None:
     kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "t", "metadata": {}}]})
     grounded = run_spans([kr, llm(answer=paraphrase)], inputs={"sys.query": question}, outputs={"answer": paraphrase})
     assert findings(grounded, "task_derailment") == []  # no word of the question, but "Ubuntu" from the document
-    off = "今天的股市行情整体上涨，科技板块领涨，成交量明显放大。"  # noqa: RUF001
+    off = "今天的股市行情整体上涨，科技板块领涨，成交量明显放大。"
     derailed = run_spans([kr, llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
     assert len(findings(derailed, "task_derailment")) == 1  # Chinese has no spaces: its length counts by characters
 
@@ -77,7 +84,7 @@ def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
 def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
     for error in (
         "parameter 'location' is mandatory",
-        "请求参数错误：缺少必填字段 city",  # noqa: RUF001
+        "请求参数错误：缺少必填字段 city",
         "amount must be a number",
         "param 'days' must be <= 7",
     ):
@@ -90,3 +97,65 @@ def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
     assert finding.evidence["received"] == {"days": None} and "city" in finding.evidence["produced"]
     present = node("w", "tool", outputs={"text": "{}", "json": [{"city": "Graz", "days": None}]})
     assert findings(run_spans([present, node("c", "code", inputs={"days": None})]), "dify_tool_schema_mismatch") == []
+
+
+_TRACK_INPUTS = {"order_id": "A-17", "carrier": "dhl", "to": "Graz", "format": "pdf"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Argument 'order_id' expects an integer",
+        "参数 order_id 格式错误",
+        "字段 carrier 类型错误，应为字符串",
+        "パラメータ order_id は数値である必要があります",
+        "El parámetro 'carrier' debe ser una cadena",
+        "Parameter order_id: Ganzzahl erwartet, Text erhalten",
+        "Failed to invoke tool track: could not parse 'order_id'",
+        "El campo 'to' es obligatorio",
+    ],
+)
+def test_tool_errors_naming_an_own_input_with_a_type_or_format_word(error: str) -> None:
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, "dify_tool_schema_mismatch")
+    assert finding.evidence["error"] == error and "names its input" in finding.summary
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Order A-17 not found",
+        "No order with order_id A-17",
+        "包裹 A-17 不存在",
+        "Invalid API key for carrier dhl",
+        "Read timed out (carrier=ups)",
+        "failed to connect to host",  # "to" unquoted is a word, not the parameter
+        "format pdf is not available for this carrier",  # the parameter's own name is no type word
+        "Argument 'weight' expects an integer",  # not an input of this tool
+    ],
+)
+def test_tool_errors_for_other_reasons_naming_an_input_do_not_fire(error: str) -> None:
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    assert findings(failed, "dify_tool_schema_mismatch") == []
+
+
+def test_tool_output_read_as_another_type_or_null_from_an_earlier_node() -> None:
+    tool = node("w", "tool", outputs={"text": "{}", "json": [{"eta_days": "3 days", "depot": None}]})
+    (finding,) = findings(run_spans([tool, node("c", "code", inputs={"eta_days": 3})]), "dify_tool_schema_mismatch")
+    assert finding.evidence["produced"] == {"eta_days": "3 days"} and finding.evidence["received"] == {"eta_days": 3}
+    start = node("start", "start", outputs={"note": None})
+    reader = node("c", "code", inputs={"note": None, "depot": None, "eta_days": "3 days"})
+    assert findings(run_spans([start, tool, reader]), "dify_tool_schema_mismatch") == []
+
+
+def test_tool_output_field_changing_type_against_the_tools_history() -> None:
+    def run(eta: object) -> list[ReadableSpan]:
+        tool = node("w", "tool", outputs={"text": "{}", "json": [{"eta_days": eta}]})
+        return run_spans([tool, node("c", "code", inputs={"eta_days": eta})], app_id="carrier")
+
+    processor = DetectionProcessor(DetectorsConfig.model_validate({k: {"enabled": k == "dify_tool_schema_mismatch"}
+                                                                   for k in registry()}))  # fmt: skip
+    assert all(processor.detect(run(days)) == [] for days in range(6))
+    (finding,) = processor.detect(run("3 days"))
+    assert "mostly returned number" in finding.summary and finding.evidence["received"] == {"eta_days": "3 days"}
+    assert len(processor.detect(run("2 days"))) == 1  # a change that persists keeps firing for a while
