@@ -3,9 +3,11 @@
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
 than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
-`#context#` at the next LLM; an End/Answer node receiving a strict beginning of an LLM's answer (cut short);
-an iteration whose output list holds fewer items than it ran rounds. Values that were already empty at the
-producer are not corruption.
+`#context#` at the next LLM, or a filled one that none of its prompts holds; an End/Answer node receiving
+or showing a strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the
+first paragraph is a choice); an iteration whose output list holds fewer items than it ran rounds, or a
+null where its round succeeded with a value. Values that were already empty at the producer are not
+corruption.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, prompt_text, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -44,11 +46,35 @@ def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -
                    span_id(span))  # fmt: skip
 
 
+def _probes(text: str) -> list[str]:
+    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters."""
+    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 8]
+    return [line[:30] for line in lines[:3]]
+
+
+def _cut_from(value: str, answers: list[str]) -> str | None:
+    """The LLM answer `value` is a cut-short copy of: a strict beginning of it (an ellipsis marking the cut
+    allowed; 12 characters and a quarter of the answer at least) missing more than its trailing spaces, not
+    ending where a line or paragraph of the answer ends (taking the first paragraph is a choice), and no
+    answer in full."""
+    if value in answers:
+        return None
+    marked = value.rstrip().removesuffix("…").removesuffix("...").rstrip()
+    if len(marked) < 12:  # a short value (a status word, a label) is a beginning of many texts
+        return None
+    for answer in answers:
+        rest = answer[len(marked) :] if len(marked) >= 0.25 * len(answer) and answer.startswith(marked) else ""
+        if len(rest.strip()) >= 3 and not rest.lstrip(" \t").startswith("\n"):
+            return answer
+    return None
+
+
 def _flows(
     span: Any, node_type: Any, inputs: Any, retrieved: list[tuple[int, str]], answers: list[str]
 ) -> Iterator[Finding]:
-    """Value flow into this node: retrieved context dropped before an LLM, an LLM's answer cut short before
-    an End/Answer node. `inputs` are the node's decoded inputs; `answers` the earlier LLMs' texts."""
+    """Value flow into this node: retrieved context dropped before an LLM (empty, or filled but absent from
+    the prompt), an LLM's answer cut short before an End/Answer node. `inputs` are the node's decoded
+    inputs; `answers` the earlier LLMs' texts."""
     title = attr(span, "dify.node.title", span.name)
     if node_type == "llm" and retrieved and isinstance(inputs, dict):
         context = inputs.get("#context#")
@@ -57,15 +83,27 @@ def _flows(
             yield _finding(span, "retrieved documents → empty #context# at the next LLM",
                            f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
                            "was empty.", earlier[0], context)  # fmt: skip
-    elif node_type in ("end", "answer") and answers and isinstance(inputs, dict):
-        for value in inputs.values():
+        elif earlier and isinstance(context, str):
+            prompt = prompt_text(span)
+            probes = [probe for document in earlier for probe in _probes(document)]
+            if prompt and probes and not any(probe in prompt for probe in probes):
+                yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
+                               f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
+                               "but its prompt holds none of them: the prompt template lost {{#context#}}.",
+                               earlier[0], prompt)  # fmt: skip
+    elif node_type in ("end", "answer") and answers:
+        outputs = json_attr(span, "output.value")
+        values = [*(inputs.values() if isinstance(inputs, dict) else ()),
+                  *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
+        for value in values:
             if not isinstance(value, str) or not value:
                 continue
-            cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
+            cut = _cut_from(value, answers)
             if cut is not None:
-                yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
+                yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
                                f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
                                "characters).", cut, value)  # fmt: skip
+                break
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -73,10 +111,33 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
         rounds = attr(container, "dify.container.rounds", 0)
         outputs = json_attr(container, "output.value")
         items = outputs.get("output") if isinstance(outputs, dict) else None
-        if isinstance(rounds, int) and isinstance(items, list) and len(items) < rounds:
+        if not isinstance(items, list):
+            continue
+        title = attr(container, "dify.node.title", container.name)
+        if isinstance(rounds, int) and len(items) < rounds:
             yield _finding(container, "iteration output items < rounds run",
-                           f"The iteration '{attr(container, 'dify.node.title', container.name)}' ran {rounds} "
-                           f"rounds but its output holds {len(items)} items.", f"{rounds} rounds", items)  # fmt: skip
+                           f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
+                           f"{rounds} rounds", items)  # fmt: skip
+        elif any(item is None for item in items):
+            yield from _null_items(trace, container, title, items)
+
+
+def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
+    """An item null in the iteration's output whose round succeeded and produced a value: lost in between."""
+    for round_span in trace.children(container):
+        index = attr(round_span, "dify.round.index")
+        if not isinstance(index, int) or index >= len(items) or items[index] is not None:
+            continue
+        nodes = trace.children(round_span)
+        if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
+            continue  # a failed round left a null on purpose (error strategy "continue on error")
+        last = json_attr(nodes[-1], "output.value")
+        produced = next((v for v in last.values() if not _empty(v)), None) if isinstance(last, dict) else None
+        if produced is not None:
+            yield _finding(container, "an iteration output item null though its round produced a value",
+                           f"Round {index} of the iteration '{title}' produced a value, but the iteration's "
+                           "output holds null in its place.", produced, items)  # fmt: skip
+            return
 
 
 def create(cfg: Config) -> object:

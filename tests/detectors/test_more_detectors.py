@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.assembly import RunAssembler
+from bridge.model import DifyEvent
 from bridge.processors.detectors import Config as DetectorsConfig
 from bridge.processors.detectors import DetectionProcessor
+from bridge.spans import build_spans
 from detectors import registry
 from tests.detectors.build import findings, llm, node, run_spans
 
@@ -68,17 +71,59 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
     dropped = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": ""})])
     (finding,) = findings(dropped, "state_corruption")
     assert finding.evidence["produced"] == "Check-in from 15:00." and finding.evidence["received"] == ""
-    kept = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": "Check-in from 15:00."})])
+    context = "Check-in from 15:00."
+    kept = run_spans([_kr(context), llm(prompt=f"Context: {context}\nBe brief.", inputs={"#context#": context})])
     assert findings(kept, "state_corruption") == []
+    # The variable filled, the prompt template without {{#context#}}: the documents never reach the model.
+    (lost,) = findings(run_spans([_kr(context), llm(prompt="Be brief.", inputs={"#context#": context})]),
+                       "state_corruption")  # fmt: skip
+    assert lost.evidence["rule"] == "retrieved documents in #context# but in none of the LLM's prompts"
+    assert lost.evidence["produced"] == context and lost.evidence["received"] == "Be brief."
 
 
 def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
     answer = "You can check in from 15:00; please leave the room by 11:00."
     cut = run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer[:20]})])
     (finding,) = findings(cut, "state_corruption")
-    assert finding.evidence["rule"].startswith("an End/Answer input is a strict beginning")
+    assert finding.evidence["rule"].startswith("an End/Answer value is a strict beginning")
     assert findings(run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer})]),
                     "state_corruption") == []  # fmt: skip
+    # Cut past 90 %, or marked with an ellipsis, at the Answer node's output (its inputs are empty in Dify).
+    for shown in (answer[:-6], answer[:30] + "…"):
+        answered = run_spans([llm(answer=answer), node("answer", "answer", inputs={}, outputs={"answer": shown})])
+        (finding,) = findings(answered, "state_corruption")
+        assert finding.evidence["received"] == shown
+    # Not cut: the first paragraph taken on purpose, a short status word, the answer extended.
+    two = "Your parcel is at the depot.\n\nWe deliver Monday to Saturday."
+    for llm_answer, shown in ((two, "Your parcel is at the depot."), ("Delivered to the depot on Monday.", "Delivered"),
+                              (answer, answer + "\n(help desk)")):  # fmt: skip
+        fine = run_spans([llm(answer=llm_answer), node("end", "end", inputs={"answer": shown})])
+        assert findings(fine, "state_corruption") == [], shown
+
+
+def test_state_corruption_iteration_output_losing_an_item() -> None:
+    def batch(output: list[object], status: str = "succeeded") -> list[ReadableSpan]:
+        base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Label each"}
+        events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": ["a", "b", "c"]}}, "r")]
+        for i in range(3):
+            finished = {"id": f"n{i}", "node_id": "label", "node_type": "code", "title": "Label", "elapsed_time": 0.1,
+                        "status": status if i == 1 else "succeeded", "inputs": {"city": i},
+                        "outputs": {"text": f"label {i}"}, "iteration_id": "it",
+                        "execution_metadata": {"iteration_id": "it", "iteration_index": i}}  # fmt: skip
+            events.append(DifyEvent("node_finished", finished, "r"))
+        completed = {**base, "status": "succeeded", "outputs": {"output": output}}
+        events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+        assembler = RunAssembler()
+        for event in events:
+            assembler.add(event, 0)
+        (run,) = assembler.drain()
+        return build_spans(run)
+
+    (finding,) = findings(batch(["label 0", None, "label 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
+    assert finding.evidence["produced"] == "label 1"
+    assert findings(batch(["label 0", "label 1", "label 2"]), "state_corruption") == []
+    assert findings(batch(["label 0", None, "label 2"], status="failed"), "state_corruption") == []
 
 
 def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
