@@ -50,13 +50,16 @@ def _luhn_number(rng: random.Random) -> str:
     return "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
-def container_run(kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None) -> list[Any]:
+def container_run(
+    kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None, item: Any = None
+) -> list[Any]:
+    """A container's run; its input list holds `items` distinct numbers, or `item` repeated."""
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
     started = {
         **base,
         "created_at": 1,
         "metadata": {f"{kind}_length": limit},
-        "inputs": {"iterator_selector": list(range(items))},
+        "inputs": {"iterator_selector": list(range(items)) if item is None else [item] * items},
     }
     events = [DifyEvent(f"{kind}_started", started, "r")]
     for i in range(rounds):
