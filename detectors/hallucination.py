@@ -1,8 +1,9 @@
 """`hallucination`: an LLM answer grounded in sources states numbers found in none of them.
 
 Only answers that had sources are checked (a retrieval earlier in the run, or a prompt carrying context),
-so creative writing is left alone. A number counts as supported when it appears, digits only, anywhere in
-the LLM's prompt, the run's inputs or the retrieved documents; restating or rounding-free paraphrase passes.
+so creative writing is left alone. A number counts as supported when its value appears anywhere in the
+LLM's prompt, the run's inputs or the retrieved documents: written with either decimal separator ("14,90"
+and "14.90"), with thousands separators or without, or as a number word ("fourteen", "catorce", "十四").
 """
 
 from __future__ import annotations
@@ -17,8 +18,26 @@ from detectors import DetectorConfig, Finding, Trace, attr, prompt_text, span_id
 KEY = "hallucination"
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
 # Only Latin letters and digits glue onto a number ("A4", "x86"): Chinese and Japanese write a number against
-# its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word.
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.#])\d[\d,]*(?:\.\d+)?(?![A-Za-z0-9_])")
+# its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word. Separators
+# inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,#])\d(?:\d|[.,](?=\d))*(?![A-Za-z0-9_])")
+# Number words a source may use where an answer writes digits (two digits and more: single digits are not
+# checked), English, Spanish, German, then Chinese/Japanese numerals up to 99.
+_WORDS = {
+    word: value
+    for value, words in {
+        10: "ten diez zehn", 11: "eleven once elf", 12: "twelve doce zwölf", 13: "thirteen trece dreizehn",
+        14: "fourteen catorce vierzehn", 15: "fifteen quince fünfzehn", 16: "sixteen dieciséis sechzehn",
+        17: "seventeen diecisiete siebzehn", 18: "eighteen dieciocho achtzehn", 19: "nineteen diecinueve neunzehn",
+        20: "twenty veinte zwanzig", 24: "veinticuatro", 30: "thirty treinta dreißig", 40: "forty cuarenta vierzig",
+        50: "fifty cincuenta fünfzig", 60: "sixty sesenta sechzig", 70: "seventy setenta siebzig",
+        80: "eighty ochenta achtzig", 90: "ninety noventa neunzig", 100: "hundred cien hundert",
+    }.items()
+    for word in words.split()
+}  # fmt: skip
+_WORD = re.compile(r"(?i)\b(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b")
+_CJK_DIGITS = "零一二三四五六七八九"
+_CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
 
 
 class Config(DetectorConfig):
@@ -27,12 +46,41 @@ class Config(DetectorConfig):
 
 
 def numbers(text: str) -> set[str]:
+    """The numbers worth checking in `text`, as written; a separator repeated is a thousands separator and
+    is dropped ("6,000,000" → "6000000")."""
     found = set()
     for match in _NUMBER.finditer(text):
-        digits = match.group(0).replace(",", "").rstrip(".")
-        if len(digits.replace(".", "")) >= 2:
-            found.add(digits)
+        token = match.group(0)
+        if sum(c.isdigit() for c in token) < 2:
+            continue
+        for separator in ",.":
+            if token.count(separator) > 1:
+                token = token.replace(separator, "")
+        found.add(token)
     return found
+
+
+def readings(number: str) -> set[str]:
+    """The values a number can stand for: its last separator as the decimal point, or, three digits
+    following it, as a thousands separator ("1.250" is 1250 in German, 1.25 in English)."""
+    at = max(number.rfind(","), number.rfind("."))
+    if at < 0:
+        return {str(int(number))}
+    whole, fraction = number[:at].replace(",", "").replace(".", ""), number[at + 1 :]
+    values = {f"{int(whole or '0')}.{fraction}".rstrip("0").rstrip(".")}
+    if len(fraction) == 3:
+        values.add(str(int(whole + fraction)))
+    return values
+
+
+def source_values(text: str) -> set[str]:
+    """Every reading of every number in a source, and the values of its number words."""
+    values = {value for number in numbers(text) for value in readings(number)}
+    values.update(str(_WORDS[m.group(0).lower()]) for m in _WORD.finditer(text) if m.group(0).lower() in _WORDS)
+    for m in _CJK_NUMBER.finditer(text):
+        tens, ones = m.groups()
+        values.add(str(10 * (_CJK_DIGITS.index(tens) if tens else 1) + (_CJK_DIGITS.index(ones) if ones else 0)))
+    return values
 
 
 def create(cfg: Config) -> object:
@@ -50,11 +98,13 @@ def create(cfg: Config) -> object:
                 continue
             if shared is None:
                 root = trace.root
-                shared = numbers(documents) | numbers(str(attr(root, "input.value") or "") if root is not None else "")
+                inputs = str(attr(root, "input.value") or "") if root is not None else ""
+                shared = source_values(documents) | source_values(inputs)
             # The prompt (the longest source) is read only for what the shared sources leave unsupported.
-            unsupported = claimed - shared
+            unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
             if len(unsupported) >= cfg.min_unsupported:
-                unsupported -= numbers(prompt_text(span))
+                in_prompt = source_values(prompt_text(span))
+                unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
             if len(unsupported) >= cfg.min_unsupported:
                 listed = sorted(unsupported)
                 yield Finding(

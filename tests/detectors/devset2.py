@@ -8,7 +8,8 @@ false alarms (not from either held-out corpus) by the AI session of branch det-p
 from the capture set's recordings like `devset.py`. Kinds: tool errors worded outside the phrase list in
 five languages and tool output the next node reads wrongly; documents *about* a chatbot next to documents
 speaking *to* it; prompts that grew a little and then jumped; retrieved context missing from the prompt,
-answers cut short before the End/Answer node, iterations losing items; a model switch lasting several runs;
+answers cut short before the End/Answer node, iterations losing items; numbers restated in another
+notation next to numbers changed; a model switch lasting several runs;
 loops that progress while one node's inputs repeat; iterations over repeated items. Runs that need an app's
 history carry it in `Case.history` (an app of their own, so cases do not disturb each other).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Iterator
 
 from tests.detectors.corpus import Case
@@ -42,6 +44,14 @@ FAQ = [
     ("What size can a parcel locker take?", "Parcel lockers: max 60 x 40 x 40 cm, 25 kg, pickup within 7 days.",
      "Up to 60 x 40 x 40 cm and 25 kg; collect it within seven days."),
 ]  # fmt: skip
+# The same facts with their numbers written another way (decimal point for comma, digits for words).
+RESTATED = {
+    "¿Cuánto cuesta enviar 5 kg a Portugal?": "5 kg to Portugal: 14.90 EUR.",
+    "包裹丢失怎么索赔？": "签收后14天内提交，最多赔偿500元。",
+    "What size can a parcel locker take?": "Max. 60 × 40 × 40 cm and 25 kg; pick it up within 7 days.",
+    "Wie lange dauert ein Paket nach Österreich?": "2 bis 3 Werktage.",
+    "再配達はいつ頼めますか？": "19時までなら当日に再配達します。",
+}
 # Documents that mention a model, role words, dismissals, comments or links, as documentation does.
 ABOUT = [
     "If the chatbot cannot answer, customers can call our hotline on 0800 123 456.",
@@ -129,6 +139,11 @@ class Carrier:
         context = "\n\n".join(docs)
         # +ctx: the prompt template lost its {{#context#}}: the variable is filled, the prompt never holds it.
         system = "Answer from the context. Be brief." if fault == "+ctx" else f"Context:\n{context}\nBe brief."
+        if fault == "-halluc":
+            answer = RESTATED[q]
+        if fault == "+halluc":  # one stated number changed
+            changed = re.sub(r"\d\d+", lambda m: str(int(m.group(0)) + 3), answer, count=1)
+            answer = changed if changed != answer else answer + " Express: 12 Stunden."
         if fault == "+cut":
             answer = answer + " " + r.choice(["Bei Fragen hilft unser Service-Team.", "Gracias por su paciencia.",
                                               "如有疑问请联系客服。", "Thank you for choosing ParcelNet."])  # fmt: skip
@@ -292,6 +307,7 @@ PLAN: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     "dify_tool_schema_mismatch": ([("+schema", "track"), ("+flow", "track"), ("+schema", "track"), ("+retype", "track")],
                                   [("-schema", "track"), ("-flow", "track"), ("-schema", "track"), ("-null", "track")]),
     "state_corruption": ([("+ctx", "help"), ("+cut", "help"), ("+lost", "batch")], [("-cut", "help"), ("", "batch")]),
+    "hallucination": ([("+halluc", "help")], [("-halluc", "help")]),
     "loop": ([("+loop", "poll")], [("-poll", "poll"), ("", "poll")]),
     "dify_iteration_escape": ([], [("-same", "batch")]),
 }  # fmt: skip

@@ -54,3 +54,22 @@ def test_numbers_written_against_chinese_characters() -> None:
 
     assert numbers("签收后45天内可以退货，车费300元") == {"45", "300"}  # noqa: RUF001
     assert numbers("x86 and A4 paper") == set()
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("Tarifas Portugal: hasta 5 kg 14,90 €.", "A 5 kg parcel costs 14.90 EUR."),  # decimal comma and point
+        ("Versand: 1.250 Pakete pro Tag.", "The depot ships 1250 parcels a day."),  # German thousands
+        ("Claims within fourteen days.", "File the claim within 14 days."),
+        ("Reclamaciones en un plazo de quince días.", "Tiene 15 días para reclamar."),
+        ("签收后十四天内可以退货。", "签收后14天内可以退货。"),
+    ],
+)
+def test_numbers_written_another_way_in_the_source_are_supported(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+def test_a_price_changed_in_decimals_is_unsupported() -> None:
+    (finding,) = findings(_rag("It costs 16,90 €.", "Tarifas: hasta 5 kg 14,90 €."), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["16,90"]
