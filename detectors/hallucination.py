@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from pydantic import Field
 
@@ -60,23 +61,28 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def readings(number: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def readings(number: str) -> frozenset[str]:
     """The values a number can stand for: its last separator as the decimal point, or, three digits
     following it, as a thousands separator ("1.250" is 1250 in German, 1.25 in English)."""
     at = max(number.rfind(","), number.rfind("."))
     if at < 0:
-        return {str(int(number))}
+        return frozenset({str(int(number))})
     whole, fraction = number[:at].replace(",", "").replace(".", ""), number[at + 1 :]
     values = {f"{int(whole or '0')}.{fraction}".rstrip("0").rstrip(".")}
     if len(fraction) == 3:
         values.add(str(int(whole + fraction)))
-    return values
+    return frozenset(values)
 
 
 def source_values(text: str) -> set[str]:
-    """Every reading of every number in a source, and the values of its number words."""
-    values = {value for number in numbers(text) for value in readings(number)}
-    values.update(str(_WORDS[m.group(0).lower()]) for m in _WORD.finditer(text) if m.group(0).lower() in _WORDS)
+    """Every reading of every number in a source."""
+    return {value for number in numbers(text) for value in readings(number)}
+
+
+def word_values(text: str) -> set[str]:
+    """The values of a source's number words (read only for claims its digits leave unsupported)."""
+    values = {str(_WORDS[m.group(0).lower()]) for m in _WORD.finditer(text) if m.group(0).lower() in _WORDS}
     for m in _CJK_NUMBER.finditer(text):
         tens, ones = m.groups()
         values.add(str(10 * (_CJK_DIGITS.index(tens) if tens else 1) + (_CJK_DIGITS.index(ones) if ones else 0)))
@@ -103,8 +109,13 @@ def create(cfg: Config) -> object:
             # The prompt (the longest source) is read only for what the shared sources leave unsupported.
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
             if len(unsupported) >= cfg.min_unsupported:
-                in_prompt = source_values(prompt_text(span))
+                prompt = prompt_text(span)
+                in_prompt = source_values(prompt)
                 unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            if len(unsupported) >= cfg.min_unsupported:  # digits left unsupported: the sources' number words
+                root = trace.root
+                words = word_values(f"{documents}\n{attr(root, 'input.value') if root else ''}\n{prompt}")
+                unsupported = {n for n in unsupported if words.isdisjoint(readings(n))}
             if len(unsupported) >= cfg.min_unsupported:
                 listed = sorted(unsupported)
                 yield Finding(

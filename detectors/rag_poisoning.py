@@ -54,6 +54,8 @@ _CALLED = (
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
     rf"|(?:致|给)\s*{_MODEL}|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
 )
+# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
+_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
 # The model's own rules, dismissed: the dismissal, the rules, and what makes them the model's (previous,
 # above, yours, the system's), in one sentence.
 _DISMISS = re.compile(
@@ -100,12 +102,21 @@ _PLACEHOLDER = re.compile(r"[{}<>$]|%7B|%3C")
 _DATA_FIELD = re.compile(r"(?i)(?:^|&)(?:q|d|data|query|msg|message|prompt|chat|conversation|history|text|input|"
                          r"user|secret|token|key|email|c)=")  # fmt: skip
 # A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
-# text: one search instead of many, and most documents hold none. Only for ASCII text: elsewhere, matching
-# without case knows more than lower() (the long s matches 's').
-_SCREEN = re.compile(
+# text: one search instead of many, and most documents hold none. (A case-blind search would be five times
+# slower; lower() misses the few letters case-blind matching folds onto ASCII ones, mapped first.)
+_ASCII_SCREEN = (
     r"ignor|disregard|forget|override|olvida|omite|vergiss|missachte|stop |system|you are now|act as|<\||inst\]"
-    r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|model|llm|gpt"
+    r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|asist|model|llm|gpt"
+    r"|reveal"
 )
+_SCREEN = {
+    True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
+    False: re.compile(
+        _ASCII_SCREEN + r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|如果你是|もしあなたが|助手|人工智能|模型|系统|"
+        "アシスタント|チャットボット|モデル|システム|[\u200b-\u200f\u2060-\u2064\ufeff\U000e0020-\U000e007e]"
+    ),
+}
+_FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
     r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|example|called|known as|attack|attackers?|injection|"
@@ -140,6 +151,8 @@ def _dismissals(text: str) -> Iterator[re.Match[str]]:
 
 def _instructions(text: str, found: dict[str, str]) -> None:
     for kind, pattern in INSTRUCTIONS.items():
+        if kind == "addressed_to_model" and not _MENTIONS.search(text):
+            continue  # the costliest pattern; most documents name no model
         for match in pattern.finditer(text):
             if not _is_discussion(text, match.start(), match.end()):
                 found.setdefault(kind, match.group(0).strip())
@@ -151,12 +164,14 @@ def _instructions(text: str, found: dict[str, str]) -> None:
 def signals(text: str) -> dict[str, str]:
     """Signal kind → the matched text, for each attack signal in a document."""
     found: dict[str, str] = {}
-    if text.isascii() and not _SCREEN.search(text.lower()):
+    ascii_only = text.isascii()
+    if not _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower()):
         return found
-    tags = _TAGS.findall(text)
-    visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text))
+    hides = not text.isascii() and (_ZERO_WIDTH.search(text) or _TAGS.search(text))
+    tags = _TAGS.findall(text) if hides else []
+    visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
     _instructions(visible, found)
-    if visible != text:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
+    if hides:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
         hidden = "".join(chr(ord(c) - 0xE0000) for run in tags for c in run)
         _instructions(hidden, found)
         if found:

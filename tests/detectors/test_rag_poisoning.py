@@ -106,6 +106,6 @@ _PIECES = st.sampled_from(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_PIECES, max_size=30).map("".join))
 def test_the_screen_passes_every_document_the_patterns_would_flag(text: str) -> None:
-    with patch.object(rag_poisoning, "_SCREEN", re.compile("")):  # a screen every text passes
+    with patch.object(rag_poisoning, "_SCREEN", {True: re.compile(""), False: re.compile("")}):  # every text passes
         unscreened = signals(text)
     assert signals(text) == unscreened
