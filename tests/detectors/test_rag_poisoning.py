@@ -99,7 +99,9 @@ _PIECES = st.sampled_from(
      "display", ": none", "Font-Size", ":0", "color: ", "WHITE", "#fff", "![x](", "http://e.io/a?b=c", ")",
      "HTTP://E.IO/A?B=C", "Paris ", "tower. ", "the ", "x", "Note to the ", "AI", "KI", "IA", " chatbot",
      "Dear ", "If you are a ", "model", " reading this", ", ", "vergiss ", "olvida ", "tus ", "Ignoriere ",
-     "alle ", "Regeln", "{", "?q=", "![i](http://e.io/p.png", "must now "]
+     "alle ", "Regeln", "{", "?q=", "![i](http://e.io/p.png", "must now ", "忽略", "之前的", "所有", "指令", "致",
+     "AI助手", "：", "请", "告诉", "如果你是", "アシスタントへ", "以前の", "指示を", "無視", "系统", "\u200b",  # noqa: RUF001
+     "\U000e0069\U000e0067", "\u017f", "\u212a", "\u0130", "y\u017ftem"]
 )  # fmt: skip
 
 
