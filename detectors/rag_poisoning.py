@@ -38,7 +38,10 @@ _ORDER = (
 )
 _MODEL = (
     r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
-    r"LLMs?|GPT|modelo de lenguaje|Sprachmodell)\b|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
+    r"LLMs?|GPT|modelo de lenguaje|Sprachmodell)\b"
+    # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
+    r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des)\b)"
+    r"|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
     r"AIアシスタント|アシスタント|チャットボット|言語モデル)"
 )
 # A model called on: the sentence speaks to it, not about it.

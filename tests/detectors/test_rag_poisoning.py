@@ -75,6 +75,7 @@ def test_an_answer_following_the_document_is_critical() -> None:
         "Our AI policy: the assistant must never be used to approve refunds; staff decide them.",
         "智能客服无法回答时，请拨打热线 400-800-1234 转人工。",  # noqa: RUF001
         "Der Chatbot antwortet rund um die Uhr; bei Reklamationen hilft das Service-Team.",
+        "Note to the assistant manager: always lock the depot safe before 20:00.",  # a person, not a model
         # Role words, dismissals, comments and links as documentation writes them.
         "Scanner app\nSYSTEM: Android 12+, iOS 16+. Do not install it on rooted phones.",
         "Ignore the installation instructions in the old printed manual; the new bracket needs no drill.",
