@@ -9,10 +9,10 @@ parameters next to a word of types, formats or required fields, in English, Span
 Japanese (`Argument 'order_id' expects an integer`, `参数 order_id 格式错误`, `weight_kg は数値である必要
 があります`). Tool failures for other reasons (timeouts, rate limits, server errors, credentials, a value
 that names nothing found) are left to other signals. Value flow from a tool that succeeded with
-structured output to the node after it: a field read as null that the output does not hold at all (and
-no earlier node produced); a field read as another type than the tool wrote it; a field whose type
-differs from the one the tool's earlier runs gave it (under a fifth of them had it, once `min_history`,
-5, had the usual one).
+structured output to the node after it, for names no earlier node produced (the run's inputs are often
+named like the tool's fields): a field read as null that the output does not hold at all; a field read as
+another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
+it (under a fifth of them had it, once `min_history`, 5, had the usual one).
 """
 
 from __future__ import annotations
@@ -37,20 +37,35 @@ SCHEMA_ERROR = re.compile(
     r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
     r"|\brequired field\b|缺少|必填|不能为空|参数错误|参数无效"
 )
-# Words of types, formats, required fields and expectations: an error naming one of the tool's own inputs
-# with one of these says the input does not fit.
-_INPUT_WORDS = re.compile(
-    r"(?i)\b(?:integer|int|number|numeric|string|boolean|bool|float|decimal|array|list|object|date|datetime|"
-    r"type|format|formatted|pattern|regex|enum|allowed|parse|parsed|expects?|expected|required|missing|"
-    r"mandatory|invalid|malformed|wrong|must|entero|n[uú]mero|cadena|booleano|tipo|fecha|formato|obligatorio|"
-    r"requerido|falta|inv[aá]lido|debe|esperaba|Ganzzahl|Zahl|Zeichenkette|Typ|Datum|Format|erforderlich|"
-    r"Pflichtfeld|fehlt|ung[uü]ltig|erwartet|muss)\b"
-    r"|整数|数字|数值|字符串|布尔|类型|数组|日期|格式|必填|缺少|必须|应为|应该是|无效|不正确|不合法|"
-    r"数値|文字列|型|形式|フォーマット|必須|無効|不正|必要があります"
+# What an error says of an input that does not fit, naming one of the tool's own inputs: that it is
+# required or missing, or badly formatted; or a type (integer, string…) next to an expectation (expects,
+# must be, 应为…); or an invalid value, type or format. Loose words alone ("invalid response", "must be
+# authenticated", "expected 200") say nothing of the input.
+_REQUIRED_OR_FORMAT = (
+    r"\b(?:required|missing|mandatory|format|formatted|malformed|pattern|parse|parsed|obligatori[oa]|requerid[oa]|"
+    r"falta|formato|erforderlich|Pflichtfeld|fehlt|Format|Formats)\b"
+    r"|必填|缺少|格式|必須|形式|フォーマット|未提供|未指定"
 )
-# Failures about access or capacity, whatever else their message says.
+_TYPE = (
+    r"\b(?:integer|int|number|numeric|string|boolean|bool|float|decimal|array|entero|n[uú]mero|cadena|booleano|"
+    r"Ganzzahl|Zahl|Zeichenkette)\b|整数|数字|数值|字符串|布尔|数组|数値|文字列"
+)
+_EXPECTATION = (
+    r"\b(?:expects?|expected|should be|must be|not an?|not of type|type|tipo|debe ser|se esperaba|erwartet|"
+    r"muss|Typ)\b|类型|应为|应该是|必须是|である必要|型"
+)
+_INVALID = (
+    r"\b(?:invalid|inv[aá]lid[oa]|ung[uü]ltiger?|not a valid)\s+(?:\w+\s+)?"
+    r"(?:value|type|format|enum|valor|tipo|Wert|Typ)\b"
+    r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値"
+)
+_INPUT_WORDS = re.compile(rf"(?i){_REQUIRED_OR_FORMAT}|{_INVALID}")
+_TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i){_EXPECTATION}")
+# Failures about access, capacity or the service itself, whatever else their message says.
 _NOT_SCHEMA = re.compile(
-    r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|forbidden|quota|rate limit|timed? ?out"
+    r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
+    r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
+    r"|\b5\d\d\b"
 )
 # A well-formed value that names nothing: the input fit, the thing is not there.
 _NOT_FOUND = re.compile(
@@ -90,7 +105,10 @@ def _names_own_input(error: str, inputs: Any) -> str | None:
         blanked[hit.start() : hit.end()] = " " * (hit.end() - hit.start())
     text = "".join(blanked)
     for hit, name in mentions:
-        if _INPUT_WORDS.search(text, max(0, hit.start() - 80), hit.end() + 80):
+        start, end = max(0, hit.start() - 60), hit.end() + 60
+        if _INPUT_WORDS.search(text, start, end) or (
+            _TYPE_WORDS.search(text, start, end) and _EXPECTATION_WORDS.search(text, start, end)
+        ):
             return name
     return None
 
@@ -178,7 +196,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                     "got null): the tool's output schema changed or the call asked for the wrong thing.",
                 )
                 produced: Any = sorted(fields)[:20]
-            elif name in fields and value is not None and fields[name] is not None:
+            elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
                 was, now = value_kind(fields[name]), value_kind(value)
                 if was != now:
                     rule = "next node reads a tool output field as another type"

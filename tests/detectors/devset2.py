@@ -106,6 +106,10 @@ OTHER_ERRORS = [
     "Invalid API key for carrier dhl",
     "El envío {no} ya fue entregado",
     "配送業者のサーバーに接続できません",
+    "Upstream returned 502 for carrier ups; expected 200",
+    "tracking_no {no}: invalid response from carrier (HTML instead of JSON)",
+    "Carrier must be authenticated first",
+    "Unknown tracking_no {no}",
 ]
 NOTES = ["Your parcel is on its way.", "Ihr Paket wird morgen zugestellt.", "您的包裹已到达派送站。",
          "Su paquete está en reparto.", "お荷物は本日お届け予定です。"]  # fmt: skip
@@ -165,14 +169,16 @@ class Carrier:
         carrier = r.choice(["dhl", "ups", "dpd"])
         weight = r.choice([0.8, 2.4, 5.0, 12.5])
         inputs = {"tracking_no": no, "carrier": carrier, "weight_kg": weight}
-        w = self.writer("track", {"tracking_no": no, "note": None})
-        w.node("start", "start", "Start", {"tracking_no": no, "note": None}, {"tracking_no": no, "note": None})
+        run_inputs = {"tracking_no": no, "note": None, "carrier": carrier}
+        w = self.writer("track", run_inputs)
+        w.node("start", "start", "Start", run_inputs, run_inputs)
         status = r.choice(["in_transit", "out_for_delivery", "delivered"])
         body: dict[str, object] = {
             "tracking_no": no,
             "status": status,
             "eta_days": r.randint(0, 4),
             "depot": r.choice(CITIES),
+            "carrier": {"code": carrier, "name": carrier.upper()},
         }
         if fault == "-flow":  # the carrier sends the field, as null: the next node reading null is fine
             body["depot"] = None
@@ -196,6 +202,8 @@ class Carrier:
         reader = {"status": body["status"], "eta_days": eta, "depot": body.get("depot")}
         if fault == "-null":  # an optional run input, null from the start, read next to the tool's fields
             reader["note"] = None
+        if fault == "-same-name":  # the run's own text input, named like an object field of the tool's output
+            reader["carrier"] = carrier
         w.node("code", "fmt", "Format status", reader, {"line": f"{status}, {eta} day(s), depot {body.get('depot')}"})
         line = f"Parcel {no}: {status}."
         w.node("end", "end", "End", {"line": line}, {"line": line})
@@ -305,7 +313,8 @@ def _growth_case(carrier: Carrier, i: int, positive: bool) -> Case:
 PLAN: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     "dify_rag_poisoning": ([("+rag", "help")], [("-rag", "help")]),
     "dify_tool_schema_mismatch": ([("+schema", "track"), ("+flow", "track"), ("+schema", "track"), ("+retype", "track")],
-                                  [("-schema", "track"), ("-flow", "track"), ("-schema", "track"), ("-null", "track")]),
+                                  [("-schema", "track"), ("-flow", "track"), ("-schema", "track"), ("-null", "track"),
+                                   ("-same-name", "track")]),
     "state_corruption": ([("+ctx", "help"), ("+cut", "help"), ("+lost", "batch")], [("-cut", "help"), ("", "batch")]),
     "hallucination": ([("+halluc", "help")], [("-halluc", "help")]),
     "loop": ([("+loop", "poll")], [("-poll", "poll"), ("", "poll")]),

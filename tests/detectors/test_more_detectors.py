@@ -177,6 +177,10 @@ def test_tool_errors_naming_an_own_input_with_a_type_or_format_word(error: str) 
         "failed to connect to host",  # "to" unquoted is a word, not the parameter
         "format pdf is not available for this carrier",  # the parameter's own name is no type word
         "Argument 'weight' expects an integer",  # not an input of this tool
+        "Upstream returned 502 for carrier ups; expected 200",  # the service failed, not the input
+        "order_id A-17: invalid response from carrier (HTML instead of JSON)",
+        "carrier must be authenticated first",
+        "The order_id list is empty for this customer",  # a type word with no expectation
     ],
 )
 def test_tool_errors_for_other_reasons_naming_an_input_do_not_fire(error: str) -> None:
@@ -191,6 +195,11 @@ def test_tool_output_read_as_another_type_or_null_from_an_earlier_node() -> None
     start = node("start", "start", outputs={"note": None})
     reader = node("c", "code", inputs={"note": None, "depot": None, "eta_days": "3 days"})
     assert findings(run_spans([start, tool, reader]), "dify_tool_schema_mismatch") == []
+    # The run's own text input named like an object field of the tool's output: not the tool's value.
+    named = node("start", "start", outputs={"carrier": "dhl"})
+    carrier = node("w", "tool", outputs={"text": "{}", "json": [{"carrier": {"code": "dhl"}}]})
+    reads = node("c", "code", inputs={"carrier": "dhl"})
+    assert findings(run_spans([named, carrier, reads]), "dify_tool_schema_mismatch") == []
 
 
 def test_tool_output_field_changing_type_against_the_tools_history() -> None:
