@@ -167,17 +167,19 @@ def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     for span in trace.of_type("tool"):
-        if attr(span, "dify.node.status") != "succeeded":
-            continue
+        if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
+            continue  # a retry attempt is not what the next node reads
         outputs = json_attr(span, "output.value")
         if not isinstance(outputs, dict) or not outputs.get("json"):
             continue
         index = nodes.index(span)  # only tools with structured output get here: the search is rare
         fields = _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, {})
         changed = _type_changes(trace, span, fields, cfg)
-        if index + 1 == len(nodes):
+        node_id = attr(span, "dify.node.id")
+        # The next node: not one of this tool's own attempts (their inputs are the tool's, not its output's).
+        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id), None)
+        if reader is None:
             continue
-        reader = nodes[index + 1]
         inputs = json_attr(reader, "input.value")
         if not isinstance(inputs, dict):
             continue

@@ -213,3 +213,19 @@ def test_tool_output_field_changing_type_against_the_tools_history() -> None:
     (finding,) = processor.detect(run("3 days"))
     assert "mostly returned number" in finding.summary and finding.evidence["received"] == {"eta_days": "3 days"}
     assert len(processor.detect(run("2 days"))) == 1  # a change that persists keeps firing for a while
+
+
+def test_a_tools_own_retry_attempts_are_not_the_node_reading_its_output() -> None:
+    assembler = RunAssembler()
+    base = {"id": "x", "node_id": "weather", "node_type": "tool", "title": "Weather", "inputs": {"city": "Graz"}}
+    body = {"city": {"name": "Graz", "id": 7}, "temp": 21}
+    outputs = {"text": "{}", "json": [body], "files": []}
+    for i in range(1, 4):
+        retry = {**base, "status": "retry", "retry_index": i, "error": "connection reset", "outputs": outputs}
+        assembler.add(DifyEvent("node_retry", retry, "r"), 0)
+    assembler.add(DifyEvent("node_finished", {**base, "status": "succeeded", "outputs": outputs}, "r"), 0)
+    reader = {"id": "y", "node_id": "fmt", "node_type": "code", "title": "Format", "status": "succeeded",
+              "inputs": {"temp": 21}, "outputs": {"line": "21"}}  # fmt: skip
+    assembler.add(DifyEvent("node_finished", reader, "r"), 0)
+    (run,) = assembler.drain()
+    assert findings(build_spans(run), "dify_tool_schema_mismatch") == []
