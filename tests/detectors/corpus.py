@@ -40,6 +40,27 @@ class Case:
     history: tuple[list[ReadableSpan], ...] = ()  # earlier runs of the same app, fed first and not scored
 
 
+# detector → (positive fault, app) pairs and (negative fault, app) pairs, taken in turn.
+Plan = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]
+Job = tuple[str, str, str, str | None, bool]  # (name, app, fault, target detector, positive)
+
+
+def planned_jobs(plan: Plan, per_fault: int, clean: int, apps: list[str], rng: random.Random) -> list[Job]:
+    """A generated corpus's runs to write, shuffled: `per_fault` positives and negatives per detector of
+    `plan` (a detector without positives gets negatives only), and `clean` runs of random apps."""
+    jobs: list[Job] = []
+    for key, (positives, negatives) in plan.items():
+        for i in range(per_fault):
+            if positives:
+                fault, app = positives[i % len(positives)]
+                jobs.append((f"{key}+{i}:{fault}", app, fault, key, True))
+            fault, app = negatives[i % len(negatives)]
+            jobs.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
+    jobs += [(f"clean-{i}", rng.choice(apps), "", None, False) for i in range(clean)]
+    rng.shuffle(jobs)
+    return jobs
+
+
 def _word(rng: random.Random, n: int = 8) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 

@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 
-from tests.detectors.corpus import Case
+from tests.detectors.corpus import Case, planned_jobs
 from tests.detectors.dify_stream import RunWriter, Usage, stream_spans
 
 FILES = (
@@ -283,16 +283,7 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in write:
         for i in range(10):
             yield Case(f"dev/{app}/warmup-{i}", stream_spans(write[app]("")), frozenset(), None)
-    jobs: list[tuple[str, str, str, str | None, bool]] = []  # (name, app, fault, target, positive)
-    for key, (positives, negatives) in PLAN.items():
-        for i in range(PER_FAULT):
-            fault, app = positives[i % len(positives)]
-            jobs.append((f"{key}+{i}:{fault}", app, fault, key, True))
-            fault, app = negatives[i % len(negatives)]
-            jobs.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
-    jobs += [(f"clean-{i}", rng.choice(list(write)), "", None, False) for i in range(CLEAN)]
-    rng.shuffle(jobs)
-    for name, app, fault, target, positive in jobs:
+    for name, app, fault, target, positive in planned_jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
         agency.extra = set()
         spans = stream_spans(write[app](fault))
         expected = {target} if positive and target else set()

@@ -21,7 +21,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 
-from tests.detectors.corpus import Case
+from tests.detectors.corpus import Case, Plan, planned_jobs
 from tests.detectors.dify_stream import RunWriter, Usage, stream_spans
 
 FILES = (
@@ -310,7 +310,7 @@ def _growth_case(carrier: Carrier, i: int, positive: bool) -> Case:
 
 
 # detector → (positive fault, app) and (negative fault, app) pairs, taken in turn.
-PLAN: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+PLAN: Plan = {
     "dify_rag_poisoning": ([("+rag", "help")], [("-rag", "help")]),
     "dify_tool_schema_mismatch": ([("+schema", "track"), ("+flow", "track"), ("+schema", "track"), ("+retype", "track")],
                                   [("-schema", "track"), ("-flow", "track"), ("-schema", "track"), ("-null", "track"),
@@ -329,17 +329,7 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in write:
         for i in range(10):
             yield Case(f"dev2/{app}/warmup-{i}", stream_spans(write[app]("")), frozenset(), None)
-    jobs: list[tuple[str, str, str, str | None, bool]] = []  # (name, app, fault, target, positive)
-    for key, (positives, negatives) in PLAN.items():
-        for i in range(PER_FAULT):
-            if positives:
-                fault, app = positives[i % len(positives)]
-                jobs.append((f"{key}+{i}:{fault}", app, fault, key, True))
-            fault, app = negatives[i % len(negatives)]
-            jobs.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
-    jobs += [(f"clean-{i}", rng.choice(list(write)), "", None, False) for i in range(CLEAN)]
-    rng.shuffle(jobs)
-    for name, app, fault, target, positive in jobs:
+    for name, app, fault, target, positive in planned_jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
         spans = stream_spans(write[app](fault))
         expected = {target} if positive and target else set()
         if fault == "+loop":  # stuck: it also uses every round
