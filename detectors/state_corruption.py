@@ -3,7 +3,8 @@
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
 than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
-`#context#` at the next LLM, or a filled one that none of its prompts holds; an End/Answer node receiving
+`#context#` at the next LLM, or a filled one that none of its prompts holds, or no context at all and the
+documents in none of the prompts of the LLMs after the retrieval; an End/Answer node receiving
 or showing a strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the
 first paragraph is a choice); an iteration whose output list holds fewer items than it ran rounds, or a
 null where its round succeeded with a value. Values that were already empty at the producer are not
@@ -69,41 +70,61 @@ def _cut_from(value: str, answers: list[str]) -> str | None:
     return None
 
 
-def _flows(
-    span: Any, node_type: Any, inputs: Any, retrieved: list[tuple[int, str]], answers: list[str]
-) -> Iterator[Finding]:
-    """Value flow into this node: retrieved context dropped before an LLM (empty, or filled but absent from
-    the prompt), an LLM's answer cut short before an End/Answer node. `inputs` are the node's decoded
-    inputs; `answers` the earlier LLMs' texts."""
-    title = attr(span, "dify.node.title", span.name)
-    if node_type == "llm" and retrieved and isinstance(inputs, dict):
-        context = inputs.get("#context#")
+def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Finding]:
+    """Retrieved documents that never reached an LLM after the retrieval: its `#context#` empty, or filled
+    but in none of its prompts (the template lost `{{#context#}}`), or, where no LLM takes a context, in
+    none of the prompts of the LLMs after the retrieval (the retrieval wired to nothing)."""
+    unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
+    for span in trace.of_type("llm"):
         earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
-        if earlier and isinstance(context, str) and not context.strip():
+        if not earlier:
+            continue
+        title = attr(span, "dify.node.title", span.name)
+        inputs = json_attr(span, "input.value")
+        context = inputs.get("#context#") if isinstance(inputs, dict) else None
+        if isinstance(context, str) and not context.strip():
             yield _finding(span, "retrieved documents → empty #context# at the next LLM",
                            f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
                            "was empty.", earlier[0], context)  # fmt: skip
-        elif earlier and isinstance(context, str):
-            prompt = prompt_text(span)
-            probes = [probe for document in earlier for probe in _probes(document)]
-            if prompt and probes and not any(probe in prompt for probe in probes):
-                yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
-                               f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
-                               "but its prompt holds none of them: the prompt template lost {{#context#}}.",
-                               earlier[0], prompt)  # fmt: skip
-    elif node_type in ("end", "answer") and answers:
-        outputs = json_attr(span, "output.value")
-        values = [*(inputs.values() if isinstance(inputs, dict) else ()),
-                  *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
-        for value in values:
-            if not isinstance(value, str) or not value:
-                continue
-            cut = _cut_from(value, answers)
-            if cut is not None:
-                yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
-                               f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
-                               "characters).", cut, value)  # fmt: skip
-                break
+            continue
+        prompt = prompt_text(span)
+        probes = [probe for document in earlier for probe in _probes(document)]
+        if not prompt or not probes:
+            continue
+        if any(probe in prompt for probe in probes):
+            unwired.clear()  # the documents reached this LLM: the retrieval is wired
+            break
+        if isinstance(context, str):
+            yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
+                           f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
+                           "but its prompt holds none of them: the prompt template lost {{#context#}}.",
+                           earlier[0], prompt)  # fmt: skip
+        else:
+            unwired.append((span, earlier))
+    if unwired:
+        span, earlier = unwired[0]
+        title = attr(span, "dify.node.title", span.name)
+        summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
+                   "context and its prompt holds none of them.")  # fmt: skip
+        rule = "retrieved documents in none of the prompts of the LLMs after the retrieval"
+        yield _finding(span, rule, summary, earlier[0], prompt_text(span))
+
+
+def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]:
+    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts."""
+    title = attr(span, "dify.node.title", span.name)
+    outputs = json_attr(span, "output.value")
+    values = [*(inputs.values() if isinstance(inputs, dict) else ()),
+              *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        cut = _cut_from(value, answers)
+        if cut is not None:
+            yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
+                           f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                           "characters).", cut, value)  # fmt: skip
+            return
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -144,6 +165,8 @@ def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         yield from _items_lost(trace)
         retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        if retrieved:
+            yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
@@ -151,10 +174,10 @@ def create(cfg: Config) -> object:
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
-            reads = (produced and node_type in _READERS) or (retrieved and node_type == "llm")
+            reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
-            if node_type in ("llm", "end", "answer"):
-                yield from _flows(span, node_type, inputs, retrieved, answers)
+            if node_type in ("end", "answer") and answers:
+                yield from _answer_cut(span, inputs, answers)
             if isinstance(inputs, dict):
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):

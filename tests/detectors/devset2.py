@@ -142,7 +142,9 @@ class Carrier:
                {"result": [{"metadata": {"score": 0.7}, "title": f"kb{i}", "content": d} for i, d in enumerate(docs)]})  # fmt: skip
         context = "\n\n".join(docs)
         # +ctx: the prompt template lost its {{#context#}}: the variable is filled, the prompt never holds it.
-        system = "Answer from the context. Be brief." if fault == "+ctx" else f"Context:\n{context}\nBe brief."
+        system = (
+            "Answer from the context. Be brief." if fault in ("+ctx", "+wire") else f"Context:\n{context}\nBe brief."
+        )
         if fault == "-halluc":
             answer = RESTATED[q]
         if fault == "+halluc":  # one stated number changed
@@ -151,8 +153,10 @@ class Carrier:
         if fault == "+cut":
             answer = answer + " " + r.choice(["Bei Fragen hilft unser Service-Team.", "Gracias por su paciencia.",
                                               "如有疑问请联系客服。", "Thank you for choosing ParcelNet."])  # fmt: skip
+        # ±wire: the LLM takes no context variable; the documents reach its prompt through the template, or not.
+        takes = {} if fault in ("+wire", "-wire") else {"#context#": context}
         w.llm("llm", "Answer", self.model, [("system", system), ("user", q)], answer, Usage(180 + r.randrange(80), 40),
-              {"#context#": context})  # fmt: skip
+              takes)  # fmt: skip
         shown = answer
         if fault == "+cut":  # cut between the LLM and the Answer node: past 90 %, or marked with an ellipsis
             shown = answer[: int(len(answer) * r.uniform(0.9, 0.97))]
@@ -315,7 +319,8 @@ PLAN: Plan = {
     "dify_tool_schema_mismatch": ([("+schema", "track"), ("+flow", "track"), ("+schema", "track"), ("+retype", "track")],
                                   [("-schema", "track"), ("-flow", "track"), ("-schema", "track"), ("-null", "track"),
                                    ("-same-name", "track")]),
-    "state_corruption": ([("+ctx", "help"), ("+cut", "help"), ("+lost", "batch")], [("-cut", "help"), ("", "batch")]),
+    "state_corruption": ([("+ctx", "help"), ("+cut", "help"), ("+lost", "batch"), ("+wire", "help")],
+                         [("-cut", "help"), ("", "batch"), ("-wire", "help")]),
     "hallucination": ([("+halluc", "help")], [("-halluc", "help")]),
     "loop": ([("+loop", "poll")], [("-poll", "poll"), ("", "poll")]),
     "dify_iteration_escape": ([], [("-same", "batch")]),

@@ -79,6 +79,11 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
                        "state_corruption")  # fmt: skip
     assert lost.evidence["rule"] == "retrieved documents in #context# but in none of the LLM's prompts"
     assert lost.evidence["produced"] == context and lost.evidence["received"] == "Be brief."
+    # No context variable at all: the documents must reach some LLM after the retrieval by its prompt.
+    (unwired,) = findings(run_spans([_kr(context), llm(prompt="Be brief.")]), "state_corruption")
+    assert unwired.evidence["rule"] == "retrieved documents in none of the prompts of the LLMs after the retrieval"
+    by_template = run_spans([_kr(context), llm("title", prompt="Name this chat."), llm(prompt=f"Facts: {context}")])
+    assert findings(by_template, "state_corruption") == []  # reached the second LLM through its own template
 
 
 def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
