@@ -101,13 +101,27 @@ def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Fi
                            earlier[0], prompt)  # fmt: skip
         else:
             unwired.append((span, earlier))
-    if unwired:
+    if unwired and not _read_elsewhere(trace, retrieved):
         span, earlier = unwired[0]
         title = attr(span, "dify.node.title", span.name)
         summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
                    "context and its prompt holds none of them.")  # fmt: skip
         rule = "retrieved documents in none of the prompts of the LLMs after the retrieval"
         yield _finding(span, rule, summary, earlier[0], prompt_text(span))
+
+
+def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
+    """Whether a node other than a retrieval or an LLM took the documents in or put them out (a template, a
+    code node, an Answer node showing them): then the retrieval is wired, if not to an LLM."""
+    probes = [probe for _, document in retrieved for probe in _probes(document)]
+    for span in trace.nodes:
+        if attr(span, "dify.node.type") in ("knowledge-retrieval", "llm"):
+            continue
+        for key in ("input.value", "output.value"):
+            value = json_attr(span, key)
+            if value and any(probe in str(value) for probe in probes):
+                return True
+    return False
 
 
 def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]:

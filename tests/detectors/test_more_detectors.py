@@ -84,6 +84,14 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
     assert unwired.evidence["rule"] == "retrieved documents in none of the prompts of the LLMs after the retrieval"
     by_template = run_spans([_kr(context), llm("title", prompt="Name this chat."), llm(prompt=f"Facts: {context}")])
     assert findings(by_template, "state_corruption") == []  # reached the second LLM through its own template
+    shown = run_spans(
+        [
+            _kr(context),
+            llm(prompt="Summarize the chat."),
+            node("answer", "answer", inputs={}, outputs={"answer": f"Found: {context}"}),
+        ]
+    )
+    assert findings(shown, "state_corruption") == []  # the Answer node shows the documents: wired, not to an LLM
 
 
 def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
