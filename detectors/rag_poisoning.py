@@ -66,8 +66,9 @@ _DISMISS = re.compile(
     r"missachte)\b|忽略|无视|不要理会|忘记|忘掉|無視|忘れ"
 )
 _RULES = re.compile(
-    r"(?i)\b(?:instructions?|prompts?|rules|guidelines|directives|instrucciones|reglas|indicaciones|anweisungen|"
-    r"regeln|vorgaben)\b|指令|指示|规则|提示|设定|命令|ルール|プロンプト"
+    r"(?i)\b(?:instructions?|prompts?|rules|guidelines|guidance|directives|constraints|system message|everything|"
+    r"instrucciones|reglas|indicaciones|todo|anweisungen|regeln|vorgaben|alles)\b|指令|指示|规则|提示|设定|命令|"
+    r"ルール|プロンプト"
 )
 _OWN = re.compile(
     r"(?i)\b(?:previous|prior|above|earlier|preceding|original|initial|system|your|all|any|so far|you were given|"
@@ -84,7 +85,8 @@ INSTRUCTIONS = {
     # A role line is a transcript turn only when its text opens with an order.
     "role_switch": re.compile(
         rf"(?im)^\s*(?:system|assistant|ai|系统|助手|システム)\s*[:：]\s*(?:please\s+|now\s+|important:?\s+|请)?"
-        rf"{_ORDER}|\byou are now (?:a|an|the)\b|\bact as (?:a|an) unrestricted\b"
+        rf"{_ORDER}|^\s*(?:\[|<|#{{1,6}}\s*)(?:system|assistant|instructions?)(?:\]|>)?\s*[:：]?\s*(?:please\s+)?{_ORDER}"
+        r"|\byou are now (?:a|an|the)\b|\bact as (?:a|an) unrestricted\b"
     ),
     "addressed_to_model": re.compile(rf"(?i){_CALLED}[^\n]{{0,120}}?{_ORDER}"),
     "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
@@ -110,7 +112,7 @@ _DATA_FIELD = re.compile(r"(?i)(?:^|&)(?:q|d|data|query|msg|message|prompt|chat|
 _ASCII_SCREEN = (
     r"ignor|disregard|forget|override|olvida|omite|vergiss|missachte|stop |system|you are now|act as|<\||inst\]"
     r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|asist|model|llm|gpt"
-    r"|reveal"
+    r"|reveal|instruction"
 )
 _SCREEN = {
     True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
