@@ -1,7 +1,8 @@
 """`hallucination`: an LLM answer grounded in sources states numbers found in none of them.
 
 Only answers that had sources are checked (a retrieval earlier in the run, or a prompt carrying context),
-so creative writing is left alone. A number counts as supported when its value appears anywhere in the
+so creative writing is left alone. Single digits are checked only as counts ("5 saunas"), against the
+sources' count of the same thing ("3 saunas"). A number counts as supported when its value appears anywhere in the
 LLM's prompt, the run's inputs or the retrieved documents: written with either decimal separator ("14,90"
 and "14.90"), with thousands separators or without, or as a number word ("fourteen", "catorce", "十四").
 """
@@ -38,6 +39,12 @@ _WORDS = {
 }  # fmt: skip
 _WORD = re.compile(r"(?i)\b(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b")
 _CJK_DIGITS = "零一二三四五六七八九"
+# A count: one digit (or a range of them) before a word or a Chinese/Japanese unit ("5 saunas", "2-3 Werktage",
+# "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
+# of the same thing, they are facts.
+_COUNT = re.compile(
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:\s?[-\u2013]\s?(\d))?(?![\d.,:/])\s?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+)
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
 
 
@@ -75,6 +82,16 @@ def readings(number: str) -> frozenset[str]:
     return frozenset(values)
 
 
+def counts(text: str) -> dict[str, set[str]]:
+    """What single-digit counts `text` states: the counted word (by its first five letters, lower-cased) → the
+    digits stated for it."""
+    found: dict[str, set[str]] = {}
+    for match in _COUNT.finditer(text):
+        low, high, word = match.groups()
+        found.setdefault(word.lower()[:5], set()).update(d for d in (low, high) if d)
+    return found
+
+
 def source_values(text: str) -> set[str]:
     """Every reading of every number in a source."""
     return {value for number in numbers(text) for value in readings(number)}
@@ -99,31 +116,46 @@ def create(cfg: Config) -> object:
                 continue
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
             # number spans a space, so reading the sources apart finds what reading them joined did.
-            claimed = numbers(answer)
-            if len(claimed) < cfg.min_unsupported:
+            claimed, counted = numbers(answer), counts(answer)
+            if len(claimed) + len(counted) < cfg.min_unsupported:
                 continue
+            root = trace.root
+            inputs = str(attr(root, "input.value") or "") if root is not None else ""
             if shared is None:
-                root = trace.root
-                inputs = str(attr(root, "input.value") or "") if root is not None else ""
                 shared = source_values(documents) | source_values(inputs)
             # The prompt (the longest source) is read only for what the shared sources leave unsupported.
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
-            if len(unsupported) >= cfg.min_unsupported:
-                prompt = prompt_text(span)
+            prompt = prompt_text(span) if unsupported or counted else ""
+            if unsupported:
                 in_prompt = source_values(prompt)
                 unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
-            if len(unsupported) >= cfg.min_unsupported:  # digits left unsupported: the sources' number words
-                root = trace.root
-                words = word_values(f"{documents}\n{attr(root, 'input.value') if root else ''}\n{prompt}")
+            if unsupported:  # digits left unsupported: the sources' number words
+                words = word_values(f"{documents}\n{inputs}\n{prompt}")
                 unsupported = {n for n in unsupported if words.isdisjoint(readings(n))}
-            if len(unsupported) >= cfg.min_unsupported:
-                listed = sorted(unsupported)
+            miscounted: dict[str, dict[str, list[str]]] = {}
+            if counted:  # counts of a thing the sources count otherwise
+                stated = counts(f"{documents}\n{inputs}\n{prompt}")
+                for thing, digits in counted.items():
+                    if thing in stated and not digits <= stated[thing]:
+                        miscounted[thing] = {"answer": sorted(digits), "sources": sorted(stated[thing])}
+            if len(unsupported) + len(miscounted) >= cfg.min_unsupported:
+                listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
+                rule = " and ".join(
+                    [
+                        *(["a number in the answer is in no source"] if unsupported else []),
+                        *(
+                            ["a count in the answer differs from the sources' count of the same thing"]
+                            if miscounted
+                            else []
+                        ),
+                    ]
+                )
                 yield Finding(
                     KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
                     f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
                     "found in none of its sources; check the answer against the retrieved documents.",
-                    {"node": attr(span, "dify.node.title", span.name), "rule": "a number in the answer is in no source",
-                     "unsupported": listed[:20], "answer": answer[:200]},
+                    {"node": attr(span, "dify.node.title", span.name), "rule": rule,
+                     "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
                     span_id(span),
                 )  # fmt: skip
 

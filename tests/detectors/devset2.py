@@ -52,6 +52,12 @@ RESTATED = {
     "Wie lange dauert ein Paket nach Österreich?": "2 bis 3 Werktage.",
     "再配達はいつ頼めますか？": "19時までなら当日に再配達します。",
 }
+# A single-digit count changed against the document's count of the same thing.
+MISCOUNTED = {
+    "Wie lange dauert ein Paket nach Österreich?": "Meist 4-5 Werktage.",
+    "¿Cuánto cuesta enviar 5 kg a Portugal?": "Hasta 7 kg cuesta 14,90 €.",
+    "What size can a parcel locker take?": "Up to 25 kg; pick it up within 9 days.",
+}
 # Documents that mention a model, role words, dismissals, comments or links, as documentation does.
 ABOUT = [
     "If the chatbot cannot answer, customers can call our hotline on 0800 123 456.",
@@ -130,7 +136,7 @@ class Carrier:
 
     def help(self, fault: str) -> str:
         r = self.rng
-        q, doc, answer = r.choice(FAQ)
+        q, doc, answer = r.choice([f for f in FAQ if f[0] in MISCOUNTED] if fault == "+count" else FAQ)
         docs = [doc]
         if fault == "-rag":
             docs.append(r.choice(ABOUT))
@@ -147,6 +153,8 @@ class Carrier:
         )
         if fault == "-halluc":
             answer = RESTATED[q]
+        if fault == "+count":
+            answer = MISCOUNTED[q]
         if fault == "+halluc":  # one stated number changed
             changed = re.sub(r"\d\d+", lambda m: str(int(m.group(0)) + 3), answer, count=1)
             answer = changed if changed != answer else answer + " Express: 12 Stunden."
@@ -321,7 +329,7 @@ PLAN: Plan = {
                                    ("-same-name", "track")]),
     "state_corruption": ([("+ctx", "help"), ("+cut", "help"), ("+lost", "batch"), ("+wire", "help")],
                          [("-cut", "help"), ("", "batch"), ("-wire", "help")]),
-    "hallucination": ([("+halluc", "help")], [("-halluc", "help")]),
+    "hallucination": ([("+halluc", "help"), ("+count", "help")], [("-halluc", "help")]),
     "loop": ([("+loop", "poll")], [("-poll", "poll"), ("", "poll")]),
     "dify_iteration_escape": ([], [("-same", "batch")]),
 }  # fmt: skip
