@@ -73,7 +73,8 @@ def _cut_from(value: str, answers: list[str]) -> str | None:
 def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Finding]:
     """Retrieved documents that never reached an LLM after the retrieval: its `#context#` empty, or filled
     but in none of its prompts (the template lost `{{#context#}}`), or, where no LLM takes a context, in
-    none of the prompts of the LLMs after the retrieval (the retrieval wired to nothing)."""
+    none of the prompts of the LLMs after the retrieval while one of them gave the run's answer (the
+    retrieval wired to nothing, and the answer made without it)."""
     unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
     for span in trace.of_type("llm"):
         earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
@@ -101,13 +102,28 @@ def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Fi
                            earlier[0], prompt)  # fmt: skip
         else:
             unwired.append((span, earlier))
-    if unwired and not _read_elsewhere(trace, retrieved):
-        span, earlier = unwired[0]
+    answering = [(span, earlier) for span, earlier in unwired if _answers_the_run(trace, span)]
+    if answering and not _read_elsewhere(trace, retrieved):
+        span, earlier = answering[0]
         title = attr(span, "dify.node.title", span.name)
         summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
                    "context and its prompt holds none of them.")  # fmt: skip
         rule = "retrieved documents in none of the prompts of the LLMs after the retrieval"
         yield _finding(span, rule, summary, earlier[0], prompt_text(span))
+
+
+def _answers_the_run(trace: Trace, llm: Any) -> bool:
+    """Whether this LLM's answer is what the run answered: its text in an End or Answer node's values."""
+    outputs = json_attr(llm, "output.value")
+    text = outputs.get("text") if isinstance(outputs, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return False
+    for span in trace.of_type("end", "answer"):
+        for key in ("input.value", "output.value"):
+            values = json_attr(span, key)
+            if isinstance(values, dict) and any(isinstance(v, str) and text.strip() in v for v in values.values()):
+                return True
+    return False
 
 
 def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:

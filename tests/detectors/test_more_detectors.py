@@ -80,7 +80,8 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
     assert lost.evidence["rule"] == "retrieved documents in #context# but in none of the LLM's prompts"
     assert lost.evidence["produced"] == context and lost.evidence["received"] == "Be brief."
     # No context variable at all: the documents must reach some LLM after the retrieval by its prompt.
-    (unwired,) = findings(run_spans([_kr(context), llm(prompt="Be brief.")]), "state_corruption")
+    answered = node("answer", "answer", inputs={}, outputs={"answer": "ok"})
+    (unwired,) = findings(run_spans([_kr(context), llm(prompt="Be brief."), answered]), "state_corruption")
     assert unwired.evidence["rule"] == "retrieved documents in none of the prompts of the LLMs after the retrieval"
     by_template = run_spans([_kr(context), llm("title", prompt="Name this chat."), llm(prompt=f"Facts: {context}")])
     assert findings(by_template, "state_corruption") == []  # reached the second LLM through its own template
@@ -92,6 +93,8 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
         ]
     )
     assert findings(shown, "state_corruption") == []  # the Answer node shows the documents: wired, not to an LLM
+    aside = run_spans([_kr(context), llm(prompt="Summarize the city. Paris", answer="Paris summary")])
+    assert findings(aside, "state_corruption") == []  # an LLM beside the retrieval, not giving the run's answer
 
 
 def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
