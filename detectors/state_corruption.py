@@ -76,6 +76,7 @@ def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Fi
     none of the prompts of the LLMs after the retrieval while one of them gave the run's answer (the
     retrieval wired to nothing, and the answer made without it)."""
     unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
+    wired = False  # the documents reached some LLM's prompt
     for span in trace.of_type("llm"):
         earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
         if not earlier:
@@ -93,16 +94,15 @@ def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Fi
         if not prompt or not probes:
             continue
         if any(probe in prompt for probe in probes):
-            unwired.clear()  # the documents reached this LLM: the retrieval is wired
-            break
-        if isinstance(context, str):
+            wired = True
+        elif isinstance(context, str):
             yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
                            f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
                            "but its prompt holds none of them: the prompt template lost {{#context#}}.",
                            earlier[0], prompt)  # fmt: skip
         else:
             unwired.append((span, earlier))
-    answering = [(span, earlier) for span, earlier in unwired if _answers_the_run(trace, span)]
+    answering = [(span, earlier) for span, earlier in unwired if not wired and _answers_the_run(trace, span)]
     if answering and not _read_elsewhere(trace, retrieved):
         span, earlier = answering[0]
         title = attr(span, "dify.node.title", span.name)

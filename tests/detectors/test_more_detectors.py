@@ -85,6 +85,10 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
     assert unwired.evidence["rule"] == "retrieved documents in none of the prompts of the LLMs after the retrieval"
     by_template = run_spans([_kr(context), llm("title", prompt="Name this chat."), llm(prompt=f"Facts: {context}")])
     assert findings(by_template, "state_corruption") == []  # reached the second LLM through its own template
+    # A second LLM with an empty context after one that had the documents still fires.
+    second = llm("second", prompt="Be brief.", inputs={"#context#": ""})
+    (empty,) = findings(run_spans([_kr(context), llm(prompt=f"Facts: {context}"), second]), "state_corruption")
+    assert empty.evidence["rule"] == "retrieved documents → empty #context# at the next LLM"
     shown = run_spans(
         [
             _kr(context),
