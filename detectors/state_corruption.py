@@ -4,7 +4,8 @@ Fires when a node that succeeded declared an output and produced nothing (an LLM
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
 than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
 `#context#` at the next LLM, or a filled one that none of its prompts holds, or no context at all and the
-documents in none of the prompts of the LLMs after the retrieval; an End/Answer node receiving
+documents in none of the prompts of the LLMs after the retrieval, one of which gave the run's answer; an
+End/Answer node receiving
 or showing a strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the
 first paragraph is a choice); an iteration whose output list holds fewer items than it ran rounds, or a
 null where its round succeeded with a value. Values that were already empty at the producer are not
