@@ -75,7 +75,7 @@ _NOT_FOUND = re.compile(
 
 
 class Config(DetectorConfig):
-    # Runs of a tool whose output field always had one type before another type counts as a change.
+    # Runs of a tool giving an output field its usual type before another type counts as a change.
     min_history: int = Field(default=5, ge=1)
 
 
