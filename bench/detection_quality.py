@@ -9,9 +9,12 @@
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
+- `dev3`: the third development corpus (tests/detectors/devset3.py: the issue's other failure kinds: tool errors,
+  documents about a chatbot, prompt growth, lost context, cut answers, model switches, loops), likewise.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|dev2|constructed|all] [--seed N]
+.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|dev2|dev3|constructed|all]
+    [--seed N]
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, devset2, heldout, heldout2, heldout3
+from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3
 
 
 def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, object]] | None, show: bool) -> None:
@@ -41,7 +44,9 @@ def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--corpus", choices=["heldout", "heldout2", "heldout3", "dev", "dev2", "constructed", "all"], default="all"
+        "--corpus",
+        choices=["heldout", "heldout2", "heldout3", "dev", "dev2", "dev3", "constructed", "all"],
+        default="all",
     )
     parser.add_argument("--seed", type=int, help="another seed than the corpus's own")
     args = parser.parse_args()
@@ -60,6 +65,9 @@ def main() -> None:
     if args.corpus in ("dev2", "all"):
         cases = list(devset2.corpus(*([args.seed] if args.seed is not None else [])))
         _report("second development corpus", cases, {}, show=True)
+    if args.corpus in ("dev3", "all"):
+        cases = list(devset3.corpus(*([args.seed] if args.seed is not None else [])))
+        _report("third development corpus", cases, {}, show=True)
     if args.corpus in ("constructed", "all"):
         _report("constructed corpus", list(corpus.corpus(args.seed or 7)), None, show=True)
 

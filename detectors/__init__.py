@@ -203,7 +203,15 @@ def user_query(root: ReadableSpan) -> str | None:
 def prompt_text(span: ReadableSpan) -> str:
     """Everything an LLM span was prompted with (OpenInference messages), joined."""
     attributes = attributes_of(span)
-    parts = [str(v) for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
+    # The messages by index first (how the span builder writes them: a few lookups instead of a pass over
+    # every attribute), then, for other senders, any message content.
+    parts: list[str] = []
+    while (content := attributes.get(f"llm.input_messages.{len(parts)}.message.content")) is not None:
+        parts.append(str(content))
+    if not parts:
+        parts = [
+            str(v) for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")
+        ]
     return "\n".join(parts)
 
 

@@ -52,6 +52,9 @@ class Config(DetectorConfig):
     # Prompts growing run over run for this many runs, and past this share of the window, fire early.
     growth_runs: int = Field(default=5, ge=3)
     growth_ratio: float = Field(default=0.6, gt=0, le=1)
+    # ...and only when they rose by at least this share of the window over those runs, no one run
+    # contributing more than half of the rise: growth, not jitter followed by one large prompt.
+    growth_min_rise: float = Field(default=0.05, gt=0, le=1)
 
 
 def window_of(model: str, windows: dict[str, int]) -> int | None:
@@ -62,6 +65,14 @@ def window_of(model: str, windows: dict[str, int]) -> int | None:
     return windows[max(prefixes, key=len)] if prefixes else None
 
 
+def _steady_growth(history: list[int], window: int, cfg: Config) -> bool:
+    """Every run larger than the one before, the rise material (absolute: a share of the window; relative:
+    no single run over half of it)."""
+    steps = [b - a for a, b in itertools.pairwise(history)]
+    rise = history[-1] - history[0]
+    return min(steps) > 0 and rise >= cfg.growth_min_rise * window and max(steps) <= rise / 2
+
+
 def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Config) -> Iterator[Finding]:
     """Prompt tokens of this app's node, run over run: steadily growing towards the window (history, memory)."""
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
@@ -69,7 +80,7 @@ def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Con
     trace.baselines.put(key, history)
     # The share of the window first: most prompts are far below it, and then the history is not compared.
     near = prompt >= cfg.growth_ratio * window
-    if near and len(history) == cfg.growth_runs and all(a < b for a, b in itertools.pairwise(history)):
+    if near and len(history) == cfg.growth_runs and _steady_growth(history, window, cfg):
         yield Finding(
             KEY,
             "medium",
@@ -79,7 +90,8 @@ def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Con
             "overflows.",
             {
                 "node": attr(span, "dify.node.title", span.name),
-                "rule": f"prompt tokens rising {cfg.growth_runs} runs in a row past growth_ratio of the window",
+                "rule": f"prompt tokens rising {cfg.growth_runs} runs in a row, by growth_min_rise of the window "
+                "or more and no run over half of it, past growth_ratio of the window",
                 "prompt_tokens": history,
                 "context_window": window,
             },

@@ -1,19 +1,20 @@
 """`dify_iteration_escape`: iterations and loops that run away.
 
 Fires when a container runs more rounds than its limit or than its input list, when a loop uses every
-round without reaching its break condition, or when its rounds repeat identical outputs. A long batch
-that stays within its limit and makes progress is left alone.
+round without reaching its break condition, or when its rounds repeat identical outputs and written
+values (usage aside: an LLM's latency differs on every call). A long batch that stays within its limit and
+makes progress is left alone, and so is an iteration over one repeated item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
+from detectors.loop import node_state
 
 KEY = "dify_iteration_escape"
 
@@ -74,7 +75,10 @@ def create(cfg: Config) -> object:
                     },
                     where,
                 )
-            if len(rounds) >= cfg.identical_rounds and _identical(trace, rounds):
+            # An iteration over a list of one repeated item does the same work each round: that is no lack
+            # of progress.
+            repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
+            if len(rounds) >= cfg.identical_rounds and not repeated and _identical(trace, rounds):
                 yield Finding(
                     KEY,
                     "medium",
@@ -93,8 +97,8 @@ def create(cfg: Config) -> object:
     return detect
 
 
-def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[Any, Any], ...]:
-    return tuple((attr(n, "dify.node.id"), attr(n, "output.value")) for n in trace.children(round_span))
+def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[object, object, object], ...]:
+    return tuple(node_state(n) for n in trace.children(round_span))
 
 
 def _identical(trace: Trace, rounds: list[ReadableSpan]) -> bool:

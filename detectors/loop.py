@@ -3,7 +3,8 @@
 A node running again and again with the same inputs is not stuck by itself: a loop's fixed instruction or
 lookup node does that while the loop makes progress. It is stuck when the rounds in which it repeated are
 identical as a whole: every node in them produced the same outputs and wrote the same variables
-(assigners keep the new value in their process data)."""
+(assigners keep the new value in their process data). Usage is not state: an LLM's outputs carry its
+latency and token counts, which differ on every call of a real model."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 
 KEY = "loop"
+# Output keys that measure a call rather than say what it produced.
+_USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
 
 
 class Config(DetectorConfig):
@@ -22,6 +25,17 @@ class Config(DetectorConfig):
     min_repeats: int = Field(default=3, ge=2)
     # A node attempted this many times (Dify's retries) is a retry storm.
     retry_storm: int = Field(default=4, ge=2)
+
+
+def node_state(span: ReadableSpan) -> tuple[object, object, object]:
+    """What a node left behind in a round, comparable across rounds: its id, its outputs without usage, and
+    an assigner's written values."""
+    attributes = attributes_of(span)
+    outputs = json_attr(span, "output.value")
+    if isinstance(outputs, dict) and not _USAGE.isdisjoint(outputs):
+        outputs = {k: v for k, v in outputs.items() if k not in _USAGE}
+    written = attributes.get("dify.node.process_data") if attributes.get("dify.node.type") == "assigner" else None
+    return attributes.get("dify.node.id"), outputs, written
 
 
 def create(cfg: Config) -> object:
@@ -34,9 +48,7 @@ def create(cfg: Config) -> object:
             attributes = attributes_of(span)
             inputs = attributes.get("input.value")
             if attributes.get("dify.loop.index") is not None and span.parent is not None:
-                produced = (attributes.get("dify.node.id"), attributes.get("output.value"),
-                            attributes.get("dify.node.process_data"))  # fmt: skip
-                states.setdefault(span.parent.span_id, []).append(produced)
+                states.setdefault(span.parent.span_id, []).append(node_state(span))
                 if inputs is not None:
                     runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span)
             attempts = attributes.get("dify.node.attempts", 1)

@@ -2,18 +2,21 @@
 
 Fires when an LLM node's answer came from a model other than the one it was configured with (Dify's
 `inputs.model_name` against the model that answered), or from a model none of its runs of the same
-workflow version used, once there are `min_history` of them. A node may use several models (a provider's
-load balancing): only a model new to its history counts. A node that has answered with more than
-`max_models` models has no usual model to fall back from (a router, a benchmark, spans of another service):
-it is judged no more, and its history stops growing, so neither the history nor a finding's text grows with
-every model a sender names. A new workflow version (another
-`dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two versions taking
-turns do not wipe each other's.
+workflow version used, once there are `min_history` of them. A switch that lasts keeps firing for its
+first `min_history` runs: the runs since the switch are set aside, and the model is judged against the
+runs before them (a fallback rarely ends after one run). A node may use several models (a provider's load
+balancing): only a model new to its history counts, and models taking turns are no streak. A node whose
+history holds more than `max_models` models has no usual model to fall back from (a router, a benchmark,
+spans of another service naming a model each): it is not judged. A new workflow
+version (another `dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two
+versions taking turns do not wipe each other's.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -21,17 +24,27 @@ from pydantic import Field
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 
 KEY = "dify_model_fallback"
+# Runs of a node's model history kept (one model a run; two when rounds of one run balanced between them).
+_HISTORY = 50
 
 
 class Config(DetectorConfig):
-    # Runs of a node on one model before another model counts as a fallback.
+    # Runs of a node before another model counts as a fallback; a switch fires for this many runs in a row.
     min_history: int = Field(default=5, ge=1)
-    # Distinct models a node may have answered with and still be judged.
+    # Distinct models a node's history may hold and the node still be judged.
     max_models: int = Field(default=8, ge=1)
 
 
 def _title(span: ReadableSpan) -> str:
     return str(attr(span, "dify.node.title", span.name))
+
+
+def _recent(stored: Any) -> list[str]:
+    """The node's models, oldest first. Earlier releases kept counts by model: those become a history in no
+    particular order."""
+    if isinstance(stored, dict):
+        return [model for model, runs in stored.items() for _ in range(int(runs))][-_HISTORY:]
+    return list(stored or [])
 
 
 def create(cfg: Config) -> object:
@@ -67,24 +80,34 @@ def create(cfg: Config) -> object:
             answered.setdefault(str(attr(span, "dify.node.id") or span.name), {}).setdefault(str(used), span)
         for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}:{version}"
-            models: dict[str, int] = trace.baselines.get(key) or {}
-            if len(models) > cfg.max_models:
-                continue
-            runs = sum(models.values())
-            if runs >= cfg.min_history:
-                for used, span in models_used.items():
-                    if used not in models and span_id(span) not in mismatched:
-                        usual = max(models, key=models.__getitem__)
-                        yield Finding(
-                            KEY, "medium", 0.8,
-                            f"LLM node '{_title(span)}' answered with {used}; its last {runs} runs of this "
-                            f"workflow version used {', '.join(sorted(models))}.",
-                            {"node": _title(span), "rule": f"a model none of the node's last {runs} runs used",
-                             "usual": usual, "history": dict(models), "used": used, "runs": runs},
-                            span_id(span),
-                        )  # fmt: skip
-            for used in models_used:
-                models[used] = models.get(used, 0) + 1
-            trace.baselines.put(key, models)
+            recent = _recent(trace.baselines.get(key))
+            for used, span in models_used.items():
+                # A switch that lasts: the runs since it (the streak) are set aside, and the runs before
+                # them never used this model.
+                streak = next((i for i, model in enumerate(reversed(recent)) if model != used), len(recent))
+                before = recent[: len(recent) - streak]
+                if (
+                    len(before) >= cfg.min_history
+                    and streak < cfg.min_history
+                    and len(set(before)) <= cfg.max_models
+                    and used not in before
+                    and span_id(span) not in mismatched
+                ):
+                    counts = dict(Counter(before))
+                    usual = max(counts, key=counts.__getitem__)
+                    runs = len(before)
+                    rule = f"a model none of the node's last {runs} runs used"
+                    if streak:
+                        rule = f"a model none of the node's {runs} runs before it used, {streak + 1} runs in a row"
+                    yield Finding(
+                        KEY, "medium", 0.8,
+                        f"LLM node '{_title(span)}' answered with {used}; its last {runs} runs of this "
+                        f"workflow version used {', '.join(sorted(counts))}"
+                        f"{f' (and {used} since {streak} runs)' if streak else ''}.",
+                        {"node": _title(span), "rule": rule, "usual": usual, "history": counts, "used": used,
+                         "runs": runs, "streak": streak},
+                        span_id(span),
+                    )  # fmt: skip
+            trace.baselines.put(key, [*recent, *sorted(models_used)][-_HISTORY:])
 
     return detect

@@ -1,13 +1,19 @@
+# ruff: noqa: RUF001, RUF002  (Chinese and Japanese wordings use full-width punctuation)
 """`dify_rag_poisoning`: retrieved documents carrying instructions aimed at the model.
 
-Reads a document by its structure: an order counts when it is addressed to a model (a model named with an
-order in the same sentence, a dismissal of the rules it was given, a role line that gives an order, a new
-system prompt, chat-template tokens), not when documentation mentions such words ("SYSTEM: Windows 11"
-lists requirements, "Assistant: Maria Keller" names a person). Also hidden text that speaks to the model
-(zero-width characters, HTML comments, invisible styling) and exfiltration links (markdown images or links
-whose URL carries data). A document that talks *about* prompt injection (quoting the phrase as an
-example) is not an attack. A later LLM answer that follows the
-document (repeats its link or its demanded phrase) makes it critical.
+Reads a document by its structure: an order counts when it is addressed to a model, not when
+documentation mentions a model or role words. Addressed means: a model called on (`Note to the AI:`,
+`Dear assistant,`, `If you are a language model`, `Hinweis an die KI`, `致AI助手`, a line opening with
+`AI model:`) with an order following; a dismissal of the model's own rules (`ignore all previous
+instructions`: the rules qualified as previous, above, yours, the system's); a role line (`SYSTEM:`,
+`assistant:`, `系统：`) whose text opens with an order; a new system prompt; chat-template tokens. "If the
+chatbot cannot answer, call HR" speaks about the chatbot; "SYSTEM: Android 12+. Do not root it" lists
+requirements; "ignore the installation instructions in the old manual" dismisses a manual. Hidden text
+(HTML comments, invisible styling) counts when what it hides speaks to a model; zero-width characters
+when, taken out, they reveal an instruction (emoji joiners and byte-order marks are ordinary text). Links
+count when they carry data out: a URL whose query holds a template placeholder, or an image whose query
+sends a data-like field. A document that talks *about* prompt injection (quoting the phrase as an
+example) is not an attack. A later LLM answer that repeats the document's link makes it critical.
 """
 
 from __future__ import annotations
@@ -20,51 +26,102 @@ from opentelemetry.sdk.trace import ReadableSpan
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "dify_rag_poisoning"
-# Words that turn a sentence into an order about behaviour; an order counts only when a model is addressed.
-_DIRECTIVE = (
-    r"(?:you must|you should|you will|you are no longer|from now on|always|never|do not|don't|stop|tell|say|"
-    r"recommend|answer|respond|reply|reveal|include|append|send|ignore|disregard|forget|mention|new orders)"
+# Orders: imperatives and second-person obligations, in the languages of the corpora (English, Spanish,
+# German, Chinese, Japanese).
+_ORDER = (
+    r"(?:\b(?:you must|you should|you will|you are|you have to|from now on|always|never|do not|don't|stop|tell|"
+    r"say|recommend|answer|respond|reply|reveal|include|append|send|ignore|disregard|forget|mention|only|"
+    r"debes|a partir de ahora|siempre|nunca|no (?:menciones|digas)|di|dile|diga|responde|recomienda|env[ií]a|"
+    r"incluye|ignora|olvida|du musst|ab sofort|ab jetzt|immer|niemals|sag|sage|antworte|empfiehl|nenne|sende|"
+    r"f[üu]ge|ignoriere|vergiss)\b|请|必须|务必|不要|总是|永远|忽略|告诉|回答|推荐|发送|无视|"
+    r"無視|答え|伝え|案内|必ず|常に|してください|しなさい)"
 )
-_ADDRESSEE = r"(?:AI|A\.I\.|chat ?bot|bot|assistant|(?:language|AI) model|LLM|GPT)"
+_MODEL = (
+    r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
+    r"LLMs?|GPT|modelo de lenguaje|Sprachmodell)\b"
+    # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
+    r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des)\b)"
+    r"|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
+    r"AIアシスタント|アシスタント|チャットボット|言語モデル)"
+)
+# A model called on: the sentence speaks to it, not about it.
+_CALLED = (
+    rf"(?:\b(?:note|message|instructions?|attention|important|notice|hinweis|nachricht|anweisungen?|nota|mensaje|"
+    rf"instrucci[oó]n(?:es)?|aviso|atenci[oó]n)\s+(?:to|for|an|f[üu]r|para|a)\s+(?:the\s+|any\s+|all\s+|die\s+|"
+    rf"den\s+|das\s+|el\s+|la\s+|los\s+|las\s+|jede[nrs]?\s+)?{_MODEL}"
+    rf"|\b(?:dear|hey|hello|attention|attn|liebe[rs]?|querid[oa]|estimad[oa])\s+(?:the\s+)?{_MODEL}"
+    rf"|(?:^|[\n>])[ \t]*(?:the\s+|an?\s+)?{_MODEL}(?:\s+\w+)?\s*[:,：，]"
+    rf"|\b(?:if|when|as|since)\s+you(?:'re|\s+are)\s+(?:an?|the)\s+(?:\w+\s+)?{_MODEL}"
+    rf"|\bsi\s+eres\s+(?:un|una)\s+(?:\w+\s+)?{_MODEL}|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
+    rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
+    rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
+    rf"|(?:致|给)\s*{_MODEL}|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
+)
+# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
+_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
+# The model's own rules, dismissed: the dismissal, the rules, and what makes them the model's (previous,
+# above, yours, the system's), in one sentence.
+_DISMISS = re.compile(
+    r"(?i)\b(?:ignore|disregard|forget|override|ignora|olvida|ignore[sn]?|omite|vergiss|ignoriere|ignorieren|"
+    r"missachte)\b|忽略|无视|不要理会|忘记|忘掉|無視|忘れ"
+)
+_RULES = re.compile(
+    r"(?i)\b(?:instructions?|prompts?|rules|guidelines|guidance|directives|constraints|system message|everything|"
+    r"instrucciones|reglas|indicaciones|todo|anweisungen|regeln|vorgaben|alles)\b|指令|指示|规则|提示|设定|命令|"
+    r"ルール|プロンプト"
+)
+_OWN = re.compile(
+    r"(?i)\b(?:previous|prior|above|earlier|preceding|original|initial|system|your|all|any|so far|you were given|"
+    r"anteriores|previas|todas|tus|sus|vorherigen|bisherigen|obigen|alle|deine|ihre)\b"
+    r"|之前|以上|上面|前面|先前|所有|你的|原来|系统|以前|上記|これまで|すべて"
+)
+_SENTENCE_END = re.compile(r"[.!?\n。！？]")
 INSTRUCTIONS = {
-    # "Ignore the instructions above", in the languages of the corpora: a verb of dismissal with the rules it
-    # dismisses in the same sentence ("ignore the minibar prices" dismisses no rules).
-    "override": re.compile(
-        r"(?i)(?:\b(?:ignore|disregard|forget|override|ignora|olvida|vergiss|ignoriere)\b|忽略|无视|不要理会)"
-        r"[^.!?\n。！？]{0,50}?(?:\b(?:instructions?|prompts?|rules|guidelines|directives|instrucciones|reglas|"  # noqa: RUF001
-        r"anweisungen|regeln|vorgaben)\b|指令|指示|规则|提示)"
-        r"|\bstop (?:following|obeying) (?:your|the)\b"
-    ),
+    "override": re.compile(r"(?i)\bstop (?:following|obeying) (?:your|the)\b"),  # and `_dismissals`
     "new_system_prompt": re.compile(
         r"(?i)\b(?:new|updated|real|actual)\s+system\s+(?:prompt|instructions?|message)\b|\bsystem override\b"
         r"|\breveal (?:your|the) (?:hidden |system |secret )*prompt\b"
     ),
-    # A role line ("SYSTEM:", "assistant:") is a transcript turn only when it gives an order: "SYSTEM: Windows
-    # 11, macOS 13" lists requirements, "Assistant: Tom Berger" names a person.
+    # A role line is a transcript turn only when its text opens with an order.
     "role_switch": re.compile(
-        rf"(?im)^\s*(?:system|assistant|ai)\s*:[^\n]*?\b{_DIRECTIVE}\b|\byou are now (?:a|an|the|in)\b"
-        r"|\bact as (?:a|an) unrestricted\b"
+        rf"(?im)^\s*(?:system|assistant|ai|系统|助手|システム)\s*[:：]\s*(?:please\s+|now\s+|important:?\s+|请)?"
+        rf"{_ORDER}|^\s*(?:\[|<|#{{1,6}}\s*)(?:system|assistant|instructions?)(?:\]|>)?\s*[:：]?\s*(?:please\s+)?{_ORDER}"
+        r"|\byou are now (?:a|an|the)\b|\bact as (?:a|an) unrestricted\b"
     ),
-    # Words addressed to the model itself: "Note to the AI: ...", "If you are a language model, do not ...".
-    "addressed_to_model": re.compile(rf"\b{_ADDRESSEE}\b[^.!?\n]{{0,40}}?\b{_DIRECTIVE}\b", re.IGNORECASE),
+    "addressed_to_model": re.compile(rf"(?i){_CALLED}[^\n]{{0,120}}?{_ORDER}"),
     "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
 }
 HIDDEN = {
-    "zero_width": re.compile("[\u200b-\u200f\u2060\u2061-\u2064\ufeff]"),
     "html_comment": re.compile(r"<!--.*?-->", re.S),
     "invisible_style": re.compile(r"(?i)(?:display\s*:\s*none|font-size\s*:\s*0|color\s*:\s*(?:white|#fff)\b)"),
 }
-# Hidden text is a signal only when what it hides speaks to the model (an order word alone is not enough:
-# "<!-- generated by the CMS, do not edit -->" speaks to editors).
-_HIDDEN_ORDER = re.compile(rf"(?i)instruction|prompt|\b{_ADDRESSEE}\b")
-EXFILTRATION = re.compile(r"!?\[[^\]]*\]\((https?://[^)\s]+[?&][^)\s]*=[^)\s]*)\)")
+# Inside hidden text a model named with an order counts (hiding it is the tell); orders to editors do not.
+_HIDDEN_ORDER = re.compile(rf"(?i){_MODEL}[^\n]{{0,40}}?{_ORDER}")
+_EDITORS = re.compile(r"(?i)\bdo not (?:edit|change|modify|remove|delete|translate|touch)\b")
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")
+_TAGS = re.compile("[\U000e0020-\U000e007e]+")  # Unicode tag characters: invisible ASCII
+# A link carrying data out: a placeholder in its query, or an image (fetched without a click) sending a
+# data-like field.
+_LINK = re.compile(r"(!?)\[[^\]]*\]\((https?://[^)\s]+?\?([^)\s]*))\)")
+_PLACEHOLDER = re.compile(r"[{}<>$]|%7B|%3C")
+_DATA_FIELD = re.compile(r"(?i)(?:^|&)(?:q|d|data|query|msg|message|prompt|chat|conversation|history|text|input|"
+                         r"user|secret|token|key|email|c)=")  # fmt: skip
 # A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
-# text: one search instead of eight, and most documents hold none. Only for ASCII text: elsewhere, matching
-# without case knows more than lower() (the long s matches 's') and the zero-width characters are not ASCII.
-_SCREEN = re.compile(
-    r"ignore|disregard|forget|override|stop |system|assistant|you are now|act as|<\||inst\]|sys>>"
-    r"|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|bot|model|llm|gpt|reveal|ignora|olvida|vergiss"
+# text: one search instead of many, and most documents hold none. (A case-blind search would be five times
+# slower; lower() misses the few letters case-blind matching folds onto ASCII ones, mapped first.)
+_ASCII_SCREEN = (
+    r"ignor|disregard|forget|override|olvida|omite|vergiss|missachte|stop |system|you are now|act as|<\||inst\]"
+    r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|asist|model|llm|gpt"
+    r"|reveal|instruction"
 )
+_SCREEN = {
+    True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
+    False: re.compile(
+        _ASCII_SCREEN + r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|如果你是|もしあなたが|助手|人工智能|模型|系统|"
+        "アシスタント|チャットボット|モデル|システム|[\u200b-\u200f\u2060-\u2064\ufeff\U000e0020-\U000e007e]"
+    ),
+}
+_FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
     r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|example|called|known as|attack|attackers?|injection|"
@@ -87,25 +144,54 @@ def _is_discussion(text: str, start: int, end: int) -> bool:
     return quoted or bool(_DISCUSSION.search(window))
 
 
-def signals(text: str) -> dict[str, str]:
-    """Signal kind → the matched text, for each attack signal in a document."""
-    found: dict[str, str] = {}
-    if text.isascii() and not _SCREEN.search(text.lower()):
-        return found
+def _dismissals(text: str) -> Iterator[re.Match[str]]:
+    """Each dismissal whose sentence names rules and makes them the model's own."""
+    for verb in _DISMISS.finditer(text):
+        start = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, verb.start() - 60), verb.start())), default=0)
+        end_match = _SENTENCE_END.search(text, verb.end())
+        sentence = text[start : end_match.start() if end_match else len(text)]
+        if _RULES.search(sentence) and _OWN.search(sentence):
+            yield verb
+
+
+def _instructions(text: str, found: dict[str, str]) -> None:
     for kind, pattern in INSTRUCTIONS.items():
+        if kind == "addressed_to_model" and not _MENTIONS.search(text):
+            continue  # the costliest pattern; most documents name no model
         for match in pattern.finditer(text):
             if not _is_discussion(text, match.start(), match.end()):
                 found.setdefault(kind, match.group(0).strip())
+    for verb in _dismissals(text):
+        if not _is_discussion(text, verb.start(), verb.end()):
+            found.setdefault("override", text[verb.start() : verb.start() + 60].strip())
+
+
+def signals(text: str) -> dict[str, str]:
+    """Signal kind → the matched text, for each attack signal in a document."""
+    found: dict[str, str] = {}
+    ascii_only = text.isascii()
+    if not _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower()):
+        return found
+    hides = not text.isascii() and (_ZERO_WIDTH.search(text) or _TAGS.search(text))
+    tags = _TAGS.findall(text) if hides else []
+    visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
+    _instructions(visible, found)
+    if hides:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
+        hidden = "".join(chr(ord(c) - 0xE0000) for run in tags for c in run)
+        _instructions(hidden, found)
+        if found:
+            found.setdefault("zero_width", repr(hidden[:60] or text[:60]))
     for kind, pattern in HIDDEN.items():
-        hit = pattern.search(text)
-        if hit is None:
-            continue
-        hidden = hit.group(0) if kind == "html_comment" else text[hit.end() : hit.end() + 200]
-        if kind == "zero_width" or _HIDDEN_ORDER.search(hidden):
-            found.setdefault(kind, repr(hidden[:60]))
-    link = EXFILTRATION.search(text)
-    if link:
-        found["exfiltration_link"] = link.group(1)
+        for hit in pattern.finditer(visible):
+            content = hit.group(0) if kind == "html_comment" else visible[hit.end() : hit.end() + 200]
+            order = _HIDDEN_ORDER.search(_EDITORS.sub("", content))
+            if order:
+                found.setdefault(kind, repr(content[:60]))
+                break
+    for link in _LINK.finditer(visible):
+        image, url, query = link.groups()
+        if _PLACEHOLDER.search(query) or (image and _DATA_FIELD.search(query)):
+            found.setdefault("exfiltration_link", url)
     return found
 
 

@@ -3,9 +3,13 @@
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
 node returning nulls), or when a later node reads a variable of the same name as empty or as another type
 than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
-`#context#` at the next LLM; an End/Answer node receiving a strict beginning of an LLM's answer (cut short);
-an iteration whose output list holds fewer items than it ran rounds. Values that were already empty at the
-producer are not corruption.
+`#context#` at the next LLM, or a filled one that none of its prompts holds, or no context at all and the
+documents in none of the prompts of the LLMs after the retrieval, one of which gave the run's answer; an
+End/Answer node receiving
+or showing a strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the
+first paragraph is a choice); an iteration whose output list holds fewer items than it ran rounds, or a
+null where its round succeeded with a value. Values that were already empty at the producer are not
+corruption.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, prompt_text, span_id
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -27,7 +31,7 @@ def _empty(value: Any) -> bool:
     return value is None or (not value and isinstance(value, str | list | dict))
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -44,28 +48,114 @@ def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -
                    span_id(span))  # fmt: skip
 
 
-def _flows(
-    span: Any, node_type: Any, inputs: Any, retrieved: list[tuple[int, str]], answers: list[str]
-) -> Iterator[Finding]:
-    """Value flow into this node: retrieved context dropped before an LLM, an LLM's answer cut short before
-    an End/Answer node. `inputs` are the node's decoded inputs; `answers` the earlier LLMs' texts."""
-    title = attr(span, "dify.node.title", span.name)
-    if node_type == "llm" and retrieved and isinstance(inputs, dict):
-        context = inputs.get("#context#")
+def _probes(text: str) -> list[str]:
+    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters."""
+    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 8]
+    return [line[:30] for line in lines[:3]]
+
+
+def _cut_from(value: str, answers: list[str]) -> str | None:
+    """The LLM answer `value` is a cut-short copy of: a strict beginning of it (an ellipsis marking the cut
+    allowed; 12 characters and a quarter of the answer at least) missing more than its trailing spaces, not
+    ending where a line or paragraph of the answer ends (taking the first paragraph is a choice), and no
+    answer in full."""
+    if value in answers:
+        return None
+    marked = value.rstrip().removesuffix("…").removesuffix("...").rstrip()
+    if len(marked) < 12:  # a short value (a status word, a label) is a beginning of many texts
+        return None
+    for answer in answers:
+        rest = answer[len(marked) :] if len(marked) >= 0.25 * len(answer) and answer.startswith(marked) else ""
+        if len(rest.strip()) >= 3 and not rest.lstrip(" \t").startswith("\n"):
+            return answer
+    return None
+
+
+def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Finding]:
+    """Retrieved documents that never reached an LLM after the retrieval: its `#context#` empty, or filled
+    but in none of its prompts (the template lost `{{#context#}}`), or, where no LLM takes a context, in
+    none of the prompts of the LLMs after the retrieval while one of them gave the run's answer (the
+    retrieval wired to nothing, and the answer made without it)."""
+    unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
+    wired = False  # the documents reached some LLM's prompt
+    for span in trace.of_type("llm"):
         earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
-        if earlier and isinstance(context, str) and not context.strip():
+        if not earlier:
+            continue
+        title = attr(span, "dify.node.title", span.name)
+        inputs = json_attr(span, "input.value")
+        context = inputs.get("#context#") if isinstance(inputs, dict) else None
+        if isinstance(context, str) and not context.strip():
             yield _finding(span, "retrieved documents → empty #context# at the next LLM",
                            f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
                            "was empty.", earlier[0], context)  # fmt: skip
-    elif node_type in ("end", "answer") and answers and isinstance(inputs, dict):
-        for value in inputs.values():
-            if not isinstance(value, str) or not value:
-                continue
-            cut = next((a for a in answers if len(value) < 0.9 * len(a) and a.startswith(value)), None)
-            if cut is not None:
-                yield _finding(span, "an End/Answer input is a strict beginning of an LLM answer",
-                               f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
-                               "characters).", cut, value)  # fmt: skip
+            continue
+        prompt = prompt_text(span)
+        probes = [probe for document in earlier for probe in _probes(document)]
+        if not prompt or not probes:
+            continue
+        if any(probe in prompt for probe in probes):
+            wired = True
+        elif isinstance(context, str):
+            yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
+                           f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
+                           "but its prompt holds none of them: the prompt template lost {{#context#}}.",
+                           earlier[0], prompt)  # fmt: skip
+        else:
+            unwired.append((span, earlier))
+    answering = [(span, earlier) for span, earlier in unwired if not wired and _answers_the_run(trace, span)]
+    if answering and not _read_elsewhere(trace, retrieved):
+        span, earlier = answering[0]
+        title = attr(span, "dify.node.title", span.name)
+        summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
+                   "context and its prompt holds none of them.")  # fmt: skip
+        rule = "retrieved documents in none of the prompts of the LLMs after the retrieval"
+        yield _finding(span, rule, summary, earlier[0], prompt_text(span))
+
+
+def _answers_the_run(trace: Trace, llm: Any) -> bool:
+    """Whether this LLM's answer is what the run answered: its text in an End or Answer node's values."""
+    outputs = json_attr(llm, "output.value")
+    text = outputs.get("text") if isinstance(outputs, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return False
+    for span in trace.of_type("end", "answer"):
+        for key in ("input.value", "output.value"):
+            values = json_attr(span, key)
+            if isinstance(values, dict) and any(isinstance(v, str) and text.strip() in v for v in values.values()):
+                return True
+    return False
+
+
+def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
+    """Whether a node other than a retrieval or an LLM took the documents in or put them out (a template, a
+    code node, an Answer node showing them): then the retrieval is wired, if not to an LLM."""
+    probes = [probe for _, document in retrieved for probe in _probes(document)]
+    for span in trace.nodes:
+        if attr(span, "dify.node.type") in ("knowledge-retrieval", "llm"):
+            continue
+        for key in ("input.value", "output.value"):
+            value = json_attr(span, key)
+            if value and any(probe in str(value) for probe in probes):
+                return True
+    return False
+
+
+def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]:
+    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts."""
+    title = attr(span, "dify.node.title", span.name)
+    outputs = json_attr(span, "output.value")
+    values = [*(inputs.values() if isinstance(inputs, dict) else ()),
+              *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        cut = _cut_from(value, answers)
+        if cut is not None:
+            yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
+                           f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                           "characters).", cut, value)  # fmt: skip
+            return
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -73,16 +163,41 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
         rounds = attr(container, "dify.container.rounds", 0)
         outputs = json_attr(container, "output.value")
         items = outputs.get("output") if isinstance(outputs, dict) else None
-        if isinstance(rounds, int) and isinstance(items, list) and len(items) < rounds:
+        if not isinstance(items, list):
+            continue
+        title = attr(container, "dify.node.title", container.name)
+        if isinstance(rounds, int) and len(items) < rounds:
             yield _finding(container, "iteration output items < rounds run",
-                           f"The iteration '{attr(container, 'dify.node.title', container.name)}' ran {rounds} "
-                           f"rounds but its output holds {len(items)} items.", f"{rounds} rounds", items)  # fmt: skip
+                           f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
+                           f"{rounds} rounds", items)  # fmt: skip
+        elif any(item is None for item in items):
+            yield from _null_items(trace, container, title, items)
+
+
+def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
+    """An item null in the iteration's output whose round succeeded and produced a value: lost in between."""
+    for round_span in trace.children(container):
+        index = attr(round_span, "dify.round.index")
+        if not isinstance(index, int) or index >= len(items) or items[index] is not None:
+            continue
+        nodes = trace.children(round_span)
+        if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
+            continue  # a failed round left a null on purpose (error strategy "continue on error")
+        last = json_attr(nodes[-1], "output.value")
+        produced = next((v for v in last.values() if not _empty(v)), None) if isinstance(last, dict) else None
+        if produced is not None:
+            yield _finding(container, "an iteration output item null though its round produced a value",
+                           f"Round {index} of the iteration '{title}' produced a value, but the iteration's "
+                           "output holds null in its place.", produced, items)  # fmt: skip
+            return
 
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         yield from _items_lost(trace)
         retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        if retrieved:
+            yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         for span in trace.nodes:
@@ -90,10 +205,10 @@ def create(cfg: Config) -> object:
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
-            reads = (produced and node_type in _READERS) or (retrieved and node_type == "llm")
+            reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
-            if node_type in ("llm", "end", "answer"):
-                yield from _flows(span, node_type, inputs, retrieved, answers)
+            if node_type in ("end", "answer") and answers:
+                yield from _answer_cut(span, inputs, answers)
             if isinstance(inputs, dict):
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
@@ -115,18 +230,19 @@ def create(cfg: Config) -> object:
                             },
                             span_id(span),
                         )
-                    elif _kind(value) != _kind(before):
+                    elif value_kind(value) != value_kind(before):
                         yield Finding(
                             KEY,
                             "medium",
                             0.7,
-                            f"'{name}' left '{producer}' as {_kind(before)} and reached '{title}' as {_kind(value)}.",
+                            f"'{name}' left '{producer}' as {value_kind(before)} and reached '{title}' as "
+                            f"{value_kind(value)}.",
                             {
                                 "node": title,
                                 "rule": "same-named variable changed type",
                                 "variable": name,
-                                "from": _kind(before),
-                                "to": _kind(value),
+                                "from": value_kind(before),
+                                "to": value_kind(value),
                                 "produced": str(before)[:200],
                                 "received": str(value)[:200],
                             },

@@ -1,11 +1,18 @@
-"""`dify_tool_schema_mismatch`: a tool called with inputs its schema refuses, or answering without a field
-the next node reads.
+# ruff: noqa: RUF001  (Chinese and Japanese wordings use full-width punctuation)
+"""`dify_tool_schema_mismatch`: a tool called with inputs its schema refuses, or answering in a shape the
+next node cannot read.
 
 Fires when a tool node (or an agent's tool call) fails or is handled as an exception with an error that
-says its inputs do not fit: missing or unknown parameters, wrong types, validation errors (English and
-Chinese wordings). Tool failures for other reasons (timeouts, rate limits, server errors, credentials) are
-left to other signals. Value flow: a tool that succeeded with structured output, and the next node reading
-a variable as null whose name the output does not hold at all.
+says its inputs do not fit, read two ways: the wordings of validation errors (missing or unknown
+parameters, `is not of type`, `field required`, 缺少, 必填…), or an error naming one of the tool's own input
+parameters next to a word of types, formats or required fields, in English, Spanish, German, Chinese or
+Japanese (`Argument 'order_id' expects an integer`, `参数 order_id 格式错误`, `weight_kg は数値である必要
+があります`). Tool failures for other reasons (timeouts, rate limits, server errors, credentials, a value
+that names nothing found) are left to other signals. Value flow from a tool that succeeded with
+structured output to the node after it, for names no earlier node produced (the run's inputs are often
+named like the tool's fields): a field read as null that the output does not hold at all; a field read as
+another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
+it (under a fifth of them had it, once `min_history`, 5, had the usual one).
 """
 
 from __future__ import annotations
@@ -14,7 +21,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+from pydantic import Field
+
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, span_id
+from detectors.state_corruption import value_kind
 
 KEY = "dify_tool_schema_mismatch"
 SCHEMA_ERROR = re.compile(
@@ -26,20 +37,80 @@ SCHEMA_ERROR = re.compile(
     r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
     r"|\brequired field\b|缺少|必填|不能为空|参数错误|参数无效"
 )
-# Failures about access or capacity, whatever else their message says.
+# What an error says of an input that does not fit, naming one of the tool's own inputs: that it is
+# required or missing, or badly formatted; or a type (integer, string…) next to an expectation (expects,
+# must be, 应为…); or an invalid value, type or format. Loose words alone ("invalid response", "must be
+# authenticated", "expected 200") say nothing of the input.
+_REQUIRED_OR_FORMAT = (
+    r"\b(?:required|missing|mandatory|format|formatted|malformed|pattern|parse|parsed|obligatori[oa]|requerid[oa]|"
+    r"falta|formato|erforderlich|Pflichtfeld|fehlt|Format|Formats)\b"
+    r"|必填|缺少|格式|必須|形式|フォーマット|未提供|未指定"
+)
+_TYPE = (
+    r"\b(?:integer|int|number|numeric|string|boolean|bool|float|decimal|array|entero|n[uú]mero|cadena|booleano|"
+    r"Ganzzahl|Zahl|Zeichenkette)\b|整数|数字|数值|字符串|布尔|数组|数値|文字列"
+)
+_EXPECTATION = (
+    r"\b(?:expects?|expected|should be|must be|not an?|not of type|type|tipo|debe ser|se esperaba|erwartet|"
+    r"muss|Typ)\b|类型|应为|应该是|必须是|である必要|型"
+)
+_INVALID = (
+    r"\b(?:invalid|inv[aá]lid[oa]|ung[uü]ltiger?|not a valid)\s+(?:\w+\s+)?"
+    r"(?:value|type|format|enum|valor|tipo|Wert|Typ)\b"
+    r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値"
+)
+_INPUT_WORDS = re.compile(rf"(?i){_REQUIRED_OR_FORMAT}|{_INVALID}")
+_TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i){_EXPECTATION}")
+# Failures about access, capacity or the service itself, whatever else their message says.
 _NOT_SCHEMA = re.compile(
-    r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|forbidden|quota|rate limit|timed? ?out"
+    r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
+    r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
+    r"|\b5\d\d\b"
+)
+# A well-formed value that names nothing: the input fit, the thing is not there.
+_NOT_FOUND = re.compile(
+    r"(?i)\bnot found\b|\bdoes not exist\b|\bno such\b|\bno (?:record|result|shipment|order)s?\b|nicht gefunden|"
+    r"existiert nicht|no existe|no encontrad[oa]|不存在|未找到|找不到|見つかりません|存在しません"
 )
 
 
 class Config(DetectorConfig):
-    pass
+    # Runs of a tool giving an output field its usual type before another type counts as a change.
+    min_history: int = Field(default=5, ge=1)
 
 
-def _error(span: object) -> str:
-    outputs = json_attr(span, "output.value")  # type: ignore[arg-type]
+def _error(span: ReadableSpan) -> str:
+    outputs = json_attr(span, "output.value")
     handled = outputs.get("error_message") if isinstance(outputs, dict) else None
     return str(handled or getattr(getattr(span, "status", None), "description", "") or "")
+
+
+def _names_own_input(error: str, inputs: Any) -> str | None:
+    """The tool's input parameter the error names next to a word of types, formats or required fields (the
+    parameters' own names blanked first: a parameter called `format` is no format error)."""
+    if not isinstance(inputs, dict) or _NOT_FOUND.search(error):
+        return None
+    mentions: list[tuple[re.Match[str], str]] = []
+    for name in inputs:
+        if not isinstance(name, str) or len(name) < 2:
+            continue
+        # Short plain words ("to", "city") are parameters only when quoted; identifiers stand alone.
+        quotes = "['\"`‘“「]" if name.isalpha() and len(name) <= 4 else ""
+        pattern = rf"(?<![A-Za-z0-9_]){quotes}{re.escape(name)}{quotes}(?![A-Za-z0-9_])"
+        mentions.extend((hit, name) for hit in re.finditer(pattern, error))
+    if not mentions:
+        return None
+    blanked = list(error)
+    for hit, _ in mentions:
+        blanked[hit.start() : hit.end()] = " " * (hit.end() - hit.start())
+    text = "".join(blanked)
+    for hit, name in mentions:
+        start, end = max(0, hit.start() - 60), hit.end() + 60
+        if _INPUT_WORDS.search(text, start, end) or (
+            _TYPE_WORDS.search(text, start, end) and _EXPECTATION_WORDS.search(text, start, end)
+        ):
+            return name
+    return None
 
 
 def create(cfg: Config) -> object:
@@ -49,67 +120,128 @@ def create(cfg: Config) -> object:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
             error = _error(span) if failed else ""
-            match = SCHEMA_ERROR.search(error) if not _NOT_SCHEMA.search(error) else None
-            if match:
+            if not error or _NOT_SCHEMA.search(error):
+                continue
+            match = SCHEMA_ERROR.search(error)
+            named = None if match else _names_own_input(error, json_attr(span, "input.value"))
+            if match or named:
                 title = attr(span, "dify.node.title") or attr(span, "gen_ai.tool.name") or span.name
+                why = match.group(0) if match else f"names its input '{named}'"
                 yield Finding(
                     KEY,
                     "high",
                     0.85,
-                    f"Tool '{title}' refused its inputs ({match.group(0)}): align the node's parameters "
-                    "with the tool's schema.",
+                    f"Tool '{title}' refused its inputs ({why}): align the node's parameters with the tool's schema.",
                     {
                         "node": title,
-                        "rule": "tool error says its inputs do not fit",
+                        "rule": "tool error says its inputs do not fit"
+                        if match
+                        else "tool error names one of its inputs with a type, format or required-field word",
                         "error": error[:300],
                         "inputs": str(attr(span, "input.value") or "")[:300],
                     },
                     span_id(span),
                 )
-        yield from _missing_fields(trace)
+        yield from _flows(trace, cfg)
 
     return detect
 
 
-def _keys(value: Any, depth: int = 0) -> set[str]:
-    """Every key of a tool's output, nested ones too (`json` lists, JSON text in `text`/`body`)."""
+def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`);
+    the first value of each name."""
     if depth > 3:
-        return set()
+        return into
     if isinstance(value, str) and value[:1] in "{[":
         value = json_value(value)
     if isinstance(value, dict):
-        return set(value).union(*(_keys(v, depth + 1) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_keys(v, depth + 1) for v in value[:20]))
-    return set()
+        for name, item in value.items():
+            into.setdefault(name, item)
+            _fields(item, into, depth + 1)
+    elif isinstance(value, list):
+        for item in value[:20]:
+            _fields(item, into, depth + 1)
+    return into
 
 
-def _missing_fields(trace: Trace) -> Iterator[Finding]:
+def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     for span in trace.of_type("tool"):
-        if attr(span, "dify.node.status") != "succeeded":
-            continue
+        if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
+            continue  # a retry attempt is not what the next node reads
         outputs = json_attr(span, "output.value")
-        structured = outputs.get("json") if isinstance(outputs, dict) else None
-        if not structured:
+        if not isinstance(outputs, dict) or not outputs.get("json"):
             continue
         index = nodes.index(span)  # only tools with structured output get here: the search is rare
-        if index + 1 == len(nodes):
+        fields = _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, {})
+        changed = _type_changes(trace, span, fields, cfg)
+        node_id = attr(span, "dify.node.id")
+        # The next node: not one of this tool's own attempts (their inputs are the tool's, not its output's).
+        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id), None)
+        if reader is None:
             continue
-        keys = _keys(outputs)
-        reader = nodes[index + 1]
         inputs = json_attr(reader, "input.value")
         if not isinstance(inputs, dict):
             continue
+        elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
+        for earlier in nodes[:index]:
+            earlier_outputs = json_attr(earlier, "output.value")
+            if isinstance(earlier_outputs, dict):
+                elsewhere.update(earlier_outputs)
+        title = attr(span, "dify.node.title", span.name)
+        reader_title = attr(reader, "dify.node.title", reader.name)
         for name, value in inputs.items():
-            if value is None and name not in keys:
-                title = attr(span, "dify.node.title", span.name)
-                yield Finding(
-                    KEY, "high", 0.8,
-                    f"Tool '{title}' answered without '{name}', which the next node "
-                    f"'{attr(reader, 'dify.node.title', reader.name)}' reads (it got null): the tool's output "
-                    "schema changed or the call asked for the wrong thing.",
-                    {"node": title, "rule": "next node reads a field the tool output lacks",
-                     "produced": sorted(keys)[:20], "received": {name: None}},
-                    span_id(reader),
-                )  # fmt: skip
+            if value is None and name not in fields and name not in elsewhere:
+                rule, summary = (
+                    "next node reads a field the tool output lacks",
+                    f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
+                    "got null): the tool's output schema changed or the call asked for the wrong thing.",
+                )
+                produced: Any = sorted(fields)[:20]
+            elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
+                was, now = value_kind(fields[name]), value_kind(value)
+                if was != now:
+                    rule = "next node reads a tool output field as another type"
+                    summary = f"Tool '{title}' wrote '{name}' as {was}; the next node '{reader_title}' got {now}."
+                elif name in changed:
+                    usual, runs = changed[name]
+                    rule = "a tool output field of another type than the tool's earlier runs gave it"
+                    summary = (
+                        f"Tool '{title}' returned '{name}' as {now}; its earlier runs ({runs}) mostly returned "
+                        f"{usual}, and the next node '{reader_title}' reads it: the tool's output schema changed."
+                    )
+                else:
+                    continue
+                produced = {name: fields[name]}
+            else:
+                continue
+            yield Finding(
+                KEY, "high", 0.8, summary,
+                {"node": title, "rule": rule, "field": name, "produced": produced, "received": {name: value}},
+                span_id(reader),
+            )  # fmt: skip
+
+
+def _type_changes(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> dict[str, tuple[str, int]]:
+    """Fields whose type differs from the one every earlier run of this tool gave them (at least
+    `min_history` runs): name → (the usual type, runs). Learns this run's types."""
+    key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
+    changed: dict[str, tuple[str, int]] = {}
+    for name, value in list(fields.items())[:50]:
+        if value is None:
+            continue
+        kind = value_kind(value)
+        seen = history.setdefault(name, {})
+        usual = max(seen, key=seen.__getitem__) if seen else None
+        runs = sum(seen.values())
+        # Another type while this one is under a fifth of the field's history: a change persisting for a
+        # while keeps firing (the next node still reads the old type), one that lasts becomes the usual.
+        if usual is not None and usual != kind and seen[usual] >= cfg.min_history and seen.get(kind, 0) < 0.2 * runs:
+            changed[name] = (usual, runs)
+        seen[kind] = seen.get(kind, 0) + 1
+        if runs >= 100:  # counts halve: the history follows the tool's recent runs
+            history[name] = {k: n // 2 for k, n in seen.items() if n >= 2}
+    if len(history) <= 200:  # field names come from outside
+        trace.baselines.put(key, history)
+    return changed

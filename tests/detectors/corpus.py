@@ -39,6 +39,27 @@ class Case:
     history: tuple[list[ReadableSpan], ...] = ()  # earlier runs of the same app, fed first and not scored
 
 
+# detector → (positive fault, app) pairs and (negative fault, app) pairs, taken in turn.
+Plan = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]
+Job = tuple[str, str, str, str | None, bool]  # (name, app, fault, target detector, positive)
+
+
+def planned_jobs(plan: Plan, per_fault: int, clean: int, apps: list[str], rng: random.Random) -> list[Job]:
+    """A generated corpus's runs to write, shuffled: `per_fault` positives and negatives per detector of
+    `plan` (a detector without positives gets negatives only), and `clean` runs of random apps."""
+    jobs: list[Job] = []
+    for key, (positives, negatives) in plan.items():
+        for i in range(per_fault):
+            if positives:
+                fault, app = positives[i % len(positives)]
+                jobs.append((f"{key}+{i}:{fault}", app, fault, key, True))
+            fault, app = negatives[i % len(negatives)]
+            jobs.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
+    jobs += [(f"clean-{i}", rng.choice(apps), "", None, False) for i in range(clean)]
+    rng.shuffle(jobs)
+    return jobs
+
+
 def _word(rng: random.Random, n: int = 8) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 
@@ -49,13 +70,16 @@ def _luhn_number(rng: random.Random) -> str:
     return "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
-def container_run(kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None) -> list[Any]:
+def container_run(
+    kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None, item: Any = None
+) -> list[Any]:
+    """A container's run; its input list holds `items` distinct numbers, or `item` repeated."""
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
     started = {
         **base,
         "created_at": 1,
         "metadata": {f"{kind}_length": limit},
-        "inputs": {"iterator_selector": list(range(items))},
+        "inputs": {"iterator_selector": list(range(items)) if item is None else [item] * items},
     }
     events = [DifyEvent(f"{kind}_started", started, "r")]
     for i in range(rounds):

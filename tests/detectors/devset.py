@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 
-from tests.detectors.corpus import Case
+from tests.detectors.corpus import Case, planned_jobs
 from tests.detectors.dify_stream import RunWriter, Usage, stream_spans
 
 FILES = (
@@ -276,27 +276,6 @@ PLAN: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
 }  # fmt: skip
 
 
-def jobs(
-    plan: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
-    per_fault: int,
-    clean: int,
-    apps: list[str],
-    rng: random.Random,
-) -> list[tuple[str, str, str, str | None, bool]]:
-    """(name, app, fault, target, positive) of every run after the warm-up, shuffled: per detector of `plan`,
-    `per_fault` positives and as many negatives, its pairs taken in turn; then `clean` runs of any app."""
-    out: list[tuple[str, str, str, str | None, bool]] = []
-    for key, (positives, negatives) in plan.items():
-        for i in range(per_fault):
-            fault, app = positives[i % len(positives)]
-            out.append((f"{key}+{i}:{fault}", app, fault, key, True))
-            fault, app = negatives[i % len(negatives)]
-            out.append((f"{key}-{i}:{fault or 'plain'}", app, fault, key, False))
-    out += [(f"clean-{i}", rng.choice(apps), "", None, False) for i in range(clean)]
-    rng.shuffle(out)
-    return out
-
-
 def corpus(seed: int = SEED) -> Iterator[Case]:
     rng = random.Random(seed)
     agency = Agency(rng)
@@ -304,7 +283,7 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in write:
         for i in range(10):
             yield Case(f"dev/{app}/warmup-{i}", stream_spans(write[app]("")), frozenset(), None)
-    for name, app, fault, target, positive in jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
+    for name, app, fault, target, positive in planned_jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
         agency.extra = set()
         spans = stream_spans(write[app](fault))
         expected = {target} if positive and target else set()

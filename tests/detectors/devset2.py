@@ -22,8 +22,8 @@ import json
 import random
 from collections.abc import Callable, Iterator
 
-from tests.detectors.corpus import Case
-from tests.detectors.devset import FILES, jobs
+from tests.detectors.corpus import Case, planned_jobs
+from tests.detectors.devset import FILES
 from tests.detectors.dify_stream import RunWriter, Usage, stream_spans
 
 SEED = 11
@@ -228,6 +228,6 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in write:
         for i in range(WARMUP):
             yield Case(f"dev2/{app}/warmup-{i}", stream_spans(write[app]("")), frozenset(), None)
-    for name, app, fault, target, positive in jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
+    for name, app, fault, target, positive in planned_jobs(PLAN, PER_FAULT, CLEAN, list(write), rng):
         spans = stream_spans(write[app](fault))
         yield Case(f"dev2/{app}/{name}", spans, frozenset({target} if positive and target else ()), target)

@@ -71,3 +71,23 @@ def test_the_growth_history_takes_one_prompt_a_run_not_one_per_round() -> None:
     assert run(1000, 2000, 3000, 4000, 5000) == 0  # one run's five rounds: not five runs
     assert [run(1500, 6000), run(900, 6500), run(7000)] == [0, 0, 0]  # each run's largest: 5000 < 6000 < 6500 < 7000
     assert run(100, 7200) == 1  # the fifth run in a row to grow, 88 % of gpt-4's window
+
+
+def test_growth_must_be_material_not_small_prompts_then_one_jump() -> None:
+    """Issue 25 (held-out 2): four small prompts that happened to grow, then one large one, is no growth."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    processor = DetectionProcessor(
+        Config.model_validate({k: {"enabled": False} for k in registry() if k != "context_overflow"})
+    )
+
+    def run(tokens: int, app: str) -> int:
+        return len(processor.detect(run_spans([llm(model="gpt-4o", prompt_tokens=tokens)], app_id=app)))
+
+    assert [run(t, "jump") for t in (188, 192, 380, 436, 91_612)] == [0, 0, 0, 0, 0]
+    # Rising, past 60 % of the window, but by 2 % of it in five runs: not growing towards an overflow.
+    assert [run(t, "flat") for t in (80_000, 80_400, 80_900, 81_500, 82_000)] == [0, 0, 0, 0, 0]
+    assert [run(t, "steady") for t in (55_000, 62_000, 69_500, 76_000, 83_000)] == [0, 0, 0, 0, 1]
+    (finding,) = processor.detect(run_spans([llm(model="gpt-4o", prompt_tokens=90_000)], app_id="steady"))
+    assert finding.evidence["prompt_tokens"] == [62_000, 69_500, 76_000, 83_000, 90_000]

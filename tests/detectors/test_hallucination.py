@@ -54,3 +54,48 @@ def test_numbers_written_against_chinese_characters() -> None:
 
     assert numbers("签收后45天内可以退货，车费300元") == {"45", "300"}  # noqa: RUF001
     assert numbers("x86 and A4 paper") == set()
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("Tarifas Portugal: hasta 5 kg 14,90 €.", "A 5 kg parcel costs 14.90 EUR."),  # decimal comma and point
+        ("Versand: 1.250 Pakete pro Tag.", "The depot ships 1250 parcels a day."),  # German thousands
+        ("Claims within fourteen days.", "File the claim within 14 days."),
+        ("Reclamaciones en un plazo de quince días.", "Tiene 15 días para reclamar."),
+        ("签收后十四天内可以退货。", "签收后14天内可以退货。"),
+    ],
+)
+def test_numbers_written_another_way_in_the_source_are_supported(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+def test_a_price_changed_in_decimals_is_unsupported() -> None:
+    (finding,) = findings(_rag("It costs 16,90 €.", "Tarifas: hasta 5 kg 14,90 €."), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["16,90"]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("Alpenhof Tirol: spa with 3 saunas, indoor pool 25 m.", "Yes, 5 saunas and a 25 m pool."),
+        ("Paketlaufzeit Österreich: 2-3 Werktage.", "Das dauert 5 Werktage."),
+        ("丢件索赔：签收后 7 天内在线提交。", "签收后3天内提交。"),  # noqa: RUF001
+    ],
+)
+def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer: str) -> None:
+    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["rule"] == "a count in the answer differs from the sources' count of the same thing"
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("Alpenhof Tirol: spa with 3 saunas, indoor pool 25 m.", "Yes: 3 saunas."),
+        ("Paketlaufzeit Österreich: 2-3 Werktage.", "Meist 2 Werktage, höchstens 3 Werktage."),
+        ("Alpenhof Tirol: spa with 3 saunas.", "Bring 2 towels."),  # towels: the sources count none
+        ("Check-in from 15:00.", "1. Arrive after 3 pm."),
+    ],
+)
+def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]

@@ -43,3 +43,10 @@ def test_long_progressing_batches_within_limits_are_fine() -> None:
     assert findings(_container_run("iteration", 99), "dify_iteration_escape") == []
     assert findings(_container_run("loop", 6, limit=10, reason="loop_break"), "dify_iteration_escape") == []
     assert findings(_container_run("loop", 2, outputs=["same"] * 2, limit=10), "dify_iteration_escape") == []
+
+
+def test_an_iteration_over_one_repeated_item_is_no_stuck_container() -> None:
+    repeated = container_run("iteration", 4, ["label: hub Berlin"] * 4, 4, 4, None, item="Berlin")
+    assert findings(repeated, "dify_iteration_escape") == []  # the same work each round
+    distinct = container_run("iteration", 4, ["label: hub Berlin"] * 4, 4, 4, None)
+    assert len(findings(distinct, "dify_iteration_escape")) == 1  # four items, one output: items ignored

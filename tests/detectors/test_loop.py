@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
@@ -36,3 +38,45 @@ def test_retry_storm_from_stream_retries() -> None:
     (run,) = assembler.drain()
     (finding,) = findings(build_spans(run), "loop")
     assert finding.severity == "high" and "attempted 5 times and still failed" in finding.summary
+
+
+def _loop_of_rounds(rounds: list[list[dict[str, object]]]) -> list[ReadableSpan]:
+    """One loop; each round's nodes as (node_id, node_type, inputs, outputs, process_data) dicts."""
+    assembler = RunAssembler()
+    base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Refine"}
+    assembler.add(DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, "r"), 0)
+    for index, nodes in enumerate(rounds):
+        for n, fields in enumerate(nodes):
+            data = {"id": f"n{index}-{n}", "title": str(fields["node_id"]), "status": "succeeded", "loop_id": "lp",
+                    "execution_metadata": {"loop_id": "lp", "loop_index": index}, **fields}  # fmt: skip
+            assembler.add(DifyEvent("node_finished", data, "r"), 0)
+    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": "loop_break"}}
+    assembler.add(DifyEvent("loop_completed", done, "r"), 0)
+    assembler.add(DifyEvent("workflow_finished", {"status": "succeeded"}, "r"), 0)
+    (run,) = assembler.drain()
+    return build_spans(run)
+
+
+def _llm_round(text: str, latency: float) -> dict[str, object]:
+    usage = {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42, "latency": latency}
+    return {"node_id": "improve", "node_type": "llm", "inputs": {"draft": "Dear customer,"},
+            "outputs": {"text": text, "usage": usage, "finish_reason": "stop"},
+            "process_data": {"prompts": [{"role": "user", "text": "Improve"}], "usage": usage}}  # fmt: skip
+
+
+def test_a_stuck_loop_is_found_though_a_real_models_latency_differs_every_call() -> None:
+    spans = _loop_of_rounds([[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)])
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["repeats"] == 4
+    assert len(findings(spans, "dify_iteration_escape")) == 1  # identical rounds, usage aside
+
+
+def test_a_poll_loop_progressing_only_in_the_counter_it_writes_is_fine() -> None:
+    def poll(i: int) -> list[dict[str, object]]:
+        return [{"node_id": "status", "node_type": "http-request", "inputs": {"url": "http://carrier/PN1"},
+                 "outputs": {"status_code": 200, "body": "pending"}},
+                {"node_id": "count", "node_type": "assigner", "inputs": {"polls": i}, "outputs": {},
+                 "process_data": {"polls": i + 1}}]  # fmt: skip
+
+    spans = _loop_of_rounds([poll(i) for i in range(5)])
+    assert findings(spans, "loop") == [] and findings(spans, "dify_iteration_escape") == []

@@ -114,3 +114,34 @@ def test_a_node_using_two_models_fires_only_on_a_third() -> None:
         assert processor.detect(spans) == []  # load balancing between two models is the node's habit
     (finding,) = processor.detect(model_runs("app", ["qwen-max"])[0])
     assert finding.evidence["rule"] == "a model none of the node's last 8 runs used"
+
+
+def test_a_silent_switch_that_lasts_fires_for_its_first_runs() -> None:
+    """Issue 25: switches of a node against its own history lasting several runs were found once."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    runs = [processor.detect(spans) for spans in model_runs("app", ["gpt-4o"] * 6 + ["qwen-max"] * 7)]
+    assert [len(found) for found in runs] == [0] * 6 + [1] * 5 + [0] * 2  # min_history (5) runs, then its habit
+    assert runs[8][0].evidence["streak"] == 2 and runs[8][0].evidence["history"] == {"gpt-4o": 6}
+    assert "(and qwen-max since 2 runs)" in runs[8][0].summary
+
+
+def test_models_taking_turns_are_no_streak() -> None:
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    models = ["gpt-4o"] * 5 + ["gpt-4o-mini"] + ["gpt-4o", "gpt-4o-mini", "gpt-4o-mini", "gpt-4o"] * 3
+    found = [len(processor.detect(spans)) for spans in model_runs("app", models)]
+    assert found == [0] * 5 + [1] + [0] * 12  # the new model once; then balancing between two known ones
+
+
+def test_counts_kept_by_an_earlier_release_read_as_history() -> None:
+    from detectors import MemoryBaselines, Trace
+    from detectors.model_fallback import Config as FallbackConfig
+    from detectors.model_fallback import create
+
+    baselines = MemoryBaselines()
+    (spans,) = model_runs("app", ["qwen-max"])
+    trace = Trace(spans, baselines)
+    (key,) = [f"dify_model_fallback:{trace.app}:writer:v1"]
+    baselines.put(key, {"gpt-4o": 6})
+    (finding,) = list(create(FallbackConfig())(trace))  # type: ignore[operator]
+    assert finding.evidence["history"] == {"gpt-4o": 6}
+    assert baselines.get(key) == ["gpt-4o"] * 6 + ["qwen-max"]

@@ -1,7 +1,17 @@
 """Tool schema mismatch, task derailment and state corruption on hand-picked cases."""
 
+# ruff: noqa: RUF001  (Chinese and Japanese errors use full-width punctuation)
 from __future__ import annotations
 
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.model import DifyEvent
+from bridge.processors.detectors import Config as DetectorsConfig
+from bridge.processors.detectors import DetectionProcessor
+from bridge.trace.spans import build_spans
+from detectors import registry
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -43,8 +53,8 @@ def test_task_derailment_leaves_plain_chat_and_answers_in_another_language_than_
     chat = run_spans([llm(answer=paraphrase)], inputs={"sys.query": question}, outputs={"answer": paraphrase})
     assert findings(chat, "task_derailment") == []
     page = _kr("H5 earbuds pairing: open the case, hold the button for 3 seconds, select H5 in the Bluetooth list.")
-    answer = "打开充电盒，按住按钮三秒，然后在蓝牙设置里选择耳机。"  # noqa: RUF001
-    question = "耳机怎么配对？"  # noqa: RUF001
+    answer = "打开充电盒，按住按钮三秒，然后在蓝牙设置里选择耳机。"
+    question = "耳机怎么配对？"
     translated = run_spans([page, llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer})
     assert findings(translated, "task_derailment") == []
 
@@ -56,7 +66,7 @@ def test_task_derailment_reads_paraphrases_against_the_runs_sources() -> None:
     kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "t", "metadata": {}}]})
     grounded = run_spans([kr, llm(answer=paraphrase)], inputs={"sys.query": question}, outputs={"answer": paraphrase})
     assert findings(grounded, "task_derailment") == []  # no word of the question, but "Ubuntu" from the document
-    off = "今天的股市行情整体上涨，科技板块领涨，成交量明显放大。"  # noqa: RUF001
+    off = "今天的股市行情整体上涨，科技板块领涨，成交量明显放大。"
     derailed = run_spans([kr, llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
     assert len(findings(derailed, "task_derailment")) == 1  # Chinese has no spaces: its length counts by characters
 
@@ -80,23 +90,85 @@ def test_state_corruption_retrieved_context_never_reaching_the_llm() -> None:
     dropped = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": ""})])
     (finding,) = findings(dropped, "state_corruption")
     assert finding.evidence["produced"] == "Check-in from 15:00." and finding.evidence["received"] == ""
-    kept = run_spans([_kr("Check-in from 15:00."), llm(inputs={"#context#": "Check-in from 15:00."})])
+    context = "Check-in from 15:00."
+    kept = run_spans([_kr(context), llm(prompt=f"Context: {context}\nBe brief.", inputs={"#context#": context})])
     assert findings(kept, "state_corruption") == []
+    # The variable filled, the prompt template without {{#context#}}: the documents never reach the model.
+    (lost,) = findings(run_spans([_kr(context), llm(prompt="Be brief.", inputs={"#context#": context})]),
+                       "state_corruption")  # fmt: skip
+    assert lost.evidence["rule"] == "retrieved documents in #context# but in none of the LLM's prompts"
+    assert lost.evidence["produced"] == context and lost.evidence["received"] == "Be brief."
+    # No context variable at all: the documents must reach some LLM after the retrieval by its prompt.
+    answered = node("answer", "answer", inputs={}, outputs={"answer": "ok"})
+    (unwired,) = findings(run_spans([_kr(context), llm(prompt="Be brief."), answered]), "state_corruption")
+    assert unwired.evidence["rule"] == "retrieved documents in none of the prompts of the LLMs after the retrieval"
+    by_template = run_spans([_kr(context), llm("title", prompt="Name this chat."), llm(prompt=f"Facts: {context}")])
+    assert findings(by_template, "state_corruption") == []  # reached the second LLM through its own template
+    # A second LLM with an empty context after one that had the documents still fires.
+    second = llm("second", prompt="Be brief.", inputs={"#context#": ""})
+    (empty,) = findings(run_spans([_kr(context), llm(prompt=f"Facts: {context}"), second]), "state_corruption")
+    assert empty.evidence["rule"] == "retrieved documents → empty #context# at the next LLM"
+    shown = run_spans(
+        [
+            _kr(context),
+            llm(prompt="Summarize the chat."),
+            node("answer", "answer", inputs={}, outputs={"answer": f"Found: {context}"}),
+        ]
+    )
+    assert findings(shown, "state_corruption") == []  # the Answer node shows the documents: wired, not to an LLM
+    aside = run_spans([_kr(context), llm(prompt="Summarize the city. Paris", answer="Paris summary")])
+    assert findings(aside, "state_corruption") == []  # an LLM beside the retrieval, not giving the run's answer
 
 
 def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
     answer = "You can check in from 15:00; please leave the room by 11:00."
     cut = run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer[:20]})])
     (finding,) = findings(cut, "state_corruption")
-    assert finding.evidence["rule"].startswith("an End/Answer input is a strict beginning")
+    assert finding.evidence["rule"].startswith("an End/Answer value is a strict beginning")
     assert findings(run_spans([llm(answer=answer), node("end", "end", inputs={"answer": answer})]),
                     "state_corruption") == []  # fmt: skip
+    # Cut past 90 %, or marked with an ellipsis, at the Answer node's output (its inputs are empty in Dify).
+    for shown in (answer[:-6], answer[:30] + "…"):
+        answered = run_spans([llm(answer=answer), node("answer", "answer", inputs={}, outputs={"answer": shown})])
+        (finding,) = findings(answered, "state_corruption")
+        assert finding.evidence["received"] == shown
+    # Not cut: the first paragraph taken on purpose, a short status word, the answer extended.
+    two = "Your parcel is at the depot.\n\nWe deliver Monday to Saturday."
+    for llm_answer, shown in ((two, "Your parcel is at the depot."), ("Delivered to the depot on Monday.", "Delivered"),
+                              (answer, answer + "\n(help desk)")):  # fmt: skip
+        fine = run_spans([llm(answer=llm_answer), node("end", "end", inputs={"answer": shown})])
+        assert findings(fine, "state_corruption") == [], shown
+
+
+def test_state_corruption_iteration_output_losing_an_item() -> None:
+    def batch(output: list[object], status: str = "succeeded") -> list[ReadableSpan]:
+        base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Label each"}
+        events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": ["a", "b", "c"]}}, "r")]
+        for i in range(3):
+            finished = {"id": f"n{i}", "node_id": "label", "node_type": "code", "title": "Label", "elapsed_time": 0.1,
+                        "status": status if i == 1 else "succeeded", "inputs": {"city": i},
+                        "outputs": {"text": f"label {i}"}, "iteration_id": "it",
+                        "execution_metadata": {"iteration_id": "it", "iteration_index": i}}  # fmt: skip
+            events.append(DifyEvent("node_finished", finished, "r"))
+        completed = {**base, "status": "succeeded", "outputs": {"output": output}}
+        events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+        assembler = RunAssembler()
+        for event in events:
+            assembler.add(event, 0)
+        (run,) = assembler.drain()
+        return build_spans(run)
+
+    (finding,) = findings(batch(["label 0", None, "label 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
+    assert finding.evidence["produced"] == "label 1"
+    assert findings(batch(["label 0", "label 1", "label 2"]), "state_corruption") == []
+    assert findings(batch(["label 0", None, "label 2"], status="failed"), "state_corruption") == []
 
 
 def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
     for error in (
         "parameter 'location' is mandatory",
-        "请求参数错误：缺少必填字段 city",  # noqa: RUF001
+        "请求参数错误：缺少必填字段 city",
         "amount must be a number",
         "param 'days' must be <= 7",
     ):
@@ -109,3 +181,90 @@ def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
     assert finding.evidence["received"] == {"days": None} and "city" in finding.evidence["produced"]
     present = node("w", "tool", outputs={"text": "{}", "json": [{"city": "Graz", "days": None}]})
     assert findings(run_spans([present, node("c", "code", inputs={"days": None})]), "dify_tool_schema_mismatch") == []
+
+
+_TRACK_INPUTS = {"order_id": "A-17", "carrier": "dhl", "to": "Graz", "format": "pdf"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Argument 'order_id' expects an integer",
+        "参数 order_id 格式错误",
+        "字段 carrier 类型错误，应为字符串",
+        "パラメータ order_id は数値である必要があります",
+        "El parámetro 'carrier' debe ser una cadena",
+        "Parameter order_id: Ganzzahl erwartet, Text erhalten",
+        "Failed to invoke tool track: could not parse 'order_id'",
+        "El campo 'to' es obligatorio",
+    ],
+)
+def test_tool_errors_naming_an_own_input_with_a_type_or_format_word(error: str) -> None:
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, "dify_tool_schema_mismatch")
+    assert finding.evidence["error"] == error and "names its input" in finding.summary
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Order A-17 not found",
+        "No order with order_id A-17",
+        "包裹 A-17 不存在",
+        "Invalid API key for carrier dhl",
+        "Read timed out (carrier=ups)",
+        "failed to connect to host",  # "to" unquoted is a word, not the parameter
+        "format pdf is not available for this carrier",  # the parameter's own name is no type word
+        "Argument 'weight' expects an integer",  # not an input of this tool
+        "Upstream returned 502 for carrier ups; expected 200",  # the service failed, not the input
+        "order_id A-17: invalid response from carrier (HTML instead of JSON)",
+        "carrier must be authenticated first",
+        "The order_id list is empty for this customer",  # a type word with no expectation
+    ],
+)
+def test_tool_errors_for_other_reasons_naming_an_input_do_not_fire(error: str) -> None:
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    assert findings(failed, "dify_tool_schema_mismatch") == []
+
+
+def test_tool_output_read_as_another_type_or_null_from_an_earlier_node() -> None:
+    tool = node("w", "tool", outputs={"text": "{}", "json": [{"eta_days": "3 days", "depot": None}]})
+    (finding,) = findings(run_spans([tool, node("c", "code", inputs={"eta_days": 3})]), "dify_tool_schema_mismatch")
+    assert finding.evidence["produced"] == {"eta_days": "3 days"} and finding.evidence["received"] == {"eta_days": 3}
+    start = node("start", "start", outputs={"note": None})
+    reader = node("c", "code", inputs={"note": None, "depot": None, "eta_days": "3 days"})
+    assert findings(run_spans([start, tool, reader]), "dify_tool_schema_mismatch") == []
+    # The run's own text input named like an object field of the tool's output: not the tool's value.
+    named = node("start", "start", outputs={"carrier": "dhl"})
+    carrier = node("w", "tool", outputs={"text": "{}", "json": [{"carrier": {"code": "dhl"}}]})
+    reads = node("c", "code", inputs={"carrier": "dhl"})
+    assert findings(run_spans([named, carrier, reads]), "dify_tool_schema_mismatch") == []
+
+
+def test_tool_output_field_changing_type_against_the_tools_history() -> None:
+    def run(eta: object) -> list[ReadableSpan]:
+        tool = node("w", "tool", outputs={"text": "{}", "json": [{"eta_days": eta}]})
+        return run_spans([tool, node("c", "code", inputs={"eta_days": eta})], app_id="carrier")
+
+    processor = DetectionProcessor(DetectorsConfig.model_validate({k: {"enabled": k == "dify_tool_schema_mismatch"}
+                                                                   for k in registry()}))  # fmt: skip
+    assert all(processor.detect(run(days)) == [] for days in range(6))
+    (finding,) = processor.detect(run("3 days"))
+    assert "mostly returned number" in finding.summary and finding.evidence["received"] == {"eta_days": "3 days"}
+    assert len(processor.detect(run("2 days"))) == 1  # a change that persists keeps firing for a while
+
+
+def test_a_tools_own_retry_attempts_are_not_the_node_reading_its_output() -> None:
+    assembler = RunAssembler()
+    base = {"id": "x", "node_id": "weather", "node_type": "tool", "title": "Weather", "inputs": {"city": "Graz"}}
+    body = {"city": {"name": "Graz", "id": 7}, "temp": 21}
+    outputs = {"text": "{}", "json": [body], "files": []}
+    for i in range(1, 4):
+        retry = {**base, "status": "retry", "retry_index": i, "error": "connection reset", "outputs": outputs}
+        assembler.add(DifyEvent("node_retry", retry, "r"), 0)
+    assembler.add(DifyEvent("node_finished", {**base, "status": "succeeded", "outputs": outputs}, "r"), 0)
+    reader = {"id": "y", "node_id": "fmt", "node_type": "code", "title": "Format", "status": "succeeded",
+              "inputs": {"temp": 21}, "outputs": {"line": "21"}}  # fmt: skip
+    assembler.add(DifyEvent("node_finished", reader, "r"), 0)
+    (run,) = assembler.drain()
+    assert findings(build_spans(run), "dify_tool_schema_mismatch") == []
