@@ -143,6 +143,14 @@ class BridgeService:
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
+        # Called (from any thread) when a run may be due before the poller's next look (`plan_poll`), so that
+        # the server closes it then rather than at its next regular poll.
+        self.on_due: Callable[[], None] | None = None
+        self._poll_at = -math.inf  # the poller's next look (`time.time()`); -inf: one is coming anyway
+        # `poll_async`: closed runs waiting to be sent to their worker, and the tasks building and queueing those
+        # sent (`_CLOSING_AT_ONCE` at most). Counted with the open runs by admission, as they still were.
+        self._to_close: deque[RunParts] = deque()
+        self._closing: set[asyncio.Task[None]] = set()
         self._journal_id = self.storage.last_journal_id()
         self._resume()
         for delivery in self.deliveries.values():
@@ -208,7 +216,7 @@ class BridgeService:
         """Raises `Backpressure` if `events` would open a run while a limit is reached."""
         with self._lock:
             opens = any(self.assembler.opens_run(event) for event in events)
-            open_runs = len(self.assembler)
+            open_runs = len(self.assembler) + len(self._to_close) + len(self._closing)
         self.admission.check(receiver, opens, open_runs)
 
     def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None:
@@ -246,6 +254,9 @@ class BridgeService:
             if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
                 rows.append(to_row(self._journal_id, event, now, context, receiver))
         _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
+        if self.assembler.next_deadline() < self._poll_at and self.on_due is not None:
+            self._poll_at = -math.inf  # woken once: the poller plans again
+            self.on_due()
         return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
@@ -321,12 +332,67 @@ class BridgeService:
         with self._lock:
             return run_id in self.assembler
 
+    def plan_poll(self, earliest: float, latest: float) -> float:
+        """When (`time.time()`) the poller looks next: when the first open run may be due, within `earliest`
+        and `latest`. A run due sooner, received after this, calls `on_due`."""
+        with self._lock:
+            self._poll_at = max(min(self.assembler.next_deadline(), latest), earliest)
+            return self._poll_at
+
     def poll(self, now: float) -> int:
         """Queues the runs and traces the assemblers have finished with; returns how many."""
         with self._lock:
+            self._poll_at = -math.inf  # looking now: nothing need wake the poller until it plans again
             runs = self.assembler.due_parts(now)
             traces = self.traces.due(now)
         return self._submit_closed(runs, traces)
+
+    async def poll_async(self, now: float) -> None:
+        """`poll` on the server's event loop. Where pipeline workers answer on this loop, each due run is sent to
+        its worker from here and queued when its trace comes back, in a task of its own: the next poll does not
+        wait for this one's runs to be built and committed, so a worker gets runs as they close. Traces, and
+        runs built in this process (`workers: 0`), are closed on a thread as `poll` closes them."""
+        if not (isinstance(self.runs, PipelineWorkers) and self.runs.answers_on_running_loop()):
+            await asyncio.to_thread(self.poll, now)
+            return
+        with self._lock:
+            self._poll_at = -math.inf
+            self._to_close += self.assembler.due_parts(now)
+            traces = self.traces.due(now)
+        self._close_more()
+        if traces:
+            await asyncio.to_thread(self._submit_closed, (), traces)
+
+    def _close_more(self) -> None:
+        """Closed runs sent to be built, up to `_CLOSING_AT_ONCE` at a time (what a burst holds in pipes)."""
+        while self._to_close and len(self._closing) < _CLOSING_AT_ONCE:
+            task = asyncio.create_task(self._close_run(self._to_close.popleft()))
+            self._closing.add(task)
+            task.add_done_callback(self._closed)
+
+    def _closed(self, task: asyncio.Task[None]) -> None:
+        self._closing.discard(task)
+        self._close_more()
+
+    async def _close_run(self, parts: RunParts) -> None:
+        """A closed run built in its worker and queued, as `_submit_closed` does; what fails stays journaled."""
+        name = f"run {parts.built_run_id}"
+        try:
+            processed = await self.runs.process_async(ClosedRun(parts, self._app_name(parts.app_id)))
+            run = processed.run
+            assert run is not None
+            if await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
+                self._queued(processed, run.receiver)
+        except (QueueError, WorkerLost) as error:
+            logger.error("%s stays in the journal until the next start: %s", name, error)
+        except Exception:
+            logger.exception("%s could not be built: its events stay in the journal", name)
+
+    async def closing_done(self) -> None:
+        """Waits for the runs `poll_async` is building and queueing (before `shutdown`); those not sent yet
+        stay in their journal."""
+        self._to_close.clear()
+        await asyncio.gather(*self._closing)
 
     def _submit_closed(self, runs: Sequence[RunParts], traces: Sequence[PendingTrace]) -> int:
         """Queues what the assemblers closed. Every run is sent to be built, and each built one handed to the
