@@ -261,11 +261,11 @@ class Server:
         wait_ready(f"http://127.0.0.1:{self.port}", self.process, 60)
 
     def send(self, sink: TimedSink, corpus: Corpus, expected: int) -> Timing:
-        receiver = Receiver("/api/v1/dify/events", "text/event-stream", b"", "", spans=0, events=None)
+        receiver = Receiver("/api/v1/dify/events", "text/event-stream", (), (), spans=0, events=None)
         before = sink.span_count()
         tally = _Tally(lambda: None)
         cpu_before = sum(_cpu_seconds(self.process.pid).values())
-        uvloop.run(_load(f"http://127.0.0.1:{self.port}", receiver, [(b, True) for b in corpus.bodies],
+        uvloop.run(_load(f"http://127.0.0.1:{self.port}", receiver, [((b,), True) for b in corpus.bodies],
                          CONNECTIONS, None, tally))  # fmt: skip
         assert tally.started is not None
         deadline = time.monotonic() + 60
