@@ -238,8 +238,12 @@ class BridgeService:
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
     ) -> None:
         """`submit_events` for the event loop: the journal's commit is awaited, outside the lock."""
+        closes_here = self._closes_on_loop()
         with self._lock:
-            written = self.storage.journal_soon(self._assemble(events, now, context, receiver))
+            rows = self._assemble(events, now, context, receiver)
+            # Handed to the writer before the lock is let go, unless runs close on this loop (`poll_async`): then
+            # the end of this turn of the loop still comes before any of these runs is queued.
+            written = self.storage.journal_this_turn(rows) if closes_here else self.storage.journal_soon(rows)
         await written
         self._published(events)
 
@@ -260,7 +264,8 @@ class BridgeService:
         return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
-        if self.live is not None:
+        # Unwatched, a run's app is not noted either: the events of a signed sender (the stream receiver) carry it.
+        if self.live is not None and self.live.watched:
             for event in events:
                 if event.event in ("workflow_started", "node_finished"):
                     self._publish(event)
@@ -352,7 +357,7 @@ class BridgeService:
         its worker from here and queued when its trace comes back, in a task of its own: the next poll does not
         wait for this one's runs to be built and committed, so a worker gets runs as they close. Traces, and
         runs built in this process (`workers: 0`), are closed on a thread as `poll` closes them."""
-        if not (isinstance(self.runs, PipelineWorkers) and self.runs.answers_on_running_loop()):
+        if not self._closes_on_loop():
             await asyncio.to_thread(self.poll, now)
             return
         with self._lock:
@@ -362,6 +367,10 @@ class BridgeService:
         self._close_more()
         if traces:
             await asyncio.to_thread(self._submit_closed, (), traces)
+
+    def _closes_on_loop(self) -> bool:
+        """Whether `poll_async` closes runs on the running loop (pipeline workers answering on it)."""
+        return isinstance(self.runs, PipelineWorkers) and self.runs.answers_on_running_loop()
 
     def _close_more(self) -> None:
         """Closed runs sent to be built, up to `_CLOSING_AT_ONCE` at a time (what a burst holds in pipes)."""
