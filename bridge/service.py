@@ -281,6 +281,18 @@ class BridgeService:
         """Holds `spans` with the rest of their traces and journals them before returning. Raises
         `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
         check (`api_check`) is logged and counted, never held or exported."""
+        self._hold_spans(spans, now, receiver, self.storage.journal_spans)()
+
+    async def submit_spans_async(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
+        """`submit_spans` for the event loop: the journal's commit is awaited (no thread)."""
+        await self._hold_spans(spans, now, receiver, self.storage.journal_spans_soon)
+
+    def _hold_spans(
+        self, spans: Sequence[ReadableSpan], now: float, receiver: str, journal: Callable[[list[SpanJournalRow]], _T]
+    ) -> _T:
+        """`spans` held with their traces, and their journal rows handed to `journal` (the writer) under the lock,
+        in the assembler's order; what `journal` gives, to wait for the commit outside the lock (a commit under
+        it held up every receiver and the closing of runs)."""
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in spans:
             assert span.context is not None
@@ -299,10 +311,7 @@ class BridgeService:
                 late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
                 self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
-            # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
-            # every receiver and the closing of runs take (a commit under it held them all up).
-            committed = self.storage.journal_spans(rows)
-        committed()
+            return journal(rows)
 
     def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
         assembly = self.config.service.assembly

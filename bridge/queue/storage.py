@@ -745,6 +745,10 @@ class QueueStorage:
         """Received OTLP spans of traces still open, as `journal`."""
         return self._soon(_Append((), 0.0, span_journal=rows))
 
+    def journal_spans_soon(self, rows: Sequence[SpanJournalRow]) -> Awaitable[bool]:
+        """`journal_spans` for the event loop: the commit is awaited."""
+        return self._awaitable(_Append((), 0.0, span_journal=rows))
+
     def span_journal_rows(self) -> list[SpanJournalRow]:
         with self._lock:
             rows = self._db.execute("SELECT id, received_at, receiver, payload FROM span_journal ORDER BY id")

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx2 as httpx
@@ -25,6 +26,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bridge.config import parse_config
 from bridge.dify_export import recognize
 from bridge.otlp_spans import to_spans
+from bridge.receivers import otlp as otlp_receiver
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
@@ -128,6 +130,34 @@ def test_dify_s_recorded_export_over_grpc(bridge: BridgeServer, otlp_sink: OtlpS
     assert not [s for s in received if "(attempt" in s.name]  # retries are not in Dify's export
     (root,) = [s for s in received if s.parent_span_id is None]
     assert root.status_code == 2 and root.attributes["dify.run.status"] == "failed"
+
+
+def test_small_requests_are_taken_on_the_event_loop_and_a_large_one_on_a_thread(
+    bridge: BridgeServer, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dify 1.14.1 sends a span a request: a thread hop per request cost more than the request's work."""
+    on_threads: list[int] = []
+    export = otlp_receiver._export
+
+    def on_a_thread(service: Any, request: Any, receiver_id: str) -> Any:
+        on_threads.append(request.ByteSize())
+        return export(service, request, receiver_id)
+
+    monkeypatch.setattr(otlp_receiver, "_export", on_a_thread)
+    assert all(answer.status_code == 200 for answer in send_recorded(bridge.base, "b_iteration_ifelse_http", API_KEY))
+    expected = len(rebuilt_spans("b_iteration_ifelse_http"))
+    otlp_sink.wait_for_spans(expected)
+    assert on_threads == []
+    exported = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource({"service.name": "other-agent"}))
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    with provider.get_tracer("t").start_as_current_span("large", attributes={"prompt": "x" * 20_000}):
+        pass
+    body = encode_spans(exported.get_finished_spans()).SerializeToString()
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
+    assert "large" in [s.name for s in otlp_sink.wait_for_spans(expected + 1)]
+    assert len(on_threads) == 1 and on_threads[0] > 16 * 1024
 
 
 def _foreign_trace() -> InMemorySpanExporter:
