@@ -401,10 +401,8 @@ class BridgeService:
             assert run is not None
             if await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
                 self._queued(processed, run.receiver)
-        except (QueueError, WorkerLost) as error:
-            logger.error("%s stays in the journal until the next start: %s", name, error)
-        except Exception:
-            logger.exception("%s could not be built: its events stay in the journal", name)
+        except Exception as error:
+            _log_failure(name, error)
 
     async def closing_done(self) -> None:
         """Waits for the runs `poll_async` is building and queueing (before `shutdown`); those not sent yet
@@ -668,11 +666,17 @@ def _logged(name: str, call: Callable[[], _T]) -> _T | None:
     back the others closed with it."""
     try:
         return call()
-    except (QueueError, WorkerLost) as error:
-        logger.error("%s stays in the journal until the next start: %s", name, error)
-    except Exception:
-        logger.exception("%s could not be built: its events stay in the journal", name)
+    except Exception as error:
+        _log_failure(name, error)
     return None
+
+
+def _log_failure(name: str, error: Exception) -> None:
+    """In an `except` block: a run or trace that failed to be built or queued (it stays in its journal)."""
+    if isinstance(error, QueueError | WorkerLost):
+        logger.error("%s stays in the journal until the next start: %s", name, error)
+    else:
+        logger.exception("%s could not be built: its events stay in the journal", name)
 
 
 def _accepted_as(run: RunSummary) -> AcceptedRun:
