@@ -283,16 +283,25 @@ class BridgeService:
         check (`api_check`) is logged and counted, never held or exported."""
         self._hold_spans(spans, now, receiver, self.storage.journal_spans)()
 
-    async def submit_spans_async(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
-        """`submit_spans` for the event loop: the journal's commit is awaited (no thread)."""
-        await self._hold_spans(spans, now, receiver, self.storage.journal_spans_soon)
+    async def submit_spans_async(
+        self, spans: Sequence[ReadableSpan], now: float, receiver: str, received: bytes | None = None
+    ) -> None:
+        """`submit_spans` for the event loop: the journal's commit is awaited (no thread). `received`: the
+        `ExportTraceServiceRequest` the spans are, as it came, if it held nothing else (no span refused)."""
+        await self._hold_spans(spans, now, receiver, self.storage.journal_spans_soon, received)
 
     def _hold_spans(
-        self, spans: Sequence[ReadableSpan], now: float, receiver: str, journal: Callable[[list[SpanJournalRow]], _T]
+        self,
+        spans: Sequence[ReadableSpan],
+        now: float,
+        receiver: str,
+        journal: Callable[[list[SpanJournalRow]], _T],
+        received: bytes | None = None,
     ) -> _T:
         """`spans` held with their traces, and their journal rows handed to `journal` (the writer) under the lock,
         in the assembler's order; what `journal` gives, to wait for the commit outside the lock (a commit under
-        it held up every receiver and the closing of runs)."""
+        it held up every receiver and the closing of runs). A request of one trace, every span of it held, is
+        journaled as it came (`received`), not encoded again: Dify 1.14.1 sends a span a request."""
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in spans:
             assert span.context is not None
@@ -300,7 +309,10 @@ class BridgeService:
                 self.export_watch.api_check(span, receiver)
                 continue
             by_trace.setdefault(span.context.trace_id, []).append(span)
-        payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
+        if received is not None and len(by_trace) == 1 and len(next(iter(by_trace.values()))) == len(spans):
+            payloads = dict.fromkeys(by_trace, received)
+        else:
+            payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
         waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
         with self._lock:
             rows = []

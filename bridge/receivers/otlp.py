@@ -126,13 +126,15 @@ def _export(service: BridgeService, request: ExportTraceServiceRequest, receiver
 
 
 async def _export_on_loop(
-    service: BridgeService, request: ExportTraceServiceRequest, receiver_id: str
+    service: BridgeService, request: ExportTraceServiceRequest, receiver_id: str, body: bytes | None
 ) -> ExportTraceServiceResponse:
     """`_export` on the event loop, the journal's commit awaited: for small requests (Dify 1.14.1 sends one span
-    a request), where a thread hop cost more than the work."""
+    a request), where a thread hop cost more than the work. `body`: the request's protobuf bytes, if it came so
+    (journaled as they are when every span is taken)."""
     decoded = _admitted(service, request, receiver_id)
     if decoded.spans:
-        await service.submit_spans_async(decoded.spans, time.time(), receiver_id)
+        received = body if not decoded.rejected else None
+        await service.submit_spans_async(decoded.spans, time.time(), receiver_id, received)
     return _answer(decoded)
 
 
@@ -208,7 +210,8 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
         service = ctx.service(request)
         if len(body) <= _ON_LOOP_BYTES:
-            answer = await _export_on_loop(service, _parse(body, media), ctx.receiver_id)
+            protobuf = body if media == _PROTOBUF else None
+            answer = await _export_on_loop(service, _parse(body, media), ctx.receiver_id, protobuf)
         else:
             answer = await asyncio.to_thread(lambda: _export(service, _parse(body, media), ctx.receiver_id))
         if media == _PROTOBUF:

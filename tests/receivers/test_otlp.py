@@ -17,7 +17,10 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -30,7 +33,7 @@ from bridge.receivers import otlp as otlp_receiver
 from bridge.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
-from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans, send_recorded
+from tests.dify_recordings import client_answer, rebuilt_spans, recorded_requests, recorded_spans, send_recorded
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, tree
 
@@ -158,6 +161,27 @@ def test_small_requests_are_taken_on_the_event_loop_and_a_large_one_on_a_thread(
     assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
     assert "large" in [s.name for s in otlp_sink.wait_for_spans(expected + 1)]
     assert len(on_threads) == 1 and on_threads[0] > 16 * 1024
+
+
+def test_a_request_of_one_trace_is_journaled_as_it_came_and_one_of_two_traces_a_request_each(
+    bridge: BridgeServer,
+) -> None:
+    """Encoding spans again costs as much as reading them: Dify's request (one span) is kept as its bytes."""
+    (first, *_) = recorded_requests("b_iteration_ifelse_http")
+    # With a field this bridge does not know (number 99, a varint): encoded again, the request would lose it.
+    body = first.body + b"\x98\x06\x01"
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
+    storage = bridge.app.state.service.storage
+    assert [row.payload for row in storage.span_journal_rows()] == [body]
+    two = ExportTraceServiceRequest.FromString(first.body)
+    other = two.resource_spans[0].scope_spans[0].spans.add()
+    other.CopyFrom(two.resource_spans[0].scope_spans[0].spans[0])
+    other.trace_id = bytes(range(1, 17))
+    assert httpx.post(f"{bridge.base}/v1/traces", content=two.SerializeToString(), headers=headers).status_code == 200
+    rows = storage.span_journal_rows()[1:]
+    assert len(rows) == 2 and two.SerializeToString() not in [row.payload for row in rows]
+    assert [len(to_spans(ExportTraceServiceRequest.FromString(row.payload)).spans) for row in rows] == [1, 1]
 
 
 def _foreign_trace() -> InMemorySpanExporter:
