@@ -147,7 +147,6 @@ class BridgeService:
         # the server closes it then rather than at its next regular poll.
         self.on_due: Callable[[], None] | None = None
         self._poll_at = -math.inf  # the poller's next look (`time.time()`); -inf: one is coming anyway
-        self._trace_complete = False  # a trace received whole since the last poll: the next is due now
         # `poll_async`: closed runs waiting to be sent to their worker, and the tasks building and queueing those
         # sent (`_CLOSING_AT_ONCE` at most). Counted with the open runs by admission, as they still were.
         self._to_close: deque[RunParts] = deque()
@@ -259,15 +258,10 @@ class BridgeService:
             if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
                 rows.append(to_row(self._journal_id, event, now, context, receiver))
         _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
-        self._wake_poller(self.assembler.next_deadline())
-        return rows
-
-    def _wake_poller(self, due: float) -> None:
-        """Something may be due at `due`: the poller is woken if it planned to look later (the caller holds
-        the lock)."""
-        if due < self._poll_at and self.on_due is not None:
+        if self.assembler.next_deadline() < self._poll_at and self.on_due is not None:
             self._poll_at = -math.inf  # woken once: the poller plans again
             self.on_due()
+        return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
         # Unwatched, a run's app is not noted either: the events of a signed sender (the stream receiver) carry it.
@@ -327,9 +321,7 @@ class BridgeService:
                 # A workflow span coming after its trace was rebuilt is a nested run's (a workflow used as a tool,
                 # exported after its caller): nothing more of it will come.
                 late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
-                if self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run):
-                    self._trace_complete = True
-                    self._wake_poller(now)
+                self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             return journal(rows)
 
@@ -367,17 +359,16 @@ class BridgeService:
             return run_id in self.assembler
 
     def plan_poll(self, earliest: float, latest: float) -> float:
-        """When (`time.time()`) the poller looks next: when the first open run may be due (at once if a trace
-        came whole), within `earliest` and `latest`. What is due sooner, received after this, calls `on_due`."""
+        """When (`time.time()`) the poller looks next: when the first open run may be due, within `earliest`
+        and `latest`. A run due sooner, received after this, calls `on_due`."""
         with self._lock:
-            due = -math.inf if self._trace_complete else self.assembler.next_deadline()
-            self._poll_at = max(min(due, latest), earliest)
+            self._poll_at = max(min(self.assembler.next_deadline(), latest), earliest)
             return self._poll_at
 
     def poll(self, now: float) -> int:
         """Queues the runs and traces the assemblers have finished with; returns how many."""
         with self._lock:
-            self._poll_at, self._trace_complete = -math.inf, False  # looking now: nothing need wake the poller
+            self._poll_at = -math.inf  # looking now: nothing need wake the poller until it plans again
             runs = self.assembler.due_parts(now)
             traces = self.traces.due(now)
         return self._submit_closed(runs, traces)
@@ -391,7 +382,7 @@ class BridgeService:
             await asyncio.to_thread(self.poll, now)
             return
         with self._lock:
-            self._poll_at, self._trace_complete = -math.inf, False
+            self._poll_at = -math.inf
             self._to_close += self.assembler.due_parts(now)
             traces = self.traces.due(now)
         self._close_more()

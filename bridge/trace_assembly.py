@@ -38,9 +38,8 @@ class TraceAssembler:
     def add(
         self, trace_id: int, spans: Sequence[ReadableSpan], now: float, receiver: str, decision_wait: float,
         journal: int | None = None, complete: bool = False,
-    ) -> bool:  # fmt: skip
-        """`spans`, all of trace `trace_id`, join their trace; `complete`: the caller knows the trace is whole.
-        Whether the trace is complete now (`due` takes it at once)."""
+    ) -> None:  # fmt: skip
+        """`spans`, all of trace `trace_id`, join their trace; `complete`: the caller knows the trace is whole."""
         pending = self._traces.get(trace_id)
         if pending is None:
             pending = self._traces[trace_id] = PendingTrace(trace_id, receiver, decision_wait, now)
@@ -50,7 +49,6 @@ class TraceAssembler:
         if journal is not None:
             pending.journal.append(journal)
         pending.complete = pending.complete or complete or any(self._is_last(span) for span in spans)
-        return pending.complete
 
     def due(self, now: float) -> list[PendingTrace]:
         """Traces that are complete or waited long enough, removed from the assembler."""

@@ -26,7 +26,6 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bridge import server as bridge_server
 from bridge.config import parse_config
 from bridge.dify_export import recognize
 from bridge.otlp_spans import to_spans
@@ -162,19 +161,6 @@ def test_small_requests_are_taken_on_the_event_loop_and_a_large_one_on_a_thread(
     assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
     assert "large" in [s.name for s in otlp_sink.wait_for_spans(expected + 1)]
     assert len(on_threads) == 1 and on_threads[0] > 16 * 1024
-
-
-def test_a_trace_received_whole_is_exported_at_once_not_at_the_next_poll(
-    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Polls a minute apart: the run comes in time only if its workflow span (Dify's last) wakes the poller.
-    monkeypatch.setattr(bridge_server, "POLL_INTERVAL_S", 60.0)
-    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"))
-    with BridgeServer(config) as server:
-        time.sleep(bridge_server.FIRST_POLL_S + 0.5)  # past the first poll: the next is a minute away
-        answers = send_recorded(server.base, "b_iteration_ifelse_http", API_KEY)
-        assert all(answer.status_code == 200 for answer in answers)
-        otlp_sink.wait_for_spans(len(rebuilt_spans("b_iteration_ifelse_http")), timeout=10)
 
 
 def test_a_request_of_one_trace_is_journaled_as_it_came_and_one_of_two_traces_a_request_each(
