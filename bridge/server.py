@@ -95,7 +95,7 @@ async def _poll(
     queue file and writes the spent nonces, every few seconds writes the detectors' baselines. All off the
     event loop."""
     next_checkpoint = next_flush = time.monotonic()
-    earliest = latest = time.time() + FIRST_POLL_S
+    earliest = latest = next_traces = time.time() + FIRST_POLL_S
     while True:
         due.clear()
         at = service.plan_poll(earliest, latest)
@@ -107,8 +107,14 @@ async def _poll(
         # Polls start `POLL_GAP_S` apart at least: under load each one takes every run closed since the last
         # (sent to be built together, committed together), not one poll and one commit a run.
         earliest, latest = last + POLL_GAP_S, last + POLL_INTERVAL_S
+        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: Dify's export may
+        # send spans of a trace after the span that completes it (a workflow used as a tool), and that interval
+        # is the time they have to join it before it is rebuilt.
+        looks_at_traces = last >= next_traces
+        if looks_at_traces:
+            next_traces = last + POLL_INTERVAL_S
         try:
-            await service.poll_async(last)
+            await service.poll_async(last, looks_at_traces)
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
                 await asyncio.to_thread(service.storage.checkpoint)

@@ -365,29 +365,30 @@ class BridgeService:
             self._poll_at = max(min(self.assembler.next_deadline(), latest), earliest)
             return self._poll_at
 
-    def poll(self, now: float) -> int:
-        """Queues the runs and traces the assemblers have finished with; returns how many."""
+    def poll(self, now: float, traces: bool = True) -> int:
+        """Queues the runs and (unless not `traces`) the traces the assemblers have finished with; returns how
+        many."""
         with self._lock:
             self._poll_at = -math.inf  # looking now: nothing need wake the poller until it plans again
             runs = self.assembler.due_parts(now)
-            traces = self.traces.due(now)
-        return self._submit_closed(runs, traces)
+            closed = self.traces.due(now) if traces else []
+        return self._submit_closed(runs, closed)
 
-    async def poll_async(self, now: float) -> None:
+    async def poll_async(self, now: float, traces: bool = True) -> None:
         """`poll` on the server's event loop. Where pipeline workers answer on this loop, each due run is sent to
         its worker from here and queued when its trace comes back, in a task of its own: the next poll does not
         wait for this one's runs to be built and committed, so a worker gets runs as they close. Traces, and
         runs built in this process (`workers: 0`), are closed on a thread as `poll` closes them."""
         if not self._closes_on_loop():
-            await asyncio.to_thread(self.poll, now)
+            await asyncio.to_thread(self.poll, now, traces)
             return
         with self._lock:
             self._poll_at = -math.inf
             self._to_close += self.assembler.due_parts(now)
-            traces = self.traces.due(now)
+            closed = self.traces.due(now) if traces else []
         self._close_more()
-        if traces:
-            await asyncio.to_thread(self._submit_closed, (), traces)
+        if closed:
+            await asyncio.to_thread(self._submit_closed, (), closed)
 
     def _closes_on_loop(self) -> bool:
         """Whether `poll_async` closes runs on the running loop (pipeline workers answering on it)."""
