@@ -251,7 +251,7 @@ class QueueStorage:
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._writer_closed = False
-        # `journal_soon`: the rows of one turn of an event loop, handed to the writer together at its end.
+        # `journal_this_turn`: the rows of one turn of an event loop, handed to the writer together at its end.
         self._turn: tuple[asyncio.AbstractEventLoop, _Append, asyncio.Future[None], list[JournalRow]] | None = None
         self._exporters: tuple[str, ...] = ()
         self._file_lock: FileLock | None = None
