@@ -19,7 +19,7 @@ receiver (its last `Export` stored); for `serve`, from the first request sent to
 Against `serve` the plain SDK is also timed without its start (from its first input read, as it reports),
 the fair comparison for a server already up; serve's own start (to `/readyz`) is printed, not counted. The
 sender (raw HTTP/1.1 on uvloop, signing each request) shares the two cores with the bridge: its CPU, with the
-receiver's, is printed beside serve's (about 0.15 s a round, a fifteenth of serve's). The sides alternate
+receiver's, is printed beside serve's (0.2-0.3 s a round, about a tenth of serve's). The sides alternate
 within each round; ratios are per round.
 
     .venv/bin/python bench/end_to_end_replay.py [--rounds 3] [--copies 65] [--no-serve] [--streams DIR...]
