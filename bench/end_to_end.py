@@ -10,13 +10,15 @@ counts every span. Three receivers:
   iteration), one `text/event-stream` request each, answered once its events are journaled; the run is
   built when its terminal event has waited `terminal_wait`. Prints events/s acknowledged, and runs/s until
   the backend holds every span.
-- `otlp`: the same run as Dify's OTLP tracing provider exports it, the whole trace in one OTLP/HTTP protobuf
-  request with the bridge's API key, answered once its spans are journaled; the run is rebuilt when its
-  trace has waited `decision_wait`.
+- `otlp`: a run of the same app as Dify 1.14.1 exported it, recorded (`tests/testdata/dify-1.14.1-otlp/
+  b_iteration_ifelse_http.otlp.jsonl`, its "Arize Phoenix" tracing setting): 14 OTLP/HTTP protobuf requests of
+  one span each, sent one after another on one connection with the recorded headers (the bridge's API key put
+  in), each answered once its span is journaled; the run is rebuilt when its workflow span (the last) came.
+  Fresh ids per run: the trace id and every id in it but the app's and the workflow's.
 
-Each prints p50/p99 acknowledgement latency and spans received vs expected (lost). By default a closed loop:
-each connection sends its next run when the last is answered, which measures capacity, and its latency is
-that of a saturated bridge (32 waiting clients: p50 = 32 / throughput). `--rate R` is an open loop instead,
+Each prints p50/p99 acknowledgement latency (per request) and spans received vs expected (lost). By default
+a closed loop: each connection sends its next run when the last is answered, which measures capacity, and its
+latency is that of a saturated bridge (32 waiting clients: p50 = 32 / throughput). `--rate R` is an open loop instead,
 as Dify sends: runs are due at R a second whatever the answers, and a run's latency counts from its due
 time, so every stall of the bridge shows in the tail rather than slowing the sender down.
 
@@ -33,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,8 +53,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conversion import sdk_spans_per_second
 
+from bridge.dify.export import recognize
 from tests.bridge_server import API_KEY, APP_ID, bridge_config_text, free_port, signed_headers
-from tests.dify_otlp_exports import provider_request
+from tests.dify_recordings import rebuilt_spans, recorded_requests
 from tests.otlp_sink import OtlpSink
 from tests.runs import load_runs
 
@@ -61,52 +65,74 @@ WARMUP_RUNS = 500  # sent first on the same connections, not counted
 
 @dataclass(frozen=True)
 class Receiver:
-    """What one run is sent as."""
+    """What one run is sent as: one request or several, sent one after another on one connection."""
 
     path: str
     media_type: str
-    template: bytes  # the run's body, with `run_id` in place of its run id
-    run_id: str
+    templates: tuple[bytes, ...]  # the run's requests, each body as recorded
+    # Byte strings made fresh for each run, each replaced by one of the same length (protobuf framing holds): the
+    # run id, and for a recorded OTLP export every other id in it and the trace id's 16 bytes.
+    fresh: tuple[bytes, ...]
     spans: int  # per run, as the bridge builds it
     events: int | None  # Dify stream events per request (a webhook's run is not sent as events)
-    accepted: int = 202  # the answer that takes a run
+    accepted: int = 202  # the answer that takes a request
     signed: bool = True  # Dify's signature headers (webhook, stream); else the bridge's API key (otlp)
-    trace_id: bytes = b""  # in protobuf: the trace id's 16 bytes, made fresh with the run id
+    sent_headers: tuple[tuple[str, str], ...] = ()  # otlp: as Dify sent them, the API key put in
 
-    def bodies(self, count: int) -> list[bytes]:
-        """Fresh run ids (and trace ids): of the same length, so a protobuf body's framing holds."""
-        bodies = []
+    def bodies(self, count: int) -> list[tuple[bytes, ...]]:
+        """`count` runs' requests, each run with fresh ids."""
+        runs = []
         for _ in range(count):
-            new = uuid.uuid4()
-            body = self.template.replace(self.run_id.encode(), str(new).encode())
-            bodies.append(body.replace(self.trace_id, uuid.uuid4().bytes) if self.trace_id else body)
-        return bodies
+            new = {old: _same_length(old) for old in self.fresh}
+            requests = []
+            for body in self.templates:
+                for old, replacement in new.items():
+                    body = body.replace(old, replacement)
+                requests.append(body)
+            runs.append(tuple(requests))
+        return runs
 
     def headers(self, body: bytes) -> dict[str, str]:
         if self.signed:
             return signed_headers(body, **{"Content-Type": self.media_type, "X-Dify-App-Id": APP_ID})
-        return {"Content-Type": self.media_type, "Authorization": f"Bearer {API_KEY}"}
+        return dict(self.sent_headers)
+
+
+def _same_length(old: bytes) -> bytes:
+    return str(uuid.uuid4()).encode() if len(old) == 36 else os.urandom(len(old))
 
 
 _CAPTURE = ROOT / "tests/testdata/dify-1.14.1/b_iteration_ifelse_http.sse"
 _STREAM = _CAPTURE.read_text()
 (_RUN,) = load_runs(_CAPTURE)
-_EXPORT = provider_request(_RUN, app_id=APP_ID)
+# The same run as Dify 1.14.1 exported it (its "Arize Phoenix" tracing setting), recorded: 14 OTLP/HTTP requests
+# of one span each (tests/testdata/dify-1.14.1-otlp/README.md).
+_RECORDED = "b_iteration_ifelse_http"
+_EXPORT = recorded_requests(_RECORDED)
+_EXPORT_SPANS = [span for request in _EXPORT for span in request.spans()]
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The app and its workflow stay: many runs of one app. Every other id (run, node executions) is made fresh.
+_RECOGNIZED = recognize(_EXPORT_SPANS, "otlp")
+assert _RECOGNIZED is not None
+_KEPT = {str(_RECOGNIZED.run.app_id).encode(), str(_RECOGNIZED.run.workflow_id).encode()}
 RECEIVERS = {
     "webhook": Receiver(
         "/api/v1/dify/webhook", "application/json",
-        json.dumps({**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID,
-                    "workflow_run_id": "RUN-ID"}).encode(),
-        "RUN-ID", spans=10, events=None,
+        (json.dumps({**json.loads((ROOT / "examples/runs/webhook_full.json").read_text()), "app_id": APP_ID,
+                     "workflow_run_id": "RUN-ID-RUN-ID-RUN-ID-RUN-ID-RUN-ID-R"}).encode(),),
+        (b"RUN-ID-RUN-ID-RUN-ID-RUN-ID-RUN-ID-R",), spans=10, events=None,
     ),
     "stream": Receiver(
-        "/api/v1/dify/events", "text/event-stream", _STREAM.encode(), _RUN.run_id,
+        "/api/v1/dify/events", "text/event-stream", (_STREAM.encode(),), (_RUN.run_id.encode(),),
         spans=16, events=_STREAM.count("\ndata:") + _STREAM.startswith("data:"),
     ),
-    # The same run as Dify's OTLP tracing provider exports it: the whole trace in one OTLP/HTTP request.
     "otlp": Receiver(
-        "/v1/traces", "application/x-protobuf", _EXPORT.SerializeToString(), _RUN.run_id, spans=16, events=None,
-        accepted=200, signed=False, trace_id=_EXPORT.resource_spans[0].scope_spans[0].spans[0].trace_id,
+        _EXPORT[0].path, "application/x-protobuf", tuple(request.body for request in _EXPORT),
+        (*sorted({id_ for request in _EXPORT for id_ in _UUID.findall(request.body)} - _KEPT),
+         _EXPORT_SPANS[0].context.trace_id.to_bytes(16, "big")),
+        spans=len(rebuilt_spans(_RECORDED)), events=None, accepted=200, signed=False,
+        sent_headers=tuple((key, value.replace("<api key>", API_KEY)) for key, value in _EXPORT[0].headers
+                           if key.lower() not in ("content-length", "connection")),
     ),
 }  # fmt: skip
 
@@ -161,65 +187,76 @@ class _Tally:
             self.on_start()
 
 
-async def _send(clients: list[_Client], runs: list[tuple[bytes, bool]], tally: _Tally) -> None:
+async def _send_run(client: _Client, bodies: tuple[bytes, ...], since: float, tally: _Tally | None) -> None:
+    """A run's requests one after another, as Dify sends them; each one's latency from `since` for the first, from
+    the last answer for the others."""
+    for body in bodies:
+        refused = await client.send(body)
+        answered = time.perf_counter()
+        if tally is not None:
+            tally.latencies.append(answered - since)
+            tally.refused += refused
+        since = answered
+
+
+async def _send(clients: list[_Client], runs: list[tuple[tuple[bytes, ...], bool]], tally: _Tally) -> None:
     """A closed loop: each connection sends its next run when the last is answered, the warm-up runs first,
     then the counted ones without a pause: a steady state, not all connections opening at once."""
     pending = iter(runs)
 
     async def loop(client: _Client) -> None:
-        for body, counted in pending:
+        for bodies, counted in pending:
             if counted:
                 tally.start()
-            start = time.perf_counter()
-            refused = await client.send(body)
-            if counted:
-                tally.latencies.append(time.perf_counter() - start)
-                tally.refused += refused
+            await _send_run(client, bodies, time.perf_counter(), tally if counted else None)
 
     await asyncio.gather(*(loop(client) for client in clients))
 
 
-async def _send_at_rate(clients: list[_Client], runs: list[tuple[bytes, bool]], tally: _Tally, rate: float) -> None:
+async def _send_at_rate(
+    clients: list[_Client], runs: list[tuple[tuple[bytes, ...], bool]], tally: _Tally, rate: float
+) -> None:
     """An open loop: runs are due at `rate` a second whatever the answers, each sent on the first free
     connection; a run's latency counts from when it was due, so time spent waiting for a connection (the bridge
     falling behind) is in it. The warm-up runs go first and are all answered before the counted ones start:
     the server's first second (cold caches, connections opening) would otherwise be a backlog the count
     inherits."""
     for counted in (False, True):
-        await _paced(clients, [body for body, flag in runs if flag == counted], rate, tally if counted else None)
+        await _paced(clients, [bodies for bodies, flag in runs if flag == counted], rate, tally if counted else None)
 
 
-async def _paced(clients: list[_Client], bodies: list[bytes], rate: float, tally: _Tally | None) -> None:
-    due: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue()
+async def _paced(clients: list[_Client], runs: list[tuple[bytes, ...]], rate: float, tally: _Tally | None) -> None:
+    due: asyncio.Queue[tuple[tuple[bytes, ...], float] | None] = asyncio.Queue()
 
     async def schedule() -> None:
         if tally is not None:
             tally.start()
         first = time.perf_counter()
-        for index, body in enumerate(bodies):
+        for index, bodies in enumerate(runs):
             at = first + index / rate
             if (wait := at - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
-            due.put_nowait((body, at))
+            due.put_nowait((bodies, at))
         for _ in clients:
             due.put_nowait(None)
 
     async def loop(client: _Client) -> None:
         while (item := await due.get()) is not None:
-            body, at = item
-            refused = await client.send(body)
-            if tally is not None:
-                tally.latencies.append(time.perf_counter() - at)
-                tally.refused += refused
+            await _send_run(client, *item, tally)
 
     await asyncio.gather(schedule(), *(loop(client) for client in clients))
 
 
 async def _load(
-    base: str, receiver: Receiver, runs: list[tuple[bytes, bool]], connections: int, rate: float | None, tally: _Tally
+    base: str,
+    receiver: Receiver,
+    runs: list[tuple[tuple[bytes, ...], bool]],
+    connections: int,
+    rate: float | None,
+    tally: _Tally,
 ) -> float:
-    """Sends `runs` (body, counted) on `connections` keep-alive connections, closed loop or at `rate`; returns
-    the time the last one was answered (`time.perf_counter()`)."""
+    """Sends `runs` (their requests, counted) on `connections` keep-alive connections, closed loop or at `rate`;
+    returns the time the last one was answered (`time.perf_counter()`)."""
     clients = [await _Client(base, receiver).open() for _ in range(connections)]
     try:
         await (_send(clients, runs, tally) if rate is None else _send_at_rate(clients, runs, tally, rate))
@@ -333,7 +370,7 @@ def main() -> None:
                 own_before = time.process_time()
 
             tally = _Tally(on_start)
-            runs = [*((body, False) for body in receiver.bodies(WARMUP_RUNS)), *((body, True) for body in bodies)]
+            runs = [*((run, False) for run in receiver.bodies(WARMUP_RUNS)), *((run, True) for run in bodies)]
             # uvloop, as the server runs: the load generator shares the two cores with the bridge.
             finished = uvloop.run(_load(base, receiver, runs, connections, args.rate, tally))
             assert tally.started is not None
@@ -356,6 +393,8 @@ def main() -> None:
     print(f"machine: the plain OTel SDK encodes {yardstick:,.0f} spans/s on one core here (the targets assume"
           " about 10,000)")  # fmt: skip
     per_request = f" ({receiver.events} events a request)" if receiver.events else ""
+    if len(receiver.templates) > 1:
+        per_request = f" ({len(receiver.templates)} requests a run, latency per request)"
     load = (
         f"{connections} concurrent clients"
         if args.rate is None

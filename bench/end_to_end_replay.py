@@ -11,12 +11,16 @@ repeats. One OTLP/gRPC receiver in this process (`tests/otlp_sink.py`) counts ev
 - `replay`: `dify-otel-bridge replay FILES` with the embedded default config (detectors, redaction,
   reduction), its exporter pointed at the receiver.
 - `serve`: `dify-otel-bridge serve` with the default pipeline, already up (not timed); each run POSTed as its
-  `text/event-stream` body to the stream receiver, signed, on 8 connections.
+  `text/event-stream` body to the stream receiver, signed, on 8 connections. With `--before`, another `serve`
+  of that version beside it, alternating.
 
 Timed: for the plain SDK and `replay`, from the process's start to the last span acknowledged by the
 receiver (its last `Export` stored); for `serve`, from the first request sent to the last span acknowledged.
 Against `serve` the plain SDK is also timed without its start (from its first input read, as it reports),
-the fair comparison for a server already up. The sides alternate within each round; ratios are per round.
+the fair comparison for a server already up; serve's own start (to `/readyz`) is printed, not counted. The
+sender (raw HTTP/1.1 on uvloop, signing each request) shares the two cores with the bridge: its CPU, with the
+receiver's, is printed beside serve's (0.2-0.3 s a round, about a tenth of serve's). The sides alternate
+within each round; ratios are per round.
 
     .venv/bin/python bench/end_to_end_replay.py [--rounds 3] [--copies 65] [--no-serve] [--streams DIR...]
                                                 [--plain-sdk SCRIPT] [--before DIR] [--phases]
@@ -191,6 +195,7 @@ class Timing:
     received: int
     cpu: float  # seconds of CPU (user + system) of its processes: steadier than wall time on a shared machine
     ready_seconds: float | None = None  # plain SDK: from its first input read
+    sender_cpu: float | None = None  # serve: this process's CPU meanwhile (the sender's, and the receiver's)
 
 
 def _run_process(
@@ -236,9 +241,11 @@ def replay(sink: TimedSink, corpus: Corpus, checkout: Path = ROOT) -> Timing:
 
 
 class Server:
-    """`dify-otel-bridge serve` with the default pipeline, its exporter pointed at the receiver."""
+    """`dify-otel-bridge serve` with the default pipeline, its exporter pointed at the receiver, its files in `tmp`,
+    run from `checkout` (another version's `bridge`)."""
 
-    def __init__(self, tmp: Path, sink: TimedSink) -> None:
+    def __init__(self, tmp: Path, sink: TimedSink, checkout: Path = ROOT) -> None:
+        tmp.mkdir()
         text = bridge_config_text(tmp, sink.grpc_endpoint, workers=1)
         default = "processors: [detectors, redact, reduce, batch]"
         text = text.replace("processors: [detectors, batch]", default)
@@ -254,18 +261,22 @@ class Server:
         self.port = free_port()
         self.log = tmp / "serve.log"  # its warnings; the traceback Ctrl-C leaves at the stop
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # as in end_to_end.py: a profiler
+        started = time.perf_counter()
         self.process = subprocess.Popen(
             [*wrapper, str(Path(sys.executable).parent / "dify-otel-bridge"), "--log-level", "WARNING", "serve",
              "--config", str(config), "--port", str(self.port)], cwd=tmp, process_group=0, stderr=self.log.open("w"),
+            env={**os.environ, "PYTHONPATH": str(checkout)},
         )  # fmt: skip
         wait_ready(f"http://127.0.0.1:{self.port}", self.process, 60)
+        self.start_seconds = time.perf_counter() - started  # to /readyz answering (polled every 0.1 s)
 
     def send(self, sink: TimedSink, corpus: Corpus, expected: int) -> Timing:
-        receiver = Receiver("/api/v1/dify/events", "text/event-stream", b"", "", spans=0, events=None)
+        receiver = Receiver("/api/v1/dify/events", "text/event-stream", (), (), spans=0, events=None)
         before = sink.span_count()
         tally = _Tally(lambda: None)
         cpu_before = sum(_cpu_seconds(self.process.pid).values())
-        uvloop.run(_load(f"http://127.0.0.1:{self.port}", receiver, [(b, True) for b in corpus.bodies],
+        own_before = time.process_time()
+        uvloop.run(_load(f"http://127.0.0.1:{self.port}", receiver, [((b,), True) for b in corpus.bodies],
                          CONNECTIONS, None, tally))  # fmt: skip
         assert tally.started is not None
         deadline = time.monotonic() + 60
@@ -279,7 +290,8 @@ class Server:
                     break
             time.sleep(0.005)
         cpu = sum(_cpu_seconds(self.process.pid).values()) - cpu_before  # with its pipeline worker
-        return Timing(sink.last_at - tally.started, expected, sink.span_count() - before, cpu)
+        own = time.process_time() - own_before
+        return Timing(sink.last_at - tally.started, expected, sink.span_count() - before, cpu, sender_cpu=own)
 
     def stop(self) -> None:
         _stop(self.process)
@@ -355,7 +367,7 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="also replay with the `bridge` and `detectors` in this directory "
+        help="also replay and serve with the `bridge` and `detectors` in this directory "
         "(e.g. `git archive <commit> bridge detectors | tar -x -C DIR`), alternated with the others",
     )
     args = parser.parse_args()
@@ -374,7 +386,9 @@ def main() -> None:
         script = args.plain_sdk or tmp / "plain_sdk.py"
         if args.plain_sdk is None:
             script.write_text(PLAIN_SDK)
-        server = None if args.no_serve else Server(tmp, sink)
+        servers = {} if args.no_serve else {"serve": Server(tmp / "serve", sink)}
+        if servers and args.before:
+            servers["serve before"] = Server(tmp / "serve-before", sink, args.before.resolve())
         try:
             for index in range(args.rounds):
                 corpus = make_corpus(tmp / f"corpus-{index}", captures, args.copies)
@@ -383,16 +397,17 @@ def main() -> None:
                 if args.before:
                     fresh = make_corpus(tmp / f"corpus-{index}-b", captures, args.copies)
                     row["replay before"] = replay(sink, fresh, args.before.resolve())
-                if server is not None:
-                    fresh = make_corpus(tmp / f"corpus-{index}-s", captures, args.copies)
-                    row["serve"] = server.send(sink, fresh, row["replay"].sent)
+                for side, server in servers.items():
+                    fresh = make_corpus(tmp / f"corpus-{index}-{side}", captures, args.copies)
+                    row[side] = server.send(sink, fresh, row["replay"].sent)
                 rows.append(row)
                 _print_round(index, corpus, row)
         finally:
-            if server is not None:
+            for server in servers.values():
                 server.stop()
     print(f"{len(rows)} rounds; ratios are the plain SDK's time over ours, per round:")
-    for side, label in (("replay", "process start"), ("replay before", "process start"), ("serve", "first request")):
+    for side, label in (("replay", "process start"), ("replay before", "process start"), ("serve", "first request"),
+                        ("serve before", "first request")):  # fmt: skip
         if side in rows[0]:
             ratios = [row["sdk"].seconds / row[side].seconds for row in rows]
             cpu = [row["sdk"].cpu / row[side].cpu for row in rows]
@@ -401,6 +416,8 @@ def main() -> None:
     if "serve" in rows[0] and all(row["sdk"].ready_seconds is not None for row in rows):
         ratios = [row["sdk"].ready_seconds / row["serve"].seconds for row in rows]
         print(f"  serve / plain SDK without its start (from its first input read): {_spread(ratios)}")
+    if "serve" in servers:
+        print(f"  (serve's own start, not counted: {servers['serve'].start_seconds:.2f} s to /readyz)")
 
 
 def _print_round(index: int, corpus: Corpus, row: dict[str, Any]) -> None:
@@ -408,11 +425,12 @@ def _print_round(index: int, corpus: Corpus, row: dict[str, Any]) -> None:
     read = "" if sdk.ready_seconds is None else f"from first read {sdk.ready_seconds:.2f} s; "
     cells = [f"round {index + 1}: {corpus.runs} runs",
              f"plain SDK {sdk.seconds:.2f} s ({read}CPU {sdk.cpu:.2f} s), {sdk.received}/{sdk.sent} spans"]  # fmt: skip
-    for side in ("replay", "replay before", "serve"):
+    for side in ("replay", "replay before", "serve", "serve before"):
         if side in row:
             timing: Timing = row[side]
-            cells.append(f"{side} {timing.seconds:.2f} s (CPU {timing.cpu:.2f} s), {timing.received}/{timing.sent} "
-                         f"spans, {sdk.seconds / timing.seconds:.2f}x")  # fmt: skip
+            sender = "" if timing.sender_cpu is None else f", sender + receiver CPU {timing.sender_cpu:.2f} s"
+            cells.append(f"{side} {timing.seconds:.2f} s (CPU {timing.cpu:.2f} s{sender}), {timing.received}/"
+                         f"{timing.sent} spans, {sdk.seconds / timing.seconds:.2f}x")  # fmt: skip
     print("; ".join(cells), flush=True)
 
 

@@ -156,6 +156,11 @@ class RunAssembler:
             self._schedule(key, run)
         return [self._close(key) for key in sorted(ready, key=self._opened.__getitem__)]
 
+    def next_deadline(self) -> float:
+        """When the first open run may be due (inf: none open): `due_parts` then closes it. Possibly earlier
+        than any run is (an entry gone stale), never later."""
+        return self._deadlines[0][0] if self._deadlines else math.inf
+
     def _is_due(self, run: RunParts, now: float) -> bool:
         return (
             run.terminal_at is not None and now - run.terminal_at >= self.terminal_wait

@@ -48,6 +48,11 @@ class LiveFeed:
         self._lock = threading.Lock()
         self.dropped = 0
 
+    @property
+    def watched(self) -> bool:
+        """Whether anyone subscribes now (a read of a moment: publishing still checks)."""
+        return bool(self._subscribers)
+
     def publish(self, kind: str, payload: dict[str, Any]) -> None:
         with self._lock:
             subscribers = list(self._subscribers)

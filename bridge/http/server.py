@@ -36,7 +36,13 @@ from bridge.service.service import BridgeService
 from bridge.telemetry.metrics import Telemetry
 
 logger = logging.getLogger(__name__)
+# Runs are closed when due (`_poll`), traces over OTLP at the next poll: polls come this far apart at most,
 POLL_INTERVAL_S = 0.5
+# and this far apart at least.
+POLL_GAP_S = 0.02
+# The first poll comes this long after the start: a trace resumed from the journal long after its last span
+# (its decision wait long past) gets that long for the rest of it to come before it is closed as it is.
+FIRST_POLL_S = 0.5
 # The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
 CHECKPOINT_INTERVAL_S = 1.0
 _SCHEMAS = SchemaGenerator(
@@ -82,18 +88,34 @@ async def _readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", **body})
 
 
-async def _poll(service: BridgeService, baselines: WriteBehindBaselines, nonces: SpentNonces) -> None:
-    """Hands finished and idle runs to the pipelines; every second checkpoints the queue file and writes the spent
-    nonces, every few seconds writes the detectors' baselines. All off the event loop."""
+async def _poll(
+    service: BridgeService, baselines: WriteBehindBaselines, nonces: SpentNonces, due: asyncio.Event
+) -> None:
+    """Hands finished and idle runs to the pipelines as soon as they are due (`due` is set when one received
+    may be due before the planned look), and every `POLL_INTERVAL_S` at least; every second checkpoints the
+    queue file and writes the spent nonces, every few seconds writes the detectors' baselines. All off the
+    event loop."""
     next_checkpoint = next_flush = time.monotonic()
-    next_poll = time.monotonic()
+    earliest = latest = next_traces = time.time() + FIRST_POLL_S
     while True:
-        # An interval from the start of the last poll, not from its end: under load a poll takes a while (many
-        # runs close at once), and runs closing meanwhile would wait that long again.
-        next_poll = max(next_poll + POLL_INTERVAL_S, time.monotonic())
-        await asyncio.sleep(next_poll - time.monotonic())
+        due.clear()
+        at = service.plan_poll(earliest, latest)
+        if (wait := at - time.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(due.wait(), wait)
+            continue  # woken for a run due sooner, or the time came: planned again
+        last = time.time()
+        # Polls start `POLL_GAP_S` apart at least: under load each one takes every run closed since the last
+        # (sent to be built together, committed together), not one poll and one commit a run.
+        earliest, latest = last + POLL_GAP_S, last + POLL_INTERVAL_S
+        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: Dify's export may
+        # send spans of a trace after the span that completes it (a workflow used as a tool), and that interval
+        # is the time they have to join it before it is rebuilt.
+        looks_at_traces = last >= next_traces
+        if looks_at_traces:
+            next_traces = last + POLL_INTERVAL_S
         try:
-            await asyncio.to_thread(service.poll, time.time())
+            await service.poll_async(last, looks_at_traces)
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
                 await asyncio.to_thread(service.storage.checkpoint)
@@ -177,7 +199,13 @@ def create_app(config: BridgeConfig) -> Starlette:
             await asyncio.to_thread(service.shutdown, 0)
             raise
         app.state.service = service
-        tasks = [asyncio.create_task(_poll(service, baselines, nonces))]
+        due = asyncio.Event()
+
+        def wake() -> None:  # from any thread
+            loop.call_soon_threadsafe(due.set)
+
+        service.on_due = wake
+        tasks = [asyncio.create_task(_poll(service, baselines, nonces, due))]
         tasks += [asyncio.create_task(job(service)) for job in background]
         # What start-up made (modules, config, the service) lives as long as the server: out of the cyclic
         # collector's sight, full collections under load stop rescanning it (they set the tail of ack latency).
@@ -199,6 +227,7 @@ def create_app(config: BridgeConfig) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             app.state.service = None
+            await service.closing_done()
             for hook in hooks:
                 await hook()
             await asyncio.to_thread(service.shutdown)

@@ -251,6 +251,8 @@ class QueueStorage:
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._writer_closed = False
+        # `journal_this_turn`: the rows of one turn of an event loop, handed to the writer together at its end.
+        self._turn: tuple[asyncio.AbstractEventLoop, _Append, asyncio.Future[None], list[JournalRow]] | None = None
         self._exporters: tuple[str, ...] = ()
         self._file_lock: FileLock | None = None
         try:
@@ -714,6 +716,26 @@ class QueueStorage:
         """`journal` for the event loop: the commit is awaited."""
         return self._awaitable(_Append((), 0.0, journal=rows))
 
+    def journal_this_turn(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
+        """`journal_soon`, the rows of every call in this turn of the event loop (requests read together) handed
+        to the writer as one at the turn's end: one hand-off and one wake-up of the writer thread for them all,
+        in the order of the calls; committed, or failed, together. Only for rows that nothing handed to the
+        writer sooner releases: the caller closes their runs on this loop, in a later turn."""
+        loop = asyncio.get_running_loop()
+        if self._turn is None or self._turn[0] is not loop:
+            request, finished, gathered = _Append((), 0.0), loop.create_future(), list[JournalRow]()
+            request.done, request.journal = finished, gathered
+            self._turn = (loop, request, finished, gathered)
+            loop.call_soon(self._end_turn)
+        _, request, finished, gathered = self._turn
+        gathered += rows
+        return _outcome(request, finished)
+
+    def _end_turn(self) -> None:
+        if self._turn is not None:
+            request, self._turn = self._turn[1], None
+            self._enqueue(request)
+
     def journal_rows(self) -> list[JournalRow]:
         with self._lock:
             rows = self._db.execute("SELECT id, received_at, context, receiver, event FROM journal ORDER BY id")
@@ -722,6 +744,10 @@ class QueueStorage:
     def journal_spans(self, rows: Sequence[SpanJournalRow]) -> Callable[[], bool]:
         """Received OTLP spans of traces still open, as `journal`."""
         return self._soon(_Append((), 0.0, span_journal=rows))
+
+    def journal_spans_soon(self, rows: Sequence[SpanJournalRow]) -> Awaitable[bool]:
+        """`journal_spans` for the event loop: the commit is awaited."""
+        return self._awaitable(_Append((), 0.0, span_journal=rows))
 
     def span_journal_rows(self) -> list[SpanJournalRow]:
         with self._lock:

@@ -43,11 +43,14 @@ from bridge.queue.admission import Backpressure
 from bridge.queue.storage import QueueError
 from bridge.receivers import ReceiverContext, RunIntake, StartupError
 from bridge.trace.otlp_json import from_otlp_json
-from bridge.trace.otlp_spans import to_spans
+from bridge.trace.otlp_spans import Decoded, to_spans
 
 TYPE = "otlp"
 _PROTOBUF, _JSON = "application/x-protobuf", "application/json"
 _MIB = 1 << 20
+# Bodies up to this size are taken on the event loop (a span is about 1 KB): above it, parsing and journaling
+# go to a thread, so that one large request does not hold up every other connection.
+_ON_LOOP_BYTES = 16 * 1024
 
 
 class HttpProtocol(BaseModel):
@@ -113,10 +116,33 @@ def credential(get: Callable[[str], str | None]) -> str | None:
 def _export(service: RunIntake, request: ExportTraceServiceRequest, receiver_id: str) -> ExportTraceServiceResponse:
     """Journals the request's valid spans (raising `Backpressure` or `QueueError` before taking any); the
     answer counts the spans refused for bad ids (OTLP's partial success)."""
+    decoded = _admitted(service, request, receiver_id)
+    if decoded.spans:
+        service.submit_spans(decoded.spans, time.time(), receiver_id)
+    return _answer(decoded)
+
+
+async def _export_on_loop(
+    service: RunIntake, request: ExportTraceServiceRequest, receiver_id: str, body: bytes | None
+) -> ExportTraceServiceResponse:
+    """`_export` on the event loop, the journal's commit awaited: for small requests (Dify 1.14.1 sends one span
+    a request), where a thread hop cost more than the work. `body`: the request's protobuf bytes, if it came so
+    (journaled as they are when every span is taken)."""
+    decoded = _admitted(service, request, receiver_id)
+    if decoded.spans:
+        received = body if not decoded.rejected else None
+        await service.submit_spans_async(decoded.spans, time.time(), receiver_id, received)
+    return _answer(decoded)
+
+
+def _admitted(service: RunIntake, request: ExportTraceServiceRequest, receiver_id: str) -> Decoded:
     decoded = to_spans(request)
     if decoded.spans:
         service.admit_spans({span.context.trace_id for span in decoded.spans if span.context}, receiver_id)
-        service.submit_spans(decoded.spans, time.time(), receiver_id)
+    return decoded
+
+
+def _answer(decoded: Decoded) -> ExportTraceServiceResponse:
     response = ExportTraceServiceResponse()
     if decoded.rejected:
         response.partial_success.rejected_spans = decoded.rejected
@@ -180,7 +206,11 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         raw = await read_body(request, cfg.max_body_bytes)
         body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
         service = ctx.service(request)
-        answer = await asyncio.to_thread(lambda: _export(service, _parse(body, media), ctx.receiver_id))
+        if len(body) <= _ON_LOOP_BYTES:
+            protobuf = body if media == _PROTOBUF else None
+            answer = await _export_on_loop(service, _parse(body, media), ctx.receiver_id, protobuf)
+        else:
+            answer = await asyncio.to_thread(lambda: _export(service, _parse(body, media), ctx.receiver_id))
         if media == _PROTOBUF:
             return Response(answer.SerializeToString(), media_type=_PROTOBUF)
         return JSONResponse(MessageToDict(answer))

@@ -143,12 +143,16 @@ class PipelineWorkers:
         self._workers = [_Worker(index, config, limits, store_baselines, loop) for index in range(count)]
 
     def process(self, run: WorkflowRun | ClosedRun) -> Processed:
-        if self._loop is not None and _running_loop() is self._loop:
+        if self.answers_on_running_loop():
             raise RuntimeError("process() on the event loop that reads the answers would wait forever")
         return self.submit(run).result()
 
+    def answers_on_running_loop(self) -> bool:
+        """Whether the caller is on the loop the answers are read on (`process_async` needs no thread)."""
+        return self._loop is not None and _running_loop() is self._loop
+
     async def process_async(self, run: WorkflowRun | ClosedRun) -> Processed:
-        if self._loop is not None and _running_loop() is self._loop:
+        if self.answers_on_running_loop():
             return await self._pick(run).send_on_loop(run)
         return await asyncio.wrap_future(self.submit(run))
 

@@ -143,6 +143,14 @@ class BridgeService:
         self.app_names: Callable[[str], str | None] | None = None
         self.live: LiveFeed | None = None
         self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
+        # Called (from any thread) when a run may be due before the poller's next look (`plan_poll`), so that
+        # the server closes it then rather than at its next regular poll.
+        self.on_due: Callable[[], None] | None = None
+        self._poll_at = -math.inf  # the poller's next look (`time.time()`); -inf: one is coming anyway
+        # `poll_async`: closed runs waiting to be sent to their worker, and the tasks building and queueing those
+        # sent (`_CLOSING_AT_ONCE` at most). Counted with the open runs by admission, as they still were.
+        self._to_close: deque[RunParts] = deque()
+        self._closing: set[asyncio.Task[None]] = set()
         self._journal_id = self.storage.last_journal_id()
         self._resume()
         for delivery in self.deliveries.values():
@@ -208,7 +216,7 @@ class BridgeService:
         """Raises `Backpressure` if `events` would open a run while a limit is reached."""
         with self._lock:
             opens = any(self.assembler.opens_run(event) for event in events)
-            open_runs = len(self.assembler)
+            open_runs = len(self.assembler) + len(self._to_close) + len(self._closing)
         self.admission.check(receiver, opens, open_runs)
 
     def signed_elsewhere(self, events: Sequence[DifyEvent]) -> str | None:
@@ -230,8 +238,12 @@ class BridgeService:
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
     ) -> None:
         """`submit_events` for the event loop: the journal's commit is awaited, outside the lock."""
+        closes_here = self._closes_on_loop()
         with self._lock:
-            written = self.storage.journal_soon(self._assemble(events, now, context, receiver))
+            rows = self._assemble(events, now, context, receiver)
+            # Handed to the writer before the lock is let go, unless runs close on this loop (`poll_async`): then
+            # the end of this turn of the loop still comes before any of these runs is queued.
+            written = self.storage.journal_this_turn(rows) if closes_here else self.storage.journal_soon(rows)
         await written
         self._published(events)
 
@@ -246,10 +258,14 @@ class BridgeService:
             if self.assembler.add(event, now, context, receiver, journal=self._journal_id):
                 rows.append(to_row(self._journal_id, event, now, context, receiver))
         _log_orphans(self.assembler.dropped_orphans - orphans, receiver)
+        if self.assembler.next_deadline() < self._poll_at and self.on_due is not None:
+            self._poll_at = -math.inf  # woken once: the poller plans again
+            self.on_due()
         return rows
 
     def _published(self, events: Sequence[DifyEvent]) -> None:
-        if self.live is not None:
+        # Unwatched, a run's app is not noted either: the events of a signed sender (the stream receiver) carry it.
+        if self.live is not None and self.live.watched:
             for event in events:
                 if event.event in ("workflow_started", "node_finished"):
                     self._publish(event)
@@ -265,6 +281,27 @@ class BridgeService:
         """Holds `spans` with the rest of their traces and journals them before returning. Raises
         `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
         check (`api_check`) is logged and counted, never held or exported."""
+        self._hold_spans(spans, now, receiver, self.storage.journal_spans)()
+
+    async def submit_spans_async(
+        self, spans: Sequence[ReadableSpan], now: float, receiver: str, received: bytes | None = None
+    ) -> None:
+        """`submit_spans` for the event loop: the journal's commit is awaited (no thread). `received`: the
+        `ExportTraceServiceRequest` the spans are, as it came, if it held nothing else (no span refused)."""
+        await self._hold_spans(spans, now, receiver, self.storage.journal_spans_soon, received)
+
+    def _hold_spans(
+        self,
+        spans: Sequence[ReadableSpan],
+        now: float,
+        receiver: str,
+        journal: Callable[[list[SpanJournalRow]], _T],
+        received: bytes | None = None,
+    ) -> _T:
+        """`spans` held with their traces, and their journal rows handed to `journal` (the writer) under the lock,
+        in the assembler's order; what `journal` gives, to wait for the commit outside the lock (a commit under
+        it held up every receiver and the closing of runs). A request of one trace, every span of it held, is
+        journaled as it came (`received`), not encoded again: Dify 1.14.1 sends a span a request."""
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in spans:
             assert span.context is not None
@@ -272,7 +309,10 @@ class BridgeService:
                 self.export_watch.api_check(span, receiver)
                 continue
             by_trace.setdefault(span.context.trace_id, []).append(span)
-        payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
+        if received is not None and len(by_trace) == 1 and len(next(iter(by_trace.values()))) == len(spans):
+            payloads = dict.fromkeys(by_trace, received)
+        else:
+            payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
         waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
         with self._lock:
             rows = []
@@ -283,10 +323,7 @@ class BridgeService:
                 late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
                 self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
-            # Handed to the writer in the assembler's order; the commit is waited for outside the lock, which
-            # every receiver and the closing of runs take (a commit under it held them all up).
-            committed = self.storage.journal_spans(rows)
-        committed()
+            return journal(rows)
 
     def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
         assembly = self.config.service.assembly
@@ -321,12 +358,70 @@ class BridgeService:
         with self._lock:
             return run_id in self.assembler
 
-    def poll(self, now: float) -> int:
-        """Queues the runs and traces the assemblers have finished with; returns how many."""
+    def plan_poll(self, earliest: float, latest: float) -> float:
+        """When (`time.time()`) the poller looks next: when the first open run may be due, within `earliest`
+        and `latest`. A run due sooner, received after this, calls `on_due`."""
         with self._lock:
+            self._poll_at = max(min(self.assembler.next_deadline(), latest), earliest)
+            return self._poll_at
+
+    def poll(self, now: float, traces: bool = True) -> int:
+        """Queues the runs and (unless not `traces`) the traces the assemblers have finished with; returns how
+        many."""
+        with self._lock:
+            self._poll_at = -math.inf  # looking now: nothing need wake the poller until it plans again
             runs = self.assembler.due_parts(now)
-            traces = self.traces.due(now)
-        return self._submit_closed(runs, traces)
+            closed = self.traces.due(now) if traces else []
+        return self._submit_closed(runs, closed)
+
+    async def poll_async(self, now: float, traces: bool = True) -> None:
+        """`poll` on the server's event loop. Where pipeline workers answer on this loop, each due run is sent to
+        its worker from here and queued when its trace comes back, in a task of its own: the next poll does not
+        wait for this one's runs to be built and committed, so a worker gets runs as they close. Traces, and
+        runs built in this process (`workers: 0`), are closed on a thread as `poll` closes them."""
+        if not self._closes_on_loop():
+            await asyncio.to_thread(self.poll, now, traces)
+            return
+        with self._lock:
+            self._poll_at = -math.inf
+            self._to_close += self.assembler.due_parts(now)
+            closed = self.traces.due(now) if traces else []
+        self._close_more()
+        if closed:
+            await asyncio.to_thread(self._submit_closed, (), closed)
+
+    def _closes_on_loop(self) -> bool:
+        """Whether `poll_async` closes runs on the running loop (pipeline workers answering on it)."""
+        return isinstance(self.runs, PipelineWorkers) and self.runs.answers_on_running_loop()
+
+    def _close_more(self) -> None:
+        """Closed runs sent to be built, up to `_CLOSING_AT_ONCE` at a time (what a burst holds in pipes)."""
+        while self._to_close and len(self._closing) < _CLOSING_AT_ONCE:
+            task = asyncio.create_task(self._close_run(self._to_close.popleft()))
+            self._closing.add(task)
+            task.add_done_callback(self._closed)
+
+    def _closed(self, task: asyncio.Task[None]) -> None:
+        self._closing.discard(task)
+        self._close_more()
+
+    async def _close_run(self, parts: RunParts) -> None:
+        """A closed run built in its worker and queued, as `_submit_closed` does; what fails stays journaled."""
+        name = f"run {parts.built_run_id}"
+        try:
+            processed = await self.runs.process_async(ClosedRun(parts, self._app_name(parts.app_id)))
+            run = processed.run
+            assert run is not None
+            if await self.storage.append_new_run(processed.entries, time.time(), _accepted_as(run), run.journal):
+                self._queued(processed, run.receiver)
+        except Exception as error:
+            _log_failure(name, error)
+
+    async def closing_done(self) -> None:
+        """Waits for the runs `poll_async` is building and queueing (before `shutdown`); those not sent yet
+        stay in their journal."""
+        self._to_close.clear()
+        await asyncio.gather(*self._closing)
 
     def _submit_closed(self, runs: Sequence[RunParts], traces: Sequence[PendingTrace]) -> int:
         """Queues what the assemblers closed. Every run is sent to be built, and each built one handed to the
@@ -584,11 +679,17 @@ def _logged(name: str, call: Callable[[], _T]) -> _T | None:
     back the others closed with it."""
     try:
         return call()
-    except (QueueError, WorkerLost) as error:
-        logger.error("%s stays in the journal until the next start: %s", name, error)
-    except Exception:
-        logger.exception("%s could not be built: its events stay in the journal", name)
+    except Exception as error:
+        _log_failure(name, error)
     return None
+
+
+def _log_failure(name: str, error: Exception) -> None:
+    """In an `except` block: a run or trace that failed to be built or queued (it stays in its journal)."""
+    if isinstance(error, QueueError | WorkerLost):
+        logger.error("%s stays in the journal until the next start: %s", name, error)
+    else:
+        logger.exception("%s could not be built: its events stay in the journal", name)
 
 
 def _accepted_as(run: RunSummary) -> AcceptedRun:

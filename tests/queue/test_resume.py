@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from functools import partial
@@ -15,7 +16,8 @@ from bridge.config.models import BridgeConfig
 from bridge.dify.formats import decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import QueueStorage
+from bridge.queue.storage import JournalRow, QueueStorage
+from bridge.service.pipeline_workers import WorkerLost
 from bridge.service.service import BridgeService
 from bridge.trace.otlp_spans import to_spans
 from tests.dify_otlp_exports import provider_request
@@ -27,7 +29,11 @@ CAPTURE = CAPTURES / "b_iteration_ifelse_http.sse"
 
 
 def _config(queue: str, sink: OtlpSink) -> BridgeConfig:
-    return parse_config(
+    return parse_config(_config_text(queue, sink))
+
+
+def _config_text(queue: str, sink: OtlpSink) -> str:
+    return (
         f"exporters: {{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}},"
         " retry_on_failure: {initial_interval: 20ms}}}\n"
         "processors: {batch: {timeout: 10ms}}\n"
@@ -64,6 +70,46 @@ def test_a_stream_run_half_received_before_a_restart_is_whole_after_it(tmp_path:
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.journal_rows() == []  # the finished run's events left the journal with its spans
     reopened.close()
+
+
+def test_runs_closed_on_the_event_loop_are_queued_and_one_that_fails_stays_in_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` with pipeline workers closes runs on its loop (`poll_async`): a run built there is queued with its
+    journal rows gone; one its worker is lost with is logged and keeps its rows for the next start."""
+    captures = [CAPTURE, CAPTURES / "a_simple_http.sse"]
+    with OtlpSink() as sink:
+        config = parse_config(_config_text(str(tmp_path / "q.db"), sink) + "  workers: 1\n")
+
+        async def serve() -> tuple[list[JournalRow], list[JournalRow]]:
+            service = BridgeService(config, loop=asyncio.get_running_loop())
+            try:
+                await service.submit_events_async(events_of(captures[0]), 1000.0, "first", "replay")
+                await service.poll_async(1000.0)
+                await service.closing_done()
+                after_first = service.storage.journal_rows()
+
+                async def lost(run: object) -> None:
+                    raise WorkerLost("pipeline-worker-0 exited (code -9) before this run was built")
+
+                monkeypatch.setattr(service.runs, "process_async", lost)
+                await service.submit_events_async(events_of(captures[1]), 1000.0, "second", "replay")
+                await service.poll_async(1000.0)
+                await service.closing_done()
+                return after_first, service.storage.journal_rows()
+            finally:
+                await asyncio.to_thread(service.shutdown, 10)
+
+        after_first, after_second = asyncio.run(serve())
+        received = sink.spans()
+    assert after_first == []
+    _assert_whole(received)
+    lost = events_of(captures[1])
+    assert after_second and {row.context for row in after_second} == {"second"}
+    with OtlpSink() as sink:
+        restarted = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        assert restarted.is_open(lost[0].workflow_run_id or "")  # resumed at the next start
+        restarted.shutdown()
 
 
 def test_runs_queued_while_the_backend_was_down_are_delivered_after_a_restart(tmp_path: Path) -> None:

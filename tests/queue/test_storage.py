@@ -131,6 +131,30 @@ def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_wa
     assert storage.run_seen("r")
 
 
+def test_journal_rows_of_one_turn_of_the_event_loop_go_to_the_writer_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = _open(tmp_path)
+    handed: list[list[int]] = []
+    enqueue = storage._enqueue
+    monkeypatch.setattr(storage, "_enqueue", lambda request: (handed.append([r.id for r in request.journal]),
+                                                               enqueue(request))[1])  # fmt: skip
+
+    async def requests() -> list[bool]:
+        first = storage.journal_this_turn([JournalRow(1, 1.0, "ctx", "stream", "{}")])
+        second = storage.journal_this_turn(
+            [JournalRow(2, 1.0, "ctx", "stream", "{}"), JournalRow(3, 1.0, None, "s", "{}")]
+        )
+        assert handed == []  # not before the turn ends
+        answers = [await first, await second]
+        return [*answers, await storage.journal_this_turn([JournalRow(4, 2.0, None, "stream", "{}")])]
+
+    assert asyncio.run(requests()) == [True, True, True]
+    assert handed == [[1, 2, 3], [4]]
+    assert [r.id for r in storage.journal_rows()] == [1, 2, 3, 4]
+    storage.close()
+
+
 def test_a_commit_of_journal_rows_only_runs_no_query_for_accepted_runs(tmp_path: Path) -> None:
     """Each statement gives up the interpreter lock and waits to get it back: a journal write (every stream
     request, every OTLP request) asks nothing about runs it does not hold."""

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx2 as httpx
@@ -16,7 +17,10 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -24,11 +28,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bridge.config.loader import parse_config
 from bridge.dify.export import recognize
+from bridge.receivers import otlp as otlp_receiver
 from bridge.trace.otlp_spans import to_spans
 from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
 from tests.dify_otlp_exports import enterprise_request, provider_request
-from tests.dify_recordings import client_answer, rebuilt_spans, recorded_spans, send_recorded
+from tests.dify_recordings import client_answer, rebuilt_spans, recorded_requests, recorded_spans, send_recorded
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, tree
 
@@ -141,6 +146,55 @@ def test_dify_s_recorded_export_over_grpc(bridge: BridgeServer, otlp_sink: OtlpS
     assert not [s for s in received if "(attempt" in s.name]  # retries are not in Dify's export
     (root,) = [s for s in received if s.parent_span_id is None]
     assert root.status_code == 2 and root.attributes["dify.run.status"] == "failed"
+
+
+def test_small_requests_are_taken_on_the_event_loop_and_a_large_one_on_a_thread(
+    bridge: BridgeServer, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dify 1.14.1 sends a span a request: a thread hop per request cost more than the request's work."""
+    on_threads: list[int] = []
+    export = otlp_receiver._export
+
+    def on_a_thread(service: Any, request: Any, receiver_id: str) -> Any:
+        on_threads.append(request.ByteSize())
+        return export(service, request, receiver_id)
+
+    monkeypatch.setattr(otlp_receiver, "_export", on_a_thread)
+    assert all(answer.status_code == 200 for answer in send_recorded(bridge.base, "b_iteration_ifelse_http", API_KEY))
+    expected = len(rebuilt_spans("b_iteration_ifelse_http"))
+    otlp_sink.wait_for_spans(expected)
+    assert on_threads == []
+    exported = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource({"service.name": "other-agent"}))
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    with provider.get_tracer("t").start_as_current_span("large", attributes={"prompt": "x" * 20_000}):
+        pass
+    body = encode_spans(exported.get_finished_spans()).SerializeToString()
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
+    assert "large" in [s.name for s in otlp_sink.wait_for_spans(expected + 1)]
+    assert len(on_threads) == 1 and on_threads[0] > 16 * 1024
+
+
+def test_a_request_of_one_trace_is_journaled_as_it_came_and_one_of_two_traces_a_request_each(
+    bridge: BridgeServer,
+) -> None:
+    """Encoding spans again costs as much as reading them: Dify's request (one span) is kept as its bytes."""
+    (first, *_) = recorded_requests("b_iteration_ifelse_http")
+    # With a field this bridge does not know (number 99, a varint): encoded again, the request would lose it.
+    body = first.body + b"\x98\x06\x01"
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers).status_code == 200
+    storage = bridge.app.state.service.storage
+    assert [row.payload for row in storage.span_journal_rows()] == [body]
+    two = ExportTraceServiceRequest.FromString(first.body)
+    other = two.resource_spans[0].scope_spans[0].spans.add()
+    other.CopyFrom(two.resource_spans[0].scope_spans[0].spans[0])
+    other.trace_id = bytes(range(1, 17))
+    assert httpx.post(f"{bridge.base}/v1/traces", content=two.SerializeToString(), headers=headers).status_code == 200
+    rows = storage.span_journal_rows()[1:]
+    assert len(rows) == 2 and two.SerializeToString() not in [row.payload for row in rows]
+    assert [len(to_spans(ExportTraceServiceRequest.FromString(row.payload)).spans) for row in rows] == [1, 1]
 
 
 def _foreign_trace() -> InMemorySpanExporter:

@@ -11,6 +11,7 @@ import httpx2 as httpx
 import pytest
 
 from bridge.config.loader import parse_config
+from bridge.http import server as bridge_server
 from bridge.trace.spans import build_spans
 from tests.bridge_server import (
     APP_ID,
@@ -54,6 +55,19 @@ def test_a_raw_sse_capture_becomes_a_trace(bridge: BridgeServer, otlp_sink: Otlp
     (root,) = [s for s in spans if s.parent_span_id is None]
     assert root.attributes["dify.source"] == "stream"
     assert root.trace_id == "d8318146ae3949f1b401b92167ffe5c9"
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_run_is_exported_when_its_terminal_wait_ends_not_at_the_next_poll(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # Polls a minute apart: a run's spans come in time only if it is closed when due (100 ms after its last event).
+    monkeypatch.setattr(bridge_server, "POLL_INTERVAL_S", 60.0)
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, workers=workers))
+    with BridgeServer(config) as server:
+        for capture, spans in (("b_iteration_ifelse_http.sse", 16), ("a_simple_http.sse", 16 + 3)):
+            assert _post(server, (CAPTURES / capture).read_bytes(), "text/event-stream").status_code == 202
+            otlp_sink.wait_for_spans(spans, timeout=10)
 
 
 def test_events_over_many_requests_in_any_order_and_formats(tmp_path: Path, otlp_sink: OtlpSink) -> None:
