@@ -32,6 +32,10 @@ from bridge.receivers import StartupError
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
+# `replay` builds runs in this many forked pipeline workers once its input is this large; smaller inputs are
+# done before a worker would have paid for itself.
+REPLAY_WORKERS = 1
+REPLAY_WORKERS_MIN_BYTES = 1 << 20
 GRACEFUL_SHUTDOWN_S = 5
 
 
@@ -187,47 +191,43 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from bridge.replay import read_runs
-    from bridge.service import BridgeService
+    from bridge.replay import read_closed_runs
+    from bridge.replay_export import ReplayExport
+    from bridge.run_parts import ClosedRun
 
     out, err = sys.stdout, sys.stderr
     config = _config(args.config)
     if args.endpoint:
         config = _with_endpoint(config, args.endpoint)
-    # Every run built in this process: a worker is a second interpreter to start and every run pickled both ways;
-    # a replay measured slower with one in every trial (bench/end_to_end_replay.py, bench/RESULTS.md).
-    config = dataclasses.replace(config, service=config.service.model_copy(update={"workers": 0}))
-    # A queue of its own: a file shared with a running bridge would be delivered twice.
-    service = BridgeService(config, storage=QueueStorage(":memory:"))
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
+    # Runs are built in forked pipeline workers while this process reads, whatever `service.workers` says: only
+    # an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md).
+    export = ReplayExport(config, REPLAY_WORKERS if total_bytes >= REPLAY_WORKERS_MIN_BYTES else 0)
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
     last_progress = time.monotonic()
 
-    def read() -> Iterator[WorkflowRun]:
-        nonlocal errors, incomplete
-        for item in read_runs(args.files, args.format):
+    def read() -> Iterator[WorkflowRun | ClosedRun]:
+        nonlocal errors
+        for item in read_closed_runs(args.files, args.format):
             if isinstance(item, InputError):
                 errors += 1
                 print(f"error: {item}", file=err)
                 continue
-            incomplete += item.status == RUN_STATUS_INCOMPLETE
             yield item
 
     try:
-        for count in service.submit_runs(read()):
-            spans += count
+        for processed in export.submit_runs(read()):
+            spans += processed.span_count
             runs += 1
+            incomplete += processed.run is not None and processed.run.status == RUN_STATUS_INCOMPLETE
             if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = time.monotonic()
                 print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
     finally:
-        flushed = service.flush(args.timeout)
-        lost = {
-            cid: (delivery.dead_spans + service.storage.backlog(cid, delivery.pipelines)[1], delivery.last_error)
-            for cid, delivery in service.deliveries.items()
-        }
-        service.shutdown(timeout=0)
+        flushed = export.flush(args.timeout)
+        lost = export.lost()
+        export.close()
     summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
     lost = {cid: (count, reason) for cid, (count, reason) in lost.items() if count}
     if lost:
