@@ -437,8 +437,9 @@ def _work(
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):
                     processor.baselines = baselines
-    gc.collect()
-    gc.freeze()
+    if not gc.get_freeze_count():  # forked from a process that froze its heap (replay): not touched, not copied
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     next_flush = time.monotonic() + FLUSH_INTERVAL_S
     frames, ready = _Frames(), deque[bytes]()
