@@ -35,10 +35,11 @@ from bridge.receivers import StartupError
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
-# `replay` builds runs in this many forked pipeline workers (two: this process reads about half as fast as one
-# worker builds; more measured no faster on 2 cores) once its input is this large; smaller inputs are done
-# before a worker would have paid for itself.
-REPLAY_WORKERS = min(2, len(os.sched_getaffinity(0)))
+# `replay` builds runs in this many forked pipeline workers once its input is this large (smaller inputs are done
+# before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one worker
+# was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+REPLAY_WORKERS = min(2, _CORES) if _CORES > 1 else 0
 REPLAY_WORKERS_MIN_BYTES = 1 << 20
 GRACEFUL_SHUTDOWN_S = 5
 
