@@ -9,7 +9,7 @@ repeats. One OTLP/gRPC receiver in this process (`tests/otlp_sink.py`) counts ev
   SSE lines, one span per node execution under one span per run with the run, node and execution ids, tokens
   and price, `BatchSpanProcessor` + `OTLPSpanExporter` over gRPC.
 - `replay`: `dify-otel-bridge replay FILES` with the embedded default config (detectors, redaction,
-  reduction), its exporter pointed at the receiver.
+  reduction), its exporter pointed at the receiver (the corpus is large enough for its forked pipeline workers).
 - `serve`: `dify-otel-bridge serve` with the default pipeline, already up (not timed); each run POSTed as its
   `text/event-stream` body to the stream receiver, signed, on 8 connections. With `--before`, another `serve`
   of that version beside it, alternating.
@@ -299,17 +299,22 @@ class Server:
 
 def phases(corpus: Corpus, repeat: int) -> None:
     """Where `replay`'s time goes: CPU seconds of each stage, run on its own in this process (best of `repeat`) with
-    the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/pipeline.py). CPU time,
-    not wall: on a shared machine it does not count the time other processes had the core."""
+    the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/replay_export.py,
+    bridge/service/pipeline.py): reading in the replaying process, the rest in its pipeline workers. CPU time, not
+    wall: on a shared machine it does not count the time other processes had the core."""
+    import gc
+
+    from bridge import GC_YOUNG_THRESHOLD
     from bridge.config.loader import default_config
-    from bridge.dify.replay import read_runs
+    from bridge.dify.replay import read_closed_runs
+    from bridge.dify.run_parts import ClosedRun
     from bridge.queue.encoding import encode
     from bridge.service.pipeline import processors_of
     from bridge.trace.spans import SpanBuilder
 
     start = _children_cpu()
     subprocess.run(
-        [sys.executable, "-c", "import bridge.cli.commands, bridge.service.service, bridge.dify.replay"],
+        [sys.executable, "-c", "import bridge.cli.commands, bridge.service.replay_export, bridge.dify.replay"],
         cwd=ROOT,
         check=True,
     )
@@ -318,12 +323,19 @@ def phases(corpus: Corpus, repeat: int) -> None:
     (spec,) = config.pipelines.values()
     processors = processors_of(config, spec)[0]
     builder = SpanBuilder(config.service.resource)
+    gc.freeze()  # as replay does (bridge/cli/commands.py)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     best: dict[str, float] = {}
     for _ in range(repeat):
         took: dict[str, float] = {}
         start = time.process_time()
-        runs = [run for run in read_runs(corpus.files) if not isinstance(run, Exception)]
-        took["read: SSE parsed, events normalized, runs assembled"] = time.process_time() - start
+        closed = [run for run in read_closed_runs(corpus.files) if isinstance(run, ClosedRun)]
+        took["read (the replaying process): SSE parsed, events normalized, runs assembled"] = (
+            time.process_time() - start
+        )
+        start = time.process_time()
+        runs = [run.build() for run in closed]
+        took["runs built from their parts (the rest in the pipeline workers)"] = time.process_time() - start
         start = time.process_time()
         traces: list[Sequence[ReadableSpan]] = [builder.build(run) for run in runs]
         took["spans built"] = time.process_time() - start
@@ -339,8 +351,9 @@ def phases(corpus: Corpus, repeat: int) -> None:
             encode(spans, None)
         took["OTLP encoded"] = time.process_time() - start
         best = {k: min(v, best.get(k, v)) for k, v in took.items()}
+    gc.unfreeze()
     print(f"replay's stages for {corpus.runs} runs, CPU seconds, best of {repeat}:")
-    print(f"  {imports:.3f} s  a fresh interpreter importing the CLI, the service and replay (once)")
+    print(f"  {imports:.3f} s  a fresh interpreter importing the CLI, replay and its export (once)")
     for name, seconds in best.items():
         print(f"  {seconds:.3f} s  {name}")
 

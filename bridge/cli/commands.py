@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import errno
+import gc
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from bridge import GC_YOUNG_THRESHOLD
 from bridge.config.loader import ConfigError, default_config, load_config
 from bridge.config.models import BridgeConfig, parse_component_id
 from bridge.dify.formats import FORMATS, InputError
@@ -34,6 +37,12 @@ from bridge.receivers import StartupError
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
+# `replay` builds runs in this many forked pipeline workers once its input is this large (smaller inputs are done
+# before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one worker
+# was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+REPLAY_WORKERS = min(2, _CORES) if _CORES > 1 else 0
+REPLAY_WORKERS_MIN_BYTES = 1 << 20
 GRACEFUL_SHUTDOWN_S = 5
 
 
@@ -189,47 +198,63 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from bridge.dify.replay import read_runs
-    from bridge.service.service import BridgeService
-
-    out, err = sys.stdout, sys.stderr
     config = _config(args.config)
     if args.endpoint:
         config = _with_endpoint(config, args.endpoint)
-    # Every run built in this process: a worker is a second interpreter to start and every run pickled both ways;
-    # a replay measured slower with one in every trial (bench/end_to_end_replay.py, bench/RESULTS.md).
-    config = dataclasses.replace(config, service=config.service.model_copy(update={"workers": 0}))
-    # A queue of its own: a file shared with a running bridge would be delivered twice.
-    service = BridgeService(config, storage=QueueStorage(":memory:"))
+    with _start_up_frozen():
+        return _replay_files(args, config)
+
+
+@contextlib.contextmanager
+def _start_up_frozen() -> Iterator[None]:
+    """What is loaded by now lives until the exit: out of the collector's sight (and a forked worker shares it
+    untouched), with young collections as the server's (bridge/__init__.py): 4 % less CPU a replay. Undone at
+    the end, for a process that goes on (tests)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _replay_files(args: argparse.Namespace, config: BridgeConfig) -> int:
+    from bridge.dify.replay import read_closed_runs
+    from bridge.dify.run_parts import ClosedRun
+    from bridge.service.replay_export import ReplayExport
+
+    out, err = sys.stdout, sys.stderr
     total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
+    # Runs are built in forked pipeline workers while this process reads, whatever `service.workers` says: only
+    # an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md).
+    export = ReplayExport(config, REPLAY_WORKERS if total_bytes >= REPLAY_WORKERS_MIN_BYTES else 0)
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
     runs = spans = errors = incomplete = 0
     last_progress = time.monotonic()
 
-    def read() -> Iterator[WorkflowRun]:
-        nonlocal errors, incomplete
-        for item in read_runs(args.files, args.format):
+    def read() -> Iterator[WorkflowRun | ClosedRun]:
+        nonlocal errors
+        for item in read_closed_runs(args.files, args.format):
             if isinstance(item, InputError):
                 errors += 1
                 print(f"error: {item}", file=err)
                 continue
-            incomplete += item.status == RUN_STATUS_INCOMPLETE
             yield item
 
     try:
-        for count in service.submit_runs(read()):
-            spans += count
+        for processed in export.submit_runs(read()):
+            spans += processed.span_count
             runs += 1
+            incomplete += processed.run is not None and processed.run.status == RUN_STATUS_INCOMPLETE
             if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = time.monotonic()
                 print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
     finally:
-        flushed = service.flush(args.timeout)
-        lost = {
-            cid: (delivery.dead_spans + service.storage.backlog(cid, delivery.pipelines)[1], delivery.last_error)
-            for cid, delivery in service.deliveries.items()
-        }
-        service.shutdown(timeout=0)
+        flushed = export.flush(args.timeout)
+        lost = export.lost()
+        export.close()
     summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
     lost = {cid: (count, reason) for cid, (count, reason) in lost.items() if count}
     if lost:

@@ -73,7 +73,7 @@ class ServiceConfig(BaseModel):
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
     # Processes that build, process and encode runs beside the server's own, so the bridge uses more than
     # one core (docs/scaling.md). 0: all in the server process. The embedded default and shipped configs say 1.
-    # `replay` builds every run in its own process whatever this says.
+    # `replay` ignores this: it forks its own workers for an input of 1 MiB or more (up to 2, one per core).
     workers: int = Field(default=0, ge=0, le=64)
 
 

@@ -24,6 +24,7 @@ from bridge.dify.normalize import (
     normalize_webhook,
     parse_event_json,
 )
+from bridge.dify.run_parts import ClosedRun
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ TERMINAL_WAIT_RECORDS = 1000
 
 def _records_to_runs(
     text: str, source: str, fmt: Format | None, assembler: RunAssembler, clock: list[int]
-) -> Iterator[WorkflowRun | InputError]:
+) -> Iterator[WorkflowRun | ClosedRun | InputError]:
     for record in iter_records(text, source, fmt, parse_event_json):
         if isinstance(record, InputError):
             yield record
@@ -44,7 +45,8 @@ def _records_to_runs(
             shape = classify(record.obj)
             if shape == "event":
                 assembler.add(normalize_event(record.obj, source, record.line, record.sse_event), clock[0], source)
-                yield from assembler.due(clock[0])
+                for parts in assembler.due_parts(clock[0]):
+                    yield ClosedRun(parts)
             elif shape == "webhook":
                 yield normalize_webhook(record.obj, source, record.line)
             elif shape == "blocking":
@@ -70,6 +72,13 @@ def _in_array(error: InputError, index: int) -> InputError:
 
 def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | InputError]:
     """Runs and errors from `paths`, in input order; runs left open at the end are closed as incomplete."""
+    for item in read_closed_runs(paths, fmt):
+        yield item.build() if isinstance(item, ClosedRun) else item
+
+
+def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | ClosedRun | InputError]:
+    """`read_runs`, with the runs assembled from stream events not built yet (`ClosedRun`): `replay` builds them
+    where it builds their traces (a pipeline worker)."""
     assembler = RunAssembler(idle_timeout=math.inf, terminal_wait=TERMINAL_WAIT_RECORDS)
     clock = [0]
     for path in paths:
@@ -83,6 +92,7 @@ def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[Workf
             yield InputError(path, 0, "", "the file is empty: no Dify run data")
             continue
         yield from _records_to_runs(text, path, fmt, assembler, clock)
-    yield from assembler.drain()
+    for parts in assembler.drain_parts():
+        yield ClosedRun(parts)
     if assembler.dropped_orphans:  # only events before a file's first run can have none
         logger.warning("dropped %d events with no run or task to attach them to", assembler.dropped_orphans)

@@ -94,23 +94,32 @@ class GrpcSender:
 
     def __init__(self, cfg: Config) -> None:
         target, insecure = endpoint_of(cfg)
-        compression = cfg.compression or otlp_env.setting("COMPRESSION") or "none"
-        options = [("grpc.max_send_message_length", -1)]
-        if insecure:
-            self._channel = grpc.insecure_channel(target, options, COMPRESSION.get(compression))
-        else:
-            self._channel = grpc.secure_channel(target, credentials(cfg), options, COMPRESSION.get(compression))
-        # No request serializer: the queued bytes already are the serialized request.
-        self._export = self._channel.unary_unary(_METHOD, response_deserializer=ExportTraceServiceResponse.FromString)
+        self._credentials = None if insecure else credentials(cfg)  # a missing file fails the start, not a send
+        self._compression = COMPRESSION.get(cfg.compression or otlp_env.setting("COMPRESSION") or "none")
+        self._channel: grpc.Channel | None = None
+        self._export: grpc.UnaryUnaryMultiCallable | None = None
         self._metadata = [(k.lower(), v) for k, v in otlp_env.headers(cfg.headers).items()]
         self._timeout = otlp_env.timeout(cfg.timeout)
         self.target = target
         self.max_request_bytes: int | None = cfg.max_request_bytes
         self.retry = cfg.retry_on_failure
 
+    def _connect(self) -> grpc.UnaryUnaryMultiCallable:
+        """The channel, made at the first send: gRPC starts its threads with it, and `replay` forks its
+        pipeline workers after creating its senders (a fork copies no thread, and gRPC's state half-held by one)."""
+        options = [("grpc.max_send_message_length", -1)]
+        if self._credentials is None:
+            self._channel = grpc.insecure_channel(self.target, options, self._compression)
+        else:
+            self._channel = grpc.secure_channel(self.target, self._credentials, options, self._compression)
+        # No request serializer: the queued bytes already are the serialized request.
+        self._export = self._channel.unary_unary(_METHOD, response_deserializer=ExportTraceServiceResponse.FromString)
+        return self._export
+
     def send(self, payload: bytes) -> SendResult:
+        export = self._export or self._connect()
         try:
-            response = self._export(payload, timeout=self._timeout, metadata=self._metadata)
+            response = export(payload, timeout=self._timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             if not isinstance(error, grpc.Call):
                 return SendResult(False, True, f"gRPC to {self.target}: {error}")
@@ -123,7 +132,8 @@ class GrpcSender:
         return DELIVERED
 
     def close(self) -> None:
-        self._channel.close()
+        if self._channel is not None:
+            self._channel.close()
 
 
 def create(cfg: Config) -> GrpcSender:

@@ -11,19 +11,41 @@ import math
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from opentelemetry import metrics
 
 from bridge.exporters import Sender, SendResult
 from bridge.queue.retry import backoff
-from bridge.queue.storage import Entry, QueueError, QueueStorage
+from bridge.queue.storage import Entry, Pending, QueueError
 
 logger = logging.getLogger(__name__)
 # How often an idle delivery looks at the queue anyway (entries re-queued by another process).
 IDLE_POLL_S = 1.0
 # A backend failing for longer than this is logged again (not on every retry).
 _LOG_EVERY_S = 60.0
+
+
+class DeliveryQueue(Protocol):
+    """What a delivery reads and moves on: the queue file (`QueueStorage`), or replay's `MemoryQueue`."""
+
+    path: str
+
+    def cursor(self, exporter: str) -> int: ...
+
+    def pending(
+        self, exporter: str, pipelines: frozenset[str], after: int, max_spans: int, max_bytes: int | None
+    ) -> Pending: ...
+
+    def payload(self, entries: Sequence[Entry]) -> bytes: ...
+
+    def advance(self, exporter: str, entry_id: int) -> None: ...
+
+    def dead_letter(
+        self, exporter: str, entries: Sequence[Entry], reason: str, now: float, advance_to: int
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +75,7 @@ class Delivery:
         self,
         exporter: str,
         sender: Sender,
-        storage: QueueStorage,
+        storage: DeliveryQueue,
         pipelines: frozenset[str],
         batch: BatchSettings,
         instruments: DeliveryMetrics,

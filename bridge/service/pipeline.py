@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from bridge.config.models import BridgeConfig, PipelineConfig, parse_component_id
 from bridge.dify.model import WorkflowRun
 from bridge.dify.run_parts import ClosedRun
+from bridge.exporters import Sender
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.delivery import BatchSettings
@@ -44,6 +45,25 @@ def processors_of(config: BridgeConfig, spec: PipelineConfig) -> tuple[list[Proc
     if reduce.TYPE not in listed:
         processors.append(reduce.create(reduce.Config()))
     return processors, settings or batch.create(batch.Config()).settings
+
+
+def build_pipelines(
+    config: BridgeConfig, senders: dict[str, Sender]
+) -> tuple[list[Pipeline], dict[str, BatchSettings]]:
+    """The pipelines, creating each exporter's sender once; and each exporter's batching (from the first
+    pipeline that lists it)."""
+    batching: dict[str, BatchSettings] = {}
+    pipelines = []
+    for name, spec in config.pipelines.items():
+        processors, settings = processors_of(config, spec)
+        for component_id in spec.exporters:
+            if component_id not in senders:
+                factory, cfg = config.exporters[component_id]
+                senders[component_id] = factory.create(cfg)
+            batching.setdefault(component_id, settings)
+        limits = [s.max_request_bytes for c in spec.exporters if (s := senders[c]).max_request_bytes is not None]
+        pipelines.append(Pipeline(name, processors, spec.exporters, spec.receivers, min(limits, default=None)))
+    return pipelines, batching
 
 
 class Pipeline:

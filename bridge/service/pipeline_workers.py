@@ -129,7 +129,12 @@ class PipelineWorkers:
     detectors' history in the server's store, as the server does. With `loop` (the server's event loop, on
     which they are created) the workers' pipes are read and written on that loop: a run sent from it is
     answered there with no thread in between (about a tenth of the server's CPU per run); otherwise a thread per
-    worker reads its answers."""
+    worker reads its answers.
+
+    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU). With `fork`
+    they are forked at the start instead, sharing what this process imported: only for a caller that runs no
+    other thread yet (`replay`, before its deliveries start), since a fork copies no thread and any lock one
+    held stays held. A worker started again later is spawned."""
 
     def __init__(
         self,
@@ -138,9 +143,10 @@ class PipelineWorkers:
         count: int,
         store_baselines: bool,
         loop: asyncio.AbstractEventLoop | None = None,
+        fork: bool = False,
     ) -> None:
         self._loop = loop
-        self._workers = [_Worker(index, config, limits, store_baselines, loop) for index in range(count)]
+        self._workers = [_Worker(index, config, limits, store_baselines, loop, fork) for index in range(count)]
 
     def process(self, run: WorkflowRun | ClosedRun) -> Processed:
         if self.answers_on_running_loop():
@@ -192,6 +198,7 @@ class _Worker:
         limits: dict[str, int | None],
         store_baselines: bool,
         loop: asyncio.AbstractEventLoop | None,
+        fork: bool,
     ) -> None:
         self._args = (config, limits, store_baselines)
         self._name = f"pipeline-worker-{index}"
@@ -203,11 +210,11 @@ class _Worker:
         self._send_lock = threading.Lock()
         self._current: _Process | None = None
         with self._lock:
-            self._start()
+            self._start(fork)
 
-    def _start(self) -> _Process:
-        """A new process (the caller holds the lock)."""
-        context = multiprocessing.get_context("spawn")  # forking a process that runs threads is unsafe
+    def _start(self, fork: bool = False) -> _Process:
+        """A new process (the caller holds the lock), forked or spawned (see `PipelineWorkers`)."""
+        context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
         requests_out, requests_in = context.Pipe(duplex=False)
         answers_out, answers_in = context.Pipe(duplex=False)
         if _SET_PIPE_SIZE is not None:
@@ -434,8 +441,9 @@ def _work(
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):
                     processor.baselines = baselines
-    gc.collect()
-    gc.freeze()
+    if not gc.get_freeze_count():  # forked from a process that froze its heap (replay): not touched, not copied
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     next_flush = time.monotonic() + FLUSH_INTERVAL_S
     frames, ready = _Frames(), deque[bytes]()

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from typing import TypeVar
@@ -35,10 +35,16 @@ from bridge.exporters import Sender
 from bridge.http.live import LiveFeed
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
-from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics
+from bridge.queue.delivery import Delivery, DeliveryMetrics
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
-from bridge.service.pipeline import LocalRuns, Pipeline, Processed, RunSummary, process_trace, processors_of
+from bridge.service.pipeline import (
+    LocalRuns,
+    Processed,
+    RunSummary,
+    build_pipelines,
+    process_trace,
+)
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
 from bridge.telemetry import run_metrics
 from bridge.telemetry.aggregates import Aggregates, Measurement
@@ -61,25 +67,6 @@ _TRACES_AT_ONCE = 64
 # age gauge takes the spans gauge's read when it is this recent.
 _BACKLOG_READ_S = 1.0
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
-
-
-def _build_pipelines(
-    config: BridgeConfig, senders: dict[str, Sender]
-) -> tuple[list[Pipeline], dict[str, BatchSettings]]:
-    """The pipelines, creating each exporter's sender once; and each exporter's batching (from the first
-    pipeline that lists it)."""
-    batching: dict[str, BatchSettings] = {}
-    pipelines = []
-    for name, spec in config.pipelines.items():
-        processors, settings = processors_of(config, spec)
-        for component_id in spec.exporters:
-            if component_id not in senders:
-                factory, cfg = config.exporters[component_id]
-                senders[component_id] = factory.create(cfg)
-            batching.setdefault(component_id, settings)
-        limits = [s.max_request_bytes for c in spec.exporters if (s := senders[c]).max_request_bytes is not None]
-        pipelines.append(Pipeline(name, processors, spec.exporters, spec.receivers, min(limits, default=None)))
-    return pipelines, batching
 
 
 class BridgeService:
@@ -106,7 +93,7 @@ class BridgeService:
         # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
         self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
         senders: dict[str, Sender] = {}
-        self.pipelines, batching = _build_pipelines(config, senders)
+        self.pipelines, batching = build_pipelines(config, senders)
         meter = meter or metrics.get_meter("dify-otel-bridge")
         instruments = DeliveryMetrics(meter)
         self.deliveries = {
@@ -521,35 +508,6 @@ class BridgeService:
         count = self._submit(run, exclusive=False)
         assert count is not None  # only an exclusive submission is ever turned down
         return count
-
-    def submit_runs(self, runs: Iterable[WorkflowRun], ahead: int = 64) -> Iterator[int]:
-        """`submit_run` for each of `runs`, in order; yields each one's span count once it is committed. Up to
-        `ahead` runs are being built (by a pipeline worker, if any) and as many committed while the next are
-        read, so that reading, building and committing overlap (`replay`). If reading `runs` fails, or the
-        caller stops, the runs read before are still queued before the error goes on."""
-        building: deque[tuple[WorkflowRun, Future[Processed]]] = deque()
-        committing: deque[Callable[[], int | None]] = deque()
-
-        def hand_over(run: WorkflowRun, built: Future[Processed]) -> Callable[[], int | None]:
-            return self._hand_over(built.result(), run.receiver, run.journal, exclusive=False)
-
-        try:
-            for run in runs:
-                building.append((run, self.runs.submit(self._named(run))))
-                if len(building) > ahead:
-                    committing.append(hand_over(*building.popleft()))
-                if len(committing) > ahead:
-                    yield _committed(committing.popleft())
-        except BaseException:
-            while building:
-                committing.append(hand_over(*building.popleft()))
-            for finish in committing:
-                finish()
-            raise
-        while building:
-            committing.append(hand_over(*building.popleft()))
-        while committing:
-            yield _committed(committing.popleft())
 
     def submit_new_run(self, run: WorkflowRun) -> int | None:
         """As `submit_run`, unless a run with this id was accepted before (a duplicate delivery): then

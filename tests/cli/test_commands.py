@@ -6,10 +6,14 @@ import json
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bridge.cli import commands as cli
 from bridge.cli.commands import main
+from bridge.service import replay_export
+from bridge.service.pipeline_workers import PipelineWorkers
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES
 
@@ -364,18 +368,26 @@ def test_replay_imports_neither_the_server_nor_the_store() -> None:
         assert sink.span_count() == 4
 
 
-def test_replay_builds_runs_in_its_own_process_whatever_service_workers_says(
-    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("large", [False, True])
+def test_replay_forks_pipeline_workers_for_a_large_input_only_whatever_service_workers_says(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch, large: bool
 ) -> None:
-    """A pipeline worker would be a second interpreter to start and every run pickled both ways: `replay` measured
-    slower with one (bench/end_to_end_replay.py), so it starts none, even when the config asks for one."""
+    """A spawned pipeline worker would be a second interpreter to start: `replay` forks its workers, and only for an
+    input large enough to pay for them (`REPLAY_WORKERS_MIN_BYTES`), whatever `service.workers` says."""
+    started: list[tuple[int, bool]] = []
+    workers = replay_export.PipelineWorkers
 
-    def no_workers(*args: object, **kwargs: object) -> None:
-        raise AssertionError("replay started a pipeline worker")
+    def recorded(*args: Any, **kwargs: Any) -> PipelineWorkers:
+        started.append((args[2], kwargs["fork"]))
+        return workers(*args, **kwargs)
 
-    monkeypatch.setattr("bridge.service.service.PipelineWorkers", no_workers)
+    monkeypatch.setattr(replay_export, "PipelineWorkers", recorded)
     path = _config(tmp_path, otlp_sink)
-    path.write_text(path.read_text().replace("\nservice:\n", "\nservice:\n  workers: 1\n"))
-    assert "  workers: 1\n" in path.read_text()
-    assert main(["replay", "--config", str(path), str(CAPTURES / "a_llm_simple.sse")]) == 0
+    path.write_text(path.read_text().replace("\nservice:\n", "\nservice:\n  workers: 3\n"))
+    assert "  workers: 3\n" in path.read_text()
+    capture = CAPTURES / "a_llm_simple.sse"
+    monkeypatch.setattr(cli, "REPLAY_WORKERS_MIN_BYTES", capture.stat().st_size if large else 1 << 30)
+    monkeypatch.setattr(cli, "REPLAY_WORKERS", 2)  # on a machine of one core: 0
+    assert main(["replay", "--config", str(path), str(capture)]) == 0
+    assert started == ([(2, True)] if large else [])
     assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4

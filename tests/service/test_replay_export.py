@@ -1,0 +1,222 @@
+"""`replay`'s way out (bridge/service/replay_export.py): what it exports equals what a served bridge exports for
+the same recorded streams, built here or in forked pipeline workers; runs are built ahead and queued in order; the
+queue in memory batches as the queue file does."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from msgspec.structs import replace
+
+from bridge.config.loader import parse_config
+from bridge.config.models import BridgeConfig
+from bridge.dify.model import WorkflowRun
+from bridge.dify.replay import read_closed_runs
+from bridge.dify.run_parts import ClosedRun
+from bridge.queue.memory import MemoryQueue
+from bridge.service.replay_export import ReplayExport
+from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, signed_headers
+from tests.otlp_sink import OtlpSink, ReceivedSpan
+from tests.runs import CAPTURES, load_run, load_runs, spans_of
+
+# Every recorded Dify 1.14.1 stream: an iteration, retries, a failed branch, chat flows, retrieval, LLMs.
+STREAMS = sorted(CAPTURES.glob("*.sse"))
+DEFAULT_PROCESSORS = (
+    "processors: {detectors: {}, redact: {secrets: mask, personal_data: mask}, "
+    "reduce: {content: truncated, max_value_bytes: 2048}, batch: {timeout: 20ms}}"
+)
+
+
+def _config(tmp_path: Path, sink: OtlpSink) -> BridgeConfig:
+    """The test bridge with the default pipeline's processors (detectors, redaction, reduction)."""
+    tmp_path.mkdir()
+    text = bridge_config_text(tmp_path, sink.grpc_endpoint)
+    text = text.replace("processors: {detectors: {}, batch: {timeout: 20ms}}", DEFAULT_PROCESSORS)
+    text = text.replace("processors: [detectors, batch]", "processors: [detectors, redact, reduce, batch]")
+    assert "redact, reduce" in text and "max_value_bytes" in text
+    return parse_config(text)
+
+
+# A served stream is signed by the registered test app, which names its run; a replayed one is of the app its
+# events name, and named by its workflow id. The app's id or name is shown as `<app>`; where a span came in
+# (`dify.source`, `stream` or `replay`) and the registered name are left out.
+_APPS = {APP_ID, "Support Bot"} | {v for run in load_runs(*STREAMS) for v in (run.app_id, run.workflow_id) if v}
+_LEFT_OUT = {"dify.source", "dify.app.name"}
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _app_shown(value: Any) -> Any:
+    if isinstance(value, str):
+        for app in _APPS:
+            value = value.replace(app, "<app>")
+    return value
+
+
+def _view(span: ReceivedSpan) -> tuple[Any, ...]:
+    """A span as received, the app shown as `<app>`, without `_LEFT_OUT`."""
+    resource = {k: _app_shown(v) for k, v in span.resource.items() if k not in _LEFT_OUT}
+    attributes = {k: _app_shown(v) for k, v in span.attributes.items() if k not in _LEFT_OUT}
+    events = [(name, sorted(values.items(), key=str)) for name, _, values in span.events]
+    ids = (span.trace_id, span.span_id, span.parent_span_id)
+    times = (span.start_ns, span.end_ns)
+    values = (sorted(attributes.items(), key=str), events, span.status_code, sorted(resource.items(), key=str))
+    return (*ids, _app_shown(span.name), span.kind, *times, *values)
+
+
+def _replayed(config: BridgeConfig, sink: OtlpSink, files: list[Path], workers: int) -> list[tuple[Any, ...]]:
+    export = ReplayExport(config, workers)
+    try:
+        items = list(read_closed_runs(map(str, files)))
+        runs = [item for item in items if isinstance(item, WorkflowRun | ClosedRun)]
+        assert runs == items, items  # no input error
+        spans = sum(processed.span_count for processed in export.submit_runs(runs))
+        assert export.flush(30)
+    finally:
+        export.close()
+    return sorted(_view(span) for span in sink.wait_for_spans(spans))
+
+
+def _served(config: BridgeConfig, sink: OtlpSink, files: list[Path], spans: int) -> list[tuple[Any, ...]]:
+    with BridgeServer(config) as bridge:
+        for path in files:
+            body = path.read_bytes()
+            headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+            answer = httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers)
+            assert answer.status_code == 202, answer.text
+        return sorted(_view(span) for span in sink.wait_for_spans(spans))
+
+
+def _overflowing(tmp_path: Path) -> Path:
+    """A copy of a recorded stream, with fresh ids, whose LLM stopped at its token limit: a detector fires."""
+    run = load_run(CAPTURES / "a_llm_simple.sse")
+    text = (CAPTURES / "a_llm_simple.sse").read_text().replace('"finish_reason":"stop"', '"finish_reason":"length"')
+    kept = {run.app_id, run.workflow_id}
+    text = _UUID.sub(lambda m: m[0] if m[0] in kept else str(uuid.uuid5(uuid.NAMESPACE_OID, m[0])), text)
+    path = tmp_path / "overflowing.sse"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2])
+def test_replay_exports_what_the_served_bridge_exports_for_recorded_streams(tmp_path: Path, workers: int) -> None:
+    """The same spans, field for field once decoded (ids, times, attributes, events, status, resource), whether the
+    runs are built in this process or in forked pipeline workers, but for the app's registered name (`_view`)."""
+    files = [*STREAMS, _overflowing(tmp_path)]
+    with OtlpSink() as sink:
+        replayed = _replayed(_config(tmp_path / "replay", sink), sink, files, workers)
+    with OtlpSink() as sink:
+        served = _served(_config(tmp_path / "serve", sink), sink, files, len(replayed))
+    assert len(replayed) == sum(len(spans_of(path)) for path in files)
+    assert replayed == served
+    assert any(name == "detection" for view in replayed for name, _ in view[8])
+
+
+RUN = load_run(CAPTURES / "a_llm_simple.sse")
+
+
+def _runs(count: int) -> list[WorkflowRun]:
+    return [replace(RUN, run_id=str(uuid.uuid4())) for _ in range(count)]
+
+
+@pytest.fixture
+def export(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[ReplayExport]:
+    config = parse_config(
+        f"exporters: {{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}', tls: {{insecure: true}}}}}}\n"
+        "processors: {batch: {timeout: 10ms}}\n"
+        "service: {pipelines: {traces: {processors: [batch], exporters: [otlp]}}}\n"
+    )
+    replay = ReplayExport(config)
+    yield replay
+    replay.close()
+
+
+def test_runs_are_built_ahead_and_queued_in_order(
+    export: ReplayExport, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs are sent on to be built before the first is taken back, so reading and building overlap; every run
+    is queued once, in order, with its span count."""
+    log: list[tuple[str, str]] = []
+    submit = export.runs.submit
+
+    class Taken:
+        def __init__(self, run: WorkflowRun) -> None:
+            self.run, self.built = run, submit(run)
+
+        def result(self) -> object:
+            log.append(("taken", self.run.run_id))
+            return self.built.result()
+
+    def sent(run: WorkflowRun) -> Taken:
+        log.append(("sent", run.run_id))
+        return Taken(run)
+
+    monkeypatch.setattr(export.runs, "submit", sent)
+    runs = _runs(10)
+    counts = [processed.span_count for processed in export.submit_runs(iter(runs), ahead=3)]
+    assert counts == [len(spans_of(CAPTURES / "a_llm_simple.sse"))] * 10
+    assert log[:4] == [("sent", run.run_id) for run in runs[:4]]
+    assert [run_id for kind, run_id in log if kind == "taken"] == [run.run_id for run in runs]
+    assert export.flush(15)
+    ids = [s.span_id for s in otlp_sink.spans()]
+    assert len(ids) == sum(counts) == len(set(ids))
+    queued = [s.attributes["dify.run.id"] for s in otlp_sink.spans() if s.parent_span_id is None]
+    assert queued == [run.run_id for run in runs]
+
+
+def test_runs_read_before_a_failure_in_reading_are_still_queued(export: ReplayExport, otlp_sink: OtlpSink) -> None:
+    """When reading the next run fails, the runs read before it are queued (and delivered) before the error goes
+    on, as when each run was queued in turn."""
+    runs = _runs(5)
+
+    def read() -> Iterator[WorkflowRun]:
+        yield from runs
+        raise OSError("disk gone")
+
+    taken = []
+    with pytest.raises(OSError, match="disk gone"):
+        for processed in export.submit_runs(read(), ahead=8):
+            taken.append(processed)
+    assert taken == []  # all five were still being built when reading failed
+    assert export.flush(15)
+    roots = [s.attributes["dify.run.id"] for s in otlp_sink.spans() if s.parent_span_id is None]
+    assert roots == [run.run_id for run in runs]
+
+
+def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
+    queue = MemoryQueue(["a", "b"])
+    queue.append([("p", 3, b"xxx"), ("q", 2, b"yy"), ("p", 4, b"zzzz")], now=1.0)
+    queue.append([("p", 5, b"vvvvv")], now=2.0)
+    batch = queue.pending("a", frozenset({"p"}), 0, max_spans=10, max_bytes=None)
+    assert [e.id for e in batch.entries] == [1, 3] and batch.full and batch.scanned == 3
+    assert queue.payload(batch.entries) == b"xxxzzzz"
+    by_bytes = queue.pending("a", frozenset({"p", "q"}), 0, max_spans=100, max_bytes=5)
+    assert [e.id for e in by_bytes.entries] == [1, 2] and by_bytes.full
+    assert queue.backlog("a", frozenset({"p"})) == (3, 12, 1.0)
+    queue.advance("a", 4)
+    assert queue.backlog("a", frozenset({"p"})) == (0, 0, None)
+    assert queue.pending("b", frozenset({"p"}), 3, max_spans=10, max_bytes=None).entries[0].id == 4
+    queue.dead_letter("b", [], "refused", 3.0, 4)  # every exporter past them: they are gone
+    assert queue.backlog("b", frozenset({"p", "q"})) == (0, 0, None)
+    assert queue.pending("a", frozenset({"p"}), 4, max_spans=10, max_bytes=None).entries == []
+
+
+def test_an_otlp_sender_starts_no_thread_before_its_first_send(otlp_sink: OtlpSink) -> None:
+    """gRPC starts threads with its channel (six, here); `replay` forks its workers after creating its senders,
+    and a fork beside a running thread can copy a lock it holds. So the channel is made at the first send. In a
+    fresh interpreter, where gRPC has started nothing yet."""
+    script = (
+        "import os\nfrom bridge.exporters import otlp\n"
+        f"sender = otlp.create(otlp.Config(endpoint={otlp_sink.grpc_endpoint!r}, tls={{'insecure': True}}))\n"
+        "print(len(os.listdir('/proc/self/task')), end=' ')\n"
+        "print(sender.send(b'').ok, len(os.listdir('/proc/self/task')) > 1)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr
