@@ -263,7 +263,8 @@ class Server:
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # as in end_to_end.py: a profiler
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [*wrapper, str(Path(sys.executable).parent / "dify-otel-bridge"), "--log-level", "WARNING", "serve",
+            # `-m bridge.cli`: the command of `checkout`, also one from before issue 28's move.
+            [*wrapper, sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve",
              "--config", str(config), "--port", str(self.port)], cwd=tmp, process_group=0, stderr=self.log.open("w"),
             env={**os.environ, "PYTHONPATH": str(checkout)},
         )  # fmt: skip
