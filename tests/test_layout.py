@@ -105,11 +105,12 @@ def layer(graph: dict[str, set[str]], module: str) -> int:
 
 def test_every_module_imports_only_its_own_layer_or_below() -> None:
     graph = import_graph(REPO)
+    layers = {name: layer(graph, name) for name in graph}
     wrong = sorted(
-        f"{name} (layer {layer(graph, name)}) imports {target} (layer {layer(graph, target)})"
+        f"{name} (layer {layers[name]}) imports {target} (layer {layers[target]})"
         for name, targets in graph.items()
         for target in targets
-        if layer(graph, target) > layer(graph, name)
+        if layers[target] > layers[name]
     )
     assert not wrong
 

@@ -11,7 +11,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -273,3 +273,16 @@ class Delivery:
         self._cursor = scanned
         self.dead_spans += spans
         self._metrics.dead_letters.add(spans, self._attributes)
+
+
+def notify_all(deliveries: Mapping[str, Delivery], entries: Sequence[tuple[str, int, bytes]]) -> None:
+    """Tells every delivery that `entries` (pipeline, span count, OTLP request) were just queued."""
+    spans, size = sum(e[1] for e in entries), sum(len(e[2]) for e in entries)
+    for delivery in deliveries.values():
+        delivery.notify(spans, size)
+
+
+def flush_all(deliveries: Mapping[str, Delivery], timeout: float) -> bool:
+    """Waits up to `timeout` seconds in all for every delivery to send what is queued."""
+    deadline = time.monotonic() + timeout
+    return all(d.flush(max(deadline - time.monotonic(), 0.0)) for d in deliveries.values())

@@ -16,7 +16,7 @@ from bridge.dify.run_parts import ClosedRun
 from bridge.exporters import Sender
 from bridge.processors import Processor, batch, redact, reduce
 from bridge.processors.detectors import DetectionProcessor
-from bridge.queue.delivery import BatchSettings
+from bridge.queue.delivery import BatchSettings, Delivery, DeliveryMetrics, DeliveryQueue
 from bridge.queue.encoding import encode
 from bridge.telemetry import run_metrics
 from bridge.telemetry.aggregates import Measurement
@@ -120,6 +120,18 @@ class RunSummary(msgspec.Struct, frozen=True):
             run.run_id, run.receiver, run.status, run.app_id, run.app_name, run.total_tokens, run.journal,
             bool(run.nodes or run.containers),
         )  # fmt: skip
+
+
+def deliveries_of(
+    pipelines: Sequence[Pipeline], senders: dict[str, Sender], queue: DeliveryQueue,
+    batching: dict[str, BatchSettings], instruments: DeliveryMetrics,
+) -> dict[str, Delivery]:  # fmt: skip
+    """One delivery per exporter, reading from `queue` the entries of the pipelines that list it."""
+    return {
+        cid: Delivery(cid, sender, queue, frozenset(p.name for p in pipelines if cid in p.exporters),
+                      batching[cid], instruments)
+        for cid, sender in senders.items()
+    }  # fmt: skip
 
 
 class Processed(msgspec.Struct, frozen=True):

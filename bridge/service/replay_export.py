@@ -19,9 +19,9 @@ from bridge.config.models import BridgeConfig
 from bridge.dify.model import WorkflowRun
 from bridge.dify.run_parts import ClosedRun
 from bridge.exporters import Sender
-from bridge.queue.delivery import Delivery, DeliveryMetrics
+from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
 from bridge.queue.memory import MemoryQueue
-from bridge.service.pipeline import LocalRuns, Processed, build_pipelines
+from bridge.service.pipeline import LocalRuns, Processed, build_pipelines, deliveries_of
 from bridge.service.pipeline_workers import PipelineWorkers
 from bridge.trace.spans import SpanBuilder
 
@@ -41,11 +41,7 @@ class ReplayExport:
         )
         self.queue = MemoryQueue(senders)
         instruments = DeliveryMetrics(metrics.get_meter("dify-otel-bridge"))
-        self.deliveries = {
-            cid: Delivery(cid, sender, self.queue, frozenset(p.name for p in pipelines if cid in p.exporters),
-                          batching[cid], instruments)
-            for cid, sender in senders.items()
-        }  # fmt: skip
+        self.deliveries = deliveries_of(pipelines, senders, self.queue, batching, instruments)
         for delivery in self.deliveries.values():
             delivery.start()
 
@@ -68,15 +64,12 @@ class ReplayExport:
 
     def _queue(self, processed: Processed) -> Processed:
         self.queue.append(processed.entries, time.time())
-        spans, size = sum(e[1] for e in processed.entries), sum(len(e[2]) for e in processed.entries)
-        for delivery in self.deliveries.values():
-            delivery.notify(spans, size)
+        notify_all(self.deliveries, processed.entries)
         return processed
 
     def flush(self, timeout: float) -> bool:
         """Waits up to `timeout` seconds for every exporter to deliver what is queued."""
-        deadline = time.monotonic() + timeout
-        return all(d.flush(max(deadline - time.monotonic(), 0.0)) for d in self.deliveries.values())
+        return flush_all(self.deliveries, timeout)
 
     def lost(self) -> dict[str, tuple[int, str | None]]:
         """Each exporter's spans not delivered (refused, or still queued), and the reason of its last failure."""

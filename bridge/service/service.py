@@ -35,7 +35,7 @@ from bridge.exporters import Sender
 from bridge.http.live import LiveFeed
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
-from bridge.queue.delivery import Delivery, DeliveryMetrics
+from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
 from bridge.service.pipeline import (
@@ -43,6 +43,7 @@ from bridge.service.pipeline import (
     Processed,
     RunSummary,
     build_pipelines,
+    deliveries_of,
     process_trace,
 )
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
@@ -96,11 +97,7 @@ class BridgeService:
         self.pipelines, batching = build_pipelines(config, senders)
         meter = meter or metrics.get_meter("dify-otel-bridge")
         instruments = DeliveryMetrics(meter)
-        self.deliveries = {
-            cid: Delivery(cid, sender, self.storage, frozenset(p.name for p in self.pipelines if cid in p.exporters),
-                          batching[cid], instruments)
-            for cid, sender in senders.items()
-        }  # fmt: skip
+        self.deliveries = deliveries_of(self.pipelines, senders, self.storage, batching, instruments)
         self.storage.register(self.deliveries)
         self.admission = Admission(queue, self.storage, meter)
         # Recorded for every run: kept in plain series, read with the meter's (see bridge/telemetry/aggregates.py).
@@ -545,9 +542,7 @@ class BridgeService:
     def _queued(self, processed: Processed, receiver: str) -> int:
         """Counts and shows what was just queued; its span count."""
         run = processed.run
-        spans, size = sum(e[1] for e in processed.entries), sum(len(e[2]) for e in processed.entries)
-        for delivery in self.deliveries.values():
-            delivery.notify(spans, size)
+        notify_all(self.deliveries, processed.entries)
         source = receiver.partition("/")[0]
         counts: list[Measurement] = [(_SPANS_QUEUED, processed.span_count, (("receiver", source),))]
         if run is not None:
@@ -590,8 +585,7 @@ class BridgeService:
 
     def flush(self, timeout: float) -> bool:
         """Waits up to `timeout` seconds for every exporter to deliver what is queued."""
-        deadline = time.monotonic() + timeout
-        return all(d.flush(max(deadline - time.monotonic(), 0.0)) for d in self.deliveries.values())
+        return flush_all(self.deliveries, timeout)
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Flushes for up to `timeout` (default `queue.shutdown_timeout`), stops the deliveries, closes the
