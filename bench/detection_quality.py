@@ -43,10 +43,11 @@ def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, 
     scores, clean_alarm_rate, wrong = corpus.evaluate(cases, settings)  # type: ignore[arg-type]
     clean = sum(case.target is None for case in cases)
     print(f"== {title}: {len(cases)} runs, {clean} clean; clean runs with any finding: {clean_alarm_rate:.1%}")
-    print(f"{'detector':<28}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}")
+    print(f"{'detector':<28}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}{'clean flagged':>15}")
     for key, score in sorted(scores.items()):
         print(f"{key:<28}{score.true_positives:>5}{score.false_positives:>5}{score.false_negatives:>5}"
-              f"{score.precision:>11.3f}{score.recall:>8.3f}{score.f1:>7.3f}")  # fmt: skip
+              f"{score.precision:>11.3f}{score.recall:>8.3f}{score.f1:>7.3f}"
+              f"{score.clean_alarms:>8} {score.clean_alarms / clean if clean else 0:>6.1%}")  # fmt: skip
     if show:
         for line in wrong:
             print(f"  {line}")

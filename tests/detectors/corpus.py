@@ -471,6 +471,7 @@ class Score:
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
+    clean_alarms: int = 0  # clean runs (target None) it fired on: issue 25's "≤ 1 % or off by default"
 
     @property
     def precision(self) -> float:
@@ -510,6 +511,7 @@ def evaluate(
                 scores[key].true_positives += 1
             elif key in fired:
                 scores[key].false_positives += 1
+                scores[key].clean_alarms += case.target is None
                 wrong.append(f"{case.name}: {key} fired")
             elif key in case.expected:
                 scores[key].false_negatives += 1
