@@ -202,7 +202,7 @@ class Poller:
                     oldest_unsettled = min(created, oldest_unsettled or created)
                     continue
                 newest = max(newest, created)
-                if service.storage.run_seen(run.run_id) or service.is_open(run.run_id):
+                if service.run_known(run.run_id):
                     continue
                 if not app_id_asked:
                     app_id_asked = True

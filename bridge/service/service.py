@@ -337,8 +337,10 @@ class BridgeService:
             keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
             self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
 
-    def is_open(self, run_id: str) -> bool:
-        """True while a run is being assembled from stream events."""
+    def run_known(self, run_id: str) -> bool:
+        """True once a run was queued (within the store's run id retention) or while it is being assembled."""
+        if self.storage.run_seen(run_id):
+            return True
         with self._lock:
             return run_id in self.assembler
 
