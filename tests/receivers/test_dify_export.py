@@ -326,6 +326,36 @@ def test_a_workflow_used_as_a_tool_is_its_own_trace_linked_to_the_tool_node() ->
     assert (root.attributes or {})["dify.run.parent_run_id"] == recognized.run.run_id
 
 
+@pytest.mark.parametrize("before_pause", [5, 6, 8])
+def test_a_nested_run_exported_late_is_rebuilt_as_without_the_pause(
+    tmp_path: Path, otlp_sink: OtlpSink, before_pause: int
+) -> None:
+    """Dify exports a workflow used as a tool in a Celery task of its own, seconds after its caller (recorded 4.7
+    s; live, up to 5 s): the caller's requests, a pause longer than the bridge's look at traces, then the nested
+    run's. Paused after the caller's workflow span (5), after the nested run's first node (6: it came while the
+    caller's trace was open) or before the nested run's workflow span (8): the backend gets what it gets without
+    the pause, the caller's run and the nested run each rebuilt, no span of Dify's as it came, none lost."""
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}").replace("export_wait: 1s", "export_wait: 10s")
+    recognized = _recognized("wf_tool")
+    (nested,) = recognized.nested
+    expected = build_spans(recognized.run) + build_spans(nested)
+    with BridgeServer(parse_config(text, "test.yaml")) as bridge:
+        answers = send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause))
+        time.sleep(1.5)  # three looks at traces (every 0.5 s)
+        answers += send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause, None))
+        assert [a.status_code for a in answers] == [200] * 9
+        received = otlp_sink.wait_for_spans(len(expected))
+        time.sleep(0.6)  # anything more would come with the next look
+        received = otlp_sink.spans()
+    as_expected = {(f"{s.context.trace_id:032x}", f"{s.context.span_id:016x}", s.name) for s in expected if s.context}
+    assert {(s.trace_id, s.span_id, s.name) for s in received} == as_expected
+    assert len(received) == len(expected)
+    (inner_root,) = [s for s in _of_trace(received, nested.run_id) if s.parent_span_id is None]
+    (tool,) = [s for s in _of_trace(received, recognized.run.run_id) if s.attributes.get("dify.node.type") == "tool"]
+    assert inner_root.links == [(tool.trace_id, tool.span_id, {"dify.link.type": "caller"})]
+    assert inner_root.attributes["dify.run.parent_run_id"] == recognized.run.run_id
+
+
 def test_a_nested_run_arriving_first_does_not_close_the_callers_trace() -> None:
     spans = recorded_spans("wf_tool")
     inner_workflow = next(s for s in spans if s.name == "workflow_7e2c9f94-9fcb-42ab-9f06-cb19610e54e6")
