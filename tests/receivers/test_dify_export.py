@@ -207,10 +207,15 @@ def test_rounds_come_from_the_metadata_indexes() -> None:
 # --- sent to a running bridge as Dify sent it -------------------------------------------------------------
 
 
+def _bridge(tmp_path: Path, otlp_sink: OtlpSink, export_wait: str = "1s") -> BridgeServer:
+    """The bridge with an otlp receiver; `export_wait`: how long a Dify trace waits for the spans still to come."""
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}")
+    return BridgeServer(parse_config(text.replace("export_wait: 1s", f"export_wait: {export_wait}"), "test.yaml"))
+
+
 @pytest.fixture
 def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
-    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"), "test.yaml")
-    with BridgeServer(config) as server:
+    with _bridge(tmp_path, otlp_sink) as server:
         yield server
 
 
@@ -218,14 +223,19 @@ def _of_trace(spans: list[ReceivedSpan], run_id: str) -> list[ReceivedSpan]:
     return [s for s in spans if s.trace_id == f"{trace_id_for(run_id):032x}"]
 
 
-def test_every_recorded_run_reaches_the_backend_rebuilt(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+def test_every_recorded_run_reaches_the_backend_rebuilt(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """However the requests fall between the bridge's looks at traces (a loaded machine may pause between any two:
+    export_wait is long here, as by default, so that no pause splits a run)."""
     expected = {name: build_spans(_rebuilt(name)) for name in RUNS}
     nested = [build_spans(run) for name in RUNS for run in _recognized(name).nested]
-    for name in RUNS:
-        answers = send_recorded(bridge.base, name, API_KEY)
-        assert [a.status_code for a in answers] == [200] * len(answers), name
-    total = sum(len(spans) for spans in [*expected.values(), *nested])
-    received = otlp_sink.wait_for_spans(total)
+    with _bridge(tmp_path, otlp_sink, export_wait="30s") as bridge:
+        for name in RUNS:
+            answers = send_recorded(bridge.base, name, API_KEY)
+            assert [a.status_code for a in answers] == [200] * len(answers), name
+        total = sum(len(spans) for spans in [*expected.values(), *nested])
+        otlp_sink.wait_for_spans(total)
+        time.sleep(0.6)  # a span more would come with the next look at traces
+        received = otlp_sink.spans()
     assert len(received) == total  # no raw Dify span besides them
     for name, spans in expected.items():
         run_id = _rebuilt(name).run_id
@@ -335,11 +345,10 @@ def test_a_nested_run_exported_late_is_rebuilt_as_without_the_pause(
     run's. Paused after the caller's workflow span (5), after the nested run's first node (6: it came while the
     caller's trace was open) or before the nested run's workflow span (8): the backend gets what it gets without
     the pause, the caller's run and the nested run each rebuilt, no span of Dify's as it came, none lost."""
-    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}").replace("export_wait: 1s", "export_wait: 10s")
     recognized = _recognized("wf_tool")
     (nested,) = recognized.nested
     expected = build_spans(recognized.run) + build_spans(nested)
-    with BridgeServer(parse_config(text, "test.yaml")) as bridge:
+    with _bridge(tmp_path, otlp_sink, export_wait="30s") as bridge:
         answers = send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause))
         time.sleep(1.5)  # three looks at traces (every 0.5 s)
         answers += send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause, None))
