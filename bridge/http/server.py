@@ -108,9 +108,10 @@ async def _poll(
         # Polls start `POLL_GAP_S` apart at least: under load each one takes every run closed since the last
         # (sent to be built together, committed together), not one poll and one commit a run.
         earliest, latest = last + POLL_GAP_S, last + POLL_INTERVAL_S
-        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: Dify's export may
-        # send spans of a trace after the span that completes it (a workflow used as a tool), and that interval
-        # is the time they have to join it before it is rebuilt.
+        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: a run's spans a
+        # look takes together are rebuilt together. Spans coming later (a workflow used as a tool, exported after
+        # its caller) do not depend on it: the assembler holds a trace for a nested run half in, and a nested
+        # run coming after its caller's trace closed is rebuilt on its own.
         looks_at_traces = last >= next_traces
         if looks_at_traces:
             next_traces = last + POLL_INTERVAL_S
