@@ -40,8 +40,8 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
 # and this far apart at least.
 POLL_GAP_S = 0.02
-# The first poll comes this long after the start: a trace resumed from the journal long after its last span
-# (its decision wait long past) gets that long for the rest of it to come before it is closed as it is.
+# The first poll comes this long after the start (a trace resumed from the journal counts its decision wait
+# from the start: `BridgeService._resume`).
 FIRST_POLL_S = 0.5
 # The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
 CHECKPOINT_INTERVAL_S = 1.0

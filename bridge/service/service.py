@@ -156,12 +156,16 @@ class BridgeService:
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
+        # A resumed trace's wait counts from now: no sender could send the rest while the bridge was down (Dify's
+        # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
+        resumed_at = time.time()
         for span_row in span_rows:
             spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
             if spans and spans[0].context is not None:
                 trace_id = spans[0].context.trace_id
                 wait = self._decision_wait(spans)
-                self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
+                seen = max(span_row.received_at, resumed_at)
+                self.traces.add(trace_id, spans, seen, span_row.receiver, wait, span_row.id)
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
