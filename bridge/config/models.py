@@ -31,14 +31,17 @@ class AssemblyConfig(BaseModel):
     idle_timeout: Duration = 300.0
     # After a run's terminal event, wait this long for stragglers before exporting it. 0: export at once.
     terminal_wait: Duration = 2.0
-    # Finished run ids remembered so late duplicates do not start a second trace. 0: remember none.
+    # Finished run ids remembered so late duplicates do not start a second trace (and as many OTLP trace ids, so
+    # that spans coming after their trace closed join its rebuilt run). 0: remember none.
     completed_run_memory: int = Field(default=10_000, ge=0)
     # Spans received over OTLP are held per trace until the trace's last span is known to be in (Dify's
     # `workflow` span) or none came for this long (the Collector's tail_sampling `decision_wait`).
     decision_wait: Duration = 5.0
     # A trace that carries Dify's marks (its tracer, its root, a node's metadata) waits this long instead for
     # its workflow span, which Dify sends last: a busy Dify worker can pause between a run's spans, and a trace
-    # closed without it is passed through as Dify sent it.
+    # closed without it is passed through as Dify sent it. Also the longest a trace whose run is in waits for
+    # the rest of a run it started (a workflow used as a tool, exported seconds after its caller) once part of
+    # that run came; a nested run coming wholly after its caller closed is rebuilt on its own, as its own trace.
     export_wait: Duration = 30.0
 
 

@@ -106,6 +106,14 @@ def closes_trace(span: ReadableSpan) -> bool:
     return _is_workflow(meta) and "parent_trace_context" not in meta
 
 
+def awaits_nested_run(spans: Sequence[ReadableSpan]) -> bool:
+    """Whether the trace holds node spans of a run whose workflow span has not come: a workflow used as a tool,
+    which Dify exports in a task of its own, seconds after its caller at times, its workflow span last (under
+    the caller's tool span). Rebuilt without it, those nodes would be passed through as Dify sent them."""
+    ids = {s.context.span_id for s in spans if s.context is not None}
+    return any(s.parent is not None and s.parent.span_id not in ids and _is_node(_metadata(s)) for s in spans)
+
+
 def _is_dify_root(span: ReadableSpan) -> bool:
     """The span the provider opens for a Dify trace (`Dify` in older releases, the run id in 1.14.1): it
     carries `dify_trace_id` and stands for nothing but the trace."""

@@ -40,8 +40,8 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
 # and this far apart at least.
 POLL_GAP_S = 0.02
-# The first poll comes this long after the start: a trace resumed from the journal long after its last span
-# (its decision wait long past) gets that long for the rest of it to come before it is closed as it is.
+# The first poll comes this long after the start (a trace resumed from the journal counts its decision wait
+# from the start: `BridgeService._resume`).
 FIRST_POLL_S = 0.5
 # The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
 CHECKPOINT_INTERVAL_S = 1.0
@@ -108,9 +108,10 @@ async def _poll(
         # Polls start `POLL_GAP_S` apart at least: under load each one takes every run closed since the last
         # (sent to be built together, committed together), not one poll and one commit a run.
         earliest, latest = last + POLL_GAP_S, last + POLL_INTERVAL_S
-        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: Dify's export may
-        # send spans of a trace after the span that completes it (a workflow used as a tool), and that interval
-        # is the time they have to join it before it is rebuilt.
+        # Traces over OTLP are looked at every `POLL_INTERVAL_S` only, however often runs are: a run's spans a
+        # look takes together are rebuilt together. Spans coming later (a workflow used as a tool, exported after
+        # its caller) do not depend on it: the assembler holds a trace for a nested run half in, and a nested
+        # run coming after its caller's trace closed is rebuilt on its own.
         looks_at_traces = last >= next_traces
         if looks_at_traces:
             next_traces = last + POLL_INTERVAL_S

@@ -28,7 +28,15 @@ from opentelemetry.trace import SpanContext
 
 from bridge.config.models import BridgeConfig
 from bridge.dify.assembly import RunAssembler
-from bridge.dify.export import closes_trace, is_api_check, is_workflow_span, looks_like_dify, recognize, rehome
+from bridge.dify.export import (
+    awaits_nested_run,
+    closes_trace,
+    is_api_check,
+    is_workflow_span,
+    looks_like_dify,
+    recognize,
+    rehome,
+)
 from bridge.dify.model import DifyEvent, WorkflowRun
 from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.exporters import Sender
@@ -89,7 +97,8 @@ class BridgeService:
         self.storage = storage or QueueStorage(queue.path, queue.fsync, queue.run_id_retention)
         self.builder = SpanBuilder(config.service.resource)
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
-        self.traces = TraceAssembler(closes_trace)
+        # A trace that holds part of a nested run (a workflow used as a tool) waits for the rest (`export_wait`).
+        self.traces = TraceAssembler(closes_trace, awaits_nested_run, assembly.completed_run_memory)
         # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
         # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
         self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
@@ -147,12 +156,16 @@ class BridgeService:
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
+        # A resumed trace's wait counts from now: no sender could send the rest while the bridge was down (Dify's
+        # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
+        resumed_at = time.time()
         for span_row in span_rows:
             spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
             if spans and spans[0].context is not None:
                 trace_id = spans[0].context.trace_id
                 wait = self._decision_wait(spans)
-                self.traces.add(trace_id, spans, span_row.received_at, span_row.receiver, wait, span_row.id)
+                seen = max(span_row.received_at, resumed_at)
+                self.traces.add(trace_id, spans, seen, span_row.receiver, wait, span_row.id)
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
@@ -302,9 +315,9 @@ class BridgeService:
             rows = []
             for trace_id, group in by_trace.items():
                 self._journal_id += 1
-                # A workflow span coming after its trace was rebuilt is a nested run's (a workflow used as a tool,
-                # exported after its caller): nothing more of it will come.
-                late_run = trace_id in self._rebuilt and any(map(is_workflow_span, group))
+                # A workflow span coming after its trace was closed is a nested run's (a workflow used as a tool,
+                # exported after its caller): nothing more of it will come. Closed, not yet rebuilt, counts too.
+                late_run = self.traces.closed_before(trace_id) and any(map(is_workflow_span, group))
                 self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             return journal(rows)
@@ -484,7 +497,9 @@ class BridgeService:
             _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
         run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
         root = root_context(run.run_id)
-        self._rebuilt[trace.trace_id] = (root, recognized.replaced)
+        # A nested run exported after its caller (its own trace now) leaves later spans to the caller's.
+        if run.parent_run_id is None or trace.trace_id not in self._rebuilt:
+            self._rebuilt[trace.trace_id] = (root, recognized.replaced)
         while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
             self._rebuilt.popitem(last=False)
         if not recognized.others:

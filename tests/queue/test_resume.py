@@ -160,6 +160,23 @@ def test_otlp_spans_of_a_trace_still_open_at_a_restart_are_whole_after_it(tmp_pa
     reopened.close()
 
 
+def test_a_trace_resumed_long_after_its_last_span_waits_for_the_rest_from_the_restart(tmp_path: Path) -> None:
+    """The bridge was down longer than the trace's wait: the rest of it can only come now (a sender retrying)."""
+    spans = recorded_spans(RECORDED)
+    with OtlpSink() as sink:
+        first = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        first.submit_spans(spans[:-1], 1000.0, "replay")  # long ago: export_wait (30 s) is long past
+        first.shutdown()
+        second = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        assert second.poll(time.time() + 29) == 0
+        second.submit_spans(spans[-1:], time.time(), "replay")
+        assert second.poll(time.time()) == 1
+        assert second.flush(10)
+        second.shutdown()
+        received = sink.spans()
+    _assert_whole(received, rebuilt_spans(RECORDED))
+
+
 def test_an_otlp_copy_of_a_run_queued_before_is_dropped_and_forgotten(tmp_path: Path) -> None:
     run = load_run(client_answer(RECORDED))  # the stream of the run the recording exported
     with OtlpSink() as sink:

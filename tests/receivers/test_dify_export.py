@@ -207,10 +207,15 @@ def test_rounds_come_from_the_metadata_indexes() -> None:
 # --- sent to a running bridge as Dify sent it -------------------------------------------------------------
 
 
+def _bridge(tmp_path: Path, otlp_sink: OtlpSink, export_wait: str = "1s") -> BridgeServer:
+    """The bridge with an otlp receiver; `export_wait`: how long a Dify trace waits for the spans still to come."""
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}")
+    return BridgeServer(parse_config(text.replace("export_wait: 1s", f"export_wait: {export_wait}"), "test.yaml"))
+
+
 @pytest.fixture
 def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
-    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"), "test.yaml")
-    with BridgeServer(config) as server:
+    with _bridge(tmp_path, otlp_sink) as server:
         yield server
 
 
@@ -218,14 +223,19 @@ def _of_trace(spans: list[ReceivedSpan], run_id: str) -> list[ReceivedSpan]:
     return [s for s in spans if s.trace_id == f"{trace_id_for(run_id):032x}"]
 
 
-def test_every_recorded_run_reaches_the_backend_rebuilt(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+def test_every_recorded_run_reaches_the_backend_rebuilt(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """However the requests fall between the bridge's looks at traces (a loaded machine may pause between any two:
+    export_wait is long here, as by default, so that no pause splits a run)."""
     expected = {name: build_spans(_rebuilt(name)) for name in RUNS}
     nested = [build_spans(run) for name in RUNS for run in _recognized(name).nested]
-    for name in RUNS:
-        answers = send_recorded(bridge.base, name, API_KEY)
-        assert [a.status_code for a in answers] == [200] * len(answers), name
-    total = sum(len(spans) for spans in [*expected.values(), *nested])
-    received = otlp_sink.wait_for_spans(total)
+    with _bridge(tmp_path, otlp_sink, export_wait="30s") as bridge:
+        for name in RUNS:
+            answers = send_recorded(bridge.base, name, API_KEY)
+            assert [a.status_code for a in answers] == [200] * len(answers), name
+        total = sum(len(spans) for spans in [*expected.values(), *nested])
+        otlp_sink.wait_for_spans(total)
+        time.sleep(0.6)  # a span more would come with the next look at traces
+        received = otlp_sink.spans()
     assert len(received) == total  # no raw Dify span besides them
     for name, spans in expected.items():
         run_id = _rebuilt(name).run_id
@@ -324,6 +334,35 @@ def test_a_workflow_used_as_a_tool_is_its_own_trace_linked_to_the_tool_node() ->
     assert (link_context.trace_id, link_context.span_id) == (tool.context.trace_id, tool.context.span_id)
     assert (link_attributes or {})["dify.link.type"] == "caller"
     assert (root.attributes or {})["dify.run.parent_run_id"] == recognized.run.run_id
+
+
+@pytest.mark.parametrize("before_pause", [5, 6, 8])
+def test_a_nested_run_exported_late_is_rebuilt_as_without_the_pause(
+    tmp_path: Path, otlp_sink: OtlpSink, before_pause: int
+) -> None:
+    """Dify exports a workflow used as a tool in a Celery task of its own, seconds after its caller (recorded 4.7
+    s; live, up to 5 s): the caller's requests, a pause longer than the bridge's look at traces, then the nested
+    run's. Paused after the caller's workflow span (5), after the nested run's first node (6: it came while the
+    caller's trace was open) or before the nested run's workflow span (8): the backend gets what it gets without
+    the pause, the caller's run and the nested run each rebuilt, no span of Dify's as it came, none lost."""
+    recognized = _recognized("wf_tool")
+    (nested,) = recognized.nested
+    expected = build_spans(recognized.run) + build_spans(nested)
+    with _bridge(tmp_path, otlp_sink, export_wait="30s") as bridge:
+        answers = send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause))
+        time.sleep(1.5)  # three looks at traces (every 0.5 s)
+        answers += send_recorded(bridge.base, "wf_tool", API_KEY, slice(before_pause, None))
+        assert [a.status_code for a in answers] == [200] * 9
+        received = otlp_sink.wait_for_spans(len(expected))
+        time.sleep(0.6)  # anything more would come with the next look
+        received = otlp_sink.spans()
+    as_expected = {(f"{s.context.trace_id:032x}", f"{s.context.span_id:016x}", s.name) for s in expected if s.context}
+    assert {(s.trace_id, s.span_id, s.name) for s in received} == as_expected
+    assert len(received) == len(expected)
+    (inner_root,) = [s for s in _of_trace(received, nested.run_id) if s.parent_span_id is None]
+    (tool,) = [s for s in _of_trace(received, recognized.run.run_id) if s.attributes.get("dify.node.type") == "tool"]
+    assert inner_root.links == [(tool.trace_id, tool.span_id, {"dify.link.type": "caller"})]
+    assert inner_root.attributes["dify.run.parent_run_id"] == recognized.run.run_id
 
 
 def test_a_nested_run_arriving_first_does_not_close_the_callers_trace() -> None:

@@ -21,8 +21,10 @@ WEBHOOK, STREAM = "/api/v1/dify/webhook", "/api/v1/dify/events"
 PAYLOAD = {**json.loads((EXAMPLES / "webhook_full.json").read_text()), "app_id": APP_ID}
 
 
-def _server(tmp_path: Path, sink: OtlpSink, server_extra: str = "", queue: str = "") -> BridgeServer:
-    text = bridge_config_text(tmp_path, sink.grpc_endpoint, queue=queue)
+def _server(
+    tmp_path: Path, sink: OtlpSink, server_extra: str = "", queue: str = "", idle_timeout: str = "2s"
+) -> BridgeServer:
+    text = bridge_config_text(tmp_path, sink.grpc_endpoint, queue=queue, idle_timeout=idle_timeout)
     if server_extra:
         text = text.replace("server:\n", f"server:\n  {server_extra}\n")
     return BridgeServer(parse_config(text))
@@ -42,6 +44,10 @@ def legacy_bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]
 
 def _post(bridge: BridgeServer, body: bytes, headers: dict[str, str], path: str = WEBHOOK) -> httpx.Response:
     return httpx.post(f"{bridge.base}{path}", content=body, headers=headers)
+
+
+def _stream_headers(body: bytes) -> dict[str, str]:
+    return {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
 
 
 def _pisama_headers(body: bytes, nonce: str | None = None) -> dict[str, str]:
@@ -77,7 +83,7 @@ def test_a_captured_request_under_another_nonce_or_none_is_refused(bridge: Bridg
 
 def test_stream_events_are_not_taken_twice(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     body = (CAPTURES / "a_simple_http.sse").read_bytes()
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    headers = _stream_headers(body)
     assert _post(bridge, body, headers, STREAM).status_code == 202
     assert _post(bridge, body, headers, STREAM).status_code == 409
     forged = {**headers, "X-Pisama-Nonce": uuid.uuid4().hex}
@@ -106,14 +112,17 @@ def test_malformed_timestamps_are_refused_not_crashed_on(bridge: BridgeServer, t
 
 
 def test_a_request_that_was_not_taken_may_come_again(tmp_path: Path, otlp_sink: OtlpSink) -> None:
-    """Refused for a limit (429: "send it again later"), the nonce is given back: the same request is taken later."""
+    """Refused for a limit (429: "send it again later"), the nonce is given back: the same request is taken later.
+    The run holding the only slot stays open until the test sends its end (a run that ended would close 100 ms
+    later, and a loaded machine can take longer than that between two requests)."""
     first, second = (CAPTURES / "a_llm_simple.sse").read_bytes(), (CAPTURES / "a_simple_http.sse").read_bytes()
-    with _server(tmp_path, otlp_sink, queue="max_runs_in_flight: 1") as server:
-        opened = {**signed_headers(first, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
-        assert _post(server, first, opened, STREAM).status_code == 202
-        headers = {**signed_headers(second, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    end = first.index(b'data: {"event":"workflow_finished"')
+    with _server(tmp_path, otlp_sink, queue="max_runs_in_flight: 1", idle_timeout="60s") as server:
+        assert _post(server, first[:end], _stream_headers(first[:end]), STREAM).status_code == 202
+        headers = _stream_headers(second)
         refused = _post(server, second, headers, STREAM)
         assert refused.status_code == 429, refused.text
+        assert _post(server, first[end:], _stream_headers(first[end:]), STREAM).status_code == 202
         otlp_sink.wait_for_spans(4)  # the first run closed
         deadline = time.monotonic() + 10
         while (again := _post(server, second, headers, STREAM)).status_code == 429:
