@@ -24,6 +24,13 @@ AI, placeholder and masked keys, the KB's public support contacts, a long but le
 version with a new model, a classifier pick correct although the question uses another class's words, a terse
 correct answer, one retry that then succeeds ...). Labels are the writer's judgement, not any code's output.
 The first `WARM_UP` runs of each app are clean (so run-over-run baselines have history); the rest are shuffled.
+
+Counts: 1,080 runs; 540 faulty (45 built for each of the twelve detectors); 540 clean: 70 warm-up, 260 plain, 210
+hard negatives (39 % of the clean runs). `cost` is added to any faulty run that costs at least 5 times its app's
+usual run, or has a node costing at least a usual run and 5 times that node's usual (`_label_cost`): a fallback to
+a dearer model, a runaway loop of LLM calls and a prompt filled to the window are dear too.
+Two shapes are read from Dify's source, not recorded: a tool node's outputs (`text`, `files`, `json`) and a loop
+that ends without its break condition (`completed_reason` "loop_completed").
 """
 
 from __future__ import annotations
@@ -501,11 +508,16 @@ BANK_SAFE_DOCS = [
 BANK_SUPPORT = (
     "Customer service: atencion@bancoaurora.es, phone +34 900 812 300 (free, Monday to Saturday 08:00-22:00)."
 )
+# Off-topic answers state nothing checkable, so that they are derailment and only that.
 BANK_OFFTOPIC = {
-    "en": "Great news! Our Aurora Platinum credit card now comes with airport lounge access and 2 % cashback on travel. Apply today in the app!",
-    "es": "¿Sabía que nuestra tarjeta Aurora Platinum incluye acceso a salas VIP y un 2 % de reembolso en viajes? Solicítela hoy mismo.",
-    "de": "Übrigens: Mit dem Aurora-Depot können Sie schon ab 25 Euro im Monat in ETFs sparen. Eröffnen Sie jetzt Ihr Depot!",
-    "pt": "Aproveite: o seguro de viagem Aurora cobre cancelamentos e bagagem perdida. Contrate agora pela app!",
+    "en": ["Great news! Our Aurora Platinum credit card now comes with airport lounge access and cashback on travel. Apply today in the app!",
+           "Here is a short poem about autumn: golden leaves drift slowly down, the city wears a quiet crown."],
+    "es": ["¿Sabía que nuestra tarjeta Aurora Platinum incluye acceso a salas VIP y reembolsos en viajes? Solicítela hoy mismo.",
+           "Le recomendamos visitar nuestra nueva oficina en el centro, con un espacio para niños y café gratis."],
+    "de": ["Übrigens: Mit dem Aurora-Depot können Sie schon mit kleinen Monatsbeträgen in ETFs sparen. Eröffnen Sie jetzt Ihr Depot!",
+           "Wussten Sie, dass Aurora Partner des städtischen Marathons ist? Wir freuen uns auf Ihren Besuch am Stand!"],
+    "pt": ["Aproveite: o seguro de viagem Aurora cobre cancelamentos e bagagem perdida. Contrate agora pela app!",
+           "Sabia que pode personalizar o seu cartão com uma foto sua? Experimente na app."],
 }  # fmt: skip
 BANK_UNKNOWN = {"en": "Sorry, I don't have information about that.", "es": "Lo siento, no tengo información sobre eso.",
                 "de": "Dazu habe ich leider keine Informationen.", "pt": "Desculpe, não tenho informações sobre isso."}  # fmt: skip
@@ -535,7 +547,9 @@ def overflow_error(rng: random.Random, model: str) -> tuple[str, int]:
 
 def bank(b: Book, fault: str) -> Case:
     rng = b.rng
-    lang = rng.choice(["en", "en", "es", "de", "pt"])
+    # the hard negatives that add a sentence to the answer are written in English
+    english_only = fault in ("hn-computed", "hn-terse", "hn-placeholder", "hn-support", "hn-own-email")
+    lang = "en" if english_only else rng.choice(["en", "en", "es", "de", "pt"])
     index = rng.randrange(len(BANK_TOPICS))
     cls, doc, content, questions, answers = BANK_TOPICS[index]
     query = typo(rng.choice(questions.get(lang) or questions["en"]), rng)
@@ -613,8 +627,7 @@ def bank(b: Book, fault: str) -> Case:
                  4: "Settings > Security > Trusted devices."}[index]  # fmt: skip
     elif fault == "derail":
         run.fault("task_derailment")
-        reply = BANK_OFFTOPIC.get(lang, BANK_OFFTOPIC["en"]) if rng.random() < 0.6 else \
-            BANK_TOPICS[(index + 2) % len(BANK_TOPICS)][4].get(lang, BANK_TOPICS[(index + 2) % len(BANK_TOPICS)][4]["en"])  # fmt: skip
+        reply = rng.choice(BANK_OFFTOPIC[lang])
     elif fault == "loop":
         run.fault("loop")
         retries, retry_error = rng.randrange(6, 11), rng.choice(RATE_LIMITS).format(model=model)
@@ -735,8 +748,8 @@ TRIAGE_REPLY = {
     "Urgent same-day care": "Please come to Urgent Care today; it is open until 22:00. If the bleeding does not stop or you feel faint, call 112.",
     "Billing & administration": "Our administration team will contact you within {days} working days about your request.",
 }  # fmt: skip
-TRIAGE_OFFTOPIC = ["Here are five tips for a healthy breakfast: oats, fruit, yoghurt, nuts and plenty of water!",
-                   "St. Brigid is proud to announce our new maternity wing, opening in the spring with 40 private rooms.",
+TRIAGE_OFFTOPIC = ["Here are some tips for a healthy breakfast: oats, fruit, yoghurt, nuts and plenty of water!",
+                   "St. Brigid is proud to announce our new maternity wing, opening in the spring with private rooms.",
                    "Our cafeteria menu this week: Monday lasagne, Tuesday fish, Wednesday vegetarian curry."]  # fmt: skip
 
 
@@ -783,7 +796,9 @@ def triage(b: Book, fault: str) -> Case:
     urgent = picked == "Urgent same-day care"
     branch(w, "is_urgent", "Urgent?", picked, "is", "Urgent same-day care", urgent)
     prompts = [("system", f"You write short, kind appointment replies for St. Brigid hospital. Department: {picked}. "
-                          f"Offer a slot within {days} days unless urgent. Reply in the patient's language when possible."),
+                          f"Offer a slot within {days} days unless urgent. Reply in the patient's language when possible. "
+                          "Hospital facts: Urgent Care is open until 22:00; the emergency number is 112; children with "
+                          "fever above 40 °C or very drowsy go to urgent care."),
                ("user", message)]  # fmt: skip
     llm(
         w,
@@ -812,7 +827,8 @@ def listing_text(item: dict[str, Any], lang: str, notation: str | None = None) -
         return f"T{item['bedrooms']} em {item['district']}, {item['area_m2']} m², por {shown} €."
     if lang == "es":
         shown = f"{price:,}".replace(",", notation or ".")
-        return f"Piso de {item['bedrooms']} dormitorios en {item['district']}, {item['area_m2']} m², {shown} €."
+        rooms = "1 dormitorio" if item["bedrooms"] == 1 else f"{item['bedrooms']} dormitorios"
+        return f"Piso de {rooms} en {item['district']}, {item['area_m2']} m², {shown} €."
     return f"{item['bedrooms']}-bed flat in {item['district']}, {item['area_m2']} m², EUR {price:,}."
 
 
@@ -979,8 +995,8 @@ SCHEMA_ERRORS = [
     "Erreur de l'outil create_return : le champ « reason_code » doit être une énumération valide, reçu « {bad} ».",
     "HTTP 422 Unprocessable Entity from returns API: {{\"errors\": [{{\"field\": \"quantity\", \"message\": \"must be >= 1\", \"value\": {bad}}}]}}",
 ]  # fmt: skip
-RETURN_OFFTOPIC = ["Since you like running, you might love our new Trail Pro jacket — 20 % off this week only!",
-                   "¡Descubre nuestra colección de otoño! Envío gratis a partir de 50 €.",
+RETURN_OFFTOPIC = ["Since you like running, you might love our new Trail Pro jacket — discounted this week only!",
+                   "¡Descubre nuestra colección de otoño! Envío gratis en pedidos grandes.",
                    "Wussten Sie schon? Mit Lumo Plus erhalten Sie kostenlose Lieferung und exklusive Angebote."]  # fmt: skip
 RETRY_ERRORS = ["503 Service Unavailable from https://api.lumo.shop/returns", "Connection reset by peer (returns-api:443)",
                 "Request to returns service timed out after 10s", "HTTP 502 Bad Gateway"]  # fmt: skip
@@ -1132,7 +1148,15 @@ def sqlreport(b: Book, fault: str) -> Case:
     lang, question, sql, labels, kind, summary_form = rng.choice(REPORTS)
     question = typo(question, rng)
     months = 24 if fault == "hn-long" else 0
-    if months:
+    if months:  # a legitimately long report: two years month by month
+        lang, kind = rng.choice(["en", "de"]), "money"
+        question = {
+            "en": "Monthly revenue for the last 24 months, please",
+            "de": "Umsatz je Monat für die letzten 24 Monate?",
+        }[lang]
+        sql = "SELECT to_char(issued_at, 'YYYY-MM') AS month, SUM(amount) FROM invoices WHERE issued_at >= '2025-01-01' GROUP BY 1 ORDER BY 1;"
+        summary_form = {"en": "Monthly revenue, January 2025 to December 2026: {rows}. Total: {total}.",
+                        "de": "Umsatz je Monat, Januar 2025 bis Dezember 2026: {rows}. Gesamt: {total}."}[lang]  # fmt: skip
         labels = [f"2025-{m:02d}" if m <= 12 else f"2026-{m - 12:02d}" for m in range(1, 25)]
     rows: list[list[Any]] = [
         [label, round(rng.uniform(20_000, 480_000), 2) if kind == "money" else rng.randrange(3, 900)]
@@ -1223,7 +1247,8 @@ def sqlreport(b: Book, fault: str) -> Case:
     prompt_tokens = rng.randrange(650, 1_100) * (3 if months else 1)
     if fault == "hn-computed":
         top = max(rows, key=lambda row: row[1])
-        report += f" {top[0]}: {top[1] / total * 100:.1f} %."
+        share = f"{top[1] / total * 100:.1f}"
+        report += f" {top[0]}: {share.replace('.', ',') if lang == 'de' else share} %."
     elif fault == "hallucination":
         run.fault("hallucination")
         report = fabricate(report, rng) if rng.random() < 0.6 else report + rng.choice(
@@ -1294,6 +1319,13 @@ COPY: dict[str, dict[str, str]] = {
         "es": "Té verde de Jeju: hojas recogidas a mano en abril; infusionar 2 minutos a 75 °C.",
         "de": "Grüner Tee aus Jeju: im April von Hand gepflückt, 2 Minuten bei 75 °C ziehen lassen."},
 }  # fmt: skip
+PRODUCT_FACTS = {
+    "Sérum Vitamina C Maré": "vegan formula; visibly more radiant skin in 4 weeks; 3 drops each morning",
+    "Café Torra Lenta": "slow-roasted for 18 minutes; notes of cocoa and hazelnut",
+    "Tênis Onda Run": "weighs 210 g; sole made of recycled foam",
+    "Protetor Solar Brisa FPS 50": "SPF 50; invisible, dry finish; water-resistant for 80 minutes",
+    "Chá Verde Jeju": "hand-picked in April; brew 2 minutes at 75 °C",
+}
 BRIEFS = ["Instagram post for the launch, warm tone", "short newsletter teaser, playful", "banner copy, max 120 characters",
           "post para o Instagram, tom próximo", "accroche pour la newsletter de printemps", "카카오톡 채널용 짧은 홍보 문구"]  # fmt: skip
 BRAND_DOC = ("tone-of-voice.md", "Maré tone of voice: warm, confident, concrete. No superlatives ('the best', 'number one'). "
@@ -1351,7 +1383,8 @@ def copywriting(b: Book, fault: str) -> Case:
         run.fault("cost")
         draft_tokens = (rng.randrange(25_000, 40_000), rng.randrange(6_000, 9_000))
     context = "\n".join(content for _, content in docs)
-    draft_prompts = [("system", f"You are Maré's copywriter. Follow the brand book:\n{context}"),
+    facts = "\n".join(f"- {name}: {fact}" for name, fact in PRODUCT_FACTS.items())
+    draft_prompts = [("system", f"You are Maré's copywriter. Follow the brand book:\n{context}\nProduct facts:\n{facts}"),
                      ("user", f"Product: {product}\nBrief: {brief}\nLanguage: {lang}")]  # fmt: skip
     if fault == "cost":
         draft_prompts[1] = (
@@ -1439,9 +1472,9 @@ def _digest(airport: str, day: str, disrupted: list[dict[str, Any]], total: int,
     return head + "; ".join(item(f) for f in disrupted) + "."
 
 
-FLIGHT_OFFTOPIC = ["Tomorrow will be sunny with highs of 18 °C — a great day for a city walk!",
-                   "Los mejores hoteles cerca del aeropuerto desde 79 € la noche: reserve ahora.",
-                   "Unser Duty-free-Shop bietet diese Woche 20 % Rabatt auf Parfum."]  # fmt: skip
+FLIGHT_OFFTOPIC = ["Tomorrow will be sunny and mild — a great day for a city walk!",
+                   "Los mejores hoteles cerca del aeropuerto a precios increíbles: reserve ahora.",
+                   "Unser Duty-free-Shop bietet diese Woche Rabatte auf Parfum.", "明天天气晴朗，适合去市区逛逛。"]  # fmt: skip
 
 
 def flights(b: Book, fault: str) -> Case:
@@ -1573,7 +1606,9 @@ def flights(b: Book, fault: str) -> Case:
         prompt_tokens = rng.randrange(60_000, 110_000)
         extra = "\nFull network feed: " + json.dumps(schedule, ensure_ascii=False) * 150
     elif fault == "hn-terse" and disrupted:
-        digest = f"{len(disrupted)}/{total} disrupted." if lang == "en" else digest
+        digest = {"en": f"{len(disrupted)}/{total} disrupted.", "es": f"{len(disrupted)}/{total} con incidencias.",
+                  "de": f"{len(disrupted)}/{total} betroffen.", "fr": f"{len(disrupted)}/{total} perturbés.",
+                  "zh": f"{len(disrupted)}/{total} 个航班受影响。"}[lang]  # fmt: skip
     prompts = [("system", f"Write a short disruption digest for {AIRPORTS[airport]} on {day} in {lang}. Use only the data." + extra),
                ("user", json.dumps(given, ensure_ascii=False))]  # fmt: skip
     if fault == "overflow":
