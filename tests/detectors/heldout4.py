@@ -521,6 +521,9 @@ BANK_OFFTOPIC = {
 }  # fmt: skip
 BANK_UNKNOWN = {"en": "Sorry, I don't have information about that.", "es": "Lo siento, no tengo información sobre eso.",
                 "de": "Dazu habe ich leider keine Informationen.", "pt": "Desculpe, não tenho informações sobre isso."}  # fmt: skip
+BANK_UNKNOWN_QUESTIONS = [("Do you offer crypto trading in the app?", "en"), ("¿Tienen cajeros que acepten dólares?", "es"),
+                          ("Kann ich bei euch Goldbarren kaufen?", "de"), ("Vocês têm conta para menores de idade?", "pt"),
+                          ("can i open a joint account with my flatmate online", "en")]  # fmt: skip
 BANK_SYSTEM = "You are Banco Aurora's customer assistant. Answer only from the context below, in the customer's language, briefly. Never ask for PINs or passwords.\n<context>\n{context}\n</context>"
 OVERFLOW_ERRORS = [
     "[openai] Error: This model's maximum context length is {window} tokens. However, your messages resulted in {tokens} tokens. Please reduce the length of the messages.",
@@ -562,6 +565,9 @@ def bank(b: Book, fault: str) -> Case:
     if rng.random() < 0.5:
         other = BANK_TOPICS[(index + rng.randrange(1, len(BANK_TOPICS))) % len(BANK_TOPICS)]
         docs.append((other[1], other[2]))
+    if fault == "hn-unknown":  # nothing in the knowledge base: retrieval finds nothing and the answer says so
+        query, lang = rng.choice(BANK_UNKNOWN_QUESTIONS)
+        cls, docs, reply = "Other", [], BANK_UNKNOWN[lang]
     own_email = person_email(rng)
     if fault == "hn-own-email":
         query = f"{query} (my email is {own_email})"
@@ -1019,8 +1025,10 @@ def returns(b: Book, fault: str) -> Case:
         [("system", "Extract order_id, sku, reason (one of " + ", ".join(REASONS) + ") and quantity."), ("user", message)],
         json.dumps(extracted), (rng.randrange(300, 420), rng.randrange(25, 45)), node_type="parameter-extractor",
         outputs={**extracted, "__is_success": 1, "__reason": None})  # fmt: skip
-    order_record: dict[str, Any] = {"order_id": order, "email": email, "currency": "EUR", "days_since_delivery": rng.randrange(2, 25),
-                                    "items": [{"sku": sku, "name": name, "unit_price": price, "quantity": qty}], "eligible": True}  # fmt: skip
+    late = fault == "hn-ineligible"
+    order_record: dict[str, Any] = {"order_id": order, "email": email, "currency": "EUR", "return_window_days": 30,
+                                    "days_since_delivery": rng.randrange(31, 90) if late else rng.randrange(2, 25),
+                                    "items": [{"sku": sku, "name": name, "unit_price": price, "quantity": qty}], "eligible": not late}  # fmt: skip
     leaked = None
     if fault == "leak":
         run.fault("dify_variable_leak")
@@ -1041,6 +1049,17 @@ def returns(b: Book, fault: str) -> Case:
              "reason_code": reason}, None, status="failed", error=error)  # fmt: skip
         return b.case(run, {}, status="failed", error=error)
     tool(w, "get_order", "Get order", "lumo_shop", {"order_id": order}, order_record)
+    if late:  # out of the return window: no label, a polite refusal that gives the figures of the order record
+        branch(w, "eligible", "Eligible?", False, "is", True, False)
+        days = order_record["days_since_delivery"]
+        refusal = {"en": f"Sorry, returns are accepted within 30 days of delivery and your order arrived {days} days ago, so we can't create a return label.",
+                   "es": f"Lo sentimos: las devoluciones se aceptan hasta 30 días después de la entrega y su pedido llegó hace {days} días.",
+                   "de": f"Leider sind Rücksendungen nur innerhalb von 30 Tagen möglich; Ihre Bestellung wurde vor {days} Tagen geliefert.",
+                   "fr": f"Désolés : les retours sont acceptés sous 30 jours après la livraison, et votre commande a été livrée il y a {days} jours."}[lang]  # fmt: skip
+        llm(w, "reply", "Reply", "mistral-small-latest",
+            [("system", "Write the customer a short reply in their language from the JSON below.\n" + json.dumps(order_record, ensure_ascii=False)),
+             ("user", message)], refusal, (rng.randrange(300, 500), rng.randrange(40, 80)))  # fmt: skip
+        return b.case(run, end(w, {"reply": refusal, "return_id": None}))
     branch(w, "eligible", "Eligible?", True, "is", True, True)
     rma = f"RMA-{rng.randrange(10000, 99999)}"
     refund = round(qty * price, 2)
@@ -1169,6 +1188,8 @@ def sqlreport(b: Book, fault: str) -> Case:
     failures = rng.choice([0, 0, 0, 1, 2])
     if fault in ("exhaust", "exhaust-long", "repeat", "overflow-creep"):
         failures = limit
+    elif fault == "hn-late-success":  # four failed tries, then the fifth and last works: the loop breaks
+        failures = limit - 1
     secret = make_secret(rng)[1] if fault == "leak" and rng.random() < 0.4 else None
     if fault == "repeat":
         run.fault("loop", "dify_iteration_escape")
@@ -1491,6 +1512,8 @@ def flights(b: Book, fault: str) -> Case:
                          "scheduled": f"{rng.randrange(6, 23):02d}:{rng.choice(['00', '15', '35', '50'])}", "status": status,
                          "delay_min": rng.randrange(20, 240) if status == "delayed" else 0,
                          "reason": rng.choice(CAUSES) if status != "on time" else None})  # fmt: skip
+    if fault == "hn-quiet":  # a calm day: nothing to report, and the digest says so
+        schedule = [{**f, "status": "on time", "delay_min": 0, "reason": None} for f in schedule]
     disrupted = [f for f in schedule if f["status"] != "on time"]
     run = b.start("flights", fault or "clean", {"airport": airport, "date": day, "language": lang})
     w = run.w
@@ -1643,13 +1666,14 @@ FAULTS: dict[str, list[tuple[str, str]]] = {
     "cost": [("cost", app) for app in ("bank", "listings", "returns", "sqlreport", "copy", "flights")],
 }  # fmt: skip
 HARD_NEGATIVES: list[tuple[str, str]] = [
-    *[(f"hn-{kind}", "bank") for kind in ("cross", "snapshot", "version", "aidoc", "support", "own-email", "computed", "terse", "retry", "long", "placeholder")],
+    *[(f"hn-{kind}", "bank") for kind in ("cross", "snapshot", "version", "aidoc", "support", "own-email", "computed", "terse", "retry", "long", "placeholder",
+                                              "unknown")],
     *[(f"hn-{kind}", "triage") for kind in ("cross", "cross", "version", "snapshot", "terse")],
     *[(f"hn-{kind}", "listings") for kind in ("long", "empty", "computed", "notation")],
-    *[(f"hn-{kind}", "returns") for kind in ("computed", "masked", "retry", "version")],
-    *[(f"hn-{kind}", "sqlreport") for kind in ("computed", "example", "long")],
+    *[(f"hn-{kind}", "returns") for kind in ("computed", "masked", "retry", "version", "ineligible")],
+    *[(f"hn-{kind}", "sqlreport") for kind in ("computed", "example", "long", "late-success")],
     *[(f"hn-{kind}", "copy") for kind in ("version", "aidoc", "terse")],
-    *[(f"hn-{kind}", "flights") for kind in ("computed", "hotline", "retry", "long", "auth-header", "terse", "optional-fail")],
+    *[(f"hn-{kind}", "flights") for kind in ("computed", "hotline", "retry", "long", "auth-header", "terse", "optional-fail", "quiet")],
 ]  # fmt: skip
 COST_FACTOR = 5.0  # a run, or a node costing at least a usual run, this many times its usual price is a cost fault
 
