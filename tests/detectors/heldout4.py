@@ -290,6 +290,13 @@ def llm(w: RunWriter, node_id: str, title: str, model: str, prompts: list[tuple[
     data["process_data"]["model_provider"] = MODELS[used][0]
 
 
+def one_falls_back(rng: random.Random, first: list[str], second: list[str]) -> tuple[str | None, str | None]:
+    """Which of two LLM nodes answers with another model than configured: (first's, second's) answering model."""
+    if rng.random() < 0.5:
+        return rng.choice(first), None
+    return None, rng.choice(second)
+
+
 def llm_failed(w: RunWriter, node_id: str, title: str, model: str, prompts: list[tuple[str, str]], error: str,
                status: str = "failed") -> None:  # fmt: skip
     process = {"model_mode": "chat", "prompts": [{"role": r, "text": t, "files": []} for r, t in prompts],
@@ -353,14 +360,22 @@ def http(w: RunWriter, node_id: str, title: str, url: str, status_code: int, bod
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     outputs = None if status == "failed" else {"status_code": status_code, "body": text, "files": [],
                                                 "headers": {"content-type": "application/json", "content-length": str(len(text))}}  # fmt: skip
-    w.node(
-        "http-request", node_id, title, {}, outputs, {"request": request}, status=status, error=error, retries=retries
-    )
+    w.node("http-request", node_id, title, {}, outputs, {"request": request}, status=status, error=error, retries=retries)  # fmt: skip
 
 
 def code(w: RunWriter, node_id: str, title: str, inputs: dict[str, Any], outputs: dict[str, Any] | None,
          status: str = "succeeded", error: str | None = None) -> None:  # fmt: skip
     w.node("code", node_id, title, inputs, outputs, status=status, error=error)
+
+
+def unreadable_feed(
+    b: Book, run: Run, feed: tuple[str, str, str, int, Any], parser: tuple[str, str], error: str
+) -> Case:
+    """An HTTP feed (node id, title, URL, status code, body) whose body the code node after it cannot read: a failed run."""
+    node_id, title, url, status_code, body = feed
+    http(run.w, node_id, title, url, status_code, body)
+    code(run.w, parser[0], parser[1], {"body": json.dumps(body, ensure_ascii=False)[:300]}, None, status="failed", error=error)  # fmt: skip
+    return b.case(run, {}, status="failed", error=error)
 
 
 def branch(w: RunWriter, node_id: str, title: str, actual: Any, operator: str, expected: Any, result: bool) -> None:
@@ -398,6 +413,14 @@ def with_retries(w: RunWriter, retries: int, error: str | None, emit: Callable[[
     for attempt in attempts:
         attempt["data"]["id"] = data["id"]
     w.events.extend([*attempts, finished])
+
+
+def retries_for(run: Run, fault: str, rng: random.Random) -> int:
+    """A retry storm for a `loop` fault; one or two retries (that then succeed) for a hard negative; else none."""
+    if fault == "loop":
+        run.fault("loop")
+        return rng.randrange(6, 11)
+    return rng.randrange(1, 3) if fault == "hn-retry" else 0
 
 
 def typo(text: str, rng: random.Random) -> str:
@@ -784,10 +807,9 @@ def triage(b: Book, fault: str) -> Case:
         reply = TRIAGE_REPLY[picked].format(days=days)
     elif fault == "fallback":
         run.fault("dify_model_fallback")
-        if rng.random() < 0.5:
-            classifier_by = rng.choice(["gpt-3.5-turbo", "gpt-4.1-nano"])
-        else:
-            reply_by = rng.choice(["claude-3-opus-20240229", "claude-3-5-sonnet-20241022"])
+        classifier_by, reply_by = one_falls_back(
+            rng, ["gpt-3.5-turbo", "gpt-4.1-nano"], ["claude-3-opus-20240229", "claude-3-5-sonnet-20241022"]
+        )
     elif fault == "hn-snapshot":
         classifier_by = "gpt-4o-mini-2024-07-18"
     elif fault == "derail":
@@ -806,16 +828,7 @@ def triage(b: Book, fault: str) -> Case:
                           "Hospital facts: Urgent Care is open until 22:00; the emergency number is 112; children with "
                           "fever above 40 °C or very drowsy go to urgent care."),
                ("user", message)]  # fmt: skip
-    llm(
-        w,
-        "reply",
-        "Reply",
-        reply_model,
-        prompts,
-        reply,
-        (rng.randrange(150, 260), rng.randrange(40, 90)),
-        answered_by=reply_by,
-    )
+    llm(w, "reply", "Reply", reply_model, prompts, reply, (rng.randrange(150, 260), rng.randrange(40, 90)), answered_by=reply_by)  # fmt: skip
     return b.case(run, end(w, {"department": picked, "reply": reply, "patient_ref": patient}))
 
 
@@ -854,45 +867,23 @@ def listings(b: Book, fault: str) -> Case:
     body: Any = {"city": city, "count": count, "listings": feed}
     if fault == "schema":
         run.fault("dify_tool_schema_mismatch")
-        variant = rng.randrange(3)
+        variant, status_code = rng.randrange(3), 200
         if variant == 0:
-            body = {
-                "city": city,
-                "count": count,
-                "listings": [{**{k: v for k, v in it.items() if k != "price"}, "preco": it["price"]} for it in feed],
-            }
+            body = {"city": city, "count": count,
+                    "listings": [{**{k: v for k, v in it.items() if k != "price"}, "preco": it["price"]} for it in feed]}  # fmt: skip
             error = "Traceback (most recent call last):\n  File \"<string>\", line 6, in main\nKeyError: 'price'"
         elif variant == 1:
-            body = {
-                "city": city,
-                "count": count,
-                "listings": [{**it, "price": f"{it['price']:,} €".replace(",", ".")} for it in feed],
-            }
+            body = {"city": city, "count": count,
+                    "listings": [{**it, "price": f"{it['price']:,} €".replace(",", ".")} for it in feed]}  # fmt: skip
             error = "TypeError: '<=' not supported between instances of 'str' and 'int'"
         else:
-            http(w, "feed", "Listing feed", url, 422, {"error": "validation_error", "detail": [
-                {"loc": ["query", "max_price"], "msg": "value is not a valid integer", "type": "type_error.integer"}]})  # fmt: skip
-            code(
-                w,
-                "parse",
-                "Parse listings",
-                {"body": '{"error": "validation_error"}'},
-                None,
-                status="failed",
-                error="KeyError: 'listings' (API answered 422: max_price: value is not a valid integer)",
-            )
-            return b.case(run, {}, status="failed", error="KeyError: 'listings'")
-        http(w, "feed", "Listing feed", url, 200, body)
-        code(
-            w,
-            "parse",
-            "Parse listings",
-            {"body": json.dumps(body, ensure_ascii=False)[:400]},
-            None,
-            status="failed",
-            error=error,
+            status_code = 422
+            body = {"error": "validation_error",
+                    "detail": [{"loc": ["query", "max_price"], "msg": "value is not a valid integer", "type": "type_error.integer"}]}  # fmt: skip
+            error = "KeyError: 'listings' (API answered 422: max_price: value is not a valid integer)"
+        return unreadable_feed(
+            b, run, ("feed", "Listing feed", url, status_code, body), ("parse", "Parse listings"), error
         )
-        return b.case(run, {}, status="failed", error=error)
     http(w, "feed", "Listing feed", url, 200, body)
     items = [json.dumps(it, ensure_ascii=False) for it in feed]
     if fault == "runaway":
@@ -1077,12 +1068,7 @@ def returns(b: Book, fault: str) -> Case:
             return b.case(run, {}, status="failed", error=error)
         sorry = "We couldn't register your return automatically; an agent will email you within 24 hours."
         return b.case(run, end(w, {"reply": sorry}), status="partial-succeeded")
-    retries = 0
-    if fault == "loop":
-        run.fault("loop")
-        retries = rng.randrange(6, 11)
-    elif fault == "hn-retry":
-        retries = rng.randrange(1, 3)
+    retries = retries_for(run, fault, rng)
     with_retries(w, retries, rng.choice(RETRY_ERRORS),
                  lambda: tool(w, "create_return", "Create return", "lumo_shop", params, created))  # fmt: skip
     amount = money(refund, lang)
@@ -1387,10 +1373,9 @@ def copywriting(b: Book, fault: str) -> Case:
         draft_model = "gpt-4o"
     elif fault == "fallback":
         run.fault("dify_model_fallback")
-        if rng.random() < 0.5:
-            draft_by = rng.choice(["claude-3-haiku-20240307", "claude-3-5-haiku-20241022"])
-        else:
-            polish_by = rng.choice(["qwen-turbo", "qwen-max"])
+        draft_by, polish_by = one_falls_back(
+            rng, ["claude-3-haiku-20240307", "claude-3-5-haiku-20241022"], ["qwen-turbo", "qwen-max"]
+        )
     elif fault == "fallback-drift":
         run.fault("dify_model_fallback")
         polish_model = rng.choice(["qwen-turbo", "deepseek-chat"])
@@ -1427,16 +1412,7 @@ def copywriting(b: Book, fault: str) -> Case:
             finish="length")  # fmt: skip
         template(w, "format", "Format", {"text": cut}, cut)
         return b.case(run, end(w, {"copy": cut, "language": lang}))
-    llm(
-        w,
-        "polish",
-        "Polish",
-        polish_model,
-        polish_prompts,
-        text,
-        (rng.randrange(200, 320), rng.randrange(120, 220)),
-        answered_by=polish_by,
-    )
+    llm(w, "polish", "Polish", polish_model, polish_prompts, text, (rng.randrange(200, 320), rng.randrange(120, 220)), answered_by=polish_by)  # fmt: skip
     shown = text
     if fault == "state":
         run.fault("state_corruption")
@@ -1541,23 +1517,9 @@ def flights(b: Book, fault: str) -> Case:
                 "detail": f"date: '{day.replace('-', '/')}' does not match format YYYY-MM-DD",
             }
             error = "KeyError: 'flights' — API returned 400 Bad Request"
-        http(w, "feed", "Disruption feed", url, 400 if variant == 2 else 200, body)
-        code(
-            w,
-            "filter",
-            "Keep disrupted flights",
-            {"body": json.dumps(body, ensure_ascii=False)[:300]},
-            None,
-            status="failed",
-            error=error,
-        )
-        return b.case(run, {}, status="failed", error=error)
-    retries = 0
-    if fault == "loop":
-        run.fault("loop")
-        retries = rng.randrange(6, 11)
-    elif fault == "hn-retry":
-        retries = rng.randrange(1, 3)
+        feed = ("feed", "Disruption feed", url, 400 if variant == 2 else 200, body)
+        return unreadable_feed(b, run, feed, ("filter", "Keep disrupted flights"), error)
+    retries = retries_for(run, fault, rng)
     if fault == "loop" and rng.random() < 0.4:
         error = f"Reached maximum retries ({retries}) for URL {url}"
         http(w, "feed", "Disruption feed", url, 503, {}, status="failed", error=error, retries=retries, auth=auth)
