@@ -25,8 +25,10 @@ version with a new model, a classifier pick correct although the question uses a
 correct answer, one retry that then succeeds ...). Labels are the writer's judgement, not any code's output.
 The first `WARM_UP` runs of each app are clean (so run-over-run baselines have history); the rest are shuffled.
 
-Counts: 1,080 runs; 540 faulty (45 built for each of the twelve detectors); 540 clean: 70 warm-up, 260 plain, 210
-hard negatives (39 % of the clean runs). `cost` is added to any faulty run that costs at least 5 times its app's
+Counts: 1,090 runs; 550 faulty (45 built for each of the twelve detectors, and one bank conversation of
+`CREEP_TURNS` runs whose prompt creeps up to the context window, kept in order at a random place); 540 clean: 70
+warm-up, 260 plain, 210 hard negatives (39 % of the clean runs). Prompt texts are shorter than the token counts
+their usage reports for the large prompts; the usage is what Dify would record. `cost` is added to any faulty run that costs at least 5 times its app's
 usual run, or has a node costing at least a usual run and 5 times that node's usual (`_label_cost`): a fallback to
 a dearer model, a runaway loop of LLM calls and a prompt filled to the window are dear too.
 Two shapes are read from Dify's source, not recorded: a tool node's outputs (`text`, `files`, `json`) and a loop
@@ -57,7 +59,8 @@ WARM_UP = 10  # clean runs of each app before the shuffled rest
 PER_DETECTOR = 45  # faulty runs built for each detector
 HARD_NEGATIVE_RUNS = 210
 CLEAN_RUNS = 540  # warm-up, plain clean runs and hard negatives
-RUNS = PER_DETECTOR * len(DETECTORS) + CLEAN_RUNS
+CREEP_TURNS = 10  # one bank conversation whose unbounded memory creeps up to the context window, turn by turn
+RUNS = PER_DETECTOR * len(DETECTORS) + CLEAN_RUNS + CREEP_TURNS
 
 # model → (Dify provider, USD per million prompt tokens, per million completion tokens, context window)
 MODELS: dict[str, tuple[str, float, float, int]] = {
@@ -247,12 +250,15 @@ class Book:
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128)))
 
-    def start(self, app_key: str, label: str, inputs: dict[str, Any], new_version: bool = False) -> Run:
+    def start(self, app_key: str, label: str, inputs: dict[str, Any], new_version: bool = False,
+              turn: tuple[str, int] | None = None) -> Run:  # fmt: skip
+        """A run of `app_key`; for a chatflow, `turn` is (conversation id, dialogue count) when it continues one."""
         app = self.apps[app_key]
         workflow_id = app.new_version if new_version else app.workflow_id
         if app.chat:
-            inputs = {"sys.query": inputs.pop("query"), "sys.dialogue_count": self.rng.randrange(1, 7),
-                      "sys.conversation_id": self.uuid(), **inputs}  # fmt: skip
+            conversation, count = turn or (self.uuid(), self.rng.randrange(1, 7))
+            inputs = {"sys.query": inputs.pop("query"), "sys.dialogue_count": count, "sys.conversation_id": conversation,
+                      **inputs}  # fmt: skip
         w = RunWriter(FILES, self.rng, app.app_id, workflow_id, inputs, chat=app.chat)
         w.node("start", "start", "Start", inputs, inputs)
         return Run(w, f"{app_key}-{label}")
@@ -708,6 +714,52 @@ def bank(b: Book, fault: str) -> Case:
         run.fault("state_corruption")
         shown = truncate(reply, rng)
     return b.case(run, answer_node(w, shown))
+
+
+STATEMENT_LINES = ["CARD PAYMENT MERCADONA", "SEPA TRANSFER RENT", "ATM WITHDRAWAL", "SWIFT FEE", "CARD PAYMENT RENFE",
+                   "DIRECT DEBIT IBERDROLA", "INSTANT TRANSFER FEE", "CARD PAYMENT AMAZON EU", "SALARY"]  # fmt: skip
+
+
+def bank_creep(b: Book) -> list[Case]:
+    """One customer pasting a month of statement lines into the chat, turn after turn, in a chatflow whose memory
+    keeps every turn: the answer node's prompt grows by about 12,400 tokens a turn towards gpt-4o-mini's 128,000.
+    The first turns are already dear (cost); from the fifth, past half the window and still growing, they are a
+    context overflow in the making as well."""
+    rng = b.rng
+    conversation = b.uuid()
+    _, doc, content, _, answers = BANK_TOPICS[0]
+    memory: list[tuple[str, str]] = []
+    cases = []
+    for turn in range(1, CREEP_TURNS + 1):
+        lines = "\n".join(
+            f"2026-{turn:02d}-{day:02d} {rng.choice(STATEMENT_LINES)} {money(rng.uniform(2, 900), 'es')}"
+            for day in range(1, 29)
+        )
+        query = f"Here is my statement for month {turn}:\n{lines}\nWhich of these are bank fees?"
+        run = b.start("bank", "creep", {"query": query}, turn=(conversation, turn))
+        if turn < 5:
+            run.fault("cost")
+        else:
+            run.fault("context_overflow", "cost")
+        w = run.w
+        classify(
+            w,
+            "Topic",
+            "gpt-4o-mini",
+            query,
+            BANK_CLASSES,
+            "Transfers & payments",
+            (rng.randrange(600, 700), rng.randrange(20, 32)),
+        )
+        retrieve(w, query, "aurora-help-center", [(doc, content)], rng)
+        fees = sorted({line.split(" ", 1)[1] for line in lines.splitlines() if "FEE" in line}) or ["none"]
+        reply = f"In this statement the bank fees are: {'; '.join(fees)}. {answers['en']}"
+        prompts = [("system", BANK_SYSTEM.format(context=f"[{doc}]\n{content}")), *memory, ("user", query)]
+        tokens = (900 + 12_400 * turn + rng.randrange(-300, 300), rng.randrange(120, 260))
+        llm(w, "llm", "Answer", "gpt-4o-mini", prompts, reply, tokens)
+        memory += [("user", query), ("assistant", reply)]
+        cases.append(b.case(run, answer_node(w, reply)))
+    return cases
 
 
 # ---------------------------------------------------------------- triage: St. Brigid hospital's appointment triage
@@ -1679,7 +1731,13 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     jobs += [HARD_NEGATIVES[i % len(HARD_NEGATIVES)] for i in range(HARD_NEGATIVE_RUNS)]
     plain = CLEAN_RUNS - HARD_NEGATIVE_RUNS - WARM_UP * len(APPS)
     jobs += [("", rng.choice(APPS)) for _ in range(plain)]
+    jobs.append(("creep", "bank"))
     rng.shuffle(jobs)
     warm_up = [("", app) for _ in range(WARM_UP) for app in APPS]
-    cases = [WRITERS[app](book, fault) for fault, app in warm_up + jobs]
+    cases: list[Case] = []
+    for fault, app in warm_up + jobs:
+        if fault == "creep":
+            cases += bank_creep(book)
+        else:
+            cases.append(WRITERS[app](book, fault))
     yield from _label_cost(cases, book.prices)
