@@ -25,8 +25,9 @@ version with a new model, a classifier pick correct although the question uses a
 correct answer, one retry that then succeeds ...). Labels are the writer's judgement, not any code's output.
 The first `WARM_UP` runs of each app are clean (so run-over-run baselines have history); the rest are shuffled.
 
-Counts: 1,090 runs; 550 faulty (45 built for each of the twelve detectors, and one bank conversation of
-`CREEP_TURNS` runs whose prompt creeps up to the context window, kept in order at a random place); 540 clean: 70
+Counts: 1,102 runs; 562 faulty (45 built for each of the twelve detectors, and one bank conversation of
+`CREEP_TURNS` runs whose prompt creeps up to the context window and `COLLAPSE_RUNS` triage runs whose classifier
+sends every message to Urgent care, each kept in order at a random place); 540 clean: 70
 warm-up, 260 plain, 210 hard negatives (39 % of the clean runs). Prompt texts are shorter than the token counts
 their usage reports for the large prompts; the usage is what Dify would record. `cost` is added to any faulty run that costs at least 5 times its app's
 usual run, or has a node costing at least a usual run and 5 times that node's usual (`_label_cost`): a fallback to
@@ -60,7 +61,8 @@ PER_DETECTOR = 45  # faulty runs built for each detector
 HARD_NEGATIVE_RUNS = 210
 CLEAN_RUNS = 540  # warm-up, plain clean runs and hard negatives
 CREEP_TURNS = 10  # one bank conversation whose unbounded memory creeps up to the context window, turn by turn
-RUNS = PER_DETECTOR * len(DETECTORS) + CLEAN_RUNS + CREEP_TURNS
+COLLAPSE_RUNS = 12  # triage runs in a row whose classifier sends every message to one class
+RUNS = PER_DETECTOR * len(DETECTORS) + CLEAN_RUNS + CREEP_TURNS + COLLAPSE_RUNS
 
 # model → (Dify provider, USD per million prompt tokens, per million completion tokens, context window)
 MODELS: dict[str, tuple[str, float, float, int]] = {
@@ -836,7 +838,7 @@ TRIAGE_OFFTOPIC = ["Here are some tips for a healthy breakfast: oats, fruit, yog
 
 def triage(b: Book, fault: str) -> Case:
     rng = b.rng
-    cls = rng.choice(TRIAGE_CLASSES)
+    cls = rng.choice(TRIAGE_CLASSES[:4] if fault == "collapse" else TRIAGE_CLASSES)
     message = typo(rng.choice(TRIAGE_MESSAGES[cls]), rng)
     if fault == "hn-cross":
         message, cls = rng.choice(TRIAGE_CROSS)
@@ -849,7 +851,11 @@ def triage(b: Book, fault: str) -> Case:
         reply_model = "claude-3-5-haiku-20241022"
     days = rng.randrange(2, 15)
     reply = TRIAGE_REPLY[cls].format(days=days)
-    if fault == "drift":
+    if fault == "collapse":  # after a bad edit of the classifier's instructions every message goes to Urgent
+        run.fault("dify_classifier_drift")
+        picked = "Urgent same-day care"
+        reply = TRIAGE_REPLY[picked]
+    elif fault == "drift":
         run.fault("dify_classifier_drift")
         confusions = {"Cardiology": ["Urgent same-day care", "Orthopaedics"], "Dermatology": ["Paediatrics", "Urgent same-day care"],
                       "Orthopaedics": ["Urgent same-day care", "Paediatrics"], "Paediatrics": ["Dermatology", "Billing & administration"],
@@ -1731,13 +1737,15 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     jobs += [HARD_NEGATIVES[i % len(HARD_NEGATIVES)] for i in range(HARD_NEGATIVE_RUNS)]
     plain = CLEAN_RUNS - HARD_NEGATIVE_RUNS - WARM_UP * len(APPS)
     jobs += [("", rng.choice(APPS)) for _ in range(plain)]
-    jobs.append(("creep", "bank"))
+    jobs += [("creep", "bank"), ("collapse", "triage")]
     rng.shuffle(jobs)
     warm_up = [("", app) for _ in range(WARM_UP) for app in APPS]
     cases: list[Case] = []
     for fault, app in warm_up + jobs:
         if fault == "creep":
             cases += bank_creep(book)
+        elif fault == "collapse":
+            cases += [triage(book, fault) for _ in range(COLLAPSE_RUNS)]
         else:
             cases.append(WRITERS[app](book, fault))
     yield from _label_cost(cases, book.prices)
