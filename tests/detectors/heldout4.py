@@ -1041,14 +1041,15 @@ WHY = {"DAMAGED": {"en": "it arrived broken", "es": "llegó roto", "de": "es kam
        "NOT_AS_DESCRIBED": {"en": "it looks nothing like the photos", "es": "no es como en las fotos", "de": "sieht anders aus als auf den Fotos", "fr": "il ne ressemble pas aux photos"},
        "CHANGED_MIND": {"en": "I changed my mind", "es": "ya no lo quiero", "de": "ich habe es mir anders überlegt", "fr": "j'ai changé d'avis"},
        "SIZE": {"en": "it's too small", "es": "me queda pequeño", "de": "zu klein", "fr": "c'est trop petit"}}  # fmt: skip
-SCHEMA_ERRORS = [
-    "Tool create_return failed: Invalid parameter reason_code: '{bad}' is not one of ['DAMAGED', 'WRONG_ITEM', 'NOT_AS_DESCRIBED', 'CHANGED_MIND', 'SIZE']",
-    "1 validation error for CreateReturnInput\nquantity\n  Input should be a valid integer, unable to parse string as an integer [type=int_parsing, input_value='{bad}', input_type=str]",
-    "El parámetro obligatorio 'sku' no fue proporcionado a la herramienta create_return.",
-    "参数校验失败：order_id 类型错误，期望 string，实际为 integer ({bad})",
-    "Tool parameter validation error: missing required argument 'order_id'",
-    "Erreur de l'outil create_return : le champ « reason_code » doit être une énumération valide, reçu « {bad} ».",
-    "HTTP 422 Unprocessable Entity from returns API: {{\"errors\": [{{\"field\": \"quantity\", \"message\": \"must be >= 1\", \"value\": {bad}}}]}}",
+# (parameter, the wrong values it is given (empty: left out), the tool's error)
+SCHEMA_ERRORS: list[tuple[str, list[Any], str]] = [
+    ("reason_code", ["broken", "kaputt", "defective"], "Tool create_return failed: Invalid parameter reason_code: '{bad}' is not one of ['DAMAGED', 'WRONG_ITEM', 'NOT_AS_DESCRIBED', 'CHANGED_MIND', 'SIZE']"),
+    ("quantity", ["two", "dos", "1 pair"], "1 validation error for CreateReturnInput\nquantity\n  Input should be a valid integer, unable to parse string as an integer [type=int_parsing, input_value='{bad}', input_type=str]"),
+    ("sku", [], "El parámetro obligatorio 'sku' no fue proporcionado a la herramienta create_return."),
+    ("order_id", [48213907, 50017712], "参数校验失败：order_id 类型错误，期望 string，实际为 integer ({bad})"),
+    ("order_id", [], "Tool parameter validation error: missing required argument 'order_id'"),
+    ("reason_code", ["trop petit", "abîmé"], "Erreur de l'outil create_return : le champ « reason_code » doit être une énumération valide, reçu « {bad} »."),
+    ("quantity", [0, -1], "HTTP 422 Unprocessable Entity from returns API: {{\"errors\": [{{\"field\": \"quantity\", \"message\": \"must be >= 1\", \"value\": {bad}}}]}}"),
 ]  # fmt: skip
 RETURN_OFFTOPIC = ["Since you like running, you might love our new Trail Pro jacket — discounted this week only!",
                    "¡Descubre nuestra colección de otoño! Envío gratis en pedidos grandes.",
@@ -1117,9 +1118,13 @@ def returns(b: Book, fault: str) -> Case:
     params: dict[str, Any] = {"order_id": order, "sku": sku, "quantity": qty, "reason_code": reason}
     if fault == "schema":
         run.fault("dify_tool_schema_mismatch")
-        bad = rng.choice(["broken", "two", "kaputt", str(rng.randrange(100000, 999999)), "0", "talla"])
-        params["reason_code" if not bad.isdigit() else "quantity"] = bad
-        error = rng.choice(SCHEMA_ERRORS).format(bad=bad)
+        param, wrong, message = rng.choice(SCHEMA_ERRORS)
+        bad = rng.choice(wrong) if wrong else None
+        if wrong:
+            params[param] = bad
+        else:
+            del params[param]
+        error = message.format(bad=bad)
         status = rng.choice(["failed", "exception"])
         tool(w, "create_return", "Create return", "lumo_shop", params, None, status=status, error=error)
         if status == "failed":
