@@ -25,15 +25,15 @@ version with a new model, a classifier pick correct although the question uses a
 correct answer, one retry that then succeeds ...). Labels are the writer's judgement, not any code's output.
 The first `WARM_UP` runs of each app are clean (so run-over-run baselines have history); the rest are shuffled.
 
-Counts: 1,102 runs; 562 faulty (45 built for each of the twelve detectors, and one bank conversation of
+Counts: 1,102 runs; 562 faulty: 45 built for each of the twelve detectors, one bank conversation of
 `CREEP_TURNS` runs whose prompt creeps up to the context window and `COLLAPSE_RUNS` triage runs whose classifier
-sends every message to Urgent care, each kept in order at a random place); 540 clean: 70
-warm-up, 260 plain, 210 hard negatives (39 % of the clean runs). Prompt texts are shorter than the token counts
-their usage reports for the large prompts; the usage is what Dify would record. `cost` is added to any faulty run that costs at least 5 times its app's
-usual run, or has a node costing at least a usual run and 5 times that node's usual (`_label_cost`): a fallback to
-a dearer model, a runaway loop of LLM calls and a prompt filled to the window are dear too.
-Two shapes are read from Dify's source, not recorded: a tool node's outputs (`text`, `files`, `json`) and a loop
-that ends without its break condition (`completed_reason` "loop_completed").
+sends every message to Urgent care (each block kept in order at a random place); 540 clean: 70 warm-up, 260 plain,
+210 hard negatives (39 % of the clean runs). `cost` is added to any faulty run that costs at least 5 times its
+app's usual run, or has a node costing at least a usual run and 5 times that node's usual (`_label_cost`): a
+fallback to a dearer model, a runaway loop of LLM calls and a prompt filled to the window are dear too. Large
+prompts' texts are shorter than the token counts their usage reports; the usage is what Dify would record.
+Not in the recordings, written as its writer remembers Dify's source (not verified): a tool node's outputs
+(`text`, `files`, `json`) and a loop that ends without its break condition (`completed_reason` "loop_completed").
 """
 
 from __future__ import annotations
