@@ -957,13 +957,8 @@ def listings(b: Book, fault: str) -> Case:
             w.round()
             branch(w, "has_price", "Has a price?", photo, "contains", "price", False)
         w.close({"output": [None] * len(photos)})
-        digest = (
-            "Nenhum imóvel encontrado."
-            if lang == "pt"
-            else "No se encontraron pisos."
-            if lang == "es"
-            else "No listings found."
-        )
+        digest = {"pt": "Não foi possível resumir nenhum imóvel desta pesquisa.", "es": "No se pudo resumir ningún piso de esta búsqueda.",
+                  "en": "None of the listings could be summarized."}[lang]  # fmt: skip
         template(w, "digest", "Digest", {"summaries": []}, digest)
         return b.case(run, end(w, {"digest": digest}))
     code(w, "parse", "Parse listings", {"body": json.dumps(body, ensure_ascii=False)[:400]}, {"items": items})
@@ -1326,11 +1321,9 @@ def sqlreport(b: Book, fault: str) -> Case:
     elif fault == "state":
         run.fault("state_corruption")
         shown_rows = rng.choice([[], None, "[object Object]", ""])
-        report = {
-            "en": "The query returned no data.",
-            "de": "Die Abfrage lieferte keine Daten.",
-            "zh": "查询没有返回数据。",
-        }[lang]
+        report = {"en": "No rows reached the summary step, so the report cannot be written.",
+                  "de": "Beim Zusammenfassen kamen keine Zeilen an; ein Bericht ist nicht möglich.",
+                  "zh": "没有收到任何数据行，无法生成报告。"}[lang]  # fmt: skip
     elif fault == "cost":
         run.fault("cost")
         prompt_tokens = rng.randrange(30_000, 60_000)
@@ -1645,7 +1638,9 @@ def flights(b: Book, fault: str) -> Case:
     elif fault == "state":
         run.fault("state_corruption")
         given = rng.choice([[], None, ""])
-        digest = _digest(AIRPORTS[airport], day, [], total, lang)
+        digest = {"en": "I received no flight data, so there is no digest.", "es": "No recibí datos de vuelos, así que no hay resumen.",
+                  "de": "Ich habe keine Flugdaten erhalten; keine Übersicht möglich.", "fr": "Je n'ai reçu aucune donnée de vol : pas de synthèse possible.",
+                  "zh": "未收到任何航班数据，无法生成摘要。"}[lang]  # fmt: skip
     elif fault == "derail":
         run.fault("task_derailment")
         digest = rng.choice(FLIGHT_OFFTOPIC)
