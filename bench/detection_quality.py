@@ -1,4 +1,4 @@
-"""Precision, recall and F1 per detector, and the share of clean runs with any finding, on three corpora:
+"""Precision, recall and F1 per detector, and the share of clean runs with any finding, on these corpora:
 
 - `heldout`: the held-out corpus (tests/detectors/heldout.py), default detector settings. Its figures are
   the published ones; its cases are never printed, so that no change is tuned to them.
@@ -6,6 +6,8 @@
   had been read; totals only, like the first.
 - `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
   detectors, their tests or the other corpora; totals only.
+- `heldout4`: the fourth held-out corpus (tests/detectors/heldout4.py), written by a helper who had not read the
+  detectors, their tests, the other corpora or docs/detectors.md; totals only.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -13,7 +15,7 @@
   documents about a chatbot, prompt growth, lost context, cut answers, model switches, loops), likewise.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|dev|dev2|dev3|constructed|all]
+.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|heldout4|dev|dev2|dev3|constructed|all]
     [--seed N]
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3
+from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3, heldout4
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a held-out set, so that no change is tuned to its cases).
@@ -33,6 +35,7 @@ GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
     ("heldout3", heldout3, "third held-out corpus", False),
+    ("heldout4", heldout4, "fourth held-out corpus", False),
     ("dev", devset, "development corpus", True),
     ("dev2", devset2, "second development corpus", True),
     ("dev3", devset3, "third development corpus", True),
