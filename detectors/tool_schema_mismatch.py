@@ -101,8 +101,8 @@ _NOT_SCHEMA = re.compile(
     r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
     r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
     r"|\b5\d\d\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota|tiempo de espera"
-    r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用|認証|APIキー|トークン|タイムアウト"
-    r"|利用できません|上限"
+    r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用"
+    r"|認証|APIキー|トークン|タイムアウト|利用できません|上限"
 )
 # A well-formed value that names nothing: the input fit, the thing is not there.
 _NOT_FOUND = re.compile(

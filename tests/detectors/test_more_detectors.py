@@ -260,8 +260,8 @@ def test_tool_errors_in_validators_wordings(error: str) -> None:
 
 @pytest.mark.parametrize(
     "error",
-    ["APIキーが指定されていません", "鉴权失败：密钥无效", "Zeitüberschreitung beim Abruf der Daten", "上游服务不可用，请稍后重试",
-     "Response too large: 12 MB over the limit"],
+    ["APIキーが指定されていません", "鉴权失败：密钥无效", "Zeitüberschreitung beim Abruf der Daten",
+     "上游服务不可用，请稍后重试", "Response too large: 12 MB over the limit"],
 )  # fmt: skip
 def test_tool_failures_about_access_or_the_service_in_other_languages_do_not_fire(error: str) -> None:
     failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
