@@ -71,7 +71,7 @@ def create(cfg: Config) -> object:
                     f"The iteration '{title}' ran {count} rounds over the characters of a text ({text[:40]!r}…): "
                     "it was given a string where a list was meant; split it into items first.",
                     {"node": title, "rule": "an iteration over single characters, separators among them",
-                     "rounds": count, "items": len(selector), "text": text[:200]},
+                     "rounds": count, "items": len(text), "text": text[:200]},
                     where,
                 )  # fmt: skip
             limit = attributes.get("dify.container.limit")

@@ -26,7 +26,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, node_error, span_id
 from detectors.state_corruption import value_kind
 
 KEY = "dify_tool_schema_mismatch"
@@ -116,12 +116,6 @@ class Config(DetectorConfig):
     min_history: int = Field(default=5, ge=1)
 
 
-def _error(span: ReadableSpan) -> str:
-    outputs = json_attr(span, "output.value")
-    handled = outputs.get("error_message") if isinstance(outputs, dict) else None
-    return str(handled or getattr(getattr(span, "status", None), "description", "") or "")
-
-
 def _names_own_input(error: str, inputs: Any) -> str | None:
     """The tool's input parameter the error names next to a word of types, formats or required fields (the
     parameters' own names blanked first: a parameter called `format` is no format error)."""
@@ -156,7 +150,7 @@ def create(cfg: Config) -> object:
             if attr(span, "dify.node.retry_index") is not None:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
-            error = _error(span) if failed else ""
+            error = node_error(span) if failed else ""
             if not error or _NOT_SCHEMA.search(error):
                 continue
             match = SCHEMA_ERROR.search(error)
