@@ -96,12 +96,15 @@ INSTRUCTIONS = {
         r"|\byou are now (?:a|an|the)\b|\bact as (?:a|an) unrestricted\b"
     ),
     "addressed_to_model": re.compile(rf"(?i){_CALLED}[^\n]{{0,120}}?(?:{_ORDER}|{_TELL})"),
-    # An obligation laid on the model about what it answers: "the model should respond in pirate speak"
-    # (not "the assistant must never be used to approve refunds": being used is no answer).
+    # An obligation laid on the model about what it answers, dictating a claim or keeping something back: "the
+    # model should respond in pirate speak and never mention the warranty", "the AI should reply that refunds are
+    # closed" (not "the chatbot should answer in the customer's language", a policy; nor "the assistant must
+    # never be used to approve refunds": being used is no answer).
     "model_obligation": re.compile(
         rf"(?i)\b(?:the|this|any|every|all)\s+(?:{_MODEL}|model)\s+(?:must|shall|should|has to|needs to|is to)\s+"
         r"(?:always\s+|never\s+|only\s+|now\s+|from now on\s+)?(?:respond|answer|reply|say|tell|mention|recommend|"
         r"reveal|ignore|disregard|append|include|report|state|claim|disclose|output|pretend|refuse)\b"
+        r"[^.!?\n]{0,80}?\b(?:that|only|never|instead|regardless|no longer)\b"
     ),
     "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
 }

@@ -59,12 +59,17 @@ SCHEMA_ERROR = re.compile(
     r"|\bensure this value\b|\binput should be\b|\b(?:extra|additional) (?:inputs|fields|properties) (?:are )?not"
     r"|\bmust (?:have|NOT have) (?:required|additional) propert|\bis (?:less|greater) than the (?:minimum|maximum)"
     rf"|\bcould not convert (?:string|str|value)\b|\binvalid literal for\b|\bunable to parse (?:string|input)\b"
-    # German, Spanish, French.
-    r"|\bmuss (?:ein|eine|einen|vom Typ)\b|\b(?:ist|sind) (?:erforderlich|Pflicht)|\bPflicht(?:feld|parameter)"
+    # German, Spanish, French: a type named after "must be", or a parameter or field said to be required.
+    r"|\bmuss (?:eine?n? )?(?:Zahl|Ganzzahl|Zeichenkette|String|Liste|Objekt|Boolean)\b"
+    r"|\bmuss vom Typ\b|\bPflicht(?:feld|parameter)"
+    r"|\b(?:Parameter|Feld|Argument|Wert)\b[^.\n]{0,40}?\b(?:ist|sind) (?:erforderlich|Pflicht)"
     r"|\b(?:fehlende[rsn]?|unbekannte[rsn]?|ung[üu]ltige[rsn]?) (?:Parameter|Argument|Feld|Wert|Typ)"
-    r"|\bdebe ser (?:un|una|de tipo)\b|\bes (?:obligatori|requerid)[oa]\b|\bse esperaba (?:un|una|tipo)\b"
+    r"|\bdebe ser (?:un |una |de tipo )?(?:n[uú]mero|entero|cadena|texto|lista|objeto|booleano|v[aá]lid[oa])\b"
+    r"|\b(?:par[aá]metro|campo|argumento)\b[^.\n]{0,40}?\bes (?:obligatori|requerid)[oa]\b"
+    r"|\bse esperaba (?:un|una|tipo)\b"
     r"|\bpar[aá]metros? (?:obligatori|requerid|desconocid|inv[aá]lid)|\bfalta(?:n)? (?:el |los )?(?:par[aá]metro|campo)"
-    r"|\bdoit [eê]tre (?:un|une|de type)\b|\best (?:obligatoire|requis)\b"
+    r"|\bdoit [eê]tre (?:un |une |de type )?(?:nombre|entier|cha[iî]ne|liste|objet|bool[ée]en|valide)\b"
+    r"|\b(?:param[eè]tre|champ|argument)\b[^.\n]{0,40}?\best (?:obligatoire|requis)\b"
     r"|\bparam[eè]tres? (?:manquant|requis|obligatoire|inconnu|invalide)|\bchamps? (?:obligatoire|requis|manquant)"
     # Chinese, Japanese.
     r"|缺少|必填|不能为空|参数错误|参数无效|无效参数|未知参数|非法参数|参数(?:校验|验证)失败|类型错误|类型不匹配"
@@ -100,7 +105,8 @@ _TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i
 _NOT_SCHEMA = re.compile(
     r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
     r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
-    r"|\b5\d\d\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota|tiempo de espera"
+    r"|\b5\d\d\b|\bsignature\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota"
+    r"|tiempo de espera"
     r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用"
     r"|認証|APIキー|トークン|タイムアウト|利用できません|上限"
 )

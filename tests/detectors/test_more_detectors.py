@@ -309,3 +309,18 @@ def test_a_tools_own_retry_attempts_are_not_the_node_reading_its_output() -> Non
     assembler.add(DifyEvent("node_finished", reader, "r"), 0)
     (run,) = assembler.drain()
     assert findings(build_spans(run), "dify_tool_schema_mismatch") == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Das Konto muss eine gültige Zahlungsmethode haben",  # "must be/have" of no type, and no parameter
+        "Anmeldung ist erforderlich",
+        "El pago debe ser un cargo recurrente",
+        "L'accès est requis pour ce service",
+        "Webhook signature validation failed",
+    ],
+)
+def test_obligations_that_name_no_input_or_type_do_not_fire(error: str) -> None:
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    assert findings(failed, "dify_tool_schema_mismatch") == []
