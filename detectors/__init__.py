@@ -185,6 +185,14 @@ def json_value(raw: str) -> Any:
         return raw
 
 
+def node_error(span: ReadableSpan) -> str:
+    """The error a node failed with, or that it handled as an exception (Dify's `error_message` output when
+    the node's error strategy took another branch); empty if none."""
+    outputs = json_attr(span, "output.value")
+    handled = outputs.get("error_message") if isinstance(outputs, dict) else None
+    return str(handled or getattr(getattr(span, "status", None), "description", "") or "")
+
+
 # Run inputs holding what the user asked: Dify's chat `sys.query`, and the names workflows usually give it.
 QUERY_KEYS = ("sys.query", "query", "question", "q", "input", "prompt", "message", "text")
 

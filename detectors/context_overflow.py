@@ -1,14 +1,23 @@
-"""`context_overflow`: prompts near or over the model's context window, or answers cut at the token limit."""
+# ruff: noqa: RUF001  (Chinese and Japanese wordings use full-width punctuation)
+"""`context_overflow`: prompts near or over the model's context window, or answers cut at the token limit.
+
+Read three ways: the prompt tokens an LLM node reports against its model's window (and their growth run
+over run); `finish_reason = length`; and an LLM node that failed because its prompt did not fit, in the
+providers' wordings (OpenAI's `context_length_exceeded` and "maximum context length", Anthropic's "prompt is
+too long", Gemini's "exceeds the maximum number of tokens", DashScope's "Range of input length", Chinese and
+Japanese ones), for a model of any window, known or not. Rate limits on tokens per minute are no overflow.
+"""
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, node_error, span_id
 
 KEY = "context_overflow"
 # Context windows (tokens) of common models; `windows` in the config adds to or overrides them.
@@ -42,6 +51,20 @@ CONTEXT_WINDOWS = {
     "llama-3.1-8b-instant": 131_072,
     "mistral-large": 131_072,
 }
+
+# What a provider says when a prompt does not fit the model's window.
+_OVERFLOW_ERROR = re.compile(
+    r"(?i)context[_ ]length[_ ]exceeded|maximum context length"
+    r"|context (?:window|length|limit) (?:is |was |has been )?exceeded"
+    r"|exceeds? (?:the )?(?:model'?s? )?(?:maximum )?(?:context|token limit|number of (?:input )?tokens)"
+    r"|prompt is too long|input is too long|too many (?:input |prompt )?tokens"
+    r"|reduce the length of the (?:messages|prompt)|range of input length should be"
+    r"|上下文[^。，\n]{0,8}(?:超过|超出|超限|过长)|(?:超过|超出)[^。，\n]{0,8}(?:上下文|最大长度|token)|输入[^。，\n]{0,4}过长"
+    r"|コンテキスト(?:長|長さ|ウィンドウ)[^。\n]{0,12}(?:超え|超過)|トークン数が[^。\n]{0,8}(?:上限|最大)"
+)
+# Token rate limits word themselves alike ("Request too large for gpt-4o on tokens per min"): no overflow.
+_RATE_LIMIT = re.compile(r"(?i)rate limit|per min|\bTPM\b|quota|\b429\b")
+_NUMBER = re.compile(r"\d[\d,]{3,}")
 
 
 class Config(DetectorConfig):
@@ -99,6 +122,23 @@ def _growth(trace: Trace, span: ReadableSpan, prompt: int, window: int, cfg: Con
         )
 
 
+def _failed_on_overflow(span: ReadableSpan, title: str) -> Iterator[Finding]:
+    error = node_error(span)
+    if not error or not _OVERFLOW_ERROR.search(error) or _RATE_LIMIT.search(error):
+        return
+    tokens = sorted({int(n.replace(",", "")) for n in _NUMBER.findall(error)}, reverse=True)
+    yield Finding(
+        KEY,
+        "critical",
+        0.95,
+        f"LLM node '{title}' failed: its prompt did not fit the context window of "
+        f"{attr(span, 'gen_ai.request.model') or 'its model'}; trim the context (retrieval top-k, history, documents).",
+        {"node": title, "rule": "an LLM failed with a context-length error",
+         "model": attr(span, "gen_ai.request.model"), "error": error[:300], "tokens_in_error": tokens[:2]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     windows = {**CONTEXT_WINDOWS, **cfg.windows}
     known: dict[str, int | None] = {}  # model → its window: the prefix search once per model, not per call
@@ -124,6 +164,8 @@ def create(cfg: Config) -> object:
                     },
                     span_id(span),
                 )
+            if attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2:
+                yield from _failed_on_overflow(span, str(title))
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
             window = None
             if model:

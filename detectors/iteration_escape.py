@@ -1,14 +1,17 @@
 """`dify_iteration_escape`: iterations and loops that run away.
 
-Fires when a container runs more rounds than its limit or than its input list, when a loop uses every
-round without reaching its break condition, or when its rounds repeat identical outputs and written
-values (usage aside: an LLM's latency differs on every call). A long batch that stays within its limit and
-makes progress is left alone, and so is an iteration over one repeated item.
+Fires when a container runs more rounds than its limit or than its input list, when an iteration runs over
+the characters of a text (a string given where a list was meant: single characters, spaces or punctuation
+among them), when a loop uses every round without reaching its break condition, or when its rounds repeat
+identical outputs and written values (usage aside: an LLM's latency differs on every call). A long batch
+that stays within its limit and makes progress is left alone, and so is an iteration over one repeated item
+or over letters meant as items (`A`…`Z`, 汉字: no separators among them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -17,6 +20,8 @@ from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_
 from detectors.loop import node_state
 
 KEY = "dify_iteration_escape"
+# Rounds over single characters that make a text split by mistake (a few letters may be meant).
+_CHARACTER_ROUNDS = 8
 
 
 class Config(DetectorConfig):
@@ -57,6 +62,18 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
                     where,
                 )
+            text = _split_text(selector) if isinstance(selector, list) and count >= _CHARACTER_ROUNDS else None
+            if text is not None:
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.85,
+                    f"The iteration '{title}' ran {count} rounds over the characters of a text ({text[:40]!r}…): "
+                    "it was given a string where a list was meant; split it into items first.",
+                    {"node": title, "rule": "an iteration over single characters, separators among them",
+                     "rounds": count, "items": len(text), "text": text[:200]},
+                    where,
+                )  # fmt: skip
             limit = attributes.get("dify.container.limit")
             reason = attributes.get("dify.container.completed_reason")
             if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
@@ -95,6 +112,15 @@ def create(cfg: Config) -> object:
                 )
 
     return detect
+
+
+def _split_text(items: list[Any]) -> str | None:
+    """The text an iteration's items spell, when every item is one character and some are spaces or
+    punctuation: a string iterated where its parts were meant (a list of letters or 汉字 has no separators)."""
+    if not all(isinstance(item, str) and len(item) == 1 for item in items):
+        return None
+    text = "".join(items)
+    return text if any(not char.isalnum() for char in text) else None
 
 
 def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[object, object, object], ...]:

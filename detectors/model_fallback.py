@@ -2,10 +2,11 @@
 
 Fires when an LLM node's answer came from a model other than the one it was configured with (Dify's
 `inputs.model_name` against the model that answered), or from a model none of its runs of the same
-workflow version used, once there are `min_history` of them. A switch that lasts keeps firing for its
+workflow version used (or used in under a tenth of them beside a model used in half at least: a fallback
+that happened before), once there are `min_history` of them. A switch that lasts keeps firing for its
 first `min_history` runs: the runs since the switch are set aside, and the model is judged against the
 runs before them (a fallback rarely ends after one run). A node may use several models (a provider's load
-balancing): only a model new to its history counts, and models taking turns are no streak. A node whose
+balancing): only a model new or rare to its history counts, and models taking turns are no streak. A node whose
 history holds more than `max_models` models has no usual model to fall back from (a router, a benchmark,
 spans of another service naming a model each): it is not judged. A new workflow
 version (another `dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two
@@ -26,6 +27,8 @@ from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 KEY = "dify_model_fallback"
 # Runs of a node's model history kept (one model a run; two when rounds of one run balanced between them).
 _HISTORY = 50
+# A model a node's history used in under 1 / _RARE of its runs is still a switch when it answers again.
+_RARE = 10
 
 
 class Config(DetectorConfig):
@@ -45,6 +48,17 @@ def _recent(stored: Any) -> list[str]:
     if isinstance(stored, dict):
         return [model for model, runs in stored.items() for _ in range(int(runs))][-_HISTORY:]
     return list(stored or [])
+
+
+def _rare(model: str, before: list[str]) -> bool:
+    """A model the node's history never used, or used in under a tenth of its runs while one model took half
+    of them at least: a fallback that happened before is one still (a node balancing between models has no
+    model that rare beside one that usual)."""
+    used = before.count(model)
+    if not used:
+        return True
+    counts = Counter(before)
+    return used * _RARE < len(before) and max(counts.values()) * 2 >= len(before)
 
 
 def create(cfg: Config) -> object:
@@ -90,15 +104,17 @@ def create(cfg: Config) -> object:
                     len(before) >= cfg.min_history
                     and streak < cfg.min_history
                     and len(set(before)) <= cfg.max_models
-                    and used not in before
+                    and _rare(used, before)
                     and span_id(span) not in mismatched
                 ):
                     counts = dict(Counter(before))
                     usual = max(counts, key=counts.__getitem__)
                     runs = len(before)
-                    rule = f"a model none of the node's last {runs} runs used"
+                    had = counts.get(used, 0)
+                    none = f"in {had} of" if had else "none of"
+                    rule = f"a model {none} the node's last {runs} runs used"
                     if streak:
-                        rule = f"a model none of the node's {runs} runs before it used, {streak + 1} runs in a row"
+                        rule = f"a model {none} the node's {runs} runs before it used, {streak + 1} runs in a row"
                     yield Finding(
                         KEY, "medium", 0.8,
                         f"LLM node '{_title(span)}' answered with {used}; its last {runs} runs of this "

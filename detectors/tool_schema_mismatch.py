@@ -3,12 +3,14 @@
 next node cannot read.
 
 Fires when a tool node (or an agent's tool call) fails or is handled as an exception with an error that
-says its inputs do not fit, read two ways: the wordings of validation errors (missing or unknown
-parameters, `is not of type`, `field required`, 缺少, 必填…), or an error naming one of the tool's own input
+says its inputs do not fit, read two ways: the wordings of validators (JSON Schema, pydantic, Zod, Python's
+conversions, Dify's parameter check: missing or unknown parameters, `is not of type`, `field required`,
+`Input should be`, `expected array, got object`, `could not convert string to float`, `muss eine Zahl
+sein`, 类型错误, 必須パラメータ…), or an error naming one of the tool's own input
 parameters next to a word of types, formats or required fields, in English, Spanish, German, Chinese or
-Japanese (`Argument 'order_id' expects an integer`, `参数 order_id 格式错误`, `weight_kg は数値である必要
-があります`). Tool failures for other reasons (timeouts, rate limits, server errors, credentials, a value
-that names nothing found) are left to other signals. Value flow from a tool that succeeded with
+Japanese (`参数 order_id 格式错误`, `Parameter order_id: Ganzzahl erwartet`). Tool failures for other
+reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
+languages too) are left to other signals. Value flow from a tool that succeeded with
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
 another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
@@ -24,18 +26,56 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, node_error, span_id
 from detectors.state_corruption import value_kind
 
 KEY = "dify_tool_schema_mismatch"
+# Types a validator names (JSON Schema's, Python's, pydantic's, and in other languages).
+_TYPE_NAMES = (
+    r"(?:int|integer|number|numeric|str|string|bool|boolean|float|double|decimal|array|list|object|dict|mapping|"
+    r"null|None)"
+)
+# How validators word a refused input: JSON Schema (`is not of type`, `is a required property`, `is not one of`,
+# `Additional properties are not allowed`), Ajv (`must have required property`, `must be integer`), pydantic
+# v1 (`field required`, `value is not a valid float`, `ensure this value is greater than 0`, `str type
+# expected`) and v2 (`Input should be a valid integer`, `Extra inputs are not permitted`), Zod (`Expected
+# number, received string`), Python's own (`got an unexpected keyword argument`, `could not convert string to
+# float`, `invalid literal for int()`), Dify's (`Missing required parameter`, `tool parameters validation
+# error`, `is not in correct type of`), OpenAPI tool servers (422 bodies), and their German, Spanish, French,
+# Chinese and Japanese wordings.
 SCHEMA_ERROR = re.compile(
     r"(?i)\b(?:missing|required|invalid|unexpected|unknown|extra|unrecognized)\s+(?:required\s+)?"
     r"(?:parameters?|arguments?|fields?|propert(?:y|ies)|inputs?|keys?)\b"
-    r"|\bvalidation error|\bis a required (?:property|field|parameter)|\bfield required\b"
+    r"|\bvalidation (?:error|failed)|\bis a required (?:property|field|parameter)|\bfield required\b"
     r"|\bgot an unexpected keyword argument\b|\bis not of type\b|\bshould be (?:a|an) (?:valid )?\w+\b"
     r"|\bexpected (?:type|a|an|one of) \w+|\bTypeError\b|\bschema\b|\bis mandatory\b|\bnot (?:supplied|provided)\b"
     r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
-    r"|\brequired field\b|缺少|必填|不能为空|参数错误|参数无效"
+    r"|\brequired field\b"
+    # A type expected, or one expected and another got: "expects type integer", "expected array … got object".
+    rf"|\bexpects?\s+(?:type\s+)?(?:an?\s+)?(?:valid\s+)?{_TYPE_NAMES}\b|\bexpects? one of\b"
+    rf"|\bexpected\s+(?:type\s+)?{_TYPE_NAMES}\b"
+    rf"|\b(?:must|should) be (?:of type |an? )?{_TYPE_NAMES}\b|\b{_TYPE_NAMES} type expected\b"
+    r"|\bis not in correct type\b|\b(?:is|are) not one of\b|\bis too (?:long|short)\b"
+    r"|\bensure this value\b|\binput should be\b|\b(?:extra|additional) (?:inputs|fields|properties) (?:are )?not"
+    r"|\bmust (?:have|NOT have) (?:required|additional) propert|\bis (?:less|greater) than the (?:minimum|maximum)"
+    rf"|\bcould not convert (?:string|str|value)\b|\binvalid literal for\b|\bunable to parse (?:string|input)\b"
+    # German, Spanish, French: a type named after "must be", or a parameter or field said to be required.
+    r"|\bmuss (?:eine?n? )?(?:Zahl|Ganzzahl|Zeichenkette|String|Liste|Objekt|Boolean)\b"
+    r"|\bmuss vom Typ\b|\bPflicht(?:feld|parameter)"
+    r"|\b(?:Parameter|Feld|Argument|Wert)\b[^.\n]{0,40}?\b(?:ist|sind) (?:erforderlich|Pflicht)"
+    r"|\b(?:fehlende[rsn]?|unbekannte[rsn]?|ung[üu]ltige[rsn]?) (?:Parameter|Argument|Feld|Wert|Typ)"
+    r"|\bdebe ser (?:un |una |de tipo )?(?:n[uú]mero|entero|cadena|texto|lista|objeto|booleano|v[aá]lid[oa])\b"
+    r"|\b(?:par[aá]metro|campo|argumento)\b[^.\n]{0,40}?\bes (?:obligatori|requerid)[oa]\b"
+    r"|\bse esperaba (?:un|una|tipo)\b"
+    r"|\bpar[aá]metros? (?:obligatori|requerid|desconocid|inv[aá]lid)|\bfalta(?:n)? (?:el |los )?(?:par[aá]metro|campo)"
+    r"|\bdoit [eê]tre (?:un |une |de type )?(?:nombre|entier|cha[iî]ne|liste|objet|bool[ée]en|valide)\b"
+    r"|\b(?:param[eè]tre|champ|argument)\b[^.\n]{0,40}?\best (?:obligatoire|requis)\b"
+    r"|\bparam[eè]tres? (?:manquant|requis|obligatoire|inconnu|invalide)|\bchamps? (?:obligatoire|requis|manquant)"
+    # Chinese, Japanese.
+    r"|缺少|必填|不能为空|参数错误|参数无效|无效参数|未知参数|非法参数|参数(?:校验|验证)失败|类型错误|类型不匹配"
+    r"|(?:应为|应该是|必须是|必须为)(?:整数|数字|数值|字符串|布尔|数组|对象|列表)"
+    r"|必須(?:パラメータ|項目|引数|フィールド)|(?:パラメータ|引数)[^。\n]{0,40}?(?:が|の値が)(?:不正|無効|不足)|型が(?:正しくありません|一致しません|不正)"
+    r"|指定されていません|である必要があります"
 )
 # What an error says of an input that does not fit, naming one of the tool's own inputs: that it is
 # required or missing, or badly formatted; or a type (integer, string…) next to an expectation (expects,
@@ -65,7 +105,10 @@ _TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i
 _NOT_SCHEMA = re.compile(
     r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
     r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
-    r"|\b5\d\d\b"
+    r"|\b5\d\d\b|\bsignature\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota"
+    r"|tiempo de espera"
+    r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用"
+    r"|認証|APIキー|トークン|タイムアウト|利用できません|上限"
 )
 # A well-formed value that names nothing: the input fit, the thing is not there.
 _NOT_FOUND = re.compile(
@@ -77,12 +120,6 @@ _NOT_FOUND = re.compile(
 class Config(DetectorConfig):
     # Runs of a tool giving an output field its usual type before another type counts as a change.
     min_history: int = Field(default=5, ge=1)
-
-
-def _error(span: ReadableSpan) -> str:
-    outputs = json_attr(span, "output.value")
-    handled = outputs.get("error_message") if isinstance(outputs, dict) else None
-    return str(handled or getattr(getattr(span, "status", None), "description", "") or "")
 
 
 def _names_own_input(error: str, inputs: Any) -> str | None:
@@ -119,7 +156,7 @@ def create(cfg: Config) -> object:
             if attr(span, "dify.node.retry_index") is not None:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
-            error = _error(span) if failed else ""
+            error = node_error(span) if failed else ""
             if not error or _NOT_SCHEMA.search(error):
                 continue
             match = SCHEMA_ERROR.search(error)

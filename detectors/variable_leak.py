@@ -5,12 +5,14 @@ Only flows count: a value must appear in a source (the run's inputs, a tool's or
 retrieved document) and again in a sink (an LLM prompt, the run's output, an answer/end node). A retrieved
 document reaching a prompt is what retrieval is for: from documents only the output counts. A value is
 recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key written bare in a document and
-named in the answer counts. Placeholders, masked values, documentation examples and well-known test numbers
-are not secrets, and neither is what the user typed in the query.
+named in the answer counts. Placeholders, masked values, documentation examples, well-known test numbers and
+code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets, a shared mailbox
+(`support@`, `kundenservice@`) is no one's personal data, and what the user typed in the query is theirs.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -25,6 +27,18 @@ _SINK_TYPES = ("answer", "end")
 # span carries them as attributes, so they are never a leak; their digits would send every source through the
 # card-number and SSN patterns. They are blanked out of the sources before the scan.
 _OWN_IDS = ("dify.run.id", "dify.workflow.id", "dify.task.id", "gen_ai.conversation.id")
+# A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
+# not a person's. Matched against each word of the part before the `@`.
+_MAILBOX = re.compile(
+    r"(?:support|service|services|help|helpdesk|desk|care|info|information|contact|contacts|kontakt|contacto|"
+    r"hello|hallo|hola|sales|vertrieb|ventas|billing|invoices?|accounts|orders?|returns|press|presse|media|"
+    r"privacy|datenschutz|dpo|gdpr|legal|security|abuse|postmaster|webmaster|no-?reply|donotreply|office|team|"
+    r"feedback|soporte|atencion|kefu|booking|bookings|reservations?|jobs|careers|hr|marketing|partners?|"
+    r"enquiries|inquiries|questions)"
+)
+_WORDS = re.compile(r"[._+\-\d]+")
+# ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
+_MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
 
 class Config(DetectorConfig):
@@ -68,6 +82,8 @@ def create(cfg: Config) -> object:
         typed = (user_query(root) or "") if root is not None else ""
         secrets: dict[str, tuple[str, ReadableSpan]] = {}
         for value, kind in found.items():
+            if kind == "email" and _shared_mailbox(value):
+                continue
             source = next((span for span, text in sources if value in text), None)
             if source is not None and value not in typed:
                 secrets[value] = (kind, source)
@@ -105,6 +121,13 @@ def create(cfg: Config) -> object:
                     )
 
     return detect
+
+
+def _shared_mailbox(address: str) -> bool:
+    """A shared mailbox's address (`kundenservice@…`, `privacy-team@…`), which a support page or an answer
+    names on purpose: no person's data."""
+    words = _WORDS.split(address.partition("@")[0].lower())
+    return any(_MAILBOX.fullmatch(word) or word.endswith(_MAILBOX_ENDINGS) for word in words)
 
 
 def _where(source: ReadableSpan, root: ReadableSpan | None) -> str:

@@ -197,6 +197,8 @@ _GUARDED: dict[bool, dict[int, list[int]]] = {
     }
     for personal, checks in _CHECKS.items()
 }
+# A name of code: identifiers joined by dots (`settings.api_token`, `process.env.API_KEY`); a key holds digits.
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
 # `{{#node.var#}}`).
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]")
@@ -333,6 +335,8 @@ def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]
         if match is not None:
             read_to = match.end()
             value = match.group(match.lastindex or 0)
+            if match.lastindex == 3 and text.startswith("(", match.end()):
+                continue  # a call, not a value: `API_KEY = os.environ.get(…)`
             yield value[:-1] if value.endswith(".") and match.lastindex == 3 else value  # a sentence's full stop
 
 
@@ -360,6 +364,8 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         return luhn_ok(card_digits) and card_digits not in _TEST_CARDS and len(set(card_digits)) >= 3
     if _PLACEHOLDER.search(value) or (exempt_examples and _EXAMPLE.search(value)):
         return False
+    if exempt_examples and kind in _TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):
+        return False  # a name of code, `token = settings.api_token` (redaction masks it all the same)
     if kind == "email":
         return not (exempt_examples and _EXAMPLE_DOMAINS.search(value))
     if kind == "bearer_token":  # a token, not a word: "Bearer instruments"

@@ -71,15 +71,28 @@ def _luhn_number(rng: random.Random) -> str:
 
 
 def container_run(
-    kind: str, rounds: int, outputs: list[str], items: int, limit: int, reason: str | None, item: Any = None
+    kind: str,
+    rounds: int,
+    outputs: list[str],
+    items: int,
+    limit: int,
+    reason: str | None,
+    item: Any = None,
+    selector: list[Any] | None = None,
 ) -> list[Any]:
-    """A container's run; its input list holds `items` distinct numbers, or `item` repeated."""
+    """A container's run; its input list holds `items` distinct numbers, or `item` repeated, or `selector`."""
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
     started = {
         **base,
         "created_at": 1,
         "metadata": {f"{kind}_length": limit},
-        "inputs": {"iterator_selector": list(range(items)) if item is None else [item] * items},
+        "inputs": {
+            "iterator_selector": selector
+            if selector is not None
+            else list(range(items))
+            if item is None
+            else [item] * items
+        },
     }
     events = [DifyEvent(f"{kind}_started", started, "r")]
     for i in range(rounds):

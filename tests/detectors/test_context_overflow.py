@@ -91,3 +91,37 @@ def test_growth_must_be_material_not_small_prompts_then_one_jump() -> None:
     assert [run(t, "steady") for t in (55_000, 62_000, 69_500, 76_000, 83_000)] == [0, 0, 0, 0, 1]
     (finding,) = processor.detect(run_spans([llm(model="gpt-4o", prompt_tokens=90_000)], app_id="steady"))
     assert finding.evidence["prompt_tokens"] == [62_000, 69_500, 76_000, 83_000, 90_000]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Invalid request: context_length_exceeded (180287 > 128000)",
+        "[openai] Error code: 400 - This model's maximum context length is 16385 tokens. However, your messages "
+        "resulted in 17102 tokens. Please reduce the length of the messages.",
+        "[anthropic] prompt is too long: 213004 tokens > 200000 maximum",
+        "The input token count (1203311) exceeds the maximum number of tokens allowed (1048576).",
+        "<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, 30720]",
+        "请求失败：输入内容超出模型最大上下文长度",  # noqa: RUF001
+        "コンテキスト長の上限を超えました",
+    ],
+)
+def test_an_llm_failing_because_its_prompt_did_not_fit(error: str) -> None:
+    # Any model, its window known or not: the provider said the prompt did not fit.
+    spans = run_spans([llm(model="my-local-model", status="failed", error=error, prompt_tokens=0)])
+    (finding,) = findings(spans, "context_overflow")
+    assert finding.severity == "critical" and finding.evidence["error"] == error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 29000, Requested 5000.",
+        "Request too large for gpt-4o on tokens per min (TPM): Limit 30000, Requested 180000.",
+        "Read timed out after 60 seconds",
+        "Invalid API key provided",
+    ],
+)
+def test_an_llm_failing_for_other_reasons_is_no_overflow(error: str) -> None:
+    spans = run_spans([llm(model="gpt-4o", status="failed", error=error, prompt_tokens=0)])
+    assert findings(spans, "context_overflow") == []

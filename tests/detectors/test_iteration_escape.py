@@ -50,3 +50,16 @@ def test_an_iteration_over_one_repeated_item_is_no_stuck_container() -> None:
     assert findings(repeated, "dify_iteration_escape") == []  # the same work each round
     distinct = container_run("iteration", 4, ["label: hub Berlin"] * 4, 4, 4, None)
     assert len(findings(distinct, "dify_iteration_escape")) == 1  # four items, one output: items ignored
+
+
+def test_an_iteration_over_the_characters_of_a_text() -> None:
+    letters = list("Einleitung; Hauptteil; Schluss")
+    spans = container_run(
+        "iteration", len(letters), [f"{c}..." for c in letters], len(letters), 50, None, selector=letters
+    )
+    (finding,) = findings(spans, "dify_iteration_escape")
+    assert finding.evidence["text"] == "Einleitung; Hauptteil; Schluss" and finding.evidence["rounds"] == 30
+    for meant in (list("ABCDEFGHIJKL"), list("春眠不觉晓处处闻啼鸟"), ["intro", "body", "end"] * 4):
+        spans = container_run("iteration", len(meant), [f"{i}" for i in range(len(meant))], len(meant), 50, None,
+                              selector=meant)  # fmt: skip
+        assert findings(spans, "dify_iteration_escape") == [], meant

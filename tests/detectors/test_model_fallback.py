@@ -145,3 +145,15 @@ def test_counts_kept_by_an_earlier_release_read_as_history() -> None:
     (finding,) = list(create(FallbackConfig())(trace))  # type: ignore[operator]
     assert finding.evidence["history"] == {"gpt-4o": 6}
     assert baselines.get(key) == ["gpt-4o"] * 6 + ["qwen-max"]
+
+
+def test_a_second_switch_to_a_model_the_node_fell_back_to_before() -> None:
+    """Held-out 3: a silent switch to a model the node had answered with once before was taken for its habit."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    models = ["gpt-4o"] * 12 + ["gpt-4o-mini"] + ["gpt-4o"] * 12 + ["gpt-4o-mini"]
+    found = [processor.detect(spans) for spans in model_runs("app", models)]
+    assert [len(f) for f in found] == [0] * 12 + [1] + [0] * 12 + [1]
+    assert found[-1][0].evidence["rule"] == "a model in 1 of the node's last 25 runs used"
+    balanced = DetectionProcessor(_only("dify_model_fallback"))  # a second model in a third of the runs: a habit
+    models = (["gpt-4o", "gpt-4o", "gpt-4o-mini"] * 9)[:26]
+    assert sum(len(balanced.detect(spans)) for spans in model_runs("app", models)) == 0

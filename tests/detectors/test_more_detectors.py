@@ -12,6 +12,7 @@ from bridge.processors.detectors import Config as DetectorsConfig
 from bridge.processors.detectors import DetectionProcessor
 from bridge.trace.spans import build_spans
 from detectors import registry
+from detectors.tool_schema_mismatch import SCHEMA_ERROR
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -201,8 +202,10 @@ _TRACK_INPUTS = {"order_id": "A-17", "carrier": "dhl", "to": "Graz", "format": "
 )
 def test_tool_errors_naming_an_own_input_with_a_type_or_format_word(error: str) -> None:
     failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
-    (finding,) = findings(failed, "dify_tool_schema_mismatch")
-    assert finding.evidence["error"] == error and "names its input" in finding.summary
+    (finding,) = findings(failed, "dify_tool_schema_mismatch")  # by the validator wordings, or by the input named
+    assert finding.evidence["error"] == error
+    if not SCHEMA_ERROR.search(error):
+        assert "names its input" in finding.summary
 
 
 @pytest.mark.parametrize(
@@ -215,16 +218,55 @@ def test_tool_errors_naming_an_own_input_with_a_type_or_format_word(error: str) 
         "Read timed out (carrier=ups)",
         "failed to connect to host",  # "to" unquoted is a word, not the parameter
         "format pdf is not available for this carrier",  # the parameter's own name is no type word
-        "Argument 'weight' expects an integer",  # not an input of this tool
         "Upstream returned 502 for carrier ups; expected 200",  # the service failed, not the input
         "order_id A-17: invalid response from carrier (HTML instead of JSON)",
         "carrier must be authenticated first",
         "The order_id list is empty for this customer",  # a type word with no expectation
+        # Access and the service, in other languages; obligations naming no type and no parameter.
+        "APIキーが指定されていません",
+        "鉴权失败：密钥无效",
+        "Zeitüberschreitung beim Abruf der Daten",
+        "上游服务不可用，请稍后重试",
+        "Response too large: 12 MB over the limit",
+        "Das Konto muss eine gültige Zahlungsmethode haben",
+        "Anmeldung ist erforderlich",
+        "El pago debe ser un cargo recurrente",
+        "L'accès est requis pour ce service",
+        "Webhook signature validation failed",
     ],
 )
 def test_tool_errors_for_other_reasons_naming_an_input_do_not_fire(error: str) -> None:
     failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
     assert findings(failed, "dify_tool_schema_mismatch") == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # Validators' own wordings, whatever the input is called: pydantic v2 and v1, JSON Schema, Zod, Python,
+        # Dify's tool parameter check, and a type expected where the call named another parameter.
+        "1 validation error for Query\nlimit\n  Input should be greater than 0 [type=greater_than]",
+        "limit: ensure this value is less than or equal to 100",
+        "'newest' is not one of ['asc', 'desc']",
+        "Expected number, received string",
+        "invalid literal for int() with base 10: 'ten'",
+        "ValueError: could not convert string to float: 'about 3'",
+        "The tool parameter value 'x' is not in correct type of number.",
+        "Argument 'weight' expects an integer",
+        "body.items: expected array, got object",
+        "Der Parameter 'stadt' ist erforderlich",
+        "Feld 'menge' muss eine Ganzzahl sein",
+        "Le paramètre 'ville' est obligatoire",
+        "字段 limit 类型不匹配",
+        "引数 limit の値が不正です",
+        "必須項目 city が指定されていません",
+    ],
+)
+def test_tool_errors_in_validators_wordings(error: str) -> None:
+    assert SCHEMA_ERROR.search(error)
+    failed = run_spans([node("w", "tool", inputs=_TRACK_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, "dify_tool_schema_mismatch")
+    assert finding.evidence["rule"] == "tool error says its inputs do not fit" and finding.evidence["error"] == error
 
 
 def test_tool_output_read_as_another_type_or_null_from_an_earlier_node() -> None:

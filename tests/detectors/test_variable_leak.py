@@ -85,3 +85,28 @@ def test_the_users_own_key_and_placeholders_are_not_leaks() -> None:
     for placeholder in ["sk-...xxxx", "api_key: <your-api-key>", "password: ********", "sk-proj-XXXXXXXXXXXXXXXXXXXX"]:
         spans = _retrieved(f"Send {placeholder} in the header.", f"Example: {placeholder}")
         assert findings(spans, "dify_variable_leak") == [], placeholder
+
+
+def test_a_shared_mailbox_from_the_knowledge_base_is_no_personal_data() -> None:
+    page = "Returns desk: returns-team@vela-shop.eu, escalations: customercare@vela-shop.eu."
+    for address in ("returns-team@vela-shop.eu", "customercare@vela-shop.eu"):
+        assert findings(_retrieved(page, f"Write to {address}."), "dify_variable_leak") == []
+    person = "Escalations go to our agent maria.keller@vela-shop.eu."
+    (finding,) = findings(_retrieved(person, "Write to maria.keller@vela-shop.eu."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "email"
+
+
+def test_code_binding_a_key_name_to_code_is_no_secret() -> None:
+    code = (
+        "def client():\n    token = settings.service_token\n    API_KEY = os.getenv('API_KEY')\n"
+        "    secret = process.env.SIGNING_SECRET\n"
+    )
+    spans = run_spans(
+        [node("start", "start"), llm(prompt=f"Review this code:\n{code}")],
+        inputs={"code": code},
+        outputs={"review": f"Looks fine:\n{code}"},
+    )
+    assert findings(spans, "dify_variable_leak") == []
+    real = code.replace("settings.service_token", "'9f8e7d6c5b4a39281706f5e4d3c2b1a0'")
+    spans = run_spans([node("start", "start"), llm(prompt=real)], inputs={"code": real}, outputs={"review": real})
+    assert findings(spans, "dify_variable_leak") != []

@@ -304,3 +304,14 @@ def test_credentials_named_in_other_languages_and_in_prose() -> None:
     # prose without a value: no digit after "is"
     for text in ["the password is wrong", "Your access key is valid for 30 days", "the token is expired"]:
         assert sensitive_values(text, False) == {}, text
+
+
+def test_a_key_name_bound_to_code_holds_no_value() -> None:
+    # A call is code for the detector and for redaction alike; a dotted name without a digit is code for the
+    # detector, while redaction masks it all the same (`correct.horse.battery` could be a password).
+    assert sensitive_values("API_KEY = os.environ.get('API_KEY')", True, exempt_examples=False) == {}
+    assert sensitive_values("token = settings.service_token", True) == {}
+    assert sensitive_values("token = settings.service_token", True, exempt_examples=False) == {
+        "settings.service_token": "credential"
+    }
+    assert sensitive_values("token = 9f8e7d6c.5b4a3928", True) == {"9f8e7d6c.5b4a3928": "credential"}
