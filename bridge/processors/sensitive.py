@@ -98,7 +98,6 @@ SECRETS: dict[str, re.Pattern[str]] = {
 }
 # The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
 _UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
-_UUID_HEAD_LENGTH = 8 + 4 + 4 + 3  # its hex digits and dashes
 PERSONAL: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
     "phone": re.compile(r"\+(?<![\w.]\+)\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),
@@ -259,7 +258,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     for kind, pattern, ascii_pattern, literals, exact, guard, min_digits in checks:
         if digits < min_digits:
             continue
-        stretches: Iterable[str] = (text,)
+        stretches: Iterable[tuple[int, int]] = ((0, len(text)),)
         if literals:
             if literals.isdisjoint(present) or (exact and not _any_in(exact, text)):
                 continue
@@ -273,7 +272,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 continue
         elif guard is _DIGIT_RUN:
             if is_ascii:
-                stretches = _digit_stretches(text, raw.translate(_RUN_BYTES))
+                stretches = _digit_stretches(raw.translate(_RUN_BYTES))
             elif _DIGIT_RUN.search(text) is None:
                 continue
         elif kind == "us_phone" and is_ascii:
@@ -281,8 +280,8 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 continue
         elif guard is not None and guard.search(text) is None:
             continue
-        for stretch in stretches:
-            for match in (ascii_pattern if is_ascii else pattern).finditer(stretch):
+        for pos, endpos in stretches:
+            for match in (ascii_pattern if is_ascii else pattern).finditer(text, pos, endpos):
                 value = match.group(match.lastindex or 0)
                 if accepted(kind, value, exempt_examples):
                     found.setdefault(value, kind)
@@ -334,21 +333,32 @@ def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]
         match = tail.match(text, end)
         if match is not None:
             read_to = match.end()
-            value = match.group(match.lastindex or 0)
-            if match.lastindex == 3 and text.startswith("(", match.end()):
-                continue  # a call, not a value: `API_KEY = os.environ.get(…)`
-            yield value[:-1] if value.endswith(".") and match.lastindex == 3 else value  # a sentence's full stop
+            value = named_value(match)
+            if value is not None:
+                yield value
 
 
-def _digit_stretches(text: str, runs: bytes) -> Iterator[str]:
-    """The stretches of ASCII `text` where a card number can be (`runs`: the text through `_RUN_BYTES`), each
-    with the characters before (a UUID's head) and the one after that the pattern's boundaries look at: the
-    card pattern reads these instead of a whole text whose ids and dates hold a few such stretches."""
+def named_value(match: re.Match[str]) -> str | None:
+    """The value a match of a name's pattern (`_named`, `_TAILS`) holds: a bare value without a sentence's full
+    stop, None for a call (`API_KEY = os.environ.get(…)` names code, not a value)."""
+    value = match.group(match.lastindex or 0)
+    if match.lastindex != 3:  # quoted
+        return value
+    if match.string.startswith("(", match.end()):
+        return None
+    return value[:-1] if value.endswith(".") else value
+
+
+def _digit_stretches(runs: bytes) -> Iterator[tuple[int, int]]:
+    """Where in an ASCII text a card number can be (`runs`: the text through `_RUN_BYTES`), as (start, end)
+    for `finditer`, the end taking the one character after that `\b` looks at: the card pattern reads these
+    instead of a whole text whose ids and dates hold a few such stretches. Its look-behinds (a digit, a UUID's
+    head) see the text before the start, as they would in the whole text."""
     start = runs.find(_RUN)  # the first 13 in a row start a stretch: the characters before are not in it
     while start != -1:
         end = runs.find(b"0", start)
         end = len(runs) if end == -1 else end
-        yield text[max(start - _UUID_HEAD_LENGTH, 0) : end + 1]
+        yield start, end + 1
         start = runs.find(_RUN, end)
 
 
