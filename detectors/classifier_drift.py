@@ -1,7 +1,8 @@
 """`dify_classifier_drift`: a question classifier's pick that contradicts the question.
 
 Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names
-a specific class, or picks a class the question shares no word with while naming another class. Reads the
+a specific class (a specific pick is not judged by the words: a question may use another class's word and
+belong to the class picked). Reads the
 categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs no
 configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
 and fires when questions alike in words (idf-weighted; character pairs for Chinese and Japanese) went to
@@ -231,32 +232,22 @@ def create(cfg: Config) -> object:
             question, names = request
             asked = _words(question)
             named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) & asked]
-            if not named:
+            # A word of another class's name is no proof when the pick is a specific class too ("is it a warranty
+            # issue if the fridge only cools to 9 degrees?" is a repair): such picks go to the past picks' vote.
+            if not named or not _CATCH_ALL.search(chosen):
                 if cfg.vocabulary:
                     yield from _vocabulary(trace, span, question, chosen, names, cfg)
                 continue
             title = attr(span, "dify.node.title", span.name)
-            rule = "the question names another class than the pick"
-            evidence = {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named}
-            if _CATCH_ALL.search(chosen):
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.8,
-                    f"Classifier '{title}' filed the question under the catch-all '{chosen}' although it "
-                    f"names '{named[0]}'; review the class descriptions.",
-                    evidence,
-                    span_id(span),
-                )
-            elif not _words(chosen) & asked:
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"Classifier '{title}' picked '{chosen}', which the question does not mention, over "
-                    f"'{named[0]}', which it does.",
-                    evidence,
-                    span_id(span),
-                )
+            yield Finding(
+                KEY,
+                "medium",
+                0.8,
+                f"Classifier '{title}' filed the question under the catch-all '{chosen}' although it "
+                f"names '{named[0]}'; review the class descriptions.",
+                {"node": title, "rule": "the question names a specific class, the pick is the catch-all",
+                 "question": question[:200], "chosen": chosen, "matching": named},
+                span_id(span),
+            )  # fmt: skip
 
     return detect
