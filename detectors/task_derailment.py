@@ -5,10 +5,11 @@ and Japanese character pairs, numbers, acronyms) with the user's query, nor with
 was given by tools, nor with what its LLMs were sent (a question classifier's or parameter extractor's prompt
 aside: Dify's own fixed text); or when a Chinese or Japanese answer is written in a script that none of those
 is written in and no prompt or input names its language. The query and answer are the run's input and output
-named like one, or else a workflow's longest text input and output. Judged only where words can tell: a run
-with nothing retrieved (plain chat, whose right answers need share no word with the question) and an answer
-in another language than its sources (a Chinese answer from English manuals) are left alone, as are short
-answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
+named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
+run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
+an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts; an
+answer in another language than its sources (a Chinese answer from English manuals) is left alone, as are
+short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
 
 from __future__ import annotations
 
@@ -111,6 +112,9 @@ _ROUTERS = frozenset({"question-classifier", "parameter-extractor"})
 class Config(DetectorConfig):
     # Answers with fewer words than this are not judged.
     min_answer_words: int = Field(default=6, ge=1)
+    # Answers of a run with nothing retrieved (plain chat, generation) are judged from this many words on: a
+    # right short answer need share no word with its question, a long one on its subject shares one.
+    min_unsourced_words: int = Field(default=30, ge=1)
 
 
 def _stems(text: str) -> set[str]:
@@ -244,15 +248,22 @@ def create(cfg: Config) -> object:
             return
         query = _query(root)
         sources = _sources(trace)
-        # A run with nothing retrieved (plain chat) leaves only the query to compare with, and a right answer
-        # need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."): not judged.
-        if not query or not sources or query == answer:
+        if not query or query == answer:
             return
         asked, said = _terms(query), _terms(answer)
         if len(asked) < 2 or asked & said:
             return
         language = _language(answer)
         prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+        # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
+        # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
+        # only a long one in the query's language is judged.
+        if not sources:
+            if (_size(answer) >= cfg.min_unsourced_words and said and language == _language(query)
+                    and not said & _terms("\n".join(prompts))):  # fmt: skip
+                yield _finding("a long answer with nothing retrieved shares no term with the query or the prompts",
+                               query, answer, language)  # fmt: skip
+            return
         given = [query, *sources, *prompts]
         if _foreign_script(language, given):
             if not any(_LANGUAGE_NAMED.search(text) for text in [*prompts, *_texts(json_attr(root, "input.value"))]):

@@ -124,6 +124,27 @@ def test_task_derailment_an_answer_in_a_script_nothing_in_the_run_is_written_in(
                     "task_derailment") == []  # fmt: skip
 
 
+def test_task_derailment_judges_a_long_answer_with_nothing_retrieved() -> None:
+    """With nothing retrieved a short right answer need share no word with its question, but an essay of 30
+    words or more on its subject shares one with the topic or the prompts; one in another language than the
+    query (a translation) is not judged."""
+    topic = "家乡的年味"
+    prompt = f"请以《{topic}》为题写一篇散文的一节。"
+    off = "\n\n".join(["今日股市震荡，投资者需保持谨慎。", "本店招聘兼职店员，待遇优厚。"] * 3)
+    derailed = run_spans([llm(prompt=prompt, answer=off)], inputs={"topic": topic}, outputs={"article": off})
+    (finding,) = findings(derailed, "task_derailment")
+    assert "nothing retrieved" in finding.evidence["rule"]
+    on = "\n\n".join(["腊月一到，家乡的年味就浓了起来。", "街上挂满红灯笼，厨房里飘着炖肉的香气。"] * 3)
+    assert findings(run_spans([llm(prompt=prompt, answer=on)], inputs={"topic": topic}, outputs={"article": on}),
+                    "task_derailment") == []  # fmt: skip
+    short = run_spans([llm(prompt=prompt, answer=off[:16])], inputs={"topic": topic}, outputs={"article": off[:16]})
+    assert findings(short, "task_derailment") == []
+    source = "Translate into German: " + " ".join(["The quick brown fox jumps over the lazy dog."] * 4)
+    german = " ".join(["Der schnelle braune Fuchs springt über den faulen Hund."] * 4)
+    translation = run_spans([llm(prompt=source, answer=german)], inputs={"sys.query": source}, outputs={"text": german})
+    assert findings(translation, "task_derailment") == []
+
+
 def test_state_corruption() -> None:
     lost = run_spans([node("make", "code", outputs={"s": "abc"}), node("end", "end", inputs={"s": None})])
     assert "reached 'end' empty" in findings(lost, "state_corruption")[0].summary
