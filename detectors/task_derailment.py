@@ -224,15 +224,33 @@ def _foreign_script(language: str | None, given: list[str]) -> bool:
     return script is not None and not any(script.search(text) for text in given)
 
 
-def _finding(rule: str, query: str, answer: str, language: str | None) -> Finding:
-    return Finding(
-        KEY,
-        "medium",
-        0.7,
-        "The final answer shares no subject with the user's query nor with anything the run retrieved or "
-        "was told; check the prompt chain and the branch the run took.",
-        {"node": "the run", "rule": rule, "query": query[:200], "answer": answer[:200], "language": language},
-    )
+def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
+    """The rule by which an answer that shares no term with its query is off it, if one does."""
+    language = _language(answer)
+    said = _terms(answer)
+    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
+    # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
+    # only a long one in the query's language is judged (the caller drops short ones).
+    if not sources:
+        if said and language == _language(query) and not said & _terms("\n".join(prompts)):
+            return "a long answer with nothing retrieved shares no term with the query or the prompts"
+        return None
+    given = [query, *sources, *prompts]
+    if _foreign_script(language, given):
+        if any(_LANGUAGE_NAMED.search(text) for text in [*prompts, *_texts(json_attr(root, "input.value"))]):
+            return None
+        return "the answer is written in a script none of the query, sources and prompts is written in"
+    # Words are compared with the sources' only in their language: a right answer in the user's language
+    # from sources in another (a Chinese answer from English manuals) shares no word with them either.
+    written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
+    if language is None or (written and language not in written):
+        return None
+    # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
+    # shares nothing with either, nor with what its LLMs were sent, derailed.
+    if said & _terms("\n".join(given[1:])):
+        return None
+    return "no term of the answer in the query, the documents, tool results or LLM prompts"
 
 
 def create(cfg: Config) -> object:
@@ -244,41 +262,23 @@ def create(cfg: Config) -> object:
         answer = _answer(root)
         if not answer or _size(answer) < cfg.min_answer_words:
             return
-        if _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
-            return
         query = _query(root)
         sources = _sources(trace)
-        if not query or query == answer:
+        if not query or query == answer or (not sources and _size(answer) < cfg.min_unsourced_words):
             return
-        asked, said = _terms(query), _terms(answer)
-        if len(asked) < 2 or asked & said:
+        asked = _terms(query)
+        if len(asked) < 2 or asked & _terms(answer):
             return
-        language = _language(answer)
-        prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
-        # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
-        # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
-        # only a long one in the query's language is judged.
-        if not sources:
-            if (_size(answer) >= cfg.min_unsourced_words and said and language == _language(query)
-                    and not said & _terms("\n".join(prompts))):  # fmt: skip
-                yield _finding("a long answer with nothing retrieved shares no term with the query or the prompts",
-                               query, answer, language)  # fmt: skip
-            return
-        given = [query, *sources, *prompts]
-        if _foreign_script(language, given):
-            if not any(_LANGUAGE_NAMED.search(text) for text in [*prompts, *_texts(json_attr(root, "input.value"))]):
-                yield _finding("the answer is written in a script none of the query, sources and prompts is written "
-                               "in, and no prompt names its language", query, answer, language)  # fmt: skip
-            return
-        # Words are compared with the sources' only in their language: a right answer in the user's language
-        # from sources in another (a Chinese answer from English manuals) shares no word with them either.
-        written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
-        if language is None or (written and language not in written):
-            return
-        # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
-        # shares nothing with either, nor with what its LLMs were sent, derailed.
-        if not said & _terms("\n".join(given[1:])):
-            yield _finding("no term of the answer in the query, the documents, tool results or LLM prompts", query,
-                           answer, language)  # fmt: skip
+        rule = _off_rule(trace, root, query, answer, sources)
+        if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
+            yield Finding(
+                KEY,
+                "medium",
+                0.7,
+                "The final answer shares no subject with the user's query nor with anything the run retrieved or "
+                "was told; check the prompt chain and the branch the run took.",
+                {"node": "the run", "rule": rule, "query": query[:200], "answer": answer[:200],
+                 "language": _language(answer)},
+            )  # fmt: skip
 
     return detect
