@@ -5,7 +5,7 @@
 - `heldout2`: the second held-out corpus (tests/detectors/heldout2.py), written after the first one's misses
   had been read; totals only, like the first.
 - `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
-  detectors, their tests or the other corpora; totals only.
+  detectors, their tests or the other corpora; scored once, then made a development set: with its wrong cases.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
-# (never for a held-out set, so that no change is tuned to its cases).
+# (never for a set still held out, so that no change is tuned to its cases).
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
