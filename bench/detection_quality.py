@@ -5,7 +5,7 @@
 - `heldout2`: the second held-out corpus (tests/detectors/heldout2.py), written after the first one's misses
   had been read; totals only, like the first.
 - `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
-  detectors, their tests or the other corpora; with its wrong cases (a development set since session 16).
+  detectors, their tests or the other corpora; scored once, then made a development set: with its wrong cases.
 - `heldout4`: the fourth held-out corpus (tests/detectors/heldout4.py), written by a helper who had not read the
   detectors, their tests, the other corpora or docs/detectors.md; totals only.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3, heldout4
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
-# (not for an untouched held-out set, so that no change is tuned to its cases).
+# (never for a set still held out, so that no change is tuned to its cases).
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),

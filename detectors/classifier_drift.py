@@ -1,9 +1,10 @@
 """`dify_classifier_drift`: a question classifier's pick that contradicts the question.
 
 Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names
-a specific class, or picks a class the question shares no word with while naming another class. Reads the
-categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs no
-configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
+a specific class, or picks a class the question does not mention while naming another class whole (one
+word of a longer name is no proof: a question may use another class's word and belong to the class picked).
+Reads the categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs
+no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
 and fires when questions alike in words (idf-weighted; character pairs for Chinese and Japanese) went to
 another class far more than to the one picked, even when the question names no class. The app's class mix
 against its own past is watched too.
@@ -231,32 +232,30 @@ def create(cfg: Config) -> object:
             question, names = request
             asked = _words(question)
             named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) & asked]
+            catch_all = bool(_CATCH_ALL.search(chosen))
+            # Over a specific pick the question must name another class whole ("my billing" for "Billing") and the
+            # pick not at all: one word of a longer name is no proof ("is it a warranty issue if the fridge only
+            # cools to 9 degrees?" is a repair, not "Warranty & returns"). Other picks go to the past picks' vote.
+            if not catch_all:
+                named = [n for n in named if _words(n) <= asked] if not _words(chosen) & asked else []
             if not named:
                 if cfg.vocabulary:
                     yield from _vocabulary(trace, span, question, chosen, names, cfg)
                 continue
             title = attr(span, "dify.node.title", span.name)
-            rule = "the question names another class than the pick"
-            evidence = {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named}
-            if _CATCH_ALL.search(chosen):
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.8,
-                    f"Classifier '{title}' filed the question under the catch-all '{chosen}' although it "
-                    f"names '{named[0]}'; review the class descriptions.",
-                    evidence,
-                    span_id(span),
-                )
-            elif not _words(chosen) & asked:
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"Classifier '{title}' picked '{chosen}', which the question does not mention, over "
-                    f"'{named[0]}', which it does.",
-                    evidence,
-                    span_id(span),
-                )
+            if catch_all:
+                summary = f"filed the question under the catch-all '{chosen}' although it names '{named[0]}'"
+                rule = "the question names a specific class, the pick is the catch-all"
+            else:
+                summary = f"picked '{chosen}', which the question does not mention, over '{named[0]}', named whole"
+                rule = "the question names another class whole, and the pick not at all"
+            yield Finding(
+                KEY,
+                "medium",
+                0.8 if catch_all else 0.75,
+                f"Classifier '{title}' {summary}; review the class descriptions.",
+                {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named},
+                span_id(span),
+            )
 
     return detect

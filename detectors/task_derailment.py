@@ -2,11 +2,14 @@
 
 Lexical: fires when a substantial answer shares no term (content words by their first five letters, Chinese
 and Japanese character pairs, numbers, acronyms) with the user's query, nor with what the run retrieved or
-was given by tools, nor with what its LLMs were sent. Judged only where words can tell: a run with nothing
-retrieved (plain chat, whose right answers need share no word with the question) and an answer in another
-language than its sources (a Chinese answer from English manuals) are left alone, as are short answers and
-runs without a recognisable query.
-"""
+was given by tools, nor with what its LLMs were sent (a question classifier's or parameter extractor's prompt
+aside: Dify's own fixed text); or when a Chinese or Japanese answer is written in a script that none of those
+is written in and no prompt or input names its language. The query and answer are the run's input and output
+named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
+run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
+an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts; an
+answer in another language than its sources (a Chinese answer from English manuals) is left alone, as are
+short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
 
 from __future__ import annotations
 
@@ -95,11 +98,23 @@ _STOP = frozenset(
     ]
 )
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
+# An answer that declines or says it does not know, in the languages `_language` tells.
+_DECLINE = re.compile(
+    r"(?i)\b(?:sorry|I (?:cannot|can't|can not|am unable|don't have|do not have)|unable to|no information|"
+    r"leider|tut mir leid|entschuldig|lo siento|no (?:puedo|tengo)|désolée?|je ne (?:peux|sais)|malheureusement)\b"
+    r"|抱歉|对不起|無法|无法|不清楚|申し訳|すみません|できません|わかりません"
+)
+# LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
+# those ground no answer.
+_ROUTERS = frozenset({"question-classifier", "parameter-extractor"})
 
 
 class Config(DetectorConfig):
     # Answers with fewer words than this are not judged.
     min_answer_words: int = Field(default=6, ge=1)
+    # Answers of a run with nothing retrieved (plain chat, generation) are judged from this many words on: a
+    # right short answer need share no word with its question, a long one on its subject shares one.
+    min_unsourced_words: int = Field(default=30, ge=1)
 
 
 def _stems(text: str) -> set[str]:
@@ -173,47 +188,97 @@ def _sources(trace: Trace) -> list[str]:
     return [part for part in parts if part]
 
 
+def _texts(value: Any) -> list[str]:
+    """The run's own text inputs or outputs (Dify's `sys.*` aside), longest first."""
+    if not isinstance(value, dict):
+        return []
+    texts = [text for key, text in value.items() if isinstance(text, str) and not str(key).startswith("sys.")]
+    return sorted(texts, key=len, reverse=True)
+
+
+def _answer(root: Any) -> str | None:
+    """The run's answer: its output named like one, or else a workflow's longest text output (`reply`,
+    `recipe`, `article`: a workflow names its outputs as it likes)."""
+    outputs = json_attr(root, "output.value")
+    return _first_text(outputs, _ANSWER_KEYS) or next(iter(_texts(outputs)), None)
+
+
+def _query(root: Any) -> str | None:
+    """What the user asked: the input named like a query, or else a workflow's longest text input."""
+    return user_query(root) or next(iter(_texts(json_attr(root, "input.value"))), None)
+
+
+# Chinese and Japanese answers are told by their script alone: one written in a script nothing the run was given
+# is written in (a Japanese answer to a German question about English manuals) is off the query, unless the run
+# names the language (a prompt asking for Chinese).
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_SCRIPTS = {"ja": _KANA, "zh": _HAN}
+_LANGUAGE_NAMED = re.compile(
+    r"(?i)\b(?:chinese|mandarin|cantonese|japanese|chinesisch|japanisch|chino|japonés|chinois|japonais|"
+    r"zh(?:[-_]\w+)?|ja[-_]jp)\b|中文|汉语|漢語|华语|日本語|日语|日文"
+)
+
+
+def _foreign_script(language: str | None, given: list[str]) -> bool:
+    script = _SCRIPTS.get(language or "")
+    return script is not None and not any(script.search(text) for text in given)
+
+
+def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
+    """The rule by which an answer that shares no term with its query is off it, if one does."""
+    language = _language(answer)
+    said = _terms(answer)
+    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
+    # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
+    # only a long one in the query's language is judged (the caller drops short ones).
+    if not sources:
+        if said and language == _language(query) and not said & _terms("\n".join(prompts)):
+            return "a long answer with nothing retrieved shares no term with the query or the prompts"
+        return None
+    given = [query, *sources, *prompts]
+    if _foreign_script(language, given):
+        if any(_LANGUAGE_NAMED.search(text) for text in [*prompts, *_texts(json_attr(root, "input.value"))]):
+            return None
+        return "the answer is written in a script none of the query, sources and prompts is written in"
+    # Words are compared with the sources' only in their language: a right answer in the user's language
+    # from sources in another (a Chinese answer from English manuals) shares no word with them either.
+    written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
+    if language is None or (written and language not in written):
+        return None
+    # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
+    # shares nothing with either, nor with what its LLMs were sent, derailed.
+    if said & _terms("\n".join(given[1:])):
+        return None
+    return "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         if root is None:
             return
         # The answer first: when it is missing or too short to judge, the inputs are not read.
-        answer = _first_text(json_attr(root, "output.value"), _ANSWER_KEYS)
+        answer = _answer(root)
         if not answer or _size(answer) < cfg.min_answer_words:
             return
-        query = user_query(root)
+        query = _query(root)
         sources = _sources(trace)
-        # A run with nothing retrieved (plain chat) leaves only the query to compare with, and a right answer
-        # need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."): not judged.
-        if not query or not sources:
+        if not query or query == answer or (not sources and _size(answer) < cfg.min_unsourced_words):
             return
-        asked, said = _terms(query), _terms(answer)
-        if len(asked) < 2 or asked & said:
+        asked = _terms(query)
+        if len(asked) < 2 or asked & _terms(answer):
             return
-        # Words are compared with the sources' only in their language: a right answer in the user's language
-        # from sources in another (a Chinese answer from English manuals) shares no word with them either.
-        language = _language(answer)
-        written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
-        if language is None or (written and language not in written):
-            return
-        # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
-        # shares nothing with either, nor with what its LLMs were sent, derailed.
-        grounds = "\n".join([*sources, *(prompt_text(span) for span in trace.llm_spans)])
-        if not said & _terms(grounds):
+        rule = _off_rule(trace, root, query, answer, sources)
+        if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
             yield Finding(
                 KEY,
                 "medium",
                 0.7,
                 "The final answer shares no subject with the user's query nor with anything the run retrieved or "
                 "was told; check the prompt chain and the branch the run took.",
-                {
-                    "node": "the run",
-                    "rule": "no term of the answer in the query, the documents, tool results or LLM prompts",
-                    "query": query[:200],
-                    "answer": answer[:200],
-                    "language": language,
-                },
-            )
+                {"node": "the run", "rule": rule, "query": query[:200], "answer": answer[:200],
+                 "language": _language(answer)},
+            )  # fmt: skip
 
     return detect

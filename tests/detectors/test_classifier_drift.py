@@ -20,6 +20,23 @@ def test_a_class_the_question_does_not_mention() -> None:
     assert "picked 'weather'" in finding.summary
 
 
+def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -> None:
+    """A question using a word of another class's name may well belong to the class picked ("is it a warranty
+    issue if the fridge only cools to 9 degrees?" is a repair): over a specific pick the question must name the
+    other class whole; the catch-all is judged by any word of it."""
+    classes = ["Orders & delivery", "Repairs & troubleshooting", "Warranty & returns", "Other"]
+    for question in (
+        "Is it a warranty issue if the fridge only cools to 9 degrees?",
+        "Since the delivery I can't get the oven into the app: is it defective?",
+    ):
+        assert findings(classifier_run(question, classes, "Repairs & troubleshooting"), "dify_classifier_drift") == []
+    (finding,) = findings(classifier_run("My warranty and returns question", classes, "Repairs & troubleshooting"),
+                          "dify_classifier_drift")  # fmt: skip
+    assert finding.evidence["matching"] == ["Warranty & returns"]
+    (finding,) = findings(classifier_run("My warranty question", classes, "Other"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["Warranty & returns"]
+
+
 def test_fitting_picks_and_real_catch_alls_pass() -> None:
     assert findings(classifier_run("What is the weather in Paris?", CLASSES, "weather"), "dify_classifier_drift") == []
     assert findings(classifier_run("Tell me a joke", CLASSES, "other topics"), "dify_classifier_drift") == []

@@ -72,6 +72,80 @@ def test_task_derailment_reads_paraphrases_against_the_runs_sources() -> None:
     assert len(findings(derailed, "task_derailment")) == 1  # Chinese has no spaces: its length counts by characters
 
 
+def test_task_derailment_is_not_grounded_by_dify_s_own_classifier_prompt() -> None:
+    """A question classifier's prompt is Dify's fixed instructions and examples, the same in every app: a word an
+    answer shares only with that grounds nothing."""
+    question = "My dishwasher shows E15 and will not start"
+    page = _kr("Error E15: water in the base tray. Unplug the machine, tilt it back and check the inlet hose.")
+    router = llm("qc", prompt="Classify the text. Example: 'The new menu should improve the guest experience'")
+    router["node_type"] = "question-classifier"
+    off = "Our privacy policy explains how cookies improve your browsing experience on partner pages."
+    answer = llm(prompt=f"Answer from the manual: {page}\n{question}", answer=off)
+    derailed = run_spans([router, page, answer], inputs={"sys.query": question}, outputs={"answer": off})
+    assert len(findings(derailed, "task_derailment")) == 1
+
+
+def test_task_derailment_leaves_refusals_alone() -> None:
+    question = "How do refunds work if I return something?"
+    page = _kr("Returns: unused items within 30 days of delivery for a full refund.")
+    for refusal in ("I'm sorry, I don't have information about that. Please contact our service team.",
+                    "抱歉，我没有这方面的信息，请联系我们的客服团队。"):  # fmt: skip
+        run = run_spans([page, llm(answer=refusal)], inputs={"sys.query": question}, outputs={"answer": refusal})
+        assert findings(run, "task_derailment") == []
+
+
+def test_task_derailment_reads_a_workflow_s_own_input_and_output_names() -> None:
+    """A workflow names its inputs and outputs as it likes (`request`, `reply`): its longest text input is the
+    query and its longest text output the answer."""
+    request = "Where is order 683776 and when will it arrive?"
+    status = node("t", "tool", outputs={"json": [{"order": 683776, "status": "in transit", "eta": "2026-12-09"}]})
+    off = "Our loyalty programme gives you points on every purchase and birthday vouchers."
+    inputs = {"request": request, "order": 683776}
+    derailed = run_spans([status, llm(answer=off)], inputs=inputs, outputs={"reply": off, "code": "ok"})
+    (finding,) = findings(derailed, "task_derailment")
+    assert finding.evidence["query"] == request and finding.evidence["answer"] == off
+    on = "Your order 683776 is in transit and should arrive on 9 December."
+    assert findings(run_spans([status, llm(answer=on)], inputs=inputs, outputs={"reply": on}), "task_derailment") == []
+
+
+def test_task_derailment_an_answer_in_a_script_nothing_in_the_run_is_written_in() -> None:
+    """A Japanese answer to a German question about English manuals is off the query; a Chinese answer to a
+    Chinese question, or one a prompt asks for, is not."""
+    page = _kr("Descaling: descale every 200 cups or when the light stays on; the programme takes 25 minutes.")
+    off = "新しいスマートウォッチのキャンペーン中です。ぜひオンラインストアをご覧ください。"
+    question = "Wie entkalke ich meinen Kaffeevollautomaten?"
+    derailed = run_spans([page, llm(answer=off)], inputs={"sys.query": question}, outputs={"answer": off})
+    (finding,) = findings(derailed, "task_derailment")
+    assert finding.evidence["language"] == "ja" and "script" in finding.evidence["rule"]
+    on = "每200杯或除垢灯常亮时除垢，程序约需25分钟。"
+    asked = run_spans([page, llm(answer=on)], inputs={"sys.query": "咖啡机多久除一次垢？"}, outputs={"answer": on})
+    assert findings(asked, "task_derailment") == []
+    told = llm(prompt="Always answer in Chinese (中文).", answer=on)
+    assert findings(run_spans([page, told], inputs={"sys.query": "How often do I descale?"}, outputs={"answer": on}),
+                    "task_derailment") == []  # fmt: skip
+
+
+def test_task_derailment_judges_a_long_answer_with_nothing_retrieved() -> None:
+    """With nothing retrieved a short right answer need share no word with its question, but an essay of 30
+    words or more on its subject shares one with the topic or the prompts; one in another language than the
+    query (a translation) is not judged."""
+    topic = "家乡的年味"
+    prompt = f"请以《{topic}》为题写一篇散文的一节。"
+    off = "\n\n".join(["今日股市震荡，投资者需保持谨慎。", "本店招聘兼职店员，待遇优厚。"] * 3)
+    derailed = run_spans([llm(prompt=prompt, answer=off)], inputs={"topic": topic}, outputs={"article": off})
+    (finding,) = findings(derailed, "task_derailment")
+    assert "nothing retrieved" in finding.evidence["rule"]
+    on = "\n\n".join(["腊月一到，家乡的年味就浓了起来。", "街上挂满红灯笼，厨房里飘着炖肉的香气。"] * 3)
+    assert findings(run_spans([llm(prompt=prompt, answer=on)], inputs={"topic": topic}, outputs={"article": on}),
+                    "task_derailment") == []  # fmt: skip
+    short = run_spans([llm(prompt=prompt, answer=off[:16])], inputs={"topic": topic}, outputs={"article": off[:16]})
+    assert findings(short, "task_derailment") == []
+    source = "Translate into German: " + " ".join(["The quick brown fox jumps over the lazy dog."] * 4)
+    german = " ".join(["Der schnelle braune Fuchs springt über den faulen Hund."] * 4)
+    translation = run_spans([llm(prompt=source, answer=german)], inputs={"sys.query": source}, outputs={"text": german})
+    assert findings(translation, "task_derailment") == []
+
+
 def test_state_corruption() -> None:
     lost = run_spans([node("make", "code", outputs={"s": "abc"}), node("end", "end", inputs={"s": None})])
     assert "reached 'end' empty" in findings(lost, "state_corruption")[0].summary
