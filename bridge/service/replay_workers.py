@@ -46,6 +46,7 @@ MAX_UNSENT_BYTES = 64 << 20
 # its exporters.
 _STOP = b"s"
 _TIMEOUT = struct.Struct("!d")
+_ANSWER_BYTES = 1 << 16  # answers are small; a read of `PIPE_BYTES` would map and unmap a megabyte each time
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,6 @@ class ReplayWorkers:
         self._raise_failure()
         if not self._raised and any(worker.done is None for worker in self._workers):
             raise RuntimeError("a replay worker exited before it answered: the runs it held may not have been exported")
-        self.ready = True
         return ReplayOutcome.merged(worker.done for worker in self._workers if worker.done is not None)
 
     def _wait(self) -> None:
@@ -176,7 +176,7 @@ class _Worker:
         """Its answers so far."""
         while not self.ended:
             try:
-                data = os.read(self.answers, PIPE_BYTES)
+                data = os.read(self.answers, _ANSWER_BYTES)
             except BlockingIOError:
                 return
             if not data:

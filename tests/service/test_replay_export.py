@@ -23,8 +23,11 @@ from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
 from bridge.dify.run_parts import ClosedRun
 from bridge.queue.memory import MemoryQueue
+from bridge.service import pipeline, replay_export
+from bridge.service.pipeline import Pipeline, Processed
 from bridge.service.replay_export import ReplayExport
-from bridge.service.replay_workers import ReplayWorkers
+from bridge.service.replay_workers import ReplayWorkers, WorkerTraceback
+from bridge.trace.spans import SpanBuilder
 from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, load_runs, spans_of
@@ -194,6 +197,33 @@ def test_runs_sent_before_a_failure_in_reading_are_still_delivered(config: Bridg
     (leader,) = [worker.pid for worker in workers._workers if worker.pid is not None]
     with pytest.raises(ChildProcessError):  # waited for (and it for the other worker)
         os.waitpid(leader, os.WNOHANG)
+
+
+def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were_delivered(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the run is built in this process: its error (with the worker's traceback as its cause) ends the
+    replay; what the workers had queued before is still delivered."""
+
+    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if run.run_id == "broken":  # a bug in building, say
+            raise ValueError("run broken cannot be built")
+        return pipeline.process_run(builder, pipelines, run)
+
+    monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
+    broken = replace(RUN, run_id="broken")
+    runs = _runs(3)
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(ValueError, match="run broken cannot be built") as raised:
+        try:
+            for run in [*runs, broken, *_runs(50)]:
+                workers.submit(run)
+        finally:
+            workers.finish(15)
+    assert isinstance(raised.value.__cause__, WorkerTraceback)
+    assert "Traceback (most recent call last)" in str(raised.value.__cause__)
+    roots = _roots(otlp_sink, 3 * len(spans_of(CAPTURES / "a_llm_simple.sse")))
+    assert [s.attributes["dify.run.id"] for s in roots][:3] == [run.run_id for run in runs]
 
 
 def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
