@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
-# `replay` builds runs in this many forked pipeline workers once its input is this large (smaller inputs are done
-# before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one worker
-# was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
+# `replay` builds and exports runs in this many forked workers once its input is this large (smaller inputs are
+# done before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one
+# worker was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 REPLAY_WORKERS = min(2, _CORES) if _CORES > 1 else 0
 REPLAY_WORKERS_MIN_BYTES = 1 << 20
@@ -212,9 +212,9 @@ def _replay(args: argparse.Namespace) -> int:
         config = _config(args.config)
         return ReplayExport(_with_endpoint(config, args.endpoint) if args.endpoint else config)
 
-    # Runs are built in forked workers while this process reads, whatever `service.workers` says: only an input
-    # large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md). They are forked
-    # before the config is loaded: each loads it, and a config error comes back from them.
+    # Runs are built and exported in forked workers while this process reads, whatever `service.workers` says:
+    # only an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md). They
+    # are forked before the config is loaded: the first loads it, and a config error comes back from it.
     export: ReplayExport | ReplayWorkers
     if REPLAY_WORKERS and total_bytes >= REPLAY_WORKERS_MIN_BYTES:
         from bridge.service.replay_workers import ReplayWorkers
