@@ -68,8 +68,8 @@ class PipelineWorkers:
     answered there with no thread in between (about a tenth of the server's CPU per run); otherwise a thread per
     worker reads its answers.
 
-    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU), since the
-    server runs threads already and a fork copies no thread (any lock one held stays held)."""
+    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU); a fork would
+    copy none of the server's threads, and a lock one of them held would stay held in the worker."""
 
     def __init__(
         self,

@@ -226,6 +226,25 @@ def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were
     assert [s.attributes["dify.run.id"] for s in roots][:3] == [run.run_id for run in runs]
 
 
+def test_a_worker_that_dies_is_said_not_to_have_answered(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (OOM, say) with runs it was sent: the replay ends with an error, not a summary that would
+    count fewer runs as if nothing was lost, and does not wait for it forever."""
+
+    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if run.run_id == "fatal":
+            os._exit(137)
+        return pipeline.process_run(builder, pipelines, run)
+
+    monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(RuntimeError, match="a replay worker exited before it answered"):
+        for run in [*_runs(3), replace(RUN, run_id="fatal"), *_runs(3)]:
+            workers.submit(run)
+        workers.finish(15)
+
+
 def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
     queue = MemoryQueue(["a", "b"])
     queue.append([("p", 3, b"xxx"), ("q", 2, b"yy"), ("p", 4, b"zzzz")], now=1.0)
