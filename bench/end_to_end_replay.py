@@ -298,11 +298,16 @@ class Server:
         _stop(self.process)
 
 
+# What the replaying process imports (with its workers: the readers only), and what its first worker adds.
+REPLAYING_IMPORTS = "bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
+WORKER_IMPORTS = f"{REPLAYING_IMPORTS}, bridge.service.replay_export, bridge.config.loader"
+
+
 def phases(corpus: Corpus, repeat: int) -> None:
     """Where `replay`'s time goes: CPU seconds of each stage, run on its own in this process (best of `repeat`) with
-    the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/replay_export.py,
-    bridge/service/pipeline.py): reading in the replaying process, the rest in its pipeline workers. CPU time, not
-    wall: on a shared machine it does not count the time other processes had the core."""
+    the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/replay_workers.py,
+    bridge/service/replay_export.py, bridge/service/pipeline.py): reading in the replaying process, the rest in its
+    workers. CPU time, not wall: on a shared machine it does not count the time other processes had the core."""
     import gc
 
     from bridge import GC_YOUNG_THRESHOLD
@@ -313,13 +318,12 @@ def phases(corpus: Corpus, repeat: int) -> None:
     from bridge.service.pipeline import processors_of
     from bridge.trace.spans import SpanBuilder
 
-    start = _children_cpu()
-    subprocess.run(
-        [sys.executable, "-c", "import bridge.cli.commands, bridge.service.replay_export, bridge.dify.replay"],
-        cwd=ROOT,
-        check=True,
-    )
-    imports = _children_cpu() - start
+    imports = []
+    for modules in (REPLAYING_IMPORTS, WORKER_IMPORTS):
+        start = _children_cpu()
+        subprocess.run([sys.executable, "-c", f"import {modules}"], cwd=ROOT, check=True)
+        imports.append(_children_cpu() - start)
+    imports[1] -= imports[0]  # the first worker is forked with the replaying process's imports done
     config = default_config()
     (spec,) = config.pipelines.values()
     processors = processors_of(config, spec)[0]
@@ -354,7 +358,8 @@ def phases(corpus: Corpus, repeat: int) -> None:
         best = {k: min(v, best.get(k, v)) for k, v in took.items()}
     gc.unfreeze()
     print(f"replay's stages for {corpus.runs} runs, CPU seconds, best of {repeat}:")
-    print(f"  {imports:.3f} s  a fresh interpreter importing the CLI, replay and its export (once)")
+    print(f"  {imports[0]:.3f} s  a fresh interpreter importing the CLI and the readers (the replaying process)")
+    print(f"  {imports[1]:.3f} s  then the config loader, the processors and the exporters (the first worker, once)")
     for name, seconds in best.items():
         print(f"  {seconds:.3f} s  {name}")
 

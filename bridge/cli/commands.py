@@ -17,29 +17,28 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from types import FrameType
-from typing import Any
-
-from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from typing import TYPE_CHECKING, Any
 
 from bridge import GC_YOUNG_THRESHOLD
-from bridge.config.loader import ConfigError, default_config, load_config
-from bridge.config.models import BridgeConfig, parse_component_id
+from bridge.config.errors import ConfigError
 from bridge.dify.formats import FORMATS, InputError
-from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
-from bridge.queue.config import QueueConfig
-from bridge.queue.storage import QueueError, QueueStorage
-from bridge.receivers import StartupError
+from bridge.queue.errors import QueueError
 
-# Each command imports what only it needs when it runs (the server, the store, the service): a command's time
-# to its first record counts, and the store alone pulls in cryptography.
+if TYPE_CHECKING:
+    from bridge.config.models import BridgeConfig
+    from bridge.service.replay_export import ReplayExport
+    from bridge.service.replay_workers import ReplayWorkers
+
+# Each command imports what only it needs when it runs (the server, the store, the config loader, the
+# exporters): a command's time to its first record counts. `replay` of a large input reads the files with none
+# of them loaded: its workers load them (bridge/service/replay_workers.py).
 
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
 PROGRESS_INTERVAL_S = 1.0
-# `replay` builds runs in this many forked pipeline workers once its input is this large (smaller inputs are done
-# before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one worker
-# was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
+# `replay` builds and exports runs in this many forked workers once its input is this large (smaller inputs are
+# done before a worker would have paid for itself). Two: building takes about twice the CPU of reading, and one
+# worker was the longest path (bench/RESULTS.md); none on one core. The cores this process may use, where Linux says.
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 REPLAY_WORKERS = min(2, _CORES) if _CORES > 1 else 0
 REPLAY_WORKERS_MIN_BYTES = 1 << 20
@@ -47,6 +46,8 @@ GRACEFUL_SHUTDOWN_S = 5
 
 
 def _config(path: str | None) -> BridgeConfig:
+    from bridge.config.loader import default_config, load_config
+
     return load_config(path) if path else default_config()
 
 
@@ -130,12 +131,17 @@ class _StartupErrorWithoutTraceback(logging.Filter):
     """A receiver that cannot start (`StartupError`) is reported in one line, not with the traceback uvicorn
     logs for any failed start."""
 
+    def __init__(self) -> None:
+        from bridge.receivers import StartupError
+
+        super().__init__()
+        self._prefix = f"{StartupError.__module__}.{StartupError.__qualname__}: "
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         last = message.rstrip().rpartition("\n")[2]
-        prefix = f"{StartupError.__module__}.{StartupError.__qualname__}: "
-        if message.startswith("Traceback") and last.startswith(prefix):
-            record.msg, record.args = last.removeprefix(prefix), None
+        if message.startswith("Traceback") and last.startswith(self._prefix):
+            record.msg, record.args = last.removeprefix(self._prefix), None
         return True
 
 
@@ -168,7 +174,7 @@ def _tls_options(config: BridgeConfig) -> dict[str, Any]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = _config(args.config)
     names = ", ".join(config.pipelines)
     print(f"{args.config}: valid ({len(config.pipelines)} pipeline(s): {names})")
     return 0
@@ -198,18 +204,33 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    if args.endpoint:
-        config = _with_endpoint(config, args.endpoint)
+    total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
+
+    def open_export() -> ReplayExport:
+        from bridge.service.replay_export import ReplayExport
+
+        config = _config(args.config)
+        return ReplayExport(_with_endpoint(config, args.endpoint) if args.endpoint else config)
+
+    # Runs are built and exported in forked workers while this process reads, whatever `service.workers` says:
+    # only an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md). They
+    # are forked before the config is loaded: the first loads it, and a config error comes back from it.
+    export: ReplayExport | ReplayWorkers
+    if REPLAY_WORKERS and total_bytes >= REPLAY_WORKERS_MIN_BYTES:
+        from bridge.service.replay_workers import ReplayWorkers
+
+        export = ReplayWorkers(REPLAY_WORKERS, open_export)
+    else:
+        export = open_export()
+        export.start()
     with _start_up_frozen():
-        return _replay_files(args, config)
+        return _replay_files(args, export, total_bytes)
 
 
 @contextlib.contextmanager
 def _start_up_frozen() -> Iterator[None]:
-    """What is loaded by now lives until the exit: out of the collector's sight (and a forked worker shares it
-    untouched), with young collections as the server's (bridge/__init__.py): 4 % less CPU a replay. Undone at
-    the end, for a process that goes on (tests)."""
+    """What is loaded by now lives until the exit: out of the collector's sight, with young collections as the
+    server's (bridge/__init__.py): 4 % less CPU a replay. Undone at the end, for a process that goes on (tests)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
@@ -220,47 +241,42 @@ def _start_up_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _replay_files(args: argparse.Namespace, config: BridgeConfig) -> int:
+def _replay_files(args: argparse.Namespace, export: ReplayExport | ReplayWorkers, total_bytes: int) -> int:
     from bridge.dify.replay import read_closed_runs
-    from bridge.dify.run_parts import ClosedRun
-    from bridge.service.replay_export import ReplayExport
 
     out, err = sys.stdout, sys.stderr
-    total_bytes = sum(os.path.getsize(p) for p in args.files if os.path.isfile(p))
-    # Runs are built in forked pipeline workers while this process reads, whatever `service.workers` says: only
-    # an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md).
-    export = ReplayExport(config, REPLAY_WORKERS if total_bytes >= REPLAY_WORKERS_MIN_BYTES else 0)
     show_progress = not args.quiet and (total_bytes >= PROGRESS_MIN_BYTES or err.isatty())
-    runs = spans = errors = incomplete = 0
+    errors = 0
     last_progress = time.monotonic()
-
-    def read() -> Iterator[WorkflowRun | ClosedRun]:
-        nonlocal errors
+    # Input errors wait until the config is known to be good (the workers load it): a broken config shows only
+    # its own errors, as before anything was read.
+    held: list[str] = []
+    try:
         for item in read_closed_runs(args.files, args.format):
             if isinstance(item, InputError):
                 errors += 1
-                print(f"error: {item}", file=err)
-                continue
-            yield item
-
-    try:
-        for processed in export.submit_runs(read()):
-            spans += processed.span_count
-            runs += 1
-            incomplete += processed.run is not None and processed.run.status == RUN_STATUS_INCOMPLETE
+                held.append(f"error: {item}")
+            else:
+                export.submit(item)
+            if held and export.ready:
+                print("\n".join(held), file=err)
+                held.clear()
             if show_progress and time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = time.monotonic()
-                print(f"progress: {runs} runs, {spans} spans, {errors} errors", file=err)
+                tally = export.tally
+                print(f"progress: {tally.runs} runs, {tally.spans} spans, {errors} errors", file=err)
     finally:
-        flushed = export.flush(args.timeout)
-        lost = export.lost()
-        export.close()
-    summary = f"replayed {runs} runs ({incomplete} incomplete), {spans} spans, {errors} input errors"
-    lost = {cid: (count, reason) for cid, (count, reason) in lost.items() if count}
+        outcome = export.finish(args.timeout)
+    if held:
+        print("\n".join(held), file=err)
+    tally = outcome.tally
+    summary = f"replayed {tally.runs} runs ({tally.incomplete} incomplete), {tally.spans} spans, {errors} input errors"
+    lost = {cid: (count, reason) for cid, (count, reason) in outcome.lost.items() if count}
     if lost:
         summary += "; failed to export: " + ", ".join(
             f"{cid} {count} spans" + (f" ({reason})" if reason else "") for cid, (count, reason) in lost.items()
         )
+    flushed = outcome.flushed
     print(summary if flushed else f"{summary}; gave up waiting for the exporters after {args.timeout:g}s", file=out)
     if lost:
         print(
@@ -273,6 +289,9 @@ def _replay_files(args: argparse.Namespace, config: BridgeConfig) -> int:
 
 def _deadletter(args: argparse.Namespace) -> int:
     """Lists the dead letters of the configured queue file, or moves them back into the queue."""
+    from bridge.queue.config import QueueConfig
+    from bridge.queue.storage import QueueStorage
+
     queue = QueueConfig(path=args.queue) if args.queue else _config(args.config).service.queue
     if queue.path == ":memory:" or not os.path.isfile(queue.path):
         print(
@@ -311,6 +330,9 @@ def _deadletter(args: argparse.Namespace) -> int:
 
 def _run_ids(payload: bytes) -> str:
     """The traces of a refused request as run ids (a Dify run id is its trace id), at most three named."""
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
     try:
         request = ExportTraceServiceRequest.FromString(payload)
     except DecodeError:
@@ -324,6 +346,7 @@ def _run_ids(payload: bytes) -> str:
 
 def _detect(args: argparse.Namespace) -> int:
     """One JSON line per finding; the detectors' settings come from the config's `detectors` processor."""
+    from bridge.config.models import parse_component_id
     from bridge.dify.replay import read_runs
     from bridge.processors import detectors
     from bridge.trace.spans import SpanBuilder

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bridge.config import registry
+from bridge.config.errors import ConfigError
 from bridge.config.models import BridgeConfig, Component, ServiceConfig, parse_component_id
 from bridge.dify.formats import LONE_SURROGATE
 from bridge.management.settings import ServerConfig
@@ -25,10 +26,6 @@ from bridge.management.settings import ServerConfig
 Path_ = tuple[str | int, ...]
 SECTIONS = ("receivers", "processors", "exporters")
 _ENV = re.compile(r"\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class ConfigError(Exception):
-    """An invalid config: `file:line: key.path: reason`."""
 
 
 class _Document:

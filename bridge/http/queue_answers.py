@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bridge.queue.admission import Backpressure
-from bridge.queue.storage import QueueError
+from bridge.queue.errors import QueueError
 
 
 async def _backpressure(request: Request, exc: Exception) -> Response:

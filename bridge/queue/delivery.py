@@ -18,8 +18,9 @@ from typing import Protocol
 from opentelemetry import metrics
 
 from bridge.exporters import Sender, SendResult
+from bridge.queue.errors import QueueError
 from bridge.queue.retry import backoff
-from bridge.queue.storage import Entry, Pending, QueueError
+from bridge.queue.storage import Entry, Pending
 
 logger = logging.getLogger(__name__)
 # How often an idle delivery looks at the queue anyway (entries re-queued by another process).
@@ -102,9 +103,12 @@ class Delivery:
         self._kept = "queued data is kept" if storage.path != ":memory:" else "held in memory only, lost at exit"
         self.delivered_spans = 0
         self.dead_spans = 0
-        self._thread = threading.Thread(target=self._run, name=f"delivery-{exporter}", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        # The thread is made here: one made before a fork counts as ended in the child (CPython marks every
+        # thread object but the forking one stopped), and `replay`'s workers fork with their deliveries made.
+        self._thread = threading.Thread(target=self._run, name=f"delivery-{self.exporter}", daemon=True)
         self._thread.start()
 
     def notify(self, spans: int, size: int) -> None:
@@ -130,7 +134,7 @@ class Delivery:
             try:
                 while self._empty_read <= start:
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not self._thread.is_alive():
+                    if remaining <= 0 or self._thread is None or not self._thread.is_alive():
                         return False
                     self._state.wait(min(remaining, 0.1))
                 return True
@@ -141,7 +145,7 @@ class Delivery:
         """Stops after the request in flight; whatever is not delivered stays queued."""
         self._stop.set()
         self._wake.set()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
         self.sender.close()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, NamedTuple
 
+from bridge.queue.errors import QueueError
 from bridge.state_files.file_lock import FileInUse, FileLock
 from bridge.state_files.private_file import make_private
 
@@ -174,10 +175,6 @@ def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
 
 def _insert_span_journal(db: sqlite3.Connection, rows: Sequence[SpanJournalRow]) -> None:
     _insert(db, "INSERT INTO span_journal", [(r.id, r.received_at, r.receiver, r.payload) for r in rows])
-
-
-class QueueError(Exception):
-    """The queue file cannot be opened, read or written; the message names the file."""
 
 
 @dataclass(frozen=True, slots=True)

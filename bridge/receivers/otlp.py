@@ -40,7 +40,7 @@ from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.settings import ServerTLS
 from bridge.queue.admission import Backpressure
-from bridge.queue.storage import QueueError
+from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake, StartupError
 from bridge.trace.otlp_json import from_otlp_json
 from bridge.trace.otlp_spans import Decoded, to_spans

@@ -29,7 +29,7 @@ from bridge.dify.normalize import normalize_logs
 from bridge.management.outbound import OutboundRefused, checked_transport
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.queue.admission import Backpressure
-from bridge.queue.storage import QueueError
+from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake
 
 if TYPE_CHECKING:  # the store imports cryptography

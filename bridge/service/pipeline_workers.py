@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import gc
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
-import struct
 import threading
 import time
 import traceback
@@ -30,8 +28,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-import msgspec
-
 from bridge import GC_YOUNG_THRESHOLD
 from bridge.config.models import BridgeConfig
 from bridge.dify.model import WorkflowRun
@@ -40,72 +36,13 @@ from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Backpressure
 from bridge.service.pipeline import Pipeline, Processed, process_run, processors_of
+from bridge.service.worker_pipes import PIPE_BYTES, Frames, decode_run, encode_run, frame, widen, write_all
 from bridge.trace.spans import SpanBuilder
 
 logger = logging.getLogger(__name__)
 
 # A worker that exited sooner than this after its start is started again only once this has passed.
 RESTART_DELAY_S = 1.0
-_PIPE_BYTES = 1 << 20  # runs waiting for a busy worker (and its answers) sit in pipes; Linux's default: 64 KiB
-_SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-
-
-# A whole run goes to its worker as typed msgpack, made and read in C (a 10-node run: 2 and 4 µs, where pickle
-# took 7-15 and 6-12 in two measurements); what msgpack cannot carry (integers past 64 bits) and assembled
-# stream runs (`ClosedRun`) go pickled. The first byte says which.
-_MSGPACK, _PICKLE = b"m", b"p"
-_RUN_ENCODER = msgspec.msgpack.Encoder()
-_RUN_DECODER = msgspec.msgpack.Decoder(WorkflowRun)
-
-
-def _request(run: WorkflowRun | ClosedRun) -> bytes:
-    if isinstance(run, WorkflowRun):
-        with contextlib.suppress(OverflowError):
-            return _MSGPACK + _RUN_ENCODER.encode(run)
-    return _PICKLE + pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _run_of(request: bytes) -> WorkflowRun | ClosedRun:
-    body = memoryview(request)[1:]
-    run: WorkflowRun | ClosedRun = _RUN_DECODER.decode(body) if request[:1] == _MSGPACK else pickle.loads(body)
-    return run
-
-
-# Runs and answers cross the pipes as frames: an 8-byte length, then the message. Written whole by a blocking
-# writer, or piece by piece by the event loop, which must never block (see `_Worker`).
-_LENGTH = struct.Struct("!Q")
-
-
-def _frame(message: bytes) -> bytes:
-    return _LENGTH.pack(len(message)) + message
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-class _Frames:
-    """The messages in a stream of frames, however the pipe cuts it."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        buffer = self._buffer
-        buffer += data
-        messages, start = [], 0
-        with memoryview(buffer) as view:  # one copy per message; released before the buffer is cut
-            while len(buffer) - start >= _LENGTH.size:
-                (size,) = _LENGTH.unpack_from(view, start)
-                end = start + _LENGTH.size + size
-                if len(buffer) < end:
-                    break
-                messages.append(bytes(view[start + _LENGTH.size : end]))
-                start = end
-        del buffer[:start]
-        return messages
 
 
 class WorkerLost(Backpressure):
@@ -131,10 +68,8 @@ class PipelineWorkers:
     answered there with no thread in between (about a tenth of the server's CPU per run); otherwise a thread per
     worker reads its answers.
 
-    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU). With `fork`
-    they are forked at the start instead, sharing what this process imported: only for a caller that runs no
-    other thread yet (`replay`, before its deliveries start), since a fork copies no thread and any lock one
-    held stays held. A worker started again later is spawned."""
+    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU); a fork would
+    copy none of the server's threads, and a lock one of them held would stay held in the worker."""
 
     def __init__(
         self,
@@ -143,10 +78,9 @@ class PipelineWorkers:
         count: int,
         store_baselines: bool,
         loop: asyncio.AbstractEventLoop | None = None,
-        fork: bool = False,
     ) -> None:
         self._loop = loop
-        self._workers = [_Worker(index, config, limits, store_baselines, loop, fork) for index in range(count)]
+        self._workers = [_Worker(index, config, limits, store_baselines, loop) for index in range(count)]
 
     def process(self, run: WorkflowRun | ClosedRun) -> Processed:
         if self.answers_on_running_loop():
@@ -198,7 +132,6 @@ class _Worker:
         limits: dict[str, int | None],
         store_baselines: bool,
         loop: asyncio.AbstractEventLoop | None,
-        fork: bool,
     ) -> None:
         self._args = (config, limits, store_baselines)
         self._name = f"pipeline-worker-{index}"
@@ -210,17 +143,15 @@ class _Worker:
         self._send_lock = threading.Lock()
         self._current: _Process | None = None
         with self._lock:
-            self._start(fork)
+            self._start()
 
-    def _start(self, fork: bool = False) -> _Process:
-        """A new process (the caller holds the lock), forked or spawned (see `PipelineWorkers`)."""
-        context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
+    def _start(self) -> _Process:
+        """A new process (the caller holds the lock), spawned (see `PipelineWorkers`)."""
+        context = multiprocessing.get_context("spawn")
         requests_out, requests_in = context.Pipe(duplex=False)
         answers_out, answers_in = context.Pipe(duplex=False)
-        if _SET_PIPE_SIZE is not None:
-            for end in (requests_in, answers_out):
-                with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default stays
-                    fcntl.fcntl(end.fileno(), _SET_PIPE_SIZE, _PIPE_BYTES)
+        for end in (requests_in, answers_out):
+            widen(end.fileno())
         process = context.Process(
             target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
         )
@@ -260,7 +191,7 @@ class _Worker:
 
     def submit(self, run: WorkflowRun | ClosedRun) -> Future[Processed]:
         """The run written to the process; a process that cannot take it fails the future (`WorkerLost`)."""
-        message = _frame(_request(run))
+        message = frame(encode_run(run))
         future: Future[Processed] = Future()
         # Running: a caller that gives up (an awaiting request cancelled) cannot cancel it, so the answer
         # always has a place to go and the next answers still reach theirs.
@@ -276,7 +207,7 @@ class _Worker:
                     return future
                 current.pending.append(future)  # in the order the process will answer
             try:
-                _write_all(current.requests.fileno(), message)
+                write_all(current.requests.fileno(), message)
             except OSError as exc:
                 with self._lock:
                     if future in current.pending:
@@ -288,7 +219,7 @@ class _Worker:
         """`submit` from the loop itself: the answer resolves the awaiting request directly."""
         assert self._loop is not None
         future: asyncio.Future[Processed] = self._loop.create_future()
-        self._send(_frame(_request(run)), future)
+        self._send(frame(encode_run(run)), future)
         return await future
 
     def _send(self, message: bytes, future: Future[Processed] | asyncio.Future[Processed]) -> None:
@@ -330,7 +261,7 @@ class _Worker:
         assert self._loop is not None
         fd = current.answers.fileno()
         try:
-            data = os.read(fd, _PIPE_BYTES)
+            data = os.read(fd, PIPE_BYTES)
         except BlockingIOError:
             return
         except OSError:
@@ -350,7 +281,7 @@ class _Worker:
         fd = current.answers.fileno()
         while True:
             try:
-                data = os.read(fd, _PIPE_BYTES)
+                data = os.read(fd, PIPE_BYTES)
             except OSError:
                 break
             if not data:
@@ -388,10 +319,10 @@ class _Worker:
             current, self._current = self._current, None
         if current is None:
             return
-        stop = _frame(b"")  # stop after what is queued
+        stop = frame(b"")  # stop after what is queued
         if self._loop is None:
             with contextlib.suppress(OSError):
-                _write_all(current.requests.fileno(), stop)
+                write_all(current.requests.fileno(), stop)
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._put, current, stop)
         current.process.join(timeout)
@@ -413,7 +344,7 @@ class _Process:
         self.started = time.monotonic()
         self.unsent = bytearray()  # with a loop: runs the pipe has not taken yet
         self.writing = False  # with a loop: the loop's writer waits for room in the pipe
-        self.frames = _Frames()  # answers read in part
+        self.frames = Frames()  # answers read in part
 
 
 def _work(
@@ -441,16 +372,15 @@ def _work(
             for processor in pipeline.processors:
                 if isinstance(processor, DetectionProcessor):
                     processor.baselines = baselines
-    if not gc.get_freeze_count():  # forked from a process that froze its heap (replay): not touched, not copied
-        gc.collect()
-        gc.freeze()
+    gc.collect()  # what start-up loaded lives until the exit: out of the collector's sight
+    gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     next_flush = time.monotonic() + FLUSH_INTERVAL_S
-    frames, ready = _Frames(), deque[bytes]()
+    frames, ready = Frames(), deque[bytes]()
     try:
         while True:
             if not ready and requests.poll(max(next_flush - time.monotonic(), 0.0)):
-                data = os.read(requests.fileno(), _PIPE_BYTES)
+                data = os.read(requests.fileno(), PIPE_BYTES)
                 if not data:
                     break  # the server's end
                 ready.extend(frames.feed(data))
@@ -459,7 +389,7 @@ def _work(
                 if not message:
                     return
                 answer = pickle.dumps(_answer(builder, pipelines, message), protocol=pickle.HIGHEST_PROTOCOL)
-                _write_all(answers.fileno(), _frame(answer))
+                write_all(answers.fileno(), frame(answer))
             if time.monotonic() >= next_flush:
                 if baselines is not None:
                     baselines.flush()
@@ -472,7 +402,7 @@ def _work(
 def _answer(builder: SpanBuilder, pipelines: list[Pipeline], message: bytes) -> Processed | _Failed:
     run: WorkflowRun | ClosedRun | None = None
     try:
-        run = _run_of(message)  # a field of the wrong type fails here (msgpack is read typed), not in building
+        run = decode_run(message)  # a field of the wrong type fails here (msgpack is read typed), not in building
         return process_run(builder, pipelines, run)
     except Exception:  # the server logs it, with this traceback, as it would its own failure to build the run
         name = "(unreadable)" if run is None else run.run_id

@@ -44,8 +44,9 @@ from bridge.http.live import LiveFeed
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
+from bridge.queue.errors import QueueError
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueStorage, SpanJournalRow
 from bridge.service.pipeline import (
     LocalRuns,
     Processed,

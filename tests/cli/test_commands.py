@@ -12,8 +12,8 @@ import pytest
 
 from bridge.cli import commands as cli
 from bridge.cli.commands import main
-from bridge.service import replay_export
-from bridge.service.pipeline_workers import PipelineWorkers
+from bridge.service import replay_workers
+from bridge.service.replay_workers import ReplayWorkers
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES
 
@@ -41,6 +41,14 @@ service:
     return path
 
 
+@pytest.fixture(params=[False, True], ids=["one process", "forked workers"])
+def forked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """`replay` in one process, or with its two forked workers (as for an input of `REPLAY_WORKERS_MIN_BYTES`)."""
+    monkeypatch.setattr(cli, "REPLAY_WORKERS", 2)  # on a machine of one core: 0
+    monkeypatch.setattr(cli, "REPLAY_WORKERS_MIN_BYTES", 0 if request.param else 1 << 62)
+    return bool(request.param)
+
+
 def _tree(spans: list[ReceivedSpan]) -> list[str]:
     children: dict[str | None, list[ReceivedSpan]] = {}
     for span in spans:
@@ -57,7 +65,7 @@ def _tree(spans: list[ReceivedSpan]) -> list[str]:
 
 
 def test_replay_exports_one_trace_per_run_over_grpc_and_http(
-    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
     files = [CAPTURES / "b_iteration_ifelse_http.sse", CAPTURES / "d_http_retry_fail.sse"]
     code = main(["replay", "--config", str(_config(tmp_path, otlp_sink)), *map(str, files)])
@@ -117,7 +125,7 @@ def test_replay_llm_attributes_arrive_intact(tmp_path: Path, otlp_sink: OtlpSink
 
 
 def test_replay_reports_bad_records_and_still_exports_the_good_runs(
-    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
     good = (CAPTURES / "a_simple_http.sse").read_text()
     bad = tmp_path / "mixed.ndjson"
@@ -179,7 +187,7 @@ def test_replay_shows_progress_on_large_inputs(
 
 
 def test_replay_to_a_backend_that_refuses_says_so_and_fails(
-    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
     otlp_sink.fail_next(100, http_status=400)  # a permanent error: the SDK does not retry it
     config = tmp_path / "c.yaml"
@@ -279,7 +287,7 @@ def test_the_embedded_default_sends_to_otel_exporter_otlp_endpoint(
 
 
 def test_replay_endpoint_replaces_the_one_otlp_exporters(
-    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
     assert (
         main(
@@ -331,7 +339,7 @@ def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
 
 
 def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
     (tmp_path / "empty.json").write_text("\n")
     (tmp_path / "numbers.json").write_text("[1,2,3]")
@@ -368,20 +376,62 @@ def test_replay_imports_neither_the_server_nor_the_store() -> None:
         assert sink.span_count() == 4
 
 
+def test_replay_of_a_broken_config_says_only_the_configs_errors(
+    tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
+) -> None:
+    """Every error of the file, each naming its line, and exit code 2, whether the config is loaded here or by the
+    forked workers while this process reads: what was read meanwhile (a bad record here) is not reported."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("exporters:\n  otlp: {endpiont: x}\nservice:\n  pipelines: {traces: {exporters: [otlp, nope]}}\n")
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text("{not json\n" + (CAPTURES / "a_llm_simple.sse").read_text())
+    assert main(["replay", "--config", str(broken), str(bad), str(CAPTURES / "b_iteration_ifelse_http.sse")]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err.splitlines()) == ("", [
+        f"config error: {broken}:2: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
+        f"config error: {broken}:4: service.pipelines.traces.exporters.1: 'nope' is not defined in exporters (otlp)",
+    ])  # fmt: skip
+    assert otlp_sink.span_count() == 0
+
+
+def test_replay_forks_its_workers_before_loading_the_config_the_exporters_or_the_processors() -> None:
+    """With its workers (an input of `REPLAY_WORKERS_MIN_BYTES`), the replaying process reads the files with none
+    of the config loader, pydantic, YAML, gRPC, protobuf, the OTel SDK, the processors, the exporters or the span
+    builder loaded, before or after the fork: the workers load them and export every span to a real receiver."""
+    import subprocess
+    import sys
+
+    files = [str(CAPTURES / "a_llm_simple.sse"), str(CAPTURES / "b_iteration_ifelse_http.sse")]
+    heavy = ("pydantic", "yaml", "grpc", "google.protobuf", "opentelemetry", "bridge.config.loader",
+             "bridge.processors", "bridge.exporters", "bridge.trace", "bridge.service.pipeline")  # fmt: skip
+    with OtlpSink() as sink:
+        script = (
+            "import sys\nfrom bridge.cli import commands\n"
+            "commands.REPLAY_WORKERS, commands.REPLAY_WORKERS_MIN_BYTES = 2, 0\n"
+            f"code = commands.main(['replay', '--quiet', *{files!r}])\n"
+            f"print(code, sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+        )
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.splitlines() == ["replayed 2 runs (0 incomplete), 20 spans, 0 input errors", "0 []"], (
+            done.stdout + done.stderr
+        )
+        assert len({span.span_id for span in sink.wait_for_spans(20)}) == sink.span_count() == 20
+
+
 @pytest.mark.parametrize("large", [False, True])
-def test_replay_forks_pipeline_workers_for_a_large_input_only_whatever_service_workers_says(
+def test_replay_forks_two_workers_for_a_large_input_only_whatever_service_workers_says(
     tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch, large: bool
 ) -> None:
-    """A spawned pipeline worker would be a second interpreter to start: `replay` forks its workers, and only for an
-    input large enough to pay for them (`REPLAY_WORKERS_MIN_BYTES`), whatever `service.workers` says."""
-    started: list[tuple[int, bool]] = []
-    workers = replay_export.PipelineWorkers
+    """Workers cost a fork and a pipe for every run: only an input large enough to pay for them
+    (`REPLAY_WORKERS_MIN_BYTES`) gets them, as many as `REPLAY_WORKERS`, whatever `service.workers` says."""
+    started: list[int] = []
 
-    def recorded(*args: Any, **kwargs: Any) -> PipelineWorkers:
-        started.append((args[2], kwargs["fork"]))
-        return workers(*args, **kwargs)
+    def recorded(count: int, *args: Any) -> ReplayWorkers:
+        started.append(count)
+        return ReplayWorkers(count, *args)
 
-    monkeypatch.setattr(replay_export, "PipelineWorkers", recorded)
+    monkeypatch.setattr(replay_workers, "ReplayWorkers", recorded)
     path = _config(tmp_path, otlp_sink)
     path.write_text(path.read_text().replace("\nservice:\n", "\nservice:\n  workers: 3\n"))
     assert "  workers: 3\n" in path.read_text()
@@ -389,5 +439,5 @@ def test_replay_forks_pipeline_workers_for_a_large_input_only_whatever_service_w
     monkeypatch.setattr(cli, "REPLAY_WORKERS_MIN_BYTES", capture.stat().st_size if large else 1 << 30)
     monkeypatch.setattr(cli, "REPLAY_WORKERS", 2)  # on a machine of one core: 0
     assert main(["replay", "--config", str(path), str(capture)]) == 0
-    assert started == ([(2, True)] if large else [])
+    assert started == ([2] if large else [])
     assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4

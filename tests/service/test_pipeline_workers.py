@@ -27,6 +27,7 @@ from bridge.dify.run_parts import ClosedRun
 from bridge.service import pipeline_workers
 from bridge.service.pipeline import Processed
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
+from bridge.service.worker_pipes import decode_run, encode_run
 from bridge.trace.spans import build_spans
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.dify_otlp_exports import provider_request
@@ -181,9 +182,9 @@ def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWor
 )
 def test_whole_runs_reach_the_worker_as_they_are(workers: PipelineWorkers, value: int, sent_as: bytes) -> None:
     run = replace(RUN, inputs={"x": value})
-    message = pipeline_workers._request(run)
+    message = encode_run(run)
     assert message[:1] == sent_as
-    assert pipeline_workers._run_of(message) == run
+    assert decode_run(message) == run
     assert workers.process(run).span_count == 4
 
 

@@ -1,14 +1,15 @@
-"""`replay`'s way out (bridge/service/replay_export.py): what it exports equals what a served bridge exports for
-the same recorded streams, built here or in forked pipeline workers; runs are built ahead and queued in order; the
-queue in memory batches as the queue file does."""
+"""`replay`'s way out (bridge/service/replay_export.py, bridge/service/replay_workers.py): what it exports equals
+what a served bridge exports for the same recorded streams, built here or in forked workers; the workers keep each
+app's runs together and in order and deliver what they were sent when reading fails; the queue in memory batches as
+the queue file does."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
 from bridge.dify.run_parts import ClosedRun
 from bridge.queue.memory import MemoryQueue
+from bridge.service import pipeline, replay_export
+from bridge.service.pipeline import Pipeline, Processed
 from bridge.service.replay_export import ReplayExport
+from bridge.service.replay_workers import ReplayWorkers, WorkerTraceback
+from bridge.trace.spans import SpanBuilder
 from tests.bridge_server import APP_ID, BridgeServer, bridge_config_text, signed_headers
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, load_run, load_runs, spans_of
@@ -71,17 +76,27 @@ def _view(span: ReceivedSpan) -> tuple[Any, ...]:
     return (*ids, _app_shown(span.name), span.kind, *times, *values)
 
 
+def _export(config: BridgeConfig, workers: int) -> ReplayExport | ReplayWorkers:
+    """As `replay` makes it: in this process, or in `workers` forked workers that make their own."""
+    if workers:
+        return ReplayWorkers(workers, lambda: ReplayExport(config))
+    export = ReplayExport(config)
+    export.start()
+    return export
+
+
 def _replayed(config: BridgeConfig, sink: OtlpSink, files: list[Path], workers: int) -> list[tuple[Any, ...]]:
-    export = ReplayExport(config, workers)
+    export = _export(config, workers)
     try:
         items = list(read_closed_runs(map(str, files)))
         runs = [item for item in items if isinstance(item, WorkflowRun | ClosedRun)]
         assert runs == items, items  # no input error
-        spans = sum(processed.span_count for processed in export.submit_runs(runs))
-        assert export.flush(30)
+        for run in runs:
+            export.submit(run)
     finally:
-        export.close()
-    return sorted(_view(span) for span in sink.wait_for_spans(spans))
+        outcome = export.finish(30)
+    assert outcome.flushed and outcome.tally.runs == len(runs) and not any(n for n, _ in outcome.lost.values())
+    return sorted(_view(span) for span in sink.wait_for_spans(outcome.tally.spans))
 
 
 def _served(config: BridgeConfig, sink: OtlpSink, files: list[Path], spans: int) -> list[tuple[Any, ...]]:
@@ -108,7 +123,7 @@ def _overflowing(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("workers", [0, 1, 2])
 def test_replay_exports_what_the_served_bridge_exports_for_recorded_streams(tmp_path: Path, workers: int) -> None:
     """The same spans, field for field once decoded (ids, times, attributes, events, status, resource), whether the
-    runs are built in this process or in forked pipeline workers, but for the app's registered name (`_view`)."""
+    runs are built in this process or in forked workers, but for the app's registered name (`_view`)."""
     files = [*STREAMS, _overflowing(tmp_path)]
     with OtlpSink() as sink:
         replayed = _replayed(_config(tmp_path / "replay", sink), sink, files, workers)
@@ -122,72 +137,112 @@ def test_replay_exports_what_the_served_bridge_exports_for_recorded_streams(tmp_
 RUN = load_run(CAPTURES / "a_llm_simple.sse")
 
 
-def _runs(count: int) -> list[WorkflowRun]:
-    return [replace(RUN, run_id=str(uuid.uuid4())) for _ in range(count)]
+def _runs(count: int, app_id: str | None = RUN.app_id) -> list[WorkflowRun]:
+    return [replace(RUN, run_id=str(uuid.uuid4()), app_id=app_id) for _ in range(count)]
 
 
 @pytest.fixture
-def export(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[ReplayExport]:
-    config = parse_config(
+def config(otlp_sink: OtlpSink) -> BridgeConfig:
+    return parse_config(
         f"exporters: {{otlp: {{endpoint: '{otlp_sink.grpc_endpoint}', tls: {{insecure: true}}}}}}\n"
         "processors: {batch: {timeout: 10ms}}\n"
         "service: {pipelines: {traces: {processors: [batch], exporters: [otlp]}}}\n"
     )
-    replay = ReplayExport(config)
-    yield replay
-    replay.close()
 
 
-def test_runs_are_built_ahead_and_queued_in_order(
-    export: ReplayExport, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+def _roots(sink: OtlpSink, count: int) -> list[ReceivedSpan]:
+    return [s for s in sink.wait_for_spans(count) if s.parent_span_id is None]
+
+
+def test_workers_keep_each_apps_runs_together_and_in_order_and_share_the_apps(
+    config: BridgeConfig, otlp_sink: OtlpSink
 ) -> None:
-    """Runs are sent on to be built before the first is taken back, so reading and building overlap; every run
-    is queued once, in order, with its span count."""
-    log: list[tuple[str, str]] = []
-    submit = export.runs.submit
-
-    class Taken:
-        def __init__(self, run: WorkflowRun) -> None:
-            self.run, self.built = run, submit(run)
-
-        def result(self) -> object:
-            log.append(("taken", self.run.run_id))
-            return self.built.result()
-
-    def sent(run: WorkflowRun) -> Taken:
-        log.append(("sent", run.run_id))
-        return Taken(run)
-
-    monkeypatch.setattr(export.runs, "submit", sent)
-    runs = _runs(10)
-    counts = [processed.span_count for processed in export.submit_runs(iter(runs), ahead=3)]
-    assert counts == [len(spans_of(CAPTURES / "a_llm_simple.sse"))] * 10
-    assert log[:4] == [("sent", run.run_id) for run in runs[:4]]
-    assert [run_id for kind, run_id in log if kind == "taken"] == [run.run_id for run in runs]
-    assert export.flush(15)
+    """Every run is exported once; an app's runs reach the backend in the order they were read (one worker, one
+    delivery); a second app goes to the worker that has the least, so each worker counts its own."""
+    first, second = _runs(20, "app-a"), _runs(20, "app-b")  # one worker by a hash of their ids
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    try:
+        for one, two in zip(first, second, strict=True):
+            workers.submit(one)
+            workers.submit(two)
+    finally:
+        outcome = workers.finish(15)
+    spans = len(spans_of(CAPTURES / "a_llm_simple.sse"))
+    assert (outcome.tally.runs, outcome.tally.spans, outcome.flushed) == (40, 40 * spans, True)
+    roots = _roots(otlp_sink, 40 * spans)
     ids = [s.span_id for s in otlp_sink.spans()]
-    assert len(ids) == sum(counts) == len(set(ids))
-    queued = [s.attributes["dify.run.id"] for s in otlp_sink.spans() if s.parent_span_id is None]
-    assert queued == [run.run_id for run in runs]
+    assert len(ids) == len(set(ids)) == 40 * spans
+    for runs in (first, second):
+        sent = {run.run_id for run in runs}
+        received = [s.attributes["dify.run.id"] for s in roots if s.attributes["dify.run.id"] in sent]
+        assert received == [run.run_id for run in runs]
+    assert [worker.sent > 0 for worker in workers._workers] == [True, True]
 
 
-def test_runs_read_before_a_failure_in_reading_are_still_queued(export: ReplayExport, otlp_sink: OtlpSink) -> None:
-    """When reading the next run fails, the runs read before it are queued (and delivered) before the error goes
-    on, as when each run was queued in turn."""
+def test_runs_sent_before_a_failure_in_reading_are_still_delivered(config: BridgeConfig, otlp_sink: OtlpSink) -> None:
+    """When reading fails after some runs were sent to the workers, `finish` (in the command's `finally`) still has
+    them delivered before the error goes on; no worker is left behind."""
     runs = _runs(5)
-
-    def read() -> Iterator[WorkflowRun]:
-        yield from runs
-        raise OSError("disk gone")
-
-    taken = []
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
     with pytest.raises(OSError, match="disk gone"):
-        for processed in export.submit_runs(read(), ahead=8):
-            taken.append(processed)
-    assert taken == []  # all five were still being built when reading failed
-    assert export.flush(15)
-    roots = [s.attributes["dify.run.id"] for s in otlp_sink.spans() if s.parent_span_id is None]
-    assert roots == [run.run_id for run in runs]
+        try:
+            for run in runs:
+                workers.submit(run)
+            raise OSError("disk gone")
+        finally:
+            outcome = workers.finish(15)
+    assert outcome.tally.runs == 5 and outcome.flushed
+    roots = _roots(otlp_sink, outcome.tally.spans)
+    assert [s.attributes["dify.run.id"] for s in roots] == [run.run_id for run in runs]
+    (leader,) = [worker.pid for worker in workers._workers if worker.pid is not None]
+    with pytest.raises(ChildProcessError):  # waited for (and it for the other worker)
+        os.waitpid(leader, os.WNOHANG)
+
+
+def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were_delivered(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the run is built in this process: its error (with the worker's traceback as its cause) ends the
+    replay; what the workers had queued before is still delivered."""
+
+    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if run.run_id == "broken":  # a bug in building, say
+            raise ValueError("run broken cannot be built")
+        return pipeline.process_run(builder, pipelines, run)
+
+    monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
+    broken = replace(RUN, run_id="broken")
+    runs = _runs(3)
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(ValueError, match="run broken cannot be built") as raised:
+        try:
+            for run in [*runs, broken, *_runs(50)]:
+                workers.submit(run)
+        finally:
+            workers.finish(15)
+    assert isinstance(raised.value.__cause__, WorkerTraceback)
+    assert "Traceback (most recent call last)" in str(raised.value.__cause__)
+    roots = _roots(otlp_sink, 3 * len(spans_of(CAPTURES / "a_llm_simple.sse")))
+    assert [s.attributes["dify.run.id"] for s in roots][:3] == [run.run_id for run in runs]
+
+
+def test_a_worker_that_dies_is_said_not_to_have_answered(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (OOM, say) with runs it was sent: the replay ends with an error, not a summary that would
+    count fewer runs as if nothing was lost, and does not wait for it forever."""
+
+    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if run.run_id == "fatal":
+            os._exit(137)
+        return pipeline.process_run(builder, pipelines, run)
+
+    monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(RuntimeError, match="a replay worker exited before it answered"):
+        for run in [*_runs(3), replace(RUN, run_id="fatal"), *_runs(3)]:
+            workers.submit(run)
+        workers.finish(15)
 
 
 def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
@@ -209,9 +264,9 @@ def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_wha
 
 
 def test_an_otlp_sender_starts_no_thread_before_its_first_send(otlp_sink: OtlpSink) -> None:
-    """gRPC starts threads with its channel (six, here); `replay` forks its workers after creating its senders,
-    and a fork beside a running thread can copy a lock it holds. So the channel is made at the first send. In a
-    fresh interpreter, where gRPC has started nothing yet."""
+    """gRPC starts threads with its channel (six, here); `replay`'s first worker forks the others after making its
+    export, senders included, and a fork beside a running thread can copy a lock it holds. So the channel is made
+    at the first send. In a fresh interpreter, where gRPC has started nothing yet."""
     script = (
         "import os\nfrom bridge.exporters import otlp\n"
         f"sender = otlp.create(otlp.Config(endpoint={otlp_sink.grpc_endpoint!r}, tls={{'insecure': True}}))\n"

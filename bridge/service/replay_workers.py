@@ -1,0 +1,305 @@
+"""`replay`'s pipeline workers, forked before the replaying process imports the config loader, pydantic, the
+exporters (gRPC, the OTel SDK) or the processors: its longest path was those imports (about 0.45 s of CPU)
+before its first record. The first worker imports them, loads the config and makes the export (pipelines,
+queue in memory, deliveries), then forks the others with it, so that the imports are paid once; meanwhile this
+process reads the files and sends each worker its runs. At the end each worker answers with its counts and what
+its exporters could not deliver.
+
+Runs of one app always go to the same worker, so that the detectors' run-over-run history of an app stays in one
+process: the worker that was sent the fewest bytes when the app's first run comes (a hash of the app id gave one
+of two workers 13 of a corpus's 17 apps). A worker that fails (a config error, a run it cannot build) says why
+and exits; its error is raised here, as the replaying process would have raised it itself.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, NoReturn
+
+from bridge import GC_YOUNG_THRESHOLD
+from bridge.dify.model import WorkflowRun
+from bridge.dify.run_parts import ClosedRun
+from bridge.service.replay_tally import ReplayOutcome, ReplayTally
+from bridge.service.worker_pipes import PIPE_BYTES, Frames, decode_run, encode_run, frame, widen, write_all
+
+if TYPE_CHECKING:
+    from bridge.service.replay_export import ReplayExport
+
+# A worker's counts come back this often at most while it works (for the progress lines).
+PROGRESS_INTERVAL_S = 0.1
+# Runs a worker's pipe has not taken yet wait in this process, so that reading goes on while the workers still
+# import; beyond this many bytes for one worker, reading waits for it.
+MAX_UNSENT_BYTES = 64 << 20
+# The message that ends a worker's runs: this byte (a run's first is `m` or `p`), then how long it may wait for
+# its exporters.
+_STOP = b"s"
+_TIMEOUT = struct.Struct("!d")
+_ANSWER_BYTES = 1 << 16  # answers are small; a read of `PIPE_BYTES` would map and unmap a megabyte each time
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """The worker's export is made: the config loaded, the exporters created."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    tally: ReplayTally
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    outcome: ReplayOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: BaseException
+    trace: str  # the worker's traceback
+
+
+class WorkerTraceback(Exception):
+    """A worker's traceback, the cause of its error raised in the replaying process."""
+
+
+class ReplayWorkers:
+    """`count` workers, forked now: call it before any thread starts and before the heavy imports (they are
+    what the first worker does). The first calls `open_export()`, which must start no thread, and forks the
+    others; each starts the export's deliveries and exports the runs it is sent. `submit` and `finish` raise
+    the first failure of a worker (its config error, a run it could not build)."""
+
+    def __init__(self, count: int, open_export: Callable[[], ReplayExport]) -> None:
+        sys.stdout.flush()  # a worker must not inherit, and then write, what this process has yet to write
+        sys.stderr.flush()
+        self._workers = _fork(count, open_export)
+        self._of_app: dict[str | None, _Worker] = {}
+        self._raised = False
+        self.ready = False  # every worker has the export: the config is good
+
+    @property
+    def tally(self) -> ReplayTally:
+        """The runs and spans the workers reported so far (each reports every `PROGRESS_INTERVAL_S` at most)."""
+        total = ReplayTally()
+        for worker in self._workers:
+            total.add(worker.tally)
+        return total
+
+    def submit(self, run: WorkflowRun | ClosedRun) -> None:
+        """The run on its way to its app's worker: written as far as the pipe takes it now, the rest kept."""
+        worker = self._of_app.get(run.app_id)
+        if worker is None:
+            worker = self._of_app[run.app_id] = min(self._workers, key=lambda each: each.sent)
+        message = frame(encode_run(run))
+        worker.sent += len(message)
+        worker.unsent += message
+        while True:
+            worker.write()
+            for each in self._workers:
+                each.read()
+            self._raise_failure()
+            if len(worker.unsent) <= MAX_UNSENT_BYTES:
+                break
+            self._wait()
+        self.ready = self.ready or all(each.ready for each in self._workers)
+
+    def finish(self, timeout: float) -> ReplayOutcome:
+        """Sends each worker what is left and the end of its runs; waits for every worker's answer (each waits
+        up to `timeout` seconds for its exporters) and its exit."""
+        stop = frame(_STOP + _TIMEOUT.pack(timeout))
+        for worker in self._workers:
+            worker.unsent += stop
+        while any(not worker.ended for worker in self._workers):
+            self._wait()
+            for worker in self._workers:
+                worker.write()
+                worker.read()
+        for worker in self._workers:
+            worker.close()
+        self._raise_failure()
+        if not self._raised and any(worker.done is None for worker in self._workers):
+            raise RuntimeError("a replay worker exited before it answered: the runs it held may not have been exported")
+        return ReplayOutcome.merged(worker.done for worker in self._workers if worker.done is not None)
+
+    def _wait(self) -> None:
+        """Until a worker's pipe takes more of its runs or it answers."""
+        readable = [worker.answers for worker in self._workers if not worker.ended]
+        writable = [worker.requests for worker in self._workers if worker.unsent and not worker.ended]
+        select.select(readable, writable, [])
+
+    def _raise_failure(self) -> None:
+        failed = next((worker.failed for worker in self._workers if worker.failed), None)
+        if failed is not None and not self._raised:
+            self._raised = True
+            raise failed.error from WorkerTraceback(failed.trace)
+
+
+class _Worker:
+    """One worker, as the replaying process sees it: the pipes its runs go down and its answers come back by,
+    the runs its pipe has not taken yet, and what it answered. `pid`: the first worker's (the others are its)."""
+
+    def __init__(self, pid: int | None, requests: int, answers: int) -> None:
+        self.pid, self.requests, self.answers = pid, requests, answers
+        self.unsent = bytearray()
+        self.sent = 0  # bytes of runs, sent or to send
+        self.frames = Frames()
+        self.ready = False
+        self.tally = ReplayTally()
+        self.done: ReplayOutcome | None = None
+        self.failed: _Failed | None = None
+        self.ended = False  # its answers' pipe is closed: it exited
+
+    def write(self) -> None:
+        """What the pipe takes now of the runs not sent; none once the worker is gone (it said why, or will)."""
+        try:
+            while self.unsent:
+                del self.unsent[: os.write(self.requests, self.unsent)]
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            self.unsent.clear()
+
+    def read(self) -> None:
+        """Its answers so far."""
+        while not self.ended:
+            try:
+                data = os.read(self.answers, _ANSWER_BYTES)
+            except BlockingIOError:
+                return
+            if not data:
+                self.ended = True
+                return
+            for message in self.frames.feed(data):
+                answer = pickle.loads(message)
+                if isinstance(answer, _Ready):
+                    self.ready = True
+                elif isinstance(answer, _Progress):
+                    self.tally = answer.tally
+                elif isinstance(answer, _Done):
+                    self.done = answer.outcome
+                else:
+                    self.failed = answer
+
+    def close(self) -> None:
+        os.close(self.requests)
+        os.close(self.answers)
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+
+
+def _fork(count: int, open_export: Callable[[], ReplayExport]) -> list[_Worker]:
+    """The first worker forked, with every worker's ends of the pipes; this process keeps the other ends."""
+    pipes = [(*os.pipe(), *os.pipe()) for _ in range(count)]  # (runs read, runs written, answers read, written)
+    for _, requests, _, _ in pipes:
+        widen(requests)
+    pid = os.fork()
+    if pid == 0:
+        for _, requests, answers, _ in pipes:
+            os.close(requests)
+            os.close(answers)
+        _exit_after(partial(_lead, open_export, [(runs, answers) for runs, _, _, answers in pipes]))
+    workers = []
+    for index, (runs, requests, answers, written) in enumerate(pipes):
+        os.close(runs)
+        os.close(written)
+        os.set_blocking(requests, False)
+        os.set_blocking(answers, False)
+        workers.append(_Worker(pid if index == 0 else None, requests, answers))
+    return workers
+
+
+def _lead(open_export: Callable[[], ReplayExport], ends: list[tuple[int, int]]) -> None:
+    """The first worker: makes the export, forks the other workers with it, exports its own runs and waits for
+    the others (their CPU is counted with this process's by whoever waits for it)."""
+    try:
+        export = open_export()
+    except Exception as error:
+        _answer(ends[0][1], _failure(error))
+        return
+    gc.freeze()  # what start-up loaded lives until the exit: out of the collector's sight, and not copied
+    followers = []
+    for index in range(1, len(ends)):
+        pid = os.fork()
+        if pid == 0:
+            _keep_only(ends, index)
+            _exit_after(partial(_export_runs, export, *ends[index]))
+        followers.append(pid)
+    _keep_only(ends, 0)
+    try:
+        _export_runs(export, *ends[0])
+    finally:
+        for pid in followers:
+            os.waitpid(pid, 0)
+
+
+def _keep_only(ends: list[tuple[int, int]], index: int) -> None:
+    for other, (runs, answers) in enumerate(ends):
+        if other != index:
+            os.close(runs)
+            os.close(answers)
+
+
+def _exit_after(body: Callable[[], None]) -> NoReturn:
+    """A worker process: never returns into the code it was forked from."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the replay stops its workers
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])  # the server's (bridge/__init__.py)
+        body()
+        code = 0
+    except BaseException:  # the replaying process gone, say: it tells what it can of a worker that did not answer
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _answer(answers: int, message: object) -> None:
+    write_all(answers, frame(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+def _export_runs(export: ReplayExport, requests: int, answers: int) -> None:
+    """Exports the runs it is sent until the end of its runs, then answers with the outcome."""
+    _answer(answers, _Ready())
+    export.start()
+    frames, timeout, failure = Frames(), None, None
+    reported = time.monotonic()
+    try:
+        while timeout is None:
+            data = os.read(requests, PIPE_BYTES)
+            if not data:  # the replaying process is gone: what it sent is still delivered
+                break
+            for message in frames.feed(data):
+                if message[:1] == _STOP:
+                    (timeout,) = _TIMEOUT.unpack_from(message, 1)
+                    break
+                export.submit(decode_run(message))
+            if time.monotonic() - reported >= PROGRESS_INTERVAL_S:
+                _answer(answers, _Progress(export.tally))
+                reported = time.monotonic()
+    except Exception as error:
+        failure = _failure(error)
+    outcome = export.finish(30.0 if timeout is None else timeout)
+    _answer(answers, failure or _Done(outcome))
+
+
+def _failure(error: Exception) -> _Failed:
+    trace = traceback.format_exc()
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # an error that does not cross processes: its text does
+        return _Failed(RuntimeError(f"{type(error).__name__}: {error}"), trace)
+    return _Failed(error, trace)
