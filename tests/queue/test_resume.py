@@ -60,7 +60,7 @@ def test_a_stream_run_half_received_before_a_restart_is_whole_after_it(tmp_path:
         first.shutdown()
         assert sink.spans() == []  # nothing was closed as incomplete
         second = BridgeService(_config(str(tmp_path / "q.db"), sink))
-        assert second.is_open(events[0].workflow_run_id or "")
+        assert (events[0].workflow_run_id or "") in second.assembler
         second.submit_events(events[half:], 1001.0, "file", "replay")
         assert second.poll(1001.0) == 1
         assert second.flush(10)
@@ -108,7 +108,7 @@ def test_runs_closed_on_the_event_loop_are_queued_and_one_that_fails_stays_in_th
     assert after_second and {row.context for row in after_second} == {"second"}
     with OtlpSink() as sink:
         restarted = BridgeService(_config(str(tmp_path / "q.db"), sink))
-        assert restarted.is_open(lost[0].workflow_run_id or "")  # resumed at the next start
+        assert (lost[0].workflow_run_id or "") in restarted.assembler  # resumed at the next start
         restarted.shutdown()
 
 
