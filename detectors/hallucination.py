@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
 
 from pydantic import Field
 
@@ -42,7 +41,6 @@ _WORDS = {
     }.items()
     for word in words.split()
 }  # fmt: skip
-_WORD = re.compile(r"(?i)\b(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b")
 _CJK_DIGITS = "零一二三四五六七八九"
 # A count: one digit (or a range of them) before a word or a Chinese/Japanese unit ("5 saunas", "2-3 Werktage",
 # "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
@@ -63,7 +61,8 @@ _SMALL_WORDS = {
     for word in words.split()
 }  # fmt: skip
 _CJK_DIGIT = re.compile("[一二三四五六七八九两]")
-_SMALL_WORD = re.compile(r"(?i)\b(?:" + "|".join(sorted(_SMALL_WORDS, key=len, reverse=True)) + r")\b")
+# Words, to look number words up (a set lookup per word costs less than one pattern of all of them).
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Time units in the languages the number words cover, by their length in days (a month 30 days, a year 365;
 # a year is also 12 months, checked apart). A modifier may stand between ("5 business days", "5 Werktage").
 _TIME_UNITS: dict[str, float] = {
@@ -168,7 +167,17 @@ def measured(text: str) -> tuple[tuple[str, str], ...]:
 
 def quantities(text: str) -> set[str]:
     """The single digits `text` states as a quantity: with a time unit, money or as a percentage."""
-    return {token for token, unit in measured(text) if len(token) == 1 and unit in _MEASURES}
+    return {
+        match.group(0)
+        for match in _NUMBER.finditer(text)
+        if len(match.group(0)) == 1 and _unit(text, match.start(), match.end()) in _MEASURES
+    }
+
+
+@lru_cache(maxsize=256)
+def _plain(text: str) -> frozenset[str]:
+    """Every reading of every number in `text`, single digits too."""
+    return frozenset(value for token in _tokens(text) for value in readings(token))
 
 
 def source_values(text: str) -> set[str]:
@@ -176,9 +185,13 @@ def source_values(text: str) -> set[str]:
     return {value for number in numbers(text) for value in readings(number)}
 
 
+def _words(text: str) -> set[str]:
+    return set(_LETTERS.findall(text.lower()))
+
+
 def word_values(text: str) -> set[str]:
     """The values of a source's number words (read only for claims its digits leave unsupported)."""
-    values = {str(_WORDS[m.group(0).lower()]) for m in _WORD.finditer(text) if m.group(0).lower() in _WORDS}
+    values = {str(_WORDS[word]) for word in _words(text) & _WORDS.keys()}
     for m in _CJK_NUMBER.finditer(text):
         tens, ones = m.groups()
         values.add(str(10 * (_CJK_DIGITS.index(tens) if tens else 1) + (_CJK_DIGITS.index(ones) if ones else 0)))
@@ -210,7 +223,7 @@ def all_values(text: str) -> frozenset[float]:
                 values.update(value * _TIME_UNITS[unit] / days for days in _TIME_UNITS.values())
                 values.add(value * 12 if unit == "year" else value / 12 if unit == "month" else value)
     values.update(float(value) for value in word_values(text))
-    values.update(float(_SMALL_WORDS[m.group(0).lower()]) for m in _SMALL_WORD.finditer(text))
+    values.update(float(_SMALL_WORDS[word]) for word in _words(text) & _SMALL_WORDS.keys())
     values.update(float(_CJK_DIGITS.index(c) if c != "两" else 2) for c in _CJK_DIGIT.findall(text))
     return frozenset(round(value, 6) for value in values)
 
@@ -253,14 +266,13 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     return False
 
 
-def _data(trace: Trace, span: Any) -> str:
-    """What the run computed or fetched before the LLM: earlier tool, HTTP, code and container outputs."""
-    start = span.start_time or 0
-    return "\n".join(
-        str(attr(node, "output.value") or "")
+def _data(trace: Trace) -> list[tuple[int, str]]:
+    """What the run computed or fetched, by start time: its tool, HTTP, code and container outputs."""
+    return [
+        (node.start_time or 0, str(attr(node, "output.value") or ""))
         for node in trace.nodes
-        if (node.start_time or 0) < start and attr(node, "dify.node.type") in _DATA_NODES
-    )
+        if attr(node, "dify.node.type") in _DATA_NODES
+    ]
 
 
 def _rounds(trace: Trace) -> str:
@@ -269,12 +281,12 @@ def _rounds(trace: Trace) -> str:
     return " ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
 
 
-def _fed(trace: Trace, prompt: str, data: str) -> bool:
+def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
     """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
     user's question, or of `data`, that the question does not hold."""
     root = trace.root
     inputs = json_attr(root, "input.value") if root is not None else None
-    fed = source_values(data)
+    fed = set().union(*(source_values(output) for output in data))
     asked: set[str] = set()
     if isinstance(inputs, dict):
         for key, value in inputs.items():
@@ -290,12 +302,12 @@ def _unsupported(
     answer: str, claimed: set[str], stated: set[str], counted: dict[str, set[str]], sources: list[str]
 ) -> tuple[set[str], dict[str, dict[str, list[str]]]]:
     """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
-    values = set().union(*(all_values(source) for source in sources))
+    values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
         # Counts the answer states ("two appliances", "4 servings"), not quantities ("3 days", "5 EUR").
-        factors = {float(_SMALL_WORDS[m.group(0).lower()]) for m in _SMALL_WORD.finditer(answer)}
+        factors = {float(_SMALL_WORDS[word]) for word in _words(answer) & _SMALL_WORDS.keys()}
         factors = {
             f for f in factors | {float(t) for t, u in claims.items() if len(t) == 1 and u not in _MEASURES} if f >= 2
         }
@@ -328,7 +340,13 @@ def create(cfg: Config) -> object:
         shared: set[str] | None = None  # numbers of the documents and the run's inputs, read once an answer has any
         root = trace.root
         inputs = str(attr(root, "input.value") or "") if root is not None else ""
-        for span in trace.llm_spans:
+        # The run's data (tool, HTTP, code, container outputs) by start time, read once an answer needs it; the
+        # LLMs are taken in start order, so what each had before it grows by one pass over the data.
+        data: list[tuple[int, str]] | None = None
+        outputs: list[str] = []  # the data before the LLM at hand
+        written: set[str] = set()  # the numbers of `outputs` and of the round numbers, as written
+        rounds = ""
+        for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
             # number spans a space, so reading the sources apart finds what reading them joined did.
@@ -337,21 +355,35 @@ def create(cfg: Config) -> object:
                 continue
             if shared is None:
                 shared = source_values(documents) | source_values(inputs)
+            # Numbers written as digits in a source first (most are): the documents and inputs, the run's data
+            # (earlier nodes' outputs, round numbers), then the prompt (the longest source); only what is left
+            # is read the slower ways (number words, durations, arithmetic).
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
-            # The prompt (the longest source) is read only for what the shared sources leave unsupported.
-            prompt = prompt_text(span)
-            in_prompt = source_values(prompt) if unsupported else set()
-            unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            stated = {d for d in stated if d not in _plain(documents) and d not in _plain(inputs)}
             if not (unsupported or counted or stated):
                 continue
-            data = _data(trace, span)
-            unsupported, miscounted = _unsupported(
-                answer, unsupported, stated, counted, [documents, inputs, prompt, data, _rounds(trace)]
-            )
+            if data is None:
+                data, rounds = _data(trace), _rounds(trace)
+                written.update(_plain(rounds))
+            while len(outputs) < len(data) and data[len(outputs)][0] < (span.start_time or 0):
+                outputs.append(data[len(outputs)][1])
+                written.update(_plain(outputs[-1]))
+            unsupported = {n for n in unsupported if written.isdisjoint(readings(n))}
+            stated -= written
+            if not (unsupported or counted or stated):
+                continue
+            prompt = prompt_text(span)
+            in_prompt = _plain(prompt)
+            unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            stated -= in_prompt
+            if not (unsupported or counted or stated):
+                continue
+            sources = [documents, inputs, prompt, *outputs, rounds]
+            unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources)
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
-            if not (documents or "#context#" in str(attr(span, "input.value") or "") or _fed(trace, prompt, data)):
+            if not (documents or "#context#" in str(attr(span, "input.value") or "") or _fed(trace, prompt, outputs)):
                 continue
             listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
             rule = " and ".join(
