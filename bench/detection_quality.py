@@ -32,7 +32,7 @@ from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2,
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
-    ("heldout3", heldout3, "third held-out corpus", False),
+    ("heldout3", heldout3, "third held-out corpus", True),
     ("dev", devset, "development corpus", True),
     ("dev2", devset2, "second development corpus", True),
     ("dev3", devset3, "third development corpus", True),

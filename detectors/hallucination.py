@@ -97,15 +97,18 @@ class Config(DetectorConfig):
     min_unsupported: int = Field(default=1, ge=1)
 
 
+def _token(number: str) -> str:
+    """A number as written, but a separator repeated is a thousands separator and is dropped ("6,000,000" →
+    "6000000")."""
+    for separator in ",.":
+        if number.count(separator) > 1:
+            number = number.replace(separator, "")
+    return number
+
+
 def _tokens(text: str) -> Iterator[str]:
-    """Every number in `text`, as written; a separator repeated is a thousands separator and is dropped
-    ("6,000,000" → "6000000")."""
-    for match in _NUMBER.finditer(text):
-        token = match.group(0)
-        for separator in ",.":
-            if token.count(separator) > 1:
-                token = token.replace(separator, "")
-        yield token
+    """Every number in `text` (`_token`)."""
+    return (_token(match.group(0)) for match in _NUMBER.finditer(text))
 
 
 def numbers(text: str) -> set[str]:
@@ -155,14 +158,7 @@ def _unit(text: str, start: int, end: int) -> str:
 @lru_cache(maxsize=1024)
 def measured(text: str) -> tuple[tuple[str, str], ...]:
     """Every number in `text` as written (single digits too), with what it counts (`_unit`)."""
-    found = []
-    for match in _NUMBER.finditer(text):
-        token = match.group(0)
-        for separator in ",.":
-            if token.count(separator) > 1:
-                token = token.replace(separator, "")
-        found.append((token, _unit(text, match.start(), match.end())))
-    return tuple(found)
+    return tuple((_token(m.group(0)), _unit(text, m.start(), m.end())) for m in _NUMBER.finditer(text))
 
 
 def quantities(text: str) -> set[str]:
@@ -186,6 +182,7 @@ def source_values(text: str) -> set[str]:
 
 
 def _words(text: str) -> set[str]:
+    """The words of `text`, lower-cased."""
     return set(_LETTERS.findall(text.lower()))
 
 
