@@ -5,7 +5,8 @@
 - `heldout2`: the second held-out corpus (tests/detectors/heldout2.py), written after the first one's misses
   had been read; totals only, like the first.
 - `heldout3`: the third held-out corpus (tests/detectors/heldout3.py), written by a helper who had not read the
-  detectors, their tests or the other corpora; totals only.
+  detectors, their tests or the other corpora; since held-out 4 was written, a development set: its wrong cases
+  are printed.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.

@@ -400,7 +400,7 @@ def create(cfg: Config) -> object:
             yield Finding(
                 KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
                 f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
-                "found in none of its sources; check the answer against the retrieved documents.",
+                "found in none of its sources; check the answer against its documents, inputs and data.",
                 {"node": attr(span, "dify.node.title", span.name), "rule": rule,
                  "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
                 span_id(span),
