@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from detectors.hallucination import numbers
-from tests.detectors.build import findings, llm, node, run_spans
+from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 
 DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
 
@@ -193,3 +193,20 @@ def test_a_chat_answer_fed_only_the_users_question_is_not_checked() -> None:
         "How tall is the Eiffel Tower, built 1889?", "It is 330 metres tall.", {"sys.query": "built 1889?"}
     )
     assert findings(spans, "hallucination") == []  # type: ignore[arg-type]
+
+
+def test_a_loop_rounds_number_is_a_source() -> None:
+    """A reviewer in a loop fed a linter's count states the round it is in: a number the run knows."""
+
+    def review(index: int) -> list[dict[str, object]]:
+        at = 1_700_000_000 + 10 * index  # the lint before the reviewer, every round
+        lint = {"node_id": "lint", "node_type": "code", "inputs": {}, "outputs": {"warnings": 42}, "created_at": at}
+        answer = f"CHANGES_REQUESTED: 42 warnings left (round {index + 1})"
+        usage = {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}
+        prompts = [{"role": "user", "text": "Lint: 42 warnings. Review."}]
+        reviewer = {"node_id": "review", "node_type": "llm", "inputs": {}, "created_at": at + 5,
+                    "outputs": {"text": answer, "usage": usage, "finish_reason": "stop"},
+                    "process_data": {"prompts": prompts, "usage": usage}}  # fmt: skip
+        return [lint, reviewer]
+
+    assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination") == []
