@@ -17,8 +17,10 @@ class Config(DetectorConfig):
     budget_per_run: float | None = Field(default=None, gt=0)
     # Highest acceptable price of one node execution; None: no node budget.
     budget_per_node: float | None = Field(default=None, gt=0)
-    # A run costing more than this many times its app's rolling median price fires.
-    median_factor: float = Field(default=3.0, gt=1)
+    # A run costing more than this many times its app's rolling median price fires. 5: a long but legitimate
+    # input or a loop running to its cap costs 2-4x the usual; a misconfiguration (retrieval top-k, a runaway
+    # prompt) costs ten times and more.
+    median_factor: float = Field(default=5.0, gt=1)
     # Runs the median is taken over, and how many are needed before it is used.
     history: int = Field(default=50, ge=3)
     min_history: int = Field(default=10, ge=3)

@@ -1,10 +1,14 @@
 """`hallucination`: an LLM answer grounded in sources states numbers found in none of them.
 
-Only answers that had sources are checked (a retrieval earlier in the run, or a prompt carrying context),
-so creative writing is left alone. Single digits are checked only as counts ("5 saunas"), against the
-sources' count of the same thing ("3 saunas"). A number counts as supported when its value appears anywhere in the
-LLM's prompt, the run's inputs or the retrieved documents: written with either decimal separator ("14,90"
-and "14.90"), with thousands separators or without, or as a number word ("fourteen", "catorce", "十四").
+Only answers that had sources are checked: a retrieval earlier in the run, a prompt carrying context, or a
+prompt fed data (a number of a run input other than the user's question, or of an earlier tool, HTTP, code
+or iteration node's output, in the prompt); creative writing is left alone. A number counts as supported
+when its value appears anywhere in the LLM's prompt, the run's inputs or the retrieved documents: written
+with either decimal separator ("14,90" and "14.90"), with thousands separators or without, as a number word
+("fourteen", "catorce", "十四"), or converted between time units ("2 years" as "24 months"); or when it
+is computed from them (two numbers and more: a sum, a difference, a multiple by a count the answer states, a
+share per unit or a percentage). Single digits are checked as quantities ("6 seconds", "8%", "7小时")
+against the sources' numbers, and as counts ("5 saunas") against the sources' count of the same thing.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from functools import lru_cache
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, prompt_text, span_id
+from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id
 
 KEY = "hallucination"
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
@@ -37,15 +41,55 @@ _WORDS = {
     }.items()
     for word in words.split()
 }  # fmt: skip
-_WORD = re.compile(r"(?i)\b(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b")
 _CJK_DIGITS = "零一二三四五六七八九"
 # A count: one digit (or a range of them) before a word or a Chinese/Japanese unit ("5 saunas", "2-3 Werktage",
 # "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
 # of the same thing, they are facts.
 _COUNT = re.compile(
-    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:\s?[-\u2013]\s?(\d))?(?![\d.,:/])\s?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:\s?[-\u2013]\s?(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
 )
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
+# Digits 1-9 as words (a source writing "five working days" supports an answer's "5"): English, Spanish,
+# German, French; Chinese and Japanese numerals are read one character at a time (两 is 2).
+_SMALL_WORDS = {
+    word: value
+    for value, words in {
+        1: "one uno una eins ein eine un une", 2: "two dos zwei deux both", 3: "three tres drei trois",
+        4: "four cuatro vier quatre", 5: "five cinco fünf cinq", 6: "six seis sechs", 7: "seven siete sieben sept",
+        8: "eight ocho acht huit", 9: "nine nueve neun neuf", 12: "dozen",
+    }.items()
+    for word in words.split()
+}  # fmt: skip
+_CJK_DIGIT = re.compile("[一二三四五六七八九两]")
+# Words, to look number words up (a set lookup per word costs less than one pattern of all of them).
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Time units in the languages the number words cover, by their length in days (a month 30 days, a year 365;
+# a year is also 12 months, checked apart). A modifier may stand between ("5 business days", "5 Werktage").
+_TIME_UNITS: dict[str, float] = {
+    "second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365,
+}  # fmt: skip
+_TIME_WORDS = {
+    "second": r"seconds?|secs?|sekunden?|segundos?|secondes?|秒",
+    "minute": r"minutes?|mins?|minuten?|minutos?|分钟|分間|分",
+    "hour": r"hours?|hrs?|stunden?|horas?|heures?|小时|小時|時間",
+    "day": r"days?|(?:werk|arbeits)?tag(?:e|en)?|d[ií]as?|jours?|(?:个)?工作日|営業日|天|日",
+    "week": r"weeks?|wochen?|semanas?|semaines?|周|週間|星期",
+    "month": r"months?|monat(?:e|en)?|mes(?:es)?|mois|个月|か月|ヶ月|カ月",
+    "year": r"years?|jahr(?:e|en)?|años?|années?|年",
+}
+# What a number counts, read from what follows it: a time unit (a word may stand between: "5 business days",
+# "25 vacation days"), money, a percentage, or else the next word.
+_TIME = re.compile(
+    r"\s?-?\s?(?:[^\W\d_]+\s)?(?:" + "|".join(f"(?P<{u}>{w})" for u, w in _TIME_WORDS.items()) + r")(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(r"\s?(?:[€$£¥元円]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp)(?![A-Za-z]))", re.IGNORECASE)
+_SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})")
+# The units a single digit is a quantity in, a fact however small ("6 Sekunden", "8%", "7小时", "€5").
+_MEASURES = {*_TIME_UNITS, "money", "%"}
+# Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
+_DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
 
 class Config(DetectorConfig):
@@ -53,19 +97,23 @@ class Config(DetectorConfig):
     min_unsupported: int = Field(default=1, ge=1)
 
 
+def _token(number: str) -> str:
+    """A number as written, but a separator repeated is a thousands separator and is dropped ("6,000,000" →
+    "6000000")."""
+    for separator in ",.":
+        if number.count(separator) > 1:
+            number = number.replace(separator, "")
+    return number
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """Every number in `text` (`_token`)."""
+    return (_token(match.group(0)) for match in _NUMBER.finditer(text))
+
+
 def numbers(text: str) -> set[str]:
-    """The numbers worth checking in `text`, as written; a separator repeated is a thousands separator and
-    is dropped ("6,000,000" → "6000000")."""
-    found = set()
-    for match in _NUMBER.finditer(text):
-        token = match.group(0)
-        if sum(c.isdigit() for c in token) < 2:
-            continue
-        for separator in ",.":
-            if token.count(separator) > 1:
-                token = token.replace(separator, "")
-        found.add(token)
-    return found
+    """The numbers worth checking in `text`: two digits and more."""
+    return {token for token in _tokens(text) if sum(c.isdigit() for c in token) >= 2}
 
 
 @lru_cache(maxsize=4096)
@@ -83,13 +131,49 @@ def readings(number: str) -> frozenset[str]:
 
 
 def counts(text: str) -> dict[str, set[str]]:
-    """What single-digit counts `text` states: the counted word (by its first five letters, lower-cased) → the
-    digits stated for it."""
+    """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
+    first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it."""
     found: dict[str, set[str]] = {}
     for match in _COUNT.finditer(text):
         low, high, word = match.groups()
-        found.setdefault(word.lower()[:5], set()).update(d for d in (low, high) if d)
+        digits = {d for d in (low, high) if d and d != "1"}  # "1人分", "per 1 person": the unit, not a count
+        if digits:
+            found.setdefault(word.lower().removesuffix("s")[:5], set()).update(digits)
     return found
+
+
+def _unit(text: str, start: int, end: int) -> str:
+    """What the number at `text[start:end]` counts: a time unit's name, "money", "%", or the next word (lower-cased,
+    a plural "s" dropped, its first five letters); "" for nothing."""
+    if time := _TIME.match(text, end):
+        return time.lastgroup or ""
+    if _MONEY.match(text, end) or text[max(start - 2, 0) : start].strip()[-1:] in ("$", "€", "£", "¥"):
+        return "money"
+    if _SHARE.match(text, end):
+        return "%"
+    word = _NEXT_WORD.match(text, end)
+    return word.group(1).lower().removesuffix("s")[:5] if word else ""
+
+
+@lru_cache(maxsize=1024)
+def measured(text: str) -> tuple[tuple[str, str], ...]:
+    """Every number in `text` as written (single digits too), with what it counts (`_unit`)."""
+    return tuple((_token(m.group(0)), _unit(text, m.start(), m.end())) for m in _NUMBER.finditer(text))
+
+
+def quantities(text: str) -> set[str]:
+    """The single digits `text` states as a quantity: with a time unit, money or as a percentage."""
+    return {
+        match.group(0)
+        for match in _NUMBER.finditer(text)
+        if len(match.group(0)) == 1 and _unit(text, match.start(), match.end()) in _MEASURES
+    }
+
+
+@lru_cache(maxsize=256)
+def _plain(text: str) -> frozenset[str]:
+    """Every reading of every number in `text`, single digits too."""
+    return frozenset(value for token in _tokens(text) for value in readings(token))
 
 
 def source_values(text: str) -> set[str]:
@@ -97,66 +181,229 @@ def source_values(text: str) -> set[str]:
     return {value for number in numbers(text) for value in readings(number)}
 
 
+def _words(text: str) -> set[str]:
+    """The words of `text`, lower-cased."""
+    return set(_LETTERS.findall(text.lower()))
+
+
 def word_values(text: str) -> set[str]:
     """The values of a source's number words (read only for claims its digits leave unsupported)."""
-    values = {str(_WORDS[m.group(0).lower()]) for m in _WORD.finditer(text) if m.group(0).lower() in _WORDS}
+    values = {str(_WORDS[word]) for word in _words(text) & _WORDS.keys()}
     for m in _CJK_NUMBER.finditer(text):
         tens, ones = m.groups()
         values.add(str(10 * (_CJK_DIGITS.index(tens) if tens else 1) + (_CJK_DIGITS.index(ones) if ones else 0)))
     return values
 
 
+@lru_cache(maxsize=256)
+def by_unit(text: str) -> dict[str, set[float]]:
+    """A source's values by what they count, as written; durations also in days, under "time"."""
+    found: dict[str, set[float]] = {}
+    for token, unit in measured(text):
+        values = [float(r) for r in readings(token)]
+        found.setdefault(unit, set()).update(values)
+        if scale := _TIME_UNITS.get(unit):
+            found.setdefault("time", set()).update(round(value * scale, 6) for value in values)
+    return found
+
+
+@lru_cache(maxsize=256)
+def all_values(text: str) -> frozenset[float]:
+    """Every value a source states: its numbers (single digits too) in every reading and, for a duration, in
+    every other time unit ("2-year": 24 months, 730 days…), its number words."""
+    values: set[float] = set()
+    for token, unit in measured(text):
+        for reading in readings(token):
+            value = float(reading)
+            values.add(value)
+            if unit in _TIME_UNITS:
+                values.update(value * _TIME_UNITS[unit] / days for days in _TIME_UNITS.values())
+                values.add(value * 12 if unit == "year" else value / 12 if unit == "month" else value)
+    values.update(float(value) for value in word_values(text))
+    values.update(float(_SMALL_WORDS[word]) for word in _words(text) & _SMALL_WORDS.keys())
+    values.update(float(_CJK_DIGITS.index(c) if c != "两" else 2) for c in _CJK_DIGIT.findall(text))
+    return frozenset(round(value, 6) for value in values)
+
+
+def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
+    """Whether a number (two digits and more, one reading) counting `unit` is computed from a source's `values`
+    (`units`: the same by what they count): a sum or a difference of two counting the same (the smaller a
+    twentieth of the larger at least: 7950 EUR is not 7951 EUR - 1 EUR), a multiple by one of `factors` (the
+    counts the answer states), a share per unit (counting the same, divided by a count up to 100: a
+    number of the sources or the answer that is not a duration, money or a percentage),
+    or, as a percentage, one value's share of another counting the same ("12 of 40 seats"; 90 days are not
+    25 % of 12 months); to the precision the answer writes it."""
+    value = float(reading)
+    decimals = len(reading.partition(".")[2])
+    tolerance = 0.5 * 10**-decimals if decimals else 1e-6
+    if any(round(value / factor, 6) in values for factor in factors):
+        return True
+    scale = _TIME_UNITS.get(unit)
+    same = units.get("time" if scale else unit, set()) if unit else set()
+    value = round(value * (scale or 1), 6)
+    for a in same:
+        b = round(value - a, 6)  # value = a + b
+        if b in same and 0 < b != a and min(a, b) >= 0.05 * max(a, b):
+            return True
+        c = round(value + a, 6)  # value = c - a
+        if c in same and 0 < a >= 0.05 * c:
+            return True
+    counts = set().union(*(found for counted, found in units.items() if counted not in _MEASURES and counted != "time"))
+    divisors = [d for d in counts | factors if 2 <= d <= 100 and d == int(d)]
+    for divisor in divisors:
+        low, high = (value - tolerance) * divisor, (value + tolerance) * divisor
+        if any(low <= a <= high for a in same):
+            return True
+    if unit == "%":  # a share of two: pairs, so bounded; rounded as written ("33%" for a third)
+        margin = tolerance if decimals else 0.5
+        for counted, found in units.items():
+            shares = sorted(v for v in found if v > 0)[:60] if counted not in ("", "time") else []
+            if any(abs(100 * part / whole - value) <= margin for whole in shares for part in shares if part < whole):
+                return True
+    return False
+
+
+def _data(trace: Trace) -> list[tuple[int, str]]:
+    """What the run computed or fetched, by start time: its tool, HTTP, code and container outputs."""
+    return [
+        (node.start_time or 0, str(attr(node, "output.value") or ""))
+        for node in trace.nodes
+        if attr(node, "dify.node.type") in _DATA_NODES
+    ]
+
+
+def _rounds(trace: Trace) -> str:
+    """The round numbers of the run's loops and iterations ("round 11", "40 parcels tracked" are counts)."""
+    rounds = [attr(container, "dify.container.rounds") for container in trace.of_type("loop", "iteration")]
+    return " ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
+
+
+def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
+    """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
+    user's question, or of `data`, that the question does not hold."""
+    root = trace.root
+    inputs = json_attr(root, "input.value") if root is not None else None
+    fed = set().union(*(source_values(output) for output in data))
+    asked: set[str] = set()
+    if isinstance(inputs, dict):
+        for key, value in inputs.items():
+            if key in QUERY_KEYS:
+                asked |= source_values(str(value))
+            elif not key.startswith("sys."):
+                fed |= source_values(str(value))
+    fed -= asked
+    return bool(fed) and not fed.isdisjoint(source_values(prompt))
+
+
+def _unsupported(
+    answer: str, claimed: set[str], stated: set[str], counted: dict[str, set[str]], sources: list[str]
+) -> tuple[set[str], dict[str, dict[str, list[str]]]]:
+    """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
+    values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
+    unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
+    if unsupported:  # computed from the sources' numbers?
+        claims = dict(measured(answer))
+        # Counts the answer states ("two appliances", "4 servings"), not quantities ("3 days", "5 EUR").
+        factors = {float(_SMALL_WORDS[word]) for word in _words(answer) & _SMALL_WORDS.keys()}
+        factors = {
+            f for f in factors | {float(t) for t, u in claims.items() if len(t) == 1 and u not in _MEASURES} if f >= 2
+        }
+        units: dict[str, set[float]] = {}
+        for source in sources:
+            for unit, found in by_unit(source).items():
+                units.setdefault(unit, set()).update(found)
+        unsupported = {
+            n
+            for n in unsupported
+            if not any(computed(r, claims.get(n, ""), values, units, factors) for r in readings(n))
+        }
+    miscounted: dict[str, dict[str, list[str]]] = {}
+    if counted:  # counts of a thing the sources count otherwise
+        there: dict[str, set[str]] = {}
+        for source in sources:
+            for thing, digits in counts(source).items():
+                there.setdefault(thing, set()).update(digits)
+        for thing, digits in counted.items():
+            if thing in there and not digits <= there[thing]:
+                miscounted[thing] = {"answer": sorted(digits), "sources": sorted(there[thing])}
+    miscounted_digits = {d for c in miscounted.values() for d in c["answer"]}
+    unsupported.update(d for d in stated if float(d) not in values and d not in miscounted_digits)
+    return unsupported, miscounted
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         documents = " ".join(content for _, _, content in trace.documents)
         shared: set[str] | None = None  # numbers of the documents and the run's inputs, read once an answer has any
-        for span in trace.llm_spans:
+        root = trace.root
+        inputs = str(attr(root, "input.value") or "") if root is not None else ""
+        # The run's data (tool, HTTP, code, container outputs) by start time, read once an answer needs it; the
+        # LLMs are taken in start order, so what each had before it grows by one pass over the data.
+        data: list[tuple[int, str]] | None = None
+        outputs: list[str] = []  # the data before the LLM at hand
+        written: set[str] = set()  # the numbers of `outputs` and of the round numbers, as written
+        rounds = ""
+        for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
-            if not answer or not (documents or "#context#" in str(attr(span, "input.value") or "")):
-                continue
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
             # number spans a space, so reading the sources apart finds what reading them joined did.
-            claimed, counted = numbers(answer), counts(answer)
-            if len(claimed) + len(counted) < cfg.min_unsupported:
+            claimed, counted, stated = numbers(answer), counts(answer), quantities(answer)
+            if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
-            root = trace.root
-            inputs = str(attr(root, "input.value") or "") if root is not None else ""
             if shared is None:
                 shared = source_values(documents) | source_values(inputs)
-            # The prompt (the longest source) is read only for what the shared sources leave unsupported.
+            # Numbers written as digits in a source first (most are): the documents and inputs, the run's data
+            # (earlier nodes' outputs, round numbers), then the prompt (the longest source); only what is left
+            # is read the slower ways (number words, durations, arithmetic).
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
-            prompt = prompt_text(span) if unsupported or counted else ""
-            if unsupported:
-                in_prompt = source_values(prompt)
-                unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
-            if unsupported:  # digits left unsupported: the sources' number words
-                words = word_values(f"{documents}\n{inputs}\n{prompt}")
-                unsupported = {n for n in unsupported if words.isdisjoint(readings(n))}
-            miscounted: dict[str, dict[str, list[str]]] = {}
-            if counted:  # counts of a thing the sources count otherwise
-                stated = counts(f"{documents}\n{inputs}\n{prompt}")
-                for thing, digits in counted.items():
-                    if thing in stated and not digits <= stated[thing]:
-                        miscounted[thing] = {"answer": sorted(digits), "sources": sorted(stated[thing])}
-            if len(unsupported) + len(miscounted) >= cfg.min_unsupported:
-                listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
-                rule = " and ".join(
-                    [
-                        *(["a number in the answer is in no source"] if unsupported else []),
-                        *(
-                            ["a count in the answer differs from the sources' count of the same thing"]
-                            if miscounted
-                            else []
-                        ),
-                    ]
-                )
-                yield Finding(
-                    KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
-                    f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
-                    "found in none of its sources; check the answer against the retrieved documents.",
-                    {"node": attr(span, "dify.node.title", span.name), "rule": rule,
-                     "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
-                    span_id(span),
-                )  # fmt: skip
+            stated = {d for d in stated if d not in _plain(documents) and d not in _plain(inputs)}
+            if not (unsupported or counted or stated):
+                continue
+            if data is None:
+                data, rounds = _data(trace), _rounds(trace)
+                written.update(_plain(rounds))
+            while len(outputs) < len(data) and data[len(outputs)][0] < (span.start_time or 0):
+                outputs.append(data[len(outputs)][1])
+                written.update(_plain(outputs[-1]))
+            unsupported = {n for n in unsupported if written.isdisjoint(readings(n))}
+            stated -= written
+            if not (unsupported or counted or stated):
+                continue
+            prompt = prompt_text(span)
+            in_prompt = _plain(prompt)
+            unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            stated -= in_prompt
+            if not (unsupported or counted or stated):
+                continue
+            sources = [documents, inputs, prompt, *outputs, rounds]
+            unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources)
+            if len(unsupported) + len(miscounted) < cfg.min_unsupported:
+                continue
+            # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
+            if not (documents or "#context#" in str(attr(span, "input.value") or "") or _fed(trace, prompt, outputs)):
+                continue
+            listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
+            rule = " and ".join(
+                [
+                    *(
+                        ["a number in the answer is in no source nor computed from their numbers"]
+                        if unsupported
+                        else []
+                    ),
+                    *(
+                        ["a count in the answer differs from the sources' count of the same thing"]
+                        if miscounted
+                        else []
+                    ),
+                ]
+            )
+            yield Finding(
+                KEY, "medium", min(0.6 + 0.1 * len(listed), 0.95),
+                f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
+                "found in none of its sources; check the answer against its documents, inputs and data.",
+                {"node": attr(span, "dify.node.title", span.name), "rule": rule,
+                 "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
+                span_id(span),
+            )  # fmt: skip
 
     return detect

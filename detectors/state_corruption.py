@@ -1,15 +1,14 @@
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
-node returning nulls), or when a later node reads a variable of the same name as empty or as another type
-than its producer wrote it. Value flow across nodes adds three rules: documents retrieved but an empty
-`#context#` at the next LLM, or a filled one that none of its prompts holds, or no context at all and the
-documents in none of the prompts of the LLMs after the retrieval, one of which gave the run's answer; an
-End/Answer node receiving
-or showing a strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the
-first paragraph is a choice); an iteration whose output list holds fewer items than it ran rounds, or a
-null where its round succeeded with a value. Values that were already empty at the producer are not
-corruption.
+node returning nulls from inputs that all had values), or when a later node reads a variable of the same name
+as empty or as another type than its producer wrote it. Value flow across nodes adds three rules: documents
+retrieved but an empty `#context#` at the next LLM, or a filled one that none of its prompts holds, or no
+context at all and the documents in none of the prompts of the LLMs after the retrieval, one of which gave
+the run's answer; an End/Answer node receiving or showing a strict beginning of an LLM's answer (cut short,
+an ellipsis allowed; not at a line's end: the first paragraph is a choice); an iteration whose output list
+holds fewer items than it ran rounds, or a null where its round succeeded with a value. Values that were
+already empty at the producer are not corruption.
 """
 
 from __future__ import annotations
@@ -29,6 +28,13 @@ class Config(DetectorConfig):
 
 def _empty(value: Any) -> bool:
     return value is None or (not value and isinstance(value, str | list | dict))
+
+
+def _all_given(span: Any) -> bool:
+    """Whether every input of the node had a value: a code node given a null returns nulls by design, and the
+    value was lost before it (a tool answering null), not in it."""
+    inputs = json_attr(span, "input.value")
+    return not isinstance(inputs, dict) or not any(_empty(value) for value in inputs.values())
 
 
 def value_kind(value: Any) -> str:
@@ -264,7 +270,7 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                     span_id(span),
                 )
-            elif node_type == "code" and outputs and all(v is None for v in outputs.values()):
+            elif node_type == "code" and outputs and all(v is None for v in outputs.values()) and _all_given(span):
                 yield Finding(
                     KEY,
                     "medium",

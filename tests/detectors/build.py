@@ -7,6 +7,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.model import DifyEvent
 from bridge.dify.normalize import normalize_webhook
 from bridge.processors.detectors import Config, DetectionProcessor
 from bridge.trace.spans import build_spans
@@ -70,3 +72,20 @@ def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Findi
     others = {k: {"enabled": False} for k in registry() if k != key}
     processor = DetectionProcessor(Config.model_validate({**others, key: {"enabled": True, **settings}}))
     return processor.detect(spans)
+
+
+def loop_of_rounds(rounds: list[list[dict[str, object]]]) -> list[ReadableSpan]:
+    """One loop; each round's nodes as (node_id, node_type, inputs, outputs, process_data) dicts."""
+    assembler = RunAssembler()
+    base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Refine"}
+    assembler.add(DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, "r"), 0)
+    for index, nodes in enumerate(rounds):
+        for n, fields in enumerate(nodes):
+            data = {"id": f"n{index}-{n}", "title": str(fields["node_id"]), "status": "succeeded", "loop_id": "lp",
+                    "execution_metadata": {"loop_id": "lp", "loop_index": index}, **fields}  # fmt: skip
+            assembler.add(DifyEvent("node_finished", data, "r"), 0)
+    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": "loop_break"}}
+    assembler.add(DifyEvent("loop_completed", done, "r"), 0)
+    assembler.add(DifyEvent("workflow_finished", {"status": "succeeded"}, "r"), 0)
+    (run,) = assembler.drain()
+    return build_spans(run)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from tests.detectors.build import findings, llm, node, run_spans
 
 
-def _run(price: str) -> list[object]:
+def _run(price: str, **run: str) -> list[object]:
     expensive = llm()
     expensive["process_data"]["usage"]["total_price"] = price  # type: ignore[index]
-    return run_spans([node("start", "start"), expensive])  # type: ignore[return-value]
+    return run_spans([node("start", "start"), expensive], **run)  # type: ignore[return-value]
 
 
 def test_run_and_node_budgets() -> None:
@@ -21,3 +21,15 @@ def test_within_budget_or_no_budget_does_not_fire() -> None:
     spans = _run("0.05")
     assert findings(spans, "cost", budget_per_run=0.1, budget_per_node=0.1) == []  # type: ignore[arg-type]
     assert findings(_run("50"), "cost") == []  # type: ignore[arg-type]
+
+
+def test_against_the_apps_median_a_long_run_passes_and_a_runaway_fires() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({}))  # default settings
+    for _ in range(10):
+        assert processor.detect(_run("0.01", app_id="steady")) == []  # type: ignore[arg-type]
+    # A loop running to its cap, or a legitimately long input: about 4x the usual.
+    assert [f for f in processor.detect(_run("0.04", app_id="steady")) if f.detector == "cost"] == []  # type: ignore[arg-type]
+    (finding,) = [f for f in processor.detect(_run("0.12", app_id="steady")) if f.detector == "cost"]  # type: ignore[arg-type]
+    assert finding.evidence["median"] == 0.01 and finding.evidence["price"] == 0.12

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from detectors.hallucination import numbers
-from tests.detectors.build import findings, llm, node, run_spans
+from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 
 DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
 
@@ -99,3 +99,114 @@ def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer:
 )
 def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: str) -> None:
     assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        # A sum of two durations, a multiple by a count the answer states, a conversion between time units.
+        (
+            "Unused items can be sent back within 28 days of delivery. The refund reaches your account within "
+            "5 business days after the item arrives.",
+            "Return it within 28 days; counting the 5 business days for the refund, allow up to 33 days in total.",
+        ),
+        ("Two-person delivery with installation costs 49 EUR.", "With two appliances you would pay 98 EUR."),
+        ("Every large appliance carries a 2-year manufacturer warranty.", "You are covered for 24 months."),
+        # A share per unit, a percentage of two numbers counting the same thing.
+        ("Nutrition for 4 servings: calories 3468 kcal.", "Each serving has about 867 kcal."),
+        ("Of 40 seats, 12 seats are booked.", "30% of the seats are taken."),
+        # A German answer writing the document's 2.4 GHz with a decimal comma.
+        ("The appliance joins 2.4 GHz Wi-Fi only.", "Das Gerät unterstützt nur 2,4-GHz-WLAN."),
+    ],
+)
+def test_numbers_computed_from_the_sources_are_supported(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        # No sum of two numbers counting the same thing: the 5 is a year, not days.
+        ("Leave policy: first-year staff get 25 vacation days; from year 5 on, 28.", "New hires get 30 days.", "30"),
+        # 90 days are not 25 % of 12 months: a percentage of two numbers counting different things.
+        ("Term: 12 months. Notice: 90 days.", "The notice is 90 days; a fee of 25% applies.", "25"),
+        # 7950 is not 7951 - 1: the smaller of two numbers summed is a twentieth of the larger at least.
+        ("Claim: the employer asks for 7,951 EUR. Policy PHV-1255520.", "We registered 7,950 EUR.", "7,950"),
+    ],
+)
+def test_numbers_that_only_look_computed_are_unsupported(document: str, answer: str, unsupported: str) -> None:
+    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == [unsupported]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        ("Hold the Wi-Fi button for 3 seconds until the symbol blinks.", "Halten Sie die Taste 6 Sekunden.", "6"),
+        ("Frozen food stays frozen for about 20 hours.", "冷冻食品大约可保持冻结7小时。", "7"),
+        ("The agreement runs 24 months from handover.", "It runs 24 months. Late payments accrue 8% a year.", "8"),
+    ],
+)
+def test_a_single_digit_quantity_in_no_source(document: str, answer: str, unsupported: str) -> None:
+    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == [unsupported]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("A claims handler will contact you within five working days.", "We will call you within 5 working days."),
+        ("Pairing times out after 10 minutes.", "Pairing stops after 600 seconds."),
+        # A count of a thing against a source writing it hyphenated, and "1" as the unit of a share.
+        ("A 3-year warranty; registering extends it to 5 years.", "Yes: 3 years, extendable to 5 years."),
+        ("親子丼（3人分）の材料。", "親子丼（3人分）：1人分は約481kcalです。"),  # noqa: RUF001
+    ],
+)
+def test_single_digits_the_sources_state_another_way_pass(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[str, object]) -> list[object]:
+    return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
+
+
+def test_answers_fed_run_inputs_or_a_tool_result_are_checked() -> None:
+    claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
+    prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
+    letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["7,950"]
+    right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
+    assert len(findings(_fed_run(prompt, right, claim), "hallucination")) == 1  # type: ignore[arg-type]  # 5 days: none
+    body = '{"tracking_id": "PP-108649", "state": "exception", "eta_days": 2}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    digest = f"Parcels:\n{body}\nSummarise for the customer."
+    ok = "PP-108649: delayed, about 2 days to go."
+    assert findings(_fed_run(digest, ok, {"order_ids": ["PP-108649"]}, api), "hallucination") == []  # type: ignore[arg-type]
+    wrong = "PP-108649: delayed, about 2 days to go; it should arrive in 8 days at the latest."
+    (late,) = findings(_fed_run(digest, wrong, {"order_ids": ["PP-108649"]}, api), "hallucination")  # type: ignore[arg-type]
+    assert late.evidence["unsupported"] == ["8"]
+
+
+def test_a_chat_answer_fed_only_the_users_question_is_not_checked() -> None:
+    spans = _fed_run(
+        "How tall is the Eiffel Tower, built 1889?", "It is 330 metres tall.", {"sys.query": "built 1889?"}
+    )
+    assert findings(spans, "hallucination") == []  # type: ignore[arg-type]
+
+
+def test_a_loop_rounds_number_is_a_source() -> None:
+    """A reviewer in a loop fed a linter's count states the round it is in: a number the run knows."""
+
+    def review(index: int) -> list[dict[str, object]]:
+        at = 1_700_000_000 + 10 * index  # the lint before the reviewer, every round
+        lint = {"node_id": "lint", "node_type": "code", "inputs": {}, "outputs": {"warnings": 42}, "created_at": at}
+        answer = f"CHANGES_REQUESTED: 42 warnings left (round {index + 1})"
+        usage = {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}
+        prompts = [{"role": "user", "text": "Lint: 42 warnings. Review."}]
+        reviewer = {"node_id": "review", "node_type": "llm", "inputs": {}, "created_at": at + 5,
+                    "outputs": {"text": answer, "usage": usage, "finish_reason": "stop"},
+                    "process_data": {"prompts": prompts, "usage": usage}}  # fmt: skip
+        return [lint, reviewer]
+
+    assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination") == []

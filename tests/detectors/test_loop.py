@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
 from tests.detectors.build import findings, node, run_spans
+from tests.detectors.build import loop_of_rounds as _loop_of_rounds
 from tests.detectors.corpus import loop_calls
 
 
@@ -38,23 +37,6 @@ def test_retry_storm_from_stream_retries() -> None:
     (run,) = assembler.drain()
     (finding,) = findings(build_spans(run), "loop")
     assert finding.severity == "high" and "attempted 5 times and still failed" in finding.summary
-
-
-def _loop_of_rounds(rounds: list[list[dict[str, object]]]) -> list[ReadableSpan]:
-    """One loop; each round's nodes as (node_id, node_type, inputs, outputs, process_data) dicts."""
-    assembler = RunAssembler()
-    base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Refine"}
-    assembler.add(DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, "r"), 0)
-    for index, nodes in enumerate(rounds):
-        for n, fields in enumerate(nodes):
-            data = {"id": f"n{index}-{n}", "title": str(fields["node_id"]), "status": "succeeded", "loop_id": "lp",
-                    "execution_metadata": {"loop_id": "lp", "loop_index": index}, **fields}  # fmt: skip
-            assembler.add(DifyEvent("node_finished", data, "r"), 0)
-    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": "loop_break"}}
-    assembler.add(DifyEvent("loop_completed", done, "r"), 0)
-    assembler.add(DifyEvent("workflow_finished", {"status": "succeeded"}, "r"), 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
 
 
 def _llm_round(text: str, latency: float) -> dict[str, object]:

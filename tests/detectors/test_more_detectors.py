@@ -157,6 +157,16 @@ def test_state_corruption() -> None:
     assert findings(fine, "state_corruption") == []
 
 
+def test_state_corruption_a_code_node_given_a_null_returning_nulls_is_not_corruption() -> None:
+    # The tool answered the field as null (its schema's fault); the code node computing from it passes the null on.
+    tool = node("nutrition", "tool", outputs={"json": [{"kcal": None, "protein_g": 180}], "text": '{"kcal": null}'})
+    given_null = node("per_serving", "code", inputs={"kcal": None, "servings": 5}, outputs={"kcal_per_serving": None})
+    assert findings(run_spans([tool, given_null]), "state_corruption") == []
+    given_values = node("per_serving", "code", inputs={"kcal": 2400, "servings": 5}, outputs={"kcal_per_serving": None})
+    (finding,) = findings(run_spans([tool, given_values]), "state_corruption")
+    assert finding.evidence["rule"] == "a code node whose every output is null"
+
+
 def _kr(content: str) -> dict[str, object]:
     return node("kr", "knowledge-retrieval", outputs={"result": [{"content": content, "title": "t", "metadata": {}}]})
 
