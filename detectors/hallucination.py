@@ -95,6 +95,10 @@ _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-tr
 class Config(DetectorConfig):
     # Fire at this many unsupported numbers in one answer.
     min_unsupported: int = Field(default=1, ge=1)
+    # Also check answers whose only sources are data fed into the prompt (a run input other than the question,
+    # an earlier tool, HTTP or code node's output). Off by default: such answers restate and combine their
+    # data in more ways than the arithmetic here reads; on held-out 4 this flagged 14 % of the clean runs.
+    data_fed: bool = False
 
 
 def _token(number: str) -> str:
@@ -344,6 +348,9 @@ def create(cfg: Config) -> object:
         written: set[str] = set()  # the numbers of `outputs` and of the round numbers, as written
         rounds = ""
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
+            grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            if not (grounded or cfg.data_fed):
+                continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
             # number spans a space, so reading the sources apart finds what reading them joined did.
@@ -380,7 +387,7 @@ def create(cfg: Config) -> object:
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
-            if not (documents or "#context#" in str(attr(span, "input.value") or "") or _fed(trace, prompt, outputs)):
+            if not (grounded or _fed(trace, prompt, outputs)):
                 continue
             listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
             rule = " and ".join(

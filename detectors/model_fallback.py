@@ -15,6 +15,7 @@ versions taking turns do not wipe each other's.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,17 @@ class Config(DetectorConfig):
     min_history: int = Field(default=5, ge=1)
     # Distinct models a node's history may hold and the node still be judged.
     max_models: int = Field(default=8, ge=1)
+
+
+# A dated snapshot or alias of a model: providers answer with the snapshot a name points to (OpenAI reports
+# `gpt-4o-mini-2024-07-18` for `gpt-4o-mini`, `gpt-4-0613`; Anthropic `claude-3-5-sonnet-20241022` for
+# `claude-3-5-sonnet-latest`; Vertex `@20240620`): the same model, no fallback.
+_SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-latest)$")
+
+
+def family(model: str) -> str:
+    """The model a name stands for, its snapshot date or alias dropped."""
+    return _SNAPSHOT.sub("", model.strip().lower())
 
 
 def _title(span: ReadableSpan) -> str:
@@ -75,7 +87,7 @@ def create(cfg: Config) -> object:
                 continue
             inputs = json_attr(span, "input.value")
             configured = inputs.get("model_name") if isinstance(inputs, dict) else None
-            if configured and configured != used:
+            if configured and family(str(configured)) != family(str(used)):
                 yield Finding(
                     KEY,
                     "high",
@@ -91,7 +103,8 @@ def create(cfg: Config) -> object:
                     span_id(span),
                 )
                 mismatched.add(span_id(span))
-            answered.setdefault(str(attr(span, "dify.node.id") or span.name), {}).setdefault(str(used), span)
+            node = answered.setdefault(str(attr(span, "dify.node.id") or span.name), {})
+            node.setdefault(family(str(used)), span)
         for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}:{version}"
             recent = _recent(trace.baselines.get(key))

@@ -42,8 +42,10 @@ _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "konta
 
 
 class Config(DetectorConfig):
-    # Look for personal data too, not only secrets.
-    personal_data: bool = True
+    # Look for personal data too, not only secrets. Off by default: apps pass their customers' own addresses
+    # and numbers to their LLMs as a matter of course (a tool looking up an order returns the buyer's e-mail);
+    # on held-out 4 personal data flagged 16 % of the clean runs, secrets 0.2 % (docs/detectors.md).
+    personal_data: bool = False
 
 
 def _mask(value: str) -> str:

@@ -25,6 +25,11 @@ from tests.detectors.build import llm, node, run_spans
 SETTINGS: dict[str, dict[str, Any]] = {
     "cost": {"budget_per_run": 0.1},
     "dify_iteration_escape": {"max_rounds": 20},
+    # What ships off by default (docs/detectors.md), on here: this corpus checks every rule.
+    "dify_classifier_drift": {"enabled": True},
+    "dify_variable_leak": {"personal_data": True},
+    "hallucination": {"data_fed": True},
+    "state_corruption": {"type_changes": True},
 }
 PER_DETECTOR = 20
 CLEAN_RUNS = 100

@@ -55,7 +55,9 @@ def test_a_shift_of_the_class_mix_fires_once() -> None:
     from detectors import registry
 
     processor = DetectionProcessor(
-        Config.model_validate({k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"})
+        Config.model_validate(
+            {**{k: {"enabled": False} for k in registry()}, "dify_classifier_drift": {"enabled": True}}
+        )
     )
 
     def pick(chosen: str) -> int:
@@ -79,7 +81,9 @@ def _drift_only(settings: dict[str, object] | None = None) -> object:
     from detectors import registry
 
     off = {k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"}
-    return DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": settings or {}}))
+    return DetectionProcessor(
+        Config.model_validate({**off, "dify_classifier_drift": {"enabled": True, **(settings or {})}})
+    )
 
 
 def test_a_pick_the_past_picks_contradict_by_default() -> None:
@@ -166,7 +170,9 @@ def test_the_past_picks_survive_a_round_trip_through_json() -> None:
             self.texts[key] = json.dumps(value)
 
     off = {k: {"enabled": False} for k in registry() if k != "dify_classifier_drift"}
-    processor = DetectionProcessor(Config.model_validate(off), JsonBaselines())
+    processor = DetectionProcessor(
+        Config.model_validate({**off, "dify_classifier_drift": {"enabled": True}}), JsonBaselines()
+    )
     for i in range(12):
         route = ROUTES[i % 3]
         assert processor.detect(classifier_run(ASKED[route][i // 3 % 3], ROUTES, route, app_id="json")) == []
@@ -179,7 +185,7 @@ def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
     from detectors import MemoryBaselines
 
     baselines = MemoryBaselines()
-    processor = DetectionProcessor(Config(), baselines)
+    processor = DetectionProcessor(Config.model_validate({"dify_classifier_drift": {"enabled": True}}), baselines)
     processor.detect(
         classifier_run(
             "Refund to jane.doe@acme-corp.io please, key sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9",

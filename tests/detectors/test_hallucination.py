@@ -170,21 +170,22 @@ def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[s
     return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
 
 
-def test_answers_fed_run_inputs_or_a_tool_result_are_checked() -> None:
+def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_asked() -> None:
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination")  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # off by default
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
-    assert len(findings(_fed_run(prompt, right, claim), "hallucination")) == 1  # type: ignore[arg-type]  # 5 days: none
+    assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # type: ignore[arg-type]  # 5 days: none
     body = '{"tracking_id": "PP-108649", "state": "exception", "eta_days": 2}'
     api = node("api", "http-request", outputs={"status_code": 200, "body": body})
     digest = f"Parcels:\n{body}\nSummarise for the customer."
     ok = "PP-108649: delayed, about 2 days to go."
-    assert findings(_fed_run(digest, ok, {"order_ids": ["PP-108649"]}, api), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_fed_run(digest, ok, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
     wrong = "PP-108649: delayed, about 2 days to go; it should arrive in 8 days at the latest."
-    (late,) = findings(_fed_run(digest, wrong, {"order_ids": ["PP-108649"]}, api), "hallucination")  # type: ignore[arg-type]
+    (late,) = findings(_fed_run(digest, wrong, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert late.evidence["unsupported"] == ["8"]
 
 
@@ -192,7 +193,7 @@ def test_a_chat_answer_fed_only_the_users_question_is_not_checked() -> None:
     spans = _fed_run(
         "How tall is the Eiffel Tower, built 1889?", "It is 330 metres tall.", {"sys.query": "built 1889?"}
     )
-    assert findings(spans, "hallucination") == []  # type: ignore[arg-type]
+    assert findings(spans, "hallucination", data_fed=True) == []  # type: ignore[arg-type]
 
 
 def test_a_loop_rounds_number_is_a_source() -> None:
@@ -209,4 +210,4 @@ def test_a_loop_rounds_number_is_a_source() -> None:
                     "process_data": {"prompts": prompts, "usage": usage}}  # fmt: skip
         return [lint, reviewer]
 
-    assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination") == []
+    assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination", data_fed=True) == []

@@ -60,6 +60,23 @@ def test_configured_and_answering_models_differ() -> None:
     assert finding.severity == "high" and "configured for gpt-4o but gpt-4o-mini answered" in finding.summary
 
 
+def test_a_dated_snapshot_or_alias_of_the_model_is_the_same_model() -> None:
+    """Providers answer with the snapshot a name points to: no fallback."""
+    for configured, answered in [
+        ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+        ("gpt-4", "gpt-4-0613"),
+        ("claude-3-5-sonnet-latest", "claude-3-5-sonnet-20241022"),
+        ("claude-3-5-sonnet", "claude-3-5-sonnet@20240620"),
+    ]:
+        node = llm(model=answered, inputs={"model_provider": "x", "model_name": configured})
+        assert findings(run_spans([node]), "dify_model_fallback") == [], answered
+    node = llm(model="gpt-4o-2024-08-06", inputs={"model_provider": "openai", "model_name": "gpt-4o-mini"})
+    assert len(findings(run_spans([node]), "dify_model_fallback")) == 1  # another model's snapshot
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    runs = model_runs("app", ["gpt-4o-mini", "gpt-4o-mini-2024-07-18"] * 4 + ["gpt-4o-mini-2024-07-18"])
+    assert all(processor.detect(spans) == [] for spans in runs)  # the name and its snapshot taking turns
+
+
 def test_a_new_workflow_version_starts_the_history_over() -> None:
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for spans in model_runs("app", ["gpt-4o"] * 6):

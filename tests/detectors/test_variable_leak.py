@@ -21,9 +21,9 @@ def test_personal_data_from_inputs_into_the_output() -> None:
         inputs={"email": "jane.doe@acme-corp.io"},
         outputs={"answer": "We wrote to jane.doe@acme-corp.io"},
     )
-    (finding,) = findings(spans, "dify_variable_leak")
+    (finding,) = findings(spans, "dify_variable_leak", personal_data=True)
     assert finding.severity == "medium" and finding.span_id is None and "run's output" in finding.summary
-    assert findings(spans, "dify_variable_leak", personal_data=False) == []
+    assert findings(spans, "dify_variable_leak") == []  # personal data: off by default
 
 
 def test_values_that_do_not_flow_are_not_leaks() -> None:
@@ -90,9 +90,11 @@ def test_the_users_own_key_and_placeholders_are_not_leaks() -> None:
 def test_a_shared_mailbox_from_the_knowledge_base_is_no_personal_data() -> None:
     page = "Returns desk: returns-team@vela-shop.eu, escalations: customercare@vela-shop.eu."
     for address in ("returns-team@vela-shop.eu", "customercare@vela-shop.eu"):
-        assert findings(_retrieved(page, f"Write to {address}."), "dify_variable_leak") == []
+        assert findings(_retrieved(page, f"Write to {address}."), "dify_variable_leak", personal_data=True) == []
     person = "Escalations go to our agent maria.keller@vela-shop.eu."
-    (finding,) = findings(_retrieved(person, "Write to maria.keller@vela-shop.eu."), "dify_variable_leak")
+    (finding,) = findings(
+        _retrieved(person, "Write to maria.keller@vela-shop.eu."), "dify_variable_leak", personal_data=True
+    )
     assert finding.evidence["kind"] == "email"
 
 
