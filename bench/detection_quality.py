@@ -8,6 +8,8 @@
   detectors, their tests or the other corpora; scored once, then made a development set: with its wrong cases.
 - `heldout4`: the fourth held-out corpus (tests/detectors/heldout4.py), written by a helper who had not read the
   detectors, their tests, the other corpora or docs/detectors.md; totals only.
+- `heldout5`: the fifth held-out corpus (tests/detectors/heldout5.py: seven apps of new domains, 1,064 runs), written
+  by a helper who had not read the detectors, their tests, the other corpora or docs/detectors.md; totals only.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -15,8 +17,8 @@
   documents about a chatbot, prompt growth, lost context, cut answers, model switches, loops), likewise.
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
-.venv/bin/python bench/detection_quality.py [--corpus heldout|heldout2|heldout3|heldout4|dev|dev2|dev3|constructed|all]
-    [--seed N]
+.venv/bin/python bench/detection_quality.py
+    [--corpus heldout|heldout2|heldout3|heldout4|heldout5|dev|dev2|dev3|constructed|all] [--seed N]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3, heldout4
+from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2, heldout3, heldout4, heldout5
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a set still held out, so that no change is tuned to its cases).
@@ -36,6 +38,7 @@ GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout2", heldout2, "second held-out corpus", False),
     ("heldout3", heldout3, "third held-out corpus", True),
     ("heldout4", heldout4, "fourth held-out corpus", False),
+    ("heldout5", heldout5, "fifth held-out corpus", False),
     ("dev", devset, "development corpus", True),
     ("dev2", devset2, "second development corpus", True),
     ("dev3", devset3, "third development corpus", True),
