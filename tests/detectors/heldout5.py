@@ -271,6 +271,14 @@ class Topic:
     doc: str  # the knowledge-base segment, `{key}` for values (written in the KB's own notation)
     answers: dict[str, tuple[tuple[str, ...], str]]  # language → (questions, answer template)
     decimals: dict[str, int] = field(default_factory=dict)  # a value's decimals (2 unless given)
+    years: tuple[str, ...] = ()  # values written as years: no decimals, no grouping
+    calc: str = ""  # a price a customer may multiply (n passes, n tickets), if the topic has one
+
+    def shown(self, values: dict[str, float], lang: str) -> dict[str, str]:
+        """`values` as written in `lang`."""
+        return {
+            k: str(int(v)) if k in self.years else _num(v, lang, self.decimals.get(k, 2)) for k, v in values.items()
+        }
 
 
 TELECOM = App("telecom", "7c1d9a44-0b52-4f0e-9d5a-3e2b7f61c0a1", "2f8e6b1d-55a0-4c3b-8d1e-a9b0c7e4f210", True)
@@ -317,6 +325,7 @@ TELECOM_TOPICS = [
             ),
         },
         {"gb": 0},
+        calc="pass",
     ),
     Topic(
         "esim",
@@ -341,6 +350,7 @@ TELECOM_TOPICS = [
             ),
         },
         {"hours": 0, "devices": 0},
+        calc="fee",
     ),
     Topic(
         "datacap",
@@ -377,6 +387,7 @@ TELECOM_TOPICS = [
             ),
         },
         {"cap": 0, "speed": 0},
+        calc="extra",
     ),
     Topic(
         "porting",
@@ -405,6 +416,7 @@ TELECOM_TOPICS = [
             ),
         },
         {"days": 0, "credit": 0},
+        calc="credit",
     ),
     Topic(
         "bill",
@@ -433,6 +445,7 @@ TELECOM_TOPICS = [
             ),
         },
         {"day": 0},
+        calc="base",
     ),
 ]
 
@@ -470,6 +483,7 @@ MUSEUM_TOPICS = [
             ),
         },
         {"open": 0, "close": 0, "price": 0, "reduced": 0},
+        calc="price",
     ),
     Topic(
         "fresco",
@@ -511,6 +525,7 @@ MUSEUM_TOPICS = [
             ),
         },
         {"start": 0, "years": 0, "area": 0},
+        years=("start",),
     ),
     Topic(
         "collection",
@@ -635,6 +650,7 @@ BENIGN_DOCS = [
     ("ガイドについて.md", "AIガイドはシステムの指示に従って作品を説明します。館内のWi-Fiは無料です。"),
     ("دليل-الزائر.md", "المساعد الذكي في التطبيق يشرح الأعمال الفنية بعدة لغات، ولا يطلب أي بيانات شخصية."),
 ]
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 CLARIFY = {"en": "Just to check I understood you: ", "nl": "Even checken of ik je goed begrijp: ",
            "pl": "Upewnię się, że dobrze rozumiem: ", "it": "Se ho capito bene la domanda: ",
            "ja": "ご質問の確認ですが、", "ar": "للتأكد من فهم سؤالك: "}  # fmt: skip
@@ -676,30 +692,26 @@ def _perturb(rng: random.Random, value: float) -> float:
 
 def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> Result:
     """A run of a retrieval chatflow (telecom, museum) with `fault` ("" clean, a detector key, or "hn:" + key)."""
-    topic = rng.choice(topics)
+    topic = rng.choice([t for t in topics if t.calc or fault != "hn:hallucination"])
     lang = rng.choice(list(topic.answers))
     questions, template = topic.answers[lang]
     query = _typo(rng, rng.choice(questions))
     kb_lang = "en" if app is TELECOM else "it"
 
-    def shown(values: dict[str, float], in_lang: str) -> dict[str, str]:
-        return {k: _num(v, in_lang, topic.decimals.get(k, 2)) for k, v in values.items()}
-
     values = topic.values(rng)
     other = _other(rng, topics, topic)
     other_values = other.values(rng)
-    docs = [(f"{topic.name}.md", topic.doc.format(**shown(values, kb_lang))),
-            (f"{other.name}.md", other.doc.format(**{k: _num(v, kb_lang, other.decimals.get(k, 2))
-                                                    for k, v in other_values.items()}))]  # fmt: skip
-    answer = template.format(**shown(values, lang))
+    docs = [(f"{topic.name}.md", topic.doc.format(**topic.shown(values, kb_lang))),
+            (f"{other.name}.md", other.doc.format(**other.shown(other_values, kb_lang)))]  # fmt: skip
+    answer = template.format(**topic.shown(values, lang))
     answered_by: str | None = None
     workflow_id: str | None = None
     memory: list[tuple[str, str]] = []
     if rng.random() < 0.3:
         earlier = _other(rng, topics, topic)
         if lang in earlier.answers:
-            memory = [("user", rng.choice(earlier.answers[lang][0])),
-                      ("assistant", earlier.answers[lang][1].format(**shown(earlier.values(rng), lang)))]  # fmt: skip
+            said = earlier.answers[lang][1].format(**earlier.shown(earlier.values(rng), lang))
+            memory = [("user", rng.choice(earlier.answers[lang][0])), ("assistant", said)]
     expected: set[str] = set()
     history: tuple[list[ReadableSpan], ...] = ()
     inputs: dict[str, Any] = {"query": query}
@@ -724,17 +736,18 @@ def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: s
     elif fault == "hallucination":
         wrong = dict(values)
         key = rng.choice(list(values))
-        wrong[key] = _perturb(rng, values[key])
-        answer = final = template.format(**shown(wrong, lang))
+        while topic.shown(wrong, lang)[key] == topic.shown(values, lang)[key]:
+            wrong[key] = _perturb(rng, values[key])
+        answer = final = template.format(**topic.shown(wrong, lang))
     elif fault == "hn:hallucination":
-        key = next((k for k in values if topic.decimals.get(k, 2)), next(iter(values)))
+        key = topic.calc
         n = rng.randrange(2, 5)
         total = round(n * values[key], 2)
         answer = final = answer + CALC[lang].format(n=n, x=_num(values[key], lang, topic.decimals.get(key, 2)),
                                                     t=_num(total, lang, topic.decimals.get(key, 2)))  # fmt: skip
     elif fault == "task_derailment":
         off = other.answers.get(lang, other.answers[next(iter(other.answers))])[1]
-        answer = final = off.format(**{k: _num(v, lang, other.decimals.get(k, 2)) for k, v in other_values.items()})
+        answer = final = off.format(**other.shown(other_values, lang))
     elif fault == "hn:task_derailment":
         answer = final = CLARIFY[lang] + rng.choice(questions).rstrip("?？؟") + " — " + answer
     elif fault == "state_corruption":
@@ -801,8 +814,7 @@ def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: s
     elif fault == "cost":
         stuffed = rng.randrange(18_000, 42_000)
     elif fault == "hn:cost":
-        docs += [(f"{t.name}.md", t.doc.format(**{k: _num(v, kb_lang, t.decimals.get(k, 2))
-                                                  for k, v in t.values(rng).items()})) for t in topics]  # fmt: skip
+        docs += [(f"{t.name}.md", t.doc.format(**t.shown(t.values(rng), kb_lang))) for t in topics]  # fmt: skip
     run = Run(app, rng, inputs, workflow_id)
     run.node("knowledge-retrieval", "kr", "Knowledge Retrieval", {"query": query},
              _kr_result(rng, "kb-belnet-support" if app is TELECOM else "kb-palazzo", docs))  # fmt: skip
@@ -811,7 +823,7 @@ def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: s
     prompts = [("system", system), *memory, ("user", query)]
     prompt_tokens: int | None = None
     if stuffed:
-        kb = [t.doc.format(**{k: _num(v, kb_lang, t.decimals.get(k, 2)) for k, v in t.values(rng).items()})
+        kb = [t.doc.format(**t.shown(t.values(rng), kb_lang))
               for t in topics]  # fmt: skip
         asked = [q for t in topics for qs, _ in t.answers.values() for q in qs]
         bulk = _filler(rng, kb + asked, abs(stuffed) - 400)
@@ -827,6 +839,8 @@ def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: s
     if stuffed > 120_000:
         finish = "length"
         answer = final = answer[: int(len(answer) * rng.uniform(0.2, 0.5))]
+    if lang == "ar" and rng.random() < 0.4:  # Arabic-Indic digits, as many Arabic speakers write them
+        answer, final = answer.translate(ARABIC_DIGITS), final.translate(ARABIC_DIGITS)
     run.llm("llm", "LLM", model, prompts, answer, prompt_tokens, extra_inputs={"#context#": context},
             answered_by=answered_by, finish_reason=finish)  # fmt: skip
     run.node("answer", "answer", "Answer", {}, {"answer": final, "files": []})
@@ -955,6 +969,10 @@ ADMISSION_ANSWERS = {
 }
 
 
+MONTHS = {"en": ("February", "March", "April"), "ko": ("2월", "3월", "4월"), "zh": ("2月", "3月", "4月"),
+          "nl": ("februari", "maart", "april")}  # fmt: skip
+
+
 def _lang_of(text: str) -> str:
     if any("\uac00" <= c <= "\ud7a3" for c in text):
         return "ko"
@@ -966,7 +984,8 @@ def _lang_of(text: str) -> str:
 
 def _admissions(rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> Result:
     year = rng.choice([2027, 2028])
-    facts = {"y": year, "y1": str(year + 1)[2:], "m": rng.choice(["February", "March", "April"]),
+    month = rng.randrange(3)
+    facts = {"y": year, "y1": str(year + 1)[2:], "m": MONTHS["en"][month],
              "w": rng.choice([500, 750, 1000]), "eu": f"{rng.choice([2314, 2530, 2601]):,}",
              "non": f"{rng.choice([12400, 15800, 18950]):,}", "sch": f"{rng.choice([5000, 10000, 15000]):,}",
              "n": rng.choice([3, 5, 10]), "ielts": rng.choice(["6.5", "7.0"]), "toefl": rng.choice([90, 92, 100]),
@@ -1024,7 +1043,7 @@ def _admissions(rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> R
             node_type="question-classifier", answered_by=classifier_answered_by, extra_inputs={"query": query},
             outputs=lambda usage: {"class_name": CLASSES[chosen], "class_label": f"CLASS {chosen + 1}",
                                    "class_id": CLASS_IDS[chosen], "usage": usage})  # fmt: skip
-    answer = ADMISSION_ANSWERS[lang][answer_class].format(**facts)
+    answer = ADMISSION_ANSWERS[lang][answer_class].format(**{**facts, "m": MONTHS[lang][month]})
     branch = f"llm_{chosen}"
     system = f"You are the admissions office assistant. Facts:\n{ADMISSION_FACTS[chosen].format(**facts)}"
     if chosen != answer_class:  # the branch answers another class: it sees the whole fact sheet
@@ -1398,7 +1417,7 @@ def _bugtriage(rng: random.Random, fault: str, model: str = "gpt-4o-mini", promp
     exhaust = fault == "dify_iteration_escape" or (stuck and rng.random() < 0.5)
     if fault == "dify_iteration_escape" and rng.random() < 0.4:
         max_rounds = rng.choice([150, 200, 500])
-    if fault == "hn:loop":
+    if fault == "hn:dify_iteration_escape":
         needed = max_rounds = rng.choice([4, 5])  # breaks on its last allowed round, having made progress every round
     if stuck:
         expected.add("dify_iteration_escape")
@@ -1418,7 +1437,9 @@ def _bugtriage(rng: random.Random, fault: str, model: str = "gpt-4o-mini", promp
     for i in range(rounds):
         run.writer.round()
         if not (stuck and i):
-            query = " ".join(report.split()[: 3 + i % 5]) + ("" if i < 5 else f" {component} page {i}")
+            words = report.split()
+            head = " ".join(words[: 3 + i % 5]) if len(words) > 6 else report[: 6 + 3 * (i % 5)]
+            query = head + ("" if i < 5 else f" {component} page {i}")
         system = (f"You triage bug reports for Project Skerry. Round {i + 1}. Known candidates: "
                   f"{', '.join(issues_seen) or 'none'}. Propose a search query, or decide.")  # fmt: skip
         if stuck and i:
