@@ -970,15 +970,15 @@ ADMISSION_QUESTIONS: dict[int, tuple[str, ...]] = {
         "Wat is het wifi-wachtwoord in de bibliotheek?",
     ),
 }
-# Questions that name two classes' words but belong to one (the class the writer judged right).
+# Questions that name two classes' words but clearly belong to one (the class the writer judged right).
 ADMISSION_TRICKY: list[tuple[str, int]] = [
-    ("I got a scholarship offer, but what is the deadline to accept it?", 0),
+    ("Can my scholarship money be used to pay for student housing?", 1),
     ("Does my IELTS certificate count as one of the application documents, or do I upload it separately?", 0),
     ("If my visa is delayed, can I still pay tuition later?", 1),
     ("Is there a scholarship that covers the cost of the IELTS test?", 1),
     ("Do I need an English test for the visa, or only for admission?", 2),
-    ("My housing contract asks for proof of enrolment, when do I get that letter?", 0),
-    ("장학금 신청 마감일이 언제예요?", 0),
+    ("Is a Cambridge C1 certificate enough, or do I also need IELTS for my application?", 2),
+    ("학비를 분할로 낼 수 있나요? 비자 서류에 필요해서요.", 1),
     ("签证办下来之前可以先交学费吗？", 1),
     ("Moet ik voor de verblijfsvergunning ook mijn IELTS-uitslag opsturen?", 3),
     ("deadline for housing application?", 3),
@@ -1732,8 +1732,9 @@ def _taxform(rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> Resu
                  ensure_ascii=False), "headers": {"content-type": "application/json"}, "files": []},
                  process_data={"request": request})  # fmt: skip
     verb = VERBS[lang][0 if diff > 0 else 1]
-    shown = {"y": year, "cur_taxable": money(taxable), "cur_tax": money(tax), "cur_withheld": money(code_in[
-        "tax_withheld"] or 0), "cur_diff": money(abs(diff)), "verb": verb}  # fmt: skip
+    # a corrupted run still quotes the form's withheld tax; only the difference the code node computed is wrong
+    shown = {"y": year, "cur_taxable": money(taxable), "cur_tax": money(tax),
+             "cur_withheld": money(extracted["tax_withheld"]), "cur_diff": money(abs(diff)), "verb": verb}  # fmt: skip
     if fault == "hallucination":
         key = rng.choice(["cur_taxable", "cur_tax", "cur_diff"])
         shown[key] = money(_perturb(rng, {"cur_taxable": taxable, "cur_tax": tax, "cur_diff": abs(diff)}[key]))
@@ -1744,7 +1745,9 @@ def _taxform(rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> Resu
                    "ko": " 기납부세액을 찾지 못했습니다. 확인해 주세요.",
                    "en": " Note: I could not find the withheld amount; please check it."}[lang]  # fmt: skip
     if fault == "hn:hallucination":
-        answer += f" ({round(100 * tax / gross, 1)} % / {_num(100 * tax / gross, lang, 1)} %)"
+        rate = _num(100 * tax / gross, lang, 1)
+        answer += {"nl": f" Effectief tarief: {rate} %.", "pl": f" Efektywna stawka: {rate} %.",
+                   "ko": f" 실효세율은 {rate}%입니다.", "en": f" Effective rate: {rate} %."}[lang]  # fmt: skip
     elif fault == "hn:dify_variable_leak":
         answer += f" ID: {own}. IBAN: {record.get('iban', '—')}"
     if fault == "dify_variable_leak" and "household" in record:
