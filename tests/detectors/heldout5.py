@@ -875,8 +875,11 @@ def _rag(app: App, topics: list[Topic], rng: random.Random, fault: str, model: s
         status, error = "failed", RATE_LIMIT
     elif fault == "cost":
         stuffed = rng.randrange(18_000, 42_000)
-    elif fault == "hn:cost":
-        docs += [(f"{t.name}.md", t.doc.format(**t.shown(t.values(rng), kb_lang))) for t in topics]  # fmt: skip
+    elif fault == "hn:cost":  # the other topics' documents too, and a question with a long pasted message
+        docs += [(f"{t.name}.md", t.doc.format(**t.shown(t.values(rng), kb_lang)))
+                 for t in topics if t is not topic and t is not other]  # fmt: skip
+        pasted = _filler(rng, [q for qs, _ in topic.answers.values() for q in qs] + [d for _, d in docs], 220)
+        query = inputs["query"] = f"{query}\n---\n{pasted}"
     run = Run(app, rng, inputs, workflow_id)
     run.node("knowledge-retrieval", "kr", "Knowledge Retrieval", {"query": query},
              _kr_result(rng, "kb-belnet-support" if app is TELECOM else "kb-palazzo", docs))  # fmt: skip
@@ -1304,8 +1307,9 @@ def _freight(rng: random.Random, fault: str, model: str = "gpt-4o-mini") -> Resu
                   for w in (200, 500, 1000, 2000) if x != y]  # fmt: skip
         user = f"Full rate tables:\n{_filler(rng, tables, rng.randrange(20_000, 40_000))}\n\n" + user
     elif fault == "hn:cost":
-        user += "\nAlternatives:\n" + "\n".join(json.dumps({**quote, "carrier": c, "rate_eur": round(rate * rng.uniform(
-            0.9, 1.2), 2)}) for c in CARRIERS)  # fmt: skip
+        user += "\nAlternatives (every carrier, every service):\n" + "\n".join(
+            json.dumps({**quote, "carrier": c, "service": level, "rate_eur": round(rate * rng.uniform(0.8, 1.3), 2)})
+            for c in CARRIERS for level in ("economy", "standard", "express"))  # fmt: skip
     run.llm("llm", "Compose quote", model, [("system", system), ("user", user)], answer, prompt_tokens)
     run.node("end", "end", "End", {"quote": answer}, {"quote": answer})
     return run.cost, (run.finish({"quote": answer}), frozenset(expected), ())
