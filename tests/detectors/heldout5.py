@@ -41,7 +41,7 @@ cards and IBANs, example.com addresses, AWS's documented example key and placeho
 lane-less tool, numbers computed correctly from the sources (n tickets, VAT, totals, effective rates), answers
 in another notation or script, a loop that breaks on its last allowed round, one storm's rounds that read alike,
 retries that clear after one or two tries, a rate-limit error naming token limits, bug reports quoting a
-game's own context-length log, a long but legitimate input costing 1.5-2.5×, an empty retrieval answered "no
+game's own context-length log, a long but legitimate input costing 2-3×, an empty retrieval answered "no
 information", a parser that drops resolved outages by design, a field the form does not contain.
 """
 
