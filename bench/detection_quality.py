@@ -10,6 +10,7 @@
   detectors, their tests, the other corpora or docs/detectors.md; totals only.
 - `heldout5`: the fifth held-out corpus (tests/detectors/heldout5.py: seven apps of new domains, 1,064 runs), written
   by a helper who had not read the detectors, their tests, the other corpora or docs/detectors.md; totals only.
+  Not scored yet: `all` leaves it out, so that it is first scored, by name, at the end of the next change.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -33,6 +34,8 @@ from tests.detectors import corpus, devset, devset2, devset3, heldout, heldout2,
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a set still held out, so that no change is tuned to its cases).
+# Held out for the end of the next change to the detectors: `--corpus all` skips it, naming it scores it.
+UNSCORED = {"heldout5"}
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
@@ -67,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     seed = [args.seed] if args.seed is not None else []
     for key, module, title, show in GENERATED:
-        if args.corpus in (key, "all"):
+        if args.corpus == key or (args.corpus == "all" and key not in UNSCORED):
             _report(title, list(module.corpus(*seed)), {}, show=show)
     if args.corpus in ("constructed", "all"):
         _report("constructed corpus", list(corpus.corpus(args.seed or 7)), None, show=True)
