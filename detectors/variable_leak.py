@@ -80,6 +80,8 @@ def create(cfg: Config) -> object:
             _blanked(SEPARATOR.join(t for _, t, _ in outputs), ids), cfg.personal_data
         ).items():
             found.setdefault(value, kind)
+        if not found:  # most runs: the query, below, is not read
+            return
         # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
         typed = (user_query(root) or "") if root is not None else ""
         secrets: dict[str, tuple[str, ReadableSpan]] = {}
