@@ -62,6 +62,13 @@ def _recent(stored: Any) -> list[str]:
     return list(stored or [])
 
 
+def _streak(recent: list[str], used: str) -> int:
+    """How many of the latest runs in `recent` used `used`, in a row."""
+    if recent.count(used) == len(recent):  # most runs: the node always used it, told in one pass at C speed
+        return len(recent)
+    return next(i for i, model in enumerate(reversed(recent)) if model != used)
+
+
 def _rare(model: str, before: list[str]) -> bool:
     """A model the node's history never used, or used in under a tenth of its runs while one model took half
     of them at least: a fallback that happened before is one still (a node balancing between models has no
@@ -111,7 +118,7 @@ def create(cfg: Config) -> object:
             for used, span in models_used.items():
                 # A switch that lasts: the runs since it (the streak) are set aside, and the runs before
                 # them never used this model.
-                streak = next((i for i, model in enumerate(reversed(recent)) if model != used), len(recent))
+                streak = _streak(recent, used)
                 before = recent[: len(recent) - streak]
                 if (
                     len(before) >= cfg.min_history
