@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -147,6 +148,7 @@ _LITERALS = tuple(
     dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard)
 )
 _FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
+_LITERAL_INDEX = operator.itemgetter(0)  # of a finder's match (index, start, end)
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
 # then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py).
 SEPARATOR = "\n\x00\n"
@@ -246,7 +248,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
     folded = text.lower() if is_ascii else text.casefold()
     hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
-    present = frozenset(index for index, _, _ in hits)
+    present = frozenset(map(_LITERAL_INDEX, hits))
     if digits < _FEWEST_DIGITS and not present:
         return found
     checks = _checks_for(personal, present)
