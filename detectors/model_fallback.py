@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -45,6 +46,7 @@ class Config(DetectorConfig):
 _SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-latest)$")
 
 
+@lru_cache(maxsize=1024)  # an app's few model names, in every run
 def family(model: str) -> str:
     """The model a name stands for, its snapshot date or alias dropped."""
     return _SNAPSHOT.sub("", model.strip().lower())
