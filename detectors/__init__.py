@@ -138,6 +138,8 @@ class Trace:
 
     def of_type(self, *node_types: str) -> list[ReadableSpan]:
         """Node spans of these types, in start order. Shared lists: read them, never change them."""
+        if len(node_types) == 1:  # most calls: one type, its list as it is
+            return self._by_type.get(node_types[0]) or []
         present = [self._by_type[node_type] for node_type in node_types if node_type in self._by_type]
         if len(present) <= 1:  # no merge needed (most runs hold one of the types asked for, or none)
             return present[0] if present else []

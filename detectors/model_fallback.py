@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -45,6 +46,7 @@ class Config(DetectorConfig):
 _SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-latest)$")
 
 
+@lru_cache(maxsize=1024)  # an app's few model names, in every run
 def family(model: str) -> str:
     """The model a name stands for, its snapshot date or alias dropped."""
     return _SNAPSHOT.sub("", model.strip().lower())
@@ -60,6 +62,13 @@ def _recent(stored: Any) -> list[str]:
     if isinstance(stored, dict):
         return [model for model, runs in stored.items() for _ in range(int(runs))][-_HISTORY:]
     return list(stored or [])
+
+
+def _streak(recent: list[str], used: str) -> int:
+    """How many of the latest runs in `recent` used `used`, in a row."""
+    if recent.count(used) == len(recent):  # most runs: the node always used it, told in one pass at C speed
+        return len(recent)
+    return next(i for i, model in enumerate(reversed(recent)) if model != used)
 
 
 def _rare(model: str, before: list[str]) -> bool:
@@ -111,7 +120,7 @@ def create(cfg: Config) -> object:
             for used, span in models_used.items():
                 # A switch that lasts: the runs since it (the streak) are set aside, and the runs before
                 # them never used this model.
-                streak = next((i for i, model in enumerate(reversed(recent)) if model != used), len(recent))
+                streak = _streak(recent, used)
                 before = recent[: len(recent) - streak]
                 if (
                     len(before) >= cfg.min_history

@@ -260,11 +260,14 @@ def create(cfg: Config) -> object:
             return
         # The answer first: when it is missing or too short to judge, the inputs are not read.
         answer = _answer(root)
-        if not answer or _size(answer) < cfg.min_answer_words:
+        size = _size(answer) if answer else 0
+        if not answer or size < cfg.min_answer_words:
             return
         query = _query(root)
+        if not query or query == answer:
+            return
         sources = _sources(trace)
-        if not query or query == answer or (not sources and _size(answer) < cfg.min_unsourced_words):
+        if not sources and size < cfg.min_unsourced_words:
             return
         asked = _terms(query)
         if len(asked) < 2 or asked & _terms(answer):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -147,6 +148,7 @@ _LITERALS = tuple(
     dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard)
 )
 _FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
+_LITERAL_INDEX = operator.itemgetter(0)  # of a finder's match (index, start, end)
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
 # then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py).
 SEPARATOR = "\n\x00\n"
@@ -246,14 +248,10 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
     folded = text.lower() if is_ascii else text.casefold()
     hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
-    present = {index for index, _, _ in hits}
+    present = frozenset(map(_LITERAL_INDEX, hits))
     if digits < _FEWEST_DIGITS and not present:
         return found
-    # Without any guard's literal only the patterns guarded otherwise (card numbers, SSNs) are left to try.
-    checks = _UNLITERAL[personal]
-    if present:  # only the checks a literal found guards, and the others, in their order
-        places = _UNLITERAL_PLACES[personal].union(*(_GUARDED[personal][index] for index in present))
-        checks = [_CHECKS[personal][place] for place in sorted(places)]
+    checks = _checks_for(personal, present)
     aligned: tuple[str, list[tuple[int, int, int]]] | None = None
     for kind, pattern, ascii_pattern, literals, exact, guard, min_digits in checks:
         if digits < min_digits:
@@ -286,6 +284,17 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 if accepted(kind, value, exempt_examples):
                     found.setdefault(value, kind)
     return found
+
+
+@functools.lru_cache(maxsize=1024)  # texts of one kind (Dify's inputs, usage blocks) hold the same literals
+def _checks_for(personal: bool, present: frozenset[int]) -> tuple[_Check, ...]:
+    """The checks to run on a text holding the guards' literals `present` (their indexes in `_LITERALS`): the
+    checks those literals guard and the checks guarded otherwise, in `_CHECKS`' order. Without any literal only
+    the latter (card numbers, SSNs) are left to try."""
+    if not present:
+        return tuple(_UNLITERAL[personal])
+    places = _UNLITERAL_PLACES[personal].union(*(_GUARDED[personal][index] for index in present))
+    return tuple(_CHECKS[personal][place] for place in sorted(places))
 
 
 def named_secret(key: str, value: str) -> str | None:
