@@ -51,7 +51,8 @@ class Config(DetectorConfig):
 
 
 def _mix(picks: list[str]) -> dict[str, float]:
-    return {name: picks.count(name) / len(picks) for name in set(picks)}
+    """Each class's share of `picks`, by name: the same order (evidence, ties) whatever the hash seed."""
+    return {name: picks.count(name) / len(picks) for name in sorted(set(picks))}
 
 
 def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Finding]:
@@ -64,7 +65,7 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     distance = 0.0
     if len(before) >= cfg.baseline // 2:
         now, then = _mix(recent), _mix(before)
-        distance = sum(abs(now.get(c, 0) - then.get(c, 0)) for c in set(now) | set(then)) / 2
+        distance = math.fsum(abs(now.get(c, 0) - then.get(c, 0)) for c in set(now) | set(then)) / 2
         if distance >= cfg.max_shift and not state["shifted"]:
             top = max(now, key=now.__getitem__)
             yield Finding(
@@ -124,14 +125,16 @@ def _neighbours(
 
     asked = _features(question)
     rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
-    norm = math.sqrt(sum(weight(f) for f in asked))
+    # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
+    # so the same evidence, in every process.
+    norm = math.sqrt(math.fsum(weight(f) for f in asked))
     found: list[tuple[float, str, str]] = []
     for text, name in examples:
         features = _features(text)
         if rare.isdisjoint(features):
             continue
-        other = math.sqrt(sum(weight(f) for f in features))
-        found.append((sum(weight(f) for f in asked & features) / (norm * other), name, text))
+        other = math.sqrt(math.fsum(weight(f) for f in features))
+        found.append((math.fsum(weight(f) for f in asked & features) / (norm * other), name, text))
     return sorted(found, reverse=True)
 
 

@@ -239,3 +239,46 @@ def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
         for feature in _features(text):
             expected[feature] = expected.get(feature, 0) + 1
     assert state["counts"] == expected
+
+
+_SEEDED = """
+import json
+from bridge.processors.detectors import Config, DetectionProcessor
+from detectors import registry
+from tests.detectors.corpus import classifier_run
+from tests.detectors.test_classifier_drift import ASKED, ROUTES
+
+off = {k: {"enabled": False} for k in registry()}
+processor = DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": {"enabled": True}}))
+found = []
+for i in range(120):  # a mix of three classes, then one class takes over
+    route = ROUTES[i % 3] if i < 90 else "Billing"
+    found += processor.detect(classifier_run(ASKED[route][i % 3], ROUTES, route, app_id="seeded"))
+late = classifier_run("Why is the parcel still stuck at the depot?", ROUTES, "Billing", app_id="seeded")
+found += processor.detect(late)
+print(json.dumps([(f.summary, f.evidence) for f in found]))
+"""
+
+
+def test_findings_are_the_same_whatever_the_hash_seed() -> None:
+    """Class shares and similarities were summed and listed in set order, which follows the hash seed: the
+    evidence of one finding differed from process to process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SEEDED],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outputs) == 1
+    assert '"rule": "class mix moved' in outputs.pop()
