@@ -16,7 +16,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.config.loader import parse_config
-from bridge.dify.export import Recognized, closes_trace, recognize
+from bridge.dify.export import Recognized, awaits_nested_run, closes_trace, is_workflow_span, recognize
 from bridge.dify.model import WorkflowRun
 from bridge.trace.otlp_wire import encode_request
 from bridge.trace.spans import build_spans, trace_id_for
@@ -102,6 +102,23 @@ def _is_attempt(span: ReadableSpan) -> bool:
 
 def test_every_recorded_export_is_there() -> None:
     assert len(RUNS) == 9 + 34  # every exported run of both recordings (a run stopped between nodes never is)
+
+
+def test_no_whole_recorded_trace_waits_for_a_nested_run() -> None:
+    """A trace holding part of a nested run waits up to `export_wait` (30 s) for the rest: every whole trace a
+    real Dify exported, nested runs and chat messages included, must be free to go at once."""
+    waiting = []
+    for name in RUNS:
+        by_trace: dict[int, list[ReadableSpan]] = {}
+        for span in recorded_spans(name):
+            assert span.context is not None
+            by_trace.setdefault(span.context.trace_id, []).append(span)
+        waiting += [name for spans in by_trace.values() if awaits_nested_run(spans)]
+    assert waiting == []
+    # The check can fail: without the nested run's workflow span (Dify sends it last), wf_tool's trace waits.
+    spans = recorded_spans("wf_tool")
+    (nested,) = [s for s in spans if is_workflow_span(s) and not closes_trace(s)]
+    assert awaits_nested_run([s for s in spans if s is not nested])
 
 
 @pytest.mark.parametrize("name", RUNS)
