@@ -57,11 +57,13 @@ def _title(span: ReadableSpan) -> str:
 
 
 def _recent(stored: Any) -> list[str]:
-    """The node's models, oldest first. Earlier releases kept counts by model: those become a history in no
-    particular order."""
+    """The node's models by family, oldest first. Earlier releases kept counts by model: those become a history
+    in no particular order; and raw names (a store written before families), which are read as their family."""
     if isinstance(stored, dict):
-        return [model for model, runs in stored.items() for _ in range(int(runs))][-_HISTORY:]
-    return list(stored or [])
+        models = [model for model, runs in stored.items() for _ in range(int(runs))][-_HISTORY:]
+    else:
+        models = list(stored or [])
+    return [family(str(model)) for model in models]
 
 
 def _streak(recent: list[str], used: str) -> int:

@@ -174,3 +174,19 @@ def test_a_second_switch_to_a_model_the_node_fell_back_to_before() -> None:
     balanced = DetectionProcessor(_only("dify_model_fallback"))  # a second model in a third of the runs: a habit
     models = (["gpt-4o", "gpt-4o", "gpt-4o-mini"] * 9)[:26]
     assert sum(len(balanced.detect(spans)) for spans in model_runs("app", models)) == 0
+
+
+def test_raw_names_kept_before_model_families_read_as_their_family() -> None:
+    """A store written before snapshots counted as their model holds raw names: a snapshot kept there is the
+    model it stands for, so the first runs after an upgrade do not take the model for a new one."""
+    from detectors import MemoryBaselines, Trace
+    from detectors.model_fallback import Config as FallbackConfig
+    from detectors.model_fallback import create
+
+    baselines = MemoryBaselines()
+    (spans,) = model_runs("app", ["gpt-4o-mini"])
+    trace = Trace(spans, baselines)
+    key = f"dify_model_fallback:{trace.app}:writer:v1"
+    baselines.put(key, ["gpt-4o-mini-2024-07-18"] * 6)
+    assert list(create(FallbackConfig())(trace)) == []  # type: ignore[operator]
+    assert baselines.get(key) == ["gpt-4o-mini"] * 7
