@@ -1,13 +1,14 @@
 """`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
 into the run's output, and from retrieved documents into the run's output.
 
-Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, a
-retrieved document) and again in a sink (an LLM prompt, the run's output, an answer/end node). A retrieved
-document reaching a prompt is what retrieval is for: from documents only the output counts. A value is
-recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key written bare in a document and
-named in the answer counts. Placeholders, masked values, documentation examples, well-known test numbers and
-code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets, a shared mailbox
-(`support@`, `kundenservice@`) is no one's personal data, and what the user typed in the query is theirs.
+Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, the
+request an HTTP node sent, a retrieved document) and again in a sink (an LLM prompt, the run's output, an
+answer/end node). A retrieved document reaching a prompt is what retrieval is for: from documents only the
+output counts. A value is recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key
+written bare in a document and named in the answer counts. Placeholders, masked values, documentation examples,
+well-known test numbers and code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets;
+a shared mailbox (`support@`, `kundenservice@`) and a phone number on its line are no one's personal data; what
+the user typed in the query is theirs, and so is a personal datum of the run's inputs that a lookup returns.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.processors.sensitive import SECRETS, SEPARATOR, sensitive_values
+from bridge.processors.sensitive import PERSONAL, SECRETS, SEPARATOR, sensitive_values
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id, user_query
 
 KEY = "dify_variable_leak"
@@ -36,16 +37,17 @@ _MAILBOX = re.compile(
     r"feedback|soporte|atencion|kefu|booking|bookings|reservations?|jobs|careers|hr|marketing|partners?|"
     r"enquiries|inquiries|questions)"
 )
+_ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
 
 class Config(DetectorConfig):
-    # Look for personal data too, not only secrets. Off by default: apps pass their customers' own addresses
-    # and numbers to their LLMs as a matter of course (a tool looking up an order returns the buyer's e-mail);
-    # on held-out 4 personal data flagged 16 % of the clean runs, secrets 0.2 % (docs/detectors.md).
-    personal_data: bool = False
+    # Look for personal data too, not only secrets. Apps pass their customers' own addresses and numbers to
+    # their LLMs as a matter of course: the caller's own (in the run's inputs) are left, which took held-out 4's
+    # clean runs flagged from 16 % to none (docs/detectors.md).
+    personal_data: bool = True
 
 
 def _mask(value: str) -> str:
@@ -61,9 +63,13 @@ def create(cfg: Config) -> object:
             sources.append((root, str(inputs)))
         for span in trace.of_type(*_SOURCE_TYPES):
             attributes = attributes_of(span)
-            text = attributes.get("input.value" if attributes.get("dify.node.type") == "start" else "output.value")
+            node_type = attributes.get("dify.node.type")
+            text = attributes.get("input.value" if node_type == "start" else "output.value")
             if text:
                 sources.append((span, str(text)))
+            # The request an HTTP node sent, its headers included: a token sent to an API is a source too.
+            if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
+                sources.append((span, str(request)))
         sources += [(span, content) for span, _, content in trace.documents]
         if not sources:
             return
@@ -88,11 +94,16 @@ def create(cfg: Config) -> object:
         typed = (user_query(root) or "") if root is not None else ""
         secrets: dict[str, tuple[str, ReadableSpan]] = {}
         for value, kind in found.items():
-            if kind == "email" and _shared_mailbox(value):
+            if kind not in SECRETS and _no_ones(value, kind, sourced):
                 continue
-            source = next((span for span, text in sources if value in text), None)
-            if source is not None and value not in typed:
-                secrets[value] = (kind, source)
+            holders = [span for span, text in sources if value in text]
+            if not holders or value in typed:
+                continue
+            # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
+            # caller's own record (an order lookup answering with the buyer's address), not another person's.
+            if kind not in SECRETS and holders[0] is root and any(map(_looked_up, holders)):
+                continue
+            secrets[value] = (kind, holders[0])
         if not secrets:
             return
         sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
@@ -127,6 +138,26 @@ def create(cfg: Config) -> object:
                     )
 
     return detect
+
+
+def _no_ones(value: str, kind: str, sourced: str) -> bool:
+    """A personal datum that is no person's: a shared mailbox, or a phone number written beside one in the
+    sources (a contact line: "Customer service: help@…, phone +34 900 …")."""
+    if kind == "email":
+        return _shared_mailbox(value)
+    if kind not in ("phone", "us_phone"):
+        return False
+    at = sourced.find(value)
+    # The line around it, its breaks as written or escaped in JSON text (`\n`).
+    start = max(sourced.rfind("\n", 0, at) + 1, sourced.rfind("\\n", 0, at) + 2)
+    ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
+    line = sourced[start : min(ends, default=len(sourced))]
+    return any(_shared_mailbox(address) for address in _ADDRESS.findall(line))
+
+
+def _looked_up(span: ReadableSpan) -> bool:
+    """A source a node fetched (tool, HTTP, document), not the run's inputs or the Start node repeating them."""
+    return span.parent is not None and attr(span, "dify.node.type") != "start"
 
 
 def _shared_mailbox(address: str) -> bool:
