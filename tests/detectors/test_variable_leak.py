@@ -146,3 +146,30 @@ def test_code_binding_a_key_name_to_code_is_no_secret() -> None:
     real = code.replace("settings.service_token", "'9f8e7d6c5b4a39281706f5e4d3c2b1a0'")
     spans = run_spans([node("start", "start"), llm(prompt=real)], inputs={"code": real}, outputs={"review": real})
     assert findings(spans, "dify_variable_leak") != []
+
+
+def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works() -> None:
+    # A profile tool answers every run with the member's own address (not among the inputs, a member id is):
+    # the first runs are reported, then the node's history says it does so by design. A card number from the
+    # same tool stays a leak, and so does an address from a tool that hands one on in one run of ten.
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    only = {key: {"enabled": False} for key in registry() if key != "dify_variable_leak"}
+    processor = DetectionProcessor(Config.model_validate(only))
+
+    def run(member: int, extra: str = "", notes: str = "") -> int:
+        profile = node("profile", "tool", outputs={"text": f"member {member}: m{member}.lind@posteo.de {extra}"})
+        crm = node("crm", "tool", outputs={"text": notes or "no notes"})
+        spans = run_spans(
+            [node("start", "start"), profile, crm, llm(prompt=f"Profile: m{member}.lind@posteo.de {extra} {notes}")],
+            inputs={"member_id": str(member)},
+            app_id="gym-desk",
+            run_id=f"run-{member}",
+        )
+        return len(processor.detect(spans))
+
+    assert [run(member) for member in range(1, 6)] == [1, 1, 0, 0, 0]
+    assert run(6, extra="card 4539 1488 0343 6467") == 1
+    rare = [run(member, notes="call back +49 171 2345678" if member == 15 else "") for member in range(7, 17)]
+    assert rare == [0] * 8 + [1, 0]
