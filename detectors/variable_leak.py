@@ -9,8 +9,8 @@ written bare in a document and named in the answer counts. Placeholders, masked 
 well-known test numbers and code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets;
 a shared mailbox (`support@`, `kundenservice@`) and a phone number on its line are no one's personal data; what
 the user typed in the query is theirs, and so is a personal datum of the run's inputs that a lookup returns.
-An e-mail address or phone number that a lookup node hands on in most of its runs is how the app works (a
-profile tool answering with the member's address): learnt per app and node, run over run.
+An e-mail address or phone number that a lookup node (or the run's inputs) hands on in most of its runs is
+how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
-# Nodes that fetch data (a tool, an HTTP call, a retrieval) and contact data, which such a node may hand on
-# in every run by design (`_usual_contacts`).
+# Nodes that fetch data (a tool, an HTTP call, a retrieval) and contact data, which such a node (or the run's
+# inputs) may hand on in every run by design (`_usual_contacts`).
 _LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
 _CONTACT = frozenset({"email", "phone", "us_phone"})
 # The run's own ids: Dify puts them in every run's inputs (sys.workflow_run_id, sys.app_id, ...) and the root
@@ -55,8 +55,9 @@ class Config(DetectorConfig):
     # their LLMs as a matter of course: the caller's own (in the run's inputs) are left, which took held-out 4's
     # clean runs flagged from 16 % to none (docs/detectors.md).
     personal_data: bool = True
-    # Runs (and at least half of its runs) in which a tool, HTTP or retrieval node handed an e-mail address or
-    # phone number on to a prompt or the output before the same kind from it counts as how the app works.
+    # Runs (and at least half of its runs) in which a tool, HTTP or retrieval node (or the run's inputs) handed
+    # an e-mail address or phone number on to a prompt or the output before the same kind from it counts as how
+    # the app works.
     usual_runs: int = Field(default=2, ge=1)
 
 
@@ -168,15 +169,16 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
 
 
 def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[int, str]]:
-    """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node hands on in most of
-    its runs: how the app works (a profile tool answering with the customer's address), not a leak. Learns this
-    run: per app and node, its runs and how many handed on each kind."""
+    """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
+    hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
+    a leak. Learns this run: per app and node, its runs and how many handed on each kind."""
     carried: dict[int, set[str]] = {}
     for _, kind, source, _, _ in flows:
         if kind in _CONTACT:
             carried.setdefault(span_id(source), set()).add(kind)
-    # A node run in several rounds of a loop or iteration: its spans count as one run of it.
-    nodes: dict[str, list[int]] = {}
+    # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
+    # count as a node too (an app handing the caller's address to its LLM in every run).
+    nodes: dict[str, list[int]] = {f"{KEY}:{trace.app}:inputs": [span_id(trace.root)]} if trace.root else {}
     for span in trace.of_type(*_LOOKUP_TYPES):
         nodes.setdefault(f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}", []).append(span_id(span))
     usual: set[tuple[int, str]] = set()

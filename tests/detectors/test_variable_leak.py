@@ -148,15 +148,19 @@ def test_code_binding_a_key_name_to_code_is_no_secret() -> None:
     assert findings(spans, "dify_variable_leak") != []
 
 
-def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works() -> None:
-    # A profile tool answers every run with the member's own address (not among the inputs, a member id is):
-    # the first runs are reported, then the node's history says it does so by design. A card number from the
-    # same tool stays a leak, and so does an address from a tool that hands one on in one run of ten.
+def _leak_processor() -> Any:
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry
 
     only = {key: {"enabled": False} for key in registry() if key != "dify_variable_leak"}
-    processor = DetectionProcessor(Config.model_validate(only))
+    return DetectionProcessor(Config.model_validate(only))
+
+
+def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works() -> None:
+    # A profile tool answers every run with the member's own address (not among the inputs, a member id is):
+    # the first runs are reported, then the node's history says it does so by design. A card number from the
+    # same tool stays a leak, and so does an address from a tool that hands one on in one run of ten.
+    processor = _leak_processor()
 
     def run(member: int, extra: str = "", notes: str = "") -> int:
         profile = node("profile", "tool", outputs={"text": f"member {member}: m{member}.lind@posteo.de {extra}"})
@@ -173,3 +177,20 @@ def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works
     assert run(6, extra="card 4539 1488 0343 6467") == 1
     rare = [run(member, notes="call back +49 171 2345678" if member == 15 else "") for member in range(7, 17)]
     assert rare == [0] * 8 + [1, 0]
+
+
+def test_an_app_handing_the_callers_address_to_its_llm_in_every_run_is_learnt_too() -> None:
+    processor = _leak_processor()
+
+    def run(number: int, card: str = "") -> int:
+        address = f"client{number}@mailbox.org"
+        spans = run_spans(
+            [node("start", "start"), llm(prompt=f"Draft a welcome note to {address}. {card}")],
+            inputs={"email": address, "card": card},
+            app_id="welcome-notes",
+            run_id=f"run-{number}",
+        )
+        return len(processor.detect(spans))
+
+    assert [run(number) for number in range(5)] == [1, 1, 0, 0, 0]
+    assert run(5, card="card 4539 1488 0343 6467") == 1
