@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -233,8 +234,11 @@ def signals(text: str) -> dict[str, str]:
     if hides:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
         hidden = "".join(chr(ord(c) - 0xE0000) for run in tags for c in run)
         _instructions(hidden, found)
-        for wrapped in _WRAPPERS.split(text)[1:-1]:
-            if len(wrapped.strip()) >= _WRAPPED_SHORTEST and _OPENS_WITH_ORDER.match(wrapped):
+        pieces = _WRAPPERS.split(text)
+        for before, wrapped in pairwise(pieces[:-1]):  # the text between two runs, and the text before it
+            # A text of its own (after a sentence's end), not a word of a list or menu the markers separate.
+            own = not before.strip() or _SENTENCE_END.match(before.rstrip()[-1])
+            if own and len(wrapped.strip()) >= _WRAPPED_SHORTEST and _OPENS_WITH_ORDER.match(wrapped):
                 found.setdefault("zero_width", repr(wrapped[:60]))
         if found:
             found.setdefault("zero_width", repr(hidden[:60] or text[:60]))

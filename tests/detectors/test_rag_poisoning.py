@@ -128,6 +128,7 @@ def test_an_answer_following_the_document_is_critical() -> None:
         "Der Filter erkennt Texte, die versuchen, alle bisherigen Anweisungen zu ignorieren.",
         # Words between invisible characters that give no order; a sales assistant is a person.
         "Menu\u200bSoup of the day\u200bGrilled fish\u200b",
+        "Home\u200bAlways free returns within 30 days\u200bContact",
         "Contatto: assistente di vendita Paola, sempre disponibile il lunedì.",
         # Zero-width characters of ordinary text: a byte-order mark, an emoji's joiners, Persian's non-joiner.
         "\ufeffFamily room \U0001f468\u200d\U0001f469\u200d\U0001f467 sleeps four; "
