@@ -204,8 +204,11 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     if kind not in ("phone", "us_phone"):
         return False
     at = sourced.find(value)
+    if at == -1:  # named in the output only: no line of a source to read
+        return False
     # The line around it, its breaks as written or escaped in JSON text (`\n`).
-    start = max(sourced.rfind("\n", 0, at) + 1, sourced.rfind("\\n", 0, at) + 2)
+    escaped = sourced.rfind("\\n", 0, at)
+    start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
     ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
     line = sourced[start : min(ends, default=len(sourced))]
     return any(_shared_mailbox(address) for address in _ADDRESS.findall(line))

@@ -51,6 +51,11 @@ def test_a_phone_on_the_line_of_a_shared_mailbox_is_a_service_line() -> None:
     assert findings(_retrieved(page, desk), "dify_variable_leak") == []
     (finding,) = findings(_retrieved(page, "Call +31 6 1234 5678 directly."), "dify_variable_leak")
     assert finding.evidence["kind"] == "phone"
+    # The same page as a tool's JSON output, its line break escaped (`\n` in the text).
+    for answer, leaks in ((desk, False), ("Call +31 6 1234 5678 directly.", True)):
+        tool = node("contacts", "tool", outputs={"text": page})
+        spans = run_spans([tool], outputs={"answer": answer})
+        assert bool(findings(spans, "dify_variable_leak")) == leaks, answer
 
 
 def test_a_token_an_http_node_sent_reaching_a_prompt_is_a_leak() -> None:
