@@ -1,13 +1,16 @@
 """`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
 into the run's output, and from retrieved documents into the run's output.
 
-Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, a
-retrieved document) and again in a sink (an LLM prompt, the run's output, an answer/end node). A retrieved
-document reaching a prompt is what retrieval is for: from documents only the output counts. A value is
-recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key written bare in a document and
-named in the answer counts. Placeholders, masked values, documentation examples, well-known test numbers and
-code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets, a shared mailbox
-(`support@`, `kundenservice@`) is no one's personal data, and what the user typed in the query is theirs.
+Only flows count: a value must appear in a source (the run's inputs, a tool's or HTTP node's output, the
+request an HTTP node sent, a retrieved document) and again in a sink (an LLM prompt, the run's output, an
+answer/end node). A retrieved document reaching a prompt is what retrieval is for: from documents only the
+output counts. A value is recognised (bridge/processors/sensitive.py) in the sources or in the output, so a key
+written bare in a document and named in the answer counts. Placeholders, masked values, documentation examples,
+well-known test numbers and code standing where a value would (`API_KEY = os.environ.get(…)`) are not secrets;
+a shared mailbox (`support@`, `kundenservice@`) and a phone number on its line are no one's personal data; what
+the user typed in the query is theirs, and so is a personal datum of the run's inputs that a lookup returns.
+An e-mail address or phone number that a lookup node (or the run's inputs) hands on in most of its runs is
+how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ import re
 from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
+from pydantic import Field
 
-from bridge.processors.sensitive import SECRETS, SEPARATOR, sensitive_values
+from bridge.processors.sensitive import PERSONAL, SECRETS, SEPARATOR, sensitive_values
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id, user_query
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
+# Nodes that fetch data (a tool, an HTTP call, a retrieval) and contact data, which such a node (or the run's
+# inputs) may hand on in every run by design (`_usual_contacts`).
+_LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
+_CONTACT = frozenset({"email", "phone", "us_phone"})
 # The run's own ids: Dify puts them in every run's inputs (sys.workflow_run_id, sys.app_id, ...) and the root
 # span carries them as attributes, so they are never a leak; their digits would send every source through the
 # card-number and SSN patterns. They are blanked out of the sources before the scan.
@@ -36,16 +44,21 @@ _MAILBOX = re.compile(
     r"feedback|soporte|atencion|kefu|booking|bookings|reservations?|jobs|careers|hr|marketing|partners?|"
     r"enquiries|inquiries|questions)"
 )
+_ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
 
 class Config(DetectorConfig):
-    # Look for personal data too, not only secrets. Off by default: apps pass their customers' own addresses
-    # and numbers to their LLMs as a matter of course (a tool looking up an order returns the buyer's e-mail);
-    # on held-out 4 personal data flagged 16 % of the clean runs, secrets 0.2 % (docs/detectors.md).
-    personal_data: bool = False
+    # Look for personal data too, not only secrets. Apps pass their customers' own addresses and numbers to
+    # their LLMs as a matter of course: the caller's own (in the run's inputs) are left, which took held-out 4's
+    # clean runs flagged from 16 % to none (docs/detectors.md).
+    personal_data: bool = True
+    # Runs (and at least half of its runs) in which a tool, HTTP or retrieval node (or the run's inputs) handed
+    # an e-mail address or phone number on to a prompt or the output before the same kind from it counts as how
+    # the app works.
+    usual_runs: int = Field(default=2, ge=1)
 
 
 def _mask(value: str) -> str:
@@ -55,78 +68,155 @@ def _mask(value: str) -> str:
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
-        # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
-        sources: list[tuple[ReadableSpan, str]] = []
-        if root is not None and (inputs := attr(root, "input.value")):
-            sources.append((root, str(inputs)))
-        for span in trace.of_type(*_SOURCE_TYPES):
-            attributes = attributes_of(span)
-            text = attributes.get("input.value" if attributes.get("dify.node.type") == "start" else "output.value")
-            if text:
-                sources.append((span, str(text)))
-        sources += [(span, content) for span, _, content in trace.documents]
-        if not sources:
-            return
-        if root is not None and attr(root, "output.value"):
-            outputs = [(root, str(attr(root, "output.value")), "output")]
-        else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
-            outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
-        # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
-        # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
-        # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
-        ids = _own_ids(root)
-        sourced = SEPARATOR.join(text for _, text in sources)
-        output = SEPARATOR.join(t for _, t, _ in outputs)
-        # Most runs hold nothing sensitive: one scan of both joined, which finds what the two find, tells so for
-        # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart.
-        if not sensitive_values(_blanked(sourced + SEPARATOR + output, ids), cfg.personal_data):
-            return
-        found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
-        for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
-            found.setdefault(value, kind)
-        # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
-        typed = (user_query(root) or "") if root is not None else ""
-        secrets: dict[str, tuple[str, ReadableSpan]] = {}
-        for value, kind in found.items():
-            if kind == "email" and _shared_mailbox(value):
+        flows = _flows(trace, cfg)
+        usual = _usual_contacts(trace, cfg, flows)
+        for value, kind, source, span, role in flows:
+            if (span_id(source), kind) in usual:
                 continue
-            source = next((span for span, text in sources if value in text), None)
-            if source is not None and value not in typed:
-                secrets[value] = (kind, source)
-        if not secrets:
-            return
-        sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
-        reported: set[tuple[str, int]] = set()
-        documents = {span_id(span) for span, _, _ in trace.documents}
-        for span, text, role in sinks:
-            for value, (kind, source) in secrets.items():
-                if role == "prompt" and span_id(source) in documents:
-                    continue
-                if value in text and (value, span_id(span)) not in reported:
-                    reported.add((value, span_id(span)))
-                    secret = kind in SECRETS
-                    severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
-                    title = attr(span, "dify.node.title", span.name)
-                    target = "the run's output" if span is root else f"the {role} of '{title}'"
-                    where = _where(source, root)
-                    yield Finding(
-                        KEY,
-                        severity,
-                        0.9 if secret else 0.75,
-                        f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
-                        "the workflow.",
-                        {
-                            "node": title,
-                            "rule": f"a {kind} in a source reaches a later {role}",
-                            "kind": kind,
-                            "source": where,
-                            "source_value": _mask(value),
-                            "sink_value": _mask(value),
-                        },
-                        None if span is root else span_id(span),
-                    )
+            secret = kind in SECRETS
+            severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
+            title = attr(span, "dify.node.title", span.name)
+            target = "the run's output" if span is root else f"the {role} of '{title}'"
+            where = _where(source, root)
+            yield Finding(
+                KEY,
+                severity,
+                0.9 if secret else 0.75,
+                f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
+                "the workflow.",
+                {
+                    "node": title,
+                    "rule": f"a {kind} in a source reaches a later {role}",
+                    "kind": kind,
+                    "source": where,
+                    "source_value": _mask(value),
+                    "sink_value": _mask(value),
+                },
+                None if span is root else span_id(span),
+            )
 
     return detect
+
+
+# (value, kind, source span, sink span, "prompt" or "output") of a sensitive value that flows.
+Flow = tuple[str, str, ReadableSpan, ReadableSpan, str]
+
+
+def _flows(trace: Trace, cfg: Config) -> list[Flow]:
+    """Every sensitive value of a source that reaches a later prompt or the output, once per sink."""
+    root = trace.root
+    # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
+    sources: list[tuple[ReadableSpan, str]] = []
+    if root is not None and (inputs := attr(root, "input.value")):
+        sources.append((root, str(inputs)))
+    for span in trace.of_type(*_SOURCE_TYPES):
+        attributes = attributes_of(span)
+        node_type = attributes.get("dify.node.type")
+        text = attributes.get("input.value" if node_type == "start" else "output.value")
+        if text:
+            sources.append((span, str(text)))
+        # The request an HTTP node sent, its headers included: a token sent to an API is a source too.
+        if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
+            sources.append((span, str(request)))
+    sources += [(span, content) for span, _, content in trace.documents]
+    if not sources:
+        return []
+    if root is not None and attr(root, "output.value"):
+        outputs = [(root, str(attr(root, "output.value")), "output")]
+    else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
+        outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
+    # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
+    # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
+    # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
+    ids = _own_ids(root)
+    sourced = SEPARATOR.join(text for _, text in sources)
+    output = SEPARATOR.join(t for _, t, _ in outputs)
+    # Most runs hold nothing sensitive: one scan of both joined, which finds what the two find, tells so for
+    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart.
+    if not sensitive_values(_blanked(sourced + SEPARATOR + output, ids), cfg.personal_data):
+        return []
+    found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
+    for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
+        found.setdefault(value, kind)
+    # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
+    typed = (user_query(root) or "") if root is not None else ""
+    secrets: dict[str, tuple[str, ReadableSpan]] = {}
+    for value, kind in found.items():
+        if kind not in SECRETS and _no_ones(value, kind, sourced):
+            continue
+        holders = [span for span, text in sources if value in text]
+        if not holders or value in typed:
+            continue
+        # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
+        # caller's own record (an order lookup answering with the buyer's address), not another person's.
+        if kind not in SECRETS and holders[0] is root and any(map(_looked_up, holders)):
+            continue
+        secrets[value] = (kind, holders[0])
+    if not secrets:
+        return []
+    sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
+    reported: set[tuple[str, int]] = set()
+    documents = {span_id(span) for span, _, _ in trace.documents}
+    flows: list[Flow] = []
+    for span, text, role in sinks:
+        for value, (kind, source) in secrets.items():
+            if role == "prompt" and span_id(source) in documents:
+                continue
+            if value in text and (value, span_id(span)) not in reported:
+                reported.add((value, span_id(span)))
+                flows.append((value, kind, source, span, role))
+    return flows
+
+
+def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[int, str]]:
+    """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
+    hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
+    a leak. Learns this run: per app and node, its runs and how many handed on each kind."""
+    carried: dict[int, set[str]] = {}
+    for _, kind, source, _, _ in flows:
+        if kind in _CONTACT:
+            carried.setdefault(span_id(source), set()).add(kind)
+    # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
+    # count as a node too (an app handing the caller's address to its LLM in every run).
+    nodes: dict[str, list[int]] = {f"{KEY}:{trace.app}:inputs": [span_id(trace.root)]} if trace.root else {}
+    for span in trace.of_type(*_LOOKUP_TYPES):
+        nodes.setdefault(f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}", []).append(span_id(span))
+    usual: set[tuple[int, str]] = set()
+    for key, spans in nodes.items():
+        kinds = set().union(*(carried.get(span, set()) for span in spans))
+        history: dict[str, int] = trace.baselines.get(key) or {}
+        runs = history.get("runs", 0)
+        for kind in kinds:
+            if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
+                usual.update((span, kind) for span in spans)
+        history = {**history, "runs": runs + 1, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
+        if history["runs"] >= 100:  # counts halve: the history follows the node's recent runs
+            history = {name: count // 2 for name, count in history.items()}
+        trace.baselines.put(key, history)
+    return usual
+
+
+def _no_ones(value: str, kind: str, sourced: str) -> bool:
+    """A personal datum that is no person's: a shared mailbox, or a phone number written beside one in the
+    sources (a contact line: "Customer service: help@…, phone +34 900 …")."""
+    if kind == "email":
+        return _shared_mailbox(value)
+    if kind not in ("phone", "us_phone"):
+        return False
+    at = sourced.find(value)
+    if at == -1:  # named in the output only: no line of a source to read
+        return False
+    # The line around it, its breaks as written or escaped in JSON text (`\n`).
+    escaped = sourced.rfind("\\n", 0, at)
+    start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
+    ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
+    line = sourced[start : min(ends, default=len(sourced))]
+    return any(_shared_mailbox(address) for address in _ADDRESS.findall(line))
+
+
+def _looked_up(span: ReadableSpan) -> bool:
+    """A source a node fetched (tool, HTTP, document), not the run's inputs or the Start node repeating them."""
+    return span.parent is not None and attr(span, "dify.node.type") != "start"
 
 
 def _shared_mailbox(address: str) -> bool:

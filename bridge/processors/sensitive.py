@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import operator
 import re
 from collections.abc import Iterable, Iterator
@@ -80,8 +81,9 @@ SECRETS: dict[str, re.Pattern[str]] = {
     "google_api_key": re.compile(r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35,}"),
     "dify_app_key": re.compile(r"app-(?<!\wapp-)[A-Za-z0-9]{24}\b"),
     "dify_dataset_key": re.compile(r"dataset-(?<!\wdataset-)[A-Za-z0-9]{24}\b"),
-    # `eyJ` is `{"` in base64; `ey` alone also takes a header or claims written with a space first.
-    "jwt": re.compile(r"ey(?<![\w-]ey)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    # `eyJ` is `{"` in base64; `ey` alone also takes a header or claims written with a space first. Claims
+    # that are not JSON (`.ey…`) count when the header is a JWT's, `{"alg": …}` (`accepted`).
+    "jwt": re.compile(r"ey(?<![\w-]ey)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     # The whole block, to its END line; a block cut short (no END) to where its base64 and headers stop.
     # `\n` as written inside JSON text counts as a line break. Never across a NUL (`SEPARATOR`) or into the
     # next block (a text of BEGIN lines alone would otherwise cost a scan to its end for each).
@@ -92,7 +94,8 @@ SECRETS: dict[str, re.Pattern[str]] = {
     ),
     # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
     "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]+)@"),
-    "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})"),
+    # Not a value cut short by a mask (`Bearer sk_live_…9fQ2`, `Bearer abcd1234****`): all of it or nothing.
+    "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,}+)(?![\u2026*\u2022])"),
     "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
     **{kind: _named(kind) for kind in _NAMES},
     **{kind: re.compile(expression) for kind, (expression, _) in PROVIDER_TOKENS.items()},
@@ -387,6 +390,9 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         return False  # a name of code, `token = settings.api_token` (redaction masks it all the same)
     if kind == "email":
         return not (exempt_examples and _EXAMPLE_DOMAINS.search(value))
+    if kind == "jwt":
+        header, claims, _ = value.split(".", 2)
+        return claims.startswith("ey") or _is_jwt_header(header)
     if kind == "bearer_token":  # a token, not a word: "Bearer instruments"
         return len(value) >= 24 or any(char.isdigit() or char in "._~+/=-" for char in value)
     if kind == "basic_auth":
@@ -401,6 +407,15 @@ def _is_basic_credential(value: str) -> bool:
     except (ValueError, UnicodeDecodeError):
         return False
     return ":" in decoded and decoded.isprintable()
+
+
+def _is_jwt_header(segment: str) -> bool:
+    """A JWT's first segment: base64url of a JSON object naming its algorithm (`{"alg":"HS256",…}`)."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:  # not base64, not text, not JSON
+        return False
+    return isinstance(header, dict) and "alg" in header
 
 
 def _any_in(literals: tuple[str, ...], text: str) -> bool:

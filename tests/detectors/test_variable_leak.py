@@ -16,14 +16,55 @@ def test_secret_from_a_tool_into_a_prompt() -> None:
 
 
 def test_personal_data_from_inputs_into_the_output() -> None:
-    spans = run_spans(
-        [node("start", "start")],
+    spans = run_spans(  # the Start node repeating the inputs is no lookup returning them
+        [node("start", "start", inputs={"email": "jane.doe@acme-corp.io"})],
         inputs={"email": "jane.doe@acme-corp.io"},
         outputs={"answer": "We wrote to jane.doe@acme-corp.io"},
     )
-    (finding,) = findings(spans, "dify_variable_leak", personal_data=True)
+    (finding,) = findings(spans, "dify_variable_leak")
     assert finding.severity == "medium" and finding.span_id is None and "run's output" in finding.summary
-    assert findings(spans, "dify_variable_leak") == []  # personal data: off by default
+    assert findings(spans, "dify_variable_leak", personal_data=False) == []  # secrets only
+
+
+def test_a_lookup_returning_the_callers_own_contact_is_no_leak() -> None:
+    # The caller gives a booking reference and their phone; the booking tool answers with the same phone, which
+    # the prompt and the answer repeat: their own record. A second person's number in the record is not theirs.
+    own, other = "+44 7700 900123", "+44 7700 900987"
+
+    def run(record: dict[str, str]) -> list[Any]:
+        tool = node("booking", "tool", outputs={"text": str(record)})
+        return run_spans(
+            [node("start", "start"), tool, llm(prompt=f"Booking: {record}")],
+            inputs={"reference": "BK-4411", "phone": own},
+            outputs={"answer": f"We will text {own} when your room is ready."},
+        )
+
+    assert findings(run({"booking": "BK-4411", "phone": own}), "dify_variable_leak") == []
+    (finding,) = findings(run({"booking": "BK-4411", "phone": own, "emergency": other}), "dify_variable_leak")
+    assert finding.evidence["kind"] == "phone" and finding.evidence["source"] == "node 'booking'"
+    assert finding.evidence["source_value"] == other[:4] + "…(15 chars)"
+
+
+def test_a_phone_on_the_line_of_a_shared_mailbox_is_a_service_line() -> None:
+    page = "Lost luggage: baggage-help@skyport.eu or +31 20 794 0800 (06:00-23:00).\nOn duty: +31 6 1234 5678"
+    desk = "Call +31 20 794 0800 or mail baggage-help@skyport.eu."
+    assert findings(_retrieved(page, desk), "dify_variable_leak") == []
+    (finding,) = findings(_retrieved(page, "Call +31 6 1234 5678 directly."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "phone"
+    # The same page as a tool's JSON output, its line break escaped (`\n` in the text).
+    for answer, leaks in ((desk, False), ("Call +31 6 1234 5678 directly.", True)):
+        tool = node("contacts", "tool", outputs={"text": page})
+        spans = run_spans([tool], outputs={"answer": answer})
+        assert bool(findings(spans, "dify_variable_leak")) == leaks, answer
+
+
+def test_a_token_an_http_node_sent_reaching_a_prompt_is_a_leak() -> None:
+    token = "ghp_" + "Zr8Kq2Lm4Np6Qs8Tu0Vw2Xy4Za6Bc8De0Fg2"
+    request = f"GET /v2/stock HTTP/1.1\r\nHost: api.depot.io\r\nAuthorization: Bearer {token}\r\n\r\n"
+    http = node("feed", "http-request", outputs={"status_code": 200, "body": "{}"}, process_data={"request": request})
+    (finding,) = findings(run_spans([http, llm(prompt=f"Debug info: token {token}")]), "dify_variable_leak")
+    assert finding.evidence["source"] == "node 'feed'" and finding.evidence["rule"].endswith("later prompt")
+    assert findings(run_spans([http, llm(prompt="Summarize the stock.")]), "dify_variable_leak") == []
 
 
 def test_values_that_do_not_flow_are_not_leaks() -> None:
@@ -90,11 +131,9 @@ def test_the_users_own_key_and_placeholders_are_not_leaks() -> None:
 def test_a_shared_mailbox_from_the_knowledge_base_is_no_personal_data() -> None:
     page = "Returns desk: returns-team@vela-shop.eu, escalations: customercare@vela-shop.eu."
     for address in ("returns-team@vela-shop.eu", "customercare@vela-shop.eu"):
-        assert findings(_retrieved(page, f"Write to {address}."), "dify_variable_leak", personal_data=True) == []
+        assert findings(_retrieved(page, f"Write to {address}."), "dify_variable_leak") == []
     person = "Escalations go to our agent maria.keller@vela-shop.eu."
-    (finding,) = findings(
-        _retrieved(person, "Write to maria.keller@vela-shop.eu."), "dify_variable_leak", personal_data=True
-    )
+    (finding,) = findings(_retrieved(person, "Write to maria.keller@vela-shop.eu."), "dify_variable_leak")
     assert finding.evidence["kind"] == "email"
 
 
@@ -112,3 +151,51 @@ def test_code_binding_a_key_name_to_code_is_no_secret() -> None:
     real = code.replace("settings.service_token", "'9f8e7d6c5b4a39281706f5e4d3c2b1a0'")
     spans = run_spans([node("start", "start"), llm(prompt=real)], inputs={"code": real}, outputs={"review": real})
     assert findings(spans, "dify_variable_leak") != []
+
+
+def _leak_processor() -> Any:
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    only = {key: {"enabled": False} for key in registry() if key != "dify_variable_leak"}
+    return DetectionProcessor(Config.model_validate(only))
+
+
+def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works() -> None:
+    # A profile tool answers every run with the member's own address (not among the inputs, a member id is):
+    # the first runs are reported, then the node's history says it does so by design. A card number from the
+    # same tool stays a leak, and so does an address from a tool that hands one on in one run of ten.
+    processor = _leak_processor()
+
+    def run(member: int, extra: str = "", notes: str = "") -> int:
+        profile = node("profile", "tool", outputs={"text": f"member {member}: m{member}.lind@posteo.de {extra}"})
+        crm = node("crm", "tool", outputs={"text": notes or "no notes"})
+        spans = run_spans(
+            [node("start", "start"), profile, crm, llm(prompt=f"Profile: m{member}.lind@posteo.de {extra} {notes}")],
+            inputs={"member_id": str(member)},
+            app_id="gym-desk",
+            run_id=f"run-{member}",
+        )
+        return len(processor.detect(spans))
+
+    assert [run(member) for member in range(1, 6)] == [1, 1, 0, 0, 0]
+    assert run(6, extra="card 4539 1488 0343 6467") == 1
+    rare = [run(member, notes="call back +49 171 2345678" if member == 15 else "") for member in range(7, 17)]
+    assert rare == [0] * 8 + [1, 0]
+
+
+def test_an_app_handing_the_callers_address_to_its_llm_in_every_run_is_learnt_too() -> None:
+    processor = _leak_processor()
+
+    def run(number: int, card: str = "") -> int:
+        address = f"client{number}@mailbox.org"
+        spans = run_spans(
+            [node("start", "start"), llm(prompt=f"Draft a welcome note to {address}. {card}")],
+            inputs={"email": address, "card": card},
+            app_id="welcome-notes",
+            run_id=f"run-{number}",
+        )
+        return len(processor.detect(spans))
+
+    assert [run(number) for number in range(5)] == [1, 1, 0, 0, 0]
+    assert run(5, card="card 4539 1488 0343 6467") == 1

@@ -67,7 +67,7 @@ PLAIN = {
     "google_api_key": r"(?<![\w-])AIza[0-9A-Za-z_-]{35,}",
     "dify_app_key": r"\bapp-[A-Za-z0-9]{24}\b",
     "dify_dataset_key": r"\bdataset-[A-Za-z0-9]{24}\b",
-    "jwt": r"(?<![\w-])ey[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    "jwt": r"(?<![\w-])ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
     "phone": r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])",
     "card_number": r"\b(?<![0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-)(?:\d[ -]?){13,19}\b",
     "us_ssn": r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b",
@@ -321,3 +321,19 @@ def test_a_key_name_bound_to_code_holds_no_value() -> None:
         "settings.service_token": "credential"
     }
     assert sensitive_values("token = 9f8e7d6c.5b4a3928", True) == {"9f8e7d6c.5b4a3928": "credential"}
+
+
+def test_a_jwt_whose_claims_are_not_json_is_one_by_its_header() -> None:
+    header = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0"  # {"alg":"RS256","kid":"k1"}
+    token = f"{header}.Qm9keU5vdEpzb24xMjM0NTY3OA.c2lnbmF0dXJlMTIzNDU2Nzg5MA"
+    assert sensitive_values(f"refresh failed for {token} (401)", personal=False) == {token: "jwt"}
+    # Dotted words starting `ey` are no tokens: the first segment must be a header naming its algorithm.
+    assert sensitive_values("see eyeglasses12.frames2026.v2 and eyJ0eXAiOiJub3RlIn0.abcdefghij.k", personal=False) == {}
+
+
+def test_a_bearer_value_cut_short_by_a_mask_is_masked() -> None:
+    for text in ("Authorization: Bearer sk_live_…(masked)…9fQ2", "Authorization: Bearer Zt1Lw0m8cT2y****"):
+        assert sensitive_values(text, personal=False) == {}, text
+    assert sensitive_values("Authorization: Bearer Zt1Lw0m8cT2yR5nQ", personal=False) == {
+        "Zt1Lw0m8cT2yR5nQ": "bearer_token"
+    }
