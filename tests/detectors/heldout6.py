@@ -935,3 +935,471 @@ def permits(rng: random.Random, kind: str) -> Run:
     shown = cut(answer, rng.uniform(0.3, 0.6)) if corrupt_end else answer
     run.node("end", "end", "Bitiş", {"answer": shown}, {"answer": shown})
     return run.finish({"answer": shown})
+
+
+# --- solarquote: a rooftop-solar estimator (irradiance tool → iteration, an LLM per roof face → template → LLM → end);
+# ru, zh, en ---
+
+SOLAR_SITES = {"ru": [("Казань", 55.79, 49.12, 1120, 6.43, "₽"), ("Сочи", 43.59, 39.72, 1450, 7.05, "₽"),
+                      ("Алматы", 43.24, 76.89, 1550, 24.9, "₸")],
+               "zh": [("成都", 30.66, 104.07, 1050, 0.56, "元"), ("昆明", 25.04, 102.71, 1650, 0.45, "元"),
+                      ("上海", 31.23, 121.47, 1280, 0.62, "元")],
+               "en": [("Leeds", 53.80, -1.55, 950, 0.245, "£"), ("Cape Town", -33.92, 18.42, 2000, 3.9, "R"),
+                      ("Adelaide", -34.93, 138.60, 1750, 0.38, "A$")]}  # fmt: skip
+FACE_NAMES = {"ru": ["Юг", "Восток", "Запад", "Гараж", "Мансарда", "Пристройка", "Север"],
+              "zh": ["南坡", "东坡", "西坡", "车库顶", "阁楼", "扩建部分", "北坡"],
+              "en": ["South", "East", "West", "Garage", "Dormer", "Extension", "North"]}  # fmt: skip
+AZIMUTH_FACTOR = {180: 1.0, 135: 0.95, 225: 0.95, 90: 0.82, 270: 0.82, 0: 0.6}
+
+
+def face_line(lang: str, face: dict[str, Any], kwh: int) -> str:
+    name, area, az, tilt = face["name"], face["area_m2"], face["azimuth"], face["tilt"]
+    if lang == "ru":
+        return f"Грань «{name}»: {area} м², азимут {az}°, наклон {tilt}° → около {ru_number(kwh)} кВт·ч в год."
+    if lang == "zh":
+        return f"{name}：{area} 平方米，方位角 {az}°，倾角 {tilt}° → 约 {kwh} 千瓦时/年。"
+    return f"{name} face: {area} m², azimuth {az}°, tilt {tilt}° → about {kwh:,} kWh a year."
+
+
+def ru_number(value: float) -> str:
+    """1 234 567 and 6,43: Russian thousands and decimal separators."""
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",")
+
+
+def solar_summary(lang: str, faces: int, area: int, total: int, tariff: float, currency: str) -> str:
+    saving = round(total * tariff)
+    kwp = round(area * 0.2, 1)
+    if lang == "ru":
+        return (f"Ваша крыша ({faces} гр., {area} м²) может вырабатывать около {ru_number(total)} кВт·ч в год. При "
+                f"тарифе {ru_number(tariff)} {currency}/кВт·ч это примерно {ru_number(saving)} {currency} экономии в год. "
+                f"Рекомендуемая мощность системы — {ru_number(kwp)} кВт.")
+    if lang == "zh":
+        return (f"您的屋顶（{faces} 个坡面，共 {area} 平方米）每年约可发电 {total} 千瓦时。按电价 {tariff} {currency}/千瓦时计算，"
+                f"每年约可节省 {saving} {currency}。建议装机容量为 {kwp} 千瓦。")
+    return (f"Your roof ({faces} faces, {area} m²) could generate about {total:,} kWh a year. At {currency}{tariff}/kWh "
+            f"that saves roughly {currency}{saving:,} a year. Suggested system size: {kwp} kWp.")
+
+
+def solarquote(rng: random.Random, kind: str) -> Run:
+    lang = rng.choice(["ru", "ru", "zh", "zh", "en"])
+    city, lat, lon, irradiance, tariff, currency = rng.choice(SOLAR_SITES[lang])
+    count = rng.randrange(7, 10) if kind == "hn:dify_iteration_escape" else rng.randrange(2, 5)
+    names = rng.sample(FACE_NAMES[lang], min(count, 7))
+    faces = []
+    for i in range(count):
+        az = rng.choice([180, 135, 225, 90, 270]) if i < 7 else rng.choice([180, 90, 270])
+        name = names[i] if i < len(names) else f"{names[i % len(names)]}-{i // len(names) + 1}"
+        faces.append({"name": name, "azimuth": az, "tilt": rng.choice([15, 25, 30, 35, 40, 45]), "area_m2": rng.randrange(8, 34)})
+    if kind == "hn:dify_iteration_escape" and rng.random() < 0.5:  # twin dormers: two faces alike but for the name
+        twin = dict(faces[0], name=faces[0]["name"] + ("-2" if lang != "zh" else "（二）"))
+        faces.insert(1, twin)
+    address = {"ru": f"{city}, ул. {rng.choice(['Садовая', 'Лесная', 'Пушкина', 'Молодёжная'])}, д. {rng.randrange(1, 120)}",
+               "zh": f"{city}市{rng.choice(['锦江区', '五华区', '浦东新区', '高新区'])}{rng.choice(['幸福路', '人民路', '滨江路'])}{rng.randrange(1, 300)}号",
+               "en": f"{rng.randrange(1, 200)} {rng.choice(['Church Lane', 'Main Road', 'Kloof Street', 'King William St'])}, {city}"}[lang]  # fmt: skip
+    run = Run("solarquote", rng, {"address": address, "roof_faces": faces})
+    labels = run.labels
+    run.node("start", "start", "Start", {"address": address, "roof_faces": faces}, {"address": address, "roof_faces": faces})
+    tool_in: dict[str, Any] = {"lat": lat, "lon": lon, "dataset": "annual"}
+    payload: dict[str, Any] = {"lat": lat, "lon": lon, "annual_kwh_m2": irradiance, "source": "PVGIS-SARAH3", "horizon": "calculated"}
+    if kind == "dify_tool_schema_mismatch":
+        labels.add(kind)
+        if rng.random() < 0.5:
+            tool_in["lat"] = {"ru": f"{int(abs(lat))}°{int(abs(lat) % 1 * 60)}′ с.ш.", "zh": f"北纬{abs(lat)}度",
+                              "en": f"{abs(lat)}° {'N' if lat > 0 else 'S'}"}[lang]  # fmt: skip
+            error = rng.choice([f"Tool invoke error: lat: Input should be a valid number, unable to parse string as a number [input_value='{tool_in['lat']}']",
+                                f"irradiance API 400 Bad Request: {{\"error\": \"'lat' must be a float between -90 and 90, got '{tool_in['lat']}'\"}}"])  # fmt: skip
+            run.node("tool", "irr", "Irradiance lookup", tool_in, None, status="failed", error=error)
+            return run.finish({}, "failed", error)
+        payload = {"lat": lat, "lon": lon, "monthly_kwh_m2": [round(irradiance * s / 12, 1) for s in
+                   (0.3, 0.5, 0.9, 1.2, 1.5, 1.6, 1.6, 1.4, 1.0, 0.6, 0.3, 0.2)], "source": "PVGIS-SARAH3 v5.3"}  # fmt: skip
+    huge = kind == "context_overflow"
+    if huge:
+        tool_in["dataset"] = "hourly"
+        payload["hourly"] = [round(max(0.0, rng.gauss(0.25, 0.2)), 3) for _ in range(2400)]  # 8,760 returned; shortened
+        labels.add(kind)
+    run.node("tool", "irr", "Irradiance lookup", tool_in, tool_outputs(payload))
+    irr = payload.get("annual_kwh_m2")
+    rounds = list(faces)
+    stuck = False
+    if kind == "dify_iteration_escape":
+        labels.add(kind)
+        if rng.random() < 0.45:  # the same face parsed over and over: identical rounds
+            rounds = [faces[0]] * rng.randrange(14, 30)
+            stuck = True
+            labels.add("loop")
+        else:  # one round per month and face: a list the user never gave
+            rounds = [dict(f, month=m) for f in faces for m in range(1, 13)]
+    elif kind == "loop":
+        rounds = faces + [faces[-1]] * rng.randrange(10, 22)
+        stuck = True
+        labels.update({kind, "dify_iteration_escape"})
+    run.writer.open("iteration", "faces", "Per face", {"iterator_selector": rounds}, len(rounds))
+    lines = []
+    for face in rounds:
+        run.writer.round()
+        kwh = round(face["area_m2"] * (irr or 0) * 0.2 * AZIMUTH_FACTOR[face["azimuth"]] * 0.85 / 10) * 10
+        if "month" in face:
+            kwh = round(kwh / 12)
+        line = face_line(lang, face, kwh) if irr else {"ru": f"Грань «{face['name']}»: рассчитать невозможно — нет данных об инсоляции.",
+                                                        "zh": f"{face['name']}：无法计算，缺少日照数据。",
+                                                        "en": f"{face['name']} face: cannot estimate, no irradiance figure."}[lang]  # fmt: skip
+        lines.append(line)
+        prompt = (f"Estimate the yearly yield of one roof face in {'Russian' if lang == 'ru' else 'Chinese' if lang == 'zh' else 'English'}. "
+                  f"Yield = area × irradiance × 0.2 × orientation factor × 0.85, rounded to 10 kWh.\n"
+                  f"Face: {json.dumps(face, ensure_ascii=False)}\nIrradiance (kWh/m²/yr): {irr}")  # fmt: skip
+        run.llm("face_llm", "Face estimate", "gpt-4o-mini", [("user", prompt)], line, completion=tokens_of(line) + 2)
+    kept = list(lines)
+    if kind == "state_corruption":  # a face's estimate lost between the iteration and the template
+        del kept[rng.randrange(len(kept))]
+        labels.add(kind)
+    run.writer.close({"output": kept})
+    run.steps += 1
+    joined = "\n".join(kept)
+    run.node("template-transform", "tpl", "Join faces", {"faces": kept}, {"output": joined})
+    counted = faces
+    total = sum(round(f["area_m2"] * (irr or 0) * 0.2 * AZIMUTH_FACTOR[f["azimuth"]] * 0.85 / 10) * 10 for f in counted)
+    area = sum(f["area_m2"] for f in counted)
+    if kind == "state_corruption":  # the summary adds up what reached it
+        shown_faces = [f for f in faces if any(f["name"] in k for k in kept)]
+        total = sum(round(f["area_m2"] * (irr or 0) * 0.2 * AZIMUTH_FACTOR[f["azimuth"]] * 0.85 / 10) * 10 for f in shown_faces)
+        area = sum(f["area_m2"] for f in shown_faces)
+    summary = solar_summary(lang, len(counted), area, total, tariff, currency) if irr else {
+        "ru": "К сожалению, не удалось получить данные об инсоляции, поэтому оценку выработки дать нельзя.",
+        "zh": "抱歉，未能获取日照数据，无法估算发电量。", "en": "Sorry, no irradiance figure came back, so I can't estimate the yield."}[lang]  # fmt: skip
+    if kind == "hallucination":
+        made_up = int(total * rng.choice([1.35, 1.6, 0.7]))
+        for shown, fake in ((ru_number(total), ru_number(made_up)), (f"{total:,}", f"{made_up:,}"), (str(total), str(made_up))):
+            if shown in summary:
+                summary = summary.replace(shown, fake, 1)
+                break
+        labels.add(kind)
+    elif kind == "hn:hallucination":
+        summary += {"ru": f" Это около {ru_number(round(total / 1000, 1))} МВт·ч в год.",
+                    "zh": f"即每年约 {round(total / 1000, 1)} 兆瓦时。",
+                    "en": f" That is roughly {round(total / 1000, 1)} MWh a year."}[lang]  # fmt: skip
+    system = (f"Write a short quote in the customer's language from the per-face estimates. Tariff: {tariff} "
+              f"{currency}/kWh. Irradiance data: {json.dumps(payload)}")
+    user = f"{address}\n{joined}"
+    if huge and rng.random() < 0.5:
+        run.failed_llm("summary", "Quote writer", "gpt-4o-mini", [("system", system), ("user", user)],
+                       f"[openai] Error code: 400 - {{'error': {{'message': \"This model's maximum context length is 128000 "
+                       f"tokens. However, your messages resulted in {rng.randrange(131_000, 139_000)} tokens. Please reduce "
+                       f"the length of the messages.\", 'type': 'invalid_request_error', 'code': 'context_length_exceeded'}}}}")  # fmt: skip
+        return run.finish({}, "failed", "context_length_exceeded")
+    finish_reason, p_tokens = "stop", None
+    if huge:
+        finish_reason, p_tokens, summary = "length", rng.randrange(126_500, 127_950), cut(summary, 0.4)
+    run.llm("summary", "Quote writer", "gpt-4o-mini", [("system", system), ("user", user)], summary,
+            prompt_tokens=p_tokens, finish_reason=finish_reason)  # fmt: skip
+    run.node("end", "end", "End", {"quote": summary}, {"quote": summary})
+    return run.finish({"quote": summary})
+
+
+# --- tutor: a homework tutor that drafts, checks and retries (loop: LLM → code check → assigner) → end; zh, ru, en ---
+
+
+def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str]:
+    """(problem, the number that solves it, its unit), numbers drawn fresh each run."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        a, x, b = rng.randrange(2, 9), rng.randrange(2, 15), rng.randrange(1, 30)
+        text = {"zh": f"解方程：{a}x + {b} = {a * x + b}", "ru": f"Решите уравнение {a}x + {b} = {a * x + b}",
+                "en": f"Solve {a}x + {b} = {a * x + b}"}[lang]  # fmt: skip
+        return text, str(x), ""
+    if kind == 1:
+        price, off = rng.randrange(8, 60) * 100, rng.choice([10, 15, 20, 25, 30])
+        text = {"zh": f"一件外套原价 {price} 元，打 {100 - off // 10 * 10 if off % 10 == 0 else 100 - off} 折……不，直接降价 {off}%，现价多少元？",
+                "ru": f"Куртка стоит {price:,} ₽. Скидка {off} %. Сколько стоит куртка со скидкой?".replace(",", " "),
+                "en": f"A jacket costs ${price:,}. It's {off}% off. What is the sale price?"}[lang]  # fmt: skip
+        return text, str(price * (100 - off) // 100), {"zh": "元", "ru": "₽", "en": "$"}[lang]
+    if kind == 2:
+        w, h = rng.randrange(3, 25), rng.randrange(3, 25)
+        text = {"zh": f"长方形花坛长 {w} 米、宽 {h} 米，面积是多少平方米？", "ru": f"Клумба прямоугольная: {w} м на {h} м. Найдите её площадь.",
+                "en": f"A rectangular flower bed is {w} m by {h} m. What is its area?"}[lang]  # fmt: skip
+        return text, str(w * h), {"zh": "平方米", "ru": "м²", "en": "m²"}[lang]
+    v, t = rng.randrange(40, 110), rng.randrange(2, 7)
+    text = {"zh": f"汽车以每小时 {v} 千米的速度行驶 {t} 小时，一共行驶多少千米？",
+            "ru": f"Автомобиль едет {t} ч со скоростью {v} км/ч. Какое расстояние он проедет?",
+            "en": f"A car drives for {t} hours at {v} km/h. How far does it go?"}[lang]  # fmt: skip
+    return text, str(v * t), {"zh": "千米", "ru": "км", "en": "km"}[lang]
+
+
+def tutor_draft(lang: str, value: str, unit: str, style: int) -> str:
+    explain = {"zh": ["先整理已知条件，再逐步计算。", "我们一步一步来：", "思路：列式后计算。"],
+               "ru": ["Сначала запишем условие, затем считаем по шагам.", "Решаем по шагам:", "Идея: составим выражение и вычислим."],
+               "en": ["First write down what we know, then work step by step.", "Step by step:", "Idea: set up the expression, then compute."]}[lang][style % 3]  # fmt: skip
+    final = {"zh": f"答案：{value}{unit}", "ru": f"Ответ: {value} {unit}".rstrip(), "en": f"Answer: {unit}{value}" if unit == "$" else f"Answer: {value} {unit}".rstrip()}[lang]
+    return f"{explain}\n……\n{final}" if lang == "zh" else f"{explain}\n...\n{final}"
+
+
+def tutor(rng: random.Random, kind: str) -> Run:
+    lang = rng.choice(["zh", "zh", "ru", "ru", "en"])
+    problem, solution, unit = tutor_problem(rng, lang)
+    grade = rng.randrange(5, 10)
+    cap = 6
+    if kind in ("hn:dify_iteration_escape", "hn:loop"):
+        cap = rng.choice([4, 5])
+    run = Run("tutor", rng, {"problem": problem, "grade": grade, "max_attempts": cap})
+    labels = run.labels
+    run.node("start", "start", "Start", {"problem": problem, "grade": grade}, {"problem": problem, "grade": grade})
+    wrong_first = rng.random() < 0.5
+    plan: list[str] = []  # the value each round's draft gives
+    if kind == "loop" or (kind == "dify_iteration_escape" and rng.random() < 0.3):  # the feedback never arrives
+        wrong = str(int(solution) + rng.choice([-3, -1, 2, 10]))
+        plan = [wrong] * cap
+        labels.update({"loop", "dify_iteration_escape"})
+    elif kind == "dify_iteration_escape":  # the check keeps failing on format and the loop ignores its attempt limit
+        plan = [str(int(solution) + d) for d in rng.sample([-4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9], rng.randrange(9, 13))]
+        labels.add(kind)
+    elif kind in ("hn:dify_iteration_escape", "hn:loop"):  # progress, solved on the last allowed round
+        plan = [str(int(solution) + d) for d in rng.sample([-4, -2, 1, 3, 5, 7], cap - 1)] + [solution]
+    else:
+        plan = ([str(int(solution) + rng.choice([-2, 1, 4]))] if wrong_first else []) + [solution]
+    context_pad = ""
+    if kind == "cost":
+        context_pad = "\n".join(f"§{i} " + rng.choice(["Линейные уравнения и их решение.", "一元一次方程的解法与检验。",
+                                 "Percentages, discounts and mark-ups."]) * 18 for i in range(rng.randrange(260, 340)))  # fmt: skip
+        labels.add(kind)
+    elif kind == "hn:cost":
+        context_pad = "\n".join(f"§{i} " + "Пример задачи с решением и проверкой подстановкой. " * 6 for i in range(rng.randrange(8, 14)))
+    completed = "loop_break" if plan[-1] == solution else "loop_completed"
+    stuck = "loop" in labels
+    length = 15 if kind == "dify_iteration_escape" and not stuck else cap  # that loop's count was set above the limit
+    run.writer.open("loop", "attempts", "Draft and check", {"loop_count": length, "attempt": 0}, length)
+    feedback = ""
+    history = ""
+    creep = kind == "context_overflow"
+    if creep:
+        labels.add(kind)
+        plan = [str(int(solution) + d) for d in (-1, 2, -3, 4, 1)]
+    for index, value in enumerate(plan):
+        run.writer.round()
+        draft = tutor_draft(lang, value, unit, 0 if stuck else index)
+        user = f"Problem: {problem}\nGrade: {grade}\n" + ("" if stuck else f"Feedback: {feedback}\n") + (context_pad and f"Textbook:\n{context_pad}\n")
+        if creep:
+            history += f"\nAttempt {index + 1}: {draft}\n" + ("Worked examples: " + "3x + 7 = 22 → x = 5; " * 900)
+        p_tokens = None
+        if creep:
+            p_tokens = [21_000, 48_000, 79_000, 104_000, 127_400][index]
+        run.llm("solver", "Solver", "gpt-4o-mini", [("system", "You are a patient maths tutor. Solve, show steps, end with the answer."),
+                ("user", user + history)], draft if not (creep and index == len(plan) - 1) else cut(draft, 0.45),
+                prompt_tokens=p_tokens, finish_reason="length" if creep and index == len(plan) - 1 else "stop")  # fmt: skip
+        ok = value == solution
+        check = {"passed": ok, "expected_check": "substitution", "message": "ok" if ok else
+                 {"zh": f"代入检验不成立：{value} 不是解", "ru": f"Проверка не прошла: {value} не является решением",
+                  "en": f"Check failed: {value} does not satisfy the problem"}[lang]}  # fmt: skip
+        run.node("code", "check", "Check", {"draft": draft, "problem": problem}, check)
+        feedback = check["message"]
+        assigned = {"feedback": feedback if not stuck else "", "attempt": index + 1}
+        run.node("assigner", "remember", "Remember feedback", {"items": [{"variable_selector": ["attempts", "feedback"],
+                 "operation": "over-write", "value": assigned["feedback"]}]}, {})  # fmt: skip
+        if ok:
+            break
+    if creep:
+        completed = "loop_completed"
+    run.writer.close({"draft": draft, "attempt": len(plan)}, completed_reason=completed)
+    run.steps += 1
+    answer = draft
+    if kind == "hallucination":
+        answer = draft.replace(solution, str(int(solution) + rng.choice([-7, -2, 3, 11])))
+        labels.add(kind)
+    elif kind == "task_derailment":
+        if rng.random() < 0.5:
+            other = "en" if lang != "en" else "ru"
+            answer = tutor_draft(other, plan[-1], "", 1)
+        else:
+            answer = {"zh": "代数起源于古巴比伦，“代数”一词来自花拉子米的著作。学习数学需要兴趣和坚持，祝你学习愉快！",
+                      "ru": "Алгебра зародилась в Древнем Вавилоне, а само слово «алгебра» пришло из трактата аль-Хорезми. Удачи в учёбе!",
+                      "en": "Algebra goes back to ancient Babylon, and the word comes from al-Khwarizmi's book. Keep practising and good luck!"}[lang]  # fmt: skip
+        labels.add(kind)
+    elif kind == "hn:task_derailment":
+        answer = {"zh": f"答案：{solution}{unit}", "ru": f"{solution} {unit}".strip(), "en": f"{solution} {unit}".strip()}[lang]
+        if lang == "zh" and rng.random() < 0.5:
+            answer = f"设未知数为 $x$，列式计算得 $x = {solution}$。答案：{solution}{unit}"
+    shown = answer
+    if kind == "state_corruption":
+        shown = "" if rng.random() < 0.5 else tutor_draft(lang, str(int(solution) + 1), unit, 0)
+        labels.add(kind)
+    elif kind == "hn:state_corruption":
+        shown = {"zh": "【讲解】\n", "ru": "Разбор:\n", "en": "Worked solution:\n"}[lang] + answer
+    run.node("end", "end", "End", {"solution": shown}, {"solution": shown})
+    return run.finish({"solution": shown})
+
+
+# --- library: a city library's catalogue chatflow (LLM query planner → catalogue tool → LLM → answer); sv, id, en ---
+
+BOOKS = {"sv": [("Populärmusik från Vittula", "Mikael Niemi", 2000, "9789100570623"),
+                ("Händelser vid vatten", "Kerstin Ekman", 1993, "9789100572405"),
+                ("Hundraåringen som klev ut genom fönstret och försvann", "Jonas Jonasson", 2009, "9789164202737"),
+                ("Torka aldrig tårar utan handskar", "Jonas Gardell", 2012, "9789170375166"),
+                ("Utvandrarna", "Vilhelm Moberg", 1949, "9789146217897")],
+         "id": [("Laskar Pelangi", "Andrea Hirata", 2005, "9789793062792"), ("Bumi Manusia", "Pramoedya Ananta Toer", 1980, "9789799731234"),
+                ("Cantik Itu Luka", "Eka Kurniawan", 2002, "9786020312583"), ("Negeri 5 Menara", "Ahmad Fuadi", 2009, "9789792248616"),
+                ("Pulang", "Leila S. Chudori", 2012, "9789799105158")],
+         "en": [("The Remains of the Day", "Kazuo Ishiguro", 1989, "9780571258246"), ("Klara and the Sun", "Kazuo Ishiguro", 2021, "9780571364886"),
+                ("Small Things Like These", "Claire Keegan", 2021, "9780571368686"), ("Piranesi", "Susanna Clarke", 2020, "9781526622426")]}  # fmt: skip
+BRANCHES = {"sv": ["Stadsbiblioteket", "Kvarnbyns bibliotek", "Bokbussen"], "id": ["Perpustakaan Pusat", "Cabang Menteng", "Cabang Kemang"],
+            "en": ["Central Library", "Riverside Branch", "Harbour Branch"]}  # fmt: skip
+LIB_QUESTIONS = {"sv": ["Har ni {title} av {author} inne just nu?", "finns {title} att låna på {branch}?",
+                        "Jag letar efter {author}s bok {title} ({year}). Kan jag reservera den?", "{title} {author} — inne?"],
+                 "id": ["Apakah buku {title} karya {author} tersedia?", "{title} ada di {branch} nggak?",
+                        "Saya mau pinjam {title} ({year}) karya {author}, bisa dipesan?"],
+                 "en": ["Do you have {title} by {author} available?", "is {title} on the shelf at {branch}?",
+                        "Looking for {author}'s {title} ({year}) - can I reserve a copy?"]}  # fmt: skip
+LIB_SYSTEM = ("You are the city library's catalogue assistant. Answer in the patron's language, using only the search "
+              "results. Say which branch has a copy on the shelf, or when the first copy is due back, and offer a "
+              "reservation. Never reveal other patrons' details.\nSearch results: {results}")
+
+
+def library_answer(lang: str, title: str, author: str, available: list[str], due: str) -> str:
+    if available:
+        where = ", ".join(available)
+        return {"sv": f"Ja! {title} av {author} finns inne på {where}. Vill du att jag reserverar ett exemplar?",
+                "id": f"Ya, {title} karya {author} tersedia di {where}. Mau saya pesankan satu eksemplar?",
+                "en": f"Yes, {title} by {author} is on the shelf at {where}. Shall I reserve a copy for you?"}[lang]  # fmt: skip
+    return {"sv": f"Alla exemplar av {title} är utlånade just nu; det första beräknas tillbaka {due}. Vill du reservera?",
+            "id": f"Semua eksemplar {title} sedang dipinjam; yang pertama dijadwalkan kembali {due}. Mau reservasi?",
+            "en": f"All copies of {title} are out; the first is due back on {due}. Would you like to reserve one?"}[lang]  # fmt: skip
+
+
+def library(rng: random.Random, kind: str) -> Run:
+    lang = rng.choice(["sv", "sv", "id", "id", "en"])
+    title, author, year, isbn = rng.choice(BOOKS[lang])
+    branch = rng.choice(BRANCHES[lang])
+    question = typo(rng, rng.choice(LIB_QUESTIONS[lang]).format(title=title, author=author, branch=branch, year=year))
+    model, answered_by, planner_by, workflow = "gpt-3.5-turbo", None, None, ""
+    if kind == "hn:dify_model_fallback" and rng.random() < 0.5:
+        model, workflow = "gpt-4o-mini", NEW_VERSIONS["library"]
+    run = Run("library", rng, {"sys.query": question, "sys.dialogue_count": 1}, chat=True, workflow=workflow)
+    labels = run.labels
+    if kind == "dify_model_fallback":
+        if rng.random() < 0.5:
+            answered_by = rng.choice(["gpt-4o-mini", "gpt-4.1-mini"])
+        else:
+            model = "gpt-4o-mini"  # switched on the live workflow, no new version published
+        labels.add(kind)
+    elif kind == "hn:dify_model_fallback" and not workflow:
+        answered_by, planner_by = SNAPSHOTS[model], SNAPSHOTS["gpt-4o-mini"]
+    run.node("start", "start", "Start", {}, {})
+    plan: dict[str, Any] = {"title": title, "author": author, "isbn": None, "branch": None, "limit": 10}
+    variant = rng.randrange(4) if kind == "dify_tool_schema_mismatch" else -1
+    if variant == 0:
+        plan["isbn"] = f"{isbn[:3]}-{isbn[3:5]}-{isbn[5]}-{isbn[6:12]}-{isbn[12]}"
+    elif variant == 1:
+        plan["year"] = {"sv": f"{year // 10 * 10}-talet", "id": f"tahun {year // 10 * 10}-an", "en": f"the {year // 10 * 10}s"}[lang]
+    elif variant == 2:
+        plan["branch"] = branch
+    if kind == "context_overflow":
+        plan = {"title": None, "author": None, "genre": {"sv": "deckare", "id": "novel", "en": "fiction"}[lang], "limit": 1000}
+        question = {"sv": "Lista alla deckare ni har, med utgivningsår och var de finns.",
+                    "id": "Tolong daftar semua novel yang ada, lengkap dengan tahun dan lokasinya.",
+                    "en": "List every fiction title you hold, with year and branch."}[lang]  # fmt: skip
+        labels.add(kind)
+    run.llm("plan", "Query planner", "gpt-4o-mini",
+            [("system", "Turn the patron's message into catalogue_search arguments as JSON: title, author, isbn "
+              "(13 digits, no hyphens), year (integer), branch_id (one of SB01, KV02, BB03, PP01, CM02, CK03, CL01, "
+              "RB02, HB03), limit."), ("user", question)], json.dumps(plan, ensure_ascii=False),
+            answered_by=planner_by)  # fmt: skip
+    if variant in (0, 1, 2):
+        labels.add(kind)
+        error = [f"Tool invoke error: isbn: String should match pattern '^\\d{{13}}$' [input_value='{plan['isbn']}']",
+                 f"catalogue_search: 400 Bad Request — parameter 'year' must be an integer, got {json.dumps(plan.get('year'), ensure_ascii=False)}",
+                 f"Unknown parameter 'branch' (did you mean 'branch_id'?). Allowed: title, author, isbn, year, branch_id, limit"][variant]  # fmt: skip
+        run.node("tool", "search", "catalogue_search", plan, None, status="failed", error=error)
+        if rng.random() < 0.5:
+            return run.finish({}, "failed", error)
+        sorry = {"sv": "Katalogen svarar inte som den ska just nu. Försök igen om en stund eller fråga personalen.",
+                 "id": "Katalog sedang bermasalah. Silakan coba lagi nanti atau tanyakan ke petugas.",
+                 "en": "The catalogue isn't responding properly right now. Please try again later or ask staff."}[lang]  # fmt: skip
+        run.node("answer", "answer", "Svar", {}, {"answer": sorry, "files": []})
+        return run.finish({"answer": sorry, "files": []}, "partial-succeeded")
+    day = rng.randrange(1, 29)
+    due = {"sv": f"den {day} december", "id": f"{day} Desember", "en": f"{day} December"}[lang]
+    copies = [{"branch": b, "status": rng.choice(["available", "on_loan", "on_loan"]), "due": f"2025-12-{day:02d}"}
+              for b in rng.sample(BRANCHES[lang], rng.randrange(1, 4))]  # fmt: skip
+    hits = [{"title": title, "author": author, "year": year, "isbn": isbn, "copies": copies}]
+    if rng.random() < 0.4:
+        hits.append({"title": f"{title} (ljudbok)" if lang == "sv" else f"{title} (audio)", "author": author, "year": year + rng.randrange(1, 9),
+                     "isbn": "97891" + str(rng.randrange(10**7, 10**8)), "copies": [{"branch": BRANCHES[lang][0], "status": "available", "due": None}]})  # fmt: skip
+    if kind == "hn:dify_tool_schema_mismatch" and rng.random() < 0.5:
+        hits = []
+    if kind == "context_overflow":
+        hits = [{"title": f"{rng.choice(['Mörkret', 'Rumah', 'The House', 'Skuggan', 'Pulau', 'Winter'])} {i}", "author": rng.choice(
+            ["Läckberg", "Mankell", "Nesser", "Dee Lestari", "Ayu Utami", "French", "Mosse"]), "year": rng.randrange(1960, 2025),
+            "isbn": f"978{rng.randrange(10**9, 10**10)}", "copies": [{"branch": rng.choice(BRANCHES[lang]), "status": "available", "due": None}]}
+            for i in range(320)]  # fmt: skip
+    payload: dict[str, Any] = {"total": len(hits) if kind != "context_overflow" else rng.randrange(1400, 2600), "hits": hits}
+    if kind == "dify_tool_schema_mismatch":  # the API's v2 answer: copies became holdings, the prompt shows none
+        for hit in hits:
+            hit["holdings"] = hit.pop("copies")
+        labels.add(kind)
+    leak = ""
+    if kind == "dify_variable_leak":
+        person = rng.choice([("Anna Holm", "anna.holm82@gmail.com"), ("Budi Santoso", "budi.s@yahoo.co.id"),
+                             ("Rahel Tesfaye", "rahel.t@outlook.com"), ("Gustav Ek", "gustav.ek@telia.com")])  # fmt: skip
+        card = f"2000{rng.randrange(10**8, 10**9)}"
+        hits[0]["copies"] = [{"branch": branch, "status": "on_loan", "due": f"2025-12-{day:02d}",
+                              "borrower": {"name": person[0], "card": card, "email": person[1]}}]  # fmt: skip
+        leak = {"sv": f" Just nu har {person[0]} ({person[1]}, kort {card}) boken.", "id": f" Saat ini dipinjam oleh {person[0]} ({person[1]}).",
+                "en": f" It's currently with {person[0]} ({person[1]}, card {card})."}[lang]  # fmt: skip
+        labels.add(kind)
+    retries, retry_error = 0, None
+    if kind == "loop":
+        retries, retry_error = rng.randrange(5, 10), rng.choice(["HTTPSConnectionPool(host='katalog.example.se', port=443): Read timed out.",
+                                                                "502 Bad Gateway from catalogue backend"])  # fmt: skip
+        labels.add(kind)
+    elif kind in ("hn:loop", "hn:dify_tool_schema_mismatch") and hits:
+        retries, retry_error = rng.choice([1, 2]), "429 Too Many Requests (retry after 1 s)"
+    if kind == "loop" and rng.random() < 0.5:
+        run.node("tool", "search", "catalogue_search", plan, None, status="failed", error=retry_error, retries=retries)
+        return run.finish({}, "failed", retry_error)
+    run.node("tool", "search", "catalogue_search", plan, tool_outputs(payload), retries=retries, error=retry_error)
+    available = [c["branch"] for c in hits[0].get("copies", []) if c["status"] == "available"] if hits else []
+    if not hits:
+        answer = {"sv": f"Jag hittar tyvärr ingen bok som heter {title} i katalogen. Vill du lämna ett inköpsförslag?",
+                  "id": f"Maaf, buku {title} tidak ada di katalog kami. Mau mengajukan usulan pengadaan?",
+                  "en": f"I couldn't find {title} in our catalogue. Would you like to suggest it for purchase?"}[lang]  # fmt: skip
+    elif kind == "dify_tool_schema_mismatch":
+        answer = {"sv": f"{title} finns i katalogen, men jag kan inte se om något exemplar är inne.",
+                  "id": f"{title} ada di katalog, tetapi saya tidak bisa melihat ketersediaannya.",
+                  "en": f"{title} is in the catalogue, but I can't see whether any copy is on the shelf."}[lang]  # fmt: skip
+    elif kind == "context_overflow":
+        answer = "\n".join(f"{h['title']} — {h['author']} ({h['year']})" for h in hits[:40])
+    else:
+        answer = library_answer(lang, title, author, available, due) + leak
+    if kind == "task_derailment":
+        if rng.random() < 0.5:
+            other = rng.choice([x for x in BOOKS if x != lang])
+            answer = library_answer(other, title, author, available, {"sv": f"den {day} december", "id": f"{day} Desember",
+                                                                      "en": f"{day} December"}[other])  # fmt: skip
+        else:
+            t2, a2, _, _ = rng.choice([b for b in BOOKS[lang] if b[0] != title])
+            answer = library_answer(lang, t2, a2, [rng.choice(BRANCHES[lang])], due)
+        labels.add(kind)
+    elif kind == "hn:task_derailment":
+        answer = {"sv": "Ja, den finns inne." if available else f"Utlånad, tillbaka {due}.",
+                  "id": "Ada, tersedia." if available else f"Sedang dipinjam, kembali {due}.",
+                  "en": "Yes - on the shelf." if available else f"Out until {due}."}[lang]  # fmt: skip
+    elif kind == "hn:dify_variable_leak":
+        answer += {"sv": " Frågor? Mejla info@stadsbiblioteket.example.se.", "id": " Pertanyaan? Email layanan@perpusda.example.id.",
+                   "en": " Questions? Email help@citylibrary.example.org."}[lang]  # fmt: skip
+    prompts = [("system", LIB_SYSTEM.format(results=json.dumps(payload, ensure_ascii=False))), ("user", question)]
+    if kind == "context_overflow" and rng.random() < 0.5:
+        run.failed_llm("reply", "Svarsskrivare", model, prompts,
+                       f"[openai] Error code: 400 - This model's maximum context length is 16385 tokens. However, you requested "
+                       f"{rng.randrange(16_500, 19_000)} tokens ({rng.randrange(15_900, 18_000)} in the messages, 512 in the completion). "
+                       "Please reduce the length of the messages or completion.")  # fmt: skip
+        return run.finish({}, "failed", "context_length_exceeded")
+    if kind == "hn:context_overflow":
+        run.failed_llm("reply", "Svarsskrivare", model, prompts,
+                       "[openai] Error code: 429 - Rate limit reached for gpt-3.5-turbo in organization org-lib on tokens per min "
+                       f"(TPM): Limit 60000, Used {rng.randrange(59_000, 59_990)}, Requested {rng.randrange(900, 1900)}. Please try again in 1.2s.")  # fmt: skip
+        return run.finish({}, "failed", "rate_limit_exceeded")
+    finish_reason, p_tokens = "stop", None
+    if kind == "context_overflow":
+        finish_reason, p_tokens, answer = "length", rng.randrange(15_880, 15_990), cut(answer, 0.6)
+    run.llm("reply", "Svarsskrivare", model, prompts, answer, answered_by=answered_by, prompt_tokens=p_tokens,
+            finish_reason=finish_reason)  # fmt: skip
+    run.node("answer", "answer", "Svar", {}, {"answer": answer, "files": []})
+    return run.finish({"answer": answer, "files": []})
