@@ -1,5 +1,60 @@
 # ruff: noqa: RUF001, RUF002 - runs in Swedish, Turkish, Vietnamese, Hindi, Russian, Chinese, Indonesian
-"""DOCSTRING"""
+"""Held-out corpus 6 (issue 25): 1,028 synthetic Dify 1.14.1 runs of seven apps no earlier corpus used, labeled by
+hand.
+
+Who and how: written by a helper (branch det-heldout6) who did not read the detectors, their tests, the other
+corpora (only `corpus.Case`, and the module docstring of heldout5.py for the form of this one) or docs/detectors.md,
+and who never ran the detectors, `dify-otel-bridge detect` or bench/detection_quality.py on these runs. A different
+process from the earlier corpora: each app is written as whole runs a demanding user would read (the question, what
+was retrieved or returned, what each node passed on, the answer), then a fault or a look-alike is worked into the
+run by the app's own writer, and the labels are what that user would call the run. Events are cloned from real
+recordings by `dify_stream.RunWriter` and read through the bridge's own stream reader, so their shapes are Dify's.
+
+The apps (runs, languages):
+- `vetclinic` (174): a small-animal clinic's receptionist chatflow, knowledge retrieval → LLM → answer; Swedish,
+  English; prices in "1 485 kr" and "SEK 1,485", times as 15:00 / "klockan tre".
+- `gym` (161): a fitness chain's member chatflow, knowledge retrieval → code (join) → LLM (gpt-4o) → answer; Turkish
+  (Istanbul, TL), Hindi and English (Delhi, ₹), Hinglish in Latin script.
+- `farmadvice` (150): an extension service's advice line, question classifier (four classes) → one LLM per class
+  (the market branch after an HTTP price feed) → end; Vietnamese, Indonesian, Hindi, English; prices as 7.200 đ/kg,
+  Rp 6.800/kg, ₹1,850/quintal.
+- `permits` (129): an Istanbul district municipality's permit desk, parameter extractor → permit tool → code → LLM
+  → end; Turkish, English; application numbers typed as 48213 or 2025/48213, fees as 3.450,00 TL.
+- `solarquote` (120): a rooftop-solar estimator, irradiance tool → iteration (an LLM per roof face) → template → LLM
+  → end; Russian (1 234,5), Chinese, English.
+- `tutor` (162): a homework tutor, loop (LLM draft → code check → assigner) → end; Chinese, Russian, English.
+- `library` (132): a city library's catalogue chatflow, LLM query planner → catalogue tool → LLM (gpt-3.5-turbo,
+  16,385-token window) → answer; Swedish, Indonesian, English.
+961 runs succeeded, 51 failed, 16 partial-succeeded (a fail branch taken). Read from Dify's source, not recorded:
+the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`, `__reason` beside the
+parameters), the template-transform's `output`, and the loop's `completed_reason` "loop_completed" for a loop that
+ran out of rounds. Not from anything: the prompts of runs near a model's window are written shortened (tens of
+thousands of characters), while their `usage.prompt_tokens` carries the full count; a failed LLM call is billed
+nothing.
+
+Counts: 524 clean runs (70 warm-up, the first ten of each app; 250 plain; 204 hard negatives, 39 %, named `-hn-`) and
+504 faulty runs, 42 built for each detector. Positives per detector: 42 each, but `dify_iteration_escape` 68
+(stuck loops and iterations of identical rounds are `loop` too, and the reverse), `loop` 59, `task_derailment` 59
+(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 99.
+
+How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what
+code finds. A run carries every kind it shows: the `cost` label goes on any run whose LLM spend is ≥ 5× its app's
+usual (the median of the app's warm-up runs), so a prompt stuffed to the window, a runaway iteration or a switch to
+a dearer model is `cost` too; clean runs and hard negatives stay under 4× and runs built for cost over 6×
+(`corpus()` checks both). Model switches are judged against `Case.history`, the app's warm-up runs, given to every
+run after them. Hard negatives look like a fault to a naive reader and are not one: a dated snapshot of the
+configured model, a newly published workflow version with another model, a "SYSTEM:" line listing supported phone
+systems, notes addressed to staff, pages about the chat assistant or about scam mails quoting "ignore previous
+messages", the clinic's own links and an HTML edit comment, the user's own callback number, member number or masked
+personal number repeated back, a public helpline, registration data that stays out of the prompt, totals and unit
+prices computed from the sources, figures in another notation (klockan tre, 7,4 МВт·ч, TRY 980.00), questions that
+name another class's words (rain in a pest question, prices in a fertilizer one), answers requested in another
+language, Hinglish answered in Devanagari, a short answer in other words, an empty retrieval answered "no
+information", a free permit whose fee is null by design, an answer with a signature added after the LLM, a catalogue
+search with no hits, one or two retries that clear a 429, a tokens-per-minute rate limit, a long but ordinary chat,
+a large roof of seven to ten faces, twin dormers whose rounds read alike, a loop solved on its last allowed round,
+inputs costing 2-3× the usual.
+"""
 
 from __future__ import annotations
 
@@ -88,6 +143,10 @@ class Run:
         self.steps = 0
         self.labels: set[str] = set()
         self.text = ""
+
+    def settle_inputs(self, **values: Any) -> None:
+        """The run's inputs as finally asked: a writer settles the question after drawing what goes wrong."""
+        self.writer.events[0]["data"]["inputs"].update(values)
 
     def node(
         self,
@@ -662,8 +721,12 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
             }[lang]
         else:
             year = rng.randrange(1950, 2001)
-            question += f" Mitt personnummer är {year}0{rng.randrange(1, 9)}1{rng.randrange(1, 9)}-XXXX."
-            answer += " Vi har noterat ditt personnummer (de fyra sista siffrorna är dolda)."
+            masked = f"{year}0{rng.randrange(1, 9)}1{rng.randrange(1, 9)}-XXXX"
+            question += {"sv": f" Mitt personnummer är {masked}.", "en": f" My personal number is {masked}."}[lang]
+            answer += {
+                "sv": " Vi har noterat ditt personnummer (de fyra sista siffrorna är dolda).",
+                "en": " We've noted your personal number (the last four digits are hidden).",
+            }[lang]
     elif kind == "hallucination":
         answer = rng.choice(made_up)
         labels.add(kind)
@@ -729,13 +792,14 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
         for i, d in enumerate(docs)
     ]
     if kind == "hn:state_corruption" and rng.random() < 0.5:
-        hits, prompts = [], [("system", system.format(ctx="")), ("user", question)]
-        question = rng.choice(["Säljer ni hästfoder?", "Kan ni klippa klorna på en orm?", "do you treat horses?"])
-        prompts[1] = ("user", question)
+        question = rng.choice({"sv": ["Säljer ni hästfoder?", "Kan ni klippa klorna på en orm?"],
+                               "en": ["do you treat horses?", "Can you trim a snake's claws?"]}[lang])  # fmt: skip
+        hits, context, prompts = [], "", [("system", system.format(ctx="")), ("user", question)]
         answer = {
             "sv": "Det har jag tyvärr ingen information om. Ring gärna mottagningen på 018-44 21 00 så hjälper de dig.",
             "en": "I don't have any information about that, sorry. Please call the clinic on 018-44 21 00.",
         }[lang]
+    run.settle_inputs(**{"sys.query": question})
     run.node("start", "start", "Start", {}, {})
     run.node("knowledge-retrieval", "kb", "Sök i kunskapsbasen", {"query": question}, {"result": hits})
     if kind == "context_overflow" and rng.random() < 0.5:
@@ -1178,14 +1242,20 @@ def farmadvice(rng: random.Random, kind: str) -> Run:
     feed = FARM_FEEDS["in" if lang in ("hi", "en") else lang]
     filed = right
     classifier_model, model, answered_by, classifier_by = "gpt-4o-mini", "gpt-4o-mini", None, None
-    run = Run(
-        "farmadvice",
-        rng,
-        {
-            "question": question,
-            "district": rng.choice(["An Giang", "Đắk Lắk", "Jember", "Nashik", "Karnal", "Cần Thơ", "Malang", "Pune"]),
-        },
+    region = {"vi": ["An Giang", "Đắk Lắk", "Cần Thơ"], "id": ["Jember", "Malang", "Garut"]}.get(
+        lang, ["Nashik", "Karnal", "Pune"]
     )
+    crops = rng.sample(["rice", "coffee", "maize", "chilli", "pepper", "onion"], 2)
+    profile: dict[str, Any] = {"district": rng.choice(region), "crops": crops}
+    if (
+        kind in ("dify_variable_leak", "hn:dify_variable_leak") or rng.random() < 0.3
+    ):  # the registration's personal data
+        profile["id_number"] = {"vi": f"0{rng.randrange(10, 96)}{rng.randrange(10**8, 10**9)}",
+                                "id": f"{rng.randrange(3100, 3599)}{rng.randrange(10**11, 10**12)}"}.get(
+            lang, f"{rng.randrange(2000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}")  # fmt: skip
+        profile["phone"] = f"+{ {'vi': '84', 'id': '62'}.get(lang, '91') }{rng.randrange(10**9, 10**10)}"
+        profile["bank_account"] = str(rng.randrange(10**11, 10**12))
+    run = Run("farmadvice", rng, {"question": question, "profile": profile})
     labels = run.labels
     if kind == "dify_classifier_drift":
         filed = rng.choice([c for c in sorted(FARM) if c != right])
@@ -1226,7 +1296,13 @@ def farmadvice(rng: random.Random, kind: str) -> Run:
         answered_by = SNAPSHOTS[model]
         classifier_by = SNAPSHOTS[classifier_model] if rng.random() < 0.5 else None
     class_id, class_name = FARM_CLASSES[filed]
-    run.node("start", "start", "Start", {"question": question}, {"question": question})
+    run.node(
+        "start",
+        "start",
+        "Start",
+        {"question": question, "profile": profile},
+        {"question": question, "profile": profile},
+    )
     run.llm(
         "qc",
         "Phân loại câu hỏi",
@@ -1268,21 +1344,11 @@ def farmadvice(rng: random.Random, kind: str) -> Run:
             process_data={"request": f"GET {url} HTTP/1.1\r\n"},
         )
         system = system.format(feed=text)
-    elif kind == "dify_variable_leak":  # the farmer's national id reaches a prompt of a branch that has no use for it
-        ident = rng.choice(
-            [
-                f"{rng.randrange(3100, 3599)}{rng.randrange(10**11, 10**12)}",
-                f"{rng.randrange(2000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
-            ]
-        )
-        phone = f"+{rng.choice(['62', '91', '84'])}{rng.randrange(10**9, 10**10)}"
-        system += f"\nFarmer profile (from registration DB): id_number={ident}, phone={phone}, "
-        system += f"bank_account={rng.randrange(10**11, 10**12)}"
+    elif kind == "dify_variable_leak":  # the whole registration, id and bank account too, reaches the adviser's prompt
+        system += "\nFarmer profile: " + json.dumps(profile, ensure_ascii=False)
         labels.add(kind)
-    elif kind == "hn:dify_variable_leak":
-        system += (
-            f"\nFarmer profile: district={rng.choice(['Jember', 'Nashik', 'An Giang'])}, preferred language={lang}"
-        )
+    else:
+        system += f"\nFarmer: district {profile['district']}, grows {' and '.join(profile['crops'])}."
     run.llm(
         f"adv_{filed}",
         f"Adviser: {filed}",
@@ -1329,7 +1395,7 @@ MONTHS_TR = [
 ]
 PERMIT_QUESTIONS = {
     "tr": [
-        "Merhaba, {no} numaralı {ptype} başvurum ne durumda? {district}'deyim.",
+        "Merhaba, {no} numaralı {ptype} başvurum ne durumda? İlçe: {district}.",
         "{district} belediyesine yaptığım {ptype} başvurusu ({no}) onaylandı mı, harç ne kadar?",
         "Başvuru no: {no} / {district}. {ptype} için sonuç çıktı mı acaba",
         "iyi günler {no} nolu başvurumun durumunu öğrenebilir miyim ({district}, {ptype})",
@@ -1670,8 +1736,9 @@ def solarquote(rng: random.Random, kind: str) -> Run:
     names = rng.sample(FACE_NAMES[lang], min(count, 7))
     faces = []
     for i in range(count):
-        az = rng.choice([180, 135, 225, 90, 270]) if i < 7 else rng.choice([180, 90, 270])
         name = names[i] if i < len(names) else f"{names[i % len(names)]}-{i // len(names) + 1}"
+        facing = FACE_NAMES[lang].index(name.split("-")[0])  # south, east, west and north faces face that way
+        az = {0: 180, 1: 90, 2: 270, 6: 0}.get(facing) or rng.choice([180, 135, 225, 90, 270])
         faces.append(
             {"name": name, "azimuth": az, "tilt": rng.choice([15, 25, 30, 35, 40, 45]), "area_m2": rng.randrange(8, 34)}
         )
@@ -2166,6 +2233,7 @@ def library(rng: random.Random, kind: str) -> Run:
             "en": "List every fiction title you hold, with year and branch.",
         }[lang]
         labels.add(kind)
+    run.settle_inputs(**{"sys.query": question})
     run.llm(
         "plan",
         "Query planner",
@@ -2758,6 +2826,7 @@ def gym(rng: random.Random, kind: str) -> Run:
                 "hi": "इस बारे में मेरे पास जानकारी नहीं है, कृपया रिसेप्शन से पूछें।",
                 "en": "I don't have information on that, please ask at reception.",
             }[lang]
+    run.settle_inputs(**{"sys.query": question})
     run.node("start", "start", "Start", {}, {})
     run.node("knowledge-retrieval", "kb", "Kulüp belgeleri", {"query": question}, {"result": hits})
     run.node("code", "join", "Belgeleri birleştir", {"chunks": [h["content"] for h in hits]}, {"context": code_context})
