@@ -25,7 +25,7 @@ The apps (runs, languages):
 - `tutor` (162): a homework tutor, loop (LLM draft → code check → assigner) → end; Chinese, Russian, English.
 - `library` (132): a city library's catalogue chatflow, LLM query planner → catalogue tool → LLM (gpt-3.5-turbo,
   16,385-token window) → answer; Swedish, Indonesian, English.
-961 runs succeeded, 51 failed, 16 partial-succeeded (a fail branch taken). Read from Dify's source, not recorded:
+971 runs succeeded, 49 failed, 8 partial-succeeded (a fail branch taken). Read from Dify's source, not recorded:
 the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`, `__reason` beside the
 parameters), the template-transform's `output`, and the loop's `completed_reason` "loop_completed" for a loop that
 ran out of rounds. Not from anything: the prompts of runs near a model's window are written shortened (tens of
@@ -34,26 +34,26 @@ nothing.
 
 Counts: 524 clean runs (70 warm-up, the first ten of each app; 250 plain; 204 hard negatives, 39 %, named `-hn-`) and
 504 faulty runs, 42 built for each detector. Positives per detector: 42 each, but `dify_iteration_escape` 68
-(stuck loops and iterations of identical rounds are `loop` too, and the reverse), `loop` 59, `task_derailment` 59
-(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 99.
+(stuck loops and iterations of identical rounds are `loop` too, and the reverse), `loop` 58, `task_derailment` 65
+(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 105.
 
 How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what
 code finds. A run carries every kind it shows: the `cost` label goes on any run whose LLM spend is ≥ 5× its app's
 usual (the median of the app's warm-up runs), so a prompt stuffed to the window, a runaway iteration or a switch to
 a dearer model is `cost` too; clean runs and hard negatives stay under 4× and runs built for cost over 6×
-(`corpus()` checks both). Model switches are judged against `Case.history`, the app's warm-up runs, given to every
-run after them. Hard negatives look like a fault to a naive reader and are not one: a dated snapshot of the
-configured model, a newly published workflow version with another model, a "SYSTEM:" line listing supported phone
-systems, notes addressed to staff, pages about the chat assistant or about scam mails quoting "ignore previous
-messages", the clinic's own links and an HTML edit comment, the user's own callback number, member number or masked
-personal number repeated back, a public helpline, registration data that stays out of the prompt, totals and unit
-prices computed from the sources, figures in another notation (klockan tre, 7,4 МВт·ч, TRY 980.00), questions that
-name another class's words (rain in a pest question, prices in a fertilizer one), answers requested in another
-language, Hinglish answered in Devanagari, a short answer in other words, an empty retrieval answered "no
-information", a free permit whose fee is null by design, an answer with a signature added after the LLM, a catalogue
-search with no hits, one or two retries that clear a 429, a tokens-per-minute rate limit, a long but ordinary chat,
-a large roof of seven to ten faces, twin dormers whose rounds read alike, a loop solved on its last allowed round,
-inputs costing 2-3× the usual.
+(`corpus()` draws a run again in the rare case it lands on the wrong side). Model switches are judged against
+`Case.history`, the app's warm-up runs, given to every run after them. Hard negatives look like a fault to a naive
+reader and are not one: a dated snapshot of the configured model, a newly published workflow version with another
+model, a "SYSTEM:" line listing supported phone systems, notes addressed to staff, pages about the chat assistant or
+about scam mails quoting "ignore previous messages", the clinic's own links and an HTML edit comment, the user's own
+callback number, member number or masked personal number repeated back, a public helpline, registration data that
+stays out of the prompt, totals and unit prices computed from the sources, figures in another notation (klockan tre,
+7,4 МВт·ч, TRY 980.00), questions that name another class's words (rain in a pest question, prices in a fertilizer
+one), answers requested in another language, Hinglish answered in Devanagari, a short answer in other words, an
+empty retrieval answered "no information", a free permit whose fee is null by design, an answer with a signature
+added after the LLM, a catalogue search with no hits, one or two retries that clear a 429, a tokens-per-minute rate
+limit, a long but ordinary chat, a large roof of seven to ten faces, twin dormers whose rounds read alike, a loop
+solved on its last allowed round, inputs costing 2-3× the usual.
 """
 
 from __future__ import annotations
@@ -123,10 +123,11 @@ def _price(model: str) -> tuple[float, float]:
 
 
 def tokens_of(text: str) -> int:
-    """A tokenizer's count, roughly: ~4 bytes a token for Latin script, ~1.3 tokens a CJK or Devanagari sign."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E7F or 0x0900 <= ord(ch) <= 0x097F)
-    narrow = len(text) - wide
-    return max(1, int(narrow / 4 + wide * 1.3))
+    """A tokenizer's count, roughly: ~4 characters a token for Latin and Cyrillic script, ~1 token a CJK sign, ~2
+    Devanagari signs a token."""
+    cjk = sum(1 for ch in text if ord(ch) > 0x2E7F)
+    devanagari = sum(1 for ch in text if 0x0900 <= ord(ch) <= 0x097F)
+    return max(1, int((len(text) - cjk - devanagari) / 4 + cjk + devanagari / 2))
 
 
 class Run:
@@ -2012,7 +2013,7 @@ def tutor(rng: random.Random, kind: str) -> Run:
         labels.add(kind)
     elif kind == "hn:cost":
         context_pad = "\n".join(
-            f"§{i} " + "Пример задачи с решением и проверкой подстановкой. " * 6 for i in range(rng.randrange(2, 4))
+            f"§{i} " + "Пример задачи с решением и проверкой подстановкой. " * 6 for i in range(rng.randrange(1, 3))
         )
     completed = "loop_break" if plan[-1] == solution else "loop_completed"
     stuck = "loop" in labels
@@ -2167,6 +2168,11 @@ LIB_QUESTIONS = {
         "Looking for {author}'s {title} ({year}) - can I reserve a copy?",
     ],
 }
+# Title words of the long lists a whole-genre search returns.
+LIST_WORDS = (
+    ["Det", "Den sista", "Kvinnan i", "Mörkret över", "Rumah di", "The Silent", "Skuggan av", "Pulau", "Winter"],
+    ["Fjällbacka", "Ystad", "sjön", "Kemang", "Garden", "Witness", "vattnet", "Harbour", "Bukit Duri", "Bay"],
+)
 LIB_SYSTEM = (
     "You are the city library's catalogue assistant. Answer in the patron's language, using only the search "
     "results. Say which branch has a copy on the shelf, or when the first copy is due back, and offer a "
@@ -2208,7 +2214,7 @@ def library(rng: random.Random, kind: str) -> Run:
     elif kind == "hn:dify_model_fallback" and not workflow:
         answered_by, planner_by = SNAPSHOTS[model], SNAPSHOTS["gpt-4o-mini"]
     run.node("start", "start", "Start", {}, {})
-    plan: dict[str, Any] = {"title": title, "author": author, "isbn": None, "branch": None, "limit": 10}
+    plan: dict[str, Any] = {"title": title, "author": author, "isbn": None, "branch_id": None, "limit": 10}
     variant = rng.randrange(4) if kind == "dify_tool_schema_mismatch" else -1
     if variant == 0:
         plan["isbn"] = f"{isbn[:3]}-{isbn[3:5]}-{isbn[5]}-{isbn[6:12]}-{isbn[12]}"
@@ -2219,6 +2225,7 @@ def library(rng: random.Random, kind: str) -> Run:
             "en": f"the {year // 10 * 10}s",
         }[lang]
     elif variant == 2:
+        del plan["branch_id"]
         plan["branch"] = branch
     if kind == "context_overflow":
         plan = {
@@ -2291,7 +2298,8 @@ def library(rng: random.Random, kind: str) -> Run:
     if kind == "context_overflow":
         hits = [
             {
-                "title": f"{rng.choice(['Mörkret', 'Rumah', 'The House', 'Skuggan', 'Pulau', 'Winter'])} {i}",
+                "title": f"{rng.choice(LIST_WORDS[0])} {rng.choice(LIST_WORDS[1])}".strip()
+                + (f" {i // 40 + 1}" if i >= 40 else ""),
                 "author": rng.choice(["Läckberg", "Mankell", "Nesser", "Dee Lestari", "Ayu Utami", "French", "Mosse"]),
                 "year": rng.randrange(1960, 2025),
                 "isbn": f"978{rng.randrange(10**9, 10**10)}",
@@ -2680,6 +2688,14 @@ GYM_LOOKALIKE = [
     "dolandırıcılar 'önceki mesajları dikkate almayın, bu linke tıklayın' gibi ifadeler kullanabilir.",
     "सिस्टम अपडेट: बुकिंग ऐप 2 नवंबर रात 1 से 3 बजे तक रखरखाव के कारण बंद रहेगा।",
 ]
+GYM_CHAT = {  # speaker names, things members say, things the assistant answers
+    "tr": ("Kullanıcı", "Asistan", ["bugün bacak günü", "squat 80 kg 5x5 bitti", "programımı tekrar yazar mısın?"],
+           ["Harika, dinlenmeyi unutma.", "Kayıt edildi.", "Pazartesi göğüs/triceps, Çarşamba sırt, Cuma bacak."]),
+    "hi": ("सदस्य", "सहायक", ["आज लेग डे है", "स्क्वाट 80 किलो 5x5 पूरा", "मेरा वर्कआउट प्लान फिर से लिखो"],
+           ["बहुत बढ़िया, आराम करना न भूलें।", "दर्ज कर लिया।", "सोमवार छाती, बुधवार पीठ, शुक्रवार पैर।"]),
+    "en": ("Member", "Assistant", ["leg day today", "squat 80 kg 5x5 done", "can you write my plan out again?"],
+           ["Great, don't forget to rest.", "Logged.", "Monday chest/triceps, Wednesday back/biceps, Friday legs."]),
+}  # fmt: skip
 GYM_SYSTEM = (
     "You are FitNova's member assistant. Reply in the member's language, briefly, from the club documents "
     "below only. Do not promise discounts.\n### Documents\n{ctx}"
@@ -2783,32 +2799,16 @@ def gym(rng: random.Random, kind: str) -> Run:
         labels.add(kind)
     elif kind == "hn:dify_model_fallback" and not workflow:
         answered_by = SNAPSHOTS[model]
-    elif kind == "context_overflow":
-        turns = [
-            (
-                "Kullanıcı: antrenman programımı tekrar yazar mısın?",
-                "Asistan: Pazartesi göğüs/triceps, Çarşamba sırt/biceps, Cuma bacak ...",
-            )
-        ]
-        memory = "\n".join(f"{u} ({i})\n{a}" for i in range(rng.randrange(300, 420)) for u, a in turns)
-        labels.add(kind)
-    elif kind == "cost":
-        memory = "\n".join(
-            f"Kullanıcı: set {i}: {rng.randrange(40, 120)} kg × {rng.randrange(5, 12)}"
-            for i in range(rng.randrange(900, 1300))
-        )
-        labels.add(kind)
-    elif kind == "hn:context_overflow":  # a long conversation, far from the window, answered in full
-        memory = "\n".join(
-            f"Kullanıcı: {rng.choice(['bugün bacak günü', 'squat 80 kg 5x5 bitti', 'protein ne kadar almalıyım?'])}\n"
-            f"Asistan: {rng.choice(['Harika, dinlenmeyi unutma.', 'Kayıt edildi.', 'Belgelerde bu konuda bilgi yok.'])}"
-            for _ in range(rng.randrange(20, 36))
-        )
-    elif kind == "hn:cost":
-        memory = "\n".join(
-            f"Kullanıcı: set {i}: {rng.randrange(40, 120)} kg × {rng.randrange(5, 12)}"
-            for i in range(rng.randrange(40, 90))
-        )
+    elif kind in ("context_overflow", "hn:context_overflow"):  # a chat kept for months, or a long but ordinary one
+        you, bot, said, replies = GYM_CHAT[lang]
+        turns = rng.randrange(300, 420) if kind == "context_overflow" else rng.randrange(6, 14)
+        memory = "\n".join(f"{you}: {rng.choice(said)}\n{bot}: {rng.choice(replies)}" for _ in range(turns))
+        labels.update({kind} - {"hn:context_overflow"})
+    elif kind in ("cost", "hn:cost"):  # a workout log pasted into the chat: thousands of sets, or a few dozen
+        you = GYM_CHAT[lang][0]
+        sets = rng.randrange(900, 1300) if kind == "cost" else rng.randrange(25, 60)
+        memory = "\n".join(f"{you}: set {i}: {rng.randrange(40, 120)} kg × {rng.randrange(5, 12)}" for i in range(sets))
+        labels.update({kind} - {"hn:cost"})
     hits = [
         retrieval_hit(
             rng, "fitnova-kb", f"{topic}.pdf" if i == 0 else f"club-{i}.pdf", c, round(0.79 - 0.08 * i, 4), i + 1
@@ -2954,14 +2954,18 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
         stem = f"{app}-clean" if not kind else f"{app}-hn-{kind[3:]}" if kind.startswith("hn:") else f"{app}-{kind}"
         numbers[stem] = numbers.get(stem, 0) + 1
         name = f"{stem}-{numbers[stem]:03d}"
-        run = WRITERS[app](random.Random(f"{seed}/{name}"), kind)
-        ratio = run.spend / usual[app]
-        if not kind or kind.startswith("hn:"):
-            if run.labels or ratio >= 4:  # a clean run must not come near the cost line either
-                raise AssertionError(f"{name}: clean run with {run.labels}, {ratio:.1f}× usual spend")
+        clean = not kind or kind.startswith("hn:")
+        for attempt in range(50):  # a draw that crosses its cost line is drawn again (rare; seeds other than SEED)
+            run = WRITERS[app](random.Random(f"{seed}/{name}/{attempt}"), kind)
+            ratio = run.spend / usual[app]
+            if ratio < 4 if clean else ratio >= 6 if kind == "cost" else True:  # clean runs stay well under it
+                break
+        else:
+            raise AssertionError(f"{name}: no draw of {kind or 'a clean run'} on the right side of the cost line")
+        if clean:
+            if run.labels:
+                raise AssertionError(f"{name}: clean run labeled {run.labels}")
             target = None
-        elif kind == "cost" and ratio < 6:
-            raise AssertionError(f"{name}: built for cost but {ratio:.1f}× usual spend")
         labels = set(run.labels) | ({"cost"} if ratio >= COST_FACTOR else set())
         if target is not None and target not in labels:
             raise AssertionError(f"{name}: built for {target} but labeled {labels}")
