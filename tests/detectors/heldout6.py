@@ -25,7 +25,7 @@ The apps (runs, languages):
 - `tutor` (162): a homework tutor, loop (LLM draft → code check → assigner) → end; Chinese, Russian, English.
 - `library` (132): a city library's catalogue chatflow, LLM query planner → catalogue tool → LLM (gpt-3.5-turbo,
   16,385-token window) → answer; Swedish, Indonesian, English.
-971 runs succeeded, 49 failed, 8 partial-succeeded (a fail branch taken). Read from Dify's source, not recorded:
+968 runs succeeded, 52 failed, 8 partial-succeeded (a fail branch taken). Read from Dify's source, not recorded:
 the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`, `__reason` beside the
 parameters), the template-transform's `output`, and the loop's `completed_reason` "loop_completed" for a loop that
 ran out of rounds. Not from anything: the prompts of runs near a model's window are written shortened (tens of
@@ -35,7 +35,7 @@ nothing.
 Counts: 524 clean runs (70 warm-up, the first ten of each app; 250 plain; 204 hard negatives, 39 %, named `-hn-`) and
 504 faulty runs, 42 built for each detector. Positives per detector: 42 each, but `dify_iteration_escape` 68
 (stuck loops and iterations of identical rounds are `loop` too, and the reverse), `loop` 58, `task_derailment` 65
-(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 105.
+(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 104.
 
 How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what
 code finds. A run carries every kind it shows: the `cost` label goes on any run whose LLM spend is ≥ 5× its app's
@@ -1739,7 +1739,9 @@ def solarquote(rng: random.Random, kind: str) -> Run:
     for i in range(count):
         name = names[i] if i < len(names) else f"{names[i % len(names)]}-{i // len(names) + 1}"
         facing = FACE_NAMES[lang].index(name.split("-")[0])  # south, east, west and north faces face that way
-        az = {0: 180, 1: 90, 2: 270, 6: 0}.get(facing) or rng.choice([180, 135, 225, 90, 270])
+        az = {0: 180, 1: 90, 2: 270, 6: 0}.get(facing, -1)
+        if az < 0:
+            az = rng.choice([180, 135, 225, 90, 270])
         faces.append(
             {"name": name, "azimuth": az, "tilt": rng.choice([15, 25, 30, 35, 40, 45]), "area_m2": rng.randrange(8, 34)}
         )
@@ -1912,8 +1914,9 @@ def solarquote(rng: random.Random, kind: str) -> Run:
 # --- tutor: a homework tutor that drafts, checks and retries (loop: LLM → code check → assigner) → end; zh, ru, en ---
 
 
-def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str]:
-    """(problem, the number that solves it, its unit), numbers drawn fresh each run."""
+def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str, str]:
+    """(problem, the number that solves it, its unit, the working with `{v}` for the result), numbers drawn fresh
+    each run."""
     kind = rng.randrange(4)
     if kind == 0:
         a, x, b = rng.randrange(2, 9), rng.randrange(2, 15), rng.randrange(1, 30)
@@ -1922,7 +1925,7 @@ def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str]:
             "ru": f"Решите уравнение {a}x + {b} = {a * x + b}",
             "en": f"Solve {a}x + {b} = {a * x + b}",
         }[lang]
-        return text, str(x), ""
+        return text, str(x), "", f"{a}x = {a * x + b} − {b} = {a * x}\nx = {a * x} ÷ {a} = {{v}}"
     if kind == 1:
         price, off = rng.randrange(8, 60) * 100, rng.choice([10, 15, 20, 25, 30])
         text = {
@@ -1930,7 +1933,13 @@ def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str]:
             "ru": f"Куртка стоит {price:,} ₽. Скидка {off} %. Сколько стоит куртка со скидкой?".replace(",", " "),
             "en": f"A jacket costs ${price:,}. It's {off}% off. What is the sale price?",
         }[lang]
-        return text, str(price * (100 - off) // 100), {"zh": "元", "ru": "₽", "en": "$"}[lang]
+        unit = {"zh": "元", "ru": "₽", "en": "$"}[lang]
+        return (
+            text,
+            str(price * (100 - off) // 100),
+            unit,
+            f"{price} × (100 − {off}) / 100 = {price} × {(100 - off) / 100:g} = {{v}}",
+        )
     if kind == 2:
         w, h = rng.randrange(3, 25), rng.randrange(3, 25)
         text = {
@@ -1938,17 +1947,17 @@ def tutor_problem(rng: random.Random, lang: str) -> tuple[str, str, str]:
             "ru": f"Клумба прямоугольная: {w} м на {h} м. Найдите её площадь.",
             "en": f"A rectangular flower bed is {w} m by {h} m. What is its area?",
         }[lang]
-        return text, str(w * h), {"zh": "平方米", "ru": "м²", "en": "m²"}[lang]
+        return text, str(w * h), {"zh": "平方米", "ru": "м²", "en": "m²"}[lang], f"S = a × b = {w} × {h} = {{v}}"
     v, t = rng.randrange(40, 110), rng.randrange(2, 7)
     text = {
         "zh": f"汽车以每小时 {v} 千米的速度行驶 {t} 小时，一共行驶多少千米？",
         "ru": f"Автомобиль едет {t} ч со скоростью {v} км/ч. Какое расстояние он проедет?",
         "en": f"A car drives for {t} hours at {v} km/h. How far does it go?",
     }[lang]
-    return text, str(v * t), {"zh": "千米", "ru": "км", "en": "km"}[lang]
+    return text, str(v * t), {"zh": "千米", "ru": "км", "en": "km"}[lang], f"s = v × t = {v} × {t} = {{v}}"
 
 
-def tutor_draft(lang: str, value: str, unit: str, style: int) -> str:
+def tutor_draft(lang: str, value: str, unit: str, style: int, working: str = "{v}") -> str:
     explain = {
         "zh": ["先整理已知条件，再逐步计算。", "我们一步一步来：", "思路：列式后计算。"],
         "ru": [
@@ -1967,12 +1976,12 @@ def tutor_draft(lang: str, value: str, unit: str, style: int) -> str:
         "ru": f"Ответ: {value} {unit}".rstrip(),
         "en": f"Answer: {unit}{value}" if unit == "$" else f"Answer: {value} {unit}".rstrip(),
     }[lang]
-    return f"{explain}\n……\n{final}" if lang == "zh" else f"{explain}\n...\n{final}"
+    return f"{explain}\n{working.format(v=value)}\n{final}"
 
 
 def tutor(rng: random.Random, kind: str) -> Run:
     lang = rng.choice(["zh", "zh", "ru", "ru", "en"])
-    problem, solution, unit = tutor_problem(rng, lang)
+    problem, solution, unit, working = tutor_problem(rng, lang)
     grade = rng.randrange(5, 10)
     cap = 6
     if kind in ("hn:dify_iteration_escape", "hn:loop"):
@@ -2027,7 +2036,16 @@ def tutor(rng: random.Random, kind: str) -> Run:
         plan = [str(int(solution) + d) for d in (-1, 2, -3, 4, 1)]
     for index, value in enumerate(plan):
         run.writer.round()
-        draft = tutor_draft(lang, value, unit, 0 if stuck else index)
+        draft = tutor_draft(lang, value, unit, 0 if stuck else index, working)
+        if kind == "hallucination" and value == solution:  # right answer, and a made-up claim the check never reads
+            year, number, share = rng.choice([2017, 2019, 2021, 2023]), rng.randrange(5, 26), rng.randrange(20, 60)
+            draft += {
+                "zh": f"\n（这道题出自{year}年中考数学第{number}题，全省得分率仅{share}%。）",
+                "ru": f"\n(Эта задача была в ОГЭ {year} года под № {number}; решили её лишь {share} % учеников.)",
+                "en": f"\n(This exact problem was question {number} on the {year} state exam; only {share}% of "
+                "students got it right.)",
+            }[lang]
+            labels.add(kind)
         user = (
             f"Problem: {problem}\nGrade: {grade}\n"
             + ("" if stuck else f"Feedback: {feedback}\n")
@@ -2087,13 +2105,10 @@ def tutor(rng: random.Random, kind: str) -> Run:
     run.writer.close({"draft": draft, "attempt": len(plan)}, completed_reason=completed)
     run.steps += 1
     answer = draft
-    if kind == "hallucination":
-        answer = draft.replace(solution, str(int(solution) + rng.choice([-7, -2, 3, 11])))
-        labels.add(kind)
-    elif kind == "task_derailment":
+    if kind == "task_derailment":
         if rng.random() < 0.5:
             other = "en" if lang != "en" else "ru"
-            answer = tutor_draft(other, plan[-1], "", 1)
+            answer = tutor_draft(other, plan[-1], "", 1, working)
         else:
             answer = {
                 "zh": "代数起源于古巴比伦，“代数”一词来自花拉子米的著作。学习数学需要兴趣和坚持，祝你学习愉快！",
@@ -2113,7 +2128,7 @@ def tutor(rng: random.Random, kind: str) -> Run:
             answer = f"设未知数为 $x$，列式计算得 $x = {solution}$。答案：{solution}{unit}"
     shown = answer
     if kind == "state_corruption":
-        shown = "" if rng.random() < 0.5 else tutor_draft(lang, str(int(solution) + 1), unit, 0)
+        shown = "" if rng.random() < 0.5 else tutor_draft(lang, str(int(solution) + 1), unit, 0, working)
         labels.add(kind)
     elif kind == "hn:state_corruption":
         shown = {"zh": "【讲解】\n", "ru": "Разбор:\n", "en": "Worked solution:\n"}[lang] + answer
