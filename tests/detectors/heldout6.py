@@ -145,6 +145,12 @@ class Run:
         self.labels: set[str] = set()
         self.text = ""
 
+    def publish(self, workflow_id: str) -> None:
+        """The run belongs to another published version of its app's workflow."""
+        self.writer.workflow_id = workflow_id
+        self.writer.events[0]["data"]["workflow_id"] = workflow_id
+        self.writer.events[0]["data"]["inputs"]["sys.workflow_id"] = workflow_id
+
     def settle_inputs(self, **values: Any) -> None:
         """The run's inputs as finally asked: a writer settles the question after drawing what goes wrong."""
         self.writer.events[0]["data"]["inputs"].update(values)
@@ -670,7 +676,7 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
         )
     other = VET[rng.choice([t for t in sorted(VET) if t != topic])][lang][0]
     docs = [document, other]
-    model, answered_by, workflow = "gpt-4o-mini", None, ""
+    model, answered_by = "gpt-4o-mini", None
     system = VET_SYSTEM[lang]
     finish_reason, prompt_tokens = "stop", None
     run = Run("vetclinic", rng, {"sys.query": question, "sys.dialogue_count": rng.randrange(1, 4)}, chat=True)
@@ -754,8 +760,8 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
         if rng.random() < 0.5:
             answered_by = SNAPSHOTS[model]
         else:
-            model, workflow = "gpt-4.1-mini", NEW_VERSIONS["vetclinic"]
-            run.writer.workflow_id = workflow
+            model = "gpt-4.1-mini"
+            run.publish(NEW_VERSIONS["vetclinic"])
     elif kind == "cost":
         report = vet_lab_report(rng, rng.randrange(320, 520))
         question += {"sv": "\nHär är hela labbsvaret från förra kliniken:\n", "en": "\nHere is the full lab report:\n"}[
