@@ -299,6 +299,35 @@ def retrieval_hit(
     }
 
 
+OVERFLOW_ERRORS = (  # how the provider refuses a prompt over the window, as Dify passes it on
+    "[openai] Error: This model's maximum context length is {window} tokens. However, your messages resulted in "
+    "{asked} tokens. Please reduce the length of the messages.",
+    "[openai] Error code: 400 - {{'error': {{'message': \"This model's maximum context length is {window} tokens. "
+    "However, your messages resulted in {asked} tokens. Please reduce the length of the messages.\", 'type': "
+    "'invalid_request_error', 'code': 'context_length_exceeded'}}}}",
+    "[openai] Error code: 400 - This model's maximum context length is {window} tokens. However, you requested "
+    "{asked} tokens ({prompt} in the messages, 512 in the completion). Please reduce the length of the messages or "
+    "completion.",
+)
+
+
+def answering_llm(run: Run, overflow: bool, window: int, node_id: str, title: str, model: str,
+                  prompts: list[tuple[str, str]], answer: str, **more: Any) -> str | None:  # fmt: skip
+    """An app's answering LLM call. On a run whose prompt outgrows the model's `window`, either the provider refuses
+    it (the node fails: None) or the answer stops at the window (finish_reason "length", the answer cut)."""
+    rng = run.rng
+    if overflow and rng.random() < 0.5:
+        asked = rng.randrange(window + 400, int(window * 1.09))
+        error = rng.choice(OVERFLOW_ERRORS).format(window=window, asked=asked, prompt=asked - 512)
+        run.failed_llm(node_id, title, model, prompts, error, extra_inputs=more.get("extra_inputs"))
+        return None
+    if overflow:
+        more.update(finish_reason="length", prompt_tokens=rng.randrange(window - 600, window - 100))
+        answer = cut(answer, rng.uniform(0.35, 0.6))
+    run.llm(node_id, title, model, prompts, answer, **more)
+    return answer
+
+
 def tool_outputs(payload: Any) -> dict[str, Any]:
     """A tool node's outputs (read from Dify's source, not recorded): the JSON as text and as `json`."""
     text = json.dumps(payload, ensure_ascii=False)
@@ -678,7 +707,6 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
     docs = [document, other]
     model, answered_by = "gpt-4o-mini", None
     system = VET_SYSTEM[lang]
-    finish_reason, prompt_tokens = "stop", None
     run = Run("vetclinic", rng, {"sys.query": question, "sys.dialogue_count": rng.randrange(1, 4)}, chat=True)
     labels = run.labels
     if kind == "dify_rag_poisoning":
@@ -773,7 +801,6 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
         question += {"sv": "\nLabbsvar:\n", "en": "\nLab results:\n"}[lang] + report
     elif kind == "context_overflow":
         docs = [*docs, vet_formulary(rng, 330)]
-        prompt_tokens = rng.randrange(126_800, 127_900)
         labels.add(kind)
     context = "\n\n".join(docs)
     if kind == "state_corruption" and rng.random() < 0.5:
@@ -809,30 +836,12 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
     run.settle_inputs(**{"sys.query": question})
     run.node("start", "start", "Start", {}, {})
     run.node("knowledge-retrieval", "kb", "Sök i kunskapsbasen", {"query": question}, {"result": hits})
-    if kind == "context_overflow" and rng.random() < 0.5:
-        run.failed_llm(
-            "llm",
-            "Receptionist",
-            model,
-            prompts,
-            f"[openai] Error: This model's maximum context length is 128000 tokens. However, your messages "
-            f"resulted in {rng.randrange(129_000, 140_000)} tokens. Please reduce the length of the messages.",
-            extra_inputs={"#context#": context},
-        )
+    said = answering_llm(run, kind == "context_overflow", 128_000, "llm", "Receptionist", model, prompts, answer,
+                         answered_by=answered_by,
+                         extra_inputs={"#context#": "" if broken == "context" else context})  # fmt: skip
+    if said is None:
         return run.finish({}, "failed", "Node Receptionist run failed: context_length_exceeded")
-    if kind == "context_overflow":
-        answer, finish_reason = cut(answer, 0.5), "length"
-    run.llm(
-        "llm",
-        "Receptionist",
-        model,
-        prompts,
-        answer,
-        prompt_tokens=prompt_tokens,
-        answered_by=answered_by,
-        finish_reason=finish_reason,
-        extra_inputs={"#context#": "" if broken == "context" else context},
-    )
+    answer = said
     shown = answer
     if broken == "cut":
         shown = cut(answer, rng.uniform(0.35, 0.7))
@@ -905,35 +914,18 @@ FARM_SYSTEM = {
     "market": "You report crop prices from the feed below only, in the farmer's language, with the feed's date and "
     "units.\nFeed: {feed}",
 }
-FARM_FEEDS = {
-    "vi": {
-        "date": "2025-11-03",
-        "region": "Đồng bằng sông Cửu Long / Tây Nguyên",
-        "prices": [
-            {"item": "lúa IR50404 (tươi)", "unit": "đ/kg", "price": 7200},
-            {"item": "cà phê nhân", "unit": "đ/kg", "price": 118500},
-            {"item": "hồ tiêu", "unit": "đ/kg", "price": 146000},
-        ],
-    },
-    "id": {
-        "date": "2025-11-03",
-        "region": "Jawa Timur",
-        "prices": [
-            {"item": "gabah kering panen", "unit": "Rp/kg", "price": 6800},
-            {"item": "cabai rawit", "unit": "Rp/kg", "price": 42000},
-            {"item": "jagung pipil", "unit": "Rp/kg", "price": 5300},
-        ],
-    },
-    "in": {
-        "date": "2025-11-03",
-        "region": "Maharashtra / national MSP",
-        "prices": [
-            {"item": "onion (Lasalgaon)", "unit": "INR/quintal", "price": 1850},
-            {"item": "paddy MSP", "unit": "INR/quintal", "price": 2300},
-            {"item": "wheat", "unit": "INR/quintal", "price": 2425},
-        ],
-    },
-}
+FARM_FEEDS = {  # the price feed each region's farmers get, 3 November 2025
+    key: {"date": "2025-11-03", "region": region, "prices": [{"item": i, "unit": u, "price": p} for i, u, p in rows]}
+    for key, region, rows in (
+        ("vi", "Đồng bằng sông Cửu Long / Tây Nguyên",
+         [("lúa IR50404 (tươi)", "đ/kg", 7200), ("cà phê nhân", "đ/kg", 118500), ("hồ tiêu", "đ/kg", 146000)]),
+        ("id", "Jawa Timur",
+         [("gabah kering panen", "Rp/kg", 6800), ("cabai rawit", "Rp/kg", 42000), ("jagung pipil", "Rp/kg", 5300)]),
+        ("in", "Maharashtra / national MSP",
+         [("onion (Lasalgaon)", "INR/quintal", 1850), ("paddy MSP", "INR/quintal", 2300),
+          ("wheat", "INR/quintal", 2425)]),
+    )
+}  # fmt: skip
 # class → language → [(question, answer, how the answer uses its sources)]
 FARM: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "pests": {
@@ -1890,29 +1882,11 @@ def solarquote(rng: random.Random, kind: str) -> Run:
         f"{currency}/kWh. Irradiance data: {json.dumps(payload)}"
     )
     user = f"{address}\n{joined}"
-    if huge and rng.random() < 0.5:
-        run.failed_llm(
-            "summary",
-            "Quote writer",
-            "gpt-4o-mini",
-            [("system", system), ("user", user)],
-            f"[openai] Error code: 400 - {{'error': {{'message': \"This model's maximum context length is 128000 "
-            f"tokens. However, your messages resulted in {rng.randrange(131_000, 139_000)} tokens. Please reduce "
-            f"the length of the messages.\", 'type': 'invalid_request_error', 'code': 'context_length_exceeded'}}}}",
-        )
+    said = answering_llm(run, huge, 128_000, "summary", "Quote writer", "gpt-4o-mini",
+                         [("system", system), ("user", user)], summary)  # fmt: skip
+    if said is None:
         return run.finish({}, "failed", "context_length_exceeded")
-    finish_reason, p_tokens = "stop", None
-    if huge:
-        finish_reason, p_tokens, summary = "length", rng.randrange(126_500, 127_950), cut(summary, 0.4)
-    run.llm(
-        "summary",
-        "Quote writer",
-        "gpt-4o-mini",
-        [("system", system), ("user", user)],
-        summary,
-        prompt_tokens=p_tokens,
-        finish_reason=finish_reason,
-    )
+    summary = said
     run.node("end", "end", "End", {"quote": summary}, {"quote": summary})
     return run.finish({"quote": summary})
 
@@ -2423,18 +2397,6 @@ def library(rng: random.Random, kind: str) -> Run:
             "en": " Questions? Email help@citylibrary.example.org.",
         }[lang]
     prompts = [("system", LIB_SYSTEM.format(results=json.dumps(payload, ensure_ascii=False))), ("user", question)]
-    if kind == "context_overflow" and rng.random() < 0.5:
-        run.failed_llm(
-            "reply",
-            "Svarsskrivare",
-            model,
-            prompts,
-            f"[openai] Error code: 400 - This model's maximum context length is 16385 tokens. However, you requested "
-            f"{rng.randrange(16_500, 19_000)} tokens ({rng.randrange(15_900, 18_000)} in the messages, 512 in "
-            f"the completion). "
-            "Please reduce the length of the messages or completion.",
-        )
-        return run.finish({}, "failed", "context_length_exceeded")
     if kind == "hn:context_overflow":
         run.failed_llm(
             "reply",
@@ -2446,19 +2408,11 @@ def library(rng: random.Random, kind: str) -> Run:
             f"Please try again in 1.2s.",
         )
         return run.finish({}, "failed", "rate_limit_exceeded")
-    finish_reason, p_tokens = "stop", None
-    if kind == "context_overflow":
-        finish_reason, p_tokens, answer = "length", rng.randrange(15_880, 15_990), cut(answer, 0.6)
-    run.llm(
-        "reply",
-        "Svarsskrivare",
-        model,
-        prompts,
-        answer,
-        answered_by=answered_by,
-        prompt_tokens=p_tokens,
-        finish_reason=finish_reason,
-    )
+    said = answering_llm(run, kind == "context_overflow", 16_385, "reply", "Svarsskrivare", model, prompts, answer,
+                         answered_by=answered_by)  # fmt: skip
+    if said is None:
+        return run.finish({}, "failed", "context_length_exceeded")
+    answer = said
     run.node("answer", "answer", "Svar", {}, {"answer": answer, "files": []})
     return run.finish({"answer": answer, "files": []})
 
@@ -2856,32 +2810,11 @@ def gym(rng: random.Random, kind: str) -> Run:
         + ([("user", "Earlier conversation:\n" + memory)] if memory else [])
         + [("user", question)]
     )
-    if kind == "context_overflow" and rng.random() < 0.5:
-        run.failed_llm(
-            "llm",
-            "Üye asistanı",
-            model,
-            prompts,
-            "[openai] Error code: 400 - {'error': {'message': \"This model's "
-            f"maximum context length is 128000 tokens. However, your messages resulted in "
-            f"{rng.randrange(128_400, 133_000)} "
-            "tokens. Please reduce the length of the messages.\", 'code': 'context_length_exceeded'}}",
-        )
+    said = answering_llm(run, kind == "context_overflow", 128_000, "llm", "Üye asistanı", model, prompts, answer,
+                         answered_by=answered_by, extra_inputs={"#context#": code_context})  # fmt: skip
+    if said is None:
         return run.finish({}, "failed", "context_length_exceeded")
-    finish_reason, p_tokens = "stop", None
-    if kind == "context_overflow":
-        finish_reason, p_tokens, answer = "length", rng.randrange(126_000, 127_800), cut(answer, 0.5)
-    run.llm(
-        "llm",
-        "Üye asistanı",
-        model,
-        prompts,
-        answer,
-        answered_by=answered_by,
-        prompt_tokens=p_tokens,
-        finish_reason=finish_reason,
-        extra_inputs={"#context#": code_context},
-    )
+    answer = said
     shown = answer
     if kind == "state_corruption" and code_context:
         shown = cut(answer, rng.uniform(0.3, 0.65))
