@@ -35,7 +35,8 @@ nothing.
 Counts: 524 clean runs (70 warm-up, the first ten of each app; 250 plain; 204 hard negatives, 39 %, named `-hn-`) and
 504 faulty runs, 42 built for each detector. Positives per detector: 42 each, but `dify_iteration_escape` 68
 (stuck loops and iterations of identical rounds are `loop` too, and the reverse), `loop` 58, `task_derailment` 65
-(a question filed under the wrong class whose branch then answers its own subject is both) and `cost` 104.
+(a question filed under the wrong class whose branch then answers its own subject is both; one whose branch declines,
+"I only advise on fertilizer", is classifier drift alone) and `cost` 104.
 
 How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what
 code finds. A run carries every kind it shows: the `cost` label goes on any run whose LLM spend is ≥ 5× its app's
@@ -696,6 +697,8 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
     question, answer, _ = rng.choice(pairs)
     if kind == "hn:hallucination":
         question, answer, _ = rng.choice([p for p in pairs if p[2]] or pairs)
+    elif kind == "hallucination":
+        question, answer, _ = rng.choice([p for p in pairs if has_number(p[1])])
     question = typo(rng, question)
     if rng.random() < 0.3:
         question = (
@@ -762,8 +765,9 @@ def vetclinic(rng: random.Random, kind: str) -> Run:
                 "sv": " Vi har noterat ditt personnummer (de fyra sista siffrorna är dolda).",
                 "en": " We've noted your personal number (the last four digits are hidden).",
             }[lang]
-    elif kind == "hallucination":
-        answer = rng.choice(made_up)
+    elif kind == "hallucination":  # a figure of the answer changed, or a made-up claim added to a right answer
+        sources = document + question
+        answer = perturb_number(rng, answer, sources) if rng.random() < 0.6 else f"{answer} {rng.choice(made_up)}"
         labels.add(kind)
     elif kind == "task_derailment":
         if rng.random() < 0.5:
