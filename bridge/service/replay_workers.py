@@ -42,8 +42,8 @@ PROGRESS_INTERVAL_S = 0.1
 # Runs a worker's pipe has not taken yet wait in this process, so that reading goes on while the workers still
 # import; beyond this many bytes for one worker, reading waits for it.
 MAX_UNSENT_BYTES = 64 << 20
-# The message that ends a worker's runs: this byte (a run's first is `m` or `p`), then how long it may wait for
-# its exporters.
+# The message that ends a worker's runs: this byte (a run's first is `m`, `c` or `p`), then how long it may
+# wait for its exporters.
 _STOP = b"s"
 _TIMEOUT = struct.Struct("!d")
 _ANSWER_BYTES = 1 << 16  # answers are small; a read of `PIPE_BYTES` would map and unmap a megabyte each time
