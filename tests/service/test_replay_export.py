@@ -5,6 +5,7 @@ the queue file does."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -243,6 +244,34 @@ def test_a_worker_that_dies_is_said_not_to_have_answered(
         for run in [*_runs(3), replace(RUN, run_id="fatal"), *_runs(3)]:
             workers.submit(run)
         workers.finish(15)
+
+
+def test_the_first_worker_imports_with_the_collector_off_and_works_with_it_on(
+    config: BridgeConfig, otlp_sink: OtlpSink
+) -> None:
+    """The imports and the config, before the first run, are not slowed by collections that would only look over
+    objects living until the exit (bridge/service/replay_workers.py); runs are collected as usual, start-up frozen
+    out of the collector's sight."""
+
+    def open_export() -> ReplayExport:
+        export = ReplayExport(config)
+        assert not gc.isenabled()
+        return export
+
+    frozen_at_start = gc.get_freeze_count()
+    process_run = pipeline.process_run
+
+    def checked(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if not gc.isenabled() or gc.get_freeze_count() <= frozen_at_start:
+            raise RuntimeError("the collector is off, or start-up was not frozen")
+        return process_run(builder, pipelines, run)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay_export, "process_run", checked)  # the workers are forked with it
+        workers = ReplayWorkers(2, open_export)
+        for run in _runs(4):
+            workers.submit(run)
+        assert workers.finish(15).tally.runs == 4
 
 
 def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
