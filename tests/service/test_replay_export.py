@@ -6,6 +6,7 @@ the queue file does."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 import subprocess
@@ -22,7 +23,7 @@ from bridge.config.loader import parse_config
 from bridge.config.models import BridgeConfig
 from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
-from bridge.dify.run_parts import ClosedRun
+from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.queue.memory import MemoryQueue
 from bridge.service import pipeline, replay_export
 from bridge.service.pipeline import Pipeline, Processed
@@ -225,6 +226,23 @@ def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were
     assert "Traceback (most recent call last)" in str(raised.value.__cause__)
     roots = _roots(otlp_sink, 3 * len(spans_of(CAPTURES / "a_llm_simple.sse")))
     assert [s.attributes["dify.run.id"] for s in roots][:3] == [run.run_id for run in runs]
+
+
+def test_assembled_runs_are_built_in_the_replaying_process(config: BridgeConfig, otlp_sink: OtlpSink) -> None:
+    """While the first worker imports, this process has a core to itself: it builds what it read, so a run that
+    cannot be built fails here, from `submit`, before any worker has it; what was sent before is delivered."""
+    closed = [run for run in read_closed_runs([str(CAPTURES / "a_llm_simple.sse")]) if isinstance(run, ClosedRun)]
+    broken = ClosedRun(RunParts("key", run_id="broken", app_id=RUN.app_id, started=b"{not JSON"))
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(json.JSONDecodeError) as raised:
+        try:
+            for run in [*closed, broken]:
+                workers.submit(run)
+        finally:
+            outcome = workers.finish(15)
+    assert raised.value.__cause__ is None  # not a worker's error (`WorkerTraceback`)
+    assert outcome.tally.runs == len(closed) == 1
+    assert [s.attributes["dify.run.id"] for s in _roots(otlp_sink, outcome.tally.spans)] == [RUN.run_id]
 
 
 def test_a_worker_that_dies_is_said_not_to_have_answered(
