@@ -298,16 +298,22 @@ class Server:
         _stop(self.process)
 
 
-# What the replaying process imports (with its workers: the readers only), and what its first worker adds.
-REPLAYING_IMPORTS = "bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
-WORKER_IMPORTS = f"{REPLAYING_IMPORTS}, bridge.service.replay_export, bridge.config.loader"
+# What the replaying process imports (with its workers: the readers only), and what its first worker adds: the
+# loader, then the components the default config names as it loads (bridge/config/registry.py), with the garbage
+# collector off as the worker has it (bridge/service/replay_workers.py).
+REPLAYING_IMPORTS = "import bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
+WORKER_IMPORTS = (
+    f"{REPLAYING_IMPORTS}; import gc; gc.disable(); from bridge.config.loader import default_config; "
+    "from bridge.service.replay_export import ReplayExport; ReplayExport(default_config())"
+)
 
 
 def phases(corpus: Corpus, repeat: int) -> None:
     """Where `replay`'s time goes: CPU seconds of each stage, run on its own in this process (best of `repeat`) with
     the embedded default config, as `replay` runs it (bridge/dify/replay.py, bridge/service/replay_workers.py,
-    bridge/service/replay_export.py, bridge/service/pipeline.py): reading in the replaying process, the rest in its
-    workers. CPU time, not wall: on a shared machine it does not count the time other processes had the core."""
+    bridge/service/replay_export.py, bridge/service/pipeline.py): reading and building runs in the replaying
+    process, the rest in its workers. CPU time, not wall: on a shared machine it does not count the time other
+    processes had the core."""
     import gc
 
     from bridge import GC_YOUNG_THRESHOLD
@@ -321,7 +327,7 @@ def phases(corpus: Corpus, repeat: int) -> None:
     imports = []
     for modules in (REPLAYING_IMPORTS, WORKER_IMPORTS):
         start = _children_cpu()
-        subprocess.run([sys.executable, "-c", f"import {modules}"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-c", modules], cwd=ROOT, check=True)
         imports.append(_children_cpu() - start)
     imports[1] -= imports[0]  # the first worker is forked with the replaying process's imports done
     config = default_config()
@@ -340,7 +346,9 @@ def phases(corpus: Corpus, repeat: int) -> None:
         )
         start = time.process_time()
         runs = [run.build() for run in closed]
-        took["runs built from their parts (the rest in the pipeline workers)"] = time.process_time() - start
+        took["runs built from their parts (the replaying process; what follows in its workers)"] = (
+            time.process_time() - start
+        )
         start = time.process_time()
         traces: list[Sequence[ReadableSpan]] = [builder.build(run) for run in runs]
         took["spans built"] = time.process_time() - start
@@ -359,7 +367,7 @@ def phases(corpus: Corpus, repeat: int) -> None:
     gc.unfreeze()
     print(f"replay's stages for {corpus.runs} runs, CPU seconds, best of {repeat}:")
     print(f"  {imports[0]:.3f} s  a fresh interpreter importing the CLI and the readers (the replaying process)")
-    print(f"  {imports[1]:.3f} s  then the config loader, the processors and the exporters (the first worker, once)")
+    print(f"  {imports[1]:.3f} s  then the config loaded and the export made (the first worker, once)")
     for name, seconds in best.items():
         print(f"  {seconds:.3f} s  {name}")
 

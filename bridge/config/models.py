@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,11 +18,22 @@ from bridge.telemetry.aggregates import DEFAULT_MAX_SERIES
 
 @dataclass(frozen=True, slots=True)
 class Factory:
-    """A component type: its YAML name, its config model and how to create it."""
+    """A component type: its YAML name, and its module (`TYPE`, `Config`, `create`), imported when its config model
+    or `create` is first asked for (bridge/config/registry.py)."""
 
     type_name: str
-    config_class: type[BaseModel]
-    create: Callable[..., Any]  # (config) for processors and exporters, (config, ReceiverContext) for receivers
+    module: Callable[[], ModuleType]
+
+    @property
+    def config_class(self) -> type[BaseModel]:
+        config_class: type[BaseModel] = self.module().Config
+        return config_class
+
+    @property
+    def create(self) -> Callable[..., Any]:
+        """(config) for processors and exporters, (config, ReceiverContext) for receivers."""
+        create: Callable[..., Any] = self.module().create
+        return create
 
 
 class AssemblyConfig(BaseModel):

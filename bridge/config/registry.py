@@ -1,30 +1,53 @@
-"""Factory tables for every component kind, from an explicit, alphabetical import list."""
+"""Factory tables for every component kind, from an explicit, alphabetical list of modules. A module is imported
+when a config first names its type: each brings its libraries (gRPC, httpx, protobuf's JSON format), and a
+config pays only for the components it uses (`replay` with the default config: not httpx, for one)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from functools import partial
 from types import ModuleType
 
 from bridge.config.models import Factory
-from bridge.exporters import console, file, otlp, otlphttp
-from bridge.processors import batch, detectors, redact, reduce
-from bridge.receivers import otlp as otlp_receiver
-from bridge.receivers import poller, proxy, stream, webhook
+
+_MODULES = {
+    "receivers": {
+        "otlp": "bridge.receivers.otlp",
+        "poller": "bridge.receivers.poller",
+        "proxy": "bridge.receivers.proxy",
+        "stream": "bridge.receivers.stream",
+        "webhook": "bridge.receivers.webhook",
+    },
+    "processors": {
+        "batch": "bridge.processors.batch",
+        "detectors": "bridge.processors.detectors",
+        "redact": "bridge.processors.redact",
+        "reduce": "bridge.processors.reduce",
+    },
+    "exporters": {
+        "console": "bridge.exporters.console",
+        "file": "bridge.exporters.file",
+        "otlp": "bridge.exporters.otlp",
+        "otlphttp": "bridge.exporters.otlphttp",
+    },
+}
 
 
-def _table(kind: str, modules: Iterable[ModuleType]) -> dict[str, Factory]:
-    table: dict[str, Factory] = {}
-    for module in modules:
-        factory = Factory(module.TYPE, module.Config, module.create)
-        if factory.type_name in table:
-            raise ValueError(f"duplicate {kind} type {factory.type_name!r}")
-        table[factory.type_name] = factory
-    return table
+def _module(path: str, type_name: str) -> ModuleType:
+    """The component's module, imported now (once: Python keeps it); it must say the type it is listed under."""
+    module = importlib.import_module(path)
+    if type_name != module.TYPE:
+        raise ValueError(f"{path} is listed as type {type_name!r} but says TYPE = {module.TYPE!r}")
+    return module
 
 
-RECEIVERS: dict[str, Factory] = _table("receiver", [otlp_receiver, poller, proxy, stream, webhook])
-PROCESSORS: dict[str, Factory] = _table("processor", [batch, detectors, redact, reduce])
-EXPORTERS: dict[str, Factory] = _table("exporter", [console, file, otlp, otlphttp])
+def _table(modules: dict[str, str]) -> dict[str, Factory]:
+    return {type_name: Factory(type_name, partial(_module, path, type_name)) for type_name, path in modules.items()}
+
+
+RECEIVERS: dict[str, Factory] = _table(_MODULES["receivers"])
+PROCESSORS: dict[str, Factory] = _table(_MODULES["processors"])
+EXPORTERS: dict[str, Factory] = _table(_MODULES["exporters"])
 KINDS: dict[str, dict[str, Factory]] = {"receivers": RECEIVERS, "processors": PROCESSORS, "exporters": EXPORTERS}
 
 

@@ -13,12 +13,8 @@ import asyncio
 import ipaddress
 import re
 import socket
-import typing
 from urllib.parse import urlsplit
 
-import httpcore2 as httpcore
-import httpx2 as httpx
-from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -90,6 +86,8 @@ class OutboundPolicy:
     def join(self, base_url: str, path: str, query: str = "") -> str:
         """`base_url` + `path` (+ `?query`), checked as httpx will send it: the base's origin, the path under
         the base's `/v1/`, no fragment; or OutboundRefused. `path` starts with `/v1/`, its specials encoded."""
+        import httpx2 as httpx  # loaded by the first request to an instance (the config loads this module)
+
         checked = self.check_base_url(base_url)
         url = checked + path + (f"?{query}" if query else "")
         try:
@@ -135,6 +133,8 @@ class OutboundPolicy:
         """The addresses to dial for `host`, every one checked (any refused one refuses the name: a name that
         resolves partly inward is not trusted), or OutboundRefused. Allowed host names are resolved by the
         system as usual."""
+        import httpcore2 as httpcore  # as in `join`
+
         self.check_host(host)
         if host.lower().rstrip(".") in self._hosts or _literal(host) is not None:
             return [host]
@@ -175,52 +175,3 @@ def _literal(host: str) -> _Address | None:
     except OSError:
         return None
     raise OutboundRefused(f"{host!r}: write the address as a dotted quad (a.b.c.d)")
-
-
-class _CheckedBackend(AsyncNetworkBackend):
-    """httpcore's network backend, dialling only addresses the policy takes (checked after resolution, so the
-    address checked is the address connected to)."""
-
-    def __init__(self, policy: OutboundPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-        socket_options: typing.Iterable[typing.Any] | None = None,
-    ) -> AsyncNetworkStream:  # fmt: skip
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await self._policy.addresses(host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"{host}: name resolution timed out") from None
-        *others, last = addresses  # never empty
-        for address in others:
-            try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout):
-                continue  # the next address of the name
-        return await self._inner.connect_tcp(last, port, timeout, local_address, socket_options)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None
-    ) -> AsyncNetworkStream:
-        raise OutboundRefused("unix sockets are not reached")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def checked_transport(policy: OutboundPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every connection goes through the policy."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    # httpx does not take a network backend; its pool does. Pinned versions; tests/management/test_outbound.py
-    # fails if this stops taking effect.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_CheckedBackend(policy),
-    )
-    return transport

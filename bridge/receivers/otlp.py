@@ -21,7 +21,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration as ProtoDuration
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
@@ -42,7 +41,6 @@ from bridge.management.settings import ServerTLS
 from bridge.queue.admission import Backpressure
 from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake, StartupError
-from bridge.trace.otlp_json import from_otlp_json
 from bridge.trace.otlp_spans import Decoded, to_spans
 
 TYPE = "otlp"
@@ -171,6 +169,8 @@ def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
             return ExportTraceServiceRequest.FromString(body)
         except DecodeError as exc:
             raise ApiError(400, "malformed_body", f"not an OTLP ExportTraceServiceRequest: {exc}") from None
+    from bridge.trace.otlp_json import from_otlp_json  # protobuf's JSON format: loaded by the first JSON request
+
     try:
         return from_otlp_json(decode_json(body))
     except UnicodeDecodeError:
@@ -213,6 +213,8 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
             answer = await asyncio.to_thread(lambda: _export(service, _parse(body, media), ctx.receiver_id))
         if media == _PROTOBUF:
             return Response(answer.SerializeToString(), media_type=_PROTOBUF)
+        from google.protobuf.json_format import MessageToDict  # as `_parse`'s, loaded once it is needed
+
         return JSONResponse(MessageToDict(answer))
 
     return Route(cfg.traces_url_path, receive, methods=["POST"])

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx2 as httpx
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
@@ -26,13 +25,15 @@ from bridge.config.durations import Duration
 from bridge.dify.formats import InputError, decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE
 from bridge.dify.normalize import normalize_logs
-from bridge.management.outbound import OutboundRefused, checked_transport
+from bridge.management.outbound import OutboundRefused
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.queue.admission import Backpressure
 from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake
 
-if TYPE_CHECKING:  # the store imports cryptography
+if TYPE_CHECKING:  # the store imports cryptography; httpx is imported when the poller is created
+    import httpx2 as httpx
+
     from bridge.management.store import App, Instance
 
 TYPE = "poller"
@@ -63,6 +64,8 @@ def _iso(seconds: float) -> str:
 
 def _failure(exc: Exception) -> str:
     """What went wrong, with the request's method and URL (never its headers: they carry the Dify API key)."""
+    import httpx2 as httpx  # see `create`
+
     if isinstance(exc, httpx.HTTPStatusError):
         request, response = exc.request, exc.response
         return f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
@@ -96,7 +99,12 @@ class Poller:
     """Polls with every key in turn; one key failing (Dify down, key revoked) does not stop the others."""
 
     def __init__(self, cfg: Config, ctx: ReceiverContext, client: httpx.AsyncClient) -> None:
+        import httpx2 as httpx  # see `create`
+
         self.cfg, self.ctx, self.client = cfg, ctx, client
+        # A poll that fails this way is said and tried again at the next poll: Dify unreachable or odd.
+        self._failed: tuple[type[Exception], ...] = (httpx.HTTPError, InputError, ValueError)
+        self._no_detail: tuple[type[Exception], ...] = (*self._failed, KeyError, AttributeError)  # or an odd one
         self._identities: dict[str, _Identity] = {}  # by key owner, once Dify answered `/v1/info`
         self._warned: set[str] = set()  # key owners whose app the poller cannot see, said once
 
@@ -121,7 +129,7 @@ class Poller:
         for key in self.keys():
             try:
                 exported += await self.poll_key(service, key, now)
-            except (httpx.HTTPError, InputError, ValueError) as exc:
+            except self._failed as exc:
                 logger.warning("poller: %s: %s", key, _failure(exc))
             except OutboundRefused as exc:
                 logger.warning("poller: %s: not polled: %s", key, exc)
@@ -148,7 +156,7 @@ class Poller:
         registered = _Identity(None, None, None) if app is None else _Identity(app.app_id, app.app_name, app.app_type)
         try:
             info = await self._get(key, "/v1/info", headers)
-        except (httpx.HTTPError, InputError, ValueError) as exc:  # polled all the same, asked again next time
+        except self._failed as exc:  # polled all the same, asked again next time
             logger.warning("poller: %s: no app name from /v1/info: %s", key, _failure(exc))
             return registered
         name, mode = (info.get("name"), info.get("mode")) if isinstance(info, dict) else (None, None)
@@ -166,7 +174,7 @@ class Poller:
             detail = await self._get(key, f"/v1/workflows/run/{run_id}", headers)
             inputs = decode_json(detail["inputs"]) if isinstance(detail.get("inputs"), str) else detail.get("inputs")
             app_id = inputs.get("sys.app_id") if isinstance(inputs, dict) else None
-        except (httpx.HTTPError, InputError, ValueError, KeyError, AttributeError) as exc:
+        except self._no_detail as exc:
             logger.warning("poller: %s: no app id from run %s: %s", key, run_id, _failure(exc))
             return identity
         if not isinstance(app_id, str):
@@ -228,6 +236,11 @@ class Poller:
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """No routes: a background task for the server's lifetime."""
+    # Imported here: a config that lists the poller but never serves (`replay`, `validate`) does not load httpx.
+    import httpx2 as httpx
+
+    from bridge.management.outbound_transport import checked_transport
+
     transport = checked_transport(ctx.outbound, httpx.Limits())
     client = httpx.AsyncClient(transport=transport, timeout=cfg.timeout, follow_redirects=False)
     ctx.shutdown_hooks.append(client.aclose)

@@ -17,9 +17,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from queue import SimpleQueue
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import httpx2 as httpx
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
@@ -31,9 +31,12 @@ from bridge.config.durations import Duration
 from bridge.dify.formats import InputError, Record, iter_records
 from bridge.dify.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
 from bridge.http.errors import ApiError
-from bridge.management.outbound import OutboundRefused, checked_transport
+from bridge.management.outbound import OutboundRefused
 from bridge.receivers import ReceiverContext, RunIntake
 from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
+
+if TYPE_CHECKING:
+    import httpx2 as httpx
 
 TYPE = "proxy"
 logger = logging.getLogger(__name__)
@@ -209,6 +212,11 @@ def _forwarded_headers(request: Request) -> list[tuple[str, str]]:
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """One catch-all route under `{prefix}/{instance}/v1/`. Unknown instance: 404; Dify unreachable: 502;
     too many requests in flight: 429 (this client) or 503 (this instance); a body too slow: 408."""
+    # Imported here: a config that lists the proxy but never serves (`replay`, `validate`) does not load httpx.
+    import httpx2 as httpx
+
+    from bridge.management.outbound_transport import checked_transport
+
     timeout = httpx.Timeout(
         connect=cfg.connect_timeout, read=cfg.read_timeout, write=cfg.write_timeout, pool=cfg.pool_timeout
     )

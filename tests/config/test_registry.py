@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-import types
+import subprocess
+import sys
+from functools import partial
 
 import pytest
 
@@ -22,7 +24,24 @@ def test_unknown_type_lists_the_known_ones() -> None:
         registry.get("exporters", "jaeger")
 
 
-def test_duplicate_type_raises() -> None:
-    module = types.SimpleNamespace(TYPE="x", Config=object, create=lambda cfg: cfg)
-    with pytest.raises(ValueError, match="duplicate exporter type 'x'"):
-        registry._table("exporter", [module, module])  # type: ignore[list-item]
+def test_a_module_listed_under_another_type_raises_when_loaded() -> None:
+    factory = registry.Factory("jaeger", partial(registry._module, "bridge.exporters.otlp", "jaeger"))
+    with pytest.raises(ValueError, match=r"bridge\.exporters\.otlp is listed as type 'jaeger' but says TYPE = 'otlp'"):
+        factory.config_class  # noqa: B018
+
+
+def test_a_config_imports_only_the_modules_of_the_components_it_names() -> None:
+    """`replay` with the default config (the `otlp` exporter, every receiver listed) loads neither httpx (the
+    otlphttp exporter, the proxy's and the poller's clients) nor protobuf's JSON format (the console exporter,
+    the otlp receiver's JSON requests): a fresh interpreter, as replay's first worker loads it."""
+    code = (
+        "import sys\n"
+        "from bridge.config.loader import default_config\n"
+        "from bridge.service.replay_export import ReplayExport\n"
+        "ReplayExport(default_config())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx2', 'httpcore2', 'h11')"
+        " or m in ('google.protobuf.json_format', 'bridge.exporters.console', 'bridge.exporters.otlphttp',"
+        " 'bridge.exporters.file', 'bridge.management.outbound_transport')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

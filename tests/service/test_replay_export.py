@@ -5,6 +5,8 @@ the queue file does."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import re
 import subprocess
@@ -21,7 +23,7 @@ from bridge.config.loader import parse_config
 from bridge.config.models import BridgeConfig
 from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
-from bridge.dify.run_parts import ClosedRun
+from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.queue.memory import MemoryQueue
 from bridge.service import pipeline, replay_export
 from bridge.service.pipeline import Pipeline, Processed
@@ -226,6 +228,23 @@ def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were
     assert [s.attributes["dify.run.id"] for s in roots][:3] == [run.run_id for run in runs]
 
 
+def test_assembled_runs_are_built_in_the_replaying_process(config: BridgeConfig, otlp_sink: OtlpSink) -> None:
+    """While the first worker imports, this process has a core to itself: it builds what it read, so a run that
+    cannot be built fails here, from `submit`, before any worker has it; what was sent before is delivered."""
+    closed = [run for run in read_closed_runs([str(CAPTURES / "a_llm_simple.sse")]) if isinstance(run, ClosedRun)]
+    broken = ClosedRun(RunParts("key", run_id="broken", app_id=RUN.app_id, started=b"{not JSON"))
+    workers = ReplayWorkers(2, lambda: ReplayExport(config))
+    with pytest.raises(json.JSONDecodeError) as raised:
+        try:
+            for run in [*closed, broken]:
+                workers.submit(run)
+        finally:
+            outcome = workers.finish(15)
+    assert raised.value.__cause__ is None  # not a worker's error (`WorkerTraceback`)
+    assert outcome.tally.runs == len(closed) == 1
+    assert [s.attributes["dify.run.id"] for s in _roots(otlp_sink, outcome.tally.spans)] == [RUN.run_id]
+
+
 def test_a_worker_that_dies_is_said_not_to_have_answered(
     config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,6 +262,34 @@ def test_a_worker_that_dies_is_said_not_to_have_answered(
         for run in [*_runs(3), replace(RUN, run_id="fatal"), *_runs(3)]:
             workers.submit(run)
         workers.finish(15)
+
+
+def test_the_first_worker_imports_with_the_collector_off_and_works_with_it_on(
+    config: BridgeConfig, otlp_sink: OtlpSink
+) -> None:
+    """The imports and the config, before the first run, are not slowed by collections that would only look over
+    objects living until the exit (bridge/service/replay_workers.py); runs are collected as usual, start-up frozen
+    out of the collector's sight."""
+
+    def open_export() -> ReplayExport:
+        export = ReplayExport(config)
+        assert not gc.isenabled()
+        return export
+
+    frozen_at_start = gc.get_freeze_count()
+    process_run = pipeline.process_run
+
+    def checked(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+        if not gc.isenabled() or gc.get_freeze_count() <= frozen_at_start:
+            raise RuntimeError("the collector is off, or start-up was not frozen")
+        return process_run(builder, pipelines, run)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay_export, "process_run", checked)  # the workers are forked with it
+        workers = ReplayWorkers(2, open_export)
+        for run in _runs(4):
+            workers.submit(run)
+        assert workers.finish(15).tally.runs == 4
 
 
 def test_the_queue_in_memory_batches_by_pipeline_spans_and_bytes_and_forgets_what_every_exporter_sent() -> None:
