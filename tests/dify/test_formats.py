@@ -47,6 +47,22 @@ def test_ndjson_bad_line_does_not_stop_the_rest() -> None:
     assert isinstance(items[1], InputError) and str(items[1]).startswith("in.txt:3: invalid JSON")
 
 
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_inside_a_json_string_do_not_end_a_line(brk: str) -> None:
+    """JSON allows them raw in a string (an answer pasted from a web page); only CR and LF end an SSE or NDJSON
+    line, so the record is read whole and the lines after keep their numbers."""
+    sse = f'data: {{"answer": "one{brk}two"}}\r\n\r\ndata: {{"answer": "three"}}\n\n'
+    assert [(i.obj, i.line) for i in _items(sse) if isinstance(i, Record)] == [
+        ({"answer": f"one{brk}two"}, 1),
+        ({"answer": "three"}, 3),
+    ]
+    ndjson = f'{{"answer": "one{brk}two"}}\n{{"answer": "three"}}\n'
+    assert [(i.obj, i.line) for i in _items(ndjson) if isinstance(i, Record)] == [
+        ({"answer": f"one{brk}two"}, 1),
+        ({"answer": "three"}, 2),
+    ]
+
+
 def test_json_array_elements_keep_their_line_numbers() -> None:
     items = _items('[\n  {"a": 1},\n\n  {"a": 2}\n]\n')
     assert [(i.obj, i.line) for i in items if isinstance(i, Record)] == [({"a": 1}, 2), ({"a": 2}, 4)]
