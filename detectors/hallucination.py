@@ -13,6 +13,7 @@ against the sources' numbers, and as counts ("5 saunas") against the sources' co
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -20,13 +21,20 @@ from functools import lru_cache
 from pydantic import Field
 
 from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id
+from detectors.json_figures import json_figures, near
 
 KEY = "hallucination"
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
 # Only Latin letters and digits glue onto a number ("A4", "x86"): Chinese and Japanese write a number against
 # its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word. Separators
-# inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German.
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,#])\d(?:\d|[.,](?=\d))*(?![A-Za-z0-9_])")
+# inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German. A space
+# (or a no-break one) between groups of three digits is a thousands separator ("1 250,00" in French), unless
+# a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount).
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![.,]?\d)"
+    r"|\d(?:\d|[.,](?=\d))*)(?![A-Za-z0-9_])"
+)
+_GROUP_SPACE = re.compile("[ \u00a0\u202f]")
 # Number words a source may use where an answer writes digits (two digits and more: single digits are not
 # checked), English, Spanish, German, then Chinese/Japanese numerals up to 99.
 _WORDS = {
@@ -44,9 +52,13 @@ _WORDS = {
 _CJK_DIGITS = "零一二三四五六七八九"
 # A count: one digit (or a range of them) before a word or a Chinese/Japanese unit ("5 saunas", "2-3 Werktage",
 # "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
-# of the same thing, they are facts.
+# of the same thing, they are facts. A range is written with a dash or a tilde, or a word between ("5 to 7
+# days", "5 bis 7", "5 a 7", "5 à 7", "5 tot 7", "5 do 7", "5 e 7", "5至7"), so that its first end counts too.
+_RANGE = r"\s?[-\u2013~\uff5e\u81f3\u5230]\s?|\s(?:to|and|or|bis|und|oder|a|al|y|o|à|et|ou|e|até|tot|en|do|i)\s"
 _COUNT = re.compile(
-    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:\s?[-\u2013]\s?(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:"
+    + _RANGE
+    + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
 )
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
 # Digits 1-9 as words (a source writing "five working days" supports an answer's "5"): English, Spanish,
@@ -103,7 +115,8 @@ class Config(DetectorConfig):
 
 def _token(number: str) -> str:
     """A number as written, but a separator repeated is a thousands separator and is dropped ("6,000,000" →
-    "6000000")."""
+    "6000000"), and so is a space between groups of three digits ("1 250" → "1250")."""
+    number = _GROUP_SPACE.sub("", number)
     for separator in ",.":
         if number.count(separator) > 1:
             number = number.replace(separator, "")
@@ -268,18 +281,20 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
 
 
 def _data(trace: Trace) -> list[tuple[int, str]]:
-    """What the run computed or fetched, by start time: its tool, HTTP, code and container outputs."""
-    return [
-        (node.start_time or 0, str(attr(node, "output.value") or ""))
+    """What the run computed or fetched, by end time (an output exists once its node ended: a container's
+    output, which holds what the LLMs inside it wrote, is no source for them): its tool, HTTP, code and
+    container outputs."""
+    return sorted(
+        (node.end_time or node.start_time or 0, str(attr(node, "output.value") or ""))
         for node in trace.nodes
         if attr(node, "dify.node.type") in _DATA_NODES
-    ]
+    )
 
 
 def _rounds(trace: Trace) -> str:
     """The round numbers of the run's loops and iterations ("round 11", "40 parcels tracked" are counts)."""
     rounds = [attr(container, "dify.container.rounds") for container in trace.of_type("loop", "iteration")]
-    return " ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
+    return ", ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
 
 
 def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
@@ -297,6 +312,37 @@ def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
                 fed |= source_values(str(value))
     fed -= asked
     return bool(fed) and not fed.isdisjoint(source_values(prompt))
+
+
+def _precision(reading: str) -> float:
+    """Half the last digit a number is written to: how far what it rounds may lie ("27" for 27.3)."""
+    return 0.5 * 10.0 ** -len(reading.partition(".")[2])
+
+
+def _off_tables(unsupported: set[str], claims: dict[str, str], sources: list[str]) -> set[str]:
+    """The numbers of `unsupported` that no source's JSON computes (`json_figures`): a total, an average,
+    a quotient, or, for a percentage, a share; to the precision the answer writes it."""
+    left = set()
+    for number in unsupported:
+        share = claims.get(number) == "%"
+        if not any(
+            near(float(reading), json_figures(source)[share], _precision(reading))
+            for reading in readings(number)
+            for source in sources
+        ):
+            left.add(number)
+    return left
+
+
+def _worked_example(unsupported: set[str], rates: set[float]) -> set[str]:
+    """Pairs of `unsupported` numbers where one is a source's percentage of the other: an example the answer
+    works ("on EUR 10,000 that is EUR 275 a year" at 2.75 %; "on a 250,000 home, 200,000" at 80 %)."""
+    values = {(n, float(r)) for n in unsupported for r in readings(n)}
+    worked: set[str] = set()
+    for (base, whole), (part, amount) in itertools.permutations(values, 2):
+        if base != part and any(abs(whole * rate / 100 - amount) <= 0.01 * amount for rate in rates if 0 < rate < 100):
+            worked.update((base, part))
+    return worked
 
 
 def _unsupported(
@@ -321,6 +367,8 @@ def _unsupported(
             for n in unsupported
             if not any(computed(r, claims.get(n, ""), values, units, factors) for r in readings(n))
         }
+        unsupported = _off_tables(unsupported, claims, sources)
+        unsupported -= _worked_example(unsupported, units.get("%", set()))
     miscounted: dict[str, dict[str, list[str]]] = {}
     if counted:  # counts of a thing the sources count otherwise
         there: dict[str, set[str]] = {}
@@ -341,7 +389,7 @@ def create(cfg: Config) -> object:
         shared: set[str] | None = None  # numbers of the documents and the run's inputs, read once an answer has any
         root = trace.root
         inputs = str(attr(root, "input.value") or "") if root is not None else ""
-        # The run's data (tool, HTTP, code, container outputs) by start time, read once an answer needs it; the
+        # The run's data (tool, HTTP, code, container outputs) by end time, read once an answer needs it; the
         # LLMs are taken in start order, so what each had before it grows by one pass over the data.
         data: list[tuple[int, str]] | None = None
         outputs: list[str] = []  # the data before the LLM at hand
@@ -369,7 +417,7 @@ def create(cfg: Config) -> object:
             if data is None:
                 data, rounds = _data(trace), _rounds(trace)
                 written.update(_plain(rounds))
-            while len(outputs) < len(data) and data[len(outputs)][0] < (span.start_time or 0):
+            while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
                 written.update(_plain(outputs[-1]))
             unsupported = {n for n in unsupported if written.isdisjoint(readings(n))}

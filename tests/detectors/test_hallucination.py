@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from detectors.hallucination import numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
+from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
+
+_FILES = tuple(sorted(path.name for path in STREAMS.glob("*.sse")))
 
 DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
 
@@ -211,3 +217,97 @@ def test_a_loop_rounds_number_is_a_source() -> None:
         return [lint, reviewer]
 
     assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination", data_fed=True) == []
+
+
+def test_numbers_grouped_by_spaces_are_one_number() -> None:
+    assert numbers("1 250,00 € et 218 000 €") == {"1250,00", "218000"}
+    # A month then an amount, and rounds listed with commas, stay apart.
+    assert numbers("2025-01 330.374,09; rounds 99, 100, 101") == {"2025", "01", "330.374,09", "99", "100", "101"}
+    assert findings(_rag("Le prix est de 218 000 €.", "Prix : 218 000 €."), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_rag("Le prix est de 281 000 €.", "Prix : 218 000 €."), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["281000"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "A replacement card arrives within 5 to 7 business days; express delivery takes 2 business days.",
+        "Die Ersatzkarte kommt in 5 bis 7 business days; Express in 2 business days.",
+        "La tarjeta llega en 5 a 7 business days; urgente en 2 business days.",
+    ],
+)
+def test_a_range_written_with_a_word_counts_both_ends(document: str) -> None:
+    assert findings(_rag("New card in 5-7 business days.", document), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_rag("New card in 3-7 business days.", document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["miscounted"]["busin"]["answer"] == ["3", "7"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("At 2.75 % a deposit of EUR 8,000.00 earns about EUR 220.00 a year.", False),
+        ("A EUR 400,000.00 flat can be financed up to EUR 320,000.00 (80 %).", False),
+        ("At 2.75 % a deposit of EUR 8,000.00 earns about EUR 260.00 a year.", True),
+    ],
+)
+def test_an_example_the_answer_works_from_a_source_rate(answer: str, fires: bool) -> None:
+    document = "Savings: 2.75 % AER up to EUR 50,000.00. Loans: up to 80 % of the value."
+    assert len(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+
+
+def _fed_table(answer: str) -> list[object]:
+    """A report LLM fed a query tool's rows (as Dify's tool node writes them: JSON text and JSON)."""
+    rows = [["North", 1204.5], ["South", 980.25], ["East", 415.25]]
+    result = {"columns": ["region", "revenue"], "rows": rows}
+    tool = node("sql", "tool", outputs={"text": json.dumps(result), "files": [], "json": [result]})
+    prompt = f"Write the report from the rows.\n{json.dumps(rows)}"
+    return _fed_run(prompt, answer, {"question": "Revenue by region?"}, tool)
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("North 1.204,50, South 980,25, East 415,25: gesamt 2.600,00; North 46,3 %.", []),  # total, a share
+        ("Revenue averaged 866.67 per region, 2,600.00 in all.", []),  # the average
+        ("North 1,204.50, South 980.25, East 415.25: 2,700.00 in all.", ["2,700.00"]),
+        ("North holds 52 % of the revenue.", ["52"]),
+    ],
+)
+def test_totals_averages_and_shares_of_a_fed_table(answer: str, unsupported: list[str]) -> None:
+    found = findings(_fed_table(answer), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_quotients_and_shares_of_one_records_fields() -> None:
+    listing = '{"id": "L-1", "price": 449000, "area_m2": 66, "disrupted": 3, "total": 11}'
+    api = node("feed", "http-request", outputs={"status_code": 200, "body": listing})
+    prompt = f"Summarise the listing.\n{listing}"
+
+    def run(answer: str) -> list[object]:
+        return _fed_run(prompt, answer, {"city": "Lisboa"}, api)
+
+    assert findings(run("66 m² for 449,000 € (≈ 6,803.03 €/m²); 3 of 11 (27 %)."), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    (finding,) = findings(run("66 m² for 449,000 € (≈ 7,250.00 €/m²)."), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["7,250.00"]
+
+
+def test_a_containers_output_is_no_source_for_the_llms_inside_it() -> None:
+    """An iteration's output holds what its LLM wrote: a wrong figure there supports nothing."""
+    writer = RunWriter(_FILES, random.Random(1), "app-iter", "wf-iter", {"city": "Porto"})
+    item = '{"id": "CN-1", "price": 232000, "area_m2": 82}'
+    writer.node("http-request", "feed", "Feed", {}, {"status_code": 200, "body": f"[{item}]"})
+    writer.open("iteration", "each", "Each listing", {"iterator_selector": [item]}, 1)
+    writer.round()
+    summary = "Flat of 82 m² for 732.000 €."
+    writer.llm(
+        "sum",
+        "Summarize",
+        "gpt-4o-mini",
+        [("system", "Summarize."), ("user", item)],
+        summary,
+        Usage(90, 20, (0.15, 0.6)),
+    )
+    writer.close({"output": [summary]})
+    spans = stream_spans(writer.finish({"digest": summary}))
+    (finding,) = findings(spans, "hallucination", data_fed=True)
+    assert finding.evidence["unsupported"] == ["732.000"]

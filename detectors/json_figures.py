@@ -1,0 +1,100 @@
+"""Figures a source's JSON computes: what an answer may state about a table it was fed without the figure
+being written anywhere. A column of numbers (a list's numbers, a list of rows' numbers by position, a list of
+records' by field) gives its total, its average and each value's share of the total (not the totals of its
+runs: of a column of small counts, some run adds up to almost any small number); one record (an object's
+number fields, a row's numbers) gives the quotients of two of its fields ("price / area_m2") and the share of
+the smaller in the larger ("count / total").
+
+Read from the structure, not from words, so it holds in any language; bounded (`_MAX_VALUES` values walked
+per text, `_RECORD_FIELDS` fields of a record paired) so that a large tool output costs little.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from functools import lru_cache
+from typing import Any
+
+from detectors import json_value
+
+# JSON values walked per text, and fields per record paired: a bound on the work, not a reading.
+_MAX_VALUES = 5000
+_RECORD_FIELDS = 12
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json_in(text: str) -> list[Any]:
+    """The JSON objects and lists in `text`: the whole text, else each line that is one (a prompt's data
+    message among its instructions)."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        whole = json_value(stripped)
+        if not isinstance(whole, str):
+            return [whole]
+    found = []
+    for line in stripped.splitlines():
+        line = line.strip()
+        if line[:1] in ("{", "[") and not isinstance(value := json_value(line), str):
+            found.append(value)
+    return found
+
+
+def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]]]:
+    """(columns, records) of numbers in `values`, nested JSON text (a tool's `text` output) read too."""
+    columns: list[list[float]] = []
+    records: list[list[float]] = []
+    stack, walked = list(values), 0
+    while stack and walked < _MAX_VALUES:
+        value = stack.pop()
+        walked += 1
+        if isinstance(value, str):
+            if value[:1] in ("{", "[") and not isinstance(decoded := json_value(value), str):
+                stack.append(decoded)
+            continue
+        items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+        own = [float(item) for item in items if _is_number(item)]
+        if len(own) >= 2:
+            records.append(own[:_RECORD_FIELDS])
+            if isinstance(value, list):
+                columns.append(own)
+        if isinstance(value, list):  # rows or records: their numbers by position or field
+            by_field: dict[object, list[float]] = {}
+            for row in value:
+                fields = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
+                for field, item in fields:
+                    if _is_number(item):
+                        by_field.setdefault(field, []).append(float(item))
+            columns.extend(column for column in by_field.values() if len(column) >= 2)
+        stack.extend(item for item in items if isinstance(item, dict | list | str))
+    return columns, records
+
+
+@lru_cache(maxsize=256)
+def json_figures(text: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(amounts, shares in percent) computed from the JSON in `text`, each sorted; both empty without JSON."""
+    amounts: set[float] = set()
+    shares: set[float] = set()
+    columns, records = _tables(_json_in(text))
+    for column in columns:
+        total = math.fsum(column)
+        amounts.update((total, total / len(column)))
+        if total > 0:
+            shares.update(100 * value / total for value in column if value > 0)
+    for record in records:
+        for a, b in itertools.permutations(record, 2):
+            if b:
+                amounts.add(a / b)
+                if 0 < a < b:
+                    shares.add(100 * a / b)
+    return tuple(sorted(amounts)), tuple(sorted(shares))
+
+
+def near(value: float, figures: tuple[float, ...], tolerance: float) -> bool:
+    """Whether a figure of the sorted `figures` lies within `tolerance` of `value`."""
+    at = bisect.bisect_left(figures, value - tolerance)
+    return at < len(figures) and figures[at] <= value + tolerance
