@@ -176,12 +176,12 @@ def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[s
     return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
 
 
-def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_asked() -> None:
+def test_answers_fed_run_inputs_or_a_tool_result_are_checked_unless_turned_off() -> None:
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # off by default
-    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=False) == []  # type: ignore[arg-type]
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination")  # type: ignore[arg-type]  # on by default
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
     assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # type: ignore[arg-type]  # 5 days: none
