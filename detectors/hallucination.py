@@ -5,14 +5,17 @@ prompt fed data (a number of a run input other than the user's question, or of a
 or iteration node's output, in the prompt); creative writing is left alone. A number counts as supported
 when its value appears anywhere in the LLM's prompt, the run's inputs or the retrieved documents: written
 with either decimal separator ("14,90" and "14.90"), with thousands separators or without, as a number word
-("fourteen", "catorce", "十四"), or converted between time units ("2 years" as "24 months"); or when it
-is computed from them (two numbers and more: a sum, a difference, a multiple by a count the answer states, a
-share per unit or a percentage). Single digits are checked as quantities ("6 seconds", "8%", "7小时")
-against the sources' numbers, and as counts ("5 saunas") against the sources' count of the same thing.
+("fourteen", "catorce", "十四"), converted between time units ("2 years" as "24 months") or rounded
+("437,000", "0.44 million" for 437,303.42); or when it is computed from them (two numbers and more: a sum, a
+difference, a multiple by a count the answer states, a share per unit or a percentage, a worked example at a
+source's rate, and a fed JSON table's totals, averages, shares and quotients: `json_figures`). Single digits
+are checked as quantities ("6 seconds", "8%", "7小时") against the sources' numbers, and as counts ("5 saunas")
+against the sources' count of the same thing.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator
@@ -100,6 +103,18 @@ _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z
 _NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})")
 # The units a single digit is a quantity in, a fact however small ("6 Sekunden", "8%", "7小时", "€5").
 _MEASURES = {*_TIME_UNITS, "money", "%"}
+# Scale words after a number ("1.1 million", "1,1 Mio.", "110万"): English, Spanish, German, French, Portuguese,
+# Italian, Dutch, Polish, then Chinese, Japanese and Korean. ("billion" is read as 10^9, the English one.)
+_SCALES = {
+    **dict.fromkeys(("thousand", "mil", "tausend", "mille", "duizend", "tys", "千", "천"), 1e3),
+    **dict.fromkeys(("万", "萬", "만"), 1e4),
+    **dict.fromkeys(("million", "millions", "millón", "millones", "millionen", "mio", "milhão", "milhões", "milione",
+                     "milioni", "miljoen", "mln", "百万"), 1e6),
+    **dict.fromkeys(("亿", "億", "억"), 1e8),
+    **dict.fromkeys(("billion", "billions", "milliard", "milliards", "milliarde", "milliarden", "mrd", "bilhão",
+                     "bilhões", "miliardo", "miliardi", "miljard", "mld"), 1e9),
+}  # fmt: skip
+_SCALE = re.compile(r"\s?([^\W\d_]+|[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]{1,2})")
 # Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
@@ -334,6 +349,39 @@ def _off_tables(unsupported: set[str], claims: dict[str, str], sources: list[str
     return left
 
 
+def _scale(answer: str, number: str) -> float:
+    """What the answer multiplies `number` by where it writes it ("1.1 million": 10^6); 1 if by nothing."""
+    for match in _NUMBER.finditer(answer):
+        if _token(match.group(0)) == number and (word := _SCALE.match(answer, match.end())):
+            found = word.group(1).lower()
+            return _SCALES.get(found) or _SCALES.get(found[:1]) or 1.0
+    return 1.0
+
+
+def _rounded(number: str, scale: float, values: tuple[float, ...]) -> bool:
+    """Whether `number` (times `scale`) is one of the sorted `values` rounded to the place it is written to,
+    two significant digits kept at least: "437,000" or "0.44 million" for 437,303.42, "2.8 %" for 2.75 %,
+    "38" for 38.48. One zero at the end is no rounding ("7,950" is not 7,951), and a number written to the
+    unit rounds a value with decimals only (437 does not round 436). A separator before three digits is read
+    as a thousands separator only: "7,950" does not round 7.951 either."""
+    for reading in readings(number):
+        whole, _, fraction = reading.partition(".")
+        if fraction and len(readings(number)) > 1:
+            continue
+        zeros = 0 if fraction else len(whole) - len(whole.rstrip("0"))
+        if len((whole + fraction).strip("0")) < 2 or zeros == 1:
+            continue
+        step = 10.0 ** -len(fraction) if fraction else 10.0**zeros
+        value, tolerance = float(reading) * scale, step / 2 * scale
+        if step == 1 and scale == 1:  # to the unit: a value with decimals, rounded
+            at = bisect.bisect_left(values, value - tolerance)
+            if any(v != int(v) for v in values[at : bisect.bisect_right(values, value + tolerance)]):
+                return True
+        elif near(value, values, tolerance):
+            return True
+    return False
+
+
 def _worked_example(unsupported: set[str], rates: set[float]) -> set[str]:
     """Pairs of `unsupported` numbers where one is a source's percentage of the other: an example the answer
     works ("on EUR 10,000 that is EUR 275 a year" at 2.75 %; "on a 250,000 home, 200,000" at 80 %)."""
@@ -369,6 +417,12 @@ def _unsupported(
         }
         unsupported = _off_tables(unsupported, claims, sources)
         unsupported -= _worked_example(unsupported, units.get("%", set()))
+    stated = {d for d in stated if float(d) not in values}
+    if unsupported or stated:  # rounded from a source's value or a table's figure?
+        figures = sorted(values.union(*(json_figures(source)[0] for source in sources)))
+        rounded = tuple(figures)
+        unsupported = {n for n in unsupported if not _rounded(n, _scale(answer, n), rounded)}
+        stated = {d for d in stated if not _rounded(d, _scale(answer, d), rounded)}
     miscounted: dict[str, dict[str, list[str]]] = {}
     if counted:  # counts of a thing the sources count otherwise
         there: dict[str, set[str]] = {}
@@ -379,7 +433,7 @@ def _unsupported(
             if thing in there and not digits <= there[thing]:
                 miscounted[thing] = {"answer": sorted(digits), "sources": sorted(there[thing])}
     miscounted_digits = {d for c in miscounted.values() for d in c["answer"]}
-    unsupported.update(d for d in stated if float(d) not in values and d not in miscounted_digits)
+    unsupported.update(d for d in stated if d not in miscounted_digits)
     return unsupported, miscounted
 
 

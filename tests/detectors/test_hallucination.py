@@ -311,3 +311,21 @@ def test_a_containers_output_is_no_source_for_the_llms_inside_it() -> None:
     spans = stream_spans(writer.finish({"digest": summary}))
     (finding,) = findings(spans, "hallucination", data_fed=True)
     assert finding.evidence["unsupported"] == ["732.000"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Revenue was about EUR 437,000; growth 2.8 %.", False),
+        ("Revenue was EUR 0.44 million, or 0,44 Mio. EUR.", False),
+        ("营收约43.7万欧元。", False),  # 43.7 x 10^4
+        ("Revenue was EUR 437,303, a 38 % share.", False),  # to the unit: 437,303.42 and 38.48 %
+        ("Revenue was 437 EUR.", True),  # not 437,303.42 to any place
+        ("Revenue was about EUR 520,000.", True),
+        ("Revenue was EUR 0.52 million.", True),
+        ("Growth was 3.5 %.", True),
+    ],
+)
+def test_a_source_value_rounded_or_scaled_is_supported(answer: str, fires: bool) -> None:
+    document = "Revenue 2025: EUR 437,303.42 (growth: 2.75 %; share of the group: 38.48 %)."
+    assert len(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
