@@ -4,6 +4,7 @@ running away calls one LLM node forty times, each call at the usual price)."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterator
 
@@ -78,13 +79,17 @@ def _nodes_against_median(trace: Trace, cfg: Config, runs: list[float], quiet: b
     """The dearest node of the run costing `node_median_factor` times its own median and at least the app's
     median run (`runs`: the app's past run prices); none if `quiet` (the run already fired: one cause, one
     finding), the nodes' histories kept all the same."""
-    usual_run = statistics.median(runs) if len(runs) >= cfg.min_history else None
+    # The medians only for a node dearer than the cheapest past run (the median run is at least that): most
+    # nodes cost a share of a run, and then no median is taken.
+    cheapest = min(runs) if len(runs) >= cfg.min_history else math.inf
+    usual_run = math.inf
     dear: list[tuple[float, float, int, int, ReadableSpan]] = []
     for node, (price, executions, span) in _node_prices(trace).items():
         key = f"{KEY}:{trace.app}:{node}"
         past: list[float] = trace.baselines.get(key) or []
-        if usual_run is not None and len(past) >= cfg.min_history and price >= usual_run:
-            median = statistics.median(past)
+        if price >= cheapest and len(past) >= cfg.min_history:
+            usual_run = statistics.median(runs) if usual_run == math.inf else usual_run
+            median = statistics.median(past) if price >= usual_run else 0.0
             if median > 0 and price > cfg.node_median_factor * median:
                 dear.append((price / median, median, len(past), executions, span))
         trace.baselines.put(key, [*past, price][-cfg.history :])
