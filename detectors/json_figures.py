@@ -1,9 +1,11 @@
 """Figures a source's JSON computes: what an answer may state about a table it was fed without the figure
 being written anywhere. A column of numbers (a list's numbers, a list of rows' numbers by position, a list of
-records' by field) gives its total, its average and each value's share of the total (not the totals of its
-runs: of a column of small counts, some run adds up to almost any small number); one record (an object's
-number fields, a row's numbers) gives the quotients of two of its fields ("price / area_m2") and the share of
-the smaller in the larger ("count / total").
+records' by field) gives its total, its average, each value's share of the total and the change in percent
+from one value to the next and from the first to the last (not the totals of its runs: of a column of small
+counts, some run adds up to almost any small number); one record (an object's number fields, a row's
+numbers) gives the quotients of two of its fields ("price / area_m2"), the share of the smaller in the larger
+("count / total") and the change from one to the other ("this_month" against "last_month"); a list, its
+length.
 
 Read from the structure, not from words, so it holds in any language; bounded (`_MAX_VALUES` values walked
 per text, `_RECORD_FIELDS` fields of a record paired) so that a large tool output costs little.
@@ -44,10 +46,12 @@ def _json_in(text: str) -> list[Any]:
     return found
 
 
-def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]]]:
-    """(columns, records) of numbers in `values`, nested JSON text (a tool's `text` output) read too."""
+def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], set[float]]:
+    """(columns, records) of numbers in `values`, nested JSON text (a tool's `text` output) read too, and the
+    lengths of its lists ("12 open tickets" for a list of twelve)."""
     columns: list[list[float]] = []
     records: list[list[float]] = []
+    lengths: set[float] = set()
     stack, walked = list(values), 0
     while stack and walked < _MAX_VALUES:
         value = stack.pop()
@@ -63,6 +67,7 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]]]:
             if isinstance(value, list):
                 columns.append(own)
         if isinstance(value, list):  # rows or records: their numbers by position or field
+            lengths.add(float(len(value)))
             by_field: dict[object, list[float]] = {}
             for row in value:
                 fields = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
@@ -71,24 +76,33 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]]]:
                         by_field.setdefault(field, []).append(float(item))
             columns.extend(column for column in by_field.values() if len(column) >= 2)
         stack.extend(item for item in items if isinstance(item, dict | list | str))
-    return columns, records
+    return columns, records, lengths
+
+
+def _change(new: float, old: float) -> float:
+    """The change from `old` to `new` in percent, unsigned (an answer writes "12 % less", not "-12 %")."""
+    return abs(100 * (new - old) / old)
 
 
 @lru_cache(maxsize=256)
 def json_figures(text: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(amounts, shares in percent) computed from the JSON in `text`, each sorted; both empty without JSON."""
-    amounts: set[float] = set()
+    """(amounts, shares and changes in percent) computed from the JSON in `text`, each sorted; both empty
+    without JSON."""
+    columns, records, amounts = _tables(_json_in(text))
     shares: set[float] = set()
-    columns, records = _tables(_json_in(text))
     for column in columns:
         total = math.fsum(column)
         amounts.update((total, total / len(column)))
         if total > 0:
             shares.update(100 * value / total for value in column if value > 0)
+        # The change from one value to the next, either way (last month to this), and first to last.
+        steps = [*itertools.pairwise(column), (column[0], column[-1])]
+        shares.update(_change(b, a) for pair in steps for a, b in (pair, pair[::-1]) if a)
     for record in records:
         for a, b in itertools.permutations(record, 2):
             if b:
                 amounts.add(a / b)
+                shares.add(_change(a, b))
                 if 0 < a < b:
                     shares.add(100 * a / b)
     return tuple(sorted(amounts)), tuple(sorted(shares))

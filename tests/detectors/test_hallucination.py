@@ -329,3 +329,21 @@ def test_a_containers_output_is_no_source_for_the_llms_inside_it() -> None:
 def test_a_source_value_rounded_or_scaled_is_supported(answer: str, fires: bool) -> None:
     document = "Revenue 2025: EUR 437,303.42 (growth: 2.75 %; share of the group: 38.48 %)."
     assert len(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Sie haben 12 offene Tickets; das Volumen stieg um 12 % gegenüber dem Vormonat.", []),  # a length, a change
+        ("Weekly tickets rose from 80 to 101, up 26 %; last week alone 10 %.", []),  # changes along a column
+        ("You have 14 open tickets.", ["14"]),
+        ("Volume is up 18 % on last month.", ["18"]),
+    ],
+)
+def test_list_lengths_and_changes_of_fed_data(answer: str, unsupported: list[str]) -> None:
+    tickets = [{"id": f"T-{n}", "priority": "high" if n % 3 else "low"} for n in range(12)]
+    data = {"tickets": tickets, "volume": {"this_month": 1240, "last_month": 1105}, "weekly": [80, 92, 101]}
+    tool = node("desk", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
+    prompt = f"Summarise the open tickets.\n{json.dumps(data)}"
+    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination")  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
