@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from detectors.hallucination import numbers
+from detectors.numbers import numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
 
@@ -56,7 +56,7 @@ def test_numbers() -> None:
 
 
 def test_numbers_written_against_chinese_characters() -> None:
-    from detectors.hallucination import numbers
+    from detectors.numbers import numbers
 
     assert numbers("签收后45天内可以退货，车费300元") == {"45", "300"}  # noqa: RUF001
     assert numbers("x86 and A4 paper") == set()
