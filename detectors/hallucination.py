@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Iterator
 
 from pydantic import Field
@@ -41,6 +42,12 @@ from detectors.numbers import (
 )
 
 KEY = "hallucination"
+# An answer that is code (a SQL statement, a fenced block, a program) writes its language's literals
+# ("LIMIT 100", "interval '7 days'"), not facts about the sources.
+_CODE = re.compile(
+    r"\s*(?:```|(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|ALTER)\s|select\s[^.]*\sfrom\s|import\s"
+    r"|from\s\S+\simport\s|def\s\w+\(|function\s|const\s\w+\s=|#include|<\?php)"
+)
 # Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
@@ -227,7 +234,8 @@ def _unsupported(
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        documents = " ".join(content for _, _, content in trace.documents)
+        # On lines of their own: a space between digit groups joins them into one number ("12 345").
+        documents = "\n".join(content for _, _, content in trace.documents)
         shared: set[str] | None = None  # numbers of the documents and the run's inputs, read once an answer has any
         root = trace.root
         inputs = str(attr(root, "input.value") or "") if root is not None else ""
@@ -242,8 +250,10 @@ def create(cfg: Config) -> object:
             if not (grounded or cfg.data_fed):
                 continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if _CODE.match(answer):
+                continue
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
-            # number spans a space, so reading the sources apart finds what reading them joined did.
+            # number spans a line, so reading the sources apart finds what reading them joined did.
             claimed, counted, stated = numbers(answer), counts(answer), quantities(answer)
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue

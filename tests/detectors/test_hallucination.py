@@ -347,3 +347,24 @@ def test_list_lengths_and_changes_of_fed_data(answer: str, unsupported: list[str
     prompt = f"Summarise the open tickets.\n{json.dumps(data)}"
     found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination")  # type: ignore[arg-type]
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_code_answers_are_not_checked_but_prose_starting_like_sql_is() -> None:
+    error = '{"ok": false, "error": "ERROR: column \\"net\\" does not exist, LINE 1, position 57"}'
+    tool = node("run_sql", "tool", outputs={"text": error, "files": [], "json": []})
+    prompt = f"Write one PostgreSQL query.\nThe previous query failed: {error}\nFix it."
+    sql = "SELECT team, COUNT(*) FROM tickets WHERE closed_at >= now() - interval '7 days' LIMIT 100;"
+    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination") == []  # type: ignore[arg-type]
+    prose = "With the fix, line 1 now runs; position 58 was the problem."
+    (finding,) = findings(_fed_run(prompt, prose, {"question": "tickets per team"}, tool), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["58"]
+
+
+def test_documents_are_read_apart() -> None:
+    """One document ending in a number and the next starting with one are not one number spaced in groups."""
+    result = [{"content": text, "title": f"d{i}", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}
+              for i, text in enumerate(["The hotel has rooms: 12", "345 guests stayed last night."])]  # fmt: skip
+    spans = run_spans(
+        [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt="Rooms?", answer="It has 12 rooms.")]
+    )
+    assert findings(spans, "hallucination") == []
