@@ -153,9 +153,9 @@ def _off_tables(unsupported: set[str], claims: dict[str, str], sources: list[str
     return left
 
 
-def _rounded(number: str, scale: float, values: tuple[float, ...]) -> bool:
+def _rounded(number: str, scale: float, values: tuple[float, ...], least: int = 2) -> bool:
     """Whether `number` (times `scale`) is one of the sorted `values` rounded to the place it is written to,
-    two significant digits kept at least: "437,000" or "0.44 million" for 437,303.42, "2.8 %" for 2.75 %,
+    `least` significant digits kept: "437,000" or "0.44 million" for 437,303.42, "2.8 %" for 2.75 %,
     "38" for 38.48. One zero at the end is no rounding ("7,950" is not 7,951), and a number written to the
     unit rounds a value with decimals only (437 does not round 436). A separator before three digits is read
     as a thousands separator only: "7,950" does not round 7.951 either."""
@@ -164,7 +164,7 @@ def _rounded(number: str, scale: float, values: tuple[float, ...]) -> bool:
         if fraction and len(readings(number)) > 1:
             continue
         zeros = 0 if fraction else len(whole) - len(whole.rstrip("0"))
-        if len((whole + fraction).strip("0")) < 2 or zeros == 1:
+        if len((whole + fraction).strip("0")) < least or zeros == 1:
             continue
         step = 10.0 ** -len(fraction) if fraction else 10.0**zeros
         value, tolerance = float(reading) * scale, step / 2 * scale
@@ -213,11 +213,20 @@ def _unsupported(
         unsupported = _off_tables(unsupported, claims, sources)
         unsupported -= _worked_example(unsupported, units.get("%", set()))
     stated = {d for d in stated if float(d) not in values}
-    if unsupported or stated:  # rounded from a source's value or a table's figure?
-        figures = sorted(values.union(*(json_figures(source)[0] for source in sources)))
-        rounded = tuple(figures)
-        unsupported = {n for n in unsupported if not _rounded(n, scale_of(answer, n), rounded)}
-        stated = {d for d in stated if not _rounded(d, scale_of(answer, d), rounded)}
+    if unsupported or stated:  # rounded from a source's value, or from a table's figure to 3 digits at least
+        stated_values = tuple(sorted(values))
+        amounts, shares = (
+            tuple(sorted(set().union(*(json_figures(source)[part] for source in sources)))) for part in (0, 1)
+        )
+        claims = dict(measured(answer))
+
+        def rounded(number: str) -> bool:
+            scale = scale_of(answer, number)
+            figures = shares if claims.get(number) == "%" else amounts
+            return _rounded(number, scale, stated_values) or _rounded(number, scale, figures, least=3)
+
+        unsupported = {n for n in unsupported if not rounded(n)}
+        stated = {d for d in stated if not rounded(d)}
     miscounted: dict[str, dict[str, list[str]]] = {}
     if counted:  # counts of a thing the sources count otherwise
         there: dict[str, set[str]] = {}

@@ -46,12 +46,14 @@ def _json_in(text: str) -> list[Any]:
     return found
 
 
-def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], set[float]]:
-    """(columns, records) of numbers in `values`, nested JSON text (a tool's `text` output) read too, and the
-    lengths of its lists ("12 open tickets" for a list of twelve)."""
+def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], set[float], set[float]]:
+    """(columns, records) of numbers in `values`, nested JSON text (a tool's `text` output) read too; amounts
+    read off its lists (their lengths, "12 open tickets"; the sums over rows of two fields' product, an order's
+    "qty" x "unit_price" total); and its fractions as percentages (0.873 as 87.3 %)."""
     columns: list[list[float]] = []
     records: list[list[float]] = []
-    lengths: set[float] = set()
+    amounts: set[float] = set()
+    fractions: set[float] = set()
     stack, walked = list(values), 0
     while stack and walked < _MAX_VALUES:
         value = stack.pop()
@@ -62,21 +64,27 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], se
             continue
         items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
         own = [float(item) for item in items if _is_number(item)]
+        fractions.update(100 * number for number in own if 0 < number < 1)
         if len(own) >= 2:
             records.append(own[:_RECORD_FIELDS])
             if isinstance(value, list):
                 columns.append(own)
         if isinstance(value, list):  # rows or records: their numbers by position or field
-            lengths.add(float(len(value)))
+            amounts.add(float(len(value)))
             by_field: dict[object, list[float]] = {}
+            products: dict[tuple[object, object], float] = {}
             for row in value:
                 fields = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
-                for field, item in fields:
-                    if _is_number(item):
-                        by_field.setdefault(field, []).append(float(item))
+                numbered = [(field, float(item)) for field, item in fields if _is_number(item)][:_RECORD_FIELDS]
+                for field, number in numbered:
+                    by_field.setdefault(field, []).append(number)
+                for (one, a), (other, b) in itertools.combinations(numbered, 2):
+                    products[one, other] = products.get((one, other), 0.0) + a * b
             columns.extend(column for column in by_field.values() if len(column) >= 2)
+            if len(value) >= 2:
+                amounts.update(products.values())
         stack.extend(item for item in items if isinstance(item, dict | list | str))
-    return columns, records, lengths
+    return columns, records, amounts, fractions
 
 
 def _change(new: float, old: float) -> float:
@@ -88,8 +96,7 @@ def _change(new: float, old: float) -> float:
 def json_figures(text: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(amounts, shares and changes in percent) computed from the JSON in `text`, each sorted; both empty
     without JSON."""
-    columns, records, amounts = _tables(_json_in(text))
-    shares: set[float] = set()
+    columns, records, amounts, shares = _tables(_json_in(text))
     for column in columns:
         total = math.fsum(column)
         amounts.update((total, total / len(column)))
@@ -100,6 +107,11 @@ def json_figures(text: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
         shares.update(_change(b, a) for pair in steps for a, b in (pair, pair[::-1]) if a)
     for record in records:
         for a, b in itertools.permutations(record, 2):
+            # Two fields combined: sum, difference, product, quotient; one as a percentage of the other, and
+            # applied to it (a price less its discount: "price" x (1 - "discount_pct" / 100)).
+            amounts.update((a + b, abs(a - b), a * b))
+            if 0 < b <= 100:
+                amounts.update((a * b / 100, a * (1 - b / 100), a * (1 + b / 100)))
             if b:
                 amounts.add(a / b)
                 shares.add(_change(a, b))

@@ -110,9 +110,27 @@ def _token(number: str) -> str:
     return number
 
 
+# Two separators and more make one number only as thousands groups, then perhaps decimals ("1.234.567,89");
+# otherwise ("15.12.2026", "1.2.3") the text is a date or a version, read as its parts.
+_GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*(?:[.,]\d+)?")
+_PARTS = re.compile(r"\d+")
+
+
+def _found(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every number in `text` (`_token`) with where it ends and starts; a date written with dots or commas
+    ("15.12.2026"), or a version, as its parts."""
+    for match in _NUMBER.finditer(text):
+        raw = match.group(0)
+        if raw.count(".") + raw.count(",") > 1 and not _GROUPED.fullmatch(raw):
+            for part in _PARTS.finditer(raw):
+                yield part.group(0), match.start() + part.start(), match.start() + part.end()
+        else:
+            yield _token(raw), match.start(), match.end()
+
+
 def _tokens(text: str) -> Iterator[str]:
-    """Every number in `text` (`_token`)."""
-    return (_token(match.group(0)) for match in _NUMBER.finditer(text))
+    """Every number in `text` (`_found`)."""
+    return (token for token, _, _ in _found(text))
 
 
 def numbers(text: str) -> set[str]:
@@ -162,16 +180,12 @@ def _unit(text: str, start: int, end: int) -> str:
 @lru_cache(maxsize=1024)
 def measured(text: str) -> tuple[tuple[str, str], ...]:
     """Every number in `text` as written (single digits too), with what it counts (`_unit`)."""
-    return tuple((_token(m.group(0)), _unit(text, m.start(), m.end())) for m in _NUMBER.finditer(text))
+    return tuple((token, _unit(text, start, end)) for token, start, end in _found(text))
 
 
 def quantities(text: str) -> set[str]:
     """The single digits `text` states as a quantity: with a time unit, money or as a percentage."""
-    return {
-        match.group(0)
-        for match in _NUMBER.finditer(text)
-        if len(match.group(0)) == 1 and _unit(text, match.start(), match.end()) in MEASURES
-    }
+    return {token for token, start, end in _found(text) if len(token) == 1 and _unit(text, start, end) in MEASURES}
 
 
 @lru_cache(maxsize=256)
@@ -231,8 +245,8 @@ def all_values(text: str) -> frozenset[float]:
 
 def scale_of(answer: str, number: str) -> float:
     """What the answer multiplies `number` by where it writes it ("1.1 million": 10^6); 1 if by nothing."""
-    for match in _NUMBER.finditer(answer):
-        if _token(match.group(0)) == number and (word := _SCALE.match(answer, match.end())):
+    for token, _, end in _found(answer):
+        if token == number and (word := _SCALE.match(answer, end)):
             found = word.group(1).lower()
             return _SCALES.get(found) or _SCALES.get(found[:1]) or 1.0
     return 1.0

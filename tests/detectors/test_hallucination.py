@@ -368,3 +368,27 @@ def test_documents_are_read_apart() -> None:
         [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt="Rooms?", answer="It has 12 rooms.")]
     )
     assert findings(spans, "hallucination") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "answer", "unsupported"),
+    [
+        ({"price": 1299, "discount_pct": 15}, "With the 15 % discount it costs 1,104.15.", []),
+        ({"price": 1299, "discount_pct": 15}, "With the 15 % discount it costs 1,204.15.", ["1,204.15"]),
+        ({"steps": 10432, "goal": 10000}, "10,432 steps: 432 more than your goal.", []),
+        ({"steps": 10432, "goal": 10000}, "10,432 steps: 532 more than your goal.", ["532"]),
+        ({"score": 0.873}, "Das Modell erreicht 87,3 %.", []),
+        ({"lines": [{"qty": 2, "unit": 9.99}, {"qty": 1, "unit": 24.5}]}, "Order total: 44.48.", []),
+        ({"lines": [{"qty": 2, "unit": 9.99}, {"qty": 1, "unit": 24.5}]}, "Order total: 54.48.", ["54.48"]),
+        ({"due": "2026-12-15", "amount": 89.0}, "Bitte zahlen Sie 89,00 € bis zum 15.12.2026.", []),
+        ({"due": "2026-12-15", "amount": 89.0}, "Bitte zahlen Sie 89,00 € bis zum 18.12.2026.", ["18"]),
+    ],
+)
+def test_two_fields_combined_fractions_and_dotted_dates(
+    data: dict[str, object], answer: str, unsupported: list[str]
+) -> None:
+    tool = node("api", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
+    found = findings(
+        _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool), "hallucination"
+    )  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
