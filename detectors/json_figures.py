@@ -8,7 +8,9 @@ numbers) gives the quotients of two of its fields ("price / area_m2"), the share
 length.
 
 Read from the structure, not from words, so it holds in any language; bounded (`_MAX_VALUES` values walked
-per text, `_RECORD_FIELDS` fields of a record paired) so that a large tool output costs little.
+per text, the first `_MAX_RECORDS` records and `_RECORD_FIELDS` fields of each combined, a column's first
+`_COLUMN_VALUES` values taken apart) so that a large tool output costs a few milliseconds at most, and only
+for an answer with a number no source states.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from detectors import json_value
 
 # JSON values walked per text, and fields per record paired: a bound on the work, not a reading.
 _MAX_VALUES = 5000
-_RECORD_FIELDS = 12
+_MAX_RECORDS = 24
+_RECORD_FIELDS = 8
+_COLUMN_VALUES = 200
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+# JSON numbers as decoded (a bool is an int subclass but no number here; an exact type test is also the fastest).
+_NUMBERS = (int, float)
 
 
 def _json_in(text: str) -> list[Any]:
@@ -63,7 +67,7 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], se
                 stack.append(decoded)
             continue
         items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
-        own = [float(item) for item in items if _is_number(item)]
+        own = [float(item) for item in items if type(item) in _NUMBERS]
         fractions.update(100 * number for number in own if 0 < number < 1)
         if len(own) >= 2:
             records.append(own[:_RECORD_FIELDS])
@@ -75,7 +79,7 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], se
             products: dict[tuple[object, object], float] = {}
             for row in value:
                 fields = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
-                numbered = [(field, float(item)) for field, item in fields if _is_number(item)][:_RECORD_FIELDS]
+                numbered = [(field, float(item)) for field, item in fields if type(item) in _NUMBERS][:_RECORD_FIELDS]
                 for field, number in numbered:
                     by_field.setdefault(field, []).append(number)
                 for (one, a), (other, b) in itertools.combinations(numbered, 2):
@@ -101,11 +105,11 @@ def json_figures(text: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
         total = math.fsum(column)
         amounts.update((total, total / len(column)))
         if total > 0:
-            shares.update(100 * value / total for value in column if value > 0)
+            shares.update(100 * value / total for value in column[:_COLUMN_VALUES] if value > 0)
         # The change from one value to the next, either way (last month to this), and first to last.
-        steps = [*itertools.pairwise(column), (column[0], column[-1])]
+        steps = [*itertools.pairwise(column[:_COLUMN_VALUES]), (column[0], column[-1])]
         shares.update(_change(b, a) for pair in steps for a, b in (pair, pair[::-1]) if a)
-    for record in records:
+    for record in records[:_MAX_RECORDS]:
         for a, b in itertools.permutations(record, 2):
             # Two fields combined: sum, difference, product, quotient; one as a percentage of the other, and
             # applied to it (a price less its discount: "price" x (1 - "discount_pct" / 100)).
