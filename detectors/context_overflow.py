@@ -72,9 +72,12 @@ class Config(DetectorConfig):
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
     # Model name (or prefix) → context window in tokens.
     windows: dict[str, int] = Field(default_factory=dict)
-    # Prompts growing run over run for this many runs, and past this share of the window, fire early.
+    # Prompts growing run over run for this many runs, and past this share of the window, fire early. 0.45:
+    # a conversation whose memory keeps every turn is near half its window a few turns before it overflows,
+    # while there is still room to trim (with 0.6, a prompt growing by a tenth of the window a turn was caught
+    # two turns before the window only); the growth conditions below, not the share, keep steady apps quiet.
     growth_runs: int = Field(default=5, ge=3)
-    growth_ratio: float = Field(default=0.6, gt=0, le=1)
+    growth_ratio: float = Field(default=0.45, gt=0, le=1)
     # ...and only when they rose by at least this share of the window over those runs, no one run
     # contributing more than half of the rise: growth, not jitter followed by one large prompt.
     growth_min_rise: float = Field(default=0.05, gt=0, le=1)

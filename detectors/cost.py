@@ -1,10 +1,14 @@
-"""`cost`: a run or a node over its configured budget (prices as Dify computed them)."""
+"""`cost`: a run or a node over its configured budget, or dear against its own history (prices as Dify computed
+them): a run against its app's rolling median, a node against its own (its executions in a run summed: a loop
+running away calls one LLM node forty times, each call at the usual price)."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
@@ -21,6 +25,11 @@ class Config(DetectorConfig):
     # input or a loop running to its cap costs 2-4x the usual; a misconfiguration (retrieval top-k, a runaway
     # prompt) costs ten times and more.
     median_factor: float = Field(default=5.0, gt=1)
+    # A node costing more than this many times its own rolling median, and at least the app's median run,
+    # fires. 10: a cheap node's share of a run hides its growth, so a long but legitimate conversation costs
+    # its answering node up to 6x its usual while the run stays under median_factor; a loop running away calls
+    # its LLM node 20-60 times. The second condition keeps a cheap node (a classifier) from firing on cents.
+    node_median_factor: float = Field(default=10.0, gt=1)
     # Runs the median is taken over, and how many are needed before it is used.
     history: int = Field(default=50, ge=3)
     min_history: int = Field(default=10, ge=3)
@@ -30,9 +39,8 @@ def _severity(ratio: float) -> Severity:
     return "critical" if ratio >= 10 else "high" if ratio >= 3 else "medium"
 
 
-def _against_median(trace: Trace, cfg: Config, price: float, currency: str) -> Iterator[Finding]:
+def _against_median(trace: Trace, cfg: Config, price: float, currency: str, past: list[float]) -> Iterator[Finding]:
     key = f"{KEY}:{trace.app}"
-    past: list[float] = trace.baselines.get(key) or []
     # No median is taken while even the cheapest past run is within the factor (the median is at least that).
     if len(past) >= cfg.min_history and cfg.median_factor * min(past) < price:
         median = statistics.median(past)
@@ -52,6 +60,61 @@ def _against_median(trace: Trace, cfg: Config, price: float, currency: str) -> I
                 },
             )
     trace.baselines.put(key, [*past, price][-cfg.history :])
+
+
+def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
+    """Node id → its executions' prices summed in this run, how many executions, and its first span
+    (containers left out: their price, where Dify reports one, is their children's)."""
+    prices: dict[str, tuple[float, int, ReadableSpan]] = {}
+    for span in trace.nodes:
+        price = attr(span, "dify.price.total")
+        if isinstance(price, float) and attr(span, "dify.node.type") not in ("loop", "iteration"):
+            node = str(attr(span, "dify.node.id") or span.name)
+            total, executions, first = prices.get(node, (0.0, 0, span))
+            prices[node] = (total + price, executions + 1, first)
+    return prices
+
+
+def _nodes_against_median(trace: Trace, cfg: Config, runs: list[float], quiet: bool) -> Iterator[Finding]:
+    """The dearest node of the run costing `node_median_factor` times its own median and at least the app's
+    median run (`runs`: the app's past run prices); none if `quiet` (the run already fired: one cause, one
+    finding), the nodes' histories kept all the same."""
+    # The medians only for a node dearer than the cheapest past run (the median run is at least that): most
+    # nodes cost a share of a run, and then no median is taken.
+    cheapest = min(runs) if len(runs) >= cfg.min_history else math.inf
+    usual_run = math.inf
+    dear: list[tuple[float, float, int, int, ReadableSpan]] = []
+    for node, (price, executions, span) in _node_prices(trace).items():
+        key = f"{KEY}:{trace.app}:{node}"
+        past: list[float] = trace.baselines.get(key) or []
+        if price >= cheapest and len(past) >= cfg.min_history:
+            usual_run = statistics.median(runs) if usual_run == math.inf else usual_run
+            median = statistics.median(past) if price >= usual_run else 0.0
+            if median > 0 and price > cfg.node_median_factor * median:
+                dear.append((price / median, median, len(past), executions, span))
+        trace.baselines.put(key, [*past, price][-cfg.history :])
+    if dear and not quiet:
+        ratio, median, count, executions, span = max(dear, key=lambda found: found[0])
+        title = attr(span, "dify.node.title", span.name)
+        price = ratio * median
+        yield Finding(
+            KEY,
+            "medium",
+            0.8,
+            f"Node '{title}' cost {price:.6g} in this run, {ratio:.1f}x its median of {median:.6g} over its last "
+            f"{count} runs, and more than the app's usual run ({usual_run:.6g}).",
+            {
+                "node": title,
+                "rule": f"node price > node_median_factor ({cfg.node_median_factor}) x the node's median, "
+                "and >= the app's median run",
+                "price": price,
+                "median": median,
+                "app_median_run": usual_run,
+                "runs": count,
+                "executions": executions,
+            },
+            span_id(span),
+        )
 
 
 def create(cfg: Config) -> object:
@@ -76,7 +139,10 @@ def create(cfg: Config) -> object:
                 },
             )
         if isinstance(price, float):
-            yield from _against_median(trace, cfg, price, currency)
+            runs: list[float] = trace.baselines.get(f"{KEY}:{trace.app}") or []
+            dear_run = list(_against_median(trace, cfg, price, currency, runs))
+            yield from dear_run
+            yield from _nodes_against_median(trace, cfg, runs, quiet=bool(dear_run))
         if not cfg.budget_per_node:
             return
         for span in trace.nodes:

@@ -56,6 +56,22 @@ def test_prompts_growing_run_over_run_towards_the_window() -> None:
     assert [run(t) for t in (100, 200, 300, 400, 500)] == [0, 0, 0, 0, 0]  # growing but far from the window
 
 
+def test_growth_fires_near_half_the_window_while_there_is_room_to_trim() -> None:
+    """A chat keeping every turn, 10 % of the window more each run: at 47 % it is five turns from overflowing."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import registry
+
+    processor = DetectionProcessor(
+        Config.model_validate({k: {"enabled": False} for k in registry() if k != "context_overflow"})
+    )
+
+    def run(tokens: int) -> int:
+        return len(processor.detect(run_spans([llm(model="gpt-4o", prompt_tokens=tokens)], app_id="memory-app")))
+
+    assert [run(t) for t in (8_000, 20_000, 33_000, 46_000)] == [0, 0, 0, 0]  # 36 %: not yet
+    assert run(60_000) == 1  # 47 % of gpt-4o's 128,000 tokens, five turns rising
+
+
 def test_the_growth_history_takes_one_prompt_a_run_not_one_per_round() -> None:
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry

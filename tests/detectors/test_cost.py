@@ -33,3 +33,29 @@ def test_against_the_apps_median_a_long_run_passes_and_a_runaway_fires() -> None
     assert [f for f in processor.detect(_run("0.04", app_id="steady")) if f.detector == "cost"] == []  # type: ignore[arg-type]
     (finding,) = [f for f in processor.detect(_run("0.12", app_id="steady")) if f.detector == "cost"]  # type: ignore[arg-type]
     assert finding.evidence["median"] == 0.01 and finding.evidence["price"] == 0.12
+
+
+def _looping_run(calls: int) -> list[object]:
+    """A SQL writer called `calls` times (a loop's rounds), then a dearer report; the app is "reports"."""
+    writers = []
+    for _ in range(calls):
+        writer = llm("writer")
+        writer["process_data"]["usage"]["total_price"] = "0.001"  # type: ignore[index]
+        writers.append(writer)
+    report = llm("report")
+    report["process_data"]["usage"]["total_price"] = "0.01"  # type: ignore[index]
+    return run_spans([node("start", "start"), *writers, report], app_id="reports")  # type: ignore[return-value]
+
+
+def test_a_node_against_its_own_median_a_few_retries_pass_and_a_runaway_loop_fires() -> None:
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({}))  # default settings
+    for _ in range(10):
+        assert processor.detect(_looping_run(1)) == []  # type: ignore[arg-type]
+    # Four tries: the writer costs 4x its usual, the run 1.3x.
+    assert [f for f in processor.detect(_looping_run(4)) if f.detector == "cost"] == []  # type: ignore[arg-type]
+    # Forty rounds: the run costs 4.5x its usual, under the run rule; the writer 40x its own.
+    (finding,) = [f for f in processor.detect(_looping_run(40)) if f.detector == "cost"]  # type: ignore[arg-type]
+    assert finding.evidence["node"] == "writer" and finding.evidence["executions"] == 40
+    assert finding.evidence["median"] == 0.001 and round(finding.evidence["price"], 6) == 0.04

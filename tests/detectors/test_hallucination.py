@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
-from detectors.hallucination import numbers
+from detectors.numbers import numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
+from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
+
+_FILES = tuple(sorted(path.name for path in STREAMS.glob("*.sse")))
 
 DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
 
@@ -50,7 +56,7 @@ def test_numbers() -> None:
 
 
 def test_numbers_written_against_chinese_characters() -> None:
-    from detectors.hallucination import numbers
+    from detectors.numbers import numbers
 
     assert numbers("签收后45天内可以退货，车费300元") == {"45", "300"}  # noqa: RUF001
     assert numbers("x86 and A4 paper") == set()
@@ -170,12 +176,12 @@ def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[s
     return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
 
 
-def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_asked() -> None:
+def test_answers_fed_run_inputs_or_a_tool_result_are_checked_unless_turned_off() -> None:
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # off by default
-    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=False) == []  # type: ignore[arg-type]
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination")  # type: ignore[arg-type]  # on by default
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
     assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # type: ignore[arg-type]  # 5 days: none
@@ -211,3 +217,173 @@ def test_a_loop_rounds_number_is_a_source() -> None:
         return [lint, reviewer]
 
     assert findings(loop_of_rounds([review(i) for i in range(12)]), "hallucination", data_fed=True) == []
+
+
+def test_numbers_grouped_by_spaces_are_one_number() -> None:
+    assert numbers("1 250,00 € et 218 000 €") == {"1250,00", "218000"}
+    # A month then an amount, and rounds listed with commas, stay apart.
+    assert numbers("2025-01 330.374,09; rounds 99, 100, 101") == {"2025", "01", "330.374,09", "99", "100", "101"}
+    assert findings(_rag("Le prix est de 218 000 €.", "Prix : 218 000 €."), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_rag("Le prix est de 281 000 €.", "Prix : 218 000 €."), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["281000"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "A replacement card arrives within 5 to 7 business days; express delivery takes 2 business days.",
+        "Die Ersatzkarte kommt in 5 bis 7 business days; Express in 2 business days.",
+        "La tarjeta llega en 5 a 7 business days; urgente en 2 business days.",
+    ],
+)
+def test_a_range_written_with_a_word_counts_both_ends(document: str) -> None:
+    assert findings(_rag("New card in 5-7 business days.", document), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_rag("New card in 3-7 business days.", document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["miscounted"]["busin"]["answer"] == ["3", "7"]
+
+
+def _fed_table(answer: str) -> list[object]:
+    """A report LLM fed a query tool's rows (as Dify's tool node writes them: JSON text and JSON)."""
+    rows = [["North", 1204.5], ["South", 980.25], ["East", 415.25]]
+    result = {"columns": ["region", "revenue"], "rows": rows}
+    tool = node("sql", "tool", outputs={"text": json.dumps(result), "files": [], "json": [result]})
+    prompt = f"Write the report from the rows.\n{json.dumps(rows)}"
+    return _fed_run(prompt, answer, {"question": "Revenue by region?"}, tool)
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("North 1.204,50, South 980,25, East 415,25: gesamt 2.600,00; North 46,3 %.", []),  # total, a share
+        ("Revenue averaged 866.67 per region, 2,600.00 in all.", []),  # the average
+        ("North 1,204.50, South 980.25, East 415.25: 2,700.00 in all.", ["2,700.00"]),
+        ("North holds 52 % of the revenue.", ["52"]),
+    ],
+)
+def test_totals_averages_and_shares_of_a_fed_table(answer: str, unsupported: list[str]) -> None:
+    found = findings(_fed_table(answer), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_quotients_and_shares_of_one_records_fields() -> None:
+    listing = '{"id": "L-1", "price": 449000, "area_m2": 66, "disrupted": 3, "total": 11}'
+    api = node("feed", "http-request", outputs={"status_code": 200, "body": listing})
+    prompt = f"Summarise the listing.\n{listing}"
+
+    def run(answer: str) -> list[object]:
+        return _fed_run(prompt, answer, {"city": "Lisboa"}, api)
+
+    assert findings(run("66 m² for 449,000 € (≈ 6,803.03 €/m²); 3 of 11 (27 %)."), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    (finding,) = findings(run("66 m² for 449,000 € (≈ 7,250.00 €/m²)."), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["7,250.00"]
+
+
+def test_a_containers_output_is_no_source_for_the_llms_inside_it() -> None:
+    """An iteration's output holds what its LLM wrote: a wrong figure there supports nothing."""
+    writer = RunWriter(_FILES, random.Random(1), "app-iter", "wf-iter", {"city": "Porto"})
+    item = '{"id": "CN-1", "price": 232000, "area_m2": 82}'
+    writer.node("http-request", "feed", "Feed", {}, {"status_code": 200, "body": f"[{item}]"})
+    writer.open("iteration", "each", "Each listing", {"iterator_selector": [item]}, 1)
+    writer.round()
+    summary = "Flat of 82 m² for 732.000 €."
+    writer.llm(
+        "sum",
+        "Summarize",
+        "gpt-4o-mini",
+        [("system", "Summarize."), ("user", item)],
+        summary,
+        Usage(90, 20, (0.15, 0.6)),
+    )
+    writer.close({"output": [summary]})
+    spans = stream_spans(writer.finish({"digest": summary}))
+    (finding,) = findings(spans, "hallucination", data_fed=True)
+    assert finding.evidence["unsupported"] == ["732.000"]
+
+
+RATES = "Savings: 2.75 % AER up to EUR 50,000.00. Loans: up to 80 % of the value."
+REVENUE = "Revenue 2025: EUR 437,303.42 (growth: 2.75 %; share of the group: 38.48 %)."
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "fires"),
+    [
+        # A worked example: two numbers of the answer, one a source's percentage of the other.
+        (RATES, "At 2.75 % a deposit of EUR 8,000.00 earns about EUR 220.00 a year.", False),
+        (RATES, "A EUR 400,000.00 flat can be financed up to EUR 320,000.00 (80 %).", False),
+        (RATES, "At 2.75 % a deposit of EUR 8,000.00 earns about EUR 260.00 a year.", True),
+        # Rounded or scaled.
+        (REVENUE, "Revenue was about EUR 437,000; growth 2.8 %.", False),
+        (REVENUE, "Revenue was EUR 0.44 million, or 0,44 Mio. EUR.", False),
+        (REVENUE, "营收约43.7万欧元。", False),  # 43.7 x 10^4
+        (REVENUE, "Revenue was EUR 437,303, a 38 % share.", False),  # to the unit: 437,303.42 and 38.48 %
+        (REVENUE, "Revenue was 437 EUR.", True),  # not 437,303.42 to any place
+        (REVENUE, "Revenue was about EUR 520,000.", True),
+        (REVENUE, "Revenue was EUR 0.52 million.", True),
+        (REVENUE, "Growth was 3.5 %.", True),
+    ],
+)
+def test_numbers_worked_rounded_or_scaled_from_a_source(document: str, answer: str, fires: bool) -> None:
+    assert len(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Sie haben 12 offene Tickets; das Volumen stieg um 12 % gegenüber dem Vormonat.", []),  # a length, a change
+        ("Weekly tickets rose from 80 to 101, up 26 %; last week alone 10 %.", []),  # changes along a column
+        ("You have 14 open tickets.", ["14"]),
+        ("Volume is up 18 % on last month.", ["18"]),
+    ],
+)
+def test_list_lengths_and_changes_of_fed_data(answer: str, unsupported: list[str]) -> None:
+    tickets = [{"id": f"T-{n}", "priority": "high" if n % 3 else "low"} for n in range(12)]
+    data = {"tickets": tickets, "volume": {"this_month": 1240, "last_month": 1105}, "weekly": [80, 92, 101]}
+    tool = node("desk", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
+    prompt = f"Summarise the open tickets.\n{json.dumps(data)}"
+    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination")  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_code_answers_are_not_checked_but_prose_starting_like_sql_is() -> None:
+    error = '{"ok": false, "error": "ERROR: column \\"net\\" does not exist, LINE 1, position 57"}'
+    tool = node("run_sql", "tool", outputs={"text": error, "files": [], "json": []})
+    prompt = f"Write one PostgreSQL query.\nThe previous query failed: {error}\nFix it."
+    sql = "SELECT team, COUNT(*) FROM tickets WHERE closed_at >= now() - interval '7 days' LIMIT 100;"
+    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination") == []  # type: ignore[arg-type]
+    prose = "With the fix, line 1 now runs; position 58 was the problem."
+    (finding,) = findings(_fed_run(prompt, prose, {"question": "tickets per team"}, tool), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["58"]
+
+
+def test_documents_are_read_apart() -> None:
+    """One document ending in a number and the next starting with one are not one number spaced in groups."""
+    result = [{"content": text, "title": f"d{i}", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}
+              for i, text in enumerate(["The hotel has rooms: 12", "345 guests stayed last night."])]  # fmt: skip
+    spans = run_spans(
+        [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt="Rooms?", answer="It has 12 rooms.")]
+    )
+    assert findings(spans, "hallucination") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "answer", "unsupported"),
+    [
+        ({"price": 1299, "discount_pct": 15}, "With the 15 % discount it costs 1,104.15.", []),
+        ({"price": 1299, "discount_pct": 15}, "With the 15 % discount it costs 1,204.15.", ["1,204.15"]),
+        ({"steps": 10432, "goal": 10000}, "10,432 steps: 432 more than your goal.", []),
+        ({"steps": 10432, "goal": 10000}, "10,432 steps: 532 more than your goal.", ["532"]),
+        ({"score": 0.873}, "Das Modell erreicht 87,3 %.", []),
+        ({"lines": [{"qty": 2, "unit": 9.99}, {"qty": 1, "unit": 24.5}]}, "Order total: 44.48.", []),
+        ({"lines": [{"qty": 2, "unit": 9.99}, {"qty": 1, "unit": 24.5}]}, "Order total: 54.48.", ["54.48"]),
+        ({"due": "2026-12-15", "amount": 89.0}, "Bitte zahlen Sie 89,00 € bis zum 15.12.2026.", []),
+        ({"due": "2026-12-15", "amount": 89.0}, "Bitte zahlen Sie 89,00 € bis zum 18.12.2026.", ["18"]),
+    ],
+)
+def test_two_fields_combined_fractions_and_dotted_dates(
+    data: dict[str, object], answer: str, unsupported: list[str]
+) -> None:
+    tool = node("api", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
+    found = findings(
+        _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool), "hallucination"
+    )  # type: ignore[arg-type]
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])

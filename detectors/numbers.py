@@ -1,0 +1,252 @@
+"""Numbers as a text writes them, for `hallucination`: which numbers a text states (digits in the notations of
+the languages read, with their separators and spaces; number words; Chinese and Japanese numerals), the
+values each can stand for, what each counts (a time unit, money, a percentage, the next word), the
+single-digit counts and quantities, and every value a source states (durations in every time unit too).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+# Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
+# Only Latin letters and digits glue onto a number ("A4", "x86"): Chinese and Japanese write a number against
+# its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word. Separators
+# inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German. A space
+# (or a no-break one) between groups of three digits is a thousands separator ("1 250,00" in French), unless
+# a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount).
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![.,]?\d)"
+    r"|\d(?:\d|[.,](?=\d))*)(?![A-Za-z0-9_])"
+)
+_GROUP_SPACE = re.compile("[ \u00a0\u202f]")
+# Number words a source may use where an answer writes digits (two digits and more: single digits are not
+# checked), English, Spanish, German, then Chinese/Japanese numerals up to 99.
+_WORDS = {
+    word: value
+    for value, words in {
+        10: "ten diez zehn", 11: "eleven once elf", 12: "twelve doce zwölf", 13: "thirteen trece dreizehn",
+        14: "fourteen catorce vierzehn", 15: "fifteen quince fünfzehn", 16: "sixteen dieciséis sechzehn",
+        17: "seventeen diecisiete siebzehn", 18: "eighteen dieciocho achtzehn", 19: "nineteen diecinueve neunzehn",
+        20: "twenty veinte zwanzig", 24: "veinticuatro", 30: "thirty treinta dreißig", 40: "forty cuarenta vierzig",
+        50: "fifty cincuenta fünfzig", 60: "sixty sesenta sechzig", 70: "seventy setenta siebzig",
+        80: "eighty ochenta achtzig", 90: "ninety noventa neunzig", 100: "hundred cien hundert",
+    }.items()
+    for word in words.split()
+}  # fmt: skip
+_CJK_DIGITS = "零一二三四五六七八九"
+# A count: one digit (or a range of them) before a word or a Chinese/Japanese unit ("5 saunas", "2-3 Werktage",
+# "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
+# of the same thing, they are facts. A range is written with a dash or a tilde, or a word between ("5 to 7
+# days", "5 bis 7", "5 a 7", "5 à 7", "5 tot 7", "5 do 7", "5 e 7", "5至7"), so that its first end counts too.
+_RANGE = r"\s?[-\u2013~\uff5e\u81f3\u5230]\s?|\s(?:to|and|or|bis|und|oder|a|al|y|o|à|et|ou|e|até|tot|en|do|i)\s"
+_COUNT = re.compile(
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:"
+    + _RANGE
+    + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+)
+_CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
+# Digits 1-9 as words (a source writing "five working days" supports an answer's "5"): English, Spanish,
+# German, French; Chinese and Japanese numerals are read one character at a time (两 is 2).
+SMALL_WORDS = {
+    word: value
+    for value, words in {
+        1: "one uno una eins ein eine un une", 2: "two dos zwei deux both", 3: "three tres drei trois",
+        4: "four cuatro vier quatre", 5: "five cinco fünf cinq", 6: "six seis sechs", 7: "seven siete sieben sept",
+        8: "eight ocho acht huit", 9: "nine nueve neun neuf", 12: "dozen",
+    }.items()
+    for word in words.split()
+}  # fmt: skip
+_CJK_DIGIT = re.compile("[一二三四五六七八九两]")
+# Words, to look number words up (a set lookup per word costs less than one pattern of all of them).
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Time units in the languages the number words cover, by their length in days (a month 30 days, a year 365;
+# a year is also 12 months, checked apart). A modifier may stand between ("5 business days", "5 Werktage").
+TIME_UNITS: dict[str, float] = {
+    "second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365,
+}  # fmt: skip
+_TIME_WORDS = {
+    "second": r"seconds?|secs?|sekunden?|segundos?|secondes?|秒",
+    "minute": r"minutes?|mins?|minuten?|minutos?|分钟|分間|分",
+    "hour": r"hours?|hrs?|stunden?|horas?|heures?|小时|小時|時間",
+    "day": r"days?|(?:werk|arbeits)?tag(?:e|en)?|d[ií]as?|jours?|(?:个)?工作日|営業日|天|日",
+    "week": r"weeks?|wochen?|semanas?|semaines?|周|週間|星期",
+    "month": r"months?|monat(?:e|en)?|mes(?:es)?|mois|个月|か月|ヶ月|カ月",
+    "year": r"years?|jahr(?:e|en)?|años?|années?|年",
+}
+# What a number counts, read from what follows it: a time unit (a word may stand between: "5 business days",
+# "25 vacation days"), money, a percentage, or else the next word.
+_TIME = re.compile(
+    r"\s?-?\s?(?:[^\W\d_]+\s)?(?:" + "|".join(f"(?P<{u}>{w})" for u, w in _TIME_WORDS.items()) + r")(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(r"\s?(?:[€$£¥元円]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp)(?![A-Za-z]))", re.IGNORECASE)
+_SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})")
+# The units a single digit is a quantity in, a fact however small ("6 Sekunden", "8%", "7小时", "€5").
+MEASURES = {*TIME_UNITS, "money", "%"}
+# Scale words after a number ("1.1 million", "1,1 Mio.", "110万"): English, Spanish, German, French, Portuguese,
+# Italian, Dutch, Polish, then Chinese, Japanese and Korean. ("billion" is read as 10^9, the English one.)
+_SCALES = {
+    **dict.fromkeys(("thousand", "mil", "tausend", "mille", "duizend", "tys", "千", "천"), 1e3),
+    **dict.fromkeys(("万", "萬", "만"), 1e4),
+    **dict.fromkeys(("million", "millions", "millón", "millones", "millionen", "mio", "milhão", "milhões", "milione",
+                     "milioni", "miljoen", "mln", "百万"), 1e6),
+    **dict.fromkeys(("亿", "億", "억"), 1e8),
+    **dict.fromkeys(("billion", "billions", "milliard", "milliards", "milliarde", "milliarden", "mrd", "bilhão",
+                     "bilhões", "miliardo", "miliardi", "miljard", "mld"), 1e9),
+}  # fmt: skip
+_SCALE = re.compile(r"\s?([^\W\d_]+|[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]{1,2})")
+
+
+def _token(number: str) -> str:
+    """A number as written, but a separator repeated is a thousands separator and is dropped ("6,000,000" →
+    "6000000"), and so is a space between groups of three digits ("1 250" → "1250")."""
+    number = _GROUP_SPACE.sub("", number)
+    for separator in ",.":
+        if number.count(separator) > 1:
+            number = number.replace(separator, "")
+    return number
+
+
+# Two separators and more make one number only as thousands groups, then perhaps decimals ("1.234.567,89");
+# otherwise ("15.12.2026", "1.2.3") the text is a date or a version, read as its parts.
+_GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*(?:[.,]\d+)?")
+_PARTS = re.compile(r"\d+")
+
+
+def _found(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every number in `text` (`_token`) with where it ends and starts; a date written with dots or commas
+    ("15.12.2026"), or a version, as its parts."""
+    for match in _NUMBER.finditer(text):
+        raw = match.group(0)
+        if raw.count(".") + raw.count(",") > 1 and not _GROUPED.fullmatch(raw):
+            for part in _PARTS.finditer(raw):
+                yield part.group(0), match.start() + part.start(), match.start() + part.end()
+        else:
+            yield _token(raw), match.start(), match.end()
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """Every number in `text` (`_found`)."""
+    return (token for token, _, _ in _found(text))
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers worth checking in `text`: two digits and more."""
+    return {token for token in _tokens(text) if sum(c.isdigit() for c in token) >= 2}
+
+
+@lru_cache(maxsize=4096)
+def readings(number: str) -> frozenset[str]:
+    """The values a number can stand for: its last separator as the decimal point, or, three digits
+    following it, as a thousands separator ("1.250" is 1250 in German, 1.25 in English)."""
+    at = max(number.rfind(","), number.rfind("."))
+    if at < 0:
+        return frozenset({str(int(number))})
+    whole, fraction = number[:at].replace(",", "").replace(".", ""), number[at + 1 :]
+    values = {f"{int(whole or '0')}.{fraction}".rstrip("0").rstrip(".")}
+    if len(fraction) == 3:
+        values.add(str(int(whole + fraction)))
+    return frozenset(values)
+
+
+def counts(text: str) -> dict[str, set[str]]:
+    """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
+    first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it."""
+    found: dict[str, set[str]] = {}
+    for match in _COUNT.finditer(text):
+        low, high, word = match.groups()
+        digits = {d for d in (low, high) if d and d != "1"}  # "1人分", "per 1 person": the unit, not a count
+        if digits:
+            found.setdefault(word.lower().removesuffix("s")[:5], set()).update(digits)
+    return found
+
+
+def _unit(text: str, start: int, end: int) -> str:
+    """What the number at `text[start:end]` counts: a time unit's name, "money", "%", or the next word (lower-cased,
+    a plural "s" dropped, its first five letters); "" for nothing."""
+    if time := _TIME.match(text, end):
+        return time.lastgroup or ""
+    if _MONEY.match(text, end) or text[max(start - 2, 0) : start].strip()[-1:] in ("$", "€", "£", "¥"):
+        return "money"
+    if _SHARE.match(text, end):
+        return "%"
+    word = _NEXT_WORD.match(text, end)
+    return word.group(1).lower().removesuffix("s")[:5] if word else ""
+
+
+@lru_cache(maxsize=1024)
+def measured(text: str) -> tuple[tuple[str, str], ...]:
+    """Every number in `text` as written (single digits too), with what it counts (`_unit`)."""
+    return tuple((token, _unit(text, start, end)) for token, start, end in _found(text))
+
+
+def quantities(text: str) -> set[str]:
+    """The single digits `text` states as a quantity: with a time unit, money or as a percentage."""
+    return {token for token, start, end in _found(text) if len(token) == 1 and _unit(text, start, end) in MEASURES}
+
+
+@lru_cache(maxsize=256)
+def plain(text: str) -> frozenset[str]:
+    """Every reading of every number in `text`, single digits too."""
+    return frozenset(value for token in _tokens(text) for value in readings(token))
+
+
+def source_values(text: str) -> set[str]:
+    """Every reading of every number in a source."""
+    return {value for number in numbers(text) for value in readings(number)}
+
+
+def words(text: str) -> set[str]:
+    """The words of `text`, lower-cased."""
+    return set(_LETTERS.findall(text.lower()))
+
+
+def word_values(text: str) -> set[str]:
+    """The values of a source's number words (read only for claims its digits leave unsupported)."""
+    values = {str(_WORDS[word]) for word in words(text) & _WORDS.keys()}
+    for m in _CJK_NUMBER.finditer(text):
+        tens, ones = m.groups()
+        values.add(str(10 * (_CJK_DIGITS.index(tens) if tens else 1) + (_CJK_DIGITS.index(ones) if ones else 0)))
+    return values
+
+
+@lru_cache(maxsize=256)
+def by_unit(text: str) -> dict[str, set[float]]:
+    """A source's values by what they count, as written; durations also in days, under "time"."""
+    found: dict[str, set[float]] = {}
+    for token, unit in measured(text):
+        values = [float(r) for r in readings(token)]
+        found.setdefault(unit, set()).update(values)
+        if scale := TIME_UNITS.get(unit):
+            found.setdefault("time", set()).update(round(value * scale, 6) for value in values)
+    return found
+
+
+@lru_cache(maxsize=256)
+def all_values(text: str) -> frozenset[float]:
+    """Every value a source states: its numbers (single digits too) in every reading and, for a duration, in
+    every other time unit ("2-year": 24 months, 730 days…), its number words."""
+    values: set[float] = set()
+    for token, unit in measured(text):
+        for reading in readings(token):
+            value = float(reading)
+            values.add(value)
+            if unit in TIME_UNITS:
+                values.update(value * TIME_UNITS[unit] / days for days in TIME_UNITS.values())
+                values.add(value * 12 if unit == "year" else value / 12 if unit == "month" else value)
+    values.update(float(value) for value in word_values(text))
+    values.update(float(SMALL_WORDS[word]) for word in words(text) & SMALL_WORDS.keys())
+    values.update(float(_CJK_DIGITS.index(c) if c != "两" else 2) for c in _CJK_DIGIT.findall(text))
+    return frozenset(round(value, 6) for value in values)
+
+
+def scale_of(answer: str, number: str) -> float:
+    """What the answer multiplies `number` by where it writes it ("1.1 million": 10^6); 1 if by nothing."""
+    for token, _, end in _found(answer):
+        if token == number and (word := _SCALE.match(answer, end)):
+            found = word.group(1).lower()
+            return _SCALES.get(found) or _SCALES.get(found[:1]) or 1.0
+    return 1.0
