@@ -112,6 +112,11 @@ USAGE_NODE_TYPES = LLM_NODE_TYPES | {"agent"}
 
 def to_json(value: Any) -> str:
     try:
+        # Without OPT_NON_STR_KEYS, which writes string keys the same but at twice the cost; Dify's keys are strings.
+        return orjson.dumps(value, default=str).decode()
+    except orjson.JSONEncodeError:
+        pass
+    try:
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
