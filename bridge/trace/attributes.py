@@ -431,6 +431,9 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
     price = 0.0
     currency: str | None = None
     for node in nodes:
+        meta = node.execution_metadata
+        if node.node_type not in USAGE_NODE_TYPES and "total_tokens" not in meta and "total_price" not in meta:
+            continue  # no usage block of its own (node_usage) and no totals: it adds nothing (most nodes)
         node_prompt, node_completion, node_total = node_tokens(node)
         prompt += node_prompt or 0
         completion += node_completion or 0

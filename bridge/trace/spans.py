@@ -15,6 +15,7 @@ duration; a parent is stretched when its children need more room, so children al
 from __future__ import annotations
 
 import hashlib
+import operator
 import struct
 import time
 import uuid
@@ -35,6 +36,7 @@ SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NS = 1_000_000_000
 _LAST_NS = 2**64 - 1  # OTLP times are unsigned 64-bit nanoseconds
+_LAST_S = _LAST_NS / _NS
 _CLIENT_OPERATIONS = frozenset({"chat", "retrieval"})
 _UNSET = Status()  # a span's status when it did not fail; immutable, so shared
 
@@ -200,7 +202,9 @@ def _ns(seconds: float | None) -> int | None:
     (1e308, NaN) must not keep the run from being built."""
     if seconds is None or seconds != seconds:
         return None
-    return round(min(max(seconds, 0.0), _LAST_NS / _NS) * _NS)
+    if 0.0 <= seconds <= _LAST_S:  # nearly always: no clamping to do
+        return round(seconds * _NS)
+    return round(min(max(seconds, 0.0), _LAST_S) * _NS)
 
 
 def _duration(created: float | None, finished: float | None, elapsed: float | None) -> int | None:
@@ -391,11 +395,14 @@ def _root_draft(run: WorkflowRun) -> _Draft:
 # --- placing: times top-down ---------------------------------------------------------------------
 
 
+_ORDER = operator.attrgetter("order")
+
+
 def _place(draft: _Draft, start: int) -> int:
     """Place `draft` at `start` and its children inside it; returns its end."""
     draft.start = start
     cursor = start
-    for child in sorted(draft.children, key=lambda c: c.order):
+    for child in sorted(draft.children, key=_ORDER) if len(draft.children) > 1 else draft.children:
         child_start = max(cursor, child.floor) if child.floor is not None else cursor
         cursor = _place(child, child_start)
     own = draft.own_duration if draft.own_duration is not None else cursor - start
@@ -411,7 +418,7 @@ def _emit(
     json_values: Mapping[int, tuple[str, Any]],
     out: list[ReadableSpan],
 ) -> None:
-    context = SpanContext(trace_id, draft.span_id, is_remote=False, trace_flags=_SAMPLED)
+    context = SpanContext(trace_id, draft.span_id, False, _SAMPLED)
     events = [
         Event(name, attrs, min(max(_ns(ts) or draft.start, draft.start), draft.end, _LAST_NS))
         for name, attrs, ts in draft.events
