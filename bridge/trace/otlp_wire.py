@@ -260,14 +260,22 @@ def encode_request(spans: Sequence[ReadableSpan]) -> bytes:
     """`spans` as one serialized `ExportTraceServiceRequest`."""
     # Grouped by identity first: the SDK's Resource hashes by dumping its attributes to JSON.
     groups: dict[int, tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = {}
+    # A trace's spans nearly always share one resource and scope: the last one's list is reused without hashing
+    # the scope (InstrumentationScope hashes in Python).
+    last: tuple[Resource | None, InstrumentationScope | None, list[bytes]] = (None, None, [])
     for span in spans:
-        resource = span.resource
-        group = groups.get(id(resource))
-        if group is None:
-            group = next((g for g in groups.values() if g[0] == resource), None) or (resource, {})
-            groups[id(resource)] = group
+        resource, scope = span.resource, span.instrumentation_scope or None
+        if resource is last[0] and scope is last[1]:
+            encoded = last[2]
+        else:
+            group = groups.get(id(resource))
+            if group is None:
+                group = next((g for g in groups.values() if g[0] == resource), None) or (resource, {})
+                groups[id(resource)] = group
+            encoded = group[1].setdefault(scope, [])
+            last = (resource, scope, encoded)
         body = _span(span)
-        group[1].setdefault(span.instrumentation_scope or None, []).extend((b"\x12", _varint(len(body)), body))
+        encoded += (b"\x12", _varint(len(body)), body)
     # Each message's pieces are kept apart and joined once, at the end: a span's bytes are copied once more, not
     # once per level of the request.
     out: list[bytes] = []
