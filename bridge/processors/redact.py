@@ -72,6 +72,7 @@ def replacement(value: str, mode: Mode) -> str:
 # The names the bridge itself writes: no secret can be in them, and "tokens" in `gen_ai.usage.input_tokens`
 # would send every trace through the credential pattern.
 _OWN_KEYS = frozenset(value for name, value in vars(a).items() if name.isupper() and isinstance(value, str))
+_NUMBERS = frozenset({int, float, bool})  # values with no text: most of a trace's that are not strings
 
 
 class RedactProcessor:
@@ -191,33 +192,43 @@ class RedactProcessor:
             texts.append(span.name)
             if span.status.description:
                 texts.append(span.status.description)
-            texts.extend(event.name for event in span.events)
-            groups = [span.attributes or {}, *(event.attributes or {} for event in span.events),
-                      *(link.attributes or {} for link in span.links)]  # fmt: skip
+            if not self._texts(span.attributes or {}, texts):
+                return False
+            for event in span.events:
+                texts.append(event.name)
+                if not self._texts(event.attributes or {}, texts):
+                    return False
+            for link in span.links:
+                if not self._texts(link.attributes or {}, texts):
+                    return False
             if id(span.resource) not in resources:
                 resources.add(id(span.resource))
-                groups.append(span.resource.attributes)
-            if not all(self._texts(attributes, texts) for attributes in groups):
-                return False
+                if not self._texts(span.resource.attributes, texts):
+                    return False
         if any(pattern.search(text) for pattern in self._custom for text in texts):
             return False  # user patterns may be anchored: per text only
         return not sensitive_values(SEPARATOR.join(texts), personal=self._personal, exempt_examples=False)
 
     def _texts(self, attributes: Mapping[str, Any], texts: list[str]) -> bool:
-        """Adds the texts of `attributes` that `_attributes` would scan; False if one of its keys is denied."""
-        deny, allow, by_name = self._deny, self._allow, self.cfg.secrets != "off"
-        for key, value in attributes.items():
-            if key in deny:
-                return False
-            if key in allow:
-                continue
-            if key not in _OWN_KEYS:
-                texts.append(key)
-                if by_name and isinstance(value, str) and named_secret(key, value):
-                    return False
-            if isinstance(value, str):
-                texts.append(value)
-            elif not isinstance(value, int | float) and not self._value_texts(value, texts):
+        """Adds the texts of `attributes` that `_attributes` would scan; False if one of its keys is denied.
+        Keys first, then values: the joined texts are scanned as a whole, so their order does not matter."""
+        if self._deny and not self._deny.isdisjoint(attributes):
+            return False
+        if self._allow and not self._allow.isdisjoint(attributes):
+            attributes = {key: value for key, value in attributes.items() if key not in self._allow}
+        if not _OWN_KEYS.issuperset(attributes):  # a built span's keys nearly all are
+            by_name = self.cfg.secrets != "off"
+            for key, value in attributes.items():
+                if key not in _OWN_KEYS:
+                    texts.append(key)
+                    if by_name and isinstance(value, str) and named_secret(key, value):
+                        return False
+        append = texts.append
+        for value in attributes.values():
+            kind = type(value)
+            if kind is str:
+                append(value)
+            elif kind not in _NUMBERS and not self._value_texts(value, texts):
                 return False
         return True
 

@@ -45,9 +45,16 @@ class ReduceProcessor:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
+        # The most characters a text can have and be within `max_value_bytes` whatever they are (4 bytes each).
+        self._always_fits = cfg.max_value_bytes // 4
 
     def _reduce(self, attributes: Any) -> dict[str, Any] | None:
         """New attributes, or None when nothing changes (the span is then forwarded as is)."""
+        # Most spans hold no text that long: told by their values alone, before any key is looked at.
+        if self.cfg.content == "truncated" and not [
+            value for value in attributes.values() if isinstance(value, str) and len(value) > self._always_fits
+        ]:
+            return None
         changed = False
         out: dict[str, Any] = {}
         for key, value in attributes.items():
@@ -55,7 +62,7 @@ class ReduceProcessor:
                 if self.cfg.content == "none":
                     changed = True
                     continue
-                if isinstance(value, str) and len(value) * 4 > self.cfg.max_value_bytes:
+                if isinstance(value, str) and len(value) > self._always_fits:
                     cut = truncate(value, self.cfg.max_value_bytes)
                     changed = changed or cut is not value
                     value = cut

@@ -20,11 +20,46 @@ _LEADING = re.compile(r"(?:[A-Za-z0-9_-]|\\\.)+(?![{*+?])")
 def _token(expression: str) -> str:
     r"""`expression` not preceded by a word character or `-`, its leading literal written first
     (`npm_(?<![\w-]npm_)…`): the regex engine then jumps from one occurrence of the literal to the next
-    instead of trying every position."""
+    instead of trying every position. A leading group of alternatives gets the same in each alternative
+    (`(?:A3-(?<![\w-]A3-)…|ops_eyJ(?<![\w-]ops_eyJ)…)`): the engine then skips to their first characters
+    (the look-behind before the group tried every position: 9 ms a redaction scan of the bench's texts, which
+    hold `a3-` in their UUIDs)."""
     lead = _LEADING.match(expression)
-    if lead is None:
+    if lead is not None:
+        return rf"{lead.group()}(?<![\w-]{lead.group()}){expression[lead.end() :]}"
+    alternatives = _leading_alternatives(expression)
+    if alternatives is None or any(_LEADING.match(alternative) is None for alternative in alternatives[0]):
         return _START + expression
-    return rf"{lead.group()}(?<![\w-]{lead.group()}){expression[lead.end() :]}"
+    return f"(?:{'|'.join(map(_token, alternatives[0]))}){alternatives[1]}"
+
+
+def _leading_alternatives(expression: str) -> tuple[list[str], str] | None:
+    """The alternatives of the group `(?:…)` that `expression` starts with, and what follows it; None when it
+    starts otherwise, or an alternative outside the group (`(?:sk|rk)_…|whsec_…`) would change what the
+    look-behind applies to."""
+    if not expression.startswith("(?:"):
+        return None
+    depth, start, alternatives, in_class, index = 0, 3, [], False, 3
+    while index < len(expression):
+        char = expression[index]
+        if char == "\\":
+            index += 1
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == "|" and depth == 0:
+            alternatives.append(expression[start:index])
+            start = index + 1
+        elif char == ")":
+            if depth == 0:
+                rest = expression[index + 1 :]
+                return None if "|" in rest else ([*alternatives, expression[start:index]], rest)
+            depth -= 1
+        index += 1
+    return None
 
 
 # kind → (expression, guard literals)

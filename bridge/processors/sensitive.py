@@ -127,6 +127,7 @@ _RUN = b"1" * 13
 _PHONE_CLASSES = {**dict.fromkeys("0123456789", "1"), " ": "2", "_": "3", "-": "4", ".": "5"}
 _PHONE_BYTES = bytes(ord(_PHONE_CLASSES.get(char, "3" if char.isalpha() else "0")) for char in map(chr, range(256)))
 _PHONE_TAIL = re.compile(rb"111[245]1111(?![134]|51)")
+_SSN_TAIL = b"41141111"  # a dash, two digits, a dash and four digits
 # Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all): one of
 # some substrings (as written; in any case for a case-insensitive pattern), or for the patterns of digits a
 # simple pattern and the fewest digits a match holds.
@@ -245,9 +246,11 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     is_ascii = text.isascii()
     if is_ascii:
         raw = text.encode()
-        digits = len(raw) - len(raw.translate(None, b"0123456789"))
+        # Its character classes (digits are b"1"), which the North American number check reads too: one pass.
+        classes = raw.translate(_PHONE_BYTES)
+        digits = classes.count(49)
     else:
-        raw, digits = b"", len(text)
+        raw, classes, digits = b"", b"", len(text)
     # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
     folded = text.lower() if is_ascii else text.casefold()
     hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
@@ -277,7 +280,10 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
             elif _DIGIT_RUN.search(text) is None:
                 continue
         elif kind == "us_phone" and is_ascii:
-            if _PHONE_TAIL.search(raw.translate(_PHONE_BYTES)) is None:
+            if _PHONE_TAIL.search(classes) is None:
+                continue
+        elif kind == "us_ssn" and is_ascii:
+            if _SSN_TAIL not in classes:  # its guard, `-\d\d-\d{4}`, in the classes: a plain search, 3x a regex's speed
                 continue
         elif guard is not None and guard.search(text) is None:
             continue

@@ -112,6 +112,11 @@ USAGE_NODE_TYPES = LLM_NODE_TYPES | {"agent"}
 
 def to_json(value: Any) -> str:
     try:
+        # Without OPT_NON_STR_KEYS, which writes string keys the same but at twice the cost; Dify's keys are strings.
+        return orjson.dumps(value, default=str).decode()
+    except orjson.JSONEncodeError:
+        pass
+    try:
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:  # integers past 64 bits, which orjson does not write
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -426,6 +431,9 @@ def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:
     price = 0.0
     currency: str | None = None
     for node in nodes:
+        meta = node.execution_metadata
+        if node.node_type not in USAGE_NODE_TYPES and "total_tokens" not in meta and "total_price" not in meta:
+            continue  # no usage block of its own (node_usage) and no totals: it adds nothing (most nodes)
         node_prompt, node_completion, node_total = node_tokens(node)
         prompt += node_prompt or 0
         completion += node_completion or 0

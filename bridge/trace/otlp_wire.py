@@ -122,12 +122,11 @@ def _key_value(key: str, value: Any) -> bytes:
     return _key(key) + _delimited(b"\x12", _any_value(value))
 
 
-def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as one `KeyValue` field with `tag`; unencodable ones are left out."""
+def _attributes(tag: bytes, attributes: Mapping[str, Any] | None, parts: list[bytes]) -> None:
+    """Appends each attribute to `parts` as one `KeyValue` field with `tag`; unencodable ones are left out."""
     if not attributes:
-        return b""
+        return
     global _pairs_held
-    parts = []
     span_attributes = tag == b"\x4a"  # pairs are kept with their tag: span attributes only
     for key, value in attributes.items():
         kind = type(value)
@@ -147,24 +146,35 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
             text = value.encode("utf-8", "replace")
             size = len(text)
             if size < 126:
-                pair = encoded_key + b"\x12" + _BYTE[size + 2] + b"\x0a" + _BYTE[size] + text
+                pair_size = len(encoded_key) + size + 4
+                header = (tag, _BYTE[pair_size] if pair_size < 0x80 else _varint(pair_size), encoded_key,
+                          b"\x12", _BYTE[size + 2], b"\x0a", _BYTE[size])  # fmt: skip
             else:
-                pair = encoded_key + _delimited(b"\x12", b"\x0a" + _varint(size) + text)
-        elif kind is float:
-            pair = encoded_key + b"\x12\x09\x21" + _DOUBLE(value)
-        elif kind is int and 0 <= value <= _INT64_MAX:
-            number = _varint(value)
-            pair = encoded_key + b"\x12" + _BYTE[len(number) + 1] + b"\x18" + number
-        elif kind is bool:
-            pair = encoded_key + (b"\x12\x02\x10\x01" if value else b"\x12\x02\x10\x00")
-        else:
-            try:
-                pair = encoded_key + _delimited(b"\x12", _any_value(value))
-            except _Unencodable as exc:
-                logger.warning("attribute %r left out of the OTLP request: %s", key, exc)
+                length = _varint(size)
+                value_length = _varint(len(length) + 1 + size)
+                pair_size = len(encoded_key) + len(value_length) + len(length) + size + 2
+                header = (tag, _varint(pair_size), encoded_key, b"\x12", value_length, b"\x0a", length)
+            if not cached:
+                # The text itself is not copied here: the request is joined once, at the end.
+                parts += (b"".join(header), text)
                 continue
-        size = len(pair)
-        pair = tag + _BYTE[size] + pair if size < 0x80 else tag + _varint(size) + pair
+            pair = b"".join(header) + text
+        else:
+            if kind is float:
+                pair = encoded_key + b"\x12\x09\x21" + _DOUBLE(value)
+            elif kind is int and 0 <= value <= _INT64_MAX:
+                number = _varint(value)
+                pair = encoded_key + b"\x12" + _BYTE[len(number) + 1] + b"\x18" + number
+            elif kind is bool:
+                pair = encoded_key + (b"\x12\x02\x10\x01" if value else b"\x12\x02\x10\x00")
+            else:
+                try:
+                    pair = encoded_key + _delimited(b"\x12", _any_value(value))
+                except _Unencodable as exc:
+                    logger.warning("attribute %r left out of the OTLP request: %s", key, exc)
+                    continue
+            size = len(pair)
+            pair = tag + _BYTE[size] + pair if size < 0x80 else tag + _varint(size) + pair
         if cached:
             if _pairs_held >= _MAX_PAIRS:
                 _PAIRS.clear()
@@ -175,7 +185,6 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
             by_value[value] = pair
             _pairs_held += 1
         parts.append(pair)
-    return b"".join(parts)
 
 
 def _span(span: ReadableSpan) -> bytes:
@@ -196,7 +205,7 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (b"\x39", _FIXED64(span.start_time))
     if span.end_time:
         parts += (b"\x41", _FIXED64(span.end_time))
-    parts.append(_attributes(b"\x4a", span.attributes))
+    _attributes(b"\x4a", span.attributes, parts)
     if span.dropped_attributes:
         parts += (b"\x50", _varint(span.dropped_attributes))
     for event in span.events:
@@ -207,7 +216,8 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (b"\x60", _varint(span.dropped_events))
     for link in span.links:
         link_parts = [b"\x0a\x10", link.context.trace_id.to_bytes(16, "big"), b"\x12\x08"]
-        link_parts += (link.context.span_id.to_bytes(8, "big"), _attributes(b"\x22", link.attributes))
+        link_parts.append(link.context.span_id.to_bytes(8, "big"))
+        _attributes(b"\x22", link.attributes, link_parts)
         if link.dropped_attributes:
             link_parts += (b"\x28", _varint(link.dropped_attributes))
         link_parts += (b"\x35", _FIXED32(0x300 if link.context.is_remote else 0x100))
@@ -230,7 +240,7 @@ def _event(name: str, timestamp: int | None, attributes: Mapping[str, Any] | Non
     parts = [b"\x09" + _FIXED64(timestamp)] if timestamp else []
     if name:
         parts.append(_delimited(b"\x12", _text(name)))
-    parts.append(_attributes(b"\x1a", attributes))
+    _attributes(b"\x1a", attributes, parts)
     if dropped:
         parts += (b"\x20", _varint(dropped))
     return b"".join(parts)
@@ -242,7 +252,7 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
     parts = [_delimited(b"\x0a", _text(scope.name)) if scope.name else b""]
     if scope.version:
         parts.append(_delimited(b"\x12", _text(scope.version)))
-    parts.append(_attributes(b"\x1a", scope.attributes))
+    _attributes(b"\x1a", scope.attributes, parts)
     return b"".join(parts)
 
 
@@ -250,20 +260,38 @@ def encode_request(spans: Sequence[ReadableSpan]) -> bytes:
     """`spans` as one serialized `ExportTraceServiceRequest`."""
     # Grouped by identity first: the SDK's Resource hashes by dumping its attributes to JSON.
     groups: dict[int, tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = {}
+    # A trace's spans nearly always share one resource and scope: the last one's list is reused without hashing
+    # the scope (InstrumentationScope hashes in Python).
+    last: tuple[Resource | None, InstrumentationScope | None, list[bytes]] = (None, None, [])
     for span in spans:
-        resource = span.resource
-        group = groups.get(id(resource))
-        if group is None:
-            group = next((g for g in groups.values() if g[0] == resource), None) or (resource, {})
-            groups[id(resource)] = group
-        group[1].setdefault(span.instrumentation_scope or None, []).append(_delimited(b"\x12", _span(span)))
-    out = []
+        resource, scope = span.resource, span.instrumentation_scope or None
+        if resource is last[0] and scope is last[1]:
+            encoded = last[2]
+        else:
+            group = groups.get(id(resource))
+            if group is None:
+                group = next((g for g in groups.values() if g[0] == resource), None) or (resource, {})
+                groups[id(resource)] = group
+            encoded = group[1].setdefault(scope, [])
+            last = (resource, scope, encoded)
+        body = _span(span)
+        encoded += (b"\x12", _varint(len(body)), body)
+    # Each message's pieces are kept apart and joined once, at the end: a span's bytes are copied once more, not
+    # once per level of the request.
+    out: list[bytes] = []
     for resource, scopes in {id(group[1]): group for group in groups.values()}.values():
-        parts = [_delimited(b"\x0a", _attributes(b"\x0a", resource.attributes))]
+        resource_attributes: list[bytes] = []
+        _attributes(b"\x0a", resource.attributes, resource_attributes)
+        encoded_resource = b"".join(resource_attributes)
+        parts = [b"\x0a", _varint(len(encoded_resource)), encoded_resource]
         for scope, encoded in scopes.items():
+            scope_field = _delimited(b"\x0a", _scope(scope))
             schema = _delimited(b"\x1a", _text(scope.schema_url)) if scope is not None and scope.schema_url else b""
-            parts.append(_delimited(b"\x12", _delimited(b"\x0a", _scope(scope)) + b"".join(encoded) + schema))
+            parts += (b"\x12", _varint(len(scope_field) + sum(map(len, encoded)) + len(schema)), scope_field)
+            parts += encoded
+            parts.append(schema)
         if resource.schema_url:
             parts.append(_delimited(b"\x1a", _text(resource.schema_url)))
-        out.append(_delimited(b"\x0a", b"".join(parts)))
+        out += (b"\x0a", _varint(sum(map(len, parts))))
+        out += parts
     return b"".join(out)

@@ -15,6 +15,8 @@ duration; a parent is stretched when its children need more room, so children al
 from __future__ import annotations
 
 import hashlib
+import operator
+import struct
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -34,14 +36,22 @@ SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NS = 1_000_000_000
 _LAST_NS = 2**64 - 1  # OTLP times are unsigned 64-bit nanoseconds
+_LAST_S = _LAST_NS / _NS
 _CLIENT_OPERATIONS = frozenset({"chat", "retrieval"})
+_UNSET = Status()  # a span's status when it did not fail; immutable, so shared
 
 
 def trace_id_for(run_id: str) -> int:
+    digits = run_id.replace("-", "")
     try:
-        value = uuid.UUID(run_id).int
+        # What `uuid.UUID(run_id).int` is for a UUID with or without dashes (it reads the same digits the same
+        # way), without making one; other shapes (braces, `urn:uuid:`) go through `uuid`.
+        value = int(digits, 16) if len(digits) == 32 else uuid.UUID(run_id).int
     except ValueError:
-        value = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:16], "big")
+        try:
+            value = uuid.UUID(run_id).int
+        except ValueError:
+            value = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:16], "big")
     return value or 1
 
 
@@ -51,11 +61,19 @@ def root_context(run_id: str) -> SpanContext:
 
 
 def span_id_for(*parts: object) -> int:
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") or 1
+    return _span_id("\x1f".join(map(str, parts)))
 
 
-@dataclass
+def _span_id(joined: str) -> int:
+    """`span_id_for` of the parts `joined` (by `\x1f`, each as `str()` writes it): the builder writes the text with
+    an f-string, which costs a third of joining the parts."""
+    return _FIRST_8(hashlib.sha256(joined.encode()).digest())[0] or 1
+
+
+_FIRST_8 = struct.Struct(">Q").unpack_from  # the first 8 bytes of a digest, big-endian
+
+
+@dataclass(slots=True)
 class _Draft:
     """A span before its time is placed: duration known bottom-up, start placed top-down."""
 
@@ -66,7 +84,7 @@ class _Draft:
     floor: int | None  # ns; earliest possible start (Dify's whole-second created_at)
     order: tuple[float, int]
     kind: SpanKind = SpanKind.INTERNAL
-    status: Status = field(default_factory=Status)
+    status: Status = _UNSET
     events: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     children: list[_Draft] = field(default_factory=list)
@@ -125,6 +143,19 @@ class BuiltSpan(ReadableSpan):
     dropped_events = 0
     dropped_links = 0
 
+    def __init__(
+        self, name: str, context: SpanContext, parent: SpanContext | None, resource: Resource,
+        attributes: dict[str, Any], events: list[Event], links: list[Link], kind: SpanKind, status: Status,
+        start_time: int, end_time: int, json_values: Mapping[int, tuple[str, Any]],
+    ) -> None:  # fmt: skip
+        # What `ReadableSpan.__init__` sets, set directly: its keyword arguments and defaults cost 2.5x this for
+        # every span (tests/trace/test_spans.py checks that a built span has the fields the SDK's has).
+        self._name, self._context, self._parent, self._resource = name, context, parent, resource
+        self._attributes, self._events, self._links, self._kind = attributes, events, links, kind
+        self._status, self._start_time, self._end_time = status, start_time, end_time
+        self._instrumentation_info, self._instrumentation_scope = None, SCOPE
+        self.json_values = json_values
+
 
 def with_attributes(
     span: ReadableSpan,
@@ -171,7 +202,9 @@ def _ns(seconds: float | None) -> int | None:
     (1e308, NaN) must not keep the run from being built."""
     if seconds is None or seconds != seconds:
         return None
-    return round(min(max(seconds, 0.0), _LAST_NS / _NS) * _NS)
+    if 0.0 <= seconds <= _LAST_S:  # nearly always: no clamping to do
+        return round(seconds * _NS)
+    return round(min(max(seconds, 0.0), _LAST_S) * _NS)
 
 
 def _duration(created: float | None, finished: float | None, elapsed: float | None) -> int | None:
@@ -185,7 +218,7 @@ def _duration(created: float | None, finished: float | None, elapsed: float | No
 def _status(status: str, message: str | None) -> Status:
     if status in ("failed", "exception"):
         return Status(StatusCode.ERROR, message or status)
-    return Status()
+    return _UNSET
 
 
 def _error_event(message: str | None, error_type: str) -> tuple[str, dict[str, Any], None]:
@@ -200,7 +233,7 @@ def _node_draft(run: WorkflowRun, node: NodeRun) -> _Draft:
         message = str((node.outputs or {}).get("error_message") or node.error or "exception")
     draft = _Draft(
         name=a.node_span_name(node),
-        span_id=span_id_for(run.run_id, node.execution_id),
+        span_id=_span_id(f"{run.run_id}\x1f{node.execution_id}"),
         attributes=attrs,
         own_duration=_duration(node.created_at, node.finished_at, node.elapsed_time),
         floor=_ns(_estimate_start(node.created_at, node.finished_at, node.elapsed_time)),
@@ -214,7 +247,7 @@ def _node_draft(run: WorkflowRun, node: NodeRun) -> _Draft:
     for attempt in node.retries:
         retry = _Draft(
             name=f"{draft.name} (attempt {attempt.retry_index})",
-            span_id=span_id_for(run.run_id, node.execution_id, "attempt", attempt.retry_index),
+            span_id=_span_id(f"{run.run_id}\x1f{node.execution_id}\x1fattempt\x1f{attempt.retry_index}"),
             attributes=a.attempt_attributes(node, attempt),
             own_duration=_duration(attempt.created_at, attempt.finished_at, attempt.elapsed_time),
             floor=_ns(attempt.created_at),
@@ -242,7 +275,7 @@ def _agent_log_draft(run: WorkflowRun, node: NodeRun, entry: AgentLogEntry) -> _
     elapsed = entry.metadata.get("elapsed_time")
     draft = _Draft(
         name=a.agent_log_name(entry),
-        span_id=span_id_for(run.run_id, node.execution_id, "log", entry.id),
+        span_id=_span_id(f"{run.run_id}\x1f{node.execution_id}\x1flog\x1f{entry.id}"),
         attributes=a.agent_log_attributes(entry),
         own_duration=_ns(elapsed) if isinstance(elapsed, int | float) else None,
         floor=None,
@@ -254,9 +287,10 @@ def _agent_log_draft(run: WorkflowRun, node: NodeRun, entry: AgentLogEntry) -> _
 
 
 def _container_draft(run: WorkflowRun, container: ContainerRun, members: list[NodeRun]) -> _Draft:
+    execution_id = container.execution_id or ""
     draft = _Draft(
         name=f"{container.node_type} {container.title}",
-        span_id=span_id_for(run.run_id, "container", container.node_id, container.execution_id or ""),
+        span_id=_span_id(f"{run.run_id}\x1fcontainer\x1f{container.node_id}\x1f{execution_id}"),
         attributes=a.container_attributes(container),
         own_duration=_duration(container.created_at, container.finished_at, container.elapsed_time),
         floor=_ns(_estimate_start(container.created_at, container.finished_at, container.elapsed_time)),
@@ -273,7 +307,7 @@ def _container_draft(run: WorkflowRun, container: ContainerRun, members: list[No
         duration = durations.get(str(index), durations.get(index)) if isinstance(durations, dict) else None
         round_draft = _Draft(
             name=f"{container.node_type}[{index}]",
-            span_id=span_id_for(run.run_id, "round", container.node_id, container.execution_id or "", index),
+            span_id=_span_id(f"{run.run_id}\x1fround\x1f{container.node_id}\x1f{execution_id}\x1f{index}"),
             attributes=a.round_attributes(container, index),
             own_duration=_ns(duration) if isinstance(duration, int | float) else None,
             floor=None,
@@ -346,7 +380,7 @@ def _root_draft(run: WorkflowRun) -> _Draft:
         root.children.append(
             _Draft(
                 name=f"execute_tool {thought.tool}" if thought.tool else "agent_thought",
-                span_id=span_id_for(run.run_id, "thought", thought.id),
+                span_id=_span_id(f"{run.run_id}\x1fthought\x1f{thought.id}"),
                 attributes=a.thought_attributes(thought),
                 own_duration=None,
                 floor=_ns(thought.created_at),
@@ -361,11 +395,14 @@ def _root_draft(run: WorkflowRun) -> _Draft:
 # --- placing: times top-down ---------------------------------------------------------------------
 
 
+_ORDER = operator.attrgetter("order")
+
+
 def _place(draft: _Draft, start: int) -> int:
     """Place `draft` at `start` and its children inside it; returns its end."""
     draft.start = start
     cursor = start
-    for child in sorted(draft.children, key=lambda c: c.order):
+    for child in sorted(draft.children, key=_ORDER) if len(draft.children) > 1 else draft.children:
         child_start = max(cursor, child.floor) if child.floor is not None else cursor
         cursor = _place(child, child_start)
     own = draft.own_duration if draft.own_duration is not None else cursor - start
@@ -381,28 +418,15 @@ def _emit(
     json_values: Mapping[int, tuple[str, Any]],
     out: list[ReadableSpan],
 ) -> None:
-    context = SpanContext(trace_id, draft.span_id, is_remote=False, trace_flags=_SAMPLED)
+    context = SpanContext(trace_id, draft.span_id, False, _SAMPLED)
     events = [
         Event(name, attrs, min(max(_ns(ts) or draft.start, draft.start), draft.end, _LAST_NS))
         for name, attrs, ts in draft.events
     ]
-    span = BuiltSpan(
-        name=draft.name,
-        context=context,
-        parent=parent,
-        resource=resource,
-        attributes=draft.attributes,
-        events=events,
-        links=draft.links,
-        kind=draft.kind,
-        status=draft.status,
-        # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.
-        start_time=min(draft.start, _LAST_NS),
-        end_time=min(draft.end, _LAST_NS),
-        instrumentation_scope=SCOPE,
-    )
-    span.json_values = json_values
-    out.append(span)
+    # Absurd durations (a corrupt elapsed_time) must not push a time past what OTLP can carry.
+    start, end = min(draft.start, _LAST_NS), min(draft.end, _LAST_NS)
+    out.append(BuiltSpan(draft.name, context, parent, resource, draft.attributes, events, draft.links, draft.kind,
+                         draft.status, start, end, json_values))  # fmt: skip
     for child in draft.children:
         _emit(child, context, trace_id, resource, json_values, out)
 

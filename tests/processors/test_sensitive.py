@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bridge.processors.secret_formats import PROVIDER_TOKENS
 from bridge.processors.sensitive import (
     _CHECKS,
     PERSONAL,
@@ -337,3 +340,37 @@ def test_a_bearer_value_cut_short_by_a_mask_is_masked() -> None:
     assert sensitive_values("Authorization: Bearer Zt1Lw0m8cT2yR5nQ", personal=False) == {
         "Zt1Lw0m8cT2yR5nQ": "bearer_token"
     }
+
+
+# Provider token patterns as written in secret_formats.py, before `_token` moved each leading literal (of the
+# expression, or of each alternative of its leading group) in front of the look-behind.
+_HOISTED = re.compile(r"\(\?<!\[\\w-\][A-Za-z0-9_\\.-]+\)")
+PLAIN_TOKENS = {kind: r"(?<![\w-])" + _HOISTED.sub("", expression) for kind, (expression, _) in PROVIDER_TOKENS.items()
+                if _HOISTED.search(expression)}  # fmt: skip
+LITERALS = sorted({literal for _, literals in PROVIDER_TOKENS.values() for literal in literals})
+TOKEN_PIECES = st.sampled_from(
+    [*LITERALS, "-", "_", ".", " ", "x", "=", "a3-", "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A" * 40]
+)
+
+
+def _token_texts() -> list[str]:
+    samples = json.loads((Path(__file__).parents[1] / "testdata/secrets/corpus.json").read_text())["samples"]
+    return [f"{before}{sample['text']}{after}" for sample in samples
+            for before, after in (("", ""), ("x", ""), ("-", " "), ("a3-", "x"), (" ", "-"), ("é", "é"))]  # fmt: skip
+
+
+def test_token_patterns_with_their_literals_first_find_what_they_find_as_written() -> None:
+    assert {"onepassword_key", "square_token", "gitlab_token", "npm_token"} <= set(PLAIN_TOKENS)
+    texts = _token_texts()
+    for kind, plain in PLAIN_TOKENS.items():
+        fast = SECRETS[kind]
+        assert fast.pattern != plain
+        for text in texts:
+            assert [m.span() for m in fast.finditer(text)] == [m.span() for m in re.finditer(plain, text)], kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(TOKEN_PIECES, max_size=30).map("".join))
+def test_token_patterns_find_what_they_find_as_written_in_any_text(text: str) -> None:
+    for kind, plain in PLAIN_TOKENS.items():
+        assert [m.span() for m in SECRETS[kind].finditer(text)] == [m.span() for m in re.finditer(plain, text)], kind

@@ -3,11 +3,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
+from bridge.trace.attributes import to_json
 from bridge.trace.spans import build_spans, root_context, span_id_for, trace_id_for
-from tests.runs import CAPTURES, by_name, load_run, load_runs, spans_of, tree
+from tests.runs import CAPTURES, EXAMPLES, by_name, load_run, load_runs, spans_of, tree
 
 ELAPSED_LLM = 0.25236  # a_llm_simple.sse, node_finished of llm1
 
@@ -36,6 +38,53 @@ def test_trace_id_is_the_uuid_run_id_and_other_ids_are_hashed() -> None:
     assert f"{trace_id_for(run_id):032x}" == run_id.replace("-", "")
     assert trace_id_for("run-001") == int.from_bytes(hashlib.sha256(b"run-001").digest()[:16], "big")
     assert span_id_for("a", "b") != span_id_for("a", "c")
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    ["06f0b9d9-0e7a-447e-a536-85300d8487f1", "06F0B9D9-0E7A-447E-A536-85300D8487F1", "06f0b9d90e7a447ea53685300d8487f1",
+     "{06f0b9d9-0e7a-447e-a536-85300d8487f1}", "urn:uuid:06f0b9d9-0e7a-447e-a536-85300d8487f1",
+     "06f0b9d9-0e7a-447e-a536-85300d8487fz", "06f0b9d9_0e7a_447e_a536_85300d8487",
+     "00000000-0000-0000-0000-000000000000", "run-001", ""],
+)  # fmt: skip
+def test_trace_ids_read_a_uuid_as_uuid_does_and_hash_the_rest(run_id: str) -> None:
+    # trace_id_for reads the digits itself, without uuid.UUID: the same number for every shape UUID takes.
+    try:
+        expected = uuid.UUID(run_id).int
+    except ValueError:
+        expected = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:16], "big")
+    assert trace_id_for(run_id) == (expected or 1)
+
+
+def test_every_span_id_is_span_id_for_its_parts() -> None:
+    """The builder writes the parts' text itself (an f-string): the ids must stay what `span_id_for` says."""
+    captures = [CAPTURES / name for name in ("d_http_retry_fail.sse", "b_iteration_ifelse_http.sse")]
+    examples = [EXAMPLES / name for name in ("loop_stopped.sse", "chatflow_agent.sse", "workflow_full.ndjson")]
+    kinds = set()
+    for run in load_runs(*captures, *examples):
+        expected = {span_id_for(run.run_id, "run")}
+        for node in run.nodes:
+            expected.add(span_id_for(run.run_id, node.execution_id))
+            expected.update(span_id_for(run.run_id, node.execution_id, "attempt", a.retry_index) for a in node.retries)
+            expected.update(span_id_for(run.run_id, node.execution_id, "log", entry.id) for entry in node.agent_logs)
+            kinds.update(("attempt",) * bool(node.retries) + ("log",) * bool(node.agent_logs))
+        for container in run.containers:
+            execution = container.execution_id or ""
+            expected.add(span_id_for(run.run_id, "container", container.node_id, execution))
+            expected.update(span_id_for(run.run_id, "round", container.node_id, execution, i) for i in container.rounds)
+            kinds.add(container.node_type)
+        expected.update(span_id_for(run.run_id, "thought", thought.id) for thought in run.agent_thoughts)
+        kinds.update(("thought",) * bool(run.agent_thoughts))
+        built = {span.context.span_id for span in build_spans(run) if span.context}
+        assert expected <= built
+    assert kinds >= {"attempt", "iteration", "loop", "thought"}
+
+
+def test_a_built_span_has_every_field_the_sdks_span_has() -> None:
+    # BuiltSpan sets ReadableSpan's fields itself, for speed: an SDK release adding one must fail here first.
+    (span, *_) = spans_of(CAPTURES / "a_simple_http.sse")
+    assert set(vars(ReadableSpan("x"))) <= set(vars(span))
+    assert span.instrumentation_scope is not None and span.instrumentation_scope.name == "dify-otel-bridge"
 
 
 def test_llm_workflow_tree_ids_and_genai_attributes() -> None:
@@ -205,3 +254,10 @@ def test_a_runs_root_context_is_known_without_building_the_run() -> None:
     for path in sorted(CAPTURES.glob("*.sse")):
         for run in load_runs(path):
             assert build_spans(run)[0].context == root_context(run.run_id)
+
+
+def test_json_texts_write_keys_that_are_not_strings_and_integers_past_64_bits() -> None:
+    # to_json tries orjson without OPT_NON_STR_KEYS first (twice as fast): the other shapes still come out whole.
+    assert to_json({"a": [1, "é"], "b": None}) == '{"a":[1,"é"],"b":null}'
+    assert to_json({"a": 1, 2: "b", None: 3}) == '{"a":1,"2":"b","null":3}'
+    assert to_json({"n": 2**70, 1: "x"}) == '{"n":1180591620717411303424,"1":"x"}'
