@@ -120,10 +120,8 @@ class SpanBuilder:
             root = _root_draft(run)
         finally:
             a.record_json(None)
-        start = _estimate_start(run.created_at, run.finished_at, run.elapsed_time)
-        if start is None:
-            start = time.time()
-        _place(root, min(max(round(start * _NS), 0), _LAST_NS))
+        start = _ns(_estimate_start(run.created_at, run.finished_at, run.elapsed_time))
+        _place(root, _ns(time.time()) if start is None else start)  # type: ignore[arg-type]
         trace_id = trace_id_for(run.run_id)
         resource = self.resource_for(run)
         spans: list[ReadableSpan] = []

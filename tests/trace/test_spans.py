@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import msgspec
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
@@ -261,3 +262,22 @@ def test_json_texts_write_keys_that_are_not_strings_and_integers_past_64_bits() 
     assert to_json({"a": [1, "é"], "b": None}) == '{"a":[1,"é"],"b":null}'
     assert to_json({"a": 1, 2: "b", None: 3}) == '{"a":1,"2":"b","null":3}'
     assert to_json({"n": 2**70, 1: "x"}) == '{"n":1180591620717411303424,"1":"x"}'
+
+
+@pytest.mark.parametrize(
+    ("created_at", "finished_at", "elapsed_time"),
+    [(1e300, None, None), (None, 1e308, -1e308), (float("nan"), None, None), (-1e308, None, None)],
+)
+def test_a_run_at_an_absurd_time_is_built_within_otlp_times(
+    created_at: float | None, finished_at: float | None, elapsed_time: float | None
+) -> None:
+    """A time that overflows nanoseconds (found by fuzzing: 1e300 s is infinite once in ns) is clamped to what
+    OTLP carries, or the run's build time when it is no time at all, never an error that loses the run."""
+    run = msgspec.structs.replace(
+        load_run(CAPTURES / "b_iteration_ifelse_http.sse"),
+        created_at=created_at,
+        finished_at=finished_at,
+        elapsed_time=elapsed_time,
+    )
+    spans = build_spans(run)
+    assert spans and all(0 <= (span.start_time or 0) <= (span.end_time or 0) <= 2**64 - 1 for span in spans)
