@@ -16,7 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, prompt_text, span_id
+from detectors import (
+    DetectorConfig,
+    Finding,
+    Trace,
+    attr,
+    attributes_of,
+    json_attr,
+    json_value,
+    prompt_text,
+    span_id,
+)
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -33,11 +43,32 @@ def _empty(value: Any) -> bool:
     return value is None or (not value and isinstance(value, str | list | dict))
 
 
+# What a whole prompt message or template output shows of a variable that held no value: JSON's empty values,
+# Python's and JavaScript's names for none, an object JavaScript turned into text.
+_NO_VALUE = frozenset({"", "[]", "{}", "null", "none", "nil", "undefined", "nan", "[object object]"})
+# Outputs Dify adds to every node of a kind: their empty values say nothing of the data.
+_BOOKKEEPING = frozenset({"files", "headers", "status_code", "reasoning_content", "usage", "finish_reason",
+                          "error_message", "error_type"})  # fmt: skip
+
+
+def _no_value(text: Any) -> Any:
+    """The value `text` renders when it renders none (`[]`, `None`, `"[object Object]"`…); `...` otherwise."""
+    if not isinstance(text, str) or text.strip().strip('"').strip().lower() not in _NO_VALUE:
+        return ...
+    value = json_value(text.strip())
+    return None if isinstance(value, str) and value.strip().lower() in ("none", "null", "nil", "undefined") else value
+
+
 def _all_given(span: Any) -> bool:
     """Whether every input of the node had a value: a code node given a null returns nulls by design, and the
     value was lost before it (a tool answering null), not in it."""
     inputs = json_attr(span, "input.value")
     return not isinstance(inputs, dict) or not any(_empty(value) for value in inputs.values())
+
+
+def _given(span: Any) -> bool:
+    """Whether the node was given inputs and every one had a value."""
+    return bool(json_attr(span, "input.value")) and _all_given(span)
 
 
 def value_kind(value: Any) -> str:
@@ -150,14 +181,16 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]:
-    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts."""
+def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, str]]) -> Iterator[Finding]:
+    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
+    `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
     title = attr(span, "dify.node.title", span.name)
     outputs = json_attr(span, "output.value")
     values = [*(inputs.values() if isinstance(inputs, dict) else ()),
               *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
+    given = {value for value, _ in produced.values() if isinstance(value, str)}
     for value in values:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or value in given:
             continue
         cut = _cut_from(value, answers)
         if cut is not None:
@@ -165,6 +198,28 @@ def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]
                            f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
                            "characters).", cut, value)  # fmt: skip
             return
+
+
+def _emptied_prompt(span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any]) -> Iterator[Finding]:
+    """An LLM whose whole user message renders no value (`[]`, `null`, `"[object Object]"`) after an earlier
+    node produced data (`data`: the last one's title, output name and value), and no earlier node produced
+    that empty value (a filter that kept nothing gives `[]` on purpose)."""
+    attributes = attributes_of(span)
+    index = 0
+    while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+        role, index = attributes.get(f"llm.input_messages.{index}.message.role"), index + 1
+        shown = _no_value(content)
+        if role != "user" or shown is ...:
+            continue
+        values = (value for name, (value, _) in produced.items() if name not in _BOOKKEEPING and name[:2] != "__")
+        if any(type(value) is type(shown) and value == shown for value in values):
+            return
+        producer, name, value = data
+        title = attr(span, "dify.node.title", span.name)
+        yield _finding(span, "an LLM's whole user message renders no value after a node produced data",
+                       f"LLM node '{title}' was prompted with {content.strip()[:40]} after '{producer}' produced "
+                       f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+        return
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -192,7 +247,11 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
         nodes = trace.children(round_span)
         if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
             continue  # a failed round left a null on purpose (error strategy "continue on error")
-        last = json_attr(nodes[-1], "output.value")
+        # An if-else's result routes the round; it is no variable the iteration can collect.
+        valued = [n for n in nodes if attr(n, "dify.node.type") != "if-else"]
+        if not valued:
+            continue
+        last = json_attr(valued[-1], "output.value")
         produced = next((v for v in last.values() if not _empty(v)), None) if isinstance(last, dict) else None
         if produced is not None:
             yield _finding(container, "an iteration output item null though its round produced a value",
@@ -209,6 +268,7 @@ def create(cfg: Config) -> object:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
+        data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
@@ -217,8 +277,11 @@ def create(cfg: Config) -> object:
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
             if node_type in ("end", "answer") and answers:
-                yield from _answer_cut(span, inputs, answers)
-            if isinstance(inputs, dict):
+                yield from _answer_cut(span, inputs, answers, produced)
+            # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
+            # mapped from another node than the one that produced the same name.
+            refused = node_type == "tool" and attributes.get("dify.node.status") in ("failed", "exception")
+            if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
                         continue
@@ -264,6 +327,8 @@ def create(cfg: Config) -> object:
                 continue
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
+            if node_type == "llm" and data is not None:
+                yield from _emptied_prompt(span, produced, data)
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
@@ -282,7 +347,13 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
+            elif node_type == "template-transform" and _no_value(outputs.get("output")) is not ... and _given(span):
+                yield _finding(span, "a template that rendered no value from inputs that all had one",
+                               f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
+                               attributes.get("input.value"), outputs["output"])  # fmt: skip
             for name, value in outputs.items():
                 produced[name] = (value, title)
+                if value and isinstance(value, list | dict) and name not in _BOOKKEEPING:
+                    data = (title, name, value)
 
     return detect
