@@ -14,7 +14,11 @@ languages too) are left to other signals. Value flow from a tool that succeeded 
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
 another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
-it (under a fifth of them had it, once `min_history`, 5, had the usual one).
+it (under a fifth of them had it, once `min_history`, 5, had the usual one). And from a tool, or an HTTP
+request that answered JSON (not 401, 403, 404, 408, 429 or 5xx), to a next node that fails: reading a field
+the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read properties of undefined (reading
+'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
+between instances of 'str' and 'int'`) while a field of the output changed type against that history.
 """
 
 from __future__ import annotations
@@ -117,6 +121,25 @@ _NOT_FOUND = re.compile(
 )
 
 
+# How a program reports a field it read and did not find: Python's KeyError, JavaScript's "Cannot read
+# properties of undefined (reading 'x')", PHP's undefined index or array key, Rust serde's missing field,
+# Go's and others' key not found.
+_MISSING_FIELD = re.compile(
+    r"\bKeyError:?\s*\(?['\"]([^'\"\n]{1,80})['\"]"
+    r"|\bCannot read propert(?:y|ies) of (?:undefined|null) \(reading ['\"]([^'\"\n]{1,80})['\"]\)"
+    r"|\bCannot read property ['\"]([^'\"\n]{1,80})['\"] of (?:undefined|null)"
+    r"|\bUndefined (?:index|array key|property):?\s*['\"]?([\w.-]{1,80})"
+    r"|\bmissing field `([^`\n]{1,80})`"
+    r"|\b(?:key|field) ['\"]([^'\"\n]{1,80})['\"] (?:not found|does not exist|is missing)"
+)
+# How a program reports a value of another type than it computes with (Python's and JavaScript's wordings).
+_TYPE_FAILURE = re.compile(
+    r"\bTypeError\b|not supported between instances of|unsupported operand type|\bmust be (?:str|int|real number|"
+    r"a number|an integer)\b|could not convert string to|invalid literal for|\bis not a function\b|\bis not iterable\b"
+)
+_MAX_BODY = 200_000  # an HTTP body longer than this (characters) is not read for fields: detection stays cheap
+
+
 class Config(DetectorConfig):
     # Runs of a tool giving an output field its usual type before another type counts as a change.
     min_history: int = Field(default=5, ge=1)
@@ -201,69 +224,146 @@ def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     return into
 
 
+def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of what a tool with structured output (`json`), or an HTTP request that answered JSON, gave
+    the next node; None for anything else (text, an error page)."""
+    if attr(span, "dify.node.type") == "tool":
+        structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
+        return _fields(structured, {}) if structured else None
+    body, status = outputs.get("body"), outputs.get("status_code")
+    if not isinstance(body, str) or body[:1] not in "{[" or len(body) > _MAX_BODY:
+        return None
+    # Access refused, nothing found, throttled or the service down: the body is no answer to read.
+    refused = isinstance(status, int) and (status in (401, 403, 404, 408, 429) or status >= 500)
+    return None if refused else _fields(body, {})
+
+
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
-    for span in trace.of_type("tool"):
+    for span in trace.of_type("tool", "http-request"):
         if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
         outputs = json_attr(span, "output.value")
-        if not isinstance(outputs, dict) or not outputs.get("json"):
+        if not isinstance(outputs, dict):
             continue
-        index = nodes.index(span)  # only tools with structured output get here: the search is rare
-        fields = _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, {})
-        changed = _type_changes(trace, span, fields, cfg)
+        tool = attr(span, "dify.node.type") == "tool"
+        if tool and not outputs.get("json"):
+            continue
+        index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
         node_id = attr(span, "dify.node.id")
-        # The next node: not one of this tool's own attempts (their inputs are the tool's, not its output's).
+        # The next node: not one of this source's own attempts (their inputs are the source's, not its output's).
         reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id), None)
+        reader_type = attr(reader, "dify.node.type") if reader is not None else None
+        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
+        if not tool and reader_type not in ("code", "template-transform"):
+            continue
+        fields = _output_fields(span, outputs)
+        if fields is None:
+            continue
+        changed, known = _type_changes(trace, span, fields, cfg)
         if reader is None:
             continue
-        inputs = json_attr(reader, "input.value")
-        if not isinstance(inputs, dict):
-            continue
-        elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
-        for earlier in nodes[:index]:
-            earlier_outputs = json_attr(earlier, "output.value")
-            if isinstance(earlier_outputs, dict):
-                elsewhere.update(earlier_outputs)
-        title = attr(span, "dify.node.title", span.name)
-        reader_title = attr(reader, "dify.node.title", reader.name)
-        for name, value in inputs.items():
-            if value is None and name not in fields and name not in elsewhere:
-                rule, summary = (
-                    "next node reads a field the tool output lacks",
-                    f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
-                    "got null): the tool's output schema changed or the call asked for the wrong thing.",
+        if attr(reader, "dify.node.status") in ("failed", "exception") and reader_type != "tool":
+            yield from _failed_reading(span, reader, fields, changed, known)
+        elif tool:
+            yield from _read_fields(span, reader, nodes[:index], fields, changed)
+
+
+def _failed_reading(
+    span: ReadableSpan,
+    reader: ReadableSpan,
+    fields: dict[str, Any],
+    changed: dict[str, tuple[str, int]],
+    known: set[str],
+) -> Iterator[Finding]:
+    """The node after a tool or API failing on its output: reading a field the output lacks (one its earlier
+    outputs had, when it has a history), or on a type while a field of the output changed type against the
+    source's history. (A node failing on a field the source never gave is the node's own bug.)"""
+    error = node_error(reader)
+    missing = next((name for hit in _MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
+    title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    if missing is not None and missing not in fields and (not known or missing in known):
+        rule, name = "next node failed reading a field the tool output lacks", missing
+        summary = (
+            f"'{reader_title}' failed reading '{missing}', which the output of '{title}' lacks: its output schema "
+            "changed, or it refused the call."
+        )
+        produced: Any = sorted(fields)[:20]
+    elif changed and _TYPE_FAILURE.search(error):
+        name, (usual, runs) = next(iter(changed.items()))
+        rule = "next node failed on a type while a tool output field changed type against its history"
+        summary = (f"'{reader_title}' failed on a type; '{title}' returned '{name}' as {value_kind(fields[name])}, "
+                   f"its earlier runs ({runs}) mostly {usual}: its output schema changed.")  # fmt: skip
+        produced = {name: fields[name]}
+    else:
+        return
+    yield Finding(
+        KEY, "high", 0.8, summary,
+        {"node": title, "rule": rule, "field": name, "reader": reader_title, "produced": produced,
+         "received": error[:300]},
+        span_id(reader),
+    )  # fmt: skip
+
+
+def _read_fields(
+    span: ReadableSpan,
+    reader: ReadableSpan,
+    earlier_nodes: list[ReadableSpan],
+    fields: dict[str, Any],
+    changed: dict[str, tuple[str, int]],
+) -> Iterator[Finding]:
+    """The next node reading a tool output's field as null that the output lacks, or as another type."""
+    inputs = json_attr(reader, "input.value")
+    if not isinstance(inputs, dict):
+        return
+    elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
+    for earlier in earlier_nodes:
+        earlier_outputs = json_attr(earlier, "output.value")
+        if isinstance(earlier_outputs, dict):
+            elsewhere.update(earlier_outputs)
+    title = attr(span, "dify.node.title", span.name)
+    reader_title = attr(reader, "dify.node.title", reader.name)
+    for name, value in inputs.items():
+        if value is None and name not in fields and name not in elsewhere:
+            rule, summary = (
+                "next node reads a field the tool output lacks",
+                f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
+                "got null): the tool's output schema changed or the call asked for the wrong thing.",
+            )
+            produced: Any = sorted(fields)[:20]
+        elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
+            was, now = value_kind(fields[name]), value_kind(value)
+            if was != now:
+                rule = "next node reads a tool output field as another type"
+                summary = f"Tool '{title}' wrote '{name}' as {was}; the next node '{reader_title}' got {now}."
+            elif name in changed:
+                usual, runs = changed[name]
+                rule = "a tool output field of another type than the tool's earlier runs gave it"
+                summary = (
+                    f"Tool '{title}' returned '{name}' as {now}; its earlier runs ({runs}) mostly returned "
+                    f"{usual}, and the next node '{reader_title}' reads it: the tool's output schema changed."
                 )
-                produced: Any = sorted(fields)[:20]
-            elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
-                was, now = value_kind(fields[name]), value_kind(value)
-                if was != now:
-                    rule = "next node reads a tool output field as another type"
-                    summary = f"Tool '{title}' wrote '{name}' as {was}; the next node '{reader_title}' got {now}."
-                elif name in changed:
-                    usual, runs = changed[name]
-                    rule = "a tool output field of another type than the tool's earlier runs gave it"
-                    summary = (
-                        f"Tool '{title}' returned '{name}' as {now}; its earlier runs ({runs}) mostly returned "
-                        f"{usual}, and the next node '{reader_title}' reads it: the tool's output schema changed."
-                    )
-                else:
-                    continue
-                produced = {name: fields[name]}
             else:
                 continue
-            yield Finding(
-                KEY, "high", 0.8, summary,
-                {"node": title, "rule": rule, "field": name, "produced": produced, "received": {name: value}},
-                span_id(reader),
-            )  # fmt: skip
+            produced = {name: fields[name]}
+        else:
+            continue
+        yield Finding(
+            KEY, "high", 0.8, summary,
+            {"node": title, "rule": rule, "field": name, "produced": produced, "received": {name: value}},
+            span_id(reader),
+        )  # fmt: skip
 
 
-def _type_changes(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> dict[str, tuple[str, int]]:
+def _type_changes(
+    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config
+) -> tuple[dict[str, tuple[str, int]], set[str]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
-    `min_history` runs): name → (the usual type, runs). Learns this run's types."""
+    `min_history` runs): name → (the usual type, runs); and the names its earlier runs gave, once one of them
+    has `min_history` runs (else empty). Learns this run's types."""
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
+    known = set(history) if any(sum(seen.values()) >= cfg.min_history for seen in history.values()) else set()
     changed: dict[str, tuple[str, int]] = {}
     for name, value in list(fields.items())[:50]:
         if value is None:
@@ -281,4 +381,4 @@ def _type_changes(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg:
             history[name] = {k: n // 2 for k, n in seen.items() if n >= 2}
     if len(history) <= 200:  # field names come from outside
         trace.baselines.put(key, history)
-    return changed
+    return changed, known

@@ -1,0 +1,97 @@
+"""dify_tool_schema_mismatch: the node after a tool or an API failing on its output (more cases in
+test_more_detectors.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors.detectors import Config as DetectorsConfig
+from bridge.processors.detectors import DetectionProcessor
+from detectors import registry
+from tests.detectors.build import findings, node, run_spans
+
+KEY = "dify_tool_schema_mismatch"
+
+
+def _api(body: Any, status_code: int = 200) -> dict[str, Any]:
+    text = json.dumps(body)
+    return node("rates", "http-request", title="Rates API",
+                outputs={"status_code": status_code, "body": text, "files": [], "headers": {}})  # fmt: skip
+
+
+def _failing(error: str) -> dict[str, Any]:
+    return node("convert", "code", title="Convert", inputs={"body": "{…}"}, status="failed", error=error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Traceback (most recent call last):\n  File \"<string>\", line 3, in main\nKeyError: 'rate'",
+        "TypeError: Cannot read properties of undefined (reading 'rate')",
+        "Error: missing field `rate` at line 1 column 20",
+        'Warning: Undefined array key "rate" in /sandbox/main.php',
+    ],
+)
+def test_a_node_failing_on_a_field_the_api_answer_lacks(error: str) -> None:
+    answer = _api({"currency": "EUR", "quotes": [{"code": "USD", "value": 1.08}]})
+    (finding,) = findings(run_spans([answer, _failing(error)]), KEY)
+    assert finding.evidence["rule"] == "next node failed reading a field the tool output lacks"
+    assert finding.evidence["field"] == "rate" and finding.evidence["node"] == "Rates API"
+    assert finding.evidence["produced"] == ["code", "currency", "quotes", "value"]
+    assert finding.evidence["received"] == error
+
+
+def test_a_tool_answer_lacking_the_field_the_next_node_reads() -> None:
+    tool = node("stock", "tool", outputs={"text": "{}", "files": [], "json": [{"sku": "A1", "qty_on_hand": 4}]})
+    (finding,) = findings(run_spans([tool, _failing("KeyError: 'quantity'")]), KEY)
+    assert finding.evidence["field"] == "quantity" and finding.evidence["reader"] == "Convert"
+
+
+def test_failures_that_are_not_the_answers_shape_do_not_fire() -> None:
+    answer = _api({"currency": "EUR", "rate": 1.08})
+    # The field is there: the node's own bug. Or the failure says nothing of a field.
+    for error in ("KeyError: 'rate'", "ZeroDivisionError: division by zero", "Sandbox timed out after 10s"):
+        assert findings(run_spans([answer, _failing(error)]), KEY) == [], error
+    # Access refused, nothing found, throttled, the service down: the body is an error page, not an answer.
+    for status in (401, 404, 429, 503):
+        down = _api({"error": "unavailable"}, status)
+        assert findings(run_spans([down, _failing("KeyError: 'rate'")]), KEY) == [], status
+    # A refused request (400, 422) answers with its own fields: the next node cannot read it either.
+    refused = _api({"detail": [{"loc": ["query", "day"], "msg": "invalid date"}]}, 422)
+    assert len(findings(run_spans([refused, _failing("KeyError: 'rate'")]), KEY)) == 1
+
+
+def _processor() -> DetectionProcessor:
+    return DetectionProcessor(DetectorsConfig.model_validate({k: {"enabled": k == KEY} for k in registry()}))
+
+
+def _day(rate: object, error: str | None = None) -> list[ReadableSpan]:
+    reader = _failing(error) if error else node("convert", "code", inputs={"body": "{…}"}, outputs={"eur": 10})
+    return run_spans([_api({"currency": "EUR", "rate": rate}), reader], app_id="fx")
+
+
+def test_a_node_failing_on_a_type_the_api_changed_against_its_history() -> None:
+    processor = _processor()
+    failure = "TypeError: '>' not supported between instances of 'str' and 'float'"
+    assert processor.detect(_day("1,08 USD", failure)) == []  # no history yet: the node's own bug as likely
+    assert all(processor.detect(_day(1.05 + day / 100)) == [] for day in range(6))
+    (finding,) = processor.detect(_day("1,08 USD", failure))
+    assert (
+        finding.evidence["rule"]
+        == "next node failed on a type while a tool output field changed type against its history"
+    )
+    assert finding.evidence["field"] == "rate" and finding.evidence["produced"] == {"rate": "1,08 USD"}
+    assert processor.detect(_day("1,09 USD")) == []  # the next node coped with it: no failure, no finding
+
+
+def test_a_node_failing_on_a_field_the_api_never_gave_is_its_own_bug() -> None:
+    processor = _processor()
+    assert all(processor.detect(_day(1.05)) == [] for _ in range(6))
+    assert processor.detect(_day(1.05, "KeyError: 'rates'")) == []  # never in this API's answers: a typo
+    answer = _api({"currency": "EUR"})  # the answer lost a field it always had
+    (finding,) = processor.detect(run_spans([answer, _failing("KeyError: 'rate'")], app_id="fx"))
+    assert finding.evidence["field"] == "rate"
