@@ -59,16 +59,22 @@ def _no_value(text: Any) -> Any:
     return None if isinstance(value, str) and value.strip().lower() in ("none", "null", "nil", "undefined") else value
 
 
+def _renders_none(output: Any, span: Any) -> bool:
+    """Whether a template given values (all texts, for an empty output: a condition on a number or a flag, or
+    a filter over a list, may render nothing on purpose) rendered a name for none (`None`, `undefined`)."""
+    if _no_value(output) in (..., [], {}):  # an empty JSON list or object is a filter's fair answer
+        return False
+    inputs = json_attr(span, "input.value")
+    if not inputs or not isinstance(inputs, dict) or any(_empty(value) for value in inputs.values()):
+        return False
+    return bool(output.strip()) or all(isinstance(value, str) for value in inputs.values())
+
+
 def _all_given(span: Any) -> bool:
     """Whether every input of the node had a value: a code node given a null returns nulls by design, and the
     value was lost before it (a tool answering null), not in it."""
     inputs = json_attr(span, "input.value")
     return not isinstance(inputs, dict) or not any(_empty(value) for value in inputs.values())
-
-
-def _given(span: Any) -> bool:
-    """Whether the node was given inputs and every one had a value."""
-    return bool(json_attr(span, "input.value")) and _all_given(span)
 
 
 def value_kind(value: Any) -> str:
@@ -200,26 +206,32 @@ def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, 
             return
 
 
-def _emptied_prompt(span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any]) -> Iterator[Finding]:
-    """An LLM whose whole user message renders no value (`[]`, `null`, `"[object Object]"`) after an earlier
-    node produced data (`data`: the last one's title, output name and value), and no earlier node produced
-    that empty value (a filter that kept nothing gives `[]` on purpose)."""
+def _emptied_prompt(
+    span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any], run_inputs: Any
+) -> Iterator[Finding]:
+    """An LLM whose last user message renders, whole, no value (`[]`, `null`, `"[object Object]"`) after an
+    earlier node produced data (`data`: the last one's title, output name and value), while no earlier node
+    produced that empty value (a filter that kept nothing gives `[]` on purpose) nor that text (a user
+    answering "none" is the user's word, not a lost value)."""
     attributes = attributes_of(span)
-    index = 0
-    while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
-        role, index = attributes.get(f"llm.input_messages.{index}.message.role"), index + 1
-        shown = _no_value(content)
-        if role != "user" or shown is ...:
-            continue
-        values = (value for name, (value, _) in produced.items() if name not in _BOOKKEEPING and name[:2] != "__")
-        if any(type(value) is type(shown) and value == shown for value in values):
-            return
-        producer, name, value = data
-        title = attr(span, "dify.node.title", span.name)
-        yield _finding(span, "an LLM's whole user message renders no value after a node produced data",
-                       f"LLM node '{title}' was prompted with {content.strip()[:40]} after '{producer}' produced "
-                       f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+    index, content = 0, None
+    while (message := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+        if attributes.get(f"llm.input_messages.{index}.message.role") == "user":
+            content = message
+        index += 1
+    shown = _no_value(content)
+    if shown is ... or not isinstance(content, str):
         return
+    inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
+    named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
+    given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
+    if any((type(value) is type(shown) and value == shown) or value == content.strip() for value in given):
+        return
+    producer, name, value = data
+    title = attr(span, "dify.node.title", span.name)
+    yield _finding(span, "an LLM's whole user message renders no value after a node produced data",
+                   f"LLM node '{title}' was prompted with {content.strip()[:40]} after '{producer}' produced "
+                   f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -269,6 +281,7 @@ def create(cfg: Config) -> object:
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
+        run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
@@ -328,7 +341,7 @@ def create(cfg: Config) -> object:
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
             if node_type == "llm" and data is not None:
-                yield from _emptied_prompt(span, produced, data)
+                yield from _emptied_prompt(span, produced, data, run_inputs)
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
@@ -347,7 +360,7 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
-            elif node_type == "template-transform" and _no_value(outputs.get("output")) is not ... and _given(span):
+            elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip

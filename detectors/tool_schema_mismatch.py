@@ -263,25 +263,34 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         changed, known = _type_changes(trace, span, fields, cfg)
         if reader is None:
             continue
+        failure = None
         if attr(reader, "dify.node.status") in ("failed", "exception") and reader_type != "tool":
-            yield from _failed_reading(span, reader, fields, changed, known)
+            failure = _failed_reading(span, outputs, reader, fields, (changed, known))
+        if failure is not None:
+            yield failure
         elif tool:
             yield from _read_fields(span, reader, nodes[:index], fields, changed)
 
 
 def _failed_reading(
     span: ReadableSpan,
+    outputs: dict[str, Any],
     reader: ReadableSpan,
     fields: dict[str, Any],
-    changed: dict[str, tuple[str, int]],
-    known: set[str],
-) -> Iterator[Finding]:
+    history: tuple[dict[str, tuple[str, int]], set[str]],
+) -> Finding | None:
     """The node after a tool or API failing on its output: reading a field the output lacks (one its earlier
     outputs had, when it has a history), or on a type while a field of the output changed type against the
-    source's history. (A node failing on a field the source never gave is the node's own bug.)"""
+    source's history (`history`: those fields, and the names its earlier outputs had). A node failing on a
+    field the source never gave is the node's own bug; one failing on an answer about access, capacity or
+    nothing found (an error object with a 200) is the service's."""
+    changed, known = history
     error = node_error(reader)
     missing = next((name for hit in _MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
     title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    answer = str(outputs.get("body") or outputs.get("text") or "")[:1_000]
+    if _NOT_SCHEMA.search(error) or _NOT_SCHEMA.search(answer) or _NOT_FOUND.search(answer):
+        return None
     if missing is not None and missing not in fields and (not known or missing in known):
         rule, name = "next node failed reading a field the tool output lacks", missing
         summary = (
@@ -296,8 +305,8 @@ def _failed_reading(
                    f"its earlier runs ({runs}) mostly {usual}: its output schema changed.")  # fmt: skip
         produced = {name: fields[name]}
     else:
-        return
-    yield Finding(
+        return None
+    return Finding(
         KEY, "high", 0.8, summary,
         {"node": title, "rule": rule, "field": name, "reader": reader_title, "produced": produced,
          "received": error[:300]},

@@ -1,4 +1,4 @@
-"""state_corruption: values emptied between nodes, and what only looks like it (more cases in test_more_detectors.py)."""
+"""state_corruption: values emptied between nodes, and what only looks like it (more in test_more_detectors.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _prompted(user: str) -> dict[str, Any]:
 def test_an_llm_prompted_with_an_emptied_value_after_data_was_produced() -> None:
     parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
     for shown in ("[]", "null", '"[object Object]"', "None", '""'):
-        (finding,) = findings(run_spans([parcels, _prompted(shown)]), "state_corruption")
+        # The run's own inputs include the files it was sent, none: no list of data.
+        (finding,) = findings(run_spans([parcels, _prompted(shown)], inputs={"sys.files": []}), "state_corruption")
         assert finding.evidence["rule"] == "an LLM's whole user message renders no value after a node produced data"
         assert finding.evidence["produced"] == str({"parcels": [{"id": "p1"}, {"id": "p2"}]})
         assert finding.evidence["received"] == shown
@@ -105,3 +106,24 @@ def test_an_iteration_of_branches_only_collects_no_values() -> None:
     (finding,) = findings(_iteration([label, branch], ["cat", None, "cat"]), "state_corruption")
     assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
     assert finding.evidence["produced"] == "cat"
+
+
+def test_a_user_answering_none_is_no_emptied_value() -> None:
+    found = node("kr", "knowledge-retrieval", outputs={"result": [{"content": "Nut-free menu on request."}]})
+    answer = llm("reply", prompt="None", answer="Noted: no allergies.")
+    assert findings(run_spans([found, answer], inputs={"sys.query": "None"}), "state_corruption") == []
+    # Only the last user message is the one the run rendered: an earlier turn's "null" is chat memory.
+    remembered = llm("reply", answer="Noted.")
+    remembered["process_data"]["prompts"] = [{"role": "user", "text": "null"}, {"role": "assistant", "text": "Sure?"},
+                                             {"role": "user", "text": "Yes, no allergies."}]  # fmt: skip
+    assert findings(run_spans([found, remembered]), "state_corruption") == []
+
+
+def test_a_template_that_may_render_nothing_on_purpose_is_not_corruption() -> None:
+    # A condition on a flag or a number, or a filter over a list, renders nothing or an empty list fairly.
+    flagged = node("warn", "template-transform", inputs={"overdue": False, "name": "Ana"}, outputs={"output": ""})
+    filtered = node("late", "template-transform", inputs={"items": [{"late": False}]}, outputs={"output": "[]"})
+    for template in (flagged, filtered):
+        assert findings(run_spans([template]), "state_corruption") == []
+    stringified = node("warn", "template-transform", inputs={"overdue": False}, outputs={"output": "undefined"})
+    assert len(findings(run_spans([stringified]), "state_corruption")) == 1

@@ -95,3 +95,16 @@ def test_a_node_failing_on_a_field_the_api_never_gave_is_its_own_bug() -> None:
     answer = _api({"currency": "EUR"})  # the answer lost a field it always had
     (finding,) = processor.detect(run_spans([answer, _failing("KeyError: 'rate'")], app_id="fx"))
     assert finding.evidence["field"] == "rate"
+
+
+def test_an_answer_about_access_capacity_or_nothing_found_is_the_services_failure() -> None:
+    for body in ({"error": "Rate limit exceeded, retry in 60 s"}, {"message": "Currency pair EUR/XYZ does not exist"}):
+        assert findings(run_spans([_api(body), _failing("KeyError: 'rate'")]), KEY) == [], body
+
+
+def test_a_node_failing_on_a_null_the_tool_answer_lacks_is_still_read_by_its_inputs() -> None:
+    tool = node("stock", "tool", outputs={"text": "{}", "files": [], "json": [{"sku": "A1"}]})
+    reader = node("sum", "code", inputs={"qty": None}, status="failed",
+                  error="TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'")  # fmt: skip
+    (finding,) = findings(run_spans([tool, reader]), KEY)
+    assert finding.evidence["rule"] == "next node reads a field the tool output lacks"
