@@ -1,14 +1,16 @@
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
-node returning nulls from inputs that all had values), or when a later node reads a variable of the same name
-as empty or as another type than its producer wrote it. Value flow across nodes adds three rules: documents
+node returning nulls, a template rendering `None` or nothing, from inputs that all had values), or when a
+later node reads a variable of the same name as empty or as another type than its producer wrote it (a tool
+failing on it is left to `dify_tool_schema_mismatch`). Value flow across nodes adds more rules: documents
 retrieved but an empty `#context#` at the next LLM, or a filled one that none of its prompts holds, or no
 context at all and the documents in none of the prompts of the LLMs after the retrieval, one of which gave
 the run's answer; an End/Answer node receiving or showing a strict beginning of an LLM's answer (cut short,
-an ellipsis allowed; not at a line's end: the first paragraph is a choice); an iteration whose output list
-holds fewer items than it ran rounds, or a null where its round succeeded with a value. Values that were
-already empty at the producer are not corruption.
+an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
+whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
+succeeded with a value; an LLM whose last user message renders, whole, no value (`[]`, `null`, `"[object
+Object]"`) after a node produced data. Values that were already empty at the producer are not corruption.
 """
 
 from __future__ import annotations
