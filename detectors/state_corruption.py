@@ -9,8 +9,8 @@ context at all and the documents in none of the prompts of the LLMs after the re
 the run's answer; an End/Answer node receiving or showing a strict beginning of an LLM's answer (cut short,
 an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
 whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
-succeeded with a value; an LLM whose last user message renders, whole, no value (`[]`, `null`, `"[object
-Object]"`) after a node produced data. Values that were already empty at the producer are not corruption.
+succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
+`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were already empty at the producer are not corruption.
 """
 
 from __future__ import annotations
@@ -208,31 +208,42 @@ def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, 
             return
 
 
+def _shown_value(message: str) -> str:
+    """What a user message shows last: the whole message, or its last line's text after a short label
+    ("Rows: []", "Flights to digest:\n[]"), where a template puts a variable."""
+    line = message.rstrip().rpartition("\n")[2]
+    label, colon, value = line.replace("\uff1a", ":").rpartition(":")
+    return value if colon and len(label) <= 60 and value.strip() else line
+
+
 def _emptied_prompt(
     span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any], run_inputs: Any
 ) -> Iterator[Finding]:
-    """An LLM whose last user message renders, whole, no value (`[]`, `null`, `"[object Object]"`) after an
-    earlier node produced data (`data`: the last one's title, output name and value), while no earlier node
-    produced that empty value (a filter that kept nothing gives `[]` on purpose) nor that text (a user
-    answering "none" is the user's word, not a lost value)."""
+    """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
+    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's title,
+    output name and value), while no earlier node produced that empty value (a filter that kept nothing
+    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
     attributes = attributes_of(span)
     index, content = 0, None
     while (message := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
         if attributes.get(f"llm.input_messages.{index}.message.role") == "user":
             content = message
         index += 1
-    shown = _no_value(content)
-    if shown is ... or not isinstance(content, str):
+    if not isinstance(content, str):
+        return
+    text = _shown_value(content)
+    shown = _no_value(text)
+    if shown is ...:
         return
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
     given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
-    if any((type(value) is type(shown) and value == shown) or value == content.strip() for value in given):
+    if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
         return
     producer, name, value = data
     title = attr(span, "dify.node.title", span.name)
-    yield _finding(span, "an LLM's whole user message renders no value after a node produced data",
-                   f"LLM node '{title}' was prompted with {content.strip()[:40]} after '{producer}' produced "
+    yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
+                   f"LLM node '{title}' was prompted with {text.strip()[:40]} after '{producer}' produced "
                    f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 

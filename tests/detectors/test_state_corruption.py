@@ -1,5 +1,6 @@
 """state_corruption: values emptied between nodes, and what only looks like it (more in test_more_detectors.py)."""
 
+# ruff: noqa: RUF001  (a Chinese label ends in a full-width colon)
 from __future__ import annotations
 
 from typing import Any
@@ -19,10 +20,13 @@ def _prompted(user: str) -> dict[str, Any]:
 
 def test_an_llm_prompted_with_an_emptied_value_after_data_was_produced() -> None:
     parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
-    for shown in ("[]", "null", '"[object Object]"', "None", '""'):
+    # Whole, or where a template puts a variable: after a short label, or alone on the last line.
+    for shown in ("[]", "null", '"[object Object]"', "None", '""', "Parcels: []", "包裹：null",
+                  "Write the delivery digest in French.\nParcels to cover:\n[]"):  # fmt: skip
         # The run's own inputs include the files it was sent, none: no list of data.
         (finding,) = findings(run_spans([parcels, _prompted(shown)], inputs={"sys.files": []}), "state_corruption")
-        assert finding.evidence["rule"] == "an LLM's whole user message renders no value after a node produced data"
+        rule = "an LLM's user message shows a value rendered as none after a node produced data"
+        assert finding.evidence["rule"] == rule
         assert finding.evidence["produced"] == str({"parcels": [{"id": "p1"}, {"id": "p2"}]})
         assert finding.evidence["received"] == shown
 
@@ -32,10 +36,15 @@ def test_an_llm_prompted_with_an_empty_value_a_node_produced_is_not_corruption()
     kept_none = node("keep", "code", inputs={"raw": "p1,p2"}, outputs={"late": [], "total": 2})
     parcels = node("lookup", "code", outputs={"parcels": [{"id": "p1"}]})
     assert findings(run_spans([parcels, kept_none, _prompted("[]")]), "state_corruption") == []
-    # No data before the LLM at all, or data shown in the prompt, or text around the empty value.
+    # No data before the LLM at all, or data shown in the prompt, or the empty value amid text or JSON, or a
+    # label with nothing after it.
     assert findings(run_spans([_prompted("[]")]), "state_corruption") == []
-    for shown in ('[{"id": "p1"}]', "Parcels: []", "none of them"):
+    for shown in ('[{"id": "p1"}]', "none of them", "Parcels: [] (none today), 2 tomorrow", '{"id": "p1",\n"tags": []}',
+                  "Parcels:", "Time: 10:30", "Parcels: []\nSay so kindly."):  # fmt: skip
         assert findings(run_spans([parcels, _prompted(shown)]), "state_corruption") == [], shown
+    # The user's own answer on the last line of the message.
+    asked = llm("reply", prompt="Any allergies?\nAnswer: none", answer="Noted.")
+    assert findings(run_spans([parcels, asked], inputs={"answer": "none"}), "state_corruption") == []
     # The files every tool or HTTP node lists, empty, are no data of the run.
     http = node("feed", "http-request", outputs={"status_code": 200, "body": "{}", "files": [], "headers": {}})
     (finding,) = findings(run_spans([parcels, http, _prompted("[]")]), "state_corruption")
