@@ -10,7 +10,8 @@ the run's answer; an End/Answer node receiving or showing a strict beginning of 
 an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
 whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
 succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
-`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were already empty at the producer are not corruption.
+`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were
+already empty at the producer are not corruption.
 """
 
 from __future__ import annotations

@@ -119,8 +119,10 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
         node_id = attr(span, "dify.node.id")
-        # The next node: not one of this source's own attempts (their inputs are the source's, not its output's).
-        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id), None)
+        # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
+        # nor a branch (an if-else checking the status passes the output on untouched).
+        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id
+                       and attr(n, "dify.node.type") != "if-else"), None)  # fmt: skip
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
         # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
         if not tool and reader_type not in ("code", "template-transform"):

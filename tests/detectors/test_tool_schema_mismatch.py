@@ -108,3 +108,10 @@ def test_a_node_failing_on_a_null_the_tool_answer_lacks_is_still_read_by_its_inp
                   error="TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'")  # fmt: skip
     (finding,) = findings(run_spans([tool, reader]), KEY)
     assert finding.evidence["rule"] == "next node reads a field the tool output lacks"
+
+
+def test_a_branch_checking_the_answer_is_not_the_node_reading_it() -> None:
+    answer = _api({"currency": "EUR", "quotes": []})
+    checked = node("ok", "if-else", inputs={"conditions": []}, outputs={"result": True, "selected_case_id": "true"})
+    (finding,) = findings(run_spans([answer, checked, _failing("KeyError: 'rate'")]), KEY)
+    assert finding.evidence["reader"] == "Convert"
