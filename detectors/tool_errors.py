@@ -22,7 +22,7 @@ _TYPE_NAMES = (
 # number, received string`), Python's own (`got an unexpected keyword argument`, `could not convert string to
 # float`, `invalid literal for int()`), Dify's (`Missing required parameter`, `tool parameters validation
 # error`, `is not in correct type of`), OpenAPI tool servers (422 bodies), and their German, Spanish, French,
-# Chinese and Japanese wordings.
+# Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese and Japanese wordings.
 SCHEMA_ERROR = re.compile(
     r"(?i)\b(?:missing|required|invalid|unexpected|unknown|extra|unrecognized)\s+(?:required\s+)?"
     r"(?:parameters?|arguments?|fields?|propert(?:y|ies)|inputs?|keys?)\b"
@@ -51,6 +51,26 @@ SCHEMA_ERROR = re.compile(
     r"|\bdoit [eê]tre (?:un |une |de type )?(?:nombre|entier|cha[iî]ne|liste|objet|bool[ée]en|valide)\b"
     r"|\b(?:param[eè]tre|champ|argument)\b[^.\n]{0,40}?\best (?:obligatoire|requis)\b"
     r"|\bparam[eè]tres? (?:manquant|requis|obligatoire|inconnu|invalide)|\bchamps? (?:obligatoire|requis|manquant)"
+    # Portuguese, Italian, Dutch, Polish: a type after "must be", a parameter or field required, missing or unknown.
+    r"|\bdeve ser (?:um |uma |do tipo )?(?:n[uú]mero|inteiro|texto|string|lista|objeto|booleano|v[aá]lid[oa])\b"
+    r"|\b(?:par[aâ]metro|campo|argumento)\b[^.\n]{0,40}?\b[ée] (?:obrigat[óo]ri|necess[aá]ri)[oa]\b"
+    r"|\bpar[aâ]metros? (?:obrigat[óo]ri|desconhecid|inv[aá]lid|ausente)|\bcampos? obrigat[óo]ri"
+    r"|\bdeve essere (?:un |una |uno |di tipo )?(?:numero|intero|stringa|testo|lista|oggetto|booleano|valid[oa])\b"
+    r"|\b(?:parametro|campo|argomento)\b[^.\n]{0,40}?\b(?:è|e') (?:obbligatori|richiest)[oa]\b"
+    r"|\bparametr[oi] (?:obbligatori|mancant|sconosciut|non valid)|\bcamp[oi] obbligatori"
+    r"|\bmoet (?:een |van het type )?(?:getal|geheel getal|tekst|string|lijst|object|boolean|geldig)\b"
+    r"|\b(?:parameter|veld|argument)\b[^.\n]{0,40}?\bis verplicht\b"
+    r"|\b(?:verplichte|ontbrekende|onbekende|ongeldige) (?:parameter|veld|argument|waarde|type)"
+    r"|\bmusi by[ćc] (?:liczb[aą]|tekstem|list[aą]|obiektem|warto[śs]ci[aą] logiczn[aą]|typu)"
+    r"|\b(?:parametr|pole|argument)\b[^.\n]{0,40}?\bjest wymagan[ye]\b"
+    r"|\b(?:wymagany|brakuj[aą]cy|nieznany|nieprawid[łl]owy) (?:parametr|argument)|\bbrak (?:parametru|pola)\b"
+    r"|\bnieprawid[łl]owy typ\b|\bpole wymagane\b"
+    # Korean, Arabic.
+    r"|필수 (?:매개변수|파라미터|항목|필드|인자)"
+    r"|(?:매개변수|파라미터|인자)[^.\n]{0,40}?(?:누락|잘못|올바르지 않|유효하지 않)"
+    r"|(?:숫자|정수|문자열|배열|목록|불리언)(?:이어야|여야) 합니다|타입 오류|형식 오류"
+    r"|(?:المعامل|الحقل|المعلمة)[^.\n]{0,40}?(?:مطلوب|مفقود|غير معروف|غير صالح)|(?:معامل|حقل|معلمة) مطلوب"
+    r"|يجب أن يكون[^.\n]{0,40}?(?:رقم|عدد|نص|قائمة|كائن)|نوع غير صالح"
     # Chinese, Japanese.
     r"|缺少|必填|不能为空|参数错误|参数无效|无效参数|未知参数|非法参数|参数(?:校验|验证)失败|类型错误|类型不匹配"
     r"|(?:应为|应该是|必须是|必须为)(?:整数|数字|数值|字符串|布尔|数组|对象|列表)"
@@ -63,37 +83,53 @@ SCHEMA_ERROR = re.compile(
 # authenticated", "expected 200") say nothing of the input.
 _REQUIRED_OR_FORMAT = (
     r"\b(?:required|missing|mandatory|format|formatted|malformed|pattern|parse|parsed|obligatori[oa]|requerid[oa]|"
-    r"falta|formato|erforderlich|Pflichtfeld|fehlt|Format|Formats)\b"
-    r"|必填|缺少|格式|必須|形式|フォーマット|未提供|未指定"
+    r"falta|formato|erforderlich|Pflichtfeld|fehlt|Format|Formats|obrigat[óo]ri[oa]|ausente|obbligatori[oa]|mancante|"
+    r"verplicht|ontbreekt|formaat|wymagan[ya]|brak|format)\b"
+    r"|必填|缺少|格式|必須|形式|フォーマット|未提供|未指定|필수|누락|형식|مطلوب|مفقود|تنسيق"
 )
 _TYPE = (
     r"\b(?:integer|int|number|numeric|string|boolean|bool|float|decimal|array|entero|n[uú]mero|cadena|booleano|"
-    r"Ganzzahl|Zahl|Zeichenkette)\b|整数|数字|数值|字符串|布尔|数组|数値|文字列"
+    r"Ganzzahl|Zahl|Zeichenkette|inteiro|intero|numero|stringa|getal|liczb[aąy]|ca[łl]kowit[aą])\b"
+    r"|整数|数字|数值|字符串|布尔|数组|数値|文字列|숫자|정수|문자열|رقم|عدد صحيح|نص"
 )
 _EXPECTATION = (
     r"\b(?:expects?|expected|should be|must be|not an?|not of type|type|tipo|debe ser|se esperaba|erwartet|"
-    r"muss|Typ)\b|类型|应为|应该是|必须是|である必要|型"
+    r"muss|Typ|deve ser|deve essere|esperado|previsto|atteso|moet|verwacht|musi by[ćc]|oczekiwan[oy]|typ)\b"
+    r"|类型|应为|应该是|必须是|である必要|型|이어야|여야|타입|يجب أن يكون|متوقع|نوع"
 )
 _INVALID = (
     r"\b(?:invalid|inv[aá]lid[oa]|ung[uü]ltiger?|not a valid)\s+(?:\w+\s+)?"
     r"(?:value|type|format|enum|valor|tipo|Wert|Typ)\b"
-    r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値"
+    r"|\b(?:valor|tipo|formato) inv[aá]lido\b|\b(?:valore|tipo|formato) non valido\b"
+    r"|\bongeldige? (?:waarde|type|formaat)\b"
+    r"|\bnieprawid[łl]ow[ay] (?:warto[śs][ćc]|typ|format)\b"
+    r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値|잘못된 값|유효하지 않은 값|قيمة غير صالحة"
 )
 _INPUT_WORDS = re.compile(rf"(?i){_REQUIRED_OR_FORMAT}|{_INVALID}")
 _TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i){_EXPECTATION}")
-# Failures about access, capacity or the service itself, whatever else their message says.
-NOT_SCHEMA = re.compile(
+# Failures about access, capacity or the service itself, whatever else their message says (Portuguese,
+# Italian, Dutch, Polish, Korean and Arabic after the first languages).
+_SERVICE = (
     r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
     r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
-    r"|\b5\d\d\b|\bsignature\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota"
+    r"|\bsignature\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota"
     r"|tiempo de espera"
     r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用"
     r"|認証|APIキー|トークン|タイムアウト|利用できません|上限"
+    r"|autentica[çc][ãa]o|n[ãa]o autorizad|chave de API|tempo limite|\bcota\b|autenticazione|non autorizzat|"
+    r"chiave API|tempo scaduto|\bquota\b|authenticatie|niet geautoriseerd|API-sleutel|time-?out|\bquotum\b"
+    r"|uwierzytelni|brak autoryzacji|klucz API|limit czasu|przekroczono limit"
+    r"|인증|API ?키|시간 초과|할당량|사용할 수 없|مصادقة|مفتاح API|انتهت المهلة|غير مصرح|الحصة"
 )
+NOT_SCHEMA = re.compile(_SERVICE + r"|\b5\d\d\b")
+# The same words without the 5xx status: a number in an answer's data is no status.
+SERVICE_WORDS = re.compile(_SERVICE)
 # A well-formed value that names nothing: the input fit, the thing is not there.
 NOT_FOUND = re.compile(
     r"(?i)\bnot found\b|\bdoes not exist\b|\bno such\b|\bno (?:record|result|shipment|order)s?\b|nicht gefunden|"
     r"existiert nicht|no existe|no encontrad[oa]|不存在|未找到|找不到|見つかりません|存在しません"
+    r"|n[ãa]o encontrad[oa]|n[ãa]o existe|non trovat[oaie]|non esiste|niet gevonden|bestaat niet|nie znaleziono"
+    r"|nie istnieje|찾을 수 없|존재하지 않|غير موجود|لم يتم العثور"
 )
 
 

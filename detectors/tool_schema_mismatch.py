@@ -6,9 +6,10 @@ says its inputs do not fit, read two ways: the wordings of validators (JSON Sche
 conversions, Dify's parameter check: missing or unknown parameters, `is not of type`, `field required`,
 `Input should be`, `expected array, got object`, `could not convert string to float`, `muss eine Zahl
 sein`, 类型错误, 必須パラメータ…), or an error naming one of the tool's own input
-parameters next to a word of types, formats or required fields, in English, Spanish, German, Chinese or
-Japanese (`参数 order_id 格式错误`, `Parameter order_id: Ganzzahl erwartet`). Tool failures for other
-reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
+parameters next to a word of types, formats or required fields, in English, Spanish, German, French,
+Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese or Japanese (`参数 order_id 格式错误`,
+`Parameter order_id: Ganzzahl erwartet`); the wordings are in `detectors/tool_errors.py`. Tool failures for
+other reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
 languages too) are left to other signals. Value flow from a tool that succeeded with
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
@@ -30,7 +31,15 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, node_error, span_id
 from detectors.state_corruption import value_kind
-from detectors.tool_errors import MISSING_FIELD, NOT_FOUND, NOT_SCHEMA, SCHEMA_ERROR, TYPE_FAILURE, names_own_input
+from detectors.tool_errors import (
+    MISSING_FIELD,
+    NOT_FOUND,
+    NOT_SCHEMA,
+    SCHEMA_ERROR,
+    SERVICE_WORDS,
+    TYPE_FAILURE,
+    names_own_input,
+)
 
 KEY = "dify_tool_schema_mismatch"
 _MAX_BODY = 200_000  # an HTTP body longer than this (characters) is not read for fields: detection stays cheap
@@ -158,8 +167,9 @@ def _failed_reading(
     error = node_error(reader)
     missing = next((name for hit in MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
     title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
-    answer = str(outputs.get("body") or outputs.get("text") or "")[:1_000]
-    if NOT_SCHEMA.search(error) or NOT_SCHEMA.search(answer) or NOT_FOUND.search(answer):
+    # An answer of a few words is an error object (sent with a 200): read what it says. A longer one is data.
+    answer = str(outputs.get("body") or outputs.get("text") or "")
+    if NOT_SCHEMA.search(error) or (len(answer) <= 300 and (SERVICE_WORDS.search(answer) or NOT_FOUND.search(answer))):
         return None
     if missing is not None and missing not in fields and (not known or missing in known):
         rule, name = "next node failed reading a field the tool output lacks", missing

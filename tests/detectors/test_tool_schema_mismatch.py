@@ -115,3 +115,63 @@ def test_a_branch_checking_the_answer_is_not_the_node_reading_it() -> None:
     checked = node("ok", "if-else", inputs={"conditions": []}, outputs={"result": True, "selected_case_id": "true"})
     (finding,) = findings(run_spans([answer, checked, _failing("KeyError: 'rate'")]), KEY)
     assert finding.evidence["reader"] == "Convert"
+
+
+_SHIP_INPUTS = {"order_id": "A-17", "carrier": "dhl", "weight_kg": "about 3"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # Portuguese, Italian, Dutch, Polish, Korean, Arabic: validators' wordings, then an input named with a
+        # type, format or required-field word.
+        "O parâmetro 'weight_kg' deve ser um número",
+        "Parâmetro obrigatório ausente: carrier",
+        "Il campo 'carrier' è obbligatorio",
+        "weight_kg deve essere un numero",
+        "Parameter 'order_id' is verplicht",
+        "weight_kg moet een getal zijn",
+        "Parametr order_id jest wymagany",
+        "weight_kg musi być liczbą",
+        "필수 매개변수 order_id가 누락되었습니다",
+        "weight_kg는 숫자여야 합니다",
+        "المعامل order_id مطلوب",
+        "يجب أن يكون الوزن weight_kg رقمًا",
+        "carrier: formato inválido",
+        "weight_kg: previsto un intero",
+        "order_id ontbreekt in het verzoek",
+        "order_id 형식이 잘못되었습니다",
+    ],
+)
+def test_tool_schema_errors_in_more_languages(error: str) -> None:
+    failed = run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, KEY)
+    assert finding.evidence["error"] == error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Falha de autenticação para a transportadora (carrier dhl)",
+        "Pedido A-17 não encontrado (order_id)",
+        "Tempo scaduto contattando il corriere (carrier dhl)",
+        "Ordine order_id A-17 non trovato",
+        "Niet geautoriseerd: ongeldige API-sleutel voor carrier dhl",
+        "Przekroczono limit czasu dla carrier dhl",
+        "Zamówienie order_id A-17 nie istnieje",
+        "인증 실패: API 키가 유효하지 않습니다 (carrier)",
+        "주문 order_id A-17을(를) 찾을 수 없습니다",
+        "انتهت المهلة أثناء الاتصال بـ carrier",
+        "الطلب order_id غير موجود",
+    ],
+)
+def test_tool_failures_for_other_reasons_in_more_languages_do_not_fire(error: str) -> None:
+    failed = run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)])
+    assert findings(failed, KEY) == []
+
+
+def test_an_answer_of_data_is_read_for_fields_whatever_its_words_and_numbers() -> None:
+    # Data, not an error object: a 5xx-like number and the word "token" in it say nothing of the service.
+    quotes = [{"code": f"C{n}", "value": 500 + n, "note": "token bucket refilled"} for n in range(12)]
+    (finding,) = findings(run_spans([_api({"quotes": quotes}), _failing("KeyError: 'rate'")]), KEY)
+    assert finding.evidence["field"] == "rate"
