@@ -88,11 +88,11 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
     assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
 
 
-def _iteration(round_nodes: list[dict[str, Any]], output: list[object]) -> list[ReadableSpan]:
-    """One iteration of len(output) rounds; each round runs `round_nodes` (node_type, outputs) in order."""
+def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list[ReadableSpan]:
+    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
-    events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(output)))}}, "r")]
-    for i in range(len(output)):
+    events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
+    for i, round_nodes in enumerate(rounds):
         for n, fields in enumerate(round_nodes):
             finished = {"id": f"n{i}-{n}", "node_id": f"step{n}", "title": f"Step {n}", "elapsed_time": 0.1,
                         "status": "succeeded", "inputs": {"item": i}, "iteration_id": "it",
@@ -107,12 +107,25 @@ def _iteration(round_nodes: list[dict[str, Any]], output: list[object]) -> list[
     return build_spans(run)
 
 
+def test_an_iteration_output_losing_an_item() -> None:
+    def labels(status: str = "succeeded") -> list[list[dict[str, Any]]]:
+        return [[{"node_type": "code", "status": status if i == 1 else "succeeded", "outputs": {"text": f"label {i}"}}]
+                for i in range(3)]  # fmt: skip
+
+    (finding,) = findings(_iteration(labels(), ["label 0", None, "label 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
+    assert finding.evidence["produced"] == "label 1"
+    assert findings(_iteration(labels(), ["label 0", "label 1", "label 2"]), "state_corruption") == []
+    # A failed round leaves a null on purpose (error strategy "continue on error").
+    assert findings(_iteration(labels("failed"), ["label 0", None, "label 2"]), "state_corruption") == []
+
+
 def test_an_iteration_of_branches_only_collects_no_values() -> None:
     branch = {"node_type": "if-else", "outputs": {"result": False, "selected_case_id": "false"}}
-    assert findings(_iteration([branch], [None, None, None]), "state_corruption") == []
+    assert findings(_iteration([[branch]] * 3, [None, None, None]), "state_corruption") == []
     # A value produced before the branch and lost in the output still counts.
     label = {"node_type": "code", "outputs": {"label": "cat"}}
-    (finding,) = findings(_iteration([label, branch], ["cat", None, "cat"]), "state_corruption")
+    (finding,) = findings(_iteration([[label, branch]] * 3, ["cat", None, "cat"]), "state_corruption")
     assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
     assert finding.evidence["produced"] == "cat"
 
