@@ -239,6 +239,8 @@ def _emptied_prompt(
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
     given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
+    # An item of a list a node produced counts as produced: an iteration hands its LLM one item at a time.
+    given += [item for value in given if isinstance(value, list) for item in value[:50]]
     if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
         return
     producer, name, value = data

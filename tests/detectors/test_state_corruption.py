@@ -149,3 +149,11 @@ def test_a_template_that_may_render_nothing_on_purpose_is_not_corruption() -> No
         assert findings(run_spans([template]), "state_corruption") == []
     stringified = node("warn", "template-transform", inputs={"overdue": False}, outputs={"output": "undefined"})
     assert len(findings(run_spans([stringified]), "state_corruption")) == 1
+
+
+def test_an_empty_item_of_a_list_a_node_produced_is_no_emptied_value() -> None:
+    # An iteration hands its LLM one item at a time: an empty item was empty at the producer.
+    batch = node("split", "code", outputs={"items": [{"id": "p1"}, {}]})
+    nothing = node("whole", "code", outputs={"items": [{"id": "p1"}]})
+    assert findings(run_spans([batch, _prompted("{}")]), "state_corruption") == []
+    assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption")) == 1
