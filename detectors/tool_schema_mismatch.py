@@ -120,11 +120,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     for span in trace.of_type("tool", "http-request"):
         if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
-        outputs = json_attr(span, "output.value")
-        if not isinstance(outputs, dict):
-            continue
         tool = attr(span, "dify.node.type") == "tool"
-        if tool and not outputs.get("json"):
+        outputs = json_attr(span, "output.value") if tool else None
+        if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
         index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
         node_id = attr(span, "dify.node.id")
@@ -133,8 +131,12 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id
                        and attr(n, "dify.node.type") != "if-else"), None)  # fmt: skip
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
-        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
-        if not tool and reader_type not in ("code", "template-transform"):
+        if not tool:
+            # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
+            if reader_type not in ("code", "template-transform"):
+                continue
+            outputs = json_attr(span, "output.value")
+        if not isinstance(outputs, dict):
             continue
         fields = _output_fields(span, outputs)
         if fields is None:
@@ -167,10 +169,6 @@ def _failed_reading(
     error = node_error(reader)
     missing = next((name for hit in MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
     title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
-    # An answer of a few words is an error object (sent with a 200): read what it says. A longer one is data.
-    answer = str(outputs.get("body") or outputs.get("text") or "")
-    if NOT_SCHEMA.search(error) or (len(answer) <= 300 and (SERVICE_WORDS.search(answer) or NOT_FOUND.search(answer))):
-        return None
     if missing is not None and missing not in fields and (not known or missing in known):
         rule, name = "next node failed reading a field the tool output lacks", missing
         summary = (
@@ -185,6 +183,10 @@ def _failed_reading(
                    f"its earlier runs ({runs}) mostly {usual}: its output schema changed.")  # fmt: skip
         produced = {name: fields[name]}
     else:
+        return None
+    # An answer of a few words is an error object (sent with a 200): read what it says. A longer one is data.
+    answer = str(outputs.get("body") or outputs.get("text") or "")
+    if NOT_SCHEMA.search(error) or (len(answer) <= 300 and (SERVICE_WORDS.search(answer) or NOT_FOUND.search(answer))):
         return None
     return Finding(
         KEY, "high", 0.8, summary,
