@@ -1,13 +1,16 @@
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
-node returning nulls from inputs that all had values), or when a later node reads a variable of the same name
-as empty or as another type than its producer wrote it. Value flow across nodes adds three rules: documents
+node returning nulls, a template rendering `None` or nothing, from inputs that all had values), or when a
+later node reads a variable of the same name as empty or as another type than its producer wrote it (a tool
+failing on it is left to `dify_tool_schema_mismatch`). Value flow across nodes adds more rules: documents
 retrieved but an empty `#context#` at the next LLM, or a filled one that none of its prompts holds, or no
 context at all and the documents in none of the prompts of the LLMs after the retrieval, one of which gave
 the run's answer; an End/Answer node receiving or showing a strict beginning of an LLM's answer (cut short,
-an ellipsis allowed; not at a line's end: the first paragraph is a choice); an iteration whose output list
-holds fewer items than it ran rounds, or a null where its round succeeded with a value. Values that were
+an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
+whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
+succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
+`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were
 already empty at the producer are not corruption.
 """
 
@@ -16,7 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, prompt_text, span_id
+from detectors import (
+    DetectorConfig,
+    Finding,
+    Trace,
+    attr,
+    attributes_of,
+    json_attr,
+    json_value,
+    prompt_text,
+    span_id,
+)
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -31,6 +44,33 @@ class Config(DetectorConfig):
 
 def _empty(value: Any) -> bool:
     return value is None or (not value and isinstance(value, str | list | dict))
+
+
+# What a whole prompt message or template output shows of a variable that held no value: JSON's empty values,
+# Python's and JavaScript's names for none, an object JavaScript turned into text.
+_NO_VALUE = frozenset({"", "[]", "{}", "null", "none", "nil", "undefined", "nan", "[object object]"})
+# Outputs Dify adds to every node of a kind: their empty values say nothing of the data.
+_BOOKKEEPING = frozenset({"files", "headers", "status_code", "reasoning_content", "usage", "finish_reason",
+                          "error_message", "error_type"})  # fmt: skip
+
+
+def _no_value(text: Any) -> Any:
+    """The value `text` renders when it renders none (`[]`, `None`, `"[object Object]"`…); `...` otherwise."""
+    if not isinstance(text, str) or text.strip().strip('"').strip().lower() not in _NO_VALUE:
+        return ...
+    value = json_value(text.strip())
+    return None if isinstance(value, str) and value.strip().lower() in ("none", "null", "nil", "undefined") else value
+
+
+def _renders_none(output: Any, span: Any) -> bool:
+    """Whether a template given values (all texts, for an empty output: a condition on a number or a flag, or
+    a filter over a list, may render nothing on purpose) rendered a name for none (`None`, `undefined`)."""
+    if _no_value(output) in (..., [], {}):  # an empty JSON list or object is a filter's fair answer
+        return False
+    inputs = json_attr(span, "input.value")
+    if not inputs or not isinstance(inputs, dict) or any(_empty(value) for value in inputs.values()):
+        return False
+    return bool(output.strip()) or all(isinstance(value, str) for value in inputs.values())
 
 
 def _all_given(span: Any) -> bool:
@@ -150,14 +190,16 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]:
-    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts."""
+def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, str]]) -> Iterator[Finding]:
+    """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
+    `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
     title = attr(span, "dify.node.title", span.name)
     outputs = json_attr(span, "output.value")
     values = [*(inputs.values() if isinstance(inputs, dict) else ()),
               *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
+    given = {value for value, _ in produced.values() if isinstance(value, str)}
     for value in values:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or value in given:
             continue
         cut = _cut_from(value, answers)
         if cut is not None:
@@ -165,6 +207,47 @@ def _answer_cut(span: Any, inputs: Any, answers: list[str]) -> Iterator[Finding]
                            f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
                            "characters).", cut, value)  # fmt: skip
             return
+
+
+def _shown_value(message: str) -> str:
+    """What a user message shows last: the whole message, or its last line's text after a short label
+    ("Rows: []", "Flights to digest:\n[]"), where a template puts a variable."""
+    line = message.rstrip().rpartition("\n")[2]
+    label, colon, value = line.replace("\uff1a", ":").rpartition(":")
+    return value if colon and len(label) <= 60 and value.strip() else line
+
+
+def _emptied_prompt(
+    span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any], run_inputs: Any
+) -> Iterator[Finding]:
+    """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
+    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's title,
+    output name and value), while no earlier node produced that empty value (a filter that kept nothing
+    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
+    attributes = attributes_of(span)
+    index, content = 0, None
+    while (message := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+        if attributes.get(f"llm.input_messages.{index}.message.role") == "user":
+            content = message
+        index += 1
+    if not isinstance(content, str):
+        return
+    text = _shown_value(content)
+    shown = _no_value(text)
+    if shown is ...:
+        return
+    inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
+    named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
+    given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
+    # An item of a list a node produced counts as produced: an iteration hands its LLM one item at a time.
+    given += [item for value in given if isinstance(value, list) for item in value[:50]]
+    if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
+        return
+    producer, name, value = data
+    title = attr(span, "dify.node.title", span.name)
+    yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
+                   f"LLM node '{title}' was prompted with {text.strip()[:40]} after '{producer}' produced "
+                   f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -192,7 +275,11 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
         nodes = trace.children(round_span)
         if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
             continue  # a failed round left a null on purpose (error strategy "continue on error")
-        last = json_attr(nodes[-1], "output.value")
+        # An if-else's result routes the round; it is no variable the iteration can collect.
+        valued = [n for n in nodes if attr(n, "dify.node.type") != "if-else"]
+        if not valued:
+            continue
+        last = json_attr(valued[-1], "output.value")
         produced = next((v for v in last.values() if not _empty(v)), None) if isinstance(last, dict) else None
         if produced is not None:
             yield _finding(container, "an iteration output item null though its round produced a value",
@@ -209,6 +296,8 @@ def create(cfg: Config) -> object:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
+        data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
+        run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
@@ -217,8 +306,11 @@ def create(cfg: Config) -> object:
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
             if node_type in ("end", "answer") and answers:
-                yield from _answer_cut(span, inputs, answers)
-            if isinstance(inputs, dict):
+                yield from _answer_cut(span, inputs, answers, produced)
+            # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
+            # mapped from another node than the one that produced the same name.
+            refused = node_type == "tool" and attributes.get("dify.node.status") in ("failed", "exception")
+            if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
                         continue
@@ -264,6 +356,8 @@ def create(cfg: Config) -> object:
                 continue
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
+            if node_type == "llm" and data is not None:
+                yield from _emptied_prompt(span, produced, data, run_inputs)
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
@@ -282,7 +376,13 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
+            elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
+                yield _finding(span, "a template that rendered no value from inputs that all had one",
+                               f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
+                               attributes.get("input.value"), outputs["output"])  # fmt: skip
             for name, value in outputs.items():
                 produced[name] = (value, title)
+                if value and isinstance(value, list | dict) and name not in _BOOKKEEPING:
+                    data = (title, name, value)
 
     return detect

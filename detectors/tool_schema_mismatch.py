@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (Chinese and Japanese wordings use full-width punctuation)
 """`dify_tool_schema_mismatch`: a tool called with inputs its schema refuses, or answering in a shape the
 next node cannot read.
 
@@ -7,19 +6,23 @@ says its inputs do not fit, read two ways: the wordings of validators (JSON Sche
 conversions, Dify's parameter check: missing or unknown parameters, `is not of type`, `field required`,
 `Input should be`, `expected array, got object`, `could not convert string to float`, `muss eine Zahl
 sein`, 类型错误, 必須パラメータ…), or an error naming one of the tool's own input
-parameters next to a word of types, formats or required fields, in English, Spanish, German, Chinese or
-Japanese (`参数 order_id 格式错误`, `Parameter order_id: Ganzzahl erwartet`). Tool failures for other
-reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
+parameters next to a word of types, formats or required fields, in English, Spanish, German, French,
+Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese or Japanese (`参数 order_id 格式错误`,
+`Parameter order_id: Ganzzahl erwartet`); the wordings are in `detectors/tool_errors.py`. Tool failures for
+other reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
 languages too) are left to other signals. Value flow from a tool that succeeded with
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
 another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
-it (under a fifth of them had it, once `min_history`, 5, had the usual one).
+it (under a fifth of them had it, once `min_history`, 5, had the usual one). And from a tool, or an HTTP
+request that answered JSON (not 401, 403, 404, 408, 429 or 5xx), to a next node that fails: reading a field
+the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read properties of undefined (reading
+'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
+between instances of 'str' and 'int'`) while a field of the output changed type against that history.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,126 +31,23 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, node_error, span_id
 from detectors.state_corruption import value_kind
+from detectors.tool_errors import (
+    MISSING_FIELD,
+    NOT_FOUND,
+    NOT_SCHEMA,
+    SCHEMA_ERROR,
+    SERVICE_WORDS,
+    TYPE_FAILURE,
+    names_own_input,
+)
 
 KEY = "dify_tool_schema_mismatch"
-# Types a validator names (JSON Schema's, Python's, pydantic's, and in other languages).
-_TYPE_NAMES = (
-    r"(?:int|integer|number|numeric|str|string|bool|boolean|float|double|decimal|array|list|object|dict|mapping|"
-    r"null|None)"
-)
-# How validators word a refused input: JSON Schema (`is not of type`, `is a required property`, `is not one of`,
-# `Additional properties are not allowed`), Ajv (`must have required property`, `must be integer`), pydantic
-# v1 (`field required`, `value is not a valid float`, `ensure this value is greater than 0`, `str type
-# expected`) and v2 (`Input should be a valid integer`, `Extra inputs are not permitted`), Zod (`Expected
-# number, received string`), Python's own (`got an unexpected keyword argument`, `could not convert string to
-# float`, `invalid literal for int()`), Dify's (`Missing required parameter`, `tool parameters validation
-# error`, `is not in correct type of`), OpenAPI tool servers (422 bodies), and their German, Spanish, French,
-# Chinese and Japanese wordings.
-SCHEMA_ERROR = re.compile(
-    r"(?i)\b(?:missing|required|invalid|unexpected|unknown|extra|unrecognized)\s+(?:required\s+)?"
-    r"(?:parameters?|arguments?|fields?|propert(?:y|ies)|inputs?|keys?)\b"
-    r"|\bvalidation (?:error|failed)|\bis a required (?:property|field|parameter)|\bfield required\b"
-    r"|\bgot an unexpected keyword argument\b|\bis not of type\b|\bshould be (?:a|an) (?:valid )?\w+\b"
-    r"|\bexpected (?:type|a|an|one of) \w+|\bTypeError\b|\bschema\b|\bis mandatory\b|\bnot (?:supplied|provided)\b"
-    r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
-    r"|\brequired field\b"
-    # A type expected, or one expected and another got: "expects type integer", "expected array … got object".
-    rf"|\bexpects?\s+(?:type\s+)?(?:an?\s+)?(?:valid\s+)?{_TYPE_NAMES}\b|\bexpects? one of\b"
-    rf"|\bexpected\s+(?:type\s+)?{_TYPE_NAMES}\b"
-    rf"|\b(?:must|should) be (?:of type |an? )?{_TYPE_NAMES}\b|\b{_TYPE_NAMES} type expected\b"
-    r"|\bis not in correct type\b|\b(?:is|are) not one of\b|\bis too (?:long|short)\b"
-    r"|\bensure this value\b|\binput should be\b|\b(?:extra|additional) (?:inputs|fields|properties) (?:are )?not"
-    r"|\bmust (?:have|NOT have) (?:required|additional) propert|\bis (?:less|greater) than the (?:minimum|maximum)"
-    rf"|\bcould not convert (?:string|str|value)\b|\binvalid literal for\b|\bunable to parse (?:string|input)\b"
-    # German, Spanish, French: a type named after "must be", or a parameter or field said to be required.
-    r"|\bmuss (?:eine?n? )?(?:Zahl|Ganzzahl|Zeichenkette|String|Liste|Objekt|Boolean)\b"
-    r"|\bmuss vom Typ\b|\bPflicht(?:feld|parameter)"
-    r"|\b(?:Parameter|Feld|Argument|Wert)\b[^.\n]{0,40}?\b(?:ist|sind) (?:erforderlich|Pflicht)"
-    r"|\b(?:fehlende[rsn]?|unbekannte[rsn]?|ung[üu]ltige[rsn]?) (?:Parameter|Argument|Feld|Wert|Typ)"
-    r"|\bdebe ser (?:un |una |de tipo )?(?:n[uú]mero|entero|cadena|texto|lista|objeto|booleano|v[aá]lid[oa])\b"
-    r"|\b(?:par[aá]metro|campo|argumento)\b[^.\n]{0,40}?\bes (?:obligatori|requerid)[oa]\b"
-    r"|\bse esperaba (?:un|una|tipo)\b"
-    r"|\bpar[aá]metros? (?:obligatori|requerid|desconocid|inv[aá]lid)|\bfalta(?:n)? (?:el |los )?(?:par[aá]metro|campo)"
-    r"|\bdoit [eê]tre (?:un |une |de type )?(?:nombre|entier|cha[iî]ne|liste|objet|bool[ée]en|valide)\b"
-    r"|\b(?:param[eè]tre|champ|argument)\b[^.\n]{0,40}?\best (?:obligatoire|requis)\b"
-    r"|\bparam[eè]tres? (?:manquant|requis|obligatoire|inconnu|invalide)|\bchamps? (?:obligatoire|requis|manquant)"
-    # Chinese, Japanese.
-    r"|缺少|必填|不能为空|参数错误|参数无效|无效参数|未知参数|非法参数|参数(?:校验|验证)失败|类型错误|类型不匹配"
-    r"|(?:应为|应该是|必须是|必须为)(?:整数|数字|数值|字符串|布尔|数组|对象|列表)"
-    r"|必須(?:パラメータ|項目|引数|フィールド)|(?:パラメータ|引数)[^。\n]{0,40}?(?:が|の値が)(?:不正|無効|不足)|型が(?:正しくありません|一致しません|不正)"
-    r"|指定されていません|である必要があります"
-)
-# What an error says of an input that does not fit, naming one of the tool's own inputs: that it is
-# required or missing, or badly formatted; or a type (integer, string…) next to an expectation (expects,
-# must be, 应为…); or an invalid value, type or format. Loose words alone ("invalid response", "must be
-# authenticated", "expected 200") say nothing of the input.
-_REQUIRED_OR_FORMAT = (
-    r"\b(?:required|missing|mandatory|format|formatted|malformed|pattern|parse|parsed|obligatori[oa]|requerid[oa]|"
-    r"falta|formato|erforderlich|Pflichtfeld|fehlt|Format|Formats)\b"
-    r"|必填|缺少|格式|必須|形式|フォーマット|未提供|未指定"
-)
-_TYPE = (
-    r"\b(?:integer|int|number|numeric|string|boolean|bool|float|decimal|array|entero|n[uú]mero|cadena|booleano|"
-    r"Ganzzahl|Zahl|Zeichenkette)\b|整数|数字|数值|字符串|布尔|数组|数値|文字列"
-)
-_EXPECTATION = (
-    r"\b(?:expects?|expected|should be|must be|not an?|not of type|type|tipo|debe ser|se esperaba|erwartet|"
-    r"muss|Typ)\b|类型|应为|应该是|必须是|である必要|型"
-)
-_INVALID = (
-    r"\b(?:invalid|inv[aá]lid[oa]|ung[uü]ltiger?|not a valid)\s+(?:\w+\s+)?"
-    r"(?:value|type|format|enum|valor|tipo|Wert|Typ)\b"
-    r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値"
-)
-_INPUT_WORDS = re.compile(rf"(?i){_REQUIRED_OR_FORMAT}|{_INVALID}")
-_TYPE_WORDS, _EXPECTATION_WORDS = re.compile(rf"(?i){_TYPE}"), re.compile(rf"(?i){_EXPECTATION}")
-# Failures about access, capacity or the service itself, whatever else their message says.
-_NOT_SCHEMA = re.compile(
-    r"(?i)\bapi[ _-]?key\b|\btoken\b|credential|unauthori[sz]ed|authenticat|forbidden|quota|rate limit|timed? ?out"
-    r"|\b(?:upstream|bad gateway|service unavailable|internal server error|connection|network|unreachable|dns|ssl)\b"
-    r"|\b5\d\d\b|\bsignature\b|Authentifizierung|Zeitüberschreitung|Kontingent|autenticaci|credenciales|cuota"
-    r"|tiempo de espera"
-    r"|authentification|d[ée]lai d[’']attente|认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用"
-    r"|認証|APIキー|トークン|タイムアウト|利用できません|上限"
-)
-# A well-formed value that names nothing: the input fit, the thing is not there.
-_NOT_FOUND = re.compile(
-    r"(?i)\bnot found\b|\bdoes not exist\b|\bno such\b|\bno (?:record|result|shipment|order)s?\b|nicht gefunden|"
-    r"existiert nicht|no existe|no encontrad[oa]|不存在|未找到|找不到|見つかりません|存在しません"
-)
+_MAX_BODY = 200_000  # an HTTP body longer than this (characters) is not read for fields: detection stays cheap
 
 
 class Config(DetectorConfig):
     # Runs of a tool giving an output field its usual type before another type counts as a change.
     min_history: int = Field(default=5, ge=1)
-
-
-def _names_own_input(error: str, inputs: Any) -> str | None:
-    """The tool's input parameter the error names next to a word of types, formats or required fields (the
-    parameters' own names blanked first: a parameter called `format` is no format error)."""
-    if not isinstance(inputs, dict) or _NOT_FOUND.search(error):
-        return None
-    mentions: list[tuple[re.Match[str], str]] = []
-    for name in inputs:
-        if not isinstance(name, str) or len(name) < 2:
-            continue
-        # Short plain words ("to", "city") are parameters only when quoted; identifiers stand alone.
-        quotes = "['\"`‘“「]" if name.isalpha() and len(name) <= 4 else ""
-        pattern = rf"(?<![A-Za-z0-9_]){quotes}{re.escape(name)}{quotes}(?![A-Za-z0-9_])"
-        mentions.extend((hit, name) for hit in re.finditer(pattern, error))
-    if not mentions:
-        return None
-    blanked = list(error)
-    for hit, _ in mentions:
-        blanked[hit.start() : hit.end()] = " " * (hit.end() - hit.start())
-    text = "".join(blanked)
-    for hit, name in mentions:
-        start, end = max(0, hit.start() - 60), hit.end() + 60
-        if _INPUT_WORDS.search(text, start, end) or (
-            _TYPE_WORDS.search(text, start, end) and _EXPECTATION_WORDS.search(text, start, end)
-        ):
-            return name
-    return None
 
 
 def create(cfg: Config) -> object:
@@ -157,10 +57,10 @@ def create(cfg: Config) -> object:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
             error = node_error(span) if failed else ""
-            if not error or _NOT_SCHEMA.search(error):
+            if not error or NOT_SCHEMA.search(error):
                 continue
             match = SCHEMA_ERROR.search(error)
-            named = None if match else _names_own_input(error, json_attr(span, "input.value"))
+            named = None if match else names_own_input(error, json_attr(span, "input.value"))
             if match or named:
                 title = attr(span, "dify.node.title") or attr(span, "gen_ai.tool.name") or span.name
                 why = match.group(0) if match else f"names its input '{named}'"
@@ -201,69 +101,160 @@ def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     return into
 
 
+def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of what a tool with structured output (`json`), or an HTTP request that answered JSON, gave
+    the next node; None for anything else (text, an error page)."""
+    if attr(span, "dify.node.type") == "tool":
+        structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
+        return _fields(structured, {}) if structured else None
+    body, status = outputs.get("body"), outputs.get("status_code")
+    if not isinstance(body, str) or body[:1] not in "{[" or len(body) > _MAX_BODY:
+        return None
+    # Access refused, nothing found, throttled or the service down: the body is no answer to read.
+    refused = isinstance(status, int) and (status in (401, 403, 404, 408, 429) or status >= 500)
+    return None if refused else _fields(body, {})
+
+
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
-    for span in trace.of_type("tool"):
+    for span in trace.of_type("tool", "http-request"):
         if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
-        outputs = json_attr(span, "output.value")
-        if not isinstance(outputs, dict) or not outputs.get("json"):
+        tool = attr(span, "dify.node.type") == "tool"
+        outputs = json_attr(span, "output.value") if tool else None
+        if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
-        index = nodes.index(span)  # only tools with structured output get here: the search is rare
-        fields = _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, {})
-        changed = _type_changes(trace, span, fields, cfg)
+        index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
         node_id = attr(span, "dify.node.id")
-        # The next node: not one of this tool's own attempts (their inputs are the tool's, not its output's).
-        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id), None)
+        # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
+        # nor a branch (an if-else checking the status passes the output on untouched).
+        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id
+                       and attr(n, "dify.node.type") != "if-else"), None)  # fmt: skip
+        reader_type = attr(reader, "dify.node.type") if reader is not None else None
+        if not tool:
+            # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
+            if reader_type not in ("code", "template-transform"):
+                continue
+            outputs = json_attr(span, "output.value")
+        if not isinstance(outputs, dict):
+            continue
+        fields = _output_fields(span, outputs)
+        if fields is None:
+            continue
+        changed, known = _type_changes(trace, span, fields, cfg)
         if reader is None:
             continue
-        inputs = json_attr(reader, "input.value")
-        if not isinstance(inputs, dict):
-            continue
-        elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
-        for earlier in nodes[:index]:
-            earlier_outputs = json_attr(earlier, "output.value")
-            if isinstance(earlier_outputs, dict):
-                elsewhere.update(earlier_outputs)
-        title = attr(span, "dify.node.title", span.name)
-        reader_title = attr(reader, "dify.node.title", reader.name)
-        for name, value in inputs.items():
-            if value is None and name not in fields and name not in elsewhere:
-                rule, summary = (
-                    "next node reads a field the tool output lacks",
-                    f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
-                    "got null): the tool's output schema changed or the call asked for the wrong thing.",
+        failure = None
+        if attr(reader, "dify.node.status") in ("failed", "exception") and reader_type != "tool":
+            failure = _failed_reading(span, outputs, reader, fields, (changed, known))
+        if failure is not None:
+            yield failure
+        elif tool:
+            yield from _read_fields(span, reader, nodes[:index], fields, changed)
+
+
+def _failed_reading(
+    span: ReadableSpan,
+    outputs: dict[str, Any],
+    reader: ReadableSpan,
+    fields: dict[str, Any],
+    history: tuple[dict[str, tuple[str, int]], set[str]],
+) -> Finding | None:
+    """The node after a tool or API failing on its output: reading a field the output lacks (one its earlier
+    outputs had, when it has a history), or on a type while a field of the output changed type against the
+    source's history (`history`: those fields, and the names its earlier outputs had). A node failing on a
+    field the source never gave is the node's own bug; one failing on an answer about access, capacity or
+    nothing found (an error object with a 200) is the service's."""
+    changed, known = history
+    error = node_error(reader)
+    missing = next((name for hit in MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
+    title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    if missing is not None and missing not in fields and (not known or missing in known):
+        rule, name = "next node failed reading a field the tool output lacks", missing
+        summary = (
+            f"'{reader_title}' failed reading '{missing}', which the output of '{title}' lacks: its output schema "
+            "changed, or it refused the call."
+        )
+        produced: Any = sorted(fields)[:20]
+    elif changed and TYPE_FAILURE.search(error):
+        name, (usual, runs) = next(iter(changed.items()))
+        rule = "next node failed on a type while a tool output field changed type against its history"
+        summary = (f"'{reader_title}' failed on a type; '{title}' returned '{name}' as {value_kind(fields[name])}, "
+                   f"its earlier runs ({runs}) mostly {usual}: its output schema changed.")  # fmt: skip
+        produced = {name: fields[name]}
+    else:
+        return None
+    # An answer of a few words is an error object (sent with a 200): read what it says. A longer one is data.
+    answer = str(outputs.get("body") or outputs.get("text") or "")
+    if NOT_SCHEMA.search(error) or (len(answer) <= 300 and (SERVICE_WORDS.search(answer) or NOT_FOUND.search(answer))):
+        return None
+    return Finding(
+        KEY, "high", 0.8, summary,
+        {"node": title, "rule": rule, "field": name, "reader": reader_title, "produced": produced,
+         "received": error[:300]},
+        span_id(reader),
+    )  # fmt: skip
+
+
+def _read_fields(
+    span: ReadableSpan,
+    reader: ReadableSpan,
+    earlier_nodes: list[ReadableSpan],
+    fields: dict[str, Any],
+    changed: dict[str, tuple[str, int]],
+) -> Iterator[Finding]:
+    """The next node reading a tool output's field as null that the output lacks, or as another type."""
+    inputs = json_attr(reader, "input.value")
+    if not isinstance(inputs, dict):
+        return
+    elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
+    for earlier in earlier_nodes:
+        earlier_outputs = json_attr(earlier, "output.value")
+        if isinstance(earlier_outputs, dict):
+            elsewhere.update(earlier_outputs)
+    title = attr(span, "dify.node.title", span.name)
+    reader_title = attr(reader, "dify.node.title", reader.name)
+    for name, value in inputs.items():
+        if value is None and name not in fields and name not in elsewhere:
+            rule, summary = (
+                "next node reads a field the tool output lacks",
+                f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
+                "got null): the tool's output schema changed or the call asked for the wrong thing.",
+            )
+            produced: Any = sorted(fields)[:20]
+        elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
+            was, now = value_kind(fields[name]), value_kind(value)
+            if was != now:
+                rule = "next node reads a tool output field as another type"
+                summary = f"Tool '{title}' wrote '{name}' as {was}; the next node '{reader_title}' got {now}."
+            elif name in changed:
+                usual, runs = changed[name]
+                rule = "a tool output field of another type than the tool's earlier runs gave it"
+                summary = (
+                    f"Tool '{title}' returned '{name}' as {now}; its earlier runs ({runs}) mostly returned "
+                    f"{usual}, and the next node '{reader_title}' reads it: the tool's output schema changed."
                 )
-                produced: Any = sorted(fields)[:20]
-            elif name in fields and name not in elsewhere and value is not None and fields[name] is not None:
-                was, now = value_kind(fields[name]), value_kind(value)
-                if was != now:
-                    rule = "next node reads a tool output field as another type"
-                    summary = f"Tool '{title}' wrote '{name}' as {was}; the next node '{reader_title}' got {now}."
-                elif name in changed:
-                    usual, runs = changed[name]
-                    rule = "a tool output field of another type than the tool's earlier runs gave it"
-                    summary = (
-                        f"Tool '{title}' returned '{name}' as {now}; its earlier runs ({runs}) mostly returned "
-                        f"{usual}, and the next node '{reader_title}' reads it: the tool's output schema changed."
-                    )
-                else:
-                    continue
-                produced = {name: fields[name]}
             else:
                 continue
-            yield Finding(
-                KEY, "high", 0.8, summary,
-                {"node": title, "rule": rule, "field": name, "produced": produced, "received": {name: value}},
-                span_id(reader),
-            )  # fmt: skip
+            produced = {name: fields[name]}
+        else:
+            continue
+        yield Finding(
+            KEY, "high", 0.8, summary,
+            {"node": title, "rule": rule, "field": name, "produced": produced, "received": {name: value}},
+            span_id(reader),
+        )  # fmt: skip
 
 
-def _type_changes(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> dict[str, tuple[str, int]]:
+def _type_changes(
+    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config
+) -> tuple[dict[str, tuple[str, int]], set[str]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
-    `min_history` runs): name → (the usual type, runs). Learns this run's types."""
+    `min_history` runs): name → (the usual type, runs); and the names its earlier runs gave, once one of them
+    has `min_history` runs (else empty). Learns this run's types."""
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
+    known = set(history) if any(sum(seen.values()) >= cfg.min_history for seen in history.values()) else set()
     changed: dict[str, tuple[str, int]] = {}
     for name, value in list(fields.items())[:50]:
         if value is None:
@@ -281,4 +272,4 @@ def _type_changes(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg:
             history[name] = {k: n // 2 for k, n in seen.items() if n >= 2}
     if len(history) <= 200:  # field names come from outside
         trace.baselines.put(key, history)
-    return changed
+    return changed, known

@@ -226,31 +226,6 @@ def test_state_corruption_answer_cut_short_before_the_end_node() -> None:
         assert findings(fine, "state_corruption") == [], shown
 
 
-def test_state_corruption_iteration_output_losing_an_item() -> None:
-    def batch(output: list[object], status: str = "succeeded") -> list[ReadableSpan]:
-        base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Label each"}
-        events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": ["a", "b", "c"]}}, "r")]
-        for i in range(3):
-            finished = {"id": f"n{i}", "node_id": "label", "node_type": "code", "title": "Label", "elapsed_time": 0.1,
-                        "status": status if i == 1 else "succeeded", "inputs": {"city": i},
-                        "outputs": {"text": f"label {i}"}, "iteration_id": "it",
-                        "execution_metadata": {"iteration_id": "it", "iteration_index": i}}  # fmt: skip
-            events.append(DifyEvent("node_finished", finished, "r"))
-        completed = {**base, "status": "succeeded", "outputs": {"output": output}}
-        events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
-        assembler = RunAssembler()
-        for event in events:
-            assembler.add(event, 0)
-        (run,) = assembler.drain()
-        return build_spans(run)
-
-    (finding,) = findings(batch(["label 0", None, "label 2"]), "state_corruption")
-    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
-    assert finding.evidence["produced"] == "label 1"
-    assert findings(batch(["label 0", "label 1", "label 2"]), "state_corruption") == []
-    assert findings(batch(["label 0", None, "label 2"], status="failed"), "state_corruption") == []
-
-
 def test_tool_schema_errors_in_other_words_and_a_missing_output_field() -> None:
     for error in (
         "parameter 'location' is mandatory",

@@ -1,0 +1,159 @@
+"""state_corruption: values emptied between nodes, and what only looks like it (more in test_more_detectors.py)."""
+
+# ruff: noqa: RUF001  (a Chinese label ends in a full-width colon)
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.dify.assembly import RunAssembler
+from bridge.dify.model import DifyEvent
+from bridge.trace.spans import build_spans
+from tests.detectors.build import findings, llm, node, run_spans
+
+
+def _prompted(user: str) -> dict[str, Any]:
+    return llm("write", prompt=user, answer="There is nothing to write about.")
+
+
+def test_an_llm_prompted_with_an_emptied_value_after_data_was_produced() -> None:
+    parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
+    # Whole, or where a template puts a variable: after a short label, or alone on the last line.
+    for shown in ("[]", "null", '"[object Object]"', "None", '""', "Parcels: []", "包裹：null",
+                  "Write the delivery digest in French.\nParcels to cover:\n[]"):  # fmt: skip
+        # The run's own inputs include the files it was sent, none: no list of data.
+        (finding,) = findings(run_spans([parcels, _prompted(shown)], inputs={"sys.files": []}), "state_corruption")
+        rule = "an LLM's user message shows a value rendered as none after a node produced data"
+        assert finding.evidence["rule"] == rule
+        assert finding.evidence["produced"] == str({"parcels": [{"id": "p1"}, {"id": "p2"}]})
+        assert finding.evidence["received"] == shown
+
+
+def test_an_llm_prompted_with_an_empty_value_a_node_produced_is_not_corruption() -> None:
+    # A filter that kept nothing: the empty list is the data.
+    kept_none = node("keep", "code", inputs={"raw": "p1,p2"}, outputs={"late": [], "total": 2})
+    parcels = node("lookup", "code", outputs={"parcels": [{"id": "p1"}]})
+    assert findings(run_spans([parcels, kept_none, _prompted("[]")]), "state_corruption") == []
+    # No data before the LLM at all, or data shown in the prompt, or the empty value amid text or JSON, or a
+    # label with nothing after it.
+    assert findings(run_spans([_prompted("[]")]), "state_corruption") == []
+    for shown in ('[{"id": "p1"}]', "none of them", "Parcels: [] (none today), 2 tomorrow", '{"id": "p1",\n"tags": []}',
+                  "Parcels:", "Time: 10:30", "Parcels: []\nSay so kindly."):  # fmt: skip
+        assert findings(run_spans([parcels, _prompted(shown)]), "state_corruption") == [], shown
+    # The user's own answer on the last line of the message.
+    asked = llm("reply", prompt="Any allergies?\nAnswer: none", answer="Noted.")
+    assert findings(run_spans([parcels, asked], inputs={"answer": "none"}), "state_corruption") == []
+    # The files every tool or HTTP node lists, empty, are no data of the run.
+    http = node("feed", "http-request", outputs={"status_code": 200, "body": "{}", "files": [], "headers": {}})
+    (finding,) = findings(run_spans([parcels, http, _prompted("[]")]), "state_corruption")
+    assert finding.evidence["received"] == "[]"
+
+
+@pytest.mark.parametrize("rendered", ["", "None", "undefined", "  null "])
+def test_a_template_rendering_no_value_from_inputs_that_all_had_one(rendered: str) -> None:
+    given = node("format", "template-transform", inputs={"text": "Fresh bread daily."}, outputs={"output": rendered})
+    (finding,) = findings(run_spans([given]), "state_corruption")
+    assert finding.evidence["rule"] == "a template that rendered no value from inputs that all had one"
+    assert finding.evidence["received"] == rendered and "Fresh bread daily." in finding.evidence["produced"]
+
+
+def test_a_template_given_nothing_or_rendering_text_is_not_corruption() -> None:
+    given_null = node("format", "template-transform", inputs={"text": None}, outputs={"output": "None"})
+    no_inputs = node("format", "template-transform", inputs={}, outputs={"output": ""})
+    rendered = node("format", "template-transform", inputs={"text": "Fresh bread."}, outputs={"output": "Fresh bread."})
+    for template in (given_null, no_inputs, rendered):
+        assert findings(run_spans([template]), "state_corruption") == []
+
+
+def test_a_tool_refusing_a_null_is_not_a_same_named_value_lost() -> None:
+    extracted = node("extract", "parameter-extractor", outputs={"sku": "SKU-1", "qty": 2})
+    refused = node("refund", "tool", inputs={"sku": None, "qty": 2}, status="failed",
+                   error="Tool refund failed: missing required parameter 'sku'")  # fmt: skip
+    assert findings(run_spans([extracted, refused]), "state_corruption") == []
+    reached_end_empty = node("end", "end", inputs={"sku": None})
+    (finding,) = findings(run_spans([extracted, reached_end_empty]), "state_corruption")
+    assert finding.evidence["rule"] == "same-named variable empty at the reader"
+
+
+def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
+    # The classifier's class name also begins the reply: the End node's value is the classifier's.
+    picked = node("route", "question-classifier", outputs={"class_name": "Billing & payments"})
+    reply = llm("reply", answer="Billing & payments: a clerk will call you within 2 days.")
+    end = node("end", "end", inputs={"department": "Billing & payments"})
+    assert findings(run_spans([picked, reply, end]), "state_corruption") == []
+    cut = node("end", "end", inputs={"reply": "Billing & payments: a clerk"})
+    (finding,) = findings(run_spans([picked, reply, cut]), "state_corruption")
+    assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
+
+
+def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list[ReadableSpan]:
+    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list."""
+    base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
+    events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
+    for i, round_nodes in enumerate(rounds):
+        for n, fields in enumerate(round_nodes):
+            finished = {"id": f"n{i}-{n}", "node_id": f"step{n}", "title": f"Step {n}", "elapsed_time": 0.1,
+                        "status": "succeeded", "inputs": {"item": i}, "iteration_id": "it",
+                        "execution_metadata": {"iteration_id": "it", "iteration_index": i}, **fields}  # fmt: skip
+            events.append(DifyEvent("node_finished", finished, "r"))
+    completed = {**base, "status": "succeeded", "outputs": {"output": output}}
+    events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+    assembler = RunAssembler()
+    for event in events:
+        assembler.add(event, 0)
+    (run,) = assembler.drain()
+    return build_spans(run)
+
+
+def test_an_iteration_output_losing_an_item() -> None:
+    def labels(status: str = "succeeded") -> list[list[dict[str, Any]]]:
+        return [[{"node_type": "code", "status": status if i == 1 else "succeeded", "outputs": {"text": f"label {i}"}}]
+                for i in range(3)]  # fmt: skip
+
+    (finding,) = findings(_iteration(labels(), ["label 0", None, "label 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
+    assert finding.evidence["produced"] == "label 1"
+    assert findings(_iteration(labels(), ["label 0", "label 1", "label 2"]), "state_corruption") == []
+    # A failed round leaves a null on purpose (error strategy "continue on error").
+    assert findings(_iteration(labels("failed"), ["label 0", None, "label 2"]), "state_corruption") == []
+
+
+def test_an_iteration_of_branches_only_collects_no_values() -> None:
+    branch = {"node_type": "if-else", "outputs": {"result": False, "selected_case_id": "false"}}
+    assert findings(_iteration([[branch]] * 3, [None, None, None]), "state_corruption") == []
+    # A value produced before the branch and lost in the output still counts.
+    label = {"node_type": "code", "outputs": {"label": "cat"}}
+    (finding,) = findings(_iteration([[label, branch]] * 3, ["cat", None, "cat"]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
+    assert finding.evidence["produced"] == "cat"
+
+
+def test_a_user_answering_none_is_no_emptied_value() -> None:
+    found = node("kr", "knowledge-retrieval", outputs={"result": [{"content": "Nut-free menu on request."}]})
+    answer = llm("reply", prompt="None", answer="Noted: no allergies.")
+    assert findings(run_spans([found, answer], inputs={"sys.query": "None"}), "state_corruption") == []
+    # Only the last user message is the one the run rendered: an earlier turn's "null" is chat memory.
+    remembered = llm("reply", answer="Noted.")
+    remembered["process_data"]["prompts"] = [{"role": "user", "text": "null"}, {"role": "assistant", "text": "Sure?"},
+                                             {"role": "user", "text": "Yes, no allergies."}]  # fmt: skip
+    assert findings(run_spans([found, remembered]), "state_corruption") == []
+
+
+def test_a_template_that_may_render_nothing_on_purpose_is_not_corruption() -> None:
+    # A condition on a flag or a number, or a filter over a list, renders nothing or an empty list fairly.
+    flagged = node("warn", "template-transform", inputs={"overdue": False, "name": "Ana"}, outputs={"output": ""})
+    filtered = node("late", "template-transform", inputs={"items": [{"late": False}]}, outputs={"output": "[]"})
+    for template in (flagged, filtered):
+        assert findings(run_spans([template]), "state_corruption") == []
+    stringified = node("warn", "template-transform", inputs={"overdue": False}, outputs={"output": "undefined"})
+    assert len(findings(run_spans([stringified]), "state_corruption")) == 1
+
+
+def test_an_empty_item_of_a_list_a_node_produced_is_no_emptied_value() -> None:
+    # An iteration hands its LLM one item at a time: an empty item was empty at the producer.
+    batch = node("split", "code", outputs={"items": [{"id": "p1"}, {}]})
+    nothing = node("whole", "code", outputs={"items": [{"id": "p1"}]})
+    assert findings(run_spans([batch, _prompted("{}")]), "state_corruption") == []
+    assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption")) == 1

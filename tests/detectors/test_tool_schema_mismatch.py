@@ -1,0 +1,177 @@
+"""dify_tool_schema_mismatch: the node after a tool or an API failing on its output (more cases in
+test_more_detectors.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors.detectors import Config as DetectorsConfig
+from bridge.processors.detectors import DetectionProcessor
+from detectors import registry
+from tests.detectors.build import findings, node, run_spans
+
+KEY = "dify_tool_schema_mismatch"
+
+
+def _api(body: Any, status_code: int = 200) -> dict[str, Any]:
+    text = json.dumps(body)
+    return node("rates", "http-request", title="Rates API",
+                outputs={"status_code": status_code, "body": text, "files": [], "headers": {}})  # fmt: skip
+
+
+def _failing(error: str) -> dict[str, Any]:
+    return node("convert", "code", title="Convert", inputs={"body": "{…}"}, status="failed", error=error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Traceback (most recent call last):\n  File \"<string>\", line 3, in main\nKeyError: 'rate'",
+        "TypeError: Cannot read properties of undefined (reading 'rate')",
+        "Error: missing field `rate` at line 1 column 20",
+        'Warning: Undefined array key "rate" in /sandbox/main.php',
+    ],
+)
+def test_a_node_failing_on_a_field_the_api_answer_lacks(error: str) -> None:
+    answer = _api({"currency": "EUR", "quotes": [{"code": "USD", "value": 1.08}]})
+    (finding,) = findings(run_spans([answer, _failing(error)]), KEY)
+    assert finding.evidence["rule"] == "next node failed reading a field the tool output lacks"
+    assert finding.evidence["field"] == "rate" and finding.evidence["node"] == "Rates API"
+    assert finding.evidence["produced"] == ["code", "currency", "quotes", "value"]
+    assert finding.evidence["received"] == error
+
+
+def test_a_tool_answer_lacking_the_field_the_next_node_reads() -> None:
+    tool = node("stock", "tool", outputs={"text": "{}", "files": [], "json": [{"sku": "A1", "qty_on_hand": 4}]})
+    (finding,) = findings(run_spans([tool, _failing("KeyError: 'quantity'")]), KEY)
+    assert finding.evidence["field"] == "quantity" and finding.evidence["reader"] == "Convert"
+
+
+def test_failures_that_are_not_the_answers_shape_do_not_fire() -> None:
+    answer = _api({"currency": "EUR", "rate": 1.08})
+    # The field is there: the node's own bug. Or the failure says nothing of a field.
+    for error in ("KeyError: 'rate'", "ZeroDivisionError: division by zero", "Sandbox timed out after 10s"):
+        assert findings(run_spans([answer, _failing(error)]), KEY) == [], error
+    # Access refused, nothing found, throttled, the service down: the body is an error page, not an answer.
+    for status in (401, 404, 429, 503):
+        down = _api({"error": "unavailable"}, status)
+        assert findings(run_spans([down, _failing("KeyError: 'rate'")]), KEY) == [], status
+    # A refused request (400, 422) answers with its own fields: the next node cannot read it either.
+    refused = _api({"detail": [{"loc": ["query", "day"], "msg": "invalid date"}]}, 422)
+    assert len(findings(run_spans([refused, _failing("KeyError: 'rate'")]), KEY)) == 1
+
+
+def _processor() -> DetectionProcessor:
+    return DetectionProcessor(DetectorsConfig.model_validate({k: {"enabled": k == KEY} for k in registry()}))
+
+
+def _day(rate: object, error: str | None = None) -> list[ReadableSpan]:
+    reader = _failing(error) if error else node("convert", "code", inputs={"body": "{…}"}, outputs={"eur": 10})
+    return run_spans([_api({"currency": "EUR", "rate": rate}), reader], app_id="fx")
+
+
+def test_a_node_failing_on_a_type_the_api_changed_against_its_history() -> None:
+    processor = _processor()
+    failure = "TypeError: '>' not supported between instances of 'str' and 'float'"
+    assert processor.detect(_day("1,08 USD", failure)) == []  # no history yet: the node's own bug as likely
+    assert all(processor.detect(_day(1.05 + day / 100)) == [] for day in range(6))
+    (finding,) = processor.detect(_day("1,08 USD", failure))
+    assert (
+        finding.evidence["rule"]
+        == "next node failed on a type while a tool output field changed type against its history"
+    )
+    assert finding.evidence["field"] == "rate" and finding.evidence["produced"] == {"rate": "1,08 USD"}
+    assert processor.detect(_day("1,09 USD")) == []  # the next node coped with it: no failure, no finding
+
+
+def test_a_node_failing_on_a_field_the_api_never_gave_is_its_own_bug() -> None:
+    processor = _processor()
+    assert all(processor.detect(_day(1.05)) == [] for _ in range(6))
+    assert processor.detect(_day(1.05, "KeyError: 'rates'")) == []  # never in this API's answers: a typo
+    answer = _api({"currency": "EUR"})  # the answer lost a field it always had
+    (finding,) = processor.detect(run_spans([answer, _failing("KeyError: 'rate'")], app_id="fx"))
+    assert finding.evidence["field"] == "rate"
+
+
+def test_an_answer_about_access_capacity_or_nothing_found_is_the_services_failure() -> None:
+    for body in ({"error": "Rate limit exceeded, retry in 60 s"}, {"message": "Currency pair EUR/XYZ does not exist"}):
+        assert findings(run_spans([_api(body), _failing("KeyError: 'rate'")]), KEY) == [], body
+
+
+def test_a_node_failing_on_a_null_the_tool_answer_lacks_is_still_read_by_its_inputs() -> None:
+    tool = node("stock", "tool", outputs={"text": "{}", "files": [], "json": [{"sku": "A1"}]})
+    reader = node("sum", "code", inputs={"qty": None}, status="failed",
+                  error="TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'")  # fmt: skip
+    (finding,) = findings(run_spans([tool, reader]), KEY)
+    assert finding.evidence["rule"] == "next node reads a field the tool output lacks"
+
+
+def test_a_branch_checking_the_answer_is_not_the_node_reading_it() -> None:
+    answer = _api({"currency": "EUR", "quotes": []})
+    checked = node("ok", "if-else", inputs={"conditions": []}, outputs={"result": True, "selected_case_id": "true"})
+    (finding,) = findings(run_spans([answer, checked, _failing("KeyError: 'rate'")]), KEY)
+    assert finding.evidence["reader"] == "Convert"
+
+
+_SHIP_INPUTS = {"order_id": "A-17", "carrier": "dhl", "weight_kg": "about 3"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # Portuguese, Italian, Dutch, Polish, Korean, Arabic: validators' wordings, then an input named with a
+        # type, format or required-field word.
+        "O parâmetro 'weight_kg' deve ser um número",
+        "Parâmetro obrigatório ausente: carrier",
+        "Il campo 'carrier' è obbligatorio",
+        "weight_kg deve essere un numero",
+        "Parameter 'order_id' is verplicht",
+        "weight_kg moet een getal zijn",
+        "Parametr order_id jest wymagany",
+        "weight_kg musi być liczbą",
+        "필수 매개변수 order_id가 누락되었습니다",
+        "weight_kg는 숫자여야 합니다",
+        "المعامل order_id مطلوب",
+        "يجب أن يكون الوزن weight_kg رقمًا",
+        "carrier: formato inválido",
+        "weight_kg: previsto un intero",
+        "order_id ontbreekt in het verzoek",
+        "order_id 형식이 잘못되었습니다",
+    ],
+)
+def test_tool_schema_errors_in_more_languages(error: str) -> None:
+    failed = run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, KEY)
+    assert finding.evidence["error"] == error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Falha de autenticação para a transportadora (carrier dhl)",
+        "Pedido A-17 não encontrado (order_id)",
+        "Tempo scaduto contattando il corriere (carrier dhl)",
+        "Ordine order_id A-17 non trovato",
+        "Niet geautoriseerd: ongeldige API-sleutel voor carrier dhl",
+        "Przekroczono limit czasu dla carrier dhl",
+        "Zamówienie order_id A-17 nie istnieje",
+        "인증 실패: API 키가 유효하지 않습니다 (carrier)",
+        "주문 order_id A-17을(를) 찾을 수 없습니다",
+        "انتهت المهلة أثناء الاتصال بـ carrier",
+        "الطلب order_id غير موجود",
+    ],
+)
+def test_tool_failures_for_other_reasons_in_more_languages_do_not_fire(error: str) -> None:
+    failed = run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)])
+    assert findings(failed, KEY) == []
+
+
+def test_an_answer_of_data_is_read_for_fields_whatever_its_words_and_numbers() -> None:
+    # Data, not an error object: a 5xx-like number and the word "token" in it say nothing of the service.
+    quotes = [{"code": f"C{n}", "value": 500 + n, "note": "token bucket refilled"} for n in range(12)]
+    (finding,) = findings(run_spans([_api({"quotes": quotes}), _failing("KeyError: 'rate'")]), KEY)
+    assert finding.evidence["field"] == "rate"
