@@ -22,8 +22,9 @@ def test_a_class_the_question_does_not_mention() -> None:
 
 def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -> None:
     """A question using a word of another class's name may well belong to the class picked ("is it a warranty
-    issue if the fridge only cools to 9 degrees?" is a repair): over a specific pick the question must name the
-    other class whole; the catch-all is judged by any word of it."""
+    issue if the fridge only cools to 9 degrees?" is a repair, "may my flatmate and I share one account, opened
+    online?" is no online-banking access problem): the question must name the other class whole, over a specific
+    pick and over the catch-all alike."""
     classes = ["Orders & delivery", "Repairs & troubleshooting", "Warranty & returns", "Other"]
     for question in (
         "Is it a warranty issue if the fridge only cools to 9 degrees?",
@@ -33,8 +34,11 @@ def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -
     (finding,) = findings(classifier_run("My warranty and returns question", classes, "Repairs & troubleshooting"),
                           "dify_classifier_drift")  # fmt: skip
     assert finding.evidence["matching"] == ["Warranty & returns"]
-    (finding,) = findings(classifier_run("My warranty question", classes, "Other"), "dify_classifier_drift")
+    (finding,) = findings(classifier_run("A returns and warranty question", classes, "Other"), "dify_classifier_drift")
     assert finding.evidence["matching"] == ["Warranty & returns"]
+    banking = ["Cards", "Online banking access", "Other"]
+    shared = classifier_run("May my flatmate and I share one account, opened online?", banking, "Other")
+    assert findings(shared, "dify_classifier_drift") == []
 
 
 def test_fitting_picks_and_real_catch_alls_pass() -> None:
@@ -124,6 +128,46 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
         assert pick("Mein Paket hängt seit Tagen im Depot fest", "Shipping") == []
     (finding,) = pick("Mein Paket hängt seit Tagen im Depot fest", "Billing")  # now the right picks outweigh it
     assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> None:
+    """The classifier misfiled one question twice before its right picks began. Every pick is learned, the flagged
+    ones too, so the misfiles are soon outvoted: right picks are flagged only while the misfiles outweigh them
+    `evidence_ratio` (2) to one, here the first two, never the ones after."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id="poisoned")))  # type: ignore[attr-defined]
+
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == 0
+        if i in (4, 7):
+            assert pick("Das Kabel vom Netzteil ist angeschmort", "Shipping") == 0  # the misfiles, before any like
+    flagged = [pick("Das Kabel vom Netzteil ist angeschmort", "Technical problem") for _ in range(5)]
+    assert flagged == [1, 1, 0, 0, 0]
+
+
+def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() -> None:
+    """Once the app has history, a question naming a specific class whole is judged by the past picks alike, not
+    by the name: "the cardiology letter went to my old address" belongs to the office, where the app filed the
+    other address changes."""
+    classes = ["Cardiology", "Dermatology", "Administration"]
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, classes, chosen, app_id="clinic")))  # type: ignore[attr-defined]
+
+    letter = "The cardiology letter went to my old address"
+    assert pick(letter, "Administration") == 1  # no history: the name is all there is
+    asked = {"Cardiology": ["My heart races at night", "Chest pain on the stairs"],
+             "Dermatology": ["An itchy rash on my hands", "A mole changed colour"],
+             "Administration": ["Please change my postal address", "I need a copy of my invoice"]}  # fmt: skip
+    for i in range(12):
+        name = classes[i % 3]
+        assert pick(asked[name][i // 3 % 2], name) == 0
+    assert pick(letter, "Administration") == 0
+    assert pick("My heart races at night", "Dermatology") == 1  # the past picks still judge
 
 
 def test_accents_and_word_endings_do_not_hide_a_like_question() -> None:
