@@ -7,7 +7,8 @@ aside: Dify's own fixed text); or when a Chinese or Japanese answer is written i
 is written in and no prompt or input names its language. The query and answer are the run's input and output
 named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
 run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
-an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts; an
+an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts, or, in a
+run a question classifier routed, a shorter one naming neither the query nor the pick its prompt was given; an
 answer in another language than its sources (a Chinese answer from English manuals) is left alone, as are
 short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
 
@@ -252,6 +253,27 @@ def _said(texts: list[str]) -> set[str]:
     return _terms(_JSON_KEY.sub(" ", "\n".join(texts)))
 
 
+def _routed_off(trace: Trace, answer: str) -> str | None:
+    """The rule by which a short answer of a run with nothing retrieved is off its query, if one does: the run was
+    routed (a question classifier's pick reached the answering LLM's prompt: "Department: Dermatology") and the
+    answer, in that prompt's language, names neither the route nor a word of the query (the caller checked the
+    query). A reply on the task names what it was routed to ("We'll book you with Dermatology"); an answer
+    in another language than the prompt is left alone (a Chinese reply need not spell "Dermatology")."""
+    picks = [json_attr(span, "output.value") for span in trace.of_type("question-classifier")]
+    routes = [
+        pick["class_name"] for pick in picks if isinstance(pick, dict) and isinstance(pick.get("class_name"), str)
+    ]
+    if not routes:
+        return None
+    said, language = _terms(answer), _language(answer)
+    for span in trace.llm_spans:
+        prompt = prompt_text(span) if attr(span, "dify.node.type") not in _ROUTERS else ""
+        given = [route for route in routes if route and route in prompt]
+        if given and language is not None and language == _language(prompt) and not said & _said(given):
+            return f"a short answer names neither the query nor the route its prompt was given ({given[0]})"
+    return None
+
+
 def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
     """The rule by which an answer that shares no term with its query is off it, if one does."""
     language = _language(answer)
@@ -296,12 +318,13 @@ def create(cfg: Config) -> object:
         if not query or query == answer:
             return
         sources = _sources(trace)
-        if not sources and size < cfg.min_unsourced_words:
+        short = not sources and size < cfg.min_unsourced_words
+        if short and not trace.of_type("question-classifier"):
             return
         asked = _terms(query)
         if len(asked) < 2 or asked & _terms(answer):
             return
-        rule = _off_rule(trace, root, query, answer, sources)
+        rule = _routed_off(trace, answer) if short else _off_rule(trace, root, query, answer, sources)
         if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
             yield Finding(
                 KEY,

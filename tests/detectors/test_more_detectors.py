@@ -122,6 +122,32 @@ def test_task_derailment_is_not_grounded_by_a_tool_result_s_field_names() -> Non
     assert findings(grounded, "task_derailment") == []
 
 
+def test_task_derailment_a_short_reply_off_the_route_its_prompt_was_given() -> None:
+    """A run that retrieved nothing but was routed: the classifier's pick reached the reply's prompt. A reply
+    naming neither the route nor a word of the message is off the task, however short; one naming the route,
+    or written in another language than the prompt, is not judged off."""
+    message = "Mi perro cojea desde ayer y no apoya la pata trasera."
+    router = llm("qc", answer="")
+    router.update(node_type="question-classifier", outputs={"class_name": "Small-animal surgery"})
+    prompt = "Write a short booking reply for the Lindenhof vet clinic. Service: Small-animal surgery."
+
+    def reply(text: str) -> list[ReadableSpan]:
+        return run_spans([router, llm(prompt=prompt, answer=text)], inputs={"message": message},
+                         outputs={"reply": text})  # fmt: skip
+
+    (finding,) = findings(reply("The Lindenhof garden party is next Friday, with music and cake for everyone!"),
+                          "task_derailment")  # fmt: skip
+    assert "Small-animal surgery" in finding.evidence["rule"]
+    assert (
+        findings(reply("We have booked your dog in with our surgery team for tomorrow morning."), "task_derailment")
+        == []
+    )
+    assert findings(reply("我们已为您的狗预约了明天上午的外科门诊，请按时到达。"), "task_derailment") == []
+    party = "The garden party is next Friday, with music and cake for everyone!"
+    chat = run_spans([llm(answer=party)], inputs={"message": message}, outputs={"reply": party})
+    assert findings(chat, "task_derailment") == []  # not routed: plain chat's short answers stay unjudged
+
+
 def test_task_derailment_reads_a_workflow_s_own_input_and_output_names() -> None:
     """A workflow names its inputs and outputs as it likes (`request`, `reply`): its longest text input is the
     query and its longest text output the answer."""
