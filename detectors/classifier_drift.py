@@ -30,7 +30,7 @@ _WORD = re.compile(r"[a-z]{4,}")
 
 
 class Config(DetectorConfig):
-    # On by default since session 17: at most 0.4 % of the clean runs flagged on every corpus (docs/detectors.md).
+    # On by default since session 17: at most 0.2 % of the clean runs flagged on every corpus (docs/detectors.md).
     enabled: bool = True
     # Picks compared: the last `window` against the `baseline` before them (per app and classifier node).
     window: int = Field(default=20, ge=5)
@@ -47,7 +47,7 @@ class Config(DetectorConfig):
     # What the alike questions under another class must add up to (their similarities): two near-copies.
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
-    evidence_ratio: float = Field(default=2.0, ge=1)
+    evidence_ratio: float = Field(default=3.0, ge=1)
 
 
 def _mix(picks: list[str]) -> dict[str, float]:

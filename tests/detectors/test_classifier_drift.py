@@ -133,7 +133,7 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
 def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> None:
     """The classifier misfiled one question twice before its right picks began. Every pick is learned, the flagged
     ones too, so the misfiles are soon outvoted: right picks are flagged only while the misfiles outweigh them
-    `evidence_ratio` (2) to one, here the first two, never the ones after."""
+    `evidence_ratio` (3) to one, here the first, never the ones after."""
     processor = _drift_only()
 
     def pick(question: str, chosen: str) -> int:
@@ -145,7 +145,7 @@ def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> No
         if i in (4, 7):
             assert pick("Das Kabel vom Netzteil ist angeschmort", "Shipping") == 0  # the misfiles, before any like
     flagged = [pick("Das Kabel vom Netzteil ist angeschmort", "Technical problem") for _ in range(5)]
-    assert flagged == [1, 1, 0, 0, 0]
+    assert flagged == [1, 0, 0, 0, 0]
 
 
 def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() -> None:

@@ -21,7 +21,7 @@ LEAKY = [
 
 
 def test_empty_config_enables_every_built_in_detector() -> None:
-    """dify_classifier_drift ships on since session 17 (at most 0.4 % of the clean runs flagged on every corpus,
+    """dify_classifier_drift ships on since session 17 (at most 0.2 % of the clean runs flagged on every corpus,
     docs/detectors.md); `enabled: false` turns any detector off."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
