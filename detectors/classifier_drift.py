@@ -129,7 +129,7 @@ def _neighbours(
     # so the same evidence, in every process.
     norm = math.sqrt(math.fsum(weight(f) for f in asked))
     found: list[tuple[float, str, str]] = []
-    for text, name in examples:
+    for text, name, *_ in examples:
         features = _features(text)
         if rare.isdisjoint(features):
             continue
@@ -146,18 +146,18 @@ def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str,
     return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
 
 
-def _remember(state: dict[str, Any], question: str, chosen: str) -> dict[str, Any]:
+def _remember(state: dict[str, Any], question: str, chosen: str, disputed: bool) -> dict[str, Any]:
     """The app's past with this pick added (the last `_MEMORY`, secrets and personal data masked) and the count
     of past questions per feature kept. A new state, the one given left as it was: the store writes states in
     the background, and another run of the app may be reading this one."""
     kept = question[:_QUESTION_CHARS]
     for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
         kept = kept.replace(value, "[redacted]")
-    past: list[list[str]] = [*state["past"], [kept, chosen]]
+    past: list[list[str]] = [*state["past"], [kept, chosen, "disputed"] if disputed else [kept, chosen]]
     counts: dict[str, int] = dict(state["counts"])
     for feature in _features(kept):
         counts[feature] = counts.get(feature, 0) + 1
-    for text, _ in past[: max(len(past) - _MEMORY, 0)]:
+    for text, *_ in past[: max(len(past) - _MEMORY, 0)]:
         for feature in _features(text):
             counts[feature] -= 1
             if not counts[feature]:
@@ -233,9 +233,10 @@ def _supported(question: str, chosen: str, past: list[list[str]], counts: dict[s
 
 def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
-    Every pick is learned, those flagged too: were they not, a question the classifier misfiled twice before its
-    right picks began would make every right pick of it look wrong for good; learned, the misfiles and the right
-    picks are soon level, and a level vote fires for none."""
+    Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
+    before its right picks began would make every right pick of it look wrong for good. A disputed pick speaks
+    only for a later pick of its own class (the right pick flagged once is not flagged again), never against
+    another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
     state: dict[str, Any] = trace.baselines.get(key) or {"past": [], "counts": {}}
     past, counts = state["past"], state["counts"]
@@ -247,11 +248,14 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
     if finding is not None and history and _supported(question, chosen, past, counts, cfg):
         finding = None
     elif finding is None and history and not _names_it(question, chosen, past, counts):
-        finding = _vote(span, question, chosen, names, past, counts, cfg)
+        # A pick flagged before speaks only for itself: it keeps a right pick of its class from being flagged
+        # again, and never votes against another class's pick.
+        voters = [entry for entry in past if len(entry) < 3 or entry[1] == chosen]
+        finding = _vote(span, question, chosen, names, voters, counts, cfg)
     if finding is not None:
         yield finding
     if cfg.vocabulary:
-        trace.baselines.put(key, _remember(state, question, chosen))
+        trace.baselines.put(key, _remember(state, question, chosen, disputed=finding is not None))
 
 
 def _words(text: str) -> set[str]:

@@ -148,6 +148,23 @@ def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> No
     assert flagged == [1, 0, 0, 0, 0]
 
 
+def test_a_flagged_misfile_does_not_shield_the_next_misfile_elsewhere() -> None:
+    """A flagged pick is learned as disputed: it speaks for a later pick of its own class, never against another
+    class's pick, so a second misfile of the question, to a third class, is flagged too."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id="twice")))  # type: ignore[attr-defined]
+
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == 0
+    assert [pick("Der Kurier hat mein Paket verloren", "Shipping") for _ in range(2)] == [0, 0]
+    assert pick("Der Kurier hat mein Paket verloren", "Billing") == 1
+    assert pick("Der Kurier hat mein Paket verloren", "Technical problem") == 1
+    assert pick("Der Kurier hat mein Paket verloren", "Billing") == 0  # the disputed pick speaks for its own class
+
+
 def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() -> None:
     """Once the app has history, a question naming a specific class whole is judged by the past picks alike, not
     by the name: "the cardiology letter went to my old address" belongs to the office, where the app filed the
@@ -274,7 +291,7 @@ def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
     state: dict[str, Any] = {"past": [], "counts": {}}
     for i in range(305):
         before = {"past": list(state["past"]), "counts": dict(state["counts"])}
-        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping")
+        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping", disputed=False)
         assert state == before and new is not state
         state = new
     assert len(state["past"]) == 300 and state["past"][0][0] == "parcel 5 stuck at depot number5"
