@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.detectors.build import findings
@@ -130,20 +131,27 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
     assert finding.evidence["past_picks_say"] == "Shipping"
 
 
-def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> None:
-    """The classifier misfiled one question twice before its right picks began. Every pick is learned, the flagged
-    ones too, so the misfiles are soon outvoted: right picks are flagged only while the misfiles outweigh them
-    `evidence_ratio` (3) to one, here the first, never the ones after."""
+def _warmed_picker(app: str, misfile: tuple[str, str] | None = None) -> Callable[[str, str], int]:
+    """A pick counter of one app whose classifier has filed the usual questions twelve times (and `misfile`, a
+    question and a wrong class, twice among them, before any like of it)."""
     processor = _drift_only()
 
     def pick(question: str, chosen: str) -> int:
-        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id="poisoned")))  # type: ignore[attr-defined]
+        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id=app)))  # type: ignore[attr-defined]
 
     for i in range(12):
         route = ROUTES[i % 3]
         assert pick(ASKED[route][i // 3 % 3], route) == 0
-        if i in (4, 7):
-            assert pick("Das Kabel vom Netzteil ist angeschmort", "Shipping") == 0  # the misfiles, before any like
+        if misfile and i in (4, 7):
+            assert pick(*misfile) == 0
+    return pick
+
+
+def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> None:
+    """The classifier misfiled one question twice before its right picks began. Every pick is learned, the flagged
+    ones too, so the misfiles are soon outvoted: right picks are flagged only while the misfiles outweigh them
+    `evidence_ratio` (3) to one, here the first, never the ones after."""
+    pick = _warmed_picker("poisoned", misfile=("Das Kabel vom Netzteil ist angeschmort", "Shipping"))
     flagged = [pick("Das Kabel vom Netzteil ist angeschmort", "Technical problem") for _ in range(5)]
     assert flagged == [1, 0, 0, 0, 0]
 
@@ -151,14 +159,7 @@ def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> No
 def test_a_flagged_misfile_does_not_shield_the_next_misfile_elsewhere() -> None:
     """A flagged pick is learned as disputed: it speaks for a later pick of its own class, never against another
     class's pick, so a second misfile of the question, to a third class, is flagged too."""
-    processor = _drift_only()
-
-    def pick(question: str, chosen: str) -> int:
-        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id="twice")))  # type: ignore[attr-defined]
-
-    for i in range(12):
-        route = ROUTES[i % 3]
-        assert pick(ASKED[route][i // 3 % 3], route) == 0
+    pick = _warmed_picker("twice")
     assert [pick("Der Kurier hat mein Paket verloren", "Shipping") for _ in range(2)] == [0, 0]
     assert pick("Der Kurier hat mein Paket verloren", "Billing") == 1
     assert pick("Der Kurier hat mein Paket verloren", "Technical problem") == 1
