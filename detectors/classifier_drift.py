@@ -116,25 +116,21 @@ def _neighbours(
         for feature in _features(name):
             in_names[feature] = in_names.get(feature, 0) + 1
     size = len(examples) + 1
-    weights: dict[str, float] = {}
-
-    def weight(feature: str) -> float:
-        if feature not in weights:
-            weights[feature] = math.log(size / (counts.get(feature, 0) + in_names.get(feature, 0) + 0.5)) ** 2
-        return weights[feature]
-
     asked = _features(question)
     rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
+    alike = [(text, name, features) for text, name, *_ in examples if not rare.isdisjoint(features := _features(text))]
+    # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
+    weight = {
+        f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
+        for f in asked.union(*(features for _, _, features in alike))
+    }
     # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
     # so the same evidence, in every process.
-    norm = math.sqrt(math.fsum(weight(f) for f in asked))
+    norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
     found: list[tuple[float, str, str]] = []
-    for text, name, *_ in examples:
-        features = _features(text)
-        if rare.isdisjoint(features):
-            continue
-        other = math.sqrt(math.fsum(weight(f) for f in features))
-        found.append((math.fsum(weight(f) for f in asked & features) / (norm * other), name, text))
+    for text, name, features in alike:
+        other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
+        found.append((math.fsum(map(weight.__getitem__, asked & features)) / (norm * other), name, text))
     return sorted(found, reverse=True)
 
 
