@@ -1,13 +1,13 @@
 """`dify_classifier_drift`: a question classifier's pick that contradicts the question.
 
-Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names
-a specific class, or picks a class the question does not mention while naming another class whole (one
-word of a longer name is no proof: a question may use another class's word and belong to the class picked).
+Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names a
+specific class whole (one word of a longer name is no proof: a question may use another class's word and belong
+elsewhere), or, before the node has history, a class the question does not mention over one it names whole.
 Reads the categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs
-no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
-and fires when questions alike in words (idf-weighted; character pairs for Chinese and Japanese) went to
-another class far more than to the one picked, even when the question names no class. The app's class mix
-against its own past is watched too.
+no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class
+(those it flagged as disputed), and fires when questions alike in words (idf-weighted; character pairs for
+Chinese and Japanese) went to another class far more than to the one picked, even when the question names no
+class. The app's class mix against its own past is watched too.
 """
 
 from __future__ import annotations
