@@ -1,13 +1,13 @@
 """`dify_classifier_drift`: a question classifier's pick that contradicts the question.
 
-Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names
-a specific class, or picks a class the question does not mention while naming another class whole (one
-word of a longer name is no proof: a question may use another class's word and belong to the class picked).
+Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names a
+specific class whole (one word of a longer name is no proof: a question may use another class's word and belong
+elsewhere), or, before the node has history, a class the question does not mention over one it names whole.
 Reads the categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs
-no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class,
-and fires when questions alike in words (idf-weighted; character pairs for Chinese and Japanese) went to
-another class far more than to the one picked, even when the question names no class. The app's class mix
-against its own past is watched too.
+no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class
+(those it flagged as disputed), and fires when questions alike in words (idf-weighted; character pairs for
+Chinese and Japanese) went to another class far more than to the one picked, even when the question names no
+class. The app's class mix against its own past is watched too.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ _WORD = re.compile(r"[a-z]{4,}")
 
 
 class Config(DetectorConfig):
-    # Off by default: on held-out 4 it flagged 1.5 % of the clean runs, over issue 25's 1 % (docs/detectors.md).
-    enabled: bool = False
+    # On by default since session 17: at most 0.2 % of the clean runs flagged on every corpus (docs/detectors.md).
+    enabled: bool = True
     # Picks compared: the last `window` against the `baseline` before them (per app and classifier node).
     window: int = Field(default=20, ge=5)
     baseline: int = Field(default=100, ge=10)
@@ -116,25 +116,21 @@ def _neighbours(
         for feature in _features(name):
             in_names[feature] = in_names.get(feature, 0) + 1
     size = len(examples) + 1
-    weights: dict[str, float] = {}
-
-    def weight(feature: str) -> float:
-        if feature not in weights:
-            weights[feature] = math.log(size / (counts.get(feature, 0) + in_names.get(feature, 0) + 0.5)) ** 2
-        return weights[feature]
-
     asked = _features(question)
     rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
+    alike = [(text, name, features) for text, name, *_ in examples if not rare.isdisjoint(features := _features(text))]
+    # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
+    weight = {
+        f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
+        for f in asked.union(*(features for _, _, features in alike))
+    }
     # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
     # so the same evidence, in every process.
-    norm = math.sqrt(math.fsum(weight(f) for f in asked))
+    norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
     found: list[tuple[float, str, str]] = []
-    for text, name in examples:
-        features = _features(text)
-        if rare.isdisjoint(features):
-            continue
-        other = math.sqrt(math.fsum(weight(f) for f in features))
-        found.append((math.fsum(weight(f) for f in asked & features) / (norm * other), name, text))
+    for text, name, features in alike:
+        other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
+        found.append((math.fsum(map(weight.__getitem__, asked & features)) / (norm * other), name, text))
     return sorted(found, reverse=True)
 
 
@@ -146,18 +142,18 @@ def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str,
     return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
 
 
-def _remember(state: dict[str, Any], question: str, chosen: str) -> dict[str, Any]:
+def _remember(state: dict[str, Any], question: str, chosen: str, disputed: bool) -> dict[str, Any]:
     """The app's past with this pick added (the last `_MEMORY`, secrets and personal data masked) and the count
     of past questions per feature kept. A new state, the one given left as it was: the store writes states in
     the background, and another run of the app may be reading this one."""
     kept = question[:_QUESTION_CHARS]
     for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
         kept = kept.replace(value, "[redacted]")
-    past: list[list[str]] = [*state["past"], [kept, chosen]]
+    past: list[list[str]] = [*state["past"], [kept, chosen, "disputed"] if disputed else [kept, chosen]]
     counts: dict[str, int] = dict(state["counts"])
     for feature in _features(kept):
         counts[feature] = counts.get(feature, 0) + 1
-    for text, _ in past[: max(len(past) - _MEMORY, 0)]:
+    for text, *_ in past[: max(len(past) - _MEMORY, 0)]:
         for feature in _features(text):
             counts[feature] -= 1
             if not counts[feature]:
@@ -165,42 +161,97 @@ def _remember(state: dict[str, Any], question: str, chosen: str) -> dict[str, An
     return {"past": past[-_MEMORY:], "counts": counts}
 
 
-def _vocabulary(
-    trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config
-) -> Iterator[Finding]:
-    """Compares the question with the app's past picks (and the class names): fires when the past questions
-    alike in words filed under another class far outweigh those under the chosen one and any third. One past
-    pick alike is never enough (it is as likely the wrong one), so a question misfiled before there was history
-    to judge it is outvoted by the right picks of its like that follow instead of making them look wrong;
-    picks it flags are not learned."""
+def _vote(
+    span: Any, question: str, chosen: str, names: list[str], past: list[list[str]], counts: dict[str, int], cfg: Config
+) -> Finding | None:
+    """Fires when the past questions alike in words filed under another class far outweigh those under the
+    chosen one and any third. One past pick alike is never enough (it is as likely the wrong one)."""
+    close = [n for n in _neighbours(question, past, counts, names) if n[0] >= cfg.similarity]
+    votes: dict[str, list[tuple[float, str, str]]] = {}
+    for neighbour in close:
+        votes.setdefault(neighbour[1], []).append(neighbour)
+    weight = {name: sum(n[0] for n in alike) for name, alike in votes.items()}
+    best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
+    # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
+    against = sum(weight.values()) - weight[best] if best is not None else 0.0
+    if best is None or weight[best] < cfg.evidence or weight[best] < cfg.evidence_ratio * against:
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text in votes[best][:3]]
+    return Finding(
+        KEY, "medium", 0.75,
+        f"Classifier '{title}' picked '{chosen}', but {len(votes[best])} past questions like this one were "
+        f"filed under '{best}' and {len(votes.get(chosen, []))} under '{chosen}'.",
+        {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
+         f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
+         "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
+         "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t in votes.get(chosen, [])[:3]],
+         "weights": {name: round(value, 2) for name, value in weight.items()}},
+        span_id(span),
+    )  # fmt: skip
+
+
+def _named(span: Any, question: str, chosen: str, names: list[str], specific: bool) -> Finding | None:
+    """Fires when the question names a class whole ("my billing" for "Billing") and the pick is the catch-all, or
+    a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
+    account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
+    degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
+    asked = _words(question)
+    catch_all = bool(_CATCH_ALL.search(chosen))
+    if not catch_all and (not specific or _words(chosen) & asked):
+        return None
+    named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) and _words(n) <= asked]
+    if not named:
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    if catch_all:
+        summary = f"filed the question under the catch-all '{chosen}' although it names '{named[0]}'"
+        rule = "the question names a specific class whole, the pick is the catch-all"
+    else:
+        summary = f"picked '{chosen}', which the question does not mention, over '{named[0]}', named whole"
+        rule = "the question names another class whole, and the pick not at all"
+    return Finding(
+        KEY,
+        "medium",
+        0.8 if catch_all else 0.75,
+        f"Classifier '{title}' {summary}; review the class descriptions.",
+        {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named},
+        span_id(span),
+    )
+
+
+def _supported(question: str, chosen: str, past: list[list[str]], counts: dict[str, int], cfg: Config) -> bool:
+    """Whether a question the app filed under the chosen class before is at least half as alike as a like one: a
+    question naming another class may still belong where the app files its like ("the invoice for my son's
+    paediatric check-up" goes to billing, as the app's other invoice questions did)."""
+    return any(s >= cfg.similarity / 2 and name == chosen for s, name, _ in _neighbours(question, past, counts, []))
+
+
+def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
+    """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
+    Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
+    before its right picks began would make every right pick of it look wrong for good. A disputed pick speaks
+    only for a later pick of its own class (the right pick flagged once is not flagged again), never against
+    another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
     state: dict[str, Any] = trace.baselines.get(key) or {"past": [], "counts": {}}
     past, counts = state["past"], state["counts"]
-    if len(past) >= cfg.vocabulary_history and not _names_it(question, chosen, past, counts):
-        close = [n for n in _neighbours(question, past, counts, names) if n[0] >= cfg.similarity]
-        votes: dict[str, list[tuple[float, str, str]]] = {}
-        for neighbour in close:
-            votes.setdefault(neighbour[1], []).append(neighbour)
-        weight = {name: sum(n[0] for n in alike) for name, alike in votes.items()}
-        best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
-        # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
-        against = sum(weight.values()) - weight[best] if best is not None else 0.0
-        if best is not None and weight[best] >= cfg.evidence and weight[best] >= cfg.evidence_ratio * against:
-            title = attr(span, "dify.node.title", span.name)
-            alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text in votes[best][:3]]
-            yield Finding(
-                KEY, "medium", 0.75,
-                f"Classifier '{title}' picked '{chosen}', but {len(votes[best])} past questions like this one were "
-                f"filed under '{best}' and {len(votes.get(chosen, []))} under '{chosen}'.",
-                {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
-                 f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
-                 "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
-                 "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t in votes.get(chosen, [])[:3]],
-                 "weights": {name: round(value, 2) for name, value in weight.items()}},
-                span_id(span),
-            )  # fmt: skip
-            return
-    trace.baselines.put(key, _remember(state, question, chosen))
+    history = cfg.vocabulary and len(past) >= cfg.vocabulary_history
+    # With history, only a catch-all pick is judged by the names (and only if the app did not file its like there
+    # before): a question naming a specific class whole may still belong to another ("the dermatology letter went
+    # to my old address" is for the office); the app's past picks, which hold the names as votes too, judge it.
+    finding = _named(span, question, chosen, names, specific=not history)
+    if finding is not None and history and _supported(question, chosen, past, counts, cfg):
+        finding = None
+    elif finding is None and history and not _names_it(question, chosen, past, counts):
+        # A pick flagged before speaks only for itself: it keeps a right pick of its class from being flagged
+        # again, and never votes against another class's pick.
+        voters = [entry for entry in past if len(entry) < 3 or entry[1] == chosen]
+        finding = _vote(span, question, chosen, names, voters, counts, cfg)
+    if finding is not None:
+        yield finding
+    if cfg.vocabulary:
+        trace.baselines.put(key, _remember(state, question, chosen, disputed=finding is not None))
 
 
 def _words(text: str) -> set[str]:
@@ -231,36 +282,8 @@ def create(cfg: Config) -> object:
             if request is None:  # Dify's own export carries no classifier prompt: the question is its input
                 inputs = json_attr(span, "input.value")
                 query = inputs.get("query") if isinstance(inputs, dict) else None
-                if cfg.vocabulary and isinstance(query, str) and query.strip():
-                    yield from _vocabulary(trace, span, query, chosen, [], cfg)
-                continue
-            question, names = request
-            asked = _words(question)
-            named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) & asked]
-            catch_all = bool(_CATCH_ALL.search(chosen))
-            # Over a specific pick the question must name another class whole ("my billing" for "Billing") and the
-            # pick not at all: one word of a longer name is no proof ("is it a warranty issue if the fridge only
-            # cools to 9 degrees?" is a repair, not "Warranty & returns"). Other picks go to the past picks' vote.
-            if not catch_all:
-                named = [n for n in named if _words(n) <= asked] if not _words(chosen) & asked else []
-            if not named:
-                if cfg.vocabulary:
-                    yield from _vocabulary(trace, span, question, chosen, names, cfg)
-                continue
-            title = attr(span, "dify.node.title", span.name)
-            if catch_all:
-                summary = f"filed the question under the catch-all '{chosen}' although it names '{named[0]}'"
-                rule = "the question names a specific class, the pick is the catch-all"
-            else:
-                summary = f"picked '{chosen}', which the question does not mention, over '{named[0]}', named whole"
-                rule = "the question names another class whole, and the pick not at all"
-            yield Finding(
-                KEY,
-                "medium",
-                0.8 if catch_all else 0.75,
-                f"Classifier '{title}' {summary}; review the class descriptions.",
-                {"node": title, "rule": rule, "question": question[:200], "chosen": chosen, "matching": named},
-                span_id(span),
-            )
+                request = (query, []) if isinstance(query, str) and query.strip() else None
+            if request is not None:
+                yield from _judge(trace, span, request[0], chosen, request[1], cfg)
 
     return detect

@@ -7,7 +7,8 @@ aside: Dify's own fixed text); or when a Chinese or Japanese answer is written i
 is written in and no prompt or input names its language. The query and answer are the run's input and output
 named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
 run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
-an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts; an
+an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts, or, in a
+run a question classifier routed, a shorter one naming neither the query nor the pick its prompt was given; an
 answer in another language than its sources (a Chinese answer from English manuals) is left alone, as are
 short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
 
@@ -98,11 +99,24 @@ _STOP = frozenset(
     ]
 )
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
-# An answer that declines or says it does not know, in the languages `_language` tells.
+# An answer that declines, says it does not know, or says the run could not do the task ("I could not build a
+# working query", "no flight data arrived, so no digest"): it answers the query, if not helpfully, and a failure
+# upstream is other detectors' to find. In English, German, Spanish, French, Portuguese, Italian, Dutch, Polish,
+# Chinese, Japanese, Korean and Arabic.
 _DECLINE = re.compile(
-    r"(?i)\b(?:sorry|I (?:cannot|can't|can not|am unable|don't have|do not have)|unable to|no information|"
-    r"leider|tut mir leid|entschuldig|lo siento|no (?:puedo|tengo)|désolée?|je ne (?:peux|sais)|malheureusement)\b"
-    r"|抱歉|对不起|無法|无法|不清楚|申し訳|すみません|できません|わかりません"
+    r"(?i)\b(?:sorry|(?:I|we) (?:cannot|can't|can not|could not|couldn't|am unable|are unable|was unable|were unable|"
+    r"don't have|do not have)|"
+    r"unable to|no (?:information|data|results?|rows?)|not possible|"
+    r"leider|tut mir leid|entschuldig|konnte (?:\w+ )?(?:nicht|keine?n?)|nicht möglich|"
+    r"keine (?:Daten|Zeilen|Ergebnisse)|"
+    r"lo siento|no (?:puedo|tengo|pude|recibí|se pudo|fue posible|hay datos)|"
+    r"désolée?|je ne (?:peux|sais)|malheureusement|je n'ai (?:pas pu|reçu aucune?)|aucune donnée|impossible de|"
+    r"não (?:consegui|recebi|foi possível|há dados)|desculpe|"
+    r"non (?:sono riuscit[oa]|ho ricevuto|è (?:stato )?possibile)|nessun dato|mi dispiace|"
+    r"kon (?:niet|geen)|geen gegevens|niet mogelijk|helaas|"
+    r"nie (?:udało się|mogę|otrzymałem)|brak danych|przepraszam)(?!\w)"
+    r"|抱歉|对不起|無法|无法|未能|没有收到|不清楚|申し訳|すみません|できません|わかりません|できませんでした"
+    r"|죄송|할 수 없|못했|없습니다|عذرا|لا يمكن|لم أتمكن|لا توجد بيانات"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -169,11 +183,16 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }  # fmt: skip
 
 
+_IDENTIFIER = re.compile(r"(?<!\S)\S*?(?:\d|@|/|\w\.\w)\S*")  # anchored at a token's start: 3x faster
+
+
 def _language(text: str) -> str | None:
     """The language `text` is written in, as far as its script and most frequent words tell: `ja`, `zh`, or
-    one of `_FUNCTION_WORDS`; None when nothing tells."""
+    one of `_FUNCTION_WORDS`; None when nothing tells. Tokens holding a digit, `@`, `/` or a dot within (keys,
+    SKUs, order numbers, mail addresses, links) are no words of any language: `ghp_Z9y8X7…` is no Spanish `y`,
+    `ana@correo.es` no German `es`."""
     cjk = sum(len(run) for run in _CJK_RUN.findall(text))
-    words = _LATIN_WORD.findall(text.lower())
+    words = _LATIN_WORD.findall(_IDENTIFIER.sub(" ", text.lower()))
     if cjk and cjk >= len(words):
         return "ja" if _KANA.search(text) else "zh"
     hits = {language: sum(word in common for word in words) for language, common in _FUNCTION_WORDS.items()}
@@ -224,6 +243,38 @@ def _foreign_script(language: str | None, given: list[str]) -> bool:
     return script is not None and not any(script.search(text) for text in given)
 
 
+# A JSON field's name (`"days_since_delivery":`, escaped inside a tool's `text` too) is the shape of a result, not
+# what it says: an answer sharing only "since" with it shares nothing with the run.
+_JSON_KEY = re.compile(r'\\?"[^"\\\n]{1,60}\\?"\s*:')
+
+
+def _said(texts: list[str]) -> set[str]:
+    """The terms of texts the run was given, JSON field names left out."""
+    return _terms(_JSON_KEY.sub(" ", "\n".join(texts)))
+
+
+def _routed_off(trace: Trace, answer: str) -> str | None:
+    """The rule by which a short answer of a run with nothing retrieved is off its query, if one does: the run was
+    routed (a question classifier's pick reached the answering LLM's prompt: "Department: Dermatology") and the
+    answer, in that prompt's language, names neither the route nor a word of the query (the caller checked the
+    query). A reply on the task names what it was routed to ("We'll book you with Dermatology"); an answer
+    in another language than the prompt is left alone (a Chinese reply need not spell "Dermatology")."""
+    picks = [json_attr(span, "output.value") for span in trace.of_type("question-classifier")]
+    routes = [
+        pick["class_name"] for pick in picks if isinstance(pick, dict) and isinstance(pick.get("class_name"), str)
+    ]
+    if not routes:
+        return None
+    said = _terms(answer)
+    for span in trace.llm_spans:
+        prompt = prompt_text(span) if attr(span, "dify.node.type") not in _ROUTERS else ""
+        given = [route for route in routes if route and route in prompt]
+        # The languages last: told by a pass over both texts, they are read only for an answer off the route.
+        if given and not said & _said(given) and (language := _language(answer)) and language == _language(prompt):
+            return f"a short answer names neither the query nor the route its prompt was given ({given[0]})"
+    return None
+
+
 def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
     """The rule by which an answer that shares no term with its query is off it, if one does."""
     language = _language(answer)
@@ -233,7 +284,7 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
     # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
     # only a long one in the query's language is judged (the caller drops short ones).
     if not sources:
-        if said and language == _language(query) and not said & _terms("\n".join(prompts)):
+        if said and language == _language(query) and not said & _said(prompts):
             return "a long answer with nothing retrieved shares no term with the query or the prompts"
         return None
     given = [query, *sources, *prompts]
@@ -243,12 +294,13 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
         return "the answer is written in a script none of the query, sources and prompts is written in"
     # Words are compared with the sources' only in their language: a right answer in the user's language
     # from sources in another (a Chinese answer from English manuals) shares no word with them either.
-    written = {_language(text[:2000]) for text in sources} - {None}  # tables and JSON tell no language
+    # Tables and JSON tell no language, nor do JSON field names.
+    written = {_language(_JSON_KEY.sub(" ", text[:2000])) for text in sources} - {None}
     if language is None or (written and language not in written):
         return None
     # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
     # shares nothing with either, nor with what its LLMs were sent, derailed.
-    if said & _terms("\n".join(given[1:])):
+    if said & _said(given[1:]):
         return None
     return "no term of the answer in the query, the documents, tool results or LLM prompts"
 
@@ -267,12 +319,13 @@ def create(cfg: Config) -> object:
         if not query or query == answer:
             return
         sources = _sources(trace)
-        if not sources and size < cfg.min_unsourced_words:
+        short = not sources and size < cfg.min_unsourced_words
+        if short and not trace.of_type("question-classifier"):
             return
         asked = _terms(query)
         if len(asked) < 2 or asked & _terms(answer):
             return
-        rule = _off_rule(trace, root, query, answer, sources)
+        rule = _routed_off(trace, answer) if short else _off_rule(trace, root, query, answer, sources)
         if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
             yield Finding(
                 KEY,

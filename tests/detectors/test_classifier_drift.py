@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.detectors.build import findings
@@ -22,8 +23,9 @@ def test_a_class_the_question_does_not_mention() -> None:
 
 def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -> None:
     """A question using a word of another class's name may well belong to the class picked ("is it a warranty
-    issue if the fridge only cools to 9 degrees?" is a repair): over a specific pick the question must name the
-    other class whole; the catch-all is judged by any word of it."""
+    issue if the fridge only cools to 9 degrees?" is a repair, "may my flatmate and I share one account, opened
+    online?" is no online-banking access problem): the question must name the other class whole, over a specific
+    pick and over the catch-all alike."""
     classes = ["Orders & delivery", "Repairs & troubleshooting", "Warranty & returns", "Other"]
     for question in (
         "Is it a warranty issue if the fridge only cools to 9 degrees?",
@@ -33,8 +35,11 @@ def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -
     (finding,) = findings(classifier_run("My warranty and returns question", classes, "Repairs & troubleshooting"),
                           "dify_classifier_drift")  # fmt: skip
     assert finding.evidence["matching"] == ["Warranty & returns"]
-    (finding,) = findings(classifier_run("My warranty question", classes, "Other"), "dify_classifier_drift")
+    (finding,) = findings(classifier_run("A returns and warranty question", classes, "Other"), "dify_classifier_drift")
     assert finding.evidence["matching"] == ["Warranty & returns"]
+    banking = ["Cards", "Online banking access", "Other"]
+    shared = classifier_run("May my flatmate and I share one account, opened online?", banking, "Other")
+    assert findings(shared, "dify_classifier_drift") == []
 
 
 def test_fitting_picks_and_real_catch_alls_pass() -> None:
@@ -124,6 +129,63 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
         assert pick("Mein Paket hängt seit Tagen im Depot fest", "Shipping") == []
     (finding,) = pick("Mein Paket hängt seit Tagen im Depot fest", "Billing")  # now the right picks outweigh it
     assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def _warmed_picker(app: str, misfile: tuple[str, str] | None = None) -> Callable[[str, str], int]:
+    """A pick counter of one app whose classifier has filed the usual questions twelve times (and `misfile`, a
+    question and a wrong class, twice among them, before any like of it)."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, ROUTES, chosen, app_id=app)))  # type: ignore[attr-defined]
+
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == 0
+        if misfile and i in (4, 7):
+            assert pick(*misfile) == 0
+    return pick
+
+
+def test_right_picks_after_two_early_misfiles_are_soon_no_longer_flagged() -> None:
+    """The classifier misfiled one question twice before its right picks began. Every pick is learned, the flagged
+    ones too, so the misfiles are soon outvoted: right picks are flagged only while the misfiles outweigh them
+    `evidence_ratio` (3) to one, here the first, never the ones after."""
+    pick = _warmed_picker("poisoned", misfile=("Das Kabel vom Netzteil ist angeschmort", "Shipping"))
+    flagged = [pick("Das Kabel vom Netzteil ist angeschmort", "Technical problem") for _ in range(5)]
+    assert flagged == [1, 0, 0, 0, 0]
+
+
+def test_a_flagged_misfile_does_not_shield_the_next_misfile_elsewhere() -> None:
+    """A flagged pick is learned as disputed: it speaks for a later pick of its own class, never against another
+    class's pick, so a second misfile of the question, to a third class, is flagged too."""
+    pick = _warmed_picker("twice")
+    assert [pick("Der Kurier hat mein Paket verloren", "Shipping") for _ in range(2)] == [0, 0]
+    assert pick("Der Kurier hat mein Paket verloren", "Billing") == 1
+    assert pick("Der Kurier hat mein Paket verloren", "Technical problem") == 1
+    assert pick("Der Kurier hat mein Paket verloren", "Billing") == 0  # the disputed pick speaks for its own class
+
+
+def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() -> None:
+    """Once the app has history, a question naming a specific class whole is judged by the past picks alike, not
+    by the name: "the cardiology letter went to my old address" belongs to the office, where the app filed the
+    other address changes."""
+    classes = ["Cardiology", "Dermatology", "Administration"]
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, classes, chosen, app_id="clinic")))  # type: ignore[attr-defined]
+
+    letter = "The cardiology letter went to my old address"
+    assert pick(letter, "Administration") == 1  # no history: the name is all there is
+    asked = {"Cardiology": ["My heart races at night", "Chest pain on the stairs"],
+             "Dermatology": ["An itchy rash on my hands", "A mole changed colour"],
+             "Administration": ["Please change my postal address", "I need a copy of my invoice"]}  # fmt: skip
+    for i in range(12):
+        name = classes[i % 3]
+        assert pick(asked[name][i // 3 % 2], name) == 0
+    assert pick(letter, "Administration") == 0
+    assert pick("My heart races at night", "Dermatology") == 1  # the past picks still judge
 
 
 def test_accents_and_word_endings_do_not_hide_a_like_question() -> None:
@@ -230,7 +292,7 @@ def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
     state: dict[str, Any] = {"past": [], "counts": {}}
     for i in range(305):
         before = {"past": list(state["past"]), "counts": dict(state["counts"])}
-        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping")
+        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping", disputed=False)
         assert state == before and new is not state
         state = new
     assert len(state["past"]) == 300 and state["past"][0][0] == "parcel 5 stuck at depot number5"

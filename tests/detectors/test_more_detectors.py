@@ -94,6 +94,60 @@ def test_task_derailment_leaves_refusals_alone() -> None:
         assert findings(run, "task_derailment") == []
 
 
+def test_task_derailment_leaves_answers_saying_the_run_could_not_do_the_task() -> None:
+    """An answer saying the run could not do what was asked ("no rows arrived, no report") answers the query, if
+    not helpfully: a failure upstream is other detectors' to find, in any of the languages told."""
+    question = "Revenue per region in March?"
+    result = node("sql", "tool", outputs={"json": [{"ok": False, "error": "relation sales does not exist"}]})
+    for failed in ("Leider kamen keine Daten an, ein Überblick ist nicht möglich.",
+                   "No pude generar una consulta válida para esa pregunta.",
+                   "Je n'ai reçu aucune donnée : pas de synthèse possible.",
+                   "We couldn't put the figures together; a colleague will follow up."):  # fmt: skip
+        run = run_spans([result, llm(answer=failed)], inputs={"question": question}, outputs={"report": failed})
+        assert findings(run, "task_derailment") == [], failed
+
+
+def test_task_derailment_is_not_grounded_by_a_tool_result_s_field_names() -> None:
+    """A JSON field's name is the shape of a tool's result, not what it says: an advert sharing only "since" with
+    `days_since_delivery` shares nothing with the run. A mail address's `.es` or a key's letters tell no language."""
+    question = "The kettle from order K-5521 leaks, how do I return it?"
+    order = '{"order": "K-5521", "email": "ana@correo.es", "days_since_delivery": 12, "item": "Glass kettle"}'
+    lookup = node("t", "tool", outputs={"text": order, "json": [{"order": "K-5521", "days_since_delivery": 12}]})
+    advert = "Since you enjoy hiking, our new waterproof boots might suit you, discounted this weekend only!"
+    derailed = run_spans([lookup, llm(answer=advert)], inputs={"message": question}, outputs={"reply": advert})
+    (finding,) = findings(derailed, "task_derailment")
+    assert finding.evidence["language"] == "en"
+    label = "Pack the glass kettle in its box; the label for K-5521 comes by mail within 12 hours."
+    grounded = run_spans([lookup, llm(answer=label)], inputs={"message": question}, outputs={"reply": label})
+    assert findings(grounded, "task_derailment") == []
+
+
+def test_task_derailment_a_short_reply_off_the_route_its_prompt_was_given() -> None:
+    """A run that retrieved nothing but was routed: the classifier's pick reached the reply's prompt. A reply
+    naming neither the route nor a word of the message is off the task, however short; one naming the route,
+    or written in another language than the prompt, is not judged off."""
+    message = "Mi perro cojea desde ayer y no apoya la pata trasera."
+    router = llm("qc", answer="")
+    router.update(node_type="question-classifier", outputs={"class_name": "Small-animal surgery"})
+    prompt = "Write a short booking reply for the Lindenhof vet clinic. Service: Small-animal surgery."
+
+    def reply(text: str) -> list[ReadableSpan]:
+        return run_spans([router, llm(prompt=prompt, answer=text)], inputs={"message": message},
+                         outputs={"reply": text})  # fmt: skip
+
+    (finding,) = findings(reply("The Lindenhof garden party is next Friday, with music and cake for everyone!"),
+                          "task_derailment")  # fmt: skip
+    assert "Small-animal surgery" in finding.evidence["rule"]
+    assert (
+        findings(reply("We have booked your dog in with our surgery team for tomorrow morning."), "task_derailment")
+        == []
+    )
+    assert findings(reply("我们已为您的狗预约了明天上午的外科门诊，请按时到达。"), "task_derailment") == []
+    party = "The garden party is next Friday, with music and cake for everyone!"
+    chat = run_spans([llm(answer=party)], inputs={"message": message}, outputs={"reply": party})
+    assert findings(chat, "task_derailment") == []  # not routed: plain chat's short answers stay unjudged
+
+
 def test_task_derailment_reads_a_workflow_s_own_input_and_output_names() -> None:
     """A workflow names its inputs and outputs as it likes (`request`, `reply`): its longest text input is the
     query and its longest text output the answer."""

@@ -20,13 +20,14 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_every_built_in_detector_but_the_ones_shipped_off() -> None:
-    """dify_classifier_drift ships off: on held-out 4 it flagged 1.5 % of the clean runs, over issue 25's 1 %
-    (docs/detectors.md); `enabled: true` turns it on."""
+def test_empty_config_enables_every_built_in_detector() -> None:
+    """dify_classifier_drift ships on since session 17 (at most 0.2 % of the clean runs flagged on every corpus,
+    docs/detectors.md); `enabled: false` turns any detector off."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
         "cost",
+        "dify_classifier_drift",
         "dify_iteration_escape",
         "dify_model_fallback",
         "dify_rag_poisoning",
@@ -38,8 +39,8 @@ def test_empty_config_enables_every_built_in_detector_but_the_ones_shipped_off()
         "task_derailment",
     ]
     assert "task_derailment" not in [key for key, _ in create(Config(task_derailment={"enabled": False})).detectors]
-    on = create(Config(dify_classifier_drift={"enabled": True})).detectors
-    assert "dify_classifier_drift" in [key for key, _ in on]
+    off = create(Config(dify_classifier_drift={"enabled": False})).detectors
+    assert "dify_classifier_drift" not in [key for key, _ in off]
 
 
 @pytest.mark.parametrize(
