@@ -40,6 +40,10 @@ class Config(DetectorConfig):
     # reads a variable by node and name, so a same name from another node proves nothing, and on held-out 4
     # this rule alone flagged 13 % of the clean runs (docs/detectors.md).
     type_changes: bool = False
+    # Also flag an LLM whose last user message shows a value rendered as none (`[]`, `null`) after a node
+    # produced data. Off by default: written from held-out 4's cases, it flagged 1.7 % of held-out 5's clean
+    # runs, scored untouched, and found none of its faults (an app may well say "no items: []" on purpose).
+    emptied_prompts: bool = False
 
 
 def _empty(value: Any) -> bool:
@@ -356,7 +360,7 @@ def create(cfg: Config) -> object:
                 continue
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
-            if node_type == "llm" and data is not None:
+            if node_type == "llm" and data is not None and cfg.emptied_prompts:
                 yield from _emptied_prompt(span, produced, data, run_inputs)
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(

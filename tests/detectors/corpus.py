@@ -29,7 +29,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "dify_classifier_drift": {"enabled": True},
     "dify_variable_leak": {"personal_data": True},
     "hallucination": {"data_fed": True},
-    "state_corruption": {"type_changes": True},
+    "state_corruption": {"type_changes": True, "emptied_prompts": True},
 }
 PER_DETECTOR = 20
 CLEAN_RUNS = 100

@@ -176,12 +176,12 @@ def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[s
     return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
 
 
-def test_answers_fed_run_inputs_or_a_tool_result_are_checked_unless_turned_off() -> None:
+def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_turned_on() -> None:
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    assert findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=False) == []  # type: ignore[arg-type]
-    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination")  # type: ignore[arg-type]  # on by default
+    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # off by default
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
     assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # type: ignore[arg-type]  # 5 days: none
@@ -340,7 +340,7 @@ def test_list_lengths_and_changes_of_fed_data(answer: str, unsupported: list[str
     data = {"tickets": tickets, "volume": {"this_month": 1240, "last_month": 1105}, "weekly": [80, 92, 101]}
     tool = node("desk", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
     prompt = f"Summarise the open tickets.\n{json.dumps(data)}"
-    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination")  # type: ignore[arg-type]
+    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -349,9 +349,10 @@ def test_code_answers_are_not_checked_but_prose_starting_like_sql_is() -> None:
     tool = node("run_sql", "tool", outputs={"text": error, "files": [], "json": []})
     prompt = f"Write one PostgreSQL query.\nThe previous query failed: {error}\nFix it."
     sql = "SELECT team, COUNT(*) FROM tickets WHERE closed_at >= now() - interval '7 days' LIMIT 100;"
-    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
     prose = "With the fix, line 1 now runs; position 58 was the problem."
-    (finding,) = findings(_fed_run(prompt, prose, {"question": "tickets per team"}, tool), "hallucination")  # type: ignore[arg-type]
+    spans = _fed_run(prompt, prose, {"question": "tickets per team"}, tool)
+    (finding,) = findings(spans, "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert finding.evidence["unsupported"] == ["58"]
 
 
@@ -383,7 +384,6 @@ def test_two_fields_combined_fractions_and_dotted_dates(
     data: dict[str, object], answer: str, unsupported: list[str]
 ) -> None:
     tool = node("api", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
-    found = findings(
-        _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool), "hallucination"
-    )  # type: ignore[arg-type]
+    spans = _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool)
+    found = findings(spans, "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])

@@ -24,37 +24,49 @@ def test_an_llm_prompted_with_an_emptied_value_after_data_was_produced() -> None
     for shown in ("[]", "null", '"[object Object]"', "None", '""', "Parcels: []", "包裹：null",
                   "Write the delivery digest in French.\nParcels to cover:\n[]"):  # fmt: skip
         # The run's own inputs include the files it was sent, none: no list of data.
-        (finding,) = findings(run_spans([parcels, _prompted(shown)], inputs={"sys.files": []}), "state_corruption")
+        (finding,) = findings(
+            run_spans([parcels, _prompted(shown)], inputs={"sys.files": []}), "state_corruption", emptied_prompts=True
+        )
         rule = "an LLM's user message shows a value rendered as none after a node produced data"
         assert finding.evidence["rule"] == rule
         assert finding.evidence["produced"] == str({"parcels": [{"id": "p1"}, {"id": "p2"}]})
         assert finding.evidence["received"] == shown
 
 
+def test_an_llm_prompted_with_an_emptied_value_is_flagged_only_when_turned_on() -> None:
+    """Off by default: held-out 5, scored untouched, showed the rule flagging clean runs and no fault."""
+    parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
+    spans = run_spans([parcels, _prompted("Parcels: []")], inputs={"sys.files": []})
+    assert findings(spans, "state_corruption") == []
+    assert len(findings(spans, "state_corruption", emptied_prompts=True)) == 1
+
+
 def test_an_llm_prompted_with_an_empty_value_a_node_produced_is_not_corruption() -> None:
     # A filter that kept nothing: the empty list is the data.
     kept_none = node("keep", "code", inputs={"raw": "p1,p2"}, outputs={"late": [], "total": 2})
     parcels = node("lookup", "code", outputs={"parcels": [{"id": "p1"}]})
-    assert findings(run_spans([parcels, kept_none, _prompted("[]")]), "state_corruption") == []
+    assert findings(run_spans([parcels, kept_none, _prompted("[]")]), "state_corruption", emptied_prompts=True) == []
     # No data before the LLM at all, or data shown in the prompt, or the empty value amid text or JSON, or a
     # label with nothing after it.
-    assert findings(run_spans([_prompted("[]")]), "state_corruption") == []
+    assert findings(run_spans([_prompted("[]")]), "state_corruption", emptied_prompts=True) == []
     for shown in ('[{"id": "p1"}]', "none of them", "Parcels: [] (none today), 2 tomorrow", '{"id": "p1",\n"tags": []}',
                   "Parcels:", "Time: 10:30", "Parcels: []\nSay so kindly."):  # fmt: skip
-        assert findings(run_spans([parcels, _prompted(shown)]), "state_corruption") == [], shown
+        assert findings(run_spans([parcels, _prompted(shown)]), "state_corruption", emptied_prompts=True) == [], shown
     # The user's own answer on the last line of the message.
     asked = llm("reply", prompt="Any allergies?\nAnswer: none", answer="Noted.")
-    assert findings(run_spans([parcels, asked], inputs={"answer": "none"}), "state_corruption") == []
+    assert (
+        findings(run_spans([parcels, asked], inputs={"answer": "none"}), "state_corruption", emptied_prompts=True) == []
+    )
     # The files every tool or HTTP node lists, empty, are no data of the run.
     http = node("feed", "http-request", outputs={"status_code": 200, "body": "{}", "files": [], "headers": {}})
-    (finding,) = findings(run_spans([parcels, http, _prompted("[]")]), "state_corruption")
+    (finding,) = findings(run_spans([parcels, http, _prompted("[]")]), "state_corruption", emptied_prompts=True)
     assert finding.evidence["received"] == "[]"
 
 
 @pytest.mark.parametrize("rendered", ["", "None", "undefined", "  null "])
 def test_a_template_rendering_no_value_from_inputs_that_all_had_one(rendered: str) -> None:
     given = node("format", "template-transform", inputs={"text": "Fresh bread daily."}, outputs={"output": rendered})
-    (finding,) = findings(run_spans([given]), "state_corruption")
+    (finding,) = findings(run_spans([given]), "state_corruption", emptied_prompts=True)
     assert finding.evidence["rule"] == "a template that rendered no value from inputs that all had one"
     assert finding.evidence["received"] == rendered and "Fresh bread daily." in finding.evidence["produced"]
 
@@ -64,16 +76,16 @@ def test_a_template_given_nothing_or_rendering_text_is_not_corruption() -> None:
     no_inputs = node("format", "template-transform", inputs={}, outputs={"output": ""})
     rendered = node("format", "template-transform", inputs={"text": "Fresh bread."}, outputs={"output": "Fresh bread."})
     for template in (given_null, no_inputs, rendered):
-        assert findings(run_spans([template]), "state_corruption") == []
+        assert findings(run_spans([template]), "state_corruption", emptied_prompts=True) == []
 
 
 def test_a_tool_refusing_a_null_is_not_a_same_named_value_lost() -> None:
     extracted = node("extract", "parameter-extractor", outputs={"sku": "SKU-1", "qty": 2})
     refused = node("refund", "tool", inputs={"sku": None, "qty": 2}, status="failed",
                    error="Tool refund failed: missing required parameter 'sku'")  # fmt: skip
-    assert findings(run_spans([extracted, refused]), "state_corruption") == []
+    assert findings(run_spans([extracted, refused]), "state_corruption", emptied_prompts=True) == []
     reached_end_empty = node("end", "end", inputs={"sku": None})
-    (finding,) = findings(run_spans([extracted, reached_end_empty]), "state_corruption")
+    (finding,) = findings(run_spans([extracted, reached_end_empty]), "state_corruption", emptied_prompts=True)
     assert finding.evidence["rule"] == "same-named variable empty at the reader"
 
 
@@ -82,9 +94,9 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
     picked = node("route", "question-classifier", outputs={"class_name": "Billing & payments"})
     reply = llm("reply", answer="Billing & payments: a clerk will call you within 2 days.")
     end = node("end", "end", inputs={"department": "Billing & payments"})
-    assert findings(run_spans([picked, reply, end]), "state_corruption") == []
+    assert findings(run_spans([picked, reply, end]), "state_corruption", emptied_prompts=True) == []
     cut = node("end", "end", inputs={"reply": "Billing & payments: a clerk"})
-    (finding,) = findings(run_spans([picked, reply, cut]), "state_corruption")
+    (finding,) = findings(run_spans([picked, reply, cut]), "state_corruption", emptied_prompts=True)
     assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
 
 
@@ -112,20 +124,28 @@ def test_an_iteration_output_losing_an_item() -> None:
         return [[{"node_type": "code", "status": status if i == 1 else "succeeded", "outputs": {"text": f"label {i}"}}]
                 for i in range(3)]  # fmt: skip
 
-    (finding,) = findings(_iteration(labels(), ["label 0", None, "label 2"]), "state_corruption")
+    (finding,) = findings(_iteration(labels(), ["label 0", None, "label 2"]), "state_corruption", emptied_prompts=True)
     assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
     assert finding.evidence["produced"] == "label 1"
-    assert findings(_iteration(labels(), ["label 0", "label 1", "label 2"]), "state_corruption") == []
+    assert (
+        findings(_iteration(labels(), ["label 0", "label 1", "label 2"]), "state_corruption", emptied_prompts=True)
+        == []
+    )
     # A failed round leaves a null on purpose (error strategy "continue on error").
-    assert findings(_iteration(labels("failed"), ["label 0", None, "label 2"]), "state_corruption") == []
+    assert (
+        findings(_iteration(labels("failed"), ["label 0", None, "label 2"]), "state_corruption", emptied_prompts=True)
+        == []
+    )
 
 
 def test_an_iteration_of_branches_only_collects_no_values() -> None:
     branch = {"node_type": "if-else", "outputs": {"result": False, "selected_case_id": "false"}}
-    assert findings(_iteration([[branch]] * 3, [None, None, None]), "state_corruption") == []
+    assert findings(_iteration([[branch]] * 3, [None, None, None]), "state_corruption", emptied_prompts=True) == []
     # A value produced before the branch and lost in the output still counts.
     label = {"node_type": "code", "outputs": {"label": "cat"}}
-    (finding,) = findings(_iteration([[label, branch]] * 3, ["cat", None, "cat"]), "state_corruption")
+    (finding,) = findings(
+        _iteration([[label, branch]] * 3, ["cat", None, "cat"]), "state_corruption", emptied_prompts=True
+    )
     assert finding.evidence["rule"] == "an iteration output item null though its round produced a value"
     assert finding.evidence["produced"] == "cat"
 
@@ -133,12 +153,15 @@ def test_an_iteration_of_branches_only_collects_no_values() -> None:
 def test_a_user_answering_none_is_no_emptied_value() -> None:
     found = node("kr", "knowledge-retrieval", outputs={"result": [{"content": "Nut-free menu on request."}]})
     answer = llm("reply", prompt="None", answer="Noted: no allergies.")
-    assert findings(run_spans([found, answer], inputs={"sys.query": "None"}), "state_corruption") == []
+    assert (
+        findings(run_spans([found, answer], inputs={"sys.query": "None"}), "state_corruption", emptied_prompts=True)
+        == []
+    )
     # Only the last user message is the one the run rendered: an earlier turn's "null" is chat memory.
     remembered = llm("reply", answer="Noted.")
     remembered["process_data"]["prompts"] = [{"role": "user", "text": "null"}, {"role": "assistant", "text": "Sure?"},
                                              {"role": "user", "text": "Yes, no allergies."}]  # fmt: skip
-    assert findings(run_spans([found, remembered]), "state_corruption") == []
+    assert findings(run_spans([found, remembered]), "state_corruption", emptied_prompts=True) == []
 
 
 def test_a_template_that_may_render_nothing_on_purpose_is_not_corruption() -> None:
@@ -146,14 +169,14 @@ def test_a_template_that_may_render_nothing_on_purpose_is_not_corruption() -> No
     flagged = node("warn", "template-transform", inputs={"overdue": False, "name": "Ana"}, outputs={"output": ""})
     filtered = node("late", "template-transform", inputs={"items": [{"late": False}]}, outputs={"output": "[]"})
     for template in (flagged, filtered):
-        assert findings(run_spans([template]), "state_corruption") == []
+        assert findings(run_spans([template]), "state_corruption", emptied_prompts=True) == []
     stringified = node("warn", "template-transform", inputs={"overdue": False}, outputs={"output": "undefined"})
-    assert len(findings(run_spans([stringified]), "state_corruption")) == 1
+    assert len(findings(run_spans([stringified]), "state_corruption", emptied_prompts=True)) == 1
 
 
 def test_an_empty_item_of_a_list_a_node_produced_is_no_emptied_value() -> None:
     # An iteration hands its LLM one item at a time: an empty item was empty at the producer.
     batch = node("split", "code", outputs={"items": [{"id": "p1"}, {}]})
     nothing = node("whole", "code", outputs={"items": [{"id": "p1"}]})
-    assert findings(run_spans([batch, _prompted("{}")]), "state_corruption") == []
-    assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption")) == 1
+    assert findings(run_spans([batch, _prompted("{}")]), "state_corruption", emptied_prompts=True) == []
+    assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption", emptied_prompts=True)) == 1
