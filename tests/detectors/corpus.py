@@ -28,7 +28,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     # What ships off by default (docs/detectors.md), on here: this corpus checks every rule.
     "dify_classifier_drift": {"enabled": True},
     "dify_variable_leak": {"personal_data": True},
-    "hallucination": {"data_fed": True},
+    "hallucination": {"enabled": True, "data_fed": True},
     "state_corruption": {"type_changes": True, "emptied_prompts": True},
 }
 PER_DETECTOR = 20
