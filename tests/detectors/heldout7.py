@@ -1,6 +1,73 @@
 # ruff: noqa: RUF001, RUF002, E501 - runs in Greek, Czech, Finnish, Romanian, Hebrew, Chinese, Thai, Swahili, data lines stay whole
 """Held-out corpus 7 (issue 25): 1,050 synthetic Dify 1.14.1 runs of seven apps no earlier corpus used, labeled by
-hand. (Draft docstring; the full description follows in a later commit.)
+hand.
+
+Who and how: written by a helper (branch det-heldout7) who did not read the detectors, their tests, the other
+corpora (only `corpus.Case`, and the module docstring of heldout6.py for the form of this one), docs/detectors.md
+or the bench beyond its corpus lists, and who never ran the detectors, `dify-otel-bridge detect` or
+bench/detection_quality.py on these runs, nor scored them. A different process from the earlier corpora: each app
+is one function that writes a whole run the way its user meets it (the question as typed, with paraphrases and
+the odd swapped letter; what was retrieved or returned; what each node passed on; the answer), and a fault or a
+look-alike is a change the app's own function makes at the node where it would happen (a document added to the
+retrieval, a field renamed in a tool's output, a draft repeated by a loop, an answer cut after the LLM). The
+generic faults of an app's main LLM node (another model, the window, the spend) are worked in by one helper,
+`Run.llm`. Events are cloned from real Dify 1.14.1 recordings by `dify_stream.RunWriter` and read through the
+bridge's own stream reader, so their shapes are Dify's.
+
+The apps (runs, languages):
+- `marina` (164): a Greek island marina's berth desk chatflow, knowledge retrieval → LLM (gpt-4o-mini) → answer;
+  Greek, English; fees as "3,35 €" and "EUR 3.35", totals computed per metre and night, a long rules document in
+  two of five runs.
+- `concerts` (176): a Prague concert hall's visitor desk, question classifier (tickets, programme, accessibility,
+  refunds) → one LLM per class → end; Czech, English; prices as "1 290 Kč" and "CZK 1,290", dates as "15. 10."
+  and "15/10".
+- `carrental` (163): a car-rental desk in Finland and Romania, parameter extractor → fleet availability tool → code
+  (quote) → LLM (gpt-4o) → end; Finnish, Romanian, English; dates typed as 15.3., "15 mar." or 2026-03-15, sums as
+  "191,60", "191.60" or "1 234,50".
+- `coworking` (154): a Tel Aviv coworking space's room booking chatflow, LLM planner → rooms API (HTTP) → code
+  (parse) → LLM (gpt-3.5-turbo, 16,385-token window) → answer; Hebrew, English; prices in ₪ and ILS.
+- `teahouse` (127): a Hangzhou tea merchant's tasting-menu writer, iteration (an LLM note per tea from its catalogue
+  record) → template → LLM (gpt-4o) → end; Chinese, English; temperatures in °C (°F added in some answers).
+- `subtitles` (99): a streaming service's subtitle shortener, loop (template rules now and then → LLM rewrite →
+  code length check → assigner) until the line fits 34 (Thai) or 42 (English) characters → end; Thai, English.
+- `wildlife` (167): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
+  LLM (gpt-4o-mini) → answer; Swahili, English; fees as "TSh 41,300" and "TZS 41 300", a long rules document in two
+  of five runs.
+981 runs succeeded or partial-succeeded (a gate-status tool failing on a fail branch), 69 failed. Read from Dify's
+source, not recorded: the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`,
+`__reason` beside the parameters), the code and template-transform nodes' outputs, the iteration's inputs, and the
+loop's `completed_reason` "loop_completed" for a loop that ended without fitting. Not from anything: prompts near a
+model's window are written shortened while their `usage.prompt_tokens` carries the full count; a failed LLM call is
+billed nothing; a runaway iteration or loop runs more rounds than its input or its `loop_count`, which Dify itself
+should not allow and which is exactly the failure the corpus imagines.
+
+Counts: 522 clean runs (70 warm-up, the first ten of each app; 248 plain; 204 hard negatives, 39 %, named `-hn-`,
+17 per detector) and 528 faulty runs, 44 built for each detector (named `-<detector>.<variant>-`). Positives per
+detector: 44 each, but `dify_iteration_escape` 55 and `loop` 66 (a loop or iteration stuck on identical rounds is
+both), `task_derailment` 66 (a question filed under the wrong class whose branch then answers its own subject is
+classifier drift and derailment; one whose branch still answers the question is drift alone) and `cost` 86.
+
+How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what code
+finds. A run carries every kind it shows: the `cost` label goes on any run whose LLM spend is ≥ 5× its app's usual
+(the median of the app's warm-up runs), so a prompt at the window or a runaway loop is `cost` too; clean runs and
+hard negatives stay under 4× and every faulty run is under 4× or over 6× (`corpus()` draws a run again otherwise).
+Model switches are judged against `Case.history`, the app's warm-up runs, given to every run after them. A tool
+output lacking the field the next node reads (a rooms list under another key, a price under `daily_rate`) is a tool
+schema mismatch, not state corruption; a value emptied by a node of the app's own (a quote total of None, a gate
+status blanked before the prompt) is state corruption. Hard negatives look like a fault to a naive reader and are
+not one: a dated snapshot of the configured model; a 429 or tokens-per-minute limit cleared by one or two retries;
+"instructions for skippers: ignore the old lights on the north mole", app system requirements, notes to office
+staff or gate rangers, the marina's own links, a page about the chat assistant; the user's own phone number or
+earlier booking repeated, a card shown as its last four digits, the office's and the anti-poaching line's public
+numbers; totals and conversions computed from the sources (metres × nights × price, hours × rate, km to miles, °C
+to °F), sums in another notation; a question naming another class's words ("last time the refund went smoothly, so
+I'm buying again"); an answer in another language because the user asked for it, a short answer in other words; an
+empty retrieval answered "I can't find that", an answer with a signature added after the LLM, a price that a code
+node turns from "47,90" into 47.9, a promo code empty by design, a gate list narrowed to the gate asked about; a
+tool output with a null field nobody reads, an empty rooms or vehicles list, a typed date converted correctly;
+a large tasting of nine to ten teas, a tea the user listed twice (two identical rounds from two identical items), a
+subtitle loop solved on its last allowed round, rounds whose rules node repeats its inputs while the drafts
+progress, a length checker saying "line too long: 58 > 42 characters"; prompts at about twice the usual size.
 """
 
 from __future__ import annotations
@@ -63,6 +130,11 @@ class Run:
     writer: RunWriter
     cost: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, inputs: dict[str, Any]) -> None:
+        """The user's inputs, on workflow_started as Dify puts them and on the Start node."""
+        self.writer.events[0]["data"]["inputs"].update(inputs)
+        self.writer.node("start", "start", "Start", inputs, inputs)
 
     def has(self, fault: str) -> bool:
         return self.fault == fault
@@ -223,8 +295,27 @@ _MARINA_LOOKALIKE = {
 }  # fmt: skip
 
 
-def _marina_topic(rng: random.Random, el: bool) -> dict[str, Any]:
-    if rng.random() < 0.55:
+_MARINA_RULES = {
+    True: "Κανονισμός λειτουργίας μαρίνας (απόσπασμα, έκδοση 4/2026). 1. Η ταχύτητα εντός του λιμένα δεν υπερβαίνει "
+          "τους 3 κόμβους. 2. Απαγορεύεται η απόρριψη λυμάτων, ελαίων και απορριμμάτων· οι κάδοι ανακύκλωσης "
+          "βρίσκονται στην άκρη κάθε προβλήτας. 3. Οι κυβερνήτες δηλώνουν στο γραφείο τα έγγραφα του σκάφους "
+          "(άδεια, ασφάλιση, DEKPA για σκάφη με ξένη σημαία) εντός 12 ωρών από την άφιξη. 4. Η σύνδεση στο ρεύμα "
+          "γίνεται μόνο με καλώδιο CEE 16 A ή 32 A σε καλή κατάσταση· προσαρμογείς δανείζονται από το γραφείο. "
+          "5. Οι γεννήτριες δεν λειτουργούν 22:00–08:00. 6. Τα κατοικίδια κρατούνται με λουρί στις προβλήτες. "
+          "7. Σε περίπτωση μελτεμιού άνω των 6 μποφόρ οι μαρινέρος μπορεί να ζητήσουν πρόσθετους κάβους ή μετακίνηση "
+          "του σκάφους. 8. Η μαρίνα δεν ευθύνεται για αντικείμενα που αφήνονται στις προβλήτες.",
+    False: "Marina operating rules (extract, edition 4/2026). 1. Speed inside the harbour is limited to 3 knots. "
+           "2. No discharge of sewage, oil or rubbish; recycling bins stand at the end of every pontoon. 3. Skippers "
+           "register the boat's papers (licence, insurance, DEKPA for foreign-flagged boats) at the office within 12 "
+           "hours of arrival. 4. Shore power only with a CEE 16 A or 32 A cable in good condition; adapters can be "
+           "borrowed from the office. 5. Generators stay off 22:00-08:00. 6. Pets on a lead on the pontoons. 7. In a "
+           "meltemi above Beaufort 6 the marineros may ask for extra lines or move your boat. 8. The marina is not "
+           "liable for items left on the pontoons.",
+}  # fmt: skip
+
+
+def _marina_topic(rng: random.Random, el: bool, fees: bool = False) -> dict[str, Any]:
+    if fees or rng.random() < 0.55:
         length, nights = rng.choice([8.5, 9.2, 10.4, 11, 12.2, 12.8, 13.5, 14.9]), rng.randrange(2, 7)
         price = rng.choice([2.8, 3.1, 3.35, 3.6, 4.05])
         total = length * nights * price
@@ -290,7 +381,8 @@ def _marina_topic(rng: random.Random, el: bool) -> dict[str, Any]:
 def _marina(run: Run) -> dict[str, Any]:
     rng, el = run.rng, run.lang == "el"
     seed = rng.random()
-    topic, other = _marina_topic(random.Random(seed), el), _marina_topic(rng, el)
+    fees = run.has("hn-hallucination.computed")  # a total worked out from the tariff, in the answer only
+    topic, other = _marina_topic(random.Random(seed), el, fees), _marina_topic(rng, el)
     query = _typo(rng, topic["q"])
     if run.has("hn-task_derailment.asked"):
         query += (
@@ -299,6 +391,8 @@ def _marina(run: Run) -> dict[str, Any]:
     docs = [(topic["title"], topic["doc"]), ("services.md", "Ντους και WC: κτίριο Β, 24ωρη πρόσβαση με κάρτα. "
              "Πλυντήριο 6 € ανά κύκλο. Μίνι μάρκετ 08:00–22:00." if el else "Showers and WC in building B, open "
              "24 h with your berth card. Laundry EUR 6 per cycle. Mini-market 08:00-22:00.")]  # fmt: skip
+    if rng.random() < 0.4:
+        docs.append(("marina-rules-2026.pdf", _MARINA_RULES[el]))
     answer = topic["good"]
     kind = run.fault.split(".")[-1]
     if run.fault.startswith("dify_rag_poisoning."):
@@ -341,7 +435,7 @@ def _marina(run: Run) -> dict[str, Any]:
     if run.has("hallucination.figure"):
         answer = topic["wrong"]
     elif run.has("task_derailment.language") or run.has("hn-task_derailment.asked"):
-        answer = _marina_topic(random.Random(seed), not el)["good"]
+        answer = _marina_topic(random.Random(seed), not el, fees)["good"]
     elif run.has("task_derailment.offtopic"):
         answer = (
             other["good"]
@@ -354,6 +448,7 @@ def _marina(run: Run) -> dict[str, Any]:
         )
     elif run.has("hn-task_derailment.brief"):
         answer = topic["brief"]
+    run.start({"query": query})
     retrieved = run.retrieval(query, [] if run.has("hn-state_corruption.nohits") else docs, "marina-kb")
     context = "\n\n".join(r["content"] for r in retrieved)
     if run.has("state_corruption.context"):
@@ -498,6 +593,7 @@ def _concerts(run: Run) -> dict[str, Any]:
         query = _SIDE_MENTIONS[cls][0 if cz else 1] + query[0].lower() + query[1:]
     if run.has("hn-task_derailment.asked"):
         query += " (Odpověď prosím anglicky, čte to kamarád z Irska.)" if cz else " Odpovězte prosím česky."
+    run.start({"question": query})
     picked = cls
     if run.fault.startswith("dify_classifier_drift."):
         picked = rng.choice([c for c in _CLASSES if c != cls])
@@ -583,6 +679,8 @@ def _rental_words(lang: str, f: dict[str, Any], total: str, ppd: str) -> dict[st
 
 def _carrental(run: Run) -> dict[str, Any]:
     rng, lang = run.rng, run.lang
+    if run.has("hn-dify_tool_schema_mismatch.converted") and lang == "en":
+        lang = "fi"  # a date typed as 15.3. that the extractor turns into 2026-03-15, as it should
     category, (code, station) = rng.choice(list(_CARS)), rng.choice(_STATIONS[lang])
     day, month, days = rng.randrange(1, 29), rng.choice([1, 3, 6, 7, 9, 12]), rng.randrange(2, 15)
     iso = f"2026-{month:02d}-{day:02d}"
@@ -600,6 +698,7 @@ def _carrental(run: Run) -> dict[str, Any]:
                f"Is a {word} available {iso}? {days} days, pick-up {station}"]}[lang]))  # fmt: skip
     if run.has("hn-task_derailment.asked"):
         query += " Please reply in English." if lang != "en" else " Răspundeți în română, vă rog."
+    run.start({"request": query})
     extracted: dict[str, Any] = {"station_code": code, "pickup_date": iso, "days": days, "category": category}
     if run.has("dify_tool_schema_mismatch.dateformat"):
         extracted["pickup_date"] = rng.choice([f"{day}.{month}.", f"{day}/{month}/26", date_text])
@@ -764,7 +863,7 @@ def _coworking(run: Run) -> dict[str, Any]:
     rng, he = run.rng, run.lang == "he"
     people = rng.randrange(2, 13)
     room = next(r for r in _ROOMS if r[2] >= people)
-    day, month, hour, hours = rng.randrange(1, 29), rng.randrange(1, 13), rng.randrange(8, 16), rng.randrange(1, 4)
+    day, month, hour, hours = rng.randrange(1, 29), rng.randrange(1, 13), rng.randrange(8, 16), rng.randrange(2, 4)
     f = {"room": room, "date": f"{day}.{month}", "start": f"{hour}:00", "end": f"{hour + hours}:00", "hours": hours,
          "people": people}  # fmt: skip
     query = _typo(rng, rng.choice(
@@ -780,6 +879,7 @@ def _coworking(run: Run) -> dict[str, Any]:
         query += f" (ההזמנה הקודמת שלי: {ref})" if he else f" (my last booking was {ref})"
     if run.has("hn-task_derailment.asked"):
         query += " please answer in English, the invite goes to our London office." if he else " ענו בעברית בבקשה."
+    run.start({"query": query})
     plan = {"date": f"2026-{month:02d}-{day:02d}", "from": f"{hour:02d}:00", "to": f"{hour + hours:02d}:00",
             "seats": people}  # fmt: skip
     if run.has("dify_tool_schema_mismatch.required"):
@@ -789,24 +889,24 @@ def _coworking(run: Run) -> dict[str, Any]:
             _tokens(rng, planner, query, base=260), rng.randrange(30, 50))  # fmt: skip
     url = "https://rooms.hub-tlv.example/v2/availability?" + "&".join(f"{k}={v}" for k, v in plan.items())
     rate, total = room[3], room[3] * hours
-    free = [{"room": room[0], "seats": room[2], "rate_ils_hour": rate}]
+    free: list[dict[str, Any]] = [{"room": room[0], "seats": room[2], "rate_ils_hour": rate}]
     if run.has("hn-dify_tool_schema_mismatch.emptylist"):
         free = []
+    secret = ""
+    if run.has("dify_variable_leak.token"):  # the rooms API hands out the door controller's key with each room
+        secret = f"sk_live_{''.join(rng.choice('abcdef0123456789') for _ in range(24))}"
+        free[0]["door_api_token"] = secret
+    elif run.has("dify_variable_leak.doorpin"):  # ... or the booking before yours, with its door PIN
+        secret = f"{rng.randrange(1000, 9999)}#"
+        free[0]["previous_booking"] = {"member": rng.choice(["Noa Peretz", "Avi Ben-David", "Maya Golan"]),
+                                       "door_pin": secret, "until": f"{hour:02d}:00"}  # fmt: skip
     body: dict[str, Any] = {"rooms": free, "date": plan["date"]}
     status_code = 200
     if run.has("dify_tool_schema_mismatch.required"):
         status_code = 422
         body = {"detail": [{"loc": ["query", "seats"], "msg": "field required", "type": "value_error.missing"}]}
     elif run.has("dify_tool_schema_mismatch.missingfield"):
-        body = {"available": free, "date": plan["date"]}
-    secret = ""
-    if run.has("dify_variable_leak.token"):
-        secret = f"sk_live_{''.join(rng.choice('abcdef0123456789') for _ in range(24))}"
-        body["door_api_token"] = secret
-    elif run.has("dify_variable_leak.doorpin"):
-        secret = f"{rng.randrange(1000, 9999)}#"
-        body["bookings_today"] = [{"room": room[0], "member": rng.choice(["Noa Peretz", "Avi Ben-David"]),
-                                   "door_pin": secret, "from": "08:00", "to": f"{hour:02d}:00"}]  # fmt: skip
+        body = {rng.choice(["available", "results", "free_rooms"]): free, "date": plan["date"]}
     request = f"GET {url} HTTP/1.1\r\nHost: rooms.hub-tlv.example\r\n\r\n"
     if run.has("loop.retrystorm"):
         error = rng.choice(["Request timed out after 10s", "HTTP 502 Bad Gateway", "Max retries exceeded with url"])
@@ -819,8 +919,10 @@ def _coworking(run: Run) -> dict[str, Any]:
                     {"status_code": status_code, "body": json.dumps(body, ensure_ascii=False),
                      "headers": {"content-type": "application/json"}, "files": []}, {"request": request},
                     error="HTTP 503 Service Unavailable" if retries else None, retries=retries)  # fmt: skip
-    words = _cowork_words(he, f, rate, total)
     rooms_var = body.get("rooms")
+    run.writer.node("code", "parse", "Parse rooms", {"body": json.dumps(body, ensure_ascii=False)},
+                    {"rooms": rooms_var})  # fmt: skip
+    words = _cowork_words(he, f, rate, total)
     answer = words["good"] if rooms_var else words["none"]
     if status_code != 200:
         answer = words["fail"]
@@ -838,8 +940,8 @@ def _coworking(run: Run) -> dict[str, Any]:
         answer += f" קוד הדלת: {secret}" if he else f" Door code: {secret}"
     elif run.has("hn-dify_variable_leak.ownbooking"):
         answer += f" שמרתי את הפרטים כמו בהזמנה {ref}." if he else f" I used the same details as booking {ref}."
-    system = ("You book rooms at Hub TLV. Answer in the user's language. Available rooms: "
-              f"{json.dumps(rooms_var, ensure_ascii=False)}\nAPI response: {body if secret else ''}")  # fmt: skip
+    system = ("You book rooms at Hub TLV. Answer in the user's language. Available rooms (from the API): "
+              f"{json.dumps(rooms_var, ensure_ascii=False)}\nAPI status: {status_code}")  # fmt: skip
     text = run.llm("llm", "Reply", "gpt-3.5-turbo", [("system", system), ("user", query)], answer,
                    _tokens(rng, system, query, base=900), _tokens(rng, answer, base=20), main=True)  # fmt: skip
     final = text
@@ -886,8 +988,7 @@ def _teahouse(run: Run) -> dict[str, Any]:
                f"Please write a tasting menu for {occasion}: {', '.join(names)}")  # fmt: skip
     if run.has("hn-task_derailment.asked"):
         request += "（请用英文写，客人是外国朋友）" if zh else " — 请用中文写。"
-    run.writer.events[0]["data"]["inputs"]["teas"] = names
-    run.writer.node("start", "start", "Start", {"teas": names, "request": request}, {"teas": names, "request": request})
+    run.start({"teas": names, "request": request})
     rounds: list[tuple[Any, ...] | None] = list(teas)
     if run.has("dify_iteration_escape.runaway"):
         rounds += [None] * rng.randrange(5, 13)
@@ -901,7 +1002,9 @@ def _teahouse(run: Run) -> dict[str, Any]:
         run.writer.round()
         item = (tea[0] if zh else tea[1]) if tea else None
         note = _tea_note(tea, zh) if tea else ("请提供茶名。" if zh else "Please give a tea name.")
-        prompt = "为这款茶写一句品鉴说明：" if zh else "Write a one-line tasting note for this tea: "
+        record = " | ".join(str(x) for x in (*tea, "3-5")) if tea else "(无记录)" if zh else "(no record)"
+        prompt = ("根据茶叶档案为这款茶写一句品鉴说明。档案：" if zh else
+                  "Write a one-line tasting note for this tea from its catalogue record. Record: ") + record  # fmt: skip
         run.llm("note", "品鉴说明", "gpt-4o-mini", [("system", prompt), ("user", str(item))], note,
                 _tokens(rng, prompt, base=180), _tokens(rng, note, base=10), extra_inputs={"item": item})  # fmt: skip
         notes.append(note)
@@ -940,81 +1043,84 @@ def _teahouse(run: Run) -> dict[str, Any]:
 
 
 # ---- subtitles: a streaming service's subtitle shortener (loop: LLM rewrite → code length check → assigner,
-# until the line fits) → end, Thai and English.
-_LINES = [
-    ["ฉันไม่คิดว่าเราจะกลับไปที่บ้านหลังนั้นได้อีกแล้ว เพราะทุกอย่างเปลี่ยนไปหมดตั้งแต่คืนนั้น",
-     "เรากลับไปบ้านนั้นไม่ได้อีกแล้ว ทุกอย่างเปลี่ยนไปตั้งแต่คืนนั้น", "กลับบ้านนั้นไม่ได้แล้ว ทุกอย่างเปลี่ยนไป",
-     "กลับไปไม่ได้แล้ว ทุกอย่างเปลี่ยน"],
-    ["ถ้าคุณไม่รีบออกจากที่นี่ภายในห้านาที ตำรวจจะมาถึงและเราทั้งคู่จะเดือดร้อนกันหมด",
-     "ถ้าไม่ออกไปภายในห้านาที ตำรวจมาแน่ แล้วเราจะเดือดร้อน", "ออกไปใน 5 นาที ไม่งั้นตำรวจมา",
-     "ไปเดี๋ยวนี้ ตำรวจกำลังมา"],
-    ["I honestly don't think we'll ever be able to go back to that house again, not after what happened that night",
-     "We can never go back to that house, not after that night", "We can't go back there. Not after that night.",
-     "We can't go back. Not now."],
-    ["If you don't get out of here within the next five minutes, the police are going to show up and we're both done",
-     "Leave in five minutes or the police show up and we're done", "Five minutes, or the cops get here.",
-     "Go. The cops are coming."],
-]  # fmt: skip
+# until the line fits) → end, Thai and English. A line: the original, heads by tails of drafts still too long, and
+# drafts that fit.
+_LINES = {
+    "th": [
+        ("ฉันไม่คิดว่าเราจะกลับไปที่บ้านหลังนั้นได้อีกแล้ว เพราะทุกอย่างเปลี่ยนไปหมดตั้งแต่คืนนั้น",
+         ["เรากลับไปบ้านหลังนั้นไม่ได้อีกแล้ว", "เราไม่มีวันกลับไปบ้านนั้นได้อีก", "กลับไปบ้านหลังนั้นไม่ได้แล้วล่ะ",
+          "ไม่มีทางกลับไปบ้านนั้นได้อีก"],
+         [" ไม่ใช่หลังคืนนั้น", " หลังจากเรื่องคืนนั้น", " ทุกอย่างเปลี่ยนไปแล้ว", " ตั้งแต่คืนนั้น"],
+         ["กลับไปไม่ได้แล้ว ทุกอย่างเปลี่ยน", "กลับบ้านนั้นไม่ได้แล้ว"]),
+        ("ถ้าคุณไม่รีบออกจากที่นี่ภายในห้านาที ตำรวจจะมาถึงและเราทั้งคู่จะเดือดร้อนกันหมด",
+         ["ถ้าไม่ออกไปภายในห้านาที", "ออกไปภายในห้านาทีนะ", "รีบออกไปในห้านาที", "ถ้าไม่ไปภายในห้านาที"],
+         [" ตำรวจมาถึงแน่แล้วเราจะซวย", " ไม่งั้นตำรวจมาแล้วเราจบ", " ตำรวจจะมาถึงและเราจะเดือดร้อน",
+          " ตำรวจมาแน่ เราเดือดร้อนแน่"],
+         ["ออกไปใน 5 นาที ไม่งั้นตำรวจมา", "ไปเดี๋ยวนี้ ตำรวจกำลังมา"]),
+    ],
+    "en": [
+        ("I honestly don't think we'll ever be able to go back to that house again, not after what happened that night",
+         ["We can never go back to that house", "We can't ever go back to that house",
+          "There's no going back to that house", "We'll never go back to that house"],
+         [", not after that night", " after what happened that night", " - not after that night",
+          ", not after what happened"],
+         ["We can't go back. Not after that night.", "We can't go back. Not now."]),
+        ("If you don't get out of here within the next five minutes, the police are going to show up and we're both done",
+         ["If you don't leave in five minutes", "Get out of here in five minutes", "You've got five minutes to leave",
+          "Leave within five minutes"],
+         [" or the police show up and we're done", ", or the cops come and we're finished",
+          " before the police arrive and we're done", " or the police get here and we're both done"],
+         ["Five minutes, or the cops get here.", "Go. The cops are coming."]),
+    ],
+}  # fmt: skip
 
 
 def _subtitles(run: Run) -> dict[str, Any]:
-    rng, th = run.rng, run.lang == "th"
-    drafts = list(rng.choice(_LINES[:2] if th else _LINES[2:]))
-    limit = 42 if not th else 34
+    rng, lang = run.rng, run.lang
+    other = "en" if lang == "th" else "th"
+    which = rng.randrange(2)
+    line, heads, tails, fits = _LINES[lang][which]
+    limit = 34 if lang == "th" else 42
+    near = [h + t for h in heads for t in tails if len(h + t) > limit]
+    rng.shuffle(near)
     cap = rng.choice([4, 5, 6])
-    line = drafts[0]
-    target = "shorten" + (" and translate to English" if run.has("hn-task_derailment.asked") else "")
-    run.writer.events[0]["data"]["inputs"].update(line=line, max_chars=limit)
-    run.writer.node("start", "start", "Start", {"line": line, "max_chars": limit}, {"line": line, "max_chars": limit})
-    fits = [d for d in drafts[1:] if len(d) <= limit]
+    asked = run.has("hn-task_derailment.asked")
+    run.start(
+        {"line": line, "max_chars": limit, "translate_to": {"th": "Thai", "en": "English"}[other] if asked else ""}
+    )
+    fit = rng.choice(fits)
     if run.has("hn-dify_iteration_escape.lastround") or run.has("hn-loop.progress"):
-        # distinct drafts, each a little shorter, the last allowed one fits
-        outputs = [drafts[0][: len(drafts[0]) - 3 * (j + 1)].rstrip() + "…" for j in range(cap - 1)] + [fits[-1]]
+        outputs = [*near[: cap - 1], fit]
     elif run.has("dify_iteration_escape.overcap"):
-        outputs = [drafts[0][: len(drafts[0]) - j - 1].rstrip() + "…" for j in range(cap + rng.randrange(5, 10))]
+        outputs = near[: cap + rng.randrange(5, 10)]
     elif run.has("dify_iteration_escape.stuck") or run.has("loop.stuck"):
-        outputs = [drafts[1]] * cap if len(drafts[1]) > limit else [drafts[0]] * cap
-    elif run.has("hn-context_overflow.linelength"):
-        outputs = [*[d for d in drafts[1:] if len(d) > limit][:2], fits[0] if fits else drafts[-1]]
+        outputs = [near[0]] * cap
+    elif run.has("hn-context_overflow.linelength") or run.has("hn-dify_iteration_escape.repeatinput"):
+        outputs = [*near[:2], fit]
     else:
-        outputs = [*[d for d in drafts[1:] if len(d) > limit][: rng.randrange(0, 2)], fits[0] if fits else drafts[-1]]
-    if run.has("hn-task_derailment.asked") and th:
-        en = _LINES[2 + _LINES.index(drafts)]
-        outputs = [en[2]]
-    if run.has("task_derailment.language"):
-        other = _LINES[(_LINES.index(drafts) + 2) % 4]
-        outputs = [*outputs[:-1], other[2]]
+        outputs = [*near[: rng.choice([0, 0, 1, 1, 2])], fit]
+    if asked or run.has("task_derailment.language"):
+        outputs[-1] = rng.choice(_LINES[other][which][3])
     rules = run.has("hn-dify_iteration_escape.repeatinput") or run.has("hn-loop.progress") or rng.random() < 0.3
-    if run.has("hn-dify_iteration_escape.repeatinput"):
-        outputs = [*[d for d in drafts[1:] if len(d) > limit][:2], fits[0] if fits else drafts[-1]]
     run.writer.open("loop", "shorten", "Shorten", {"loop_count": cap, "line": line, "max_chars": limit}, cap)
     current = line
-    prompt = f"Rewrite the subtitle in at most {limit} characters, same language, same meaning. Task: {target}."
+    task = "shorten" + (f" and translate to {'Thai' if other == 'th' else 'English'}" if asked else "")
+    prompt = f"Rewrite the subtitle in at most {limit} characters, same meaning. Task: {task}."
     for out in outputs:
         run.writer.round()
         if rules:
-            run.writer.node("template-transform", "rules", "Style rules", {"max_chars": limit, "lang": run.lang},
+            run.writer.node("template-transform", "rules", "Style rules", {"max_chars": limit, "lang": lang},
                             {"output": f"max {limit} chars; keep names; no ellipsis at start"})  # fmt: skip
         run.llm("rewrite", "Rewrite", "gpt-4o-mini", [("system", prompt), ("user", current)], out,
                 _tokens(rng, prompt, current, base=140), _tokens(rng, out, base=8), main=True,
                 extra_inputs={"draft": current})  # fmt: skip
         ok = len(out) <= limit
-        message = "ok" if ok else (f"บรรทัดยาว {len(out)} ตัวอักษร เกิน {limit}" if th else
+        message = "ok" if ok else (f"บรรทัดยาว {len(out)} ตัวอักษร เกิน {limit}" if lang == "th" else
                                    f"line too long: {len(out)} > {limit} characters")  # fmt: skip
         run.writer.node("code", "check", "Length check", {"draft": out, "max_chars": limit},
                         {"fits": ok, "length": len(out), "message": message})  # fmt: skip
-        run.writer.node(
-            "assigner",
-            "keep",
-            "Keep draft",
-            {},
-            {
-                "draft": out,
-                "__updated_variables": [
-                    {"name": "draft", "selector": ["shorten", "draft"], "value_type": "string", "new_value": out}
-                ],
-            },
-        )
+        updated = {"name": "draft", "selector": ["shorten", "draft"], "value_type": "string", "new_value": out}
+        run.writer.node("assigner", "keep", "Keep draft", {}, {"draft": out, "__updated_variables": [updated]})
         current = out
     run.writer.close({"draft": current}, completed_reason=None if len(current) <= limit else "loop_completed")
     run.writer.node("end", "end", "End", {"subtitle": current}, {"subtitle": current})
@@ -1045,6 +1151,22 @@ _PARK_LOOKALIKE = {
     "ownlink": "Ramani ya hifadhi na tiketi mtandaoni: https://mbuyuni-conservancy.example/tiketi",
     "chatbot": "About this chat assistant: it answers questions on fees, gates and roads. It cannot book guides; "
                "call the office for that.",
+}  # fmt: skip
+
+
+_PARK_RULES = {
+    True: "Kanuni za hifadhi (toleo la 2026). Mwendo kasi usizidi km 40 kwa saa; magari yabaki kwenye njia "
+          "zilizowekwa alama. Ni marufuku kushuka garini isipokuwa kwenye maeneo ya mapumziko yaliyotengwa (Picnic A "
+          "na B, Kilima cha Mbuyu). Kulisha wanyama, kupiga honi karibu nao na kutumia ndege zisizo na rubani (drone) "
+          "ni marufuku. Wageni wanaolala ndani ya hifadhi walipe ada ya kambi langoni. Takataka zote zirudishwe nje "
+          "ya hifadhi. Wakati wa mvua za masika (Machi hadi Mei) baadhi ya njia za udongo mweusi hufungwa bila "
+          "taarifa ya awali; fuatilieni ubao wa taarifa langoni. Waongozaji wa hifadhi hupatikana kwa ombi la siku "
+          "moja kabla.",
+    False: "Conservancy rules (2026 edition). Speed limit 40 km/h; vehicles stay on marked tracks. Do not leave the "
+           "vehicle except at the designated rest areas (Picnic A and B, Baobab Hill). Feeding animals, hooting near "
+           "them and flying drones are forbidden. Visitors sleeping inside pay the camping fee at the gate. Take all "
+           "rubbish out of the conservancy. During the long rains (March to May) some black-cotton tracks close "
+           "without notice; check the board at the gate. Conservancy guides can be booked one day ahead.",
 }  # fmt: skip
 
 
@@ -1098,6 +1220,8 @@ def _wildlife(run: Run) -> dict[str, Any]:
             ("malango.md", f"Malango yote hufunguliwa 06:00 na kufungwa {close}. Lango la {gate} liko km {km} kutoka "
                            "barabara kuu." if sw else
              f"All gates open 06:00 and close {close}. The {gate} gate is {km} km off the main road.")]  # fmt: skip
+    if rng.random() < 0.4:
+        docs.append(("kanuni-2026.pdf", _PARK_RULES[sw]))
     kind = run.fault.split(".")[-1]
     secret = ""
     if run.fault.startswith("dify_rag_poisoning."):
@@ -1114,6 +1238,7 @@ def _wildlife(run: Run) -> dict[str, Any]:
         secret = f"+255 7{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}"
         docs.append(("walinzi.xlsx", f"Mwongozaji: Baraka Mollel, simu binafsi {secret}, kitambulisho NIDA "
                                      f"{rng.randrange(10**19, 10**20)}, likizo hadi 20/7."))  # fmt: skip
+    run.start({"query": query})
     retrieved = run.retrieval(query, docs, "mbuyuni-kb")
     tool_in: dict[str, Any] = {"gate_id": ["Kaskazini", "Mbalageti", "Ndutu", "Lobo"].index(gate) + 1}
     if run.has("dify_tool_schema_mismatch.type"):
@@ -1241,8 +1366,7 @@ def _write(app: str, fault: str, seed: str) -> tuple[str, float]:
     rng = random.Random(seed)
     lang = rng.choice(LANGUAGES[app])
     app_id = f"h7-{app}"
-    writer = RunWriter(FILES, rng, app_id, f"{app_id}-wf-3", {"lang": lang}, chat=app in CHAT)
-    writer.node("start", "start", "Start", {"lang": lang}, {"lang": lang})
+    writer = RunWriter(FILES, rng, app_id, f"{app_id}-wf-3", {}, chat=app in CHAT)
     run = Run(app, rng, fault, lang, writer)
     try:
         outputs = WRITERS[app](run)
