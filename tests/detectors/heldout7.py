@@ -33,12 +33,13 @@ The apps (runs, languages):
 - `wildlife` (167): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
   LLM (gpt-4o-mini) → answer; Swahili, English; fees as "TSh 41,300" and "TZS 41 300", a long rules document in two
   of five runs.
-981 runs succeeded or partial-succeeded (a gate-status tool failing on a fail branch), 69 failed. Read from Dify's
+974 runs succeeded, 69 failed, 7 partial-succeeded (a gate-status tool failing on a fail branch). Read from Dify's
 source, not recorded: the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`,
 `__reason` beside the parameters), the code and template-transform nodes' outputs, the iteration's inputs, and the
 loop's `completed_reason` "loop_completed" for a loop that ended without fitting. Not from anything: prompts near a
-model's window are written shortened while their `usage.prompt_tokens` carries the full count; a failed LLM call is
-billed nothing; a runaway iteration or loop runs more rounds than its input or its `loop_count`, which Dify itself
+model's window are written shortened while their `usage.prompt_tokens` carries the full count, and so is an answer
+that goes on to recite its sources (one recital shown, `completion_tokens` 6,000-9,000); a failed LLM call is billed
+nothing; a runaway iteration or loop runs more rounds than its input or its `loop_count`, which Dify itself
 should not allow and which is exactly the failure the corpus imagines.
 
 Counts: 522 clean runs (70 warm-up, the first ten of each app; 248 plain; 204 hard negatives, 39 %, named `-hn-`,
@@ -77,6 +78,7 @@ import random
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -129,6 +131,7 @@ class Run:
     lang: str
     writer: RunWriter
     cost: float = 0.0
+    tokens: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
     def start(self, inputs: dict[str, Any]) -> None:
@@ -198,13 +201,16 @@ class Run:
                 # the whole knowledge base pasted in: dear, but far from the window
                 prompt_tokens = min(prompt_tokens * self.rng.randrange(22, 36), int(window * 0.55))
             elif self.has("cost.verbose"):
+                # the answer goes on to recite its sources at length (written shortened: one recital)
                 completion_tokens = self.rng.randrange(6_000, 9_000)
-                answer = answer + "\n\n" + "\n\n".join([answer] * 3)
+                sources = prompts[0][1].split("\n", 1)[-1].replace("<context>", "").replace("</context>", "")
+                answer = answer + "\n\n" + sources.strip()
             elif self.has("hn-cost.double") or self.has("hn-context_overflow.longish"):
                 prompt_tokens = int(prompt_tokens * self.rng.uniform(1.8, 2.6))
         billed = MODELS[(answered_by and answered_by.split("-20")[0].removesuffix("-0125")) or model][0]
         usage = Usage(prompt_tokens, completion_tokens, billed)
         self.cost += (prompt_tokens * billed[0] + completion_tokens * billed[1]) / 1e6
+        self.tokens += prompt_tokens + completion_tokens
         dify_usage = usage.as_dify()
         out = outputs if outputs is not None else {"text": answer, "reasoning_content": "", "usage": dify_usage,
                                                    "finish_reason": finish}  # fmt: skip
@@ -236,7 +242,8 @@ class Run:
 
 def _money(value: float, style: str) -> str:
     """`value` in one of the notations people type: 1.234,50 / 1 234,50 / 1,234.50."""
-    whole, cents = divmod(round(value * 100), 100)
+    exact = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, cents = divmod(int(exact * 100), 100)
     if style == "dot":
         return f"{whole:,}.{cents:02d}"
     grouped = f"{whole:,}".replace(",", "." if style == "comma" else "\u00a0")
@@ -603,6 +610,7 @@ def _concerts(run: Run) -> dict[str, Any]:
     label = f"CLASS {list(_CLASSES).index(picked) + 1}"
     usage = Usage(_tokens(rng, qc_prompt, base=520), rng.randrange(22, 40))
     run.cost += (usage.prompt_tokens * 0.15 + usage.completion_tokens * 0.6) / 1e6
+    run.tokens += usage.prompt_tokens + usage.completion_tokens
     run.writer.llm("classifier", "Question Classifier", "gpt-4o-mini", [("system", qc_prompt), ("user", query)],
                    "", usage, {"query": query}, node_type="question-classifier",
                    outputs={"class_name": _CLASSES[picked][0 if cz else 1], "class_label": label,
@@ -644,6 +652,8 @@ _STATIONS = {"fi": [("HEL", "Helsinki-Vantaan lentoasema"), ("TMP", "Tampereen r
 _CATEGORY_WORDS = {"fi": {"compact": "pieni auto", "estate": "farmari", "suv": "maastoauto", "van": "pakettiauto"},
                    "ro": {"compact": "mașină mică", "estate": "break", "suv": "SUV", "van": "dubă"},
                    "en": {"compact": "compact", "estate": "estate car", "suv": "SUV", "van": "van"}}  # fmt: skip
+_EN_OBJECT = {"compact": "a compact", "estate": "an estate car", "suv": "an SUV", "van": "a van"}
+_FI_OBJECT = {"compact": "pienen auton", "estate": "farmarin", "suv": "maastoauton", "van": "pakettiauton"}
 _CARS = {"compact": ["Toyota Yaris", "VW Polo"], "estate": ["Skoda Octavia Combi", "Toyota Corolla TS"],
          "suv": ["Dacia Duster", "Kia Sportage"], "van": ["Ford Transit Custom", "Renault Trafic"]}  # fmt: skip
 
@@ -657,7 +667,7 @@ def _rental_words(lang: str, f: dict[str, Any], total: str, ppd: str) -> dict[st
                 "brief": f"{car}, {total} € / {days} vrk.",
                 "off": "Suosittelemme lisäturvaa: omavastuun poisto 14,90 €/vrk ja renkaiden ja lasien turva "
                        "6,50 €/vrk. Talvirenkaat kuuluvat hintaan marraskuusta maaliskuuhun.",
-                "none": f"Valitettavasti {station} ei ole vapaita autoja tähän ryhmään {date}. Kokeile toista päivää.",
+                "none": f"Valitettavasti tähän ryhmään ei ole vapaita autoja {date} alkaen (nouto {station}). Kokeile toista päivää.",
                 "noprice": f"{car} on vapaana {date} alkaen, mutta hintaa en pysty nyt kertomaan."}  # fmt: skip
     if lang == "ro":
         return {"good": f"{car} ({_CATEGORY_WORDS['ro'][f['category']]}) este disponibil la {station} din {date}. "
@@ -668,7 +678,7 @@ def _rental_words(lang: str, f: dict[str, Any], total: str, ppd: str) -> dict[st
                        "țară. Scaunul de copil costă 5 €/zi.",
                 "none": f"Din păcate nu avem mașini libere din această categorie la {station} pe {date}.",
                 "noprice": f"{car} este disponibil din {date}, dar nu vă pot spune prețul acum."}  # fmt: skip
-    return {"good": f"A {car} ({f['category']}) is free at {station} from {date}. {days} days come to EUR {total} "
+    return {"good": f"A {car} ({_CATEGORY_WORDS['en'][f['category']]}) is free at {station} from {date.rstrip('.')}. {days} days come to EUR {total} "
                     f"(EUR {ppd}/day); a EUR {deposit} deposit is held on your card at pick-up.",
             "brief": f"{car}: EUR {total} for {days} days.",
             "off": "We recommend full cover (EUR 14.90/day) and tyre & glass protection (EUR 6.50/day). Winter tyres "
@@ -684,18 +694,18 @@ def _carrental(run: Run) -> dict[str, Any]:
     category, (code, station) = rng.choice(list(_CARS)), rng.choice(_STATIONS[lang])
     day, month, days = rng.randrange(1, 29), rng.choice([1, 3, 6, 7, 9, 12]), rng.randrange(2, 15)
     iso = f"2026-{month:02d}-{day:02d}"
-    date_text = {"fi": f"{day}.{month}.", "ro": f"{day} {['ian', 'mar', 'iun', 'iul', 'sep', 'dec'][[1, 3, 6, 7, 9, 12].index(month)]}.",
+    date_text = {"fi": f"{day}.{month}.", "ro": f"{day} {['ianuarie', 'martie', 'iunie', 'iulie', 'septembrie', 'decembrie'][[1, 3, 6, 7, 9, 12].index(month)]}",
                  "en": iso}[lang]  # fmt: skip
     word = _CATEGORY_WORDS[lang][category]
     query = _typo(rng, rng.choice({
-        "fi": [f"Tarvitsen {word}n {station} {date_text} alkaen {days} päiväksi, paljonko maksaa?",
+        "fi": [f"Tarvitsen {_FI_OBJECT[category]} {date_text} alkaen {days} päiväksi, nouto {station}. Paljonko maksaa?",
                f"moi, onko {word} vapaana {date_text}? {days} vrk, nouto {station}",
                f"Paljonko {word} maksaa {days} vuorokaudelta, nouto {date_text} ({station})?"],
         "ro": [f"Bună, aș vrea o {word} din {station} de pe {date_text}, {days} zile. Cât costă?",
                f"aveti {word} libera pe {date_text}? {days} zile, ridicare {station}",
                f"Cât ar costa o {word} pentru {days} zile, de la {station}, începând cu {date_text}?"],
         "en": [f"Need a {word} at {station} from {iso} for {days} days, price?",
-               f"Is a {word} available {iso}? {days} days, pick-up {station}"]}[lang]))  # fmt: skip
+               f"any {word} available {iso}? {days} days, pick-up {station}"]}[lang]))  # fmt: skip
     if run.has("hn-task_derailment.asked"):
         query += " Please reply in English." if lang != "en" else " Răspundeți în română, vă rog."
     run.start({"request": query})
@@ -940,13 +950,13 @@ def _coworking(run: Run) -> dict[str, Any]:
         answer += f" קוד הדלת: {secret}" if he else f" Door code: {secret}"
     elif run.has("hn-dify_variable_leak.ownbooking"):
         answer += f" שמרתי את הפרטים כמו בהזמנה {ref}." if he else f" I used the same details as booking {ref}."
-    system = ("You book rooms at Hub TLV. Answer in the user's language. Available rooms (from the API): "
+    system = ("You book rooms at Hub TLV. Answer in the user's language.\nAvailable rooms (from the API): "
               f"{json.dumps(rooms_var, ensure_ascii=False)}\nAPI status: {status_code}")  # fmt: skip
     text = run.llm("llm", "Reply", "gpt-3.5-turbo", [("system", system), ("user", query)], answer,
                    _tokens(rng, system, query, base=900), _tokens(rng, answer, base=20), main=True)  # fmt: skip
     final = text
     if run.has("state_corruption.cut"):
-        final = text[: int(len(text) * rng.uniform(0.3, 0.6))]
+        final = text[: int(len(text) * rng.uniform(0.3, 0.6))].rstrip()
     elif run.has("hn-state_corruption.footer"):
         final = text + ("\n\n— צוות Hub TLV, לובי קומה 3" if he else "\n\n— Hub TLV front desk, 3rd floor")
     return _answer_node(run, final, chat=True)
@@ -982,8 +992,10 @@ def _teahouse(run: Run) -> dict[str, Any]:
     if run.has("hn-dify_iteration_escape.twins"):
         teas.insert(rng.randrange(len(teas)), teas[0])
     names = [t[0] if zh else t[1] for t in teas]
-    occasion = rng.choice(["中秋品茶会", "公司年会茶歇", "周末茶艺课"] if zh else
-                          ["a mid-autumn tasting", "a company tea break", "a weekend tea class"])  # fmt: skip
+    occasions = [("中秋品茶会", "a mid-autumn tasting"), ("公司年会茶歇", "a company tea break"),
+                 ("周末茶艺课", "a weekend tea class"), ("茶友生日会", "a tea lover's birthday")]  # fmt: skip
+    occasion_pair = rng.choice(occasions)
+    occasion = occasion_pair[0 if zh else 1]
     request = (f"请为{occasion}写一份品鉴单，茶单：{'、'.join(names)}" if zh else
                f"Please write a tasting menu for {occasion}: {', '.join(names)}")  # fmt: skip
     if run.has("hn-task_derailment.asked"):
@@ -1031,7 +1043,7 @@ def _teahouse(run: Run) -> dict[str, Any]:
                  f" ({tea[6]} °C is about {round(tea[6] * 9 / 5 + 32)} °F)")  # fmt: skip
         answer = answer.replace(_tea_note(tea, zh), _tea_note(tea, zh) + extra)
     elif run.has("task_derailment.language") or run.has("hn-task_derailment.asked"):
-        answer = (f"Tasting menu - {occasion}\n" if zh else f"【{occasion}品鉴单】\n") + "\n".join(
+        answer = (f"Tasting menu - {occasion_pair[1]}\n" if zh else f"【{occasion_pair[0]}品鉴单】\n") + "\n".join(
             f"{i}. {_tea_note(t, not zh)}" for i, t in enumerate(dict.fromkeys(kept), 1))  # fmt: skip
     elif run.has("hn-task_derailment.brief"):
         answer = title + " " + ("、".join(names) if zh else ", ".join(names))
@@ -1371,9 +1383,10 @@ def _write(app: str, fault: str, seed: str) -> tuple[str, float]:
     try:
         outputs = WRITERS[app](run)
     except Failed as failure:
-        return writer.finish({}, status="failed", error=str(failure)), run.cost
+        return writer.finish({}, status="failed", error=str(failure), total_tokens=run.tokens), run.cost
     status = run.notes.get("status", "succeeded")
-    return writer.finish(outputs, status=status, total_steps=len(writer.events) // 2), run.cost
+    steps = sum(event["event"] == "node_finished" for event in writer.events)
+    return writer.finish(outputs, status=status, total_steps=steps, total_tokens=run.tokens), run.cost
 
 
 def _jobs(rng: random.Random) -> list[tuple[str, str, str, frozenset[str], str | None]]:
