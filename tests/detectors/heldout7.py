@@ -368,10 +368,14 @@ def _marina_topic(rng: random.Random, el: bool, fees: bool = False) -> dict[str,
            f"help with lines from {start} to {end}. After {end}, moor at the waiting pontoon next to the fuel dock "
            "and register at the office next morning. Depth at the entrance 4.5 m.")  # fmt: skip
     q = rng.choice(["Σε ποιο κανάλι καλώ όταν φτάνω; Και μέχρι τι ώρα υπάρχει κάποιος;",
-                    "Φτάνουμε αργά το βράδυ, τι κάνουμε;", "καναλι vhf για την αφιξη?"]
+                    "Φτάνουμε αργά το βράδυ, τι κάνουμε;", "καναλι vhf για την αφιξη?",
+                    "Θα μπούμε στο λιμάνι γύρω στις 11 το βράδυ. Θα μας βοηθήσει κάποιος να δέσουμε;",
+                    "Πώς δηλώνουμε την άφιξη; Πρώτη φορά έρχομαι με δικό μου σκάφος."]
                    if el else
                    ["Which VHF channel do I call on arrival, and until when is someone there?",
-                    "We'll get in late tonight, what should we do?", "vhf chanel for arrival??"])  # fmt: skip
+                    "We'll get in late tonight, what should we do?", "vhf chanel for arrival??",
+                    "ETA around 11 pm - will anyone help us with the lines?",
+                    "First time coming in with my own boat: how does arrival work?"])  # fmt: skip
     good = (f"Καλέστε στο VHF {channel} περίπου ένα μίλι πριν τον κυματοθραύστη. Οι μαρινέρος βοηθούν {start}–{end}· "
             "αν φτάσετε αργότερα, δέστε στην προβλήτα αναμονής δίπλα στα καύσιμα και δηλωθείτε το πρωί."
             if el else
@@ -505,11 +509,15 @@ def _concert_topic(rng: random.Random, cz: bool, cls: str, f: dict[str, Any]) ->
     if cls == "tickets":
         q = rng.choice([f"Kolik stojí lístek na {piece} {date}?", f"jsou jeste mista na {piece}? a za kolik",
                         "Dá se koupit vstupenka přímo před koncertem na pokladně?",
-                        f"Potřebuju dva lístky na {date}, jaké jsou ceny?"]
+                        f"Potřebuju dva lístky na {date}, jaké jsou ceny?",
+                        f"Zbyla ještě nějaká sedadla na {date}? Kolik by nás to stálo ve třech?",
+                        f"mate jeste volno na {piece}? kolik to je na balkon"]
                        if cz else
                        [f"How much is a seat for {piece} on {date}?", f"any seats left for {piece}? price?",
                         "Can I buy a ticket at the box office right before the concert?",
-                        f"I need two tickets for {date} - what do they cost?"])  # fmt: skip
+                        f"I need two tickets for {date} - what do they cost?",
+                        f"Are there still seats on {date}? What would three of us pay?",
+                        f"cheapest seat for {piece} pls"])  # fmt: skip
         good = (f"Vstupenky na {piece} ({date} v {f['time']}) stojí od {lo} do {hi}. Koupíte je online nebo na "
                 "pokladně, která otevírá hodinu před začátkem." if cz else
                 f"Tickets for {piece} ({date}, {f['time']}) cost {lo} to {hi}, online or at the box office, which "
@@ -519,10 +527,12 @@ def _concert_topic(rng: random.Random, cz: bool, cls: str, f: dict[str, Any]) ->
         brief = f"{lo}–{hi}, online i na pokladně." if cz else f"{lo}-{hi}, online or at the door."
     elif cls == "program":
         q = rng.choice([f"Co se hraje {date}?", f"Kdo diriguje {piece}?", "Jak dlouho to trvá a je tam pauza?",
-                        f"co je na programu {date} vecer"]
+                        f"co je na programu {date} vecer", f"Na co můžu jít {date}? A kdo hraje?",
+                        "Kolik to trvá? Potřebujeme stihnout poslední tramvaj."]
                        if cz else
                        [f"What's on on {date}?", f"Who conducts {piece}?", "How long is the concert, is there an interval?",
-                        f"whats playing {date} evening"])  # fmt: skip
+                        f"whats playing {date} evening", f"What could I hear on {date}, and who's on the podium?",
+                        "How long does the evening last, roughly? We need the last tram."])  # fmt: skip
         good = (f"{date} v {f['time']} zazní {piece}, diriguje {f['conductor']}. Koncert trvá asi {f['length']} minut "
                 "včetně přestávky." if cz else
                 f"On {date} at {f['time']}: {piece}, conducted by {f['conductor']}. About {f['length']} minutes "
@@ -532,10 +542,14 @@ def _concert_topic(rng: random.Random, cz: bool, cls: str, f: dict[str, Any]) ->
         brief = f"{piece}, {f['conductor']}, {f['time']}." if cz else f"{piece} with {f['conductor']}, {f['time']}."
     elif cls == "access":
         q = rng.choice(["Přijedu na vozíku, dostanu se do sálu?", "Mám vodicího psa, může se mnou dovnitř?",
-                        "Je v budově výtah? Babička špatně chodí.", "nedoslýchám, máte indukční smyčku?"]
+                        "Je v budově výtah? Babička špatně chodí.", "nedoslýchám, máte indukční smyčku?",
+                        "Jsem po operaci kolena a chodím o berlích — jak se dostanu na místo?",
+                        "Dá se k vám dostat bez schodů? Jezdím na elektrickém vozíku."]
                        if cz else
                        ["I use a wheelchair - can I get into the hall?", "Can my guide dog come in with me?",
-                        "Is there a lift? My grandmother can't manage stairs.", "hard of hearing - any hearing loop?"])  # fmt: skip
+                        "Is there a lift? My grandmother can't manage stairs.", "hard of hearing - any hearing loop?",
+                        "I'm on crutches after knee surgery - how do I get to my seat?",
+                        "any step-free way in? I use a powered chair"])  # fmt: skip
         good = (
             "Vstup z Korunní ulice je bezbariérový, výtah vede do přízemí i na balkon, v řadě 1 jsou 4 místa pro "
             "vozíky a doprovod má vstup zdarma. Vodicí psi smějí dovnitř, v sále je indukční smyčka."
@@ -557,6 +571,8 @@ def _concert_topic(rng: random.Random, cz: bool, cls: str, f: dict[str, Any]) ->
                 "Onemocněla jsem, můžu lístek vrátit?",
                 "Přeložili termín a mně nevyhovuje, co s tím?",
                 "chci vratit listky, jde to jeste?",
+                "Koupil jsem omylem špatný den, dá se to vyměnit?",
+                "Dostanu zpátky peníze, když nepřijdu?",
             ]
             if cz
             else [
@@ -564,6 +580,8 @@ def _concert_topic(rng: random.Random, cz: bool, cls: str, f: dict[str, Any]) ->
                 "I'm ill - can I return my ticket?",
                 "They moved the date and I can't make it, what now?",
                 "want to return tickets, still possible?",
+                "I booked the wrong date by mistake - can I swap it?",
+                "Do I get my money back if I can't come?",
             ]
         )
         good = (f"Při zrušení nebo přeložení koncertu vracíme celou cenu na kartu do 14 dnů. Jinak lze vstupenku vrátit "
@@ -879,11 +897,13 @@ def _coworking(run: Run) -> dict[str, Any]:
     query = _typo(rng, rng.choice(
         [f"אני צריך חדר ישיבות ל-{people} אנשים ב-{day}.{month} מ-{hour}:00 עד {hour + hours}:00",
          f"יש חדר פנוי ב-{day}/{month} בשעה {hour} ל-{people} משתתפים? לשעתיים-שלוש",
-         f"היי, מחפשת חדר ל{people} אנשים, {day}.{month}, {hour}:00–{hour + hours}:00. כמה זה עולה?"]
+         f"היי, מחפשת חדר ל{people} אנשים, {day}.{month}, {hour}:00–{hour + hours}:00. כמה זה עולה?",
+         f"צריכים מקום לפגישת צוות: {people} איש, {day}/{month}, משעה {hour} למשך {hours} שעות. מה פנוי?"]
         if he else
         [f"Need a meeting room for {people} on {day}.{month} from {hour}:00 to {hour + hours}:00",
          f"any room free {day}/{month} at {hour}h for {people} ppl? {hours}h", f"Room for {people} people, "
-         f"{day}.{month}, {hour}:00-{hour + hours}:00 - how much?"]))  # fmt: skip
+         f"{day}.{month}, {hour}:00-{hour + hours}:00 - how much?",
+         f"Team offsite: {people} of us on {day}/{month}, starting {hour}:00 for {hours} hours. What's free?"]))  # fmt: skip
     if run.has("hn-dify_variable_leak.ownbooking"):
         ref = f"TLV-{rng.randrange(10000, 99999)}"
         query += f" (ההזמנה הקודמת שלי: {ref})" if he else f" (my last booking was {ref})"
@@ -1215,12 +1235,17 @@ def _wildlife(run: Run) -> dict[str, Any]:
                 f"Habari, ada ya kuingia ni kiasi gani na lango la {gate} linafungwa saa ngapi?",
                 f"tunafika kesho na gari ndogo, barabara ya {gate} ikoje? na bei?",
                 f"Naomba kujua kiingilio kwa watu wazima na hali ya njia ya {gate}.",
+                f"Sisi ni watu wazima wawili, tunataka kuingia kupitia {gate} kesho asubuhi. Tulipe kiasi gani, na "
+                "njia inapitika?",
+                f"bei ya kuingia? na {gate} inafungwa lini jioni",
             ]
             if sw
             else [
                 f"Hi, how much is entry and when does the {gate} gate close?",
                 f"arriving tomorrow in a small car, how's the road to {gate}? and the fee?",
                 f"What's the adult entry fee and the road situation at {gate} gate?",
+                f"Two adults entering at {gate} tomorrow morning - what do we pay, and is the track passable?",
+                f"entry price? and what time does {gate} shut in the evening",
             ]
         ),
     )
