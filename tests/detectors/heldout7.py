@@ -354,6 +354,32 @@ def _marina_topic(rng: random.Random, el: bool, fees: bool = False) -> dict[str,
                  if el else f"It's EUR {bad} per metre per night, electricity and water included.")  # fmt: skip
         brief = f"Περίπου {t} € συνολικά, συν ρεύμα/νερό." if el else f"EUR {t} in total, plus metered power and water."
         return {"q": q, "doc": doc, "title": "tariff-2026.pdf", "good": good, "wrong": wrong, "brief": brief}
+    if rng.random() < 0.35:
+        litres, price = rng.choice([80, 120, 150, 200, 260]), rng.choice([1.79, 1.84, 1.89, 1.96])
+        style = "comma" if el else "dot"
+        p, t = _money(price, style), _money(litres * price, style)
+        bad = _money(price - rng.choice([0.25, 0.4]), style)
+        doc = (f"Σταθμός καυσίμων (προβλήτα Α): πετρέλαιο κίνησης σκαφών {p} €/λίτρο, βενζίνη αμόλυβδη κατόπιν "
+               "παραγγελίας. Ωράριο 08:00–13:00 και 17:00–20:00, Κυριακή κλειστά. Ελάχιστη ποσότητα 20 λίτρα. "
+               "Πληρωμή με κάρτα στο γραφείο, όχι στην αντλία."
+               if el else
+               f"Fuel dock (pontoon A): marine diesel EUR {p} per litre, unleaded on order only. Open 08:00-13:00 and "
+               "17:00-20:00, closed Sundays. Minimum 20 litres. Pay by card at the office, not at the pump.")  # fmt: skip
+        q = rng.choice([f"Πόσο κοστίζει το πετρέλαιο; Θέλω να γεμίσω περίπου {litres} λίτρα.",
+                        f"γεμισμα {litres} λιτρα diesel ποσο βγαινει;",
+                        f"Ανοίγει το πρατήριο την Κυριακή; Χρειαζόμαστε {litres} λ. πετρέλαιο."]
+                       if el else
+                       [f"How much is diesel? I need to fill about {litres} litres.", f"{litres}L diesel, price?",
+                        f"Is the fuel dock open on Sunday? We need {litres} l of diesel."])  # fmt: skip
+        good = (f"Το πετρέλαιο κοστίζει {p} €/λίτρο, άρα περίπου {t} € για {litres} λίτρα. Ο σταθμός στην προβλήτα Α "
+                "λειτουργεί 08:00–13:00 και 17:00–20:00 (Κυριακή κλειστά)· πληρωμή με κάρτα στο γραφείο."
+                if el else
+                f"Diesel is EUR {p} per litre, so about EUR {t} for {litres} litres. The fuel dock on pontoon A opens "
+                "08:00-13:00 and 17:00-20:00 (closed Sundays); pay by card at the office.")  # fmt: skip
+        wrong = (f"Το πετρέλαιο είναι {bad} €/λίτρο και ο σταθμός είναι ανοιχτός όλη μέρα, και την Κυριακή."
+                 if el else f"Diesel is EUR {bad} a litre and the dock is open all day, Sundays included.")  # fmt: skip
+        brief = f"{t} € ({p} €/λ), όχι Κυριακή." if el else f"About EUR {t}; closed Sundays."
+        return {"q": q, "doc": doc, "title": "fuel-dock.md", "good": good, "wrong": wrong, "brief": brief}
     channel, start, end = (
         rng.choice(["09", "11", "12", "71"]),
         rng.choice(["07:30", "08:00"]),
@@ -611,6 +637,8 @@ _SIDE_MENTIONS = {  # a clear question that also names another class's words
 def _concerts(run: Run) -> dict[str, Any]:
     rng, cz = run.rng, run.lang == "cs"
     facts, cls = _concert_facts(rng), rng.choice(list(_CLASSES))
+    if "warm_up" in run.notes:  # the warm-up runs go through every branch, so each branch node has a history
+        cls = list(_CLASSES)[run.notes["warm_up"] % len(_CLASSES)]
     seed = rng.random()
     topic = _concert_topic(random.Random(seed), cz, cls, facts)
     query = _typo(rng, topic["q"])
@@ -1398,13 +1426,15 @@ CHAT = {"marina", "coworking", "wildlife"}
 WRITERS: dict[str, AppWriter] = {}
 
 
-def _write(app: str, fault: str, seed: str) -> tuple[str, float]:
+def _write(app: str, fault: str, seed: str, warm_up: int | None = None) -> tuple[str, float]:
     """One run of `app` with `fault` worked in: its stream text and its LLM spend in USD."""
     rng = random.Random(seed)
     lang = rng.choice(LANGUAGES[app])
     app_id = f"h7-{app}"
     writer = RunWriter(FILES, rng, app_id, f"{app_id}-wf-3", {}, chat=app in CHAT)
     run = Run(app, rng, fault, lang, writer)
+    if warm_up is not None:
+        run.notes["warm_up"] = warm_up
     try:
         outputs = WRITERS[app](run)
     except Failed as failure:
@@ -1440,7 +1470,7 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
     for app in APPS:
         costs = []
         for i in range(WARM_UP):
-            text, spent = _write(app, "", f"{seed}/{app}/warmup/{i}")
+            text, spent = _write(app, "", f"{seed}/{app}/warmup/{i}", warm_up=i)
             spans = stream_spans(text)
             history.setdefault(app, []).append(spans)
             costs.append(spent)
