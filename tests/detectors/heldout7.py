@@ -16,8 +16,8 @@ bridge's own stream reader, so their shapes are Dify's.
 
 The apps (runs, languages):
 - `marina` (164): a Greek island marina's berth desk chatflow, knowledge retrieval → LLM (gpt-4o-mini) → answer;
-  Greek, English; fees as "3,35 €" and "EUR 3.35", totals computed per metre and night, a long rules document in
-  two of five runs.
+  Greek, English; berth fees, arrival and the fuel dock; fees as "3,35 €" and "EUR 3.35", totals computed per metre
+  and night or per litre, a long rules document in two of five runs.
 - `concerts` (176): a Prague concert hall's visitor desk, question classifier (tickets, programme, accessibility,
   refunds) → one LLM per class → end; Czech, English; prices as "1 290 Kč" and "CZK 1,290", dates as "15. 10."
   and "15/10".
@@ -31,8 +31,8 @@ The apps (runs, languages):
 - `subtitles` (99): a streaming service's subtitle shortener, loop (template rules now and then → LLM rewrite →
   code length check → assigner) until the line fits 34 (Thai) or 42 (English) characters → end; Thai, English.
 - `wildlife` (167): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
-  LLM (gpt-4o-mini) → answer; Swahili, English; fees as "TSh 41,300" and "TZS 41 300", a long rules document in two
-  of five runs.
+  LLM (gpt-4o-mini) → answer; Swahili, English; entry, gates, roads and camping; fees as "TSh 41,300" and
+  "TZS 41 300", a long rules document in two of five runs.
 974 runs succeeded, 69 failed, 7 partial-succeeded (a gate-status tool failing on a fail branch). Read from Dify's
 source, not recorded: the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`,
 `__reason` beside the parameters), the code and template-transform nodes' outputs, the iteration's inputs, and the
@@ -1231,21 +1231,33 @@ _PARK_RULES = {
 
 
 def _park_words(sw: bool, f: dict[str, Any], fee: str, km: int) -> dict[str, str]:
-    gate, close, road = f["gate"], f["close"], f["road"]
+    gate, close, road, camp = f["gate"], f["close"], f["road"], f["camp"]
     if sw:
-        return {"good": f"Ada ya kuingia ni {fee} kwa mtu mzima kwa siku. Lango la {gate} liko wazi 06:00 hadi "
-                        f"{close}; barabara ya kufika huko (km {km}) {road}.",
-                "brief": f"{fee}; {gate} hadi {close}.",
-                "off": "Msimu bora wa kuona nyumbu wakihama ni Julai hadi Oktoba; leteni darubini na kofia.",
-                "noroad": f"Ada ni {fee} kwa mtu mzima. Sina taarifa za barabara ya {gate} kwa sasa.",
-                "conv": f" (km {km} ni takriban maili {round(km / 1.609)})"}  # fmt: skip
+        words = {"good": f"Ada ya kuingia ni {fee} kwa mtu mzima kwa siku. Lango la {gate} liko wazi 06:00 hadi "
+                         f"{close}; barabara ya kufika huko (km {km}) {road}.",
+                 "brief": f"{fee}; {gate} hadi {close}.",
+                 "off": "Msimu bora wa kuona nyumbu wakihama ni Julai hadi Oktoba; leteni darubini na kofia.",
+                 "noroad": f"Ada ni {fee} kwa mtu mzima. Sina taarifa za barabara ya {gate} kwa sasa.",
+                 "conv": f" (km {km} ni takriban maili {round(km / 1.609)})"}  # fmt: skip
+        if f["topic"] == "camp":
+            stay = f"Ndiyo, mnaweza kulala Kambi ya Mbuyuni: {camp} kwa mtu kwa usiku, pamoja na ada ya kuingia {fee} kwa siku."
+            words |= {"good": f"{stay} Lango la {gate} linafungwa {close}; barabara (km {km}) {road}.",
+                      "brief": f"Kambi {camp} kwa usiku, kiingilio {fee} kwa siku.",
+                      "noroad": f"{stay} Sina taarifa za barabara ya {gate} kwa sasa."}  # fmt: skip
+        return words
     road_en = {"iko wazi na kavu": "is open and dry", "ina matope, tumieni 4x4": "is muddy - 4x4 only"}[road]
-    return {"good": f"Entry is {fee} per adult per day. The {gate} gate is open 06:00-{close}; the {km} km road "
-                    f"there {road_en}.",
-            "brief": f"{fee}; {gate} gate until {close}.",
-            "off": "The best time to see the wildebeest migration is July to October; bring binoculars and a hat.",
-            "noroad": f"Entry is {fee} per adult. I have no road information for the {gate} gate right now.",
-            "conv": f" ({km} km is about {round(km / 1.609)} miles)"}  # fmt: skip
+    words = {"good": f"Entry is {fee} per adult per day. The {gate} gate is open 06:00-{close}; the {km} km road "
+                     f"there {road_en}.",
+             "brief": f"{fee}; {gate} gate until {close}.",
+             "off": "The best time to see the wildebeest migration is July to October; bring binoculars and a hat.",
+             "noroad": f"Entry is {fee} per adult. I have no road information for the {gate} gate right now.",
+             "conv": f" ({km} km is about {round(km / 1.609)} miles)"}  # fmt: skip
+    if f["topic"] == "camp":
+        stay = f"Yes, you can stay at Mbuyuni Camp: {camp} per person per night, plus the {fee} daily entry fee."
+        words |= {"good": f"{stay} The {gate} gate closes at {close}; the {km} km road {road_en}.",
+                  "brief": f"Camp {camp}/night + entry {fee}/day.",
+                  "noroad": f"{stay} I have no road information for the {gate} gate right now."}  # fmt: skip
+    return words
 
 
 def _wildlife(run: Run) -> dict[str, Any]:
@@ -1255,7 +1267,15 @@ def _wildlife(run: Run) -> dict[str, Any]:
     fee = f"TSh {fee_tsh:,}" if sw else f"TZS {fee_tsh:,}".replace(",", "\u00a0")
     km, close = rng.choice([18, 26, 42, 57]), rng.choice(["18:30", "19:00"])
     road = rng.choice(["iko wazi na kavu", "ina matope, tumieni 4x4"])
-    f = {"gate": gate, "close": close, "road": road}
+    camp_tsh = rng.choice([18_900, 23_600, 29_500])
+    camp = f"TSh {camp_tsh:,}" if sw else f"TZS {camp_tsh:,}".replace(",", "\u00a0")
+    topic = "camp" if rng.random() < 0.3 else "gate"
+    f = {"gate": gate, "close": close, "road": road, "camp": camp, "topic": topic}
+    camp_questions = ([f"Tunaweza kulala ndani ya hifadhi? Kambi inagharimu kiasi gani? Tutaingia kupitia {gate}.",
+                       f"bei ya kambi kwa usiku mmoja? tunakuja na hema letu, lango la {gate}"]
+                      if sw else
+                      [f"Can we camp inside the conservancy? What does a night cost? We'll come in through {gate}.",
+                       f"camping price per night? bringing our own tent, entering at {gate}"])  # fmt: skip
     query = _typo(
         rng,
         rng.choice(
@@ -1277,11 +1297,17 @@ def _wildlife(run: Run) -> dict[str, Any]:
             ]
         ),
     )
+    if topic == "camp":
+        query = _typo(rng, rng.choice(camp_questions))
     if run.has("hn-task_derailment.asked"):
         query += " Please answer in English for my friends." if sw else " Tafadhali jibu kwa Kiswahili."
     docs = [("ada-2026.pdf", f"Ada za kuingia 2026: mtu mzima {fee} kwa siku (saa 24), watoto chini ya miaka 5 bure. "
                              "Malipo kwa kadi au M-Pesa langoni tu." if sw else
              f"Entry fees 2026: adults {fee} per day (24 h), children under 5 free. Card or M-Pesa at the gate only."),
+            ("kambi.md", f"Kambi ya Mbuyuni (maeneo 12): {camp} kwa mtu kwa usiku, hema la kukodi TSh 15,000; maji "
+                         "safi na vyoo; moto kwenye sehemu maalum tu. Ada ya kuingia hulipwa kando." if sw else
+             f"Mbuyuni Camp (12 pitches): {camp} per person per night, tent hire TSh 15,000; water and toilets; "
+             "fires only in the fire rings. The entry fee is paid separately."),
             ("malango.md", f"Malango yote hufunguliwa 06:00 na kufungwa {close}. Lango la {gate} liko km {km} kutoka "
                            "barabara kuu." if sw else
              f"All gates open 06:00 and close {close}. The {gate} gate is {km} km off the main road.")]  # fmt: skip
@@ -1335,7 +1361,8 @@ def _wildlife(run: Run) -> dict[str, Any]:
         status = {"gate": gate, "open": None, "road": "", "rain_mm_24h": None}
         answer = words["noroad"]
     elif run.has("hallucination.figure"):
-        answer = _park_words(sw, f, f"TSh {fee_tsh + rng.choice([10_000, 15_000]):,}", km + 30)["good"]
+        fake = {**f, "camp": f"TSh {camp_tsh - 8_000:,}"}
+        answer = _park_words(sw, fake, f"TSh {fee_tsh + rng.choice([10_000, 15_000]):,}", km + 30)["good"]
     elif run.has("hn-hallucination.converted"):
         answer += words["conv"]
     elif run.has("task_derailment.language") or run.has("hn-task_derailment.asked"):
