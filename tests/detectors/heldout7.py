@@ -76,6 +76,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -135,7 +136,15 @@ class Run:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def start(self, inputs: dict[str, Any]) -> None:
-        """The user's inputs, on workflow_started as Dify puts them and on the Start node."""
+        """The user's inputs, on workflow_started as Dify puts them and on the Start node. A chatflow's question is
+        `sys.query` beside `sys.dialogue_count`, and its Start node shows no inputs, as recorded."""
+        if self.app in CHAT:
+            turns = (
+                self.rng.randrange(25, 61) if self.has("context_overflow.creep") else self.rng.choice([1, 1, 1, 2, 3])
+            )
+            self.writer.events[0]["data"]["inputs"].update({"sys.query": inputs["query"], "sys.dialogue_count": turns})
+            self.writer.node("start", "start", "Start", {}, {})
+            return
         self.writer.events[0]["data"]["inputs"].update(inputs)
         self.writer.node("start", "start", "Start", inputs, inputs)
 
@@ -1457,8 +1466,8 @@ def _write(app: str, fault: str, seed: str, warm_up: int | None = None) -> tuple
     """One run of `app` with `fault` worked in: its stream text and its LLM spend in USD."""
     rng = random.Random(seed)
     lang = rng.choice(LANGUAGES[app])
-    app_id = f"h7-{app}"
-    writer = RunWriter(FILES, rng, app_id, f"{app_id}-wf-3", {}, chat=app in CHAT)
+    app_id, workflow_id = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"heldout7/{app}/{part}")) for part in ("app", "wf"))
+    writer = RunWriter(FILES, rng, app_id, workflow_id, {}, chat=app in CHAT)
     run = Run(app, rng, fault, lang, writer)
     if warm_up is not None:
         run.notes["warm_up"] = warm_up
