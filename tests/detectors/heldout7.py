@@ -1066,8 +1066,8 @@ def _teahouse(run: Run) -> dict[str, Any]:
         request += "（请用英文写，客人是外国朋友）" if zh else " — 请用中文写。"
     run.start({"teas": names, "request": request})
     rounds: list[tuple[Any, ...] | None] = list(teas)
-    if run.has("dify_iteration_escape.runaway"):
-        rounds += [None] * rng.randrange(5, 13)
+    if run.has("dify_iteration_escape.runaway"):  # it runs on through the whole catalogue, past the user's list
+        rounds += [t for t in _TEAS if t not in teas]
     elif run.has("dify_iteration_escape.stuck"):
         at = rng.randrange(len(teas))
         rounds = rounds[: at + 1] + [teas[at]] * rng.randrange(7, 15)
