@@ -18,7 +18,7 @@ The apps (runs, languages):
 - `marina` (164): a Greek island marina's berth desk chatflow, knowledge retrieval → LLM (gpt-4o-mini) → answer;
   Greek, English; berth fees, arrival and the fuel dock; fees as "3,35 €" and "EUR 3.35", totals computed per metre
   and night or per litre, a long rules document in two of five runs.
-- `concerts` (176): a Prague concert hall's visitor desk, question classifier (tickets, programme, accessibility,
+- `concerts` (175): a Prague concert hall's visitor desk, question classifier (tickets, programme, accessibility,
   refunds) → one LLM per class → end; Czech, English; prices as "1 290 Kč" and "CZK 1,290", dates as "15. 10."
   and "15/10".
 - `carrental` (163): a car-rental desk in Finland and Romania, parameter extractor → fleet availability tool → code
@@ -30,7 +30,7 @@ The apps (runs, languages):
   record) → template → LLM (gpt-4o) → end; Chinese, English; temperatures in °C (°F added in some answers).
 - `subtitles` (99): a streaming service's subtitle shortener, loop (template rules now and then → LLM rewrite →
   code length check → assigner) until the line fits 34 (Thai) or 42 (English) characters → end; Thai, English.
-- `wildlife` (167): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
+- `wildlife` (168): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
   LLM (gpt-4o-mini) → answer; Swahili, English; entry, gates, roads and camping; fees as "TSh 41,300" and
   "TZS 41 300", a long rules document in two of five runs.
 974 runs succeeded, 69 failed, 7 partial-succeeded (a gate-status tool failing on a fail branch). Read from Dify's

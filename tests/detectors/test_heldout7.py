@@ -4,6 +4,7 @@ detectors find on it: the corpus is held out."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from functools import cache
 
@@ -95,3 +96,9 @@ def test_history_is_given_where_a_fault_is_judged_against_earlier_runs() -> None
     assert all(len(case.history) == heldout7.WARM_UP for case in after_warm_up)
     assert any(case.target == "dify_model_fallback" for case in after_warm_up)
     assert any("-hn-dify_model_fallback" in case.name for case in after_warm_up)
+
+
+def test_the_docstring_counts_each_apps_runs() -> None:
+    runs = Counter(case.name.split("-")[0] for case in _cases())
+    described = {app: int(count) for app, count in re.findall(r"^- `(\w+)` \((\d+)\)", heldout7.__doc__ or "", re.M)}
+    assert described == dict(runs)
