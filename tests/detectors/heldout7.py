@@ -3,8 +3,8 @@
 hand.
 
 Who and how: written by a helper (branch det-heldout7) who did not read the detectors, their tests, the other
-corpora (only `corpus.Case`, and the module docstring of heldout6.py for the form of this one), docs/detectors.md
-or the bench beyond its corpus lists, and who never ran the detectors, `dify-otel-bridge detect` or
+corpora (only `corpus.Case`, the module docstring of heldout6.py for the form of this one and test_heldout6.py as
+the model of test_heldout7.py), docs/detectors.md or the bench beyond its corpus lists, and who never ran the detectors, `dify-otel-bridge detect` or
 bench/detection_quality.py on these runs, nor scored them. A different process from the earlier corpora: each app
 is one function that writes a whole run the way its user meets it (the question as typed, with paraphrases and
 the odd swapped letter; what was retrieved or returned; what each node passed on; the answer), and a fault or a
@@ -33,8 +33,8 @@ The apps (runs, languages):
 - `wildlife` (168): a community wildlife conservancy's visitor chatflow, knowledge retrieval → gate-status tool →
   LLM (gpt-4o-mini) → answer; Swahili, English; entry, gates, roads and camping; fees as "TSh 41,300" and
   "TZS 41 300", a long rules document in two of five runs.
-974 runs succeeded, 69 failed, 7 partial-succeeded (a gate-status tool failing on a fail branch). Read from Dify's
-source, not recorded: the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`,
+974 runs succeeded, 69 failed, 7 partial-succeeded (a gate-status tool failing on a fail branch). Not in the
+recordings, written as Dify's source is known to emit them and not checked against it here: the tool node's outputs (`text`, `files`, `json`), the parameter extractor's (`__is_success`,
 `__reason` beside the parameters), the code and template-transform nodes' outputs, the iteration's inputs, and the
 loop's `completed_reason` "loop_completed" for a loop that ended without fitting. Not from anything: prompts near a
 model's window are written shortened while their `usage.prompt_tokens` carries the full count, and so is an answer
