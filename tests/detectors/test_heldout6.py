@@ -1,90 +1,22 @@
-"""Held-out corpus 6's structure (tests/detectors/heldout6.py): sizes, names, labels, shapes. Never what the
-detectors find on it: the corpus is held out."""
+"""Held-out corpus 6's own structure (tests/detectors/heldout6.py), beside what test_heldout_structure.py checks of
+every held-out corpus. Never what the detectors find on it."""
 
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
-
-from opentelemetry.sdk.trace import ReadableSpan
 
 from tests.detectors import heldout6
-from tests.detectors.corpus import Case
-
-
-@cache
-def _cases() -> tuple[Case, ...]:
-    return tuple(heldout6.corpus())
-
-
-def _attribute_values(spans: list[ReadableSpan]) -> set[str]:
-    return {str(value) for span in spans for value in (span.attributes or {}).values()}
-
-
-def test_sizes_match_the_module_constants() -> None:
-    cases = _cases()
-    clean = [case for case in cases if case.target is None]
-    assert len(cases) == heldout6.RUNS >= 1_000
-    assert len(clean) == heldout6.CLEAN_RUNS
-    assert 0.45 <= len(clean) / len(cases) <= 0.55
-    assert sum("-hn-" in case.name for case in clean) == heldout6.HARD_NEGATIVE_RUNS >= 0.35 * len(clean)
-
-
-def test_names_are_unique_and_say_what_a_run_is() -> None:
-    cases = _cases()
-    assert len({case.name for case in cases}) == len(cases)
-    for case in cases:
-        assert case.name.split("-")[0] in heldout6.APPS, case.name
-        if case.target is None:
-            assert not case.expected, case.name
-            assert "-hn-" in case.name or "-clean-" in case.name or "-warmup-" in case.name
-        else:
-            assert case.target in case.expected and case.target in case.name, case.name
-            assert "-hn-" not in case.name
-
-
-def test_every_detector_has_at_least_40_positives() -> None:
-    positives = Counter(key for case in _cases() for key in case.expected)
-    assert set(positives) == set(heldout6.DETECTORS)
-    assert min(positives.values()) >= 40, positives
+from tests.detectors.test_heldout_structure import cases_of
 
 
 def test_hard_negatives_cover_every_detector() -> None:
-    named = Counter(case.name.split("-hn-")[1].rsplit("-", 1)[0] for case in _cases() if "-hn-" in case.name)
+    named = Counter(case.name.split("-hn-")[1].rsplit("-", 1)[0] for case in cases_of(heldout6) if "-hn-" in case.name)
     assert set(named) == set(heldout6.DETECTORS)
     assert min(named.values()) >= 15, named
 
 
-def test_each_app_starts_with_clean_warm_up_runs() -> None:
-    cases = _cases()
-    warm_up = cases[: len(heldout6.APPS) * heldout6.WARM_UP]
-    assert all(case.target is None and "-warmup-" in case.name and not case.history for case in warm_up)
-    assert {case.name.split("-warmup-")[0] for case in warm_up} == set(heldout6.APPS)
-    assert all("-warmup-" not in case.name for case in cases[len(warm_up) :])
-
-
-def test_the_corpus_is_deterministic_and_its_seed_matters() -> None:
-    again = list(heldout6.corpus())
-    assert [(c.name, c.expected, len(c.spans)) for c in again] == [(c.name, c.expected, len(c.spans)) for c in _cases()]
-    assert [c.spans[0].context.trace_id for c in again[:50]] == [c.spans[0].context.trace_id for c in _cases()[:50]]
-    other = heldout6.corpus(heldout6.SEED + 1)
-    assert [next(other).spans[0].context.trace_id for _ in range(5)] != [c.spans[0].context.trace_id for c in again[:5]]
-
-
-def test_runs_hold_the_node_types_and_statuses_the_apps_need() -> None:
-    values: set[str] = set()
-    for case in _cases()[::3]:
-        values |= _attribute_values(case.spans)
-    for node_type in ("start", "llm", "knowledge-retrieval", "question-classifier", "parameter-extractor", "tool",
-                      "code", "http-request", "iteration", "loop", "assigner", "template-transform", "answer",
-                      "end"):  # fmt: skip
-        assert node_type in values, node_type
-    for status in ("succeeded", "failed", "partial-succeeded"):
-        assert status in values, status
-
-
-def test_history_is_given_where_a_fault_is_judged_against_earlier_runs() -> None:
-    after_warm_up = _cases()[len(heldout6.APPS) * heldout6.WARM_UP :]
-    assert all(len(case.history) == heldout6.WARM_UP for case in after_warm_up)
-    assert any(case.target == "dify_model_fallback" for case in after_warm_up)
-    assert any("-hn-dify_model_fallback" in case.name for case in after_warm_up)
+def test_every_run_after_the_warm_up_is_given_its_apps_warm_up_as_history() -> None:
+    cases = cases_of(heldout6)
+    warm_up = len(heldout6.APPS) * heldout6.WARM_UP
+    assert not any(case.history for case in cases[:warm_up])
+    assert all(len(case.history) == heldout6.WARM_UP for case in cases[warm_up:])
