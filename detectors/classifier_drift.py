@@ -147,7 +147,9 @@ def _remember(state: dict[str, Any], question: str, chosen: str, disputed: bool)
     of past questions per feature kept. A new state, the one given left as it was: the store writes states in
     the background, and another run of the app may be reading this one."""
     kept = question[:_QUESTION_CHARS]
-    for value in sensitive_values(kept, personal=True):  # the store is no place for a key or an address
+    # The store is no place for a key or an address: masked as redaction masks them (examples and any
+    # Luhn-valid number too).
+    for value in sensitive_values(kept, personal=True, exempt_examples=False):
         kept = kept.replace(value, "[redacted]")
     past: list[list[str]] = [*state["past"], [kept, chosen, "disputed"] if disputed else [kept, chosen]]
     counts: dict[str, int] = dict(state["counts"])

@@ -196,29 +196,11 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
     return usual
 
 
-def _card_network(digits: str) -> bool:
-    """Whether a Luhn-valid number has a card network's prefix and length (Visa, Mastercard, American Express,
-    Diners, Discover, JCB, UnionPay): one number in ten passes Luhn by chance (a library barcode, an IMEI, an
-    ISBN), and such numbers are handed to prompts as a matter of course."""
-    length, two, three, four = len(digits), int(digits[:2]), int(digits[:3]), int(digits[:4])
-    if digits[0] == "4":
-        return length in (13, 16, 19)
-    if 51 <= two <= 55 or 2221 <= four <= 2720:
-        return length == 16
-    if two in (34, 37):
-        return length == 15
-    if two in (36, 38, 39) or 300 <= three <= 305:
-        return 14 <= length <= 19
-    return (two in (62, 65) or four == 6011 or 644 <= three <= 649 or 3528 <= four <= 3589) and 16 <= length <= 19
-
-
 def _no_ones(value: str, kind: str, sourced: str) -> bool:
     """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
-    sources (a contact line: "Customer service: help@…, phone +34 900 …"), a card number of no card network."""
+    sources (a contact line: "Customer service: help@…, phone +34 900 …")."""
     if kind == "email":
         return _shared_mailbox(value)
-    if kind == "card_number":
-        return not _card_network(re.sub(r"\D", "", value))
     if kind not in ("phone", "us_phone"):
         return False
     at = sourced.find(value)

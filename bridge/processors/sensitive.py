@@ -380,16 +380,39 @@ def _digit_stretches(runs: bytes) -> Iterator[tuple[int, int]]:
         start = runs.find(_RUN, end)
 
 
+def card_network(digits: str) -> bool:
+    """Whether a card number's digits have a card network's prefix and length (Visa, Mastercard, American Express,
+    Diners, Discover, JCB, UnionPay): one number in ten passes Luhn by chance (a library barcode, an IMEI, a book
+    number). Redaction masks any Luhn-valid number all the same; the leak detector counts only these."""
+    if not digits.isascii():  # digits of another script (Arabic-Indic): their values
+        digits = "".join(str(int(digit)) for digit in digits)
+    length, two, three, four = len(digits), int(digits[:2]), int(digits[:3]), int(digits[:4])
+    if digits[0] == "4":
+        return length in (13, 16, 19)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return length == 16
+    if two in (34, 37):
+        return length == 15
+    if two in (36, 38, 39) or 300 <= three <= 305:
+        return 14 <= length <= 19
+    return (two in (62, 65) or four == 6011 or 644 <= three <= 649 or 3528 <= four <= 3589) and 16 <= length <= 19
+
+
 def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
     """A match of `kind`'s pattern that is real: not a placeholder; with `exempt_examples`, not an example value,
-    address at an example domain or payment provider's test card number either."""
+    address at an example domain, payment provider's test card number or number of no card network either."""
     if kind == "card_number":
         card_digits = re.sub(r"\D", "", value)
         if _UUID_START.match(value):  # 11111111-1111-4111-8111-…, an id
             return False
         if not exempt_examples:
             return luhn_ok(card_digits)
-        return luhn_ok(card_digits) and card_digits not in _TEST_CARDS and len(set(card_digits)) >= 3
+        return (
+            luhn_ok(card_digits)
+            and card_digits not in _TEST_CARDS
+            and len(set(card_digits)) >= 3
+            and card_network(card_digits)
+        )
     if _PLACEHOLDER.search(value) or (exempt_examples and _EXAMPLE.search(value)):
         return False
     if exempt_examples and kind in _TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):

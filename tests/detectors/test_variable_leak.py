@@ -203,7 +203,7 @@ def test_an_app_handing_the_callers_address_to_its_llm_in_every_run_is_learnt_to
 
 def test_a_luhn_valid_number_of_no_card_network_is_no_card_number() -> None:
     """One number in ten passes Luhn by chance: a library barcode or an IMEI handed to a prompt is no card."""
-    from detectors.variable_leak import _card_network
+    from bridge.processors.sensitive import card_network as _card_network
 
     assert _card_network("4539148803436467") and _card_network("5425233430109903") and _card_network("378282246310005")
     assert not _card_network("29876543210983")  # a 14-digit library barcode, Luhn-valid
