@@ -81,3 +81,22 @@ def test_any_value_anywhere_gives_the_same_findings(changes: list[tuple[tuple[in
             continue
     built, parsed = _both([build_spans(run) for run in assembler.drain()])
     assert built == parsed
+
+
+def test_every_real_recorded_run_gets_no_finding_of_this_sessions_rules_even_with_every_switch_on() -> None:
+    """The value-flow, grounding and leak rules were written from synthetic corpora; on the real Dify 1.14.1
+    runs recorded (the captures, the API and OTLP-export recordings' streams: clean runs, failures, retries,
+    iterations, loops, a classifier) they must stay quiet. The one finding is a recorded loop stopped after using
+    every round without its break condition."""
+    settings = {
+        **SETTINGS,
+        "hallucination": {"enabled": True, "data_fed": True},
+        "state_corruption": {"type_changes": True, "emptied_prompts": True},
+    }
+    processor = DetectionProcessor(Config.model_validate(settings))
+    paths = sorted(CAPTURES.parent.glob("dify-1.14.1*/**/*.sse"))
+    assert len(paths) >= 40
+    found = {
+        (path.name, f.detector) for path in paths for run in load_runs(path) for f in processor.detect(build_spans(run))
+    }
+    assert found == {("stoppable_full.sse", "dify_iteration_escape")}
