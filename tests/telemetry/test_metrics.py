@@ -57,7 +57,8 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
     otlp_sink.fail_next(2, grpc_code=grpc.StatusCode.UNAVAILABLE)  # two retries, then the backend takes it
     poisoned = "11111111-2222-3333-4444-555555555555"
     otlp_sink.refuse_traces({poisoned.replace("-", "")})
-    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, exporter="retry_on_failure: {initial_interval: 10ms}",
+    # The retries keep the first run in flight for about a second, so the second is refused at least once.
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, exporter="retry_on_failure: {initial_interval: 300ms}",
                               queue="max_runs_in_flight: 1")  # fmt: skip
     with BridgeServer(parse_config(text)) as bridge:
         events = (CAPTURES / "a_simple_http.sse").read_text()
@@ -73,7 +74,7 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         deadline = time.monotonic() + 10
-        while "dify_bridge_export_dead_lettered_total{" not in (text := httpx.get(f"{bridge.base}/metrics").text):
+        while not _settled(text := httpx.get(f"{bridge.base}/metrics").text):
             assert time.monotonic() < deadline, text
             time.sleep(0.1)
 
@@ -90,6 +91,19 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
     assert _sample(text, "dify_bridge_queue_age_seconds", exporter="otlp") == 0
     assert _sample(text, "dify_bridge_dead_letters") == 1
     assert _sample(text, "dify_bridge_runs_in_flight") == 0
+
+
+def _settled(text: str) -> bool:
+    """Both runs are through: one dead-lettered, nothing left queued or in flight. The gauges are read at
+    collection while the counters move as things happen, so waiting for the dead letter alone races them."""
+    try:
+        return (
+            _sample(text, "dify_bridge_dead_letters") == 1
+            and _sample(text, "dify_bridge_queue_spans", exporter="otlp") == 0
+            and _sample(text, "dify_bridge_runs_in_flight") == 0
+        )
+    except ValueError:  # a sample not written yet
+        return False
 
 
 def test_a_collection_reads_each_exporters_backlog_once(
