@@ -66,13 +66,15 @@ def exported_runs() -> list[str]:
     return sorted(name for name in names if client_answer(name).exists())
 
 
-def send_recorded(base_url: str, name: str, api_key: str, which: slice = slice(None)) -> list[httpx.Response]:
+def send_recorded(
+    base_url: str, name: str, api_key: str, which: slice = slice(None), recordings: Sequence[Path] = RECORDINGS
+) -> list[httpx.Response]:
     """Sends run `name`'s requests (those `which` selects) to `base_url` as Dify sent them: same path, headers (the
     API key put back in place of the recording's placeholder; Content-Length left to the client) and bytes, one at
     a time."""
     answers = []
     with httpx.Client(timeout=10) as client:
-        for request in recorded_requests(name)[which]:
+        for request in recorded_requests(name, recordings)[which]:
             headers = [
                 (key, value.replace(_API_KEY_PLACEHOLDER, api_key))
                 for key, value in request.headers

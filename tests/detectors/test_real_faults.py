@@ -8,24 +8,29 @@ detectors' baselines (model history, prices, classifier picks) come from the rec
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.config.loader import parse_config
 from bridge.processors.detectors import Config, DetectionProcessor
-from bridge.trace.spans import build_spans
+from bridge.trace.spans import build_spans, trace_id_for
 from detectors import Finding
-from tests.dify_recordings import rebuilt_spans
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text
+from tests.dify_recordings import rebuilt_spans, send_recorded
+from tests.otlp_sink import OtlpSink
 from tests.runs import TESTS, load_run
 
 FAULTS = TESTS / "testdata" / "dify-1.14.1-faults"
 LABELS: dict[str, list[str]] = {
     name: label["faults"] for name, label in json.loads((FAULTS / "labels.json").read_text())["runs"].items()
 }
-RUNS = [json.loads(line)["name"] for line in (FAULTS / "index.jsonl").read_text().splitlines()]  # in run order
+INDEX = [json.loads(line) for line in (FAULTS / "index.jsonl").read_text().splitlines()]  # in run order
+RUNS = [run["name"] for run in INDEX]
 EVERY_SWITCH = {
     "hallucination": {"enabled": True, "data_fed": True},
     "state_corruption": {"type_changes": True, "emptied_prompts": True},
@@ -119,3 +124,35 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(settings: str)
         for way_in in WAYS_IN
     }
     assert rules["stream"] - rules["otlp"] <= RULES_THE_EXPORT_CANNOT_FIRE
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
+    """A running bridge with the `otlp` receiver and the default detectors, exporting to a real OTLP receiver."""
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"), "test.yaml")
+    with BridgeServer(config) as server:
+        yield server
+
+
+def test_a_running_bridge_marks_the_help_desk_s_faults_as_the_rebuild_finds_them(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    """The help desk's 11 runs (poisoned document, figures, derailed answer, huge prompt, runaway cost), their spans
+    sent as Dify sent them to a running bridge, one run at a time (its baselines learn in Dify's order): the
+    detections on the spans the bridge exports are what `found` has for them."""
+    desk = [run for run in INDEX if run["app"] == "f_kb"]
+    spans = 0
+    for run in desk:
+        answers = send_recorded(bridge.base, run["name"], API_KEY, recordings=(FAULTS,))
+        assert all(answer.status_code == 200 for answer in answers)
+        spans += len(rebuilt_spans(run["name"], (FAULTS,)))
+        otlp_sink.wait_for_spans(spans)
+    names = {f"{trace_id_for(run['ids']['workflow_run_id']):032x}": run["name"] for run in desk}
+    marked = {
+        (names[span.trace_id], event["detection.detector"])
+        for span in otlp_sink.spans()
+        for name, _, event in span.events
+        if name == "detection"
+    }
+    assert marked == {(name, detector) for name, detector in found("otlp", "default") if name.startswith("kb_")}
+    assert ("kb_runaway_answer", "cost") in marked  # learned from the 10 runs before it
