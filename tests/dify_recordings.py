@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,24 +34,24 @@ class RecordedRequest:
         return to_spans(ExportTraceServiceRequest.FromString(self.body)).spans
 
 
-def _path(name: str, suffix: str) -> Path:
-    """Run `name`'s file with `suffix`, in whichever recording holds it (the first if none does)."""
-    paths = [directory / f"{name}{suffix}" for directory in RECORDINGS]
+def _path(name: str, suffix: str, recordings: Sequence[Path] = RECORDINGS) -> Path:
+    """Run `name`'s file with `suffix`, in whichever of `recordings` holds it (the first if none does)."""
+    paths = [directory / f"{name}{suffix}" for directory in recordings]
     return next((path for path in paths if path.exists()), paths[0])
 
 
-def recorded_requests(name: str) -> list[RecordedRequest]:
+def recorded_requests(name: str, recordings: Sequence[Path] = RECORDINGS) -> list[RecordedRequest]:
     """Every OTLP request Dify sent for run `name`, in arrival order."""
     requests = []
-    for line in _path(name, ".otlp.jsonl").read_text().splitlines():
+    for line in _path(name, ".otlp.jsonl", recordings).read_text().splitlines():
         record = json.loads(line)
         headers = tuple((str(k), str(v)) for k, v in record["headers"])
         requests.append(RecordedRequest(record["path"], headers, base64.b64decode(record["body_base64"])))
     return requests
 
 
-def recorded_spans(name: str) -> list[ReadableSpan]:
-    return [span for request in recorded_requests(name) for span in request.spans()]
+def recorded_spans(name: str, recordings: Sequence[Path] = RECORDINGS) -> list[ReadableSpan]:
+    return [span for request in recorded_requests(name, recordings) for span in request.spans()]
 
 
 def client_answer(name: str) -> Path:
@@ -65,13 +66,15 @@ def exported_runs() -> list[str]:
     return sorted(name for name in names if client_answer(name).exists())
 
 
-def send_recorded(base_url: str, name: str, api_key: str, which: slice = slice(None)) -> list[httpx.Response]:
+def send_recorded(
+    base_url: str, name: str, api_key: str, which: slice = slice(None), recordings: Sequence[Path] = RECORDINGS
+) -> list[httpx.Response]:
     """Sends run `name`'s requests (those `which` selects) to `base_url` as Dify sent them: same path, headers (the
     API key put back in place of the recording's placeholder; Content-Length left to the client) and bytes, one at
     a time."""
     answers = []
     with httpx.Client(timeout=10) as client:
-        for request in recorded_requests(name)[which]:
+        for request in recorded_requests(name, recordings)[which]:
             headers = [
                 (key, value.replace(_API_KEY_PLACEHOLDER, api_key))
                 for key, value in request.headers
@@ -81,8 +84,8 @@ def send_recorded(base_url: str, name: str, api_key: str, which: slice = slice(N
     return answers
 
 
-def rebuilt_spans(name: str) -> list[ReadableSpan]:
+def rebuilt_spans(name: str, recordings: Sequence[Path] = RECORDINGS) -> list[ReadableSpan]:
     """The trace the bridge builds from run `name`'s recorded export."""
-    recognized = recognize(recorded_spans(name), "otlp")
+    recognized = recognize(recorded_spans(name, recordings), "otlp")
     assert recognized is not None, name
     return build_spans(recognized.run)

@@ -1,0 +1,158 @@
+"""Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md): eight apps, each run clean
+first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
+tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the
+ways the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default
+detectors and through them with every switch on; the runs go through in the order Dify ran them, so the
+detectors' baselines (model history, prices, classifier picks) come from the recorded clean runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.config.loader import parse_config
+from bridge.processors.detectors import Config, DetectionProcessor
+from bridge.trace.spans import build_spans, trace_id_for
+from detectors import Finding
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text
+from tests.dify_recordings import rebuilt_spans, send_recorded
+from tests.otlp_sink import OtlpSink
+from tests.runs import TESTS, load_run
+
+FAULTS = TESTS / "testdata" / "dify-1.14.1-faults"
+LABELS: dict[str, list[str]] = {
+    name: label["faults"] for name, label in json.loads((FAULTS / "labels.json").read_text())["runs"].items()
+}
+INDEX = [json.loads(line) for line in (FAULTS / "index.jsonl").read_text().splitlines()]  # in run order
+RUNS = [run["name"] for run in INDEX]
+EVERY_SWITCH = {
+    "hallucination": {"enabled": True, "data_fed": True},
+    "state_corruption": {"type_changes": True, "emptied_prompts": True},
+}
+WAYS_IN: dict[str, Callable[[str], list[ReadableSpan]]] = {
+    "stream": lambda name: build_spans(load_run(FAULTS / f"{name}.sse")),
+    "otlp": lambda name: rebuilt_spans(name, (FAULTS,)),
+}
+# `cost` judges a run against its app's median once `min_history` (10) runs are known; these apps had 5 to 9
+# runs before their cost faults, so they are also measured with the history they have.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "every switch": EVERY_SWITCH,
+    "cost from 5 runs": {"cost": {"min_history": 5}},
+}
+
+# What the detectors found when these recordings were first measured (docs/detectors.md, "Real faults recorded
+# from Dify 1.14.1"), the same by both ways in: a detector that stops finding one of these fails the test.
+_DEFAULT = {
+    ("orders_renamed_price", "dify_tool_schema_mismatch"),
+    ("profile_token_in_answer", "dify_variable_leak"),
+    ("review_stuck", "loop"),
+    ("review_stuck", "dify_iteration_escape"),
+    ("digest_text_topics", "dify_iteration_escape"),
+    ("triage_wrong_pick", "dify_classifier_drift"),
+    ("kb_poisoned_doc", "dify_rag_poisoning"),
+    ("kb_ignores_question", "task_derailment"),
+    ("kb_huge_prompt", "context_overflow"),
+    ("kb_runaway_answer", "cost"),
+}
+_COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
+MEASURED = {
+    "default": _DEFAULT,
+    "every switch": _DEFAULT | {("kb_invented_figures", "hallucination")},
+    "cost from 5 runs": _DEFAULT | _COST_FROM_5,
+}
+# Findings on clean runs when measured: the catch-all desk of the triage app answers every question filed under
+# `Other` with a holding reply ("Thanks for your question! Our team will get back to you shortly."), which
+# `task_derailment` takes for an answer off the question (its rule for a run a classifier routed).
+CLEAN_RUNS_FLAGGED = {(f"triage_clean_{n}", "task_derailment") for n in (3, 6, 9, 12)}
+# Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
+# loop's `completed_reason`, an iteration's input list, the classifier's prompt (its class names).
+RULES_THE_EXPORT_CANNOT_FIRE = {
+    ("review_stuck", "dify_iteration_escape", "every round used, no loop_break"),
+    ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
+    (
+        "triage_wrong_pick",
+        "dify_classifier_drift",
+        "the question names a specific class whole, the pick is the catch-all",
+    ),
+}
+
+
+@cache
+def findings(way_in: str, settings: str) -> tuple[tuple[str, Finding], ...]:
+    """Every finding with its run, the runs read `way_in` one after another through one processor."""
+    processor = DetectionProcessor(Config.model_validate(SETTINGS[settings]))
+    return tuple((name, f) for name in RUNS for f in processor.detect(WAYS_IN[way_in](name)))
+
+
+def found(way_in: str, settings: str) -> set[tuple[str, str]]:
+    return {(name, f.detector) for name, f in findings(way_in, settings)}
+
+
+def test_every_recorded_run_is_labeled_and_every_app_has_five_clean_runs_first() -> None:
+    assert sorted(RUNS) == sorted(LABELS)
+    apps = {name.split("_")[0] for name in RUNS}
+    for app in apps:
+        labels = [LABELS[name] for name in RUNS if name.split("_")[0] == app]
+        clean_first = len(labels) - len([label for label in labels if label])
+        assert clean_first >= 5 and not any(labels[:clean_first]), app
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize("way_in", WAYS_IN)
+def test_no_clean_run_gets_a_finding_but_the_catch_all_desks_holding_replies(way_in: str, settings: str) -> None:
+    assert {(name, detector) for name, detector in found(way_in, settings) if not LABELS[name]} <= CLEAN_RUNS_FLAGGED
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize("way_in", WAYS_IN)
+def test_the_faults_found_when_measured_are_still_found(way_in: str, settings: str) -> None:
+    assert MEASURED[settings] <= found(way_in, settings)
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(settings: str) -> None:
+    assert found("stream", settings) == found("otlp", settings)
+    rules = {
+        way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(way_in, settings)}
+        for way_in in WAYS_IN
+    }
+    assert rules["stream"] - rules["otlp"] <= RULES_THE_EXPORT_CANNOT_FIRE
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
+    """A running bridge with the `otlp` receiver and the default detectors, exporting to a real OTLP receiver."""
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"), "test.yaml")
+    with BridgeServer(config) as server:
+        yield server
+
+
+def test_a_running_bridge_marks_the_help_desk_s_faults_as_the_rebuild_finds_them(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    """The help desk's 11 runs (poisoned document, figures, derailed answer, huge prompt, runaway cost), their spans
+    sent as Dify sent them to a running bridge, one run at a time (its baselines learn in Dify's order): the
+    detections on the spans the bridge exports are what `found` has for them."""
+    desk = [run for run in INDEX if run["app"] == "f_kb"]
+    spans = 0
+    for run in desk:
+        answers = send_recorded(bridge.base, run["name"], API_KEY, recordings=(FAULTS,))
+        assert all(answer.status_code == 200 for answer in answers)
+        spans += len(rebuilt_spans(run["name"], (FAULTS,)))
+        otlp_sink.wait_for_spans(spans)
+    names = {f"{trace_id_for(run['ids']['workflow_run_id']):032x}": run["name"] for run in desk}
+    marked = {
+        (names[span.trace_id], event["detection.detector"])
+        for span in otlp_sink.spans()
+        for name, _, event in span.events
+        if name == "detection"
+    }
+    assert marked == {(name, detector) for name, detector in found("otlp", "default") if name.startswith("kb_")}
+    assert ("kb_runaway_answer", "cost") in marked  # learned from the 10 runs before it
