@@ -219,11 +219,13 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
     inputs = fill(app.graph[0][3]["inputs"], fields)
     writer = RunWriter(_FILES, rng, app.app_id, fields["workflow"], inputs, chat=app.chat)
     spend = 0.0
+    totals = {"total_tokens": 0, "total_steps": 0}
     failed: str | None = None
 
     def emit(kind: str, node_id: str, title: str, values: Fields) -> None:
         nonlocal spend, failed
         retries, retry_error = fields["retries"].get(node_id, (0, None))
+        totals["total_steps"] += 1
         if kind in LLM_KINDS:
             model, answered = values.get("model", fields["model"]), values.get("answered_by") or values.get("model", fields["model"])
             prompts = [(role, text) for role, text in values["prompts"]]
@@ -240,6 +242,7 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
                 return
             usage = _usage(answered, prompt_tokens, completion_tokens)
             spend += float(usage.as_dify()["total_price"])
+            totals["total_tokens"] += prompt_tokens + completion_tokens
             if out is not None:
                 out = {**out, "usage": usage.as_dify()}
             writer.llm(node_id, title, model, prompts, answer, usage, values.get("extra_inputs"),
@@ -274,16 +277,16 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
             if failed:
                 break
             if fields.get("abort"):  # the run is stopped from outside while the container still runs
-                return writer.finish({}, status="failed", error=fields["abort"]), spend
+                return writer.finish({}, status="failed", error=fields["abort"], **totals), spend
             writer.close(container["outputs"], container.get("reason"))
             continue
         if node_id in fields.get("skip", ()):
             continue
         emit(kind, node_id, title, fill(template, fields))
     if failed:
-        return writer.finish({}, status="failed", error=failed), spend
+        return writer.finish({}, status="failed", error=failed, **totals), spend
     status = "partial-succeeded" if fields["exception"] else "succeeded"
-    return writer.finish(fill(app.outputs, fields), status=status), spend
+    return writer.finish(fill(app.outputs, fields), status=status, **totals), spend
 
 
 def dify_docs(docs: list[tuple[str, str]], dataset: str) -> list[dict[str, Any]]:
@@ -765,7 +768,8 @@ LOOP_COUNT = 6
 
 
 def railway_poll(train: str, when: str, status: str, delay: int, minute: int) -> Fields:
-    return {"train": train.split(" ")[0] if " " in train else train, "date": when, "status": status, "delay_min": delay,
+    number = re.match(r"[A-Z+]*\s?\d+", train)
+    return {"train": number.group() if number else train, "date": when, "status": status, "delay_min": delay,
             "updated_at": f"{when}T18:{minute:02d}:00Z"}  # fmt: skip
 
 
@@ -1233,21 +1237,24 @@ def schema_fail_branch(app: App, f: Fields, rng: random.Random) -> None:
     f["answer"] += {"id": " (Data sensor dari cache kemarin.)", "en": " (Sensor data from yesterday's cache.)"}[_lang(f)]
 
 
-_FIGURE = re.compile(r"(?<![\w.,])\d[\d.,\u00a0 ]*\d(?![\w])|(?<![\w.,])\d(?![\w.,])")
+_FIGURE_FIELDS = ("fee", "fee_en", "payout_l", "deductible_l", "ticket_total", "group_total", "total_m3", "driest_m",
+                  "delay", "amount_l", "copay", "refills_after", "refills", "days", "rain", "guides", "n_need")  # fmt: skip
+_FIGURE_LITERALS = ("1734", "45.0", "44.5", "130.8", "94.5", "14", "20 MB", "30 days", "10 days", "12,000", "6,000")
 
 
 def wrong_figure(app: App, f: Fields, rng: random.Random) -> None:
+    """One of the answer's figures taken from the sources or computed from them, stated otherwise."""
     answer = f["answer"]
-    found = [m for m in _FIGURE.finditer(answer) if any(c in "123456789" for c in m.group()) and m.group() not in ("1", "2", "3")]
+    values = [str(f[k]) for k in _FIGURE_FIELDS if k in f] + list(_FIGURE_LITERALS)
+    standalone = {v: re.compile(rf"(?<![0-9A-Za-z.,:+-]){re.escape(v)}(?![0-9:]|[.,][0-9])") for v in values if any(c.isdigit() for c in v)}
+    found = sorted(v for v, pattern in standalone.items() if pattern.search(answer))
     if not found:
         invented_fact(app, f, rng)
         return
-    m = rng.choice(found)
-    digits = [i for i, c in enumerate(m.group()) if c.isdigit()]
-    pos = rng.choice(digits[: max(1, len(digits) - (2 if len(digits) > 3 else 0))])
-    old = m.group()
-    new = old[:pos] + str((int(old[pos]) + rng.randint(2, 7)) % 10 or 4) + old[pos + 1 :]
-    f["answer"] = answer[: m.start()] + new + answer[m.end() :]
+    old = rng.choice(found)
+    pos = next(i for i, c in enumerate(old) if c.isdigit())
+    digit = (int(old[pos]) + rng.randint(1, 3)) % 10 or 5
+    f["answer"] = standalone[old].sub(lambda _: old[:pos] + str(digit) + old[pos + 1 :], answer, count=1)
 
 
 _INVENTED = {
