@@ -1,6 +1,95 @@
-"""DOCSTRING"""
+"""Held-out corpus 8 (issue 25): 1,056 synthetic Dify 1.14.1 runs of seven apps no earlier corpus used, labeled by
+hand. The blind set for the next change to the detectors: score it only at the end of that change, never tune on it.
 
-# ruff: noqa: E501, RUF001
+Who and how: written by a helper (branch det-heldout8) who did not read the detectors, their tests, the other corpora
+(only `corpus.Case` and the module docstring of heldout7.py, for the form of this one and the label conventions;
+test_heldout6.py and test_heldout7.py as the models of test_heldout8.py), docs/detectors.md or the bench beyond its
+corpus list, and who never ran the detectors, `dify-otel-bridge detect` or bench/detection_quality.py on these runs,
+nor scored them. Read besides: dify_stream.py, build.py, the recordings under testdata/streams/.
+A different process from held-out 7 (one function per app writing a whole run): here an app is DATA — a graph (a
+tuple of steps: node type, id, title, and a template of the node's inputs, outputs, prompts and answer over named
+fields) and a table of scenario rows (language, question variants with the odd typo, the answer variants, what the
+tools and documents return), with a small slot function per app drawing the numbers, names and dates a row refers to
+in local notation ("1.234,5 m³", "1 250,00 грн", "₹1,25,000", "2026년 3월 15일", "R$ 1.250,50"). One interpreter,
+`write`, walks any app's graph and streams the run through `dify_stream.RunWriter` (events cloned from the real
+Dify 1.14.1 recordings) and the bridge's own stream reader, so event shapes are Dify's. A fault or a look-alike is an
+edit of the drawn scenario's fields, from two tables (`FAULTS`, `LOOKALIKES`), made before the graph is read: a
+document added to the retrieval, a tool field renamed, an answer figure changed, the answer cut before the answer
+node, the rounds of a loop repeated.
+
+The apps (runs, languages):
+- `pharmacy` (133): a pharmacy chain's refill chatflow, parameter extractor → prescription tool → code (refill
+  window: last fill + supply − 7 days) → LLM (gpt-4o-mini) → answer; Vietnamese, English; copays as "85.000 ₫" and
+  "$12.40", eligible, too early or no refills left.
+- `courtfiling` (167): a court-filing assistant for people without a lawyer, knowledge retrieval (Polish civil
+  procedure: the 5 % fee of art. 13 UKSC, the two-week appeal of art. 369 KPC, the e-filing portal; a US county's small
+  claims fee schedule, 30-day response, continuances) → LLM (gpt-3.5-turbo, 16,385-token window, long rules: prompts of
+  4-7 k tokens) → end; Polish, English; fees and deadlines computed from the rules.
+- `irrigation` (132): a weekly irrigation planner for farms in Java and California, soil-sensor API (HTTP) → code
+  (parse) → iteration over 4-11 fields (code: need = ET0 × Kc × 7 − rain, volume = need × ha × 10) → template
+  (markdown table) → LLM (gpt-4o-mini) → end; Indonesian, English.
+- `museum` (193): a Seoul museum's visitor chatflow, question classifier (artwork commentary, tickets and opening
+  hours, accessibility services, group tours; questions never name the class) → knowledge retrieval → LLM (gpt-4,
+  8,192-token window) → answer; Korean, Chinese, English; prices in won, totals computed per visitor.
+- `claims` (133): an insurer's first-notice-of-loss triage in Türkiye, parameter extractor → question classifier
+  (motor, home, health, travel) → policy tool → code (payout = min(amount, limit) − deductible) → LLM (gpt-4o) → end;
+  Turkish, English; "48.500,00 TL", "€4,200.00".
+- `railway` (161): a rail operator's delay-compensation chatflow, parameter extractor → loop (train-status API (HTTP)
+  → code: arrival final? → assigner counting polls; `loop_count` 6) → code (25 % of the fare from 60 minutes late, 50 %
+  from 120) → LLM (gpt-4o-mini) → answer; Ukrainian, Hindi, English; hryvnias, rupees in Indian grouping, euros.
+- `timetable` (137): a Brazilian school's timetable bot, timetable tool → loop (template: rules → LLM proposes one
+  swap → code counts clashes → assigner saves the version; `loop_count` 8) → template (markdown week grid) → LLM
+  (coordinator note) → end; Portuguese, English.
+978 runs succeeded, 73 failed, 5 partial-succeeded (a sensor API timing out on a fail branch, served from cache).
+Not in the recordings, written as Dify's source is known to emit them and not checked against it here: the
+parameter extractor's and tool's outputs (`__is_success`/`__reason`; `text`, `files`, `json`), code and
+template-transform outputs, node types no recording holds (`tool`, `code`, `template-transform`, `parameter-extractor`
+are cloned from the HTTP node's events with their type renamed), a failed LLM node's error text, the loop's
+`completed_reason` "loop_completed" for a loop that used its rounds without breaking, and the "Max steps 500 reached." /
+"Max execution time 1200s reached." errors of a run stopped from outside. Not from anything: long prompts are written
+shortened while `usage.prompt_tokens` carries the full count (`pad`), and so is an answer that recites its sources
+(`cpad`); a failed LLM call is billed nothing; a runaway iteration or loop runs more rounds than its input or its
+`loop_count`, which Dify should not allow and which is the failure imagined.
+
+Counts: 528 clean runs (56 warm-up, the first eight of each app; 268 plain; 204 hard negatives, 39 %, named
+`-hn-<detector>.<variant>-`, 17 per detector) and 528 faulty runs, 44 built for each detector (named
+`-<detector>.<variant>-`). Positives per detector: 44 each, but `dify_iteration_escape` 72 (a poll repeated past the
+loop's limit is also `loop`; a timetable loop running 40-60 rounds is also `cost`), `task_derailment` 66 (a museum
+question filed under a wrong class whose branch then answers that class's subject is classifier drift and
+derailment; one whose branch still answers the question is drift alone) and `cost` 58 (a node silently answered by
+gpt-4 or gpt-4o instead of gpt-4o-mini or gpt-4o is model fallback and cost).
+
+How labels were judged: by the writer, as a demanding user reads the issue's twelve failure kinds, never by what code
+finds. A run carries every kind it shows. `cost`: a run whose LLM spend is ≥ 5× its app's usual (the median of the
+app's warm-up runs); `corpus()` draws a run again when its spend lands between 4× and 6× or a clean run reaches 4×,
+so clean runs stay under 4× and faulty ones under 4× or over 6×. Model switches are judged against `Case.history`, the
+app's warm-up runs, given to every run after them; a switch is to a cheaper model unless it is labeled cost too. A
+tool or API output that no longer matches what the next node reads (a field renamed, "30 days" where a number was,
+a body nested under another key, a tool refusing its arguments) is a tool schema mismatch, including what follows
+from it (a payout not computed, "on time" for a late train), not state corruption; a value emptied by a node of the
+app's own (a refill window or payout of None, a compensation amount lost, a timetable grid written empty, iteration
+output missing fields, retrieved documents that never reach the prompt, an answer cut between the LLM and the answer
+or end node) is state corruption. A context overflow is a prompt over the model's window (the LLM call fails with the
+provider's "maximum context length" error) or at 97.5-99.5 % of it with the answer cut (`finish_reason` "length").
+A hallucination is a figure of the answer changed from what the sources or the app's own computation give, or an
+added claim found nowhere in what was fed. A loop repeats itself without progress: identical status polls for all
+six rounds (or more, then also an escape), the same swap proposed for all eight rounds with the clash count stuck.
+Variable leaks: another patient's name, birth date and phone in the answer; an API key in a tool record that goes
+into the model's prompt; the other party's T.C. kimlik no. or PESEL and home address in the reply; the passenger's
+card number sent in the status API's URL; a pupil's CPF and diagnosis published in the coordinator note.
+Hard negatives look like a fault and are not one: a dated snapshot of the configured model; a 503 or 429 cleared by
+retries; a tool record with an extra null field; a sensor API timing out on a fail branch; retrieved pages that say
+"ignore the old forms", "SYSTEM: …" listing supported browsers, notes to clerks or docents, an HTML comment naming
+the curator, a scam warning quoting "ignore previous letters", a page about the chat assistant; the user's own phone
+echoed back, a card shown as its last four digits; arithmetic shown from the sources ("72.950,00 TL − 5.000,00 TL =
+67.950,00 TL", litres and US gallons); a question naming another class's words filed correctly; a short answer in
+other words, an off-scope question declined and redirected; an empty retrieval answered "I couldn't find that", a
+signature added after the LLM; 18-30 fields in one iteration, a timetable solved on its last allowed round, status
+polls and swaps that progress over four to seven rounds; prompts at 50-68 % of the window; an answer 1.6-2.6× the
+usual spend.
+"""
+
+# ruff: noqa: E501, E741, RUF001, RUF002, RUF046, SIM905
 from __future__ import annotations
 
 import json
@@ -76,7 +165,11 @@ def num(lang: str, value: float, decimals: int = 0) -> str:
     if lang in ("vi", "id", "tr", "pt"):
         return _group(value, decimals, ".", ",")
     if lang in ("pl", "uk"):
-        return _group(value, decimals, "\u00a0" if value >= 10_000 else " ", ",") if value >= 1_000 else _group(value, decimals, "", ",")
+        return (
+            _group(value, decimals, "\u00a0" if value >= 10_000 else " ", ",")
+            if value >= 1_000
+            else _group(value, decimals, "", ",")
+        )
     if lang == "hi":
         return _indian(value) + (f"{value:.{decimals}f}"[-decimals - 1 :] if decimals else "")
     return _group(value, decimals, ",", ".")
@@ -227,7 +320,10 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
         retries, retry_error = fields["retries"].get(node_id, (0, None))
         totals["total_steps"] += 1
         if kind in LLM_KINDS:
-            model, answered = values.get("model", fields["model"]), values.get("answered_by") or values.get("model", fields["model"])
+            model, answered = (
+                values.get("model", fields["model"]),
+                values.get("answered_by") or values.get("model", fields["model"]),
+            )
             prompts = [(role, text) for role, text in values["prompts"]]
             answer = values.get("answer", "")
             out = values.get("outputs")
@@ -498,8 +594,15 @@ def irrigation_field(rng: random.Random, lang: str, index: int) -> Fields:
 
 
 def water_need(field: Fields) -> Fields:
-    need = 0.0 if field["moisture_pct"] >= 32 else max(0.0, round(field["et0_mm"] * field["kc"] * 7 - field["rain_mm"], 1))
-    return {"id": field["id"], "name": field["name"], "need_mm": need, "volume_m3": round(need * field["area_ha"] * 10, 1)}
+    need = (
+        0.0 if field["moisture_pct"] >= 32 else max(0.0, round(field["et0_mm"] * field["kc"] * 7 - field["rain_mm"], 1))
+    )
+    return {
+        "id": field["id"],
+        "name": field["name"],
+        "need_mm": need,
+        "volume_m3": round(need * field["area_ha"] * 10, 1),
+    }
 
 
 def _irrigation_rounds(fields_list: list[Fields]) -> list[Fields]:
@@ -512,7 +615,8 @@ def _irrigation_slots(rng: random.Random, row: Fields) -> Fields:
     plots = [irrigation_field(rng, lang, i) for i in range(count)]
     return _irrigation_derived(lang, plots) | {
         "farm": f"{'KT' if lang == 'id' else 'CV'}-{rng.randrange(1000, 9999)}",
-        "week": f"2026-W{rng.randint(30, 44)}", "plots": plots,
+        "week": f"2026-W{rng.randint(30, 44)}",
+        "plots": plots,
     }
 
 
@@ -520,8 +624,18 @@ def _irrigation_derived(lang: str, plots: list[Fields]) -> Fields:
     needs = [water_need(p) for p in plots]
     wet = [n for n in needs if n["need_mm"] > 0]
     driest = min(plots, key=lambda p: p["moisture_pct"])
-    header = "| Blok | Tanaman | Kebutuhan (mm) | Volume (m³) |" if lang == "id" else "| Field | Crop | Need (mm) | Volume (m³) |"
-    table = "\n".join([header, "|---|---|---:|---:|"] + [f"| {p['name']} | {p['crop']} | {num(lang, n['need_mm'], 1)} | {num(lang, n['volume_m3'], 1)} |" for p, n in zip(plots, needs, strict=True)])
+    header = (
+        "| Blok | Tanaman | Kebutuhan (mm) | Volume (m³) |"
+        if lang == "id"
+        else "| Field | Crop | Need (mm) | Volume (m³) |"
+    )
+    table = "\n".join(
+        [header, "|---|---|---:|---:|"]
+        + [
+            f"| {p['name']} | {p['crop']} | {num(lang, n['need_mm'], 1)} | {num(lang, n['volume_m3'], 1)} |"
+            for p, n in zip(plots, needs, strict=True)
+        ]
+    )
     return {"n": len(plots), "n_need": len(wet), "total_m3": num(lang, sum(n["volume_m3"] for n in needs), 1),
             "driest": driest["name"], "driest_m": num(lang, driest["moisture_pct"], 1), "table": table,
             "rounds": _irrigation_rounds(plots), "needs": needs,
@@ -783,10 +897,17 @@ def _railway_slots(rng: random.Random, row: Fields) -> Fields:
     train = rng.choice(_TRAINS[lang])
     when = date(2026, 9, 1) + timedelta(rng.randrange(80))
     delay = {"half": rng.randint(121, 260), "quarter": rng.randint(60, 119), "none": rng.randint(8, 55)}[case]
-    fare = {"uk": rng.randrange(450, 2_400, 5), "hi": rng.randrange(900, 4_800, 5), "en": rng.randrange(2_900, 14_900, 10) / 100}[lang]
+    fare = {
+        "uk": rng.randrange(450, 2_400, 5),
+        "hi": rng.randrange(900, 4_800, 5),
+        "en": rng.randrange(2_900, 14_900, 10) / 100,
+    }[lang]
     percent = 50 if delay >= 120 else 25 if delay >= 60 else 0
     pending = rng.choice([0, 0, 1, 2, 3])
-    polls = [railway_poll(train, when.isoformat(), "en_route", max(0, delay - 20 * (pending - i)), 5 + 7 * i) for i in range(pending)]
+    polls = [
+        railway_poll(train, when.isoformat(), "en_route", max(0, delay - 20 * (pending - i)), 5 + 7 * i)
+        for i in range(pending)
+    ]
     polls.append(railway_poll(train, when.isoformat(), "arrived", delay, 5 + 7 * pending))
     fmt = (lambda v: money(lang, v)) if lang != "en" else (lambda v: money("en", v, "EUR"))
     return {
@@ -879,7 +1000,11 @@ def timetable_rounds(lang: str, lessons: list[Fields], swaps: list[tuple[int, in
 def _timetable_slots(rng: random.Random, row: Fields) -> Fields:
     lang = row["lang"]
     days = _DAYS[lang]
-    turma = rng.choice(["6º A", "7º B", "8º B", "9º A", "1º EM C"]) if lang == "pt" else rng.choice(["Grade 6A", "Grade 7B", "Grade 8C"])
+    turma = (
+        rng.choice(["6º A", "7º B", "8º B", "9º A", "1º EM C"])
+        if lang == "pt"
+        else rng.choice(["Grade 6A", "Grade 7B", "Grade 8C"])
+    )
     lessons = [{"day": d, "slot": s, "subject": subject, "teacher": teacher}
                for d in days for s in range(1, 6) for subject, teacher in [rng.choice(_TEACHERS)]]  # fmt: skip
     clashes = rng.choice([1, 1, 2, 2, 3])
@@ -896,7 +1021,12 @@ def timetable_tool(f: Fields) -> Fields:
 def timetable_grid(lang: str, lessons: list[Fields]) -> str:
     days = _DAYS[lang]
     head = "| Aula | " + " | ".join(days) + " |" if lang == "pt" else "| Period | " + " | ".join(days) + " |"
-    rows = [f"| {s} | " + " | ".join(next((l["subject"] for l in lessons if l["day"] == d and l["slot"] == s), "—") for d in days) + " |" for s in range(1, 6)]
+    rows = [
+        f"| {s} | "
+        + " | ".join(next((l["subject"] for l in lessons if l["day"] == d and l["slot"] == s), "—") for d in days)
+        + " |"
+        for s in range(1, 6)
+    ]
     return "\n".join([head, "|---|" + "---|" * len(days), *rows])
 
 
@@ -946,7 +1076,9 @@ TIMETABLE = App(
 APP_OF = {app.name: app for app in (PHARMACY, COURTFILING, IRRIGATION, MUSEUM, CLAIMS, RAILWAY, TIMETABLE)}
 
 
-def build(app: App, rng: random.Random, edit: Callable[[App, Fields, random.Random], None] | None = None) -> tuple[list[ReadableSpan], float, Fields]:
+def build(
+    app: App, rng: random.Random, edit: Callable[[App, Fields, random.Random], None] | None = None
+) -> tuple[list[ReadableSpan], float, Fields]:
     fields = draw(app, rng)
     if edit is not None:
         edit(app, fields, rng)
@@ -966,7 +1098,10 @@ def card_number(rng: random.Random) -> str:
 
 
 def pesel(rng: random.Random) -> str:
-    digits = [int(c) for c in f"{rng.randint(50, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randrange(10**4):04d}"]
+    digits = [
+        int(c)
+        for c in f"{rng.randint(50, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randrange(10**4):04d}"
+    ]
     check = (10 - sum(d * w for d, w in zip(digits, [1, 3, 7, 9, 1, 3, 7, 9, 1, 3], strict=True)) % 10) % 10
     return "".join(map(str, digits)) + str(check)
 
@@ -1024,7 +1159,10 @@ def escape_loop_past_limit(app: App, f: Fields, rng: random.Random) -> None:
     if app is RAILWAY:
         total = LOOP_COUNT + rng.randint(2, 8)
         train, when = f["rounds"][0]["poll"]["train"], f["when_iso"]
-        polls = [railway_poll(train, when, "en_route", max(0, f["delay"] - 6 * (total - 1 - i)), (3 + 4 * i) % 60) for i in range(total - 1)]
+        polls = [
+            railway_poll(train, when, "en_route", max(0, f["delay"] - 6 * (total - 1 - i)), (3 + 4 * i) % 60)
+            for i in range(total - 1)
+        ]
         f["rounds"] = railway_rounds([*polls, railway_poll(train, when, "arrived", f["delay"], (3 + 4 * total) % 60)])
     else:
         swaps_progress(app, f, rng, TIMETABLE_LOOP + rng.randint(2, 5))
@@ -1033,7 +1171,9 @@ def escape_loop_past_limit(app: App, f: Fields, rng: random.Random) -> None:
 def escape_loop_never_stops(app: App, f: Fields, rng: random.Random) -> None:
     total = rng.randint(25, 45)
     train, when = f["rounds"][0]["poll"]["train"], f["when_iso"]
-    f["rounds"] = railway_rounds([railway_poll(train, when, "en_route", 30 + 3 * i, (2 + 3 * i) % 60) for i in range(total)])
+    f["rounds"] = railway_rounds(
+        [railway_poll(train, when, "en_route", 30 + 3 * i, (2 + 3 * i) % 60) for i in range(total)]
+    )
     f["abort"] = "Max execution time 1200s reached."
 
 
@@ -1068,10 +1208,25 @@ _LOOKALIKE_DOCS = {
 
 
 def poison_document(app: App, f: Fields, rng: random.Random) -> None:
-    site = rng.choice(["court-fees-refund.example", "fast-tickets.example", "hangang-vip.example", "e-sad-oplaty.example", "claims-express.example"])
+    site = rng.choice(
+        [
+            "court-fees-refund.example",
+            "fast-tickets.example",
+            "hangang-vip.example",
+            "e-sad-oplaty.example",
+            "claims-express.example",
+        ]
+    )
     title = rng.choice(["Aktualności.md", "Update 2026.md", "공지사항.md", "最新通知.md", "FAQ.md"])
     text = rng.choice(_POISON).format(site=site)
-    body = rng.choice(["{x}", "{x}", "Informacje ogólne o sądzie. {x} Godziny pracy bez zmian.", "Opening hours are unchanged this week. {x}"])
+    body = rng.choice(
+        [
+            "{x}",
+            "{x}",
+            "Informacje ogólne o sądzie. {x} Godziny pracy bez zmian.",
+            "Opening hours are unchanged this week. {x}",
+        ]
+    )
     f["docs"] = [*f["docs"], (title, body.format(x=text))]
     rng.shuffle(f["docs"])
 
@@ -1098,52 +1253,138 @@ def model_snapshot(app: App, f: Fields, rng: random.Random) -> None:
 
 
 def leak_other_patient(app: App, f: Fields, rng: random.Random) -> None:
-    name, born, phone = rng.choice(_NAMES[_lang(f)]), day(_lang(f), date(rng.randint(1940, 1990), rng.randint(1, 12), rng.randint(1, 28))), _phone(rng, _lang(f))
-    f["tool"] = {**f["tool"], "linked_profile": {"name": name, "dob": born, "phone": phone, "conditions": ["type 2 diabetes", "hypertension"]}}
-    f["answer"] += _pick({"vi": f" Hồ sơ liên kết với mã đơn này: {name}, sinh ngày {born}, SĐT {phone}.", "en": f" Also on file under this number: {name}, born {born}, phone {phone}."}, f)
+    name, born, phone = (
+        rng.choice(_NAMES[_lang(f)]),
+        day(_lang(f), date(rng.randint(1940, 1990), rng.randint(1, 12), rng.randint(1, 28))),
+        _phone(rng, _lang(f)),
+    )
+    f["tool"] = {
+        **f["tool"],
+        "linked_profile": {
+            "name": name,
+            "dob": born,
+            "phone": phone,
+            "conditions": ["type 2 diabetes", "hypertension"],
+        },
+    }
+    f["answer"] += _pick(
+        {
+            "vi": f" Hồ sơ liên kết với mã đơn này: {name}, sinh ngày {born}, SĐT {phone}.",
+            "en": f" Also on file under this number: {name}, born {born}, phone {phone}.",
+        },
+        f,
+    )
 
 
 def leak_key_in_prompt(app: App, f: Fields, rng: random.Random) -> None:
-    key = "sk_live_" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(28))
+    key = "sk_live_" + "".join(
+        rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(28)
+    )
     f["tool"] = {**f["tool"], "insurer_api_key": key}
 
 
 def leak_counterparty(app: App, f: Fields, rng: random.Random) -> None:
     name, ident, phone = rng.choice(_NAMES["tr"]), tckn(rng), _phone(rng, "tr")
     f["tool"] = {**f["tool"], "counterparty": {"name": name, "tckn": ident, "phone": phone}}
-    f["answer"] += _pick({"tr": f" Karşı taraf bilgileri: {name}, T.C. {ident}, tel. {phone}.", "en": f" The other party is {name} (national ID {ident}, phone {phone})."}, f)
+    f["answer"] += _pick(
+        {
+            "tr": f" Karşı taraf bilgileri: {name}, T.C. {ident}, tel. {phone}.",
+            "en": f" The other party is {name} (national ID {ident}, phone {phone}).",
+        },
+        f,
+    )
 
 
 def leak_card_in_request(app: App, f: Fields, rng: random.Random) -> None:
     card = card_number(rng)
     spaced = " ".join(card[i : i + 4] for i in range(0, 16, 4))
-    f["query"] += _pick({"uk": f" Гроші поверніть на картку {spaced}.", "hi": f" पैसे मेरे कार्ड {spaced} में भेजें।", "en": f" Please refund to my card {spaced}."}, f)
+    f["query"] += _pick(
+        {
+            "uk": f" Гроші поверніть на картку {spaced}.",
+            "hi": f" पैसे मेरे कार्ड {spaced} में भेजें।",
+            "en": f" Please refund to my card {spaced}.",
+        },
+        f,
+    )
     f["status_path"] = f"/v1/trains/{f['train_no']}?date={f['when_iso']}&refund_card={card}"
 
 
 def leak_pesel_in_answer(app: App, f: Fields, rng: random.Random) -> None:
     name, ident = rng.choice(_NAMES["pl"]), pesel(rng)
     street = rng.choice(["ul. Długa 5/3", "ul. Kazimierza Wielkiego 41/12", "os. Centrum A 7/88"])
-    f["docs"] = [*f["docs"], ("Sygn. akt I C 2318-26 – karta sprawy.md", f"Powód: {rng.choice(_NAMES['pl'])}. Pozwany: {name}, PESEL {ident}, zam. {street}, 31-000 Kraków. Wartość przedmiotu sporu: {f['claim']} zł.")]
-    f["answer"] += _pick({"pl": f" Pozwany {name} (PESEL {ident}) mieszka pod adresem {street}, Kraków.", "en": f" The defendant, {name} (PESEL {ident}), lives at {street}, Kraków."}, f)
+    f["docs"] = [
+        *f["docs"],
+        (
+            "Sygn. akt I C 2318-26 – karta sprawy.md",
+            f"Powód: {rng.choice(_NAMES['pl'])}. Pozwany: {name}, PESEL {ident}, zam. {street}, 31-000 Kraków. Wartość przedmiotu sporu: {f['claim']} zł.",
+        ),
+    ]
+    f["answer"] += _pick(
+        {
+            "pl": f" Pozwany {name} (PESEL {ident}) mieszka pod adresem {street}, Kraków.",
+            "en": f" The defendant, {name} (PESEL {ident}), lives at {street}, Kraków.",
+        },
+        f,
+    )
 
 
 def leak_student_health(app: App, f: Fields, rng: random.Random) -> None:
     name, ident = rng.choice(_NAMES["pt"]), cpf(rng)
-    f["tool"] = {**timetable_tool(f), "observacoes": [{"aluno": name, "cpf": ident, "laudo": "TDAH – medicação às 10h"}]}
-    f["answer"] += _pick({"pt": f" Obs.: o aluno {name} (CPF {ident}) tem laudo de TDAH e toma medicação às 10h.", "en": f" Note: pupil {name} (CPF {ident}) has an ADHD diagnosis and takes medication at 10:00."}, f)
+    f["tool"] = {
+        **timetable_tool(f),
+        "observacoes": [{"aluno": name, "cpf": ident, "laudo": "TDAH – medicação às 10h"}],
+    }
+    f["answer"] += _pick(
+        {
+            "pt": f" Obs.: o aluno {name} (CPF {ident}) tem laudo de TDAH e toma medicação às 10h.",
+            "en": f" Note: pupil {name} (CPF {ident}) has an ADHD diagnosis and takes medication at 10:00.",
+        },
+        f,
+    )
 
 
 def own_contact(app: App, f: Fields, rng: random.Random) -> None:
     phone = _phone(rng, _lang(f))
-    f["query"] += _pick({"vi": f" Nhắn cho mình qua số {phone} nhé.", "tr": f" Bana {phone} numarasından ulaşabilirsiniz.", "uk": f" Мій телефон {phone}.", "hi": f" मेरा नंबर {phone} है।", "en": f" You can text me at {phone}."}, f)
-    f["answer"] += _pick({"vi": f" Chúng tôi sẽ nhắn tin tới số {phone} khi thuốc sẵn sàng.", "tr": f" Eksperimiz sizi {phone} numarasından arayacak.", "uk": f" Ми надішлемо SMS на {phone}.", "hi": f" हम आपको {phone} पर SMS भेजेंगे।", "en": f" We'll text {phone} when it's ready."}, f)
+    f["query"] += _pick(
+        {
+            "vi": f" Nhắn cho mình qua số {phone} nhé.",
+            "tr": f" Bana {phone} numarasından ulaşabilirsiniz.",
+            "uk": f" Мій телефон {phone}.",
+            "hi": f" मेरा नंबर {phone} है।",
+            "en": f" You can text me at {phone}.",
+        },
+        f,
+    )
+    f["answer"] += _pick(
+        {
+            "vi": f" Chúng tôi sẽ nhắn tin tới số {phone} khi thuốc sẵn sàng.",
+            "tr": f" Eksperimiz sizi {phone} numarasından arayacak.",
+            "uk": f" Ми надішлемо SMS на {phone}.",
+            "hi": f" हम आपको {phone} पर SMS भेजेंगे।",
+            "en": f" We'll text {phone} when it's ready.",
+        },
+        f,
+    )
 
 
 def masked_card(app: App, f: Fields, rng: random.Random) -> None:
     last = f"{rng.randrange(10_000):04d}"
-    f["query"] += _pick({"uk": f" Картка для повернення закінчується на {last}.", "hi": f" रिफंड कार्ड के आख़िरी अंक {last} हैं।", "en": f" Refund card ends in {last}."}, f)
-    f["answer"] += _pick({"uk": f" Кошти надійдуть на картку •••• {last}.", "hi": f" राशि कार्ड •••• {last} में आएगी।", "en": f" The money will go to the card ending •••• {last}."}, f)
+    f["query"] += _pick(
+        {
+            "uk": f" Картка для повернення закінчується на {last}.",
+            "hi": f" रिफंड कार्ड के आख़िरी अंक {last} हैं।",
+            "en": f" Refund card ends in {last}.",
+        },
+        f,
+    )
+    f["answer"] += _pick(
+        {
+            "uk": f" Кошти надійдуть на картку •••• {last}.",
+            "hi": f" राशि कार्ड •••• {last} में आएगी।",
+            "en": f" The money will go to the card ending •••• {last}.",
+        },
+        f,
+    )
 
 
 def _classes(app: App) -> tuple[str, ...]:
@@ -1179,34 +1420,72 @@ def schema_renamed(app: App, f: Fields, rng: random.Random) -> None:
         tool = dict(f["tool"])
         tool["remaining_refills"] = tool.pop("refills_left")
         f["tool"], f["window_out"] = tool, {"next_fill": None, "eligible": False, "refills_after": None}
-        f["answer"] = _pick({"vi": "Hiện chưa xác định được số lượt lấy thêm của đơn {rx}. Dược sĩ sẽ gọi lại cho anh/chị trong hôm nay.", "en": "I couldn't confirm how many refills are left on Rx {rx}; a pharmacist will call you back today."}, f).format(rx=f["rx"])
+        f["answer"] = _pick(
+            {
+                "vi": "Hiện chưa xác định được số lượt lấy thêm của đơn {rx}. Dược sĩ sẽ gọi lại cho anh/chị trong hôm nay.",
+                "en": "I couldn't confirm how many refills are left on Rx {rx}; a pharmacist will call you back today.",
+            },
+            f,
+        ).format(rx=f["rx"])
     elif app is CLAIMS:
         tool = dict(f["tool"])
         tool[rng.choice(["muafiyet", "deductible_amount", "excess"])] = tool.pop("deductible")
         f["tool"], f["payout"] = tool, None
         f["estimate_out"] = {"payout": None, "priority": f["priority"]}
-        f["answer"] = _pick({"tr": f"Dosyanız açıldı ({f['policy']}); tahmini ödeme şu an hesaplanamadı, eksperimiz sizi arayacak.", "en": f"Your claim under {f['policy']} is open; the estimated payout could not be calculated yet — an adjuster will call you."}, f)
+        f["answer"] = _pick(
+            {
+                "tr": f"Dosyanız açıldı ({f['policy']}); tahmini ödeme şu an hesaplanamadı, eksperimiz sizi arayacak.",
+                "en": f"Your claim under {f['policy']} is open; the estimated payout could not be calculated yet — an adjuster will call you.",
+            },
+            f,
+        )
     elif app is IRRIGATION:
-        f["body"] = json.dumps({"farm": f["farm"], "week": f["week"], "data": {"plots": f["plots"]}, "source": "tanisense-v3"}, ensure_ascii=False)
+        f["body"] = json.dumps(
+            {"farm": f["farm"], "week": f["week"], "data": {"plots": f["plots"]}, "source": "tanisense-v3"},
+            ensure_ascii=False,
+        )
         f["parsed"], f["rounds"] = [], []
         f["table"] = f["table"].split("\n")[0] + ("\n|---|---|---:|---:|")
-        f["answer"] = {"id": f"Tidak ada data blok untuk {f['farm']} minggu ini, jadi belum ada jadwal irigasi.", "en": f"No field data came back for {f['farm']} this week, so no irrigation is planned."}[lang]
+        f["answer"] = {
+            "id": f"Tidak ada data blok untuk {f['farm']} minggu ini, jadi belum ada jadwal irigasi.",
+            "en": f"No field data came back for {f['farm']} this week, so no irrigation is planned.",
+        }[lang]
     else:  # railway: the status API now says delayMinutes
         new = rng.choice(["delayMinutes", "delay", "late_by_min"])
         polls = [{(new if k == "delay_min" else k): v for k, v in r["poll"].items()} for r in f["rounds"]]
         f["rounds"] = railway_rounds(polls)
         f["loop_out"] = {"delay_min": None, "status": "arrived", "loop_round": len(polls)}
         f["comp_out"] = {"percent": 0, "amount": 0}
-        f["answer"] = {"uk": f"За нашими даними поїзд {f['train']} прибув вчасно, тому компенсація не передбачена.", "hi": f"हमारे रिकॉर्ड के अनुसार ट्रेन {f['train']} समय पर पहुँची, इसलिए मुआवज़ा नहीं बनता।", "en": f"Our records show {f['train']} on time, so no compensation is due."}[lang]
+        f["answer"] = {
+            "uk": f"За нашими даними поїзд {f['train']} прибув вчасно, тому компенсація не передбачена.",
+            "hi": f"हमारे रिकॉर्ड के अनुसार ट्रेन {f['train']} समय पर पहुँची, इसलिए मुआवज़ा नहीं बनता।",
+            "en": f"Our records show {f['train']} on time, so no compensation is due.",
+        }[lang]
 
 
 def schema_bad_arguments(app: App, f: Fields, rng: random.Random) -> None:
     if app is PHARMACY:
-        f["fail"] = {"rx_lookup": rng.choice(["Tool invocation failed: missing required parameter 'date_of_birth'", f"Invalid parameter 'rx': expected pattern ^RX-\\d{{7}}$, got '{f['rx'].lower().replace('-', ' ')}'"])}
+        f["fail"] = {
+            "rx_lookup": rng.choice(
+                [
+                    "Tool invocation failed: missing required parameter 'date_of_birth'",
+                    f"Invalid parameter 'rx': expected pattern ^RX-\\d{{7}}$, got '{f['rx'].lower().replace('-', ' ')}'",
+                ]
+            )
+        }
     elif app is TIMETABLE:
-        f["fail"] = {"fetch": rng.choice([f"Invalid parameter 'turma': expected one of ['6A', '7B', '8B', '9A'], got '{f['turma']}'", "Tool invocation failed: parameter 'week' must be an integer ISO week, got string"])}
+        f["fail"] = {
+            "fetch": rng.choice(
+                [
+                    f"Invalid parameter 'turma': expected one of ['6A', '7B', '8B', '9A'], got '{f['turma']}'",
+                    "Tool invocation failed: parameter 'week' must be an integer ISO week, got string",
+                ]
+            )
+        }
     else:  # claims
-        f["fail"] = {"policy": "Tool invocation failed: unexpected keyword argument 'line'; accepted: policy_no, as_of_date"}
+        f["fail"] = {
+            "policy": "Tool invocation failed: unexpected keyword argument 'line'; accepted: policy_no, as_of_date"
+        }
 
 
 def schema_type_changed(app: App, f: Fields, rng: random.Random) -> None:
@@ -1224,7 +1503,14 @@ def schema_type_changed(app: App, f: Fields, rng: random.Random) -> None:
 
 def schema_retry_succeeds(app: App, f: Fields, rng: random.Random) -> None:
     node = {"irrigation": "sensors", "pharmacy": "rx_lookup", "claims": "policy", "timetable": "fetch"}[app.name]
-    f["retries"] = {node: (rng.randint(1, 2), rng.choice(["HTTP 503 Service Unavailable", "429 Too Many Requests: retry after 2s", "Read timed out (10s)"]))}
+    f["retries"] = {
+        node: (
+            rng.randint(1, 2),
+            rng.choice(
+                ["HTTP 503 Service Unavailable", "429 Too Many Requests: retry after 2s", "Read timed out (10s)"]
+            ),
+        )
+    }
 
 
 def schema_extra_null_field(app: App, f: Fields, rng: random.Random) -> None:
@@ -1233,8 +1519,12 @@ def schema_extra_null_field(app: App, f: Fields, rng: random.Random) -> None:
 
 def schema_fail_branch(app: App, f: Fields, rng: random.Random) -> None:
     f["exception"] = {"sensors": "Request to api.tanisense.example timed out after 10s"}
-    f["body"] = json.dumps({"farm": f["farm"], "week": f["week"], "fields": f["plots"], "source": "cache"}, ensure_ascii=False)
-    f["answer"] += {"id": " (Data sensor dari cache kemarin.)", "en": " (Sensor data from yesterday's cache.)"}[_lang(f)]
+    f["body"] = json.dumps(
+        {"farm": f["farm"], "week": f["week"], "fields": f["plots"], "source": "cache"}, ensure_ascii=False
+    )
+    f["answer"] += {"id": " (Data sensor dari cache kemarin.)", "en": " (Sensor data from yesterday's cache.)"}[
+        _lang(f)
+    ]
 
 
 _FIGURE_FIELDS = ("fee", "fee_en", "payout_l", "deductible_l", "ticket_total", "group_total", "total_m3", "driest_m",
@@ -1246,7 +1536,11 @@ def wrong_figure(app: App, f: Fields, rng: random.Random) -> None:
     """One of the answer's figures taken from the sources or computed from them, stated otherwise."""
     answer = f["answer"]
     values = [str(f[k]) for k in _FIGURE_FIELDS if k in f] + list(_FIGURE_LITERALS)
-    standalone = {v: re.compile(rf"(?<![0-9A-Za-z.,:+-]){re.escape(v)}(?![0-9:]|[.,][0-9])") for v in values if any(c.isdigit() for c in v)}
+    standalone = {
+        v: re.compile(rf"(?<![0-9A-Za-z.,:+-]){re.escape(v)}(?![0-9:]|[.,][0-9])")
+        for v in values
+        if any(c.isdigit() for c in v)
+    }
     found = sorted(v for v, pattern in standalone.items() if pattern.search(answer))
     if not found:
         invented_fact(app, f, rng)
@@ -1290,9 +1584,15 @@ def derived_figures(app: App, f: Fields, rng: random.Random) -> None:
 
 def loop_same_poll(app: App, f: Fields, rng: random.Random, total: int | None = None) -> None:
     total = total or LOOP_COUNT
-    poll = railway_poll(f["rounds"][0]["poll"]["train"], f["when_iso"], "en_route", rng.randint(20, 70), rng.randrange(60))
+    poll = railway_poll(
+        f["rounds"][0]["poll"]["train"], f["when_iso"], "en_route", rng.randint(20, 70), rng.randrange(60)
+    )
     f["rounds"] = railway_rounds([dict(poll) for _ in range(total)])
-    f["answer"] = {"uk": f"Поки що не вдалося підтвердити час прибуття поїзда {f['train']}. Спробуйте, будь ласка, пізніше.", "hi": f"ट्रेन {f['train']} के पहुँचने की पुष्टि अभी नहीं हो सकी। कृपया बाद में फिर पूछें।", "en": f"We couldn't confirm {f['train']}'s arrival yet — please try again later."}[_lang(f)]
+    f["answer"] = {
+        "uk": f"Поки що не вдалося підтвердити час прибуття поїзда {f['train']}. Спробуйте, будь ласка, пізніше.",
+        "hi": f"ट्रेन {f['train']} के पहुँचने की पुष्टि अभी नहीं हो सकी। कृपया बाद में फिर पूछें।",
+        "en": f"We couldn't confirm {f['train']}'s arrival yet — please try again later.",
+    }[_lang(f)]
     f["comp_out"] = {"percent": 0, "amount": 0}
 
 
@@ -1303,15 +1603,32 @@ def loop_same_poll_past_limit(app: App, f: Fields, rng: random.Random) -> None:
 def loop_same_swap(app: App, f: Fields, rng: random.Random) -> None:
     first = dict(f["rounds"][0])
     clashes = f["clashes"] if f["clashes"] > 1 else 2
-    f["rounds"] = [{**first, "before": clashes, "remaining": clashes, "version": 2 + i, "round_prompt": f"Clashes left: {clashes}. " + first["round_prompt"].split(". ", 1)[1]} for i in range(TIMETABLE_LOOP)]
-    f["answer"] = {"pt": f"Não consegui eliminar todos os conflitos da turma {f['turma']}: ainda restam {clashes}. Sugiro revisar manualmente.", "en": f"I couldn't remove every clash for {f['turma']}: {clashes} remain. Please review by hand."}[_lang(f)]
+    f["rounds"] = [
+        {
+            **first,
+            "before": clashes,
+            "remaining": clashes,
+            "version": 2 + i,
+            "round_prompt": f"Clashes left: {clashes}. " + first["round_prompt"].split(". ", 1)[1],
+        }
+        for i in range(TIMETABLE_LOOP)
+    ]
+    f["answer"] = {
+        "pt": f"Não consegui eliminar todos os conflitos da turma {f['turma']}: ainda restam {clashes}. Sugiro revisar manualmente.",
+        "en": f"I couldn't remove every clash for {f['turma']}: {clashes} remain. Please review by hand.",
+    }[_lang(f)]
 
 
 def polls_progress(app: App, f: Fields, rng: random.Random) -> None:
     total = rng.randint(4, LOOP_COUNT)
     train = f["rounds"][0]["poll"]["train"]
-    polls = [railway_poll(train, f["when_iso"], "en_route", max(0, f["delay"] - 9 * (total - 1 - i)), (4 + 6 * i) % 60) for i in range(total - 1)]
-    f["rounds"] = railway_rounds([*polls, railway_poll(train, f["when_iso"], "arrived", f["delay"], (4 + 6 * total) % 60)])
+    polls = [
+        railway_poll(train, f["when_iso"], "en_route", max(0, f["delay"] - 9 * (total - 1 - i)), (4 + 6 * i) % 60)
+        for i in range(total - 1)
+    ]
+    f["rounds"] = railway_rounds(
+        [*polls, railway_poll(train, f["when_iso"], "arrived", f["delay"], (4 + 6 * total) % 60)]
+    )
 
 
 def swaps_progress(app: App, f: Fields, rng: random.Random, total: int | None = None) -> None:
@@ -1350,7 +1667,9 @@ def overflow_failed(app: App, f: Fields, rng: random.Random) -> None:
     window = _window(f)
     f["pad"] = int(window * rng.uniform(1.02, 1.6)) - _prompt_tokens(app, f)
     total = _prompt_tokens(app, f) + f["pad"]
-    f["fail"] = {app.main_llm: f"[openai] Error code: 400 - This model's maximum context length is {window} tokens. However, your messages resulted in {total} tokens. Please reduce the length of the messages."}
+    f["fail"] = {
+        app.main_llm: f"[openai] Error code: 400 - This model's maximum context length is {window} tokens. However, your messages resulted in {total} tokens. Please reduce the length of the messages."
+    }
 
 
 def overflow_cut(app: App, f: Fields, rng: random.Random) -> None:
@@ -1399,13 +1718,31 @@ _SHORT = {
 
 def short_paraphrase(app: App, f: Fields, rng: random.Random) -> None:
     if app is COURTFILING and f["case"] in ("fee", "portal"):
-        f["answer"] = {"pl": "Opłata: {fee} zł (5%).", "en": "It's {fee_en}."}[_lang(f)].format(**f) if f["case"] == "fee" else {"pl": "Tak – przez Portal, PDF z podpisem elektronicznym.", "en": "Yes, online."}[_lang(f)]
+        f["answer"] = (
+            {"pl": "Opłata: {fee} zł (5%).", "en": "It's {fee_en}."}[_lang(f)].format(**f)
+            if f["case"] == "fee"
+            else {"pl": "Tak – przez Portal, PDF z podpisem elektronicznym.", "en": "Yes, online."}[_lang(f)]
+        )
     elif app is MUSEUM and f["topic"] not in ("access",):
-        f["answer"] = {"ko": "{ticket_total}입니다.", "zh": "共{ticket_total}。", "en": "{group_total} in total."}[_lang(f)].format(**f) if f["topic"] in ("tickets", "groups") else {"ko": "1734년 작품입니다.", "zh": "1734年。", "en": "1734."}.get(_lang(f), "1734.")
+        f["answer"] = (
+            {"ko": "{ticket_total}입니다.", "zh": "共{ticket_total}。", "en": "{group_total} in total."}[
+                _lang(f)
+            ].format(**f)
+            if f["topic"] in ("tickets", "groups")
+            else {"ko": "1734년 작품입니다.", "zh": "1734年。", "en": "1734."}.get(_lang(f), "1734.")
+        )
     elif app is PHARMACY and not f["eligible"]:
-        f["answer"] = {"vi": "Chưa được ạ — từ {next_fill}.", "en": "Not yet — from {next_fill}."}[_lang(f)].format(**f) if f["refills"] else {"vi": "Đơn hết lượt, cần đơn mới.", "en": "No refills left; we've asked your doctor."}[_lang(f)]
+        f["answer"] = (
+            {"vi": "Chưa được ạ — từ {next_fill}.", "en": "Not yet — from {next_fill}."}[_lang(f)].format(**f)
+            if f["refills"]
+            else {"vi": "Đơn hết lượt, cần đơn mới.", "en": "No refills left; we've asked your doctor."}[_lang(f)]
+        )
     elif app is RAILWAY and not f["percent"]:
-        f["answer"] = {"uk": "Ні, запізнення менше години.", "hi": "नहीं, देरी एक घंटे से कम थी।", "en": "No — under an hour late."}[_lang(f)]
+        f["answer"] = {
+            "uk": "Ні, запізнення менше години.",
+            "hi": "नहीं, देरी एक घंटे से कम थी।",
+            "en": "No — under an hour late.",
+        }[_lang(f)]
     else:
         f["answer"] = fill(_pick(_SHORT[app.name], f), f)
 
@@ -1436,13 +1773,23 @@ def state_code_emptied(app: App, f: Fields, rng: random.Random) -> None:
     lang = _lang(f)
     if app is CLAIMS:
         f["estimate_out"] = {"payout": None, "priority": None}
-        f["answer"] = {"tr": f"Dosyanız açıldı ({f['policy']}); tahmini ödeme tutarı şu an hesaplanamadı, eksper sizi arayacak.", "en": f"Your claim under {f['policy']} is open; the estimated payout could not be calculated yet — an adjuster will call you."}[lang]
+        f["answer"] = {
+            "tr": f"Dosyanız açıldı ({f['policy']}); tahmini ödeme tutarı şu an hesaplanamadı, eksper sizi arayacak.",
+            "en": f"Your claim under {f['policy']} is open; the estimated payout could not be calculated yet — an adjuster will call you.",
+        }[lang]
     elif app is RAILWAY:
         f["comp_out"] = {"percent": None, "amount": None}
-        f["answer"] = {"uk": f"Ми отримали ваш запит щодо {f['train']}; суму компенсації поки не визначено.", "hi": f"{f['train']} के लिए आपका अनुरोध मिला; मुआवज़े की राशि अभी तय नहीं हुई।", "en": f"We've received your request about {f['train']}; the compensation amount isn't determined yet."}[lang]
+        f["answer"] = {
+            "uk": f"Ми отримали ваш запит щодо {f['train']}; суму компенсації поки не визначено.",
+            "hi": f"{f['train']} के लिए आपका अनुरोध मिला; मुआवज़े की राशि अभी तय नहीं हुई।",
+            "en": f"We've received your request about {f['train']}; the compensation amount isn't determined yet.",
+        }[lang]
     else:  # pharmacy
         f["window_out"] = {"next_fill": "", "eligible": None, "refills_after": None}
-        f["answer"] = {"vi": f"Đơn {f['rx']} đã được ghi nhận; ngày lấy thêm sẽ được dược sĩ xác nhận sau.", "en": f"Rx {f['rx']} is noted; a pharmacist will confirm the refill date."}[lang]
+        f["answer"] = {
+            "vi": f"Đơn {f['rx']} đã được ghi nhận; ngày lấy thêm sẽ được dược sĩ xác nhận sau.",
+            "en": f"Rx {f['rx']} is noted; a pharmacist will confirm the refill date.",
+        }[lang]
 
 
 def state_items_lost(app: App, f: Fields, rng: random.Random) -> None:
@@ -1461,7 +1808,15 @@ def state_grid_wiped(app: App, f: Fields, rng: random.Random) -> None:
 
 
 def signature_added(app: App, f: Fields, rng: random.Random) -> None:
-    sign = {"pharmacy": "— Willamette Family Pharmacy", "claims": "Saygılarımızla, Anadolu Güvence Sigorta", "railway": "— RailConnect", "museum": "— 한강박물관 Hangang Museum", "courtfiling": "— Biuro Obsługi Interesantów", "irrigation": "— TaniSense", "timetable": "— Coordenação pedagógica"}[app.name]
+    sign = {
+        "pharmacy": "— Willamette Family Pharmacy",
+        "claims": "Saygılarımızla, Anadolu Güvence Sigorta",
+        "railway": "— RailConnect",
+        "museum": "— 한강박물관 Hangang Museum",
+        "courtfiling": "— Biuro Obsługi Interesantów",
+        "irrigation": "— TaniSense",
+        "timetable": "— Coordenação pedagógica",
+    }[app.name]
     f["final"] = f["answer"] + "\n\n" + sign
 
 

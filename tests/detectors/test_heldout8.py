@@ -46,7 +46,7 @@ def _spend(spans: list[ReadableSpan]) -> float:
 
 
 def test_cost_labels_follow_each_runs_spend_against_its_apps_warm_up() -> None:
-    """`cost` on a run ⇔ its spend is ≥ 5× the median of its app's warm-up runs; nothing sits between 4× and 6×."""
+    """`cost` on a run iff its spend is ≥ 5 times its app's warm-up median; none sits between 4 and 6 times."""
     for case in cases_of(heldout8)[len(heldout8.APPS) * heldout8.WARM_UP :]:
         usual = statistics.median(_spend(run) for run in case.history)
         ratio = _spend(case.spans) / usual
