@@ -67,7 +67,7 @@ clean runs stay under 4× and faulty ones under 4× or over 6×. Model switches 
 app's warm-up runs, given to every run after them; a switch is to a cheaper model unless it is labeled cost too. A
 tool or API output that no longer matches what the next node reads (a field renamed, "30 days" where a number was, a
 body nested under another key, a tool refusing its arguments) is a tool schema mismatch, including what follows from
-it (a payout not computed, "on time" for a late train), not state corruption; a value emptied by a node of the app's
+it (a payout or a compensation not computed), not state corruption; a value emptied by a node of the app's
 own (a refill window or payout of None, a compensation amount lost, a timetable grid written empty, iteration output
 missing fields, retrieved documents that never reach the prompt, an answer cut between the LLM and the answer or end
 node) is state corruption. A context overflow is a prompt over the model's window (the LLM call fails with the
@@ -124,7 +124,7 @@ CLEAN_RUNS = WARM_UP * len(APPS) + HARD_NEGATIVE_RUNS + PLAIN_RUNS
 RUNS = CLEAN_RUNS + FAULTY_PER_DETECTOR * len(DETECTORS)
 
 _FILES = ("g_knowledge_retrieval_llm.sse", "b_qc_weather_branch.sse", "c_loop_http_assigner.sse",
-          "b_iteration_ifelse_http.sse", "h_chatflow_streaming.sse", "a_simple_http.sse")  # fmt: skip
+          "b_iteration_ifelse_http.sse", "h_chatflow_streaming.sse", "a_simple_http.sse", "d_http_retry_fail.sse")  # fmt: skip
 # USD per million tokens (prompt, completion), as the providers list them.
 PRICES = {
     "gpt-4o-mini": (0.15, 0.60), "gpt-4o-mini-2024-07-18": (0.15, 0.60), "gpt-4o": (2.50, 10.0),
@@ -355,6 +355,8 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
         writer.node(kind, node_id, title, values.get("inputs"), None if status == "failed" else values.get("outputs"),
                     values.get("process"), status=status, error=error if status != "succeeded" else retry_error,
                     retries=retries)  # fmt: skip
+        if status == "succeeded" and retries:  # the retries carry the error; the node that then succeeded has none
+            writer.events[-1]["data"]["error"] = None
 
     for kind, node_id, title, template in app.graph:
         if failed:
@@ -1470,11 +1472,11 @@ def schema_renamed(app: App, f: Fields, rng: random.Random) -> None:
         polls = [{(new if k == "delay_min" else k): v for k, v in r["poll"].items()} for r in f["rounds"]]
         f["rounds"] = railway_rounds(polls)
         f["loop_out"] = {"delay_min": None, "status": "arrived", "loop_round": len(polls)}
-        f["comp_out"] = {"percent": 0, "amount": 0}
+        f["comp_out"] = {"percent": None, "amount": None}
         f["answer"] = {
-            "uk": f"За нашими даними поїзд {f['train']} прибув вчасно, тому компенсація не передбачена.",
-            "hi": f"हमारे रिकॉर्ड के अनुसार ट्रेन {f['train']} समय पर पहुँची, इसलिए मुआवज़ा नहीं बनता।",
-            "en": f"Our records show {f['train']} on time, so no compensation is due.",
+            "uk": f"Не вдалося визначити запізнення поїзда {f['train']}, тому компенсацію поки не нараховано. Спробуйте пізніше.",
+            "hi": f"ट्रेन {f['train']} की देरी का पता नहीं चल सका, इसलिए अभी मुआवज़ा तय नहीं हुआ। कृपया बाद में पूछें।",
+            "en": f"We couldn't determine {f['train']}'s delay, so no compensation has been calculated yet. Please try again later.",
         }[lang]
 
 
