@@ -623,10 +623,27 @@ def _irrigation_slots(rng: random.Random, row: Fields) -> Fields:
     lang = row["lang"]
     count = rng.randint(4, 11)
     plots = [irrigation_field(rng, lang, i) for i in range(count)]
+    one = rng.choice(plots)
+    need = water_need(one)
+    if need["need_mm"] > 0:
+        text = {"id": f"butuh {num(lang, need['need_mm'], 1)} mm air ({num(lang, need['volume_m3'], 1)} m³)",
+                "en": f"needs {num(lang, need['need_mm'], 1)} mm of water ({num(lang, need['volume_m3'], 1)} m³)"}[lang]  # fmt: skip
+    elif one["moisture_pct"] >= 32:
+        text = {"id": f"tidak perlu disiram (kelembapan {num(lang, one['moisture_pct'], 1)}%)",
+                "en": f"doesn't need water (soil moisture {num(lang, one['moisture_pct'], 1)} %)"}[lang]  # fmt: skip
+    else:
+        text = {"id": f"tidak perlu disiram (hujan {num(lang, one['rain_mm'], 1)} mm sudah mencukupi)",
+                "en": f"doesn't need water (the {num(lang, one['rain_mm'], 1)} mm of rain forecast covers it)"}[lang]  # fmt: skip
     return _irrigation_derived(lang, plots) | {
         "farm": f"{'KT' if lang == 'id' else 'CV'}-{rng.randrange(1000, 9999)}",
         "week": f"2026-W{rng.randint(30, 44)}",
         "plots": plots,
+        "one": one["name"],
+        "one_crop": one["crop"],
+        "one_need": num(lang, need["need_mm"], 1),
+        "one_area": num(lang, one["area_ha"], 2),
+        "one_vol": num(lang, need["volume_m3"], 1),
+        "one_text": text,
     }
 
 
@@ -666,6 +683,12 @@ _IRRIGATION_ROWS: tuple[Fields, ...] = (
            "Week {week} plan for {farm}: irrigate {n_need} fields, {total_m3} m³ overall, beginning with {driest}, the driest at {driest_m} %.",
            "Total demand is {total_m3} m³ across {n_need} fields. {driest} is driest ({driest_m} %); the largest rain forecast is {rain} mm.",
            "Week {week}: {n_need} fields to water, {total_m3} m³ in total; start with {driest}.\n{block}"]},
+    {"lang": "id", "case": "one",
+     "q": ["Apakah {one} perlu disiram minggu ini? ({farm})", "{one} ({one_crop}) butuh air berapa minggu {week}?", "cek {one} di kebun {farm}, perlu irigasi ga?"],
+     "a": ["{one} {one_text} minggu ini. Blok lain ada di tabel jadwal.", "Untuk {one} ({one_crop}): {one_text}. Total seluruh kebun {total_m3} m³."]},
+    {"lang": "en", "case": "one",
+     "q": ["Does {one} need watering this week? ({farm})", "how much water for {one} ({one_crop}) in week {week}?", "{farm}: check {one} — irrigate or not?"],
+     "a": ["{one} {one_text} this week. The other fields are in the schedule table.", "For {one} ({one_crop}): it {one_text}. The whole ranch needs {total_m3} m³."]},
 )  # fmt: skip
 
 IRRIGATION = App(
@@ -1020,8 +1043,13 @@ def _timetable_slots(rng: random.Random, row: Fields) -> Fields:
     )
     lessons = [{"day": d, "slot": s, "subject": subject, "teacher": teacher}
                for d in days for s in range(1, 6) for subject, teacher in [rng.choice(_TEACHERS)]]  # fmt: skip
-    clashes = rng.choice([1, 1, 2, 2, 3])
+    clashes = 0 if row.get("case") == "ok" else rng.choice([1, 1, 2, 2, 3])
     swaps = [tuple(rng.sample(range(len(lessons)), 2)) for _ in range(clashes)]
+    if not clashes:  # one round finds nothing to swap, then the loop breaks
+        return {"turma": turma, "week": f"2026-W{rng.randint(8, 48)}", "lessons": lessons, "clashes": 0, "school": "E.E. Monteiro Lobato",
+                "pad": rng.randint(1_200, 1_600), "first_swap": "—",
+                "rounds": [{"swap": "Nenhuma troca necessária." if lang == "pt" else "No swap needed.", "before": 0, "remaining": 0, "version": 1,
+                            "round_prompt": "Clashes left: 0. No teacher is double-booked."}]}  # fmt: skip
     return {"turma": turma, "week": f"2026-W{rng.randint(8, 48)}", "lessons": lessons, "clashes": clashes,
             "rounds": timetable_rounds(lang, lessons, swaps, clashes), "school": "E.E. Monteiro Lobato", "pad": rng.randint(1_200, 1_600),
             "first_swap": timetable_rounds(lang, lessons, swaps, clashes)[0]["swap"]}  # fmt: skip
@@ -1050,6 +1078,12 @@ _TIMETABLE_ROWS: tuple[Fields, ...] = (
     {"lang": "en",
      "q": ["Build the {turma} timetable for week {week} with no teacher clashes.", "fix the clashes in {turma}'s timetable for {week}", "{turma} week {week}: a teacher is double-booked, can you sort the timetable?"],
      "a": ["I resolved {clashes} clash(es) for {turma}, starting with: {first_swap}. The week {week} timetable now has no double-booked teacher.", "Done — {clashes} swap(s) made ({first_swap} first); {turma}'s timetable for {week} is clash-free."]},
+    {"lang": "pt", "case": "ok",
+     "q": ["Confere se a grade do {turma} para a semana {week} tem algum choque?", "tem professor dando aula em duas turmas na semana {week}? turma {turma}", "Verifica a grade da {turma} ({week}) antes de publicar"],
+     "a": ["Verifiquei a grade da turma {turma} para a semana {week}: nenhum professor está em duas turmas no mesmo horário, então não foi preciso trocar aulas.", "Nenhum conflito na grade do {turma} ({week}); pode publicar como está."]},
+    {"lang": "en", "case": "ok",
+     "q": ["Can you check {turma}'s timetable for week {week} for clashes?", "any double-booked teachers in {turma}, {week}?", "Check the {turma} timetable ({week}) before we publish it"],
+     "a": ["I checked {turma}'s timetable for week {week}: no teacher is double-booked, so no swaps were needed.", "No clashes in {turma}'s timetable for {week} — it can be published as it is."]},
 )  # fmt: skip
 
 TIMETABLE = App(
@@ -1545,7 +1579,7 @@ def schema_fail_branch(app: App, f: Fields, rng: random.Random) -> None:
 
 
 _FIGURE_FIELDS = ("fee", "fee_en", "payout_l", "deductible_l", "ticket_total", "group_total", "total_m3", "driest_m",
-                  "delay", "amount_l", "copay", "refills_after", "refills", "days", "rain", "guides", "n_need")  # fmt: skip
+                  "delay", "amount_l", "copay", "refills_after", "refills", "days", "rain", "guides", "n_need", "one_need", "one_vol")  # fmt: skip
 _FIGURE_LITERALS = ("1734", "45.0", "44.5", "130.8", "94.5", "14", "20 MB", "30 days", "10 days", "12,000", "6,000")
 
 
@@ -1583,7 +1617,8 @@ def invented_fact(app: App, f: Fields, rng: random.Random) -> None:
 
 
 _DERIVED = {  # app → the scenario's case or topic → language → arithmetic or conversions shown from the sources
-    "irrigation": {"any": {"id": " Setara dengan {liters} liter.", "en": " That is about {gallons} US gallons."}},
+    "irrigation": {"any": {"id": " Setara dengan {liters} liter.", "en": " That is about {gallons} US gallons."},
+                   "one": {"id": " ({one_need} mm × {one_area} ha × 10 = {one_vol} m³)", "en": " ({one_need} mm × {one_area} ha × 10 = {one_vol} m³)"}},
     "railway": {"any": {"uk": " ({fare_l} × {percent}% = {amount_l})", "hi": " ({fare_l} का {percent}% = {amount_l})", "en": " ({percent}% of {fare_l} = {amount_l})"},
                 "none": {"uk": " (поріг — 60 хв, запізнення {delay} хв)", "hi": " (सीमा 60 मिनट, देरी {delay} मिनट)", "en": " (threshold 60 min; delay {delay} min)"}},
     "claims": {"any": {"tr": " Hesap: {amount_l} − {deductible_l} = {payout_l}.", "en": " Calculation: {amount_l} − {deductible_l} = {payout_l}."}},
@@ -1632,6 +1667,8 @@ def loop_same_poll_past_limit(app: App, f: Fields, rng: random.Random) -> None:
 
 def loop_same_swap(app: App, f: Fields, rng: random.Random) -> None:
     first = dict(f["rounds"][0])
+    if not f["clashes"]:  # a check that found a clash after all, and keeps proposing the same swap for it
+        first = timetable_rounds(_lang(f), f["lessons"], [tuple(rng.sample(range(len(f["lessons"])), 2))], 2)[0]
     clashes = f["clashes"] if f["clashes"] > 1 else 2
     f["rounds"] = [
         {
@@ -1667,7 +1704,8 @@ def swaps_progress(app: App, f: Fields, rng: random.Random, total: int | None = 
     f["rounds"] = timetable_rounds(_lang(f), f["lessons"], swaps, total)
     f["clashes"] = total
     f["first_swap"] = f["rounds"][0]["swap"]
-    f["answer"] = fill(rng.choice(_TIMETABLE_ROWS[0 if _lang(f) == "pt" else 1]["a"]), f)
+    row = _TIMETABLE_ROWS[0 if _lang(f) == "pt" else 1]
+    f["query"], f["answer"] = typo(rng, fill(rng.choice(row["q"]), f)), fill(rng.choice(row["a"]), f)
 
 
 def solved_on_last_round(app: App, f: Fields, rng: random.Random) -> None:
@@ -1678,7 +1716,7 @@ def many_fields(app: App, f: Fields, rng: random.Random) -> None:
     plots = [irrigation_field(rng, _lang(f), i) for i in range(rng.randint(18, 30))]
     f.update(_irrigation_derived(_lang(f), plots), plots=plots)
     row = _IRRIGATION_ROWS[0 if _lang(f) == "id" else 1]
-    f["answer"] = fill(rng.choice(row["a"]), f)
+    f["query"], f["answer"] = typo(rng, fill(rng.choice(row["q"]), f)), fill(rng.choice(row["a"]), f)
 
 
 def _window(f: Fields) -> int:
@@ -1742,7 +1780,8 @@ _SHORT = {  # app → the scenario's case or topic → language → a short answ
     "courtfiling": {"fee": {"pl": "Opłata: {fee} zł (5%).", "en": "It's {fee_en}."}, "appeal": {"pl": "Termin na apelację mija {deadline}."},
                     "portal": {"pl": "Tak – przez Portal, PDF do 20 MB z podpisem elektronicznym."}, "response": {"en": "Due {deadline}."},
                     "postpone": {"en": "Yes — file SC-150 by {deadline} ($20)."}},
-    "irrigation": {"any": {"id": "{n_need} blok, {total_m3} m³. Mulai dari {driest}.", "en": "{n_need} fields, {total_m3} m³; {driest} first."}},
+    "irrigation": {"any": {"id": "{n_need} blok, {total_m3} m³. Mulai dari {driest}.", "en": "{n_need} fields, {total_m3} m³; {driest} first."},
+                   "one": {"id": "{one}: {one_text}.", "en": "{one}: {one_text}."}},
     "museum": {"moonjar": {"ko": "금 간 게 아니라 두 사발을 붙인 자국이에요. 18세기 전반 작품, 높이 45cm예요."},
                "geumgang": {"zh": "1734年所作，130.8 × 94.5 厘米，展至{open_until}。", "en": "1734; 130.8 × 94.5 cm; on view until {open_until}."},
                "tickets": {"ko": "총 {ticket_total}, 수요일은 21시까지예요.", "zh": "共{ticket_total}；周三、周六开到21:00。"},
@@ -1751,7 +1790,8 @@ _SHORT = {  # app → the scenario's case or topic → language → a short answ
     "claims": {"any": {"tr": "Dosya açıldı, tahmini {payout_l}.", "en": "Claim opened; estimate {payout_l}."}},
     "railway": {"any": {"uk": "Так, {amount_l}.", "hi": "हाँ, {amount_l}।", "en": "Yes: {amount_l}."},
                 "none": {"uk": "Ні, запізнення менше години.", "hi": "नहीं, देरी एक घंटे से कम थी।", "en": "No — under an hour late."}},
-    "timetable": {"any": {"pt": "Pronto, sem choques: {clashes} troca(s).", "en": "Done: {clashes} swap(s), no clashes left."}},
+    "timetable": {"any": {"pt": "Pronto, sem choques: {clashes} troca(s).", "en": "Done: {clashes} swap(s), no clashes left."},
+                  "ok": {"pt": "Sem choques, pode publicar.", "en": "No clashes — good to publish."}},
 }  # fmt: skip
 
 
