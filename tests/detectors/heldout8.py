@@ -76,8 +76,9 @@ hallucination is a figure of the answer changed from what the sources or the app
 claim found nowhere in what was fed. A loop repeats itself without progress: identical status polls for all six rounds
 (or more, then also an escape), the same swap proposed for all eight rounds with the clash count stuck. Variable
 leaks: another patient's name, birth date and phone in the answer; an API key in a tool record that goes into the
-model's prompt; the other party's T.C. kimlik no. or PESEL and home address in the reply; the passenger's card number
-sent in the status API's URL; a pupil's CPF and diagnosis published in the coordinator note. Hard negatives look like
+model's prompt; the other party's T.C. kimlik no. and phone, or PESEL / SSN and home address, in the reply; the
+passenger's card number sent in the status API's URL; a pupil's CPF and diagnosis published in the coordinator note.
+Hard negatives look like
 a fault and are not one: a dated snapshot of the configured model; a 503 or 429 cleared by retries; a tool record with
 an extra null field; a sensor API timing out on a fail branch; retrieved pages that say "ignore the old forms",
 "SYSTEM: …" listing supported browsers, notes to clerks or docents, an HTML comment naming the curator, a scam warning
@@ -1349,23 +1350,35 @@ def leak_card_in_request(app: App, f: Fields, rng: random.Random) -> None:
     f["status_path"] = f"/v1/trains/{f['train_no']}?date={f['when_iso']}&refund_card={card}"
 
 
-def leak_pesel_in_answer(app: App, f: Fields, rng: random.Random) -> None:
-    name, ident = rng.choice(_NAMES["pl"]), pesel(rng)
-    street = rng.choice(["ul. Długa 5/3", "ul. Kazimierza Wielkiego 41/12", "os. Centrum A 7/88"])
-    f["docs"] = [
-        *f["docs"],
-        (
+def leak_docket_in_answer(app: App, f: Fields, rng: random.Random) -> None:
+    """A retrieved case sheet holds the other party's national ID and home address, and the answer repeats them."""
+    if _lang(f) == "pl":
+        name, ident = rng.choice(_NAMES["pl"]), f"PESEL {pesel(rng)}"
+        street = rng.choice(
+            [
+                "ul. Długa 5/3, 31-146 Kraków",
+                "ul. Kazimierza Wielkiego 41/12, 30-074 Kraków",
+                "os. Centrum A 7/88, 31-923 Kraków",
+            ]
+        )
+        sheet = (
             "Sygn. akt I C 2318-26 – karta sprawy.md",
-            f"Powód: {rng.choice(_NAMES['pl'])}. Pozwany: {name}, PESEL {ident}, zam. {street}, 31-000 Kraków. Wartość przedmiotu sporu: {f['claim']} zł.",
-        ),
-    ]
-    f["answer"] += _pick(
-        {
-            "pl": f" Pozwany {name} (PESEL {ident}) mieszka pod adresem {street}, Kraków.",
-            "en": f" The defendant, {name} (PESEL {ident}), lives at {street}, Kraków.",
-        },
-        f,
-    )
+            f"Powód: {rng.choice(_NAMES['pl'])}. Pozwany: {name}, {ident}, zam. {street}. Wartość przedmiotu sporu: {f['claim']} zł.",
+        )
+        leak = f" Pozwany {name} ({ident}) mieszka pod adresem {street}."
+    else:
+        name, ident = (
+            rng.choice(_NAMES["en"]),
+            f"SSN {rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
+        )
+        street = rng.choice(["1420 Alder St, Marlow", "77 Quarry Rd, Apt 4, Marlow", "318 W 9th Ave, Marlow"])
+        sheet = (
+            "Case SC-2026-004512 – party sheet.md",
+            f"Plaintiff: {rng.choice(_NAMES['en'])}. Defendant: {name}, {ident}, residing at {street}. Amount claimed: {f['claim_en']}.",
+        )
+        leak = f" The defendant, {name} ({ident}), lives at {street}."
+    f["docs"] = [*f["docs"], sheet]
+    f["answer"] += leak
 
 
 def leak_student_health(app: App, f: Fields, rng: random.Random) -> None:
@@ -1913,7 +1926,7 @@ FAULTS: Faults = {
                            ("key_in_prompt", ("pharmacy",), leak_key_in_prompt, _NONE),
                            ("counterparty", ("claims",), leak_counterparty, _NONE),
                            ("card_in_request", ("railway",), leak_card_in_request, _NONE),
-                           ("pesel_in_answer", ("courtfiling",), leak_pesel_in_answer, _NONE),
+                           ("docket_in_answer", ("courtfiling",), leak_docket_in_answer, _NONE),
                            ("student_health", ("timetable",), leak_student_health, _NONE)],
     "dify_classifier_drift": [("wrong_class", ("museum", "claims"), drift_wrong_class, _NONE),
                               ("wrong_class_derails", ("museum",), drift_wrong_class_derails, frozenset({"task_derailment"}))],
