@@ -1,4 +1,4 @@
-"""Held-out corpora 5, 6 and 7's structure (tests/detectors/heldout5.py …): sizes, names, labels, shapes. Never
+"""Held-out corpora 5, 6, 7 and 8's structure (tests/detectors/heldout5.py …): sizes, names, labels, shapes. Never
 what the detectors find on them: that is scored by the lead only (bench/detection_quality.py --corpus NAME).
 Each corpus's own checks (its languages, its docstring's counts) are in its own test module."""
 
@@ -11,14 +11,16 @@ from types import ModuleType
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from tests.detectors import heldout5, heldout6, heldout7
+from tests.detectors import heldout5, heldout6, heldout7, heldout8
 from tests.detectors.corpus import Case
 
 NODE_TYPES = (
     "start", "llm", "knowledge-retrieval", "question-classifier", "parameter-extractor", "tool", "code",
     "http-request", "iteration", "loop", "assigner", "template-transform", "answer", "end",
 )  # fmt: skip
-CORPORA = pytest.mark.parametrize("module", [heldout5, heldout6, heldout7], ids=lambda module: module.__name__[-8:])
+CORPORA = pytest.mark.parametrize(
+    "module", [heldout5, heldout6, heldout7, heldout8], ids=lambda module: module.__name__[-8:]
+)
 
 
 @cache
