@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
 from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.queue.memory import MemoryQueue
-from bridge.service import pipeline, replay_export
+from bridge.service import pipeline, replay_export, replay_workers
 from bridge.service.pipeline import Pipeline, Processed
 from bridge.service.replay_export import ReplayExport
 from bridge.service.replay_workers import ReplayWorkers, WorkerTraceback
@@ -178,7 +179,73 @@ def test_workers_keep_each_apps_runs_together_and_in_order_and_share_the_apps(
         sent = {run.run_id for run in runs}
         received = [s.attributes["dify.run.id"] for s in roots if s.attributes["dify.run.id"] in sent]
         assert received == [run.run_id for run in runs]
-    assert [worker.sent > 0 for worker in workers._workers] == [True, True]
+    assert [worker.work > 0 for worker in workers._workers] == [True, True]
+
+
+def _gated(config: BridgeConfig) -> tuple[Callable[[], ReplayExport], Callable[[], None]]:
+    """An `open_export` for the first worker that waits until `release()`: runs submitted before are read before
+    the workers are ready, as the first worker's imports let them be."""
+    gate, opener = os.pipe()
+
+    def open_export() -> ReplayExport:
+        os.read(gate, 1)
+        return ReplayExport(config)
+
+    def release() -> None:
+        os.write(opener, b"x")
+        os.close(opener)
+        os.close(gate)
+
+    return open_export, release
+
+
+def _runs_per_worker(workers: ReplayWorkers) -> list[int]:
+    return sorted(worker.done.tally.runs for worker in workers._workers if worker.done is not None)
+
+
+def test_apps_read_before_the_workers_are_ready_are_shared_out_largest_first(
+    config: BridgeConfig, otlp_sink: OtlpSink
+) -> None:
+    """Two small apps read first and a large one after: given out at their first runs, the large app would join a
+    small one on a worker (1 + 10 runs against 1); held until the workers are ready, it gets a worker to itself."""
+    open_export, release = _gated(config)
+    workers = ReplayWorkers(2, open_export)
+    try:
+        for run in [*_runs(1, "app-a"), *_runs(1, "app-b"), *_runs(10, "app-c")]:
+            workers.submit(run)
+        assert not workers.ready and [worker.work for worker in workers._workers] == [0, 0]  # held
+    finally:
+        release()
+        outcome = workers.finish(15)
+    assert outcome.tally.runs == 12 and outcome.flushed
+    assert _runs_per_worker(workers) == [2, 10]
+    assert len(_roots(otlp_sink, outcome.tally.spans)) == 12
+
+
+def test_runs_held_past_the_bound_are_shared_out_before_the_workers_are_ready(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input read much faster than the first worker starts is not held whole: past `MAX_HELD_BYTES` its apps
+    go to their workers' pipes, and reading goes on; an app keeps its worker and its order."""
+    monkeypatch.setattr(replay_workers, "MAX_HELD_BYTES", 1)
+    open_export, release = _gated(config)
+    workers = ReplayWorkers(2, open_export)
+    first, second = _runs(3, "app-a"), _runs(3, "app-b")
+    try:
+        for one, two in zip(first, second, strict=True):
+            workers.submit(one)
+            workers.submit(two)
+        assert not workers.ready and all(worker.work > 0 for worker in workers._workers)
+    finally:
+        release()
+        outcome = workers.finish(15)
+    assert _runs_per_worker(workers) == [3, 3]
+    roots = _roots(otlp_sink, outcome.tally.spans)
+    for runs in (first, second):
+        sent = {run.run_id for run in runs}
+        assert [s.attributes["dify.run.id"] for s in roots if s.attributes["dify.run.id"] in sent] == [
+            run.run_id for run in runs
+        ]
 
 
 def test_runs_sent_before_a_failure_in_reading_are_still_delivered(config: BridgeConfig, otlp_sink: OtlpSink) -> None:
