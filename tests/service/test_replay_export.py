@@ -274,10 +274,12 @@ def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were
     """As when the run is built in this process: its error (with the worker's traceback as its cause) ends the
     replay; what the workers had queued before is still delivered."""
 
-    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def process_run(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if run.run_id == "broken":  # a bug in building, say
             raise ValueError("run broken cannot be built")
-        return pipeline.process_run(builder, pipelines, run)
+        return pipeline.process_run(builder, pipelines, run, measured)
 
     monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
     broken = replace(RUN, run_id="broken")
@@ -318,10 +320,12 @@ def test_a_worker_that_dies_is_said_not_to_have_answered(
     """A worker killed (OOM, say) with runs it was sent: the replay ends with an error, not a summary that would
     count fewer runs as if nothing was lost, and does not wait for it forever."""
 
-    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def process_run(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if run.run_id == "fatal":
             os._exit(137)
-        return pipeline.process_run(builder, pipelines, run)
+        return pipeline.process_run(builder, pipelines, run, measured)
 
     monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
     workers = ReplayWorkers(2, lambda: ReplayExport(config))
@@ -346,10 +350,12 @@ def test_the_first_worker_imports_with_the_collector_off_and_works_with_it_on(
     frozen_at_start = gc.get_freeze_count()
     process_run = pipeline.process_run
 
-    def checked(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def checked(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if not gc.isenabled() or gc.get_freeze_count() <= frozen_at_start:
             raise RuntimeError("the collector is off, or start-up was not frozen")
-        return process_run(builder, pipelines, run)
+        return process_run(builder, pipelines, run, measured)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replay_export, "process_run", checked)  # the workers are forked with it
@@ -389,3 +395,37 @@ def test_an_otlp_sender_starts_no_thread_before_its_first_send(otlp_sink: OtlpSi
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr
+
+
+def test_a_replay_computes_no_run_metrics(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`replay` has no metrics: its runs' measurements (3 % of a run's CPU) are not computed."""
+
+    def measurements(spans: object) -> list[object]:
+        raise AssertionError("run metrics computed")
+
+    monkeypatch.setattr(pipeline.run_metrics, "measurements", measurements)
+    export = _export(config, workers=0)
+    try:
+        for run in _runs(2):
+            export.submit(run)
+    finally:
+        outcome = export.finish(15)
+    assert outcome.tally.runs == 2 and outcome.flushed
+
+
+def test_replays_export_loads_no_metrics_sdk() -> None:
+    """The config's models and the pipelines read the metrics' plain data (bridge/telemetry/series.py), not the
+    aggregates that load the OpenTelemetry SDK's metrics (about 40 ms of the first worker's start-up): a fresh
+    interpreter, as replay's first worker loads it."""
+    code = (
+        "import sys\n"
+        "from bridge.config.loader import default_config\n"
+        "from bridge.service.replay_export import ReplayExport\n"
+        "ReplayExport(default_config())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk.metrics')"
+        " or m == 'bridge.telemetry.aggregates'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
