@@ -413,19 +413,3 @@ def test_a_replay_computes_no_run_metrics(
     finally:
         outcome = export.finish(15)
     assert outcome.tally.runs == 2 and outcome.flushed
-
-
-def test_replays_export_loads_no_metrics_sdk() -> None:
-    """The config's models and the pipelines read the metrics' plain data (bridge/telemetry/series.py), not the
-    aggregates that load the OpenTelemetry SDK's metrics (about 40 ms of the first worker's start-up): a fresh
-    interpreter, as replay's first worker loads it."""
-    code = (
-        "import sys\n"
-        "from bridge.config.loader import default_config\n"
-        "from bridge.service.replay_export import ReplayExport\n"
-        "ReplayExport(default_config())\n"
-        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk.metrics')"
-        " or m == 'bridge.telemetry.aggregates'))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
