@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -343,8 +344,6 @@ def _run_ids(payload: bytes) -> str:
     traces = dict.fromkeys(
         span.trace_id for resource in request.resource_spans for scope in resource.scope_spans for span in scope.spans
     )
-    import uuid
-
     named = [str(uuid.UUID(bytes=trace)) for trace in list(traces)[:3] if len(trace) == 16]
     return ",".join(named) + (f" (+{len(traces) - 3} more)" if len(traces) > 3 else "")
 

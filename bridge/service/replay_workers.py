@@ -11,9 +11,8 @@ worker's imports) are held here; then their apps are shared out largest first, e
 work so far, and an app first seen later goes to the worker with the least work then. A run's work is counted as
 its bytes plus `RUN_COST_BYTES`. Each app given its worker at its first run, by bytes alone, had one of two
 workers ending 0.1-0.4 s after the other on the bench's corpus (57 % of the runs' CPU against 43 %); a hash of the
-app id, 13 of 17 apps to one. A
-worker that fails (a config error, a run it cannot process) says why and exits; its error is raised here, as the
-replaying process would have raised it itself.
+app id, 13 of 17 apps to one. A worker that fails (a config error, a run it cannot process) says why and exits;
+its error is raised here, as the replaying process would have raised it itself.
 """
 
 from __future__ import annotations
