@@ -53,6 +53,8 @@ def renamed_copy(before: Path, into: Path) -> None:
     for path in into.rglob("*.py"):
         text = _IMPORT.sub(r"\1 \2_before", path.read_text())
         text = text.replace('resources.files("bridge.', 'resources.files("bridge_before.')
+        if path.name == "registry.py" and path.parent.name == "config":  # components' modules, named as text
+            text = text.replace(': "bridge.', ': "bridge_before.')
         path.write_text(text.replace('import_module(f"detectors.', 'import_module(f"detectors_before.'))
 
 

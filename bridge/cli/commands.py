@@ -10,8 +10,6 @@ import gc
 import json
 import logging
 import os
-import socket
-import ssl
 import sys
 import time
 import uuid
@@ -25,13 +23,15 @@ from bridge.dify.formats import FORMATS, InputError
 from bridge.queue.errors import QueueError
 
 if TYPE_CHECKING:
+    import socket
+
     from bridge.config.models import BridgeConfig
     from bridge.service.replay_export import ReplayExport
     from bridge.service.replay_workers import ReplayWorkers
 
 # Each command imports what only it needs when it runs (the server, the store, the config loader, the
-# exporters): a command's time to its first record counts. `replay` of a large input reads the files with none
-# of them loaded: its workers load them (bridge/service/replay_workers.py).
+# exporters, socket and ssl): a command's time to its first record counts. `replay` of a large input reads the
+# files with none of them loaded: its workers load them (bridge/service/replay_workers.py).
 
 # Progress lines go to stderr once the input is this large (or when stderr is a terminal).
 PROGRESS_MIN_BYTES = 1 << 20
@@ -106,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _listen(host: str, port: int) -> socket.socket:
     """A listening socket on host:port, or `ListenError` naming them."""
+    import socket
+
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         listener = socket.socket(family, kind, proto)
@@ -169,6 +171,8 @@ def _tls_options(config: BridgeConfig) -> dict[str, Any]:
         return {}
     options: dict[str, Any] = {"ssl_certfile": tls.cert_file, "ssl_keyfile": tls.key_file}
     if tls.client_ca_file:
+        import ssl
+
         options |= {"ssl_ca_certs": tls.client_ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
     return options
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge.config.durations import Duration
 from bridge.management.settings import ServerConfig
 from bridge.queue.config import QueueConfig
-from bridge.telemetry.aggregates import DEFAULT_MAX_SERIES
+from bridge.telemetry.series import DEFAULT_MAX_SERIES
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ class ReplayExport:
 
     def submit(self, run: WorkflowRun | ClosedRun) -> None:
         """The run's trace built, processed and queued for every exporter; a run that cannot be built raises."""
-        processed = process_run(self.builder, self.pipelines, run)
+        processed = process_run(self.builder, self.pipelines, run, measured=False)
         self.queue.append(processed.entries, time.time())
         notify_all(self.deliveries, processed.entries)
         self.tally.runs += 1

@@ -57,8 +57,9 @@ from bridge.service.pipeline import (
 )
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
 from bridge.telemetry import run_metrics
-from bridge.telemetry.aggregates import Aggregates, Measurement
+from bridge.telemetry.aggregates import Aggregates
 from bridge.telemetry.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
+from bridge.telemetry.series import Measurement
 from bridge.trace.assembly import PendingTrace, TraceAssembler
 from bridge.trace.attributes import DIFY_SOURCE
 from bridge.trace.otlp_spans import to_spans, with_resource_defaults

@@ -42,15 +42,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from bridge import __version__
+from bridge.telemetry.series import DEFAULT_MAX_SERIES, Key, Measurement
 
-# Attributes of one series as (key, value) pairs: hashable, cheap to build at the call site.
-Key = tuple[tuple[str, str], ...]
-# (series name, value, attributes): what `Aggregates.apply` records; plain data, so a pipeline worker's
-# measurements travel to the server process.
-Measurement = tuple[str, float, Key]
 # Where measurements past a series' limit go (the OpenTelemetry SDK's name for it).
 OVERFLOW: Key = (("otel.metric.overflow", "true"),)
-DEFAULT_MAX_SERIES = 200
 
 
 class _HistogramPoint:

@@ -19,7 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import __version__
-from bridge.telemetry.aggregates import DEFAULT_MAX_SERIES, Aggregates, WithAggregates
+from bridge.telemetry.aggregates import Aggregates, WithAggregates
+from bridge.telemetry.series import DEFAULT_MAX_SERIES
 
 
 class _PrometheusReader(WithAggregates, PrometheusMetricReader):

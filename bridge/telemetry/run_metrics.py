@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.dify.normalize import as_number
 from bridge.processors import redact
-from bridge.telemetry.aggregates import Aggregates, Key, Measurement
+from bridge.telemetry.series import Key, Measurement
 from bridge.trace import attributes as a
+
+if TYPE_CHECKING:
+    from bridge.telemetry.aggregates import Aggregates
 
 RUNS, NODE_DURATION, TOKENS, COST = "dify.workflow.runs", "dify.node.duration", "gen_ai.client.token.usage", "dify.cost"
 

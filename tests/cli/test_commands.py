@@ -396,14 +396,16 @@ def test_replay_of_a_broken_config_says_only_the_configs_errors(
 
 def test_replay_forks_its_workers_before_loading_the_config_the_exporters_or_the_processors() -> None:
     """With its workers (an input of `REPLAY_WORKERS_MIN_BYTES`), the replaying process reads the files with none
-    of the config loader, pydantic, YAML, gRPC, protobuf, the OTel SDK, the processors, the exporters or the span
-    builder loaded, before or after the fork: the workers load them and export every span to a real receiver."""
+    of the config loader, pydantic, YAML, gRPC, protobuf, the OTel SDK, the processors, the exporters, the span
+    builder, socket or ssl loaded, before or after the fork: the workers load them and export every span to a real
+    receiver."""
     import subprocess
     import sys
 
     files = [str(CAPTURES / "a_llm_simple.sse"), str(CAPTURES / "b_iteration_ifelse_http.sse")]
     heavy = ("pydantic", "yaml", "grpc", "google.protobuf", "opentelemetry", "bridge.config.loader",
-             "bridge.processors", "bridge.exporters", "bridge.trace", "bridge.service.pipeline")  # fmt: skip
+             "bridge.processors", "bridge.exporters", "bridge.trace", "bridge.service.pipeline", "ssl",
+             "socket")  # fmt: skip
     with OtlpSink() as sink:
         script = (
             "import sys\nfrom bridge.cli import commands\n"

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from bridge.dify.model import WorkflowRun
 from bridge.dify.replay import read_closed_runs
 from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.queue.memory import MemoryQueue
-from bridge.service import pipeline, replay_export
+from bridge.service import pipeline, replay_export, replay_workers
 from bridge.service.pipeline import Pipeline, Processed
 from bridge.service.replay_export import ReplayExport
 from bridge.service.replay_workers import ReplayWorkers, WorkerTraceback
@@ -178,7 +179,73 @@ def test_workers_keep_each_apps_runs_together_and_in_order_and_share_the_apps(
         sent = {run.run_id for run in runs}
         received = [s.attributes["dify.run.id"] for s in roots if s.attributes["dify.run.id"] in sent]
         assert received == [run.run_id for run in runs]
-    assert [worker.sent > 0 for worker in workers._workers] == [True, True]
+    assert [worker.work > 0 for worker in workers._workers] == [True, True]
+
+
+def _gated(config: BridgeConfig) -> tuple[Callable[[], ReplayExport], Callable[[], None]]:
+    """An `open_export` for the first worker that waits until `release()`: runs submitted before are read before
+    the workers are ready, as the first worker's imports let them be."""
+    gate, opener = os.pipe()
+
+    def open_export() -> ReplayExport:
+        os.read(gate, 1)
+        return ReplayExport(config)
+
+    def release() -> None:
+        os.write(opener, b"x")
+        os.close(opener)
+        os.close(gate)
+
+    return open_export, release
+
+
+def _runs_per_worker(workers: ReplayWorkers) -> list[int]:
+    return sorted(worker.done.tally.runs for worker in workers._workers if worker.done is not None)
+
+
+def test_apps_read_before_the_workers_are_ready_are_shared_out_largest_first(
+    config: BridgeConfig, otlp_sink: OtlpSink
+) -> None:
+    """Two small apps read first and a large one after: given out at their first runs, the large app would join a
+    small one on a worker (1 + 10 runs against 1); held until the workers are ready, it gets a worker to itself."""
+    open_export, release = _gated(config)
+    workers = ReplayWorkers(2, open_export)
+    try:
+        for run in [*_runs(1, "app-a"), *_runs(1, "app-b"), *_runs(10, "app-c")]:
+            workers.submit(run)
+        assert not workers.ready and [worker.work for worker in workers._workers] == [0, 0]  # held
+    finally:
+        release()
+        outcome = workers.finish(15)
+    assert outcome.tally.runs == 12 and outcome.flushed
+    assert _runs_per_worker(workers) == [2, 10]
+    assert len(_roots(otlp_sink, outcome.tally.spans)) == 12
+
+
+def test_runs_held_past_the_bound_are_shared_out_before_the_workers_are_ready(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input read much faster than the first worker starts is not held whole: past `MAX_HELD_BYTES` its apps
+    go to their workers' pipes, and reading goes on; an app keeps its worker and its order."""
+    monkeypatch.setattr(replay_workers, "MAX_HELD_BYTES", 1)
+    open_export, release = _gated(config)
+    workers = ReplayWorkers(2, open_export)
+    first, second = _runs(3, "app-a"), _runs(3, "app-b")
+    try:
+        for one, two in zip(first, second, strict=True):
+            workers.submit(one)
+            workers.submit(two)
+        assert not workers.ready and all(worker.work > 0 for worker in workers._workers)
+    finally:
+        release()
+        outcome = workers.finish(15)
+    assert _runs_per_worker(workers) == [3, 3]
+    roots = _roots(otlp_sink, outcome.tally.spans)
+    for runs in (first, second):
+        sent = {run.run_id for run in runs}
+        assert [s.attributes["dify.run.id"] for s in roots if s.attributes["dify.run.id"] in sent] == [
+            run.run_id for run in runs
+        ]
 
 
 def test_runs_sent_before_a_failure_in_reading_are_still_delivered(config: BridgeConfig, otlp_sink: OtlpSink) -> None:
@@ -207,10 +274,12 @@ def test_a_run_a_worker_cannot_build_raises_its_error_here_after_the_others_were
     """As when the run is built in this process: its error (with the worker's traceback as its cause) ends the
     replay; what the workers had queued before is still delivered."""
 
-    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def process_run(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if run.run_id == "broken":  # a bug in building, say
             raise ValueError("run broken cannot be built")
-        return pipeline.process_run(builder, pipelines, run)
+        return pipeline.process_run(builder, pipelines, run, measured)
 
     monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
     broken = replace(RUN, run_id="broken")
@@ -251,10 +320,12 @@ def test_a_worker_that_dies_is_said_not_to_have_answered(
     """A worker killed (OOM, say) with runs it was sent: the replay ends with an error, not a summary that would
     count fewer runs as if nothing was lost, and does not wait for it forever."""
 
-    def process_run(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def process_run(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if run.run_id == "fatal":
             os._exit(137)
-        return pipeline.process_run(builder, pipelines, run)
+        return pipeline.process_run(builder, pipelines, run, measured)
 
     monkeypatch.setattr(replay_export, "process_run", process_run)  # the workers are forked with it
     workers = ReplayWorkers(2, lambda: ReplayExport(config))
@@ -279,10 +350,12 @@ def test_the_first_worker_imports_with_the_collector_off_and_works_with_it_on(
     frozen_at_start = gc.get_freeze_count()
     process_run = pipeline.process_run
 
-    def checked(builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun) -> Processed:
+    def checked(
+        builder: SpanBuilder, pipelines: list[Pipeline], run: WorkflowRun | ClosedRun, measured: bool = True
+    ) -> Processed:
         if not gc.isenabled() or gc.get_freeze_count() <= frozen_at_start:
             raise RuntimeError("the collector is off, or start-up was not frozen")
-        return process_run(builder, pipelines, run)
+        return process_run(builder, pipelines, run, measured)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replay_export, "process_run", checked)  # the workers are forked with it
@@ -322,3 +395,21 @@ def test_an_otlp_sender_starts_no_thread_before_its_first_send(otlp_sink: OtlpSi
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr
+
+
+def test_a_replay_computes_no_run_metrics(
+    config: BridgeConfig, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`replay` has no metrics: its runs' measurements (3 % of a run's CPU) are not computed."""
+
+    def measurements(spans: object) -> list[object]:
+        raise AssertionError("run metrics computed")
+
+    monkeypatch.setattr(pipeline.run_metrics, "measurements", measurements)
+    export = _export(config, workers=0)
+    try:
+        for run in _runs(2):
+            export.submit(run)
+    finally:
+        outcome = export.finish(15)
+    assert outcome.tally.runs == 2 and outcome.flushed
