@@ -111,7 +111,6 @@ def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
     assert [r.id for r in storage.journal_rows()] == [2]
 
 
-
 def test_journal_rows_read_back_field_for_field(tmp_path: Path) -> None:
     """Rows go to SQLite as the tuples they are, each value to its named column."""
     storage = _open(tmp_path)
@@ -123,6 +122,7 @@ def test_journal_rows_read_back_field_for_field(tmp_path: Path) -> None:
     reopened = QueueStorage(str(tmp_path / "q.db"))
     assert reopened.journal_rows() == rows and reopened.span_journal_rows() == spans
     reopened.close()
+
 
 def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_was_not_released(
     tmp_path: Path,
