@@ -207,8 +207,9 @@ class DeadLetter:
     reason: str
 
 
-# Journal rows are tuples in their table's column order, handed to SQLite as they are: one is made for nearly every
-# stream event, in a third of a frozen dataclass's time (whose `__init__` sets each field through `object`).
+# Journal rows are tuples, handed to SQLite as they are (in the order of the columns their INSERT names): one is made
+# for nearly every stream event, in a third of a frozen dataclass's time (whose `__init__` sets each field through
+# `object.__setattr__`).
 class JournalRow(NamedTuple):
     id: int
     received_at: float
