@@ -25,7 +25,8 @@ within each round; ratios are per round.
     .venv/bin/python bench/end_to_end_replay.py [--rounds 3] [--copies 65] [--no-serve] [--streams DIR...]
                                                 [--plain-sdk SCRIPT] [--before DIR] [--phases]
 
-To profile the served bridge: `BENCH_SERVER_WRAPPER="py-spy record --subprocesses -f raw -o serve.txt --"`.
+To profile the served bridge: `BENCH_SERVER_WRAPPER="py-spy record --subprocesses -f raw -o serve.txt --"`, or,
+without py-spy, its main thread by CPU: `BENCH_SERVER_WRAPPER="$PWD/.venv/bin/python $PWD/bench/cpu_sampler.py OUT"`.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ class Timing:
     cpu: float  # seconds of CPU (user + system) of its processes: steadier than wall time on a shared machine
     ready_seconds: float | None = None  # plain SDK: from its first input read
     sender_cpu: float | None = None  # serve: this process's CPU meanwhile (the sender's, and the receiver's)
+    server_thread_cpu: float | None = None  # serve: its server process's main thread (the event loop)
 
 
 def _run_process(
@@ -276,6 +278,7 @@ class Server:
         before = sink.span_count()
         tally = _Tally(lambda: None)
         cpu_before = sum(_cpu_seconds(self.process.pid).values())
+        thread_before = _thread_cpu(self.process.pid)
         own_before = time.process_time()
         uvloop.run(_load(f"http://127.0.0.1:{self.port}", receiver, [((b,), True) for b in corpus.bodies],
                          CONNECTIONS, None, tally))  # fmt: skip
@@ -292,10 +295,18 @@ class Server:
             time.sleep(0.005)
         cpu = sum(_cpu_seconds(self.process.pid).values()) - cpu_before  # with its pipeline worker
         own = time.process_time() - own_before
-        return Timing(sink.last_at - tally.started, expected, sink.span_count() - before, cpu, sender_cpu=own)
+        thread = _thread_cpu(self.process.pid) - thread_before
+        return Timing(sink.last_at - tally.started, expected, sink.span_count() - before, cpu, sender_cpu=own,
+                      server_thread_cpu=thread)  # fmt: skip
 
     def stop(self) -> None:
         _stop(self.process)
+
+
+def _thread_cpu(pid: int) -> float:
+    """CPU seconds of `pid`'s main thread (where a wrapper runs the bridge in its own process: its only process)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # What the replaying process imports (with its workers: the readers only), and what its first worker adds: the
@@ -456,6 +467,8 @@ def _print_round(index: int, corpus: Corpus, row: dict[str, Any]) -> None:
         if side in row:
             timing: Timing = row[side]
             sender = "" if timing.sender_cpu is None else f", sender + receiver CPU {timing.sender_cpu:.2f} s"
+            if timing.server_thread_cpu is not None:
+                sender = f", of it the server's main thread {timing.server_thread_cpu:.2f} s{sender}"
             cells.append(f"{side} {timing.seconds:.2f} s (CPU {timing.cpu:.2f} s{sender}), {timing.received}/"
                          f"{timing.sent} spans, {sdk.seconds / timing.seconds:.2f}x")  # fmt: skip
     print("; ".join(cells), flush=True)

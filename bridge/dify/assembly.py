@@ -110,7 +110,9 @@ class RunAssembler:
         run = self._runs.get(key)
         if run is None:
             run = self._open(key, receiver)
-        if context is not None:
+        # Nearly every event comes on the stream its run's last one came on: nothing to note then (a context
+        # pointing at a run is always among that run's contexts).
+        if context is not None and self._context_runs.get(context) != key:
             self._context_runs[context] = key
             self._contexts_of.setdefault(key, set()).add(context)
         run.last_activity = now
@@ -209,6 +211,8 @@ class RunAssembler:
     def _adopt_task(self, task_id: str, key: str) -> None:
         """Chat events (message_end, agent_thought) carry only task_id: fold them into the run."""
         previous = self._task_runs.get(task_id)
+        if previous == key:  # as nearly always: noted at the run's first event (and among its task ids since)
+            return
         self._task_runs[task_id] = key
         self._tasks_of.setdefault(key, set()).add(task_id)
         # Only a placeholder keyed by the task id is folded in; a task id reused by another run is not ours.

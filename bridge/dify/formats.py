@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -23,6 +24,10 @@ class Record(NamedTuple):  # a tuple: made once per record read, at a third of a
     line: int
     sse_event: str | None = None  # the `event:` line of an SSE block, if any
     position: int | None = None  # its place in a JSON array, which may hold many records on one line
+
+
+# A `Record` made from its four fields in C: the class's own `__new__` is a Python function (0.8 us more a record).
+_record = partial(tuple.__new__, Record)
 
 
 class InputError(Exception):
@@ -118,7 +123,7 @@ def _iter_sse(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[R
             if data_lines:
                 payload = "\n".join(data_lines)
                 try:
-                    yield Record(parse(payload), block_line, event_name)
+                    yield _record((parse(payload), block_line, event_name, None))
                 except json.JSONDecodeError as exc:
                     yield _decode_error(source, block_line, exc, exc.lineno - 1)
             # A block with no data (Dify's `event: ping`) is a keep-alive: nothing to record.
@@ -142,7 +147,7 @@ def _iter_ndjson(text: str, source: str, parse: Callable[[str], Any]) -> Iterato
         if not line or line.isspace():
             continue
         try:
-            yield Record(parse(line), number)
+            yield _record((parse(line), number, None, None))
         except json.JSONDecodeError as exc:
             yield _decode_error(source, number, exc)
 

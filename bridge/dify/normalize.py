@@ -208,10 +208,13 @@ _RUN_SCOPED = _NODE_EVENTS | {"workflow_started", "workflow_finished"}
 _NUMERIC_DATA_FIELDS = ("elapsed_time", "total_tokens", "total_steps", "index", "retry_index", "exceptions_count")
 
 
-def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | None = None) -> DifyEvent:
-    """One stream event, snake_case or camelCase (or as `parse_event_json` left it) → `DifyEvent`."""
+def normalize_event(
+    obj: Any, source: str = "", line: int = 0, sse_event: str | None = None, app_id: str | None = None
+) -> DifyEvent:
+    """One stream event, snake_case or camelCase (or as `parse_event_json` left it) → `DifyEvent`; `app_id`:
+    the registered app that signed it (`DifyEvent.app_id`)."""
     if type(obj) is UnreadEvent:
-        return _normalize_unread(obj, source, line, sse_event)
+        return _normalize_unread(obj, source, line, sse_event, app_id)
     if not isinstance(obj, dict):
         raise InputError(source, line, "", f"expected a JSON object, got {type(obj).__name__}")
     raw_data = obj.get("data")
@@ -263,6 +266,7 @@ def normalize_event(obj: Any, source: str = "", line: int = 0, sse_event: str | 
         created_at=timestamp(obj.get("created_at"), "created_at", source, line),
         source=source,
         line=line,
+        app_id=app_id,
     )
 
 
@@ -347,11 +351,13 @@ def parse_event_json(document: str) -> Any:
     return unread if unread.event in _UNREAD_DATA_EVENTS else decode_json(document)
 
 
-def _normalize_unread(unread: UnreadEvent, source: str, line: int, sse_event: str | None) -> DifyEvent:
+def _normalize_unread(
+    unread: UnreadEvent, source: str, line: int, sse_event: str | None, app_id: str | None
+) -> DifyEvent:
     try:
         data: JSONDict = _DATA_FIELDS.decode(unread.data)
     except (msgspec.DecodeError, RecursionError):  # no object: refused, and worded, the general way
-        return normalize_event(unread.as_json(), source, line, sse_event)
+        return normalize_event(unread.as_json(), source, line, sse_event, app_id)
     run_id = unread.workflow_run_id
     if (
         not _CAMEL_FIELDS.isdisjoint(data)
@@ -359,7 +365,7 @@ def _normalize_unread(unread: UnreadEvent, source: str, line: int, sse_event: st
         or (unread.event in _RUN_SCOPED and not run_id)
         or (unread.event in _NODE_EVENTS and not (data.get("id") and data.get("node_id")))
     ):
-        return normalize_event(unread.as_json(), source, line, sse_event)
+        return normalize_event(unread.as_json(), source, line, sse_event, app_id)
     for key in ("created_at", "finished_at"):
         value = data.get(key)
         if value is not None and not 0 <= value < _LATEST:  # milliseconds, or refused
@@ -375,6 +381,7 @@ def _normalize_unread(unread: UnreadEvent, source: str, line: int, sse_event: st
         source=source,
         line=line,
         packed=bytes(unread.data),
+        app_id=app_id,
     )
 
 

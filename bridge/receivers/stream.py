@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,10 +57,9 @@ def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[Dify
             detail = f"the body holds more than {max_events} events (max_events); send them over several requests"
             raise ApiError(413, "too_many_events", detail)
         try:
-            event = normalize_event(record.obj, "body", record.line, record.sse_event)
+            events.append(normalize_event(record.obj, "body", record.line, record.sse_event, app_id))
         except InputError as exc:
             raise ApiError(422, "invalid_event", str(exc)) from None
-        events.append(replace(event, app_id=app_id))
     if not events:
         raise ApiError(422, "invalid_event", "the body holds no event")
     return events

@@ -311,3 +311,22 @@ def test_closing_a_run_does_not_look_through_every_open_runs_tasks_and_streams()
     assert len(closed) == count and len(assembler) == 0
     assert assembler._task_runs == {} and assembler._context_runs == {}
     assert took < 5.0, f"closing {count} runs took {took:.1f} s"
+
+
+def test_an_error_event_joins_the_run_that_last_came_on_its_stream_when_runs_take_turns() -> None:
+    """A run's events after the first on the same stream note nothing new; the stream's run changes as another's
+    events come on it, and back, and every note is forgotten when the runs close."""
+    first, second = (events_of(CAPTURES / name)[:3] for name in ("a_simple_http.sse", "a_llm_simple.sse"))
+    assert first[0].workflow_run_id != second[0].workflow_run_id and first[0].task_id
+    error = DifyEvent("error", {"status": 500, "code": "internal", "message": "model quota exceeded"})
+    assembler = RunAssembler(terminal_wait=0)
+    for event in [first[0], first[1], second[0], second[1], first[2], second[2], error]:
+        assembler.add(event, now=1, context="conn-1")
+    (run,) = assembler.due(1)
+    assert (run.run_id, run.status) == (second[0].workflow_run_id, "failed")
+    for event in (first[0], error):
+        assembler.add(event, now=2, context="conn-1")
+    (run,) = assembler.due(2)
+    assert (run.run_id, run.status) == (first[0].workflow_run_id, "failed")
+    assert assembler._task_runs == {} and assembler._context_runs == {}
+    assert assembler._tasks_of == {} and assembler._contexts_of == {}

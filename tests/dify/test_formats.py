@@ -101,3 +101,19 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
 def test_a_document_nested_deeper_than_the_stack_is_refused_as_malformed(depth: int) -> None:
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         decode_json("[" * depth + "]" * depth)
+
+
+def test_records_made_in_one_step_have_every_field() -> None:
+    """SSE and NDJSON records are made from their fields' tuple (`tuple.__new__`), not by `Record(...)`: the
+    same records, with every field the class has."""
+    sse = 'event: message\ndata: {"a": 1}\n\ndata: {"b": 2}\n\n'
+    ndjson = '{"a": 1}\n\n{"b": 2}\n'
+    expected = {
+        "sse": [Record({"a": 1}, 2, "message"), Record({"b": 2}, 4)],
+        "ndjson": [Record({"a": 1}, 1), Record({"b": 2}, 3)],
+    }
+    for fmt, text in (("sse", sse), ("ndjson", ndjson)):
+        records = list(iter_records(text, "t", fmt))
+        assert records == expected[fmt]
+        for record, wanted in zip(records, expected[fmt], strict=True):
+            assert type(record) is Record and record._asdict() == wanted._asdict()

@@ -142,6 +142,22 @@ def test_events_the_one_pass_reading_cannot_take_whole_are_read_the_general_way(
     assert event == normalize_event(obj, "f", 1) and event.packed is None
 
 
+def test_an_event_carries_the_app_that_signed_it_whichever_way_it_is_read() -> None:
+    """The stream receiver names the signing app as each event is made (`app_id`), not in a copy after."""
+    documents = [
+        '{"event":"node_started","workflow_run_id":"r","data":{"id":"e","node_id":"n"}}',  # its data left unread
+        '{"event":"workflow_started","workflow_run_id":"r","data":{"id":"r"}}',  # read the general way
+        '{"event":"node_started","workflowRunId":"r","data":{"id":"e","nodeId":"n"}}',  # camelCase: the general way
+        '{"event":"node_started","workflow_run_id":"r","data":7}',  # refused the general way, after the one pass
+    ]
+    for document in documents[:3]:
+        for parsed in (parse_event_json(document), decode_json(document)):
+            assert normalize_event(parsed, "f", 1, None, "app-1").app_id == "app-1"
+            assert normalize_event(parsed, "f", 1).app_id is None
+    with pytest.raises(InputError, match="data: expected an object"):
+        normalize_event(parse_event_json(documents[3]), "f", 1, None, "app-1")
+
+
 def test_timestamps() -> None:
     assert timestamp(1795553248, "t") == 1795553248.0
     assert timestamp(1795553248123, "t") == 1795553248.123

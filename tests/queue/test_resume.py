@@ -9,12 +9,13 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.config.loader import parse_config
 from bridge.config.models import BridgeConfig
 from bridge.dify.formats import decode_json
-from bridge.dify.model import RUN_STATUS_INCOMPLETE, WorkflowRun
+from bridge.dify.model import RUN_STATUS_INCOMPLETE, DifyEvent, WorkflowRun
 from bridge.queue.journal import event_of, to_row
 from bridge.queue.storage import JournalRow, QueueStorage
 from bridge.service.pipeline_workers import WorkerLost
@@ -265,6 +266,23 @@ def test_what_is_received_waits_for_its_journal_commit_outside_the_service_lock(
 def test_a_journaled_event_reads_back_as_the_event_read_the_general_way() -> None:
     for event, general in zip(events_of(CAPTURE), events_of(CAPTURE, decode_json), strict=True):
         assert event_of(to_row(1, event, 1000.0, "ctx", "stream")) == general
+
+
+def test_a_journaled_event_keeps_every_field_of_its_envelope() -> None:
+    """An event whose data came packed has its other fields written from a struct of their own: every field, in
+    text JSON must escape (quotes, line breaks, other scripts), reads back as it was."""
+    packed = [event for event in events_of(CAPTURE) if event.packed is not None]
+    assert packed
+    odd = 'a "quoted"\nrun \u00e9\u6f22 \\ \U0001f600'
+    for event in packed:
+        fields = {
+            "workflow_run_id": odd, "task_id": odd + "t", "conversation_id": odd + "c", "message_id": odd + "m",
+            "created_at": 1795553248.123456, "source": odd + "s", "line": 2**40, "app_id": odd + "a",
+        }  # fmt: skip
+        assert set(fields) | {"event", "data", "packed"} == set(DifyEvent.__struct_fields__)  # no field forgotten
+        changed = replace(event, **fields)
+        read = event_of(to_row(1, changed, 1000.0, "ctx", "stream"))
+        assert read == replace(changed, data=decode_json(changed.packed), packed=None)
 
 
 def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_path: Path) -> None:

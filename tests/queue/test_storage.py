@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bridge.queue import storage as storage_module
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
 from tests.runs import CAPTURES, request_of
 
 TRACES = frozenset({"traces"})
@@ -109,6 +109,19 @@ def test_journal_rows_leave_with_the_spans_they_became(tmp_path: Path) -> None:
     assert storage.last_journal_id() == 2
     storage.append([("traces", 4, A)], now=2.0, release=[1])()
     assert [r.id for r in storage.journal_rows()] == [2]
+
+
+def test_journal_rows_read_back_field_for_field(tmp_path: Path) -> None:
+    """Rows go to SQLite as the tuples they are, each value to its named column."""
+    storage = _open(tmp_path)
+    rows = [JournalRow(1, 1.5, "ctx", "stream/a", '{"event":"x"}'), JournalRow(2, 2.25, None, "proxy", "{}")]
+    spans = [SpanJournalRow(3, 3.5, "otlp", b"\x0a\x00"), SpanJournalRow(4, 4.75, "otlp/b", b"")]
+    storage.journal(rows)()
+    storage.journal_spans(spans)()
+    assert storage.journal_rows() == rows and storage.span_journal_rows() == spans
+    reopened = QueueStorage(str(tmp_path / "q.db"))
+    assert reopened.journal_rows() == rows and reopened.span_journal_rows() == spans
+    reopened.close()
 
 
 def test_journal_rows_and_a_release_of_them_committed_in_one_group_leave_what_was_not_released(
