@@ -254,6 +254,53 @@ def _emptied_prompt(
                    f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
+# Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
+_GENERAL_PARTS = frozenset({"text", "value", "data", "info", "result", "results", "output", "input", "raw", "str",
+                            "formatted", "display", "label", "json", "body"})  # fmt: skip
+
+
+def _parts(name: str) -> set[str]:
+    return {part for part in name.lower().replace("-", "_").split("_") if len(part) >= 3} - _GENERAL_PARTS
+
+
+def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """A code node's output left empty (`""`, null) whose name shares a part with inputs that all held a value
+    (`status_text` from `status`, `fee` from `fee_try`): (the output, the input, its value). An input that was
+    empty too (`date` from a null `decision_date`) makes the empty output its fair rendering."""
+    inputs = json_attr(span, "input.value")
+    if not isinstance(inputs, dict):
+        return None
+    fields = dict(inputs)
+    for value in inputs.values():
+        if isinstance(value, dict):
+            fields.update(value)
+    for name, value in outputs.items():
+        if not (value is None or value == "") or name in _BOOKKEEPING or not isinstance(name, str):
+            continue
+        parts = _parts(name)
+        sources = [
+            (field, given) for field, given in fields.items() if isinstance(field, str) and parts & _parts(field)
+        ]
+        if sources and not any(_empty(given) for _, given in sources):
+            return name, sources[0][0], sources[0][1]
+    return None
+
+
+def _shown_empty(span: Any, inputs: Any, before: tuple[str, dict[str, Any]]) -> Iterator[Finding]:
+    """An End/Answer node whose every value is empty right after a node that produced a value (under another
+    name: the same name is the same-named rule's): the run answered nothing the node before it had."""
+    if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
+        return
+    producer, outputs = before
+    given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
+                  and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
+    if given is not None:
+        title = attr(span, "dify.node.title", span.name)
+        yield _finding(span, "an End/Answer node shows nothing right after a node produced a value",
+                       f"'{title}' received only empty values, though '{producer}' just before it produced "
+                       f"'{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
+
+
 def _items_lost(trace: Trace) -> Iterator[Finding]:
     for container in trace.of_type("iteration"):
         rounds = attr(container, "dify.container.rounds", 0)
@@ -302,6 +349,7 @@ def create(cfg: Config) -> object:
         produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
         data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
         run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
+        before: tuple[str, dict[str, Any]] | None = None  # the last node that succeeded: (title, outputs)
         for span in trace.nodes:
             attributes = attributes_of(span)
             node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
@@ -311,6 +359,8 @@ def create(cfg: Config) -> object:
             inputs = json_attr(span, "input.value") if reads else None
             if node_type in ("end", "answer") and answers:
                 yield from _answer_cut(span, inputs, answers, produced)
+            if node_type in ("end", "answer") and before is not None:
+                yield from _shown_empty(span, inputs, before)
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
             # mapped from another node than the one that produced the same name.
             refused = node_type == "tool" and attributes.get("dify.node.status") in ("failed", "exception")
@@ -380,10 +430,17 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
+            elif node_type == "code" and (emptied := _emptied_field(span, outputs)) is not None:
+                name, source, value = emptied
+                yield _finding(span, "a code output emptied though the input it is named after had a value",
+                               f"Code node '{title}' returned '{name}' empty though its input '{source}' held "
+                               f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
+            if node_type != "if-else":
+                before = (title, outputs)
             for name, value in outputs.items():
                 produced[name] = (value, title)
                 if value and isinstance(value, list | dict) and name not in _BOOKKEEPING:

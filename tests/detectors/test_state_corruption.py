@@ -180,3 +180,26 @@ def test_an_empty_item_of_a_list_a_node_produced_is_no_emptied_value() -> None:
     nothing = node("whole", "code", outputs={"items": [{"id": "p1"}]})
     assert findings(run_spans([batch, _prompted("{}")]), "state_corruption", emptied_prompts=True) == []
     assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption", emptied_prompts=True)) == 1
+
+
+def test_a_code_output_emptied_though_the_input_it_is_named_after_had_a_value() -> None:
+    booking = {"booking": {"ref": "K-88", "room_type": "double", "checkin_date": "2026-03-02", "deposit": None}}
+    code = node("fmt", "code", title="Format", inputs=booking,
+                outputs={"room": "", "checkin": "02.03.2026", "deposit_eur": None})  # fmt: skip
+    (finding,) = findings(run_spans([code]), "state_corruption")
+    assert finding.evidence["rule"] == "a code output emptied though the input it is named after had a value"
+    assert finding.evidence["produced"] == "{'room_type': 'double'}"
+    # Empty from an empty input (`deposit` was null), or named after nothing it was given: a fair rendering.
+    fair = node("fmt", "code", title="Format", inputs=booking,
+                outputs={"room": "double", "checkin": "02.03.2026", "deposit_eur": None, "note": ""})  # fmt: skip
+    assert findings(run_spans([fair]), "state_corruption") == []
+
+
+def test_an_end_node_showing_nothing_right_after_a_node_produced_a_value() -> None:
+    draft = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": "Dear Ms Ortiz, …"})
+    end = node("end", "end", title="End", inputs={"letter": ""}, outputs={"letter": ""})
+    (finding,) = findings(run_spans([draft, end]), "state_corruption")
+    assert finding.evidence["rule"] == "an End/Answer node shows nothing right after a node produced a value"
+    # The node before gave nothing either: the run had nothing to show.
+    nothing = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": ""})
+    assert findings(run_spans([nothing, end]), "state_corruption") == []
