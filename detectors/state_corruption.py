@@ -267,6 +267,8 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
     """A code node's output left empty (`""`, null) whose name shares a part with inputs that all held a value
     (`status_text` from `status`, `fee` from `fee_try`): (the output, the input, its value). An input that was
     empty too (`date` from a null `decision_date`) makes the empty output its fair rendering."""
+    if not any(value is None or value == "" for value in outputs.values()):
+        return None  # most code nodes: every output filled, inputs not decoded
     inputs = json_attr(span, "input.value")
     if not isinstance(inputs, dict):
         return None
