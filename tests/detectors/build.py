@@ -116,8 +116,17 @@ def container_after_producer(
                                                   "title": "Step", "status": "succeeded", "created_at": 3 + i,
                                                   "inputs": {"part": "x"}, "outputs": {"out": text},
                                                   f"{kind}_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, kind, base, reason)
+
+
+def container_spans(events: list[DifyEvent], kind: str, base: dict[str, Any], reason: str | None) -> list[ReadableSpan]:
+    """The spans of a run of `events` that ends with the container `base` completing (with `reason`)."""
     done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
-    events += [DifyEvent(f"{kind}_completed", done, "r"), DifyEvent("workflow_finished", {"status": "succeeded"}, "r")]
+    events = [
+        *events,
+        DifyEvent(f"{kind}_completed", done, "r"),
+        DifyEvent("workflow_finished", {"status": "succeeded"}, "r"),
+    ]
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
