@@ -311,12 +311,21 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
         if not isinstance(items, list):
             continue
         title = attr(container, "dify.node.title", container.name)
-        if isinstance(rounds, int) and len(items) < rounds:
+        if isinstance(rounds, int) and len(items) < rounds and len(items) < _rounds_succeeded(trace, container, rounds):
             yield _finding(container, "iteration output items < rounds run",
                            f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
                            f"{rounds} rounds", items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+
+
+def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
+    """The rounds whose nodes all succeeded: a failed round's item is dropped by design (Dify's error handling
+    "remove abnormal output"). `rounds` when the rounds were not recorded."""
+    recorded = [r for r in trace.children(container) if attr(r, "dify.round.index") is not None]
+    if not recorded:
+        return rounds
+    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in trace.children(r)) for r in recorded)
 
 
 def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:

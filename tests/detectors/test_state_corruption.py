@@ -203,3 +203,14 @@ def test_an_end_node_showing_nothing_right_after_a_node_produced_a_value() -> No
     # The node before gave nothing either: the run had nothing to show.
     nothing = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": ""})
     assert findings(run_spans([nothing, end]), "state_corruption") == []
+
+
+def test_an_item_dropped_for_a_failed_round_is_no_item_lost() -> None:
+    def rounds(failing: int | None) -> list[list[dict[str, Any]]]:
+        return [[{"node_type": "llm", "status": "failed" if i == failing else "succeeded",
+                  "outputs": {"text": f"summary {i}"}}] for i in range(3)]  # fmt: skip
+
+    # Dify's "remove abnormal output" leaves a failed round's item out of the list by design.
+    assert findings(_iteration(rounds(1), ["summary 0", "summary 2"]), "state_corruption") == []
+    (finding,) = findings(_iteration(rounds(None), ["summary 0", "summary 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "iteration output items < rounds run"
