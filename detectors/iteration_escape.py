@@ -84,7 +84,7 @@ def create(cfg: Config) -> object:
                      "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
                     where,
                 )  # fmt: skip
-            bound = _run_bound(trace)
+            bound = _run_bound(trace) if count > 1 else None
             # A container whose own limit is the bound (or less) cannot overrun it: Dify stops it there.
             if bound is not None and count > bound[1] and not (isinstance(limit, int) and limit <= bound[1]):
                 yield Finding(

@@ -44,15 +44,14 @@ def multiplied_from(trace: Trace, container: ReadableSpan, items: list[Any]) -> 
     if len(items) < 2:
         return None
     start = container.start_time or 0
+    earlier = [node for node in trace.nodes if (node.start_time or 0) < start]
+    sources = [*reversed(earlier), trace.root] if trace.root is not None else list(reversed(earlier))
     produced: list[list[Any]] = []
-    if trace.root is not None:
-        produced += _lists(json_attr(trace.root, "input.value"))
-    for node in trace.nodes:
-        if (node.start_time or 0) >= start:
-            break
-        produced += _lists(json_attr(node, "output.value"))
-    if any(found == items for found in produced):
-        return None  # the producer gave the iteration this very list
+    for node in sources:  # nearest first: the node just before an iteration most often gave its list
+        found = _lists(json_attr(node, "input.value" if node is trace.root else "output.value"))
+        if any(each == items for each in found):
+            return None  # the producer gave the iteration this very list
+        produced += found
     head = items[:_MAX_ITEMS]
     for source in produced:
         if 0 < len(source) < len(items) and all(any(_covers(s, item) for s in source) for item in head):

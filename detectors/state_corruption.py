@@ -195,7 +195,7 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, str]]) -> Iterator[Finding]:
+def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]) -> Iterator[Finding]:
     """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
     `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
     title = attr(span, "dify.node.title", span.name)
@@ -223,10 +223,10 @@ def _shown_value(message: str) -> str:
 
 
 def _emptied_prompt(
-    span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any], run_inputs: Any
+    span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
 ) -> Iterator[Finding]:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
-    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's title,
+    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
     gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
     attributes = attributes_of(span)
@@ -241,6 +241,7 @@ def _emptied_prompt(
     shown = _no_value(text)
     if shown is ...:
         return
+    run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
     given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
@@ -249,10 +250,9 @@ def _emptied_prompt(
     if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
         return
     producer, name, value = data
-    title = attr(span, "dify.node.title", span.name)
     yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
-                   f"LLM node '{title}' was prompted with {text.strip()[:40]} after '{producer}' produced "
-                   f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+                   f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
+                   f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
 # Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
@@ -289,17 +289,33 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
     return None
 
 
-def _outside_rounds(attributes: Any) -> bool:
-    """Whether a node ran outside any iteration's or loop's rounds (a node an End can follow)."""
-    return attributes.get("dify.iteration.index") is None and attributes.get("dify.loop.index") is None
+def _title(span: Any) -> str:
+    return str(attr(span, "dify.node.title") or span.name)
 
 
-def _shown_empty(span: Any, inputs: Any, last_node: tuple[str, dict[str, Any]]) -> Iterator[Finding]:
+def _last_node(nodes: list[Any], index: int) -> Any:
+    """The node an End/Answer at `index` follows: the last before it outside any container's rounds, not a
+    branch."""
+    for node in reversed(nodes[:index]):
+        attributes = attributes_of(node)
+        inside = attributes.get("dify.iteration.index") is not None or attributes.get("dify.loop.index") is not None
+        if not inside and attributes.get("dify.node.type") != "if-else":
+            return node
+    return None
+
+
+def _shown_empty(span: Any, inputs: Any, last_node: Any) -> Iterator[Finding]:
     """An End/Answer node whose every value is empty right after a node that produced a value (under another
-    name: the same name is the same-named rule's): the run answered nothing the node before it had."""
+    name: the same name is the same-named rule's): the run answered nothing the node before it had. After a
+    node that failed, the empty value is its error's default."""
     if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
         return
-    producer, outputs = last_node
+    if last_node is None or attr(last_node, "dify.node.status") != "succeeded":
+        return
+    outputs = json_attr(last_node, "output.value")
+    if not isinstance(outputs, dict):
+        return
+    producer = _title(last_node)
     given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
                   and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
     if given is not None:
@@ -363,31 +379,32 @@ def create(cfg: Config) -> object:
         if retrieved:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
-        produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
-        data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
-        run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
-        # The last node outside the containers' rounds, if it succeeded: (title, outputs).
-        last_node: tuple[str, dict[str, Any]] | None = None
+        # output name → (value, producer span); titles are read only for a finding
+        produced: dict[str, tuple[Any, Any]] = {}
+        data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
         failed_before = False  # a node failed (handled) before the one read
-        for span in trace.nodes:
+        nodes = trace.nodes
+        for index, span in enumerate(nodes):
             attributes = attributes_of(span)
-            node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
+            get = attributes.get
+            node_type, status = get("dify.node.type"), get("dify.node.status")
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
-            if node_type in ("end", "answer") and answers:
-                yield from _answer_cut(span, inputs, answers, produced)
-            if node_type in ("end", "answer") and last_node is not None:
-                yield from _shown_empty(span, inputs, last_node)
+            if node_type in ("end", "answer"):
+                if answers:
+                    yield from _answer_cut(span, inputs, answers, produced)
+                yield from _shown_empty(span, inputs, _last_node(nodes, index))
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
             # mapped from another node than the one that produced the same name.
-            refused = node_type == "tool" and attributes.get("dify.node.status") in ("failed", "exception")
+            refused = node_type == "tool" and status in ("failed", "exception")
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
                         continue
-                    before, producer = produced[name]
+                    before, producer_span = produced[name]
+                    title, producer = _title(span), _title(producer_span)
                     if _empty(value):
                         yield Finding(
                             KEY,
@@ -422,12 +439,10 @@ def create(cfg: Config) -> object:
                             },
                             span_id(span),
                         )
-            if attributes.get("dify.node.status") != "succeeded":
+            if status != "succeeded":
                 # A node that failed (its error handled: the run went on) leaves the values it owed empty:
                 # an empty value in a later prompt is that failure's doing, not a value lost on the way.
-                failed_before = failed_before or attributes.get("dify.node.status") in ("failed", "exception")
-                if _outside_rounds(attributes):
-                    last_node = None  # an End after a failed node shows the failure's empty default
+                failed_before = failed_before or status in ("failed", "exception")
                 continue
             outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
@@ -435,7 +450,8 @@ def create(cfg: Config) -> object:
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
             if node_type == "llm" and data is not None and cfg.emptied_prompts and not failed_before:
-                yield from _emptied_prompt(span, produced, data, run_inputs)
+                yield from _emptied_prompt(span, produced, data, trace)
+            title = _title(span) if node_type in ("llm", "code", "template-transform") else ""
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
@@ -463,11 +479,9 @@ def create(cfg: Config) -> object:
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
-            if node_type != "if-else" and _outside_rounds(attributes):
-                last_node = (title, outputs)
             for name, value in outputs.items():
-                produced[name] = (value, title)
-                if value and isinstance(value, list | dict) and name not in _BOOKKEEPING:
-                    data = (title, name, value)
+                produced[name] = (value, span)
+                if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
+                    data = (span, name, value)
 
     return detect
