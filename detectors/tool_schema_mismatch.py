@@ -159,9 +159,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
                 KEY, "high", 0.8,
-                f"'{title}' answered without '{renamed[0]}', which every earlier answer of it held, and with "
-                f"'{renamed[1]}', which none did: a field of its output was renamed.",
-                {"node": title, "rule": "an output field the source always gave replaced by one it never gave",
+                f"'{title}' answered without '{renamed[0]}', which its earlier answers held, and with "
+                f"'{renamed[1]}', which they did not: a field of its output was renamed.",
+                {"node": title, "rule": "an output field the source usually gave replaced by one it seldom gave",
                  "field": renamed[0], "produced": renamed[0], "received": renamed[1]},
                 span_id(span),
             )  # fmt: skip
@@ -338,18 +338,20 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
 
 
 def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
-    """A field every earlier output of this source held (`min_history` of them at least) missing, while a
-    field none of them held appears and most of the usual fields are there: (the missing, the new). Learns
-    this output's field names."""
+    """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
+    a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
+    Learns this output's field names."""
     key = f"{KEY}:names:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
     runs, seen = history["runs"], history["seen"]
     names = list(fields)[:200]
     found = None
     if runs >= cfg.min_history:
-        usual = [name for name, count in seen.items() if count >= runs]
+        # Usual: in nine outputs in ten at least; new: in one in ten at most (a rename that lasts a while keeps
+        # firing until the new name is usual).
+        usual = [name for name, count in seen.items() if count >= 0.9 * runs]
         missing = [name for name in usual if name not in fields]
-        new = [name for name in names if name not in seen]
+        new = [name for name in names if seen.get(name, 0) <= 0.1 * runs]
         if missing and new and len(missing) <= 2 and len(new) <= 2 and len(usual) - len(missing) >= len(usual) / 2:
             found = missing[0], new[0]
     for name in names:
