@@ -10,6 +10,7 @@ or over letters meant as items (`A`…`Z`, 汉字: no separators among them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,11 +18,19 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
+from detectors.iteration_items import multiplied_from
 from detectors.loop import node_state
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
 _CHARACTER_ROUNDS = 8
+# A run input that bounds a container's rounds: a name with a bound word and a word for rounds or items
+# (`max_attempts`, `maxRounds`, `iteration_limit`, `max_items`), split at `_`, `-`, `.`, spaces and case.
+_NAME_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_BOUND_WORDS = frozenset({"max", "maximum", "limit", "cap"})
+_ROUND_WORDS = frozenset({"attempt", "attempts", "try", "tries", "retries", "round", "rounds", "iteration",
+                          "iterations", "loop", "loops", "step", "steps", "turn", "turns", "cycle", "cycles",
+                          "pass", "passes", "revision", "revisions", "item", "items"})  # fmt: skip
 
 
 class Config(DetectorConfig):
@@ -40,6 +49,7 @@ def create(cfg: Config) -> object:
             rounds = [s for s in trace.children(container) if attr(s, "dify.round.index") is not None]
             count = max(len(rounds), attributes.get("dify.container.rounds", 0))
             where = span_id(container)
+            limit = attributes.get("dify.container.limit")
             if count > cfg.max_rounds:
                 yield Finding(
                     KEY,
@@ -62,6 +72,30 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
                     where,
                 )
+            source = multiplied_from(trace, container, selector) if isinstance(selector, list) else None
+            if source is not None and isinstance(selector, list):
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.85,
+                    f"The iteration '{title}' ran {count} rounds over {len(selector)} items that only repeat or "
+                    f"extend the {source[0]} items an earlier node produced: the list was multiplied on its way.",
+                    {"node": title, "rule": "iteration items multiply an earlier list's", "rounds": count,
+                     "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
+                    where,
+                )  # fmt: skip
+            bound = _run_bound(trace) if count > 1 else None
+            # A container whose own limit is the bound (or less) cannot overrun it: Dify stops it there.
+            if bound is not None and count > bound[1] and not (isinstance(limit, int) and limit <= bound[1]):
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.85,
+                    f"The {kind} '{title}' ran {count} rounds, over the run's own limit '{bound[0]}' of {bound[1]}.",
+                    {"node": title, "rule": "rounds > the run input that bounds them", "rounds": count,
+                     "input": bound[0], "limit": bound[1]},
+                    where,
+                )  # fmt: skip
             text = _split_text(selector) if isinstance(selector, list) and count >= _CHARACTER_ROUNDS else None
             if text is not None:
                 yield Finding(
@@ -74,7 +108,6 @@ def create(cfg: Config) -> object:
                      "rounds": count, "items": len(text), "text": text[:200]},
                     where,
                 )  # fmt: skip
-            limit = attributes.get("dify.container.limit")
             reason = attributes.get("dify.container.completed_reason")
             if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
                 yield Finding(
@@ -95,17 +128,23 @@ def create(cfg: Config) -> object:
             # An iteration over a list of one repeated item does the same work each round: that is no lack
             # of progress.
             repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
-            if len(rounds) >= cfg.identical_rounds and not repeated and _identical(trace, rounds):
+            # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop even if it broke
+            # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
+            same = 0
+            if len(rounds) >= cfg.identical_rounds and not repeated:
+                same = _identical_stretch(trace, rounds) if kind == "loop" else len(rounds) * _identical(trace, rounds)
+            if same >= cfg.identical_rounds:
                 yield Finding(
                     KEY,
                     "medium",
                     0.85,
-                    f"All {len(rounds)} rounds of the {kind} '{title}' produced identical outputs: "
-                    "it is not making progress.",
+                    f"{'All ' if same == len(rounds) else ''}{same} rounds{'' if same == len(rounds) else ' in a row'} "
+                    f"of the {kind} '{title}' produced identical outputs: it is not making progress.",
                     {
                         "node": title,
-                        "rule": f"all rounds (>= identical_rounds, {cfg.identical_rounds}) produced the same outputs",
+                        "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
                         "rounds": len(rounds),
+                        "identical": same,
                         "round_outputs": str(_signature(trace, rounds[0]))[:300],
                     },
                     where,
@@ -121,6 +160,29 @@ def _split_text(items: list[Any]) -> str | None:
         return None
     text = "".join(items)
     return text if any(not char.isalnum() for char in text) else None
+
+
+def _run_bound(trace: Trace) -> tuple[str, int] | None:
+    """The run input that bounds its containers' rounds (`max_attempts: 6`): its name and value."""
+    inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
+    if not isinstance(inputs, dict):
+        return None
+    for name, value in inputs.items():
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0 and isinstance(name, str):
+            words = {part.lower() for part in _NAME_PARTS.findall(name)}
+            if words & _BOUND_WORDS and words & _ROUND_WORDS:
+                return name, value
+    return None
+
+
+def _identical_stretch(trace: Trace, rounds: list[ReadableSpan]) -> int:
+    """The most rounds in a row that ran the same nodes with the same outputs."""
+    best, run, previous = 0, 0, None
+    for round_span in rounds:
+        signature = _signature(trace, round_span)
+        run = run + 1 if signature and signature == previous else 1
+        best, previous = max(best, run), signature
+    return best
 
 
 def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[object, object, object], ...]:

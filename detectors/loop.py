@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
+from detectors.iteration_items import multiplied_from
 
 KEY = "loop"
 # Output keys that measure a call rather than say what it produced.
@@ -36,6 +37,41 @@ def node_state(span: ReadableSpan) -> tuple[object, object, object]:
         outputs = {k: v for k, v in outputs.items() if k not in _USAGE}
     written = attributes.get("dify.node.process_data") if attributes.get("dify.node.type") == "assigner" else None
     return attributes.get("dify.node.id"), outputs, written
+
+
+def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
+    """An iteration that worked the same item `min_repeats` times or more with the same outputs each time,
+    over a list multiplied on its way from the node that produced it (an iteration over a list that holds
+    an item several times, as its producer gave it, does what it was asked)."""
+    for container in trace.of_type("iteration"):
+        inputs = json_attr(container, "input.value")
+        items = inputs.get("iterator_selector") if isinstance(inputs, dict) else None
+        if (
+            not isinstance(items, list)
+            or len(items) < cfg.min_repeats
+            or multiplied_from(trace, container, items) is None
+        ):
+            continue
+        rounds: dict[str, list[list[tuple[object, object, object]]]] = {}  # item → each round's node states
+        for round_span in trace.children(container):
+            index = attr(round_span, "dify.round.index")
+            if isinstance(index, int) and index < len(items):
+                state = [node_state(node) for node in trace.children(round_span)]
+                rounds.setdefault(repr(items[index]), []).append(state)
+        for item, states in rounds.items():
+            if len(states) >= cfg.min_repeats and all(state == states[0] for state in states[1:]):
+                title = attr(container, "dify.node.title", container.name)
+                yield Finding(
+                    KEY,
+                    "medium",
+                    0.85,
+                    f"The iteration '{title}' worked the same item {len(states)} times with the same outputs: "
+                    "its list was multiplied on its way, and the rounds repeat each other.",
+                    {"node": title, "rule": "same item and same round outputs in an iteration over a multiplied list",
+                     "inputs": item[:200], "first_round_outputs": str(states[0])[:300], "repeats": len(states)},
+                    span_id(container),
+                )  # fmt: skip
+                break
 
 
 def create(cfg: Config) -> object:
@@ -71,6 +107,7 @@ def create(cfg: Config) -> object:
                  "last_round_outputs": str(rounds[-1])[:300], "repeats": len(spans)},
                 span_id(spans[-1]),
             )  # fmt: skip
+        yield from _iterations_repeating(trace, cfg)
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"
             yield Finding(

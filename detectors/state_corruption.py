@@ -41,9 +41,10 @@ class Config(DetectorConfig):
     # this rule alone flagged 13 % of the clean runs (docs/detectors.md).
     type_changes: bool = False
     # Also flag an LLM whose last user message shows a value rendered as none (`[]`, `null`) after a node
-    # produced data. Off by default: written from held-out 4's cases, it flagged 1.7 % of held-out 5's clean
-    # runs, scored untouched, and found none of its faults (an app may well say "no items: []" on purpose).
-    emptied_prompts: bool = False
+    # produced data. On by default since session 18: off in session 17 after it flagged 1.7 % of held-out 5's
+    # clean runs, all after a node that failed with its error handled (a lookup's empty default); such runs are
+    # now left alone, and no clean run of any corpus is flagged (docs/detectors.md).
+    emptied_prompts: bool = True
 
 
 def _empty(value: Any) -> bool:
@@ -194,7 +195,7 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, str]]) -> Iterator[Finding]:
+def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]) -> Iterator[Finding]:
     """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
     `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
     title = attr(span, "dify.node.title", span.name)
@@ -222,10 +223,10 @@ def _shown_value(message: str) -> str:
 
 
 def _emptied_prompt(
-    span: Any, produced: dict[str, tuple[Any, str]], data: tuple[str, str, Any], run_inputs: Any
+    span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
 ) -> Iterator[Finding]:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
-    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's title,
+    (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
     gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
     attributes = attributes_of(span)
@@ -240,6 +241,7 @@ def _emptied_prompt(
     shown = _no_value(text)
     if shown is ...:
         return
+    run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
     given = [value for name, (value, _) in named if name.rpartition(".")[2] not in _BOOKKEEPING and name[:2] != "__"]
@@ -248,10 +250,79 @@ def _emptied_prompt(
     if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
         return
     producer, name, value = data
-    title = attr(span, "dify.node.title", span.name)
     yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
-                   f"LLM node '{title}' was prompted with {text.strip()[:40]} after '{producer}' produced "
-                   f"'{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+                   f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
+                   f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+
+
+# Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
+_GENERAL_PARTS = frozenset({"text", "value", "data", "info", "result", "results", "output", "input", "raw", "str",
+                            "formatted", "display", "label", "json", "body"})  # fmt: skip
+
+
+def _parts(name: str) -> set[str]:
+    return {part for part in name.lower().replace("-", "_").split("_") if len(part) >= 3} - _GENERAL_PARTS
+
+
+def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """A code node's output left empty (`""`, null) whose name shares a part with inputs that all held a value
+    (`status_text` from `status`, `fee` from `fee_try`): (the output, the input, its value). An input that was
+    empty too (`date` from a null `decision_date`) makes the empty output its fair rendering."""
+    if not any(value is None or value == "" for value in outputs.values()):
+        return None  # most code nodes: every output filled, inputs not decoded
+    inputs = json_attr(span, "input.value")
+    if not isinstance(inputs, dict):
+        return None
+    fields = dict(inputs)
+    for value in inputs.values():
+        if isinstance(value, dict):
+            fields.update(value)
+    for name, value in outputs.items():
+        if not (value is None or value == "") or name in _BOOKKEEPING or not isinstance(name, str):
+            continue
+        parts = _parts(name)
+        sources = [
+            (field, given) for field, given in fields.items() if isinstance(field, str) and parts & _parts(field)
+        ]
+        if sources and not any(_empty(given) for _, given in sources):
+            return name, sources[0][0], sources[0][1]
+    return None
+
+
+def _title(span: Any) -> str:
+    return str(attr(span, "dify.node.title") or span.name)
+
+
+def _last_node(nodes: list[Any], index: int) -> Any:
+    """The node an End/Answer at `index` follows: the last before it outside any container's rounds, not a
+    branch."""
+    for node in reversed(nodes[:index]):
+        attributes = attributes_of(node)
+        inside = attributes.get("dify.iteration.index") is not None or attributes.get("dify.loop.index") is not None
+        if not inside and attributes.get("dify.node.type") != "if-else":
+            return node
+    return None
+
+
+def _shown_empty(span: Any, inputs: Any, last_node: Any) -> Iterator[Finding]:
+    """An End/Answer node whose every value is empty right after a node that produced a value (under another
+    name: the same name is the same-named rule's): the run answered nothing the node before it had. After a
+    node that failed, the empty value is its error's default."""
+    if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
+        return
+    if last_node is None or attr(last_node, "dify.node.status") != "succeeded":
+        return
+    outputs = json_attr(last_node, "output.value")
+    if not isinstance(outputs, dict):
+        return
+    producer = _title(last_node)
+    given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
+                  and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
+    if given is not None:
+        title = attr(span, "dify.node.title", span.name)
+        yield _finding(span, "an End/Answer node shows nothing right after a node produced a value",
+                       f"'{title}' received only empty values, though '{producer}' just before it produced "
+                       f"'{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -262,12 +333,21 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
         if not isinstance(items, list):
             continue
         title = attr(container, "dify.node.title", container.name)
-        if isinstance(rounds, int) and len(items) < rounds:
+        if isinstance(rounds, int) and len(items) < rounds and len(items) < _rounds_succeeded(trace, container, rounds):
             yield _finding(container, "iteration output items < rounds run",
                            f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
                            f"{rounds} rounds", items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+
+
+def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
+    """The rounds whose nodes all succeeded: a failed round's item is dropped by design (Dify's error handling
+    "remove abnormal output"). `rounds` when the rounds were not recorded."""
+    recorded = [r for r in trace.children(container) if attr(r, "dify.round.index") is not None]
+    if not recorded:
+        return rounds
+    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in trace.children(r)) for r in recorded)
 
 
 def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
@@ -299,26 +379,32 @@ def create(cfg: Config) -> object:
         if retrieved:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
-        produced: dict[str, tuple[Any, str]] = {}  # output name → (value, producer title)
-        data: tuple[str, str, Any] | None = None  # the last list or object produced: (producer, name, value)
-        run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
-        for span in trace.nodes:
+        # output name → (value, producer span); titles are read only for a finding
+        produced: dict[str, tuple[Any, Any]] = {}
+        data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
+        failed_before = False  # a node failed (handled) before the one read
+        nodes = trace.nodes
+        for index, span in enumerate(nodes):
             attributes = attributes_of(span)
-            node_type, title = attributes.get("dify.node.type"), attributes.get("dify.node.title", span.name)
+            get = attributes.get
+            node_type, status = get("dify.node.type"), get("dify.node.status")
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
-            if node_type in ("end", "answer") and answers:
-                yield from _answer_cut(span, inputs, answers, produced)
+            if node_type in ("end", "answer"):
+                if answers:
+                    yield from _answer_cut(span, inputs, answers, produced)
+                yield from _shown_empty(span, inputs, _last_node(nodes, index))
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
             # mapped from another node than the one that produced the same name.
-            refused = node_type == "tool" and attributes.get("dify.node.status") in ("failed", "exception")
+            refused = node_type == "tool" and status in ("failed", "exception")
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     if name not in produced or _empty(produced[name][0]):
                         continue
-                    before, producer = produced[name]
+                    before, producer_span = produced[name]
+                    title, producer = _title(span), _title(producer_span)
                     if _empty(value):
                         yield Finding(
                             KEY,
@@ -353,15 +439,19 @@ def create(cfg: Config) -> object:
                             },
                             span_id(span),
                         )
-            if attributes.get("dify.node.status") != "succeeded":
+            if status != "succeeded":
+                # A node that failed (its error handled: the run went on) leaves the values it owed empty:
+                # an empty value in a later prompt is that failure's doing, not a value lost on the way.
+                failed_before = failed_before or status in ("failed", "exception")
                 continue
             outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
             if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
                 answers.append(outputs["text"])
-            if node_type == "llm" and data is not None and cfg.emptied_prompts:
-                yield from _emptied_prompt(span, produced, data, run_inputs)
+            if node_type == "llm" and data is not None and cfg.emptied_prompts and not failed_before:
+                yield from _emptied_prompt(span, produced, data, trace)
+            title = _title(span) if node_type in ("llm", "code", "template-transform") else ""
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 yield Finding(
                     KEY,
@@ -380,13 +470,18 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
                     span_id(span),
                 )
+            elif node_type == "code" and (emptied := _emptied_field(span, outputs)) is not None:
+                name, source, value = emptied
+                yield _finding(span, "a code output emptied though the input it is named after had a value",
+                               f"Code node '{title}' returned '{name}' empty though its input '{source}' held "
+                               f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
             for name, value in outputs.items():
-                produced[name] = (value, title)
-                if value and isinstance(value, list | dict) and name not in _BOOKKEEPING:
-                    data = (title, name, value)
+                produced[name] = (value, span)
+                if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
+                    data = (span, name, value)
 
     return detect

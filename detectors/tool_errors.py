@@ -78,7 +78,31 @@ SCHEMA_ERROR = Wordings(
     r"|\bmusi by[ćc] (?:liczb[aą]|tekstem|list[aą]|obiektem|warto[śs]ci[aą] logiczn[aą]|typu)"
     r"|\b(?:parametr|pole|argument)\b[^.\n]{0,40}?\bjest wymagan[ye]\b"
     r"|\b(?:wymagany|brakuj[aą]cy|nieznany|nieprawid[łl]owy) (?:parametr|argument)|\bbrak (?:parametru|pola)\b"
-    r"|\bnieprawid[łl]owy typ\b|\bpole wymagane\b",
+    r"|\bnieprawid[łl]owy typ\b|\bpole wymagane\b"
+    # A value refused by its pattern (pydantic v2, FastAPI's 422 bodies), an HTTP 422 itself.
+    r"|\bshould match pattern\b|\bdoes not match (?:the )?(?:regex|pattern|format)\b|\bunprocessable entity\b"
+    # Turkish, Swedish, Indonesian, Vietnamese, Czech, Finnish, Romanian, Swahili: a type after "must be", a
+    # parameter or field required, missing, unknown or invalid, a parameter error.
+    r"|\bparametre hatas[ıi]|\b(?:say[ıi]sal|say[ıi]|tam say[ıi]|metin|dize|liste) olmal[ıi]d[ıi]r\b"
+    r"|\bzorunlu (?:parametre|alan)|\b(?:eksik|ge[çc]ersiz|bilinmeyen) (?:parametre|alan)"
+    r"|\bm[åa]ste vara (?:ett |en )?(?:heltal|tal|nummer|str[äa]ng|text|lista|objekt)\b"
+    r"|\b(?:obligatorisk|saknad|ok[äa]nd|ogiltig) (?:parameter|f[äa]lt)"
+    r"|\bharus berupa (?:angka|bilangan|string|teks|daftar|objek)\b|\bparameter (?:wajib|tidak valid|tidak dikenal)"
+    r"|\bph[ảa]i l[àa] (?:s[ốo]|chu[ỗo]i)\b|\bthi[ếe]u tham s[ốo]|\btham s[ốo] (?:b[ắa]t bu[ộo]c|kh[ôo]ng h[ợo]p l[ệe])"
+    r"|\bmus[íi] b[ýy]t (?:[čc][íi]slo|cel[ée] [čc][íi]slo|[řr]et[ěe]zec|seznam)\b"
+    r"|\b(?:povinn[ýy]|chyb[ěe]j[íi]c[íi]|nezn[áa]m[ýy]|neplatn[ýy]) (?:parametr|pole)\b"
+    r"|\bt[äa]ytyy olla (?:numero|luku|kokonaisluku|merkkijono)\b"
+    r"|\b(?:pakollinen|puuttuva|tuntematon|virheellinen) (?:parametri|kentt[äa])"
+    r"|\btrebuie s[ăa] fie (?:un )?(?:num[ăa]r|[îi]ntreg|[șs]ir|text)\b"
+    r"|\bparametr(?:u|ul) (?:obligatoriu|lips[ăa]|invalid|necunoscut)"
+    r"|\blazima iwe (?:nambari|namba|maandishi)\b|\bkigezo (?:kinahitajika|kinakosekana|si sahihi)"
+    # Russian, Ukrainian, Greek (cased scripts: matched ignoring case).
+    r"|должен быть (?:числом|целым|строкой|списком|объектом)|обязательн\w* (?:параметр|поле)"
+    r"|(?:неверн|недопустим|неизвестн)\w* (?:параметр|тип|формат)|отсутствует обязательн"
+    r"|(?:має|повинен) бути (?:числом|цілим|рядком)|обов['’]язков\w* (?:параметр|поле)"
+    r"|(?:недійсн|невідом|неправильн)\w* (?:параметр|тип|формат)"
+    r"|πρέπει να είναι (?:αριθμός|ακέραιος|συμβολοσειρά)|υποχρεωτικ\w* (?:παράμετρος|πεδίο)"
+    r"|(?:μη έγκυρ|άγνωστ)\w* (?:παράμετρος|τύπος)",
     # Korean, Arabic.
     r"필수 (?:매개변수|파라미터|항목|필드|인자)"
     r"|(?:매개변수|파라미터|인자)[^.\n]{0,40}?(?:누락|잘못|올바르지 않|유효하지 않)"
@@ -89,7 +113,11 @@ SCHEMA_ERROR = Wordings(
     r"|缺少|必填|不能为空|参数错误|参数无效|无效参数|未知参数|非法参数|参数(?:校验|验证)失败|类型错误|类型不匹配"
     r"|(?:应为|应该是|必须是|必须为)(?:整数|数字|数值|字符串|布尔|数组|对象|列表)"
     r"|必須(?:パラメータ|項目|引数|フィールド)|(?:パラメータ|引数)[^。\n]{0,40}?(?:が|の値が)(?:不正|無効|不足)|型が(?:正しくありません|一致しません|不正)"
-    r"|指定されていません|である必要があります",
+    r"|指定されていません|である必要があります"
+    # Hebrew, Hindi, Thai.
+    r"|חייב להיות מספר|פרמטר חובה|שדה חובה|פרמטר חסר|פרמטר לא חוקי"
+    r"|अनिवार्य पैरामीटर|पैरामीटर[^।\n]{0,40}?(?:आवश्यक|अमान्य)|संख्या होनी चाहिए"
+    r"|ต้องเป็นตัวเลข|พารามิเตอร์ที่จำเป็น|พารามิเตอร์ไม่ถูกต้อง|ขาดพารามิเตอร์",
 )
 # What an error says of an input that does not fit, naming one of the tool's own inputs: that it is
 # required or missing, or badly formatted; or a type (integer, string…) next to an expectation (expects,
@@ -113,9 +141,9 @@ _EXPECTATION = (
 )
 _INVALID = (
     r"\b(?:invalid|inv[aá]lid[oa]|ung[uü]ltiger?|not a valid)\s+(?:\w+\s+)?"
-    r"(?:value|type|format|enum|valor|tipo|Wert|Typ)\b"
+    r"(?:value|type|format|enum|input|valor|tipo|entrada|Wert|Typ|Eingabe)\b"
     r"|\b(?:valor|tipo|formato) inv[aá]lido\b|\b(?:valore|tipo|formato) non valido\b"
-    r"|\bongeldige? (?:waarde|type|formaat)\b"
+    r"|\bongeldige? (?:waarde|type|formaat|invoer)\b|\bentr[ée]e (?:invalide|non valide)\b"
     r"|\bnieprawid[łl]ow[ay] (?:warto[śs][ćc]|typ|format)\b"
     r"|(?:值|类型|取值)(?:无效|不正确|不合法)|無効な値|不正な値|잘못된 값|유효하지 않은 값|قيمة غير صالحة"
 )

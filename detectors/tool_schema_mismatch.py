@@ -56,12 +56,24 @@ def create(cfg: Config) -> object:
             if attr(span, "dify.node.retry_index") is not None:
                 continue
             failed = attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2
+            drift = _input_drift(trace, span, failed, cfg)
             error = node_error(span) if failed else ""
-            if not error or NOT_SCHEMA.search(error):
+            if not failed or NOT_SCHEMA.search(error):
                 continue
-            match = SCHEMA_ERROR.search(error)
-            named = None if match else names_own_input(error, json_attr(span, "input.value"))
-            if match or named:
+            match = SCHEMA_ERROR.search(error) if error else None
+            named = None if match or not error else names_own_input(error, json_attr(span, "input.value"))
+            # A value that names nothing found fit the schema, whatever else changed in the call.
+            if not (match or named) and drift is not None and not NOT_FOUND.search(error):
+                title = attr(span, "dify.node.title") or attr(span, "gen_ai.tool.name") or span.name
+                yield Finding(
+                    KEY, "high", 0.8,
+                    f"Tool '{title}' failed on a call whose inputs differ from every call of it that succeeded "
+                    f"({drift[0]}): align the node's parameters with the tool's schema.",
+                    {"node": title, "rule": "a failed tool call's inputs differ from its successful calls'",
+                     "parameter": drift[1], "produced": drift[2], "received": drift[3], "error": error[:300]},
+                    span_id(span),
+                )  # fmt: skip
+            elif match or named:
                 title = attr(span, "dify.node.title") or attr(span, "gen_ai.tool.name") or span.name
                 why = match.group(0) if match else f"names its input '{named}'"
                 yield Finding(
@@ -142,6 +154,18 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         if fields is None:
             continue
         changed, known = _type_changes(trace, span, fields, cfg)
+        renamed = _renamed(trace, span, fields, cfg)
+        if renamed is not None:
+            title = attr(span, "dify.node.title", span.name)
+            yield Finding(
+                KEY, "high", 0.8,
+                f"'{title}' answered without '{renamed[0]}', which its earlier answers held, and with "
+                f"'{renamed[1]}', which they did not: a field of its output was renamed.",
+                {"node": title, "rule": "an output field the source usually gave replaced by one it seldom gave",
+                 "field": renamed[0], "produced": renamed[0], "received": renamed[1]},
+                span_id(span),
+            )  # fmt: skip
+            continue
         if reader is None:
             continue
         failure = None
@@ -273,3 +297,69 @@ def _type_changes(
     if len(history) <= 200:  # field names come from outside
         trace.baselines.put(key, history)
     return changed, known
+
+
+def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) -> tuple[str, str, Any, Any] | None:
+    """How a failed call's inputs differ from the tool's successful calls (once `min_history` succeeded): a
+    parameter none of them had, one all of them had missing, or one of another type than all of them gave
+    it: (what, the parameter, the usual, this call's). Learns the inputs of calls that succeeded."""
+    inputs = json_attr(span, "input.value")
+    if not isinstance(inputs, dict):
+        return None
+    key = f"{KEY}:inputs:{trace.app}:{attr(span, 'dify.node.id') or attr(span, 'gen_ai.tool.name') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    runs, seen = history["runs"], history["seen"]
+    if failed:
+        if runs < cfg.min_history:
+            return None
+        for name, value in inputs.items():
+            if name not in seen:
+                return "a parameter none of them had", name, sorted(seen)[:20], {name: value}
+            kinds = seen[name]
+            if value is not None and len(kinds) == 1 and value_kind(value) not in kinds:
+                return "a parameter of another type", name, next(iter(kinds)), {name: value}
+        absent = [name for name, kinds in seen.items() if sum(kinds.values()) >= runs and name not in inputs]
+        return ("a parameter all of them had missing", absent[0], absent[0], sorted(inputs)[:20]) if absent else None
+    if len(inputs) > 50:
+        return None  # parameters are few: this is data, not a call's parameters
+    for name, value in inputs.items():
+        if value is not None:
+            kinds = seen.setdefault(name, {})
+            kinds[value_kind(value)] = kinds.get(value_kind(value), 0) + 1
+        else:
+            seen.setdefault(name, {})
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the tool's recent calls
+        history["runs"] = (runs + 1) // 2
+        history["seen"] = {n: {k: c // 2 for k, c in kinds.items()} for n, kinds in seen.items()}
+    if len(seen) <= 100:
+        trace.baselines.put(key, history)
+    return None
+
+
+def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
+    """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
+    a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
+    Learns this output's field names."""
+    key = f"{KEY}:names:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    runs, seen = history["runs"], history["seen"]
+    names = list(fields)[:200]
+    found = None
+    if runs >= cfg.min_history:
+        # Usual: in nine outputs in ten at least; new: in one in ten at most (a rename that lasts a while keeps
+        # firing until the new name is usual).
+        usual = [name for name, count in seen.items() if count >= 0.9 * runs]
+        missing = [name for name in usual if name not in fields]
+        new = [name for name in names if seen.get(name, 0) <= 0.1 * runs]
+        if missing and new and len(missing) <= 2 and len(new) <= 2 and len(usual) - len(missing) >= len(usual) / 2:
+            found = missing[0], new[0]
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the source's recent outputs
+        history["runs"] = (runs + 1) // 2
+        history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
+    if len(seen) <= 300:  # field names come from outside
+        trace.baselines.put(key, history)
+    return found

@@ -89,3 +89,46 @@ def loop_of_rounds(rounds: list[list[dict[str, object]]]) -> list[ReadableSpan]:
     assembler.add(DifyEvent("workflow_finished", {"status": "succeeded"}, "r"), 0)
     (run,) = assembler.drain()
     return build_spans(run)
+
+
+def container_after_producer(
+    produced: list[Any],
+    selector: list[Any],
+    outputs: list[str],
+    run_inputs: dict[str, Any] | None = None,
+    kind: str = "iteration",
+    limit: int = 50,
+    reason: str | None = None,
+) -> list[Any]:
+    """A node producing `produced`, then a container over `selector` whose rounds output `outputs`."""
+    base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Per part", "created_at": 2}
+    events = [
+        DifyEvent("workflow_started", {"inputs": run_inputs or {}, "created_at": 0}, "r"),
+        DifyEvent("node_finished", {"id": "p", "node_id": "parts", "node_type": "code", "title": "Parts",
+                                    "status": "succeeded", "created_at": 1, "inputs": {},
+                                    "outputs": {"parts": produced}}, "r"),
+        DifyEvent(f"{kind}_started", {**base, "metadata": {f"{kind}_length": limit},
+                                      "inputs": {"iterator_selector": selector}}, "r"),
+    ]  # fmt: skip
+    for i, text in enumerate(outputs):
+        meta = {f"{kind}_id": "c", f"{kind}_index": i}
+        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "step", "node_type": "code",
+                                                  "title": "Step", "status": "succeeded", "created_at": 3 + i,
+                                                  "inputs": {"part": "x"}, "outputs": {"out": text},
+                                                  f"{kind}_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, kind, base, reason)
+
+
+def container_spans(events: list[DifyEvent], kind: str, base: dict[str, Any], reason: str | None) -> list[ReadableSpan]:
+    """The spans of a run of `events` that ends with the container `base` completing (with `reason`)."""
+    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
+    events = [
+        *events,
+        DifyEvent(f"{kind}_completed", done, "r"),
+        DifyEvent("workflow_finished", {"status": "succeeded"}, "r"),
+    ]
+    assembler = RunAssembler()
+    for event in events:
+        assembler.add(event, 0)
+    (run,) = assembler.drain()
+    return build_spans(run)

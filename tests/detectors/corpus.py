@@ -19,7 +19,7 @@ from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
 from detectors.context_overflow import CONTEXT_WINDOWS
-from tests.detectors.build import llm, node, run_spans
+from tests.detectors.build import container_spans, llm, node, run_spans
 
 # Detector settings the corpus is labeled for (budgets and limits need a value to be tested against).
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -120,13 +120,7 @@ def container_run(
                 "r",
             )
         )
-    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
-    events += [DifyEvent(f"{kind}_completed", done, "r"), DifyEvent("workflow_finished", {"status": "succeeded"}, "r")]
-    assembler = RunAssembler()
-    for event in events:
-        assembler.add(event, 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
+    return container_spans(events, kind, base, reason)
 
 
 def loop_calls(

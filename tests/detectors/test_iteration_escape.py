@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.detectors.build import findings
+from tests.detectors.build import container_after_producer, findings
 from tests.detectors.corpus import container_run
+
+KEY = "dify_iteration_escape"
 
 
 def _container_run(
@@ -63,3 +65,50 @@ def test_an_iteration_over_the_characters_of_a_text() -> None:
         spans = container_run("iteration", len(meant), [f"{i}" for i in range(len(meant))], len(meant), 50, None,
                               selector=meant)  # fmt: skip
         assert findings(spans, "dify_iteration_escape") == [], meant
+
+
+def test_an_iteration_over_a_list_multiplied_on_its_way_from_its_producer() -> None:
+    walls = [{"wall": "north", "m2": 12}, {"wall": "east", "m2": 9}]
+    padded = [walls[0], walls[1]] + [walls[1]] * 8  # the second wall ten times over
+    (finding,) = findings(container_after_producer(walls, padded, [f"paint {i}" for i in range(10)]), KEY)
+    assert finding.evidence["rule"] == "iteration items multiply an earlier list's"
+    assert finding.evidence["items"] == 10 and "north" in finding.evidence["produced"]
+    by_week = [{**wall, "week": week} for wall in walls for week in range(1, 5)]  # each wall, 4 weeks
+    assert [
+        f.evidence["rule"] for f in findings(container_after_producer(walls, by_week, [f"w{i}" for i in range(8)]), KEY)
+    ] == ["iteration items multiply an earlier list's"]
+
+
+def test_an_iteration_over_the_list_its_producer_gave_is_fine_however_it_repeats() -> None:
+    stock = ["bolt", "bolt", "nut", "bolt", "washer", "bolt", "nut", "bolt"]
+    assert findings(container_after_producer(stock, stock, [f"pick {s}" for s in stock]), KEY) == []
+    # Records sharing one or two fields with a short list are other records, not that list multiplied.
+    shops = [{"city": "Lyon", "open": True}]
+    orders = [{"city": "Lyon", "open": True, "id": i, "sku": "A", "qty": 2} for i in range(9)]
+    assert findings(container_after_producer(shops, orders, [f"order {i}" for i in range(9)]), KEY) == []
+
+
+def test_rounds_over_the_bound_the_run_was_given() -> None:
+    spans = container_after_producer([], [], ["a", "b", "c", "d", "e"], {"maxRetries": 3}, kind="loop", limit=10,
+                            reason="loop_break")  # fmt: skip
+    (finding,) = findings(spans, KEY)
+    assert finding.evidence["rule"] == "rounds > the run input that bounds them" and finding.evidence["limit"] == 3
+    # The loop's own limit is the bound: Dify stops it there; a count not about rounds bounds nothing.
+    assert findings(container_after_producer([], [], ["a", "b", "c"], {"max_attempts": 3}, kind="loop", limit=3,
+                                    reason="loop_break"), KEY) == []  # fmt: skip
+    assert findings(container_after_producer([], [], ["a", "b", "c", "d"], {"max_price": 2}, kind="loop", limit=10,
+                                    reason="loop_break"), KEY) == []  # fmt: skip
+
+
+def test_a_stuck_stretch_of_loop_rounds_before_it_broke_out() -> None:
+    outputs = ["draft 1", "same", "same", "same", "final"]
+    (finding,) = findings(container_after_producer([], [], outputs, kind="loop", limit=10, reason="loop_break"), KEY)
+    assert finding.evidence["identical"] == 3
+    # Two alike in a row is no stretch; an iteration's rounds alike only in part are independent items.
+    assert (
+        findings(
+            container_after_producer([], [], ["a", "b", "b", "c"], kind="loop", limit=10, reason="loop_break"), KEY
+        )
+        == []
+    )
+    assert findings(container_after_producer([], list(range(5)), ["a", "b", "b", "b", "c"]), KEY) == []

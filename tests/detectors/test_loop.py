@@ -3,7 +3,7 @@ from __future__ import annotations
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
-from tests.detectors.build import findings, node, run_spans
+from tests.detectors.build import container_after_producer, findings, node, run_spans
 from tests.detectors.build import loop_of_rounds as _loop_of_rounds
 from tests.detectors.corpus import loop_calls
 
@@ -62,3 +62,13 @@ def test_a_poll_loop_progressing_only_in_the_counter_it_writes_is_fine() -> None
 
     spans = _loop_of_rounds([poll(i) for i in range(5)])
     assert findings(spans, "loop") == [] and findings(spans, "dify_iteration_escape") == []
+
+
+def test_an_iteration_working_one_item_again_and_again_over_a_multiplied_list() -> None:
+    rooms = [{"room": "kitchen", "m2": 14}, {"room": "hall", "m2": 6}]
+    padded = [rooms[0]] + [rooms[1]] * 5  # the hall five times, each round the same result
+    spans = container_after_producer(rooms, padded, ["kitchen: 2 tins"] + ["hall: 1 tin"] * 5)
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["repeats"] == 5 and "hall" in finding.evidence["inputs"]
+    # The producer gave the repeated list itself: the iteration does what it was asked.
+    assert findings(container_after_producer(padded, padded, ["kitchen: 2 tins"] + ["hall: 1 tin"] * 5), "loop") == []

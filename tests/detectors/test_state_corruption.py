@@ -33,12 +33,20 @@ def test_an_llm_prompted_with_an_emptied_value_after_data_was_produced() -> None
         assert finding.evidence["received"] == shown
 
 
-def test_an_llm_prompted_with_an_emptied_value_is_flagged_only_when_turned_on() -> None:
-    """Off by default: held-out 5, scored untouched, showed the rule flagging clean runs and no fault."""
+def test_an_llm_prompted_with_an_emptied_value_is_flagged_by_default_and_can_be_turned_off() -> None:
     parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
     spans = run_spans([parcels, _prompted("Parcels: []")], inputs={"sys.files": []})
-    assert findings(spans, "state_corruption") == []
-    assert len(findings(spans, "state_corruption", emptied_prompts=True)) == 1
+    assert len(findings(spans, "state_corruption")) == 1
+    assert findings(spans, "state_corruption", emptied_prompts=False) == []
+
+
+def test_an_empty_value_after_a_node_failed_with_its_error_handled_is_that_failures() -> None:
+    parcels = node("lookup", "code", inputs={"raw": "p1,p2"}, outputs={"parcels": [{"id": "p1"}, {"id": "p2"}]})
+    # The customer lookup failed and the run went on with its empty default: nothing was lost on the way.
+    handled = {"error_message": "Reached maximum retries (1)", "error_type": "HttpRequestNodeError"}
+    crm = node("crm", "http-request", status="exception", outputs=handled)
+    assert findings(run_spans([parcels, crm, _prompted("Customer: {}")]), "state_corruption") == []
+    assert len(findings(run_spans([parcels, _prompted("Customer: {}")]), "state_corruption")) == 1
 
 
 def test_an_llm_prompted_with_an_empty_value_a_node_produced_is_not_corruption() -> None:
@@ -180,3 +188,41 @@ def test_an_empty_item_of_a_list_a_node_produced_is_no_emptied_value() -> None:
     nothing = node("whole", "code", outputs={"items": [{"id": "p1"}]})
     assert findings(run_spans([batch, _prompted("{}")]), "state_corruption", emptied_prompts=True) == []
     assert len(findings(run_spans([nothing, _prompted("{}")]), "state_corruption", emptied_prompts=True)) == 1
+
+
+def test_a_code_output_emptied_though_the_input_it_is_named_after_had_a_value() -> None:
+    booking = {"booking": {"ref": "K-88", "room_type": "double", "checkin_date": "2026-03-02", "deposit": None}}
+    code = node("fmt", "code", title="Format", inputs=booking,
+                outputs={"room": "", "checkin": "02.03.2026", "deposit_eur": None})  # fmt: skip
+    (finding,) = findings(run_spans([code]), "state_corruption")
+    assert finding.evidence["rule"] == "a code output emptied though the input it is named after had a value"
+    assert finding.evidence["produced"] == "{'room_type': 'double'}"
+    # Empty from an empty input (`deposit` was null), or named after nothing it was given: a fair rendering.
+    fair = node("fmt", "code", title="Format", inputs=booking,
+                outputs={"room": "double", "checkin": "02.03.2026", "deposit_eur": None, "note": ""})  # fmt: skip
+    assert findings(run_spans([fair]), "state_corruption") == []
+
+
+def test_an_end_node_showing_nothing_right_after_a_node_produced_a_value() -> None:
+    draft = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": "Dear Ms Ortiz, …"})
+    end = node("end", "end", title="End", inputs={"letter": ""}, outputs={"letter": ""})
+    (finding,) = findings(run_spans([draft, end]), "state_corruption")
+    assert finding.evidence["rule"] == "an End/Answer node shows nothing right after a node produced a value"
+    # The node before gave nothing either: the run had nothing to show.
+    nothing = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": ""})
+    assert findings(run_spans([nothing, end]), "state_corruption") == []
+    # The node before failed and handed on its empty default (error strategy "default value"): its failure.
+    default = {"error_message": "NameError", "letter": ""}
+    failed = node("fmt", "code", title="Format", status="exception", outputs=default)
+    assert findings(run_spans([draft, failed, end]), "state_corruption") == []
+
+
+def test_an_item_dropped_for_a_failed_round_is_no_item_lost() -> None:
+    def rounds(failing: int | None) -> list[list[dict[str, Any]]]:
+        return [[{"node_type": "llm", "status": "failed" if i == failing else "succeeded",
+                  "outputs": {"text": f"summary {i}"}}] for i in range(3)]  # fmt: skip
+
+    # Dify's "remove abnormal output" leaves a failed round's item out of the list by design.
+    assert findings(_iteration(rounds(1), ["summary 0", "summary 2"]), "state_corruption") == []
+    (finding,) = findings(_iteration(rounds(None), ["summary 0", "summary 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "iteration output items < rounds run"

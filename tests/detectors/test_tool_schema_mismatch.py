@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (errors in Turkish, Cyrillic and Greek scripts on purpose)
 """dify_tool_schema_mismatch: the node after a tool or an API failing on its output (more cases in
 test_more_detectors.py)."""
 
@@ -175,3 +176,77 @@ def test_an_answer_of_data_is_read_for_fields_whatever_its_words_and_numbers() -
     quotes = [{"code": f"C{n}", "value": 500 + n, "note": "token bucket refilled"} for n in range(12)]
     (finding,) = findings(run_spans([_api({"quotes": quotes}), _failing("KeyError: 'rate'")]), KEY)
     assert finding.evidence["field"] == "rate"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # A value refused by its pattern, an HTTP 422; Turkish, Swedish, Indonesian, Vietnamese, Czech, Finnish,
+        # Romanian, Swahili, Russian, Ukrainian, Greek, Hebrew, Hindi, Thai.
+        "order_id: value should match pattern '^[A-Z]-\\d+$'",
+        'HTTP 422 Unprocessable Entity {"detail": "weight"}',
+        "Parametre hatası: ağırlık sayısal olmalıdır",
+        "Vikten måste vara ett tal",
+        "Berat harus berupa angka",
+        "Khối lượng phải là số",
+        "Hmotnost musí být číslo",
+        "Painon täytyy olla numero",
+        "Greutatea trebuie să fie un număr",
+        "Uzito lazima iwe nambari",
+        "Вес должен быть числом",
+        "Вага має бути числом",
+        "Το βάρος πρέπει να είναι αριθμός",
+        "המשקל חייב להיות מספר",
+        "वज़न संख्या होनी चाहिए",
+        "น้ำหนักต้องเป็นตัวเลข",
+        "Ongeldige invoer voor 'carrier': verwacht een code",
+    ],
+)
+def test_tool_schema_errors_in_the_other_languages(error: str) -> None:
+    failed = run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)])
+    (finding,) = findings(failed, KEY)
+    assert finding.evidence["error"] == error
+
+
+def _call(inputs: dict[str, Any], error: str | None = None) -> list[ReadableSpan]:
+    fields: dict[str, Any] = {"status": "failed", "error": error or ""} if error is not None else {"outputs": {}}
+    return run_spans([node("ship", "tool", inputs=inputs, **fields)], app_id="shipping")
+
+
+def test_a_failed_call_whose_inputs_differ_from_every_call_that_succeeded() -> None:
+    processor = _processor()
+    usual = {"order_id": "A-17", "carrier": "dhl", "weight_kg": 3}
+    assert processor.detect(_call({**usual, "weight_kg": "3 kilo"}, "")) == []  # no history yet
+    assert all(processor.detect(_call({**usual, "weight_kg": kg})) == [] for kg in range(1, 7))
+    for inputs, parameter in (
+        ({**usual, "weight_kg": "3 kilo"}, "weight_kg"),  # another type
+        ({**usual, "insured": True}, "insured"),  # a parameter no call had
+        ({"order_id": "A-17", "weight_kg": 3}, "carrier"),  # one every call had, missing
+    ):
+        (finding,) = processor.detect(_call(inputs, ""))
+        assert finding.evidence["rule"] == "a failed tool call's inputs differ from its successful calls'"
+        assert finding.evidence["parameter"] == parameter
+    # The same call failing for another reason, or the inputs as usual: nothing about the schema.
+    assert processor.detect(_call({**usual, "insured": True}, "Gateway timeout")) == []
+    assert processor.detect(_call({**usual, "insured": True}, "order A-17 not found")) == []
+    assert processor.detect(_call(usual, "")) == []
+
+
+def _catalogue(hits: list[dict[str, Any]]) -> list[ReadableSpan]:
+    answer = {"total": len(hits), "hits": hits}
+    outputs = {"text": json.dumps(answer), "files": [], "json": [answer]}
+    tool = node("search", "tool", inputs={"q": "x"}, outputs=outputs)
+    return run_spans([tool, node("reply", "llm", inputs={}, outputs={"text": "ok"})], app_id="catalogue")
+
+
+def test_a_tool_output_field_renamed_against_the_tools_history() -> None:
+    processor = _processor()
+    book = {"title": "Dune", "author": "Herbert", "year": 1965}
+    assert all(processor.detect(_catalogue([{**book, "shelf": f"B{n}"}])) == [] for n in range(12))
+    (finding,) = processor.detect(_catalogue([{**book, "location": "B4"}]))
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("shelf", "location")
+    assert len(processor.detect(_catalogue([{**book, "location": "B5"}]))) == 1  # the rename lasting a while
+    assert processor.detect(_catalogue([])) == []  # no hits: fields missing, none new
+    assert processor.detect(_catalogue([{**book, "shelf": "B1", "isbn": "978"}])) == []  # a field added
+    assert processor.detect(_catalogue([{"error": "index rebuilding"}])) == []  # not a rename: another shape
