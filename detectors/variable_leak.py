@@ -21,8 +21,19 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from bridge.processors.sensitive import PERSONAL, SECRETS, SEPARATOR, sensitive_values
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id, user_query
+from bridge.processors.sensitive import EXAMPLE_DOMAINS, PERSONAL, SECRETS, SEPARATOR, sensitive_values
+from detectors import (
+    DetectorConfig,
+    Finding,
+    Severity,
+    Trace,
+    attr,
+    attributes_of,
+    json_attr,
+    prompt_text,
+    span_id,
+    user_query,
+)
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
@@ -46,6 +57,7 @@ _MAILBOX = re.compile(
 )
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
+_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
@@ -82,11 +94,11 @@ def create(cfg: Config) -> object:
                 KEY,
                 severity,
                 0.9 if secret else 0.75,
-                f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
-                "the workflow.",
+                f"{_article(kind)} {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it "
+                "leaves the workflow.",
                 {
                     "node": title,
-                    "rule": f"a {kind} in a source reaches a later {role}",
+                    "rule": f"{_article(kind).lower()} {kind} in a source reaches a later {role}",
                     "kind": kind,
                     "source": where,
                     "source_value": _mask(value),
@@ -119,7 +131,7 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
         if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
             sources.append((span, str(request)))
     sources += [(span, content) for span, _, content in trace.documents]
-    if not sources:
+    if not sources and not trace.llm_spans:  # an LLM prompt holds secrets too (its template's)
         return []
     if root is not None and attr(root, "output.value"):
         outputs = [(root, str(attr(root, "output.value")), "output")]
@@ -138,13 +150,24 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
     for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
         found.setdefault(value, kind)
-    # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
+    # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
+    # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
+    # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.
     typed = (user_query(root) or "") if root is not None else ""
+    written = _written(root) if root is not None else ""
+    prompts: list[tuple[ReadableSpan, str]] | None = None
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
     for value, kind in found.items():
-        if kind not in SECRETS and _no_ones(value, kind, sourced):
+        secret = kind in SECRETS
+        if not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
         holders = [span for span, text in sources if value in text]
+        if not holders and secret and value in output:
+            # A secret an LLM's prompt holds (its template's: "booking API key (not for answers): bk_live_…")
+            # that the output repeats: the model gave it away.
+            if prompts is None:
+                prompts = [(span, prompt_text(span)) for span in trace.llm_spans]
+            holders = [span for span, text in prompts if value in text]
         if not holders or value in typed:
             continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
@@ -158,9 +181,10 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     reported: set[tuple[str, int]] = set()
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
+    prompted = {span_id(span) for span in trace.llm_spans}
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
-            if role == "prompt" and span_id(source) in documents:
+            if role == "prompt" and (span_id(source) in documents or span_id(source) in prompted):
                 continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
@@ -198,7 +222,8 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
 
 def _no_ones(value: str, kind: str, sourced: str) -> bool:
     """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
-    sources (a contact line: "Customer service: help@…, phone +34 900 …")."""
+    sources (a contact line: "Customer service: help@…, phone +34 900 …") or beside an address at an example
+    domain (a line of examples: "e.g. jan@example.com, +31 6 …")."""
     if kind == "email":
         return _shared_mailbox(value)
     if kind not in ("phone", "us_phone"):
@@ -211,7 +236,20 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
     ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
     line = sourced[start : min(ends, default=len(sourced))]
-    return any(_shared_mailbox(address) for address in _ADDRESS.findall(line))
+    return any(_shared_mailbox(address) or EXAMPLE_DOMAINS.search(address) for address in _ADDRESS.findall(line))
+
+
+def _written(root: ReadableSpan) -> str:
+    """The texts among the run's inputs (prose: four words at least, not `sys.` variables): what the user wrote,
+    not a value filled in (`"card": "4539 1488 0343 6467"`)."""
+    inputs = json_attr(root, "input.value")
+    if not isinstance(inputs, dict):
+        return ""
+    return SEPARATOR.join(
+        value
+        for key, value in inputs.items()
+        if isinstance(value, str) and not key.startswith("sys.") and len(_PROSE_WORDS.findall(value)) >= 4
+    )
 
 
 def _looked_up(span: ReadableSpan) -> bool:
@@ -224,6 +262,10 @@ def _shared_mailbox(address: str) -> bool:
     names on purpose: no person's data."""
     words = _WORDS.split(address.partition("@")[0].lower())
     return any(_MAILBOX.fullmatch(word) or word.endswith(_MAILBOX_ENDINGS) for word in words)
+
+
+def _article(kind: str) -> str:
+    return "An" if kind[0] in "aeiou" else "A"
 
 
 def _where(source: ReadableSpan, root: ReadableSpan | None) -> str:
