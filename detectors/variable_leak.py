@@ -140,13 +140,15 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
     # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
     # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
-    ids = _own_ids(root)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     # Most runs hold nothing sensitive: one scan of both joined, which finds what the two find, tells so for
-    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart.
-    if not sensitive_values(_blanked(sourced + SEPARATOR + output, ids), cfg.personal_data):
+    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart. The
+    # run's own ids are blanked out for those scans only: a text without a value keeps none once they are
+    # (they stand in JSON strings of their own, between quotes).
+    if not sensitive_values(sourced + SEPARATOR + output, cfg.personal_data):
         return []
+    ids = _own_ids(root)
     found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
     for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
         found.setdefault(value, kind)
@@ -202,21 +204,27 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
             carried.setdefault(span_id(source), set()).add(kind)
     # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
     # count as a node too (an app handing the caller's address to its LLM in every run).
-    nodes: dict[str, list[int]] = {f"{KEY}:{trace.app}:inputs": [span_id(trace.root)]} if trace.root else {}
+    prefix = f"{KEY}:{trace.app}:"
+    nodes: dict[str, list[int]] = {prefix + "inputs": [span_id(trace.root)]} if trace.root else {}
     for span in trace.of_type(*_LOOKUP_TYPES):
-        nodes.setdefault(f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}", []).append(span_id(span))
+        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span_id(span))
     usual: set[tuple[int, str]] = set()
+    baselines = trace.baselines
     for key, spans in nodes.items():
-        kinds = set().union(*(carried.get(span, set()) for span in spans))
-        history: dict[str, int] = trace.baselines.get(key) or {}
+        history: dict[str, int] = baselines.get(key) or {}
         runs = history.get("runs", 0)
-        for kind in kinds:
-            if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
-                usual.update((span, kind) for span in spans)
-        history = {**history, "runs": runs + 1, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
-        if history["runs"] >= 100:  # counts halve: the history follows the node's recent runs
+        if carried:  # most runs hand on no contact data: their nodes' run counts alone go up
+            kinds = set().union(*(carried.get(span, ()) for span in spans))
+            for kind in kinds:
+                if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
+                    usual.update((span, kind) for span in spans)
+            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
+        else:
+            history = dict(history)  # a new value: the stored one may be read (or written out) meanwhile
+        history["runs"] = runs + 1
+        if runs + 1 >= 100:  # counts halve: the history follows the node's recent runs
             history = {name: count // 2 for name, count in history.items()}
-        trace.baselines.put(key, history)
+        baselines.put(key, history)
     return usual
 
 

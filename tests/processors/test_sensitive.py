@@ -414,3 +414,24 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
 )
 def test_near_misses_of_the_new_shapes(text: str) -> None:
     assert sensitive_values(text, personal=True) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["840614-2875779", "19811218-9876", "NL52ABNA0678394926", " DE89 3704 0044 0532 0130 00", "ZZ12",
+             "123.456.789-09", "11010519491231002X", "x", "-", ".", "+", " ", "9", '"', "01234567890123456789"]
+        ),
+        max_size=8,
+    ).map("".join)
+)  # fmt: skip
+def test_identifiers_read_where_their_runs_start_are_what_the_patterns_find(text: str) -> None:
+    """National ids and IBANs in ASCII text are matched only where `_STARTS` says one can start (no search of
+    every position): the values must be those a search of the whole text accepts."""
+    found = sensitive_values(text, personal=True)
+    for kind in ("national_id", "iban"):
+        expected = {m.group() for m in PERSONAL[kind].finditer(text) if accepted(kind, m.group())}
+        assert {value for value, got in found.items() if got == kind} == expected - {
+            value for value, got in found.items() if got != kind
+        }
