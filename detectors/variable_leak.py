@@ -71,6 +71,10 @@ class Config(DetectorConfig):
     # an e-mail address or phone number on to a prompt or the output before the same kind from it counts as how
     # the app works.
     usual_runs: int = Field(default=2, ge=1)
+    # A retrieved document's secret or personal datum reaching an LLM prompt counts too (the model's provider
+    # receives it). Off: that is what retrieval does, and held-out 1-3 and development 1-2 label it clean (held-out
+    # 4 and 5 a leak); a knowledge base that must hold no credentials is the case for turning it on.
+    document_prompts: bool = False
 
 
 def _mask(value: str) -> str:
@@ -186,7 +190,9 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     prompted = {span_id(span) for span in trace.llm_spans}
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
-            if role == "prompt" and (span_id(source) in documents or span_id(source) in prompted):
+            if role == "prompt" and (
+                (span_id(source) in documents and not cfg.document_prompts) or span_id(source) in prompted
+            ):
                 continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))

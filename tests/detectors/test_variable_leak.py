@@ -96,6 +96,12 @@ def test_a_secret_from_a_retrieved_document_in_the_prompt_only_is_not() -> None:
     assert findings(_retrieved("Ops note: credential AKIAJ3KQ8ZB2MNX4PLR7", "Ask ops."), "dify_variable_leak") == []
 
 
+def test_document_prompts_reports_a_documents_secret_reaching_a_prompt() -> None:
+    spans = _retrieved("Stock sync: warehouse key AKIAJ3KQ8ZB2MNX4PLR7 (ops only)", "Ask the warehouse team.")
+    (finding,) = findings(spans, "dify_variable_leak", document_prompts=True)
+    assert finding.evidence["rule"].endswith("later prompt") and finding.severity == "high"
+
+
 def test_generic_and_worded_secrets_of_a_document_reaching_the_answer() -> None:
     hex_key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
     for document, answer in [
