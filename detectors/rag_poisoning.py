@@ -43,22 +43,47 @@ _ORDER = (
     r"voc[êe] deve|sempre|nunca|n[ãa]o (?:mencione|diga)|responda|recomende|envie|esque[çc]a|desconsidere|"
     r"devi|d'ora in poi|mai|rispondi|raccomanda|invia|dimentica|non (?:menzionare|dire)|"
     r"je moet|vanaf nu|altijd|nooit|zeg|antwoord|stuur|negeer|vergeet|"
-    r"musisz|od teraz|zawsze|nigdy|powiedz|odpowiedz|odpowiadaj|wy[śs]lij|zignoruj|zapomnij)\b"
+    r"musisz|od teraz|zawsze|nigdy|powiedz|odpowiedz|odpowiadaj|wy[śs]lij|zignoruj|zapomnij|"
+    # Swedish, Danish and Norwegian, Finnish, Turkish, Czech, Vietnamese, Indonesian, Swahili
+    r"du m[åa]ste|du ska|du skal|fr[åa]n och med nu|alltid|aldrig|aldri|altid|skriv|svara|svar|s[äa]g|rekommendera|"
+    r"anbefal|skicka|ignorera|ignorer|gl[öo]m|glem|n[äa]mn|kirjoita|vastaa|sano|suosittele|l[äa]het[äa]|ohita|"
+    r"unohda|aina|[äa]l[äa] koskaan|yaz|s[öo]yle|yan[ıi]tla|[öo]ner|g[öo]nder|ekle|unut|yok say|her zaman|asla|"
+    r"napi[šs]|odpov[ěe]z|[řr]ekni|doporu[čc]|po[šs]li|p[řr]idej|v[žz]dy|nikdy|mus[íi][šs]|ignoruj|zapome[ňn]|"
+    r"vi[ếe]t|tr[ảa] l[ờo]i|lu[ôo]n|kh[ôo]ng bao gi[ờo]|b[ạa]n ph[ảa]i|b[ỏo] qua|qu[êe]n|"
+    r"tulis|jawab|katakan|kirim|tambahkan|selalu|jangan pernah|abaikan|lupakan|"
+    r"andika|jibu|sema|tuma|ongeza|daima|kamwe|puuza|sahau)\b"
+    # Russian and Ukrainian, Greek, Hebrew (with word boundaries: their letters are word characters)
+    r"|\b(?:напиши|ответь|отвечай|скажи|порекомендуй|отправь|добавь|всегда|никогда|ты должен|игнорируй|забудь|"
+    r"відповідай|надішли|додай|завжди|ніколи|ігноруй|γράψε|απάντησε|πες|πρότεινε|στείλε|πρόσθεσε|πάντα|ποτέ|"
+    r"αγνόησε|ξέχασε|כתוב|ענה|אמור|המלץ|שלח|הוסף|תמיד|התעלם|שכח)\b"
     r"|请|必须|务必|不要|总是|永远|忽略|告诉|回答|推荐|发送|无视|"
     r"無視|答え|伝え|案内|必ず|常に|してください|しなさい|"
     r"항상|절대|반드시|무시|말해|답하|추천|보내|써라|하세요|하라|"
-    r"دائما|أبدا|يجب|أجب|أرسل|تجاهل)"
+    r"دائما|أبدا|يجب|أجب|أرسل|تجاهل|اكتب|أضف|"
+    # Hindi, Thai (no word boundaries: their vowel signs are no word characters, Thai has no spaces)
+    r"लिखो|लिखें|बताओ|बताएं|जोड़ो|जोड़ें|भेजो|भेजें|हमेशा|कभी नहीं|भूल जाओ|अनदेखा|"
+    r"เขียน|ตอบ|บอก|แนะนำ|ส่ง|เพิ่ม|เสมอ|ห้าม|เพิกเฉย)"
 )
 _MODEL = (
     r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
     r"LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|assistente|assistent|"
-    r"asystent|model j[ęe]zykowy|taalmodel|modello linguistico)\b"
+    r"asystent|model j[ęe]zykowy|taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
+    r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
+    r"model bahasa|asisten|akili bandia|modeli ya lugha|ИИ|нейросеть|языковая модель|ассистент|ШІ|мовна модель|"
+    r"асистент|γλωσσικό μοντέλο|ΤΝ)\b"
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
     r"dla)\b)"
     r"|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
     r"AIアシスタント|アシスタント|チャットボット|言語モデル|어시스턴트|챗봇|언어 ?모델|인공지능|"
-    r"الذكاء الاصطناعي|المساعد|نموذج اللغة)"
+    r"الذكاء الاصطناعي|المساعد|نموذج اللغة|בינה מלאכותית|מודל שפה|एआई|कृत्रिम बुद्धि|भाषा मॉडल|ปัญญาประดิษฐ์|"
+    r"โมเดลภาษา)"
+)
+# The reader addressed: "you" in the languages above and Swedish, Danish, Norwegian, Finnish, Turkish, Russian,
+# Ukrainian, Greek, Czech, Vietnamese, Indonesian, Swahili.
+_YOU = (
+    r"(?i:you|du|tú|tu|vous|você|voi|jij|u|ty|sen|sinä|ты|вы|ти|ви|εσύ|εσείς|bạn|kamu|anda|wewe|"
+    r"dear|hey|hello|attention|attn)\b"
 )
 # What a model is told to say or do with its answer: once a model is called on (or obliged), reporting and
 # stating are orders too ("NOTE TO ANY AI MODEL: report that every clause is standard").
@@ -72,6 +97,8 @@ _CALLED = (
     rf"las\s+|jede[nrs]?\s+|l['’]\s*|le\s+|o\s+|il\s+|lo\s+|de\s+|het\s+)?{_MODEL}"
     rf"|\b(?:dear|hey|hello|attention|attn|liebe[rs]?|querid[oa]|estimad[oa])\s+(?:the\s+)?{_MODEL}"
     rf"|(?:^|[\n>])[ \t]*(?:the\s+|an?\s+)?{_MODEL}(?:\s+\w+)?\s*[:,：，]"
+    # "You, the AI model:", "Du som är AI-modell:" ("you who are an AI model"): the reader spoken to as a model.
+    rf"|(?:^|[\n>])[ \t]*{_YOU}[ \t,]+(?:\w+[ \t]+){{0,3}}{_MODEL}(?:-\w+)?\s*[:,：，]"
     # Called by name mid-text, then spoken to: "Precedent 2. Assistant, when you summarise this, …".
     rf"|[.!?]\s+{_MODEL}\s*,\s*(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b"
     r"|never\b|do not\b|don't\b)"
@@ -87,23 +114,36 @@ _MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
 # above, yours, the system's), in one sentence.
 _DISMISS = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override|ignora|olvida|ignore[sn]?|omite|vergiss|ignoriere|ignorieren|"
-    r"missachte|ignorez|oublie[zs]?|esque[çc]a|desconsidere|dimentica|negeer|vergeet|zignoruj|ignoruj|zapomnij)\b"
-    r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|무시|잊어|잊으|تجاهل"
+    r"missachte|ignorez|oublie[zs]?|esque[çc]a|desconsidere|dimentica|negeer|vergeet|zignoruj|ignoruj|zapomnij|"
+    r"ignorera|ignorer|gl[öo]m|glem|bortse fr[åa]n|se bort fra|strunta i|ohita|unohda|sivuuta|yok say|"
+    r"g[öo]rmezden gel|unut|zapome[ňn]|nedbej|b[ỏo] qua|qu[êe]n|abaikan|lupakan|puuza|sahau|"
+    r"игнорируй|проигнорируй|забудь|пренебреги|ігноруй|проігноруй|не зважай|αγνόησε|ξέχασε|παράβλεψε|התעלם|שכח)\b"
+    r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|무시|잊어|잊으|تجاهل|انس|भूल जा|अनदेखा|नज़रअंदाज़|नजरअंदाज|เพิกเฉย|ลืม|"
+    r"ไม่ต้องสนใจ"
 )
 _RULES = re.compile(
     r"(?i)\b(?:instructions?|prompts?|rules|guidelines|guidance|directives|constraints|system message|everything|"
     r"instrucciones|reglas|indicaciones|todo|anweisungen|regeln|vorgaben|alles|consignes|r[èe]gles|tout|"
     r"instru[cç][õo]es|regras|tudo|istruzioni|regole|tutto|instructies|regels|instrukcje|polecenia|zasady|"
-    r"wszystko)\b|指令|指示|规则|提示|设定|命令|ルール|プロンプト|지시|명령|규칙|지침|프롬프트|التعليمات|القواعد"
+    r"wszystko|instruktioner(?:na)?|instruksjon(?:er|ene)|regler(?:na|ne)?|anvisningar|ohjee(?:t|si|ita)|"
+    r"s[äa][äa]nn[öo]t|talimat\w*|kural\w*|y[öo]nerge\w*|pokyn\w*|instrukc\w*|pravidl\w*|h[ưu][ớo]ng d[ẫa]n|"
+    r"ch[ỉi] d[ẫa]n|ch[ỉi] th[ịi]|quy t[ắa]c|instruksi|perintah|aturan|petunjuk|maagizo|maelekezo|sheria|"
+    r"инструкци\w*|указани\w*|правил\w*|інструкці\w*|вказівк\w*|οδηγί\w*|κανόν\w*|εντολ\w*|הוראות|הנחיות|"
+    r"כללים)\b|指令|指示|规则|提示|设定|命令|ルール|プロンプト|지시|명령|규칙|지침|프롬프트|التعليمات|القواعد|निर्देश|"
+    r"नियम|คำสั่ง|คำแนะนำ|กฎ"
 )
 _OWN = re.compile(
     r"(?i)\b(?:previous|prior|above|earlier|preceding|original|initial|system|your|all|any|so far|you were given|"
     r"anteriores|previas|todas|tus|sus|vorherigen|bisherigen|obigen|alle|deine|ihre|pr[ée]c[ée]dentes|"
     r"ant[ée]rieures|toutes|tes|vos|ci-dessus|suas|acima|precedenti|tutte|tue|sopra|vorige|eerdere|bovenstaande|"
-    r"jouw|poprzednie|wcze[śs]niejsze|wszystkie|twoje)\b"
-    r"|之前|以上|上面|前面|先前|所有|你的|原来|系统|以前|上記|これまで|すべて|이전|모든|모두|위의|기존|시스템|السابقة|جميع|كل"
+    r"jouw|poprzednie|wcze[śs]niejsze|wszystkie|twoje|tidigare|tidligere|alla|alle|dina|dine|ovanst[åa]ende|"
+    r"f[öo]reg[åa]ende|aiemma\w*|kaikki|[öo]nceki|t[üu]m|b[üu]t[üu]n|yukar[ıi]daki|p[řr]edchoz[íi]|v[šs]echny|"
+    r"dosavadn[íi]|tr[ưu][ớo]c [đd][óo]|t[ấa]t c[ảa]|sebelumnya|semua|yote|za awali|предыдущ\w*|прежн\w*|все|"
+    r"свои|попередн\w*|всі|усі|προηγούμεν\w*|όλες|όλα|הקודמות|הקודמים)\b"
+    r"|之前|以上|上面|前面|先前|所有|你的|原来|系统|以前|上記|これまで|すべて|이전|모든|모두|위의|기존|시스템|السابقة|جميع|كل|"
+    r"पिछले|सभी|ก่อนหน้า|ทั้งหมด|כל"
 )
-_SENTENCE_END = re.compile(r"[.!?\n。！？]")
+_SENTENCE_END = re.compile(r"[.!?\n。！？।؟]")
 INSTRUCTIONS = {
     "override": re.compile(r"(?i)\bstop (?:following|obeying) (?:your|the)\b"),  # and `_dismissals`
     "new_system_prompt": re.compile(
@@ -129,9 +169,17 @@ INSTRUCTIONS = {
         r"[^.!?\n]{0,80}?\b(?:that|only|never|instead|regardless|no longer)\b"
     ),
     "template_token": re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
+    # The document closes the block a prompt wraps retrieved text in (`</context>` on a line of its own, with
+    # text after it), which it never opened: what follows would read as the prompt's own words.
+    "context_escape": re.compile(
+        r"(?im)^[ \t]*</(context|contexto|contesto|kontext|contexte|document|documents|knowledge|sources?|"
+        r"retrieved|reference|data|system|instructions?)>[ \t]*\n\s*\S"
+    ),
 }
 HIDDEN = {
     "html_comment": re.compile(r"<!--.*?-->", re.S),
+    # Markdown's comment: a link label pointing nowhere, `[//]: # (text)`, which no renderer shows.
+    "markdown_comment": re.compile(r"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*#[ \t]*[(\"'][^\n]*"),
     "invisible_style": re.compile(r"(?i)(?:display\s*:\s*none|font-size\s*:\s*0|color\s*:\s*(?:white|#fff)\b)"),
 }
 # Inside hidden text a model named, or a role line (`<!-- system: ignore the playbook -->`), with an order
@@ -158,13 +206,19 @@ _ASCII_SCREEN = (
     r"ignor|disregard|forget|override|olvida|omite|vergiss|missachte|stop |system|you are now|act as|<\||inst\]"
     r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|asist|model|llm|gpt"
     r"|reveal|instruction|oubli|esque|desconsider|dimentic|negeer|vergeet|zapomnij|consigne|asystent"
+    r"|\]:[ \t]*#|</(?:conte|kontext|document|knowledge|source|retrieved|reference|data>|system|instruction)"
+    r"|glöm|glom|glem|bortse|se bort|strunta|ohita|unohda|sivuuta|yok say|görmezden|unut|zapome|nedbej|bỏ qua|bo qua"
+    r"|quên|quen|abaikan|lupakan|puuza|sahau|asistan|yapay|zeka|tuệ|kecerdasan|akili bandia|modell|trợ lý|tro ly"
 )
 _SCREEN = {
     True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
     False: re.compile(
         _ASCII_SCREEN + r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|如果你是|もしあなたが|助手|人工智能|模型|系统|"
         "アシスタント|チャットボット|モデル|システム|무시|잊어|잊으|어시스턴트|챗봇|모델|인공지능|تجاهل|modèle|"
-        "الذكاء|المساعد|نموذج|[\u200b-\u200f\u2060-\u2064\ufeff\U000e0020-\U000e007e]"
+        "الذكاء|المساعد|نموذج|игнор|проигнор|забудь|пренебреги|ігнор|не зважай|αγνόησ|ξέχασ|παράβλεψ|התעלם|שכח|"
+        "בינה מלאכותית|מודל שפה|ИИ|нейросет|языковая модель|ассистент|ШІ|мовна модель|асистент|μοντέλο|ΤΝ|"
+        "انس|भूल जा|अनदेखा|नज़रअंदाज़|नजरअंदाज|एआई|कृत्रिम बुद्धि|मॉडल|เพิกเฉย|ลืม|ไม่ต้องสนใจ|ปัญญาประดิษฐ์|โมเดล|"
+        "[\u200b-\u200f\u2060-\u2064\ufeff\U000e0020-\U000e007e]"
     ),
 }
 _FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
@@ -214,6 +268,8 @@ def _instructions(text: str, found: dict[str, str]) -> None:
         if kind == "addressed_to_model" and not _MENTIONS.search(text):
             continue  # the costliest pattern; most documents name no model
         for match in pattern.finditer(text):
+            if kind == "context_escape" and f"<{match.group(1).lower()}>" in text[: match.start()].lower():
+                continue  # a block the document opened itself: a template it shows
             if not _is_discussion(text, match.start(), match.end()):
                 found.setdefault(kind, match.group(0).strip())
     for verb in _dismissals(text):
@@ -244,7 +300,7 @@ def signals(text: str) -> dict[str, str]:
             found.setdefault("zero_width", repr(hidden[:60] or text[:60]))
     for kind, pattern in HIDDEN.items():
         for hit in pattern.finditer(visible):
-            content = hit.group(0) if kind == "html_comment" else visible[hit.end() : hit.end() + 200]
+            content = visible[hit.end() : hit.end() + 200] if kind == "invisible_style" else hit.group(0)
             order = _HIDDEN_ORDER.search(_EDITORS.sub("", content))
             if order:
                 found.setdefault(kind, repr(content[:60]))

@@ -21,8 +21,19 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from bridge.processors.sensitive import PERSONAL, SECRETS, SEPARATOR, sensitive_values
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, prompt_text, span_id, user_query
+from bridge.processors.sensitive import EXAMPLE_DOMAINS, PERSONAL, SECRETS, SEPARATOR, sensitive_values
+from detectors import (
+    DetectorConfig,
+    Finding,
+    Severity,
+    Trace,
+    attr,
+    attributes_of,
+    json_attr,
+    prompt_text,
+    span_id,
+    user_query,
+)
 
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
@@ -46,6 +57,7 @@ _MAILBOX = re.compile(
 )
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
+_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
@@ -59,6 +71,10 @@ class Config(DetectorConfig):
     # an e-mail address or phone number on to a prompt or the output before the same kind from it counts as how
     # the app works.
     usual_runs: int = Field(default=2, ge=1)
+    # A retrieved document's secret or personal datum reaching an LLM prompt counts too (the model's provider
+    # receives it). Off: that is what retrieval does, and held-out 1-3 and development 1-2 label it clean (held-out
+    # 4 and 5 a leak); a knowledge base that must hold no credentials is the case for turning it on.
+    document_prompts: bool = False
 
 
 def _mask(value: str) -> str:
@@ -82,11 +98,11 @@ def create(cfg: Config) -> object:
                 KEY,
                 severity,
                 0.9 if secret else 0.75,
-                f"A {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it leaves "
-                "the workflow.",
+                f"{_article(kind)} {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it "
+                "leaves the workflow.",
                 {
                     "node": title,
-                    "rule": f"a {kind} in a source reaches a later {role}",
+                    "rule": f"{_article(kind).lower()} {kind} in a source reaches a later {role}",
                     "kind": kind,
                     "source": where,
                     "source_value": _mask(value),
@@ -119,7 +135,7 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
         if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
             sources.append((span, str(request)))
     sources += [(span, content) for span, _, content in trace.documents]
-    if not sources:
+    if not sources and not trace.llm_spans:  # an LLM prompt holds secrets too (its template's)
         return []
     if root is not None and attr(root, "output.value"):
         outputs = [(root, str(attr(root, "output.value")), "output")]
@@ -128,23 +144,36 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
     # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
     # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
-    ids = _own_ids(root)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     # Most runs hold nothing sensitive: one scan of both joined, which finds what the two find, tells so for
-    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart.
-    if not sensitive_values(_blanked(sourced + SEPARATOR + output, ids), cfg.personal_data):
+    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart. The
+    # run's own ids are blanked out for those scans only: a text without a value keeps none once they are
+    # (they stand in JSON strings of their own, between quotes).
+    if not sensitive_values(sourced + SEPARATOR + output, cfg.personal_data):
         return []
+    ids = _own_ids(root)
     found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
     for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
         found.setdefault(value, kind)
-    # What the user typed in the query is theirs to send: their own key pasted into a question is no leak.
+    # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
+    # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
+    # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.
     typed = (user_query(root) or "") if root is not None else ""
+    written = _written(root) if root is not None else ""
+    prompts: list[tuple[ReadableSpan, str]] | None = None
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
     for value, kind in found.items():
-        if kind not in SECRETS and _no_ones(value, kind, sourced):
+        secret = kind in SECRETS
+        if not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
         holders = [span for span, text in sources if value in text]
+        if not holders and secret and value in output:
+            # A secret an LLM's prompt holds (its template's: "booking API key (not for answers): bk_live_…")
+            # that the output repeats: the model gave it away.
+            if prompts is None:
+                prompts = [(span, prompt_text(span)) for span in trace.llm_spans]
+            holders = [span for span, text in prompts if value in text]
         if not holders or value in typed:
             continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
@@ -158,9 +187,12 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     reported: set[tuple[str, int]] = set()
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
+    prompted = {span_id(span) for span in trace.llm_spans}
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
-            if role == "prompt" and span_id(source) in documents:
+            if role == "prompt" and (
+                (span_id(source) in documents and not cfg.document_prompts) or span_id(source) in prompted
+            ):
                 continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
@@ -178,27 +210,34 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
             carried.setdefault(span_id(source), set()).add(kind)
     # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
     # count as a node too (an app handing the caller's address to its LLM in every run).
-    nodes: dict[str, list[int]] = {f"{KEY}:{trace.app}:inputs": [span_id(trace.root)]} if trace.root else {}
+    prefix = f"{KEY}:{trace.app}:"
+    nodes: dict[str, list[int]] = {prefix + "inputs": [span_id(trace.root)]} if trace.root else {}
     for span in trace.of_type(*_LOOKUP_TYPES):
-        nodes.setdefault(f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}", []).append(span_id(span))
+        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span_id(span))
     usual: set[tuple[int, str]] = set()
+    baselines = trace.baselines
     for key, spans in nodes.items():
-        kinds = set().union(*(carried.get(span, set()) for span in spans))
-        history: dict[str, int] = trace.baselines.get(key) or {}
+        history: dict[str, int] = baselines.get(key) or {}
         runs = history.get("runs", 0)
-        for kind in kinds:
-            if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
-                usual.update((span, kind) for span in spans)
-        history = {**history, "runs": runs + 1, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
-        if history["runs"] >= 100:  # counts halve: the history follows the node's recent runs
+        if carried:  # most runs hand on no contact data: their nodes' run counts alone go up
+            kinds = set().union(*(carried.get(span, ()) for span in spans))
+            for kind in kinds:
+                if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
+                    usual.update((span, kind) for span in spans)
+            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
+        else:
+            history = dict(history)  # a new value: the stored one may be read (or written out) meanwhile
+        history["runs"] = runs + 1
+        if runs + 1 >= 100:  # counts halve: the history follows the node's recent runs
             history = {name: count // 2 for name, count in history.items()}
-        trace.baselines.put(key, history)
+        baselines.put(key, history)
     return usual
 
 
 def _no_ones(value: str, kind: str, sourced: str) -> bool:
     """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
-    sources (a contact line: "Customer service: help@…, phone +34 900 …")."""
+    sources (a contact line: "Customer service: help@…, phone +34 900 …") or beside an address at an example
+    domain (a line of examples: "e.g. jan@example.com, +31 6 …")."""
     if kind == "email":
         return _shared_mailbox(value)
     if kind not in ("phone", "us_phone"):
@@ -211,7 +250,20 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
     ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
     line = sourced[start : min(ends, default=len(sourced))]
-    return any(_shared_mailbox(address) for address in _ADDRESS.findall(line))
+    return any(_shared_mailbox(address) or EXAMPLE_DOMAINS.search(address) for address in _ADDRESS.findall(line))
+
+
+def _written(root: ReadableSpan) -> str:
+    """The texts among the run's inputs (prose: four words at least, not `sys.` variables): what the user wrote,
+    not a value filled in (`"card": "4539 1488 0343 6467"`)."""
+    inputs = json_attr(root, "input.value")
+    if not isinstance(inputs, dict):
+        return ""
+    return SEPARATOR.join(
+        value
+        for key, value in inputs.items()
+        if isinstance(value, str) and not key.startswith("sys.") and len(_PROSE_WORDS.findall(value)) >= 4
+    )
 
 
 def _looked_up(span: ReadableSpan) -> bool:
@@ -224,6 +276,10 @@ def _shared_mailbox(address: str) -> bool:
     names on purpose: no person's data."""
     words = _WORDS.split(address.partition("@")[0].lower())
     return any(_MAILBOX.fullmatch(word) or word.endswith(_MAILBOX_ENDINGS) for word in words)
+
+
+def _article(kind: str) -> str:
+    return "An" if kind[0] in "aeiou" else "A"
 
 
 def _where(source: ReadableSpan, root: ReadableSpan | None) -> str:

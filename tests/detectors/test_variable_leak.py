@@ -96,6 +96,12 @@ def test_a_secret_from_a_retrieved_document_in_the_prompt_only_is_not() -> None:
     assert findings(_retrieved("Ops note: credential AKIAJ3KQ8ZB2MNX4PLR7", "Ask ops."), "dify_variable_leak") == []
 
 
+def test_document_prompts_reports_a_documents_secret_reaching_a_prompt() -> None:
+    spans = _retrieved("Stock sync: warehouse key AKIAJ3KQ8ZB2MNX4PLR7 (ops only)", "Ask the warehouse team.")
+    (finding,) = findings(spans, "dify_variable_leak", document_prompts=True)
+    assert finding.evidence["rule"].endswith("later prompt") and finding.severity == "high"
+
+
 def test_generic_and_worded_secrets_of_a_document_reaching_the_answer() -> None:
     hex_key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
     for document, answer in [
@@ -209,3 +215,76 @@ def test_a_luhn_valid_number_of_no_card_network_is_no_card_number() -> None:
     assert not _card_network("29876543210983")  # a 14-digit library barcode, Luhn-valid
     assert not _card_network("490154203237518")  # an IMEI: Visa's 4, but 15 digits
     assert not _card_network("9781861972715")  # 13 digits of a book number (978), Luhn-valid
+
+
+def test_a_key_an_llm_prompt_template_holds_reaching_the_answer_is_a_leak() -> None:
+    """A key written into a system prompt by the app is no node's output, but the answer repeating it gave it away;
+    a contact the template names (the shop's hotline) repeated in the answer is how the app works."""
+    key = "rsv_live_Q7wPz3KmT9bXv2LsN8dR"
+    prompt = f"You are the booking desk. Reservation system key (never share): {key}. Hotline +46 8 555 012 34."
+    for answer, kinds in [
+        (f"Book online with the key {key}.", ["live_key"]),
+        ("Call our hotline +46 8 555 012 34.", []),
+        ("Tables for four are free at eight.", []),
+    ]:
+        spans = run_spans([node("start", "start"), llm(prompt=prompt, answer=answer)], outputs={"answer": answer})
+        found = findings(spans, "dify_variable_leak")
+        assert [finding.evidence["kind"] for finding in found] == kinds, answer
+    (finding,) = findings(
+        run_spans([llm(prompt=prompt, answer=f"Key: {key}")], outputs={"answer": f"Key: {key}"}), "dify_variable_leak"
+    )
+    assert finding.severity == "critical" and finding.evidence["source"] == "node 'llm'"
+
+
+def test_personal_data_in_a_form_the_user_wrote_is_theirs_a_record_field_is_not() -> None:
+    """A national id inside a text the user filled in is theirs to send; the same id as a field of a profile the app
+    attached is data it looked up, and reaching a prompt is reported."""
+    form = "Annual statement 2025. Gross pay 41,200. Tax withheld 9,870. Citizen number TC 34020645408."
+    typed = run_spans([node("start", "start"), llm(prompt=f"Extract the figures: {form}")], inputs={"statement": form})
+    assert findings(typed, "dify_variable_leak") == []
+    record = {"district": "Izmir", "tckn": "34020645408"}
+    inputs = {"profile": record, "question": "When to sow?"}
+    attached = run_spans([node("start", "start"), llm(prompt=f"Farmer: {record}")], inputs=inputs)
+    (finding,) = findings(attached, "dify_variable_leak")
+    assert finding.evidence["kind"] == "id_number" and finding.evidence["rule"].startswith("an id_number")
+
+
+def test_national_ids_and_ibans_of_another_person_from_a_lookup_reaching_the_answer() -> None:
+    """Identifiers other countries write, recognised by their label or by their check digits."""
+    for record, value in [
+        ('{"partner": "B. Kaya", "iban": "NL52ABNA0678394926"}', "NL52ABNA0678394926"),
+        ('{"holder": "R. Lindqvist", "account": "SE45 5000 0000 0583 9825 7466"}', "SE45 5000 0000 0583 9825 7466"),
+        ('{"applicant": "Ayşe Kaya (TC 34020645408)"}', "34020645408"),
+        ('{"guardian": "Kim Minji", "rrn": "840614-2875779"}', "840614-2875779"),
+        ('{"member": "Li Wei", "身份证号": "11010519491231002X"}', "11010519491231002X"),
+        ('{"note": "PESEL 98150180662, owner"}', "98150180662"),
+    ]:
+        tool = node("registry", "tool", outputs={"text": record})
+        (finding,) = findings(run_spans([tool], outputs={"answer": f"See {value}."}), "dify_variable_leak")
+        assert finding.evidence["source"] == "node 'registry'", record
+    for record, value in [
+        ('{"iban": "NL53ABNA0678394926"}', "NL53ABNA0678394926"),  # check digits wrong
+        ('{"ref": "840699-2875779"}', "840699-2875779"),  # no 99th month
+        ('{"order": "34020645408"}', "34020645408"),  # no label: any order number
+        ('{"ref": "19870312-4521"}', "19870312-4521"),  # a personal number's shape, but not its check digit
+    ]:
+        tool = node("registry", "tool", outputs={"text": record})
+        assert findings(run_spans([tool], outputs={"answer": f"See {value}."}), "dify_variable_leak") == [], record
+
+
+def test_a_session_token_and_a_header_after_an_escaped_line_break_from_an_http_node() -> None:
+    session = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi0xMjM0NTY3ODkw"
+    request = "GET /v1/records/77 HTTP/1.1\r\nHost: api.registry.example\r\nAuthorization: Bearer Lato!2026zq9X\r\n\r\n"
+    http = node(
+        "lookup", "http-request", outputs={"status_code": 200, "body": f'{{"session": "{session}"}}'},
+        process_data={"request": request},
+    )  # fmt: skip
+    found = findings(run_spans([http, llm(prompt=f"Record: {session}\n{request}")]), "dify_variable_leak")
+    assert sorted(finding.evidence["kind"] for finding in found) == ["credential", "jwt"]
+
+
+def test_a_phone_number_on_a_line_of_examples_is_no_ones() -> None:
+    page = "Fill in the form like this:\nExample: anna.berg@example.com, +46 70 123 45 67, Storgatan 1"
+    assert findings(_retrieved(page, "Write it as +46 70 123 45 67."), "dify_variable_leak") == []
+    found = findings(_retrieved("Duty officer: +46 70 123 45 67", "Call +46 70 123 45 67."), "dify_variable_leak")
+    assert "phone" in [finding.evidence["kind"] for finding in found]

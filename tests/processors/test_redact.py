@@ -286,3 +286,11 @@ def test_credentials_named_in_other_languages_or_in_prose_are_masked() -> None:
         assert value not in masked and masked.endswith(
             (replacement(value, "mask"), replacement(value, "mask") + ".")
         ), masked
+
+
+def test_an_authorization_header_after_an_escaped_line_break_is_masked() -> None:
+    """An HTTP node's request as JSON text: the header follows `\\n` as written, whose `n` is a letter before the
+    header's name. Before the fix the Bearer value (with a `!`, which the Bearer pattern does not take) was exported."""
+    processor = create(Config())
+    text = '{"request": "GET /v1/x HTTP/1.1\\r\\nAuthorization: Bearer Lato!2026zq9X\\r\\n\\r\\n"}'
+    assert "Lato!2026zq9X" not in processor.redact_text(text)

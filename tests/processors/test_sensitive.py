@@ -73,7 +73,7 @@ PLAIN = {
     "google_api_key": r"(?<![\w-])AIza[0-9A-Za-z_-]{35,}",
     "dify_app_key": r"\bapp-[A-Za-z0-9]{24}\b",
     "dify_dataset_key": r"\bdataset-[A-Za-z0-9]{24}\b",
-    "jwt": r"(?<![\w-])ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    "jwt": r"(?<![\w-])ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?",
     "phone": r"(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])",
     "card_number": r"\b(?<![0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-)(?:\d[ -]?){13,19}\b",
     "us_ssn": r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b",
@@ -390,3 +390,64 @@ def test_ascii_variants_are_compiled_when_a_text_first_needs_them() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().split(maxsplit=2) == ["0", "True", "['email', 'openai_key']"], done.stdout + done.stderr
+
+
+SESSION = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi0xMjM0NTY3ODkw"  # a JWT's header and claims, no signature
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("Lösenord: Vinter2026!q", "Vinter2026!q", "password"),
+        ("kata sandi: Rahasia99x", "Rahasia99x", "password"),
+        ("API-nyckel: 9f8e7d6c5b4a3928", "9f8e7d6c5b4a3928", "credential"),
+        ("klucz API: 9f8e7d6c5b4a3928", "9f8e7d6c5b4a3928", "credential"),
+        ('{"req": "GET /\\r\\nAuthorization: Bearer Lato!2026zq9X\\r\\n"}', "Lato!2026zq9X", "credential"),
+        (f"session {SESSION}", SESSION, "jwt"),
+        ("use rsv_live_Q7wPz3KmT9bXv2LsN8dR", "rsv_live_Q7wPz3KmT9bXv2LsN8dR", "live_key"),
+        ("IBAN DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "iban"),
+        ("kimlik no: 34020645408", "34020645408", "id_number"),
+        ("マイナンバー：4829 1736 5540", "4829 1736 5540", "id_number"),  # noqa: RUF001
+        ("ref 11010519491231002X", "11010519491231002X", "national_id"),
+        ("Olle, 19811218-9876, ringde", "19811218-9876", "national_id"),
+    ],
+)
+def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value: str, kind: str) -> None:
+    assert sensitive_values(text, personal=True).get(value) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "eyewitness.accountsmatter",  # two parts, no JWT header
+        "my_secret_recipesforchocolate",  # a word, not a random body
+        "IBAN DE88 3704 0044 0532 0130 00",  # check digits wrong
+        "etc 12345678901",  # `tc` inside a word
+        "T.C. Sağlık Bakanlığı, 2024",  # a label without a number  # noqa: RUF001
+        "Olle, 19811218-9875, ringde",  # a personal number's shape, Luhn wrong
+        "CPF 123.456.789-09",  # the documentation's example number
+    ],
+)
+def test_near_misses_of_the_new_shapes(text: str) -> None:
+    assert sensitive_values(text, personal=True) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["840614-2875779", "19811218-9876", "NL52ABNA0678394926", " DE89 3704 0044 0532 0130 00", "ZZ12",
+             "123.456.789-09", "11010519491231002X", "x", "-", ".", "+", " ", "9", '"', "01234567890123456789"]
+        ),
+        max_size=8,
+    ).map("".join)
+)  # fmt: skip
+def test_identifiers_read_where_their_runs_start_are_what_the_patterns_find(text: str) -> None:
+    """National ids and IBANs in ASCII text are matched only where `_STARTS` says one can start (no search of
+    every position): the values must be those a search of the whole text accepts."""
+    found = sensitive_values(text, personal=True)
+    for kind in ("national_id", "iban"):
+        expected = {m.group() for m in PERSONAL[kind].finditer(text) if accepted(kind, m.group())}
+        assert {value for value, got in found.items() if got == kind} == expected - {
+            value for value, got in found.items() if got != kind
+        }
