@@ -16,7 +16,6 @@ import functools
 import math
 import re
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,8 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors.likeness import UNSPACED_RUN
+from detectors.likeness import features as _features
 
 KEY = "dify_classifier_drift"
 _CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
@@ -89,21 +90,8 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
-_LETTERS = re.compile(r"[^\W\d_]{3,}")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 _MEMORY = 300  # past picks kept per app and classifier node
 _QUESTION_CHARS = 300  # of each kept question
-
-
-@functools.lru_cache(maxsize=4096)  # an app's past questions are read again on each of its runs
-def _features(text: str) -> frozenset[str]:
-    """Words by their first five letters (accents dropped, so `envío` meets `envio`) and character pairs of
-    Chinese and Japanese runs, which are written without spaces."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    features = {word[:5] for word in _LETTERS.findall(plain) if not _CJK_RUN.match(word)}
-    for run in _CJK_RUN.findall(text):
-        features.update(run[i : i + 2] for i in range(max(len(run) - 1, 1)))
-    return frozenset(features)
 
 
 class _Profile:
@@ -219,7 +207,7 @@ def _names_it(question: str, name: str, profile: _Profile) -> bool:
     """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
     or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
     "and", nor "order" at an order desk)."""
-    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or _CJK_RUN.match(f)}
+    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or UNSPACED_RUN.match(f)}
     return any(profile.counts.get(feature, 0) * 4 <= len(profile.past) for feature in shared)
 
 

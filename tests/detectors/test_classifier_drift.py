@@ -189,7 +189,7 @@ def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() ->
 
 
 def test_accents_and_word_endings_do_not_hide_a_like_question() -> None:
-    from detectors.classifier_drift import _features
+    from detectors.likeness import features as _features
 
     assert _features("¿Cuándo llega el envío?") == _features("cuando llega el envio")
     assert "charg" in _features("charged twice") and "快递" in _features("我的快递")
