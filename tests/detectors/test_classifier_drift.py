@@ -215,7 +215,7 @@ def test_a_templated_question_with_its_own_key_word_is_not_flagged() -> None:
 
 
 def test_the_past_picks_survive_a_round_trip_through_json() -> None:
-    """The server keeps baselines in its store as JSON: the past picks and their word counts read back whole."""
+    """The server keeps baselines in its store as JSON: the past picks read back whole, and judged alike."""
     import json
 
     from bridge.processors.detectors import Config, DetectionProcessor
