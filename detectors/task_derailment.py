@@ -122,6 +122,11 @@ _DECLINE = re.compile(
     r"|抱歉|对不起|無法|无法|未能|没有收到|不清楚|申し訳|すみません|できません|わかりません|できませんでした"
     r"|죄송|할 수 없|못했|없습니다|عذر[\u064b-\u0652]*ا"  # noqa: RUF001  (Arabic: "sorry", with or without its marks)
     r"|لا يمكن|لم أتمكن|لا توجد بيانات|لا تتوفر"
+    # "Sorry" and "unfortunately" in the other languages of DETECTORS.md: Turkish, Russian, Ukrainian, Greek, Czech,
+    # Hebrew, Hindi, Thai, Vietnamese, Indonesian, Swahili (and Swedish).
+    r"|(?i:\b(?:üzgünüm|maalesef|kusura bakma|bohužel|omlouváme|omlouvám|xin lỗi|rất tiếc|maaf|mohon maaf|samahani|"
+    r"tyvärr|beklagar)\b)|извините|к сожалению|вибачте|на жаль|λυπάμαι|δυστυχώς|מצטער|מצטערת|לצערי|क्षमा|माफ़|"
+    r"खेद है|ขออภัย|ขอโทษ|เสียใจ"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -397,7 +402,10 @@ def _answers_another_question(past: list[tuple[str, str]], query: str, answer: s
     to_query = similarities(asked, [features(q) for q, _ in past])
     to_answer = similarities(said, [features(a) for _, a in past])
     elsewhere = [i for i, (q, a) in enumerate(zip(to_query, to_answer, strict=True)) if a >= _ALIKE and q < _OTHER]
-    if len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]]):
+    # Like no answer the app gave (a poem at a museum desk), in the query's language (an answer in another is unlike
+    # the past ones by its words alone).
+    unheard = max(to_answer) < _OTHER and language(answer) is not None and language(answer) == language(query)
+    if not unheard and (len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]])):
         return None
     answered = language(answer)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
@@ -408,6 +416,8 @@ def _answers_another_question(past: list[tuple[str, str]], query: str, answer: s
     pairs = [s for n, one in enumerate(answers) for s in similarities(one, answers[n + 1 :])] if answers else []
     if sum(s >= _UNLIKE for s in pairs) * 2 < len(pairs):
         return None
+    if unheard:
+        return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
 
 

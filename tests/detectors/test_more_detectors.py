@@ -526,3 +526,28 @@ def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refus
 
     assert _DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
     assert _DECLINE.search("عذرا، لا أعرف.")
+
+
+def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question() -> None:
+    """An answer like none the app ever gave, in the query's language, to a question the app answers alike every
+    time (a limerick at the harbour office) is off the task; one in another language is not judged so (its words
+    alone make it unlike the past answers)."""
+    _, ask = _derailment_desk("harbour-limerick")
+    for _ in range(4):
+        for query, answer in _HARBOUR:
+            assert ask(query, answer) == []  # type: ignore[operator]
+    limerick = "There once was a gull with a grin, who dived for a fish and fell in; the tide is still cold."
+    (rule,) = ask("How much is a berth per night for a 12 m boat?", limerick)  # type: ignore[operator]
+    assert rule.startswith("the answer is like none the app gave before")
+    spanish = "Había una vez una gaviota que se reía, se lanzó por un pez y se cayó al agua fría."
+    assert ask("How much is a berth per night for a 12 m boat?", spanish) == []  # type: ignore[operator]
+
+
+def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
+    from detectors.task_derailment import _DECLINE
+
+    apologies = ["Maaf, saya hanya menjawab soal irigasi.", "К сожалению, у меня нет этих данных."]
+    apologies += ["Xin lỗi, tôi không có thông tin này.", "Samahani, sina taarifa hiyo.", "ขออภัย ไม่มีข้อมูล"]
+    for apology in apologies:
+        assert _DECLINE.search(apology), apology
+    assert not _DECLINE.search("The Maafushi ferry leaves at nine.")
