@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,8 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors.likeness import UNSPACED_RUN
+from detectors.likeness import features as _features
 
 KEY = "dify_classifier_drift"
 _CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
@@ -52,7 +55,8 @@ class Config(DetectorConfig):
 
 def _mix(picks: list[str]) -> dict[str, float]:
     """Each class's share of `picks`, by name: the same order (evidence, ties) whatever the hash seed."""
-    return {name: picks.count(name) / len(picks) for name in sorted(set(picks))}
+    counts = Counter(picks)
+    return {name: counts[name] / len(picks) for name in sorted(counts)}
 
 
 def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Finding]:
@@ -86,108 +90,162 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
-_LETTERS = re.compile(r"[^\W\d_]{3,}")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 _MEMORY = 300  # past picks kept per app and classifier node
 _QUESTION_CHARS = 300  # of each kept question
 
 
-@functools.lru_cache(maxsize=4096)  # an app's past questions are read again on each of its runs
-def _features(text: str) -> frozenset[str]:
-    """Words by their first five letters (accents dropped, so `envío` meets `envio`) and character pairs of
-    Chinese and Japanese runs, which are written without spaces."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    features = {word[:5] for word in _LETTERS.findall(plain) if not _CJK_RUN.match(word)}
-    for run in _CJK_RUN.findall(text):
-        features.update(run[i : i + 2] for i in range(max(len(run) - 1, 1)))
-    return frozenset(features)
+class _Profile:
+    """An app's past picks (the state's list) read for comparison: in how many past picks each feature is, each
+    distinct question with its features and how often it was filed under each class (flagged or not), and which
+    questions hold each feature. Kept in the process and updated by the pick a run adds and the one that falls out
+    of the window, so a run compares its question once with each distinct past question sharing a rarer feature,
+    not with every past pick (a classifier asked one question 300 times cost 420 µs a run that way)."""
+
+    __slots__ = ("counts", "index", "past", "texts")
+
+    def __init__(self, past: list[list[str]]) -> None:
+        self.past = past
+        self.counts: dict[str, int] = {}
+        # text → (its features, (class, disputed) → picks)
+        self.texts: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
+        self.index: dict[str, set[str]] = {}
+        for entry in past:
+            self.count(entry, 1)
+
+    def count(self, entry: list[str], step: int) -> None:
+        """Adds (`step` 1) or takes out (-1) one past pick."""
+        text, name, *disputed = entry
+        if text not in self.texts:
+            self.texts[text] = (_features(text), {})
+            for feature in self.texts[text][0]:
+                self.index.setdefault(feature, set()).add(text)
+        features, picks = self.texts[text]
+        pick = (name, bool(disputed))
+        if not (left := picks.get(pick, 0) + step):
+            del picks[pick]
+        else:
+            picks[pick] = left
+        for feature in features:
+            if not (held := self.counts.get(feature, 0) + step):
+                del self.counts[feature]
+            else:
+                self.counts[feature] = held
+        if not picks:
+            del self.texts[text]
+            for feature in features:
+                self.index[feature].discard(text)
+                if not self.index[feature]:
+                    del self.index[feature]
+
+    def add(self, entry: list[str]) -> list[list[str]]:
+        """The past with `entry` added (a new list: the store may be writing the old one), the last `_MEMORY`."""
+        past = [*self.past, entry]
+        self.count(entry, 1)
+        for dropped in past[: max(len(past) - _MEMORY, 0)]:
+            self.count(dropped, -1)
+        self.past = past[-_MEMORY:]
+        return self.past
+
+    def neighbours(
+        self, question: str, names: list[str], voters: str | None = None
+    ) -> list[tuple[float, str, str, int]]:
+        """(similarity, class, text, picks) of the past questions (and class names, as one of its own class's
+        questions) sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among
+        the past. A past question sharing only words most past questions hold is not alike, and not weighed (the
+        cost stays with the few that are). With `voters`, a pick flagged before counts only for that class."""
+        in_names: dict[str, int] = {}
+        named = [n for n in names if not _CATCH_ALL.search(n)]
+        for name in names:
+            for feature in _features(name):
+                in_names[feature] = in_names.get(feature, 0) + 1
+        size = len(self.past) + len(named) + 1
+        asked = _features(question)
+        counts = self.counts
+        rare = [f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size]
+        alike: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
+        for feature in rare:
+            for text in self.index.get(feature, ()):
+                alike[text] = self.texts[text]
+        for name in named:
+            if not (features := _features(name)).isdisjoint(rare):
+                alike[name] = (features, {(name, False): 1, **alike.get(name, (frozenset(), {}))[1]})
+        # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
+        weight = {
+            f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
+            for f in asked.union(*(features for features, _ in alike.values()))
+        }
+        # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
+        # so the same evidence, in every process.
+        norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
+        found: list[tuple[float, str, str, int]] = []
+        for text, (features, picks) in alike.items():
+            other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
+            similarity = math.fsum(map(weight.__getitem__, asked & features)) / (norm * other)
+            for (name, disputed), n in picks.items():
+                if voters is None or not disputed or name == voters:
+                    found.append((similarity, name, text, n))
+        return sorted(found, reverse=True)
 
 
-def _neighbours(
-    question: str, past: list[list[str]], counts: dict[str, int], names: list[str]
-) -> list[tuple[float, str, str]]:
-    """(similarity, class, text) of the past questions (and class names, as one of its own class's questions)
-    sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among the past.
-    `counts`: in how many past questions each feature is. A past question sharing only words most past
-    questions hold is not alike, and not weighed (the cost stays with the few that are)."""
-    examples = [*past, *([n, n] for n in names if not _CATCH_ALL.search(n))]
-    in_names: dict[str, int] = {}
-    for name in names:
-        for feature in _features(name):
-            in_names[feature] = in_names.get(feature, 0) + 1
-    size = len(examples) + 1
-    asked = _features(question)
-    rare = {f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size}
-    alike = [(text, name, features) for text, name, *_ in examples if not rare.isdisjoint(features := _features(text))]
-    # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
-    weight = {
-        f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
-        for f in asked.union(*(features for _, _, features in alike))
-    }
-    # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
-    # so the same evidence, in every process.
-    norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
-    found: list[tuple[float, str, str]] = []
-    for text, name, features in alike:
-        other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
-        found.append((math.fsum(map(weight.__getitem__, asked & features)) / (norm * other), name, text))
-    return sorted(found, reverse=True)
+# Per classifier node (the state's key): its profile, rebuilt from the state's list when that is not the list the
+# profile was last updated to (a restart, another processor of the same app).
+_PROFILES: dict[str, _Profile] = {}
+_PROFILES_LOCK = threading.Lock()
+_PROFILES_KEPT = 1024  # classifier nodes whose profile a process keeps
 
 
-def _names_it(question: str, name: str, past: list[list[str]], counts: dict[str, int]) -> bool:
+def _profile(key: str, past: list[list[str]]) -> _Profile:
+    profile = _PROFILES.get(key)
+    if profile is None or profile.past is not past:
+        if len(_PROFILES) >= _PROFILES_KEPT:
+            _PROFILES.pop(next(iter(_PROFILES)))
+        profile = _PROFILES[key] = _Profile(past)
+    return profile
+
+
+def _names_it(question: str, name: str, profile: _Profile) -> bool:
     """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
     or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
     "and", nor "order" at an order desk)."""
-    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or _CJK_RUN.match(f)}
-    return any(counts.get(feature, 0) * 4 <= len(past) for feature in shared)
+    shared = {f for f in _features(question) & _features(name) if len(f) >= 4 or UNSPACED_RUN.match(f)}
+    return any(profile.counts.get(feature, 0) * 4 <= len(profile.past) for feature in shared)
 
 
-def _remember(state: dict[str, Any], question: str, chosen: str, disputed: bool) -> dict[str, Any]:
-    """The app's past with this pick added (the last `_MEMORY`, secrets and personal data masked) and the count
-    of past questions per feature kept. A new state, the one given left as it was: the store writes states in
-    the background, and another run of the app may be reading this one."""
+@functools.lru_cache(maxsize=1024)  # questions recur
+def _masked(question: str) -> str:
+    """The question as kept: its first `_QUESTION_CHARS`, secrets and personal data masked as redaction masks them
+    (examples and any Luhn-valid number too): the store is no place for a key or an address."""
     kept = question[:_QUESTION_CHARS]
-    # The store is no place for a key or an address: masked as redaction masks them (examples and any
-    # Luhn-valid number too).
     for value in sensitive_values(kept, personal=True, exempt_examples=False):
         kept = kept.replace(value, "[redacted]")
-    past: list[list[str]] = [*state["past"], [kept, chosen, "disputed"] if disputed else [kept, chosen]]
-    counts: dict[str, int] = dict(state["counts"])
-    for feature in _features(kept):
-        counts[feature] = counts.get(feature, 0) + 1
-    for text, *_ in past[: max(len(past) - _MEMORY, 0)]:
-        for feature in _features(text):
-            counts[feature] -= 1
-            if not counts[feature]:
-                del counts[feature]
-    return {"past": past[-_MEMORY:], "counts": counts}
+    return kept
 
 
-def _vote(
-    span: Any, question: str, chosen: str, names: list[str], past: list[list[str]], counts: dict[str, int], cfg: Config
-) -> Finding | None:
+def _vote(span: Any, question: str, chosen: str, names: list[str], profile: _Profile, cfg: Config) -> Finding | None:
     """Fires when the past questions alike in words filed under another class far outweigh those under the
-    chosen one and any third. One past pick alike is never enough (it is as likely the wrong one)."""
-    close = [n for n in _neighbours(question, past, counts, names) if n[0] >= cfg.similarity]
-    votes: dict[str, list[tuple[float, str, str]]] = {}
+    chosen one and any third. One past pick alike is never enough (it is as likely the wrong one). A pick flagged
+    before speaks only for itself: it keeps a right pick of its class from being flagged again, and never votes
+    against another class's pick."""
+    close = [n for n in profile.neighbours(question, names, voters=chosen) if n[0] >= cfg.similarity]
+    votes: dict[str, list[tuple[float, str, str, int]]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
-    weight = {name: sum(n[0] for n in alike) for name, alike in votes.items()}
+    weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
     if best is None or weight[best] < cfg.evidence or weight[best] < cfg.evidence_ratio * against:
         return None
     title = attr(span, "dify.node.title", span.name)
-    alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text in votes[best][:3]]
+    alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text, _ in votes[best][:3]]
     return Finding(
         KEY, "medium", 0.75,
-        f"Classifier '{title}' picked '{chosen}', but {len(votes[best])} past questions like this one were "
-        f"filed under '{best}' and {len(votes.get(chosen, []))} under '{chosen}'.",
+        f"Classifier '{title}' picked '{chosen}', but {sum(n[3] for n in votes[best])} past questions like this one "
+        f"were filed under '{best}' and {sum(n[3] for n in votes.get(chosen, []))} under '{chosen}'.",
         {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
          f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
          "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
-         "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t in votes.get(chosen, [])[:3]],
+         "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t, _ in votes.get(chosen, [])[:3]],
          "weights": {name: round(value, 2) for name, value in weight.items()}},
         span_id(span),
     )  # fmt: skip
@@ -222,13 +280,6 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     )
 
 
-def _supported(question: str, chosen: str, past: list[list[str]], counts: dict[str, int], cfg: Config) -> bool:
-    """Whether a question the app filed under the chosen class before is at least half as alike as a like one: a
-    question naming another class may still belong where the app files its like ("the invoice for my son's
-    paediatric check-up" goes to billing, as the app's other invoice questions did)."""
-    return any(s >= cfg.similarity / 2 and name == chosen for s, name, _ in _neighbours(question, past, counts, []))
-
-
 def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
     Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
@@ -236,24 +287,28 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
     only for a later pick of its own class (the right pick flagged once is not flagged again), never against
     another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
-    state: dict[str, Any] = trace.baselines.get(key) or {"past": [], "counts": {}}
-    past, counts = state["past"], state["counts"]
-    history = cfg.vocabulary and len(past) >= cfg.vocabulary_history
-    # With history, only a catch-all pick is judged by the names (and only if the app did not file its like there
-    # before): a question naming a specific class whole may still belong to another ("the dermatology letter went
-    # to my old address" is for the office); the app's past picks, which hold the names as votes too, judge it.
-    finding = _named(span, question, chosen, names, specific=not history)
-    if finding is not None and history and _supported(question, chosen, past, counts, cfg):
-        finding = None
-    elif finding is None and history and not _names_it(question, chosen, past, counts):
-        # A pick flagged before speaks only for itself: it keeps a right pick of its class from being flagged
-        # again, and never votes against another class's pick.
-        voters = [entry for entry in past if len(entry) < 3 or entry[1] == chosen]
-        finding = _vote(span, question, chosen, names, voters, counts, cfg)
+    state: dict[str, Any] = trace.baselines.get(key) or {"past": []}
+    with _PROFILES_LOCK:
+        profile = _profile(key, state["past"])
+        history = cfg.vocabulary and len(profile.past) >= cfg.vocabulary_history
+        # With history, only a catch-all pick is judged by the names, and only if the app filed no question half as
+        # alike as a like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where
+        # the app's other invoice questions went): a question naming a specific class whole may still belong to
+        # another ("the dermatology letter went to my old address" is for the office); the app's past picks, which
+        # hold the names as votes too, judge it.
+        finding = _named(span, question, chosen, names, specific=not history)
+        if finding is not None and history:
+            if any(s >= cfg.similarity / 2 and name == chosen for s, name, *_ in profile.neighbours(question, [])):
+                finding = None
+        elif finding is None and history and not _names_it(question, chosen, profile):
+            finding = _vote(span, question, chosen, names, profile, cfg)
+        if cfg.vocabulary:
+            kept = _masked(question)
+            past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
     if finding is not None:
         yield finding
     if cfg.vocabulary:
-        trace.baselines.put(key, _remember(state, question, chosen, disputed=finding is not None))
+        trace.baselines.put(key, {"past": past})
 
 
 def _words(text: str) -> set[str]:
@@ -263,7 +318,12 @@ def _words(text: str) -> set[str]:
 def _request(span: Any) -> tuple[str, list[str]] | None:
     """(question, category names) from the last user message of the classifier's prompt."""
     attributes = attributes_of(span)
-    contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
+    # The messages by index (how the span builder writes them: a few lookups), else any message content.
+    contents: list[object] = []
+    while (content := attributes.get(f"llm.input_messages.{len(contents)}.message.content")) is not None:
+        contents.append(content)
+    if not contents:
+        contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
     for content in reversed(contents):
         request = json_value(str(content).strip())  # msgspec, cached; not JSON: the text itself, skipped
         if isinstance(request, dict) and isinstance(request.get("categories"), list):

@@ -15,12 +15,16 @@ short answers, refusals ("I'm sorry, I don't have information about that") and r
 from __future__ import annotations
 
 import re
+import threading
+import weakref
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, user_query
+from detectors.likeness import features, language, similarities
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -116,7 +120,13 @@ _DECLINE = re.compile(
     r"kon (?:niet|geen)|geen gegevens|niet mogelijk|helaas|"
     r"nie (?:udało się|mogę|otrzymałem)|brak danych|przepraszam)(?!\w)"
     r"|抱歉|对不起|無法|无法|未能|没有收到|不清楚|申し訳|すみません|できません|わかりません|できませんでした"
-    r"|죄송|할 수 없|못했|없습니다|عذرا|لا يمكن|لم أتمكن|لا توجد بيانات"
+    r"|죄송|할 수 없|못했|없습니다|عذر[\u064b-\u0652]*ا"  # noqa: RUF001  (Arabic: "sorry", with or without its marks)
+    r"|لا يمكن|لم أتمكن|لا توجد بيانات|لا تتوفر"
+    # "Sorry" and "unfortunately" in the other languages of DETECTORS.md: Turkish, Russian, Ukrainian, Greek, Czech,
+    # Hebrew, Hindi, Thai, Vietnamese, Indonesian, Swahili (and Swedish).
+    r"|(?i:\b(?:üzgünüm|maalesef|kusura bakma|bohužel|omlouváme|omlouvám|xin lỗi|rất tiếc|maaf|mohon maaf|samahani|"
+    r"tyvärr|beklagar)\b)|извините|к сожалению|вибачте|на жаль|λυπάμαι|δυστυχώς|מצטער|מצטערת|לצערי|क्षमा|माफ़|"
+    r"खेद है|ขออภัย|ขอโทษ|เสียใจ"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -129,6 +139,8 @@ class Config(DetectorConfig):
     # Answers of a run with nothing retrieved (plain chat, generation) are judged from this many words on: a
     # right short answer need share no word with its question, a long one on its subject shares one.
     min_unsourced_words: int = Field(default=30, ge=1)
+    # Runs of the app (with a query and an answer) known before its past runs judge an answer.
+    min_history: int = Field(default=20, ge=2)
 
 
 def _stems(text: str) -> set[str]:
@@ -305,6 +317,138 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
     return "no term of the answer in the query, the documents, tool results or LLM prompts"
 
 
+# Per app, in this process's memory only, beside the detectors' baselines (one history per `Baselines`, as theirs):
+# its last `_RECENT` runs' (query, answer), cut to `_KEPT_CHARS`. Not written to the store (answers carry what users
+# asked and were told); after a restart the window fills again.
+_RECENT = 200
+_KEPT_CHARS = 400
+_APPS_KEPT = 1024
+_PAST: weakref.WeakKeyDictionary[Any, dict[str, deque[tuple[str, str]]]] = weakref.WeakKeyDictionary()
+_PAST_LOCK = threading.Lock()
+
+
+def _runs_of(trace: Trace) -> deque[tuple[str, str]]:
+    """The app's past runs, oldest first (read with `_earlier`)."""
+    with _PAST_LOCK:
+        apps = _PAST.get(trace.baselines)
+        if apps is None:
+            apps = _PAST[trace.baselines] = {}
+        past = apps.get(trace.app)
+        if past is None:
+            if len(apps) >= _APPS_KEPT:
+                apps.pop(next(iter(apps)))
+            past = apps[trace.app] = deque(maxlen=_RECENT)
+        return past
+
+
+def _earlier(past: deque[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A copy of the app's past runs: another run of the app may be adding to them. Taken only for an answer
+    judged, not on every run."""
+    with _PAST_LOCK:
+        return list(past)
+
+
+# "English" in the languages of DETECTORS.md (and Finnish, Romanian, Swedish): a query asking for an English answer
+# ("svara gärna på engelska") gets one in another language than its own.
+_ENGLISH_NAMED = re.compile(
+    r"(?i)english|englisch|ingl[ée]s|anglais|inglese|engels|angielsk|ingilizce|английск|англійськ|αγγλικ|anglick|"
+    r"angličtin|אנגלית|الإنجليزية|अंग्रेज़|अंग्रेज|อังกฤษ|tiếng anh|inggris|kiingereza|英语|英文|英語|영어|engelska|englanti|"
+    r"engleză"
+)
+
+
+def _other_language(past: list[tuple[str, str]], query: str, answer: str, cfg: Config) -> str | None:
+    """The rule by which an answer in another language than its query is off the task, if one does: the app
+    answers queries in that language in it (nine in ten at least of its past runs asked in it whose answer's
+    language tells, three at least, once it has `min_history` runs; an app answering in one language whatever it
+    is asked in, or translating, does not)."""
+    if len(query) > _KEPT_CHARS or len(past) < cfg.min_history:  # a conversation or document given whole
+        return None
+    asked, answered = language(query), language(answer)
+    if asked is None or answered is None or asked == answered:
+        return None
+    if answered == "en" and _ENGLISH_NAMED.search(query):
+        return None
+    told = [language(a) for q, a in past if language(q) == asked]
+    known = [told_ for told_ in told if told_]
+    if len(known) < 3 or known.count(asked) * 10 < len(known) * 9:
+        return None
+    return f"the answer is in {answered}, the query in {asked}, which the app answers in {asked}"
+
+
+_ALIKE = 0.5  # idf-weighted cosine of two texts' words from which they are alike
+_UNLIKE = 0.3  # below which two answers are unlike
+_OTHER = 0.2  # below which two questions are about other things
+_SETTLED = 8  # the past runs asked most alike whose answers are read
+
+
+def _one_subject(questions: list[str]) -> bool:
+    """Whether questions are about one subject (a third of their pairs alike at least): a reply the app gives to
+    questions about anything (a refusal, "I can help with appliances and orders only") is no other topic's answer."""
+    asked = [features(q) for q in questions]
+    pairs = [s for n, one in enumerate(asked) for s in similarities(one, asked[n + 1 :]) if n + 1 < len(asked)]
+    return sum(s > 0 for s in pairs) * 3 >= len(pairs)
+
+
+def _answers_another_question(past: list[tuple[str, str]], query: str, answer: str, cfg: Config) -> str | None:
+    """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
+    question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
+    has a settled answer, not one that depends on another input, as copy written for a product does), three
+    quarters of those answers in the answer's language unlike this one, and two past answers alike to it were
+    given to questions about other things: the answer of another branch or topic of the app (a tuition answer to
+    a question about the motivation letter)."""
+    if len(past) < cfg.min_history or not (asked := features(query)) or not (said := features(answer)):
+        return None
+    to_query = similarities(asked, [features(q) for q, _ in past])
+    to_answer = similarities(said, [features(a) for _, a in past])
+    elsewhere = [i for i, (q, a) in enumerate(zip(to_query, to_answer, strict=True)) if a >= _ALIKE and q < _OTHER]
+    # Like no answer the app gave (a poem at a museum desk), in the query's language (an answer in another is unlike
+    # the past ones by its words alone).
+    unheard = max(to_answer) < _OTHER and language(answer) is not None and language(answer) == language(query)
+    if not unheard and (len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]])):
+        return None
+    answered = language(answer)
+    alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
+    alike = [i for i in alike if answered is None or language(past[i][1]) in (answered, None)][:_SETTLED]
+    if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
+        return None
+    answers = [features(past[i][1]) for i in alike]
+    pairs = [s for n, one in enumerate(answers) for s in similarities(one, answers[n + 1 :])] if answers else []
+    if sum(s >= _UNLIKE for s in pairs) * 2 < len(pairs):
+        return None
+    if unheard:
+        return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
+    return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+
+
+def _judged(
+    trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[tuple[str, str]], cfg: Config
+) -> str | None:
+    """The rule by which the answer is off its query, if one does: the run's own texts first, then the app's past
+    runs (those only for an answer sharing no term with its query, or in another script than it)."""
+    asked = _terms(query)
+    if len(asked) < 2:
+        return None
+    if asked & _terms(answer):
+        # Sharing a term (a number, a title) with the query, an answer in another language may still be off: a
+        # Russian solution to an English sum, an English reply to a Swedish question naming a Swedish book. (Two
+        # ASCII texts are not told apart here: most runs are, and telling their languages costs.)
+        if (query.isascii() and answer.isascii()) or len(runs) < cfg.min_history:
+            return None
+        return _other_language(_earlier(runs), query, answer, cfg)
+    sources = _sources(trace)
+    short = not sources and size < cfg.min_unsourced_words
+    rule = None
+    if short and trace.of_type("question-classifier"):
+        rule = _routed_off(trace, answer)
+    elif not short:
+        rule = _off_rule(trace, root, query, answer, sources)
+    if rule or len(runs) < cfg.min_history:
+        return rule
+    past = _earlier(runs)
+    return _answers_another_question(past, query, answer, cfg) or _other_language(past, query, answer, cfg)
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -318,14 +462,10 @@ def create(cfg: Config) -> object:
         query = _query(root)
         if not query or query == answer:
             return
-        sources = _sources(trace)
-        short = not sources and size < cfg.min_unsourced_words
-        if short and not trace.of_type("question-classifier"):
-            return
-        asked = _terms(query)
-        if len(asked) < 2 or asked & _terms(answer):
-            return
-        rule = _routed_off(trace, answer) if short else _off_rule(trace, root, query, answer, sources)
+        runs = _runs_of(trace)
+        rule = _judged(trace, root, query, answer, size, runs, cfg)
+        with _PAST_LOCK:
+            runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS]))
         if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
             yield Finding(
                 KEY,

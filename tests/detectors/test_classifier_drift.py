@@ -189,7 +189,7 @@ def test_with_history_a_class_named_whole_leaves_the_pick_to_the_past_picks() ->
 
 
 def test_accents_and_word_endings_do_not_hide_a_like_question() -> None:
-    from detectors.classifier_drift import _features
+    from detectors.likeness import features as _features
 
     assert _features("¿Cuándo llega el envío?") == _features("cuando llega el envio")
     assert "charg" in _features("charged twice") and "快递" in _features("我的快递")
@@ -215,7 +215,7 @@ def test_a_templated_question_with_its_own_key_word_is_not_flagged() -> None:
 
 
 def test_the_past_picks_survive_a_round_trip_through_json() -> None:
-    """The server keeps baselines in its store as JSON: the past picks and their word counts read back whole."""
+    """The server keeps baselines in its store as JSON: the past picks read back whole, and judged alike."""
     import json
 
     from bridge.processors.detectors import Config, DetectionProcessor
@@ -284,23 +284,32 @@ def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_questi
     assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
 
 
-def test_a_pick_is_remembered_in_a_new_state_with_its_word_counts() -> None:
-    """The store writes states in the background and another run may read one: the state given is left as
-    it was. The last 300 picks are kept, and the word counts are those of the picks kept."""
-    from detectors.classifier_drift import _features, _remember
+def test_a_pick_is_remembered_in_a_new_list_and_the_profile_follows_the_window() -> None:
+    """The store writes states in the background and another run may read one: the list given is left as it was.
+    The last 300 picks are kept, and the profile updated pick by pick equals one built from the list kept."""
+    from detectors.classifier_drift import _Profile
 
-    state: dict[str, Any] = {"past": [], "counts": {}}
+    profile = _Profile([])
     for i in range(305):
-        before = {"past": list(state["past"]), "counts": dict(state["counts"])}
-        new = _remember(state, f"parcel {i} stuck at depot number{i}", "Shipping", disputed=False)
-        assert state == before and new is not state
-        state = new
-    assert len(state["past"]) == 300 and state["past"][0][0] == "parcel 5 stuck at depot number5"
-    expected: dict[str, int] = {}
-    for text, _ in state["past"]:
-        for feature in _features(text):
-            expected[feature] = expected.get(feature, 0) + 1
-    assert state["counts"] == expected
+        before = list(profile.past)
+        given = profile.past
+        past = profile.add([f"parcel {i % 7} stuck at depot number{i}", "Shipping" if i % 3 else "Billing"])
+        assert given == before and past is not given and past is profile.past
+    assert len(profile.past) == 300 and profile.past[0][0] == "parcel 5 stuck at depot number5"
+    rebuilt = _Profile(profile.past)
+    assert (profile.counts, profile.texts, profile.index) == (rebuilt.counts, rebuilt.texts, rebuilt.index)
+
+
+def test_a_question_asked_hundreds_of_times_is_compared_once() -> None:
+    """The past picks are compared by distinct question: a classifier asked one question 150 times compares a new
+    pick with one past question, not 150 (420 µs a run before), and finds the same."""
+    from detectors.classifier_drift import _Profile
+
+    profile = _Profile([])
+    for i in range(300):
+        profile.add(["The parcel is stuck at the depot", "Shipping"] if i % 2 else ["My laptop will not boot", "IT"])
+    ((similarity, name, text, picks),) = profile.neighbours("the parcel is stuck at the depot!", [])
+    assert (name, text, picks) == ("Shipping", "The parcel is stuck at the depot", 150) and similarity > 0.5
 
 
 _SEEDED = """

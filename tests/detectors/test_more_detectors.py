@@ -424,3 +424,130 @@ def test_a_tools_own_retry_attempts_are_not_the_node_reading_its_output() -> Non
     assembler.add(DifyEvent("node_finished", reader, "r"), 0)
     (run,) = assembler.drain()
     assert findings(build_spans(run), "dify_tool_schema_mismatch") == []
+
+
+def _derailment_desk(app: str) -> tuple[DetectionProcessor, object]:
+    """A chat app's processor (only `task_derailment` on) and a function running one (query, answer) of `app`."""
+    processor = DetectionProcessor(
+        DetectorsConfig.model_validate({k: {"enabled": k == "task_derailment"} for k in registry()})
+    )
+
+    def ask(query: str, answer: str) -> list[str]:
+        spans = run_spans([llm(answer=answer)], inputs={"sys.query": query}, outputs={"answer": answer}, app_id=app)
+        return [str(f.evidence["rule"]) for f in processor.detect(spans)]
+
+    return processor, ask
+
+
+# A harbour office's usual questions and the answers it gives them, in its own words.
+_HARBOUR = [
+    ("When does the fuel dock open on Sundays?", "The fuel dock opens at 08:00 on Sundays and closes at 18:00."),
+    (
+        "What are the fuel dock hours at the weekend?",
+        "At the weekend the fuel dock opens at 08:00 and closes at 18:00.",
+    ),
+    (
+        "How much is a berth per night for a 12 m boat?",
+        "A berth for a 12 m boat costs EUR 48 per night, water included.",
+    ),
+    (
+        "What does a night in a berth cost for my 12 m yacht?",
+        "For a 12 m yacht a berth costs EUR 48 per night, water included.",
+    ),
+    ("Where can I empty the holding tank?", "The pump-out station for holding tanks is at the end of pier C."),
+    ("Is there a pump-out for the holding tank?", "Yes, the holding tank pump-out station is at the end of pier C."),
+]
+
+
+def test_task_derailment_an_answer_the_app_gives_to_another_question() -> None:
+    """Once the app has `min_history` runs, an answer like those it gives to other questions, and unlike those it
+    gave to this one, is another branch's answer: off the query, though it shares words with the app's sources."""
+    _, ask = _derailment_desk("harbour-office")
+    for _ in range(4):
+        for query, answer in _HARBOUR:
+            assert ask(query, answer) == []  # type: ignore[operator]
+    (rule,) = ask("How much is a berth per night for a 12 m boat?", _HARBOUR[0][1])  # type: ignore[operator]
+    assert "like 8 the app gave to other questions" in rule
+    assert ask("Where can I empty the holding tank?", _HARBOUR[5][1]) == []  # type: ignore[operator]
+
+
+def test_task_derailment_leaves_a_reply_the_app_gives_to_any_question() -> None:
+    """A reply the app gives to questions about anything (a redirect, a refusal) is no other topic's answer, nor
+    is an answer to a question whose answers depend on another input (copy for whichever product is given)."""
+    _, ask = _derailment_desk("harbour-redirect")
+    redirect = "I can only help with berths, fuel and pump-out at this harbour; please call the office for the rest."
+    for _ in range(4):
+        for query, answer in _HARBOUR:
+            assert ask(query, answer) == []  # type: ignore[operator]
+        for stray in ("Can you recommend a restaurant in town?", "What is the weather tomorrow at sea?"):
+            assert ask(stray, redirect) == []  # type: ignore[operator]
+    assert ask("How much is a berth per night for a 12 m boat?", redirect) == []  # type: ignore[operator]
+
+
+def test_task_derailment_an_answer_in_another_language_than_the_app_answers_its_query_in() -> None:
+    """An app that answers Swedish questions in Swedish and English ones in English, answering a Swedish question
+    in English (or an English sum in Russian, sharing its numbers) is off the task; unless the question asks for
+    English, or the app answers every question in one language."""
+    berth = "A berth for a 12 m boat costs EUR 48 per night and water is included."
+    swedish = [
+        (
+            "Hur mycket kostar en båtplats per natt för min båt?",
+            "En båtplats kostar 48 euro per natt och det är vatten med.",
+        ),
+        (
+            "När öppnar bränslebryggan på söndag och hur länge?",
+            "Bränslebryggan öppnar kl. 08 på söndag och är öppen till 18.",
+        ),
+    ]
+    english = [
+        ("How much is a berth per night for a 12 m boat?", berth),
+        ("What is 12 times 7 and how do you work it out?", "You multiply 12 by 7, which is 84; this is the answer."),
+    ]
+    _, ask = _derailment_desk("harbour-languages")
+    for _ in range(6):
+        for query, answer in [*swedish, *english]:
+            assert ask(query, answer) == []  # type: ignore[operator]
+    (rule,) = ask(swedish[0][0], berth)  # type: ignore[operator]
+    assert rule.startswith("the answer is in en, the query in sv")
+    (rule,) = ask("What is 12 times 7 and how do you work it out?", "Умножаем 12 на 7: это 84, и это ответ.")  # type: ignore[operator]
+    assert "the answer is in cyrillic, the query in en" in rule
+    asked_for = swedish[0][0] + " Svara gärna på engelska."
+    assert ask(asked_for, berth) == []  # type: ignore[operator]
+    _, one_language = _derailment_desk("harbour-english-only")
+    for _ in range(6):
+        for (query, _answer), (_q, reply) in zip(swedish, english, strict=True):
+            assert one_language(query, reply) == []  # type: ignore[operator]
+        for query, answer in english:
+            assert one_language(query, answer) == []  # type: ignore[operator]
+
+
+def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refusal() -> None:
+    from detectors.task_derailment import _DECLINE
+
+    assert _DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
+    assert _DECLINE.search("عذرا، لا أعرف.")
+
+
+def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question() -> None:
+    """An answer like none the app ever gave, in the query's language, to a question the app answers alike every
+    time (a limerick at the harbour office) is off the task; one in another language is not judged so (its words
+    alone make it unlike the past answers)."""
+    _, ask = _derailment_desk("harbour-limerick")
+    for _ in range(4):
+        for query, answer in _HARBOUR:
+            assert ask(query, answer) == []  # type: ignore[operator]
+    limerick = "There once was a gull with a grin, who dived for a fish and fell in; the tide is still cold."
+    (rule,) = ask("How much is a berth per night for a 12 m boat?", limerick)  # type: ignore[operator]
+    assert rule.startswith("the answer is like none the app gave before")
+    spanish = "Había una vez una gaviota que se reía, se lanzó por un pez y se cayó al agua fría."
+    assert ask("How much is a berth per night for a 12 m boat?", spanish) == []  # type: ignore[operator]
+
+
+def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
+    from detectors.task_derailment import _DECLINE
+
+    apologies = ["Maaf, saya hanya menjawab soal irigasi.", "К сожалению, у меня нет этих данных."]
+    apologies += ["Xin lỗi, tôi không có thông tin này.", "Samahani, sina taarifa hiyo.", "ขออภัย ไม่มีข้อมูล"]
+    for apology in apologies:
+        assert _DECLINE.search(apology), apology
+    assert not _DECLINE.search("The Maafushi ferry leaves at nine.")

@@ -1,0 +1,115 @@
+"""How alike two short texts are in words, and which language a text is written in, without word lists per app:
+what `dify_classifier_drift` and `task_derailment` compare run over run."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_LETTERS = re.compile(r"[^\W\d_]{3,}")
+# Scripts written without spaces between words: Chinese, Japanese, Thai, Lao, Khmer, Myanmar.
+UNSPACED_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+
+
+@functools.lru_cache(maxsize=8192)  # an app's past texts are read again on each of its runs judged
+def features(text: str) -> frozenset[str]:
+    """Words by their first five letters (accents dropped, so `envío` meets `envio`) and character pairs of runs
+    of scripts written without spaces (Chinese, Japanese, Thai…)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    found = {word[:5] for word in _LETTERS.findall(plain) if not UNSPACED_RUN.match(word)}
+    for run in UNSPACED_RUN.findall(text):
+        found.update(run[i : i + 2] for i in range(max(len(run) - 1, 1)))
+    return frozenset(found)
+
+
+def similarities(one: frozenset[str], others: Sequence[frozenset[str]]) -> list[float]:
+    """Cosine of `one` with each of `others`, features weighted by their rarity among `others` (idf, squared):
+    words most of them hold say little."""
+    held: dict[str, int] = {}
+    for other in others:
+        for feature in other:
+            held[feature] = held.get(feature, 0) + 1
+    size = len(others) + 1
+    weight = {f: math.log(size / (held.get(f, 0) + 0.5)) ** 2 for f in one.union(*others)}
+    norm = math.sqrt(math.fsum(map(weight.__getitem__, one)))
+    found = []
+    for other in others:
+        shared = one & other
+        found.append(
+            math.fsum(map(weight.__getitem__, shared)) / (norm * math.sqrt(math.fsum(map(weight.__getitem__, other))))
+            if shared
+            else 0.0
+        )
+    return found
+
+
+# The script of a text decides its language where one language is written in it; Latin texts are told by their
+# most frequent short words.
+_SCRIPTS = [
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("devanagari", re.compile(r"[\u0900-\u097f]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("latin", re.compile(r"[a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")),
+]
+_WORD_A_CHARACTER = ("ja", "zh", "ko")
+# Tokens holding a digit, `@` or `/` (keys, SKUs, links) are no words of any language.
+_IDENTIFIER = re.compile(r"\S*[\d@/]\S*")
+# Letters only Vietnamese writes (with its tones), among Latin scripts.
+_VIETNAMESE = re.compile(r"[ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+")
+# Frequent words of two letters or more (one letter is a word in too many languages: `i`, `a`, `e`, `o`, `y`), in
+# each language's own most frequent forms.
+_COMMON_WORDS = {
+    "en": "the and is are you your with for this that of to it was can what how do does have my",
+    "de": "der die das und ist nicht mit sie ein eine ich auf für den dem wird zu wie was kann mein",
+    "es": "el la los las que es un una por para con del se mi cómo qué puedo tiene hay",
+    "fr": "le les et est des une pour avec dans vous pas du au sur je mon ma qui il",
+    "pt": "os que é um uma para com não do da em meu minha como você posso",
+    "it": "il lo gli che è un una con non della di sono come mio posso quanto",
+    "nl": "de het een en is van niet met voor ik je mijn wat hoe kan zijn op dat er",
+    "sv": "och att det är en ett på för med inte jag du som har vad hur kan vi till finns",
+    "pl": "na się nie jest to do że co jak czy mój mam po od za",
+    "tr": "ve bir bu için ile ne mi çok daha var yok kadar olarak",
+    "id": "dan yang di ini itu untuk dengan tidak ada saya apa bisa berapa ke dari kalau harus",
+    "cs": "je se na že to do jak co mám není pro jsem za",
+    "ro": "și în de la cu nu este un pentru ce cum mai sunt",
+    "fi": "ja on ei se että en kuinka mitä voin minun onko",
+    "sw": "na ya wa kwa ni za la katika je nini gani hii",
+}
+# Only the words one language of these writes tell it ("di" is Italian and Indonesian, "per" Italian and more).
+_SHARED = {word for name, words in _COMMON_WORDS.items() for word in words.split() for other, others in
+           _COMMON_WORDS.items() if other != name and word in others.split()}  # fmt: skip
+_COMMON = {name: frozenset(words.split()) - _SHARED for name, words in _COMMON_WORDS.items()}
+
+
+@functools.lru_cache(maxsize=8192)
+def language(text: str) -> str | None:
+    """The language (or, for Cyrillic, Arabic and Devanagari, the script) `text` is written in: its script where
+    one language writes it, else its frequent words, two of one language at least and twice as many as of any other;
+    None when nothing tells."""
+    head = _IDENTIFIER.sub(" ", text[:400])
+    counts = {name: len(pattern.findall(head)) for name, pattern in _SCRIPTS}
+    for name in _WORD_A_CHARACTER:  # a character of these writes about what a word does in the others
+        counts[name] *= 3
+    script = max(counts, key=counts.__getitem__)
+    if not counts[script]:
+        return None
+    if script == "zh" and counts["ja"]:
+        return "ja"
+    if script != "latin":
+        return script
+    if _VIETNAMESE.search(head):
+        return "vi"
+    words = _WORD.findall(head.lower())
+    hits = sorted(((sum(word in common for word in words), name) for name, common in _COMMON.items()), reverse=True)
+    (best, name), (second, _) = hits[0], hits[1]
+    return name if best >= 2 and best >= 2 * second else None
