@@ -426,6 +426,7 @@ def test_figures_computed_converted_or_written_otherwise_pass(document: str, ans
         ("Pets can be collected after 3 pm.", "You can collect her after 16:00.", ["16"]),
         ("Üyeliği 4 haftalığına dondurmak 150 TL.", "4 hafta (29 gün) için 150 TL.", ["29"]),  # noqa: RUF001
         ("Support answers within 48 hours.", "Our 24-hour line answers within 24 hours.", ["24"]),
+        ("Der Umsatz lag 2025 bei 12.345.678 €.", "Der Umsatz lag 2025 bei 12.345.999 €.", ["12345999"]),
     ],
 )  # fmt: skip
 def test_the_same_figures_made_up_still_fire(document: str, answer: str, unsupported: list[str]) -> None:
