@@ -14,6 +14,8 @@ from pydantic import Field
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "cost"
+# Histories whose cheapest price is kept in memory beside them (apps x priced nodes; more are read whole).
+_KEYS = 4096
 
 
 class Config(DetectorConfig):
@@ -39,10 +41,56 @@ def _severity(ratio: float) -> Severity:
     return "critical" if ratio >= 10 else "high" if ratio >= 3 else "medium"
 
 
-def _against_median(trace: Trace, cfg: Config, price: float, currency: str, past: list[float]) -> Iterator[Finding]:
-    key = f"{KEY}:{trace.app}"
+class _Histories:
+    """The price histories in `trace.baselines`, each with its cheapest price and how often the history holds
+    it: whether a price is dear is told against the cheapest first (a median is at least that), and `min`
+    over fifty prices was most of what the detector cost a run. Both are kept for the very list last put (told
+    by identity, the list held here so no other takes its place) and brought up to date as prices come and
+    go; a history another process wrote, or one holding a NaN (`min` then depends on where it stands), is
+    read whole."""
+
+    def __init__(self, history: int) -> None:
+        self.history = history
+        self._known: dict[str, tuple[list[float], float, int]] = {}
+
+    def get(self, trace: Trace, key: str) -> tuple[list[float], float, int]:
+        """The history, its cheapest price, and how many of its prices are that (-1: it holds a NaN)."""
+        past: list[float] = trace.baselines.get(key) or []
+        known = self._known.get(key)
+        if known is not None and known[0] is past:
+            return known
+        cheapest = min(past, default=math.inf)
+        return past, cheapest, -1 if any(p != p for p in past) else past.count(cheapest)
+
+    def put(self, trace: Trace, key: str, known: tuple[list[float], float, int], price: float) -> None:
+        past, cheapest, ties = known
+        cut = len(past) + 1 - self.history  # the oldest prices dropped to keep `history`
+        kept = past[cut:] if cut > 0 else past[:]
+        kept.append(price)
+        trace.baselines.put(key, kept)
+        if ties < 0 or price != price:
+            self._known.pop(key, None)
+            return
+        gone = past[:cut].count(cheapest) if cut > 0 else 0
+        if gone >= ties:  # every copy of the cheapest dropped (or none yet): read the rest
+            cheapest = min(kept)
+            ties = kept.count(cheapest)
+        elif price <= cheapest:
+            ties = ties - gone + 1 if price == cheapest else 1
+            cheapest = price
+        else:
+            ties -= gone
+        if len(self._known) >= _KEYS:  # apps and nodes come from outside
+            self._known.clear()
+        self._known[key] = (kept, cheapest, ties)
+
+
+def _against_median(
+    trace: Trace, cfg: Config, price: float, currency: str, runs: tuple[list[float], float, int], histories: _Histories
+) -> Iterator[Finding]:
+    past, cheapest, _ = runs
     # No median is taken while even the cheapest past run is within the factor (the median is at least that).
-    if len(past) >= cfg.min_history and cfg.median_factor * min(past) < price:
+    if len(past) >= cfg.min_history and cfg.median_factor * cheapest < price:
         median = statistics.median(past)
         if median > 0 and price > cfg.median_factor * median:
             yield Finding(
@@ -59,7 +107,7 @@ def _against_median(trace: Trace, cfg: Config, price: float, currency: str, past
                     "runs": len(past),
                 },
             )
-    trace.baselines.put(key, [*past, price][-cfg.history :])
+    histories.put(trace, f"{KEY}:{trace.app}", runs, price)
 
 
 def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
@@ -75,24 +123,28 @@ def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
     return prices
 
 
-def _nodes_against_median(trace: Trace, cfg: Config, runs: list[float], quiet: bool) -> Iterator[Finding]:
+def _nodes_against_median(
+    trace: Trace, cfg: Config, runs: list[float], cheapest_run: float, histories: _Histories, quiet: bool
+) -> Iterator[Finding]:
     """The dearest node of the run costing `node_median_factor` times its own median and at least the app's
-    median run (`runs`: the app's past run prices); none if `quiet` (the run already fired: one cause, one
-    finding), the nodes' histories kept all the same."""
-    # The medians only for a node dearer than the cheapest past run (the median run is at least that): most
-    # nodes cost a share of a run, and then no median is taken.
-    cheapest = min(runs) if len(runs) >= cfg.min_history else math.inf
+    median run (`runs`: the app's past run prices, `cheapest_run` the least of them); none if `quiet` (the
+    run already fired: one cause, one finding), the nodes' histories kept all the same."""
+    # The medians only for a node dearer than the cheapest past run (the median run is at least that) and
+    # than `node_median_factor` times its own cheapest (its median is at least that): most nodes cost a
+    # share of a run, and at their usual price, and then no median is taken.
+    cheapest = cheapest_run if len(runs) >= cfg.min_history else math.inf
     usual_run = math.inf
     dear: list[tuple[float, float, int, int, ReadableSpan]] = []
     for node, (price, executions, span) in _node_prices(trace).items():
         key = f"{KEY}:{trace.app}:{node}"
-        past: list[float] = trace.baselines.get(key) or []
-        if price >= cheapest and len(past) >= cfg.min_history:
+        known = histories.get(trace, key)
+        past, cheapest_node, _ = known
+        if price >= cheapest and len(past) >= cfg.min_history and cfg.node_median_factor * cheapest_node < price:
             usual_run = statistics.median(runs) if usual_run == math.inf else usual_run
             median = statistics.median(past) if price >= usual_run else 0.0
             if median > 0 and price > cfg.node_median_factor * median:
                 dear.append((price / median, median, len(past), executions, span))
-        trace.baselines.put(key, [*past, price][-cfg.history :])
+        histories.put(trace, key, known, price)
     if dear and not quiet:
         ratio, median, count, executions, span = max(dear, key=lambda found: found[0])
         title = attr(span, "dify.node.title", span.name)
@@ -118,6 +170,8 @@ def _nodes_against_median(trace: Trace, cfg: Config, runs: list[float], quiet: b
 
 
 def create(cfg: Config) -> object:
+    histories = _Histories(cfg.history)
+
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         price = attr(root, "dify.price.total") if root is not None else None
@@ -139,10 +193,10 @@ def create(cfg: Config) -> object:
                 },
             )
         if isinstance(price, float):
-            runs: list[float] = trace.baselines.get(f"{KEY}:{trace.app}") or []
-            dear_run = list(_against_median(trace, cfg, price, currency, runs))
+            runs = histories.get(trace, f"{KEY}:{trace.app}")
+            dear_run = list(_against_median(trace, cfg, price, currency, runs, histories))
             yield from dear_run
-            yield from _nodes_against_median(trace, cfg, runs, quiet=bool(dear_run))
+            yield from _nodes_against_median(trace, cfg, runs[0], runs[1], histories, quiet=bool(dear_run))
         if not cfg.budget_per_node:
             return
         for span in trace.nodes:

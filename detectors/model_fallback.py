@@ -29,6 +29,8 @@ from detectors import DetectorConfig, Finding, Trace, attr, json_attr, span_id
 KEY = "dify_model_fallback"
 # Runs of a node's model history kept (one model a run; two when rounds of one run balanced between them).
 _HISTORY = 50
+# Histories remembered as written (apps x LLM nodes x versions; more are read by family every run).
+_KEYS = 4096
 # A model a node's history used in under 1 / _RARE of its runs is still a switch when it answers again.
 _RARE = 10
 
@@ -80,11 +82,14 @@ def _rare(model: str, before: list[str]) -> bool:
     used = before.count(model)
     if not used:
         return True
-    counts = Counter(before)
-    return used * _RARE < len(before) and max(counts.values()) * 2 >= len(before)
+    return used * _RARE < len(before) and max(Counter(before).values()) * 2 >= len(before)
 
 
 def create(cfg: Config) -> object:
+    # Baseline key → the history this detector last put there, already by family: read as it is when the
+    # baselines hand that very list back (every run, in one process), instead of naming fifty models anew.
+    written: dict[str, list[str]] = {}
+
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         version = str(attr(root, "dify.workflow.id") or "") if root is not None else ""
@@ -118,7 +123,9 @@ def create(cfg: Config) -> object:
             node.setdefault(family(str(used)), span)
         for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}:{version}"
-            recent = _recent(trace.baselines.get(key))
+            stored = trace.baselines.get(key)
+            last = written.get(key)
+            recent = last if last is not None and stored is last else _recent(stored)
             for used, span in models_used.items():
                 # A switch that lasts: the runs since it (the streak) are set aside, and the runs before
                 # them never used this model.
@@ -127,8 +134,8 @@ def create(cfg: Config) -> object:
                 if (
                     len(before) >= cfg.min_history
                     and streak < cfg.min_history
-                    and len(set(before)) <= cfg.max_models
                     and _rare(used, before)
+                    and len(set(before)) <= cfg.max_models
                     and span_id(span) not in mismatched
                 ):
                     counts = dict(Counter(before))
@@ -148,6 +155,10 @@ def create(cfg: Config) -> object:
                          "runs": runs, "streak": streak},
                         span_id(span),
                     )  # fmt: skip
-            trace.baselines.put(key, [*recent, *sorted(models_used)][-_HISTORY:])
+            kept = [*recent, *sorted(models_used)][-_HISTORY:]
+            trace.baselines.put(key, kept)
+            if len(written) >= _KEYS:  # apps and nodes come from outside
+                written.clear()
+            written[key] = kept
 
     return detect

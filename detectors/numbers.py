@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (number words and units in Cyrillic, Greek and other scripts look like Latin letters)
 """Numbers as a text writes them, for `hallucination`: which numbers a text states (digits in the notations of
 the languages read, with their separators and spaces; number words; Chinese and Japanese numerals), the
 values each can stand for, what each counts (a time unit, money, a percentage, the next word), the
@@ -11,14 +12,16 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 # Numbers worth checking: two or more digits, or decimals; list numbering ("1.") and labels ("#35") are not facts.
-# Only Latin letters and digits glue onto a number ("A4", "x86"): Chinese and Japanese write a number against
-# its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word. Separators
+# Only Latin letters and digits glue onto a number before it ("A4", "x86"): Chinese and Japanese write a number
+# against its unit or noun ("45天", "300元"), which Unicode `\w` would have counted as part of a word. A unit
+# may follow it unspaced ("31kg", "20th", "24h"), but letters then a digit are a code ("98e7", "5f04a2"), and so
+# are hex letters then a dash (a UUID's "-99bc-"). Separators
 # inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German. A space
 # (or a no-break one) between groups of three digits is a thousands separator ("1 250,00" in French), unless
 # a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount).
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![.,]?\d)"
-    r"|\d(?:\d|[.,](?=\d))*)(?![A-Za-z0-9_])"
+    r"|\d(?:\d|[.,](?=\d))*)(?![0-9_]|[A-Za-z]+[0-9_]|[A-Fa-f]+-)"
 )
 _GROUP_SPACE = re.compile("[ \u00a0\u202f]")
 # Number words a source may use where an answer writes digits (two digits and more: single digits are not
@@ -47,14 +50,30 @@ _COUNT = re.compile(
     + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
 )
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
-# Digits 1-9 as words (a source writing "five working days" supports an answer's "5"): English, Spanish,
-# German, French; Chinese and Japanese numerals are read one character at a time (两 is 2).
+# Digits 2-9 as words (a source writing "five working days" supports an answer's "5"; "tre tabletter à 389 kr"
+# multiplies by 3), and "both": English, Spanish, German, French, Portuguese, Italian, Dutch, Swedish, Danish and
+# Norwegian, Polish, Czech, Turkish, Russian, Ukrainian, Greek, Indonesian, Swahili, Hindi, Arabic, Hebrew
+# (Vietnamese and Korean numerals are also everyday words, Thai is written unspaced: left out); Chinese and
+# Japanese numerals are read one character at a time (两 is 2).
 SMALL_WORDS = {
     word: value
     for value, words in {
-        1: "one uno una eins ein eine un une", 2: "two dos zwei deux both", 3: "three tres drei trois",
-        4: "four cuatro vier quatre", 5: "five cinco fünf cinq", 6: "six seis sechs", 7: "seven siete sieben sept",
-        8: "eight ocho acht huit", 9: "nine nueve neun neuf", 12: "dozen",
+        1: "one uno una eins ein eine un une",
+        2: "two dos zwei deux both beide beiden ambos ambas dois duas due entrambi entrambe twee två båda bägge to "
+           "begge dwa dwie oba obie obaj dva dvě obě iki два две оба обе обидва обидві δύο dua keduanya mbili दो दोनों "
+           "اثنان اثنين كلا שניים שתיים",
+        3: "three tres drei trois três tre drie trzy tři üç три τρία τρεις tiga tatu तीन ثلاثة שלוש שלושה",
+        4: "four cuatro vier quatre quatro quattro fyra fire cztery čtyři dört четыре чотири τέσσερα τέσσερις empat "
+           "nne चार أربعة ארבע ארבעה",
+        5: "five cinco fünf cinq cinque vijf fem pięć pět beş пять п'ять πέντε lima tano पांच पाँच خمسة חמש חמישה",
+        6: "six seis sechs sei zes sex seks sześć šest altı шесть шість έξι enam sita छह ستة שש שישה",
+        7: "seven siete sieben sept sete sette zeven sju syv siedem sedm yedi семь сім επτά εφτά tujuh saba सात سبعة "
+           "שבע שבעה",
+        8: "eight ocho acht huit oito otto åtta otte osiem osm sekiz восемь вісім οκτώ οχτώ delapan nane आठ ثمانية "
+           "שמונה",
+        9: "nine nueve neun neuf nove negen nio ni dziewięć devět dokuz девять дев'ять εννέα εννιά sembilan tisa नौ "
+           "تسعة תשע תשעה",
+        12: "dozen",
     }.items()
     for word in words.split()
 }  # fmt: skip
@@ -67,23 +86,64 @@ TIME_UNITS: dict[str, float] = {
     "second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365,
 }  # fmt: skip
 _TIME_WORDS = {
-    "second": r"seconds?|secs?|sekunden?|segundos?|secondes?|秒",
-    "minute": r"minutes?|mins?|minuten?|minutos?|分钟|分間|分",
-    "hour": r"hours?|hrs?|stunden?|horas?|heures?|小时|小時|時間",
-    "day": r"days?|(?:werk|arbeits)?tag(?:e|en)?|d[ií]as?|jours?|(?:个)?工作日|営業日|天|日",
-    "week": r"weeks?|wochen?|semanas?|semaines?|周|週間|星期",
-    "month": r"months?|monat(?:e|en)?|mes(?:es)?|mois|个月|か月|ヶ月|カ月",
-    "year": r"years?|jahr(?:e|en)?|años?|années?|年",
-}
+    "second": r"seconds?|secs?|sekunden?|segundos?|secondes?|secondi|seconden|sekunder|sekund[yi]?|saniye|"
+              r"секунд[аы]?|δευτερόλεπτα|detik|sekunde|सेकंड|ثوان[ٍي]?|ثانية|שניות|วินาที|giây|초|秒",
+    "minute": r"minutes?|mins?|minuten?|minutos?|minuti|minuter|minut[yě]?|dakika|минут[аы]?|хвилин[аи]?|λεπτά|"
+              r"menit|मिनट|دقائق|دقيقة|דקות|นาที|phút|분|分钟|分間|分",
+    "hour": r"hours?|hrs?|stunden?|horas?|heures?|ore|uur|timm(?:ar|e)|godzin[ay]?|hodin[ay]?|saat|час(?:а|ов)?|"
+            r"годин[аи]?|ώρες|ώρα|jam|घंटे|घंटा|ساعات|ساعة|שעות|ชั่วโมง|giờ|시간|小时|小時|時間",
+    "day": r"days?|(?:werk|arbeits)?tag(?:e|en)?|d[ií]as?|jours?|giorni|giorno|dagen|dag(?:ar)?|dni|dzień|dn[íiy]|"
+           r"den|gün|дн(?:я|ей)|день|днів|дні|ημέρες|μέρες|hari|siku|दिन|أيام|يوم|ימים|วัน|ngày|(?:个)?工作日|営業日|天|日",
+    "week": r"weeks?|wochen?|semanas?|semaines?|settimane?|settimana|weken|veck(?:or|a)|uger|uker|tygodni(?:e|a)?|"
+            r"týdn[ůy]|týden|hafta|недел[ьяи]|тижн(?:і|ів)|тиждень|εβδομάδες|minggu|wiki|सप्ताह|हफ्ते|أسابيع|أسبوع|"
+            r"שבועות|สัปดาห์|tuần|周|週間|星期",
+    "month": r"months?|monat(?:e|en)?|mes(?:es)?|mois|mesi|mese|maanden|maand|månad(?:er)?|måneder|miesi[ąę]c(?:e|y)?|"
+             r"měsíc(?:e|ů)?|ay|месяц(?:а|ев)?|місяц(?:і|ів)?|μήνες|bulan|miezi|mwezi|महीने|महीना|أشهر|شهر|"
+             r"חודשים|เดือน|tháng|개월|个月|か月|ヶ月|カ月",
+    "year": r"years?|jahr(?:e|en)?|años?|années?|anni|anno|anos?|jaar|jaren|år|lat|rok(?:u|y)?|let|yıl|год(?:а)?|"
+            r"лет|рок(?:и|ів)?|років|χρόνια|έτη|tahun|miaka|mwaka|साल|वर्ष|سنوات|سنة|שנים|ปี|năm|년|年",
+}  # fmt: skip
+# A time of day: a digit or two with minutes after a colon, a dot or an "h" ("21:30", "21.30", "21h30"), or with am/pm
+# ("3 pm", "9:30 a.m."). A date or a decimal is read as one too, and only adds values a source is read to hold.
+_CLOCK_TIME = re.compile(
+    r"(?<![\d.,:])([01]?\d|2[0-3])(?:\s?[:.h]\s?([0-5]\d)(?!\d))?(?!\d)(?:\s?([ap])\.?m\.?(?![^\W\d_]))?",
+    re.IGNORECASE,
+)
+# Words after a digit that make it a time of day, not a count: "9 am", "7 Uhr", "8 heures", "7 बजे", "7 giờ", "7时".
+_CLOCK = frozenset({
+    "am", "pm", "uhr", "heures", "heure", "hs", "hrs", "h", "uur", "godz", "godzina", "hodin", "hodiny", "часов",
+    "часа", "ч", "годин", "години", "ώρα", "बजे", "बज", "giờ", "jam", "pukul", "saa", "点", "點", "時", "시", "โมง",
+})  # fmt: skip
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Links, e-mail addresses, phone numbers and masked numbers: identifiers whose digits are no figures. A phone
+# number starts with + or 0 ("018-44 21 00", "+90 5478950413"), or is three groups and more joined by dashes,
+# dots or slashes ("555-123-4567"), or of four digits ("6313 8637 6926"); seven digits at least (`claims`),
+# never a date ("2024-05-12", "15.12.2026") nor thousands in groups of three ("12 345 678", "12.345.678").
+_IDENTIFIER = re.compile(
+    r"(?=[hwXx*•+(\d])"  # what each begins with: told at one character, most positions are passed at once
+    r"(?:\b(?:https?://|www\.)\S+|(?:[Xx*•]{2,}[ -]?)+\d+"
+    r"|(?<![\w.,])(?!\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?!\d|[./-]\d)|[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})+(?![\d]|[.,-]\d))"
+    r"(?:(?:\+\d{1,3}|\(?0\d{1,4}\)?)(?:[ \u00a0./-]?\(?\d{1,10}\)?){1,5}"
+    r"|\d{2,4}(?:[./-]\d{2,4}){2,4}|\d{3,4}(?:[ \u00a0]\d{4}){2,3})(?![\d]|[.,]\d)"
+    # The clock round, an idiom, not a duration ("24/7", "a 24-hour line", "24h-Notdienst"): "24 hours" is checked.
+    r"|(?<!\d)24(?:\s?/\s?7|[-\u2011](?:hours?|stunden|timmars|saatlik|horas|heures|ore|uur)|h(?![^\W\d_])))"
+)
 # What a number counts, read from what follows it: a time unit (a word may stand between: "5 business days",
 # "25 vacation days"), money, a percentage, or else the next word.
 _TIME = re.compile(
     r"\s?-?\s?(?:[^\W\d_]+\s)?(?:" + "|".join(f"(?P<{u}>{w})" for u, w in _TIME_WORDS.items()) + r")(?![A-Za-z])",
     re.IGNORECASE,
 )
-_MONEY = re.compile(r"\s?(?:[€$£¥元円]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp)(?![A-Za-z]))", re.IGNORECASE)
+# Currencies, as symbols and codes or names, after a number or before it ("SEK 2,900", "₹21,500", "R$ 50").
+_CURRENCY = (
+    r"[€$£¥元円₹₺₽₩₫₸₪₴₦₱฿]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
+    r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis|שקל|aed|sar|درهم|ريال"
+    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|원|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
+)
+_MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
+_MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
 _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
-_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})")
+_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[A-Za-z]{2,}|[^\W\d_]{2,})")  # "481kcalです": kcal
 # The units a single digit is a quantity in, a fact however small ("6 Sekunden", "8%", "7小时", "€5").
 MEASURES = {*TIME_UNITS, "money", "%"}
 # Scale words after a number ("1.1 million", "1,1 Mio.", "110万"): English, Spanish, German, French, Portuguese,
@@ -154,10 +214,13 @@ def readings(number: str) -> frozenset[str]:
 
 def counts(text: str) -> dict[str, set[str]]:
     """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
-    first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it."""
+    first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it. A time of day
+    ("9 am", "7 Uhr", "7 बजे") counts nothing."""
     found: dict[str, set[str]] = {}
     for match in _COUNT.finditer(text):
         low, high, word = match.groups()
+        if word.lower() in _CLOCK:
+            continue
         digits = {d for d in (low, high) if d and d != "1"}  # "1人分", "per 1 person": the unit, not a count
         if digits:
             found.setdefault(word.lower().removesuffix("s")[:5], set()).update(digits)
@@ -169,7 +232,7 @@ def _unit(text: str, start: int, end: int) -> str:
     a plural "s" dropped, its first five letters); "" for nothing."""
     if time := _TIME.match(text, end):
         return time.lastgroup or ""
-    if _MONEY.match(text, end) or text[max(start - 2, 0) : start].strip()[-1:] in ("$", "€", "£", "¥"):
+    if _MONEY.match(text, end) or _MONEY_BEFORE.search(text, max(start - 6, 0), start):
         return "money"
     if _SHARE.match(text, end):
         return "%"
@@ -237,10 +300,45 @@ def all_values(text: str) -> frozenset[float]:
             if unit in TIME_UNITS:
                 values.update(value * TIME_UNITS[unit] / days for days in TIME_UNITS.values())
                 values.add(value * 12 if unit == "year" else value / 12 if unit == "month" else value)
+    values.update(_clock_values(text))
     values.update(float(value) for value in word_values(text))
     values.update(float(SMALL_WORDS[word]) for word in words(text) & SMALL_WORDS.keys())
     values.update(float(_CJK_DIGITS.index(c) if c != "两" else 2) for c in _CJK_DIGIT.findall(text))
     return frozenset(round(value, 6) for value in values)
+
+
+def _clock_values(text: str) -> Iterator[float]:
+    """The times of day `text` states, as other notations read them: "3 pm" is 15 ("1 pm to 13:00"), and
+    "21:30" or "21h30" is 21.30 too ("21.30'da")."""
+    for match in _CLOCK_TIME.finditer(text):
+        hour, minutes, half = match.groups()
+        if not (minutes or half):  # a number alone: read as it is
+            continue
+        value = int(hour)
+        if half and half[0].lower() == "p" and value < 12:
+            value += 12
+        if minutes:
+            yield round(value + int(minutes) / 100, 6)
+        else:  # "3 pm" is 15:00
+            yield 0.0
+        yield float(value)
+
+
+def claims(answer: str) -> str:
+    """`answer` with what names rather than states blanked out: links and e-mail addresses ("?u=FN-800793"),
+    phone numbers ("018-44 21 00", "+90 5478950413") and masked numbers ("XXXX-XXXX-4788"), and the clock round
+    ("24/7", "24-hour"). A number there is an identifier or an idiom, not a figure the sources should hold."""
+    if "@" in answer:
+        answer = _EMAIL.sub(lambda found: " " * len(found.group(0)), answer)
+    return _IDENTIFIER.sub(lambda found: _blank(found.group(0)), answer)
+
+
+def _blank(identifier: str) -> str:
+    """Spaces for a link, address or masked number, the clock round, and a phone number of seven digits and more."""
+    phone = (identifier[0].isdigit() or identifier[0] in "+(") and not identifier.startswith("24")
+    if phone and sum(c.isdigit() for c in identifier) < 7:
+        return identifier
+    return " " * len(identifier)
 
 
 def scale_of(answer: str, number: str) -> float:

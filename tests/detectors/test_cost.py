@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import math
+import random
+
+import pytest
+
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -59,3 +64,38 @@ def test_a_node_against_its_own_median_a_few_retries_pass_and_a_runaway_loop_fir
     (finding,) = [f for f in processor.detect(_looping_run(40)) if f.detector == "cost"]  # type: ignore[arg-type]
     assert finding.evidence["node"] == "writer" and finding.evidence["executions"] == 40
     assert finding.evidence["median"] == 0.001 and round(finding.evidence["price"], 6) == 0.04
+
+
+def test_a_node_at_its_usual_price_takes_no_median(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most runs cost what they always cost: told against the cheapest price kept beside each history, they sort
+    no history for a median (fifty prices sorted per node per run were most of the detector's cost)."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+    from detectors import cost
+
+    processor = DetectionProcessor(Config.model_validate({}))
+    for _ in range(12):
+        processor.detect(_run("0.01", app_id="steady"))  # type: ignore[arg-type]
+    sorted_histories: list[object] = []
+    monkeypatch.setattr(cost.statistics, "median", lambda past: sorted_histories.append(past) or 0.01)
+    for _ in range(60):  # past the 50 runs kept: the oldest prices, the cheapest among them, drop out
+        assert [f for f in processor.detect(_run("0.01", app_id="steady")) if f.detector == "cost"] == []  # type: ignore[arg-type]
+    assert sorted_histories == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_cheapest_price_kept_beside_a_history_is_its_minimum(seed: int) -> None:
+    """Prices come and go (a window of 7 here), ties and NaNs among them: the cheapest kept is what `min` over
+    the stored history gives, and a history the store handed back anew is read whole."""
+    from detectors import MemoryBaselines, Trace
+    from detectors.cost import _Histories
+
+    rng = random.Random(seed)
+    histories, trace = _Histories(7), Trace([], MemoryBaselines())
+    for step in range(300):
+        price = rng.choice([0.5, 1.0, 1.0, 2.0, 3.0, rng.random(), math.nan if step % 97 == 5 else 4.0])
+        if step % 50 == 49:  # another process wrote it: a copy, not the list put
+            trace.baselines.put("k", list(trace.baselines.get("k")))
+        past, cheapest, ties = histories.get(trace, "k")
+        expected = min(past, default=math.inf)
+        assert cheapest == expected or (math.isnan(cheapest) and math.isnan(expected))
+        histories.put(trace, "k", (past, cheapest, ties), price)

@@ -165,7 +165,7 @@ def test_a_single_digit_quantity_in_no_source(document: str, answer: str, unsupp
         ("Pairing times out after 10 minutes.", "Pairing stops after 600 seconds."),
         # A count of a thing against a source writing it hyphenated, and "1" as the unit of a share.
         ("A 3-year warranty; registering extends it to 5 years.", "Yes: 3 years, extendable to 5 years."),
-        ("親子丼（3人分）の材料。", "親子丼（3人分）：1人分は約481kcalです。"),  # noqa: RUF001
+        ("親子丼（3人分）の材料、合計1443kcal。", "親子丼（3人分）：1人分は約481kcalです。"),  # noqa: RUF001
     ],
 )
 def test_single_digits_the_sources_state_another_way_pass(document: str, answer: str) -> None:
@@ -180,7 +180,7 @@ def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_turned_on() ->
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # off by default
+    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # data_fed off by default
     (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
@@ -387,3 +387,63 @@ def test_two_fields_combined_fractions_and_dotted_dates(
     spans = _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool)
     found = findings(spans, "hallucination", data_fed=True)  # type: ignore[arg-type]
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        # A currency written before the amount, and a base plus a multiple of another price.
+        ("Fitting costs NOK 1,200; each extra socket is NOK 300.", "With four extra sockets: NOK 2,400 in all."),
+        ("Installatie kost 1 200 kr, elk extra stopcontact 300 kr.", "Met twee extra stopcontacten: 1 800 kr."),
+        # A count written as a word in the answer's language: Polish, Swedish, Greek.
+        ("Bilet normalny kosztuje 45 zł.", "Trzy bilety kosztują 135 zł."),
+        ("Ett dagskort kostar 120 kr.", "För båda blir det 240 kr."),
+        ("Το εισιτήριο κοστίζει 18 €.", "Τρία εισιτήρια κοστίζουν 54 €."),  # noqa: RUF001
+        # A price per unit in a currency sign the answer puts first.
+        ("A pack of 12 classes costs ₹9,000.", "That is about ₹750 per class."),
+        # A unit or an ordinal written against the number.
+        ("Checked bags may weigh up to 23kg.", "Your bag may weigh 23 kg at most."),
+        ("The fee is collected on the 20th.", "Die Gebühr wird am 20. abgebucht."),
+        # The time of day in another notation.
+        ("Pets can be collected after 3 pm.", "You can collect her after 15:00."),
+        ("The pool closes at 21:30.", "Havuz 21.30'da kapanıyor."),  # noqa: RUF001
+        ("Open Saturdays 09:00-13:00; the night line opens at 6 am.", "Yes, Saturdays from 9 am to 1 pm."),
+        # A duration in another unit, in the languages of the time-unit family, or restated by the answer itself.
+        ("Доступ действует 2 недели.", "Der Zugang gilt 14 Tage."),
+        ("Üyeliği 3 haftalığına dondurmak 150 TL.", "3 hafta (21 gün) için 150 TL."),  # noqa: RUF001
+    ],
+)
+def test_figures_computed_converted_or_written_otherwise_pass(document: str, answer: str) -> None:
+    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        ("Fitting costs NOK 1,200; each extra socket is NOK 300.", "With four extra sockets: NOK 2,700 in all.",
+         ["2,700"]),
+        ("Bilet normalny kosztuje 45 zł.", "Trzy bilety kosztują 145 zł.", ["145"]),
+        ("Pets can be collected after 3 pm.", "You can collect her after 16:00.", ["16"]),
+        ("Üyeliği 4 haftalığına dondurmak 150 TL.", "4 hafta (29 gün) için 150 TL.", ["29"]),  # noqa: RUF001
+        ("Support answers within 48 hours.", "Our 24-hour line answers within 24 hours.", ["24"]),
+        ("Der Umsatz lag 2025 bei 12.345.678 €.", "Der Umsatz lag 2025 bei 12.345.999 €.", ["12345999"]),
+    ],
+)  # fmt: skip
+def test_the_same_figures_made_up_still_fire(document: str, answer: str, unsupported: list[str]) -> None:
+    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == unsupported
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Please call the front desk on 022-318 44 90 or +46 8 555 012 34.",
+        "Order online: https://shop.example.org/p?ref=AB-448812 or write to desk42@example.org.",
+        "The card on file is XXXX-XXXX-XXXX-5521.",
+        "Our emergency line is open 24/7, a 24-hour service.",
+    ],
+)
+def test_identifiers_and_the_clock_round_are_no_figures(answer: str) -> None:
+    """Phone numbers, links and masked numbers name something; "24/7" is an idiom: none is a figure a source
+    must hold (a made-up phone number is not this detector's to find)."""
+    assert findings(_rag(answer, "The clinic is in Uppsala. Call us around the clock."), "hallucination") == []  # type: ignore[arg-type]

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bridge.management.baselines import WriteBehindBaselines
 from bridge.management.settings import ServerConfig
 from bridge.management.store import Store, load_fernet
 from bridge.processors.detectors import Config, DetectionProcessor
+from detectors import MemoryBaselines
 from tests.detectors.build import findings, llm, run_spans
 from tests.detectors.corpus import model_runs
 
@@ -190,3 +193,25 @@ def test_raw_names_kept_before_model_families_read_as_their_family() -> None:
     baselines.put(key, ["gpt-4o-mini-2024-07-18"] * 6)
     assert list(create(FallbackConfig())(trace)) == []  # type: ignore[operator]
     assert baselines.get(key) == ["gpt-4o-mini"] * 7
+
+
+def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history handed back is the very list the detector put, already by model family: it is not named
+    anew (fifty names a run were half the detector's cost); one written elsewhere still is."""
+    from detectors import model_fallback
+
+    baselines = MemoryBaselines()
+    processor = DetectionProcessor(_only("dify_model_fallback"), baselines)
+    runs = model_runs("app", ["gpt-4o"] * 8 + ["gpt-4o-mini"])
+    for spans in runs[:6]:
+        assert processor.detect(spans) == []
+    renamed: list[object] = []
+    read_whole = model_fallback._recent
+    monkeypatch.setattr(model_fallback, "_recent", lambda stored: renamed.append(stored) or read_whole(stored))
+    assert processor.detect(runs[6]) == []
+    assert renamed == []
+    (key,) = [k for k in baselines._values if k.startswith("dify_model_fallback:")]
+    baselines.put(key, list(baselines.get(key)))  # as a restarted store hands it back: a list of its own
+    assert processor.detect(runs[7]) == [] and len(renamed) == 1
+    (finding,) = processor.detect(runs[8])
+    assert "answered with gpt-4o-mini" in finding.summary
