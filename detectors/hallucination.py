@@ -53,11 +53,12 @@ _CODE = re.compile(
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
 
-# On by default again since session 18: shipped off in session 17 after numbers in no source flagged 7.8 % of
-# held-out 6's clean runs (answers computing with counts written as words, currencies written first, times of
-# day and durations in other notations, phone numbers and links); with those read, no corpus has a clean run
-# flagged by it (docs/detectors.md).
 class Config(DetectorConfig):
+    # Off by default (issue 25: over 1 % of clean held-out runs flagged ships disabled). Session 18 read what made
+    # held-out 5's and 6's clean answers look unsupported (counts written as words, currencies written first,
+    # times of day and durations in other notations, phone numbers and links) and no corpus it read had a clean
+    # run flagged; held-out 7, scored untouched after, had 12.6 % (docs/detectors.md). `enabled: true` turns it on.
+    enabled: bool = False
     # Fire at this many unsupported numbers in one answer.
     min_unsupported: int = Field(default=1, ge=1)
     # Also check answers whose only sources are data fed into the prompt (a run input other than the question,

@@ -33,6 +33,24 @@ _ROUND_WORDS = frozenset({"attempt", "attempts", "try", "tries", "retries", "rou
                           "pass", "passes", "revision", "revisions", "item", "items"})  # fmt: skip
 
 
+# Where a variable selector starts that names no node: Dify's system, environment and conversation variables.
+_SELECTOR_ROOTS = frozenset({"sys", "env", "conversation"})
+
+
+def _items(trace: Trace, value: Any) -> list[Any] | None:
+    """An iteration's input list, or None when its input is not one. A variable selector (`["llm_1", "notes"]`:
+    a node's id and its variable) says where the list is read from, as an app's configuration writes it; Dify
+    1.14.1 sends the list itself (`iterator_selector: ["a", "b", "c"]` in every recording), but a selector read
+    as two items would make any longer list an overrun."""
+    if not isinstance(value, list):
+        return None
+    if 2 <= len(value) <= 3 and all(isinstance(part, str) for part in value):
+        head = value[0]
+        if head in _SELECTOR_ROOTS or any(attr(node, "dify.node.id") == head for node in trace.nodes):
+            return None
+    return value
+
+
 class Config(DetectorConfig):
     # Most rounds any iteration or loop should run.
     max_rounds: int = Field(default=100, gt=0)
@@ -62,7 +80,7 @@ def create(cfg: Config) -> object:
                 )
             # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
             items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
-            selector = items.get("iterator_selector") if isinstance(items, dict) else None
+            selector = _items(trace, items.get("iterator_selector")) if isinstance(items, dict) else None
             if isinstance(selector, list) and count > len(selector):
                 yield Finding(
                     KEY,

@@ -128,6 +128,25 @@ _DECLINE = re.compile(
     r"tyvärr|beklagar)\b)|извините|к сожалению|вибачте|на жаль|λυπάμαι|δυστυχώς|מצטער|מצטערת|לצערי|क्षमा|माफ़|"
     r"खेद है|ขออภัย|ขอโทษ|เสียใจ"
 )
+# A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
+# catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
+# real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults). In the languages
+# of `_DECLINE`, plus Turkish, Russian and Ukrainian.
+_HOLDING = re.compile(
+    r"(?i)\b(?:get back to you|be in touch|(?:will|shall|'ll) (?:contact|reach out to|call|email|e-mail) you|"
+    r"(?:has|have) been (?:forwarded|passed on|escalated)|(?:we|I) (?:have|'ve) (?:received|passed on|forwarded)|"
+    r"melden uns|meldet sich|melden sich|weitergeleitet|in Verbindung setzen|"
+    r"nos pondremos en contacto|(?:te|le|lo|la) contactaremos|hemos recibido|"
+    r"reviendrons vers vous|vous recontacter|prendra contact|avons bien reçu|transmise?s? à|"
+    r"entraremos em contato|retornaremos|recebemos (?:a sua|o seu|sua|seu)|encaminhad[oa]|"
+    r"(?:ti|la|vi) ricontatteremo|abbiamo ricevuto|inoltrat[oa]|"
+    r"nemen (?:zo snel mogelijk )?contact|komen (?:hier )?(?:bij u|bij je) terug|doorgestuurd|"
+    r"skontaktujemy się|odezwiemy się|przekazaliśmy|"
+    r"size dönüş|sizinle iletişime geçeceğiz|"
+    r"свяжемся с вами|ответим вам|зв['\u2019]яжемося з вами)(?!\w)"  # noqa: RUF001 (Cyrillic)
+    r"|尽快(?:回复|联系)|与您联系|联系您|已转交|已收到您的|折り返し|ご連絡(?:いた|致)します|연락드리겠습니다"
+    r"|سنتواصل معك|سيتواصل معك"
+)
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
 _ROUTERS = frozenset({"question-classifier", "parameter-extractor"})
@@ -466,7 +485,8 @@ def create(cfg: Config) -> object:
         rule = _judged(trace, root, query, answer, size, runs, cfg)
         with _PAST_LOCK:
             runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS]))
-        if rule and not _DECLINE.search(answer):  # a refusal or "I don't know" answers the query, if not helpfully
+        # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
+        if rule and not _DECLINE.search(answer) and not _HOLDING.search(answer):
             yield Finding(
                 KEY,
                 "medium",

@@ -112,3 +112,13 @@ def test_a_stuck_stretch_of_loop_rounds_before_it_broke_out() -> None:
         == []
     )
     assert findings(container_after_producer([], list(range(5)), ["a", "b", "b", "b", "c"]), KEY) == []
+
+
+def test_a_variable_selector_given_as_the_input_is_no_list_of_two_items() -> None:
+    """`["step", "out"]` names the node and variable a list is read from (an app's configuration): five rounds
+    over it are no overrun. Two items that name no node of the run are a list, and five rounds overrun it."""
+    outputs = [f"row {i}" for i in range(5)]
+    for selector in (["step", "out"], ["sys", "files"]):
+        assert findings(container_run("iteration", 5, outputs, 5, 50, None, selector=selector), KEY) == [], selector
+    (finding,) = findings(container_run("iteration", 5, outputs, 5, 50, None, selector=["north", "east"]), KEY)
+    assert finding.evidence["rule"] == "rounds > input items" and finding.evidence["items"] == 2

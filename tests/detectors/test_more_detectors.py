@@ -148,6 +148,23 @@ def test_task_derailment_a_short_reply_off_the_route_its_prompt_was_given() -> N
     assert findings(chat, "task_derailment") == []  # not routed: plain chat's short answers stay unjudged
 
 
+def test_task_derailment_leaves_a_holding_reply_alone() -> None:
+    """A catch-all desk's reply passing the message on names neither route nor message and is on the task (a real
+    Dify 1.14.1 app's `Other` branch answered so; tests/testdata/dify-1.14.1-faults)."""
+    message = "Can I pay for the workshop in two instalments?"
+    router = llm("qc", answer="")
+    router.update(node_type="question-classifier", outputs={"class_name": "Other"})
+    prompt = "Reply to a customer message routed to the desk: Other. Keep it short."
+    for text in ("Many thanks for writing in! A colleague will get back to you within one working day.",
+                 "Vielen Dank für Ihre Nachricht! Ihr Anliegen wurde weitergeleitet, wir melden uns bald.",
+                 "感谢您的留言！我们的同事会尽快回复。"):  # fmt: skip
+        run = run_spans([router, llm(prompt=prompt, answer=text)], inputs={"message": message}, outputs={"reply": text})
+        assert findings(run, "task_derailment") == [], text
+    advert = "Our new enamel mugs come in six colours and ship free over twenty euros."
+    run = run_spans([router, llm(prompt=prompt, answer=advert)], inputs={"message": message}, outputs={"reply": advert})
+    assert len(findings(run, "task_derailment")) == 1
+
+
 def test_task_derailment_reads_a_workflow_s_own_input_and_output_names() -> None:
     """A workflow names its inputs and outputs as it likes (`request`, `reply`): its longest text input is the
     query and its longest text output the answer."""

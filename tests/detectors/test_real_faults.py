@@ -51,6 +51,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
 # from Dify 1.14.1"), the same by both ways in: a detector that stops finding one of these fails the test.
 _DEFAULT = {
     ("orders_renamed_price", "dify_tool_schema_mismatch"),
+    ("history_empty_list", "dify_tool_schema_mismatch"),  # session 18: the renamed key against the API's history
     ("profile_token_in_answer", "dify_variable_leak"),
     ("review_stuck", "loop"),
     ("review_stuck", "dify_iteration_escape"),
@@ -67,10 +68,6 @@ MEASURED = {
     "every switch": _DEFAULT | {("kb_invented_figures", "hallucination")},
     "cost from 5 runs": _DEFAULT | _COST_FROM_5,
 }
-# Findings on clean runs when measured: the catch-all desk of the triage app answers every question filed under
-# `Other` with a holding reply ("Thanks for your question! Our team will get back to you shortly."), which
-# `task_derailment` takes for an answer off the question (its rule for a run a classifier routed).
-CLEAN_RUNS_FLAGGED = {(f"triage_clean_{n}", "task_derailment") for n in (3, 6, 9, 12)}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, the classifier's prompt (its class names).
 RULES_THE_EXPORT_CANNOT_FIRE = {
@@ -106,8 +103,11 @@ def test_every_recorded_run_is_labeled_and_every_app_has_five_clean_runs_first()
 
 @pytest.mark.parametrize("settings", SETTINGS)
 @pytest.mark.parametrize("way_in", WAYS_IN)
-def test_no_clean_run_gets_a_finding_but_the_catch_all_desks_holding_replies(way_in: str, settings: str) -> None:
-    assert {(name, detector) for name, detector in found(way_in, settings) if not LABELS[name]} <= CLEAN_RUNS_FLAGGED
+def test_no_clean_run_gets_a_finding(way_in: str, settings: str) -> None:
+    """When first measured, `task_derailment` flagged the triage app's catch-all desk on 4 of the 49 clean runs:
+    its holding reply ("Thanks for your question! Our team will get back to you shortly.") names neither the
+    class nor the question. A holding reply is left alone since (session 18)."""
+    assert {(name, detector) for name, detector in found(way_in, settings) if not LABELS[name]} == set()
 
 
 @pytest.mark.parametrize("settings", SETTINGS)

@@ -20,10 +20,9 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_every_built_in_detector() -> None:
-    """hallucination ships on again since session 18 (no corpus has a clean run flagged by it; off in session 17
-    after 7.8 % of held-out 6's, docs/detectors.md); dify_classifier_drift ships on (at most 0.2 % of the clean
-    runs flagged on every corpus); `enabled` turns any detector on or off."""
+def test_empty_config_enables_every_built_in_detector_but_hallucination() -> None:
+    """hallucination ships off (12.6 % of held-out 7's clean runs flagged, scored untouched; docs/detectors.md);
+    dify_classifier_drift ships on; `enabled` turns any detector on or off."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
@@ -34,7 +33,6 @@ def test_empty_config_enables_every_built_in_detector() -> None:
         "dify_rag_poisoning",
         "dify_tool_schema_mismatch",
         "dify_variable_leak",
-        "hallucination",
         "loop",
         "state_corruption",
         "task_derailment",
