@@ -153,14 +153,23 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
         return body
     if encoding != "gzip":
         raise ApiError(415, "unsupported_content_encoding", f"Content-Encoding must be gzip or none, got {encoding!r}")
+    # Every member, as Go's gzip reader (the Collector's) reads them; zlib alone stops after the first and
+    # hands back what it could of a body cut short, which may parse as a shorter request.
+    parts: list[bytes] = []
+    size, rest = 0, body
     try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        plain = inflater.decompress(body, limit + 1)
+        while rest:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            parts.append(inflater.decompress(rest, limit + 1 - size))
+            size += len(parts[-1])
+            if size > limit or inflater.unconsumed_tail:
+                raise ApiError(413, "body_too_large", f"the body passes the limit of {limit} bytes once decompressed")
+            if not inflater.eof:
+                raise ApiError(400, "malformed_body", "the gzip body is cut short: its end is missing")
+            rest = inflater.unused_data
     except zlib.error as exc:
         raise ApiError(400, "malformed_body", f"the gzip body cannot be read: {exc}") from None
-    if len(plain) > limit or inflater.unconsumed_tail:
-        raise ApiError(413, "body_too_large", f"the body passes the limit of {limit} bytes once decompressed")
-    return plain
+    return b"".join(parts)
 
 
 def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:

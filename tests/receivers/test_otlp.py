@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bridge.config.loader import parse_config
 from bridge.dify.export import recognize
 from bridge.receivers import otlp as otlp_receiver
+from bridge.trace.otlp_json import from_otlp_json
 from bridge.trace.otlp_spans import to_spans
 from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
@@ -299,6 +301,37 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
     assert partial.json()["partialSuccess"]["rejectedSpans"] == "1"
     assert "trace_id must be 16 bytes" in partial.json()["partialSuccess"]["errorMessage"]
     assert [s.name for s in otlp_sink.wait_for_spans(1)] == ["fine"]
+
+
+def _one_span_request(trace_id: str, name: str) -> bytes:
+    span = {"traceId": trace_id, "spanId": "11" * 8, "name": name, "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    request: bytes = from_otlp_json({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).SerializeToString()
+    return request
+
+
+def test_a_gzip_body_is_read_whole_or_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: zlib read the first gzip member only and handed back what it could of a
+    body cut short, so a truncated upload whose readable part parsed was taken as a shorter request (200, spans
+    lost unseen), and a second member or trailing bytes were dropped without a word."""
+    url, gzipped = f"{bridge.base}/v1/traces", {"content-type": "application/x-protobuf", "content-encoding": "gzip"}
+    first, second = _one_span_request("a1" * 16, "first"), _one_span_request("b2" * 16, "second")
+    # Protobuf's repeated fields concatenate: first + second is one request of both spans. Cut after a full flush,
+    # the readable part is exactly `first`, a valid request.
+    packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    flushed = packer.compress(first) + packer.flush(zlib.Z_FULL_FLUSH)
+    whole = flushed + packer.compress(second) + packer.flush()
+    cut = httpx.post(url, content=flushed, headers={**gzipped, "api_key": API_KEY})
+    assert cut.status_code == 400, cut.text
+    assert cut.json() == {"error": "malformed_body", "detail": "the gzip body is cut short: its end is missing"}
+    trailing = httpx.post(url, content=whole + b"junk", headers={**gzipped, "api_key": API_KEY})
+    assert trailing.status_code == 400 and "cannot be read" in trailing.json()["detail"]
+    # Two members are one body, as the Collector reads them.
+    members = httpx.post(
+        url, content=gzip.compress(first) + gzip.compress(second), headers={**gzipped, "api_key": API_KEY}
+    )
+    assert members.status_code == 200
+    assert sorted(s.name for s in otlp_sink.wait_for_spans(2)) == ["first", "second"]
+    assert httpx.post(url, content=whole, headers={**gzipped, "api_key": API_KEY}).status_code == 200
 
 
 def test_protobuf_answers_are_protobuf(bridge: BridgeServer) -> None:
