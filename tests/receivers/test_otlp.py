@@ -334,6 +334,24 @@ def test_a_gzip_body_is_read_whole_or_refused(bridge: BridgeServer, otlp_sink: O
     assert httpx.post(url, content=whole, headers={**gzipped, "api_key": API_KEY}).status_code == 200
 
 
+def test_bytes_that_are_not_base64_are_refused_not_emptied(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: protobuf's JSON parser skips what is not base64, so `"!!!"` went out
+    as empty bytes under a 200."""
+
+    def request(encoded: str) -> dict[str, Any]:
+        value = {"key": "blob", "value": {"bytesValue": encoded}}
+        span = {"traceId": "c3" * 16, "spanId": "11" * 8, "name": "bytes", "attributes": [value]}
+        return {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+
+    refused = httpx.post(f"{bridge.base}/v1/traces", json=request("!!!"), headers={"api_key": API_KEY})
+    assert refused.status_code == 400, refused.text
+    assert "spans[0].attributes[0].value.bytesValue: bytes are base64" in refused.json()["detail"]
+    taken = httpx.post(f"{bridge.base}/v1/traces", json=request("aGk-_w"), headers={"api_key": API_KEY})
+    assert taken.status_code == 200
+    (span,) = otlp_sink.wait_for_spans(1)
+    assert span.attributes["blob"] == b"hi>\xff"  # URL-safe and unpadded, as protobuf's JSON mapping takes it
+
+
 def test_protobuf_answers_are_protobuf(bridge: BridgeServer) -> None:
     response = httpx.post(f"{bridge.base}/v1/traces", content=b"",
                           headers={"content-type": "application/x-protobuf", "api_key": API_KEY})  # fmt: skip
