@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -101,3 +102,15 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
 def test_a_document_nested_deeper_than_the_stack_is_refused_as_malformed(depth: int) -> None:
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         decode_json("[" * depth + "]" * depth)
+
+
+def test_a_long_json_array_is_read_in_linear_time() -> None:
+    """Found attacking the served bridge: each element's line was counted from the start of the body, so a
+    stream body of 8,000 events held the event loop for 8 s (50,000, `max_events`, for minutes)."""
+    element = '{"event": "node_started", "workflow_run_id": "r", "data": {"node_id": "n"}}'
+    text = "[\n" + ",\n".join([element] * 20_000) + "\n]"
+    started = time.monotonic()
+    records = list(iter_records(text, "body", "json", json.loads))
+    assert time.monotonic() - started < 10  # about 1 s here; 50 s before
+    last = records[-1]
+    assert isinstance(last, Record) and (last.line, last.position) == (20_001, 19_999)
