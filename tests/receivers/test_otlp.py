@@ -370,6 +370,26 @@ def test_grpc_refuses_a_missing_key(bridge: BridgeServer, grpc_port: int) -> Non
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) is not None
 
 
+def test_grpc_refuses_a_request_that_is_not_otlp_as_invalid_argument(bridge: BridgeServer, grpc_port: int) -> None:
+    """Found attacking the served bridge: grpc parsed the request before the key was checked and answered a
+    malformed one UNKNOWN ("Unexpected <class 'DecodeError'>"), the gRPC form of a 500, to anyone."""
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=lambda body: body,
+            response_deserializer=ExportTraceServiceResponse.FromString,
+        )
+        with pytest.raises(grpc.RpcError) as unsigned:
+            export(b"\xff\xff\xff", timeout=5)
+        assert unsigned.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        with pytest.raises(grpc.RpcError) as malformed:
+            export(b"\xff\xff\xff", metadata=(("api_key", API_KEY),), timeout=5)
+        assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert "not an OTLP ExportTraceServiceRequest" in malformed.value.details()  # type: ignore[attr-defined]
+        request = encode_spans(_foreign_trace().get_finished_spans()).SerializeToString()
+        assert export(request, metadata=(("api_key", API_KEY),), timeout=5) == ExportTraceServiceResponse()
+
+
 def test_a_late_span_under_dify_s_root_joins_the_rebuilt_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     """Dify's chat apps of releases before 1.14.1 send message spans under the trace's root, possibly after the
     workflow's (read from Dify's source; 1.14.1 sends none, recorded): they join the rebuilt trace."""
