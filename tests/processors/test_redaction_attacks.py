@@ -20,6 +20,11 @@ PASSWORD = "hunter2secret"
 B64_TOKEN = base64.b64encode(GITHUB_TOKEN.encode()).decode()  # the blob itself is what must not go out
 B64_ASSIGNMENT = base64.b64encode(f"password={PASSWORD}".encode()).decode()
 
+
+def _full_width(ascii_text: str) -> str:
+    return "".join(chr(ord(char) + 0xFEE0) for char in ascii_text)
+
+
 DODGES = {
     # `token%3Dghp_…`: the token follows a word character (`D`), where no token may start.
     "url-encoded token in a query": ("q=" + urllib.parse.quote(f"token={GITHUB_TOKEN}"), GITHUB_TOKEN),
@@ -31,8 +36,8 @@ DODGES = {
     "zero-width space inside the key's name": (f"pass\u200bword={PASSWORD}", PASSWORD),
     "soft hyphen inside the key's name": (f"pass\u00adword={PASSWORD}", PASSWORD),
     "zero-width space inside a token": (GITHUB_TOKEN[:8] + "\u200b" + GITHUB_TOKEN[8:], GITHUB_TOKEN[8:]),
-    "full-width key name": (f"ｐａｓｓｗｏｒｄ={PASSWORD}", PASSWORD),
-    "full-width token prefix": ("ｓｋ" + OPENAI_KEY[2:], OPENAI_KEY[2:]),
+    "full-width key name": (f"{_full_width('password')}={PASSWORD}", PASSWORD),
+    "full-width token prefix": (_full_width("sk") + OPENAI_KEY[2:], OPENAI_KEY[2:]),
     "cyrillic letter in the key's name": (f"passw\u043erd={PASSWORD}", PASSWORD),
     "value on the next line": (f"password=\n{PASSWORD}", PASSWORD),
 }
