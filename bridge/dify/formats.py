@@ -176,9 +176,12 @@ def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[
     pos = _skip_ws(text, pos + 1)
     if pos < len(text) and text[pos] == "]":
         return
-    index = 0
+    # Lines are counted on from the previous element: counting from the start each time was quadratic (a
+    # 50,000-event body held the event loop for minutes).
+    index, line, counted = 0, 1, 0
     while pos < len(text):
-        line = text.count("\n", 0, pos) + 1
+        line += text.count("\n", counted, pos)
+        counted = pos
         try:
             obj, pos = _raw_decode(decoder, text, pos)
         except json.JSONDecodeError as exc:

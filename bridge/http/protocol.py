@@ -4,6 +4,10 @@ uvicorn times out idle keep-alive connections only: a client sending a header li
 connection (and a file descriptor) for as long as it likes. Here the headers must be complete within the
 deadline of the connection's start (or of the first byte of the next request on it); otherwise 408 and the
 connection is closed.
+
+A request uvicorn's parser cannot read (a bad request line, header or framing: duplicate Content-Length,
+Content-Length with chunked) is answered with JSON `{error, detail}` like every other refusal, not uvicorn's
+plain-text 400.
 """
 
 from __future__ import annotations
@@ -14,14 +18,25 @@ import json
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
+def _json_answer(status: str, error: str, detail: str) -> bytes:
+    """A whole HTTP answer `{error, detail}` that closes the connection, written before any app sees the request."""
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\nconnection: close"
+    return head.encode() + b"\r\n\r\n" + body
+
+
+_MALFORMED = _json_answer(
+    "400 Bad Request",
+    "malformed_http",
+    "the request is not valid HTTP/1.1: its request line, a header or its framing (Content-Length, "
+    "Transfer-Encoding) cannot be read",
+)
+
+
 def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
     """uvicorn's `http=` protocol class, with the header deadline `seconds`."""
-    detail = {"error": "header_timeout", "detail": f"the request headers were not complete within {seconds:g} s"}
-    body = json.dumps(detail).encode()
-    answer = (
-        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-        + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
-        + body
+    too_slow = _json_answer(
+        "408 Request Timeout", "header_timeout", f"the request headers were not complete within {seconds:g} s"
     )
 
     class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -52,8 +67,15 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
                 self._deadline.cancel()
                 self._deadline = None
 
+        def send_400_response(self, msg: str) -> None:
+            self._disarm()
+            self._close_with(_MALFORMED)
+
         def _too_slow(self) -> None:
             self._deadline = None
+            self._close_with(too_slow)
+
+        def _close_with(self, answer: bytes) -> None:
             if not self.transport.is_closing():
                 self.transport.write(answer)
                 self.transport.close()

@@ -23,7 +23,6 @@ import grpc
 from google.protobuf.duration_pb2 import Duration as ProtoDuration
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -49,6 +48,7 @@ _MIB = 1 << 20
 # Bodies up to this size are taken on the event loop (a span is about 1 KB): above it, parsing and journaling
 # go to a thread, so that one large request does not hold up every other connection.
 _ON_LOOP_BYTES = 16 * 1024
+_TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
 class HttpProtocol(BaseModel):
@@ -153,14 +153,23 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
         return body
     if encoding != "gzip":
         raise ApiError(415, "unsupported_content_encoding", f"Content-Encoding must be gzip or none, got {encoding!r}")
+    # Every member, as Go's gzip reader (the Collector's) reads them; zlib alone stops after the first and
+    # hands back what it could of a body cut short, which may parse as a shorter request.
+    parts: list[bytes] = []
+    size, rest = 0, body
     try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        plain = inflater.decompress(body, limit + 1)
+        while rest:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            parts.append(inflater.decompress(rest, limit + 1 - size))
+            size += len(parts[-1])
+            if size > limit or inflater.unconsumed_tail:
+                raise ApiError(413, "body_too_large", f"the body passes the limit of {limit} bytes once decompressed")
+            if not inflater.eof:
+                raise ApiError(400, "malformed_body", "the gzip body is cut short: its end is missing")
+            rest = inflater.unused_data
     except zlib.error as exc:
         raise ApiError(400, "malformed_body", f"the gzip body cannot be read: {exc}") from None
-    if len(plain) > limit or inflater.unconsumed_tail:
-        raise ApiError(413, "body_too_large", f"the body passes the limit of {limit} bytes once decompressed")
-    return plain
+    return b"".join(parts)
 
 
 def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
@@ -229,20 +238,25 @@ def _status_details(code: int, message: str, retry_after: float | None) -> tuple
     return (("grpc-status-details-bin", status.SerializeToString()),)
 
 
-class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+class _TraceService:
+    """TraceService/Export, taking the request's bytes: they are parsed after the key is checked, and a request
+    that is no ExportTraceServiceRequest is INVALID_ARGUMENT saying so (grpc's own parsing answered UNKNOWN,
+    "Unexpected <class 'DecodeError'>", to anyone, key or not)."""
+
     def __init__(self, service: RunIntake, ctx: ReceiverContext, require_key: bool) -> None:
         self.service, self.ctx, self.require_key = service, ctx, require_key
 
-    async def Export(
-        self, request: ExportTraceServiceRequest, context: grpc.aio.ServicerContext
-    ) -> ExportTraceServiceResponse:
+    async def Export(self, request: bytes, context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
         try:
             if self.require_key:
                 metadata = {key.lower(): str(value) for key, value in context.invocation_metadata() or ()}
                 peer = context.peer().rpartition(":")[0]  # `ipv4:a.b.c.d:port`: the address, not the connection
                 self.ctx.auth.check_api_key(credential(metadata.get), peer)
-            return await asyncio.to_thread(_export, self.service, request, self.ctx.receiver_id)
+            receiver_id = self.ctx.receiver_id
+            return await asyncio.to_thread(lambda: _export(self.service, _parse(request, _PROTOBUF), receiver_id))
         except ApiError as exc:
+            if exc.status == 400:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.detail)
             if exc.status == 429:
                 retry = float((exc.headers or {}).get("Retry-After", "1"))
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.detail,
@@ -279,8 +293,11 @@ def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> N
         nonlocal server
         size = cfg.max_recv_msg_size_mib * _MIB
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", size)])
-        servicer = _TraceService(service, ctx, require_key)
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        export = grpc.unary_unary_rpc_method_handler(
+            _TraceService(service, ctx, require_key).Export,
+            response_serializer=ExportTraceServiceResponse.SerializeToString,
+        )  # no request deserializer: Export gets the bytes
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_TRACE_SERVICE, {"Export": export}),))
         try:
             if cfg.tls is None:
                 server.add_insecure_port(cfg.endpoint)

@@ -4,12 +4,17 @@ integers, trace and span ids in hex (protobuf's own JSON mapping writes them in 
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+_BYTES_KEYS = frozenset({"bytesValue", "bytes_value"})
+# Base64 as protobuf's JSON mapping takes it (standard or URL-safe alphabet, padding optional). Protobuf itself
+# skips any other character, so `"!!!"` became b"" and a value was changed without a word.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
 
 def _hex_ids(obj: Any) -> Any:
@@ -39,12 +44,18 @@ def _base64_ids(obj: Any, path: str) -> Any:
                 except ValueError:
                     raise ValueError(f"{where}: ids are hex in OTLP/JSON, got {value[:40]!r}") from None
                 result[key] = value
+            elif key in _BYTES_KEYS and isinstance(value, str) and not _is_base64(value):
+                raise ValueError(f"{where}: bytes are base64 in OTLP/JSON, got {value[:40]!r}")
             else:
                 result[key] = _base64_ids(value, where)
         return result
     if isinstance(obj, list):
         return [_base64_ids(value, f"{path}[{i}]") for i, value in enumerate(obj)]
     return obj
+
+
+def _is_base64(text: str) -> bool:
+    return _BASE64.fullmatch(text) is not None and len(text.rstrip("=")) % 4 != 1
 
 
 def from_otlp_json(obj: Any) -> ExportTraceServiceRequest:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -117,3 +118,15 @@ def test_records_made_in_one_step_have_every_field() -> None:
         assert records == expected[fmt]
         for record, wanted in zip(records, expected[fmt], strict=True):
             assert type(record) is Record and record._asdict() == wanted._asdict()
+
+
+def test_a_long_json_array_is_read_in_linear_time() -> None:
+    """Found attacking the served bridge: each element's line was counted from the start of the body, so a
+    stream body of 8,000 events held the event loop for 8 s (50,000, `max_events`, for minutes)."""
+    element = '{"event": "node_started", "workflow_run_id": "r", "data": {"node_id": "n"}}'
+    text = "[\n" + ",\n".join([element] * 20_000) + "\n]"
+    started = time.monotonic()
+    records = list(iter_records(text, "body", "json", json.loads))
+    assert time.monotonic() - started < 10  # about 1 s here; 50 s before
+    last = records[-1]
+    assert isinstance(last, Record) and (last.line, last.position) == (20_001, 19_999)

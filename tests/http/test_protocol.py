@@ -92,3 +92,27 @@ def test_serve_has_the_header_deadline(tmp_path: Path, otlp_sink: OtlpSink, proc
         assert _drip(sock, 4).startswith(b"HTTP/1.1 408 ")
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        "GET /healthz/\u2025 HTTP/1.1\r\nHost: bridge\r\n\r\n".encode(),  # not ASCII in the request line
+        b"POST /v1/traces HTTP/1.1\r\nHost: bridge\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nab",
+        b"POST /v1/traces HTTP/1.1\r\nHost: bridge\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nBad Header Name: x\r\n\r\n",
+    ],
+    ids=["non-ascii path", "two content-lengths", "content-length and chunked", "connect", "space in a header name"],
+)
+def test_a_request_that_is_not_http_gets_a_json_400(bridge: BridgeServer, request_bytes: bytes) -> None:
+    """Found attacking the served bridge: uvicorn's parser answered these with a plain-text 400."""
+    with _connect(bridge) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
+    assert json.loads(body)["error"] == "malformed_http"
+    assert httpx.get(f"{bridge.base}/healthz").status_code == 200

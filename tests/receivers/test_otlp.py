@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bridge.config.loader import parse_config
 from bridge.dify.export import recognize
 from bridge.receivers import otlp as otlp_receiver
+from bridge.trace.otlp_json import from_otlp_json
 from bridge.trace.otlp_spans import to_spans
 from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, bridge_config_text, free_port, signed_headers
@@ -301,6 +303,55 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
     assert [s.name for s in otlp_sink.wait_for_spans(1)] == ["fine"]
 
 
+def _one_span_request(trace_id: str, name: str) -> bytes:
+    span = {"traceId": trace_id, "spanId": "11" * 8, "name": name, "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    request: bytes = from_otlp_json({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).SerializeToString()
+    return request
+
+
+def test_a_gzip_body_is_read_whole_or_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: zlib read the first gzip member only and handed back what it could of a
+    body cut short, so a truncated upload whose readable part parsed was taken as a shorter request (200, spans
+    lost unseen), and a second member or trailing bytes were dropped without a word."""
+    url, gzipped = f"{bridge.base}/v1/traces", {"content-type": "application/x-protobuf", "content-encoding": "gzip"}
+    first, second = _one_span_request("a1" * 16, "first"), _one_span_request("b2" * 16, "second")
+    # Protobuf's repeated fields concatenate: first + second is one request of both spans. Cut after a full flush,
+    # the readable part is exactly `first`, a valid request.
+    packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    flushed = packer.compress(first) + packer.flush(zlib.Z_FULL_FLUSH)
+    whole = flushed + packer.compress(second) + packer.flush()
+    cut = httpx.post(url, content=flushed, headers={**gzipped, "api_key": API_KEY})
+    assert cut.status_code == 400, cut.text
+    assert cut.json() == {"error": "malformed_body", "detail": "the gzip body is cut short: its end is missing"}
+    trailing = httpx.post(url, content=whole + b"junk", headers={**gzipped, "api_key": API_KEY})
+    assert trailing.status_code == 400 and "cannot be read" in trailing.json()["detail"]
+    # Two members are one body, as the Collector reads them.
+    members = httpx.post(
+        url, content=gzip.compress(first) + gzip.compress(second), headers={**gzipped, "api_key": API_KEY}
+    )
+    assert members.status_code == 200
+    assert sorted(s.name for s in otlp_sink.wait_for_spans(2)) == ["first", "second"]
+    assert httpx.post(url, content=whole, headers={**gzipped, "api_key": API_KEY}).status_code == 200
+
+
+def test_bytes_that_are_not_base64_are_refused_not_emptied(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: protobuf's JSON parser skips what is not base64, so `"!!!"` went out
+    as empty bytes under a 200."""
+
+    def request(encoded: str) -> dict[str, Any]:
+        value = {"key": "blob", "value": {"bytesValue": encoded}}
+        span = {"traceId": "c3" * 16, "spanId": "11" * 8, "name": "bytes", "attributes": [value]}
+        return {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+
+    refused = httpx.post(f"{bridge.base}/v1/traces", json=request("!!!"), headers={"api_key": API_KEY})
+    assert refused.status_code == 400, refused.text
+    assert "spans[0].attributes[0].value.bytesValue: bytes are base64" in refused.json()["detail"]
+    taken = httpx.post(f"{bridge.base}/v1/traces", json=request("aGk-_w"), headers={"api_key": API_KEY})
+    assert taken.status_code == 200
+    (span,) = otlp_sink.wait_for_spans(1)
+    assert span.attributes["blob"] == b"hi>\xff"  # URL-safe and unpadded, as protobuf's JSON mapping takes it
+
+
 def test_protobuf_answers_are_protobuf(bridge: BridgeServer) -> None:
     response = httpx.post(f"{bridge.base}/v1/traces", content=b"",
                           headers={"content-type": "application/x-protobuf", "api_key": API_KEY})  # fmt: skip
@@ -317,6 +368,26 @@ def test_grpc_refuses_a_missing_key(bridge: BridgeServer, grpc_port: int) -> Non
             export(request, timeout=5)
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) is not None
+
+
+def test_grpc_refuses_a_request_that_is_not_otlp_as_invalid_argument(bridge: BridgeServer, grpc_port: int) -> None:
+    """Found attacking the served bridge: grpc parsed the request before the key was checked and answered a
+    malformed one UNKNOWN ("Unexpected <class 'DecodeError'>"), the gRPC form of a 500, to anyone."""
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=lambda body: body,
+            response_deserializer=ExportTraceServiceResponse.FromString,
+        )
+        with pytest.raises(grpc.RpcError) as unsigned:
+            export(b"\xff\xff\xff", timeout=5)
+        assert unsigned.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        with pytest.raises(grpc.RpcError) as malformed:
+            export(b"\xff\xff\xff", metadata=(("api_key", API_KEY),), timeout=5)
+        assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert "not an OTLP ExportTraceServiceRequest" in malformed.value.details()  # type: ignore[attr-defined]
+        request = encode_spans(_foreign_trace().get_finished_spans()).SerializeToString()
+        assert export(request, metadata=(("api_key", API_KEY),), timeout=5) == ExportTraceServiceResponse()
 
 
 def test_a_late_span_under_dify_s_root_joins_the_rebuilt_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:

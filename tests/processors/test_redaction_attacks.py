@@ -1,0 +1,74 @@
+"""Ways around the default `redact` found by attacking it (branch `attack`): each is a secret written so the
+scan does not see it. They fail today (strict xfail: fixing one turns its test into an error to remove the mark).
+The fixes belong in bridge/processors/sensitive.py and secret_formats.py; docs/security.md lists these gaps."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext
+
+from bridge.processors.redact import Config, create
+
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
+PASSWORD = "hunter2secret"
+B64_TOKEN = base64.b64encode(GITHUB_TOKEN.encode()).decode()  # the blob itself is what must not go out
+B64_ASSIGNMENT = base64.b64encode(f"password={PASSWORD}".encode()).decode()
+
+
+def _full_width(ascii_text: str) -> str:
+    return "".join(chr(ord(char) + 0xFEE0) for char in ascii_text)
+
+
+DODGES = {
+    # `token%3Dghp_…`: the token follows a word character (`D`), where no token may start.
+    "url-encoded token in a query": ("q=" + urllib.parse.quote(f"token={GITHUB_TOKEN}"), GITHUB_TOKEN),
+    "url-encoded assignment": (f"password%3D{PASSWORD}", PASSWORD),
+    "json \\u escape in the key's name": ('{"pass\\u0077ord": "' + PASSWORD + '"}', PASSWORD),
+    "json \\u escape inside a token": ("\\u0073" + OPENAI_KEY[1:], OPENAI_KEY[1:]),
+    "base64 of a token": (B64_TOKEN, B64_TOKEN),
+    "base64 of an assignment": (B64_ASSIGNMENT, B64_ASSIGNMENT),
+    "zero-width space inside the key's name": (f"pass\u200bword={PASSWORD}", PASSWORD),
+    "soft hyphen inside the key's name": (f"pass\u00adword={PASSWORD}", PASSWORD),
+    "zero-width space inside a token": (GITHUB_TOKEN[:8] + "\u200b" + GITHUB_TOKEN[8:], GITHUB_TOKEN[8:]),
+    "full-width key name": (f"{_full_width('password')}={PASSWORD}", PASSWORD),
+    "full-width token prefix": (_full_width("sk") + OPENAI_KEY[2:], OPENAI_KEY[2:]),
+    "cyrillic letter in the key's name": (f"passw\u043erd={PASSWORD}", PASSWORD),
+    "value on the next line": (f"password=\n{PASSWORD}", PASSWORD),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="redaction dodged by an encoding; fix in bridge/processors/sensitive.py")
+@pytest.mark.parametrize("text, secret", DODGES.values(), ids=DODGES.keys())
+def test_an_encoded_secret_is_masked(text: str, secret: str) -> None:
+    assert secret not in create(Config()).redact_text(text)
+
+
+def test_the_plain_forms_of_these_secrets_are_masked() -> None:
+    """The dodges above are dodges: written plainly, each secret is masked."""
+    processor = create(Config())
+    for text in (GITHUB_TOKEN, OPENAI_KEY, f"password={PASSWORD}", '{"password": "' + PASSWORD + '"}'):
+        assert processor.redact_text(text) != text
+
+
+def _span_with(attributes: dict[str, str]) -> ReadableSpan:
+    context = SpanContext(1, 2, is_remote=False)
+    return ReadableSpan(name="call", context=context, attributes=attributes, start_time=1, end_time=2)
+
+
+@pytest.mark.xfail(strict=True, reason="an attribute named for a secret behind a zero-width character keeps its value")
+def test_an_attribute_named_for_a_secret_with_a_zero_width_character_is_masked() -> None:
+    (out,) = create(Config()).process([_span_with({"db.pass\u200bword": "Qz8Tw1Lm0c"})])
+    assert "Qz8Tw1Lm0c" not in json.dumps(dict(out.attributes or {}))
+
+
+@pytest.mark.xfail(strict=True, reason="a key split over two attributes is masked in neither")
+def test_a_key_split_over_two_attributes_is_masked() -> None:
+    halves = {"config.key.part1": OPENAI_KEY[:16], "config.key.part2": OPENAI_KEY[16:]}
+    (out,) = create(Config()).process([_span_with(halves)])
+    assert dict(out.attributes or {}) != halves
