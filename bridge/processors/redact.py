@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.processors.encoded import encoded_values
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -88,6 +89,8 @@ class RedactProcessor:
 
     def redact_text(self, text: str) -> str:
         found = sensitive_values(text, personal=self._personal, exempt_examples=False)
+        for value, kind in encoded_values(text, personal=self._personal, exempt_examples=False).items():
+            found.setdefault(value, kind)
         for pattern in self._custom:
             for match in pattern.finditer(text):
                 found.setdefault(match.group(0), "custom")
@@ -207,7 +210,10 @@ class RedactProcessor:
                     return False
         if any(pattern.search(text) for pattern in self._custom for text in texts):
             return False  # user patterns may be anchored: per text only
-        return not sensitive_values(SEPARATOR.join(texts), personal=self._personal, exempt_examples=False)
+        joined = SEPARATOR.join(texts)
+        return not sensitive_values(joined, personal=self._personal, exempt_examples=False) and not encoded_values(
+            joined, personal=self._personal, exempt_examples=False
+        )
 
     def _texts(self, attributes: Mapping[str, Any], texts: list[str]) -> bool:
         """Adds the texts of `attributes` that `_attributes` would scan; False if one of its keys is denied.

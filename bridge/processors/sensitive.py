@@ -410,8 +410,15 @@ def named_secret(key: str, value: str) -> str | None:
     return kind
 
 
+# Characters that show as nothing: soft hyphen, zero-width spaces and joiners, direction marks, word joiner, BOM.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+_INVISIBLE_DROPPED = dict.fromkeys(map(ord, INVISIBLE))
+
+
 @functools.lru_cache(maxsize=4096)  # attribute names repeat from span to span
 def _kind_named(key: str) -> str | None:
+    if not key.isascii():  # `db.pass\u200bword` reads as `db.password`
+        key = key.translate(_INVISIBLE_DROPPED)
     folded = key.lower()
     if not folded.endswith(_ALL_ENDINGS):
         return None

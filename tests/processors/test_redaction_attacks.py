@@ -1,6 +1,7 @@
-"""Ways around the default `redact` found by attacking it (branch `attack`): each is a secret written so the
-scan does not see it. They fail today (strict xfail: fixing one turns its test into an error to remove the mark).
-The fixes belong in bridge/processors/sensitive.py and secret_formats.py; docs/security.md lists these gaps."""
+"""Ways around the default `redact` found by attacking it (branch `attack`): each is a secret written so that a
+scan of the text as it is does not see it. Those a reader decodes (URL encoding, JSON escapes, full-width letters,
+invisible characters) are masked since bridge/processors/encoded.py; the rest still fail (strict xfail: fixing
+one turns its test into an error, to remove the mark). docs/security.md lists them."""
 
 from __future__ import annotations
 
@@ -31,22 +32,40 @@ DODGES = {
     "url-encoded assignment": (f"password%3D{PASSWORD}", PASSWORD),
     "json \\u escape in the key's name": ('{"pass\\u0077ord": "' + PASSWORD + '"}', PASSWORD),
     "json \\u escape inside a token": ("\\u0073" + OPENAI_KEY[1:], OPENAI_KEY[1:]),
-    "base64 of a token": (B64_TOKEN, B64_TOKEN),
-    "base64 of an assignment": (B64_ASSIGNMENT, B64_ASSIGNMENT),
     "zero-width space inside the key's name": (f"pass\u200bword={PASSWORD}", PASSWORD),
     "soft hyphen inside the key's name": (f"pass\u00adword={PASSWORD}", PASSWORD),
     "zero-width space inside a token": (GITHUB_TOKEN[:8] + "\u200b" + GITHUB_TOKEN[8:], GITHUB_TOKEN[8:]),
     "full-width key name": (f"{_full_width('password')}={PASSWORD}", PASSWORD),
     "full-width token prefix": (_full_width("sk") + OPENAI_KEY[2:], OPENAI_KEY[2:]),
+}
+# Not read yet: base64 is decoded by no reader of a trace, look-alike letters need a confusables table, and a
+# value on the line after its name is read as no value on purpose (`password:` heads a list as often).
+STILL_DODGES = {
+    "base64 of a token": (B64_TOKEN, B64_TOKEN),
+    "base64 of an assignment": (B64_ASSIGNMENT, B64_ASSIGNMENT),
     "cyrillic letter in the key's name": (f"passw\u043erd={PASSWORD}", PASSWORD),
     "value on the next line": (f"password=\n{PASSWORD}", PASSWORD),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="redaction dodged by an encoding; fix in bridge/processors/sensitive.py")
 @pytest.mark.parametrize("text, secret", DODGES.values(), ids=DODGES.keys())
 def test_an_encoded_secret_is_masked(text: str, secret: str) -> None:
+    redacted = create(Config()).redact_text(text)
+    assert secret not in redacted and "\u2026#" in redacted  # masked where it stood, as a plain one is
+
+
+@pytest.mark.xfail(strict=True, reason="redaction dodged; not read yet (docs/security.md)")
+@pytest.mark.parametrize("text, secret", STILL_DODGES.values(), ids=STILL_DODGES.keys())
+def test_a_secret_written_so_no_reader_decodes_it_is_masked(text: str, secret: str) -> None:
     assert secret not in create(Config()).redact_text(text)
+
+
+def test_decoded_text_keeps_what_is_not_encoded() -> None:
+    """Text without a secret comes out as it went in, encoded or not: a percentage, an escaped accent, a
+    full-width comma of Chinese text and a soft hyphen in a long word are left as written."""
+    processor = create(Config())
+    for text in ("50% off, 100%25 sure", '{"caf\\u00e9": "ouvert"}', "你好\uff0c世界", "Donau\u00addampf\u00adschiff"):
+        assert processor.redact_text(text) == text
 
 
 def test_the_plain_forms_of_these_secrets_are_masked() -> None:
@@ -61,7 +80,6 @@ def _span_with(attributes: dict[str, str]) -> ReadableSpan:
     return ReadableSpan(name="call", context=context, attributes=attributes, start_time=1, end_time=2)
 
 
-@pytest.mark.xfail(strict=True, reason="an attribute named for a secret behind a zero-width character keeps its value")
 def test_an_attribute_named_for_a_secret_with_a_zero_width_character_is_masked() -> None:
     (out,) = create(Config()).process([_span_with({"db.pass\u200bword": "Qz8Tw1Lm0c"})])
     assert "Qz8Tw1Lm0c" not in json.dumps(dict(out.attributes or {}))
