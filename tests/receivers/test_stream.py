@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,3 +236,34 @@ def test_events_with_no_run_are_dropped_with_one_warning(
         assert _post(bridge, b"data: {}\n\n" * 50_000, "text/event-stream").status_code == 202
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert dropped == ["stream: dropped 50000 events with no run, task or stream to attach them to"]
+
+
+def _message_events_body(count: int) -> bytes:
+    """A real run's `workflow_started`, then `count - 1` short `message` events of it: a body at `max_events`
+    within `max_body_bytes`."""
+    started = _events(CAPTURES / "h_chatflow_streaming.sse")[0]
+    message = {"event": "message", "task_id": started["task_id"], "message_id": started["message_id"]}
+    lines = [started] + [{**message, "answer": f"t{i}"} for i in range(count - 1)]
+    return b"".join(b"data: " + json.dumps(line, separators=(",", ":")).encode() + b"\n\n" for line in lines)
+
+
+def test_a_body_at_max_events_does_not_hold_up_other_requests(bridge: BridgeServer) -> None:
+    """Red-team finding: 50,000 events were parsed on the event loop; /healthz waited a second and more."""
+    body = _message_events_body(50_000)
+    answer: list[httpx.Response] = []
+    big = threading.Thread(target=lambda: answer.append(_post(bridge, body, "text/event-stream")))
+    latencies = []
+    started = time.monotonic()
+    big.start()
+    with httpx.Client(base_url=bridge.base) as client:
+        while big.is_alive():
+            sent = time.monotonic()
+            assert client.get("/healthz").status_code == 200
+            latencies.append(time.monotonic() - sent)
+            time.sleep(0.01)
+    took = time.monotonic() - started
+    assert answer[0].status_code == 202, answer[0].text
+    assert answer[0].json() == {"accepted": 50_000}
+    # Loop held: one probe waits for most of the big request. Free: each answers in a small part of it.
+    assert len(latencies) >= 5, (took, latencies)
+    assert max(latencies) < took / 4, (took, sorted(latencies)[-3:])
