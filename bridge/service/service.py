@@ -276,11 +276,13 @@ class BridgeService:
             in_flight = len(self.traces) + len(self.assembler)
         self.admission.check(receiver, opens, in_flight)
 
-    def submit_spans(self, spans: Sequence[ReadableSpan], now: float, receiver: str) -> None:
+    def submit_spans(
+        self, spans: Sequence[ReadableSpan], now: float, receiver: str, received: bytes | None = None
+    ) -> None:
         """Holds `spans` with the rest of their traces and journals them before returning. Raises
         `QueueError` if the journal cannot be written: the spans are then not acknowledged. Dify's connection
-        check (`api_check`) is logged and counted, never held or exported."""
-        self._hold_spans(spans, now, receiver, self.storage.journal_spans)()
+        check (`api_check`) is logged and counted, never held or exported. `received`: as `submit_spans_async`'s."""
+        self._hold_spans(spans, now, receiver, self.storage.journal_spans, received)()
 
     async def submit_spans_async(
         self, spans: Sequence[ReadableSpan], now: float, receiver: str, received: bytes | None = None

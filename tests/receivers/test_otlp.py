@@ -157,9 +157,9 @@ def test_small_requests_are_taken_on_the_event_loop_and_a_large_one_on_a_thread(
     on_threads: list[int] = []
     export = otlp_receiver._export
 
-    def on_a_thread(service: Any, request: Any, receiver_id: str) -> Any:
+    def on_a_thread(service: Any, request: Any, receiver_id: str, body: bytes | None) -> Any:
         on_threads.append(request.ByteSize())
-        return export(service, request, receiver_id)
+        return export(service, request, receiver_id, body)
 
     monkeypatch.setattr(otlp_receiver, "_export", on_a_thread)
     assert all(answer.status_code == 200 for answer in send_recorded(bridge.base, "b_iteration_ifelse_http", API_KEY))
@@ -197,6 +197,34 @@ def test_a_request_of_one_trace_is_journaled_as_it_came_and_one_of_two_traces_a_
     rows = storage.span_journal_rows()[1:]
     assert len(rows) == 2 and two.SerializeToString() not in [row.payload for row in rows]
     assert [len(to_spans(ExportTraceServiceRequest.FromString(row.payload)).spans) for row in rows] == [1, 1]
+
+
+def _one_trace_of(spans: int, trace: int) -> bytes:
+    request = ExportTraceServiceRequest()
+    scope_spans = request.resource_spans.add().scope_spans.add()
+    for number in range(1, spans + 1):
+        span = scope_spans.spans.add(
+            trace_id=trace.to_bytes(16, "big"), span_id=number.to_bytes(8, "big"), name=f"s{number}"
+        )
+        span.start_time_unix_nano, span.end_time_unix_nano = 1_700_000_000_000_000_000, 1_700_000_000_000_001_000
+    # With a field this bridge does not know (number 99, a varint): encoded again, the request would lose it.
+    return request.SerializeToString() + b"\x98\x06\x01"
+
+
+def test_a_large_request_of_one_trace_is_journaled_as_it_came_over_http_and_grpc(
+    bridge: BridgeServer, otlp_sink: OtlpSink, grpc_port: int
+) -> None:
+    """Profiled: of 100,000 spans' request (one trace, on a thread), 40 % went to encoding them again."""
+    over_http, over_grpc = _one_trace_of(2_000, 1), _one_trace_of(2_000, 2)
+    assert len(over_http) > 16 * 1024  # taken on a thread
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {API_KEY}"}
+    assert httpx.post(f"{bridge.base}/v1/traces", content=over_http, headers=headers).status_code == 200
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary(f"/{otlp_receiver._TRACE_SERVICE}/Export")
+        export(over_grpc, metadata=[("api_key", API_KEY)], timeout=10)
+    storage = bridge.app.state.service.storage
+    assert [row.payload for row in storage.span_journal_rows()] == [over_http, over_grpc]
+    assert len(otlp_sink.wait_for_spans(4_000)) == 4_000
 
 
 def _foreign_trace() -> InMemorySpanExporter:
