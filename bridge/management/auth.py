@@ -10,6 +10,7 @@ import time
 import jwt
 from starlette.requests import Request
 
+from bridge.http.credentials import bearer_tokens, one_credential
 from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.rate_limit import RateLimitConfig, RateLimiter, retry_after
@@ -100,8 +101,7 @@ class Authenticator:
         return self._scoped(str(claims["sub"]), "manage")
 
     def require_bearer(self, request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = one_credential(bearer_tokens(request.headers.getlist("authorization")), "Authorization: Bearer")
+        if token is None:
             raise ApiError(401, "missing_token", "send Authorization: Bearer <access_token>", _BEARER_CHALLENGE)
-        return self.verify(token.strip(), client_address(request))
+        return self.verify(token, client_address(request))

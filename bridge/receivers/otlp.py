@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from bridge.dify.formats import decode_json
 from bridge.http.body import read_body, require_media_type
+from bridge.http.credentials import bearer_tokens, one_credential
 from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.settings import ServerTLS
@@ -103,12 +104,11 @@ class Config(BaseModel):
     require_api_key: bool = True
 
 
-def credential(get: Callable[[str], str | None]) -> str | None:
-    """The API key of a request, from its (lowercase) header or metadata names."""
-    scheme, _, value = (get("authorization") or "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return get("api_key") or get("x-api-key")
+def credential(get_all: Callable[[str], list[str]]) -> str | None:
+    """The API key of a request, from every value of its (lowercase) header or metadata names; 401 if they
+    disagree (Dify's Phoenix provider sends the same key as a bearer and as `api_key`)."""
+    sent = bearer_tokens(get_all("authorization")) + get_all("api_key") + get_all("x-api-key")
+    return one_credential(sent, "Authorization: Bearer, api_key, x-api-key")
 
 
 def _export(
@@ -215,7 +215,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         """
         media = require_media_type(request, (_PROTOBUF, _JSON))
         if require_key:
-            ctx.auth.check_api_key(credential(request.headers.get), client_address(request))
+            ctx.auth.check_api_key(credential(request.headers.getlist), client_address(request))
         raw = await read_body(request, cfg.max_body_bytes)
         body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
         service = ctx.service(request)
@@ -253,9 +253,10 @@ class _TraceService:
     async def Export(self, request: bytes, context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
         try:
             if self.require_key:
-                metadata = {key.lower(): str(value) for key, value in context.invocation_metadata() or ()}
+                metadata = [(key.lower(), str(value)) for key, value in context.invocation_metadata() or ()]
                 peer = context.peer().rpartition(":")[0]  # `ipv4:a.b.c.d:port`: the address, not the connection
-                self.ctx.auth.check_api_key(credential(metadata.get), peer)
+                sent = credential(lambda name: [value for key, value in metadata if key == name])
+                self.ctx.auth.check_api_key(sent, peer)
             receiver_id = self.ctx.receiver_id
             return await asyncio.to_thread(
                 lambda: _export(self.service, _parse(request, _PROTOBUF), receiver_id, request)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from bridge.http.credentials import one_credential
 from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.receivers import ReceiverContext
@@ -51,7 +52,8 @@ class SignatureHeaders:
 
 def check_headers(request: Request, ctx: ReceiverContext, now: float | None = None) -> SignatureHeaders:
     """API key, a timestamp inside the tolerance, the nonce's form: what can be checked before the body."""
-    ctx.auth.check_api_key(request.headers.get("x-pisama-api-key"), client_address(request))
+    api_key = one_credential(request.headers.getlist("x-pisama-api-key"), "X-Pisama-API-Key")
+    ctx.auth.check_api_key(api_key, client_address(request))
     raw = request.headers.get("x-pisama-timestamp", "").strip()
     if not _TIMESTAMP.fullmatch(raw):
         raise ApiError(401, "invalid_signature", "X-Pisama-Timestamp must be Unix seconds (ASCII digits)")

@@ -59,6 +59,18 @@ def test_bearer_is_required(bridge: BridgeServer, headers: dict[str, str], error
         assert response.headers["www-authenticate"] == "Bearer"
 
 
+def test_two_different_bearer_tokens_are_refused_the_same_twice_is_taken(bridge: BridgeServer) -> None:
+    token = bridge.token()
+    for tokens in ([token, "not-a-jwt"], ["not-a-jwt", token]):
+        headers = [("Authorization", f"Bearer {value}") for value in tokens]
+        response = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers)
+        assert response.status_code == 401, response.text
+        detail = "the request carries 2 different credentials (Authorization: Bearer); send one"
+        assert response.json() == {"error": "conflicting_credentials", "detail": detail}
+    twice = [("Authorization", f"Bearer {token}")] * 2
+    assert httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=twice).status_code == 200
+
+
 def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     headers = _auth(bridge.token())
     prod = {"name": "prod", "base_url": "http://dify.internal", "api_key": "app-SECRETKEY"}

@@ -398,6 +398,36 @@ def test_grpc_refuses_a_missing_key(bridge: BridgeServer, grpc_port: int) -> Non
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) is not None
 
 
+def test_two_different_api_keys_are_refused_over_http_and_grpc_the_same_key_twice_is_taken(
+    bridge: BridgeServer, otlp_sink: OtlpSink, grpc_port: int
+) -> None:
+    """Red-team finding: HTTP read the first of two `api_key` headers, gRPC the last metadata entry."""
+    body = _one_span_request("5" * 32, "keyed")
+    protobuf = {"content-type": "application/x-protobuf"}
+    conflicting = [
+        [("api_key", API_KEY), ("api_key", "wrong-key")],
+        [("api_key", "wrong-key"), ("api_key", API_KEY)],
+        [("authorization", f"Bearer {API_KEY}"), ("api_key", "wrong-key")],
+        [("x-api-key", API_KEY), ("authorization", "Bearer wrong-key")],
+    ]
+    detail = "the request carries 2 different credentials (Authorization: Bearer, api_key, x-api-key); send one"
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary(f"/{otlp_receiver._TRACE_SERVICE}/Export")
+        for keys in conflicting:
+            answer = httpx.post(f"{bridge.base}/v1/traces", content=body, headers=[*protobuf.items(), *keys])
+            assert answer.status_code == 401, (keys, answer.text)
+            assert answer.json() == {"error": "conflicting_credentials", "detail": detail}
+            with pytest.raises(grpc.RpcError) as refused:
+                export(body, metadata=keys, timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+            assert refused.value.details() == detail  # type: ignore[attr-defined]
+        same = [("api_key", API_KEY), ("api_key", API_KEY), ("authorization", f"Bearer {API_KEY}")]
+        taken = httpx.post(f"{bridge.base}/v1/traces", content=body, headers=[*protobuf.items(), *same])
+        assert taken.status_code == 200, taken.text
+        export(body, metadata=same, timeout=5)
+    assert len(otlp_sink.wait_for_spans(2)) == 2
+
+
 def test_grpc_refuses_a_request_that_is_not_otlp_as_invalid_argument(bridge: BridgeServer, grpc_port: int) -> None:
     """Found attacking the served bridge: grpc parsed the request before the key was checked and answered a
     malformed one UNKNOWN ("Unexpected <class 'DecodeError'>"), the gRPC form of a 500, to anyone."""

@@ -267,3 +267,18 @@ def test_a_body_at_max_events_does_not_hold_up_other_requests(bridge: BridgeServ
     # Loop held: one probe waits for most of the big request. Free: each answers in a small part of it.
     assert len(latencies) >= 5, (took, latencies)
     assert max(latencies) < took / 4, (took, sorted(latencies)[-3:])
+
+
+def test_two_different_api_keys_are_refused_the_same_key_twice_is_taken(bridge: BridgeServer) -> None:
+    """Red-team finding: of two X-Pisama-API-Key headers, the first counted."""
+    body = (CAPTURES / "a_simple_http.sse").read_bytes()
+    signed = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    others = [(name, value) for name, value in signed.items() if name != "X-Pisama-API-Key"]
+    for keys in (["not-a-key", signed["X-Pisama-API-Key"]], [signed["X-Pisama-API-Key"], "not-a-key"]):
+        headers = [*others, *(("X-Pisama-API-Key", key) for key in keys)]
+        answer = httpx.post(f"{bridge.base}{URL}", content=body, headers=headers)
+        assert answer.status_code == 401, answer.text
+        detail = "the request carries 2 different credentials (X-Pisama-API-Key); send one"
+        assert answer.json() == {"error": "conflicting_credentials", "detail": detail}
+    headers = [*others, *(("X-Pisama-API-Key", signed["X-Pisama-API-Key"]),) * 2]
+    assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 202
