@@ -41,7 +41,8 @@ class Config(BaseModel):
     compression: Literal["gzip", "deflate", "none"] | None = None
     # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s.
     timeout: Duration | None = None
-    # Requests are cut below this size (the Collector's OTLP/HTTP receiver takes 20 MiB by default).
+    # Requests are cut below this size (the Collector's OTLP/HTTP receiver takes 20 MiB by default). A span larger
+    # alone has its longest texts cut (named in `dify.bridge.cut_attributes`); dead-lettered if that is not enough.
     max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
     # Backoff between retries of a failed request (the Collector's `retry_on_failure`).
     retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)

@@ -16,7 +16,7 @@ from bridge.trace.spans import rewrite_attributes
 
 TYPE = "reduce"
 _MARKER = "…"
-_MARKER_BYTES = len(_MARKER.encode())
+MARKER_BYTES = len(_MARKER.encode())
 
 
 class Config(BaseModel):
@@ -25,7 +25,7 @@ class Config(BaseModel):
     # none: content attributes dropped; truncated: each cut to max_value_bytes; full: exported as captured.
     content: Literal["none", "truncated", "full"] = "truncated"
     # Byte limit per content value in `truncated` mode (Tempo's default attribute limit is 2 KiB).
-    max_value_bytes: int = Field(default=2048, gt=_MARKER_BYTES)
+    max_value_bytes: int = Field(default=2048, gt=MARKER_BYTES)
 
 
 def _is_content(key: str) -> bool:
@@ -37,7 +37,7 @@ def truncate(value: str, max_bytes: int) -> str:
     encoded = value.encode()
     if len(encoded) <= max_bytes:
         return value
-    return encoded[: max_bytes - _MARKER_BYTES].decode(errors="ignore") + _MARKER
+    return encoded[: max_bytes - MARKER_BYTES].decode(errors="ignore") + _MARKER
 
 
 class ReduceProcessor:

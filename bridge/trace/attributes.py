@@ -99,6 +99,10 @@ DIFY_EVENT_DATA = "dify.event.data"
 DIFY_MESSAGE_USAGE_TOKENS = "dify.message.total_tokens"
 DIFY_RETRIEVER_RESOURCES = "dify.message.retriever_resources"
 
+# Set by the bridge on a span too large for one export request: the names of the attributes (of the span and its
+# events) whose texts were cut, each ending in an ellipsis, so the span fits `max_request_bytes`.
+DIFY_BRIDGE_CUT_ATTRIBUTES = "dify.bridge.cut_attributes"
+
 # Attributes holding user content (prompts, inputs, outputs, documents): what `reduce` cuts or drops.
 CONTENT_ATTRIBUTES = frozenset(
     {OI_INPUT_VALUE, OI_OUTPUT_VALUE, DIFY_NODE_PROCESS_DATA, OI_TOOL_PARAMETERS, DIFY_EVENT_DATA,

@@ -39,10 +39,10 @@ def make_service(tmp_path: Path) -> Iterator[Callable[..., BridgeService]]:
     services: list[BridgeService] = []
 
     def make(exporters: str, pipelines: str = "traces: {processors: [batch], exporters: [otlp]}",
-             batch: str = "{timeout: 10ms}") -> BridgeService:  # fmt: skip
+             batch: str = "{timeout: 10ms}", processors: str = "") -> BridgeService:  # fmt: skip
         config = parse_config(
             f"exporters: {exporters}\n"
-            f"processors: {{batch: {batch}}}\n"
+            f"processors: {{batch: {batch}{', ' + processors if processors else ''}}}\n"
             f"service: {{queue: {{path: '{tmp_path / 'queue.db'}'}}, pipelines: {{{pipelines}}}}}\n"
         )
         services.append(BridgeService(config))
@@ -139,6 +139,36 @@ def test_a_trace_larger_than_one_request_is_split_to_fit(make_service: Callable[
         ids = _span_ids(sink)
     assert len(sizes) > 1 and max(sizes) <= 4096
     assert len(ids) == spans == len(set(ids))
+
+
+def test_a_span_over_the_limit_arrives_with_its_longest_texts_cut_and_says_so(
+    make_service: Callable[..., BridgeService],
+) -> None:
+    """Red-team finding: a span over `max_request_bytes` was dead-lettered whole, none of it sent."""
+    start, llm, end = RUN.nodes
+    answer = "The answer, long: " + "é" * 150_000  # two bytes a character: cuts must fall between characters
+    run = replace(
+        RUN, run_id=str(uuid.uuid4()), nodes=[start, replace(llm, outputs={**llm.outputs, "text": answer}), end]
+    )
+    with OtlpSink() as sink:
+        service = make_service(
+            f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}, max_request_bytes: 65536}}}}",
+            "traces: {processors: [reduce, batch], exporters: [otlp]}",
+            processors="reduce: {content: full}",
+        )
+        spans = service.submit_run(run)
+        assert service.flush(10)
+        received = sink.spans()
+        sizes = [request.ByteSize() for _, request, _ in sink.requests]
+    assert service.storage.dead_letters() == []
+    assert len(received) == spans and max(sizes) <= 65536
+    (cut,) = [span for span in received if "dify.bridge.cut_attributes" in span.attributes]
+    assert cut.attributes["dify.bridge.cut_attributes"] == ["output.value", "llm.output_messages.0.message.content"]
+    output = cut.attributes["output.value"]
+    prefix = '{"text":"The answer, long: '  # the node's outputs as JSON
+    assert output == prefix + "é" * (len(output) - len(prefix) - 1) + "…" and len(output.encode()) > 25_000
+    untouched = [span for span in received if span is not cut]
+    assert all(not str(value).endswith("…") for span in untouched for value in span.attributes.values())
 
 
 def test_a_single_span_over_the_limit_is_dead_lettered_with_its_size(
