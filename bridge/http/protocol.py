@@ -8,6 +8,9 @@ connection is closed.
 A request uvicorn's parser cannot read (a bad request line, header or framing: duplicate Content-Length,
 Content-Length with chunked) is answered with JSON `{error, detail}` like every other refusal, not uvicorn's
 plain-text 400.
+
+Headers are bounded in size too (`MAX_HEADER_BYTES`, 431): the parser keeps them whole in memory, and within its
+deadline a client could send gigabytes of them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,18 @@ _MALFORMED = _json_answer(
 )
 
 
+# Request line and headers, as Go's net/http bounds them (1 MiB, the Collector's server); nginx takes 8 KiB a line.
+MAX_HEADER_BYTES = 1 << 20
+_HEADERS_TOO_LARGE = _json_answer(
+    "431 Request Header Fields Too Large",
+    "headers_too_large",
+    f"the request line and headers pass {MAX_HEADER_BYTES} bytes",
+)
+
+
+_LINGER_S = 1.0
+
+
 def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
     """uvicorn's `http=` protocol class, with the header deadline `seconds`."""
     too_slow = _json_answer(
@@ -41,6 +56,26 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
 
     class HeaderDeadlineProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
+        _header_bytes = 0  # of the chunks read while the current request's headers were not complete
+        _refused = False
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return  # read and dropped until the connection closes: see `_refuse_large_headers`
+            waiting = self._deadline is not None  # armed: headers not complete yet
+            super().data_received(data)
+            if waiting and self._deadline is not None:  # a chunk of headers only
+                self._header_bytes += len(data)
+                if self._header_bytes > MAX_HEADER_BYTES:
+                    self._refuse_large_headers()
+
+        def _refuse_large_headers(self) -> None:
+            """431, then the connection closed a second later: closed at once, with the client's bytes unread, it
+            was reset, and a client still sending lost the answer."""
+            self._disarm()
+            self._refused = True
+            self.transport.write(_HEADERS_TOO_LARGE)
+            self.loop.call_later(_LINGER_S, self.transport.close)
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -63,6 +98,7 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
                 self._deadline = self.loop.call_later(seconds, self._too_slow)
 
         def _disarm(self) -> None:
+            self._header_bytes = 0
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None

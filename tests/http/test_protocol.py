@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -116,3 +117,27 @@ def test_a_request_that_is_not_http_gets_a_json_400(bridge: BridgeServer, reques
     assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
     assert json.loads(body)["error"] == "malformed_http"
     assert httpx.get(f"{bridge.base}/healthz").status_code == 200
+
+
+def test_headers_past_the_size_limit_get_a_json_431_and_the_connection_closed(bridge: BridgeServer) -> None:
+    """Attacked: 1 MB of headers was read whole and answered (200); 10 MB, 100 MB as well, held in memory."""
+    with _connect(bridge) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bridge\r\n")
+        for _ in range(64):  # 4 MiB at most, in lines of 64 KiB, until the server answers
+            if select.select([sock], [], [], 0)[0]:
+                break
+            sock.sendall(b"X-Big: " + b"a" * 65_536 + b"\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
+        "error": "headers_too_large",
+        "detail": "the request line and headers pass 1048576 bytes",
+    }
+    # Large headers within the limit, and a large body after them, are served as before.
+    headers = {f"X-Fine-{number}": "a" * 8_000 for number in range(100)}
+    assert httpx.get(f"{bridge.base}/healthz", headers=headers).status_code == 200
+    headers["Content-Type"] = "application/json"
+    token = httpx.post(f"{bridge.base}/api/v1/auth/token", content=b" " * 1_000_000 + b"{}", headers=headers)
+    assert token.status_code == 422 and token.json()["error"] == "invalid_payload", token.text
