@@ -50,7 +50,8 @@ class Config(BaseModel):
 def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[DifyEvent]:
     """The body's events, each marked as signed by `app_id`."""
     try:
-        text = body.decode()
+        # A leading byte order mark is no event: SSE says to skip it, JSON lets readers (Windows tools write one).
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ApiError(400, "malformed_body", f"the body is not UTF-8 (byte {exc.start})") from None
     events: list[DifyEvent] = []

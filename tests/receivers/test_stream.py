@@ -282,3 +282,21 @@ def test_two_different_api_keys_are_refused_the_same_key_twice_is_taken(bridge: 
         assert answer.json() == {"error": "conflicting_credentials", "detail": detail}
     headers = [*others, *(("X-Pisama-API-Key", signed["X-Pisama-API-Key"]),) * 2]
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize("content_type", ["text/event-stream", "application/x-ndjson", "application/json"])
+def test_a_body_starting_with_a_byte_order_mark_is_read(
+    bridge: BridgeServer, otlp_sink: OtlpSink, content_type: str
+) -> None:
+    """Attacked: an SSE capture saved by a Windows tool (a UTF-8 BOM first) was a 400, "not an SSE field"."""
+    capture = CAPTURES / "b_iteration_ifelse_http.sse"
+    if content_type == "text/event-stream":
+        body = capture.read_bytes()
+    elif content_type == "application/x-ndjson":
+        body = b"\n".join(dumps(event) for event in _events(capture))
+    else:
+        body = dumps(_events(capture))
+    response = _post(bridge, b"\xef\xbb\xbf" + body, content_type)
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": 30}
+    assert len(otlp_sink.wait_for_spans(16)) == 16
