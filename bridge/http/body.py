@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from bridge.dify.formats import decode_json
 from bridge.http.errors import ApiError
@@ -29,8 +29,8 @@ def require_media_type(request: Request, accepted: Iterable[str]) -> str:
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted)
-    and with 408 if it is not complete within the server's `body_timeout`."""
+    """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted),
+    with 408 if it is not complete within the server's `body_timeout`, 400 if the client goes away first."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, "body_too_large", f"the body is {declared} bytes; the limit is {max_bytes}")
@@ -46,6 +46,9 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
                 chunks.append(chunk)
     except TimeoutError:
         raise ApiError(408, "body_timeout", f"the body was not complete within {timeout:g} s") from None
+    except ClientDisconnect:
+        # An answer no one reads, but not an unhandled error: each such client logged a traceback.
+        raise ApiError(400, "client_disconnected", "the connection closed before the body was complete") from None
     return b"".join(chunks)
 
 

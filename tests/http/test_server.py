@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import socket
@@ -196,3 +197,28 @@ def test_a_body_sent_too_slowly_gets_408(otlp_sink: OtlpSink) -> None:
         assert time.monotonic() - started < 3
     assert answer.startswith("HTTP/1.1 408"), answer
     assert '"error":"body_timeout"' in answer.replace(" ", "")
+
+
+def test_a_client_gone_mid_body_logs_no_error(otlp_sink: OtlpSink) -> None:
+    """Attacked: each client closing its connection mid-body logged "Exception in ASGI application" and a
+    traceback (starlette's ClientDisconnect, unhandled): a log any client could flood."""
+    text = "receivers: {otlp: {require_api_key: false}}\n" + _config_text(otlp_sink).replace(
+        "exporters: [otlp]", "receivers: [otlp], exporters: [otlp]"
+    )
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign]
+    server = ThreadedServer(create_app(parse_config(text)))  # configures uvicorn's loggers: the handler after it
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    try:
+        with server:
+            for path, kind in (("/v1/traces", "application/x-protobuf"), ("/api/v1/auth/token", "application/json")):
+                with socket.create_connection(("127.0.0.1", server.port)) as sock:
+                    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\nContent-Length: 100\r\n\r\n"
+                    sock.sendall(head.encode() + b"0123456789")
+                    time.sleep(0.2)
+            assert httpx.get(f"{server.base}/healthz").status_code == 200  # the disconnects were handled meanwhile
+            time.sleep(0.3)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert [record.getMessage() for record in errors] == []
