@@ -48,7 +48,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         raise ApiError(408, "body_timeout", f"the body was not complete within {timeout:g} s") from None
     except ClientDisconnect:
         # An answer no one reads, but not an unhandled error: each such client logged a traceback.
-        raise ApiError(400, "client_disconnected", "the connection closed before the body was complete") from None
+        raise ApiError(400, "client_disconnected", "the client went away before its body was complete") from None
     return b"".join(chunks)
 
 
