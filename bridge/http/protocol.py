@@ -43,8 +43,7 @@ _HEADERS_TOO_LARGE = _json_answer(
     "headers_too_large",
     f"the request line and headers pass {MAX_HEADER_BYTES} bytes",
 )
-
-
+# How long a connection refused for its headers stays open, its bytes read and dropped, before it is closed.
 _LINGER_S = 1.0
 
 
