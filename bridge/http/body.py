@@ -28,9 +28,15 @@ def require_media_type(request: Request, accepted: Iterable[str]) -> str:
     return kind
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
+async def read_body(request: Request, max_bytes: int, *, encoded: bool = False) -> bytes:
     """The raw body, refused with 413 as soon as it passes `max_bytes` (the declared length is not trusted),
-    with 408 if it is not complete within the server's `body_timeout`, 400 if the client goes away first."""
+    with 408 if it is not complete within the server's `body_timeout`, 400 if the client goes away first.
+    `encoded`: the caller undoes a `Content-Encoding` itself; else a body with one is refused (415), not read
+    as the text it is not."""
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if not encoded and encoding not in ("", "identity"):
+        detail = f"Content-Encoding {encoding!r} is not taken here: send the body uncompressed"
+        raise ApiError(415, "unsupported_content_encoding", detail)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, "body_too_large", f"the body is {declared} bytes; the limit is {max_bytes}")

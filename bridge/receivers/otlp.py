@@ -216,7 +216,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         media = require_media_type(request, (_PROTOBUF, _JSON))
         if require_key:
             ctx.auth.check_api_key(credential(request.headers.getlist), client_address(request))
-        raw = await read_body(request, cfg.max_body_bytes)
+        raw = await read_body(request, cfg.max_body_bytes, encoded=True)
         body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
         service = ctx.service(request)
         protobuf = body if media == _PROTOBUF else None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import random
@@ -300,3 +301,18 @@ def test_a_body_starting_with_a_byte_order_mark_is_read(
     assert response.status_code == 202, response.text
     assert response.json() == {"accepted": 30}
     assert len(otlp_sink.wait_for_spans(16)) == 16
+
+
+def test_a_compressed_body_is_refused_saying_so(bridge: BridgeServer) -> None:
+    """Attacked: a gzip body (a gzip bomb too) was read as text: 400 "the body is not UTF-8 (byte 1)"."""
+    body = gzip.compress((CAPTURES / "a_simple_http.sse").read_bytes())
+    for path in (URL, "/api/v1/dify/webhook", "/api/v1/auth/token"):
+        headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Encoding": "gzip"}
+        if path == URL:
+            headers["Content-Type"] = "text/event-stream"
+        answer = httpx.post(f"{bridge.base}{path}", content=body, headers=headers)
+        assert answer.status_code == 415, (path, answer.text)
+        assert answer.json() == {
+            "error": "unsupported_content_encoding",
+            "detail": "Content-Encoding 'gzip' is not taken here: send the body uncompressed",
+        }
