@@ -2001,13 +2001,20 @@ HISTORY_RUNS = 3  # earlier runs given with a model-fallback or context-overflow
 
 
 @dataclass
-class _Job:
+class Written:
+    """A run of the corpus before it is read as spans: its SSE text, labels and the earlier runs given with it."""
+
     name: str
     app: str
-    kind: str | None
+    kind: str | None  # the detector it was written for (a fault or a hard negative), None for a plain clean run
     hard: bool
     run: Run | None = None
     history: list[Run] = field(default_factory=list)
+    expected: frozenset[str] = frozenset()
+
+    @property
+    def target(self) -> str | None:
+        return self.kind if self.kind is not None and not self.hard else None
 
 
 def _make_apps(rng: random.Random) -> dict[str, App]:
@@ -2019,49 +2026,45 @@ def _make_apps(rng: random.Random) -> dict[str, App]:
     return apps
 
 
-def _jobs(rng: random.Random) -> list[_Job]:
-    warm = [_Job(f"{app}-warmup-{i}", app, None, False) for i in range(WARM_UP) for app in APPS]
-    rest: list[_Job] = []
+def _jobs(rng: random.Random) -> list[Written]:
+    warm = [Written(f"{app}-warmup-{i}", app, None, False) for i in range(WARM_UP) for app in APPS]
+    rest: list[Written] = []
     for app, (faults, hard, clean) in PLAN.items():
-        rest += [_Job(f"{app}-{kind}-{i}", app, kind, False) for kind, n in faults.items() for i in range(n)]
-        rest += [_Job(f"{app}-hn-{kind}-{i}", app, kind, True) for kind, n in hard.items() for i in range(n)]
-        rest += [_Job(f"{app}-clean-{i}", app, None, False) for i in range(clean)]
+        rest += [Written(f"{app}-{kind}-{i}", app, kind, False) for kind, n in faults.items() for i in range(n)]
+        rest += [Written(f"{app}-hn-{kind}-{i}", app, kind, True) for kind, n in hard.items() for i in range(n)]
+        rest += [Written(f"{app}-clean-{i}", app, None, False) for i in range(clean)]
     rng.shuffle(rest)
     return warm + rest
 
 
-def corpus(seed: int = SEED) -> Iterator[Case]:
-    """The runs in order, apps interleaved after their warm-ups; each labeled with its faults."""
+def written(seed: int = SEED) -> list[Written]:
+    """Every run in corpus order (apps interleaved after their warm-ups), written and labeled."""
     rng = random.Random(seed)
     apps = _make_apps(rng)
     jobs = _jobs(rng)
     for job in jobs:
         app = apps[job.app]
         write = APP_SPECS[job.app][0]
-        if (
-            job.app == "vet"
-            and job.kind in ("dify_model_fallback", "context_overflow")
-            and (job.hard or rng.random() < 0.5)
-        ):
+        given = job.app == "vet" and job.kind in ("dify_model_fallback", "context_overflow")
+        if given and (job.hard or rng.random() < 0.5):
             job.history = [write(app, rng, None, False) for _ in range(HISTORY_RUNS)]
         job.run = write(app, rng, job.kind, job.hard)
-    usual = {
-        app: statistics.median(job.run.price for job in jobs if job.app == app and job.kind is None and job.run)
-        for app in APPS
-    }
+    usual = {app: statistics.median(job.run.price for job in jobs if job.app == app and job.kind is None and job.run)
+             for app in APPS}  # fmt: skip
     for job in jobs:
         assert job.run is not None
         times = job.run.price / usual[job.app]
-        expected = set(job.run.faults) | ({"cost"} if times >= Decimal(COST_FAULT) else set())
-        fault = job.kind is not None and not job.hard
-        if not fault and (expected or times >= Decimal(COST_CLEAN)):
-            raise AssertionError(f"{job.name} is meant clean but has {expected or f'{times:.1f} x its cost'}")
-        if fault and job.kind not in expected:
-            raise AssertionError(f"{job.name} lacks its own fault: {expected}")
-        yield Case(
-            job.name,
-            stream_spans(job.run.text, "heldout9"),
-            frozenset(expected),
-            job.kind if fault else None,
-            tuple(stream_spans(earlier.text, "heldout9") for earlier in job.history),
-        )
+        job.expected = job.run.faults | ({"cost"} if times >= Decimal(COST_FAULT) else frozenset())
+        if job.target is None and (job.expected or times >= Decimal(COST_CLEAN)):
+            raise AssertionError(f"{job.name} is meant clean but has {job.expected or f'{times:.1f} x its cost'}")
+        if job.target is not None and job.target not in job.expected:
+            raise AssertionError(f"{job.name} lacks its own fault: {job.expected}")
+    return jobs
+
+
+def corpus(seed: int = SEED) -> Iterator[Case]:
+    for job in written(seed):
+        assert job.run is not None
+        spans = stream_spans(job.run.text, "heldout9")
+        history = tuple(stream_spans(earlier.text, "heldout9") for earlier in job.history)
+        yield Case(job.name, spans, job.expected, job.target, history)
