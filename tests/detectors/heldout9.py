@@ -50,7 +50,7 @@ from typing import Any
 
 from tests.detectors.corpus import Case
 from tests.detectors.dify_stream import stream_spans
-from tests.detectors.heldout9_writer import Mutant, count_tokens
+from tests.detectors.heldout9_writer import WINDOWS, Mutant, count_tokens
 
 SEED = 9
 WARM_UP = 6
@@ -486,23 +486,20 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         )
         question += f" 折り返しは {own} にお願いします。" if lang == "ja" else f" Please call me back at {own}."
         answer += f" 折り返しのお電話は {own} にいたします。" if lang == "ja" else f" We will call you back at {own}."
-    elif kind == "context_overflow" and not hard:
-        tokens = rng.randint(117_000, 150_000)
-        log = pasted_log(rng, min(tokens, 121_000), "diary")
+    elif kind == "context_overflow" and not hard:  # under the window: a chatflow's refusal is not recorded
+        tokens = rng.randint(116_000, 127_500)
+        log = pasted_log(rng, tokens, "diary")
         question = (
             "この食事日記を全部見て、体重が減っている理由を教えてください:\n"
             if lang == "ja"
             else "Please read my dog's whole diary and tell me why she is losing weight:\n"
         ) + log
         prompt_tokens = tokens
-        if tokens > 128_000:
-            finish, completion_tokens = "length", rng.randint(200, 900)
-        else:
-            answer = (
-                "日記からは原因を特定できません。体重の変化を確認するため、一度ご来院ください。"
-                if lang == "ja"
-                else "I can't tell the cause from the diary; please book a weight check with us."
-            )
+        answer = (
+            "日記からは原因を特定できません。体重の変化を確認するため、一度ご来院ください。"
+            if lang == "ja"
+            else "I can't tell the cause from the diary; please book a weight check with us."
+        )
         chat = {"dialogue_count": rng.randint(1, 6)}
         faults.add(kind)
     elif kind == "cost" and not hard:
@@ -514,7 +511,7 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         question += " 詳しく教えてください。" if lang == "ja" else " Please explain in detail."
         answer = " ".join([answer, docs[topic].content])
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4.1-mini"])
+        model = rng.choice(["gpt-4.1-nano", "gpt-4.1-mini"])
         faults.add(kind)
     m = app.run(rng, {}, query=question, **chat)
     m.node(F + "kb_clean_1.sse", "start", {}, {})
@@ -695,7 +692,7 @@ def solar(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
             else "Over uw offerte hebben wij helaas nog geen gegevens."
         )
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4o", "gpt-4.1-mini", "gpt-3.5-turbo"])
+        model = rng.choice(["gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"])
         faults.add(kind)
     completion = None
     if kind == "cost" and not hard:
@@ -989,7 +986,7 @@ def admissions(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
         answer = rng.choice([q[2] for q in qa if q[0] not in (true, 2)] + [next(q[2] for q in qa if q[0] == 2)])
         faults.add(kind)
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4.1-nano", "gpt-3.5-turbo"])
+        model = rng.choice(["gpt-4.1-nano", "gpt-4.1-mini"])
         faults.add(kind)
     m = app.run(rng, {"question": question})
     m.node(ADM_RECS[0], "start", {"question": question}, {"question": question})
@@ -1291,7 +1288,7 @@ def bakery(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         ]
         faults.add(kind)
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4.1-nano", "gpt-3.5-turbo"])
+        model = "gpt-4.1-nano"
         faults.add(kind)
     final = answers[-1]
     emptied = kind == "state_corruption" and not hard
@@ -1432,9 +1429,9 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     elif kind == "dify_tool_schema_mismatch":
         body_obj["advisor"] = {"name": "R. Haddad", "office": "Köln"}
     elif kind == "context_overflow" and not hard:
-        ledger = pasted_log(rng, rng.randint(118_000, 124_000), "ledger")
-        body_obj["ledger_csv"] = shared["ledger_csv"] = ledger  # the API's new `include=ledger` default
         prompt_tokens = rng.randint(117_500, 152_000)
+        ledger = pasted_log(rng, prompt_tokens - 300, "ledger")
+        body_obj["ledger_csv"] = shared["ledger_csv"] = ledger  # the API's new `include=ledger` default
         faults.add(kind)
     if listed is None:
         listed = filings
@@ -1511,7 +1508,7 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         )
         faults.add(kind)
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4o-mini", "gpt-4.1-nano"])
+        model = rng.choice(["gpt-4o-mini", "gpt-4.1-mini"])
         faults.add(kind)
     body = json.dumps(body_obj, ensure_ascii=False)
     m = app.run(rng, {"client_id": client, "question": question})
@@ -1533,6 +1530,9 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     m.node(rec, "code", {"body": body}, {"filings": listed, **shared}, title="Read filings")
     m.node(rec, "tpl", {"filings": listed, **shared}, {"output": rendered}, title="Filing list")
     prompts = [("system", TAX_SYSTEM), ("user", f"Filings of client {client}:\n{rendered}\nQuestion: {question}")]
+    if prompt_tokens is not None and prompt_tokens > WINDOWS[model]:
+        error = m.llm_refused(rec, "llm", model, prompt_tokens, title="Filing assistant")
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
     m.llm(rec, "llm", prompts, answer, model=model, prompt_tokens=prompt_tokens, title="Filing assistant")
     m.node(rec, "end", {"answer": answer}, {"answer": answer})
     return Run(m.finish({"answer": answer}), m.price, frozenset(faults))
@@ -1662,8 +1662,8 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
     elif kind == "loop":
         retries = rng.randint(1, 2)
     elif kind == "context_overflow" and not hard:
-        message += "\n" + pasted_log(rng, 121_000, "netlog")
-        prompt_tokens = rng.randint(118_000, 145_000)
+        prompt_tokens = rng.choice([rng.randint(116_000, 127_400), rng.randint(130_000, 160_000)])
+        message += "\n" + pasted_log(rng, prompt_tokens, "netlog")
         faults.add(kind)
     elif kind == "dify_model_fallback" and not hard:
         model = "gpt-4o-mini"
@@ -1671,6 +1671,11 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
     m = app.run(rng, {"message": message}, user=email if rng.random() < 0.3 else None)
     qc_rec = F + "triage_clean_1.sse"
     m.node(qc_rec, "start", {"message": message}, {"message": message})
+    if prompt_tokens is not None and prompt_tokens + 420 > WINDOWS["gpt-4o-mini"]:
+        error = m.llm_refused(
+            qc_rec, "qc", "gpt-4o-mini", prompt_tokens + 420, title="Route ticket", extra_inputs={"query": message}
+        )
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
     classifier(
         m,
         qc_rec,
@@ -1895,7 +1900,7 @@ APP_SPECS: dict[str, tuple[Writer, str, tuple[str, ...], str, str]] = {
     "admissions": (admissions, ADM_RECS[0], ("es", "en", "ar"), "gpt-4o-mini", "admissions-2027"),
     "ferry": (ferry, F + "digest_clean_1.sse", ("it", "fr"), "gpt-4o-mini", ""),
     "bakery": (bakery, F + "review_clean_1.sse", ("nl", "fr"), "gpt-4o-mini", ""),
-    "tax": (tax, F + "history_clean_1.sse", ("ar", "de"), "gpt-4.1-mini", ""),
+    "tax": (tax, F + "history_clean_1.sse", ("ar", "de"), "gpt-4o", ""),
     "gamestudio": (gamestudio, ADM_RECS[0], ("zh", "th", "en"), "gpt-4o", ""),
 }
 APPS = tuple(APP_SPECS)

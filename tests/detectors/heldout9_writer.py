@@ -37,6 +37,9 @@ PRICES = {
     "gpt-4.1-nano": ("0.10", "0.40"),
     "gpt-3.5-turbo": ("0.50", "1.50"),
 }
+# tokens of context a model takes (OpenAI's model pages)
+WINDOWS = {"gpt-4o-mini": 128_000, "gpt-4o": 128_000, "gpt-4.1-mini": 1_047_576, "gpt-4.1-nano": 1_047_576,
+           "gpt-3.5-turbo": 16_385}  # fmt: skip
 _CHUNKED = ("text_chunk", "message")
 # seconds a node type takes, about as recorded
 _ELAPSED = {
@@ -355,6 +358,29 @@ class Mutant:
             node_usage=spent,
         )
         return answer
+
+    def llm_refused(
+        self,
+        rec: str,
+        node_id: str,
+        model: str,
+        prompt_tokens: int,
+        *,
+        title: str | None = None,
+        extra_inputs: dict[str, Any] | None = None,
+    ) -> str:
+        """An LLM-like node the provider refused for a prompt over the model's window: failed, its process data
+        and outputs empty, as the recorded failed LLM node (`llm_error`). The error text is OpenAI's
+        context_length_exceeded in Dify's provider wrapping, read from their source and docs, not recorded."""
+        error = (
+            "[openai] Bad Request Error, Error code: 400 - {'error': {'message': \"This model's maximum context "
+            f"length is {WINDOWS[model]} tokens. However, your messages resulted in {prompt_tokens} tokens. Please "
+            "reduce the length of the messages.\", 'type': 'invalid_request_error', 'param': 'messages', "
+            "'code': 'context_length_exceeded'}}"
+        )
+        inputs = {**(extra_inputs or {}), "model_provider": "langgenius/openai/openai", "model_name": model}
+        self.node(rec, node_id, inputs, {}, {}, title=title, status="failed", error=error, elapsed=0.4)
+        return error
 
     def open(self, rec: str, node_id: str, inputs: dict[str, Any], length: int) -> None:
         """iteration_started / loop_started as recorded; `round()` before each round's nodes."""
