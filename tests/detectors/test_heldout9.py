@@ -62,7 +62,7 @@ def test_every_event_has_the_keys_and_value_types_of_a_recorded_event_of_its_kin
             assert candidates, f"{job.name}: no recorded {kind_of(event)}"
             assert any(matches(envelope, e) and matches(data, d) for e, d in candidates), (job.name, event)
             checked += 1
-    assert checked > 10_000
+    assert checked > 5_000
 
 
 def test_usage_and_prices_are_written_as_dify_writes_them() -> None:
@@ -88,7 +88,7 @@ def test_an_iteration_runs_over_the_values_of_a_list() -> None:
 
 
 def test_the_ten_languages_are_spoken() -> None:
-    text = "\n".join(job.run.text for job in runs()[::3] if job.run is not None)
+    text = "\n".join(job.run.text for job in runs() if job.run is not None)
     markers = {
         "Japanese": "ワクチン", "Arabic": "الرسوم", "Dutch": "uw installatie", "Italian": "Partenza",
         "Thai": "ขอบคุณ", "Spanish": "¿Cuánto", "German": "Ihre Anlage", "French": "Départ à",
