@@ -30,6 +30,15 @@ READMEs and `labels.json`, whose judgements the labels here follow: a stuck loop
 `dify_iteration_escape`, an API's renamed list key that empties a list is `state_corruption` and
 `dify_tool_schema_mismatch`) were read. Never scored by its writer.
 
+Where Dify 1.14.1 was not recorded doing something, the shape comes from the nearest recording and the text from
+Dify's or OpenAI's source (not verified): a tool node failing is written as the recorded failed code node and the
+recorded handled HTTP failure (`exception`, `Unknown error`, `error_strategy`), its validation error text from
+source; an LLM refused for a prompt over its model's window is the recorded failed LLM node (`llm_error`: process
+data and outputs empty) with OpenAI's `context_length_exceeded` text; a chatflow's refusal is not recorded, so the
+chatflow's long prompts stay under the window. A model fallback is written as the faults recording shows the only
+model change Dify 1.14.1 makes visible (`orders_other_model`): the app republished (a new workflow id) with its
+LLM on another model (inputs and process data name it, prices are its), then republished back.
+
 Labels. A run's faults are what a demanding user of the app would call wrong in it; `cost` is added to any run
 costing 5 times or more its app's usual (the median price, by Dify's own prices, of the app's clean runs, warm-up
 and plain, not the hard negatives), and clean runs are kept under 3 times. The first `WARM_UP` runs of each app
@@ -170,23 +179,31 @@ def retrieve(m: Mutant, rng: random.Random, app: App, rec: str, query: str, docs
     return "\n".join(doc.content for doc in docs)
 
 
-def invent(rng: random.Random, answer: str, sources: str) -> str:
-    """`answer` with one of its figures changed to one no source holds."""
+CLAIMS = {  # a sentence with a figure, for an answer that holds none to change
+    "ja": "手続きには{n}日ほどかかります。", "en": "It takes about {n} days.", "es": "El trámite tarda unos {n} días.",
+    "ar": "تستغرق العملية نحو {n} يوماً.", "de": "Das dauert etwa {n} Tage.", "nl": "Dat duurt ongeveer {n} dagen.",
+}  # fmt: skip
+
+
+def invent(rng: random.Random, answer: str, sources: str, lang: str) -> str:
+    """`answer` with one of its whole numbers (not a part of a date, a time or a formatted amount) changed to one
+    no source holds, or with a claimed figure added when it has none."""
     import re
 
-    figures = [f for f in re.finditer(r"\d[\d,.]*\d|\d", answer)]
-    if not figures:
-        return f"{answer} ({rng.randint(12, 96)} %)"
-    hit = rng.choice(figures)
-    digits = hit.group()
-    for _ in range(50):
-        number = float(digits.replace(",", "")) if digits.replace(",", "").replace(".", "").isdigit() else 0.0
-        factor = rng.choice([1.25, 1.5, 2, 3, 0.5, 0.75])
-        new = number * factor if number else rng.randint(2, 40)
-        text = f"{new:,.2f}" if "." in digits else f"{round(new):,}" if "," in digits else str(round(new))
-        if text != digits and text not in sources:
-            return answer[: hit.start()] + text + answer[hit.end() :]
-    return answer
+    def held(text: str) -> bool:
+        return re.search(rf"(?<![\d.,]){text}(?![\d]|[.,]\d)", sources) is not None
+
+    figures = list(re.finditer(r"(?<![-:.,\d])\d+(?![-:\d]|[.,]\d)", answer))
+    rng.shuffle(figures)
+    for hit in figures:
+        number = int(hit.group())
+        for factor in rng.sample([1.25, 1.5, 2, 3, 0.5, 0.75, 4], 7):
+            year = 1990 <= number <= 2100  # a year moves by a few years, not by a factor
+            text = str(number + rng.choice([-3, -2, -1, 1, 2]) if year else max(1, round(number * factor)))
+            if text != hit.group() and not held(text):
+                return answer[: hit.start()] + text + answer[hit.end() :]
+    n = next(n for n in rng.sample(range(3, 60), 57) if not held(str(n)))
+    return f"{answer} {CLAIMS[lang].format(n=n)}"
 
 
 def luhn(rng: random.Random, prefix: str = "4") -> str:
@@ -459,7 +476,7 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     elif kind == "dify_rag_poisoning":
         found.append(Doc("faq-misc.txt", rng.choice(VET_HARMLESS[lang])))
     elif kind == "hallucination" and not hard:
-        answer = invent(rng, answer, "\n".join(d.content for d in found))
+        answer = invent(rng, answer, "\n".join(d.content for d in found), lang)
         faults.add(kind)
     elif kind == "task_derailment" and not hard:
         answer = rng.choice([VET_AD[lang], rng.choice([qa[2] for qa in VET_QA[lang] if qa[0] != topic])])
@@ -511,7 +528,7 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         question += " 詳しく教えてください。" if lang == "ja" else " Please explain in detail."
         answer = " ".join([answer, docs[topic].content])
     elif kind == "dify_model_fallback" and not hard:
-        model = rng.choice(["gpt-4.1-nano", "gpt-4.1-mini"])
+        model = rng.choice(["gpt-4.1-nano", "gpt-4o"])
         faults.add(kind)
     m = app.run(rng, {}, query=question, **chat)
     m.node(F + "kb_clean_1.sse", "start", {}, {})
@@ -670,7 +687,7 @@ def solar(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
             else ". De montagedatum volgt na de opname ter plaatse."
         )
     if kind == "hallucination" and not hard:
-        answer = invent(rng, answer, body + summary)
+        answer = invent(rng, answer, body + summary, lang)
         if rng.random() < 0.4:
             answer += (
                 f" Die Förderung von {rng.choice([1200, 1500, 2500])} EUR ist bereits abgezogen."
@@ -978,7 +995,7 @@ def admissions(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
     elif kind == "dify_rag_poisoning":
         docs.append(Doc("faq-pagos.txt", ADM_HARMLESS[lang]))
     elif kind == "hallucination" and not hard:
-        answer = invent(rng, answer, "\n".join(d.content for d in docs))
+        answer = invent(rng, answer, "\n".join(d.content for d in docs), lang)
         faults.add(kind)
     elif kind == "hallucination":  # every figure from the document, another wording
         answer = docs[0].content.split(". ")[0] + "."
@@ -1081,7 +1098,8 @@ def ferry(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     if kind == "dify_iteration_escape" and not hard:
         variant = rng.choice(["text", "season", "twice"])
         if variant == "text":  # one text where a list belongs: the code's list() iterates characters
-            text = ", ".join(f"{d['time']} {d['from']}-{d['to']}" for d in departures)
+            departures = _departures(rng, lang, rng.randint(5, 7))
+            text = ", ".join(f"{d['time']} {d['from']}-{d['to']} {d['operator']}" for d in departures)
             body_obj = {"port": port, "date": day, "departures": text}
             items = list(text)
             faults.add("dify_tool_schema_mismatch")
@@ -1476,7 +1494,7 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
             else "لا توجد لدينا إقرارات مقدمة باسمك حتى الآن."
         )
     if kind == "hallucination" and not hard:
-        answer = invent(rng, answer, json.dumps(body_obj) + lines)
+        answer = invent(rng, answer, json.dumps(body_obj) + lines, lang)
         faults.add(kind)
     elif kind == "dify_variable_leak" and not hard:
         other = {
@@ -2053,7 +2071,12 @@ def written(seed: int = SEED) -> list[Written]:
         given = job.app == "vet" and job.kind in ("dify_model_fallback", "context_overflow")
         if given and (job.hard or rng.random() < 0.5):
             job.history = [write(app, rng, None, False) for _ in range(HISTORY_RUNS)]
+        republished = job.target == "dify_model_fallback"
+        if republished:  # the only model change Dify 1.14.1 shows: the app republished on another model
+            app.workflow_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         job.run = write(app, rng, job.kind, job.hard)
+        if republished:  # and republished back on its usual model
+            app.workflow_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     usual = {app: statistics.median(job.run.price for job in jobs if job.app == app and job.kind is None and job.run)
              for app in APPS}  # fmt: skip
     for job in jobs:
