@@ -63,20 +63,6 @@ from tests.detectors.heldout9_writer import WINDOWS, Mutant, count_tokens
 
 SEED = 9
 WARM_UP = 6
-DETECTORS = (
-    "dify_iteration_escape",
-    "dify_rag_poisoning",
-    "dify_model_fallback",
-    "dify_variable_leak",
-    "dify_classifier_drift",
-    "dify_tool_schema_mismatch",
-    "hallucination",
-    "loop",
-    "context_overflow",
-    "task_derailment",
-    "state_corruption",
-    "cost",
-)
 COST_FAULT = 5.0  # times the app's usual: a cost fault from here
 COST_CLEAN = 3.0  # a clean run stays under this
 
@@ -110,6 +96,7 @@ class Run:
     text: str  # the SSE body
     price: Decimal
     faults: frozenset[str]
+    language: str
 
 
 @dataclass
@@ -547,7 +534,7 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
         title="Front desk",
     )
     m.node(F + "kb_clean_1.sse", "answer", {}, {"answer": answer, "files": []})
-    return Run(m.finish({"answer": answer, "files": []}), m.price, frozenset(faults))
+    return Run(m.finish({"answer": answer, "files": []}), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- solar: a solar installer's quote status
@@ -598,6 +585,27 @@ def _http_outputs(rng: random.Random, body: str, status: int = 200) -> dict[str,
         },
         "files": [],
     }
+
+
+def fetch_and_read(
+    m: Mutant,
+    rng: random.Random,
+    rec: str,
+    request: str,
+    body: str,
+    titles: tuple[str, str],
+    read: dict[str, Any],
+    code_error: str | None,
+) -> str | None:
+    """The HTTP node and the code node reading its body (`read`, its outputs), or the code node failing with
+    `code_error` as `orders_renamed_price` records it; the error when it failed."""
+    m.node(rec, "http", {}, _http_outputs(rng, body), {"request": request}, title=titles[0])
+    if code_error is not None:
+        failed = F + "orders_renamed_price.sse"
+        m.node(failed, "code", {"body": body}, {}, status="failed", error=code_error, title=titles[1])
+        return code_error
+    m.node(rec, "code", {"body": body}, read, title=titles[1])
+    return None
 
 
 def solar(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
@@ -727,26 +735,16 @@ def solar(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     rec = F + "orders_clean_1.sse"
     m.node(rec, "start", {"quote_id": quote, "language": lang}, {"quote_id": quote, "language": lang})
     request = f"GET /v1/quotes/{quote} HTTP/1.1\r\nHost: crm.sonnendach.example\r\nAuthorization: Bearer ****\r\n\r\n"
-    m.node(rec, "http", {}, _http_outputs(rng, body), {"request": request}, title="Quote API")
-    if code_error is not None:
-        m.node(
-            F + "orders_renamed_price.sse",
-            "code",
-            {"body": body},
-            {},
-            status="failed",
-            error=code_error,
-            title="Read quote",
-        )
-        return Run(m.finish({}, "failed", code_error), m.price, frozenset(faults))
-    m.node(rec, "code", {"body": body}, {"summary_line": summary}, title="Read quote")
+    titles = ("Quote API", "Read quote")
+    if fetch_and_read(m, rng, rec, request, body, titles, {"summary_line": summary}, code_error):
+        return Run(m.finish({}, "failed", code_error), m.price, frozenset(faults), lang)
     prompts = [
         ("system", SOLAR_SYSTEM.format(lang=lang)),
         ("user", f"Angebot {quote}: {summary}\nSchreibe die Statusnachricht für {person}."),
     ]
     m.llm(rec, "llm", prompts, answer, model=model, completion_tokens=completion, title="Status message")
     m.node(rec, "end", {"message": answer}, {"message": answer})
-    return Run(m.finish({"message": answer}), m.price, frozenset(faults))
+    return Run(m.finish({"message": answer}), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- admissions: a university's admissions desk
@@ -1022,7 +1020,7 @@ def admissions(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
     )
     out = {"answer": answer, "department": ADM_CLASSES[pick][1]}
     m.node(ADM_RECS[pick], f"end_{node}", out, out, title=f"End {ADM_DESKS[pick].split()[0]}")
-    return Run(m.finish(out), m.price, frozenset(faults))
+    return Run(m.finish(out), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- ferry: a ferry operator's departure board
@@ -1162,7 +1160,7 @@ def ferry(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
             retries=retries,
             retry_error=error,
         )
-        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults), lang)
     m.node(
         rec,
         "http",
@@ -1208,7 +1206,7 @@ def ferry(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     text = "\n".join(f"- {line}" for line in lines)
     m.chunk(rec, "end", text)
     m.node(rec, "end", {"lines": lines}, {"lines": lines})
-    return Run(m.finish({"lines": lines}), m.price, frozenset(faults))
+    return Run(m.finish({"lines": lines}), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- bakery: a bakery chain's product texts, in a loop
@@ -1351,7 +1349,7 @@ def bakery(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     )
     m.chunk(rec, "end", current)
     m.node(rec, "end", {"result": current}, {"result": current})
-    return Run(m.finish({"result": current}), m.price, frozenset(faults))
+    return Run(m.finish({"result": current}), m.price, frozenset(faults), lang)
 
 
 def copy_inputs(events: tuple[dict[str, Any], ...], node_id: str) -> dict[str, Any]:
@@ -1533,27 +1531,17 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     rec = F + "history_clean_1.sse"
     m.node(rec, "start", {"client_id": client, "question": question}, {"client_id": client, "question": question})
     request = f"GET /api/v2/filings?client={client} HTTP/1.1\r\nHost: portal.haddad-berger.example\r\n\r\n"
-    m.node(rec, "http", {}, _http_outputs(rng, body), {"request": request}, title="Filings API")
-    if code_error is not None:
-        m.node(
-            F + "orders_renamed_price.sse",
-            "code",
-            {"body": body},
-            {},
-            status="failed",
-            error=code_error,
-            title="Read filings",
-        )
-        return Run(m.finish({}, "failed", code_error), m.price, frozenset(faults))
-    m.node(rec, "code", {"body": body}, {"filings": listed, **shared}, title="Read filings")
+    titles = ("Filings API", "Read filings")
+    if fetch_and_read(m, rng, rec, request, body, titles, {"filings": listed, **shared}, code_error):
+        return Run(m.finish({}, "failed", code_error), m.price, frozenset(faults), lang)
     m.node(rec, "tpl", {"filings": listed, **shared}, {"output": rendered}, title="Filing list")
     prompts = [("system", TAX_SYSTEM), ("user", f"Filings of client {client}:\n{rendered}\nQuestion: {question}")]
     if prompt_tokens is not None and prompt_tokens > WINDOWS[model]:
         error = m.llm_refused(rec, "llm", model, prompt_tokens, title="Filing assistant")
-        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults), lang)
     m.llm(rec, "llm", prompts, answer, model=model, prompt_tokens=prompt_tokens, title="Filing assistant")
     m.node(rec, "end", {"answer": answer}, {"answer": answer})
-    return Run(m.finish({"answer": answer}), m.price, frozenset(faults))
+    return Run(m.finish({"answer": answer}), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- gamestudio: a game studio's player support
@@ -1693,7 +1681,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
         error = m.llm_refused(
             qc_rec, "qc", "gpt-4o-mini", prompt_tokens + 420, title="Route ticket", extra_inputs={"query": message}
         )
-        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults), lang)
     classifier(
         m,
         qc_rec,
@@ -1731,7 +1719,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
         )
         out = {"answer": answer, "department": GAME_CLASSES[pick][1]}
         m.node(rec, f"end_{node}", out, out, title=f"End {GAME_CLASSES[pick][1].split()[0]}")
-        return Run(m.finish(out), m.price, frozenset(faults))
+        return Run(m.finish(out), m.price, frozenset(faults), lang)
     pe_rec, tool_rec, fb_rec = H + "llm_param.sse", H + "wf_tool.sse", F + "feedback_clean_1.sse"
     recorded_pe = next(
         e["data"] for e in recording(pe_rec) if e["event"] == "node_finished" and e["data"]["node_id"] == "pe"
@@ -1815,7 +1803,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
         )
         if tool_problem == "failed":
             m.node(tool_rec, "tool1", tool_in, {}, status="failed", error=error, title="Crash lookup")
-            return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
+            return Run(m.finish({}, "failed", error), m.price, frozenset(faults), lang)
         m.node(
             tool_rec,
             "tool1",
@@ -1890,7 +1878,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
             retry_error=error,
             title="Tracker issue",
         )
-        return Run(m.finish({}, "failed", error), m.price, frozenset(faults))
+        return Run(m.finish({}, "failed", error), m.price, frozenset(faults), lang)
     issue = rng.randint(4000, 9999)
     m.node(
         fb_rec,
@@ -1905,7 +1893,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
     out = {"summary": summary, "crm_status": 201}
     m.node(fb_rec, "end", out, out)
     status = "partial-succeeded" if tool_problem else "succeeded"
-    return Run(m.finish(out, status), m.price, frozenset(faults))
+    return Run(m.finish(out, status), m.price, frozenset(faults), lang)
 
 
 # ---------------------------------------------------------------- the corpus
@@ -2017,6 +2005,7 @@ PLAN: dict[str, tuple[dict[str, int], dict[str, int], int]] = {
         30,
     ),
 }
+DETECTORS = tuple(sorted({kind for faults, _, _ in PLAN.values() for kind in faults}))
 HARD_NEGATIVE_RUNS = sum(sum(hard.values()) for _, hard, _ in PLAN.values())
 CLEAN_RUNS = len(APPS) * WARM_UP + HARD_NEGATIVE_RUNS + sum(clean for _, _, clean in PLAN.values())
 RUNS = CLEAN_RUNS + sum(sum(faults.values()) for faults, _, _ in PLAN.values())
