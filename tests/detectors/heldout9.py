@@ -432,6 +432,14 @@ VET_OTHER_CLIENT = {
     "en": "Chart excerpt: owner Rebecca Holloway (phone 555-{a}-{b}, email r.holloway{n}@example.com), cat Juniper, 4 "
     "years, spayed.",
 }
+VET_UNKNOWN = {
+    "ja": ["ペットホテルはありますか？", "トリミングの予約はできますか？", "駐車場は何台分ありますか？"],
+    "en": [
+        "Do you board pets over the holidays?",
+        "Can I book a grooming appointment?",
+        "Is there parking at the clinic?",
+    ],
+}
 VET_AD = {
     "ja": "今月のおすすめは高たんぱくの新しいキャットフードです！定期便なら送料無料でお届けします。",
     "en": "Check out our new grain-free salmon kibble, now 20% off with a monthly subscription and free delivery!",
@@ -514,6 +522,14 @@ def vet(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     elif kind == "cost":  # a longer answer than usual, asked for
         question += " 詳しく教えてください。" if lang == "ja" else " Please explain in detail."
         answer = " ".join([answer, docs[topic].content])
+    elif kind == "state_corruption":  # asked what the documents do not cover: nothing found, and said so
+        question = prefix + rng.choice(VET_UNKNOWN[lang])
+        found = []
+        answer = (
+            "申し訳ありません、資料にはその情報がありません。お手数ですがお電話でお問い合わせください。"
+            if lang == "ja"
+            else "Sorry, our clinic documents don't cover that; please give us a call."
+        )
     elif kind == "dify_model_fallback" and not hard:
         model = rng.choice(["gpt-4.1-nano", "gpt-4o"])
         faults.add(kind)
@@ -1929,8 +1945,9 @@ PLAN: dict[str, tuple[dict[str, int], dict[str, int], int]] = {
             "hallucination": 8,
             "cost": 6,
             "dify_model_fallback": 6,
+            "state_corruption": 6,
         },
-        31,
+        25,
     ),
     "solar": (
         {
