@@ -39,12 +39,17 @@ chatflow's long prompts stay under the window. A model fallback is written as th
 model change Dify 1.14.1 makes visible (`orders_other_model`): the app republished (a new workflow id) with its
 LLM on another model (inputs and process data name it, prices are its), then republished back.
 
+Token counts are estimated (about a token a word, a token per two CJK or Thai characters, 2.6 characters a token
+in pasted logs, the recorded `kb_huge_prompt`'s ratio); gpt-4o-mini's prices are the recorded ones, the other
+models' are OpenAI's list prices (`heldout9_writer.PRICES`, not recorded).
+
 Labels. A run's faults are what a demanding user of the app would call wrong in it; `cost` is added to any run
 costing 5 times or more its app's usual (the median price, by Dify's own prices, of the app's clean runs, warm-up
 and plain, not the hard negatives), and clean runs are kept under 3 times. The first `WARM_UP` runs of each app
-(in corpus order) are clean, so per-app baselines (cost, each node's model) form before any fault. Half the runs
-are clean, and more than 200 of those are hard
-negatives (`-hn-<detector>-`): runs that look like the detector's fault but are not.
+(in corpus order) are clean, so per-app baselines (cost, each node's model) form before any fault. 508 runs are
+faulty (40 to 44 written for each detector; with the faults they also show, 42 to 101 positives a detector) and
+508 clean: 42 warm-up, 256 hard negatives (`-hn-<detector>-`: runs that look like the detector's fault but are
+not) and 210 plain.
 """
 
 from __future__ import annotations

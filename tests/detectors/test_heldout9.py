@@ -112,3 +112,6 @@ def test_the_docstring_counts_are_the_corpus() -> None:
     assert heldout9.__doc__ is not None
     assert f"{heldout9.RUNS:,} runs" in heldout9.__doc__.splitlines()[0]
     assert heldout9.HARD_NEGATIVE_RUNS > 200
+    assert f"{heldout9.HARD_NEGATIVE_RUNS} hard negatives" in " ".join(heldout9.__doc__.split())
+    faulty = heldout9.RUNS - heldout9.CLEAN_RUNS
+    assert f"{faulty} runs are faulty" in " ".join(heldout9.__doc__.split())
