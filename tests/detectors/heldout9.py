@@ -47,7 +47,7 @@ Labels. A run's faults are what a demanding user of the app would call wrong in 
 costing 5 times or more its app's usual (the median price, by Dify's own prices, of the app's clean runs, warm-up
 and plain, not the hard negatives), and clean runs are kept under 3 times. The first `WARM_UP` runs of each app
 (in corpus order) are clean, so per-app baselines (cost, each node's model) form before any fault. 508 runs are
-faulty (40 to 44 written for each detector; with the faults they also show, 42 to 101 positives a detector) and
+faulty (40 to 44 written for each detector; with the faults they also show, 42 to 92 positives a detector) and
 508 clean: 42 warm-up, 256 hard negatives (`-hn-<detector>-`: runs that look like the detector's fault but are
 not) and 210 plain.
 """
