@@ -1,4 +1,4 @@
-"""Held-out corpora 5, 6, 7 and 8's structure (tests/detectors/heldout5.py …): sizes, names, labels, shapes. Never
+"""Held-out corpora 5, 6, 7, 8 and 9's structure (tests/detectors/heldout5.py …): sizes, names, labels, shapes. Never
 what the detectors find on them: that is scored by the lead only (bench/detection_quality.py --corpus NAME).
 Each corpus's own checks (its languages, its docstring's counts) are in its own test module."""
 
@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from tests.detectors import heldout5, heldout6, heldout7, heldout8
+from tests.detectors import heldout5, heldout6, heldout7, heldout8, heldout9
 from tests.detectors.corpus import Case
 
 NODE_TYPES = (
@@ -19,7 +19,7 @@ NODE_TYPES = (
     "http-request", "iteration", "loop", "assigner", "template-transform", "answer", "end",
 )  # fmt: skip
 CORPORA = pytest.mark.parametrize(
-    "module", [heldout5, heldout6, heldout7, heldout8], ids=lambda module: module.__name__[-8:]
+    "module", [heldout5, heldout6, heldout7, heldout8, heldout9], ids=lambda module: module.__name__[-8:]
 )
 
 
