@@ -311,13 +311,17 @@ def _thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-# What the replaying process imports (with its workers: the readers only), and what its first worker adds: the
-# loader, then the components the default config names as it loads (bridge/config/registry.py), with the garbage
-# collector off as the worker has it (bridge/service/replay_workers.py).
-REPLAYING_IMPORTS = "import bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
+# What the replaying process imports (with its workers: the readers only), its compiled patterns kept as the
+# command keeps them (bridge/cli/entry.py), and what its first worker adds: the loader, then the components the
+# default config names as it loads (bridge/config/registry.py), with the garbage collector off as the worker has it
+# (bridge/service/replay_workers.py).
+REPLAYING_IMPORTS = (
+    "from bridge.cli import regex_cache; regex_cache.install(); "
+    "import bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
+)
 WORKER_IMPORTS = (
     f"{REPLAYING_IMPORTS}; import gc; gc.disable(); from bridge.config.loader import default_config; "
-    "from bridge.service.replay_export import ReplayExport; ReplayExport(default_config())"
+    "from bridge.service.replay_export import ReplayExport; ReplayExport(default_config()); regex_cache.save()"
 )
 
 
@@ -339,6 +343,7 @@ def phases(corpus: Corpus, repeat: int) -> None:
 
     imports = []
     for modules in (REPLAYING_IMPORTS, WORKER_IMPORTS):
+        subprocess.run([sys.executable, "-c", modules], cwd=ROOT, check=True)  # the patterns kept, as a second run
         start = _children_cpu()
         subprocess.run([sys.executable, "-c", modules], cwd=ROOT, check=True)
         imports.append(_children_cpu() - start)
