@@ -4,6 +4,7 @@ files: the detectors' and redaction's patterns took 0.12 s of CPU to compile at 
 and generating its matcher's code in Python, then handing that code to the C matcher (`_sre.compile`); the code
 is kept here, in the package's `__pycache__`, so that a later start hands it over without the Python part.
 
+Only the patterns compiled while a module loads are kept (the code's; one compiled later may be made from data).
 The file holds, per (pattern, flags), what `re._compiler.compile` hands `_sre.compile`; it is only read by the
 Python that wrote it (its version, `_sre.MAGIC` and code size are checked), and the C matcher checks the code it
 is given. Anything wrong with the file (absent, unreadable, another Python's, cut short) means compiling as
@@ -22,6 +23,7 @@ import marshal
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +43,16 @@ _STAMP = (sys.hexversion, _sre.MAGIC, _sre.CODESIZE)
 
 
 class RegexCache:
-    """The file's entries, and `compile` to put in `re._compiler.compile`'s place."""
+    """The file's entries, and `compile` to put in `re._compiler.compile`'s place. A pattern it does not have is
+    kept only if `keeps()` says so when it is compiled (by default: while a module loads)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keeps: Callable[[], bool] | None = None) -> None:
         self.path = path
+        self.keeps = keeps or loading_a_module
         self.entries: dict[_Key, _Compiled] = {}
         self.used: set[_Key] = set()
         self.new = False
-        with contextlib.suppress(Exception):  # any fault of the file: compile as Python does
-            stamp, entries = marshal.loads(path.read_bytes())
-            if stamp == _STAMP and isinstance(entries, dict):
-                self.entries = entries
+        self.entries = _read(path)
 
     def compile(self, pattern: object, flags: int = 0) -> re.Pattern[Any]:
         if not isinstance(pattern, str | bytes) or flags & re.DEBUG:
@@ -60,6 +61,9 @@ class RegexCache:
         key = (pattern, int(flags))
         entry = self.entries.get(key)
         if entry is None:
+            if not self.keeps():
+                made_at_run_time: re.Pattern[Any] = _original(pattern, flags)
+                return made_at_run_time
             entry = self.entries[key] = _compiled(pattern, int(flags))
             self.new = True
         self.used.add(key)
@@ -70,11 +74,12 @@ class RegexCache:
         return compiled
 
     def save(self) -> None:
-        """The entries written, if this process compiled any the file did not have (a directory that cannot be
-        written: none)."""
+        """The entries written, with those the file has now (another process of the command, `replay`'s worker
+        say, may have written its own since), if this process compiled any the file did not have (a directory that
+        cannot be written: none)."""
         if not self.new:
             return
-        entries = self.entries
+        entries = {**_read(self.path), **self.entries}
         if len(entries) > MAX_ENTRIES:
             entries = {key: value for key, value in entries.items() if key in self.used}
         temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
@@ -87,6 +92,26 @@ class RegexCache:
                 temporary.unlink(missing_ok=True)
             return
         self.new = False
+
+
+def _read(path: Path) -> dict[_Key, _Compiled]:
+    with contextlib.suppress(Exception):  # any fault of the file: compile as Python does
+        stamp, entries = marshal.loads(path.read_bytes())
+        if stamp == _STAMP and isinstance(entries, dict):
+            return entries
+    return {}
+
+
+def loading_a_module() -> bool:
+    """Whether a module is being loaded on this thread: its patterns are the code's. A pattern compiled later
+    may be made from data (a detector's of a tool's parameter names), which the file must neither grow by nor
+    keep on disk."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == "<frozen importlib._bootstrap>":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _compiled(pattern: str | bytes, flags: int) -> _Compiled:
