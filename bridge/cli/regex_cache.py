@@ -84,7 +84,7 @@ class RegexCache:
             entries = {key: value for key, value in entries.items() if key in self.used}
         temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # under `sys.pycache_prefix`, say
             temporary.write_bytes(marshal.dumps((_STAMP, entries)))
             os.replace(temporary, self.path)
         except OSError:
