@@ -37,7 +37,7 @@ _parser: Any = getattr(re, "_parser", None)
 # the group index and the index's inverse.
 _Compiled = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
 _Key = tuple[str | bytes, int]
-# Entries past this many are dropped, but for the patterns this process compiled (patterns edited away).
+# Past this many entries, only those this process used are written (the others: patterns edited away).
 MAX_ENTRIES = 4096
 _STAMP = (sys.hexversion, _sre.MAGIC, _sre.CODESIZE)
 
@@ -49,10 +49,9 @@ class RegexCache:
     def __init__(self, path: Path, keeps: Callable[[], bool] | None = None) -> None:
         self.path = path
         self.keeps = keeps or loading_a_module
-        self.entries: dict[_Key, _Compiled] = {}
+        self.entries: dict[_Key, _Compiled] = _read(path)
         self.used: set[_Key] = set()
         self.new = False
-        self.entries = _read(path)
 
     def compile(self, pattern: object, flags: int = 0) -> re.Pattern[Any]:
         if not isinstance(pattern, str | bytes) or flags & re.DEBUG:
@@ -130,7 +129,7 @@ _installed: RegexCache | None = None
 
 
 def default_path() -> Path | None:
-    """`bridge/__pycache__/regex_cache.<interpreter>.marshal`, where this Python keeps the package's `.pyc`."""
+    """`bridge/cli/__pycache__/regex_cache.<interpreter>.marshal`, where this Python keeps this module's `.pyc`."""
     try:
         return Path(importlib.util.cache_from_source(__file__)).with_suffix(".marshal")
     except NotImplementedError:  # an interpreter without a cache tag
