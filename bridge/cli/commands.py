@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bridge import GC_YOUNG_THRESHOLD
+from bridge.cli import regex_cache
 from bridge.config.errors import ConfigError
 from bridge.dify.formats import FORMATS, InputError
 from bridge.queue.errors import QueueError
@@ -214,7 +215,9 @@ def _replay(args: argparse.Namespace) -> int:
         from bridge.service.replay_export import ReplayExport
 
         config = _config(args.config)
-        return ReplayExport(_with_endpoint(config, args.endpoint) if args.endpoint else config)
+        export = ReplayExport(_with_endpoint(config, args.endpoint) if args.endpoint else config)
+        regex_cache.save()  # a worker ends without `atexit`: its start-up's patterns are kept now
+        return export
 
     # Runs are built and exported in forked workers while this process reads, whatever `service.workers` says:
     # only an input large enough to pay for them gets them (bench/end_to_end_replay.py, bench/RESULTS.md). They
