@@ -147,10 +147,23 @@ def install(path: Path | None = None) -> RegexCache | None:
         and hasattr(_compiler, "_code")
         and array.array("I").itemsize == _sre.CODESIZE
     )
-    if _installed is None and path is not None and usable:
+    if _installed is None and path is not None and usable and _round_trips():
         _installed = RegexCache(path)
         _compiler.compile = _installed.compile
     return _installed
+
+
+def _round_trips() -> bool:
+    """Whether this Python's private parts still work as read here: a pattern with a named group, a repeat and a
+    class, made from its code, is the pattern Python compiles (a later CPython may change `_sre.compile`'s
+    arguments; then the cache stays out of the way rather than break every import)."""
+    probe = r"(?P<key>[a-z_]+)\s*=\s*(\d{2,}|x+?)$"
+    try:
+        flags, code, groups, groupindex, indexgroup = _compiled(probe, 0)
+        made = _sre.compile(probe, flags, array.array("I", code).tolist(), groups, groupindex, indexgroup)
+        return bool(made == _original(probe, 0))
+    except Exception:  # any change of the private parts
+        return False
 
 
 def save() -> None:

@@ -108,3 +108,12 @@ def test_a_save_keeps_what_another_process_saved_meanwhile(tmp_path: Path) -> No
     second.compile("replaying process's", 0)
     second.save()
     assert RegexCache(path).entries.keys() == {("worker's", 0), ("replaying process's", 0)}
+
+
+def test_a_python_whose_private_parts_changed_gets_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def changed(*args: object) -> None:
+        raise TypeError("compile() takes other arguments now")
+
+    monkeypatch.setattr(regex_cache._sre, "compile", changed)
+    monkeypatch.setattr(regex_cache, "_installed", None)
+    assert regex_cache.install(tmp_path / "patterns.marshal") is None
