@@ -15,6 +15,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
+from detectors.rounds import rounds_of
 
 KEY = "loop"
 # Output keys that measure a call rather than say what it produced.
@@ -44,6 +45,8 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
     over a list multiplied on its way from the node that produced it (an iteration over a list that holds
     an item several times, as its producer gave it, does what it was asked)."""
     for container in trace.of_type("iteration"):
+        if attr(container, "dify.round.index") is not None:
+            continue  # a round's span: its container is judged
         inputs = json_attr(container, "input.value")
         items = inputs.get("iterator_selector") if isinstance(inputs, dict) else None
         if (
@@ -53,10 +56,10 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
         ):
             continue
         rounds: dict[str, list[list[tuple[object, object, object]]]] = {}  # item → each round's node states
-        for round_span in trace.children(container):
+        for round_span, nodes in rounds_of(trace, container):
             index = attr(round_span, "dify.round.index")
             if isinstance(index, int) and index < len(items):
-                state = [node_state(node) for node in trace.children(round_span)]
+                state = [node_state(node) for node in nodes]
                 rounds.setdefault(repr(items[index]), []).append(state)
         for item, states in rounds.items():
             if len(states) >= cfg.min_repeats and all(state == states[0] for state in states[1:]):
@@ -81,13 +84,13 @@ def create(cfg: Config) -> object:
         states: dict[int, list[tuple[object, object, object]]] = {}
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
         for span in trace.nodes:
-            attributes = attributes_of(span)
-            inputs = attributes.get("input.value")
-            if attributes.get("dify.loop.index") is not None and span.parent is not None:
+            get = attributes_of(span).get
+            if get("dify.loop.index") is not None and span.parent is not None:
                 states.setdefault(span.parent.span_id, []).append(node_state(span))
+                inputs = get("input.value")
                 if inputs is not None:
-                    runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span)
-            attempts = attributes.get("dify.node.attempts", 1)
+                    runs.setdefault((get("dify.node.id"), inputs), []).append(span)
+            attempts = get("dify.node.attempts")
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
         for (node_id, inputs), spans in runs.items():
@@ -107,7 +110,8 @@ def create(cfg: Config) -> object:
                  "last_round_outputs": str(rounds[-1])[:300], "repeats": len(spans)},
                 span_id(spans[-1]),
             )  # fmt: skip
-        yield from _iterations_repeating(trace, cfg)
+        if trace.of_type("iteration"):
+            yield from _iterations_repeating(trace, cfg)
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"
             yield Finding(

@@ -16,6 +16,7 @@ already empty at the producer are not corruption.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from detectors import (
     prompt_text,
     span_id,
 )
+from detectors.rounds import rounds_of
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -61,7 +63,9 @@ _BOOKKEEPING = frozenset({"files", "headers", "status_code", "reasoning_content"
 
 def _no_value(text: Any) -> Any:
     """The value `text` renders when it renders none (`[]`, `None`, `"[object Object]"`…); `...` otherwise."""
-    if not isinstance(text, str) or text.strip().strip('"').strip().lower() not in _NO_VALUE:
+    if not isinstance(text, str) or len(text.strip()) > 17:  # longer than any name for none
+        return ...
+    if text.strip().strip('"').strip().lower() not in _NO_VALUE:
         return ...
     value = json_value(text.strip())
     return None if isinstance(value, str) and value.strip().lower() in ("none", "null", "nil", "undefined") else value
@@ -102,10 +106,21 @@ def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -
                    span_id(span))  # fmt: skip
 
 
+# A line of text: what `str.splitlines` splits at, left out.
+_LINE = re.compile("[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
 def _probes(text: str) -> list[str]:
-    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters."""
-    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 8]
-    return [line[:30] for line in lines[:3]]
+    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters.
+    Lines are found one by one (`str.splitlines`' breaks): documents are long, and three lines are enough."""
+    probes: list[str] = []
+    for line in _LINE.finditer(text):
+        piece = line.group().strip()
+        if len(piece) >= 8:
+            probes.append(piece[:30])
+            if len(probes) == 3:
+                break
+    return probes
 
 
 def _cut_from(value: str, answers: list[str]) -> str | None:
@@ -125,41 +140,42 @@ def _cut_from(value: str, answers: list[str]) -> str | None:
     return None
 
 
-def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Finding]:
+def _context_lost(trace: Trace, retrieved: list[tuple[int, str, list[str]]]) -> Iterator[Finding]:
     """Retrieved documents that never reached an LLM after the retrieval: its `#context#` empty, or filled
     but in none of its prompts (the template lost `{{#context#}}`), or, where no LLM takes a context, in
     none of the prompts of the LLMs after the retrieval while one of them gave the run's answer (the
-    retrieval wired to nothing, and the answer made without it)."""
+    retrieval wired to nothing, and the answer made without it). `retrieved`: each document's start, text and
+    probes."""
     unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
     wired = False  # the documents reached some LLM's prompt
     for span in trace.of_type("llm"):
-        earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
+        earlier = [content for start, content, _ in retrieved if start <= (span.start_time or 0)]
         if not earlier:
             continue
-        title = attr(span, "dify.node.title", span.name)
         inputs = json_attr(span, "input.value")
         context = inputs.get("#context#") if isinstance(inputs, dict) else None
         if isinstance(context, str) and not context.strip():
             yield _finding(span, "retrieved documents → empty #context# at the next LLM",
-                           f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
-                           "was empty.", earlier[0], context)  # fmt: skip
+                           f"{len(earlier)} retrieved document(s) never reached LLM node '{_title(span)}': its "
+                           "context was empty.", earlier[0], context)  # fmt: skip
             continue
         prompt = prompt_text(span)
-        probes = [probe for document in earlier for probe in _probes(document)]
+        start = span.start_time or 0
+        probes = [probe for begun, _, found in retrieved if begun <= start for probe in found]
         if not prompt or not probes:
             continue
         if any(probe in prompt for probe in probes):
             wired = True
         elif isinstance(context, str):
             yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
-                           f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
+                           f"LLM node '{_title(span)}' was given {len(earlier)} retrieved document(s) as context, "
                            "but its prompt holds none of them: the prompt template lost {{#context#}}.",
                            earlier[0], prompt)  # fmt: skip
         else:
             unwired.append((span, earlier))
-    answering = [(span, earlier) for span, earlier in unwired if not wired and _answers_the_run(trace, span)]
-    if answering and not _read_elsewhere(trace, retrieved):
-        span, earlier = answering[0]
+    answering = None if wired else next((pair for pair in unwired if _answers_the_run(trace, pair[0])), None)
+    if answering is not None and not _read_elsewhere(trace, retrieved):
+        span, earlier = answering
         title = attr(span, "dify.node.title", span.name)
         summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
                    "context and its prompt holds none of them.")  # fmt: skip
@@ -181,10 +197,10 @@ def _answers_the_run(trace: Trace, llm: Any) -> bool:
     return False
 
 
-def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
+def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str, list[str]]]) -> bool:
     """Whether a node other than a retrieval or an LLM took the documents in or put them out (a template, a
     code node, an Answer node showing them): then the retrieval is wired, if not to an LLM."""
-    probes = [probe for _, document in retrieved for probe in _probes(document)]
+    probes = [probe for _, _, found in retrieved for probe in found]
     for span in trace.nodes:
         if attr(span, "dify.node.type") in ("knowledge-retrieval", "llm"):
             continue
@@ -195,23 +211,20 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]) -> Iterator[Finding]:
+def _answer_cut(
+    span: Any, inputs: Any, outputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]
+) -> Finding | None:
     """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
     `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
-    title = attr(span, "dify.node.title", span.name)
-    outputs = json_attr(span, "output.value")
     values = [*(inputs.values() if isinstance(inputs, dict) else ()),
               *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
-    given = {value for value, _ in produced.values() if isinstance(value, str)}
     for value in values:
-        if not isinstance(value, str) or not value or value in given:
-            continue
-        cut = _cut_from(value, answers)
-        if cut is not None:
-            yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
-                           f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
-                           "characters).", cut, value)  # fmt: skip
-            return
+        cut = _cut_from(value, answers) if isinstance(value, str) and len(value) >= 12 else None
+        if cut is not None and not any(value is given or value == given for given, _ in produced.values()):
+            return _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
+                            f"'{_title(span)}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                            "characters).", cut, value)  # fmt: skip
+    return None
 
 
 def _shown_value(message: str) -> str:
@@ -224,7 +237,7 @@ def _shown_value(message: str) -> str:
 
 def _emptied_prompt(
     span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
-) -> Iterator[Finding]:
+) -> Finding | None:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
     (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
@@ -236,11 +249,11 @@ def _emptied_prompt(
             content = message
         index += 1
     if not isinstance(content, str):
-        return
+        return None
     text = _shown_value(content)
     shown = _no_value(text)
     if shown is ...:
-        return
+        return None
     run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
@@ -248,11 +261,11 @@ def _emptied_prompt(
     # An item of a list a node produced counts as produced: an iteration hands its LLM one item at a time.
     given += [item for value in given if isinstance(value, list) for item in value[:50]]
     if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
-        return
+        return None
     producer, name, value = data
-    yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
-                   f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
-                   f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+    return _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
+                    f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
+                    f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
 # Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
@@ -296,33 +309,33 @@ def _title(span: Any) -> str:
 def _last_node(nodes: list[Any], index: int) -> Any:
     """The node an End/Answer at `index` follows: the last before it outside any container's rounds, not a
     branch."""
-    for node in reversed(nodes[:index]):
-        attributes = attributes_of(node)
+    for position in range(index - 1, -1, -1):
+        attributes = attributes_of(nodes[position])
         inside = attributes.get("dify.iteration.index") is not None or attributes.get("dify.loop.index") is not None
         if not inside and attributes.get("dify.node.type") != "if-else":
-            return node
+            return nodes[position]
     return None
 
 
-def _shown_empty(span: Any, inputs: Any, last_node: Any) -> Iterator[Finding]:
-    """An End/Answer node whose every value is empty right after a node that produced a value (under another
-    name: the same name is the same-named rule's): the run answered nothing the node before it had. After a
-    node that failed, the empty value is its error's default."""
+def _shown_empty(span: Any, inputs: Any, nodes: list[Any], index: int) -> Finding | None:
+    """An End/Answer node (at `index` of `nodes`) whose every value is empty right after a node that produced
+    a value (under another name: the same name is the same-named rule's): the run answered nothing the node
+    before it had. After a node that failed, the empty value is its error's default."""
     if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
-        return
+        return None
+    last_node = _last_node(nodes, index)
     if last_node is None or attr(last_node, "dify.node.status") != "succeeded":
-        return
+        return None
     outputs = json_attr(last_node, "output.value")
     if not isinstance(outputs, dict):
-        return
-    producer = _title(last_node)
+        return None
     given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
                   and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
-    if given is not None:
-        title = attr(span, "dify.node.title", span.name)
-        yield _finding(span, "an End/Answer node shows nothing right after a node produced a value",
-                       f"'{title}' received only empty values, though '{producer}' just before it produced "
-                       f"'{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
+    if given is None:
+        return None
+    return _finding(span, "an End/Answer node shows nothing right after a node produced a value",
+                    f"'{_title(span)}' received only empty values, though '{_title(last_node)}' just before it "
+                    f"produced '{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -344,19 +357,18 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
 def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
     """The rounds whose nodes all succeeded: a failed round's item is dropped by design (Dify's error handling
     "remove abnormal output"). `rounds` when the rounds were not recorded."""
-    recorded = [r for r in trace.children(container) if attr(r, "dify.round.index") is not None]
+    recorded = rounds_of(trace, container)
     if not recorded:
         return rounds
-    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in trace.children(r)) for r in recorded)
+    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in nodes) for _, nodes in recorded)
 
 
 def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
     """An item null in the iteration's output whose round succeeded and produced a value: lost in between."""
-    for round_span in trace.children(container):
+    for round_span, nodes in rounds_of(trace, container):
         index = attr(round_span, "dify.round.index")
         if not isinstance(index, int) or index >= len(items) or items[index] is not None:
             continue
-        nodes = trace.children(round_span)
         if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
             continue  # a failed round left a null on purpose (error strategy "continue on error")
         # An if-else's result routes the round; it is no variable the iteration can collect.
@@ -374,8 +386,9 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        yield from _items_lost(trace)
-        retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        if trace.of_type("iteration"):
+            yield from _items_lost(trace)
+        retrieved = [(span.start_time or 0, text, _probes(text)) for span, _, text in trace.documents if text.strip()]
         if retrieved:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
@@ -392,20 +405,24 @@ def create(cfg: Config) -> object:
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
+            outputs = None
             if node_type in ("end", "answer"):
-                if answers:
-                    yield from _answer_cut(span, inputs, answers, produced)
-                yield from _shown_empty(span, inputs, _last_node(nodes, index))
+                outputs = json_attr(span, "output.value")
+                if answers and (cut := _answer_cut(span, inputs, outputs, answers, produced)) is not None:
+                    yield cut
+                if (shown := _shown_empty(span, inputs, nodes, index)) is not None:
+                    yield shown
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
             # mapped from another node than the one that produced the same name.
             refused = node_type == "tool" and status in ("failed", "exception")
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
-                    if name not in produced or _empty(produced[name][0]):
+                    entry = produced.get(name)
+                    if entry is None or _empty(entry[0]):
                         continue
-                    before, producer_span = produced[name]
-                    title, producer = _title(span), _title(producer_span)
+                    before, producer_span = entry
                     if _empty(value):
+                        title, producer = _title(span), _title(producer_span)
                         yield Finding(
                             KEY,
                             "high",
@@ -422,6 +439,7 @@ def create(cfg: Config) -> object:
                             span_id(span),
                         )
                     elif cfg.type_changes and value_kind(value) != value_kind(before):
+                        title, producer = _title(span), _title(producer_span)
                         yield Finding(
                             KEY,
                             "medium",
@@ -444,15 +462,22 @@ def create(cfg: Config) -> object:
                 # an empty value in a later prompt is that failure's doing, not a value lost on the way.
                 failed_before = failed_before or status in ("failed", "exception")
                 continue
-            outputs = json_attr(span, "output.value")
+            if outputs is None:
+                outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
-            if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
-                answers.append(outputs["text"])
-            if node_type == "llm" and data is not None and cfg.emptied_prompts and not failed_before:
-                yield from _emptied_prompt(span, produced, data, trace)
-            title = _title(span) if node_type in ("llm", "code", "template-transform") else ""
+            if node_type == "llm":
+                if (text := outputs.get("text")) and isinstance(text, str):
+                    answers.append(text)
+                if (
+                    data is not None
+                    and cfg.emptied_prompts
+                    and not failed_before
+                    and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None
+                ):
+                    yield shown_none
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
+                title = _title(span)
                 yield Finding(
                     KEY,
                     "medium",
@@ -462,6 +487,7 @@ def create(cfg: Config) -> object:
                     span_id(span),
                 )
             elif node_type == "code" and outputs and all(v is None for v in outputs.values()) and _all_given(span):
+                title = _title(span)
                 yield Finding(
                     KEY,
                     "medium",
@@ -473,11 +499,11 @@ def create(cfg: Config) -> object:
             elif node_type == "code" and (emptied := _emptied_field(span, outputs)) is not None:
                 name, source, value = emptied
                 yield _finding(span, "a code output emptied though the input it is named after had a value",
-                               f"Code node '{title}' returned '{name}' empty though its input '{source}' held "
+                               f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                                f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
-                               f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
+                               f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
             for name, value in outputs.items():
                 produced[name] = (value, span)
