@@ -1,11 +1,12 @@
 """`dify_iteration_escape`: iterations and loops that run away.
 
-Fires when a container runs more rounds than its limit or than its input list, when an iteration runs over
-the characters of a text (a string given where a list was meant: single characters, spaces or punctuation
-among them), when a loop uses every round without reaching its break condition, or when its rounds repeat
-identical outputs and written values (usage aside: an LLM's latency differs on every call). A long batch
-that stays within its limit and makes progress is left alone, and so is an iteration over one repeated item
-or over letters meant as items (`A`…`Z`, 汉字: no separators among them).
+Fires when a container runs more rounds than its limit or than its input list (the list itself, or the length
+Dify counted when the iteration started), when an iteration runs over the characters of a text (a string given
+where a list was meant: single characters, spaces or punctuation among them), when a loop uses every round
+without reaching its break condition, or when its rounds repeat identical outputs and written values (usage
+aside: an LLM's latency differs on every call). A long batch that stays within its limit and makes progress is
+left alone, and so is an iteration over one repeated item or over letters meant as items (`A`…`Z`, 汉字: no
+separators among them).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.loop import node_state
-from detectors.rounds import rounds_of
+from detectors.rounds import identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -100,6 +100,16 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
                     where,
                 )
+            elif kind == "iteration" and isinstance(limit, int) and 0 < limit < count:
+                # Dify counts the list when the iteration starts (`iteration_length`): each item runs one round.
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.9,
+                    f"The iteration '{title}' ran {count} rounds over a list Dify counted {limit} items long.",
+                    {"node": title, "rule": "rounds > the iteration's list length", "rounds": count, "items": limit},
+                    where,
+                )
             source = multiplied_from(trace, container, selector) if isinstance(selector, list) else None
             if source is not None and isinstance(selector, list):
                 yield Finding(
@@ -160,7 +170,7 @@ def create(cfg: Config) -> object:
             # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
             same = 0
             if len(rounds) >= cfg.identical_rounds and not repeated:
-                same = _identical_stretch(rounds) if kind == "loop" else len(rounds) * _identical(rounds)
+                same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
             if same >= cfg.identical_rounds:
                 yield Finding(
                     KEY,
@@ -173,7 +183,7 @@ def create(cfg: Config) -> object:
                         "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
                         "rounds": len(rounds),
                         "identical": same,
-                        "round_outputs": str(_signature(rounds[0][1]))[:300],
+                        "round_outputs": str(signature(rounds[0][1]))[:300],
                     },
                     where,
                 )
@@ -201,20 +211,6 @@ def _run_bound(trace: Trace) -> tuple[str, int] | None:
             if words & _BOUND_WORDS and words & _ROUND_WORDS:
                 return name, value
     return None
-
-
-def _identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> int:
-    """The most rounds in a row that ran the same nodes with the same outputs."""
-    best, run, previous = 0, 0, None
-    for _, nodes in rounds:
-        signature = _signature(nodes)
-        run = run + 1 if signature and signature == previous else 1
-        best, previous = max(best, run), signature
-    return best
-
-
-def _signature(nodes: list[ReadableSpan]) -> tuple[tuple[object, object, object], ...]:
-    return tuple(node_state(n) for n in nodes)
 
 
 def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:

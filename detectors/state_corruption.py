@@ -10,15 +10,21 @@ the run's answer; an End/Answer node receiving or showing a strict beginning of 
 an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
 whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
 succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
-`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were
-already empty at the producer are not corruption.
+`"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
+fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs
+always filled, while its inputs hold a value of that kind under another name (an API renamed the list the code
+reads). Values that were already empty at the producer, or after an HTTP request answered with an error
+status, are not corruption.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from typing import Any
+
+from pydantic import Field
 
 from detectors import (
     DetectorConfig,
@@ -47,6 +53,8 @@ class Config(DetectorConfig):
     # clean runs, all after a node that failed with its error handled (a lookup's empty default); such runs are
     # now left alone, and no clean run of any corpus is flagged (docs/detectors.md).
     emptied_prompts: bool = True
+    # Earlier runs of a code node (per app) that filled an output before its emptying counts as a change.
+    min_history: int = Field(default=5, ge=1)
 
 
 def _empty(value: Any) -> bool:
@@ -268,6 +276,71 @@ def _emptied_prompt(
                     f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
 
 
+# An object rendered flat in a prompt (JSON, or Python's repr as a Jinja2 template renders a dict).
+_SHOWN_RECORD = re.compile(r"\{[^{}]{10,1500}\}")
+# How a prompt shows an emptied field: Python's and JSON's none, an empty text.
+_SHOWN_EMPTY = ("None", "null", "''", '""')
+
+
+def _shown_record(text: str) -> dict[str, Any] | None:
+    """`text` (`{...}`) read as an object: JSON, or a Python literal (what a template makes of a dict)."""
+    value = json_value(text)
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _records(value: Any, into: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    """The objects a node's output holds, nested ones too (lists read to their 50th item)."""
+    if isinstance(value, dict):
+        into.append(value)
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value[:50]
+    else:
+        return into
+    if depth < 4:
+        for item in items:
+            if isinstance(item, dict | list):
+                _records(item, into, depth + 1)
+    return into
+
+
+def _zeroed_record(span: Any, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
+    """An LLM prompted with an object whose fields are emptied (two at least) while an earlier node produced
+    that very object, the same fields, one identifying value in common and none other, with those fields
+    filled: the record was zeroed on its way to the prompt (`{'gate': 'Lobo', 'open': None, 'road': ''}` from
+    `{"gate": "Lobo", "open": true, "road": "dry"}`)."""
+    prompt = prompt_text(span)
+    if "{" not in prompt or not any(marker in prompt for marker in _SHOWN_EMPTY):
+        return None  # most prompts: no object shown, or none with an empty field
+    records: list[dict[str, Any]] | None = None
+    for match in _SHOWN_RECORD.finditer(prompt):
+        shown = _shown_record(match.group())
+        if shown is None or len(shown) < 3:
+            continue
+        emptied = [key for key, value in shown.items() if value is None or value == ""]
+        if len(emptied) < 2:
+            continue
+        if records is None:
+            records = [r for value, _ in produced.values() for r in _records(value, []) if len(r) == len(shown)]
+        for record in records:
+            if set(record) != set(shown):
+                continue
+            kept = [key for key, value in shown.items() if key not in emptied and record[key] == value]
+            changed = [key for key, value in shown.items() if key not in emptied and record[key] != value]
+            lost = [key for key in emptied if not _empty(record[key])]
+            if kept and not changed and len(lost) >= 2:
+                return _finding(span, "an LLM prompted with a record whose fields a node produced filled are empty",
+                                f"LLM node '{_title(span)}' was shown {match.group()[:80]} with "
+                                f"{', '.join(lost)} emptied; an earlier node produced them filled.",
+                                record, shown)  # fmt: skip
+    return None
+
+
 # Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
 _GENERAL_PARTS = frozenset({"text", "value", "data", "info", "result", "results", "output", "input", "raw", "str",
                             "formatted", "display", "label", "json", "body"})  # fmt: skip
@@ -300,6 +373,55 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
         if sources and not any(_empty(given) for _, given in sources):
             return name, sources[0][0], sources[0][1]
     return None
+
+
+def _values(value: Any, name: str, into: list[tuple[str, Any]], depth: int = 0) -> list[tuple[str, Any]]:
+    """Every named value a node's inputs hold, nested ones too (JSON text, as an HTTP body, read as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 3:
+        value = json_value(value)
+    into.append((name, value))
+    if depth < 3 and isinstance(value, dict):
+        for key, item in list(value.items())[:50]:
+            _values(item, str(key), into, depth + 1)
+    elif depth < 3 and isinstance(value, list) and value and isinstance(value[0], dict):
+        _values(value[0], name, into, depth + 1)
+    return into
+
+
+def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
+    """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
+    `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
+    filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text
+    or a number only if it is the one output emptied): (the output, its kind, the input's name, its value).
+    Learns which outputs this run filled."""
+    key = f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
+    runs, filled = history["runs"], history["filled"]
+    found = None
+    # An input that was empty itself makes the empty output its fair rendering.
+    if runs >= cfg.min_history and _all_given(span):
+        emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
+                   is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
+        for name, kind in emptied:
+            if kind not in ("list", "object") and len(emptied) > 1:
+                continue  # texts and numbers emptied together: the node's path for no data (nothing found)
+            source = next(((given, item) for given, item in _values(json_attr(span, "input.value"), "", [])
+                           if given != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
+            if source is not None:
+                found = name, kind, source[0], source[1]
+                break
+    for name, value in list(outputs.items())[:50]:
+        if name in _BOOKKEEPING or _empty(value):
+            continue
+        count, kind = filled.get(name, (0, value_kind(value)))
+        filled[name] = [count + 1, kind if kind == value_kind(value) else "mixed"]
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history["runs"] = (runs + 1) // 2
+        history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+    if len(filled) <= 100:
+        trace.baselines.put(key, history)
+    return found
 
 
 def _title(span: Any) -> str:
@@ -396,6 +518,7 @@ def create(cfg: Config) -> object:
         produced: dict[str, tuple[Any, Any]] = {}
         data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
         failed_before = False  # a node failed (handled) before the one read
+        answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -466,6 +589,11 @@ def create(cfg: Config) -> object:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
+            if node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
+                answered_error = answered_error or status_code >= 400
+            usually_filled = (
+                _usually_filled(trace, span, outputs, cfg) if node_type == "code" and not answered_error else None
+            )
             if node_type == "llm":
                 if (text := outputs.get("text")) and isinstance(text, str):
                     answers.append(text)
@@ -476,6 +604,8 @@ def create(cfg: Config) -> object:
                     and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None
                 ):
                     yield shown_none
+                elif data is not None and not failed_before and (zeroed := _zeroed_record(span, produced)) is not None:
+                    yield zeroed
             if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
                 title = _title(span)
                 yield Finding(
@@ -486,7 +616,13 @@ def create(cfg: Config) -> object:
                     {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                     span_id(span),
                 )
-            elif node_type == "code" and outputs and all(v is None for v in outputs.values()) and _all_given(span):
+            elif (
+                node_type == "code"
+                and not answered_error
+                and outputs
+                and all(v is None for v in outputs.values())
+                and _all_given(span)
+            ):
                 title = _title(span)
                 yield Finding(
                     KEY,
@@ -501,6 +637,12 @@ def create(cfg: Config) -> object:
                 yield _finding(span, "a code output emptied though the input it is named after had a value",
                                f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                                f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
+            elif usually_filled is not None:
+                name, kind, source, value = usually_filled
+                yield _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
+                               f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
+                               f"filled ({kind}), though its input '{source}' held one.", {source: value},
+                               {name: outputs[name]})  # fmt: skip
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",

@@ -10,7 +10,8 @@ parameters next to a word of types, formats or required fields, in English, Span
 Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese or Japanese (`参数 order_id 格式错误`,
 `Parameter order_id: Ganzzahl erwartet`); the wordings are in `detectors/tool_errors.py`. Tool failures for
 other reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
-languages too) are left to other signals. Value flow from a tool that succeeded with
+languages too) are left to other signals. An HTTP request answered 400 or 422 with a validator's wording is a
+refusal too (Dify's HTTP node succeeds whatever the status). Value flow from a tool that succeeded with
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
 another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
@@ -96,10 +97,37 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
+_REFUSING_STATUS = (400, 422)
+
+
+def _refused_request(span: ReadableSpan, outputs: Any) -> Finding | None:
+    """An HTTP request (that succeeded, not a retry attempt) answered 400 or 422 with a validator's wording
+    (`field required`, `is not of type`): the API refused the parameters the node sent. Dify's HTTP node
+    succeeds on any status, so this is the only trace of the refusal."""
+    status = outputs.get("status_code") if isinstance(outputs, dict) else None
+    if status not in _REFUSING_STATUS or not isinstance(outputs, dict):
+        return None
+    body = outputs.get("body")
+    text = body[:2000] if isinstance(body, str) else ""
+    match = SCHEMA_ERROR.search(text)
+    if match is None or SERVICE_WORDS.search(text):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "high", 0.85,
+        f"The API '{title}' called refused the request's parameters ({status}: {match.group(0)}): align the "
+        "node's parameters with the API's schema.",
+        {"node": title, "rule": "an HTTP API answered 400/422 with a validator's wording", "status": status,
+         "error": text[:300], "inputs": str(attr(span, "input.value") or "")[:300]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`);
     the first value of each name."""
-    if depth > 3:
+    if depth > 5:  # records in a list in an answer's wrapper: `json` → list → object → `vehicles` → list → object
         return into
     if isinstance(value, str) and value[:1] in "{[":
         value = json_value(value)
@@ -134,7 +162,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
         tool = get("dify.node.type") == "tool"
-        outputs = json_attr(span, "output.value") if tool else None
+        outputs = json_attr(span, "output.value")
+        if not tool and (refusal := _refused_request(span, outputs)) is not None:
+            yield refusal
         if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
         index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
@@ -148,11 +178,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 reader = later
                 break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
-        if not tool:
-            # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
-            if reader_type not in ("code", "template-transform"):
-                continue
-            outputs = json_attr(span, "output.value")
+        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
+        if not tool and reader_type not in ("code", "template-transform"):
+            continue
         if not isinstance(outputs, dict):
             continue
         fields = _output_fields(span, outputs)
