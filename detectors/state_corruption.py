@@ -392,7 +392,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
     `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
     filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text
-    or a number only if it is the one output emptied): (the output, its kind, the input's name, its value).
+    or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
+    input's name, its value).
     Learns which outputs this run filled."""
     key = f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
@@ -402,8 +403,10 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if runs >= cfg.min_history and _all_given(span):
         emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
+        # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
+        unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
         for name, kind in emptied:
-            if kind not in ("list", "object") and len(emptied) > 1:
+            if kind not in ("list", "object") and unusual > 1:
                 continue  # texts and numbers emptied together: the node's path for no data (nothing found)
             source = next(((given, item) for given, item in _values(json_attr(span, "input.value"), "", [])
                            if given != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
@@ -506,6 +509,39 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
             return
 
 
+def _code_output_lost(
+    trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config, answered_error: bool
+) -> Finding | None:
+    """A code node that succeeded losing a value: every output null though every input had one, an output
+    emptied though the input it is named after had a value, or one its earlier runs always filled. After an
+    HTTP request answered with an error status, the node read no data: nothing to lose."""
+    if answered_error:
+        return None
+    usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
+    if outputs and all(v is None for v in outputs.values()) and _all_given(span):
+        title = _title(span)
+        return Finding(
+            KEY,
+            "medium",
+            0.75,
+            f"Code node '{title}' succeeded but every output is null.",
+            {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
+            span_id(span),
+        )
+    if (emptied := _emptied_field(span, outputs)) is not None:
+        name, source, value = emptied
+        return _finding(span, "a code output emptied though the input it is named after had a value",
+                        f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
+                        f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
+    if usually_filled is not None:
+        name, kind, source, value = usually_filled
+        return _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
+                        f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
+                        f"filled ({kind}), though its input '{source}' held one.", {source: value},
+                        {name: outputs[name]})  # fmt: skip
+    return None
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         if trace.of_type("iteration"):
@@ -589,64 +625,34 @@ def create(cfg: Config) -> object:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
-            if node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
-                answered_error = answered_error or status_code >= 400
-            usually_filled = (
-                _usually_filled(trace, span, outputs, cfg) if node_type == "code" and not answered_error else None
-            )
             if node_type == "llm":
-                if (text := outputs.get("text")) and isinstance(text, str):
+                text = outputs.get("text")
+                if text and isinstance(text, str):
                     answers.append(text)
-                if (
-                    data is not None
-                    and cfg.emptied_prompts
-                    and not failed_before
-                    and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None
-                ):
-                    yield shown_none
-                elif data is not None and not failed_before and (zeroed := _zeroed_record(span, produced)) is not None:
-                    yield zeroed
-            if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
-                title = _title(span)
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"LLM node '{title}' succeeded with an empty answer.",
-                    {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
-                    span_id(span),
-                )
-            elif (
-                node_type == "code"
-                and not answered_error
-                and outputs
-                and all(v is None for v in outputs.values())
-                and _all_given(span)
-            ):
-                title = _title(span)
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"Code node '{title}' succeeded but every output is null.",
-                    {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
-                    span_id(span),
-                )
-            elif node_type == "code" and (emptied := _emptied_field(span, outputs)) is not None:
-                name, source, value = emptied
-                yield _finding(span, "a code output emptied though the input it is named after had a value",
-                               f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
-                               f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-            elif usually_filled is not None:
-                name, kind, source, value = usually_filled
-                yield _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
-                               f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
-                               f"filled ({kind}), though its input '{source}' held one.", {source: value},
-                               {name: outputs[name]})  # fmt: skip
+                if data is not None and not failed_before:
+                    if cfg.emptied_prompts and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None:
+                        yield shown_none
+                    elif (zeroed := _zeroed_record(span, produced)) is not None:
+                        yield zeroed
+                if "text" in outputs and _empty(text):
+                    title = _title(span)
+                    yield Finding(
+                        KEY,
+                        "medium",
+                        0.75,
+                        f"LLM node '{title}' succeeded with an empty answer.",
+                        {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
+                        span_id(span),
+                    )
+            elif node_type == "code":
+                if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
+                    yield lost
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
                                f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
+            elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
+                answered_error = answered_error or status_code >= 400
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:

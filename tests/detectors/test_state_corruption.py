@@ -284,9 +284,9 @@ def _quote(inputs: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan
 
 def test_one_text_or_number_emptied_against_the_nodes_history_and_what_only_looks_like_it() -> None:
     processor = _processor()
-    filled = {"total": 180.0, "berth": "B4", "nights": 3}
+    filled = {"total": 180.0, "berth": "B4", "nights": 3, "promo": ""}
     assert all(processor.detect(_quote({"nights": 3, "rate": 60}, filled)) == [] for _ in range(5))
-    # One output emptied while the others are as usual: the total was lost in the node.
+    # One output emptied while the others are as usual (the promo code always empty): the total was lost.
     (finding,) = processor.detect(_quote({"nights": 3, "rate": 60}, {**filled, "total": None}))
     assert finding.evidence["received"] == str({"total": None})
     # Several emptied together: the node's own path for a booking it could not find.
