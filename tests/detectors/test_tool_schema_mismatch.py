@@ -277,3 +277,12 @@ def test_a_field_renamed_in_records_nested_in_the_answers_wrapper() -> None:
     assert all(processor.detect(_fleet({"seats": 9, "price_per_day": 55 + n})) == [] for n in range(6))
     (finding,) = processor.detect(_fleet({"seats": 9, "daily_rate": {"amount": 55}}))
     assert (finding.evidence["produced"], finding.evidence["received"]) == ("price_per_day", "daily_rate")
+
+
+def test_a_number_written_with_separators_in_a_refusal_is_no_5xx_status() -> None:
+    # `548` inside `90.548,00` is part of the value the tool refused, not a server error's status.
+    error = "Parameter 'gross_pay' must be a number, got '90.548,00'"
+    (finding,) = findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)]), KEY)
+    assert finding.evidence["error"] == error
+    server = "Upstream answered 503 while checking gross_pay"
+    assert findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=server)]), KEY) == []
