@@ -1,11 +1,12 @@
 """`dify_iteration_escape`: iterations and loops that run away.
 
-Fires when a container runs more rounds than its limit or than its input list, when an iteration runs over
-the characters of a text (a string given where a list was meant: single characters, spaces or punctuation
-among them), when a loop uses every round without reaching its break condition, or when its rounds repeat
-identical outputs and written values (usage aside: an LLM's latency differs on every call). A long batch
-that stays within its limit and makes progress is left alone, and so is an iteration over one repeated item
-or over letters meant as items (`A`…`Z`, 汉字: no separators among them).
+Fires when a container runs more rounds than its limit or than its input list (the list itself, or the length
+Dify counted when the iteration started), when an iteration runs over the characters of a text (a string given
+where a list was meant: single characters, spaces or punctuation among them), when a loop uses every round
+without reaching its break condition, or when its rounds repeat identical outputs and written values (usage
+aside: an LLM's latency differs on every call). A long batch that stays within its limit and makes progress is
+left alone, and so is an iteration over one repeated item or over letters meant as items (`A`…`Z`, 汉字: no
+separators among them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.loop import node_state
+from detectors.rounds import identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -37,17 +38,22 @@ _ROUND_WORDS = frozenset({"attempt", "attempts", "try", "tries", "retries", "rou
 _SELECTOR_ROOTS = frozenset({"sys", "env", "conversation"})
 
 
-def _items(trace: Trace, value: Any) -> list[Any] | None:
+def _items(trace: Trace, container: ReadableSpan, value: Any) -> list[Any] | None:
     """An iteration's input list, or None when its input is not one. A variable selector (`["llm_1", "notes"]`:
-    a node's id and its variable) says where the list is read from, as an app's configuration writes it; Dify
-    1.14.1 sends the list itself (`iterator_selector: ["a", "b", "c"]` in every recording), but a selector read
-    as two items would make any longer list an overrun."""
+    a node's id and its variable, a node run before the iteration) says where the list is read from, as an
+    app's configuration writes it; Dify 1.14.1 sends the list itself (`iterator_selector: ["a", "b", "c"]` in
+    every recording), but a selector read as two items would make any longer list an overrun."""
     if not isinstance(value, list):
         return None
     if 2 <= len(value) <= 3 and all(isinstance(part, str) for part in value):
-        head = value[0]
-        if head in _SELECTOR_ROOTS or any(attr(node, "dify.node.id") == head for node in trace.nodes):
+        head, start = value[0], container.start_time or 0
+        if head in _SELECTOR_ROOTS:
             return None
+        for node in trace.nodes:
+            if (node.start_time or 0) > start:
+                break
+            if attr(node, "dify.node.id") == head:
+                return None
     return value
 
 
@@ -60,11 +66,15 @@ class Config(DetectorConfig):
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
+        if not (trace.of_type("iteration") or trace.of_type("loop")):
+            return  # most runs (one lookup each: asking for both types at once merges two lists)
         for container in trace.of_type("iteration", "loop"):
             attributes = attributes_of(container)
+            if attributes.get("dify.round.index") is not None:
+                continue  # a round's span: its container is judged
             kind = attributes.get("dify.node.type")
             title = attributes.get("dify.node.title", container.name)
-            rounds = [s for s in trace.children(container) if attr(s, "dify.round.index") is not None]
+            rounds = rounds_of(trace, container)
             count = max(len(rounds), attributes.get("dify.container.rounds", 0))
             where = span_id(container)
             limit = attributes.get("dify.container.limit")
@@ -80,7 +90,7 @@ def create(cfg: Config) -> object:
                 )
             # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
             items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
-            selector = _items(trace, items.get("iterator_selector")) if isinstance(items, dict) else None
+            selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
             if isinstance(selector, list) and count > len(selector):
                 yield Finding(
                     KEY,
@@ -88,6 +98,16 @@ def create(cfg: Config) -> object:
                     0.9,
                     f"The iteration '{title}' ran {count} rounds over a list of {len(selector)} items.",
                     {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
+                    where,
+                )
+            elif kind == "iteration" and isinstance(limit, int) and 0 < limit < count:
+                # Dify counts the list when the iteration starts (`iteration_length`): each item runs one round.
+                yield Finding(
+                    KEY,
+                    "high",
+                    0.9,
+                    f"The iteration '{title}' ran {count} rounds over a list Dify counted {limit} items long.",
+                    {"node": title, "rule": "rounds > the iteration's list length", "rounds": count, "items": limit},
                     where,
                 )
             source = multiplied_from(trace, container, selector) if isinstance(selector, list) else None
@@ -150,7 +170,7 @@ def create(cfg: Config) -> object:
             # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
             same = 0
             if len(rounds) >= cfg.identical_rounds and not repeated:
-                same = _identical_stretch(trace, rounds) if kind == "loop" else len(rounds) * _identical(trace, rounds)
+                same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
             if same >= cfg.identical_rounds:
                 yield Finding(
                     KEY,
@@ -163,7 +183,7 @@ def create(cfg: Config) -> object:
                         "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
                         "rounds": len(rounds),
                         "identical": same,
-                        "round_outputs": str(_signature(trace, rounds[0]))[:300],
+                        "round_outputs": str(signature(rounds[0][1]))[:300],
                     },
                     where,
                 )
@@ -193,21 +213,16 @@ def _run_bound(trace: Trace) -> tuple[str, int] | None:
     return None
 
 
-def _identical_stretch(trace: Trace, rounds: list[ReadableSpan]) -> int:
-    """The most rounds in a row that ran the same nodes with the same outputs."""
-    best, run, previous = 0, 0, None
-    for round_span in rounds:
-        signature = _signature(trace, round_span)
-        run = run + 1 if signature and signature == previous else 1
-        best, previous = max(best, run), signature
-    return best
-
-
-def _signature(trace: Trace, round_span: ReadableSpan) -> tuple[tuple[object, object, object], ...]:
-    return tuple(node_state(n) for n in trace.children(round_span))
-
-
-def _identical(trace: Trace, rounds: list[ReadableSpan]) -> bool:
-    """Every round ran the same nodes with the same outputs (compared round by round: most differ at once)."""
-    first = _signature(trace, rounds[0])
-    return bool(first) and all(_signature(trace, r) == first for r in rounds[1:])
+def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
+    """Every round ran the same nodes with the same outputs (compared node by node: most differ at once)."""
+    first_nodes = rounds[0][1]
+    first: list[tuple[object, object, object]] = []  # the first round's states, as far as compared
+    for _, nodes in rounds[1:]:
+        if len(nodes) != len(first_nodes):
+            return False
+        for index, node in enumerate(nodes):
+            if index == len(first):
+                first.append(node_state(first_nodes[index]))
+            if node_state(node) != first[index]:
+                return False
+    return bool(first_nodes)

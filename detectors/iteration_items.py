@@ -43,6 +43,13 @@ def multiplied_from(trace: Trace, container: ReadableSpan, items: list[Any]) -> 
     itself: the list was multiplied on its way to the iteration. None otherwise."""
     if len(items) < 2:
         return None
+    if len(items) <= _MAX_ITEMS and not any(isinstance(item, dict) for item in items):
+        # Items are covered only by equal ones: a shorter list covers them only if some repeat.
+        try:
+            if len(set(items)) == len(items):
+                return None
+        except TypeError:  # lists among the items: compared below
+            pass
     start = container.start_time or 0
     earlier = [node for node in trace.nodes if (node.start_time or 0) < start]
     sources = [*reversed(earlier), trace.root] if trace.root is not None else list(reversed(earlier))

@@ -4,7 +4,8 @@ A node running again and again with the same inputs is not stuck by itself: a lo
 lookup node does that while the loop makes progress. It is stuck when the rounds in which it repeated are
 identical as a whole: every node in them produced the same outputs and wrote the same variables
 (assigners keep the new value in their process data). Usage is not state: an LLM's outputs carry its
-latency and token counts, which differ on every call of a real model."""
+latency and token counts, which differ on every call of a real model. An iteration is stuck when it works
+one item again and again: over a list multiplied on its way, or past its list's length."""
 
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
+from detectors.rounds import identical_stretch, node_state, rounds_of, signature
 
 KEY = "loop"
-# Output keys that measure a call rather than say what it produced.
-_USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
 
 
 class Config(DetectorConfig):
@@ -28,22 +28,18 @@ class Config(DetectorConfig):
     retry_storm: int = Field(default=4, ge=2)
 
 
-def node_state(span: ReadableSpan) -> tuple[object, object, object]:
-    """What a node left behind in a round, comparable across rounds: its id, its outputs without usage, and
-    an assigner's written values."""
-    attributes = attributes_of(span)
-    outputs = json_attr(span, "output.value")
-    if isinstance(outputs, dict) and not _USAGE.isdisjoint(outputs):
-        outputs = {k: v for k, v in outputs.items() if k not in _USAGE}
-    written = attributes.get("dify.node.process_data") if attributes.get("dify.node.type") == "assigner" else None
-    return attributes.get("dify.node.id"), outputs, written
-
-
 def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
     """An iteration that worked the same item `min_repeats` times or more with the same outputs each time,
     over a list multiplied on its way from the node that produced it (an iteration over a list that holds
-    an item several times, as its producer gave it, does what it was asked)."""
+    an item several times, as its producer gave it, does what it was asked); or one that ran more rounds than
+    its list's length (Dify's `iteration_length`) with `min_repeats` rounds in a row alike."""
     for container in trace.of_type("iteration"):
+        if attr(container, "dify.round.index") is not None:
+            continue  # a round's span: its container is judged
+        past = _repeating_past_length(trace, container, cfg)
+        if past is not None:
+            yield past
+            continue
         inputs = json_attr(container, "input.value")
         items = inputs.get("iterator_selector") if isinstance(inputs, dict) else None
         if (
@@ -53,10 +49,10 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
         ):
             continue
         rounds: dict[str, list[list[tuple[object, object, object]]]] = {}  # item → each round's node states
-        for round_span in trace.children(container):
+        for round_span, nodes in rounds_of(trace, container):
             index = attr(round_span, "dify.round.index")
             if isinstance(index, int) and index < len(items):
-                state = [node_state(node) for node in trace.children(round_span)]
+                state = [node_state(node) for node in nodes]
                 rounds.setdefault(repr(items[index]), []).append(state)
         for item, states in rounds.items():
             if len(states) >= cfg.min_repeats and all(state == states[0] for state in states[1:]):
@@ -74,6 +70,27 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 break
 
 
+def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -> Finding | None:
+    """An iteration that ran more rounds than its list has items, `min_repeats` rounds in a row of it alike: it
+    kept working one item instead of moving on (a list holding an item twice runs no round too many)."""
+    length, ran = attr(container, "dify.container.limit"), attr(container, "dify.container.rounds")
+    if not (isinstance(length, int) and isinstance(ran, int) and 0 < length < ran):
+        return None
+    rounds = rounds_of(trace, container)
+    same, first = identical_stretch(rounds)
+    if same < cfg.min_repeats:
+        return None
+    title = attr(container, "dify.node.title", container.name)
+    return Finding(
+        KEY, "medium", 0.85,
+        f"The iteration '{title}' ran {ran} rounds over a list of {length} items, and {same} rounds in a row "
+        f"(from round {first}) did the same work with the same outputs: it is stuck on one item.",
+        {"node": title, "rule": "an iteration past its list's length repeating the same round", "rounds": ran,
+         "items": length, "repeats": same, "round_outputs": str(signature(rounds[first][1]))[:300]},
+        span_id(container),
+    )  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         runs: dict[tuple[object, object], list[ReadableSpan]] = {}
@@ -81,13 +98,13 @@ def create(cfg: Config) -> object:
         states: dict[int, list[tuple[object, object, object]]] = {}
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
         for span in trace.nodes:
-            attributes = attributes_of(span)
-            inputs = attributes.get("input.value")
-            if attributes.get("dify.loop.index") is not None and span.parent is not None:
+            get = attributes_of(span).get
+            if get("dify.loop.index") is not None and span.parent is not None:
                 states.setdefault(span.parent.span_id, []).append(node_state(span))
+                inputs = get("input.value")
                 if inputs is not None:
-                    runs.setdefault((attributes.get("dify.node.id"), inputs), []).append(span)
-            attempts = attributes.get("dify.node.attempts", 1)
+                    runs.setdefault((get("dify.node.id"), inputs), []).append(span)
+            attempts = get("dify.node.attempts")
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
         for (node_id, inputs), spans in runs.items():
@@ -107,7 +124,8 @@ def create(cfg: Config) -> object:
                  "last_round_outputs": str(rounds[-1])[:300], "repeats": len(spans)},
                 span_id(spans[-1]),
             )  # fmt: skip
-        yield from _iterations_repeating(trace, cfg)
+        if trace.of_type("iteration"):
+            yield from _iterations_repeating(trace, cfg)
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"
             yield Finding(

@@ -10,14 +10,21 @@ the run's answer; an End/Answer node receiving or showing a strict beginning of 
 an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
 whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
 succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
-`"[object Object]"`; whole, or after a label on its last line) after a node produced data. Values that were
-already empty at the producer are not corruption.
+`"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
+fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs
+always filled, while its inputs hold a value of that kind under another name (an API renamed the list the code
+reads). Values that were already empty at the producer, or after an HTTP request answered with an error
+status, are not corruption.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
 from typing import Any
+
+from pydantic import Field
 
 from detectors import (
     DetectorConfig,
@@ -30,6 +37,7 @@ from detectors import (
     prompt_text,
     span_id,
 )
+from detectors.rounds import rounds_of
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -45,6 +53,8 @@ class Config(DetectorConfig):
     # clean runs, all after a node that failed with its error handled (a lookup's empty default); such runs are
     # now left alone, and no clean run of any corpus is flagged (docs/detectors.md).
     emptied_prompts: bool = True
+    # Earlier runs of a code node (per app) that filled an output before its emptying counts as a change.
+    min_history: int = Field(default=5, ge=1)
 
 
 def _empty(value: Any) -> bool:
@@ -61,7 +71,9 @@ _BOOKKEEPING = frozenset({"files", "headers", "status_code", "reasoning_content"
 
 def _no_value(text: Any) -> Any:
     """The value `text` renders when it renders none (`[]`, `None`, `"[object Object]"`…); `...` otherwise."""
-    if not isinstance(text, str) or text.strip().strip('"').strip().lower() not in _NO_VALUE:
+    if not isinstance(text, str) or len(text.strip()) > 17:  # longer than any name for none
+        return ...
+    if text.strip().strip('"').strip().lower() not in _NO_VALUE:
         return ...
     value = json_value(text.strip())
     return None if isinstance(value, str) and value.strip().lower() in ("none", "null", "nil", "undefined") else value
@@ -102,10 +114,21 @@ def _finding(span: Any, rule: str, summary: str, produced: Any, received: Any) -
                    span_id(span))  # fmt: skip
 
 
+# A line of text: what `str.splitlines` splits at, left out.
+_LINE = re.compile("[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
 def _probes(text: str) -> list[str]:
-    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters."""
-    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 8]
-    return [line[:30] for line in lines[:3]]
+    """Pieces of a retrieved document a prompt holding it would show: its first lines, up to 30 characters.
+    Lines are found one by one (`str.splitlines`' breaks): documents are long, and three lines are enough."""
+    probes: list[str] = []
+    for line in _LINE.finditer(text):
+        piece = line.group().strip()
+        if len(piece) >= 8:
+            probes.append(piece[:30])
+            if len(probes) == 3:
+                break
+    return probes
 
 
 def _cut_from(value: str, answers: list[str]) -> str | None:
@@ -125,41 +148,42 @@ def _cut_from(value: str, answers: list[str]) -> str | None:
     return None
 
 
-def _context_lost(trace: Trace, retrieved: list[tuple[int, str]]) -> Iterator[Finding]:
+def _context_lost(trace: Trace, retrieved: list[tuple[int, str, list[str]]]) -> Iterator[Finding]:
     """Retrieved documents that never reached an LLM after the retrieval: its `#context#` empty, or filled
     but in none of its prompts (the template lost `{{#context#}}`), or, where no LLM takes a context, in
     none of the prompts of the LLMs after the retrieval while one of them gave the run's answer (the
-    retrieval wired to nothing, and the answer made without it)."""
+    retrieval wired to nothing, and the answer made without it). `retrieved`: each document's start, text and
+    probes."""
     unwired: list[tuple[Any, list[str]]] = []  # LLMs without a context variable, and their earlier documents
     wired = False  # the documents reached some LLM's prompt
     for span in trace.of_type("llm"):
-        earlier = [content for start, content in retrieved if start <= (span.start_time or 0)]
+        earlier = [content for start, content, _ in retrieved if start <= (span.start_time or 0)]
         if not earlier:
             continue
-        title = attr(span, "dify.node.title", span.name)
         inputs = json_attr(span, "input.value")
         context = inputs.get("#context#") if isinstance(inputs, dict) else None
         if isinstance(context, str) and not context.strip():
             yield _finding(span, "retrieved documents → empty #context# at the next LLM",
-                           f"{len(earlier)} retrieved document(s) never reached LLM node '{title}': its context "
-                           "was empty.", earlier[0], context)  # fmt: skip
+                           f"{len(earlier)} retrieved document(s) never reached LLM node '{_title(span)}': its "
+                           "context was empty.", earlier[0], context)  # fmt: skip
             continue
         prompt = prompt_text(span)
-        probes = [probe for document in earlier for probe in _probes(document)]
+        start = span.start_time or 0
+        probes = [probe for begun, _, found in retrieved if begun <= start for probe in found]
         if not prompt or not probes:
             continue
         if any(probe in prompt for probe in probes):
             wired = True
         elif isinstance(context, str):
             yield _finding(span, "retrieved documents in #context# but in none of the LLM's prompts",
-                           f"LLM node '{title}' was given {len(earlier)} retrieved document(s) as context, "
+                           f"LLM node '{_title(span)}' was given {len(earlier)} retrieved document(s) as context, "
                            "but its prompt holds none of them: the prompt template lost {{#context#}}.",
                            earlier[0], prompt)  # fmt: skip
         else:
             unwired.append((span, earlier))
-    answering = [(span, earlier) for span, earlier in unwired if not wired and _answers_the_run(trace, span)]
-    if answering and not _read_elsewhere(trace, retrieved):
-        span, earlier = answering[0]
+    answering = None if wired else next((pair for pair in unwired if _answers_the_run(trace, pair[0])), None)
+    if answering is not None and not _read_elsewhere(trace, retrieved):
+        span, earlier = answering
         title = attr(span, "dify.node.title", span.name)
         summary = (f"{len(earlier)} retrieved document(s) reached no LLM: '{title}' after the retrieval takes no "
                    "context and its prompt holds none of them.")  # fmt: skip
@@ -181,10 +205,10 @@ def _answers_the_run(trace: Trace, llm: Any) -> bool:
     return False
 
 
-def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
+def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str, list[str]]]) -> bool:
     """Whether a node other than a retrieval or an LLM took the documents in or put them out (a template, a
     code node, an Answer node showing them): then the retrieval is wired, if not to an LLM."""
-    probes = [probe for _, document in retrieved for probe in _probes(document)]
+    probes = [probe for _, _, found in retrieved for probe in found]
     for span in trace.nodes:
         if attr(span, "dify.node.type") in ("knowledge-retrieval", "llm"):
             continue
@@ -195,23 +219,20 @@ def _read_elsewhere(trace: Trace, retrieved: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _answer_cut(span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]) -> Iterator[Finding]:
+def _answer_cut(
+    span: Any, inputs: Any, outputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]
+) -> Finding | None:
     """An End/Answer node receiving or showing an LLM's answer cut short. `answers`: the earlier LLMs' texts;
     `produced`: the earlier nodes' outputs (a value one of them gave whole, a class name, is theirs, not a cut)."""
-    title = attr(span, "dify.node.title", span.name)
-    outputs = json_attr(span, "output.value")
     values = [*(inputs.values() if isinstance(inputs, dict) else ()),
               *(outputs.values() if isinstance(outputs, dict) else ())]  # fmt: skip
-    given = {value for value, _ in produced.values() if isinstance(value, str)}
     for value in values:
-        if not isinstance(value, str) or not value or value in given:
-            continue
-        cut = _cut_from(value, answers)
-        if cut is not None:
-            yield _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
-                           f"'{title}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
-                           "characters).", cut, value)  # fmt: skip
-            return
+        cut = _cut_from(value, answers) if isinstance(value, str) and len(value) >= 12 else None
+        if cut is not None and not any(value is given or value == given for given, _ in produced.values()):
+            return _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
+                            f"'{_title(span)}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
+                            "characters).", cut, value)  # fmt: skip
+    return None
 
 
 def _shown_value(message: str) -> str:
@@ -224,7 +245,7 @@ def _shown_value(message: str) -> str:
 
 def _emptied_prompt(
     span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
-) -> Iterator[Finding]:
+) -> Finding | None:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
     (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
@@ -236,11 +257,11 @@ def _emptied_prompt(
             content = message
         index += 1
     if not isinstance(content, str):
-        return
+        return None
     text = _shown_value(content)
     shown = _no_value(text)
     if shown is ...:
-        return
+        return None
     run_inputs = json_attr(trace.root, "input.value") if trace.root is not None else None
     inputs = run_inputs.items() if isinstance(run_inputs, dict) else ()
     named = [*produced.items(), *((name, (value, "")) for name, value in inputs)]
@@ -248,11 +269,76 @@ def _emptied_prompt(
     # An item of a list a node produced counts as produced: an iteration hands its LLM one item at a time.
     given += [item for value in given if isinstance(value, list) for item in value[:50]]
     if any((type(value) is type(shown) and value == shown) or value == text.strip() for value in given):
-        return
+        return None
     producer, name, value = data
-    yield _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
-                   f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
-                   f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+    return _finding(span, "an LLM's user message shows a value rendered as none after a node produced data",
+                    f"LLM node '{_title(span)}' was prompted with {text.strip()[:40]} after '{_title(producer)}' "
+                    f"produced '{name}': the value was emptied on the way.", {name: value}, content)  # fmt: skip
+
+
+# An object rendered flat in a prompt (JSON, or Python's repr as a Jinja2 template renders a dict).
+_SHOWN_RECORD = re.compile(r"\{[^{}]{10,1500}\}")
+# How a prompt shows an emptied field: Python's and JSON's none, an empty text.
+_SHOWN_EMPTY = ("None", "null", "''", '""')
+
+
+def _shown_record(text: str) -> dict[str, Any] | None:
+    """`text` (`{...}`) read as an object: JSON, or a Python literal (what a template makes of a dict)."""
+    value = json_value(text)
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _records(value: Any, into: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    """The objects a node's output holds, nested ones too (lists read to their 50th item)."""
+    if isinstance(value, dict):
+        into.append(value)
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value[:50]
+    else:
+        return into
+    if depth < 4:
+        for item in items:
+            if isinstance(item, dict | list):
+                _records(item, into, depth + 1)
+    return into
+
+
+def _zeroed_record(span: Any, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
+    """An LLM prompted with an object whose fields are emptied (two at least) while an earlier node produced
+    that very object, the same fields, one identifying value in common and none other, with those fields
+    filled: the record was zeroed on its way to the prompt (`{'gate': 'Lobo', 'open': None, 'road': ''}` from
+    `{"gate": "Lobo", "open": true, "road": "dry"}`)."""
+    prompt = prompt_text(span)
+    if "{" not in prompt or not any(marker in prompt for marker in _SHOWN_EMPTY):
+        return None  # most prompts: no object shown, or none with an empty field
+    records: list[dict[str, Any]] | None = None
+    for match in _SHOWN_RECORD.finditer(prompt):
+        shown = _shown_record(match.group())
+        if shown is None or len(shown) < 3:
+            continue
+        emptied = [key for key, value in shown.items() if value is None or value == ""]
+        if len(emptied) < 2:
+            continue
+        if records is None:
+            records = [r for value, _ in produced.values() for r in _records(value, []) if len(r) == len(shown)]
+        for record in records:
+            if set(record) != set(shown):
+                continue
+            kept = [key for key, value in shown.items() if key not in emptied and record[key] == value]
+            changed = [key for key, value in shown.items() if key not in emptied and record[key] != value]
+            lost = [key for key in emptied if not _empty(record[key])]
+            if kept and not changed and len(lost) >= 2:
+                return _finding(span, "an LLM prompted with a record whose fields a node produced filled are empty",
+                                f"LLM node '{_title(span)}' was shown {match.group()[:80]} with "
+                                f"{', '.join(lost)} emptied; an earlier node produced them filled.",
+                                record, shown)  # fmt: skip
+    return None
 
 
 # Name parts too general to tie an output to an input (`status_text` is about `status`, not any `text`).
@@ -289,6 +375,58 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
     return None
 
 
+def _values(value: Any, name: str, into: list[tuple[str, Any]], depth: int = 0) -> list[tuple[str, Any]]:
+    """Every named value a node's inputs hold, nested ones too (JSON text, as an HTTP body, read as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 3:
+        value = json_value(value)
+    into.append((name, value))
+    if depth < 3 and isinstance(value, dict):
+        for key, item in list(value.items())[:50]:
+            _values(item, str(key), into, depth + 1)
+    elif depth < 3 and isinstance(value, list) and value and isinstance(value[0], dict):
+        _values(value[0], name, into, depth + 1)
+    return into
+
+
+def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
+    """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
+    `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
+    filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text
+    or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
+    input's name, its value).
+    Learns which outputs this run filled."""
+    key = f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
+    runs, filled = history["runs"], history["filled"]
+    found = None
+    # An input that was empty itself makes the empty output its fair rendering.
+    if runs >= cfg.min_history and _all_given(span):
+        emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
+                   is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
+        # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
+        unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
+        for name, kind in emptied:
+            if kind not in ("list", "object") and unusual > 1:
+                continue  # texts and numbers emptied together: the node's path for no data (nothing found)
+            source = next(((given, item) for given, item in _values(json_attr(span, "input.value"), "", [])
+                           if given != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
+            if source is not None:
+                found = name, kind, source[0], source[1]
+                break
+    for name, value in list(outputs.items())[:50]:
+        if name in _BOOKKEEPING or _empty(value):
+            continue
+        count, kind = filled.get(name, (0, value_kind(value)))
+        filled[name] = [count + 1, kind if kind == value_kind(value) else "mixed"]
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history["runs"] = (runs + 1) // 2
+        history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+    if len(filled) <= 100:
+        trace.baselines.put(key, history)
+    return found
+
+
 def _title(span: Any) -> str:
     return str(attr(span, "dify.node.title") or span.name)
 
@@ -296,33 +434,33 @@ def _title(span: Any) -> str:
 def _last_node(nodes: list[Any], index: int) -> Any:
     """The node an End/Answer at `index` follows: the last before it outside any container's rounds, not a
     branch."""
-    for node in reversed(nodes[:index]):
-        attributes = attributes_of(node)
+    for position in range(index - 1, -1, -1):
+        attributes = attributes_of(nodes[position])
         inside = attributes.get("dify.iteration.index") is not None or attributes.get("dify.loop.index") is not None
         if not inside and attributes.get("dify.node.type") != "if-else":
-            return node
+            return nodes[position]
     return None
 
 
-def _shown_empty(span: Any, inputs: Any, last_node: Any) -> Iterator[Finding]:
-    """An End/Answer node whose every value is empty right after a node that produced a value (under another
-    name: the same name is the same-named rule's): the run answered nothing the node before it had. After a
-    node that failed, the empty value is its error's default."""
+def _shown_empty(span: Any, inputs: Any, nodes: list[Any], index: int) -> Finding | None:
+    """An End/Answer node (at `index` of `nodes`) whose every value is empty right after a node that produced
+    a value (under another name: the same name is the same-named rule's): the run answered nothing the node
+    before it had. After a node that failed, the empty value is its error's default."""
     if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
-        return
+        return None
+    last_node = _last_node(nodes, index)
     if last_node is None or attr(last_node, "dify.node.status") != "succeeded":
-        return
+        return None
     outputs = json_attr(last_node, "output.value")
     if not isinstance(outputs, dict):
-        return
-    producer = _title(last_node)
+        return None
     given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
                   and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
-    if given is not None:
-        title = attr(span, "dify.node.title", span.name)
-        yield _finding(span, "an End/Answer node shows nothing right after a node produced a value",
-                       f"'{title}' received only empty values, though '{producer}' just before it produced "
-                       f"'{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
+    if given is None:
+        return None
+    return _finding(span, "an End/Answer node shows nothing right after a node produced a value",
+                    f"'{_title(span)}' received only empty values, though '{_title(last_node)}' just before it "
+                    f"produced '{given[0]}'.", {given[0]: given[1]}, inputs)  # fmt: skip
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
@@ -344,19 +482,18 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
 def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
     """The rounds whose nodes all succeeded: a failed round's item is dropped by design (Dify's error handling
     "remove abnormal output"). `rounds` when the rounds were not recorded."""
-    recorded = [r for r in trace.children(container) if attr(r, "dify.round.index") is not None]
+    recorded = rounds_of(trace, container)
     if not recorded:
         return rounds
-    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in trace.children(r)) for r in recorded)
+    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in nodes) for _, nodes in recorded)
 
 
 def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
     """An item null in the iteration's output whose round succeeded and produced a value: lost in between."""
-    for round_span in trace.children(container):
+    for round_span, nodes in rounds_of(trace, container):
         index = attr(round_span, "dify.round.index")
         if not isinstance(index, int) or index >= len(items) or items[index] is not None:
             continue
-        nodes = trace.children(round_span)
         if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
             continue  # a failed round left a null on purpose (error strategy "continue on error")
         # An if-else's result routes the round; it is no variable the iteration can collect.
@@ -372,10 +509,44 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
             return
 
 
+def _code_output_lost(
+    trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config, answered_error: bool
+) -> Finding | None:
+    """A code node that succeeded losing a value: every output null though every input had one, an output
+    emptied though the input it is named after had a value, or one its earlier runs always filled. After an
+    HTTP request answered with an error status, the node read no data: nothing to lose."""
+    if answered_error:
+        return None
+    usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
+    if outputs and all(v is None for v in outputs.values()) and _all_given(span):
+        title = _title(span)
+        return Finding(
+            KEY,
+            "medium",
+            0.75,
+            f"Code node '{title}' succeeded but every output is null.",
+            {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
+            span_id(span),
+        )
+    if (emptied := _emptied_field(span, outputs)) is not None:
+        name, source, value = emptied
+        return _finding(span, "a code output emptied though the input it is named after had a value",
+                        f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
+                        f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
+    if usually_filled is not None:
+        name, kind, source, value = usually_filled
+        return _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
+                        f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
+                        f"filled ({kind}), though its input '{source}' held one.", {source: value},
+                        {name: outputs[name]})  # fmt: skip
+    return None
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        yield from _items_lost(trace)
-        retrieved = [(span.start_time or 0, text) for span, _, text in trace.documents if text.strip()]
+        if trace.of_type("iteration"):
+            yield from _items_lost(trace)
+        retrieved = [(span.start_time or 0, text, _probes(text)) for span, _, text in trace.documents if text.strip()]
         if retrieved:
             yield from _context_lost(trace, retrieved)
         answers: list[str] = []  # earlier LLMs' texts, for the End/Answer nodes
@@ -383,6 +554,7 @@ def create(cfg: Config) -> object:
         produced: dict[str, tuple[Any, Any]] = {}
         data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
         failed_before = False  # a node failed (handled) before the one read
+        answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -392,20 +564,24 @@ def create(cfg: Config) -> object:
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
             inputs = json_attr(span, "input.value") if reads else None
+            outputs = None
             if node_type in ("end", "answer"):
-                if answers:
-                    yield from _answer_cut(span, inputs, answers, produced)
-                yield from _shown_empty(span, inputs, _last_node(nodes, index))
+                outputs = json_attr(span, "output.value")
+                if answers and (cut := _answer_cut(span, inputs, outputs, answers, produced)) is not None:
+                    yield cut
+                if (shown := _shown_empty(span, inputs, nodes, index)) is not None:
+                    yield shown
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
             # mapped from another node than the one that produced the same name.
             refused = node_type == "tool" and status in ("failed", "exception")
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
-                    if name not in produced or _empty(produced[name][0]):
+                    entry = produced.get(name)
+                    if entry is None or _empty(entry[0]):
                         continue
-                    before, producer_span = produced[name]
-                    title, producer = _title(span), _title(producer_span)
+                    before, producer_span = entry
                     if _empty(value):
+                        title, producer = _title(span), _title(producer_span)
                         yield Finding(
                             KEY,
                             "high",
@@ -422,6 +598,7 @@ def create(cfg: Config) -> object:
                             span_id(span),
                         )
                     elif cfg.type_changes and value_kind(value) != value_kind(before):
+                        title, producer = _title(span), _title(producer_span)
                         yield Finding(
                             KEY,
                             "medium",
@@ -444,41 +621,38 @@ def create(cfg: Config) -> object:
                 # an empty value in a later prompt is that failure's doing, not a value lost on the way.
                 failed_before = failed_before or status in ("failed", "exception")
                 continue
-            outputs = json_attr(span, "output.value")
+            if outputs is None:
+                outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
                 continue
-            if node_type == "llm" and isinstance(outputs.get("text"), str) and outputs["text"]:
-                answers.append(outputs["text"])
-            if node_type == "llm" and data is not None and cfg.emptied_prompts and not failed_before:
-                yield from _emptied_prompt(span, produced, data, trace)
-            title = _title(span) if node_type in ("llm", "code", "template-transform") else ""
-            if node_type == "llm" and "text" in outputs and _empty(outputs["text"]):
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"LLM node '{title}' succeeded with an empty answer.",
-                    {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
-                    span_id(span),
-                )
-            elif node_type == "code" and outputs and all(v is None for v in outputs.values()) and _all_given(span):
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.75,
-                    f"Code node '{title}' succeeded but every output is null.",
-                    {"node": title, "rule": "a code node whose every output is null", "outputs": sorted(outputs)},
-                    span_id(span),
-                )
-            elif node_type == "code" and (emptied := _emptied_field(span, outputs)) is not None:
-                name, source, value = emptied
-                yield _finding(span, "a code output emptied though the input it is named after had a value",
-                               f"Code node '{title}' returned '{name}' empty though its input '{source}' held "
-                               f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
+            if node_type == "llm":
+                text = outputs.get("text")
+                if text and isinstance(text, str):
+                    answers.append(text)
+                if data is not None and not failed_before:
+                    if cfg.emptied_prompts and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None:
+                        yield shown_none
+                    elif (zeroed := _zeroed_record(span, produced)) is not None:
+                        yield zeroed
+                if "text" in outputs and _empty(text):
+                    title = _title(span)
+                    yield Finding(
+                        KEY,
+                        "medium",
+                        0.75,
+                        f"LLM node '{title}' succeeded with an empty answer.",
+                        {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
+                        span_id(span),
+                    )
+            elif node_type == "code":
+                if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
+                    yield lost
             elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
                 yield _finding(span, "a template that rendered no value from inputs that all had one",
-                               f"Template node '{title}' was given values but rendered {outputs['output']!r}.",
+                               f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
+            elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
+                answered_error = answered_error or status_code >= 400
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:

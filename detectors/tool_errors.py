@@ -164,7 +164,8 @@ _SERVICE_OTHER = (
     r"认证|鉴权|授权|密钥|令牌|配额|限流|超时|不可用|認証|APIキー|トークン|タイムアウト|利用できません|上限"
     r"|인증|API ?키|시간 초과|할당량|사용할 수 없|مصادقة|مفتاح API|انتهت المهلة|غير مصرح|الحصة"
 )
-NOT_SCHEMA = Wordings(_SERVICE + r"|\b5\d\d\b", _SERVICE_OTHER)
+# A 5xx status: three digits on their own, not a part of a number written with separators (`90.548,00`).
+NOT_SCHEMA = Wordings(_SERVICE + r"|(?<![\d.,])\b5\d\d\b(?![.,]\d)", _SERVICE_OTHER)
 # The same words without the 5xx status: a number in an answer's data is no status.
 SERVICE_WORDS = Wordings(_SERVICE, _SERVICE_OTHER)
 # A well-formed value that names nothing: the input fit, the thing is not there.

@@ -10,7 +10,8 @@ parameters next to a word of types, formats or required fields, in English, Span
 Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese or Japanese (`参数 order_id 格式错误`,
 `Parameter order_id: Ganzzahl erwartet`); the wordings are in `detectors/tool_errors.py`. Tool failures for
 other reasons (timeouts, rate limits, server errors, credentials, a value that names nothing found, in those
-languages too) are left to other signals. Value flow from a tool that succeeded with
+languages too) are left to other signals. An HTTP request answered 400 or 422 with a validator's wording is a
+refusal too (Dify's HTTP node succeeds whatever the status). Value flow from a tool that succeeded with
 structured output to the node after it, for names no earlier node produced (the run's inputs are often
 named like the tool's fields): a field read as null that the output does not hold at all; a field read as
 another type than the tool wrote it; a field whose type differs from the one the tool's earlier runs gave
@@ -29,7 +30,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, json_value, node_error, span_id
+from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     MISSING_FIELD,
@@ -96,10 +97,37 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
+_REFUSING_STATUS = (400, 422)
+
+
+def _refused_request(span: ReadableSpan, outputs: Any) -> Finding | None:
+    """An HTTP request (that succeeded, not a retry attempt) answered 400 or 422 with a validator's wording
+    (`field required`, `is not of type`): the API refused the parameters the node sent. Dify's HTTP node
+    succeeds on any status, so this is the only trace of the refusal."""
+    status = outputs.get("status_code") if isinstance(outputs, dict) else None
+    if status not in _REFUSING_STATUS or not isinstance(outputs, dict):
+        return None
+    body = outputs.get("body")
+    text = body[:2000] if isinstance(body, str) else ""
+    match = SCHEMA_ERROR.search(text)
+    if match is None or SERVICE_WORDS.search(text):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "high", 0.85,
+        f"The API '{title}' called refused the request's parameters ({status}: {match.group(0)}): align the "
+        "node's parameters with the API's schema.",
+        {"node": title, "rule": "an HTTP API answered 400/422 with a validator's wording", "status": status,
+         "error": text[:300], "inputs": str(attr(span, "input.value") or "")[:300]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`);
     the first value of each name."""
-    if depth > 3:
+    if depth > 5:  # records in a list in an answer's wrapper: `json` → list → object → `vehicles` → list → object
         return into
     if isinstance(value, str) and value[:1] in "{[":
         value = json_value(value)
@@ -130,30 +158,36 @@ def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     for span in trace.of_type("tool", "http-request"):
-        if attr(span, "dify.node.status") != "succeeded" or attr(span, "dify.node.retry_index") is not None:
+        get = attributes_of(span).get
+        if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
-        tool = attr(span, "dify.node.type") == "tool"
-        outputs = json_attr(span, "output.value") if tool else None
+        tool = get("dify.node.type") == "tool"
+        outputs = json_attr(span, "output.value")
+        if not tool and (refusal := _refused_request(span, outputs)) is not None:
+            yield refusal
         if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
         index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
-        node_id = attr(span, "dify.node.id")
+        node_id = get("dify.node.id")
         # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
         # nor a branch (an if-else checking the status passes the output on untouched).
-        reader = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.id") != node_id
-                       and attr(n, "dify.node.type") != "if-else"), None)  # fmt: skip
+        reader = None
+        for later in nodes[index + 1 :]:
+            later_get = attributes_of(later).get
+            if later_get("dify.node.id") != node_id and later_get("dify.node.type") != "if-else":
+                reader = later
+                break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
-        if not tool:
-            # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
-            if reader_type not in ("code", "template-transform"):
-                continue
-            outputs = json_attr(span, "output.value")
+        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
+        if not tool and reader_type not in ("code", "template-transform"):
+            continue
         if not isinstance(outputs, dict):
             continue
         fields = _output_fields(span, outputs)
         if fields is None:
             continue
-        changed, known = _type_changes(trace, span, fields, cfg)
+        failing = reader is not None and attr(reader, "dify.node.status") in ("failed", "exception")
+        changed, known = _type_changes(trace, span, fields, cfg, failing)
         renamed = _renamed(trace, span, fields, cfg)
         if renamed is not None:
             title = attr(span, "dify.node.title", span.name)
@@ -169,7 +203,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         if reader is None:
             continue
         failure = None
-        if attr(reader, "dify.node.status") in ("failed", "exception") and reader_type != "tool":
+        if failing and reader_type != "tool":
             failure = _failed_reading(span, outputs, reader, fields, (changed, known))
         if failure is not None:
             yield failure
@@ -231,15 +265,15 @@ def _read_fields(
     inputs = json_attr(reader, "input.value")
     if not isinstance(inputs, dict):
         return
-    elsewhere: set[str] = set()  # what earlier nodes produced: a null of theirs is not the tool's doing
-    for earlier in earlier_nodes:
-        earlier_outputs = json_attr(earlier, "output.value")
-        if isinstance(earlier_outputs, dict):
-            elsewhere.update(earlier_outputs)
+    elsewhere: set[str] | None = None  # what earlier nodes produced: a null of theirs is not the tool's doing
     title = attr(span, "dify.node.title", span.name)
     reader_title = attr(reader, "dify.node.title", reader.name)
     for name, value in inputs.items():
-        if value is None and name not in fields and name not in elsewhere:
+        if (value is None) == (name in fields):
+            continue  # a null the output lacks, or a value it has: else nothing to compare
+        if elsewhere is None:  # made on the first name that needs it (most readers: none)
+            elsewhere = _produced_names(earlier_nodes)
+        if value is None and name not in elsewhere:
             rule, summary = (
                 "next node reads a field the tool output lacks",
                 f"Tool '{title}' answered without '{name}', which the next node '{reader_title}' reads (it "
@@ -270,28 +304,44 @@ def _read_fields(
         )  # fmt: skip
 
 
+def _produced_names(nodes: list[ReadableSpan]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        outputs = json_attr(node, "output.value")
+        if isinstance(outputs, dict):
+            names.update(outputs)
+    return names
+
+
 def _type_changes(
-    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config
+    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config, names: bool
 ) -> tuple[dict[str, tuple[str, int]], set[str]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
-    `min_history` runs): name → (the usual type, runs); and the names its earlier runs gave, once one of them
-    has `min_history` runs (else empty). Learns this run's types."""
+    `min_history` runs): name → (the usual type, runs); and, if `names` is asked (a failed reader needs
+    them), the names its earlier runs gave, once one of them has `min_history` runs (else empty). Learns
+    this run's types."""
     key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
-    known = set(history) if any(sum(seen.values()) >= cfg.min_history for seen in history.values()) else set()
+    ready = names and any(sum(seen.values()) >= cfg.min_history for seen in history.values())
+    known = set(history) if ready else set()
     changed: dict[str, tuple[str, int]] = {}
     for name, value in list(fields.items())[:50]:
         if value is None:
             continue
         kind = value_kind(value)
         seen = history.setdefault(name, {})
-        usual = max(seen, key=seen.__getitem__) if seen else None
-        runs = sum(seen.values())
+        count = seen.get(kind, 0)
+        usual: str | None
+        if count and len(seen) == 1:  # most fields: the one type they always had
+            usual, runs = kind, count
+        else:
+            usual = max(seen, key=seen.__getitem__) if seen else None
+            runs = sum(seen.values())
         # Another type while this one is under a fifth of the field's history: a change persisting for a
         # while keeps firing (the next node still reads the old type), one that lasts becomes the usual.
         if usual is not None and usual != kind and seen[usual] >= cfg.min_history and seen.get(kind, 0) < 0.2 * runs:
             changed[name] = (usual, runs)
-        seen[kind] = seen.get(kind, 0) + 1
+        seen[kind] = count + 1
         if runs >= 100:  # counts halve: the history follows the tool's recent runs
             history[name] = {k: n // 2 for k, n in seen.items() if n >= 2}
     if len(history) <= 200:  # field names come from outside
@@ -324,8 +374,8 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
         return None  # parameters are few: this is data, not a call's parameters
     for name, value in inputs.items():
         if value is not None:
-            kinds = seen.setdefault(name, {})
-            kinds[value_kind(value)] = kinds.get(value_kind(value), 0) + 1
+            kinds, kind = seen.setdefault(name, {}), value_kind(value)
+            kinds[kind] = kinds.get(kind, 0) + 1
         else:
             seen.setdefault(name, {})
     history["runs"] = runs + 1
@@ -351,7 +401,7 @@ def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Conf
         # firing until the new name is usual).
         usual = [name for name, count in seen.items() if count >= 0.9 * runs]
         missing = [name for name in usual if name not in fields]
-        new = [name for name in names if seen.get(name, 0) <= 0.1 * runs]
+        new = [name for name in names if seen.get(name, 0) <= 0.1 * runs] if missing else []
         if missing and new and len(missing) <= 2 and len(new) <= 2 and len(usual) - len(missing) >= len(usual) / 2:
             found = missing[0], new[0]
     for name in names:

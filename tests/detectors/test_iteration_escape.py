@@ -122,3 +122,15 @@ def test_a_variable_selector_given_as_the_input_is_no_list_of_two_items() -> Non
         assert findings(container_run("iteration", 5, outputs, 5, 50, None, selector=selector), KEY) == [], selector
     (finding,) = findings(container_run("iteration", 5, outputs, 5, 50, None, selector=["north", "east"]), KEY)
     assert finding.evidence["rule"] == "rounds > input items" and finding.evidence["items"] == 2
+
+
+def test_more_rounds_than_the_length_dify_counted_when_the_list_is_not_readable() -> None:
+    # The input names where the list comes from (no list to count): Dify's own count of the list, taken
+    # when the iteration started, is what the rounds are held to.
+    drafts = ["intro", "body", "close"]
+    pointer = ["parts", "drafts"]
+    runaway = container_after_producer(drafts, pointer, [f"draft {i}" for i in range(7)], limit=3)
+    (finding,) = findings(runaway, KEY)
+    assert finding.evidence["rule"] == "rounds > the iteration's list length"
+    assert (finding.evidence["rounds"], finding.evidence["items"]) == (7, 3)
+    assert findings(container_after_producer(drafts, pointer, ["a", "b", "c"], limit=3), KEY) == []

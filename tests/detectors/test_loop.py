@@ -72,3 +72,17 @@ def test_an_iteration_working_one_item_again_and_again_over_a_multiplied_list() 
     assert finding.evidence["repeats"] == 5 and "hall" in finding.evidence["inputs"]
     # The producer gave the repeated list itself: the iteration does what it was asked.
     assert findings(container_after_producer(padded, padded, ["kitchen: 2 tins"] + ["hall: 1 tin"] * 5), "loop") == []
+
+
+def test_an_iteration_past_its_lists_length_repeating_one_round() -> None:
+    # Four chapters; the iteration went on to round nine, the last chapter done over and over the same way.
+    chapters = ["dawn", "market", "storm", "harbour"]
+    outputs = ["dawn: 3 scenes", "market: 5 scenes"] + ["storm: 2 scenes"] * 7
+    (finding,) = findings(container_after_producer(chapters, ["parts", "chapters"], outputs, limit=4), "loop")
+    assert finding.evidence["rule"] == "an iteration past its list's length repeating the same round"
+    assert (finding.evidence["rounds"], finding.evidence["items"], finding.evidence["repeats"]) == (9, 4, 7)
+    # Within its length the same output in a row is the list's own repeats; past it, rounds that progress
+    # are a runaway (dify_iteration_escape's), not a stuck round.
+    assert findings(container_after_producer(chapters, ["parts", "chapters"], outputs, limit=9), "loop") == []
+    progressing = [f"chapter {i}: {i} scenes" for i in range(9)]
+    assert findings(container_after_producer(chapters, ["parts", "chapters"], progressing, limit=4), "loop") == []

@@ -52,6 +52,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
 _DEFAULT = {
     ("orders_renamed_price", "dify_tool_schema_mismatch"),
     ("history_empty_list", "dify_tool_schema_mismatch"),  # session 18: the renamed key against the API's history
+    ("history_empty_list", "state_corruption"),  # session 19: `orders` emptied, every earlier run filled it
     ("profile_token_in_answer", "dify_variable_leak"),
     ("review_stuck", "loop"),
     ("review_stuck", "dify_iteration_escape"),

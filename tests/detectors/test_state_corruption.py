@@ -3,6 +3,7 @@
 # ruff: noqa: RUF001  (a Chinese label ends in a full-width colon)
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
+from bridge.processors.detectors import Config as DetectorsConfig
+from bridge.processors.detectors import DetectionProcessor
 from bridge.trace.spans import build_spans
+from detectors import registry
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -226,3 +230,88 @@ def test_an_item_dropped_for_a_failed_round_is_no_item_lost() -> None:
     assert findings(_iteration(rounds(1), ["summary 0", "summary 2"]), "state_corruption") == []
     (finding,) = findings(_iteration(rounds(None), ["summary 0", "summary 2"]), "state_corruption")
     assert finding.evidence["rule"] == "iteration output items < rounds run"
+
+
+def _visits(body: dict[str, Any], visits: list[Any]) -> list[ReadableSpan]:
+    """A clinic app: an API answering `body`, a code node taking the patient's `visits` out of it."""
+    api = node("records", "http-request", outputs={"status_code": 200, "body": json.dumps(body), "headers": {}})
+    read = node("read", "code", inputs={"body": json.dumps(body)}, outputs={"visits": visits, "note": "read"})
+    return run_spans([api, read], app_id="clinic")
+
+
+def _processor(**settings: Any) -> DetectionProcessor:
+    others = {key: {"enabled": False} for key in registry() if key != "state_corruption"}
+    return DetectionProcessor(DetectorsConfig.model_validate({**others, "state_corruption": settings}))
+
+
+def test_a_code_output_every_earlier_run_filled_left_empty_while_its_input_holds_that_kind() -> None:
+    visit = {"on": "2026-03-02", "doctor": "Okafor"}
+    processor = _processor()
+    assert all(processor.detect(_visits({"visits": [visit] * n}, [visit] * n)) == [] for n in range(1, 6))
+    # The API renamed its list: the code node's `.get("visits", [])` found nothing.
+    (finding,) = processor.detect(_visits({"appointments": [visit]}, []))
+    assert finding.evidence["rule"] == "a code output every earlier run filled left empty, its input holding that kind"
+    assert finding.evidence["received"] == str({"visits": []}) and "appointments" in finding.evidence["produced"]
+    # A patient without visits: the input holds no list under another name either.
+    assert processor.detect(_visits({"visits": []}, [])) == []
+
+
+def test_a_code_output_emptied_is_judged_only_after_min_history_runs_filled_it() -> None:
+    visit = {"on": "2026-03-02", "doctor": "Okafor"}
+    processor = _processor()
+    assert all(processor.detect(_visits({"visits": [visit]}, [visit])) == [] for _ in range(4))
+    assert processor.detect(_visits({"appointments": [visit]}, [])) == []  # four runs: no history yet
+    shorter = _processor(min_history=3)
+    assert all(shorter.detect(_visits({"visits": [visit]}, [visit])) == [] for _ in range(3))
+    assert len(shorter.detect(_visits({"appointments": [visit]}, []))) == 1
+
+
+def test_a_code_node_reading_an_apis_error_answer_returns_nulls_because_of_the_error() -> None:
+    refusal = json.dumps({"detail": "quota exceeded"})
+    api = node("records", "http-request", outputs={"status_code": 429, "body": refusal, "headers": {}})
+    read = node("read", "code", inputs={"body": refusal}, outputs={"visits": None})
+    assert findings(run_spans([api, read]), "state_corruption") == []
+    # The same nulls from an answer of data are a value lost in the code node.
+    data = json.dumps({"visits": [{"on": "2026-03-02"}]})
+    api = node("records", "http-request", outputs={"status_code": 200, "body": data, "headers": {}})
+    read = node("read", "code", inputs={"body": data}, outputs={"visits": None})
+    assert len(findings(run_spans([api, read]), "state_corruption")) == 1
+
+
+def _quote(inputs: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan]:
+    return run_spans([node("quote", "code", inputs=inputs, outputs=outputs)], app_id="boats")
+
+
+def test_one_text_or_number_emptied_against_the_nodes_history_and_what_only_looks_like_it() -> None:
+    processor = _processor()
+    filled = {"total": 180.0, "berth": "B4", "nights": 3, "promo": ""}
+    assert all(processor.detect(_quote({"nights": 3, "rate": 60}, filled)) == [] for _ in range(5))
+    # One output emptied while the others are as usual (the promo code always empty): the total was lost.
+    (finding,) = processor.detect(_quote({"nights": 3, "rate": 60}, {**filled, "total": None}))
+    assert finding.evidence["received"] == str({"total": None})
+    # Several emptied together: the node's own path for a booking it could not find.
+    assert processor.detect(_quote({"nights": 3, "rate": 60}, {"total": None, "berth": "", "nights": 3})) == []
+    # An input without a value: the empty output renders it.
+    assert processor.detect(_quote({"nights": 3, "rate": None}, {**filled, "total": None})) == []
+
+
+def _forecast(shown: str) -> list[ReadableSpan]:
+    stations = [{"station": "Hafen", "wind_kn": 14, "gusts_kn": 22, "sky": "clear"},
+                {"station": "Mole", "wind_kn": 9, "gusts_kn": 15, "sky": "cloudy"}]  # fmt: skip
+    tool = node("weather", "tool", inputs={"area": "bay"}, outputs={"text": "", "files": [], "json": stations})
+    return run_spans([tool, llm("skipper", prompt=f"Advise the skipper.\nStation now: {shown}")])
+
+
+def test_an_llm_shown_a_record_whose_fields_a_node_produced_filled_are_empty() -> None:
+    # The record for the Hafen station reached the prompt with its readings emptied (Python's repr, as a
+    # Jinja2 template renders a dict, or JSON).
+    for shown in ("{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': None, 'sky': ''}",
+                  '{"station": "Hafen", "wind_kn": null, "gusts_kn": null, "sky": "clear"}'):  # fmt: skip
+        (finding,) = findings(_forecast(shown), "state_corruption")
+        assert finding.evidence["rule"] == "an LLM prompted with a record whose fields a node produced filled are empty"
+        assert "'wind_kn': 14" in finding.evidence["produced"] and finding.evidence["received"].count("None") >= 2
+    # The record as produced, one field empty only, or another station's values: nothing lost on the way.
+    for shown in ("{'station': 'Hafen', 'wind_kn': 14, 'gusts_kn': 22, 'sky': 'clear'}",
+                  "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': 22, 'sky': 'clear'}",
+                  "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': None, 'sky': 'cloudy'}"):  # fmt: skip
+        assert findings(_forecast(shown), "state_corruption") == []

@@ -250,3 +250,39 @@ def test_a_tool_output_field_renamed_against_the_tools_history() -> None:
     assert processor.detect(_catalogue([])) == []  # no hits: fields missing, none new
     assert processor.detect(_catalogue([{**book, "shelf": "B1", "isbn": "978"}])) == []  # a field added
     assert processor.detect(_catalogue([{"error": "index rebuilding"}])) == []  # not a rename: another shape
+
+
+def test_an_api_refusing_the_requests_parameters_with_a_validators_answer() -> None:
+    # Dify's HTTP node succeeds whatever the status: the refusal is in the answer only.
+    refusal = {"errors": [{"param": "guests", "message": "guests is a required property"}]}
+    (finding,) = findings(run_spans([_api(refusal, 422)]), KEY)
+    assert finding.evidence["rule"] == "an HTTP API answered 400/422 with a validator's wording"
+    assert finding.evidence["status"] == 422 and "required property" in finding.evidence["error"]
+    assert len(findings(run_spans([_api({"error": "Input should be a valid integer"}, 400)]), KEY)) == 1
+    # Other refusals and answers: the service's trouble, nothing found, or data naming a schema.
+    assert findings(run_spans([_api({"error": "Service unavailable, invalid parameter cache"}, 400)]), KEY) == []
+    assert findings(run_spans([_api({"detail": "Not found"}, 404)]), KEY) == []
+    assert findings(run_spans([_api({"schema": "v2", "rate": 1.1})]), KEY) == []
+
+
+def _fleet(vehicle: dict[str, Any]) -> list[ReadableSpan]:
+    # Records two lists down in the answer's wrapper: json → [station] → vehicles → [vehicle].
+    answer = {"station": "TMP", "vehicles": [{"model": "Trafic", **vehicle}]}
+    tool = node("fleet", "tool", inputs={"station": "TMP"}, outputs={"text": "", "files": [], "json": [answer]})
+    return run_spans([tool, node("reply", "llm", inputs={}, outputs={"text": "ok"})], app_id="fleet")
+
+
+def test_a_field_renamed_in_records_nested_in_the_answers_wrapper() -> None:
+    processor = _processor()
+    assert all(processor.detect(_fleet({"seats": 9, "price_per_day": 55 + n})) == [] for n in range(6))
+    (finding,) = processor.detect(_fleet({"seats": 9, "daily_rate": {"amount": 55}}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("price_per_day", "daily_rate")
+
+
+def test_a_number_written_with_separators_in_a_refusal_is_no_5xx_status() -> None:
+    # `548` inside `90.548,00` is part of the value the tool refused, not a server error's status.
+    error = "Parameter 'gross_pay' must be a number, got '90.548,00'"
+    (finding,) = findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)]), KEY)
+    assert finding.evidence["error"] == error
+    server = "Upstream answered 503 while checking gross_pay"
+    assert findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=server)]), KEY) == []

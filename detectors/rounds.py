@@ -1,0 +1,59 @@
+"""A container's rounds, the nodes each ran and what they left behind, for the detectors that judge iterations
+and loops.
+
+Read from the node spans (a round's span carries its container's node type and `dify.round.index`) rather than
+`Trace.children`: containers are few, and the children map costs a pass over every span and a sort per parent.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from detectors import Trace, attr, attributes_of, json_attr, span_id
+
+# Output keys that measure a call rather than say what it produced.
+_USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
+
+
+def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan, list[ReadableSpan]]]:
+    """`container`'s round spans in start order, each with the nodes it ran in start order."""
+    container_id = span_id(container)
+    found: dict[int, tuple[ReadableSpan, list[ReadableSpan]]] = {}
+    for span in trace.of_type(str(attr(container, "dify.node.type"))):
+        parent = span.parent
+        if parent is not None and parent.span_id == container_id and attr(span, "dify.round.index") is not None:
+            found[span_id(span)] = (span, [])
+    if found:
+        for node in trace.nodes:
+            parent = node.parent
+            if parent is not None and (entry := found.get(parent.span_id)) is not None:
+                entry[1].append(node)
+    return list(found.values())
+
+
+def node_state(span: ReadableSpan) -> tuple[object, object, object]:
+    """What a node left behind in a round, comparable across rounds: its id, its outputs without usage, and
+    an assigner's written values."""
+    attributes = attributes_of(span)
+    outputs = json_attr(span, "output.value")
+    if isinstance(outputs, dict) and not _USAGE.isdisjoint(outputs):
+        outputs = {k: v for k, v in outputs.items() if k not in _USAGE}
+    written = attributes.get("dify.node.process_data") if attributes.get("dify.node.type") == "assigner" else None
+    return attributes.get("dify.node.id"), outputs, written
+
+
+def signature(nodes: list[ReadableSpan]) -> tuple[tuple[object, object, object], ...]:
+    """What a round's nodes left behind, in order."""
+    return tuple(node_state(n) for n in nodes)
+
+
+def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
+    """The most rounds in a row that ran the same nodes with the same outputs, and the first of them."""
+    best, first, run, previous = 0, 0, 0, None
+    for position, (_, nodes) in enumerate(rounds):
+        state = signature(nodes)
+        run = run + 1 if state and state == previous else 1
+        if run > best:
+            best, first = run, position - run + 1
+        previous = state
+    return best, first
