@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, span_id
 
 KEY = "cost"
 # Histories whose cheapest price is kept in memory beside them (apps x priced nodes; more are read whole).
@@ -115,9 +115,10 @@ def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
     (containers left out: their price, where Dify reports one, is their children's)."""
     prices: dict[str, tuple[float, int, ReadableSpan]] = {}
     for span in trace.nodes:
-        price = attr(span, "dify.price.total")
-        if isinstance(price, float) and attr(span, "dify.node.type") not in ("loop", "iteration"):
-            node = str(attr(span, "dify.node.id") or span.name)
+        attributes = attributes_of(span)  # three reads a node: the dict once
+        price = attributes.get("dify.price.total")
+        if isinstance(price, float) and attributes.get("dify.node.type") not in ("loop", "iteration"):
+            node = str(attributes.get("dify.node.id") or span.name)
             total, executions, first = prices.get(node, (0.0, 0, span))
             prices[node] = (total + price, executions + 1, first)
     return prices
@@ -175,6 +176,8 @@ def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         price = attr(root, "dify.price.total") if root is not None else None
+        if not isinstance(price, float) and not cfg.budget_per_node:  # an unpriced run (no LLM): nothing to read
+            return
         currency = attr(root, "dify.price.currency", "") if root is not None else ""
         if cfg.budget_per_run and isinstance(price, float) and price > cfg.budget_per_run:
             ratio = price / cfg.budget_per_run
