@@ -153,11 +153,7 @@ class _Profile:
         questions) sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among
         the past. A past question sharing only words most past questions hold is not alike, and not weighed (the
         cost stays with the few that are). With `voters`, a pick flagged before counts only for that class."""
-        in_names: dict[str, int] = {}
-        named = [n for n in names if not _CATCH_ALL.search(n)]
-        for name in names:
-            for feature in _features(name):
-                in_names[feature] = in_names.get(feature, 0) + 1
+        named, in_names = _named_features(tuple(names))
         size = len(self.past) + len(named) + 1
         asked = _features(question)
         counts = self.counts
@@ -185,6 +181,16 @@ class _Profile:
                 if voters is None or not disputed or name == voters:
                     found.append((similarity, name, text, n))
         return sorted(found, reverse=True)
+
+
+@functools.lru_cache(maxsize=1024)  # a classifier node's classes are the same on each of its runs
+def _named_features(names: tuple[str, ...]) -> tuple[list[str], dict[str, int]]:
+    """The specific (not catch-all) class names, and in how many class names each feature is."""
+    in_names: dict[str, int] = {}
+    for name in names:
+        for feature in _features(name):
+            in_names[feature] = in_names.get(feature, 0) + 1
+    return [n for n in names if not _CATCH_ALL.search(n)], in_names
 
 
 # Per classifier node (the state's key): its profile, rebuilt from the state's list when that is not the list the

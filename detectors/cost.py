@@ -1,5 +1,6 @@
 """`cost`: a run or a node over its configured budget, or dear against its own history (prices as Dify computed
-them): a run against its app's rolling median, a node against its own (its executions in a run summed: a loop
+them): a run against its app's rolling median (while the app has fewer runs than that takes, against the
+dearest of them), a node against its own (its executions in a run summed: a loop
 running away calls one LLM node forty times, each call at the usual price)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, span_id
 
 KEY = "cost"
 # Histories whose cheapest price is kept in memory beside them (apps x priced nodes; more are read whole).
@@ -35,6 +36,12 @@ class Config(DetectorConfig):
     # Runs the median is taken over, and how many are needed before it is used.
     history: int = Field(default=50, ge=3)
     min_history: int = Field(default=10, ge=3)
+    # Before `min_history`, from this many runs on, a run costing more than `early_factor` times the dearest of
+    # them fires: a new app's first runs give no steady median, but a jump far past every one of them is no
+    # variation (a real Dify app's swapped model cost 16.7x its five runs before, an iteration over characters
+    # 9.1x; its clean runs stayed within 1.3x of each other: tests/testdata/dify-1.14.1-faults).
+    early_history: int = Field(default=5, ge=3)
+    early_factor: float = Field(default=8.0, gt=1)
 
 
 def _severity(ratio: float) -> Severity:
@@ -89,8 +96,24 @@ def _against_median(
     trace: Trace, cfg: Config, price: float, currency: str, runs: tuple[list[float], float, int], histories: _Histories
 ) -> Iterator[Finding]:
     past, cheapest, _ = runs
+    if cfg.early_history <= len(past) < cfg.min_history and price > cfg.early_factor * (dearest := max(past)):
+        yield Finding(
+            KEY,
+            "medium",
+            0.8,
+            f"The run cost {price:.6g} {currency}, {price / dearest:.1f}x the dearest of the app's {len(past)} "
+            "runs before it.",
+            {
+                "node": "the run",
+                "rule": f"price > early_factor ({cfg.early_factor}) x the dearest of fewer than min_history "
+                f"({cfg.min_history}) past runs",
+                "price": price,
+                "dearest": dearest,
+                "runs": len(past),
+            },
+        )
     # No median is taken while even the cheapest past run is within the factor (the median is at least that).
-    if len(past) >= cfg.min_history and cfg.median_factor * cheapest < price:
+    elif len(past) >= cfg.min_history and cfg.median_factor * cheapest < price:
         median = statistics.median(past)
         if median > 0 and price > cfg.median_factor * median:
             yield Finding(
@@ -115,9 +138,10 @@ def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
     (containers left out: their price, where Dify reports one, is their children's)."""
     prices: dict[str, tuple[float, int, ReadableSpan]] = {}
     for span in trace.nodes:
-        price = attr(span, "dify.price.total")
-        if isinstance(price, float) and attr(span, "dify.node.type") not in ("loop", "iteration"):
-            node = str(attr(span, "dify.node.id") or span.name)
+        attributes = attributes_of(span)  # three reads a node: the dict once
+        price = attributes.get("dify.price.total")
+        if isinstance(price, float) and attributes.get("dify.node.type") not in ("loop", "iteration"):
+            node = str(attributes.get("dify.node.id") or span.name)
             total, executions, first = prices.get(node, (0.0, 0, span))
             prices[node] = (total + price, executions + 1, first)
     return prices
@@ -175,6 +199,8 @@ def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
         price = attr(root, "dify.price.total") if root is not None else None
+        if not isinstance(price, float) and not cfg.budget_per_node:  # an unpriced run (no LLM): nothing to read
+            return
         currency = attr(root, "dify.price.currency", "") if root is not None else ""
         if cfg.budget_per_run and isinstance(price, float) and price > cfg.budget_per_run:
             ratio = price / cfg.budget_per_run

@@ -60,6 +60,8 @@ _SCRIPTS = [
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
     ("latin", re.compile(r"[a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")),
 ]
+# The languages told by their script alone, by that script.
+SCRIPTS = {name: pattern for name, pattern in _SCRIPTS if name != "latin"}
 _WORD_A_CHARACTER = ("ja", "zh", "ko")
 # Tokens holding a digit, `@` or `/` (keys, SKUs, links) are no words of any language.
 _IDENTIFIER = re.compile(r"\S*[\d@/]\S*")

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, user_query
-from detectors.likeness import features, language, similarities
+from detectors.likeness import SCRIPTS, features, language, similarities
 
 KEY = "task_derailment"
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -127,6 +127,21 @@ _DECLINE = re.compile(
     r"|(?i:\b(?:üzgünüm|maalesef|kusura bakma|bohužel|omlouváme|omlouvám|xin lỗi|rất tiếc|maaf|mohon maaf|samahani|"
     r"tyvärr|beklagar)\b)|извините|к сожалению|вибачте|на жаль|λυπάμαι|δυστυχώς|מצטער|מצטערת|לצערי|क्षमा|माफ़|"
     r"खेद है|ขออภัย|ขอโทษ|เสียใจ"
+    # "I could not find it", "I did not manage to", "try again later", in every language above.
+    r"|(?i:\b(?:(?:can't|cannot|couldn't|could not|did not|didn't) (?:find|manage)|try again later|"
+    r"finde (?:\w+ )?(?:keine|nicht)|nicht gefunden|später (?:noch einmal|erneut)|"
+    r"no (?:encuentro|encontr[éeao]\w*)|(?:inténtelo|intente|inténtalo) (?:de nuevo )?más tarde|"
+    r"je ne trouve|introuvable|réessayez|"
+    r"não (?:encontr\w*)|tente novamente|non (?:trovo|ho trovato)|riprov\w* più tardi|"
+    r"niet (?:vinden|gevonden)|probeer het later|nie (?:znalazł\w*|mogę znaleźć)|spróbuj\w* później|"
+    r"bulamad\u0131m|bulunamad\u0131|daha sonra tekrar|nenašel|nenašla|nepodařilo|zkuste to později|"
+    r"không tìm thấy|thử lại sau|tidak (?:menemukan|ditemukan)|coba lagi nanti|sikupata|haikupatikana|sikuweza|"
+    r"jaribu tena)\b)"
+    r"|не (?:нашёл|нашел|нашла|могу найти|удалось|знайшов|знайшла|вдалося)|попробуйте позже|спробуйте пізніше"
+    r"|δεν (?:βρίσκω|βρήκα|μπορώ|μπόρεσα|έχω)|δοκιμάστε (?:ξανά )?αργότερα"
+    r"|לא מצאתי|לא הצלחתי|לא ניתן|נסו שוב|لم أجد|لم أعثر|حاول مرة أخرى"
+    r"|नहीं मिल|बाद में (?:फिर से )?प्रयास|ไม่พบ|ลองใหม่"
+    r"|找不到|未找到|没有找到|稍后再试|稍后重试|見つかりません|後でもう一度|찾을 수 없|찾지 못|나중에 다시"
 )
 # A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
 # catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
@@ -180,15 +195,18 @@ def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 _NUMBER = re.compile(r"\d{2,}")
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")  # GPS, USB, EUR: too short for a content word, as telling
+# GPS, USB, EUR: too short for a content word, as telling. `\b[A-Z]{2,6}\b`, written to start with the capital:
+# a pattern that opens with a word boundary is tried at every character, 2.5x slower.
+_ACRONYM = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{1,5}(?!\w)")
 
 
 def _terms(text: str) -> set[str]:
     """Content words (first five letters), Chinese/Japanese character pairs, numbers of two digits or more and
     acronyms."""
     terms = _stems(text)
-    for run in _CJK_RUN.findall(text):
-        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    if not text.isascii():  # no Chinese or Japanese in ASCII text (most): the search skipped
+        for run in _CJK_RUN.findall(text):
+            terms.update(run[i : i + 2] for i in range(len(run) - 1))
     terms.update(_NUMBER.findall(text))
     terms.update(_ACRONYM.findall(text))
     return terms
@@ -196,6 +214,8 @@ def _terms(text: str) -> set[str]:
 
 def _size(text: str) -> int:
     """Words, counting two Chinese or Japanese characters as one (they are written without spaces)."""
+    if text.isascii():
+        return len(text.split())
     return len(text.split()) + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
 
 
@@ -344,14 +364,24 @@ _KEPT_CHARS = 400
 _APPS_KEPT = 1024
 _PAST: weakref.WeakKeyDictionary[Any, dict[str, deque[tuple[str, str]]]] = weakref.WeakKeyDictionary()
 _PAST_LOCK = threading.Lock()
+# The `Baselines` last read (weakly) and its apps: a process runs one (the server's store), and a weak dictionary's
+# lookup makes a weak reference each time.
+_LAST: tuple[weakref.ref[Any], dict[str, deque[tuple[str, str]]]] | None = None
 
 
 def _runs_of(trace: Trace) -> deque[tuple[str, str]]:
     """The app's past runs, oldest first (read with `_earlier`)."""
+    global _LAST
+    last = _LAST
+    apps = last[1] if last is not None and last[0]() is trace.baselines else None
+    past = apps.get(trace.app) if apps is not None else None
+    if past is not None:
+        return past
     with _PAST_LOCK:
         apps = _PAST.get(trace.baselines)
         if apps is None:
             apps = _PAST[trace.baselines] = {}
+        _LAST = (weakref.ref(trace.baselines), apps)
         past = apps.get(trace.app)
         if past is None:
             if len(apps) >= _APPS_KEPT:
@@ -376,6 +406,50 @@ _ENGLISH_NAMED = re.compile(
 )
 
 
+# Each language by its own name and its English one (English in every language above): a query naming the answer's
+# language ("Tafadhali jibu kwa Kiswahili", "auf Deutsch, bitte", "please reply in Greek") asked for it.
+_NAMES = {
+    "en": _ENGLISH_NAMED,
+    "de": re.compile(r"(?i)deutsch|german"),
+    "es": re.compile(r"(?i)español|espanol|castellano|spanish"),
+    "fr": re.compile(r"(?i)français|francais|french"),
+    "pt": re.compile(r"(?i)português|portugues|portuguese"),
+    "it": re.compile(r"(?i)italiano|italian"),
+    "nl": re.compile(r"(?i)nederlands|dutch"),
+    "sv": re.compile(r"(?i)svenska|swedish"),
+    "pl": re.compile(r"(?i)polsku|polski|polish"),
+    "tr": re.compile(r"(?i)türkçe|turkce|turkish"),
+    "id": re.compile(r"(?i)bahasa indonesia|indonesian"),
+    "cs": re.compile(r"(?i)česky|čeština|cestina|czech"),
+    "ro": re.compile(r"(?i)română|romana|romanian"),
+    "fi": re.compile(r"(?i)suomeksi|suomi|finnish"),
+    "sw": re.compile(r"(?i)kiswahili|swahili"),
+    "vi": re.compile(r"(?i)tiếng việt|vietnamese"),
+    "cyrillic": re.compile(r"(?i)russian|ukrainian|по-русски|русск|українськ"),
+    "el": re.compile(r"(?i)greek|ελληνικ"),
+    "he": re.compile(r"(?i)hebrew|עברית"),
+    "arabic": re.compile(r"(?i)arabic|العربية"),
+    "devanagari": re.compile(r"(?i)hindi|हिन्दी|हिंदी"),
+    "th": re.compile(r"(?i)\bthai\b|ภาษาไทย"),
+    "zh": re.compile(r"(?i)chinese|mandarin|中文|汉语"),
+    "ja": re.compile(r"(?i)japanese|日本語"),
+    "ko": re.compile(r"(?i)korean|한국어"),
+}
+_SENTENCE_END = re.compile(r"[.!?;\n\u3002\uff01\uff1f]+")  # and the full-width stops
+
+
+def _asked_for(query: str, answered: str) -> bool:
+    """Whether the query asks for, or holds text in, the answer's language: it names the language, holds its script
+    (an English question ending in a Hebrew request), or has a sentence in it (Latin-written languages)."""
+    named = _NAMES.get(answered)
+    if named is not None and named.search(query):
+        return True
+    script = SCRIPTS.get(answered)
+    if script is not None:
+        return bool(script.search(query))
+    return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
+
+
 def _other_language(past: list[tuple[str, str]], query: str, answer: str, cfg: Config) -> str | None:
     """The rule by which an answer in another language than its query is off the task, if one does: the app
     answers queries in that language in it (nine in ten at least of its past runs asked in it whose answer's
@@ -386,7 +460,7 @@ def _other_language(past: list[tuple[str, str]], query: str, answer: str, cfg: C
     asked, answered = language(query), language(answer)
     if asked is None or answered is None or asked == answered:
         return None
-    if answered == "en" and _ENGLISH_NAMED.search(query):
+    if _asked_for(query, answered):
         return None
     told = [language(a) for q, a in past if language(q) == asked]
     known = [told_ for told_ in told if told_]
@@ -423,7 +497,14 @@ def _answers_another_question(past: list[tuple[str, str]], query: str, answer: s
     elsewhere = [i for i, (q, a) in enumerate(zip(to_query, to_answer, strict=True)) if a >= _ALIKE and q < _OTHER]
     # Like no answer the app gave (a poem at a museum desk), in the query's language (an answer in another is unlike
     # the past ones by its words alone).
-    unheard = max(to_answer) < _OTHER and language(answer) is not None and language(answer) == language(query)
+    # An answer giving figures to a question giving figures ("12.8 m, 2 nights?" "About EUR 103.68") is worked out
+    # from them: its words need be like no earlier answer's.
+    unheard = (
+        max(to_answer) < _OTHER
+        and language(answer) is not None
+        and language(answer) == language(query)
+        and not (_NUMBER.search(query) and _NUMBER.search(answer))
+    )
     if not unheard and (len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]])):
         return None
     answered = language(answer)
@@ -448,7 +529,8 @@ def _judged(
     asked = _terms(query)
     if len(asked) < 2:
         return None
-    if asked & _terms(answer):
+    # The answer's words first: most answers share one with their query, and their other terms are then not read.
+    if asked & _stems(answer) or asked & _terms(answer):
         # Sharing a term (a number, a title) with the query, an answer in another language may still be off: a
         # Russian solution to an English sum, an English reply to a Swedish question naming a Swedish book. (Two
         # ASCII texts are not told apart here: most runs are, and telling their languages costs.)

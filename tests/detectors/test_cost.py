@@ -99,3 +99,21 @@ def test_the_cheapest_price_kept_beside_a_history_is_its_minimum(seed: int) -> N
         expected = min(past, default=math.inf)
         assert cheapest == expected or (math.isnan(cheapest) and math.isnan(expected))
         histories.put(trace, "k", (past, cheapest, ties), price)
+
+
+def test_a_new_app_s_run_far_dearer_than_every_run_before_fires_before_the_median_is_trusted() -> None:
+    """With 5 to 9 runs known (no median yet), a run over 8x the dearest of them fires; one at 7x does not, nor
+    one far dearer with only 4 runs known."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    def after(first: tuple[str, ...], price: str) -> list[object]:
+        processor = DetectionProcessor(Config.model_validate({}))  # default settings
+        for earlier in first:
+            assert processor.detect(_run(earlier, app_id="new-app")) == []  # type: ignore[arg-type]
+        return [f for f in processor.detect(_run(price, app_id="new-app")) if f.detector == "cost"]  # type: ignore[arg-type]
+
+    five = ("0.010", "0.012", "0.011", "0.009", "0.010")
+    assert after(five[:4], "0.5") == []  # four runs known: too few
+    assert after(five, "0.084") == []  # 7x the dearest
+    (finding,) = after(five, "0.1")
+    assert finding.evidence["dearest"] == 0.012 and finding.evidence["runs"] == 5  # type: ignore[attr-defined]

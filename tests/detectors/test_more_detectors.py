@@ -568,3 +568,46 @@ def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
     for apology in apologies:
         assert _DECLINE.search(apology), apology
     assert not _DECLINE.search("The Maafushi ferry leaves at nine.")
+
+
+def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
+    """An English question that asks for a reply in Greek, by naming the language or by a request written in
+    Greek, gets a Greek reply on the task; the same reply to the bare question, at a desk that answers English in
+    English, is off it."""
+    _, ask = _derailment_desk("harbour-asked-language")
+    for _ in range(4):
+        for query, answer in _HARBOUR:
+            assert ask(query, answer) == []  # type: ignore[operator]
+    question = "How much is a berth per night for a 12 m boat?"
+    greek = "Μια θέση για σκάφος 12 μέτρων κοστίζει 48 ευρώ τη νύχτα, μαζί με το νερό."
+    (rule,) = ask(question, greek)  # type: ignore[operator]
+    assert rule.startswith("the answer is in el, the query in en")
+    assert ask(question + " Please reply in Greek.", greek) == []  # type: ignore[operator]
+    assert ask(question + " Απαντήστε μου στα ελληνικά, παρακαλώ.", greek) == []  # type: ignore[operator]
+
+
+def test_task_derailment_reads_could_not_find_and_try_again_later_as_a_refusal() -> None:
+    from detectors.task_derailment import _DECLINE
+
+    declines = ["Δεν βρίσκω αυτή την πληροφορία, καλέστε το γραφείο."]
+    declines += ["לא הצלחתי לבדוק את הזמינות, נסו שוב מאוחר יותר.", "I couldn't find that in our documents."]
+    declines += ["Ich finde dazu keine Angaben.", "Nie znalazłem tej informacji."]
+    declines += ["Не удалось проверить наличие.", "没有找到相关信息。", "Sikupata taarifa hiyo.", "Kayıt bulunamadı."]
+    for decline in declines:
+        assert _DECLINE.search(decline), decline
+    assert not _DECLINE.search("The findings are due later this week.")
+
+
+def test_task_derailment_leaves_figures_worked_out_from_the_question_s_figures() -> None:
+    """A short answer giving figures to a question giving figures (a quote from a length and a number of nights)
+    is worked out from them, however unlike the app's earlier answers its words are; the same words to a question
+    without figures are like none the app gave to it."""
+    quote = "Altogether that comes to 96,40 to pay, and the electricity is metered separately."
+    for question, off in (("How much is a berth per night for a 12 m boat?", False), (_HARBOUR[4][0], True)):
+        _, ask = _derailment_desk(f"harbour-figures-{off}")
+        for _ in range(4):
+            for query, answer in _HARBOUR:
+                assert ask(query, answer) == []  # type: ignore[operator]
+        rules = ask(question, quote)  # type: ignore[operator]
+        assert rules == (["the answer is like none the app gave before, unlike the settled answer it gave to this "
+                          "question"] if off else [])  # fmt: skip

@@ -39,8 +39,9 @@ WAYS_IN: dict[str, Callable[[str], list[ReadableSpan]]] = {
     "stream": lambda name: build_spans(load_run(FAULTS / f"{name}.sse")),
     "otlp": lambda name: rebuilt_spans(name, (FAULTS,)),
 }
-# `cost` judges a run against its app's median once `min_history` (10) runs are known; these apps had 5 to 9
-# runs before their cost faults, so they are also measured with the history they have.
+# `cost` judges a run against its app's median once `min_history` (10) runs are known, and before that, from 5 runs,
+# against the dearest of them (`early_factor`); these apps had 5 to 9 runs before their cost faults, so they are also
+# measured with the median taken from 5 runs.
 SETTINGS: dict[str, dict[str, Any]] = {
     "default": {},
     "every switch": EVERY_SWITCH,
@@ -62,6 +63,10 @@ _DEFAULT = {
     ("kb_ignores_question", "task_derailment"),
     ("kb_huge_prompt", "context_overflow"),
     ("kb_runaway_answer", "cost"),
+    # session 19: a run over 8x the dearest of the app's first 5-9 runs (cost's `early_factor`)
+    ("orders_other_model", "cost"),
+    ("digest_text_topics", "cost"),
+    ("kb_huge_prompt", "cost"),
 }
 _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
 MEASURED = {
