@@ -24,11 +24,19 @@ from bridge.processors.secret_formats import PROVIDER_TOKENS
 # A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
 # spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
 _SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
+# A value alone on the line after its name, bare or quoted (`password=\n<value>`, YAML's `password:\n  <value>`;
+# a line break written `\n` inside JSON text too): one token holding a letter and a digit with nothing else on its
+# line, no `:` (a YAML key: `password:\n  min_length: 8`, a URL), not a list item or a comment (`- admin`, `# …`).
+# `password:` heads a list, a section or a sentence as often; those lines are words or keys, not one such token.
+_NEXT_LINE = (
+    r"(?:[ \t]*(?:\r?\n|(?:\\r)?\\n)[ \t]*(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
+    r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
+)
 # Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
 # prose, "is" (English, German, Spanish, French; 是, 为, は) before a value that holds a digit ("the API key is
 # 9f8e…", not "the password is wrong").
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
+    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])" + _NEXT_LINE + r"|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
     r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"

@@ -37,14 +37,17 @@ DODGES = {
     "zero-width space inside a token": (GITHUB_TOKEN[:8] + "\u200b" + GITHUB_TOKEN[8:], GITHUB_TOKEN[8:]),
     "full-width key name": (f"{_full_width('password')}={PASSWORD}", PASSWORD),
     "full-width token prefix": (_full_width("sk") + OPENAI_KEY[2:], OPENAI_KEY[2:]),
+    # A value alone on the next line: one token with a letter and a digit, nothing else on its line.
+    "value on the next line": (f"password=\n{PASSWORD}", PASSWORD),
+    "yaml value on the next line": (f"db:\n  password:\n    {PASSWORD}\n  user: app", PASSWORD),
+    "quoted value on the next line": (f'password:\n  "{PASSWORD}"', PASSWORD),
+    "value on the next line in json text": ('{"config": "token:\\n  ' + GITHUB_TOKEN[4:] + '\\n"}', GITHUB_TOKEN[4:]),
 }
-# Not read yet: base64 is decoded by no reader of a trace, look-alike letters need a confusables table, and a
-# value on the line after its name is read as no value on purpose (`password:` heads a list as often).
+# Not read yet: base64 is decoded by no reader of a trace, look-alike letters need a confusables table.
 STILL_DODGES = {
     "base64 of a token": (B64_TOKEN, B64_TOKEN),
     "base64 of an assignment": (B64_ASSIGNMENT, B64_ASSIGNMENT),
     "cyrillic letter in the key's name": (f"passw\u043erd={PASSWORD}", PASSWORD),
-    "value on the next line": (f"password=\n{PASSWORD}", PASSWORD),
 }
 
 
@@ -66,6 +69,22 @@ def test_decoded_text_keeps_what_is_not_encoded() -> None:
     processor = create(Config())
     for text in ("50% off, 100%25 sure", '{"caf\\u00e9": "ouvert"}', "你好\uff0c世界", "Donau\u00addampf\u00adschiff"):
         assert processor.redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password:\n  - admin1\n  - root2",  # a list
+        "password:\n  min_length: 8\n  max_length: 64",  # a section
+        "Password:\nMust be 8 characters long",  # prose
+        "password:\n  required",  # a word
+        "Reset your password:\nhttps://acme.io/reset?id=123",  # a link
+        "token:\n  # rotated 2024\n",  # a comment
+        "password:\n\nv2 of the form",  # an empty line between
+    ],
+)
+def test_lines_after_a_name_that_are_no_value_stay(text: str) -> None:
+    assert create(Config()).redact_text(text) == text
 
 
 def test_the_plain_forms_of_these_secrets_are_masked() -> None:
