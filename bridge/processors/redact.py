@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bridge.processors.encoded import encoded_values
+from bridge.processors.encoded import decoded, encoded_values
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -74,6 +74,16 @@ def replacement(value: str, mode: Mode) -> str:
 # would send every trace through the credential pattern.
 _OWN_KEYS = frozenset(value for name, value in vars(a).items() if name.isupper() and isinstance(value, str))
 _NUMBERS = frozenset({int, float, bool})  # values with no text: most of a trace's that are not strings
+
+
+def _named_secret(key: str, value: str) -> bool:
+    """Whether `key` names a secret as written or as a reader reads it (`db.passw\\u043erd`, `DB_PASS%57ORD`)."""
+    if named_secret(key, value):
+        return True
+    if key.isascii() and "%" not in key and "\\" not in key:  # most names: nothing to decode
+        return False
+    view = decoded(key)
+    return view is not None and named_secret(view[0], value) is not None
 
 
 class RedactProcessor:
@@ -137,7 +147,7 @@ class RedactProcessor:
                 isinstance(value, str)
                 and key not in _OWN_KEYS
                 and self.cfg.secrets != "off"
-                and named_secret(key, value)
+                and _named_secret(key, value)
             ):
                 new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
             else:
@@ -227,7 +237,7 @@ class RedactProcessor:
             for key, value in attributes.items():
                 if key not in _OWN_KEYS:
                     texts.append(key)
-                    if by_name and isinstance(value, str) and named_secret(key, value):
+                    if by_name and isinstance(value, str) and _named_secret(key, value):
                         return False
         append = texts.append
         for value in attributes.values():

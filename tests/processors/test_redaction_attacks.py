@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (look-alike letters are what some of these tests are about)
 """Ways around the default `redact` found by attacking it (branch `attack`): each is a secret written so that a
 scan of the text as it is does not see it. Those a reader decodes (URL encoding, JSON escapes, full-width letters,
 invisible characters) are masked since bridge/processors/encoded.py; the rest still fail (strict xfail: fixing
@@ -20,6 +21,14 @@ OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
 PASSWORD = "hunter2secret"
 B64_TOKEN = base64.b64encode(GITHUB_TOKEN.encode()).decode()  # the blob itself is what must not go out
 B64_ASSIGNMENT = base64.b64encode(f"password={PASSWORD}".encode()).decode()
+PEM_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+    "-----END RSA PRIVATE KEY-----\n"
+)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _full_width(ascii_text: str) -> str:
@@ -42,25 +51,32 @@ DODGES = {
     "yaml value on the next line": (f"db:\n  password:\n    {PASSWORD}\n  user: app", PASSWORD),
     "quoted value on the next line": (f'password:\n  "{PASSWORD}"', PASSWORD),
     "value on the next line in json text": ('{"config": "token:\\n  ' + GITHUB_TOKEN[4:] + '\\n"}', GITHUB_TOKEN[4:]),
-}
-# Not read yet: base64 is decoded by no reader of a trace, look-alike letters need a confusables table.
-STILL_DODGES = {
+    # Base64 of a text holding a secret: the blob is masked whole.
     "base64 of a token": (B64_TOKEN, B64_TOKEN),
     "base64 of an assignment": (B64_ASSIGNMENT, B64_ASSIGNMENT),
+    "base64 after letters that shift it": ("Zq" + B64_ASSIGNMENT, B64_ASSIGNMENT[:-2]),
+    "base64 padded wrongly": (B64_ASSIGNMENT.rstrip("=") + "=", B64_ASSIGNMENT.rstrip("=")),
+    "base64 of a token after bytes that are not text": (
+        base64.b64encode(b"token=\xff\xfe " + GITHUB_TOKEN.encode()).decode(),
+        base64.b64encode(b"token=\xff\xfe " + GITHUB_TOKEN.encode()).decode()[8:],
+    ),
+    "kubernetes secret's dockerconfigjson": (
+        ".dockerconfigjson: " + _b64('{"auths":{"registry.acme.io":{"auth":"' + _b64("ci:" + PASSWORD) + '"}}}'),
+        _b64('{"auths":{"registry.acme.io":{"auth":"' + _b64("ci:" + PASSWORD) + '"}}}')[8:],
+    ),
+    "kubernetes secret's tls.key": (f"tls.key: {_b64(PEM_KEY)}", _b64(PEM_KEY)[8:]),
+    # Cyrillic and Greek letters drawn like Latin ones, in a word that mixes them with Latin letters.
     "cyrillic letter in the key's name": (f"passw\u043erd={PASSWORD}", PASSWORD),
+    "cyrillic letters starting the key's name": (f"\u0440\u0430\u0455\u0455word: {PASSWORD}", PASSWORD),
+    "greek letter in the key's name": (f"api_t\u03bfken={GITHUB_TOKEN[4:]}", GITHUB_TOKEN[4:]),
+    "cyrillic letter in a token's prefix": (f"\u0455k-proj-{OPENAI_KEY[8:]}", OPENAI_KEY[8:]),
 }
 
 
 @pytest.mark.parametrize("text, secret", DODGES.values(), ids=DODGES.keys())
-def test_an_encoded_secret_is_masked(text: str, secret: str) -> None:
+def test_a_secret_written_to_dodge_the_scan_is_masked(text: str, secret: str) -> None:
     redacted = create(Config()).redact_text(text)
     assert secret not in redacted and "\u2026#" in redacted  # masked where it stood, as a plain one is
-
-
-@pytest.mark.xfail(strict=True, reason="redaction dodged; not read yet (docs/security.md)")
-@pytest.mark.parametrize("text, secret", STILL_DODGES.values(), ids=STILL_DODGES.keys())
-def test_a_secret_written_so_no_reader_decodes_it_is_masked(text: str, secret: str) -> None:
-    assert secret not in create(Config()).redact_text(text)
 
 
 def test_decoded_text_keeps_what_is_not_encoded() -> None:
@@ -69,6 +85,25 @@ def test_decoded_text_keeps_what_is_not_encoded() -> None:
     processor = create(Config())
     for text in ("50% off, 100%25 sure", '{"caf\\u00e9": "ouvert"}', "你好\uff0c世界", "Donau\u00addampf\u00adschiff"):
         assert processor.redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _b64("hello world, nothing to see here"),  # base64 of text without a secret
+        "commit 0f3b77be846a8df9045a13d98208fa190cab7d91 fixes HttpRequestNodeError in langgenius/openai/openai",
+        "getUserAccountSettings MAX_RETRY_COUNT_EXCEEDED aHR0cHM6Ly9hY21lLmlvL2RvY3M=",  # names, a link's base64
+        "Пароль должен содержать 8 символов; в JSONе поле token пустое.",  # Russian with Latin words inside
+        "Ο κωδικός είναι λάθος, δοκιμάστε ξανά.",  # Greek
+    ],
+)
+def test_text_without_a_secret_stays_whatever_it_holds(text: str) -> None:
+    assert create(Config()).redact_text(text) == text
+
+
+def test_a_name_written_in_its_own_script_is_still_read() -> None:
+    """Look-alikes are made Latin in words that mix scripts only: `пароль` is the Russian name, read as such."""
+    assert PASSWORD not in create(Config()).redact_text(f"пароль: {PASSWORD}")
 
 
 @pytest.mark.parametrize(
@@ -99,8 +134,9 @@ def _span_with(attributes: dict[str, str]) -> ReadableSpan:
     return ReadableSpan(name="call", context=context, attributes=attributes, start_time=1, end_time=2)
 
 
-def test_an_attribute_named_for_a_secret_with_a_zero_width_character_is_masked() -> None:
-    (out,) = create(Config()).process([_span_with({"db.pass\u200bword": "Qz8Tw1Lm0c"})])
+@pytest.mark.parametrize("name", ["db.pass\u200bword", "db.passw\u043erd", "db.pass%77ord"])
+def test_an_attribute_named_for_a_secret_as_a_reader_reads_it_is_masked(name: str) -> None:
+    (out,) = create(Config()).process([_span_with({name: "Qz8Tw1Lm0c"})])
     assert "Qz8Tw1Lm0c" not in json.dumps(dict(out.attributes or {}))
 
 
