@@ -20,6 +20,7 @@ from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.processors.encoded import decoded, encoded_values
+from bridge.processors.parts import part_groups, split_secrets
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -154,7 +155,27 @@ class RedactProcessor:
                 new = self._value(value)
             changed = changed or new_key != key or new != value
             out[new_key] = new
+        if self.cfg.secrets != "off" and not _OWN_KEYS.issuperset(attributes):
+            changed = self._mask_split(attributes, out) or changed
         return out if changed else None
+
+    def _mask_split(self, attributes: Mapping[str, Any], out: dict[str, Any]) -> bool:
+        """Masks in `out` the pieces of secrets split over attributes named as parts (parts.py); True if any."""
+        changed = False
+        for group in self._part_groups(attributes):
+            for key, pieces in zip(group, split_secrets([attributes[key] for key in group]), strict=True):
+                new_key = self._key(key)
+                for piece in sorted(pieces, key=len, reverse=True):
+                    out[new_key] = out[new_key].replace(piece, replacement(piece, self.cfg.secrets))
+                    changed = True
+        return changed
+
+    def _part_groups(self, attributes: Mapping[str, Any]) -> list[list[str]]:
+        return [
+            group
+            for group in part_groups(attributes)
+            if _OWN_KEYS.isdisjoint(group) and self._allow.isdisjoint(group) and self._deny.isdisjoint(group)
+        ]
 
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         if self.cfg.secrets == "off" and self.cfg.personal_data == "off" and not self._deny:
@@ -239,6 +260,9 @@ class RedactProcessor:
                     texts.append(key)
                     if by_name and isinstance(value, str) and _named_secret(key, value):
                         return False
+            for group in self._part_groups(attributes) if by_name else ():
+                if any(split_secrets([attributes[key] for key in group])):
+                    return False
         append = texts.append
         for value in attributes.values():
             kind = type(value)

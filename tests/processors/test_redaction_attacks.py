@@ -140,8 +140,27 @@ def test_an_attribute_named_for_a_secret_as_a_reader_reads_it_is_masked(name: st
     assert "Qz8Tw1Lm0c" not in json.dumps(dict(out.attributes or {}))
 
 
-@pytest.mark.xfail(strict=True, reason="a key split over two attributes is masked in neither")
-def test_a_key_split_over_two_attributes_is_masked() -> None:
-    halves = {"config.key.part1": OPENAI_KEY[:16], "config.key.part2": OPENAI_KEY[16:]}
+@pytest.mark.parametrize(
+    "names", [("config.key.part1", "config.key.part2"), ("token.0", "token.1"), ("key[1]", "key[2]"), ("k_1", "k_2")]
+)
+@pytest.mark.parametrize("secret", [OPENAI_KEY, f"password={PASSWORD}", GITHUB_TOKEN])
+def test_a_secret_split_over_attributes_named_as_parts_is_masked(names: tuple[str, str], secret: str) -> None:
+    halves = {names[0]: secret[:12], names[1]: secret[12:], "other": "kept"}
     (out,) = create(Config()).process([_span_with(halves)])
-    assert dict(out.attributes or {}) != halves
+    exported = dict(out.attributes or {})
+    assert exported[names[0]] != halves[names[0]] and exported[names[1]] != halves[names[1]]
+    assert exported["other"] == "kept"
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"order.item.0": "41111111", "order.item.1": "11111111"},  # digits joined are no card: secrets only
+        {"tags.0": "prod", "tags.1": "eu-west-1"},
+        {"config.key.part1": OPENAI_KEY[:16], "config.key.part3": OPENAI_KEY[16:]},  # not one after another
+        {"a.key.part1": OPENAI_KEY[:16], "b.key.part2": OPENAI_KEY[16:]},  # other names
+    ],
+)
+def test_attributes_that_are_no_parts_of_a_secret_stay(attributes: dict[str, str]) -> None:
+    (out,) = create(Config()).process([_span_with(attributes)])
+    assert dict(out.attributes or {}) == attributes
