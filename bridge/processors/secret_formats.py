@@ -182,5 +182,27 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
     "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
     "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+    # Google's OAuth client secrets, access tokens and refresh tokens.
+    "google_oauth_secret": (_token(r"GOCSPX-[\w-]{28,}"), ("GOCSPX-",)),
+    "google_oauth_token": (_token(r"ya29\.[\w-]{30,}"), ("ya29.",)),
+    "google_refresh_token": (r"(?<![\w/])1//0[\w-]{40,}", ("1//0",)),
+    # An AWS secret access key (40 characters of base64's alphabet, mixing cases and digits) written within a few
+    # lines after its access key id, named or not: the id alone announces it.
+    "aws_secret_key": (
+        r"A(?<!\wA)(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])[^\x00]{0,160}?(?<![A-Za-z0-9/+])"
+        r"(?=[A-Za-z0-9/+]{0,39}\d)(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})"
+        r"(?![A-Za-z0-9/+=])",
+        ("AKIA", "ASIA"),
+    ),
+    # The private lines of a PuTTY key file (`.ppk`), to the end of their base64.
+    "putty_private_key": (
+        r"Private-Lines:[ \t]*\d+[ \t]*(?:\r?\n|(?:\\r)?\\n)(?:[A-Za-z0-9+/=]+(?![\w+/=-])(?:\r?\n|(?:\\r)?\\n)?)+",
+        ("Private-Lines:",),
+    ),
+    # `curl -u user:password` (and `--user`).
+    "curl_credential": (
+        r"curl\b[^\n\x00]{0,200}?[ \t](?:-u|--user)[ \t=]*[\"']?([^\s:\"'@]{1,64}:[^\s\"']{3,})",
+        ("curl",),
+    ),
 }
 # fmt: on

@@ -77,6 +77,18 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
         8,
     ),
 }  # fmt: skip
+# More names, added apart from the table above: session cookies (`Cookie: sessionid=…`, PHP's `PHPSESSID`, Java's
+# `JSESSIONID`, Express's `connect.sid`, Flask's and Rails' `session` after `Cookie:` or `;`), Rails'
+# `SECRET_KEY_BASE`, a URL's `?key=` (Google's and many APIs' keys), French `mdp`, Spanish `clave de acceso` and
+# `clave secreta` (`clave` alone is also "key word"), Italian `parola d'ordine` (`parola` alone is "word"),
+# Japanese `暗証番号` (a PIN).
+_NAMES["credential"][0].update(
+    {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
+     "secret_key_base": "", "?key": "", "&key": ""}
+)  # fmt: skip
+_NAMES["password"][0].update(
+    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": ""}
+)
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
 
@@ -147,7 +159,8 @@ SECRETS: dict[str, re.Pattern[str]] = {
         r"|\s*[A-Za-z0-9+/=\\:,.-]+(?:\s+[A-Za-z0-9+/=\\:,.-]+)*)?"
     ),
     # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
-    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]+)@"),
+    # A password may hold a `#` written raw (`redis://:Xk9#mP@cache`): connection strings are not always encoded.
+    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?\"'<>\\]+)@"),
     # Not a value cut short by a mask (`Bearer sk_live_…9fQ2`, `Bearer abcd1234****`): all of it or nothing.
     "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,}+)(?![\u2026*\u2022])"),
     "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
