@@ -90,7 +90,6 @@ def encoded_values(text: str, personal: bool, exempt_examples: bool = True) -> d
     """The characters of `text` that hold a sensitive value once decoded → the value's kind (as
     `sensitive_values`); empty when nothing in `text` is encoded."""
     found = base64_values(text, personal, exempt_examples)
-    found.update(kubernetes_secret_values(text))
     view = decoded(text)
     if view is None:
         return found
@@ -129,11 +128,13 @@ def base64_values(text: str, personal: bool, exempt_examples: bool = True) -> di
     while start != -1:
         end = runs.find(b"0", start)
         end = len(runs) if end == -1 else end
-        after = raw[end : end + 2]
-        blob = raw[start : end + len(after) - len(after.lstrip(b"="))].decode()
-        kind = _base64_kind(blob, personal, exempt_examples)
-        if kind is not None:
-            found[blob] = kind
+        body = raw[start:end]
+        if not (body.islower() or body.isupper()):  # a path, a hex digest, a word
+            after = raw[end : end + 2]
+            blob = raw[start : end + len(after) - len(after.lstrip(b"="))].decode()
+            kind = _base64_kind(blob, personal, exempt_examples)
+            if kind is not None:
+                found[blob] = kind
         start = runs.find(_BASE64_RUN, end)
     return found
 
@@ -155,8 +156,6 @@ def _cached_base64_kind(blob: str, personal: bool, exempt_examples: bool) -> str
 
 def _decoded_base64_kind(blob: str, personal: bool, exempt_examples: bool) -> str | None:
     body = blob.rstrip("=")  # the `=`s after it are not read: one more hides nothing
-    if body.isupper() or body.islower():
-        return None
     # From each of the first four characters: letters written before a blob (`xcGFzc3…`) shift its quartets.
     for skip in range(4):
         quartets = body[skip:]
@@ -169,26 +168,3 @@ def _decoded_base64_kind(blob: str, personal: bool, exempt_examples: bool) -> st
         if len(_NOT_TEXT.findall(plain)) * 8 <= len(plain):
             return next(iter(sensitive_values(plain, personal, exempt_examples).values()), None)
     return None
-
-
-# A Kubernetes Secret, as YAML or JSON (`kubectl get secret -o yaml`, a manifest; real line breaks or `\n` inside
-# JSON text): every value of its `data:` (base64) and `stringData:` is a secret, whatever its name.
-_KUBERNETES_SECRET = re.compile(r"kind\\?[\"']?[ \t]*:[ \t]*\\?[\"']?Secret\b")
-_LINE_BREAK = r"(?:\r?\n|(?:\\r)?\\n)"
-_YAML_DATA = re.compile(
-    rf"(?:data|stringData):[ \t]*{_LINE_BREAK}((?:[ \t]+[\"']?[\w.-]+[\"']?:[ \t]*[^\r\n\\]*(?:{_LINE_BREAK}|$))+)"
-)
-_YAML_ENTRY = re.compile(r"[\"']?[\w.-]+[\"']?:[ \t]*[\"']?([^\s\"'\\]{4,})")
-_JSON_DATA = re.compile(r"\\?\"(?:data|stringData)\\?\"[ \t]*:[ \t]*\{([^{}]*)\}")
-_JSON_ENTRY = re.compile(r"\\?\"[\w.-]+\\?\"[ \t]*:[ \t]*\\?\"([^\"\\]{4,})\\?\"")
-
-
-def kubernetes_secret_values(text: str) -> dict[str, str]:
-    """The values of a Kubernetes Secret's `data:` and `stringData:` in `text` → "credential"."""
-    if "Secret" not in text or _KUBERNETES_SECRET.search(text) is None:
-        return {}
-    found: dict[str, str] = {}
-    for block, entry in ((_YAML_DATA, _YAML_ENTRY), (_JSON_DATA, _JSON_ENTRY)):
-        for data in block.finditer(text):
-            found.update(dict.fromkeys((value[1] for value in entry.finditer(data[1])), "credential"))
-    return found

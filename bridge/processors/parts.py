@@ -17,6 +17,7 @@ from bridge.processors.sensitive import SECRETS, sensitive_values
 
 # A name, then `part` and a number, or a number after `.`, `_`, `-` or in brackets.
 _PART = re.compile(r"(?i)(.+?)(?:[._-]?part[._-]?|[._-]|\[)(\d{1,3})\]?")
+PART_NUMBER_ENDS = frozenset("0123456789]")  # how such a name ends
 
 
 def part_groups(attributes: Mapping[str, Any]) -> list[list[str]]:
@@ -24,7 +25,7 @@ def part_groups(attributes: Mapping[str, Any]) -> list[list[str]]:
     only by their part numbers, numbered one after another from 0 or 1."""
     groups: dict[str, dict[int, str]] = {}
     for key, value in attributes.items():
-        if isinstance(value, str) and key[-1:] in _LAST:
+        if isinstance(value, str) and key[-1:] in PART_NUMBER_ENDS:
             match = _PART.fullmatch(key)
             if match is not None:
                 groups.setdefault(match[1].lower(), {})[int(match[2])] = key
@@ -34,9 +35,6 @@ def part_groups(attributes: Mapping[str, Any]) -> list[list[str]]:
         if len(numbers) >= 2 and numbers[0] <= 1 and numbers[-1] - numbers[0] == len(numbers) - 1:
             found.append([numbered[number] for number in numbers])
     return found
-
-
-_LAST = frozenset("0123456789]")
 
 
 def split_secrets(parts: list[str]) -> list[list[str]]:

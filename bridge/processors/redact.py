@@ -20,7 +20,7 @@ from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.processors.encoded import decoded, encoded_values
-from bridge.processors.parts import part_groups, split_secrets
+from bridge.processors.parts import PART_NUMBER_ENDS, part_groups, split_secrets
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -255,12 +255,15 @@ class RedactProcessor:
             attributes = {key: value for key, value in attributes.items() if key not in self._allow}
         if not _OWN_KEYS.issuperset(attributes):  # a built span's keys nearly all are
             by_name = self.cfg.secrets != "off"
+            numbered = False  # a name that may number a part of a split value
             for key, value in attributes.items():
                 if key not in _OWN_KEYS:
                     texts.append(key)
-                    if by_name and isinstance(value, str) and _named_secret(key, value):
-                        return False
-            for group in self._part_groups(attributes) if by_name else ():
+                    if by_name and isinstance(value, str):
+                        if _named_secret(key, value):
+                            return False
+                        numbered = numbered or key[-1:] in PART_NUMBER_ENDS
+            for group in self._part_groups(attributes) if numbered else ():
                 if any(split_secrets([attributes[key] for key in group])):
                     return False
         append = texts.append

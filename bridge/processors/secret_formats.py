@@ -199,6 +199,16 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"Private-Lines:[ \t]*\d+[ \t]*(?:\r?\n|(?:\\r)?\\n)(?:[A-Za-z0-9+/=]+(?![\w+/=-])(?:\r?\n|(?:\\r)?\\n)?)+",
         ("Private-Lines:",),
     ),
+    # A Kubernetes Secret (`kubectl get secret -o yaml`, a manifest; YAML or JSON, also inside JSON text): every
+    # value of its `data:` (base64) and `stringData:` is a secret whatever its name, so the block is masked whole.
+    # Its `kind` is what the text must hold; any `data:` block of such a text is masked (a ConfigMap's beside it too).
+    "kubernetes_secret": (
+        r"(?:(?<![\w.-])|(?<=\\[nr]))(?:data|stringData):[ \t]*{line}[ \t]+({entry}(?:{line}[ \t]+{entry})*)"
+        r"|\\?\"(?:data|stringData)\\?\"[ \t]*:[ \t]*\{{([^{{}}]+)\}}".format(
+            line=r"(?:\r?\n|(?:\\r)?\\n)", entry=r"[\"']?[\w.-]+[\"']?:[ \t]*[^\s\\][^\r\n\\]*"
+        ),
+        ("kind: Secret", '"kind": "Secret"', '"kind":"Secret"', '\\"kind\\": \\"Secret\\"', '\\"kind\\":\\"Secret\\"'),
+    ),
     # `curl -u user:password` (and `--user`).
     "curl_credential": (
         r"curl\b[^\n\x00]{0,200}?[ \t](?:-u|--user)[ \t=]*[\"']?([^\s:\"'@]{1,64}:[^\s\"']{3,})",
