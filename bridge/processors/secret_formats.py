@@ -185,7 +185,7 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Google's OAuth client secrets, access tokens and refresh tokens.
     "google_oauth_secret": (_token(r"GOCSPX-[\w-]{28,}"), ("GOCSPX-",)),
     "google_oauth_token": (_token(r"ya29\.[\w-]{30,}"), ("ya29.",)),
-    "google_refresh_token": (r"(?<![\w/])1//0[\w-]{40,}", ("1//0",)),
+    "google_refresh_token": (r"1//0(?<![\w/]1//0)[\w-]{40,}", ("1//0",)),
     # An AWS secret access key (40 characters of base64's alphabet, mixing cases and digits) written within a few
     # lines after its access key id, named or not: the id alone announces it.
     "aws_secret_key": (
@@ -208,6 +208,27 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
             line=r"(?:\r?\n|(?:\\r)?\\n)", entry=r"[\"']?[\w.-]+[\"']?:[ \t]*[^\s\\][^\r\n\\]*"
         ),
         ("kind: Secret", '"kind": "Secret"', '"kind":"Secret"', '\\"kind\\": \\"Secret\\"', '\\"kind\\":\\"Secret\\"'),
+    ),
+    # An XML element named for a secret: `<password>…</password>`, `<db:apiKey>…</db:apiKey>`.
+    "xml_secret": (
+        r"(?i)<((?:[\w.-]*:)?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|credentials?))>([^<]{4,})</\1>",
+        ("password>", "passwd>", "secret>", "token>", "key>", "credential>", "credentials>"),
+    ),
+    # .NET's `<add key="ApiKey" value="…"/>` for any key named for a secret (NuGet's password above).
+    "config_add_key": (
+        r"(?i)<add\s+key=\\?\"[^\"\\]*(?:password|secret|token|api[_-]?key|connectionstring)\\?\"\s+value=\\?\"([^\"\\]{4,})",
+        ("<add key=",),
+    ),
+    # A command line's password: `--password X` (X holding a digit or a symbol: not "--password when asked"),
+    # `--token=X`, `mysql -pX`, PowerShell's
+    # `ConvertTo-SecureString 'X' -AsPlainText`.
+    "cli_password": (
+        r"--(?<![\w-]--)(?:password|passwd|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
+        r"(?=[^\s\"']*[\d_!@#$%^&*+=/.~])([^\s\"'-][^\s\"']{3,})"
+        r"|mysql(?<![\w-]mysql)\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
+        r"|ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?[\"']([^\"']{4,})[\"']",
+        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "mysql",
+         "ConvertTo-SecureString"),
     ),
     # `curl -u user:password` (and `--user`).
     "curl_credential": (

@@ -232,6 +232,14 @@ MASKED = {
     "pl": (f"hasło: {SECRET}", SECRET),
     "tr": (f"şifre: {SECRET}", SECRET),
     "Parola it": (f"parola d'ordine: {SECRET}", SECRET),
+    # found in a second round
+    "xml element": (f"<password>{SECRET}</password>", SECRET),
+    "xml element with a namespace": (f"<db:apiKey>{SECRET}</db:apiKey>", SECRET),
+    ".net add key": (f'<add key="ApiKey" value="{SECRET}"/>', SECRET),
+    "cli --password": (f"pg_dump --password {SECRET}", SECRET),
+    "cli --token=": (f"gh auth --token={SECRET}", SECRET),
+    "mysql -p": (f"mysql -u root -p{SECRET} shop", SECRET),
+    "powershell securestring": (f"ConvertTo-SecureString '{SECRET}' -AsPlainText -Force", SECRET),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -271,6 +279,7 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "Private-Lines: are counted in a PuTTY file",
         "La palabra clave: marketing. Il mdp est à changer tous les 90 jours.",
         "kind: ConfigMap\ndata:\n  mode: production\n  region: eu-west-1\n",
+        "Pass --password when asked, or --token with your own; <token>abc</token>; mysql -h db -P 3306 -e 'select 1'",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
