@@ -19,7 +19,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bridge.processors.encoded import encoded_values
+from bridge.processors.encoded import decoded, encoded_values
+from bridge.processors.parts import PART_NUMBER_ENDS, part_groups, split_secrets
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -74,6 +75,16 @@ def replacement(value: str, mode: Mode) -> str:
 # would send every trace through the credential pattern.
 _OWN_KEYS = frozenset(value for name, value in vars(a).items() if name.isupper() and isinstance(value, str))
 _NUMBERS = frozenset({int, float, bool})  # values with no text: most of a trace's that are not strings
+
+
+def _named_secret(key: str, value: str) -> bool:
+    """Whether `key` names a secret as written or as a reader reads it (`db.passw\\u043erd`, `DB_PASS%57ORD`)."""
+    if named_secret(key, value):
+        return True
+    if key.isascii() and "%" not in key and "\\" not in key:  # most names: nothing to decode
+        return False
+    view = decoded(key)
+    return view is not None and named_secret(view[0], value) is not None
 
 
 class RedactProcessor:
@@ -137,14 +148,34 @@ class RedactProcessor:
                 isinstance(value, str)
                 and key not in _OWN_KEYS
                 and self.cfg.secrets != "off"
-                and named_secret(key, value)
+                and _named_secret(key, value)
             ):
                 new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
             else:
                 new = self._value(value)
             changed = changed or new_key != key or new != value
             out[new_key] = new
+        if self.cfg.secrets != "off" and not _OWN_KEYS.issuperset(attributes):
+            changed = self._mask_split(attributes, out) or changed
         return out if changed else None
+
+    def _mask_split(self, attributes: Mapping[str, Any], out: dict[str, Any]) -> bool:
+        """Masks in `out` the pieces of secrets split over attributes named as parts (parts.py); True if any."""
+        changed = False
+        for group in self._part_groups(attributes):
+            for key, pieces in zip(group, split_secrets([attributes[key] for key in group]), strict=True):
+                new_key = self._key(key)
+                for piece in sorted(pieces, key=len, reverse=True):
+                    out[new_key] = out[new_key].replace(piece, replacement(piece, self.cfg.secrets))
+                    changed = True
+        return changed
+
+    def _part_groups(self, attributes: Mapping[str, Any]) -> list[list[str]]:
+        return [
+            group
+            for group in part_groups(attributes)
+            if _OWN_KEYS.isdisjoint(group) and self._allow.isdisjoint(group) and self._deny.isdisjoint(group)
+        ]
 
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         if self.cfg.secrets == "off" and self.cfg.personal_data == "off" and not self._deny:
@@ -224,11 +255,17 @@ class RedactProcessor:
             attributes = {key: value for key, value in attributes.items() if key not in self._allow}
         if not _OWN_KEYS.issuperset(attributes):  # a built span's keys nearly all are
             by_name = self.cfg.secrets != "off"
+            numbered = False  # a name that may number a part of a split value
             for key, value in attributes.items():
                 if key not in _OWN_KEYS:
                     texts.append(key)
-                    if by_name and isinstance(value, str) and named_secret(key, value):
-                        return False
+                    if by_name and isinstance(value, str):
+                        if _named_secret(key, value):
+                            return False
+                        numbered = numbered or key[-1:] in PART_NUMBER_ENDS
+            for group in self._part_groups(attributes) if numbered else ():
+                if any(split_secrets([attributes[key] for key in group])):
+                    return False
         append = texts.append
         for value in attributes.values():
             kind = type(value)

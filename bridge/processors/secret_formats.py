@@ -182,5 +182,58 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
     "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
     "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+    # Google's OAuth client secrets, access tokens and refresh tokens.
+    "google_oauth_secret": (_token(r"GOCSPX-[\w-]{28,}"), ("GOCSPX-",)),
+    "google_oauth_token": (_token(r"ya29\.[\w-]{30,}"), ("ya29.",)),
+    "google_refresh_token": (r"1//0(?<![\w/]1//0)[\w-]{40,}", ("1//0",)),
+    # An AWS secret access key (40 characters of base64's alphabet, mixing cases and digits) written within a few
+    # lines after its access key id, named or not: the id alone announces it.
+    "aws_secret_key": (
+        r"A(?<!\wA)(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])[^\x00]{0,160}?(?<![A-Za-z0-9/+])"
+        r"(?=[A-Za-z0-9/+]{0,39}\d)(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})"
+        r"(?![A-Za-z0-9/+=])",
+        ("AKIA", "ASIA"),
+    ),
+    # The private lines of a PuTTY key file (`.ppk`), to the end of their base64.
+    "putty_private_key": (
+        r"Private-Lines:[ \t]*\d+[ \t]*(?:\r?\n|(?:\\r)?\\n)(?:[A-Za-z0-9+/=]+(?![\w+/=-])(?:\r?\n|(?:\\r)?\\n)?)+",
+        ("Private-Lines:",),
+    ),
+    # A Kubernetes Secret (`kubectl get secret -o yaml`, a manifest; YAML or JSON, also inside JSON text): every
+    # value of its `data:` (base64) and `stringData:` is a secret whatever its name, so the block is masked whole.
+    # Its `kind` is what the text must hold; any `data:` block of such a text is masked (a ConfigMap's beside it too).
+    "kubernetes_secret": (
+        r"(?:(?<![\w.-])|(?<=\\[nr]))(?:data|stringData):[ \t]*{line}[ \t]+({entry}(?:{line}[ \t]+{entry})*)"
+        r"|\\?\"(?:data|stringData)\\?\"[ \t]*:[ \t]*\{{([^{{}}]+)\}}".format(
+            line=r"(?:\r?\n|(?:\\r)?\\n)", entry=r"[\"']?[\w.-]+[\"']?:[ \t]*[^\s\\][^\r\n\\]*"
+        ),
+        ("kind: Secret", '"kind": "Secret"', '"kind":"Secret"', '\\"kind\\": \\"Secret\\"', '\\"kind\\":\\"Secret\\"'),
+    ),
+    # An XML element named for a secret: `<password>…</password>`, `<db:apiKey>…</db:apiKey>`.
+    "xml_secret": (
+        r"(?i)<((?:[\w.-]*:)?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|credentials?))>([^<]{4,})</\1>",
+        ("password>", "passwd>", "secret>", "token>", "key>", "credential>", "credentials>"),
+    ),
+    # .NET's `<add key="ApiKey" value="…"/>` for any key named for a secret (NuGet's password above).
+    "config_add_key": (
+        r"(?i)<add\s+key=\\?\"[^\"\\]*(?:password|secret|token|api[_-]?key|connectionstring)\\?\"\s+value=\\?\"([^\"\\]{4,})",
+        ("<add key=",),
+    ),
+    # A command line's password: `--password X` (X holding a digit or a symbol: not "--password when asked"),
+    # `--token=X`, `mysql -pX`, PowerShell's
+    # `ConvertTo-SecureString 'X' -AsPlainText`.
+    "cli_password": (
+        r"--(?<![\w-]--)(?:password|passwd|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
+        r"(?=[^\s\"']*[\d_!@#$%^&*+=/.~])([^\s\"'-][^\s\"']{3,})"
+        r"|mysql(?<![\w-]mysql)\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
+        r"|ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?[\"']([^\"']{4,})[\"']",
+        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "mysql",
+         "ConvertTo-SecureString"),
+    ),
+    # `curl -u user:password` (and `--user`).
+    "curl_credential": (
+        r"curl\b[^\n\x00]{0,200}?[ \t](?:-u|--user)[ \t=]*[\"']?([^\s:\"'@]{1,64}:[^\s\"']{3,})",
+        ("curl",),
+    ),
 }
 # fmt: on

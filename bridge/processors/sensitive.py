@@ -24,11 +24,19 @@ from bridge.processors.secret_formats import PROVIDER_TOKENS
 # A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
 # spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
 _SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
+# A value alone on the line after its name, bare or quoted (`password=\n<value>`, YAML's `password:\n  <value>`;
+# a line break written `\n` inside JSON text too): one token holding a letter and a digit with nothing else on its
+# line, no `:` (a YAML key: `password:\n  min_length: 8`, a URL), not a list item or a comment (`- admin`, `# …`).
+# `password:` heads a list, a section or a sentence as often; those lines are words or keys, not one such token.
+_NEXT_LINE = (
+    r"(?:[ \t]*(?:\r?\n|(?:\\r)?\\n)[ \t]*(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
+    r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
+)
 # Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
 # prose, "is" (English, German, Spanish, French; 是, 为, は) before a value that holds a digit ("the API key is
 # 9f8e…", not "the password is wrong").
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
+    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])" + _NEXT_LINE + r"|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
     r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
@@ -69,6 +77,18 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
         8,
     ),
 }  # fmt: skip
+# More names, added apart from the table above: session cookies (`Cookie: sessionid=…`, PHP's `PHPSESSID`, Java's
+# `JSESSIONID`, Express's `connect.sid`, Flask's and Rails' `session` after `Cookie:` or `;`), Rails'
+# `SECRET_KEY_BASE`, a URL's `?key=` (Google's and many APIs' keys), French `mdp`, Spanish `clave de acceso` and
+# `clave secreta` (`clave` alone is also "key word"), Italian `parola d'ordine` (`parola` alone is "word"),
+# Japanese `暗証番号` (a PIN).
+_NAMES["credential"][0].update(
+    {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
+     "secret_key_base": "", "?key": "", "&key": ""}
+)  # fmt: skip
+_NAMES["password"][0].update(
+    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": ""}
+)
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
 
@@ -139,7 +159,8 @@ SECRETS: dict[str, re.Pattern[str]] = {
         r"|\s*[A-Za-z0-9+/=\\:,.-]+(?:\s+[A-Za-z0-9+/=\\:,.-]+)*)?"
     ),
     # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
-    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]+)@"),
+    # A password may hold a `#` written raw (`redis://:Xk9#mP@cache`): connection strings are not always encoded.
+    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?\"'<>\\]+)@"),
     # Not a value cut short by a mask (`Bearer sk_live_…9fQ2`, `Bearer abcd1234****`): all of it or nothing.
     "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,}+)(?![\u2026*\u2022])"),
     "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
