@@ -43,6 +43,8 @@ _SINK_TYPES = ("answer", "end")
 # inputs) may hand on in every run by design (`_usual_contacts`).
 _LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
 _CONTACT = frozenset({"email", "phone", "us_phone"})
+# Kinds shown masked only (`_flows`): a card number.
+_SHOWN_MASKED = frozenset({"card_number"})
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
 # not a person's. Matched against each word of the part before the `@`.
 _MAILBOX = re.compile(
@@ -170,9 +172,15 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     written = _written(root) if root is not None else ""
     prompts: list[tuple[ReadableSpan, str]] | None = None
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
+    # A full card number is shown masked, its first six and last four digits at most (PCI DSS): one in the run's
+    # output is a leak whoever gave it, the user in their own words or a lookup of their record (a summary
+    # repeating the customer's card, stored wherever the output goes). Sent to an LLM it stays theirs to send.
+    shown: set[str] = set()
     for value, kind in found.items():
         secret = kind in SECRETS
-        if not secret and (_no_ones(value, kind, sourced) or value in written):
+        if kind in _SHOWN_MASKED and value in output:
+            shown.add(value)
+        elif not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
         holders = [span for span, text in sources if value in text]
         if not holders and secret and value in output:
@@ -181,11 +189,11 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
             if prompts is None:
                 prompts = [(span, prompt_text(span)) for span in trace.llm_spans]
             holders = [span for span, text in prompts if value in text]
-        if not holders or value in typed:
+        if not holders or (value in typed and value not in shown):
             continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
         # caller's own record (an order lookup answering with the buyer's address), not another person's.
-        if kind not in SECRETS and holders[0] is root and any(map(_looked_up, holders)):
+        if kind not in SECRETS and value not in shown and holders[0] is root and any(map(_looked_up, holders)):
             continue
         secrets[value] = (kind, holders[0])
     if not secrets:
@@ -198,7 +206,9 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
-                (span_id(source) in documents and not cfg.document_prompts) or span_id(source) in prompted
+                (span_id(source) in documents and not cfg.document_prompts)
+                or span_id(source) in prompted
+                or value in shown
             ):
                 continue
             if value in text and (value, span_id(span)) not in reported:

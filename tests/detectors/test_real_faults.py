@@ -53,6 +53,7 @@ _DEFAULT = {
     ("orders_renamed_price", "dify_tool_schema_mismatch"),
     ("history_empty_list", "dify_tool_schema_mismatch"),  # session 18: the renamed key against the API's history
     ("profile_token_in_answer", "dify_variable_leak"),
+    ("feedback_card_to_crm", "dify_variable_leak"),  # session 19: a full card number in the run's output
     ("review_stuck", "loop"),
     ("review_stuck", "dify_iteration_escape"),
     ("digest_text_topics", "dify_iteration_escape"),
