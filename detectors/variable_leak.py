@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -42,10 +43,8 @@ _SINK_TYPES = ("answer", "end")
 # inputs) may hand on in every run by design (`_usual_contacts`).
 _LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
 _CONTACT = frozenset({"email", "phone", "us_phone"})
-# The run's own ids: Dify puts them in every run's inputs (sys.workflow_run_id, sys.app_id, ...) and the root
-# span carries them as attributes, so they are never a leak; their digits would send every source through the
-# card-number and SSN patterns. They are blanked out of the sources before the scan.
-_OWN_IDS = ("dify.run.id", "dify.workflow.id", "dify.task.id", "gen_ai.conversation.id")
+# Kinds shown masked only (`_flows`): a card number.
+_SHOWN_MASKED = frozenset({"card_number"})
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
 # not a person's. Matched against each word of the part before the `@`.
 _MAILBOX = re.compile(
@@ -123,35 +122,45 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     root = trace.root
     # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
     sources: list[tuple[ReadableSpan, str]] = []
+    # Most runs hold nothing sensitive: one scan of the sources and the outputs joined (`SEPARATOR`: it finds
+    # what a scan of each finds) tells so for one scan's fixed cost. The run's own ids are blanked out of the
+    # run's inputs for it (`sys.app_id`, `sys.workflow_run_id`): their digits sent every run through the
+    # patterns of digits, half of the detector's time on real runs. A text without a value keeps none once
+    # they are (they stand in JSON strings of their own, between quotes), so this scan misses nothing the
+    # scans below find.
+    scanned: list[str] = []
     if root is not None and (inputs := attr(root, "input.value")):
         sources.append((root, str(inputs)))
+        scanned.append(_blanked(str(inputs), _own_ids(root)))
     for span in trace.of_type(*_SOURCE_TYPES):
         attributes = attributes_of(span)
         node_type = attributes.get("dify.node.type")
         text = attributes.get("input.value" if node_type == "start" else "output.value")
         if text:
             sources.append((span, str(text)))
+            scanned.append(str(text))
         # The request an HTTP node sent, its headers included: a token sent to an API is a source too.
         if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
             sources.append((span, str(request)))
-    sources += [(span, content) for span, _, content in trace.documents]
+            scanned.append(str(request))
+    for span, _, content in trace.documents:
+        sources.append((span, content))
+        scanned.append(content)
     if not sources and not trace.llm_spans:  # an LLM prompt holds secrets too (its template's)
         return []
     if root is not None and attr(root, "output.value"):
         outputs = [(root, str(attr(root, "output.value")), "output")]
     else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
         outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
-    # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs:
-    # a value written bare in a document or tool result ("credentials 9f8e…") is named in the answer
-    # ("api_key: 9f8e…"), or the other way round. Each value is then traced to its source.
+    scanned += [text for _, text, _ in outputs]
+    if not sensitive_values(SEPARATOR.join(scanned), cfg.personal_data):
+        return []
+    # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
+    # their own ids blanked out: a value written bare in a document or tool result ("credentials 9f8e…") is
+    # named in the answer ("api_key: 9f8e…"), or the other way round. A value found in both takes the sources'
+    # kind. Each value is then traced to its source.
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
-    # Most runs hold nothing sensitive: one scan of both joined, which finds what the two find, tells so for
-    # one scan's fixed cost. A value found in both takes the sources' kind: then they are scanned apart. The
-    # run's own ids are blanked out for those scans only: a text without a value keeps none once they are
-    # (they stand in JSON strings of their own, between quotes).
-    if not sensitive_values(sourced + SEPARATOR + output, cfg.personal_data):
-        return []
     ids = _own_ids(root)
     found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
     for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
@@ -163,9 +172,15 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     written = _written(root) if root is not None else ""
     prompts: list[tuple[ReadableSpan, str]] | None = None
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
+    # A full card number is shown masked, its first six and last four digits at most (PCI DSS): one in the run's
+    # output is a leak whoever gave it, the user in their own words or a lookup of their record (a summary
+    # repeating the customer's card, stored wherever the output goes). Sent to an LLM it stays theirs to send.
+    shown: set[str] = set()
     for value, kind in found.items():
         secret = kind in SECRETS
-        if not secret and (_no_ones(value, kind, sourced) or value in written):
+        if kind in _SHOWN_MASKED and value in output:
+            shown.add(value)
+        elif not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
         holders = [span for span, text in sources if value in text]
         if not holders and secret and value in output:
@@ -174,11 +189,11 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
             if prompts is None:
                 prompts = [(span, prompt_text(span)) for span in trace.llm_spans]
             holders = [span for span, text in prompts if value in text]
-        if not holders or value in typed:
+        if not holders or (value in typed and value not in shown):
             continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
         # caller's own record (an order lookup answering with the buyer's address), not another person's.
-        if kind not in SECRETS and holders[0] is root and any(map(_looked_up, holders)):
+        if kind not in SECRETS and value not in shown and holders[0] is root and any(map(_looked_up, holders)):
             continue
         secrets[value] = (kind, holders[0])
     if not secrets:
@@ -191,7 +206,9 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
-                (span_id(source) in documents and not cfg.document_prompts) or span_id(source) in prompted
+                (span_id(source) in documents and not cfg.document_prompts)
+                or span_id(source) in prompted
+                or value in shown
             ):
                 continue
             if value in text and (value, span_id(span)) not in reported:
@@ -211,23 +228,24 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
     # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
     # count as a node too (an app handing the caller's address to its LLM in every run).
     prefix = f"{KEY}:{trace.app}:"
-    nodes: dict[str, list[int]] = {prefix + "inputs": [span_id(trace.root)]} if trace.root else {}
+    nodes: dict[str, list[ReadableSpan]] = {prefix + "inputs": [trace.root]} if trace.root else {}
     for span in trace.of_type(*_LOOKUP_TYPES):
-        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span_id(span))
+        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span)
     usual: set[tuple[int, str]] = set()
     baselines = trace.baselines
     for key, spans in nodes.items():
+        # Each run stores a new value: the stored one may be read (or written out) meanwhile.
         history: dict[str, int] = baselines.get(key) or {}
         runs = history.get("runs", 0)
         if carried:  # most runs hand on no contact data: their nodes' run counts alone go up
-            kinds = set().union(*(carried.get(span, ()) for span in spans))
+            ids = [span_id(span) for span in spans]
+            kinds = set().union(*(carried.get(span, ()) for span in ids))
             for kind in kinds:
                 if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
-                    usual.update((span, kind) for span in spans)
-            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}}
+                    usual.update((span, kind) for span in ids)
+            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}, "runs": runs + 1}
         else:
-            history = dict(history)  # a new value: the stored one may be read (or written out) meanwhile
-        history["runs"] = runs + 1
+            history = {**history, "runs": runs + 1}
         if runs + 1 >= 100:  # counts halve: the history follows the node's recent runs
             history = {name: count // 2 for name, count in history.items()}
         baselines.put(key, history)
@@ -286,15 +304,24 @@ def _where(source: ReadableSpan, root: ReadableSpan | None) -> str:
     return "the run's inputs" if source is root else f"node '{attr(source, 'dify.node.title', source.name)}'"
 
 
-def _own_ids(root: ReadableSpan | None) -> list[str]:
+def _own_ids(root: ReadableSpan | None) -> tuple[Any, ...]:
+    """The run's own ids, None where one is missing. Dify puts them in every run's inputs (`sys.workflow_run_id`,
+    `sys.app_id`, ...) and the root span carries them as attributes: never a leak, and their digits would send
+    every text through the patterns of digits (card numbers, SSNs). A tuple written out: this runs every run."""
     if root is None:
-        return []
+        return ()
     attributes = attributes_of(root)
-    ids = [attributes.get(key) for key in _OWN_IDS] + [root.resource.attributes.get("dify.app.id")]
-    return [str(value) for value in ids if value]
+    return (
+        attributes.get("dify.run.id"),
+        attributes.get("dify.workflow.id"),
+        attributes.get("dify.task.id"),
+        attributes.get("gen_ai.conversation.id"),
+        root.resource.attributes.get("dify.app.id"),
+    )
 
 
-def _blanked(text: str, ids: list[str]) -> str:
+def _blanked(text: str, ids: tuple[Any, ...]) -> str:
     for value in ids:
-        text = text.replace(value, " ")  # without a hit: one search (as `in` was) and no copy
+        if value and (value := str(value)) in text:  # one search; the copy only where it stands
+            text = text.replace(value, " ")
     return text

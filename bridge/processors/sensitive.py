@@ -243,8 +243,8 @@ _LITERALS = tuple(
     )
 )
 _FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
-_ASCII_FINDER = ahocorasick_rs.AhoCorasick(
-    [literal for literal in _LITERALS if literal.isascii()], implementation=ahocorasick_rs.Implementation.DFA
+_ASCII_FINDER = ahocorasick_rs.BytesAhoCorasick(
+    [literal.encode() for literal in _LITERALS if literal.isascii()], implementation=ahocorasick_rs.Implementation.DFA
 )
 _LITERAL_INDEX = operator.itemgetter(0)  # of a finder's match (index, start, end)
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
@@ -357,8 +357,12 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
     else:
         raw, classes, digits = b"", b"", len(text)
     # casefold, not lower, for other text: (?i) takes the long s (U+017F) for 's'; only casefold makes it one.
-    folded = text.lower() if is_ascii else text.casefold()
-    hits = (_ASCII_FINDER if is_ascii else _FINDER).find_matches_as_indexes(folded, overlapping=True)
+    if is_ascii:
+        folded = ""  # made when a key name's value is read: most texts hold none
+        hits = _ASCII_FINDER.find_matches_as_indexes(raw.lower(), overlapping=True)
+    else:
+        folded = text.casefold()
+        hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
     present = frozenset(map(_LITERAL_INDEX, hits))
     if digits < _FEWEST_DIGITS and not present:
         return found
@@ -373,6 +377,8 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 continue
             if kind in _TAILS:
                 if aligned is None:  # the finder's positions must be the text's: `ß` folds to `ss`
+                    if is_ascii:
+                        folded = text.lower()
                     aligned = (folded, hits) if len(folded) == len(text) else _aligned(text)
                 names = [(start, end) for index, start, end in aligned[1] if index in literals]
                 for value in _named_values(kind, text, aligned[0], names):

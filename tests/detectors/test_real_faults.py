@@ -55,6 +55,7 @@ _DEFAULT = {
     ("history_empty_list", "dify_tool_schema_mismatch"),  # session 18: the renamed key against the API's history
     ("history_empty_list", "state_corruption"),  # session 19: `orders` emptied, every earlier run filled it
     ("profile_token_in_answer", "dify_variable_leak"),
+    ("feedback_card_to_crm", "dify_variable_leak"),  # session 19: a full card number in the run's output
     ("review_stuck", "loop"),
     ("review_stuck", "dify_iteration_escape"),
     ("digest_text_topics", "dify_iteration_escape"),

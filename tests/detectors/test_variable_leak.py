@@ -288,3 +288,18 @@ def test_a_phone_number_on_a_line_of_examples_is_no_ones() -> None:
     assert findings(_retrieved(page, "Write it as +46 70 123 45 67."), "dify_variable_leak") == []
     found = findings(_retrieved("Duty officer: +46 70 123 45 67", "Call +46 70 123 45 67."), "dify_variable_leak")
     assert "phone" in [finding.evidence["kind"] for finding in found]
+
+
+def test_a_card_number_the_user_wrote_is_theirs_to_send_to_an_llm_but_not_to_repeat_in_the_output() -> None:
+    """A card number is shown masked at most: a summary repeating the one the customer wrote in their complaint
+    is a leak of the output; the same complaint summarised without it is not, and the prompt holding it is not."""
+    complaint = "The parcel came broken and you billed my Mastercard 5425 2334 3010 9903 twice, please sort it out."
+    summary = "Parcel broken; customer billed twice on card 5425 2334 3010 9903; wants it sorted."
+    nodes = [node("start", "start"), llm(prompt=complaint)]
+    repeated = run_spans(nodes, inputs={"complaint": complaint}, outputs={"summary": summary})
+    (finding,) = findings(repeated, "dify_variable_leak")
+    assert finding.span_id is None and finding.evidence["kind"] == "card_number"
+    assert "5425 2334 3010 9903" not in str(finding.evidence)
+    masked_summary = "Parcel broken; customer billed twice on the card ending 9903."
+    masked = run_spans(nodes, inputs={"complaint": complaint}, outputs={"summary": masked_summary})
+    assert findings(masked, "dify_variable_leak") == []
