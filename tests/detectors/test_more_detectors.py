@@ -123,9 +123,9 @@ def test_task_derailment_is_not_grounded_by_a_tool_result_s_field_names() -> Non
 
 
 def test_task_derailment_a_short_reply_off_the_route_its_prompt_was_given() -> None:
-    """A run that retrieved nothing but was routed: the classifier's pick reached the reply's prompt. A reply
-    naming neither the route nor a word of the message is off the task, however short; one naming the route,
-    or written in another language than the prompt, is not judged off."""
+    """A run that retrieved nothing but was routed: the classifier's pick reached the reply's prompt. With
+    `routed_replies` (off by default) a reply naming neither the route nor a word of the message is off the task,
+    however short; one naming the route, or written in another language than the prompt, is not judged off."""
     message = "Mi perro cojea desde ayer y no apoya la pata trasera."
     router = llm("qc", answer="")
     router.update(node_type="question-classifier", outputs={"class_name": "Small-animal surgery"})
@@ -135,14 +135,16 @@ def test_task_derailment_a_short_reply_off_the_route_its_prompt_was_given() -> N
         return run_spans([router, llm(prompt=prompt, answer=text)], inputs={"message": message},
                          outputs={"reply": text})  # fmt: skip
 
-    (finding,) = findings(reply("The Lindenhof garden party is next Friday, with music and cake for everyone!"),
-                          "task_derailment")  # fmt: skip
+    party_reply = reply("The Lindenhof garden party is next Friday, with music and cake for everyone!")
+    assert findings(party_reply, "task_derailment") == []  # off by default: a real desk's right replies fired it
+    (finding,) = findings(party_reply, "task_derailment", routed_replies=True)
     assert "Small-animal surgery" in finding.evidence["rule"]
+    booked = reply("We have booked your dog in with our surgery team for tomorrow morning.")
+    assert findings(booked, "task_derailment", routed_replies=True) == []
     assert (
-        findings(reply("We have booked your dog in with our surgery team for tomorrow morning."), "task_derailment")
+        findings(reply("我们已为您的狗预约了明天上午的外科门诊，请按时到达。"), "task_derailment", routed_replies=True)
         == []
     )
-    assert findings(reply("我们已为您的狗预约了明天上午的外科门诊，请按时到达。"), "task_derailment") == []
     party = "The garden party is next Friday, with music and cake for everyone!"
     chat = run_spans([llm(answer=party)], inputs={"message": message}, outputs={"reply": party})
     assert findings(chat, "task_derailment") == []  # not routed: plain chat's short answers stay unjudged
@@ -159,10 +161,10 @@ def test_task_derailment_leaves_a_holding_reply_alone() -> None:
                  "Vielen Dank für Ihre Nachricht! Ihr Anliegen wurde weitergeleitet, wir melden uns bald.",
                  "感谢您的留言！我们的同事会尽快回复。"):  # fmt: skip
         run = run_spans([router, llm(prompt=prompt, answer=text)], inputs={"message": message}, outputs={"reply": text})
-        assert findings(run, "task_derailment") == [], text
+        assert findings(run, "task_derailment", routed_replies=True) == [], text
     advert = "Our new enamel mugs come in six colours and ship free over twenty euros."
     run = run_spans([router, llm(prompt=prompt, answer=advert)], inputs={"message": message}, outputs={"reply": advert})
-    assert len(findings(run, "task_derailment")) == 1
+    assert len(findings(run, "task_derailment", routed_replies=True)) == 1
 
 
 def test_task_derailment_reads_a_workflow_s_own_input_and_output_names() -> None:
