@@ -1,4 +1,5 @@
-"""Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md): eight apps, each run clean
+"""Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md: eight apps; and a second set,
+testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19), each app's runs clean
 first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
 tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the
 ways the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default
@@ -26,18 +27,24 @@ from tests.otlp_sink import OtlpSink
 from tests.runs import TESTS, load_run
 
 FAULTS = TESTS / "testdata" / "dify-1.14.1-faults"
+SETS = {"faults": FAULTS, "faults2": TESTS / "testdata" / "dify-1.14.1-faults2"}
 LABELS: dict[str, list[str]] = {
-    name: label["faults"] for name, label in json.loads((FAULTS / "labels.json").read_text())["runs"].items()
+    name: label["faults"]
+    for directory in SETS.values()
+    for name, label in json.loads((directory / "labels.json").read_text())["runs"].items()
 }
-INDEX = [json.loads(line) for line in (FAULTS / "index.jsonl").read_text().splitlines()]  # in run order
-RUNS = [run["name"] for run in INDEX]
+INDEX = {
+    key: [json.loads(line) for line in (directory / "index.jsonl").read_text().splitlines()]  # in run order
+    for key, directory in SETS.items()
+}
+RUNS = {key: [run["name"] for run in index] for key, index in INDEX.items()}
 EVERY_SWITCH = {
     "hallucination": {"enabled": True, "data_fed": True},
     "state_corruption": {"type_changes": True, "emptied_prompts": True},
 }
-WAYS_IN: dict[str, Callable[[str], list[ReadableSpan]]] = {
-    "stream": lambda name: build_spans(load_run(FAULTS / f"{name}.sse")),
-    "otlp": lambda name: rebuilt_spans(name, (FAULTS,)),
+WAYS_IN: dict[str, Callable[[Path, str], list[ReadableSpan]]] = {
+    "stream": lambda directory, name: build_spans(load_run(directory / f"{name}.sse")),
+    "otlp": lambda directory, name: rebuilt_spans(name, (directory,)),
 }
 # `cost` judges a run against its app's median once `min_history` (10) runs are known, and before that, from 5 runs,
 # against the dearest of them (`early_factor`); these apps had 5 to 9 runs before their cost faults, so they are also
@@ -70,15 +77,36 @@ _DEFAULT = {
     ("kb_huge_prompt", "cost"),
 }
 _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
-MEASURED = {
-    "default": _DEFAULT,
-    "every switch": _DEFAULT | {("kb_invented_figures", "hallucination")},
-    "cost from 5 runs": _DEFAULT | _COST_FROM_5,
+# The second set, scored blind once at the end of session 19's detector changes (its clean runs' one finding
+# after task_derailment's routed replies were switched off by that scoring's rule counts): 11 of 29 faults.
+_DEFAULT2 = {
+    ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
+    ("leave_balance_renamed", "dify_tool_schema_mismatch"),
+    ("leave_token_in_reply", "dify_variable_leak"),
+    ("refine_stuck", "dify_iteration_escape"),
+    ("refine_stuck", "loop"),
+    ("support_other_model", "cost"),
+    ("trip_runaway_answer", "cost"),
+    ("visa_huge_prompt", "context_overflow"),
+    ("visa_huge_prompt", "cost"),
+    ("visa_other_model", "cost"),
+    ("visa_poisoned_doc", "dify_rag_poisoning"),
 }
+# (set, settings) measured: the first set in every setting, the second as shipped.
+MEASURED = {
+    ("faults", "default"): _DEFAULT,
+    ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
+    ("faults", "cost from 5 runs"): _DEFAULT | _COST_FROM_5,
+    ("faults2", "default"): _DEFAULT2,
+}
+# Clean runs flagged when measured, kept so that no other is: a Chinese visa guide's clean answer from a document
+# on the application system's prompts (dify_rag_poisoning, blind; not mended).
+FALSE_ALARMS = {("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")}}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, the classifier's prompt (its class names).
 RULES_THE_EXPORT_CANNOT_FIRE = {
     ("review_stuck", "dify_iteration_escape", "every round used, no loop_break"),
+    ("refine_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
     (
         "triage_wrong_pick",
@@ -89,45 +117,48 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
 
 
 @cache
-def findings(way_in: str, settings: str) -> tuple[tuple[str, Finding], ...]:
-    """Every finding with its run, the runs read `way_in` one after another through one processor."""
+def findings(recorded: str, way_in: str, settings: str) -> tuple[tuple[str, Finding], ...]:
+    """Every finding with its run, the set's runs read `way_in` one after another through one processor."""
     processor = DetectionProcessor(Config.model_validate(SETTINGS[settings]))
-    return tuple((name, f) for name in RUNS for f in processor.detect(WAYS_IN[way_in](name)))
+    read = WAYS_IN[way_in]
+    return tuple((name, f) for name in RUNS[recorded] for f in processor.detect(read(SETS[recorded], name)))
 
 
-def found(way_in: str, settings: str) -> set[tuple[str, str]]:
-    return {(name, f.detector) for name, f in findings(way_in, settings)}
+def found(recorded: str, way_in: str, settings: str) -> set[tuple[str, str]]:
+    return {(name, f.detector) for name, f in findings(recorded, way_in, settings)}
 
 
-def test_every_recorded_run_is_labeled_and_every_app_has_five_clean_runs_first() -> None:
-    assert sorted(RUNS) == sorted(LABELS)
-    apps = {name.split("_")[0] for name in RUNS}
-    for app in apps:
-        labels = [LABELS[name] for name in RUNS if name.split("_")[0] == app]
+@pytest.mark.parametrize("recorded", SETS)
+def test_every_recorded_run_is_labeled_and_every_app_has_five_clean_runs_first(recorded: str) -> None:
+    runs = RUNS[recorded]
+    assert sorted(runs) == sorted(json.loads((SETS[recorded] / "labels.json").read_text())["runs"])
+    for app in {name.split("_")[0] for name in runs}:
+        labels = [LABELS[name] for name in runs if name.split("_")[0] == app]
         clean_first = len(labels) - len([label for label in labels if label])
         assert clean_first >= 5 and not any(labels[:clean_first]), app
 
 
-@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize("recorded, settings", MEASURED)
 @pytest.mark.parametrize("way_in", WAYS_IN)
-def test_no_clean_run_gets_a_finding(way_in: str, settings: str) -> None:
-    """When first measured, `task_derailment` flagged the triage app's catch-all desk on 4 of the 49 clean runs:
-    its holding reply ("Thanks for your question! Our team will get back to you shortly.") names neither the
-    class nor the question. A holding reply is left alone since (session 18)."""
-    assert {(name, detector) for name, detector in found(way_in, settings) if not LABELS[name]} == set()
+def test_no_clean_run_gets_a_finding(recorded: str, way_in: str, settings: str) -> None:
+    """When first measured, `task_derailment` flagged the triage app's catch-all desk on 4 of the first set's 49
+    clean runs: its holding reply ("Thanks for your question! Our team will get back to you shortly.") names
+    neither the class nor the question. A holding reply is left alone since (session 18)."""
+    flagged = {(name, detector) for name, detector in found(recorded, way_in, settings) if not LABELS[name]}
+    assert flagged == FALSE_ALARMS.get((recorded, settings), set())
 
 
-@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize("recorded, settings", MEASURED)
 @pytest.mark.parametrize("way_in", WAYS_IN)
-def test_the_faults_found_when_measured_are_still_found(way_in: str, settings: str) -> None:
-    assert MEASURED[settings] <= found(way_in, settings)
+def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: str, settings: str) -> None:
+    assert MEASURED[recorded, settings] <= found(recorded, way_in, settings)
 
 
-@pytest.mark.parametrize("settings", SETTINGS)
-def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(settings: str) -> None:
-    assert found("stream", settings) == found("otlp", settings)
+@pytest.mark.parametrize("recorded, settings", MEASURED)
+def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str, settings: str) -> None:
+    assert found(recorded, "stream", settings) == found(recorded, "otlp", settings)
     rules = {
-        way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(way_in, settings)}
+        way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
     }
     assert rules["stream"] - rules["otlp"] <= RULES_THE_EXPORT_CANNOT_FIRE
@@ -147,7 +178,7 @@ def test_a_running_bridge_marks_the_help_desk_s_faults_as_the_rebuild_finds_them
     """The help desk's 11 runs (poisoned document, figures, derailed answer, huge prompt, runaway cost), their spans
     sent as Dify sent them to a running bridge, one run at a time (its baselines learn in Dify's order): the
     detections on the spans the bridge exports are what `found` has for them."""
-    desk = [run for run in INDEX if run["app"] == "f_kb"]
+    desk = [run for run in INDEX["faults"] if run["app"] == "f_kb"]
     spans = 0
     for run in desk:
         answers = send_recorded(bridge.base, run["name"], API_KEY, recordings=(FAULTS,))
@@ -161,5 +192,7 @@ def test_a_running_bridge_marks_the_help_desk_s_faults_as_the_rebuild_finds_them
         for name, _, event in span.events
         if name == "detection"
     }
-    assert marked == {(name, detector) for name, detector in found("otlp", "default") if name.startswith("kb_")}
+    assert marked == {
+        (name, detector) for name, detector in found("faults", "otlp", "default") if name.startswith("kb_")
+    }
     assert ("kb_runaway_answer", "cost") in marked  # learned from the 10 runs before it
