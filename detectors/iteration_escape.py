@@ -20,7 +20,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.rounds import identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -68,10 +68,8 @@ def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         if not (trace.of_type("iteration") or trace.of_type("loop")):
             return  # most runs (one lookup each: asking for both types at once merges two lists)
-        for container in trace.of_type("iteration", "loop"):
+        for container in containers(trace, "iteration", "loop"):
             attributes = attributes_of(container)
-            if attributes.get("dify.round.index") is not None:
-                continue  # a round's span: its container is judged
             kind = attributes.get("dify.node.type")
             title = attributes.get("dify.node.title", container.name)
             rounds = rounds_of(trace, container)

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.rounds import identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "loop"
 
@@ -33,9 +33,7 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
     over a list multiplied on its way from the node that produced it (an iteration over a list that holds
     an item several times, as its producer gave it, does what it was asked); or one that ran more rounds than
     its list's length (Dify's `iteration_length`) with `min_repeats` rounds in a row alike."""
-    for container in trace.of_type("iteration"):
-        if attr(container, "dify.round.index") is not None:
-            continue  # a round's span: its container is judged
+    for container in containers(trace, "iteration"):
         past = _repeating_past_length(trace, container, cfg)
         if past is not None:
             yield past

@@ -15,6 +15,12 @@ from detectors import Trace, attr, attributes_of, json_attr, span_id
 _USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
 
 
+def containers(trace: Trace, *node_types: str) -> list[ReadableSpan]:
+    """The iterations or loops (`node_types`) of the run, their rounds' spans (which carry the container's node
+    type) left out: the container is what a detector judges."""
+    return [span for span in trace.of_type(*node_types) if attr(span, "dify.round.index") is None]
+
+
 def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan, list[ReadableSpan]]]:
     """`container`'s round spans in start order, each with the nodes it ran in start order."""
     container_id = span_id(container)

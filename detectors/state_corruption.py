@@ -37,7 +37,7 @@ from detectors import (
     prompt_text,
     span_id,
 )
-from detectors.rounds import rounds_of
+from detectors.rounds import containers, rounds_of
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -464,7 +464,7 @@ def _shown_empty(span: Any, inputs: Any, nodes: list[Any], index: int) -> Findin
 
 
 def _items_lost(trace: Trace) -> Iterator[Finding]:
-    for container in trace.of_type("iteration"):
+    for container in containers(trace, "iteration"):
         rounds = attr(container, "dify.container.rounds", 0)
         outputs = json_attr(container, "output.value")
         items = outputs.get("output") if isinstance(outputs, dict) else None
