@@ -83,7 +83,8 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
     clock = [0]
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as handle:
+            # utf-8-sig: a file saved by a Windows editor starts with a BOM, which no format's first record has.
+            with open(path, encoding="utf-8-sig") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             yield InputError(path, 0, "", f"cannot read: {exc}")

@@ -124,6 +124,17 @@ def test_replay_llm_attributes_arrive_intact(tmp_path: Path, otlp_sink: OtlpSink
     assert all(len(str(v).encode()) <= 2048 for k, v in llm.attributes.items() if k.startswith("llm.input_messages"))
 
 
+@pytest.mark.parametrize("name", ["a_llm_simple.sse", "a_llm_simple.ndjson"])
+def test_replay_reads_a_file_starting_with_a_byte_order_mark(tmp_path: Path, otlp_sink: OtlpSink, name: str) -> None:
+    """A capture saved by a Windows editor (UTF-8 with a BOM) replays as the same file without it."""
+    text = (CAPTURES / "a_llm_simple.sse").read_text()
+    if name.endswith(".ndjson"):  # the same events, one JSON object a line
+        text = "".join(line[len("data: ") :] + "\n" for line in text.splitlines() if line.startswith("data: "))
+    (tmp_path / name).write_text("\ufeff" + text, encoding="utf-8")
+    assert main(["replay", "--config", str(_config(tmp_path, otlp_sink)), str(tmp_path / name)]) == 0
+    assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4
+
+
 def test_replay_reports_bad_records_and_still_exports_the_good_runs(
     tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFixture[str], forked: bool
 ) -> None:
