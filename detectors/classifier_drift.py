@@ -28,8 +28,16 @@ from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
 
 KEY = "dify_classifier_drift"
-_CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
-_WORD = re.compile(r"[a-z]{4,}")
+# A catch-all class's name, in the languages of the apps seen (an app's class names are in its own language: German
+# "Sonstiges", Czech "Ostatní", Chinese "其他"), and scripts without spaces by the word alone.
+_CATCH_ALL = re.compile(
+    r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default|sonstiges?|sonstige|"
+    r"anderes?|allgemein|allgemeines|verschiedenes|autres?|divers|générale?|otros?|otras?|outros?|outras?|geral|"
+    r"altr[oie]|generale|overige?|algemeen|övrigt|annat|allmänt|andet|annet|øvrig|inne|pozostałe|ogólne|ostatní|"
+    r"jiné|obecné|diğer|genel|другое|прочее|общее|інше|загальне|άλλα|άλλο|γενικά|lainnya|umum|khác|muut|muu|yleinen|"
+    r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام)\b|其他|其它|その他|기타|อื่น"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 class Config(DetectorConfig):
@@ -101,7 +109,7 @@ class _Profile:
     of the window, so a run compares its question once with each distinct past question sharing a rarer feature,
     not with every past pick (a classifier asked one question 300 times cost 420 µs a run that way)."""
 
-    __slots__ = ("counts", "index", "past", "texts")
+    __slots__ = ("classes", "counts", "index", "past", "texts")
 
     def __init__(self, past: list[list[str]]) -> None:
         self.past = past
@@ -109,6 +117,7 @@ class _Profile:
         # text → (its features, (class, disputed) → picks)
         self.texts: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
         self.index: dict[str, set[str]] = {}
+        self.classes: dict[str, int] = {}  # class → picks: the names Dify's export does not carry
         for entry in past:
             self.count(entry, 1)
 
@@ -121,6 +130,10 @@ class _Profile:
                 self.index.setdefault(feature, set()).add(text)
         features, picks = self.texts[text]
         pick = (name, bool(disputed))
+        if not (picked := self.classes.get(name, 0) + step):
+            del self.classes[name]
+        else:
+            self.classes[name] = picked
         if not (left := picks.get(pick, 0) + step):
             del picks[pick]
         else:
@@ -264,9 +277,13 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
     asked = _words(question)
     catch_all = bool(_CATCH_ALL.search(chosen))
-    if not catch_all and (not specific or _words(chosen) & asked):
+    if not catch_all and (not specific or any(_holds(asked, word) for word in _words(chosen))):
         return None
-    named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) and _words(n) <= asked]
+    named = [
+        n
+        for n in names
+        if n != chosen and not _CATCH_ALL.search(n) and _words(n) and all(_holds(asked, word) for word in _words(n))
+    ]
     if not named:
         return None
     title = attr(span, "dify.node.title", span.name)
@@ -286,6 +303,40 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     )
 
 
+def _only_under(profile: _Profile, question: str, names: list[str]) -> dict[str, list[str]]:
+    """The words of four letters or more (or Chinese/Japanese pairs) of the question, not of a class name, that the
+    app's past picks of one class alone hold, by class."""
+    _, in_names = _named_features(tuple(names))
+    found: dict[str, list[str]] = {}
+    for feature in sorted(_features(question)):
+        if feature in in_names or (len(feature) < 4 and not UNSPACED_RUN.match(feature)):
+            continue
+        classes = {name for text in profile.index.get(feature, ()) for name, _ in profile.texts[text][1]}
+        if len(classes) == 1:
+            found.setdefault(classes.pop(), []).append(feature)
+    return found
+
+
+def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], profile: _Profile) -> Finding | None:
+    """With history, a specific pick the question does not mention, over a class it names whole, is wrong when the
+    app's past picks agree: a word of the question besides the name was only ever filed under the class named, and
+    none only under the one picked ("the cardiology letter went to my old address" shares "address" with the
+    office's past questions: left alone)."""
+    finding = _named(span, question, chosen, names, specific=True)
+    if finding is None or _CATCH_ALL.search(chosen):
+        return None
+    only = _only_under(profile, question, names)
+    named = finding.evidence["matching"][0]
+    if chosen in only or named not in only:
+        return None
+    finding.evidence["rule"] = (
+        "the question names another class whole, and the pick not at all; a word of it only past picks of the class "
+        "named hold"
+    )
+    finding.evidence["words_only_under_it"] = only[named][:5]
+    return finding
+
+
 def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
     Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
@@ -302,12 +353,15 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
         # the app's other invoice questions went): a question naming a specific class whole may still belong to
         # another ("the dermatology letter went to my old address" is for the office); the app's past picks, which
         # hold the names as votes too, judge it.
-        finding = _named(span, question, chosen, names, specific=not history)
+        known = names or sorted(profile.classes)
+        finding = _named(span, question, chosen, known, specific=not history)
         if finding is not None and history:
             if any(s >= cfg.similarity / 2 and name == chosen for s, name, *_ in profile.neighbours(question, [])):
                 finding = None
-        elif finding is None and history and not _names_it(question, chosen, profile):
-            finding = _vote(span, question, chosen, names, profile, cfg)
+        elif finding is None and history:
+            finding = _named_and_seen(span, question, chosen, known, profile)
+            if finding is None and not _names_it(question, chosen, profile):
+                finding = _vote(span, question, chosen, names, profile, cfg)
         if cfg.vocabulary:
             kept = _masked(question)
             past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
@@ -317,8 +371,28 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
         trace.baselines.put(key, {"past": past})
 
 
-def _words(text: str) -> set[str]:
-    return {word.rstrip("s") for word in _WORD.findall(text.lower())}
+@functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
+def _words(text: str) -> frozenset[str]:
+    """Words of four letters or more, lower case, without a plural s, and runs of scripts written without spaces."""
+    return frozenset(
+        word if UNSPACED_RUN.match(word) else word.rstrip("s")
+        for word in _WORD.findall(text.lower())
+        if len(word) >= 4 or UNSPACED_RUN.match(word)
+    )
+
+
+def _holds(asked: frozenset[str], word: str) -> bool:
+    """Whether a word of the question holds `word` (of a class name) by its stem: a short word as a word's start
+    ("motor" in "motorbike"), a longer one by a run of its letters three fifths of it long at least ("rückgabe" in
+    "zurückgeben", "technik" in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): so
+    inflections and compounds name a class, a shared syllable does not."""
+    if UNSPACED_RUN.match(word):
+        return any(word in other for other in asked)
+    if len(word) <= 5:
+        return any(other.startswith(word) for other in asked)
+    size = max(5, -(-len(word) * 3 // 5))
+    runs = [word[i : i + size] for i in range(len(word) - size + 1)]
+    return any(run in other for other in asked for run in runs)
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:

@@ -263,7 +263,7 @@ def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
 
 def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_question() -> None:
     """Dify 1.14.1's OTLP export (recorded) carries no classifier prompt, only the node's `query` input: the
-    past picks are read from that."""
+    past picks are read from that, and the class names are those the node picked before."""
     import msgspec
 
     from bridge.dify.export import recognize
@@ -281,7 +281,7 @@ def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_questi
         assert processor.detect(build_spans(run)) == processor.detect(build_spans(other.run)) == []  # type: ignore[attr-defined]
     (finding,) = processor.detect(build_spans(wrong))  # type: ignore[attr-defined]
     assert finding.evidence["question"] == "What is the weather in Paris tomorrow?"
-    assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
+    assert finding.evidence["matching"] == ["weather"] and finding.evidence["chosen"] == "other topics"
 
 
 def test_a_pick_is_remembered_in_a_new_list_and_the_profile_follows_the_window() -> None:
@@ -353,3 +353,53 @@ def test_findings_are_the_same_whatever_the_hash_seed() -> None:
     }
     assert len(outputs) == 1
     assert '"rule": "class mix moved' in outputs.pop()
+
+
+DESK = ["Rechnung", "Versand", "Rückgabe", "Technik", "Sonstiges"]
+
+
+def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None:
+    """German "Sonstiges" is "other"; "zurückgeben" names "Rückgabe": a word of the question holds the class word's
+    stem (three fifths of it), not only a shared syllable ("Rückersdorf")."""
+    toaster = classifier_run("Ich will den Toaster zurückgeben, er ist zu laut", DESK, "Sonstiges")
+    (finding,) = findings(toaster, "dify_classifier_drift")
+    assert "catch-all 'Sonstiges'" in finding.summary and finding.evidence["matching"] == ["Rückgabe"]
+    for catch_all in ("其他", "Ostatní", "Diğer", "Otros"):
+        parcel = classifier_run("我的快递为什么还没到", ["快递", catch_all], catch_all)
+        (finding,) = findings(parcel, "dify_classifier_drift")
+        assert finding.evidence["matching"] == ["快递"]
+    shop = classifier_run("Habt ihr einen Laden in Rückersdorf?", DESK, "Sonstiges")
+    assert findings(shop, "dify_classifier_drift") == []
+
+
+def _desk(names: list[str]) -> Callable[[str, str], list[Any]]:
+    """A German support desk's classifier (its class names in the prompt, or none: Dify's own export) that has
+    filed twelve questions."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, names, chosen, app_id=f"desk-{len(names)}"))  # type: ignore[attr-defined, no-any-return]
+
+    asked = {
+        "Rechnung": ["Die Rechnung nennt einen falschen Skonto", "Zahlung doppelt eingezogen"],
+        "Versand": ["Wo bleibt meine Sendung?", "Der Bote hat nicht geklingelt"],
+        "Rückgabe": ["Wie schicke ich die Jacke zurück?", "Umtausch in eine andere Größe"],
+        "Technik": ["Der Drucker zieht kein Papier ein", "Das WLAN bricht ständig ab"],
+        "Sonstiges": ["Gibt es Gutscheine?", "Wann ist die Filiale offen?"],
+    }
+    for i in range(12):
+        name = DESK[i % 5]
+        assert pick(asked[name][i // 5 % 2], name) == []
+    return pick
+
+
+def test_with_history_a_class_named_whole_and_seen_in_its_past_picks_judges_a_specific_pick() -> None:
+    """A specific pick the question does not mention, over a class it names whole, is flagged with history when a
+    word of the question besides the name was filed only under the class named before (here "Skonto"), and none
+    only under the pick: by the stream (names in the prompt) and by Dify's export alike (names from past picks)."""
+    for names in (DESK, []):
+        pick = _desk(names)
+        (finding,) = pick("Auf der Rechnung fehlt das Skonto", "Technik")
+        assert finding.evidence["matching"] == ["Rechnung"] and finding.evidence["words_only_under_it"] == ["skont"]
+        assert pick("Die Rechnung für den Drucker kam doppelt", "Technik") == []  # "drucker": the pick's word too
+        assert pick("Auf der Rechnung fehlt etwas", "Technik") == []  # nothing past picks tell
