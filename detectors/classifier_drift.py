@@ -16,7 +16,8 @@ import functools
 import math
 import re
 import threading
-from collections import Counter
+import weakref
+from collections import Counter, deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +60,10 @@ class Config(DetectorConfig):
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
     evidence_ratio: float = Field(default=3.0, ge=1)
+    # Compare what the routed branch's LLM answered with the answers the app's branches gave before (kept in the
+    # process's memory only): an answer like another class's answers, to a question leaning that way, tells a
+    # misroute the branch answered anyway.
+    answers: bool = True
 
 
 def _mix(picks: list[str]) -> dict[str, float]:
@@ -99,6 +104,8 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
 
 
 _MEMORY = 300  # past picks kept per app and classifier node
+_Near = tuple[float, str, str, int]  # (similarity, class, past text, picks)
+_LEAN = 0.3  # how alike a past question of the class the answer speaks for must be
 _QUESTION_CHARS = 300  # of each kept question
 
 
@@ -159,9 +166,7 @@ class _Profile:
         self.past = past[-_MEMORY:]
         return self.past
 
-    def neighbours(
-        self, question: str, names: list[str], voters: str | None = None
-    ) -> list[tuple[float, str, str, int]]:
+    def neighbours(self, question: str, names: list[str], voters: str | None = None) -> list[_Near]:
         """(similarity, class, text, picks) of the past questions (and class names, as one of its own class's
         questions) sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among
         the past. A past question sharing only words most past questions hold is not alike, and not weighed (the
@@ -186,7 +191,7 @@ class _Profile:
         # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
         # so the same evidence, in every process.
         norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
-        found: list[tuple[float, str, str, int]] = []
+        found: list[_Near] = []
         for text, (features, picks) in alike.items():
             other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
             similarity = math.fsum(map(weight.__getitem__, asked & features)) / (norm * other)
@@ -203,7 +208,7 @@ def _named_features(names: tuple[str, ...]) -> tuple[list[str], dict[str, int]]:
     for name in names:
         for feature in _features(name):
             in_names[feature] = in_names.get(feature, 0) + 1
-    return [n for n in names if not _CATCH_ALL.search(n)], in_names
+    return [n for n in names if not _is_catch_all(n)], in_names
 
 
 # Per classifier node (the state's key): its profile, rebuilt from the state's list when that is not the list the
@@ -240,13 +245,13 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, names: list[str], profile: _Profile, cfg: Config) -> Finding | None:
-    """Fires when the past questions alike in words filed under another class far outweigh those under the
-    chosen one and any third. One past pick alike is never enough (it is as likely the wrong one). A pick flagged
-    before speaks only for itself: it keeps a right pick of its class from being flagged again, and never votes
-    against another class's pick."""
-    close = [n for n in profile.neighbours(question, names, voters=chosen) if n[0] >= cfg.similarity]
-    votes: dict[str, list[tuple[float, str, str, int]]] = {}
+def _vote(span: Any, question: str, chosen: str, near: list[_Near], cfg: Config) -> Finding | None:
+    """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
+    under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
+    (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
+    from being flagged again, and never votes against another class's pick."""
+    close = [n for n in near if n[0] >= cfg.similarity]
+    votes: dict[str, list[_Near]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
     weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
@@ -275,14 +280,16 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
     account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
     degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
-    asked = _words(question)
-    catch_all = bool(_CATCH_ALL.search(chosen))
-    if not catch_all and (not specific or any(_holds(asked, word) for word in _words(chosen))):
+    catch_all = _is_catch_all(chosen)
+    if not catch_all and not specific:
+        return None
+    spoken = _spoken(question)
+    if not catch_all and (stems := _stems(chosen)) is not None and stems[1].search(spoken):
         return None
     named = [
-        n
-        for n in names
-        if n != chosen and not _CATCH_ALL.search(n) and _words(n) and all(_holds(asked, word) for word in _words(n))
+        name
+        for name in names
+        if name != chosen and not _is_catch_all(name) and (stems := _stems(name)) is not None and stems[0].match(spoken)
     ]
     if not named:
         return None
@@ -323,7 +330,7 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     none only under the one picked ("the cardiology letter went to my old address" shares "address" with the
     office's past questions: left alone)."""
     finding = _named(span, question, chosen, names, specific=True)
-    if finding is None or _CATCH_ALL.search(chosen):
+    if finding is None or _is_catch_all(chosen):
         return None
     only = _only_under(profile, question, names)
     named = finding.evidence["matching"][0]
@@ -337,7 +344,102 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     return finding
 
 
-def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
+class _Replies:
+    """The answers a classifier node's branches gave, by class, in this process's memory only (not written to the
+    store: answers carry what users were told; after a restart they are learned again). Each run appends its answer;
+    they are read into a profile only when a run needs them (a question leaning to another class: rarely), so most
+    runs pay an append."""
+
+    __slots__ = ("pending", "profile")
+
+    def __init__(self) -> None:
+        self.pending: deque[list[str]] = deque(maxlen=_MEMORY)
+        self.profile = _Profile([])
+
+    def read(self) -> _Profile:
+        if len(self.pending) == _MEMORY:  # the profile's answers are all out of the window
+            self.profile = _Profile(list(self.pending))
+        else:
+            for entry in self.pending:
+                self.profile.add(entry)
+        self.pending.clear()
+        return self.profile
+
+
+# Per `Baselines` (as the past picks) and classifier node.
+_REPLIES: weakref.WeakKeyDictionary[Any, dict[str, _Replies]] = weakref.WeakKeyDictionary()
+
+
+def _replies(trace: Trace, key: str) -> _Replies:
+    nodes = _REPLIES.get(trace.baselines)
+    if nodes is None:
+        nodes = _REPLIES[trace.baselines] = {}
+    replies = nodes.get(key)
+    if replies is None:
+        if len(nodes) >= _PROFILES_KEPT:
+            nodes.pop(next(iter(nodes)))
+        replies = nodes[key] = _Replies()
+    return replies
+
+
+def _routed_answer(trace: Trace, span: Any) -> str:
+    """What the first LLM after the classifier, the routed branch's, answered ("" if none did)."""
+    start = span.start_time or 0
+    for llm in trace.llm_spans:
+        if llm is not span and (llm.start_time or 0) > start:
+            text = attr(llm, "llm.output_messages.0.message.content")
+            if not isinstance(text, str):
+                outputs = json_attr(llm, "output.value")
+                text = outputs.get("text") if isinstance(outputs, dict) else outputs
+            return text if isinstance(text, str) else ""
+    return ""
+
+
+def _answered_as(
+    span: Any, question: str, chosen: str, answer: str, near: list[_Near], replies: _Replies, cfg: Config
+) -> Finding | None:
+    """Fires when the routed branch answered like another class's branch (its past answers alike, ≥ `similarity`,
+    add up to `evidence` and twice what those of the chosen class and any third do) to a question that leans that
+    way too: alike a past question of that class (≥ `_LEAN`) more than any of the chosen class's, none of which is
+    alike (≥ `similarity`). A branch answering in another's words to such a question is a misroute its LLM answered
+    anyway; an answer in another branch's words to a question of the chosen class's kind is an off-topic answer,
+    task_derailment's to judge, not a misroute."""
+    lean: dict[str, float] = {}
+    for similarity, name, *_ in near:
+        lean[name] = max(lean.get(name, 0.0), similarity)
+    leaning = max((value for name, value in lean.items() if name != chosen), default=0.0)
+    if leaning < _LEAN or leaning <= lean.get(chosen, 0.0) or lean.get(chosen, 0.0) >= cfg.similarity:
+        return None  # the question leans to no other class: the answers are not read (most runs)
+    weight: dict[str, float] = {}
+    for similarity, name, _, picks in replies.read().neighbours(answer, [], voters=chosen):
+        if similarity >= cfg.similarity:
+            weight[name] = weight.get(name, 0.0) + similarity * picks
+    best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
+    if best is None:
+        return None
+    against = math.fsum(weight.values()) - weight[best]
+    if weight[best] < cfg.evidence or weight[best] < 2 * against:
+        return None
+    if lean.get(best, 0.0) < _LEAN or lean.get(best, 0.0) <= lean.get(chosen, 0.0):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}', but its branch answered like the app's '{best}' branch, to a "
+        f"question like those filed under '{best}'.",
+        {"node": title, "rule": f"the routed branch's answer is like past answers under another class (similarity "
+         f">= {cfg.similarity}, weighing >= {cfg.evidence} and 2x those under the chosen one and any other), the "
+         f"question like that class's past questions (>= {_LEAN}) more than the chosen one's",
+         "question": question[:200], "answer": answer[:200], "chosen": chosen, "answered_as": best,
+         "weights": {name: round(value, 2) for name, value in sorted(weight.items())},
+         "question_likeness": {name: round(value, 2) for name, value in sorted(lean.items())}},
+        span_id(span),
+    )  # fmt: skip
+
+
+def _judge(
+    trace: Trace, span: Any, question: str, answer: str, chosen: str, names: list[str], cfg: Config
+) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
     Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
     before its right picks began would make every right pick of it look wrong for good. A disputed pick speaks
@@ -347,6 +449,7 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
     state: dict[str, Any] = trace.baselines.get(key) or {"past": []}
     with _PROFILES_LOCK:
         profile = _profile(key, state["past"])
+        replies = _replies(trace, key)
         history = cfg.vocabulary and len(profile.past) >= cfg.vocabulary_history
         # With history, only a catch-all pick is judged by the names, and only if the app filed no question half as
         # alike as a like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where
@@ -361,7 +464,13 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
         elif finding is None and history:
             finding = _named_and_seen(span, question, chosen, known, profile)
             if finding is None and not _names_it(question, chosen, profile):
-                finding = _vote(span, question, chosen, names, profile, cfg)
+                near = profile.neighbours(question, names, voters=chosen)
+                finding = _vote(span, question, chosen, near, cfg)
+                if finding is None and answer and cfg.answers:
+                    finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
+        if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
+            kept = answer[:_QUESTION_CHARS]
+            replies.pending.append([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
         if cfg.vocabulary:
             kept = _masked(question)
             past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
@@ -381,18 +490,38 @@ def _words(text: str) -> frozenset[str]:
     )
 
 
-def _holds(asked: frozenset[str], word: str) -> bool:
-    """Whether a word of the question holds `word` (of a class name) by its stem: a short word as a word's start
-    ("motor" in "motorbike"), a longer one by a run of its letters three fifths of it long at least ("rückgabe" in
-    "zurückgeben", "technik" in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): so
-    inflections and compounds name a class, a shared syllable does not."""
-    if UNSPACED_RUN.match(word):
-        return any(word in other for other in asked)
-    if len(word) <= 5:
-        return any(other.startswith(word) for other in asked)
-    size = max(5, -(-len(word) * 3 // 5))
-    runs = [word[i : i + size] for i in range(len(word) - size + 1)]
-    return any(run in other for other in asked for run in runs)
+@functools.lru_cache(maxsize=1024)  # a classifier node's class names are the same on each of its runs
+def _stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """Two patterns over `_spoken`: whether the question names the class whole (each of its words by its stem) and
+    whether it names it at all (one word). A word's stem: a short word as a word's start (" motor" in "motorbike"),
+    a longer one by a run of its letters three fifths of it long at least ("rückgabe" in "zurückgeben", "technik"
+    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): inflections and compounds name a
+    class, a shared syllable does not. None for a name without words."""
+    stems: list[str] = []
+    for word in sorted(_words(name)):
+        if UNSPACED_RUN.match(word):
+            runs = [word]
+        elif len(word) <= 5:
+            runs = [f" {word}"]
+        else:
+            size = max(5, -(-len(word) * 3 // 5))
+            runs = [word[i : i + size] for i in range(len(word) - size + 1)]
+        stems.append("|".join(map(re.escape, runs)))
+    if not stems:
+        return None
+    whole = re.compile("".join(f"(?=.*?(?:{stem}))" for stem in stems), re.S)
+    return whole, re.compile("|".join(stems))
+
+
+@functools.lru_cache(maxsize=4096)  # questions recur
+def _spoken(question: str) -> str:
+    """The question's `_words`, each led by a space: one string a class word's stem is looked for in."""
+    return "".join(f" {word}" for word in sorted(_words(question)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_catch_all(name: str) -> bool:
+    return bool(_CATCH_ALL.search(name))
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:
@@ -426,6 +555,6 @@ def create(cfg: Config) -> object:
                 query = inputs.get("query") if isinstance(inputs, dict) else None
                 request = (query, []) if isinstance(query, str) and query.strip() else None
             if request is not None:
-                yield from _judge(trace, span, request[0], chosen, request[1], cfg)
+                yield from _judge(trace, span, request[0], _routed_answer(trace, span), chosen, request[1], cfg)
 
     return detect

@@ -403,3 +403,43 @@ def test_with_history_a_class_named_whole_and_seen_in_its_past_picks_judges_a_sp
         assert finding.evidence["matching"] == ["Rechnung"] and finding.evidence["words_only_under_it"] == ["skont"]
         assert pick("Die Rechnung für den Drucker kam doppelt", "Technik") == []  # "drucker": the pick's word too
         assert pick("Auf der Rechnung fehlt etwas", "Technik") == []  # nothing past picks tell
+
+
+REPLIES = {
+    "Billing": "We have checked invoice {n}; any overpayment is refunded within five days.",
+    "Shipping": "Your parcel {n} is with the carrier; tracking details follow by e-mail.",
+    "Technical problem": "Please restart device {n} and hold the reset key for ten seconds.",
+}
+
+
+def _routed(question: str, chosen: str, answer: str) -> list[Any]:
+    """A classifier run whose branch's LLM answers `answer`."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(ROUTES)]
+    qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+    qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id="branches")
+
+
+def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> None:
+    """Each class's branch answers its own way. A question leaning to one class (like one of its past questions,
+    not a near copy) filed under another whose branch answered in the first class's words was misrouted (the
+    branch's LLM answered it anyway); a question of the chosen class's kind answered so is an off-topic answer,
+    left to task_derailment, and a branch answering its own way is no sign either."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, replied: str, n: int = 7) -> list[Any]:
+        return processor.detect(_routed(question, chosen, REPLIES[replied].format(n=n)))  # type: ignore[attr-defined, no-any-return]
+
+    for i in range(15):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route, route, n=100 + i) == []
+    (finding,) = pick("My parcel is stuck somewhere", "Billing", "Shipping")
+    assert finding.evidence["answered_as"] == "Shipping" and finding.evidence["chosen"] == "Billing"
+    assert finding.evidence["rule"].startswith("the routed branch's answer is like past answers under another class")
+    assert pick("My parcel is stuck somewhere", "Billing", "Billing") == []  # the branch's own answer
+    assert pick("I was charged twice for my order again", "Billing", "Shipping") == []  # an off-topic answer
+    assert "carrier" not in repr(processor.baselines._values)  # type: ignore[attr-defined]  # answers: memory only
