@@ -2,22 +2,21 @@
 
 Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names a
 specific class whole (one word of a longer name is no proof: a question may use another class's word and belong
-elsewhere), or, before the node has history, a class the question does not mention over one it names whole.
-Reads the categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs
-no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class
-(those it flagged as disputed), and fires when questions alike in words (idf-weighted; character pairs for
-Chinese and Japanese) went to another class far more than to the one picked, even when the question names no
-class. The app's class mix against its own past is watched too.
+elsewhere), or a class the question does not mention over one it names whole: before the node has history, or with
+it when a word of the question was only ever filed under the class named. Reads the categories and the question
+from the classifier's own prompt (Dify's `categories` JSON), so it needs no configuration; Dify's export has no
+prompt: its classes are those the node picked before. Run over run it keeps, per app and classifier node, the
+questions it filed under each class (those it flagged as disputed), and fires when questions alike in words
+(idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
+even when the question names no class; and when the routed branch answered like another class's branch to a
+question leaning that way. The app's class mix against its own past is watched too.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
-import threading
-import weakref
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,20 +24,12 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors.class_names import is_catch_all, spoken, stems
 from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
+from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
 KEY = "dify_classifier_drift"
-# A catch-all class's name, in the languages of the apps seen (an app's class names are in its own language: German
-# "Sonstiges", Czech "Ostatní", Chinese "其他"), and scripts without spaces by the word alone.
-_CATCH_ALL = re.compile(
-    r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default|sonstiges?|sonstige|"
-    r"anderes?|allgemein|allgemeines|verschiedenes|autres?|divers|générale?|otros?|otras?|outros?|outras?|geral|"
-    r"altr[oie]|generale|overige?|algemeen|övrigt|annat|allmänt|andet|annet|øvrig|inne|pozostałe|ogólne|ostatní|"
-    r"jiné|obecné|diğer|genel|другое|прочее|общее|інше|загальне|άλλα|άλλο|γενικά|lainnya|umum|khác|muut|muu|yleinen|"
-    r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام)\b|其他|其它|その他|기타|อื่น"
-)
-_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 class Config(DetectorConfig):
@@ -103,131 +94,11 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
-_MEMORY = 300  # past picks kept per app and classifier node
-_Near = tuple[float, str, str, int]  # (similarity, class, past text, picks)
 _LEAN = 0.3  # how alike a past question of the class the answer speaks for must be
 _QUESTION_CHARS = 300  # of each kept question
 
 
-class _Profile:
-    """An app's past picks (the state's list) read for comparison: in how many past picks each feature is, each
-    distinct question with its features and how often it was filed under each class (flagged or not), and which
-    questions hold each feature. Kept in the process and updated by the pick a run adds and the one that falls out
-    of the window, so a run compares its question once with each distinct past question sharing a rarer feature,
-    not with every past pick (a classifier asked one question 300 times cost 420 µs a run that way)."""
-
-    __slots__ = ("classes", "counts", "index", "past", "texts")
-
-    def __init__(self, past: list[list[str]]) -> None:
-        self.past = past
-        self.counts: dict[str, int] = {}
-        # text → (its features, (class, disputed) → picks)
-        self.texts: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
-        self.index: dict[str, set[str]] = {}
-        self.classes: dict[str, int] = {}  # class → picks: the names Dify's export does not carry
-        for entry in past:
-            self.count(entry, 1)
-
-    def count(self, entry: list[str], step: int) -> None:
-        """Adds (`step` 1) or takes out (-1) one past pick."""
-        text, name, *disputed = entry
-        if text not in self.texts:
-            self.texts[text] = (_features(text), {})
-            for feature in self.texts[text][0]:
-                self.index.setdefault(feature, set()).add(text)
-        features, picks = self.texts[text]
-        pick = (name, bool(disputed))
-        if not (picked := self.classes.get(name, 0) + step):
-            del self.classes[name]
-        else:
-            self.classes[name] = picked
-        if not (left := picks.get(pick, 0) + step):
-            del picks[pick]
-        else:
-            picks[pick] = left
-        for feature in features:
-            if not (held := self.counts.get(feature, 0) + step):
-                del self.counts[feature]
-            else:
-                self.counts[feature] = held
-        if not picks:
-            del self.texts[text]
-            for feature in features:
-                self.index[feature].discard(text)
-                if not self.index[feature]:
-                    del self.index[feature]
-
-    def add(self, entry: list[str]) -> list[list[str]]:
-        """The past with `entry` added (a new list: the store may be writing the old one), the last `_MEMORY`."""
-        past = [*self.past, entry]
-        self.count(entry, 1)
-        for dropped in past[: max(len(past) - _MEMORY, 0)]:
-            self.count(dropped, -1)
-        self.past = past[-_MEMORY:]
-        return self.past
-
-    def neighbours(self, question: str, names: list[str], voters: str | None = None) -> list[_Near]:
-        """(similarity, class, text, picks) of the past questions (and class names, as one of its own class's
-        questions) sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among
-        the past. A past question sharing only words most past questions hold is not alike, and not weighed (the
-        cost stays with the few that are). With `voters`, a pick flagged before counts only for that class."""
-        named, in_names = _named_features(tuple(names))
-        size = len(self.past) + len(named) + 1
-        asked = _features(question)
-        counts = self.counts
-        rare = [f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size]
-        alike: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
-        for feature in rare:
-            for text in self.index.get(feature, ()):
-                alike[text] = self.texts[text]
-        for name in named:
-            if not (features := _features(name)).isdisjoint(rare):
-                alike[name] = (features, {(name, False): 1, **alike.get(name, (frozenset(), {}))[1]})
-        # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
-        weight = {
-            f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
-            for f in asked.union(*(features for features, _ in alike.values()))
-        }
-        # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
-        # so the same evidence, in every process.
-        norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
-        found: list[_Near] = []
-        for text, (features, picks) in alike.items():
-            other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
-            similarity = math.fsum(map(weight.__getitem__, asked & features)) / (norm * other)
-            for (name, disputed), n in picks.items():
-                if voters is None or not disputed or name == voters:
-                    found.append((similarity, name, text, n))
-        return sorted(found, reverse=True)
-
-
-@functools.lru_cache(maxsize=1024)  # a classifier node's classes are the same on each of its runs
-def _named_features(names: tuple[str, ...]) -> tuple[list[str], dict[str, int]]:
-    """The specific (not catch-all) class names, and in how many class names each feature is."""
-    in_names: dict[str, int] = {}
-    for name in names:
-        for feature in _features(name):
-            in_names[feature] = in_names.get(feature, 0) + 1
-    return [n for n in names if not _is_catch_all(n)], in_names
-
-
-# Per classifier node (the state's key): its profile, rebuilt from the state's list when that is not the list the
-# profile was last updated to (a restart, another processor of the same app).
-_PROFILES: dict[str, _Profile] = {}
-_PROFILES_LOCK = threading.Lock()
-_PROFILES_KEPT = 1024  # classifier nodes whose profile a process keeps
-
-
-def _profile(key: str, past: list[list[str]]) -> _Profile:
-    profile = _PROFILES.get(key)
-    if profile is None or profile.past is not past:
-        if len(_PROFILES) >= _PROFILES_KEPT:
-            _PROFILES.pop(next(iter(_PROFILES)))
-        profile = _PROFILES[key] = _Profile(past)
-    return profile
-
-
-def _names_it(question: str, name: str, profile: _Profile) -> bool:
+def _names_it(question: str, name: str, profile: Profile) -> bool:
     """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
     or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
     "and", nor "order" at an order desk)."""
@@ -245,13 +116,13 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, near: list[_Near], cfg: Config) -> Finding | None:
+def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) -> Finding | None:
     """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
     under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
     (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
     from being flagged again, and never votes against another class's pick."""
     close = [n for n in near if n[0] >= cfg.similarity]
-    votes: dict[str, list[_Near]] = {}
+    votes: dict[str, list[Near]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
     weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
@@ -280,16 +151,19 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
     account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
     degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
-    catch_all = _is_catch_all(chosen)
+    catch_all = is_catch_all(chosen)
     if not catch_all and not specific:
         return None
-    spoken = _spoken(question)
-    if not catch_all and (stems := _stems(chosen)) is not None and stems[1].search(spoken):
+    said = spoken(question)
+    if not catch_all and (patterns := stems(chosen)) is not None and patterns[1].search(said):
         return None
     named = [
         name
         for name in names
-        if name != chosen and not _is_catch_all(name) and (stems := _stems(name)) is not None and stems[0].match(spoken)
+        if name != chosen
+        and not is_catch_all(name)
+        and (patterns := stems(name)) is not None
+        and patterns[0].match(said)
     ]
     if not named:
         return None
@@ -310,10 +184,10 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     )
 
 
-def _only_under(profile: _Profile, question: str, names: list[str]) -> dict[str, list[str]]:
+def _only_under(profile: Profile, question: str, names: list[str]) -> dict[str, list[str]]:
     """The words of four letters or more (or Chinese/Japanese pairs) of the question, not of a class name, that the
     app's past picks of one class alone hold, by class."""
-    _, in_names = _named_features(tuple(names))
+    _, in_names = named_features(tuple(names))
     found: dict[str, list[str]] = {}
     for feature in sorted(_features(question)):
         if feature in in_names or (len(feature) < 4 and not UNSPACED_RUN.match(feature)):
@@ -324,13 +198,13 @@ def _only_under(profile: _Profile, question: str, names: list[str]) -> dict[str,
     return found
 
 
-def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], profile: _Profile) -> Finding | None:
+def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], profile: Profile) -> Finding | None:
     """With history, a specific pick the question does not mention, over a class it names whole, is wrong when the
     app's past picks agree: a word of the question besides the name was only ever filed under the class named, and
     none only under the one picked ("the cardiology letter went to my old address" shares "address" with the
     office's past questions: left alone)."""
     finding = _named(span, question, chosen, names, specific=True)
-    if finding is None or _is_catch_all(chosen):
+    if finding is None or is_catch_all(chosen):
         return None
     only = _only_under(profile, question, names)
     named = finding.evidence["matching"][0]
@@ -342,44 +216,6 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     )
     finding.evidence["words_only_under_it"] = only[named][:5]
     return finding
-
-
-class _Replies:
-    """The answers a classifier node's branches gave, by class, in this process's memory only (not written to the
-    store: answers carry what users were told; after a restart they are learned again). Each run appends its answer;
-    they are read into a profile only when a run needs them (a question leaning to another class: rarely), so most
-    runs pay an append."""
-
-    __slots__ = ("pending", "profile")
-
-    def __init__(self) -> None:
-        self.pending: deque[list[str]] = deque(maxlen=_MEMORY)
-        self.profile = _Profile([])
-
-    def read(self) -> _Profile:
-        if len(self.pending) == _MEMORY:  # the profile's answers are all out of the window
-            self.profile = _Profile(list(self.pending))
-        else:
-            for entry in self.pending:
-                self.profile.add(entry)
-        self.pending.clear()
-        return self.profile
-
-
-# Per `Baselines` (as the past picks) and classifier node.
-_REPLIES: weakref.WeakKeyDictionary[Any, dict[str, _Replies]] = weakref.WeakKeyDictionary()
-
-
-def _replies(trace: Trace, key: str) -> _Replies:
-    nodes = _REPLIES.get(trace.baselines)
-    if nodes is None:
-        nodes = _REPLIES[trace.baselines] = {}
-    replies = nodes.get(key)
-    if replies is None:
-        if len(nodes) >= _PROFILES_KEPT:
-            nodes.pop(next(iter(nodes)))
-        replies = nodes[key] = _Replies()
-    return replies
 
 
 def _routed_answer(trace: Trace, span: Any) -> str:
@@ -396,7 +232,7 @@ def _routed_answer(trace: Trace, span: Any) -> str:
 
 
 def _answered_as(
-    span: Any, question: str, chosen: str, answer: str, near: list[_Near], replies: _Replies, cfg: Config
+    span: Any, question: str, chosen: str, answer: str, near: list[Near], replies: Replies, cfg: Config
 ) -> Finding | None:
     """Fires when the routed branch answered like another class's branch (its past answers alike, ≥ `similarity`,
     add up to `evidence` and twice what those of the chosen class and any third do) to a question that leans that
@@ -447,9 +283,9 @@ def _judge(
     another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
     state: dict[str, Any] = trace.baselines.get(key) or {"past": []}
-    with _PROFILES_LOCK:
-        profile = _profile(key, state["past"])
-        replies = _replies(trace, key)
+    with PROFILES_LOCK:
+        profile = profile_of(key, state["past"])
+        replies = replies_of(trace, key)
         history = cfg.vocabulary and len(profile.past) >= cfg.vocabulary_history
         # With history, only a catch-all pick is judged by the names, and only if the app filed no question half as
         # alike as a like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where
@@ -478,50 +314,6 @@ def _judge(
         yield finding
     if cfg.vocabulary:
         trace.baselines.put(key, {"past": past})
-
-
-@functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
-def _words(text: str) -> frozenset[str]:
-    """Words of four letters or more, lower case, without a plural s, and runs of scripts written without spaces."""
-    return frozenset(
-        word if UNSPACED_RUN.match(word) else word.rstrip("s")
-        for word in _WORD.findall(text.lower())
-        if len(word) >= 4 or UNSPACED_RUN.match(word)
-    )
-
-
-@functools.lru_cache(maxsize=1024)  # a classifier node's class names are the same on each of its runs
-def _stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    """Two patterns over `_spoken`: whether the question names the class whole (each of its words by its stem) and
-    whether it names it at all (one word). A word's stem: a short word as a word's start (" motor" in "motorbike"),
-    a longer one by a run of its letters three fifths of it long at least ("rückgabe" in "zurückgeben", "technik"
-    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): inflections and compounds name a
-    class, a shared syllable does not. None for a name without words."""
-    stems: list[str] = []
-    for word in sorted(_words(name)):
-        if UNSPACED_RUN.match(word):
-            runs = [word]
-        elif len(word) <= 5:
-            runs = [f" {word}"]
-        else:
-            size = max(5, -(-len(word) * 3 // 5))
-            runs = [word[i : i + size] for i in range(len(word) - size + 1)]
-        stems.append("|".join(map(re.escape, runs)))
-    if not stems:
-        return None
-    whole = re.compile("".join(f"(?=.*?(?:{stem}))" for stem in stems), re.S)
-    return whole, re.compile("|".join(stems))
-
-
-@functools.lru_cache(maxsize=4096)  # questions recur
-def _spoken(question: str) -> str:
-    """The question's `_words`, each led by a space: one string a class word's stem is looked for in."""
-    return "".join(f" {word}" for word in sorted(_words(question)))
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_catch_all(name: str) -> bool:
-    return bool(_CATCH_ALL.search(name))
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:

@@ -287,25 +287,25 @@ def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_questi
 def test_a_pick_is_remembered_in_a_new_list_and_the_profile_follows_the_window() -> None:
     """The store writes states in the background and another run may read one: the list given is left as it was.
     The last 300 picks are kept, and the profile updated pick by pick equals one built from the list kept."""
-    from detectors.classifier_drift import _Profile
+    from detectors.past_picks import Profile
 
-    profile = _Profile([])
+    profile = Profile([])
     for i in range(305):
         before = list(profile.past)
         given = profile.past
         past = profile.add([f"parcel {i % 7} stuck at depot number{i}", "Shipping" if i % 3 else "Billing"])
         assert given == before and past is not given and past is profile.past
     assert len(profile.past) == 300 and profile.past[0][0] == "parcel 5 stuck at depot number5"
-    rebuilt = _Profile(profile.past)
+    rebuilt = Profile(profile.past)
     assert (profile.counts, profile.texts, profile.index) == (rebuilt.counts, rebuilt.texts, rebuilt.index)
 
 
 def test_a_question_asked_hundreds_of_times_is_compared_once() -> None:
     """The past picks are compared by distinct question: a classifier asked one question 150 times compares a new
     pick with one past question, not 150 (420 µs a run before), and finds the same."""
-    from detectors.classifier_drift import _Profile
+    from detectors.past_picks import Profile
 
-    profile = _Profile([])
+    profile = Profile([])
     for i in range(300):
         profile.add(["The parcel is stuck at the depot", "Shipping"] if i % 2 else ["My laptop will not boot", "IT"])
     ((similarity, name, text, picks),) = profile.neighbours("the parcel is stuck at the depot!", [])
