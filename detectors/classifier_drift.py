@@ -287,11 +287,11 @@ def _judge(
         profile = profile_of(key, state["past"])
         replies = replies_of(trace, key)
         history = cfg.vocabulary and len(profile.past) >= cfg.vocabulary_history
-        # With history, only a catch-all pick is judged by the names, and only if the app filed no question half as
-        # alike as a like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where
-        # the app's other invoice questions went): a question naming a specific class whole may still belong to
-        # another ("the dermatology letter went to my old address" is for the office); the app's past picks, which
-        # hold the names as votes too, judge it.
+        # With history, a catch-all pick is judged by the names only if the app filed no question half as alike as a
+        # like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where the app's
+        # other invoice questions went), and a specific pick only if the past picks agree (`_named_and_seen`): a
+        # question naming a specific class whole may still belong to another ("the dermatology letter went to my old
+        # address" is for the office); the app's past picks, which hold the names as votes too, judge it.
         known = names or sorted(profile.classes)
         finding = _named(span, question, chosen, known, specific=not history)
         if finding is not None and history:
@@ -306,7 +306,7 @@ def _judge(
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]
-            replies.pending.append([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
+            replies.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
         if cfg.vocabulary:
             kept = _masked(question)
             past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])

@@ -148,6 +148,9 @@ class Replies:
         self.pending: deque[list[str]] = deque(maxlen=MEMORY)
         self.profile = Profile([])
 
+    def add(self, entry: list[str]) -> None:
+        self.pending.append(entry)
+
     def read(self) -> Profile:
         if len(self.pending) == MEMORY:  # the profile's answers are all out of the window
             self.profile = Profile(list(self.pending))
