@@ -2,20 +2,20 @@
 
 Fires when the classifier picks a catch-all class (other, general, fallback…) although the question names a
 specific class whole (one word of a longer name is no proof: a question may use another class's word and belong
-elsewhere), or, before the node has history, a class the question does not mention over one it names whole.
-Reads the categories and the question from the classifier's own prompt (Dify's `categories` JSON), so it needs
-no configuration. Run over run it keeps, per app and classifier node, the questions it filed under each class
-(those it flagged as disputed), and fires when questions alike in words (idf-weighted; character pairs for
-Chinese and Japanese) went to another class far more than to the one picked, even when the question names no
-class. The app's class mix against its own past is watched too.
+elsewhere), or a class the question does not mention over one it names whole: before the node has history, or with
+it when a word of the question was only ever filed under the class named. Reads the categories and the question
+from the classifier's own prompt (Dify's `categories` JSON), so it needs no configuration; Dify's export has no
+prompt: its classes are those the node picked before. Run over run it keeps, per app and classifier node, the
+questions it filed under each class (those it flagged as disputed), and fires when questions alike in words
+(idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
+even when the question names no class; and when the routed branch answered like another class's branch to a
+question leaning that way. The app's class mix against its own past is watched too.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -24,12 +24,12 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors.class_names import is_catch_all, spoken, stems
 from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
+from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
 KEY = "dify_classifier_drift"
-_CATCH_ALL = re.compile(r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default)\b")
-_WORD = re.compile(r"[a-z]{4,}")
 
 
 class Config(DetectorConfig):
@@ -51,6 +51,10 @@ class Config(DetectorConfig):
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
     evidence_ratio: float = Field(default=3.0, ge=1)
+    # Compare what the routed branch's LLM answered with the answers the app's branches gave before (kept in the
+    # process's memory only): an answer like another class's answers, to a question leaning that way, tells a
+    # misroute the branch answered anyway.
+    answers: bool = True
 
 
 def _mix(picks: list[str]) -> dict[str, float]:
@@ -90,126 +94,11 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
     trace.baselines.put(key, {"picks": picks, "shifted": distance >= cfg.max_shift})
 
 
-_MEMORY = 300  # past picks kept per app and classifier node
+_LEAN = 0.3  # how alike a past question of the class the answer speaks for must be
 _QUESTION_CHARS = 300  # of each kept question
 
 
-class _Profile:
-    """An app's past picks (the state's list) read for comparison: in how many past picks each feature is, each
-    distinct question with its features and how often it was filed under each class (flagged or not), and which
-    questions hold each feature. Kept in the process and updated by the pick a run adds and the one that falls out
-    of the window, so a run compares its question once with each distinct past question sharing a rarer feature,
-    not with every past pick (a classifier asked one question 300 times cost 420 µs a run that way)."""
-
-    __slots__ = ("counts", "index", "past", "texts")
-
-    def __init__(self, past: list[list[str]]) -> None:
-        self.past = past
-        self.counts: dict[str, int] = {}
-        # text → (its features, (class, disputed) → picks)
-        self.texts: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
-        self.index: dict[str, set[str]] = {}
-        for entry in past:
-            self.count(entry, 1)
-
-    def count(self, entry: list[str], step: int) -> None:
-        """Adds (`step` 1) or takes out (-1) one past pick."""
-        text, name, *disputed = entry
-        if text not in self.texts:
-            self.texts[text] = (_features(text), {})
-            for feature in self.texts[text][0]:
-                self.index.setdefault(feature, set()).add(text)
-        features, picks = self.texts[text]
-        pick = (name, bool(disputed))
-        if not (left := picks.get(pick, 0) + step):
-            del picks[pick]
-        else:
-            picks[pick] = left
-        for feature in features:
-            if not (held := self.counts.get(feature, 0) + step):
-                del self.counts[feature]
-            else:
-                self.counts[feature] = held
-        if not picks:
-            del self.texts[text]
-            for feature in features:
-                self.index[feature].discard(text)
-                if not self.index[feature]:
-                    del self.index[feature]
-
-    def add(self, entry: list[str]) -> list[list[str]]:
-        """The past with `entry` added (a new list: the store may be writing the old one), the last `_MEMORY`."""
-        past = [*self.past, entry]
-        self.count(entry, 1)
-        for dropped in past[: max(len(past) - _MEMORY, 0)]:
-            self.count(dropped, -1)
-        self.past = past[-_MEMORY:]
-        return self.past
-
-    def neighbours(
-        self, question: str, names: list[str], voters: str | None = None
-    ) -> list[tuple[float, str, str, int]]:
-        """(similarity, class, text, picks) of the past questions (and class names, as one of its own class's
-        questions) sharing a rarer word with `question`: cosine of their features weighted by rarity (idf) among
-        the past. A past question sharing only words most past questions hold is not alike, and not weighed (the
-        cost stays with the few that are). With `voters`, a pick flagged before counts only for that class."""
-        named, in_names = _named_features(tuple(names))
-        size = len(self.past) + len(named) + 1
-        asked = _features(question)
-        counts = self.counts
-        rare = [f for f in asked if (counts.get(f, 0) + in_names.get(f, 0)) * 2 < size]
-        alike: dict[str, tuple[frozenset[str], dict[tuple[str, bool], int]]] = {}
-        for feature in rare:
-            for text in self.index.get(feature, ()):
-                alike[text] = self.texts[text]
-        for name in named:
-            if not (features := _features(name)).isdisjoint(rare):
-                alike[name] = (features, {(name, False): 1, **alike.get(name, (frozenset(), {}))[1]})
-        # Each feature's weight once, for the question and the few alike (a dict read per use: cheaper than a call).
-        weight = {
-            f: math.log(size / (counts.get(f, 0) + in_names.get(f, 0) + 0.5)) ** 2
-            for f in asked.union(*(features for features, _ in alike.values()))
-        }
-        # fsum: exactly rounded whatever the order, and a set's order follows the hash seed: the same similarities,
-        # so the same evidence, in every process.
-        norm = math.sqrt(math.fsum(map(weight.__getitem__, asked)))
-        found: list[tuple[float, str, str, int]] = []
-        for text, (features, picks) in alike.items():
-            other = math.sqrt(math.fsum(map(weight.__getitem__, features)))
-            similarity = math.fsum(map(weight.__getitem__, asked & features)) / (norm * other)
-            for (name, disputed), n in picks.items():
-                if voters is None or not disputed or name == voters:
-                    found.append((similarity, name, text, n))
-        return sorted(found, reverse=True)
-
-
-@functools.lru_cache(maxsize=1024)  # a classifier node's classes are the same on each of its runs
-def _named_features(names: tuple[str, ...]) -> tuple[list[str], dict[str, int]]:
-    """The specific (not catch-all) class names, and in how many class names each feature is."""
-    in_names: dict[str, int] = {}
-    for name in names:
-        for feature in _features(name):
-            in_names[feature] = in_names.get(feature, 0) + 1
-    return [n for n in names if not _CATCH_ALL.search(n)], in_names
-
-
-# Per classifier node (the state's key): its profile, rebuilt from the state's list when that is not the list the
-# profile was last updated to (a restart, another processor of the same app).
-_PROFILES: dict[str, _Profile] = {}
-_PROFILES_LOCK = threading.Lock()
-_PROFILES_KEPT = 1024  # classifier nodes whose profile a process keeps
-
-
-def _profile(key: str, past: list[list[str]]) -> _Profile:
-    profile = _PROFILES.get(key)
-    if profile is None or profile.past is not past:
-        if len(_PROFILES) >= _PROFILES_KEPT:
-            _PROFILES.pop(next(iter(_PROFILES)))
-        profile = _PROFILES[key] = _Profile(past)
-    return profile
-
-
-def _names_it(question: str, name: str, profile: _Profile) -> bool:
+def _names_it(question: str, name: str, profile: Profile) -> bool:
     """Whether the question names the class in any form ("cancel" for "Cancellations"): a word of four letters
     or more (or Chinese/Japanese pair) they share that at most a quarter of the app's past questions hold (not
     "and", nor "order" at an order desk)."""
@@ -227,13 +116,13 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, names: list[str], profile: _Profile, cfg: Config) -> Finding | None:
-    """Fires when the past questions alike in words filed under another class far outweigh those under the
-    chosen one and any third. One past pick alike is never enough (it is as likely the wrong one). A pick flagged
-    before speaks only for itself: it keeps a right pick of its class from being flagged again, and never votes
-    against another class's pick."""
-    close = [n for n in profile.neighbours(question, names, voters=chosen) if n[0] >= cfg.similarity]
-    votes: dict[str, list[tuple[float, str, str, int]]] = {}
+def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) -> Finding | None:
+    """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
+    under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
+    (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
+    from being flagged again, and never votes against another class's pick."""
+    close = [n for n in near if n[0] >= cfg.similarity]
+    votes: dict[str, list[Near]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
     weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
@@ -262,11 +151,20 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
     account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
     degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
-    asked = _words(question)
-    catch_all = bool(_CATCH_ALL.search(chosen))
-    if not catch_all and (not specific or _words(chosen) & asked):
+    catch_all = is_catch_all(chosen)
+    if not catch_all and not specific:
         return None
-    named = [n for n in names if n != chosen and not _CATCH_ALL.search(n) and _words(n) and _words(n) <= asked]
+    said = spoken(question)
+    if not catch_all and (patterns := stems(chosen)) is not None and patterns[1].search(said):
+        return None
+    named = [
+        name
+        for name in names
+        if name != chosen
+        and not is_catch_all(name)
+        and (patterns := stems(name)) is not None
+        and patterns[0].match(said)
+    ]
     if not named:
         return None
     title = attr(span, "dify.node.title", span.name)
@@ -286,7 +184,98 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     )
 
 
-def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str], cfg: Config) -> Iterator[Finding]:
+def _only_under(profile: Profile, question: str, names: list[str]) -> dict[str, list[str]]:
+    """The words of four letters or more (or Chinese/Japanese pairs) of the question, not of a class name, that the
+    app's past picks of one class alone hold, by class."""
+    _, in_names = named_features(tuple(names))
+    found: dict[str, list[str]] = {}
+    for feature in sorted(_features(question)):
+        if feature in in_names or (len(feature) < 4 and not UNSPACED_RUN.match(feature)):
+            continue
+        classes = {name for text in profile.index.get(feature, ()) for name, _ in profile.texts[text][1]}
+        if len(classes) == 1:
+            found.setdefault(classes.pop(), []).append(feature)
+    return found
+
+
+def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], profile: Profile) -> Finding | None:
+    """With history, a specific pick the question does not mention, over a class it names whole, is wrong when the
+    app's past picks agree: a word of the question besides the name was only ever filed under the class named, and
+    none only under the one picked ("the cardiology letter went to my old address" shares "address" with the
+    office's past questions: left alone)."""
+    finding = _named(span, question, chosen, names, specific=True)
+    if finding is None or is_catch_all(chosen):
+        return None
+    only = _only_under(profile, question, names)
+    named = finding.evidence["matching"][0]
+    if chosen in only or named not in only:
+        return None
+    finding.evidence["rule"] = (
+        "the question names another class whole, and the pick not at all; a word of it only past picks of the class "
+        "named hold"
+    )
+    finding.evidence["words_only_under_it"] = only[named][:5]
+    return finding
+
+
+def _routed_answer(trace: Trace, span: Any) -> str:
+    """What the first LLM after the classifier, the routed branch's, answered ("" if none did)."""
+    start = span.start_time or 0
+    for llm in trace.llm_spans:
+        if llm is not span and (llm.start_time or 0) > start:
+            text = attr(llm, "llm.output_messages.0.message.content")
+            if not isinstance(text, str):
+                outputs = json_attr(llm, "output.value")
+                text = outputs.get("text") if isinstance(outputs, dict) else outputs
+            return text if isinstance(text, str) else ""
+    return ""
+
+
+def _answered_as(
+    span: Any, question: str, chosen: str, answer: str, near: list[Near], replies: Replies, cfg: Config
+) -> Finding | None:
+    """Fires when the routed branch answered like another class's branch (its past answers alike, ≥ `similarity`,
+    add up to `evidence` and twice what those of the chosen class and any third do) to a question that leans that
+    way too: alike a past question of that class (≥ `_LEAN`) more than any of the chosen class's, none of which is
+    alike (≥ `similarity`). A branch answering in another's words to such a question is a misroute its LLM answered
+    anyway; an answer in another branch's words to a question of the chosen class's kind is an off-topic answer,
+    task_derailment's to judge, not a misroute."""
+    lean: dict[str, float] = {}
+    for similarity, name, *_ in near:
+        lean[name] = max(lean.get(name, 0.0), similarity)
+    leaning = max((value for name, value in lean.items() if name != chosen), default=0.0)
+    if leaning < _LEAN or leaning <= lean.get(chosen, 0.0) or lean.get(chosen, 0.0) >= cfg.similarity:
+        return None  # the question leans to no other class: the answers are not read (most runs)
+    weight: dict[str, float] = {}
+    for similarity, name, _, picks in replies.read().neighbours(answer, [], voters=chosen):
+        if similarity >= cfg.similarity:
+            weight[name] = weight.get(name, 0.0) + similarity * picks
+    best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
+    if best is None:
+        return None
+    against = math.fsum(weight.values()) - weight[best]
+    if weight[best] < cfg.evidence or weight[best] < 2 * against:
+        return None
+    if lean.get(best, 0.0) < _LEAN or lean.get(best, 0.0) <= lean.get(chosen, 0.0):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}', but its branch answered like the app's '{best}' branch, to a "
+        f"question like those filed under '{best}'.",
+        {"node": title, "rule": f"the routed branch's answer is like past answers under another class (similarity "
+         f">= {cfg.similarity}, weighing >= {cfg.evidence} and 2x those under the chosen one and any other), the "
+         f"question like that class's past questions (>= {_LEAN}) more than the chosen one's",
+         "question": question[:200], "answer": answer[:200], "chosen": chosen, "answered_as": best,
+         "weights": {name: round(value, 2) for name, value in sorted(weight.items())},
+         "question_likeness": {name: round(value, 2) for name, value in sorted(lean.items())}},
+        span_id(span),
+    )  # fmt: skip
+
+
+def _judge(
+    trace: Trace, span: Any, question: str, answer: str, chosen: str, names: list[str], cfg: Config
+) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
     Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
     before its right picks began would make every right pick of it look wrong for good. A disputed pick speaks
@@ -294,20 +283,30 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
     another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
     state: dict[str, Any] = trace.baselines.get(key) or {"past": []}
-    with _PROFILES_LOCK:
-        profile = _profile(key, state["past"])
+    with PROFILES_LOCK:
+        profile = profile_of(key, state["past"])
+        replies = replies_of(trace, key)
         history = cfg.vocabulary and len(profile.past) >= cfg.vocabulary_history
-        # With history, only a catch-all pick is judged by the names, and only if the app filed no question half as
-        # alike as a like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where
-        # the app's other invoice questions went): a question naming a specific class whole may still belong to
-        # another ("the dermatology letter went to my old address" is for the office); the app's past picks, which
-        # hold the names as votes too, judge it.
-        finding = _named(span, question, chosen, names, specific=not history)
+        # With history, a catch-all pick is judged by the names only if the app filed no question half as alike as a
+        # like one under the catch-all before ("the invoice for my son's paediatric check-up" goes where the app's
+        # other invoice questions went), and a specific pick only if the past picks agree (`_named_and_seen`): a
+        # question naming a specific class whole may still belong to another ("the dermatology letter went to my old
+        # address" is for the office); the app's past picks, which hold the names as votes too, judge it.
+        known = names or sorted(profile.classes)
+        finding = _named(span, question, chosen, known, specific=not history)
         if finding is not None and history:
             if any(s >= cfg.similarity / 2 and name == chosen for s, name, *_ in profile.neighbours(question, [])):
                 finding = None
-        elif finding is None and history and not _names_it(question, chosen, profile):
-            finding = _vote(span, question, chosen, names, profile, cfg)
+        elif finding is None and history:
+            finding = _named_and_seen(span, question, chosen, known, profile)
+            if finding is None and not _names_it(question, chosen, profile):
+                near = profile.neighbours(question, names, voters=chosen)
+                finding = _vote(span, question, chosen, near, cfg)
+                if finding is None and answer and cfg.answers:
+                    finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
+        if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
+            kept = answer[:_QUESTION_CHARS]
+            replies.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
         if cfg.vocabulary:
             kept = _masked(question)
             past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
@@ -315,10 +314,6 @@ def _judge(trace: Trace, span: Any, question: str, chosen: str, names: list[str]
         yield finding
     if cfg.vocabulary:
         trace.baselines.put(key, {"past": past})
-
-
-def _words(text: str) -> set[str]:
-    return {word.rstrip("s") for word in _WORD.findall(text.lower())}
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:
@@ -352,6 +347,6 @@ def create(cfg: Config) -> object:
                 query = inputs.get("query") if isinstance(inputs, dict) else None
                 request = (query, []) if isinstance(query, str) and query.strip() else None
             if request is not None:
-                yield from _judge(trace, span, request[0], chosen, request[1], cfg)
+                yield from _judge(trace, span, request[0], _routed_answer(trace, span), chosen, request[1], cfg)
 
     return detect

@@ -263,7 +263,7 @@ def test_past_questions_are_kept_without_secrets_or_personal_data() -> None:
 
 def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_question() -> None:
     """Dify 1.14.1's OTLP export (recorded) carries no classifier prompt, only the node's `query` input: the
-    past picks are read from that."""
+    past picks are read from that, and the class names are those the node picked before."""
     import msgspec
 
     from bridge.dify.export import recognize
@@ -281,31 +281,31 @@ def test_dify_s_own_export_without_the_classifier_prompt_is_judged_by_the_questi
         assert processor.detect(build_spans(run)) == processor.detect(build_spans(other.run)) == []  # type: ignore[attr-defined]
     (finding,) = processor.detect(build_spans(wrong))  # type: ignore[attr-defined]
     assert finding.evidence["question"] == "What is the weather in Paris tomorrow?"
-    assert finding.evidence["past_picks_say"] == "weather" and finding.evidence["chosen"] == "other topics"
+    assert finding.evidence["matching"] == ["weather"] and finding.evidence["chosen"] == "other topics"
 
 
 def test_a_pick_is_remembered_in_a_new_list_and_the_profile_follows_the_window() -> None:
     """The store writes states in the background and another run may read one: the list given is left as it was.
     The last 300 picks are kept, and the profile updated pick by pick equals one built from the list kept."""
-    from detectors.classifier_drift import _Profile
+    from detectors.past_picks import Profile
 
-    profile = _Profile([])
+    profile = Profile([])
     for i in range(305):
         before = list(profile.past)
         given = profile.past
         past = profile.add([f"parcel {i % 7} stuck at depot number{i}", "Shipping" if i % 3 else "Billing"])
         assert given == before and past is not given and past is profile.past
     assert len(profile.past) == 300 and profile.past[0][0] == "parcel 5 stuck at depot number5"
-    rebuilt = _Profile(profile.past)
+    rebuilt = Profile(profile.past)
     assert (profile.counts, profile.texts, profile.index) == (rebuilt.counts, rebuilt.texts, rebuilt.index)
 
 
 def test_a_question_asked_hundreds_of_times_is_compared_once() -> None:
     """The past picks are compared by distinct question: a classifier asked one question 150 times compares a new
     pick with one past question, not 150 (420 µs a run before), and finds the same."""
-    from detectors.classifier_drift import _Profile
+    from detectors.past_picks import Profile
 
-    profile = _Profile([])
+    profile = Profile([])
     for i in range(300):
         profile.add(["The parcel is stuck at the depot", "Shipping"] if i % 2 else ["My laptop will not boot", "IT"])
     ((similarity, name, text, picks),) = profile.neighbours("the parcel is stuck at the depot!", [])
@@ -353,3 +353,93 @@ def test_findings_are_the_same_whatever_the_hash_seed() -> None:
     }
     assert len(outputs) == 1
     assert '"rule": "class mix moved' in outputs.pop()
+
+
+DESK = ["Rechnung", "Versand", "Rückgabe", "Technik", "Sonstiges"]
+
+
+def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None:
+    """German "Sonstiges" is "other"; "zurückgeben" names "Rückgabe": a word of the question holds the class word's
+    stem (three fifths of it), not only a shared syllable ("Rückersdorf")."""
+    toaster = classifier_run("Ich will den Toaster zurückgeben, er ist zu laut", DESK, "Sonstiges")
+    (finding,) = findings(toaster, "dify_classifier_drift")
+    assert "catch-all 'Sonstiges'" in finding.summary and finding.evidence["matching"] == ["Rückgabe"]
+    for catch_all in ("其他", "その他", "기타", "Ostatní", "Diğer", "Otros"):
+        parcel = classifier_run("我的快递为什么还没到", ["快递", catch_all], catch_all)
+        (finding,) = findings(parcel, "dify_classifier_drift")
+        assert finding.evidence["matching"] == ["快递"]
+    shop = classifier_run("Habt ihr einen Laden in Rückersdorf?", DESK, "Sonstiges")
+    assert findings(shop, "dify_classifier_drift") == []
+
+
+def _desk(names: list[str]) -> Callable[[str, str], list[Any]]:
+    """A German support desk's classifier (its class names in the prompt, or none: Dify's own export) that has
+    filed twelve questions."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, names, chosen, app_id=f"desk-{len(names)}"))  # type: ignore[attr-defined, no-any-return]
+
+    asked = {
+        "Rechnung": ["Die Rechnung nennt einen falschen Skonto", "Zahlung doppelt eingezogen"],
+        "Versand": ["Wo bleibt meine Sendung?", "Der Bote hat nicht geklingelt"],
+        "Rückgabe": ["Wie schicke ich die Jacke zurück?", "Umtausch in eine andere Größe"],
+        "Technik": ["Der Drucker zieht kein Papier ein", "Das WLAN bricht ständig ab"],
+        "Sonstiges": ["Gibt es Gutscheine?", "Wann ist die Filiale offen?"],
+    }
+    for i in range(12):
+        name = DESK[i % 5]
+        assert pick(asked[name][i // 5 % 2], name) == []
+    return pick
+
+
+def test_with_history_a_class_named_whole_and_seen_in_its_past_picks_judges_a_specific_pick() -> None:
+    """A specific pick the question does not mention, over a class it names whole, is flagged with history when a
+    word of the question besides the name was filed only under the class named before (here "Skonto"), and none
+    only under the pick: by the stream (names in the prompt) and by Dify's export alike (names from past picks)."""
+    for names in (DESK, []):
+        pick = _desk(names)
+        (finding,) = pick("Auf der Rechnung fehlt das Skonto", "Technik")
+        assert finding.evidence["matching"] == ["Rechnung"] and finding.evidence["words_only_under_it"] == ["skont"]
+        assert pick("Die Rechnung für den Drucker kam doppelt", "Technik") == []  # "drucker": the pick's word too
+        assert pick("Auf der Rechnung fehlt etwas", "Technik") == []  # nothing past picks tell
+
+
+REPLIES = {
+    "Billing": "We have checked invoice {n}; any overpayment is refunded within five days.",
+    "Shipping": "Your parcel {n} is with the carrier; tracking details follow by e-mail.",
+    "Technical problem": "Please restart device {n} and hold the reset key for ten seconds.",
+}
+
+
+def _routed(question: str, chosen: str, answer: str) -> list[Any]:
+    """A classifier run whose branch's LLM answers `answer`."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(ROUTES)]
+    qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+    qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id="branches")
+
+
+def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> None:
+    """Each class's branch answers its own way. A question leaning to one class (like one of its past questions,
+    not a near copy) filed under another whose branch answered in the first class's words was misrouted (the
+    branch's LLM answered it anyway); a question of the chosen class's kind answered so is an off-topic answer,
+    left to task_derailment, and a branch answering its own way is no sign either."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, replied: str, n: int = 7) -> list[Any]:
+        return processor.detect(_routed(question, chosen, REPLIES[replied].format(n=n)))  # type: ignore[attr-defined, no-any-return]
+
+    for i in range(15):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route, route, n=100 + i) == []
+    (finding,) = pick("My parcel is stuck somewhere", "Billing", "Shipping")
+    assert finding.evidence["answered_as"] == "Shipping" and finding.evidence["chosen"] == "Billing"
+    assert finding.evidence["rule"].startswith("the routed branch's answer is like past answers under another class")
+    assert pick("My parcel is stuck somewhere", "Billing", "Billing") == []  # the branch's own answer
+    assert pick("I was charged twice for my order again", "Billing", "Shipping") == []  # an off-topic answer
+    assert "carrier" not in repr(processor.baselines._values)  # type: ignore[attr-defined]  # answers: memory only

@@ -78,7 +78,8 @@ _DEFAULT = {
 }
 _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
 # The second set, scored blind once at the end of session 19's detector changes (its clean runs' one finding
-# after task_derailment's routed replies were switched off by that scoring's rule counts): 11 of 29 faults.
+# after task_derailment's routed replies were switched off by that scoring's rule counts): 11 of 29 faults; 13 since
+# session 20.
 _DEFAULT2 = {
     ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
@@ -91,6 +92,10 @@ _DEFAULT2 = {
     ("visa_huge_prompt", "cost"),
     ("visa_other_model", "cost"),
     ("visa_poisoned_doc", "dify_rag_poisoning"),
+    # session 20: "Sonstiges" read as the catch-all, "zurückgeben" naming "Rückgabe"; "Rechnung" named whole and
+    # "Rabatt" only ever filed under it (Dify's export: the class names the node picked before)
+    ("support_return_as_other", "dify_classifier_drift"),
+    ("support_invoice_as_tech", "dify_classifier_drift"),
 }
 # (set, settings) measured: the first set in every setting, the second as shipped.
 MEASURED = {
@@ -105,16 +110,12 @@ MEASURED = {
 # was retrieved, obeyed or not), so it stays a finding (dify_rag_poisoning, blind).
 FALSE_ALARMS = {("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")}}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
-# loop's `completed_reason`, an iteration's input list, the classifier's prompt (its class names).
+# loop's `completed_reason`, an iteration's input list. (The classifier's prompt is not exported either; its class
+# names are those the node picked before, since session 20.)
 RULES_THE_EXPORT_CANNOT_FIRE = {
     ("review_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("refine_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
-    (
-        "triage_wrong_pick",
-        "dify_classifier_drift",
-        "the question names a specific class whole, the pick is the catch-all",
-    ),
 }
 
 

@@ -1,0 +1,64 @@
+"""How a question classifier's class names are read: which is the catch-all, and whether a question names a class
+by its words' stems. Used by `dify_classifier_drift`."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from detectors.likeness import UNSPACED_RUN
+
+# A catch-all class's name, in the languages of the apps seen (an app's class names are in its own language: German
+# "Sonstiges", Czech "Ostatní", Chinese "其他"), and scripts without spaces by the word alone.
+CATCH_ALL = re.compile(
+    r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default|sonstiges?|sonstige|"
+    r"anderes?|allgemein|allgemeines|verschiedenes|autres?|divers|générale?|otros?|otras?|outros?|outras?|geral|"
+    r"altr[oie]|generale|overige?|algemeen|övrigt|annat|allmänt|andet|annet|øvrig|inne|pozostałe|ogólne|ostatní|"
+    r"jiné|obecné|diğer|genel|другое|прочее|общее|інше|загальне|άλλα|άλλο|γενικά|lainnya|umum|khác|muut|muu|yleinen|"
+    r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام)\b|其他|其它|その他|기타|อื่น"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+@functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
+def words(text: str) -> frozenset[str]:
+    """Words of four letters or more, lower case, without a plural s, and runs of scripts written without spaces."""
+    return frozenset(
+        word if UNSPACED_RUN.match(word) else word.rstrip("s")
+        for word in _WORD.findall(text.lower())
+        if len(word) >= 4 or UNSPACED_RUN.match(word)
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # a classifier node's class names are the same on each of its runs
+def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """Two patterns over `_spoken`: whether the question names the class whole (each of its words by its stem) and
+    whether it names it at all (one word). A word's stem: a short word as a word's start (" motor" in "motorbike"),
+    a longer one by a run of its letters three fifths of it long at least ("rückgabe" in "zurückgeben", "technik"
+    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): inflections and compounds name a
+    class, a shared syllable does not. None for a name without words."""
+    stems: list[str] = []
+    for word in sorted(words(name)):
+        if UNSPACED_RUN.match(word):
+            runs = [word]
+        elif len(word) <= 5:
+            runs = [f" {word}"]
+        else:
+            size = max(5, -(-len(word) * 3 // 5))
+            runs = [word[i : i + size] for i in range(len(word) - size + 1)]
+        stems.append("|".join(map(re.escape, runs)))
+    if not stems:
+        return None
+    whole = re.compile("".join(f"(?=.*?(?:{stem}))" for stem in stems), re.S)
+    return whole, re.compile("|".join(stems))
+
+
+@functools.lru_cache(maxsize=4096)  # questions recur
+def spoken(question: str) -> str:
+    """The question's `_words`, each led by a space: one string a class word's stem is looked for in."""
+    return "".join(f" {word}" for word in sorted(words(question)))
+
+
+@functools.lru_cache(maxsize=1024)
+def is_catch_all(name: str) -> bool:
+    return bool(CATCH_ALL.search(name))
