@@ -22,6 +22,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, StatusCode
 
+from bridge.trace.spans import BuiltSpan
+
 logger = logging.getLogger(__name__)
 
 _BYTE = [bytes((n,)) for n in range(128)]
@@ -188,7 +190,15 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None, parts: list[by
 
 
 def _span(span: ReadableSpan) -> bytes:
-    context = span.get_span_context()
+    if type(span) is BuiltSpan:
+        # Its fields as the builder set them: the SDK's properties wrap the attributes and copy the events and
+        # links at every read. Nothing is dropped from a built span.
+        context, attributes, events, links = span._context, span._attributes, span._events, span._links
+        dropped_attributes = dropped_events = dropped_links = 0
+    else:
+        context, attributes, events, links = span.get_span_context(), span.attributes, span.events, span.links
+        dropped_attributes, dropped_events = span.dropped_attributes, span.dropped_events
+        dropped_links = span.dropped_links
     assert context is not None
     parts = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
     trace_state = context.trace_state
@@ -205,16 +215,16 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (b"\x39", _FIXED64(span.start_time))
     if span.end_time:
         parts += (b"\x41", _FIXED64(span.end_time))
-    _attributes(b"\x4a", span.attributes, parts)
-    if span.dropped_attributes:
-        parts += (b"\x50", _varint(span.dropped_attributes))
-    for event in span.events:
+    _attributes(b"\x4a", attributes, parts)
+    if dropped_attributes:
+        parts += (b"\x50", _varint(dropped_attributes))
+    for event in events:
         parts.append(
             _delimited(b"\x5a", _event(event.name, event.timestamp, event.attributes, event.dropped_attributes))
         )
-    if span.dropped_events:
-        parts += (b"\x60", _varint(span.dropped_events))
-    for link in span.links:
+    if dropped_events:
+        parts += (b"\x60", _varint(dropped_events))
+    for link in links:
         link_parts = [b"\x0a\x10", link.context.trace_id.to_bytes(16, "big"), b"\x12\x08"]
         link_parts.append(link.context.span_id.to_bytes(8, "big"))
         _attributes(b"\x22", link.attributes, link_parts)
@@ -222,8 +232,8 @@ def _span(span: ReadableSpan) -> bytes:
             link_parts += (b"\x28", _varint(link.dropped_attributes))
         link_parts += (b"\x35", _FIXED32(0x300 if link.context.is_remote else 0x100))
         parts.append(_delimited(b"\x6a", b"".join(link_parts)))
-    if span.dropped_links:
-        parts += (b"\x70", _varint(span.dropped_links))
+    if dropped_links:
+        parts += (b"\x70", _varint(dropped_links))
     status = span.status
     if status.status_code is StatusCode.UNSET and not status.description:
         parts.append(b"\x7a\x00")

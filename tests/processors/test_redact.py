@@ -131,6 +131,54 @@ def test_a_clean_trace_comes_back_as_the_same_spans() -> None:
     assert len(out) == len(spans) and all(a is b for a, b in zip(out, spans, strict=True))
 
 
+def _scanned_by_one_scan(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the one-scan check reads, joined, as each call of it sees them."""
+    scanned: list[str] = []
+    scan = redact.sensitive_values
+
+    def recording(text: str, personal: bool, exempt_examples: bool = True) -> dict[str, str]:
+        scanned.append(text)
+        return scan(text, personal, exempt_examples)
+
+    monkeypatch.setattr(redact, "sensitive_values", recording)
+    return scanned
+
+
+def test_texts_a_clean_trace_held_are_not_scanned_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned = _scanned_by_one_scan(monkeypatch)
+    processor = create(Config())
+    first = run_spans([node("t", "tool", outputs={"text": "all fine here"}), llm(prompt="say hello")])
+    assert processor.process(first) is first
+    (joined,) = scanned
+    assert "all fine here" in joined and "say hello" in joined
+    again = run_spans([node("t", "tool", outputs={"text": "all fine here"}), llm(prompt="say goodbye")])
+    assert processor.process(again) is again
+    assert len(scanned) == 2 and "say goodbye" in scanned[1] and "say hello" not in scanned[1]
+    assert processor.process(first) is first and len(scanned) == 2  # every text known clean: no scan at all
+
+
+def test_a_secret_beside_texts_known_clean_is_masked_all_the_same() -> None:
+    processor = create(Config())
+    clean = run_spans([node("t", "tool", outputs={"text": "all fine here"}), llm(prompt="say hello")])
+    assert processor.process(clean) is clean
+    leaking = run_spans([node("t", "tool", outputs={"text": "all fine here"}), llm(prompt=f"say hello {KEY}")])
+    out = processor.process(leaking)
+    assert KEY not in repr(_view(out)) and replacement(KEY, "mask") in repr(_view(out))
+    assert "all fine here" in repr(_view(out))
+
+
+def test_texts_known_clean_are_forgotten_past_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned = _scanned_by_one_scan(monkeypatch)
+    monkeypatch.setattr(redact, "KNOWN_CLEAN_CHARS", 10)
+    processor = create(Config())
+    first = run_spans([llm(prompt="say hello")])
+    second = run_spans([llm(prompt="say goodbye")])
+    for spans in (first, second, first):
+        assert processor.process(spans) is spans
+    # The first trace's texts passed the bound: forgotten when the second's were kept, so read again.
+    assert len(scanned) == 3 and "say hello" in scanned[2]
+
+
 class PerText(RedactProcessor):
     """The per-text path alone: what `process` returned before the one-scan shortcut."""
 
@@ -226,6 +274,17 @@ def test_one_scan_shortcut_returns_what_the_per_text_path_returns(
 ) -> None:
     cfg = Config(secrets=modes[0], personal_data=modes[1], custom_patterns=custom, allow_keys=allow, deny_keys=deny)
     assert _view(create(cfg).process(spans)) == _view(PerText(cfg).process(spans))
+
+
+@settings(max_examples=150, deadline=None)
+@given(batches=st.lists(traces(), min_size=2, max_size=4), personal=st.sampled_from(["off", "mask"]))
+def test_one_processor_over_many_traces_returns_what_the_per_text_path_returns(
+    batches: list[list[ReadableSpan]], personal: Any
+) -> None:
+    """Texts known clean from earlier traces (`_clean`) change nothing of what a later trace becomes."""
+    processor, per_text = create(Config(personal_data=personal)), PerText(Config(personal_data=personal))
+    for spans in batches:
+        assert _view(processor.process(spans)) == _view(per_text.process(spans))
 
 
 @pytest.mark.parametrize(
