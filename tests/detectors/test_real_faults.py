@@ -27,7 +27,11 @@ from tests.otlp_sink import OtlpSink
 from tests.runs import TESTS, load_run
 
 FAULTS = TESTS / "testdata" / "dify-1.14.1-faults"
-SETS = {"faults": FAULTS, "faults2": TESTS / "testdata" / "dify-1.14.1-faults2"}
+SETS = {
+    "faults": FAULTS,
+    "faults2": TESTS / "testdata" / "dify-1.14.1-faults2",
+    "faults3": TESTS / "testdata" / "dify-1.14.1-faults3",
+}
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
     for directory in SETS.values()
