@@ -67,6 +67,11 @@ def test_an_answer_sharing_nothing_with_its_query_where_the_app_s_answers_always
     assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == advert
     # The same answer in an app with no habit yet (fewer than `min_anchored_history` answers known) is not judged.
     assert _detect(_processor(), _summary("fresh", note, advert)) == []
+    # Nor is an answer of four terms or fewer: too few to tell its subject by.
+    processor = _processor()
+    for earlier, line in _NOTES:
+        _detect(processor, _summary("notes", earlier, line))
+    assert _detect(processor, _summary("notes", note, "We never ship big pallets on any holiday.")) == []
 
 
 def test_no_habit_where_the_app_s_right_answers_need_not_name_their_question() -> None:
