@@ -11,12 +11,19 @@ an answer of `min_unsourced_words` (30) or more in the query's language, against
 `routed_replies`, off by default), in a run a question classifier routed, a shorter one naming neither the query
 nor the pick its prompt was given; an
 answer in another language than its sources (a Chinese answer from English manuals) is left alone, as are
-short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query."""
+short answers, refusals ("I'm sorry, I don't have information about that") and runs without a query.
+
+Against the run's fetched data: an answer naming its query's subject and nothing else the run retrieved or its tools
+returned (a tenth of its terms at most in the query, them and the prompts). Against the app's habit: an answer
+sharing no term with its query where nine in ten of the app's last answers shared one with theirs, and at most a
+tenth of its terms with what the run was given, whatever its length and sources, or written from another of the
+run's sources than the one the query shares its terms with."""
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -28,7 +35,25 @@ from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_te
 from detectors.likeness import SCRIPTS, features, language, similarities
 
 KEY = "task_derailment"
-_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _marks() -> str:
+    """The Basic Multilingual Plane's combining marks (Unicode category M) as a character-class body: the vowel signs
+    of Devanagari, Arabic's vowel marks, which `\\w` does not match, so that `मुआवज़ा` is one word, not none."""
+    spans: list[tuple[int, int]] = []
+    for point in range(0x300, 0x10000):
+        if unicodedata.category(chr(point)).startswith("M"):
+            if spans and spans[-1][1] == point - 1:
+                spans[-1] = (spans[-1][0], point)
+            else:
+                spans.append((point, point))
+    return "".join(f"{chr(a)}-{chr(b)}" if b > a else chr(a) for a, b in spans)
+
+
+_MARK = _marks()
+_MARKED = re.compile(f"[{_MARK}]")
+_MARKED_WORD = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_MARK}]){{3,}}")
+_WORD = re.compile(r"[^\W\d_]{4,}")  # `_MARKED_WORD` in a text without marks (most): twice as fast
 _ASCII_WORD = re.compile(r"[a-z]{4,}")  # `_WORD` in lower-cased ASCII text
 _STOP = frozenset(
     [
@@ -130,6 +155,9 @@ _DECLINE = re.compile(
     r"खेद है|ขออภัย|ขอโทษ|เสียใจ"
     # "I could not find it", "I did not manage to", "try again later", in every language above.
     r"|(?i:\b(?:(?:can't|cannot|couldn't|could not|did not|didn't) (?:find|manage)|try again later|"
+    # "I can only help with berths and fuel": a redirect to what the app does.
+    r"(?:I|we) can only (?:help|answer|assist)|kann (?:Ihnen |dir )?nur|solo puedo|só posso|je ne peux que|"
+    r"posso (?:solo|soltanto)|kan (?:u |je )?alleen|mogę (?:tylko|jedynie)|"
     r"finde (?:\w+ )?(?:keine|nicht)|nicht gefunden|später (?:noch einmal|erneut)|"
     r"no (?:encuentro|encontr[éeao]\w*)|(?:inténtelo|intente|inténtalo) (?:de nuevo )?más tarde|"
     r"je ne trouve|introuvable|réessayez|"
@@ -137,12 +165,12 @@ _DECLINE = re.compile(
     r"niet (?:vinden|gevonden)|probeer het later|nie (?:znalazł\w*|mogę znaleźć)|spróbuj\w* później|"
     r"bulamad\u0131m|bulunamad\u0131|daha sonra tekrar|nenašel|nenašla|nepodařilo|zkuste to později|"
     r"không tìm thấy|thử lại sau|tidak (?:menemukan|ditemukan)|coba lagi nanti|sikupata|haikupatikana|sikuweza|"
-    r"jaribu tena)\b)"
+    r"jaribu tena|försök igen|bilgi(?:m)? yok)\b)"
     r"|не (?:нашёл|нашел|нашла|могу найти|удалось|знайшов|знайшла|вдалося)|попробуйте позже|спробуйте пізніше"
     r"|δεν (?:βρίσκω|βρήκα|μπορώ|μπόρεσα|έχω)|δοκιμάστε (?:ξανά )?αργότερα"
     r"|לא מצאתי|לא הצלחתי|לא ניתן|נסו שוב|لم أجد|لم أعثر|حاول مرة أخرى"
     r"|नहीं मिल|बाद में (?:फिर से )?प्रयास|ไม่พบ|ลองใหม่"
-    r"|找不到|未找到|没有找到|稍后再试|稍后重试|見つかりません|後でもう一度|찾을 수 없|찾지 못|나중에 다시"
+    r"|找不到|未找到|没有找到|稍后再试|稍后重试|只能回答|見つかりません|後でもう一度|찾을 수 없|찾지 못|나중에 다시"
 )
 # A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
 # catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
@@ -176,6 +204,9 @@ class Config(DetectorConfig):
     min_unsourced_words: int = Field(default=30, ge=1)
     # Runs of the app (with a query and an answer) known before its past runs judge an answer.
     min_history: int = Field(default=20, ge=2)
+    # Answers of the app known (of a query of two terms or more) before its habit of sharing a term with the query
+    # judges an answer sharing none: its last 20, nine in ten of them sharing one.
+    min_anchored_history: int = Field(default=5, ge=2)
     # A short answer of a run a question classifier routed, naming neither the query nor the route its prompt was
     # given, judged off its query. Off by default (session 19): it found 9 faults on held-out 4, the corpus it was
     # written from, none on any other, and flagged 4 of the 14 clean runs of a German five-class support desk
@@ -187,7 +218,10 @@ class Config(DetectorConfig):
 def _stems(text: str) -> set[str]:
     # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
     # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
-    words = _ASCII_WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+    if text.isascii():
+        words = _ASCII_WORD.findall(text.lower())
+    else:
+        words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
     return {w[:5] for w in words if w not in _STOP}
 
 
@@ -201,6 +235,9 @@ def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
 
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+# Scripts whose words are read by their character pairs: those written without spaces (Chinese, Japanese, Thai, Lao,
+# Myanmar, Khmer) and Korean, whose words carry their particles (`수요일엔`, `수요일은`: one day, two words).
+_PAIRED_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
 _NUMBER = re.compile(r"\d{2,}")
 # GPS, USB, EUR: too short for a content word, as telling. `\b[A-Z]{2,6}\b`, written to start with the capital:
 # a pattern that opens with a word boundary is tried at every character, 2.5x slower.
@@ -212,7 +249,7 @@ def _terms(text: str) -> set[str]:
     acronyms."""
     terms = _stems(text)
     if not text.isascii():  # no Chinese or Japanese in ASCII text (most): the search skipped
-        for run in _CJK_RUN.findall(text):
+        for run in _PAIRED_RUN.findall(text):
             terms.update(run[i : i + 2] for i in range(len(run) - 1))
     terms.update(_NUMBER.findall(text))
     terms.update(_ACRONYM.findall(text))
@@ -364,19 +401,21 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
 
 
 # Per app, in this process's memory only, beside the detectors' baselines (one history per `Baselines`, as theirs):
-# its last `_RECENT` runs' (query, answer), cut to `_KEPT_CHARS`. Not written to the store (answers carry what users
-# asked and were told); after a restart the window fills again.
+# its last `_RECENT` runs' (query, answer, whether the answer shared a term with its query: None for a query of one
+# term), the texts cut to `_KEPT_CHARS`. Not written to the store (answers carry what users asked and were told);
+# after a restart the window fills again.
 _RECENT = 200
 _KEPT_CHARS = 400
 _APPS_KEPT = 1024
-_PAST: weakref.WeakKeyDictionary[Any, dict[str, deque[tuple[str, str]]]] = weakref.WeakKeyDictionary()
+_Run = tuple[str, str, bool | None]
+_PAST: weakref.WeakKeyDictionary[Any, dict[str, deque[_Run]]] = weakref.WeakKeyDictionary()
 _PAST_LOCK = threading.Lock()
 # The `Baselines` last read (weakly) and its apps: a process runs one (the server's store), and a weak dictionary's
 # lookup makes a weak reference each time.
-_LAST: tuple[weakref.ref[Any], dict[str, deque[tuple[str, str]]]] | None = None
+_LAST: tuple[weakref.ref[Any], dict[str, deque[_Run]]] | None = None
 
 
-def _runs_of(trace: Trace) -> deque[tuple[str, str]]:
+def _runs_of(trace: Trace) -> deque[_Run]:
     """The app's past runs, oldest first (read with `_earlier`)."""
     global _LAST
     last = _LAST
@@ -397,7 +436,7 @@ def _runs_of(trace: Trace) -> deque[tuple[str, str]]:
         return past
 
 
-def _earlier(past: deque[tuple[str, str]]) -> list[tuple[str, str]]:
+def _earlier(past: deque[_Run]) -> list[_Run]:
     """A copy of the app's past runs: another run of the app may be adding to them. Taken only for an answer
     judged, not on every run."""
     with _PAST_LOCK:
@@ -457,7 +496,7 @@ def _asked_for(query: str, answered: str) -> bool:
     return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
 
 
-def _other_language(past: list[tuple[str, str]], query: str, answer: str, cfg: Config) -> str | None:
+def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
     """The rule by which an answer in another language than its query is off the task, if one does: the app
     answers queries in that language in it (nine in ten at least of its past runs asked in it whose answer's
     language tells, three at least, once it has `min_history` runs; an app answering in one language whatever it
@@ -469,7 +508,7 @@ def _other_language(past: list[tuple[str, str]], query: str, answer: str, cfg: C
         return None
     if _asked_for(query, answered):
         return None
-    told = [language(a) for q, a in past if language(q) == asked]
+    told = [language(a) for q, a, _ in past if language(q) == asked]
     known = [told_ for told_ in told if told_]
     if len(known) < 3 or known.count(asked) * 10 < len(known) * 9:
         return None
@@ -490,7 +529,7 @@ def _one_subject(questions: list[str]) -> bool:
     return sum(s > 0 for s in pairs) * 3 >= len(pairs)
 
 
-def _answers_another_question(past: list[tuple[str, str]], query: str, answer: str, cfg: Config) -> str | None:
+def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
     has a settled answer, not one that depends on another input, as copy written for a product does), three
@@ -499,8 +538,8 @@ def _answers_another_question(past: list[tuple[str, str]], query: str, answer: s
     a question about the motivation letter)."""
     if len(past) < cfg.min_history or not (asked := features(query)) or not (said := features(answer)):
         return None
-    to_query = similarities(asked, [features(q) for q, _ in past])
-    to_answer = similarities(said, [features(a) for _, a in past])
+    to_query = similarities(asked, [features(q) for q, _, _ in past])
+    to_answer = similarities(said, [features(a) for _, a, _ in past])
     elsewhere = [i for i, (q, a) in enumerate(zip(to_query, to_answer, strict=True)) if a >= _ALIKE and q < _OTHER]
     # Like no answer the app gave (a poem at a museum desk), in the query's language (an answer in another is unlike
     # the past ones by its words alone).
@@ -528,22 +567,149 @@ def _answers_another_question(past: list[tuple[str, str]], query: str, answer: s
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
 
 
+def _written_apart(answer: str, query: str) -> bool:
+    """Whether the answer is in another language than the query, as far as `language` tells: two languages, or
+    one told by a script the other text is not written in (an English line for a Thai one, whose few words tell no
+    language)."""
+    answered, asked = language(answer), language(query)
+    if answered is None or asked is None:
+        told = answered or asked
+        if told is not None and told in SCRIPTS:
+            return True
+        # This module's reading of the most frequent words, which tells Spanish by `una` and `que` too.
+        answered, asked = _language(answer), _language(query)
+        return answered is not None and asked is not None and answered != asked
+    return answered != asked
+
+
+def _source_ignored(trace: Trace, query: str, answer: str, asked: set[str]) -> str | None:
+    """The rule by which an answer naming its query's subject ignores what the run fetched for it, if one does:
+    a run that retrieved documents or called a tool, whose answer shares no term with them but the query's, and at
+    most a tenth of its terms with the query, them and its LLMs' prompts together, in the language of the query
+    and of one of them."""
+    sources = _sources(trace)
+    if not sources:
+        return None
+    said = _terms(answer)
+    fetched = _said(sources)
+    if said & (fetched - asked):
+        return None
+    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    grounded = said & (asked | fetched | _said(prompts))
+    if len(grounded) * 10 > len(said):
+        return None
+    written = {_language(_JSON_KEY.sub(" ", text[:2000])) for text in sources} - {None}
+    if written and _language(answer) not in written:
+        return None
+    if _written_apart(answer, query):
+        return None
+    return (
+        f"the answer shares {len(grounded)} of its {len(said)} terms with the query and nothing else with what the "
+        "run retrieved, its tools returned or its LLMs were sent"
+    )
+
+
+_DIGITS = re.compile(r"\d+")
+_TOLD_BY = 5  # terms of an answer at least for its share in what the run was given to tell its subject
+_FIGURE = re.compile(r"(?<![\w./-])\d{2,}")  # a number of two digits or more, not within an identifier (`RX-2128869`)
+_ANCHORED_RUNS = 20  # the app's last answers judged whose sharing a term with their query is its habit
+
+
+def _habit(past: list[_Run], cfg: Config) -> str | None:
+    """The app's habit of answering with a term of the query, if it has one: nine in ten at least of its last
+    answers (`min_anchored_history` at least) shared a term with their query. An app whose right answers need not
+    name their question (plain chat, a classifier's fixed replies) has none."""
+    told = [shared for _, _, shared in past if shared is not None][-_ANCHORED_RUNS:]
+    if len(told) < cfg.min_anchored_history or sum(told) * 10 < len(told) * 9:
+        return None
+    return f"{sum(told)} of the app's last {len(told)} answers shared a term with their query"
+
+
+def _other_document(sources: list[str], asked: set[str], said: set[str]) -> str | None:
+    """The rule by which an answer was written from another of the run's sources than the one asked about, if one
+    does: two sources or more, the query sharing two terms at least with some, the answer at most one with those
+    the query shares most with, and three at least with one sharing none with the query (an accessibility answer
+    to a ticket question, both pages retrieved)."""
+    if len(sources) < 2:
+        return None
+    terms = [_said([source]) for source in sources]
+    to_query = [len(asked & source) for source in terms]
+    to_answer = [len(said & source) for source in terms]
+    top, best = max(to_query), max(to_answer)
+    if top < 2 or best < 3:
+        return None
+    if any(a > 1 for q, a in zip(to_query, to_answer, strict=True) if q == top):
+        return None
+    if any(q for q, a in zip(to_query, to_answer, strict=True) if a == best):
+        return None
+    return (
+        f"the answer shares {best} terms with a source sharing none with the query, and at most one with those the "
+        f"query shares {top} with"
+    )
+
+
+def _unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> str | None:
+    """The rule by which an answer sharing no term with its query is off it in an app with the habit (`_habit`), if
+    one does: it shares at most a tenth of its terms with the query, what the run retrieved or was given and its
+    LLMs' prompts (a headline loop's output becoming a prize advert; a tuition answer to a question on opening
+    hours, its documents not retrieved), or it was written from another source than the one asked about."""
+    said = _terms(answer)
+    # An answer in another language than the query's (a translation, an answer asked for in it) is the other-language
+    # rule's to judge.
+    if not said or _written_apart(answer, query):
+        return None
+    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    grounded = len(said & _said([*sources, *prompts]))
+    # One working with the query's figures ("5 x 8 = 37") is on it, if wrong; one giving figures to a question
+    # giving figures (a quote from a length and a number of nights) may be worked out from them.
+    worked = set(_DIGITS.findall(answer)) & set(_DIGITS.findall(query)) or (
+        _FIGURE.search(query) and _FIGURE.search(answer)
+    )
+    # Four terms or fewer ("We never refund tickets") tell too little of what an answer is about.
+    if grounded * 10 <= len(said) and len(said) >= _TOLD_BY and not worked:
+        return f"the answer shares no term with the query and {grounded} of its {len(said)} with what the run was given"
+    return _other_document(sources, _terms(query), said)
+
+
+def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deque[_Run], cfg: Config) -> str | None:
+    """`_other_document`'s rule for an answer sharing one term with its query, in an app with the habit."""
+    sources = _sources(trace)
+    if len(sources) < 2 or _written_apart(answer, query) or not (habit := _habit(_earlier(runs), cfg)):
+        return None
+    rule = _other_document(sources, asked, _terms(answer))
+    return f"{rule}, where {habit}" if rule else None
+
+
 def _judged(
-    trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[tuple[str, str]], cfg: Config
-) -> str | None:
-    """The rule by which the answer is off its query, if one does: the run's own texts first, then the app's past
-    runs (those only for an answer sharing no term with its query, or in another script than it)."""
+    trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[_Run], cfg: Config
+) -> tuple[str | None, bool | None]:
+    """The rule by which the answer is off its query, if one does, and whether it shares a term with the query
+    (None for a query of one term): the run's own texts first, then the app's past runs (those only for an answer
+    sharing no term with its query, or in another script than it)."""
     asked = _terms(query)
     if len(asked) < 2:
-        return None
+        return None, None
     # The answer's words first: most answers share one with their query, and their other terms are then not read.
-    if asked & _stems(answer) or asked & _terms(answer):
+    stems = _stems(answer)
+    shared = asked & stems or asked & _terms(answer)
+    if shared:
+        # Few of a long answer's words in the query (a tenth at most): it may name the query's subject and
+        # nothing else ("Barcelona has great tapas bars" to a question on a jacket, from a forecast).
+        if len(shared) * 10 <= len(stems) and (rule := _source_ignored(trace, query, answer, asked)):
+            return rule, True
+        # One term of the query only: the answer may be another source's, retrieved beside the one asked about.
+        if (
+            len(shared) == 1
+            and len(runs) >= cfg.min_anchored_history
+            and (rule := _elsewhere(trace, query, answer, asked, runs, cfg))
+        ):
+            return rule, True
         # Sharing a term (a number, a title) with the query, an answer in another language may still be off: a
         # Russian solution to an English sum, an English reply to a Swedish question naming a Swedish book. (Two
         # ASCII texts are not told apart here: most runs are, and telling their languages costs.)
         if (query.isascii() and answer.isascii()) or len(runs) < cfg.min_history:
-            return None
-        return _other_language(_earlier(runs), query, answer, cfg)
+            return None, True
+        return _other_language(_earlier(runs), query, answer, cfg), True
     sources = _sources(trace)
     short = not sources and size < cfg.min_unsourced_words
     rule = None
@@ -551,10 +717,16 @@ def _judged(
         rule = _routed_off(trace, answer)
     elif not short:
         rule = _off_rule(trace, root, query, answer, sources)
-    if rule or len(runs) < cfg.min_history:
-        return rule
+    if rule or len(runs) < cfg.min_anchored_history:
+        return rule, False
     past = _earlier(runs)
-    return _answers_another_question(past, query, answer, cfg) or _other_language(past, query, answer, cfg)
+    if len(past) >= cfg.min_history and (
+        rule := _answers_another_question(past, query, answer, cfg) or _other_language(past, query, answer, cfg)
+    ):
+        return rule, False
+    habit = _habit(past, cfg)
+    rule = habit and _unanchored(trace, query, answer, sources)
+    return (f"{rule}, where {habit}" if rule else None), False
 
 
 def create(cfg: Config) -> object:
@@ -571,9 +743,9 @@ def create(cfg: Config) -> object:
         if not query or query == answer:
             return
         runs = _runs_of(trace)
-        rule = _judged(trace, root, query, answer, size, runs, cfg)
+        rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
         with _PAST_LOCK:
-            runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS]))
+            runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
         # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
         if rule and not _DECLINE.search(answer) and not _HOLDING.search(answer):
             yield Finding(

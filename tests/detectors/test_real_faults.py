@@ -82,8 +82,8 @@ _DEFAULT = {
 }
 _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
 # The second set, scored blind once at the end of session 19's detector changes (its clean runs' one finding
-# after task_derailment's routed replies were switched off by that scoring's rule counts): 11 of 29 faults; 13 since
-# session 20.
+# after task_derailment's routed replies were switched off by that scoring's rule counts): 11 of 29 faults; more since
+# session 20's changes (each marked).
 _DEFAULT2 = {
     ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
@@ -100,6 +100,12 @@ _DEFAULT2 = {
     # "Rabatt" only ever filed under it (Dify's export: the class names the node picked before)
     ("support_return_as_other", "dify_classifier_drift"),
     ("support_invoice_as_tech", "dify_classifier_drift"),
+    # session 20: answers off their query by the app's habit (its answers share a term with their query: the visa
+    # advert, the headline become a prize advert) or naming the query's subject and nothing the run fetched (tapas
+    # bars for a jacket question, from a forecast)
+    ("visa_off_topic", "task_derailment"),
+    ("refine_off_topic", "task_derailment"),
+    ("trip_off_topic", "task_derailment"),
 }
 # (set, settings) measured: the first set in every setting, the second as shipped.
 MEASURED = {

@@ -1,0 +1,201 @@
+"""`task_derailment`'s rules read against the app's own habit and the run's fetched data, and its words in scripts
+that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Korean)."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors.detectors import Config, DetectionProcessor
+from detectors import Finding, registry
+from tests.detectors.build import llm, node, run_spans
+
+
+def _processor() -> DetectionProcessor:
+    """task_derailment alone, its per-app history kept from run to run."""
+    others = {key: {"enabled": False} for key in registry() if key != "task_derailment"}
+    return DetectionProcessor(Config.model_validate(others))
+
+
+def _summary(app: str, note: str, line: str, nodes: list[dict[str, object]] | None = None) -> list[ReadableSpan]:
+    """A workflow turning a support note into a subject line (no retrieval, no tool)."""
+    prompt = f"Write a short subject line for this support note: {note}"
+    return run_spans(
+        nodes or [llm(prompt=prompt, answer=line)], app_id=app, inputs={"note": note}, outputs={"subject": line}
+    )
+
+
+_NOTES = [
+    (
+        "The customer says the blender lid cracked after two weeks of daily use.",
+        "Blender lid cracked after two weeks of use",
+    ),
+    (
+        "Caller wants to change the delivery address for order of the standing desk.",
+        "Change the delivery address of the standing desk",
+    ),
+    (
+        "Espresso machine leaks water from the bottom when the steam wand is used.",
+        "Espresso machine leaking water under the steam wand",
+    ),
+    (
+        "Customer asks whether the vacuum cleaner filter can be washed under the tap.",
+        "Can the vacuum cleaner filter be washed?",
+    ),
+    (
+        "The kettle switches itself off before the water boils, reported twice.",
+        "Kettle switches itself off before the water boils",
+    ),
+    (
+        "Buyer received the wrong colour of the kitchen scale and wants an exchange.",
+        "Exchange for a kitchen scale in the wrong colour",
+    ),
+]
+
+
+def _detect(processor: DetectionProcessor, spans: list[ReadableSpan]) -> list[Finding]:
+    return [f for f in processor.detect(spans) if f.detector == "task_derailment"]
+
+
+def test_an_answer_sharing_nothing_with_its_query_where_the_app_s_answers_always_do() -> None:
+    processor = _processor()
+    for note, line in _NOTES:
+        assert _detect(processor, _summary("notes", note, line)) == []
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    advert = "Claim your exclusive voucher today: free shipping on everything"
+    (finding,) = _detect(processor, _summary("notes", note, advert))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its 7")
+    assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == advert
+    # The same answer in an app with no habit yet (fewer than `min_anchored_history` answers known) is not judged.
+    assert _detect(_processor(), _summary("fresh", note, advert)) == []
+    # Nor is an answer of four terms or fewer: too few to tell its subject by.
+    processor = _processor()
+    for earlier, line in _NOTES:
+        _detect(processor, _summary("notes", earlier, line))
+    assert _detect(processor, _summary("notes", note, "We never ship big pallets on any holiday.")) == []
+
+
+def test_no_habit_where_the_app_s_right_answers_need_not_name_their_question() -> None:
+    """A desk's fixed replies ("We have logged your request") share nothing with their questions: the app has no
+    habit for an answer sharing nothing to break."""
+    processor = _processor()
+    for note, _ in _NOTES:
+        assert _detect(processor, _summary("desk", note, "We have logged your request for the team today")) == []
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    assert _detect(processor, _summary("desk", note, "Claim your exclusive voucher today: free shipping")) == []
+
+
+def test_the_habit_leaves_an_answer_grounded_in_the_run_or_in_the_language_asked_for() -> None:
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    # No word of the note, but the prompt's: a subject line written from what the LLM was given.
+    prompt = f"Write a short subject line for this support note: {note} Category: appliance fault, priority normal"
+    grounded = [llm(prompt=prompt, answer="Appliance fault reported, normal priority, no rush")]
+    assert (
+        _detect(processor, _summary("notes", note, "Appliance fault reported, normal priority, no rush", grounded))
+        == []
+    )
+    asked = f"{note} Please write the subject line in Spanish."
+    assert _detect(processor, _summary("notes", asked, "Bandeja del tostador atascada, el cliente pide ayuda")) == []
+
+
+def test_a_korean_or_hindi_app_s_habit_is_read_by_syllable_pairs_and_whole_words() -> None:
+    """Korean words carry their particles (`주차장은`, `주차장을`) and Devanagari's vowel signs are no `\\w`: read by
+    five letters from a word's start, neither shares a word with its question, and an app answering in them had
+    no habit to break."""
+    korean = [
+        ("주차장은 몇 시에 닫아요?", "주차장을 밤 열한 시에 닫습니다 오늘도 그렇습니다"),
+        ("수요일엔 몇 시까지 열어요?", "수요일은 저녁 아홉 시까지 열어요 평소보다 늦게"),
+        ("어린이 요금은 얼마예요?", "어린이는 요금 없이 무료로 들어올 수 있습니다"),
+        ("휠체어를 빌릴 수 있나요?", "휠체어는 일층 안내데스크에서 무료로 빌려 드립니다"),
+        ("사진 촬영이 가능한가요?", "사진은 플래시 없이 촬영하실 수 있습니다"),
+    ]
+    hindi = [
+        ("मेरी ट्रेन कितनी देर से पहुँची?", "आपकी ट्रेन आज लगभग दो घंटे देर से पहुँची थी"),
+        ("क्या मुझे मुआवज़ा मिलेगा?", "हाँ, आपको किराये का आधा मुआवज़ा मिलेगा, दावा ऐप में करें"),
+        ("टिकट रद्द करने पर कितना पैसा वापस मिलेगा?", "रद्द करने पर किराये का तीन चौथाई पैसा वापस मिलेगा"),
+        ("गाड़ी किस प्लेटफ़ॉर्म से चलेगी?", "आपकी गाड़ी प्लेटफ़ॉर्म चार से चलेगी, समय पर पहुँचें"),
+        ("खाना ट्रेन में मिलेगा क्या?", "हाँ, ट्रेन में खाना मिलेगा, पैंट्री कार बीच में है"),
+    ]
+    off = {"ko": ("전시 해설은 언제 있어요?", "조선은 오래전에 세워진 나라로 한양이 그 수도였습니다"),
+           "hi": ("मेरी सीट बदल सकते हैं?", "हमारी नई रात्रि सेवाएँ पहाड़ों तक जाती हैं, आज ही बुक कीजिए")}  # fmt: skip
+    for app, runs in (("ko", korean), ("hi", hindi)):
+        processor = _processor()
+        for question, answer in runs:
+            assert _detect(processor, _chat(app, question, answer)) == [], answer
+        (finding,) = _detect(processor, _chat(app, *off[app]))
+        assert "5 of the app's last 5 answers" in finding.evidence["rule"]
+
+
+def _chat(app: str, question: str, answer: str) -> list[ReadableSpan]:
+    return run_spans([llm(prompt=question, answer=answer)], app_id=app, inputs={"sys.query": question},
+                     outputs={"answer": answer})  # fmt: skip
+
+
+def _stock(question: str, answer: str, result: str) -> list[ReadableSpan]:
+    tool = node("stock", "tool", outputs={"text": result})
+    prompt = f"You answer a bike shop's stock questions. Question: {question} Stock: {result}"
+    return run_spans([tool, llm(prompt=prompt, answer=answer)], inputs={"sys.query": question},
+                     outputs={"answer": answer})  # fmt: skip
+
+
+def test_an_answer_naming_its_query_s_subject_and_nothing_the_run_fetched() -> None:
+    question = "Do you still have the Trekking 700 in a 54 cm frame?"
+    result = '{"model": "Trekking 700", "frame_cm": 54, "in_stock": 3, "store": "Riverside"}'
+    off = "The Trekking line is a joy on gravel paths, and our café serves great cinnamon buns every weekend morning."
+    (finding,) = _detect(_processor(), _stock(question, off, result))
+    assert finding.evidence["rule"].startswith("the answer shares 1 of its 12 terms with the query and nothing else")
+    on = "Yes, the Trekking 700 in 54 cm: three in stock at our Riverside store, and the café there is lovely."
+    assert _detect(_processor(), _stock(question, on, result)) == []
+    # Another language than the query's: a translation or an answer asked for, not judged by these words.
+    other = "Der Trekking ist auf Schotterwegen eine Freude, und unser Café hat am Wochenende herrliche Zimtschnecken."
+    assert _detect(_processor(), _stock(question, other, result)) == []
+
+
+_PAGES = [
+    "Opening hours: the reading room opens Monday to Friday from 9:00 to 20:00 and Saturday from 10:00 to 14:00.",
+    "Printing and scanning: copies cost 10 cents a page; the scanner on the second floor sends files by e-mail.",
+]
+
+
+def _desk(question: str, answer: str) -> list[ReadableSpan]:
+    """A library desk's chatflow: both pages retrieved for every question, an LLM answering from them."""
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "p", "metadata": {}}
+                                                               for page in _PAGES]})  # fmt: skip
+    prompt = f"Answer from these pages: {' '.join(_PAGES)} Question: {question}"
+    return run_spans([kr, llm(prompt=prompt, answer=answer)], app_id="library", inputs={"sys.query": question},
+                     outputs={"answer": answer})  # fmt: skip
+
+
+_ASKED = [
+    ("How much does a printed copy cost?", "A printed copy costs 10 cents a page at the second floor printer."),
+    ("Is the reading room open on Friday evening?", "Yes, the reading room is open on Friday until 20:00."),
+    ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail straight away."),
+    ("What time does the reading room open on Monday?", "On Monday the reading room opens at 9:00 sharp."),
+    ("Where is the scanner in the building?", "The scanner stands on the second floor near the stairs."),
+]
+
+
+def _desk_with_habit() -> DetectionProcessor:
+    processor = _processor()
+    for question, answer in _ASKED:
+        assert _detect(processor, _desk(question, answer)) == [], answer
+    return processor
+
+
+def test_an_answer_written_from_another_retrieved_page_than_the_one_asked_about() -> None:
+    question = "When does the reading room open on Saturday?"
+    off = "Copies cost ten cents each, and the second floor scanner e-mails your files to you."
+    (finding,) = _detect(_desk_with_habit(), _desk(question, off))
+    assert finding.evidence["rule"] == (
+        "the answer shares 7 terms with a source sharing none with the query, and at most one with those the query "
+        "shares 3 with, where 5 of the app's last 5 answers shared a term with their query"
+    )
+    on = "On Saturday the reading room opens from 10:00 to 14:00."
+    assert _detect(_desk_with_habit(), _desk(question, on)) == []
+    # Sharing one term with the query ("Saturday") and written from the other page all the same.
+    (finding,) = _detect(_desk_with_habit(), _desk(question, f"On Saturday {off[0].lower()}{off[1:]}"))
+    assert finding.evidence["rule"].startswith("the answer shares 7 terms with a source sharing none with the query")
+    # Without the app's habit (a new app), neither is judged by the page it was written from.
+    assert _detect(_processor(), _desk(question, off)) == []
