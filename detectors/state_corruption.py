@@ -34,10 +34,12 @@ from detectors import (
     attributes_of,
     json_attr,
     json_value,
+    node_error,
     prompt_text,
     span_id,
 )
 from detectors.rounds import containers, rounds_of
+from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
 
 KEY = "state_corruption"
 _READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
@@ -388,6 +390,40 @@ def _values(value: Any, name: str, into: list[tuple[str, Any]], depth: int = 0) 
     return into
 
 
+def _code_history_key(trace: Trace, span: Any) -> str:
+    return f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+
+
+def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool) -> Finding | None:
+    """A code node whose error its default value hid (Dify's error strategy "default value": the run goes on
+    with the node's default outputs and ends partial-succeeded, as after a retried request) where the error is
+    a program's failing on its data (a field its input lacks, a value of another type) while every input held
+    a value and every earlier run of the node (`min_history` at least) succeeded: the data changed under the
+    code, and the defaults passed on stand in for a value. Learns that the node failed: a node failing at times
+    (an unknown coupon, by design) is left alone."""
+    key = _code_history_key(trace, span)
+    history: dict[str, Any] | None = trace.baselines.get(key)
+    if history is None:
+        return None  # no run of it succeeded yet: nothing to compare
+    failures = history.get("failed", 0)
+    history["failed"] = failures + 1
+    trace.baselines.put(key, history)
+    if failures or history["runs"] < cfg.min_history or answered_error:
+        return None  # after an error status the node read no data: its failing is the request's
+    if attr(span, "dify.node.error_strategy") != "default-value" or not _all_given(span):
+        return None
+    error = node_error(span)
+    if not (MISSING_FIELD.search(error) or TYPE_FAILURE.search(error)):
+        return None  # a check the code makes on purpose (`ValueError: no valid coupon`) fails by design
+    outputs = json_attr(span, "output.value")
+    defaults = {k: v for k, v in outputs.items() if k not in _BOOKKEEPING} if isinstance(outputs, dict) else {}
+    last_line = error.strip().rpartition("\n")[2]
+    return _finding(span, "a code node's default value hid its error reading its input; every earlier run succeeded",
+                    f"Code node '{_title(span)}' failed ({last_line[:80]}) where its {history['runs']} earlier runs "
+                    f"succeeded, and its default value passed on {str(defaults)[:80]} in place of its result.",
+                    last_line, defaults)  # fmt: skip
+
+
 def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
     """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
     `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
@@ -395,7 +431,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
     input's name, its value).
     Learns which outputs this run filled."""
-    key = f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
     runs, filled = history["runs"], history["filled"]
     found = None
@@ -422,6 +458,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
@@ -619,7 +656,10 @@ def create(cfg: Config) -> object:
             if status != "succeeded":
                 # A node that failed (its error handled: the run went on) leaves the values it owed empty:
                 # an empty value in a later prompt is that failure's doing, not a value lost on the way.
-                failed_before = failed_before or status in ("failed", "exception")
+                failed = status in ("failed", "exception")
+                if failed and node_type == "code" and (hidden := _error_defaulted(trace, span, cfg, answered_error)):
+                    yield hidden
+                failed_before = failed_before or failed
                 continue
             if outputs is None:
                 outputs = json_attr(span, "output.value")

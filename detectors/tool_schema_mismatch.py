@@ -97,6 +97,8 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# The nodes reading an HTTP body's fields by name.
+_BODY_READERS = ("code", "template-transform", "llm")
 # What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
 _REFUSING_STATUS = (400, 422)
 
@@ -178,16 +180,15 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 reader = later
                 break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
-        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
-        if not tool and reader_type not in ("code", "template-transform"):
+        # An HTTP body is text: a code or template node takes fields out of it (and fails on them); an LLM reads
+        # them by name too (a renamed field only, the model failing on nothing).
+        if not tool and reader_type not in _BODY_READERS:
             continue
         if not isinstance(outputs, dict):
             continue
         fields = _output_fields(span, outputs)
         if fields is None:
             continue
-        failing = reader is not None and attr(reader, "dify.node.status") in ("failed", "exception")
-        changed, known = _type_changes(trace, span, fields, cfg, failing)
         renamed = _renamed(trace, span, fields, cfg)
         if renamed is not None:
             title = attr(span, "dify.node.title", span.name)
@@ -200,8 +201,10 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
-        if reader is None:
+        if reader is None or (not tool and reader_type == "llm"):
             continue
+        failing = attr(reader, "dify.node.status") in ("failed", "exception")
+        changed, known = _type_changes(trace, span, fields, cfg, failing)
         failure = None
         if failing and reader_type != "tool":
             failure = _failed_reading(span, outputs, reader, fields, (changed, known))
@@ -402,6 +405,10 @@ def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Conf
         usual = [name for name, count in seen.items() if count >= 0.9 * runs]
         missing = [name for name in usual if name not in fields]
         new = [name for name in names if seen.get(name, 0) <= 0.1 * runs] if missing else []
+        # The fields of a new object are that object's (`temp_c` replaced by `temperature {value, unit}`).
+        new = [
+            name for name in new if not any(isinstance(fields[other], dict) and name in fields[other] for other in new)
+        ]
         if missing and new and len(missing) <= 2 and len(new) <= 2 and len(usual) - len(missing) >= len(usual) / 2:
             found = missing[0], new[0]
     for name in names:

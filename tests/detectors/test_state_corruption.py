@@ -315,3 +315,61 @@ def test_an_llm_shown_a_record_whose_fields_a_node_produced_filled_are_empty() -
                   "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': 22, 'sky': 'clear'}",
                   "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': None, 'sky': 'cloudy'}"):  # fmt: skip
         assert findings(_forecast(shown), "state_corruption") == []
+
+
+def _payroll(
+    body: dict[str, Any], outputs: dict[str, Any], gross: float | None = 4200, **failure: Any
+) -> list[ReadableSpan]:
+    """A payroll app: a tax-table API, a code node computing the net pay from it (error strategy: default value),
+    an LLM writing the payslip."""
+    api = node("table", "http-request", outputs={"status_code": 200, "body": json.dumps(body), "headers": {}})
+    compute = node("net", "code", inputs={"body": json.dumps(body), "gross": gross}, outputs=outputs, **failure)
+    slip = llm("slip", prompt=f"Net pay: {outputs.get('net')}", answer="Your net pay is ...")
+    return run_spans([api, compute, slip], app_id="payroll")
+
+
+def _defaulted(error: str, strategy: str = "default-value") -> dict[str, Any]:
+    """A code node's failure handled by its error strategy: Dify's status `exception`, its default outputs."""
+    return {"status": "exception", "metadata": {"error_strategy": strategy},
+            "error": error}  # fmt: skip
+
+
+_KEY_ERROR = "Traceback (most recent call last):\n  File \"<string>\", line 4, in main\nKeyError: 'band_rate'\n"
+
+
+def test_a_code_nodes_default_value_hiding_its_error_on_data_every_earlier_run_read() -> None:
+    processor = _processor()
+    usual = {"band_rate": 0.31}
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(5))
+    # The API renamed its rate: the code fails reading it, and its default 0 is passed on as the net pay.
+    defaults = {"net": 0, "error_message": _KEY_ERROR, "error_type": "CodeExecutionError"}
+    (finding,) = processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR)))
+    assert finding.evidence["rule"] == (
+        "a code node's default value hid its error reading its input; every earlier run succeeded"
+    )
+    assert finding.evidence["produced"] == "KeyError: 'band_rate'"
+    assert finding.evidence["received"] == str({"net": 0})
+    # The node has failed once now: it fails at times, and its defaults are its design.
+    assert processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR))) == []
+
+
+def test_a_code_nodes_default_value_by_design_is_no_hidden_error() -> None:
+    usual = {"band_rate": 0.31}
+    defaults = {"net": 0, "error_message": _KEY_ERROR, "error_type": "CodeExecutionError"}
+    refused = "Traceback (most recent call last):\nValueError: no tax band for this grade\n"
+    for failure, history, gross in (
+        (_defaulted(_KEY_ERROR), 4, 4200),  # four earlier runs: no history yet
+        (_defaulted(refused), 5, 4200),  # a check the code makes on purpose
+        (_defaulted(_KEY_ERROR, "fail-branch"), 5, 4200),  # another branch handles the error
+        (_defaulted(_KEY_ERROR), 5, None),  # an input without a value: the code was given nothing to read
+    ):
+        processor = _processor()
+        assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(history))
+        outputs = {**defaults, "error_message": failure["error"]}
+        assert processor.detect(_payroll({"band_rate_pct": 31}, outputs, gross, **failure)) == []
+    # A node that failed before, its default used, fails again: its defaults are its design.
+    processor = _processor()
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(3))
+    assert processor.detect(_payroll({"band_rate": None}, defaults, **_defaulted(_KEY_ERROR))) == []
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(3))
+    assert processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR))) == []

@@ -286,3 +286,25 @@ def test_a_number_written_with_separators_in_a_refusal_is_no_5xx_status() -> Non
     assert finding.evidence["error"] == error
     server = "Upstream answered 503 while checking gross_pay"
     assert findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=server)]), KEY) == []
+
+
+def _tide(reading: dict[str, Any], reader: str = "llm") -> list[ReadableSpan]:
+    """A harbour app: a tide API's JSON answer read by the next node (an LLM by default) for the sailors' note."""
+    answer = {"port": "Brest", "day": "2027-04-02", **reading}
+    api = node("tide", "http-request", title="Tide API",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("note", reader, inputs={}, outputs={"text": "High water at 06:12."})], app_id="port")
+
+
+def test_an_api_field_replaced_by_an_object_holding_its_value_and_a_unit() -> None:
+    processor = _processor()
+    assert all(processor.detect(_tide({"height_m": 6.1 + n / 10})) == [] for n in range(6))
+    # The metres now come as an object with their unit: the model reading the answer sees feet it takes for
+    # metres. The object's own fields (`value`, `unit`) are the object's, not fields added beside it.
+    (finding,) = processor.detect(_tide({"height": {"value": 20.3, "unit": "ft"}}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("height_m", "height")
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    # An answer read by no node that takes fields by name (an End node showing it) is not compared.
+    shown = _processor()
+    assert all(shown.detect(_tide({"height_m": 6.1}, "end")) == [] for _ in range(6))
+    assert shown.detect(_tide({"height": {"value": 20.3, "unit": "ft"}}, "end")) == []
