@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from pydantic import Field
@@ -42,7 +43,7 @@ from detectors.rounds import containers, rounds_of
 from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
 
 KEY = "state_corruption"
-_READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
+_READERS = frozenset({"end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else"})
 
 
 class Config(DetectorConfig):
@@ -99,7 +100,16 @@ def _all_given(span: Any) -> bool:
     return not isinstance(inputs, dict) or not any(_empty(value) for value in inputs.values())
 
 
+# JSON's types by the kind a detector compares (a bool is no number): a lookup for decoded values, which are
+# of these exact types; anything else goes through the checks.
+_KINDS: dict[type, str] = {bool: "boolean", int: "number", float: "number", str: "text", list: "list", dict: "object"}
+
+
 def value_kind(value: Any) -> str:
+    return _KINDS.get(type(value)) or _kind_of(value)
+
+
+def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -237,6 +247,35 @@ def _answer_cut(
     return None
 
 
+# A number in a text, its digits and the separators inside it (`3,011.50`).
+_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
+
+
+def _numbers_changed(
+    span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]
+) -> Finding | None:
+    """An End/Answer node receiving an LLM's answer with its numbers changed: a text no node produced that is an
+    earlier LLM answer word for word but for one or more of its numbers (`= 3011` where the answer said
+    `= 3008`). An End or Answer node shows variables as they are: the value was altered on its way."""
+    if not isinstance(inputs, dict):
+        return None
+    for value in inputs.values():
+        if not isinstance(value, str) or len(value) < 12 or value in answers or not _NUMBER.search(value):
+            continue
+        if any(value == given for given, _ in produced.values()):
+            continue
+        shape = _NUMBER.sub("0", value)
+        answer = next((a for a in answers if len(a) == len(value) and _NUMBER.sub("0", a) == shape), None)
+        if answer is None:
+            answer = next((a for a in answers if _NUMBER.sub("0", a) == shape), None)
+        if answer is not None:
+            return _finding(span, "an End/Answer value is an LLM answer with its numbers changed",
+                            f"'{_title(span)}' received an LLM's answer with other numbers in it "
+                            f"({_NUMBER.findall(answer)[:5]} became {_NUMBER.findall(value)[:5]}).", answer,
+                            value)  # fmt: skip
+    return None
+
+
 def _shown_value(message: str) -> str:
     """What a user message shows last: the whole message, or its last line's text after a short label
     ("Rows: []", "Flights to digest:\n[]"), where a template puts a variable."""
@@ -245,19 +284,38 @@ def _shown_value(message: str) -> str:
     return value if colon and len(label) <= 60 and value.strip() else line
 
 
+# The attribute names of an LLM's first prompt messages (content, role), made once: most prompts have a few.
+_MESSAGE_KEYS = [(f"llm.input_messages.{i}.message.content", f"llm.input_messages.{i}.message.role") for i in range(16)]
+
+
+def _message_keys(index: int) -> tuple[str, str]:
+    if index < len(_MESSAGE_KEYS):
+        return _MESSAGE_KEYS[index]
+    return f"llm.input_messages.{index}.message.content", f"llm.input_messages.{index}.message.role"
+
+
+def _messages(attributes: Any) -> tuple[list[str], Any]:
+    """An LLM span's prompt messages by index (as the span builder writes them), and its last user message's
+    content: read once for both rules that look at the prompt."""
+    contents: list[str] = []
+    last_user = None
+    content_key, role_key = _MESSAGE_KEYS[0]
+    while (message := attributes.get(content_key)) is not None:
+        if attributes.get(role_key) == "user":
+            last_user = message
+        contents.append(str(message))
+        content_key, role_key = _message_keys(len(contents))
+    return contents, last_user
+
+
 def _emptied_prompt(
-    span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
+    span: Any, content: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
 ) -> Finding | None:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
     (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
-    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
-    attributes = attributes_of(span)
-    index, content = 0, None
-    while (message := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
-        if attributes.get(f"llm.input_messages.{index}.message.role") == "user":
-            content = message
-        index += 1
+    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value).
+    `content`: the last user message."""
     if not isinstance(content, str):
         return None
     text = _shown_value(content)
@@ -311,12 +369,11 @@ def _records(value: Any, into: list[dict[str, Any]], depth: int = 0) -> list[dic
     return into
 
 
-def _zeroed_record(span: Any, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
+def _zeroed_record(span: Any, prompt: str, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
     """An LLM prompted with an object whose fields are emptied (two at least) while an earlier node produced
     that very object, the same fields, one identifying value in common and none other, with those fields
     filled: the record was zeroed on its way to the prompt (`{'gate': 'Lobo', 'open': None, 'road': ''}` from
-    `{"gate": "Lobo", "open": true, "road": "dry"}`)."""
-    prompt = prompt_text(span)
+    `{"gate": "Lobo", "open": true, "road": "dry"}`). `prompt`: every message, joined."""
     if "{" not in prompt or not any(marker in prompt for marker in _SHOWN_EMPTY):
         return None  # most prompts: no object shown, or none with an empty field
     records: list[dict[str, Any]] | None = None
@@ -436,7 +493,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     runs, filled = history["runs"], history["filled"]
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
-    if runs >= cfg.min_history and _all_given(span):
+    # Most runs: no output empty, nothing to judge (and the inputs not decoded).
+    if runs >= cfg.min_history and any(_empty(value) for value in outputs.values()) and _all_given(span):
         emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
@@ -449,11 +507,17 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             if source is not None:
                 found = name, kind, source[0], source[1]
                 break
-    for name, value in list(outputs.items())[:50]:
+    for name, value in islice(outputs.items(), 50):
         if name in _BOOKKEEPING or _empty(value):
             continue
-        count, kind = filled.get(name, (0, value_kind(value)))
-        filled[name] = [count + 1, kind if kind == value_kind(value) else "mixed"]
+        kind = value_kind(value)
+        usual = filled.get(name)
+        if usual is None:
+            filled[name] = [1, kind]
+        else:  # counted in place: most outputs are known
+            usual[0] += 1
+            if usual[1] != kind:
+                usual[1] = "mixed"
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
@@ -462,6 +526,30 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
+
+
+_SOURCES = frozenset({"tool", "http-request"})
+
+
+def _answer_field_lost(span: Any, source: Any, name: str, value: Any) -> Finding | None:
+    """A node reading `name` empty, no node having produced that name, after a tool or API (`source`, the last
+    that succeeded) answered JSON (`json`, or a JSON `text` or `body`; its top level, or its first record's)
+    with that field filled: the field was lost between the answer and the node reading it."""
+    outputs = json_attr(source, "output.value")
+    if not isinstance(outputs, dict) or (isinstance(code := outputs.get("status_code"), int) and code >= 400):
+        return None  # an API's error answer is no data
+    for key in ("json", "text", "body"):
+        answer = outputs.get(key)
+        if isinstance(answer, str) and answer[:1] in ("{", "["):
+            answer = json_value(answer)
+        if isinstance(answer, list) and answer and isinstance(answer[0], dict):
+            answer = answer[0]
+        if isinstance(answer, dict) and not _empty(given := answer.get(name)):
+            title, producer = _title(span), _title(source)
+            return _finding(span, "a field the last tool or API answered filled reaches a node empty",
+                            f"'{name}' was filled in the answer of '{producer}' and reached '{title}' empty.",
+                            {name: given}, {name: value})  # fmt: skip
+    return None
 
 
 def _title(span: Any) -> str:
@@ -592,6 +680,7 @@ def create(cfg: Config) -> object:
         data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
+        source = None  # the last tool or HTTP request that succeeded
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -606,6 +695,8 @@ def create(cfg: Config) -> object:
                 outputs = json_attr(span, "output.value")
                 if answers and (cut := _answer_cut(span, inputs, outputs, answers, produced)) is not None:
                     yield cut
+                elif answers and (changed := _numbers_changed(span, inputs, answers, produced)) is not None:
+                    yield changed
                 if (shown := _shown_empty(span, inputs, nodes, index)) is not None:
                     yield shown
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
@@ -614,11 +705,15 @@ def create(cfg: Config) -> object:
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     entry = produced.get(name)
-                    if entry is None or _empty(entry[0]):
+                    if entry is None and source is not None and _empty(value):
+                        # No node output of that name: a field of the last tool's or API's answer.
+                        if (lost := _answer_field_lost(span, source, name, value)) is not None:
+                            yield lost
                         continue
-                    before, producer_span = entry
+                    if entry is None or _empty(before := entry[0]):
+                        continue
                     if _empty(value):
-                        title, producer = _title(span), _title(producer_span)
+                        title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
                             "high",
@@ -635,7 +730,7 @@ def create(cfg: Config) -> object:
                             span_id(span),
                         )
                     elif cfg.type_changes and value_kind(value) != value_kind(before):
-                        title, producer = _title(span), _title(producer_span)
+                        title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
                             "medium",
@@ -670,9 +765,14 @@ def create(cfg: Config) -> object:
                 if text and isinstance(text, str):
                     answers.append(text)
                 if data is not None and not failed_before:
-                    if cfg.emptied_prompts and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None:
+                    contents, last_user = _messages(attributes)
+                    prompt = "\n".join(contents) if contents else prompt_text(span)  # other senders: any message
+                    if (
+                        cfg.emptied_prompts
+                        and (shown_none := _emptied_prompt(span, last_user, produced, data, trace)) is not None
+                    ):
                         yield shown_none
-                    elif (zeroed := _zeroed_record(span, produced)) is not None:
+                    elif (zeroed := _zeroed_record(span, prompt, produced)) is not None:
                         yield zeroed
                 if "text" in outputs and _empty(text):
                     title = _title(span)
@@ -693,6 +793,8 @@ def create(cfg: Config) -> object:
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400
+            if node_type in _SOURCES:
+                source = span
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:

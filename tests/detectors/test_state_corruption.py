@@ -373,3 +373,46 @@ def test_a_code_nodes_default_value_by_design_is_no_hidden_error() -> None:
     assert processor.detect(_payroll({"band_rate": None}, defaults, **_defaulted(_KEY_ERROR))) == []
     assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(3))
     assert processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR))) == []
+
+
+def _route(answer: dict[str, Any], read: list[Any], status_code: int = 200) -> list[ReadableSpan]:
+    """A bus app: a timetable tool answers JSON, an LLM plans in between, a template reads the stops."""
+    tool = node("lines", "tool", inputs={"line": "42"}, outputs={"text": json.dumps(answer), "files": [], "json": []})
+    if status_code != 200:
+        tool = node("lines", "http-request", outputs={"status_code": status_code, "body": json.dumps(answer)})
+    plan = llm("plan", prompt="Plan the trip.", answer="Take the 42.")
+    table = node("table", "template-transform", inputs={"stops": read}, outputs={"output": "| stop | time |"})
+    return run_spans([tool, plan, table])
+
+
+def test_a_field_the_last_tool_answered_filled_reaching_a_node_empty() -> None:
+    stops = [{"stop": "Hafen", "at": "07:12"}, {"stop": "Markt", "at": "07:20"}]
+    (finding,) = findings(_route({"line": "42", "stops": stops}, []), "state_corruption")
+    assert finding.evidence["rule"] == "a field the last tool or API answered filled reaches a node empty"
+    assert finding.evidence["produced"] == str({"stops": stops})
+    assert finding.evidence["received"] == str({"stops": []})
+    # The answer had no stops itself, or the tool's answer is an error, or the node read them filled.
+    assert findings(_route({"line": "42", "stops": []}, []), "state_corruption") == []
+    assert findings(_route({"line": "42", "stops": stops}, [], status_code=503), "state_corruption") == []
+    assert findings(_route({"line": "42", "stops": stops}, stops), "state_corruption") == []
+    # A node that produced `stops` empty (a filter that kept none) gave the value read.
+    kept = node("keep", "code", inputs={"raw": "x"}, outputs={"stops": []})
+    spans = run_spans([node("lines", "tool", outputs={"text": json.dumps({"stops": stops})}), kept,
+                       node("table", "template-transform", inputs={"stops": []}, outputs={"output": "-"})])  # fmt: skip
+    assert findings(spans, "state_corruption") == []
+
+
+def test_an_end_node_receiving_an_llm_answer_with_its_numbers_changed() -> None:
+    answer = "Paint needed: 3 walls of 12.5 m² each, 37.5 m² in all: 4 tins."
+    paint = llm("estimate", prompt="How much paint?", answer=answer)
+    end = node("end", "end", inputs={"reply": answer.replace("4 tins", "7 tins")}, outputs={})
+    (finding,) = findings(run_spans([paint, end]), "state_corruption")
+    assert finding.evidence["rule"] == "an End/Answer value is an LLM answer with its numbers changed"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (answer, answer.replace("4", "7"))
+    # The answer as it was, a node's own value (a template filling the figures in), or other words: no change.
+    assert findings(run_spans([paint, node("end", "end", inputs={"reply": answer})]), "state_corruption") == []
+    filled = node("fill", "template-transform", inputs={"tins": 7}, outputs={"output": answer.replace("4", "7")})
+    end = node("end", "end", inputs={"reply": answer.replace("4", "7")})
+    assert findings(run_spans([paint, filled, end]), "state_corruption") == []
+    reworded = node("end", "end", inputs={"reply": "You need 7 tins for 37.5 m² of wall."})
+    assert findings(run_spans([paint, reworded]), "state_corruption") == []
