@@ -705,14 +705,15 @@ def create(cfg: Config) -> object:
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     entry = produced.get(name)
-                    if entry is None and source is not None and _empty(value):
+                    # `not value` first: most inputs hold a value, and the test costs no call.
+                    if entry is None and not value and source is not None and _empty(value):
                         # No node output of that name: a field of the last tool's or API's answer.
                         if (lost := _answer_field_lost(span, source, name, value)) is not None:
                             yield lost
                         continue
-                    if entry is None or _empty(before := entry[0]):
+                    if entry is None or (not (before := entry[0]) and _empty(before)):
                         continue
-                    if _empty(value):
+                    if not value and _empty(value):
                         title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,

@@ -146,10 +146,10 @@ def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     return into
 
 
-def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any] | None:
+def _output_fields(tool: bool, outputs: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of what a tool with structured output (`json`), or an HTTP request that answered JSON, gave
     the next node; None for anything else (text, an error page)."""
-    if attr(span, "dify.node.type") == "tool":
+    if tool:
         structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
         return _fields(structured, {}) if structured else None
     body, status = outputs.get("body"), outputs.get("status_code")
@@ -169,7 +169,8 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue  # a retry attempt is not what the next node reads
         tool = get("dify.node.type") == "tool"
         outputs = json_attr(span, "output.value")
-        if not tool and (refusal := _refused_request(span, outputs)) is not None:
+        refusing = not tool and isinstance(outputs, dict) and outputs.get("status_code") in _REFUSING_STATUS
+        if refusing and (refusal := _refused_request(span, outputs)) is not None:
             yield refusal
         if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
@@ -191,10 +192,11 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         if not isinstance(outputs, dict):
             continue
-        fields = _output_fields(span, outputs)
+        fields = _output_fields(tool, outputs)
         if fields is None:
             continue
-        renamed = _renamed(trace, span, fields, cfg)
+        source = node_id or span.name  # the histories' key
+        renamed = _renamed(trace, source, fields, cfg)
         if renamed is not None:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
@@ -209,7 +211,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         if reader is None or (not tool and reader_type == "llm"):
             continue
         failing = attr(reader, "dify.node.status") in ("failed", "exception")
-        changed, known = _type_changes(trace, span, fields, cfg, failing)
+        changed, known = _type_changes(trace, source, fields, cfg, failing)
         failure = None
         if failing and reader_type != "tool":
             failure = _failed_reading(span, outputs, reader, fields, (changed, known))
@@ -357,13 +359,13 @@ def _produced_names(nodes: list[ReadableSpan]) -> set[str]:
 
 
 def _type_changes(
-    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config, names: bool
+    trace: Trace, source: str, fields: dict[str, Any], cfg: Config, names: bool
 ) -> tuple[dict[str, tuple[str, int]], set[str]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
     `min_history` runs): name → (the usual type, runs); and, if `names` is asked (a failed reader needs
     them), the names its earlier runs gave, once one of them has `min_history` runs (else empty). Learns
     this run's types."""
-    key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = f"{KEY}:{trace.app}:{source}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
     ready = names and any(sum(seen.values()) >= cfg.min_history for seen in history.values())
     known = set(history) if ready else set()
@@ -434,11 +436,11 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
+def _renamed(trace: Trace, source: str, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
     a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
     Learns this output's field names."""
-    key = f"{KEY}:names:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = f"{KEY}:names:{trace.app}:{source}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
     runs, seen = history["runs"], history["seen"]
     names = list(fields)[:200]
