@@ -413,7 +413,8 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
     """A code node's output left empty (`""`, null) whose name shares a part with inputs that all held a value
     (`status_text` from `status`, `fee` from `fee_try`): (the output, the input, its value). An input that was
     empty too (`date` from a null `decision_date`) makes the empty output its fair rendering."""
-    if not any(value is None or value == "" for value in outputs.values()):
+    # `all` runs in C: every value truthy, none is null or empty (most code nodes; no generator made).
+    if all(outputs.values()) or not any(value is None or value == "" for value in outputs.values()):
         return None  # most code nodes: every output filled, inputs not decoded
     inputs = json_attr(span, "input.value")
     if not isinstance(inputs, dict):
@@ -494,7 +495,12 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
     # Most runs: no output empty, nothing to judge (and the inputs not decoded).
-    if runs >= cfg.min_history and any(_empty(value) for value in outputs.values()) and _all_given(span):
+    if (
+        runs >= cfg.min_history
+        and not all(outputs.values())
+        and any(_empty(v) for v in outputs.values())
+        and _all_given(span)
+    ):
         emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
@@ -508,7 +514,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                 found = name, kind, source[0], source[1]
                 break
     for name, value in islice(outputs.items(), 50):
-        if name in _BOOKKEEPING or _empty(value):
+        if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
         kind = value_kind(value)
         usual = filled.get(name)
@@ -643,7 +649,7 @@ def _code_output_lost(
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
-    if outputs and all(v is None for v in outputs.values()) and _all_given(span):
+    if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
             KEY,
@@ -775,7 +781,7 @@ def create(cfg: Config) -> object:
                         yield shown_none
                     elif (zeroed := _zeroed_record(span, prompt, produced)) is not None:
                         yield zeroed
-                if "text" in outputs and _empty(text):
+                if not text and "text" in outputs and _empty(text):
                     title = _title(span)
                     yield Finding(
                         KEY,
