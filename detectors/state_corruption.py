@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from pydantic import Field
@@ -34,13 +35,15 @@ from detectors import (
     attributes_of,
     json_attr,
     json_value,
+    node_error,
     prompt_text,
     span_id,
 )
 from detectors.rounds import containers, rounds_of
+from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
 
 KEY = "state_corruption"
-_READERS = ("end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else")
+_READERS = frozenset({"end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else"})
 
 
 class Config(DetectorConfig):
@@ -97,7 +100,16 @@ def _all_given(span: Any) -> bool:
     return not isinstance(inputs, dict) or not any(_empty(value) for value in inputs.values())
 
 
+# JSON's types by the kind a detector compares (a bool is no number): a lookup for decoded values, which are
+# of these exact types; anything else goes through the checks.
+_KINDS: dict[type, str] = {bool: "boolean", int: "number", float: "number", str: "text", list: "list", dict: "object"}
+
+
 def value_kind(value: Any) -> str:
+    return _KINDS.get(type(value)) or _kind_of(value)
+
+
+def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -235,6 +247,35 @@ def _answer_cut(
     return None
 
 
+# A number in a text, its digits and the separators inside it (`3,011.50`).
+_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
+
+
+def _numbers_changed(
+    span: Any, inputs: Any, answers: list[str], produced: dict[str, tuple[Any, Any]]
+) -> Finding | None:
+    """An End/Answer node receiving an LLM's answer with its numbers changed: a text no node produced that is an
+    earlier LLM answer word for word but for one or more of its numbers (`= 3011` where the answer said
+    `= 3008`). An End or Answer node shows variables as they are: the value was altered on its way."""
+    if not isinstance(inputs, dict):
+        return None
+    for value in inputs.values():
+        if not isinstance(value, str) or len(value) < 12 or value in answers or not _NUMBER.search(value):
+            continue
+        if any(value == given for given, _ in produced.values()):
+            continue
+        shape = _NUMBER.sub("0", value)
+        answer = next((a for a in answers if len(a) == len(value) and _NUMBER.sub("0", a) == shape), None)
+        if answer is None:
+            answer = next((a for a in answers if _NUMBER.sub("0", a) == shape), None)
+        if answer is not None:
+            return _finding(span, "an End/Answer value is an LLM answer with its numbers changed",
+                            f"'{_title(span)}' received an LLM's answer with other numbers in it "
+                            f"({_NUMBER.findall(answer)[:5]} became {_NUMBER.findall(value)[:5]}).", answer,
+                            value)  # fmt: skip
+    return None
+
+
 def _shown_value(message: str) -> str:
     """What a user message shows last: the whole message, or its last line's text after a short label
     ("Rows: []", "Flights to digest:\n[]"), where a template puts a variable."""
@@ -243,19 +284,38 @@ def _shown_value(message: str) -> str:
     return value if colon and len(label) <= 60 and value.strip() else line
 
 
+# The attribute names of an LLM's first prompt messages (content, role), made once: most prompts have a few.
+_MESSAGE_KEYS = [(f"llm.input_messages.{i}.message.content", f"llm.input_messages.{i}.message.role") for i in range(16)]
+
+
+def _message_keys(index: int) -> tuple[str, str]:
+    if index < len(_MESSAGE_KEYS):
+        return _MESSAGE_KEYS[index]
+    return f"llm.input_messages.{index}.message.content", f"llm.input_messages.{index}.message.role"
+
+
+def _messages(attributes: Any) -> tuple[list[str], Any]:
+    """An LLM span's prompt messages by index (as the span builder writes them), and its last user message's
+    content: read once for both rules that look at the prompt."""
+    contents: list[str] = []
+    last_user = None
+    content_key, role_key = _MESSAGE_KEYS[0]
+    while (message := attributes.get(content_key)) is not None:
+        if attributes.get(role_key) == "user":
+            last_user = message
+        contents.append(str(message))
+        content_key, role_key = _message_keys(len(contents))
+    return contents, last_user
+
+
 def _emptied_prompt(
-    span: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
+    span: Any, content: Any, produced: dict[str, tuple[Any, Any]], data: tuple[Any, str, Any], trace: Trace
 ) -> Finding | None:
     """An LLM whose last user message shows, whole or after a label on its last line, a rendering of no value
     (`[]`, `null`, `"[object Object]"`) after an earlier node produced data (`data`: the last one's span,
     output name and value), while no earlier node produced that empty value (a filter that kept nothing
-    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value)."""
-    attributes = attributes_of(span)
-    index, content = 0, None
-    while (message := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
-        if attributes.get(f"llm.input_messages.{index}.message.role") == "user":
-            content = message
-        index += 1
+    gives `[]` on purpose) nor that text (a user answering "none" is the user's word, not a lost value).
+    `content`: the last user message."""
     if not isinstance(content, str):
         return None
     text = _shown_value(content)
@@ -309,12 +369,11 @@ def _records(value: Any, into: list[dict[str, Any]], depth: int = 0) -> list[dic
     return into
 
 
-def _zeroed_record(span: Any, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
+def _zeroed_record(span: Any, prompt: str, produced: dict[str, tuple[Any, Any]]) -> Finding | None:
     """An LLM prompted with an object whose fields are emptied (two at least) while an earlier node produced
     that very object, the same fields, one identifying value in common and none other, with those fields
     filled: the record was zeroed on its way to the prompt (`{'gate': 'Lobo', 'open': None, 'road': ''}` from
-    `{"gate": "Lobo", "open": true, "road": "dry"}`)."""
-    prompt = prompt_text(span)
+    `{"gate": "Lobo", "open": true, "road": "dry"}`). `prompt`: every message, joined."""
     if "{" not in prompt or not any(marker in prompt for marker in _SHOWN_EMPTY):
         return None  # most prompts: no object shown, or none with an empty field
     records: list[dict[str, Any]] | None = None
@@ -354,7 +413,8 @@ def _emptied_field(span: Any, outputs: dict[str, Any]) -> tuple[str, str, Any] |
     """A code node's output left empty (`""`, null) whose name shares a part with inputs that all held a value
     (`status_text` from `status`, `fee` from `fee_try`): (the output, the input, its value). An input that was
     empty too (`date` from a null `decision_date`) makes the empty output its fair rendering."""
-    if not any(value is None or value == "" for value in outputs.values()):
+    # `all` runs in C: every value truthy, none is null or empty (most code nodes; no generator made).
+    if all(outputs.values()) or not any(value is None or value == "" for value in outputs.values()):
         return None  # most code nodes: every output filled, inputs not decoded
     inputs = json_attr(span, "input.value")
     if not isinstance(inputs, dict):
@@ -388,6 +448,40 @@ def _values(value: Any, name: str, into: list[tuple[str, Any]], depth: int = 0) 
     return into
 
 
+def _code_history_key(trace: Trace, span: Any) -> str:
+    return f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+
+
+def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool) -> Finding | None:
+    """A code node whose error its default value hid (Dify's error strategy "default value": the run goes on
+    with the node's default outputs and ends partial-succeeded, as after a retried request) where the error is
+    a program's failing on its data (a field its input lacks, a value of another type) while every input held
+    a value and every earlier run of the node (`min_history` at least) succeeded: the data changed under the
+    code, and the defaults passed on stand in for a value. Learns that the node failed: a node failing at times
+    (an unknown coupon, by design) is left alone."""
+    key = _code_history_key(trace, span)
+    history: dict[str, Any] | None = trace.baselines.get(key)
+    if history is None:
+        return None  # no run of it succeeded yet: nothing to compare
+    failures = history.get("failed", 0)
+    history["failed"] = failures + 1
+    trace.baselines.put(key, history)
+    if failures or history["runs"] < cfg.min_history or answered_error:
+        return None  # after an error status the node read no data: its failing is the request's
+    if attr(span, "dify.node.error_strategy") != "default-value" or not _all_given(span):
+        return None
+    error = node_error(span)
+    if not (MISSING_FIELD.search(error) or TYPE_FAILURE.search(error)):
+        return None  # a check the code makes on purpose (`ValueError: no valid coupon`) fails by design
+    outputs = json_attr(span, "output.value")
+    defaults = {k: v for k, v in outputs.items() if k not in _BOOKKEEPING} if isinstance(outputs, dict) else {}
+    last_line = error.strip().rpartition("\n")[2]
+    return _finding(span, "a code node's default value hid its error reading its input; every earlier run succeeded",
+                    f"Code node '{_title(span)}' failed ({last_line[:80]}) where its {history['runs']} earlier runs "
+                    f"succeeded, and its default value passed on {str(defaults)[:80]} in place of its result.",
+                    last_line, defaults)  # fmt: skip
+
+
 def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
     """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
     `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
@@ -395,12 +489,18 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
     input's name, its value).
     Learns which outputs this run filled."""
-    key = f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
     runs, filled = history["runs"], history["filled"]
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
-    if runs >= cfg.min_history and _all_given(span):
+    # Most runs: no output empty, nothing to judge (and the inputs not decoded).
+    if (
+        runs >= cfg.min_history
+        and not all(outputs.values())
+        and any(_empty(v) for v in outputs.values())
+        and _all_given(span)
+    ):
         emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
@@ -413,18 +513,49 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             if source is not None:
                 found = name, kind, source[0], source[1]
                 break
-    for name, value in list(outputs.items())[:50]:
-        if name in _BOOKKEEPING or _empty(value):
+    for name, value in islice(outputs.items(), 50):
+        if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
-        count, kind = filled.get(name, (0, value_kind(value)))
-        filled[name] = [count + 1, kind if kind == value_kind(value) else "mixed"]
+        kind = value_kind(value)
+        usual = filled.get(name)
+        if usual is None:
+            filled[name] = [1, kind]
+        else:  # counted in place: most outputs are known
+            usual[0] += 1
+            if usual[1] != kind:
+                usual[1] = "mixed"
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
+
+
+_SOURCES = frozenset({"tool", "http-request"})
+
+
+def _answer_field_lost(span: Any, source: Any, name: str, value: Any) -> Finding | None:
+    """A node reading `name` empty, no node having produced that name, after a tool or API (`source`, the last
+    that succeeded) answered JSON (`json`, or a JSON `text` or `body`; its top level, or its first record's)
+    with that field filled: the field was lost between the answer and the node reading it."""
+    outputs = json_attr(source, "output.value")
+    if not isinstance(outputs, dict) or (isinstance(code := outputs.get("status_code"), int) and code >= 400):
+        return None  # an API's error answer is no data
+    for key in ("json", "text", "body"):
+        answer = outputs.get(key)
+        if isinstance(answer, str) and answer[:1] in ("{", "["):
+            answer = json_value(answer)
+        if isinstance(answer, list) and answer and isinstance(answer[0], dict):
+            answer = answer[0]
+        if isinstance(answer, dict) and not _empty(given := answer.get(name)):
+            title, producer = _title(span), _title(source)
+            return _finding(span, "a field the last tool or API answered filled reaches a node empty",
+                            f"'{name}' was filled in the answer of '{producer}' and reached '{title}' empty.",
+                            {name: given}, {name: value})  # fmt: skip
+    return None
 
 
 def _title(span: Any) -> str:
@@ -518,7 +649,7 @@ def _code_output_lost(
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
-    if outputs and all(v is None for v in outputs.values()) and _all_given(span):
+    if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
             KEY,
@@ -555,6 +686,7 @@ def create(cfg: Config) -> object:
         data: tuple[Any, str, Any] | None = None  # the last list or object produced: (producer span, name, value)
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
+        source = None  # the last tool or HTTP request that succeeded
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -569,6 +701,8 @@ def create(cfg: Config) -> object:
                 outputs = json_attr(span, "output.value")
                 if answers and (cut := _answer_cut(span, inputs, outputs, answers, produced)) is not None:
                     yield cut
+                elif answers and (changed := _numbers_changed(span, inputs, answers, produced)) is not None:
+                    yield changed
                 if (shown := _shown_empty(span, inputs, nodes, index)) is not None:
                     yield shown
             # A tool refusing a null it was given is dify_tool_schema_mismatch's finding: its parameter may be
@@ -577,11 +711,16 @@ def create(cfg: Config) -> object:
             if isinstance(inputs, dict) and not refused:
                 for name, value in inputs.items():
                     entry = produced.get(name)
-                    if entry is None or _empty(entry[0]):
+                    # `not value` first: most inputs hold a value, and the test costs no call.
+                    if entry is None and not value and source is not None and _empty(value):
+                        # No node output of that name: a field of the last tool's or API's answer.
+                        if (lost := _answer_field_lost(span, source, name, value)) is not None:
+                            yield lost
                         continue
-                    before, producer_span = entry
-                    if _empty(value):
-                        title, producer = _title(span), _title(producer_span)
+                    if entry is None or (not (before := entry[0]) and _empty(before)):
+                        continue
+                    if not value and _empty(value):
+                        title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
                             "high",
@@ -598,7 +737,7 @@ def create(cfg: Config) -> object:
                             span_id(span),
                         )
                     elif cfg.type_changes and value_kind(value) != value_kind(before):
-                        title, producer = _title(span), _title(producer_span)
+                        title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
                             "medium",
@@ -619,7 +758,10 @@ def create(cfg: Config) -> object:
             if status != "succeeded":
                 # A node that failed (its error handled: the run went on) leaves the values it owed empty:
                 # an empty value in a later prompt is that failure's doing, not a value lost on the way.
-                failed_before = failed_before or status in ("failed", "exception")
+                failed = status in ("failed", "exception")
+                if failed and node_type == "code" and (hidden := _error_defaulted(trace, span, cfg, answered_error)):
+                    yield hidden
+                failed_before = failed_before or failed
                 continue
             if outputs is None:
                 outputs = json_attr(span, "output.value")
@@ -630,11 +772,16 @@ def create(cfg: Config) -> object:
                 if text and isinstance(text, str):
                     answers.append(text)
                 if data is not None and not failed_before:
-                    if cfg.emptied_prompts and (shown_none := _emptied_prompt(span, produced, data, trace)) is not None:
+                    contents, last_user = _messages(attributes)
+                    prompt = "\n".join(contents) if contents else prompt_text(span)  # other senders: any message
+                    if (
+                        cfg.emptied_prompts
+                        and (shown_none := _emptied_prompt(span, last_user, produced, data, trace)) is not None
+                    ):
                         yield shown_none
-                    elif (zeroed := _zeroed_record(span, produced)) is not None:
+                    elif (zeroed := _zeroed_record(span, prompt, produced)) is not None:
                         yield zeroed
-                if "text" in outputs and _empty(text):
+                if not text and "text" in outputs and _empty(text):
                     title = _title(span)
                     yield Finding(
                         KEY,
@@ -653,6 +800,8 @@ def create(cfg: Config) -> object:
                                attributes.get("input.value"), outputs["output"])  # fmt: skip
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400
+            if node_type in _SOURCES:
+                source = span
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:

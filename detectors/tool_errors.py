@@ -30,18 +30,18 @@ _TYPE_NAMES = (
     r"null|None)"
 )
 # How validators word a refused input: JSON Schema (`is not of type`, `is a required property`, `is not one of`,
-# `Additional properties are not allowed`), Ajv (`must have required property`, `must be integer`), pydantic
-# v1 (`field required`, `value is not a valid float`, `ensure this value is greater than 0`, `str type
-# expected`) and v2 (`Input should be a valid integer`, `Extra inputs are not permitted`), Zod (`Expected
-# number, received string`), Python's own (`got an unexpected keyword argument`, `could not convert string to
-# float`, `invalid literal for int()`), Dify's (`Missing required parameter`, `tool parameters validation
-# error`, `is not in correct type of`), OpenAPI tool servers (422 bodies), and their German, Spanish, French,
-# Portuguese, Italian, Dutch, Polish, Korean, Arabic, Chinese and Japanese wordings.
+# `Additional properties are not allowed`), Ajv (`must have required property`, `must be integer`), pydantic v1
+# (`field required`, `value is not a valid float`, `ensure this value is greater than 0`, `str type expected`) and v2
+# (`Input should be a valid integer`, `Extra inputs are not permitted`), Zod (`Expected number, received string`),
+# Python's own (`unexpected keyword argument`, with or without the function before it, `could not convert string to
+# float`, `invalid literal for int()`), Dify's (`Missing required parameter`, `tool parameters validation error`, `is
+# not in correct type of`), OpenAPI tool servers (422 bodies), and their German, Spanish, French, Portuguese, Italian,
+# Dutch, Polish, Korean, Arabic, Chinese and Japanese wordings.
 SCHEMA_ERROR = Wordings(
     r"(?i)\b(?:missing|required|invalid|unexpected|unknown|extra|unrecognized)\s+(?:required\s+)?"
     r"(?:parameters?|arguments?|fields?|propert(?:y|ies)|inputs?|keys?)\b"
     r"|\bvalidation (?:error|failed)|\bis a required (?:property|field|parameter)|\bfield required\b"
-    r"|\bgot an unexpected keyword argument\b|\bis not of type\b|\bshould be (?:a|an) (?:valid )?\w+\b"
+    r"|\bunexpected keyword arguments?\b|\bis not of type\b|\bshould be (?:a|an) (?:valid )?\w+\b"
     r"|\bexpected (?:type|a|an|one of) \w+|\bTypeError\b|\bschema\b|\bis mandatory\b|\bnot (?:supplied|provided)\b"
     r"|\bmust be (?:(?:a|an|one of|less|greater|at most|at least)\b|[<>]=?)|\bnot a valid \w+|\bunsupported parameter\b"
     r"|\brequired field\b"

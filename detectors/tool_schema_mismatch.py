@@ -25,6 +25,7 @@ between instances of 'str' and 'int'`) while a field of the output changed type 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -97,6 +98,8 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# The nodes reading an HTTP body's fields by name.
+_BODY_READERS = ("code", "template-transform", "llm")
 # What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
 _REFUSING_STATUS = (400, 422)
 
@@ -125,26 +128,28 @@ def _refused_request(span: ReadableSpan, outputs: Any) -> Finding | None:
 
 
 def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-    """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`);
-    the first value of each name."""
-    if depth > 5:  # records in a list in an answer's wrapper: `json` → list → object → `vehicles` → list → object
-        return into
-    if isinstance(value, str) and value[:1] in "{[":
+    """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`), to
+    five levels down (records in a list in an answer's wrapper: `json` → list → object → `vehicles` → list →
+    object); the first value of each name. Only containers and JSON texts are descended into: most fields are
+    plain values, and a call for each costs more than the check."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
         value = json_value(value)
     if isinstance(value, dict):
         for name, item in value.items():
             into.setdefault(name, item)
-            _fields(item, into, depth + 1)
-    elif isinstance(value, list):
+            if depth < 5 and (isinstance(item, (dict, list)) or (isinstance(item, str) and item[:1] in ("{", "["))):
+                _fields(item, into, depth + 1)
+    elif isinstance(value, list) and depth < 5:
         for item in value[:20]:
-            _fields(item, into, depth + 1)
+            if isinstance(item, (dict, list)) or (isinstance(item, str) and item[:1] in ("{", "[")):
+                _fields(item, into, depth + 1)
     return into
 
 
-def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any] | None:
+def _output_fields(tool: bool, outputs: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of what a tool with structured output (`json`), or an HTTP request that answered JSON, gave
     the next node; None for anything else (text, an error page)."""
-    if attr(span, "dify.node.type") == "tool":
+    if tool:
         structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
         return _fields(structured, {}) if structured else None
     body, status = outputs.get("body"), outputs.get("status_code")
@@ -157,38 +162,41 @@ def _output_fields(span: ReadableSpan, outputs: dict[str, Any]) -> dict[str, Any
 
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
+    position = 0
     for span in trace.of_type("tool", "http-request"):
         get = attributes_of(span).get
         if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
             continue  # a retry attempt is not what the next node reads
         tool = get("dify.node.type") == "tool"
         outputs = json_attr(span, "output.value")
-        if not tool and (refusal := _refused_request(span, outputs)) is not None:
+        refusing = not tool and isinstance(outputs, dict) and outputs.get("status_code") in _REFUSING_STATUS
+        if refusing and (refusal := _refused_request(span, outputs)) is not None:
             yield refusal
         if tool and not (isinstance(outputs, dict) and outputs.get("json")):
             continue
-        index = nodes.index(span)  # a tool with structured output or an HTTP request: few a run
+        # Sources come in start order: the search for each starts where the last one's ended.
+        index = position = nodes.index(span, position)
         node_id = get("dify.node.id")
         # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
         # nor a branch (an if-else checking the status passes the output on untouched).
         reader = None
-        for later in nodes[index + 1 :]:
-            later_get = attributes_of(later).get
+        for later_index in range(index + 1, len(nodes)):
+            later_get = attributes_of(nodes[later_index]).get
             if later_get("dify.node.id") != node_id and later_get("dify.node.type") != "if-else":
-                reader = later
+                reader = nodes[later_index]
                 break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
-        # An HTTP body is text: only a code or template node takes fields out of it (and fails on them).
-        if not tool and reader_type not in ("code", "template-transform"):
+        # An HTTP body is text: a code or template node takes fields out of it (and fails on them); an LLM reads
+        # them by name too (a renamed field only, the model failing on nothing).
+        if not tool and reader_type not in _BODY_READERS:
             continue
         if not isinstance(outputs, dict):
             continue
-        fields = _output_fields(span, outputs)
+        fields = _output_fields(tool, outputs)
         if fields is None:
             continue
-        failing = reader is not None and attr(reader, "dify.node.status") in ("failed", "exception")
-        changed, known = _type_changes(trace, span, fields, cfg, failing)
-        renamed = _renamed(trace, span, fields, cfg)
+        source = node_id or span.name  # the histories' key
+        renamed = _renamed(trace, source, fields, cfg)
         if renamed is not None:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
@@ -200,15 +208,52 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
-        if reader is None:
+        if reader is None or (not tool and reader_type == "llm"):
             continue
+        failing = attr(reader, "dify.node.status") in ("failed", "exception")
+        changed, known = _type_changes(trace, source, fields, cfg, failing)
         failure = None
         if failing and reader_type != "tool":
             failure = _failed_reading(span, outputs, reader, fields, (changed, known))
+        elif changed:  # rare: a field of another type than the source's history gave it
+            failure = _failed_later(span, nodes, index, fields, changed)
         if failure is not None:
             yield failure
         elif tool:
             yield from _read_fields(span, reader, nodes[:index], fields, changed)
+
+
+def _failed_later(
+    span: ReadableSpan,
+    nodes: list[ReadableSpan],
+    index: int,
+    fields: dict[str, Any],
+    changed: dict[str, tuple[str, int]],
+) -> Finding | None:
+    """A node after the reader (in an iteration over the records, say) failing on a type with the very value of
+    an output field that changed type against the source's history in its error (`could not convert string to
+    float: '19,3%'` after `moisture_pct` went from numbers to texts)."""
+    # The first node that failed itself: an iteration or a loop fails with the node that failed in it.
+    later = next((n for n in nodes[index + 1 :] if attr(n, "dify.node.status") in ("failed", "exception")
+                  and attr(n, "dify.node.type") not in ("iteration", "loop")), None)  # fmt: skip
+    error = node_error(later) if later is not None else ""
+    if later is None or not TYPE_FAILURE.search(error) or NOT_SCHEMA.search(error):
+        return None
+    for name, (usual, runs) in changed.items():
+        value = fields[name]
+        shown = str(value)
+        if isinstance(value, str | int | float) and len(shown) >= 2 and shown in error:
+            title, reader_title = attr(span, "dify.node.title", span.name), attr(later, "dify.node.title", later.name)
+            return Finding(
+                KEY, "high", 0.8,
+                f"'{reader_title}' failed on a type with {shown!r}: '{title}' returned '{name}' as "
+                f"{value_kind(value)}, its earlier runs ({runs}) mostly {usual}: its output schema changed.",
+                {"node": title, "rule": "a later node failed on a type with the value of a field that changed type "
+                 "against the source's history", "field": name, "reader": reader_title, "produced": {name: value},
+                 "received": error[:300]},
+                span_id(later),
+            )  # fmt: skip
+    return None
 
 
 def _failed_reading(
@@ -314,29 +359,33 @@ def _produced_names(nodes: list[ReadableSpan]) -> set[str]:
 
 
 def _type_changes(
-    trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config, names: bool
+    trace: Trace, source: str, fields: dict[str, Any], cfg: Config, names: bool
 ) -> tuple[dict[str, tuple[str, int]], set[str]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
     `min_history` runs): name → (the usual type, runs); and, if `names` is asked (a failed reader needs
     them), the names its earlier runs gave, once one of them has `min_history` runs (else empty). Learns
     this run's types."""
-    key = f"{KEY}:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = f"{KEY}:{trace.app}:{source}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
     ready = names and any(sum(seen.values()) >= cfg.min_history for seen in history.values())
     known = set(history) if ready else set()
     changed: dict[str, tuple[str, int]] = {}
-    for name, value in list(fields.items())[:50]:
+    for name, value in islice(fields.items(), 50):
         if value is None:
             continue
         kind = value_kind(value)
-        seen = history.setdefault(name, {})
+        seen = history.get(name)
+        if seen is None:  # a field new to the history: nothing to compare
+            history[name] = {kind: 1}
+            continue
         count = seen.get(kind, 0)
-        usual: str | None
-        if count and len(seen) == 1:  # most fields: the one type they always had
-            usual, runs = kind, count
-        else:
-            usual = max(seen, key=seen.__getitem__) if seen else None
-            runs = sum(seen.values())
+        if count and len(seen) == 1:  # most fields: the one type they always had, no change
+            seen[kind] = count + 1
+            if count >= 100:  # counts halve: the history follows the tool's recent runs
+                history[name] = {kind: (count + 1) // 2}
+            continue
+        usual = max(seen, key=seen.__getitem__) if seen else None
+        runs = sum(seen.values())
         # Another type while this one is under a fifth of the field's history: a change persisting for a
         # while keeps firing (the next node still reads the old type), one that lasts becomes the usual.
         if usual is not None and usual != kind and seen[usual] >= cfg.min_history and seen.get(kind, 0) < 0.2 * runs:
@@ -387,11 +436,11 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
+def _renamed(trace: Trace, source: str, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
     a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
     Learns this output's field names."""
-    key = f"{KEY}:names:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    key = f"{KEY}:names:{trace.app}:{source}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
     runs, seen = history["runs"], history["seen"]
     names = list(fields)[:200]
@@ -399,11 +448,15 @@ def _renamed(trace: Trace, span: ReadableSpan, fields: dict[str, Any], cfg: Conf
     if runs >= cfg.min_history:
         # Usual: in nine outputs in ten at least; new: in one in ten at most (a rename that lasts a while keeps
         # firing until the new name is usual).
-        usual = [name for name, count in seen.items() if count >= 0.9 * runs]
-        missing = [name for name in usual if name not in fields]
-        new = [name for name in names if seen.get(name, 0) <= 0.1 * runs] if missing else []
-        if missing and new and len(missing) <= 2 and len(new) <= 2 and len(usual) - len(missing) >= len(usual) / 2:
-            found = missing[0], new[0]
+        usual_least, new_most = 0.9 * runs, 0.1 * runs
+        missing = [name for name, count in seen.items() if count >= usual_least and name not in fields]
+        if missing:  # most outputs: every usual field there, nothing more to count
+            usual = sum(count >= usual_least for count in seen.values())
+            new = [name for name in names if seen.get(name, 0) <= new_most]
+            # The fields of a new object are that object's (`temp_c` replaced by `temperature {value, unit}`).
+            new = [name for name in new if not any(isinstance(fields[o], dict) and name in fields[o] for o in new)]
+            if new and len(missing) <= 2 and len(new) <= 2 and usual - len(missing) >= usual / 2:
+                found = missing[0], new[0]
     for name in names:
         seen[name] = seen.get(name, 0) + 1
     history["runs"] = runs + 1

@@ -86,6 +86,9 @@ _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), 
 # session 20's changes (each marked).
 _DEFAULT2 = {
     ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
+    ("invoice_rate_renamed", "state_corruption"),  # session 20: the code node's default value hid its KeyError
+    ("research_text_renamed", "dify_tool_schema_mismatch"),  # session 20: `text` → `content {body}` (nested)
+    ("trip_fahrenheit", "dify_tool_schema_mismatch"),  # session 20: `temp_c` → `temperature {value, unit}`, LLM read
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
     ("leave_token_in_reply", "dify_variable_leak"),
     ("refine_stuck", "dify_iteration_escape"),

@@ -315,3 +315,104 @@ def test_an_llm_shown_a_record_whose_fields_a_node_produced_filled_are_empty() -
                   "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': 22, 'sky': 'clear'}",
                   "{'station': 'Hafen', 'wind_kn': None, 'gusts_kn': None, 'sky': 'cloudy'}"):  # fmt: skip
         assert findings(_forecast(shown), "state_corruption") == []
+
+
+def _payroll(
+    body: dict[str, Any], outputs: dict[str, Any], gross: float | None = 4200, **failure: Any
+) -> list[ReadableSpan]:
+    """A payroll app: a tax-table API, a code node computing the net pay from it (error strategy: default value),
+    an LLM writing the payslip."""
+    api = node("table", "http-request", outputs={"status_code": 200, "body": json.dumps(body), "headers": {}})
+    compute = node("net", "code", inputs={"body": json.dumps(body), "gross": gross}, outputs=outputs, **failure)
+    slip = llm("slip", prompt=f"Net pay: {outputs.get('net')}", answer="Your net pay is ...")
+    return run_spans([api, compute, slip], app_id="payroll")
+
+
+def _defaulted(error: str, strategy: str = "default-value") -> dict[str, Any]:
+    """A code node's failure handled by its error strategy: Dify's status `exception`, its default outputs."""
+    return {"status": "exception", "metadata": {"error_strategy": strategy},
+            "error": error}  # fmt: skip
+
+
+_KEY_ERROR = "Traceback (most recent call last):\n  File \"<string>\", line 4, in main\nKeyError: 'band_rate'\n"
+
+
+def test_a_code_nodes_default_value_hiding_its_error_on_data_every_earlier_run_read() -> None:
+    processor = _processor()
+    usual = {"band_rate": 0.31}
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(5))
+    # The API renamed its rate: the code fails reading it, and its default 0 is passed on as the net pay.
+    defaults = {"net": 0, "error_message": _KEY_ERROR, "error_type": "CodeExecutionError"}
+    (finding,) = processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR)))
+    assert finding.evidence["rule"] == (
+        "a code node's default value hid its error reading its input; every earlier run succeeded"
+    )
+    assert finding.evidence["produced"] == "KeyError: 'band_rate'"
+    assert finding.evidence["received"] == str({"net": 0})
+    # The node has failed once now: it fails at times, and its defaults are its design.
+    assert processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR))) == []
+
+
+def test_a_code_nodes_default_value_by_design_is_no_hidden_error() -> None:
+    usual = {"band_rate": 0.31}
+    defaults = {"net": 0, "error_message": _KEY_ERROR, "error_type": "CodeExecutionError"}
+    refused = "Traceback (most recent call last):\nValueError: no tax band for this grade\n"
+    for failure, history, gross in (
+        (_defaulted(_KEY_ERROR), 4, 4200),  # four earlier runs: no history yet
+        (_defaulted(refused), 5, 4200),  # a check the code makes on purpose
+        (_defaulted(_KEY_ERROR, "fail-branch"), 5, 4200),  # another branch handles the error
+        (_defaulted(_KEY_ERROR), 5, None),  # an input without a value: the code was given nothing to read
+    ):
+        processor = _processor()
+        assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(history))
+        outputs = {**defaults, "error_message": failure["error"]}
+        assert processor.detect(_payroll({"band_rate_pct": 31}, outputs, gross, **failure)) == []
+    # A node that failed before, its default used, fails again: its defaults are its design.
+    processor = _processor()
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(3))
+    assert processor.detect(_payroll({"band_rate": None}, defaults, **_defaulted(_KEY_ERROR))) == []
+    assert all(processor.detect(_payroll(usual, {"net": 2898.0})) == [] for _ in range(3))
+    assert processor.detect(_payroll({"band_rate_pct": 31}, defaults, **_defaulted(_KEY_ERROR))) == []
+
+
+def _route(answer: dict[str, Any], read: list[Any], status_code: int = 200) -> list[ReadableSpan]:
+    """A bus app: a timetable tool answers JSON, an LLM plans in between, a template reads the stops."""
+    tool = node("lines", "tool", inputs={"line": "42"}, outputs={"text": json.dumps(answer), "files": [], "json": []})
+    if status_code != 200:
+        tool = node("lines", "http-request", outputs={"status_code": status_code, "body": json.dumps(answer)})
+    plan = llm("plan", prompt="Plan the trip.", answer="Take the 42.")
+    table = node("table", "template-transform", inputs={"stops": read}, outputs={"output": "| stop | time |"})
+    return run_spans([tool, plan, table])
+
+
+def test_a_field_the_last_tool_answered_filled_reaching_a_node_empty() -> None:
+    stops = [{"stop": "Hafen", "at": "07:12"}, {"stop": "Markt", "at": "07:20"}]
+    (finding,) = findings(_route({"line": "42", "stops": stops}, []), "state_corruption")
+    assert finding.evidence["rule"] == "a field the last tool or API answered filled reaches a node empty"
+    assert finding.evidence["produced"] == str({"stops": stops})
+    assert finding.evidence["received"] == str({"stops": []})
+    # The answer had no stops itself, or the tool's answer is an error, or the node read them filled.
+    assert findings(_route({"line": "42", "stops": []}, []), "state_corruption") == []
+    assert findings(_route({"line": "42", "stops": stops}, [], status_code=503), "state_corruption") == []
+    assert findings(_route({"line": "42", "stops": stops}, stops), "state_corruption") == []
+    # A node that produced `stops` empty (a filter that kept none) gave the value read.
+    kept = node("keep", "code", inputs={"raw": "x"}, outputs={"stops": []})
+    spans = run_spans([node("lines", "tool", outputs={"text": json.dumps({"stops": stops})}), kept,
+                       node("table", "template-transform", inputs={"stops": []}, outputs={"output": "-"})])  # fmt: skip
+    assert findings(spans, "state_corruption") == []
+
+
+def test_an_end_node_receiving_an_llm_answer_with_its_numbers_changed() -> None:
+    answer = "Paint needed: 3 walls of 12.5 m² each, 37.5 m² in all: 4 tins."
+    paint = llm("estimate", prompt="How much paint?", answer=answer)
+    end = node("end", "end", inputs={"reply": answer.replace("4 tins", "7 tins")}, outputs={})
+    (finding,) = findings(run_spans([paint, end]), "state_corruption")
+    assert finding.evidence["rule"] == "an End/Answer value is an LLM answer with its numbers changed"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (answer, answer.replace("4", "7"))
+    # The answer as it was, a node's own value (a template filling the figures in), or other words: no change.
+    assert findings(run_spans([paint, node("end", "end", inputs={"reply": answer})]), "state_corruption") == []
+    filled = node("fill", "template-transform", inputs={"tins": 7}, outputs={"output": answer.replace("4", "7")})
+    end = node("end", "end", inputs={"reply": answer.replace("4", "7")})
+    assert findings(run_spans([paint, filled, end]), "state_corruption") == []
+    reworded = node("end", "end", inputs={"reply": "You need 7 tins for 37.5 m² of wall."})
+    assert findings(run_spans([paint, reworded]), "state_corruption") == []

@@ -286,3 +286,59 @@ def test_a_number_written_with_separators_in_a_refusal_is_no_5xx_status() -> Non
     assert finding.evidence["error"] == error
     server = "Upstream answered 503 while checking gross_pay"
     assert findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=server)]), KEY) == []
+
+
+def _tide(reading: dict[str, Any], reader: str = "llm") -> list[ReadableSpan]:
+    """A harbour app: a tide API's JSON answer read by the next node (an LLM by default) for the sailors' note."""
+    answer = {"port": "Brest", "day": "2027-04-02", **reading}
+    api = node("tide", "http-request", title="Tide API",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("note", reader, inputs={}, outputs={"text": "High water at 06:12."})], app_id="port")
+
+
+def test_an_api_field_replaced_by_an_object_holding_its_value_and_a_unit() -> None:
+    processor = _processor()
+    assert all(processor.detect(_tide({"height_m": 6.1 + n / 10})) == [] for n in range(6))
+    # The metres now come as an object with their unit: the model reading the answer sees feet it takes for
+    # metres. The object's own fields (`value`, `unit`) are the object's, not fields added beside it.
+    (finding,) = processor.detect(_tide({"height": {"value": 20.3, "unit": "ft"}}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("height_m", "height")
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    # An answer read by no node that takes fields by name (an End node showing it) is not compared.
+    shown = _processor()
+    assert all(shown.detect(_tide({"height_m": 6.1}, "end")) == [] for _ in range(6))
+    assert shown.detect(_tide({"height": {"value": 20.3, "unit": "ft"}}, "end")) == []
+
+
+def test_a_tool_refusing_an_unexpected_keyword_argument() -> None:
+    # Python's TypeError wording, reported by a tool server without the function's name before it.
+    error = "Tool invocation failed: unexpected keyword argument 'insured'; accepted: order_id, carrier"
+    (finding,) = findings(run_spans([node("ship", "tool", inputs=_SHIP_INPUTS, status="failed", error=error)]), KEY)
+    assert finding.evidence["rule"] == "tool error says its inputs do not fit"
+
+
+def _stations(level: object, error: str | None = None) -> list[ReadableSpan]:
+    """A river app: a gauge API's readings parsed by a code node, then each reading converted in an iteration's
+    round (the node failing there, if `error`)."""
+    body = json.dumps({"river": "Elbe", "gauges": [{"id": "g1", "level_cm": level}]})
+    api = node("gauges", "http-request", outputs={"status_code": 200, "body": body, "files": [], "headers": {}})
+    parse = node("parse", "code", inputs={"body": body}, outputs={"gauges": [{"id": "g1", "level_cm": level}]})
+    convert = node("convert", "code", inputs={"gauge": {"id": "g1", "level_cm": level}}, outputs={"level_m": 1.5})
+    if error:
+        convert = node("convert", "code", inputs={"gauge": {"id": "g1"}}, status="failed", error=error)
+    return run_spans([api, parse, convert], app_id="river")
+
+
+def test_a_later_node_failing_on_a_type_with_the_value_of_a_field_that_changed_type() -> None:
+    processor = _processor()
+    assert all(processor.detect(_stations(150 + n)) == [] for n in range(6))
+    (finding,) = processor.detect(_stations("1,52 m", "ValueError: could not convert string to float: '1,52 m'"))
+    assert finding.evidence["rule"] == (
+        "a later node failed on a type with the value of a field that changed type against the source's history"
+    )
+    assert finding.evidence["field"] == "level_cm" and finding.evidence["produced"] == {"level_cm": "1,52 m"}
+    # A failure that does not quote the changed value, or is not about a type, is not tied to it.
+    for error in ("ValueError: could not convert string to float: 'n/a'", "ZeroDivisionError: division by zero"):
+        fresh = _processor()
+        assert all(fresh.detect(_stations(150 + n)) == [] for n in range(6))
+        assert fresh.detect(_stations("1,52 m", error)) == []
