@@ -220,11 +220,11 @@ _HISTORY = 20
 
 
 def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: bool) -> Finding | None:
-    """The iteration ran more than `usual_factor` times the most rounds it ran in its app's last `_HISTORY` runs (those
-    with rounds, none found running away), once `min_history` are known, and its results mostly repeat (fewer than
-    half of them distinct): the same few items came back again and again (a search ignoring its limit), where a
-    larger job of the app's gives as many results as items (and is learned as usual). Learns this run's count when
-    `learn`."""
+    """The iteration ran more than `usual_factor` times the most rounds it ran in its app's last `_HISTORY` runs
+    (those with rounds, none found running away), once `min_history` are known, and its results are a few results
+    over and over in the same order (`a, b, c, a, b, c, …`): the same items came back again and again (a search
+    ignoring its limit, a page fetched anew), where a larger job of the app's gives a result per item, in no cycle
+    (and is learned as usual). Learns this run's count when `learn`."""
     count = attr(container, "dify.container.rounds")
     if not cfg.usual_factor or not isinstance(count, int) or count < 1:
         return None  # an empty list says nothing of the usual size
@@ -233,17 +233,17 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     most = max(past, default=0)
     if len(past) >= cfg.min_history and count > cfg.usual_factor * most:
         results = _results(container)
-        distinct = len({repr(result) for result in results})
-        if len(results) == count and 2 * distinct <= count:
+        cycle = _cycle(results) if len(results) == count else None
+        if cycle is not None:
             title = attr(container, "dify.node.title", container.name)
             return Finding(
                 KEY, "high", 0.85,
                 f"The iteration '{title}' ran {count} rounds, over {cfg.usual_factor:g} times the most it ran in the "
-                f"app's last {len(past)} runs ({most}), and only {distinct} of its {count} results differ: the same "
+                f"app's last {len(past)} runs ({most}), and its results are the same {cycle} over and over: the same "
                 "items came back again and again.",
                 {"node": title, "rule": "rounds > usual_factor x the app's most rounds, results repeating",
                  "rounds": count, "usual_most": most, "runs": len(past), "usual_factor": cfg.usual_factor,
-                 "distinct_results": distinct, "results": str(results[: distinct + 1])[:300]},
+                 "cycle": cycle, "results": str(results[: cycle + 1])[:300]},
                 span_id(container),
             )  # fmt: skip
     if learn:
@@ -256,6 +256,20 @@ def _results(container: ReadableSpan) -> list[Any]:
     outputs = json_attr(container, "output.value")
     found = outputs.get("output") if isinstance(outputs, dict) else None
     return found if isinstance(found, list) else []
+
+
+# Results read for a cycle: a longer list is judged by its first ones.
+_CYCLE_READ = 200
+
+
+def _cycle(results: list[Any]) -> int | None:
+    """The length of the shortest run of results that the list repeats, in order, twice or more (`a, b, c, a, b, c`:
+    3), or None: labels or scores that recur in no order are no cycle."""
+    head = results[:_CYCLE_READ]
+    for length in range(1, len(head) // 2 + 1):
+        if head[length:] == head[:-length]:
+            return length
+    return None
 
 
 def _split_text(items: list[Any]) -> str | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -20,16 +19,16 @@ _MAX_ITEMS = 200
 # lower-case without separators.
 _SIZE_NAMES = frozenset({"limit", "topk", "topn", "maxresults", "maxitems", "maxhits", "maxcount", "pagesize",
                          "perpage", "numresults", "size", "count", "top", "first", "take", "n", "k"})  # fmt: skip
-_SEPARATORS = re.compile(r"[^a-z0-9]")
-# An HTTP request line as Dify's HTTP node records it: `GET /search?q=bike lanes&limit=3 HTTP/1.1`.
-_REQUEST_LINE = re.compile(r"[A-Z]+ (.+) HTTP/[\d.]+")
+# A query parameter with a whole number in an HTTP request as Dify's HTTP node records it (`GET /search?q=bike
+# lanes&limit=3 HTTP/1.1`): its name and digits.
+_NUMBER_PARAMETER = re.compile(r"[?&]([^=&#\s]+)=(\d+)(?![^&#\s])")
 
 
 def _size_asked(parameters: Any) -> tuple[str, int] | None:
     """The first parameter that asks for at most so many results, with its whole number."""
     pairs = parameters.items() if isinstance(parameters, dict) else parameters if isinstance(parameters, list) else ()
     for name, value in pairs:
-        if isinstance(name, str) and _SEPARATORS.sub("", name.lower()) in _SIZE_NAMES:
+        if isinstance(name, str) and name.lower().replace("_", "").replace("-", "") in _SIZE_NAMES:
             if isinstance(value, str) and value.isdigit():
                 value = int(value)
             if type(value) is int and value > 0:
@@ -38,17 +37,18 @@ def _size_asked(parameters: Any) -> tuple[str, int] | None:
 
 
 def _asked(node: ReadableSpan) -> tuple[str, int] | None:
-    """The size a node asked for: a parameter of its HTTP request (the query or a JSON body) or of its inputs."""
-    if attr(node, "dify.node.type") == "http-request":
-        process = json_attr(node, "dify.node.process_data")
-        request = process.get("request") if isinstance(process, dict) else None
-        if not isinstance(request, str):
-            return None
-        head, _, body = request.partition("\r\n\r\n")
-        line = _REQUEST_LINE.match(head)
-        asked = _size_asked(parse_qsl(urlsplit(line.group(1)).query)) if line else None
-        return asked or _size_asked(json_value(body.strip()) if body.strip() else None)
-    return _size_asked(json_attr(node, "input.value"))
+    """The size an HTTP or tool node asked an outside source for: a parameter of the HTTP request (the query or a
+    JSON body) or of the tool's inputs (the app's own nodes give what they compute)."""
+    if attr(node, "dify.node.type") == "tool":
+        return _size_asked(json_attr(node, "input.value"))
+    process = json_attr(node, "dify.node.process_data")
+    request = process.get("request") if isinstance(process, dict) else None
+    if not isinstance(request, str):
+        return None
+    head, _, body = request.partition("\r\n\r\n")
+    line = head.partition("\r\n")[0]
+    asked = _size_asked(_NUMBER_PARAMETER.findall(line)) if "?" in line else None
+    return asked or (_size_asked(json_value(body.strip())) if body.strip() else None)
 
 
 def _decoded(value: Any) -> Any:
@@ -73,15 +73,16 @@ def asked_size_overrun(
     if not items:
         return None
     start = container.start_time or 0
-    for node in reversed(trace.nodes):  # nearest first
-        if (node.start_time or 0) >= start or attr(node, "dify.round.index") is not None:
-            continue
-        asked = _asked(node)
-        if asked is None or rounds <= asked[1]:
-            continue
-        for found in _lists(_decoded(json_attr(node, "output.value"))):
-            if len(found) > asked[1] and _drawn_from(items, found):
-                return node, asked[0], asked[1], len(found)
+    for node_type in ("http-request", "tool"):  # a type at a time: a lookup each, no merge of the two lists
+        for node in reversed(trace.of_type(node_type)):  # nearest first
+            if (node.start_time or 0) >= start:
+                continue
+            asked = _asked(node)
+            if asked is None or rounds <= asked[1]:
+                continue
+            for found in _lists(_decoded(json_attr(node, "output.value"))):
+                if len(found) > asked[1] and _drawn_from(items, found):
+                    return node, asked[0], asked[1], len(found)
     return None
 
 

@@ -156,7 +156,7 @@ def create(cfg: Config) -> object:
             )  # fmt: skip
         if trace.of_type("iteration"):
             yield from _iterations_repeating(trace, cfg)
-        if not repeating and trace.of_type("loop"):
+        if states and not repeating:  # nodes ran in loop rounds: a loop to judge
             yield from _loops_counting_in_place(trace, cfg)
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from bridge.dify.model import DifyEvent
@@ -197,13 +198,16 @@ def test_an_iteration_far_past_the_rounds_its_app_usually_runs_giving_the_same_r
     (finding,) = app.detect(run(24, 3))
     assert finding.evidence["rule"] == "rounds > usual_factor x the app's most rounds, results repeating"
     evidence = finding.evidence
-    assert (evidence["rounds"], evidence["usual_most"], evidence["distinct_results"]) == (24, 3, 3)
+    assert (evidence["rounds"], evidence["usual_most"], evidence["cycle"]) == (24, 3, 3)
     (again,) = app.detect(run(18, 3))  # the runaway of 24 was not learned as usual
     assert again.evidence["usual_most"] == 3
-    assert app.detect(run(12, 3)) == []  # four times the usual
-    # A far larger job of the app's giving as many results as items is a larger job (and now the usual).
-    assert app.detect(run(40, 40)) == []
-    assert app.detect(run(80, 3)) == []  # within five times the 40 just learned
+    # Labels recurring in no order (three categories over 30 tickets, ten times the usual) are a larger job's
+    # results, not a cycle.
+    pick = random.Random(7).choice
+    labels = [pick(["billing", "delivery", "refund"]) for _ in range(30)]
+    tickets = _search_then_iteration("GET /feed HTTP/1.1\r\n\r\n", 30, [f"doc-{i}" for i in range(30)], labels)
+    assert app.detect(tickets) == []
+    assert app.detect(run(12, 3)) == []  # below five times the 30 just learned
 
 
 def test_an_iteration_over_more_results_than_its_search_asked_for() -> None:
