@@ -122,7 +122,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
              "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
             where,
         )  # fmt: skip
-    asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) else None
+    asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
     if asked is not None:
         node, parameter, size, returned = asked
         asker = attr(node, "dify.node.title", node.name)

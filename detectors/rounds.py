@@ -8,7 +8,6 @@ Read from the node spans (a round's span carries its container's node type and `
 from __future__ import annotations
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanContext
 
 from detectors import Trace, attr, attributes_of, json_attr, json_value, span_id
 
@@ -26,24 +25,16 @@ def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan,
     """`container`'s round spans in start order, each with the nodes it ran in start order."""
     container_id = span_id(container)
     found: dict[int, tuple[ReadableSpan, list[ReadableSpan]]] = {}
-    spans = trace.of_type(str(attr(container, "dify.node.type")))
-    for span, parent in zip(spans, _parents(spans), strict=True):
+    for span in trace.of_type(str(attr(container, "dify.node.type"))):
+        parent = span.parent
         if parent is not None and parent.span_id == container_id and attr(span, "dify.round.index") is not None:
             found[span_id(span)] = (span, [])
     if found:
-        for node, parent in zip(trace.nodes, _parents(trace.nodes), strict=True):
+        for node in trace.nodes:
+            parent = node.parent
             if parent is not None and (entry := found.get(parent.span_id)) is not None:
                 entry[1].append(node)
     return list(found.values())
-
-
-def _parents(spans: list[ReadableSpan]) -> list[SpanContext | None]:
-    """The spans' parents, read from the SDK's span class's field: its `parent` property is a call per span, and a
-    container's rounds are looked for among all of a run's nodes."""
-    try:
-        return [span._parent for span in spans]
-    except AttributeError:  # another span class: its public property
-        return [span.parent for span in spans]
 
 
 def node_state(span: ReadableSpan) -> tuple[object, object, object]:
