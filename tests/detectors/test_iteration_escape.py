@@ -222,3 +222,20 @@ def test_an_iteration_over_more_results_than_its_search_asked_for() -> None:
     assert findings(_search_then_iteration(get.replace("limit=3", "limit=20"), 12, ids), KEY) == []
     # The search kept to its 3; the iteration's twelve items came from elsewhere.
     assert findings(_search_then_iteration(get, 3, [f"part-{i}" for i in range(12)]), KEY) == []
+
+
+def test_an_iteration_over_more_records_than_its_tool_was_asked_for() -> None:
+    records = [{"sku": f"P-{i}", "name": f"Part {i}"} for i in range(15)]
+    asked = {"query": "bolts", "top_k": 5}
+    lookup = DifyEvent("node_finished", {"id": "t", "node_id": "parts", "node_type": "tool", "title": "Parts lookup",
+                                         "status": "succeeded", "created_at": 1, "inputs": asked,
+                                         "outputs": {"text": "", "json": records}}, "r")  # fmt: skip
+    skus = [record["sku"] for record in records]
+    (finding,) = findings(_iteration_after(lookup, skus, [f"{sku}: in stock" for sku in skus]), KEY)
+    evidence = finding.evidence
+    assert (evidence["asked_by"], evidence["parameter"], evidence["asked"], evidence["returned"]) == (
+        "Parts lookup",
+        "top_k",
+        5,
+        15,
+    )
