@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import multiplied_from
+from detectors.iteration_items import asked_size_overrun, multiplied_from
 from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
@@ -62,6 +62,142 @@ class Config(DetectorConfig):
     max_rounds: int = Field(default=100, gt=0)
     # This many rounds with identical outputs (and no others) count as a stuck container.
     identical_rounds: int = Field(default=3, ge=2)
+    # An iteration running more than this many times the most rounds it ran in the app's earlier runs has
+    # run away (a search that ignored its limit: 24 results where 3 were asked for); 0 turns the rule off.
+    usual_factor: float = Field(default=5.0, ge=0)
+    # Earlier runs of the iteration (with rounds, none found running away) needed before it is held to them.
+    min_history: int = Field(default=5, ge=1)
+
+
+def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Finding]:
+    """What is wrong with one iteration or loop of the run, by its rounds, limits and input list."""
+    attributes = attributes_of(container)
+    kind = attributes.get("dify.node.type")
+    title = attributes.get("dify.node.title", container.name)
+    rounds = rounds_of(trace, container)
+    count = max(len(rounds), attributes.get("dify.container.rounds", 0))
+    where = span_id(container)
+    limit = attributes.get("dify.container.limit")
+    if count > cfg.max_rounds:
+        yield Finding(
+            KEY,
+            "high",
+            0.95,
+            f"The {kind} '{title}' ran {count} rounds, over the limit of {cfg.max_rounds}; "
+            "check its input list or break condition.",
+            {"node": title, "rule": "rounds > max_rounds", "rounds": count, "limit": cfg.max_rounds},
+            where,
+        )
+    # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
+    items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
+    selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
+    if isinstance(selector, list) and count > len(selector):
+        yield Finding(
+            KEY,
+            "high",
+            0.9,
+            f"The iteration '{title}' ran {count} rounds over a list of {len(selector)} items.",
+            {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
+            where,
+        )
+    elif isinstance(limit, int) and 0 < limit < count:
+        # Dify counts an iteration's list when it starts (`iteration_length`): each item runs one round. A loop's
+        # `loop_count` is the most rounds it may run, break condition or not.
+        if kind == "iteration":
+            summary = f"The iteration '{title}' ran {count} rounds over a list Dify counted {limit} items long."
+            rule, held_to = "rounds > the iteration's list length", "items"
+        else:
+            summary = f"The loop '{title}' ran {count} rounds, past its own limit of {limit} rounds."
+            rule, held_to = "rounds > the loop's loop_count", "loop_length"
+        yield Finding(KEY, "high", 0.9, summary, {"node": title, "rule": rule, "rounds": count, held_to: limit}, where)
+    source = multiplied_from(trace, container, selector) if isinstance(selector, list) else None
+    if source is not None and isinstance(selector, list):
+        yield Finding(
+            KEY,
+            "high",
+            0.85,
+            f"The iteration '{title}' ran {count} rounds over {len(selector)} items that only repeat or "
+            f"extend the {source[0]} items an earlier node produced: the list was multiplied on its way.",
+            {"node": title, "rule": "iteration items multiply an earlier list's", "rounds": count,
+             "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
+            where,
+        )  # fmt: skip
+    asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
+    if asked is not None:
+        node, parameter, size, returned = asked
+        asker = attr(node, "dify.node.title", node.name)
+        yield Finding(
+            KEY, "high", 0.9,
+            f"The iteration '{title}' ran {count} rounds over the results of '{asker}', which asked for "
+            f"{parameter}={size} and got {returned}: the limit was ignored on the way.",
+            {"node": title, "rule": "rounds > the size an earlier node asked for", "rounds": count, "asked_by": asker,
+             "parameter": parameter, "asked": size, "returned": returned},
+            where,
+        )  # fmt: skip
+    bound = _run_bound(trace) if count > 1 else None
+    # A container whose own limit is the bound (or less) cannot overrun it: Dify stops it there.
+    if bound is not None and count > bound[1] and not (isinstance(limit, int) and limit <= bound[1]):
+        yield Finding(
+            KEY,
+            "high",
+            0.85,
+            f"The {kind} '{title}' ran {count} rounds, over the run's own limit '{bound[0]}' of {bound[1]}.",
+            {"node": title, "rule": "rounds > the run input that bounds them", "rounds": count,
+             "input": bound[0], "limit": bound[1]},
+            where,
+        )  # fmt: skip
+    text = _split_text(selector) if isinstance(selector, list) and count >= _CHARACTER_ROUNDS else None
+    if text is not None:
+        yield Finding(
+            KEY,
+            "high",
+            0.85,
+            f"The iteration '{title}' ran {count} rounds over the characters of a text ({text[:40]!r}…): "
+            "it was given a string where a list was meant; split it into items first.",
+            {"node": title, "rule": "an iteration over single characters, separators among them",
+             "rounds": count, "items": len(text), "text": text[:200]},
+            where,
+        )  # fmt: skip
+    reason = attributes.get("dify.container.completed_reason")
+    if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
+        yield Finding(
+            KEY,
+            "medium",
+            0.8,
+            f"The loop '{title}' used all {limit} rounds without reaching its break condition (completed: {reason}).",
+            {
+                "node": title,
+                "rule": "every round used, no loop_break",
+                "rounds": count,
+                "loop_length": limit,
+                "completed_reason": reason,
+            },
+            where,
+        )
+    # An iteration over a list of one repeated item does the same work each round: that is no lack
+    # of progress.
+    repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
+    # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop even if it broke
+    # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
+    same = 0
+    if len(rounds) >= cfg.identical_rounds and not repeated:
+        same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
+    if same >= cfg.identical_rounds:
+        yield Finding(
+            KEY,
+            "medium",
+            0.85,
+            f"{'All ' if same == len(rounds) else ''}{same} rounds{'' if same == len(rounds) else ' in a row'} "
+            f"of the {kind} '{title}' produced identical outputs: it is not making progress.",
+            {
+                "node": title,
+                "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
+                "rounds": len(rounds),
+                "identical": same,
+                "round_outputs": str(signature(rounds[0][1]))[:300],
+            },
+            where,
+        )
 
 
 def create(cfg: Config) -> object:
@@ -69,124 +205,71 @@ def create(cfg: Config) -> object:
         if not (trace.of_type("iteration") or trace.of_type("loop")):
             return  # most runs (one lookup each: asking for both types at once merges two lists)
         for container in containers(trace, "iteration", "loop"):
-            attributes = attributes_of(container)
-            kind = attributes.get("dify.node.type")
-            title = attributes.get("dify.node.title", container.name)
-            rounds = rounds_of(trace, container)
-            count = max(len(rounds), attributes.get("dify.container.rounds", 0))
-            where = span_id(container)
-            limit = attributes.get("dify.container.limit")
-            if count > cfg.max_rounds:
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.95,
-                    f"The {kind} '{title}' ran {count} rounds, over the limit of {cfg.max_rounds}; "
-                    "check its input list or break condition.",
-                    {"node": title, "rule": "rounds > max_rounds", "rounds": count, "limit": cfg.max_rounds},
-                    where,
-                )
-            # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
-            items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
-            selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
-            if isinstance(selector, list) and count > len(selector):
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.9,
-                    f"The iteration '{title}' ran {count} rounds over a list of {len(selector)} items.",
-                    {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
-                    where,
-                )
-            elif kind == "iteration" and isinstance(limit, int) and 0 < limit < count:
-                # Dify counts the list when the iteration starts (`iteration_length`): each item runs one round.
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.9,
-                    f"The iteration '{title}' ran {count} rounds over a list Dify counted {limit} items long.",
-                    {"node": title, "rule": "rounds > the iteration's list length", "rounds": count, "items": limit},
-                    where,
-                )
-            source = multiplied_from(trace, container, selector) if isinstance(selector, list) else None
-            if source is not None and isinstance(selector, list):
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.85,
-                    f"The iteration '{title}' ran {count} rounds over {len(selector)} items that only repeat or "
-                    f"extend the {source[0]} items an earlier node produced: the list was multiplied on its way.",
-                    {"node": title, "rule": "iteration items multiply an earlier list's", "rounds": count,
-                     "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
-                    where,
-                )  # fmt: skip
-            bound = _run_bound(trace) if count > 1 else None
-            # A container whose own limit is the bound (or less) cannot overrun it: Dify stops it there.
-            if bound is not None and count > bound[1] and not (isinstance(limit, int) and limit <= bound[1]):
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.85,
-                    f"The {kind} '{title}' ran {count} rounds, over the run's own limit '{bound[0]}' of {bound[1]}.",
-                    {"node": title, "rule": "rounds > the run input that bounds them", "rounds": count,
-                     "input": bound[0], "limit": bound[1]},
-                    where,
-                )  # fmt: skip
-            text = _split_text(selector) if isinstance(selector, list) and count >= _CHARACTER_ROUNDS else None
-            if text is not None:
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.85,
-                    f"The iteration '{title}' ran {count} rounds over the characters of a text ({text[:40]!r}…): "
-                    "it was given a string where a list was meant; split it into items first.",
-                    {"node": title, "rule": "an iteration over single characters, separators among them",
-                     "rounds": count, "items": len(text), "text": text[:200]},
-                    where,
-                )  # fmt: skip
-            reason = attributes.get("dify.container.completed_reason")
-            if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.8,
-                    f"The loop '{title}' used all {limit} rounds without reaching its break condition "
-                    f"(completed: {reason}).",
-                    {
-                        "node": title,
-                        "rule": "every round used, no loop_break",
-                        "rounds": count,
-                        "loop_length": limit,
-                        "completed_reason": reason,
-                    },
-                    where,
-                )
-            # An iteration over a list of one repeated item does the same work each round: that is no lack
-            # of progress.
-            repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
-            # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop even if it broke
-            # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
-            same = 0
-            if len(rounds) >= cfg.identical_rounds and not repeated:
-                same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
-            if same >= cfg.identical_rounds:
-                yield Finding(
-                    KEY,
-                    "medium",
-                    0.85,
-                    f"{'All ' if same == len(rounds) else ''}{same} rounds{'' if same == len(rounds) else ' in a row'} "
-                    f"of the {kind} '{title}' produced identical outputs: it is not making progress.",
-                    {
-                        "node": title,
-                        "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
-                        "rounds": len(rounds),
-                        "identical": same,
-                        "round_outputs": str(signature(rounds[0][1]))[:300],
-                    },
-                    where,
-                )
+            found = list(_judge(trace, container, cfg))
+            yield from found
+            if attr(container, "dify.node.type") == "iteration":
+                usual = _past_the_usual(trace, container, cfg, learn=not found)
+                if usual is not None:
+                    yield usual
 
     return detect
+
+
+# Earlier runs' round counts kept per app and iteration: the last ones say what the app usually iterates over.
+_HISTORY = 20
+
+
+def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: bool) -> Finding | None:
+    """The iteration ran more than `usual_factor` times the most rounds it ran in its app's last `_HISTORY` runs
+    (those with rounds, none found running away), once `min_history` are known, and its results are a few results
+    over and over in the same order (`a, b, c, a, b, c, …`): the same items came back again and again (a search
+    ignoring its limit, a page fetched anew), where a larger job of the app's gives a result per item, in no cycle
+    (and is learned as usual). Learns this run's count when `learn`."""
+    count = attr(container, "dify.container.rounds")
+    if not cfg.usual_factor or not isinstance(count, int) or count < 1:
+        return None  # an empty list says nothing of the usual size
+    key = f"{KEY}:rounds:{trace.app}:{attr(container, 'dify.node.id') or container.name}"
+    past: list[int] = trace.baselines.get(key) or []
+    most = max(past, default=0)
+    if len(past) >= cfg.min_history and count > cfg.usual_factor * most:
+        results = _results(container)
+        cycle = _cycle(results) if len(results) == count else None
+        if cycle is not None:
+            title = attr(container, "dify.node.title", container.name)
+            return Finding(
+                KEY, "high", 0.85,
+                f"The iteration '{title}' ran {count} rounds, over {cfg.usual_factor:g} times the most it ran in the "
+                f"app's last {len(past)} runs ({most}), and its results are the same {cycle} over and over: the same "
+                "items came back again and again.",
+                {"node": title, "rule": "rounds > usual_factor x the app's most rounds, results repeating",
+                 "rounds": count, "usual_most": most, "runs": len(past), "usual_factor": cfg.usual_factor,
+                 "cycle": cycle, "results": str(results[: cycle + 1])[:300]},
+                span_id(container),
+            )  # fmt: skip
+    if learn:
+        trace.baselines.put(key, [*past, count][-_HISTORY:])
+    return None
+
+
+def _results(container: ReadableSpan) -> list[Any]:
+    """The list an iteration gave back (its `output`, one result per round); empty if none."""
+    outputs = json_attr(container, "output.value")
+    found = outputs.get("output") if isinstance(outputs, dict) else None
+    return found if isinstance(found, list) else []
+
+
+# Results read for a cycle: a longer list is judged by its first ones.
+_CYCLE_READ = 200
+
+
+def _cycle(results: list[Any]) -> int | None:
+    """The length of the shortest run of results that the list repeats, in order, twice or more (`a, b, c, a, b, c`:
+    3), or None: labels or scores that recur in no order are no cycle."""
+    head = results[:_CYCLE_READ]
+    for length in range(1, len(head) // 2 + 1):
+        if head[length:] == head[:-length]:
+            return length
+    return None
 
 
 def _split_text(items: list[Any]) -> str | None:

@@ -4,14 +4,86 @@ list the iteration received. For `dify_iteration_escape` (more rounds than the p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from detectors import Trace, json_attr
+from detectors import Trace, attr, json_attr, json_value
 
 # Items compared per iteration: a longer list is judged by its first ones (detection stays cheap).
 _MAX_ITEMS = 200
+
+
+# Request parameters that ask for at most so many results (`limit=3`, `top_k`, `max_results`, `per_page`), named
+# lower-case without separators.
+_SIZE_NAMES = frozenset({"limit", "topk", "topn", "maxresults", "maxitems", "maxhits", "maxcount", "pagesize",
+                         "perpage", "numresults", "size", "count", "top", "first", "take", "n", "k"})  # fmt: skip
+# A query parameter with a whole number in an HTTP request as Dify's HTTP node records it (`GET /search?q=bike
+# lanes&limit=3 HTTP/1.1`): its name and digits.
+_NUMBER_PARAMETER = re.compile(r"[?&]([^=&#\s]+)=(\d+)(?![^&#\s])")
+
+
+def _size_asked(parameters: Any) -> tuple[str, int] | None:
+    """The first parameter that asks for at most so many results, with its whole number."""
+    pairs = parameters.items() if isinstance(parameters, dict) else parameters if isinstance(parameters, list) else ()
+    for name, value in pairs:
+        if isinstance(name, str) and name.lower().replace("_", "").replace("-", "") in _SIZE_NAMES:
+            if isinstance(value, str) and value.isdigit():
+                value = int(value)
+            if type(value) is int and value > 0:
+                return name, value
+    return None
+
+
+def _asked(node: ReadableSpan) -> tuple[str, int] | None:
+    """The size an HTTP or tool node asked an outside source for: a parameter of the HTTP request (the query or a
+    JSON body) or of the tool's inputs (the app's own nodes give what they compute)."""
+    if attr(node, "dify.node.type") == "tool":
+        return _size_asked(json_attr(node, "input.value"))
+    process = json_attr(node, "dify.node.process_data")
+    request = process.get("request") if isinstance(process, dict) else None
+    if not isinstance(request, str):
+        return None
+    head, _, body = request.partition("\r\n\r\n")
+    line = head.partition("\r\n")[0]
+    asked = _size_asked(_NUMBER_PARAMETER.findall(line)) if "?" in line else None
+    return asked or (_size_asked(json_value(body.strip())) if body.strip() else None)
+
+
+def _decoded(value: Any) -> Any:
+    """An output with its JSON texts read (an HTTP node's `body`)."""
+    if isinstance(value, dict):
+        return {k: json_value(v) if isinstance(v, str) and v[:1] in ("{", "[") else v for k, v in value.items()}
+    return value
+
+
+def _drawn_from(items: list[Any], source: list[Any]) -> bool:
+    """The iteration's first item is one of `source`'s, or a field's value of one of them (an id)."""
+    first = items[0]
+    return any(first == entry or (isinstance(entry, dict) and first in entry.values()) for entry in source)
+
+
+def asked_size_overrun(
+    trace: Trace, container: ReadableSpan, items: list[Any], rounds: int
+) -> tuple[ReadableSpan, str, int, int] | None:
+    """The node before the iteration that asked for at most N results (`limit=3` in its request) and returned a
+    list longer than N, from which the iteration's items were drawn, while the iteration ran more than N rounds: the
+    node, its parameter, N and how many it returned. None otherwise."""
+    if not items:
+        return None
+    start = container.start_time or 0
+    for node_type in ("http-request", "tool"):  # a type at a time: a lookup each, no merge of the two lists
+        for node in reversed(trace.of_type(node_type)):  # nearest first
+            if (node.start_time or 0) >= start:
+                continue
+            asked = _asked(node)
+            if asked is None or rounds <= asked[1]:
+                continue
+            for found in _lists(_decoded(json_attr(node, "output.value"))):
+                if len(found) > asked[1] and _drawn_from(items, found):
+                    return node, asked[0], asked[1], len(found)
+    return None
 
 
 def _lists(value: Any, depth: int = 0) -> list[list[Any]]:

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import containers, counted_stretch, identical_stretch, node_state, rounds_of, signature
 
 KEY = "loop"
 
@@ -89,6 +89,35 @@ def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -
     )  # fmt: skip
 
 
+def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
+    """A loop that never broke out (it used every round, or ran past its limit) whose last `min_repeats` rounds or
+    more did the same work with the same results, only a counter moving: polling a status that never changes,
+    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting."""
+    for container in containers(trace, "loop"):
+        get = attributes_of(container).get
+        limit, ran = get("dify.container.limit"), get("dify.container.rounds")
+        reason = get("dify.container.completed_reason")
+        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran):
+            continue
+        if ran == limit and reason in (None, "loop_break"):  # broke on its last round, or not said (Dify's export)
+            continue
+        rounds = rounds_of(trace, container)
+        same = counted_stretch(rounds)
+        if same < cfg.min_repeats:
+            continue
+        title = get("dify.node.title", container.name)
+        yield Finding(
+            KEY, "medium", 0.85,
+            f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work with "
+            "the same results, only a counter moving: the loop state is not changing.",
+            {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran,
+             "loop_length": limit, "completed_reason": reason, "repeats": same,
+             "first_round_outputs": str(signature(rounds[-same][1]))[:300],
+             "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
+            span_id(container),
+        )  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         runs: dict[tuple[object, object], list[ReadableSpan]] = {}
@@ -97,7 +126,8 @@ def create(cfg: Config) -> object:
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
         for span in trace.nodes:
             get = attributes_of(span).get
-            if get("dify.loop.index") is not None and span.parent is not None:
+            # A round's own span carries the loop index too: its nodes are the round's state, not it.
+            if get("dify.loop.index") is not None and span.parent is not None and get("dify.round.index") is None:
                 states.setdefault(span.parent.span_id, []).append(node_state(span))
                 inputs = get("input.value")
                 if inputs is not None:
@@ -105,12 +135,14 @@ def create(cfg: Config) -> object:
             attempts = get("dify.node.attempts")
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
+        repeating = False  # a node found repeating in identical rounds: the loop is reported stuck already
         for (node_id, inputs), spans in runs.items():
             if len(spans) < cfg.min_repeats:
                 continue
             rounds = [states.get(s.parent.span_id if s.parent else 0) for s in spans]
             if any(state != rounds[0] for state in rounds[1:]):
                 continue  # the loop moved on while this node's inputs stayed put
+            repeating = True
             yield Finding(
                 KEY,
                 "medium",
@@ -124,6 +156,8 @@ def create(cfg: Config) -> object:
             )  # fmt: skip
         if trace.of_type("iteration"):
             yield from _iterations_repeating(trace, cfg)
+        if states and not repeating:  # nodes ran in loop rounds: a loop to judge
+            yield from _loops_counting_in_place(trace, cfg)
         for span, attempts in storms:
             failed = attr(span, "dify.node.status") == "failed"
             yield Finding(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from detectors import Trace, attr, attributes_of, json_attr, span_id
+from detectors import Trace, attr, attributes_of, json_attr, json_value, span_id
 
 # Output keys that measure a call rather than say what it produced.
 _USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
@@ -63,3 +63,38 @@ def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> 
             best, first = run, position - run + 1
         previous = state
     return best, first
+
+
+def _counted_on(earlier: object, later: object) -> bool:
+    """`later` is `earlier`, or it with whole numbers one more (a round counter: `attempts`, a version), anywhere in
+    it; assigners' written values are JSON text and read as such."""
+    if earlier == later:
+        return True
+    if isinstance(earlier, str) and isinstance(later, str):
+        earlier, later = json_value(earlier), json_value(later)
+        return not isinstance(earlier, str) and _counted_on(earlier, later)
+    if type(earlier) is int and type(later) is int:
+        return later == earlier + 1
+    if isinstance(earlier, dict) and isinstance(later, dict):
+        return earlier.keys() == later.keys() and all(_counted_on(v, later[k]) for k, v in earlier.items())
+    if isinstance(earlier, (list, tuple)) and isinstance(later, (list, tuple)):
+        return len(earlier) == len(later) and all(_counted_on(a, b) for a, b in zip(earlier, later, strict=True))
+    return False
+
+
+def counted_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> int:
+    """How many of the last rounds in a row did the same work with the same results, only counting on: every
+    node's outputs and written values as the round before's but for whole numbers one more (a loop that counts
+    its polls while the status it polls never changes). Rounds whose nodes produced nothing count as none."""
+    if not rounds:
+        return 0
+    later = signature(rounds[-1][1])
+    if not any(outputs or written for _, outputs, written in later):
+        return 0
+    stretch = 1
+    for _, nodes in reversed(rounds[:-1]):
+        earlier = signature(nodes)
+        if not _counted_on(earlier, later):
+            break
+        stretch, later = stretch + 1, earlier
+    return stretch

@@ -74,17 +74,20 @@ def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Findi
     return processor.detect(spans)
 
 
-def loop_of_rounds(rounds: list[list[dict[str, object]]]) -> list[ReadableSpan]:
-    """One loop; each round's nodes as (node_id, node_type, inputs, outputs, process_data) dicts."""
+def loop_of_rounds(
+    rounds: list[list[dict[str, object]]], limit: int = 10, reason: str = "loop_break"
+) -> list[ReadableSpan]:
+    """One loop of at most `limit` rounds, completed for `reason`; each round's nodes as (node_id, node_type,
+    inputs, outputs, process_data) dicts."""
     assembler = RunAssembler()
     base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Refine"}
-    assembler.add(DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, "r"), 0)
+    assembler.add(DifyEvent("loop_started", {**base, "metadata": {"loop_length": limit}}, "r"), 0)
     for index, nodes in enumerate(rounds):
         for n, fields in enumerate(nodes):
             data = {"id": f"n{index}-{n}", "title": str(fields["node_id"]), "status": "succeeded", "loop_id": "lp",
                     "execution_metadata": {"loop_id": "lp", "loop_index": index}, **fields}  # fmt: skip
             assembler.add(DifyEvent("node_finished", data, "r"), 0)
-    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": "loop_break"}}
+    done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason}}
     assembler.add(DifyEvent("loop_completed", done, "r"), 0)
     assembler.add(DifyEvent("workflow_finished", {"status": "succeeded"}, "r"), 0)
     (run,) = assembler.drain()
@@ -119,9 +122,13 @@ def container_after_producer(
     return container_spans(events, kind, base, reason)
 
 
-def container_spans(events: list[DifyEvent], kind: str, base: dict[str, Any], reason: str | None) -> list[ReadableSpan]:
-    """The spans of a run of `events` that ends with the container `base` completing (with `reason`)."""
+def container_spans(
+    events: list[DifyEvent], kind: str, base: dict[str, Any], reason: str | None, outputs: dict[str, Any] | None = None
+) -> list[ReadableSpan]:
+    """The spans of a run of `events` that ends with the container `base` completing (with `reason`, `outputs`)."""
     done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
+    if outputs is not None:
+        done["outputs"] = outputs
     events = [
         *events,
         DifyEvent(f"{kind}_completed", done, "r"),

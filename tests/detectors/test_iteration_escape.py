@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
-from tests.detectors.build import container_after_producer, findings
+from bridge.dify.model import DifyEvent
+from bridge.processors.detectors import Config, DetectionProcessor
+from detectors import registry
+from tests.detectors.build import container_after_producer, container_spans, findings
 from tests.detectors.corpus import container_run
 
 KEY = "dify_iteration_escape"
@@ -134,3 +139,103 @@ def test_more_rounds_than_the_length_dify_counted_when_the_list_is_not_readable(
     assert finding.evidence["rule"] == "rounds > the iteration's list length"
     assert (finding.evidence["rounds"], finding.evidence["items"]) == (7, 3)
     assert findings(container_after_producer(drafts, pointer, ["a", "b", "c"], limit=3), KEY) == []
+
+
+def test_a_loop_past_its_own_loop_count() -> None:
+    """A loop's `loop_count` bounds its rounds, break condition or not: nine rounds of six overran it."""
+    overran = findings(_container_run("loop", 9, limit=6, reason="loop_break"), KEY)
+    assert [f.evidence["rule"] for f in overran] == ["rounds > the loop's loop_count"]
+    assert (overran[0].evidence["rounds"], overran[0].evidence["loop_length"]) == (9, 6)
+    assert findings(_container_run("loop", 6, limit=6, reason="loop_break"), KEY) == []
+
+
+def _iteration_after(first: DifyEvent, items: list[str], results: list[str]) -> list[Any]:
+    """A run of the node `first`, then an iteration over `items` whose rounds give `results`."""
+    base = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Per result", "created_at": 2}
+    events = [
+        DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, "r"),
+        first,
+        DifyEvent("iteration_started", {**base, "metadata": {"iteration_length": len(items)},
+                                        "inputs": {"iterator_selector": items}}, "r"),
+    ]  # fmt: skip
+    for i, (item, result) in enumerate(zip(items, results, strict=True)):
+        meta = {"iteration_id": "c", "iteration_index": i}
+        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "read", "node_type": "code",
+                                                  "title": "Read", "status": "succeeded", "created_at": 3 + i,
+                                                  "inputs": {"id": item}, "outputs": {"text": result},
+                                                  "iteration_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, "iteration", base, None, {"output": results})
+
+
+def _search_then_iteration(
+    request: str, returned: int, items: list[str], results: list[str] | None = None
+) -> list[Any]:
+    """An HTTP search sent as `request`, answering `returned` results, then an iteration over `items`."""
+    hits = [{"id": f"doc-{i}", "title": f"Finding {i}"} for i in range(returned)]
+    answer = {"status_code": 200, "body": json.dumps({"hits": hits})}
+    search = DifyEvent("node_finished", {"id": "s", "node_id": "search", "node_type": "http-request", "title": "Search",
+                                         "status": "succeeded", "created_at": 1, "inputs": {},
+                                         "process_data": {"request": request}, "outputs": answer}, "r")  # fmt: skip
+    return _iteration_after(search, items, results or [f"about {item}" for item in items])
+
+
+def test_an_iteration_far_past_the_rounds_its_app_usually_runs_giving_the_same_results_again() -> None:
+    def processor() -> DetectionProcessor:
+        return DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+
+    def run(rounds: int, distinct: int) -> list[Any]:
+        get = "GET /feed HTTP/1.1\r\n\r\n"  # asks for no size: only the app's usual judges
+        return _search_then_iteration(get, rounds, [f"doc-{i}" for i in range(rounds)],
+                                      [f"summary {i % distinct}" for i in range(rounds)])  # fmt: skip
+
+    few = processor()
+    for _ in range(4):
+        assert few.detect(run(3, 3)) == []
+    assert few.detect(run(24, 3)) == []  # four runs known: too few to judge by
+    app = processor()
+    for _ in range(5):
+        assert app.detect(run(3, 3)) == []
+    (finding,) = app.detect(run(24, 3))
+    assert finding.evidence["rule"] == "rounds > usual_factor x the app's most rounds, results repeating"
+    evidence = finding.evidence
+    assert (evidence["rounds"], evidence["usual_most"], evidence["cycle"]) == (24, 3, 3)
+    (again,) = app.detect(run(18, 3))  # the runaway of 24 was not learned as usual
+    assert again.evidence["usual_most"] == 3
+    # Labels recurring in no order (three categories over 30 tickets, ten times the usual) are a larger job's
+    # results, not a cycle.
+    pick = random.Random(7).choice
+    labels = [pick(["billing", "delivery", "refund"]) for _ in range(30)]
+    tickets = _search_then_iteration("GET /feed HTTP/1.1\r\n\r\n", 30, [f"doc-{i}" for i in range(30)], labels)
+    assert app.detect(tickets) == []
+    assert app.detect(run(12, 3)) == []  # below five times the 30 just learned
+
+
+def test_an_iteration_over_more_results_than_its_search_asked_for() -> None:
+    ids = [f"doc-{i}" for i in range(12)]
+    get = "GET /v2/find?q=heat pumps&limit=3 HTTP/1.1\r\nHost: news.example\r\n\r\n"
+    (finding,) = findings(_search_then_iteration(get, 12, ids), KEY)
+    assert finding.evidence["rule"] == "rounds > the size an earlier node asked for"
+    assert (finding.evidence["parameter"], finding.evidence["asked"], finding.evidence["returned"]) == ("limit", 3, 12)
+    post = 'POST /v2/find HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{"q": "heat pumps", "max_results": 4}'
+    assert [f.evidence["asked"] for f in findings(_search_then_iteration(post, 12, ids), KEY)] == [4]
+    # Asked for 20, got 12: within the size asked for.
+    assert findings(_search_then_iteration(get.replace("limit=3", "limit=20"), 12, ids), KEY) == []
+    # The search kept to its 3; the iteration's twelve items came from elsewhere.
+    assert findings(_search_then_iteration(get, 3, [f"part-{i}" for i in range(12)]), KEY) == []
+
+
+def test_an_iteration_over_more_records_than_its_tool_was_asked_for() -> None:
+    records = [{"sku": f"P-{i}", "name": f"Part {i}"} for i in range(15)]
+    asked = {"query": "bolts", "top_k": 5}
+    lookup = DifyEvent("node_finished", {"id": "t", "node_id": "parts", "node_type": "tool", "title": "Parts lookup",
+                                         "status": "succeeded", "created_at": 1, "inputs": asked,
+                                         "outputs": {"text": "", "json": records}}, "r")  # fmt: skip
+    skus = [record["sku"] for record in records]
+    (finding,) = findings(_iteration_after(lookup, skus, [f"{sku}: in stock" for sku in skus]), KEY)
+    evidence = finding.evidence
+    assert (evidence["asked_by"], evidence["parameter"], evidence["asked"], evidence["returned"]) == (
+        "Parts lookup",
+        "top_k",
+        5,
+        15,
+    )

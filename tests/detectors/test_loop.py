@@ -53,15 +53,33 @@ def test_a_stuck_loop_is_found_though_a_real_models_latency_differs_every_call()
     assert len(findings(spans, "dify_iteration_escape")) == 1  # identical rounds, usage aside
 
 
-def test_a_poll_loop_progressing_only_in_the_counter_it_writes_is_fine() -> None:
-    def poll(i: int) -> list[dict[str, object]]:
-        return [{"node_id": "status", "node_type": "http-request", "inputs": {"url": "http://carrier/PN1"},
-                 "outputs": {"status_code": 200, "body": "pending"}},
-                {"node_id": "count", "node_type": "assigner", "inputs": {"polls": i}, "outputs": {},
-                 "process_data": {"polls": i + 1}}]  # fmt: skip
+def _poll(i: int, status: str = "pending") -> list[dict[str, object]]:
+    """A poll loop's round `i`: the carrier's status, and the count of polls written."""
+    return [{"node_id": "status", "node_type": "http-request", "inputs": {"url": "http://carrier/PN1"},
+             "outputs": {"status_code": 200, "body": status}},
+            {"node_id": "count", "node_type": "assigner", "inputs": {"polls": i}, "outputs": {},
+             "process_data": {"polls": i + 1, "__updated_variables": [{"name": "polls", "new_value": i + 1}]}},
+            ]  # fmt: skip
 
-    spans = _loop_of_rounds([poll(i) for i in range(5)])
+
+def test_a_poll_loop_progressing_only_in_the_counter_it_writes_is_fine() -> None:
+    spans = _loop_of_rounds([_poll(i) for i in range(5)])  # it broke out: the status it waited for came
     assert findings(spans, "loop") == [] and findings(spans, "dify_iteration_escape") == []
+
+
+def test_a_loop_out_of_rounds_that_only_counted_is_stuck() -> None:
+    """Every round polled the same status and only its counter moved, until the loop ran out of rounds."""
+    spans = _loop_of_rounds([_poll(i) for i in range(6)], limit=6, reason="loop_completed")
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["rule"] == "a loop out of rounds repeating its last rounds but for a counter"
+    assert finding.evidence["repeats"] == 6 and "pending" in finding.evidence["last_round_outputs"]
+    # Out of rounds, but the status moved on (progress a counter does not make): not stuck.
+    statuses = ["booked", "picked up", "in transit", "at hub", "out", "near"]
+    moving = [_poll(i, status) for i, status in enumerate(statuses)]
+    assert findings(_loop_of_rounds(moving, limit=6, reason="loop_completed"), "loop") == []
+    # A counter stepping by more than one per round is no count of rounds.
+    skipping = _loop_of_rounds([_poll(2 * i) for i in range(6)], limit=6, reason="loop_completed")
+    assert findings(skipping, "loop") == []
 
 
 def test_an_iteration_working_one_item_again_and_again_over_a_multiplied_list() -> None:

@@ -93,6 +93,9 @@ _DEFAULT2 = {
     ("leave_token_in_reply", "dify_variable_leak"),
     ("refine_stuck", "dify_iteration_escape"),
     ("refine_stuck", "loop"),
+    # session 20: 24 rounds where the search was asked for 3 (limit=3 in its request; by both ways in: 8 times the
+    # app's most rounds, its results only 3 distinct)
+    ("research_limit_ignored", "dify_iteration_escape"),
     ("support_other_model", "cost"),
     ("trip_runaway_answer", "cost"),
     ("visa_huge_prompt", "context_overflow"),
@@ -123,12 +126,13 @@ MEASURED = {
 # was retrieved, obeyed or not), so it stays a finding (dify_rag_poisoning, blind).
 FALSE_ALARMS = {("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")}}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
-# loop's `completed_reason`, an iteration's input list. (The classifier's prompt is not exported either; its class
-# names are those the node picked before, since session 20.)
+# loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
+# exported either; its class names are those the node picked before, since session 20.)
 RULES_THE_EXPORT_CANNOT_FIRE = {
     ("review_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("refine_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
+    ("research_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # its request
 }
 
 
