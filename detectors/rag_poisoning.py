@@ -111,7 +111,8 @@ _CALLED = (
     rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
     # Chinese "to the AI", Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
-    rf"|(?:致|给)\s*{_MODEL}|{_MODEL}\s*\w{{0,6}}에게|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
+    rf"|(?:致|给)\s*{_MODEL}|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*\w{{0,6}}에게"
+    rf"|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
 )
 # What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
 _MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
