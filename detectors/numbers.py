@@ -297,6 +297,51 @@ def word_durations(text: str) -> set[float]:
     return found
 
 
+# Units a text converts between, by the words written right after or before a number (English, German, Spanish,
+# French, Italian, Dutch, Swahili), each to the unit it converts from and the factor: "57 km" is "35 miles".
+_CONVERTS = {
+    "mi": ("km", 0.621371), "lb": ("kg", 2.20462), "ft": ("m", 3.28084), "in": ("cm", 0.393701),
+    "gal": ("l", 0.264172), "km": ("mi", 1.609344), "kg": ("lb", 0.453592), "m": ("ft", 0.3048),
+    "cm": ("in", 2.54), "l": ("gal", 3.785412),
+}  # fmt: skip
+_UNIT_WORDS = {
+    "mi": "mi miles mile maili meilen meile millas milla milles mille miglia miglio mijl mijlen",
+    "km": "km kilometres kilometre kilometers kilometer kilómetros kilómetro kilomètres kilomètre chilometri kilomita",
+    "lb": "lb lbs pounds pound pfund libras libra livres livre",
+    "kg": "kg kilograms kilogram kilogramm kilogramos kilogrammes kilo kilos",
+    "ft": "ft feet foot fuß fuss pies pie pieds piedi voet",
+    "m": "m metres metre meters meter metros metro mètres mètre metri mita",
+    "in": "inches inch zoll pulgadas pulgada pouces pouce pollici duim",
+    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri",
+    "gal": "gal gallons gallon galones galón gallonen",
+    "l": "l litres litre liters liter liter litros litro lita",
+}
+_UNIT = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
+_MEASURE = re.compile(r"(?<![\w.,])(?:([^\W\d_]{1,12})\.?\s?)?(\d[\d.,]*)(?:\s?([^\W\d_]{1,12})\b)?")
+
+
+def converted(text: str) -> dict[str, set[float]]:
+    """A text's numbers by the unit of length, weight or volume written right after or before them (the word
+    after first): "57 km", "km 57", "maili 35" (Swahili writes the unit first)."""
+    found: dict[str, set[float]] = {}
+    for measure in _MEASURE.finditer(text):
+        before, number, after = measure.groups()
+        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
+        if unit:
+            found.setdefault(unit, set()).update(float(r) for r in readings(number))
+    return found
+
+
+def conversions(text: str) -> Iterator[tuple[str, str, float]]:
+    """Each number of `text` written with a unit it may be converted into, the unit it converts from and the
+    factor."""
+    for measure in _MEASURE.finditer(text):
+        before, number, after = measure.groups()
+        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
+        if unit:
+            yield number, *_CONVERTS[unit]
+
+
 def dates(text: str) -> Iterator[tuple[datetime.date, tuple[str, ...]]]:
     """Each calendar date `text` writes (2026-10-06, 06.10.2026, 2026年10月6日, October 6, 2026, 6 octobre 2026)
     with its numbers as written."""

@@ -581,3 +581,17 @@ def test_a_date_moved_by_a_duration_written_in_words() -> None:
             inputs={"sys.query": question},
         )
         assert bool(findings(spans, "hallucination")) == fires, answer  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("The trail is 42 km long, about 26 miles.", False),
+        ("Njia ina urefu wa km 42 (takriban maili 26).", False),
+        ("The summit hut sits at 2,150 m (about 7,054 ft).", False),
+        ("The trail is 42 km long, about 31 miles.", True),
+    ],
+)
+def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fires: bool) -> None:
+    document = "Crater trail: 42 km from the gate to the rim. Summit hut at 2,150 m."
+    assert bool(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
