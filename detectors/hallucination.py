@@ -7,8 +7,11 @@ when its value appears anywhere in the LLM's prompt, the run's inputs or the ret
 with either decimal separator ("14,90" and "14.90"), with thousands separators or without, as a number word
 ("fourteen", "catorce", "十四"), converted between time units ("2 years" as "24 months") or rounded
 ("437,000", "0.44 million" for 437,303.42); or when it is computed from them (two numbers and more: a sum, a
-difference, a multiple by a count the answer states, a share per unit or a percentage, a worked example at a
-source's rate, and a fed JSON table's totals, averages, shares and quotients: `json_figures`). Single digits
+difference, a multiple by a count the answer or the question states, a share per unit or a percentage, a
+worked example at a source's rate, a working the answer shows, a rate times a quantity of what it is per, a
+value less or more a source's percentage, a date moved by a stated duration, a length, weight or volume
+converted from a source's unit, and a fed JSON table's totals,
+averages, shares and quotients: `json_figures`). Single digits
 are checked as quantities ("6 seconds", "8%", "7小时") against the sources' numbers, and as counts ("5 saunas")
 against the sources' count of the same thing.
 """
@@ -16,13 +19,15 @@ against the sources' count of the same thing.
 from __future__ import annotations
 
 import bisect
+import datetime
 import itertools
+import math
 import re
 from collections.abc import Iterator
 
 from pydantic import Field
 
-from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id
+from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id, user_query
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
     MEASURES,
@@ -31,15 +36,23 @@ from detectors.numbers import (
     all_values,
     by_unit,
     claims,
+    conversions,
+    converted,
     counts,
+    dates,
+    labelled,
     measured,
     numbers,
     plain,
     quantities,
+    quantities_of,
+    rates,
     readings,
     scale_of,
     source_values,
+    word_durations,
     words,
+    workings,
 )
 
 KEY = "hallucination"
@@ -49,6 +62,8 @@ _CODE = re.compile(
     r"\s*(?:```|(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|ALTER)\s|select\s[^.]*\sfrom\s|import\s"
     r"|from\s\S+\simport\s|def\s\w+\(|function\s|const\s\w+\s=|#include|<\?php)"
 )
+# A record's code: capitals, a dash, digits ("RE-5521", "SC-2026-004512").
+_RECORD_CODE = re.compile(r"\b[A-Z]{1,4}-\d[\d-]*")
 # Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
@@ -57,7 +72,11 @@ class Config(DetectorConfig):
     # Off by default (issue 25: over 1 % of clean held-out runs flagged ships disabled). Session 18 read what made
     # held-out 5's and 6's clean answers look unsupported (counts written as words, currencies written first,
     # times of day and durations in other notations, phone numbers and links) and no corpus it read had a clean
-    # run flagged; held-out 7, scored untouched after, had 12.6 % (docs/detectors.md). `enabled: true` turns it on.
+    # run flagged; held-out 7, scored untouched after, had 12.6 % (docs/detectors.md). Session 20 read the figures
+    # right answers work out (a working shown, a rate times a quantity, a share off, a date moved, a unit
+    # converted): held-out 7 0.2 %, 8 1.5 %, every other corpus 0; the second real recording still has 2 clean
+    # answers stating figures in no source of their run (true in the world, from no retrieved document).
+    # `enabled: true` turns it on.
     enabled: bool = False
     # Fire at this many unsupported numbers in one answer.
     min_unsupported: int = Field(default=1, ge=1)
@@ -75,14 +94,23 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     twentieth of the larger at least: 7950 EUR is not 7951 EUR - 1 EUR), a multiple by one of `factors` (the
     counts the answer states), a share per unit (counting the same, divided by a count up to 100: a
     number of the sources or the answer that is not a duration, money or a percentage), a sum of one and a
-    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250), or, as a percentage,
-    one value's share of another counting the same ("12 of 40 seats"; 90 days are not
-    25 % of 12 months); to the precision the answer writes it."""
+    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, or,
+    as a percentage, one value's share of another counting the same ("12 of 40 seats"; 90 days are not
+    25 % of 12 months), or a source's percentage of a value, or the value less or more it (230.41 EUR after a
+    10 % discount: 207.37; plus 19 % VAT; a 5 % fee on 47,800: 2,390); to the precision the answer writes it."""
     value = float(reading)
     decimals = len(reading.partition(".")[2])
     tolerance = 0.5 * 10**-decimals if decimals else 1e-6
     if any(round(value / factor, 6) in values for factor in factors):
         return True
+    for rate in units.get("%", ()):
+        if 0 < rate < 100 and any(
+            abs(a * (1 - rate / 100) - value) <= tolerance
+            or abs(a * (1 + rate / 100) - value) <= tolerance
+            or abs(a * rate / 100 - value) <= tolerance
+            for a in values
+        ):
+            return True
     scale = TIME_UNITS.get(unit)
     same = units.get("time" if scale else unit, set()) if unit else set()
     value = round(value * (scale or 1), 6)
@@ -95,6 +123,10 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
         if c in same and 0 < a >= 0.05 * c:
             return True
         if b in multiples and multiples[b] != a and b >= 0.05 * a:  # value = a + factor x b ("2,900 + 3 x 450")
+            return True
+    for product, b in multiples.items():  # value = f x a + g x b ("4 adults at 12,000 and 3 youths at 6,000")
+        rest = round(value - product, 6)
+        if rest > 0 and rest in multiples and multiples[rest] != b:
             return True
     counts = set().union(*(found for counted, found in units.items() if counted not in MEASURES and counted != "time"))
     divisors = [d for d in counts | factors if 2 <= d <= 100 and d == int(d)]
@@ -130,7 +162,8 @@ def _rounds(trace: Trace) -> str:
 
 def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
     """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
-    user's question, or of `data`, that the question does not hold."""
+    user's question, or of `data`, that the question does not hold. In a run input a record's code ("RE-5521")
+    names what the user asks about: its number is no figure fed (a node's output in the prompt is data)."""
     root = trace.root
     inputs = json_attr(root, "input.value") if root is not None else None
     fed = set().union(*(source_values(output) for output in data))
@@ -140,7 +173,7 @@ def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
             if key in QUERY_KEYS:
                 asked |= source_values(str(value))
             elif not key.startswith("sys."):
-                fed |= source_values(str(value))
+                fed |= source_values(_RECORD_CODE.sub(" ", str(value)))
     fed -= asked
     return bool(fed) and not fed.isdisjoint(source_values(prompt))
 
@@ -189,15 +222,102 @@ def _rounded(number: str, scale: float, values: tuple[float, ...], least: int = 
     return False
 
 
-def _worked_example(unsupported: set[str], rates: set[float]) -> set[str]:
-    """Pairs of `unsupported` numbers where one is a source's percentage of the other: an example the answer
-    works ("on EUR 10,000 that is EUR 275 a year" at 2.75 %; "on a 250,000 home, 200,000" at 80 %)."""
-    values = {(n, float(r)) for n in unsupported for r in readings(n)}
+def _worked_example(unsupported: set[str], rates: set[float], stated: set[str]) -> set[str]:
+    """The numbers of `unsupported` in pairs of the answer's numbers (`stated`) where one is a source's
+    percentage of the other: an example the answer works ("on EUR 10,000 that is EUR 275 a year" at 2.75 %;
+    "on a 250,000 home, 200,000" at 80 %; "25% of the remaining 6,000, so 1,500", whatever else 1,500 is)."""
+    values = {(n, float(r)) for n in stated | unsupported for r in readings(n)}
     worked: set[str] = set()
     for (base, whole), (part, amount) in itertools.permutations(values, 2):
-        if base != part and any(abs(whole * rate / 100 - amount) <= 0.01 * amount for rate in rates if 0 < rate < 100):
+        if base == part or (base not in unsupported and part not in unsupported):
+            continue
+        if any(abs(whole * rate / 100 - amount) <= 0.01 * amount for rate in rates if 0 < rate < 100):
             worked.update((base, part))
-    return worked
+    return worked & unsupported
+
+
+def _worked_out(answer: str, values: set[float], percentages: set[float]) -> dict[float, set[str]]:
+    """What the answer works out from the sources' `values`, each result with the terms it took: a working it
+    shows ("EUR 198.00 (5 x 11 x 3.60)" for 5 nights of an 11 m boat at EUR 3.60), a rate times a quantity of
+    what it is per ("EUR 1.79 per litre", "150 litres"), a quantity in a currency divided by a rate in it per
+    another ("3000 GBP" at "0.842 GBP per EUR": 3562.95 EUR; times it gives GBP squared per EUR, nothing), and
+    each of these less or more one of the sources' `percentages` ("10 % off")."""
+
+    def sourced(token: str) -> list[float]:
+        return [float(r) for r in readings(token) if round(float(r), 6) in values]
+
+    results: dict[float, set[str]] = {}
+    for multiplies, terms in workings(answer):
+        options = [sourced(term) for term in terms]
+        if all(options) and len(terms) <= 6:
+            for combo in itertools.product(*options):
+                results.setdefault(round(math.prod(combo) if multiplies else sum(combo), 6), set()).update(terms)
+    quantities = list(quantities_of(answer))
+    for rate, currency, per in rates(answer):
+        for quantity, unit in quantities:
+            if unit == per or (currency and unit == currency):
+                for a, b in itertools.product(sourced(rate), sourced(quantity)):
+                    if a:
+                        results.setdefault(round(a * b if unit == per else b / a, 6), set()).update((rate, quantity))
+    for value, taken in list(results.items()):
+        for share in percentages:
+            if 0 < share < 100:
+                for sign in (-1, 1):
+                    results.setdefault(round(value * (1 + sign * share / 100), 6), set()).update(taken)
+    return results
+
+
+def _shifted(answer: str, unsupported: set[str], sources: list[str], durations: set[float]) -> set[str]:
+    """The numbers of `unsupported` in a date the answer writes that is a source's date moved by one of
+    `durations` (days), on to the Monday when it falls on a weekend: "10 days before the hearing on October 6,
+    2026" is September 26, 2026; two weeks after 22.11.2026 is a Sunday, so 07.12.2026."""
+    written = [(date, tokens) for date, tokens in dates(answer) if not unsupported.isdisjoint(tokens)]
+    if not written:
+        return set()
+    known = {date for source in sources for date, _ in dates(source)}
+    steps = {int(d) for d in durations if d == int(d) and 0 < d <= 366}
+    shifted: set[str] = set()
+    for date, tokens in written:
+        for source_date in known:
+            gap = abs((date - source_date).days)
+            weekend = {step + 7 - (source_date + datetime.timedelta(step)).weekday() for step in steps}
+            if gap in steps or (date > source_date and date.weekday() == 0 and gap in weekend):
+                shifted.update(tokens)
+    return shifted
+
+
+def _converted(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
+    """The numbers of `unsupported` written with a unit of length, weight or volume that are a source's value in
+    the unit they convert from ("57 km" and "maili 35", "about 35 miles"), to the precision they are written."""
+    wanted = [(number, unit, factor) for number, unit, factor in conversions(answer) if number in unsupported]
+    if not wanted:
+        return set()
+    known: dict[str, set[float]] = {}
+    for source in sources:
+        for unit, found in converted(source).items():
+            known.setdefault(unit, set()).update(found)
+    return {
+        number
+        for number, unit, factor in wanted
+        if any(
+            abs(float(r) - v * factor) <= _precision(r) + 1e-9 for r in readings(number) for v in known.get(unit, ())
+        )
+    }
+
+
+def _operands(answer: str, sources: list[str]) -> set[str]:
+    """The terms of what the answer works out from its sources (`_worked_out`) and states: "4 nights x 10.4 m
+    x 4.05 EUR = 168.48 EUR" takes its 4 nights from the question, whatever the sources count."""
+    values = set().union(*(all_values(source) for source in sources))
+    percentages = set().union(*(by_unit(source).get("%", set()) for source in sources))
+    results = _worked_out(answer, values, percentages)
+    stated = [number for number, _ in measured(answer)]
+    return set().union(*(terms for result, terms in results.items() if any(_gives({result: terms}, n) for n in stated)))
+
+
+def _gives(results: dict[float, set[str]], number: str) -> bool:
+    """Whether `number` is one of `results` to the precision it is written to."""
+    return any(abs(float(r) - result) <= _precision(r) + 1e-9 for r in readings(number) for result in results)
 
 
 def _restated(unsupported: set[str], claims: dict[str, str]) -> set[str]:
@@ -217,15 +337,28 @@ def _restated(unsupported: set[str], claims: dict[str, str]) -> set[str]:
 
 
 def _unsupported(
-    answer: str, claimed: set[str], stated: set[str], counted: dict[str, set[str]], sources: list[str]
+    answer: str,
+    claimed: set[str],
+    stated: set[str],
+    counted: dict[str, set[str]],
+    sources: list[str],
+    question: str = "",
 ) -> tuple[set[str], dict[str, dict[str, list[str]]]]:
     """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
     values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
-        # Counts the answer states ("two appliances", "4 servings"), not quantities ("3 days", "5 EUR").
+        # Counts the answer or the user's question states ("two appliances", "4 servings"; how many they ask for:
+        # "38 students", "어른 4명", 4 adults), not quantities ("3 days", "5 EUR") nor dates.
         factors = {float(SMALL_WORDS[word]) for word in words(answer) & SMALL_WORDS.keys()}
+        factors |= {
+            value
+            for token, unit in measured(question)
+            if unit and unit not in MEASURES
+            for value in map(float, readings(token))
+            if value == int(value) and value <= 100
+        }
         factors = {
             f for f in factors | {float(t) for t, u in claims.items() if len(t) == 1 and u not in MEASURES} if f >= 2
         }
@@ -239,7 +372,12 @@ def _unsupported(
             if not any(computed(r, claims.get(n, ""), values, units, factors) for r in readings(n))
         }
         unsupported = _off_tables(unsupported, claims, sources)
-        unsupported -= _worked_example(unsupported, units.get("%", set()))
+        unsupported -= _worked_example(unsupported, units.get("%", set()), numbers(answer))
+        results = _worked_out(answer, values, units.get("%", set()))
+        unsupported = {n for n in unsupported if not _gives(results, n)}
+        durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
+        unsupported -= _shifted(answer, unsupported, sources, durations)
+        unsupported -= _converted(answer, unsupported, sources)
         unsupported -= _restated(unsupported, claims)
     stated = {d for d in stated if float(d) not in values}
     if unsupported or stated:  # rounded from a source's value, or from a table's figure to 3 digits at least
@@ -259,11 +397,19 @@ def _unsupported(
     miscounted: dict[str, dict[str, list[str]]] = {}
     if counted:  # counts of a thing the sources count otherwise
         there: dict[str, set[str]] = {}
+        labels: dict[str, set[str]] = {}  # digits a line labelled by the thing states ("Days left: 5")
         for source in sources:
             for thing, digits in counts(source).items():
                 there.setdefault(thing, set()).update(digits)
+            for thing, digits in labelled(source).items():
+                labels.setdefault(thing, set()).update(digits)
+        operands: set[str] | None = None  # the terms of what the answer works out right (read once needed)
         for thing, digits in counted.items():
-            if thing in there and not digits <= there[thing]:
+            if thing in there and not digits <= there[thing] | labels.get(thing, set()):
+                if operands is None:
+                    operands = _operands(answer, sources)
+                if digits - operands <= there[thing] | labels.get(thing, set()):
+                    continue
                 miscounted[thing] = {"answer": sorted(digits), "sources": sorted(there[thing])}
     miscounted_digits = {d for c in miscounted.values() for d in c["answer"]}
     unsupported.update(d for d in stated if d not in miscounted_digits)
@@ -322,7 +468,8 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             sources = [documents, inputs, prompt, *outputs, rounds]
-            unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources)
+            question = (user_query(root) or "") if root is not None else ""
+            unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (number words and units in Cyrillic, Greek and other scripts look like Latin letters)
+# ruff: noqa: RUF001, RUF003  (number words, units and signs in Cyrillic, Greek and other scripts look like Latin)
 """Numbers as a text writes them, for `hallucination`: which numbers a text states (digits in the notations of
 the languages read, with their separators and spaces; number words; Chinese and Japanese numerals), the
 values each can stand for, what each counts (a time unit, money, a percentage, the next word), the
@@ -7,7 +7,9 @@ single-digit counts and quantities, and every value a source states (durations i
 
 from __future__ import annotations
 
+import datetime
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -60,8 +62,8 @@ SMALL_WORDS = {
     for value, words in {
         1: "one uno una eins ein eine un une",
         2: "two dos zwei deux both beide beiden ambos ambas dois duas due entrambi entrambe twee två båda bägge to "
-           "begge dwa dwie oba obie obaj dva dvě obě iki два две оба обе обидва обидві δύο dua keduanya mbili दो दोनों "
-           "اثنان اثنين كلا שניים שתיים",
+           "begge dwa dwie dwóch oba obie obaj dva dvě obě iki два две оба обе обидва обидві δύο dua keduanya mbili "
+           "दो दोनों اثنان اثنين كلا שניים שתיים",
         3: "three tres drei trois três tre drie trzy tři üç три τρία τρεις tiga tatu तीन ثلاثة שלוש שלושה",
         4: "four cuatro vier quatre quatro quattro fyra fire cztery čtyři dört четыре чотири τέσσερα τέσσερις empat "
            "nne चार أربعة ארבע ארבעה",
@@ -143,7 +145,8 @@ _CURRENCY = (
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
 _MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
 _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
-_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[A-Za-z]{2,}|[^\W\d_]{2,})")  # "481kcalです": kcal
+# "481kcalです": kcal; a Chinese, Japanese or Korean counter is one character ("4位", "4명").
+_NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]|[A-Za-z]{2,}|[^\W\d_]{2,})")
 # The units a single digit is a quantity in, a fact however small ("6 Sekunden", "8%", "7小时", "€5").
 MEASURES = {*TIME_UNITS, "money", "%"}
 # Scale words after a number ("1.1 million", "1,1 Mio.", "110万"): English, Spanish, German, French, Portuguese,
@@ -212,6 +215,150 @@ def readings(number: str) -> frozenset[str]:
     return frozenset(values)
 
 
+# Working an answer shows: numbers (a currency or a unit before or after each) joined by one operator, times or
+# plus ("5 × 11 × 3.60", "2 νύχτες × 9,2 μ. × 2,80 €", "EUR 120 + EUR 35").
+_TERM = r"(?:(?:[€$£¥₹₩]|[A-Z]{2,3}\.?)\s?)?\d[\d.,]*(?:\s?(?:[^\W\d_]{1,12}\.?|[€$£¥₹₩%]))?"
+_WORKING = re.compile(rf"{_TERM}(?:\s?[×x*·✕+]\s?{_TERM})+")
+_OPERATORS = re.compile(r"(?<=[\s\d.€$£¥₹₩%])[×x*·✕+](?=[\s\d€$£¥₹₩A-Z])")
+
+
+def workings(text: str) -> Iterator[tuple[bool, list[str]]]:
+    """Each working `text` shows: whether it multiplies (else it adds), and its numbers as written."""
+    if not any(sign in text for sign in "×x*·✕+"):
+        return
+    for working in _WORKING.finditer(text):
+        signs = set(_OPERATORS.findall(working.group(0)))
+        terms = [token for token, _, _ in _found(working.group(0))]
+        if len(signs) == 1 and len(terms) >= 2:
+            yield signs != {"+"}, terms
+
+
+# A rate: a number (a currency or unit after it) per a unit: "EUR 1.79 per litre", "1,96 €/λίτρο", "0.842 GBP per
+# EUR", "3 € je Stunde", "2,5 € ανά ώρα".
+_RATE = re.compile(
+    r"(?<![\w.,])(\d[\d.,]*)\s?([€$£¥₹₩]|[A-Z]{3}\b)?\s?"
+    r"(?:/|(?<![^\W\d_])(?:per|pro|por|par|je|ανά|за|a)\s)\s?([^\W\d_]{2,})"
+)
+# A quantity: a number and the word after it ("150 litres", "260 λίτρα", "3000 GBP").
+_QUANTITY = re.compile(r"(?<![\w.,])(\d[\d.,]*)\s?([^\W\d_]{2,})")
+
+
+def _dimension(word: str) -> str:
+    """A unit as rates and quantities are matched: its first four letters, accents dropped ("litre", "litres";
+    "λίτρο", "λίτρα")."""
+    return _thing(word)[:4]
+
+
+def rates(text: str) -> Iterator[tuple[str, str, str]]:
+    """Each rate `text` states: the number as written, the currency written after it (its code or sign, or ""),
+    and the unit it is per."""
+    for rate in _RATE.finditer(text):
+        yield rate.group(1), _dimension(rate.group(2) or ""), _dimension(rate.group(3))
+
+
+def quantities_of(text: str) -> Iterator[tuple[str, str]]:
+    """Each number of `text` with the unit written after it (`_dimension`)."""
+    for quantity in _QUANTITY.finditer(text):
+        yield quantity.group(1), _dimension(quantity.group(2))
+
+
+# Month names by their first three letters (English, German, Spanish, Portuguese, Italian, Dutch) or whole
+# (French, Polish in the genitive a date writes).
+_MONTHS = {
+    **{name: i for i, names in enumerate(
+        ["jan ene gen", "feb fev", "mar mär maa", "apr abr", "may mai mag mei", "jun giu", "jul lug",
+         "aug ago", "sep set", "oct okt ott out", "nov", "dec dez dic"], 1) for name in names.split()},
+    **{name: i for i, names in enumerate(
+        ["janvier stycznia", "février lutego", "mars marca", "avril kwietnia", "maja", "juin czerwca",
+         "juillet lipca", "août sierpnia", "septembre września", "octobre października", "novembre listopada",
+         "décembre grudnia"], 1) for name in names.split()},
+}  # fmt: skip
+_DATE = re.compile(
+    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?!\d)"
+    r"|(?<![\d.])(?P<nd>\d{1,2})[./](?P<nm>\d{1,2})[./](?P<ny>\d{4})"
+    r"|(?P<cy>\d{4})\s?[年년]\s?(?P<cm>\d{1,2})\s?[月월]\s?(?P<cd>\d{1,2})\s?[日일]"
+    r"|(?P<wm>[^\W\d_]{3,12})\.?\s(?P<wd>\d{1,2})(?:st|nd|rd|th)?,?\s(?P<wy>\d{4})"
+    r"|(?<!\d)(?P<vd>\d{1,2})\.?\s(?:de\s)?(?P<vm>[^\W\d_]{3,12})\.?\s(?:de\s)?(?P<vy>\d{4})"
+)
+
+
+_SMALL_WORD = re.compile(
+    r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, SMALL_WORDS), key=len, reverse=True)) + r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def word_durations(text: str) -> set[float]:
+    """The durations `text` writes with a number word, in days: "dwóch tygodni" is 14, "three weeks" 21."""
+    found: set[float] = set()
+    for word in _SMALL_WORD.finditer(text):
+        if (time := _TIME.match(text, word.end())) and time.lastgroup:
+            found.add(SMALL_WORDS[word.group(1).lower()] * TIME_UNITS[time.lastgroup])
+    return found
+
+
+# Units a text converts between, by the words written right after or before a number (English, German, Spanish,
+# French, Italian, Dutch, Swahili), each to the unit it converts from and the factor: "57 km" is "35 miles".
+_CONVERTS = {
+    "mi": ("km", 0.621371), "lb": ("kg", 2.20462), "ft": ("m", 3.28084), "in": ("cm", 0.393701),
+    "gal": ("l", 0.264172), "km": ("mi", 1.609344), "kg": ("lb", 0.453592), "m": ("ft", 0.3048),
+    "cm": ("in", 2.54), "l": ("gal", 3.785412),
+}  # fmt: skip
+_UNIT_WORDS = {
+    "mi": "mi miles mile maili meilen meile millas milla milles mille miglia miglio mijl mijlen",
+    "km": "km kilometres kilometre kilometers kilometer kilómetros kilómetro kilomètres kilomètre chilometri kilomita",
+    "lb": "lb lbs pounds pound pfund libras libra livres livre",
+    "kg": "kg kilograms kilogram kilogramm kilogramos kilogrammes kilo kilos",
+    "ft": "ft feet foot fuß fuss pies pie pieds piedi voet",
+    "m": "m metres metre meters meter metros metro mètres mètre metri mita",
+    "in": "inches inch zoll pulgadas pulgada pouces pouce pollici duim",
+    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri",
+    "gal": "gal gallons gallon galones galón gallonen",
+    "l": "l litres litre liters liter liter litros litro lita",
+}
+_UNIT = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
+_MEASURE = re.compile(r"(?<![\w.,])(?:([^\W\d_]{1,12})\.?\s?)?(\d[\d.,]*)(?:\s?([^\W\d_]{1,12})\b)?")
+
+
+def converted(text: str) -> dict[str, set[float]]:
+    """A text's numbers by the unit of length, weight or volume written right after or before them (the word
+    after first): "57 km", "km 57", "maili 35" (Swahili writes the unit first)."""
+    found: dict[str, set[float]] = {}
+    for measure in _MEASURE.finditer(text):
+        before, number, after = measure.groups()
+        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
+        if unit:
+            found.setdefault(unit, set()).update(float(r) for r in readings(number))
+    return found
+
+
+def conversions(text: str) -> Iterator[tuple[str, str, float]]:
+    """Each number of `text` written with a unit it may be converted into, the unit it converts from and the
+    factor."""
+    for measure in _MEASURE.finditer(text):
+        before, number, after = measure.groups()
+        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
+        if unit:
+            yield number, *_CONVERTS[unit]
+
+
+def dates(text: str) -> Iterator[tuple[datetime.date, tuple[str, ...]]]:
+    """Each calendar date `text` writes (2026-10-06, 06.10.2026, 2026年10月6日, October 6, 2026, 6 octobre 2026)
+    with its numbers as written."""
+    for found in _DATE.finditer(text):
+        groups = {key: value for key, value in found.groupdict().items() if value}
+        day, month, year = (next(v for k, v in groups.items() if k[1] == part) for part in "dmy")
+        if not month.isdigit():
+            word = month.lower()
+            month = str(_MONTHS.get(word) or _MONTHS.get(word[:3]) or "")
+            if not month:
+                continue
+        try:
+            yield datetime.date(int(year), int(month), int(day)), tuple(v for v in groups.values() if v.isdigit())
+        except ValueError:
+            continue
+
+
 def counts(text: str) -> dict[str, set[str]]:
     """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
     first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it. A time of day
@@ -223,7 +370,32 @@ def counts(text: str) -> dict[str, set[str]]:
             continue
         digits = {d for d in (low, high) if d and d != "1"}  # "1人分", "per 1 person": the unit, not a count
         if digits:
-            found.setdefault(word.lower().removesuffix("s")[:5], set()).update(digits)
+            found.setdefault(_thing(word), set()).update(digits)
+    return found
+
+
+def _thing(word: str) -> str:
+    """What a word counts, as counts and units are keyed: lower-cased, without accents (a question typed
+    "νυχτες" counts the answer's "νύχτες"), a plural "s" dropped, its first five letters."""
+    word = word.lower()
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    return word.removesuffix("s")[:5]
+
+
+# A short line opening with a word, the label of what its figures are: "Days left before: 7, after: 5".
+_LABEL_LINE = re.compile(r"(?m)^[^\S\n]*[-*•|#>]*[^\S\n]*([^\W\d_]{2,})([^\n]{0,100})$")
+_DIGIT_ALONE = re.compile(r"(?<![\w.,])\d(?!\w|[.,]\d)")
+
+
+def labelled(text: str) -> dict[str, set[str]]:
+    """The single digits of `text`'s short lines by the word each line opens with (its label, lower-cased, a
+    plural "s" dropped, its first five letters, as `counts` keys them): "Days left before: 7, after: 5" states
+    7 and 5 days."""
+    found: dict[str, set[str]] = {}
+    for line in _LABEL_LINE.finditer(text):
+        if digits := set(_DIGIT_ALONE.findall(line.group(2))):
+            found.setdefault(_thing(line.group(1)), set()).update(digits)
     return found
 
 
@@ -237,7 +409,7 @@ def _unit(text: str, start: int, end: int) -> str:
     if _SHARE.match(text, end):
         return "%"
     word = _NEXT_WORD.match(text, end)
-    return word.group(1).lower().removesuffix("s")[:5] if word else ""
+    return _thing(word.group(1)) if word else ""
 
 
 @lru_cache(maxsize=1024)

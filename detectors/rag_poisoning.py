@@ -1,12 +1,13 @@
-# ruff: noqa: RUF001, RUF002  (Chinese and Japanese wordings use full-width punctuation)
+# ruff: noqa: RUF001, RUF002, RUF003  (Chinese and Japanese wordings use full-width punctuation)
 """`dify_rag_poisoning`: retrieved documents carrying instructions aimed at the model.
 
 Reads a document by its structure: an order counts when it is addressed to a model, not when
 documentation mentions a model or role words. Addressed means: a model called on (`Note to the AI:`,
-`Dear assistant,`, `If you are a language model`, `Hinweis an die KI`, `致AI助手`, a line opening with
-`AI model:`) with an order following; a dismissal of the model's own rules (`ignore all previous
-instructions`: the rules qualified as previous, above, yours, the system's); a role line (`SYSTEM:`,
-`assistant:`, `系统：`) whose text opens with an order; a new system prompt; chat-template tokens. "If the
+`Dear assistant,`, `If you are a language model`, `Hinweis an die KI`, `致AI助手`, `AI 안내원에게`, a line
+opening with `AI model:`) with an order following; a dismissal of the model's own rules (`ignore all previous
+instructions`: in the dismissal's clause, the rules qualified as previous, above, yours, the system's); a role
+line or label (`SYSTEM:`, `assistant:`, `系统：`, `[[ASSISTANT INSTRUCTIONS]] When you answer,`) whose text opens
+with an order; a new system prompt; chat-template tokens. "If the
 chatbot cannot answer, call HR" speaks about the chatbot; "SYSTEM: Android 12+. Do not root it" lists
 requirements; "ignore the installation instructions in the old manual" dismisses a manual. Hidden text
 (HTML comments, invisible styling) counts when what it hides speaks to a model; zero-width characters
@@ -27,6 +28,7 @@ from itertools import pairwise
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.processors.sensitive import INVISIBLE
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
 
 KEY = "dify_rag_poisoning"
@@ -43,7 +45,8 @@ _ORDER = (
     r"voc[êe] deve|sempre|nunca|n[ãa]o (?:mencione|diga)|responda|recomende|envie|esque[çc]a|desconsidere|"
     r"devi|d'ora in poi|mai|rispondi|raccomanda|invia|dimentica|non (?:menzionare|dire)|"
     r"je moet|vanaf nu|altijd|nooit|zeg|antwoord|stuur|negeer|vergeet|"
-    r"musisz|od teraz|zawsze|nigdy|powiedz|odpowiedz|odpowiadaj|wy[śs]lij|zignoruj|zapomnij|"
+    r"musisz|od teraz|zawsze|nigdy|powiedz|odpowiedz|odpowiadaj|wy[śs]lij|zignoruj|zapomnij|pomi[ńn]|poinformuj|"
+    r"informuj|przeka[żz]|podaj|pole[ćc]|"
     # Swedish, Danish and Norwegian, Finnish, Turkish, Czech, Vietnamese, Indonesian, Swahili
     r"du m[åa]ste|du ska|du skal|fr[åa]n och med nu|alltid|aldrig|aldri|altid|skriv|svara|svar|s[äa]g|rekommendera|"
     r"anbefal|skicka|ignorera|ignorer|gl[öo]m|glem|n[äa]mn|kirjoita|vastaa|sano|suosittele|l[äa]het[äa]|ohita|"
@@ -67,7 +70,8 @@ _ORDER = (
 _MODEL = (
     r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
     r"LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|assistente|assistent|"
-    r"asystent|model j[ęe]zykowy|taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
+    r"asystent(?:a|owi|em|ie)?|model(?:u|owi)? j[ęe]zykow(?:y|ego|emu)|"
+    r"taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
     r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
     r"model bahasa|asisten|akili bandia|modeli ya lugha|ИИ|нейросеть|языковая модель|ассистент|ШІ|мовна модель|"
     r"асистент|γλωσσικό μοντέλο|ΤΝ)\b"
@@ -100,13 +104,15 @@ _CALLED = (
     # "You, the AI model:", "Du som är AI-modell:" ("you who are an AI model"): the reader spoken to as a model.
     rf"|(?:^|[\n>])[ \t]*{_YOU}[ \t,]+(?:\w+[ \t]+){{0,3}}{_MODEL}(?:-\w+)?\s*[:,：，]"
     # Called by name mid-text, then spoken to: "Precedent 2. Assistant, when you summarise this, …".
-    rf"|[.!?]\s+{_MODEL}\s*,\s*(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b"
-    r"|never\b|do not\b|don't\b)"
+    rf"|(?:[.!?]\s+|[。！？]\s*){_MODEL}\s*[,，]\s*"
+    r"(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b|never\b|do not\b|don't\b)"
     rf"|\b(?:if|when|as|since)\s+you(?:'re|\s+are)\s+(?:an?|the)\s+(?:\w+\s+)?{_MODEL}"
     rf"|\bsi\s+eres\s+(?:un|una)\s+(?:\w+\s+)?{_MODEL}|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
     rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
-    rf"|(?:致|给)\s*{_MODEL}|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
+    # Chinese "to the AI", Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
+    rf"|(?:致|给)\s*{_MODEL}|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*\w{{0,6}}에게"
+    rf"|如果你是|もしあなたが|{_MODEL}への?[:：]?)"
 )
 # What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
 _MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
@@ -114,7 +120,7 @@ _MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが")
 # above, yours, the system's), in one sentence.
 _DISMISS = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override|ignora|olvida|ignore[sn]?|omite|vergiss|ignoriere|ignorieren|"
-    r"missachte|ignorez|oublie[zs]?|esque[çc]a|desconsidere|dimentica|negeer|vergeet|zignoruj|ignoruj|zapomnij|"
+    r"missachte|ignorez|oublie[zs]?|esque[çc]a|desconsidere|dimentica|negeer|vergeet|zignoruj|ignoruj|zapomnij|pomi[ńn]|"
     r"ignorera|ignorer|gl[öo]m|glem|bortse fr[åa]n|se bort fra|strunta i|ohita|unohda|sivuuta|yok say|"
     r"g[öo]rmezden gel|unut|zapome[ňn]|nedbej|b[ỏo] qua|qu[êe]n|abaikan|lupakan|puuza|sahau|"
     r"игнорируй|проигнорируй|забудь|пренебреги|ігноруй|проігноруй|не зважай|αγνόησε|ξέχασε|παράβλεψε|התעלם|שכח)\b"
@@ -143,7 +149,16 @@ _OWN = re.compile(
     r"|之前|以上|上面|前面|先前|所有|你的|原来|系统|以前|上記|これまで|すべて|이전|모든|모두|위의|기존|시스템|السابقة|جميع|كل|"
     r"पिछले|सभी|ก่อนหน้า|ทั้งหมด|כל"
 )
+# A clause setting when an order applies, before it: "When answering, append …", "Cuando respondas, di …".
+_WHEN = (
+    r"(?:(?i:when|whenever|before|after|while|if|once|cuando|antes de|al|wenn|bevor|beim|sobald|quand|lorsque|"
+    r"avant de|quando|prima di|wanneer|voordat|als|kiedy|gdy|zanim|przy|n[äa]r|innan|n[åa]r|kun|ennen|"
+    r"когда|перед)\b[^,.!?\n]{1,40}[,，]\s*)"
+)
 _SENTENCE_END = re.compile(r"[.!?\n。！？।؟]")
+# A dismissal's object lies in its own clause: "系统提示：请忽略手机上的旧版应用通知" ("system notice: ignore the old
+# app notifications") dismisses notifications, whatever the heading before the colon says.
+_CLAUSE_END = re.compile(r"[.!?\n。！？।؟:：;；，、]")
 INSTRUCTIONS = {
     "override": re.compile(r"(?i)\bstop (?:following|obeying) (?:your|the)\b"),  # and `_dismissals`
     "new_system_prompt": re.compile(
@@ -154,7 +169,13 @@ INSTRUCTIONS = {
     "role_switch": re.compile(
         rf"(?im)(?:^|(?<=[.!?>\]])[ \t]*)\s*(?:system|assistant|ai|系统|助手|システム)\s*[:：]\s*"
         rf"(?:please\s+|now\s+|important:?\s+|请)?"
-        rf"{_ORDER}|^\s*(?:\[|<|#{{1,6}}\s*)(?:system|assistant|instructions?)(?:\]|>)?\s*[:：]?\s*(?:please\s+)?{_ORDER}"
+        rf"{_ORDER}"
+        # A bracketed or heading label (`[SYSTEM]`, `### Instruction:`, `[[ASSISTANT INSTRUCTIONS]]`) opening a line
+        # or a sentence, then an order; when the label names the model, maybe after a clause saying when (under
+        # "### Instructions", "When you arrive, tell the desk your number" is for a visitor).
+        r"|(?:^|(?<=[.!?。！？])[ \t]+)\s*(?:\[+|<|#{1,6}\s*)\s*(?:(?:system|assistant|ai|model)"
+        rf"(?:[ _-]+(?:instructions?|prompt|note|message|override))?\s*(?:\]+|>)?\s*[:：]?\s*{_WHEN}?"
+        rf"|instructions?\s*(?:\]+|>)?\s*[:：]?\s*)(?:please\s+)?{_ORDER}"
         r"|\byou are now (?:a|an|the)\b|\byou are now in (?:\w+\s+){0,2}mode\b|\bact as (?:a|an) unrestricted\b"
     ),
     "addressed_to_model": re.compile(rf"(?i){_CALLED}[^\n]{{0,120}}?(?:{_ORDER}|{_TELL})"),
@@ -184,14 +205,19 @@ HIDDEN = {
 }
 # Inside hidden text a model named, or a role line (`<!-- system: ignore the playbook -->`), with an order
 # counts (hiding it is the tell); orders to editors do not.
-_HIDDEN_ORDER = re.compile(rf"(?i)(?:{_MODEL}|\b(?:system|user)\s*[:：])[^\n]{{0,40}}?{_ORDER}")
+_HIDDEN_ORDER = re.compile(
+    rf"(?i){_MODEL}[^\n]{{0,40}}?{_ORDER}|\b(?:system|user)\s*[:：][^\n]{{0,40}}?{_ORDER}"
+    # Gemini's role name for the model: the text after it opens with an order.
+    rf"|\bmodel\s*[:：]\s*{_WHEN}?(?:please\s+)?{_ORDER}"
+)
 _EDITORS = re.compile(r"(?i)\bdo not (?:edit|change|modify|remove|delete|translate|touch)\b")
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")
+_INVISIBLE = "".join(sorted(INVISIBLE))
+_ZERO_WIDTH = re.compile(f"[{_INVISIBLE}]")
 _TAGS = re.compile("[\U000e0020-\U000e007e]+")  # Unicode tag characters: invisible ASCII
 # Invisible characters that wrap text rather than shape it (not the joiners and direction marks of emoji,
 # Persian or Hebrew): a text between two runs of them that opens with an order was hidden from a reader.
 _WRAPPERS = re.compile("[\u200b\u2060-\u2064\ufeff]+")
-_OPENS_WITH_ORDER = re.compile(rf"(?i)\s*{_ORDER}")
+_OPENS_WITH_ORDER = re.compile(rf"(?i)\s*{_WHEN}?{_ORDER}")
 _WRAPPED_SHORTEST = 12  # characters: a word or two between markers is no instruction
 # A link carrying data out: a placeholder in its query, or an image (fetched without a click) sending a
 # data-like field.
@@ -209,6 +235,7 @@ _ASCII_SCREEN = (
     r"|\]:[ \t]*#|</(?:conte|kontext|document|knowledge|source|retrieved|reference|data>|system|instruction)"
     r"|glöm|glom|glem|bortse|se bort|strunta|ohita|unohda|sivuuta|yok say|görmezden|unut|zapome|nedbej|bỏ qua|bo qua"
     r"|quên|quen|abaikan|lupakan|puuza|sahau|asistan|yapay|zeka|tuệ|kecerdasan|akili bandia|modell|trợ lý|tro ly"
+    r"|pomi[nń]"
 )
 _SCREEN = {
     True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
@@ -218,7 +245,7 @@ _SCREEN = {
         "الذكاء|المساعد|نموذج|игнор|проигнор|забудь|пренебреги|ігнор|не зважай|αγνόησ|ξέχασ|παράβλεψ|התעלם|שכח|"
         "בינה מלאכותית|מודל שפה|ИИ|нейросет|языковая модель|ассистент|ШІ|мовна модель|асистент|μοντέλο|ΤΝ|"
         "انس|भूल जा|अनदेखा|नज़रअंदाज़|नजरअंदाज|एआई|कृत्रिम बुद्धि|मॉडल|เพิกเฉย|ลืม|ไม่ต้องสนใจ|ปัญญาประดิษฐ์|โมเดล|"
-        "[\u200b-\u200f\u2060-\u2064\ufeff\U000e0020-\U000e007e]"
+        f"[{_INVISIBLE}\U000e0020-\U000e007e]"
     ),
 }
 _FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
@@ -232,8 +259,9 @@ _REPORTED = re.compile(
 )
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
-    r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|example|called|known as|attack|attackers?|injection|"
-    r"jailbreak|researchers?|defen[cs]e|detect)\b"
+    # ("example" not as a domain's part: `pay at x.example`)
+    r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|(?<![.@/-])example(?![./-])|called|known as|attack|"
+    r"attackers?|injection|jailbreak|researchers?|defen[cs]e|detect)\b"
 )
 
 
@@ -253,13 +281,13 @@ def _is_discussion(text: str, start: int, end: int) -> bool:
 
 
 def _dismissals(text: str) -> Iterator[re.Match[str]]:
-    """Each dismissal whose sentence names rules and makes them the model's own."""
+    """Each dismissal whose clause names rules and makes them the model's own."""
     for verb in _DISMISS.finditer(text):
-        start = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, verb.start() - 60), verb.start())), default=0)
-        end_match = _SENTENCE_END.search(text, verb.end())
-        sentence = text[start : end_match.start() if end_match else len(text)]
+        start = max((m.end() for m in _CLAUSE_END.finditer(text, max(0, verb.start() - 60), verb.start())), default=0)
+        end_match = _CLAUSE_END.search(text, verb.end())
+        clause = text[start : end_match.start() if end_match else len(text)]
         reported = _REPORTED.search(text, max(0, verb.start() - 60), verb.start())
-        if _RULES.search(sentence) and _OWN.search(sentence) and not reported:
+        if _RULES.search(clause) and _OWN.search(clause) and not reported:
             yield verb
 
 

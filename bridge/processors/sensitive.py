@@ -437,8 +437,9 @@ def named_secret(key: str, value: str) -> str | None:
     return kind
 
 
-# Characters that show as nothing: soft hyphen, zero-width spaces and joiners, direction marks, word joiner, BOM.
-INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+# Characters that show as nothing: soft hyphen, zero-width spaces and joiners, direction marks, word joiner,
+# invisible operators (function application, times, separator, plus), BOM.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
 _INVISIBLE_DROPPED = dict.fromkeys(map(ord, INVISIBLE))
 
 

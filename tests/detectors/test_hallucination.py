@@ -447,3 +447,151 @@ def test_identifiers_and_the_clock_round_are_no_figures(answer: str) -> None:
     """Phone numbers, links and masked numbers name something; "24/7" is an idiom: none is a figure a source
     must hold (a made-up phone number is not this detector's to find)."""
     assert findings(_rag(answer, "The clinic is in Uppsala. Call us around the clock."), "hallucination") == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        # A source's amount less or more a source's percentage of it: a discount, a surcharge.
+        ("Subtotal: 412.80 CHF\nLoyalty discount: 15 %", "Total 412.80 CHF, 350.88 CHF after the 15 % discount.", []),
+        ("Net price: 1,250.00 EUR. VAT: 19%.", "You pay 1,487.50 EUR including VAT.", []),
+        # An amount no percentage of the sources gives.
+        ("Subtotal: 412.80 CHF\nLoyalty discount: 15 %", "Total 412.80 CHF, 340.88 CHF after the 15 % discount.",
+         ["340.88"]),
+    ],
+)  # fmt: skip
+def test_an_amount_less_or_more_a_sources_percentage(document: str, answer: str, unsupported: list[str]) -> None:
+    found = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_a_count_a_line_labelled_by_the_thing_states_is_supported() -> None:
+    """The sources count 3 nights booked and a line labelled "Nights" states 4 left: both counts are theirs;
+    a count no line states still fires."""
+    document = "Booking: 3 nights from 2027-03-02.\nNights left on the voucher before: 7, after: 4"
+    assert findings(_rag("Your 3 nights are booked; 4 nights remain on the voucher.", document), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_rag("Your 3 nights are booked; 5 nights remain on the voucher.", document), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["miscounted"] == {"night": {"answer": ["3", "5"], "sources": ["3"]}}
+
+
+def test_a_record_code_is_no_data_fed() -> None:
+    """A question naming its record (`RE-7731`, under a key that is not a query key) feeds no figure: the answer
+    is not checked as one fed data; a figure of the record's data still is."""
+    inputs = {"anliegen": "Rechnung RE-7731: der Rabatt fehlt."}
+    prompt = "Kundenanliegen: Rechnung RE-7731: der Rabatt fehlt.\nSchreib eine kurze Antwort."
+    answer = "Wir prüfen die Rechnung und melden uns innerhalb von 3 Werktagen."
+    assert findings(_fed_run(prompt, answer, inputs), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    fed = {"anliegen": "Rechnung RE-7731: 240 EUR statt 216 EUR."}
+    prompt = f"Kundenanliegen: {fed['anliegen']}\nSchreib eine kurze Antwort."
+    (finding,) = findings(_fed_run(prompt, answer, fed), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["3"]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        # A working the answer shows, its terms the sources' (the question's 6 nights and 12.5 m): right, and wrong.
+        ("Mooring: EUR 2.40 per metre per night.", "6 nights x 12.5 m x EUR 2.40 = EUR 180.00.", []),
+        ("Mooring: EUR 2.40 per metre per night.", "6 nights x 12.5 m x EUR 2.40 = EUR 190.00.", ["190.00"]),
+        # A rate times a quantity of what it is per; a rate per another currency divides, never multiplies.
+        ("Heating oil: CHF 1.15 per litre.", "At CHF 1.15 per litre, 400 litres cost CHF 460.00.", []),
+        ("Rate: 1.25 CAD per EUR.", "600 CAD are 480.00 EUR at 1.25 CAD per EUR.", []),
+        ("Rate: 1.25 CAD per EUR.", "600 CAD are 750.00 EUR at 1.25 CAD per EUR.", ["750.00"]),
+        # A source's percentage of a value; two multiples by the question's numbers (6 adults, 2 children).
+        ("Court fee: 4% of the amount claimed.", "On 12 600 EUR the fee is 504 EUR.", []),
+        ("Tickets: adults 15 EUR, children 8 EUR.", "Together that is 106 EUR.", []),
+        ("Tickets: adults 15 EUR, children 8 EUR.", "Together that is 108 EUR.", ["108"]),
+        # A worked example's base, whatever else its result is (1,500 is also 2,000 less 25 %).
+        ("Early exit: 25% of the remaining fees. Monthly fee INR 2,000.", "25% of the remaining INR 6,000, so "
+         "INR 1,500.", []),
+    ],
+)  # fmt: skip
+def test_figures_the_answer_works_out_from_its_sources(document: str, answer: str, unsupported: list[str]) -> None:
+    question = "We are 6 adults and 2 children; 6 nights, boat 12.5 m, 400 litres, amount 12 600 EUR, 600 CAD."
+    spans = run_spans(
+        [
+            node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "doc"}]}),
+            llm(prompt=f"Answer from the context.\n{document}\nQuestion: {question}", answer=answer),
+        ],
+        inputs={"sys.query": question},
+    )
+    found = findings(spans, "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in found] == ([unsupported] if unsupported else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("File the form 10 days before the hearing, by 15 March 2027.", False),
+        ("File the form 10 days before the hearing, by 16 March 2027.", True),
+        # 14 days after 2027-03-13 is a Saturday: the deadline moves on to Monday 29.03.2027.
+        ("Your appeal is due within 14 days of service: by 29.03.2027.", False),
+        ("Your appeal is due within 14 days of service: by 30.03.2027.", True),
+    ],
+)
+def test_a_date_a_sources_date_moved_by_a_stated_duration(answer: str, fires: bool) -> None:
+    document = "Postponements: file form P-2 at least 10 days before the hearing. Appeals: within 14 days."
+    question = "My hearing is on March 25, 2027 and the judgment was served 2027-03-13."
+    spans = run_spans(
+        [
+            node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "doc"}]}),
+            llm(prompt=f"Answer from the context.\n{document}\nQuestion: {question}", answer=answer),
+        ],
+        inputs={"sys.query": question},
+    )
+    assert bool(findings(spans, "hallucination")) == fires  # type: ignore[arg-type]
+
+
+def _greek_berth(question: str, answer: str) -> list[object]:
+    document = "Χρέωση ανά μέτρο και νύχτα: 3,10 €. Έκπτωση 10% από 7 νύχτες και πάνω."
+    return run_spans(  # type: ignore[return-value]
+        [
+            node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "doc"}]}),
+            llm(prompt=f"{document}\n{question}", answer=answer),
+        ],
+        inputs={"sys.query": question},
+    )
+
+
+def test_a_count_the_question_states_without_accents_or_the_answers_working_takes() -> None:
+    """The sources count 7 nights (a discount's threshold). The question's "3 νυχτες", typed without accents,
+    counts the answer's "3 νύχτες"; the question's 3 overnight stays are a term of the answer's right working
+    ("3 νύχτες x 9,5 μ. x 3,10 €"): no miscount either way. A wrong working keeps both findings."""
+    assert findings(_greek_berth("Σκάφος 9,5 μ., 3 νυχτες", "Για 3 νύχτες: 3,10 € ανά μέτρο."), "hallucination") == []  # type: ignore[arg-type]
+    question = "Σκάφος 9,5 μ., 3 διανυκτερεύσεις"
+    right, wrong = "3 νύχτες × 9,5 μ. × 3,10 € = 88,35 €.", "3 νύχτες × 9,5 μ. × 3,10 € = 98,35 €."  # noqa: RUF001
+    assert findings(_greek_berth(question, right), "hallucination") == []  # type: ignore[arg-type]
+    (finding,) = findings(_greek_berth(question, wrong), "hallucination")  # type: ignore[arg-type]
+    assert finding.evidence["unsupported"] == ["98,35"] and "νυχτε" in finding.evidence["miscounted"]
+
+
+def test_a_date_moved_by_a_duration_written_in_words() -> None:
+    """ "W ciągu dwóch tygodni" (within two weeks) moves the question's date by 14 days."""
+    document = "Apelację wnosi się w terminie dwutygodniowym od doręczenia wyroku."
+    question = "Wyrok doręczono 03.05.2027. Jaki mam termin?"
+    for answer, fires in (
+        ("W ciągu dwóch tygodni: do 17.05.2027.", False),
+        ("W ciągu dwóch tygodni: do 18.05.2027.", True),
+    ):
+        spans = run_spans(
+            [
+                node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "doc"}]}),
+                llm(prompt=f"{document}\n{question}", answer=answer),
+            ],
+            inputs={"sys.query": question},
+        )
+        assert bool(findings(spans, "hallucination")) == fires, answer  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("The trail is 42 km long, about 26 miles.", False),
+        ("Njia ina urefu wa km 42 (takriban maili 26).", False),
+        ("The summit hut sits at 2,150 m (about 7,054 ft).", False),
+        ("The trail is 42 km long, about 31 miles.", True),
+    ],
+)
+def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fires: bool) -> None:
+    document = "Crater trail: 42 km from the gate to the rim. Summit hut at 2,150 m."
+    assert bool(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]

@@ -113,18 +113,31 @@ _DEFAULT2 = {
     ("refine_off_topic", "task_derailment"),
     ("trip_off_topic", "task_derailment"),
 }
-# (set, settings) measured: the first set in every setting, the second as shipped.
+# (set, settings) measured: the first set in every setting, the second as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT,
     ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
     ("faults", "cost from 5 runs"): _DEFAULT | _COST_FROM_5,
     ("faults2", "default"): _DEFAULT2,
+    ("faults2", "every switch"): _DEFAULT2
+    | {("invoice_wrong_total", "hallucination"), ("visa_invented_fee", "hallucination")},
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
 # agency's notice with an instruction to the AI (the poisoned document of `visa_poisoned_doc`) for a question whose
 # answer did not obey it; its recorder labelled the run clean, we read the finding as right (a poisoned document
 # was retrieved, obeyed or not), so it stays a finding (dify_rag_poisoning, blind).
-FALSE_ALARMS = {("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")}}
+FALSE_ALARMS = {
+    ("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")},
+    # session 20: with `hallucination` on, two clean answers state figures in no source of their run (the visa
+    # KB's processing-time and fee documents, not retrieved for them; true in the world): why it stays off. The
+    # invoices' discounted amounts, a labelled count of days left and a question naming its invoice code, once
+    # flagged too (7 clean runs), are read as worked out from the sources.
+    ("faults2", "every switch"): {
+        ("visa_clean_5", "dify_rag_poisoning"),
+        ("visa_clean_5", "hallucination"),
+        ("visa_clean_8", "hallucination"),
+    },
+}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
 # exported either; its class names are those the node picked before, since session 20.)
