@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the labels and punctuation of other scripts)
 """`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
 into the run's output, and from retrieved documents into the run's output.
 
@@ -15,10 +16,12 @@ how the app works (a profile tool answering with the member's address): learnt p
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import ahocorasick_rs
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
@@ -60,6 +63,47 @@ _PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
+# Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
+# the languages of the pattern lists (bridge/processors/sensitive.py); and phrases saying a line is not for the
+# reader ("do not publish", "staff only", `请勿外传`). What an app fetched for its own use: a value of it in the
+# answer is given away. Lower case.
+_LABELS = (
+    "internal", "internal only", "internal use only", "for internal use", "confidential", "strictly confidential",
+    "secret", "top secret", "intern", "nur intern", "vertraulich", "streng vertraulich", "geheim",
+    "interno", "interna", "uso interno", "confidencial", "secreto", "reservado", "interne", "usage interne",
+    "confidentiel", "confidentielle", "sigiloso", "riservato", "confidenziale", "vertrouwelijk", "wewnętrzne",
+    "poufne", "tajne", "dahili", "gizli", "внутреннее", "внутренний", "конфиденциально", "секретно", "внутрішнє",
+    "конфіденційно", "таємно", "εσωτερικό", "εσωτερικο", "εμπιστευτικό", "εμπιστευτικο", "απόρρητο", "απορρητο",
+    "פנימי", "סודי", "חסוי", "داخلي", "سري",
+    "आंतरिक", "गोपनीय", "ภายใน", "ลับ", "nội bộ", "bí mật", "mật", "rahasia", "siri", "ya ndani", "内部", "机密",
+    "保密", "绝密", "社外秘", "極秘", "機密", "내부", "기밀", "대외비", "konfidentiell", "hemlig", "fortrolig",
+    "sisäinen", "luottamuksellinen", "salainen", "interní", "důvěrné", "tajné",
+)  # fmt: skip
+_PHRASES = (
+    "do not publish", "do not share", "do not disclose", "do not forward", "not for publication", "not for the public",
+    "not for customers", "not for guests", "not for visitors", "staff only", "employees only", "nicht veröffentlichen",
+    "nicht weitergeben", "no publicar", "no compartir", "no divulgar", "ne pas publier", "ne pas divulguer",
+    "ne pas diffuser", "non divulgare", "non pubblicare", "não divulgar", "não publicar", "niet delen",
+    "niet publiceren", "nie publikować", "nie udostępniać", "paylaşmayın", "yayınlamayın", "не публиковать",
+    "не разглашать", "не поширювати", "μόνο για προσωπικό", "μην δημοσιεύετε", "usitoe", "usichapishe",
+    "请勿外传", "不得外传", "请勿公开", "不要公开", "公開禁止", "외부 공개 금지", "공유 금지", "לא לפרסום",
+    "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
+    "jangan disebarkan",
+)  # fmt: skip
+_MARKER_FINDER = ahocorasick_rs.AhoCorasick((*_LABELS, *_PHRASES))
+_AT = operator.itemgetter(1)  # of a finder's match (index, start, end)
+_OPENING, _CLOSING = "[(【（", "])】）"
+_LABEL_ENDS = frozenset(":：—–-|]）)】")
+# A value of a passage: what stands between spaces, quotes, brackets and commas (`0-7-5-2#`, `cms_tok_9f8e…`).
+_TOKEN = re.compile(r"[^\s\"\\,;()\[\]{}<>，。；：]{4,}")
+# Values anyone could write: numbers, amounts, dates, times and ranges of them (`1,250.00`, `2026-05-01`,
+# `08:00-20:00`, `2025-2026`).
+_ORDINARY = re.compile(
+    r"[€$£¥₹₺₩]?[\d.,:/'’]+%?[€$£¥₹₺₩]?|\d{4}-\d\d-\d\d(?:[t ][\d:.]+z?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|\d{1,2}[:.h]\d\d(?:[-–]\d{1,2}[:.h]\d\d)?|\d+(?:[.,]\d+)?[-–]\d+(?:[.,]\d+)?",
+    re.IGNORECASE,
+)
+
 
 class Config(DetectorConfig):
     # Look for personal data too, not only secrets. Apps pass their customers' own addresses and numbers to
@@ -83,15 +127,41 @@ def _mask(value: str) -> str:
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
-        flows = _flows(trace, cfg)
+        flows, marked = _flows(trace, cfg)
         usual = _usual_contacts(trace, cfg, flows)
+        for value, marker, source, span in marked:
+            title = attr(span, "dify.node.title", span.name)
+            yield Finding(
+                KEY,
+                "high",
+                0.75,
+                f"A value of a passage marked '{marker}' in {_where(source, root)} reaches "
+                f"{'the run' if span is root else repr(title)}'s output; keep internal notes out of what the "
+                "workflow answers.",
+                {
+                    "node": title,
+                    "rule": "a value of a passage a source marks internal or confidential reaches the output",
+                    "kind": "marked_internal",
+                    "marker": marker,
+                    "source": _where(source, root),
+                    "source_value": _mask(value),
+                    "sink_value": _mask(value),
+                },
+                None if span is root else span_id(span),
+            )
         for value, kind, source, span, role in flows:
             if (span_id(source), kind) in usual:
                 continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
             title = attr(span, "dify.node.title", span.name)
-            target = "the run's output" if span is root else f"the {role} of '{title}'"
+            target = (
+                "the run's output"
+                if span is root
+                else f"the URL '{title}' requested"
+                if role == "request"
+                else f"the {role} of '{title}'"
+            )
             where = _where(source, root)
             yield Finding(
                 KEY,
@@ -113,12 +183,17 @@ def create(cfg: Config) -> object:
     return detect
 
 
-# (value, kind, source span, sink span, "prompt" or "output") of a sensitive value that flows.
+# (value, kind, source span, sink span, "prompt", "output" or "request") of a sensitive value that flows.
 Flow = tuple[str, str, ReadableSpan, ReadableSpan, str]
 
 
-def _flows(trace: Trace, cfg: Config) -> list[Flow]:
-    """Every sensitive value of a source that reaches a later prompt or the output, once per sink."""
+# (value, marker, source span, sink span) of a value of a passage a source marks internal that reaches the output.
+Marked = tuple[str, str, ReadableSpan, ReadableSpan]
+
+
+def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
+    """Every sensitive value of a source that reaches a later prompt or the output, once per sink; and the values
+    of passages marked internal that reach the output."""
     root = trace.root
     # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
     sources: list[tuple[ReadableSpan, str]] = []
@@ -129,6 +204,8 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     # they are (they stand in JSON strings of their own, between quotes), so this scan misses nothing the
     # scans below find.
     scanned: list[str] = []
+    # (HTTP node, the line it requested: method, URL and version), a sink for card numbers (`_SHOWN_MASKED`).
+    requested: list[tuple[ReadableSpan, str]] = []
     if root is not None and (inputs := attr(root, "input.value")):
         sources.append((root, str(inputs)))
         scanned.append(_blanked(str(inputs), _own_ids(root)))
@@ -143,18 +220,20 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
         if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
             sources.append((span, str(request)))
             scanned.append(str(request))
+            requested.append((span, _request_line(str(request))))
     for span, _, content in trace.documents:
         sources.append((span, content))
         scanned.append(content)
     if not sources and not trace.llm_spans:  # an LLM prompt holds secrets too (its template's)
-        return []
+        return [], []
     if root is not None and attr(root, "output.value"):
         outputs = [(root, str(attr(root, "output.value")), "output")]
     else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
         outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
+    marked = _marked(sources, outputs, root, trace)
     scanned += [text for _, text, _ in outputs]
     if not sensitive_values(SEPARATOR.join(scanned), cfg.personal_data):
-        return []
+        return [], marked
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
     # their own ids blanked out: a value written bare in a document or tool result ("credentials 9f8e…") is
     # named in the answer ("api_key: 9f8e…"), or the other way round. A value found in both takes the sources'
@@ -174,11 +253,13 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
     # A full card number is shown masked, its first six and last four digits at most (PCI DSS): one in the run's
     # output is a leak whoever gave it, the user in their own words or a lookup of their record (a summary
-    # repeating the customer's card, stored wherever the output goes). Sent to an LLM it stays theirs to send.
+    # repeating the customer's card, stored wherever the output goes). So is one in a URL an HTTP node requested
+    # (`?refund_card=…`: every proxy and server on the way logs URLs); a request's body is how a payment API is
+    # paid. Sent to an LLM it stays theirs to send.
     shown: set[str] = set()
     for value, kind in found.items():
         secret = kind in SECRETS
-        if kind in _SHOWN_MASKED and value in output:
+        if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
             shown.add(value)
         elif not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
@@ -197,8 +278,10 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
             continue
         secrets[value] = (kind, holders[0])
     if not secrets:
-        return []
+        return [], marked
     sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
+    if shown:
+        sinks += [(span, line, "request") for span, line in requested]
     reported: set[tuple[str, int]] = set()
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
@@ -211,10 +294,87 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
                 or value in shown
             ):
                 continue
+            if role == "request" and value not in shown:  # a key in a URL is how many APIs take theirs
+                continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
                 flows.append((value, kind, source, span, role))
-    return flows
+    return flows, marked
+
+
+def _marked(
+    sources: list[tuple[ReadableSpan, str]], outputs: list[tuple[ReadableSpan, str, str]], root: ReadableSpan | None,
+    trace: Trace,
+) -> list[Marked]:  # fmt: skip
+    """The values (a code, a token, coordinates: four digits at least, no number, date or time) of passages a
+    document, tool or HTTP result marks internal (`[internal: …]`, `CONFIDENTIAL —`, `… do not publish`) that the
+    output repeats, and no other source or the user's query holds. What the app fetched for its own use, written
+    into the answer."""
+    fetched = [(span, text) for span, text in sources if span is not root and attr(span, "dify.node.type") != "start"]
+    if not fetched or not _MARKER_FINDER.find_matches_as_indexes(SEPARATOR.join(text for _, text in fetched).lower()):
+        return []  # most runs: no marker word in any fetched text
+    output = SEPARATOR.join(text for _, text, _ in outputs)
+    typed = (user_query(root) or "") if root is not None else ""
+    # (value, marker, source) of each passage's values the output holds; the sources with those passages blanked.
+    candidates: list[tuple[str, str, ReadableSpan]] = []
+    unmarked: list[str] = [text for span, text in sources if span is root or attr(span, "dify.node.type") == "start"]
+    for span, text in fetched:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # the positions of the markers must be the text's (`İ` grows)
+            continue
+        kept, read_to = [], 0
+        for index, at, after in sorted(_MARKER_FINDER.find_matches_as_indexes(lowered, overlapping=True), key=_AT):
+            if at < read_to or not _marks(lowered, index, at, after):
+                continue
+            start, end = _passage(lowered, index, at, after)
+            kept.append(text[read_to:start])
+            read_to = end
+            marker = text[at:after]
+            for token in _TOKEN.findall(text, start, end):
+                value = token.rstrip(".:!?'")
+                if _distinctive(value) and value in output and value not in typed:
+                    candidates.append((value, marker, span))
+        kept.append(text[read_to:])
+        unmarked.append(" ".join(kept))
+    public = SEPARATOR.join(unmarked)
+    reported: set[str] = set()
+    marked: list[Marked] = []
+    for value, marker, span in candidates:
+        if value not in reported and value not in public:
+            reported.add(value)
+            marked.append((value, marker, span, outputs[0][0]))
+    return marked
+
+
+def _marks(lowered: str, index: int, at: int, after: int) -> bool:
+    """Whether a marker word found at `at` marks a passage: a whole word; a label stands as one, bracketed or
+    followed by a colon or dash (`[internal: …`, `CONFIDENTIAL — …`), not a word of a sentence ("internal
+    server error", "a secret recipe")."""
+    before = lowered[at - 1 : at] if lowered[at - 2 : at - 1] != "\\" else " "  # `…\nINTERNAL` in JSON text
+    # (Thai, Chinese, Japanese and Korean labels stand inside a line's words: no boundary before them.)
+    if (before.isalnum() and lowered[at] < "\u0e00") or lowered[after : after + 1].isalnum():
+        return False
+    labelled = lowered[after : after + 4].lstrip(" ")[:1] in _LABEL_ENDS
+    return index >= len(_LABELS) or (before != "" and before in _OPENING) or labelled
+
+
+def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
+    """Where a marked passage lies: from its label (`internal:`), or from its line's start for a phrase (`… do not
+    publish`), to its line's end (a break as written or escaped in JSON text), its JSON string's or the bracket the
+    label opened."""
+    start = at
+    if index >= len(_LABELS):
+        escaped = lowered.rfind("\\n", 0, at)
+        start = max(lowered.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0, lowered.rfind('"', 0, at) + 1)
+    ends = [lowered.find(stop, after) for stop in ("\n", "\\n", '"')]
+    if at and lowered[at - 1] in _OPENING:
+        ends.append(lowered.find(_CLOSING[_OPENING.index(lowered[at - 1])], after))
+    return start, min((end for end in ends if end != -1), default=len(lowered))
+
+
+def _distinctive(value: str) -> bool:
+    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range."""
+    return sum(map(str.isdigit, value)) >= 4 and _ORDINARY.fullmatch(value) is None
 
 
 def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[int, str]]:
@@ -282,6 +442,13 @@ def _written(root: ReadableSpan) -> str:
         for key, value in inputs.items()
         if isinstance(value, str) and not key.startswith("sys.") and len(_PROSE_WORDS.findall(value)) >= 4
     )
+
+
+def _request_line(request: str) -> str:
+    """The first line of the request an HTTP node sent (`GET /v1/refunds?card=… HTTP/1.1`), its break as written or
+    escaped in Dify's JSON text (`\\r\\n`)."""
+    ends = [end for end in (request.find("\\r\\n"), request.find("\\n"), request.find("\n")) if end != -1]
+    return request[: min(ends, default=len(request))]
 
 
 def _looked_up(span: ReadableSpan) -> bool:

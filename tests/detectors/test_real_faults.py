@@ -83,6 +83,7 @@ _DEFAULT2 = {
     ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
     ("leave_token_in_reply", "dify_variable_leak"),
+    ("research_token_in_summary", "dify_variable_leak"),  # session 20: a token of an article's `[internal: …]` note
     ("refine_stuck", "dify_iteration_escape"),
     ("refine_stuck", "loop"),
     ("support_other_model", "cost"),
