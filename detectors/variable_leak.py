@@ -25,7 +25,16 @@ import ahocorasick_rs
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from bridge.processors.sensitive import EXAMPLE_DOMAINS, PERSONAL, SECRETS, SEPARATOR, sensitive_values
+from bridge.processors.sensitive import (
+    EXAMPLE_DOMAINS,
+    MARK_LABELS,
+    MARK_PHRASES,
+    PERSONAL,
+    SECRETS,
+    SEPARATOR,
+    marked_sensitive_values,
+    sensitive_values,
+)
 from detectors import (
     DetectorConfig,
     Finding,
@@ -42,9 +51,8 @@ from detectors import (
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
-# Nodes that fetch data (a tool, an HTTP call, a retrieval) and contact data, which such a node (or the run's
-# inputs) may hand on in every run by design (`_usual_contacts`).
-_LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
+# Contact data, which a node that fetches data (a tool, an HTTP call, a retrieval: a lookup) or the run's inputs
+# may hand on in every run by design (`_usual_contacts`).
 _CONTACT = frozenset({"email", "phone", "us_phone"})
 # Kinds shown masked only (`_flows`): a card number.
 _SHOWN_MASKED = frozenset({"card_number"})
@@ -63,34 +71,7 @@ _PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
-# Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
-# the languages of the pattern lists (bridge/processors/sensitive.py); and phrases saying a line is not for the
-# reader ("do not publish", "staff only", `请勿外传`). What an app fetched for its own use: a value of it in the
-# answer is given away. Lower case.
-_LABELS = (
-    "internal", "internal only", "internal use only", "for internal use", "confidential", "strictly confidential",
-    "secret", "top secret", "intern", "nur intern", "vertraulich", "streng vertraulich", "geheim",
-    "interno", "interna", "uso interno", "confidencial", "secreto", "reservado", "interne", "usage interne",
-    "confidentiel", "confidentielle", "sigiloso", "riservato", "confidenziale", "vertrouwelijk", "wewnętrzne",
-    "poufne", "tajne", "dahili", "gizli", "внутреннее", "внутренний", "конфиденциально", "секретно", "внутрішнє",
-    "конфіденційно", "таємно", "εσωτερικό", "εσωτερικο", "εμπιστευτικό", "εμπιστευτικο", "απόρρητο", "απορρητο",
-    "פנימי", "סודי", "חסוי", "داخلي", "سري",
-    "आंतरिक", "गोपनीय", "ภายใน", "ลับ", "nội bộ", "bí mật", "mật", "rahasia", "siri", "ya ndani", "内部", "机密",
-    "保密", "绝密", "社外秘", "極秘", "機密", "내부", "기밀", "대외비", "konfidentiell", "hemlig", "fortrolig",
-    "sisäinen", "luottamuksellinen", "salainen", "interní", "důvěrné", "tajné",
-)  # fmt: skip
-_PHRASES = (
-    "do not publish", "do not share", "do not disclose", "do not forward", "not for publication", "not for the public",
-    "not for customers", "not for guests", "not for visitors", "staff only", "employees only", "nicht veröffentlichen",
-    "nicht weitergeben", "no publicar", "no compartir", "no divulgar", "ne pas publier", "ne pas divulguer",
-    "ne pas diffuser", "non divulgare", "non pubblicare", "não divulgar", "não publicar", "niet delen",
-    "niet publiceren", "nie publikować", "nie udostępniać", "paylaşmayın", "yayınlamayın", "не публиковать",
-    "не разглашать", "не поширювати", "μόνο για προσωπικό", "μην δημοσιεύετε", "usitoe", "usichapishe",
-    "请勿外传", "不得外传", "请勿公开", "不要公开", "公開禁止", "외부 공개 금지", "공유 금지", "לא לפרסום",
-    "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
-    "jangan disebarkan",
-)  # fmt: skip
-_MARKER_FINDER = ahocorasick_rs.AhoCorasick((*_LABELS, *_PHRASES))
+_MARKER_FINDER = ahocorasick_rs.AhoCorasick((*MARK_LABELS, *MARK_PHRASES))
 _AT = operator.itemgetter(1)  # of a finder's match (index, start, end)
 _OPENING, _CLOSING = "[(【（", "])】）"
 _LABEL_ENDS = frozenset(":：—–-|]）)】")
@@ -127,8 +108,9 @@ def _mask(value: str) -> str:
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
-        flows, marked = _flows(trace, cfg)
-        usual = _usual_contacts(trace, cfg, flows)
+        lookups: list[ReadableSpan] = []
+        flows, marked = _flows(trace, cfg, lookups)
+        usual = _usual_contacts(trace, cfg, flows, lookups)
         for value, marker, source, span in marked:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
@@ -191,9 +173,10 @@ Flow = tuple[str, str, ReadableSpan, ReadableSpan, str]
 Marked = tuple[str, str, ReadableSpan, ReadableSpan]
 
 
-def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
+def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list[Flow], list[Marked]]:
     """Every sensitive value of a source that reaches a later prompt or the output, once per sink; and the values
-    of passages marked internal that reach the output."""
+    of passages marked internal that reach the output. Puts the run's lookup nodes (tool, HTTP request,
+    knowledge retrieval) in `lookups`."""
     root = trace.root
     # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
     sources: list[tuple[ReadableSpan, str]] = []
@@ -204,23 +187,36 @@ def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
     # they are (they stand in JSON strings of their own, between quotes), so this scan misses nothing the
     # scans below find.
     scanned: list[str] = []
-    # (HTTP node, the line it requested: method, URL and version), a sink for card numbers (`_SHOWN_MASKED`).
-    requested: list[tuple[ReadableSpan, str]] = []
+    # (HTTP node, the request it sent), whose first line (method, URL, version) is a sink for card numbers.
+    requests: list[tuple[ReadableSpan, str]] = []
     if root is not None and (inputs := attr(root, "input.value")):
         sources.append((root, str(inputs)))
         scanned.append(_blanked(str(inputs), _own_ids(root)))
-    for span in trace.of_type(*_SOURCE_TYPES):
+    # The Start node's inputs are the run's, which the scan has read (when the run's were recorded).
+    for span in trace.of_type("start"):
+        if text := attr(span, "input.value"):
+            sources.append((span, str(text)))
+            if not scanned:
+                scanned.append(str(text))
+    # Type by type (a list each: merging them in start order, as the sources are named, costs more than the
+    # scan's searches on runs with nothing to find; `_sources_in_order` does it for the others).
+    for span in trace.of_type("tool"):
+        lookups.append(span)
+        if text := attr(span, "output.value"):
+            sources.append((span, str(text)))
+            scanned.append(str(text))
+    for span in trace.of_type("http-request"):
+        lookups.append(span)
         attributes = attributes_of(span)
-        node_type = attributes.get("dify.node.type")
-        text = attributes.get("input.value" if node_type == "start" else "output.value")
-        if text:
+        if text := attributes.get("output.value"):
             sources.append((span, str(text)))
             scanned.append(str(text))
         # The request an HTTP node sent, its headers included: a token sent to an API is a source too.
-        if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
+        if request := attributes.get("dify.node.process_data"):
             sources.append((span, str(request)))
             scanned.append(str(request))
-            requested.append((span, _request_line(str(request))))
+            requests.append((span, str(request)))
+    lookups += trace.of_type("knowledge-retrieval")
     for span, _, content in trace.documents:
         sources.append((span, content))
         scanned.append(content)
@@ -230,14 +226,18 @@ def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
         outputs = [(root, str(attr(root, "output.value")), "output")]
     else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
         outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
-    marked = _marked(sources, outputs, root, trace)
     scanned += [text for _, text, _ in outputs]
-    if not sensitive_values(SEPARATOR.join(scanned), cfg.personal_data):
+    # The same scan tells whether a text may hold a passage marked internal (a word marking one, in any case).
+    # A text read twice (a loop's rounds polling one URL) is scanned once.
+    anything, marks = marked_sensitive_values(SEPARATOR.join(dict.fromkeys(scanned)), cfg.personal_data)
+    marked = _marked(sources, outputs, root) if marks else []
+    if not anything:
         return [], marked
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
     # their own ids blanked out: a value written bare in a document or tool result ("credentials 9f8e…") is
     # named in the answer ("api_key: 9f8e…"), or the other way round. A value found in both takes the sources'
     # kind. Each value is then traced to its source.
+    sources = _sources_in_order(sources, trace)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     ids = _own_ids(root)
@@ -257,6 +257,7 @@ def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
     # (`?refund_card=…`: every proxy and server on the way logs URLs); a request's body is how a payment API is
     # paid. Sent to an LLM it stays theirs to send.
     shown: set[str] = set()
+    requested = [(span, _request_line(request)) for span, request in requests]
     for value, kind in found.items():
         secret = kind in SECRETS
         if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
@@ -303,16 +304,13 @@ def _flows(trace: Trace, cfg: Config) -> tuple[list[Flow], list[Marked]]:
 
 
 def _marked(
-    sources: list[tuple[ReadableSpan, str]], outputs: list[tuple[ReadableSpan, str, str]], root: ReadableSpan | None,
-    trace: Trace,
-) -> list[Marked]:  # fmt: skip
+    sources: list[tuple[ReadableSpan, str]], outputs: list[tuple[ReadableSpan, str, str]], root: ReadableSpan | None
+) -> list[Marked]:
     """The values (a code, a token, coordinates: four digits at least, no number, date or time) of passages a
     document, tool or HTTP result marks internal (`[internal: …]`, `CONFIDENTIAL —`, `… do not publish`) that the
     output repeats, and no other source or the user's query holds. What the app fetched for its own use, written
     into the answer."""
     fetched = [(span, text) for span, text in sources if span is not root and attr(span, "dify.node.type") != "start"]
-    if not fetched or not _MARKER_FINDER.find_matches_as_indexes(SEPARATOR.join(text for _, text in fetched).lower()):
-        return []  # most runs: no marker word in any fetched text
     output = SEPARATOR.join(text for _, text, _ in outputs)
     typed = (user_query(root) or "") if root is not None else ""
     # (value, marker, source) of each passage's values the output holds; the sources with those passages blanked.
@@ -355,7 +353,7 @@ def _marks(lowered: str, index: int, at: int, after: int) -> bool:
     if (before.isalnum() and lowered[at] < "\u0e00") or lowered[after : after + 1].isalnum():
         return False
     labelled = lowered[after : after + 4].lstrip(" ")[:1] in _LABEL_ENDS
-    return index >= len(_LABELS) or (before != "" and before in _OPENING) or labelled
+    return index >= len(MARK_LABELS) or (before != "" and before in _OPENING) or labelled
 
 
 def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
@@ -363,7 +361,7 @@ def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
     publish`), to its line's end (a break as written or escaped in JSON text), its JSON string's or the bracket the
     label opened."""
     start = at
-    if index >= len(_LABELS):
+    if index >= len(MARK_LABELS):
         escaped = lowered.rfind("\\n", 0, at)
         start = max(lowered.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0, lowered.rfind('"', 0, at) + 1)
     ends = [lowered.find(stop, after) for stop in ("\n", "\\n", '"')]
@@ -377,7 +375,7 @@ def _distinctive(value: str) -> bool:
     return sum(map(str.isdigit, value)) >= 4 and _ORDINARY.fullmatch(value) is None
 
 
-def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[int, str]]:
+def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[ReadableSpan]) -> set[tuple[int, str]]:
     """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
     hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
     a leak. Learns this run: per app and node, its runs and how many handed on each kind."""
@@ -389,7 +387,7 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
     # count as a node too (an app handing the caller's address to its LLM in every run).
     prefix = f"{KEY}:{trace.app}:"
     nodes: dict[str, list[ReadableSpan]] = {prefix + "inputs": [trace.root]} if trace.root else {}
-    for span in trace.of_type(*_LOOKUP_TYPES):
+    for span in lookups:
         nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span)
     usual: set[tuple[int, str]] = set()
     baselines = trace.baselines
@@ -444,6 +442,21 @@ def _written(root: ReadableSpan) -> str:
     )
 
 
+def _sources_in_order(sources: list[tuple[ReadableSpan, str]], trace: Trace) -> list[tuple[ReadableSpan, str]]:
+    """The sources in the order a value's first holder is taken from: the run's inputs, the nodes in start order
+    (an HTTP node's output before its request), then the documents."""
+    place = {span_id(span): index for index, span in enumerate(trace.nodes)}
+    documents = len(place)
+
+    def key(source: tuple[ReadableSpan, str]) -> int:
+        span = source[0]
+        if span is trace.root:
+            return -1
+        return place.get(span_id(span), documents) if attr(span, "dify.node.type") in _SOURCE_TYPES else documents
+
+    return sorted(sources, key=key)  # stable: a node's texts, and the documents, keep their order
+
+
 def _request_line(request: str) -> str:
     """The first line of the request an HTTP node sent (`GET /v1/refunds?card=… HTTP/1.1`), its break as written or
     escaped in Dify's JSON text (`\\r\\n`)."""
@@ -483,12 +496,20 @@ def _own_ids(root: ReadableSpan | None) -> tuple[Any, ...]:
         attributes.get("dify.workflow.id"),
         attributes.get("dify.task.id"),
         attributes.get("gen_ai.conversation.id"),
-        root.resource.attributes.get("dify.app.id"),
+        _resource_attribute(root, "dify.app.id"),
     )
+
+
+def _resource_attribute(span: ReadableSpan, key: str) -> Any:
+    """An attribute of a span's resource, from the dict of the SDK's `BoundedAttributes` where it is one (its
+    `get` is the `Mapping` mixin's, calling `__getitem__`: a tenth of this detector's time on a run with nothing
+    to find, before the scan)."""
+    attributes = span.resource.attributes
+    return getattr(attributes, "_dict", attributes).get(key)
 
 
 def _blanked(text: str, ids: tuple[Any, ...]) -> str:
     for value in ids:
-        if value and (value := str(value)) in text:  # one search; the copy only where it stands
-            text = text.replace(value, " ")
+        if value:  # one search each: `replace` hands back the text itself where the id does not stand
+            text = text.replace(str(value), " ")
     return text
