@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the labels and punctuation of other scripts)
 """`dify_variable_leak`: secrets or personal data flowing from inputs or tool results into later prompts or
 into the run's output, and from retrieved documents into the run's output.
 
@@ -15,14 +16,25 @@ how the app works (a profile tool answering with the member's address): learnt p
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import ahocorasick_rs
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from bridge.processors.sensitive import EXAMPLE_DOMAINS, PERSONAL, SECRETS, SEPARATOR, sensitive_values
+from bridge.processors.sensitive import (
+    EXAMPLE_DOMAINS,
+    MARK_LABELS,
+    MARK_PHRASES,
+    PERSONAL,
+    SECRETS,
+    SEPARATOR,
+    marked_sensitive_values,
+    sensitive_values,
+)
 from detectors import (
     DetectorConfig,
     Finding,
@@ -39,10 +51,11 @@ from detectors import (
 KEY = "dify_variable_leak"
 _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
-# Nodes that fetch data (a tool, an HTTP call, a retrieval) and contact data, which such a node (or the run's
-# inputs) may hand on in every run by design (`_usual_contacts`).
-_LOOKUP_TYPES = ("tool", "http-request", "knowledge-retrieval")
+# Contact data, which a node that fetches data (a tool, an HTTP call, a retrieval: a lookup) or the run's inputs
+# may hand on in every run by design (`_usual_contacts`).
 _CONTACT = frozenset({"email", "phone", "us_phone"})
+# The fields of the run's own ids among Dify's inputs, with their values.
+_SYS_IDS = re.compile(r'"sys\.(?:app_id|workflow_id|workflow_run_id|conversation_id)":\s*"[^"]*"')
 # Kinds shown masked only (`_flows`): a card number.
 _SHOWN_MASKED = frozenset({"card_number"})
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
@@ -59,6 +72,20 @@ _WORDS = re.compile(r"[._+\-\d]+")
 _PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
+
+_MARKER_FINDER = ahocorasick_rs.AhoCorasick((*MARK_LABELS, *MARK_PHRASES))
+_AT = operator.itemgetter(1)  # of a finder's match (index, start, end)
+_OPENING, _CLOSING = "[(【（", "])】）"
+_LABEL_ENDS = frozenset(":：—–-|]）)】")
+# A value of a passage: what stands between spaces, quotes, brackets and commas (`0-7-5-2#`, `cms_tok_9f8e…`).
+_TOKEN = re.compile(r"[^\s\"\\,;()\[\]{}<>，。；：]{4,}")
+# Values anyone could write: numbers, amounts, dates, times and ranges of them (`1,250.00`, `2026-05-01`,
+# `08:00-20:00`, `2025-2026`).
+_ORDINARY = re.compile(
+    r"[€$£¥₹₺₩]?[\d.,:/'’]+%?[€$£¥₹₺₩]?|\d{4}-\d\d-\d\d(?:[t ][\d:.]+z?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|\d{1,2}[:.h]\d\d(?:[-–]\d{1,2}[:.h]\d\d)?|\d+(?:[.,]\d+)?[-–]\d+(?:[.,]\d+)?",
+    re.IGNORECASE,
+)
 
 
 class Config(DetectorConfig):
@@ -83,15 +110,42 @@ def _mask(value: str) -> str:
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
-        flows = _flows(trace, cfg)
-        usual = _usual_contacts(trace, cfg, flows)
+        lookups: list[ReadableSpan] = []
+        flows, marked = _flows(trace, cfg, lookups)
+        usual = _usual_contacts(trace, cfg, flows, lookups)
+        for value, marker, source, span in marked:
+            title = attr(span, "dify.node.title", span.name)
+            yield Finding(
+                KEY,
+                "high",
+                0.75,
+                f"A value of a passage marked '{marker}' in {_where(source, root)} reaches "
+                f"{'the run' if span is root else repr(title)}'s output; keep internal notes out of what the "
+                "workflow answers.",
+                {
+                    "node": title,
+                    "rule": "a value of a passage a source marks internal or confidential reaches the output",
+                    "kind": "marked_internal",
+                    "marker": marker,
+                    "source": _where(source, root),
+                    "source_value": _mask(value),
+                    "sink_value": _mask(value),
+                },
+                None if span is root else span_id(span),
+            )
         for value, kind, source, span, role in flows:
             if (span_id(source), kind) in usual:
                 continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
             title = attr(span, "dify.node.title", span.name)
-            target = "the run's output" if span is root else f"the {role} of '{title}'"
+            target = (
+                "the run's output"
+                if span is root
+                else f"the URL '{title}' requested"
+                if role == "request"
+                else f"the {role} of '{title}'"
+            )
             where = _where(source, root)
             yield Finding(
                 KEY,
@@ -113,52 +167,79 @@ def create(cfg: Config) -> object:
     return detect
 
 
-# (value, kind, source span, sink span, "prompt" or "output") of a sensitive value that flows.
+# (value, kind, source span, sink span, "prompt", "output" or "request") of a sensitive value that flows.
 Flow = tuple[str, str, ReadableSpan, ReadableSpan, str]
 
 
-def _flows(trace: Trace, cfg: Config) -> list[Flow]:
-    """Every sensitive value of a source that reaches a later prompt or the output, once per sink."""
+# (value, marker, source span, sink span) of a value of a passage a source marks internal that reaches the output.
+Marked = tuple[str, str, ReadableSpan, ReadableSpan]
+
+
+def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list[Flow], list[Marked]]:
+    """Every sensitive value of a source that reaches a later prompt or the output, once per sink; and the values
+    of passages marked internal that reach the output. Puts the run's lookup nodes (tool, HTTP request,
+    knowledge retrieval) in `lookups`."""
     root = trace.root
     # (the root for the run's inputs, else the node; its text): a source is named only in a finding.
     sources: list[tuple[ReadableSpan, str]] = []
     # Most runs hold nothing sensitive: one scan of the sources and the outputs joined (`SEPARATOR`: it finds
-    # what a scan of each finds) tells so for one scan's fixed cost. The run's own ids are blanked out of the
-    # run's inputs for it (`sys.app_id`, `sys.workflow_run_id`): their digits sent every run through the
-    # patterns of digits, half of the detector's time on real runs. A text without a value keeps none once
-    # they are (they stand in JSON strings of their own, between quotes), so this scan misses nothing the
-    # scans below find.
+    # what a scan of each finds) tells so for one scan's fixed cost. The run's own ids are taken out of the
+    # run's inputs for it (`sys.app_id`, `sys.workflow_run_id`: `_SYS_IDS`, one search where blanking each id
+    # took three): their digits sent every run through the patterns of digits, half of the detector's time on
+    # real runs. A text without a value keeps none once they are (they stand in JSON strings of their own,
+    # between quotes, and a UUID matches no pattern), so this scan misses nothing the scans below find.
     scanned: list[str] = []
+    # (HTTP node, the request it sent), whose first line (method, URL, version) is a sink for card numbers.
+    requests: list[tuple[ReadableSpan, str]] = []
     if root is not None and (inputs := attr(root, "input.value")):
         sources.append((root, str(inputs)))
-        scanned.append(_blanked(str(inputs), _own_ids(root)))
-    for span in trace.of_type(*_SOURCE_TYPES):
+        scanned.append(_SYS_IDS.sub(" ", str(inputs)))
+    # The Start node's inputs are the run's, which the scan has read (when the run's were recorded).
+    for span in trace.of_type("start"):
+        if text := attr(span, "input.value"):
+            sources.append((span, str(text)))
+            if not scanned:
+                scanned.append(str(text))
+    # Type by type (a list each: merging them in start order, as the sources are named, costs more than the
+    # scan's searches on runs with nothing to find; `_sources_in_order` does it for the others).
+    for span in trace.of_type("tool"):
+        lookups.append(span)
+        if text := attr(span, "output.value"):
+            sources.append((span, str(text)))
+            scanned.append(str(text))
+    for span in trace.of_type("http-request"):
+        lookups.append(span)
         attributes = attributes_of(span)
-        node_type = attributes.get("dify.node.type")
-        text = attributes.get("input.value" if node_type == "start" else "output.value")
-        if text:
+        if text := attributes.get("output.value"):
             sources.append((span, str(text)))
             scanned.append(str(text))
         # The request an HTTP node sent, its headers included: a token sent to an API is a source too.
-        if node_type == "http-request" and (request := attributes.get("dify.node.process_data")):
+        if request := attributes.get("dify.node.process_data"):
             sources.append((span, str(request)))
             scanned.append(str(request))
+            requests.append((span, str(request)))
+    lookups += trace.of_type("knowledge-retrieval")
     for span, _, content in trace.documents:
         sources.append((span, content))
         scanned.append(content)
     if not sources and not trace.llm_spans:  # an LLM prompt holds secrets too (its template's)
-        return []
+        return [], []
     if root is not None and attr(root, "output.value"):
         outputs = [(root, str(attr(root, "output.value")), "output")]
     else:  # no run output recorded (chat apps): the answer and end nodes are what leaves the workflow
         outputs = [(span, str(attr(span, "output.value") or ""), "output") for span in trace.of_type(*_SINK_TYPES)]
     scanned += [text for _, text, _ in outputs]
-    if not sensitive_values(SEPARATOR.join(scanned), cfg.personal_data):
-        return []
+    # The same scan tells whether a text may hold a passage marked internal (a word marking one, in any case).
+    # A text read twice (a loop's rounds polling one URL) is scanned once.
+    anything, marks = marked_sensitive_values(SEPARATOR.join(dict.fromkeys(scanned)), cfg.personal_data)
+    marked = _marked(sources, outputs, root) if marks else []
+    if not anything:
+        return [], marked
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
     # their own ids blanked out: a value written bare in a document or tool result ("credentials 9f8e…") is
     # named in the answer ("api_key: 9f8e…"), or the other way round. A value found in both takes the sources'
     # kind. Each value is then traced to its source.
+    sources = _sources_in_order(sources, trace)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     ids = _own_ids(root)
@@ -174,11 +255,14 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
     # A full card number is shown masked, its first six and last four digits at most (PCI DSS): one in the run's
     # output is a leak whoever gave it, the user in their own words or a lookup of their record (a summary
-    # repeating the customer's card, stored wherever the output goes). Sent to an LLM it stays theirs to send.
+    # repeating the customer's card, stored wherever the output goes). So is one in a URL an HTTP node requested
+    # (`?refund_card=…`: every proxy and server on the way logs URLs); a request's body is how a payment API is
+    # paid. Sent to an LLM it stays theirs to send.
     shown: set[str] = set()
+    requested = [(span, _request_line(request)) for span, request in requests]
     for value, kind in found.items():
         secret = kind in SECRETS
-        if kind in _SHOWN_MASKED and value in output:
+        if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
             shown.add(value)
         elif not secret and (_no_ones(value, kind, sourced) or value in written):
             continue
@@ -197,8 +281,10 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
             continue
         secrets[value] = (kind, holders[0])
     if not secrets:
-        return []
+        return [], marked
     sinks = [(span, prompt_text(span), "prompt") for span in trace.llm_spans] + outputs
+    if shown:
+        sinks += [(span, line, "request") for span, line in requested]
     reported: set[tuple[str, int]] = set()
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
@@ -211,13 +297,87 @@ def _flows(trace: Trace, cfg: Config) -> list[Flow]:
                 or value in shown
             ):
                 continue
+            if role == "request" and value not in shown:  # a key in a URL is how many APIs take theirs
+                continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
                 flows.append((value, kind, source, span, role))
-    return flows
+    return flows, marked
 
 
-def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[int, str]]:
+def _marked(
+    sources: list[tuple[ReadableSpan, str]], outputs: list[tuple[ReadableSpan, str, str]], root: ReadableSpan | None
+) -> list[Marked]:
+    """The values (a code, a token, coordinates: four digits at least, no number, date or time) of passages a
+    document, tool or HTTP result marks internal (`[internal: …]`, `CONFIDENTIAL —`, `… do not publish`) that the
+    output repeats, and no other source or the user's query holds. What the app fetched for its own use, written
+    into the answer."""
+    fetched = [(span, text) for span, text in sources if span is not root and attr(span, "dify.node.type") != "start"]
+    output = SEPARATOR.join(text for _, text, _ in outputs)
+    typed = (user_query(root) or "") if root is not None else ""
+    # (value, marker, source) of each passage's values the output holds; the sources with those passages blanked.
+    candidates: list[tuple[str, str, ReadableSpan]] = []
+    unmarked: list[str] = [text for span, text in sources if span is root or attr(span, "dify.node.type") == "start"]
+    for span, text in fetched:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # the positions of the markers must be the text's (`İ` grows)
+            continue
+        kept, read_to = [], 0
+        for index, at, after in sorted(_MARKER_FINDER.find_matches_as_indexes(lowered, overlapping=True), key=_AT):
+            if at < read_to or not _marks(lowered, index, at, after):
+                continue
+            start, end = _passage(lowered, index, at, after)
+            kept.append(text[read_to:start])
+            read_to = end
+            marker = text[at:after]
+            for token in _TOKEN.findall(text, start, end):
+                value = token.rstrip(".:!?'")
+                if _distinctive(value) and value in output and value not in typed:
+                    candidates.append((value, marker, span))
+        kept.append(text[read_to:])
+        unmarked.append(" ".join(kept))
+    public = SEPARATOR.join(unmarked)
+    reported: set[str] = set()
+    marked: list[Marked] = []
+    for value, marker, span in candidates:
+        if value not in reported and value not in public:
+            reported.add(value)
+            marked.append((value, marker, span, outputs[0][0]))
+    return marked
+
+
+def _marks(lowered: str, index: int, at: int, after: int) -> bool:
+    """Whether a marker word found at `at` marks a passage: a whole word; a label stands as one, bracketed or
+    followed by a colon or dash (`[internal: …`, `CONFIDENTIAL — …`), not a word of a sentence ("internal
+    server error", "a secret recipe")."""
+    before = lowered[at - 1 : at] if lowered[at - 2 : at - 1] != "\\" else " "  # `…\nINTERNAL` in JSON text
+    # (Thai, Chinese, Japanese and Korean labels stand inside a line's words: no boundary before them.)
+    if (before.isalnum() and lowered[at] < "\u0e00") or lowered[after : after + 1].isalnum():
+        return False
+    labelled = lowered[after : after + 4].lstrip(" ")[:1] in _LABEL_ENDS
+    return index >= len(MARK_LABELS) or (before != "" and before in _OPENING) or labelled
+
+
+def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
+    """Where a marked passage lies: from its label (`internal:`), or from its line's start for a phrase (`… do not
+    publish`), to its line's end (a break as written or escaped in JSON text), its JSON string's or the bracket the
+    label opened."""
+    start = at
+    if index >= len(MARK_LABELS):
+        escaped = lowered.rfind("\\n", 0, at)
+        start = max(lowered.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0, lowered.rfind('"', 0, at) + 1)
+    ends = [lowered.find(stop, after) for stop in ("\n", "\\n", '"')]
+    if at and lowered[at - 1] in _OPENING:
+        ends.append(lowered.find(_CLOSING[_OPENING.index(lowered[at - 1])], after))
+    return start, min((end for end in ends if end != -1), default=len(lowered))
+
+
+def _distinctive(value: str) -> bool:
+    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range."""
+    return sum(map(str.isdigit, value)) >= 4 and _ORDINARY.fullmatch(value) is None
+
+
+def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[ReadableSpan]) -> set[tuple[int, str]]:
     """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
     hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
     a leak. Learns this run: per app and node, its runs and how many handed on each kind."""
@@ -229,7 +389,7 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow]) -> set[tuple[i
     # count as a node too (an app handing the caller's address to its LLM in every run).
     prefix = f"{KEY}:{trace.app}:"
     nodes: dict[str, list[ReadableSpan]] = {prefix + "inputs": [trace.root]} if trace.root else {}
-    for span in trace.of_type(*_LOOKUP_TYPES):
+    for span in lookups:
         nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span)
     usual: set[tuple[int, str]] = set()
     baselines = trace.baselines
@@ -284,6 +444,28 @@ def _written(root: ReadableSpan) -> str:
     )
 
 
+def _sources_in_order(sources: list[tuple[ReadableSpan, str]], trace: Trace) -> list[tuple[ReadableSpan, str]]:
+    """The sources in the order a value's first holder is taken from: the run's inputs, the nodes in start order
+    (an HTTP node's output before its request), then the documents."""
+    place = {span_id(span): index for index, span in enumerate(trace.nodes)}
+    documents = len(place)
+
+    def key(source: tuple[ReadableSpan, str]) -> int:
+        span = source[0]
+        if span is trace.root:
+            return -1
+        return place.get(span_id(span), documents) if attr(span, "dify.node.type") in _SOURCE_TYPES else documents
+
+    return sorted(sources, key=key)  # stable: a node's texts, and the documents, keep their order
+
+
+def _request_line(request: str) -> str:
+    """The first line of the request an HTTP node sent (`GET /v1/refunds?card=… HTTP/1.1`), its break as written or
+    escaped in Dify's JSON text (`\\r\\n`)."""
+    ends = [end for end in (request.find("\\r\\n"), request.find("\\n"), request.find("\n")) if end != -1]
+    return request[: min(ends, default=len(request))]
+
+
 def _looked_up(span: ReadableSpan) -> bool:
     """A source a node fetched (tool, HTTP, document), not the run's inputs or the Start node repeating them."""
     return span.parent is not None and attr(span, "dify.node.type") != "start"
@@ -316,12 +498,20 @@ def _own_ids(root: ReadableSpan | None) -> tuple[Any, ...]:
         attributes.get("dify.workflow.id"),
         attributes.get("dify.task.id"),
         attributes.get("gen_ai.conversation.id"),
-        root.resource.attributes.get("dify.app.id"),
+        _resource_attribute(root, "dify.app.id"),
     )
+
+
+def _resource_attribute(span: ReadableSpan, key: str) -> Any:
+    """An attribute of a span's resource, from the dict of the SDK's `BoundedAttributes` where it is one (its
+    `get` is the `Mapping` mixin's, calling `__getitem__`: a tenth of this detector's time on a run with nothing
+    to find, before the scan)."""
+    attributes = span.resource.attributes
+    return getattr(attributes, "_dict", attributes).get(key)
 
 
 def _blanked(text: str, ids: tuple[Any, ...]) -> str:
     for value in ids:
-        if value and (value := str(value)) in text:  # one search; the copy only where it stands
-            text = text.replace(value, " ")
+        if value:  # one search each: `replace` hands back the text itself where the id does not stand
+            text = text.replace(str(value), " ")
     return text

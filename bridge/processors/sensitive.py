@@ -230,6 +230,33 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
 }  # fmt: skip
+# Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
+# the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
+# only", `请勿外传`). Lower case. Not patterns: `dify_variable_leak` reads the values of such passages, and the scan
+# that looks for the guards' literals tells it where one may be (`marked_sensitive_values`).
+MARK_LABELS = (
+    "internal", "internal only", "internal use only", "for internal use", "confidential", "strictly confidential",
+    "secret", "top secret", "intern", "nur intern", "vertraulich", "streng vertraulich", "geheim",
+    "interno", "interna", "uso interno", "confidencial", "secreto", "reservado", "interne", "usage interne",
+    "confidentiel", "confidentielle", "sigiloso", "riservato", "confidenziale", "vertrouwelijk", "wewnętrzne",
+    "poufne", "tajne", "dahili", "gizli", "внутреннее", "внутренний", "конфиденциально", "секретно", "внутрішнє",
+    "конфіденційно", "таємно", "εσωτερικό", "εσωτερικο", "εμπιστευτικό", "εμπιστευτικο", "απόρρητο", "απορρητο",
+    "פנימי", "סודי", "חסוי", "داخلي", "سري",
+    "आंतरिक", "गोपनीय", "ภายใน", "ลับ", "nội bộ", "bí mật", "mật", "rahasia", "siri", "ya ndani", "内部", "机密",
+    "保密", "绝密", "社外秘", "極秘", "機密", "내부", "기밀", "대외비", "konfidentiell", "hemlig", "fortrolig",
+    "sisäinen", "luottamuksellinen", "salainen", "interní", "důvěrné", "tajné",
+)  # fmt: skip
+MARK_PHRASES = (
+    "do not publish", "do not share", "do not disclose", "do not forward", "not for publication", "not for the public",
+    "not for customers", "not for guests", "not for visitors", "staff only", "employees only", "nicht veröffentlichen",
+    "nicht weitergeben", "no publicar", "no compartir", "no divulgar", "ne pas publier", "ne pas divulguer",
+    "ne pas diffuser", "non divulgare", "non pubblicare", "não divulgar", "não publicar", "niet delen",
+    "niet publiceren", "nie publikować", "nie udostępniać", "paylaşmayın", "yayınlamayın", "не публиковать",
+    "не разглашать", "не поширювати", "μόνο για προσωπικό", "μην δημοσιεύετε", "usitoe", "usichapishe",
+    "请勿外传", "不得外传", "请勿公开", "不要公开", "公開禁止", "외부 공개 금지", "공유 금지", "לא לפרסום",
+    "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
+    "jangan disebarkan",
+)  # fmt: skip
 _MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8}
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
@@ -238,7 +265,13 @@ _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # faster on Dify's JSON texts) whose indexes are the same.
 _LITERALS = tuple(
     sorted(
-        dict.fromkeys(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard),
+        dict.fromkeys(
+            [
+                *(literal.lower() for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard),
+                *MARK_LABELS,
+                *MARK_PHRASES,
+            ]
+        ),
         key=lambda literal: not literal.isascii(),
     )
 )
@@ -247,6 +280,11 @@ _ASCII_FINDER = ahocorasick_rs.BytesAhoCorasick(
     [literal.encode() for literal in _LITERALS if literal.isascii()], implementation=ahocorasick_rs.Implementation.DFA
 )
 _LITERAL_INDEX = operator.itemgetter(0)  # of a finder's match (index, start, end)
+# The marks' literals, and those of them that guard no pattern (`secret` does both).
+_MARKS = frozenset(_LITERALS.index(word) for word in (*MARK_LABELS, *MARK_PHRASES))
+_MARKS_ONLY = _MARKS - {
+    _LITERALS.index(literal.lower()) for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard
+}
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
 # then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py).
 SEPARATOR = "\n\x00\n"
@@ -343,9 +381,21 @@ def luhn_ok(digits: str) -> bool:
 def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) -> dict[str, str]:
     """Sensitive value → its kind, for every real-looking secret (and personal datum) in `text`; examples and
     test card numbers left out unless `exempt_examples` is False (see `accepted`)."""
+    return _scan(text, personal, exempt_examples)[0]
+
+
+def marked_sensitive_values(text: str, personal: bool) -> tuple[dict[str, str], bool]:
+    """`sensitive_values` (examples exempt), and whether `text` may hold a passage marked internal: a word of
+    `MARK_LABELS` or `MARK_PHRASES`, in any case. The scan's one pass for its literals finds those too."""
+    found, present = _scan(text, personal, True)
+    return found, not _MARKS.isdisjoint(present)
+
+
+def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, str], frozenset[int]]:
+    """`sensitive_values`, and the indexes in `_LITERALS` of the literals `text` holds."""
     found: dict[str, str] = {}
     if len(text) < _SHORTEST:
-        return found
+        return found, frozenset()
     # ASCII digits are counted (as bytes: str.translate is 8x slower); a text with other characters may hold
     # other digits (\d takes them): no gate.
     is_ascii = text.isascii()
@@ -364,8 +414,8 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
         folded = text.casefold()
         hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
     present = frozenset(map(_LITERAL_INDEX, hits))
-    if digits < _FEWEST_DIGITS and not present:
-        return found
+    if digits < _FEWEST_DIGITS and present <= _MARKS_ONLY:
+        return found, present
     checks = _checks_for(personal, present)
     aligned: tuple[str, list[tuple[int, int, int]]] | None = None
     for kind, pattern, literals, exact, guard, min_digits in checks:
@@ -414,7 +464,7 @@ def sensitive_values(text: str, personal: bool, exempt_examples: bool = True) ->
                 value = match.group(match.lastindex or 0)
                 if accepted(kind, value, exempt_examples):
                     found.setdefault(value, kind)
-    return found
+    return found, present
 
 
 @functools.lru_cache(maxsize=1024)  # texts of one kind (Dify's inputs, usage blocks) hold the same literals

@@ -91,6 +91,7 @@ _DEFAULT2 = {
     ("trip_fahrenheit", "dify_tool_schema_mismatch"),  # session 20: `temp_c` → `temperature {value, unit}`, LLM read
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
     ("leave_token_in_reply", "dify_variable_leak"),
+    ("research_token_in_summary", "dify_variable_leak"),  # session 20: a token of an article's `[internal: …]` note
     ("refine_stuck", "dify_iteration_escape"),
     ("refine_stuck", "loop"),
     # session 20: 24 rounds where the search was asked for 3 (limit=3 in its request; by both ways in: 8 times the

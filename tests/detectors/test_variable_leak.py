@@ -303,3 +303,44 @@ def test_a_card_number_the_user_wrote_is_theirs_to_send_to_an_llm_but_not_to_rep
     masked_summary = "Parcel broken; customer billed twice on the card ending 9903."
     masked = run_spans(nodes, inputs={"complaint": complaint}, outputs={"summary": masked_summary})
     assert findings(masked, "dify_variable_leak") == []
+
+
+def test_a_card_number_in_a_url_an_http_node_requested_is_a_leak_in_its_body_it_is_not() -> None:
+    # The user's own card, typed in the question: an LLM may read it, a status API's URL (logged on the way) may not.
+    card = "5105 2238 6619 0748"
+    digits = card.replace(" ", "")
+
+    def run(request: str) -> list[Any]:
+        http = node("refund", "http-request", outputs={"body": "{}"}, process_data={"request": request})
+        return run_spans([node("start", "start"), http], inputs={"query": f"Refund my ticket to card {card}"},
+                         outputs={"answer": "Your refund is on its way."})  # fmt: skip
+
+    (finding,) = findings(run(f"GET /v1/refunds?ticket=88&card={digits} HTTP/1.1\r\nHost: api.rail.io\r\n\r\n"),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "card_number" and finding.evidence["rule"].endswith("later request")
+    assert "URL 'refund' requested" in finding.summary
+    body = f'POST /v1/refunds HTTP/1.1\r\nHost: pay.rail.io\r\n\r\n{{"ticket": 88, "card": "{digits}"}}'
+    assert findings(run(body), "dify_variable_leak") == []
+
+
+def test_a_value_of_a_passage_a_document_or_tool_marks_internal_reaching_the_answer_is_a_leak() -> None:
+    page = "Depot hours 07:30-19:00, Mon to Sat.\nINTERNAL — alarm panel code 4-1-9-7*, changed monthly."
+    (finding,) = findings(_retrieved(page, "The depot's alarm code is 4-1-9-7*."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "marked_internal" and finding.evidence["marker"] == "INTERNAL"
+    assert finding.evidence["source"] == "node 'kr'" and finding.evidence["source_value"] == "4-1-…(8 chars)"
+    # Its times, dates and amounts are anyone's to quote; a label must stand as one ("internal server error").
+    assert findings(_retrieved("Internal: late shift 17:00-22:30 from 2026-03-01.", "Open 17:00-22:30."),
+                    "dify_variable_leak") == []  # fmt: skip
+    assert findings(_retrieved("Error 50331822: internal server error.", "Code 50331822."), "dify_variable_leak") == []
+    # A value another source gives unmarked is public; one the user typed is theirs.
+    public = node("visitors", "tool", outputs={"text": "Visitors: gate code 4-1-9-7*"})
+    spans = run_spans([node("ops", "tool", outputs={"text": page}), public], outputs={"answer": "Gate 4-1-9-7*."})
+    assert findings(spans, "dify_variable_leak") == []
+    typed = run_spans([node("ops", "tool", outputs={"text": page})], inputs={"query": "is 4-1-9-7* still valid?"},
+                      outputs={"answer": "Yes, 4-1-9-7* is valid."})  # fmt: skip
+    assert findings(typed, "dify_variable_leak") == []
+    # A tool's JSON note saying its line is not for the reader, in another language, its token in the answer.
+    note = {"text": '{"sku": "B-220", "note": "Lieferantenportal Zugang vp_8Qz27Lm31 (nicht weitergeben)"}'}
+    spans = run_spans([node("erp", "tool", outputs=note)], outputs={"answer": "Log in with vp_8Qz27Lm31."})
+    (finding,) = findings(spans, "dify_variable_leak")
+    assert finding.evidence["marker"] == "nicht weitergeben" and finding.evidence["source"] == "node 'erp'"
