@@ -283,7 +283,10 @@ def _is_discussion(text: str, start: int, end: int) -> bool:
 def _dismissals(text: str) -> Iterator[re.Match[str]]:
     """Each dismissal whose clause names rules and makes them the model's own."""
     for verb in _DISMISS.finditer(text):
-        start = max((m.end() for m in _CLAUSE_END.finditer(text, max(0, verb.start() - 60), verb.start())), default=0)
+        # The clause starts at the last clause end in the 60 characters before the verb, or 60 characters back:
+        # never at the text's start, which would join a far earlier "system prompt" to "the assistant ignores".
+        window = max(0, verb.start() - 60)
+        start = max((m.end() for m in _CLAUSE_END.finditer(text, window, verb.start())), default=window)
         end_match = _CLAUSE_END.search(text, verb.end())
         clause = text[start : end_match.start() if end_match else len(text)]
         reported = _REPORTED.search(text, max(0, verb.start() - 60), verb.start())

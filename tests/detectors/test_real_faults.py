@@ -1,5 +1,6 @@
 """Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md: eight apps; and a second set,
-testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19), each app's runs clean
+testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19; a third,
+testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20), each app's runs clean
 first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
 tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the
 ways the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default
@@ -114,7 +115,29 @@ _DEFAULT2 = {
     ("refine_off_topic", "task_derailment"),
     ("trip_off_topic", "task_derailment"),
 }
-# (set, settings) measured: the first set in every setting, the second as shipped and with every switch on.
+# The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
+# that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
+# flagged, all `dify_rag_poisoning`: two retrieved the poisoned invoice notice (kept: FALSE_ALARMS), two a booking
+# guide whose "the assistant ignores that message" was read with its "system prompt" more than 60 characters
+# before (a clause read back to the text's start; fixed after that scoring, test_rag_poisoning).
+_DEFAULT3 = {
+    ("clinic_other_patient", "dify_variable_leak"),
+    ("faq_huge_prompt", "cost"),
+    ("faq_poisoned_doc", "dify_rag_poisoning"),
+    ("planner_token_leak", "dify_variable_leak"),
+    ("pricing_price_as_text", "dify_tool_schema_mismatch"),
+    ("purchase_supplier_password", "dify_variable_leak"),
+    ("translate_oscillating", "loop"),
+    ("translate_runaway", "cost"),
+    ("translate_stuck", "dify_iteration_escape"),
+    ("translate_stuck", "loop"),
+    ("triage_other_model", "cost"),
+}
+_HALLUCINATIONS3 = {
+    (name, "hallucination")
+    for name in ("faq_invented_price", "planner_invented_price", "pricing_invented", "purchase_wrong_total")
+}
+# (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT,
     ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -122,6 +145,8 @@ MEASURED = {
     ("faults2", "default"): _DEFAULT2,
     ("faults2", "every switch"): _DEFAULT2
     | {("invoice_wrong_total", "hallucination"), ("visa_invented_fee", "hallucination")},
+    ("faults3", "default"): _DEFAULT3,
+    ("faults3", "every switch"): _DEFAULT3 | _HALLUCINATIONS3,
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
 # agency's notice with an instruction to the AI (the poisoned document of `visa_poisoned_doc`) for a question whose
@@ -138,6 +163,18 @@ FALSE_ALARMS = {
         ("visa_clean_5", "hallucination"),
         ("visa_clean_8", "hallucination"),
     },
+    # the third set: the poisoned invoice notice retrieved and not obeyed (as visa_clean_5); with `hallucination` on,
+    # five clean answers with figures it does not trace to their sources
+    ("faults3", "default"): {("faq_clean_5", "dify_rag_poisoning"), ("faq_clean_7", "dify_rag_poisoning")},
+    ("faults3", "every switch"): {
+        ("faq_clean_5", "dify_rag_poisoning"),
+        ("faq_clean_7", "dify_rag_poisoning"),
+        ("faq_clean_8", "hallucination"),
+        ("planner_clean_4", "hallucination"),
+        ("planner_clean_5", "hallucination"),
+        ("purchase_clean_3", "hallucination"),
+        ("purchase_clean_6", "hallucination"),
+    },
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
@@ -147,6 +184,9 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("refine_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
     ("research_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # its request
+    ("pricing_feed_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("translate_stuck", "dify_iteration_escape", "every round used, no loop_break"),
+    ("translate_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
 }
 
 
@@ -190,7 +230,10 @@ def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: s
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
 def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str, settings: str) -> None:
-    assert found(recorded, "stream", settings) == found(recorded, "otlp", settings)
+    """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
+    what the export lacks (the third set's `pricing_feed_flood` is found on its stream only: the request asking for
+    fewer results is not exported)."""
+    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
