@@ -64,8 +64,9 @@ from tests.detectors import (
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a set still held out, so that no change is tuned to its cases).
-# Held out for the end of the next change to the detectors: `--corpus all` skips them, naming one scores it.
-UNSCORED = {"heldout9"}
+# Held out for the end of the next change to the detectors: `--corpus all` skips them, naming one scores it. Empty
+# since held-out 9 was scored (session 20): the next blind set is still to be written.
+UNSCORED: set[str] = set()
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
@@ -75,7 +76,7 @@ GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout6", heldout6, "sixth held-out corpus", True),
     ("heldout7", heldout7, "seventh held-out corpus", True),
     ("heldout8", heldout8, "eighth held-out corpus", True),
-    ("heldout9", heldout9, "ninth held-out corpus", False),
+    ("heldout9", heldout9, "ninth held-out corpus", True),
     ("dev", devset, "development corpus", True),
     ("dev2", devset2, "second development corpus", True),
     ("dev3", devset3, "third development corpus", True),
