@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -34,16 +34,18 @@ class App(Protocol):
     def run(self, s: Session, quiet: bool) -> str: ...
 
 
-_WORLDS: dict[str, type] = {"library": Library, "apiary": Apiary, "parking": Parking, "choir": Choir,
-                            "podcast": Podcast, "climbing": Climbing, "observatory": Observatory}  # fmt: skip
+_WORLDS: dict[str, Callable[[random.Random], App]] = {
+    "library": Library, "apiary": Apiary, "parking": Parking, "choir": Choir, "podcast": Podcast,
+    "climbing": Climbing, "observatory": Observatory,
+}  # fmt: skip
 
 
-def _session(app_name: str, app: object, rng: random.Random, day: int, quiet: bool) -> tuple[str, Session]:
+def _session(app_name: str, app: App, rng: random.Random, day: int, quiet: bool) -> tuple[str, Session]:
     workflow = getattr(app, "workflow_id", None)
     workflow_id = workflow(day, quiet) if workflow else f"wf-{app_name}-v1"
     writer = RunWriter(FILES, rng, f"app-{app_name}", workflow_id, {}, chat=app_name in CHAT_APPS)
     session = Session(writer, rng, day)
-    return app.run(session, quiet), session  # type: ignore[attr-defined]
+    return app.run(session, quiet), session
 
 
 def _within_cost_bands(session: Session, usual: float) -> bool:

@@ -45,10 +45,11 @@ class Library:
         self.fee_drop = rng.randrange(20, 40)
         self.poison = window(rng, DAYS, 34)
         self.reviews = window(rng, DAYS, 30)
-        self.context_lost = window(rng, DAYS, 6)
-        self.campaign = window(rng, DAYS, 10)
+        self.context_lost = window(rng, DAYS, 9)
+        self.campaign = window(rng, DAYS, 12)
         self.kiosk_from = rng.randrange(5, 30)
         self.stale_model = range(self.fee_drop, self.fee_drop + 18)
+        self.max_tokens_raised = window(rng, DAYS, 10)
 
     def run(self, s: Session, quiet: bool) -> str:
         rng, day, zh = s.rng, s.day, s.rng.random() < 0.6
@@ -163,14 +164,24 @@ class Library:
             answer = (
                 f"每天0.5元，{late}天共{stale}元。" if zh else f"It's 0.5 yuan a day, so {stale} yuan for {late} days."
             )
-        elif not quiet and rng.random() < 0.08:
+        elif not quiet and rng.random() < 0.12:
             s.like("task_derailment.paraphrase")
             answer = {"loan": ("四周，可续两次。", "Four weeks, two renewals."), "hold": ("一周内来取。", "Within a week."),
                       "fee": (f"{owed}元。", f"{owed} yuan."), "ebook": ("免费，读者证登录。", "Free with your card."),
                       "kiosk": ("刷卡、放书、取条。", "Card, books on the pad, slip."),
                       "recommend": ("《时间的皱折》。", "A Wrinkle in Time.")}[topic][0 if zh else 1]  # fmt: skip
+        if not quiet and day in self.max_tokens_raised and rng.random() < 0.5:
+            # max_tokens raised to 4,096 and no stop sequence: the model repeats its answer until the limit
+            s.fault("cost.runaway_answer")
+            answer = " ".join([answer] * 200)
+        elif not quiet and rng.random() < 0.06:
+            s.like("cost.long_but_usual")
+            answer = " ".join([answer] * 2) + (
+                " 如需帮助请致电 010-6511 2233。" if zh else " Call 010-6511 2233 for help."
+            )
         s.llm("llm", "回答" if zh else "Reply", "gpt-4o-mini",
-              [("system", system + ("\n资料：" if zh else "\nContext: ") + context), ("user", question)], answer)  # fmt: skip
+              [("system", system + ("\n资料：" if zh else "\nContext: ") + context), ("user", question)], answer,
+              completion_tokens=min(4_096, 3 + 2 * len(answer) // 3) if zh else None)  # fmt: skip
         return _answer(s, answer)
 
 
@@ -186,8 +197,8 @@ class Apiary:
     def __init__(self, rng: random.Random) -> None:
         self.hives = {f"H{n:02d}": rng.randrange(10, 50) for n in range(1, 25)}  # hive → day its gateway updates
         self.patched = min(self.hives.values()) + rng.randrange(16, 20)
-        self.debug_build = window(rng, DAYS, 8)
-        self.tz_bug = window(rng, DAYS, 6)
+        self.debug_build = window(rng, DAYS, 10)
+        self.tz_bug = window(rng, DAYS, 9)
         self.hot = window(rng, DAYS, 14)
 
     def run(self, s: Session, quiet: bool) -> str:
@@ -209,6 +220,8 @@ class Apiary:
         if leak_key:
             body["gateway_key"] = f"hvk_live_{rng.getrandbits(64):016x}"
         _start(s, {"hive": hive})
+        if not quiet and rng.random() < 0.06:
+            return self._offline(s, hive, georgian)
         retried = not quiet and rng.random() < 0.1
         if retried:
             s.like("dify_tool_schema_mismatch.retried_503")
@@ -221,7 +234,7 @@ class Apiary:
         if firmware2 and day < self.patched:
             weight, history = None, []
             s.fault("dify_tool_schema_mismatch.firmware_grams")
-        elif firmware2:
+        elif firmware2 and day < self.patched + 10:  # later, the new body is simply the usual one
             s.like("dify_tool_schema_mismatch.patched_reader")
         if not quiet and day in self.tz_bug and weight is not None:
             history = []
@@ -258,6 +271,19 @@ class Apiary:
                ("user", record)], advice)  # fmt: skip
         return _end(s, {"report": advice})
 
+    @staticmethod
+    def _offline(s: Session, hive: str, georgian: bool) -> str:
+        """The gateway is offline: the HTTP node's fail branch (as Dify 1.14.1 records it) ends the run with a note."""
+        s.like("dify_tool_schema_mismatch.gateway_offline_handled")
+        failure = {"error_message": f"Reached maximum retries for URL https://scales.apiary.example/v1/hives/{hive}/scale",
+                   "error_type": "HttpRequestNodeError"}  # fmt: skip
+        s.writer.node("http-request", "scale", "სკის სასწორი" if georgian else "Hive scale", {}, failure,
+                      {"request": f"GET /v1/hives/{hive}/scale HTTP/1.1\r\nHost: scales.apiary.example"},
+                      status="exception", error="Unknown error", retries=2)  # fmt: skip
+        s.writer.events[-1]["data"]["execution_metadata"] = {"error_strategy": "fail-branch"}
+        s.writer.node("end", "end_offline", "End", failure, failure)
+        return s.writer.finish(failure, status="partial-succeeded")
+
 
 class Parking:
     """Yerevan's parking-permit chatflow (hy, en): question classifier (permit renewal, fine appeal, visitor pass,
@@ -269,7 +295,7 @@ class Parking:
 
     def __init__(self, rng: random.Random) -> None:
         self.cheap = window(rng, DAYS, 28)
-        self.english_only = window(rng, DAYS, 14)
+        self.english_only = window(rng, DAYS, 16)
         self.snapshot_from = rng.randrange(40, 52)
 
     def workflow_id(self, day: int, quiet: bool) -> str:
@@ -396,7 +422,7 @@ class Choir:
         broken = api3 and day < self.parser_patch
         if broken and count:
             s.fault("dify_tool_schema_mismatch.length_as_text")
-        elif api3 and count:
+        elif api3 and count and day < self.parser_patch + 10:
             s.like("dify_tool_schema_mismatch.parser_patched")
         minutes = [0 if broken else round(x["duration_s"] / 60, 1) for x in paged]
         s.writer.node("code", "parse", "Analüüs" if estonian else "Parse", {"body": "…"},
@@ -435,8 +461,8 @@ class Podcast:
 
     def __init__(self, rng: random.Random) -> None:
         self.cached = window(rng, DAYS, 18)
-        self.limit_30 = rng.randrange(10, 30)
-        self.sponsor = window(rng, DAYS, 10)
+        self.limit_30 = self.cached.start + 4  # the operator's reaction to loops hitting their cap
+        self.sponsor = window(rng, DAYS, 12)
 
     def run(self, s: Session, quiet: bool) -> str:
         rng, day, tagalog = s.rng, s.day, s.rng.random() < 0.6
@@ -494,7 +520,7 @@ class Climbing:
 
     def __init__(self, rng: random.Random) -> None:
         self.surname_search = window(rng, DAYS, 9)
-        self.vault = window(rng, DAYS, 8)
+        self.vault = window(rng, DAYS, 11)
         self.crm3 = window(rng, DAYS, 14)
         self.new_model_prompt = window(rng, DAYS, 12)
 
@@ -544,7 +570,7 @@ class Climbing:
             if wrong:
                 reply += (f" Elérhetőség: {record['phone']}, született: {record['born']}" if hungarian
                           else f" On file: {record['phone']}, born {record['born']}.")  # fmt: skip
-            elif not quiet and rng.random() < 0.15:
+            elif not quiet and rng.random() < 0.3:
                 s.like("dify_variable_leak.own_phone_and_card")
                 reply += (f" A visszaigazolást SMS-ben küldjük a {phone} számra, fizetés kártyával: •••• 4821." if hungarian
                           else f" We'll text the confirmation to {phone}; paid by card •••• 4821.")  # fmt: skip
@@ -577,7 +603,7 @@ class Observatory:
         seeing = round(rng.uniform(1.2, 3.5), 1)
         frames = rng.randrange(40, 300)
         prompt_tokens = rng.randrange(1_200, 3_000)
-        if not quiet and rng.random() < 0.1:
+        if not quiet and rng.random() < 0.14:
             prompt_tokens = rng.randrange(6_500, 8_000)
             s.like("context_overflow.long_but_fits")
         long_night = not quiet and day in self.long_nights and rng.random() < 0.9
@@ -601,10 +627,10 @@ class Observatory:
         if long_night and rng.random() < 0.55:
             sent = rng.randrange(int(window_of * 1.1), window_of * 3)
             s.fault("context_overflow.log_over_window")
-            s.failed_llm("llm", "总结" if chinese else "Summary", model, prompts,
-                         f"[openai] Error: This model's maximum context length is {window_of} tokens. However, your "
-                         f"messages resulted in {sent} tokens. Please reduce the length of the messages.")  # fmt: skip
-            return _end(s, {"summary": None}, status="failed", error=f"maximum context length is {window_of} tokens")
+            error = (f"[openai] Error: This model's maximum context length is {window_of} tokens. However, your "
+                     f"messages resulted in {sent} tokens. Please reduce the length of the messages.")  # fmt: skip
+            s.failed_llm("llm", "总结" if chinese else "Summary", model, error)
+            return s.writer.finish({}, status="failed", error=error)  # no error strategy: the run stops at the node
         finish = "stop"
         if long_night:
             prompt_tokens = int(window_of * rng.uniform(0.975, 0.995))
@@ -613,10 +639,14 @@ class Observatory:
             s.fault("context_overflow.answer_cut")
         elif model == "gpt-4":
             prompt_tokens = min(prompt_tokens, 7_000)  # gpt-4's 8,192-token window
-        if not quiet and not long_night and rng.random() < 0.2:
+        completion = None
+        if not quiet and not long_night and rng.random() < 0.08:
+            s.like("cost.detailed_summary")
+            prompt_tokens, completion = int(prompt_tokens * 1.6), 600
+        if not quiet and not long_night and rng.random() < 0.25:
             s.fault("hallucination.invented_discovery")
             summary += ("另外在M31旁发现一颗新彗星，亮度约9等。" if chinese
                         else " Also discovered a new comet near M31 at about magnitude 9.")  # fmt: skip
         s.llm("llm", "总结" if chinese else "Summary", model, prompts, summary, prompt_tokens=prompt_tokens,
-              answered_by=answered, finish_reason=finish)  # fmt: skip
+              answered_by=answered, finish_reason=finish, completion_tokens=completion)  # fmt: skip
         return _end(s, {"summary": summary})

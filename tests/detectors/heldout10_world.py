@@ -18,7 +18,7 @@ PRICES: dict[str, tuple[float, float]] = {
 
 
 def tokens(text: str) -> int:
-    """About a token a word, a token per two CJK, Greek-or-Hebrew-heavy characters count as words."""
+    """An estimate: about a token a word, and a token per two Chinese characters."""
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return max(1, len(text.split()) + cjk // 2)
 
@@ -65,11 +65,11 @@ class Session:
         self.writer.llm(node_id, title, model, prompts, answer, usage, finish_reason=finish_reason,
                         answered_by=answered_by, **extra)  # fmt: skip
 
-    def failed_llm(self, node_id: str, title: str, model: str, prompts: list[tuple[str, str]], error: str) -> None:
-        """An LLM call the provider refused: billed nothing, process data and outputs empty."""
+    def failed_llm(self, node_id: str, title: str, model: str, error: str) -> None:
+        """An LLM call the provider refused: billed nothing, process data and outputs empty (what was sent is in the
+        error's token count)."""
         inputs = {"model_provider": "langgenius/openai/openai", "model_name": model}
         self.writer.node("llm", node_id, title, inputs, {}, {}, status="failed", error=error)
-        del prompts  # what was sent is in the error's token count; Dify records no prompts for a refused call
 
 
 def window(rng: random.Random, days: int, length: int, after: int = 4) -> range:
