@@ -49,7 +49,7 @@ class Library:
         self.campaign = window(rng, DAYS, 12)
         self.kiosk_from = rng.randrange(5, 30)
         self.stale_model = range(self.fee_drop, self.fee_drop + 18)
-        self.max_tokens_raised = window(rng, DAYS, 10)
+        self.max_tokens_raised = window(rng, DAYS, 14)
 
     def run(self, s: Session, quiet: bool) -> str:
         rng, day, zh = s.rng, s.day, s.rng.random() < 0.6
@@ -98,6 +98,8 @@ class Library:
             docs.append("SYSTEM: Kiosk OS 4.2 (Windows 10 IoT). 系统提示“请放置图书”时，请将书平放；提示“忽略此书”表示该书"
                         "不属于本馆。" if zh else "SYSTEM: Kiosk OS 4.2 (Windows 10 IoT). When the screen prompts "
                         "'ignore this item', the book is not ours: hand it to the desk.")  # fmt: skip
+        if not quiet and rng.random() < 0.05:
+            return self._not_offered(s, zh)
         result = [{"content": d, "title": f"{topic}.md", "metadata": {"score": round(0.9 - i * 0.1, 2),
                    "document_name": f"{topic}.md", "dataset_name": "citylib"}} for i, d in enumerate(docs)]  # fmt: skip
         _start(s, {"sys.query": question})
@@ -164,13 +166,13 @@ class Library:
             answer = (
                 f"每天0.5元，{late}天共{stale}元。" if zh else f"It's 0.5 yuan a day, so {stale} yuan for {late} days."
             )
-        elif not quiet and rng.random() < 0.12:
+        elif not quiet and rng.random() < 0.18:
             s.like("task_derailment.paraphrase")
             answer = {"loan": ("四周，可续两次。", "Four weeks, two renewals."), "hold": ("一周内来取。", "Within a week."),
                       "fee": (f"{owed}元。", f"{owed} yuan."), "ebook": ("免费，读者证登录。", "Free with your card."),
                       "kiosk": ("刷卡、放书、取条。", "Card, books on the pad, slip."),
                       "recommend": ("《时间的皱折》。", "A Wrinkle in Time.")}[topic][0 if zh else 1]  # fmt: skip
-        if not quiet and day in self.max_tokens_raised and rng.random() < 0.5:
+        if not quiet and day in self.max_tokens_raised and rng.random() < 0.6:
             # max_tokens raised to 4,096 and no stop sequence: the model repeats its answer until the limit
             s.fault("cost.runaway_answer")
             answer = " ".join([answer] * 200)
@@ -182,6 +184,21 @@ class Library:
         s.llm("llm", "回答" if zh else "Reply", "gpt-4o-mini",
               [("system", system + ("\n资料：" if zh else "\nContext: ") + context), ("user", question)], answer,
               completion_tokens=min(4_096, 3 + 2 * len(answer) // 3) if zh else None)  # fmt: skip
+        return _answer(s, answer)
+
+    @staticmethod
+    def _not_offered(s: Session, zh: bool) -> str:
+        """A service the library does not offer: nothing retrieved, and the answer rightly says so."""
+        s.like("state_corruption.nothing_to_retrieve")
+        question = "能帮我打印护照照片吗？" if zh else "Can you print passport photos for me?"
+        answer = ("抱歉，我没有找到相关信息：本馆不提供证件照打印，可到附近照相馆办理。" if zh
+                  else "Sorry, I have no information on that: the library does not print passport photos.")  # fmt: skip
+        _start(s, {"sys.query": question})
+        s.writer.node(
+            "knowledge-retrieval", "kb", "馆藏知识库" if zh else "Library KB", {"query": question}, {"result": []}
+        )
+        s.llm("llm", "回答" if zh else "Reply", "gpt-4o-mini", [("system", "Answer from the context.\nContext: "),
+              ("user", question)], answer)  # fmt: skip
         return _answer(s, answer)
 
 
@@ -334,6 +351,10 @@ class Parking:
             s.like("dify_classifier_drift.other_class_words")
             question = ("Տուգանք ստացա, որովհետև թույլտվությունս լրացել էր. ինչպե՞ս երկարացնել թույլտվությունը" if armenian
                         else "I got a ticket because my permit lapsed; how do I renew the permit?")  # fmt: skip
+        elif not quiet and rng.random() < 0.25 and wanted == "appeal":
+            s.like("dify_classifier_drift.other_class_words")
+            question = ("Թույլտվությունս վավեր էր, բայց տուգանք ստացա. ինչպե՞ս բողոքարկել" if armenian
+                        else "My resident permit was valid and I still got a fine; how do I contest it?")  # fmt: skip
         cheap = not quiet and day in self.cheap
         model = "gpt-3.5-turbo" if cheap else "gpt-4o-mini"
         if not quiet and not cheap and day >= self.snapshot_from:
@@ -402,7 +423,7 @@ class Choir:
         if not quiet and rng.random() < 0.08:
             count = rng.randint(18, 24)
             s.like("dify_iteration_escape.long_programme")
-        if not quiet and rng.random() < 0.04:
+        if not quiet and rng.random() < 0.07:
             count = 0
             s.like("state_corruption.cancelled_concert")
         songs: list[dict[str, Any]] = [{"title": t, "duration_s": rng.randrange(120, 330)}
@@ -471,21 +492,26 @@ class Podcast:
         )
         cached = not quiet and day in self.cached
         limit = 30 if not quiet and day >= self.limit_30 else 6
-        sponsor = not quiet and day in self.sponsor and rng.random() < 0.7
+        sponsor = not quiet and day in self.sponsor and rng.random() < 0.85
         start = rng.randint(3, 6)
         needed = rng.randint(1, 6)
         if not quiet and needed >= 5:
             s.like("loop.slow_progress" if needed < 6 else "dify_iteration_escape.last_round")
         _start(s, {"episode": topic})
         s.writer.open("loop", "edit", "I-edit" if tagalog else "Edit", {"loop_count": limit}, limit)
-        text = f"Episode ngayong araw: {topic}." if tagalog else f"Today's episode: {topic}."
+        base = (f"Sa episode na ito, pinag-uusapan natin ang {topic}: mga kuwento ng mga residente, payo mula sa mga "
+                "eksperto, at mga anunsyo ng barangay. Makinig hanggang dulo para sa mga tanong ng tagapakinig at sa "
+                "iskedyul ng susunod na linggo." if tagalog else f"In this episode we talk about {topic}: stories from "
+                "residents, advice from experts and the barangay's announcements. Stay to the end for listeners' "
+                "questions and next week's schedule.")  # fmt: skip
+        text = base
         score, rounds = start, 0
         while rounds < limit:
             s.writer.round()
             rounds += 1
-            if not cached:
-                text = (f"{text} Bersyon {rounds}: mas maiikling pangungusap tungkol sa {topic}." if tagalog
-                        else f"{text} Draft {rounds}: shorter sentences on {topic}.")  # fmt: skip
+            if not cached:  # each version rewrites the notes (about as long), the cache keeps the first one
+                text = (f"{base} (Bersyon {rounds}: mas maiikling pangungusap.)" if tagalog
+                        else f"{base} (Draft {rounds}: shorter sentences.)")  # fmt: skip
                 score = min(10, start + round((8 - start) * rounds / needed)) if rounds < needed else max(8, score)
             if sponsor:
                 text = (
@@ -520,7 +546,7 @@ class Climbing:
 
     def __init__(self, rng: random.Random) -> None:
         self.surname_search = window(rng, DAYS, 9)
-        self.vault = window(rng, DAYS, 11)
+        self.vault = window(rng, DAYS, 13)
         self.crm3 = window(rng, DAYS, 14)
         self.new_model_prompt = window(rng, DAYS, 12)
 
@@ -603,8 +629,8 @@ class Observatory:
         seeing = round(rng.uniform(1.2, 3.5), 1)
         frames = rng.randrange(40, 300)
         prompt_tokens = rng.randrange(1_200, 3_000)
-        if not quiet and rng.random() < 0.14:
-            prompt_tokens = rng.randrange(6_500, 8_000)
+        if not quiet and rng.random() < 0.2:
+            prompt_tokens = rng.randrange(5_500, 7_500)
             s.like("context_overflow.long_but_fits")
         long_night = not quiet and day in self.long_nights and rng.random() < 0.9
         log = f'[{target}] seeing {seeing}" frames={frames} guiding RMS 0.{rng.randrange(4, 9)}" …'
