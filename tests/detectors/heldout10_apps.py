@@ -172,7 +172,8 @@ class Library:
                       "fee": (f"{owed}元。", f"{owed} yuan."), "ebook": ("免费，读者证登录。", "Free with your card."),
                       "kiosk": ("刷卡、放书、取条。", "Card, books on the pad, slip."),
                       "recommend": ("《时间的皱折》。", "A Wrinkle in Time.")}[topic][0 if zh else 1]  # fmt: skip
-        if not quiet and day in self.max_tokens_raised and rng.random() < 0.6:
+        runaway = not quiet and day in self.max_tokens_raised and rng.random() < 0.6
+        if runaway:
             # max_tokens raised to 4,096 and no stop sequence: the model repeats its answer until the limit
             s.fault("cost.runaway_answer")
             answer = " ".join([answer] * 200)
@@ -183,7 +184,8 @@ class Library:
             )
         s.llm("llm", "回答" if zh else "Reply", "gpt-4o-mini",
               [("system", system + ("\n资料：" if zh else "\nContext: ") + context), ("user", question)], answer,
-              completion_tokens=min(4_096, 3 + 2 * len(answer) // 3) if zh else None)  # fmt: skip
+              completion_tokens=4_096 if runaway else 3 + 2 * len(answer) // 3 if zh else None,
+              finish_reason="length" if runaway else "stop")  # fmt: skip
         return _answer(s, answer)
 
     @staticmethod

@@ -61,6 +61,8 @@ class Session:
             completion_tokens or tokens(answer) + 3,
             PRICES[billed],
         )
+        if extra.get("node_type") == "question-classifier" and extra.get("outputs") is not None:
+            extra["outputs"] = {**extra["outputs"], "usage": usage.as_dify()}  # as the recorded classifier reports it
         self.spend += (usage.prompt_tokens * PRICES[billed][0] + usage.completion_tokens * PRICES[billed][1]) / 1e6
         self.writer.llm(node_id, title, model, prompts, answer, usage, finish_reason=finish_reason,
                         answered_by=answered_by, **extra)  # fmt: skip
