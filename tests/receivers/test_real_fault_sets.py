@@ -1,0 +1,145 @@
+"""The second and third sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/README.md,
+testdata/dify-1.14.1-faults3/README.md), each a blind evaluation set when recorded: seven apps a set, each app's runs
+clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own tracing export.
+Here only their structure: each run reads through the stream reader and through the otlp receiver's rebuild into
+the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the sets'
+figures are measured in tests/detectors/test_real_faults.py."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from bridge.dify.export import recognize
+from bridge.dify.model import WorkflowRun
+from tests.dify_recordings import recorded_spans
+from tests.runs import TESTS, load_run
+
+
+class RecordedSet(NamedTuple):
+    directory: Path
+    runs: int
+    clean: int
+    conversation: tuple[str, ...]  # the turns of one conversation, in order
+    another_conversation: str  # a run of the same app in a conversation of its own
+
+
+SETS = {
+    "faults2": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults2", 81, 60,
+        ("visa_clean_8", "visa_clean_9", "visa_clean_10"), "visa_clean_7",
+    ),
+    "faults3": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults3", 75, 52,
+        ("clinic_clean_1", "clinic_clean_2", "clinic_clean_3"), "clinic_clean_4",
+    ),
+}  # fmt: skip
+INDEX = {
+    key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
+    for key, recorded in SETS.items()
+}
+RUNS = [(key, run["name"]) for key, index in INDEX.items() for run in index]
+# The twelve failure kinds (detector keys), all of which the first set's labels already use.
+KINDS = {
+    kind
+    for label in json.loads((TESTS / "testdata" / "dify-1.14.1-faults" / "labels.json").read_text())["runs"].values()
+    for kind in label["faults"]
+}
+
+
+def labels(key: str) -> dict[str, dict[str, Any]]:
+    runs: dict[str, dict[str, Any]] = json.loads((SETS[key].directory / "labels.json").read_text())["runs"]
+    return runs
+
+
+@cache
+def streamed(key: str, name: str) -> WorkflowRun:
+    return load_run(SETS[key].directory / f"{name}.sse")
+
+
+@cache
+def rebuilt(key: str, name: str) -> WorkflowRun:
+    recognized = recognize(recorded_spans(name, (SETS[key].directory,)), "otlp")
+    assert recognized is not None, name
+    assert recognized.others == [], name  # Dify's root, its workflow span and every node are folded into the run
+    return recognized.run
+
+
+def _nodes(run: WorkflowRun) -> Counter[tuple[str, str]]:
+    """The run's node executions as (type, title), counted: the export names nodes by title, not graph id."""
+    return Counter((node.node_type, node.title) for node in run.nodes)
+
+
+@pytest.mark.parametrize("key", SETS)
+def test_the_set_is_whole(key: str) -> None:
+    names = [run["name"] for run in INDEX[key]]
+    assert len(names) == len(set(names)) == SETS[key].runs
+    assert set(labels(key)) == set(names)
+    for name in names:
+        for suffix in (".sse", ".headers", ".otlp.jsonl"):
+            assert (SETS[key].directory / f"{name}{suffix}").stat().st_size > 0, name + suffix
+
+
+@pytest.mark.parametrize("key", SETS)
+def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
+    assert len(KINDS) == 12
+    runs = labels(key)
+    assert {kind for label in runs.values() for kind in label["faults"]} == KINDS
+    assert all(label["why"] for label in runs.values())
+    clean = [name for name, label in runs.items() if not label["faults"]]
+    assert len(clean) == SETS[key].clean
+    assert all("_clean_" in name for name in clean)  # the names say which runs are clean, and no faulty one hides
+
+
+@pytest.mark.parametrize(("key", "name"), RUNS)
+def test_the_stream_and_the_export_are_the_same_run(key: str, name: str) -> None:
+    (entry,) = [run for run in INDEX[key] if run["name"] == name]
+    stream, export = streamed(key, name), rebuilt(key, name)
+    assert stream.run_id == export.run_id == entry["ids"]["workflow_run_id"]
+    assert stream.status == export.status
+    assert stream.nodes, name
+    assert _nodes(export) == _nodes(stream)
+
+
+@pytest.mark.parametrize("key", SETS)
+def test_the_conversation_turns_share_one_conversation(key: str) -> None:
+    turns = [streamed(key, name).conversation_id for name in SETS[key].conversation]
+    assert turns[0] is not None and turns == [turns[0]] * len(turns)
+    assert streamed(key, SETS[key].another_conversation).conversation_id not in turns
+
+
+def test_only_the_renamed_balance_fails() -> None:
+    failed = [name for key, name in RUNS if key == "faults2" and streamed(key, name).status == "failed"]
+    assert failed == ["leave_balance_renamed"]
+    assert "KeyError" in (streamed("faults2", "leave_balance_renamed").error or "")
+
+
+def test_only_the_top_level_retry_is_partial() -> None:
+    """A retried HTTP attempt makes the run partial-succeeded at the top level, not inside an iteration, and the
+    iteration's dropped rounds (remove-abnormal-output) leave the run succeeded: no run of the third set fails."""
+    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults3"}
+    assert {name for name, status in statuses.items() if status != "succeeded"} == {"purchase_clean_5"}
+    assert statuses["purchase_clean_5"] == "partial-succeeded"
+    priced = streamed("faults3", "pricing_price_as_text")
+    assert _nodes(priced)[("http-request", "Pricing API")] == 5
+    assert [node.status for node in priced.nodes if node.title == "Price rule"].count("failed") == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "rounds"),
+    [("translate_clean_1", 1), ("translate_clean_5", 3), ("translate_stuck", 8), ("translate_oscillating", 8)],
+)
+def test_the_loop_rounds(name: str, rounds: int) -> None:
+    assert _nodes(rebuilt("faults3", name))[("llm", "Translator")] == rounds
+
+
+@pytest.mark.parametrize(
+    ("name", "rounds"), [("pricing_clean_1", 5), ("pricing_clean_7", 0), ("pricing_feed_flood", 29)]
+)
+def test_the_iteration_rounds(name: str, rounds: int) -> None:
+    assert _nodes(rebuilt("faults3", name))[("http-request", "Pricing API")] == rounds
