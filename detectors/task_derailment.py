@@ -348,6 +348,17 @@ def _said(texts: list[str]) -> set[str]:
     return _terms(_JSON_KEY.sub(" ", "\n".join(texts)))
 
 
+def _prompts(trace: Trace) -> list[str]:
+    """The prompts of the run's answering LLMs (routers' prompts left out)."""
+    return [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+
+
+def _written_in(sources: list[str]) -> set[str]:
+    """The languages the sources are written in, as far as their first 2,000 characters tell (JSON field names
+    tell none)."""
+    return {language for text in sources if (language := _language(_JSON_KEY.sub(" ", text[:2000])))}
+
+
 def _routed_off(trace: Trace, answer: str) -> str | None:
     """The rule by which a short answer of a run with nothing retrieved is off its query, if one does: the run was
     routed (a question classifier's pick reached the answering LLM's prompt: "Department: Dermatology") and the
@@ -374,7 +385,7 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
     """The rule by which an answer that shares no term with its query is off it, if one does."""
     language = _language(answer)
     said = _terms(answer)
-    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    prompts = _prompts(trace)
     # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
     # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
     # only a long one in the query's language is judged (the caller drops short ones).
@@ -390,7 +401,7 @@ def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[st
     # Words are compared with the sources' only in their language: a right answer in the user's language
     # from sources in another (a Chinese answer from English manuals) shares no word with them either.
     # Tables and JSON tell no language, nor do JSON field names.
-    written = {_language(_JSON_KEY.sub(" ", text[:2000])) for text in sources} - {None}
+    written = _written_in(sources)
     if language is None or (written and language not in written):
         return None
     # An answer sharing nothing with the query may still paraphrase it from the run's sources: only one that
@@ -594,11 +605,11 @@ def _source_ignored(trace: Trace, query: str, answer: str, asked: set[str]) -> s
     fetched = _said(sources)
     if said & (fetched - asked):
         return None
-    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    prompts = _prompts(trace)
     grounded = said & (asked | fetched | _said(prompts))
     if len(grounded) * 10 > len(said):
         return None
-    written = {_language(_JSON_KEY.sub(" ", text[:2000])) for text in sources} - {None}
+    written = _written_in(sources)
     if written and _language(answer) not in written:
         return None
     if _written_apart(answer, query):
@@ -658,7 +669,7 @@ def _unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> st
     # rule's to judge.
     if not said or _written_apart(answer, query):
         return None
-    prompts = [prompt_text(span) for span in trace.llm_spans if attr(span, "dify.node.type") not in _ROUTERS]
+    prompts = _prompts(trace)
     grounded = len(said & _said([*sources, *prompts]))
     # One working with the query's figures ("5 x 8 = 37") is on it, if wrong; one giving figures to a question
     # giving figures (a quote from a length and a number of nights) may be worked out from them.
