@@ -8,13 +8,15 @@ on GenAI traces from any source. Each module exports `KEY`, `Config` (pydantic, 
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
@@ -57,6 +59,42 @@ class Baselines(Protocol):
     def get(self, key: str) -> Any: ...
 
     def put(self, key: str, value: Any) -> None: ...
+
+
+_Kept = TypeVar("_Kept")
+
+
+class ProcessMemory(Generic[_Kept]):
+    """What a detector keeps in this process's memory only, beside a `Baselines` (one memory per `Baselines`, as
+    theirs), by key (an app, a node): answers and questions users were told and asked, never written to the store and
+    learned again after a restart. At most `kept` keys, the oldest dropped. `lock` guards what callers change in a
+    value kept."""
+
+    def __init__(self, make: Callable[[], _Kept], kept: int) -> None:
+        self._make, self._kept = make, kept
+        self._by_baselines: weakref.WeakKeyDictionary[Any, dict[str, _Kept]] = weakref.WeakKeyDictionary()
+        # The `Baselines` last read (weakly) and its values: a process runs one (the server's store), and a weak
+        # dictionary's lookup makes a weak reference each time.
+        self._last: tuple[weakref.ref[Any], dict[str, _Kept]] | None = None
+        self.lock = threading.Lock()
+
+    def of(self, baselines: Baselines, key: str) -> _Kept:
+        last = self._last
+        values = last[1] if last is not None and last[0]() is baselines else None
+        value = values.get(key) if values is not None else None
+        if value is not None:
+            return value
+        with self.lock:
+            values = self._by_baselines.get(baselines)
+            if values is None:
+                values = self._by_baselines[baselines] = {}
+            self._last = (weakref.ref(baselines), values)
+            value = values.get(key)
+            if value is None:
+                if len(values) >= self._kept:
+                    values.pop(next(iter(values)))
+                value = values[key] = self._make()
+            return value
 
 
 class MemoryBaselines:

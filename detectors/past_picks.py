@@ -6,11 +6,9 @@ from __future__ import annotations
 import functools
 import math
 import threading
-import weakref
 from collections import deque
-from typing import Any
 
-from detectors import Trace
+from detectors import ProcessMemory, Trace
 from detectors.class_names import is_catch_all
 from detectors.likeness import features as _features
 
@@ -162,16 +160,8 @@ class Replies:
 
 
 # Per `Baselines` (as the past picks) and classifier node.
-_REPLIES: weakref.WeakKeyDictionary[Any, dict[str, Replies]] = weakref.WeakKeyDictionary()
+_REPLIES: ProcessMemory[Replies] = ProcessMemory(Replies, _PROFILES_KEPT)
 
 
 def replies_of(trace: Trace, key: str) -> Replies:
-    nodes = _REPLIES.get(trace.baselines)
-    if nodes is None:
-        nodes = _REPLIES[trace.baselines] = {}
-    replies = nodes.get(key)
-    if replies is None:
-        if len(nodes) >= _PROFILES_KEPT:
-            nodes.pop(next(iter(nodes)))
-        replies = nodes[key] = Replies()
-    return replies
+    return _REPLIES.of(trace.baselines, key)

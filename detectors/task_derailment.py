@@ -22,16 +22,14 @@ run's sources than the one the query shares its terms with."""
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-import weakref
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, user_query
+from detectors import DetectorConfig, Finding, ProcessMemory, Trace, attr, json_attr, prompt_text, user_query
 from detectors.likeness import SCRIPTS, features, language, similarities
 
 KEY = "task_derailment"
@@ -419,38 +417,18 @@ _RECENT = 200
 _KEPT_CHARS = 400
 _APPS_KEPT = 1024
 _Run = tuple[str, str, bool | None]
-_PAST: weakref.WeakKeyDictionary[Any, dict[str, deque[_Run]]] = weakref.WeakKeyDictionary()
-_PAST_LOCK = threading.Lock()
-# The `Baselines` last read (weakly) and its apps: a process runs one (the server's store), and a weak dictionary's
-# lookup makes a weak reference each time.
-_LAST: tuple[weakref.ref[Any], dict[str, deque[_Run]]] | None = None
+_PAST: ProcessMemory[deque[_Run]] = ProcessMemory(lambda: deque(maxlen=_RECENT), _APPS_KEPT)
 
 
 def _runs_of(trace: Trace) -> deque[_Run]:
     """The app's past runs, oldest first (read with `_earlier`)."""
-    global _LAST
-    last = _LAST
-    apps = last[1] if last is not None and last[0]() is trace.baselines else None
-    past = apps.get(trace.app) if apps is not None else None
-    if past is not None:
-        return past
-    with _PAST_LOCK:
-        apps = _PAST.get(trace.baselines)
-        if apps is None:
-            apps = _PAST[trace.baselines] = {}
-        _LAST = (weakref.ref(trace.baselines), apps)
-        past = apps.get(trace.app)
-        if past is None:
-            if len(apps) >= _APPS_KEPT:
-                apps.pop(next(iter(apps)))
-            past = apps[trace.app] = deque(maxlen=_RECENT)
-        return past
+    return _PAST.of(trace.baselines, trace.app)
 
 
 def _earlier(past: deque[_Run]) -> list[_Run]:
     """A copy of the app's past runs: another run of the app may be adding to them. Taken only for an answer
     judged, not on every run."""
-    with _PAST_LOCK:
+    with _PAST.lock:
         return list(past)
 
 
@@ -755,7 +733,7 @@ def create(cfg: Config) -> object:
             return
         runs = _runs_of(trace)
         rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
-        with _PAST_LOCK:
+        with _PAST.lock:
             runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
         # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
         if rule and not _DECLINE.search(answer) and not _HOLDING.search(answer):
