@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -105,7 +106,7 @@ def baseline(specs: list[list[ReadableSpan]], provider: TracerProvider, processo
     tracer = provider.get_tracer("baseline")
     spans = 0
     for run in specs:
-        contexts: dict[int, trace.Context] = {}
+        contexts: dict[int, Context] = {}
         for span in run:  # parents come before children in our output
             parent = contexts.get(span.parent.span_id) if span.parent else None
             created = tracer.start_span(span.name, context=parent, kind=span.kind, attributes=span.attributes,

@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -78,8 +79,8 @@ def main() -> None:
         offs: list[tuple[float, float]] = []
         ons: list[tuple[float, float]] = []
         for _ in range(rounds):
-            offs.append(_rate(lambda r=with_redact: pipeline(False, r), args.seconds / rounds, clock))
-            ons.append(_rate(lambda r=with_redact: pipeline(True, r), args.seconds / rounds, clock))
+            offs.append(_rate(partial(pipeline, False, with_redact), args.seconds / rounds, clock))
+            ons.append(_rate(partial(pipeline, True, with_redact), args.seconds / rounds, clock))
         off = (statistics.median(r for r, _ in offs), statistics.median(s for _, s in offs))
         on = (statistics.median(r for r, _ in ons), statistics.median(s for _, s in ons))
         print(f"{name:<34}{'off':>10}{off[0]:>10.0f}{off[1]:>10.0f}")

@@ -89,7 +89,7 @@ GENERATED: list[tuple[str, ModuleType, str, bool]] = [
 
 
 def _report(title: str, cases: list[corpus.Case], settings: dict[str, dict[str, object]] | None, show: bool) -> None:
-    scores, clean_alarm_rate, wrong = corpus.evaluate(cases, settings)  # type: ignore[arg-type]
+    scores, clean_alarm_rate, wrong = corpus.evaluate(cases, settings)
     clean = sum(case.target is None for case in cases)
     print(f"== {title}: {len(cases)} runs, {clean} clean; clean runs with any finding: {clean_alarm_rate:.1%}")
     print(f"{'detector':<28}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}{'clean flagged':>15}")

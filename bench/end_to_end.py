@@ -94,7 +94,7 @@ class Receiver:
 
     def headers(self, body: bytes) -> dict[str, str]:
         if self.signed:
-            return signed_headers(body, **{"Content-Type": self.media_type, "X-Dify-App-Id": APP_ID})
+            return signed_headers(body, headers={"Content-Type": self.media_type, "X-Dify-App-Id": APP_ID})
         return dict(self.sent_headers)
 
 

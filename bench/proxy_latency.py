@@ -35,7 +35,7 @@ CAPTURE = Path(__file__).resolve().parent.parent / "tests/testdata/dify-1.14.1/b
 def _blocks(events: int) -> list[bytes]:
     text = CAPTURE.read_text()
     run_id = "d8318146-ae39-49f1-b401-b92167ffe5c9"
-    blocks: list[bytes] = []
+    blocks: list[str] = []
     while len(blocks) < events:
         fresh = text.replace(run_id, str(uuid.uuid4()))
         blocks += [b + "\n\n" for b in (part.strip("\n") for part in fresh.split("\n\n")) if b.startswith("data:")]

@@ -23,8 +23,8 @@ import argparse
 import json
 import random
 import re
-import re._constants as sre  # the regex parser's node types: the only way to walk a pattern
-import re._parser as sre_parse
+import re._constants as sre  # type: ignore[import-not-found]  # the regex parser's node types: the only way to walk a pattern
+import re._parser as sre_parse  # type: ignore[import-not-found]  # (private modules: no stubs)
 import string
 import sys
 import time
@@ -138,7 +138,10 @@ def generate(gitleaks: Path) -> None:
     samples, skipped = [], []
     for rule in rules:
         sample = _sample(rule, rng) if rule.get("regex") else None
-        (samples.append(sample) if sample else skipped.append(rule["id"]))  # type: ignore[func-returns-value]
+        if sample:
+            samples.append(sample)
+        else:
+            skipped.append(rule["id"])
     CORPUS.parent.mkdir(parents=True, exist_ok=True)
     CORPUS.write_text(json.dumps({"rules": len(rules), "skipped": skipped, "samples": samples}, indent=1) + "\n")
     print(f"{len(samples)} samples of {len(rules)} rules; no sample for {skipped}")

@@ -123,11 +123,15 @@ def with_secrets(directory: Path) -> list[str]:
     samples = [s["text"] for s in json.loads((ROOT / "tests/testdata/secrets/corpus.json").read_text())["samples"]]
     written = []
     for index, path in enumerate(sorted(RECORDINGS[0].glob("*/*.sse"))):
-        lines = []
+        lines: list[str] = []
         for line in path.read_text().split("\n"):
             event = json.loads(line[5:]) if line.startswith("data:") else None
             data = event.get("data") if isinstance(event, dict) else None
-            if isinstance(data, dict) and event.get("event") in ("workflow_started", "node_finished"):
+            if (
+                isinstance(event, dict)
+                and isinstance(data, dict)
+                and event.get("event") in ("workflow_started", "node_finished")
+            ):
                 key = "inputs" if event["event"] == "workflow_started" else "outputs"
                 secret = samples[(index * 7 + len(lines)) % len(samples)]
                 data[key] = {**(data.get(key) or {}), "note": f"see {secret} here"}

@@ -7,7 +7,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Self
 
 import httpx2 as httpx
@@ -125,9 +127,13 @@ class BridgeServer(ThreadedServer):
 
 
 def signed_headers(
-    body: bytes, secret: str = APP_SECRET, timestamp: int | None = None, nonce: str | None = None, **extra: str
+    body: bytes,
+    secret: str = APP_SECRET,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+    headers: Mapping[str, str] = MappingProxyType({}),
 ) -> dict[str, str]:
-    """A sender's headers for `body`, with a fresh signed nonce unless `nonce` is given."""
+    """A sender's headers for `body`, with a fresh signed nonce unless `nonce` is given, and `headers` after them."""
     ts = int(time.time()) if timestamp is None else timestamp
     nonce = uuid.uuid4().hex if nonce is None else nonce
     return {
@@ -136,7 +142,7 @@ def signed_headers(
         "X-Pisama-Timestamp": str(ts),
         "X-Pisama-Nonce": nonce,
         "X-Pisama-Signature": sign(secret, ts, nonce, body),
-        **extra,
+        **headers,
     }
 
 

@@ -58,7 +58,7 @@ def _attributes(items: Any) -> dict[str, Any]:
     return {kv.key: decode_value(kv.value) for kv in items}
 
 
-class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, sink: OtlpSink) -> None:
         self.sink = sink
 
@@ -76,7 +76,7 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignor
         return self.sink._response()
 
 
-class _MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):  # type: ignore[misc]
+class _MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
     def __init__(self, sink: OtlpSink) -> None:
         self.sink = sink
 
@@ -123,8 +123,9 @@ class OtlpSink:
         self._partial: list[int] = []  # rejected_spans of the next successful answers
         self.delay = 0.0  # seconds every request waits before its answer
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self._grpc)
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsService(self), self._grpc)
+        # The generated gRPC modules carry no annotations.
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self._grpc)  # type: ignore[no-untyped-call]
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsService(self), self._grpc)  # type: ignore[no-untyped-call]
         self.metric_requests: list[Any] = []  # ExportMetricsServiceRequests, gRPC and HTTP
         grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
         self._http = ThreadingHTTPServer(("127.0.0.1", http_port), self._handler())

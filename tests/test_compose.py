@@ -113,7 +113,10 @@ def test_every_metric_on_the_dashboard_is_one_the_bridge_serves(tmp_path: Path, 
     with BridgeServer(parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint))) as bridge:
         # A run with a finding (its LLM stopped at the length limit), so the detections metric exists too.
         body = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"stop"', b'"length"')
-        headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+        headers = {
+            **signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}),
+            "Content-Type": "text/event-stream",
+        }
         assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
         otlp_sink.wait_for_spans(4)
         served = {line.split("{")[0].split(" ")[0] for line in httpx.get(f"{bridge.base}/metrics").text.splitlines()

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.cli.commands import main
 from bridge.trace.spans import build_spans
@@ -129,10 +130,13 @@ def test_chatflow_with_agent(tmp_path: Path, otlp_sink: OtlpSink) -> None:
 def test_out_of_order_and_duplicates_give_the_sorted_trace() -> None:
     shuffled = build_spans(load_run(EXAMPLES / "out_of_order.ndjson"))
     ordered = build_spans(load_run(EXAMPLES / "out_of_order_sorted.ndjson"))
-    summary = lambda spans: [  # noqa: E731
-        (s.context, s.parent, s.name, s.start_time, s.end_time, dict(s.attributes or {}), s.status.status_code)
-        for s in spans
-    ]
+
+    def summary(spans: list[ReadableSpan]) -> list[tuple[object, ...]]:
+        return [
+            (s.context, s.parent, s.name, s.start_time, s.end_time, dict(s.attributes or {}), s.status.status_code)
+            for s in spans
+        ]
+
     assert summary(shuffled) == summary(ordered)
 
 

@@ -61,7 +61,7 @@ def _webhook(bridge: BridgeProcess, run_id: str | None = None) -> httpx.Response
 
 def _stream(bridge: BridgeProcess, lines: list[str]) -> httpx.Response:
     body = ("\n\n".join(lines) + "\n\n").encode()
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
     return httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers, timeout=10)
 
 
@@ -149,7 +149,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
     grpc_port, http_port = _ports()
     bridge = BridgeProcess(_config(tmp_path, grpc_port, queue="max_bytes: 60000, retry_after: 2s")).start()
     processes.append(bridge)
-    responses = []
+    responses: list[httpx.Response] = []
     while not responses or responses[-1].status_code == 202:
         responses.append(_webhook(bridge))
         assert len(responses) < 500, "the queue never filled"
@@ -210,7 +210,7 @@ def test_a_full_queue_refuses_new_otlp_traces_with_retry(tmp_path: Path, process
     assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
     assert refused.json()["error"] == "queue_full"
     with grpc.insecure_channel(f"127.0.0.1:{otlp_port}") as channel:
-        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)  # type: ignore[no-untyped-call]
         try:
             stub.Export(encode_spans(spans), metadata=(("api_key", API_KEY),), timeout=10)
             raise AssertionError("the gRPC export was taken")

@@ -81,7 +81,7 @@ def test_no_secret_reaches_logs_spans_metrics_or_error_bodies(
     body = dumps(payload)
     answers.append(httpx.post(f"{base}/api/v1/dify/webhook", content=body, headers=signed_headers(body)))
     stream = (CAPTURES / "a_simple_http.sse").read_bytes()
-    stream_headers = {**signed_headers(stream, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    stream_headers = {**signed_headers(stream, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
     answers.append(httpx.post(f"{base}/api/v1/dify/events", content=stream, headers=stream_headers))
     # Failures of every kind, each with secrets in the request.
     answers.append(httpx.post(f"{base}/api/v1/dify/webhook", content=body,

@@ -12,6 +12,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import Status, StatusCode
+from opentelemetry.util.types import Attributes
 
 from tests.otlp_sink import OtlpSink
 
@@ -20,7 +21,7 @@ def _emit(exporter: SpanExporter) -> None:
     provider = TracerProvider(resource=Resource({"service.name": "sink-test"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("t")
-    attributes = {"s": "x", "i": 3, "f": 1.5, "b": True, "l": ["a"]}
+    attributes: Attributes = {"s": "x", "i": 3, "f": 1.5, "b": True, "l": ["a"]}
     with tracer.start_as_current_span("parent", attributes=attributes), tracer.start_as_current_span("child") as child:
         child.add_event("evt", {"k": "v"})
         child.set_status(Status(StatusCode.ERROR, "bad"))

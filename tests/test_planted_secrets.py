@@ -102,7 +102,7 @@ def test_no_planted_secret_reaches_spans_metrics_logs_or_the_live_view(
     assert listener.connected.wait(5)
 
     stream = _stream_run()
-    headers = {**signed_headers(stream, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    headers = {**signed_headers(stream, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
     assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=stream, headers=headers).status_code == 202
     listener.join(10)
     webhook = _webhook_run()

@@ -12,7 +12,8 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, TraceFlags
 
-from bridge.config.loader import ConfigError, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import parse_config
 from tests.bridge_process import BridgeProcess
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, free_port
 from tests.certificates import make_certificates

@@ -39,7 +39,7 @@ def test_a_pattern_from_the_cache_is_the_one_python_compiles(tmp_path: Path, mon
     def parse(*args: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(re._parser, "parse", parse)  # type: ignore[attr-defined]
+    monkeypatch.setattr(re._parser, "parse", parse)
     loaded = RegexCache(tmp_path / "patterns.marshal")
     assert [loaded.compile(pattern, flags) for pattern, flags in patterns] == made
     assert not loaded.new

@@ -5,10 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.config.loader import ConfigError, default_config, load_config, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import default_config, load_config, parse_config
 from bridge.config.models import AssemblyConfig, ServiceConfig, parse_component_id
 from bridge.config.reference import render as render_reference
 from bridge.exporters import otlp, otlphttp
+from bridge.exporters.tls import TLSConfig
 from bridge.processors import batch, reduce
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -29,7 +31,7 @@ def test_full_config_decodes_exactly() -> None:
     }
     assert config.processors["reduce"][1] == reduce.Config(content="full")
     assert config.processors["batch/fast"][1] == batch.Config(timeout=0.1, send_batch_size=64)
-    assert config.exporters["otlp"][1] == otlp.Config(endpoint="collector:4317", tls={"insecure": True})
+    assert config.exporters["otlp"][1] == otlp.Config(endpoint="collector:4317", tls=TLSConfig(insecure=True))
     assert config.exporters["otlphttp/tempo"][1] == otlphttp.Config(
         endpoint="http://tempo:4318", headers={"X-Scope-OrgID": "team-a"}, compression="gzip", timeout=3
     )
@@ -38,7 +40,7 @@ def test_full_config_decodes_exactly() -> None:
 
 def test_env_default_is_overridden_by_the_variable() -> None:
     config = load_config(str(TESTDATA / "full.yaml"), environ={"TENANT": "t", "TEST_OTLP": "otel:4317"})
-    assert config.exporters["otlp"][1] == otlp.Config(endpoint="otel:4317", tls={"insecure": True})
+    assert config.exporters["otlp"][1] == otlp.Config(endpoint="otel:4317", tls=TLSConfig(insecure=True))
 
 
 def test_an_environment_variable_of_undecodable_bytes_is_refused_where_it_is_used() -> None:

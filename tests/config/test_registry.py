@@ -7,6 +7,7 @@ from functools import partial
 import pytest
 
 from bridge.config import registry
+from bridge.config.models import Factory
 
 
 def test_tables_are_complete_and_named_after_their_modules() -> None:
@@ -25,7 +26,7 @@ def test_unknown_type_lists_the_known_ones() -> None:
 
 
 def test_a_module_listed_under_another_type_raises_when_loaded() -> None:
-    factory = registry.Factory("jaeger", partial(registry._module, "bridge.exporters.otlp", "jaeger"))
+    factory = Factory("jaeger", partial(registry._module, "bridge.exporters.otlp", "jaeger"))
     with pytest.raises(ValueError, match=r"bridge\.exporters\.otlp is listed as type 'jaeger' but says TYPE = 'otlp'"):
         factory.config_class  # noqa: B018
 

@@ -181,7 +181,7 @@ class Carrier:
         carrier = r.choice(["dhl", "ups", "dpd"])
         weight = r.choice([0.8, 2.4, 5.0, 12.5])
         inputs = {"tracking_no": no, "carrier": carrier, "weight_kg": weight}
-        run_inputs = {"tracking_no": no, "note": None, "carrier": carrier}
+        run_inputs: dict[str, object] = {"tracking_no": no, "note": None, "carrier": carrier}
         w = self.writer("track", run_inputs)
         w.node("start", "start", "Start", run_inputs, run_inputs)
         status = r.choice(["in_transit", "out_for_delivery", "delivered"])

@@ -417,10 +417,10 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
         for i in range(WARMUP):
             yield Case(f"heldout/{name}/warmup-{i}", stream_spans(write()), frozenset(), None)
     plan: list[tuple[str, str, str, bool]] = []  # (case name, app, fault, hard)
-    for key, (fault_apps, negative, negative_apps) in FAULTS.items():
-        fault = "dify_hallucination" if key == "hallucination" else key
-        plan += [(f"{key}+{i}", fault_apps[i % len(fault_apps)], fault, False) for i in range(POSITIVES)]
-        plan += [(f"{key}-{i}", negative_apps[i % len(negative_apps)], negative, True) for i in range(HARD_NEGATIVES)]
+    for kind, (fault_apps, negative, negative_apps) in FAULTS.items():
+        fault = "dify_hallucination" if kind == "hallucination" else kind
+        plan += [(f"{kind}+{i}", fault_apps[i % len(fault_apps)], fault, False) for i in range(POSITIVES)]
+        plan += [(f"{kind}-{i}", negative_apps[i % len(negative_apps)], negative, True) for i in range(HARD_NEGATIVES)]
     plan += [(f"clean-{i}", rng.choice(list(writers)), "", False) for i in range(CLEAN)]
     rng.shuffle(plan)
     for name, app, fault, hard in plan:

@@ -1428,7 +1428,12 @@ def parcels_run(c: Corpus, p: Parcels) -> tuple[RunWriter, dict[str, Any]]:
             w.node("http-request", "1736000000011", "Carrier API", {"url": f"https://api.parcelhub.example/v2/track/{order}"},
                    {"status_code": 404, "body": json.dumps({"error": "tracking id not found"}), "headers":
                     {"content-type": "application/json"}, "files": []})  # fmt: skip
-            status = {"order": order, "status": "unknown to the carrier", "eta_days": None, "carrier": None}
+            status: dict[str, Any] = {
+                "order": order,
+                "status": "unknown to the carrier",
+                "eta_days": None,
+                "carrier": None,
+            }
         else:
             w.node("http-request", "1736000000011", "Carrier API", {"url": f"https://api.parcelhub.example/v2/track/{order}"},
                    {"status_code": 200, "body": json.dumps(body, ensure_ascii=False), "headers":

@@ -1326,7 +1326,7 @@ def farmadvice(rng: random.Random, kind: str) -> Run:
     )
     system = FARM_SYSTEM[filed]
     if filed == "market":
-        body = dict(feed)
+        body: dict[str, Any] = dict(feed)
         url = f"https://api.agrifeed.example.org/v2/prices?region={lang}"
         if kind == "dify_variable_leak":
             key = "agf_live_" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(24))
@@ -1612,7 +1612,7 @@ def permits(rng: random.Random, kind: str) -> Run:
         answer = lines[lang][status]
         if free:
             answer = answer.replace(f"{fee_text}", "ücretsiz" if lang == "tr" else "none (this permit is free)")
-    code_out = dict(formatted)
+    code_out: dict[str, Any] = dict(formatted)
     if kind == "state_corruption":
         variant = rng.randrange(3)
         if variant == 0:
@@ -1737,7 +1737,7 @@ def solarquote(rng: random.Random, kind: str) -> Run:
     city, lat, lon, irradiance, tariff, currency = rng.choice(SOLAR_SITES[lang])
     count = rng.randrange(7, 10) if kind == "hn:dify_iteration_escape" else rng.randrange(2, 5)
     names = rng.sample(FACE_NAMES[lang], min(count, 7))
-    faces = []
+    faces: list[dict[str, Any]] = []
     for i in range(count):
         name = names[i] if i < len(names) else f"{names[i % len(names)]}-{i // len(names) + 1}"
         facing = FACE_NAMES[lang].index(name.split("-")[0])  # south, east, west and north faces face that way
@@ -2053,7 +2053,7 @@ def tutor(rng: random.Random, kind: str) -> Run:
             finish_reason="length" if creep and index == len(plan) - 1 else "stop",
         )
         ok = value == solution
-        check = {
+        check: dict[str, Any] = {
             "passed": ok,
             "expected_check": "substitution",
             "message": "ok"
@@ -2281,7 +2281,7 @@ def library(rng: random.Random, kind: str) -> Run:
         {"branch": b, "status": rng.choice(["available", "on_loan", "on_loan"]), "due": f"2025-12-{day:02d}"}
         for b in rng.sample(BRANCHES[lang], rng.randrange(1, 4))
     ]
-    hits = [{"title": title, "author": author, "year": year, "isbn": isbn, "copies": copies}]
+    hits: list[dict[str, Any]] = [{"title": title, "author": author, "year": year, "isbn": isbn, "copies": copies}]
     if rng.random() < 0.4:
         hits.append(
             {
@@ -2779,9 +2779,9 @@ def gym(rng: random.Random, kind: str) -> Run:
     elif kind == "hn:dify_model_fallback" and not workflow:
         answered_by = SNAPSHOTS[model]
     elif kind in ("context_overflow", "hn:context_overflow"):  # a chat kept for months, or a long but ordinary one
-        you, bot, said, replies = GYM_CHAT[lang]
+        you, bot, members_say, replies = GYM_CHAT[lang]
         turns = rng.randrange(300, 420) if kind == "context_overflow" else rng.randrange(6, 14)
-        memory = "\n".join(f"{you}: {rng.choice(said)}\n{bot}: {rng.choice(replies)}" for _ in range(turns))
+        memory = "\n".join(f"{you}: {rng.choice(members_say)}\n{bot}: {rng.choice(replies)}" for _ in range(turns))
         labels.update({kind} - {"hn:context_overflow"})
     elif kind in ("cost", "hn:cost"):  # a workout log pasted into the chat: thousands of sets, or a few dozen
         you = GYM_CHAT[lang][0]

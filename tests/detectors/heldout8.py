@@ -102,7 +102,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -156,7 +156,7 @@ def _indian(value: float) -> str:
     if len(whole) <= 3:
         return whole
     head, tail = whole[:-3], whole[-3:]
-    parts = []
+    parts: list[str] = []
     while len(head) > 2:
         parts.insert(0, head[-2:])
         head = head[:-2]
@@ -314,7 +314,7 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
     inputs = fill(app.graph[0][3]["inputs"], fields)
     writer = RunWriter(_FILES, rng, app.app_id, fields["workflow"], inputs, chat=app.chat)
     spend = 0.0
-    totals = {"total_tokens": 0, "total_steps": 0}
+    totals: dict[str, Any] = {"total_tokens": 0, "total_steps": 0}
     failed: str | None = None
 
     def emit(kind: str, node_id: str, title: str, values: Fields) -> None:
@@ -322,10 +322,8 @@ def write(app: App, fields: Fields, rng: random.Random) -> tuple[str, float]:
         retries, retry_error = fields["retries"].get(node_id, (0, None))
         totals["total_steps"] += 1
         if kind in LLM_KINDS:
-            model, answered = (
-                values.get("model", fields["model"]),
-                values.get("answered_by") or values.get("model", fields["model"]),
-            )
+            model = cast(str, values.get("model", fields["model"]))
+            answered = cast(str, values.get("answered_by") or model)
             prompts = [(role, text) for role, text in values["prompts"]]
             answer = values.get("answer", "")
             out = values.get("outputs")
@@ -753,7 +751,10 @@ def _museum_slots(rng: random.Random, row: Fields) -> Fields:
     until = date(2026, 11, 1) + timedelta(rng.randrange(60))
     others = [k for k in _MUSEUM_DOCS if k != topic]
     docs = [_MUSEUM_DOCS[topic][lang], _MUSEUM_DOCS[rng.choice(others)][lang]]
-    cur = lambda v: money(lang, v, "KRW") if lang != "ko" else money("ko", v)  # noqa: E731
+
+    def cur(v: float) -> str:
+        return money(lang, v, "KRW") if lang != "ko" else money("ko", v)
+
     return {
         "cls": MUSEUM_CLASSES[_MUSEUM_CLASS_OF[topic]], "adults": adults, "youth": youth,
         "ticket_total": cur(adults * 12_000 + youth * 6_000), "group": group, "guides": guides,
@@ -835,7 +836,10 @@ def _claims_slots(rng: random.Random, row: Fields) -> Fields:
     record = {"policy_no": policy, "line": line, "status": "active", "coverage_limit": limit, "deductible": deductible,
               "currency": cur, "insured": rng.choice(["Ay*** Y***", "Mu*** K***", "El** D***", "Bu*** Ş***"]),
               "valid_until": (incident + timedelta(days=rng.randrange(30, 300))).isoformat(), "agent": rng.choice(["Ege Sigorta Aracılık", "Boğaziçi Acente", "online"])}  # fmt: skip
-    fmt = (lambda v: money("tr", v)) if lang == "tr" else (lambda v: money("en", v, "EUR"))
+
+    def fmt(v: float) -> str:
+        return money("tr", v) if lang == "tr" else money("en", v, "EUR")
+
     return {
         "cls": CLAIM_CLASSES[_CLAIM_LINES[line]], "policy": policy, "tool": record, "amount": amount,
         "amount_l": fmt(amount), "deductible_l": fmt(deductible), "payout_l": fmt(payout), "payout": payout,
@@ -946,7 +950,10 @@ def _railway_slots(rng: random.Random, row: Fields) -> Fields:
         for i in range(pending)
     ]
     polls.append(railway_poll(train, when.isoformat(), "arrived", delay, 5 + 7 * pending))
-    fmt = (lambda v: money(lang, v)) if lang != "en" else (lambda v: money("en", v, "EUR"))
+
+    def fmt(v: float) -> str:
+        return money(lang, v) if lang != "en" else money("en", v, "EUR")
+
     return {
         "train": train, "train_no": polls[0]["train"], "when": day(lang, when), "when_iso": when.isoformat(),
         "delay": delay, "fare": fare, "fare_l": fmt(fare), "percent": percent, "amount_l": fmt(round(fare * percent / 100, 2)),
@@ -1023,7 +1030,7 @@ _DAYS = {"pt": ["Seg", "Ter", "Qua", "Qui", "Sex"], "en": ["Mon", "Tue", "Wed", 
 TIMETABLE_LOOP = 8
 
 
-def timetable_rounds(lang: str, lessons: list[Fields], swaps: list[tuple[int, int]], clashes: int) -> list[Fields]:
+def timetable_rounds(lang: str, lessons: list[Fields], swaps: list[tuple[int, ...]], clashes: int) -> list[Fields]:
     rounds = []
     for i, (a, b) in enumerate(swaps):
         la, lb = lessons[a], lessons[b]

@@ -212,7 +212,7 @@ def token(rng: random.Random, prefix: str, n: int) -> str:
 def pasted_log(rng: random.Random, tokens: int, kind: str) -> str:
     """A pasted export of about `tokens` tokens (a log, a diary, a ledger) at 2.6 characters a token, the ratio of
     the recorded `kb_huge_prompt`; its lines all different."""
-    lines = []
+    lines: list[str] = []
     total = 0
     day = rng.randint(1, 28)
     while total < tokens * 2.6:
@@ -1330,7 +1330,7 @@ def bakery(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     final = answers[-1]
     emptied = kind == "state_corruption" and not hard
     if emptied:
-        faults.add(kind)
+        faults.add("state_corruption")
     m = app.run(rng, {"draft": draft})
     rec = F + "review_clean_1.sse"
     m.node(rec, "start", {"draft": draft}, {"draft": draft})
@@ -1422,7 +1422,7 @@ def tax(app: App, rng: random.Random, kind: str | None, hard: bool) -> Run:
     n = rng.randint(3, 7)
     if kind == "cost" and hard:
         n = rng.randint(10, 13)
-    filings = []
+    filings: list[dict[str, Any]] = []
     for i in range(n):
         year = 2025 - i // 3
         refund = rng.choice([None, round(rng.uniform(80, 3200), 2)])
@@ -1738,7 +1738,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
             model=model if pick == 0 else app.model,
             title=["Refund desk", "", "Account desk"][pick],
         )
-        out = {"answer": answer, "department": GAME_CLASSES[pick][1]}
+        out: dict[str, Any] = {"answer": answer, "department": GAME_CLASSES[pick][1]}
         m.node(rec, f"end_{node}", out, out, title=f"End {GAME_CLASSES[pick][1].split()[0]}")
         return Run(m.finish(out), m.price, frozenset(faults), lang)
     pe_rec, tool_rec, fb_rec = H + "llm_param.sse", H + "wf_tool.sse", F + "feedback_clean_1.sse"
@@ -1795,7 +1795,7 @@ def gamestudio(app: App, rng: random.Random, kind: str | None, hard: bool) -> Ru
         extra_process={"llm_text": llm_text},
     )
     crashes, first = rng.randint(3, 480), f"2026-11-{rng.randint(1, 30):02d}"
-    lookup = {
+    lookup: dict[str, Any] = {
         "build": build,
         "platform": extracted["platform"],
         "crash_reports": crashes,

@@ -399,7 +399,7 @@ class Mutant:
 
     @staticmethod
     def _kind(rec: str, node_id: str) -> str:
-        return next(e["data"]["node_type"] for e in recording(rec) if e.get("data", {}).get("node_id") == node_id)
+        return str(next(e["data"]["node_type"] for e in recording(rec) if e.get("data", {}).get("node_id") == node_id))
 
     def round(self) -> None:
         assert self._container is not None

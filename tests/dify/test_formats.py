@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bridge.dify.formats import InputError, Record, decode_json, detect_format, iter_records
+from bridge.dify.formats import Format, InputError, Record, decode_json, detect_format, iter_records
 
 SSE = 'event: ping\n\ndata: {"event":"a"}\n\n: comment\ndata: {"event":\ndata: "b"}\n\ndata: {bad\n\n'
 
@@ -113,7 +113,8 @@ def test_records_made_in_one_step_have_every_field() -> None:
         "sse": [Record({"a": 1}, 2, "message"), Record({"b": 2}, 4)],
         "ndjson": [Record({"a": 1}, 1), Record({"b": 2}, 3)],
     }
-    for fmt, text in (("sse", sse), ("ndjson", ndjson)):
+    formats: tuple[tuple[Format, str], ...] = (("sse", sse), ("ndjson", ndjson))
+    for fmt, text in formats:
         records = list(iter_records(text, "t", fmt))
         assert records == expected[fmt]
         for record, wanted in zip(records, expected[fmt], strict=True):

@@ -56,7 +56,7 @@ def _send_everything(bridge: BridgeServer, tmp_path: Path, phoenix: Phoenix, pro
     )
     runs["webhook"] = normalize_webhook(payload)
 
-    headers = {**signed_headers(LLM_RUN, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    headers = {**signed_headers(LLM_RUN, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
     assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=LLM_RUN, headers=headers).status_code == 202
     runs["stream"] = load_run(CAPTURES / "a_llm_simple.sse")
 

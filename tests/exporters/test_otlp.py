@@ -7,6 +7,7 @@ import grpc
 import pytest
 
 from bridge.exporters import DELIVERED, otlp
+from bridge.exporters.tls import TLSConfig
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, request_of
@@ -24,7 +25,7 @@ def test_decodes() -> None:
         TESTDATA,
         otlp.Config(
             endpoint="https://otel.example:4317",
-            tls={"ca_file": "ca.pem", "cert_file": "client.pem", "key_file": "client.key"},
+            tls=TLSConfig(ca_file="ca.pem", cert_file="client.pem", key_file="client.key"),
             headers={"authorization": "Bearer abc"},
             compression="gzip",
             timeout=2,
@@ -41,7 +42,7 @@ PAYLOAD = request_of(CAPTURES / "a_simple_http.sse")
 
 
 def _sender(sink: OtlpSink, **settings: Any) -> otlp.GrpcSender:
-    return otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls={"insecure": True}, **settings))
+    return otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls=TLSConfig(insecure=True), **settings))
 
 
 def test_sends_the_queued_bytes_with_headers_and_gzip(otlp_sink: OtlpSink) -> None:
@@ -86,7 +87,9 @@ def test_failures_are_classified_as_the_otlp_specification_says(
 def test_an_unreachable_backend_is_retryable() -> None:
     with OtlpSink() as sink:
         pass  # stopped: its port refuses connections
-    result = otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls={"insecure": True}, timeout=2)).send(PAYLOAD)
+    result = otlp.create(otlp.Config(endpoint=sink.grpc_endpoint, tls=TLSConfig(insecure=True), timeout=2)).send(
+        PAYLOAD
+    )
     assert not result.ok and result.retryable and "UNAVAILABLE" in result.reason
 
 

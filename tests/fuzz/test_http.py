@@ -34,7 +34,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 @HTTP
 @given(body=BODIES, content_type=TYPES)
 def test_random_stream_bodies_never_cause_a_server_error(client: TestClient, body: bytes, content_type: str) -> None:
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": content_type}
+    headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": content_type}
     answer = client.post("/api/v1/dify/events", content=body, headers=headers)
     assert answer.status_code in (202, 400, 413, 415, 422, 429), answer.text
     assert answer.status_code == 202 or answer.json()["detail"]

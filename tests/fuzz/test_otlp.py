@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
 import pytest
 from google.protobuf.message import DecodeError
@@ -115,11 +115,11 @@ def _spans(draw: st.DrawFn) -> Span:
         name=draw(
             st.sampled_from(["workflow", "Dify", "llm", "iteration", "dify.node.execution"]) | st.text(max_size=8)
         ),
-        kind=draw(st.integers(0, 7)),
+        kind=cast(Span.SpanKind.ValueType, draw(st.integers(0, 7))),
         start_time_unix_nano=draw(_TIMES),
         end_time_unix_nano=draw(_TIMES),
         attributes=draw(st.lists(_key_value(_any_value()) | _METADATA, max_size=5)),
-        status=Status(code=draw(st.integers(0, 4)), message="m"),
+        status=Status(code=cast(Status.StatusCode.ValueType, draw(st.integers(0, 4))), message="m"),
     )
 
 
@@ -163,7 +163,7 @@ def _through_everything(request: ExportTraceServiceRequest) -> None:
         by_trace.setdefault(span.context.trace_id, []).append(span)
     for trace in by_trace.values():
         recognized = recognize(trace, "otlp")
-        built = _BUILDER.build(recognized.run) if recognized is not None else trace
+        built: Sequence[Any] = _BUILDER.build(recognized.run) if recognized is not None else trace
         for processor in _PROCESSORS:
             built = processor.process(built)
         encode_spans(built).SerializeToString()

@@ -7,14 +7,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.config.loader import ConfigError, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import parse_config
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.formats import InputError, Record, decode_json, iter_records
 from bridge.dify.model import DifyEvent
@@ -27,7 +29,7 @@ from bridge.dify.normalize import (
     normalize_webhook,
     parse_event_json,
 )
-from bridge.processors import detectors, redact, reduce
+from bridge.processors import Processor, detectors, redact, reduce
 from bridge.trace.otlp_wire import encode_request
 from bridge.trace.spans import SpanBuilder
 from tests.runs import CAPTURES, EXAMPLES
@@ -50,11 +52,15 @@ WEBHOOK = json.loads((EXAMPLES / "webhook_full.json").read_text())
 REAL_LINES = [line for path in sorted(CAPTURES.glob("*.sse")) for line in path.read_text().splitlines()][:400]
 
 _BUILDER = SpanBuilder()
-_PROCESSORS = [detectors.create(detectors.Config()), redact.create(redact.Config()), reduce.create(reduce.Config())]
+_PROCESSORS: list[Processor] = [
+    detectors.create(detectors.Config()),
+    redact.create(redact.Config()),
+    reduce.create(reduce.Config()),
+]
 
 
 def _through_the_pipeline(run: Any) -> None:
-    spans = _BUILDER.build(run)
+    spans: Sequence[ReadableSpan] = _BUILDER.build(run)
     for processor in _PROCESSORS:
         spans = processor.process(spans)
     encode_request(spans)

@@ -59,7 +59,7 @@ def test_live_feed_of_a_run(bridge: BridgeServer) -> None:
         assert listener.connected.wait(5)
     time.sleep(0.1)
     body = (CAPTURES / "a_simple_http.sse").read_bytes()
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+    headers = {**signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
     assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
     everything.join(10)
     signer.join(10)
@@ -122,7 +122,7 @@ def test_detections_appear_in_the_live_feed(bridge: BridgeServer) -> None:
     assert listener.connected.wait(5)
     time.sleep(0.1)
     body = (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+    headers = {**signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
     assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
     listener.join(10)
     detections = [payload for kind, payload in listener.events if kind == "detection"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import logging.handlers
 import os
 import signal
 import socket
@@ -205,9 +206,9 @@ def test_a_client_gone_mid_body_logs_no_error(otlp_sink: OtlpSink) -> None:
     text = "receivers: {otlp: {require_api_key: false}}\n" + _config_text(otlp_sink).replace(
         "exporters: [otlp]", "receivers: [otlp], exporters: [otlp]"
     )
-    errors: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.ERROR)
-    handler.emit = errors.append  # type: ignore[method-assign]
+    handler = logging.handlers.BufferingHandler(capacity=10_000)  # keeps every record
+    handler.setLevel(logging.ERROR)
+    errors = handler.buffer
     server = ThreadedServer(create_app(parse_config(text)))  # configures uvicorn's loggers: the handler after it
     logging.getLogger("uvicorn.error").addHandler(handler)
     try:

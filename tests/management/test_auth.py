@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config.loader import ConfigError, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import parse_config
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.receivers.test_webhook import PAYLOAD
@@ -30,7 +31,7 @@ def _token(bridge: BridgeServer, key: str, source: str = "127.0.0.1") -> httpx.R
 def _webhook(bridge: BridgeServer, key: str) -> httpx.Response:
     body = dumps(PAYLOAD)
     return httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body,
-                      headers=signed_headers(body, **{"X-Pisama-API-Key": key}))  # fmt: skip
+                      headers=signed_headers(body, headers={"X-Pisama-API-Key": key}))  # fmt: skip
 
 
 def test_an_ingest_key_sends_runs_but_cannot_manage(tmp_path: Path, otlp_sink: OtlpSink) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bridge.config.loader import ConfigError, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import parse_config
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.store import Store, load_fernet
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config_text

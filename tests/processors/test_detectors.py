@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.util.types import Attributes
 from pydantic import ValidationError
 
 from bridge.cli.commands import main
@@ -37,10 +38,11 @@ def test_empty_config_enables_every_built_in_detector_but_hallucination() -> Non
         "state_corruption",
         "task_derailment",
     ]
-    assert "task_derailment" not in [key for key, _ in create(Config(task_derailment={"enabled": False})).detectors]
-    off = create(Config(dify_classifier_drift={"enabled": False})).detectors
+    off = create(Config.model_validate({"task_derailment": {"enabled": False}})).detectors
+    assert "task_derailment" not in [key for key, _ in off]
+    off = create(Config.model_validate({"dify_classifier_drift": {"enabled": False}})).detectors
     assert "dify_classifier_drift" not in [key for key, _ in off]
-    off = create(Config(hallucination={"enabled": False})).detectors
+    off = create(Config.model_validate({"hallucination": {"enabled": False}})).detectors
     assert "hallucination" not in [key for key, _ in off]
 
 
@@ -169,8 +171,12 @@ def test_sdk_span_processor_on_genai_spans_from_any_tracer() -> None:
     provider.add_span_processor(DetectionSpanProcessor(create(Config()), SimpleSpanProcessor(exporter)))
     tracer = provider.get_tracer("some-genai-app")
     with tracer.start_as_current_span("agent"):
-        chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4", "gen_ai.usage.input_tokens": 8100,
-                "gen_ai.response.finish_reasons": ["length"]}  # fmt: skip
+        chat: Attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4",
+            "gen_ai.usage.input_tokens": 8100,
+            "gen_ai.response.finish_reasons": ["length"],
+        }
         with tracer.start_as_current_span("chat gpt-4", attributes=chat):
             pass
         assert exporter.get_finished_spans() == ()  # held until the root ends

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 
 from bridge.cli.commands import main
-from bridge.processors import redact
+from bridge.processors import redact, sensitive
 from bridge.processors.redact import Config, RedactProcessor, create, replacement
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.detectors.build import llm, node, run_spans
@@ -82,7 +82,7 @@ def test_modes_over_span_attributes(cfg: Config, expected: list[str]) -> None:
     )
     out = create(cfg).process(spans)
     values = [
-        json.loads((s.attributes or {})["output.value"])["text"]
+        json.loads(str((s.attributes or {})["output.value"]))["text"]
         for s in out
         if (s.attributes or {}).get("dify.node.type") in ("tool", "code")
     ]
@@ -97,8 +97,8 @@ def test_allow_deny_custom_patterns_and_events() -> None:
                             status="failed", error=f"auth failed for {KEY}")])  # fmt: skip
     tool = next(s for s in processor.process(spans) if (s.attributes or {}).get("dify.node.type") == "tool")
     attributes = tool.attributes or {}
-    assert "INTERNAL-123456" in attributes["input.value"]  # allowed key: untouched
-    assert "INTERNAL-123456" not in attributes["output.value"]
+    assert "INTERNAL-123456" in str(attributes["input.value"])  # allowed key: untouched
+    assert "INTERNAL-123456" not in str(attributes["output.value"])
     assert "dify.node.title" not in attributes
     assert KEY not in str(tool.events[0].attributes)
     assert tool.status.description == f"auth failed for {replacement(KEY, 'mask')}"
@@ -134,7 +134,7 @@ def test_a_clean_trace_comes_back_as_the_same_spans() -> None:
 def _scanned_by_one_scan(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the one-scan check reads, joined, as each call of it sees them."""
     scanned: list[str] = []
-    scan = redact.sensitive_values
+    scan = sensitive.sensitive_values
 
     def recording(text: str, personal: bool, exempt_examples: bool = True) -> dict[str, str]:
         scanned.append(text)
@@ -293,14 +293,15 @@ def test_one_processor_over_many_traces_returns_what_the_per_text_path_returns(
 def test_a_secret_in_any_one_place_is_masked(place: str) -> None:
     """Each place alone: the one-scan shortcut must see it too, or the span goes out untouched."""
     context = SpanContext(trace_id=1, span_id=1, is_remote=False)
-    attributes: dict[str, Any] = {
+    places: dict[str, dict[str, Any]] = {
         "key": {f"x {KEY}": 1},
         "kvlist": {"config": {"value": f"k={KEY}"}},
         "kvlist key": {"config": {f"x {KEY}": "1"}},
         "bytes": {"body": f"k={KEY}".encode()},
         "array": {"tags": ("a", f"k={KEY}")},
         "named": {"db.password": "Qz8Tw1Lm0c"},
-    }.get(place, {})
+    }
+    attributes = places.get(place, {})
     span = ReadableSpan(
         name=f"call {KEY}" if place == "name" else "call",
         context=context,

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -148,7 +149,7 @@ def test_a_span_over_the_limit_arrives_with_its_longest_texts_cut_and_says_so(
     start, llm, end = RUN.nodes
     answer = "The answer, long: " + "é" * 150_000  # two bytes a character: cuts must fall between characters
     run = replace(
-        RUN, run_id=str(uuid.uuid4()), nodes=[start, replace(llm, outputs={**llm.outputs, "text": answer}), end]
+        RUN, run_id=str(uuid.uuid4()), nodes=[start, replace(llm, outputs={**(llm.outputs or {}), "text": answer}), end]
     )
     with OtlpSink() as sink:
         service = make_service(
@@ -263,7 +264,12 @@ def test_a_filling_batch_is_read_again_only_once_what_was_queued_since_fills_it(
                                batch=f"{{timeout: 30s, send_batch_size: {6 * per_run}}}")  # fmt: skip
         reads: list[int] = []
         pending = service.storage.pending
-        monkeypatch.setattr(service.storage, "pending", lambda *a: reads.append(1) or pending(*a))
+
+        def counted(*args: Any) -> Any:
+            reads.append(1)
+            return pending(*args)
+
+        monkeypatch.setattr(service.storage, "pending", counted)
         for run in _runs(6):
             service.submit_run(run)
             time.sleep(0.05)  # each run wakes the delivery thread on its own

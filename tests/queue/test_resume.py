@@ -282,7 +282,7 @@ def test_a_journaled_event_keeps_every_field_of_its_envelope() -> None:
         assert set(fields) | {"event", "data", "packed"} == set(DifyEvent.__struct_fields__)  # no field forgotten
         changed = replace(event, **fields)
         read = event_of(to_row(1, changed, 1000.0, "ctx", "stream"))
-        assert read == replace(changed, data=decode_json(changed.packed), packed=None)
+        assert changed.packed is not None and read == replace(changed, data=decode_json(changed.packed), packed=None)
 
 
 def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_path: Path) -> None:

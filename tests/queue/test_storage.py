@@ -10,12 +10,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bridge.queue import storage as storage_module
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueError, QueueStorage, SpanJournalRow
+from bridge.queue.errors import QueueError
+from bridge.queue.storage import AcceptedRun, JournalRow, QueueStorage, SpanJournalRow
 from tests.runs import CAPTURES, request_of
 
 TRACES = frozenset({"traces"})
@@ -150,8 +152,12 @@ def test_journal_rows_of_one_turn_of_the_event_loop_go_to_the_writer_as_one(
     storage = _open(tmp_path)
     handed: list[list[int]] = []
     enqueue = storage._enqueue
-    monkeypatch.setattr(storage, "_enqueue", lambda request: (handed.append([r.id for r in request.journal]),
-                                                               enqueue(request))[1])  # fmt: skip
+
+    def recording(request: Any) -> None:
+        handed.append([r.id for r in request.journal])
+        enqueue(request)
+
+    monkeypatch.setattr(storage, "_enqueue", recording)
 
     async def requests() -> list[bool]:
         first = storage.journal_this_turn([JournalRow(1, 1.0, "ctx", "stream", "{}")])

@@ -26,6 +26,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util.types import Attributes
 
 from bridge.config.loader import parse_config
 from bridge.dify.export import recognize
@@ -233,8 +234,13 @@ def _foreign_trace() -> InMemorySpanExporter:
     provider = TracerProvider(resource=Resource({"service.name": "other-agent", "team": "search"}))
     provider.add_span_processor(SimpleSpanProcessor(exported))
     tracer = provider.get_tracer("my.instrumentation", "2.1")
-    llm_attributes = {"openinference.span.kind": "LLM", "gen_ai.operation.name": "chat", "llm.model_name": "gpt-4o",
-                      "llm.token_count.total": 12, "tags": ["a", "b"]}  # fmt: skip
+    llm_attributes: Attributes = {
+        "openinference.span.kind": "LLM",
+        "gen_ai.operation.name": "chat",
+        "llm.model_name": "gpt-4o",
+        "llm.token_count.total": 12,
+        "tags": ["a", "b"],
+    }
     with (
         tracer.start_as_current_span("agent", attributes={"openinference.span.kind": "AGENT"}),
         tracer.start_as_current_span("chat", attributes=llm_attributes) as llm,
@@ -391,10 +397,10 @@ def test_protobuf_answers_are_protobuf(bridge: BridgeServer) -> None:
 def test_grpc_refuses_a_missing_key(bridge: BridgeServer, grpc_port: int) -> None:
     request = encode_spans(_foreign_trace().get_finished_spans())
     with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-        export = trace_service_pb2_grpc.TraceServiceStub(channel).Export
+        export = trace_service_pb2_grpc.TraceServiceStub(channel).Export  # type: ignore[no-untyped-call]
         with pytest.raises(grpc.RpcError) as refused:
             export(request, timeout=5)
-        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) is not None
 
 
@@ -419,8 +425,8 @@ def test_two_different_api_keys_are_refused_over_http_and_grpc_the_same_key_twic
             assert answer.json() == {"error": "conflicting_credentials", "detail": detail}
             with pytest.raises(grpc.RpcError) as refused:
                 export(body, metadata=keys, timeout=5)
-            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
-            assert refused.value.details() == detail  # type: ignore[attr-defined]
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert refused.value.details() == detail
         same = [("api_key", API_KEY), ("api_key", API_KEY), ("authorization", f"Bearer {API_KEY}")]
         taken = httpx.post(f"{bridge.base}/v1/traces", content=body, headers=[*protobuf.items(), *same])
         assert taken.status_code == 200, taken.text
@@ -439,11 +445,11 @@ def test_grpc_refuses_a_request_that_is_not_otlp_as_invalid_argument(bridge: Bri
         )
         with pytest.raises(grpc.RpcError) as unsigned:
             export(b"\xff\xff\xff", timeout=5)
-        assert unsigned.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        assert unsigned.value.code() == grpc.StatusCode.UNAUTHENTICATED
         with pytest.raises(grpc.RpcError) as malformed:
             export(b"\xff\xff\xff", metadata=(("api_key", API_KEY),), timeout=5)
-        assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
-        assert "not an OTLP ExportTraceServiceRequest" in malformed.value.details()  # type: ignore[attr-defined]
+        assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "not an OTLP ExportTraceServiceRequest" in malformed.value.details()
         request = encode_spans(_foreign_trace().get_finished_spans()).SerializeToString()
         assert export(request, metadata=(("api_key", API_KEY),), timeout=5) == ExportTraceServiceResponse()
 
@@ -499,7 +505,7 @@ def test_a_streamed_copy_of_a_run_already_exported_adds_no_spans(bridge: BridgeS
     # The same run streamed afterwards, then another run: once that one is through, so is the copy.
     for path in (client_answer("b_iteration_ifelse_http"), CAPTURES / "a_llm_simple.sse"):
         body = path.read_bytes()
-        headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+        headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
         assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
     other = f"{trace_id_for(load_run(CAPTURES / 'a_llm_simple.sse').run_id):032x}"
     deadline = time.monotonic() + 10

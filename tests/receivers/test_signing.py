@@ -47,7 +47,7 @@ def _post(bridge: BridgeServer, body: bytes, headers: dict[str, str], path: str 
 
 
 def _stream_headers(body: bytes) -> dict[str, str]:
-    return {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    return {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
 
 
 def _pisama_headers(body: bytes, nonce: str | None = None) -> dict[str, str]:
@@ -105,7 +105,8 @@ def test_a_nonce_of_the_wrong_form_is_refused(bridge: BridgeServer, nonce: str, 
 def test_malformed_timestamps_are_refused_not_crashed_on(bridge: BridgeServer, timestamp: bytes) -> None:
     """Issue 24.10: `--1`, `²` (a digit to `str.isdigit`) and 400 digits passed the old check and gave 500."""
     body = dumps(PAYLOAD)
-    headers: dict[str, str | bytes] = {**signed_headers(body), "X-Pisama-Timestamp": timestamp}
+    headers = {key.encode(): value.encode() for key, value in signed_headers(body).items()}
+    headers[b"X-Pisama-Timestamp"] = timestamp
     response = httpx.post(f"{bridge.base}{WEBHOOK}", content=body, headers=headers)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_signature" and "Unix seconds" in response.json()["detail"]

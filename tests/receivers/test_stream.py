@@ -38,7 +38,7 @@ def bridge(tmp_path: Path, otlp_sink: OtlpSink) -> Iterator[BridgeServer]:
 
 
 def _post(bridge: BridgeServer, body: bytes, content_type: str, **extra: str) -> httpx.Response:
-    headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID, **extra}), "Content-Type": content_type}
+    headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID, **extra}), "Content-Type": content_type}
     return httpx.post(f"{bridge.base}{URL}", content=body, headers=headers)
 
 
@@ -196,7 +196,7 @@ def test_events_of_a_run_another_app_is_sending_are_refused(bridge: BridgeServer
     events = _events(CAPTURES / "a_simple_http.sse")
     assert _post(bridge, json.dumps(events[:2]).encode(), "application/json").status_code == 202
     rest = json.dumps(events[2:]).encode()
-    headers = {**signed_headers(rest, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})}
+    headers = {**signed_headers(rest, secret=OTHER_APP_SECRET, headers={"X-Dify-App-Id": "app-other"})}
     refused = httpx.post(f"{bridge.base}{URL}", content=rest, headers=headers)
     assert refused.status_code == 409, refused.text
     assert refused.json() == {
@@ -273,7 +273,7 @@ def test_a_body_at_max_events_does_not_hold_up_other_requests(bridge: BridgeServ
 def test_two_different_api_keys_are_refused_the_same_key_twice_is_taken(bridge: BridgeServer) -> None:
     """Red-team finding: of two X-Pisama-API-Key headers, the first counted."""
     body = (CAPTURES / "a_simple_http.sse").read_bytes()
-    signed = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+    signed = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
     others = [(name, value) for name, value in signed.items() if name != "X-Pisama-API-Key"]
     for keys in (["not-a-key", signed["X-Pisama-API-Key"]], [signed["X-Pisama-API-Key"], "not-a-key"]):
         headers = [*others, *(("X-Pisama-API-Key", key) for key in keys)]
@@ -307,7 +307,7 @@ def test_a_compressed_body_is_refused_saying_so(bridge: BridgeServer) -> None:
     """Attacked: a gzip body (a gzip bomb too) was read as text: 400 "the body is not UTF-8 (byte 1)"."""
     body = gzip.compress((CAPTURES / "a_simple_http.sse").read_bytes())
     for path in (URL, "/api/v1/dify/webhook", "/api/v1/auth/token"):
-        headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Encoding": "gzip"}
+        headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Encoding": "gzip"}
         if path == URL:
             headers["Content-Type"] = "text/event-stream"
         answer = httpx.post(f"{bridge.base}{path}", content=body, headers=headers)

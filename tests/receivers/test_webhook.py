@@ -110,8 +110,8 @@ def _case(name: str) -> tuple[int, str, bytes, dict[str, str]]:
     if name == "bad_api_key":
         return 401, "invalid_api_key", body, {**good, "X-Pisama-API-Key": "nope"}
     if name == "unknown_app":
-        other = dumps({**PAYLOAD, "app_id": "not-registered"})
-        return 404, "unknown_app", other, signed_headers(other)
+        unregistered = dumps({**PAYLOAD, "app_id": "not-registered"})
+        return 404, "unknown_app", unregistered, signed_headers(unregistered)
     if name == "malformed_json":
         broken = b'{"workflow_run_id": "x",, }'
         return 400, "malformed_json", broken, signed_headers(broken)
@@ -225,7 +225,7 @@ def test_the_in_dify_recipe_fails_with_a_json_body_or_without_its_content_type(
 def test_a_body_naming_another_app_than_the_signer_is_refused(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     """Issue 24.6: signed with app-other's secret (X-Dify-App-Id: app-other), the body claimed app-under-test."""
     body = dumps(PAYLOAD)
-    headers = signed_headers(body, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})
+    headers = signed_headers(body, secret=OTHER_APP_SECRET, headers={"X-Dify-App-Id": "app-other"})
     response = _post(bridge, body, headers)
     assert response.status_code == 422, response.text
     assert response.json() == {
@@ -241,7 +241,7 @@ def test_the_run_is_filed_under_the_signing_app_and_its_registered_name(
 ) -> None:
     payload = {k: v for k, v in PAYLOAD.items() if k != "app_id"}
     body = dumps(payload)
-    headers = signed_headers(body, secret=OTHER_APP_SECRET, **{"X-Dify-App-Id": "app-other"})
+    headers = signed_headers(body, secret=OTHER_APP_SECRET, headers={"X-Dify-App-Id": "app-other"})
     assert _post(bridge, body, headers).status_code == 202
     root = next(s for s in otlp_sink.wait_for_spans(10) if s.parent_span_id is None)
     assert (root.resource["dify.app.id"], root.resource["dify.app.name"]) == ("app-other", "Other")

@@ -70,7 +70,7 @@ def _served(tmp_path: Path, sink: OtlpSink, workers: int) -> tuple[list[tuple[An
         body = dumps(WEBHOOK)
         answer = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
         assert answer.status_code == 202, answer.text
-        headers = {**signed_headers(STREAM, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+        headers = {**signed_headers(STREAM, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
         answer = httpx.post(f"{bridge.base}/api/v1/dify/events", content=STREAM, headers=headers)
         assert answer.status_code == 202, answer.text
         export = provider_request(EXPORTED, app_id=APP_ID).SerializeToString()

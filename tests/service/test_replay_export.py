@@ -106,7 +106,7 @@ def _served(config: BridgeConfig, sink: OtlpSink, files: list[Path], spans: int)
     with BridgeServer(config) as bridge:
         for path in files:
             body = path.read_bytes()
-            headers = {**signed_headers(body, **{"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
+            headers = {**signed_headers(body, headers={"X-Dify-App-Id": APP_ID}), "Content-Type": "text/event-stream"}
             answer = httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers)
             assert answer.status_code == 202, answer.text
         return sorted(_view(span) for span in sink.wait_for_spans(spans))

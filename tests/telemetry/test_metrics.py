@@ -12,9 +12,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util.types import Attributes
 from prometheus_client import generate_latest
 
-from bridge.config.loader import ConfigError, parse_config
+from bridge.config.errors import ConfigError
+from bridge.config.loader import parse_config
 from bridge.service.service import BridgeService
 from bridge.telemetry.aggregates import OVERFLOW, Aggregates
 from bridge.telemetry.metrics import Telemetry
@@ -29,7 +31,10 @@ def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: Otlp
         body = (
             (CAPTURES / "a_llm_simple.sse").read_bytes().replace(b'"finish_reason":"stop"', b'"finish_reason":"length"')
         )
-        headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+        headers = {
+            **signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}),
+            "Content-Type": "text/event-stream",
+        }
         assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
         deadline = time.monotonic() + 10
         while "dify_bridge_runs_total" not in (text := httpx.get(f"{bridge.base}/metrics").text):
@@ -66,7 +71,7 @@ def test_metrics_show_the_queue_exports_retries_dead_letters_and_refusals(tmp_pa
             original = events.split('"workflow_run_id":"')[1].split('"')[0]
             body = events.replace(original, run_id).encode()
             headers = {
-                **signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}),
+                **signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}),
                 "Content-Type": "text/event-stream",
             }
             deadline = time.monotonic() + 10
@@ -140,7 +145,10 @@ def test_metrics_are_pushed_over_otlp_beside_the_traces(tmp_path: Path, otlp_sin
     text = text.replace("  queue: {", f"  metrics: {{exporters: [{exporter}], interval: 200ms}}\n  queue: {{")
     with BridgeServer(parse_config(text)) as bridge:
         body = (CAPTURES / "a_llm_simple.sse").read_bytes()
-        headers = {**signed_headers(body, **{"X-Dify-App-Id": "app-under-test"}), "Content-Type": "text/event-stream"}
+        headers = {
+            **signed_headers(body, headers={"X-Dify-App-Id": "app-under-test"}),
+            "Content-Type": "text/event-stream",
+        }
         assert httpx.post(f"{bridge.base}/api/v1/dify/events", content=body, headers=headers).status_code == 202
         deadline = time.monotonic() + 10
         while not otlp_sink.metric_points("gen_ai.client.token.usage"):
@@ -171,7 +179,7 @@ def _llm_calls(models: int) -> bytes:
     provider.add_span_processor(SimpleSpanProcessor(exported))
     tracer = provider.get_tracer("attack")
     for i in range(models):
-        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": f"model-{i}",
+        attributes: Attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": f"model-{i}",
                       "gen_ai.provider.name": f"provider-{i}", "gen_ai.usage.input_tokens": 3,
                       "gen_ai.usage.output_tokens": 4, "dify.price.total": 0.5}  # fmt: skip
         tracer.start_span("chat", attributes=attributes).end()
@@ -237,6 +245,6 @@ def test_idle_series_are_dropped_and_start_over() -> None:
     time.sleep(0.06)
     (metric,) = aggregates.cumulative(time.time_ns())
     assert set(runs.values) == {(("app", "b"),)}
-    assert [(p.attributes, p.value) for p in metric.data.data_points] == [({"app": "b"}, 2)]
+    assert [(p.attributes, getattr(p, "value", None)) for p in metric.data.data_points] == [({"app": "b"}, 2)]
     aggregates.apply([("runs", 1, (("app", "c"),))])  # a slot came free: c gets its own set again
     assert runs.values[(("app", "c"),)] == 1

@@ -61,7 +61,7 @@ def test_every_span_id_is_span_id_for_its_parts() -> None:
     """The builder writes the parts' text itself (an f-string): the ids must stay what `span_id_for` says."""
     captures = [CAPTURES / name for name in ("d_http_retry_fail.sse", "b_iteration_ifelse_http.sse")]
     examples = [EXAMPLES / name for name in ("loop_stopped.sse", "chatflow_agent.sse", "workflow_full.ndjson")]
-    kinds = set()
+    kinds: set[str] = set()
     for run in load_runs(*captures, *examples):
         expected = {span_id_for(run.run_id, "run")}
         for node in run.nodes:
