@@ -1,9 +1,9 @@
 """The second, third and fourth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/,
 -faults3/ and -faults4/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
-app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own tracing export.
-Here only their structure: each run reads through the stream reader and through the otlp receiver's rebuild into
-the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the sets'
-figures are measured in tests/detectors/test_real_faults.py."""
+app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
+tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
+rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
+sets' figures are measured in tests/detectors/test_real_faults.py."""
 
 from __future__ import annotations
 
