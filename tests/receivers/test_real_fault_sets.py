@@ -1,9 +1,9 @@
-"""The second and third sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/README.md,
-testdata/dify-1.14.1-faults3/README.md), each a blind evaluation set when recorded: seven apps a set, each app's runs
-clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own tracing export.
-Here only their structure: each run reads through the stream reader and through the otlp receiver's rebuild into
-the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the sets'
-figures are measured in tests/detectors/test_real_faults.py."""
+"""The second, third and fourth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/,
+-faults3/ and -faults4/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
+tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
+rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
+sets' figures are measured in tests/detectors/test_real_faults.py."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ SETS = {
     "faults3": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults3", 75, 52,
         ("clinic_clean_1", "clinic_clean_2", "clinic_clean_3"), "clinic_clean_4",
+    ),
+    "faults4": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults4", 64, 42,
+        ("library_clean_1", "library_clean_2", "library_clean_3"), "library_clean_4",
     ),
 }  # fmt: skip
 INDEX = {
@@ -130,16 +134,41 @@ def test_only_the_top_level_retry_is_partial() -> None:
     assert [node.status for node in priced.nodes if node.title == "Price rule"].count("failed") == 2
 
 
-@pytest.mark.parametrize(
-    ("name", "rounds"),
-    [("translate_clean_1", 1), ("translate_clean_5", 3), ("translate_stuck", 8), ("translate_oscillating", 8)],
-)
-def test_the_loop_rounds(name: str, rounds: int) -> None:
-    assert _nodes(rebuilt("faults3", name))[("llm", "Translator")] == rounds
+def test_in_the_fourth_set_only_the_top_level_retry_is_partial() -> None:
+    """As in the third set: the meter API's retried 503 makes its run partial-succeeded, the telematics API's retried
+    503 inside an iteration round leaves its run succeeded with no exception counted."""
+    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults4"}
+    assert {name for name, status in statuses.items() if status != "succeeded"} == {"meter_clean_5"}
+    assert streamed("faults4", "meter_clean_5").exceptions_count == 1
+    in_round = streamed("faults4", "fleet_clean_5")
+    assert in_round.exceptions_count == 0
+    assert sum(len(node.retries) for node in in_round.nodes if node.title == "Araç telemetrisi") == 1
+
+
+TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
+SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 
 
 @pytest.mark.parametrize(
-    ("name", "rounds"), [("pricing_clean_1", 5), ("pricing_clean_7", 0), ("pricing_feed_flood", 29)]
+    ("key", "name", "node", "rounds"),
+    [
+        ("faults3", "translate_clean_1", TRANSLATOR, 1),
+        ("faults3", "translate_clean_5", TRANSLATOR, 3),
+        ("faults3", "translate_stuck", TRANSLATOR, 8),
+        ("faults3", "translate_oscillating", TRANSLATOR, 8),
+        ("faults3", "pricing_clean_1", PRICING, 5),
+        ("faults3", "pricing_clean_7", PRICING, 0),
+        ("faults3", "pricing_feed_flood", PRICING, 29),
+        ("faults4", "summary_clean_1", SUMMARISER, 1),
+        ("faults4", "summary_clean_3", SUMMARISER, 3),
+        ("faults4", "summary_stuck", SUMMARISER, 6),
+        ("faults4", "summary_oscillating", SUMMARISER, 6),
+        ("faults4", "summary_runaway", SUMMARISER, 2),
+        ("faults4", "fleet_clean_1", TELEMATICS, 6),
+        ("faults4", "fleet_clean_6", TELEMATICS, 0),
+        ("faults4", "fleet_flood", TELEMATICS, 28),
+    ],
 )
-def test_the_iteration_rounds(name: str, rounds: int) -> None:
-    assert _nodes(rebuilt("faults3", name))[("http-request", "Pricing API")] == rounds
+def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
+    """A loop's or an iteration's rounds, counted as its inner node's executions in the export."""
+    assert _nodes(rebuilt(key, name))[node] == rounds
