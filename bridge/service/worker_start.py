@@ -1,0 +1,18 @@
+"""A spawned pipeline worker's first step (bridge/service/pipeline_workers.py): the command's compiled patterns
+(bridge/cli/regex_cache.py) put in place before anything is imported, then the worker. Its arguments come
+pickled: unpickling the config imports the components' modules, which compile their patterns as they load
+(about a third of a worker's start-up CPU when compiled again, 0.72 s against 0.50 s)."""
+
+from __future__ import annotations
+
+import pickle
+from multiprocessing.connection import Connection
+
+
+def start(arguments: bytes, requests: Connection, answers: Connection) -> None:
+    from bridge.cli import regex_cache
+
+    regex_cache.install()
+    from bridge.service.pipeline_workers import work
+
+    work(*pickle.loads(arguments), requests, answers)
