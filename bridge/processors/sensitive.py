@@ -338,13 +338,19 @@ _UNLITERAL_PLACES = {
     personal: frozenset(place for place, check in enumerate(checks) if not check.literals)
     for personal, checks in _CHECKS.items()
 }
-_GUARDED: dict[bool, dict[int, list[int]]] = {
-    personal: {
-        index: [place for place, check in enumerate(checks) if index in check.literals]
-        for index in range(len(_LITERALS))
-    }
-    for personal, checks in _CHECKS.items()
-}
+
+
+def _guarded(checks: list[_Check]) -> dict[int, list[int]]:
+    """Each literal's index → the places of the checks it guards, in order (every literal's checks listed in one
+    pass over the checks: a pass over the checks per literal took about 8 ms of each start)."""
+    places: dict[int, list[int]] = {index: [] for index in range(len(_LITERALS))}
+    for place, check in enumerate(checks):
+        for index in check.literals:
+            places[index].append(place)
+    return places
+
+
+_GUARDED: dict[bool, dict[int, list[int]]] = {personal: _guarded(checks) for personal, checks in _CHECKS.items()}
 # A name of code: identifiers joined by dots (`settings.api_token`, `process.env.API_KEY`); a key holds digits.
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
