@@ -1,7 +1,7 @@
 """A spawned pipeline worker's first step (bridge/service/pipeline_workers.py): the command's compiled patterns
 (bridge/cli/regex_cache.py) put in place before anything is imported, then the worker. Its arguments come
 pickled: unpickling the config imports the components' modules, which compile their patterns as they load
-(about a third of a worker's start-up CPU when compiled again, 0.72 s against 0.50 s)."""
+(compiled again, they were nearly half of a worker's start-up: 3.1 G instructions against 1.6 G; bench/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -15,4 +15,5 @@ def start(arguments: bytes, requests: Connection, answers: Connection) -> None:
     regex_cache.install()
     from bridge.service.pipeline_workers import work
 
-    work(*pickle.loads(arguments), requests, answers)
+    config, limits, store_baselines = pickle.loads(arguments)
+    work(config, limits, store_baselines, requests, answers)
