@@ -141,9 +141,11 @@ class RunAssembler:
         """`due`, not built yet (`build_run`): the service builds runs outside its lock, or in a worker."""
         # Entries up to a hair past `now`: a deadline is a sum, rounded, where the test below is a difference.
         limit = now + abs(now) * 1e-12
+        deadlines = self._deadlines
+        if not deadlines or deadlines[0][0] > limit:
+            return []  # nearly every call in a replay, which asks after each record
         ready: set[str] = set()
         later = []
-        deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= limit:
             _, _, key = heapq.heappop(deadlines)
             run = self._runs.get(key)

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridge.trace.spans import with_attributes
-from detectors import Baselines, Detector, Finding, MemoryBaselines, Trace, registry, span_id
+from detectors import Baselines, Detector, DetectorFactory, Finding, MemoryBaselines, Trace, registry, span_id
 
 TYPE = "detectors"
 logger = logging.getLogger(__name__)
@@ -48,9 +48,11 @@ class Config(BaseModel):
                 raise ValueError(f"{key}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         return self
 
-    def detector_configs(self) -> dict[str, BaseModel]:
+    def detector_configs(self, factories: dict[str, DetectorFactory]) -> dict[str, BaseModel]:
+        """Each detector's config, by key, for the detectors of `factories` (`registry()`: a caller that has it
+        passes it, since each call reads every installed package's entry points)."""
         extra = self.model_extra or {}
-        return {key: f.config_class.model_validate(extra.get(key) or {}) for key, f in registry().items()}
+        return {key: f.config_class.model_validate(extra.get(key) or {}) for key, f in factories.items()}
 
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
@@ -90,7 +92,7 @@ class DetectionProcessor:
         factories = registry()
         self.detectors: list[tuple[str, Detector]] = [
             (key, factories[key].create(dc))
-            for key, dc in cfg.detector_configs().items()
+            for key, dc in cfg.detector_configs(factories).items()
             if getattr(dc, "enabled", True)
         ]
 

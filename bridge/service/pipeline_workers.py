@@ -37,6 +37,7 @@ from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Backpressure
 from bridge.service.pipeline import Pipeline, Processed, process_run, processors_of
 from bridge.service.worker_pipes import PIPE_BYTES, Frames, decode_run, encode_run, frame, widen, write_all
+from bridge.service.worker_start import start
 from bridge.trace.spans import SpanBuilder
 
 logger = logging.getLogger(__name__)
@@ -68,8 +69,9 @@ class PipelineWorkers:
     answered there with no thread in between (about a tenth of the server's CPU per run); otherwise a thread per
     worker reads its answers.
 
-    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU); a fork would
-    copy none of the server's threads, and a lock one of them held would stay held in the worker."""
+    Workers are spawned: a fresh interpreter imports the bridge again (about half a second of CPU, with the
+    command's compiled patterns: bridge/service/worker_start.py); a fork would copy none of the server's threads,
+    and a lock one of them held would stay held in the worker."""
 
     def __init__(
         self,
@@ -152,8 +154,9 @@ class _Worker:
         answers_out, answers_in = context.Pipe(duplex=False)
         for end in (requests_in, answers_out):
             widen(end.fileno())
+        arguments = pickle.dumps(self._args, protocol=pickle.HIGHEST_PROTOCOL)
         process = context.Process(
-            target=_work, args=(*self._args, requests_out, answers_in), name=self._name, daemon=True
+            target=start, args=(arguments, requests_out, answers_in), name=self._name, daemon=True
         )
         # Ctrl-C reaches the whole process group: a child still importing would print a KeyboardInterrupt
         # traceback. Started with SIGINT ignored, a setting it keeps (only the main thread may change it; the
@@ -347,7 +350,7 @@ class _Process:
         self.frames = Frames()  # answers read in part
 
 
-def _work(
+def work(
     config: BridgeConfig,
     limits: dict[str, int | None],
     store_baselines: bool,
