@@ -15,7 +15,7 @@ repeats. One OTLP/gRPC receiver in this process (`tests/otlp_sink.py`) counts ev
   of that version beside it, alternating.
 
 Before the rounds, each version's `replay` runs once, untimed, on one stream (as a user's second run: its compiled
-patterns kept, bridge/cli/regex_cache.py). Timed: for the plain SDK and `replay`, from the process's start to the
+patterns kept, bridge/regex_cache.py). Timed: for the plain SDK and `replay`, from the process's start to the
 last span acknowledged by the receiver (its last `Export` stored); for `serve`, from the first request sent to the
 last span acknowledged.
 Against `serve` the plain SDK is also timed without its start (from its first input read, as it reports),
@@ -316,7 +316,7 @@ def _thread_cpu(pid: int) -> float:
 # default config names as it loads (bridge/config/registry.py), with the garbage collector off as the worker has it
 # (bridge/service/replay_workers.py).
 REPLAYING_IMPORTS = (
-    "from bridge.cli import regex_cache; regex_cache.install(); "
+    "from bridge import regex_cache; regex_cache.install(); "
     "import bridge.cli.commands, bridge.service.replay_workers, bridge.dify.replay"
 )
 WORKER_IMPORTS = (
@@ -432,7 +432,7 @@ def main() -> None:
         if args.plain_sdk is None:
             script.write_text(PLAIN_SDK)
         # One untimed replay of each version first, as a user's second run finds the command: with the patterns it
-        # compiled kept beside its bytecode (bridge/cli/regex_cache.py), as the bytecode is above.
+        # compiled kept beside its bytecode (bridge/regex_cache.py), as the bytecode is above.
         warm_up = make_corpus(tmp / "warm-up", captures[:1], 1)
         for checkout in (ROOT, args.before.resolve()) if args.before else (ROOT,):
             replay(sink, warm_up, checkout)

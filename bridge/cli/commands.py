@@ -17,8 +17,7 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from bridge import GC_YOUNG_THRESHOLD
-from bridge.cli import regex_cache
+from bridge import GC_YOUNG_THRESHOLD, regex_cache
 from bridge.config.errors import ConfigError
 from bridge.dify.formats import FORMATS, InputError
 from bridge.queue.errors import QueueError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 import sys
 
-from bridge.cli import regex_cache
+from bridge import regex_cache
 
 
 def main() -> None:

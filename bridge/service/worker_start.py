@@ -1,5 +1,5 @@
 """A spawned pipeline worker's first step (bridge/service/pipeline_workers.py): the command's compiled patterns
-(bridge/cli/regex_cache.py) put in place before anything is imported, then the worker. Its arguments come
+(bridge/regex_cache.py) put in place before anything is imported, then the worker. Its arguments come
 pickled: unpickling the config imports the components' modules, which compile their patterns as they load
 (compiled again, they were nearly half of a worker's start-up: 3.1 G instructions against 1.6 G; bench/RESULTS.md)."""
 
@@ -10,7 +10,7 @@ from multiprocessing.connection import Connection
 
 
 def start(arguments: bytes, requests: Connection, answers: Connection) -> None:
-    from bridge.cli import regex_cache
+    from bridge import regex_cache
 
     regex_cache.install()
     from bridge.service.pipeline_workers import work

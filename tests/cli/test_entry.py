@@ -10,12 +10,13 @@ from types import ModuleType
 
 import pytest
 
-from bridge.cli import entry, regex_cache
+from bridge import regex_cache
+from bridge.cli import entry
 
 
 @pytest.fixture(autouse=True)
 def _patterns_as_python_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The entry keeps compiled patterns (bridge/cli/regex_cache.py): not in the test process, for every test after."""
+    """The entry keeps compiled patterns (bridge/regex_cache.py): not in the test process, for every test after."""
     monkeypatch.setattr(regex_cache, "install", lambda: None)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bridge.cli import regex_cache
+from bridge import regex_cache
 from bridge.service import pipeline_workers
 from bridge.service.worker_start import start
 

@@ -1,4 +1,4 @@
-"""The compiled patterns kept between starts (bridge/cli/regex_cache.py): a pattern from the cache is the pattern
+"""The compiled patterns kept between starts (bridge/regex_cache.py): a pattern from the cache is the pattern
 Python compiles (`re.Pattern`'s equality compares the flags and the matcher's code), a later start compiles
 nothing the file has, and a broken file only means compiling as Python does."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import regex_cache
-from bridge.cli.regex_cache import RegexCache
+from bridge import regex_cache
+from bridge.regex_cache import RegexCache
 
 ROOT = Path(__file__).resolve().parents[2]
 # Their patterns, compiled into `re`'s own cache as they load: the largest of the detectors' and redaction's.
@@ -50,7 +50,7 @@ def test_a_later_start_compiles_none_of_the_patterns_the_first_kept(tmp_path: Pa
     script = f"""
 import os, re, sys
 from pathlib import Path
-from bridge.cli import regex_cache
+from bridge import regex_cache
 regex_cache.install(Path({str(path)!r}))
 parsed = []
 parse = re._parser.parse

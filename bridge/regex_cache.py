@@ -129,7 +129,7 @@ _installed: RegexCache | None = None
 
 
 def default_path() -> Path | None:
-    """`bridge/cli/__pycache__/regex_cache.<interpreter>.marshal`, where this Python keeps this module's `.pyc`."""
+    """`bridge/__pycache__/regex_cache.<interpreter>.marshal`, where this Python keeps this module's `.pyc`."""
     try:
         return Path(importlib.util.cache_from_source(__file__)).with_suffix(".marshal")
     except NotImplementedError:  # an interpreter without a cache tag
