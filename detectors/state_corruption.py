@@ -483,36 +483,39 @@ def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool)
 
 
 def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
-    """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
-    `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
-    filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text
-    or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
-    input's name, its value).
-    Learns which outputs this run filled."""
+    """A code or template node's output left empty (null, `""`, `[]`, `{}`) that earlier runs of the node (per
+    app, `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold
+    a filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text or
+    a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
+    name, its value). An output left empty so before counts against it (one such run in ten at most); one left
+    empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
+    node's way) does not.
+    Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
     runs, filled = history["runs"], history["filled"]
+    unfair: dict[str, int] = history.setdefault("unfair", {})  # runs that left the output empty, a source at hand
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
     # Most runs: no output empty, nothing to judge (and the inputs not decoded).
-    if (
-        runs >= cfg.min_history
-        and not all(outputs.values())
-        and any(_empty(v) for v in outputs.values())
-        and _all_given(span)
-    ):
-        emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
-                   is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
+    if not all(outputs.values()) and any(_empty(v) for v in outputs.values()) and _all_given(span):
+        emptied = [(name, usual) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
+                   is not None and usual[1] != "mixed"]  # fmt: skip
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
         unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
-        for name, kind in emptied:
+        given: list[tuple[str, Any]] | None = None
+        for name, (count, kind) in emptied:
             if kind not in ("list", "object") and unusual > 1:
                 continue  # texts and numbers emptied together: the node's path for no data (nothing found)
-            source = next(((given, item) for given, item in _values(json_attr(span, "input.value"), "", [])
-                           if given != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
-            if source is not None:
+            given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
+            source = next(((input_name, item) for input_name, item in given
+                           if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
+            if source is None:
+                continue
+            if found is None and runs >= cfg.min_history and count >= cfg.min_history and unfair.get(name, 0) * 10 <= count:
                 found = name, kind, source[0], source[1]
-                break
+            else:
+                unfair[name] = unfair.get(name, 0) + 1
     for name, value in islice(outputs.items(), 50):
         if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
@@ -528,6 +531,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["unfair"] = {name: count // 2 for name, count in unfair.items() if count >= 2}
         history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
@@ -664,13 +668,20 @@ def _code_output_lost(
         return _finding(span, "a code output emptied though the input it is named after had a value",
                         f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                         f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-    if usually_filled is not None:
-        name, kind, source, value = usually_filled
-        return _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
-                        f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
-                        f"filled ({kind}), though its input '{source}' held one.", {source: value},
-                        {name: outputs[name]})  # fmt: skip
-    return None
+    return _left_empty(span, "Code", usually_filled, outputs)
+
+
+def _left_empty(
+    span: Any, node_kind: str, usually_filled: tuple[str, str, str, Any] | None, outputs: dict[str, Any]
+) -> Finding | None:
+    """The finding for a node's output `_usually_filled` found left empty."""
+    if usually_filled is None:
+        return None
+    name, kind, source, value = usually_filled
+    rule = f"a {node_kind.lower()} output every earlier run filled left empty, its input holding that kind"
+    return _finding(span, rule, f"{node_kind} node '{_title(span)}' returned '{name}' empty, which its earlier runs "
+                    f"filled ({kind}), though its input '{source}' held one.", {source: value},
+                    {name: outputs[name]})  # fmt: skip
 
 
 def create(cfg: Config) -> object:
@@ -794,10 +805,16 @@ def create(cfg: Config) -> object:
             elif node_type == "code":
                 if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
                     yield lost
-            elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
-                yield _finding(span, "a template that rendered no value from inputs that all had one",
-                               f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",
-                               attributes.get("input.value"), outputs["output"])  # fmt: skip
+            elif node_type == "template-transform":
+                # Learned on every run; after an HTTP error status the template was given no data to lose.
+                usually_filled = _usually_filled(trace, span, outputs, cfg)
+                if _renders_none(outputs.get("output"), span):
+                    yield _finding(span, "a template that rendered no value from inputs that all had one",
+                                   f"Template node '{_title(span)}' was given values but rendered "
+                                   f"{outputs['output']!r}.", attributes.get("input.value"),
+                                   outputs["output"])  # fmt: skip
+                elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
+                    yield lost
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400
             if node_type in _SOURCES:
