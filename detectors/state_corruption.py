@@ -644,6 +644,71 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
             return
 
 
+def _list_lengths(value: Any, path: str, into: dict[str, int], depth: int = 0) -> dict[str, int]:
+    """The length of every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 4:
+        value = json_value(value)
+    if isinstance(value, list):
+        into[path] = len(value)
+    elif isinstance(value, dict) and depth < 4:
+        for key, item in islice(value.items(), 50):
+            _list_lengths(item, f"{path}.{key}" if path else str(key), into, depth + 1)
+    return into
+
+
+def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> Finding | None:
+    """A code node's output that held as many items as a list of its inputs (a list of that length, or that
+    number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
+    item on, or counts them; one run in ten at most with fewer), now holding fewer while the list is there (items dropped on the way), or none
+    while the list is missing and the inputs hold another list with items (the list renamed: `.get('slots', [])`
+    read nothing). Learns which outputs kept their lists' lengths; a run it flags teaches nothing."""
+    counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
+              if (isinstance(value, list) or (type(value) is int and value >= 0)) and name not in _BOOKKEEPING}  # fmt: skip
+    if not counts:
+        return None
+    lengths = _list_lengths(json_attr(span, "input.value"), "", {})
+    key = f"{KEY}:counts:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    pairs: dict[str, list[Any]] = trace.baselines.get(key) or {}
+    found = None
+    for pair, kept in pairs.items():
+        name, _, path = pair.partition("<")
+        count = counts.get(name)
+        if count is None or kept[0] < cfg.min_history or kept[2] * 10 > kept[0] or len([n for n in kept[1] if n]) < 2:
+            continue
+        given = lengths.get(path)
+        if given is not None and count < given:
+            found = name, path, given, count
+            break
+        if given is None and count == 0 and (other := next(((p, n) for p, n in lengths.items() if n), None)):
+            found = name, path, None, other
+            break
+    if found is not None:
+        name, path, given, other = found
+        title = _title(span)
+        if given is not None:
+            summary = (f"Code node '{title}' passed on {other} of the {given} items of '{path}' in '{name}', where "
+                       "every earlier run passed on as many as it was given.")
+            return _finding(span, "a code output holding fewer items than the input list it kept whole before",
+                            summary, {path: given}, {name: counts[name]})  # fmt: skip
+        summary = (f"Code node '{title}' found no '{path}' in its input and returned '{name}' with no items, though "
+                   f"'{other[0]}' held {other[1]}; every earlier run's '{name}' held as many items as '{path}'.")
+        return _finding(span, "a code output counting a list its input no longer has, another list there",
+                        summary, {other[0]: other[1]}, {name: counts[name]})  # fmt: skip
+    for name, count in counts.items():
+        for path, given in lengths.items():
+            kept = pairs.get(pair := f"{name}<{path}")
+            if kept is None and count == given and len(pairs) < 50:
+                pairs[pair] = [1, [count], 0]
+            elif kept is not None and count < given:
+                kept[2] += 1  # more than a run in ten: the node drops items at times (a filter), no relation
+            elif kept is not None and count == given:  # more items (a page read twice) are another detector's
+                kept[0] += 1
+                if count not in kept[1] and len(kept[1]) < 3:
+                    kept[1].append(count)
+    trace.baselines.put(key, pairs)
+    return None
+
+
 def _code_output_lost(
     trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config, answered_error: bool
 ) -> Finding | None:
@@ -653,6 +718,8 @@ def _code_output_lost(
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
+    if (kept := _counts_kept(trace, span, outputs, cfg)) is not None:  # likewise
+        return kept
     if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
