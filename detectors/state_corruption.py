@@ -610,8 +610,27 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
             yield _finding(container, "iteration output items < rounds run",
                            f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
                            f"{rounds} rounds", items)  # fmt: skip
+        elif isinstance(rounds, int) and len(items) < rounds and (failed := _data_failure(trace, container)):
+            yield _finding(container, "iteration items dropped for rounds that failed reading their data",
+                           f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items: "
+                           f"'{_title(failed)}' failed on its data ({node_error(failed).strip()[-80:]}) and the "
+                           "round's item was dropped.", json_attr(failed, "input.value"), items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+
+
+def _data_failure(trace: Trace, container: Any) -> Any:
+    """A node of a round of `container` that failed on its data (a field its input lacks, a value of another type
+    than it computes with: a price sent as text) while every input held a value: the round's item, dropped by
+    Dify's "remove abnormal output", was lost to the data, not to an outage (a request that failed, retried)."""
+    for _, nodes in rounds_of(trace, container):
+        for node in nodes:
+            if attr(node, "dify.node.status") not in ("failed", "exception"):
+                continue
+            error = node_error(node)
+            if (MISSING_FIELD.search(error) or TYPE_FAILURE.search(error)) and _all_given(node):
+                return node
+    return None
 
 
 def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
@@ -751,6 +770,30 @@ def _left_empty(
                     {name: outputs[name]})  # fmt: skip
 
 
+def _assigned_empty(span: Any, by_id: dict[Any, tuple[dict[str, Any], Any]]) -> Finding | None:
+    """A variable assigner that over-wrote a variable with an empty value (its process data: what it assigned)
+    from a node's output (its item's selector: `[node id, name]`) that node's last run produced filled."""
+    config, assigned = json_attr(span, "input.value"), json_attr(span, "dify.node.process_data")
+    items = config.get("items") if isinstance(config, dict) else None
+    if not isinstance(items, list) or not isinstance(assigned, dict):
+        return None
+    for item in items:
+        if not isinstance(item, dict) or item.get("input_type") != "variable" or item.get("operation") != "over-write":
+            continue
+        target, selector = item.get("variable_selector"), item.get("value")
+        if not (isinstance(target, list) and target and isinstance(selector, list) and len(selector) == 2):
+            continue
+        name = target[-1]
+        value = assigned.get(name) if isinstance(name, str) else None
+        producer = by_id.get(selector[0])
+        if name in assigned and _empty(value) and producer is not None and not _empty(given := producer[0].get(selector[1])):
+            return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
+                            f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
+                            f"'{_title(producer[1])}', which produced {str(given)[:40]!r}.",
+                            {selector[1]: given}, {name: value})  # fmt: skip
+    return None
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         if trace.of_type("iteration"):
@@ -765,6 +808,7 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
+        by_id: dict[Any, tuple[dict[str, Any], Any]] = {}  # node id → its last outputs and span, for selectors
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -841,6 +885,8 @@ def create(cfg: Config) -> object:
                     yield hidden
                 failed_before = failed_before or failed
                 continue
+            if node_type == "assigner" and (emptied := _assigned_empty(span, by_id)) is not None:
+                yield emptied  # an assigner's values are its process data: it has no outputs
             if outputs is None:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
@@ -886,6 +932,7 @@ def create(cfg: Config) -> object:
                 answered_error = answered_error or status_code >= 400
             if node_type in _SOURCES:
                 source = span
+            by_id[get("dify.node.id")] = (outputs, span)
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
