@@ -678,7 +678,8 @@ def _list_lengths(value: Any, path: str, into: dict[str, int], depth: int = 0) -
 def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> Finding | None:
     """A code node's output that held as many items as a list of its inputs (a list of that length, or that
     number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
-    item on, or counts them; one run in ten at most with fewer), now holding fewer while the list is there (items dropped on the way), or none
+    item on, or counts them; one run in ten at most with fewer), now holding none while the list holds items (all
+    dropped on the way; some dropped is a filter's doing), or none
     while the list is missing and the inputs hold another list with items (the list renamed: `.get('slots', [])`
     read nothing). Learns which outputs kept their lists' lengths; a run it flags teaches nothing."""
     counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
@@ -695,7 +696,7 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) 
         if count is None or kept[0] < cfg.min_history or kept[2] * 10 > kept[0] or len([n for n in kept[1] if n]) < 2:
             continue
         given = lengths.get(path)
-        if given is not None and count < given:
+        if given is not None and count == 0 < given:  # some left out: a filter at work
             found = name, path, given, count
             break
         if given is None and count == 0 and (other := next(((p, n) for p, n in lengths.items() if n), None)):
@@ -705,9 +706,9 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) 
         name, path, given, other = found
         title = _title(span)
         if given is not None:
-            summary = (f"Code node '{title}' passed on {other} of the {given} items of '{path}' in '{name}', where "
-                       "every earlier run passed on as many as it was given.")
-            return _finding(span, "a code output holding fewer items than the input list it kept whole before",
+            summary = (f"Code node '{title}' passed on none of the {given} items of '{path}' in '{name}', where "
+                       "earlier runs passed on as many as they were given.")
+            return _finding(span, "a code output holding no item of the input list it kept whole before",
                             summary, {path: given}, {name: counts[name]})  # fmt: skip
         summary = (f"Code node '{title}' found no '{path}' in its input and returned '{name}' with no items, though "
                    f"'{other[0]}' held {other[1]}; every earlier run's '{name}' held as many items as '{path}'.")
@@ -737,8 +738,7 @@ def _code_output_lost(
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
-    if (kept := _counts_kept(trace, span, outputs, cfg)) is not None:  # likewise
-        return kept
+    kept = _counts_kept(trace, span, outputs, cfg)  # likewise
     if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
@@ -754,7 +754,7 @@ def _code_output_lost(
         return _finding(span, "a code output emptied though the input it is named after had a value",
                         f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                         f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-    return _left_empty(span, "Code", usually_filled, outputs)
+    return _left_empty(span, "Code", usually_filled, outputs) or kept
 
 
 def _left_empty(
@@ -791,6 +791,38 @@ def _assigned_empty(span: Any, by_id: dict[Any, tuple[dict[str, Any], Any]]) -> 
                             f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
                             f"'{_title(producer[1])}', which produced {str(given)[:40]!r}.",
                             {selector[1]: given}, {name: value})  # fmt: skip
+    return None
+
+
+# A number a text states on its own: digits (a decimal point or comma inside), not part of a code, a date, a time
+# or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`).
+_STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
+
+
+def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A parameter extractor's number parameter holding a value its text does not state, while the text states a
+    number on its own that no parameter took: the number was changed between the text and the extraction (25
+    chairs read as 1). A text stating no number (`two weeks`: 10 days) leaves the reading to the model."""
+    if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
+        return None
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
+    if not isinstance(query, str) or not isinstance(parameters, list):
+        return None
+    stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
+    taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
+    unclaimed = [number for number in stated if number not in taken]
+    if not unclaimed:
+        return None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
+        if type(value) in (int, float) and value not in stated:
+            return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
+                            f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, and "
+                            f"left out the {unclaimed[0]:g} the text states.", {"query": query},
+                            {name: value})  # fmt: skip
     return None
 
 
@@ -928,6 +960,8 @@ def create(cfg: Config) -> object:
                                    outputs["output"])  # fmt: skip
                 elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
                     yield lost
+            elif node_type == "parameter-extractor" and (misread := _number_misread(span, outputs)) is not None:
+                yield misread
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400
             if node_type in _SOURCES:
