@@ -512,7 +512,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
                 continue
-            if found is None and runs >= cfg.min_history and count >= cfg.min_history and unfair.get(name, 0) * 10 <= count:
+            known = runs >= cfg.min_history and count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
+            if found is None and known:
                 found = name, kind, source[0], source[1]
             else:
                 unfair[name] = unfair.get(name, 0) + 1
@@ -679,52 +680,44 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) 
     """A code node's output that held as many items as a list of its inputs (a list of that length, or that
     number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
     item on, or counts them; one run in ten at most with fewer), now holding none while the list holds items (all
-    dropped on the way; some dropped is a filter's doing), or none
-    while the list is missing and the inputs hold another list with items (the list renamed: `.get('slots', [])`
-    read nothing). Learns which outputs kept their lists' lengths; a run it flags teaches nothing."""
+    dropped on the way; some dropped is a filter's doing), or none while the list is missing and the inputs hold
+    another list with items (the list renamed: `.get('slots', [])` read nothing). Learns which outputs kept their
+    lists' lengths; a run it flags teaches nothing."""
     counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
-              if (isinstance(value, list) or (type(value) is int and value >= 0)) and name not in _BOOKKEEPING}  # fmt: skip
+              if (isinstance(value, list) or (type(value) is int and value >= 0))
+              and name not in _BOOKKEEPING}  # fmt: skip
     if not counts:
         return None
     lengths = _list_lengths(json_attr(span, "input.value"), "", {})
     key = f"{KEY}:counts:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     pairs: dict[str, list[Any]] = trace.baselines.get(key) or {}
-    found = None
     for pair, kept in pairs.items():
         name, _, path = pair.partition("<")
-        count = counts.get(name)
-        if count is None or kept[0] < cfg.min_history or kept[2] * 10 > kept[0] or len([n for n in kept[1] if n]) < 2:
+        if counts.get(name) != 0 or kept[0] < cfg.min_history or kept[2] * 10 > kept[0] or sum(map(bool, kept[1])) < 2:
             continue
         given = lengths.get(path)
-        if given is not None and count == 0 < given:  # some left out: a filter at work
-            found = name, path, given, count
-            break
-        if given is None and count == 0 and (other := next(((p, n) for p, n in lengths.items() if n), None)):
-            found = name, path, None, other
-            break
-    if found is not None:
-        name, path, given, other = found
-        title = _title(span)
-        if given is not None:
-            summary = (f"Code node '{title}' passed on none of the {given} items of '{path}' in '{name}', where "
-                       "earlier runs passed on as many as they were given.")
+        if given:  # a list with items, none passed on (some left out: a filter at work)
             return _finding(span, "a code output holding no item of the input list it kept whole before",
-                            summary, {path: given}, {name: counts[name]})  # fmt: skip
-        summary = (f"Code node '{title}' found no '{path}' in its input and returned '{name}' with no items, though "
-                   f"'{other[0]}' held {other[1]}; every earlier run's '{name}' held as many items as '{path}'.")
-        return _finding(span, "a code output counting a list its input no longer has, another list there",
-                        summary, {other[0]: other[1]}, {name: counts[name]})  # fmt: skip
+                            f"Code node '{_title(span)}' passed on none of the {given} items of '{path}' in "
+                            f"'{name}', where earlier runs passed on as many as they were given.", {path: given},
+                            {name: counts[name]})  # fmt: skip
+        other = next(((other, n) for other, n in lengths.items() if n), None) if given is None else None
+        if other is not None:
+            return _finding(span, "a code output counting a list its input no longer has, another list there",
+                            f"Code node '{_title(span)}' found no '{path}' in its input and returned '{name}' with "
+                            f"no items, though '{other[0]}' held {other[1]}; earlier runs' '{name}' held as many "
+                            f"items as '{path}'.", {other[0]: other[1]}, {name: counts[name]})  # fmt: skip
     for name, count in counts.items():
         for path, given in lengths.items():
-            kept = pairs.get(pair := f"{name}<{path}")
-            if kept is None and count == given and len(pairs) < 50:
+            held = pairs.get(pair := f"{name}<{path}")
+            if held is None and count == given and len(pairs) < 50:
                 pairs[pair] = [1, [count], 0]
-            elif kept is not None and count < given:
-                kept[2] += 1  # more than a run in ten: the node drops items at times (a filter), no relation
-            elif kept is not None and count == given:  # more items (a page read twice) are another detector's
-                kept[0] += 1
-                if count not in kept[1] and len(kept[1]) < 3:
-                    kept[1].append(count)
+            elif held is not None and count < given:
+                held[2] += 1  # more than a run in ten: the node drops items at times (a filter), no relation
+            elif held is not None and count == given:  # more items (a page read twice) are another detector's
+                held[0] += 1
+                if count not in held[1] and len(held[1]) < 3:
+                    held[1].append(count)
     trace.baselines.put(key, pairs)
     return None
 
@@ -786,7 +779,8 @@ def _assigned_empty(span: Any, by_id: dict[Any, tuple[dict[str, Any], Any]]) -> 
         name = target[-1]
         value = assigned.get(name) if isinstance(name, str) else None
         producer = by_id.get(selector[0])
-        if name in assigned and _empty(value) and producer is not None and not _empty(given := producer[0].get(selector[1])):
+        given = producer[0].get(selector[1]) if producer is not None else None
+        if name in assigned and _empty(value) and producer is not None and not _empty(given):
             return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
                             f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
                             f"'{_title(producer[1])}', which produced {str(given)[:40]!r}.",

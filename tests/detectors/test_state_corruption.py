@@ -451,7 +451,8 @@ def test_a_template_rendering_nothing_from_a_list_its_earlier_runs_rendered() ->
     processor = _processor()
     assert all(processor.detect(_filing_list([filing] * n, "- 2025 Einkommensteuer\n" * n)) == [] for n in range(1, 6))
     (finding,) = processor.detect(_filing_list([filing, filing], ""))
-    assert finding.evidence["rule"] == "a template output every earlier run filled left empty, its input holding that kind"
+    rule = "a template output every earlier run filled left empty, its input holding that kind"
+    assert finding.evidence["rule"] == rule
     assert finding.evidence["received"] == str({"output": ""})
     # A client with no filings: the template was given nothing to render.
     assert processor.detect(_filing_list([], "")) == []
@@ -515,8 +516,9 @@ def test_a_variable_assigner_writing_empty_a_value_its_source_produced() -> None
 
 def _extracted(query: str, quantity: float) -> list[ReadableSpan]:
     parameters = [{"name": "sku", "type": "string"}, {"name": "quantity", "type": "number"}]
-    extractor = node("pe", "parameter-extractor", title="Read request", inputs={"query": query, "parameters": parameters},
-                     outputs={"__is_success": 1, "sku": "CH-210", "quantity": quantity})  # fmt: skip
+    inputs = {"query": query, "parameters": parameters}
+    outputs = {"__is_success": 1, "sku": "CH-210", "quantity": quantity}
+    extractor = node("pe", "parameter-extractor", title="Read request", inputs=inputs, outputs=outputs)
     return run_spans([extractor])
 
 
@@ -533,8 +535,9 @@ def test_a_parameter_extractors_number_its_text_does_not_state() -> None:
 
 def test_an_iterations_items_dropped_for_rounds_that_failed_on_their_data() -> None:
     def rounds(error: str) -> list[list[dict[str, Any]]]:
-        return [[{"node_type": "code", "status": "failed" if i == 1 else "succeeded", "error": error if i == 1 else None,
-                  "outputs": {} if i == 1 else {"line": f"price {i}"}}] for i in range(3)]  # fmt: skip
+        failed = {"status": "failed", "error": error, "outputs": {}}
+        return [[{"node_type": "code", **(failed if i == 1 else {"outputs": {"line": f"price {i}"}})}]
+                for i in range(3)]  # fmt: skip
 
     text_price = "Traceback (most recent call last):\nValueError: could not convert string to float: '9,96 EUR'\n"
     (finding,) = findings(_iteration(rounds(text_price), ["price 0", "price 2"]), "state_corruption")
