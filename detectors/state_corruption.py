@@ -763,9 +763,15 @@ def _left_empty(
                     {name: outputs[name]})  # fmt: skip
 
 
-def _assigned_empty(span: Any, by_id: dict[Any, tuple[dict[str, Any], Any]]) -> Finding | None:
-    """A variable assigner that over-wrote a variable with an empty value (its process data: what it assigned)
-    from a node's output (its item's selector: `[node id, name]`) that node's last run produced filled."""
+def _ran_last(nodes: list[Any], index: int, node_id: Any) -> Any:
+    """The last node before `index` of `nodes` with that id (a node in a loop runs once a round)."""
+    return next((node for node in reversed(nodes[:index]) if attr(node, "dify.node.id") == node_id), None)
+
+
+def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
+    """A variable assigner (at `index` of `nodes`) that over-wrote a variable with an empty value (its process
+    data: what it assigned) from a node's output (its item's selector: `[node id, name]`) that node's last run
+    produced filled."""
     config, assigned = json_attr(span, "input.value"), json_attr(span, "dify.node.process_data")
     items = config.get("items") if isinstance(config, dict) else None
     if not isinstance(items, list) or not isinstance(assigned, dict):
@@ -777,13 +783,16 @@ def _assigned_empty(span: Any, by_id: dict[Any, tuple[dict[str, Any], Any]]) -> 
         if not (isinstance(target, list) and target and isinstance(selector, list) and len(selector) == 2):
             continue
         name = target[-1]
-        value = assigned.get(name) if isinstance(name, str) else None
-        producer = by_id.get(selector[0])
-        given = producer[0].get(selector[1]) if producer is not None else None
-        if name in assigned and _empty(value) and producer is not None and not _empty(given):
+        if not isinstance(name, str) or name not in assigned or not _empty(value := assigned[name]):
+            continue
+        if (producer := _ran_last(nodes, index, selector[0])) is None:
+            continue
+        produced = json_attr(producer, "output.value")
+        given = produced.get(selector[1]) if isinstance(produced, dict) else None
+        if not _empty(given):
             return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
                             f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
-                            f"'{_title(producer[1])}', which produced {str(given)[:40]!r}.",
+                            f"'{_title(producer)}', which produced {str(given)[:40]!r}.",
                             {selector[1]: given}, {name: value})  # fmt: skip
     return None
 
@@ -834,7 +843,6 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
-        by_id: dict[Any, tuple[dict[str, Any], Any]] = {}  # node id → its last outputs and span, for selectors
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -911,7 +919,7 @@ def create(cfg: Config) -> object:
                     yield hidden
                 failed_before = failed_before or failed
                 continue
-            if node_type == "assigner" and (emptied := _assigned_empty(span, by_id)) is not None:
+            if node_type == "assigner" and (emptied := _assigned_empty(span, nodes, index)) is not None:
                 yield emptied  # an assigner's values are its process data: it has no outputs
             if outputs is None:
                 outputs = json_attr(span, "output.value")
@@ -960,7 +968,6 @@ def create(cfg: Config) -> object:
                 answered_error = answered_error or status_code >= 400
             if node_type in _SOURCES:
                 source = span
-            by_id[get("dify.node.id")] = (outputs, span)
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
