@@ -12,9 +12,12 @@ whole); an iteration whose output list holds fewer items than it ran rounds, or 
 succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
 `"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
 fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs
-always filled, while its inputs hold a value of that kind under another name (an API renamed the list the code
-reads). Values that were already empty at the producer, or after an HTTP request answered with an error
-status, are not corruption.
+usually filled (a template's too), while its inputs hold a value of that kind under another name (an API renamed
+the list the code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no
+item while the list has items, or while it is missing and another list is there; an iteration's items lost to
+rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
+data); a parameter extractor's number its text does not state, a number the text states left out. Values that
+were already empty at the producer, or after an HTTP request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -726,8 +729,9 @@ def _code_output_lost(
     trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config, answered_error: bool
 ) -> Finding | None:
     """A code node that succeeded losing a value: every output null though every input had one, an output
-    emptied though the input it is named after had a value, or one its earlier runs always filled. After an
-    HTTP request answered with an error status, the node read no data: nothing to lose."""
+    emptied though the input it is named after had a value, one its earlier runs usually filled, or one holding no
+    item of an input list it kept whole before. After an HTTP request answered with an error status, the node read
+    no data: nothing to lose."""
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
