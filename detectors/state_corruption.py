@@ -515,7 +515,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
                 continue
-            known = runs >= cfg.min_history and count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
+            known = count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
             if found is None and known:
                 found = name, kind, source[0], source[1]
             else:
