@@ -12,9 +12,12 @@ whole); an iteration whose output list holds fewer items than it ran rounds, or 
 succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
 `"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
 fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs
-always filled, while its inputs hold a value of that kind under another name (an API renamed the list the code
-reads). Values that were already empty at the producer, or after an HTTP request answered with an error
-status, are not corruption.
+usually filled (a template's too), while its inputs hold a value of that kind under another name (an API renamed
+the list the code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no
+item while the list has items, or while it is missing and another list is there; an iteration's items lost to
+rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
+data); a parameter extractor's number its text does not state, a number the text states left out. Values that
+were already empty at the producer, or after an HTTP request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -483,36 +486,40 @@ def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool)
 
 
 def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> tuple[str, str, str, Any] | None:
-    """A code node's output left empty (null, `""`, `[]`, `{}`) that every earlier run of the node (per app,
-    `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold a
-    filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text
-    or a number only if no other output earlier runs filled at times is empty): (the output, its kind, the
-    input's name, its value).
-    Learns which outputs this run filled."""
+    """A code or template node's output left empty (null, `""`, `[]`, `{}`) that earlier runs of the node (per
+    app, `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold
+    a filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text or
+    a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
+    name, its value). An output left empty so before counts against it (one such run in ten at most); one left
+    empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
+    node's way) does not.
+    Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
     runs, filled = history["runs"], history["filled"]
+    unfair: dict[str, int] = history.setdefault("unfair", {})  # runs that left the output empty, a source at hand
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
     # Most runs: no output empty, nothing to judge (and the inputs not decoded).
-    if (
-        runs >= cfg.min_history
-        and not all(outputs.values())
-        and any(_empty(v) for v in outputs.values())
-        and _all_given(span)
-    ):
-        emptied = [(name, usual[1]) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
-                   is not None and usual[0] >= runs and usual[1] != "mixed"]  # fmt: skip
+    if not all(outputs.values()) and any(_empty(v) for v in outputs.values()) and _all_given(span):
+        emptied = [(name, usual) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
+                   is not None and usual[1] != "mixed"]  # fmt: skip
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
         unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
-        for name, kind in emptied:
+        given: list[tuple[str, Any]] | None = None
+        for name, (count, kind) in emptied:
             if kind not in ("list", "object") and unusual > 1:
                 continue  # texts and numbers emptied together: the node's path for no data (nothing found)
-            source = next(((given, item) for given, item in _values(json_attr(span, "input.value"), "", [])
-                           if given != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
-            if source is not None:
+            given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
+            source = next(((input_name, item) for input_name, item in given
+                           if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
+            if source is None:
+                continue
+            known = count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
+            if found is None and known:
                 found = name, kind, source[0], source[1]
-                break
+            else:
+                unfair[name] = unfair.get(name, 0) + 1
     for name, value in islice(outputs.items(), 50):
         if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
@@ -528,6 +535,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["unfair"] = {name: count // 2 for name, count in unfair.items() if count >= 2}
         history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
@@ -606,8 +614,27 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
             yield _finding(container, "iteration output items < rounds run",
                            f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
                            f"{rounds} rounds", items)  # fmt: skip
+        elif isinstance(rounds, int) and len(items) < rounds and (failed := _data_failure(trace, container)):
+            yield _finding(container, "iteration items dropped for rounds that failed reading their data",
+                           f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items: "
+                           f"'{_title(failed)}' failed on its data ({node_error(failed).strip()[-80:]}) and the "
+                           "round's item was dropped.", json_attr(failed, "input.value"), items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+
+
+def _data_failure(trace: Trace, container: Any) -> Any:
+    """A node of a round of `container` that failed on its data (a field its input lacks, a value of another type
+    than it computes with: a price sent as text) while every input held a value: the round's item, dropped by
+    Dify's "remove abnormal output", was lost to the data, not to an outage (a request that failed, retried)."""
+    for _, nodes in rounds_of(trace, container):
+        for node in nodes:
+            if attr(node, "dify.node.status") not in ("failed", "exception"):
+                continue
+            error = node_error(node)
+            if (MISSING_FIELD.search(error) or TYPE_FAILURE.search(error)) and _all_given(node):
+                return node
+    return None
 
 
 def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
@@ -640,15 +667,75 @@ def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> I
             return
 
 
+def _list_lengths(value: Any, path: str, into: dict[str, int], depth: int = 0) -> dict[str, int]:
+    """The length of every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 4:
+        value = json_value(value)
+    if isinstance(value, list):
+        into[path] = len(value)
+    elif isinstance(value, dict) and depth < 4:
+        for key, item in islice(value.items(), 50):
+            _list_lengths(item, f"{path}.{key}" if path else str(key), into, depth + 1)
+    return into
+
+
+def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> Finding | None:
+    """A code node's output that held as many items as a list of its inputs (a list of that length, or that
+    number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
+    item on, or counts them; one run in ten at most with fewer), now holding none while the list holds items (all
+    dropped on the way; some dropped is a filter's doing), or none while the list is missing and the inputs hold
+    another list with items (the list renamed: `.get('slots', [])` read nothing). Learns which outputs kept their
+    lists' lengths; a run it flags teaches nothing."""
+    counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
+              if (isinstance(value, list) or (type(value) is int and value >= 0))
+              and name not in _BOOKKEEPING}  # fmt: skip
+    if not counts:
+        return None
+    lengths = _list_lengths(json_attr(span, "input.value"), "", {})
+    key = f"{KEY}:counts:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    pairs: dict[str, list[Any]] = trace.baselines.get(key) or {}
+    for pair, kept in pairs.items():
+        name, _, path = pair.partition("<")
+        if counts.get(name) != 0 or kept[0] < cfg.min_history or kept[2] * 10 > kept[0] or sum(map(bool, kept[1])) < 2:
+            continue
+        given = lengths.get(path)
+        if given:  # a list with items, none passed on (some left out: a filter at work)
+            return _finding(span, "a code output holding no item of the input list it kept whole before",
+                            f"Code node '{_title(span)}' passed on none of the {given} items of '{path}' in "
+                            f"'{name}', where earlier runs passed on as many as they were given.", {path: given},
+                            {name: counts[name]})  # fmt: skip
+        other = next(((other, n) for other, n in lengths.items() if n), None) if given is None else None
+        if other is not None:
+            return _finding(span, "a code output counting a list its input no longer has, another list there",
+                            f"Code node '{_title(span)}' found no '{path}' in its input and returned '{name}' with "
+                            f"no items, though '{other[0]}' held {other[1]}; earlier runs' '{name}' held as many "
+                            f"items as '{path}'.", {other[0]: other[1]}, {name: counts[name]})  # fmt: skip
+    for name, count in counts.items():
+        for path, given in lengths.items():
+            held = pairs.get(pair := f"{name}<{path}")
+            if held is None and count == given and len(pairs) < 50:
+                pairs[pair] = [1, [count], 0]
+            elif held is not None and count < given:
+                held[2] += 1  # more than a run in ten: the node drops items at times (a filter), no relation
+            elif held is not None and count == given:  # more items (a page read twice) are another detector's
+                held[0] += 1
+                if count not in held[1] and len(held[1]) < 3:
+                    held[1].append(count)
+    trace.baselines.put(key, pairs)
+    return None
+
+
 def _code_output_lost(
     trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config, answered_error: bool
 ) -> Finding | None:
     """A code node that succeeded losing a value: every output null though every input had one, an output
-    emptied though the input it is named after had a value, or one its earlier runs always filled. After an
-    HTTP request answered with an error status, the node read no data: nothing to lose."""
+    emptied though the input it is named after had a value, one its earlier runs usually filled, or one holding no
+    item of an input list it kept whole before. After an HTTP request answered with an error status, the node read
+    no data: nothing to lose."""
     if answered_error:
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
+    kept = _counts_kept(trace, span, outputs, cfg)  # likewise
     if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
@@ -664,12 +751,85 @@ def _code_output_lost(
         return _finding(span, "a code output emptied though the input it is named after had a value",
                         f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                         f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-    if usually_filled is not None:
-        name, kind, source, value = usually_filled
-        return _finding(span, "a code output every earlier run filled left empty, its input holding that kind",
-                        f"Code node '{_title(span)}' returned '{name}' empty, which its earlier runs always "
-                        f"filled ({kind}), though its input '{source}' held one.", {source: value},
-                        {name: outputs[name]})  # fmt: skip
+    return _left_empty(span, "Code", usually_filled, outputs) or kept
+
+
+def _left_empty(
+    span: Any, node_kind: str, usually_filled: tuple[str, str, str, Any] | None, outputs: dict[str, Any]
+) -> Finding | None:
+    """The finding for a node's output `_usually_filled` found left empty."""
+    if usually_filled is None:
+        return None
+    name, kind, source, value = usually_filled
+    rule = f"a {node_kind.lower()} output every earlier run filled left empty, its input holding that kind"
+    return _finding(span, rule, f"{node_kind} node '{_title(span)}' returned '{name}' empty, which its earlier runs "
+                    f"filled ({kind}), though its input '{source}' held one.", {source: value},
+                    {name: outputs[name]})  # fmt: skip
+
+
+def _ran_last(nodes: list[Any], index: int, node_id: Any) -> Any:
+    """The last node before `index` of `nodes` with that id (a node in a loop runs once a round)."""
+    return next((node for node in reversed(nodes[:index]) if attr(node, "dify.node.id") == node_id), None)
+
+
+def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
+    """A variable assigner (at `index` of `nodes`) that over-wrote a variable with an empty value (its process
+    data: what it assigned) from a node's output (its item's selector: `[node id, name]`) that node's last run
+    produced filled."""
+    config, assigned = json_attr(span, "input.value"), json_attr(span, "dify.node.process_data")
+    items = config.get("items") if isinstance(config, dict) else None
+    if not isinstance(items, list) or not isinstance(assigned, dict):
+        return None
+    for item in items:
+        if not isinstance(item, dict) or item.get("input_type") != "variable" or item.get("operation") != "over-write":
+            continue
+        target, selector = item.get("variable_selector"), item.get("value")
+        if not (isinstance(target, list) and target and isinstance(selector, list) and len(selector) == 2):
+            continue
+        name = target[-1]
+        if not isinstance(name, str) or name not in assigned or not _empty(value := assigned[name]):
+            continue
+        if (producer := _ran_last(nodes, index, selector[0])) is None:
+            continue
+        produced = json_attr(producer, "output.value")
+        given = produced.get(selector[1]) if isinstance(produced, dict) else None
+        if not _empty(given):
+            return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
+                            f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
+                            f"'{_title(producer)}', which produced {str(given)[:40]!r}.",
+                            {selector[1]: given}, {name: value})  # fmt: skip
+    return None
+
+
+# A number a text states on its own: digits (a decimal point or comma inside), not part of a code, a date, a time
+# or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`).
+_STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
+
+
+def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A parameter extractor's number parameter holding a value its text does not state, while the text states a
+    number on its own that no parameter took: the number was changed between the text and the extraction (25
+    chairs read as 1). A text stating no number (`two weeks`: 10 days) leaves the reading to the model."""
+    if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
+        return None
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
+    if not isinstance(query, str) or not isinstance(parameters, list):
+        return None
+    stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
+    taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
+    unclaimed = [number for number in stated if number not in taken]
+    if not unclaimed:
+        return None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
+        if type(value) in (int, float) and value not in stated:
+            return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
+                            f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, and "
+                            f"left out the {unclaimed[0]:g} the text states.", {"query": query},
+                            {name: value})  # fmt: skip
     return None
 
 
@@ -763,6 +923,8 @@ def create(cfg: Config) -> object:
                     yield hidden
                 failed_before = failed_before or failed
                 continue
+            if node_type == "assigner" and (emptied := _assigned_empty(span, nodes, index)) is not None:
+                yield emptied  # an assigner's values are its process data: it has no outputs
             if outputs is None:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
@@ -794,10 +956,18 @@ def create(cfg: Config) -> object:
             elif node_type == "code":
                 if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
                     yield lost
-            elif node_type == "template-transform" and _renders_none(outputs.get("output"), span):
-                yield _finding(span, "a template that rendered no value from inputs that all had one",
-                               f"Template node '{_title(span)}' was given values but rendered {outputs['output']!r}.",
-                               attributes.get("input.value"), outputs["output"])  # fmt: skip
+            elif node_type == "template-transform":
+                # Learned on every run; after an HTTP error status the template was given no data to lose.
+                usually_filled = _usually_filled(trace, span, outputs, cfg)
+                if _renders_none(outputs.get("output"), span):
+                    yield _finding(span, "a template that rendered no value from inputs that all had one",
+                                   f"Template node '{_title(span)}' was given values but rendered "
+                                   f"{outputs['output']!r}.", attributes.get("input.value"),
+                                   outputs["output"])  # fmt: skip
+                elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
+                    yield lost
+            elif node_type == "parameter-extractor" and (misread := _number_misread(span, outputs)) is not None:
+                yield misread
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400
             if node_type in _SOURCES:

@@ -132,6 +132,11 @@ _DEFAULT3 = {
     ("translate_stuck", "dify_iteration_escape"),
     ("translate_stuck", "loop"),
     ("triage_other_model", "cost"),
+    # session 21: `slots` renamed, the code's count of them 0 where every earlier run counted them (`available_slots`
+    # holding 3); two rounds failing on a price sent as text, their items dropped; 25 chairs extracted as 1
+    ("clinic_slots_renamed", "state_corruption"),
+    ("pricing_price_as_text", "state_corruption"),
+    ("purchase_qty_lost", "state_corruption"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")

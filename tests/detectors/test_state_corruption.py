@@ -416,3 +416,132 @@ def test_an_end_node_receiving_an_llm_answer_with_its_numbers_changed() -> None:
     assert findings(run_spans([paint, filled, end]), "state_corruption") == []
     reworded = node("end", "end", inputs={"reply": "You need 7 tins for 37.5 m² of wall."})
     assert findings(run_spans([paint, reworded]), "state_corruption") == []
+
+
+def test_an_emptied_output_is_still_found_after_a_fault_and_a_run_with_nothing_to_show() -> None:
+    visit = {"on": "2026-03-02", "doctor": "Okafor"}
+    processor = _processor()
+    assert all(processor.detect(_visits({"visits": [visit] * n}, [visit] * n)) == [] for n in range(1, 6))
+    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1
+    # A patient without visits (nothing of that kind to show) and the fault just flagged teach nothing.
+    assert processor.detect(_visits({"visits": []}, [])) == []
+    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1
+
+
+def test_an_output_left_empty_at_times_with_a_value_at_hand_is_the_nodes_way() -> None:
+    visit = {"on": "2026-03-02", "doctor": "Okafor"}
+    processor = _processor()
+    # Left empty early on though the body held a list (a filter that kept nothing), then filled 8 times.
+    assert all(processor.detect(_visits({"visits": [visit] * n}, [visit] * n)) == [] for n in range(1, 4))
+    assert processor.detect(_visits({"visits": [visit], "open": [visit]}, [])) == []
+    assert all(processor.detect(_visits({"visits": [visit] * n}, [visit] * n)) == [] for n in range(1, 6))
+    assert processor.detect(_visits({"appointments": [visit]}, [])) == []  # one run in nine: the node's way
+    assert all(processor.detect(_visits({"visits": [visit] * n}, [visit] * n)) == [] for n in range(1, 3))
+    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1  # one in ten
+
+
+def _filing_list(filings: list[dict[str, Any]], rendered: str) -> list[ReadableSpan]:
+    template = node("tpl", "template-transform", title="Filing list", inputs={"filings": filings},
+                    outputs={"output": rendered})  # fmt: skip
+    return run_spans([template], app_id="tax")
+
+
+def test_a_template_rendering_nothing_from_a_list_its_earlier_runs_rendered() -> None:
+    filing = {"year": 2025, "type": "Einkommensteuer", "filed": "2026-03-02"}
+    processor = _processor()
+    assert all(processor.detect(_filing_list([filing] * n, "- 2025 Einkommensteuer\n" * n)) == [] for n in range(1, 6))
+    (finding,) = processor.detect(_filing_list([filing, filing], ""))
+    rule = "a template output every earlier run filled left empty, its input holding that kind"
+    assert finding.evidence["rule"] == rule
+    assert finding.evidence["received"] == str({"output": ""})
+    # A client with no filings: the template was given nothing to render.
+    assert processor.detect(_filing_list([], "")) == []
+
+
+def _departures(body: dict[str, Any], kept: list[Any], count: int | None = None) -> list[ReadableSpan]:
+    """A ferry app: a code node passing on the departures of an API's body, and counting them."""
+    outputs = {"departures": kept, "count": len(kept) if count is None else count}
+    read = node("read", "code", title="Read departures", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([read], app_id="ferry")
+
+
+def test_a_code_output_holding_no_item_of_the_list_it_always_passed_on_whole() -> None:
+    trip = {"time": "07:40", "to": "Capri"}
+    processor = _processor()
+    assert all(processor.detect(_departures({"departures": [trip] * n}, [trip] * n)) == [] for n in range(1, 6))
+    # The code's date comparison dropped every departure the API gave.
+    (finding,) = processor.detect(_departures({"departures": [trip] * 4}, []))
+    assert finding.evidence["rule"] == "a code output holding no item of the input list it kept whole before"
+    assert finding.evidence["produced"] == str({"body.departures": 4})
+    # No departures today: the list was empty already; some left out is a filter's doing (cancelled ones); a page
+    # read twice (more items) is not this detector's.
+    assert processor.detect(_departures({"departures": []}, [])) == []
+    assert processor.detect(_departures({"departures": [trip] * 3}, [trip])) == []
+    assert processor.detect(_departures({"departures": [trip] * 2}, [trip] * 4)) == []
+
+
+def test_a_code_output_counting_a_list_its_input_no_longer_has() -> None:
+    trip = {"time": "07:40", "to": "Capri"}
+    processor = _processor()
+    assert all(processor.detect(_departures({"departures": [trip] * n}, ["x"], n)) == [] for n in range(1, 6))
+    # The API renamed its list: the code's `.get('departures', [])` counted nothing, `sailings` holds three.
+    (finding,) = processor.detect(_departures({"sailings": [trip] * 3}, ["x"], 0))
+    assert finding.evidence["rule"] == "a code output counting a list its input no longer has, another list there"
+    assert finding.evidence["produced"] == str({"body.sailings": 3})
+    # A node that filters (fewer items at times) keeps no such relation.
+    filtering = _processor()
+    for n in range(1, 7):
+        assert filtering.detect(_departures({"departures": [trip] * (n + n % 2)}, [trip] * n)) == []
+    assert filtering.detect(_departures({"departures": [trip] * 4}, [])) == []
+
+
+def _review_round(answer: str, assigned: str) -> list[ReadableSpan]:
+    reviewer = llm("llmR", prompt="Review the draft.", answer=answer, title="Reviewer")
+    config = {"version": "2", "items": [{"variable_selector": ["loop", "draft"], "input_type": "variable",
+                                         "operation": "over-write", "value": ["llmR", "text"]}]}  # fmt: skip
+    assign = node("assign", "assigner", title="Keep revision", inputs=config, process_data={"draft": assigned})
+    return run_spans([reviewer, assign])
+
+
+def test_a_variable_assigner_writing_empty_a_value_its_source_produced() -> None:
+    (finding,) = findings(_review_round("APPROVED: Fresh apple pie.", ""), "state_corruption")
+    assert finding.evidence["rule"] == "a variable assigner wrote empty a value its source node produced filled"
+    assert finding.evidence["produced"] == str({"text": "APPROVED: Fresh apple pie."})
+    assert findings(_review_round("APPROVED: Fresh apple pie.", "APPROVED: Fresh apple pie."), "state_corruption") == []
+    # Empty at its source already (the LLM's empty answer is another rule's).
+    assert {f.evidence["rule"] for f in findings(_review_round("", ""), "state_corruption")} == {
+        "an LLM that succeeded with empty text"
+    }
+
+
+def _extracted(query: str, quantity: float) -> list[ReadableSpan]:
+    parameters = [{"name": "sku", "type": "string"}, {"name": "quantity", "type": "number"}]
+    inputs = {"query": query, "parameters": parameters}
+    outputs = {"__is_success": 1, "sku": "CH-210", "quantity": quantity}
+    extractor = node("pe", "parameter-extractor", title="Read request", inputs=inputs, outputs=outputs)
+    return run_spans([extractor])
+
+
+def test_a_parameter_extractors_number_its_text_does_not_state() -> None:
+    (finding,) = findings(_extracted("We need 25 ergonomic chairs CH-210 for the new floor.", 1), "state_corruption")
+    assert finding.evidence["rule"] == "a parameter extractor's number its text does not state, a stated one left out"
+    assert finding.evidence["received"] == str({"quantity": 1})
+    # The number stated, or no number stated on its own (a word, a code, a measure): the model's reading.
+    for query, quantity in (("Necesito 12 sillas CH-210.", 12), ("Two 27-inch chairs (CH-210), please.", 2),
+                            ("Two weeks of chairs CH-210 from 2027-07-05 at 14:30.", 10),
+                            ("Réserve 1,5 chaise CH-210.", 1.5)):  # fmt: skip
+        assert findings(_extracted(query, quantity), "state_corruption") == []
+
+
+def test_an_iterations_items_dropped_for_rounds_that_failed_on_their_data() -> None:
+    def rounds(error: str) -> list[list[dict[str, Any]]]:
+        failed = {"status": "failed", "error": error, "outputs": {}}
+        return [[{"node_type": "code", **(failed if i == 1 else {"outputs": {"line": f"price {i}"}})}]
+                for i in range(3)]  # fmt: skip
+
+    text_price = "Traceback (most recent call last):\nValueError: could not convert string to float: '9,96 EUR'\n"
+    (finding,) = findings(_iteration(rounds(text_price), ["price 0", "price 2"]), "state_corruption")
+    assert finding.evidence["rule"] == "iteration items dropped for rounds that failed reading their data"
+    # A round lost to an outage (or a check the code makes on purpose) drops its item by design.
+    for error in ("Reached maximum retries (2) for URL http://pricing/BK-2", "ValueError: no valid coupon"):
+        assert findings(_iteration(rounds(error), ["price 0", "price 2"]), "state_corruption") == []
