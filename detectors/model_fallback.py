@@ -27,7 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -127,9 +127,9 @@ def _unit_prices(span: ReadableSpan) -> tuple[float, float] | None:
     return prices[0], prices[1]
 
 
-def _cheaper(new: tuple[float, float] | None, usual: Any) -> bool:
-    """Both per-token prices at least 30 % under the usual model's."""
-    if new is None or not isinstance(usual, list) or len(usual) != 2:
+def _cheaper(new: tuple[float, float], usual: Any) -> TypeGuard[list[float]]:
+    """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it)."""
+    if not isinstance(usual, list) or len(usual) != 2:
         return False
     return all(price <= float(old) * _CHEAPER for price, old in zip(new, usual, strict=True))
 
@@ -225,18 +225,20 @@ def create(cfg: Config) -> object:
         than the one that answered most of them, for the first runs after the move."""
         history = remembered(trace, key, _node_history)
         recent, prices = history["runs"], history["prices"]
-        priced = {used: _unit_prices(span) for used, span in models_used.items()}
         for used, span in models_used.items():
+            if used not in prices and (unit := _unit_prices(span)) is not None:
+                prices = {**prices, used: list(unit)}  # a model's first prices: they change seldom
             streak = _streak(recent, used)
+            if streak == len(recent) or streak >= cfg.cheaper_window or span_id(span) in reported:
+                continue  # most runs: the model of every run before
             before = recent[: len(recent) - streak][-cfg.cheaper_window :]
-            if streak >= cfg.cheaper_window or len(before) < cfg.min_history or span_id(span) in reported:
+            if len(before) < cfg.min_history:
                 continue
-            counts = Counter(before)
-            usual, runs = counts.most_common(1)[0]
+            usual, runs = Counter(before).most_common(1)[0]
             if runs * _USUAL < len(before) * (_USUAL - 1) or not _rare(used, before):
                 continue
-            if _cheaper(priced[used], prices.get(usual)):
-                new, old = priced[used], prices[usual]
+            new, old = _unit_prices(span), prices.get(usual)
+            if new is not None and _cheaper(new, old):
                 yield Finding(
                     KEY, "medium", 0.8,
                     f"LLM node '{_title(span)}' answered with {used}, cheaper per token than {usual}, which "
@@ -244,13 +246,13 @@ def create(cfg: Config) -> object:
                     f"{f' ({used} since {streak} runs)' if streak else ''}.",
                     {"node": _title(span), "rule": "a cheaper model than the node's usual one", "usual": usual,
                      "usual_share": f"{runs} of {len(before)}", "used": used, "streak": streak,
-                     "price_per_1m_tokens": {usual: [round(p * 1e6, 4) for p in old],
-                                             used: [round(p * 1e6, 4) for p in new]}},  # type: ignore[union-attr]
+                     "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price]
+                                             for model, price in ((usual, old), (used, new))}},
                     span_id(span),
                 )  # fmt: skip
         kept = [*recent, *sorted(models_used)][-_HISTORY:]
-        known = {model: prices[model] for model in set(kept) if model in prices}
-        known.update({used: list(p) for used, p in priced.items() if p is not None})
-        keep(trace, key, {"runs": kept, "prices": known})
+        if len(prices) > cfg.max_models:  # models gone from the history
+            prices = {model: price for model, price in prices.items() if model in kept}
+        keep(trace, key, {"runs": kept, "prices": prices})
 
     return detect
