@@ -132,6 +132,10 @@ _DEFAULT3 = {
     ("translate_stuck", "dify_iteration_escape"),
     ("translate_stuck", "loop"),
     ("triage_other_model", "cost"),
+    # session 21: the LLM republished on gpt-4.1-nano, 2/3 of gpt-4o-mini's price per token, against its 8 runs
+    ("clinic_cheaper_model", "dify_model_fallback"),
+    # session 21: 112,052 prompt tokens leave gpt-4o-mini less room than its 16,384-token answers
+    ("faq_huge_prompt", "context_overflow"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
