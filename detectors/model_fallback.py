@@ -217,14 +217,16 @@ def create(cfg: Config) -> object:
                     )  # fmt: skip
                     reported.add(span_id(span))
             keep(trace, key, [*recent, *sorted(models_used)][-_HISTORY:])
-            if cfg.cheaper_window:
-                yield from _moved_to_cheaper(trace, f"{KEY}:{trace.app}:{node_id}", models_used, reported)
+            if cfg.cheaper_window and (moved := _moved_to_cheaper(trace, node_id, models_used, reported)):
+                yield from moved
 
     def _moved_to_cheaper(
-        trace: Trace, key: str, models_used: dict[str, ReadableSpan], reported: set[int]
-    ) -> Iterator[Finding]:
+        trace: Trace, node_id: str, models_used: dict[str, ReadableSpan], reported: set[int]
+    ) -> list[Finding]:
         """The node's runs across workflow versions (a republished app keeps its nodes): a model cheaper per token
         than the one that answered most of them, for the first runs after the move."""
+        key = f"{KEY}:{trace.app}:{node_id}"
+        found: list[Finding] = []
         history = remembered(trace, key, _node_history)
         recent, prices = history["runs"], history["prices"]
         for used, span in models_used.items():
@@ -241,7 +243,7 @@ def create(cfg: Config) -> object:
                 continue
             new, old = _priced(span), prices.get(usual)
             if new is not None and _cheaper(new, old):
-                yield Finding(
+                found.append(Finding(
                     KEY, "medium", 0.8,
                     f"LLM node '{_title(span)}' answered with {used}, cheaper per token than {usual}, which "
                     f"answered {runs} of its {len(before)} runs before"
@@ -251,10 +253,11 @@ def create(cfg: Config) -> object:
                      "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price[:2]]
                                              for model, price in ((usual, old), (used, new))}},
                     span_id(span),
-                )  # fmt: skip
+                ))  # fmt: skip
         kept = [*recent, *sorted(models_used)][-_HISTORY:]
         if len(prices) > cfg.max_models:  # models gone from the history
             prices = {model: price for model, price in prices.items() if model in kept}
         keep(trace, key, {"runs": kept, "prices": prices})
+        return found
 
     return detect
