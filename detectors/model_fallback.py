@@ -27,7 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, TypeGuard
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -127,7 +127,7 @@ def _priced(span: ReadableSpan) -> list[Any] | None:
     return [*priced, str(attr(span, "gen_ai.provider.name") or "")]
 
 
-def _cheaper(new: list[Any], usual: Any) -> TypeGuard[list[Any]]:
+def _cheaper(new: list[Any], usual: Any) -> bool:
     """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it), from the same
     provider: a move to another provider's model is a migration (its credentials set up on purpose), while a
     downgrade or fallback stays with the provider the node was set up with."""
@@ -137,8 +137,9 @@ def _cheaper(new: list[Any], usual: Any) -> TypeGuard[list[Any]]:
 
 
 def create(cfg: Config) -> object:
-    # Baseline key → the history this detector last put there, already by family: read as it is when the
-    # baselines hand that very list back (every run, in one process), instead of naming fifty models anew.
+    # Baseline key → what this detector last put there (a version's history, or a node's runs and prices), already
+    # by family: read as it is when the baselines hand that very value back (every run, in one process), instead
+    # of naming fifty models anew.
     written: dict[str, Any] = {}
 
     def remembered(trace: Trace, key: str, read: Any) -> Any:
