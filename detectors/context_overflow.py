@@ -1,8 +1,10 @@
 # ruff: noqa: RUF001  (Chinese and Japanese wordings use full-width punctuation)
 """`context_overflow`: prompts near or over the model's context window, or answers cut at the token limit.
 
-Read three ways: the prompt tokens an LLM node reports against its model's window (and their growth run
-over run); `finish_reason = length`; and an LLM node that failed because its prompt did not fit, in the
+Read three ways: the prompt tokens an LLM node reports against its model's window (past `warn_ratio` of it, or
+leaving less room than the model's longest answer; and their growth run over run); `finish_reason = length` (an
+answer cut at its token limit, unless the answer is a runaway repeating itself: there the limit stopped the
+runaway, which `cost` reports); and an LLM node that failed because its prompt did not fit, in the
 providers' wordings (OpenAI's `context_length_exceeded` and "maximum context length", Anthropic's "prompt is
 too long", Gemini's "exceeds the maximum number of tokens", DashScope's "Range of input length", Chinese and
 Japanese ones), for a model of any window, known or not. Rate limits on tokens per minute are no overflow.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import zlib
 from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -52,6 +55,38 @@ CONTEXT_WINDOWS = {
     "mistral-large": 131_072,
 }
 
+# The most tokens a model answers with (its provider's documented output limit): a prompt leaving less room than this
+# may not get its answer (OpenAI refuses a request whose prompt and max_tokens exceed the window). Prefix lookup as
+# for the windows; a model not here is judged by `warn_ratio` only.
+MAX_OUTPUT = {
+    "gpt-3.5-turbo": 4_096,
+    "gpt-4-turbo": 4_096,
+    "gpt-4o": 16_384,
+    "gpt-4o-mini": 16_384,
+    "gpt-4.1": 32_768,
+    "gpt-5": 128_000,
+    "o1": 100_000,
+    "o3": 100_000,
+    "o4-mini": 100_000,
+    "claude-3-haiku": 4_096,
+    "claude-3-5-sonnet": 8_192,
+    "claude-3-7-sonnet": 64_000,
+    "claude-sonnet-4": 64_000,
+    "claude-opus-4": 32_000,
+    "gemini-1.5": 8_192,
+    "gemini-2.0-flash": 8_192,
+    "gemini-2.5-pro": 65_536,
+    "deepseek-chat": 8_192,
+    "qwen-max": 8_192,
+}
+# The room rule judges prompts from this share of the window on: a model whose answer may take most of its window
+# (o1: 100,000 of 200,000) would be judged at half of it otherwise. (gpt-4's answer shares its 8,192 tokens with the
+# prompt, no limit of its own: not in the table.)
+_ROOM_FROM = 0.8
+# A cut answer compressing to under this share of its size repeats itself (a runaway: one sentence or line again and
+# again); an ordinary answer, cut or not, compresses to 0.4 or more.
+_RUNAWAY = 0.2
+
 # What a provider says when a prompt does not fit the model's window.
 _OVERFLOW_ERROR = re.compile(
     r"(?i)context[_ ]length[_ ]exceeded|maximum context length"
@@ -72,6 +107,9 @@ class Config(DetectorConfig):
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
     # Model name (or prefix) → context window in tokens.
     windows: dict[str, int] = Field(default_factory=dict)
+    # Model name (or prefix) → the most tokens it answers with (added to or overriding MAX_OUTPUT): a prompt from 80 %
+    # of the window leaving less room than that fires below warn_ratio.
+    max_outputs: dict[str, int] = Field(default_factory=dict)
     # Prompts growing run over run for this many runs, and past this share of the window, fire early. 0.45:
     # a conversation whose memory keeps every turn is near half its window a few turns before it overflows,
     # while there is still room to trim (with 0.6, a prompt growing by a tenth of the window a turn was caught
@@ -89,6 +127,12 @@ def window_of(model: str, windows: dict[str, int]) -> int | None:
         return windows[model]
     prefixes = [name for name in windows if model.startswith(name)]
     return windows[max(prefixes, key=len)] if prefixes else None
+
+
+def _runaway(span: ReadableSpan) -> bool:
+    """The answer repeats itself: zlib finds it mostly copies of its own text (checked on cut answers only)."""
+    text = str(attr(span, "llm.output_messages.0.message.content") or attr(span, "output.value") or "").encode()
+    return len(text) >= 1_000 and len(zlib.compress(text)) < _RUNAWAY * len(text)
 
 
 def _steady_growth(history: list[int], window: int, cfg: Config) -> bool:
@@ -144,7 +188,9 @@ def _failed_on_overflow(span: ReadableSpan, title: str) -> Iterator[Finding]:
 
 def create(cfg: Config) -> object:
     windows = {**CONTEXT_WINDOWS, **cfg.windows}
+    max_outputs = {**MAX_OUTPUT, **cfg.max_outputs}
     known: dict[str, int | None] = {}  # model → its window: the prefix search once per model, not per call
+    answers: dict[str, int | None] = {}  # model → its longest answer, as `known`
 
     def detect(trace: Trace) -> Iterator[Finding]:
         # Node → (its largest prompt below the warning, the span, the window): the growth history takes one
@@ -152,7 +198,7 @@ def create(cfg: Config) -> object:
         largest: dict[str, tuple[int, ReadableSpan, int]] = {}
         for span in trace.llm_spans:
             title = attr(span, "dify.node.title", span.name)
-            if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()):
+            if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()) and not _runaway(span):
                 yield Finding(
                     KEY,
                     "high",
@@ -177,28 +223,38 @@ def create(cfg: Config) -> object:
                     window = window_of(str(model), windows)
                     if len(known) < 1024:  # model names come from outside
                         known[str(model)] = window
-            if window and isinstance(prompt, int) and prompt < cfg.warn_ratio * window:
+            if not window or not isinstance(prompt, int):
+                continue
+            room = None  # the model's longest answer, when the prompt leaves less room than it
+            if cfg.warn_ratio * window > prompt >= _ROOM_FROM * window:
+                room = answers.get(str(model), -1)
+                if room == -1:
+                    room = window_of(str(model), max_outputs)
+                    if len(answers) < 1024:
+                        answers[str(model)] = room
+                if room is not None and prompt + room <= window:
+                    room = None
+            if prompt < cfg.warn_ratio * window and room is None:
                 node = str(attr(span, "dify.node.id") or span.name)
                 if node not in largest or prompt > largest[node][0]:
                     largest[node] = (prompt, span, window)
-            if window and isinstance(prompt, int) and prompt >= cfg.warn_ratio * window:
-                over = prompt >= window
-                yield Finding(
-                    KEY,
-                    "critical" if over else "high",
-                    0.9,
-                    f"LLM node '{title}' sent {prompt} prompt tokens to {model}, "
-                    f"{'over' if over else f'{prompt / window:.0%} of'} its {window}-token context window; "
-                    "trim the context (retrieval top-k, history, documents).",
-                    {
-                        "node": title,
-                        "rule": f"prompt tokens >= warn_ratio ({cfg.warn_ratio}) of the window",
-                        "model": model,
-                        "prompt_tokens": prompt,
-                        "context_window": window,
-                    },
-                    span_id(span),
-                )
+                continue
+            over = prompt >= window
+            rule = f"prompt tokens >= warn_ratio ({cfg.warn_ratio}) of the window"
+            evidence = {"node": title, "rule": rule, "model": model, "prompt_tokens": prompt, "context_window": window}
+            if room is not None:
+                evidence |= {"rule": "prompt tokens + the model's longest answer > the window", "max_output": room}
+            yield Finding(
+                KEY,
+                "critical" if over else "high",
+                0.9,
+                f"LLM node '{title}' sent {prompt} prompt tokens to {model}, "
+                f"{'over' if over else f'{prompt / window:.0%} of'} its {window}-token context window"
+                f"{f', less room than its longest answer ({room} tokens)' if room is not None else ''}; "
+                "trim the context (retrieval top-k, history, documents).",
+                evidence,
+                span_id(span),
+            )
         for prompt, span, window in largest.values():
             yield from _growth(trace, span, prompt, window, cfg)
 

@@ -92,17 +92,29 @@ class _Histories:
         self._known[key] = (kept, cheapest, ties)
 
 
+def _dearest_usual(past: list[float], cfg: Config) -> float:
+    """The dearest of an app's first runs but those over `early_factor` times their median: a run that dear was a
+    fault itself (a runaway before), and would hide every later one of its size."""
+    ceiling = cfg.early_factor * statistics.median(past)
+    return max((p for p in past if p <= ceiling), default=0.0)
+
+
 def _against_median(
     trace: Trace, cfg: Config, price: float, currency: str, runs: tuple[list[float], float, int], histories: _Histories
 ) -> Iterator[Finding]:
     past, cheapest, _ = runs
-    if cfg.early_history <= len(past) < cfg.min_history and price > cfg.early_factor * (dearest := max(past)):
+    early = cfg.early_history <= len(past) < cfg.min_history
+    if (
+        early
+        and price > cfg.early_factor * cheapest
+        and price > cfg.early_factor * (dearest := _dearest_usual(past, cfg))
+    ):
         yield Finding(
             KEY,
             "medium",
             0.8,
             f"The run cost {price:.6g} {currency}, {price / dearest:.1f}x the dearest of the app's {len(past)} "
-            "runs before it.",
+            "runs before it (runs that were themselves far dearer than the others left out).",
             {
                 "node": "the run",
                 "rule": f"price > early_factor ({cfg.early_factor}) x the dearest of fewer than min_history "
@@ -110,6 +122,7 @@ def _against_median(
                 "price": price,
                 "dearest": dearest,
                 "runs": len(past),
+                "left_out": sum(p > dearest for p in past),
             },
         )
     # No median is taken while even the cheapest past run is within the factor (the median is at least that).

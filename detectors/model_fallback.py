@@ -8,9 +8,17 @@ first `min_history` runs: the runs since the switch are set aside, and the model
 runs before them (a fallback rarely ends after one run). A node may use several models (a provider's load
 balancing): only a model new or rare to its history counts, and models taking turns are no streak. A node whose
 history holds more than `max_models` models has no usual model to fall back from (a router, a benchmark,
-spans of another service naming a model each): it is not judged. A new workflow
-version (another `dify.workflow.id`) is a deliberate change: it keeps a history of its own, so runs of two
-versions taking turns do not wipe each other's.
+spans of another service naming a model each): it is not judged. A new workflow version (another
+`dify.workflow.id`) keeps a history of its own for these rules, so runs of two versions taking turns do not wipe
+each other's.
+
+Across versions: Dify 1.14.1 shows a node's model change only as a republished app (its events carry the node's
+configured model, which is the one that answered), so the node's runs of every version are kept too, with the
+prices per token Dify paid for each model. A node answering with a model of the same provider at least 30 %
+cheaper per token (prompt and completion) than its usual one (the model of 4 in 5 of its last `cheaper_window`
+runs before the switch) is a silent downgrade, flagged until the new model has answered `cheaper_window` runs in
+a row: then it fills that window and is the node's usual. A dearer model is left to `cost` (an upgrade is
+deliberate), and so is a model without prices; a model of another provider is a migration set up on purpose.
 """
 
 from __future__ import annotations
@@ -33,6 +41,13 @@ _HISTORY = 50
 _KEYS = 4096
 # A model a node's history used in under 1 / _RARE of its runs is still a switch when it answers again.
 _RARE = 10
+# A node's usual model answered at least (_USUAL - 1) / _USUAL of its runs (models taking turns have none).
+_USUAL = 5
+# A model is cheaper when both its prices per token are at most this share of the usual model's: a smaller
+# model (mini → nano is 2/3), not a new generation of the same one at a list price a fifth lower.
+_CHEAPER = 0.7
+# (price, tokens) attributes of a node's prompt and of its completion (OpenInference's, as the bridge writes them).
+_PRICED = (("llm.cost.prompt", "llm.token_count.prompt"), ("llm.cost.completion", "llm.token_count.completion"))
 
 
 class Config(DetectorConfig):
@@ -40,6 +55,10 @@ class Config(DetectorConfig):
     min_history: int = Field(default=5, ge=1)
     # Distinct models a node's history may hold and the node still be judged.
     max_models: int = Field(default=8, ge=1)
+    # A node's usual model is the one that answered 4 in 5 of its last `cheaper_window` runs (any workflow
+    # version); a move to a cheaper one is flagged until it has answered that many runs in a row, filling the
+    # window (then it is the node's usual). 0: moves to a cheaper model are not judged.
+    cheaper_window: int = Field(default=20, ge=0, le=_HISTORY)
 
 
 # A dated snapshot or alias of a model: providers answer with the snapshot a name points to (OpenAI reports
@@ -75,6 +94,14 @@ def _streak(recent: list[str], used: str) -> int:
     return next(i for i, model in enumerate(reversed(recent)) if model != used)
 
 
+def _node_history(stored: Any) -> dict[str, Any]:
+    """The node's models across versions, oldest first, and each model's first per-token prices and provider."""
+    if not isinstance(stored, dict):
+        return {"runs": [], "prices": {}}
+    prices = stored.get("prices")
+    return {"runs": _recent(stored.get("runs")), "prices": prices if isinstance(prices, dict) else {}}
+
+
 def _rare(model: str, before: list[str]) -> bool:
     """A model the node's history never used, or used in under a tenth of its runs while one model took half
     of them at least: a fallback that happened before is one still (a node balancing between models has no
@@ -85,10 +112,46 @@ def _rare(model: str, before: list[str]) -> bool:
     return used * _RARE < len(before) and max(Counter(before).values()) * 2 >= len(before)
 
 
+def _priced(span: ReadableSpan) -> list[Any] | None:
+    """The node's price per prompt and per completion token in this run (Dify's usage: what it paid the
+    provider) and its provider; None when it did not price them (a self-hosted model, a provider without prices)."""
+    priced: list[Any] = []
+    for cost, tokens in _PRICED:
+        try:
+            price, count = float(attr(span, cost)), float(attr(span, tokens))
+        except (TypeError, ValueError):
+            return None
+        if price <= 0 or count <= 0:
+            return None
+        priced.append(price / count)
+    return [*priced, str(attr(span, "gen_ai.provider.name") or "")]
+
+
+def _cheaper(new: list[Any], usual: Any) -> bool:
+    """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it), from the same
+    provider: a move to another provider's model is a migration (its credentials set up on purpose), while a
+    downgrade or fallback stays with the provider the node was set up with."""
+    if not isinstance(usual, list) or len(usual) != 3 or (new[2] and usual[2] and new[2] != usual[2]):
+        return False
+    return bool(new[0] <= float(usual[0]) * _CHEAPER and new[1] <= float(usual[1]) * _CHEAPER)
+
+
 def create(cfg: Config) -> object:
-    # Baseline key → the history this detector last put there, already by family: read as it is when the
-    # baselines hand that very list back (every run, in one process), instead of naming fifty models anew.
-    written: dict[str, list[str]] = {}
+    # Baseline key → what this detector last put there (a version's history, or a node's runs and prices), already
+    # by family: read as it is when the baselines hand that very value back (every run, in one process), instead
+    # of naming fifty models anew.
+    written: dict[str, Any] = {}
+
+    def remembered(trace: Trace, key: str, read: Any) -> Any:
+        stored = trace.baselines.get(key)
+        last = written.get(key)
+        return last if last is not None and stored is last else read(stored)
+
+    def keep(trace: Trace, key: str, value: Any) -> None:
+        trace.baselines.put(key, value)
+        if len(written) >= _KEYS:  # apps and nodes come from outside
+            written.clear()
+        written[key] = value
 
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -96,7 +159,7 @@ def create(cfg: Config) -> object:
         # Node → model → the first span that answered with it: the history counts runs, not executions (an
         # iteration's rounds are one run).
         answered: dict[str, dict[str, ReadableSpan]] = {}
-        mismatched: set[int] = set()  # spans already reported for answering with another model than configured
+        reported: set[int] = set()  # spans already reported
         for span in trace.llm_spans:
             used = attr(span, "gen_ai.request.model")
             if not used:
@@ -118,14 +181,12 @@ def create(cfg: Config) -> object:
                     },
                     span_id(span),
                 )
-                mismatched.add(span_id(span))
+                reported.add(span_id(span))
             node = answered.setdefault(str(attr(span, "dify.node.id") or span.name), {})
             node.setdefault(family(str(used)), span)
         for node_id, models_used in answered.items():
             key = f"{KEY}:{trace.app}:{node_id}:{version}"
-            stored = trace.baselines.get(key)
-            last = written.get(key)
-            recent = last if last is not None and stored is last else _recent(stored)
+            recent = remembered(trace, key, _recent)
             for used, span in models_used.items():
                 # A switch that lasts: the runs since it (the streak) are set aside, and the runs before
                 # them never used this model.
@@ -136,7 +197,7 @@ def create(cfg: Config) -> object:
                     and streak < cfg.min_history
                     and _rare(used, before)
                     and len(set(before)) <= cfg.max_models
-                    and span_id(span) not in mismatched
+                    and span_id(span) not in reported
                 ):
                     counts = dict(Counter(before))
                     usual = max(counts, key=counts.__getitem__)
@@ -155,10 +216,49 @@ def create(cfg: Config) -> object:
                          "runs": runs, "streak": streak},
                         span_id(span),
                     )  # fmt: skip
-            kept = [*recent, *sorted(models_used)][-_HISTORY:]
-            trace.baselines.put(key, kept)
-            if len(written) >= _KEYS:  # apps and nodes come from outside
-                written.clear()
-            written[key] = kept
+                    reported.add(span_id(span))
+            keep(trace, key, [*recent, *sorted(models_used)][-_HISTORY:])
+            if cfg.cheaper_window and (moved := _moved_to_cheaper(trace, node_id, models_used, reported)):
+                yield from moved
+
+    def _moved_to_cheaper(
+        trace: Trace, node_id: str, models_used: dict[str, ReadableSpan], reported: set[int]
+    ) -> list[Finding]:
+        """The node's runs across workflow versions (a republished app keeps its nodes): a model cheaper per token
+        than the one that answered most of them, for the first runs after the move."""
+        key = f"{KEY}:{trace.app}:{node_id}"
+        found: list[Finding] = []
+        history = remembered(trace, key, _node_history)
+        recent, prices = history["runs"], history["prices"]
+        for used, span in models_used.items():
+            if used not in prices and (first := _priced(span)) is not None:
+                prices = {**prices, used: first}  # a model's first prices: they change seldom
+            streak = _streak(recent, used)
+            if streak == len(recent) or streak >= cfg.cheaper_window or span_id(span) in reported:
+                continue  # most runs: the model of every run before
+            before = recent[: len(recent) - streak][-cfg.cheaper_window :]
+            if len(before) < cfg.min_history:
+                continue
+            usual, runs = Counter(before).most_common(1)[0]
+            if runs * _USUAL < len(before) * (_USUAL - 1) or not _rare(used, before):
+                continue
+            new, old = _priced(span), prices.get(usual)
+            if new is not None and _cheaper(new, old):
+                found.append(Finding(
+                    KEY, "medium", 0.8,
+                    f"LLM node '{_title(span)}' answered with {used}, cheaper per token than {usual}, which "
+                    f"answered {runs} of its {len(before)} runs before"
+                    f"{f' ({used} since {streak} runs)' if streak else ''}.",
+                    {"node": _title(span), "rule": "a cheaper model than the node's usual one", "usual": usual,
+                     "usual_share": f"{runs} of {len(before)}", "used": used, "streak": streak,
+                     "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price[:2]]
+                                             for model, price in ((usual, old), (used, new))}},
+                    span_id(span),
+                ))  # fmt: skip
+        kept = [*recent, *sorted(models_used)][-_HISTORY:]
+        if len(prices) > cfg.max_models:  # models gone from the history
+            prices = {model: price for model, price in prices.items() if model in kept}
+        keep(trace, key, {"runs": kept, "prices": prices})
+        return found
 
     return detect

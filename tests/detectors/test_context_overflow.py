@@ -141,3 +141,27 @@ def test_an_llm_failing_because_its_prompt_did_not_fit(error: str) -> None:
 def test_an_llm_failing_for_other_reasons_is_no_overflow(error: str) -> None:
     spans = run_spans([llm(model="gpt-4o", status="failed", error=error, prompt_tokens=0)])
     assert findings(spans, "context_overflow") == []
+
+
+def test_a_prompt_leaving_less_room_than_the_models_longest_answer() -> None:
+    """Real faults 3 (`faq_huge_prompt`): 112,052 prompt tokens of gpt-4o-mini's 128,000 (87.5 %, under warn_ratio)
+    leave 15,948 tokens, less than its 16,384-token answers: a request with the model's max_tokens is refused."""
+    (finding,) = findings(run_spans([llm(model="gpt-4o-mini", prompt_tokens=112_052)]), "context_overflow")
+    assert finding.evidence["rule"] == "prompt tokens + the model's longest answer > the window"
+    assert (finding.evidence["max_output"], finding.evidence["context_window"]) == (16_384, 128_000)
+    assert findings(run_spans([llm(model="gpt-4o-mini", prompt_tokens=111_000)]), "context_overflow") == []
+    # 80 % of the window at least: o1's answers may take half of its 200,000 tokens
+    assert findings(run_spans([llm(model="o1", prompt_tokens=150_000)]), "context_overflow") == []
+    assert len(findings(run_spans([llm(model="o1", prompt_tokens=165_000)]), "context_overflow")) == 1
+    assert len(findings(run_spans([llm(model="x", prompt_tokens=900)]), "context_overflow", windows={"x": 1000},
+                        max_outputs={"x": 200})) == 1  # fmt: skip
+
+
+def test_an_answer_cut_at_its_limit_fires_unless_it_is_a_runaway_repeating_itself() -> None:
+    """Held-out 9: answers running away (one schedule line, one price sentence, again and again) that the node's
+    max_tokens stopped are `cost` faults, the limit doing its job; an ordinary answer cut short still fires."""
+    cut = "The clinic opens at nine on weekdays; on Saturdays the morning surgery runs until"
+    assert len(findings(run_spans([llm(answer=cut, finish="length")]), "context_overflow")) == 1
+    runaway = "Saturday surgery runs 9:00-13:00; closed on Sundays and holidays. " * 60
+    assert findings(run_spans([llm(answer=runaway, finish="length")]), "context_overflow") == []
+    assert len(findings(run_spans([llm(answer=runaway[:900], finish="length")]), "context_overflow")) == 1  # short

@@ -117,3 +117,20 @@ def test_a_new_app_s_run_far_dearer_than_every_run_before_fires_before_the_media
     assert after(five, "0.084") == []  # 7x the dearest
     (finding,) = after(five, "0.1")
     assert finding.evidence["dearest"] == 0.012 and finding.evidence["runs"] == 5  # type: ignore[attr-defined]
+
+
+def test_a_new_app_s_earlier_runaway_does_not_hide_the_next() -> None:
+    """Held-out 9: an app's first runs held a cost fault 86x the others; two later runaways (25x, 33x the usual)
+    stayed under 8x that dearest run. A run over early_factor x the median of the first runs is left out."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({}))  # default settings
+    for earlier in ("0.010", "0.012", "0.011", "0.009", "0.010"):
+        assert processor.detect(_run(earlier, app_id="new-app")) == []  # type: ignore[arg-type]
+    assert len([f for f in processor.detect(_run("0.86", app_id="new-app")) if f.detector == "cost"]) == 1  # type: ignore[arg-type]
+    (finding,) = [f for f in processor.detect(_run("0.25", app_id="new-app")) if f.detector == "cost"]  # type: ignore[arg-type]
+    assert (finding.evidence["dearest"], finding.evidence["left_out"]) == (0.012, 1)
+    two_routes = DetectionProcessor(Config.model_validate({}))  # a dear route within 8x the median is no fault
+    for earlier in ("0.010", "0.060", "0.011", "0.070", "0.010"):
+        two_routes.detect(_run(earlier, app_id="routes"))
+    assert [f for f in two_routes.detect(_run("0.25", app_id="routes")) if f.detector == "cost"] == []  # type: ignore[arg-type]

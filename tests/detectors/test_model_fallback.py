@@ -210,8 +210,71 @@ def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.Monk
     monkeypatch.setattr(model_fallback, "_recent", lambda stored: renamed.append(stored) or read_whole(stored))
     assert processor.detect(runs[6]) == []
     assert renamed == []
-    (key,) = [k for k in baselines._values if k.startswith("dify_model_fallback:")]
+    (key,) = [k for k in baselines._values if k.startswith("dify_model_fallback:") and k.endswith(":v1")]
     baselines.put(key, list(baselines.get(key)))  # as a restarted store hands it back: a list of its own
     assert processor.detect(runs[7]) == [] and len(renamed) == 1
     (finding,) = processor.detect(runs[8])
     assert "answered with gpt-4o-mini" in finding.summary
+
+
+# (prompt, completion) USD per 1M tokens, OpenAI's list prices
+_PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4.1-nano": (0.1, 0.4)}
+
+
+def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[object]:
+    """A run of the app's writer node on `model`, priced as Dify prices it (per-token prices in its usage)."""
+    node = llm("writer", model=model, prompt_tokens=100, completion_tokens=50)
+    node["process_data"]["model_provider"] = provider
+    prompt, completion = _PRICES[model]
+    usage = node["process_data"]["usage"]
+    usage.update({"prompt_price": f"{100 * prompt / 1e6:.10f}", "completion_price": f"{50 * completion / 1e6:.10f}"})
+    node["inputs"] = {"model_provider": provider, "model_name": model}  # Dify's configured model
+    return run_spans([node], app_id="app", workflow_id=version)  # type: ignore[return-value]
+
+
+def test_a_republished_node_on_a_cheaper_model_is_flagged_until_it_fills_the_window() -> None:
+    """Real faults 3 (`clinic_cheaper_model`), held-out 9: an app republished with its LLM on a cheaper model is a
+    silent downgrade of the node against its own history, whatever version carries it."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        assert processor.detect(_priced_run("gpt-4o-mini", "v1")) == []  # type: ignore[arg-type]
+    found = [processor.detect(_priced_run("gpt-4.1-nano", "v2")) for _ in range(22)]  # type: ignore[arg-type]
+    assert [len(f) for f in found] == [1] * 20 + [0] * 2  # cheaper_window (20) runs, then the node's usual
+    evidence = found[0][0].evidence
+    assert evidence["rule"] == "a cheaper model than the node's usual one"
+    assert (evidence["usual"], evidence["usual_share"], evidence["used"]) == ("gpt-4o-mini", "6 of 6", "gpt-4.1-nano")
+    assert evidence["price_per_1m_tokens"] == {"gpt-4o-mini": [0.15, 0.6], "gpt-4.1-nano": [0.1, 0.4]}
+    assert found[5][0].evidence["streak"] == 5
+
+
+def test_a_republished_node_on_a_dearer_or_nearly_as_dear_model_is_left_alone() -> None:
+    """A deliberate upgrade (a dearer model; `cost` judges its price) and a new generation at a list price a fifth
+    lower are no downgrade; nor is a model Dify did not price."""
+    for new in ("gpt-4o", "gpt-4.1"):
+        processor = DetectionProcessor(_only("dify_model_fallback"))
+        for _ in range(6):
+            processor.detect(_priced_run("gpt-4o-mini" if new == "gpt-4o" else "gpt-4o", "v1"))  # type: ignore[arg-type]
+        assert processor.detect(_priced_run(new, "v2")) == [], new  # type: ignore[arg-type]
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for spans in model_runs("app", ["gpt-4o"] * 6):
+        processor.detect(spans)
+    assert processor.detect(model_runs("app", ["gpt-4o-mini"], version="v2")[0]) == []  # no prices
+
+
+def test_versions_on_two_models_taking_turns_have_no_usual_model() -> None:
+    """An A/B test of two published versions, one on a cheaper model: neither model is the node's usual."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    pairs = [("gpt-4o-mini", "a"), ("gpt-4o-mini", "a"), ("gpt-4.1-nano", "b")] * 4 + [("gpt-4.1-nano", "b")] * 2
+    runs = [_priced_run(model, version) for model, version in pairs]
+    assert sum(len(processor.detect(spans)) for spans in runs) == 0  # type: ignore[arg-type]
+
+
+def test_a_move_to_another_providers_cheaper_model_is_a_migration() -> None:
+    """A republished node on a cheaper model of another provider was set up on purpose (held-out 3's new versions
+    moving from Claude or Qwen); the same price cut within the provider is flagged."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))  # type: ignore[arg-type]
+    elsewhere = _priced_run("gpt-4.1-nano", "v2", provider="langgenius/azure_openai/azure_openai")
+    assert processor.detect(elsewhere) == []  # type: ignore[arg-type]
+    assert len(processor.detect(_priced_run("gpt-4.1-nano", "v2"))) == 1  # type: ignore[arg-type]

@@ -137,6 +137,10 @@ _DEFAULT3 = {
     ("clinic_slots_renamed", "state_corruption"),
     ("pricing_price_as_text", "state_corruption"),
     ("purchase_qty_lost", "state_corruption"),
+    # session 21: the LLM republished on gpt-4.1-nano, 2/3 of gpt-4o-mini's price per token, against its 8 runs
+    ("clinic_cheaper_model", "dify_model_fallback"),
+    # session 21: 112,052 prompt tokens leave gpt-4o-mini less room than its 16,384-token answers
+    ("faq_huge_prompt", "context_overflow"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
