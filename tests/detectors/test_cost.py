@@ -4,28 +4,29 @@ import math
 import random
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 
 from tests.detectors.build import findings, llm, node, run_spans
 
 
-def _run(price: str, **run: str) -> list[object]:
+def _run(price: str, **run: str) -> list[ReadableSpan]:
     expensive = llm()
-    expensive["process_data"]["usage"]["total_price"] = price  # type: ignore[index]
-    return run_spans([node("start", "start"), expensive], **run)  # type: ignore[return-value]
+    expensive["process_data"]["usage"]["total_price"] = price
+    return run_spans([node("start", "start"), expensive], **run)
 
 
 def test_run_and_node_budgets() -> None:
     spans = _run("0.5")
-    (run_level,) = findings(spans, "cost", budget_per_run=0.1)  # type: ignore[arg-type]
+    (run_level,) = findings(spans, "cost", budget_per_run=0.1)
     assert run_level.span_id is None and run_level.severity == "high" and "5.0x" in run_level.summary
-    (node_level,) = findings(spans, "cost", budget_per_node=0.4)  # type: ignore[arg-type]
+    (node_level,) = findings(spans, "cost", budget_per_node=0.4)
     assert node_level.span_id is not None and node_level.severity == "medium"
 
 
 def test_within_budget_or_no_budget_does_not_fire() -> None:
     spans = _run("0.05")
-    assert findings(spans, "cost", budget_per_run=0.1, budget_per_node=0.1) == []  # type: ignore[arg-type]
-    assert findings(_run("50"), "cost") == []  # type: ignore[arg-type]
+    assert findings(spans, "cost", budget_per_run=0.1, budget_per_node=0.1) == []
+    assert findings(_run("50"), "cost") == []
 
 
 def test_against_the_apps_median_a_long_run_passes_and_a_runaway_fires() -> None:
@@ -33,23 +34,23 @@ def test_against_the_apps_median_a_long_run_passes_and_a_runaway_fires() -> None
 
     processor = DetectionProcessor(Config.model_validate({}))  # default settings
     for _ in range(10):
-        assert processor.detect(_run("0.01", app_id="steady")) == []  # type: ignore[arg-type]
+        assert processor.detect(_run("0.01", app_id="steady")) == []
     # A loop running to its cap, or a legitimately long input: about 4x the usual.
-    assert [f for f in processor.detect(_run("0.04", app_id="steady")) if f.detector == "cost"] == []  # type: ignore[arg-type]
-    (finding,) = [f for f in processor.detect(_run("0.12", app_id="steady")) if f.detector == "cost"]  # type: ignore[arg-type]
+    assert [f for f in processor.detect(_run("0.04", app_id="steady")) if f.detector == "cost"] == []
+    (finding,) = [f for f in processor.detect(_run("0.12", app_id="steady")) if f.detector == "cost"]
     assert finding.evidence["median"] == 0.01 and finding.evidence["price"] == 0.12
 
 
-def _looping_run(calls: int) -> list[object]:
+def _looping_run(calls: int) -> list[ReadableSpan]:
     """A SQL writer called `calls` times (a loop's rounds), then a dearer report; the app is "reports"."""
     writers = []
     for _ in range(calls):
         writer = llm("writer")
-        writer["process_data"]["usage"]["total_price"] = "0.001"  # type: ignore[index]
+        writer["process_data"]["usage"]["total_price"] = "0.001"
         writers.append(writer)
     report = llm("report")
-    report["process_data"]["usage"]["total_price"] = "0.01"  # type: ignore[index]
-    return run_spans([node("start", "start"), *writers, report], app_id="reports")  # type: ignore[return-value]
+    report["process_data"]["usage"]["total_price"] = "0.01"
+    return run_spans([node("start", "start"), *writers, report], app_id="reports")
 
 
 def test_a_node_against_its_own_median_a_few_retries_pass_and_a_runaway_loop_fires() -> None:
@@ -57,11 +58,11 @@ def test_a_node_against_its_own_median_a_few_retries_pass_and_a_runaway_loop_fir
 
     processor = DetectionProcessor(Config.model_validate({}))  # default settings
     for _ in range(10):
-        assert processor.detect(_looping_run(1)) == []  # type: ignore[arg-type]
+        assert processor.detect(_looping_run(1)) == []
     # Four tries: the writer costs 4x its usual, the run 1.3x.
-    assert [f for f in processor.detect(_looping_run(4)) if f.detector == "cost"] == []  # type: ignore[arg-type]
+    assert [f for f in processor.detect(_looping_run(4)) if f.detector == "cost"] == []
     # Forty rounds: the run costs 4.5x its usual, under the run rule; the writer 40x its own.
-    (finding,) = [f for f in processor.detect(_looping_run(40)) if f.detector == "cost"]  # type: ignore[arg-type]
+    (finding,) = [f for f in processor.detect(_looping_run(40)) if f.detector == "cost"]
     assert finding.evidence["node"] == "writer" and finding.evidence["executions"] == 40
     assert finding.evidence["median"] == 0.001 and round(finding.evidence["price"], 6) == 0.04
 
@@ -70,15 +71,19 @@ def test_a_node_at_its_usual_price_takes_no_median(monkeypatch: pytest.MonkeyPat
     """Most runs cost what they always cost: told against the cheapest price kept beside each history, they sort
     no history for a median (fifty prices sorted per node per run were most of the detector's cost)."""
     from bridge.processors.detectors import Config, DetectionProcessor
-    from detectors import cost
 
     processor = DetectionProcessor(Config.model_validate({}))
     for _ in range(12):
-        processor.detect(_run("0.01", app_id="steady"))  # type: ignore[arg-type]
+        processor.detect(_run("0.01", app_id="steady"))
     sorted_histories: list[object] = []
-    monkeypatch.setattr(cost.statistics, "median", lambda past: sorted_histories.append(past) or 0.01)
+
+    def median(past: object) -> float:
+        sorted_histories.append(past)
+        return 0.01
+
+    monkeypatch.setattr("detectors.cost.statistics.median", median)
     for _ in range(60):  # past the 50 runs kept: the oldest prices, the cheapest among them, drop out
-        assert [f for f in processor.detect(_run("0.01", app_id="steady")) if f.detector == "cost"] == []  # type: ignore[arg-type]
+        assert [f for f in processor.detect(_run("0.01", app_id="steady")) if f.detector == "cost"] == []
     assert sorted_histories == []
 
 
@@ -109,8 +114,8 @@ def test_a_new_app_s_run_far_dearer_than_every_run_before_fires_before_the_media
     def after(first: tuple[str, ...], price: str) -> list[object]:
         processor = DetectionProcessor(Config.model_validate({}))  # default settings
         for earlier in first:
-            assert processor.detect(_run(earlier, app_id="new-app")) == []  # type: ignore[arg-type]
-        return [f for f in processor.detect(_run(price, app_id="new-app")) if f.detector == "cost"]  # type: ignore[arg-type]
+            assert processor.detect(_run(earlier, app_id="new-app")) == []
+        return [f for f in processor.detect(_run(price, app_id="new-app")) if f.detector == "cost"]
 
     five = ("0.010", "0.012", "0.011", "0.009", "0.010")
     assert after(five[:4], "0.5") == []  # four runs known: too few
@@ -126,11 +131,11 @@ def test_a_new_app_s_earlier_runaway_does_not_hide_the_next() -> None:
 
     processor = DetectionProcessor(Config.model_validate({}))  # default settings
     for earlier in ("0.010", "0.012", "0.011", "0.009", "0.010"):
-        assert processor.detect(_run(earlier, app_id="new-app")) == []  # type: ignore[arg-type]
-    assert len([f for f in processor.detect(_run("0.86", app_id="new-app")) if f.detector == "cost"]) == 1  # type: ignore[arg-type]
-    (finding,) = [f for f in processor.detect(_run("0.25", app_id="new-app")) if f.detector == "cost"]  # type: ignore[arg-type]
+        assert processor.detect(_run(earlier, app_id="new-app")) == []
+    assert len([f for f in processor.detect(_run("0.86", app_id="new-app")) if f.detector == "cost"]) == 1
+    (finding,) = [f for f in processor.detect(_run("0.25", app_id="new-app")) if f.detector == "cost"]
     assert (finding.evidence["dearest"], finding.evidence["left_out"]) == (0.012, 1)
     two_routes = DetectionProcessor(Config.model_validate({}))  # a dear route within 8x the median is no fault
     for earlier in ("0.010", "0.060", "0.011", "0.070", "0.010"):
         two_routes.detect(_run(earlier, app_id="routes"))
-    assert [f for f in two_routes.detect(_run("0.25", app_id="routes")) if f.detector == "cost"] == []  # type: ignore[arg-type]
+    assert [f for f in two_routes.detect(_run("0.25", app_id="routes")) if f.detector == "cost"] == []

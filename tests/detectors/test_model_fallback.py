@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.management.baselines import WriteBehindBaselines
 from bridge.management.settings import ServerConfig
@@ -207,7 +209,12 @@ def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.Monk
         assert processor.detect(spans) == []
     renamed: list[object] = []
     read_whole = model_fallback._recent
-    monkeypatch.setattr(model_fallback, "_recent", lambda stored: renamed.append(stored) or read_whole(stored))
+
+    def recent(stored: Any) -> Any:
+        renamed.append(stored)
+        return read_whole(stored)
+
+    monkeypatch.setattr(model_fallback, "_recent", recent)
     assert processor.detect(runs[6]) == []
     assert renamed == []
     (key,) = [k for k in baselines._values if k.startswith("dify_model_fallback:") and k.endswith(":v1")]
@@ -221,7 +228,7 @@ def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.Monk
 _PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4.1-nano": (0.1, 0.4)}
 
 
-def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[object]:
+def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[ReadableSpan]:
     """A run of the app's writer node on `model`, priced as Dify prices it (per-token prices in its usage)."""
     node = llm("writer", model=model, prompt_tokens=100, completion_tokens=50)
     node["process_data"]["model_provider"] = provider
@@ -229,7 +236,7 @@ def _priced_run(model: str, version: str, provider: str = "langgenius/openai/ope
     usage = node["process_data"]["usage"]
     usage.update({"prompt_price": f"{100 * prompt / 1e6:.10f}", "completion_price": f"{50 * completion / 1e6:.10f}"})
     node["inputs"] = {"model_provider": provider, "model_name": model}  # Dify's configured model
-    return run_spans([node], app_id="app", workflow_id=version)  # type: ignore[return-value]
+    return run_spans([node], app_id="app", workflow_id=version)
 
 
 def test_a_republished_node_on_a_cheaper_model_is_flagged_until_it_fills_the_window() -> None:
@@ -237,8 +244,8 @@ def test_a_republished_node_on_a_cheaper_model_is_flagged_until_it_fills_the_win
     silent downgrade of the node against its own history, whatever version carries it."""
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for _ in range(6):
-        assert processor.detect(_priced_run("gpt-4o-mini", "v1")) == []  # type: ignore[arg-type]
-    found = [processor.detect(_priced_run("gpt-4.1-nano", "v2")) for _ in range(22)]  # type: ignore[arg-type]
+        assert processor.detect(_priced_run("gpt-4o-mini", "v1")) == []
+    found = [processor.detect(_priced_run("gpt-4.1-nano", "v2")) for _ in range(22)]
     assert [len(f) for f in found] == [1] * 20 + [0] * 2  # cheaper_window (20) runs, then the node's usual
     evidence = found[0][0].evidence
     assert evidence["rule"] == "a cheaper model than the node's usual one"
@@ -253,8 +260,8 @@ def test_a_republished_node_on_a_dearer_or_nearly_as_dear_model_is_left_alone() 
     for new in ("gpt-4o", "gpt-4.1"):
         processor = DetectionProcessor(_only("dify_model_fallback"))
         for _ in range(6):
-            processor.detect(_priced_run("gpt-4o-mini" if new == "gpt-4o" else "gpt-4o", "v1"))  # type: ignore[arg-type]
-        assert processor.detect(_priced_run(new, "v2")) == [], new  # type: ignore[arg-type]
+            processor.detect(_priced_run("gpt-4o-mini" if new == "gpt-4o" else "gpt-4o", "v1"))
+        assert processor.detect(_priced_run(new, "v2")) == [], new
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for spans in model_runs("app", ["gpt-4o"] * 6):
         processor.detect(spans)
@@ -266,7 +273,7 @@ def test_versions_on_two_models_taking_turns_have_no_usual_model() -> None:
     processor = DetectionProcessor(_only("dify_model_fallback"))
     pairs = [("gpt-4o-mini", "a"), ("gpt-4o-mini", "a"), ("gpt-4.1-nano", "b")] * 4 + [("gpt-4.1-nano", "b")] * 2
     runs = [_priced_run(model, version) for model, version in pairs]
-    assert sum(len(processor.detect(spans)) for spans in runs) == 0  # type: ignore[arg-type]
+    assert sum(len(processor.detect(spans)) for spans in runs) == 0
 
 
 def test_a_move_to_another_providers_cheaper_model_is_a_migration() -> None:
@@ -274,7 +281,7 @@ def test_a_move_to_another_providers_cheaper_model_is_a_migration() -> None:
     moving from Claude or Qwen); the same price cut within the provider is flagged."""
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for _ in range(6):
-        processor.detect(_priced_run("gpt-4o-mini", "v1"))  # type: ignore[arg-type]
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))
     elsewhere = _priced_run("gpt-4.1-nano", "v2", provider="langgenius/azure_openai/azure_openai")
-    assert processor.detect(elsewhere) == []  # type: ignore[arg-type]
-    assert len(processor.detect(_priced_run("gpt-4.1-nano", "v2"))) == 1  # type: ignore[arg-type]
+    assert processor.detect(elsewhere) == []
+    assert len(processor.detect(_priced_run("gpt-4.1-nano", "v2"))) == 1

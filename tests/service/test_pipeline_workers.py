@@ -173,7 +173,7 @@ def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(
 
 
 def test_a_run_the_worker_cannot_build_raises_in_the_caller(workers: PipelineWorkers) -> None:
-    broken = replace(RUN, nodes=(replace(RUN.nodes[0], created_at="not a time"),))  # type: ignore[arg-type]
+    broken = replace(RUN, nodes=(replace(RUN.nodes[0], created_at="not a time"),))
     with pytest.raises(RuntimeError, match=r"pipeline-worker-0: run .* could not be built") as raised:
         workers.process(broken)
     assert "Traceback (most recent call last)" in str(raised.value)  # the worker's, for the server's log

@@ -405,7 +405,7 @@ def test_a_replay_computes_no_run_metrics(
     def measurements(spans: object) -> list[object]:
         raise AssertionError("run metrics computed")
 
-    monkeypatch.setattr(pipeline.run_metrics, "measurements", measurements)
+    monkeypatch.setattr("bridge.telemetry.run_metrics.measurements", measurements)
     export = _export(config, workers=0)
     try:
         for run in _runs(2):
