@@ -51,6 +51,10 @@ class Config(DetectorConfig):
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
     evidence_ratio: float = Field(default=3.0, ge=1)
+    # The same for a catch-all pick: the catch-all is where a classifier files what it does not recognise, so a
+    # question it filed under a specific class is known better; past picks under the catch-all (misfiles missed
+    # too) need only be outweighed.
+    evidence_ratio_catch_all: float = Field(default=1.0, ge=1)
     # Compare what the routed branch's LLM answered with the answers the app's branches gave before (kept in the
     # process's memory only): an answer like another class's answers, to a question leaning that way, tells a
     # misroute the branch answered anyway.
@@ -129,7 +133,8 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) 
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
-    if best is None or weight[best] < cfg.evidence or weight[best] < cfg.evidence_ratio * against:
+    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) else cfg.evidence_ratio
+    if best is None or weight[best] < cfg.evidence or weight[best] < ratio * against:
         return None
     title = attr(span, "dify.node.title", span.name)
     alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text, _ in votes[best][:3]]
@@ -138,7 +143,7 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) 
         f"Classifier '{title}' picked '{chosen}', but {sum(n[3] for n in votes[best])} past questions like this one "
         f"were filed under '{best}' and {sum(n[3] for n in votes.get(chosen, []))} under '{chosen}'.",
         {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
-         f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
+         f">= {cfg.evidence} and >= {ratio}x those under the chosen one and any other",
          "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
          "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t, _ in votes.get(chosen, [])[:3]],
          "weights": {name: round(value, 2) for name, value in weight.items()}},

@@ -131,6 +131,25 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
     assert finding.evidence["past_picks_say"] == "Shipping"
 
 
+def test_a_catch_all_pick_needs_only_to_be_outweighed_by_past_picks_under_one_class() -> None:
+    """The catch-all is where a classifier files what it does not recognise: a question it filed under a specific
+    class more often than under the catch-all (misfiles missed included) is that class's, whereas a specific pick
+    still needs `evidence_ratio` (3) times what the chosen class and any third hold."""
+    classes = [*ROUTES, "Other"]
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, classes, chosen, app_id="catch-all")))  # type: ignore[attr-defined]
+
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == 0
+    stuck = "Mein Paket hängt seit Tagen im Depot fest"
+    assert [pick(stuck, name) for name in ("Other", "Shipping", "Other", "Shipping", "Shipping")] == [0] * 5
+    assert pick(stuck, "Billing") == 0  # 3 under Shipping against 2 under Other: past picks that disagree
+    assert pick(stuck, "Other") == 1
+
+
 def _warmed_picker(app: str, misfile: tuple[str, str] | None = None) -> Callable[[str, str], int]:
     """A pick counter of one app whose classifier has filed the usual questions twelve times (and `misfile`, a
     question and a wrong class, twice among them, before any like of it)."""
