@@ -431,7 +431,7 @@ REPLIES = {
 }
 
 
-def _routed(question: str, chosen: str, answer: str) -> list[Any]:
+def _routed(question: str, chosen: str, answer: str, app_id: str = "branches") -> list[Any]:
     """A classifier run whose branch's LLM answers `answer`."""
     import json
 
@@ -440,7 +440,7 @@ def _routed(question: str, chosen: str, answer: str) -> list[Any]:
     categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(ROUTES)]
     qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
     qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
-    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id="branches")
+    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id=app_id)
 
 
 def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> None:
@@ -462,3 +462,27 @@ def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> No
     assert pick("My parcel is stuck somewhere", "Billing", "Billing") == []  # the branch's own answer
     assert pick("I was charged twice for my order again", "Billing", "Shipping") == []  # an off-topic answer
     assert "carrier" not in repr(processor.baselines._values)  # type: ignore[attr-defined]  # answers: memory only
+
+
+def test_the_same_question_answered_in_its_words_by_another_branch_before_tells_a_misroute() -> None:
+    """One past copy of the question under another class is no proof alone (it is as likely the wrong pick); with
+    that class's branch having answered it in the question's words, and the chosen branch now answering its usual
+    way in none of them, the pick is the misroute. Neither branch answering in the question's words tells nothing,
+    nor does the chosen branch answering in them (it served the question)."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        return processor.detect(_routed(question, chosen, answer, app_id="copies"))  # type: ignore[attr-defined, no-any-return]
+
+    for i in range(15):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route, REPLIES[route].format(n=100 + i)) == []
+    box = "Where is box 4711? The tracking website shows nothing since Monday"
+    assert pick(box, "Shipping", "Box 4711 left on Monday; the tracking website catches up tonight.") == []
+    (finding,) = pick(box, "Billing", REPLIES["Billing"].format(n=8))
+    assert finding.evidence["filed_before_under"] == "Shipping" and finding.evidence["chosen"] == "Billing"
+    assert finding.evidence["words_answered_before"] == ["monda", "track", "websi"]
+    assert pick(box, "Technical problem", "The tracking website of box 4711 is down since Monday.") == []
+    students = "Is there a discount code for students"
+    assert pick(students, "Billing", REPLIES["Billing"].format(n=9)) == []
+    assert pick(students, "Technical problem", REPLIES["Technical problem"].format(n=9)) == []
