@@ -153,7 +153,9 @@ class Replies:
 
     def answered(self, question: str, name: str, answer: str) -> None:
         """Keeps `answer` as the last the branch of class `name` gave to `question`, the oldest question dropped."""
-        self.asked[question] = {**self.asked.pop(question, {}), name: answer}  # re-inserted: the newest
+        answers = self.asked.pop(question, None) or {}  # re-inserted below: the newest
+        answers[name] = answer
+        self.asked[question] = answers
         if len(self.asked) > MEMORY:
             del self.asked[next(iter(self.asked))]
 
