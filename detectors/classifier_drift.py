@@ -51,6 +51,10 @@ class Config(DetectorConfig):
     evidence: float = Field(default=1.5, gt=0)
     # How many times what the alike questions under the chosen class and any third add up to they must be.
     evidence_ratio: float = Field(default=3.0, ge=1)
+    # The same for a catch-all pick: the catch-all is where a classifier files what it does not recognise, so a
+    # question it filed under a specific class is known better; past picks under the catch-all (misfiles missed
+    # too) need only be outweighed.
+    evidence_ratio_catch_all: float = Field(default=1.0, ge=1)
     # Compare what the routed branch's LLM answered with the answers the app's branches gave before (kept in the
     # process's memory only): an answer like another class's answers, to a question leaning that way, tells a
     # misroute the branch answered anyway.
@@ -95,6 +99,7 @@ def _shift(trace: Trace, span: Any, chosen: str, cfg: Config) -> Iterator[Findin
 
 
 _LEAN = 0.3  # how alike a past question of the class the answer speaks for must be
+_LEAN_ANSWER = 0.5  # how alike a past answer of the chosen branch must be for the answer to be its usual one
 _QUESTION_CHARS = 300  # of each kept question
 
 
@@ -129,7 +134,8 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) 
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
-    if best is None or weight[best] < cfg.evidence or weight[best] < cfg.evidence_ratio * against:
+    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) else cfg.evidence_ratio
+    if best is None or weight[best] < cfg.evidence or weight[best] < ratio * against:
         return None
     title = attr(span, "dify.node.title", span.name)
     alike = [f"{text[:80]} ({similarity:.2f})" for similarity, _, text, _ in votes[best][:3]]
@@ -138,7 +144,7 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) 
         f"Classifier '{title}' picked '{chosen}', but {sum(n[3] for n in votes[best])} past questions like this one "
         f"were filed under '{best}' and {sum(n[3] for n in votes.get(chosen, []))} under '{chosen}'.",
         {"node": title, "rule": f"past picks alike (similarity >= {cfg.similarity}) under another class weigh "
-         f">= {cfg.evidence} and >= {cfg.evidence_ratio}x those under the chosen one and any other",
+         f">= {cfg.evidence} and >= {ratio}x those under the chosen one and any other",
          "question": question[:200], "chosen": chosen, "past_picks_say": best, "alike_under_it": alike,
          "alike_under_chosen": [f"{t[:80]} ({s:.2f})" for s, _, t, _ in votes.get(chosen, [])[:3]],
          "weights": {name: round(value, 2) for name, value in weight.items()}},
@@ -216,6 +222,53 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     )
     finding.evidence["words_only_under_it"] = only[named][:5]
     return finding
+
+
+_COPY = 0.9  # how alike a past question must be to be the same question asked again
+
+
+def _content(text: str, profile: Profile) -> frozenset[str]:
+    """The features of `text` that say what it is about: rarer than one past question in four, and not a short
+    Latin word ("with", "the"; a Chinese pair or a Korean word is short and still says much)."""
+    common = len(profile.past) / 4
+    return frozenset(
+        f for f in _features(text) if profile.counts.get(f, 0) <= common and (len(f) >= 4 or not f.isascii())
+    )
+
+
+def _copy_answered(
+    span: Any, question: str, chosen: str, answer: str, near: list[Near], profile: Profile, replies: Replies
+) -> Finding | None:
+    """Fires when the same question (a past copy, ≥ `_COPY` alike) went to one other class alone, whose branch
+    answered it in the question's own words (two of its content features), while the chosen branch answered in its
+    usual words (alike, ≥ 0.5, one of its past answers) and none of the question's: the branch ran its own script
+    for a question it does not serve. One past copy alone is no proof (it is as likely the wrong pick); what the two
+    branches made of it tells them apart. A branch answering off its usual words (a derailed or invented answer) is
+    left to the detectors of those."""
+    copies = [n for n in near if n[0] >= _COPY]
+    classes = {n[1] for n in copies}
+    if len(classes) != 1 or chosen in classes:
+        return None
+    about = _content(question, profile)
+    if about & _features(answer):
+        return None
+    other = classes.pop()
+    before = next((a for _, _, text, _ in copies if (a := replies.asked.get(text, {}).get(other))), "")
+    if len(shared := about & _features(before)) < 2:
+        return None
+    if not any(s >= _LEAN_ANSWER and n == chosen for s, n, *_ in replies.read().neighbours(answer, [], voters=chosen)):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}' for a question filed under '{other}' before; '{other}' answered it in "
+        f"its words, '{chosen}' answered as it usually does, in none of them.",
+        {"node": title, "rule": f"a past copy (>= {_COPY}) of the question under another class alone, whose branch "
+         "answered in two of its content words; the chosen branch's answer holds none and is like its past answers "
+         f"(>= {_LEAN_ANSWER})", "question": question[:200], "chosen": chosen, "answer": answer[:200],
+         "filed_before_under": other, "answered_before": before[:200], "words_answered_before": sorted(shared)[:5]},
+        span_id(span),
+    )  # fmt: skip
 
 
 def _routed_answer(trace: Trace, span: Any) -> str:
@@ -303,13 +356,17 @@ def _judge(
                 near = profile.neighbours(question, names, voters=chosen)
                 finding = _vote(span, question, chosen, near, cfg)
                 if finding is None and answer and cfg.answers:
+                    finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
+                if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
+        asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]
             replies.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
+            if asked:
+                replies.answered(asked, chosen, kept)
         if cfg.vocabulary:
-            kept = _masked(question)
-            past = profile.add([kept, chosen, "disputed"] if finding is not None else [kept, chosen])
+            past = profile.add([asked, chosen, "disputed"] if finding is not None else [asked, chosen])
     if finding is not None:
         yield finding
     if cfg.vocabulary:

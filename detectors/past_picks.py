@@ -138,16 +138,26 @@ class Replies:
     """The answers a classifier node's branches gave, by class, in this process's memory only (not written to the
     store: answers carry what users were told; after a restart they are learned again). Each run appends its answer;
     they are read into a profile only when a run needs them (a question leaning to another class: rarely), so most
-    runs pay an append."""
+    runs pay an append. The last answer of each class to each of the last `MEMORY` distinct questions is kept too
+    (`asked`: question → class → answer), to tell what two branches made of one question."""
 
-    __slots__ = ("pending", "profile")
+    __slots__ = ("asked", "pending", "profile")
 
     def __init__(self) -> None:
+        self.asked: dict[str, dict[str, str]] = {}
         self.pending: deque[list[str]] = deque(maxlen=MEMORY)
         self.profile = Profile([])
 
     def add(self, entry: list[str]) -> None:
         self.pending.append(entry)
+
+    def answered(self, question: str, name: str, answer: str) -> None:
+        """Keeps `answer` as the last the branch of class `name` gave to `question`, the oldest question dropped."""
+        answers = self.asked.pop(question, None) or {}  # re-inserted below: the newest
+        answers[name] = answer
+        self.asked[question] = answers
+        if len(self.asked) > MEMORY:
+            del self.asked[next(iter(self.asked))]
 
     def read(self) -> Profile:
         if len(self.pending) == MEMORY:  # the profile's answers are all out of the window

@@ -131,6 +131,25 @@ def test_one_early_misfiled_question_does_not_make_its_right_picks_look_wrong() 
     assert finding.evidence["past_picks_say"] == "Shipping"
 
 
+def test_a_catch_all_pick_needs_only_to_be_outweighed_by_past_picks_under_one_class() -> None:
+    """The catch-all is where a classifier files what it does not recognise: a question it filed under a specific
+    class more often than under the catch-all (misfiles missed included) is that class's, whereas a specific pick
+    still needs `evidence_ratio` (3) times what the chosen class and any third hold."""
+    classes = [*ROUTES, "Other"]
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> int:
+        return len(processor.detect(classifier_run(question, classes, chosen, app_id="catch-all")))  # type: ignore[attr-defined]
+
+    for i in range(12):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == 0
+    stuck = "Mein Paket hängt seit Tagen im Depot fest"
+    assert [pick(stuck, name) for name in ("Other", "Shipping", "Other", "Shipping", "Shipping")] == [0] * 5
+    assert pick(stuck, "Billing") == 0  # 3 under Shipping against 2 under Other: past picks that disagree
+    assert pick(stuck, "Other") == 1
+
+
 def _warmed_picker(app: str, misfile: tuple[str, str] | None = None) -> Callable[[str, str], int]:
     """A pick counter of one app whose classifier has filed the usual questions twelve times (and `misfile`, a
     question and a wrong class, twice among them, before any like of it)."""
@@ -412,7 +431,7 @@ REPLIES = {
 }
 
 
-def _routed(question: str, chosen: str, answer: str) -> list[Any]:
+def _routed(question: str, chosen: str, answer: str, app_id: str = "branches") -> list[Any]:
     """A classifier run whose branch's LLM answers `answer`."""
     import json
 
@@ -421,7 +440,7 @@ def _routed(question: str, chosen: str, answer: str) -> list[Any]:
     categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(ROUTES)]
     qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
     qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
-    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id="branches")
+    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id=app_id)
 
 
 def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> None:
@@ -443,3 +462,27 @@ def test_a_branch_answering_like_another_class_s_branch_tells_a_misroute() -> No
     assert pick("My parcel is stuck somewhere", "Billing", "Billing") == []  # the branch's own answer
     assert pick("I was charged twice for my order again", "Billing", "Shipping") == []  # an off-topic answer
     assert "carrier" not in repr(processor.baselines._values)  # type: ignore[attr-defined]  # answers: memory only
+
+
+def test_the_same_question_answered_in_its_words_by_another_branch_before_tells_a_misroute() -> None:
+    """One past copy of the question under another class is no proof alone (it is as likely the wrong pick); with
+    that class's branch having answered it in the question's words, and the chosen branch now answering its usual
+    way in none of them, the pick is the misroute. Neither branch answering in the question's words tells nothing,
+    nor does the chosen branch answering in them (it served the question)."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        return processor.detect(_routed(question, chosen, answer, app_id="copies"))  # type: ignore[attr-defined, no-any-return]
+
+    for i in range(15):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route, REPLIES[route].format(n=100 + i)) == []
+    box = "Where is box 4711? The tracking website shows nothing since Monday"
+    assert pick(box, "Shipping", "Box 4711 left on Monday; the tracking website catches up tonight.") == []
+    (finding,) = pick(box, "Billing", REPLIES["Billing"].format(n=8))
+    assert finding.evidence["filed_before_under"] == "Shipping" and finding.evidence["chosen"] == "Billing"
+    assert finding.evidence["words_answered_before"] == ["monda", "track", "websi"]
+    assert pick(box, "Technical problem", "The tracking website of box 4711 is down since Monday.") == []
+    students = "Is there a discount code for students"
+    assert pick(students, "Billing", REPLIES["Billing"].format(n=9)) == []
+    assert pick(students, "Technical problem", REPLIES["Technical problem"].format(n=9)) == []
