@@ -124,13 +124,17 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             where,
         )  # fmt: skip
     block = _repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
-    if block is not None and isinstance(selector, list):
+    # The block is the list an outside source answered, read again: a plan's steps repeated are the plan's own.
+    fetched = fetched_list(trace, container, block, block) if block is not None else None
+    if fetched is not None and block is not None and isinstance(selector, list):
+        fetcher = attr(fetched[0], "dify.node.title", fetched[0].name)
         yield Finding(
             KEY, "high", 0.85,
-            f"The iteration '{title}' ran {count} rounds over the same {block} items {len(selector) // block} times "
-            "over, in the same order: a list read or fetched again and appended to itself.",
-            {"node": title, "rule": "iteration items are one list of distinct items repeated in order", "rounds": count,
-             "items": len(selector), "repeated": block, "received": str(selector[: block + 1])[:300]},
+            f"The iteration '{title}' ran {count} rounds over the {block} items '{fetcher}' answered, repeated "
+            f"{len(selector) // block} times in the same order: the list was read again and appended to itself.",
+            {"node": title, "rule": "iteration items are an outside answer's list repeated whole in order",
+             "rounds": count, "items": len(selector), "repeated": block, "source": fetcher,
+             "received": str(selector[: block + 1])[:300]},
             where,
         )  # fmt: skip
     asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
@@ -342,8 +346,8 @@ def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
 
 def _repeated_block(items: list[Any]) -> int | None:
     """How many items the list repeats whole, in order, twice or more (`a, b, c, a, b, c`: 3), when those are two
-    or more distinct items of more than one character (a page of results read twice); None otherwise. One item
-    over and over, or letters, are the list's own."""
+    or more distinct items of more than one character; None otherwise. One item over and over, or letters, are
+    the list's own."""
     cycle = _cycle(items)
     if cycle is None or cycle < 2 or len(items) % cycle:
         return None
