@@ -274,8 +274,8 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
             found = Finding(
                 KEY, "high", 0.85,
                 f"The iteration '{title}' ran {count} rounds over the {fetched[1]} items '{source_title}' answered, "
-                f"over {cfg.usual_factor:g} times its usual {usual:g} (most {most}) in the app's last {len(past)} runs: "
-                "the source gave far more than it was asked for.",
+                f"over {cfg.usual_factor:g} times its usual {usual:g} (most {most}) in the app's last {len(past)} "
+                "runs: the source gave far more than it was asked for.",
                 {"node": title, "rule": "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
                  "rounds": count, "usual_rounds": usual, "usual_most": most, "runs": len(past),
                  "usual_factor": cfg.usual_factor, "source": source_title, "received": fetched[1]},

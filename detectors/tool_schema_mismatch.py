@@ -205,7 +205,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         read = _output_fields(tool, outputs)
         if read is None:
             continue
-        fields, parents = read
+        fields = read[0]
         source = node_id or span.name  # the histories' key
         renamed = _renamed(trace, source, read, cfg, reader is not None and _came_out_empty(reader))
         if renamed is not None:
@@ -219,8 +219,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
-        scaled = _scale_jump(trace, source, fields, cfg, reader)
-        if scaled is not None:
+        if reader is not None and (scaled := _scale_jump(trace, source, fields, cfg, reader)) is not None:
             yield _scaled_finding(span, reader, scaled)
             continue
         if reader is None or (not tool and reader_type == "llm"):
@@ -298,7 +297,9 @@ def _failed_reading(
             "changed, or it refused the call."
         )
         produced: Any = sorted(fields)[:20]
-    elif missing is not None and holder is not None and missing in known and known.get(holder, 0) <= 0.1 * known[missing]:
+    elif (
+        missing is not None and holder is not None and missing in known and known.get(holder, 0) <= 0.1 * known[missing]
+    ):
         rule, name = "next node failed reading a field the output now holds only inside a new one", missing
         summary = (
             f"'{reader_title}' failed reading '{missing}', which the output of '{title}' now holds only inside "
@@ -467,7 +468,10 @@ def _came_out_empty(reader: ReadableSpan) -> bool:
     took out of the answer under a name the answer no longer has: `.get('slots', [])`)."""
     outputs = json_attr(reader, "output.value")
     return isinstance(outputs, dict) and any(
-        value is None or value == 0 or (isinstance(value, str | list | dict) and not value) for value in outputs.values()
+        value is None
+        or (value == 0 and type(value) is not bool)
+        or (isinstance(value, str | list | dict) and not value)
+        for value in outputs.values()
     )
 
 
@@ -494,7 +498,9 @@ def _renamed(
         if missing:  # most outputs: every usual field there, nothing more to count
             gone = set(missing)
             # A field held in a missing (or now empty) one is not missing on its own.
-            missing = [name for name in missing if held_in.get(name) not in gone and not _emptied(fields, held_in, name)]
+            missing = [
+                name for name in missing if held_in.get(name) not in gone and not _emptied(fields, held_in, name)
+            ]
             usual = sum(count >= usual_least for count in seen.values())
             new = [name for name in names if seen.get(name, 0) <= new_most]
             fresh = set(new)
@@ -528,7 +534,7 @@ _UNIT_FACTORS = (100, 1000)
 
 
 def _scale_jump(
-    trace: Trace, source: str, fields: dict[str, Any], cfg: Config, reader: ReadableSpan | None
+    trace: Trace, source: str, fields: dict[str, Any], cfg: Config, reader: ReadableSpan
 ) -> tuple[str, float, float, float, int] | None:
     """A number of the answer more than `_SCALE_PAST` times above (or below) every value its field had in the
     source's earlier answers (`min_history` of them), which a hundredth or a thousandth of (or 100 or 1000 times)
@@ -549,7 +555,7 @@ def _scale_jump(
         least, most, count = seen
         if found is None and count >= cfg.min_history and (value > _SCALE_PAST * most or value * _SCALE_PAST < least):
             factor = next((f for f in _UNIT_FACTORS if least <= (value / f if value > most else value * f) <= most), 0)
-            if factor and reader is not None and _passes_on(reader, value):
+            if factor and _passes_on(reader, value):
                 found = name, value, least, most, factor
                 continue  # a value in another unit is not learned: the change keeps firing
         seen[:] = [min(least, value), max(most, value), count + 1]

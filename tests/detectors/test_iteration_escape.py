@@ -256,8 +256,12 @@ def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_
     (finding,) = app.detect(run(29, 29))
     assert finding.evidence["rule"] == "rounds > usual_factor x the app's usual rounds, over an outside answer's list"
     evidence = finding.evidence
-    assert (evidence["rounds"], evidence["usual_rounds"], evidence["usual_most"], evidence["source"]) == (29, 5, 11,
-                                                                                                          "Search")
+    assert (evidence["rounds"], evidence["usual_rounds"], evidence["usual_most"], evidence["source"]) == (
+        29,
+        5,
+        11,
+        "Search",
+    )
     assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
 
 

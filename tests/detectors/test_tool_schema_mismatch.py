@@ -360,7 +360,10 @@ def test_a_renamed_list_of_records_counts_once_with_the_fields_it_holds() -> Non
     processor = _processor()
     slot = {"time": "09:30", "doctor": "Dr. Okafor"}
     for day in range(6):
-        assert processor.detect(_slots({"date": f"2027-03-0{day + 1}", "slots": [slot]}, {"free": "09:30", "count": 1})) == []
+        assert (
+            processor.detect(_slots({"date": f"2027-03-0{day + 1}", "slots": [slot]}, {"free": "09:30", "count": 1}))
+            == []
+        )
     renamed = {"date": "2027-03-08", "available_slots": [{"start": "10:15", "clinician": "Dr. Haddad"}]}
     (finding,) = processor.detect(_slots(renamed, {"free": "none", "count": 0}))
     assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
@@ -401,7 +404,10 @@ def test_a_type_failure_formatting_a_number_given_as_text() -> None:
         processor.detect(_slots({"quote": f"Q{n}", "price": 9000.5 + n}, {"line": "9000.50 EUR"}))
     error = "Traceback (most recent call last):\nValueError: Unknown format code 'f' for object of type 'str'\n"
     (finding,) = processor.detect(_slots({"quote": "Q9", "price": "9.100,00 €"}, {}, error))
-    assert finding.evidence["rule"] == "next node failed on a type while a tool output field changed type against its history"
+    assert (
+        finding.evidence["rule"]
+        == "next node failed on a type while a tool output field changed type against its history"
+    )
 
 
 def _catalog(price: float, total: float) -> list[ReadableSpan]:
