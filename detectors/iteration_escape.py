@@ -12,6 +12,7 @@ separators among them).
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import asked_size_overrun, multiplied_from
+from detectors.iteration_items import asked_size_overrun, fetched_list, multiplied_from
 from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
@@ -120,6 +121,20 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             f"extend the {source[0]} items an earlier node produced: the list was multiplied on its way.",
             {"node": title, "rule": "iteration items multiply an earlier list's", "rounds": count,
              "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
+            where,
+        )  # fmt: skip
+    block = _repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
+    # The block is the list an outside source answered, read again: a plan's steps repeated are the plan's own.
+    fetched = fetched_list(trace, container, block, block) if block is not None else None
+    if fetched is not None and block is not None and isinstance(selector, list):
+        fetcher = attr(fetched[0], "dify.node.title", fetched[0].name)
+        yield Finding(
+            KEY, "high", 0.85,
+            f"The iteration '{title}' ran {count} rounds over the {block} items '{fetcher}' answered, repeated "
+            f"{len(selector) // block} times in the same order: the list was read again and appended to itself.",
+            {"node": title, "rule": "iteration items are an outside answer's list repeated whole in order",
+             "rounds": count, "items": len(selector), "repeated": block, "source": fetcher,
+             "received": str(selector[: block + 1])[:300]},
             where,
         )  # fmt: skip
     asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
@@ -224,13 +239,17 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     (those with rounds, none found running away), once `min_history` are known, and its results are a few results
     over and over in the same order (`a, b, c, a, b, c, …`): the same items came back again and again (a search
     ignoring its limit, a page fetched anew), where a larger job of the app's gives a result per item, in no cycle
-    (and is learned as usual). Learns this run's count when `learn`."""
+    (and is learned as usual). Or it ran more than `usual_factor` times its usual (median) rounds and twice its
+    most, over a list an outside source (an HTTP or tool node before it) answered: the source ignored what it was
+    asked (a date filter, a limit), where a larger job comes from the run's inputs. Learns this run's count when
+    `learn`."""
     count = attr(container, "dify.container.rounds")
     if not cfg.usual_factor or not isinstance(count, int) or count < 1:
         return None  # an empty list says nothing of the usual size
     key = f"{KEY}:rounds:{trace.app}:{attr(container, 'dify.node.id') or container.name}"
     past: list[int] = trace.baselines.get(key) or []
     most = max(past, default=0)
+    found = None
     if len(past) >= cfg.min_history and count > cfg.usual_factor * most:
         results = _results(container)
         cycle = _cycle(results) if len(results) == count else None
@@ -246,9 +265,25 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
                  "cycle": cycle, "results": str(results[: cycle + 1])[:300]},
                 span_id(container),
             )  # fmt: skip
-    if learn:
+    usual = statistics.median(past) if len(past) >= cfg.min_history else 0
+    if usual and count > cfg.usual_factor * usual and count > 2 * most:
+        fetched = fetched_list(trace, container, count)
+        if fetched is not None:
+            title, source = attr(container, "dify.node.title", container.name), fetched[0]
+            source_title = attr(source, "dify.node.title", source.name)
+            found = Finding(
+                KEY, "high", 0.85,
+                f"The iteration '{title}' ran {count} rounds over the {fetched[1]} items '{source_title}' answered, "
+                f"over {cfg.usual_factor:g} times its usual {usual:g} (most {most}) in the app's last {len(past)} "
+                "runs: the source gave far more than it was asked for.",
+                {"node": title, "rule": "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
+                 "rounds": count, "usual_rounds": usual, "usual_most": most, "runs": len(past),
+                 "usual_factor": cfg.usual_factor, "source": source_title, "received": fetched[1]},
+                span_id(container),
+            )  # fmt: skip
+    if learn and found is None:
         trace.baselines.put(key, [*past, count][-_HISTORY:])
-    return None
+    return found
 
 
 def _results(container: ReadableSpan) -> list[Any]:
@@ -307,3 +342,16 @@ def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
             if node_state(node) != first[index]:
                 return False
     return bool(first_nodes)
+
+
+def _repeated_block(items: list[Any]) -> int | None:
+    """How many items the list repeats whole, in order, twice or more (`a, b, c, a, b, c`: 3), when those are two
+    or more distinct items of more than one character; None otherwise. One item over and over, or letters, are
+    the list's own."""
+    cycle = _cycle(items)
+    if cycle is None or cycle < 2 or len(items) % cycle:
+        return None
+    head = items[:cycle]
+    if any(isinstance(item, str) and len(item) <= 1 for item in head) or len({repr(item) for item in head}) < cycle:
+        return None
+    return cycle

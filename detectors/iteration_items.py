@@ -136,3 +136,20 @@ def multiplied_from(trace: Trace, container: ReadableSpan, items: list[Any]) -> 
         if 0 < len(source) < len(items) and all(any(_covers(s, item) for s in source) for item in head):
             return len(source), source
     return None
+
+
+def fetched_list(
+    trace: Trace, container: ReadableSpan, least: int, most: int | None = None
+) -> tuple[ReadableSpan, int] | None:
+    """The HTTP or tool node before the iteration (not in a round of another container) whose answer holds a list
+    of `least` items or more (up to `most`): where the iteration's items came from when an outside source gave them
+    (not the run's inputs: a job as large as the user asked). The node and its list's length; None otherwise."""
+    start = container.start_time or 0
+    for node_type in ("http-request", "tool"):  # a type at a time: a lookup each, no merge of the two lists
+        for node in reversed(trace.of_type(node_type)):  # nearest first
+            if (node.start_time or 0) >= start or attr(node, "dify.round.index") is not None:
+                continue
+            for found in _lists(_decoded(json_attr(node, "output.value"))):
+                if least <= len(found) <= (most or len(found)):
+                    return node, len(found)
+    return None

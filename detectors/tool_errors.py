@@ -192,6 +192,8 @@ MISSING_FIELD = re.compile(
 TYPE_FAILURE = re.compile(
     r"\bTypeError\b|not supported between instances of|unsupported operand type|\bmust be (?:str|int|real number|"
     r"a number|an integer)\b|could not convert string to|invalid literal for|\bis not a function\b|\bis not iterable\b"
+    # Python formatting a number's value of another type (`f"{price:.2f}"` on a text).
+    r"|\bUnknown format code '\w' for object of type\b"
 )
 
 

@@ -127,37 +127,47 @@ def _refused_request(span: ReadableSpan, outputs: Any) -> Finding | None:
     )  # fmt: skip
 
 
-def _fields(value: Any, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-    """Every field of a tool's output by name, nested ones too (`json` lists, JSON text in `text`/`body`), to
-    five levels down (records in a list in an answer's wrapper: `json` → list → object → `vehicles` → list →
-    object); the first value of each name. Only containers and JSON texts are descended into: most fields are
-    plain values, and a call for each costs more than the check."""
+def _fields(value: Any, into: dict[str, Any], parents: dict[str, str], depth: int = 0, parent: str = "") -> None:
+    """Every field of a tool's output by name into `into`, nested ones too (`json` lists, JSON text in
+    `text`/`body`), to five levels down (records in a list in an answer's wrapper: `json` → list → object →
+    `vehicles` → list → object); the first value of each name, and in `parents` the field holding a nested one
+    (`slots` for each slot's `time`). Only containers and JSON texts are descended into: most fields are plain
+    values, and a call for each costs more than the check."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         value = json_value(value)
     if isinstance(value, dict):
         for name, item in value.items():
-            into.setdefault(name, item)
+            if name not in into:
+                into[name] = item
+                if parent:
+                    parents[name] = parent
             if depth < 5 and (isinstance(item, (dict, list)) or (isinstance(item, str) and item[:1] in ("{", "["))):
-                _fields(item, into, depth + 1)
+                _fields(item, into, parents, depth + 1, name)
     elif isinstance(value, list) and depth < 5:
         for item in value[:20]:
             if isinstance(item, (dict, list)) or (isinstance(item, str) and item[:1] in ("{", "[")):
-                _fields(item, into, depth + 1)
-    return into
+                _fields(item, into, parents, depth + 1, parent)
 
 
-def _output_fields(tool: bool, outputs: dict[str, Any]) -> dict[str, Any] | None:
+def _output_fields(tool: bool, outputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]] | None:
     """The fields of what a tool with structured output (`json`), or an HTTP request that answered JSON, gave
-    the next node; None for anything else (text, an error page)."""
+    the next node, with the field holding each nested one; None for anything else (text, an error page)."""
+    fields: dict[str, Any] = {}
+    parents: dict[str, str] = {}
     if tool:
         structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
-        return _fields(structured, {}) if structured else None
+        if not structured:
+            return None
+        _fields(structured, fields, parents)
+        return fields, parents
     body, status = outputs.get("body"), outputs.get("status_code")
     if not isinstance(body, str) or body[:1] not in "{[" or len(body) > _MAX_BODY:
         return None
     # Access refused, nothing found, throttled or the service down: the body is no answer to read.
-    refused = isinstance(status, int) and (status in (401, 403, 404, 408, 429) or status >= 500)
-    return None if refused else _fields(body, {})
+    if isinstance(status, int) and (status in (401, 403, 404, 408, 429) or status >= 500):
+        return None
+    _fields(body, fields, parents)
+    return fields, parents
 
 
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
@@ -192,11 +202,12 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         if not isinstance(outputs, dict):
             continue
-        fields = _output_fields(tool, outputs)
-        if fields is None:
+        read = _output_fields(tool, outputs)
+        if read is None:
             continue
+        fields = read[0]
         source = node_id or span.name  # the histories' key
-        renamed = _renamed(trace, source, fields, cfg)
+        renamed = _renamed(trace, source, read, cfg, reader is not None and _came_out_empty(reader))
         if renamed is not None:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
@@ -208,13 +219,16 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
+        if reader is not None and (scaled := _scale_jump(trace, source, fields, cfg, reader)) is not None:
+            yield _scaled_finding(span, reader, scaled)
+            continue
         if reader is None or (not tool and reader_type == "llm"):
             continue
         failing = attr(reader, "dify.node.status") in ("failed", "exception")
         changed, known = _type_changes(trace, source, fields, cfg, failing)
         failure = None
         if failing and reader_type != "tool":
-            failure = _failed_reading(span, outputs, reader, fields, (changed, known))
+            failure = _failed_reading(span, outputs, reader, read, (changed, known))
         elif changed:  # rare: a field of another type than the source's history gave it
             failure = _failed_later(span, nodes, index, fields, changed)
         if failure is not None:
@@ -260,18 +274,22 @@ def _failed_reading(
     span: ReadableSpan,
     outputs: dict[str, Any],
     reader: ReadableSpan,
-    fields: dict[str, Any],
-    history: tuple[dict[str, tuple[str, int]], set[str]],
+    read: tuple[dict[str, Any], dict[str, str]],
+    history: tuple[dict[str, tuple[str, int]], dict[str, int]],
 ) -> Finding | None:
     """The node after a tool or API failing on its output: reading a field the output lacks (one its earlier
-    outputs had, when it has a history), or on a type while a field of the output changed type against the
-    source's history (`history`: those fields, and the names its earlier outputs had). A node failing on a
-    field the source never gave is the node's own bug; one failing on an answer about access, capacity or
-    nothing found (an error object with a 200) is the service's."""
+    outputs had, when it has a history), or holds only inside a field its earlier outputs never had (moved into
+    a new object: one in ten of them at most had it); or on a type while a field of the output changed type
+    against the source's history (`history`: those fields, and the names its earlier outputs had, with how many
+    had each). A node failing on a field the source never
+    gave is the node's own bug; one failing on an answer about access, capacity or nothing found (an error
+    object with a 200) is the service's."""
+    fields, parents = read
     changed, known = history
     error = node_error(reader)
     missing = next((name for hit in MISSING_FIELD.finditer(error) for name in hit.groups() if name), None)
     title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    holder = parents.get(missing) if missing is not None and known else None
     if missing is not None and missing not in fields and (not known or missing in known):
         rule, name = "next node failed reading a field the tool output lacks", missing
         summary = (
@@ -279,6 +297,15 @@ def _failed_reading(
             "changed, or it refused the call."
         )
         produced: Any = sorted(fields)[:20]
+    elif (
+        missing is not None and holder is not None and missing in known and known.get(holder, 0) <= 0.1 * known[missing]
+    ):
+        rule, name = "next node failed reading a field the output now holds only inside a new one", missing
+        summary = (
+            f"'{reader_title}' failed reading '{missing}', which the output of '{title}' now holds only inside "
+            f"'{holder}', a field its earlier outputs never had: its output schema changed."
+        )
+        produced = {holder: fields[holder]}
     elif changed and TYPE_FAILURE.search(error):
         name, (usual, runs) = next(iter(changed.items()))
         rule = "next node failed on a type while a tool output field changed type against its history"
@@ -360,7 +387,7 @@ def _produced_names(nodes: list[ReadableSpan]) -> set[str]:
 
 def _type_changes(
     trace: Trace, source: str, fields: dict[str, Any], cfg: Config, names: bool
-) -> tuple[dict[str, tuple[str, int]], set[str]]:
+) -> tuple[dict[str, tuple[str, int]], dict[str, int]]:
     """Fields whose type differs from the one every earlier run of this tool gave them (at least
     `min_history` runs): name → (the usual type, runs); and, if `names` is asked (a failed reader needs
     them), the names its earlier runs gave, once one of them has `min_history` runs (else empty). Learns
@@ -368,7 +395,7 @@ def _type_changes(
     key = f"{KEY}:{trace.app}:{source}"
     history: dict[str, dict[str, int]] = trace.baselines.get(key) or {}
     ready = names and any(sum(seen.values()) >= cfg.min_history for seen in history.values())
-    known = set(history) if ready else set()
+    known = {name: sum(seen.values()) for name, seen in history.items()} if ready else {}
     changed: dict[str, tuple[str, int]] = {}
     for name, value in islice(fields.items(), 50):
         if value is None:
@@ -436,29 +463,55 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-def _renamed(trace: Trace, source: str, fields: dict[str, Any], cfg: Config) -> tuple[str, str] | None:
+def _came_out_empty(reader: ReadableSpan) -> bool:
+    """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
+    took out of the answer under a name the answer no longer has: `.get('slots', [])`)."""
+    outputs = json_attr(reader, "output.value")
+    return isinstance(outputs, dict) and any(
+        value is None
+        or (value == 0 and type(value) is not bool)
+        or (isinstance(value, str | list | dict) and not value)
+        for value in outputs.values()
+    )
+
+
+def _renamed(
+    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], cfg: Config, emptied: bool
+) -> tuple[str, str] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
     a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
-    Learns this output's field names."""
+    When the next node came out empty (`emptied`), three in four and one in four. A renamed list or object
+    counts once: the fields of a new one are its own, and those the missing one held go with it. Learns this
+    output's field names and where each nested one was held."""
+    fields, parents = read
     key = f"{KEY}:names:{trace.app}:{source}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
     runs, seen = history["runs"], history["seen"]
+    held_in: dict[str, str] = history.setdefault("in", {})
     names = list(fields)[:200]
     found = None
     if runs >= cfg.min_history:
         # Usual: in nine outputs in ten at least; new: in one in ten at most (a rename that lasts a while keeps
         # firing until the new name is usual).
-        usual_least, new_most = 0.9 * runs, 0.1 * runs
+        usual_least, new_most = (0.75 * runs, 0.25 * runs) if emptied else (0.9 * runs, 0.1 * runs)
         missing = [name for name, count in seen.items() if count >= usual_least and name not in fields]
         if missing:  # most outputs: every usual field there, nothing more to count
+            gone = set(missing)
+            # A field held in a missing (or now empty) one is not missing on its own.
+            missing = [
+                name for name in missing if held_in.get(name) not in gone and not _emptied(fields, held_in, name)
+            ]
             usual = sum(count >= usual_least for count in seen.values())
             new = [name for name in names if seen.get(name, 0) <= new_most]
-            # The fields of a new object are that object's (`temp_c` replaced by `temperature {value, unit}`).
-            new = [name for name in new if not any(isinstance(fields[o], dict) and name in fields[o] for o in new)]
-            if new and len(missing) <= 2 and len(new) <= 2 and usual - len(missing) >= usual / 2:
+            fresh = set(new)
+            new = [name for name in new if parents.get(name) not in fresh]
+            if missing and new and len(missing) <= 2 and len(new) <= 2 and usual - len(missing) >= usual / 2:
                 found = missing[0], new[0]
     for name in names:
         seen[name] = seen.get(name, 0) + 1
+    if len(held_in) <= 300:
+        for name, parent in parents.items():
+            held_in.setdefault(name, parent)
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the source's recent outputs
         history["runs"] = (runs + 1) // 2
@@ -466,3 +519,78 @@ def _renamed(trace: Trace, source: str, fields: dict[str, Any], cfg: Config) -> 
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
     return found
+
+
+def _emptied(fields: dict[str, Any], held_in: dict[str, str], name: str) -> bool:
+    """The field that held `name` in earlier outputs is here and empty (no slots on a Sunday: no slot's time)."""
+    holder = held_in.get(name)
+    return holder is not None and holder in fields and not fields[holder]
+
+
+# How far a number must lie past every value its field had (times), and the units it would then be counted in
+# (cents for euros, grams for kilograms, milliseconds for seconds: 100 and 1000 times, or the other way).
+_SCALE_PAST = 10
+_UNIT_FACTORS = (100, 1000)
+
+
+def _scale_jump(
+    trace: Trace, source: str, fields: dict[str, Any], cfg: Config, reader: ReadableSpan
+) -> tuple[str, float, float, float, int] | None:
+    """A number of the answer more than `_SCALE_PAST` times above (or below) every value its field had in the
+    source's earlier answers (`min_history` of them), which a hundredth or a thousandth of (or 100 or 1000 times)
+    puts back among them, while the next node passes it on (the value, or a whole multiple of it: a quantity
+    times the price): the field is now counted in another unit. (the field, the value, its usual least and most,
+    the factor). Learns the other values."""
+    key = f"{KEY}:scale:{trace.app}:{source}"
+    history: dict[str, list[float]] = trace.baselines.get(key) or {}
+    found = None
+    for name, value in islice(fields.items(), 50):
+        if type(value) not in (int, float) or value <= 0:
+            continue
+        seen = history.get(name)
+        if seen is None:
+            if len(history) < 100:
+                history[name] = [value, value, 1]
+            continue
+        least, most, count = seen
+        if found is None and count >= cfg.min_history and (value > _SCALE_PAST * most or value * _SCALE_PAST < least):
+            factor = next((f for f in _UNIT_FACTORS if least <= (value / f if value > most else value * f) <= most), 0)
+            if factor and _passes_on(reader, value):
+                found = name, value, least, most, factor
+                continue  # a value in another unit is not learned: the change keeps firing
+        seen[:] = [min(least, value), max(most, value), count + 1]
+    trace.baselines.put(key, history)
+    return found
+
+
+def _passes_on(reader: ReadableSpan, value: float) -> bool:
+    """The node's outputs hold `value`, or a whole multiple of it up to 1000 times."""
+    outputs = json_attr(reader, "output.value")
+    stack, walked = [outputs], 0
+    while stack and walked < 200:
+        item = stack.pop()
+        walked += 1
+        if type(item) in (int, float) and item:
+            times = item / value
+            if 1 <= times <= 1000 and abs(times - round(times)) < 1e-9:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item[:50])
+    return False
+
+
+def _scaled_finding(span: ReadableSpan, reader: ReadableSpan, scaled: tuple[str, float, float, float, int]) -> Finding:
+    name, value, least, most, factor = scaled
+    title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    way = f"{factor} times" if value > most else f"1/{factor} of"
+    return Finding(
+        KEY, "high", 0.8,
+        f"'{title}' gave '{name}' as {value:g}, {way} what its earlier answers gave ({least:g} to {most:g}), and "
+        f"'{reader_title}' used it as it came: the field is now counted in another unit.",
+        {"node": title, "rule": "an output number 100 or 1000 times off every value its field had, passed on",
+         "field": name, "reader": reader_title, "produced": {name: [least, most]}, "received": {name: value},
+         "factor": factor},
+        span_id(reader),
+    )  # fmt: skip

@@ -201,11 +201,11 @@ def test_an_iteration_far_past_the_rounds_its_app_usually_runs_giving_the_same_r
     assert (evidence["rounds"], evidence["usual_most"], evidence["cycle"]) == (24, 3, 3)
     (again,) = app.detect(run(18, 3))  # the runaway of 24 was not learned as usual
     assert again.evidence["usual_most"] == 3
-    # Labels recurring in no order (three categories over 30 tickets, ten times the usual) are a larger job's
-    # results, not a cycle.
+    # Labels recurring in no order (three categories over 30 tickets, ten times the usual, not from the search) are
+    # a larger job's results, not a cycle.
     pick = random.Random(7).choice
     labels = [pick(["billing", "delivery", "refund"]) for _ in range(30)]
-    tickets = _search_then_iteration("GET /feed HTTP/1.1\r\n\r\n", 30, [f"doc-{i}" for i in range(30)], labels)
+    tickets = _search_then_iteration("GET /feed HTTP/1.1\r\n\r\n", 3, [f"doc-{i}" for i in range(30)], labels)
     assert app.detect(tickets) == []
     assert app.detect(run(12, 3)) == []  # below five times the 30 just learned
 
@@ -239,3 +239,41 @@ def test_an_iteration_over_more_records_than_its_tool_was_asked_for() -> None:
         5,
         15,
     )
+
+
+def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_answered() -> None:
+    """A feed ignoring its date filter or limit: 29 rounds where the app runs 5, over the 29 products the feed
+    answered. The same 29 items from elsewhere (the run's inputs) are the job the user asked for."""
+    app = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+    feed = "GET /feed?category=desks HTTP/1.1\r\n\r\n"  # asks for no size: only the app's usual judges
+
+    def run(returned: int, rounds: int) -> list[Any]:
+        return _search_then_iteration(feed, returned, [f"doc-{i}" for i in range(rounds)])
+
+    for rounds in (5, 4, 5, 6, 5):
+        assert app.detect(run(rounds, rounds)) == []
+    assert app.detect(run(11, 11)) == []  # twice the usual: a busy day
+    (finding,) = app.detect(run(29, 29))
+    assert finding.evidence["rule"] == "rounds > usual_factor x the app's usual rounds, over an outside answer's list"
+    evidence = finding.evidence
+    assert (evidence["rounds"], evidence["usual_rounds"], evidence["usual_most"], evidence["source"]) == (
+        29,
+        5,
+        11,
+        "Search",
+    )
+    assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
+
+
+def test_an_iteration_over_a_list_repeated_whole_in_order() -> None:
+    departures = ["06:10 Napoli → Capri", "07:40 Napoli → Ischia", "09:05 Sorrento → Capri"]
+    twice = departures * 2  # page 1 read twice
+    spans = _search_then_iteration("GET /departures HTTP/1.1\r\n\r\n", 3, twice)
+    (finding,) = findings(spans, KEY)
+    assert finding.evidence["rule"] == "iteration items are an outside answer's list repeated whole in order"
+    assert (finding.evidence["items"], finding.evidence["repeated"], finding.evidence["source"]) == (6, 3, "Search")
+    # Items recurring out of order, one item over and over, or letters: the list's own; and a block no source
+    # answered (a plan's three steps, four times) is the plan.
+    for items in (["a1", "b2", "b2", "a1"], ["bolt"] * 6, list("abab")):
+        assert findings(_search_then_iteration("GET /x HTTP/1.1\r\n\r\n", 3, items), KEY) == [], items
+    assert findings(_search_then_iteration("GET /x HTTP/1.1\r\n\r\n", 5, twice), KEY) == []

@@ -141,6 +141,12 @@ _DEFAULT3 = {
     ("clinic_cheaper_model", "dify_model_fallback"),
     # session 21: 112,052 prompt tokens leave gpt-4o-mini less room than its 16,384-token answers
     ("faq_huge_prompt", "context_overflow"),
+    # session 21: the slot list renamed with its records' fields (one rename), the next node coming out empty; the
+    # catalog's price in cents (100 times every earlier price, passed on by the code node); the feed's 29 products
+    # iterated where the app runs 5, over the list the feed answered (both ways in: the export has the answer)
+    ("clinic_slots_renamed", "dify_tool_schema_mismatch"),
+    ("purchase_price_in_cents", "dify_tool_schema_mismatch"),
+    ("pricing_feed_flood", "dify_iteration_escape"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
@@ -240,8 +246,8 @@ def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: s
 @pytest.mark.parametrize("recorded, settings", MEASURED)
 def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str, settings: str) -> None:
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
-    what the export lacks (the third set's `pricing_feed_flood` is found on its stream only: the request asking for
-    fewer results is not exported)."""
+    what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
+    only: the request is not exported; by the app's usual rounds both ways in)."""
     assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}

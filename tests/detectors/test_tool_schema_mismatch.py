@@ -342,3 +342,92 @@ def test_a_later_node_failing_on_a_type_with_the_value_of_a_field_that_changed_t
         fresh = _processor()
         assert all(fresh.detect(_stations(150 + n)) == [] for n in range(6))
         assert fresh.detect(_stations("1,52 m", error)) == []
+
+
+def _slots(answer: dict[str, Any], read: dict[str, Any], error: str | None = None) -> list[ReadableSpan]:
+    """A clinic app: a slots API's answer read by a code node (`.get('slots', [])`) into the free times, or failing
+    with `error`."""
+    api = node("slots", "http-request", title="Free slots",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    reader = (node("read", "code", title="Read", inputs={"body": "{…}"}, status="failed", error=error) if error
+              else node("read", "code", title="Read", inputs={"body": "{…}"}, outputs=read))  # fmt: skip
+    return run_spans([api, reader], app_id="gp")
+
+
+def test_a_renamed_list_of_records_counts_once_with_the_fields_it_holds() -> None:
+    """The list and its records' fields renamed at once (`slots` of {time, doctor} → `available_slots` of {start,
+    clinician}): one rename, not six fields gone and come. A day without slots loses only what the list held."""
+    processor = _processor()
+    slot = {"time": "09:30", "doctor": "Dr. Okafor"}
+    for day in range(6):
+        assert (
+            processor.detect(_slots({"date": f"2027-03-0{day + 1}", "slots": [slot]}, {"free": "09:30", "count": 1}))
+            == []
+        )
+    renamed = {"date": "2027-03-08", "available_slots": [{"start": "10:15", "clinician": "Dr. Haddad"}]}
+    (finding,) = processor.detect(_slots(renamed, {"free": "none", "count": 0}))
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("slots", "available_slots")
+    closed = {"date": "2027-03-14", "slots": [], "closed": "Sunday"}
+    assert processor.detect(_slots(closed, {"free": "none", "count": 0})) == []
+
+
+def test_a_rename_seen_before_still_counts_when_the_reader_came_out_empty() -> None:
+    """An API answering under the new name in one call of five (`filings` → `returns`): under nine in ten of the
+    answers hold the usual name, so only the next node coming out empty (`filings: []`) says the rename matters."""
+    processor = _processor()
+    filing = {"year": 2025, "filed": "2026-03-02"}
+    usual, renamed = {"client": "M-1", "filings": [filing]}, {"client": "M-1", "returns": [filing]}
+    for n in range(12):
+        answer = renamed if n % 5 == 4 else usual
+        processor.detect(_slots(answer, {"filings": [] if answer is renamed else [filing]}))
+    assert processor.detect(_slots(renamed, {"filings": [filing], "note": "read"})) == []  # the reader coped
+    (finding,) = processor.detect(_slots(renamed, {"filings": []}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("filings", "returns")
+
+
+def test_a_node_failing_on_a_field_moved_into_a_new_object() -> None:
+    processor = _processor()
+    for n in range(6):
+        processor.detect(_slots({"quote": f"Q{n}", "kwp": 7.2, "price": 9000.5 + n}, {"line": "7.2 kWp"}))
+    moved = {"quote": "Q9", "system": {"kwp": 8.5}, "price": 9100.0}
+    (finding,) = processor.detect(_slots(moved, {}, "KeyError: 'kwp'"))
+    assert finding.evidence["rule"] == "next node failed reading a field the output now holds only inside a new one"
+    assert finding.evidence["field"] == "kwp" and finding.evidence["produced"] == {"system": {"kwp": 8.5}}
+    # Held in an object its earlier answers had too: the node reads the wrong level, its own bug.
+    assert processor.detect(_slots({"quote": "Q9", "kwp": 1, "price": 9100.0}, {"line": "1 kWp"})) == []
+
+
+def test_a_type_failure_formatting_a_number_given_as_text() -> None:
+    processor = _processor()
+    for n in range(6):
+        processor.detect(_slots({"quote": f"Q{n}", "price": 9000.5 + n}, {"line": "9000.50 EUR"}))
+    error = "Traceback (most recent call last):\nValueError: Unknown format code 'f' for object of type 'str'\n"
+    (finding,) = processor.detect(_slots({"quote": "Q9", "price": "9.100,00 €"}, {}, error))
+    assert (
+        finding.evidence["rule"]
+        == "next node failed on a type while a tool output field changed type against its history"
+    )
+
+
+def _catalog(price: float, total: float) -> list[ReadableSpan]:
+    api = node("cat", "http-request", title="Catalog price",
+               outputs={"status_code": 200, "body": json.dumps({"sku": "CH-210", "price": price}), "files": [],
+                        "headers": {}})  # fmt: skip
+    code = node("tot", "code", title="Total", inputs={"body": "{…}", "quantity": 2},
+                outputs={"unit_price": price, "total": total})  # fmt: skip
+    return run_spans([api, code], app_id="purchase")
+
+
+def test_a_price_given_in_cents_and_used_as_euros() -> None:
+    processor = _processor()
+    for price in (249.0, 890.0, 1149.0, 44.5, 59.9, 489.0):
+        assert processor.detect(_catalog(price, 2 * price)) == []
+    (finding,) = processor.detect(_catalog(18900, 37800))
+    assert finding.evidence["rule"] == "an output number 100 or 1000 times off every value its field had, passed on"
+    assert finding.evidence["received"] == {"price": 18900} and finding.evidence["factor"] == 100
+    assert finding.evidence["produced"] == {"price": [44.5, 1149.0]}
+    # A large order within reach of the history, or one no unit explains, or one the next node did not use.
+    assert processor.detect(_catalog(2400.0, 4800.0)) == []
+    assert processor.detect(_catalog(5_000_000, 10_000_000)) == []
+    assert processor.detect(_catalog(18900, 189.0 * 2)) == []
