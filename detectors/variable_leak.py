@@ -70,6 +70,12 @@ _MAILBOX = re.compile(
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
 _PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
+# Words saying a line shows examples, in the languages of the phone labels (lower case).
+_EXAMPLE_WORDS = re.compile(
+    r"example|e\.g\.|for instance|sample|like this|beispiel|z\.\s?b\.|ejemplo|p\.\s?ej\.|exemple|par ex|esempio|"
+    r"exemplo|voorbeeld|bijv\.|przykład|örnek|пример|приклад|παράδειγμα|דוגמה|مثال|उदाहरण|ตัวอย่าง|ví dụ|contoh|"
+    r"mfano|例|예시|예:"
+)
 # Words naming a business's phone line (a hotline, a desk, a switchboard, a store's or an office's number), in the
 # languages of the labels in bridge/processors/sensitive.py. Lower case.
 # Whole words in letter scripts (not "officer"; `store_phone` is two).
@@ -427,8 +433,9 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[
 
 def _no_ones(value: str, kind: str, sourced: str) -> bool:
     """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
-    sources (a contact line: "Customer service: help@…, phone +34 900 …") or beside an address at an example
-    domain (a line of examples: "e.g. jan@example.com, +31 6 …")."""
+    sources (a contact line: "Customer service: help@…, phone +34 900 …"), beside an address at an example
+    domain on a line saying it shows examples ("e.g. jan@example.com, +31 6 …"), or near words naming a
+    service line."""
     if kind == "email":
         return _shared_mailbox(value)
     if kind not in ("phone", "us_phone", "phone_number"):
@@ -442,7 +449,14 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
     end = min(ends, default=len(sourced))
     line = sourced[start:end]
-    if any(_shared_mailbox(address) or EXAMPLE_DOMAINS.search(address) for address in _ADDRESS.findall(line)):
+    addresses = _ADDRESS.findall(line)
+    if any(map(_shared_mailbox, addresses)):
+        return True
+    # An address at an example domain makes a line of examples where the line says so ("Example: jan@example.com,
+    # +31 6 …"); a record's line ("owner R. Holloway (phone …, r.holloway@example.com)") is a person's, written with
+    # documentation's domain.
+    examples = any(EXAMPLE_DOMAINS.search(address) for address in addresses)
+    if examples and _EXAMPLE_WORDS.search(_ADDRESS.sub(" ", line).lower()):  # not the domain's own `example`
         return True
     # The words around it naming a service line ("Hotline: 0800 …", `"store_phone": …`, "電話 03-… (受付 9-18時)"):
     # a business's number, not a person's. Near it only: a record's other fields name other things.

@@ -394,3 +394,13 @@ def test_a_tax_number_of_another_person_from_a_lookup_reaching_the_answer() -> N
     answer = "يُحوَّل الاسترداد إلى حساب Petra Neumann (الرقم 34 198 576 379)."
     (finding,) = findings(run_spans([tool], outputs={"answer": answer}), "dify_variable_leak")
     assert finding.evidence["kind"] == "id_number" and finding.evidence["source"] == "node 'filings'"
+
+
+def test_a_record_s_line_with_an_address_at_an_example_domain_is_no_line_of_examples() -> None:
+    """Session 21: the example domain makes a line of examples only where the line says it shows examples; a
+    record's line written with documentation's domain holds a person's number."""
+    record = "Chart excerpt: owner R. Holloway (phone +1 503 288 4417, email r.holloway@example.com), cat, 4 years."
+    found = findings(_retrieved(record, "Ask R. Holloway (+1 503 288 4417)."), "dify_variable_leak")
+    assert "phone" in [finding.evidence["kind"] for finding in found]
+    sample = "Sample entry: r.holloway@example.com, +1 503 288 4417"
+    assert findings(_retrieved(sample, "Write it as +1 503 288 4417."), "dify_variable_leak") == []
