@@ -76,17 +76,19 @@ _EXAMPLE_WORDS = re.compile(
     r"exemplo|voorbeeld|bijv\.|przykład|örnek|пример|приклад|παράδειγμα|דוגמה|مثال|उदाहरण|ตัวอย่าง|ví dụ|contoh|"
     r"mfano|例|예시|예:"
 )
-# Words naming a business's phone line (a hotline, a desk, a switchboard, a store's or an office's number), in the
-# languages of the labels in bridge/processors/sensitive.py. Lower case.
+# Words naming a business's phone line (a hotline, a desk, a switchboard, a store's, an office's, a practice's or a
+# hotel's number), in the languages of the labels in bridge/processors/sensitive.py. Lower case.
 # Whole words in letter scripts (not "officer"; `store_phone` is two).
 _SERVICE_LINE = re.compile(
     r"(?<![^\W\d_])(?:hotline|helpline|help ?desk|(?:customer)?service|support|office|reception|front desk|"
     r"switchboard|toll[- ]?free|freephone|free line|call cent(?:er|re)|customer care|store|shop|branch|clinic|"
-    r"pharmacy|kundendienst|kundenservice|zentrale|filiale|servicio|atención|tienda|sucursal|accueil|standard|"
+    r"pharmacy|hospital|practice|praxis|hotel|restaurant|museum|airport|"
+    r"kundendienst|kundenservice|zentrale|filiale|servicio|atención|tienda|sucursal|accueil|standard|"
     r"magasin|agence|assistenza|centralino|negozio|klantenservice|winkel|obsługa|infolinia|müşteri hizmetleri|"
     r"mağaza|горячая линия|служба|офис|магазин|гаряча лінія|γραμμή|κατάστημα|שירות|מוקד|خدمة|الخط الساخن|"
     r"हेल्पलाइन|tổng đài|cửa hàng|chi nhánh|layanan|kantor|toko|huduma|ofisi)(?![^\W\d_])"
     r"|ศูนย์บริการ|สาขา|客服|热线|熱線|服务|服務|门店|分店|窓口|受付|代表|店舗|コールセンター|고객센터|상담|대표번호|매장|지점"
+    r"|医院|诊所|病院|クリニック|ホテル|병원|호텔"
 )
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
@@ -458,9 +460,10 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     examples = any(EXAMPLE_DOMAINS.search(address) for address in addresses)
     if examples and _EXAMPLE_WORDS.search(_ADDRESS.sub(" ", line).lower()):  # not the domain's own `example`
         return True
-    # The words around it naming a service line ("Hotline: 0800 …", `"store_phone": …`, "電話 03-… (受付 9-18時)"):
-    # a business's number, not a person's. Near it only: a record's other fields name other things.
-    return _SERVICE_LINE.search(sourced[max(start, at - 40) : min(end, at + len(value) + 30)].lower()) is not None
+    # The words before it naming a service line ("Hotline: 0800 …", `"store_phone": …`, "Praxis Dr. Lehmann, Tel."):
+    # a business's number, not a person's. Just before it only: a record's other fields name other things
+    # (`"phone": …, "bank_account": …`).
+    return _SERVICE_LINE.search(sourced[max(start, at - 40) : at].lower()) is not None
 
 
 def _written(root: ReadableSpan) -> str:

@@ -363,6 +363,8 @@ def test_a_phone_number_its_label_names_reaching_the_answer_is_a_leak_a_service_
                     "dify_variable_leak") == []  # fmt: skip
     assert findings(_retrieved("Hotline, phone 0800 330 1977 (8-20 h).", "Call 0800 330 1977."),
                     "dify_variable_leak") == []  # fmt: skip
+    assert findings(_retrieved("Praxis Dr. Lehmann, Tel. 030 4401 9983.", "Rufen Sie 030 4401 9983 an."),
+                    "dify_variable_leak") == []  # fmt: skip
     store = node("rx", "tool", outputs={"text": '{"rx": "RX-88", "store_phone": "028 3771 2290"}'})
     assert findings(run_spans([store], outputs={"answer": "Call 028 3771 2290."}), "dify_variable_leak") == []
 
