@@ -53,11 +53,11 @@ _SOURCE_TYPES = ("tool", "http-request", "start")
 _SINK_TYPES = ("answer", "end")
 # Contact data, which a node that fetches data (a tool, an HTTP call, a retrieval: a lookup) or the run's inputs
 # may hand on in every run by design (`_usual_contacts`).
-_CONTACT = frozenset({"email", "phone", "us_phone"})
+_CONTACT = frozenset({"email", "phone", "us_phone", "phone_number"})
 # The fields of the run's own ids among Dify's inputs, with their values.
 _SYS_IDS = re.compile(r'"sys\.(?:app_id|workflow_id|workflow_run_id|conversation_id)":\s*"[^"]*"')
-# Kinds shown masked only (`_flows`): a card number.
-_SHOWN_MASKED = frozenset({"card_number"})
+# Kinds shown masked only (`_flows`): a card number, found by its shape or its label.
+_SHOWN_MASKED = frozenset({"card_number", "payment_card"})
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
 # not a person's. Matched against each word of the part before the `@`.
 _MAILBOX = re.compile(
@@ -70,6 +70,26 @@ _MAILBOX = re.compile(
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
 _PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
+# Words saying a line shows examples, in the languages of the phone labels (lower case).
+_EXAMPLE_WORDS = re.compile(
+    r"example|e\.g\.|for instance|sample|like this|beispiel|z\.\s?b\.|ejemplo|p\.\s?ej\.|exemple|par ex|esempio|"
+    r"exemplo|voorbeeld|bijv\.|przykład|örnek|пример|приклад|παράδειγμα|דוגמה|مثال|उदाहरण|ตัวอย่าง|ví dụ|contoh|"
+    r"mfano|例|예시|예:"
+)
+# Words naming a business's phone line (a hotline, a desk, a switchboard, a store's, an office's, a practice's or a
+# hotel's number), in the languages of the labels in bridge/processors/sensitive.py. Lower case.
+# Whole words in letter scripts (not "officer"; `store_phone` is two).
+_SERVICE_LINE = re.compile(
+    r"(?<![^\W\d_])(?:hotline|helpline|help ?desk|(?:customer)?service|support|office|reception|front desk|"
+    r"switchboard|toll[- ]?free|freephone|free line|call cent(?:er|re)|customer care|store|shop|branch|clinic|"
+    r"pharmacy|hospital|practice|praxis|hotel|restaurant|museum|airport|"
+    r"kundendienst|kundenservice|zentrale|filiale|servicio|atención|tienda|sucursal|accueil|standard|"
+    r"magasin|agence|assistenza|centralino|negozio|klantenservice|winkel|obsługa|infolinia|müşteri hizmetleri|"
+    r"mağaza|горячая линия|служба|офис|магазин|гаряча лінія|γραμμή|κατάστημα|שירות|מוקד|خدمة|الخط الساخن|"
+    r"हेल्पलाइन|tổng đài|cửa hàng|chi nhánh|layanan|kantor|toko|huduma|ofisi)(?![^\W\d_])"
+    r"|ศูนย์บริการ|สาขา|客服|热线|熱線|服务|服務|门店|分店|窓口|受付|代表|店舗|コールセンター|고객센터|상담|대표번호|매장|지점"
+    r"|医院|诊所|病院|クリニック|ホテル|병원|호텔"
+)
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
 
@@ -264,7 +284,8 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
         secret = kind in SECRETS
         if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
             shown.add(value)
-        elif not secret and (_no_ones(value, kind, sourced) or value in written):
+        # A number only its label calls a card counts where shown, not as a prompt's data (a quote's card on file).
+        elif kind == "payment_card" or (not secret and (_no_ones(value, kind, sourced) or value in written)):
             continue
         holders = [span for span, text in sources if value in text]
         if not holders and secret and value in output:
@@ -414,11 +435,12 @@ def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[
 
 def _no_ones(value: str, kind: str, sourced: str) -> bool:
     """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
-    sources (a contact line: "Customer service: help@…, phone +34 900 …") or beside an address at an example
-    domain (a line of examples: "e.g. jan@example.com, +31 6 …")."""
+    sources (a contact line: "Customer service: help@…, phone +34 900 …"), beside an address at an example
+    domain on a line saying it shows examples ("e.g. jan@example.com, +31 6 …"), or near words naming a
+    service line."""
     if kind == "email":
         return _shared_mailbox(value)
-    if kind not in ("phone", "us_phone"):
+    if kind not in ("phone", "us_phone", "phone_number"):
         return False
     at = sourced.find(value)
     if at == -1:  # named in the output only: no line of a source to read
@@ -427,8 +449,21 @@ def _no_ones(value: str, kind: str, sourced: str) -> bool:
     escaped = sourced.rfind("\\n", 0, at)
     start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
     ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
-    line = sourced[start : min(ends, default=len(sourced))]
-    return any(_shared_mailbox(address) or EXAMPLE_DOMAINS.search(address) for address in _ADDRESS.findall(line))
+    end = min(ends, default=len(sourced))
+    line = sourced[start:end]
+    addresses = _ADDRESS.findall(line)
+    if any(map(_shared_mailbox, addresses)):
+        return True
+    # An address at an example domain makes a line of examples where the line says so ("Example: jan@example.com,
+    # +31 6 …"); a record's line ("owner R. Holloway (phone …, r.holloway@example.com)") is a person's, written with
+    # documentation's domain.
+    examples = any(EXAMPLE_DOMAINS.search(address) for address in addresses)
+    if examples and _EXAMPLE_WORDS.search(_ADDRESS.sub(" ", line).lower()):  # not the domain's own `example`
+        return True
+    # The words before it naming a service line ("Hotline: 0800 …", `"store_phone": …`, "Praxis Dr. Lehmann, Tel."):
+    # a business's number, not a person's. Just before it only: a record's other fields name other things
+    # (`"phone": …, "bank_account": …`).
+    return _SERVICE_LINE.search(sourced[max(start, at - 40) : at].lower()) is not None
 
 
 def _written(root: ReadableSpan) -> str:

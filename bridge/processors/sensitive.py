@@ -107,8 +107,44 @@ _ID_LABELS: dict[str, str] = {
         "αφμ", "rodné číslo", "ת.ז.", "ת\"ז", "תעודת זהות", "رقم الهوية", "الرقم القومي", "เลขประจำตัวประชาชน",
         "kitambulisho", "nida", "身份证号", "身份证", "身份證", "身分證", "マイナンバー", "個人番号", "주민등록번호",
         "외국인등록번호",
+        # A person's tax number (a company's is its VAT number, not read).
+        "tax id", "tax_id", "tax-id", "taxid", "tax number", "taxpayer id", "tax identification number",
+        "steuernummer", "الرقم الضريبي", "رقم ضريبي", "税号", "纳税人识别号",
     )
 }  # fmt: skip
+# Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
+# `SĐT 095 564 824`, a JSON field `"phone": "13854335237"`), which without a label is as likely an order number
+# (an international one, `+34 …`, is read without: `PERSONAL["phone"]`). Fields named so too (`phone_number`,
+# `contact_phone`): no condition before a label but for `tel` (not `hotel`, `Intel`).
+_PHONE_LABELS: dict[str, str] = {
+    **dict.fromkeys(
+        ("phone", "telephone", "mobile", "cell", "handy", "telefon", "teléfono", "telefono", "téléphone", "telefone",
+         "telefoon", "mobiel", "móvil", "movil", "celular", "cellulare", "puhelin", "numer telefonu", "gsm",
+         "телефон", "τηλέφωνο", "טלפון", "هاتف", "الهاتف", "جوال", "फ़ोन", "फोन", "मोबाइल", "โทรศัพท์", "เบอร์โทร",
+         "sđt", "điện thoại", "telepon", "nomor hp", "namba ya simu", "电话", "電話", "手机", "手機", "携帯", "전화",
+         "휴대폰"),
+        "",
+    ),
+    **dict.fromkeys(("tel", "тел", "τηλ"), _NO_LETTER),
+}  # fmt: skip
+# After the label: a word for "number" (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area
+# code in brackets maybe, groups of digits with single spaces, dashes or dots between them (`accepted` counts 8 to
+# 15 digits).
+_PHONE_VALUE = (
+    r"(?:[ \t]*[_.-]?[ \t]*(?:number|no|nr|num|nummer|numero|número|番号|号码|號碼|号|號|번호))?\.?"
+    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*)?[\"'\\]{0,3}"
+    r"(\+?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\(?\d+\)?){0,5})(?![\w-]|[.,]\d)"
+)
+# Labels saying that the number after them is a payment card's (`card_on_file`, `My card is …`, `卡号是`,
+# `kortilta`), with up to 20 characters between them and the number, and the number: 13 to 19 digits, single spaces
+# or dashes between them. The label makes a number of a card network's shape or passing Luhn's check a card
+# (`accepted`): without one it takes both.
+_CARD_LABELS: dict[str, str] = dict.fromkeys(
+    ("card", "kart", "kort", "carte", "carta", "cartão", "cartao", "tarjeta", "thẻ", "kadi", "карт", "κάρτα",
+     "כרטיס", "بطاقة", "कार्ड", "บัตร", "卡号", "卡號", "银行卡", "信用卡", "カード", "카드"),
+    "",
+)  # fmt: skip
+_CARD_VALUE = r"[^\d\n\x00]{0,20}?(\d(?:[ -]?\d){12,18})(?![\w-]|[.,]\d)"
 # After the label: a colon, `No.`, `Nr.`, a word for "number", then the number: digits with dots, dashes or
 # slashes between them (`19870312-4521`, `123.456.789-09`), a letter at either end (`X1234567L`), or groups of
 # two to four digits (`123 456 789`).
@@ -118,10 +154,17 @@ _ID_VALUE = (
     r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5})(?![\w-])"
 )
 # Label → what must hold before it, for each kind read after a label.
-_LABELS: dict[str, dict[str, str]] = {**{kind: names for kind, (names, _) in _NAMES.items()}, "id_number": _ID_LABELS}
+_LABELS: dict[str, dict[str, str]] = {
+    **{kind: names for kind, (names, _) in _NAMES.items()},
+    "id_number": _ID_LABELS,
+    "phone_number": _PHONE_LABELS,
+    "payment_card": _CARD_LABELS,
+}
 _TAILS = {
     **{kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()},
     "id_number": re.compile("(?i)" + _ID_VALUE),
+    "phone_number": re.compile("(?i)" + _PHONE_VALUE),
+    "payment_card": re.compile("(?i)" + _CARD_VALUE),
 }
 
 
@@ -195,6 +238,8 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # An IBAN, bare or in groups of four: two letters, two check digits, the account (mod 97, `accepted`).
     "iban": re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w-])"),
     "id_number": _named("id_number"),
+    "phone_number": _named("phone_number"),
+    "payment_card": _named("payment_card"),
 }
 # A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
 _DIGIT_RUN = re.compile(r"\d[\d -]{12}")
@@ -223,6 +268,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     # it dozens of times a text, which costs it more than the regex's own search for it.
     "vault_legacy_token": re.compile(r"s\.[A-Za-z0-9]{24}"),
     "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(_ID_LABELS),
+    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS),
     # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
     # North American number, its last two groups (not an id's or a timestamp's digits).
     "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-\d{4}"),
@@ -257,7 +303,8 @@ MARK_PHRASES = (
     "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
     "jangan disebarkan",
 )  # fmt: skip
-_MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8}
+_MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
+               "phone_number": 8, "payment_card": 13}  # fmt: skip
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
 # of searching them one by one on the joined texts redact and dify_variable_leak scan).
@@ -716,7 +763,31 @@ def _id_number(value: str) -> bool:
     return 6 <= len(_digits(value)) <= 20
 
 
-_CHECKED_IDS = {"national_id": _national_id, "iban": _iban, "id_number": _id_number}
+def _phone_number(value: str) -> bool:
+    """A number a label calls a phone number: 8 to 15 digits (E.164's most), not opening with a date."""
+    return 8 <= len(_digits(value)) <= 15 and _DATE.match(value) is None
+
+
+def _payment_card(value: str) -> bool:
+    """A number a label calls a card's: 13 to 19 digits, three different at least, passing Luhn's check or of a
+    card network's shape, not both (`card_number` takes those, label or not); no payment provider's test number."""
+    digits = "".join(filter(str.isdigit, value))
+    return (
+        13 <= len(digits) <= 19
+        and len(set(digits)) >= 3
+        and digits not in _TEST_CARDS
+        and luhn_ok(digits) != card_network(digits)
+    )
+
+
+_DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
+_CHECKED_IDS = {
+    "national_id": _national_id,
+    "iban": _iban,
+    "id_number": _id_number,
+    "phone_number": _phone_number,
+    "payment_card": _payment_card,
+}
 
 
 def _is_basic_credential(value: str) -> bool:

@@ -344,3 +344,65 @@ def test_a_value_of_a_passage_a_document_or_tool_marks_internal_reaching_the_ans
     spans = run_spans([node("erp", "tool", outputs=note)], outputs={"answer": "Log in with vp_8Qz27Lm31."})
     (finding,) = findings(spans, "dify_variable_leak")
     assert finding.evidence["marker"] == "nicht weitergeben" and finding.evidence["source"] == "node 'erp'"
+
+
+def test_a_phone_number_its_label_names_reaching_the_answer_is_a_leak_a_service_line_s_is_not() -> None:
+    """Session 21: numbers of a country's own format (no `+`) are read after a label saying phone (`電話`, `SĐT`, a
+    record's `"phone"` field); the words near one naming a service line (a hotline, a store's number) make it a
+    business's."""
+    chart = "カルテ抜粋: 飼い主 田中 美咲 様（電話 090-3817-2264）、猫 4歳。"  # noqa: RUF001
+    (finding,) = findings(_retrieved(chart, "田中様（090-3817-2264）にもご相談ください。"), "dify_variable_leak")  # noqa: RUF001
+    assert finding.evidence["kind"] == "phone_number" and finding.evidence["source"] == "node 'kr'"
+    record = '{"rx": "RX-88", "linked_profile": {"name": "Trần Văn Nam", "phone": "091 238 4417"}}'
+    tool = node("rx", "tool", outputs={"text": record})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Hồ sơ: Trần Văn Nam, SĐT 091 238 4417."}),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "phone_number" and finding.evidence["source"] == "node 'rx'"
+    # No label: as likely an order number. A service line's number, labelled or a field of a store.
+    assert findings(_retrieved("Bestellung 091 238 4417 ist unterwegs.", "Order 091 238 4417."),
+                    "dify_variable_leak") == []  # fmt: skip
+    assert findings(_retrieved("Hotline, phone 0800 330 1977 (8-20 h).", "Call 0800 330 1977."),
+                    "dify_variable_leak") == []  # fmt: skip
+    assert findings(_retrieved("Praxis Dr. Lehmann, Tel. 030 4401 9983.", "Rufen Sie 030 4401 9983 an."),
+                    "dify_variable_leak") == []  # fmt: skip
+    store = node("rx", "tool", outputs={"text": '{"rx": "RX-88", "store_phone": "028 3771 2290"}'})
+    assert findings(run_spans([store], outputs={"answer": "Call 028 3771 2290."}), "dify_variable_leak") == []
+
+
+def test_a_number_its_label_calls_a_card_is_one_where_shown_not_in_a_prompt() -> None:
+    """Session 21: after a card label (`card_on_file`, `卡号`, `kortilta`), a number of a network's shape that fails
+    Luhn's check, or one passing it of no network's shape, is a card: a leak in the output, not as a prompt's
+    data (a quote's card on file). Without a label neither is one (a barcode, an IMEI)."""
+    on_file = '{"vehicle": "Yaris", "card_on_file": "4327657443786463"}'
+    tool = node("fleet", "tool", outputs={"text": on_file})
+    shown = run_spans([tool, llm(prompt=f"Data: {on_file}")], outputs={"answer": "We charge card 4327657443786463."})
+    (finding,) = findings(shown, "dify_variable_leak")
+    assert finding.evidence["kind"] == "payment_card" and finding.span_id is None
+    masked = run_spans([tool, llm(prompt=f"Data: {on_file}")], outputs={"answer": "We charge card **** 6463."})
+    assert findings(masked, "dify_variable_leak") == []
+    typed = "黑屏了。我的卡号是 3714625152812645。"
+    spans = run_spans([node("start", "start")], inputs={"message": typed}, outputs={"summary": typed})
+    (finding,) = findings(spans, "dify_variable_leak")
+    assert finding.evidence["kind"] == "payment_card"
+    unlabelled = run_spans([node("start", "start")], inputs={"message": "IMEI 3714625152812645"},
+                           outputs={"summary": "IMEI 3714625152812645"})  # fmt: skip
+    assert findings(unlabelled, "dify_variable_leak") == []
+
+
+def test_a_tax_number_of_another_person_from_a_lookup_reaching_the_answer() -> None:
+    """Session 21: a record's `tax_id` is a person's identifier, named in the answer in words the labels lack."""
+    record = '{"client": "M-1480", "partner": {"name": "Petra Neumann", "tax_id": "34 198 576 379"}}'
+    tool = node("filings", "http-request", outputs={"status_code": 200, "body": record})
+    answer = "يُحوَّل الاسترداد إلى حساب Petra Neumann (الرقم 34 198 576 379)."
+    (finding,) = findings(run_spans([tool], outputs={"answer": answer}), "dify_variable_leak")
+    assert finding.evidence["kind"] == "id_number" and finding.evidence["source"] == "node 'filings'"
+
+
+def test_a_record_s_line_with_an_address_at_an_example_domain_is_no_line_of_examples() -> None:
+    """Session 21: the example domain makes a line of examples only where the line says it shows examples; a
+    record's line written with documentation's domain holds a person's number."""
+    record = "Chart excerpt: owner R. Holloway (phone +1 503 288 4417, email r.holloway@example.com), cat, 4 years."
+    found = findings(_retrieved(record, "Ask R. Holloway (+1 503 288 4417)."), "dify_variable_leak")
+    assert "phone" in [finding.evidence["kind"] for finding in found]
+    sample = "Sample entry: r.holloway@example.com, +1 503 288 4417"
+    assert findings(_retrieved(sample, "Write it as +1 503 288 4417."), "dify_variable_leak") == []

@@ -410,6 +410,14 @@ SESSION = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi0xMjM0NTY3ODkw"  # a JWT's header and 
         ("マイナンバー：4829 1736 5540", "4829 1736 5540", "id_number"),  # noqa: RUF001
         ("ref 11010519491231002X", "11010519491231002X", "national_id"),
         ("Olle, 19811218-9876, ringde", "19811218-9876", "national_id"),
+        # Session 21: numbers only their label names (a phone number of a country's own format, a card's number
+        # failing one of its two checks, a tax number).
+        ("電話 090-3817-2264、", "090-3817-2264", "phone_number"),
+        ('{\\"phone_number\\": \\"13854335237\\"}', "13854335237", "phone_number"),
+        ("Tel.: (030) 4401 9983", "(030) 4401 9983", "phone_number"),
+        ('"card_on_file": "4327657443786463"', "4327657443786463", "payment_card"),
+        ("บัตรของฉัน 3714625152812645", "3714625152812645", "payment_card"),
+        ('"tax_id": "34 198 576 379"', "34 198 576 379", "id_number"),
     ],
 )
 def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value: str, kind: str) -> None:
@@ -423,6 +431,9 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
         "my_secret_recipesforchocolate",  # a word, not a random body
         "IBAN DE88 3704 0044 0532 0130 00",  # check digits wrong
         "etc 12345678901",  # `tc` inside a word
+        "Hotel 0301 4401 9983, Intel 0301 4401 9983",  # `tel` inside a word
+        "phone: 2026-12-01 10:30",  # a date after the label
+        "card 9327657443786464",  # neither a network's shape nor passing Luhn's check
         "T.C. Sağlık Bakanlığı, 2024",  # a label without a number  # noqa: RUF001
         "Olle, 19811218-9875, ringde",  # a personal number's shape, Luhn wrong
         "CPF 123.456.789-09",  # the documentation's example number
