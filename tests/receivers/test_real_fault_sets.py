@@ -1,5 +1,5 @@
-"""The second, third and fourth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/,
--faults3/ and -faults4/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to fifth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults5/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -41,6 +41,10 @@ SETS = {
     "faults4": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults4", 64, 42,
         ("library_clean_1", "library_clean_2", "library_clean_3"), "library_clean_4",
+    ),
+    "faults5": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults5", 61, 40,
+        ("museum_clean_1", "museum_clean_2", "museum_clean_3"), "museum_clean_4",
     ),
 }  # fmt: skip
 INDEX = {
