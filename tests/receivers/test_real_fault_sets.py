@@ -1,5 +1,5 @@
-"""The second, third and fourth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/,
--faults3/ and -faults4/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to fifth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults5/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -41,6 +41,10 @@ SETS = {
     "faults4": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults4", 64, 42,
         ("library_clean_1", "library_clean_2", "library_clean_3"), "library_clean_4",
+    ),
+    "faults5": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults5", 61, 40,
+        ("museum_clean_1", "museum_clean_2", "museum_clean_3"), "museum_clean_4",
     ),
 }  # fmt: skip
 INDEX = {
@@ -145,8 +149,22 @@ def test_in_the_fourth_set_only_the_top_level_retry_is_partial() -> None:
     assert sum(len(node.retries) for node in in_round.nodes if node.title == "Araç telemetrisi") == 1
 
 
+def test_in_the_fifth_set_a_failed_round_is_not_an_exception() -> None:
+    """The two top-level retried 503s make their runs partial-succeeded; in the ferry desk's iteration
+    (continue-on-error) a retried 503 and even a round whose HTTP node failed after its retry leave the run succeeded
+    with no exception counted, the failed round's code node never run."""
+    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults5"}
+    assert {name for name, status in statuses.items() if status != "succeeded"} == {"rice_clean_5", "recipe_clean_4"}
+    assert all(streamed("faults5", name).exceptions_count == 1 for name in ("rice_clean_5", "recipe_clean_4"))
+    lost = streamed("faults5", "ferry_round_lost")
+    assert lost.exceptions_count == 0
+    assert [node.status for node in lost.nodes if node.title == "Διαθεσιμότητα"].count("failed") == 1
+    assert _nodes(lost)[("code", "Θέσεις")] == 3
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
+LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
 
 
 @pytest.mark.parametrize(
@@ -167,6 +185,15 @@ SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request"
         ("faults4", "fleet_clean_1", TELEMATICS, 6),
         ("faults4", "fleet_clean_6", TELEMATICS, 0),
         ("faults4", "fleet_flood", TELEMATICS, 28),
+        ("faults5", "rental_clean_2", LISTINGS, 1),
+        ("faults5", "rental_clean_3", LISTINGS, 3),
+        ("faults5", "rental_clean_5", LISTINGS, 2),
+        ("faults5", "rental_cursor_stuck", LISTINGS, 6),
+        ("faults5", "rental_flip", LISTINGS, 6),
+        ("faults5", "ferry_clean_1", SEATS, 4),
+        ("faults5", "ferry_clean_5", SEATS, 0),
+        ("faults5", "ferry_envelope", SEATS, 0),
+        ("faults5", "ferry_flood", SEATS, 29),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
