@@ -189,6 +189,29 @@ _HOLDING = re.compile(
     r"|尽快(?:回复|联系)|与您联系|联系您|已转交|已收到您的|折り返し|ご連絡(?:いた|致)します|연락드리겠습니다"
     r"|سنتواصل معك|سيتواصل معك"
 )
+# The register of an advert: a discount, a call to buy, a limited-time or free-delivery offer, in the languages of
+# `_DECLINE` and Chinese, Japanese, Korean, Thai, Arabic, Russian, Turkish. Words that also name a quote or a reduced
+# ticket ("Angebot", "割引チケット") are left out: only what an advert says and an answer to a question does not.
+_OFFER_PHRASES = (
+    "order now", "shop now", "check out our", "limited time", "limited-time", "this week only", "today only",
+    "only today", "while stocks last", "free delivery", "free shipping", "free gift", "free bottle", "discounted",
+    "jetzt kaufen", "jetzt bestellen", "nur heute", "nur diese woche", "versandkostenfrei", "gratis versand",
+    "compra ya", "cómpralo", "solo hoy", "envío gratis", "no te lo pierdas", "achetez", "seulement aujourd'hui",
+    "livraison gratuite", "livraison offerte", "ne manquez pas", "acquista ora", "solo oggi", "spedizione gratuita",
+    "compre já", "só hoje", "frete grátis", "bestel nu", "alleen vandaag", "gratis verzending", "kup teraz",
+    "tylko dziś", "darmowa dostawa", "hemen al", "sadece bugün", "ücretsiz kargo", "только сегодня",
+    "бесплатная доставка", "купите сейчас", "شحن مجاني", "اشتر الآن", "لفترة محدودة",
+)  # fmt: skip
+# Offers in scripts written without spaces or in short words (Chinese, Japanese, Korean, Thai), matched anywhere.
+_UNSPACED_OFFER = re.compile(
+    r"限时|促销|[一二三四五六七八九]折|包邮|免运费|立即购买|现已上线|送料無料|期間限定|今なら|今すぐ購入|定期便|"
+    r"무료 배송|지금 구매|오늘만|ส่งฟรี|ซื้อเลย"
+)
+_ADVERT = re.compile(
+    r"(?i)\d+\s?%\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|di sconto|korting|zniżki|indirim|"
+    r"скидк|オフ|割引|할인|ส่วนลด|خصم)"
+    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|{_UNSPACED_OFFER.pattern}"
+)
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
 _ROUTERS = frozenset({"question-classifier", "parameter-extractor"})
@@ -221,6 +244,19 @@ def _stems(text: str) -> set[str]:
     else:
         words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
     return {w[:5] for w in words if w not in _STOP}
+
+
+# The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
+# advert, and the slow search for one is skipped (most answers).
+_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES))
+
+
+def _offer(answer: str, stems: set[str]) -> str | None:
+    """What an answer says in an advert's register (`_ADVERT`), if it does; `stems` are the answer's."""
+    if "%" in answer or not stems.isdisjoint(_OFFER_STEMS) or (not answer.isascii() and _UNSPACED_OFFER.search(answer)):
+        found = _ADVERT.search(answer)
+        return found.group() if found else None
+    return None
 
 
 def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
@@ -669,6 +705,31 @@ def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deq
     return f"{rule}, where {habit}" if rule else None
 
 
+def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[_Run], cfg: Config) -> str | None:
+    """The rule by which an answer is an advert instead of the task, if one does: it speaks an offer's register
+    (`_ADVERT`: "30 % off this week, order now") that neither the query nor what the run retrieved, its tools
+    returned or its LLMs were sent speaks (a question about an offer, a prompt asking for ad copy, a discount in a
+    fetched catalog leave it alone), a third of its terms at most come from those, and a quarter at most of the app's
+    last answers (`min_anchored_history` at least) spoke it: an app writing ads has that habit."""
+    offer = _offer(answer, stems)
+    if offer is None:
+        return None
+    given = [query, *_sources(trace), *_prompts(trace)]
+    if any(_ADVERT.search(text) for text in given):
+        return None
+    said = _terms(answer)
+    if len(said & _said(given)) * 3 > len(said):
+        return None
+    past = _earlier(runs)[-_ANCHORED_RUNS:]
+    adverts = sum(bool(_ADVERT.search(earlier)) for _, earlier, _ in past)
+    if len(past) < cfg.min_anchored_history or adverts * 4 > len(past):
+        return None
+    return (
+        f"the answer advertises ({offer!r}), which neither the query nor what the run was given does, where "
+        f"{adverts} of the app's last {len(past)} answers did"
+    )
+
+
 def _judged(
     trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[_Run], cfg: Config
 ) -> tuple[str | None, bool | None]:
@@ -681,6 +742,8 @@ def _judged(
     # The answer's words first: most answers share one with their query, and their other terms are then not read.
     stems = _stems(answer)
     shared = asked & stems or asked & _terms(answer)
+    if rule := _advert(trace, query, answer, stems, runs, cfg):
+        return rule, bool(shared)
     if shared:
         # Few of a long answer's words in the query (a tenth at most): it may name the query's subject and
         # nothing else ("Barcelona has great tapas bars" to a question on a jacket, from a forecast).

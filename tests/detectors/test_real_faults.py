@@ -132,6 +132,10 @@ _DEFAULT3 = {
     ("translate_stuck", "dify_iteration_escape"),
     ("translate_stuck", "loop"),
     ("triage_other_model", "cost"),
+    # session 21: adverts instead of the task (a vitamin-gummies discount for a slot question, a discount advert for a
+    # translation), speaking an offer nothing the run was given speaks, in apps whose answers never did
+    ("clinic_off_topic", "task_derailment"),
+    ("translate_off_task", "task_derailment"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")

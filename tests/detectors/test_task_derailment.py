@@ -61,12 +61,12 @@ def test_an_answer_sharing_nothing_with_its_query_where_the_app_s_answers_always
     for note, line in _NOTES:
         assert _detect(processor, _summary("notes", note, line)) == []
     note = "Customer reports the toaster crumb tray is stuck and will not slide out."
-    advert = "Claim your exclusive voucher today: free shipping on everything"
-    (finding,) = _detect(processor, _summary("notes", note, advert))
-    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its 7")
-    assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == advert
+    other = "Our harbour ferry tours leave every evening from pier seven"
+    (finding,) = _detect(processor, _summary("notes", note, other))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its 8")
+    assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == other
     # The same answer in an app with no habit yet (fewer than `min_anchored_history` answers known) is not judged.
-    assert _detect(_processor(), _summary("fresh", note, advert)) == []
+    assert _detect(_processor(), _summary("fresh", note, other)) == []
     # Nor is an answer of four terms or fewer: too few to tell its subject by.
     processor = _processor()
     for earlier, line in _NOTES:
@@ -81,7 +81,9 @@ def test_no_habit_where_the_app_s_right_answers_need_not_name_their_question() -
     for note, _ in _NOTES:
         assert _detect(processor, _summary("desk", note, "We have logged your request for the team today")) == []
     note = "Customer reports the toaster crumb tray is stuck and will not slide out."
-    assert _detect(processor, _summary("desk", note, "Claim your exclusive voucher today: free shipping")) == []
+    assert (
+        _detect(processor, _summary("desk", note, "Our harbour ferry tours leave every evening from pier seven")) == []
+    )
 
 
 def test_the_habit_leaves_an_answer_grounded_in_the_run_or_in_the_language_asked_for() -> None:
@@ -199,3 +201,24 @@ def test_an_answer_written_from_another_retrieved_page_than_the_one_asked_about(
     assert finding.evidence["rule"].startswith("the answer shares 7 terms with a source sharing none with the query")
     # Without the app's habit (a new app), neither is judged by the page it was written from.
     assert _detect(_processor(), _desk(question, off)) == []
+
+
+def test_an_advert_instead_of_the_task_where_neither_the_run_nor_the_app_s_answers_speak_of_offers() -> None:
+    """A discount and a call to buy that nothing the run was given holds: the answer advertises instead of doing the
+    task, whatever words of the query it keeps (`ZenMat`), in any language."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "The ZenMat yoga mat arrived torn at one corner, the customer wants a replacement."
+    advert = "¡Compra ya la esterilla ZenMat con un 50 % de descuento, solo hoy en nuestra tienda online!"
+    (finding,) = _detect(processor, _summary("notes", note, advert))
+    assert finding.evidence["rule"].startswith("the answer advertises ('Compra ya')")
+    assert "0 of the app's last 6 answers did" in finding.evidence["rule"]
+    # Asked about an offer, the answer may speak of one.
+    asked = f"{note} Is the 50 % off offer still on, can I buy now?"
+    assert _detect(processor, _summary("notes", asked, advert)) == []
+    # An app that writes ads (a quarter of its last answers or more) has the habit.
+    processor = _processor()
+    for n, (earlier, line) in enumerate(_NOTES):
+        _detect(processor, _summary("ads", earlier, "Order now: free delivery on every blender" if n % 2 else line))
+    assert _detect(processor, _summary("ads", note, advert)) == []
