@@ -145,7 +145,7 @@ _DECLINE = re.compile(
     r"nie (?:udało się|mogę|otrzymałem)|brak danych|przepraszam)(?!\w)"
     r"|抱歉|对不起|無法|无法|未能|没有收到|不清楚|申し訳|すみません|できません|わかりません|できませんでした"
     r"|죄송|할 수 없|못했|없습니다|عذر[\u064b-\u0652]*ا"  # noqa: RUF001  (Arabic: "sorry", with or without its marks)
-    r"|لا يمكن|لم أتمكن|لا توجد بيانات|لا تتوفر"
+    r"|لا يمكن|لم أتمكن|لا (?:توجد|يوجد)|ليس لدي|لا تتوفر"  # "there is none", "we have no"
     # "Sorry" and "unfortunately" in the other languages of DETECTORS.md: Turkish, Russian, Ukrainian, Greek, Czech,
     # Hebrew, Hindi, Thai, Vietnamese, Indonesian, Swahili (and Swedish).
     r"|(?i:\b(?:üzgünüm|maalesef|kusura bakma|bohužel|omlouváme|omlouvám|xin lỗi|rất tiếc|maaf|mohon maaf|samahani|"
@@ -172,10 +172,12 @@ _DECLINE = re.compile(
 )
 # A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
 # catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
-# real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults). In the languages
-# of `_DECLINE`, plus Turkish, Russian and Ukrainian.
+# real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults), unless the run
+# retrieved a document on the query (`_fetched_for`): then it ignored the answer at hand. In the languages of
+# `_DECLINE`, plus Turkish, Russian and Ukrainian.
 _HOLDING = re.compile(
     r"(?i)\b(?:get back to you|be in touch|(?:will|shall|'ll) (?:contact|reach out to|call|email|e-mail) you|"
+    r"(?:will|shall|'ll) (?:reply|respond|answer you|write back)|"
     r"(?:has|have) been (?:forwarded|passed on|escalated)|(?:we|I) (?:have|'ve) (?:received|passed on|forwarded)|"
     r"melden uns|meldet sich|melden sich|weitergeleitet|in Verbindung setzen|"
     r"nos pondremos en contacto|(?:te|le|lo|la) contactaremos|hemos recibido|"
@@ -185,9 +187,14 @@ _HOLDING = re.compile(
     r"nemen (?:zo snel mogelijk )?contact|komen (?:hier )?(?:bij u|bij je) terug|doorgestuurd|"
     r"skontaktujemy się|odezwiemy się|przekazaliśmy|"
     r"size dönüş|sizinle iletişime geçeceğiz|"
-    r"свяжемся с вами|ответим вам|зв['\u2019]яжемося з вами)(?!\w)"  # noqa: RUF001 (Cyrillic)
+    r"свяжемся с вами|ответим вам|зв['\u2019]яжемося з вами|"  # noqa: RUF001 (Cyrillic)
+    # "will reply to you"
+    r"(?:antworten|antwortet) (?:Ihnen|dir)|(?:te|le|les) responder(?:á|emos|án)|vous répondr(?:a|ons|ont)|"
+    r"(?:lhe|te) responder(?:á|emos|ão)|(?:ti|le|vi) risponder(?:à|emo|anno)|(?:antwoorden|antwoordt) (?:u|je)|"
+    r"odpowiemy|yan\u0131t verece\u011fiz|cevap verece\u011fiz|ответим|ответит вам)(?!\w)"
     r"|尽快(?:回复|联系)|与您联系|联系您|已转交|已收到您的|折り返し|ご連絡(?:いた|致)します|연락드리겠습니다"
-    r"|سنتواصل معك|سيتواصل معك"
+    r"|回复您|答复您|ご返信(?:いた|致)します|返信いたします|답변(?:을 )?드리겠습니다|회신드리겠습니다"
+    r"|سنتواصل معك|سيتواصل معك|سنرد عليك|سيرد عليك"
 )
 # The register of an advert: a discount, a call to buy, a limited-time or free-delivery offer, in the languages of
 # `_DECLINE` and Chinese, Japanese, Korean, Thai, Arabic, Russian, Turkish. Words that also name a quote or a reduced
@@ -781,6 +788,13 @@ def _judged(
     return (f"{rule}, where {habit}" if rule else None), False
 
 
+def _fetched_for(trace: Trace, query: str) -> bool:
+    """Whether the run retrieved a document on the query (sharing a term of it): its answer was at
+    hand, and a holding reply ignored it."""
+    asked = _terms(query)
+    return any(asked & _terms(content) for _, _, content in trace.documents)
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -799,7 +813,7 @@ def create(cfg: Config) -> object:
         with _PAST.lock:
             runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
         # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
-        if rule and not _DECLINE.search(answer) and not _HOLDING.search(answer):
+        if rule and not _DECLINE.search(answer) and not (_HOLDING.search(answer) and not _fetched_for(trace, query)):
             yield Finding(
                 KEY,
                 "medium",

@@ -7,6 +7,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, registry
+from detectors.task_derailment import _DECLINE
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -222,3 +223,22 @@ def test_an_advert_instead_of_the_task_where_neither_the_run_nor_the_app_s_answe
     for n, (earlier, line) in enumerate(_NOTES):
         _detect(processor, _summary("ads", earlier, "Order now: free delivery on every blender" if n % 2 else line))
     assert _detect(processor, _summary("ads", note, advert)) == []
+
+
+def test_a_holding_reply_is_on_the_task_unless_the_run_retrieved_a_document_on_the_query() -> None:
+    """A catch-all desk's "we will reply" defers a question it has nothing for; a run that retrieved the page on the
+    question (the reading room's hours) and answers "we will get back to you" ignored what it fetched."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    assert _detect(processor, _summary("notes", note, "Thank you! Our staff will reply within two working days.")) == []
+    holding = "Thanks! Our staff will get back to you within two working days."
+    (finding,) = _detect(_desk_with_habit(), _desk("When does the reading room open on Saturday?", holding))
+    assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
+def test_there_is_none_declines_in_arabic() -> None:
+    """ "We have no filings in your name yet": a run that found nothing says so, and another detector judges why."""
+    assert _DECLINE.search("لا توجد لدينا إقرارات مقدمة باسمك حتى الآن.")
+    assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
