@@ -737,6 +737,14 @@ def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[
     )
 
 
+def _quoted_from_asked(sources: list[str], asked: set[str], answer: str) -> bool:
+    """Whether every term of the answer is in one source sharing two terms at least with the query: the answer reads
+    the passage fetched for the question (the tuition line of the page on tuition and scholarships, to a scholarship
+    question), however like the app's answers to other questions it is; what it leaves out is not another task."""
+    said = _terms(answer)
+    return any(len(asked & terms) >= 2 and said <= terms for terms in map(_terms, sources))
+
+
 def _judged(
     trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[_Run], cfg: Config
 ) -> tuple[str | None, bool | None]:
@@ -780,7 +788,8 @@ def _judged(
         return rule, False
     past = _earlier(runs)
     if len(past) >= cfg.min_history and (
-        rule := _answers_another_question(past, query, answer, cfg) or _other_language(past, query, answer, cfg)
+        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, cfg))
+        or _other_language(past, query, answer, cfg)
     ):
         return rule, False
     habit = _habit(past, cfg)

@@ -242,3 +242,21 @@ def test_there_is_none_declines_in_arabic() -> None:
     """ "We have no filings in your name yet": a run that found nothing says so, and another detector judges why."""
     assert _DECLINE.search("لا توجد لدينا إقرارات مقدمة باسمك حتى الآن.")
     assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
+
+
+def test_another_question_s_answer_unless_quoted_from_the_page_fetched_for_this_one() -> None:
+    """The app's settled answer to another question is off this one, unless every word of it is in a page retrieved
+    for this question (the price line of the printing-and-scanning page, to a scanner question): that answer reads
+    the right page, if not its right line."""
+    processor = _processor()
+    asked = [
+        ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
+        ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
+        ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
+    ]
+    for n in range(24):
+        question, answer = asked[n % 3]
+        assert _detect(processor, _desk(question, answer)) == [], answer
+    (finding,) = _detect(processor, _desk(*asked[0][:1], asked[2][1]))
+    assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
+    assert _detect(processor, _desk(*asked[1][:1], asked[0][1])) == []
