@@ -279,6 +279,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 # Scripts whose words are read by their character pairs: those written without spaces (Chinese, Japanese, Thai, Lao,
 # Myanmar, Khmer) and Korean, whose words carry their particles (`수요일엔`, `수요일은`: one day, two words).
 _PAIRED_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+_HIRAGANA_PAIR = re.compile(r"[\u3040-\u309f]{2}")
 _NUMBER = re.compile(r"\d{2,}")
 # GPS, USB, EUR: too short for a content word, as telling. `\b[A-Z]{2,6}\b`, written to start with the capital:
 # a pattern that opens with a word boundary is tried at every character, 2.5x slower.
@@ -751,7 +752,9 @@ def _judged(
     """The rule by which the answer is off its query, if one does, and whether it shares a term with the query
     (None for a query of one term): the run's own texts first, then the app's past runs (those only for an answer
     sharing no term with its query, or in another script than it)."""
-    asked = _terms(query)
+    # Two hiragana of the query are mostly a Japanese ending or particle (`です`, `まで`), which any answer shares: the
+    # query's subject is in its kanji and katakana. (What the run was given keeps them: `ごみ`, a route's name.)
+    asked = {term for term in _terms(query) if not _HIRAGANA_PAIR.fullmatch(term)}
     if len(asked) < 2:
         return None, None
     # The answer's words first: most answers share one with their query, and their other terms are then not read.

@@ -260,3 +260,23 @@ def test_another_question_s_answer_unless_quoted_from_the_page_fetched_for_this_
     (finding,) = _detect(processor, _desk(*asked[0][:1], asked[2][1]))
     assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
     assert _detect(processor, _desk(*asked[1][:1], asked[0][1])) == []
+
+
+def test_a_japanese_answer_sharing_only_endings_with_its_query_shares_no_term() -> None:
+    """`できます` and `ですか` end a Japanese question and its answers alike: two hiragana of the query name no
+    subject."""
+    processor = _processor()
+    notes = [
+        ("ブレンダーの蓋が二週間で割れました。", "ブレンダーの蓋の割れ、二週間使用後"),
+        ("スタンディングデスクの配送先を変更したいです。", "スタンディングデスクの配送先変更の依頼"),
+        ("エスプレッソマシンの底から水が漏れます。", "エスプレッソマシン底部からの水漏れ"),
+        ("掃除機のフィルターは水洗いできますか?", "掃除機フィルターの水洗いについて"),
+        ("電気ケトルが沸騰前に止まります。", "電気ケトルが沸騰前に停止する件"),
+        ("キッチンスケールの色違いが届きました。", "キッチンスケール色違いの交換依頼"),
+    ]
+    for note, line in notes:
+        assert _detect(processor, _summary("ja-notes", note, line)) == [], line
+    note = "トースターのパンくずトレイが抜けません。交換できますか?"
+    other = "来週の土曜日に市民公園で花火大会を開催します。雨天の場合は日曜日に延期できます。"
+    (finding,) = _detect(processor, _summary("ja-notes", note, other))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query")
