@@ -145,7 +145,7 @@ _DECLINE = re.compile(
     r"nie (?:udało się|mogę|otrzymałem)|brak danych|przepraszam)(?!\w)"
     r"|抱歉|对不起|無法|无法|未能|没有收到|不清楚|申し訳|すみません|できません|わかりません|できませんでした"
     r"|죄송|할 수 없|못했|없습니다|عذر[\u064b-\u0652]*ا"  # noqa: RUF001  (Arabic: "sorry", with or without its marks)
-    r"|لا يمكن|لم أتمكن|لا توجد بيانات|لا تتوفر"
+    r"|لا يمكن|لم أتمكن|لا (?:توجد|يوجد)|ليس لدي|لا تتوفر"  # "there is none", "we have no"
     # "Sorry" and "unfortunately" in the other languages of DETECTORS.md: Turkish, Russian, Ukrainian, Greek, Czech,
     # Hebrew, Hindi, Thai, Vietnamese, Indonesian, Swahili (and Swedish).
     r"|(?i:\b(?:üzgünüm|maalesef|kusura bakma|bohužel|omlouváme|omlouvám|xin lỗi|rất tiếc|maaf|mohon maaf|samahani|"
@@ -172,10 +172,12 @@ _DECLINE = re.compile(
 )
 # A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
 # catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
-# real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults). In the languages
-# of `_DECLINE`, plus Turkish, Russian and Ukrainian.
+# real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults), unless the run
+# retrieved a document on the query (`_fetched_for`): then it ignored the answer at hand. In the languages of
+# `_DECLINE`, plus Turkish, Russian and Ukrainian.
 _HOLDING = re.compile(
     r"(?i)\b(?:get back to you|be in touch|(?:will|shall|'ll) (?:contact|reach out to|call|email|e-mail) you|"
+    r"(?:will|shall|'ll) (?:reply|respond|answer you|write back)|"
     r"(?:has|have) been (?:forwarded|passed on|escalated)|(?:we|I) (?:have|'ve) (?:received|passed on|forwarded)|"
     r"melden uns|meldet sich|melden sich|weitergeleitet|in Verbindung setzen|"
     r"nos pondremos en contacto|(?:te|le|lo|la) contactaremos|hemos recibido|"
@@ -185,9 +187,37 @@ _HOLDING = re.compile(
     r"nemen (?:zo snel mogelijk )?contact|komen (?:hier )?(?:bij u|bij je) terug|doorgestuurd|"
     r"skontaktujemy się|odezwiemy się|przekazaliśmy|"
     r"size dönüş|sizinle iletişime geçeceğiz|"
-    r"свяжемся с вами|ответим вам|зв['\u2019]яжемося з вами)(?!\w)"  # noqa: RUF001 (Cyrillic)
+    r"свяжемся с вами|ответим вам|зв['\u2019]яжемося з вами|"  # noqa: RUF001 (Cyrillic)
+    # "will reply to you"
+    r"(?:antworten|antwortet) (?:Ihnen|dir)|(?:te|le|les) responder(?:á|emos|án)|vous répondr(?:a|ons|ont)|"
+    r"(?:lhe|te) responder(?:á|emos|ão)|(?:ti|le|vi) risponder(?:à|emo|anno)|(?:antwoorden|antwoordt) (?:u|je)|"
+    r"odpowiemy|yan\u0131t verece\u011fiz|cevap verece\u011fiz|ответим|ответит вам)(?!\w)"
     r"|尽快(?:回复|联系)|与您联系|联系您|已转交|已收到您的|折り返し|ご連絡(?:いた|致)します|연락드리겠습니다"
-    r"|سنتواصل معك|سيتواصل معك"
+    r"|回复您|答复您|ご返信(?:いた|致)します|返信いたします|답변(?:을 )?드리겠습니다|회신드리겠습니다"
+    r"|سنتواصل معك|سيتواصل معك|سنرد عليك|سيرد عليك"
+)
+# The register of an advert: a discount, a call to buy, a limited-time or free-delivery offer, in the languages of
+# `_DECLINE` and Chinese, Japanese, Korean, Thai, Arabic, Russian, Turkish. Words that also name a quote or a reduced
+# ticket ("Angebot", "割引チケット") are left out: only what an advert says and an answer to a question does not.
+_OFFER_PHRASES = (
+    "order now", "shop now", "check out our", "limited time", "limited-time", "this week only", "today only",
+    "only today", "while stocks last", "free delivery", "free shipping", "free gift", "free bottle", "discounted",
+    "jetzt kaufen", "jetzt bestellen", "nur heute", "nur diese woche", "versandkostenfrei", "gratis versand",
+    "compra ya", "cómpralo", "solo hoy", "envío gratis", "no te lo pierdas", "achetez", "seulement aujourd'hui",
+    "livraison gratuite", "livraison offerte", "ne manquez pas", "acquista ora", "solo oggi", "spedizione gratuita",
+    "compre já", "só hoje", "frete grátis", "bestel nu", "alleen vandaag", "gratis verzending", "kup teraz",
+    "tylko dziś", "darmowa dostawa", "hemen al", "sadece bugün", "ücretsiz kargo", "только сегодня",
+    "бесплатная доставка", "купите сейчас", "شحن مجاني", "اشتر الآن", "لفترة محدودة",
+)  # fmt: skip
+# Offers in scripts written without spaces or in short words (Chinese, Japanese, Korean, Thai), matched anywhere.
+_UNSPACED_OFFER = re.compile(
+    r"限时|促销|[一二三四五六七八九]折|包邮|免运费|立即购买|现已上线|送料無料|期間限定|今なら|今すぐ購入|定期便|"
+    r"무료 배송|지금 구매|오늘만|ส่งฟรี|ซื้อเลย"
+)
+_ADVERT = re.compile(
+    r"(?i)\d+\s?%\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|di sconto|korting|zniżki|indirim|"
+    r"скидк|オフ|割引|할인|ส่วนลด|خصم)"
+    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|{_UNSPACED_OFFER.pattern}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -223,6 +253,19 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in words if w not in _STOP}
 
 
+# The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
+# advert, and the slow search for one is skipped (most answers).
+_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES))
+
+
+def _offer(answer: str, stems: set[str]) -> str | None:
+    """What an answer says in an advert's register (`_ADVERT`), if it does; `stems` are the answer's."""
+    if "%" in answer or not stems.isdisjoint(_OFFER_STEMS) or (not answer.isascii() and _UNSPACED_OFFER.search(answer)):
+        found = _ADVERT.search(answer)
+        return found.group() if found else None
+    return None
+
+
 def _first_text(value: Any, keys: tuple[str, ...]) -> str | None:
     if isinstance(value, dict):
         for key in keys:
@@ -236,6 +279,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
 # Scripts whose words are read by their character pairs: those written without spaces (Chinese, Japanese, Thai, Lao,
 # Myanmar, Khmer) and Korean, whose words carry their particles (`수요일엔`, `수요일은`: one day, two words).
 _PAIRED_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+_HIRAGANA_PAIR = re.compile(r"[\u3040-\u309f]{2}")
 _NUMBER = re.compile(r"\d{2,}")
 # GPS, USB, EUR: too short for a content word, as telling. `\b[A-Z]{2,6}\b`, written to start with the capital:
 # a pattern that opens with a word boundary is tried at every character, 2.5x slower.
@@ -669,18 +713,55 @@ def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deq
     return f"{rule}, where {habit}" if rule else None
 
 
+def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[_Run], cfg: Config) -> str | None:
+    """The rule by which an answer is an advert instead of the task, if one does: it speaks an offer's register
+    (`_ADVERT`: "30 % off this week, order now") that neither the query nor what the run retrieved, its tools
+    returned or its LLMs were sent speaks (a question about an offer, a prompt asking for ad copy, a discount in a
+    fetched catalog leave it alone), a third of its terms at most come from those, and a quarter at most of the app's
+    last answers (`min_anchored_history` at least) spoke it: an app writing ads has that habit."""
+    offer = _offer(answer, stems)
+    if offer is None:
+        return None
+    given = [query, *_sources(trace), *_prompts(trace)]
+    if any(_ADVERT.search(text) for text in given):
+        return None
+    said = _terms(answer)
+    if len(said & _said(given)) * 3 > len(said):
+        return None
+    past = _earlier(runs)[-_ANCHORED_RUNS:]
+    adverts = sum(bool(_ADVERT.search(earlier)) for _, earlier, _ in past)
+    if len(past) < cfg.min_anchored_history or adverts * 4 > len(past):
+        return None
+    return (
+        f"the answer advertises ({offer!r}), which neither the query nor what the run was given does, where "
+        f"{adverts} of the app's last {len(past)} answers did"
+    )
+
+
+def _quoted_from_asked(sources: list[str], asked: set[str], answer: str) -> bool:
+    """Whether every term of the answer is in one source sharing two terms at least with the query: the answer reads
+    the passage fetched for the question (the tuition line of the page on tuition and scholarships, to a scholarship
+    question), however like the app's answers to other questions it is; what it leaves out is not another task."""
+    said = _terms(answer)
+    return any(len(asked & terms) >= 2 and said <= terms for terms in map(_terms, sources))
+
+
 def _judged(
     trace: Trace, root: Any, query: str, answer: str, size: int, runs: deque[_Run], cfg: Config
 ) -> tuple[str | None, bool | None]:
     """The rule by which the answer is off its query, if one does, and whether it shares a term with the query
     (None for a query of one term): the run's own texts first, then the app's past runs (those only for an answer
     sharing no term with its query, or in another script than it)."""
-    asked = _terms(query)
+    # Two hiragana of the query are mostly a Japanese ending or particle (`です`, `まで`), which any answer shares: the
+    # query's subject is in its kanji and katakana. (What the run was given keeps them: `ごみ`, a route's name.)
+    asked = {term for term in _terms(query) if not _HIRAGANA_PAIR.fullmatch(term)}
     if len(asked) < 2:
         return None, None
     # The answer's words first: most answers share one with their query, and their other terms are then not read.
     stems = _stems(answer)
     shared = asked & stems or asked & _terms(answer)
+    if rule := _advert(trace, query, answer, stems, runs, cfg):
+        return rule, bool(shared)
     if shared:
         # Few of a long answer's words in the query (a tenth at most): it may name the query's subject and
         # nothing else ("Barcelona has great tapas bars" to a question on a jacket, from a forecast).
@@ -710,12 +791,20 @@ def _judged(
         return rule, False
     past = _earlier(runs)
     if len(past) >= cfg.min_history and (
-        rule := _answers_another_question(past, query, answer, cfg) or _other_language(past, query, answer, cfg)
+        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, cfg))
+        or _other_language(past, query, answer, cfg)
     ):
         return rule, False
     habit = _habit(past, cfg)
     rule = habit and _unanchored(trace, query, answer, sources)
     return (f"{rule}, where {habit}" if rule else None), False
+
+
+def _fetched_for(trace: Trace, query: str) -> bool:
+    """Whether the run retrieved a document on the query (sharing a term of it): its answer was at
+    hand, and a holding reply ignored it."""
+    asked = _terms(query)
+    return any(asked & _terms(content) for _, _, content in trace.documents)
 
 
 def create(cfg: Config) -> object:
@@ -736,7 +825,7 @@ def create(cfg: Config) -> object:
         with _PAST.lock:
             runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
         # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
-        if rule and not _DECLINE.search(answer) and not _HOLDING.search(answer):
+        if rule and not _DECLINE.search(answer) and not (_HOLDING.search(answer) and not _fetched_for(trace, query)):
             yield Finding(
                 KEY,
                 "medium",

@@ -147,6 +147,10 @@ _DEFAULT3 = {
     ("clinic_slots_renamed", "dify_tool_schema_mismatch"),
     ("purchase_price_in_cents", "dify_tool_schema_mismatch"),
     ("pricing_feed_flood", "dify_iteration_escape"),
+    # session 21: adverts instead of the task (a vitamin-gummies discount for a slot question, a discount advert for a
+    # translation), speaking an offer nothing the run was given speaks, in apps whose answers never did
+    ("clinic_off_topic", "task_derailment"),
+    ("translate_off_task", "task_derailment"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")

@@ -7,6 +7,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, registry
+from detectors.task_derailment import _DECLINE
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -61,12 +62,12 @@ def test_an_answer_sharing_nothing_with_its_query_where_the_app_s_answers_always
     for note, line in _NOTES:
         assert _detect(processor, _summary("notes", note, line)) == []
     note = "Customer reports the toaster crumb tray is stuck and will not slide out."
-    advert = "Claim your exclusive voucher today: free shipping on everything"
-    (finding,) = _detect(processor, _summary("notes", note, advert))
-    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its 7")
-    assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == advert
+    other = "Our harbour ferry tours leave every evening from pier seven"
+    (finding,) = _detect(processor, _summary("notes", note, other))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its 8")
+    assert "6 of the app's last 6 answers" in finding.evidence["rule"] and finding.evidence["answer"] == other
     # The same answer in an app with no habit yet (fewer than `min_anchored_history` answers known) is not judged.
-    assert _detect(_processor(), _summary("fresh", note, advert)) == []
+    assert _detect(_processor(), _summary("fresh", note, other)) == []
     # Nor is an answer of four terms or fewer: too few to tell its subject by.
     processor = _processor()
     for earlier, line in _NOTES:
@@ -81,7 +82,9 @@ def test_no_habit_where_the_app_s_right_answers_need_not_name_their_question() -
     for note, _ in _NOTES:
         assert _detect(processor, _summary("desk", note, "We have logged your request for the team today")) == []
     note = "Customer reports the toaster crumb tray is stuck and will not slide out."
-    assert _detect(processor, _summary("desk", note, "Claim your exclusive voucher today: free shipping")) == []
+    assert (
+        _detect(processor, _summary("desk", note, "Our harbour ferry tours leave every evening from pier seven")) == []
+    )
 
 
 def test_the_habit_leaves_an_answer_grounded_in_the_run_or_in_the_language_asked_for() -> None:
@@ -199,3 +202,81 @@ def test_an_answer_written_from_another_retrieved_page_than_the_one_asked_about(
     assert finding.evidence["rule"].startswith("the answer shares 7 terms with a source sharing none with the query")
     # Without the app's habit (a new app), neither is judged by the page it was written from.
     assert _detect(_processor(), _desk(question, off)) == []
+
+
+def test_an_advert_instead_of_the_task_where_neither_the_run_nor_the_app_s_answers_speak_of_offers() -> None:
+    """A discount and a call to buy that nothing the run was given holds: the answer advertises instead of doing the
+    task, whatever words of the query it keeps (`ZenMat`), in any language."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "The ZenMat yoga mat arrived torn at one corner, the customer wants a replacement."
+    advert = "¡Compra ya la esterilla ZenMat con un 50 % de descuento, solo hoy en nuestra tienda online!"
+    (finding,) = _detect(processor, _summary("notes", note, advert))
+    assert finding.evidence["rule"].startswith("the answer advertises ('Compra ya')")
+    assert "0 of the app's last 6 answers did" in finding.evidence["rule"]
+    # Asked about an offer, the answer may speak of one.
+    asked = f"{note} Is the 50 % off offer still on, can I buy now?"
+    assert _detect(processor, _summary("notes", asked, advert)) == []
+    # An app that writes ads (a quarter of its last answers or more) has the habit.
+    processor = _processor()
+    for n, (earlier, line) in enumerate(_NOTES):
+        _detect(processor, _summary("ads", earlier, "Order now: free delivery on every blender" if n % 2 else line))
+    assert _detect(processor, _summary("ads", note, advert)) == []
+
+
+def test_a_holding_reply_is_on_the_task_unless_the_run_retrieved_a_document_on_the_query() -> None:
+    """A catch-all desk's "we will reply" defers a question it has nothing for; a run that retrieved the page on the
+    question (the reading room's hours) and answers "we will get back to you" ignored what it fetched."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    assert _detect(processor, _summary("notes", note, "Thank you! Our staff will reply within two working days.")) == []
+    holding = "Thanks! Our staff will get back to you within two working days."
+    (finding,) = _detect(_desk_with_habit(), _desk("When does the reading room open on Saturday?", holding))
+    assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
+def test_there_is_none_declines_in_arabic() -> None:
+    """ "We have no filings in your name yet": a run that found nothing says so, and another detector judges why."""
+    assert _DECLINE.search("لا توجد لدينا إقرارات مقدمة باسمك حتى الآن.")
+    assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
+
+
+def test_another_question_s_answer_unless_quoted_from_the_page_fetched_for_this_one() -> None:
+    """The app's settled answer to another question is off this one, unless every word of it is in a page retrieved
+    for this question (the price line of the printing-and-scanning page, to a scanner question): that answer reads
+    the right page, if not its right line."""
+    processor = _processor()
+    asked = [
+        ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
+        ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
+        ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
+    ]
+    for n in range(24):
+        question, answer = asked[n % 3]
+        assert _detect(processor, _desk(question, answer)) == [], answer
+    (finding,) = _detect(processor, _desk(*asked[0][:1], asked[2][1]))
+    assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
+    assert _detect(processor, _desk(*asked[1][:1], asked[0][1])) == []
+
+
+def test_a_japanese_answer_sharing_only_endings_with_its_query_shares_no_term() -> None:
+    """`できます` and `ですか` end a Japanese question and its answers alike: two hiragana of the query name no
+    subject."""
+    processor = _processor()
+    notes = [
+        ("ブレンダーの蓋が二週間で割れました。", "ブレンダーの蓋の割れ、二週間使用後"),
+        ("スタンディングデスクの配送先を変更したいです。", "スタンディングデスクの配送先変更の依頼"),
+        ("エスプレッソマシンの底から水が漏れます。", "エスプレッソマシン底部からの水漏れ"),
+        ("掃除機のフィルターは水洗いできますか?", "掃除機フィルターの水洗いについて"),
+        ("電気ケトルが沸騰前に止まります。", "電気ケトルが沸騰前に停止する件"),
+        ("キッチンスケールの色違いが届きました。", "キッチンスケール色違いの交換依頼"),
+    ]
+    for note, line in notes:
+        assert _detect(processor, _summary("ja-notes", note, line)) == [], line
+    note = "トースターのパンくずトレイが抜けません。交換できますか?"
+    other = "来週の土曜日に市民公園で花火大会を開催します。雨天の場合は日曜日に延期できます。"
+    (finding,) = _detect(processor, _summary("ja-notes", note, other))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query")
