@@ -12,7 +12,7 @@ from bridge.processors.detectors import Config as DetectorsConfig
 from bridge.processors.detectors import DetectionProcessor
 from bridge.trace.spans import build_spans
 from detectors import registry
-from detectors.tool_schema_mismatch import SCHEMA_ERROR
+from detectors.tool_errors import SCHEMA_ERROR
 from tests.detectors.build import findings, llm, node, run_spans
 
 
