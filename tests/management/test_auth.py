@@ -84,5 +84,5 @@ def test_a_guessable_key_is_refused_by_position_not_value(key: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_config(text, "bridge.yaml")
     message = str(raised.value)
-    assert 'bridge.yaml:1: server.api_keys: Value error, "api_keys"[1] is too easy to guess' in message
+    assert 'bridge.yaml:1: server.api_keys: "api_keys"[1] is too easy to guess' in message
     assert key not in message.replace("api_keys", "")
