@@ -138,7 +138,9 @@ class ServerConfig(BaseModel):
     def _strong_keys(cls, value: list[ApiKeySpec | str]) -> list[ApiKeySpec | str]:
         # `${env:BRIDGE_API_KEY:-}` left unset expands to "": no key, rather than an empty key.
         keys = [key for key in value if key != ""]
-        for position, spec in enumerate(keys):
+        for position, spec in enumerate(value):  # the position in the file, empty items counted
+            if spec == "":
+                continue
             key = spec if isinstance(spec, str) else spec.key
             # The position, never the key: this message reaches logs and terminals.
             if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_KEY_DISTINCT_CHARACTERS:
