@@ -88,13 +88,13 @@ def test_a_guessable_key_is_refused_by_position_not_value(key: str) -> None:
     assert key not in message.replace("api_keys", "")
 
 
-SENDER_KEY = '''server:
+SENDER_KEY = """server:
   api_keys:
     - "${env:BRIDGE_API_KEY}"
     - {key: "${env:BRIDGE_WEBHOOK_KEY%s}", scopes: [ingest]}
 exporters: {console: }
 service: {pipelines: {traces: {exporters: [console]}}}
-'''
+"""
 
 
 def test_an_unset_variable_under_key_is_named_once_not_also_called_guessable() -> None:
