@@ -113,9 +113,9 @@ def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str])
     expanded = _ENV.sub(substitute, value)
     if missing:
         names = ", ".join(missing)
-        verb = "are" if len(missing) > 1 else "is"
+        verb, them = ("are", "them") if len(missing) > 1 else ("is", "it")
         doc.report(path, f"environment variable{'s' * (len(missing) > 1)} {names} {verb} not set"
-                   f" (use ${{env:{missing[0]}:-default}})")  # fmt: skip
+                   f": export {them}, or give {them} a default: ${{env:{missing[0]}:-default}}")  # fmt: skip
     return _text(expanded, path, doc)
 
 

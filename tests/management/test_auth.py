@@ -103,7 +103,7 @@ def test_an_unset_variable_under_key_is_named_once_not_also_called_guessable() -
         parse_config(SENDER_KEY % "", "bridge.yaml", {"BRIDGE_API_KEY": API_KEY})
     assert str(raised.value).splitlines() == [
         "bridge.yaml:4: server.api_keys.1.key: environment variable BRIDGE_WEBHOOK_KEY is not set"
-        " (use ${env:BRIDGE_WEBHOOK_KEY:-default})"
+        ": export it, or give it a default: ${env:BRIDGE_WEBHOOK_KEY:-default}"
     ]
 
 
