@@ -1,4 +1,5 @@
-"""The README's "Five minutes" block, pasted into a shell in order, as a new user would.
+"""The README's "Five minutes" block, pasted into a shell in order, as a new user would; and every file the
+README and the docs name is there to open.
 
 Three things are swapped, each for the sake of a test machine, never the order or the commands: the Jaeger
 container is a test OTLP receiver on 127.0.0.1 (`OTEL_EXPORTER_OTLP_ENDPOINT` points at it), `make install` is
@@ -8,6 +9,7 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import signal
@@ -83,3 +85,24 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+# A repository path in prose or a command: `examples/runs/*.sse`, `tests/http/test_live.py`, `config/examples/`.
+_REPO_PATH = re.compile(r"(?<![\w/.$-])((?:bridge|tests|docs|examples|config|bench|detectors|\.ci)/[\w./*-]*)")
+
+
+def _missing_paths(doc: Path) -> list[str]:
+    text = doc.read_text()
+    missing = []
+    for match in _REPO_PATH.finditer(text):
+        path = match.group(1).rstrip(".")
+        # Relative to the repository or to the doc; a module named without `bridge/` and `.py` (architecture.md).
+        candidates = (path, str(doc.parent.relative_to(ROOT) / path), f"bridge/{path}", f"bridge/{path}.py")
+        if not any(glob.glob(candidate, root_dir=ROOT) for candidate in candidates):
+            missing.append(f"{doc.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}: {path}")
+    return missing
+
+
+def test_every_file_the_readme_and_the_docs_name_exists() -> None:
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").rglob("*.md"))]
+    assert [missing for doc in docs for missing in _missing_paths(doc)] == []

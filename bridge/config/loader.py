@@ -45,7 +45,7 @@ class _Document:
                 loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 0
+            line = mark.line + 1 if mark is not None else 1
             problem = getattr(exc, "problem", None) or str(exc)
             raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
         if node is not None:
@@ -62,10 +62,12 @@ class _Document:
                 self._index(item, (*path, index))
 
     def _line(self, path: Path_) -> int:
+        """The line of `path`, else of its nearest parent in the file; a key missing at the top (or a top that is
+        no mapping) is line 1, as editors count."""
         probe = path
         while probe and probe not in self.lines:
             probe = probe[:-1]
-        return self.lines.get(probe, 0)
+        return self.lines.get(probe, 1)
 
     def _message(self, path: Path_, reason: str) -> str:
         where = ".".join(str(p) for p in path)
@@ -111,9 +113,9 @@ def _expand(value: Any, path: Path_, doc: _Document, environ: Mapping[str, str])
     expanded = _ENV.sub(substitute, value)
     if missing:
         names = ", ".join(missing)
-        verb = "are" if len(missing) > 1 else "is"
+        verb, them = ("are", "them") if len(missing) > 1 else ("is", "it")
         doc.report(path, f"environment variable{'s' * (len(missing) > 1)} {names} {verb} not set"
-                   f" (use ${{env:{missing[0]}:-default}})")  # fmt: skip
+                   f": export {them}, or give {them} a default: ${{env:{missing[0]}:-default}}")  # fmt: skip
     return _text(expanded, path, doc)
 
 
@@ -128,7 +130,12 @@ def _text(value: Any, path: Path_, doc: _Document) -> Any:
 def _report_validation(doc: _Document, path: Path_, model: type[BaseModel], exc: ValidationError) -> None:
     for error in exc.errors():
         loc = tuple(error["loc"])
-        reason = _unknown_key(model, loc) if error["type"] == "extra_forbidden" else error["msg"]
+        if error["type"] == "extra_forbidden":
+            reason = _unknown_key(model, loc)
+        elif error["type"] == "value_error":  # a validator's own words, without pydantic's "Value error, "
+            reason = str(error["ctx"]["error"])
+        else:
+            reason = error["msg"]
         doc.report((*path, *loc), reason)
 
 

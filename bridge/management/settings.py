@@ -136,10 +136,13 @@ class ServerConfig(BaseModel):
     @field_validator("api_keys")
     @classmethod
     def _strong_keys(cls, value: list[ApiKeySpec | str]) -> list[ApiKeySpec | str]:
-        # `${env:BRIDGE_API_KEY:-}` left unset expands to "": no key, rather than an empty key.
-        keys = [key for key in value if key != ""]
-        for position, spec in enumerate(keys):
+        # `${env:BRIDGE_API_KEY:-}` left unset expands to "", as a plain string or a `key:`: no key, rather
+        # than an empty key (and no second error beside the loader's for a variable without a default).
+        keys = [spec for spec in value if (spec if isinstance(spec, str) else spec.key) != ""]
+        for position, spec in enumerate(value):  # the position in the file, empty items counted
             key = spec if isinstance(spec, str) else spec.key
+            if key == "":
+                continue
             # The position, never the key: this message reaches logs and terminals.
             if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_KEY_DISTINCT_CHARACTERS:
                 raise ValueError(f'"api_keys"[{position}] is too easy to guess: use at least {MIN_KEY_LENGTH} '

@@ -122,10 +122,13 @@ server:
     with pytest.raises(ConfigError) as info:
         parse_config(text, "<test>", environ={})
     assert str(info.value).splitlines() == [
-        '<test>:3: service.assembly.idle_timeout: Value error, expected a duration like "250ms", "5s", "1m30s",'
+        '<test>:3: service.assembly.idle_timeout: expected a duration like "250ms", "5s", "1m30s",'
         " \"2h\" or a number of seconds, got 'soon'",
         "<test>:5: exporters.otlp.endpiont: unknown key; did you mean 'endpoint'?",
-        "<test>:6: exporters.otlp/b.headers.x: environment variable NOPE_B is not set (use ${env:NOPE_B:-default})",
-        "<test>:8: server.token_secret: environment variable NOPE_C is not set (use ${env:NOPE_C:-default})",
-        "<test>:9: server.api_keys.0: environment variable NOPE_D is not set (use ${env:NOPE_D:-default})",
+        "<test>:6: exporters.otlp/b.headers.x: environment variable NOPE_B is not set"
+        ": export it, or give it a default: ${env:NOPE_B:-default}",
+        "<test>:8: server.token_secret: environment variable NOPE_C is not set"
+        ": export it, or give it a default: ${env:NOPE_C:-default}",
+        "<test>:9: server.api_keys.0: environment variable NOPE_D is not set"
+        ": export it, or give it a default: ${env:NOPE_D:-default}",
     ]

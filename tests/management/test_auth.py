@@ -84,5 +84,29 @@ def test_a_guessable_key_is_refused_by_position_not_value(key: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_config(text, "bridge.yaml")
     message = str(raised.value)
-    assert 'bridge.yaml:1: server.api_keys: Value error, "api_keys"[1] is too easy to guess' in message
+    assert 'bridge.yaml:1: server.api_keys: "api_keys"[1] is too easy to guess' in message
     assert key not in message.replace("api_keys", "")
+
+
+SENDER_KEY = """server:
+  api_keys:
+    - "${env:BRIDGE_API_KEY}"
+    - {key: "${env:BRIDGE_WEBHOOK_KEY%s}", scopes: [ingest]}
+exporters: {console: }
+service: {pipelines: {traces: {exporters: [console]}}}
+"""
+
+
+def test_an_unset_variable_under_key_is_named_once_not_also_called_guessable() -> None:
+    # README's config: the webhook key's variable unset is one error, the variable's, on its own line.
+    with pytest.raises(ConfigError) as raised:
+        parse_config(SENDER_KEY % "", "bridge.yaml", {"BRIDGE_API_KEY": API_KEY})
+    assert str(raised.value).splitlines() == [
+        "bridge.yaml:4: server.api_keys.1.key: environment variable BRIDGE_WEBHOOK_KEY is not set"
+        ": export it, or give it a default: ${env:BRIDGE_WEBHOOK_KEY:-default}"
+    ]
+
+
+def test_a_key_left_empty_by_its_variable_default_is_no_key() -> None:
+    config = parse_config(SENDER_KEY % ":-", "bridge.yaml", {"BRIDGE_API_KEY": API_KEY})
+    assert config.server.key_scopes() == {API_KEY: frozenset({"ingest", "manage"})}
