@@ -27,7 +27,18 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id, user_query
+from detectors import (
+    QUERY_KEYS,
+    DetectorConfig,
+    Finding,
+    ProcessMemory,
+    Trace,
+    attr,
+    json_attr,
+    prompt_text,
+    span_id,
+    user_query,
+)
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
     MEASURES,
@@ -36,6 +47,7 @@ from detectors.numbers import (
     all_values,
     by_unit,
     claims,
+    clock_times,
     conversions,
     converted,
     counts,
@@ -66,6 +78,23 @@ _CODE = re.compile(
 _RECORD_CODE = re.compile(r"\b[A-Z]{1,4}-\d[\d-]*")
 # Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
+
+
+# The figures an app's knowledge holds beyond what one run retrieves: the numbers of the documents its earlier runs
+# retrieved, and of its earlier answers from documents or a context that stated none unsupported (a knowledge base
+# answered from turns up across runs: a fee one run retrieved, another states from a segment it did not). Per app, in
+# process memory (learned again after a restart), the newest `_FIGURES_KEPT` kept.
+_KNOWN: ProcessMemory[dict[str, None]] = ProcessMemory(dict, 1000)
+_FIGURES_KEPT = 5000
+
+
+def _learn(trace: Trace, figures: frozenset[str]) -> None:
+    known = _KNOWN.of(trace.baselines, trace.app)
+    if not figures <= known.keys():
+        with _KNOWN.lock:
+            known.update(dict.fromkeys(figures))
+            for figure in list(itertools.islice(known, max(len(known) - _FIGURES_KEPT, 0))):
+                del known[figure]
 
 
 class Config(DetectorConfig):
@@ -158,6 +187,18 @@ def _rounds(trace: Trace) -> str:
     """The round numbers of the run's loops and iterations ("round 11", "40 parcels tracked" are counts)."""
     rounds = [attr(container, "dify.container.rounds") for container in trace.of_type("loop", "iteration")]
     return ", ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
+
+
+def _limits(trace: Trace) -> str:
+    """The values the run's if-else nodes compared with ("total > 1000"): the app's own limits, which an answer
+    names ("over the 1000 EUR limit") though no prompt holds them."""
+    limits = []
+    for node in trace.of_type("if-else"):
+        inputs = json_attr(node, "input.value")
+        conditions = inputs.get("conditions") if isinstance(inputs, dict) else None
+        if isinstance(conditions, list):
+            limits += [str(c.get("expected_value")) for c in conditions if isinstance(c, dict)]
+    return ", ".join(limits)
 
 
 def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
@@ -286,6 +327,22 @@ def _shifted(answer: str, unsupported: set[str], sources: list[str], durations: 
     return shifted
 
 
+def _clock_moved(answer: str, unsupported: set[str], sources: list[str], durations: set[float]) -> set[str]:
+    """The numbers of `unsupported` in a time of day the answer writes that is a source's time of day moved by
+    one of `durations` (days): a booking "at 16:00 for 1.5 hours" ends at 17:30."""
+    written = [(minute, tokens) for minute, tokens in clock_times(answer) if not unsupported.isdisjoint(tokens)]
+    if not written:
+        return set()
+    known = {minute for source in sources for minute, _ in clock_times(source)}
+    steps = {round(d * 1440) for d in durations if 0 < d < 1}
+    return {
+        token
+        for minute, tokens in written
+        if any(min(gap := abs(minute - other), 1440 - gap) in steps for other in known)
+        for token in tokens
+    }
+
+
 def _converted(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
     """The numbers of `unsupported` written with a unit of length, weight or volume that are a source's value in
     the unit they convert from ("57 km" and "maili 35", "about 35 miles"), to the precision they are written."""
@@ -377,6 +434,7 @@ def _unsupported(
         unsupported = {n for n in unsupported if not _gives(results, n)}
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
         unsupported -= _shifted(answer, unsupported, sources, durations)
+        unsupported -= _clock_moved(answer, unsupported, sources, durations)
         unsupported -= _converted(answer, unsupported, sources)
         unsupported -= _restated(unsupported, claims)
     stated = {d for d in stated if float(d) not in values}
@@ -427,13 +485,17 @@ def create(cfg: Config) -> object:
         # LLMs are taken in start order, so what each had before it grows by one pass over the data.
         data: list[tuple[int, str]] | None = None
         outputs: list[str] = []  # the data before the LLM at hand
-        written: set[str] = set()  # the numbers of `outputs` and of the round numbers, as written
-        rounds = ""
+        written: set[str] = set()  # the numbers of `outputs` and of `workflow`, as written
+        workflow = ""  # what the workflow itself counts and compares: its round numbers, its if-else limits
+        known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
+        told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not (grounded or cfg.data_fed):
                 continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if grounded:
+                told.append(answer)  # taken back below if it states a figure unsupported
             if _CODE.match(answer):
                 continue
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
@@ -452,8 +514,8 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, rounds = _data(trace), _rounds(trace)
-                written.update(plain(rounds))
+                data, workflow = _data(trace), f"{_rounds(trace)}\n{_limits(trace)}"
+                written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
                 written.update(plain(outputs[-1]))
@@ -467,14 +529,17 @@ def create(cfg: Config) -> object:
             stated -= in_prompt
             if not (unsupported or counted or stated):
                 continue
-            sources = [documents, inputs, prompt, *outputs, rounds]
+            sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
+            unsupported = {n for n in unsupported if known.keys().isdisjoint(readings(n))}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
             if not (grounded or _fed(trace, prompt, outputs)):
                 continue
+            if grounded:
+                told.pop()
             listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
             rule = " and ".join(
                 [
@@ -498,5 +563,7 @@ def create(cfg: Config) -> object:
                  "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
                 span_id(span),
             )  # fmt: skip
+        if documents or told:
+            _learn(trace, plain(documents).union(*(plain(claims(answer)) for answer in told)))
 
     return detect

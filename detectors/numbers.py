@@ -496,6 +496,16 @@ def _clock_values(text: str) -> Iterator[float]:
         yield float(value)
 
 
+def clock_times(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Each time of day `text` writes with its minutes ("17:30", "9.15 am", "21h30"), in minutes after midnight,
+    with its numbers as written."""
+    for match in _CLOCK_TIME.finditer(text):
+        hour, minutes, half = match.groups()
+        if minutes:
+            value = int(hour) % 12 + 12 * (half[0].lower() == "p") if half else int(hour)
+            yield 60 * value + int(minutes), (hour, minutes)
+
+
 def claims(answer: str) -> str:
     """`answer` with what names rather than states blanked out: links and e-mail addresses ("?u=FN-800793"),
     phone numbers ("018-44 21 00", "+90 5478950413") and masked numbers ("XXXX-XXXX-4788"), and the clock round
