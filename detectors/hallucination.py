@@ -82,13 +82,19 @@ _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-tr
 
 # The figures an app's knowledge holds beyond what one run retrieves: the numbers of the documents its earlier runs
 # retrieved, and of its earlier answers from documents or a context that stated none unsupported (a knowledge base
-# answered from turns up across runs: a fee one run retrieved, another states from a segment it did not). Per app, in
-# process memory (learned again after a restart), the newest `_FIGURES_KEPT` kept.
+# answered from turns up across runs: a fee one run retrieved, another states from a segment it did not), each with
+# what it counts (`_figures`: a knowledge base's 25 m pool and 25 EUR return support no 25 kg). Per app, in process
+# memory (learned again after a restart), the newest `_FIGURES_KEPT` kept.
 _KNOWN: ProcessMemory[dict[str, None]] = ProcessMemory(dict, 1000)
 _FIGURES_KEPT = 5000
 
 
-def _learn(trace: Trace, figures: frozenset[str]) -> None:
+def _figures(text: str) -> set[str]:
+    """Every reading of every number in `text` with what it counts ("90|money", "6|month")."""
+    return {f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token)}
+
+
+def _learn(trace: Trace, figures: set[str]) -> None:
     known = _KNOWN.of(trace.baselines, trace.app)
     if not figures <= known.keys():
         with _KNOWN.lock:
@@ -532,7 +538,9 @@ def create(cfg: Config) -> object:
             sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
-            unsupported = {n for n in unsupported if known.keys().isdisjoint(readings(n))}
+            if unsupported and known:
+                units = dict(measured(stating))
+                unsupported = {n for n in unsupported if not any(f"{r}|{units.get(n)}" in known for r in readings(n))}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -564,6 +572,6 @@ def create(cfg: Config) -> object:
                 span_id(span),
             )  # fmt: skip
         if documents or told:
-            _learn(trace, plain(documents).union(*(plain(claims(answer)) for answer in told)))
+            _learn(trace, _figures(documents).union(*(_figures(claims(answer)) for answer in told)))
 
     return detect

@@ -595,3 +595,55 @@ def test_a_date_moved_by_a_duration_written_in_words() -> None:
 def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fires: bool) -> None:
     document = "Crater trail: 42 km from the gate to the rim. Summit hut at 2,150 m."
     assert bool(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Borealis is booked from 16:00 to 17:30 for 8 people.", []),
+        ("Borealis is booked from 16:00 to 17:45 for 8 people.", ["17", "45"]),
+    ],
+)
+def test_a_time_of_day_moved_by_a_duration_the_sources_state(answer: str, unsupported: list[str]) -> None:
+    """A booking "at 16:00 for 1.5 hours" ends at 17:30: an end time the answer works out, in no source."""
+    document = "Booking BK-7417: room Borealis, 2027-05-19 at 16:00 for 1.5 hours, 8 people."
+    got = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
+
+
+def test_the_limit_an_if_else_node_compared_with_is_a_source() -> None:
+    """An answer names the limit the workflow's if-else compared the total with ("over the 1000 EUR limit"):
+    the app's own figure, in no prompt."""
+    body = '{"sku": "LP-14A", "price": 1149.0, "quantity": 3, "total": 3447.0}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    conditions = [{"actual_value": 3447.0, "expected_value": "1000", "comparison_operator": ">"}]
+    check = node("if", "if-else", inputs={"conditions": conditions}, outputs={"result": True})
+    prompt = f"Catalog: {body}\nWrite the reply."
+    reply = "3 laptops come to 3447.00 EUR, over the {} EUR limit, so the request went to Finance."
+    spans = _fed_run(prompt, reply.format(1000), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
+    assert findings(spans, "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    spans = _fed_run(prompt, reply.format(1500), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
+    assert [f.evidence["unsupported"] for f in findings(spans, "hallucination", data_fed=True)] == [["1500"]]  # type: ignore[arg-type]
+
+
+def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_counted() -> None:
+    """A knowledge base's fee one run retrieved, or an earlier answer from it stated, is the app's figure when a
+    later run states it from a segment it did not retrieve; the same number counting something else is not."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({"hallucination": {"enabled": True}}))
+    fees = "Schengen visa fees: 90 EUR for adults, 45 EUR for children aged 6 to 12."
+    times = "Schengen visa processing: usually 15 calendar days."
+    assert processor.detect(_kb_run("visa", fees, "The adult fee is 90 EUR.")) == []
+    assert processor.detect(_kb_run("visa", times, "It costs 90 EUR and takes 15 days.")) == []
+    (finding,) = processor.detect(_kb_run("visa", times, "It takes 15 days, 90 days in peak season."))
+    assert finding.evidence["unsupported"] == ["90"]
+    (other_app,) = processor.detect(_kb_run("trip", times, "It costs 90 EUR and takes 15 days."))
+    assert other_app.evidence["unsupported"] == ["90"]
+
+
+def _kb_run(app: str, document: str, answer: str) -> list[object]:
+    result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    prompt = f"Answer from the context.\n{document}\nQuestion: tell me about the visa"
+    nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)]
+    return run_spans(nodes, app_id=app)  # type: ignore[return-value]
