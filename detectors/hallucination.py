@@ -103,6 +103,20 @@ def _learn(trace: Trace, figures: set[str]) -> None:
                 del known[figure]
 
 
+def _unknown(unsupported: set[str], answer: str, known: dict[str, None], sources: list[str]) -> set[str]:
+    """The numbers of `unsupported` the app's earlier runs did not state counting the same (`_KNOWN`), or that
+    count what the run's own sources count too: where the run retrieved a thing's figures ("refunds within 5
+    business days"), the answer's ("within 10 business days") must agree with them, whatever other runs held."""
+    units = dict(measured(answer))
+    counted = {"time" if unit in TIME_UNITS else unit for source in sources for unit in by_unit(source)}
+    return {
+        number
+        for number in unsupported
+        if ("time" if (unit := units.get(number, "")) in TIME_UNITS else unit) in counted
+        or not any(f"{reading}|{unit}" in known for reading in readings(number))
+    }
+
+
 class Config(DetectorConfig):
     # Off by default (issue 25: over 1 % of clean held-out runs flagged ships disabled). Session 18 read what made
     # held-out 5's and 6's clean answers look unsupported (counts written as words, currencies written first,
@@ -539,8 +553,7 @@ def create(cfg: Config) -> object:
             question = (user_query(root) or "") if root is not None else ""
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
             if unsupported and known:
-                units = dict(measured(stating))
-                unsupported = {n for n in unsupported if not any(f"{r}|{units.get(n)}" in known for r in readings(n))}
+                unsupported = _unknown(unsupported, stating, known, sources)
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.

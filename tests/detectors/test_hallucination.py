@@ -628,7 +628,8 @@ def test_the_limit_an_if_else_node_compared_with_is_a_source() -> None:
 
 def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_counted() -> None:
     """A knowledge base's fee one run retrieved, or an earlier answer from it stated, is the app's figure when a
-    later run states it from a segment it did not retrieve; the same number counting something else is not."""
+    later run states it from a segment it did not retrieve; the same number counting something else is not, nor
+    one counting what the run's own sources count otherwise."""
     from bridge.processors.detectors import Config, DetectionProcessor
 
     processor = DetectionProcessor(Config.model_validate({"hallucination": {"enabled": True}}))
@@ -640,6 +641,10 @@ def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_cou
     assert finding.evidence["unsupported"] == ["90"]
     (other_app,) = processor.detect(_kb_run("trip", times, "It costs 90 EUR and takes 15 days."))
     assert other_app.evidence["unsupported"] == ["90"]
+    # Where the run retrieved figures of the same kind, the answer's must agree with them.
+    japan = "Japan visa processing: about 5 working days."
+    (contradicted,) = processor.detect(_kb_run("visa", japan, "The Japan visa takes about 15 days."))
+    assert contradicted.evidence["unsupported"] == ["15"]
 
 
 def _kb_run(app: str, document: str, answer: str) -> list[object]:
