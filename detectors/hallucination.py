@@ -3,15 +3,17 @@
 Only answers that had sources are checked: a retrieval earlier in the run, a prompt carrying context, or a
 prompt fed data (a number of a run input other than the user's question, or of an earlier tool, HTTP, code
 or iteration node's output, in the prompt); creative writing is left alone. A number counts as supported
-when its value appears anywhere in the LLM's prompt, the run's inputs or the retrieved documents: written
+when its value appears anywhere in the LLM's prompt, the run's inputs, the retrieved documents or the values its
+if-else nodes compared with, or the app's earlier runs' documents and answers stated it counting the same (and the
+run's own sources count nothing of that kind): written
 with either decimal separator ("14,90" and "14.90"), with thousands separators or without, as a number word
 ("fourteen", "catorce", "十四"), converted between time units ("2 years" as "24 months") or rounded
 ("437,000", "0.44 million" for 437,303.42); or when it is computed from them (two numbers and more: a sum, a
 difference, a multiple by a count the answer or the question states, a share per unit or a percentage, a
 worked example at a source's rate, a working the answer shows, a rate times a quantity of what it is per, a
-value less or more a source's percentage, a date moved by a stated duration, a length, weight or volume
-converted from a source's unit, and a fed JSON table's totals,
-averages, shares and quotients: `json_figures`). Single digits
+value less or more a source's percentage, a multiple plus a fee per group started, a date or a time of day
+moved by a stated duration, a length, weight or volume converted from a source's unit, and a fed JSON table's
+totals, averages, shares and quotients: `json_figures`). Single digits
 are checked as quantities ("6 seconds", "8%", "7小时") against the sources' numbers, and as counts ("5 saunas")
 against the sources' count of the same thing.
 """
@@ -123,8 +125,10 @@ class Config(DetectorConfig):
     # times of day and durations in other notations, phone numbers and links) and no corpus it read had a clean
     # run flagged; held-out 7, scored untouched after, had 12.6 % (docs/detectors.md). Session 20 read the figures
     # right answers work out (a working shown, a rate times a quantity, a share off, a date moved, a unit
-    # converted): held-out 7 0.2 %, 8 1.5 %, every other corpus 0; the second real recording still has 2 clean
-    # answers stating figures in no source of their run (true in the world, from no retrieved document).
+    # converted): held-out 7 0.2 %, 8 1.5 %, every other corpus 0. Session 21 read the real recordings' 7 clean
+    # alarms (the app's figures of earlier runs, a booking's end time, an if-else's limit) and held-out 8's (a fee
+    # per group started, 30,000원입니다 as money, dimensions in inches): held-out 8 0.2 %, and one real clean
+    # answer left, stating prices of a knowledge-base segment no run retrieved: why it still ships off.
     # `enabled: true` turns it on.
     enabled: bool = False
     # Fire at this many unsupported numbers in one answer.
@@ -143,7 +147,9 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     twentieth of the larger at least: 7950 EUR is not 7951 EUR - 1 EUR), a multiple by one of `factors` (the
     counts the answer states), a share per unit (counting the same, divided by a count up to 100: a
     number of the sources or the answer that is not a duration, money or a percentage), a sum of one and a
-    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, or,
+    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, a
+    multiple plus a fee per group of a count started (49 students at 5,000 and a guide at 50,000 per 25 people:
+    345,000), or,
     as a percentage, one value's share of another counting the same ("12 of 40 seats"; 90 days are not
     25 % of 12 months), or a source's percentage of a value, or the value less or more it (230.41 EUR after a
     10 % discount: 207.37; plus 19 % VAT; a 5 % fee on 47,800: 2,390); to the precision the answer writes it."""
@@ -183,6 +189,11 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
         low, high = (value - tolerance) * divisor, (value + tolerance) * divisor
         if any(low <= a <= high for a in same):
             return True
+    for factor, divisor in itertools.product(factors, divisors):  # f x a + a fee b per k started ("per 25 people")
+        if divisor < factor:
+            started = math.ceil(factor / divisor)
+            if any(round((value - factor * a) / started, 6) in same for a in same if value > factor * a):
+                return True
     if unit == "%":  # a share of two: pairs, so bounded; rounded as written ("33%" for a third)
         margin = tolerance if decimals else 0.5
         for counted, found in units.items():

@@ -647,8 +647,29 @@ def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_cou
     assert contradicted.evidence["unsupported"] == ["15"]
 
 
-def _kb_run(app: str, document: str, answer: str) -> list[object]:
+def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about the visa") -> list[object]:
     result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
-    prompt = f"Answer from the context.\n{document}\nQuestion: tell me about the visa"
+    prompt = f"Answer from the context.\n{document}\nQuestion: {question}"
     nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)]
-    return run_spans(nodes, app_id=app)  # type: ignore[return-value]
+    return run_spans(nodes, app_id=app, inputs={"sys.query": question})  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        # a multiple plus a fee per group started: 49 x 5,000 + 2 guides x 50,000
+        ("School groups: students ₩5,000; a guide costs ₩50,000 per 25 people.",
+         "For 49 students with guides the total is ₩345,000.", []),
+        ("School groups: students ₩5,000; a guide costs ₩50,000 per 25 people.",
+         "For 49 students with guides the total is ₩355,000.", ["355,000"]),
+        # a Korean currency character with a particle after it is money still: 2 x 12,000 + 6,000
+        ("관람료: 성인 12,000원, 청소년 6,000원.", "성인 2명(12,000원)과 청소년 1명(6,000원)이면 모두 30,000원입니다.", []),
+        # dimensions converted, the unit after the last
+        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 51.5 × 37.2 inches).", []),
+        ("높이 45.0cm, 몸통 지름 44.5cm.", "높이 45.0cm입니다 (≈ 17.7인치).", []),
+        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 55.5 × 37.2 inches).", ["55.5"]),
+    ],
+)  # fmt: skip
+def test_group_fees_currency_characters_and_dimensions(document: str, answer: str, unsupported: list[str]) -> None:
+    got = findings(_kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?"), "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
