@@ -314,7 +314,8 @@ _UNIT_WORDS = {
     "ft": "ft feet foot fuß fuss pies pie pieds piedi voet",
     "m": "m metres metre meters meter metros metro mètres mètre metri mita",
     "in": "inches inch zoll pulgadas pulgada pouces pouce pollici duim 인치 英寸 インチ",
-    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri 센티미터 厘米",
+    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri "
+    "센티미터 厘米",
     "gal": "gal gallons gallon galones galón gallonen",
     "l": "l litres litre liters liter liter litros litro lita",
 }
@@ -326,7 +327,7 @@ _DIMENSION = re.compile(r"\d[\d.,]*")
 
 def _measures(text: str) -> Iterator[tuple[str, str]]:
     """Each number of `text` with the unit of length, weight or volume written right after or before it, and each
-    of a product of dimensions with the unit after the last ("130.8 × 94.5 cm")."""
+    of a product of dimensions with the unit after the last ("130.8 x 94.5 cm")."""
     for measure in _MEASURE.finditer(text):
         before, number, after = measure.groups()
         if unit := _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower()):

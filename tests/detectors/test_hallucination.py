@@ -663,13 +663,16 @@ def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about
         ("School groups: students ₩5,000; a guide costs ₩50,000 per 25 people.",
          "For 49 students with guides the total is ₩355,000.", ["355,000"]),
         # a Korean currency character with a particle after it is money still: 2 x 12,000 + 6,000
-        ("관람료: 성인 12,000원, 청소년 6,000원.", "성인 2명(12,000원)과 청소년 1명(6,000원)이면 모두 30,000원입니다.", []),
+        ("관람료: 성인 12,000원, 청소년 6,000원.",
+         "성인 2명(12,000원)과 청소년 1명(6,000원)이면 모두 30,000원입니다.", []),
         # dimensions converted, the unit after the last
-        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 51.5 × 37.2 inches).", []),
+        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 51.5 × 37.2 inches).", []),  # noqa: RUF001
         ("높이 45.0cm, 몸통 지름 44.5cm.", "높이 45.0cm입니다 (≈ 17.7인치).", []),
-        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 55.5 × 37.2 inches).", ["55.5"]),
+        ("Ink on paper, 130.8 × 94.5 cm.",  # noqa: RUF001
+         "It measures 130.8 × 94.5 cm (about 55.5 × 37.2 inches).", ["55.5"]),  # noqa: RUF001
     ],
 )  # fmt: skip
 def test_group_fees_currency_characters_and_dimensions(document: str, answer: str, unsupported: list[str]) -> None:
-    got = findings(_kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?"), "hallucination")  # type: ignore[arg-type]
+    spans = _kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?")
+    got = findings(spans, "hallucination")  # type: ignore[arg-type]
     assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
