@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import itertools
 import math
 import re
@@ -91,12 +92,13 @@ _KNOWN: ProcessMemory[dict[str, None]] = ProcessMemory(dict, 1000)
 _FIGURES_KEPT = 5000
 
 
-def _figures(text: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)  # a knowledge base's segments come back run after run
+def _figures(text: str) -> frozenset[str]:
     """Every reading of every number in `text` with what it counts ("90|money", "6|month")."""
-    return {f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token)}
+    return frozenset(f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token))
 
 
-def _learn(trace: Trace, figures: set[str]) -> None:
+def _learn(trace: Trace, figures: frozenset[str]) -> None:
     known = _KNOWN.of(trace.baselines, trace.app)
     if not figures <= known.keys():
         with _KNOWN.lock:
@@ -596,6 +598,7 @@ def create(cfg: Config) -> object:
                 span_id(span),
             )  # fmt: skip
         if documents or told:
-            _learn(trace, _figures(documents).union(*(_figures(claims(answer)) for answer in told)))
+            texts = [content for _, _, content in trace.documents] + [claims(answer) for answer in told]
+            _learn(trace, frozenset().union(*map(_figures, texts)))
 
     return detect
