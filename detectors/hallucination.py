@@ -150,8 +150,8 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     counts the answer states), a share per unit (counting the same, divided by a count up to 100: a
     number of the sources or the answer that is not a duration, money or a percentage), a sum of one and a
     multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, a
-    multiple plus a fee per group of a count started (49 students at 5,000 and a guide at 50,000 per 25 people:
-    345,000), or,
+    multiple plus a fee per group of a count the sources state started (49 students at 5,000 and a guide at 50,000
+    per 25 people: 345,000), or,
     as a percentage, one value's share of another counting the same ("12 of 40 seats"; 90 days are not
     25 % of 12 months), or a source's percentage of a value, or the value less or more it (230.41 EUR after a
     10 % discount: 207.37; plus 19 % VAT; a 5 % fee on 47,800: 2,390); to the precision the answer writes it."""
@@ -191,8 +191,8 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
         low, high = (value - tolerance) * divisor, (value + tolerance) * divisor
         if any(low <= a <= high for a in same):
             return True
-    for factor, divisor in itertools.product(factors, divisors):  # f x a + a fee b per k started ("per 25 people")
-        if divisor < factor:
+    for factor, divisor in itertools.product(factors, counts):  # f x a + a fee b per k started ("per 25 people")
+        if 2 <= divisor < factor and divisor == int(divisor):
             started = math.ceil(factor / divisor)
             if any(round((value - factor * a) / started, 6) in same for a in same if value > factor * a):
                 return True
