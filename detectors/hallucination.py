@@ -3,15 +3,17 @@
 Only answers that had sources are checked: a retrieval earlier in the run, a prompt carrying context, or a
 prompt fed data (a number of a run input other than the user's question, or of an earlier tool, HTTP, code
 or iteration node's output, in the prompt); creative writing is left alone. A number counts as supported
-when its value appears anywhere in the LLM's prompt, the run's inputs or the retrieved documents: written
+when its value appears anywhere in the LLM's prompt, the run's inputs, the retrieved documents or the values its
+if-else nodes compared with, or the app's earlier runs' documents and answers stated it counting the same (and the
+run's own sources count nothing of that kind): written
 with either decimal separator ("14,90" and "14.90"), with thousands separators or without, as a number word
 ("fourteen", "catorce", "十四"), converted between time units ("2 years" as "24 months") or rounded
 ("437,000", "0.44 million" for 437,303.42); or when it is computed from them (two numbers and more: a sum, a
 difference, a multiple by a count the answer or the question states, a share per unit or a percentage, a
 worked example at a source's rate, a working the answer shows, a rate times a quantity of what it is per, a
-value less or more a source's percentage, a date moved by a stated duration, a length, weight or volume
-converted from a source's unit, and a fed JSON table's totals,
-averages, shares and quotients: `json_figures`). Single digits
+value less or more a source's percentage, a multiple plus a fee per group started, a date or a time of day
+moved by a stated duration, a length, weight or volume converted from a source's unit, and a fed JSON table's
+totals, averages, shares and quotients: `json_figures`). Single digits
 are checked as quantities ("6 seconds", "8%", "7小时") against the sources' numbers, and as counts ("5 saunas")
 against the sources' count of the same thing.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import itertools
 import math
 import re
@@ -27,7 +30,18 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from detectors import QUERY_KEYS, DetectorConfig, Finding, Trace, attr, json_attr, prompt_text, span_id, user_query
+from detectors import (
+    QUERY_KEYS,
+    DetectorConfig,
+    Finding,
+    ProcessMemory,
+    Trace,
+    attr,
+    json_attr,
+    prompt_text,
+    span_id,
+    user_query,
+)
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
     MEASURES,
@@ -36,6 +50,7 @@ from detectors.numbers import (
     all_values,
     by_unit,
     claims,
+    clock_times,
     conversions,
     converted,
     counts,
@@ -68,14 +83,54 @@ _RECORD_CODE = re.compile(r"\b[A-Z]{1,4}-\d[\d-]*")
 _DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
 
 
+# The figures an app's knowledge holds beyond what one run retrieves: the numbers of the documents its earlier runs
+# retrieved, and of its earlier answers from documents or a context that stated none unsupported (a knowledge base
+# answered from turns up across runs: a fee one run retrieved, another states from a segment it did not), each with
+# what it counts (`_figures`: a knowledge base's 25 m pool and 25 EUR return support no 25 kg). Per app, in process
+# memory (learned again after a restart), the newest `_FIGURES_KEPT` kept.
+_KNOWN: ProcessMemory[dict[str, None]] = ProcessMemory(dict, 1000)
+_FIGURES_KEPT = 5000
+
+
+@functools.lru_cache(maxsize=1024)  # a knowledge base's segments come back run after run
+def _figures(text: str) -> frozenset[str]:
+    """Every reading of every number in `text` with what it counts ("90|money", "6|month")."""
+    return frozenset(f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token))
+
+
+def _learn(trace: Trace, figures: frozenset[str]) -> None:
+    known = _KNOWN.of(trace.baselines, trace.app)
+    if not figures <= known.keys():
+        with _KNOWN.lock:
+            known.update(dict.fromkeys(figures))
+            for figure in list(itertools.islice(known, max(len(known) - _FIGURES_KEPT, 0))):
+                del known[figure]
+
+
+def _unknown(unsupported: set[str], answer: str, known: dict[str, None], sources: list[str]) -> set[str]:
+    """The numbers of `unsupported` the app's earlier runs did not state counting the same (`_KNOWN`), or that
+    count what the run's own sources count too: where the run retrieved a thing's figures ("refunds within 5
+    business days"), the answer's ("within 10 business days") must agree with them, whatever other runs held."""
+    units = dict(measured(answer))
+    counted = {"time" if unit in TIME_UNITS else unit for source in sources for unit in by_unit(source)}
+    return {
+        number
+        for number in unsupported
+        if ("time" if (unit := units.get(number, "")) in TIME_UNITS else unit) in counted
+        or not any(f"{reading}|{unit}" in known for reading in readings(number))
+    }
+
+
 class Config(DetectorConfig):
     # Off by default (issue 25: over 1 % of clean held-out runs flagged ships disabled). Session 18 read what made
     # held-out 5's and 6's clean answers look unsupported (counts written as words, currencies written first,
     # times of day and durations in other notations, phone numbers and links) and no corpus it read had a clean
     # run flagged; held-out 7, scored untouched after, had 12.6 % (docs/detectors.md). Session 20 read the figures
     # right answers work out (a working shown, a rate times a quantity, a share off, a date moved, a unit
-    # converted): held-out 7 0.2 %, 8 1.5 %, every other corpus 0; the second real recording still has 2 clean
-    # answers stating figures in no source of their run (true in the world, from no retrieved document).
+    # converted): held-out 7 0.2 %, 8 1.5 %, every other corpus 0. Session 21 read the real recordings' 7 clean
+    # alarms (the app's figures of earlier runs, a booking's end time, an if-else's limit) and held-out 8's (a fee
+    # per group started, 30,000원입니다 as money, dimensions in inches): held-out 8 0 %, and one real clean
+    # answer left, stating prices of a knowledge-base segment no run retrieved: why it still ships off.
     # `enabled: true` turns it on.
     enabled: bool = False
     # Fire at this many unsupported numbers in one answer.
@@ -94,7 +149,9 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     twentieth of the larger at least: 7950 EUR is not 7951 EUR - 1 EUR), a multiple by one of `factors` (the
     counts the answer states), a share per unit (counting the same, divided by a count up to 100: a
     number of the sources or the answer that is not a duration, money or a percentage), a sum of one and a
-    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, or,
+    multiple of another by one of `factors` ("SEK 2,900 plus 3 x SEK 450": 4,250) or of two multiples, a
+    multiple plus a fee per group of a count the sources state started (49 students at 5,000 and a guide at 50,000
+    per 25 people: 345,000), or,
     as a percentage, one value's share of another counting the same ("12 of 40 seats"; 90 days are not
     25 % of 12 months), or a source's percentage of a value, or the value less or more it (230.41 EUR after a
     10 % discount: 207.37; plus 19 % VAT; a 5 % fee on 47,800: 2,390); to the precision the answer writes it."""
@@ -134,6 +191,11 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
         low, high = (value - tolerance) * divisor, (value + tolerance) * divisor
         if any(low <= a <= high for a in same):
             return True
+    for factor, divisor in itertools.product(factors, counts):  # f x a + a fee b per k started ("per 25 people")
+        if 2 <= divisor < factor and divisor == int(divisor):
+            started = math.ceil(factor / divisor)
+            if any(round((value - factor * a) / started, 6) in same for a in same if value > factor * a):
+                return True
     if unit == "%":  # a share of two: pairs, so bounded; rounded as written ("33%" for a third)
         margin = tolerance if decimals else 0.5
         for counted, found in units.items():
@@ -158,6 +220,18 @@ def _rounds(trace: Trace) -> str:
     """The round numbers of the run's loops and iterations ("round 11", "40 parcels tracked" are counts)."""
     rounds = [attr(container, "dify.container.rounds") for container in trace.of_type("loop", "iteration")]
     return ", ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
+
+
+def _limits(trace: Trace) -> str:
+    """The values the run's if-else nodes compared with ("total > 1000"): the app's own limits, which an answer
+    names ("over the 1000 EUR limit") though no prompt holds them."""
+    limits = []
+    for node in trace.of_type("if-else"):
+        inputs = json_attr(node, "input.value")
+        conditions = inputs.get("conditions") if isinstance(inputs, dict) else None
+        if isinstance(conditions, list):
+            limits += [str(c.get("expected_value")) for c in conditions if isinstance(c, dict)]
+    return ", ".join(limits)
 
 
 def _fed(trace: Trace, prompt: str, data: list[str]) -> bool:
@@ -286,6 +360,22 @@ def _shifted(answer: str, unsupported: set[str], sources: list[str], durations: 
     return shifted
 
 
+def _clock_moved(answer: str, unsupported: set[str], sources: list[str], durations: set[float]) -> set[str]:
+    """The numbers of `unsupported` in a time of day the answer writes that is a source's time of day moved by
+    one of `durations` (days): a booking "at 16:00 for 1.5 hours" ends at 17:30."""
+    written = [(minute, tokens) for minute, tokens in clock_times(answer) if not unsupported.isdisjoint(tokens)]
+    if not written:
+        return set()
+    known = {minute for source in sources for minute, _ in clock_times(source)}
+    steps = {round(d * 1440) for d in durations if 0 < d < 1}
+    return {
+        token
+        for minute, tokens in written
+        if any(min(gap := abs(minute - other), 1440 - gap) in steps for other in known)
+        for token in tokens
+    }
+
+
 def _converted(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
     """The numbers of `unsupported` written with a unit of length, weight or volume that are a source's value in
     the unit they convert from ("57 km" and "maili 35", "about 35 miles"), to the precision they are written."""
@@ -377,6 +467,7 @@ def _unsupported(
         unsupported = {n for n in unsupported if not _gives(results, n)}
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
         unsupported -= _shifted(answer, unsupported, sources, durations)
+        unsupported -= _clock_moved(answer, unsupported, sources, durations)
         unsupported -= _converted(answer, unsupported, sources)
         unsupported -= _restated(unsupported, claims)
     stated = {d for d in stated if float(d) not in values}
@@ -427,13 +518,17 @@ def create(cfg: Config) -> object:
         # LLMs are taken in start order, so what each had before it grows by one pass over the data.
         data: list[tuple[int, str]] | None = None
         outputs: list[str] = []  # the data before the LLM at hand
-        written: set[str] = set()  # the numbers of `outputs` and of the round numbers, as written
-        rounds = ""
+        written: set[str] = set()  # the numbers of `outputs` and of `workflow`, as written
+        workflow = ""  # what the workflow itself counts and compares: its round numbers, its if-else limits
+        known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
+        told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not (grounded or cfg.data_fed):
                 continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if grounded:
+                told.append(answer)  # taken back below if it states a figure unsupported
             if _CODE.match(answer):
                 continue
             # The answer's numbers first: one stating too few cannot fire, and then no source is read. No
@@ -452,8 +547,8 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, rounds = _data(trace), _rounds(trace)
-                written.update(plain(rounds))
+                data, workflow = _data(trace), f"{_rounds(trace)}\n{_limits(trace)}"
+                written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
                 written.update(plain(outputs[-1]))
@@ -467,14 +562,18 @@ def create(cfg: Config) -> object:
             stated -= in_prompt
             if not (unsupported or counted or stated):
                 continue
-            sources = [documents, inputs, prompt, *outputs, rounds]
+            sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
+            if unsupported and known:
+                unsupported = _unknown(unsupported, stating, known, sources)
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
             if not (grounded or _fed(trace, prompt, outputs)):
                 continue
+            if grounded:
+                told.pop()
             listed = sorted(unsupported) + [f"{'/'.join(c['answer'])} {thing}…" for thing, c in miscounted.items()]
             rule = " and ".join(
                 [
@@ -498,5 +597,8 @@ def create(cfg: Config) -> object:
                  "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
                 span_id(span),
             )  # fmt: skip
+        if documents or told:
+            texts = [content for _, _, content in trace.documents] + [claims(answer) for answer in told]
+            _learn(trace, frozenset().union(*map(_figures, texts)))
 
     return detect

@@ -136,11 +136,12 @@ _TIME = re.compile(
     r"\s?-?\s?(?:[^\W\d_]+\s)?(?:" + "|".join(f"(?P<{u}>{w})" for u, w in _TIME_WORDS.items()) + r")(?![A-Za-z])",
     re.IGNORECASE,
 )
-# Currencies, as symbols and codes or names, after a number or before it ("SEK 2,900", "₹21,500", "R$ 50").
+# Currencies, as symbols and codes or names, after a number or before it ("SEK 2,900", "₹21,500", "R$ 50"); a
+# symbol or a Chinese, Japanese or Korean currency character whatever follows ("30,000원입니다").
 _CURRENCY = (
-    r"[€$£¥元円₹₺₽₩₫₸₪₴₦₱฿]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
+    r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
     r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis|שקל|aed|sar|درهم|ريال"
-    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|원|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
+    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
 _MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
@@ -298,7 +299,8 @@ def word_durations(text: str) -> set[float]:
 
 
 # Units a text converts between, by the words written right after or before a number (English, German, Spanish,
-# French, Italian, Dutch, Swahili), each to the unit it converts from and the factor: "57 km" is "35 miles".
+# French, Italian, Dutch, Swahili; inches and centimetres in Korean, Chinese, Japanese too), each to the unit it
+# converts from and the factor: "57 km" is "35 miles"; the unit after dimensions is each one's ("51.5 × 37.2 in").
 _CONVERTS = {
     "mi": ("km", 0.621371), "lb": ("kg", 2.20462), "ft": ("m", 3.28084), "in": ("cm", 0.393701),
     "gal": ("l", 0.264172), "km": ("mi", 1.609344), "kg": ("lb", 0.453592), "m": ("ft", 0.3048),
@@ -311,35 +313,44 @@ _UNIT_WORDS = {
     "kg": "kg kilograms kilogram kilogramm kilogramos kilogrammes kilo kilos",
     "ft": "ft feet foot fuß fuss pies pie pieds piedi voet",
     "m": "m metres metre meters meter metros metro mètres mètre metri mita",
-    "in": "inches inch zoll pulgadas pulgada pouces pouce pollici duim",
-    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri",
+    "in": "inches inch zoll pulgadas pulgada pouces pouce pollici duim 인치 英寸 インチ",
+    "cm": "cm centimetres centimetre centimeters centimeter zentimeter centímetros centimètres centimetri "
+    "센티미터 厘米",
     "gal": "gal gallons gallon galones galón gallonen",
     "l": "l litres litre liters liter liter litros litro lita",
 }
 _UNIT = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
 _MEASURE = re.compile(r"(?<![\w.,])(?:([^\W\d_]{1,12})\.?\s?)?(\d[\d.,]*)(?:\s?([^\W\d_]{1,12})\b)?")
+_DIMENSIONS = re.compile(r"(?<![\w.,])\d[\d.,]*(?:\s?[×x]\s?\d[\d.,]*)+\s?([^\W\d_]{1,12})\b")
+_DIMENSION = re.compile(r"\d[\d.,]*")
+
+
+def _measures(text: str) -> Iterator[tuple[str, str]]:
+    """Each number of `text` with the unit of length, weight or volume written right after or before it, and each
+    of a product of dimensions with the unit after the last ("130.8 x 94.5 cm")."""
+    for measure in _MEASURE.finditer(text):
+        before, number, after = measure.groups()
+        if unit := _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower()):
+            yield number, unit
+    for dimensions in _DIMENSIONS.finditer(text):
+        if unit := _UNIT.get(dimensions.group(1).lower()):
+            yield from ((number, unit) for number in _DIMENSION.findall(dimensions.group(0)))
 
 
 def converted(text: str) -> dict[str, set[float]]:
     """A text's numbers by the unit of length, weight or volume written right after or before them (the word
     after first): "57 km", "km 57", "maili 35" (Swahili writes the unit first)."""
     found: dict[str, set[float]] = {}
-    for measure in _MEASURE.finditer(text):
-        before, number, after = measure.groups()
-        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
-        if unit:
-            found.setdefault(unit, set()).update(float(r) for r in readings(number))
+    for number, unit in _measures(text):
+        found.setdefault(unit, set()).update(float(r) for r in readings(number))
     return found
 
 
 def conversions(text: str) -> Iterator[tuple[str, str, float]]:
     """Each number of `text` written with a unit it may be converted into, the unit it converts from and the
     factor."""
-    for measure in _MEASURE.finditer(text):
-        before, number, after = measure.groups()
-        unit = _UNIT.get((after or "").lower()) or _UNIT.get((before or "").lower())
-        if unit:
-            yield number, *_CONVERTS[unit]
+    for number, unit in _measures(text):
+        yield number, *_CONVERTS[unit]
 
 
 def dates(text: str) -> Iterator[tuple[datetime.date, tuple[str, ...]]]:
@@ -494,6 +505,16 @@ def _clock_values(text: str) -> Iterator[float]:
         else:  # "3 pm" is 15:00
             yield 0.0
         yield float(value)
+
+
+def clock_times(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Each time of day `text` writes with its minutes ("17:30", "9.15 am", "21h30"), in minutes after midnight,
+    with its numbers as written."""
+    for match in _CLOCK_TIME.finditer(text):
+        hour, minutes, half = match.groups()
+        if minutes:
+            value = int(hour) % 12 + 12 * (half[0].lower() == "p") if half else int(hour)
+            yield 60 * value + int(minutes), (hour, minutes)
 
 
 def claims(answer: str) -> str:

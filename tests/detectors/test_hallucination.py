@@ -595,3 +595,84 @@ def test_a_date_moved_by_a_duration_written_in_words() -> None:
 def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fires: bool) -> None:
     document = "Crater trail: 42 km from the gate to the rim. Summit hut at 2,150 m."
     assert bool(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Borealis is booked from 16:00 to 17:30 for 8 people.", []),
+        ("Borealis is booked from 16:00 to 17:45 for 8 people.", ["17", "45"]),
+    ],
+)
+def test_a_time_of_day_moved_by_a_duration_the_sources_state(answer: str, unsupported: list[str]) -> None:
+    """A booking "at 16:00 for 1.5 hours" ends at 17:30: an end time the answer works out, in no source."""
+    document = "Booking BK-7417: room Borealis, 2027-05-19 at 16:00 for 1.5 hours, 8 people."
+    got = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
+
+
+def test_the_limit_an_if_else_node_compared_with_is_a_source() -> None:
+    """An answer names the limit the workflow's if-else compared the total with ("over the 1000 EUR limit"):
+    the app's own figure, in no prompt."""
+    body = '{"sku": "LP-14A", "price": 1149.0, "quantity": 3, "total": 3447.0}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    conditions = [{"actual_value": 3447.0, "expected_value": "1000", "comparison_operator": ">"}]
+    check = node("if", "if-else", inputs={"conditions": conditions}, outputs={"result": True})
+    prompt = f"Catalog: {body}\nWrite the reply."
+    reply = "3 laptops come to 3447.00 EUR, over the {} EUR limit, so the request went to Finance."
+    spans = _fed_run(prompt, reply.format(1000), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
+    assert findings(spans, "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    spans = _fed_run(prompt, reply.format(1500), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
+    assert [f.evidence["unsupported"] for f in findings(spans, "hallucination", data_fed=True)] == [["1500"]]  # type: ignore[arg-type]
+
+
+def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_counted() -> None:
+    """A knowledge base's fee one run retrieved, or an earlier answer from it stated, is the app's figure when a
+    later run states it from a segment it did not retrieve; the same number counting something else is not, nor
+    one counting what the run's own sources count otherwise."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({"hallucination": {"enabled": True}}))
+    fees = "Schengen visa fees: 90 EUR for adults, 45 EUR for children aged 6 to 12."
+    times = "Schengen visa processing: usually 15 calendar days."
+    assert processor.detect(_kb_run("visa", fees, "The adult fee is 90 EUR.")) == []
+    assert processor.detect(_kb_run("visa", times, "It costs 90 EUR and takes 15 days.")) == []
+    (finding,) = processor.detect(_kb_run("visa", times, "It takes 15 days, 90 days in peak season."))
+    assert finding.evidence["unsupported"] == ["90"]
+    (other_app,) = processor.detect(_kb_run("trip", times, "It costs 90 EUR and takes 15 days."))
+    assert other_app.evidence["unsupported"] == ["90"]
+    # Where the run retrieved figures of the same kind, the answer's must agree with them.
+    japan = "Japan visa processing: about 5 working days."
+    (contradicted,) = processor.detect(_kb_run("visa", japan, "The Japan visa takes about 15 days."))
+    assert contradicted.evidence["unsupported"] == ["15"]
+
+
+def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about the visa") -> list[object]:
+    result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    prompt = f"Answer from the context.\n{document}\nQuestion: {question}"
+    nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)]
+    return run_spans(nodes, app_id=app, inputs={"sys.query": question})  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("document", "answer", "unsupported"),
+    [
+        # a multiple plus a fee per group started: 49 x 5,000 + 2 guides x 50,000
+        ("School groups: students ₩5,000; a guide costs ₩50,000 per 25 people.",
+         "For 49 students with guides the total is ₩345,000.", []),
+        ("School groups: students ₩5,000; a guide costs ₩50,000 per 25 people.",
+         "For 49 students with guides the total is ₩355,000.", ["355,000"]),
+        # a Korean currency character with a particle after it is money still: 2 x 12,000 + 6,000
+        ("관람료: 성인 12,000원, 청소년 6,000원.",
+         "성인 2명(12,000원)과 청소년 1명(6,000원)이면 모두 30,000원입니다.", []),
+        # dimensions converted, the unit after the last
+        ("Ink on paper, 130.8 × 94.5 cm.", "It measures 130.8 × 94.5 cm (about 51.5 × 37.2 inches).", []),  # noqa: RUF001
+        ("높이 45.0cm, 몸통 지름 44.5cm.", "높이 45.0cm입니다 (≈ 17.7인치).", []),
+        ("Ink on paper, 130.8 × 94.5 cm.",  # noqa: RUF001
+         "It measures 130.8 × 94.5 cm (about 55.5 × 37.2 inches).", ["55.5"]),  # noqa: RUF001
+    ],
+)  # fmt: skip
+def test_group_fees_currency_characters_and_dimensions(document: str, answer: str, unsupported: list[str]) -> None:
+    spans = _kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?")
+    got = findings(spans, "hallucination")  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])

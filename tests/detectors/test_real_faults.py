@@ -173,26 +173,22 @@ MEASURED = {
 # was retrieved, obeyed or not), so it stays a finding (dify_rag_poisoning, blind).
 FALSE_ALARMS = {
     ("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")},
-    # session 20: with `hallucination` on, two clean answers state figures in no source of their run (the visa
-    # KB's processing-time and fee documents, not retrieved for them; true in the world): why it stays off. The
-    # invoices' discounted amounts, a labelled count of days left and a question naming its invoice code, once
-    # flagged too (7 clean runs), are read as worked out from the sources.
-    ("faults2", "every switch"): {
-        ("visa_clean_5", "dify_rag_poisoning"),
-        ("visa_clean_5", "hallucination"),
-        ("visa_clean_8", "hallucination"),
-    },
+    # session 20: with `hallucination` on, two clean answers stated figures in no source of their run (the visa
+    # KB's processing-time and fee documents, not retrieved for them; true in the world). The invoices' discounted
+    # amounts, a labelled count of days left and a question naming its invoice code, once flagged too (7 clean
+    # runs), are read as worked out from the sources. Session 21: the two are the app's figures, of documents its
+    # earlier runs retrieved (15 and 45 days, 6 months) and of an earlier answer from them (the 90 EUR fee).
+    ("faults2", "every switch"): {("visa_clean_5", "dify_rag_poisoning")},
     # the third set: the poisoned invoice notice retrieved and not obeyed (as visa_clean_5); with `hallucination` on,
-    # five clean answers with figures it does not trace to their sources
+    # five clean answers had figures it did not trace to their sources; session 21 traces four (a booking's end
+    # time, its start moved by the hours booked; the if-else's 1000 EUR limit). The fifth states printer prices of a
+    # knowledge-base segment no run retrieved (the kit's scripted answer; in no source this run or any other had):
+    # why it still ships off.
     ("faults3", "default"): {("faq_clean_5", "dify_rag_poisoning"), ("faq_clean_7", "dify_rag_poisoning")},
     ("faults3", "every switch"): {
         ("faq_clean_5", "dify_rag_poisoning"),
         ("faq_clean_7", "dify_rag_poisoning"),
         ("faq_clean_8", "hallucination"),
-        ("planner_clean_4", "hallucination"),
-        ("planner_clean_5", "hallucination"),
-        ("purchase_clean_3", "hallucination"),
-        ("purchase_clean_6", "hallucination"),
     },
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
