@@ -160,10 +160,10 @@ class Writer:
         if run.status == "failed":
             exceptions += 1
         status = run.status if run.status == "failed" or not exceptions else "partial-succeeded"
-        if run.chatflow and status != "failed":
+        if run.chatflow and status != "failed":  # the answer's usage is its last model call's
+            last = [s.outputs["usage"] for s in run.steps if isinstance(s, Step) and "usage" in s.outputs][-1]
             events.append({"event": "message_end", **envelope, "id": envelope["message_id"], "metadata": {
-                "annotation_reply": None, "retriever_resources": [], "usage": usage("gpt-4o-mini", 0, 0, 0.0)},
-                "files": []})  # fmt: skip
+                "annotation_reply": None, "retriever_resources": [], "usage": last}, "files": []})  # fmt: skip
         events.append({"event": "workflow_finished", **envelope, "data": {
             "id": run_id, "workflow_id": run.workflow_id, "status": status, "outputs": run.outputs,
             "error": run.error, "elapsed_time": round(self.clock - start + self.rng.random(), 6),
