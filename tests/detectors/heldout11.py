@@ -232,7 +232,8 @@ def _apply(event: Event, dep: apps.Deployment, base: dict[str, str], rng: random
 
 def _app_runs(app: apps.App, rng: random.Random, writer: Writer) -> Iterator[tuple[str, Case]]:
     """The app's runs in order, as (kind, case): its warm-up first, then runs under its operator log."""
-    dep = apps.Deployment(models=dict(app.models), pages=[dict(p) for p in apps.ARCHEIO_PAGES])
+    pages = [dict(p) for p in apps.ARCHEIO_PAGES] if app.name == "archeio" else []
+    dep = apps.Deployment(models=dict(app.models), pages=pages)
     warm: list[Any] = []
     for _ in range(WARM_UP):
         run, _ = app.execute(dep, _ask(app.name, rng, dep, True), rng)
