@@ -166,6 +166,8 @@ def _model_at(annotation: Any, loc: Path_) -> type[BaseModel] | None:
         for option in _types(annotation):
             if isinstance(option, type) and issubclass(option, BaseModel) and part in option.model_fields:
                 inner = option.model_fields[str(part)].annotation
+            elif isinstance(option, type) and issubclass(option, BaseModel) and hasattr(option, "model_for"):
+                inner = option.model_for(str(part))  # a section whose keys name models (the detectors' settings)
             elif get_origin(option) in (list, dict):
                 inner = get_args(option)[-1]
             if inner is not None:

@@ -10,6 +10,7 @@ skipped; it never costs a trace.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from bridge.trace.spans import with_attributes
 from detectors import Baselines, Detector, DetectorFactory, Finding, MemoryBaselines, Trace, registry, span_id
@@ -38,15 +40,37 @@ class Config(BaseModel):
     @model_validator(mode="after")
     def _known_detectors(self) -> Config:
         known = registry()
+        errors: list[InitErrorDetails] = []
         for key, value in (self.model_extra or {}).items():
             if key not in known:
-                raise ValueError(f"unknown detector {key!r}; known detectors: {', '.join(sorted(known))}")
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"known detectors: {', '.join(sorted(known))}"
+                reason = ValueError(f"unknown detector {key!r}; {hint}")
+                errors.append({"type": "value_error", "loc": (key,), "input": value, "ctx": {"error": reason}})
+                continue
             try:
                 known[key].config_class.model_validate(value or {})
             except ValidationError as exc:
-                first = exc.errors()[0]
-                raise ValueError(f"{key}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+                # Each error under its detector's key, so that the config loader names the setting's own line and
+                # the nearest known setting (`model_for`).
+                for error in exc.errors():
+                    detail: InitErrorDetails = {
+                        "type": error["type"],
+                        "loc": (key, *error["loc"]),
+                        "input": error["input"],
+                    }
+                    if "ctx" in error:
+                        detail["ctx"] = error["ctx"]
+                    errors.append(detail)
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+    @classmethod
+    def model_for(cls, key: str) -> type[BaseModel] | None:
+        """The settings model of the detector `key` (what the config loader reads a misspelt setting against)."""
+        factory = registry().get(key)
+        return factory.config_class if factory else None
 
     def detector_configs(self, factories: dict[str, DetectorFactory]) -> dict[str, BaseModel]:
         """Each detector's config, by key, for the detectors of `factories` (`registry()`: a caller that has it

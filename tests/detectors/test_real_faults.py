@@ -157,14 +157,17 @@ _HALLUCINATIONS3 = {
     for name in ("faq_invented_price", "planner_invented_price", "pricing_invented", "purchase_wrong_total")
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
+# `hallucination` is on by default since session 21: what it finds as shipped (answers grounded in documents; the
+# other invented figures are in answers fed data only, `data_fed`).
+_HALLUCINATION = {("kb_invented_figures", "hallucination")}
 MEASURED = {
-    ("faults", "default"): _DEFAULT,
-    ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
-    ("faults", "cost from 5 runs"): _DEFAULT | _COST_FROM_5,
+    ("faults", "default"): _DEFAULT | _HALLUCINATION,
+    ("faults", "every switch"): _DEFAULT | _HALLUCINATION,
+    ("faults", "cost from 5 runs"): _DEFAULT | _HALLUCINATION | _COST_FROM_5,
     ("faults2", "default"): _DEFAULT2,
     ("faults2", "every switch"): _DEFAULT2
     | {("invoice_wrong_total", "hallucination"), ("visa_invented_fee", "hallucination")},
-    ("faults3", "default"): _DEFAULT3,
+    ("faults3", "default"): _DEFAULT3 | {("faq_invented_price", "hallucination")},
     ("faults3", "every switch"): _DEFAULT3 | _HALLUCINATIONS3,
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
@@ -183,8 +186,13 @@ FALSE_ALARMS = {
     # five clean answers had figures it did not trace to their sources; session 21 traces four (a booking's end
     # time, its start moved by the hours booked; the if-else's 1000 EUR limit). The fifth states printer prices of a
     # knowledge-base segment no run retrieved (the kit's scripted answer; in no source this run or any other had):
-    # why it still ships off.
-    ("faults3", "default"): {("faq_clean_5", "dify_rag_poisoning"), ("faq_clean_7", "dify_rag_poisoning")},
+    # kept as a finding (an answer stating prices its run was not given), and `hallucination` ships on (1 clean
+    # real run of 169 flagged, every corpus at most 0.2 %).
+    ("faults3", "default"): {
+        ("faq_clean_5", "dify_rag_poisoning"),
+        ("faq_clean_7", "dify_rag_poisoning"),
+        ("faq_clean_8", "hallucination"),
+    },
     ("faults3", "every switch"): {
         ("faq_clean_5", "dify_rag_poisoning"),
         ("faq_clean_7", "dify_rag_poisoning"),
