@@ -548,7 +548,7 @@ def _chabagan(dep: Deployment, inputs: dict[str, Any], rng: random.Random) -> tu
     kgs: list[float] = []
     for sid in ids:
         kg = round(rng.uniform(180, 950), 1)
-        sec = {"id": sid, "leaf_kg": kg, "pluckers": rng.randrange(8, 30)} if "renamed" in dep.api else {
+        sec: dict[str, Any] = {"id": sid, "leaf_kg": kg, "pluckers": rng.randrange(8, 30)} if "renamed" in dep.api else {
             "id": sid, "kg": kg, "pluckers": rng.randrange(8, 30)}  # fmt: skip
         step = _http(nodes["sec"], f"https://{HOST}/v1/sections/{sid}", 200, sec,
                      retries=1 if rng.random() < 0.04 else 0)  # fmt: skip

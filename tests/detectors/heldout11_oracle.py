@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from tests.detectors.heldout11_apps import App, Truth
 from tests.detectors.heldout11_stream import WINDOWS, Container, Run, Step
@@ -59,7 +60,7 @@ def _answer(run: Run) -> str:
 
 def _path_broken(body: object, path: str) -> bool:
     """True if the JSON no longer has the shape `path` reads: a key missing where a dict is (an empty list is fine)."""
-    values = [body]
+    values: list[Any] = [body]
     for part in path.split("."):
         key = part.removesuffix("[]")
         if any(not isinstance(v, dict) or key not in v for v in values):

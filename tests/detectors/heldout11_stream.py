@@ -135,7 +135,7 @@ class Writer:
         if run.chatflow:
             envelope = {"conversation_id": self._uuid(), "message_id": self._uuid(), **envelope}
         start = self.clock
-        sys_inputs = {"sys.files": [], "sys.user_id": "ops-desk", "sys.app_id": run.app_id}
+        sys_inputs: dict[str, Any] = {"sys.files": [], "sys.user_id": "ops-desk", "sys.app_id": run.app_id}
         if run.chatflow:
             sys_inputs["sys.dialogue_count"] = 1
         events = [

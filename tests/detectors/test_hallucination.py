@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors.numbers import numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
@@ -14,10 +16,10 @@ _FILES = tuple(sorted(path.name for path in STREAMS.glob("*.sse")))
 DOC = "The Eiffel Tower was completed in 1889 and is 330 metres tall. It receives 6,000,000 visitors a year."
 
 
-def _rag(answer: str, document: str = DOC) -> list[object]:
+def _rag(answer: str, document: str = DOC) -> list[ReadableSpan]:
     result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
     prompt = f"Answer from the context.\n{document}\nQuestion: tell me about the tower"
-    return run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)])  # type: ignore[return-value]
+    return run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)])
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,7 @@ def _rag(answer: str, document: str = DOC) -> list[object]:
     ],
 )
 def test_unsupported_numbers(answer: str) -> None:
-    (finding,) = findings(_rag(answer), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag(answer), "hallucination")
     assert finding.span_id is not None and "found in none of its sources" in finding.summary
 
 
@@ -43,7 +45,7 @@ def test_unsupported_numbers(answer: str) -> None:
     ],
 )
 def test_restated_or_numberless_answers_pass(answer: str) -> None:
-    assert findings(_rag(answer), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer), "hallucination") == []
 
 
 def test_answers_without_sources_are_not_checked() -> None:
@@ -73,11 +75,11 @@ def test_numbers_written_against_chinese_characters() -> None:
     ],
 )
 def test_numbers_written_another_way_in_the_source_are_supported(document: str, answer: str) -> None:
-    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, document), "hallucination") == []
 
 
 def test_a_price_changed_in_decimals_is_unsupported() -> None:
-    (finding,) = findings(_rag("It costs 16,90 €.", "Tarifas: hasta 5 kg 14,90 €."), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag("It costs 16,90 €.", "Tarifas: hasta 5 kg 14,90 €."), "hallucination")
     assert finding.evidence["unsupported"] == ["16,90"]
 
 
@@ -90,7 +92,7 @@ def test_a_price_changed_in_decimals_is_unsupported() -> None:
     ],
 )
 def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer: str) -> None:
-    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag(answer, document), "hallucination")
     assert finding.evidence["rule"] == "a count in the answer differs from the sources' count of the same thing"
 
 
@@ -104,7 +106,7 @@ def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer:
     ],
 )
 def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: str) -> None:
-    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, document), "hallucination") == []
 
 
 @pytest.mark.parametrize(
@@ -126,7 +128,7 @@ def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: st
     ],
 )
 def test_numbers_computed_from_the_sources_are_supported(document: str, answer: str) -> None:
-    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, document), "hallucination") == []
 
 
 @pytest.mark.parametrize(
@@ -141,7 +143,7 @@ def test_numbers_computed_from_the_sources_are_supported(document: str, answer: 
     ],
 )
 def test_numbers_that_only_look_computed_are_unsupported(document: str, answer: str, unsupported: str) -> None:
-    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag(answer, document), "hallucination")
     assert finding.evidence["unsupported"] == [unsupported]
 
 
@@ -154,7 +156,7 @@ def test_numbers_that_only_look_computed_are_unsupported(document: str, answer: 
     ],
 )
 def test_a_single_digit_quantity_in_no_source(document: str, answer: str, unsupported: str) -> None:
-    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag(answer, document), "hallucination")
     assert finding.evidence["unsupported"] == [unsupported]
 
 
@@ -169,29 +171,29 @@ def test_a_single_digit_quantity_in_no_source(document: str, answer: str, unsupp
     ],
 )
 def test_single_digits_the_sources_state_another_way_pass(document: str, answer: str) -> None:
-    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, document), "hallucination") == []
 
 
-def _fed_run(prompt: str, answer: str, inputs: dict[str, object], *nodes: dict[str, object]) -> list[object]:
-    return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)  # type: ignore[return-value]
+def _fed_run(prompt: str, answer: str, inputs: Mapping[str, object], *nodes: dict[str, object]) -> list[ReadableSpan]:
+    return run_spans([*nodes, llm(prompt=prompt, answer=answer)], inputs=inputs)
 
 
 def test_answers_fed_run_inputs_or_a_tool_result_are_checked_when_turned_on() -> None:
     claim = {"claim_text": "My dog bit a courier; his employer asks for 7,951 EUR.", "policy_no": "PHV-1255520"}
     prompt = f"Policy {claim['policy_no']}\nClaim: {claim['claim_text']}\nWrite the acknowledgement letter."
     letter = "We have registered the amount of 7,950 EUR under policy PHV-1255520."
-    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # type: ignore[arg-type]  # data_fed off by default
-    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, letter, claim), "hallucination") == []  # data_fed off by default
+    (finding,) = findings(_fed_run(prompt, letter, claim), "hallucination", data_fed=True)
     assert finding.evidence["unsupported"] == ["7,950"]
     right = "We have registered the amount of 7,951 EUR under policy PHV-1255520 and will reply within 5 days."
-    assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # type: ignore[arg-type]  # 5 days: none
+    assert len(findings(_fed_run(prompt, right, claim), "hallucination", data_fed=True)) == 1  # 5 days: none
     body = '{"tracking_id": "PP-108649", "state": "exception", "eta_days": 2}'
     api = node("api", "http-request", outputs={"status_code": 200, "body": body})
     digest = f"Parcels:\n{body}\nSummarise for the customer."
     ok = "PP-108649: delayed, about 2 days to go."
-    assert findings(_fed_run(digest, ok, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    assert findings(_fed_run(digest, ok, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True) == []
     wrong = "PP-108649: delayed, about 2 days to go; it should arrive in 8 days at the latest."
-    (late,) = findings(_fed_run(digest, wrong, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    (late,) = findings(_fed_run(digest, wrong, {"order_ids": ["PP-108649"]}, api), "hallucination", data_fed=True)
     assert late.evidence["unsupported"] == ["8"]
 
 
@@ -199,7 +201,7 @@ def test_a_chat_answer_fed_only_the_users_question_is_not_checked() -> None:
     spans = _fed_run(
         "How tall is the Eiffel Tower, built 1889?", "It is 330 metres tall.", {"sys.query": "built 1889?"}
     )
-    assert findings(spans, "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    assert findings(spans, "hallucination", data_fed=True) == []
 
 
 def test_a_loop_rounds_number_is_a_source() -> None:
@@ -223,8 +225,8 @@ def test_numbers_grouped_by_spaces_are_one_number() -> None:
     assert numbers("1 250,00 € et 218 000 €") == {"1250,00", "218000"}
     # A month then an amount, and rounds listed with commas, stay apart.
     assert numbers("2025-01 330.374,09; rounds 99, 100, 101") == {"2025", "01", "330.374,09", "99", "100", "101"}
-    assert findings(_rag("Le prix est de 218 000 €.", "Prix : 218 000 €."), "hallucination") == []  # type: ignore[arg-type]
-    (finding,) = findings(_rag("Le prix est de 281 000 €.", "Prix : 218 000 €."), "hallucination")  # type: ignore[arg-type]
+    assert findings(_rag("Le prix est de 218 000 €.", "Prix : 218 000 €."), "hallucination") == []
+    (finding,) = findings(_rag("Le prix est de 281 000 €.", "Prix : 218 000 €."), "hallucination")
     assert finding.evidence["unsupported"] == ["281000"]
 
 
@@ -237,12 +239,12 @@ def test_numbers_grouped_by_spaces_are_one_number() -> None:
     ],
 )
 def test_a_range_written_with_a_word_counts_both_ends(document: str) -> None:
-    assert findings(_rag("New card in 5-7 business days.", document), "hallucination") == []  # type: ignore[arg-type]
-    (finding,) = findings(_rag("New card in 3-7 business days.", document), "hallucination")  # type: ignore[arg-type]
+    assert findings(_rag("New card in 5-7 business days.", document), "hallucination") == []
+    (finding,) = findings(_rag("New card in 3-7 business days.", document), "hallucination")
     assert finding.evidence["miscounted"]["busin"]["answer"] == ["3", "7"]
 
 
-def _fed_table(answer: str) -> list[object]:
+def _fed_table(answer: str) -> list[ReadableSpan]:
     """A report LLM fed a query tool's rows (as Dify's tool node writes them: JSON text and JSON)."""
     rows = [["North", 1204.5], ["South", 980.25], ["East", 415.25]]
     result = {"columns": ["region", "revenue"], "rows": rows}
@@ -261,7 +263,7 @@ def _fed_table(answer: str) -> list[object]:
     ],
 )
 def test_totals_averages_and_shares_of_a_fed_table(answer: str, unsupported: list[str]) -> None:
-    found = findings(_fed_table(answer), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    found = findings(_fed_table(answer), "hallucination", data_fed=True)
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -270,11 +272,11 @@ def test_quotients_and_shares_of_one_records_fields() -> None:
     api = node("feed", "http-request", outputs={"status_code": 200, "body": listing})
     prompt = f"Summarise the listing.\n{listing}"
 
-    def run(answer: str) -> list[object]:
+    def run(answer: str) -> list[ReadableSpan]:
         return _fed_run(prompt, answer, {"city": "Lisboa"}, api)
 
-    assert findings(run("66 m² for 449,000 € (≈ 6,803.03 €/m²); 3 of 11 (27 %)."), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
-    (finding,) = findings(run("66 m² for 449,000 € (≈ 7,250.00 €/m²)."), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    assert findings(run("66 m² for 449,000 € (≈ 6,803.03 €/m²); 3 of 11 (27 %)."), "hallucination", data_fed=True) == []
+    (finding,) = findings(run("66 m² for 449,000 € (≈ 7,250.00 €/m²)."), "hallucination", data_fed=True)
     assert finding.evidence["unsupported"] == ["7,250.00"]
 
 
@@ -323,7 +325,7 @@ REVENUE = "Revenue 2025: EUR 437,303.42 (growth: 2.75 %; share of the group: 38.
     ],
 )
 def test_numbers_worked_rounded_or_scaled_from_a_source(document: str, answer: str, fires: bool) -> None:
-    assert len(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+    assert len(findings(_rag(answer, document), "hallucination")) == fires
 
 
 @pytest.mark.parametrize(
@@ -340,7 +342,7 @@ def test_list_lengths_and_changes_of_fed_data(answer: str, unsupported: list[str
     data = {"tickets": tickets, "volume": {"this_month": 1240, "last_month": 1105}, "weekly": [80, 92, 101]}
     tool = node("desk", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
     prompt = f"Summarise the open tickets.\n{json.dumps(data)}"
-    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    found = findings(_fed_run(prompt, answer, {"team": "support"}, tool), "hallucination", data_fed=True)
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -349,10 +351,10 @@ def test_code_answers_are_not_checked_but_prose_starting_like_sql_is() -> None:
     tool = node("run_sql", "tool", outputs={"text": error, "files": [], "json": []})
     prompt = f"Write one PostgreSQL query.\nThe previous query failed: {error}\nFix it."
     sql = "SELECT team, COUNT(*) FROM tickets WHERE closed_at >= now() - interval '7 days' LIMIT 100;"
-    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, sql, {"question": "tickets per team"}, tool), "hallucination", data_fed=True) == []
     prose = "With the fix, line 1 now runs; position 58 was the problem."
     spans = _fed_run(prompt, prose, {"question": "tickets per team"}, tool)
-    (finding,) = findings(spans, "hallucination", data_fed=True)  # type: ignore[arg-type]
+    (finding,) = findings(spans, "hallucination", data_fed=True)
     assert finding.evidence["unsupported"] == ["58"]
 
 
@@ -385,7 +387,7 @@ def test_two_fields_combined_fractions_and_dotted_dates(
 ) -> None:
     tool = node("api", "tool", outputs={"text": json.dumps(data), "files": [], "json": [data]})
     spans = _fed_run(f"Answer from the data.\n{json.dumps(data)}", answer, {"question": "?"}, tool)
-    found = findings(spans, "hallucination", data_fed=True)  # type: ignore[arg-type]
+    found = findings(spans, "hallucination", data_fed=True)
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -414,7 +416,7 @@ def test_two_fields_combined_fractions_and_dotted_dates(
     ],
 )
 def test_figures_computed_converted_or_written_otherwise_pass(document: str, answer: str) -> None:
-    assert findings(_rag(answer, document), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, document), "hallucination") == []
 
 
 @pytest.mark.parametrize(
@@ -430,7 +432,7 @@ def test_figures_computed_converted_or_written_otherwise_pass(document: str, ans
     ],
 )  # fmt: skip
 def test_the_same_figures_made_up_still_fire(document: str, answer: str, unsupported: list[str]) -> None:
-    (finding,) = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    (finding,) = findings(_rag(answer, document), "hallucination")
     assert finding.evidence["unsupported"] == unsupported
 
 
@@ -446,7 +448,7 @@ def test_the_same_figures_made_up_still_fire(document: str, answer: str, unsuppo
 def test_identifiers_and_the_clock_round_are_no_figures(answer: str) -> None:
     """Phone numbers, links and masked numbers name something; "24/7" is an idiom: none is a figure a source
     must hold (a made-up phone number is not this detector's to find)."""
-    assert findings(_rag(answer, "The clinic is in Uppsala. Call us around the clock."), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_rag(answer, "The clinic is in Uppsala. Call us around the clock."), "hallucination") == []
 
 
 @pytest.mark.parametrize(
@@ -461,7 +463,7 @@ def test_identifiers_and_the_clock_round_are_no_figures(answer: str) -> None:
     ],
 )  # fmt: skip
 def test_an_amount_less_or_more_a_sources_percentage(document: str, answer: str, unsupported: list[str]) -> None:
-    found = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    found = findings(_rag(answer, document), "hallucination")
     assert [f.evidence["unsupported"] for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -469,8 +471,8 @@ def test_a_count_a_line_labelled_by_the_thing_states_is_supported() -> None:
     """The sources count 3 nights booked and a line labelled "Nights" states 4 left: both counts are theirs;
     a count no line states still fires."""
     document = "Booking: 3 nights from 2027-03-02.\nNights left on the voucher before: 7, after: 4"
-    assert findings(_rag("Your 3 nights are booked; 4 nights remain on the voucher.", document), "hallucination") == []  # type: ignore[arg-type]
-    (finding,) = findings(_rag("Your 3 nights are booked; 5 nights remain on the voucher.", document), "hallucination")  # type: ignore[arg-type]
+    assert findings(_rag("Your 3 nights are booked; 4 nights remain on the voucher.", document), "hallucination") == []
+    (finding,) = findings(_rag("Your 3 nights are booked; 5 nights remain on the voucher.", document), "hallucination")
     assert finding.evidence["miscounted"] == {"night": {"answer": ["3", "5"], "sources": ["3"]}}
 
 
@@ -480,10 +482,10 @@ def test_a_record_code_is_no_data_fed() -> None:
     inputs = {"anliegen": "Rechnung RE-7731: der Rabatt fehlt."}
     prompt = "Kundenanliegen: Rechnung RE-7731: der Rabatt fehlt.\nSchreib eine kurze Antwort."
     answer = "Wir prüfen die Rechnung und melden uns innerhalb von 3 Werktagen."
-    assert findings(_fed_run(prompt, answer, inputs), "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    assert findings(_fed_run(prompt, answer, inputs), "hallucination", data_fed=True) == []
     fed = {"anliegen": "Rechnung RE-7731: 240 EUR statt 216 EUR."}
     prompt = f"Kundenanliegen: {fed['anliegen']}\nSchreib eine kurze Antwort."
-    (finding,) = findings(_fed_run(prompt, answer, fed), "hallucination", data_fed=True)  # type: ignore[arg-type]
+    (finding,) = findings(_fed_run(prompt, answer, fed), "hallucination", data_fed=True)
     assert finding.evidence["unsupported"] == ["3"]
 
 
@@ -515,7 +517,7 @@ def test_figures_the_answer_works_out_from_its_sources(document: str, answer: st
         ],
         inputs={"sys.query": question},
     )
-    found = findings(spans, "hallucination")  # type: ignore[arg-type]
+    found = findings(spans, "hallucination")
     assert [f.evidence["unsupported"] for f in found] == ([unsupported] if unsupported else [])
 
 
@@ -539,12 +541,12 @@ def test_a_date_a_sources_date_moved_by_a_stated_duration(answer: str, fires: bo
         ],
         inputs={"sys.query": question},
     )
-    assert bool(findings(spans, "hallucination")) == fires  # type: ignore[arg-type]
+    assert bool(findings(spans, "hallucination")) == fires
 
 
-def _greek_berth(question: str, answer: str) -> list[object]:
+def _greek_berth(question: str, answer: str) -> list[ReadableSpan]:
     document = "Χρέωση ανά μέτρο και νύχτα: 3,10 €. Έκπτωση 10% από 7 νύχτες και πάνω."
-    return run_spans(  # type: ignore[return-value]
+    return run_spans(
         [
             node("kr", "knowledge-retrieval", outputs={"result": [{"content": document, "title": "doc"}]}),
             llm(prompt=f"{document}\n{question}", answer=answer),
@@ -557,11 +559,11 @@ def test_a_count_the_question_states_without_accents_or_the_answers_working_take
     """The sources count 7 nights (a discount's threshold). The question's "3 νυχτες", typed without accents,
     counts the answer's "3 νύχτες"; the question's 3 overnight stays are a term of the answer's right working
     ("3 νύχτες x 9,5 μ. x 3,10 €"): no miscount either way. A wrong working keeps both findings."""
-    assert findings(_greek_berth("Σκάφος 9,5 μ., 3 νυχτες", "Για 3 νύχτες: 3,10 € ανά μέτρο."), "hallucination") == []  # type: ignore[arg-type]
+    assert findings(_greek_berth("Σκάφος 9,5 μ., 3 νυχτες", "Για 3 νύχτες: 3,10 € ανά μέτρο."), "hallucination") == []
     question = "Σκάφος 9,5 μ., 3 διανυκτερεύσεις"
     right, wrong = "3 νύχτες × 9,5 μ. × 3,10 € = 88,35 €.", "3 νύχτες × 9,5 μ. × 3,10 € = 98,35 €."  # noqa: RUF001
-    assert findings(_greek_berth(question, right), "hallucination") == []  # type: ignore[arg-type]
-    (finding,) = findings(_greek_berth(question, wrong), "hallucination")  # type: ignore[arg-type]
+    assert findings(_greek_berth(question, right), "hallucination") == []
+    (finding,) = findings(_greek_berth(question, wrong), "hallucination")
     assert finding.evidence["unsupported"] == ["98,35"] and "νυχτε" in finding.evidence["miscounted"]
 
 
@@ -580,7 +582,7 @@ def test_a_date_moved_by_a_duration_written_in_words() -> None:
             ],
             inputs={"sys.query": question},
         )
-        assert bool(findings(spans, "hallucination")) == fires, answer  # type: ignore[arg-type]
+        assert bool(findings(spans, "hallucination")) == fires, answer
 
 
 @pytest.mark.parametrize(
@@ -594,7 +596,7 @@ def test_a_date_moved_by_a_duration_written_in_words() -> None:
 )
 def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fires: bool) -> None:
     document = "Crater trail: 42 km from the gate to the rim. Summit hut at 2,150 m."
-    assert bool(findings(_rag(answer, document), "hallucination")) == fires  # type: ignore[arg-type]
+    assert bool(findings(_rag(answer, document), "hallucination")) == fires
 
 
 @pytest.mark.parametrize(
@@ -607,7 +609,7 @@ def test_a_length_weight_or_volume_converted_from_a_sources_unit(answer: str, fi
 def test_a_time_of_day_moved_by_a_duration_the_sources_state(answer: str, unsupported: list[str]) -> None:
     """A booking "at 16:00 for 1.5 hours" ends at 17:30: an end time the answer works out, in no source."""
     document = "Booking BK-7417: room Borealis, 2027-05-19 at 16:00 for 1.5 hours, 8 people."
-    got = findings(_rag(answer, document), "hallucination")  # type: ignore[arg-type]
+    got = findings(_rag(answer, document), "hallucination")
     assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
 
 
@@ -621,9 +623,9 @@ def test_the_limit_an_if_else_node_compared_with_is_a_source() -> None:
     prompt = f"Catalog: {body}\nWrite the reply."
     reply = "3 laptops come to 3447.00 EUR, over the {} EUR limit, so the request went to Finance."
     spans = _fed_run(prompt, reply.format(1000), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
-    assert findings(spans, "hallucination", data_fed=True) == []  # type: ignore[arg-type]
+    assert findings(spans, "hallucination", data_fed=True) == []
     spans = _fed_run(prompt, reply.format(1500), {"requester": "Aylin", "sku": "LP-14A"}, api, check)
-    assert [f.evidence["unsupported"] for f in findings(spans, "hallucination", data_fed=True)] == [["1500"]]  # type: ignore[arg-type]
+    assert [f.evidence["unsupported"] for f in findings(spans, "hallucination", data_fed=True)] == [["1500"]]
 
 
 def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_counted() -> None:
@@ -647,11 +649,11 @@ def test_figures_the_apps_earlier_runs_retrieved_or_answered_count_what_they_cou
     assert contradicted.evidence["unsupported"] == ["15"]
 
 
-def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about the visa") -> list[object]:
+def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about the visa") -> list[ReadableSpan]:
     result = [{"content": document, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
     prompt = f"Answer from the context.\n{document}\nQuestion: {question}"
     nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)]
-    return run_spans(nodes, app_id=app, inputs={"sys.query": question})  # type: ignore[return-value]
+    return run_spans(nodes, app_id=app, inputs={"sys.query": question})
 
 
 @pytest.mark.parametrize(
@@ -674,5 +676,5 @@ def _kb_run(app: str, document: str, answer: str, question: str = "Tell me about
 )  # fmt: skip
 def test_group_fees_currency_characters_and_dimensions(document: str, answer: str, unsupported: list[str]) -> None:
     spans = _kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?")
-    got = findings(spans, "hallucination")  # type: ignore[arg-type]
+    got = findings(spans, "hallucination")
     assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])

@@ -10,7 +10,7 @@ from collections import Counter
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from tests.detectors import heldout11
+from tests.detectors import heldout11, heldout11_apps
 from tests.detectors.test_heldout_structure import attribute_values, cases_of
 
 
@@ -125,7 +125,7 @@ def test_escapes_overflows_and_poisonings_follow_what_the_runs_show() -> None:
         text = " ".join(values)
         if case.name.startswith("chabagan-"):  # one section-summary LLM span per round of the iteration
             rounds = sum(_attr(s, "dify.node.id") == "line" for s in case.spans)
-            assert ("dify_iteration_escape" in case.expected) == (rounds > heldout11.apps.LIMIT), case.name
+            assert ("dify_iteration_escape" in case.expected) == (rounds > heldout11_apps.LIMIT), case.name
         if "maximum context length" in text:
             assert "context_overflow" in case.expected, case.name
         if "dify_rag_poisoning" in case.expected:

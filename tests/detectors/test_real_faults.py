@@ -1,11 +1,12 @@
 """Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md: eight apps; and a second set,
 testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19; a third,
-testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20), each app's runs clean
-first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
-tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the
-ways the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default
-detectors and through them with every switch on; the runs go through in the order Dify ran them, so the
-detectors' baselines (model history, prices, classifier picks) come from the recorded clean runs."""
+testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20; a fourth, six more, scored
+blind once in session 21; the fifth, dify-1.14.1-faults5, is kept out: the next change's blind set), each app's runs
+clean first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
+tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the ways
+the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default detectors
+and through them with every switch on; the runs go through in the order Dify ran them, so the detectors' baselines
+(model history, prices, classifier picks) come from the recorded clean runs."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ SETS = {
     "faults": FAULTS,
     "faults2": TESTS / "testdata" / "dify-1.14.1-faults2",
     "faults3": TESTS / "testdata" / "dify-1.14.1-faults3",
+    "faults4": TESTS / "testdata" / "dify-1.14.1-faults4",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -156,19 +158,48 @@ _HALLUCINATIONS3 = {
     (name, "hallucination")
     for name in ("faq_invented_price", "planner_invented_price", "pricing_invented", "purchase_wrong_total")
 }
+# The fourth set, recorded in session 21 by a helper that did not read the detectors, scored blind once at the end of
+# that session's detector changes, both ways in: 15 of 28 found (with `hallucination` on then; 14 as shipped), 1 of
+# 42 clean runs flagged (the poisoned notice retrieved and not obeyed, as visa_clean_5). After that scoring only
+# `dify_tool_schema_mismatch`'s renamed-field rule changed (held-out 10's patched readers): the same finds.
+_DEFAULT4 = {
+    ("fleet_flood", "dify_iteration_escape"),
+    ("library_cheaper_model", "dify_model_fallback"),
+    ("library_off_topic", "task_derailment"),
+    ("library_poisoned_doc", "dify_rag_poisoning"),
+    ("meter_previous_tenant", "dify_variable_leak"),
+    ("meter_unit_changed", "dify_tool_schema_mismatch"),
+    ("post_other_model", "cost"),
+    ("post_tracking_as_money", "dify_classifier_drift"),
+    ("summary_huge_article", "context_overflow"),
+    ("summary_huge_article", "cost"),
+    ("summary_oscillating", "loop"),
+    ("summary_stuck", "dify_iteration_escape"),
+    ("summary_stuck", "loop"),
+    ("tickets_card_leak", "dify_variable_leak"),
+}
+_HALLUCINATIONS4 = {
+    (name, "hallucination")
+    for name in (
+        "fleet_invented",
+        "library_invented_fine",
+        "meter_wrong_bill",
+        "summary_invented",
+        "tickets_wrong_total",
+    )
+}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
-# `hallucination` is on by default since session 21: what it finds as shipped (answers grounded in documents; the
-# other invented figures are in answers fed data only, `data_fed`).
-_HALLUCINATION = {("kb_invented_figures", "hallucination")}
 MEASURED = {
-    ("faults", "default"): _DEFAULT | _HALLUCINATION,
-    ("faults", "every switch"): _DEFAULT | _HALLUCINATION,
-    ("faults", "cost from 5 runs"): _DEFAULT | _HALLUCINATION | _COST_FROM_5,
+    ("faults", "default"): _DEFAULT,
+    ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
+    ("faults", "cost from 5 runs"): _DEFAULT | _COST_FROM_5,
     ("faults2", "default"): _DEFAULT2,
     ("faults2", "every switch"): _DEFAULT2
     | {("invoice_wrong_total", "hallucination"), ("visa_invented_fee", "hallucination")},
-    ("faults3", "default"): _DEFAULT3 | {("faq_invented_price", "hallucination")},
+    ("faults3", "default"): _DEFAULT3,
     ("faults3", "every switch"): _DEFAULT3 | _HALLUCINATIONS3,
+    ("faults4", "default"): _DEFAULT4,
+    ("faults4", "every switch"): _DEFAULT4 | _HALLUCINATIONS4,
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
 # agency's notice with an instruction to the AI (the poisoned document of `visa_poisoned_doc`) for a question whose
@@ -186,18 +217,18 @@ FALSE_ALARMS = {
     # five clean answers had figures it did not trace to their sources; session 21 traces four (a booking's end
     # time, its start moved by the hours booked; the if-else's 1000 EUR limit). The fifth states printer prices of a
     # knowledge-base segment no run retrieved (the kit's scripted answer; in no source this run or any other had):
-    # kept as a finding (an answer stating prices its run was not given), and `hallucination` ships on (1 clean
-    # real run of 169 flagged, every corpus at most 0.2 %).
-    ("faults3", "default"): {
-        ("faq_clean_5", "dify_rag_poisoning"),
-        ("faq_clean_7", "dify_rag_poisoning"),
-        ("faq_clean_8", "hallucination"),
-    },
+    # kept as a finding (an answer stating prices its run was not given); `hallucination` still ships off (held-out
+    # 10, scored blind in session 21: 2.0 % of its clean runs flagged).
+    ("faults3", "default"): {("faq_clean_5", "dify_rag_poisoning"), ("faq_clean_7", "dify_rag_poisoning")},
     ("faults3", "every switch"): {
         ("faq_clean_5", "dify_rag_poisoning"),
         ("faq_clean_7", "dify_rag_poisoning"),
         ("faq_clean_8", "hallucination"),
     },
+    # the fourth set: the library's poisoned notice retrieved and not obeyed (its recorder's hard negative; kept as a
+    # finding, as above); with every switch on, a fleet report's figure worked out from data fed (`data_fed`)
+    ("faults4", "default"): {("library_clean_7", "dify_rag_poisoning")},
+    ("faults4", "every switch"): {("library_clean_7", "dify_rag_poisoning"), ("fleet_clean_7", "hallucination")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
@@ -210,6 +241,9 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("pricing_feed_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("translate_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("translate_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
+    ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("summary_stuck", "dify_iteration_escape", "every round used, no loop_break"),
+    ("summary_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
 }
 
 

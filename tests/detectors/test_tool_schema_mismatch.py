@@ -431,3 +431,31 @@ def test_a_price_given_in_cents_and_used_as_euros() -> None:
     assert processor.detect(_catalog(2400.0, 4800.0)) == []
     assert processor.detect(_catalog(5_000_000, 10_000_000)) == []
     assert processor.detect(_catalog(18900, 189.0 * 2)) == []
+
+
+def _scale(reading: dict[str, Any], weight: object) -> list[ReadableSpan]:
+    """A hive scale's JSON answer read by a code node that takes the weight out of it."""
+    body = json.dumps({"hive": "H1", **reading})
+    api = node("scale", "http-request", title="Hive scale",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    code = node("weigh", "code", inputs={"body": "..."}, outputs={"weight": weight})
+    return run_spans([api, code], app_id="apiary")
+
+
+def test_a_renamed_field_its_code_reader_still_reads_is_a_patched_reader_not_a_mismatch() -> None:
+    """Held-out 10 (scored blind, session 21): an API's new field name met by its reader's patch flagged 56 clean
+    runs. The rename counts where the reader shows it: came out empty (or failed, or is a model)."""
+    processor = _processor()
+    assert all(processor.detect(_scale({"weight_kg": 41.0 + n}, 41.0 + n)) == [] for n in range(12))
+    assert processor.detect(_scale({"mass": 44.5}, 44.5)) == []  # the code reads `mass` now: it worked on
+    (finding,) = processor.detect(_scale({"mass": 44.5}, None))  # the code still reads `weight_kg`: nothing
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("weight_kg", "mass")
+
+
+def test_a_renamed_field_every_record_of_which_its_reader_read_as_nothing() -> None:
+    """Each record's field read under its old name gives a list of zeros: the reader came out empty all the same."""
+    processor = _processor()
+    assert all(processor.detect(_scale({"weight_kg": 41.0 + n}, [41.0 + n])) == [] for n in range(12))
+    assert processor.detect(_scale({"mass": 44.5}, [44.5])) == []
+    (finding,) = processor.detect(_scale({"mass": 44.5}, [0, 0]))
+    assert finding.evidence["received"] == "mass"

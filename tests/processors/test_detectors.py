@@ -21,9 +21,9 @@ LEAKY = [
 ]
 
 
-def test_empty_config_enables_every_built_in_detector() -> None:
-    """hallucination ships on since session 21 (at most 0.2 % of any corpus's clean runs flagged, one real clean run
-    of 169; docs/detectors.md); `enabled` turns any detector on or off."""
+def test_empty_config_enables_every_built_in_detector_but_hallucination() -> None:
+    """hallucination ships off (held-out 10, scored blind in session 21: 2.0 % of its clean runs flagged;
+    docs/detectors.md); `enabled` turns any detector on or off."""
     processor = create(Config())
     assert sorted(key for key, _ in processor.detectors) == [
         "context_overflow",
@@ -34,7 +34,6 @@ def test_empty_config_enables_every_built_in_detector() -> None:
         "dify_rag_poisoning",
         "dify_tool_schema_mismatch",
         "dify_variable_leak",
-        "hallucination",
         "loop",
         "state_corruption",
         "task_derailment",
