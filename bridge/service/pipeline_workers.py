@@ -154,7 +154,9 @@ class _Worker:
         answers_out, answers_in = context.Pipe(duplex=False)
         for end in (requests_in, answers_out):
             widen(end.fileno())
-        arguments = pickle.dumps(self._args, protocol=pickle.HIGHEST_PROTOCOL)
+        # `work` goes pickled with its arguments (by name: unpickling imports this module), so that worker_start
+        # imports nothing of the worker before the compiled patterns are in place.
+        arguments = pickle.dumps((work, *self._args), protocol=pickle.HIGHEST_PROTOCOL)
         process = context.Process(
             target=start, args=(arguments, requests_out, answers_in), name=self._name, daemon=True
         )

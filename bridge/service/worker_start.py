@@ -13,7 +13,5 @@ def start(arguments: bytes, requests: Connection, answers: Connection) -> None:
     from bridge import regex_cache
 
     regex_cache.install()
-    from bridge.service.pipeline_workers import work
-
-    config, limits, store_baselines = pickle.loads(arguments)
+    work, config, limits, store_baselines = pickle.loads(arguments)  # `work` by name: its module imported here
     work(config, limits, store_baselines, requests, answers)

@@ -29,18 +29,30 @@ class _Config:
         return _config, ()
 
 
+def _work(*arguments: Any) -> None:
+    """The worker's body, here noting what it was given (pickled by name, as `pipeline_workers.work` is)."""
+    _WORKED.append(arguments)
+
+
+_WORKED: list[tuple[Any, ...]] = []
+
+
 def test_the_compiled_patterns_are_installed_before_the_arguments_are_unpickled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _STEPS.clear()
-    worked: list[tuple[Any, ...]] = []
+    _WORKED.clear()
     monkeypatch.setattr(regex_cache, "install", lambda: _STEPS.append("installed"))
-    monkeypatch.setattr(pipeline_workers, "work", lambda *arguments: worked.append(arguments))
     requests, answers = multiprocessing.Pipe(duplex=False)
     try:
-        start(pickle.dumps((_Config(), {"traces": None}, True)), requests, answers)
+        start(pickle.dumps((_work, _Config(), {"traces": None}, True)), requests, answers)
     finally:
         requests.close()
         answers.close()
     assert _STEPS == ["installed", "unpickled"]
-    assert worked == [("config", {"traces": None}, True, requests, answers)]
+    assert [("config", {"traces": None}, True, requests, answers)] == _WORKED
+
+
+def test_the_worker_s_arguments_carry_its_body_by_name() -> None:
+    """worker_start imports nothing of the worker itself (no import circle): the body comes with the arguments."""
+    assert pickle.loads(pickle.dumps(pipeline_workers.work)) is pipeline_workers.work
