@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from bridge import regex_cache
-from bridge.service import pipeline_workers
 from bridge.service.worker_start import start
 
 _STEPS: list[str] = []
@@ -51,8 +50,3 @@ def test_the_compiled_patterns_are_installed_before_the_arguments_are_unpickled(
         answers.close()
     assert _STEPS == ["installed", "unpickled"]
     assert [("config", {"traces": None}, True, requests, answers)] == _WORKED
-
-
-def test_the_worker_s_arguments_carry_its_body_by_name() -> None:
-    """worker_start imports nothing of the worker itself (no import circle): the body comes with the arguments."""
-    assert pickle.loads(pickle.dumps(pipeline_workers.work)) is pipeline_workers.work
