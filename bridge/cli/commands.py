@@ -327,8 +327,9 @@ def _deadletter(args: argparse.Namespace) -> int:
                 f"deadletter retry: no dead letter {', '.join(map(str, unknown))} (see deadletter list)",
                 file=sys.stderr,
             )
-        moved = storage.requeue(None if args.all else args.ids)
-        print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
+        if args.all or len(unknown) < len(set(args.ids)):
+            moved = storage.requeue(None if args.all else args.ids)
+            print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
         return 1 if unknown else 0
     finally:
         storage.close()

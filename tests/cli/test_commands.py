@@ -270,6 +270,10 @@ def test_deadletter_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr()
     assert out.out.startswith("1 dead letter(s) queued again")
     assert out.err.strip() == "deadletter retry: no dead letter 7, 12345 (see deadletter list)"
+    # Only unknown ids: the error alone, no count on stdout that a script could read as success.
+    assert main(["deadletter", "retry", "7", "--config", str(config)]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.strip() == "deadletter retry: no dead letter 7 (see deadletter list)"
     storage = QueueStorage(str(queue))
     assert [d.id for d in storage.dead_letters()] == [1]
     (requeued,), _, _ = storage.pending("otlp", frozenset(), 2, 100, None)  # addressed to otlp itself
