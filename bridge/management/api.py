@@ -16,7 +16,7 @@ from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, unpolled_warning
+from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, AppType, unpolled_warning
 from bridge.management.store import App, Store
 
 
@@ -37,7 +37,7 @@ class AppRequest(BaseModel):
     instance_id: str
     app_id: str = Field(min_length=1, max_length=200)
     app_name: str | None = Field(default=None, max_length=500)
-    app_type: str = Field(default="workflow", pattern=r"^(workflow|advanced-chat|chat|agent-chat|completion)$")
+    app_type: AppType = "workflow"
     api_key: str | None = Field(default=None, min_length=1)
 
 
@@ -107,7 +107,8 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
           security: [{bearer: []}]
           requestBody: {content: {application/json: {schema: {type: object, required: [instance_id, app_id],
             properties: {instance_id: {type: string}, app_id: {type: string}, app_name: {type: string},
-            app_type: {type: string}, api_key: {type: string}}}}}}
+            app_type: {type: string, enum: [workflow, advanced-chat, chat, agent-chat, completion]},
+            api_key: {type: string}}}}}}
           responses:
             201: {description: "the app and its webhook_secret (and a warning when the poller cannot see its runs)"}
             404: {description: "unknown instance"}

@@ -22,6 +22,8 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
+# Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
+AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
 POLLED_APP_TYPES = frozenset({"workflow"})
 
@@ -56,7 +58,7 @@ class AppSpec(BaseModel):
     instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
     app_id: str = Field(min_length=1)  # Dify's app id (X-Dify-App-Id of signed requests)
     app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
-    app_type: str = "workflow"  # workflow, advanced-chat, chat, agent-chat or completion
+    app_type: AppType = "workflow"
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.

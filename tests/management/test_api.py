@@ -116,6 +116,12 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: Extra inputs"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
         ("/api/v1/dify/apps", {"app_id": "a"}, 422, "instance_id: Field required"),
+        (
+            "/api/v1/dify/apps",
+            {"instance_id": "nope", "app_id": "a", "app_type": "workflw"},
+            422,
+            "app_type: Input should be 'workflow', 'advanced-chat', 'chat', 'agent-chat' or 'completion'",
+        ),
         ("/api/v1/dify/apps/nope/rotate-secret", {}, 404, "no app registration"),
     ],
 )
