@@ -58,7 +58,7 @@ class AppSpec(BaseModel):
     instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
     app_id: str = Field(min_length=1)  # Dify's app id (X-Dify-App-Id of signed requests)
     app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
-    app_type: AppType = "workflow"
+    app_type: AppType = "workflow"  # Dify's app mode; the poller sees only workflow apps' runs
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.
