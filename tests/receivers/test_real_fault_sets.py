@@ -1,5 +1,5 @@
-"""The second to fifth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults5/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to sixth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults6/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -45,6 +45,10 @@ SETS = {
     "faults5": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults5", 61, 40,
         ("museum_clean_1", "museum_clean_2", "museum_clean_3"), "museum_clean_4",
+    ),
+    "faults6": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults6", 64, 41,
+        ("estate_clean_1", "estate_clean_2"), "estate_clean_3",
     ),
 }  # fmt: skip
 INDEX = {
@@ -162,9 +166,22 @@ def test_in_the_fifth_set_a_failed_round_is_not_an_exception() -> None:
     assert _nodes(lost)[("code", "Θέσεις")] == 3
 
 
+def test_in_the_sixth_set_a_failed_model_call_in_a_round_is_not_an_exception() -> None:
+    """The parcel tracker's retried 503 makes its run partial-succeeded; in the review digest's iteration
+    (continue-on-error) a round whose model call failed leaves the run succeeded with no exception counted, its line
+    kept as null in the iteration's output."""
+    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults6"}
+    assert {name for name, status in statuses.items() if status != "succeeded"} == {"parcel_clean_4"}
+    assert streamed("faults6", "parcel_clean_4").exceptions_count == 1
+    lost = streamed("faults6", "reviews_round_lost")
+    assert lost.exceptions_count == 0
+    assert [node.status for node in lost.nodes if node.title == "یک نظر"].count("failed") == 1
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
+VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظر")
 
 
 @pytest.mark.parametrize(
@@ -194,6 +211,15 @@ LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσ�
         ("faults5", "ferry_clean_5", SEATS, 0),
         ("faults5", "ferry_envelope", SEATS, 0),
         ("faults5", "ferry_flood", SEATS, 29),
+        ("faults6", "jobs_clean_1", VACANCIES, 3),
+        ("faults6", "jobs_clean_3", VACANCIES, 2),
+        ("faults6", "jobs_clean_5", VACANCIES, 2),
+        ("faults6", "jobs_cursor_stuck", VACANCIES, 5),
+        ("faults6", "jobs_salary_nested", VACANCIES, 3),
+        ("faults6", "reviews_clean_1", ONE_REVIEW, 5),
+        ("faults6", "reviews_clean_5", ONE_REVIEW, 0),
+        ("faults6", "reviews_flood", ONE_REVIEW, 29),
+        ("faults6", "reviews_round_lost", ONE_REVIEW, 5),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
