@@ -244,24 +244,30 @@ def replay(sink: TimedSink, corpus: Corpus, checkout: Path = ROOT) -> Timing:
     return Timing(last - start, sent, sink.span_count() - before, cpu)
 
 
+def serve_config_text(tmp: Path, endpoint: str) -> str:
+    """`serve`'s config as timed here: the test server's (one pipeline worker) with the default pipeline's processors,
+    runs closed at their last event, no rate limit; its files in `tmp`, its exporter to `endpoint`."""
+    text = bridge_config_text(tmp, endpoint, workers=1)
+    default = "processors: [detectors, redact, reduce, batch]"
+    text = text.replace("processors: [detectors, batch]", default)
+    text = text.replace("processors: {detectors: {}, batch: {timeout: 20ms}}",
+                        "processors: {detectors: {}, redact: {secrets: mask, personal_data: mask}, "
+                        "reduce: {content: truncated, max_value_bytes: 2048}, "
+                        "batch: {timeout: 20ms, send_batch_size: 512}}")  # fmt: skip
+    text = text.replace("terminal_wait: 100ms", "terminal_wait: 0s")
+    text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
+    assert default in text and "redact" in text and "terminal_wait: 0s" in text
+    return text
+
+
 class Server:
     """`dify-otel-bridge serve` with the default pipeline, its exporter pointed at the receiver, its files in `tmp`,
     run from `checkout` (another version's `bridge`)."""
 
     def __init__(self, tmp: Path, sink: TimedSink, checkout: Path = ROOT) -> None:
         tmp.mkdir()
-        text = bridge_config_text(tmp, sink.grpc_endpoint, workers=1)
-        default = "processors: [detectors, redact, reduce, batch]"
-        text = text.replace("processors: [detectors, batch]", default)
-        text = text.replace("processors: {detectors: {}, batch: {timeout: 20ms}}",
-                            "processors: {detectors: {}, redact: {secrets: mask, personal_data: mask}, "
-                            "reduce: {content: truncated, max_value_bytes: 2048}, "
-                            "batch: {timeout: 20ms, send_batch_size: 512}}")  # fmt: skip
-        text = text.replace("terminal_wait: 100ms", "terminal_wait: 0s")
-        text = text.replace("server:\n", "server:\n  rate_limit: {requests_per_second: 0}\n")
-        assert default in text and "redact" in text and "terminal_wait: 0s" in text
         config = tmp / "bridge.yaml"
-        config.write_text(text)
+        config.write_text(serve_config_text(tmp, sink.grpc_endpoint))
         self.port = free_port()
         self.log = tmp / "serve.log"  # its warnings; the traceback Ctrl-C leaves at the stop
         wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()  # as in end_to_end.py: a profiler
