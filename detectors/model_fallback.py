@@ -14,11 +14,17 @@ each other's.
 
 Across versions: Dify 1.14.1 shows a node's model change only as a republished app (its events carry the node's
 configured model, which is the one that answered), so the node's runs of every version are kept too, with the
-prices per token Dify paid for each model. A node answering with a model of the same provider at least 30 %
-cheaper per token (prompt and completion) than its usual one (the model of 4 in 5 of its last `cheaper_window`
-runs before the switch) is a silent downgrade, flagged until the new model has answered `cheaper_window` runs in
-a row: then it fills that window and is the node's usual. A dearer model is left to `cost` (an upgrade is
-deliberate), and so is a model without prices; a model of another provider is a migration set up on purpose.
+prices per token Dify paid for each model, and each version with the node's usual model before its first run (the
+model of 4 in 5 of its last `cheaper_window` runs). A run of a version that put the node, within the same provider,
+on a model at least 30 % cheaper per token (prompt and completion) than that usual one, on an older generation of
+its line (`gpt-4o-mini` → `gpt-3.5-turbo`, `claude-3-5-haiku` → `claude-3-haiku`: dearer per token at times, weaker
+still) or on another price class (both prices `dearer_factor` times the usual's or more: a mini model's node on the
+full-size one) is flagged, every run of that version: the labels of every real recording and of the later
+synthetic sets call such a republish a fault for as long as it lasts. A later version keeping the model takes it as
+the node's usual (it answered most runs before that version). A new generation's successor (`gpt-4o-mini` →
+`gpt-4.1-mini`, 2.7x; `gpt-4o` → `gpt-4.1`, 0.8x) is an upgrade; a model of another provider a migration set up on
+purpose; a model never priced is judged by its generation only. Without a version change, a model cheaper than the
+node's usual one is flagged until it has answered `cheaper_window` runs in a row (it then fills that window).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ _USUAL = 5
 _CHEAPER = 0.7
 # (price, tokens) attributes of a node's prompt and of its completion (OpenInference's, as the bridge writes them).
 _PRICED = (("llm.cost.prompt", "llm.token_count.prompt"), ("llm.cost.completion", "llm.token_count.completion"))
+# Workflow versions a node's history remembers the usual model before (a version seen again after more is new).
+_VERSIONS = 16
 
 
 class Config(DetectorConfig):
@@ -56,9 +64,15 @@ class Config(DetectorConfig):
     # Distinct models a node's history may hold and the node still be judged.
     max_models: int = Field(default=8, ge=1)
     # A node's usual model is the one that answered 4 in 5 of its last `cheaper_window` runs (any workflow
-    # version); a move to a cheaper one is flagged until it has answered that many runs in a row, filling the
-    # window (then it is the node's usual). 0: moves to a cheaper model are not judged.
+    # version); a version moving it to a cheaper one, an older generation or another price class is flagged on
+    # each of its runs, and a move to a cheaper one without a new version until it has answered that many runs in
+    # a row, filling the window (then it is the node's usual). 0: moves across versions are not judged.
     cheaper_window: int = Field(default=20, ge=0, le=_HISTORY)
+    # A workflow version putting a node on a model of the same provider whose prices per token are both at least this
+    # many times the node's usual model's before the version is flagged on every run of it: a mini model's node on
+    # the full-size one is 5x and more, while a generation's successor lists at 0.8-4x (an upgrade). None: a
+    # dearer model is left to `cost`. Read with `cheaper_window` (0 turns this off too).
+    dearer_factor: float | None = Field(default=5.0, gt=1)
 
 
 # A dated snapshot or alias of a model: providers answer with the snapshot a name points to (OpenAI reports
@@ -71,6 +85,29 @@ _SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-latest)$")
 def family(model: str) -> str:
     """The model a name stands for, its snapshot date or alias dropped."""
     return _SNAPSHOT.sub("", model.strip().lower())
+
+
+# A model's line and generation, at the start of its name: `gpt-3.5-turbo` (gpt 3.5), `gpt-4o-mini` (gpt 4),
+# `claude-3-5-haiku` (claude 3.5), `claude-sonnet-4-5` (claude-sonnet 4.5), `gemini-2.0-flash`, `qwen2.5-72b`; a
+# digit glued to letters after the generation is a size (`llama-3-8b` is llama 3).
+_GENERATION = re.compile(r"([a-z][a-z-]*?)-?(\d+)(?:[.-](\d)(?![\w.]))?")
+
+
+@lru_cache(maxsize=1024)
+def generation(model: str) -> tuple[str, float] | None:
+    """(line, generation) of a model family's name (a router's `vendor/` prefix dropped); None for a name
+    without one (`qwen-max`, `deepseek-chat`)."""
+    found = _GENERATION.match(model.rsplit("/", 1)[-1])
+    if found is None:
+        return None
+    line, major, minor = found.groups()
+    return line.rstrip("-"), float(f"{major}.{minor or 0}")
+
+
+def _older(used: str, usual: str) -> bool:
+    """`used` an earlier generation of `usual`'s line."""
+    new, old = generation(used), generation(usual)
+    return new is not None and old is not None and new[0] == old[0] and new[1] < old[1]
 
 
 def _title(span: ReadableSpan) -> str:
@@ -95,11 +132,13 @@ def _streak(recent: list[str], used: str) -> int:
 
 
 def _node_history(stored: Any) -> dict[str, Any]:
-    """The node's models across versions, oldest first, and each model's first per-token prices and provider."""
+    """The node's models across versions, oldest first, each model's first per-token prices and provider, and each
+    workflow version's usual model before its first run ("" for none)."""
     if not isinstance(stored, dict):
-        return {"runs": [], "prices": {}}
-    prices = stored.get("prices")
-    return {"runs": _recent(stored.get("runs")), "prices": prices if isinstance(prices, dict) else {}}
+        return {"runs": [], "prices": {}, "versions": {}}
+    prices, versions = stored.get("prices"), stored.get("versions")
+    return {"runs": _recent(stored.get("runs")), "prices": prices if isinstance(prices, dict) else {},
+            "versions": versions if isinstance(versions, dict) else {}}  # fmt: skip
 
 
 def _rare(model: str, before: list[str]) -> bool:
@@ -127,13 +166,27 @@ def _priced(span: ReadableSpan) -> list[Any] | None:
     return [*priced, str(attr(span, "gen_ai.provider.name") or "")]
 
 
+def _kept(usual: Any) -> bool:
+    """Prices as the baselines keep them: prompt, completion, provider."""
+    return isinstance(usual, list) and len(usual) == 3
+
+
 def _cheaper(new: list[Any], usual: Any) -> bool:
     """Both per-token prices at least 30 % under the usual model's (`usual` as the baselines kept it), from the same
     provider: a move to another provider's model is a migration (its credentials set up on purpose), while a
     downgrade or fallback stays with the provider the node was set up with."""
-    if not isinstance(usual, list) or len(usual) != 3 or (new[2] and usual[2] and new[2] != usual[2]):
+    if not _kept(usual) or (new[2] and usual[2] and new[2] != usual[2]):
         return False
     return bool(new[0] <= float(usual[0]) * _CHEAPER and new[1] <= float(usual[1]) * _CHEAPER)
+
+
+def _usual(before: list[str], min_history: int) -> tuple[str, int] | None:
+    """The model of 4 in 5 of `before` at least, and how many of them it answered; None for too few runs or none
+    that usual (models taking turns)."""
+    if len(before) < min_history:
+        return None
+    usual, runs = Counter(before).most_common(1)[0]
+    return (usual, runs) if runs * _USUAL >= len(before) * (_USUAL - 1) else None
 
 
 def create(cfg: Config) -> object:
@@ -218,47 +271,96 @@ def create(cfg: Config) -> object:
                     )  # fmt: skip
                     reported.add(span_id(span))
             keep(trace, key, [*recent, *sorted(models_used)][-_HISTORY:])
-            if cfg.cheaper_window and (moved := _moved_to_cheaper(trace, node_id, models_used, reported)):
+            if cfg.cheaper_window and (moved := _across_versions(trace, node_id, version, models_used, reported)):
                 yield from moved
 
-    def _moved_to_cheaper(
-        trace: Trace, node_id: str, models_used: dict[str, ReadableSpan], reported: set[int]
+    def _across_versions(
+        trace: Trace, node_id: str, version: str, models_used: dict[str, ReadableSpan], reported: set[int]
     ) -> list[Finding]:
         """The node's runs across workflow versions (a republished app keeps its nodes): a model cheaper per token
-        than the one that answered most of them, for the first runs after the move."""
+        than the one that answered most of them, for the first runs after the move; and every run of a version that
+        put the node on an older generation or another price class than its usual model before the version."""
         key = f"{KEY}:{trace.app}:{node_id}"
         found: list[Finding] = []
         history = remembered(trace, key, _node_history)
-        recent, prices = history["runs"], history["prices"]
+        recent, prices, versions = history["runs"], history["prices"], history["versions"]
+        if version not in versions:  # its first run: the node's usual model before it
+            was = _usual(recent[-cfg.cheaper_window :], cfg.min_history)
+            versions = {**dict(list(versions.items())[1 - _VERSIONS :]), version: was[0] if was else ""}
         for used, span in models_used.items():
             if used not in prices and (first := _priced(span)) is not None:
                 prices = {**prices, used: first}  # a model's first prices: they change seldom
-            streak = _streak(recent, used)
-            if streak == len(recent) or streak >= cfg.cheaper_window or span_id(span) in reported:
-                continue  # most runs: the model of every run before
-            before = recent[: len(recent) - streak][-cfg.cheaper_window :]
-            if len(before) < cfg.min_history:
+            if span_id(span) in reported:
                 continue
-            usual, runs = Counter(before).most_common(1)[0]
-            if runs * _USUAL < len(before) * (_USUAL - 1) or not _rare(used, before):
-                continue
-            new, old = _priced(span), prices.get(usual)
-            if new is not None and _cheaper(new, old):
-                found.append(Finding(
-                    KEY, "medium", 0.8,
-                    f"LLM node '{_title(span)}' answered with {used}, cheaper per token than {usual}, which "
-                    f"answered {runs} of its {len(before)} runs before"
-                    f"{f' ({used} since {streak} runs)' if streak else ''}.",
-                    {"node": _title(span), "rule": "a cheaper model than the node's usual one", "usual": usual,
-                     "usual_share": f"{runs} of {len(before)}", "used": used, "streak": streak,
-                     "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price[:2]]
-                                             for model, price in ((usual, old), (used, new))}},
-                    span_id(span),
-                ))  # fmt: skip
+            moved = _moved_to_cheaper(recent, used, span, prices)
+            if moved is None and (was := versions[version]) and was != used:
+                moved = _republished(span, used, was, version, prices.get(was), prices.get(used))
+            if moved is not None:
+                found.append(moved)
         kept = [*recent, *sorted(models_used)][-_HISTORY:]
         if len(prices) > cfg.max_models:  # models gone from the history
             prices = {model: price for model, price in prices.items() if model in kept}
-        keep(trace, key, {"runs": kept, "prices": prices})
+        keep(trace, key, {"runs": kept, "prices": prices, "versions": versions})
         return found
+
+    def _moved_to_cheaper(recent: list[str], used: str, span: ReadableSpan, prices: dict[str, Any]) -> Finding | None:
+        """A model cheaper per token than the node's usual one, until it has answered `cheaper_window` runs in a
+        row."""
+        streak = _streak(recent, used)
+        if streak == len(recent) or streak >= cfg.cheaper_window:
+            return None  # most runs: the model of every run before
+        before = recent[: len(recent) - streak][-cfg.cheaper_window :]
+        usual_runs = _usual(before, cfg.min_history)
+        if usual_runs is None or not _rare(used, before):
+            return None
+        usual, runs = usual_runs
+        new, old = _priced(span), prices.get(usual)
+        if new is None or not _cheaper(new, old):
+            return None
+        both: tuple[tuple[str, Any], ...] = ((usual, old), (used, new))
+        return Finding(
+            KEY, "medium", 0.8,
+            f"LLM node '{_title(span)}' answered with {used}, cheaper per token than {usual}, which "
+            f"answered {runs} of its {len(before)} runs before"
+            f"{f' ({used} since {streak} runs)' if streak else ''}.",
+            {"node": _title(span), "rule": "a cheaper model than the node's usual one", "usual": usual,
+             "usual_share": f"{runs} of {len(before)}", "used": used, "streak": streak,
+             "price_per_1m_tokens": {model: [round(p * 1e6, 4) for p in price[:2]]
+                                     for model, price in both}},
+            span_id(span),
+        )  # fmt: skip
+
+    def _republished(span: ReadableSpan, used: str, was: str, version: str, old: Any, known: Any) -> Finding | None:
+        """A run of a version that moved the node from `was` (its usual model before the version, `old` its prices)
+        to an older generation of its line, a model 30 % cheaper per token or one `dearer_factor` times dearer, same
+        provider (`known`: `used`'s prices from an earlier run, for a call Dify did not price, such as one refused
+        for its prompt's length)."""
+        new = _priced(span) or (known if _kept(known) else None)
+        provider = str(attr(span, "gen_ai.provider.name") or "")
+        if _kept(old) and old[2] and provider and old[2] != provider:
+            return None  # another provider's model: a migration
+        factor = cfg.dearer_factor
+        dearer = min(new[0] / float(old[0]), new[1] / float(old[1])) if new is not None and _kept(old) else 0.0
+        if _older(used, was):
+            rule, why = "an older generation than the node's usual model before this version", "an older generation"
+        elif new is not None and _cheaper(new, old):
+            rule, why = "a cheaper model than the node's usual one before this version", "cheaper per token"
+        elif factor and dearer >= factor:
+            rule = f"a model >= dearer_factor ({factor:g}) x the node's usual one's price per token, since this version"
+            why = f"{dearer:.1f}x dearer per token"
+        else:
+            return None
+        evidence: dict[str, Any] = {"node": _title(span), "rule": rule, "usual": was, "used": used,
+                                    "workflow_version": version}  # fmt: skip
+        if new is not None and _kept(old):
+            evidence["price_per_1m_tokens"] = {
+                model: [round(float(p) * 1e6, 4) for p in price[:2]] for model, price in ((was, old), (used, new))
+            }
+        return Finding(
+            KEY, "medium", 0.8,
+            f"LLM node '{_title(span)}' answers with {used} since workflow version {version}, {why} than {was}, "
+            "its usual model before that version.",
+            evidence, span_id(span),
+        )  # fmt: skip
 
     return detect

@@ -225,7 +225,8 @@ def test_a_history_this_detector_wrote_is_read_as_it_is(monkeypatch: pytest.Monk
 
 
 # (prompt, completion) USD per 1M tokens, OpenAI's list prices
-_PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4.1-nano": (0.1, 0.4)}
+_PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4.1-nano": (0.1, 0.4),
+           "gpt-4.1-mini": (0.4, 1.6), "gpt-3.5-turbo": (0.5, 1.5)}  # fmt: skip
 
 
 def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[ReadableSpan]:
@@ -239,33 +240,78 @@ def _priced_run(model: str, version: str, provider: str = "langgenius/openai/ope
     return run_spans([node], app_id="app", workflow_id=version)
 
 
-def test_a_republished_node_on_a_cheaper_model_is_flagged_until_it_fills_the_window() -> None:
+def test_a_republished_node_on_a_cheaper_model_is_flagged_on_every_run_of_that_version() -> None:
     """Real faults 3 (`clinic_cheaper_model`), held-out 9: an app republished with its LLM on a cheaper model is a
-    silent downgrade of the node against its own history, whatever version carries it."""
+    silent downgrade of the node against its own history, for as long as that version serves; a later version
+    keeping the model takes it as the node's usual."""
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for _ in range(6):
         assert processor.detect(_priced_run("gpt-4o-mini", "v1")) == []
     found = [processor.detect(_priced_run("gpt-4.1-nano", "v2")) for _ in range(22)]
-    assert [len(f) for f in found] == [1] * 20 + [0] * 2  # cheaper_window (20) runs, then the node's usual
+    assert [len(f) for f in found] == [1] * 22
     evidence = found[0][0].evidence
     assert evidence["rule"] == "a cheaper model than the node's usual one"
     assert (evidence["usual"], evidence["usual_share"], evidence["used"]) == ("gpt-4o-mini", "6 of 6", "gpt-4.1-nano")
     assert evidence["price_per_1m_tokens"] == {"gpt-4o-mini": [0.15, 0.6], "gpt-4.1-nano": [0.1, 0.4]}
     assert found[5][0].evidence["streak"] == 5
+    late = found[21][0].evidence  # past the window of runs in a row: judged by what the version did
+    assert (late["rule"], late["usual"], late["workflow_version"]) == (
+        "a cheaper model than the node's usual one before this version", "gpt-4o-mini", "v2")  # fmt: skip
+    assert processor.detect(_priced_run("gpt-4.1-nano", "v3")) == []
 
 
-def test_a_republished_node_on_a_dearer_or_nearly_as_dear_model_is_left_alone() -> None:
-    """A deliberate upgrade (a dearer model; `cost` judges its price) and a new generation at a list price a fifth
-    lower are no downgrade; nor is a model Dify did not price."""
-    for new in ("gpt-4o", "gpt-4.1"):
+def test_a_republished_node_on_a_new_generation_or_an_unpriced_model_is_left_alone() -> None:
+    """A generation's successor (gpt-4o-mini → gpt-4.1-mini, 2.7x dearer: held-out 3-6's deliberate upgrades; gpt-4o
+    → gpt-4.1, a list price a fifth lower) is no downgrade; nor is a model Dify did not price, of a generation no
+    older."""
+    for usual, new in (("gpt-4o-mini", "gpt-4.1-mini"), ("gpt-4o", "gpt-4.1")):
         processor = DetectionProcessor(_only("dify_model_fallback"))
         for _ in range(6):
-            processor.detect(_priced_run("gpt-4o-mini" if new == "gpt-4o" else "gpt-4o", "v1"))
-        assert processor.detect(_priced_run(new, "v2")) == [], new
+            processor.detect(_priced_run(usual, "v1"))
+        assert [processor.detect(_priced_run(new, "v2")) for _ in range(3)] == [[]] * 3, new
     processor = DetectionProcessor(_only("dify_model_fallback"))
     for spans in model_runs("app", ["gpt-4o"] * 6):
         processor.detect(spans)
     assert processor.detect(model_runs("app", ["gpt-4o-mini"], version="v2")[0]) == []  # no prices
+
+
+def test_a_republished_node_on_another_price_class_is_flagged() -> None:
+    """Real faults 1-4 (`orders_other_model`, `visa_other_model`, `support_other_model`, `triage_other_model`,
+    `post_other_model`), held-out 9 and 10: an app republished with its node on a model 16x its usual one's price
+    per token is labelled a model fault, not a cost fault only; a call of that version Dify did not price (refused
+    for its length) is judged by the model's prices from an earlier run."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))
+    (finding,) = processor.detect(_priced_run("gpt-4o", "v2"))
+    assert finding.evidence["rule"] == (
+        "a model >= dearer_factor (5) x the node's usual one's price per token, since this version")  # fmt: skip
+    assert finding.evidence["price_per_1m_tokens"] == {"gpt-4o-mini": [0.15, 0.6], "gpt-4o": [2.5, 10.0]}
+    assert "16.7x dearer per token than gpt-4o-mini" in finding.summary
+    refused = llm("writer", model="gpt-4o", status="failed", error="This model's maximum context length is 128000")
+    refused["process_data"]["usage"] = {}
+    refused["outputs"] = {}
+    assert len(processor.detect(run_spans([refused], app_id="app", workflow_id="v2"))) == 1
+    off = DetectionProcessor(Config.model_validate({**_only("dify_model_fallback").model_dump(),
+                                                    "dify_model_fallback": {"dearer_factor": None}}))  # fmt: skip
+    for _ in range(6):
+        off.detect(_priced_run("gpt-4o-mini", "v1"))
+    assert off.detect(_priced_run("gpt-4o", "v2")) == []
+
+
+def test_a_republished_node_on_an_older_generation_is_flagged_whatever_its_price() -> None:
+    """Held-out 10: a classifier republished from gpt-4o-mini to gpt-3.5-turbo, dearer per token and a generation
+    older; the same line only (a model without a generation in its name, or of another line, is not compared)."""
+    from detectors.model_fallback import generation
+
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))
+    found = [processor.detect(_priced_run("gpt-3.5-turbo", "v2")) for _ in range(3)]
+    assert [len(f) for f in found] == [1, 1, 1]
+    assert found[0][0].evidence["rule"] == "an older generation than the node's usual model before this version"
+    assert [generation(m) for m in ("gpt-4.1-nano", "llama-3-8b", "qwen2.5-72b", "claude-sonnet-4-5", "qwen-max")] == [
+        ("gpt", 4.1), ("llama", 3.0), ("qwen", 2.5), ("claude-sonnet", 4.5), None]  # fmt: skip
 
 
 def test_versions_on_two_models_taking_turns_have_no_usual_model() -> None:

@@ -54,8 +54,8 @@ WAYS_IN: dict[str, Callable[[Path, str], list[ReadableSpan]]] = {
     "otlp": lambda directory, name: rebuilt_spans(name, (directory,)),
 }
 # `cost` judges a run against its app's median once `min_history` (10) runs are known, and before that, from 5 runs,
-# against the dearest of them (`early_factor`); these apps had 5 to 9 runs before their cost faults, so they are also
-# measured with the median taken from 5 runs.
+# against `early_factor` times their median (session 22; the dearest of them before); these apps had 5 to 9 runs
+# before their cost faults, so they are also measured with the median taken from 5 runs.
 SETTINGS: dict[str, dict[str, Any]] = {
     "default": {},
     "every switch": EVERY_SWITCH,
@@ -82,6 +82,8 @@ _DEFAULT = {
     ("orders_other_model", "cost"),
     ("digest_text_topics", "cost"),
     ("kb_huge_prompt", "cost"),
+    # session 22: the node republished on gpt-4o, 16.7x gpt-4o-mini's price per token (`dearer_factor`)
+    ("orders_other_model", "dify_model_fallback"),
 }
 _COST_FROM_5 = {("orders_other_model", "cost"), ("digest_text_topics", "cost"), ("kb_huge_prompt", "cost")}
 # The second set, scored blind once at the end of session 19's detector changes (its clean runs' one finding
@@ -116,6 +118,11 @@ _DEFAULT2 = {
     ("visa_off_topic", "task_derailment"),
     ("refine_off_topic", "task_derailment"),
     ("trip_off_topic", "task_derailment"),
+    # session 22: nodes republished on gpt-4o (`dify_model_fallback`'s `dearer_factor`); 9.4x the median of the
+    # app's 6 runs before (`cost`'s `early_factor` against their median)
+    ("visa_other_model", "dify_model_fallback"),
+    ("support_other_model", "dify_model_fallback"),
+    ("research_limit_ignored", "cost"),
 }
 # The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
 # that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
@@ -153,6 +160,8 @@ _DEFAULT3 = {
     # translation), speaking an offer nothing the run was given speaks, in apps whose answers never did
     ("clinic_off_topic", "task_derailment"),
     ("translate_off_task", "task_derailment"),
+    # session 22: classifier and LLM republished on gpt-4o (`dearer_factor`)
+    ("triage_other_model", "dify_model_fallback"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
@@ -177,6 +186,11 @@ _DEFAULT4 = {
     ("summary_stuck", "dify_iteration_escape"),
     ("summary_stuck", "loop"),
     ("tickets_card_leak", "dify_variable_leak"),
+    # session 22: classifier and LLM republished on gpt-4o (`dearer_factor`); 10.2x and 14.9x the median of the
+    # app's 7 and 9 runs before (`cost`'s `early_factor` against their median)
+    ("post_other_model", "dify_model_fallback"),
+    ("fleet_flood", "cost"),
+    ("summary_runaway", "cost"),
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
