@@ -684,9 +684,10 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         return _CHECKED_IDS[kind](value) and not (exempt_examples and kind != "iban" and _example_digits(value))
     if _PLACEHOLDER.search(value) or (exempt_examples and _EXAMPLE.search(value)):
         return False
-    if kind == "live_key":  # a random body: upper and lower case and digits, not a word (`my_secret_recipes…`)
-        body = value.rsplit("_", 1)[1]
-        return not (body.isalpha() or body.isdigit() or body.islower() or body.isupper())
+    if kind == "live_key":  # a random body, not a word (`my_secret_recipes…`): letters and digits, in both cases
+        body = value.rsplit("_", 1)[1]  # or in one with a fifth of digits at least (hex: `hvk_live_9f3a0c…`)
+        digits = sum(map(str.isdigit, body))
+        return 0 < digits < len(body) and (not (body.islower() or body.isupper()) or 5 * digits >= len(body))
     if exempt_examples and kind in _TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):
         return False  # a name of code, `token = settings.api_token` (redaction masks it all the same)
     if kind == "email":

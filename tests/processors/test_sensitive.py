@@ -405,6 +405,8 @@ SESSION = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi0xMjM0NTY3ODkw"  # a JWT's header and 
         ('{"req": "GET /\\r\\nAuthorization: Bearer Lato!2026zq9X\\r\\n"}', "Lato!2026zq9X", "credential"),
         (f"session {SESSION}", SESSION, "jwt"),
         ("use rsv_live_Q7wPz3KmT9bXv2LsN8dR", "rsv_live_Q7wPz3KmT9bXv2LsN8dR", "live_key"),
+        # Session 22: a body in one case, hex, as many gateways and vaults issue theirs.
+        ('{"gw": "hvk_live_3f9a0c27d41e8b56"}', "hvk_live_3f9a0c27d41e8b56", "live_key"),
         ("IBAN DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "iban"),
         ("kimlik no: 34020645408", "34020645408", "id_number"),
         ("マイナンバー：4829 1736 5540", "4829 1736 5540", "id_number"),  # noqa: RUF001
@@ -429,6 +431,7 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
     [
         "eyewitness.accountsmatter",  # two parts, no JWT header
         "my_secret_recipesforchocolate",  # a word, not a random body
+        "tv_live_summernightsfestival2026",  # words and a year: too few digits for a random body in one case
         "IBAN DE88 3704 0044 0532 0130 00",  # check digits wrong
         "etc 12345678901",  # `tc` inside a word
         "Hotel 0301 4401 9983, Intel 0301 4401 9983",  # `tel` inside a word
