@@ -454,3 +454,21 @@ def test_only_a_lookup_asked_for_one_person_by_name_that_returned_one_persons_re
         crm = node("crm", "tool", inputs=inputs, outputs=outputs)
         found = findings(run_spans([crm, llm(prompt=f"Records: {outputs}")]), "dify_variable_leak")
         assert {finding.evidence["rule"] for finding in found} == {"a phone in a source reaches a later prompt"}, inputs
+
+
+def test_numbers_a_card_label_stands_before_that_are_no_payment_cards_reaching_the_answer() -> None:
+    """Session 22, clean hard negatives of the card label: a library card's barcode and a SIM card's ICCID (Luhn-valid,
+    of no payment industry's first digit), a transaction's or an order's number after `card`. Still a card: a
+    number of a network's shape after `card ending`."""
+    for record, answer in (
+        ('{"patron": "P-118", "library_card": "29183004719267"}', "Your library card 29183004719267 is renewed."),
+        ('{"line": "L-7", "sim_card_iccid": "8944119073264155892"}', "SIM card ICCID 8944119073264155892 is active."),
+        ('{"card_transaction_id": "4471229018335507"}', "Card transaction ID: 4471229018335507 was refunded."),
+        ('{"card_order": "4471229018335507"}', "Card order #4471229018335507 ships today."),
+    ):
+        tool = node("lookup", "tool", outputs={"text": record})
+        assert findings(run_spans([tool], outputs={"answer": answer}), "dify_variable_leak") == [], answer
+    tool = node("lookup", "tool", outputs={"text": '{"card_ending": "4327657443786463"}'})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Charged to card 4327657443786463."}),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "payment_card"

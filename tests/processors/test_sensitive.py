@@ -440,6 +440,14 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
         "T.C. Sağlık Bakanlığı, 2024",  # a label without a number  # noqa: RUF001
         "Olle, 19811218-9875, ringde",  # a personal number's shape, Luhn wrong
         "CPF 123.456.789-09",  # the documentation's example number
+        # Session 22: numbers a card label stands before that are no payment card's: a library card's barcode (14
+        # digits from 2, Luhn-valid), a SIM card's ICCID (89…), a number the words between call something else.
+        "Library card: 29183004719267",
+        "SIM card ICCID 8944119073264155892",
+        "Card transaction ID: 4471229018335507",
+        "Kartenbestellung Nr. 4471229018335507",
+        '"card_ref": "4471229018335507"',
+        "卡订单号 4471229018335507",
     ],
 )
 def test_near_misses_of_the_new_shapes(text: str) -> None:
