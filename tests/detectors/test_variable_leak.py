@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from detectors import Finding
 from tests.detectors.build import findings, llm, node, run_spans
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
@@ -415,7 +416,7 @@ def test_a_lookup_asked_for_a_person_returning_a_namesakes_record_hands_on_anoth
     the node's phone field."""
     processor = _leak_processor()
 
-    def run(number: int, asked: str, recorded: str) -> list[Any]:
+    def run(number: int, asked: str, recorded: str) -> list[Finding]:
         record = {"name": recorded, "phone": f"+36 30 555 {1000 + number}", "valid_until": "2027-03-01"}
         crm = node("crm", "tool", inputs={"member": asked}, outputs={"text": str(record), "json": [record]})
         spans = run_spans(
@@ -424,7 +425,8 @@ def test_a_lookup_asked_for_a_person_returning_a_namesakes_record_hands_on_anoth
             app_id="gym-members",
             run_id=f"run-{number}",
         )
-        return processor.detect(spans)
+        found: list[Finding] = processor.detect(spans)
+        return found
 
     assert run(1, "Szabó Lúcia", "Szabó Lúcia") == []  # the first run: their own record
     assert run(2, "Anna Nagy", "Nagy Anna") == []  # the name in the other order
