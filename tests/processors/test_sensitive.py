@@ -448,6 +448,15 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
         "Kartenbestellung Nr. 4471229018335507",
         '"card_ref": "4471229018335507"',
         "卡订单号 4471229018335507",
+        # Session 22: a phone label before another thing's number (an API's ids, a conference line's PIN, a version,
+        # a date, a contract number): the national-format rule reads a number right after the label only.
+        '{"phone_number_id": "104857362918374", "waba_id": "2287465519"}',
+        '{"phone_id": "8837465529"}',
+        "电话会议号 8837 4655 2910",
+        "Mobile app version 10.4.2 build 20260314",
+        "telephone interview on 14.03.2026",
+        "Handy-Vertrag Nr. 4471 2290 18",
+        "phone bill 2026-03 total 4471229018",
     ],
 )
 def test_near_misses_of_the_new_shapes(text: str) -> None:
