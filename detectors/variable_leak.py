@@ -13,8 +13,8 @@ the user typed in the query is theirs, and so is a personal datum of the run's i
 An e-mail address or phone number that a lookup node (or the run's inputs) hands on in most of its runs is
 how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
 A lookup asked for a person by name is read for whose record it returned: the contact data of the person asked
-for are theirs, from the first run; a record of another person (a name search matching a namesake) hands on
-someone else's data, however usual its fields.
+for are theirs, from the first run; a namesake's record (a name search matching on one name) hands on someone
+else's data, however usual its fields.
 """
 
 from __future__ import annotations
@@ -176,10 +176,10 @@ def create(cfg: Config) -> object:
             if span_id(source) not in people:
                 people[span_id(source)] = _whose(source) if _looked_up(source) else None
             whose = people[span_id(source)]
-            if whose is None and (span_id(source), kind) in usual:
+            match = _match(*whose) if whose is not None else None
+            if match != "namesake" and (span_id(source), kind) in usual:
                 continue
-            other = whose is not None and not _same_person(*whose)
-            if whose is not None and not other and kind in _CONTACT:  # the contact data of the person asked for
+            if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
                 continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
@@ -200,7 +200,7 @@ def create(cfg: Config) -> object:
                 "source_value": _mask(value),
                 "sink_value": _mask(value),
             }
-            if other and whose is not None:
+            if match == "namesake" and whose is not None:
                 evidence["rule"] = f"{_article(kind).lower()} {kind} of another person's record reaches a later {role}"
                 evidence["asked_for"], evidence["record_of"] = whose
                 where += f" (asked for {whose[0]!r}, a record of {whose[1]!r})"
@@ -578,11 +578,13 @@ def _person_name(value: str) -> bool:
     return len(words) <= 5 and all(word[0] != word[0].lower() or word == word.upper() for word in (words[0], words[-1]))
 
 
-def _same_person(asked: str, recorded: str) -> bool:
-    """Whether a record's name is the one asked for: the words of either all among the other's (`Anna Nagy` for
-    `Nagy Anna`, `Nagy Anna Mária` for `Nagy Anna`); a namesake (`Nagy Péter`) is another person."""
+def _match(asked: str, recorded: str) -> str:
+    """Whose a record is: "same" where its name is the one asked for (the words of either all among the other's:
+    `Anna Nagy` for `Nagy Anna`, `Nagy Anna Mária` for `Nagy Anna`), "namesake" where it shares a name with it and
+    is another person's (`Nagy Péter`: what a name search matching on one name returns), else "other" (a person a
+    lookup may return by design: a member's manager, a child's parent)."""
     one, two = set(_LETTERS.findall(asked.casefold())), set(_LETTERS.findall(recorded.casefold()))
-    return one <= two or two <= one
+    return "same" if one <= two or two <= one else "namesake" if one & two else "other"
 
 
 def _looked_up(span: ReadableSpan) -> bool:
