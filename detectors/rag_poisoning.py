@@ -18,6 +18,8 @@ French, Portuguese, Italian, Dutch, Polish, Chinese, Japanese, Korean and Arabic
 count when they carry data out: a URL whose query holds a template placeholder, or an image whose query
 sends a data-like field. A document that talks *about* prompt injection (quoting the phrase as an
 example) is not an attack. A later LLM answer that repeats the document's link makes it critical.
+With `unobeyed` off, a document the trace shows was not obeyed is left: what it would have the model hand on (a
+link or domain, an e-mail address, a phone or account number no other document holds) stands in no later answer.
 """
 
 from __future__ import annotations
@@ -287,8 +289,31 @@ _OPEN_QUOTES = "\"'\u201c\u2018\u00ab"
 _CLOSE_QUOTES = "\"'\u201d\u2019\u00bb"
 
 
+# What an order would have the model hand on, which an answer obeying it carries: a link or domain (not a file's
+# name: `kiosk.md`), an e-mail address, an IBAN, a phone number written with `+`, an account number (8 digits
+# or more, spaces or dashes between).
+_PAYLOAD = re.compile(
+    r"(?i)[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
+    r"(?!(?:md|txt|pdf|png|jpe?g|gif|html?|json|csv|docx?|xlsx?|pptx?|zip)\b)[a-z]{2,}\b"
+    r"|\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}|\+\d[\d ().-]{6,}\d|\b\d(?:[ -]?\d){7,}\b"
+)
+
+
 class Config(DetectorConfig):
-    pass
+    # A poisoned document that no later answer obeyed counts too: it sits in the knowledge base and the next
+    # answer may obey it. Off: only one a later answer obeyed, or whose obedience the trace cannot tell (the order
+    # names nothing an answer would carry, or no LLM answered after it); real recordings' labels call a poisoned
+    # document retrieved and not obeyed clean (docs/detectors.md).
+    unobeyed: bool = True
+
+
+def _not_obeyed(content: str, later: list[str], others: list[str]) -> bool:
+    """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
+    a link, an address, a number, that no other retrieved document holds) stands in none of them."""
+    held = "\n".join(others).lower()
+    payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
+    answers = "\n".join(later).lower()
+    return bool(payload and later) and not any(item in answers for item in payload)
 
 
 def _is_discussion(text: str, start: int, end: int) -> bool:
@@ -375,6 +400,10 @@ def create(cfg: Config) -> object:
             if answers is None:
                 answers = [(s.start_time or 0, _answer(s)) for s in trace.llm_spans]
             later = [text for start, text in answers if start >= (retrieval.start_time or 0)]
+            if not cfg.unobeyed and _not_obeyed(
+                content, later, [text for _, _, text in trace.documents if text is not content]
+            ):
+                continue
             link = found.get("exfiltration_link")
             followed = bool(link and any(link.split("?")[0] in text for text in later))
             severity: Severity = "critical" if followed else "high" if len(found) > 1 or link else "medium"

@@ -12,10 +12,14 @@ a shared mailbox (`support@`, `kundenservice@`) and a phone number on its line a
 the user typed in the query is theirs, and so is a personal datum of the run's inputs that a lookup returns.
 An e-mail address or phone number that a lookup node (or the run's inputs) hands on in most of its runs is
 how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
+A lookup asked for a person by name is read for whose record it returned: the contact data of the person asked
+for are theirs, from the first run; a namesake's record (a name search matching on one name) hands on someone
+else's data, however usual its fields.
 """
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 from collections.abc import Iterator
@@ -56,6 +60,20 @@ _SINK_TYPES = ("answer", "end")
 _CONTACT = frozenset({"email", "phone", "us_phone", "phone_number"})
 # The fields of the run's own ids among Dify's inputs, with their values.
 _SYS_IDS = re.compile(r'"sys\.(?:app_id|workflow_id|workflow_run_id|conversation_id)":\s*"[^"]*"')
+# The words of a field naming a person (`name`, `customer_name`, `member`, `patient`, `姓名`), in the languages of
+# the labels in bridge/processors/sensitive.py (lower case): a lookup's input and its record are compared by them.
+_PERSON_WORDS = frozenset(
+    ("name", "fullname", "full", "first", "last", "given", "family", "surname", "member", "customer", "client",
+     "patient", "guest", "passenger", "holder", "owner", "employee", "student", "person", "recipient", "tenant",
+     "resident", "subscriber", "contact", "user", "nombre", "apellido", "nome", "cognome", "nom", "prénom",
+     "vorname", "nachname", "naam", "navn", "namn", "nimi", "név", "imię", "nazwisko", "jméno", "isim", "ad",
+     "adı", "soyad", "имя", "фамилия", "ім'я", "прізвище", "όνομα", "επώνυμο", "שם", "اسم", "नाम", "ชื่อ", "tên",
+     "họ", "nama", "jina", "姓名", "名前", "氏名", "名字", "이름", "성명")
+)  # fmt: skip
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")  # `customerName`
+# A person's name as written: words of letters, with full stops, hyphens and apostrophes (`Dr. Anna Nagy-Kovács`).
+_NAME = re.compile(r"[^\W\d_]+\.?(?:[ '’-]+[^\W\d_]+\.?){0,5}")
 # Kinds shown masked only (`_flows`): a card number, found by its shape or its label.
 _SHOWN_MASKED = frozenset({"card_number", "payment_card"})
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
@@ -153,8 +171,15 @@ def create(cfg: Config) -> object:
                 },
                 None if span is root else span_id(span),
             )
+        people: dict[int, tuple[str, str] | None] = {}
         for value, kind, source, span, role in flows:
-            if (span_id(source), kind) in usual:
+            if span_id(source) not in people:
+                people[span_id(source)] = _whose(source) if _looked_up(source) else None
+            whose = people[span_id(source)]
+            match = _match(*whose) if whose is not None else None
+            if match != "namesake" and (span_id(source), kind) in usual:
+                continue
+            if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
                 continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
@@ -167,20 +192,25 @@ def create(cfg: Config) -> object:
                 else f"the {role} of '{title}'"
             )
             where = _where(source, root)
+            evidence = {
+                "node": title,
+                "rule": f"{_article(kind).lower()} {kind} in a source reaches a later {role}",
+                "kind": kind,
+                "source": where,
+                "source_value": _mask(value),
+                "sink_value": _mask(value),
+            }
+            if match == "namesake" and whose is not None:
+                evidence["rule"] = f"{_article(kind).lower()} {kind} of another person's record reaches a later {role}"
+                evidence["asked_for"], evidence["record_of"] = whose
+                where += f" (asked for {whose[0]!r}, a record of {whose[1]!r})"
             yield Finding(
                 KEY,
                 severity,
                 0.9 if secret else 0.75,
                 f"{_article(kind)} {kind.replace('_', ' ')} from {where} reaches {target}; mask or drop it before it "
                 "leaves the workflow.",
-                {
-                    "node": title,
-                    "rule": f"{_article(kind).lower()} {kind} in a source reaches a later {role}",
-                    "kind": kind,
-                    "source": where,
-                    "source_value": _mask(value),
-                    "sink_value": _mask(value),
-                },
+                evidence,
                 None if span is root else span_id(span),
             )
 
@@ -499,6 +529,62 @@ def _request_line(request: str) -> str:
     escaped in Dify's JSON text (`\\r\\n`)."""
     ends = [end for end in (request.find("\\r\\n"), request.find("\\n"), request.find("\n")) if end != -1]
     return request[: min(ends, default=len(request))]
+
+
+def _whose(span: ReadableSpan) -> tuple[str, str] | None:
+    """(the person asked for, the person whose record came back) of a lookup asked for one person by name that
+    returned one person's record (`{"member": "Nagy Anna"}` → `{"name": "Nagy Péter", "phone": …}`); None for
+    any other lookup (asked by an id or a query, a list of matches, a record naming nobody)."""
+    asked = _people(json_attr(span, "input.value"))
+    if len(asked) != 1:
+        return None
+    output = json_attr(span, "output.value")
+    records = [output]
+    if isinstance(output, dict):  # a tool's `json` list, an HTTP node's `body` or a tool's `text` holding JSON
+        for key in ("json", "body", "text", "data", "result"):
+            value = output.get(key)
+            if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    continue
+            records += value if isinstance(value, list) else [value]
+    recorded = set().union(*(_people(record) for record in records))
+    return (asked.pop(), recorded.pop()) if len(recorded) == 1 else None
+
+
+def _people(record: Any) -> set[str]:
+    """The persons' names a record's fields naming a person hold (`name`, `customerName`, `姓名`)."""
+    if not isinstance(record, dict):
+        return set()
+    names = set()
+    for key, value in record.items():
+        words = _LETTERS.findall(_CAMEL.sub("_", str(key)).lower())
+        if words and _PERSON_WORDS.issuperset(words) and isinstance(value, str) and _person_name(value):
+            names.add(value.strip())
+    return names
+
+
+def _person_name(value: str) -> bool:
+    """A person's name: two to five words of letters, the first and the last capitalised where the script has
+    capitals (`Nagy Anna`, `Ludwig van Beethoven`), or one word of a script without case and spaces between names
+    (`张伟`, `김민수`); not one Latin word (a first name, a username) nor a sentence."""
+    value = value.strip()
+    if len(value) > 60 or _NAME.fullmatch(value) is None:
+        return False
+    words = _LETTERS.findall(value)
+    if len(words) == 1:
+        return 2 <= len(value) <= 5 and value.lower() == value.upper()
+    return len(words) <= 5 and all(word[0] != word[0].lower() or word == word.upper() for word in (words[0], words[-1]))
+
+
+def _match(asked: str, recorded: str) -> str:
+    """Whose a record is: "same" where its name is the one asked for (the words of either all among the other's:
+    `Anna Nagy` for `Nagy Anna`, `Nagy Anna Mária` for `Nagy Anna`), "namesake" where it shares a name with it and
+    is another person's (`Nagy Péter`: what a name search matching on one name returns), else "other" (a person a
+    lookup may return by design: a member's manager, a child's parent)."""
+    one, two = set(_LETTERS.findall(asked.casefold())), set(_LETTERS.findall(recorded.casefold()))
+    return "same" if one <= two or two <= one else "namesake" if one & two else "other"
 
 
 def _looked_up(span: ReadableSpan) -> bool:

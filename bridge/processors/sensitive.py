@@ -144,7 +144,13 @@ _CARD_LABELS: dict[str, str] = dict.fromkeys(
      "כרטיס", "بطاقة", "कार्ड", "บัตร", "卡号", "卡號", "银行卡", "信用卡", "カード", "카드"),
     "",
 )  # fmt: skip
-_CARD_VALUE = r"[^\d\n\x00]{0,20}?(\d(?:[ -]?\d){12,18})(?![\w-]|[.,]\d)"
+# Not past a word naming the number another thing (`card transaction ID: …`, `Kartenbestellung Nr. …`, `卡订单号`):
+# an order's, a transaction's, an invoice's, a reference's, a tracking, serial or SIM number.
+_CARD_VALUE = (
+    r"(?:(?!\bid\b|ref|order|transa|tracking|invoice|serial|barcode|imei|iccid|pedido|bestell|auftrag|rechnung|"
+    r"commande|ordine|factur|fattur|zamówien|sipariş|заказ|транзакц|订单|交易|流水|发票|注文|取引|주문|거래)"
+    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![\w-]|[.,]\d)"
+)
 # After the label: a colon, `No.`, `Nr.`, a word for "number", then the number: digits with dots, dashes or
 # slashes between them (`19870312-4521`, `123.456.789-09`), a letter at either end (`X1234567L`), or groups of
 # two to four digits (`123 456 789`).
@@ -681,12 +687,15 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         )
     if kind in _CHECKED_IDS:
         # An account number's zeros are padding, not a filler: only identifiers are read for made-up digits.
-        return _CHECKED_IDS[kind](value) and not (exempt_examples and kind != "iban" and _example_digits(value))
+        if not exempt_examples or kind == "iban":
+            return _CHECKED_IDS[kind](value)
+        return _CHECKED_IDS[kind](value) and not _example_digits(value) and (kind != "payment_card" or _paid(value))
     if _PLACEHOLDER.search(value) or (exempt_examples and _EXAMPLE.search(value)):
         return False
-    if kind == "live_key":  # a random body: upper and lower case and digits, not a word (`my_secret_recipes…`)
-        body = value.rsplit("_", 1)[1]
-        return not (body.isalpha() or body.isdigit() or body.islower() or body.isupper())
+    if kind == "live_key":  # a random body, not a word (`my_secret_recipes…`): letters and digits, in both cases
+        body = value.rsplit("_", 1)[1]  # or in one with a fifth of digits at least (hex: `hvk_live_9f3a0c…`)
+        digits = sum(map(str.isdigit, body))
+        return 0 < digits < len(body) and (not (body.islower() or body.isupper()) or 5 * digits >= len(body))
     if exempt_examples and kind in _TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):
         return False  # a name of code, `token = settings.api_token` (redaction masks it all the same)
     if kind == "email":
@@ -778,6 +787,16 @@ def _payment_card(value: str) -> bool:
         and digits not in _TEST_CARDS
         and luhn_ok(digits) != card_network(digits)
     )
+
+
+def _paid(value: str) -> bool:
+    """Whether a number a label calls a card's is a payment card's by its first digit, ISO/IEC 7812's industry: 3
+    travel and entertainment, 4 and 5 banking, 6 merchandising and banking (Maestro's numbers, of no shape
+    `card_network` knows), or of a network's shape (Mastercard's 2-series); not a library card's barcode (`2…`,
+    14 digits), a SIM card's ICCID (`89…`, telecommunications) or an airline's, an oil company's card. Redaction
+    masks them all the same."""
+    digits = "".join(filter(str.isdigit, value))
+    return digits[0] in "3456" or card_network(digits)
 
 
 _DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")

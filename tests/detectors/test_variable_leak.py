@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from detectors import Finding
 from tests.detectors.build import findings, llm, node, run_spans
 
 OPENAI_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
@@ -406,3 +407,77 @@ def test_a_record_s_line_with_an_address_at_an_example_domain_is_no_line_of_exam
     assert "phone" in [finding.evidence["kind"] for finding in found]
     sample = "Sample entry: r.holloway@example.com, +1 503 288 4417"
     assert findings(_retrieved(sample, "Write it as +1 503 288 4417."), "dify_variable_leak") == []
+
+
+def test_a_lookup_asked_for_a_person_returning_a_namesakes_record_hands_on_another_persons_data() -> None:
+    """Session 22: a lookup asked for one person by name (`{"member": "Szabó Lúcia"}`) is read for whose record it
+    returned. The contact data of the person asked for are theirs from the first run (no history needed); a
+    namesake's record (a name search matching the family name alone) hands on another person's, however usual
+    the node's phone field."""
+    processor = _leak_processor()
+
+    def run(number: int, asked: str, recorded: str) -> list[Finding]:
+        record = {"name": recorded, "phone": f"+36 30 555 {1000 + number}", "valid_until": "2027-03-01"}
+        crm = node("crm", "tool", inputs={"member": asked}, outputs={"text": str(record), "json": [record]})
+        spans = run_spans(
+            [node("start", "start"), crm, llm(prompt=f"Answer from the record: {record}")],
+            inputs={"sys.query": f"Hi, this is {asked}."},
+            app_id="gym-members",
+            run_id=f"run-{number}",
+        )
+        found: list[Finding] = processor.detect(spans)
+        return found
+
+    assert run(1, "Szabó Lúcia", "Szabó Lúcia") == []  # the first run: their own record
+    assert run(2, "Anna Nagy", "Nagy Anna") == []  # the name in the other order
+    assert [len(run(number, "Kovács Éva", "Kovács Éva")) for number in range(3, 8)] == [0] * 5
+    (finding,) = run(8, "Szabó Lúcia", "Szabó János")
+    assert finding.evidence["rule"] == "a phone of another person's record reaches a later prompt"
+    assert (finding.evidence["asked_for"], finding.evidence["record_of"]) == ("Szabó Lúcia", "Szabó János")
+    assert "asked for 'Szabó Lúcia', a record of 'Szabó János'" in finding.summary
+
+
+def test_only_a_lookup_asked_for_one_person_by_name_that_returned_one_persons_record_is_read_so() -> None:
+    """Session 22: asked by an id or a first name alone, answering with a list of matches or with a person sharing no
+    name with the one asked for (a member's manager: by design, maybe), a lookup's record says nothing of whose it
+    should have been: its data follow the other rules (the first runs are reported)."""
+    from detectors.variable_leak import _match, _person_name
+
+    assert _person_name("Nagy Anna") and _person_name("Dr. Anna Nagy-Kovács") and _person_name("张伟")
+    assert not _person_name("Anna") and not _person_name("M-1480") and not _person_name("jsmith")
+    assert not _person_name("When does my membership end")  # a sentence, not a name
+    assert (
+        _match("Nagy Anna", "Anna Nagy") == _match("Nagy Anna", "Nagy Anna Mária") == _match("张伟", "张伟") == "same"
+    )
+    assert _match("Nagy Anna", "Nagy Péter") == "namesake" and _match("张伟", "张强") == "other"
+    listing = [{"name": "Nagy Anna", "phone": "+36 30 555 1001"}, {"name": "Nagy Péter", "phone": "+36 30 555 1002"}]
+    for inputs, outputs in (
+        ({"member_id": "M-1480"}, {"json": [{"name": "Nagy Péter", "phone": "+36 30 555 1002"}]}),
+        (
+            {"employee": "Kovács Éva"},
+            {"json": [{"name": "Szabó János", "role": "manager", "phone": "+36 30 555 1002"}]},
+        ),
+        ({"member": "Anna"}, {"json": [{"name": "Nagy Péter", "phone": "+36 30 555 1002"}]}),
+        ({"member": "Nagy Anna"}, {"json": listing}),
+    ):
+        crm = node("crm", "tool", inputs=inputs, outputs=outputs)
+        found = findings(run_spans([crm, llm(prompt=f"Records: {outputs}")]), "dify_variable_leak")
+        assert {finding.evidence["rule"] for finding in found} == {"a phone in a source reaches a later prompt"}, inputs
+
+
+def test_numbers_a_card_label_stands_before_that_are_no_payment_cards_reaching_the_answer() -> None:
+    """Session 22, clean hard negatives of the card label: a library card's barcode and a SIM card's ICCID (Luhn-valid,
+    of no payment industry's first digit), a transaction's or an order's number after `card`. Still a card: a
+    number of a network's shape after `card ending`."""
+    for record, answer in (
+        ('{"patron": "P-118", "library_card": "29183004719267"}', "Your library card 29183004719267 is renewed."),
+        ('{"line": "L-7", "sim_card_iccid": "8944119073264155892"}', "SIM card ICCID 8944119073264155892 is active."),
+        ('{"card_transaction_id": "4471229018335507"}', "Card transaction ID: 4471229018335507 was refunded."),
+        ('{"card_order": "4471229018335507"}', "Card order #4471229018335507 ships today."),
+    ):
+        tool = node("lookup", "tool", outputs={"text": record})
+        assert findings(run_spans([tool], outputs={"answer": answer}), "dify_variable_leak") == [], answer
+    tool = node("lookup", "tool", outputs={"text": '{"card_ending": "4327657443786463"}'})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Charged to card 4327657443786463."}),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "payment_card"

@@ -405,6 +405,8 @@ SESSION = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi0xMjM0NTY3ODkw"  # a JWT's header and 
         ('{"req": "GET /\\r\\nAuthorization: Bearer Lato!2026zq9X\\r\\n"}', "Lato!2026zq9X", "credential"),
         (f"session {SESSION}", SESSION, "jwt"),
         ("use rsv_live_Q7wPz3KmT9bXv2LsN8dR", "rsv_live_Q7wPz3KmT9bXv2LsN8dR", "live_key"),
+        # Session 22: a body in one case, hex, as many gateways and vaults issue theirs.
+        ('{"gw": "hvk_live_3f9a0c27d41e8b56"}', "hvk_live_3f9a0c27d41e8b56", "live_key"),
         ("IBAN DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "iban"),
         ("kimlik no: 34020645408", "34020645408", "id_number"),
         ("マイナンバー：4829 1736 5540", "4829 1736 5540", "id_number"),  # noqa: RUF001
@@ -429,6 +431,7 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
     [
         "eyewitness.accountsmatter",  # two parts, no JWT header
         "my_secret_recipesforchocolate",  # a word, not a random body
+        "tv_live_summernightsfestival2026",  # words and a year: too few digits for a random body in one case
         "IBAN DE88 3704 0044 0532 0130 00",  # check digits wrong
         "etc 12345678901",  # `tc` inside a word
         "Hotel 0301 4401 9983, Intel 0301 4401 9983",  # `tel` inside a word
@@ -437,6 +440,23 @@ def test_secrets_and_identifiers_in_other_languages_and_shapes(text: str, value:
         "T.C. Sağlık Bakanlığı, 2024",  # a label without a number  # noqa: RUF001
         "Olle, 19811218-9875, ringde",  # a personal number's shape, Luhn wrong
         "CPF 123.456.789-09",  # the documentation's example number
+        # Session 22: numbers a card label stands before that are no payment card's: a library card's barcode (14
+        # digits from 2, Luhn-valid), a SIM card's ICCID (89…), a number the words between call something else.
+        "Library card: 29183004719267",
+        "SIM card ICCID 8944119073264155892",
+        "Card transaction ID: 4471229018335507",
+        "Kartenbestellung Nr. 4471229018335507",
+        '"card_ref": "4471229018335507"',
+        "卡订单号 4471229018335507",
+        # Session 22: a phone label before another thing's number (an API's ids, a conference line's PIN, a version,
+        # a date, a contract number): the national-format rule reads a number right after the label only.
+        '{"phone_number_id": "104857362918374", "waba_id": "2287465519"}',
+        '{"phone_id": "8837465529"}',
+        "电话会议号 8837 4655 2910",
+        "Mobile app version 10.4.2 build 20260314",
+        "telephone interview on 14.03.2026",
+        "Handy-Vertrag Nr. 4471 2290 18",
+        "phone bill 2026-03 total 4471229018",
     ],
 )
 def test_near_misses_of_the_new_shapes(text: str) -> None:
