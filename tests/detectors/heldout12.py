@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from tests.detectors import heldout12_desks as desks
+from tests.detectors import heldout12_triage as triage
 from tests.detectors.corpus import Case
 from tests.detectors.heldout12_chat import retrieval_turn
 from tests.detectors.heldout12_labels import Rules, baseline, labels
@@ -65,6 +66,19 @@ APP_LIST = (
             ("hallucination.figure", 14), ("task_derailment.off_topic", 10), ("context_overflow.near_window", 4),
             ("context_overflow.refused", 4), ("context_overflow.cut_at_window", 2), ("dify_model_fallback.cheaper", 10),
             ("cost.stuffed", 12),
+        ),
+    ),
+    App(
+        "mayim",
+        triage.turn,
+        triage.RULES,
+        (
+            ("clean", 50), ("hn:dify_classifier_drift.ambiguous", 9), ("hn:dify_variable_leak.own_phone", 4),
+            ("hn:dify_variable_leak.business_phone", 3), ("hn:task_derailment.short", 4),
+            ("hn:dify_model_fallback.upgrade", 4), ("hn:dify_model_fallback.cheaper_release", 2),
+            ("hn:cost.long_answer", 4), ("dify_classifier_drift.wrong_class", 30), ("dify_variable_leak.memory", 14),
+            ("task_derailment.off_topic", 12), ("hallucination.figure", 10), ("dify_model_fallback.cheaper", 8),
+            ("cost.stuffed", 8),
         ),
     ),
 )

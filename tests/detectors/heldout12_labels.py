@@ -55,10 +55,12 @@ def baseline(warm_up: list[list[Event]]) -> Baseline:
 
 
 def answer(events: list[Event]) -> str:
+    """A succeeded run's outputs as text, one value a line (a list's items each on its own); "" for a failed run."""
     done = events[-1]["data"]
     if done["status"] != "succeeded":
         return ""
-    return " ".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in done["outputs"].values())
+    values = [v for value in done["outputs"].values() for v in (value if isinstance(value, list) else [value])]
+    return "\n".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values)
 
 
 def _numbers(text: str) -> set[float]:
@@ -122,7 +124,8 @@ def labels(events: list[Event], rules: Rules, base: Baseline, right_classes: fro
     if ratio_spend >= COST_RATIO * base.spend and ratio_spend >= COST_FLOOR:
         found.add("cost")
     same_version = events[-1]["data"]["workflow_id"] == base.workflow_id
-    if same_version and any(base.models.get(node, model) != model for node, model in models(events).items()):
+    usual = set(base.models.values())  # a branch the warm-up never took: the models the warm-up used anywhere
+    if same_version and any(base.models.get(node) not in (None, model) or model not in usual for node, model in models(events).items()):
         found.add("dify_model_fallback")
     if _overflow(events):
         found.add("context_overflow")
@@ -138,7 +141,8 @@ def labels(events: list[Event], rules: Rules, base: Baseline, right_classes: fro
         found.add("dify_rag_poisoning")
     if any(o in said for o in rules.others):
         found.add("dify_variable_leak")
-    if said and not any(word in said.lower() for word in rules.vocabulary):
+    main = said.split("\n")[0]  # the answer itself (every app's first output), not a label beside it
+    if main and not any(word in main.lower() for word in rules.vocabulary):
         found.add("task_derailment")
     if said and _numbers(said) - _numbers(_given(events)):
         found.add("hallucination")
