@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from tests.detectors import heldout12_captions as captions
 from tests.detectors import heldout12_desks as desks
 from tests.detectors import heldout12_triage as triage
 from tests.detectors.corpus import Case
@@ -79,6 +80,20 @@ APP_LIST = (
             ("hn:cost.long_answer", 4), ("dify_classifier_drift.wrong_class", 30), ("dify_variable_leak.memory", 14),
             ("task_derailment.off_topic", 12), ("hallucination.figure", 10), ("dify_model_fallback.cheaper", 8),
             ("cost.stuffed", 8),
+        ),
+    ),
+    App(
+        "tangaran",
+        captions.turn,
+        captions.RULES,
+        (
+            ("clean", 50), ("hn:dify_iteration_escape.big_hall", 8), ("hn:dify_tool_schema_mismatch.empty_hall", 6),
+            ("hn:loop.retry_recovered", 5), ("hn:dify_tool_schema_mismatch.added_field", 5),
+            ("hn:dify_model_fallback.upgrade", 3), ("hn:dify_model_fallback.cheaper_release", 3),
+            ("dify_iteration_escape.flood", 20), ("dify_iteration_escape.duplicated", 10),
+            ("dify_tool_schema_mismatch.renamed_list", 7), ("dify_tool_schema_mismatch.renamed_fields", 7),
+            ("state_corruption.lost_items", 5), ("state_corruption.truncated", 5), ("state_corruption.emptied_lines", 4),
+            ("cost.stuffed", 8), ("dify_model_fallback.cheaper", 8), ("hallucination.year", 8),
         ),
     ),
 )
