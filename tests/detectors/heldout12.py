@@ -11,6 +11,7 @@ from functools import partial
 
 from tests.detectors import heldout12_captions as captions
 from tests.detectors import heldout12_desks as desks
+from tests.detectors import heldout12_taglines as taglines
 from tests.detectors import heldout12_triage as triage
 from tests.detectors.corpus import Case
 from tests.detectors.heldout12_chat import retrieval_turn
@@ -94,6 +95,19 @@ APP_LIST = (
             ("dify_tool_schema_mismatch.renamed_list", 7), ("dify_tool_schema_mismatch.renamed_fields", 7),
             ("state_corruption.lost_items", 5), ("state_corruption.truncated", 5), ("state_corruption.emptied_lines", 4),
             ("cost.stuffed", 8), ("dify_model_fallback.cheaper", 8), ("hallucination.year", 8),
+        ),
+    ),
+    App(
+        "midashi",
+        taglines.turn,
+        taglines.RULES,
+        (
+            ("clean", 50), ("hn:loop.long_productive", 10), ("hn:loop.repeat_then_break", 6),
+            ("hn:task_derailment.short", 5), ("hn:dify_model_fallback.upgrade", 4),
+            ("hn:dify_model_fallback.cheaper_release", 3), ("hn:context_overflow.max_tokens", 2), ("loop.stuck", 30),
+            ("state_corruption.emptied", 5), ("state_corruption.truncated", 5), ("state_corruption.type_changed", 4),
+            ("task_derailment.off_topic", 12), ("cost.stuffed", 10), ("dify_model_fallback.cheaper", 8),
+            ("context_overflow.near_window", 5), ("context_overflow.cut_at_window", 3),
         ),
     ),
 )
