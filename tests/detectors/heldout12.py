@@ -11,6 +11,7 @@ from functools import partial
 
 from tests.detectors import heldout12_captions as captions
 from tests.detectors import heldout12_desks as desks
+from tests.detectors import heldout12_enrol as enrol
 from tests.detectors import heldout12_taglines as taglines
 from tests.detectors import heldout12_triage as triage
 from tests.detectors.corpus import Case
@@ -108,6 +109,21 @@ APP_LIST = (
             ("state_corruption.emptied", 5), ("state_corruption.truncated", 5), ("state_corruption.type_changed", 4),
             ("task_derailment.off_topic", 12), ("cost.stuffed", 10), ("dify_model_fallback.cheaper", 8),
             ("context_overflow.near_window", 5), ("context_overflow.cut_at_window", 3),
+        ),
+    ),
+    App(
+        "matricula",
+        enrol.turn,
+        enrol.RULES,
+        (
+            ("clean", 50), ("hn:dify_tool_schema_mismatch.added_field", 6), ("hn:loop.retry_recovered", 6),
+            ("hn:dify_variable_leak.business_phone", 5), ("hn:dify_variable_leak.own_dni", 4),
+            ("hn:dify_model_fallback.upgrade", 4), ("hn:dify_model_fallback.cheaper_release", 3),
+            ("hn:context_overflow.max_tokens", 2), ("dify_tool_schema_mismatch.price_object", 10),
+            ("dify_tool_schema_mismatch.renamed_id", 6), ("state_corruption.people_lost", 4),
+            ("state_corruption.stale_total", 4), ("state_corruption.type_changed", 4),
+            ("dify_variable_leak.other_student", 16), ("hallucination.discount", 14), ("dify_model_fallback.cheaper", 8),
+            ("context_overflow.refused", 5), ("context_overflow.near_window", 3), ("cost.stuffed", 8),
         ),
     ),
 )
