@@ -1,4 +1,50 @@
-"""Held-out corpus 12: DOCSTRING"""
+"""Held-out corpus 12: a blind evaluation set made by MUTATING REAL RECORDED RUNS (session 22).
+
+Each app starts from one clean run a real Dify 1.14.1 streamed (tests/testdata/dify-1.14.1-faults*/), kept event for
+event: its order, node types, field shapes, timing, usage and price fields. A run of the app is that recording
+re-skinned (heldout12_replay.py): new questions, documents, tool bodies, prompts and answers in the app's languages,
+token counts and prices recomputed from the texts, a container's rounds rebuilt from its first recorded round, fresh
+ids and clock. A faulty run is a clean one mutated the way a real failure changes Dify's stream (a node's model
+switched, a prompt stuffed, a tool's answer renamed, a value lost between nodes, a planted segment obeyed, …). Every
+run is then labelled by heldout12_labels.py from what the mutated run shows, never from the mutation's name (and a
+run whose labels miss what its mutation meant stops the build). Each run is read into spans as the bridge reads a
+stream. The first 8 runs of each app are its warm-up: every later run's history, and the baseline of its labels.
+
+The apps (runs, warm-up included):
+- `marani` (170): Georgian wine-cellar tours in Kakheti; a chatflow (knowledge retrieval → LLM → answer), from
+  kb_clean_1.
+- `farsh` (170): a Tabriz carpet cooperative's buyer desk in Persian; knowledge retrieval → LLM → end, from
+  faq_clean_1.
+- `mayim` (170): a Negev water utility's desk in Hebrew and Russian; question classifier (4 classes) → the class's
+  LLM → end, from triage_clean_1.
+- `tangaran` (170): Armenian museum hall captions; HTTP list (`limit`) → code → iteration of an LLM caption → end,
+  from digest_clean_1.
+- `midashi` (170): Japanese and Chinese craft taglines; a loop of at most 6 rounds (LLM → code → assigner), from
+  refine_clean_1.
+- `matricula` (170): a Valencia Spanish school's enrolment; parameter extractor → HTTP POST → code → LLM → end, from
+  tickets_clean_1.
+
+Label conventions: `cost` when a run's model spend is ≥ 10 times its app's warm-up median and ≥ $0.005 (a long but
+correct answer of a cheap model is a hard negative); `dify_model_fallback` when a node answers with another model
+than the warm-up's under the same workflow version: a new published version (a new workflow id) with another model,
+cheaper or dearer, is a deliberate change and a hard negative; `context_overflow` when a prompt reaches 90% of the
+model's window, the provider refuses it as too long, or an answer stops where the window ends (an answer cut at
+max_tokens with a small prompt is none: a hard negative); `dify_iteration_escape` when an iteration runs more rounds
+than the `limit` its list request asked for; `loop` when a loop exhausts its rounds with its last three drafts the
+same (an exhausted loop whose drafts still change, or a repeat then a break, is none); `dify_tool_schema_mismatch`
+when a 200 response lacks a field its reader declares (an added field, an empty list or a retry that recovered is
+none); `state_corruption` when a value a node produced reaches the next node changed (emptied, truncated, items lost,
+type changed, a stale value) — a reader faithfully reading a renamed field is the schema's fault, not this one;
+`dify_variable_leak` when a third party's phone, email, id or card number reaches the output (the business's own
+number or the user's own data is none); `dify_rag_poisoning` only when the answer carries a retrieved segment's planted
+payload (retrieved and not obeyed: a hard negative, as are documents that talk about a "system" or instructions);
+`dify_classifier_drift` when the class picked is not one of the question's right classes (an ambiguous question
+routed to either right class is none); `task_derailment` when the answer uses none of the app's task words (a short
+paraphrase is none; an empty answer to a legitimately empty result is none); `hallucination` when the output states a
+number found in no input, prompt, retrieved segment, tool body or code value of the run. A run may carry several
+labels (a stuffed prompt near the window is also `cost`); it is named after the first of PRIORITY it carries.
+Names: `<app>-warmup-<i>`, `<app>-clean-<i>`, `<app>-hn-<detector>.<look>-<i>`, `<app>-<detector>.<mutation>-<i>`.
+"""
 
 from __future__ import annotations
 
@@ -128,6 +174,10 @@ APP_LIST = (
     ),
 )
 APPS = tuple(app.name for app in APP_LIST)
+RUNS_PER_APP = {app.name: WARM_UP + sum(count for _, count in app.plan) for app in APP_LIST}
+RUNS = sum(RUNS_PER_APP.values())
+CLEAN_RUNS = sum(WARM_UP + sum(c for k, c in app.plan if k == "clean" or k.startswith("hn:")) for app in APP_LIST)
+HARD_NEGATIVE_RUNS = sum(c for app in APP_LIST for k, c in app.plan if k.startswith("hn:"))
 
 
 def _app_runs(app: App, seed: int) -> tuple[list[Case], list[Case]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.detectors.heldout12_chat import CHEAPER, MODEL
 from tests.detectors.heldout12_labels import Rules
-from tests.detectors.heldout12_replay import Event, finished, load, reprice, retried, rounds, set_answer, set_llm
+from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, retried, rounds, set_answer, set_llm
 
 RECORDING = "dify-1.14.1-faults/digest_clean_1.sse"
 SYSTEM = "Դու գրում ես մեկ նախադասությամբ մակագրություն Երևանի պատմության թանգարանի ցուցանմուշի համար։"
@@ -58,6 +58,7 @@ RULES = Rules(vocabulary=RULES_VOCABULARY, checks={"dify_tool_schema_mismatch": 
 
 def _run(hall: int, limit: int, body: dict[str, Any], items: list[str], iterated: list[str], captions: list[str]) -> list[Event]:
     events = load(RECORDING)
+    retitle(events, "tangaran-curator", {"http": "Ցուցանմուշների API", "code": "Կարդալ ցանկը", "iter": "Մակագրություններ", "llmI": "Մակագրող"})
     (http,) = finished(events, "http")
     text = json.dumps(body, ensure_ascii=False)
     http["process_data"]["request"] = f"GET /exhibits?hall={hall}&limit={limit} HTTP/1.1\r\nHost: 127.0.0.1:8765\r\n\r\n"

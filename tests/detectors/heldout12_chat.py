@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from tests.detectors.heldout12_labels import Rules
-from tests.detectors.heldout12_replay import Event, finished, load, reprice, set_answer, set_llm, stop_at
+from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, set_answer, set_llm, stop_at
 
 MODEL = "gpt-4o-mini"
 CHEAPER = ("gpt-4.1-nano", "gpt-3.5-turbo")
@@ -51,6 +51,7 @@ class Desk:
 
 def _retrieval(desk: Desk, question: str, segments: list[str], answer: str, model: str = MODEL) -> list[Event]:
     events = load(desk.recording)
+    retitle(events, f"{desk.name}-guest", {"kr": desk.dataset, "llmK": "მრჩეველი", "llmF": "پاسخگو"})
     started = events[0]["data"]["inputs"]
     started["sys.query" if "sys.query" in started else "question"] = question
     for data in finished(events, "start"):
@@ -108,8 +109,8 @@ def retrieval_turn(desk: Desk, rng: random.Random, kind: str) -> tuple[list[Even
     if kind == "dify_variable_leak.contact":
         segment, said = rng.choice(desk.leaks)
         return _retrieval(desk, fact.question, [*segments, segment], f"{answer} {said}"), frozenset()
-    if kind == "hallucination.figure":
-        return _retrieval(desk, fact.question, segments, fact.invented), frozenset()
+    if kind == "hallucination.figure":  # the fact's own segment only: no other segment happens to hold the figure
+        return _retrieval(desk, fact.question, [fact.document], fact.invented), frozenset()
     if kind == "task_derailment.off_topic":
         return _retrieval(desk, fact.question, segments, rng.choice(desk.off_task)), frozenset()
     events = _retrieval(desk, fact.question, segments, answer)
@@ -125,7 +126,7 @@ def retrieval_turn(desk: Desk, rng: random.Random, kind: str) -> tuple[list[Even
         set_answer(events, long, {"answer": long})
     elif kind == "hn:context_overflow.max_tokens":
         cut = answer + " " + " ".join(segments)
-        cut = cut[: int(len(cut) * 0.8)]
+        cut = cut[: cut.rindex(" ", 0, int(len(cut) * 0.8))]  # at a word: a number is never cut in two
         reprice(llm, completion_tokens=512, finish="length")
         llm["outputs"]["text"] = cut  # type: ignore[index]
         set_answer(events, cut, {"answer": cut})

@@ -10,7 +10,7 @@ from typing import Any
 from tests.detectors.heldout12_chat import CHEAPER, MODEL, OVERFLOW
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import (
-    Event, finished, load, reprice, retried, set_answer, set_llm, stop_at,
+    Event, finished, load, reprice, retitle, retried, set_answer, set_llm, stop_at,
 )  # fmt: skip
 
 RECORDING = "dify-1.14.1-faults4/tickets_clean_1.sse"
@@ -132,6 +132,7 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         answer += " Hemos registrado tu DNI 24517839W."
 
     events = load(RECORDING)
+    retitle(events, "matricula-web", {"pe": "Extraer matrícula", "httpT": "Servicio de matrícula", "tot": "Total", "llm": "Confirmación"})
     events[0]["data"]["inputs"].update(request=request, email=email)
     (start,) = finished(events, "start")
     start["inputs"] = start["outputs"] = {"request": request, "email": email}

@@ -66,6 +66,17 @@ def usage(model: str, prompt_tokens: int, completion_tokens: int, latency: float
     }  # fmt: skip
 
 
+def retitle(events: list[Event], user: str, titles: dict[str, str]) -> None:
+    """The app's own node titles (the canvas names) and end user, on every event of those nodes."""
+    events[0]["data"]["inputs"]["sys.user_id"] = user
+    for e in events:
+        data = e.get("data") or {}
+        if data.get("node_id") in titles:
+            data["title"] = titles[data["node_id"]]
+        if isinstance(data.get("created_by"), dict):
+            data["created_by"]["user"] = user
+
+
 def finished(events: list[Event], node_id: str) -> list[dict[str, Any]]:
     """The data of every node_finished event of `node_id` (one per round inside a container)."""
     return [e["data"] for e in events if e.get("event") == "node_finished" and e["data"]["node_id"] == node_id]

@@ -7,7 +7,7 @@ import random
 
 from tests.detectors.heldout12_chat import CHEAPER, MODEL
 from tests.detectors.heldout12_labels import Rules
-from tests.detectors.heldout12_replay import Event, finished, load, reprice, rounds, set_answer, set_llm
+from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, rounds, set_answer, set_llm
 
 RECORDING = "dify-1.14.1-faults2/refine_clean_1.sse"
 LOOP_COUNT = 6
@@ -48,6 +48,7 @@ RULES = Rules(vocabulary=RULES_VOCABULARY, checks={"state_corruption": _corrupte
 def _run(story: str, drafts: list[str], scores: list[int], kept: list[tuple[str, object]] | None = None) -> list[Event]:
     """The loop as it ran: round i's draft and score (`kept`: what the assigner stored instead, if it differs)."""
     events = load(RECORDING)
+    retitle(events, "midashi-editor", {"loop": "推敲ループ", "llmC": "コピー採点", "score": "スコア解析", "assign": "最良版を保持"})
     events[0]["data"]["inputs"]["story"] = story
     (start,) = finished(events, "start")
     start["inputs"] = start["outputs"] = {"story": story}
@@ -106,7 +107,7 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         drafts, scores = list(best), [5, 7, 9]
         kept = [(d, s) for d, s in zip(drafts, scores, strict=True)]
         i = rng.randrange(2)
-        broken = {"state_corruption.emptied": ("", scores[i]), "state_corruption.truncated": (drafts[i][:3], scores[i]),
+        broken = {"state_corruption.emptied": ("", scores[i]), "state_corruption.truncated": (drafts[i][: len(drafts[i]) // 2], scores[i]),
                   "state_corruption.type_changed": (drafts[i], str(scores[i]))}[kind]  # fmt: skip
         kept[i] = broken
     events = _run(story, drafts, scores, kept)

@@ -8,7 +8,7 @@ import random
 
 from tests.detectors.heldout12_chat import CHEAPER, MODEL
 from tests.detectors.heldout12_labels import Rules
-from tests.detectors.heldout12_replay import Event, finished, load, reprice, set_answer, set_llm
+from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, set_answer, set_llm
 
 RECORDING = "dify-1.14.1-faults/triage_clean_1.sse"
 CLASSES = {
@@ -91,6 +91,7 @@ def _classify(question: str, chosen: str) -> tuple[str, str]:
 
 def _run(question: str, chosen: str, answer: str, note: str = "") -> list[Event]:
     events = load(RECORDING)
+    retitle(events, "mayim-caller", {"qc": "ניתוב פניות"})
     for e in events:  # the recorded branch becomes the chosen class's
         data = e.get("data") or {}
         if str(data.get("node_id", "")).endswith("_c_billing"):
