@@ -55,6 +55,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from tests.detectors import heldout12_captions as captions
 from tests.detectors import heldout12_desks as desks
 from tests.detectors import heldout12_enrol as enrol
@@ -100,9 +102,16 @@ APP_LIST = (
         partial(retrieval_turn, desks.MARANI),
         desks.MARANI.rules,
         (
-            ("clean", 50), *_CHAT_HN, ("dify_rag_poisoning.obeyed", 30), ("hallucination.figure", 12),
-            ("task_derailment.off_topic", 10), ("context_overflow.near_window", 4), ("context_overflow.refused", 5),
-            ("context_overflow.cut_at_window", 3), ("dify_model_fallback.cheaper", 8), ("cost.stuffed", 6),
+            ("clean", 50),
+            *_CHAT_HN,
+            ("dify_rag_poisoning.obeyed", 30),
+            ("hallucination.figure", 12),
+            ("task_derailment.off_topic", 10),
+            ("context_overflow.near_window", 4),
+            ("context_overflow.refused", 5),
+            ("context_overflow.cut_at_window", 3),
+            ("dify_model_fallback.cheaper", 8),
+            ("cost.stuffed", 6),
             ("dify_variable_leak.contact", 4),
         ),
     ),
@@ -111,9 +120,16 @@ APP_LIST = (
         partial(retrieval_turn, desks.FARSH),
         desks.FARSH.rules,
         (
-            ("clean", 50), *_CHAT_HN, ("dify_rag_poisoning.obeyed", 10), ("dify_variable_leak.contact", 16),
-            ("hallucination.figure", 14), ("task_derailment.off_topic", 10), ("context_overflow.near_window", 4),
-            ("context_overflow.refused", 4), ("context_overflow.cut_at_window", 2), ("dify_model_fallback.cheaper", 10),
+            ("clean", 50),
+            *_CHAT_HN,
+            ("dify_rag_poisoning.obeyed", 10),
+            ("dify_variable_leak.contact", 16),
+            ("hallucination.figure", 14),
+            ("task_derailment.off_topic", 10),
+            ("context_overflow.near_window", 4),
+            ("context_overflow.refused", 4),
+            ("context_overflow.cut_at_window", 2),
+            ("dify_model_fallback.cheaper", 10),
             ("cost.stuffed", 12),
         ),
     ),
@@ -122,11 +138,19 @@ APP_LIST = (
         triage.turn,
         triage.RULES,
         (
-            ("clean", 50), ("hn:dify_classifier_drift.ambiguous", 9), ("hn:dify_variable_leak.own_phone", 4),
-            ("hn:dify_variable_leak.business_phone", 3), ("hn:task_derailment.short", 4),
-            ("hn:dify_model_fallback.upgrade", 4), ("hn:dify_model_fallback.cheaper_release", 2),
-            ("hn:cost.long_answer", 4), ("dify_classifier_drift.wrong_class", 30), ("dify_variable_leak.memory", 14),
-            ("task_derailment.off_topic", 12), ("hallucination.figure", 10), ("dify_model_fallback.cheaper", 8),
+            ("clean", 50),
+            ("hn:dify_classifier_drift.ambiguous", 9),
+            ("hn:dify_variable_leak.own_phone", 4),
+            ("hn:dify_variable_leak.business_phone", 3),
+            ("hn:task_derailment.short", 4),
+            ("hn:dify_model_fallback.upgrade", 4),
+            ("hn:dify_model_fallback.cheaper_release", 2),
+            ("hn:cost.long_answer", 4),
+            ("dify_classifier_drift.wrong_class", 30),
+            ("dify_variable_leak.memory", 14),
+            ("task_derailment.off_topic", 12),
+            ("hallucination.figure", 10),
+            ("dify_model_fallback.cheaper", 8),
             ("cost.stuffed", 8),
         ),
     ),
@@ -135,13 +159,23 @@ APP_LIST = (
         captions.turn,
         captions.RULES,
         (
-            ("clean", 50), ("hn:dify_iteration_escape.big_hall", 8), ("hn:dify_tool_schema_mismatch.empty_hall", 6),
-            ("hn:loop.retry_recovered", 5), ("hn:dify_tool_schema_mismatch.added_field", 5),
-            ("hn:dify_model_fallback.upgrade", 3), ("hn:dify_model_fallback.cheaper_release", 3),
-            ("dify_iteration_escape.flood", 20), ("dify_iteration_escape.duplicated", 10),
-            ("dify_tool_schema_mismatch.renamed_list", 7), ("dify_tool_schema_mismatch.renamed_fields", 7),
-            ("state_corruption.lost_items", 5), ("state_corruption.truncated", 5), ("state_corruption.emptied_lines", 4),
-            ("cost.stuffed", 8), ("dify_model_fallback.cheaper", 8), ("hallucination.year", 8),
+            ("clean", 50),
+            ("hn:dify_iteration_escape.big_hall", 8),
+            ("hn:dify_tool_schema_mismatch.empty_hall", 6),
+            ("hn:loop.retry_recovered", 5),
+            ("hn:dify_tool_schema_mismatch.added_field", 5),
+            ("hn:dify_model_fallback.upgrade", 3),
+            ("hn:dify_model_fallback.cheaper_release", 3),
+            ("dify_iteration_escape.flood", 20),
+            ("dify_iteration_escape.duplicated", 10),
+            ("dify_tool_schema_mismatch.renamed_list", 7),
+            ("dify_tool_schema_mismatch.renamed_fields", 7),
+            ("state_corruption.lost_items", 5),
+            ("state_corruption.truncated", 5),
+            ("state_corruption.emptied_lines", 4),
+            ("cost.stuffed", 8),
+            ("dify_model_fallback.cheaper", 8),
+            ("hallucination.year", 8),
         ),
     ),
     App(
@@ -149,12 +183,22 @@ APP_LIST = (
         taglines.turn,
         taglines.RULES,
         (
-            ("clean", 50), ("hn:loop.long_productive", 10), ("hn:loop.repeat_then_break", 6),
-            ("hn:task_derailment.short", 5), ("hn:dify_model_fallback.upgrade", 4),
-            ("hn:dify_model_fallback.cheaper_release", 3), ("hn:context_overflow.max_tokens", 2), ("loop.stuck", 30),
-            ("state_corruption.emptied", 5), ("state_corruption.truncated", 5), ("state_corruption.type_changed", 4),
-            ("task_derailment.off_topic", 12), ("cost.stuffed", 10), ("dify_model_fallback.cheaper", 8),
-            ("context_overflow.near_window", 5), ("context_overflow.cut_at_window", 3),
+            ("clean", 50),
+            ("hn:loop.long_productive", 10),
+            ("hn:loop.repeat_then_break", 6),
+            ("hn:task_derailment.short", 5),
+            ("hn:dify_model_fallback.upgrade", 4),
+            ("hn:dify_model_fallback.cheaper_release", 3),
+            ("hn:context_overflow.max_tokens", 2),
+            ("loop.stuck", 30),
+            ("state_corruption.emptied", 5),
+            ("state_corruption.truncated", 5),
+            ("state_corruption.type_changed", 4),
+            ("task_derailment.off_topic", 12),
+            ("cost.stuffed", 10),
+            ("dify_model_fallback.cheaper", 8),
+            ("context_overflow.near_window", 5),
+            ("context_overflow.cut_at_window", 3),
         ),
     ),
     App(
@@ -162,14 +206,25 @@ APP_LIST = (
         enrol.turn,
         enrol.RULES,
         (
-            ("clean", 50), ("hn:dify_tool_schema_mismatch.added_field", 6), ("hn:loop.retry_recovered", 6),
-            ("hn:dify_variable_leak.business_phone", 5), ("hn:dify_variable_leak.own_dni", 4),
-            ("hn:dify_model_fallback.upgrade", 4), ("hn:dify_model_fallback.cheaper_release", 3),
-            ("hn:context_overflow.max_tokens", 2), ("dify_tool_schema_mismatch.price_object", 10),
-            ("dify_tool_schema_mismatch.renamed_id", 6), ("state_corruption.people_lost", 4),
-            ("state_corruption.stale_total", 4), ("state_corruption.type_changed", 4),
-            ("dify_variable_leak.other_student", 16), ("hallucination.discount", 14), ("dify_model_fallback.cheaper", 8),
-            ("context_overflow.refused", 5), ("context_overflow.near_window", 3), ("cost.stuffed", 8),
+            ("clean", 50),
+            ("hn:dify_tool_schema_mismatch.added_field", 6),
+            ("hn:loop.retry_recovered", 6),
+            ("hn:dify_variable_leak.business_phone", 5),
+            ("hn:dify_variable_leak.own_dni", 4),
+            ("hn:dify_model_fallback.upgrade", 4),
+            ("hn:dify_model_fallback.cheaper_release", 3),
+            ("hn:context_overflow.max_tokens", 2),
+            ("dify_tool_schema_mismatch.price_object", 10),
+            ("dify_tool_schema_mismatch.renamed_id", 6),
+            ("state_corruption.people_lost", 4),
+            ("state_corruption.stale_total", 4),
+            ("state_corruption.type_changed", 4),
+            ("dify_variable_leak.other_student", 16),
+            ("hallucination.discount", 14),
+            ("dify_model_fallback.cheaper", 8),
+            ("context_overflow.refused", 5),
+            ("context_overflow.near_window", 3),
+            ("cost.stuffed", 8),
         ),
     ),
 )
@@ -186,14 +241,18 @@ def _app_runs(app: App, seed: int) -> tuple[list[Case], list[Case]]:
     app_id, version = (str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2))
     clock = 1_797_000_000 + rng.randrange(86_400)
 
-    def written(events: list[Event], kind: str) -> list[object]:
+    def written(events: list[Event], kind: str) -> list[ReadableSpan]:
         nonlocal clock
         clock += rng.randint(90, 2_400)
-        release = str(uuid.UUID(int=rng.getrandbits(128), version=4)) if kind.startswith("hn:dify_model_fallback.") else version
-        return spans(events, rng, app_id, release, clock)  # type: ignore[return-value]
+        release = (
+            str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            if kind.startswith("hn:dify_model_fallback.")
+            else version
+        )
+        return spans(events, rng, app_id, release, clock)
 
     warm_events = [app.turn(rng, "warmup")[0] for _ in range(WARM_UP)]
-    warm = [Case(f"{app.name}-warmup-{i}", written(e, "warmup"), frozenset(), None) for i, e in enumerate(warm_events)]  # type: ignore[arg-type]
+    warm = [Case(f"{app.name}-warmup-{i}", written(e, "warmup"), frozenset(), None) for i, e in enumerate(warm_events)]
     base = baseline(warm_events)
     history = tuple(case.spans for case in warm)
     kinds = [kind for kind, count in app.plan for _ in range(count)]
@@ -214,7 +273,7 @@ def _app_runs(app: App, seed: int) -> tuple[list[Case], list[Case]]:
             label = f"{target}.{kind.split('.')[1]}"
         seen[label] += 1
         name = f"{app.name}-{label}-{seen[label]}"
-        later.append(Case(name, run, frozenset(found), target, history))  # type: ignore[arg-type]
+        later.append(Case(name, run, frozenset(found), target, history))
     return warm, later
 
 

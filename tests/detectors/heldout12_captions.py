@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - texts in Georgian, Persian, Hebrew, Russian, Armenian, Japanese and Chinese stay whole
 """Held-out corpus 12's `tangaran`: an Armenian history museum's hall captions, re-skinned from a recorded digest run
 (HTTP list → code → iteration of one LLM caption per item → end)."""
 
@@ -9,7 +10,17 @@ from typing import Any
 
 from tests.detectors.heldout12_chat import CHEAPER, MODEL
 from tests.detectors.heldout12_labels import Rules
-from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, retried, rounds, set_answer, set_llm
+from tests.detectors.heldout12_replay import (
+    Event,
+    finished,
+    load,
+    reprice,
+    retitle,
+    retried,
+    rounds,
+    set_answer,
+    set_llm,
+)
 
 RECORDING = "dify-1.14.1-faults/digest_clean_1.sse"
 SYSTEM = "Դու գրում ես մեկ նախադասությամբ մակագրություն Երևանի պատմության թանգարանի ցուցանմուշի համար։"
@@ -53,15 +64,25 @@ def _corrupted(events: list[Event]) -> bool:
     )
 
 
-RULES = Rules(vocabulary=RULES_VOCABULARY, checks={"dify_tool_schema_mismatch": _mismatched, "state_corruption": _corrupted})
+RULES = Rules(
+    vocabulary=RULES_VOCABULARY, checks={"dify_tool_schema_mismatch": _mismatched, "state_corruption": _corrupted}
+)
 
 
-def _run(hall: int, limit: int, body: dict[str, Any], items: list[str], iterated: list[str], captions: list[str]) -> list[Event]:
+def _run(
+    hall: int, limit: int, body: dict[str, Any], items: list[str], iterated: list[str], captions: list[str]
+) -> list[Event]:
     events = load(RECORDING)
-    retitle(events, "tangaran-curator", {"http": "Ցուցանմուշների API", "code": "Կարդալ ցանկը", "iter": "Մակագրություններ", "llmI": "Մակագրող"})
+    retitle(
+        events,
+        "tangaran-curator",
+        {"http": "Ցուցանմուշների API", "code": "Կարդալ ցանկը", "iter": "Մակագրություններ", "llmI": "Մակագրող"},
+    )
     (http,) = finished(events, "http")
     text = json.dumps(body, ensure_ascii=False)
-    http["process_data"]["request"] = f"GET /exhibits?hall={hall}&limit={limit} HTTP/1.1\r\nHost: 127.0.0.1:8765\r\n\r\n"
+    http["process_data"]["request"] = (
+        f"GET /exhibits?hall={hall}&limit={limit} HTTP/1.1\r\nHost: 127.0.0.1:8765\r\n\r\n"
+    )
     http["outputs"]["body"] = text
     http["outputs"]["headers"]["content-length"] = str(len(text.encode()))
     (code,) = finished(events, "code")
@@ -138,13 +159,17 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         captions[i] = f"{name} ({invented} թ.) ցուցադրվում է թանգարանի {hall}-րդ սրահում։"
     events = _run(hall, limit, body, items, iterated, captions)
     if kind == "state_corruption.emptied_lines":
-        done = [e["data"] for e in events if e.get("event") == "iteration_completed"][0]
+        done = next(e["data"] for e in events if e.get("event") == "iteration_completed")
         set_answer(events, "", {"lines": []})
         done["outputs"] = {"output": captions}
     llms = finished(events, "llmI")
     if kind == "hn:loop.retry_recovered":
         retried(events, "http", "HTTP 503 Service Unavailable from http://127.0.0.1:8765/exhibits", rng.randint(1, 2))
-    elif kind in ("hn:dify_model_fallback.upgrade", "dify_model_fallback.cheaper", "hn:dify_model_fallback.cheaper_release"):
+    elif kind in (
+        "hn:dify_model_fallback.upgrade",
+        "dify_model_fallback.cheaper",
+        "hn:dify_model_fallback.cheaper_release",
+    ):
         model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
         for data in llms:
             reprice(data, model)

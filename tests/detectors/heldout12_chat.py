@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, set_answer, set_llm, stop_at
@@ -78,7 +79,7 @@ def _retrieval(desk: Desk, question: str, segments: list[str], answer: str, mode
     return events
 
 
-def _llm(events: list[Event]) -> dict[str, object]:
+def _llm(events: list[Event]) -> dict[str, Any]:
     return next(e["data"] for e in events if e.get("event") == "node_finished" and e["data"]["node_type"] == "llm")
 
 
@@ -128,7 +129,7 @@ def retrieval_turn(desk: Desk, rng: random.Random, kind: str) -> tuple[list[Even
         cut = answer + " " + " ".join(segments)
         cut = cut[: cut.rindex(" ", 0, int(len(cut) * 0.8))]  # at a word: a number is never cut in two
         reprice(llm, completion_tokens=512, finish="length")
-        llm["outputs"]["text"] = cut  # type: ignore[index]
+        llm["outputs"]["text"] = cut
         set_answer(events, cut, {"answer": cut})
     elif kind == "cost.stuffed":
         reprice(llm, prompt_tokens=rng.randint(36_000, 90_000))

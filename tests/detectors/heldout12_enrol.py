@@ -10,7 +10,15 @@ from typing import Any
 from tests.detectors.heldout12_chat import CHEAPER, MODEL, OVERFLOW
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import (
-    Event, finished, load, reprice, retitle, retried, set_answer, set_llm, stop_at,
+    Event,
+    finished,
+    load,
+    reprice,
+    retitle,
+    retried,
+    set_answer,
+    set_llm,
+    stop_at,
 )  # fmt: skip
 
 RECORDING = "dify-1.14.1-faults4/tickets_clean_1.sse"
@@ -123,7 +131,9 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         f"{shown_total:.2f} EUR. Te enviaremos los detalles a {email}."
     )
     if kind == "dify_variable_leak.other_student":
-        answer = answer.replace(email, rng.choice((other[0], f"{other[0]} ({other[1]})", f"DNI {other[2]}, {other[0]}")))
+        answer = answer.replace(
+            email, rng.choice((other[0], f"{other[0]} ({other[1]})", f"DNI {other[2]}, {other[0]}"))
+        )
     elif kind == "hallucination.discount":
         answer += f" Con el 15 % de descuento de verano pagarás {shown_total * 0.85:.2f} EUR."
     elif kind == "hn:dify_variable_leak.business_phone":
@@ -132,7 +142,11 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         answer += " Hemos registrado tu DNI 24517839W."
 
     events = load(RECORDING)
-    retitle(events, "matricula-web", {"pe": "Extraer matrícula", "httpT": "Servicio de matrícula", "tot": "Total", "llm": "Confirmación"})
+    retitle(
+        events,
+        "matricula-web",
+        {"pe": "Extraer matrícula", "httpT": "Servicio de matrícula", "tot": "Total", "llm": "Confirmación"},
+    )
     events[0]["data"]["inputs"].update(request=request, email=email)
     (start,) = finished(events, "start")
     start["inputs"] = start["outputs"] = {"request": request, "email": email}
@@ -161,7 +175,11 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
 
     if kind == "hn:loop.retry_recovered":
         retried(events, "httpT", "HTTP 502 Bad Gateway from http://127.0.0.1:8965/enroll", rng.randint(1, 3))
-    elif kind in ("hn:dify_model_fallback.upgrade", "dify_model_fallback.cheaper", "hn:dify_model_fallback.cheaper_release"):
+    elif kind in (
+        "hn:dify_model_fallback.upgrade",
+        "dify_model_fallback.cheaper",
+        "hn:dify_model_fallback.cheaper_release",
+    ):
         model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
         reprice(rng.choice((pe, llm)), model)
     elif kind == "cost.stuffed":  # a whole PDF pasted as the request

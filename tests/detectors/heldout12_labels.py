@@ -8,6 +8,7 @@ import re
 import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.detectors.heldout12_replay import WINDOWS, Event
 
@@ -35,16 +36,16 @@ class Baseline:
     workflow_id: str
 
 
-def nodes(events: list[Event], *types: str) -> list[dict[str, object]]:
+def nodes(events: list[Event], *types: str) -> list[dict[str, Any]]:
     return [e["data"] for e in events if e.get("event") == "node_finished" and e["data"]["node_type"] in types]
 
 
 def spend(events: list[Event]) -> float:
-    return sum(float((d.get("execution_metadata") or {}).get("total_price", 0)) for d in nodes(events, *_PRICED))  # type: ignore[union-attr]
+    return sum(float((d.get("execution_metadata") or {}).get("total_price", 0)) for d in nodes(events, *_PRICED))
 
 
 def models(events: list[Event]) -> dict[str, str]:
-    return {str(d["node_id"]): str(d["inputs"]["model_name"]) for d in nodes(events, *_PRICED)}  # type: ignore[index]
+    return {str(d["node_id"]): str(d["inputs"]["model_name"]) for d in nodes(events, *_PRICED)}
 
 
 def baseline(warm_up: list[list[Event]]) -> Baseline:
@@ -84,7 +85,9 @@ def _given(events: list[Event]) -> str:
         elif kind == "http-request":
             parts += [str(data["process_data"].get("request")), str((data["outputs"] or {}).get("body"))]
         else:
-            parts.append(json.dumps([data.get("inputs"), data.get("process_data"), data.get("outputs")], ensure_ascii=False))
+            parts.append(
+                json.dumps([data.get("inputs"), data.get("process_data"), data.get("outputs")], ensure_ascii=False)
+            )
     return "\n".join(parts)
 
 
@@ -92,11 +95,11 @@ def _overflow(events: list[Event]) -> bool:
     for data in nodes(events, *_PRICED):
         if "maximum context length" in str(data.get("error") or ""):
             return True
-        spent = (data.get("process_data") or {}).get("usage")  # type: ignore[attr-defined]
-        window = WINDOWS.get(str(data["inputs"]["model_name"]), 0)  # type: ignore[index]
+        spent = (data.get("process_data") or {}).get("usage")
+        window = WINDOWS.get(str(data["inputs"]["model_name"]), 0)
         if not spent or not window:
             continue
-        cut = data["process_data"]["finish_reason"] == "length"  # type: ignore[index]
+        cut = data["process_data"]["finish_reason"] == "length"
         if spent["prompt_tokens"] >= 0.9 * window or (cut and spent["total_tokens"] >= 0.95 * window):
             return True
     return False
@@ -112,7 +115,7 @@ def _stuck(events: list[Event]) -> bool:
     done = [e["data"] for e in events if e.get("event") == "loop_completed"]
     if not done or done[0]["execution_metadata"].get("completed_reason") != "loop_completed":
         return False
-    drafts = [str(d["process_data"].get("text")) for d in nodes(events, "assigner")]  # type: ignore[union-attr]
+    drafts = [str(d["process_data"].get("text")) for d in nodes(events, "assigner")]
     return len(drafts) >= 3 and len(set(drafts[-3:])) == 1
 
 
@@ -125,7 +128,9 @@ def labels(events: list[Event], rules: Rules, base: Baseline, right_classes: fro
         found.add("cost")
     same_version = events[-1]["data"]["workflow_id"] == base.workflow_id
     usual = set(base.models.values())  # a branch the warm-up never took: the models the warm-up used anywhere
-    if same_version and any(base.models.get(node) not in (None, model) or model not in usual for node, model in models(events).items()):
+    if same_version and any(
+        base.models.get(node) not in (None, model) or model not in usual for node, model in models(events).items()
+    ):
         found.add("dify_model_fallback")
     if _overflow(events):
         found.add("context_overflow")
@@ -134,7 +139,7 @@ def labels(events: list[Event], rules: Rules, base: Baseline, right_classes: fro
     if _stuck(events):
         found.add("loop")
     for qc in nodes(events, "question-classifier"):
-        if qc["status"] == "succeeded" and qc["outputs"]["class_name"] not in right_classes:  # type: ignore[index]
+        if qc["status"] == "succeeded" and qc["outputs"]["class_name"] not in right_classes:
             found.add("dify_classifier_drift")
     retrieved = json.dumps([d["outputs"] for d in nodes(events, "knowledge-retrieval")], ensure_ascii=False)
     if any(p in said and p in retrieved for p in rules.payloads):

@@ -31,7 +31,13 @@ PRICES: dict[str, tuple[str, str]] = {
     "gpt-4.1": ("2.00", "8.00"),
     "gpt-3.5-turbo": ("0.50", "1.50"),
 }
-WINDOWS = {"gpt-4o-mini": 128_000, "gpt-4o": 128_000, "gpt-4.1-mini": 1_047_576, "gpt-4.1-nano": 1_047_576, "gpt-3.5-turbo": 16_385}
+WINDOWS = {
+    "gpt-4o-mini": 128_000,
+    "gpt-4o": 128_000,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "gpt-3.5-turbo": 16_385,
+}
 _CONTAINERS = ("iteration", "loop")
 
 
@@ -130,7 +136,11 @@ def reprice(
             outputs[key] = spent
     data["elapsed_time"] = round(spent["latency"] + 0.02, 6)
     metadata = data.get("execution_metadata") or {}
-    data["execution_metadata"] = {**metadata, "total_tokens": spent["total_tokens"], "total_price": spent["total_price"]}
+    data["execution_metadata"] = {
+        **metadata,
+        "total_tokens": spent["total_tokens"],
+        "total_price": spent["total_price"],
+    }
 
 
 def fail(data: dict[str, Any], error: str) -> None:
@@ -192,13 +202,23 @@ def set_answer(events: list[Event], text: str, outputs: dict[str, Any]) -> None:
 def rounds(events: list[Event], container: str, count: int, edit: Callable[[int, list[Event]], None]) -> None:
     """A container's rounds rebuilt as `count` copies of its first full round as recorded (`edit(i, round)` then
     writes round i's values), with Dify's next events, indexes, length and duration map."""
-    start = next(i for i, e in enumerate(events) if e.get("event", "").endswith("_started") and (e.get("data") or {}).get("node_id") == container)
+    start = next(
+        i
+        for i, e in enumerate(events)
+        if e.get("event", "").endswith("_started") and (e.get("data") or {}).get("node_id") == container
+    )
     kind = events[start]["event"].split("_")[0]
-    end = next(i for i, e in enumerate(events) if e.get("event") == f"{kind}_completed" and e["data"]["node_id"] == container)
+    end = next(
+        i for i, e in enumerate(events) if e.get("event") == f"{kind}_completed" and e["data"]["node_id"] == container
+    )
     body = events[start + 1 : end]
     nexts = [i for i, e in enumerate(body) if e["event"] == f"{kind}_next"]
     # An iteration announces every round (index 0 too); a loop only the rounds after its first.
-    proto = body[nexts[0] : (nexts[1] if len(nexts) > 1 else len(body))] if kind == "iteration" else body[: nexts[0] if nexts else len(body)]
+    proto = (
+        body[nexts[0] : (nexts[1] if len(nexts) > 1 else len(body))]
+        if kind == "iteration"
+        else body[: nexts[0] if nexts else len(body)]
+    )
     built: list[Event] = []
     for i in range(count):
         block = copy.deepcopy([e for e in proto if e["event"] != f"{kind}_next"])
@@ -218,10 +238,18 @@ def rounds(events: list[Event], container: str, count: int, edit: Callable[[int,
     done = events[start + len(built) + 1]["data"]
     metadata = done.get("execution_metadata") or {}
     metadata[f"{kind}_duration_map"] = {str(i): round(0.3 + 0.05 * (i % 7), 6) for i in range(count)}
-    priced = [e["data"] for e in built if e["event"] == "node_finished" and (e["data"].get("execution_metadata") or {}).get("total_price")]
+    priced = [
+        e["data"]
+        for e in built
+        if e["event"] == "node_finished" and (e["data"].get("execution_metadata") or {}).get("total_price")
+    ]
     spent = sum(int(d["execution_metadata"]["total_tokens"]) for d in priced)
-    metadata.update(total_tokens=spent, total_price=f"{sum(float(d['execution_metadata']['total_price']) for d in priced):.7f}")
-    done.update(execution_metadata=metadata, total_tokens=spent, steps=len([e for e in built if e["event"] == "node_finished"]))
+    metadata.update(
+        total_tokens=spent, total_price=f"{sum(float(d['execution_metadata']['total_price']) for d in priced):.7f}"
+    )
+    done.update(
+        execution_metadata=metadata, total_tokens=spent, steps=len([e for e in built if e["event"] == "node_finished"])
+    )
     if kind == "loop":
         events[start]["data"]["metadata"] = {"loop_length": events[start]["data"]["inputs"].get("loop_count", count)}
 
@@ -229,6 +257,7 @@ def rounds(events: list[Event], container: str, count: int, edit: Callable[[int,
 def spans(events: list[Event], rng: random.Random, app_id: str, workflow_id: str, clock: int) -> list[ReadableSpan]:
     """The run under fresh ids (a node's started and finished events share one) and `clock` as its start, totals
     recounted, read as the bridge reads a stream: normalize each event, assemble the run, build its spans."""
+
     def fresh() -> str:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -237,7 +266,12 @@ def spans(events: list[Event], rng: random.Random, app_id: str, workflow_id: str
     open_ids: dict[str, str] = {}
     for e in events:
         data = e.get("data")
-        for key, value in (("workflow_run_id", run_id), ("task_id", task_id), ("conversation_id", conversation), ("message_id", message)):
+        for key, value in (
+            ("workflow_run_id", run_id),
+            ("task_id", task_id),
+            ("conversation_id", conversation),
+            ("message_id", message),
+        ):
             if key in e:
                 e[key] = value
         if e.get("event") == "message_end" or e.get("event") == "message":
@@ -261,7 +295,11 @@ def spans(events: list[Event], rng: random.Random, app_id: str, workflow_id: str
         elif kind == "node_finished":
             data["id"] = open_ids.pop(data["node_id"], None) or fresh()
     done = events[-1]["data"]
-    node_tokens = [int((e["data"].get("execution_metadata") or {}).get("total_tokens", 0)) for e in events if e.get("event") == "node_finished"]
+    node_tokens = [
+        int((e["data"].get("execution_metadata") or {}).get("total_tokens", 0))
+        for e in events
+        if e.get("event") == "node_finished"
+    ]
     done.update(total_tokens=sum(node_tokens), total_steps=sum(e.get("event") == "node_finished" for e in events))
     assembler = RunAssembler(idle_timeout=math.inf)
     for line, event in enumerate(events, 1):

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, E501 - texts in Georgian, Persian, Hebrew, Russian, Armenian, Japanese and Chinese stay whole
 """Held-out corpus 12's `midashi`: a Japanese and Chinese craft shop's tagline polisher, re-skinned from a recorded
 refine run (a loop of at most 6 rounds: LLM scores and rewrites → code parses → assigner keeps the best)."""
 
@@ -31,7 +32,12 @@ PRODUCTS = (
      ("信楽焼のタヌキ", "玄関に福を呼ぶ信楽焼のタヌキ", "高さ30センチ、福を招く信楽焼のタヌキ")),
 )  # fmt: skip
 VARIANTS = ("", "新作：", "職人の", "贈り物に：", "限定：", "本日の一品：")
-OFF_TASK = ("週末は家族で温泉旅行へ出かけよう", "明日の東京は晴れ、洗濯日和です", "周末去海边放松一下吧", "今晚的足球比赛不要错过")
+OFF_TASK = (
+    "週末は家族で温泉旅行へ出かけよう",
+    "明日の東京は晴れ、洗濯日和です",
+    "周末去海边放松一下吧",
+    "今晚的足球比赛不要错过",
+)
 RULES_VOCABULARY = ("焼", "茶", "急須", "鉄器", "湯呑", "皿", "タヌキ", "铁观音", "普洱")
 
 
@@ -48,7 +54,11 @@ RULES = Rules(vocabulary=RULES_VOCABULARY, checks={"state_corruption": _corrupte
 def _run(story: str, drafts: list[str], scores: list[int], kept: list[tuple[str, object]] | None = None) -> list[Event]:
     """The loop as it ran: round i's draft and score (`kept`: what the assigner stored instead, if it differs)."""
     events = load(RECORDING)
-    retitle(events, "midashi-editor", {"loop": "推敲ループ", "llmC": "コピー採点", "score": "スコア解析", "assign": "最良版を保持"})
+    retitle(
+        events,
+        "midashi-editor",
+        {"loop": "推敲ループ", "llmC": "コピー採点", "score": "スコア解析", "assign": "最良版を保持"},
+    )
     events[0]["data"]["inputs"]["story"] = story
     (start,) = finished(events, "start")
     start["inputs"] = start["outputs"] = {"story": story}
@@ -112,7 +122,11 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         kept[i] = broken
     events = _run(story, drafts, scores, kept)
     llms = finished(events, "llmC")
-    if kind in ("hn:dify_model_fallback.upgrade", "dify_model_fallback.cheaper", "hn:dify_model_fallback.cheaper_release"):
+    if kind in (
+        "hn:dify_model_fallback.upgrade",
+        "dify_model_fallback.cheaper",
+        "hn:dify_model_fallback.cheaper_release",
+    ):
         model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
         for data in llms:
             reprice(data, model)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - texts in Georgian, Persian, Hebrew, Russian, Armenian, Japanese and Chinese stay whole
 """Held-out corpus 12's `mayim`: a Negev water utility's desk in Hebrew and Russian, re-skinned from a recorded
 triage run (question classifier → the chosen class's LLM → its end node)."""
 

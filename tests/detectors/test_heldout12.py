@@ -94,7 +94,9 @@ def _spend(spans: list[ReadableSpan]) -> float:
 
 
 def _models(spans: list[ReadableSpan]) -> set[tuple[str, str]]:
-    return {(_attr(s, "dify.node.id"), _attr(s, "gen_ai.request.model")) for s in spans if _attr(s, "gen_ai.request.model")}
+    return {
+        (_attr(s, "dify.node.id"), _attr(s, "gen_ai.request.model")) for s in spans if _attr(s, "gen_ai.request.model")
+    }
 
 
 def _version(spans: list[ReadableSpan]) -> str:
@@ -106,7 +108,9 @@ def test_cost_and_model_fallback_labels_follow_the_spans_against_the_warm_up() -
     the warm-up's workflow version, a node answers with a model the warm-up did not use there."""
     for case in cases_of(heldout12)[len(heldout12.APPS) * heldout12.WARM_UP :]:
         spent = _spend(case.spans)
-        assert ("cost" in case.expected) == (spent >= 10 * statistics.median(map(_spend, case.history)) and spent >= 0.005)
+        assert ("cost" in case.expected) == (
+            spent >= 10 * statistics.median(map(_spend, case.history)) and spent >= 0.005
+        )
         usual = {pair for run in case.history for pair in _models(run)}
         nodes = {node for node, _ in usual}
         models = {model for _, model in usual}
