@@ -57,6 +57,7 @@ from functools import partial
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from tests.detectors import heldout11
 from tests.detectors import heldout12_captions as captions
 from tests.detectors import heldout12_desks as desks
 from tests.detectors import heldout12_enrol as enrol
@@ -69,11 +70,7 @@ from tests.detectors.heldout12_replay import Event, spans
 
 SEED = 1212
 WARM_UP = 8
-DETECTORS = (
-    "cost", "context_overflow", "loop", "dify_iteration_escape", "dify_model_fallback", "dify_rag_poisoning",
-    "dify_variable_leak", "dify_classifier_drift", "dify_tool_schema_mismatch", "state_corruption",
-    "task_derailment", "hallucination",
-)  # fmt: skip
+DETECTORS = heldout11.DETECTORS  # the same twelve detectors
 # A positive run is named after its rarest label (the order below), so that every detector names enough runs.
 PRIORITY = (
     "dify_rag_poisoning", "dify_variable_leak", "dify_iteration_escape", "loop", "dify_classifier_drift",

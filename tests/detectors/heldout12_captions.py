@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from tests.detectors.heldout12_chat import CHEAPER, MODEL
+from tests.detectors.heldout12_chat import MODEL, switched_model
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import (
     Event,
@@ -165,12 +165,7 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
     llms = finished(events, "llmI")
     if kind == "hn:loop.retry_recovered":
         retried(events, "http", "HTTP 503 Service Unavailable from http://127.0.0.1:8765/exhibits", rng.randint(1, 2))
-    elif kind in (
-        "hn:dify_model_fallback.upgrade",
-        "dify_model_fallback.cheaper",
-        "hn:dify_model_fallback.cheaper_release",
-    ):
-        model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
+    elif model := switched_model(kind, rng):
         for data in llms:
             reprice(data, model)
     elif kind == "cost.stuffed":  # the whole catalogue pasted into every round's prompt

@@ -22,6 +22,16 @@ OVERFLOW = (
 )
 
 
+def switched_model(kind: str, rng: random.Random) -> str | None:
+    """The model a model-switching kind puts on a node: dearer on a new release, cheaper on a fallback or a release
+    that chose a cheaper one; None for every other kind."""
+    if kind == "hn:dify_model_fallback.upgrade":
+        return rng.choice(("gpt-4o", "gpt-4.1-mini"))
+    if kind in ("dify_model_fallback.cheaper", "hn:dify_model_fallback.cheaper_release"):
+        return rng.choice(CHEAPER)
+    return None
+
+
 @dataclass(frozen=True)
 class Fact:
     """One question the knowledge base answers: the segment, the answer, a short paraphrase, an answer with an
@@ -116,10 +126,8 @@ def retrieval_turn(desk: Desk, rng: random.Random, kind: str) -> tuple[list[Even
         return _retrieval(desk, fact.question, segments, rng.choice(desk.off_task)), frozenset()
     events = _retrieval(desk, fact.question, segments, answer)
     llm = _llm(events)
-    if kind == "hn:dify_model_fallback.upgrade" or kind == "dify_model_fallback.cheaper":
-        reprice(llm, rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.startswith("hn:") else rng.choice(CHEAPER))
-    elif kind == "hn:dify_model_fallback.cheaper_release":
-        reprice(llm, CHEAPER[0])
+    if model := switched_model(kind, rng):
+        reprice(llm, model)
     elif kind == "hn:cost.long_answer":
         long = f"{answer} {' '.join(segments)}"
         set_llm(llm, [desk.system.format(context="\n".join(segments)), fact.question], long, MODEL)

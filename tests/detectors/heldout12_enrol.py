@@ -7,7 +7,7 @@ import json
 import random
 from typing import Any
 
-from tests.detectors.heldout12_chat import CHEAPER, MODEL, OVERFLOW
+from tests.detectors.heldout12_chat import MODEL, OVERFLOW, switched_model
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import (
     Event,
@@ -175,12 +175,7 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
 
     if kind == "hn:loop.retry_recovered":
         retried(events, "httpT", "HTTP 502 Bad Gateway from http://127.0.0.1:8965/enroll", rng.randint(1, 3))
-    elif kind in (
-        "hn:dify_model_fallback.upgrade",
-        "dify_model_fallback.cheaper",
-        "hn:dify_model_fallback.cheaper_release",
-    ):
-        model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
+    elif model := switched_model(kind, rng):
         reprice(rng.choice((pe, llm)), model)
     elif kind == "cost.stuffed":  # a whole PDF pasted as the request
         big = rng.randint(36_000, 90_000)

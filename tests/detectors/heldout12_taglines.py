@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from tests.detectors.heldout12_chat import CHEAPER, MODEL
+from tests.detectors.heldout12_chat import MODEL, switched_model
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, rounds, set_answer, set_llm
 
@@ -122,12 +122,7 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         kept[i] = broken
     events = _run(story, drafts, scores, kept)
     llms = finished(events, "llmC")
-    if kind in (
-        "hn:dify_model_fallback.upgrade",
-        "dify_model_fallback.cheaper",
-        "hn:dify_model_fallback.cheaper_release",
-    ):
-        model = rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.endswith("upgrade") else rng.choice(CHEAPER)
+    if model := switched_model(kind, rng):
         for data in llms:
             reprice(data, model)
     elif kind == "cost.stuffed":

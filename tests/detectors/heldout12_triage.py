@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 
-from tests.detectors.heldout12_chat import CHEAPER, MODEL
+from tests.detectors.heldout12_chat import MODEL, switched_model
 from tests.detectors.heldout12_labels import Rules
 from tests.detectors.heldout12_replay import Event, finished, load, reprice, retitle, set_answer, set_llm
 
@@ -141,11 +141,8 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         answer = rng.choice(OFF_TASK)
     events = _run(question, chosen, answer)
     desk = finished(events, f"llm_{chosen}")[0]
-    if kind in ("hn:dify_model_fallback.upgrade", "dify_model_fallback.cheaper"):
-        node = rng.choice([desk, finished(events, "qc")[0]])
-        reprice(node, rng.choice(("gpt-4o", "gpt-4.1-mini")) if kind.startswith("hn:") else rng.choice(CHEAPER))
-    elif kind == "hn:dify_model_fallback.cheaper_release":
-        reprice(desk, CHEAPER[0])
+    if model := switched_model(kind, rng):
+        reprice(rng.choice([desk, finished(events, "qc")[0]]), model)
     elif kind == "hn:cost.long_answer":
         long = f"{answer} {GENERIC[chosen][0]} {CLASSES[chosen][1]}"
         set_llm(desk, [CLASSES[chosen][1], f"שאלה: {question}"], long, MODEL, completion_tokens=rng.randint(350, 700))
