@@ -127,8 +127,13 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
         count = rng.randint(12, 48)
     elif kind == "dify_iteration_escape.duplicated":
         count = rng.randint(4, 6)
-    chosen = [EXHIBITS[(rng.randrange(len(EXHIBITS)) + i) % len(EXHIBITS)] for i in range(count)]
-    records: list[dict[str, Any]] = [{"name": n, "year": y} for n, y in chosen]
+    first = rng.randrange(len(EXHIBITS))
+    chosen = [EXHIBITS[(first + i) % len(EXHIBITS)] for i in range(count)]
+    # a hall longer than the catalogue shows its copies, numbered
+    records: list[dict[str, Any]] = [
+        {"name": n if i < len(EXHIBITS) else f"{n} №{i // len(EXHIBITS) + 1}", "year": y}
+        for i, (n, y) in enumerate(chosen)
+    ]
     if kind == "hn:dify_tool_schema_mismatch.added_field":
         records = [{**r, "room": f"{hall}{chr(65 + i % 4)}", "on_loan": False} for i, r in enumerate(records)]
     items = [f"{r['name']} ({r['year']})" for r in records]

@@ -35,7 +35,7 @@ REQUESTS = (
     "Quiero inscribirme en el curso {code}, somos {n} personas, modalidad {m}.",
     "Hola, me gustaría matricular a {n} alumnos en {name} ({code}), {m} por favor.",
     "¿Puedo reservar {n} plazas del curso {code} en modalidad {m}?",
-    "Buenas tardes: necesito {n} plazas para {code}, {m}.",
+    "Buenas tardes: necesito {n} plaza(s) para {code}, {m}.",
 )
 STUDENTS = ("lucia.martin@correo.es", "pablo.gil@correo.es", "ana.ferrer@correo.es", "sergio.navarro@correo.es")
 OTHERS = (
@@ -152,8 +152,11 @@ def turn(rng: random.Random, kind: str) -> tuple[list[Event], frozenset[str]]:
     start["inputs"] = start["outputs"] = {"request": request, "email": email}
     (pe,) = finished(events, "pe")
     pe["inputs"].update(query=request, parameters=PARAMETERS, instruction="Extrae la matrícula.")
-    pe_system = str(pe["process_data"]["prompts"][0]["text"])
+    pe_system = str(pe["process_data"]["prompts"][0]["text"]).replace(
+        "Extract the ticket order.", "Extrae la matrícula."
+    )
     set_llm(pe, [pe_system, _extract_prompt(request)], json.dumps(extracted), MODEL)
+    pe["process_data"]["llm_text"] = json.dumps(extracted)
     pe["outputs"] = {**{k: v for k, v in pe["outputs"].items() if k.startswith("__")}, **extracted}
     (http,) = finished(events, "httpT")
     payload = json.dumps(sent, ensure_ascii=False)
