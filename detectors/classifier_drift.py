@@ -121,16 +121,19 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) -> Finding | None:
+def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool, cfg: Config) -> Finding | None:
     """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
     under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
     (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
-    from being flagged again, and never votes against another class's pick."""
+    from being flagged again, and never votes against another class's pick. `served`: the question is served alike
+    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds."""
     close = [n for n in near if n[0] >= cfg.similarity]
     votes: dict[str, list[Near]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
     weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
+    if served:
+        weight[chosen] = max(weight.get(chosen, 0.0), 1.0)
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
@@ -326,6 +329,17 @@ def _answered_as(
     )  # fmt: skip
 
 
+def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
+    """Whether the chosen class's branch answered this very question before (the process remembers more distinct
+    questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
+    answers now: a question its classes serve alike, whose past picks elsewhere prove no misfile."""
+    before = replies.asked.get(_masked(question), {})
+    if chosen not in before:
+        return False
+    now = _features(answer[:_QUESTION_CHARS])
+    return any(_features(text) == now for name, text in before.items() if name != chosen)
+
+
 def _judge(
     trace: Trace, span: Any, question: str, answer: str, chosen: str, names: list[str], cfg: Config
 ) -> Iterator[Finding]:
@@ -354,7 +368,8 @@ def _judge(
             finding = _named_and_seen(span, question, chosen, known, profile)
             if finding is None and not _names_it(question, chosen, profile):
                 near = profile.neighbours(question, names, voters=chosen)
-                finding = _vote(span, question, chosen, near, cfg)
+                served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
+                finding = _vote(span, question, chosen, near, served, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
@@ -374,7 +389,9 @@ def _judge(
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:
-    """(question, category names) from the last user message of the classifier's prompt."""
+    """(question, category names) from the last user message of the classifier's prompt: Dify's `categories` JSON,
+    else the node's `query` input (Dify's export: no prompt), else the last user message as plain text (a prompt
+    not in Dify's JSON: the question alone, its classes those the node picked before)."""
     attributes = attributes_of(span)
     # The messages by index (how the span builder writes them: a few lookups), else any message content.
     contents: list[object] = []
@@ -388,7 +405,15 @@ def _request(span: Any) -> tuple[str, list[str]] | None:
             texts = request.get("input_text") or [""]
             names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]
             return str(texts[0] if isinstance(texts, list) and texts else texts), names
-    return None
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    if isinstance(query, str) and query.strip():
+        return query, []
+    index = len(contents) - 1
+    while index >= 0 and attributes.get(f"llm.input_messages.{index}.message.role") != "user":
+        index -= 1
+    last = str(contents[index]).strip() if index >= 0 else ""
+    return (last, []) if last else None
 
 
 def create(cfg: Config) -> object:
@@ -399,10 +424,6 @@ def create(cfg: Config) -> object:
             if not isinstance(chosen, str):
                 continue
             yield from _shift(trace, span, chosen, cfg)
-            if request is None:  # Dify's own export carries no classifier prompt: the question is its input
-                inputs = json_attr(span, "input.value")
-                query = inputs.get("query") if isinstance(inputs, dict) else None
-                request = (query, []) if isinstance(query, str) and query.strip() else None
             if request is not None:
                 yield from _judge(trace, span, request[0], _routed_answer(trace, span), chosen, request[1], cfg)
 
