@@ -24,7 +24,7 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, spoken, stems
+from detectors.class_names import is_catch_all, parts, spoken, stems
 from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -159,25 +159,29 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     """Fires when the question names a class whole ("my billing" for "Billing") and the pick is the catch-all, or
     a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
     account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
-    degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
+    degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`; a catch-all
+    pick then also by one subject of a name joining two, its phrase whole ("bồi thường" of "Khiếu nại và bồi
+    thường"): what the catch-all is for, the question does not do."""
     catch_all = is_catch_all(chosen)
     if not catch_all and not specific:
         return None
     said = spoken(question)
     if not catch_all and (patterns := stems(chosen)) is not None and patterns[1].search(said):
         return None
-    named = [
-        name
-        for name in names
-        if name != chosen
-        and not is_catch_all(name)
-        and (patterns := stems(name)) is not None
-        and patterns[0].match(said)
-    ]
+    candidates = [name for name in names if name != chosen and not is_catch_all(name)]
+    named = [name for name in candidates if (patterns := stems(name)) is not None and patterns[0].match(said)]
+    by_part = False
+    if not named and catch_all and specific:
+        asked = " ".join(question.casefold().split())
+        named = [name for name in candidates if any(part.search(asked) for part in parts(name))]
+        by_part = True
     if not named:
         return None
     title = attr(span, "dify.node.title", span.name)
-    if catch_all:
+    if by_part:
+        summary = f"filed the question under the catch-all '{chosen}' although it names a subject of '{named[0]}'"
+        rule = "the question names one subject of a specific class's name whole, the pick is the catch-all"
+    elif catch_all:
         summary = f"filed the question under the catch-all '{chosen}' although it names '{named[0]}'"
         rule = "the question names a specific class whole, the pick is the catch-all"
     else:

@@ -537,3 +537,20 @@ def test_past_picks_elsewhere_of_a_question_its_classes_serve_alike_prove_no_mis
         assert pick(mother, "towing", towing, app) == pick(mother, "towing", towing, app) == []  # misfiled, missed
         found = pick(mother, "visitor", visitor, app)
         assert found == [] if app == "alike" else found[0].evidence["past_picks_say"] == "towing"
+
+
+def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> None:
+    """A class name may join two subjects ("Khiếu nại và bồi thường": complaints and compensation); a question naming
+    one of them by its whole phrase is no catch-all's. Its syllables alone ("thường" is also "often") are no proof,
+    nor is a name of one subject, nor a specific pick."""
+    classes = ["Tra cứu bưu phẩm", "Khiếu nại và bồi thường", "Chuyển tiền", "Khác"]
+    lost = "Thư bảo đảm của tôi bị thất lạc hai tuần nay, tôi muốn được bồi thường."
+    (finding,) = findings(classifier_run(lost, classes, "Khác"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["Khiếu nại và bồi thường"]
+    assert finding.evidence["rule"].startswith("the question names one subject of a specific class's name whole")
+    often = "Tôi thường gửi thư vào buổi sáng, bưu điện mở cửa lúc mấy giờ?"
+    assert findings(classifier_run(often, classes, "Khác"), "dify_classifier_drift") == []
+    assert findings(classifier_run(lost, classes, "Tra cứu bưu phẩm"), "dify_classifier_drift") == []
+    (finding,) = findings(classifier_run("ごみの出し方を教えて", ["ごみ・リサイクル", "税金", "その他"], "その他"),
+                          "dify_classifier_drift")  # fmt: skip
+    assert finding.evidence["matching"] == ["ごみ・リサイクル"]
