@@ -53,6 +53,27 @@ def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     return whole, re.compile("|".join(stems))
 
 
+# What joins two subjects in one class name ("Complaints & compensation", "Khiếu nại và bồi thường",
+# "ごみ・リサイクル"), in the languages of the catch-all's names.
+_JOIN = re.compile(
+    r"\s*[&/,;+・、]\s*|\s+(?:and|or|und|oder|et|ou|y|o|e|i|en|og|och|oraz|lub|ja|és|ve|và|hoặc|и|или|і|та|або|και)\s+"  # noqa: RUF001
+    r"|和|与|及|および|및",
+    re.I,
+)
+
+
+@functools.lru_cache(maxsize=1024)  # a classifier node's class names are the same on each of its runs
+def parts(name: str) -> tuple[re.Pattern[str], ...]:
+    """The subjects a class name joins, each as its literal phrase (two words or more, one of five letters or more,
+    or two characters of a script without spaces): none for a name of one subject."""
+    found = []
+    for part in _JOIN.split(name.strip()):
+        part = " ".join(part.casefold().split())
+        if len(part.split()) >= 2 or len(part) >= 5 or (UNSPACED_RUN.fullmatch(part) and len(part) >= 2):
+            found.append(re.compile(part if UNSPACED_RUN.match(part) else rf"(?<!\w){re.escape(part)}(?!\w)"))
+    return tuple(found) if len(found) >= 2 else ()
+
+
 @functools.lru_cache(maxsize=4096)  # questions recur
 def spoken(question: str) -> str:
     """The question's `_words`, each led by a space: one string a class word's stem is looked for in."""

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, spoken, stems
+from detectors.class_names import is_catch_all, parts, spoken, stems
 from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -121,16 +121,19 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, near: list[Near], cfg: Config) -> Finding | None:
+def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool, cfg: Config) -> Finding | None:
     """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
     under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
     (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
-    from being flagged again, and never votes against another class's pick."""
+    from being flagged again, and never votes against another class's pick. `served`: the question is served alike
+    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds."""
     close = [n for n in near if n[0] >= cfg.similarity]
     votes: dict[str, list[Near]] = {}
     for neighbour in close:
         votes.setdefault(neighbour[1], []).append(neighbour)
     weight = {name: math.fsum(n[0] * n[3] for n in alike) for name, alike in votes.items()}
+    if served:
+        weight[chosen] = max(weight.get(chosen, 0.0), 1.0)
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
@@ -156,25 +159,29 @@ def _named(span: Any, question: str, chosen: str, names: list[str], specific: bo
     """Fires when the question names a class whole ("my billing" for "Billing") and the pick is the catch-all, or
     a specific class it does not mention at all. One word of a longer name is no proof ("can I open a joint
     account online?" is not "Online banking access"; "is it a warranty issue if the fridge only cools to 9
-    degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`."""
+    degrees?" is a repair, not "Warranty & returns"). A specific pick is judged so only if `specific`; a catch-all
+    pick then also by one subject of a name joining two, its phrase whole ("bồi thường" of "Khiếu nại và bồi
+    thường"): what the catch-all is for, the question does not do."""
     catch_all = is_catch_all(chosen)
     if not catch_all and not specific:
         return None
     said = spoken(question)
     if not catch_all and (patterns := stems(chosen)) is not None and patterns[1].search(said):
         return None
-    named = [
-        name
-        for name in names
-        if name != chosen
-        and not is_catch_all(name)
-        and (patterns := stems(name)) is not None
-        and patterns[0].match(said)
-    ]
+    candidates = [name for name in names if name != chosen and not is_catch_all(name)]
+    named = [name for name in candidates if (patterns := stems(name)) is not None and patterns[0].match(said)]
+    by_part = False
+    if not named and catch_all and specific:
+        asked = " ".join(question.casefold().split())
+        named = [name for name in candidates if any(part.search(asked) for part in parts(name))]
+        by_part = True
     if not named:
         return None
     title = attr(span, "dify.node.title", span.name)
-    if catch_all:
+    if by_part:
+        summary = f"filed the question under the catch-all '{chosen}' although it names a subject of '{named[0]}'"
+        rule = "the question names one subject of a specific class's name whole, the pick is the catch-all"
+    elif catch_all:
         summary = f"filed the question under the catch-all '{chosen}' although it names '{named[0]}'"
         rule = "the question names a specific class whole, the pick is the catch-all"
     else:
@@ -326,6 +333,17 @@ def _answered_as(
     )  # fmt: skip
 
 
+def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
+    """Whether the chosen class's branch answered this very question before (the process remembers more distinct
+    questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
+    answers now: a question its classes serve alike, whose past picks elsewhere prove no misfile."""
+    before = replies.asked.get(_masked(question), {})
+    if chosen not in before:
+        return False
+    now = _features(answer[:_QUESTION_CHARS])
+    return any(_features(text) == now for name, text in before.items() if name != chosen)
+
+
 def _judge(
     trace: Trace, span: Any, question: str, answer: str, chosen: str, names: list[str], cfg: Config
 ) -> Iterator[Finding]:
@@ -354,7 +372,8 @@ def _judge(
             finding = _named_and_seen(span, question, chosen, known, profile)
             if finding is None and not _names_it(question, chosen, profile):
                 near = profile.neighbours(question, names, voters=chosen)
-                finding = _vote(span, question, chosen, near, cfg)
+                served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
+                finding = _vote(span, question, chosen, near, served, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
@@ -374,7 +393,9 @@ def _judge(
 
 
 def _request(span: Any) -> tuple[str, list[str]] | None:
-    """(question, category names) from the last user message of the classifier's prompt."""
+    """(question, category names) from the last user message of the classifier's prompt: Dify's `categories` JSON,
+    else the node's `query` input (Dify's export: no prompt), else the last user message as plain text (a prompt
+    not in Dify's JSON: the question alone, its classes those the node picked before)."""
     attributes = attributes_of(span)
     # The messages by index (how the span builder writes them: a few lookups), else any message content.
     contents: list[object] = []
@@ -388,7 +409,15 @@ def _request(span: Any) -> tuple[str, list[str]] | None:
             texts = request.get("input_text") or [""]
             names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]
             return str(texts[0] if isinstance(texts, list) and texts else texts), names
-    return None
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    if isinstance(query, str) and query.strip():
+        return query, []
+    index = len(contents) - 1
+    while index >= 0 and attributes.get(f"llm.input_messages.{index}.message.role") != "user":
+        index -= 1
+    last = str(contents[index]).strip() if index >= 0 else ""
+    return (last, []) if last else None
 
 
 def create(cfg: Config) -> object:
@@ -399,10 +428,6 @@ def create(cfg: Config) -> object:
             if not isinstance(chosen, str):
                 continue
             yield from _shift(trace, span, chosen, cfg)
-            if request is None:  # Dify's own export carries no classifier prompt: the question is its input
-                inputs = json_attr(span, "input.value")
-                query = inputs.get("query") if isinstance(inputs, dict) else None
-                request = (query, []) if isinstance(query, str) and query.strip() else None
             if request is not None:
                 yield from _judge(trace, span, request[0], _routed_answer(trace, span), chosen, request[1], cfg)
 

@@ -486,3 +486,71 @@ def test_the_same_question_answered_in_its_words_by_another_branch_before_tells_
     students = "Is there a discount code for students"
     assert pick(students, "Billing", REPLIES["Billing"].format(n=9)) == []
     assert pick(students, "Technical problem", REPLIES["Technical problem"].format(n=9)) == []
+
+
+def _plain(question: str, chosen: str, answer: str, app_id: str) -> list[Any]:
+    """A classifier whose prompt is not Dify's `categories` JSON: a system line, then the question as the user's
+    message (no `query` input either); its branch's LLM answers `answer`."""
+    from tests.detectors.build import llm, node, run_spans
+
+    qc = llm("qc", prompt=question, answer="")
+    qc["process_data"]["prompts"].insert(0, {"role": "system", "text": "Classify the question."})
+    qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+    return run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id=app_id)
+
+
+def test_a_plain_classifier_prompt_is_judged_by_its_last_user_message() -> None:
+    """Without Dify's `categories` JSON or a `query` input, the question is the prompt's last user message and the
+    classes those the node picked before: the past picks judge it."""
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(_plain(question, chosen, REPLIES[chosen].format(n=1), "plain"))  # type: ignore[attr-defined, no-any-return]
+
+    for i in range(24):
+        route = ROUTES[i % 3]
+        assert pick(ASKED[route][i // 3 % 3], route) == []
+    (finding,) = pick("The parcel is stuck at the depot again", "Billing")
+    assert finding.evidence["question"] == "The parcel is stuck at the depot again"
+    assert finding.evidence["past_picks_say"] == "Shipping"
+
+
+def test_past_picks_elsewhere_of_a_question_its_classes_serve_alike_prove_no_misfile(monkeypatch: Any) -> None:
+    """A question whose right picks fell out of the window, misfiled twice since (both branches answering it as the
+    right one does), is not flagged on its next right pick: the process remembers the chosen branch answered it
+    before, and the other branch last answered it as the chosen one does now. Where the other branch answered its
+    own way, the past picks still judge the pick."""
+    from detectors import past_picks
+
+    monkeypatch.setattr(past_picks, "MEMORY", 6)
+    processor = _drift_only({"vocabulary_history": 3})
+    mother, visitor = "My mother is staying a week, where can she park?", "A one-week visitor pass costs 3,500 drams."
+
+    def pick(question: str, chosen: str, answer: str, app: str) -> list[Any]:
+        return processor.detect(_plain(question, chosen, answer, app))  # type: ignore[attr-defined, no-any-return]
+
+    for app, towing in (("alike", visitor), ("its-own", "The car is at the pound; release costs 15,000 drams.")):
+        assert pick(mother, "visitor", visitor, app) == []
+        for _ in range(3):  # the window (6 picks) forgets the right pick
+            assert pick("How do I renew my resident permit?", "permit", "Renew it on the city site.", app) == []
+            assert pick("How do I get a visitor pass?", "visitor", visitor, app) == []
+        assert pick(mother, "towing", towing, app) == pick(mother, "towing", towing, app) == []  # misfiled, missed
+        found = pick(mother, "visitor", visitor, app)
+        assert found == [] if app == "alike" else found[0].evidence["past_picks_say"] == "towing"
+
+
+def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> None:
+    """A class name may join two subjects ("Khiếu nại và bồi thường": complaints and compensation); a question naming
+    one of them by its whole phrase is no catch-all's. Its syllables alone ("thường" is also "often") are no proof,
+    nor is a name of one subject, nor a specific pick."""
+    classes = ["Tra cứu bưu phẩm", "Khiếu nại và bồi thường", "Chuyển tiền", "Khác"]
+    lost = "Thư bảo đảm của tôi bị thất lạc hai tuần nay, tôi muốn được bồi thường."
+    (finding,) = findings(classifier_run(lost, classes, "Khác"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["Khiếu nại và bồi thường"]
+    assert finding.evidence["rule"].startswith("the question names one subject of a specific class's name whole")
+    often = "Tôi thường gửi thư vào buổi sáng, bưu điện mở cửa lúc mấy giờ?"
+    assert findings(classifier_run(often, classes, "Khác"), "dify_classifier_drift") == []
+    assert findings(classifier_run(lost, classes, "Tra cứu bưu phẩm"), "dify_classifier_drift") == []
+    (finding,) = findings(classifier_run("ごみの出し方を教えて", ["ごみ・リサイクル", "税金", "その他"], "その他"),
+                          "dify_classifier_drift")  # fmt: skip
+    assert finding.evidence["matching"] == ["ごみ・リサイクル"]

@@ -180,6 +180,8 @@ _DEFAULT4 = {
     ("meter_unit_changed", "dify_tool_schema_mismatch"),
     ("post_other_model", "cost"),
     ("post_tracking_as_money", "dify_classifier_drift"),
+    # session 22: a catch-all pick of a question naming one subject ("bồi thường") of a class name joining two
+    ("post_lost_letter_as_other", "dify_classifier_drift"),
     ("summary_huge_article", "context_overflow"),
     ("summary_huge_article", "cost"),
     ("summary_oscillating", "loop"),
