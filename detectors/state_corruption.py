@@ -806,10 +806,56 @@ def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
 _STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
 
 
+# Numbers one to ten written as words, in languages whose words stand apart (English, Spanish, Portuguese, French,
+# Italian, German, Dutch, Polish, Turkish, Indonesian, Swedish, Russian); articles that also mean one (`un`, `ein`,
+# `een`) left out, "a seat" states no count, and words that are also English ones (Italian `due`, Turkish `on`).
+_NUMBER_WORDS: dict[str, int] = {
+    word: number
+    for words in (
+        "one two three four five six seven eight nine ten",
+        "_ dos tres cuatro cinco seis siete ocho nueve diez",
+        "_ dois três quatro cinco seis sete oito nove dez",
+        "_ deux trois quatre cinq six sept huit neuf dix",
+        "_ _ tre quattro cinque sei sette otto nove dieci",
+        "_ zwei drei vier fünf sechs sieben acht neun zehn",
+        "_ twee drie vier vijf zes zeven acht negen tien",
+        "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć",
+        "bir iki üç dört beş altı yedi sekiz dokuz",  # noqa: RUF001 (Turkish dotless i)
+        "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh",
+        "_ två tre fyra fem sex sju åtta nio tio",
+        "один два три четыре пять шесть семь восемь девять десять",
+    )
+    for number, word in enumerate(words.split(), 1)
+    if word != "_"
+}
+_WORD = re.compile(r"\w+")
+
+
+def _counted_before(query: str, name: str) -> int | None:
+    """The number a text writes as a word right before a parameter's name (two words between at most: "Six balcony
+    seats" for `seats`; the name's singular too), none if a figure stands between (`Two 27-inch chairs`)."""
+    stem = name.lower()
+    stem = stem[:-1] if len(stem) > 4 and stem.endswith("s") else stem
+    if len(stem) < 3 or stem not in query.lower():
+        return None  # most texts: the parameter's name is not written in them
+    words = _WORD.findall(query.lower())
+    for at, word in enumerate(words):
+        if not word.startswith(stem):
+            continue
+        for before in reversed(words[max(0, at - 3) : at]):
+            if before.isdigit():
+                break
+            if (number := _NUMBER_WORDS.get(before)) is not None:
+                return number
+    return None
+
+
 def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
     """A parameter extractor's number parameter holding a value its text does not state, while the text states a
     number on its own that no parameter took: the number was changed between the text and the extraction (25
-    chairs read as 1). A text stating no number (`two weeks`: 10 days) leaves the reading to the model."""
+    chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
+    ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
+    the model."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
         return None
     inputs = json_attr(span, "input.value")
@@ -820,16 +866,21 @@ def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
     unclaimed = [number for number in stated if number not in taken]
-    if not unclaimed:
-        return None
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
         value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
-        if type(value) in (int, float) and value not in stated:
+        if type(value) not in (int, float) or not isinstance(name, str):
+            continue
+        if unclaimed and value not in stated:
             return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
                             f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, and "
                             f"left out the {unclaimed[0]:g} the text states.", {"query": query},
                             {name: value})  # fmt: skip
+        counted = _counted_before(query, name)
+        if counted is not None and counted != value:
+            return _finding(span, "a parameter extractor's number other than the one its text writes before its name",
+                            f"'{_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
+                            {"query": query}, {name: value})  # fmt: skip
     return None
 
 

@@ -177,6 +177,8 @@ _DEFAULT4 = {
     ("summary_stuck", "dify_iteration_escape"),
     ("summary_stuck", "loop"),
     ("tickets_card_leak", "dify_variable_leak"),
+    # session 22: "Six balcony seats" extracted as 1 seat (the number word right before the parameter's name)
+    ("tickets_seats_lost", "state_corruption"),
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")

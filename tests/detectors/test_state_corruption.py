@@ -533,6 +533,28 @@ def test_a_parameter_extractors_number_its_text_does_not_state() -> None:
         assert findings(_extracted(query, quantity), "state_corruption") == []
 
 
+def _seats(query: str, seats: int) -> list[ReadableSpan]:
+    parameters = [{"name": "concert", "type": "string"}, {"name": "seats", "type": "number"}]
+    outputs = {"__is_success": 1, "concert": "PH-0319", "seats": seats}
+    inputs = {"query": query, "parameters": parameters}
+    return run_spans([node("pe", "parameter-extractor", title="Read order", inputs=inputs, outputs=outputs)])
+
+
+def test_a_parameter_extractors_number_other_than_the_word_before_its_name() -> None:
+    (finding,) = findings(_seats("Six balcony seats for PH-0319 for our choir group.", 1), "state_corruption")
+    assert (
+        finding.evidence["rule"] == "a parameter extractor's number other than the one its text writes before its name"
+    )
+    assert finding.evidence["received"] == str({"seats": 1})
+    assert len(findings(_seats("Zwei Plätze, bitte: drei seats im Parkett (PH-0319).", 2), "state_corruption")) == 1
+    # The word's number, a figure between (a measure), an article, or no number word before the name.
+    for query, seats in (("Two parterre seats for PH-0312 please.", 2), ("One box seat for PH-0402, thanks.", 1),
+                         ("Two 27-inch wide seats for PH-0312.", 2), ("A seat for PH-0312.", 1),
+                         ("Seats for the two of us at PH-0312.", 2),
+                         ("Put a hold on seats at PH-0312.", 2)):  # fmt: skip
+        assert findings(_seats(query, seats), "state_corruption") == [], query
+
+
 def test_an_iterations_items_dropped_for_rounds_that_failed_on_their_data() -> None:
     def rounds(error: str) -> list[list[dict[str, Any]]]:
         failed = {"status": "failed", "error": error, "outputs": {}}
