@@ -520,6 +520,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                 found = name, kind, source[0], source[1]
             else:
                 unfair[name] = unfair.get(name, 0) + 1
+    named: dict[str, int] = history.setdefault("named", {})  # runs whose input held a number output's name
+    raw = attr(span, "input.value")
     for name, value in islice(outputs.items(), 50):
         if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
@@ -531,15 +533,66 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             usual[0] += 1
             if usual[1] != kind:
                 usual[1] = "mixed"
+        if kind == "number" and _holds_key(raw, name):
+            named[name] = named.get(name, 0) + 1
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["named"] = {name: count // 2 for name, count in named.items() if count >= 2}
         history["unfair"] = {name: count // 2 for name, count in unfair.items() if count >= 2}
         history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
+
+
+def _holds_key(raw: Any, name: str) -> bool:
+    """Whether a node's inputs (their JSON text as recorded) hold a field `name`, at their top level or in a JSON
+    text among them (an HTTP body): a look for the quoted name, no decoding."""
+    return isinstance(raw, str) and (f'"{name}"' in raw or f'\\"{name}\\"' in raw)
+
+
+def _named_numbers(value: Any, name: str, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """The first six numbers other than 0 a node's inputs hold, by field name, nested ones too (JSON text read as
+    JSON, a list's first item)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        value = json_value(value)
+    if type(value) in (int, float) and value:
+        into.setdefault(name, value)
+    elif depth < 5 and isinstance(value, dict):
+        for key, item in islice(value.items(), 50):
+            if len(into) < 6:
+                _named_numbers(item, str(key), into, depth + 1)
+    elif depth < 5 and isinstance(value, list) and value:
+        _named_numbers(value[0], name, into, depth + 1)
+    return into
+
+
+def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> Finding | None:
+    """A code node's number output 0 that its earlier runs (`min_history` at least) gave while their inputs held a
+    field of its name (nine in ten of them), now that its inputs hold no field of that name and a number under
+    another: the code's default standing in for a field gone (`.get('kwh', 0)` after the API renamed it
+    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero."""
+    history = trace.baselines.get(_code_history_key(trace, span))
+    if history is None:
+        return None
+    filled, named, raw = history["filled"], history.get("named", {}), attr(span, "input.value")
+    for name, value in islice(outputs.items(), 50):
+        if type(value) not in (int, float) or value != 0 or (usual := filled.get(name)) is None:
+            continue
+        earlier = usual[0] - 1  # the history has learned this run already
+        if usual[1] != "number" or earlier < cfg.min_history or named.get(name, 0) * 10 < earlier * 9:
+            continue
+        if _holds_key(raw, name):
+            continue
+        # The input's numbers by name, a person sees the new field among them.
+        if numbers := _named_numbers(json_attr(span, "input.value"), "", {}):
+            return _finding(span, "a code output number read from a same-named input field, 0 with that field gone",
+                            f"Code node '{_title(span)}' returned '{name}' = 0, which its earlier runs read from "
+                            f"their input's '{name}'; its input has no '{name}' now, only other numbers "
+                            f"({', '.join(numbers)}).", numbers, {name: value})  # fmt: skip
+    return None
 
 
 _SOURCES = frozenset({"tool", "http-request"})
@@ -751,7 +804,11 @@ def _code_output_lost(
         return _finding(span, "a code output emptied though the input it is named after had a value",
                         f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                         f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-    return _left_empty(span, "Code", usually_filled, outputs) or kept
+    return (
+        _left_empty(span, "Code", usually_filled, outputs)
+        or kept
+        or (None if all(outputs.values()) else _zeroed(trace, span, outputs, cfg))
+    )
 
 
 def _left_empty(

@@ -179,6 +179,9 @@ _DEFAULT4 = {
     ("tickets_card_leak", "dify_variable_leak"),
     # session 22: "Six balcony seats" extracted as 1 seat (the number word right before the parameter's name)
     ("tickets_seats_lost", "state_corruption"),
+    # session 22: `kwh` 0 from the code's default, the readings' `kwh` renamed `value_wh` (every earlier run's input
+    # held a `kwh`; the vacant flat's own 0 kWh came under that name)
+    ("meter_unit_changed", "state_corruption"),
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
