@@ -16,8 +16,10 @@ usually filled (a template's too), while its inputs hold a value of that kind un
 the list the code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no
 item while the list has items, or while it is missing and another list is there; an iteration's items lost to
 rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
-data); a parameter extractor's number its text does not state, a number the text states left out. Values that
-were already empty at the producer, or after an HTTP request answered with an error status, are not corruption.
+data); a parameter extractor's number its text does not state, a number the text states left out, or another
+than the number word right before the parameter's name; a code node's number 0 that its earlier runs read from a
+same-named input field its input no longer holds. Values that were already empty at the producer, or after an HTTP
+request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
