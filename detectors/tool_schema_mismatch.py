@@ -24,6 +24,7 @@ between instances of 'str' and 'int'`) while a field of the output changed type 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -207,7 +208,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         fields = read[0]
         source = node_id or span.name  # the histories' key
-        emptied = reader is not None and _came_out_empty(reader)
+        emptied = reader is not None and _came_out_empty(reader, fields)
         renamed = _renamed(trace, source, read, cfg, emptied)
         # A renamed field is a mismatch where its reader shows it: came out empty, failed, or is a model reading
         # fields by name. A code or template reader that worked on is one patched for the new name (an API's new
@@ -470,14 +471,26 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-def _came_out_empty(reader: ReadableSpan) -> bool:
+# A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
+_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
+
+
+def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
-    those (each record's field read under its old name: `[0, 0, 0]`)."""
+    those (each record's field read under its old name: `[0, 0, 0]`), or a text showing a zero while no field of
+    the answer is 0 (a line written with the default of a field read under its old name: `0 km`)."""
     outputs = json_attr(reader, "output.value")
-    return isinstance(outputs, dict) and any(
+    if not isinstance(outputs, dict):
+        return False
+    if any(
         _empty(value) or (isinstance(value, list) and all(_empty(item) for item in value[:50]))
         for value in outputs.values()
+    ):
+        return True
+    shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
+    return any(_ZERO.search(text) for text in shown) and not any(
+        type(value) in (int, float) and value == 0 for value in fields.values()
     )
 
 
@@ -520,7 +533,16 @@ def _renamed(
             new = [name for name in names if seen.get(name, 0) <= new_most and fields[name] is not None]
             fresh = set(new)
             new = [name for name in new if parents.get(name) not in fresh]
-            if missing and new and len(missing) <= 2 and len(new) <= 2 and usual - len(missing) >= usual / 2:
+            # Most usual fields there, or as many new as missing beside one there at least (two of a record's three
+            # fields renamed: the record is the same, its plate kept).
+            kept = usual - len(missing)
+            if (
+                missing
+                and new
+                and len(missing) <= 2
+                and len(new) <= 2
+                and (kept >= usual / 2 or (kept and len(new) == len(missing)))
+            ):
                 found = missing, new
     for name in names:
         seen[name] = seen.get(name, 0) + 1

@@ -515,3 +515,30 @@ def test_a_renamed_field_the_model_quotes_was_found_by_it() -> None:
     tide = _processor()
     assert all(tide.detect(_member({"port": "Brest", "height_m": 6.1 + n / 10}, "6 m")) == [] for n in range(6))
     assert len(tide.detect(_member({"port": "Brest", "height": {"value": 20.3, "unit": "ft"}}, "20.3 m"))) == 1
+
+
+def _vehicle(answer: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A fleet app: a telemetry API's record read by a code node into a report line."""
+    api = node("telemetry", "http-request", title="Telemetry",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("line", "code", inputs={"body": "..."}, outputs={"line": line})], app_id="fleet")
+
+
+def test_two_of_a_records_three_fields_renamed_read_as_a_zero_in_the_readers_line() -> None:
+    """The odometer and the service mark given in miles under new names, the plate kept: the code's line shows `0 km`
+    (its default for the old name), which no field of the answer holds."""
+    processor = _processor()
+    for n in range(8):
+        usual = {"plate": f"06 ANK {n}", "odometer_km": 117181 + n, "next_service_km": 120000}
+        assert processor.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km")) == []
+    miles = {"plate": "06 ANK 9", "odometer_mi": 72813, "next_service_mi": 74565}
+    assert processor.detect(_vehicle(miles, "06 ANK 9: 117181 km, service at 120000 km")) == []  # converted
+    (finding,) = processor.detect(_vehicle(miles, "06 ANK 9: 0 km, service at 15000 km"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("odometer_km", "odometer_mi")
+    # A zero the answer holds itself is its data, not a default.
+    idle = _processor()
+    for n in range(8):
+        usual = {"plate": f"06 ANK {n}", "odometer_km": 117181 + n, "next_service_km": 120000}
+        idle.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km"))
+    zero = {"plate": "06 ANK 9", "odometer_mi": 0, "next_service_mi": 74565}
+    assert idle.detect(_vehicle(zero, "06 ANK 9: 0 km, service at 15000 km")) == []
