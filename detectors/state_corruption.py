@@ -16,8 +16,10 @@ usually filled (a template's too), while its inputs hold a value of that kind un
 the list the code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no
 item while the list has items, or while it is missing and another list is there; an iteration's items lost to
 rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
-data); a parameter extractor's number its text does not state, a number the text states left out. Values that
-were already empty at the producer, or after an HTTP request answered with an error status, are not corruption.
+data); a parameter extractor's number its text does not state, a number the text states left out, or another
+than the number word right before the parameter's name; a code node's number 0 that its earlier runs read from a
+same-named input field its input no longer holds. Values that were already empty at the producer, or after an HTTP
+request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -520,6 +522,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                 found = name, kind, source[0], source[1]
             else:
                 unfair[name] = unfair.get(name, 0) + 1
+    named: dict[str, int] = history.setdefault("named", {})  # runs whose input held a number output's name
+    raw = attr(span, "input.value")
     for name, value in islice(outputs.items(), 50):
         if name in _BOOKKEEPING or (not value and _empty(value)):
             continue
@@ -531,15 +535,66 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             usual[0] += 1
             if usual[1] != kind:
                 usual[1] = "mixed"
+        if kind == "number" and _holds_key(raw, name):
+            named[name] = named.get(name, 0) + 1
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
+        history["named"] = {name: count // 2 for name, count in named.items() if count >= 2}
         history["unfair"] = {name: count // 2 for name, count in unfair.items() if count >= 2}
         history["failed"] = history.get("failed", 0) // 2
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
+
+
+def _holds_key(raw: Any, name: str) -> bool:
+    """Whether a node's inputs (their JSON text as recorded) hold a field `name`, at their top level or in a JSON
+    text among them (an HTTP body): a look for the quoted name, no decoding."""
+    return isinstance(raw, str) and (f'"{name}"' in raw or f'\\"{name}\\"' in raw)
+
+
+def _named_numbers(value: Any, name: str, into: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """The first six numbers other than 0 a node's inputs hold, by field name, nested ones too (JSON text read as
+    JSON, a list's first item)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        value = json_value(value)
+    if type(value) in (int, float) and value:
+        into.setdefault(name, value)
+    elif depth < 5 and isinstance(value, dict):
+        for key, item in islice(value.items(), 50):
+            if len(into) < 6:
+                _named_numbers(item, str(key), into, depth + 1)
+    elif depth < 5 and isinstance(value, list) and value:
+        _named_numbers(value[0], name, into, depth + 1)
+    return into
+
+
+def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Config) -> Finding | None:
+    """A code node's number output 0 that its earlier runs (`min_history` at least) gave while their inputs held a
+    field of its name (nine in ten of them), now that its inputs hold no field of that name and a number under
+    another: the code's default standing in for a field gone (`.get('kwh', 0)` after the API renamed it
+    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero."""
+    history = trace.baselines.get(_code_history_key(trace, span))
+    if history is None:
+        return None
+    filled, named, raw = history["filled"], history.get("named", {}), attr(span, "input.value")
+    for name, value in islice(outputs.items(), 50):
+        if type(value) not in (int, float) or value != 0 or (usual := filled.get(name)) is None:
+            continue
+        earlier = usual[0] - 1  # the history has learned this run already
+        if usual[1] != "number" or earlier < cfg.min_history or named.get(name, 0) * 10 < earlier * 9:
+            continue
+        if _holds_key(raw, name):
+            continue
+        # The input's numbers by name, a person sees the new field among them.
+        if numbers := _named_numbers(json_attr(span, "input.value"), "", {}):
+            return _finding(span, "a code output number read from a same-named input field, 0 with that field gone",
+                            f"Code node '{_title(span)}' returned '{name}' = 0, which its earlier runs read from "
+                            f"their input's '{name}'; its input has no '{name}' now, only other numbers "
+                            f"({', '.join(numbers)}).", numbers, {name: value})  # fmt: skip
+    return None
 
 
 _SOURCES = frozenset({"tool", "http-request"})
@@ -751,7 +806,11 @@ def _code_output_lost(
         return _finding(span, "a code output emptied though the input it is named after had a value",
                         f"Code node '{_title(span)}' returned '{name}' empty though its input '{source}' held "
                         f"{str(value)[:40]!r}.", {source: value}, {name: outputs[name]})  # fmt: skip
-    return _left_empty(span, "Code", usually_filled, outputs) or kept
+    return (
+        _left_empty(span, "Code", usually_filled, outputs)
+        or kept
+        or (None if all(outputs.values()) else _zeroed(trace, span, outputs, cfg))
+    )
 
 
 def _left_empty(
@@ -806,10 +865,56 @@ def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
 _STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
 
 
+# Numbers one to ten written as words, in languages whose words stand apart (English, Spanish, Portuguese, French,
+# Italian, German, Dutch, Polish, Turkish, Indonesian, Swedish, Russian); articles that also mean one (`un`, `ein`,
+# `een`) left out, "a seat" states no count, and words that are also English ones (Italian `due`, Turkish `on`).
+_NUMBER_WORDS: dict[str, int] = {
+    word: number
+    for words in (
+        "one two three four five six seven eight nine ten",
+        "_ dos tres cuatro cinco seis siete ocho nueve diez",
+        "_ dois três quatro cinco seis sete oito nove dez",
+        "_ deux trois quatre cinq six sept huit neuf dix",
+        "_ _ tre quattro cinque sei sette otto nove dieci",
+        "_ zwei drei vier fünf sechs sieben acht neun zehn",
+        "_ twee drie vier vijf zes zeven acht negen tien",
+        "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć",
+        "bir iki üç dört beş altı yedi sekiz dokuz",  # noqa: RUF001 (Turkish dotless i)
+        "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh",
+        "_ två tre fyra fem sex sju åtta nio tio",
+        "один два три четыре пять шесть семь восемь девять десять",
+    )
+    for number, word in enumerate(words.split(), 1)
+    if word != "_"
+}
+_WORD = re.compile(r"\w+")
+
+
+def _counted_before(query: str, name: str) -> int | None:
+    """The number a text writes as a word right before a parameter's name (two words between at most: "Six balcony
+    seats" for `seats`; the name's singular too), none if a figure stands between (`Two 27-inch chairs`)."""
+    stem = name.lower()
+    stem = stem[:-1] if len(stem) > 4 and stem.endswith("s") else stem
+    if len(stem) < 3 or stem not in query.lower():
+        return None  # most texts: the parameter's name is not written in them
+    words = _WORD.findall(query.lower())
+    for at, word in enumerate(words):
+        if not word.startswith(stem):
+            continue
+        for before in reversed(words[max(0, at - 3) : at]):
+            if before.isdigit():
+                break
+            if (number := _NUMBER_WORDS.get(before)) is not None:
+                return number
+    return None
+
+
 def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
     """A parameter extractor's number parameter holding a value its text does not state, while the text states a
     number on its own that no parameter took: the number was changed between the text and the extraction (25
-    chairs read as 1). A text stating no number (`two weeks`: 10 days) leaves the reading to the model."""
+    chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
+    ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
+    the model."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
         return None
     inputs = json_attr(span, "input.value")
@@ -820,16 +925,21 @@ def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
     unclaimed = [number for number in stated if number not in taken]
-    if not unclaimed:
-        return None
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
         value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
-        if type(value) in (int, float) and value not in stated:
+        if type(value) not in (int, float) or not isinstance(name, str):
+            continue
+        if unclaimed and value not in stated:
             return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
                             f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, and "
                             f"left out the {unclaimed[0]:g} the text states.", {"query": query},
                             {name: value})  # fmt: skip
+        counted = _counted_before(query, name)
+        if counted is not None and counted != value:
+            return _finding(span, "a parameter extractor's number other than the one its text writes before its name",
+                            f"'{_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
+                            {"query": query}, {name: value})  # fmt: skip
     return None
 
 

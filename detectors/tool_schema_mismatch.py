@@ -24,6 +24,7 @@ between instances of 'str' and 'int'`) while a field of the output changed type 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -207,21 +208,22 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         fields = read[0]
         source = node_id or span.name  # the histories' key
-        emptied = reader is not None and _came_out_empty(reader)
+        emptied = reader is not None and _came_out_empty(reader, fields)
         renamed = _renamed(trace, source, read, cfg, emptied)
         # A renamed field is a mismatch where its reader shows it: came out empty, failed, or is a model reading
         # fields by name. A code or template reader that worked on is one patched for the new name (an API's new
-        # version met by its reader's: held-out 10's operators, scored blind in session 21).
+        # version met by its reader's: held-out 10's operators, scored blind in session 21), and so is one that
+        # gave a value under the old name (emptied by something else); a model quoting the new field found it.
         reader_status = attr(reader, "dify.node.status") if reader is not None else None
         shown = reader is None or emptied or reader_type == "llm" or reader_status in ("failed", "exception")
-        if renamed is not None and shown:
-            title = attr(span, "dify.node.title", span.name)
+        if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
+            title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
             yield Finding(
                 KEY, "high", 0.8,
-                f"'{title}' answered without '{renamed[0]}', which its earlier answers held, and with "
-                f"'{renamed[1]}', which they did not: a field of its output was renamed.",
+                f"'{title}' answered without '{missing[0]}', which its earlier answers held, and with "
+                f"'{new[0]}', which they did not: a field of its output was renamed.",
                 {"node": title, "rule": "an output field the source usually gave replaced by one it seldom gave",
-                 "field": renamed[0], "produced": renamed[0], "received": renamed[1]},
+                 "field": missing[0], "produced": missing[0], "received": new[0]},
                 span_id(span),
             )  # fmt: skip
             continue
@@ -469,14 +471,26 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-def _came_out_empty(reader: ReadableSpan) -> bool:
+# A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
+_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
+
+
+def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
-    those (each record's field read under its old name: `[0, 0, 0]`)."""
+    those (each record's field read under its old name: `[0, 0, 0]`), or a text showing a zero while no field of
+    the answer is 0 (a line written with the default of a field read under its old name: `0 km`)."""
     outputs = json_attr(reader, "output.value")
-    return isinstance(outputs, dict) and any(
+    if not isinstance(outputs, dict):
+        return False
+    if any(
         _empty(value) or (isinstance(value, list) and all(_empty(item) for item in value[:50]))
         for value in outputs.values()
+    ):
+        return True
+    shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
+    return any(_ZERO.search(text) for text in shown) and not any(
+        type(value) in (int, float) and value == 0 for value in fields.values()
     )
 
 
@@ -490,11 +504,12 @@ def _empty(value: Any) -> bool:
 
 def _renamed(
     trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], cfg: Config, emptied: bool
-) -> tuple[str, str] | None:
+) -> tuple[list[str], list[str]] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
-    a field one in ten at most held appears and most of the usual fields are there: (the missing, the new).
-    When the next node came out empty (`emptied`), three in four and one in four. A renamed list or object
-    counts once: the fields of a new one are its own, and those the missing one held go with it. Learns this
+    a field one in ten at most held appears and most of the usual fields are there: (the missing, the new; two
+    of each at most). When the next node came out empty (`emptied`), three in four and one in four. A renamed
+    list or object counts once: the fields of a new one are its own, and those the missing one held go with it.
+    A new field holding null holds no value that could have moved into it (an optional field added). Learns this
     output's field names and where each nested one was held."""
     fields, parents = read
     key = f"{KEY}:names:{trace.app}:{source}"
@@ -515,11 +530,20 @@ def _renamed(
                 name for name in missing if held_in.get(name) not in gone and not _emptied(fields, held_in, name)
             ]
             usual = sum(count >= usual_least for count in seen.values())
-            new = [name for name in names if seen.get(name, 0) <= new_most]
+            new = [name for name in names if seen.get(name, 0) <= new_most and fields[name] is not None]
             fresh = set(new)
             new = [name for name in new if parents.get(name) not in fresh]
-            if missing and new and len(missing) <= 2 and len(new) <= 2 and usual - len(missing) >= usual / 2:
-                found = missing[0], new[0]
+            # Most usual fields there, or as many new as missing beside one there at least (two of a record's three
+            # fields renamed: the record is the same, its plate kept).
+            kept = usual - len(missing)
+            if (
+                missing
+                and new
+                and len(missing) <= 2
+                and len(new) <= 2
+                and (kept >= usual / 2 or (kept and len(new) == len(missing)))
+            ):
+                found = missing, new
     for name in names:
         seen[name] = seen.get(name, 0) + 1
     if len(held_in) <= 300:
@@ -532,6 +556,35 @@ def _renamed(
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
     return found
+
+
+def _coped(
+    reader: ReadableSpan, reader_type: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]]
+) -> bool:
+    """The reader worked on with the renamed field: a model quoting a text of a new field in its answer (it found
+    the value; a number quoted may be one misread, a Fahrenheit reading taken for Celsius), or a code or template
+    node giving a value under a missing field's name (it took the value from the new name: a reader patched for
+    the API's new version; an unpatched one gets nothing under the old name)."""
+    outputs = json_attr(reader, "output.value")
+    if not isinstance(outputs, dict):
+        return False
+    missing, new = renamed
+    if reader_type != "llm":
+        return any(not _empty(outputs.get(name)) for name in missing)
+    answer = outputs.get("text")
+    return isinstance(answer, str) and any(text in answer for name in new for text in _texts(fields[name], []))
+
+
+def _texts(value: Any, into: list[str], depth: int = 0) -> list[str]:
+    """The texts of four characters at least a field's value holds, nested ones too (to three levels, the first
+    ten items of a list)."""
+    if isinstance(value, str):
+        if len(value.strip()) >= 4:
+            into.append(value.strip())
+    elif depth < 3 and isinstance(value, dict | list):
+        for item in islice(value.values() if isinstance(value, dict) else value, 10):
+            _texts(item, into, depth + 1)
+    return into
 
 
 def _emptied(fields: dict[str, Any], held_in: dict[str, str], name: str) -> bool:

@@ -193,6 +193,14 @@ _DEFAULT4 = {
     ("post_other_model", "dify_model_fallback"),
     ("fleet_flood", "cost"),
     ("summary_runaway", "cost"),
+    # session 22: "Six balcony seats" extracted as 1 seat (the number word right before the parameter's name)
+    ("tickets_seats_lost", "state_corruption"),
+    # session 22: `kwh` 0 from the code's default, the readings' `kwh` renamed `value_wh` (every earlier run's input
+    # held a `kwh`; the vacant flat's own 0 kWh came under that name)
+    ("meter_unit_changed", "state_corruption"),
+    # session 22: the odometer and service mark renamed to miles, the plate kept (two of three fields), the code's line
+    # showing `0 km`, a zero no field of the answer holds
+    ("fleet_miles", "dify_tool_schema_mismatch"),
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")

@@ -533,6 +533,28 @@ def test_a_parameter_extractors_number_its_text_does_not_state() -> None:
         assert findings(_extracted(query, quantity), "state_corruption") == []
 
 
+def _seats(query: str, seats: int) -> list[ReadableSpan]:
+    parameters = [{"name": "concert", "type": "string"}, {"name": "seats", "type": "number"}]
+    outputs = {"__is_success": 1, "concert": "PH-0319", "seats": seats}
+    inputs = {"query": query, "parameters": parameters}
+    return run_spans([node("pe", "parameter-extractor", title="Read order", inputs=inputs, outputs=outputs)])
+
+
+def test_a_parameter_extractors_number_other_than_the_word_before_its_name() -> None:
+    (finding,) = findings(_seats("Six balcony seats for PH-0319 for our choir group.", 1), "state_corruption")
+    assert (
+        finding.evidence["rule"] == "a parameter extractor's number other than the one its text writes before its name"
+    )
+    assert finding.evidence["received"] == str({"seats": 1})
+    assert len(findings(_seats("Zwei Plätze, bitte: drei seats im Parkett (PH-0319).", 2), "state_corruption")) == 1
+    # The word's number, a figure between (a measure), an article, or no number word before the name.
+    for query, seats in (("Two parterre seats for PH-0312 please.", 2), ("One box seat for PH-0402, thanks.", 1),
+                         ("Two 27-inch wide seats for PH-0312.", 2), ("A seat for PH-0312.", 1),
+                         ("Seats for the two of us at PH-0312.", 2),
+                         ("Put a hold on seats at PH-0312.", 2)):  # fmt: skip
+        assert findings(_seats(query, seats), "state_corruption") == [], query
+
+
 def test_an_iterations_items_dropped_for_rounds_that_failed_on_their_data() -> None:
     def rounds(error: str) -> list[list[dict[str, Any]]]:
         failed = {"status": "failed", "error": error, "outputs": {}}
@@ -545,3 +567,28 @@ def test_an_iterations_items_dropped_for_rounds_that_failed_on_their_data() -> N
     # A round lost to an outage (or a check the code makes on purpose) drops its item by design.
     for error in ("Reached maximum retries (2) for URL http://pricing/BK-2", "ValueError: no valid coupon"):
         assert findings(_iteration(rounds(error), ["price 0", "price 2"]), "state_corruption") == []
+
+
+def _meter(reading: dict[str, Any], kwh: float) -> list[ReadableSpan]:
+    """A meter app: an API's readings parsed by a code node (`.get('kwh', 0)`) into the month's use and bill."""
+    body = json.dumps({"meter_id": "PL-1", "tariff": 1.05, "readings": [{"month": "2026-11", **reading}]})
+    api = node("meter", "http-request", outputs={"status_code": 200, "body": body, "files": [], "headers": {}})
+    code = node("use", "code", title="Use", inputs={"body": body}, outputs={"kwh": kwh, "bill": round(kwh * 1.05, 2)})
+    return run_spans([api, code], app_id="meter")
+
+
+def test_a_code_output_number_its_input_field_gave_now_zero_with_the_field_gone() -> None:
+    processor = _processor()
+    for n in range(6):
+        assert processor.detect(_meter({"kwh": 180.2 + n}, 180.2 + n)) == []
+    # A vacant flat: the input's own 0 under the name.
+    assert processor.detect(_meter({"kwh": 0}, 0.0)) == []
+    (finding,) = processor.detect(_meter({"value_wh": 240900}, 0.0))
+    assert finding.evidence["rule"] == "a code output number read from a same-named input field, 0 with that field gone"
+    assert finding.evidence["received"] == str({"kwh": 0.0})
+    assert "value_wh" in finding.evidence["produced"]
+    # A number the code computes (no input field of its name) may be 0 by right.
+    fresh = _processor()
+    for n in range(6):
+        fresh.detect(_meter({"usage": 180.2 + n}, 180.2 + n))
+    assert fresh.detect(_meter({"usage_wh": 240900}, 0.0)) == []

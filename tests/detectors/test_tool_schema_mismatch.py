@@ -459,3 +459,86 @@ def test_a_renamed_field_every_record_of_which_its_reader_read_as_nothing() -> N
     assert processor.detect(_scale({"mass": 44.5}, [44.5])) == []
     (finding,) = processor.detect(_scale({"mass": 44.5}, [0, 0]))
     assert finding.evidence["received"] == "mass"
+
+
+def _hive(reading: dict[str, Any], parsed: dict[str, Any]) -> list[ReadableSpan]:
+    """A hive scale's JSON answer read by a code node into the weight and the week's readings."""
+    api = node("scale", "http-request", title="Hive scale",
+               outputs={"status_code": 200, "body": json.dumps({"hive": "H1", "temp_c": 31.5, **reading}), "files": [],
+                        "headers": {}})  # fmt: skip
+    return run_spans([api, node("weigh", "code", inputs={"body": "..."}, outputs=parsed)], app_id="apiary")
+
+
+def test_a_renamed_field_whose_reader_still_gives_its_value_is_a_patched_reader() -> None:
+    """The reader gives the weight under its usual name, read from the new field: patched for the API's new
+    version. Its empty week is another fault's (the readings filtered away), not the rename's."""
+    processor = _processor()
+    for n in range(12):
+        week = [40.0 + n, 41.0 + n]
+        assert processor.detect(_hive({"weight_kg": 41.0 + n, "history_kg": week}, {"weight_kg": 41.0 + n,
+                                                                                     "week": week})) == []  # fmt: skip
+    renamed = {"mass": {"value": 44500, "unit": "g"}, "history": [{"g": 44500}]}
+    assert processor.detect(_hive(renamed, {"weight_kg": 44.5, "week": []})) == []
+    (finding,) = processor.detect(_hive(renamed, {"weight_kg": None, "week": []}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("weight_kg", "mass")
+
+
+def test_a_field_added_as_null_beside_a_rename_is_no_new_name() -> None:
+    """A field the answer adds holding null (`battery_v: null`) holds no value that could have moved into it: the
+    two renamed fields are still the rename's two."""
+    processor = _processor()
+    for n in range(12):
+        week = [40.0 + n, 41.0 + n]
+        processor.detect(_hive({"weight_kg": 41.0 + n, "history_kg": week}, {"weight_kg": 41.0 + n, "week": week}))
+    renamed = {"mass": {"value": 44500, "unit": "g"}, "history": [{"g": 44500}], "battery_v": None}
+    (finding,) = processor.detect(_hive(renamed, {"weight_kg": None, "week": []}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("weight_kg", "mass")
+
+
+def _member(record: dict[str, Any], reply: str) -> list[ReadableSpan]:
+    """A gym's member app: a CRM tool's record read by a model answering the member."""
+    tool = node("crm", "tool", title="CRM", inputs={"member": "A. Nagy"},
+                outputs={"text": json.dumps(record), "files": [], "json": [record]})  # fmt: skip
+    return run_spans([tool, node("reply", "llm", inputs={}, outputs={"text": reply})], app_id="gym")
+
+
+def test_a_renamed_field_the_model_quotes_was_found_by_it() -> None:
+    """A model quoting a text of the new field read it (the end date now nested in `membership`); one answering
+    without it did not. A number it quotes may be the value misread (feet taken for metres): still a mismatch."""
+    nested = {"name": "A. Nagy", "phone": "+36 30 111 2222", "membership": {"expires_on": "2027-09-15"}}
+    for reply, expected in (("Your pass runs until 2027-09-15.", 0), ("I can't find a membership for you.", 1)):
+        processor = _processor()
+        for n in range(8):
+            record = {"name": "A. Nagy", "phone": "+36 30 111 2222", "valid_until": f"2027-0{n + 1}-15"}
+            assert processor.detect(_member(record, f"Your pass runs until 2027-0{n + 1}-15.")) == []
+        assert len(processor.detect(_member(nested, reply))) == expected, reply
+    tide = _processor()
+    assert all(tide.detect(_member({"port": "Brest", "height_m": 6.1 + n / 10}, "6 m")) == [] for n in range(6))
+    assert len(tide.detect(_member({"port": "Brest", "height": {"value": 20.3, "unit": "ft"}}, "20.3 m"))) == 1
+
+
+def _vehicle(answer: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A fleet app: a telemetry API's record read by a code node into a report line."""
+    api = node("telemetry", "http-request", title="Telemetry",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("line", "code", inputs={"body": "..."}, outputs={"line": line})], app_id="fleet")
+
+
+def test_two_of_a_records_three_fields_renamed_read_as_a_zero_in_the_readers_line() -> None:
+    """The odometer and the service mark given in miles under new names, the plate kept: the code's line shows `0 km`
+    (its default for the old name), which no field of the answer holds."""
+    processor = _processor()
+    for n in range(8):
+        usual = {"plate": f"06 ANK {n}", "odometer_km": 117181 + n, "next_service_km": 120000}
+        assert processor.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km")) == []
+    miles = {"plate": "06 ANK 9", "odometer_mi": 72813, "next_service_mi": 74565}
+    assert processor.detect(_vehicle(miles, "06 ANK 9: 117181 km, service at 120000 km")) == []  # converted
+    (finding,) = processor.detect(_vehicle(miles, "06 ANK 9: 0 km, service at 15000 km"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("odometer_km", "odometer_mi")
+    # A zero the answer holds itself is its data, not a default.
+    idle = _processor()
+    for n in range(8):
+        usual = {"plate": f"06 ANK {n}", "odometer_km": 117181 + n, "next_service_km": 120000}
+        idle.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km"))
+    zero = {"plate": "06 ANK 9", "odometer_mi": 0, "next_service_mi": 74565}
+    assert idle.detect(_vehicle(zero, "06 ANK 9: 0 km, service at 15000 km")) == []
