@@ -180,8 +180,39 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "nuget_password": (r'(?i)<add key=\\?"(?:cleartext)?password\\?"\s*value=\\?"([^"\\]+)', ("<add key=",)),
     "lob_key": (_token(r"(?:live|test)_(?:pub_)?[a-f0-9]{31,}"), ("live_", "test_")),
     "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
-    "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
+    # Also after `bot`, as in its API's URLs (`api.telegram.org/bot<token>/sendMessage`).
+    "telegram_bot_token": (r"(?:(?<![\w-])|(?<=bot))\d{5,16}:A[\w-]{34,}", (":A",)),
     "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+    # Keys of the model providers and tools Dify's plugins take (Groq, xAI, Tavily, Firecrawl, Jina, LangSmith,
+    # Pinecone, Replicate, Supabase's personal tokens), by their documented prefixes (branch redact-attack6).
+    "groq_key": (_token(r"gsk_[A-Za-z0-9]{48,}"), ("gsk_",)),
+    "xai_key": (_token(r"xai-[A-Za-z0-9]{70,}"), ("xai-",)),
+    "tavily_key": (_token(r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{24,}"), ("tvly-",)),
+    "firecrawl_key": (_token(r"fc-[0-9a-f]{32}(?![\w-])"), ("fc-",)),
+    "jina_key": (_token(r"jina_[\w-]{50,}"), ("jina_",)),
+    "langsmith_key": (_token(r"lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}"), ("lsv2_pt_", "lsv2_sk_")),
+    "pinecone_key": (_token(r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{40,}"), ("pcsk_",)),
+    "replicate_token": (_token(r"r8_[A-Za-z0-9]{37,}"), ("r8_",)),
+    "supabase_token": (_token(r"sbp_[0-9a-f]{40,}"), ("sbp_",)),
+    # AWS STS session tokens: their base64 starts so whatever the account.
+    "aws_session_token": (
+        _token(r"(?:FwoGZXIvYXdz|IQoJb3JpZ2luX2Vj)[A-Za-z0-9+/=]{40,}"), ("FwoGZXIvYXdz", "IQoJb3JpZ2luX2Vj")
+    ),
+    # A Twilio auth token (32 hex digits, nothing to know it by alone) within 100 characters after its account SID,
+    # as `Client('AC…', '…')` and `.env` files write the pair.
+    "twilio_auth_token": (
+        r"AC(?<![\w-]AC)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![0-9A-Za-z])([0-9a-f]{32})(?![0-9A-Za-z])",
+        ("AC",),
+    ),
+    # A `.netrc` entry, `machine host login user password X`, on one line or several (also written `\n` in JSON);
+    # X holding a digit or a symbol, as `cli_password`'s (not "machine learning login page password reset").
+    "netrc_password": (
+        r"machine(?<![\w-]machine){gap}[^\s\\]+{gap}login{gap}[^\s\\]+{gap}password{gap}"
+        r"(?=[^\s\"'\\]*[\d_!@#$%^&*+=/.~])([^\s\"'\\]+)".format(
+            gap=r"(?:[ \t\r\n]|\\[nr])+"
+        ),
+        ("machine",),
+    ),
     # Google's OAuth client secrets, access tokens and refresh tokens.
     "google_oauth_secret": (_token(r"GOCSPX-[\w-]{28,}"), ("GOCSPX-",)),
     "google_oauth_token": (_token(r"ya29\.[\w-]{30,}"), ("ya29.",)),

@@ -81,14 +81,16 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
 # `JSESSIONID`, Express's `connect.sid`, Flask's and Rails' `session` after `Cookie:` or `;`), Rails'
 # `SECRET_KEY_BASE`, a URL's `?key=` (Google's and many APIs' keys), French `mdp`, Spanish `clave de acceso` and
 # `clave secreta` (`clave` alone is also "key word"), Italian `parola d'ordine` (`parola` alone is "word"),
-# Japanese `暗証番号` (a PIN).
+# Japanese `暗証番号` (a PIN); Persian `گذرواژه`, `رمز عبور`, `کلمه عبور`, Arabic `كلمة السر` and a JSON key's
+# `كلمة_المرور`, Russian `токен` (branch redact-attack6).
 _NAMES["credential"][0].update(
     {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
-     "secret_key_base": "", "?key": "", "&key": ""}
+     "secret_key_base": "", "?key": "", "&key": "", "токен": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
-    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": ""}
-)
+    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
+     "گذرواژه": "", "رمز عبور": "", "کلمه عبور": "", "كلمة السر": "", "كلمة_المرور": ""}
+)  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
 

@@ -240,13 +240,49 @@ MASKED = {
     "cli --token=": (f"gh auth --token={SECRET}", SECRET),
     "mysql -p": (f"mysql -u root -p{SECRET} shop", SECRET),
     "powershell securestring": (f"ConvertTo-SecureString '{SECRET}' -AsPlainText -Force", SECRET),
-}
-# Not masked: nothing in the text says what these are, or the words are too often something else.
-STILL_OPEN = {
+    # found by branch redact-attack6: the keys of Dify's model and tool plugins, STS tokens, pairs, netrc
+    "groq": ("Groq(gsk_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8Qw0Er3Ty7Ui1", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "xai": ("xai-" + "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8Qw0Er3Ty7Ui1" * 2, "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "tavily": ("search with 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", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya"),
+    "tavily dev": ("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", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya"),
+    "firecrawl": ("FirecrawlApp('fc-5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d')", "5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d"),
+    "jina": ("jina_5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8dRq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5"),
+    "langsmith": ("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", "5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d"),
+    "pinecone": ("pcsk_4Xn6V_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8Qw0Er3Ty7", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "replicate": ("r8_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6I", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "supabase pat": ("sbp_5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d0a1b2c3d", "5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d"),
+    "supabase secret": ("sb_secret_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "telegram in its url": (
+        "POST https://api.telegram.org/bot7123456789:AAHq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2U/sendMessage",
+        "AAHq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2U",
+    ),
+    "aws sts token bare": (
+        "FwoGZXIvYXdzEBYaDHq7Zt2xP9mLwR4vK8bN3cY6dF1gJ5sA0eUiO2qLKqvARq7Zt2xP9mLw",
+        "DHq7Zt2xP9mLwR4vK8bN3cY6dF1gJ5sA0e",
+    ),
+    "aws sts token bare IQoJ": (
+        "token IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDz8Lr2Tx7Vn3Bw9Ks4HdFy1",
+        "MEUCIQDz8Lr2Tx7Vn3Bw9Ks4HdFy1",
+    ),
     "twilio bare token": (
         "client = Client('AC0123456789abcdef0123456789abcdef', '9f8e7d6c5b4a39281706f5e4d3c2b1a0')",
         "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
     ),
+    "netrc": (f"machine api.acme.io\n  login ops\n  password {SECRET}", SECRET),
+    "fa گذرواژه": (f"نام کاربری: admin گذرواژه: {SECRET}", SECRET),
+    "fa رمز عبور": (f"رمز عبور: {SECRET}", SECRET),
+    "fa کلمه عبور json": (f'{{"کلمه عبور": "{SECRET}"}}', SECRET),
+    "ar كلمة السر": (f"كلمة السر: {SECRET}", SECRET),
+    "ar json key": (f'{{"كلمة_المرور": "{SECRET}"}}', SECRET),
+    "ru токен": ("токен: a1B2c3D4e5F6g7H8i9J0", "a1B2c3D4e5F6g7H8i9J0"),
+}
+# Not masked: nothing in the text says what these are, or the words are too often something else.
+STILL_OPEN = {
+    "discord bot token": (
+        "bot.run('MTA4NzY1NDMyMTA5ODc2NTQzMg.GhYt7k.Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io')",
+        "Rq4Tz8Lw2Xn6Vb0Mc3Hd",
+    ),
+    "netrc on one line": (f"machine api.acme.io password {SECRET}", SECRET),
     "mailgun new": ("MAILGUN=0123456789abcdef0123456789abcdef-1a2b3c4d-5e6f7a8b", "0123456789abcdef0123456789abcdef"),
     "query code": ("https://acme.io/cb?code=4/0Ab3dE5gH7jK9mN1pQ3sT5vX7&state=x", "4/0Ab3dE5gH7jK9mN1pQ3sT5vX7"),
     "de zugangsdaten": (f"Zugangsdaten: admin / {SECRET}", SECRET),
@@ -280,6 +316,12 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "La palabra clave: marketing. Il mdp est à changer tous les 90 jours.",
         "kind: ConfigMap\ndata:\n  mode: production\n  region: eu-west-1\n",
         "Pass --password when asked, or --token with your own; <token>abc</token>; mysql -h db -P 3306 -e 'select 1'",
+        "The fc-barcelona fan page; gsk_ and xai- and tvly- and r8_ are prefixes of keys we never show.",
+        "Twilio account AC0123456789abcdef0123456789abcdef sent message SM0123456789abcdef0123456789abcdef.",
+        "The machine learning login page password reset link; the machine vision login form, password field.",
+        "رمز عبور خود را فراموش کردم. گذرواژه را وارد کنید. токен истёк, обновите страницу.",
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+        "dify 1.14.1 on python 3.12.4, build 20260112.3; prompt_tokens: 1532, total_tokens: 1743; max_tokens: 4096",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
