@@ -205,10 +205,10 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("AC",),
     ),
     # A `.netrc` entry, `machine host login user password X`, on one line or several (also written `\n` in JSON);
-    # X holding a digit or a symbol, as `cli_password`'s (not "machine learning login page password reset").
+    # X holding a digit or a symbol, as `cli_password`'s (not "… login page password reset", "password field.").
     "netrc_password": (
         r"machine(?<![\w-]machine){gap}[^\s\\]+{gap}login{gap}[^\s\\]+{gap}password{gap}"
-        r"(?=[^\s\"'\\]*[\d_!@#$%^&*+=/.~])([^\s\"'\\]+)".format(
+        r"(?=[^\s\"'\\]*(?:[\d_!@#$%^&*+=/~]|\.[^\s\"'\\]))([^\s\"'\\]+)".format(
             gap=r"(?:[ \t\r\n]|\\[nr])+"
         ),
         ("machine",),
