@@ -33,10 +33,12 @@ _NEXT_LINE = (
     r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
 )
 # Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
-# prose, "is" (English, German, Spanish, French; 是, 为, は) before a value that holds a digit ("the API key is
-# 9f8e…", not "the password is wrong").
+# prose, "is" (English, German, Spanish, French, Italian, Portuguese; 是, 为, は) or a dash or an arrow before a value
+# that holds a digit ("the API key is 9f8e…", "пароль — 9f8e…", not "the password is wrong", "password - min 8").
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])" + _NEXT_LINE + r"|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
+    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
+    + _NEXT_LINE
+    + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192)[ \t]+(?=\S{0,80}\d)"
     r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
