@@ -213,6 +213,19 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pinecone_key": (_token(r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{40,}"), ("pcsk_",)),
     "replicate_token": (_token(r"r8_[A-Za-z0-9]{37,}"), ("r8_",)),
     "supabase_token": (_token(r"sbp_[0-9a-f]{40,}"), ("sbp_",)),
+    # More by their prefixes or shapes (round 4): Figma, Docker Hub, Bitbucket app passwords, Okta's `SSWS` header,
+    # Braintree access tokens, Firebase Cloud Messaging server keys, Mailchimp keys (32 hex digits, `-us` and the
+    # data centre: found at `-us`, the digits read behind it), Oracle JDBC URLs' `user/password@`.
+    "figma_token": (_token(r"figd_[\w-]{40,}"), ("figd_",)),
+    "dockerhub_token": (_token(r"dckr_pat_[\w-]{27,}"), ("dckr_pat_",)),
+    "bitbucket_app_password": (_token(r"ATBB[A-Za-z0-9]{32,}"), ("ATBB",)),
+    "okta_token": (r"SSWS[ \t]+(00[\w-]{40})", ("SSWS",)),
+    "braintree_token": (
+        _token(r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}"), ("access_token$",)
+    ),
+    "fcm_server_key": (r"AAAA[\w-]{7}:APA91b[\w-]{100,}", (":APA91b",)),
+    "mailchimp_key": (r"-us(?<=(?<![\w-])([0-9a-f]{32})-us)\d{1,2}(?![\w-])", ("-us",)),
+    "oracle_jdbc_password": (r"jdbc:oracle:thin:[^/\s@]+/([^@\s]+)@", ("jdbc:oracle:thin:",)),
     # AWS STS session tokens: their base64 starts so whatever the account.
     "aws_session_token": (
         _token(r"(?:FwoGZXIvYXdz|IQoJb3JpZ2luX2Vj)[A-Za-z0-9+/=]{40,}"), ("FwoGZXIvYXdz", "IQoJb3JpZ2luX2Vj")
@@ -259,12 +272,13 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("create user", "alter user", "create role", "alter role", "create login", "alter login"),
     ),
     # A short flag's password on the command lines that take one so: `sshpass -p`, `docker login -p`, `az login -p`,
-    # `ldapsearch -w`.
+    # `ldapsearch -w`, `redis-cli -a`.
     "cli_short_password": (
         r"(?:sshpass|(?:docker|podman|az)[ \t]+login|ldap(?:search|add|modify|delete|whoami|passwd))\b"
-        r"[^\n\x00]{0,200}?[ \t]-[pw][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})",
+        r"[^\n\x00]{0,200}?[ \t]-[pw][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
+        r"|redis-cli\b[^\n\x00]{0,200}?[ \t]-a[ \t]+[\"']?([^\s\"'-][^\s\"']{3,})",
         ("sshpass", "docker login", "podman login", "az login", "ldapsearch", "ldapadd", "ldapmodify",
-         "ldapdelete", "ldapwhoami", "ldappasswd"),
+         "ldapdelete", "ldapwhoami", "ldappasswd", "redis-cli"),
     ),
     # Password hashes of crypt's formats (`/etc/shadow`, `.htpasswd`, bcrypt, Argon2): an offline attack's input.
     "password_hash": (

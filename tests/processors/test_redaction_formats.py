@@ -311,6 +311,22 @@ MASKED = {
     "arrow": (f"API token -> {SECRET}", SECRET),
     "it è": (f"La password è {SECRET}", SECRET),
     "pt é": (f"A senha é {SECRET}", SECRET),
+    # round 4
+    "figma": ("figd_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "docker hub": ("dckr_pat_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5S", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5S"),
+    "bitbucket app password": ("ATBBRq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5S5D1E9A7C", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5S"),
+    "okta ssws": ("Authorization: SSWS 00Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4P", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
+    "braintree": (
+        "access_token$production$5d1e9a7c3b8f4e2a$5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d",
+        "5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d",
+    ),
+    "fcm server key": (
+        "key=AAAARq4Tz8L:APA91b" + "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4P" * 4,
+        "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1",
+    ),
+    "mailchimp": ("MC 5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d-us12", "5d1e9a7c3b8f4e2a6c0d9b7e1f3a5c8d"),
+    "oracle jdbc": (f"jdbc:oracle:thin:scott/{SECRET}@db:1521/ORCL", SECRET),
+    "redis-cli -a": (f"redis-cli -h cache -a {SECRET} ping", SECRET),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -362,6 +378,7 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "CREATE USER app; ALTER USER app SET search_path TO public; docker login registry.acme.io; sshpass is a tool",
         'prices from $1$ to $5$; config.get("token", "none"); _("token", "Token expired: 5 min"); setToken(null)',
         "WIFI: the office network. password - min 8 chars; token - 2024 release; la password è sbagliata",
+        "locale en-us12, region east-us2; AAAA batteries; the SSWS header; redis-cli -a; access_token$ is a field",
         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
         "dify 1.14.1 on python 3.12.4, build 20260112.3; prompt_tokens: 1532, total_tokens: 1743; max_tokens: 4096",
     ],
