@@ -62,6 +62,24 @@ def _leading_alternatives(expression: str) -> tuple[list[str], str] | None:
     return None
 
 
+# Names of a secret for the formats below that find a value by its name elsewhere (`name_value_secret`,
+# `call_secret`): as a regex, and as written (their guard literals, case-folded by the finder).
+_VALUE_NAMES = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api[_-]?key",
+    "apikey",
+    "auth_key",
+    "authorization",
+    "credentials?",
+)
+_VALUE_NAMES_WRITTEN = ("password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "auth_key",
+                        "authorization", "credential", "credentials")  # fmt: skip
+# The next entry of a JSON object or a YAML mapping: after `,`, or on the next line (`\n` in JSON text too).
+_NEXT_ENTRY = r"(?:[ \t]*,[ \t]*|[ \t]*(?:\r?\n|\\[nr])+[ \t]*)"
+
 # kind → (expression, guard literals)
 # fmt: off
 PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -181,7 +199,106 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lob_key": (_token(r"(?:live|test)_(?:pub_)?[a-f0-9]{31,}"), ("live_", "test_")),
     "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
     "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
+    # The same after `/bot` in its API's URLs (`api.telegram.org/bot<token>/sendMessage`).
+    "telegram_bot_url": (r"/bot(\d{5,16}:A[\w-]{34,})", ("/bot",)),
     "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+    # Keys of the model providers and tools Dify's plugins take (Groq, xAI, Tavily, Firecrawl, Jina, LangSmith,
+    # Pinecone, Replicate, Supabase's personal tokens), by their documented prefixes (branch redact-attack6).
+    "groq_key": (_token(r"gsk_[A-Za-z0-9]{48,}"), ("gsk_",)),
+    "xai_key": (_token(r"xai-[A-Za-z0-9]{70,}"), ("xai-",)),
+    "tavily_key": (_token(r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{24,}"), ("tvly-",)),
+    "firecrawl_key": (_token(r"fc-[0-9a-f]{32}(?![\w-])"), ("fc-",)),
+    "jina_key": (_token(r"jina_[\w-]{50,}"), ("jina_",)),
+    "langsmith_key": (_token(r"lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}"), ("lsv2_pt_", "lsv2_sk_")),
+    "pinecone_key": (_token(r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{40,}"), ("pcsk_",)),
+    "replicate_token": (_token(r"r8_[A-Za-z0-9]{37,}"), ("r8_",)),
+    "supabase_token": (_token(r"sbp_[0-9a-f]{40,}"), ("sbp_",)),
+    # More by their prefixes or shapes (round 4): Figma, Docker Hub, Bitbucket app passwords, Okta's `SSWS` header,
+    # Braintree access tokens, Firebase Cloud Messaging server keys, Mailchimp keys (32 hex digits, `-us` and the
+    # data centre: found at `-us`, the digits read behind it), Oracle JDBC URLs' `user/password@`.
+    "figma_token": (_token(r"figd_[\w-]{40,}"), ("figd_",)),
+    "dockerhub_token": (_token(r"dckr_pat_[\w-]{27,}"), ("dckr_pat_",)),
+    "bitbucket_app_password": (_token(r"ATBB[A-Za-z0-9]{32,}"), ("ATBB",)),
+    "okta_token": (r"SSWS[ \t]+(00[\w-]{40})", ("SSWS",)),
+    "braintree_token": (
+        _token(r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}"), ("access_token$",)
+    ),
+    "fcm_server_key": (r"AAAA[\w-]{7}:APA91b[\w-]{100,}", (":APA91b",)),
+    "mailchimp_key": (r"-us(?<=(?<![\w-])([0-9a-f]{32})-us)\d{1,2}(?![\w-])", ("-us",)),
+    "oracle_jdbc_password": (r"jdbc:oracle:thin:[^/\s@]+/([^@\s]+)@", ("jdbc:oracle:thin:",)),
+    # AWS STS session tokens: their base64 starts so whatever the account.
+    "aws_session_token": (
+        _token(r"(?:FwoGZXIvYXdz|IQoJb3JpZ2luX2Vj)[A-Za-z0-9+/=]{40,}"), ("FwoGZXIvYXdz", "IQoJb3JpZ2luX2Vj")
+    ),
+    # A Twilio auth token (32 hex digits, nothing to know it by alone) within 100 characters after its account SID,
+    # as `Client('AC…', '…')` and `.env` files write the pair.
+    "twilio_auth_token": (
+        r"AC(?<![\w-]AC)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![0-9A-Za-z])([0-9a-f]{32})(?![0-9A-Za-z])",
+        ("AC",),
+    ),
+    # A `.netrc` entry, `machine host login user password X`, on one line or several (also written `\n` in JSON);
+    # X holding a digit or a symbol, as `cli_password`'s (not "… login page password reset", "password field.").
+    "netrc_password": (
+        r"machine(?<![\w-]machine){gap}[^\s\\]+{gap}login{gap}[^\s\\]+{gap}password{gap}"
+        r"(?=[^\s\"'\\]*(?:[\d_!@#$%^&*+=/~]|\.[^\s\"'\\]))([^\s\"'\\]+)".format(
+            gap=r"(?:[ \t\r\n]|\\[nr])+"
+        ),
+        ("machine",),
+    ),
+    # A value whose name is written as another entry of its item, as Kubernetes' and ECS's `env` lists, Postman's
+    # and Dify's HTTP headers write it: `{"name": "DB_PASSWORD", "value": "…"}`, YAML's `- name: API_TOKEN` with
+    # `value: …` on the next line, `{"key": "Authorization", "value": "…"}`. Tried only where such a name ends a
+    # string before `,` or a line the next one indents (its literals), not wherever `value` is, nor after every
+    # LLM node's `"time_to_first_token":` or a text ending in "token" (4 ms a scan of the bench's texts, 25 %).
+    "name_value_secret": (
+        r"(?i)(?:name|key){q}{colon}{q}[\w.-]*(?:{names}){q}{next}{q}value{q}{colon}{q}([^\s\"'\\]{{4,}})".format(
+            q=r"\\?[\"']?", colon=r"[ \t]*:[ \t]*", next=_NEXT_ENTRY, names="|".join(_VALUE_NAMES)
+        ),
+        tuple(name + end for name in _VALUE_NAMES_WRITTEN for end in ('",', "',", '\\",', "\n ", "\\n ")),
+    ),
+    # A Dify environment variable of type secret, as its DSL writes it: `value: …` then `value_type: secret`.
+    "dify_secret_variable": (
+        r"\bvalue{q}{colon}{q}([^\s\"'\\]{{4,}}){q}{next}{q}value_type{q}{colon}{q}secret".format(
+            q=r"\\?[\"']?", colon=r"[ \t]*:[ \t]*", next=_NEXT_ENTRY
+        ),
+        ("value_type: secret", '"value_type": "secret"', '"value_type":"secret"', '\\"value_type\\": \\"secret\\"',
+         '\\"value_type\\":\\"secret\\"'),
+    ),
+    # A database user's password in SQL: `CREATE USER … PASSWORD '…'`, `ALTER ROLE … WITH PASSWORD '…'`,
+    # MySQL's `IDENTIFIED BY '…'`, SQL Server's `CREATE LOGIN … WITH PASSWORD = '…'`.
+    "sql_password": (
+        r"(?i)(?:create|alter)[ \t]+(?:user|role|login)\b[^;\n\x00]{0,200}?(?:identified[ \t]+by|password)[ \t]*=?"
+        r"[ \t]*'([^'\n]{4,})'",
+        ("create user", "alter user", "create role", "alter role", "create login", "alter login"),
+    ),
+    # A short flag's password on the command lines that take one so: `sshpass -p`, `docker login -p`, `az login -p`,
+    # `ldapsearch -w`, `redis-cli -a`.
+    "cli_short_password": (
+        r"(?:sshpass|(?:docker|podman|az)[ \t]+login|ldap(?:search|add|modify|delete|whoami|passwd))\b"
+        r"[^\n\x00]{0,200}?[ \t]-[pw][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
+        r"|redis-cli\b[^\n\x00]{0,200}?[ \t]-a[ \t]+[\"']?([^\s\"'-][^\s\"']{3,})",
+        ("sshpass", "docker login", "podman login", "az login", "ldapsearch", "ldapadd", "ldapmodify",
+         "ldapdelete", "ldapwhoami", "ldappasswd", "redis-cli"),
+    ),
+    # Password hashes of crypt's formats (`/etc/shadow`, `.htpasswd`, bcrypt, Argon2): an offline attack's input.
+    "password_hash": (
+        r"\$(?:(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,}"
+        r"|2[abxy]\$\d\d\$[./A-Za-z0-9]{53}|argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,})",
+        ("$1$", "$5$", "$6$", "$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$argon2"),
+    ),
+    # A secret passed to a call after its name, one word holding a digit or a symbol (not a translation's text):
+    # PHP's `define('DB_PASSWORD', '…')`, `getenv("API_TOKEN", "…")`'s default, Java's `setPassword("…")`; also
+    # inside JSON text. Tried only where such a name ends a string before `,` or follows `set` (its literals).
+    "call_secret": (
+        r"(?i)(?:(?:{names})\\?[\"'],|set(?:{names})[ \t]*\()"
+        r"[ \t]*\\?[\"'](?=[^\"'\s\\]*[\d_!@#$%^&*+=/.~])([^\"'\s\\]{{4,}})\\?[\"']".format(
+            names="|".join(_VALUE_NAMES)
+        ),
+        tuple(name + end for name in _VALUE_NAMES_WRITTEN for end in ('",', "',", '\\",', "\\',"))
+        + tuple(f"set{name}(" for name in _VALUE_NAMES_WRITTEN),
+    ),
+    # A Wi-Fi network's QR code text: `WIFI:T:WPA;S:<ssid>;P:<password>;;`.
+    "wifi_password": (r"WIFI:(?:[^;\n\x00]*;){0,6}?P:((?:\\[;,:\\\"]|[^;\n\x00\\]){4,})", ("WIFI:",)),
     # Google's OAuth client secrets, access tokens and refresh tokens.
     "google_oauth_secret": (_token(r"GOCSPX-[\w-]{28,}"), ("GOCSPX-",)),
     "google_oauth_token": (_token(r"ya29\.[\w-]{30,}"), ("ya29.",)),

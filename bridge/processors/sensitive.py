@@ -33,10 +33,12 @@ _NEXT_LINE = (
     r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
 )
 # Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
-# prose, "is" (English, German, Spanish, French; 是, 为, は) before a value that holds a digit ("the API key is
-# 9f8e…", not "the password is wrong").
+# prose, "is" (English, German, Spanish, French, Italian, Portuguese; 是, 为, は) or a dash or an arrow before a value
+# that holds a digit ("the API key is 9f8e…", "пароль — 9f8e…", not "the password is wrong", "password - min 8").
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])" + _NEXT_LINE + r"|[ \t]+(?:is|ist|lautet|es|est)[ \t]+(?=\S{0,80}\d)"
+    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
+    + _NEXT_LINE
+    + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192)[ \t]+(?=\S{0,80}\d)"
     r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
@@ -81,14 +83,16 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
 # `JSESSIONID`, Express's `connect.sid`, Flask's and Rails' `session` after `Cookie:` or `;`), Rails'
 # `SECRET_KEY_BASE`, a URL's `?key=` (Google's and many APIs' keys), French `mdp`, Spanish `clave de acceso` and
 # `clave secreta` (`clave` alone is also "key word"), Italian `parola d'ordine` (`parola` alone is "word"),
-# Japanese `暗証番号` (a PIN).
+# Japanese `暗証番号` (a PIN); Persian `گذرواژه`, `رمز عبور`, `کلمه عبور`, Arabic `كلمة السر` and a JSON key's
+# `كلمة_المرور`, Russian `токен` (branch redact-attack6).
 _NAMES["credential"][0].update(
     {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
-     "secret_key_base": "", "?key": "", "&key": ""}
+     "secret_key_base": "", "?key": "", "&key": "", "токен": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
-    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": ""}
-)
+    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
+     "گذرواژه": "", "رمز عبور": "", "کلمه عبور": "", "كلمة السر": "", "كلمة_المرور": ""}
+)  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
 
