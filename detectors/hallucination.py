@@ -409,6 +409,19 @@ def _gives(results: dict[float, set[str]], number: str) -> bool:
     return any(abs(float(r) - result) <= _precision(r) + 1e-9 for r in readings(number) for result in results)
 
 
+def _charged(unsupported: set[str], claims: dict[str, str], prices: set[float], durations: set[float]) -> set[str]:
+    """The sums of money of `unsupported` that are a source's price times a whole number of days or of a unit
+    the answer or the question writes (`durations`): a fee a day for the days late ("0.5 yuan a day, 13 days:
+    6.5 yuan"; "逾期3天": 1.5元), a rental a week for the weeks booked."""
+    whole = {d for d in durations if 2 <= d <= 1000 and d == int(d)}
+    return {
+        number
+        for number in unsupported
+        if claims.get(number) == "money"
+        and any(abs(float(r) - p * d) <= _precision(r) + 1e-9 for r in readings(number) for p in prices for d in whole)
+    }
+
+
 def _restated(unsupported: set[str], claims: dict[str, str]) -> set[str]:
     """Durations of `unsupported` the answer states another way too ("3 hafta (21 gün)", "2 years, or 24
     months"): the other is the one checked against the sources."""
@@ -460,6 +473,13 @@ def _unsupported(
             for n in unsupported
             if not any(computed(r, claims.get(n, ""), values, units, factors) for r in readings(n))
         }
+        stated_durations = units.get("time", set()) | {
+            float(r)
+            for token, unit in (*claims.items(), *measured(question))
+            if unit in TIME_UNITS
+            for r in readings(token)
+        }
+        unsupported -= _charged(unsupported, claims, units.get("money", set()), stated_durations)
         unsupported = _off_tables(unsupported, claims, sources)
         unsupported -= _worked_example(unsupported, units.get("%", set()), numbers(answer))
         results = _worked_out(answer, values, units.get("%", set()))
