@@ -700,3 +700,7 @@ def test_a_price_times_a_stated_duration_is_computed(document: str, question: st
     assert findings(run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}),
                                llm(prompt=f"Answer from the context.\n{document}\n{question}", answer=invented)]),
                     "hallucination")  # fmt: skip
+
+
+def test_space_groups_end_before_a_group_in_another_notation() -> None:
+    assert numbers("42 MRM 373 151.735 km; 218 000 EUR; 12 345,50 zł") == {"42", "373", "151.735", "218000", "12345,50"}
