@@ -375,13 +375,15 @@ def _clock_moved(answer: str, unsupported: set[str], sources: list[str], duratio
     }
 
 
-def _converted(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
+def _converted(answer: str, unsupported: set[str], sources: list[str], values: set[float]) -> set[str]:
     """The numbers of `unsupported` written with a unit of length, weight or volume that are a source's value in
-    the unit they convert from ("57 km" and "maili 35", "about 35 miles"), to the precision they are written."""
+    the unit they convert from ("57 km" and "maili 35", "about 35 miles"), or a value of the sources (`values`)
+    the answer writes in that unit ("50.3 kg ≈ 110.9 lb" from a fed `weight_kg: 50.3`), to the precision they
+    are written."""
     wanted = [(number, unit, factor) for number, unit, factor in conversions(answer) if number in unsupported]
     if not wanted:
         return set()
-    known: dict[str, set[float]] = {}
+    known: dict[str, set[float]] = {unit: found & values for unit, found in converted(answer).items()}
     for source in sources:
         for unit, found in converted(source).items():
             known.setdefault(unit, set()).update(found)
@@ -487,7 +489,7 @@ def _unsupported(
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
         unsupported -= _shifted(answer, unsupported, sources, durations)
         unsupported -= _clock_moved(answer, unsupported, sources, durations)
-        unsupported -= _converted(answer, unsupported, sources)
+        unsupported -= _converted(answer, unsupported, sources, values)
         unsupported -= _restated(unsupported, claims)
     stated = {d for d in stated if float(d) not in values}
     if unsupported or stated:  # rounded from a source's value, or from a table's figure to 3 digits at least

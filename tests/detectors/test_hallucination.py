@@ -704,3 +704,9 @@ def test_a_price_times_a_stated_duration_is_computed(document: str, question: st
 
 def test_space_groups_end_before_a_group_in_another_notation() -> None:
     assert numbers("42 MRM 373 151.735 km; 218 000 EUR; 12 345,50 zł") == {"42", "373", "151.735", "218000", "12345,50"}
+
+
+def test_a_sourced_value_the_answer_converts_itself_is_computed() -> None:
+    document = '{"hive": "H08", "weight_kg": 55.1}'
+    assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 121.5 lb).", document), "hallucination") == []
+    assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 131.5 lb).", document), "hallucination")
