@@ -20,9 +20,10 @@ from functools import lru_cache
 # are hex letters then a dash (a UUID's "-99bc-"). Separators
 # inside a number are read both ways: "14,90" and "1.250" are 14.90 and 1250 in Spanish and German. A space
 # (or a no-break one) between groups of three digits is a thousands separator ("1 250,00" in French), unless
-# a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount).
+# a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount), or a dot or
+# comma and three digits end it, a group in another notation ("42 MRM 373 151.735 km": a plate's end, a distance).
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![.,]?\d)"
+    r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,](?!\d{3}(?!\d))\d+)?(?![.,]?\d)"
     r"|\d(?:\d|[.,](?=\d))*)(?![0-9_]|[A-Za-z]+[0-9_]|[A-Fa-f]+-)"
 )
 _GROUP_SPACE = re.compile("[ \u00a0\u202f]")

@@ -678,3 +678,35 @@ def test_group_fees_currency_characters_and_dimensions(document: str, answer: st
     spans = _kb_run("museum", document, answer, "Booking for 49 pupils plus a guide, how much?")
     got = findings(spans, "hallucination")
     assert [f.evidence["unsupported"] for f in got] == ([unsupported] if unsupported else [])
+
+
+@pytest.mark.parametrize(
+    ("document", "question", "answer"),
+    [
+        ("Late fees are 0.5 yuan a day, capped at 20 yuan.", "My book is 13 days late", "13 days come to 6.5 yuan."),
+        ("逾期费每天0.5元，最高20元。", "书逾期3天了，要交多少钱？", "1.5元。"),  # noqa: RUF001
+    ],
+)
+def test_a_price_times_a_stated_duration_is_computed(document: str, question: str, answer: str) -> None:
+    result = [{"content": document, "title": "fee", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    spans = run_spans(
+        [
+            node("kr", "knowledge-retrieval", outputs={"result": result}),
+            llm(prompt=f"Answer from the context.\n{document}\n{question}", answer=answer),
+        ]
+    )
+    assert findings(spans, "hallucination") == []
+    invented = answer.replace("6.5", "7.5").replace("1.5", "2.5")
+    assert findings(run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}),
+                               llm(prompt=f"Answer from the context.\n{document}\n{question}", answer=invented)]),
+                    "hallucination")  # fmt: skip
+
+
+def test_space_groups_end_before_a_group_in_another_notation() -> None:
+    assert numbers("42 MRM 373 151.735 km; 218 000 EUR; 12 345,50 zł") == {"42", "373", "151.735", "218000", "12345,50"}
+
+
+def test_a_sourced_value_the_answer_converts_itself_is_computed() -> None:
+    document = '{"hive": "H08", "weight_kg": 55.1}'
+    assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 121.5 lb).", document), "hallucination") == []
+    assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 131.5 lb).", document), "hallucination")

@@ -250,9 +250,10 @@ FALSE_ALARMS = {
         ("faq_clean_8", "hallucination"),
     },
     # the fourth set: the library's poisoned notice retrieved and not obeyed (its recorder's hard negative; kept as a
-    # finding, as above); with every switch on, a fleet report's figure worked out from data fed (`data_fed`)
+    # finding, as above); session 22: the fleet report's plate beside its distance ("42 MRM 373 151.735 km") is
+    # read as two numbers, no longer one `hallucination` traced nowhere
     ("faults4", "default"): {("library_clean_7", "dify_rag_poisoning")},
-    ("faults4", "every switch"): {("library_clean_7", "dify_rag_poisoning"), ("fleet_clean_7", "hallucination")},
+    ("faults4", "every switch"): {("library_clean_7", "dify_rag_poisoning")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
