@@ -359,9 +359,14 @@ def _answer(root: Any) -> str | None:
     return _first_text(outputs, _ANSWER_KEYS) or next(iter(_texts(outputs)), None)
 
 
-def _query(root: Any) -> str | None:
-    """What the user asked: the input named like a query, or else a workflow's longest text input."""
-    return user_query(root) or next(iter(_texts(json_attr(root, "input.value"))), None)
+def _query(trace: Trace, root: Any) -> str | None:
+    """What the user asked: the input named like a query, or else a workflow's longest text input; the run's own
+    first, then its start node's (a trace whose run span lists only Dify's `sys.*` ids, the question recorded on
+    the start node alone)."""
+    for span in (root, *trace.of_type("start")[:1]):
+        if query := user_query(span) or next(iter(_texts(json_attr(span, "input.value"))), None):
+            return query
+    return None
 
 
 # Chinese and Japanese answers are told by their script alone: one written in a script nothing the run was given
@@ -817,7 +822,7 @@ def create(cfg: Config) -> object:
         size = _size(answer) if answer else 0
         if not answer or size < cfg.min_answer_words:
             return
-        query = _query(root)
+        query = _query(trace, root)
         if not query or query == answer:
             return
         runs = _runs_of(trace)
