@@ -567,7 +567,7 @@ def _one_subject(questions: list[str]) -> bool:
     return sum(s > 0 for s in pairs) * 3 >= len(pairs)
 
 
-def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
+def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
     has a settled answer, not one that depends on another input, as copy written for a product does), three
@@ -589,7 +589,13 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Co
         and language(answer) == language(query)
         and not (_NUMBER.search(query) and _NUMBER.search(answer))
     )
-    if not unheard and (len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]])):
+    # Given to questions about anything, it is the app's reply to anything (a redirect), unless the run retrieved
+    # something and the answer owes it nothing either (a campaign pasted into the system prompt, given to every
+    # question instead of the documents' answer).
+    if not unheard and (
+        len(elsewhere) < 2
+        or not (_one_subject([past[i][0] for i in elsewhere[-_SETTLED:]]) or _unsourced(answer, sources))
+    ):
         return None
     answered = language(answer)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
@@ -603,6 +609,13 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Co
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+
+
+def _unsourced(answer: str, sources: list[str]) -> bool:
+    """Whether the run retrieved something or its tools returned something, and a tenth at most of the answer's
+    terms are in it."""
+    said = _terms(answer)
+    return bool(sources) and len(said & _said(sources)) * 10 <= len(said)
 
 
 def _written_apart(answer: str, query: str) -> bool:
@@ -696,8 +709,10 @@ def _unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> st
     # rule's to judge.
     if not said or _written_apart(answer, query):
         return None
-    prompts = _prompts(trace)
-    grounded = len(said & _said([*sources, *prompts]))
+    # What the run retrieved or its tools returned ground it where there is any: its LLMs' prompts hold those and
+    # the app's instructions, and an answer taking its words from the instructions alone (a campaign pasted into the
+    # system prompt, "Always promote the Summer Reading Challenge first") did not answer from them.
+    grounded = len(said & _said(sources or _prompts(trace)))
     # One working with the query's figures ("5 x 8 = 37") is on it, if wrong; one giving figures to a question
     # giving figures (a quote from a length and a number of nights) may be worked out from them.
     worked = set(_DIGITS.findall(answer)) & set(_DIGITS.findall(query)) or (
@@ -796,13 +811,22 @@ def _judged(
         return rule, False
     past = _earlier(runs)
     if len(past) >= cfg.min_history and (
-        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, cfg))
+        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, sources, cfg))
         or _other_language(past, query, answer, cfg)
     ):
         return rule, False
     habit = _habit(past, cfg)
     rule = habit and _unanchored(trace, query, answer, sources)
     return (f"{rule}, where {habit}" if rule else None), False
+
+
+def _unrepeated(answer: str) -> str:
+    """The answer with its repeated sentences said once; the answer itself when its first sentence is not said
+    again (most: one search and one count)."""
+    end = _SENTENCE_END.search(answer)
+    if end is None or end.end() == len(answer) or answer.count(answer[: end.end()]) < 2:
+        return answer
+    return " ".join(dict.fromkeys(part.strip() for part in _SENTENCE_END.split(answer) if part.strip()))
 
 
 def _fetched_for(trace: Trace, query: str) -> bool:
@@ -821,6 +845,10 @@ def create(cfg: Config) -> object:
         answer = _answer(root)
         size = _size(answer) if answer else 0
         if not answer or size < cfg.min_answer_words:
+            return
+        # A short reply repeated until the token limit (a cost fault: "Within a week. Within a week. ...") is a
+        # short reply.
+        if (once := _unrepeated(answer)) is not answer and _size(once) < cfg.min_answer_words:
             return
         query = _query(trace, root)
         if not query or query == answer:
