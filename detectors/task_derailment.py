@@ -214,9 +214,16 @@ _UNSPACED_OFFER = re.compile(
     r"限时|促销|[一二三四五六七八九]折|包邮|免运费|立即购买|现已上线|送料無料|期間限定|今なら|今すぐ購入|定期便|"
     r"무료 배송|지금 구매|오늘만|ส่งฟรี|ซื้อเลย"
 )
+# "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
+_PERCENT_WORDS = (
+    "percent", "per cent", "prozent", "por ciento", "pour cent", "per cento", "procent", "prosent", "protsent",
+    "százalék", "porsiyento", "процент", "процента", "процентов", "პროცენტ", "տոկոս", "प्रतिशत",
+)  # fmt: skip
 _ADVERT = re.compile(
-    r"(?i)\d+\s?%\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|di sconto|korting|zniżki|indirim|"
-    r"скидк|オフ|割引|할인|ส่วนลด|خصم)"
+    rf"(?i)\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|"
+    r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
+    # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
+    r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|{_UNSPACED_OFFER.pattern}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
@@ -255,7 +262,7 @@ def _stems(text: str) -> set[str]:
 
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
-_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES))
+_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS))
 
 
 def _offer(answer: str, stems: set[str]) -> str | None:
