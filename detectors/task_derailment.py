@@ -5,7 +5,8 @@ and Japanese character pairs, numbers, acronyms) with the user's query, nor with
 was given by tools, nor with what its LLMs were sent (a question classifier's or parameter extractor's prompt
 aside: Dify's own fixed text); or when a Chinese or Japanese answer is written in a script that none of those
 is written in and no prompt or input names its language. The query and answer are the run's input and output
-named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
+named like one, or else a workflow's longest text input and output (the start node's input when the run lists only
+Dify's `sys.*` ids). Judged only where words can tell: in a
 run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
 an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts, or (with
 `routed_replies`, off by default), in a run a question classifier routed, a shorter one naming neither the query
@@ -818,7 +819,10 @@ def _judged(
         return rule, False
     past = _earlier(runs)
     if len(past) >= cfg.min_history and (
-        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, sources, cfg))
+        rule := (
+            not _quoted_from_asked(sources, asked, answer)
+            and _answers_another_question(past, query, answer, sources, cfg)
+        )
         or _other_language(past, query, answer, cfg)
     ):
         return rule, False
