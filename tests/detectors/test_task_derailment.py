@@ -249,19 +249,28 @@ def test_there_is_none_declines_in_arabic() -> None:
     assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
 
 
+_SETTLED = [
+    ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
+    ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
+    ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
+]
+
+
+def _settled_desk() -> DetectionProcessor:
+    """The desk after each of three questions got its settled answer eight times."""
+    processor = _processor()
+    for n in range(24):
+        question, answer = _SETTLED[n % 3]
+        assert _detect(processor, _desk(question, answer)) == [], answer
+    return processor
+
+
 def test_another_question_s_answer_unless_quoted_from_the_page_fetched_for_this_one() -> None:
     """The app's settled answer to another question is off this one, unless every word of it is in a page retrieved
     for this question (the price line of the printing-and-scanning page, to a scanner question): that answer reads
     the right page, if not its right line."""
-    processor = _processor()
-    asked = [
-        ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
-        ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
-        ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
-    ]
-    for n in range(24):
-        question, answer = asked[n % 3]
-        assert _detect(processor, _desk(question, answer)) == [], answer
+    processor = _settled_desk()
+    asked = _SETTLED
     (finding,) = _detect(processor, _desk(*asked[0][:1], asked[2][1]))
     assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
     assert _detect(processor, _desk(*asked[1][:1], asked[0][1])) == []
@@ -314,15 +323,8 @@ def test_an_answer_from_the_prompt_s_instructions_alone_where_the_run_retrieved_
 def test_one_answer_to_questions_on_anything_owing_the_retrieved_pages_nothing() -> None:
     """The same campaign answer given to questions about other things (printing, the scanner) is no redirect when it
     owes the pages the run retrieved nothing: the question's settled answer was replaced."""
-    processor = _processor()
-    asked = [
-        ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
-        ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
-        ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
-    ]
-    for n in range(24):
-        question, answer = asked[n % 3]
-        assert _detect(processor, _desk(question, answer)) == [], answer
+    processor = _settled_desk()
+    asked = _SETTLED
     for question, _ in asked[:2]:
         _detect(processor, _desk(question, _PROMOTED, system=_CAMPAIGN))
     (finding,) = _detect(processor, _desk(asked[2][0], _PROMOTED, system=_CAMPAIGN))
