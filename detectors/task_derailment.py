@@ -844,7 +844,9 @@ def _judged(
 
 def _unrepeated(answer: str) -> str:
     """The answer with its repeated sentences said once; the answer itself when its first sentence is not said
-    again (most: one search and one count)."""
+    again (most: its first characters are found nowhere else, a plain search)."""
+    if answer.find(answer[:16], 1) < 0:
+        return answer
     end = _SENTENCE_END.search(answer)
     if end is None or end.end() == len(answer) or answer.count(answer[: end.end()]) < 2:
         return answer
