@@ -802,17 +802,6 @@ def _judged(
             and (rule := _elsewhere(trace, query, answer, asked, runs, cfg))
         ):
             return rule, True
-        # One term of the query only, in a run a question classifier routed: the answer may be another branch's,
-        # naming a thing every branch names (the car, to a towing and an appeal question alike), unless it is
-        # written from what the run retrieved (the branch's model answered the question anyway).
-        if (
-            len(shared) == 1
-            and len(runs) >= cfg.min_history
-            and trace.of_type("question-classifier")
-            and (not (sources := _sources(trace)) or _unsourced(answer, sources))
-            and (rule := _answers_another_question(_earlier(runs), query, answer, sources, cfg))
-        ):
-            return rule, True
         # Sharing a term (a number, a title) with the query, an answer in another language may still be off: a
         # Russian solution to an English sum, an English reply to a Swedish question naming a Swedish book. (Two
         # ASCII texts are not told apart here: most runs are, and telling their languages costs.)

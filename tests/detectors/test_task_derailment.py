@@ -339,27 +339,3 @@ def test_an_advert_s_discount_with_per_cent_written_out() -> None:
     note = "The city's transport company launched a new app for buying bus tickets and tracking buses live."
     (finding,) = _detect(processor, _summary("notes", note, "आज ही डाउनलोड करें और पहली यात्रा पर 50 प्रतिशत छूट पाएं!"))
     assert finding.evidence["rule"].startswith("the answer advertises ('50 प्रतिशत छूट')")
-
-
-def _routed(question: str, answer: str) -> list[ReadableSpan]:
-    """A parking desk's chatflow: a question classifier, then the picked branch's LLM (nothing retrieved)."""
-    classify = node("classify", "question-classifier", outputs={"class_name": "branch"})
-    return run_spans([classify, llm(prompt=question, answer=answer)], app_id="parking",
-                     inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
-
-
-def test_a_routed_run_s_other_branch_answer_sharing_one_word_with_the_question() -> None:
-    """Every branch names the vehicle: the towing branch's settled answer to a fine-appeal question shares that one
-    word with it, and is still the answer the app gives to other questions."""
-    processor = _processor()
-    asked = [
-        ("My vehicle vanished from the street this morning", "Your vehicle is at the pound on Harbour Road; release "
-         "costs 150 euros."),
-        ("I got a fine while my vehicle was in the garage", "Appeal the fine online within 90 days and attach the "
-         "garage receipt."),
-        ("Where can my mother park during her visit?", "A visitor pass costs 35 euros a week, issued online at once."),
-    ]  # fmt: skip
-    for n in range(24):
-        assert _detect(processor, _routed(*asked[n % 3])) == [], asked[n % 3]
-    (finding,) = _detect(processor, _routed(asked[1][0], asked[0][1]))
-    assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
