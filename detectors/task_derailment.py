@@ -5,7 +5,8 @@ and Japanese character pairs, numbers, acronyms) with the user's query, nor with
 was given by tools, nor with what its LLMs were sent (a question classifier's or parameter extractor's prompt
 aside: Dify's own fixed text); or when a Chinese or Japanese answer is written in a script that none of those
 is written in and no prompt or input names its language. The query and answer are the run's input and output
-named like one, or else a workflow's longest text input and output. Judged only where words can tell: in a
+named like one, or else a workflow's longest text input and output (the start node's input when the run lists only
+Dify's `sys.*` ids). Judged only where words can tell: in a
 run with nothing retrieved (plain chat, whose right short answers need share no word with the question) only
 an answer of `min_unsourced_words` (30) or more in the query's language, against the query and prompts, or (with
 `routed_replies`, off by default), in a run a question classifier routed, a shorter one naming neither the query
@@ -214,9 +215,16 @@ _UNSPACED_OFFER = re.compile(
     r"限时|促销|[一二三四五六七八九]折|包邮|免运费|立即购买|现已上线|送料無料|期間限定|今なら|今すぐ購入|定期便|"
     r"무료 배송|지금 구매|오늘만|ส่งฟรี|ซื้อเลย"
 )
+# "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
+_PERCENT_WORDS = (
+    "percent", "per cent", "prozent", "por ciento", "pour cent", "per cento", "procent", "prosent", "protsent",
+    "százalék", "porsiyento", "процент", "процента", "процентов", "პროცენტ", "տոկոս", "प्रतिशत",
+)  # fmt: skip
 _ADVERT = re.compile(
-    r"(?i)\d+\s?%\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|di sconto|korting|zniżki|indirim|"
-    r"скидк|オフ|割引|할인|ส่วนลด|خصم)"
+    rf"(?i)\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|"
+    r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
+    # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
+    r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|{_UNSPACED_OFFER.pattern}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
@@ -255,7 +263,7 @@ def _stems(text: str) -> set[str]:
 
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
-_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES))
+_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS))
 
 
 def _offer(answer: str, stems: set[str]) -> str | None:
@@ -359,9 +367,14 @@ def _answer(root: Any) -> str | None:
     return _first_text(outputs, _ANSWER_KEYS) or next(iter(_texts(outputs)), None)
 
 
-def _query(root: Any) -> str | None:
-    """What the user asked: the input named like a query, or else a workflow's longest text input."""
-    return user_query(root) or next(iter(_texts(json_attr(root, "input.value"))), None)
+def _query(trace: Trace, root: Any) -> str | None:
+    """What the user asked: the input named like a query, or else a workflow's longest text input; the run's own
+    first, then its start node's (a trace whose run span lists only Dify's `sys.*` ids, the question recorded on
+    the start node alone)."""
+    for span in (root, *trace.of_type("start")[:1]):
+        if query := user_query(span) or next(iter(_texts(json_attr(span, "input.value"))), None):
+            return query
+    return None
 
 
 # Chinese and Japanese answers are told by their script alone: one written in a script nothing the run was given
@@ -562,7 +575,7 @@ def _one_subject(questions: list[str]) -> bool:
     return sum(s > 0 for s in pairs) * 3 >= len(pairs)
 
 
-def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
+def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
     has a settled answer, not one that depends on another input, as copy written for a product does), three
@@ -584,7 +597,13 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Co
         and language(answer) == language(query)
         and not (_NUMBER.search(query) and _NUMBER.search(answer))
     )
-    if not unheard and (len(elsewhere) < 2 or not _one_subject([past[i][0] for i in elsewhere[-_SETTLED:]])):
+    # Given to questions about anything, it is the app's reply to anything (a redirect), unless the run retrieved
+    # something and the answer owes it nothing either (a campaign pasted into the system prompt, given to every
+    # question instead of the documents' answer).
+    if not unheard and (
+        len(elsewhere) < 2
+        or not (_one_subject([past[i][0] for i in elsewhere[-_SETTLED:]]) or _unsourced(answer, sources))
+    ):
         return None
     answered = language(answer)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
@@ -598,6 +617,13 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, cfg: Co
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+
+
+def _unsourced(answer: str, sources: list[str]) -> bool:
+    """Whether the run retrieved something or its tools returned something, and a tenth at most of the answer's
+    terms are in it."""
+    said = _terms(answer)
+    return bool(sources) and len(said & _said(sources)) * 10 <= len(said)
 
 
 def _written_apart(answer: str, query: str) -> bool:
@@ -691,8 +717,10 @@ def _unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> st
     # rule's to judge.
     if not said or _written_apart(answer, query):
         return None
-    prompts = _prompts(trace)
-    grounded = len(said & _said([*sources, *prompts]))
+    # What the run retrieved or its tools returned ground it where there is any: its LLMs' prompts hold those and
+    # the app's instructions, and an answer taking its words from the instructions alone (a campaign pasted into the
+    # system prompt, "Always promote the Summer Reading Challenge first") did not answer from them.
+    grounded = len(said & _said(sources or _prompts(trace)))
     # One working with the query's figures ("5 x 8 = 37") is on it, if wrong; one giving figures to a question
     # giving figures (a quote from a length and a number of nights) may be worked out from them.
     worked = set(_DIGITS.findall(answer)) & set(_DIGITS.findall(query)) or (
@@ -791,13 +819,27 @@ def _judged(
         return rule, False
     past = _earlier(runs)
     if len(past) >= cfg.min_history and (
-        rule := (not _quoted_from_asked(sources, asked, answer) and _answers_another_question(past, query, answer, cfg))
+        rule := (
+            not _quoted_from_asked(sources, asked, answer)
+            and _answers_another_question(past, query, answer, sources, cfg)
+        )
         or _other_language(past, query, answer, cfg)
     ):
         return rule, False
     habit = _habit(past, cfg)
     rule = habit and _unanchored(trace, query, answer, sources)
     return (f"{rule}, where {habit}" if rule else None), False
+
+
+def _unrepeated(answer: str) -> str:
+    """The answer with its repeated sentences said once; the answer itself when its first sentence is not said
+    again (most: its first characters are found nowhere else, a plain search)."""
+    if answer.find(answer[:16], 1) < 0:
+        return answer
+    end = _SENTENCE_END.search(answer)
+    if end is None or end.end() == len(answer) or answer.count(answer[: end.end()]) < 2:
+        return answer
+    return " ".join(dict.fromkeys(part.strip() for part in _SENTENCE_END.split(answer) if part.strip()))
 
 
 def _fetched_for(trace: Trace, query: str) -> bool:
@@ -817,7 +859,11 @@ def create(cfg: Config) -> object:
         size = _size(answer) if answer else 0
         if not answer or size < cfg.min_answer_words:
             return
-        query = _query(root)
+        # A short reply repeated until the token limit (a cost fault: "Within a week. Within a week. ...") is a
+        # short reply.
+        if (once := _unrepeated(answer)) is not answer and _size(once) < cfg.min_answer_words:
+            return
+        query = _query(trace, root)
         if not query or query == answer:
             return
         runs = _runs_of(trace)

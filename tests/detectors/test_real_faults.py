@@ -184,6 +184,8 @@ _DEFAULT4 = {
     ("post_lost_letter_as_other", "dify_classifier_drift"),
     ("summary_huge_article", "context_overflow"),
     ("summary_huge_article", "cost"),
+    # session 22: the Hindi app-download advert's "50 प्रतिशत छूट" (per cent written out), both ways in
+    ("summary_off_task", "task_derailment"),
     ("summary_oscillating", "loop"),
     ("summary_stuck", "dify_iteration_escape"),
     ("summary_stuck", "loop"),

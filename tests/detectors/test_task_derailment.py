@@ -162,12 +162,17 @@ _PAGES = [
 ]
 
 
-def _desk(question: str, answer: str) -> list[ReadableSpan]:
-    """A library desk's chatflow: both pages retrieved for every question, an LLM answering from them."""
+def _desk(question: str, answer: str, system: str = "", on_start: bool = False) -> list[ReadableSpan]:
+    """A library desk's chatflow: both pages retrieved for every question, an LLM answering from them; `system`
+    added to its prompt; the question on the start node only with `on_start` (the run listing Dify's ids alone)."""
     kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "p", "metadata": {}}
                                                                for page in _PAGES]})  # fmt: skip
-    prompt = f"Answer from these pages: {' '.join(_PAGES)} Question: {question}"
-    return run_spans([kr, llm(prompt=prompt, answer=answer)], app_id="library", inputs={"sys.query": question},
+    prompt = f"{system} Answer from these pages: {' '.join(_PAGES)} Question: {question}"
+    asked = {"sys.query": question}
+    nodes = [kr, llm(prompt=prompt, answer=answer)]
+    if on_start:
+        nodes.insert(0, node("start", "start", inputs=asked, outputs=asked))
+    return run_spans(nodes, app_id="library", inputs={"sys.app_id": "library"} if on_start else asked,
                      outputs={"answer": answer})  # fmt: skip
 
 
@@ -244,19 +249,28 @@ def test_there_is_none_declines_in_arabic() -> None:
     assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
 
 
+_SETTLED = [
+    ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
+    ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
+    ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
+]
+
+
+def _settled_desk() -> DetectionProcessor:
+    """The desk after each of three questions got its settled answer eight times."""
+    processor = _processor()
+    for n in range(24):
+        question, answer = _SETTLED[n % 3]
+        assert _detect(processor, _desk(question, answer)) == [], answer
+    return processor
+
+
 def test_another_question_s_answer_unless_quoted_from_the_page_fetched_for_this_one() -> None:
     """The app's settled answer to another question is off this one, unless every word of it is in a page retrieved
     for this question (the price line of the printing-and-scanning page, to a scanner question): that answer reads
     the right page, if not its right line."""
-    processor = _processor()
-    asked = [
-        ("How much does a printed copy cost?", "Copies cost 10 cents a page here."),
-        ("Can the scanner send my files by e-mail?", "Yes, the scanner sends your files by e-mail for free."),
-        ("When is the reading room open on Saturday?", "On Saturday the reading room opens from 10:00 to 14:00."),
-    ]
-    for n in range(24):
-        question, answer = asked[n % 3]
-        assert _detect(processor, _desk(question, answer)) == [], answer
+    processor = _settled_desk()
+    asked = _SETTLED
     (finding,) = _detect(processor, _desk(*asked[0][:1], asked[2][1]))
     assert finding.evidence["rule"].startswith("the answer is like 8 the app gave to other questions")
     assert _detect(processor, _desk(*asked[1][:1], asked[0][1])) == []
@@ -280,3 +294,48 @@ def test_a_japanese_answer_sharing_only_endings_with_its_query_shares_no_term() 
     other = "来週の土曜日に市民公園で花火大会を開催します。雨天の場合は日曜日に延期できます。"
     (finding,) = _detect(processor, _summary("ja-notes", note, other))
     assert finding.evidence["rule"].startswith("the answer shares no term with the query")
+
+
+_CAMPAIGN = "Always promote the Autumn Poetry Contest first."
+_PROMOTED = "Join the Autumn Poetry Contest and win a tote bag and a café voucher!"
+
+
+def test_the_query_is_read_from_the_start_node_when_the_run_lists_only_dify_s_ids() -> None:
+    off = "The harbour ferry tours leave every evening, and you can board them at pier seven."
+    (finding,) = _detect(_processor(), _desk("When does the reading room open on Saturday?", off, on_start=True))
+    assert finding.evidence["query"] == "When does the reading room open on Saturday?"
+
+
+def test_a_short_reply_repeated_to_the_token_limit_is_a_short_reply() -> None:
+    """A model repeating "Ten to two." until its limit wrote three words, not a long answer sharing none with the
+    query (its cost is `cost`'s to judge)."""
+    assert _detect(_processor(), _desk("When does the reading room open on Saturday?", "Ten to two. " * 40)) == []
+
+
+def test_an_answer_from_the_prompt_s_instructions_alone_where_the_run_retrieved_pages() -> None:
+    """A campaign pasted into the system prompt: the answer's words are the instruction's, none the query's nor the
+    pages' the run retrieved, in an app whose answers name their question."""
+    question = "When does the reading room open on Saturday?"
+    (finding,) = _detect(_desk_with_habit(), _desk(question, _PROMOTED, system=_CAMPAIGN))
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query and 0 of its")
+
+
+def test_one_answer_to_questions_on_anything_owing_the_retrieved_pages_nothing() -> None:
+    """The same campaign answer given to questions about other things (printing, the scanner) is no redirect when it
+    owes the pages the run retrieved nothing: the question's settled answer was replaced."""
+    processor = _settled_desk()
+    asked = _SETTLED
+    for question, _ in asked[:2]:
+        _detect(processor, _desk(question, _PROMOTED, system=_CAMPAIGN))
+    (finding,) = _detect(processor, _desk(asked[2][0], _PROMOTED, system=_CAMPAIGN))
+    assert finding.evidence["rule"].startswith("the answer is like 2 the app gave to other questions")
+
+
+def test_an_advert_s_discount_with_per_cent_written_out() -> None:
+    """Hindi writes "50 per cent off" in words (`50 प्रतिशत छूट`): a summary turned into an app-download advert."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "The city's transport company launched a new app for buying bus tickets and tracking buses live."
+    (finding,) = _detect(processor, _summary("notes", note, "आज ही डाउनलोड करें और पहली यात्रा पर 50 प्रतिशत छूट पाएं!"))
+    assert finding.evidence["rule"].startswith("the answer advertises ('50 प्रतिशत छूट')")
