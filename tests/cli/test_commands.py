@@ -371,6 +371,18 @@ def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
     ]
 
 
+def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The `file` exporter's output, or a trace saved from a backend, handed to `detect`/`replay` by mistake.
+    (tmp_path / "traces.jsonl").write_text('{"resourceSpans": [{"resource": {}, "scopeSpans": []}]}\n')
+    assert main(["detect", str(tmp_path / "traces.jsonl")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'traces.jsonl'}:1: an OTLP/JSON trace, not Dify run data: POST it to a running "
+        "bridge's /v1/traces (the otlp receiver)\n"
+    )
+
+
 def test_replay_imports_neither_the_server_nor_the_store() -> None:
     """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
     store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first
