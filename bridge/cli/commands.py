@@ -434,7 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.add_argument("--queue", metavar="FILE", help="the queue file itself (then no config is read)")
     deadletter.set_defaults(func=_deadletter)
 
-    detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")
+    detect = commands.add_parser(
+        "detect", help="run the detectors over files of Dify run data",
+        description="Prints one JSON line per finding: workflow_run_id, detector, severity, confidence, node_id, "
+        "summary. Nothing is exported. Exit status 1 when an input had errors (findings alone: 0).",
+    )  # fmt: skip
     detect.add_argument("files", nargs="+", metavar="FILE")
     detect.add_argument("--config", help="YAML config file (detector settings; default: the embedded default)")
     detect.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")

@@ -371,6 +371,12 @@ def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
     ]
 
 
+def test_detect_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["detect", "--help"])
+    assert "one JSON line per finding: workflow_run_id, detector" in " ".join(capsys.readouterr().out.split())
+
+
 def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
