@@ -47,6 +47,8 @@ class _Document:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             problem = getattr(exc, "problem", None) or str(exc)
+            if "${" in (text.splitlines()[line - 1 : line] or [""])[0]:  # the Collector's syntax, unquoted in a {...}
+                problem += ' (quote ${env:...} inside {...} or [...]: "${env:VAR}")'
             raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
         if node is not None:
             self._index(node, ())
