@@ -14,6 +14,7 @@ from bridge.cli import commands as cli
 from bridge.cli.commands import main
 from bridge.service import replay_workers
 from bridge.service.replay_workers import ReplayWorkers
+from tests.bridge_server import free_port
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES
 
@@ -221,7 +222,8 @@ def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: py
         f"exporters: {{console: {{}}}}\nserver: {{store: ':memory:'}}\n"
         f"service: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n"
     )
-    assert main(["serve", "--config", str(config)]) == 2
+    # A free port: the README's quick start leaves a bridge on 8000, and a port in use is checked first.
+    assert main(["serve", "--config", str(config), "--port", str(free_port())]) == 2
     assert capsys.readouterr().err.strip() == (
         f"queue error: {queue}: cannot use the queue file: file is not a database"
     )
