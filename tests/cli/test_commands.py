@@ -373,6 +373,14 @@ def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
     ]
 
 
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # 99999 used to listen on 34463 (the socket takes it modulo 65536), nothing said.
+    with pytest.raises(SystemExit):
+        main(["serve", "--port", port])
+    assert f"argument --port: {port!r} is not a port (1-65535)" in capsys.readouterr().err
+
+
 def test_detect_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["detect", "--help"])
