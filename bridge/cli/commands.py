@@ -392,6 +392,13 @@ BRIDGE_STORE (dify-otel-bridge.db) and BRIDGE_QUEUE (dify-otel-bridge-queue.db);
 file leaves out fall back to the standard OTEL_EXPORTER_OTLP_* variables."""
 
 
+def _port(text: str) -> int:
+    """A TCP port, 1-65535: a larger number would be taken modulo 65536 by the socket and listen elsewhere."""
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatting: dict[str, Any] = {"epilog": WHERE_TRACES_GO, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__, **formatting)
@@ -401,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bridge (HTTP server)", **formatting)
     serve.add_argument("--config", help="YAML config file (default: the embedded default)")
     serve.add_argument("--host", help="listen address (default: server.endpoint, 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default: server.endpoint, 8000)")
+    serve.add_argument("--port", type=_port, help="listen port (default: server.endpoint, 8000)")
     serve.set_defaults(func=_serve)
 
     validate = commands.add_parser("validate", help="check a config file and exit")
@@ -434,7 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.add_argument("--queue", metavar="FILE", help="the queue file itself (then no config is read)")
     deadletter.set_defaults(func=_deadletter)
 
-    detect = commands.add_parser("detect", help="run the detectors over files of Dify run data")
+    detect = commands.add_parser(
+        "detect", help="run the detectors over files of Dify run data",
+        description="Prints one JSON line per finding: workflow_run_id, detector, severity, confidence, node_id, "
+        "summary. Nothing is exported. Exit status 1 when an input had errors (findings alone: 0).",
+    )  # fmt: skip
     detect.add_argument("files", nargs="+", metavar="FILE")
     detect.add_argument("--config", help="YAML config file (detector settings; default: the embedded default)")
     detect.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")

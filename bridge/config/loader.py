@@ -47,6 +47,8 @@ class _Document:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             problem = getattr(exc, "problem", None) or str(exc)
+            if "${" in (text.splitlines()[line - 1 : line] or [""])[0]:  # the Collector's syntax, unquoted in a {...}
+                problem += ' (quote ${env:...} inside {...} or [...]: "${env:VAR}")'
             raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
         if node is not None:
             self._index(node, ())
@@ -219,10 +221,22 @@ def _check_pipelines(doc: _Document, config: BridgeConfig, declared: dict[str, l
             ids: list[str] = getattr(pipeline, section)
             for index, component_id in enumerate(ids):
                 if component_id not in declared[section]:
-                    known = ", ".join(declared[section]) or "none"
-                    doc.report((*path, section, index), f"{component_id!r} is not defined in {section} ({known})")
+                    doc.report((*path, section, index), _undeclared(component_id, section, declared[section]))
                 elif ids.index(component_id) != index:
                     doc.report((*path, section, index), f"{component_id!r} is listed twice")
+
+
+def _undeclared(component_id: str, section: str, declared: list[str]) -> str:
+    """A pipeline's id not declared in its section: the nearest id or type, and that a type must be declared too."""
+    reason = f"{component_id!r} is not defined in {section} ({', '.join(declared) or 'none'})"
+    close = difflib.get_close_matches(component_id, [*declared, *registry.KINDS[section]], n=1, cutoff=0.6)
+    meant = close[0] if close else component_id
+    declare = f"declared under {section}: as `{meant}: {{}}`"
+    if meant not in declared and parse_component_id(meant)[0] not in registry.KINDS[section]:
+        return reason
+    if meant == component_id:
+        return f"{reason}; a type must be {declare}"
+    return f"{reason}; did you mean {meant!r}" + ("?" if meant in declared else f" ({declare})?")
 
 
 def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str] | None = None) -> BridgeConfig:

@@ -58,9 +58,16 @@ def _records_to_runs(
             elif shape == "logs":
                 yield from normalize_logs(record.obj, source, record.line)
             else:
-                raise InputError(source, record.line, "", "not a Dify event, run, webhook payload or log page")
+                raise InputError(source, record.line, "", _not_dify(record.obj))
         except InputError as exc:
             yield exc if record.position is None else _in_array(exc, record.position)
+
+
+def _not_dify(obj: object) -> str:
+    """Why a record is refused; an OTLP/JSON trace (the `file` exporter's lines) is named, with the way it goes in."""
+    if isinstance(obj, dict) and ("resourceSpans" in obj or "resource_spans" in obj):
+        return "an OTLP/JSON trace, not Dify run data: POST it to a running bridge's /v1/traces (the otlp receiver)"
+    return "not a Dify event, run, webhook payload or log page"
 
 
 def _in_array(error: InputError, index: int) -> InputError:

@@ -19,6 +19,11 @@ from bridge.queue.retry import RetryConfig
 TYPE = "otlp"
 _METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
+# gRPC's words for a port that answered HTTP/1 (an OTLP/HTTP receiver, 4318): alone, they read as "backend down".
+_NOT_GRPC = "Failed parsing HTTP/2"
+_NOT_GRPC_HINT = (
+    " (not a gRPC server: an OTLP/HTTP port such as 4318? `otlp` speaks gRPC, 4317; use `otlphttp` for HTTP)"
+)
 # The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only with RetryInfo (below): without it,
 # it usually means "message too large", which no retry cures.
 _RETRYABLE = frozenset(
@@ -126,7 +131,9 @@ class GrpcSender:
                 return SendResult(False, True, f"gRPC to {self.target}: {error}")
             code, delay = error.code(), _retry_delay(error)
             retryable = code in _RETRYABLE or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None)
-            return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {error.details()}", delay)
+            details = error.details() or ""
+            hint = _NOT_GRPC_HINT if _NOT_GRPC in details else ""
+            return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {details}{hint}", delay)
         partial = response.partial_success
         if partial.rejected_spans or partial.error_message:
             return SendResult(True, reason=partial.error_message, rejected_spans=partial.rejected_spans)

@@ -24,6 +24,10 @@ TYPE = "otlphttp"
 # The OTLP specification's retryable statuses, plus 408 (a timeout on the server's side).
 _RETRYABLE = frozenset({408, 429, 502, 503, 504})
 _COMPRESS: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.compress, "deflate": zlib.compress}
+# An answer that is not HTTP/1.1 usually comes from a gRPC port (4317): the parser's words alone do not say so.
+_NOT_HTTP_HINT = (
+    " (not an HTTP/1.1 server: a gRPC port such as 4317? `otlphttp` speaks OTLP/HTTP, 4318; use `otlp` for gRPC)"
+)
 
 
 class Config(BaseModel):
@@ -104,7 +108,8 @@ class HttpSender:
         try:
             response = self._client.post(self.url, content=body)
         except httpx.HTTPError as error:
-            return SendResult(False, True, f"HTTP to {self.url}: {type(error).__name__}: {error}")
+            hint = _NOT_HTTP_HINT if isinstance(error, httpx.RemoteProtocolError) else ""
+            return SendResult(False, True, f"HTTP to {self.url}: {type(error).__name__}: {error}{hint}")
         if response.is_success:
             try:
                 partial = ExportTraceServiceResponse.FromString(response.content).partial_success

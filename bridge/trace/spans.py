@@ -4,8 +4,8 @@ Tree: `invoke_workflow` root → nodes; iteration/loop container → one span pe
 retried node → one span per failed attempt; agent node → its agent-log entries.
 
 Ids are derived, never random: the trace id is the run id's own 128 bits when it is a UUID (so a Dify run
-id pasted into Jaeger finds the trace), else the first 16 bytes of its sha256; span ids hash the run id
-and the node execution id (+ attempt), so re-sending a run gives byte-identical ids.
+id, its dashes taken out, finds the trace in Jaeger or Tempo), else the first 16 bytes of its sha256; span ids
+hash the run id and the node execution id (+ attempt), so re-sending a run gives byte-identical ids.
 
 Times: Dify stamps whole seconds but reports precise `elapsed_time`s. Siblings are laid out one after
 another from their parent's start, each no earlier than its own `created_at`, with its own precise

@@ -14,6 +14,7 @@ from bridge.cli import commands as cli
 from bridge.cli.commands import main
 from bridge.service import replay_workers
 from bridge.service.replay_workers import ReplayWorkers
+from tests.bridge_server import free_port
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import CAPTURES, EXAMPLES
 
@@ -221,7 +222,8 @@ def test_serve_refuses_a_damaged_queue_file_naming_it(tmp_path: Path, capsys: py
         f"exporters: {{console: {{}}}}\nserver: {{store: ':memory:'}}\n"
         f"service: {{queue: {{path: '{queue}'}}, {PIPELINE}}}\n"
     )
-    assert main(["serve", "--config", str(config)]) == 2
+    # A free port: the README's quick start leaves a bridge on 8000, and a port in use is checked first.
+    assert main(["serve", "--config", str(config), "--port", str(free_port())]) == 2
     assert capsys.readouterr().err.strip() == (
         f"queue error: {queue}: cannot use the queue file: file is not a database"
     )
@@ -369,6 +371,32 @@ def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(
         f"error: {files[2]}:1: [0].data.node_id: missing on a node_started event",
         f"error: {files[2]}:1: [1]: not a Dify event, run, webhook payload or log page",
     ]
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # 99999 used to listen on 34463 (the socket takes it modulo 65536), nothing said.
+    with pytest.raises(SystemExit):
+        main(["serve", "--port", port])
+    assert f"argument --port: {port!r} is not a port (1-65535)" in capsys.readouterr().err
+
+
+def test_detect_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["detect", "--help"])
+    assert "one JSON line per finding: workflow_run_id, detector" in " ".join(capsys.readouterr().out.split())
+
+
+def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The `file` exporter's output, or a trace saved from a backend, handed to `detect`/`replay` by mistake.
+    (tmp_path / "traces.jsonl").write_text('{"resourceSpans": [{"resource": {}, "scopeSpans": []}]}\n')
+    assert main(["detect", str(tmp_path / "traces.jsonl")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'traces.jsonl'}:1: an OTLP/JSON trace, not Dify run data: POST it to a running "
+        "bridge's /v1/traces (the otlp receiver)\n"
+    )
 
 
 def test_replay_imports_neither_the_server_nor_the_store() -> None:

@@ -99,6 +99,14 @@ def test_embedded_default_and_shipped_configs_are_valid() -> None:
         load_config(str(path), environ={})
 
 
+def test_every_shipped_config_runs_the_detectors_first() -> None:
+    # The README promises findings "in Jaeger and Tempo where you already look": a user copying an example
+    # for their backend must get them without adding a processor.
+    for path in sorted((REPO / "config").rglob("*.yaml")):
+        for name, pipeline in load_config(str(path), environ={}).pipelines.items():
+            assert pipeline.processors[:1] == ["detectors"], f"{path.relative_to(REPO)}: {name}"
+
+
 def test_the_configuration_reference_is_current() -> None:
     """docs/configuration.md is generated from the config models: regenerate it with
     `dify-otel-bridge config-reference > docs/configuration.md` after changing a setting."""

@@ -93,6 +93,14 @@ def test_an_unreachable_backend_is_retryable() -> None:
     assert not result.ok and result.retryable and "UNAVAILABLE" in result.reason
 
 
+def test_an_otlp_http_port_is_named_as_the_likely_mistake(otlp_sink: OtlpSink) -> None:
+    # 4317 and 4318 mixed up: gRPC alone says "Failed parsing HTTP/2 (Expected SETTINGS frame ...)".
+    target = otlp_sink.http_base.removeprefix("http://")
+    result = otlp.create(otlp.Config(endpoint=target, tls=TLSConfig(insecure=True), timeout=5)).send(PAYLOAD)
+    assert not result.ok and result.retryable
+    assert "OTLP/HTTP" in result.reason and "otlphttp" in result.reason
+
+
 def test_partial_success_reports_the_rejected_spans(otlp_sink: OtlpSink) -> None:
     otlp_sink.partial_next(2)
     result = _sender(otlp_sink).send(PAYLOAD)

@@ -69,6 +69,13 @@ def test_an_unreachable_backend_is_retryable() -> None:
     assert not result.ok and result.retryable and "ConnectError" in result.reason
 
 
+def test_a_grpc_port_is_named_as_the_likely_mistake(otlp_sink: OtlpSink) -> None:
+    # 4317 and 4318 mixed up: the HTTP client alone says "RemoteProtocolError: illegal request line".
+    result = otlphttp.create(otlphttp.Config(endpoint=f"http://{otlp_sink.grpc_endpoint}", timeout=5)).send(PAYLOAD)
+    assert not result.ok and result.retryable
+    assert "gRPC" in result.reason and "`otlp`" in result.reason
+
+
 def test_partial_success_reports_the_rejected_spans(otlp_sink: OtlpSink) -> None:
     otlp_sink.partial_next(3)
     result = otlphttp.create(otlphttp.Config(endpoint=otlp_sink.http_base)).send(PAYLOAD)
