@@ -27,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -71,6 +71,14 @@ class GrpcProtocol(BaseModel):
     max_recv_msg_size_mib: int = Field(default=20, gt=0)
     # TLS for this listener (as `server.tls`): with `client_ca_file`, senders need a client certificate.
     tls: ServerTLS | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _port_in_range(cls, endpoint: str) -> str:
+        # The pattern takes any digits; a port over 65535 would only fail when the listener binds.
+        if not 1 <= int(endpoint.rsplit(":", 1)[1]) <= 65535:
+            raise ValueError(f"{endpoint!r}: the port is not 1-65535")
+        return endpoint
 
 
 class Protocols(BaseModel):
