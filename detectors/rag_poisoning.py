@@ -246,9 +246,9 @@ _DATA_FIELD = re.compile(r"(?i)(?:^|&)(?:q|d|data|query|msg|message|prompt|chat|
 # A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
 # text: one search instead of many, and most documents hold none. (A case-blind search would be five times
 # slower; lower() misses the few letters case-blind matching folds onto ASCII ones, mapped first.) The words
-# are found in one Aho-Corasick pass (a pattern of their alternatives tried each at every letter: 8 µs for a
-# 60-character document, 4x this; `_` stands for a space); what words cannot say, a word alone and a class, is a
-# pattern beside.
+# are found in one Aho-Corasick pass (`_` stands for a space): one pattern of them all, tried alternative by
+# alternative at each letter, took 8 µs for a 60-character document, four times the pass. What words cannot
+# say, a word alone and a class, is a pattern beside.
 _ASCII_WORDS = (
     "ignor disregard forget override olvida omite vergiss missachte stop_ system you_are_now act_as <| inst] "
     "sys>> <!-- display font-size color ](http a.i. bot assist asist model llm gpt reveal instruction oubli esque "
