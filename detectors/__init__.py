@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
+from operator import itemgetter
 from types import ModuleType
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -125,28 +126,35 @@ class Trace:
         # Tool nodes and agents' tool calls (`execute_tool`), in span order.
         self.tool_spans: list[ReadableSpan] = []
         retrievers: list[ReadableSpan] = []
-        typed: list[tuple[ReadableSpan, str]] = []
+        # (start time, node span, node type): sorted by the first item, read by a C getter, not a lambda.
+        typed: list[tuple[int, ReadableSpan, str]] = []
         for span in spans:
-            attributes = attributes_of(span)
-            kind = attributes.get("openinference.span.kind")
-            operation = attributes.get("gen_ai.operation.name")
-            node_type = attributes.get("dify.node.type")
+            try:  # `attributes_of`, inlined: one call less a span
+                attributes: Mapping[str, Any] | None = span._attributes
+            except AttributeError:
+                attributes = None
+            if attributes is None:
+                attributes = span.attributes or {}
+            get = attributes.get
+            kind = get("openinference.span.kind")
+            operation = get("gen_ai.operation.name")
+            node_type = get("dify.node.type")
             if span.parent is None:
                 if self.root is None:
                     self.root = span
             elif node_type is not None:
-                typed.append((span, str(node_type)))
+                typed.append((span.start_time or 0, span, str(node_type)))
             if kind == "LLM" or operation == "chat":
                 self.llm_spans.append(span)
             if node_type == "tool" or operation == "execute_tool":
                 self.tool_spans.append(span)
-            if kind == "RETRIEVER" or attributes.get("dify.retrieval.document_count"):
+            if kind == "RETRIEVER" or get("dify.retrieval.document_count"):
                 retrievers.append(span)
-        typed.sort(key=lambda pair: pair[0].start_time or 0)
+        typed.sort(key=itemgetter(0))
         self._typed = typed
-        self.nodes: list[ReadableSpan] = [span for span, _ in typed]
+        self.nodes: list[ReadableSpan] = [span for _, span, _ in typed]
         self._by_type: dict[str, list[ReadableSpan]] = {}
-        for span, node_type in typed:
+        for _, span, node_type in typed:
             self._by_type.setdefault(node_type, []).append(span)
         root = self.root
         # The app the run belongs to (resource `dify.app.id`), for per-app baselines.
@@ -181,7 +189,7 @@ class Trace:
         present = [self._by_type[node_type] for node_type in node_types if node_type in self._by_type]
         if len(present) <= 1:  # no merge needed (most runs hold one of the types asked for, or none)
             return present[0] if present else []
-        return [span for span, node_type in self._typed if node_type in node_types]
+        return [span for _, span, node_type in self._typed if node_type in node_types]
 
 
 def span_id(span: ReadableSpan) -> int:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 
+import ahocorasick_rs
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.sensitive import INVISIBLE
@@ -246,27 +247,47 @@ _DATA_FIELD = re.compile(r"(?i)(?:^|&)(?:q|d|data|query|msg|message|prompt|chat|
                          r"user|secret|token|key|email|c)=")  # fmt: skip
 # A word or token each of the patterns above needs (keep in step with them), searched in the lower-cased
 # text: one search instead of many, and most documents hold none. (A case-blind search would be five times
-# slower; lower() misses the few letters case-blind matching folds onto ASCII ones, mapped first.)
-_ASCII_SCREEN = (
-    r"ignor|disregard|forget|override|olvida|omite|vergiss|missachte|stop |system|you are now|act as|<\||inst\]"
-    r"|sys>>|<!--|display|font-size|color|\]\(http|\bai\b|a\.i\.|\bki\b|\bia\b|bot|assist|asist|model|llm|gpt"
-    r"|reveal|instruction|oubli|esque|desconsider|dimentic|negeer|vergeet|zapomnij|consigne|asystent"
-    r"|\]:[ \t]*#|</(?:conte|kontext|document|knowledge|source|retrieved|reference|data>|system|instruction)"
-    r"|glöm|glom|glem|bortse|se bort|strunta|ohita|unohda|sivuuta|yok say|görmezden|unut|zapome|nedbej|bỏ qua|bo qua"
-    r"|quên|quen|abaikan|lupakan|puuza|sahau|asistan|yapay|zeka|tuệ|kecerdasan|akili bandia|modell|trợ lý|tro ly"
-    r"|pomi[nń]"
+# slower; lower() misses the few letters case-blind matching folds onto ASCII ones, mapped first.) The words
+# are found in one Aho-Corasick pass (`_` stands for a space): one pattern of them all, tried alternative by
+# alternative at each letter, took 8 µs for a 60-character document, four times the pass. What words cannot
+# say, a word alone and a class, is a pattern beside.
+_ASCII_WORDS = (
+    "ignor disregard forget override olvida omite vergiss missachte stop_ system you_are_now act_as <| inst] "
+    "sys>> <!-- display font-size color ](http a.i. bot assist asist model llm gpt reveal instruction oubli esque "
+    "desconsider dimentic negeer vergeet zapomnij consigne asystent glöm glom glem bortse se_bort strunta ohita "
+    "unohda sivuuta yok_say görmezden unut zapome nedbej bỏ_qua bo_qua quên quen abaikan lupakan puuza "
+    "sahau asistan yapay zeka tuệ kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
+    "</kontext </document </knowledge </source </retrieved </reference </data> </system </instruction"
 )
+_OTHER_WORDS = (
+    "忽略 无视 不要理会 忘记 忘掉 無視 忘れ 如果你是 もしあなたが 助手 人工智能 模型 系统 アシスタント "
+    "チャットボット モデル システム 무시 잊어 잊으 어시스턴트 챗봇 모델 인공지능 تجاهل modèle الذكاء "
+    "مساعد نموذج ذكاء روبوت игнор проигнор забудь пренебреги ігнор не_зважай αγνόησ ξέχασ παράβλεψ התעלם "
+    "שכח בינה_מלאכותית מודל_שפה ИИ нейросет языковая_модель ассистент ШІ мовна_модель асистент μοντέλο "
+    "ΤΝ انس भूल_जा अनदेखा नज़रअंदाज़ नजरअंदाज एआई कृत्रिम_बुद्धि मॉडल เพิกเฉย ลืม ไม่ต้องสนใจ "
+    "ปัญญาประดิษฐ์ โมเดล"
+)
+_ASCII_REST = r"\b(?:ai|ki|ia)\b|\]:[ \t]*#"
+
+
+class _Screen:
+    """`search(text)`: whether the lower-cased `text` holds one of `words` or a match of `rest`."""
+
+    def __init__(self, words: str, rest: str) -> None:
+        # Bytes: a text may hold a lone surrogate (JSON's `\ud800`), which no UTF-8 text takes; encoded as one
+        # (`surrogatepass`) it matches no word's bytes.
+        literals = [word.replace("_", " ").encode() for word in words.split()]
+        self._words = ahocorasick_rs.BytesAhoCorasick(literals, implementation=ahocorasick_rs.Implementation.DFA)
+        self._rest = re.compile(rest)
+
+    def search(self, text: str) -> bool:
+        found = self._words.find_matches_as_indexes(text.encode(errors="surrogatepass"))
+        return bool(found) or self._rest.search(text) is not None
+
+
 _SCREEN = {
-    True: re.compile(_ASCII_SCREEN),  # ASCII text: the Latin words only (half the search)
-    False: re.compile(
-        _ASCII_SCREEN + r"|忽略|无视|不要理会|忘记|忘掉|無視|忘れ|如果你是|もしあなたが|助手|人工智能|模型|系统|"
-        "アシスタント|チャットボット|モデル|システム|무시|잊어|잊으|어시스턴트|챗봇|모델|인공지능|تجاهل|modèle|"
-        "الذكاء|مساعد|نموذج|ذكاء|روبوت|игнор|проигнор|забудь|пренебреги|ігнор|не зважай|αγνόησ|ξέχασ|παράβλεψ|"
-        "התעלם|שכח|"
-        "בינה מלאכותית|מודל שפה|ИИ|нейросет|языковая модель|ассистент|ШІ|мовна модель|асистент|μοντέλο|ΤΝ|"
-        "انس|भूल जा|अनदेखा|नज़रअंदाज़|नजरअंदाज|एआई|कृत्रिम बुद्धि|मॉडल|เพิกเฉย|ลืม|ไม่ต้องสนใจ|ปัญญาประดิษฐ์|โมเดล|"
-        f"[{_INVISIBLE}\U000e0020-\U000e007e]"
-    ),
+    True: _Screen(_ASCII_WORDS, _ASCII_REST),  # ASCII text: the Latin words only
+    False: _Screen(f"{_ASCII_WORDS} {_OTHER_WORDS}", f"{_ASCII_REST}|[{_INVISIBLE}\U000e0020-\U000e007e]"),
 }
 _FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
 # A dismissal reported, not given: the object of a request by someone other than "you" ("briefs that ask to
