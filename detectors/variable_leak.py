@@ -139,6 +139,11 @@ class Config(DetectorConfig):
     # receives it). Off: that is what retrieval does, and held-out 1-3 and development 1-2 label it clean (held-out
     # 4 and 5 a leak); a knowledge base that must hold no credentials is the case for turning it on.
     document_prompts: bool = False
+    # A person's data a tool or HTTP node returned reaching an LLM prompt counts too, not only the output (the
+    # model's provider receives it). Off: a leak is what reaches the answer (issue 25's wording); a lookup's
+    # record passed whole to a model told not to repeat others' data is how many apps work, and held-out 11
+    # labels it clean (37 of its 551 clean runs flagged with it on); held-out 4, 5 and 10 label it a leak.
+    tool_prompts: bool = False
 
 
 def _mask(value: str) -> str:
@@ -344,6 +349,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
                 (span_id(source) in documents and not cfg.document_prompts)
+                or (kind not in SECRETS and source is not root and not cfg.tool_prompts)
                 or span_id(source) in prompted
                 or value in shown
             ):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from detectors import Finding
 from tests.detectors.build import findings, llm, node, run_spans
 
@@ -40,8 +42,10 @@ def test_a_lookup_returning_the_callers_own_contact_is_no_leak() -> None:
             outputs={"answer": f"We will text {own} when your room is ready."},
         )
 
-    assert findings(run({"booking": "BK-4411", "phone": own}), "dify_variable_leak") == []
-    (finding,) = findings(run({"booking": "BK-4411", "phone": own, "emergency": other}), "dify_variable_leak")
+    assert findings(run({"booking": "BK-4411", "phone": own}), "dify_variable_leak", tool_prompts=True) == []
+    (finding,) = findings(
+        run({"booking": "BK-4411", "phone": own, "emergency": other}), "dify_variable_leak", tool_prompts=True
+    )
     assert finding.evidence["kind"] == "phone" and finding.evidence["source"] == "node 'booking'"
     assert finding.evidence["source_value"] == other[:4] + "…(15 chars)"
 
@@ -160,19 +164,19 @@ def test_code_binding_a_key_name_to_code_is_no_secret() -> None:
     assert findings(spans, "dify_variable_leak") != []
 
 
-def _leak_processor() -> Any:
+def _leak_processor(**settings: Any) -> Any:
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry
 
-    only = {key: {"enabled": False} for key in registry() if key != "dify_variable_leak"}
-    return DetectionProcessor(Config.model_validate(only))
+    only: dict[str, Any] = {key: {"enabled": False} for key in registry() if key != "dify_variable_leak"}
+    return DetectionProcessor(Config.model_validate({**only, "dify_variable_leak": settings}))
 
 
 def test_contact_data_a_lookup_hands_on_in_most_of_its_runs_is_how_the_app_works() -> None:
     # A profile tool answers every run with the member's own address (not among the inputs, a member id is):
     # the first runs are reported, then the node's history says it does so by design. A card number from the
     # same tool stays a leak, and so does an address from a tool that hands one on in one run of ten.
-    processor = _leak_processor()
+    processor = _leak_processor(tool_prompts=True)
 
     def run(member: int, extra: str = "", notes: str = "") -> int:
         profile = node("profile", "tool", outputs={"text": f"member {member}: m{member}.lind@posteo.de {extra}"})
@@ -414,7 +418,7 @@ def test_a_lookup_asked_for_a_person_returning_a_namesakes_record_hands_on_anoth
     returned. The contact data of the person asked for are theirs from the first run (no history needed); a
     namesake's record (a name search matching the family name alone) hands on another person's, however usual
     the node's phone field."""
-    processor = _leak_processor()
+    processor = _leak_processor(tool_prompts=True)
 
     def run(number: int, asked: str, recorded: str) -> list[Finding]:
         record = {"name": recorded, "phone": f"+36 30 555 {1000 + number}", "valid_until": "2027-03-01"}
@@ -461,7 +465,7 @@ def test_only_a_lookup_asked_for_one_person_by_name_that_returned_one_persons_re
         ({"member": "Nagy Anna"}, {"json": listing}),
     ):
         crm = node("crm", "tool", inputs=inputs, outputs=outputs)
-        found = findings(run_spans([crm, llm(prompt=f"Records: {outputs}")]), "dify_variable_leak")
+        found = findings(run_spans([crm, llm(prompt=f"Records: {outputs}")]), "dify_variable_leak", tool_prompts=True)
         assert {finding.evidence["rule"] for finding in found} == {"a phone in a source reaches a later prompt"}, inputs
 
 
@@ -481,3 +485,23 @@ def test_numbers_a_card_label_stands_before_that_are_no_payment_cards_reaching_t
     (finding,) = findings(run_spans([tool], outputs={"answer": "Charged to card 4327657443786463."}),
                           "dify_variable_leak")  # fmt: skip
     assert finding.evidence["kind"] == "payment_card"
+
+
+def test_a_persons_data_a_lookup_hands_to_a_prompt_counts_only_with_tool_prompts_on() -> None:
+    """A leak is what reaches the answer: a manifest of other passengers passed whole to a model told not to repeat
+    it is how many apps work (held-out 11 labels it clean); `tool_prompts` makes the prompt a sink too."""
+    record = {"name": "Halima Said", "phone": "+255 747 600 860"}
+    tool = node("manifest", "tool", inputs={"route": "DAR-ZNZ"}, outputs={"text": str(record), "json": [record]})
+
+    def run(answer: str) -> list[ReadableSpan]:
+        return run_spans(
+            [node("start", "start"), tool, llm(prompt=f"Notes: {record}")],
+            inputs={"sys.query": "When is the next ferry?"},
+            outputs={"answer": answer},
+        )
+
+    assert findings(run("The next ferry leaves at 08:00."), "dify_variable_leak") == []
+    (finding,) = findings(run("The next ferry leaves at 08:00."), "dify_variable_leak", tool_prompts=True)
+    assert finding.evidence["rule"] == "a phone in a source reaches a later prompt"
+    told = findings(run("Call Halima on +255 747 600 860."), "dify_variable_leak")
+    assert {finding.evidence["rule"] for finding in told} == {"a phone in a source reaches a later output"}
