@@ -130,10 +130,10 @@ class Config(DetectorConfig):
     # the real recordings' 7 clean alarms (the app's figures of earlier runs, a booking's end time, an if-else's
     # limit) and held-out 8's (a fee per group started, 30,000원입니다 as money, dimensions in inches): every
     # development corpus at most 0.4 % with it on, but held-out 10, scored blind, 2.0 % (10 of 503). Session 22: a
-    # fee a day times the days, held-out 10 0 %; still off for one clean real answer stating prices of a segment
-    # no run retrieved (faults3's faq_clean_8).
-    # `enabled: true` turns it on.
-    enabled: bool = False
+    # fee a day times the days, held-out 10 0 %; then held-out 11 and the fifth real recording, scored blind: 1 of
+    # 551 and 0 of 40 clean runs flagged, so it ships on. The one clean real answer it flags states printer prices
+    # of a segment no run retrieved (faults3's faq_clean_8), which we read as an answer its run was not given.
+    enabled: bool = True
     # Fire at this many unsupported numbers in one answer.
     min_unsupported: int = Field(default=1, ge=1)
     # Also check answers whose only sources are data fed into the prompt (a run input other than the question,

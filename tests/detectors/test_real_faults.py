@@ -216,15 +216,15 @@ _HALLUCINATIONS4 = {
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
-    ("faults", "default"): _DEFAULT,
+    ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
     ("faults", "every switch"): _DEFAULT | {("kb_invented_figures", "hallucination")},
     ("faults", "cost from 5 runs"): _DEFAULT | _COST_FROM_5,
-    ("faults2", "default"): _DEFAULT2,
+    ("faults2", "default"): _DEFAULT2 | {("visa_invented_fee", "hallucination")},
     ("faults2", "every switch"): _DEFAULT2
     | {("invoice_wrong_total", "hallucination"), ("visa_invented_fee", "hallucination")},
-    ("faults3", "default"): _DEFAULT3,
+    ("faults3", "default"): _DEFAULT3 | {("faq_invented_price", "hallucination")},
     ("faults3", "every switch"): _DEFAULT3 | _HALLUCINATIONS3,
-    ("faults4", "default"): _DEFAULT4,
+    ("faults4", "default"): _DEFAULT4 | {("library_invented_fine", "hallucination")},
     ("faults4", "every switch"): _DEFAULT4 | _HALLUCINATIONS4,
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
@@ -245,7 +245,12 @@ FALSE_ALARMS = {
     # knowledge-base segment no run retrieved (the kit's scripted answer; in no source this run or any other had):
     # kept as a finding (an answer stating prices its run was not given); `hallucination` still ships off (held-out
     # 10, scored blind in session 21: 2.0 % of its clean runs flagged).
-    ("faults3", "default"): {("faq_clean_5", "dify_rag_poisoning"), ("faq_clean_7", "dify_rag_poisoning")},
+    # Session 22: `hallucination` ships on (held-out 11 and the fifth recording, blind: 1 of 551, 0 of 40 clean runs).
+    ("faults3", "default"): {
+        ("faq_clean_5", "dify_rag_poisoning"),
+        ("faq_clean_7", "dify_rag_poisoning"),
+        ("faq_clean_8", "hallucination"),
+    },
     ("faults3", "every switch"): {
         ("faq_clean_5", "dify_rag_poisoning"),
         ("faq_clean_7", "dify_rag_poisoning"),
