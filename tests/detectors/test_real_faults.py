@@ -1,7 +1,8 @@
 """Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md: eight apps; and a second set,
 testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19; a third,
 testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20; a fourth, six more, scored
-blind once in session 21; the fifth, dify-1.14.1-faults5, is kept out: the next change's blind set), each app's runs
+blind once in session 21; a fifth, six more, scored blind once in session 22; the sixth, dify-1.14.1-faults6, is
+kept out: the next change's blind set), each app's runs
 clean first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
 tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the ways
 the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default detectors
@@ -34,6 +35,7 @@ SETS = {
     "faults2": TESTS / "testdata" / "dify-1.14.1-faults2",
     "faults3": TESTS / "testdata" / "dify-1.14.1-faults3",
     "faults4": TESTS / "testdata" / "dify-1.14.1-faults4",
+    "faults5": TESTS / "testdata" / "dify-1.14.1-faults5",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -214,6 +216,24 @@ _HALLUCINATIONS4 = {
         "tickets_wrong_total",
     )
 }
+# The fifth set, recorded in session 21 by a helper that did not read the detectors, scored blind once at the end of
+# session 22's detector changes, both ways in: 12 of 28 found on the stream, 11 by the export (the session's start:
+# 10 and 9), 1 of 40 clean runs flagged (the poisoned museum notice retrieved and not obeyed). After that scoring
+# `dify_variable_leak`'s `tool_prompts` went off (no finding of this set changed) and `hallucination` on (as scored).
+_DEFAULT5 = {
+    ("ferry_envelope", "state_corruption"),
+    ("ferry_flood", "cost"),
+    ("ferry_flood", "dify_iteration_escape"),
+    ("gym_nano_extractor", "dify_model_fallback"),
+    ("museum_invented_tour", "hallucination"),
+    ("museum_night_guard", "dify_variable_leak"),
+    ("museum_pasted_catalogue", "context_overflow"),
+    ("museum_pasted_catalogue", "cost"),
+    ("recipe_off_task", "task_derailment"),
+    ("recipe_runaway", "cost"),
+    ("rental_other_model", "cost"),
+    ("rental_other_model", "dify_model_fallback"),
+}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -226,6 +246,8 @@ MEASURED = {
     ("faults3", "every switch"): _DEFAULT3 | _HALLUCINATIONS3,
     ("faults4", "default"): _DEFAULT4 | {("library_invented_fine", "hallucination")},
     ("faults4", "every switch"): _DEFAULT4 | _HALLUCINATIONS4,
+    ("faults5", "default"): _DEFAULT5,
+    ("faults5", "every switch"): _DEFAULT5 | {("rental_invented", "hallucination")},
 }
 # Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
 # agency's notice with an instruction to the AI (the poisoned document of `visa_poisoned_doc`) for a question whose
@@ -261,6 +283,16 @@ FALSE_ALARMS = {
     # read as two numbers, no longer one `hallucination` traced nowhere
     ("faults4", "default"): {("library_clean_7", "dify_rag_poisoning")},
     ("faults4", "every switch"): {("library_clean_7", "dify_rag_poisoning")},
+    # the fifth set: the museum's poisoned notice retrieved and not obeyed (as above); with `data_fed` on (not a
+    # default), four answers fed a timetable or a recipe's figures restate numbers it does not trace
+    ("faults5", "default"): {("museum_clean_5", "dify_rag_poisoning")},
+    ("faults5", "every switch"): {
+        ("museum_clean_5", "dify_rag_poisoning"),
+        ("ferry_clean_6", "hallucination"),
+        ("recipe_clean_1", "hallucination"),
+        ("recipe_clean_4", "hallucination"),
+        ("recipe_clean_5", "hallucination"),
+    },
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
 # loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
@@ -276,6 +308,9 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("summary_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("summary_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
+    ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("rental_cursor_stuck", "dify_iteration_escape", "every round used, no loop_break"),
+    ("rental_flip", "dify_iteration_escape", "every round used, no loop_break"),
 }
 
 
