@@ -277,6 +277,11 @@ def prompt_text(span: ReadableSpan) -> str:
     return "\n".join(parts)
 
 
+def answer_text(span: ReadableSpan) -> str:
+    """What an LLM span answered: its first output message, else its output value as exported."""
+    return str(attr(span, "llm.output_messages.0.message.content") or attr(span, "output.value") or "")
+
+
 # The built-in detectors, by module name: an explicit, alphabetical list (no package scanning).
 BUILT_IN = (
     "classifier_drift", "context_overflow", "cost", "hallucination", "iteration_escape", "loop", "model_fallback",

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
-from detectors import DetectorConfig, Finding, Trace, attr, node_error, span_id
+from detectors import DetectorConfig, Finding, Trace, answer_text, attr, node_error, span_id
 
 KEY = "context_overflow"
 # Context windows (tokens) of common models; `windows` in the config adds to or overrides them.
@@ -131,7 +131,7 @@ def window_of(model: str, windows: dict[str, int]) -> int | None:
 
 def _runaway(span: ReadableSpan) -> bool:
     """The answer repeats itself: zlib finds it mostly copies of its own text (checked on cut answers only)."""
-    text = str(attr(span, "llm.output_messages.0.message.content") or attr(span, "output.value") or "").encode()
+    text = answer_text(span).encode()
     return len(text) >= 1_000 and len(zlib.compress(text)) < _RUNAWAY * len(text)
 
 

@@ -29,10 +29,9 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 import ahocorasick_rs
-from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.sensitive import INVISIBLE
-from detectors import DetectorConfig, Finding, Severity, Trace, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, span_id
 
 KEY = "dify_rag_poisoning"
 # Orders: imperatives and second-person obligations (English, Spanish, German, French, Portuguese, Italian,
@@ -407,10 +406,6 @@ def signals(text: str) -> dict[str, str]:
     return found
 
 
-def _answer(span: ReadableSpan) -> str:
-    return str(attr(span, "llm.output_messages.0.message.content") or attr(span, "output.value") or "")
-
-
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str]] | None = None  # read once a document carries a signal (rarely)
@@ -419,7 +414,7 @@ def create(cfg: Config) -> object:
             if not found:
                 continue
             if answers is None:
-                answers = [(s.start_time or 0, _answer(s)) for s in trace.llm_spans]
+                answers = [(s.start_time or 0, answer_text(s)) for s in trace.llm_spans]
             later = [text for start, text in answers if start >= (retrieval.start_time or 0)]
             if not cfg.unobeyed and _not_obeyed(
                 content, later, [text for _, _, text in trace.documents if text is not content]
