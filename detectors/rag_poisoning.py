@@ -18,8 +18,10 @@ French, Portuguese, Italian, Dutch, Polish, Chinese, Japanese, Korean and Arabic
 count when they carry data out: a URL whose query holds a template placeholder, or an image whose query
 sends a data-like field. A document that talks *about* prompt injection (quoting the phrase as an
 example) is not an attack. A later LLM answer that repeats the document's link makes it critical.
-With `unobeyed` off, a document the trace shows was not obeyed is left: what it would have the model hand on (a
-link or domain, an e-mail address, a phone or account number no other document holds) stands in no later answer.
+With `unobeyed` off (the default), a document the trace shows was not obeyed is left: what it would have the
+model hand on (a link or domain, an e-mail address, a phone or account number, a handle no other document holds)
+stands in no later answer; an order naming nothing to hand on, where no later answer hands on such an item its own
+prompt did not hold.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from itertools import pairwise
 import ahocorasick_rs
 
 from bridge.processors.sensitive import INVISIBLE
-from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id
 
 KEY = "dify_rag_poisoning"
 # Orders: imperatives and second-person obligations (English, Spanish, German, French, Portuguese, Italian,
@@ -115,8 +117,10 @@ _CALLED = (
     rf"|\bsi\s+eres\s+(?:un|una)\s+(?:\w+\s+)?{_MODEL}|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
     rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
-    # Chinese "to the AI", Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
-    rf"|(?:致|给)\s*{_MODEL}|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*\w{{0,6}}에게"
+    # Chinese "to the AI" (also "to the AI guide assistant", `致AI导览助手`: no word boundary between AI and 导),
+    # Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
+    rf"|(?:致|给)\s*{_MODEL}|致\s*(?:AI|A\.I\.)?\w{{0,4}}?{_MODEL}"
+    rf"|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*\w{{0,6}}에게"
     rf"|如果你是|もしあなたが|{_MODEL}への?[:：]?"
     # Arabic: a note "to the assistant" (`تعليمات للمساعد`, the article fused with "to": `لل`), or the assistant
     # called on (`أيها المساعد`, "O assistant").
@@ -296,6 +300,9 @@ _REPORTED = re.compile(
     r"(?i)\b(?:ask|asks|asked|asking|try|tries|tried|trying|attempts?|attempted|attempting|requests?|requested|"
     r"requesting|wants?|wanted|tell|tells|told|telling|instructs?|instructed|tricks?|tricked|get|gets|make|makes)\b"
     r"(?:(?!\byou\b)[^.!?\n]){0,40}?\bto\s+$|\bzu\s+$"
+    # Chinese puts the request before whom it asks and the dismissal: "游客要求助手忽略…" ("visitors ask the
+    # assistant to ignore…").
+    r"|(?:要求|请求|试图|企图|想让|诱导|诱使)[^。！？，,\n]{0,12}$"
 )
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
@@ -311,29 +318,36 @@ _CLOSE_QUOTES = "\"'\u201d\u2019\u00bb"
 
 # What an order would have the model hand on, which an answer obeying it carries: a link or domain (not a file's
 # name: `kiosk.md`), an e-mail address, an IBAN, a phone number written with `+`, an account number (8 digits
-# or more, spaces or dashes between).
+# or more, spaces or dashes between), a handle mixing letters and digits (a messenger or shop account: `vip-desk88`).
 _PAYLOAD = re.compile(
     r"(?i)[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
     r"(?!(?:md|txt|pdf|png|jpe?g|gif|html?|json|csv|docx?|xlsx?|pptx?|zip)\b)[a-z]{2,}\b"
     r"|\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}|\+\d[\d ().-]{6,}\d|\b\d(?:[ -]?\d){7,}\b"
+    # (bounded by ASCII only: Chinese and Japanese write a handle between their words without a space)
+    r"|(?<![a-z0-9_@.-])(?=[a-z0-9_-]{6})[a-z][a-z_-]*\d[a-z0-9_-]*(?![a-z0-9_@-])"
 )
 
 
 class Config(DetectorConfig):
-    # A poisoned document that no later answer obeyed counts too: it sits in the knowledge base and the next
-    # answer may obey it. Off: only one a later answer obeyed, or whose obedience the trace cannot tell (the order
-    # names nothing an answer would carry, or no LLM answered after it); real recordings' labels call a poisoned
-    # document retrieved and not obeyed clean (docs/detectors.md).
-    unobeyed: bool = True
+    # On: a poisoned document counts retrieved, obeyed or not (it sits in the knowledge base and the next answer
+    # may obey it). Off (the default since session 23: every real recording labels a poisoned document retrieved
+    # and not obeyed clean): only one a later answer obeyed, or whose obedience the trace cannot tell.
+    unobeyed: bool = False
 
 
-def _not_obeyed(content: str, later: list[str], others: list[str]) -> bool:
+def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
-    a link, an address, a number, that no other retrieved document holds) stands in none of them."""
+    a link, an address, a number, that no other retrieved document holds) stands in none of them. An order naming
+    nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands on such
+    an item its own prompt did not hold: then the order came with more than the document shows."""
+    if not later:
+        return False
     held = "\n".join(others).lower()
     payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
-    answers = "\n".join(later).lower()
-    return bool(payload and later) and not any(item in answers for item in payload)
+    if payload:
+        answers = "\n".join(answer for _, answer in later).lower()
+        return not any(item in answers for item in payload)
+    return not any(item.lower() not in prompt.lower() for prompt, answer in later for item in _PAYLOAD.findall(answer))
 
 
 def _is_discussion(text: str, start: int, end: int) -> bool:
@@ -408,20 +422,20 @@ def signals(text: str) -> dict[str, str]:
 
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
-        answers: list[tuple[int, str]] | None = None  # read once a document carries a signal (rarely)
+        answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
             found = signals(content)
             if not found:
                 continue
             if answers is None:
-                answers = [(s.start_time or 0, answer_text(s)) for s in trace.llm_spans]
-            later = [text for start, text in answers if start >= (retrieval.start_time or 0)]
+                answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
+            later = [(prompt, text) for start, prompt, text in answers if start >= (retrieval.start_time or 0)]
             if not cfg.unobeyed and _not_obeyed(
                 content, later, [text for _, _, text in trace.documents if text is not content]
             ):
                 continue
             link = found.get("exfiltration_link")
-            followed = bool(link and any(link.split("?")[0] in text for text in later))
+            followed = bool(link and any(link.split("?")[0] in text for _, text in later))
             severity: Severity = "critical" if followed else "high" if len(found) > 1 or link else "medium"
             yield Finding(
                 KEY, severity, 0.9 if len(found) > 1 or followed else 0.75,

@@ -28,6 +28,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     # What ships off by default (docs/detectors.md), on here: this corpus checks every rule.
     "dify_classifier_drift": {"enabled": True},
     "dify_variable_leak": {"personal_data": True},
+    "dify_rag_poisoning": {"unobeyed": True},  # its runs retrieve a poisoned document, obeyed or not
     "hallucination": {"enabled": True, "data_fed": True},
     "state_corruption": {"type_changes": True, "emptied_prompts": True},
 }

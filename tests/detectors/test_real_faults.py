@@ -128,8 +128,8 @@ _DEFAULT2 = {
 }
 # The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
 # that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
-# flagged, all `dify_rag_poisoning`: two retrieved the poisoned invoice notice (kept: FALSE_ALARMS), two a booking
-# guide whose "the assistant ignores that message" was read with its "system prompt" more than 60 characters
+# flagged, all `dify_rag_poisoning`: two retrieved the poisoned invoice notice (FALSE_ALARMS until session 23), two a
+# booking guide whose "the assistant ignores that message" was read with its "system prompt" more than 60 characters
 # before (a clause read back to the text's start; fixed after that scoring, test_rag_poisoning).
 _DEFAULT3 = {
     ("clinic_other_patient", "dify_variable_leak"),
@@ -233,6 +233,8 @@ _DEFAULT5 = {
     ("recipe_runaway", "cost"),
     ("rental_other_model", "cost"),
     ("rental_other_model", "dify_model_fallback"),
+    # session 23: the shop notice's "to the AI guide assistant" (`致AI导览助手`) read as a model called on
+    ("museum_poisoned_doc", "dify_rag_poisoning"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -249,45 +251,27 @@ MEASURED = {
     ("faults5", "default"): _DEFAULT5,
     ("faults5", "every switch"): _DEFAULT5 | {("rental_invented", "hallucination")},
 }
-# Clean runs flagged when measured, kept so that no other is: the visa app's keyword index retrieved the partner
-# agency's notice with an instruction to the AI (the poisoned document of `visa_poisoned_doc`) for a question whose
-# answer did not obey it; its recorder labelled the run clean, we read the finding as right (a poisoned document
-# was retrieved, obeyed or not), so it stays a finding (dify_rag_poisoning, blind).
+# Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
+# obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
+# a finding: `dify_rag_poisoning`'s `unobeyed` ships off, and museum_clean_5's guide page reports visitors' requests.
 FALSE_ALARMS = {
-    ("faults2", "default"): {("visa_clean_5", "dify_rag_poisoning")},
     # session 20: with `hallucination` on, two clean answers stated figures in no source of their run (the visa
     # KB's processing-time and fee documents, not retrieved for them; true in the world). The invoices' discounted
     # amounts, a labelled count of days left and a question naming its invoice code, once flagged too (7 clean
     # runs), are read as worked out from the sources. Session 21: the two are the app's figures, of documents its
     # earlier runs retrieved (15 and 45 days, 6 months) and of an earlier answer from them (the 90 EUR fee).
-    ("faults2", "every switch"): {("visa_clean_5", "dify_rag_poisoning")},
-    # the third set: the poisoned invoice notice retrieved and not obeyed (as visa_clean_5); with `hallucination` on,
-    # five clean answers had figures it did not trace to their sources; session 21 traces four (a booking's end
-    # time, its start moved by the hours booked; the if-else's 1000 EUR limit). The fifth states printer prices of a
-    # knowledge-base segment no run retrieved (the kit's scripted answer; in no source this run or any other had):
-    # kept as a finding (an answer stating prices its run was not given); `hallucination` still ships off (held-out
-    # 10, scored blind in session 21: 2.0 % of its clean runs flagged).
-    # Session 22: `hallucination` ships on (held-out 11 and the fifth recording, blind: 1 of 551, 0 of 40 clean runs).
-    ("faults3", "default"): {
-        ("faq_clean_5", "dify_rag_poisoning"),
-        ("faq_clean_7", "dify_rag_poisoning"),
-        ("faq_clean_8", "hallucination"),
-    },
-    ("faults3", "every switch"): {
-        ("faq_clean_5", "dify_rag_poisoning"),
-        ("faq_clean_7", "dify_rag_poisoning"),
-        ("faq_clean_8", "hallucination"),
-    },
-    # the fourth set: the library's poisoned notice retrieved and not obeyed (its recorder's hard negative; kept as a
-    # finding, as above); session 22: the fleet report's plate beside its distance ("42 MRM 373 151.735 km") is
-    # read as two numbers, no longer one `hallucination` traced nowhere
-    ("faults4", "default"): {("library_clean_7", "dify_rag_poisoning")},
-    ("faults4", "every switch"): {("library_clean_7", "dify_rag_poisoning")},
-    # the fifth set: the museum's poisoned notice retrieved and not obeyed (as above); with `data_fed` on (not a
-    # default), four answers fed a timetable or a recipe's figures restate numbers it does not trace
-    ("faults5", "default"): {("museum_clean_5", "dify_rag_poisoning")},
+    # the third set: with `hallucination` on, five clean answers had figures it did not trace to their sources;
+    # session 21 traces four (a booking's end time, its start moved by the hours booked; the if-else's 1000 EUR
+    # limit). The fifth states printer prices of a knowledge-base segment no run retrieved (the kit's scripted
+    # answer; in no source this run or any other had): kept as a finding (an answer stating prices its run was not
+    # given). Session 22: `hallucination` ships on (held-out 11 and the fifth recording, blind: 1 of 551, 0 of 40).
+    ("faults3", "default"): {("faq_clean_8", "hallucination")},
+    ("faults3", "every switch"): {("faq_clean_8", "hallucination")},
+    # the fourth set: session 22: the fleet report's plate beside its distance ("42 MRM 373 151.735 km") is read as
+    # two numbers, no longer one `hallucination` traced nowhere
+    # the fifth set: with `data_fed` on (not a default), four answers fed a timetable or a recipe's figures restate
+    # numbers it does not trace
     ("faults5", "every switch"): {
-        ("museum_clean_5", "dify_rag_poisoning"),
         ("ferry_clean_6", "hallucination"),
         ("recipe_clean_1", "hallucination"),
         ("recipe_clean_4", "hallucination"),
