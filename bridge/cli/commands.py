@@ -392,6 +392,9 @@ BRIDGE_STORE (dify-otel-bridge.db) and BRIDGE_QUEUE (dify-otel-bridge-queue.db);
 file leaves out fall back to the standard OTEL_EXPORTER_OTLP_* variables."""
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _port(text: str) -> int:
     """A TCP port, 1-65535: a larger number would be taken modulo 65536 by the socket and listen elsewhere."""
     if not text.isdigit() or not 0 < int(text) < 65536:
@@ -402,7 +405,13 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     formatting: dict[str, Any] = {"epilog": WHERE_TRACES_GO, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__, **formatting)
-    parser.add_argument("--log-level", default=os.environ.get("DIFY_OTEL_BRIDGE_LOG_LEVEL", "INFO"))
+    level: dict[str, Any] = {"type": str.upper, "choices": _LOG_LEVELS, "metavar": "LEVEL"}
+    level["help"] = ", ".join(_LOG_LEVELS)
+    parser.add_argument("--log-level", default=os.environ.get("DIFY_OTEL_BRIDGE_LOG_LEVEL", "INFO").upper(), **level)
+    # Also after the command (`serve --log-level DEBUG`); given there, it overrides the one before.
+    after_command = argparse.ArgumentParser(add_help=False)
+    after_command.add_argument("--log-level", default=argparse.SUPPRESS, **level)
+    formatting["parents"] = [after_command]
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bridge (HTTP server)", **formatting)
@@ -411,11 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="listen port (default: server.endpoint, 8000)")
     serve.set_defaults(func=_serve)
 
-    validate = commands.add_parser("validate", help="check a config file and exit")
+    validate = commands.add_parser("validate", help="check a config file and exit", parents=[after_command])
     validate.add_argument("--config", required=True)
     validate.set_defaults(func=_validate)
 
-    reference = commands.add_parser("config-reference", help="print every config key (docs/configuration.md)")
+    reference = commands.add_parser(
+        "config-reference", help="print every config key (docs/configuration.md)", parents=[after_command]
+    )
     reference.set_defaults(func=_config_reference)
 
     replay = commands.add_parser(
@@ -433,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for delivery (default 30)")
     replay.set_defaults(func=_replay)
 
-    deadletter = commands.add_parser("deadletter", help="list or retry what backends refused for good")
+    deadletter = commands.add_parser(
+        "deadletter", help="list or retry what backends refused for good", parents=[after_command]
+    )
     deadletter.add_argument("action", choices=["list", "retry"])
     deadletter.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letters to retry (see list)")
     deadletter.add_argument("--all", action="store_true", help="retry every dead letter")
@@ -442,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.set_defaults(func=_deadletter)
 
     detect = commands.add_parser(
-        "detect", help="run the detectors over files of Dify run data",
+        "detect", help="run the detectors over files of Dify run data", parents=[after_command],
         description="Prints one JSON line per finding: workflow_run_id, detector, severity, confidence, node_id, "
         "summary. Nothing is exported. Exit status 1 when an input had errors (findings alone: 0).",
     )  # fmt: skip
@@ -455,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "DEBUG":  # the OTLP/HTTP senders' client logs a line per request at INFO
+        logging.getLogger("httpx2").setLevel(logging.WARNING)
     try:
         result: int = args.func(args)
     except ConfigError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import uuid
 from pathlib import Path
@@ -486,3 +487,28 @@ def test_replay_forks_two_workers_for_a_large_input_only_whatever_service_worker
     assert main(["replay", "--config", str(path), str(capture)]) == 0
     assert started == ([2] if large else [])
     assert len([s for s in otlp_sink.wait_for_spans(8) if s.protocol == "grpc"]) == 4
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_log_level_is_taken_before_or_after_the_command(
+    where: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --log-level debug` as well as `--log-level debug serve`; the OTLP/HTTP client's line per request
+    (httpx2 at INFO) only at DEBUG."""
+    levels: dict[str, int] = {}
+
+    def basic_config(level: str, **_: Any) -> None:
+        levels["root"] = logging.getLevelName(level)
+
+    monkeypatch.setattr(logging, "basicConfig", basic_config)
+    for level, httpx2 in (("debug", logging.NOTSET), ("warning", logging.WARNING)):
+        logging.getLogger("httpx2").setLevel(logging.NOTSET)
+        option = ["--log-level", level]
+        argv = [*option, "config-reference"] if where == "before" else ["config-reference", *option]
+        assert main(argv) == 0
+        assert levels["root"] == logging.getLevelName(level.upper())
+        assert logging.getLogger("httpx2").level == httpx2
+    capsys.readouterr()
+    with pytest.raises(SystemExit, match="2"):
+        main(["config-reference", "--log-level", "loud"])
+    assert "invalid choice: 'LOUD'" in capsys.readouterr().err
