@@ -38,8 +38,8 @@ KEY = "task_derailment"
 
 
 # The plane's ranges looked at: all but CJK ideographs (extension A and the unified block), Hangul syllables,
-# surrogates and private use, three quarters of the plane, all letters (Lo) or unassigned to any script (Cs, Co)
-# in every Unicode version: a worker's start-up looked up 65,000 categories for this (8 ms of CPU).
+# surrogates and private use, three quarters of the plane and no mark in any Unicode version (letters, Lo; Cs; Co):
+# a worker's start-up looked up 65,000 categories for this (8 ms of CPU).
 _MAY_HOLD_MARKS = ((0x300, 0x3400), (0x4DC0, 0x4E00), (0xA000, 0xAC00), (0xD7A4, 0xD800), (0xF900, 0x10000))
 
 
