@@ -192,11 +192,15 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None, parts: list[by
 def _span(span: ReadableSpan) -> bytes:
     if type(span) is BuiltSpan:
         # Its fields as the builder set them: the SDK's properties wrap the attributes and copy the events and
-        # links at every read. Nothing is dropped from a built span.
+        # links at every read, and each is a call. Nothing is dropped from a built span.
         context, attributes, events, links = span._context, span._attributes, span._events, span._links
+        parent, name, kind, status = span._parent, span._name, span._kind, span._status
+        start_time, end_time = span._start_time, span._end_time
         dropped_attributes = dropped_events = dropped_links = 0
     else:
         context, attributes, events, links = span.get_span_context(), span.attributes, span.events, span.links
+        parent, name, kind, status = span.parent, span.name, span.kind, span.status
+        start_time, end_time = span.start_time, span.end_time
         dropped_attributes, dropped_events = span.dropped_attributes, span.dropped_events
         dropped_links = span.dropped_links
     assert context is not None
@@ -204,17 +208,15 @@ def _span(span: ReadableSpan) -> bytes:
     trace_state = context.trace_state
     if trace_state:
         parts.append(_delimited(b"\x1a", _text(",".join(f"{k}={v}" for k, v in trace_state.items()))))
-    parent = span.parent
     if parent is not None:
         parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
-    if span.name:
-        parts.append(_delimited(b"\x2a", _text(span.name)))
-    kind = span.kind
+    if name:
+        parts.append(_delimited(b"\x2a", _text(name)))
     parts.append(_INTERNAL if kind is SpanKind.INTERNAL else _KINDS[kind])
-    if span.start_time:
-        parts += (b"\x39", _FIXED64(span.start_time))
-    if span.end_time:
-        parts += (b"\x41", _FIXED64(span.end_time))
+    if start_time:
+        parts += (b"\x39", _FIXED64(start_time))
+    if end_time:
+        parts += (b"\x41", _FIXED64(end_time))
     _attributes(b"\x4a", attributes, parts)
     if dropped_attributes:
         parts += (b"\x50", _varint(dropped_attributes))
@@ -234,7 +236,6 @@ def _span(span: ReadableSpan) -> bytes:
         parts.append(_delimited(b"\x6a", b"".join(link_parts)))
     if dropped_links:
         parts += (b"\x70", _varint(dropped_links))
-    status = span.status
     if status.status_code is StatusCode.UNSET and not status.description:
         parts.append(b"\x7a\x00")
     else:

@@ -3,11 +3,13 @@ that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Kor
 
 from __future__ import annotations
 
+import unicodedata
+
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, registry
-from detectors.task_derailment import _DECLINE
+from detectors.task_derailment import _DECLINE, _MARKED
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -339,3 +341,9 @@ def test_an_advert_s_discount_with_per_cent_written_out() -> None:
     note = "The city's transport company launched a new app for buying bus tickets and tracking buses live."
     (finding,) = _detect(processor, _summary("notes", note, "आज ही डाउनलोड करें और पहली यात्रा पर 50 प्रतिशत छूट पाएं!"))
     assert finding.evidence["rule"].startswith("the answer advertises ('50 प्रतिशत छूट')")
+
+
+def test_the_marks_class_holds_every_combining_mark_of_the_plane() -> None:
+    """`_MARKED` is made looking at a quarter of the plane: it matches every combining mark of it, and only them."""
+    plane = [chr(point) for point in range(0x300, 0x10000)]
+    assert [c for c in plane if _MARKED.match(c)] == [c for c in plane if unicodedata.category(c).startswith("M")]
