@@ -536,12 +536,14 @@ def _renamed(
             # Most usual fields there, or as many new as missing beside one there at least (two of a record's three
             # fields renamed: the record is the same, its plate kept).
             kept = usual - len(missing)
+            # A reader that came out empty shows a record reshaped: three renamed, one more added beside them.
+            most, added = (3, 1) if emptied else (2, 0)
             if (
                 missing
                 and new
-                and len(missing) <= 2
-                and len(new) <= 2
-                and (kept >= usual / 2 or (kept and len(new) == len(missing)))
+                and len(missing) <= most
+                and len(new) <= most + added
+                and (kept >= usual / 2 or (kept and len(missing) <= len(new) <= len(missing) + added))
             ):
                 found = missing, new
     for name in names:
@@ -564,13 +566,17 @@ def _coped(
     """The reader worked on with the renamed field: a model quoting a text of a new field in its answer (it found
     the value; a number quoted may be one misread, a Fahrenheit reading taken for Celsius), or a code or template
     node giving a value under a missing field's name (it took the value from the new name: a reader patched for
-    the API's new version; an unpatched one gets nothing under the old name)."""
+    the API's new version; an unpatched one gets nothing under the old name), or giving a new field's very value
+    under its name (it reads that field: an outcome the API seldom gives, a waitlist place for a seat, which the
+    reader was written for, not a rename)."""
     outputs = json_attr(reader, "output.value")
     if not isinstance(outputs, dict):
         return False
     missing, new = renamed
     if reader_type != "llm":
-        return any(not _empty(outputs.get(name)) for name in missing)
+        return any(not _empty(outputs.get(name)) for name in missing) or any(
+            not _empty(fields[name]) and outputs.get(name) == fields[name] for name in new
+        )
     answer = outputs.get("text")
     return isinstance(answer, str) and any(text in answer for name in new for text in _texts(fields[name], []))
 

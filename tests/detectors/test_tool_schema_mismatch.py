@@ -542,3 +542,47 @@ def test_two_of_a_records_three_fields_renamed_read_as_a_zero_in_the_readers_lin
         idle.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km"))
     zero = {"plate": "06 ANK 9", "odometer_mi": 0, "next_service_mi": 74565}
     assert idle.detect(_vehicle(zero, "06 ANK 9: 0 km, service at 15000 km")) == []
+
+
+def _claim(claim: dict[str, Any], read: dict[str, Any]) -> list[ReadableSpan]:
+    """A rail claims app: a claims API's answer (`{claim: {...}}`) read by a code node into the compensation."""
+    api = node("claim", "http-request", title="Claims API",
+               outputs={"status_code": 200, "body": json.dumps({"claim": claim}), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("calc", "code", inputs={"body": "..."}, outputs=read)], app_id="rail")
+
+
+def test_three_of_a_records_fields_renamed_and_one_added_read_as_nothing() -> None:
+    """An API's new version renaming three of a record's four fields and adding a fourth (`status`, `price_pln`,
+    `delay_minutes` → `state`, `fare {gross}`, `delay {minutes}`, plus `passenger`), the id kept: the reader's
+    compensation comes out 0. Only when the reader came out empty: a reader working on reads the new version."""
+    processor = _processor()
+    for n in range(8):
+        usual = {"claim_id": f"RK-{n}", "status": "accepted", "price_pln": 120.0 + n, "delay_minutes": 90 + n}
+        assert processor.detect(_claim(usual, {"claim_id": f"RK-{n}", "compensation": 30.0 + n})) == []
+    renamed = {"claim_id": "RK-9", "state": "ACCEPTED", "fare": {"gross": 130.0}, "delay": {"minutes": 95},
+               "passenger": {"email": "a@b.example"}}  # fmt: skip
+    assert processor.detect(_claim(renamed, {"claim_id": "RK-9", "compensation": 32.5})) == []
+    (finding,) = processor.detect(_claim(renamed, {"claim_id": "RK-9", "compensation": 0.0}))
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("status", "state")
+
+
+def _booking(answer: dict[str, Any], read: dict[str, Any]) -> list[ReadableSpan]:
+    """A class booking API's answer read by a code node (status, spot, and the waitlist place where there is one)."""
+    api = node("book", "http-request", title="Book a class",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("read", "code", inputs={"body": "..."}, outputs=read)], app_id="gym")
+
+
+def test_an_outcome_the_api_seldom_gives_that_its_reader_reads_is_no_rename() -> None:
+    """Waitlisted instead of booked: the answer holds `waitlist_pos` for the usual `spot`, and the reader gives that
+    very value under its name (it was written for both outcomes; `spot` 0, its default, is no value lost). A reader
+    giving nothing of the new field is still shown the rename by its empty `spot`."""
+    processor = _processor()
+    for n in range(8):
+        booked = {"booking": f"B-{n}", "status": "confirmed", "spot": 3 + n}
+        assert processor.detect(_booking(booked, {"status": "confirmed", "spot": 3 + n, "waitlist_pos": 0})) == []
+    waitlisted = {"booking": "B-9", "status": "waitlist", "waitlist_pos": 4}
+    assert processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0, "waitlist_pos": 4})) == []
+    (finding,) = processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("spot", "waitlist_pos")
