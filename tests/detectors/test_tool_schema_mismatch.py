@@ -546,8 +546,9 @@ def test_two_of_a_records_three_fields_renamed_read_as_a_zero_in_the_readers_lin
 
 def _claim(claim: dict[str, Any], read: dict[str, Any]) -> list[ReadableSpan]:
     """A rail claims app: a claims API's answer (`{claim: {...}}`) read by a code node into the compensation."""
+    body = json.dumps({"claim": claim})
     api = node("claim", "http-request", title="Claims API",
-               outputs={"status_code": 200, "body": json.dumps({"claim": claim}), "files": [], "headers": {}})  # fmt: skip
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
     return run_spans([api, node("calc", "code", inputs={"body": "..."}, outputs=read)], app_id="rail")
 
 
