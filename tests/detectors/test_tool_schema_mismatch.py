@@ -587,3 +587,46 @@ def test_an_outcome_the_api_seldom_gives_that_its_reader_reads_is_no_rename() ->
     assert processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0, "waitlist_pos": 4})) == []
     (finding,) = processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0}))
     assert (finding.evidence["produced"], finding.evidence["received"]) == ("spot", "waitlist_pos")
+
+
+def test_an_answer_wrapped_in_an_envelope_its_reader_reads_as_nothing() -> None:
+    """The sailings answer wrapped as `{data: {route, sailings, note}, paging, api_version}`: every field is there, one
+    level down, and the code's `.get('sailings', [])` gives nothing. A day without sailings at the top is no
+    envelope, and a reader that found them inside worked on."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"route": "PIR-NAX", "sailings": [{"id": f"S{n}", "depart": "07:30"}], "note": ""}
+        assert processor.detect(_slots(usual, {"ids": [f"S{n}"], "count": 1})) == []
+    strike = {"route": "PIR-NAX", "sailings": [], "note": "strike"}
+    assert processor.detect(_slots(strike, {"ids": [], "count": 0})) == []
+    wrapped = {"data": {"route": "PIR-NAX", "sailings": [{"id": "S9", "depart": "13:00"}], "note": ""},
+               "paging": {"page": 1, "pages": 1}, "api_version": "2"}  # fmt: skip
+    assert processor.detect(_slots(wrapped, {"ids": ["S9"], "route": "PIR-NAX"})) == []
+    (finding,) = processor.detect(_slots(wrapped, {"ids": [], "route": ""}))
+    assert finding.evidence["rule"] == "an output's usual top-level fields moved into a new field, read as nothing"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (["route", "sailings"], "data")
+
+
+def _recipe(answer: dict[str, Any], factor: float) -> list[ReadableSpan]:
+    """A recipe API's answer read by a code node scaling its amounts (wanted servings over the recipe's own)."""
+    api = node("recipe", "http-request", title="Recipe",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    code = node("scale", "code", inputs={"body": "..."}, outputs={"factor": factor, "lines": "beef 600g"})
+    return run_spans([api, code], app_id="recipes")
+
+
+def test_a_number_field_renamed_into_words_its_code_reader_worked_on_with_a_default() -> None:
+    """`"servings": 4` become `"yield": "4 Portionen"`: the code worked on (its default of 1 for the missing name gave a
+    factor 4 times too big), which a reader patched for the new name could not have done with words alone. A plain
+    number under the new name is one a patched reader reads."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"dish": f"d{n}", "servings": 2 + n % 3, "ingredients": [{"name": "beef", "amount": 300}]}
+        assert processor.detect(_recipe(usual, 2.0)) == []
+    renamed = {"dish": "d9", "yield": "4 Portionen", "ingredients": [{"name": "beef", "amount": 600}]}
+    (finding,) = processor.detect(_recipe(renamed, 4.0))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("servings", "yield")
+    plain = _processor()
+    for n in range(6):
+        plain.detect(_recipe({"dish": f"d{n}", "servings": 2, "ingredients": []}, 2.0))
+    assert plain.detect(_recipe({"dish": "d9", "yield": 4, "ingredients": []}, 1.0)) == []
