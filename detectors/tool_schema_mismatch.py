@@ -19,7 +19,9 @@ it (under a fifth of them had it, once `min_history`, 5, had the usual one). And
 request that answered JSON (not 401, 403, 404, 408, 429 or 5xx), to a next node that fails: reading a field
 the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read properties of undefined (reading
 'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
-between instances of 'str' and 'int'`) while a field of the output changed type against that history.
+between instances of 'str' and 'int'`) while a field of the output changed type against that history. A renamed
+field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
+wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# The nodes between a source and its reader that read nothing of it themselves: a branch checking the status passes
+# the output on untouched, and an iteration or a loop hands it to the first node of its round.
+_PASSING = ("if-else", "iteration", "loop")
 # The nodes reading an HTTP body's fields by name.
 _BODY_READERS = ("code", "template-transform", "llm")
 # What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
@@ -189,11 +194,11 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         index = position = nodes.index(span, position)
         node_id = get("dify.node.id")
         # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
-        # nor a branch (an if-else checking the status passes the output on untouched).
+        # nor one passing the output on (`_PASSING`).
         reader = None
         for later_index in range(index + 1, len(nodes)):
             later_get = attributes_of(nodes[later_index]).get
-            if later_get("dify.node.id") != node_id and later_get("dify.node.type") != "if-else":
+            if later_get("dify.node.id") != node_id and later_get("dify.node.type") not in _PASSING:
                 reader = nodes[later_index]
                 break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None

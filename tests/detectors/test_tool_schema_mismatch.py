@@ -630,3 +630,23 @@ def test_a_number_field_renamed_into_words_its_code_reader_worked_on_with_a_defa
     for n in range(6):
         plain.detect(_recipe({"dish": f"d{n}", "servings": 2, "ingredients": []}, 2.0))
     assert plain.detect(_recipe({"dish": "d9", "yield": 4, "ingredients": []}, 1.0)) == []
+
+
+def _per_face(record: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A solar estimator: an irradiance tool's record, then an iteration whose round's model reads it by name."""
+    tool = node("irr", "tool", title="Irradiance", inputs={"lat": 55.8},
+                outputs={"text": json.dumps(record), "files": [], "json": [record]})  # fmt: skip
+    faces = node("faces", "iteration", title="Per face", inputs={}, outputs={"output": [line]})
+    return run_spans([tool, faces, node("face_llm", "llm", inputs={}, outputs={"text": line})], app_id="solar")
+
+
+def test_a_renamed_field_read_by_the_model_in_the_iteration_after_the_tool() -> None:
+    """The iteration hands the tool's record to the model of each round: that model is the reader (`annual_kwh_m2`
+    → `monthly_kwh_m2`), not the iteration, which reads no field itself."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"lat": 55.8, "annual_kwh_m2": 1100 + n, "horizon": "calculated", "source": "PVGIS"}
+        assert processor.detect(_per_face(usual, "South: 2,400 kWh")) == []
+    renamed = {"lat": 55.8, "monthly_kwh_m2": [30.5, 52.0], "source": "PVGIS v5"}
+    (finding,) = processor.detect(_per_face(renamed, "South: cannot estimate"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("annual_kwh_m2", "monthly_kwh_m2")
