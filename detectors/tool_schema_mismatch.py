@@ -19,7 +19,9 @@ it (under a fifth of them had it, once `min_history`, 5, had the usual one). And
 request that answered JSON (not 401, 403, 404, 408, 429 or 5xx), to a next node that fails: reading a field
 the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read properties of undefined (reading
 'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
-between instances of 'str' and 'int'`) while a field of the output changed type against that history.
+between instances of 'str' and 'int'`) while a field of the output changed type against that history. A renamed
+field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
+wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def create(cfg: Config) -> object:
     return detect
 
 
+# The nodes between a source and its reader that read nothing of it themselves: a branch checking the status passes
+# the output on untouched, and an iteration or a loop hands it to the first node of its round.
+_PASSING = ("if-else", "iteration", "loop")
 # The nodes reading an HTTP body's fields by name.
 _BODY_READERS = ("code", "template-transform", "llm")
 # What an API answers when it refuses a request's parameters: Bad Request, Unprocessable Content.
@@ -189,11 +194,11 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         index = position = nodes.index(span, position)
         node_id = get("dify.node.id")
         # The next node: not one of this source's own attempts (their inputs are the source's, not its output's),
-        # nor a branch (an if-else checking the status passes the output on untouched).
+        # nor one passing the output on (`_PASSING`).
         reader = None
         for later_index in range(index + 1, len(nodes)):
             later_get = attributes_of(nodes[later_index]).get
-            if later_get("dify.node.id") != node_id and later_get("dify.node.type") != "if-else":
+            if later_get("dify.node.id") != node_id and later_get("dify.node.type") not in _PASSING:
                 reader = nodes[later_index]
                 break
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
@@ -209,13 +214,27 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         fields = read[0]
         source = node_id or span.name  # the histories' key
         emptied = reader is not None and _came_out_empty(reader, fields)
+        # Read before `_renamed` learns this answer's names.
+        wrapped = _wrapped(trace, source, read[1], cfg) if emptied and reader is not None else None
         renamed = _renamed(trace, source, read, cfg, emptied)
+        if wrapped is not None and reader is not None and not _coped(reader, reader_type, fields, wrapped):
+            title, (moved, (holder,)) = attr(span, "dify.node.title", span.name), wrapped
+            yield Finding(
+                KEY, "high", 0.8,
+                f"'{title}' answered with its usual fields ({', '.join(moved)}) inside '{holder}', which its earlier "
+                "answers did not have, and the next node came out empty: the answer was wrapped in a new envelope.",
+                {"node": title, "rule": "an output's usual top-level fields moved into a new field, read as nothing",
+                 "field": moved[0], "produced": moved, "received": holder},
+                span_id(span),
+            )  # fmt: skip
+            continue
         # A renamed field is a mismatch where its reader shows it: came out empty, failed, or is a model reading
         # fields by name. A code or template reader that worked on is one patched for the new name (an API's new
         # version met by its reader's: held-out 10's operators, scored blind in session 21), and so is one that
         # gave a value under the old name (emptied by something else); a model quoting the new field found it.
         reader_status = attr(reader, "dify.node.status") if reader is not None else None
         shown = reader is None or emptied or reader_type == "llm" or reader_status in ("failed", "exception")
+        shown = shown or (renamed is not None and _number_now_words(trace, source, fields, renamed))
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
             yield Finding(
@@ -510,7 +529,7 @@ def _renamed(
     of each at most). When the next node came out empty (`emptied`), three in four and one in four. A renamed
     list or object counts once: the fields of a new one are its own, and those the missing one held go with it.
     A new field holding null holds no value that could have moved into it (an optional field added). Learns this
-    output's field names and where each nested one was held."""
+    output's field names, where each nested one was held and which came at the top level."""
     fields, parents = read
     key = f"{KEY}:names:{trace.app}:{source}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
@@ -536,16 +555,21 @@ def _renamed(
             # Most usual fields there, or as many new as missing beside one there at least (two of a record's three
             # fields renamed: the record is the same, its plate kept).
             kept = usual - len(missing)
+            # A reader that came out empty shows a record reshaped: three renamed, one more added beside them.
+            most, added = (3, 1) if emptied else (2, 0)
             if (
                 missing
                 and new
-                and len(missing) <= 2
-                and len(new) <= 2
-                and (kept >= usual / 2 or (kept and len(new) == len(missing)))
+                and len(missing) <= most
+                and len(new) <= most + added
+                and (kept >= usual / 2 or (kept and len(missing) <= len(new) <= len(missing) + added))
             ):
                 found = missing, new
+    top: dict[str, int] = history.setdefault("top", {})  # how often each name came at the top level
     for name in names:
         seen[name] = seen.get(name, 0) + 1
+        if name not in parents:
+            top[name] = top.get(name, 0) + 1
     if len(held_in) <= 300:
         for name, parent in parents.items():
             held_in.setdefault(name, parent)
@@ -553,9 +577,44 @@ def _renamed(
     if runs >= 100:  # counts halve: the history follows the source's recent outputs
         history["runs"] = (runs + 1) // 2
         history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
+        history["top"] = {name: count // 2 for name, count in top.items() if count >= 2}
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
     return found
+
+
+def _wrapped(trace: Trace, source: str, parents: dict[str, str], cfg: Config) -> tuple[list[str], list[str]] | None:
+    """Half of the top-level fields three in four earlier outputs of this source held (two at least, `min_history`
+    outputs at least) now held in one field that one in four at most held (`{data: {sailings, note}, paging}` for
+    `{sailings, note}`): the answer wrapped in an envelope, its reader looking for them at the top. (the moved
+    fields, two at most; the new holder). Learns nothing: `_renamed` learns the names; the moved ones stay usual at
+    the top while under a fourth of the history lacked them there, so an envelope that lasts keeps firing."""
+    history = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}")
+    if not history or history["runs"] < cfg.min_history:
+        return None
+    runs, seen = history["runs"], history["seen"]
+    top = [name for name, count in history.get("top", {}).items() if count >= 0.75 * runs]
+    moved = [name for name in top if parents.get(name) is not None]
+    holders = {parents[name] for name in moved}
+    if len(moved) < 2 or 2 * len(moved) < len(top) or len(holders) != 1:
+        return None
+    (holder,) = holders
+    return (moved[:2], [holder]) if seen.get(holder, 0) <= 0.25 * runs and parents.get(holder) is None else None
+
+
+# A text holding a number beside letters: `4인분`, `4 servings`, `12 kg` (no plain number written as text).
+_NUMBER_IN_WORDS = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{1,40}$", re.DOTALL)
+
+
+def _number_now_words(trace: Trace, source: str, fields: dict[str, Any], renamed: tuple[list[str], list[str]]) -> bool:
+    """The missing field always held a number in the source's history, and the new one holds it as words
+    (`"yield": "4인분"` for `"servings": 4`): a reader that worked on did no arithmetic with the words, it took its
+    default for the missing name."""
+    history: dict[str, dict[str, int]] = trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}
+    missing, new = renamed
+    usual = history.get(missing[0]) or {}
+    value = fields.get(new[0])
+    return list(usual) == ["number"] and isinstance(value, str) and _NUMBER_IN_WORDS.match(value) is not None
 
 
 def _coped(
@@ -564,13 +623,17 @@ def _coped(
     """The reader worked on with the renamed field: a model quoting a text of a new field in its answer (it found
     the value; a number quoted may be one misread, a Fahrenheit reading taken for Celsius), or a code or template
     node giving a value under a missing field's name (it took the value from the new name: a reader patched for
-    the API's new version; an unpatched one gets nothing under the old name)."""
+    the API's new version; an unpatched one gets nothing under the old name), or giving a new field's very value
+    under its name (it reads that field: an outcome the API seldom gives, a waitlist place for a seat, which the
+    reader was written for, not a rename)."""
     outputs = json_attr(reader, "output.value")
     if not isinstance(outputs, dict):
         return False
     missing, new = renamed
     if reader_type != "llm":
-        return any(not _empty(outputs.get(name)) for name in missing)
+        return any(not _empty(outputs.get(name)) for name in missing) or any(
+            not _empty(fields[name]) and outputs.get(name) == fields[name] for name in new
+        )
     answer = outputs.get("text")
     return isinstance(answer, str) and any(text in answer for name in new for text in _texts(fields[name], []))
 

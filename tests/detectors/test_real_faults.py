@@ -222,6 +222,12 @@ _HALLUCINATIONS4 = {
 # `dify_variable_leak`'s `tool_prompts` went off (no finding of this set changed) and `hallucination` on (as scored).
 _DEFAULT5 = {
     ("ferry_envelope", "state_corruption"),
+    # session 23: the sailings answer wrapped in `{data: {sailings, note}, paging, api_version}`, its code reader's
+    # list empty (the usual top-level fields one level down in a new field)
+    ("ferry_envelope", "dify_tool_schema_mismatch"),
+    # session 23: `"servings": 4` become `"yield": "4인분"`, a number field renamed into words, the code reader's
+    # default taken (factor 4 where 1 was right)
+    ("recipe_yield_renamed", "dify_tool_schema_mismatch"),
     ("ferry_flood", "cost"),
     ("ferry_flood", "dify_iteration_escape"),
     ("gym_nano_extractor", "dify_model_fallback"),

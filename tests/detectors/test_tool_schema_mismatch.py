@@ -542,3 +542,111 @@ def test_two_of_a_records_three_fields_renamed_read_as_a_zero_in_the_readers_lin
         idle.detect(_vehicle(usual, f"06 ANK {n}: {117181 + n} km, service at 120000 km"))
     zero = {"plate": "06 ANK 9", "odometer_mi": 0, "next_service_mi": 74565}
     assert idle.detect(_vehicle(zero, "06 ANK 9: 0 km, service at 15000 km")) == []
+
+
+def _claim(claim: dict[str, Any], read: dict[str, Any]) -> list[ReadableSpan]:
+    """A rail claims app: a claims API's answer (`{claim: {...}}`) read by a code node into the compensation."""
+    body = json.dumps({"claim": claim})
+    api = node("claim", "http-request", title="Claims API",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("calc", "code", inputs={"body": "..."}, outputs=read)], app_id="rail")
+
+
+def test_three_of_a_records_fields_renamed_and_one_added_read_as_nothing() -> None:
+    """An API's new version renaming three of a record's four fields and adding a fourth (`status`, `price_pln`,
+    `delay_minutes` → `state`, `fare {gross}`, `delay {minutes}`, plus `passenger`), the id kept: the reader's
+    compensation comes out 0. Only when the reader came out empty: a reader working on reads the new version."""
+    processor = _processor()
+    for n in range(8):
+        usual = {"claim_id": f"RK-{n}", "status": "accepted", "price_pln": 120.0 + n, "delay_minutes": 90 + n}
+        assert processor.detect(_claim(usual, {"claim_id": f"RK-{n}", "compensation": 30.0 + n})) == []
+    renamed = {"claim_id": "RK-9", "state": "ACCEPTED", "fare": {"gross": 130.0}, "delay": {"minutes": 95},
+               "passenger": {"email": "a@b.example"}}  # fmt: skip
+    assert processor.detect(_claim(renamed, {"claim_id": "RK-9", "compensation": 32.5})) == []
+    (finding,) = processor.detect(_claim(renamed, {"claim_id": "RK-9", "compensation": 0.0}))
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("status", "state")
+
+
+def _booking(answer: dict[str, Any], read: dict[str, Any]) -> list[ReadableSpan]:
+    """A class booking API's answer read by a code node (status, spot, and the waitlist place where there is one)."""
+    api = node("book", "http-request", title="Book a class",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("read", "code", inputs={"body": "..."}, outputs=read)], app_id="gym")
+
+
+def test_an_outcome_the_api_seldom_gives_that_its_reader_reads_is_no_rename() -> None:
+    """Waitlisted instead of booked: the answer holds `waitlist_pos` for the usual `spot`, and the reader gives that
+    very value under its name (it was written for both outcomes; `spot` 0, its default, is no value lost). A reader
+    giving nothing of the new field is still shown the rename by its empty `spot`."""
+    processor = _processor()
+    for n in range(8):
+        booked = {"booking": f"B-{n}", "status": "confirmed", "spot": 3 + n}
+        assert processor.detect(_booking(booked, {"status": "confirmed", "spot": 3 + n, "waitlist_pos": 0})) == []
+    waitlisted = {"booking": "B-9", "status": "waitlist", "waitlist_pos": 4}
+    assert processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0, "waitlist_pos": 4})) == []
+    (finding,) = processor.detect(_booking(waitlisted, {"status": "waitlist", "spot": 0}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("spot", "waitlist_pos")
+
+
+def test_an_answer_wrapped_in_an_envelope_its_reader_reads_as_nothing() -> None:
+    """The sailings answer wrapped as `{data: {route, sailings, note}, paging, api_version}`: every field is there, one
+    level down, and the code's `.get('sailings', [])` gives nothing. A day without sailings at the top is no
+    envelope, and a reader that found them inside worked on."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"route": "PIR-NAX", "sailings": [{"id": f"S{n}", "depart": "07:30"}], "note": ""}
+        assert processor.detect(_slots(usual, {"ids": [f"S{n}"], "count": 1})) == []
+    strike = {"route": "PIR-NAX", "sailings": [], "note": "strike"}
+    assert processor.detect(_slots(strike, {"ids": [], "count": 0})) == []
+    wrapped = {"data": {"route": "PIR-NAX", "sailings": [{"id": "S9", "depart": "13:00"}], "note": ""},
+               "paging": {"page": 1, "pages": 1}, "api_version": "2"}  # fmt: skip
+    assert processor.detect(_slots(wrapped, {"ids": ["S9"], "route": "PIR-NAX"})) == []
+    (finding,) = processor.detect(_slots(wrapped, {"ids": [], "route": ""}))
+    assert finding.evidence["rule"] == "an output's usual top-level fields moved into a new field, read as nothing"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (["route", "sailings"], "data")
+
+
+def _recipe(answer: dict[str, Any], factor: float) -> list[ReadableSpan]:
+    """A recipe API's answer read by a code node scaling its amounts (wanted servings over the recipe's own)."""
+    api = node("recipe", "http-request", title="Recipe",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    code = node("scale", "code", inputs={"body": "..."}, outputs={"factor": factor, "lines": "beef 600g"})
+    return run_spans([api, code], app_id="recipes")
+
+
+def test_a_number_field_renamed_into_words_its_code_reader_worked_on_with_a_default() -> None:
+    """`"servings": 4` become `"yield": "4 Portionen"`: the code worked on (its default of 1 for the missing name gave a
+    factor 4 times too big), which a reader patched for the new name could not have done with words alone. A plain
+    number under the new name is one a patched reader reads."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"dish": f"d{n}", "servings": 2 + n % 3, "ingredients": [{"name": "beef", "amount": 300}]}
+        assert processor.detect(_recipe(usual, 2.0)) == []
+    renamed = {"dish": "d9", "yield": "4 Portionen", "ingredients": [{"name": "beef", "amount": 600}]}
+    (finding,) = processor.detect(_recipe(renamed, 4.0))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("servings", "yield")
+    plain = _processor()
+    for n in range(6):
+        plain.detect(_recipe({"dish": f"d{n}", "servings": 2, "ingredients": []}, 2.0))
+    assert plain.detect(_recipe({"dish": "d9", "yield": 4, "ingredients": []}, 1.0)) == []
+
+
+def _per_face(record: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A solar estimator: an irradiance tool's record, then an iteration whose round's model reads it by name."""
+    tool = node("irr", "tool", title="Irradiance", inputs={"lat": 55.8},
+                outputs={"text": json.dumps(record), "files": [], "json": [record]})  # fmt: skip
+    faces = node("faces", "iteration", title="Per face", inputs={}, outputs={"output": [line]})
+    return run_spans([tool, faces, node("face_llm", "llm", inputs={}, outputs={"text": line})], app_id="solar")
+
+
+def test_a_renamed_field_read_by_the_model_in_the_iteration_after_the_tool() -> None:
+    """The iteration hands the tool's record to the model of each round: that model is the reader (`annual_kwh_m2`
+    → `monthly_kwh_m2`), not the iteration, which reads no field itself."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"lat": 55.8, "annual_kwh_m2": 1100 + n, "horizon": "calculated", "source": "PVGIS"}
+        assert processor.detect(_per_face(usual, "South: 2,400 kWh")) == []
+    renamed = {"lat": 55.8, "monthly_kwh_m2": [30.5, 52.0], "source": "PVGIS v5"}
+    (finding,) = processor.detect(_per_face(renamed, "South: cannot estimate"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("annual_kwh_m2", "monthly_kwh_m2")
