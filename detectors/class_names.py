@@ -83,3 +83,22 @@ def spoken(question: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def is_catch_all(name: str) -> bool:
     return bool(CATCH_ALL.search(name))
+
+
+@functools.lru_cache(maxsize=4096)  # questions recur, against the same few names
+def mentions(question: str, name: str) -> bool:
+    """Whether the question names the class at all, stricter than `stems` (whose runs inside a word take "nking" of
+    "banking" in "thinking"): a word of the name and one of the question, one inside the other and half of it at
+    least ("laporan", Indonesian "syarat" in "Persyaratan", "cancel" in "cancellations"), or a run of a script
+    without spaces of the name inside the question ("退货" in "我想退货")."""
+    asked = words(question)
+    for word in words(name):
+        if UNSPACED_RUN.match(word):
+            if word in question:
+                return True
+            continue
+        for other in asked:
+            short, long = sorted((word, other), key=len)
+            if len(short) >= 4 and len(short) * 2 >= len(long) and short in long and not UNSPACED_RUN.match(other):
+                return True
+    return False

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, parts, spoken, stems
+from detectors.class_names import is_catch_all, mentions, parts, spoken, stems
 from detectors.likeness import UNSPACED_RUN
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -370,7 +370,7 @@ def _judge(
                 finding = None
         elif finding is None and history:
             finding = _named_and_seen(span, question, chosen, known, profile)
-            if finding is None and not _names_it(question, chosen, profile):
+            if finding is None and not _names_it(question, chosen, profile) and not mentions(question, chosen):
                 near = profile.neighbours(question, names, voters=chosen)
                 served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
                 finding = _vote(span, question, chosen, near, served, cfg)

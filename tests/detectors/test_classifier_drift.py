@@ -554,3 +554,28 @@ def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> 
     (finding,) = findings(classifier_run("ごみの出し方を教えて", ["ごみ・リサイクル", "税金", "その他"], "その他"),
                           "dify_classifier_drift")  # fmt: skip
     assert finding.evidence["matching"] == ["ごみ・リサイクル"]
+
+
+def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
+    """A question of two classes ("paid, but my registration is not through": Pendaftaran and Pembayaran) the
+    classifier filed under one of them before is rightly filed under the other it names, by an affixed form too
+    (Indonesian "daftar" in "Pendaftaran"); a pick it does not name is still judged by the past picks."""
+    processor = _drift_only()
+    names = ["Pendaftaran", "Pembayaran", "Pengaduan"]
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, names, chosen, app_id="desa"))  # type: ignore[attr-defined, no-any-return]
+
+    asked = {
+        "Pendaftaran": "Di mana formulir untuk mendaftar usaha baru?",
+        "Pembayaran": "Kapan tagihan bulan ini jatuh tempo?",
+        "Pengaduan": "Petugas bersikap kasar kepada warga, ke mana melapor?",
+    }
+    both = "Sudah bayar tapi daftar belum diterima, kenapa?"
+    for i in range(12):
+        assert pick(asked[names[i % 3]], names[i % 3]) == []
+        if i % 4 == 0:
+            assert pick(both, "Pembayaran") == []
+    assert pick(both, "Pendaftaran") == []
+    (finding,) = pick(both, "Pengaduan")
+    assert finding.evidence["past_picks_say"] == "Pembayaran"
