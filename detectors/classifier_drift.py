@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -231,6 +232,7 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     return finding
 
 
+_HIRAGANA = re.compile("[\u3040-\u309f]+")
 _COPY = 0.9  # how alike a past question must be to be the same question asked again
 
 
@@ -333,6 +335,42 @@ def _answered_as(
     )  # fmt: skip
 
 
+def _answered_its_name(
+    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile
+) -> Finding | None:
+    """Fires when the routed branch answered in its own class's name ("for garbage, ask the environment office")
+    and in none of the question's content words, to a question that does not name the class picked and names
+    another whole (`mentions`), or holds a word the app's past picks filed under another class alone (`_only_under`):
+    the branch ran its own script for a question it does not serve. A right pick answered off the question's words
+    ("do you deliver on Sundays?" to "our shipping team works weekdays") names its own class or past picks hold its
+    words under it: left alone."""
+    if is_catch_all(chosen) or not mentions(answer, chosen):
+        return None
+    # Any word the two share, however common ("week" of "one-week"), is an answer to the question.
+    if any(
+        (len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in _features(question) & _features(answer)
+    ):
+        return None
+    others = [name for name in names if name != chosen and not is_catch_all(name)]
+    named = [name for name in others if mentions(question, name, whole=True)]
+    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject.
+    only = {name: kept for name, found in _only_under(profile, question, names).items()
+            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f)])}  # fmt: skip
+    if chosen in only or not (named or (named := [name for name in others if name in only])):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
+        f"words, and the question speaks of '{named[0]}'.",
+        {"node": title, "rule": "the routed branch's answer names the class picked and holds none of the question's "
+         "content words; the question names another class, or holds a word past picks filed under it alone",
+         "question": question[:200], "answer": answer[:200], "chosen": chosen, "question_speaks_of": named[:3],
+         "words_only_under_it": only.get(named[0], [])[:5]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
     """Whether the chosen class's branch answered this very question before (the process remembers more distinct
     questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
@@ -378,6 +416,8 @@ def _judge(
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
+                if finding is None and answer and cfg.answers:
+                    finding = _answered_its_name(span, question, chosen, answer, known, profile)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

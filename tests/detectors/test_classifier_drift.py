@@ -579,3 +579,43 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     assert pick(both, "Pendaftaran") == []
     (finding,) = pick(both, "Pengaduan")
     assert finding.evidence["past_picks_say"] == "Pembayaran"
+
+
+def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_a_misroute() -> None:
+    """The branch of the class picked answered about its class ("waste collection is on Mondays") in none of the
+    question's words, to a question naming another class whole, or holding a word past picks filed under another
+    class alone (Japanese: "納付" under 税金; hiragana, grammar, is no subject): the branch ran its own script for a
+    question it does not serve. A right pick answered off the question's words names no other class: left alone."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only()
+    names = ["Parking permits", "Waste collection", "Library cards", "税金", "Other"]
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
+        spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
+        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+    asked = [
+        ("Where do I apply for a parking permit?", "Parking permits", "Apply for a street parking permit online."),
+        ("Which bin takes old glass bottles?", "Waste collection", "Glass bottles go into the green bin."),
+        ("I lost my library card, can I get a new one?", "Library cards", "A new library card costs two euros."),
+        ("固定資産税の納付期限はいつですか", "税金", "固定資産税の納付期限は通知書に書いてあります。"),
+        ("Is the town hall open on holidays?", "Other", "The town hall is closed on public holidays."),
+    ]  # fmt: skip
+    for i in range(12):
+        assert pick(*asked[i % 5]) == []
+    waste = "Waste collection is on Mondays; sort recycling into the blue bin."
+    (finding,) = pick("My parking permits expired last week, what now?", "Waste collection", waste)
+    assert (
+        finding.evidence["question_speaks_of"] == ["Parking permits"]
+        and finding.evidence["chosen"] == "Waste collection"
+    )
+    (finding,) = pick("住民税の納付書をなくしました。", "Waste collection", waste)
+    assert finding.evidence["question_speaks_of"] == ["税金"] and "納付" in finding.evidence["words_only_under_it"]
+    assert pick("Do you come by on Sundays?", "Waste collection", waste) == []  # a right pick, answered off its words
+    assert pick("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
