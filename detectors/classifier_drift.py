@@ -26,7 +26,7 @@ from pydantic import Field
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 from detectors.class_names import is_catch_all, mentions, parts, spoken, stems
-from detectors.likeness import UNSPACED_RUN
+from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
@@ -335,21 +335,30 @@ def _answered_as(
     )  # fmt: skip
 
 
+def _echoes(question: str, answer: str) -> bool:
+    """Whether the answer holds a word of the question, however common ("week" of "one-week"; hiragana alone, which
+    carries Japanese grammar, left out)."""
+    shared = _features(question) & _features(answer)
+    return any((len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in shared)
+
+
+_ECHOED = 2  # past answers of the chosen branch, each in its question's words, that show it answers so
+
+
 def _answered_its_name(
-    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile
+    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile, replies: Replies
 ) -> Finding | None:
     """Fires when the routed branch answered in its own class's name ("for garbage, ask the environment office")
-    and in none of the question's content words, to a question that does not name the class picked and names
-    another whole (`mentions`), or holds a word the app's past picks filed under another class alone (`_only_under`):
-    the branch ran its own script for a question it does not serve. A right pick answered off the question's words
-    ("do you deliver on Sundays?" to "our shipping team works weekdays") names its own class or past picks hold its
-    words under it: left alone."""
-    if is_catch_all(chosen) or not mentions(answer, chosen):
+    and in none of the question's words, in its language, though it answered its past questions in their words (two
+    at least, each), to a question that does not name the class picked and names another whole (`mentions`), or
+    holds a word the app's past picks filed under another class alone (`_only_under`): the branch ran its own script
+    for a question it does not serve. A branch answering by a canned reply per class tells nothing so; a right pick
+    answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
+    other class and past picks hold its words under it or none: left alone."""
+    if is_catch_all(chosen) or not mentions(answer, chosen) or _echoes(question, answer):
         return None
-    # Any word the two share, however common ("week" of "one-week"), is an answer to the question.
-    if any(
-        (len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in _features(question) & _features(answer)
-    ):
+    asked_in, answered_in = language(question), language(answer)
+    if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
@@ -358,15 +367,19 @@ def _answered_its_name(
             if (kept := [f for f in found if not _HIRAGANA.fullmatch(f)])}  # fmt: skip
     if chosen in only or not (named or (named := [name for name in others if name in only])):
         return None
+    before = [(asked, said[chosen]) for asked, said in replies.asked.items() if chosen in said][-10:]
+    if len(before) < _ECHOED or not all(_echoes(asked, said) for asked, said in before):
+        return None
     title = attr(span, "dify.node.title", span.name)
     return Finding(
         KEY, "medium", 0.7,
         f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
-        f"words, and the question speaks of '{named[0]}'.",
-        {"node": title, "rule": "the routed branch's answer names the class picked and holds none of the question's "
-         "content words; the question names another class, or holds a word past picks filed under it alone",
-         "question": question[:200], "answer": answer[:200], "chosen": chosen, "question_speaks_of": named[:3],
-         "words_only_under_it": only.get(named[0], [])[:5]},
+        f"words, as it never did before, and the question speaks of '{named[0]}'.",
+        {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
+         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds a word past "
+         "picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
+         "question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5],
+         "answered_before": [said[:80] for _, said in before[-2:]]},
         span_id(span),
     )  # fmt: skip
 
@@ -417,7 +430,7 @@ def _judge(
                 if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
-                    finding = _answered_its_name(span, question, chosen, answer, known, profile)
+                    finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]
