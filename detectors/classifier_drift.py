@@ -351,10 +351,12 @@ def _answered_its_name(
     """Fires when the routed branch answered in its own class's name ("for garbage, ask the environment office")
     and in none of the question's words, in its language, though it answered its past questions in their words (two
     at least, each), to a question that does not name the class picked and names another whole (`mentions`), or
-    holds a word the app's past picks filed under another class alone (`_only_under`): the branch ran its own script
+    holds two words the app's past picks filed under another class alone (`_only_under`; "concert" alone at a
+    concert hall's desk is no proof): the branch ran its own script
     for a question it does not serve. A branch answering by a canned reply per class tells nothing so; a right pick
     answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
-    other class and past picks hold its words under it or none: left alone."""
+    other class and past picks hold its words under it or none; a question the branch answered before is its own
+    (a wrong answer to it is no misroute): left alone."""
     if is_catch_all(chosen) or not mentions(answer, chosen) or _echoes(question, answer):
         return None
     asked_in, answered_in = language(question), language(answer)
@@ -362,13 +364,17 @@ def _answered_its_name(
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
-    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject.
+    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject; a word only this very question
+    # filed elsewhere before holds is one past pick of it, as likely the wrong one.
+    asked = _masked(question)
     only = {name: kept for name, found in _only_under(profile, question, names).items()
-            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f)])}  # fmt: skip
-    if chosen in only or not (named or (named := [name for name in others if name in only])):
+            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f) and profile.index[f] != {asked}])}  # fmt: skip
+    if chosen in only or not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
         return None
-    before = [(asked, said[chosen]) for asked, said in replies.asked.items() if chosen in said][-10:]
-    if len(before) < _ECHOED or not all(_echoes(asked, said) for asked, said in before):
+    if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
+        return None
+    before = [(past, said[chosen]) for past, said in replies.asked.items() if chosen in said][-10:]
+    if len(before) < _ECHOED or not all(_echoes(past, said) for past, said in before):
         return None
     title = attr(span, "dify.node.title", span.name)
     return Finding(
@@ -376,8 +382,8 @@ def _answered_its_name(
         f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
         f"words, as it never did before, and the question speaks of '{named[0]}'.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
-         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds a word past "
-         "picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
+         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds two words "
+         "past picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
          "question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5],
          "answered_before": [said[:80] for _, said in before[-2:]]},
         span_id(span),
