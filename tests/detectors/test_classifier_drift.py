@@ -584,24 +584,15 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
 def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_a_misroute() -> None:
     """The branch of the class picked answered about its class ("waste collection is on Mondays") in none of the
     question's words, where it answered its past questions in theirs, to a question naming another class whole, or
-    holding a word past picks filed under another class alone (Japanese: "納付" under 税金; hiragana, grammar, is no
-    subject): the branch ran its own script for a question it does not serve. A right pick answered off the
-    question's words names no other class; a branch that answered fewer than two past questions, each in its words,
-    tells nothing so: left alone."""
+    holding two words past picks filed under another class alone (Japanese: "納付" under 税金; hiragana, grammar, is
+    no subject): the branch ran its own script for a question it does not serve. A right pick answered off the
+    question's words names no other class; one word only another class's question held is no proof; a branch that
+    answered fewer than two past questions, each in its words, tells nothing so: left alone."""
     import json
 
     from tests.detectors.build import llm, node, run_spans
 
-    processor = _drift_only()
     names = ["Parking permits", "Waste collection", "Library cards", "税金", "ごみ・リサイクル", "Other"]
-
-    def pick(question: str, chosen: str, answer: str) -> list[Any]:
-        categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
-        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
-        qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
-        spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
-        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
-
     asked = [
         ("Where do I apply for a parking permit?", "Parking permits", "Apply for a street parking permit online."),
         ("Which bin takes old glass bottles?", "Waste collection", "Glass bottles go into the green bin."),
@@ -612,20 +603,32 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
         ("粗大ごみの出し方を教えて", "ごみ・リサイクル", "粗大ごみは申し込んでから出してください。"),
         ("古い電池はどう捨てますか", "ごみ・リサイクル", "電池は有害ごみの日に出してください。"),
     ]  # fmt: skip
-    for i in range(16):
-        assert pick(*asked[i % 8]) == []
+
+    def desk() -> Callable[[str, str, str], list[Any]]:
+        """A fresh desk that has filed 16 questions, each answered in its words."""
+        processor = _drift_only()
+
+        def pick(question: str, chosen: str, answer: str) -> list[Any]:
+            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+            qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
+            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
+            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+        for i in range(16):
+            assert pick(*asked[i % 8]) == []
+        return pick
+
     waste = "Waste collection is on Mondays; sort recycling into the blue bin."
-    (finding,) = pick("My parking permits expired last week, what now?", "Waste collection", waste)
-    assert (
-        finding.evidence["question_speaks_of"] == ["Parking permits"]
-        and finding.evidence["chosen"] == "Waste collection"
-    )
-    (finding,) = pick(
+    (finding,) = desk()("My parking permits expired last week, what now?", "Waste collection", waste)
+    assert finding.evidence["question_speaks_of"] == ["Parking permits"]
+    assert finding.evidence["chosen"] == "Waste collection"
+    (finding,) = desk()(
         "住民税の納付書をなくしました。", "ごみ・リサイクル", "ごみの出し方は環境課にお問い合わせください。"
     )
     assert finding.evidence["question_speaks_of"] == ["税金"] and "納付" in finding.evidence["words_only_under_it"]
-    assert pick("Do you come by on Sundays?", "Waste collection", waste) == []  # a right pick, answered off its words
-    assert pick("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
-    assert (
-        pick("My parking permits expired last week, what now?", "Library cards", "Library cards cost two euros.") == []
-    )
+    assert desk()("Do you come by on Sundays?", "Waste collection", waste) == []  # a right pick, off its words
+    assert desk()("How do I apply now?", "Waste collection", waste) == []  # one word only a parking question held
+    assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
+    library = "Library cards cost two euros."  # one past question of its branch
+    assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
