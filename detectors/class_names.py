@@ -83,3 +83,24 @@ def spoken(question: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def is_catch_all(name: str) -> bool:
     return bool(CATCH_ALL.search(name))
+
+
+@functools.lru_cache(maxsize=4096)  # questions recur, against the same few names
+def mentions(question: str, name: str, whole: bool = False) -> bool:
+    """Whether the question names the class at all (`whole`: each word of its name), stricter than `stems` (whose
+    runs inside a word take "nking" of "banking" in "thinking"): a word of the name and one of the question, one
+    inside the other and half of it at least ("laporan", Indonesian "syarat" in "Persyaratan", "cancel" in
+    "cancellations"), or a run of a script without spaces of the name inside the question ("退货" in "我想退货")."""
+    asked = [word for word in words(question) if not UNSPACED_RUN.match(word)]
+
+    def said(word: str) -> bool:
+        if UNSPACED_RUN.match(word):
+            return word in question
+        for other in asked:
+            short, long = sorted((word, other), key=len)
+            if len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
+                return True
+        return False
+
+    named = words(name)
+    return bool(named) and (all if whole else any)(map(said, named))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -24,8 +25,8 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, parts, spoken, stems
-from detectors.likeness import UNSPACED_RUN
+from detectors.class_names import is_catch_all, mentions, parts, spoken, stems
+from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
@@ -231,6 +232,7 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     return finding
 
 
+_HIRAGANA = re.compile("[\u3040-\u309f]+")
 _COPY = 0.9  # how alike a past question must be to be the same question asked again
 
 
@@ -333,6 +335,61 @@ def _answered_as(
     )  # fmt: skip
 
 
+def _echoes(question: str, answer: str) -> bool:
+    """Whether the answer holds a word of the question, however common ("week" of "one-week"; hiragana alone, which
+    carries Japanese grammar, left out)."""
+    shared = _features(question) & _features(answer)
+    return any((len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in shared)
+
+
+_ECHOED = 2  # past answers of the chosen branch, each in its question's words, that show it answers so
+
+
+def _answered_its_name(
+    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile, replies: Replies
+) -> Finding | None:
+    """Fires when the routed branch answered in its own class's name ("for garbage, ask the environment office")
+    and in none of the question's words, in its language, though it answered its past questions in their words (two
+    at least, each), to a question that does not name the class picked and names another whole (`mentions`), or
+    holds two words the app's past picks filed under another class alone (`_only_under`; "concert" alone at a
+    concert hall's desk is no proof): the branch ran its own script
+    for a question it does not serve. A branch answering by a canned reply per class tells nothing so; a right pick
+    answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
+    other class and past picks hold its words under it or none; a question the branch answered before is its own
+    (a wrong answer to it is no misroute): left alone."""
+    if is_catch_all(chosen) or not mentions(answer, chosen) or _echoes(question, answer):
+        return None
+    asked_in, answered_in = language(question), language(answer)
+    if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
+        return None
+    others = [name for name in names if name != chosen and not is_catch_all(name)]
+    named = [name for name in others if mentions(question, name, whole=True)]
+    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject; a word only this very question
+    # filed elsewhere before holds is one past pick of it, as likely the wrong one.
+    asked = _masked(question)
+    only = {name: kept for name, found in _only_under(profile, question, names).items()
+            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f) and profile.index[f] != {asked}])}  # fmt: skip
+    if chosen in only or not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
+        return None
+    if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
+        return None
+    before = [(past, said[chosen]) for past, said in replies.asked.items() if chosen in said][-10:]
+    if len(before) < _ECHOED or not all(_echoes(past, said) for past, said in before):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
+        f"words, as it never did before, and the question speaks of '{named[0]}'.",
+        {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
+         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds two words "
+         "past picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
+         "question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5],
+         "answered_before": [said[:80] for _, said in before[-2:]]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
     """Whether the chosen class's branch answered this very question before (the process remembers more distinct
     questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
@@ -370,7 +427,7 @@ def _judge(
                 finding = None
         elif finding is None and history:
             finding = _named_and_seen(span, question, chosen, known, profile)
-            if finding is None and not _names_it(question, chosen, profile):
+            if finding is None and not _names_it(question, chosen, profile) and not mentions(question, chosen):
                 near = profile.neighbours(question, names, voters=chosen)
                 served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
                 finding = _vote(span, question, chosen, near, served, cfg)
@@ -378,6 +435,8 @@ def _judge(
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
+                if finding is None and answer and cfg.answers:
+                    finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

@@ -99,24 +99,31 @@ def _against_median(
     past, cheapest, _ = runs
     early = cfg.early_history <= len(past) < cfg.min_history
     # The median only for a run dearer than the factor times the cheapest past run (the median is at least that).
+    # Or, by the smaller median_factor, dearer than even the dearest of them: however far the few runs' median may
+    # still move, a run costing that many times every run the app made is outside its range (a feed ignoring its
+    # limit, 29 rounds where the app ran at most 5: 7.2x the median, 5.3x the dearest).
     if (
         early
-        and price > cfg.early_factor * cheapest
+        and price > min(cfg.median_factor, cfg.early_factor) * cheapest
         and (median := statistics.median(past)) > 0
-        and price > cfg.early_factor * median
+        and (price > cfg.early_factor * median or price > cfg.median_factor * max(past))
     ):
+        few = f"fewer than min_history ({cfg.min_history}) past runs"
+        by_median = price > cfg.early_factor * median
         yield Finding(
             KEY,
             "medium",
             0.8,
             f"The run cost {price:.6g} {currency}, {price / median:.1f}x the median of the app's {len(past)} runs "
-            "before it.",
+            f"before it, {price / max(past):.1f}x the dearest of them.",
             {
                 "node": "the run",
-                "rule": f"price > early_factor ({cfg.early_factor}) x the median of fewer than min_history "
-                f"({cfg.min_history}) past runs",
+                "rule": f"price > early_factor ({cfg.early_factor}) x the median of {few}"
+                if by_median
+                else f"price > median_factor ({cfg.median_factor}) x the dearest of {few}",
                 "price": price,
                 "median": median,
+                "dearest": max(past),
                 "runs": len(past),
             },
         )

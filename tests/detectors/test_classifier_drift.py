@@ -554,3 +554,81 @@ def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> 
     (finding,) = findings(classifier_run("ごみの出し方を教えて", ["ごみ・リサイクル", "税金", "その他"], "その他"),
                           "dify_classifier_drift")  # fmt: skip
     assert finding.evidence["matching"] == ["ごみ・リサイクル"]
+
+
+def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
+    """A question of two classes ("paid, but my registration is not through": Pendaftaran and Pembayaran) the
+    classifier filed under one of them before is rightly filed under the other it names, by an affixed form too
+    (Indonesian "daftar" in "Pendaftaran"); a pick it does not name is still judged by the past picks."""
+    processor = _drift_only()
+    names = ["Pendaftaran", "Pembayaran", "Pengaduan"]
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, names, chosen, app_id="desa"))  # type: ignore[attr-defined, no-any-return]
+
+    asked = {
+        "Pendaftaran": "Di mana formulir untuk mendaftar usaha baru?",
+        "Pembayaran": "Kapan tagihan bulan ini jatuh tempo?",
+        "Pengaduan": "Petugas bersikap kasar kepada warga, ke mana melapor?",
+    }
+    both = "Sudah bayar tapi daftar belum diterima, kenapa?"
+    for i in range(12):
+        assert pick(asked[names[i % 3]], names[i % 3]) == []
+        if i % 4 == 0:
+            assert pick(both, "Pembayaran") == []
+    assert pick(both, "Pendaftaran") == []
+    (finding,) = pick(both, "Pengaduan")
+    assert finding.evidence["past_picks_say"] == "Pembayaran"
+
+
+def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_a_misroute() -> None:
+    """The branch of the class picked answered about its class ("waste collection is on Mondays") in none of the
+    question's words, where it answered its past questions in theirs, to a question naming another class whole, or
+    holding two words past picks filed under another class alone (Japanese: "納付" under 税金; hiragana, grammar, is
+    no subject): the branch ran its own script for a question it does not serve. A right pick answered off the
+    question's words names no other class; one word only another class's question held is no proof; a branch that
+    answered fewer than two past questions, each in its words, tells nothing so: left alone."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    names = ["Parking permits", "Waste collection", "Library cards", "税金", "ごみ・リサイクル", "Other"]
+    asked = [
+        ("Where do I apply for a parking permit?", "Parking permits", "Apply for a street parking permit online."),
+        ("Which bin takes old glass bottles?", "Waste collection", "Glass bottles go into the green bin."),
+        ("I lost my library card, can I get a new one?", "Library cards", "A new library card costs two euros."),
+        ("固定資産税の納付期限はいつですか", "税金", "固定資産税の納付期限は通知書に書いてあります。"),
+        ("Is the town hall open on holidays?", "Other", "The town hall is closed on public holidays."),
+        ("Where do old batteries go?", "Waste collection", "Old batteries go to the recycling centre."),
+        ("粗大ごみの出し方を教えて", "ごみ・リサイクル", "粗大ごみは申し込んでから出してください。"),
+        ("古い電池はどう捨てますか", "ごみ・リサイクル", "電池は有害ごみの日に出してください。"),
+    ]  # fmt: skip
+
+    def desk() -> Callable[[str, str, str], list[Any]]:
+        """A fresh desk that has filed 16 questions, each answered in its words."""
+        processor = _drift_only()
+
+        def pick(question: str, chosen: str, answer: str) -> list[Any]:
+            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+            qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
+            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
+            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+        for i in range(16):
+            assert pick(*asked[i % 8]) == []
+        return pick
+
+    waste = "Waste collection is on Mondays; sort recycling into the blue bin."
+    (finding,) = desk()("My parking permits expired last week, what now?", "Waste collection", waste)
+    assert finding.evidence["question_speaks_of"] == ["Parking permits"]
+    assert finding.evidence["chosen"] == "Waste collection"
+    (finding,) = desk()(
+        "住民税の納付書をなくしました。", "ごみ・リサイクル", "ごみの出し方は環境課にお問い合わせください。"
+    )
+    assert finding.evidence["question_speaks_of"] == ["税金"] and "納付" in finding.evidence["words_only_under_it"]
+    assert desk()("Do you come by on Sundays?", "Waste collection", waste) == []  # a right pick, off its words
+    assert desk()("How do I apply now?", "Waste collection", waste) == []  # one word only a parking question held
+    assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
+    library = "Library cards cost two euros."  # one past question of its branch
+    assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []

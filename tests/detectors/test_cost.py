@@ -6,6 +6,7 @@ import random
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
+from detectors import Finding
 from tests.detectors.build import findings, llm, node, run_spans
 
 
@@ -108,7 +109,7 @@ def test_the_cheapest_price_kept_beside_a_history_is_its_minimum(seed: int) -> N
 
 def test_a_new_app_s_run_far_dearer_than_its_first_runs_fires_before_the_median_is_trusted() -> None:
     """With 5 to 9 runs known (the median of so few not yet trusted at median_factor), a run over early_factor (8)
-    times their median fires; one at 7.9x does not, nor one far dearer with only 4 runs known."""
+    times their median fires; one at 5.9x (4.9x the dearest) does not, nor one far dearer with only 4 runs known."""
     from bridge.processors.detectors import Config, DetectionProcessor
 
     def after(first: tuple[str, ...], price: str) -> list[object]:
@@ -119,7 +120,7 @@ def test_a_new_app_s_run_far_dearer_than_its_first_runs_fires_before_the_median_
 
     five = ("0.010", "0.012", "0.011", "0.009", "0.010")
     assert after(five[:4], "0.5") == []  # four runs known: too few
-    assert after(five, "0.079") == []  # 7.9x the median
+    assert after(five, "0.059") == []  # 5.9x the median, 4.9x the dearest
     (finding,) = after(five, "0.1")
     assert finding.evidence["median"] == 0.010 and finding.evidence["runs"] == 5  # type: ignore[attr-defined]
 
@@ -147,3 +148,25 @@ def test_a_new_app_s_run_far_over_the_median_fires_whatever_its_dearest_run_befo
     for earlier in ("0.010", "0.060", "0.011", "0.070", "0.010"):
         two_routes.detect(_run(earlier, app_id="routes"))
     assert [f for f in two_routes.detect(_run("0.08", app_id="routes")) if f.detector == "cost"] == []
+
+
+def test_a_new_app_s_run_far_dearer_than_every_run_before_fires_under_early_factor() -> None:
+    """The third real recording: a feed ignoring its limit (29 rounds where the app ran at most 5) cost 7.2x the
+    median of the app's 9 runs, under early_factor, and 5.3x the dearest of them: outside every run the app made,
+    however far the few runs' median may still move. A run as far over the median but within median_factor times
+    the dearest (a spread history) stays quiet."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    def after(first: tuple[str, ...], price: str) -> list[Finding]:
+        processor = DetectionProcessor(Config.model_validate({}))  # default settings
+        for earlier in first:
+            assert processor.detect(_run(earlier, app_id="feed")) == []
+        return [f for f in processor.detect(_run(price, app_id="feed")) if f.detector == "cost"]
+
+    runs = ("4.88", "4.05", "3.22", "4.05", "2.40", "4.88", "1.22", "3.22", "5.49")
+    (finding,) = after(runs, "29.02")
+    assert (
+        finding.evidence["rule"] == "price > median_factor (5.0) x the dearest of fewer than min_history (10) past runs"
+    )
+    assert finding.evidence["dearest"] == 5.49 and finding.evidence["median"] == 4.05
+    assert after((*runs[:-1], "7.0"), "29.02") == []  # 7.2x the median, 4.1x the dearest

@@ -164,6 +164,11 @@ _DEFAULT3 = {
     ("translate_off_task", "task_derailment"),
     # session 22: classifier and LLM republished on gpt-4o (`dearer_factor`)
     ("triage_other_model", "dify_model_fallback"),
+    # session 23: a resident-tax slip filed under ごみ・リサイクル, its branch answering about garbage in none of the
+    # question's words where it answered its two past questions in theirs, "納付" filed under 税金 alone before; the
+    # feed's 29 products, 7.2x the median of the app's 9 runs, 5.3x the dearest of them (both ways in)
+    ("triage_tax_as_waste", "dify_classifier_drift"),
+    ("pricing_feed_flood", "cost"),
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
