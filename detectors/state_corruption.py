@@ -513,6 +513,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             if kind not in ("list", "object") and unusual > 1:
                 continue  # texts and numbers emptied together: the node's path for no data (nothing found)
             given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
+            if kind not in ("list", "object") and any(isinstance(item, list) and not item for _, item in given):
+                continue  # a list came with no items: a text or number read from its first item has none to show
             source = next(((input_name, item) for input_name, item in given
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:

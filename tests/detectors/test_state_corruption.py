@@ -418,6 +418,27 @@ def test_an_end_node_receiving_an_llm_answer_with_its_numbers_changed() -> None:
     assert findings(run_spans([paint, reworded]), "state_corruption") == []
 
 
+def _next_sailing(body: dict[str, Any], depart: str) -> list[ReadableSpan]:
+    """A ferry app: a code node reading the next sailing's time out of an API's timetable (its first item)."""
+    outputs = {"next_depart": depart, "fare": 35000 if depart else 0}
+    read = node("read", "code", title="Next sailing", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([read], app_id="ferry")
+
+
+def test_an_output_left_empty_when_the_list_it_reads_came_with_no_items_is_the_datas() -> None:
+    sailing = {"depart": "07:40", "fare": 35000}
+    processor = _processor()
+    for n in range(1, 7):
+        assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": [sailing] * n}, "07:40")) == []
+    # A storm day: the timetable has no sailings, so there is no next one (the route's text is no departure).
+    assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": []}, "")) == []
+    notices = [{"text": "Storm warning"}]  # another list with items, not the one the time comes from
+    assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": [], "notices": notices}, "")) == []
+    # The API renamed its list (items under another name): the time was lost on the way.
+    (finding,) = processor.detect(_next_sailing({"route": "DAR-ZNZ", "trips": [sailing]}, ""))
+    assert finding.evidence["rule"] == "a code output every earlier run filled left empty, its input holding that kind"
+
+
 def test_an_emptied_output_is_still_found_after_a_fault_and_a_run_with_nothing_to_show() -> None:
     visit = {"on": "2026-03-02", "doctor": "Okafor"}
     processor = _processor()
