@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (month names in Cyrillic, Greek and Armenian letters look like Latin ones)
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
@@ -41,6 +42,7 @@ from detectors import (
     json_attr,
     json_value,
     node_error,
+    numbers,
     prompt_text,
     span_id,
 )
@@ -881,7 +883,7 @@ _NUMBER_WORDS: dict[str, int] = {
         "_ zwei drei vier fünf sechs sieben acht neun zehn",
         "_ twee drie vier vijf zes zeven acht negen tien",
         "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć",
-        "bir iki üç dört beş altı yedi sekiz dokuz",  # noqa: RUF001 (Turkish dotless i)
+        "bir iki üç dört beş altı yedi sekiz dokuz",
         "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh",
         "_ två tre fyra fem sex sju åtta nio tio",
         "один два три четыре пять шесть семь восемь девять десять",
@@ -911,18 +913,13 @@ def _counted_before(query: str, name: str) -> int | None:
     return None
 
 
-def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
     """A parameter extractor's number parameter holding a value its text does not state, while the text states a
     number on its own that no parameter took: the number was changed between the text and the extraction (25
     chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
     ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
     the model."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
-        return None
-    inputs = json_attr(span, "input.value")
-    query = inputs.get("query") if isinstance(inputs, dict) else None
-    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
-    if not isinstance(query, str) or not isinstance(parameters, list):
         return None
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
@@ -943,6 +940,127 @@ def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
                             f"'{_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
                             {"query": query}, {name: value})  # fmt: skip
     return None
+
+
+def _time_unit(parameter: dict[str, Any]) -> str | None:
+    """The time unit a parameter counts, read from its name's parts, else its description's words (`days`,
+    "number of working days", "Anzahl Tage"): what a number written before the word would count."""
+    name, description = parameter.get("name"), parameter.get("description")
+    words = [*str(name).replace("-", "_").split("_"), *_WORD.findall(str(description or ""))]
+    for word in words:
+        if (unit := numbers.measured(f"1 {word}")[0][1]) in numbers.TIME_UNITS:
+            return unit
+    return None
+
+
+def _durations(query: str) -> set[float]:
+    """The durations a text states, in days, in figures and in number words ("2 weeks", "two weeks": 14)."""
+    found = numbers.word_durations(query)
+    for number, unit in numbers.measured(query):
+        if unit in numbers.TIME_UNITS:
+            found.update(float(value) * numbers.TIME_UNITS[unit] for value in numbers.readings(number))
+    return found
+
+
+def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
+    """A parameter extractor's number of one time unit (`days`) that is the count the text states in another
+    (`two weeks` read as 2 days), while the text states no such duration in the parameter's own unit: the count
+    was carried over without its unit."""
+    durations: set[float] | None = None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) else None
+        if type(value) not in (int, float) or value <= 0 or (unit := _time_unit(parameter)) is None:
+            continue
+        durations = durations if durations is not None else _durations(query)
+        own = value * numbers.TIME_UNITS[unit]
+        if not durations or any(abs(own - days) < 1e-6 for days in durations):
+            continue
+        other = next((u for u, days in numbers.TIME_UNITS.items() if u != unit and value * days in durations), None)
+        if other is not None:
+            return _finding(span, "a parameter extractor's count of one time unit that its text states in another",
+                            f"'{_title(span)}' extracted {name} = {value:g} ({unit}s) from a text stating "
+                            f"{value:g} {other}s.", {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+# Dates a text writes with the day and the month told apart: ISO (2027-02-03), Chinese, Japanese and Korean
+# (2月3日, 2월 3일), and a day next to a month's name either way round ("3 Februari", "February 3rd", "3 de
+# febrero"). Dates in figures alone with slashes or dots are left out: which part is the day is the writer's habit.
+_ISO_DATE = re.compile(r"(?<!\d)\d{4}-(\d{1,2})-(\d{1,2})(?!\d)")
+_CJK_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[月월]\s?(\d{1,2})\s?[日일号號]")
+_NAMED_DAY = re.compile(r"(?<![\d.,:/-])(\d{1,2})(?:st|nd|rd|th|er|º|\.)?\s(?:de\s|of\s)?([^\s\d.,;:()/-]{3,})")
+_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:.,/-])")
+# Months by the first letters of their names (three, or more where languages share three): English, German,
+# Dutch, Spanish, Portuguese, Italian, French, Swedish, Indonesian, Polish (genitive), Turkish, Russian and
+# Ukrainian, Greek, Georgian, Armenian, then Thai names whole.
+_MONTH_STEMS: dict[str, int] = {
+    stem: month
+    for month, stems in enumerate((
+        "jan ene gen sty oca янв січ ιαν იანვ հունվ มกราคม",
+        "feb fev fév lut şub фев лют φεβ თებ փետ กุมภาพันธ์",
+        "mar mär maa mrt мар бер μαρ მარტ մարտ มีนาคม",
+        "apr abr avr kwie nis апр кві απρ აპრ ապր เมษายน",
+        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ พฤษภาคม",
+        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս มิถุนายน",
+        "jul lug juil lip tem июл лип ιουλ ივლ հուլ กรกฎาคม",
+        "aug ago aoû agu sie ağu авг сер αυγ აგვ օգոս สิงหาคม",
+        "sep set wrz eyl сен вер σεπ სექ սեպ กันยายน",
+        "oct okt ott out paź eki окт жов οκτ ოქტ հոկ ตุลาคม",
+        "nov lis kas ноя лис νοε ნოე նոյ พฤศจิกายน",
+        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ ธันวาคม",
+    ), 1)
+    for stem in stems.split()
+}  # fmt: skip
+_STEM_LENGTHS = sorted({len(stem) for stem in _MONTH_STEMS}, reverse=True)
+
+
+def _month(word: str) -> int | None:
+    word = word.lower()
+    return next((month for n in _STEM_LENGTHS if (month := _MONTH_STEMS.get(word[:n])) is not None), None)
+
+
+def _stated_dates(text: str) -> set[tuple[int, int]]:
+    """The (month, day) of every date `text` writes with its day and month told apart (`_ISO_DATE`…)."""
+    found = {(int(m), int(d)) for m, d in [*_ISO_DATE.findall(text), *_CJK_DATE.findall(text)]}
+    found.update((month, int(day)) for day, word in _NAMED_DAY.findall(text) if (month := _month(word)))
+    found.update((month, int(day)) for word, day in _DAY_NAMED.findall(text) if (month := _month(word)))
+    return found
+
+
+def _date_swapped(span: Any, outputs: dict[str, Any], query: str) -> Finding | None:
+    """A parameter extractor's date (ISO, as Dify's extractors are asked for) whose day and month are the month and
+    day of a date its text writes, while the text writes no date of the day and month extracted: read the other way
+    round (3 February booked as 2027-03-02)."""
+    stated: set[tuple[int, int]] | None = None
+    for name, value in outputs.items():
+        extracted = _ISO_DATE.match(value) if isinstance(value, str) and value[:1].isdigit() else None
+        if extracted is None or name[:2] == "__":
+            continue
+        month, day = int(extracted.group(1)), int(extracted.group(2))
+        if month == day or day > 12:
+            continue
+        stated = stated if stated is not None else _stated_dates(query)
+        if (day, month) in stated and (month, day) not in stated:
+            return _finding(span, "a parameter extractor's date with the day and month of its text's date swapped",
+                            f"'{_title(span)}' extracted {name} = {value}, where its text writes the {month}th day "
+                            f"of month {day}.", {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+def _extraction_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A parameter extractor's value other than its text states: a number (`_number_misread`), a count of another
+    time unit, a date with its day and month swapped."""
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
+    if not isinstance(query, str) or not isinstance(parameters, list):
+        return None
+    return (
+        _number_misread(span, outputs, query, parameters)
+        or _unit_misread(span, outputs, query, parameters)
+        or _date_swapped(span, outputs, query)
+    )
 
 
 def create(cfg: Config) -> object:
@@ -1078,7 +1196,7 @@ def create(cfg: Config) -> object:
                                    outputs["output"])  # fmt: skip
                 elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
                     yield lost
-            elif node_type == "parameter-extractor" and (misread := _number_misread(span, outputs)) is not None:
+            elif node_type == "parameter-extractor" and (misread := _extraction_misread(span, outputs)) is not None:
                 yield misread
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400

@@ -613,3 +613,48 @@ def test_a_code_output_number_its_input_field_gave_now_zero_with_the_field_gone(
     for n in range(6):
         fresh.detect(_meter({"usage": 180.2 + n}, 180.2 + n))
     assert fresh.detect(_meter({"usage_wh": 240900}, 0.0)) == []
+
+
+def _extraction(query: str, parameters: list[dict[str, Any]], values: dict[str, Any]) -> list[ReadableSpan]:
+    inputs = {"query": query, "parameters": parameters}
+    outputs = {"__is_success": 1, "__reason": None, **values}
+    return run_spans([node("pe", "parameter-extractor", title="Read request", inputs=inputs, outputs=outputs)])
+
+
+def _booked(query: str, date: str) -> list[ReadableSpan]:
+    parameters = [{"name": "class", "type": "string"}, {"name": "date", "type": "string", "description": "YYYY-MM-DD"}]
+    return _extraction(query, parameters, {"class": "Pilates", "date": date})
+
+
+def test_a_parameter_extractors_date_with_the_day_and_month_of_its_texts_date_swapped() -> None:
+    for query in ("Pesan Pilates tanggal 3 Februari 2027 jam 19:00.", "Pilates on February 3rd, 2027 please.",
+                  "Pilates el 3 de febrero de 2027.", "2027年2月3日のピラティス", "Пилатес 3 февраля 2027",
+                  "Πιλάτες στις 3 Φεβρουαρίου", "Pilates, 2027-02-03"):  # fmt: skip
+        (finding,) = findings(_booked(query, "2027-03-02"), "state_corruption")
+        assert (
+            finding.evidence["rule"] == "a parameter extractor's date with the day and month of its text's date swapped"
+        )
+        assert finding.evidence["received"] == str({"date": "2027-03-02"})
+        assert findings(_booked(query, "2027-02-03"), "state_corruption") == [], query
+    # Both dates written, a date in figures whose day comes first by the writer's habit, or no date: no swap known.
+    for query in ("Pilates on 2 March, not 3 February.", "Pilates 03/02/2027", "Pilates next Tuesday"):
+        assert findings(_booked(query, "2027-03-02"), "state_corruption") == [], query
+
+
+def _leave(query: str, days: float, unit: str = "days") -> list[ReadableSpan]:
+    parameters = [{"name": "leave_type", "type": "string"},
+                  {"name": unit, "type": "number", "description": f"number of working {unit}"}]  # fmt: skip
+    return _extraction(query, parameters, {"leave_type": "annual", unit: days})
+
+
+def test_a_parameter_extractors_count_of_one_time_unit_its_text_states_in_another() -> None:
+    for query in ("I'd like two weeks of annual leave from 2027-09-06.", "Ich möchte 2 Wochen Urlaub ab Montag."):
+        (finding,) = findings(_leave(query, 2), "state_corruption")
+        assert (
+            finding.evidence["rule"] == "a parameter extractor's count of one time unit that its text states in another"
+        )
+        assert finding.evidence["received"] == str({"days": 2})
+    # Converted (working days of two weeks), in the parameter's own unit, or that unit stated too: the model's reading.
+    assert findings(_leave("I'd like two weeks of annual leave.", 10), "state_corruption") == []
+    assert findings(_leave("I'd like two weeks of annual leave.", 2, "weeks"), "state_corruption") == []
+    assert findings(_leave("Two weeks ago I asked for 2 days of leave.", 2), "state_corruption") == []
