@@ -680,6 +680,38 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
                            "round's item was dropped.", json_attr(failed, "input.value"), items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+        if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
+            yield told
+
+
+# A count an answer states: a number on its own (not part of a time, a date, an amount with decimals).
+_COUNTED = re.compile(r"(?<![\d.,:/])\d{1,3}(?![\d:/]|[.,]\d)")
+
+
+def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[Any]) -> Finding | None:
+    """An LLM after an iteration with a round that failed (its item dropped, or null by "continue on error"),
+    given the items left (its prompt shows one) and answering with their count as the whole ("3 sailings") and
+    never the rounds run: the failed round's item was lost from what the run told, not reported as missing."""
+    left = [item for item in items if not _empty(item)]
+    if not left or len(left) >= rounds or _rounds_succeeded(trace, container, rounds) >= rounds:
+        return None
+    end, probe = container.end_time or 0, str(left[0])[:40]
+    for span in trace.of_type("llm"):
+        if (span.start_time or 0) < end or probe not in prompt_text(span):
+            continue
+        outputs = json_attr(span, "output.value")
+        answer = outputs.get("text") if isinstance(outputs, dict) else None
+        if not isinstance(answer, str):
+            return None
+        stated = {int(n) for n in _COUNTED.findall(answer)}
+        stated.update(numbers.SMALL_WORDS[w] for w in _WORD.findall(answer.lower()) if w in numbers.SMALL_WORDS)
+        if len(left) in stated and rounds not in stated:
+            return _finding(span, "an answer counting an iteration's items without the round that failed",
+                            f"'{_title(span)}' answered with {len(left)} items as all there are, where the iteration "
+                            f"'{_title(container)}' ran {rounds} rounds and one failed.", f"{rounds} rounds",
+                            answer)  # fmt: skip
+        return None
+    return None
 
 
 def _data_failure(trace: Trace, container: Any) -> Any:

@@ -112,8 +112,11 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
     assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
 
 
-def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list[ReadableSpan]:
-    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list."""
+def _iteration(
+    rounds: list[list[dict[str, Any]]], output: list[object], after: tuple[dict[str, Any], ...] = ()
+) -> list[ReadableSpan]:
+    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list; the
+    nodes `after` run after it."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
     events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
     for i, round_nodes in enumerate(rounds):
@@ -123,7 +126,8 @@ def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list
                         "execution_metadata": {"iteration_id": "it", "iteration_index": i}, **fields}  # fmt: skip
             events.append(DifyEvent("node_finished", finished, "r"))
     completed = {**base, "status": "succeeded", "outputs": {"output": output}}
-    events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+    events.append(DifyEvent("iteration_completed", completed, "r"))
+    events += [*(DifyEvent("node_finished", fields, "r") for fields in after), DifyEvent("workflow_finished", {}, "r")]
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
@@ -658,3 +662,27 @@ def test_a_parameter_extractors_count_of_one_time_unit_its_text_states_in_anothe
     assert findings(_leave("I'd like two weeks of annual leave.", 10), "state_corruption") == []
     assert findings(_leave("I'd like two weeks of annual leave.", 2, "weeks"), "state_corruption") == []
     assert findings(_leave("Two weeks ago I asked for 2 days of leave.", 2), "state_corruption") == []
+
+
+def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() -> None:
+    lines = ["08:00 Jet 2: 75 seats", "15:15 Paros: 36 seats", "17:00 Delos: 74 seats"]
+    outage = {"status": "failed", "error": "Reached maximum retries (2) for URL http://seats/0700", "outputs": {}}
+    rounds = [[{"node_type": "http-request", **outage}], *([{"node_type": "code", "outputs": {"line": line}}]
+                                                           for line in lines)]  # fmt: skip
+
+    def told(answer: str) -> list[ReadableSpan]:
+        reply = llm("reply", prompt="Sailings:\n- None\n- " + "\n- ".join(lines), answer=answer, title="Reply")
+        return _iteration(rounds, [None, *lines], after=(reply,))
+
+    (finding,) = findings(told("There are 3 sailings with seats: 08:00, 15:15 and 17:00."), "state_corruption")
+    assert finding.evidence["rule"] == "an answer counting an iteration's items without the round that failed"
+    assert finding.evidence["produced"] == "4 rounds"
+    assert len(findings(told("Three sailings have seats: 08:00, 15:15 and 17:00."), "state_corruption")) == 1
+    # The failure told (the rounds' count beside), no count, or every round succeeded: nothing lost from the answer.
+    for answer in (
+        "3 of the 4 sailings have seats; the 07:00 could not be checked.",
+        "08:00, 15:15, 17:00 have seats.",
+    ):
+        assert findings(told(answer), "state_corruption") == [], answer
+    reply = llm("reply", prompt="Sailings:\n- " + "\n- ".join(lines), answer="There are 3 sailings.", title="Reply")
+    assert findings(_iteration(rounds[1:], lines, after=(reply,)), "state_corruption") == []
