@@ -827,6 +827,7 @@ def _code_output_lost(
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
     kept = _counts_kept(trace, span, outputs, cfg)  # likewise
+    gone = _field_gone(trace, span, cfg)  # likewise
     if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
@@ -846,7 +847,65 @@ def _code_output_lost(
         _left_empty(span, "Code", usually_filled, outputs)
         or kept
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, cfg))
+        or gone
     )
+
+
+def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[str]:
+    """The paths of the fields a node's inputs hold other than null (`body.prices.grade`), nested ones too (JSON
+    text read as JSON, a list's first record)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 4:
+        value = json_value(value)
+    if isinstance(value, dict) and depth < 4:
+        for key, item in islice(value.items(), 50):
+            if item is not None:  # a field given as null (an optional one, a reading missing) holds nothing
+                into.add(inner := f"{path}.{key}" if path else str(key))
+                _field_paths(item, inner, into, depth + 1)
+    elif isinstance(value, list) and value and depth < 4:
+        _field_paths(value[0], path, into, depth + 1)
+    return into
+
+
+def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
+    """A code node that succeeded though its input lacks a field its earlier runs' inputs held (`min_history` at
+    least, nine in ten of them) and holds one none of them held: the API renamed the field, and the code's default
+    for it (`.get('servings', 1)`, `.get('odometer_km', 0)`) stands in for the value in every output made from it.
+    Learns the fields the node's input holds, on every run: a change that lasts is flagged on its first run only
+    (the new field is known after it), and the field it replaced stops being usual in a run or two out of ten."""
+    fields = _field_paths(json_attr(span, "input.value"), "", set())
+    if not fields:
+        return None
+    # Per workflow version: a republished app may read the new fields (its code patched to the API's change).
+    version = attr(trace.root, "dify.workflow.id") if trace.root is not None else None
+    key = f"{KEY}:fields:{trace.app}:{version}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    runs, seen = history["runs"], history["seen"]
+    found = None
+    if runs >= cfg.min_history:
+        usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
+        # Renamed in place: usual fields gone, as many new ones beside them, and a usual one beside them still
+        # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
+        # record read with a field renamed).
+        parents = {name.rpartition(".")[0] for name in usual if name in fields}
+        lost, added = usual - fields, fields - seen.keys()  # with the fields inside them
+        gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
+        new = sorted(name for name in added if name.rpartition(".")[0] in parents)
+        if gone and new and len(added) >= len(lost):
+            found = _finding(span, "a code node ran without an input field its earlier runs held, a new field there",
+                            f"Code node '{_title(span)}' succeeded without '{gone[0]}', which {runs} earlier runs' "
+                            f"input held; it holds '{new[0]}' instead: its outputs were made from the code's default.",
+                            {"held before": gone}, {"holds now": new})  # fmt: skip
+    for name in fields:
+        if name in seen:
+            seen[name] += 1
+        elif len(seen) < 100:
+            seen[name] = 1
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history["runs"] = (runs + 1) // 2
+        history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
+    trace.baselines.put(key, history)
+    return found
 
 
 def _left_empty(

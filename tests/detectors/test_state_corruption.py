@@ -616,7 +616,9 @@ def test_a_code_output_number_its_input_field_gave_now_zero_with_the_field_gone(
     fresh = _processor()
     for n in range(6):
         fresh.detect(_meter({"usage": 180.2 + n}, 180.2 + n))
-    assert fresh.detect(_meter({"usage_wh": 240900}, 0.0)) == []
+    # (Its field renamed is another rule's: the code took its default for a field gone.)
+    renamed = [finding.evidence["rule"] for finding in fresh.detect(_meter({"usage_wh": 240900}, 0.0))]
+    assert renamed == ["a code node ran without an input field its earlier runs held, a new field there"]
 
 
 def _extraction(query: str, parameters: list[dict[str, Any]], values: dict[str, Any]) -> list[ReadableSpan]:
@@ -686,3 +688,34 @@ def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() 
         assert findings(told(answer), "state_corruption") == [], answer
     reply = llm("reply", prompt="Sailings:\n- " + "\n- ".join(lines), answer="There are 3 sailings.", title="Reply")
     assert findings(_iteration(rounds[1:], lines, after=(reply,)), "state_corruption") == []
+
+
+def _scaled(body: dict[str, Any], factor: float) -> list[ReadableSpan]:
+    """A recipe app: a code node scaling an API's recipe (`.get('servings', 1)`) to the servings asked for."""
+    inputs = {"body": json.dumps(body), "servings": 4}
+    scale = node("scale", "code", title="Scale", inputs=inputs, outputs={"dish": body["dish"], "factor": factor})
+    return run_spans([scale], app_id="recipes")
+
+
+def test_a_code_node_run_without_an_input_field_its_earlier_runs_held_a_new_field_there() -> None:
+    beef = [{"name": "beef", "amount": 600, "unit": "g"}]
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(6):
+            assert processor.detect(_scaled({"dish": f"dish {n}", "servings": 2, "ingredients": beef}, 2.0)) == []
+        return processor
+
+    # A field given as null, an added one, or an answer of another kind (a message for the record's fields).
+    for body in ({"dish": "bulgogi", "servings": None, "ingredients": beef},
+                 {"dish": "bulgogi", "servings": 2, "ingredients": beef, "tip": "rest"},
+                 {"dish": "bulgogi", "message": "not found"}):  # fmt: skip
+        assert learned().detect(_scaled(body, 4.0)) == [], body
+    # The API renamed the field: the code took its default, 1 serving.
+    processor = learned()
+    (finding,) = processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+    assert finding.evidence["produced"] == str({"held before": ["body.servings"]})
+    assert finding.evidence["received"] == str({"holds now": ["body.yield"]})
+    # The change lasting: flagged on its first run only (the new field is known after it).
+    assert processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0)) == []
