@@ -19,8 +19,11 @@ item while the list has items, or while it is missing and another list is there;
 rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
 data); a parameter extractor's number its text does not state, a number the text states left out, or another
 than the number word right before the parameter's name; a code node's number 0 that its earlier runs read from a
-same-named input field its input no longer holds. Values that were already empty at the producer, or after an HTTP
-request answered with an error status, are not corruption.
+same-named input field its input no longer holds; a parameter extractor's date with the day and month of its text's date
+swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer counting an
+iteration's items without the round that failed; a code node run without input fields its earlier runs held, as many
+new ones beside them (a renamed field read as the code's default). Values that were already empty at the producer, or
+after an HTTP request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -496,7 +499,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
     name, its value). An output left empty so before counts against it (one such run in ten at most); one left
     empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
-    node's way) does not.
+    node's way) does not, nor a text or a number left empty while a list of the inputs came with no items.
     Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
@@ -1061,7 +1064,9 @@ def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: li
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
         value = outputs.get(name) if isinstance(name, str) else None
-        if type(value) not in (int, float) or value <= 0 or (unit := _time_unit(parameter)) is None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            continue
+        if (unit := _time_unit(parameter)) is None:
             continue
         durations = durations if durations is not None else _durations(query)
         own = value * numbers.TIME_UNITS[unit]

@@ -687,7 +687,7 @@ def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() 
     ):
         assert findings(told(answer), "state_corruption") == [], answer
     reply = llm("reply", prompt="Sailings:\n- " + "\n- ".join(lines), answer="There are 3 sailings.", title="Reply")
-    assert findings(_iteration(rounds[1:], lines, after=(reply,)), "state_corruption") == []
+    assert findings(_iteration(rounds[1:], [*lines], after=(reply,)), "state_corruption") == []
 
 
 def _scaled(body: dict[str, Any], factor: float) -> list[ReadableSpan]:
