@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (month names in Cyrillic, Greek and Armenian letters look like Latin ones)
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
 Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
@@ -18,8 +19,11 @@ item while the list has items, or while it is missing and another list is there;
 rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
 data); a parameter extractor's number its text does not state, a number the text states left out, or another
 than the number word right before the parameter's name; a code node's number 0 that its earlier runs read from a
-same-named input field its input no longer holds. Values that were already empty at the producer, or after an HTTP
-request answered with an error status, are not corruption.
+same-named input field its input no longer holds; a parameter extractor's date with the day and month of its text's date
+swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer counting an
+iteration's items without the round that failed; a code node run without input fields its earlier runs held, as many
+new ones beside them (a renamed field read as the code's default). Values that were already empty at the producer, or
+after an HTTP request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from detectors import (
     json_attr,
     json_value,
     node_error,
+    numbers,
     prompt_text,
     span_id,
 )
@@ -494,7 +499,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
     name, its value). An output left empty so before counts against it (one such run in ten at most); one left
     empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
-    node's way) does not.
+    node's way) does not, nor a text or a number left empty while a list of the inputs came with no items.
     Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
@@ -513,6 +518,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             if kind not in ("list", "object") and unusual > 1:
                 continue  # texts and numbers emptied together: the node's path for no data (nothing found)
             given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
+            if kind not in ("list", "object") and any(isinstance(item, list) and not item for _, item in given):
+                continue  # a list came with no items: a text or number read from its first item has none to show
             source = next(((input_name, item) for input_name, item in given
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
@@ -676,6 +683,38 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
                            "round's item was dropped.", json_attr(failed, "input.value"), items)  # fmt: skip
         elif any(item is None for item in items):
             yield from _null_items(trace, container, title, items)
+        if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
+            yield told
+
+
+# A count an answer states: a number on its own (not part of a time, a date, an amount with decimals).
+_COUNTED = re.compile(r"(?<![\d.,:/])\d{1,3}(?![\d:/]|[.,]\d)")
+
+
+def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[Any]) -> Finding | None:
+    """An LLM after an iteration with a round that failed (its item dropped, or null by "continue on error"),
+    given the items left (its prompt shows one) and answering with their count as the whole ("3 sailings") and
+    never the rounds run: the failed round's item was lost from what the run told, not reported as missing."""
+    left = [item for item in items if not _empty(item)]
+    if not left or len(left) >= rounds or _rounds_succeeded(trace, container, rounds) >= rounds:
+        return None
+    end, probe = container.end_time or 0, str(left[0])[:40]
+    for span in trace.of_type("llm"):
+        if (span.start_time or 0) < end or probe not in prompt_text(span):
+            continue
+        outputs = json_attr(span, "output.value")
+        answer = outputs.get("text") if isinstance(outputs, dict) else None
+        if not isinstance(answer, str):
+            return None
+        stated = {int(n) for n in _COUNTED.findall(answer)}
+        stated.update(numbers.SMALL_WORDS[w] for w in _WORD.findall(answer.lower()) if w in numbers.SMALL_WORDS)
+        if len(left) in stated and rounds not in stated:
+            return _finding(span, "an answer counting an iteration's items without the round that failed",
+                            f"'{_title(span)}' answered with {len(left)} items as all there are, where the iteration "
+                            f"'{_title(container)}' ran {rounds} rounds and one failed.", f"{rounds} rounds",
+                            answer)  # fmt: skip
+        return None
+    return None
 
 
 def _data_failure(trace: Trace, container: Any) -> Any:
@@ -791,6 +830,7 @@ def _code_output_lost(
         return None
     usually_filled = _usually_filled(trace, span, outputs, cfg)  # learned on every run
     kept = _counts_kept(trace, span, outputs, cfg)  # likewise
+    gone = _field_gone(trace, span, cfg)  # likewise
     if outputs and not any(outputs.values()) and all(v is None for v in outputs.values()) and _all_given(span):
         title = _title(span)
         return Finding(
@@ -810,7 +850,65 @@ def _code_output_lost(
         _left_empty(span, "Code", usually_filled, outputs)
         or kept
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, cfg))
+        or gone
     )
+
+
+def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[str]:
+    """The paths of the fields a node's inputs hold other than null (`body.prices.grade`), nested ones too (JSON
+    text read as JSON, a list's first record)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 4:
+        value = json_value(value)
+    if isinstance(value, dict) and depth < 4:
+        for key, item in islice(value.items(), 50):
+            if item is not None:  # a field given as null (an optional one, a reading missing) holds nothing
+                into.add(inner := f"{path}.{key}" if path else str(key))
+                _field_paths(item, inner, into, depth + 1)
+    elif isinstance(value, list) and value and depth < 4:
+        _field_paths(value[0], path, into, depth + 1)
+    return into
+
+
+def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
+    """A code node that succeeded though its input lacks a field its earlier runs' inputs held (`min_history` at
+    least, nine in ten of them) and holds one none of them held: the API renamed the field, and the code's default
+    for it (`.get('servings', 1)`, `.get('odometer_km', 0)`) stands in for the value in every output made from it.
+    Learns the fields the node's input holds, on every run: a change that lasts is flagged on its first run only
+    (the new field is known after it), and the field it replaced stops being usual in a run or two out of ten."""
+    fields = _field_paths(json_attr(span, "input.value"), "", set())
+    if not fields:
+        return None
+    # Per workflow version: a republished app may read the new fields (its code patched to the API's change).
+    version = attr(trace.root, "dify.workflow.id") if trace.root is not None else None
+    key = f"{KEY}:fields:{trace.app}:{version}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    runs, seen = history["runs"], history["seen"]
+    found = None
+    if runs >= cfg.min_history:
+        usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
+        # Renamed in place: usual fields gone, as many new ones beside them, and a usual one beside them still
+        # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
+        # record read with a field renamed).
+        parents = {name.rpartition(".")[0] for name in usual if name in fields}
+        lost, added = usual - fields, fields - seen.keys()  # with the fields inside them
+        gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
+        new = sorted(name for name in added if name.rpartition(".")[0] in parents)
+        if gone and new and len(added) >= len(lost):
+            found = _finding(span, "a code node ran without an input field its earlier runs held, a new field there",
+                            f"Code node '{_title(span)}' succeeded without '{gone[0]}', which {runs} earlier runs' "
+                            f"input held; it holds '{new[0]}' instead: its outputs were made from the code's default.",
+                            {"held before": gone}, {"holds now": new})  # fmt: skip
+    for name in fields:
+        if name in seen:
+            seen[name] += 1
+        elif len(seen) < 100:
+            seen[name] = 1
+    history["runs"] = runs + 1
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history["runs"] = (runs + 1) // 2
+        history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
+    trace.baselines.put(key, history)
+    return found
 
 
 def _left_empty(
@@ -879,7 +977,7 @@ _NUMBER_WORDS: dict[str, int] = {
         "_ zwei drei vier fünf sechs sieben acht neun zehn",
         "_ twee drie vier vijf zes zeven acht negen tien",
         "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć",
-        "bir iki üç dört beş altı yedi sekiz dokuz",  # noqa: RUF001 (Turkish dotless i)
+        "bir iki üç dört beş altı yedi sekiz dokuz",
         "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh",
         "_ två tre fyra fem sex sju åtta nio tio",
         "один два три четыре пять шесть семь восемь девять десять",
@@ -909,18 +1007,13 @@ def _counted_before(query: str, name: str) -> int | None:
     return None
 
 
-def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
     """A parameter extractor's number parameter holding a value its text does not state, while the text states a
     number on its own that no parameter took: the number was changed between the text and the extraction (25
     chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
     ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
     the model."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
-        return None
-    inputs = json_attr(span, "input.value")
-    query = inputs.get("query") if isinstance(inputs, dict) else None
-    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
-    if not isinstance(query, str) or not isinstance(parameters, list):
         return None
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
@@ -941,6 +1034,129 @@ def _number_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
                             f"'{_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
                             {"query": query}, {name: value})  # fmt: skip
     return None
+
+
+def _time_unit(parameter: dict[str, Any]) -> str | None:
+    """The time unit a parameter counts, read from its name's parts, else its description's words (`days`,
+    "number of working days", "Anzahl Tage"): what a number written before the word would count."""
+    name, description = parameter.get("name"), parameter.get("description")
+    words = [*str(name).replace("-", "_").split("_"), *_WORD.findall(str(description or ""))]
+    for word in words:
+        if (unit := numbers.measured(f"1 {word}")[0][1]) in numbers.TIME_UNITS:
+            return unit
+    return None
+
+
+def _durations(query: str) -> set[float]:
+    """The durations a text states, in days, in figures and in number words ("2 weeks", "two weeks": 14)."""
+    found = numbers.word_durations(query)
+    for number, unit in numbers.measured(query):
+        if unit in numbers.TIME_UNITS:
+            found.update(float(value) * numbers.TIME_UNITS[unit] for value in numbers.readings(number))
+    return found
+
+
+def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
+    """A parameter extractor's number of one time unit (`days`) that is the count the text states in another
+    (`two weeks` read as 2 days), while the text states no such duration in the parameter's own unit: the count
+    was carried over without its unit."""
+    durations: set[float] | None = None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            continue
+        if (unit := _time_unit(parameter)) is None:
+            continue
+        durations = durations if durations is not None else _durations(query)
+        own = value * numbers.TIME_UNITS[unit]
+        if not durations or any(abs(own - days) < 1e-6 for days in durations):
+            continue
+        other = next((u for u, days in numbers.TIME_UNITS.items() if u != unit and value * days in durations), None)
+        if other is not None:
+            return _finding(span, "a parameter extractor's count of one time unit that its text states in another",
+                            f"'{_title(span)}' extracted {name} = {value:g} ({unit}s) from a text stating "
+                            f"{value:g} {other}s.", {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+# Dates a text writes with the day and the month told apart: ISO (2027-02-03), Chinese, Japanese and Korean
+# (2月3日, 2월 3일), and a day next to a month's name either way round ("3 Februari", "February 3rd", "3 de
+# febrero"). Dates in figures alone with slashes or dots are left out: which part is the day is the writer's habit.
+_ISO_DATE = re.compile(r"(?<!\d)\d{4}-(\d{1,2})-(\d{1,2})(?!\d)")
+_CJK_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[月월]\s?(\d{1,2})\s?[日일号號]")
+_NAMED_DAY = re.compile(r"(?<![\d.,:/-])(\d{1,2})(?:st|nd|rd|th|er|º|\.)?\s(?:de\s|of\s)?([^\s\d.,;:()/-]{3,})")
+_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:.,/-])")
+# Months by the first letters of their names (three, or more where languages share three): English, German,
+# Dutch, Spanish, Portuguese, Italian, French, Swedish, Indonesian, Polish (genitive), Turkish, Russian and
+# Ukrainian, Greek, Georgian, Armenian, then Thai names whole.
+_MONTH_STEMS: dict[str, int] = {
+    stem: month
+    for month, stems in enumerate((
+        "jan ene gen sty oca янв січ ιαν იანვ հունվ มกราคม",
+        "feb fev fév lut şub фев лют φεβ თებ փետ กุมภาพันธ์",
+        "mar mär maa mrt мар бер μαρ მარტ մարտ มีนาคม",
+        "apr abr avr kwie nis апр кві απρ აპრ ապր เมษายน",
+        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ พฤษภาคม",
+        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս มิถุนายน",
+        "jul lug juil lip tem июл лип ιουλ ივლ հուլ กรกฎาคม",
+        "aug ago aoû agu sie ağu авг сер αυγ აგვ օգոս สิงหาคม",
+        "sep set wrz eyl сен вер σεπ სექ սեպ กันยายน",
+        "oct okt ott out paź eki окт жов οκτ ოქტ հոկ ตุลาคม",
+        "nov lis kas ноя лис νοε ნოე նոյ พฤศจิกายน",
+        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ ธันวาคม",
+    ), 1)
+    for stem in stems.split()
+}  # fmt: skip
+_STEM_LENGTHS = sorted({len(stem) for stem in _MONTH_STEMS}, reverse=True)
+
+
+def _month(word: str) -> int | None:
+    word = word.lower()
+    return next((month for n in _STEM_LENGTHS if (month := _MONTH_STEMS.get(word[:n])) is not None), None)
+
+
+def _stated_dates(text: str) -> set[tuple[int, int]]:
+    """The (month, day) of every date `text` writes with its day and month told apart (`_ISO_DATE`…)."""
+    found = {(int(m), int(d)) for m, d in [*_ISO_DATE.findall(text), *_CJK_DATE.findall(text)]}
+    found.update((month, int(day)) for day, word in _NAMED_DAY.findall(text) if (month := _month(word)))
+    found.update((month, int(day)) for word, day in _DAY_NAMED.findall(text) if (month := _month(word)))
+    return found
+
+
+def _date_swapped(span: Any, outputs: dict[str, Any], query: str) -> Finding | None:
+    """A parameter extractor's date (ISO, as Dify's extractors are asked for) whose day and month are the month and
+    day of a date its text writes, while the text writes no date of the day and month extracted: read the other way
+    round (3 February booked as 2027-03-02)."""
+    stated: set[tuple[int, int]] | None = None
+    for name, value in outputs.items():
+        extracted = _ISO_DATE.match(value) if isinstance(value, str) and value[:1].isdigit() else None
+        if extracted is None or name[:2] == "__":
+            continue
+        month, day = int(extracted.group(1)), int(extracted.group(2))
+        if month == day or day > 12:
+            continue
+        stated = stated if stated is not None else _stated_dates(query)
+        if (day, month) in stated and (month, day) not in stated:
+            return _finding(span, "a parameter extractor's date with the day and month of its text's date swapped",
+                            f"'{_title(span)}' extracted {name} = {value}, where its text writes the {month}th day "
+                            f"of month {day}.", {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+def _extraction_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A parameter extractor's value other than its text states: a number (`_number_misread`), a count of another
+    time unit, a date with its day and month swapped."""
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
+    if not isinstance(query, str) or not isinstance(parameters, list):
+        return None
+    return (
+        _number_misread(span, outputs, query, parameters)
+        or _unit_misread(span, outputs, query, parameters)
+        or _date_swapped(span, outputs, query)
+    )
 
 
 def create(cfg: Config) -> object:
@@ -1076,7 +1292,7 @@ def create(cfg: Config) -> object:
                                    outputs["output"])  # fmt: skip
                 elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
                     yield lost
-            elif node_type == "parameter-extractor" and (misread := _number_misread(span, outputs)) is not None:
+            elif node_type == "parameter-extractor" and (misread := _extraction_misread(span, outputs)) is not None:
                 yield misread
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
                 answered_error = answered_error or status_code >= 400

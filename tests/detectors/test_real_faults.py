@@ -95,6 +95,8 @@ _DEFAULT2 = {
     ("invoice_rate_renamed", "dify_tool_schema_mismatch"),
     ("invoice_rate_renamed", "state_corruption"),  # session 20: the code node's default value hid its KeyError
     ("research_text_renamed", "dify_tool_schema_mismatch"),  # session 20: `text` → `content {body}` (nested)
+    # session 23: "two weeks" extracted as `days` = 2 (the count of another time unit than the parameter's)
+    ("leave_wrong_days", "state_corruption"),
     ("trip_fahrenheit", "dify_tool_schema_mismatch"),  # session 20: `temp_c` → `temperature {value, unit}`, LLM read
     ("leave_balance_renamed", "dify_tool_schema_mismatch"),
     ("leave_token_in_reply", "dify_variable_leak"),
@@ -210,6 +212,9 @@ _DEFAULT4 = {
     # session 22: the odometer and service mark renamed to miles, the plate kept (two of three fields), the code's line
     # showing `0 km`, a zero no field of the answer holds
     ("fleet_miles", "dify_tool_schema_mismatch"),
+    # session 23: the code node ran without `odometer_km` and `next_service_km` (every earlier run's input held them),
+    # `odometer_mi` and `next_service_mi` beside the plate: its line made from the code's defaults
+    ("fleet_miles", "state_corruption"),
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
@@ -233,6 +238,12 @@ _DEFAULT5 = {
     # session 23: `"servings": 4` become `"yield": "4인분"`, a number field renamed into words, the code reader's
     # default taken (factor 4 where 1 was right)
     ("recipe_yield_renamed", "dify_tool_schema_mismatch"),
+    # session 23: a round failed (503, retries spent), the answer telling its 3 sailings as all there are of 4 rounds
+    ("ferry_round_lost", "state_corruption"),
+    # session 23: "3 Februari 2027" extracted as 2027-03-02 (day and month swapped)
+    ("gym_date_swapped", "state_corruption"),
+    # session 23: the recipe's `servings` gone and `yield` beside its dish and ingredients: the code's default base
+    ("recipe_yield_renamed", "state_corruption"),
     ("ferry_flood", "cost"),
     ("ferry_flood", "dify_iteration_escape"),
     ("gym_nano_extractor", "dify_model_fallback"),

@@ -112,8 +112,11 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
     assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
 
 
-def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list[ReadableSpan]:
-    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list."""
+def _iteration(
+    rounds: list[list[dict[str, Any]]], output: list[object], after: tuple[dict[str, Any], ...] = ()
+) -> list[ReadableSpan]:
+    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list; the
+    nodes `after` run after it."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
     events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
     for i, round_nodes in enumerate(rounds):
@@ -123,7 +126,8 @@ def _iteration(rounds: list[list[dict[str, Any]]], output: list[object]) -> list
                         "execution_metadata": {"iteration_id": "it", "iteration_index": i}, **fields}  # fmt: skip
             events.append(DifyEvent("node_finished", finished, "r"))
     completed = {**base, "status": "succeeded", "outputs": {"output": output}}
-    events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+    events.append(DifyEvent("iteration_completed", completed, "r"))
+    events += [*(DifyEvent("node_finished", fields, "r") for fields in after), DifyEvent("workflow_finished", {}, "r")]
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
@@ -418,6 +422,27 @@ def test_an_end_node_receiving_an_llm_answer_with_its_numbers_changed() -> None:
     assert findings(run_spans([paint, reworded]), "state_corruption") == []
 
 
+def _next_sailing(body: dict[str, Any], depart: str) -> list[ReadableSpan]:
+    """A ferry app: a code node reading the next sailing's time out of an API's timetable (its first item)."""
+    outputs = {"next_depart": depart, "fare": 35000 if depart else 0}
+    read = node("read", "code", title="Next sailing", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([read], app_id="ferry")
+
+
+def test_an_output_left_empty_when_the_list_it_reads_came_with_no_items_is_the_datas() -> None:
+    sailing = {"depart": "07:40", "fare": 35000}
+    processor = _processor()
+    for n in range(1, 7):
+        assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": [sailing] * n}, "07:40")) == []
+    # A storm day: the timetable has no sailings, so there is no next one (the route's text is no departure).
+    assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": []}, "")) == []
+    notices = [{"text": "Storm warning"}]  # another list with items, not the one the time comes from
+    assert processor.detect(_next_sailing({"route": "DAR-ZNZ", "sailings": [], "notices": notices}, "")) == []
+    # The API renamed its list (items under another name): the time was lost on the way.
+    (finding,) = processor.detect(_next_sailing({"route": "DAR-ZNZ", "trips": [sailing]}, ""))
+    assert finding.evidence["rule"] == "a code output every earlier run filled left empty, its input holding that kind"
+
+
 def test_an_emptied_output_is_still_found_after_a_fault_and_a_run_with_nothing_to_show() -> None:
     visit = {"on": "2026-03-02", "doctor": "Okafor"}
     processor = _processor()
@@ -591,4 +616,106 @@ def test_a_code_output_number_its_input_field_gave_now_zero_with_the_field_gone(
     fresh = _processor()
     for n in range(6):
         fresh.detect(_meter({"usage": 180.2 + n}, 180.2 + n))
-    assert fresh.detect(_meter({"usage_wh": 240900}, 0.0)) == []
+    # (Its field renamed is another rule's: the code took its default for a field gone.)
+    renamed = [finding.evidence["rule"] for finding in fresh.detect(_meter({"usage_wh": 240900}, 0.0))]
+    assert renamed == ["a code node ran without an input field its earlier runs held, a new field there"]
+
+
+def _extraction(query: str, parameters: list[dict[str, Any]], values: dict[str, Any]) -> list[ReadableSpan]:
+    inputs = {"query": query, "parameters": parameters}
+    outputs = {"__is_success": 1, "__reason": None, **values}
+    return run_spans([node("pe", "parameter-extractor", title="Read request", inputs=inputs, outputs=outputs)])
+
+
+def _booked(query: str, date: str) -> list[ReadableSpan]:
+    parameters = [{"name": "class", "type": "string"}, {"name": "date", "type": "string", "description": "YYYY-MM-DD"}]
+    return _extraction(query, parameters, {"class": "Pilates", "date": date})
+
+
+def test_a_parameter_extractors_date_with_the_day_and_month_of_its_texts_date_swapped() -> None:
+    for query in ("Pesan Pilates tanggal 3 Februari 2027 jam 19:00.", "Pilates on February 3rd, 2027 please.",
+                  "Pilates el 3 de febrero de 2027.", "2027年2月3日のピラティス", "Пилатес 3 февраля 2027",
+                  "Πιλάτες στις 3 Φεβρουαρίου", "Pilates, 2027-02-03"):  # fmt: skip
+        (finding,) = findings(_booked(query, "2027-03-02"), "state_corruption")
+        assert (
+            finding.evidence["rule"] == "a parameter extractor's date with the day and month of its text's date swapped"
+        )
+        assert finding.evidence["received"] == str({"date": "2027-03-02"})
+        assert findings(_booked(query, "2027-02-03"), "state_corruption") == [], query
+    # Both dates written, a date in figures whose day comes first by the writer's habit, or no date: no swap known.
+    for query in ("Pilates on 2 March, not 3 February.", "Pilates 03/02/2027", "Pilates next Tuesday"):
+        assert findings(_booked(query, "2027-03-02"), "state_corruption") == [], query
+
+
+def _leave(query: str, days: float, unit: str = "days") -> list[ReadableSpan]:
+    parameters = [{"name": "leave_type", "type": "string"},
+                  {"name": unit, "type": "number", "description": f"number of working {unit}"}]  # fmt: skip
+    return _extraction(query, parameters, {"leave_type": "annual", unit: days})
+
+
+def test_a_parameter_extractors_count_of_one_time_unit_its_text_states_in_another() -> None:
+    for query in ("I'd like two weeks of annual leave from 2027-09-06.", "Ich möchte 2 Wochen Urlaub ab Montag."):
+        (finding,) = findings(_leave(query, 2), "state_corruption")
+        assert (
+            finding.evidence["rule"] == "a parameter extractor's count of one time unit that its text states in another"
+        )
+        assert finding.evidence["received"] == str({"days": 2})
+    # Converted (working days of two weeks), in the parameter's own unit, or that unit stated too: the model's reading.
+    assert findings(_leave("I'd like two weeks of annual leave.", 10), "state_corruption") == []
+    assert findings(_leave("I'd like two weeks of annual leave.", 2, "weeks"), "state_corruption") == []
+    assert findings(_leave("Two weeks ago I asked for 2 days of leave.", 2), "state_corruption") == []
+
+
+def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() -> None:
+    lines = ["08:00 Jet 2: 75 seats", "15:15 Paros: 36 seats", "17:00 Delos: 74 seats"]
+    outage = {"status": "failed", "error": "Reached maximum retries (2) for URL http://seats/0700", "outputs": {}}
+    rounds = [[{"node_type": "http-request", **outage}], *([{"node_type": "code", "outputs": {"line": line}}]
+                                                           for line in lines)]  # fmt: skip
+
+    def told(answer: str) -> list[ReadableSpan]:
+        reply = llm("reply", prompt="Sailings:\n- None\n- " + "\n- ".join(lines), answer=answer, title="Reply")
+        return _iteration(rounds, [None, *lines], after=(reply,))
+
+    (finding,) = findings(told("There are 3 sailings with seats: 08:00, 15:15 and 17:00."), "state_corruption")
+    assert finding.evidence["rule"] == "an answer counting an iteration's items without the round that failed"
+    assert finding.evidence["produced"] == "4 rounds"
+    assert len(findings(told("Three sailings have seats: 08:00, 15:15 and 17:00."), "state_corruption")) == 1
+    # The failure told (the rounds' count beside), no count, or every round succeeded: nothing lost from the answer.
+    for answer in (
+        "3 of the 4 sailings have seats; the 07:00 could not be checked.",
+        "08:00, 15:15, 17:00 have seats.",
+    ):
+        assert findings(told(answer), "state_corruption") == [], answer
+    reply = llm("reply", prompt="Sailings:\n- " + "\n- ".join(lines), answer="There are 3 sailings.", title="Reply")
+    assert findings(_iteration(rounds[1:], [*lines], after=(reply,)), "state_corruption") == []
+
+
+def _scaled(body: dict[str, Any], factor: float) -> list[ReadableSpan]:
+    """A recipe app: a code node scaling an API's recipe (`.get('servings', 1)`) to the servings asked for."""
+    inputs = {"body": json.dumps(body), "servings": 4}
+    scale = node("scale", "code", title="Scale", inputs=inputs, outputs={"dish": body["dish"], "factor": factor})
+    return run_spans([scale], app_id="recipes")
+
+
+def test_a_code_node_run_without_an_input_field_its_earlier_runs_held_a_new_field_there() -> None:
+    beef = [{"name": "beef", "amount": 600, "unit": "g"}]
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(6):
+            assert processor.detect(_scaled({"dish": f"dish {n}", "servings": 2, "ingredients": beef}, 2.0)) == []
+        return processor
+
+    # A field given as null, an added one, or an answer of another kind (a message for the record's fields).
+    for body in ({"dish": "bulgogi", "servings": None, "ingredients": beef},
+                 {"dish": "bulgogi", "servings": 2, "ingredients": beef, "tip": "rest"},
+                 {"dish": "bulgogi", "message": "not found"}):  # fmt: skip
+        assert learned().detect(_scaled(body, 4.0)) == [], body
+    # The API renamed the field: the code took its default, 1 serving.
+    processor = learned()
+    (finding,) = processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+    assert finding.evidence["produced"] == str({"held before": ["body.servings"]})
+    assert finding.evidence["received"] == str({"holds now": ["body.yield"]})
+    # The change lasting: flagged on its first run only (the new field is known after it).
+    assert processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0)) == []
