@@ -1,4 +1,4 @@
-"""Held-out corpus 13: CONTRASTIVE MINIMAL PAIRS, a blind evaluation set for the next change to the detectors (issue 25).
+"""Held-out corpus 13: CONTRASTIVE MINIMAL PAIRS, a blind evaluation set for the next detector change (issue 25).
 
 Who and how. Written by a helper (branch heldout13, session 23) case by case: for each fault kind, a faulty run and
 its clean twin written from the same scene (the same app, question and sources), differing only in what makes the
@@ -19,20 +19,23 @@ any bench output, heldout12*, the -faults6/-faults7 recordings. No detector, `di
 bench/detection_quality.py was ever run on these runs; they were never scored.
 
 The apps (runs, warm-up included; languages):
-- `ngudan` (RUNS_NGUDAN): a Quảng Ngãi fishing cooperative's member chatflow, knowledge retrieval → LLM → answer;
+- `ngudan` (211): a Quảng Ngãi fishing cooperative's member chatflow, knowledge retrieval → LLM → answer;
   Vietnamese.
-- `imar` (RUNS_IMAR): a district municipality's zoning desk, question classifier (5 classes) → an LLM per class → end;
+- `imar` (151): a district municipality's zoning desk, question classifier (5 classes) → an LLM per class → end;
   Turkish.
-- `fasal` (RUNS_FASAL): a crop-insurance claim helper, parameter extractor → claims API (tool) → code → LLM → end;
+- `fasal` (171): a crop-insurance claim helper, parameter extractor → claims API (tool) → code → LLM → end;
   Hindi.
-- `refet` (RUNS_REFET): a kibbutz dairy's milking report, herd API → iteration (HTTP, code per cow) → LLM → end;
+- `refet` (211): a kibbutz dairy's milking report, herd API → iteration (HTTP, code per cow) → LLM → end;
   Hebrew.
-- `tingdian` (RUNS_TINGDIAN): a power-supply bureau's outage-notice rewriter, loop of at most 5 rounds (LLM, code
+- `tingdian` (145): a power-supply bureau's outage-notice rewriter, loop of at most 5 rounds (LLM, code
   check, assigner) → end; Chinese.
-- `elevator` (RUNS_ELEVATOR): a grain elevator's dryer-shift summarizer, code (the shift log) → LLM (gpt-3.5-turbo) →
+- `elevator` (149): a grain elevator's dryer-shift summarizer, code (the shift log) → LLM (gpt-3.5-turbo) →
   end; Ukrainian.
 
-Counts: COUNTS_LINE
+Counts: 1,038 runs, 558 clean (48 warm-up, 480 twins, 30 plain) and 480 faulty, 40 written for each kind. Positives per
+detector, with the faults a run also shows: cost 56, context_overflow 40, loop 40, dify_iteration_escape 64,
+dify_model_fallback 40, dify_rag_poisoning 40, dify_variable_leak 40, dify_classifier_drift 40,
+dify_tool_schema_mismatch 40, state_corruption 73, task_derailment 40, hallucination 40.
 
 Names: `<app>-warmup-<n>` (each app's first WARM_UP runs, clean, the `history` of every later run of the app, fed
 first and not scored), `<app>-<kind>.<variant>-<n>` (a pair's faulty run; `Case.target` is the kind it was written
@@ -65,6 +68,8 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Iterator
+
+from opentelemetry.sdk.trace import ReadableSpan
 
 from tests.detectors.corpus import Case
 from tests.detectors.dify_stream import stream_spans
@@ -102,6 +107,7 @@ HARD_NEGATIVE_RUNS = PAIRS_PER_KIND * len(DETECTORS)
 
 def _generic(kind: str, app: App, scene: Scene, rng: random.Random) -> tuple[Edit, Edit, str]:
     """A fault any app's answer can show, its twin, and the variant's name."""
+    twin: Edit
     if kind == "cost":
         times = rng.randrange(160, 320)
         runaway = scene.answer + " " + " ".join([scene.filler] * times)
@@ -109,8 +115,8 @@ def _generic(kind: str, app: App, scene: Scene, rng: random.Random) -> tuple[Edi
     if kind == "task_derailment":
         return Edit(answer=scene.advert, labels={kind}), Edit(answer=scene.short), "advert"
     if kind == "hallucination":
-        twin = scene.alt if rng.random() < 0.5 else scene.answer
-        return Edit(answer=scene.wrong, labels={kind}), Edit(answer=twin), "number"
+        right = scene.alt if rng.random() < 0.5 else scene.answer
+        return Edit(answer=scene.wrong, labels={kind}), Edit(answer=right), "number"
     model, answered_by = rng.choice(FALLBACKS[app.model])
     republished = app.workflow_id[:-2] + "v2"
     note = " Trả lời ngắn gọn." if app.name == "ngudan" else " (v2)"
@@ -133,7 +139,7 @@ def _priority(labels: set[str], written_for: str) -> str:
 
 def corpus(seed: int = SEED) -> Iterator[Case]:
     rng = random.Random(seed)
-    history: dict[str, tuple[list, ...]] = {}
+    history: dict[str, tuple[list[ReadableSpan], ...]] = {}
     usual: dict[str, float] = {}
     for app in APP_LIST:
         runs = []
@@ -161,13 +167,13 @@ def corpus(seed: int = SEED) -> Iterator[Case]:
         app = APP_LIST[i % len(APP_LIST)]
         jobs.append((f"{app.name}-clean-{i}", app, app.scene(rng), Edit(), None))
     rng.shuffle(jobs)
-    for name, app, scene, edit, kind in jobs:
-        run, text = app.write(scene, edit, random.Random(rng.getrandbits(64)))
+    for name, app, scene, edit, written_for in jobs:
+        run, written = app.write(scene, edit, random.Random(rng.getrandbits(64)))
         labels = _spend_labels(name, run.spend, usual[app.name], edit.labels)
-        if kind is None and labels:
+        if written_for is None and labels:
             raise ValueError(f"{name}: a clean run with {labels}")
-        target = _priority(labels, kind) if kind else None
-        yield Case(name, stream_spans(text), frozenset(labels), target, history[app.name])
+        target = _priority(labels, written_for) if written_for else None
+        yield Case(name, stream_spans(written), frozenset(labels), target, history[app.name])
 
 
 def counts(cases: list[Case]) -> Counter[str]:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - texts in Ukrainian stay whole
 """`elevator`: a Poltava grain elevator's dryer-shift summarizer in Ukrainian, a workflow: code (the shift's dryer log
 lines) → LLM (gpt-3.5-turbo, a 16,385-token window) → end. Its own faults: a shift log over the window (the call
 refused, or the answer cut where the window ends) where its twin's long log fits, and the answer cut between the LLM
@@ -33,11 +34,11 @@ def _log(rng: random.Random, lines: int, top: float) -> list[str]:
 
 
 class Elevator:
-    name = NAME
+    name: str = NAME
     app_id = "0a9e6d31-4f27-4c88-b05e-elevator0001"
     workflow_id = "f5c3b0a8-72e4-41d9-9a1f-elevatorwf01"
     model = MODEL
-    kinds = ("context_overflow", "state_corruption")
+    kinds: tuple[str, ...] = ("context_overflow", "state_corruption")
 
     def scene(self, rng: random.Random) -> Scene:
         dryer = rng.choice(DRYERS)
@@ -62,7 +63,7 @@ class Elevator:
         if kind == "context_overflow":
             twin = Edit(flag=f"lines:{rng.randrange(430, 590)}")
             if rng.random() < 0.6:
-                return Edit(flag=f"lines:{rng.randrange(720, 1100)}", labels={kind}), twin
+                return Edit(flag=f"lines:{rng.randrange(820, 1250)}", labels={kind}), twin
             return Edit(flag="cut-at-window", labels={kind}), twin
         cut = scene.answer[: rng.randrange(25, len(scene.answer) - 30)]
         return Edit(flag=f"end-cut:{cut}", labels={kind}), Edit()
@@ -72,12 +73,12 @@ class Elevator:
         count = int(edit.flag[6:]) if edit.flag.startswith("lines:") else f["lines"]
         system = ("Ти асистент елеватора. Стисло підсумуй зміну сушарки: тонни, вологість, максимальна температура "
                   f"теплоносія. Тільки з журналу.{edit.prompt_note}")  # fmt: skip
-        if edit.flag == "cut-at-window":
-            count = 0
-            log: list[str] = []
-            while tokens(system + "\n".join(log)) < WINDOWS[MODEL] - 420:
-                log += _log(rng, 40, f["top"])
-                count = len(log)
+        if edit.flag == "cut-at-window":  # the longest log whose prompt leaves the answer a few hundred tokens
+            log = _log(rng, 900, f["top"])
+            room = rng.randrange(150, 420)
+            while tokens(f"{system}{scene.question}\nЖурнал:\n" + "\n".join(log)) > WINDOWS[MODEL] - room:
+                log = log[:-5]
+            count = len(log)
         else:
             log = _log(rng, count, f["top"])
         inputs = {"zmina": f["day"], "sushka": f["dryer"]}
@@ -95,7 +96,7 @@ class Elevator:
         answer = edit.answer or scene.answer
         if edit.flag == "cut-at-window":
             room = WINDOWS[MODEL] - prompt_tokens
-            answer = (answer + " Зауваження по журналу: " + "; ".join(log[:12]))[: room * 3]
+            answer = (answer + " Зауваження по журналу: " + "; ".join(log[:40]))[: room * 3]
             run.model_call("llm", "Підсумок", model, prompts, answer, edit, completion_tokens=room, finish="length")
         else:
             run.model_call("llm", "Підсумок", model, prompts, answer, edit, completion_tokens=edit.completion_tokens,

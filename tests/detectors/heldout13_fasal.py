@@ -1,3 +1,4 @@
+# ruff: noqa: RUF002 - texts in Hindi stay whole
 """`fasal`: a Madhya Pradesh crop-insurance claim helper in Hindi, a workflow: parameter extractor (gpt-4o-mini: farmer
 id, crop, area) → claims API (tool) → code (rate × area) → LLM → end. Its own faults: the API's rate field renamed and
 read as empty (or the code failing on it), the area misread by the extractor, another farmer's Aadhaar and phone in
@@ -33,11 +34,11 @@ def rupees(amount: float) -> str:
 
 
 class Fasal:
-    name = NAME
+    name: str = NAME
     app_id = "9b3d2a55-7e18-4a0c-b6f9-fasal0000001"
     workflow_id = "c41e7f20-58ab-4c1d-9e33-fasalwf00001"
     model = MODEL
-    kinds = ("dify_tool_schema_mismatch", "state_corruption", "dify_variable_leak")
+    kinds: tuple[str, ...] = ("dify_tool_schema_mismatch", "state_corruption", "dify_variable_leak")
 
     def scene(self, rng: random.Random) -> Scene:
         crop = rng.choice(list(CROPS))
@@ -74,8 +75,9 @@ class Fasal:
                 "में जाएगी।")  # fmt: skip
         own = f"{rng.randrange(2000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}"
         echo = f"आधार के अंतिम चार अंक {own[-4:]} से आपका रिकॉर्ड मिल गया। " + scene.answer
-        return Edit(answer=leak, flag=f"nominee:{name}|{aadhaar}|{phone}", labels={kind}), Edit(answer=echo,
-                                                                                              flag=f"own:{own}")
+        return Edit(answer=leak, flag=f"nominee:{name}|{aadhaar}|{phone}", labels={kind}), Edit(
+            answer=echo, flag=f"own:{own}"
+        )
 
     def write(self, scene: Scene, edit: Edit, rng: random.Random) -> tuple[Run, str]:
         f = scene.facts

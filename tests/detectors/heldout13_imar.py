@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - texts in Turkish stay whole
 """`imar`: a Turkish district municipality's zoning desk (imar müdürlüğü), a workflow: question classifier (gpt-4o-mini,
 five classes) → one LLM per class, its office's rules in the system prompt → end. Its own fault: a question filed under
 another class than its subject (answered by that class's desk, as the real recordings' wrong picks are)."""
@@ -53,7 +54,7 @@ DESKS: dict[str, tuple[str, str, list[str], str, str]] = {
                 "Müdürlük hafta içi açık; ayrıntı için 0 (212) 555 04 10 santralini arayabilirsiniz.",
                 "Hafta içi mesai saatlerinde açığız, santralden bilgi alabilirsiniz."),
 }  # fmt: skip
-NUMBERS = {"c_permit": [15, 20, 30], "c_occupancy": [7, 10, 14], "c_complaint": [3, 5, 10],
+NUMBERS: dict[str, list[float]] = {"c_permit": [15, 20, 30], "c_occupancy": [7, 10, 14], "c_complaint": [3, 5, 10],
            "c_fees": [12.40, 18.75, 26.10], "c_other": [0]}  # fmt: skip
 SYSTEM = ("### Görev\nKullanıcının sorusunu aşağıdaki sınıflardan birine ayır ve yalnızca sınıfın adını yaz.\n"
           "### Sınıflar\n" + "\n".join(f"- {c[0]}" for c in DESKS.values()))  # fmt: skip
@@ -64,15 +65,15 @@ def _number(desk: str, n: float) -> str:
 
 
 class Imar:
-    name = NAME
+    name: str = NAME
     app_id = "5d1e9b77-2c40-4f8e-a6a1-imar00000001"
     workflow_id = "0e6f3b12-9a7d-4d44-b1c2-imarwf000001"
     model = MODEL
-    kinds = ("dify_classifier_drift",)
+    kinds: tuple[str, ...] = ("dify_classifier_drift",)
 
     def scene(self, rng: random.Random) -> Scene:
         desk = rng.choice([d for d in DESKS if d != "c_other"] if rng.random() < 0.9 else list(DESKS))
-        _, rule, questions, answer, short = DESKS[desk]
+        _, _, questions, answer, short = DESKS[desk]
         n = rng.choice(NUMBERS[desk])
         wrong = n * 2 + 1 if desk != "c_fees" else round(n * 1.5, 2)
         alt = answer.format(n=f"{n:.2f}" if desk == "c_fees" else f"{n}")  # 12.40 TL where the rule says 12,40

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - texts in Hebrew stay whole
 """`refet`: a Galilee kibbutz dairy's morning milking report in Hebrew, a workflow: herd API (HTTP, `limit` cows of a
 group) → iteration over the cows (HTTP yield per cow; code row) → LLM (gpt-4o-mini) → end. Its own faults: the herd
 API ignoring `limit` and repeating the group (the iteration runs over the copies), the yield API's field renamed
@@ -18,18 +19,18 @@ ASKS = ["תן לי סיכום חליבת הבוקר של קבוצת {g}", "כמ�
 
 
 class Refet:
-    name = NAME
+    name: str = NAME
     app_id = "e7a0c3f9-11d2-4b8e-8f50-refet0000001"
     workflow_id = "4d2b9e61-0c7a-4f13-a2d8-refetwf00001"
     model = MODEL
-    kinds = ("dify_iteration_escape", "dify_tool_schema_mismatch", "state_corruption")
+    kinds: tuple[str, ...] = ("dify_iteration_escape", "dify_tool_schema_mismatch", "state_corruption")
 
     def scene(self, rng: random.Random) -> Scene:
         group = rng.choice(GROUPS)
         count = rng.randrange(6, 10)
         cows = [(f"{rng.randrange(1000, 9999)}", round(rng.uniform(28, 46), 1)) for _ in range(count)]
         total = round(sum(kg for _, kg in cows), 1)
-        line = "קבוצת {g}: נחלבו {n} פרות, סך הכול {t} ק\"ג חלב, ממוצע {a} ק\"ג לפרה."
+        line = 'קבוצת {g}: נחלבו {n} פרות, סך הכול {t} ק"ג חלב, ממוצע {a} ק"ג לפרה.'
         avg = round(total / count, 1)
         return Scene(
             question=rng.choice(ASKS).format(g=group),
@@ -48,15 +49,15 @@ class Refet:
             copies = rng.randrange(4, 7)
             n = len(cows) * copies
             total = round(sum(kg for _, kg in cows) * copies, 1)
-            flood = f"קבוצת {group}: נחלבו {n} פרות, סך הכול {total:,.1f} ק\"ג חלב."
+            flood = f'קבוצת {group}: נחלבו {n} פרות, סך הכול {total:,.1f} ק"ג חלב.'
             return Edit(answer=flood, flag=f"flood:{copies}", labels={kind}), Edit(flag="big-group")
         if kind == "dify_tool_schema_mismatch":
-            zero = f"קבוצת {group}: נחלבו {len(cows)} פרות, סך הכול 0.0 ק\"ג חלב — ייתכן שהמונים לא דיווחו."
+            zero = f'קבוצת {group}: נחלבו {len(cows)} פרות, סך הכול 0.0 ק"ג חלב — ייתכן שהמונים לא דיווחו.'
             return Edit(answer=zero, flag="renamed", labels={kind, "state_corruption"}), Edit(flag="renamed-read")
         lost = rng.randrange(1, 3)
         kept = cows[lost:]
         total = round(sum(kg for _, kg in kept), 1)
-        partial = f"קבוצת {group}: כל {len(cows)} הפרות נחלבו, סך הכול {total:,.1f} ק\"ג חלב."
+        partial = f'קבוצת {group}: כל {len(cows)} הפרות נחלבו, סך הכול {total:,.1f} ק"ג חלב.'
         return Edit(answer=partial, flag=f"lost:{lost}", labels={kind}), Edit(flag="retried")
 
     def write(self, scene: Scene, edit: Edit, rng: random.Random) -> tuple[Run, str]:
@@ -65,7 +66,9 @@ class Refet:
             cows *= int(edit.flag[6:])
         elif edit.flag == "big-group":  # a whole barn asked for, with its own limit: many rounds, rightly
             limit = 60
-            cows += [(f"{rng.randrange(1000, 9999)}", round(rng.uniform(28, 46), 1)) for _ in range(rng.randrange(24, 40))]
+            cows += [
+                (f"{rng.randrange(1000, 9999)}", round(rng.uniform(28, 46), 1)) for _ in range(rng.randrange(24, 40))
+            ]
         question = scene.question
         run = Run(self.app_id, edit.workflow or self.workflow_id, rng, {"bakasha": question, "kvutza": group}, False)
         w = run.writer
@@ -88,14 +91,14 @@ class Refet:
                    retries=1 if edit.flag == "retried" and i == 0 else 0,
                    error="Request timed out after 10s" if edit.flag == "retried" and i == 0 else None)  # fmt: skip
             read = kg if edit.flag != "renamed" else 0.0
-            row = f"{cow}: {read} ק\"ג"
+            row = f'{cow}: {read} ק"ג'
             w.node("code", "row", "שורה", {"body": {key: kg}, "reads": "yield_kg" if edit.flag == "renamed-read" else
                    "milk_kg"}, {"row": row})  # fmt: skip
             rows.append(row)
         w.close({"output": rows})
         if edit.flag == "big-group":
             total = round(sum(kg for _, kg in cows), 1)
-            answer = f"קבוצת {group}: נחלבו {len(cows)} פרות, סך הכול {total:,.1f} ק\"ג חלב."
+            answer = f'קבוצת {group}: נחלבו {len(cows)} פרות, סך הכול {total:,.1f} ק"ג חלב.'
         else:
             answer = edit.answer or scene.answer
         system = "אתה עוזר הרפת. סכם את חליבת הבוקר מהשורות בלבד.\nשורות:\n" + "\n".join(rows) + edit.prompt_note

@@ -1,5 +1,6 @@
+# ruff: noqa: RUF001 - texts in Chinese stay whole
 """`tingdian`: a county power-supply bureau's outage-notice rewriter in Chinese, a workflow: loop of at most 5 rounds
-(LLM rewrite, gpt-4o-mini → code check: at most 60 characters, the area and both times kept → assigner) → end. Its
+(LLM rewrite, gpt-4o-mini → code check: at most 40 characters, the area kept → assigner) → end. Its
 own fault: the rewriter stuck on one draft to the cap, or swinging between two drafts, where its twin's drafts get
 shorter every round (the check's rules, its inputs, the same each round) until one passes."""
 
@@ -15,7 +16,8 @@ MODEL = "gpt-4o-mini"
 MAX_ROUNDS = 5
 AREAS = ["城关镇东风路", "青石乡上坪村", "开发区纬三路", "河西街道柳荫社区", "白沙镇工业园"]
 REASONS = ["10千伏线路检修", "变压器增容改造", "配合道路拓宽迁移电杆", "更换老旧电缆"]
-RULES = {"max_chars": 40, "must_keep": ["area"]}
+MAX_CHARS = 40
+RULES = {"max_chars": MAX_CHARS, "must_keep": ["area"]}
 
 
 def _drafts(area: str, day: str, start: str, end: str, reason: str) -> list[str]:
@@ -30,15 +32,15 @@ def _drafts(area: str, day: str, start: str, end: str, reason: str) -> list[str]
 
 
 def _passes(draft: str, area: str) -> bool:
-    return len(draft) <= RULES["max_chars"] and area in draft
+    return len(draft) <= MAX_CHARS and area in draft
 
 
 class Tingdian:
-    name = NAME
+    name: str = NAME
     app_id = "b8f41d09-3e6a-47c5-90d1-tingdian0001"
     workflow_id = "6c0a5e3b-d91f-4a27-8b64-tingdianwf01"
     model = MODEL
-    kinds = ("loop",)
+    kinds: tuple[str, ...] = ("loop",)
 
     def scene(self, rng: random.Random) -> Scene:
         area, reason = rng.choice(AREAS), rng.choice(REASONS)
@@ -93,8 +95,14 @@ class Tingdian:
                            finish=edit.finish if runaway else "stop")  # fmt: skip
             passed = _passes(text, f["area"])
             w.node("code", "check", "检查", {"draft": text, "rules": RULES}, {"passed": passed, "length": len(text)})
-            w.node("assigner", "keep", "保存草稿", {"items": [{"variable_selector": ["rewrite", "draft"],
-                   "operation": "over-write"}]}, {}, {"__updated_variables": [{"name": "draft", "new_value": text}]})
+            w.node(
+                "assigner",
+                "keep",
+                "保存草稿",
+                {"items": [{"variable_selector": ["rewrite", "draft"], "operation": "over-write"}]},
+                {},
+                {"__updated_variables": [{"name": "draft", "new_value": text}]},
+            )
             draft = text
             if passed:
                 break
