@@ -33,9 +33,9 @@ The apps (runs, warm-up included; languages):
   end; Ukrainian.
 
 Counts: 1,038 runs, 558 clean (48 warm-up, 480 twins, 30 plain) and 480 faulty, 40 written for each kind. Positives per
-detector, with the faults a run also shows: cost 56, context_overflow 40, loop 40, dify_iteration_escape 64,
+detector, with the faults a run also shows: cost 52, context_overflow 40, loop 40, dify_iteration_escape 64,
 dify_model_fallback 40, dify_rag_poisoning 40, dify_variable_leak 40, dify_classifier_drift 40,
-dify_tool_schema_mismatch 40, state_corruption 73, task_derailment 40, hallucination 40.
+dify_tool_schema_mismatch 40, state_corruption 72, task_derailment 40, hallucination 40.
 
 Names: `<app>-warmup-<n>` (each app's first WARM_UP runs, clean, the `history` of every later run of the app, fed
 first and not scored), `<app>-<kind>.<variant>-<n>` (a pair's faulty run; `Case.target` is the kind it was written
@@ -119,8 +119,7 @@ def _generic(kind: str, app: App, scene: Scene, rng: random.Random) -> tuple[Edi
         return Edit(answer=scene.wrong, labels={kind}), Edit(answer=right), "number"
     model, answered_by = rng.choice(FALLBACKS[app.model])
     republished = app.workflow_id[:-2] + "v2"
-    note = " Trả lời ngắn gọn." if app.name == "ngudan" else " (v2)"
-    twin = Edit(workflow=republished, prompt_note=note)
+    twin = Edit(workflow=republished, prompt_note=app.republish_note)
     if model:
         return Edit(model=model, workflow=republished, labels={kind}), twin, f"republish_{model}"
     return Edit(answered_by=answered_by, labels={kind}), twin, f"provider_{answered_by}"

@@ -38,6 +38,7 @@ class Elevator:
     app_id = "0a9e6d31-4f27-4c88-b05e-elevator0001"
     workflow_id = "f5c3b0a8-72e4-41d9-9a1f-elevatorwf01"
     model = MODEL
+    republish_note = " Пиши коротко, одним реченням."  # what a republish that keeps the model adds to the prompt
     kinds: tuple[str, ...] = ("context_overflow", "state_corruption")
 
     def scene(self, rng: random.Random) -> Scene:
@@ -56,7 +57,8 @@ class Elevator:
             wrong=line.format(**fill, m=ua(top + 8.3)),
             advert="Купуємо кукурудзу з поля за найкращою ціною! Самовивіз, розрахунок за 3 дні, телефонуйте.",
             filler="Дякуємо за сумлінну роботу зміни.",
-            facts={"day": day, "dryer": dryer, "top": top, "tons": tons, "lines": rng.randrange(290, 360)},
+            facts={"day": day, "dryer": dryer, "top": top, "tons": tons, "w": (w_in, w_out),
+                   "lines": rng.randrange(290, 360)},
         )  # fmt: skip
 
     def pair(self, kind: str, scene: Scene, rng: random.Random) -> tuple[Edit, Edit]:
@@ -85,7 +87,8 @@ class Elevator:
         run = Run(self.app_id, edit.workflow or self.workflow_id, rng, inputs, chat=False)
         w = run.writer
         w.node("start", "start", "Початок", inputs, inputs)
-        text = "\n".join(log)
+        w_in, w_out = f["w"]  # the shift counter's totals head the log, in the plant's own format
+        text = f"ПІДСУМОК_ЛІЧИЛЬНИКА маса_сухого={f['tons']}т W_вх_серед={w_in} W_вих_серед={w_out}\n" + "\n".join(log)
         w.node("code", "log", "Журнал зміни", inputs, {"log": text, "lines": count})
         prompts = [("system", system), ("user", f"{scene.question}\nЖурнал:\n{text}")]
         prompt_tokens = sum(tokens(t) for _, t in prompts)

@@ -38,6 +38,7 @@ class Fasal:
     app_id = "9b3d2a55-7e18-4a0c-b6f9-fasal0000001"
     workflow_id = "c41e7f20-58ab-4c1d-9e33-fasalwf00001"
     model = MODEL
+    republish_note = " रकम हमेशा अंकों में लिखें।"  # what a republish that keeps the model adds to the prompt
     kinds: tuple[str, ...] = ("dify_tool_schema_mismatch", "state_corruption", "dify_variable_leak")
 
     def scene(self, rng: random.Random) -> Scene:

@@ -69,6 +69,7 @@ class Imar:
     app_id = "5d1e9b77-2c40-4f8e-a6a1-imar00000001"
     workflow_id = "0e6f3b12-9a7d-4d44-b1c2-imarwf000001"
     model = MODEL
+    republish_note = " Cevabı en fazla iki cümleyle ver."  # what a republish that keeps the model adds to the prompt
     kinds: tuple[str, ...] = ("dify_classifier_drift",)
 
     def scene(self, rng: random.Random) -> Scene:

@@ -23,6 +23,7 @@ class Refet:
     app_id = "e7a0c3f9-11d2-4b8e-8f50-refet0000001"
     workflow_id = "4d2b9e61-0c7a-4f13-a2d8-refetwf00001"
     model = MODEL
+    republish_note = " כתוב בקצרה, בלי הקדמות."  # what a republish that keeps the model adds to the prompt
     kinds: tuple[str, ...] = ("dify_iteration_escape", "dify_tool_schema_mismatch", "state_corruption")
 
     def scene(self, rng: random.Random) -> Scene:
@@ -101,7 +102,18 @@ class Refet:
             answer = f'קבוצת {group}: נחלבו {len(cows)} פרות, סך הכול {total:,.1f} ק"ג חלב.'
         else:
             answer = edit.answer or scene.answer
-        system = "אתה עוזר הרפת. סכם את חליבת הבוקר מהשורות בלבד.\nשורות:\n" + "\n".join(rows) + edit.prompt_note
+        read = [float(row.split(": ")[1].split(" ")[0]) for row in rows]
+        sums = {
+            "count": len(rows),
+            "total_kg": round(sum(read), 1),
+            "avg_kg": round(sum(read) / len(read), 1) if read else 0,
+        }
+        w.node("code", "totals", "סיכומים", {"rows": rows}, sums)
+        system = (
+            "אתה עוזר הרפת. סכם את חליבת הבוקר מהשורות ומהסיכומים בלבד.\nשורות:\n"
+            + "\n".join(rows)
+            + f"\nסיכומים: {json.dumps(sums)}{edit.prompt_note}"
+        )
         run.model_call("summary", "סיכום", edit.model or MODEL, [("system", system), ("user", question)], answer, edit,
                        completion_tokens=edit.completion_tokens, finish=edit.finish)  # fmt: skip
         w.node("end", "end", "סיום", {"duach": answer}, {"duach": answer})

@@ -27,6 +27,7 @@ class App(Protocol):
     app_id: str
     workflow_id: str
     model: str  # the model of the node a republish or a provider switch changes
+    republish_note: str  # what a republish that keeps the model adds to the node's system prompt
     kinds: tuple[str, ...]  # the app's own fault kinds, written by `pair`
 
     def scene(self, rng: random.Random) -> Scene: ...

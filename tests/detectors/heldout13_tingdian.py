@@ -40,6 +40,7 @@ class Tingdian:
     app_id = "b8f41d09-3e6a-47c5-90d1-tingdian0001"
     workflow_id = "6c0a5e3b-d91f-4a27-8b64-tingdianwf01"
     model = MODEL
+    republish_note = "语气要礼貌，不用感叹号。"  # what a republish that keeps the model adds to the prompt
     kinds: tuple[str, ...] = ("loop",)
 
     def scene(self, rng: random.Random) -> Scene:
