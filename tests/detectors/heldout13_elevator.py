@@ -95,7 +95,7 @@ class Elevator:
         model = edit.model or MODEL
         if model in WINDOWS and prompt_tokens > WINDOWS[model]:
             error = run.refused("llm", "Підсумок", model, prompt_tokens)
-            return run, w.finish({}, status="failed", error=error)
+            return run, run.finish({}, status="failed", error=error)
         answer = edit.answer or scene.answer
         if edit.flag == "cut-at-window":
             room = WINDOWS[MODEL] - prompt_tokens
@@ -106,4 +106,4 @@ class Elevator:
                            finish=edit.finish)  # fmt: skip
         shown = edit.flag[8:] if edit.flag.startswith("end-cut:") else answer
         w.node("end", "end", "Кінець", {"pidsumok": shown}, {"pidsumok": shown})
-        return run, w.finish({"pidsumok": shown})
+        return run, run.finish({"pidsumok": shown})

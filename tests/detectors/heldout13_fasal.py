@@ -105,7 +105,7 @@ class Fasal:
         if edit.flag == "renamed-keyerror":
             error = "KeyError: 'rate_per_acre'"
             w.node("code", "payable", "राशि गणना", code_in, {}, status="failed", error=error)
-            return run, w.finish({}, status="failed", error=error)
+            return run, run.finish({}, status="failed", error=error)
         amount = float(body.get(reads, 0)) * area
         record = {"amount": amount, "status": "approved", **({"nominee": body["nominee"]} if "nominee" in body else {})}
         w.node("code", "payable", "राशि गणना", code_in, {"result": record})
@@ -115,4 +115,4 @@ class Fasal:
         run.model_call("reply", "जवाब", MODEL, [("system", system), ("user", question)], answer,
                        completion_tokens=edit.completion_tokens, finish=edit.finish)  # fmt: skip
         w.node("end", "end", "अंत", {"jawab": answer}, {"jawab": answer})
-        return run, w.finish({"jawab": answer})
+        return run, run.finish({"jawab": answer})

@@ -116,4 +116,4 @@ class Imar:
         run.model_call(f"desk_{picked[2:]}", f"{name} masası", MODEL, [("system", system), ("user", question)],
                        answer, completion_tokens=edit.completion_tokens, finish=edit.finish)  # fmt: skip
         w.node("end", f"end_{picked[2:]}", "Bitiş", {"cevap": answer}, {"cevap": answer})
-        return run, w.finish({"cevap": answer})
+        return run, run.finish({"cevap": answer})

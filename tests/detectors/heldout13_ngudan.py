@@ -247,4 +247,4 @@ class Ngudan:
         run.model_call("llm", "Trả lời", edit.model or MODEL, [("system", system), ("user", question)], answer,
                        edit, completion_tokens=edit.completion_tokens, finish=edit.finish)  # fmt: skip
         w.node("answer", "answer", "Trả lời", {}, {"answer": answer, "files": []})
-        return run, w.finish({"answer": answer})
+        return run, run.finish({"answer": answer})

@@ -117,4 +117,4 @@ class Refet:
         run.model_call("summary", "סיכום", edit.model or MODEL, [("system", system), ("user", question)], answer, edit,
                        completion_tokens=edit.completion_tokens, finish=edit.finish)  # fmt: skip
         w.node("end", "end", "סיום", {"duach": answer}, {"duach": answer})
-        return run, w.finish({"duach": answer})
+        return run, run.finish({"duach": answer})

@@ -50,6 +50,7 @@ class Run:
     def __init__(self, app_id: str, workflow_id: str, rng: random.Random, inputs: dict[str, Any], chat: bool) -> None:
         self.writer = RunWriter(FILES, rng, app_id, workflow_id, inputs, chat=chat)
         self.spend = 0.0
+        self.tokens = 0
 
     def model_call(
         self,
@@ -70,6 +71,7 @@ class Run:
         usage = Usage(sum(tokens(text) for _, text in prompts), completion, PRICES[model])
         dify = usage.as_dify()
         self.spend += float(dify["total_price"])
+        self.tokens += usage.prompt_tokens + usage.completion_tokens
         if outputs is not None:
             outputs = {**outputs, "__usage" if node_type == "parameter-extractor" else "usage": dify}
         self.writer.llm(node_id, title, model, prompts, answer, usage, finish_reason=finish,
@@ -88,3 +90,12 @@ class Run:
         inputs = {"model_provider": "langgenius/openai/openai", "model_name": model}
         self.writer.node("llm", node_id, title, inputs, {}, {}, status="failed", error=error)
         return error
+
+    def finish(self, outputs: dict[str, Any], status: str = "succeeded", error: str | None = None) -> str:
+        """workflow_finished with this run's own totals (tokens, steps, handled exceptions); the stream text."""
+        finished = [e for e in self.writer.events if e["event"] == "node_finished"]
+        exceptions = sum(e["data"]["status"] == "exception" for e in finished)
+        if status == "succeeded" and exceptions:  # Dify's status for a run whose handled failures it went past
+            status = "partial-succeeded"
+        return self.writer.finish(outputs, status=status, error=error, total_tokens=self.tokens,
+                                  total_steps=len(finished), exceptions_count=exceptions)  # fmt: skip

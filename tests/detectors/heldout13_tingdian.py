@@ -110,4 +110,4 @@ class Tingdian:
         reason = "loop_break" if passed else "loop_completed"
         w.close({"draft": draft}, completed_reason=reason)
         w.node("end", "end", "结束", {"sms": draft}, {"sms": draft})
-        return run, w.finish({"sms": draft})
+        return run, run.finish({"sms": draft})
