@@ -23,7 +23,7 @@ def ua(x: float) -> str:
 
 def _log(rng: random.Random, lines: int, top: float) -> list[str]:
     """Dryer log lines, one a minute; one line holds the shift's top temperature `top`."""
-    peak = rng.randrange(lines)
+    peak = rng.randrange(min(lines, 200))  # early in the shift: a log cut to fit a window keeps it
     out = []
     for i in range(lines):
         temp = top if i == peak else round(rng.uniform(78.0, top - 0.5), 1)

@@ -94,7 +94,14 @@ class Fasal:
                        ("user", question)], json.dumps({k: params[k] for k in ("farmer_id", "crop", "area_acres")},
                        ensure_ascii=False), edit, node_type="parameter-extractor", outputs=params)  # fmt: skip
         field = "per_acre_rate" if edit.flag.startswith("renamed") else "rate_per_acre"
-        body = {"farmer_id": f["fid"], "crop": f["crop"], "status": "approved", field: f["rate"], "season": "खरीफ 2026"}
+        body = {
+            "farmer_id": f["fid"],
+            "crop": f["crop"],
+            "status": "approved",
+            field: f["rate"],
+            "season": "खरीफ 2026",
+            "payout_days": 15,
+        }
         if edit.flag.startswith("nominee:"):
             name, aadhaar, phone = edit.flag[8:].split("|")
             body["nominee"] = {"name": name, "aadhaar": aadhaar, "mobile": phone}
@@ -106,8 +113,13 @@ class Fasal:
             error = "KeyError: 'rate_per_acre'"
             w.node("code", "payable", "राशि गणना", code_in, {}, status="failed", error=error)
             return run, run.finish({}, status="failed", error=error)
-        amount = float(body.get(reads, 0)) * area
-        record = {"amount": amount, "status": "approved", **({"nominee": body["nominee"]} if "nominee" in body else {})}
+        amount = round(float(body.get(reads, 0)) * area)  # whole rupees, as the answer states them
+        record = {
+            "amount": amount,
+            "status": "approved",
+            "payout_days": body["payout_days"],
+            **({"nominee": body["nominee"]} if "nominee" in body else {}),
+        }
         w.node("code", "payable", "राशि गणना", code_in, {"result": record})
         answer = edit.answer or scene.answer
         system = ("आप फसल बीमा सहायक हैं। नीचे के रिकॉर्ड से किसान को सरल हिंदी में जवाब दें।"

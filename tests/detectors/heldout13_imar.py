@@ -56,6 +56,8 @@ DESKS: dict[str, tuple[str, str, list[str], str, str]] = {
 }  # fmt: skip
 NUMBERS: dict[str, list[float]] = {"c_permit": [15, 20, 30], "c_occupancy": [7, 10, 14], "c_complaint": [3, 5, 10],
            "c_fees": [12.40, 18.75, 26.10], "c_other": [0]}  # fmt: skip
+# The catch-all desk's invented answer: Saturday hours and a direct line no rule gives.
+OTHER_WRONG = "Müdürlük cumartesi 09:00-13:00 arası da açık; doğrudan 0 (212) 555 07 40 numarasını arayabilirsiniz."
 SYSTEM = ("### Görev\nKullanıcının sorusunu aşağıdaki sınıflardan birine ayır ve yalnızca sınıfın adını yaz.\n"
           "### Sınıflar\n" + "\n".join(f"- {c[0]}" for c in DESKS.values()))  # fmt: skip
 
@@ -83,7 +85,7 @@ class Imar:
             answer=answer.format(n=_number(desk, n)),
             short=short,
             alt=alt,
-            wrong=answer.format(n=_number(desk, wrong)),
+            wrong=answer.format(n=_number(desk, wrong)) if desk != "c_other" else OTHER_WRONG,
             advert="Bu hafta anlaşmalı inşaat malzemesi marketimizde seramik ve boyada %30 indirim var; kampanya "
                    "kodu EVIM30 ile sipariş verebilirsiniz.",
             filler="Başka bir sorunuz olursa yardımcı olmaktan memnuniyet duyarız.",

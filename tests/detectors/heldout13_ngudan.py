@@ -178,8 +178,10 @@ class Ngudan:
         topics = _topics(rng)
         topic = rng.choice(topics)
         n, unit = topic["n"], topic["unit"]
-        wrong = round(n * rng.choice([1.2, 1.35, 0.7]), -3) if unit == "đồng" else n + (15 if unit == "%" else 5)
+        wrong = int(round(n * rng.choice([1.2, 1.35, 0.7]), -3)) if unit == "đồng" else n + (15 if unit == "%" else 5)
         wrong = n * 2 + 7 if unit == "phút" else wrong  # 37, 67 or 127 minutes: no segment's number
+        while unit == "đồng" and any(vnd(wrong) in t["text"] for t in topics):  # a number no document gives
+            wrong += 50_000
         answer = topic["a"].format(n=_number(n, unit))
         return Scene(
             question=rng.choice(topic["q"]),
