@@ -33,9 +33,11 @@ The apps (runs, warm-up included; languages):
   end; Ukrainian.
 
 Counts: 1,038 runs, 558 clean (48 warm-up, 480 twins, 30 plain) and 480 faulty, 40 written for each kind. Positives per
-detector, with the faults a run also shows: cost 52, context_overflow 40, loop 40, dify_iteration_escape 64,
+detector, with the faults a run also shows: cost 49, context_overflow 40, loop 40, dify_iteration_escape 65,
 dify_model_fallback 40, dify_rag_poisoning 40, dify_variable_leak 40, dify_classifier_drift 40,
-dify_tool_schema_mismatch 40, state_corruption 72, task_derailment 40, hallucination 40.
+dify_tool_schema_mismatch 40, state_corruption 69, task_derailment 40, hallucination 40. 413 faulty runs show one
+fault, 67 two. 993 runs succeeded, 35 failed (a refused prompt, a code node's KeyError), 10 partial-succeeded (a cow's
+yield request failing past its error strategy).
 
 Names: `<app>-warmup-<n>` (each app's first WARM_UP runs, clean, the `history` of every later run of the app, fed
 first and not scored), `<app>-<kind>.<variant>-<n>` (a pair's faulty run; `Case.target` is the kind it was written

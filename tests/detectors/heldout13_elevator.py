@@ -14,6 +14,13 @@ from tests.detectors.heldout13_scene import Scene
 NAME = "elevator"
 MODEL = "gpt-3.5-turbo"
 DRYERS = ["Сушарка №1 (Mecmar)", "Сушарка №2 (Strahl)", "Шахтна сушарка ДСП-32"]
+ASKS = [
+    "Підсумок зміни {d} по {dr}",
+    "Як відпрацювала {dr} у зміну {d}?",
+    "Коротко: сушіння за {d}, {dr}",
+    "Зведення по сушарці {dr} за {d}, будь ласка",
+    "Що там зі зміною {d} на {dr}? Потрібні тонни і вологість",
+]
 CROPS = [("кукурудзи", 24.0, 14.0), ("соняшнику", 15.0, 7.5), ("пшениці", 19.0, 13.5)]
 
 
@@ -33,6 +40,13 @@ def _log(rng: random.Random, lines: int, top: float) -> list[str]:
     return out
 
 
+ADVERTS = [
+    "Купуємо кукурудзу з поля за найкращою ціною! Самовивіз, розрахунок за 3 дні, телефонуйте.",
+    "Погода на вихідні: у Полтаві сонячно, до +18 °C, вітер слабкий — гарний час для риболовлі на Ворсклі.",
+    "Нагадуємо: у їдальні елеватора з понеділка нове меню, борщ і вареники щодня.",
+]
+
+
 class Elevator:
     name: str = NAME
     app_id = "0a9e6d31-4f27-4c88-b05e-elevator0001"
@@ -50,12 +64,12 @@ class Elevator:
         line = "Зміна {d}, {dr}: висушено {t} т {c}, вологість з {wi} % до {wo} %, максимум теплоносія {m} °C."
         fill = {"d": day, "dr": dryer, "t": ua(tons), "c": crop, "wi": ua(w_in), "wo": ua(w_out)}
         return Scene(
-            question=f"Підсумок зміни {day} по {dryer}",
+            question=rng.choice(ASKS).format(d=day, dr=dryer),
             answer=line.format(**fill, m=ua(top)),
             short=f"Зміна пройшла без аварійних зупинок, {crop} досушено до норми.",
             alt=line.format(**fill, m=f"{top}"),
             wrong=line.format(**fill, m=ua(top + 8.3)),
-            advert="Купуємо кукурудзу з поля за найкращою ціною! Самовивіз, розрахунок за 3 дні, телефонуйте.",
+            advert=rng.choice(ADVERTS),
             filler="Дякуємо за сумлінну роботу зміни.",
             facts={"day": day, "dryer": dryer, "top": top, "tons": tons, "w": (w_in, w_out),
                    "lines": rng.randrange(290, 360)},

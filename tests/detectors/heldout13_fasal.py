@@ -18,7 +18,10 @@ CROPS = {"सोयाबीन": (6_150, 7_380), "गेहूं": (4_900, 5_6
 AREAS = [("ढाई एकड़", 2.5), ("तीन एकड़", 3.0), ("सवा दो एकड़", 2.25), ("साढ़े चार एकड़", 4.5), ("डेढ़ एकड़", 1.5)]
 QUESTIONS = ["मेरी {crop} की फसल {area} में खराब हुई थी, किसान आईडी {fid}, क्लेम कितना मिलेगा?",
              "किसान आईडी {fid} — {area} {crop} का बीमा दावा कहाँ तक पहुँचा और रकम कितनी है?",
-             "ओलावृष्टि से {area} {crop} बर्बाद हुआ, आईडी {fid}। मुआवज़े की राशि बताइए।"]  # fmt: skip
+             "ओलावृष्टि से {area} {crop} बर्बाद हुआ, आईडी {fid}। मुआवज़े की राशि बताइए।",
+             "भाई साहब, {fid} वाले खाते का {crop} क्लेम पास हुआ क्या? ज़मीन {area} है।",
+             "बारिश में {area} की {crop} गल गई। आईडी {fid} — बीमा से कितना पैसा आएगा?",
+             "{crop} ({area}) के नुकसान का पैसा कब और कितना मिलेगा? मेरी आईडी {fid} है।"]  # fmt: skip
 OTHERS = [("रामप्रसाद यादव", "4521 8830 1967", "98270 41136"), ("सुनीता बाई पटेल", "7390 2254 6618", "94253 70289"),
           ("गोविंद सिंह चौहान", "6612 0478 3395", "99261 58804")]  # fmt: skip
 EXTRACT = ("Extract the parameters from the farmer's message.\n### Parameters\nfarmer_id (string), crop (string), "
@@ -31,6 +34,13 @@ def rupees(amount: float) -> str:
     head, tail = whole[:-3], whole[-3:]
     groups = [head[max(0, i - 2) : i] for i in range(len(head), 0, -2)][::-1]
     return "₹" + ",".join([*groups, tail] if head else [tail])
+
+
+ADVERTS = [
+    "किसान भाइयों के लिए नया ट्रैक्टर लोन सिर्फ़ 7% ब्याज पर — आज ही नज़दीकी शाखा में आवेदन करें!",
+    "इस रबी में उन्नत बीज और जैविक खाद पर भारी छूट, अपने नज़दीकी कृषि केंद्र पर पधारें।",
+    "मौसम समाचार: अगले तीन दिन मालवा में हल्की बारिश की संभावना है, छाता साथ रखें।",
+]
 
 
 class Fasal:
@@ -54,7 +64,7 @@ class Fasal:
             short="दावा मंज़ूर हो गया है; तय रकम पंद्रह दिन के भीतर आपके बैंक खाते में भेज दी जाएगी।",
             alt=line.format(area_text=area_text, crop=crop, amount=f"{round(amount)} रुपये"),
             wrong=line.format(area_text=area_text, crop=crop, amount=rupees(round(amount * 1.3, -2))),
-            advert="किसान भाइयों के लिए नया ट्रैक्टर लोन सिर्फ़ 7% ब्याज पर — आज ही नज़दीकी शाखा में आवेदन करें!",
+            advert=rng.choice(ADVERTS),
             filler="फसल बीमा योजना से जुड़ने के लिए धन्यवाद।",
             facts={"crop": crop, "area": area, "area_text": area_text, "rate": rate, "fid": fid},
         )  # fmt: skip

@@ -66,6 +66,14 @@ def _number(desk: str, n: float) -> str:
     return tl(n) if desk == "c_fees" else str(n)
 
 
+ADVERTS = [
+    "Bu hafta anlaşmalı inşaat malzemesi marketimizde seramik ve boyada %30 indirim var; kampanya kodu EVIM30 ile "
+    "sipariş verebilirsiniz.",
+    "Belediyemizin yaz konserleri cuma akşamı sahil parkında başlıyor; giriş ücretsiz, erken gelin!",
+    "Kentsel dönüşümde size özel kredi: anlaşmalı bankamızdan düşük faizli konut kredisi için hemen başvurun.",
+]
+
+
 class Imar:
     name: str = NAME
     app_id = "5d1e9b77-2c40-4f8e-a6a1-imar00000001"
@@ -86,8 +94,7 @@ class Imar:
             short=short,
             alt=alt,
             wrong=answer.format(n=_number(desk, wrong)) if desk != "c_other" else OTHER_WRONG,
-            advert="Bu hafta anlaşmalı inşaat malzemesi marketimizde seramik ve boyada %30 indirim var; kampanya "
-                   "kodu EVIM30 ile sipariş verebilirsiniz.",
+            advert=rng.choice(ADVERTS),
             filler="Başka bir sorunuz olursa yardımcı olmaktan memnuniyet duyarız.",
             facts={"desk": desk, "n": n},
         )  # fmt: skip

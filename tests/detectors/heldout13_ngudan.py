@@ -164,6 +164,14 @@ DEBT_QUESTIONS = ["Tôi còn nợ quỹ tín dụng hợp tác xã bao nhiêu?",
                   "Kiểm tra giúp tôi khoản vay quỹ xoay vòng còn lại."]  # fmt: skip
 
 
+ADVERTS = [
+    "Hợp tác xã đang có chương trình mua máy định vị vệ tinh trả góp 0% trong 12 tháng, tặng kèm áo phao; liên hệ "
+    "cửa hàng ngư cụ Bình Châu để đặt trước.",
+    "Mời bà con ghé quán hải sản Sa Kỳ cuối tuần này: lẩu cá bớp giảm giá, có chỗ đậu xe rộng.",
+    "Tin vui: lớp học tiếng Anh giao tiếp cho con em ngư dân khai giảng tháng tới tại nhà văn hóa xã.",
+]
+
+
 class Ngudan:
     name: str = NAME
     app_id = "2f0c8a1e-6b1d-4c57-9d3e-ngudan000001"
@@ -189,8 +197,7 @@ class Ngudan:
             short=topic["short"],
             alt=topic["a"].format(n=_in_words(n, unit)),
             wrong=topic["a"].format(n=_number(wrong, unit)),
-            advert="Hợp tác xã đang có chương trình mua máy định vị vệ tinh trả góp 0% trong 12 tháng, tặng kèm "
-                   "áo phao; liên hệ cửa hàng ngư cụ Bình Châu để đặt trước.",
+            advert=rng.choice(ADVERTS),
             filler="Chúc bà con ra khơi bình an, thuận buồm xuôi gió.",
             facts={"topic": topic, "others": [t for t in topics if t is not topic]},
         )  # fmt: skip

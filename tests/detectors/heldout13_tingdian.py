@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - texts in Chinese stay whole
+# ruff: noqa: RUF001, E501 - texts in Chinese stay whole
 """`tingdian`: a county power-supply bureau's outage-notice rewriter in Chinese, a workflow: loop of at most 5 rounds
 (LLM rewrite, gpt-4o-mini → code check: at most 40 characters, the area kept → assigner) → end. Its
 own fault: the rewriter stuck on one draft to the cap, or swinging between two drafts, where its twin's drafts get
@@ -35,6 +35,11 @@ def _passes(draft: str, area: str) -> bool:
     return len(draft) <= MAX_CHARS and area in draft
 
 
+# Adverts the rewriter slips in: each names the area, so the check (40 characters, the area kept) passes them.
+ADVERTS = ["{area}居民福利：充电宝、应急灯限时五折，扫码下单次日达！", "{area}新楼盘火热认购中，首付五万起，详询售楼处。",
+           "{area}周末农贸市场开张，新鲜蔬菜一律八折。"]  # fmt: skip
+
+
 class Tingdian:
     name: str = NAME
     app_id = "b8f41d09-3e6a-47c5-90d1-tingdian0001"
@@ -58,7 +63,7 @@ class Tingdian:
             alt=final.replace(f"{start}至{end}", f"上午{begin}点至{'下午' if stop > 12 else '上午'}{stop % 12 or 12}点")
             if stop > 12 else final.replace(f"{start}至{end}", f"{begin}点至{stop}点"),
             wrong=final.replace(end, f"{stop + 2:02d}:00"),
-            advert=f"{area}居民福利：充电宝、应急灯限时五折，扫码下单次日达！",
+            advert=rng.choice(ADVERTS).format(area=area),
             filler="感谢您对供电工作的理解与支持。",
             facts={"area": area, "start": start, "end": end, "drafts": drafts, "rounds": rounds},
         )  # fmt: skip

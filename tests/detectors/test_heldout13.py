@@ -84,10 +84,13 @@ def test_runs_hold_the_node_types_and_statuses_the_apps_need() -> None:
         assert status in values, status
 
 
-def test_the_docstring_counts_each_apps_runs() -> None:
-    runs = Counter(case.name.split("-")[0] for case in cases_of(heldout13))
+def test_the_docstring_counts_each_apps_runs_and_each_detectors_positives() -> None:
+    cases = cases_of(heldout13)
+    runs = Counter(case.name.split("-")[0] for case in cases)
     described = {app: int(count) for app, count in re.findall(r"^- `(\w+)` \((\d+)\)", heldout13.__doc__ or "", re.M)}
     assert described == dict(runs)
+    positives = (heldout13.__doc__ or "").split("also shows:")[1].split(". ")[0]
+    assert dict(re.findall(r"(\w+) (\d+)", positives)) == {k: str(v) for k, v in heldout13.counts(list(cases)).items()}
 
 
 def _root(spans: list[ReadableSpan]) -> dict[str, object]:
