@@ -46,7 +46,7 @@ class Refet:
         cows = [(f"{rng.randrange(1000, 9999)}", round(rng.uniform(28, 46), 1)) for _ in range(count)]
         total = round(sum(kg for _, kg in cows), 1)
         line = 'קבוצת {g}: נחלבו {n} פרות, סך הכול {t} ק"ג חלב, ממוצע {a} ק"ג לפרה.'
-        avg = round(total / count, 1)
+        avg = round(sum(kg for _, kg in cows) / count, 1)  # as the totals node rounds it
         return Scene(
             question=rng.choice(ASKS).format(g=group),
             answer=line.format(g=group, n=count, t=f"{total:,.1f}", a=avg),
