@@ -46,7 +46,8 @@ for), `<app>-hn-<kind>.<variant>-<n>` (its clean twin, same n), `<app>-clean-<n>
 Label conventions (a demanding user of each app judging the run; the real recordings' judgements followed). `cost`:
 the run spends 5 times or more its app's warm-up median, by the prices its usage reports; no run lands between 3 and
 5 times (the generator refuses one). `context_overflow`: the provider refuses a prompt over the model's window, or
-the answer stops where the window ends. `loop`: a loop stuck on one draft to its cap (also `dify_iteration_escape`,
+the answer stops where the window ends (a runaway answer stopped at the app's own `max_tokens` with a small prompt is
+`cost` only, as the recordings label it). `loop`: a loop stuck on one draft to its cap (also `dify_iteration_escape`,
 as the recordings label it) or swinging between two drafts; a loop whose drafts shorten each round while the check's
 inputs repeat is clean. `dify_iteration_escape`: an iteration over a list the API repeated although `limit` asked
 for fewer (a barn asked with `limit=60` and iterated over its 30-odd cows is clean). `dify_model_fallback`: a node
