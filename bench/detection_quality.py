@@ -39,6 +39,9 @@
   changing a run the way a real failure changes Dify's stream, each run labelled from what it shows; session 22);
   totals only, its cases never printed. Not scored yet: `all` leaves it out, so that it is first scored, by name, at
   the end of the next change to the detectors (its process is akin to `heldout9`'s: real recordings mutated).
+- `heldout13`: the thirteenth held-out corpus (tests/detectors/heldout13.py: six apps, 1,038 runs, written blind as
+  contrastive minimal pairs: each faulty run beside a clean twin of the same app and question that differs only in
+  what makes the fault; session 23); totals only, its cases never printed. Not scored yet: `all` leaves it out.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -47,7 +50,7 @@
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
 .venv/bin/python bench/detection_quality.py
-    [--corpus heldout|heldout2|...|heldout12|dev|dev2|dev3|constructed|all]
+    [--corpus heldout|heldout2|...|heldout13|dev|dev2|dev3|constructed|all]
     [--seed N]
 """
 
@@ -76,12 +79,13 @@ from tests.detectors import (
     heldout10,
     heldout11,
     heldout12,
+    heldout13,
 )
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a set still held out, so that no change is tuned to its cases).
 # Held out for the end of the next change to the detectors: `--corpus all` skips them, naming one scores it.
-UNSCORED: set[str] = {"heldout12"}
+UNSCORED: set[str] = {"heldout12", "heldout13"}
 GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout", heldout, "held-out corpus", False),
     ("heldout2", heldout2, "second held-out corpus", False),
@@ -95,6 +99,7 @@ GENERATED: list[tuple[str, ModuleType, str, bool]] = [
     ("heldout10", heldout10, "tenth held-out corpus", True),
     ("heldout11", heldout11, "eleventh held-out corpus", True),
     ("heldout12", heldout12, "twelfth held-out corpus", False),
+    ("heldout13", heldout13, "thirteenth held-out corpus", False),
     ("dev", devset, "development corpus", True),
     ("dev2", devset2, "second development corpus", True),
     ("dev3", devset3, "third development corpus", True),
