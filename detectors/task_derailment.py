@@ -357,11 +357,21 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
+# Thai, Lao, Myanmar and Khmer: written without spaces between words (a space ends a phrase), their words four
+# characters long or so, vowel signs and tone marks counted.
+_UNSPACED_RUN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]{4,}")
+
+
 def _size(text: str) -> int:
-    """Words, counting two Chinese or Japanese characters as one (they are written without spaces)."""
+    """Words, counting two Chinese or Japanese characters as one and four of Thai, Lao, Myanmar or Khmer as one
+    (they are written without spaces)."""
     if text.isascii():
         return len(text.split())
-    return len(text.split()) + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
+    return (
+        len(text.split())
+        + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
+        + sum(len(run) // 4 - 1 for run in _UNSPACED_RUN.findall(text))
+    )
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -656,7 +666,10 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         or not (_one_subject([past[i][0] for i in elsewhere[-_SETTLED:]]) or _unsourced(answer, sources))
     ):
         return None
-    answered = language(answer)
+    # A short ASCII answer's language told by its function words too: "Five minutes, or the cops get here." is weighed
+    # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
+    # scripts: a Polish answer's `a` and `do` are no Spanish or English.
+    answered = language(answer) or (_language(answer) if answer.isascii() else None)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
     alike = [i for i in alike if answered is None or language(past[i][1]) in (answered, None)][:_SETTLED]
     if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
