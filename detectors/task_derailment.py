@@ -238,22 +238,19 @@ _APP_CALL = (
     r"встановіть|κατεβάστε|εγκαταστήστε|unduh|pasang|"
     r"instal|muat turun|pakua|tải|cài đặt|הורידו|הורד|התקינו|حمّل|حمل|نزّل|نزل|ثبّت|ثبت|ჩამოტვირთ\w*|ներբեռնե\w*)"
     r"\s(?:\S+\s){0,2}?(?:l['\u2019])?(?:apps?|app\w*|aplicaci\w+|aplicativo|aplicaç\w+|applica\w+|aplikacj\w+|"
-    r"aplikasi|"
-    r"приложени\w*|застосун\w*|додат\w*|εφαρμογ\w+|programu|ứng dụng|(?:את )?האפליקציה|\S*تطبيق\S*|აპლიკაცი\w*|"
-    r"հավելված\w*)(?!\w)"
+    r"aplikasi|приложени\w*|застосун\w*|додат\w*|εφαρμογ\w+|programu|ứng dụng|(?:את )?האפליקציה|\S*تطبيق\S*|"
+    r"აპლიკაცი\w*|հավելված\w*)(?!\w)"
     r"|(?<!\w)(?:app|uygulama\w*|اپلیکیشن|اپ|ऐप|অ্যাপ\S*|აპლიკაცი\w*)\s(?:\S+\s){0,2}?"
     r"(?:herunterladen|installieren|indir\w*|yükle\w*|دانلود|डाउनलोड|इंस्टॉल|ডাউনলোড|ইনস্টল|ჩამოტვირთ\w*)"
 )
 # Words of `_APP_CALL` as `_stems` reads them (four letters or more): an answer holding none is searched no further.
 _APP_CALL_WORDS = (
-    "download", "install", "lade", "laden", "installiere", "descarga", "descargue", "instala", "instale",
-    "téléchargez", "installez", "baixe", "baixa",
-    "descarregue", "scarica", "pobierz", "zainstaluj", "скачайте", "скачай", "установите", "завантажте", "встановіть",
-    "κατεβάστε", "εγκαταστήστε", "unduh", "pasang", "instal", "muat", "pakua", "dụng", "הורידו", "הורד", "התקינו",
-    "تطبيق", "التطبيق", "ثبّت", "حمّل", "نزّل", "ჩამოტვირთეთ", "ჩამოტვირთე", "ներբեռնեք", "ներբեռնիր",
-    "herunterladen", "installieren", "uygulamayı", "uygulamamızı", "indir", "yükle",  # noqa: RUF001
-    "دانلود", "اپلیکیشن",
-    "डाउनलोड", "इंस्टॉल", "ডাউনলোড", "ইনস্টল",
+    "download", "install", "lade", "laden", "installiere", "herunterladen", "installieren", "descarga", "descargue",
+    "instala", "instale", "téléchargez", "installez", "baixe", "baixa", "descarregue", "scarica", "pobierz",
+    "zainstaluj", "uygulamayı", "uygulamamızı", "indir", "yükle", "скачайте", "скачай", "установите",  # noqa: RUF001
+    "завантажте", "встановіть", "κατεβάστε", "εγκαταστήστε", "unduh", "pasang", "instal", "muat", "pakua", "dụng",
+    "הורידו", "הורד", "התקינו", "تطبيق", "التطبيق", "ثبّت", "حمّل", "نزّل", "دانلود", "اپلیکیشن", "डाउनलोड", "इंस्टॉल",
+    "ডাউনলোড", "ইনস্টল", "ჩამოტვირთეთ", "ჩამოტვირთე", "ներբեռնեք", "ներբեռնիր",
 )  # fmt: skip
 # Offers in scripts written without spaces or in short words (Chinese, Japanese, Korean, Thai), matched anywhere.
 _UNSPACED_OFFER = re.compile(
