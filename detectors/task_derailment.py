@@ -178,6 +178,15 @@ _DECLINE = re.compile(
     r"|नहीं मिल|बाद में (?:फिर से )?प्रयास|ไม่พบ|ลองใหม่"
     r"|找不到|未找到|没有找到|稍后再试|稍后重试|只能回答|見つかりません|後でもう一度|찾을 수 없|찾지 못|나중에 다시"
 )
+# An answer saying there is none ("Hakuna safari zilizopangwa", "no sailings that day"), read only where a tool or
+# HTTP result came back holding an empty list (`_came_back_empty`): it answers from that emptiness, and shares no
+# word with a result that has none. In the languages of `_DECLINE` and Persian, Bengali, Georgian and Armenian.
+_ABSENT = re.compile(
+    r"(?i)\b(?:no|none|not|nothing|kein\w*|nicht|no hay|ningún|ninguna|pas de|aucune?|não há|nenhum\w*|"
+    r"non (?:c'è|ci sono)|nessun\w*|geen|nie ma|brak|yok|нет|немає|δεν υπάρχ\w*|καμία|κανένα|tidak ada|tiada|"
+    r"belum ada|hakuna|hamna|không có|אין|لا (?:توجد|يوجد)|وجود ندارد|نیست|नहीं|নেই|არ არის|չկա|չկան)(?!\w)"
+    r"|没有|沒有|ありません|없습니다|없어요|ไม่มี"
+)
 # A holding reply passes the query on ("Thanks for your question! Our team will get back to you shortly."): a
 # catch-all branch's answer to anything, which names neither route nor query and is on the task all the same (a
 # real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults), unless the run
@@ -216,11 +225,50 @@ _OFFER_PHRASES = (
     "compre já", "só hoje", "frete grátis", "bestel nu", "alleen vandaag", "gratis verzending", "kup teraz",
     "tylko dziś", "darmowa dostawa", "hemen al", "sadece bugün", "ücretsiz kargo", "только сегодня",
     "бесплатная доставка", "купите сейчас", "شحن مجاني", "اشتر الآن", "لفترة محدودة",
+    # A loan's selling points: no collateral, no or low interest, "apply now".
+    "no collateral", "low interest", "interest-free", "interest free", "apply now", "apply today", "ohne sicherheiten",
+    "zinsfrei", "jetzt beantragen", "sin aval", "sin intereses", "solicítalo ya", "sans intérêts", "sans apport",
+    "taux zéro", "sem juros", "sem entrada", "senza interessi", "tasso zero", "zonder onderpand", "renteloos",
+    "bez zabezpieczeń", "bez odsetek", "faizsiz", "sıfır faiz", "teminatsız", "hemen başvur",  # noqa: RUF001
+    "без залога",
+    "без процентов", "без застави", "без відсотків", "άτοκες δόσεις", "χωρίς εγγυήσεις", "tanpa jaminan",
+    "tanpa agunan", "tanpa cagaran", "bunga ringan", "bunga rendah", "ajukan sekarang", "bila dhamana", "riba nafuu",
+    "omba sasa", "lãi suất 0", "không lãi suất", "ללא ריבית", "ללא ערבים", "بدون فوائد", "بدون ضمان", "بدون بهره",
+    "بدون ضامن", "बिना गारंटी", "ब्याज मुक्त", "बिना ब्याज", "বিনা সুদে", "জামানত ছাড়া", "უპროცენტო",
+    "გირაოს გარეშე", "առանց գրավի", "անտոկոս",
+)  # fmt: skip
+# A call to download or install an app ("download the DesaPay app", "unduh aplikasi", "скачайте приложение"): the
+# verb, then the app within two words, or the app, then the verb (German, Turkish, Persian, Hindi, Bengali, Georgian).
+_APP_CALL = (
+    r"(?:download|install|descarg[aeu]\w*|instal[aáe]|téléchargez|installez|baix[ea]|descarregue|scarica|"
+    r"lade|laden sie|installiere|installieren sie|pobierz|zainstaluj|скачайте|скачай|установите|завантажте|"
+    r"встановіть|κατεβάστε|εγκαταστήστε|unduh|pasang|"
+    r"instal|muat turun|pakua|tải|cài đặt|הורידו|הורד|התקינו|حمّل|حمل|نزّل|نزل|ثبّت|ثبت|ჩამოტვირთ\w*|ներբեռնե\w*)"
+    r"\s(?:\S+\s){0,2}?(?:l['\u2019])?(?:apps?|app\w*|aplicaci\w+|aplicativo|aplicaç\w+|applica\w+|aplikacj\w+|"
+    r"aplikasi|приложени\w*|застосун\w*|додат\w*|εφαρμογ\w+|programu|ứng dụng|(?:את )?האפליקציה|\S*تطبيق\S*|"
+    r"აპლიკაცი\w*|հավելված\w*)(?!\w)"
+    r"|(?<!\w)(?:app|uygulama\w*|اپلیکیشن|اپ|ऐप|অ্যাপ\S*|აპლიკაცი\w*)\s(?:\S+\s){0,2}?"
+    r"(?:herunterladen|installieren|indir\w*|yükle\w*|دانلود|डाउनलोड|इंस्टॉल|ডাউনলোড|ইনস্টল|ჩამოტვირთ\w*)"
+)
+# Words of `_APP_CALL` as `_stems` reads them (four letters or more): an answer holding none is searched no further.
+_APP_CALL_WORDS = (
+    "download", "install", "lade", "laden", "installiere", "herunterladen", "installieren", "descarga", "descargue",
+    "instala", "instale", "téléchargez", "installez", "baixe", "baixa", "descarregue", "scarica", "pobierz",
+    "zainstaluj", "uygulamayı", "uygulamamızı", "indir", "yükle", "скачайте", "скачай", "установите",  # noqa: RUF001
+    "завантажте", "встановіть", "κατεβάστε", "εγκαταστήστε", "unduh", "pasang", "instal", "muat", "pakua", "dụng",
+    "הורידו", "הורד", "התקינו", "تطبيق", "التطبيق", "ثبّت", "حمّل", "نزّل", "دانلود", "اپلیکیشن", "डाउनलोड", "इंस्टॉल",
+    "ডাউনলোড", "ইনস্টল", "ჩამოტვირთეთ", "ჩამოტვირთე", "ներբեռնեք", "ներբեռնիր",
 )  # fmt: skip
 # Offers in scripts written without spaces or in short words (Chinese, Japanese, Korean, Thai), matched anywhere.
 _UNSPACED_OFFER = re.compile(
     r"限时|促销|[一二三四五六七八九]折|包邮|免运费|立即购买|现已上线|送料無料|期間限定|今なら|今すぐ購入|定期便|"
     r"무료 배송|지금 구매|오늘만|ส่งฟรี|ซื้อเลย"
+    # A call to get an app ("下载「剧迷」App", "アプリをダウンロード", "앱 설치", "ดาวน์โหลดแอป") and a loan's selling
+    # points (no down payment, no interest, no collateral, "apply through the app now").
+    r"|(?:下载|安装)[^\u3002\uff01\uff1f!?\n]{0,8}?(?:App|APP|app|应用|客户端)|アプリ(?:を)?(?:ダウンロード|インストール)|"
+    r"앱(?:을|를)? ?(?:다운로드|설치)|(?:ดาวน์โหลด|โหลด|สมัครผ่าน)แอป|"
+    r"零首付|0首付|免息|低息|无抵押|免抵押|頭金0|無利息|担保不要|무이자|무담보|"
+    r"ดาวน์ ?0 ?%|ผ่อน ?0 ?%|ดอกเบี้ย ?0 ?%|ดอกเบี้ยต่ำ|สมัครเลย|สมัครได้ทันที"
 )
 # "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
 _PERCENT_WORDS = (
@@ -232,7 +280,7 @@ _ADVERT = re.compile(
     r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
-    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|{_UNSPACED_OFFER.pattern}"
+    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -270,7 +318,7 @@ def _stems(text: str) -> set[str]:
 
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
-_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS))
+_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS))
 
 
 def _offer(answer: str, stems: set[str]) -> str | None:
@@ -313,11 +361,21 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
+# Thai, Lao, Myanmar and Khmer: written without spaces between words (a space ends a phrase), their words four
+# characters long or so, vowel signs and tone marks counted.
+_UNSPACED_RUN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]{4,}")
+
+
 def _size(text: str) -> int:
-    """Words, counting two Chinese or Japanese characters as one (they are written without spaces)."""
+    """Words, counting two Chinese or Japanese characters as one and four of Thai, Lao, Myanmar or Khmer as one
+    (they are written without spaces)."""
     if text.isascii():
         return len(text.split())
-    return len(text.split()) + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
+    return (
+        len(text.split())
+        + sum(len(run) for run in _CJK_RUN.findall(text)) // 2
+        + sum(len(run) // 4 - 1 for run in _UNSPACED_RUN.findall(text))
+    )
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -612,7 +670,10 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         or not (_one_subject([past[i][0] for i in elsewhere[-_SETTLED:]]) or _unsourced(answer, sources))
     ):
         return None
-    answered = language(answer)
+    # A short ASCII answer's language told by its function words too: "Five minutes, or the cops get here." is weighed
+    # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
+    # scripts: a Polish answer's `a` and `do` are no Spanish or English.
+    answered = language(answer) or (_language(answer) if answer.isascii() else None)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
     alike = [i for i in alike if answered is None or language(past[i][1]) in (answered, None)][:_SETTLED]
     if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
@@ -757,11 +818,13 @@ def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[
     offer = _offer(answer, stems)
     if offer is None:
         return None
-    given = [query, *_sources(trace), *_prompts(trace)]
-    if any(_ADVERT.search(text) for text in given):
+    fetched = [query, *_sources(trace)]
+    if any(_ADVERT.search(text) for text in [*fetched, *_prompts(trace)]):
         return None
+    # Its terms are weighed against the query and what the run fetched only: a prompt's instruction to promote
+    # ("always offer our loan app") is how an answer derails, not what grounds it.
     said = _terms(answer)
-    if len(said & _said(given)) * 3 > len(said):
+    if len(said & _said(fetched)) * 3 > len(said):
         return None
     past = _earlier(runs)[-_ANCHORED_RUNS:]
     adverts = sum(bool(_ADVERT.search(earlier)) for _, earlier, _ in past)
@@ -771,6 +834,23 @@ def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[
         f"the answer advertises ({offer!r}), which neither the query nor what the run was given does, where "
         f"{adverts} of the app's last {len(past)} answers did"
     )
+
+
+def _asked(query: str) -> set[str]:
+    """The query's terms. Two hiragana of it are mostly a Japanese ending or particle (`です`, `まで`), which any answer
+    shares: the query's subject is in its kanji and katakana. (What the run was given keeps them: `ごみ`, a route's
+    name.)"""
+    return {term for term in _terms(query) if not _HIRAGANA_PAIR.fullmatch(term)}
+
+
+_SHORTEST_ADVERT = 3  # words at least of a short answer judged an advert ("Download the app now")
+
+
+def _short_advert(trace: Trace, query: str, answer: str, runs: deque[_Run], cfg: Config) -> str | None:
+    """`_advert`'s rule for an answer of fewer than `min_answer_words`, of a query of two terms or more."""
+    if len(_asked(query)) < 2:
+        return None
+    return _advert(trace, query, answer, _stems(answer), runs, cfg)
 
 
 def _quoted_from_asked(sources: list[str], asked: set[str], answer: str) -> bool:
@@ -787,9 +867,7 @@ def _judged(
     """The rule by which the answer is off its query, if one does, and whether it shares a term with the query
     (None for a query of one term): the run's own texts first, then the app's past runs (those only for an answer
     sharing no term with its query, or in another script than it)."""
-    # Two hiragana of the query are mostly a Japanese ending or particle (`です`, `まで`), which any answer shares: the
-    # query's subject is in its kanji and katakana. (What the run was given keeps them: `ごみ`, a route's name.)
-    asked = {term for term in _terms(query) if not _HIRAGANA_PAIR.fullmatch(term)}
+    asked = _asked(query)
     if len(asked) < 2:
         return None, None
     # The answer's words first: most answers share one with their query, and their other terms are then not read.
@@ -856,6 +934,20 @@ def _fetched_for(trace: Trace, query: str) -> bool:
     return any(asked & _terms(content) for _, _, content in trace.documents)
 
 
+_EMPTY_LIST = re.compile(r"(?:^|[:,\[])\s*\[\s*\]")
+
+
+def _came_back_empty(trace: Trace) -> bool:
+    """Whether a tool or HTTP node's result (its `text` or `body`, not Dify's own `files` beside it) holds an empty
+    list: a lookup that found nothing (`"sailings": []`)."""
+    for span in trace.of_type("tool", "http-request"):
+        output = json_attr(span, "output.value")
+        result = output.get("body", output.get("text")) if isinstance(output, dict) else output
+        if isinstance(result, str) and _EMPTY_LIST.search(result):
+            return True
+    return False
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -864,21 +956,33 @@ def create(cfg: Config) -> object:
         # The answer first: when it is missing or too short to judge, the inputs are not read.
         answer = _answer(root)
         size = _size(answer) if answer else 0
-        if not answer or size < cfg.min_answer_words:
+        if not answer or size < min(cfg.min_answer_words, _SHORTEST_ADVERT):
             return
         # A short reply repeated until the token limit (a cost fault: "Within a week. Within a week. ...") is a
         # short reply.
-        if (once := _unrepeated(answer)) is not answer and _size(once) < cfg.min_answer_words:
-            return
+        short = size < cfg.min_answer_words or (
+            (once := _unrepeated(answer)) is not answer and _size(once) < cfg.min_answer_words
+        )
         query = _query(trace, root)
         if not query or query == answer:
             return
         runs = _runs_of(trace)
-        rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
-        with _PAST.lock:
-            runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
-        # A refusal, "I don't know" or a holding reply answers the query, if not helpfully.
-        if rule and not _DECLINE.search(answer) and not (_HOLDING.search(answer) and not _fetched_for(trace, query)):
+        if short:
+            # Too short for its words to tell its subject, an answer may still be an advert ("下载「剧迷」App看全集"
+            # for a subtitle); it is not kept as the app's answer, as no short one is.
+            rule = _short_advert(trace, query, answer, runs, cfg)
+        else:
+            rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
+            with _PAST.lock:
+                runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
+        # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
+        # query, if not helpfully.
+        if (
+            rule
+            and not _DECLINE.search(answer)
+            and not (_HOLDING.search(answer) and not _fetched_for(trace, query))
+            and not (_ABSENT.search(answer) and _came_back_empty(trace))
+        ):
             yield Finding(
                 KEY,
                 "medium",

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese subtitles keep their full-width commas
 """`task_derailment`'s rules read against the app's own habit and the run's fetched data, and its words in scripts
 that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Korean)."""
 
@@ -347,3 +348,111 @@ def test_the_marks_class_holds_every_combining_mark_of_the_plane() -> None:
     """`_MARKED` is made looking at a quarter of the plane: it matches every combining mark of it, and only them."""
     plane = [chr(point) for point in range(0x300, 0x10000)]
     assert [c for c in plane if _MARKED.match(c)] == [c for c in plane if unicodedata.category(c).startswith("M")]
+
+
+_SUBTITLES = [
+    ("各位观众大家好，今天我们要去的是云南的热带雨林，这里生活着两百种鸟类。", "今天去云南热带雨林，这里有两百种鸟类"),
+    ("厨师先把五花肉切成小块，用冷水下锅焯水，再加入冰糖小火慢炖一个小时。", "五花肉切块焯水，加冰糖小火炖一小时"),
+    ("比赛进入最后十分钟，主队仍然以一比二落后，教练决定换上两名年轻前锋。", "最后十分钟主队一比二落后，教练换上前锋"),
+    ("这座桥始建于明朝万历年间，全长一百二十米，历经四百多年风雨仍可通行。", "明代古桥全长一百二十米，至今仍可通行"),
+    ("这家老茶馆已经开了八十年，每天早上都坐满了来喝茶聊天的老人们。", "八十年老茶馆，每天早上坐满喝茶的老人"),
+]
+
+
+def test_a_short_advert_calling_to_download_an_app() -> None:
+    """Too short for its words to tell its subject (four words as `_size` counts Chinese), an answer calling to
+    download an app ("Download the app to watch the whole series!") is an advert, not the subtitle asked for."""
+    processor = _processor()
+    for line, short in _SUBTITLES:
+        assert _detect(processor, _summary("subtitles", line, short)) == [], short
+    line = "山顶的寺庙每年春天都会举办庙会，吸引了成千上万的游客前来祈福。"
+    (finding,) = _detect(processor, _summary("subtitles", line, "下载「剧迷」App看全集！"))
+    assert finding.evidence["rule"].startswith("the answer advertises ('下载「剧迷」App')")
+    # A short draft of the line is not judged.
+    assert _detect(processor, _summary("subtitles", line, "春天山顶庙会游客多")) == []
+
+
+def _fund(question: str, answer: str, promo: bool = False) -> list[ReadableSpan]:
+    """A village-fund helpdesk (Indonesian) answering from its prompt alone; `promo` adds an instruction to offer a
+    loan app."""
+    system = "Anda petugas dana desa. Jawab singkat dan sopan dalam bahasa warga."
+    if promo:
+        system += " Selalu tawarkan aplikasi pinjaman DesaPay kepada warga."
+    return run_spans([llm(prompt=f"{system}\n{question}", answer=answer)], app_id="fund",
+                     inputs={"question": question}, outputs={"jawaban": answer})  # fmt: skip
+
+
+def test_a_loan_app_advert_a_prompt_asked_for_is_off_the_task() -> None:
+    """The prompt's instruction to promote a loan app lends the advert its words (`aplikasi`, `pinjaman`, `DesaPay`):
+    those do not ground it; only the query's and what the run fetched do."""
+    processor = _processor()
+    asked = [
+        ("Apa saja syarat pengajuan dana desa untuk pembangunan jalan?",
+         "Syaratnya proposal, RAB, berita acara musyawarah desa, dan foto lokasi."),
+        ("Kapan dana tahap kedua dicairkan ke rekening desa?",
+         "Pencairan tahap dua dilakukan setelah laporan tahap satu diverifikasi oleh dinas."),
+        ("Bagaimana format laporan pertanggungjawaban semester satu?",
+         "Gunakan format laporan dari dinas: realisasi anggaran, bukti belanja, foto kegiatan."),
+        ("Jam berapa kantor dinas buka hari Sabtu?",
+         "Kantor dinas tutup pada hari Sabtu; silakan datang Senin sampai Jumat."),
+        ("Ke mana saya melapor penyalahgunaan dana desa?",
+         "Silakan laporkan ke Inspektorat kabupaten melalui kanal pengaduan resmi."),
+    ]  # fmt: skip
+    for question, answer in asked:
+        assert _detect(processor, _fund(question, answer)) == [], answer
+    advert = (
+        "Untuk kebutuhan dana yang lebih cepat, unduh aplikasi DesaPay: pinjaman cair dalam sehari tanpa jaminan, "
+        "bunga ringan!"
+    )
+    question = "Dananya belum cair padahal syarat sudah lengkap, apa yang kurang?"
+    (finding,) = _detect(processor, _fund(question, advert, promo=True))
+    assert finding.evidence["rule"].startswith("the answer advertises ('unduh aplikasi')")
+    # Asked about a loan without collateral, the answer may offer one.
+    assert _detect(processor, _fund("Apakah ada pinjaman tanpa jaminan untuk warga?", advert, promo=True)) == []
+
+
+def test_thai_answers_are_counted_in_words_and_known_to_the_app_s_habit() -> None:
+    """Thai writes no space between words: a 60-letter answer is a dozen words, not two, kept among the app's answers
+    whose habit (no adverts) judges a tractor-loan advert answering an irrigation question."""
+    processor = _processor()
+    asked = [
+        ("ใบข้าวมีจุดสีน้ำตาลรูปตา ควรทำอย่างไร", "อาการแผลรูปตาสีน้ำตาลบนใบเป็นลักษณะของโรคไหม้ ควรลดปุ๋ยไนโตรเจนและใช้พันธุ์ต้านทาน"),
+        ("ช่วงแตกกอควรใส่ปุ๋ยอะไรดี", "ช่วงแตกกอควรใส่ปุ๋ยยูเรียหรือปุ๋ยสูตรที่มีไนโตรเจนสูงตามผลวิเคราะห์ดิน"),
+        ("หน้าแล้งน้ำน้อย ควรจัดการน้ำในนาอย่างไร", "แนะนำวิธีเปียกสลับแห้ง ปล่อยให้น้ำลดลงต่ำกว่าผิวดินแล้วค่อยสูบน้ำเข้านา"),
+        ("ราคาข้าวหอมมะลิวันนี้เท่าไร", "ราคาข้าวหอมมะลิวันนี้ที่ตลาดกลางคือหนึ่งหมื่นห้าพันแปดร้อยบาทต่อตัน"),
+        ("เพลี้ยกระโดดระบาดในนา ควรทำอย่างไร", "ควรระบายน้ำออกจากนาและงดใช้สารเคมีที่ฆ่าศัตรูธรรมชาติของเพลี้ยกระโดด"),
+    ]  # fmt: skip
+    for question, answer in asked:
+        assert _detect(processor, _chat("rice", question, answer)) == [], answer
+    advert = "สนใจสินเชื่อซื้อรถไถใหม่ไหมครับ ดาวน์ 0% ผ่อนนาน 72 เดือน สมัครผ่านแอปได้ทันทีวันนี้!"
+    (finding,) = _detect(processor, _chat("rice", "น้ำในคลองชลประทานไม่พอ จะสูบน้ำเข้านาได้ไหม", advert))
+    assert finding.evidence["rule"].startswith("the answer advertises ('ดาวน์ 0%')")
+
+
+def test_there_is_none_to_a_lookup_that_returned_an_empty_list() -> None:
+    """A stock lookup returned an empty list: "No Trekking bikes are left" answers from that emptiness and shares no
+    word with a result that has none. The same answer to a result listing a bike names nothing of it."""
+    question = "Do you still have the Trekking 700 in a 54 cm frame?"
+    gone = (
+        "No Trekking bikes are left this season: spring floods damaged our warehouse beside the canal, so look again "
+        "in May when fresh deliveries arrive."
+    )
+    assert _detect(_processor(), _stock(question, gone, '{"store": "Riverside", "bikes": []}')) == []
+    listed = '{"store": "Riverside", "bikes": [{"model": "City 300", "frame": 48}]}'
+    (finding,) = _detect(_processor(), _stock(question, gone, listed))
+    assert finding.evidence["rule"].startswith("the answer shares 1 of its")
+
+
+def test_a_short_answer_s_language_told_by_its_function_words_against_the_question_s_settled_answers() -> None:
+    """A Thai line shortened in Thai eight times, now shortened into English (a translation asked for): the short
+    English answer, whose language only its function words tell, is weighed against the English answers that line
+    got (none), not against its Thai ones, though it is like the answers to the English line."""
+    processor = _processor()
+    thai = "ถ้าคุณไม่รีบออกจากที่นี่ภายในห้านาที ตำรวจจะมาถึงและเราทั้งคู่จะเดือดร้อนกันหมด"
+    english = "If you don't get out of here within the next five minutes, the police are going to show up"
+    short = "Five minutes, or the cops get here."
+    runs = [(thai, "รีบออกไปในห้านาที ไม่งั้นตำรวจมาแล้วเราจบ"), (english, short)] * 8
+    runs += [("The storm knocked out the power in the whole valley last night", "Storm cut the valley's power")] * 4
+    for question, answer in runs:
+        _detect(processor, _chat("subtitles", question, answer))
+    assert _detect(processor, _chat("subtitles", thai, short)) == []
