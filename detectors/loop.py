@@ -16,7 +16,15 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.rounds import containers, counted_stretch, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import (
+    containers,
+    counted_stretch,
+    cycle_of,
+    identical_stretch,
+    node_state,
+    rounds_of,
+    signature,
+)
 
 KEY = "loop"
 
@@ -24,8 +32,9 @@ KEY = "loop"
 class Config(DetectorConfig):
     # A node run this many times with identical inputs in one loop is stuck.
     min_repeats: int = Field(default=3, ge=2)
-    # A node attempted this many times (Dify's retries) is a retry storm.
-    retry_storm: int = Field(default=4, ge=2)
+    # A node attempted this many times (Dify's retries) is a retry storm: more than Dify's default retry setting
+    # (3 retries, 4 attempts) gives; a node spending those was retried as configured.
+    retry_storm: int = Field(default=5, ge=2)
 
 
 def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
@@ -92,30 +101,44 @@ def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -
 def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
     """A loop that never broke out (it used every round, or ran past its limit) whose last `min_repeats` rounds or
     more did the same work with the same results, only a counter moving: polling a status that never changes,
-    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting."""
+    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting. Or whose last
+    rounds go round a cycle of states (`a, b, a, b`), each state of it back at least once: a cursor sent back to a
+    page read before, a draft flipping between two versions."""
     for container in containers(trace, "loop"):
         get = attributes_of(container).get
-        limit, ran = get("dify.container.limit"), get("dify.container.rounds")
-        reason = get("dify.container.completed_reason")
-        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran):
-            continue
-        if ran == limit and reason in (None, "loop_break"):  # broke on its last round, or not said (Dify's export)
+        ran, reason = get("dify.container.rounds"), get("dify.container.completed_reason")
+        limit = get("dify.container.limit")
+        if limit is None:  # Dify's export: the loop's own `loop_count` input is its limit
+            inputs = json_attr(container, "input.value")
+            limit = inputs.get("loop_count") if isinstance(inputs, dict) else None
+        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran) or reason == "loop_break":
             continue
         rounds = rounds_of(trace, container)
-        same = counted_stretch(rounds)
-        if same < cfg.min_repeats:
-            continue
         title = get("dify.node.title", container.name)
-        yield Finding(
-            KEY, "medium", 0.85,
-            f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work with "
-            "the same results, only a counter moving: the loop state is not changing.",
-            {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran,
-             "loop_length": limit, "completed_reason": reason, "repeats": same,
-             "first_round_outputs": str(signature(rounds[-same][1]))[:300],
-             "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
-            span_id(container),
-        )  # fmt: skip
+        same = counted_stretch(rounds) if ran > limit or reason is not None else 0  # not said: broke at last?
+        if same >= cfg.min_repeats:
+            yield Finding(
+                KEY, "medium", 0.85,
+                f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work "
+                "with the same results, only a counter moving: the loop state is not changing.",
+                {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter",
+                 "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
+                 "first_round_outputs": str(signature(rounds[-same][1]))[:300],
+                 "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
+                span_id(container),
+            )  # fmt: skip
+            continue
+        period, repeats = cycle_of(rounds)
+        if period and repeats + period >= cfg.min_repeats:
+            yield Finding(
+                KEY, "medium", 0.85,
+                f"The loop '{title}' ran {ran} rounds without breaking out, and its last {repeats + period} went "
+                f"round the same {period} states again and again: the loop state keeps coming back.",
+                {"node": title, "rule": "a loop out of rounds going round the same states", "rounds": ran,
+                 "loop_length": limit, "completed_reason": reason, "period": period, "repeats": repeats,
+                 "round_outputs": [str(signature(nodes))[:200] for _, nodes in rounds[-period:]]},
+                span_id(container),
+            )  # fmt: skip
 
 
 def create(cfg: Config) -> object:

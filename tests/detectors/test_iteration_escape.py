@@ -35,9 +35,12 @@ def test_more_rounds_than_items() -> None:
     assert "5 rounds over a list of 3 items" in finding.summary
 
 
-def test_loop_without_break() -> None:
-    (finding,) = findings(_container_run("loop", 4, limit=4, reason="max_rounds"), "dify_iteration_escape")
-    assert "without reaching its break condition" in finding.summary
+def test_a_loop_using_every_round_it_was_given_is_no_escape() -> None:
+    """Dify stops a loop at its `loop_count`: one that used every round while progressing ran no round too many
+    (a draft shortened each round, still over its limit at the cap), and a stuck one shows in its rounds."""
+    assert findings(_container_run("loop", 6, limit=6, reason="loop_completed"), "dify_iteration_escape") == []
+    (finding,) = findings(_container_run("loop", 6, outputs=["same"] * 6, limit=6, reason="loop_completed"), KEY)
+    assert finding.evidence["identical"] == 6
 
 
 def test_identical_rounds() -> None:
