@@ -21,7 +21,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import asked_size_overrun, fetched_list, multiplied_from
-from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import broke_out, containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -176,10 +176,10 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # An iteration over a list of one repeated item does the same work each round: that is no lack
     # of progress.
     repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
-    # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop even if it broke
-    # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
+    # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop, unless it broke out at last (it
+    # was waiting). An iteration's rounds are independent: only all of them alike say it is stuck.
     same = 0
-    if len(rounds) >= cfg.identical_rounds and not repeated:
+    if len(rounds) >= cfg.identical_rounds and not repeated and not (kind == "loop" and broke_out(container)):
         same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
     if same >= cfg.identical_rounds:
         yield Finding(

@@ -3,9 +3,11 @@
 A node running again and again with the same inputs is not stuck by itself: a loop's fixed instruction or
 lookup node does that while the loop makes progress. It is stuck when the rounds in which it repeated are
 identical as a whole: every node in them produced the same outputs and wrote the same variables
-(assigners keep the new value in their process data). Usage is not state: an LLM's outputs carry its
-latency and token counts, which differ on every call of a real model. An iteration is stuck when it works
-one item again and again: over a list multiplied on its way, or past its list's length."""
+(assigners keep the new value in their process data), or when it goes round the same states until it runs out of
+rounds. Usage is not state: an LLM's outputs carry its latency and token counts, an HTTP response its headers (its
+`date`), which differ on every call. A loop that reached its break condition at last was waiting (a status polled
+until it changed), not stuck. An iteration is stuck when it works one item again and again: over a list multiplied
+on its way, or past its list's length."""
 
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from pydantic import Field
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
 from detectors.rounds import (
+    broke_out,
     containers,
     counted_stretch,
     cycle_of,
     identical_stretch,
+    loop_limit,
     node_state,
     rounds_of,
     signature,
@@ -106,12 +110,8 @@ def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
     page read before, a draft flipping between two versions."""
     for container in containers(trace, "loop"):
         get = attributes_of(container).get
-        ran, reason = get("dify.container.rounds"), get("dify.container.completed_reason")
-        limit = get("dify.container.limit")
-        if limit is None:  # Dify's export: the loop's own `loop_count` input is its limit
-            inputs = json_attr(container, "input.value")
-            limit = inputs.get("loop_count") if isinstance(inputs, dict) else None
-        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran) or reason == "loop_break":
+        ran, reason, limit = get("dify.container.rounds"), get("dify.container.completed_reason"), loop_limit(container)
+        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran) or broke_out(container):
             continue
         rounds = rounds_of(trace, container)
         title = get("dify.node.title", container.name)
@@ -147,8 +147,11 @@ def create(cfg: Config) -> object:
         # Round span → what its nodes produced, in order: the loop's state after that round.
         states: dict[int, list[tuple[object, object, object]]] = {}
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
+        loop_of: dict[int, int] = {}  # a loop round's span → its loop's
         for span in trace.nodes:
             get = attributes_of(span).get
+            if get("dify.round.index") is not None and span.parent is not None:
+                loop_of[span_id(span)] = span.parent.span_id
             # A round's own span carries the loop index too: its nodes are the round's state, not it.
             if get("dify.loop.index") is not None and span.parent is not None and get("dify.round.index") is None:
                 states.setdefault(span.parent.span_id, []).append(node_state(span))
@@ -159,12 +162,17 @@ def create(cfg: Config) -> object:
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
         repeating = False  # a node found repeating in identical rounds: the loop is reported stuck already
+        broken: set[int] | None = None  # the loops that reached their break condition, read once a node repeats
         for (node_id, inputs), spans in runs.items():
             if len(spans) < cfg.min_repeats:
                 continue
             rounds = [states.get(s.parent.span_id if s.parent else 0) for s in spans]
             if any(state != rounds[0] for state in rounds[1:]):
                 continue  # the loop moved on while this node's inputs stayed put
+            if broken is None:
+                broken = {span_id(loop) for loop in containers(trace, "loop") if broke_out(loop)}
+            if any(loop_of.get(s.parent.span_id) in broken for s in spans if s.parent is not None):
+                continue  # it waited (a status polled until it changed) and broke out
             repeating = True
             yield Finding(
                 KEY,

@@ -119,3 +119,26 @@ def cycle_of(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int
         if repeats >= period:  # each state of the period came back at least once
             return period, repeats
     return 0, 0
+
+
+def loop_limit(container: ReadableSpan) -> object:
+    """A loop's `loop_count`: the stream's `loop_length`, else the loop's own `loop_count` input (all Dify's export
+    keeps of it)."""
+    attributes = attributes_of(container)
+    limit = attributes.get("dify.container.limit")
+    if limit is None:
+        inputs = json_attr(container, "input.value")
+        limit = inputs.get("loop_count") if isinstance(inputs, dict) else None
+    return limit
+
+
+def broke_out(container: ReadableSpan) -> bool:
+    """The loop reached its break condition: Dify says so (`loop_break`), or, where it does not say (its export), it
+    stopped before its `loop_count`. Rounds alike before it were waiting (a status polled until it changed), not
+    stuck."""
+    attributes = attributes_of(container)
+    reason = attributes.get("dify.container.completed_reason")
+    if reason is not None:
+        return bool(reason == "loop_break")
+    limit, ran = loop_limit(container), attributes.get("dify.container.rounds")
+    return isinstance(limit, int) and isinstance(ran, int) and ran < limit

@@ -69,10 +69,19 @@ def _llm_round(text: str, latency: float) -> dict[str, object]:
 
 
 def test_a_stuck_loop_is_found_though_a_real_models_latency_differs_every_call() -> None:
-    spans = _loop_of_rounds([[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)])
+    rounds = [[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)]
+    spans = _loop_of_rounds(rounds, limit=4, reason="loop_completed")
     (finding,) = findings(spans, "loop")
     assert finding.evidence["repeats"] == 4
     assert len(findings(spans, "dify_iteration_escape")) == 1  # identical rounds, usage aside
+
+
+def test_rounds_alike_in_a_loop_that_broke_out_at_last_were_waiting() -> None:
+    """A status polled until it changed, a draft rejected until the check passed: the loop reached its break
+    condition (Dify's `loop_break`; in its export, which does not say, fewer rounds than its `loop_count`)."""
+    rounds = [[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)]
+    waited = _loop_of_rounds(rounds, limit=10, reason="loop_break")
+    assert findings(waited, "loop") == [] and findings(waited, "dify_iteration_escape") == []
 
 
 def _poll(i: int, status: str = "pending") -> list[dict[str, object]]:
