@@ -134,11 +134,12 @@ def loop_limit(container: ReadableSpan) -> object:
 
 def broke_out(container: ReadableSpan) -> bool:
     """The loop reached its break condition: Dify says so (`loop_break`), or, where it does not say (its export), it
-    stopped before its `loop_count`. Rounds alike before it were waiting (a status polled until it changed), not
-    stuck."""
+    succeeded before its `loop_count` (a loop stopped or failed early broke out of nothing). Rounds alike before it
+    were waiting (a status polled until it changed), not stuck."""
     attributes = attributes_of(container)
     reason = attributes.get("dify.container.completed_reason")
     if reason is not None:
         return bool(reason == "loop_break")
     limit, ran = loop_limit(container), attributes.get("dify.container.rounds")
-    return isinstance(limit, int) and isinstance(ran, int) and ran < limit
+    succeeded = attributes.get("dify.node.status") == "succeeded"
+    return succeeded and isinstance(limit, int) and isinstance(ran, int) and ran < limit

@@ -112,7 +112,8 @@ def test_a_stuck_stretch_of_loop_rounds_unless_it_broke_out_at_last() -> None:
     outputs = ["draft 1", "same", "same", "same", "final"]
     (finding,) = findings(container_after_producer([], [], outputs, kind="loop", limit=5, reason="loop_completed"), KEY)
     assert finding.evidence["identical"] == 3
-    # It reached its break condition (said by Dify, or, unsaid as in its export, before its `loop_count`): it waited.
+    # It reached its break condition (said by Dify, or, unsaid as in its export, succeeded before its `loop_count`):
+    # it waited. A loop stopped early broke out of nothing (examples/runs/loop_stopped.sse: a poll stopped by hand).
     assert findings(container_after_producer([], [], outputs, kind="loop", limit=10, reason="loop_break"), KEY) == []
     assert findings(container_after_producer([], [], outputs, kind="loop", limit=10), KEY) == []
     # Two alike in a row is no stretch; an iteration's rounds alike only in part are independent items.
