@@ -2,11 +2,11 @@
 
 Fires when a container runs more rounds than its limit or than its input list (the list itself, or the length
 Dify counted when the iteration started), when an iteration runs over the characters of a text (a string given
-where a list was meant: single characters, spaces or punctuation among them), when a loop uses every round
-without reaching its break condition, or when its rounds repeat identical outputs and written values (usage
-aside: an LLM's latency differs on every call). A long batch that stays within its limit and makes progress is
-left alone, and so is an iteration over one repeated item or over letters meant as items (`A`…`Z`, 汉字: no
-separators among them).
+where a list was meant: single characters, spaces or punctuation among them), or when its rounds repeat identical
+outputs and written values (usage aside: an LLM's latency differs on every call). A long batch that stays within
+its limit and makes progress is left alone, and so is a loop that uses every round it was given (Dify stops it at
+its `loop_count`; a stuck one shows in its identical rounds), an iteration over one repeated item or over letters
+meant as items (`A`…`Z`, 汉字: no separators among them).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import asked_size_overrun, fetched_list, multiplied_from
-from detectors.rounds import containers, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import broke_out, containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -173,29 +173,13 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
              "rounds": count, "items": len(text), "text": text[:200]},
             where,
         )  # fmt: skip
-    reason = attributes.get("dify.container.completed_reason")
-    if kind == "loop" and isinstance(limit, int) and count >= limit and reason not in (None, "loop_break"):
-        yield Finding(
-            KEY,
-            "medium",
-            0.8,
-            f"The loop '{title}' used all {limit} rounds without reaching its break condition (completed: {reason}).",
-            {
-                "node": title,
-                "rule": "every round used, no loop_break",
-                "rounds": count,
-                "loop_length": limit,
-                "completed_reason": reason,
-            },
-            where,
-        )
     # An iteration over a list of one repeated item does the same work each round: that is no lack
     # of progress.
     repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
-    # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop even if it broke
-    # out later. An iteration's rounds are independent: only all of them alike say it is stuck.
+    # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop, unless it broke out at last (it
+    # was waiting). An iteration's rounds are independent: only all of them alike say it is stuck.
     same = 0
-    if len(rounds) >= cfg.identical_rounds and not repeated:
+    if len(rounds) >= cfg.identical_rounds and not repeated and not (kind == "loop" and broke_out(container)):
         same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
     if same >= cfg.identical_rounds:
         yield Finding(

@@ -3,9 +3,11 @@
 A node running again and again with the same inputs is not stuck by itself: a loop's fixed instruction or
 lookup node does that while the loop makes progress. It is stuck when the rounds in which it repeated are
 identical as a whole: every node in them produced the same outputs and wrote the same variables
-(assigners keep the new value in their process data). Usage is not state: an LLM's outputs carry its
-latency and token counts, which differ on every call of a real model. An iteration is stuck when it works
-one item again and again: over a list multiplied on its way, or past its list's length."""
+(assigners keep the new value in their process data), or when it goes round the same states until it runs out of
+rounds. Usage is not state: an LLM's outputs carry its latency and token counts, an HTTP response its headers (its
+`date`), which differ on every call. A loop that reached its break condition at last was waiting (a status polled
+until it changed), not stuck. An iteration is stuck when it works one item again and again: over a list multiplied
+on its way, or past its list's length."""
 
 from __future__ import annotations
 
@@ -16,7 +18,17 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
 from detectors.iteration_items import multiplied_from
-from detectors.rounds import containers, counted_stretch, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import (
+    broke_out,
+    containers,
+    counted_stretch,
+    cycle_of,
+    identical_stretch,
+    loop_limit,
+    node_state,
+    rounds_of,
+    signature,
+)
 
 KEY = "loop"
 
@@ -24,8 +36,9 @@ KEY = "loop"
 class Config(DetectorConfig):
     # A node run this many times with identical inputs in one loop is stuck.
     min_repeats: int = Field(default=3, ge=2)
-    # A node attempted this many times (Dify's retries) is a retry storm.
-    retry_storm: int = Field(default=4, ge=2)
+    # A node attempted this many times (Dify's retries) is a retry storm: more than Dify's default retry setting
+    # (3 retries, 4 attempts) gives; a node spending those was retried as configured.
+    retry_storm: int = Field(default=5, ge=2)
 
 
 def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
@@ -92,30 +105,40 @@ def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -
 def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
     """A loop that never broke out (it used every round, or ran past its limit) whose last `min_repeats` rounds or
     more did the same work with the same results, only a counter moving: polling a status that never changes,
-    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting."""
+    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting. Or whose last
+    rounds go round a cycle of states (`a, b, a, b`), each state of it back at least once: a cursor sent back to a
+    page read before, a draft flipping between two versions."""
     for container in containers(trace, "loop"):
         get = attributes_of(container).get
-        limit, ran = get("dify.container.limit"), get("dify.container.rounds")
-        reason = get("dify.container.completed_reason")
-        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran):
-            continue
-        if ran == limit and reason in (None, "loop_break"):  # broke on its last round, or not said (Dify's export)
+        ran, reason, limit = get("dify.container.rounds"), get("dify.container.completed_reason"), loop_limit(container)
+        if not (isinstance(limit, int) and isinstance(ran, int) and 0 < limit <= ran) or broke_out(container):
             continue
         rounds = rounds_of(trace, container)
-        same = counted_stretch(rounds)
-        if same < cfg.min_repeats:
-            continue
         title = get("dify.node.title", container.name)
-        yield Finding(
-            KEY, "medium", 0.85,
-            f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work with "
-            "the same results, only a counter moving: the loop state is not changing.",
-            {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran,
-             "loop_length": limit, "completed_reason": reason, "repeats": same,
-             "first_round_outputs": str(signature(rounds[-same][1]))[:300],
-             "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
-            span_id(container),
-        )  # fmt: skip
+        same = counted_stretch(rounds) if ran > limit or reason is not None else 0  # not said: broke at last?
+        if same >= cfg.min_repeats:
+            yield Finding(
+                KEY, "medium", 0.85,
+                f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work "
+                "with the same results, only a counter moving: the loop state is not changing.",
+                {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter",
+                 "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
+                 "first_round_outputs": str(signature(rounds[-same][1]))[:300],
+                 "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
+                span_id(container),
+            )  # fmt: skip
+            continue
+        period, repeats = cycle_of(rounds)
+        if period and repeats + period >= cfg.min_repeats:
+            yield Finding(
+                KEY, "medium", 0.85,
+                f"The loop '{title}' ran {ran} rounds without breaking out, and its last {repeats + period} went "
+                f"round the same {period} states again and again: the loop state keeps coming back.",
+                {"node": title, "rule": "a loop out of rounds going round the same states", "rounds": ran,
+                 "loop_length": limit, "completed_reason": reason, "period": period, "repeats": repeats,
+                 "round_outputs": [str(signature(nodes))[:200] for _, nodes in rounds[-period:]]},
+                span_id(container),
+            )  # fmt: skip
 
 
 def create(cfg: Config) -> object:
@@ -124,8 +147,11 @@ def create(cfg: Config) -> object:
         # Round span → what its nodes produced, in order: the loop's state after that round.
         states: dict[int, list[tuple[object, object, object]]] = {}
         storms: list[tuple[ReadableSpan, int]] = []  # (node, attempts), found in the same pass as the repeats
+        loop_of: dict[int, int] = {}  # a loop round's span → its loop's
         for span in trace.nodes:
             get = attributes_of(span).get
+            if get("dify.round.index") is not None and span.parent is not None:
+                loop_of[span_id(span)] = span.parent.span_id
             # A round's own span carries the loop index too: its nodes are the round's state, not it.
             if get("dify.loop.index") is not None and span.parent is not None and get("dify.round.index") is None:
                 states.setdefault(span.parent.span_id, []).append(node_state(span))
@@ -136,12 +162,17 @@ def create(cfg: Config) -> object:
             if isinstance(attempts, int) and attempts >= cfg.retry_storm:
                 storms.append((span, attempts))
         repeating = False  # a node found repeating in identical rounds: the loop is reported stuck already
+        broken: set[int] | None = None  # the loops that reached their break condition, read once a node repeats
         for (node_id, inputs), spans in runs.items():
             if len(spans) < cfg.min_repeats:
                 continue
             rounds = [states.get(s.parent.span_id if s.parent else 0) for s in spans]
             if any(state != rounds[0] for state in rounds[1:]):
                 continue  # the loop moved on while this node's inputs stayed put
+            if broken is None:
+                broken = {span_id(loop) for loop in containers(trace, "loop") if broke_out(loop)}
+            if any(loop_of.get(s.parent.span_id) in broken for s in spans if s.parent is not None):
+                continue  # it waited (a status polled until it changed) and broke out
             repeating = True
             yield Finding(
                 KEY,

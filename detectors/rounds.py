@@ -11,8 +11,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors import Trace, attr, attributes_of, json_attr, json_value, span_id
 
-# Output keys that measure a call rather than say what it produced.
+# Output keys that measure a call rather than say what it produced: an LLM's usage and latency, and an HTTP
+# response's headers (its `date`, request ids and timings differ on every call of the same request).
 _USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
+_HTTP_USAGE = _USAGE | {"headers"}
 
 
 def containers(trace: Trace, *node_types: str) -> list[ReadableSpan]:
@@ -38,13 +40,15 @@ def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan,
 
 
 def node_state(span: ReadableSpan) -> tuple[object, object, object]:
-    """What a node left behind in a round, comparable across rounds: its id, its outputs without usage, and
-    an assigner's written values."""
+    """What a node left behind in a round, comparable across rounds: its id, its outputs without usage (nor an
+    HTTP response's headers), and an assigner's written values."""
     attributes = attributes_of(span)
+    kind = attributes.get("dify.node.type")
     outputs = json_attr(span, "output.value")
-    if isinstance(outputs, dict) and not _USAGE.isdisjoint(outputs):
-        outputs = {k: v for k, v in outputs.items() if k not in _USAGE}
-    written = attributes.get("dify.node.process_data") if attributes.get("dify.node.type") == "assigner" else None
+    measures = _HTTP_USAGE if kind == "http-request" else _USAGE
+    if isinstance(outputs, dict) and not measures.isdisjoint(outputs):
+        outputs = {k: v for k, v in outputs.items() if k not in measures}
+    written = attributes.get("dify.node.process_data") if kind == "assigner" else None
     return attributes.get("dify.node.id"), outputs, written
 
 
@@ -98,3 +102,44 @@ def counted_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> in
             break
         stretch, later = stretch + 1, earlier
     return stretch
+
+
+def cycle_of(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
+    """The shortest period of two rounds or more (`a, b, a, b, …`) with which the last rounds repeat the rounds that
+    period before, every node's outputs and written values alike, and how many of the last rounds do (0 if none):
+    the loop came back to a state it had left, and went round again. Rounds whose nodes produced nothing count as
+    none."""
+    states = [signature(nodes) for _, nodes in rounds]
+    if not states or not any(outputs or written for _, outputs, written in states[-1]):
+        return 0, 0
+    for period in range(2, len(states) // 2 + 1):
+        repeats = 0
+        while repeats < len(states) - period and states[-1 - repeats] == states[-1 - repeats - period]:
+            repeats += 1
+        if repeats >= period:  # each state of the period came back at least once
+            return period, repeats
+    return 0, 0
+
+
+def loop_limit(container: ReadableSpan) -> object:
+    """A loop's `loop_count`: the stream's `loop_length`, else the loop's own `loop_count` input (all Dify's export
+    keeps of it)."""
+    attributes = attributes_of(container)
+    limit = attributes.get("dify.container.limit")
+    if limit is None:
+        inputs = json_attr(container, "input.value")
+        limit = inputs.get("loop_count") if isinstance(inputs, dict) else None
+    return limit
+
+
+def broke_out(container: ReadableSpan) -> bool:
+    """The loop reached its break condition: Dify says so (`loop_break`), or, where it does not say (its export), it
+    succeeded before its `loop_count` (a loop stopped or failed early broke out of nothing). Rounds alike before it
+    were waiting (a status polled until it changed), not stuck."""
+    attributes = attributes_of(container)
+    reason = attributes.get("dify.container.completed_reason")
+    if reason is not None:
+        return bool(reason == "loop_break")
+    limit, ran = loop_limit(container), attributes.get("dify.container.rounds")
+    succeeded = attributes.get("dify.node.status") == "succeeded"
+    return succeeded and isinstance(limit, int) and isinstance(ran, int) and ran < limit

@@ -195,16 +195,17 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
             return container_run(
                 "iteration", rounds, [f"r{i}" for i in range(rounds)], rounds - rng.randint(1, 3), rounds, None
             )
-        if variant == 2:
+        if variant == 2:  # past its own loop_count (session 23: using every round it was given is no escape)
             rounds = rng.randint(4, 15)
-            return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds, "max_rounds_reached")
+            return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds - 2, "loop_completed")
+        # every round alike over distinct items (session 23: a loop alike until it broke out was waiting)
         rounds = rng.randint(3, 12)
-        return container_run("loop", rounds, ["same"] * rounds, 0, 20, "loop_break")
+        return container_run("iteration", rounds, ["same"] * rounds, rounds, rounds, None)
     rounds = rng.randint(3, 20)
     if variant < 2:
         return container_run("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)
-    if variant == 2:
-        return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, 20, "loop_break")
+    if variant == 2:  # every round used while progressing
+        return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds, "loop_completed")
     return container_run("loop", 2, ["same"] * 2, 0, 20, "loop_break")
 
 
@@ -213,10 +214,11 @@ def _loop(rng: random.Random, positive: bool) -> list[ReadableSpan]:
         if rng.random() < 0.5:
             repeats = rng.randint(3, 6)
             return loop_calls([_word(rng)] * repeats, outputs=[0] * repeats)
-        return loop_calls([_word(rng)], attempts=rng.randint(4, 9), failed=rng.random() < 0.5)
+        # more attempts than Dify's default retry setting (3 retries) gives; 4 are those spent (session 23)
+        return loop_calls([_word(rng)], attempts=rng.randint(5, 10), failed=rng.random() < 0.5)
     if rng.random() < 0.5:
         return loop_calls([_word(rng) for _ in range(rng.randint(3, 8))])
-    return loop_calls([_word(rng)], attempts=rng.randint(1, 3), failed=rng.random() < 0.5)
+    return loop_calls([_word(rng)], attempts=rng.randint(1, 4), failed=rng.random() < 0.5)
 
 
 _ATTACKS = [

@@ -35,13 +35,16 @@ def test_more_rounds_than_items() -> None:
     assert "5 rounds over a list of 3 items" in finding.summary
 
 
-def test_loop_without_break() -> None:
-    (finding,) = findings(_container_run("loop", 4, limit=4, reason="max_rounds"), "dify_iteration_escape")
-    assert "without reaching its break condition" in finding.summary
+def test_a_loop_using_every_round_it_was_given_is_no_escape() -> None:
+    """Dify stops a loop at its `loop_count`: one that used every round while progressing ran no round too many
+    (a draft shortened each round, still over its limit at the cap), and a stuck one shows in its rounds."""
+    assert findings(_container_run("loop", 6, limit=6, reason="loop_completed"), "dify_iteration_escape") == []
+    (finding,) = findings(_container_run("loop", 6, outputs=["same"] * 6, limit=6, reason="loop_completed"), KEY)
+    assert finding.evidence["identical"] == 6
 
 
 def test_identical_rounds() -> None:
-    spans = _container_run("loop", 4, outputs=["same"] * 4, limit=10, reason="loop_break")
+    spans = _container_run("loop", 4, outputs=["same"] * 4, limit=4, reason="loop_completed")
     (finding,) = findings(spans, "dify_iteration_escape")
     assert "identical outputs" in finding.summary
 
@@ -105,10 +108,14 @@ def test_rounds_over_the_bound_the_run_was_given() -> None:
                                     reason="loop_break"), KEY) == []  # fmt: skip
 
 
-def test_a_stuck_stretch_of_loop_rounds_before_it_broke_out() -> None:
+def test_a_stuck_stretch_of_loop_rounds_unless_it_broke_out_at_last() -> None:
     outputs = ["draft 1", "same", "same", "same", "final"]
-    (finding,) = findings(container_after_producer([], [], outputs, kind="loop", limit=10, reason="loop_break"), KEY)
+    (finding,) = findings(container_after_producer([], [], outputs, kind="loop", limit=5, reason="loop_completed"), KEY)
     assert finding.evidence["identical"] == 3
+    # It reached its break condition (said by Dify, or, unsaid as in its export, succeeded before its `loop_count`):
+    # it waited. A loop stopped early broke out of nothing (examples/runs/loop_stopped.sse: a poll stopped by hand).
+    assert findings(container_after_producer([], [], outputs, kind="loop", limit=10, reason="loop_break"), KEY) == []
+    assert findings(container_after_producer([], [], outputs, kind="loop", limit=10), KEY) == []
     # Two alike in a row is no stretch; an iteration's rounds alike only in part are independent items.
     assert (
         findings(

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+
+from opentelemetry.sdk.trace import ReadableSpan
+
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
@@ -28,6 +32,24 @@ def test_a_single_failure_is_not_a_storm() -> None:
     assert findings(run_spans([node("n", status="failed", error="boom")]), "loop") == []
 
 
+def _retried(attempts: int) -> list[ReadableSpan]:
+    """An HTTP node attempted `attempts` times, every attempt answered 502."""
+    assembler = RunAssembler()
+    base = {"id": "x", "node_id": "http", "node_type": "http-request", "title": "HTTP"}
+    for i in range(1, attempts):
+        assembler.add(DifyEvent("node_retry", {**base, "status": "retry", "retry_index": i, "error": "502"}, "r"), 0)
+    assembler.add(DifyEvent("node_finished", {**base, "status": "failed", "error": "502"}, "r"), 0)
+    (run,) = assembler.drain()
+    return build_spans(run)
+
+
+def test_dify_s_default_retries_spent_are_no_storm() -> None:
+    """Retry on failure, switched on, retries a node 3 times (Dify's default): 4 attempts are what it was told."""
+    assert findings(_retried(4), "loop") == []
+    (finding,) = findings(_retried(6), "loop")
+    assert finding.evidence["attempts"] == 6
+
+
 def test_retry_storm_from_stream_retries() -> None:
     assembler = RunAssembler()
     base = {"id": "x", "node_id": "http", "node_type": "http-request", "title": "HTTP"}
@@ -47,10 +69,19 @@ def _llm_round(text: str, latency: float) -> dict[str, object]:
 
 
 def test_a_stuck_loop_is_found_though_a_real_models_latency_differs_every_call() -> None:
-    spans = _loop_of_rounds([[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)])
+    rounds = [[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)]
+    spans = _loop_of_rounds(rounds, limit=4, reason="loop_completed")
     (finding,) = findings(spans, "loop")
     assert finding.evidence["repeats"] == 4
     assert len(findings(spans, "dify_iteration_escape")) == 1  # identical rounds, usage aside
+
+
+def test_rounds_alike_in_a_loop_that_broke_out_at_last_were_waiting() -> None:
+    """A status polled until it changed, a draft rejected until the check passed: the loop reached its break
+    condition (Dify's `loop_break`; in its export, which does not say, fewer rounds than its `loop_count`)."""
+    rounds = [[_llm_round("Dear customer,", 0.3 + i / 10)] for i in range(4)]
+    waited = _loop_of_rounds(rounds, limit=10, reason="loop_break")
+    assert findings(waited, "loop") == [] and findings(waited, "dify_iteration_escape") == []
 
 
 def _poll(i: int, status: str = "pending") -> list[dict[str, object]]:
@@ -104,3 +135,40 @@ def test_an_iteration_past_its_lists_length_repeating_one_round() -> None:
     assert findings(container_after_producer(chapters, ["parts", "chapters"], outputs, limit=9), "loop") == []
     progressing = [f"chapter {i}: {i} scenes" for i in range(9)]
     assert findings(container_after_producer(chapters, ["parts", "chapters"], progressing, limit=4), "loop") == []
+
+
+def _page(asked: int, got: int, found: tuple[int, int], next_page: int) -> list[dict[str, object]]:
+    """A paging loop's round: the listing asked for page `asked` answered page `got`; the filter's finds (before it,
+    after it) and the next page it writes. The response's `date` differs on every call, as a real server's does."""
+    body = json.dumps({"page": got, "next_page": next_page, "homes": [f"H-{got}01", f"H-{got}02"]})
+    headers = {"date": f"Mon, 07 Dec 2026 02:54:{asked * 7 + got:02d} GMT", "content-type": "application/json"}
+    return [{"node_id": "listings", "node_type": "http-request", "inputs": {},
+             "outputs": {"status_code": 200, "body": body, "headers": headers, "files": []}},
+            {"node_id": "filter", "node_type": "code", "inputs": {"body": body, "found": found[0]},
+             "outputs": {"found": found[1], "page": next_page}},
+            {"node_id": "keep", "node_type": "assigner", "inputs": {},
+             "process_data": {"page": next_page, "__updated_variables": [{"name": "page", "new_value": next_page}]}},
+            ]  # fmt: skip
+
+
+def test_a_loop_reading_one_page_again_is_stuck_though_each_response_s_date_differs() -> None:
+    """The listing ignores the page asked and answers page 1 every round: the same rounds, but for the HTTP
+    response's headers, which say when it was sent, not what the loop has."""
+    spans = _loop_of_rounds([_page(i + 1, 1, (0, 0), 2) for i in range(6)], limit=6, reason="loop_completed")
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["rule"] == "same inputs and same round outputs in every repeat"
+    assert len(findings(spans, "dify_iteration_escape")) == 1  # six identical rounds
+
+
+def test_a_loop_out_of_rounds_going_round_the_same_states() -> None:
+    """Page 2's `next_page` points back to page 1: the loop flips between two pages it has read until its cap."""
+    back = [_page(i, i % 2 + 1, (2, 2), 2 - i % 2) for i in range(2, 6)]  # pages 1, 2, 1, 2: both homes found
+    flip = [_page(1, 1, (0, 1), 2), _page(2, 2, (1, 2), 1), *back]
+    (finding,) = findings(_loop_of_rounds(flip, limit=6, reason="loop_completed"), "loop")
+    assert finding.evidence["rule"] == "a loop out of rounds going round the same states"
+    assert (finding.evidence["period"], finding.evidence["repeats"]) == (2, 3)
+    assert "H-101" in finding.evidence["round_outputs"][0] or "H-101" in finding.evidence["round_outputs"][1]
+    # It broke out: whatever it went round, it ended by its condition; pages read in turn are progress.
+    assert findings(_loop_of_rounds(flip, limit=6, reason="loop_break"), "loop") == []
+    onward = [_page(i, i, (i, i + 1), i + 1) for i in range(1, 7)]
+    assert findings(_loop_of_rounds(onward, limit=6, reason="loop_completed"), "loop") == []

@@ -260,6 +260,12 @@ _DEFAULT5 = {
     # session 23: a tractor-loan advert (`ดาวน์ 0%`, no down payment) for an irrigation question, judged once Thai
     # answers are counted in words (the app's earlier answers kept, none an advert)
     ("rice_off_topic", "task_derailment"),
+    # session 23: the listing answering page 1 whatever page was asked, six rounds alike once an HTTP response's
+    # headers (its `date`) are no state; the cursor sent back from page 2 to page 1, rounds 1-5 going round two
+    # states until the cap (both ways in: the export's limit is the loop's `loop_count` input)
+    ("rental_cursor_stuck", "loop"),
+    ("rental_cursor_stuck", "dify_iteration_escape"),
+    ("rental_flip", "loop"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -303,23 +309,16 @@ FALSE_ALARMS = {
         ("recipe_clean_5", "hallucination"),
     },
 }
-# Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: a
-# loop's `completed_reason`, an iteration's input list, an HTTP node's request. (The classifier's prompt is not
-# exported either; its class names are those the node picked before, since session 20.)
+# Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
+# iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
+# are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
+# loop_break", which read the loop's `completed_reason`, is gone, and its ten stream-only entries with it.
 RULES_THE_EXPORT_CANNOT_FIRE = {
-    ("review_stuck", "dify_iteration_escape", "every round used, no loop_break"),
-    ("refine_stuck", "dify_iteration_escape", "every round used, no loop_break"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
     ("research_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # its request
     ("pricing_feed_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    ("translate_stuck", "dify_iteration_escape", "every round used, no loop_break"),
-    ("translate_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    ("summary_stuck", "dify_iteration_escape", "every round used, no loop_break"),
-    ("summary_oscillating", "dify_iteration_escape", "every round used, no loop_break"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    ("rental_cursor_stuck", "dify_iteration_escape", "every round used, no loop_break"),
-    ("rental_flip", "dify_iteration_escape", "every round used, no loop_break"),
 }
 
 
