@@ -530,6 +530,42 @@ def _unsupported(
     return unsupported, miscounted
 
 
+# The result of a working the answer shows ("5000 * 0.75 = 3748"): arithmetic the reader sees, right or wrong.
+_SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
+
+
+def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict[str, float]:
+    """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
+    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's) but leaves a
+    value of them half to twice as large unsaid ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"). A
+    sum is the answer's own when it is a sum of money it states times a quantity of something else it states
+    ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
+    for 1243.13), or a working's result it shows."""
+    claims = dict(measured(answer))
+    money = {n for n in unsupported if claims.get(n) == "money"}
+    if not money:
+        return {}
+    said = plain(answer)
+    given = set().union(*map(source_values, outputs))
+    if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
+        return {}
+    dropped = sorted(float(v) for v in given - said)
+    figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
+    sums = {v for v, unit in figures if unit == "money"}
+    others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
+    shares = {v / 100 for v, unit in figures if unit == "%" and 0 < v < 100}
+    made = {a * b for a in sums for b in others} | {a * f for a in sums for s in shares for f in (s, 1 - s, 1 + s)}
+    shown = {m.group(1) for m in _SHOWN_RESULT.finditer(answer)}
+    found: dict[str, float] = {}
+    for number in money - shown:
+        if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
+            continue
+        values = [float(r) for r in readings(number)]
+        if near := [v for v in dropped for value in values if 0.5 * v <= value <= 2 * v]:
+            found[number] = min(near, key=lambda v: min(abs(v - value) for value in values))
+    return found
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         # On lines of their own: a space between digit groups joins them into one number ("12 345").
@@ -547,8 +583,6 @@ def create(cfg: Config) -> object:
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
-            if not (grounded or cfg.data_fed):
-                continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
@@ -590,6 +624,10 @@ def create(cfg: Config) -> object:
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
             if unsupported and known:
                 unsupported = _unknown(unsupported, stating, known, sources)
+            replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
+            if not (grounded or cfg.data_fed):
+                replaced = _substituted(stating, unsupported, outputs)
+                unsupported, miscounted = set(replaced), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -601,7 +639,9 @@ def create(cfg: Config) -> object:
             rule = " and ".join(
                 [
                     *(
-                        ["a number in the answer is in no source nor computed from their numbers"]
+                        ["a sum of money in an answer fed data is in no source, where a figure of the data goes unsaid"]
+                        if replaced
+                        else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
                     ),
@@ -617,7 +657,8 @@ def create(cfg: Config) -> object:
                 f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
                 "found in none of its sources; check the answer against its documents, inputs and data.",
                 {"node": attr(span, "dify.node.title", span.name), "rule": rule,
-                 "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
+                 "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200],
+                 **({"in_place_of": replaced} if replaced else {})},
                 span_id(span),
             )  # fmt: skip
         if documents or told:
