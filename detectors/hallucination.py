@@ -549,7 +549,8 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     given = set().union(*map(source_values, outputs))
     if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
         return {}
-    dropped = sorted(float(v) for v in given - said)
+    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best).
+    dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
     others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
@@ -561,8 +562,16 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
         if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
             continue
         values = [float(r) for r in readings(number)]
-        if near := [v for v in dropped for value in values if 0.5 * v <= value <= 2 * v]:
-            found[number] = min(near, key=lambda v: min(abs(v - value) for value in values))
+        places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
+        for unsaid in dropped:
+            if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
+                # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
+                best = min(
+                    near,
+                    key=lambda v: (len(v.partition(".")[2]) != len(places), min(abs(float(v) - x) for x in values)),
+                )
+                found[number] = float(best)
+                break
     return found
 
 

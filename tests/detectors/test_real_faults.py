@@ -164,6 +164,10 @@ _DEFAULT3 = {
     ("translate_off_task", "task_derailment"),
     # session 22: classifier and LLM republished on gpt-4o (`dearer_factor`)
     ("triage_other_model", "dify_model_fallback"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("planner_invented_price", "hallucination"),  # 90.00 EUR for the API's 120.00
+    ("pricing_invented", "hallucination"),  # prices for the iteration's own
+    ("purchase_wrong_total", "hallucination"),  # 1145.00 EUR for the code's 1245.00
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
@@ -205,6 +209,9 @@ _DEFAULT4 = {
     # session 22: the odometer and service mark renamed to miles, the plate kept (two of three fields), the code's line
     # showing `0 km`, a zero no field of the answer holds
     ("fleet_miles", "dify_tool_schema_mismatch"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("meter_wrong_bill", "hallucination"),  # 254,10 PLN for the code's 304.92
+    ("tickets_wrong_total", "hallucination"),  # 300.00 PLN for the code's 330.00
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
@@ -233,7 +240,10 @@ _DEFAULT5 = {
     ("recipe_runaway", "cost"),
     ("rental_other_model", "cost"),
     ("rental_other_model", "dify_model_fallback"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("rental_invented", "hallucination"),
 }
+
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
