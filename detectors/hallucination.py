@@ -601,6 +601,9 @@ def create(cfg: Config) -> object:
             # number spans a line, so reading the sources apart finds what reading them joined did.
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
+            if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
+                money = {token for token, unit in measured(stating) if unit == "money"}
+                claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
             if shared is None:
@@ -634,7 +637,7 @@ def create(cfg: Config) -> object:
             if unsupported and known:
                 unsupported = _unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
-            if not (grounded or cfg.data_fed):
+            if fed_only:
                 replaced = _substituted(stating, unsupported, outputs)
                 unsupported, miscounted = set(replaced), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:

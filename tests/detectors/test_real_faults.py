@@ -125,6 +125,8 @@ _DEFAULT2 = {
     ("visa_other_model", "dify_model_fallback"),
     ("support_other_model", "dify_model_fallback"),
     ("research_limit_ignored", "cost"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("invoice_wrong_total", "hallucination"),  # 2526.00 EUR for the code's 3562.95
 }
 # The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
 # that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
