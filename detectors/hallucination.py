@@ -142,6 +142,11 @@ class Config(DetectorConfig):
     # held-out 5's, scored untouched, and 23 % of held-out 6's (a tutor's worked sums, a solar quote's yields
     # from a formula in the prompt: answers fed data compute more than is read; docs/detectors.md).
     data_fed: bool = False
+    # With `data_fed` off, still check an answer fed only data for a sum of money stated in place of a figure of its
+    # data (`_substituted`, session 23): the real recordings' wrong totals and invented prices (7 more found, no
+    # clean run flagged on any corpus or recording), but held-out 11 labels the same shape (a code node's
+    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too.
+    data_money: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -592,6 +597,8 @@ def create(cfg: Config) -> object:
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            if not (grounded or cfg.data_fed or cfg.data_money):
+                continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
