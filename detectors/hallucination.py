@@ -595,10 +595,14 @@ def create(cfg: Config) -> object:
         workflow = ""  # what the workflow itself counts and compares: its round numbers, its if-else limits
         known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
+        has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
-            if not (grounded or cfg.data_fed or cfg.data_money):
-                continue
+            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
+                if has_data is None:
+                    has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
+                if not has_data:
+                    continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
