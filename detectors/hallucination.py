@@ -142,6 +142,11 @@ class Config(DetectorConfig):
     # held-out 5's, scored untouched, and 23 % of held-out 6's (a tutor's worked sums, a solar quote's yields
     # from a formula in the prompt: answers fed data compute more than is read; docs/detectors.md).
     data_fed: bool = False
+    # With `data_fed` off, still check an answer fed only data for a sum of money stated in place of a figure of its
+    # data (`_substituted`, session 23): the real recordings' wrong totals and invented prices (7 more found, no
+    # clean run flagged on any corpus or recording), but held-out 11 labels the same shape (a code node's
+    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too.
+    data_money: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -530,6 +535,51 @@ def _unsupported(
     return unsupported, miscounted
 
 
+# The result of a working the answer shows ("5000 * 0.75 = 3748"): arithmetic the reader sees, right or wrong.
+_SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
+
+
+def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict[str, float]:
+    """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
+    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's) but leaves a
+    value of them half to twice as large unsaid ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"). A
+    sum is the answer's own when it is a sum of money it states times a quantity of something else it states
+    ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
+    for 1243.13), or a working's result it shows."""
+    claims = dict(measured(answer))
+    money = {n for n in unsupported if claims.get(n) == "money"}
+    if not money:
+        return {}
+    said = plain(answer)
+    given = set().union(*map(source_values, outputs))
+    if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
+        return {}
+    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best).
+    dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
+    figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
+    sums = {v for v, unit in figures if unit == "money"}
+    others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
+    shares = {v / 100 for v, unit in figures if unit == "%" and 0 < v < 100}
+    made = {a * b for a in sums for b in others} | {a * f for a in sums for s in shares for f in (s, 1 - s, 1 + s)}
+    shown = {m.group(1) for m in _SHOWN_RESULT.finditer(answer)}
+    found: dict[str, float] = {}
+    for number in money - shown:
+        if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
+            continue
+        values = [float(r) for r in readings(number)]
+        places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
+        for unsaid in dropped:
+            if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
+                # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
+                best = min(
+                    near,
+                    key=lambda v: (len(v.partition(".")[2]) != len(places), min(abs(float(v) - x) for x in values)),
+                )
+                found[number] = float(best)
+                break
+    return found
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         # On lines of their own: a space between digit groups joins them into one number ("12 345").
@@ -545,10 +595,14 @@ def create(cfg: Config) -> object:
         workflow = ""  # what the workflow itself counts and compares: its round numbers, its if-else limits
         known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
+        has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
-            if not (grounded or cfg.data_fed):
-                continue
+            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
+                if has_data is None:
+                    has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
+                if not has_data:
+                    continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
@@ -558,6 +612,9 @@ def create(cfg: Config) -> object:
             # number spans a line, so reading the sources apart finds what reading them joined did.
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
+            if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
+                money = {token for token, unit in measured(stating) if unit == "money"}
+                claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
             if shared is None:
@@ -590,6 +647,10 @@ def create(cfg: Config) -> object:
             unsupported, miscounted = _unsupported(answer, unsupported, stated, counted, sources, question)
             if unsupported and known:
                 unsupported = _unknown(unsupported, stating, known, sources)
+            replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
+            if fed_only:
+                replaced = _substituted(stating, unsupported, outputs)
+                unsupported, miscounted = set(replaced), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -601,7 +662,9 @@ def create(cfg: Config) -> object:
             rule = " and ".join(
                 [
                     *(
-                        ["a number in the answer is in no source nor computed from their numbers"]
+                        ["a sum of money in an answer fed data is in no source, where a figure of the data goes unsaid"]
+                        if replaced
+                        else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
                     ),
@@ -617,7 +680,8 @@ def create(cfg: Config) -> object:
                 f"LLM node '{attr(span, 'dify.node.title', span.name)}' states {', '.join(listed[:5])} "
                 "found in none of its sources; check the answer against its documents, inputs and data.",
                 {"node": attr(span, "dify.node.title", span.name), "rule": rule,
-                 "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200]},
+                 "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200],
+                 **({"in_place_of": replaced} if replaced else {})},
                 span_id(span),
             )  # fmt: skip
         if documents or told:

@@ -710,3 +710,35 @@ def test_a_sourced_value_the_answer_converts_itself_is_computed() -> None:
     document = '{"hive": "H08", "weight_kg": 55.1}'
     assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 121.5 lb).", document), "hallucination") == []
     assert findings(_rag("Hive H08: 55.1 kg (55.1 kg ≈ 131.5 lb).", document), "hallucination")
+
+
+def _priced(answer: str) -> list[ReadableSpan]:
+    """A purchase app: a code node prices the order, an LLM (no documents, data_fed off) writes the reply."""
+    total = node("calc", "code", outputs={"unit_price": 249.0, "quantity": 5, "total": 1245.0, "request": "PA-3511"})
+    prompt = 'Order: {"unit_price": 249.0, "quantity": 5, "total": 1245.0, "request": "PA-3511"}\nWrite the reply.'
+    return _fed_run(prompt, answer, {"item": "27-inch monitor"}, total)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("5 monitors at 249.00 EUR come to 1145.00 EUR (PA-3511).", True),  # the code's 1245.00 left unsaid
+        ("5 monitors at 249.00 EUR come to 1245.00 EUR (PA-3511).", False),
+        ("5 monitors at 249.00 EUR: 1245.00 EUR, 1506.45 EUR with 21 % VAT.", False),  # a percentage on a sum
+        ("The room is 85 EUR an hour, so 255 EUR for 3 hours (PA-3511).", False),  # a sum times a quantity
+        ("5 \u00d7 249 = 1244 EUR (PA-3511).", False),  # a working shown, right or wrong
+        ("Our new monitor arm costs 1145.00 EUR.", False),  # restates no data: another answer
+        ("5 monitors at 249.00 EUR, delivered within 14 days (PA-3511).", False),  # no sum of money made up
+    ],
+)
+def test_a_sum_of_money_in_place_of_the_datas_figure(answer: str, fires: bool) -> None:
+    found = findings(_priced(answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["in_place_of"] == {"1145.00": 1245.0}
+        assert found[0].evidence["rule"].startswith("a sum of money in an answer fed data")
+
+
+def test_a_sum_of_money_in_place_of_the_datas_figure_is_not_read_with_data_money_off() -> None:
+    wrong = "5 monitors at 249.00 EUR come to 1145.00 EUR (PA-3511)."
+    assert findings(_priced(wrong), "hallucination", data_money=False) == []

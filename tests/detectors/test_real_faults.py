@@ -127,6 +127,8 @@ _DEFAULT2 = {
     ("visa_other_model", "dify_model_fallback"),
     ("support_other_model", "dify_model_fallback"),
     ("research_limit_ignored", "cost"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("invoice_wrong_total", "hallucination"),  # 2526.00 EUR for the code's 3562.95
 }
 # The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
 # that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
@@ -171,6 +173,10 @@ _DEFAULT3 = {
     # feed's 29 products, 7.2x the median of the app's 9 runs, 5.3x the dearest of them (both ways in)
     ("triage_tax_as_waste", "dify_classifier_drift"),
     ("pricing_feed_flood", "cost"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("planner_invented_price", "hallucination"),  # 90.00 EUR for the API's 120.00
+    ("pricing_invented", "hallucination"),  # prices for the iteration's own
+    ("purchase_wrong_total", "hallucination"),  # 1145.00 EUR for the code's 1245.00
 }
 _HALLUCINATIONS3 = {
     (name, "hallucination")
@@ -215,6 +221,9 @@ _DEFAULT4 = {
     # session 23: the code node ran without `odometer_km` and `next_service_km` (every earlier run's input held them),
     # `odometer_mi` and `next_service_mi` beside the plate: its line made from the code's defaults
     ("fleet_miles", "state_corruption"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("meter_wrong_bill", "hallucination"),  # 254,10 PLN for the code's 304.92
+    ("tickets_wrong_total", "hallucination"),  # 300.00 PLN for the code's 330.00
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
@@ -266,7 +275,10 @@ _DEFAULT5 = {
     ("rental_cursor_stuck", "loop"),
     ("rental_cursor_stuck", "dify_iteration_escape"),
     ("rental_flip", "loop"),
+    # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
+    ("rental_invented", "hallucination"),
 }
+
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
