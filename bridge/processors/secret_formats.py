@@ -80,6 +80,11 @@ _VALUE_NAMES_WRITTEN = ("password", "passwd", "secret", "token", "api_key", "api
 # The next entry of a JSON object or a YAML mapping: after `,`, or on the next line (`\n` in JSON text too).
 _NEXT_ENTRY = r"(?:[ \t]*,[ \t]*|[ \t]*(?:\r?\n|\\[nr])+[ \t]*)"
 
+# Mollie's keys after `live_` or `test_`: 30 or more letters and digits, both cases and a digit (not a test's name);
+# a BIP-32 extended key's base58.
+_MOLLIE = r"(?=[A-Za-z0-9]{0,39}\d)(?=[A-Za-z0-9]{0,39}[A-Z])[A-Za-z0-9]{30,40}(?![\w-])"
+_BIP32 = r"[1-9A-HJ-NP-Za-km-z]{100,}"
+
 # kind → (expression, guard literals)
 # fmt: off
 PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -265,11 +270,11 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
          '\\"value_type\\":\\"secret\\"'),
     ),
     # A database user's password in SQL: `CREATE USER … PASSWORD '…'`, `ALTER ROLE … WITH PASSWORD '…'`,
-    # MySQL's `IDENTIFIED BY '…'`, SQL Server's `CREATE LOGIN … WITH PASSWORD = '…'`.
+    # MySQL's `IDENTIFIED BY '…'` and `SET PASSWORD FOR … = '…'`, SQL Server's `CREATE LOGIN … WITH PASSWORD = '…'`.
     "sql_password": (
         r"(?i)(?:create|alter)[ \t]+(?:user|role|login)\b[^;\n\x00]{0,200}?(?:identified[ \t]+by|password)[ \t]*=?"
-        r"[ \t]*'([^'\n]{4,})'",
-        ("create user", "alter user", "create role", "alter role", "create login", "alter login"),
+        r"[ \t]*'([^'\n]{4,})'|set[ \t]+password\b[^;\n\x00]{0,120}?=[ \t]*'([^'\n]{4,})'",
+        ("create user", "alter user", "create role", "alter role", "create login", "alter login", "set password"),
     ),
     # A short flag's password on the command lines that take one so: `sshpass -p`, `docker login -p`, `az login -p`,
     # `ldapsearch -w`, `redis-cli -a`.
@@ -340,12 +345,80 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     # `--token=X`, `mysql -pX`, PowerShell's
     # `ConvertTo-SecureString 'X' -AsPlainText`.
     "cli_password": (
-        r"--(?<![\w-]--)(?:password|passwd|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
+        r"--(?<![\w-]--)(?:password|passwd|passphrase|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
         r"(?=[^\s\"']*[\d_!@#$%^&*+=/.~])([^\s\"'-][^\s\"']{3,})"
         r"|mysql(?<![\w-]mysql)\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
         r"|ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?[\"']([^\"']{4,})[\"']",
-        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "mysql",
-         "ConvertTo-SecureString"),
+        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "--passphrase",
+         "mysql", "ConvertTo-SecureString"),
+    ),
+    # More by their prefixes (branch redact-attack7): Contentful (`CFPAT-`), Netlify (`nfp_`), Render (`rnd_`),
+    # Resend (`re_` and its two parts), PostHog personal keys (`phx_`), Trello tokens (`ATTA` and 64 hex digits),
+    # HubSpot private apps (`pat-na1-` and a UUID), ClickUp (`pk_<digits>_`), WooCommerce (`ck_`/`cs_` and 40 hex
+    # digits), Tailscale (`tskey-`), CircleCI (`CCIPAT_`), Buildkite (`bkua_`), Tencent Cloud (`AKID`), Baidu
+    # Qianfan (`ALTAK-`), Volcengine (`AKLT`), Voyage AI (`pa-`), ElevenLabs (`sk_` and 48 hex digits), Fireworks
+    # (`fw_`), Supabase's new secret keys (`sb_secret_`), Neon (`napi_`), Mollie (`live_`/`test_` and 30 letters and
+    # digits), Together (`tgp_v1_`), Honeycomb (`hcaik_`), BIP-32 extended private keys (`xprv…`).
+    "service_token": (
+        _token(
+            r"(?:CFPAT-[\w-]{43,}|nfp_[A-Za-z0-9]{36,}|rnd_[A-Za-z0-9]{24,}|re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24,}"
+            r"|phx_[A-Za-z0-9]{40,}|ATTA[a-fA-F0-9]{64,}|pat-(?:na|eu|ap)\d-[0-9a-f]{8}-[0-9a-f-]{27}"
+            r"|pk_\d{6,}_[A-Z0-9]{32}|c[ks]_[a-f0-9]{40}(?![\w-])|tskey-(?:auth|api|client|webhook|scim)-[\w-]{20,}"
+            r"|CCIPAT_[\w-]{40,}|bkua_[a-f0-9]{40}|AKID[A-Za-z0-9]{32}|ALTAK-[\w/+=-]{20,}|AKLT[A-Za-z0-9+/=]{40,}"
+            r"|pa-[A-Za-z0-9_-]{40,}|sk_[a-f0-9]{48}(?![\w-])|fw_[A-Za-z0-9]{24,}|sb_secret_[\w-]{24,}"
+            r"|napi_[a-z0-9]{64,}|tgp_v1_[\w-]{40,}|hcaik_[a-z0-9]{50,}|"
+            + "|".join(f"{prefix}_{_MOLLIE}" for prefix in ("live", "test"))
+            + "|"
+            + "|".join(f"{prefix}prv{_BIP32}" for prefix in "xyzt")
+            + ")"
+        ),
+        ("CFPAT-", "nfp_", "rnd_", "re_", "phx_", "ATTA", "pat-na", "pat-eu", "pat-ap", "pk_", "ck_", "cs_", "tskey-",
+         "CCIPAT_", "bkua_", "AKID", "ALTAK-", "AKLT", "pa-", "sk_", "fw_", "sb_secret_", "napi_", "live_", "test_",
+         "tgp_v1_", "hcaik_", "xprv", "yprv", "zprv", "tprv"),
+    ),
+    # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's.
+    "webhook_url": (
+        r"(?:open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([\w-]{20,})"
+        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-]))",
+        ("/open-apis/bot/", "/hooks/"),
+    ),
+    # An Authorization header's credential after any scheme (`Bearer` and `Basic` are read on their own):
+    # `ApiKey …` (Elastic), `Splunk …`, `DeepL-Auth-Key …`, `Zoho-oauthtoken …`, `Bot …` (Discord), `Token …`; the
+    # credential holds a digit, and 16 characters or more.
+    "authorization_scheme": (
+        r"(?i)authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?(?!bearer\b|basic\b)[A-Za-z][\w.-]{1,30}[ \t]+"
+        r"(?=[A-Za-z0-9._~+/=:-]{0,200}\d)([A-Za-z0-9._~+/=:-]{16,})",
+        ("authorization",),
+    ),
+    # ngrok's agent token on its command line.
+    "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),
+    # A BIP-39 seed phrase after its name: 12 to 24 words of small letters (`seed phrase: abandon ability …`).
+    "seed_phrase": (
+        r"(?i)(?:(?:seed|recovery|secret|backup|mnemonic|wallet)[ _-]?(?:phrase|words)|mnemonic|助记词|助記詞)"
+        r"[^a-z\n\x00]{0,12}?(?:\b(?:is|are)\b)?[^a-z\n\x00]{0,6}((?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})\b",
+        ("seed phrase", "seed words", "recovery phrase", "recovery words", "secret phrase", "backup phrase",
+         "mnemonic", "wallet phrase", "seed_phrase", "seed-phrase", "助记词", "助記詞"),
+    ),
+    # A Terraform variable named for a secret and its default: `variable "db_password" { default = "…" }`.
+    "hcl_variable_default": (
+        r"(?i)variable[ \t]+\\?\"[\w-]*(?:password|passwd|secret|token|api_?key)\\?\"[ \t]*\{{[^}}\x00]{{0,300}}?"
+        r"default[ \t]*=[ \t]*\\?\"([^\"\\]{{4,}})".format(),
+        ('variable "', 'variable \\"'),
+    ),
+    # More command lines' passwords (branch redact-attack7): `ssh-keygen -N`, `zip -P`, `sqlcmd -P`, `cqlsh -p`,
+    # 7-Zip's `-pX`, `htpasswd -b file user X`, `sqlplus user/X@db`, Redis's `AUTH X` (X holding a digit).
+    "cli_more_password": (
+        r"(?:ssh-keygen|zip|sqlcmd|cqlsh)\b[^\n\x00]{0,200}?[ \t]-[NPp][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
+        r"|7z[ \t]+[au]\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
+        r"|htpasswd[ \t]+-\w*b\w*[ \t]+\S+[ \t]+\S+[ \t]+[\"']?([^\s\"']{4,})"
+        r"|sqlplus[ \t]+[^\s/@\"']+/([^\s@\"']{4,})@"
+        r"|(?<![\w-])AUTH[ \t]+(?=[^\s\"']*\d)([^\s\"']{6,})",
+        ("ssh-keygen", "zip ", "sqlcmd", "cqlsh", "7z a", "7z u", "htpasswd", "sqlplus", "AUTH "),
+    ),
+    # Python's `auth=('user', 'X')` (requests, httpx).
+    "auth_tuple": (
+        r"auth[ \t]*=[ \t]*\([ \t]*\\?[\"'][^\"'\n\\]{1,64}\\?[\"'][ \t]*,[ \t]*\\?[\"']([^\"'\n\\]{4,})\\?[\"']",
+        ("auth=(", "auth = ("),
     ),
     # `curl -u user:password` (and `--user`).
     "curl_credential": (
