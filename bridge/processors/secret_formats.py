@@ -82,7 +82,7 @@ _NEXT_ENTRY = r"(?:[ \t]*,[ \t]*|[ \t]*(?:\r?\n|\\[nr])+[ \t]*)"
 
 # More services' tokens by their prefixes (branch redact-attack7): Contentful, Netlify, Render, Resend, PostHog's
 # personal keys, Trello, HubSpot's private apps, ClickUp, WooCommerce, Tailscale, CircleCI, Buildkite, Tencent Cloud,
-# Baidu Qianfan, Volcengine, Voyage AI, ElevenLabs, Fireworks, Supabase's new secret keys, Neon, Mollie, Together,
+# Baidu Qianfan, Volcengine, Voyage AI, Fireworks, Supabase's new secret keys, Neon, Mollie, Together,
 # Honeycomb; BIP-32 extended private keys.
 _SERVICE_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "contentful_token": (r"CFPAT-[\w-]{43,}", ("CFPAT-",)),
@@ -101,7 +101,6 @@ _SERVICE_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "baidu_qianfan_key": (r"ALTAK-[\w/+=-]{20,}", ("ALTAK-",)),
     "volcengine_key": (r"AKLT[A-Za-z0-9+/=]{40,}", ("AKLT",)),
     "voyage_key": (r"pa-[A-Za-z0-9_-]{40,}", ("pa-",)),
-    "elevenlabs_key": (r"sk_[a-f0-9]{48}(?![\w-])", ("sk_",)),
     "fireworks_key": (r"fw_[A-Za-z0-9]{24,}", ("fw_",)),
     "supabase_secret_key": (r"sb_secret_[\w-]{24,}", ("sb_secret_",)),
     "neon_key": (r"napi_[a-z0-9]{64,}", ("napi_",)),
@@ -385,6 +384,25 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     # The services' tokens above (branch redact-attack7), each its own kind: one alternation of them all was tried
     # at every position of any text holding `sk_` (Dify's `task_id`), 35 % more a scan of the real recordings.
     **{kind: (_token(expression), literals) for kind, (expression, literals) in _SERVICE_TOKENS.items()},
+    # A wallet's private key after its name (`ETH private key 0x…`, `importprivkey K…`): 64 hex digits after `0x`, or
+    # Bitcoin's WIF (base58, 51 or 52 characters from `5`, `K`, `L` or `c`).
+    "wallet_private_key": (
+        r"(?i)(?:priv(?:ate)?[ _-]?key|importprivkey|\bwif\b)[^\n\x00]{0,20}?(?<!\w)"
+        r"(0x[0-9a-f]{64}|[5KLc][1-9A-HJ-NP-Za-km-z]{50,51})(?!\w)",
+        ("private key", "private_key", "private-key", "privkey", "priv key", "priv_key", "importprivkey", "wif "),
+    ),
+    # A private key's DER in base64 without its PEM lines: PKCS#8 (`MII…IBADAN…`), PKCS#1 RSA (`MII…IBAAK…`),
+    # SEC 1 EC (`MHcCAQEE…`).
+    "der_private_key": (
+        _token(r"(?:MII[A-Za-z0-9+/]{3}(?:IBADAN|IBAAK)|MHcCAQEE)[A-Za-z0-9+/=]{40,}"), ("IBADAN", "IBAAK", "MHcCAQEE")
+    ),
+    # Recovery and backup codes after their name, a list of them (`recovery codes: 7f3a9-c2e4b 1d8e6-a5b0c`).
+    "recovery_codes": (
+        r"(?i)(?:recovery|backup|2fa|mfa|otp)[ _-]?codes?[ \t]*[:\uff1a][ \t]*(?:\r?\n|\\n)?"
+        r"((?=[^\n\x00]{0,12}\d)[a-z0-9]{4,10}(?:[ -][a-z0-9]{4,10}){0,4}"
+        r"(?:[ \t]*(?:[,;]|\r?\n|\\n)[ \t]*[a-z0-9]{4,10}(?:[ -][a-z0-9]{4,10}){0,4}){0,15})",
+        ("recovery code", "backup code", "2fa code", "mfa code", "otp code", "recovery_code", "backup_code"),
+    ),
     # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's.
     "webhook_url": (
         r"(?:open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([\w-]{20,})"

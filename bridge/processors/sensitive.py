@@ -34,9 +34,10 @@ _NEXT_LINE = (
     r"(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
     r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
 )
-# Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
-# prose, "is" (English, German, Spanish, French, Italian, Portuguese; 是, 为, は) or a dash or an arrow before a value
-# that holds a digit ("the API key is 9f8e…", "пароль — 9f8e…", not "the password is wrong", "password - min 8").
+# Between name and value (a "wifi" after the name left out: `mật khẩu wifi là …`): `:`, `=`, `=>`, `:=` or the
+# full-width colon of Chinese and Japanese text; or, in prose, "is" (English, German, Spanish, French, Italian,
+# Portuguese; 是, 为, は) or a dash or an arrow before a value that holds a digit ("the API key is 9f8e…",
+# "пароль — 9f8e…", not "the password is wrong", "password - min 8").
 # "Is" in more languages (branch redact-attack7): Vietnamese, Swahili, Indonesian and Malay, Georgian, Tagalog,
 # Catalan, Romanian, Estonian, Croatian and Serbian, Bulgarian, Latvian, Lithuanian, Hebrew, Hindi; before a value
 # holding a digit, as the others. (Thai's and Korean's, written without a space, are with Chinese and Japanese.)
@@ -60,7 +61,7 @@ _IS = "|".join(
     )
 )
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
+    r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE
     + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192|"
     + _IS
@@ -86,7 +87,7 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
                   "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
                   "senha": _NO_LETTER, "wachtwoord": "", "hasło": "", "haslo": "", "şifre": _NO_LETTER,
                   "lösenord": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "", "heslo": _NO_LETTER,
-                  "пароль": "", "κωδικός πρόσβασης": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
+                  "пароль": "", "κωδικόσ πρόσβασησ": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
                   "รหัสผ่าน": "", "mật khẩu": "", "kata sandi": "", "nenosiri": "", "비밀번호": "",
                   "密码": "", "密碼": "", "口令": "", "パスワード": ""}, 6),
     "credential": (
@@ -124,13 +125,14 @@ _NAMES["password"][0].update(
 # And in more languages (branch redact-attack7): Georgian, Armenian, Hungarian, Croatian, Serbian and Bosnian,
 # Bulgarian, Lithuanian, Latvian, Estonian, Icelandic, Catalan, Albanian, Romanian, Slovenian, Afrikaans, Malay,
 # Azerbaijani, Uzbek, Kazakh, Mongolian, Bengali, Urdu, Tamil, Greek, Turkish's possessive, Hebrew's other spelling,
-# Persian's and Arabic's `رمز`, Indonesian's `kata sandinya`, Swahili's `nenosiri yangu`; `passcode`, `pw`.
+# Persian's and Arabic's `رمز`, Indonesian's `kata sandinya`, Swahili's `nenosiri yangu`; `passcode`, `pw`. Greek
+# names are written with the final sigma casefolded, as the scan folds text other than ASCII.
 _NAMES["password"][0].update(
     {"პაროლი": "", "գաղտնաբառ": "", "jelszó": _NO_LETTER, "jelszo": _NO_LETTER, "lozinka": "", "лозинка": "",
      "парола": "", "паролата": "", "slaptažodis": "", "slaptazodis": "", "parole": _NO_LETTER, "parool": _NO_LETTER,
      "lykilorð": "", "contrasenya": "", "fjalëkalimi": "", "fjalekalimi": "", "parolă": "", "geslo": _NO_LETTER,
      "wagwoord": "", "kata laluan": "", "şifrə": _NO_LETTER, "parol": _NO_LETTER, "құпия сөз": "", "нууц үг": "",
-     "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικός": "", "parolası": "", "סיסמא": "",
+     "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
      "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER}
 )  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
@@ -161,8 +163,8 @@ _ID_LABELS: dict[str, str] = {
         "passaporto", "passaporte", "paszport", "pasaport", "паспорт", "护照", "護照", "パスポート", "여권", "דרכון",
         "جواز السفر", "पासपोर्ट", "hộ chiếu", "driver's license", "drivers license", "driver license",
         "driving licence", "führerschein", "national insurance", "ni number", "nino", "pan card", "pan number",
-        "pan no", "nric", "cuil", "cuit", "rut", "rijksregisternummer", "numéro de sécu", "cnic", "sin",
-        "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
+        "pan no", "nric", "cuil", "cuit", "rut", "rijksregisternummer", "numéro de sécu", "cnic", "sin:", "sin number",
+        "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -301,6 +303,15 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     ),
     # An IBAN, bare or in groups of four: two letters, two check digits, the account (mod 97, `accepted`).
     "iban": re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w-])"),
+    # A French number as France writes it, `06 12 34 56 78` (`01.23.45.67.89`): 0, a digit, four pairs (branch
+    # redact-attack7).
+    "fr_phone": re.compile(r"0(?<![\w.+-]0)[1-9](?:(?: \d\d){4}|(?:\.\d\d){4})(?![\w-]|[.,]\d)"),
+    # An e-mail address written to dodge a scan: `ivan[at]yandex[dot]ru`, `jane dot doe at gmail dot com`.
+    "obfuscated_email": re.compile(
+        r"(?i)\b[\w.+-]+[ \t]*[\[({]at[\])}][ \t]*[\w-]+(?:[ \t]*(?:[\[({]dot[\])}]|\.)[ \t]*[\w-]+)+"
+        r"|\b[^\W\d_][\w+-]*(?: dot [\w+-]+)* at [^\W\d_][\w-]*(?: dot [\w-]+)*"
+        r" dot (?:com|org|net|edu|gov|io|[a-z]{2})\b"
+    ),
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
     "payment_card": _named("payment_card"),
@@ -339,6 +350,8 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "us_phone": re.compile(r"[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"),
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
+    "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "),
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
@@ -367,7 +380,7 @@ MARK_PHRASES = (
     "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
     "jangan disebarkan",
 )  # fmt: skip
-_MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
+_MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
                "phone_number": 8, "payment_card": 13}  # fmt: skip
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
@@ -705,9 +718,23 @@ def _iban_starts(classes: bytes, text: str) -> Iterator[int]:
         start = capitals.find(b"AA11", start + 1)
 
 
+def _fr_phone_starts(classes: bytes, text: str) -> Iterator[int]:
+    """Where a French number can start in an ASCII text: five pairs of digits with spaces or full stops between."""
+    for shape in _FR_PHONE_CLASSES:
+        start = classes.find(shape)
+        while start != -1:
+            yield start
+            start = classes.find(shape, start + 1)
+
+
+_FR_PHONE_CLASSES = (b"11211211211211", b"11511511511511")
 _NATIONAL_ID_CLASSES = (b"1111114", b"1" * 17, b"11151115111411")  # ddd.ddd.ddd-dd
 _CAPITAL_BYTES = bytes(65 if 65 <= byte <= 90 else 49 if 48 <= byte <= 57 else 48 for byte in range(256))
-_STARTS: dict[str, Callable[[bytes, str], Iterable[int]]] = {"national_id": _national_id_starts, "iban": _iban_starts}
+_STARTS: dict[str, Callable[[bytes, str], Iterable[int]]] = {
+    "national_id": _national_id_starts,
+    "iban": _iban_starts,
+    "fr_phone": _fr_phone_starts,
+}
 
 
 def card_network(digits: str) -> bool:

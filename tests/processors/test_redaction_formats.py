@@ -346,7 +346,6 @@ MASKED = {
     "baidu qianfan": ("bce-v3/ALTAK-Rq4Tz8Lw2Xn6Vb0Mc3Hd/5d1e9a7c3b8f4e2a6c0d9b7e1f3a", "Rq4Tz8Lw2Xn6Vb0Mc3Hd"),
     "volcengine": ("AKLTRq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
     "voyage": ("VOYAGE pa-Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io4Pl8", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9"),
-    "elevenlabs": ("xi-api sk_" + "5d1e9a7c3b8f4e2a" * 3, "5d1e9a7c3b8f4e2a5d1e9a7c"),
     "fireworks": ("fw_Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1J", "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1J"),
     "supabase secret with a dash": ("sb_secret_Rq4Tz8Lw2Xn6Vb0M-c3Hd7Kf1Jp5", "Rq4Tz8Lw2Xn6Vb0M-c3Hd7Kf1Jp5"),
     "neon": ("napi_" + "r4tz8lw2xn6vb0mc" * 4, "r4tz8lw2xn6vb0mcr4tz8lw2"),
@@ -419,6 +418,15 @@ MASKED = {
     "sin": ("SIN: 130 692 544", "130 692 544"),
     "iran code": ("کد ملی: 0499370899", "0499370899"),
     "e-mail of another script": ("kontakt: søren.kierkegård@posteo.dk", "kierkeg"),
+    "el final sigma": (f"Κωδικός: {SECRET}", SECRET),
+    "wifi between": (f"รหัสผ่าน wifi: {SECRET}", SECRET),
+    "eth private key": ("my private key 0x" + "5d1e9a7c3b8f4e2a" * 4, "5d1e9a7c3b8f4e2a5d1e9a7c"),
+    "importprivkey": ("importprivkey L1aW4aubDFB7yfras2S1mN3bqg9nwySY8nkoLmJebSLD5BWv3ENZ", "L1aW4aubDFB7yfras2S1mN3"),
+    "der without pem lines": ("MIIEowIBAAKCAQEA" + "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5" * 3, "Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5"),
+    "recovery codes": ("Recovery codes:\n3k9dq-7wz2x\n8p4mt-1vb6c", "8p4mt-1vb6c"),
+    "fr phone": ("rappelez-moi au 07 81 46 29 53", "07 81 46 29 53"),
+    "e-mail at dot": ("write to olga dot petrova at mail dot ru", "olga dot petrova at mail"),
+    "e-mail [at]": ("mail: tomas[at]seznam[dot]cz", "tomas[at]seznam"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -481,6 +489,8 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "def test_returns_empty_list_when_missing(): live_server; sk_live is a prefix; re_match_all; pa-1 and pa-2",
         "Authorization: Bearer <token>; the Authorization header is required for 2 endpoints; AUTH required",
         'variable "region" { default = "eu-west-1" }; zip -r out.zip data/; 7z x archive.7z',
+        "we met at 10 dot com party; Recovery codes: none yet; the backup code: see the vault; wifi is down",
+        "In 2024 10 12 people came; room 06 12; private key rotation is due",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
