@@ -2,11 +2,11 @@
 """Secrets and personal data written as LLM app traffic carries them (branch redact-attack7), planted in the real
 Dify 1.14.1 streams and replayed through the bridge to a local OTLP receiver, to count what arrives unmasked.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py            # leaks by class, and each leak
+    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py   # leaks by class, each leak, near misses masked
 
-Each text is planted in a copy of one recorded stream (tests/testdata/dify-1.14.1 and dify-1.14.1-faults*), its
-run id made unique: appended to the run's inputs, an LLM node's prompt and answer, or a tool's (HTTP, code,
-knowledge retrieval) output, in turn. The copies go through `dify-otel-bridge replay` with the default pipeline
+Each text is planted in a copy of one recorded stream (tests/testdata/dify-1.14.1 and dify-1.14.1-faults to -faults5),
+its run id made unique: put before the strings of the run's inputs, an LLM node's prompt or answer, or a tool's (HTTP,
+code, knowledge retrieval) output, in turn (before, so that `reduce`'s 2 KiB cut does not hide it). The copies go through `dify-otel-bridge replay` with the default pipeline
 (detectors, redact, reduce, batch) to tests/otlp_sink.py's receiver; every string it decoded is searched for each
 text's secret. Every value is made up (checksums computed so that validators accept them), none a credential.
 """
@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.cli.commands import main as bridge_main  # noqa: E402
+from bridge.processors import redact  # noqa: E402
 from tests.otlp_sink import OtlpSink  # noqa: E402
 
 
@@ -655,7 +656,7 @@ CLEAN: list[str] = [
 
 
 def _plant(value: Any, text: str, keys: tuple[str, ...]) -> bool:
-    """Appends `text` to every string under `keys` (at any depth) of a Dify event's data; whether it did."""
+    """Puts `text` before every string under `keys` (at any depth) of a Dify event's data; whether it did."""
     planted = False
     if isinstance(value, dict):
         for key, item in value.items():
@@ -784,6 +785,11 @@ def main() -> None:
     print(f"{'all':10s} {len(leaked):3d} of {planted:3d} planted leaked ({len(ATTACKS)} texts)")
     for attack in leaked:
         print("LEAK", attack[0], repr(attack[1][:110]))
+    processor = redact.create(redact.Config())
+    changed = [text for text in CLEAN if processor.redact_text(text) != text]
+    print(f"near misses changed by redaction: {len(changed)} of {len(CLEAN)}")
+    for text in changed:
+        print("MASKED", repr(text))
 
 
 if __name__ == "__main__":
