@@ -80,6 +80,40 @@ _VALUE_NAMES_WRITTEN = ("password", "passwd", "secret", "token", "api_key", "api
 # The next entry of a JSON object or a YAML mapping: after `,`, or on the next line (`\n` in JSON text too).
 _NEXT_ENTRY = r"(?:[ \t]*,[ \t]*|[ \t]*(?:\r?\n|\\[nr])+[ \t]*)"
 
+# More services' tokens by their prefixes (branch redact-attack7): Contentful, Netlify, Render, Resend, PostHog's
+# personal keys, Trello, HubSpot's private apps, ClickUp, WooCommerce, Tailscale, CircleCI, Buildkite, Tencent Cloud,
+# Baidu Qianfan, Volcengine, Voyage AI, Fireworks, Supabase's new secret keys, Neon, Mollie, Together,
+# Honeycomb; BIP-32 extended private keys.
+_SERVICE_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "contentful_token": (r"CFPAT-[\w-]{43,}", ("CFPAT-",)),
+    "netlify_token": (r"nfp_[A-Za-z0-9]{36,}", ("nfp_",)),
+    "render_key": (r"rnd_[A-Za-z0-9]{24,}", ("rnd_",)),
+    "resend_key": (r"re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24,}", ("re_",)),
+    "posthog_personal_key": (r"phx_[A-Za-z0-9]{40,}", ("phx_",)),
+    "trello_token": (r"ATTA[a-fA-F0-9]{64,}", ("ATTA",)),
+    "hubspot_token": (r"pat-(?:na|eu|ap)\d-[0-9a-f]{8}-[0-9a-f-]{27}", ("pat-na", "pat-eu", "pat-ap")),
+    "clickup_token": (r"pk_\d{6,}_[A-Z0-9]{32}", ("pk_",)),
+    "woocommerce_key": (r"c[ks]_[a-f0-9]{40}(?![\w-])", ("ck_", "cs_")),
+    "tailscale_key": (r"tskey-(?:auth|api|client|webhook|scim)-[\w-]{20,}", ("tskey-",)),
+    "circleci_token": (r"CCIPAT_[\w-]{40,}", ("CCIPAT_",)),
+    "buildkite_token": (r"bkua_[a-f0-9]{40}", ("bkua_",)),
+    "tencent_secret_id": (r"AKID[A-Za-z0-9]{32}", ("AKID",)),
+    "baidu_qianfan_key": (r"ALTAK-[\w/+=-]{20,}", ("ALTAK-",)),
+    "volcengine_key": (r"AKLT[A-Za-z0-9+/=]{40,}", ("AKLT",)),
+    "voyage_key": (r"pa-[A-Za-z0-9_-]{40,}", ("pa-",)),
+    "fireworks_key": (r"fw_[A-Za-z0-9]{24,}", ("fw_",)),
+    "supabase_secret_key": (r"sb_secret_[\w-]{24,}", ("sb_secret_",)),
+    "neon_key": (r"napi_[a-z0-9]{64,}", ("napi_",)),
+    # Mollie's: 30 or more letters and digits, both cases and a digit (not a test's name).
+    "mollie_key": (
+        r"(?:live|test)_(?=[A-Za-z0-9]{0,39}\d)(?=[A-Za-z0-9]{0,39}[A-Z])[A-Za-z0-9]{30,40}(?![\w-])",
+        ("live_", "test_"),
+    ),
+    "together_key": (r"tgp_v1_[\w-]{40,}", ("tgp_v1_",)),
+    "honeycomb_key": (r"hcaik_[a-z0-9]{50,}", ("hcaik_",)),
+    "bip32_private_key": (r"(?:xprv|yprv|zprv|tprv)[1-9A-HJ-NP-Za-km-z]{100,}", ("xprv", "yprv", "zprv", "tprv")),
+}
+
 # kind → (expression, guard literals)
 # fmt: off
 PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -265,11 +299,11 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
          '\\"value_type\\":\\"secret\\"'),
     ),
     # A database user's password in SQL: `CREATE USER … PASSWORD '…'`, `ALTER ROLE … WITH PASSWORD '…'`,
-    # MySQL's `IDENTIFIED BY '…'`, SQL Server's `CREATE LOGIN … WITH PASSWORD = '…'`.
+    # MySQL's `IDENTIFIED BY '…'` and `SET PASSWORD FOR … = '…'`, SQL Server's `CREATE LOGIN … WITH PASSWORD = '…'`.
     "sql_password": (
         r"(?i)(?:create|alter)[ \t]+(?:user|role|login)\b[^;\n\x00]{0,200}?(?:identified[ \t]+by|password)[ \t]*=?"
-        r"[ \t]*'([^'\n]{4,})'",
-        ("create user", "alter user", "create role", "alter role", "create login", "alter login"),
+        r"[ \t]*'([^'\n]{4,})'|set[ \t]+password\b[^;\n\x00]{0,120}?=[ \t]*'([^'\n]{4,})'",
+        ("create user", "alter user", "create role", "alter role", "create login", "alter login", "set password"),
     ),
     # A short flag's password on the command lines that take one so: `sshpass -p`, `docker login -p`, `az login -p`,
     # `ldapsearch -w`, `redis-cli -a`.
@@ -340,12 +374,78 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     # `--token=X`, `mysql -pX`, PowerShell's
     # `ConvertTo-SecureString 'X' -AsPlainText`.
     "cli_password": (
-        r"--(?<![\w-]--)(?:password|passwd|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
+        r"--(?<![\w-]--)(?:password|passwd|passphrase|pass|token|api-key|secret|client-secret)(?:[ \t]+|=)[\"']?"
         r"(?=[^\s\"']*[\d_!@#$%^&*+=/.~])([^\s\"'-][^\s\"']{3,})"
         r"|mysql(?<![\w-]mysql)\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
         r"|ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?[\"']([^\"']{4,})[\"']",
-        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "mysql",
-         "ConvertTo-SecureString"),
+        ("--password", "--passwd", "--pass", "--token", "--api-key", "--secret", "--client-secret", "--passphrase",
+         "mysql", "ConvertTo-SecureString"),
+    ),
+    # The services' tokens above (branch redact-attack7), each its own kind: one alternation of them all was tried
+    # at every position of any text holding `sk_` (Dify's `task_id`), 35 % more a scan of the real recordings.
+    **{kind: (_token(expression), literals) for kind, (expression, literals) in _SERVICE_TOKENS.items()},
+    # A wallet's private key after its name (`ETH private key 0x…`, `importprivkey K…`): 64 hex digits after `0x`, or
+    # Bitcoin's WIF (base58, 51 or 52 characters from `5`, `K`, `L` or `c`).
+    "wallet_private_key": (
+        r"(?i)(?:priv(?:ate)?[ _-]?key|importprivkey|\bwif\b)[^\n\x00]{0,20}?(?<!\w)"
+        r"(0x[0-9a-f]{64}|[5KLc][1-9A-HJ-NP-Za-km-z]{50,51})(?!\w)",
+        ("private key", "private_key", "private-key", "privkey", "priv key", "priv_key", "importprivkey", "wif "),
+    ),
+    # A private key's DER in base64 without its PEM lines: PKCS#8 (`MII…IBADAN…`), PKCS#1 RSA (`MII…IBAAK…`),
+    # SEC 1 EC (`MHcCAQEE…`).
+    "der_private_key": (
+        _token(r"(?:MII[A-Za-z0-9+/]{3}(?:IBADAN|IBAAK)|MHcCAQEE)[A-Za-z0-9+/=]{40,}"), ("IBADAN", "IBAAK", "MHcCAQEE")
+    ),
+    # Recovery and backup codes after their name, a list of them (`recovery codes: 7f3a9-c2e4b 1d8e6-a5b0c`).
+    "recovery_codes": (
+        r"(?i)(?:recovery|backup|2fa|mfa|otp)[ _-]?codes?[ \t]*[:\uff1a][ \t]*(?:\r?\n|\\n)?"
+        r"((?=[^\n\x00]{0,12}\d)[a-z0-9]{4,10}(?:[ -][a-z0-9]{4,10}){0,4}"
+        r"(?:[ \t]*(?:[,;]|\r?\n|\\n)[ \t]*[a-z0-9]{4,10}(?:[ -][a-z0-9]{4,10}){0,4}){0,15})",
+        ("recovery code", "backup code", "2fa code", "mfa code", "otp code", "recovery_code", "backup_code"),
+    ),
+    # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's.
+    "webhook_url": (
+        r"(?:open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([\w-]{20,})"
+        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-]))",
+        ("/open-apis/bot/", "/hooks/"),
+    ),
+    # An Authorization header's credential after any scheme (`Bearer` and `Basic` are read on their own):
+    # `ApiKey …` (Elastic), `Splunk …`, `DeepL-Auth-Key …`, `Zoho-oauthtoken …`, `Bot …` (Discord), `Token …`; the
+    # credential holds a digit, and 16 characters or more.
+    "authorization_scheme": (
+        r"(?i)authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?(?!bearer\b|basic\b)[A-Za-z][\w.-]{1,30}[ \t]+"
+        r"(?=[A-Za-z0-9._~+/=:-]{0,200}\d)([A-Za-z0-9._~+/=:-]{16,})",
+        ("authorization",),
+    ),
+    # ngrok's agent token on its command line.
+    "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),
+    # A BIP-39 seed phrase after its name: 12 to 24 words of small letters (`seed phrase: abandon ability …`).
+    "seed_phrase": (
+        r"(?i)(?:(?:seed|recovery|secret|backup|mnemonic|wallet)[ _-]?(?:phrase|words)|mnemonic|助记词|助記詞)"
+        r"[^a-z\n\x00]{0,12}?(?:\b(?:is|are)\b)?[^a-z\n\x00]{0,6}((?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})\b",
+        ("seed phrase", "seed words", "recovery phrase", "recovery words", "secret phrase", "backup phrase",
+         "mnemonic", "wallet phrase", "seed_phrase", "seed-phrase", "助记词", "助記詞"),
+    ),
+    # A Terraform variable named for a secret and its default: `variable "db_password" { default = "…" }`.
+    "hcl_variable_default": (
+        r"(?i)variable[ \t]+\\?\"[\w-]*(?:password|passwd|secret|token|api_?key)\\?\"[ \t]*\{{[^}}\x00]{{0,300}}?"
+        r"default[ \t]*=[ \t]*\\?\"([^\"\\]{{4,}})".format(),
+        ('variable "', 'variable \\"'),
+    ),
+    # More command lines' passwords (branch redact-attack7): `ssh-keygen -N`, `zip -P`, `sqlcmd -P`, `cqlsh -p`,
+    # 7-Zip's `-pX`, `htpasswd -b file user X`, `sqlplus user/X@db`, Redis's `AUTH X` (X holding a digit).
+    "cli_more_password": (
+        r"(?:ssh-keygen|zip|sqlcmd|cqlsh)\b[^\n\x00]{0,200}?[ \t]-[NPp][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
+        r"|7z[ \t]+[au]\b[^\n\x00]{0,200}?[ \t]-p([^\s\"']{4,})"
+        r"|htpasswd[ \t]+-\w*b\w*[ \t]+\S+[ \t]+\S+[ \t]+[\"']?([^\s\"']{4,})"
+        r"|sqlplus[ \t]+[^\s/@\"']+/([^\s@\"']{4,})@"
+        r"|(?<![\w-])AUTH[ \t]+(?=[^\s\"']*\d)([^\s\"']{6,})",
+        ("ssh-keygen", "zip ", "sqlcmd", "cqlsh", "7z a", "7z u", "htpasswd", "sqlplus", "AUTH "),
+    ),
+    # Python's `auth=('user', 'X')` (requests, httpx).
+    "auth_tuple": (
+        r"auth[ \t]*=[ \t]*\([ \t]*\\?[\"'][^\"'\n\\]{1,64}\\?[\"'][ \t]*,[ \t]*\\?[\"']([^\"'\n\\]{4,})\\?[\"']",
+        ("auth=(", "auth = ("),
     ),
     # `curl -u user:password` (and `--user`).
     "curl_credential": (

@@ -28,18 +28,45 @@ _SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
 # a line break written `\n` inside JSON text too): one token holding a letter and a digit with nothing else on its
 # line, no `:` (a YAML key: `password:\n  min_length: 8`, a URL), not a list item or a comment (`- admin`, `# …`).
 # `password:` heads a list, a section or a sentence as often; those lines are words or keys, not one such token.
+# YAML's block scalars (`password: |`, `>-`) and one blank line before the value count too (branch redact-attack7).
 _NEXT_LINE = (
-    r"(?:[ \t]*(?:\r?\n|(?:\\r)?\\n)[ \t]*(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
+    r"(?:[ \t]*(?:[|>][-+]?[ \t]*)?(?:(?:\r?\n|(?:\\r)?\\n)[ \t]*){1,2}"
+    r"(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
     r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
 )
-# Between name and value: `:`, `=`, `=>`, `:=` or the full-width colon of Chinese and Japanese text; or, in
-# prose, "is" (English, German, Spanish, French, Italian, Portuguese; 是, 为, は) or a dash or an arrow before a value
-# that holds a digit ("the API key is 9f8e…", "пароль — 9f8e…", not "the password is wrong", "password - min 8").
+# Between name and value (a "wifi" after the name left out: `mật khẩu wifi là …`): `:`, `=`, `=>`, `:=` or the
+# full-width colon of Chinese and Japanese text; or, in prose, "is" (English, German, Spanish, French, Italian,
+# Portuguese; 是, 为, は) or a dash or an arrow before a value that holds a digit ("the API key is 9f8e…",
+# "пароль — 9f8e…", not "the password is wrong", "password - min 8").
+# "Is" in more languages (branch redact-attack7): Vietnamese, Swahili, Indonesian and Malay, Georgian, Tagalog,
+# Catalan, Romanian, Estonian, Croatian and Serbian, Bulgarian, Latvian, Lithuanian, Hebrew, Hindi; before a value
+# holding a digit, as the others. (Thai's and Korean's, written without a space, are with Chinese and Japanese.)
+_IS = "|".join(
+    (
+        "l\u00e0",
+        "ni",
+        "adalah",
+        "\u10d0\u10e0\u10d8\u10e1",
+        "ay",
+        "\u00e9s",
+        "este",
+        "on",
+        "je",
+        "\u0435",
+        "ir",
+        "yra",
+        "\u05d4\u05d9\u05d0",
+        "\u05d4\u05d5\u05d0",
+        "\u0939\u0948",
+    )
+)
 _VALUE = (
-    r"[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
+    r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE
-    + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192)[ \t]+(?=\S{0,80}\d)"
-    r"|[ \t]*[\u662f\u4e3a\u70ba\u306f][ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
+    + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192|"
+    + _IS
+    + r")[ \t]+(?=\S{0,80}\d)"
+    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
     + _SCHEME
@@ -60,7 +87,7 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
                   "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
                   "senha": _NO_LETTER, "wachtwoord": "", "hasło": "", "haslo": "", "şifre": _NO_LETTER,
                   "lösenord": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "", "heslo": _NO_LETTER,
-                  "пароль": "", "κωδικός πρόσβασης": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
+                  "пароль": "", "κωδικόσ πρόσβασησ": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
                   "รหัสผ่าน": "", "mật khẩu": "", "kata sandi": "", "nenosiri": "", "비밀번호": "",
                   "密码": "", "密碼": "", "口令": "", "パスワード": ""}, 6),
     "credential": (
@@ -87,11 +114,26 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
 # `كلمة_المرور`, Russian `токен` (branch redact-attack6).
 _NAMES["credential"][0].update(
     {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
-     "secret_key_base": "", "?key": "", "&key": "", "токен": ""}
+     "secret_key_base": "", "?key": "", "&key": "", "токен": "",
+     # WireGuard's and Wi-Fi's pre-shared keys, a wallet's `privkey` (branch redact-attack7).
+     "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
      "گذرواژه": "", "رمز عبور": "", "کلمه عبور": "", "كلمة السر": "", "كلمة_المرور": ""}
+)  # fmt: skip
+# And in more languages (branch redact-attack7): Georgian, Armenian, Hungarian, Croatian, Serbian and Bosnian,
+# Bulgarian, Lithuanian, Latvian, Estonian, Icelandic, Catalan, Albanian, Romanian, Slovenian, Afrikaans, Malay,
+# Azerbaijani, Uzbek, Kazakh, Mongolian, Bengali, Urdu, Tamil, Greek, Turkish's possessive, Hebrew's other spelling,
+# Persian's and Arabic's `رمز`, Indonesian's `kata sandinya`, Swahili's `nenosiri yangu`; `passcode`, `pw`. Greek
+# names are written with the final sigma casefolded, as the scan folds text other than ASCII.
+_NAMES["password"][0].update(
+    {"პაროლი": "", "գաղտնաբառ": "", "jelszó": _NO_LETTER, "jelszo": _NO_LETTER, "lozinka": "", "лозинка": "",
+     "парола": "", "паролата": "", "slaptažodis": "", "slaptazodis": "", "parole": _NO_LETTER, "parool": _NO_LETTER,
+     "lykilorð": "", "contrasenya": "", "fjalëkalimi": "", "fjalekalimi": "", "parolă": "", "geslo": _NO_LETTER,
+     "wagwoord": "", "kata laluan": "", "şifrə": _NO_LETTER, "parol": _NO_LETTER, "құпия сөз": "", "нууц үг": "",
+     "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
+     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER}
 )  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
@@ -114,6 +156,15 @@ _ID_LABELS: dict[str, str] = {
         # A person's tax number (a company's is its VAT number, not read).
         "tax id", "tax_id", "tax-id", "taxid", "tax number", "taxpayer id", "tax identification number",
         "steuernummer", "الرقم الضريبي", "رقم ضريبي", "税号", "纳税人识别号",
+        # Passports, driving licences, the UK's National Insurance, India's PAN, Singapore's NRIC, Argentina's CUIL,
+        # Chile's RUT, Belgium's national number, France's social security number, Pakistan's CNIC, Canada's SIN,
+        # Australia's TFN, Iran's national code, a Spanish "documento" (branch redact-attack7).
+        "passport", "passport no", "passport number", "reisepass", "pasaporte", "passeport",
+        "passaporto", "passaporte", "paszport", "pasaport", "паспорт", "护照", "護照", "パスポート", "여권", "דרכון",
+        "جواز السفر", "पासपोर्ट", "hộ chiếu", "driver's license", "drivers license", "driver license",
+        "driving licence", "führerschein", "national insurance", "ni number", "nino", "pan card", "pan number",
+        "pan no", "nric", "cuil", "cuit", "rut", "rijksregisternummer", "numéro de sécu", "cnic", "sin:", "sin number",
+        "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -157,11 +208,15 @@ _CARD_VALUE = (
 )
 # After the label: a colon, `No.`, `Nr.`, a word for "number", then the number: digits with dots, dashes or
 # slashes between them (`19870312-4521`, `123.456.789-09`), a letter at either end (`X1234567L`), or groups of
-# two to four digits (`123 456 789`).
+# two to four digits (`123 456 789`); capitals and digits (a passport's `C01X00T47`, a PAN's `ABCPE1234F`; not
+# base64, which mixes cases), a
+# National Insurance number in groups (`QQ 12 34 56 C`), a licence's letter and groups of digits.
 _ID_VALUE = (
-    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
-    r"numarası|numara|číslo)[ \t]*[:#]?[ \t]*)?[\"'\\]{0,3}"
-    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5})(?![\w-])"
+    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
+    r"numarası|numara|číslo|号码|號碼|번호|番号)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
+    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
+    r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
+    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
 )
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
@@ -226,7 +281,9 @@ SECRETS: dict[str, re.Pattern[str]] = {
 # The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
 _UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
 PERSONAL: dict[str, re.Pattern[str]] = {
-    "email": re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
+    # Letters of any script (`kerstin.müller@gmx.de`; for ASCII text the same as `[A-Za-z0-9_]`); a local part of
+    # 64 characters at most, as RFC 5321 has it (`a.a.a.…@` would read the rest of the run from each dot).
+    "email": re.compile(r"\b[\w.%+-]{1,64}@[\w.-]+\.[^\W\d_]{2,}\b"),
     "phone": re.compile(r"\+(?<![\w.]\+)\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])"),
     # North American numbers written with separators, `(555) 201-4567`, `555-201-4567`, `555.201.4567`
     # (ten bare digits are as likely an id or a timestamp). Area code and exchange start with 2-9.
@@ -247,6 +304,17 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     ),
     # An IBAN, bare or in groups of four: two letters, two check digits, the account (mod 97, `accepted`).
     "iban": re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w-])"),
+    # A French number as France writes it, `06 12 34 56 78` (`01.23.45.67.89`): 0, a digit, four pairs (branch
+    # redact-attack7).
+    "fr_phone": re.compile(r"0(?<![\w.+-]0)[1-9](?:(?: \d\d){4}|(?:\.\d\d){4})(?![\w-]|[.,]\d)"),
+    # An e-mail address written to dodge a scan: `ivan[at]yandex[dot]ru`, `jane dot doe at gmail dot com`. Every
+    # repetition bounded: `a dot a dot …` unbounded read the rest of the text from each word (19 s for 200 KB).
+    "obfuscated_email": re.compile(
+        r"(?i)\b[\w.+-]{1,64}[ \t]*[\[({]at[\])}][ \t]*[\w-]{1,64}"
+        r"(?:[ \t]*(?:[\[({]dot[\])}]|\.)[ \t]*[\w-]{1,64}){1,4}"
+        r"|\b[^\W\d_][\w+-]{0,63}(?: dot [\w+-]{1,64}){0,3} at [^\W\d_][\w-]{0,63}(?: dot [\w-]{1,64}){0,3}"
+        r" dot (?:com|org|net|edu|gov|io|[a-z]{2})\b"
+    ),
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
     "payment_card": _named("payment_card"),
@@ -285,6 +353,8 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "us_phone": re.compile(r"[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"),
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
+    "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "),
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
@@ -313,7 +383,7 @@ MARK_PHRASES = (
     "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
     "jangan disebarkan",
 )  # fmt: skip
-_MIN_DIGITS = {"phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
+_MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
                "phone_number": 8, "payment_card": 13}  # fmt: skip
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
@@ -651,9 +721,23 @@ def _iban_starts(classes: bytes, text: str) -> Iterator[int]:
         start = capitals.find(b"AA11", start + 1)
 
 
+def _fr_phone_starts(classes: bytes, text: str) -> Iterator[int]:
+    """Where a French number can start in an ASCII text: five pairs of digits with spaces or full stops between."""
+    for shape in _FR_PHONE_CLASSES:
+        start = classes.find(shape)
+        while start != -1:
+            yield start
+            start = classes.find(shape, start + 1)
+
+
+_FR_PHONE_CLASSES = (b"11211211211211", b"11511511511511")
 _NATIONAL_ID_CLASSES = (b"1111114", b"1" * 17, b"11151115111411")  # ddd.ddd.ddd-dd
 _CAPITAL_BYTES = bytes(65 if 65 <= byte <= 90 else 49 if 48 <= byte <= 57 else 48 for byte in range(256))
-_STARTS: dict[str, Callable[[bytes, str], Iterable[int]]] = {"national_id": _national_id_starts, "iban": _iban_starts}
+_STARTS: dict[str, Callable[[bytes, str], Iterable[int]]] = {
+    "national_id": _national_id_starts,
+    "iban": _iban_starts,
+    "fr_phone": _fr_phone_starts,
+}
 
 
 def card_network(digits: str) -> bool:
@@ -772,8 +856,10 @@ def _iban(value: str) -> bool:
 
 
 def _id_number(value: str) -> bool:
-    """A number a label calls a national identifier: six digits at least (`TC 34020645408`, `BSN: 284242263`)."""
-    return 6 <= len(_digits(value)) <= 20
+    """A number a label calls a national identifier: six digits at least (`TC 34020645408`, `BSN: 284242263`), or
+    four with letters (`C01X00T47`)."""
+    digits = len(_digits(value))
+    return 6 <= digits <= 20 or (digits >= 4 and not value.isdigit())
 
 
 def _phone_number(value: str) -> bool:
