@@ -9,7 +9,8 @@ PHOENIX_VENV := $(VENV)-phoenix
 
 # The virtualenv is rebuilt whenever pyproject.toml or the lock changes; every version is the locked one.
 # `.installed-runtime`: the bridge and what it needs to run (`make install`, `make serve`); `.installed`: the
-# same plus the dev extras (tests, lint, types, audit) for everything else.
+# same plus the dev extras (tests, lint, types, audit) for everything else, so it marks the runtime installed too
+# (`make serve` after `make test` used to install everything again).
 $(VENV)/.installed-runtime: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -20,7 +21,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
-	touch $@
+	touch $@ $(VENV)/.installed-runtime
 
 $(PHOENIX_VENV)/.installed: tests/e2e/requirements.txt
 	$(PYTHON) -m venv $(PHOENIX_VENV)
