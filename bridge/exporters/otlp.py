@@ -20,9 +20,17 @@ TYPE = "otlp"
 _METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
 # gRPC's words for a port that answered HTTP/1 (an OTLP/HTTP receiver, 4318): alone, they read as "backend down".
-_NOT_GRPC = "Failed parsing HTTP/2"
-_NOT_GRPC_HINT = (
-    " (not a gRPC server: an OTLP/HTTP port such as 4318? `otlp` speaks gRPC, 4317; use `otlphttp` for HTTP)"
+# What gRPC says for the likely mistakes, and the hint each gets.
+_HINTS = (
+    (
+        "Failed parsing HTTP/2",
+        " (not a gRPC server: an OTLP/HTTP port such as 4318? `otlp` speaks gRPC, 4317; use `otlphttp` for HTTP)",
+    ),
+    (
+        "WRONG_VERSION_NUMBER",  # TLS to a plaintext port: Jaeger's and the Collector's 4317 are plaintext
+        " (TLS to a plaintext port: an endpoint without a scheme means TLS; write http://host:port, or set"
+        " `tls: {insecure: true}`)",
+    ),
 )
 # The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only with RetryInfo (below): without it,
 # it usually means "message too large", which no retry cures.
@@ -132,7 +140,7 @@ class GrpcSender:
             code, delay = error.code(), _retry_delay(error)
             retryable = code in _RETRYABLE or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None)
             details = error.details() or ""
-            hint = _NOT_GRPC_HINT if _NOT_GRPC in details else ""
+            hint = next((hint for marker, hint in _HINTS if marker in details), "")
             return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {details}{hint}", delay)
         partial = response.partial_success
         if partial.rejected_spans or partial.error_message:
