@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 # meet the bridge's); rebuilt only when its requirements change.
 PHOENIX_VENV := $(VENV)-phoenix
 
-.PHONY: install serve test lint audit lock
+.PHONY: help install serve test lint audit lock
+
+# `make` alone installs, as `make install`; `make help` says what each target does.
 
 # The virtualenv is rebuilt whenever pyproject.toml or the lock changes; every version is the locked one.
 # `.installed-runtime`: the bridge and what it needs to run (`make install`, `make serve`); `.installed`: the
@@ -28,6 +30,14 @@ $(PHOENIX_VENV)/.installed: tests/e2e/requirements.txt
 	$(PHOENIX_VENV)/bin/pip install --quiet --upgrade pip
 	$(PHOENIX_VENV)/bin/pip install --quiet -r tests/e2e/requirements.txt
 	touch $@
+
+help:
+	@echo 'make install  .venv with the bridge and what it needs to run (no dev tools)'
+	@echo 'make serve    install, then start the bridge (ARGS="--config my.yaml --port 9000" passes flags)'
+	@echo 'make test     the dev extras and .venv-phoenix, then lint, audit and every test'
+	@echo 'make lint     ruff check, ruff format --check, mypy'
+	@echo 'make audit    the dependency audit (.ci/audit)'
+	@echo 'make lock     re-resolve every dependency into requirements.lock'
 
 install: $(VENV)/.installed-runtime
 

@@ -36,3 +36,12 @@ def test_serve_after_the_dev_install_installs_nothing_again(project: Path) -> No
     assert _make(project, "-q", "install").returncode == 0  # up to date: `make serve` goes straight to serving
     (project / "requirements.lock").touch()
     assert _make(project, "-q", "install").returncode == 1  # a changed lock still installs again
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_help_names_every_target(project: Path) -> None:
+    phony = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(".PHONY:"))
+    result = _make(project, "help")
+    assert result.returncode == 0, result.stderr  # was "No rule to make target 'help'"
+    named = {line.split()[1] for line in result.stdout.splitlines()}
+    assert named == set(phony.split()[1:]) - {"help"}
