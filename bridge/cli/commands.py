@@ -203,7 +203,13 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
     settings = {**cfg.model_dump(exclude_unset=True), "endpoint": endpoint}
     if factory.type_name == "otlphttp":
         settings.pop("traces_endpoint", None)  # it would win over `endpoint`
-    updated = factory.config_class.model_validate(settings)
+    from pydantic import ValidationError
+
+    try:
+        updated = factory.config_class.model_validate(settings)
+    except ValidationError as exc:  # was a traceback naming the exporter's field, not the flag
+        reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise ConfigError(f"--endpoint: {reasons}") from None
     return dataclasses.replace(config, exporters={**config.exporters, ids[0]: (factory, updated)})
 
 

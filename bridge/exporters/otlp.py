@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
 from bridge.exporters import DELIVERED, SendResult, otlp_env
@@ -58,6 +58,29 @@ class Config(BaseModel):
     max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
     # Backoff between retries of a failed request (the Collector's `retry_on_failure`).
     retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _host_port(cls, endpoint: str | None) -> str | None:
+        """A gRPC target is host:port: a path (OTLP/HTTP's `/v1/traces`) or another scheme was dropped or
+        failed at the first send, in words about connections."""
+        if endpoint is None:
+            return None
+        parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+        if "://" in endpoint and parts.scheme not in ("http", "https"):
+            raise ValueError(f"{endpoint!r}: the scheme is http:// (plaintext), https:// (TLS) or none (TLS)")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(
+                f"{endpoint!r}: OTLP/gRPC takes host:port, no path ({parts.path or parts.query or parts.fragment!r}"
+                " is for OTLP/HTTP: an `otlphttp` exporter)"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if not parts.hostname or port == 0:
+            raise ValueError(f"{endpoint!r}: expected host:port, e.g. localhost:4317 (port 1-65535)")
+        return endpoint
 
     @model_validator(mode="after")
     def _key_needs_cert(self) -> Config:

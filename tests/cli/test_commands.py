@@ -543,3 +543,16 @@ def test_replay_names_a_dify_dsl_or_a_config_given_as_run_data(
         " `response_mode: streaming`), or send its runs to a running bridge (docs/getting-runs-in.md)",
         f"error: {config}:1: a YAML file, not Dify run data (a bridge config goes after --config)",
     ]
+
+
+def test_replay_endpoint_with_an_otlp_http_path_is_refused_as_a_flag_error(
+    capsys: pytest.CaptureFixture[str], forked: bool
+) -> None:
+    # An OTLP/HTTP URL for the embedded default's gRPC exporter: its path used to be dropped, the send to
+    # fail with gRPC's words (a traceback once the endpoint was checked).
+    args = ["replay", "--quiet", "--endpoint", "http://127.0.0.1:9/v1/traces", str(EXAMPLES / "workflow_full.sse")]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        "config error: --endpoint: 'http://127.0.0.1:9/v1/traces': OTLP/gRPC takes host:port, no path ('/v1/traces'"
+        " is for OTLP/HTTP: an `otlphttp` exporter)"
+    )
