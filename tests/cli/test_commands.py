@@ -556,3 +556,18 @@ def test_replay_endpoint_with_an_otlp_http_path_is_refused_as_a_flag_error(
         "config error: --endpoint: 'http://127.0.0.1:9/v1/traces': OTLP/gRPC takes host:port, no path ('/v1/traces'"
         " is for OTLP/HTTP: an `otlphttp` exporter)"
     )
+
+
+def test_a_config_file_given_without_config_is_taken_or_named(capsys: pytest.CaptureFixture[str]) -> None:
+    # `validate FILE` said only "the following arguments are required: --config", `serve FILE` only
+    # "unrecognized arguments" under the top command's usage.
+    assert main(["validate", "config/examples/jaeger.yaml"]) == 0
+    assert capsys.readouterr().out == "config/examples/jaeger.yaml: valid (1 pipeline(s): traces)\n"
+    assert main(["validate"]) == 2
+    assert capsys.readouterr().err == "config error: validate: name the file: validate --config FILE\n"
+    with pytest.raises(SystemExit):
+        main(["serve", "config/examples/jaeger.yaml"])
+    assert capsys.readouterr().err.endswith(
+        "error: unrecognized arguments: config/examples/jaeger.yaml (a config file goes after --config: --config"
+        " config/examples/jaeger.yaml)\n"
+    )
