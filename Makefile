@@ -5,11 +5,14 @@ BIN := $(VENV)/bin
 # meet the bridge's); rebuilt only when its requirements change.
 PHOENIX_VENV := $(VENV)-phoenix
 
-.PHONY: install serve test lint audit lock
+.PHONY: help install serve test lint audit lock
+
+# `make` alone installs, as `make install`; `make help` says what each target does.
 
 # The virtualenv is rebuilt whenever pyproject.toml or the lock changes; every version is the locked one.
 # `.installed-runtime`: the bridge and what it needs to run (`make install`, `make serve`); `.installed`: the
-# same plus the dev extras (tests, lint, types, audit) for everything else.
+# same plus the dev extras (tests, lint, types, audit) for everything else, so it marks the runtime installed too
+# (`make serve` after `make test` used to install everything again).
 $(VENV)/.installed-runtime: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -20,13 +23,21 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
-	touch $@
+	touch $@ $(VENV)/.installed-runtime
 
 $(PHOENIX_VENV)/.installed: tests/e2e/requirements.txt
 	$(PYTHON) -m venv $(PHOENIX_VENV)
 	$(PHOENIX_VENV)/bin/pip install --quiet --upgrade pip
 	$(PHOENIX_VENV)/bin/pip install --quiet -r tests/e2e/requirements.txt
 	touch $@
+
+help:
+	@echo 'make install  .venv with the bridge and what it needs to run (no dev tools)'
+	@echo 'make serve    install, then start the bridge (ARGS="--config my.yaml --port 9000" passes flags)'
+	@echo 'make test     the dev extras and .venv-phoenix, then lint, audit and every test'
+	@echo 'make lint     ruff check, ruff format --check, mypy'
+	@echo 'make audit    the dependency audit (.ci/audit)'
+	@echo 'make lock     re-resolve every dependency into requirements.lock'
 
 install: $(VENV)/.installed-runtime
 

@@ -10,6 +10,7 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 from __future__ import annotations
 
 import glob
+import importlib
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+import detectors
 from tests.bridge_process import wait_until
 from tests.bridge_server import free_port
 from tests.cli.test_commands import _tree
@@ -106,3 +108,14 @@ def _missing_paths(doc: Path) -> list[str]:
 def test_every_file_the_readme_and_the_docs_name_exists() -> None:
     docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").rglob("*.md"))]
     assert [missing for doc in docs for missing in _missing_paths(doc)] == []
+
+
+def test_no_detector_on_by_default_is_called_off() -> None:
+    # README's Detections section and the hallucination setting's first words said "off by default" a session
+    # after it shipped on.
+    on = [name for name in detectors.BUILT_IN if importlib.import_module(f"detectors.{name}").Config().enabled]
+    assert len(on) == len(detectors.BUILT_IN)  # else README's "all twelve on by default" is wrong too
+    section = (ROOT / "README.md").read_text().split("## Detections", 1)[1].split("\n## ", 1)[0]
+    assert "off by default" not in section
+    reference = (ROOT / "docs" / "configuration.md").read_text()
+    assert not re.search(r"^\| `enabled` \| boolean \| `true` \| Off by default", reference, re.MULTILINE)

@@ -178,9 +178,12 @@ def _tls_options(config: BridgeConfig) -> dict[str, Any]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    config = _config(args.config)
+    path = args.config or args.file
+    if not path:
+        raise ConfigError("validate: name the file: validate --config FILE")
+    config = _config(path)
     names = ", ".join(config.pipelines)
-    print(f"{args.config}: valid ({len(config.pipelines)} pipeline(s): {names})")
+    print(f"{path}: valid ({len(config.pipelines)} pipeline(s): {names})")
     return 0
 
 
@@ -203,7 +206,13 @@ def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
     settings = {**cfg.model_dump(exclude_unset=True), "endpoint": endpoint}
     if factory.type_name == "otlphttp":
         settings.pop("traces_endpoint", None)  # it would win over `endpoint`
-    updated = factory.config_class.model_validate(settings)
+    from pydantic import ValidationError
+
+    try:
+        updated = factory.config_class.model_validate(settings)
+    except ValidationError as exc:  # was a traceback naming the exporter's field, not the flag
+        reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise ConfigError(f"--endpoint: {reasons}") from None
     return dataclasses.replace(config, exporters={**config.exporters, ids[0]: (factory, updated)})
 
 
@@ -421,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     validate = commands.add_parser("validate", help="check a config file and exit", parents=[after_command])
-    validate.add_argument("--config", required=True)
+    validate.add_argument("--config", help="the YAML config file")
+    validate.add_argument("file", nargs="?", metavar="FILE", help="the same, without --config")
     validate.set_defaults(func=_validate)
 
     reference = commands.add_parser(
@@ -467,7 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # `serve my.yaml`: argparse alone says "unrecognized arguments" under the top command's usage
+        config = next((arg for arg in extra if arg.endswith((".yaml", ".yml"))), None)
+        hint = f" (a config file goes after --config: --config {config})" if config else ""
+        parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.log_level != "DEBUG":  # the OTLP/HTTP senders' client logs a line per request at INFO
         logging.getLogger("httpx2").setLevel(logging.WARNING)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Iterator
 
 from bridge.dify.assembly import RunAssembler
-from bridge.dify.formats import Format, InputError, iter_records
+from bridge.dify.formats import Format, InputError, Record, detect_format, iter_records
 from bridge.dify.model import WorkflowRun
 from bridge.dify.normalize import (
     classify,
@@ -28,6 +29,39 @@ from bridge.dify.run_parts import ClosedRun
 
 logger = logging.getLogger(__name__)
 
+# A YAML mapping's first key (`app:`, `kind: app`, `receivers:`) at the start of a line, a comment or blank lines
+# before it; SSE's own field names (`event: ping`, `data: {...}`) are not one.
+_YAML_KEY = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*(?!(?:data|event|id|retry):)[A-Za-z_][\w.-]*:(?:[ \t]|\n|$)")
+_DSL_KIND = re.compile(r"^kind:[ \t]*app[ \t]*$", re.MULTILINE)
+
+
+def _not_run_data(text: str) -> str | None:
+    """Why a whole file is no run data, for the YAML files given by mistake (else `None`): an error per line
+    saying "invalid JSON" named neither the file's kind nor what to give instead."""
+    if not _YAML_KEY.match(text):
+        return None
+    if _DSL_KIND.search(text):
+        return (
+            "a Dify app DSL (YAML), not run data: run the app and replay its run's stream (the body of"
+            " `response_mode: streaming`), or send its runs to a running bridge (docs/getting-runs-in.md)"
+        )
+    return "a YAML file, not Dify run data (a bridge config goes after --config)"
+
+
+def _records(text: str, source: str, fmt: Format | None) -> Iterator[Record | InputError]:
+    """The file's records; a file that is not of a forced `fmt` at all gets one error saying what it reads as,
+    not one per line."""
+    records = iter_records(text, source, fmt, parse_event_json)
+    first = next(records, None)
+    if fmt and isinstance(first, InputError) and (detected := detect_format(text)) != fmt:
+        reason = f"not {fmt.upper()} ({first.reason}): the file reads as {detected.upper()}"
+        yield InputError(source, first.line, "", f"{reason}; give --format {detected}, or no --format")
+        return
+    if first is not None:
+        yield first
+    yield from records
+
+
 # Replay has no wall clock: time is counted in records read. A run is handed out once this many
 # records have passed since its terminal event, so stragglers still join it while memory stays bounded.
 TERMINAL_WAIT_RECORDS = 1000
@@ -36,7 +70,7 @@ TERMINAL_WAIT_RECORDS = 1000
 def _records_to_runs(
     text: str, source: str, fmt: Format | None, assembler: RunAssembler, clock: list[int]
 ) -> Iterator[WorkflowRun | ClosedRun | InputError]:
-    for record in iter_records(text, source, fmt, parse_event_json):
+    for record in _records(text, source, fmt):
         if isinstance(record, InputError):
             yield record
             continue
@@ -98,6 +132,9 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
             continue
         if not text.strip():
             yield InputError(path, 0, "", "the file is empty: no Dify run data")
+            continue
+        if why := _not_run_data(text):
+            yield InputError(path, 1, "", why)
             continue
         yield from _records_to_runs(text, path, fmt, assembler, clock)
     for parts in assembler.drain_parts():

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
 from bridge.exporters import DELIVERED, SendResult, otlp_env
@@ -20,9 +20,17 @@ TYPE = "otlp"
 _METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 COMPRESSION = {"gzip": grpc.Compression.Gzip, "none": grpc.Compression.NoCompression}
 # gRPC's words for a port that answered HTTP/1 (an OTLP/HTTP receiver, 4318): alone, they read as "backend down".
-_NOT_GRPC = "Failed parsing HTTP/2"
-_NOT_GRPC_HINT = (
-    " (not a gRPC server: an OTLP/HTTP port such as 4318? `otlp` speaks gRPC, 4317; use `otlphttp` for HTTP)"
+# What gRPC says for the likely mistakes, and the hint each gets.
+_HINTS = (
+    (
+        "Failed parsing HTTP/2",
+        " (not a gRPC server: an OTLP/HTTP port such as 4318? `otlp` speaks gRPC, 4317; use `otlphttp` for HTTP)",
+    ),
+    (
+        "WRONG_VERSION_NUMBER",  # TLS to a plaintext port: Jaeger's and the Collector's 4317 are plaintext
+        " (TLS to a plaintext port: an endpoint without a scheme means TLS; write http://host:port, or set"
+        " `tls: {insecure: true}`)",
+    ),
 )
 # The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only with RetryInfo (below): without it,
 # it usually means "message too large", which no retry cures.
@@ -50,6 +58,29 @@ class Config(BaseModel):
     max_request_bytes: int = Field(default=4 * 1024 * 1024 - 64 * 1024, gt=1024)
     # Backoff between retries of a failed request (the Collector's `retry_on_failure`).
     retry_on_failure: RetryConfig = Field(default_factory=RetryConfig)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _host_port(cls, endpoint: str | None) -> str | None:
+        """A gRPC target is host:port: a path (OTLP/HTTP's `/v1/traces`) or another scheme was dropped or
+        failed at the first send, in words about connections."""
+        if endpoint is None:
+            return None
+        parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+        if "://" in endpoint and parts.scheme not in ("http", "https"):
+            raise ValueError(f"{endpoint!r}: the scheme is http:// (plaintext), https:// (TLS) or none (TLS)")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(
+                f"{endpoint!r}: OTLP/gRPC takes host:port, no path ({parts.path or parts.query or parts.fragment!r}"
+                " is for OTLP/HTTP: an `otlphttp` exporter)"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if not parts.hostname or port == 0:
+            raise ValueError(f"{endpoint!r}: expected host:port, e.g. localhost:4317 (port 1-65535)")
+        return endpoint
 
     @model_validator(mode="after")
     def _key_needs_cert(self) -> Config:
@@ -132,7 +163,7 @@ class GrpcSender:
             code, delay = error.code(), _retry_delay(error)
             retryable = code in _RETRYABLE or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None)
             details = error.details() or ""
-            hint = _NOT_GRPC_HINT if _NOT_GRPC in details else ""
+            hint = next((hint for marker, hint in _HINTS if marker in details), "")
             return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {details}{hint}", delay)
         partial = response.partial_success
         if partial.rejected_spans or partial.error_message:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.dify.formats import Format, InputError, iter_records
+from bridge.dify.formats import Format, InputError, detect_format, iter_records
 from bridge.dify.model import DifyEvent
 from bridge.dify.normalize import normalize_event, parse_event_json
 from bridge.http.body import read_body, require_media_type
@@ -57,7 +57,7 @@ def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[Dify
     events: list[DifyEvent] = []
     for record in iter_records(text, "body", fmt, parse_event_json):
         if isinstance(record, InputError):
-            raise ApiError(400, "malformed_body", str(record))
+            raise ApiError(400, "malformed_body", f"{record}{_other_format(text, fmt) if not events else ''}")
         if len(events) == max_events:
             detail = f"the body holds more than {max_events} events (max_events); send them over several requests"
             raise ApiError(413, "too_many_events", detail)
@@ -68,6 +68,16 @@ def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[Dify
     if not events:
         raise ApiError(422, "invalid_event", "the body holds no event")
     return events
+
+
+def _other_format(text: str, fmt: Format) -> str:
+    """The content type to send a body with when its first event fails and the body reads as another format
+    (a JSON array sent as text/event-stream was only "not an SSE field: '['")."""
+    detected = detect_format(text)
+    if detected == fmt:
+        return ""
+    content_type = next(media for media, form in _FORMATS.items() if form == detected)
+    return f" (the body reads as {detected.upper()}, not {fmt.upper()}: send it with Content-Type: {content_type})"
 
 
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:

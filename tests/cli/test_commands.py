@@ -512,3 +512,62 @@ def test_log_level_is_taken_before_or_after_the_command(
     with pytest.raises(SystemExit, match="2"):
         main(["config-reference", "--log-level", "loud"])
     assert "invalid choice: 'LOUD'" in capsys.readouterr().err
+
+
+def test_replay_of_a_file_not_in_the_forced_format_says_so_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A JSON array forced as SSE used to get an error for each of its lines ("not an SSE field: '  {'", ...).
+    array, sse = str(EXAMPLES / "workflow_full_array.json"), str(EXAMPLES / "workflow_full.sse")
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", "--format", "sse", array]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {array}:1: not SSE (not an SSE field: '['): the file reads as JSON; give --format json, or no --format"
+    ]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", "--format", "json", sse]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {sse}:1: not JSON (invalid JSON: Expecting value (column 1)): the file reads as SSE; give --format"
+        " sse, or no --format"
+    ]
+
+
+def test_replay_names_a_dify_dsl_or_a_config_given_as_run_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both used to get only "invalid JSON: Expecting value (column 1)".
+    dsl = tmp_path / "app.yml"
+    dsl.write_text("# exported\napp:\n  mode: workflow\n  name: demo\nkind: app\nversion: 0.3.0\nworkflow: {}\n")
+    config = "config/examples/jaeger.yaml"
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", str(dsl), config]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {dsl}:1: a Dify app DSL (YAML), not run data: run the app and replay its run's stream (the body of"
+        " `response_mode: streaming`), or send its runs to a running bridge (docs/getting-runs-in.md)",
+        f"error: {config}:1: a YAML file, not Dify run data (a bridge config goes after --config)",
+    ]
+
+
+def test_replay_endpoint_with_an_otlp_http_path_is_refused_as_a_flag_error(
+    capsys: pytest.CaptureFixture[str], forked: bool
+) -> None:
+    # An OTLP/HTTP URL for the embedded default's gRPC exporter: its path used to be dropped, the send to
+    # fail with gRPC's words (a traceback once the endpoint was checked).
+    args = ["replay", "--quiet", "--endpoint", "http://127.0.0.1:9/v1/traces", str(EXAMPLES / "workflow_full.sse")]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        "config error: --endpoint: 'http://127.0.0.1:9/v1/traces': OTLP/gRPC takes host:port, no path ('/v1/traces'"
+        " is for OTLP/HTTP: an `otlphttp` exporter)"
+    )
+
+
+def test_a_config_file_given_without_config_is_taken_or_named(capsys: pytest.CaptureFixture[str]) -> None:
+    # `validate FILE` said only "the following arguments are required: --config", `serve FILE` only
+    # "unrecognized arguments" under the top command's usage.
+    assert main(["validate", "config/examples/jaeger.yaml"]) == 0
+    assert capsys.readouterr().out == "config/examples/jaeger.yaml: valid (1 pipeline(s): traces)\n"
+    assert main(["validate"]) == 2
+    assert capsys.readouterr().err == "config error: validate: name the file: validate --config FILE\n"
+    with pytest.raises(SystemExit):
+        main(["serve", "config/examples/jaeger.yaml"])
+    assert capsys.readouterr().err.endswith(
+        "error: unrecognized arguments: config/examples/jaeger.yaml (a config file goes after --config: --config"
+        " config/examples/jaeger.yaml)\n"
+    )

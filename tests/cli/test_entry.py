@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import importlib.abc
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from bridge import regex_cache
 from bridge.cli import entry
+from tests.otlp_sink import OtlpSink
+from tests.runs import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +49,23 @@ def test_the_command_runs_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     with pytest.raises(SystemExit) as exited:
         entry.main()
     assert exited.value.code == 0 and "serve" in capsys.readouterr().out
+
+
+def test_grpcs_own_log_lines_stay_out_of_the_commands_output(otlp_sink: OtlpSink) -> None:
+    # TLS to a plaintext port (an endpoint without a scheme): gRPC's C core printed `I1207 ... Handshake failed`
+    # lines between replay's own warnings.
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_VERBOSITY"} | {"PYTHONPATH": str(ROOT)}
+    args = [
+        "replay",
+        "--quiet",
+        "--timeout",
+        "2",
+        "--endpoint",
+        otlp_sink.grpc_endpoint,
+        str(EXAMPLES / "no_terminal.sse"),
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and "TLS to a plaintext port" in result.stderr
+    assert "ssl_transport_security" not in result.stderr

@@ -101,6 +101,14 @@ def test_an_otlp_http_port_is_named_as_the_likely_mistake(otlp_sink: OtlpSink) -
     assert "OTLP/HTTP" in result.reason and "otlphttp" in result.reason
 
 
+def test_tls_to_a_plaintext_port_says_to_write_the_scheme(otlp_sink: OtlpSink) -> None:
+    # `--endpoint 127.0.0.1:4317` (no scheme: TLS) to Jaeger's plaintext port: gRPC alone says "Tls handshake
+    # failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: ... WRONG_VERSION_NUMBER".
+    result = otlp.create(otlp.Config(endpoint=otlp_sink.grpc_endpoint, timeout=5)).send(PAYLOAD)
+    assert not result.ok and result.retryable
+    assert "an endpoint without a scheme means TLS; write http://host:port" in result.reason
+
+
 def test_partial_success_reports_the_rejected_spans(otlp_sink: OtlpSink) -> None:
     otlp_sink.partial_next(2)
     result = _sender(otlp_sink).send(PAYLOAD)
