@@ -1,0 +1,112 @@
+"""Zeros a code or template node wrote for records whose number now sits inside an object.
+
+An API that starts nesting a record's number (`{"grade": "A", "quote": {"value": 15800, "unit": "THB/ton"}}` for
+`{"grade": "A", "price": 15800}`) leaves a reader looking the number up by its old name with its default: a 0 for
+every record. Seen in one run, without the source's history: the input's records (two at least) hold no number of
+their own and no 0 anywhere, each holds a number other than 0 inside an object under the same field, and the
+reader's output shows a 0 for each of them (a list of zeros as long as the records, the records' numbers all 0, or
+each record's label on a line whose only number is 0). Read from the structure, so it holds in any language.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from detectors import json_attr, json_value
+
+# A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
+_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
+_NONZERO_DIGIT = re.compile(r"[1-9]")
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _holder(record: dict[str, Any]) -> str | None:
+    """The field of a record holding an object with a number other than 0, where the record has no number of its
+    own and no 0 in it or in its objects (a 0 shown could be the data's); None otherwise."""
+    holder = None
+    for name, value in islice(record.items(), 30):
+        if _number(value):
+            return None
+        if isinstance(value, dict):
+            inner = [item for item in islice(value.values(), 30) if _number(item)]
+            if 0 in inner:
+                return None
+            if inner and holder is None:
+                holder = name
+    return holder
+
+
+def _nested_records(value: Any, depth: int = 0) -> tuple[list[dict[str, Any]], str] | None:
+    """The first list of records (two at least, read to the 50th) of a node's inputs whose every record holds its
+    number in an object under the same field (`_holder`), with that field; JSON text read as JSON."""
+    if isinstance(value, str) and value[:1] in "{[":
+        value = json_value(value)
+    if isinstance(value, list):
+        records = value[:50]
+        if len(records) >= 2 and all(isinstance(item, dict) for item in records):
+            holders = {_holder(record) for record in records}
+            if len(holders) == 1 and (holder := holders.pop()) is not None:
+                return records, holder
+        return None
+    if isinstance(value, dict) and depth < 4:
+        for item in islice(value.values(), 50):
+            if isinstance(item, dict | list | str) and (found := _nested_records(item, depth + 1)) is not None:
+                return found
+    return None
+
+
+def _zero_lines(text: str, records: list[dict[str, Any]]) -> list[str] | None:
+    """The line of `text` each record's label (a text of the record, two characters at least) is written on, if
+    every record's is there and its only number, after the label, is a 0."""
+    lines = text.splitlines()
+    shown = []
+    for record in records:
+        labels = [value for value in islice(record.values(), 30) if isinstance(value, str) and len(value.strip()) >= 2]
+        line = next((line for label in labels for line in lines if label in line), None)
+        if line is None:
+            return None
+        rest = line[max(line.find(label) + len(label) for label in labels if label in line) :]
+        if not _ZERO.search(rest) or _NONZERO_DIGIT.search(rest):
+            return None
+        shown.append(line.strip())
+    return shown
+
+
+def _zeros_shown(outputs: dict[str, Any], records: list[dict[str, Any]]) -> Any:
+    """What of the outputs shows a 0 for each record: a list of zeros as many as the records, a list of as many
+    records whose number fields are all 0, or the text lines of `_zero_lines`; None if none does."""
+    count = len(records)
+    for name, value in outputs.items():
+        if isinstance(value, list) and len(value) == count:
+            if all(_number(item) and item == 0 for item in value):
+                return {name: value}
+            if all(isinstance(item, dict) for item in value):
+                numbers = [n for item in value for n in item.values() if _number(n)]
+                if len(numbers) >= count and not any(numbers):
+                    return {name: value}
+        elif isinstance(value, str) and "0" in value and (lines := _zero_lines(value, records)) is not None:
+            return {name: lines}
+    return None
+
+
+def nested_zeros(reader: ReadableSpan) -> tuple[str, dict[str, Any], Any] | None:
+    """A code or template node's output showing a 0 for every record of its input whose number sits inside an
+    object: (the field holding the object, a record, what the output shows)."""
+    outputs = json_attr(reader, "output.value")
+    if not isinstance(outputs, dict) or not any(
+        isinstance(value, list) or (isinstance(value, str) and "0" in value) for value in outputs.values()
+    ):
+        return None  # most nodes: nothing that could show a zero per record
+    found = _nested_records(json_attr(reader, "input.value"))
+    if found is None:
+        return None
+    records, holder = found
+    shown = _zeros_shown(outputs, records)
+    return (holder, records[0], shown) if shown is not None else None
