@@ -5,7 +5,8 @@ An API that starts nesting a record's number (`{"grade": "A", "quote": {"value":
 every record. Seen in one run, without the source's history: the input's records (two at least) hold no number of
 their own and no 0 anywhere, each holds a number other than 0 inside an object under the same field, and the
 reader's output shows a 0 for each of them (a list of zeros as long as the records, the records' numbers all 0, or
-each record's label on a line whose only number is 0). Read from the structure, so it holds in any language.
+each record's label on a line whose only number is 0), while no output gives one of the objects' numbers (a reader
+reading them knows the shape: its zeros are another field's). Read from the structure, so it holds in any language.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from detectors import json_attr, json_value
 
 # A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
-_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
+ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
 _NONZERO_DIGIT = re.compile(r"[1-9]")
 
 
@@ -73,7 +74,7 @@ def _zero_lines(text: str, records: list[dict[str, Any]]) -> list[str] | None:
         if line is None:
             return None
         rest = line[max(line.find(label) + len(label) for label in labels if label in line) :]
-        if not _ZERO.search(rest) or _NONZERO_DIGIT.search(rest):
+        if not ZERO.search(rest) or _NONZERO_DIGIT.search(rest):
             return None
         shown.append(line.strip())
     return shown
@@ -96,6 +97,21 @@ def _zeros_shown(outputs: dict[str, Any], records: list[dict[str, Any]]) -> Any:
     return None
 
 
+def _shows_nested(outputs: dict[str, Any], records: list[dict[str, Any]], holder: str) -> bool:
+    """Whether an output gives a number of the records' objects (as a number, or written in a text): the reader
+    reads the objects, and its zeros are another field's (`.get('discount', 0)` beside the prices it read)."""
+    nested = {n for record in records for n in record[holder].values() if _number(n) and n}
+    texts = [value for value in outputs.values() if isinstance(value, str)]
+    stack: list[Any] = list(outputs.values())
+    while stack:
+        value = stack.pop()
+        if _number(value) and value in nested:
+            return True
+        if isinstance(value, dict | list) and len(stack) < 500:
+            stack.extend(value.values() if isinstance(value, dict) else value[:50])
+    return any(f"{n:g}" in text for n in nested for text in texts)
+
+
 def nested_zeros(reader: ReadableSpan) -> tuple[str, dict[str, Any], Any] | None:
     """A code or template node's output showing a 0 for every record of its input whose number sits inside an
     object: (the field holding the object, a record, what the output shows)."""
@@ -109,4 +125,6 @@ def nested_zeros(reader: ReadableSpan) -> tuple[str, dict[str, Any], Any] | None
         return None
     records, holder = found
     shown = _zeros_shown(outputs, records)
-    return (holder, records[0], shown) if shown is not None else None
+    if shown is None or _shows_nested(outputs, records, holder):
+        return None
+    return holder, records[0], shown

@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
-from detectors.nested_zeros import nested_zeros
+from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     MISSING_FIELD,
@@ -495,10 +495,6 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-# A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
-_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
-
-
 def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
@@ -513,7 +509,7 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     ):
         return True
     shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
-    return any(_ZERO.search(text) for text in shown) and not any(
+    return any(ZERO.search(text) for text in shown) and not any(
         type(value) in (int, float) and value == 0 for value in fields.values()
     )
 

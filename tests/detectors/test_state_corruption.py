@@ -746,5 +746,7 @@ def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object()
     # Fewer zeros than items (a filter), the numbers read, or a record with a 0 of its own (the data's zero).
     assert findings(_stock(items, {"quantities": [0, 0]}), "state_corruption") == []
     assert findings(_stock(items, {"quantities": [12, 7, 30]}), "state_corruption") == []
+    # Zeros beside the objects' numbers read: another field's default (no discount given), not a number lost.
+    assert findings(_stock(items, {"quantities": [12, 7, 30], "reserved": [0, 0, 0]}), "state_corruption") == []
     empty = [{"sku": "A-1", "on_hand": {"count": 0, "unit": "pcs"}}, *items[1:]]
     assert findings(_stock(empty, {"quantities": [0, 0, 0]}), "state_corruption") == []
