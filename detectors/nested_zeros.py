@@ -6,7 +6,9 @@ every record. Seen in one run, without the source's history: the input's records
 their own and no 0 anywhere, each holds a number other than 0 inside an object under the same field, and the
 reader's output shows a 0 for each of them (a list of zeros as long as the records, the records' numbers all 0, or
 each record's label on a line whose only number is 0), while no output gives one of the objects' numbers (a reader
-reading them knows the shape: its zeros are another field's). Read from the structure, so it holds in any language.
+reading them knows the shape: its zeros are another field's). Also a number output 0 named like an object of the
+input that holds a number other than 0 and no 0 (the field itself nested: `{"price": {"amount": 12}}`, read by
+`Number(item.price) || 0`). Read from the structure, so it holds in any language.
 """
 
 from __future__ import annotations
@@ -112,15 +114,46 @@ def _shows_nested(outputs: dict[str, Any], records: list[dict[str, Any]], holder
     return any(f"{n:g}" in text for n in nested for text in texts)
 
 
+def _object_named(value: Any, name: str, depth: int = 0) -> dict[str, Any] | None:
+    """The first object a node's inputs hold under `name` (JSON text read as JSON, a list's first 20 items) with a
+    number other than 0 in it and no 0."""
+    if isinstance(value, str) and value[:1] in "{[":
+        value = json_value(value)
+    if isinstance(value, dict) and depth < 5:
+        held = value.get(name)
+        if isinstance(held, dict):
+            inner = [item for item in islice(held.values(), 30) if _number(item)]
+            if inner and 0 not in inner:
+                return held
+        items: Any = islice(value.values(), 50)
+    elif isinstance(value, list) and depth < 5:
+        items = value[:20]
+    else:
+        return None
+    for item in items:
+        if isinstance(item, dict | list | str) and (found := _object_named(item, name, depth + 1)) is not None:
+            return found
+    return None
+
+
 def nested_zeros(reader: ReadableSpan) -> tuple[str, dict[str, Any], Any] | None:
     """A code or template node's output showing a 0 for every record of its input whose number sits inside an
-    object: (the field holding the object, a record, what the output shows)."""
+    object, or a number output 0 named like an object of its input holding a number (JavaScript's
+    `Number(item.price) || 0` once `price` is `{amount, currency}`): (the field holding the object, a record or the
+    object under its name, what the output shows)."""
     outputs = json_attr(reader, "output.value")
-    if not isinstance(outputs, dict) or not any(
-        isinstance(value, list) or (isinstance(value, str) and "0" in value) for value in outputs.values()
-    ):
+    if not isinstance(outputs, dict):
+        return None
+    zeros = [name for name, value in islice(outputs.items(), 50) if _number(value) and value == 0]
+    if not zeros and not any(isinstance(value, list) or (isinstance(value, str) and "0" in value)
+                             for value in outputs.values()):  # fmt: skip
         return None  # most nodes: nothing that could show a zero per record
-    found = _nested_records(json_attr(reader, "input.value"))
+    inputs = json_attr(reader, "input.value")
+    for name in zeros[:10]:
+        held = _object_named(inputs, name)
+        if held is not None and not _shows_nested(outputs, [{name: held}], name):
+            return name, {name: held}, {name: 0}
+    found = _nested_records(inputs)
     if found is None:
         return None
     records, holder = found

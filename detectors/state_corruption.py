@@ -857,14 +857,15 @@ def _code_output_lost(
 
 
 def _nested_zeroed(span: Any, node_kind: str) -> Finding | None:
-    """A code or template node showing a 0 for every record of its input whose number sits inside an object
-    (`detectors/nested_zeros.py`): the records' numbers were lost on the way, the reader's default in their place."""
+    """A code or template node showing a 0 where its input holds the number inside an object (every record's, or
+    one under the output's name: `detectors/nested_zeros.py`): the number was lost on the way, the reader's default
+    in its place."""
     if (nested := nested_zeros(span)) is None:
         return None
     holder, record, shown = nested
-    return _finding(span, "a code or template output of 0 for every input record, each holding its number in an object",
-                    f"{node_kind} node '{_title(span)}' showed 0 for each record of its input, whose numbers are "
-                    f"in '{holder}' ({str(record.get(holder))[:60]}).", record, shown)  # fmt: skip
+    return _finding(span, "a code or template output of 0 where its input holds the number inside an object",
+                    f"{node_kind} node '{_title(span)}' showed 0 where its input holds the number inside "
+                    f"'{holder}' ({str(record.get(holder))[:60]}).", record, shown)  # fmt: skip
 
 
 def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[str]:

@@ -247,7 +247,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
-        # One run tells a number nested into an object, read as the reader's default 0 for every record.
+        # One run tells a number nested into an object, read as the reader's default 0.
         if emptied and reader is not None and reader_type != "llm" and (nested := nested_zeros(reader)) is not None:
             yield _nested_finding(span, reader, nested)
             continue
@@ -731,9 +731,9 @@ def _nested_finding(span: ReadableSpan, reader: ReadableSpan, nested: tuple[str,
     title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
     return Finding(
         KEY, "high", 0.8,
-        f"'{title}' answered each record's number inside an object ('{holder}': {str(record.get(holder))[:60]}), "
-        f"and '{reader_title}' read 0 for every record: a number field of its output became an object.",
-        {"node": title, "rule": "records' numbers nested in an object, the reader showing 0 for each",
+        f"'{title}' answered a number inside an object ('{holder}': {str(record.get(holder))[:60]}), and "
+        f"'{reader_title}' read 0 for it: a number field of its output became an object.",
+        {"node": title, "rule": "a number nested in an object, the reader showing 0 for it",
          "field": holder, "reader": reader_title, "produced": record, "received": shown},
         span_id(reader),
     )  # fmt: skip

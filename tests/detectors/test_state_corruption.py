@@ -736,7 +736,7 @@ def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object()
              {"sku": "B-2", "on_hand": {"count": 7, "unit": "pcs"}},
              {"sku": "C-3", "on_hand": {"count": 30, "unit": "pcs"}}]  # fmt: skip
     (finding,) = findings(_stock(items, {"quantities": [0, 0, 0]}), "state_corruption")
-    rule = "a code or template output of 0 for every input record, each holding its number in an object"
+    rule = "a code or template output of 0 where its input holds the number inside an object"
     assert finding.evidence["rule"] == rule
     assert finding.evidence["received"] == str({"quantities": [0, 0, 0]})
     lines = {"output": "A-1: 0 pcs\nB-2: 0 pcs\nC-3: 0 pcs"}

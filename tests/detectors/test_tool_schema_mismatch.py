@@ -666,7 +666,7 @@ def test_records_numbers_nested_in_an_object_read_as_zero_for_each_in_one_run() 
     nested = [{"grade": "Jasmine", "quote": {"value": 15800, "unit": "THB/ton"}},
               {"grade": "Sticky", "quote": {"value": 12400, "unit": "THB/ton"}}]  # fmt: skip
     (finding,) = findings(_market(nested, "Jasmine: 0 THB/ton\nSticky: 0 THB/ton"), KEY)
-    assert finding.evidence["rule"] == "records' numbers nested in an object, the reader showing 0 for each"
+    assert finding.evidence["rule"] == "a number nested in an object, the reader showing 0 for it"
     assert finding.evidence["field"] == "quote"
     assert finding.evidence["received"] == {"prices": ["Jasmine: 0 THB/ton", "Sticky: 0 THB/ton"]}
     # The reader found the numbers; the prices flat; a 0 the data holds itself; one grade shown only.
@@ -676,3 +676,22 @@ def test_records_numbers_nested_in_an_object_read_as_zero_for_each_in_one_run() 
     closed = [{"grade": "Jasmine", "quote": {"value": 0, "unit": "THB/ton"}}, nested[1]]
     assert findings(_market(closed, "Jasmine: 0 THB/ton\nSticky: 0 THB/ton"), KEY) == []
     assert findings(_market(nested, "Jasmine: 0 THB/ton"), KEY) == []
+
+
+def test_a_number_field_become_an_object_read_as_zero_under_its_name_in_one_run() -> None:
+    """A quote API's `price` become `{amount, currency}`: a JavaScript reader's `Number(body.price) || 0` gives 0
+    under the field's own name. One record is enough: the name ties the output to the object."""
+
+    def quote(price: object, read: dict[str, Any]) -> list[ReadableSpan]:
+        body = json.dumps({"sku": "LX-20", "price": price})
+        api = node("quote", "http-request", title="Quote API",
+                   outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+        return run_spans([api, node("calc", "code", title="Total", inputs={"body": body}, outputs=read)])
+
+    (finding,) = findings(quote({"amount": 129.9, "currency": "EUR"}, {"price": 0, "total": 0}), KEY)
+    assert finding.evidence["rule"] == "a number nested in an object, the reader showing 0 for it"
+    assert (finding.evidence["field"], finding.evidence["received"]) == ("price", {"price": 0})
+    # The object read (its amount passed on), a 0 of its own (a free sample), or the price a number.
+    assert findings(quote({"amount": 129.9, "currency": "EUR"}, {"price": 0, "total": 129.9}), KEY) == []
+    assert findings(quote({"amount": 0, "currency": "EUR"}, {"price": 0, "total": 0}), KEY) == []
+    assert findings(quote(129.9, {"price": 0, "total": 0}), KEY) == []
