@@ -49,6 +49,7 @@ from detectors import (
     prompt_text,
     span_id,
 )
+from detectors.nested_zeros import nested_zeros
 from detectors.rounds import containers, rounds_of
 from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
 
@@ -851,7 +852,20 @@ def _code_output_lost(
         or kept
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, cfg))
         or gone
+        or _nested_zeroed(span, "Code")
     )
+
+
+def _nested_zeroed(span: Any, node_kind: str) -> Finding | None:
+    """A code or template node showing a 0 where its input holds the number inside an object (every record's, or
+    one under the output's name: `detectors/nested_zeros.py`): the number was lost on the way, the reader's default
+    in its place."""
+    if (nested := nested_zeros(span)) is None:
+        return None
+    holder, record, shown = nested
+    return _finding(span, "a code or template output of 0 where its input holds the number inside an object",
+                    f"{node_kind} node '{_title(span)}' showed 0 where its input holds the number inside "
+                    f"'{holder}' ({str(record.get(holder))[:60]}).", record, shown)  # fmt: skip
 
 
 def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[str]:
@@ -1292,6 +1306,8 @@ def create(cfg: Config) -> object:
                                    outputs["output"])  # fmt: skip
                 elif not answered_error and (lost := _left_empty(span, "Template", usually_filled, outputs)):
                     yield lost
+                elif not answered_error and (nested := _nested_zeroed(span, "Template")) is not None:
+                    yield nested
             elif node_type == "parameter-extractor" and (misread := _extraction_misread(span, outputs)) is not None:
                 yield misread
             elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):

@@ -35,6 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
+from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     MISSING_FIELD,
@@ -245,6 +246,10 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                  "field": missing[0], "produced": missing[0], "received": new[0]},
                 span_id(span),
             )  # fmt: skip
+            continue
+        # One run tells a number nested into an object, read as the reader's default 0.
+        if emptied and reader is not None and reader_type != "llm" and (nested := nested_zeros(reader)) is not None:
+            yield _nested_finding(span, reader, nested)
             continue
         if reader is not None and (scaled := _scale_jump(trace, source, fields, cfg, reader)) is not None:
             yield _scaled_finding(span, reader, scaled)
@@ -490,10 +495,6 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
-# A zero written on its own in a text (`0 km`, `0,00 PLN`), not a digit of a number, a date or a code.
-_ZERO = re.compile(r"(?<![\w.,:/+-])0(?:[.,]0+)?(?![\w:/-]|[.,]\d)")
-
-
 def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
@@ -508,7 +509,7 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     ):
         return True
     shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
-    return any(_ZERO.search(text) for text in shown) and not any(
+    return any(ZERO.search(text) for text in shown) and not any(
         type(value) in (int, float) and value == 0 for value in fields.values()
     )
 
@@ -721,5 +722,18 @@ def _scaled_finding(span: ReadableSpan, reader: ReadableSpan, scaled: tuple[str,
         {"node": title, "rule": "an output number 100 or 1000 times off every value its field had, passed on",
          "field": name, "reader": reader_title, "produced": {name: [least, most]}, "received": {name: value},
          "factor": factor},
+        span_id(reader),
+    )  # fmt: skip
+
+
+def _nested_finding(span: ReadableSpan, reader: ReadableSpan, nested: tuple[str, dict[str, Any], Any]) -> Finding:
+    holder, record, shown = nested
+    title, reader_title = attr(span, "dify.node.title", span.name), attr(reader, "dify.node.title", reader.name)
+    return Finding(
+        KEY, "high", 0.8,
+        f"'{title}' answered a number inside an object ('{holder}': {str(record.get(holder))[:60]}), and "
+        f"'{reader_title}' read 0 for it: a number field of its output became an object.",
+        {"node": title, "rule": "a number nested in an object, the reader showing 0 for it",
+         "field": holder, "reader": reader_title, "produced": record, "received": shown},
         span_id(reader),
     )  # fmt: skip

@@ -253,6 +253,10 @@ _DEFAULT5 = {
     ("gym_date_swapped", "state_corruption"),
     # session 23: the recipe's `servings` gone and `yield` beside its dish and ingredients: the code's default base
     ("recipe_yield_renamed", "state_corruption"),
+    # session 23: each grade's price nested as `{quote: {value, unit}}`, the code's line 0 baht a ton for every grade
+    # (seen in one run: the price node had run 4 times, under `min_history`)
+    ("rice_quote_nested", "dify_tool_schema_mismatch"),
+    ("rice_quote_nested", "state_corruption"),
     ("ferry_flood", "cost"),
     ("ferry_flood", "dify_iteration_escape"),
     ("gym_nano_extractor", "dify_model_fallback"),

@@ -719,3 +719,34 @@ def test_a_code_node_run_without_an_input_field_its_earlier_runs_held_a_new_fiel
     assert finding.evidence["received"] == str({"holds now": ["body.yield"]})
     # The change lasting: flagged on its first run only (the new field is known after it).
     assert processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0)) == []
+
+
+def _stock(items: list[dict[str, Any]], read: dict[str, Any], node_type: str = "code") -> list[ReadableSpan]:
+    """A warehouse app's first run: a stock API's answer read by a code (or template) node, no history."""
+    body = json.dumps({"items": items})
+    api = node("stock", "http-request", title="Stock API",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("read", node_type, title="Read", inputs={"body": body}, outputs=read)])
+
+
+def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object() -> None:
+    """Each item's quantity nested as `{on_hand: {count, unit}}`: the code's `.get('qty', 0)` gives 0 for each, as a
+    list as long as the items or as a template's lines."""
+    items = [{"sku": "A-1", "on_hand": {"count": 12, "unit": "pcs"}},
+             {"sku": "B-2", "on_hand": {"count": 7, "unit": "pcs"}},
+             {"sku": "C-3", "on_hand": {"count": 30, "unit": "pcs"}}]  # fmt: skip
+    (finding,) = findings(_stock(items, {"quantities": [0, 0, 0]}), "state_corruption")
+    rule = "a code or template output of 0 where its input holds the number inside an object"
+    assert finding.evidence["rule"] == rule
+    assert finding.evidence["received"] == str({"quantities": [0, 0, 0]})
+    lines = {"output": "A-1: 0 pcs\nB-2: 0 pcs\nC-3: 0 pcs"}
+    assert [f.evidence["rule"] for f in findings(_stock(items, lines, "template-transform"), "state_corruption")] == [
+        rule
+    ]
+    # Fewer zeros than items (a filter), the numbers read, or a record with a 0 of its own (the data's zero).
+    assert findings(_stock(items, {"quantities": [0, 0]}), "state_corruption") == []
+    assert findings(_stock(items, {"quantities": [12, 7, 30]}), "state_corruption") == []
+    # Zeros beside the objects' numbers read: another field's default (no discount given), not a number lost.
+    assert findings(_stock(items, {"quantities": [12, 7, 30], "reserved": [0, 0, 0]}), "state_corruption") == []
+    empty = [{"sku": "A-1", "on_hand": {"count": 0, "unit": "pcs"}}, *items[1:]]
+    assert findings(_stock(empty, {"quantities": [0, 0, 0]}), "state_corruption") == []

@@ -650,3 +650,48 @@ def test_a_renamed_field_read_by_the_model_in_the_iteration_after_the_tool() -> 
     renamed = {"lat": 55.8, "monthly_kwh_m2": [30.5, 52.0], "source": "PVGIS v5"}
     (finding,) = processor.detect(_per_face(renamed, "South: cannot estimate"))
     assert (finding.evidence["produced"], finding.evidence["received"]) == ("annual_kwh_m2", "monthly_kwh_m2")
+
+
+def _market(prices: list[dict[str, Any]], shown: str) -> list[ReadableSpan]:
+    """A market app's first price request: an API's grades read by a code node into a line each, no history."""
+    body = json.dumps({"market": "Central", "prices": prices})
+    api = node("market", "http-request", title="Market API",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("lines", "code", title="Lines", inputs={"body": body}, outputs={"prices": shown})])
+
+
+def test_records_numbers_nested_in_an_object_read_as_zero_for_each_in_one_run() -> None:
+    """An API nesting each grade's price as `{quote: {value, unit}}`: the code's `.get('price', 0)` writes 0 for
+    every grade. Seen in the very first run: the records hold no number of their own, one inside an object each."""
+    nested = [{"grade": "Jasmine", "quote": {"value": 15800, "unit": "THB/ton"}},
+              {"grade": "Sticky", "quote": {"value": 12400, "unit": "THB/ton"}}]  # fmt: skip
+    (finding,) = findings(_market(nested, "Jasmine: 0 THB/ton\nSticky: 0 THB/ton"), KEY)
+    assert finding.evidence["rule"] == "a number nested in an object, the reader showing 0 for it"
+    assert finding.evidence["field"] == "quote"
+    assert finding.evidence["received"] == {"prices": ["Jasmine: 0 THB/ton", "Sticky: 0 THB/ton"]}
+    # The reader found the numbers; the prices flat; a 0 the data holds itself; one grade shown only.
+    assert findings(_market(nested, "Jasmine: 15800 THB/ton\nSticky: 12400 THB/ton"), KEY) == []
+    flat = [{"grade": "Jasmine", "price": 15800}, {"grade": "Sticky", "price": 12400}]
+    assert findings(_market(flat, "Jasmine: 0 THB/ton\nSticky: 0 THB/ton"), KEY) == []
+    closed = [{"grade": "Jasmine", "quote": {"value": 0, "unit": "THB/ton"}}, nested[1]]
+    assert findings(_market(closed, "Jasmine: 0 THB/ton\nSticky: 0 THB/ton"), KEY) == []
+    assert findings(_market(nested, "Jasmine: 0 THB/ton"), KEY) == []
+
+
+def test_a_number_field_become_an_object_read_as_zero_under_its_name_in_one_run() -> None:
+    """A quote API's `price` become `{amount, currency}`: a JavaScript reader's `Number(body.price) || 0` gives 0
+    under the field's own name. One record is enough: the name ties the output to the object."""
+
+    def quote(price: object, read: dict[str, Any]) -> list[ReadableSpan]:
+        body = json.dumps({"sku": "LX-20", "price": price})
+        api = node("quote", "http-request", title="Quote API",
+                   outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+        return run_spans([api, node("calc", "code", title="Total", inputs={"body": body}, outputs=read)])
+
+    (finding,) = findings(quote({"amount": 129.9, "currency": "EUR"}, {"price": 0, "total": 0}), KEY)
+    assert finding.evidence["rule"] == "a number nested in an object, the reader showing 0 for it"
+    assert (finding.evidence["field"], finding.evidence["received"]) == ("price", {"price": 0})
+    # The object read (its amount passed on), a 0 of its own (a free sample), or the price a number.
+    assert findings(quote({"amount": 129.9, "currency": "EUR"}, {"price": 0, "total": 129.9}), KEY) == []
+    assert findings(quote({"amount": 0, "currency": "EUR"}, {"price": 0, "total": 0}), KEY) == []
+    assert findings(quote(129.9, {"price": 0, "total": 0}), KEY) == []
