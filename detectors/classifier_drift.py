@@ -25,7 +25,7 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, mentions, parts, spoken, stems
+from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
 from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -232,7 +232,6 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     return finding
 
 
-_HIRAGANA = re.compile("[\u3040-\u309f]+")
 _COPY = 0.9  # how alike a past question must be to be the same question asked again
 
 
@@ -337,9 +336,28 @@ def _answered_as(
 
 def _echoes(question: str, answer: str) -> bool:
     """Whether the answer holds a word of the question, however common ("week" of "one-week"; hiragana alone, which
-    carries Japanese grammar, left out)."""
+    carries Japanese grammar, left out; in Thai, Lao, Myanmar and Khmer a run of four, `marks`: a pair is no word)."""
     shared = _features(question) & _features(answer)
-    return any((len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in shared)
+    if any((len(f) >= 4 or not f.isascii()) and not HIRAGANA.fullmatch(f) and not SYLLABIC.match(f) for f in shared):
+        return True
+    return any(SYLLABIC.match(mark) for mark in marks(question) & marks(answer))
+
+
+def _asked_by_name(question: str, chosen: str, profile: Profile) -> list[str]:
+    """The marks of the chosen class's name (`marks`: "ราคา", price, of "ราคาข้าว") that each of its past questions in
+    the question's language (two at least, none flagged) held and no past question of another class holds, where the
+    question holds no mark of the name: a class always asked for by its name, given a question that never says it."""
+    if marked(question, chosen):
+        return []
+    tongue, own, elsewhere = language(question), [], set()
+    for text, (_, picks) in profile.texts.items():
+        held = marked(text, chosen)
+        if any(name != chosen for name, _ in picks):
+            elsewhere |= held
+        elif all(not disputed for _, disputed in picks) and language(text) == tongue:
+            own.append(held)
+    kept = [held - elsewhere for held in own]
+    return sorted(set().union(*kept)) if len(kept) >= 2 and all(kept) else []
 
 
 _ECHOED = 2  # past answers of the chosen branch, each in its question's words, that show it answers so
@@ -357,35 +375,50 @@ def _answered_its_name(
     answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
     other class and past picks hold its words under it or none; a question the branch answered before is its own
     (a wrong answer to it is no misroute): left alone."""
-    if is_catch_all(chosen) or not mentions(answer, chosen) or _echoes(question, answer):
+    said = marked(answer, chosen)
+    if is_catch_all(chosen) or not (said or mentions(answer, chosen)) or _echoes(question, answer):
         return None
     asked_in, answered_in = language(question), language(answer)
     if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
-    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject; a word only this very question
-    # filed elsewhere before holds is one past pick of it, as likely the wrong one.
+    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject, and a Thai pair is no word
+    # (`marks`); a word only this very question filed elsewhere before holds is one past pick of it, as likely the
+    # wrong one.
     asked = _masked(question)
     only = {name: kept for name, found in _only_under(profile, question, names).items()
-            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f) and profile.index[f] != {asked}])}  # fmt: skip
-    if chosen in only or not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
+            if (kept := [f for f in found if not HIRAGANA.fullmatch(f) and not SYLLABIC.match(f)
+                         and profile.index[f] != {asked}])}  # fmt: skip
+    if chosen in only:
         return None
+    by_name: list[str] = []
+    if not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
+        # Or the class is one its past questions always asked for by name, and the answer says that name.
+        if not (by_name := [mark for mark in _asked_by_name(question, chosen, profile) if mark in said]):
+            return None
     if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
         return None
     before = [(past, said[chosen]) for past, said in replies.asked.items() if chosen in said][-10:]
     if len(before) < _ECHOED or not all(_echoes(past, said) for past, said in before):
         return None
     title = attr(span, "dify.node.title", span.name)
+    if by_name:
+        why = f"and the question never says '{by_name[0]}', which every past question filed under it said"
+        rule = "its past questions in the question's language each said a word of its name no other class's did"
+        speaks: dict[str, Any] = {"name_said_before": by_name[:5]}
+    else:
+        why, rule = f"and the question speaks of '{named[0]}'", "the question names another class, or holds two "
+        rule += "words past picks filed under it alone"
+        speaks = {"question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5]}
     return Finding(
         KEY, "medium", 0.7,
         f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
-        f"words, as it never did before, and the question speaks of '{named[0]}'.",
+        f"words, as it never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
-         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds two words "
-         "past picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
-         "question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5],
-         "answered_before": [said[:80] for _, said in before[-2:]]},
+         f"its >= {_ECHOED} past answers each some of theirs; {rule}", "question": question[:200],
+         "answer": answer[:200], "chosen": chosen, **speaks,
+         "answered_before": [text[:80] for _, text in before[-2:]]},
         span_id(span),
     )  # fmt: skip
 
@@ -437,6 +470,9 @@ def _judge(
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+        elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
+            # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
+            finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

@@ -632,3 +632,48 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
     library = "Library cards cost two euros."  # one past question of its branch
     assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
+
+
+def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_tells_a_misroute() -> None:
+    """Before the node has history too: a class every past question in the question's language asked for by a word
+    of its name no other class's question held (Thai "ราคา", price, of "ราคาผลไม้"), picked for a question that never
+    says it, whose branch answered in that word and none of the question's (a Thai pair is no word: "บา" of "บาท",
+    baht, in "ระบาด", outbreak), though it answered its past questions in theirs: the branch ran its own script for
+    a question it does not serve. The same question answered in its words, a price question not saying "ราคา" but
+    answered in its words, and a branch giving a canned reply are left alone."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    names = ["โรคพืช", "ปุ๋ย", "ราคาผลไม้", "อื่นๆ"]
+    asked = [
+        ("ใบทุเรียนเป็นจุดสีเหลือง เป็นโรคอะไร", "โรคพืช", "อาการใบเป็นจุดสีเหลืองเกิดจากเชื้อรา ควรตัดใบทิ้ง"),
+        ("ต้นมังคุดควรใส่ปุ๋ยเมื่อไร", "ปุ๋ย", "ต้นมังคุดควรใส่ปุ๋ยหลังเก็บเกี่ยว"),
+        ("วันนี้มังคุดราคากิโลละเท่าไร", "ราคาผลไม้", "ราคามังคุดวันนี้ 60 บาทต่อกิโล"),
+        ("ทุเรียนหมอนทองราคาเท่าไร", "ราคาผลไม้", "ราคาทุเรียนหมอนทอง 150 บาทต่อกิโล"),
+        ("How much is mangosteen today?", "ราคาผลไม้", "Mangosteen is 60 baht a kilo today."),
+        ("สวัสดีครับ", "อื่นๆ", "สวัสดีครับ ถามเรื่องโรคพืช ปุ๋ย หรือราคาผลไม้ได้เลย"),
+    ]
+
+    def desk(canned: bool = False) -> Callable[[str, str, str], list[Any]]:
+        """A fresh desk that has filed six questions (no history yet), each answered in its words unless `canned`."""
+        processor = _drift_only()
+
+        def pick(question: str, chosen: str, answer: str) -> list[Any]:
+            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+            qc.update(node_type="question-classifier", title="Farm", outputs={"class_name": chosen, "class_id": "c"})
+            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="orchard")
+            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+        for question, chosen, answer in asked:
+            assert pick(question, chosen, "ราคาผลไม้วันนี้ดูได้ที่ตลาดกลาง" if canned else answer) == []
+        return pick
+
+    worms = "หนอนเจาะผลระบาดในสวน ต้องกำจัดอย่างไร"
+    prices = "ราคาผลไม้วันนี้: มังคุด 60 บาท ทุเรียน 150 บาทต่อกิโล"
+    (finding,) = desk()(worms, "ราคาผลไม้", prices)
+    assert finding.evidence["name_said_before"] == ["ราคา"] and finding.evidence["chosen"] == "ราคาผลไม้"
+    assert desk()(worms, "ราคาผลไม้", "หนอนเจาะผลกำจัดได้ด้วยการห่อผล") == []  # answered in its words
+    assert desk()("มังคุดกิโลละเท่าไร", "ราคาผลไม้", "ราคามังคุดวันนี้ 60 บาทต่อกิโล") == []  # a right pick
+    assert desk(canned=True)(worms, "ราคาผลไม้", "ราคาผลไม้วันนี้ดูได้ที่ตลาดกลาง") == []  # a canned reply
