@@ -95,7 +95,8 @@ HIRAGANA = re.compile("[\u3040-\u309f]+")
 @functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
 def marks(text: str) -> frozenset[str]:
     """What shows a text speaks of something: its `words` of a spaced script, its runs of Chinese or Japanese two
-    characters long (not hiragana alone: Japanese grammar; nor a middle dot joining two), its runs of Thai, Lao, Myanmar or Khmer four long."""
+    characters long (not hiragana alone: Japanese grammar; nor a middle dot joining two), its runs of Thai, Lao,
+    Myanmar or Khmer four long."""
     found = {word for word in words(text) if not UNSPACED_RUN.match(word)}
     for run in UNSPACED_RUN.findall(text):
         size = SYLLABIC_RUN if SYLLABIC.match(run) else 2

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -122,12 +121,16 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool, cfg: Config) -> Finding | None:
+def _vote(
+    span: Any, question: str, chosen: str, near: list[Near], served: bool, named: list[str], cfg: Config
+) -> Finding | None:
     """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
     under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
     (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
     from being flagged again, and never votes against another class's pick. `served`: the question is served alike
-    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds."""
+    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds.
+    `named`: the classes the question names whole (not the chosen one): one of them outvoting the rest need only
+    outweigh them, as against a catch-all (the name breaks a tie)."""
     close = [n for n in near if n[0] >= cfg.similarity]
     votes: dict[str, list[Near]] = {}
     for neighbour in close:
@@ -138,7 +141,7 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool,
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
-    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) else cfg.evidence_ratio
+    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) or best in named else cfg.evidence_ratio
     if best is None or weight[best] < cfg.evidence or weight[best] < ratio * against:
         return None
     title = attr(span, "dify.node.title", span.name)
@@ -349,7 +352,7 @@ def _asked_by_name(question: str, chosen: str, profile: Profile) -> list[str]:
     question holds no mark of the name: a class always asked for by its name, given a question that never says it."""
     if marked(question, chosen):
         return []
-    tongue, own, elsewhere = language(question), [], set()
+    tongue, own, elsewhere = language(question), [], set[str]()
     for text, (_, picks) in profile.texts.items():
         held = marked(text, chosen)
         if any(name != chosen for name, _ in picks):
@@ -393,10 +396,11 @@ def _answered_its_name(
     if chosen in only:
         return None
     by_name: list[str] = []
-    if not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
-        # Or the class is one its past questions always asked for by name, and the answer says that name.
-        if not (by_name := [mark for mark in _asked_by_name(question, chosen, profile) if mark in said]):
-            return None
+    # Else the class is one its past questions always asked for by name, and the answer says that name.
+    if not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])) and not (
+        by_name := [mark for mark in _asked_by_name(question, chosen, profile) if mark in said]
+    ):
+        return None
     if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
         return None
     before = [(past, said[chosen]) for past, said in replies.asked.items() if chosen in said][-10:]
@@ -461,9 +465,13 @@ def _judge(
         elif finding is None and history:
             finding = _named_and_seen(span, question, chosen, known, profile)
             if finding is None and not _names_it(question, chosen, profile) and not mentions(question, chosen):
-                near = profile.neighbours(question, names, voters=chosen)
+                # A pick flagged before speaks for its class, unless the question names another class whole and
+                # not this one: flagged misfiles of it would shield the next ones (a new class a prompt edit made
+                # the classifier's default).
+                named = [n for n in known if n != chosen and not is_catch_all(n) and mentions(question, n, whole=True)]
+                near = profile.neighbours(question, names, voters="" if named else chosen)
                 served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
-                finding = _vote(span, question, chosen, near, served, cfg)
+                finding = _vote(span, question, chosen, near, served, named, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
