@@ -581,6 +581,24 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     assert finding.evidence["past_picks_say"] == "Pembayaran"
 
 
+def _answering_desk(names: list[str], app_id: str) -> Callable[[str, str, str], list[Any]]:
+    """A fresh processor's classifier of `names` whose branch's LLM answers as told: pick(question, chosen, answer)."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only()
+    categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
+        spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id=app_id)
+        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+    return pick
+
+
 def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_a_misroute() -> None:
     """The branch of the class picked answered about its class ("waste collection is on Mondays") in none of the
     question's words, where it answered its past questions in theirs, to a question naming another class whole, or
@@ -588,10 +606,6 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     no subject): the branch ran its own script for a question it does not serve. A right pick answered off the
     question's words names no other class; one word only another class's question held is no proof; a branch that
     answered fewer than two past questions, each in its words, tells nothing so: left alone."""
-    import json
-
-    from tests.detectors.build import llm, node, run_spans
-
     names = ["Parking permits", "Waste collection", "Library cards", "税金", "ごみ・リサイクル", "Other"]
     asked = [
         ("Where do I apply for a parking permit?", "Parking permits", "Apply for a street parking permit online."),
@@ -606,15 +620,7 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
 
     def desk() -> Callable[[str, str, str], list[Any]]:
         """A fresh desk that has filed 16 questions, each answered in its words."""
-        processor = _drift_only()
-
-        def pick(question: str, chosen: str, answer: str) -> list[Any]:
-            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
-            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
-            qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
-            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
-            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
-
+        pick = _answering_desk(names, "city-desk")
         for i in range(16):
             assert pick(*asked[i % 8]) == []
         return pick
@@ -641,10 +647,6 @@ def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_te
     baht, in "ระบาด", outbreak), though it answered its past questions in theirs: the branch ran its own script for
     a question it does not serve. The same question answered in its words, a price question not saying "ราคา" but
     answered in its words, and a branch giving a canned reply are left alone."""
-    import json
-
-    from tests.detectors.build import llm, node, run_spans
-
     names = ["โรคพืช", "ปุ๋ย", "ราคาผลไม้", "อื่นๆ"]
     asked = [
         ("ใบทุเรียนเป็นจุดสีเหลือง เป็นโรคอะไร", "โรคพืช", "อาการใบเป็นจุดสีเหลืองเกิดจากเชื้อรา ควรตัดใบทิ้ง"),
@@ -657,15 +659,7 @@ def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_te
 
     def desk(canned: bool = False) -> Callable[[str, str, str], list[Any]]:
         """A fresh desk that has filed six questions (no history yet), each answered in its words unless `canned`."""
-        processor = _drift_only()
-
-        def pick(question: str, chosen: str, answer: str) -> list[Any]:
-            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
-            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
-            qc.update(node_type="question-classifier", title="Farm", outputs={"class_name": chosen, "class_id": "c"})
-            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="orchard")
-            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
-
+        pick = _answering_desk(names, "orchard")
         for question, chosen, answer in asked:
             assert pick(question, chosen, "ราคาผลไม้วันนี้ดูได้ที่ตลาดกลาง" if canned else answer) == []
         return pick
