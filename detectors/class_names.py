@@ -85,6 +85,43 @@ def is_catch_all(name: str) -> bool:
     return bool(CATCH_ALL.search(name))
 
 
+# Thai, Lao, Myanmar and Khmer: a syllable with its vowel and tone marks is two to four code points, so a pair of them
+# is no word (Thai "บา" is in "บาท", baht, and "ระบาด", outbreak); a run of four is one.
+SYLLABIC = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+SYLLABIC_RUN = 4
+HIRAGANA = re.compile("[\u3040-\u309f]+")
+
+
+@functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
+def marks(text: str) -> frozenset[str]:
+    """What shows a text speaks of something: its `words` of a spaced script, its runs of Chinese or Japanese two
+    characters long (not hiragana alone: Japanese grammar; nor a middle dot joining two), its runs of Thai, Lao,
+    Myanmar or Khmer four long."""
+    found = {word for word in words(text) if not UNSPACED_RUN.match(word)}
+    for run in UNSPACED_RUN.findall(text):
+        size = SYLLABIC_RUN if SYLLABIC.match(run) else 2
+        found.update(run[i : i + size] for i in range(len(run) - size + 1))
+    return frozenset(mark for mark in found if not HIRAGANA.fullmatch(mark) and "・" not in mark)
+
+
+@functools.lru_cache(maxsize=4096)  # an app's past questions against the same few names
+def marked(text: str, name: str) -> frozenset[str]:
+    """The `marks` of the class name `name` that `text` holds: a word as `mentions` finds it, a run inside it."""
+    asked = [word for word in words(text) if not UNSPACED_RUN.match(word)]
+    return frozenset(
+        mark for mark in marks(name) if (mark in text if UNSPACED_RUN.match(mark) else _inside(mark, asked))
+    )
+
+
+def _inside(word: str, asked: list[str]) -> bool:
+    """Whether one of the words `asked` and `word` is inside the other, half of it at least (`mentions`)."""
+    for other in asked:
+        short, long = sorted((word, other), key=len)
+        if len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=4096)  # questions recur, against the same few names
 def mentions(question: str, name: str, whole: bool = False) -> bool:
     """Whether the question names the class at all (`whole`: each word of its name), stricter than `stems` (whose
@@ -94,13 +131,7 @@ def mentions(question: str, name: str, whole: bool = False) -> bool:
     asked = [word for word in words(question) if not UNSPACED_RUN.match(word)]
 
     def said(word: str) -> bool:
-        if UNSPACED_RUN.match(word):
-            return word in question
-        for other in asked:
-            short, long = sorted((word, other), key=len)
-            if len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
-                return True
-        return False
+        return word in question if UNSPACED_RUN.match(word) else _inside(word, asked)
 
     named = words(name)
     return bool(named) and (all if whole else any)(map(said, named))

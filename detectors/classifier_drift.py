@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +24,7 @@ from pydantic import Field
 
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
-from detectors.class_names import is_catch_all, mentions, parts, spoken, stems
+from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
 from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -122,12 +121,16 @@ def _masked(question: str) -> str:
     return kept
 
 
-def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool, cfg: Config) -> Finding | None:
+def _vote(
+    span: Any, question: str, chosen: str, near: list[Near], served: bool, named: list[str], cfg: Config
+) -> Finding | None:
     """Fires when the past questions alike in words (`near`: the profile's neighbours, voters the chosen class) filed
     under another class far outweigh those under the chosen one and any third. One past pick alike is never enough
     (it is as likely the wrong one). A pick flagged before speaks only for itself: it keeps a right pick of its class
     from being flagged again, and never votes against another class's pick. `served`: the question is served alike
-    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds."""
+    under the chosen class (`_served_alike`): one pick of it at least, whatever the profile's window still holds.
+    `named`: the classes the question names whole (not the chosen one): one of them outvoting the rest need only
+    outweigh them, as against a catch-all (the name breaks a tie)."""
     close = [n for n in near if n[0] >= cfg.similarity]
     votes: dict[str, list[Near]] = {}
     for neighbour in close:
@@ -138,7 +141,7 @@ def _vote(span: Any, question: str, chosen: str, near: list[Near], served: bool,
     best = max((name for name in weight if name != chosen), key=weight.__getitem__, default=None)
     # Against it: the chosen class and any third one (past picks that disagree among themselves are no guide).
     against = sum(weight.values()) - weight[best] if best is not None else 0.0
-    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) else cfg.evidence_ratio
+    ratio = cfg.evidence_ratio_catch_all if is_catch_all(chosen) or best in named else cfg.evidence_ratio
     if best is None or weight[best] < cfg.evidence or weight[best] < ratio * against:
         return None
     title = attr(span, "dify.node.title", span.name)
@@ -232,7 +235,6 @@ def _named_and_seen(span: Any, question: str, chosen: str, names: list[str], pro
     return finding
 
 
-_HIRAGANA = re.compile("[\u3040-\u309f]+")
 _COPY = 0.9  # how alike a past question must be to be the same question asked again
 
 
@@ -337,9 +339,28 @@ def _answered_as(
 
 def _echoes(question: str, answer: str) -> bool:
     """Whether the answer holds a word of the question, however common ("week" of "one-week"; hiragana alone, which
-    carries Japanese grammar, left out)."""
+    carries Japanese grammar, left out; in Thai, Lao, Myanmar and Khmer a run of four, `marks`: a pair is no word)."""
     shared = _features(question) & _features(answer)
-    return any((len(f) >= 4 or not f.isascii()) and not _HIRAGANA.fullmatch(f) for f in shared)
+    if any((len(f) >= 4 or not f.isascii()) and not HIRAGANA.fullmatch(f) and not SYLLABIC.match(f) for f in shared):
+        return True
+    return any(SYLLABIC.match(mark) for mark in marks(question) & marks(answer))
+
+
+def _asked_by_name(question: str, chosen: str, profile: Profile) -> list[str]:
+    """The marks of the chosen class's name (`marks`: "ราคา", price, of "ราคาข้าว") that each of its past questions in
+    the question's language (two at least, none flagged) held and no past question of another class holds, where the
+    question holds no mark of the name: a class always asked for by its name, given a question that never says it."""
+    if marked(question, chosen):
+        return []
+    tongue, own, elsewhere = language(question), [], set[str]()
+    for text, (_, picks) in profile.texts.items():
+        held = marked(text, chosen)
+        if any(name != chosen for name, _ in picks):
+            elsewhere |= held
+        elif all(not disputed for _, disputed in picks) and language(text) == tongue:
+            own.append(held)
+    kept = [held - elsewhere for held in own]
+    return sorted(set().union(*kept)) if len(kept) >= 2 and all(kept) else []
 
 
 _ECHOED = 2  # past answers of the chosen branch, each in its question's words, that show it answers so
@@ -357,19 +378,28 @@ def _answered_its_name(
     answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
     other class and past picks hold its words under it or none; a question the branch answered before is its own
     (a wrong answer to it is no misroute): left alone."""
-    if is_catch_all(chosen) or not mentions(answer, chosen) or _echoes(question, answer):
+    said = marked(answer, chosen)
+    if is_catch_all(chosen) or not (said or mentions(answer, chosen)) or _echoes(question, answer):
         return None
     asked_in, answered_in = language(question), language(answer)
     if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
-    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject; a word only this very question
-    # filed elsewhere before holds is one past pick of it, as likely the wrong one.
+    # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject, and a Thai pair is no word
+    # (`marks`); a word only this very question filed elsewhere before holds is one past pick of it, as likely the
+    # wrong one.
     asked = _masked(question)
     only = {name: kept for name, found in _only_under(profile, question, names).items()
-            if (kept := [f for f in found if not _HIRAGANA.fullmatch(f) and profile.index[f] != {asked}])}  # fmt: skip
-    if chosen in only or not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])):
+            if (kept := [f for f in found if not HIRAGANA.fullmatch(f) and not SYLLABIC.match(f)
+                         and profile.index[f] != {asked}])}  # fmt: skip
+    if chosen in only:
+        return None
+    by_name: list[str] = []
+    # Else the class is one its past questions always asked for by name, and the answer says that name.
+    if not (named or (named := [name for name in others if len(only.get(name, ())) >= 2])) and not (
+        by_name := [mark for mark in _asked_by_name(question, chosen, profile) if mark in said]
+    ):
         return None
     if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
         return None
@@ -377,15 +407,22 @@ def _answered_its_name(
     if len(before) < _ECHOED or not all(_echoes(past, said) for past, said in before):
         return None
     title = attr(span, "dify.node.title", span.name)
+    if by_name:
+        why = f"and the question never says '{by_name[0]}', which every past question filed under it said"
+        rule = "its past questions in the question's language each said a word of its name no other class's did"
+        speaks: dict[str, Any] = {"name_said_before": by_name[:5]}
+    else:
+        why, rule = f"and the question speaks of '{named[0]}'", "the question names another class, or holds two "
+        rule += "words past picks filed under it alone"
+        speaks = {"question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5]}
     return Finding(
         KEY, "medium", 0.7,
         f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
-        f"words, as it never did before, and the question speaks of '{named[0]}'.",
+        f"words, as it never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
-         f"its >= {_ECHOED} past answers each some of theirs; the question names another class, or holds two words "
-         "past picks filed under it alone", "question": question[:200], "answer": answer[:200], "chosen": chosen,
-         "question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5],
-         "answered_before": [said[:80] for _, said in before[-2:]]},
+         f"its >= {_ECHOED} past answers each some of theirs; {rule}", "question": question[:200],
+         "answer": answer[:200], "chosen": chosen, **speaks,
+         "answered_before": [text[:80] for _, text in before[-2:]]},
         span_id(span),
     )  # fmt: skip
 
@@ -428,15 +465,22 @@ def _judge(
         elif finding is None and history:
             finding = _named_and_seen(span, question, chosen, known, profile)
             if finding is None and not _names_it(question, chosen, profile) and not mentions(question, chosen):
-                near = profile.neighbours(question, names, voters=chosen)
+                # A pick flagged before speaks for its class, unless the question names another class whole and
+                # not this one: flagged misfiles of it would shield the next ones (a new class a prompt edit made
+                # the classifier's default).
+                named = [n for n in known if n != chosen and not is_catch_all(n) and mentions(question, n, whole=True)]
+                near = profile.neighbours(question, names, voters="" if named else chosen)
                 served = bool(answer) and cfg.answers and _served_alike(question, chosen, answer, replies)
-                finding = _vote(span, question, chosen, near, served, cfg)
+                finding = _vote(span, question, chosen, near, served, named, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _copy_answered(span, question, chosen, answer, near, profile, replies)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+        elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
+            # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
+            finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

@@ -581,6 +581,24 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     assert finding.evidence["past_picks_say"] == "Pembayaran"
 
 
+def _answering_desk(names: list[str], app_id: str) -> Callable[[str, str, str], list[Any]]:
+    """A fresh processor's classifier of `names` whose branch's LLM answers as told: pick(question, chosen, answer)."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only()
+    categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
+        spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id=app_id)
+        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+    return pick
+
+
 def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_a_misroute() -> None:
     """The branch of the class picked answered about its class ("waste collection is on Mondays") in none of the
     question's words, where it answered its past questions in theirs, to a question naming another class whole, or
@@ -588,10 +606,6 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     no subject): the branch ran its own script for a question it does not serve. A right pick answered off the
     question's words names no other class; one word only another class's question held is no proof; a branch that
     answered fewer than two past questions, each in its words, tells nothing so: left alone."""
-    import json
-
-    from tests.detectors.build import llm, node, run_spans
-
     names = ["Parking permits", "Waste collection", "Library cards", "税金", "ごみ・リサイクル", "Other"]
     asked = [
         ("Where do I apply for a parking permit?", "Parking permits", "Apply for a street parking permit online."),
@@ -606,15 +620,7 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
 
     def desk() -> Callable[[str, str, str], list[Any]]:
         """A fresh desk that has filed 16 questions, each answered in its words."""
-        processor = _drift_only()
-
-        def pick(question: str, chosen: str, answer: str) -> list[Any]:
-            categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
-            qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
-            qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": chosen, "class_id": "c"})
-            spans = run_spans([node("start", "start"), qc, llm("branch", answer=answer)], app_id="city-desk")
-            return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
-
+        pick = _answering_desk(names, "city-desk")
         for i in range(16):
             assert pick(*asked[i % 8]) == []
         return pick
@@ -632,3 +638,63 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
     library = "Library cards cost two euros."  # one past question of its branch
     assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
+
+
+def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_tells_a_misroute() -> None:
+    """Before the node has history too: a class every past question in the question's language asked for by a word
+    of its name no other class's question held (Thai "ราคา", price, of "ราคาผลไม้"), picked for a question that never
+    says it, whose branch answered in that word and none of the question's (a Thai pair is no word: "บา" of "บาท",
+    baht, in "ระบาด", outbreak), though it answered its past questions in theirs: the branch ran its own script for
+    a question it does not serve. The same question answered in its words, a price question not saying "ราคา" but
+    answered in its words, and a branch giving a canned reply are left alone."""
+    names = ["โรคพืช", "ปุ๋ย", "ราคาผลไม้", "อื่นๆ"]
+    asked = [
+        ("ใบทุเรียนเป็นจุดสีเหลือง เป็นโรคอะไร", "โรคพืช", "อาการใบเป็นจุดสีเหลืองเกิดจากเชื้อรา ควรตัดใบทิ้ง"),
+        ("ต้นมังคุดควรใส่ปุ๋ยเมื่อไร", "ปุ๋ย", "ต้นมังคุดควรใส่ปุ๋ยหลังเก็บเกี่ยว"),
+        ("วันนี้มังคุดราคากิโลละเท่าไร", "ราคาผลไม้", "ราคามังคุดวันนี้ 60 บาทต่อกิโล"),
+        ("ทุเรียนหมอนทองราคาเท่าไร", "ราคาผลไม้", "ราคาทุเรียนหมอนทอง 150 บาทต่อกิโล"),
+        ("How much is mangosteen today?", "ราคาผลไม้", "Mangosteen is 60 baht a kilo today."),
+        ("สวัสดีครับ", "อื่นๆ", "สวัสดีครับ ถามเรื่องโรคพืช ปุ๋ย หรือราคาผลไม้ได้เลย"),
+    ]
+
+    def desk(canned: bool = False) -> Callable[[str, str, str], list[Any]]:
+        """A fresh desk that has filed six questions (no history yet), each answered in its words unless `canned`."""
+        pick = _answering_desk(names, "orchard")
+        for question, chosen, answer in asked:
+            assert pick(question, chosen, "ราคาผลไม้วันนี้ดูได้ที่ตลาดกลาง" if canned else answer) == []
+        return pick
+
+    worms = "หนอนเจาะผลระบาดในสวน ต้องกำจัดอย่างไร"
+    prices = "ราคาผลไม้วันนี้: มังคุด 60 บาท ทุเรียน 150 บาทต่อกิโล"
+    (finding,) = desk()(worms, "ราคาผลไม้", prices)
+    assert finding.evidence["name_said_before"] == ["ราคา"] and finding.evidence["chosen"] == "ราคาผลไม้"
+    assert desk()(worms, "ราคาผลไม้", "หนอนเจาะผลกำจัดได้ด้วยการห่อผล") == []  # answered in its words
+    assert desk()("มังคุดกิโลละเท่าไร", "ราคาผลไม้", "ราคามังคุดวันนี้ 60 บาทต่อกิโล") == []  # a right pick
+    assert desk(canned=True)(worms, "ราคาผลไม้", "ราคาผลไม้วันนี้ดูได้ที่ตลาดกลาง") == []  # a canned reply
+
+
+def test_a_question_naming_one_class_whole_filed_under_another_as_often_belongs_to_the_one_it_names() -> None:
+    """With history, a question naming one class whole ("permit") and not the one picked, filed under the class it
+    names before at least as often as under the pick, belongs to the class it names (the ratio a catch-all pick
+    needs: the name breaks the tie); and the picks of it flagged before no longer shield the next misfile (a class a
+    prompt edit made the classifier's default gathers them)."""
+    processor = _drift_only()
+    names = ["Permits", "Taxes", "Waste collection", "Other"]
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        return processor.detect(classifier_run(question, names, chosen, app_id="town"))  # type: ignore[attr-defined, no-any-return]
+
+    fillers = [
+        ("When is the property tax bill due?", "Taxes"),
+        ("Which bin takes glass bottles?", "Waste collection"),
+        ("Is the town hall open on Saturday?", "Other"),
+    ]
+    for i in range(12):
+        assert pick(*fillers[i % 3]) == []
+    road = "Can I get a permit for my car?"
+    assert pick(road, "Permits") == []
+    assert pick(road, "Taxes") == []  # one pick under the class it names: no evidence yet
+    assert pick(road, "Permits") == []
+    (finding,) = pick(road, "Taxes")  # 2 under Permits against 1 under Taxes
+    assert finding.evidence["past_picks_say"] == "Permits"
+    assert len(pick(road, "Taxes")) == len(pick(road, "Taxes")) == 1  # the flagged picks shield no misfile

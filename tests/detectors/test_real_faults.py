@@ -273,6 +273,9 @@ _DEFAULT5 = {
     # session 23: a tractor-loan advert (`ดาวน์ 0%`, no down payment) for an irrigation question, judged once Thai
     # answers are counted in words (the app's earlier answers kept, none an advert)
     ("rice_off_topic", "task_derailment"),
+    # session 23: a planthopper outbreak filed under ราคาข้าว, its branch answering the day's prices in "ราคา" (price),
+    # which each of the class's Thai past questions said and the question never does, and none of its words
+    ("rice_pest_as_price", "dify_classifier_drift"),
     # session 23: the listing answering page 1 whatever page was asked, six rounds alike once an HTTP response's
     # headers (its `date`) are no state; the cursor sent back from page 2 to page 1, rounds 1-5 going round two
     # states until the cap (both ways in: the export's limit is the loop's `loop_count` input)
