@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import (
@@ -147,6 +148,9 @@ class Config(DetectorConfig):
     # clean run flagged on any corpus or recording), but held-out 11 labels the same shape (a code node's
     # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too.
     data_money: bool = True
+    # Check every answer for a temperature of the data restated on the other scale (the API's `81 F` as `81 C`:
+    # `_rescaled`, session 23): the figure is kept, so no other rule sees it.
+    data_units: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -580,6 +584,56 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     return found
 
 
+# A temperature and its scale, as text writes it ("81 °F", "19 C", "30℃") and as an API's field names it
+# ("temp_c": 19, "value": 81, "unit": "F"); the degree sign alone says no scale ("81 degrees" is left alone).
+_SCALE = r"(?:°\s?|º\s?)?([CF])(?![^\W\d_])|\s?([℃℉])"
+_DEGREES = re.compile(r"(?<![\w.,-])(-?\d+(?:[.,]\d+)?)\s?(?:" + _SCALE + ")")
+_SCALE_KEY = re.compile(r'"\w*?(?:_|\b)(c|f|celsius|fahrenheit)"\s*:\s*(-?\d+(?:\.\d+)?)', re.IGNORECASE)
+_OBJECT = re.compile(r"\{[^{}]*\}")
+_SCALE_VALUE = re.compile(r':\s*"(?:°\s?)?(c|f|celsius|fahrenheit|℃|℉)"', re.IGNORECASE)
+_FIELD_NUMBER = re.compile(r":\s*(-?\d+(?:\.\d+)?)(?=\s*[,}])")
+_SCALES = {"c": "C", "celsius": "C", "℃": "C", "f": "F", "fahrenheit": "F", "℉": "F"}
+
+
+def _temperatures(text: str) -> set[tuple[float, str]]:
+    """The temperatures `text` states, each with its scale ("C" or "F")."""
+    found = {(float(m[1].replace(",", ".")), _SCALES[(m[2] or m[3]).lower()]) for m in _DEGREES.finditer(text)}
+    unquoted = text.replace("\\", "")  # an API's body inside a node's output is a JSON string within JSON
+    found |= {(float(m[2]), _SCALES[m[1].lower()]) for m in _SCALE_KEY.finditer(unquoted)}
+    for block in _OBJECT.findall(unquoted):
+        if len(scales := {_SCALES[m.lower()] for m in _SCALE_VALUE.findall(block)}) == 1:  # one scale names them
+            scale = scales.pop()
+            found |= {(float(v), scale) for v in _FIELD_NUMBER.findall(block)}
+    return found
+
+
+def _rescaled(answer: str, outputs: list[str]) -> dict[str, str]:
+    """The temperatures of `answer` the data before it gives with the same value on the other scale only (the
+    API's `81 F` restated `81 C`): a figure kept, its unit changed. Each with the data's reading."""
+    data = set().union(*map(_temperatures, outputs)) if outputs else set()
+    return {
+        f"{value:g} {scale}": f"{value:g} {other}"
+        for value, scale in _temperatures(answer)
+        for other in {"C", "F"} - {scale}
+        if (value, other) in data and (value, scale) not in data
+    }
+
+
+def _rescaling(trace: Trace, span: ReadableSpan, answer: str) -> Iterator[Finding]:
+    """A finding where `answer` restates a temperature of the data before it on the other scale (`_rescaled`)."""
+    outputs = [output for end, output in _data(trace) if end <= (span.start_time or 0)]
+    if rescaled := _rescaled(answer, outputs):
+        node = attr(span, "dify.node.title", span.name)
+        yield Finding(
+            KEY, "medium", 0.8,
+            f"LLM node '{node}' states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}; "
+            "check the answer's units against the data.",
+            {"node": node, "rule": "a temperature of the data restated with the other scale",
+             "rescaled": rescaled, "answer": answer[:200]},
+            span_id(span),
+        )  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         # On lines of their own: a space between digit groups joins them into one number ("12 345").
@@ -597,6 +651,10 @@ def create(cfg: Config) -> object:
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
+            if cfg.data_units and _DEGREES.search(
+                said := str(attr(span, "llm.output_messages.0.message.content") or "")
+            ):
+                yield from _rescaling(trace, span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:

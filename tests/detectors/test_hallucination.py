@@ -742,3 +742,30 @@ def test_a_sum_of_money_in_place_of_the_datas_figure(answer: str, fires: bool) -
 def test_a_sum_of_money_in_place_of_the_datas_figure_is_not_read_with_data_money_off() -> None:
     wrong = "5 monitors at 249.00 EUR come to 1145.00 EUR (PA-3511)."
     assert findings(_priced(wrong), "hallucination", data_money=False) == []
+
+
+def _weather(body: str, answer: str) -> list[ReadableSpan]:
+    """A trip app: a weather API's body fed to the LLM that writes the advice."""
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Weather: {body}\nWrite packing advice.", answer, {"city": "Hanoi"}, api)
+
+
+@pytest.mark.parametrize(
+    ("body", "answer", "fires"),
+    [
+        ('{"temperature": {"value": 81, "unit": "F"}}', "Hanoi will be extremely hot at 81 C.", True),
+        ('{"temperature": {"value": 81, "unit": "F"}}', "Hanoi: 81 °F (27 °C), light clothes.", False),
+        ('{"temp_f": 81}', "河内 81℃ 注意防暑。", True),
+        ('{"temp_c": 19}', "Lisbon will be sunny at about 19 C.", False),
+        ('{"temp_c": -3}', "Oslo expects -3 °F.", True),
+        ('{"temp": 81}', "Hanoi will be hot at 81 C.", False),  # the data names no scale
+    ],
+)
+def test_a_temperature_of_the_data_restated_on_the_other_scale(body: str, answer: str, fires: bool) -> None:
+    found = [f for f in findings(_weather(body, answer), "hallucination") if "rescaled" in f.evidence]
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["rule"] == "a temperature of the data restated with the other scale"
+    assert not any(
+        "rescaled" in f.evidence for f in findings(_weather(body, answer), "hallucination", data_units=False)
+    )
