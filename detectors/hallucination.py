@@ -57,6 +57,7 @@ from detectors.numbers import (
     counts,
     dates,
     labelled,
+    lengths,
     measured,
     numbers,
     plain,
@@ -146,7 +147,8 @@ class Config(DetectorConfig):
     # With `data_fed` off, still check an answer fed only data for a sum of money stated in place of a figure of its
     # data (`_substituted`, session 23): the real recordings' wrong totals and invented prices (7 more found, no
     # clean run flagged on any corpus or recording), but held-out 11 labels the same shape (a code node's
-    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too.
+    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too. Also read: a
+    # length, weight or volume in place of one the data writes with its unit (det-halluc8: `fleet_invented`).
     data_money: bool = True
     # Check every answer for a temperature of the data restated on the other scale (the API's `81 F` as `81 C`:
     # `_rescaled`, session 23): the figure is kept, so no other rule sees it.
@@ -551,15 +553,18 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
     for 1243.13), or a working's result it shows."""
     claims = dict(measured(answer))
-    money = {n for n in unsupported if claims.get(n) == "money"}
+    measures = lengths(answer)
+    money = {n for n in unsupported if claims.get(n) == "money" or n in measures}
     if not money:
         return {}
     said = plain(answer)
     given = set().union(*map(source_values, outputs))
     if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
         return {}
-    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best).
+    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best); a
+    # length, weight or volume stands for one the data writes with its unit ("1.250 km" for the code's "53 km").
     dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
+    written = [lengths(output) for output in reversed(outputs)]
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
     others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
@@ -572,7 +577,9 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
             continue
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
-        for unsaid in dropped:
+        for unsaid, units in zip(dropped, written, strict=True):
+            if number in measures:
+                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == measures[number])]
             if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
                 # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
                 best = min(
@@ -671,7 +678,7 @@ def create(cfg: Config) -> object:
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
-                money = {token for token, unit in measured(stating) if unit == "money"}
+                money = {token for token, unit in measured(stating) if unit == "money"} | lengths(stating).keys()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
@@ -720,7 +727,13 @@ def create(cfg: Config) -> object:
             rule = " and ".join(
                 [
                     *(
-                        ["a sum of money in an answer fed data is in no source, where a figure of the data goes unsaid"]
+                        [
+                            "a length, weight or volume in an answer fed data is in no source, where a figure of the "
+                            "data with its unit goes unsaid"
+                            if replaced.keys() & lengths(stating).keys()
+                            else "a sum of money in an answer fed data is in no source, where a figure of the data "
+                            "goes unsaid"
+                        ]
                         if replaced
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported

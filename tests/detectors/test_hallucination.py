@@ -769,3 +769,30 @@ def test_a_temperature_of_the_data_restated_on_the_other_scale(body: str, answer
     assert not any(
         "rescaled" in f.evidence for f in findings(_weather(body, answer), "hallucination", data_units=False)
     )
+
+
+def _serviced(answer: str) -> list[ReadableSpan]:
+    """A fleet app: code nodes work out each vehicle's distance to its service, an LLM writes the report."""
+    lines = [node(f"calc{i}", "code", outputs={"line": line}) for i, line in enumerate(_SERVICE_LINES)]
+    return _fed_run(
+        "Vehicles:\n" + "\n".join(_SERVICE_LINES) + "\nWrite the report.", answer, {"depot": "Izmir"}, *lines
+    )
+
+
+_SERVICE_LINES = ("35 IZM 121: 59947 km, service at 60000 km, 53 km left", "35 KRS 232: 145436 km, 4564 km left")
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Service soon: 35 IZM 121 (80 km left); 35 KRS 232 (4564 km left).", True),  # the code's 53 km unsaid
+        ("Service soon: 35 IZM 121 (53 km left); 35 KRS 232 (4564 km left).", False),
+        ("Service soon: 35 IZM 121 (53 km left); 35 KRS 232 (4564 km left), 2 weeks of driving.", False),
+    ],
+)
+def test_a_length_in_place_of_the_datas_figure_with_its_unit(answer: str, fires: bool) -> None:
+    found = findings(_serviced(answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["in_place_of"] == {"80": 53.0}
+        assert found[0].evidence["rule"].startswith("a length, weight or volume in an answer fed data")

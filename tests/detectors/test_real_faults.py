@@ -226,6 +226,8 @@ _DEFAULT4 = {
     # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
     ("meter_wrong_bill", "hallucination"),  # 254,10 PLN for the code's 304.92
     ("tickets_wrong_total", "hallucination"),  # 300.00 PLN for the code's 330.00
+    # session 23: a length in an answer fed only data, where a figure of that data with its unit goes unsaid
+    ("fleet_invented", "hallucination"),  # `kalan 800 km` and `1.250 km` where the code's lines give 779 km, 53 km
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
