@@ -150,8 +150,8 @@ class Config(DetectorConfig):
     # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too. Also read: a
     # length, weight or volume in place of one the data writes with its unit (det-halluc8: `fleet_invented`).
     data_money: bool = True
-    # Check every answer for a temperature of the data restated on the other scale (the API's `81 F` as `81 C`:
-    # `_rescaled`, session 23): the figure is kept, so no other rule sees it.
+    # Check every answer for a figure of the data restated with the unit it is mistaken for (the API's `81 F` as
+    # `81 C`, `12 km` as `12 mi`: `_rescaling`, session 23): the figure is kept, so no other rule sees it.
     data_units: bool = True
 
 
@@ -591,51 +591,66 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     return found
 
 
-# A temperature and its scale, as text writes it ("81 °F", "19 C", "30℃") and as an API's field names it
-# ("temp_c": 19, "value": 81, "unit": "F"); the degree sign alone says no scale ("81 degrees" is left alone).
-_SCALE = r"(?:°\s?|º\s?)?([CF])(?![^\W\d_])|\s?([℃℉])"
-_DEGREES = re.compile(r"(?<![\w.,-])(-?\d+(?:[.,]\d+)?)\s?(?:" + _SCALE + ")")
-_SCALE_KEY = re.compile(r'"\w*?(?:_|\b)(c|f|celsius|fahrenheit)"\s*:\s*(-?\d+(?:\.\d+)?)', re.IGNORECASE)
+# A figure and its unit, as text writes it ("81 °F", "19 C", "30℃", "12 km", "5 lb") and as an API's fields name it
+# ("temp_c": 19, "distance_km": 12; "value": 81, "unit": "F"): temperature scales, km and miles, kg and pounds (the
+# pairs a model swaps keeping the number); the degree sign alone says no scale ("81 degrees" is left alone). Each
+# unit with the one a model mistakes it for.
+_FIGURE_UNIT = re.compile(
+    r"(?<![\w.,-])(-?\d+(?:[.,]\d+)?)\s?(?:([℃℉])|(?:°\s?|º\s?)?([CF])(?![^\W\d_])|(km|miles?|mi|kg|lbs?)(?![^\W\d_]))"
+)
+_UNIT_NAMES = r"c|f|celsius|fahrenheit|km|miles?|mi|kg|lbs?"
+_UNIT_KEY = re.compile(rf'"\w*?(?:_|\b)({_UNIT_NAMES})"\s*:\s*(-?\d+(?:\.\d+)?)', re.IGNORECASE)
 _OBJECT = re.compile(r"\{[^{}]*\}")
-_SCALE_VALUE = re.compile(r':\s*"(?:°\s?)?(c|f|celsius|fahrenheit|℃|℉)"', re.IGNORECASE)
+_UNIT_VALUE = re.compile(rf':\s*"(?:°\s?)?({_UNIT_NAMES}|℃|℉)"', re.IGNORECASE)
 _FIELD_NUMBER = re.compile(r":\s*(-?\d+(?:\.\d+)?)(?=\s*[,}])")
-_SCALES = {"c": "C", "celsius": "C", "℃": "C", "f": "F", "fahrenheit": "F", "℉": "F"}
+_UNITS = {
+    "c": "C",
+    "celsius": "C",
+    "℃": "C",
+    "f": "F",
+    "fahrenheit": "F",
+    "℉": "F",
+    "miles": "mi",
+    "mile": "mi",
+    "lbs": "lb",
+}
+_MISTAKEN = {"C": "F", "F": "C", "km": "mi", "mi": "km", "kg": "lb", "lb": "kg"}
 
 
-def _temperatures(text: str) -> set[tuple[float, str]]:
-    """The temperatures `text` states, each with its scale ("C" or "F")."""
-    found = {(float(m[1].replace(",", ".")), _SCALES[(m[2] or m[3]).lower()]) for m in _DEGREES.finditer(text)}
-    unquoted = text.replace("\\", "")  # an API's body inside a node's output is a JSON string within JSON
-    found |= {(float(m[2]), _SCALES[m[1].lower()]) for m in _SCALE_KEY.finditer(unquoted)}
-    for block in _OBJECT.findall(unquoted):
-        if len(scales := {_SCALES[m.lower()] for m in _SCALE_VALUE.findall(block)}) == 1:  # one scale names them
-            scale = scales.pop()
-            found |= {(float(v), scale) for v in _FIELD_NUMBER.findall(block)}
+def _unit(name: str) -> str:
+    return _UNITS.get(name.lower(), name.lower())
+
+
+def _with_units(text: str) -> set[tuple[float, str]]:
+    """The figures `text` states with a temperature scale, in km or miles, kg or pounds, each with its unit."""
+    found = {(float(m[1].replace(",", ".")), _unit(m[2] or m[3] or m[4])) for m in _FIGURE_UNIT.finditer(text)}
+    if "{" in text:
+        unquoted = text.replace("\\", "")  # an API's body inside a node's output is a JSON string within JSON
+        found |= {(float(m[2]), _unit(m[1])) for m in _UNIT_KEY.finditer(unquoted)}
+        for block in _OBJECT.findall(unquoted):
+            if len(units := {_unit(m) for m in _UNIT_VALUE.findall(block)}) == 1:  # one unit names the object's figures
+                unit = units.pop()
+                found |= {(float(v), unit) for v in _FIELD_NUMBER.findall(block)}
     return found
 
 
-def _rescaled(answer: str, outputs: list[str]) -> dict[str, str]:
-    """The temperatures of `answer` the data before it gives with the same value on the other scale only (the
-    API's `81 F` restated `81 C`): a figure kept, its unit changed. Each with the data's reading."""
-    data = set().union(*map(_temperatures, outputs)) if outputs else set()
-    return {
-        f"{value:g} {scale}": f"{value:g} {other}"
-        for value, scale in _temperatures(answer)
-        for other in {"C", "F"} - {scale}
-        if (value, other) in data and (value, scale) not in data
+def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> Iterator[Finding]:
+    """A finding where `answer` restates a figure of the `data` before it with the same value in the unit it is
+    mistaken for only (the API's `81 F` restated `81 C`, `12 km` as `12 mi`): a figure kept, its unit changed."""
+    stated = _with_units(answer)
+    before = set().union(*(_with_units(output) for end, output in data if end <= (span.start_time or 0)))
+    rescaled = {
+        f"{value:g} {unit}": f"{value:g} {other}"
+        for value, unit in stated
+        if (value, other := _MISTAKEN[unit]) in before and (value, unit) not in before
     }
-
-
-def _rescaling(trace: Trace, span: ReadableSpan, answer: str) -> Iterator[Finding]:
-    """A finding where `answer` restates a temperature of the data before it on the other scale (`_rescaled`)."""
-    outputs = [output for end, output in _data(trace) if end <= (span.start_time or 0)]
-    if rescaled := _rescaled(answer, outputs):
+    if rescaled:
         node = attr(span, "dify.node.title", span.name)
         yield Finding(
             KEY, "medium", 0.8,
             f"LLM node '{node}' states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}; "
             "check the answer's units against the data.",
-            {"node": node, "rule": "a temperature of the data restated with the other scale",
+            {"node": node, "rule": "a figure of the data restated with the unit it is mistaken for",
              "rescaled": rescaled, "answer": answer[:200]},
             span_id(span),
         )  # fmt: skip
@@ -657,11 +672,11 @@ def create(cfg: Config) -> object:
         known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
+        fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
-            if cfg.data_units and _DEGREES.search(
-                said := str(attr(span, "llm.output_messages.0.message.content") or "")
-            ):
-                yield from _rescaling(trace, span, said)
+            said = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
+                yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:
@@ -692,7 +707,7 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, workflow = _data(trace), f"{_rounds(trace)}\n{_limits(trace)}"
+                data, workflow = (fetched or [_data(trace)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
                 written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])

@@ -759,13 +759,16 @@ def _weather(body: str, answer: str) -> list[ReadableSpan]:
         ('{"temp_c": 19}', "Lisbon will be sunny at about 19 C.", False),
         ('{"temp_c": -3}', "Oslo expects -3 °F.", True),
         ('{"temp": 81}', "Hanoi will be hot at 81 C.", False),  # the data names no scale
+        ('{"trail": {"length": 12, "unit": "km"}}', "The trail is 12 miles long.", True),
+        ('{"trail_km": 12}', "The trail is 12 km (7.5 mi) long.", False),
+        ('{"bag": "12 lb"}', "Your bag may weigh 12 kg.", True),
     ],
 )
-def test_a_temperature_of_the_data_restated_on_the_other_scale(body: str, answer: str, fires: bool) -> None:
+def test_a_figure_of_the_data_restated_with_the_unit_it_is_mistaken_for(body: str, answer: str, fires: bool) -> None:
     found = [f for f in findings(_weather(body, answer), "hallucination") if "rescaled" in f.evidence]
     assert len(found) == fires
     if fires:
-        assert found[0].evidence["rule"] == "a temperature of the data restated with the other scale"
+        assert found[0].evidence["rule"] == "a figure of the data restated with the unit it is mistaken for"
     assert not any(
         "rescaled" in f.evidence for f in findings(_weather(body, answer), "hallucination", data_units=False)
     )
