@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterator
 
+from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import (
@@ -56,6 +57,7 @@ from detectors.numbers import (
     counts,
     dates,
     labelled,
+    lengths,
     measured,
     numbers,
     plain,
@@ -146,8 +148,12 @@ class Config(DetectorConfig):
     # With `data_fed` off, still check an answer fed only data for a sum of money stated in place of a figure of its
     # data (`_substituted`, session 23): the real recordings' wrong totals and invented prices (7 more found, no
     # clean run flagged on any corpus or recording), but held-out 11 labels the same shape (a code node's
-    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too.
+    # compensation restated wrong) `state_corruption`: 15 of its runs so labelled get this finding too. Also read: a
+    # length, weight or volume in place of one the data writes with its unit (det-halluc8: `fleet_invented`).
     data_money: bool = True
+    # Check every answer for a figure of the data restated with the unit it is mistaken for (the API's `81 F` as
+    # `81 C`, `12 km` as `12 mi`: `_rescaling`, session 23): the figure is kept, so no other rule sees it.
+    data_units: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -548,15 +554,18 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
     for 1243.13), or a working's result it shows."""
     claims = dict(measured(answer))
-    money = {n for n in unsupported if claims.get(n) == "money"}
+    measures = lengths(answer)
+    money = {n for n in unsupported if claims.get(n) == "money" or n in measures}
     if not money:
         return {}
     said = plain(answer)
     given = set().union(*map(source_values, outputs))
     if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
         return {}
-    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best).
+    # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best); a
+    # length, weight or volume stands for one the data writes with its unit ("1.250 km" for the code's "53 km").
     dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
+    written = [lengths(output) for output in reversed(outputs)]
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
     others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
@@ -569,7 +578,9 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
             continue
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
-        for unsaid in dropped:
+        for unsaid, units in zip(dropped, written, strict=True):
+            if number in measures:
+                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == measures[number])]
             if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
                 # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
                 best = min(
@@ -579,6 +590,71 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
                 found[number] = float(best)
                 break
     return found
+
+
+# A figure and its unit, as text writes it ("81 °F", "19 C", "30℃", "12 km", "5 lb") and as an API's fields name it
+# ("temp_c": 19, "distance_km": 12; "value": 81, "unit": "F"): temperature scales, km and miles, kg and pounds (the
+# pairs a model swaps keeping the number); the degree sign alone says no scale ("81 degrees" is left alone). Each
+# unit with the one a model mistakes it for.
+_FIGURE_UNIT = re.compile(
+    r"(?<![\w.,-])(-?\d+(?:[.,]\d+)?)\s?(?:([℃℉])|(?:°\s?|º\s?)?([CF])(?![^\W\d_])|(km|miles?|mi|kg|lbs?)(?![^\W\d_]))"
+)
+_UNIT_NAMES = r"c|f|celsius|fahrenheit|km|miles?|mi|kg|lbs?"
+_UNIT_KEY = re.compile(rf'"\w*?(?:_|\b)({_UNIT_NAMES})"\s*:\s*(-?\d+(?:\.\d+)?)', re.IGNORECASE)
+_OBJECT = re.compile(r"\{[^{}]*\}")
+_UNIT_VALUE = re.compile(rf':\s*"(?:°\s?)?({_UNIT_NAMES}|℃|℉)"', re.IGNORECASE)
+_FIELD_NUMBER = re.compile(r":\s*(-?\d+(?:\.\d+)?)(?=\s*[,}])")
+_UNITS = {
+    "c": "C",
+    "celsius": "C",
+    "℃": "C",
+    "f": "F",
+    "fahrenheit": "F",
+    "℉": "F",
+    "miles": "mi",
+    "mile": "mi",
+    "lbs": "lb",
+}
+_MISTAKEN = {"C": "F", "F": "C", "km": "mi", "mi": "km", "kg": "lb", "lb": "kg"}
+
+
+def _unit(name: str) -> str:
+    return _UNITS.get(name.lower(), name.lower())
+
+
+def _with_units(text: str) -> set[tuple[float, str]]:
+    """The figures `text` states with a temperature scale, in km or miles, kg or pounds, each with its unit."""
+    found = {(float(m[1].replace(",", ".")), _unit(m[2] or m[3] or m[4])) for m in _FIGURE_UNIT.finditer(text)}
+    if "{" in text:
+        unquoted = text.replace("\\", "")  # an API's body inside a node's output is a JSON string within JSON
+        found |= {(float(m[2]), _unit(m[1])) for m in _UNIT_KEY.finditer(unquoted)}
+        for block in _OBJECT.findall(unquoted):
+            if len(units := {_unit(m) for m in _UNIT_VALUE.findall(block)}) == 1:  # one unit names the object's figures
+                unit = units.pop()
+                found |= {(float(v), unit) for v in _FIELD_NUMBER.findall(block)}
+    return found
+
+
+def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> Iterator[Finding]:
+    """A finding where `answer` restates a figure of the `data` before it with the same value in the unit it is
+    mistaken for only (the API's `81 F` restated `81 C`, `12 km` as `12 mi`): a figure kept, its unit changed."""
+    stated = _with_units(answer)
+    before = set().union(*(_with_units(output) for end, output in data if end <= (span.start_time or 0)))
+    rescaled = {
+        f"{value:g} {unit}": f"{value:g} {other}"
+        for value, unit in stated
+        if (value, other := _MISTAKEN[unit]) in before and (value, unit) not in before
+    }
+    if rescaled:
+        node = attr(span, "dify.node.title", span.name)
+        yield Finding(
+            KEY, "medium", 0.8,
+            f"LLM node '{node}' states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}; "
+            "check the answer's units against the data.",
+            {"node": node, "rule": "a figure of the data restated with the unit it is mistaken for",
+             "rescaled": rescaled, "answer": answer[:200]},
+            span_id(span),
+        )  # fmt: skip
 
 
 def create(cfg: Config) -> object:
@@ -597,7 +673,11 @@ def create(cfg: Config) -> object:
         known = _KNOWN.of(trace.baselines, trace.app)  # the app's figures from earlier runs
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
+        fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
+            said = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
+                yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:
@@ -614,7 +694,7 @@ def create(cfg: Config) -> object:
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
-                money = {token for token, unit in measured(stating) if unit == "money"}
+                money = {token for token, unit in measured(stating) if unit == "money"} | lengths(stating).keys()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
@@ -628,7 +708,7 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, workflow = _data(trace), f"{_rounds(trace)}\n{_limits(trace)}"
+                data, workflow = (fetched or [_data(trace)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
                 written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
@@ -663,7 +743,13 @@ def create(cfg: Config) -> object:
             rule = " and ".join(
                 [
                     *(
-                        ["a sum of money in an answer fed data is in no source, where a figure of the data goes unsaid"]
+                        [
+                            "a length, weight or volume in an answer fed data is in no source, where a figure of the "
+                            "data with its unit goes unsaid"
+                            if replaced.keys() & lengths(stating).keys()
+                            else "a sum of money in an answer fed data is in no source, where a figure of the data "
+                            "goes unsaid"
+                        ]
                         if replaced
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported

@@ -338,6 +338,11 @@ def _measures(text: str) -> Iterator[tuple[str, str]]:
             yield from ((number, unit) for number in _DIMENSION.findall(dimensions.group(0)))
 
 
+def lengths(text: str) -> dict[str, str]:
+    """Each number of `text` written with a unit of length, weight or volume, with that unit ("1.250 km")."""
+    return dict(_measures(text))
+
+
 def converted(text: str) -> dict[str, set[float]]:
     """A text's numbers by the unit of length, weight or volume written right after or before them (the word
     after first): "57 km", "km 57", "maili 35" (Swahili writes the unit first)."""

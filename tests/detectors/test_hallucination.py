@@ -742,3 +742,60 @@ def test_a_sum_of_money_in_place_of_the_datas_figure(answer: str, fires: bool) -
 def test_a_sum_of_money_in_place_of_the_datas_figure_is_not_read_with_data_money_off() -> None:
     wrong = "5 monitors at 249.00 EUR come to 1145.00 EUR (PA-3511)."
     assert findings(_priced(wrong), "hallucination", data_money=False) == []
+
+
+def _weather(body: str, answer: str) -> list[ReadableSpan]:
+    """A trip app: a weather API's body fed to the LLM that writes the advice."""
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Weather: {body}\nWrite packing advice.", answer, {"city": "Hanoi"}, api)
+
+
+@pytest.mark.parametrize(
+    ("body", "answer", "fires"),
+    [
+        ('{"temperature": {"value": 81, "unit": "F"}}', "Hanoi will be extremely hot at 81 C.", True),
+        ('{"temperature": {"value": 81, "unit": "F"}}', "Hanoi: 81 °F (27 °C), light clothes.", False),
+        ('{"temp_f": 81}', "河内 81℃ 注意防暑。", True),
+        ('{"temp_c": 19}', "Lisbon will be sunny at about 19 C.", False),
+        ('{"temp_c": -3}', "Oslo expects -3 °F.", True),
+        ('{"temp": 81}', "Hanoi will be hot at 81 C.", False),  # the data names no scale
+        ('{"trail": {"length": 12, "unit": "km"}}', "The trail is 12 miles long.", True),
+        ('{"trail_km": 12}', "The trail is 12 km (7.5 mi) long.", False),
+        ('{"bag": "12 lb"}', "Your bag may weigh 12 kg.", True),
+    ],
+)
+def test_a_figure_of_the_data_restated_with_the_unit_it_is_mistaken_for(body: str, answer: str, fires: bool) -> None:
+    found = [f for f in findings(_weather(body, answer), "hallucination") if "rescaled" in f.evidence]
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["rule"] == "a figure of the data restated with the unit it is mistaken for"
+    assert not any(
+        "rescaled" in f.evidence for f in findings(_weather(body, answer), "hallucination", data_units=False)
+    )
+
+
+def _serviced(answer: str) -> list[ReadableSpan]:
+    """A fleet app: code nodes work out each vehicle's distance to its service, an LLM writes the report."""
+    lines = [node(f"calc{i}", "code", outputs={"line": line}) for i, line in enumerate(_SERVICE_LINES)]
+    return _fed_run(
+        "Vehicles:\n" + "\n".join(_SERVICE_LINES) + "\nWrite the report.", answer, {"depot": "Izmir"}, *lines
+    )
+
+
+_SERVICE_LINES = ("35 IZM 121: 59947 km, service at 60000 km, 53 km left", "35 KRS 232: 145436 km, 4564 km left")
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Service soon: 35 IZM 121 (80 km left); 35 KRS 232 (4564 km left).", True),  # the code's 53 km unsaid
+        ("Service soon: 35 IZM 121 (53 km left); 35 KRS 232 (4564 km left).", False),
+        ("Service soon: 35 IZM 121 (53 km left); 35 KRS 232 (4564 km left), 2 weeks of driving.", False),
+    ],
+)
+def test_a_length_in_place_of_the_datas_figure_with_its_unit(answer: str, fires: bool) -> None:
+    found = findings(_serviced(answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["in_place_of"] == {"80": 53.0}
+        assert found[0].evidence["rule"].startswith("a length, weight or volume in an answer fed data")

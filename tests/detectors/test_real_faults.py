@@ -129,6 +129,8 @@ _DEFAULT2 = {
     ("research_limit_ignored", "cost"),
     # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
     ("invoice_wrong_total", "hallucination"),  # 2526.00 EUR for the code's 3562.95
+    # session 23: the weather API's `{value: 81, unit: F}` restated as `81 C` (a temperature kept, its scale changed)
+    ("trip_fahrenheit", "hallucination"),
 }
 # The third set, recorded in session 20 by a helper that did not read the detectors and scored blind once at the end of
 # that session's detector changes, both ways in: 12 of 29 faults found (Dify's export: 11, below), 4 of 52 clean runs
@@ -224,6 +226,8 @@ _DEFAULT4 = {
     # session 23: a sum of money in an answer fed only data, where a figure of that data of its size goes unsaid
     ("meter_wrong_bill", "hallucination"),  # 254,10 PLN for the code's 304.92
     ("tickets_wrong_total", "hallucination"),  # 300.00 PLN for the code's 330.00
+    # session 23: a length in an answer fed only data, where a figure of that data with its unit goes unsaid
+    ("fleet_invented", "hallucination"),  # `kalan 800 km` and `1.250 km` where the code's lines give 779 km, 53 km
 }
 _HALLUCINATIONS4 = {
     (name, "hallucination")
