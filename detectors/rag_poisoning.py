@@ -82,7 +82,8 @@ _MODEL = (
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
     r"dla)\b)"
-    r"|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
+    # "AI" written against Chinese or Japanese characters (`致AI客服`), where `\bAI\b` finds no word's end
+    r"|AI(?=[\u3040-\u30ff\u4e00-\u9fff])|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
     r"AIアシスタント|アシスタント|チャットボット|言語モデル|어시스턴트|챗봇|언어 ?모델|인공지능|"
     r"الذكاء الاصطناعي|المساعد|نموذج اللغة|בינה מלאכותית|מודל שפה|एआई|कृत्रिम बुद्धि|भाषा मॉडल|ปัญญาประดิษฐ์|"
     r"โมเดลภาษา)"
@@ -290,7 +291,11 @@ class _Screen:
 
 _SCREEN = {
     True: _Screen(_ASCII_WORDS, _ASCII_REST),  # ASCII text: the Latin words only
-    False: _Screen(f"{_ASCII_WORDS} {_OTHER_WORDS}", f"{_ASCII_REST}|[{_INVISIBLE}\U000e0020-\U000e007e]"),
+    False: _Screen(
+        f"{_ASCII_WORDS} {_OTHER_WORDS}",
+        # also "ai" against Chinese or Japanese characters (`致ai客服`: no word's end after it)
+        f"{_ASCII_REST}|ai(?=[\u3040-\u30ff\u4e00-\u9fff])|[{_INVISIBLE}\U000e0020-\U000e007e]",
+    ),
 }
 _FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
 # A dismissal reported, not given: the object of a request by someone other than "you" ("briefs that ask to
