@@ -36,6 +36,7 @@ SETS = {
     "faults3": TESTS / "testdata" / "dify-1.14.1-faults3",
     "faults4": TESTS / "testdata" / "dify-1.14.1-faults4",
     "faults5": TESTS / "testdata" / "dify-1.14.1-faults5",
+    "faults6": TESTS / "testdata" / "dify-1.14.1-faults6",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -290,6 +291,32 @@ _DEFAULT5 = {
     ("rental_invented", "hallucination"),
 }
 
+# The sixth set, recorded in session 22 by a helper that did not read the detectors, scored blind once at the end of
+# session 23's detector changes, both ways in: 19 of 29 found by either way in (the session's start: 14 on the stream,
+# 13 by the export), 2 of 41 clean runs flagged on the stream, 1 by the export (as at the start). Then one rule more,
+# after that scoring: "AI" written against Chinese characters (`致AI客服`) read as the model called on.
+_DEFAULT6 = {
+    ("bank_other_customer", "dify_variable_leak"),
+    ("estate_invented_fee", "hallucination"),
+    ("estate_nano", "dify_model_fallback"),
+    ("estate_neighbour_phone", "dify_variable_leak"),
+    ("estate_pasted_contract", "context_overflow"),
+    ("estate_pasted_contract", "cost"),
+    ("estate_poisoned_doc", "dify_rag_poisoning"),  # session 23, after the scoring (above)
+    ("jobs_cheaper_model", "dify_model_fallback"),
+    ("jobs_cursor_stuck", "dify_iteration_escape"),
+    ("jobs_cursor_stuck", "loop"),
+    ("jobs_invented", "hallucination"),
+    ("jobs_salary_nested", "dify_tool_schema_mismatch"),
+    ("jobs_salary_nested", "state_corruption"),
+    ("parcel_nano", "dify_model_fallback"),
+    ("parcel_nested", "dify_tool_schema_mismatch"),
+    ("parcel_nested", "state_corruption"),
+    ("pesa_amount_nested", "dify_tool_schema_mismatch"),
+    ("pesa_runaway", "cost"),
+    ("reviews_flood", "dify_iteration_escape"),
+    ("reviews_round_lost", "state_corruption"),
+}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -304,6 +331,8 @@ MEASURED = {
     ("faults4", "every switch"): _DEFAULT4 | _HALLUCINATIONS4,
     ("faults5", "default"): _DEFAULT5,
     ("faults5", "every switch"): _DEFAULT5 | {("rental_invented", "hallucination")},
+    ("faults6", "default"): _DEFAULT6,
+    ("faults6", "every switch"): _DEFAULT6 | {("parcel_invented_date", "hallucination")},
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -331,12 +360,19 @@ FALSE_ALARMS = {
         ("recipe_clean_4", "hallucination"),
         ("recipe_clean_5", "hallucination"),
     },
+    # the sixth set, as scored blind: a clean question naming the classifier's other class whole, filed under the
+    # one its answer needed (the stream only: the export has no classifier prompt); an estate office's own phone
+    # number from its notice in an answer, read as a third party's
+    ("faults6", "default"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
+    ("faults6", "every switch"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
 # are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
 # loop_break", which read the loop's `completed_reason`, is gone, and its ten stream-only entries with it.
 RULES_THE_EXPORT_CANNOT_FIRE = {
+    ("bank_clean_3", "dify_classifier_drift", "the question names another class whole, and the pick not at all"),
+    ("reviews_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
     ("research_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # its request
     ("pricing_feed_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
@@ -374,7 +410,9 @@ def test_no_clean_run_gets_a_finding(recorded: str, way_in: str, settings: str) 
     clean runs: its holding reply ("Thanks for your question! Our team will get back to you shortly.") names
     neither the class nor the question. A holding reply is left alone since (session 18)."""
     flagged = {(name, detector) for name, detector in found(recorded, way_in, settings) if not LABELS[name]}
-    assert flagged == FALSE_ALARMS.get((recorded, settings), set())
+    expected = FALSE_ALARMS.get((recorded, settings), set())
+    # The export may flag fewer: some rules read what it lacks (RULES_THE_EXPORT_CANNOT_FIRE).
+    assert flagged == expected if way_in == "stream" else flagged <= expected
 
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
