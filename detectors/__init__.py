@@ -196,7 +196,11 @@ class Trace:
 
 
 def span_id(span: ReadableSpan) -> int:
-    return span.context.span_id if span.context is not None else 0
+    try:  # the SDK's own field: its `context` property costs a call, and detectors ask a few times a span
+        context = span._context
+    except AttributeError:
+        context = span.context
+    return context.span_id if context is not None else 0
 
 
 def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
