@@ -129,21 +129,24 @@ class Trace:
         # (start time, node span, node type): sorted by the first item, read by a C getter, not a lambda.
         typed: list[tuple[int, ReadableSpan, str]] = []
         for span in spans:
-            try:  # `attributes_of`, inlined: one call less a span
+            # `attributes_of`, inlined, and the SDK's `parent` and `start_time` read from its fields: a property
+            # costs a call a span.
+            try:
                 attributes: Mapping[str, Any] | None = span._attributes
+                parent, start = span._parent, span._start_time
             except AttributeError:
-                attributes = None
+                attributes, parent, start = None, span.parent, span.start_time
             if attributes is None:
                 attributes = span.attributes or {}
             get = attributes.get
             kind = get("openinference.span.kind")
             operation = get("gen_ai.operation.name")
             node_type = get("dify.node.type")
-            if span.parent is None:
+            if parent is None:
                 if self.root is None:
                     self.root = span
             elif node_type is not None:
-                typed.append((span.start_time or 0, span, str(node_type)))
+                typed.append((start or 0, span, str(node_type)))
             if kind == "LLM" or operation == "chat":
                 self.llm_spans.append(span)
             if node_type == "tool" or operation == "execute_tool":
@@ -193,7 +196,11 @@ class Trace:
 
 
 def span_id(span: ReadableSpan) -> int:
-    return span.context.span_id if span.context is not None else 0
+    try:  # the SDK's own field: its `context` property costs a call, and detectors ask a few times a span
+        context = span._context
+    except AttributeError:
+        context = span.context
+    return context.span_id if context is not None else 0
 
 
 def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, answer_text, attr, node_error, span_id
@@ -197,8 +198,8 @@ def create(cfg: Config) -> object:
         # prompt a run, not one per execution (an iteration's rounds are not runs).
         largest: dict[str, tuple[int, ReadableSpan, int]] = {}
         for span in trace.llm_spans:
-            title = attr(span, "dify.node.title", span.name)
             if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()) and not _runaway(span):
+                title = attr(span, "dify.node.title", span.name)  # read for a finding only: `name` costs a call
                 yield Finding(
                     KEY,
                     "high",
@@ -213,8 +214,9 @@ def create(cfg: Config) -> object:
                     },
                     span_id(span),
                 )
-            if attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code.value == 2:
-                yield from _failed_on_overflow(span, str(title))
+            # `is ERROR`, not `.value == 2`: an enum's `value` is a property, a call on every span.
+            if attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code is StatusCode.ERROR:
+                yield from _failed_on_overflow(span, str(attr(span, "dify.node.title", span.name)))
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
             window = None
             if model:
@@ -239,7 +241,7 @@ def create(cfg: Config) -> object:
                 if node not in largest or prompt > largest[node][0]:
                     largest[node] = (prompt, span, window)
                 continue
-            over = prompt >= window
+            over, title = prompt >= window, attr(span, "dify.node.title", span.name)
             rule = f"prompt tokens >= warn_ratio ({cfg.warn_ratio}) of the window"
             evidence = {"node": title, "rule": rule, "model": model, "prompt_tokens": prompt, "context_window": window}
             if room is not None:

@@ -33,7 +33,10 @@ def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan,
             found[span_id(span)] = (span, [])
     if found:
         for node in trace.nodes:
-            parent = node.parent
+            try:  # the SDK's own field: its `parent` property costs a call a node, and an iteration runs many
+                parent = node._parent
+            except AttributeError:
+                parent = node.parent
             if parent is not None and (entry := found.get(parent.span_id)) is not None:
                 entry[1].append(node)
     return list(found.values())
