@@ -495,6 +495,10 @@ def _input_drift(trace: Trace, span: ReadableSpan, failed: bool, cfg: Config) ->
     return None
 
 
+# What a code node writes for a value it read under a name its input no longer has (Python, JavaScript).
+_PLACEHOLDER = re.compile(r"(?<![\w'\"])(?:None|undefined|null|NaN)(?![\w'\"])")
+
+
 def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
@@ -504,7 +508,12 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     if not isinstance(outputs, dict):
         return False
     if any(
-        _empty(value) or (isinstance(value, list) and all(_empty(item) for item in value[:50]))
+        _empty(value)
+        or (isinstance(value, list) and all(_empty(item) for item in value[:50]))
+        # each record written with its fields read under old names: `["None (None)", ...]`, `undefined - undefined`
+        or (
+            isinstance(value, list) and value and all(isinstance(i, str) and _PLACEHOLDER.search(i) for i in value[:50])
+        )
         for value in outputs.values()
     ):
         return True

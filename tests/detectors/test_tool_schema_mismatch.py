@@ -695,3 +695,29 @@ def test_a_number_field_become_an_object_read_as_zero_under_its_name_in_one_run(
     assert findings(quote({"amount": 129.9, "currency": "EUR"}, {"price": 0, "total": 129.9}), KEY) == []
     assert findings(quote({"amount": 0, "currency": "EUR"}, {"price": 0, "total": 0}), KEY) == []
     assert findings(quote(129.9, {"price": 0, "total": 0}), KEY) == []
+
+
+def _exhibits(records: list[dict[str, Any]], lines: list[str]) -> list[ReadableSpan]:
+    """A museum app: an API's list of records written by a code node as one line each."""
+    api = node("catalogue", "http-request", title="Catalogue",
+               outputs={"status_code": 200, "body": json.dumps({"hall": 6, "exhibits": records}), "files": [],
+                        "headers": {}})  # fmt: skip
+    return run_spans([api, node("lines", "code", inputs={"body": "..."}, outputs={"exhibits": lines})], app_id="museum")
+
+
+def test_records_renamed_written_with_python_s_none_for_each_field() -> None:
+    """Session 23 (held-out 12, after its blind scoring): each record's `name` and `year` given as `title` and `date`;
+    the code's `f"{r.get('name')} ({r.get('year')})"` writes `None (None)` for every record. A line holding the
+    word "None" beside real values is no placeholder for all of them."""
+    processor = _processor()
+    for n in range(8):
+        usual = [{"name": f"Map {n}", "year": 1900 + n}, {"name": "Vase", "year": 1700}]
+        assert processor.detect(_exhibits(usual, [f"Map {n} ({1900 + n})", "Vase (1700)"])) == []
+    renamed = [{"title": "Map 9", "date": 1909}, {"title": "Vase", "date": 1700}]
+    (finding,) = processor.detect(_exhibits(renamed, ["None (None)", "None (None)"]))
+    assert finding.evidence["rule"]
+    kept = _processor()
+    for n in range(8):
+        usual = [{"name": f"Map {n}", "year": 1900 + n}, {"name": "Vase", "year": 1700}]
+        kept.detect(_exhibits(usual, [f"Map {n} ({1900 + n})", "Vase (1700)"]))
+    assert kept.detect(_exhibits(renamed, ["Map 9 (1909)", "Vase (None)"])) == []
