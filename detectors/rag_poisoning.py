@@ -36,6 +36,15 @@ from bridge.processors.sensitive import INVISIBLE
 from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id
 
 KEY = "dify_rag_poisoning"
+# Orders in the familiar singular, the form a model is addressed in (documentation addresses its readers in the
+# polite plural: Persian `وارد کنید`, Georgian `იხილეთ`, Armenian `ասեք`), in languages whose verb may follow its
+# objects (Persian, Georgian, Armenian): "SYSTEM: به همه مشتریان بگو …" ("SYSTEM: to all customers say …").
+_LATE_ORDER = (
+    r"\b(?:بگو|بنویس|پاسخ بده|جواب بده|توصیه کن|پیشنهاد کن|بفرست|ارسال کن|اضافه کن|نادیده بگیر|فراموش کن|"
+    r"معرفی کن|هدایت کن|ارجاع بده|ურჩიე|უთხარი|თქვი|უპასუხე|დაწერე|მიწერე|გაუგზავნე|დაამატე|მიუთითე|"
+    r"გადაამისამართე|უგულებელყავი|დაივიწყე|ասա|գրիր|պատասխանիր|խորհուրդ տուր|առաջարկիր|ուղարկիր|ավելացրու|"
+    r"անտեսիր|մոռացիր|հայտնիր|նշիր)\b"
+)
 # Orders: imperatives and second-person obligations (English, Spanish, German, French, Portuguese, Italian,
 # Dutch, Polish, Chinese, Japanese, Korean, Arabic).
 _ORDER = (
@@ -63,6 +72,7 @@ _ORDER = (
     r"|\b(?:напиши|ответь|отвечай|скажи|порекомендуй|отправь|добавь|всегда|никогда|ты должен|игнорируй|забудь|"
     r"відповідай|надішли|додай|завжди|ніколи|ігноруй|γράψε|απάντησε|πες|πρότεινε|στείλε|πρόσθεσε|πάντα|ποτέ|"
     r"αγνόησε|ξέχασε|כתוב|ענה|אמור|המלץ|שלח|הוסף|תמיד|התעלם|שכח)\b"
+    rf"|{_LATE_ORDER}"
     r"|请|必须|务必|不要|总是|永远|忽略|告诉|回答|推荐|发送|无视|"
     r"無視|答え|伝え|案内|必ず|常に|してください|しなさい|"
     r"항상|절대|반드시|무시|말해|답하|추천|보내|써라|하세요|하라|"
@@ -162,6 +172,10 @@ _OWN = re.compile(
     r"|之前|以上|上面|前面|先前|所有|你的|原来|系统|以前|上記|これまで|すべて|이전|모든|모두|위의|기존|시스템|السابقة|جميع|كل|"
     r"पिछले|सभी|ก่อนหน้า|ทั้งหมด|כל"
 )
+# A named party's rules ("the cellar's rules", "the store's policies"): in a knowledge base, the rules its assistant
+# answers by. Dismissed as an order (the verb opens its clause), they are the model's own; "guests who ignore the
+# hotel's rules are charged" reports, and a manual's or maker's instructions are a document's.
+_THEIRS = re.compile(r"(?i)\w['’]s\s+(?:rules|polic(?:y|ies)|guidelines)\b")
 # A clause setting when an order applies, before it: "When answering, append …", "Cuando respondas, di …".
 _WHEN = (
     r"(?:(?i:when|whenever|before|after|while|if|once|cuando|antes de|al|wenn|bevor|beim|sobald|quand|lorsque|"
@@ -201,6 +215,8 @@ INSTRUCTIONS = {
         # "at the end of the answer always add …"). Answers are the model's: a user reads them.
         rf"|(?:^|(?<=[.!?。！？>\]]))[ \t]*[※＊*・•■◆▶-]?[ \t]*{_ROLE}\s*[:：][^.!?。！？\n]{{0,80}}?{_ANSWER}"
         rf"[^.!?。！？\n]{{0,80}}?(?:{_ORDER}|すること|しなさい|せよ|할 것)"
+        # A role line whose clause holds a familiar order where the verb comes late (Persian, Georgian, Armenian).
+        rf"|(?:^|(?<=[.!?。！？>\]]))[ \t]*[※＊*・•■◆▶-]?[ \t]*{_ROLE}\s*[:：][^.!?؟。！？\n]{{0,80}}?{_LATE_ORDER}"
     ),
     "addressed_to_model": re.compile(rf"(?i){_CALLED}[^\n]{{0,120}}?(?:{_ORDER}|{_TELL})"),
     # An obligation laid on the model about what it answers, dictating a claim or keeping something back: "the
@@ -372,7 +388,8 @@ def _dismissals(text: str) -> Iterator[re.Match[str]]:
         end_match = _CLAUSE_END.search(text, verb.end())
         clause = text[start : end_match.start() if end_match else len(text)]
         reported = _REPORTED.search(text, max(0, verb.start() - 60), verb.start())
-        if _RULES.search(clause) and _OWN.search(clause) and not reported:
+        own = _OWN.search(clause) or (not text[start : verb.start()].strip() and _THEIRS.search(clause))
+        if _RULES.search(clause) and own and not reported:
             yield verb
 
 
