@@ -391,6 +391,18 @@ def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None
     assert findings(shop, "dify_classifier_drift") == []
 
 
+def test_a_question_saying_the_catch_all_s_word_names_no_class() -> None:
+    """Georgian "სხვა" and Armenian "այլ" are "other": a question about a transfer to "another bank" (Georgian
+    "სხვა ბანკის") says the catch-all's word, not a class, and the catch-all picked over a class named is judged."""
+    bank = ["ბარათის დაბლოკვა", "სესხი", "გადარიცხვა", "სხვა"]
+    transfer = classifier_run("როგორ გადავრიცხო თანხა სხვა ბანკის ანგარიშზე?", bank, "გადარიცხვა")
+    assert findings(transfer, "dify_classifier_drift") == []
+    for catch_all in ("სხვა", "Այլ"):
+        parcel = classifier_run("我的快递为什么还没到", ["快递", catch_all], catch_all)
+        (finding,) = findings(parcel, "dify_classifier_drift")
+        assert "catch-all" in finding.summary and finding.evidence["matching"] == ["快递"]
+
+
 def _desk(names: list[str]) -> Callable[[str, str], list[Any]]:
     """A German support desk's classifier (its class names in the prompt, or none: Dify's own export) that has
     filed twelve questions."""
