@@ -652,6 +652,33 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
 
 
+def test_a_question_saying_another_class_s_word_and_its_past_words_needs_one_past_answer_of_the_branch() -> None:
+    """A branch that answered one past question in its words, answering about its own class in none of the
+    question's, is a misroute when the question says a word of another class's name ("card" of "Card blocking") and
+    two words past picks filed under that class alone ("stolen", "spending"): a new branch, not a new question. Without
+    the name's word, or without the branch's past answer, it is left alone."""
+    names = ["Card blocking", "Loans", "Transfers", "Other"]
+    asked = [
+        ("I lost my card, please block it", "Card blocking", "Card 4417 is blocked, reference BLK-1."),
+        ("My card was stolen, block it now", "Card blocking", "Card 9023 is blocked, reference BLK-2."),
+        ("Someone is spending on my lost card", "Card blocking", "Card 3306 is blocked, reference BLK-3."),
+        ("What is the rate on a consumer loan?", "Loans", "Consumer loan rates are individual; apply in the app."),
+        ("How do I send money to another bank?", "Transfers", "Send money to another bank with its IBAN in the app."),
+    ]
+    loan = "A loan can be taken in the app; its rate is individual."
+
+    def desk(answered: int = len(asked)) -> Callable[[str, str, str], list[Any]]:
+        pick = _answering_desk(names, "bank-desk")
+        for question, chosen, answer in asked[:answered]:
+            assert pick(question, chosen, answer) == []
+        return pick
+
+    (finding,) = desk()("My card was stolen and someone is spending my money!", "Loans", loan)
+    assert finding.evidence["question_speaks_of"] == ["Card blocking"] and finding.evidence["chosen"] == "Loans"
+    assert desk()("It was stolen and someone is spending my money!", "Loans", loan) == []  # no word of the name
+    assert desk(3)("My card was stolen and someone is spending my money!", "Loans", loan) == []  # no past answer
+
+
 def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_tells_a_misroute() -> None:
     """Before the node has history too: a class every past question in the question's language asked for by a word
     of its name no other class's question held (Thai "ราคา", price, of "ราคาผลไม้"), picked for a question that never
