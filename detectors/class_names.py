@@ -9,13 +9,15 @@ import re
 from detectors.likeness import UNSPACED_RUN
 
 # A catch-all class's name, in the languages of the apps seen (an app's class names are in its own language: German
-# "Sonstiges", Czech "Ostatní", Chinese "其他"), and scripts without spaces by the word alone.
+# "Sonstiges", Czech "Ostatní", Chinese "其他", Georgian "სხვა", Armenian "Այլ"), and scripts without spaces by the
+# word alone.
 CATCH_ALL = re.compile(
     r"(?i)\b(?:other|others|else|misc|miscellaneous|unknown|fallback|general|none|default|sonstiges?|sonstige|"
     r"anderes?|allgemein|allgemeines|verschiedenes|autres?|divers|générale?|otros?|otras?|outros?|outras?|geral|"
     r"altr[oie]|generale|overige?|algemeen|övrigt|annat|allmänt|andet|annet|øvrig|inne|pozostałe|ogólne|ostatní|"
     r"jiné|obecné|diğer|genel|другое|прочее|общее|інше|загальне|άλλα|άλλο|γενικά|lainnya|umum|khác|muut|muu|yleinen|"
-    r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام)\b|其他|其它|その他|기타|อื่น"
+    r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام|სხვა|სხვადასხვა|ზოგადი|այլ|այլն|ընդհանուր|"
+    r"digər|ümumi|басқа|жалпы|boshqa|umumiy|бусад|ерөнхий|سایر|دیگر|عمومی|অন্যান্য|সাধারণ)\b|其他|其它|その他|기타|อื่น"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 

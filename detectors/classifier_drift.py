@@ -404,7 +404,10 @@ def _answered_its_name(
     if chosen in replies.asked.get(asked, {}):  # the branch served this very question before
         return None
     before = [(past, said[chosen]) for past, said in replies.asked.items() if chosen in said][-10:]
-    if len(before) < _ECHOED or not all(_echoes(past, said) for past, said in before):
+    # A question saying a word of another class's name and two words past picks filed under that class alone needs
+    # one past answer of the branch in its question's words, not two: the branch is then new, the question is not.
+    echoed = 1 if any(len(only.get(name, ())) >= 2 and mentions(question, name) for name in named) else _ECHOED
+    if len(before) < echoed or not all(_echoes(past, said) for past, said in before):
         return None
     title = attr(span, "dify.node.title", span.name)
     if by_name:
@@ -420,7 +423,7 @@ def _answered_its_name(
         f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
         f"words, as it never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
-         f"its >= {_ECHOED} past answers each some of theirs; {rule}", "question": question[:200],
+         f"its >= {echoed} past answers each some of theirs; {rule}", "question": question[:200],
          "answer": answer[:200], "chosen": chosen, **speaks,
          "answered_before": [text[:80] for _, text in before[-2:]]},
         span_id(span),

@@ -391,6 +391,18 @@ def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None
     assert findings(shop, "dify_classifier_drift") == []
 
 
+def test_a_question_saying_the_catch_all_s_word_names_no_class() -> None:
+    """Georgian "სხვა" and Armenian "այլ" are "other": a question about a transfer to "another bank" (Georgian
+    "სხვა ბანკის") says the catch-all's word, not a class, and the catch-all picked over a class named is judged."""
+    bank = ["ბარათის დაბლოკვა", "სესხი", "გადარიცხვა", "სხვა"]
+    transfer = classifier_run("როგორ გადავრიცხო თანხა სხვა ბანკის ანგარიშზე?", bank, "გადარიცხვა")
+    assert findings(transfer, "dify_classifier_drift") == []
+    for catch_all in ("სხვა", "Այլ"):
+        parcel = classifier_run("我的快递为什么还没到", ["快递", catch_all], catch_all)
+        (finding,) = findings(parcel, "dify_classifier_drift")
+        assert "catch-all" in finding.summary and finding.evidence["matching"] == ["快递"]
+
+
 def _desk(names: list[str]) -> Callable[[str, str], list[Any]]:
     """A German support desk's classifier (its class names in the prompt, or none: Dify's own export) that has
     filed twelve questions."""
@@ -638,6 +650,33 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
     library = "Library cards cost two euros."  # one past question of its branch
     assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
+
+
+def test_a_question_saying_another_class_s_word_and_its_past_words_needs_one_past_answer_of_the_branch() -> None:
+    """A branch that answered one past question in its words, answering about its own class in none of the
+    question's, is a misroute when the question says a word of another class's name ("card" of "Card blocking") and
+    two words past picks filed under that class alone ("stolen", "spending"): a new branch, not a new question. Without
+    the name's word, or without the branch's past answer, it is left alone."""
+    names = ["Card blocking", "Loans", "Transfers", "Other"]
+    asked = [
+        ("I lost my card, please block it", "Card blocking", "Card 4417 is blocked, reference BLK-1."),
+        ("My card was stolen, block it now", "Card blocking", "Card 9023 is blocked, reference BLK-2."),
+        ("Someone is spending on my lost card", "Card blocking", "Card 3306 is blocked, reference BLK-3."),
+        ("What is the rate on a consumer loan?", "Loans", "Consumer loan rates are individual; apply in the app."),
+        ("How do I send money to another bank?", "Transfers", "Send money to another bank with its IBAN in the app."),
+    ]
+    loan = "A loan can be taken in the app; its rate is individual."
+
+    def desk(answered: int = len(asked)) -> Callable[[str, str, str], list[Any]]:
+        pick = _answering_desk(names, "bank-desk")
+        for question, chosen, answer in asked[:answered]:
+            assert pick(question, chosen, answer) == []
+        return pick
+
+    (finding,) = desk()("My card was stolen and someone is spending my money!", "Loans", loan)
+    assert finding.evidence["question_speaks_of"] == ["Card blocking"] and finding.evidence["chosen"] == "Loans"
+    assert desk()("It was stolen and someone is spending my money!", "Loans", loan) == []  # no word of the name
+    assert desk(3)("My card was stolen and someone is spending my money!", "Loans", loan) == []  # no past answer
 
 
 def test_a_branch_answering_its_own_class_to_a_question_never_saying_its_name_tells_a_misroute() -> None:

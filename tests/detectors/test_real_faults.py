@@ -296,6 +296,9 @@ _DEFAULT5 = {
 # 13 by the export), 2 of 41 clean runs flagged on the stream, 1 by the export (as at the start). Then one rule more,
 # after that scoring: "AI" written against Chinese characters (`致AI客服`) read as the model called on.
 _DEFAULT6 = {
+    # session 23: the loan branch answered in its own class's name to a question saying "card" and two words only
+    # card-blocking questions held, the branch's one past answer in its question's words
+    ("bank_misfiled", "dify_classifier_drift"),
     ("bank_other_customer", "dify_variable_leak"),
     ("estate_invented_fee", "hallucination"),
     ("estate_nano", "dify_model_fallback"),
@@ -360,18 +363,17 @@ FALSE_ALARMS = {
         ("recipe_clean_4", "hallucination"),
         ("recipe_clean_5", "hallucination"),
     },
-    # the sixth set, as scored blind: a clean question naming the classifier's other class whole, filed under the
-    # one its answer needed (the stream only: the export has no classifier prompt); an estate office's own phone
-    # number from its notice in an answer, read as a third party's
-    ("faults6", "default"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
-    ("faults6", "every switch"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
+    # the sixth set, as scored blind: an estate office's own phone number from its notice in an answer, read as a
+    # third party's. Session 23: bank_clean_3's "another bank" (Georgian "სხვა ბანკის") no longer names the
+    # catch-all "სხვა" (other) as a class
+    ("faults6", "default"): {("estate_clean_4", "dify_variable_leak")},
+    ("faults6", "every switch"): {("estate_clean_4", "dify_variable_leak")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
 # are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
 # loop_break", which read the loop's `completed_reason`, is gone, and its ten stream-only entries with it.
 RULES_THE_EXPORT_CANNOT_FIRE = {
-    ("bank_clean_3", "dify_classifier_drift", "the question names another class whole, and the pick not at all"),
     ("reviews_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("digest_text_topics", "dify_iteration_escape", "an iteration over single characters, separators among them"),
     ("research_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # its request
