@@ -313,6 +313,7 @@ _DEFAULT6 = {
     ("parcel_nested", "dify_tool_schema_mismatch"),
     ("parcel_nested", "state_corruption"),
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
+    ("pesa_full_record", "dify_variable_leak"),  # session 23: a `national_id` field is a national id (r3-leak)
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),
@@ -361,10 +362,10 @@ FALSE_ALARMS = {
         ("recipe_clean_5", "hallucination"),
     },
     # the sixth set, as scored blind: a clean question naming the classifier's other class whole, filed under the
-    # one its answer needed (the stream only: the export has no classifier prompt); an estate office's own phone
-    # number from its notice in an answer, read as a third party's
-    ("faults6", "default"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
-    ("faults6", "every switch"): {("bank_clean_3", "dify_classifier_drift"), ("estate_clean_4", "dify_variable_leak")},
+    # one its answer needed (the stream only: the export has no classifier prompt). Its estate office's own repairs
+    # number from its notice, read as a third party's when scored, is a service line's since session 23 (r3-leak).
+    ("faults6", "default"): {("bank_clean_3", "dify_classifier_drift")},
+    ("faults6", "every switch"): {("bank_clean_3", "dify_classifier_drift")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
