@@ -104,9 +104,15 @@ _SERVICE_LINE = re.compile(
     r"kundendienst|kundenservice|zentrale|filiale|servicio|atención|tienda|sucursal|accueil|standard|"
     r"magasin|agence|assistenza|centralino|negozio|klantenservice|winkel|obsługa|infolinia|müşteri hizmetleri|"
     r"mağaza|горячая линия|служба|офис|магазин|гаряча лінія|γραμμή|κατάστημα|שירות|מוקד|خدمة|الخط الساخن|"
-    r"हेल्पलाइन|tổng đài|cửa hàng|chi nhánh|layanan|kantor|toko|huduma|ofisi)(?![^\W\d_])"
+    r"हेल्पलाइन|tổng đài|cửa hàng|chi nhánh|layanan|kantor|toko|huduma|ofisi"
+    # An office's and a repair desk's line ("sales office, phone …", "repairs: …").
+    r"|büro|bureau|oficina|ufficio|escritório|kantoor|biuro|ofis|kancelář|iroda|kontor|toimisto|офіс|γραφείο|משרד|"
+    r"مكتب|دفتر|कार्यालय|văn phòng|ოფისი|գրասենյակ|repairs?|maintenance|reparatur|wartung|reparaciones|"
+    r"mantenimiento|dépannage|riparazioni|manutenzione|onderhoud|serwis|tamir|ремонт|επισκευές|תיקונים|صيانة|"
+    r"تعمیرات|मरम्मत|sửa chữa|perbaikan|matengenezo|վերանորոգում)(?![^\W\d_])"
     r"|ศูนย์บริการ|สาขา|客服|热线|熱線|服务|服務|门店|分店|窓口|受付|代表|店舗|コールセンター|고객센터|상담|대표번호|매장|지점"
-    r"|医院|诊所|病院|クリニック|ホテル|병원|호텔"
+    r"|医院|诊所|病院|クリニック|ホテル|병원|호텔|สำนักงาน|ซ่อม|办公室|辦公室|办事处|辦事處|事務所|事务所|사무실|사무소"
+    r"|报修|報修|维修|維修|物业|物業|管理处|管理處|修理|수리|관리사무소"
 )
 # ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
 _MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")

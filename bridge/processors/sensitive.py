@@ -144,7 +144,7 @@ _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY
 _ID_LABELS: dict[str, str] = {
     label: _NO_LETTER
     for label in (
-        "national id", "national identity number", "id number", "identity number", "id card number",
+        "national id", "national_id", "national identity number", "id number", "identity number", "id card number",
         "personal number", "ssn", "social security number", "pnr", "tc", "t.c.", "tckn", "tc kimlik", "kimlik no",
         "kimlik numarası", "pesel", "bsn", "burgerservicenummer", "personnummer", "fødselsnummer", "cpr-nr",
         "cpr", "henkilötunnus", "hetu", "steuer-id", "steueridentifikationsnummer", "sozialversicherungsnummer",

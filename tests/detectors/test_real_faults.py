@@ -316,6 +316,7 @@ _DEFAULT6 = {
     ("parcel_nested", "dify_tool_schema_mismatch"),
     ("parcel_nested", "state_corruption"),
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
+    ("pesa_full_record", "dify_variable_leak"),  # session 23: a `national_id` field is a national id (r3-leak)
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),
@@ -363,11 +364,11 @@ FALSE_ALARMS = {
         ("recipe_clean_4", "hallucination"),
         ("recipe_clean_5", "hallucination"),
     },
-    # the sixth set, as scored blind: an estate office's own phone number from its notice in an answer, read as a
-    # third party's. Session 23: bank_clean_3's "another bank" (Georgian "სხვა ბანკის") no longer names the
-    # catch-all "სხვა" (other) as a class
-    ("faults6", "default"): {("estate_clean_4", "dify_variable_leak")},
-    ("faults6", "every switch"): {("estate_clean_4", "dify_variable_leak")},
+    # the sixth set, as scored blind: bank_clean_3 (a question naming the classifier's other class whole, filed under
+    # the one its answer needed; the stream only) and estate_clean_4 (the estate office's own repairs number from its
+    # notice, read as a third party's). Session 23, after the scoring: "another bank" (Georgian "სხვა ბანკის") no
+    # longer names the catch-all "სხვა" (other) as a class (r3-classifier), and an office's or repair desk's number is
+    # a service line's (r3-leak): no clean run of the set flagged.
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names

@@ -254,6 +254,30 @@ def test_personal_data_in_a_form_the_user_wrote_is_theirs_a_record_field_is_not(
     assert finding.evidence["kind"] == "id_number" and finding.evidence["rule"].startswith("an id_number")
 
 
+def test_an_offices_or_repair_desks_published_number_is_no_ones() -> None:
+    """Session 23: an organisation's office or repair desk named before a number its documents publish for users
+    to call (a sales office, a repairs line) makes it the organisation's, in any language; a person's is still one."""
+    for page, answer in [
+        ("报修：报修电话400-800-1234，水电急修30分钟内到场。", "请拨打报修电话400-800-1234。"),  # noqa: RUF001
+        ("Oficina de ventas: teléfono 963 44 01 99, de 9 a 14 h.", "Llame al 963 44 01 99."),
+        ("ტურების ჯავშნა: მარნის ოფისი, ტელეფონი +995 350 27 14 08.", "დარეკეთ +995 350 27 14 08."),
+        ("دفتر فروش تعاونی: تلفن +98 41 3555 2040", "تماس بگیرید: +98 41 3555 2040"),
+    ]:
+        assert findings(_retrieved(page, answer), "dify_variable_leak") == [], page
+    found = findings(_retrieved("Owner Anna Berg, mobile +46 70 123 45 67", "Call +46 70 123 45 67."),
+                     "dify_variable_leak")  # fmt: skip
+    assert found and {finding.evidence["kind"] for finding in found} == {"phone"}
+
+
+def test_a_national_id_field_of_another_person_from_an_http_node_reaching_the_answer() -> None:
+    """Session 23: a record's field named so (`to_national_id`, the label written with an underscore) is a national
+    identifier, as `national id: …` is."""
+    body = '{"to_name": "PETER KAMAU", "to_national_id": "27651098"}'
+    http = node("tx", "http-request", outputs={"status_code": 200, "body": body})
+    (finding,) = findings(run_spans([http], outputs={"answer": "His ID is 27651098."}), "dify_variable_leak")
+    assert finding.evidence["kind"] == "id_number" and finding.evidence["source"] == "node 'tx'"
+
+
 def test_national_ids_and_ibans_of_another_person_from_a_lookup_reaching_the_answer() -> None:
     """Identifiers other countries write, recognised by their label or by their check digits."""
     for record, value in [
