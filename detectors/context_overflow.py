@@ -3,7 +3,7 @@
 
 Read three ways: the prompt tokens an LLM node reports against its model's window (past `warn_ratio` of it, or
 leaving less room than the model's longest answer; and their growth run over run); `finish_reason = length` with
-prompt and answer past `warn_ratio` of the window (a cut far below it is the node's own max_tokens setting; a
+prompt and answer past `cut_ratio` of the window (a cut far below it is the node's own max_tokens setting; a
 runaway repeating itself that the limit stopped is `cost`'s); and an LLM node that failed because its prompt did
 not fit, in the providers' wordings (OpenAI's `context_length_exceeded` and "maximum context length", Anthropic's
 "prompt is too long", Gemini's "exceeds the maximum number of tokens", DashScope's "Range of input length", Chinese and
@@ -106,6 +106,10 @@ _NUMBER = re.compile(r"\d[\d,]{3,}")
 class Config(DetectorConfig):
     # Fire when prompt tokens reach this share of the window.
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
+    # An answer cut at its token limit (finish_reason = length) fires when prompt and answer reach this share of a
+    # known window: there the window cut it. Below, the node's own max_tokens did, as the app asked. 0: every cut
+    # answer fires, however small its prompt.
+    cut_ratio: float = Field(default=0.9, ge=0, le=1)
     # Model name (or prefix) → context window in tokens.
     windows: dict[str, int] = Field(default_factory=dict)
     # Model name (or prefix) → the most tokens it answers with (added to or overriding MAX_OUTPUT): a prompt from 80 %
@@ -188,13 +192,13 @@ def _failed_on_overflow(span: ReadableSpan, title: str) -> Iterator[Finding]:
 
 
 def _cut(span: ReadableSpan, prompt: object, window: int | None, cfg: Config) -> Iterator[Finding]:
-    """An answer cut at its token limit where the window ends: prompt and answer together past `warn_ratio` of
+    """An answer cut at its token limit where the window ends: prompt and answer together past `cut_ratio` of
     it, or where the window or the tokens are not known (nothing then tells the two limits apart). A cut far
     below a known window is the node's own max_tokens (a completion parameter of its model settings) doing what
     the app asked, no overflow; a cut runaway is `cost`'s."""
     output = attr(span, "gen_ai.usage.output_tokens")
     spent = prompt + output if isinstance(prompt, int) and isinstance(output, int) else None
-    if (window and spent is not None and spent < cfg.warn_ratio * window) or _runaway(span):
+    if (window and spent is not None and spent < cfg.cut_ratio * window) or _runaway(span):
         return
     title = attr(span, "dify.node.title", span.name)  # read for a finding only: `name` costs a call
     evidence = {
@@ -205,7 +209,7 @@ def _cut(span: ReadableSpan, prompt: object, window: int | None, cfg: Config) ->
     }
     if window and spent is not None:
         evidence |= {
-            "rule": f"finish_reason = length, prompt + answer tokens >= warn_ratio ({cfg.warn_ratio}) of the window",
+            "rule": f"finish_reason = length, prompt + answer tokens >= cut_ratio ({cfg.cut_ratio}) of the window",
             "prompt_tokens": prompt,
             "context_window": window,
         }

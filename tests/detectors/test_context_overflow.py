@@ -177,5 +177,7 @@ def test_an_answer_cut_far_below_a_known_window_is_the_nodes_own_max_tokens() ->
     near = llm(finish="length", prompt_tokens=100_000, completion_tokens=16_000)
     (finding,) = findings(run_spans([near]), "context_overflow")
     assert finding.evidence["prompt_tokens"] == 100_000 and finding.evidence["context_window"] == 128_000
+    small = run_spans([llm(finish="length", prompt_tokens=900, completion_tokens=256)])
+    assert len(findings(small, "context_overflow", cut_ratio=0)) == 1  # 0: every cut answer fires
     unknown = llm(model="my-local", finish="length", prompt_tokens=900, completion_tokens=256)
     assert findings(run_spans([unknown]), "context_overflow")[0].evidence["rule"].endswith("unknown")
