@@ -1,12 +1,12 @@
 # ruff: noqa: RUF001  (Chinese and Japanese wordings use full-width punctuation)
-"""`context_overflow`: prompts near or over the model's context window, or answers cut at the token limit.
+"""`context_overflow`: prompts near or over the model's context window, or answers cut where the window ends.
 
 Read three ways: the prompt tokens an LLM node reports against its model's window (past `warn_ratio` of it, or
-leaving less room than the model's longest answer; and their growth run over run); `finish_reason = length` (an
-answer cut at its token limit, unless the answer is a runaway repeating itself: there the limit stopped the
-runaway, which `cost` reports); and an LLM node that failed because its prompt did not fit, in the
-providers' wordings (OpenAI's `context_length_exceeded` and "maximum context length", Anthropic's "prompt is
-too long", Gemini's "exceeds the maximum number of tokens", DashScope's "Range of input length", Chinese and
+leaving less room than the model's longest answer; and their growth run over run); `finish_reason = length` with
+prompt and answer past `cut_ratio` of the window (a cut far below it is the node's own max_tokens setting; a
+runaway repeating itself that the limit stopped is `cost`'s); and an LLM node that failed because its prompt did
+not fit, in the providers' wordings (OpenAI's `context_length_exceeded` and "maximum context length", Anthropic's
+"prompt is too long", Gemini's "exceeds the maximum number of tokens", DashScope's "Range of input length", Chinese and
 Japanese ones), for a model of any window, known or not. Rate limits on tokens per minute are no overflow.
 """
 
@@ -106,6 +106,10 @@ _NUMBER = re.compile(r"\d[\d,]{3,}")
 class Config(DetectorConfig):
     # Fire when prompt tokens reach this share of the window.
     warn_ratio: float = Field(default=0.9, gt=0, le=1)
+    # An answer cut at its token limit (finish_reason = length) fires when prompt and answer reach this share of a
+    # known window: there the window cut it. Below, the node's own max_tokens did, as the app asked. 0: every cut
+    # answer fires, however small its prompt.
+    cut_ratio: float = Field(default=0.9, ge=0, le=1)
     # Model name (or prefix) → context window in tokens.
     windows: dict[str, int] = Field(default_factory=dict)
     # Model name (or prefix) → the most tokens it answers with (added to or overriding MAX_OUTPUT): a prompt from 80 %
@@ -187,6 +191,41 @@ def _failed_on_overflow(span: ReadableSpan, title: str) -> Iterator[Finding]:
     )  # fmt: skip
 
 
+def _cut(span: ReadableSpan, prompt: object, window: int | None, cfg: Config) -> Iterator[Finding]:
+    """An answer cut at its token limit where the window ends: prompt and answer together past `cut_ratio` of
+    it, or where the window or the tokens are not known (nothing then tells the two limits apart). A cut far
+    below a known window is the node's own max_tokens (a completion parameter of its model settings) doing what
+    the app asked, no overflow; a cut runaway is `cost`'s."""
+    output = attr(span, "gen_ai.usage.output_tokens")
+    spent = prompt + output if isinstance(prompt, int) and isinstance(output, int) else None
+    if (window and spent is not None and spent < cfg.cut_ratio * window) or _runaway(span):
+        return
+    title = attr(span, "dify.node.title", span.name)  # read for a finding only: `name` costs a call
+    evidence = {
+        "node": title,
+        "rule": "finish_reason = length, the window or the tokens unknown",
+        "finish_reason": "length",
+        "output_tokens": output,
+    }
+    if window and spent is not None:
+        evidence |= {
+            "rule": f"finish_reason = length, prompt + answer tokens >= cut_ratio ({cfg.cut_ratio}) of the window",
+            "prompt_tokens": prompt,
+            "context_window": window,
+        }
+    yield Finding(
+        KEY,
+        "high",
+        0.95,
+        f"LLM node '{title}' stopped at its output token limit (finish_reason=length)"
+        f"{f' with {spent} of its {window} tokens of context spent' if 'context_window' in evidence else ''}: "
+        "the answer is cut off; "
+        "shorten the prompt or raise the node's max tokens.",
+        evidence,
+        span_id(span),
+    )  # fmt: skip
+
+
 def create(cfg: Config) -> object:
     windows = {**CONTEXT_WINDOWS, **cfg.windows}
     max_outputs = {**MAX_OUTPUT, **cfg.max_outputs}
@@ -198,25 +237,6 @@ def create(cfg: Config) -> object:
         # prompt a run, not one per execution (an iteration's rounds are not runs).
         largest: dict[str, tuple[int, ReadableSpan, int]] = {}
         for span in trace.llm_spans:
-            if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()) and not _runaway(span):
-                title = attr(span, "dify.node.title", span.name)  # read for a finding only: `name` costs a call
-                yield Finding(
-                    KEY,
-                    "high",
-                    0.95,
-                    f"LLM node '{title}' stopped at its output token limit (finish_reason=length): the answer is "
-                    "cut off; raise the node's max tokens or shorten the prompt.",
-                    {
-                        "node": title,
-                        "rule": "finish_reason = length",
-                        "finish_reason": "length",
-                        "output_tokens": attr(span, "gen_ai.usage.output_tokens"),
-                    },
-                    span_id(span),
-                )
-            # `is ERROR`, not `.value == 2`: an enum's `value` is a property, a call on every span.
-            if attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code is StatusCode.ERROR:
-                yield from _failed_on_overflow(span, str(attr(span, "dify.node.title", span.name)))
             model, prompt = attr(span, "gen_ai.request.model"), attr(span, "gen_ai.usage.input_tokens")
             window = None
             if model:
@@ -225,6 +245,11 @@ def create(cfg: Config) -> object:
                     window = window_of(str(model), windows)
                     if len(known) < 1024:  # model names come from outside
                         known[str(model)] = window
+            if "length" in (attr(span, "gen_ai.response.finish_reasons") or ()):
+                yield from _cut(span, prompt, window, cfg)
+            # `is ERROR`, not `.value == 2`: an enum's `value` is a property, a call on every span.
+            if attr(span, "dify.node.status") in ("failed", "exception") or span.status.status_code is StatusCode.ERROR:
+                yield from _failed_on_overflow(span, str(attr(span, "dify.node.title", span.name)))
             if not window or not isinstance(prompt, int):
                 continue
             room = None  # the model's longest answer, when the prompt leaves less room than it

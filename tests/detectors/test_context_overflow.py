@@ -9,7 +9,7 @@ from tests.detectors.build import findings, llm, run_spans
 @pytest.mark.parametrize(
     ("node", "severity"),
     [
-        (llm(finish="length"), "high"),
+        (llm(finish="length", prompt_tokens=110_000, completion_tokens=16_000), "high"),
         (llm(model="gpt-4o-mini", prompt_tokens=120_000), "high"),
         (llm(model="gpt-4o-mini-2024-07-18", prompt_tokens=130_000), "critical"),
         (llm(model="gpt-4", prompt_tokens=8_000), "high"),
@@ -161,7 +161,23 @@ def test_an_answer_cut_at_its_limit_fires_unless_it_is_a_runaway_repeating_itsel
     """Held-out 9: answers running away (one schedule line, one price sentence, again and again) that the node's
     max_tokens stopped are `cost` faults, the limit doing its job; an ordinary answer cut short still fires."""
     cut = "The clinic opens at nine on weekdays; on Saturdays the morning surgery runs until"
-    assert len(findings(run_spans([llm(answer=cut, finish="length")]), "context_overflow")) == 1
+    assert len(findings(run_spans([llm(model="m", answer=cut, finish="length")]), "context_overflow")) == 1
     runaway = "Saturday surgery runs 9:00-13:00; closed on Sundays and holidays. " * 60
-    assert findings(run_spans([llm(answer=runaway, finish="length")]), "context_overflow") == []
-    assert len(findings(run_spans([llm(answer=runaway[:900], finish="length")]), "context_overflow")) == 1  # short
+    assert findings(run_spans([llm(model="m", answer=runaway, finish="length")]), "context_overflow") == []
+    short = llm(model="m", answer=runaway[:900], finish="length")
+    assert len(findings(run_spans([short]), "context_overflow")) == 1
+
+
+def test_an_answer_cut_far_below_a_known_window_is_the_nodes_own_max_tokens() -> None:
+    """Held-out 11 and 12: an answer cut at the node's max_tokens with a small prompt is the app's setting, no
+    overflow; cut where prompt and answer fill the window, or with the window unknown, it fires."""
+    assert (
+        findings(run_spans([llm(finish="length", prompt_tokens=900, completion_tokens=256)]), "context_overflow") == []
+    )
+    near = llm(finish="length", prompt_tokens=100_000, completion_tokens=16_000)
+    (finding,) = findings(run_spans([near]), "context_overflow")
+    assert finding.evidence["prompt_tokens"] == 100_000 and finding.evidence["context_window"] == 128_000
+    small = run_spans([llm(finish="length", prompt_tokens=900, completion_tokens=256)])
+    assert len(findings(small, "context_overflow", cut_ratio=0)) == 1  # 0: every cut answer fires
+    unknown = llm(model="my-local", finish="length", prompt_tokens=900, completion_tokens=256)
+    assert findings(run_spans([unknown]), "context_overflow")[0].evidence["rule"].endswith("unknown")
