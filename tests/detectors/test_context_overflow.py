@@ -169,15 +169,14 @@ def test_an_answer_cut_at_its_limit_fires_unless_it_is_a_runaway_repeating_itsel
 
 
 def test_an_answer_cut_far_below_a_known_window_is_the_nodes_own_max_tokens() -> None:
-    """Held-out 11 and 12: an answer cut at the node's max_tokens with a small prompt is the app's setting, no
-    overflow; cut where prompt and answer fill the window, or with the window unknown, it fires."""
-    assert (
-        findings(run_spans([llm(finish="length", prompt_tokens=900, completion_tokens=256)]), "context_overflow") == []
-    )
-    near = llm(finish="length", prompt_tokens=100_000, completion_tokens=16_000)
-    (finding,) = findings(run_spans([near]), "context_overflow")
-    assert finding.evidence["prompt_tokens"] == 100_000 and finding.evidence["context_window"] == 128_000
+    """With `cut_ratio` 0.9 (held-out 11 and 12's reading): an answer cut at the node's max_tokens with a small prompt
+    is the app's setting, no overflow; cut where prompt and answer fill the window, or with the window unknown, it
+    fires. The default, 0, fires on every cut answer."""
     small = run_spans([llm(finish="length", prompt_tokens=900, completion_tokens=256)])
-    assert len(findings(small, "context_overflow", cut_ratio=0)) == 1  # 0: every cut answer fires
+    assert findings(small, "context_overflow", cut_ratio=0.9) == []
+    assert len(findings(small, "context_overflow")) == 1
+    near = llm(finish="length", prompt_tokens=100_000, completion_tokens=16_000)
+    (finding,) = findings(run_spans([near]), "context_overflow", cut_ratio=0.9)
+    assert finding.evidence["prompt_tokens"] == 100_000 and finding.evidence["context_window"] == 128_000
     unknown = llm(model="my-local", finish="length", prompt_tokens=900, completion_tokens=256)
-    assert findings(run_spans([unknown]), "context_overflow")[0].evidence["rule"].endswith("unknown")
+    assert findings(run_spans([unknown]), "context_overflow", cut_ratio=0.9)[0].evidence["rule"].endswith("unknown")
