@@ -539,10 +539,20 @@ def _unsupported(
                     operands = _operands(answer, sources)
                 if digits - operands <= there[thing] | labels.get(thing, set()):
                     continue
+                if digits <= _inflected(thing, there):
+                    continue
                 miscounted[thing] = {"answer": sorted(digits), "sources": sorted(there[thing])}
     miscounted_digits = {d for c in miscounted.values() for d in c["answer"]}
     unsupported.update(d for d in stated if d not in miscounted_digits)
     return unsupported, miscounted
+
+
+def _inflected(thing: str, there: dict[str, set[str]]) -> set[str]:
+    """The digits the sources count of `thing` in another case of its word: the first four letters the same, the
+    ending other (Georgian `3 საათს`, `2 საათი` and the answer's `3 საათია`; Finnish `3 tuntia`, `3 tunnin`)."""
+    if len(thing) < 5:
+        return set()
+    return set().union(*(digits for word, digits in there.items() if word[:4] == thing[:4] and len(word) >= 5))
 
 
 # The result of a working the answer shows ("5000 * 0.75 = 3748"): arithmetic the reader sees, right or wrong.

@@ -89,6 +89,7 @@ def test_a_price_changed_in_decimals_is_unsupported() -> None:
         ("Alpenhof Tirol: spa with 3 saunas, indoor pool 25 m.", "Yes, 5 saunas and a 25 m pool."),
         ("Paketlaufzeit Österreich: 2-3 Werktage.", "Das dauert 5 Werktage."),
         ("丢件索赔：签收后 7 天内在线提交。", "签收后3天内提交。"),  # noqa: RUF001
+        ("ტური გრძელდება 3 საათს. ტრანსფერი: 2 საათი გრძელდება.", "ტური 4 საათია."),
     ],
 )
 def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer: str) -> None:
@@ -103,6 +104,8 @@ def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer:
         ("Paketlaufzeit Österreich: 2-3 Werktage.", "Meist 2 Werktage, höchstens 3 Werktage."),
         ("Alpenhof Tirol: spa with 3 saunas.", "Bring 2 towels."),  # towels: the sources count none
         ("Check-in from 15:00.", "1. Arrive after 3 pm."),
+        # the count in another case of its word: Georgian `საათს` (dative), `საათი`, the answer's `საათია`
+        ("ტური გრძელდება 3 საათს. ტრანსფერი: 2 საათი გრძელდება.", "ტური 3 საათია."),
     ],
 )
 def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: str) -> None:
