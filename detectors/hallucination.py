@@ -668,15 +668,19 @@ def _timed(
     sources = [_HEADERS.sub("", source) for source in (inputs, prompt, *outputs)]
     times = [t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")]
     if times and not any(_TIME_GIVEN.search(source) for source in sources) and _fed(trace, prompt, outputs):
-        node = attr(span, "dify.node.title", span.name)
-        yield Finding(
-            KEY, "medium", 0.7,
-            f"LLM node '{node}' states the time {', '.join(times)} though none of its sources gives a time of day; "
-            "check the answer against its data.",
-            {"node": node, "rule": "a time of day in an answer fed data where no source gives one",
-             "unsupported": times, "answer": answer[:200]},
-            span_id(span),
+        yield _data_finding(
+            span, 0.7, f"states the time {', '.join(times)} though none of its sources gives a time of day",
+            "a time of day in an answer fed data where no source gives one", answer, unsupported=times,
         )  # fmt: skip
+
+
+def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
+    """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
+    node = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", confidence, f"LLM node '{node}' {says}; check the answer against its data.",
+        {"node": node, "rule": rule, **seen, "answer": answer[:200]}, span_id(span),
+    )  # fmt: skip
 
 
 def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> Iterator[Finding]:
@@ -690,14 +694,9 @@ def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> 
         if (value, other := _MISTAKEN[unit]) in before and (value, unit) not in before
     }
     if rescaled:
-        node = attr(span, "dify.node.title", span.name)
-        yield Finding(
-            KEY, "medium", 0.8,
-            f"LLM node '{node}' states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}; "
-            "check the answer's units against the data.",
-            {"node": node, "rule": "a figure of the data restated with the unit it is mistaken for",
-             "rescaled": rescaled, "answer": answer[:200]},
-            span_id(span),
+        yield _data_finding(
+            span, 0.8, f"states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}",
+            "a figure of the data restated with the unit it is mistaken for", answer, rescaled=rescaled,
         )  # fmt: skip
 
 
