@@ -154,6 +154,9 @@ class Config(DetectorConfig):
     # Check every answer for a figure of the data restated with the unit it is mistaken for (the API's `81 F` as
     # `81 C`, `12 km` as `12 mi`: `_rescaling`, session 23): the figure is kept, so no other rule sees it.
     data_units: bool = True
+    # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
+    # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up.
+    data_times: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -536,10 +539,20 @@ def _unsupported(
                     operands = _operands(answer, sources)
                 if digits - operands <= there[thing] | labels.get(thing, set()):
                     continue
+                if digits <= _inflected(thing, there):
+                    continue
                 miscounted[thing] = {"answer": sorted(digits), "sources": sorted(there[thing])}
     miscounted_digits = {d for c in miscounted.values() for d in c["answer"]}
     unsupported.update(d for d in stated if d not in miscounted_digits)
     return unsupported, miscounted
+
+
+def _inflected(thing: str, there: dict[str, set[str]]) -> set[str]:
+    """The digits the sources count of `thing` in another case of its word: the first four letters the same, the
+    ending other (Georgian `3 საათს`, `2 საათი` and the answer's `3 საათია`; Finnish `3 tuntia`, `3 tunnin`)."""
+    if len(thing) < 5:
+        return set()
+    return set().union(*(digits for word, digits in there.items() if word[:4] == thing[:4] and len(word) >= 5))
 
 
 # The result of a working the answer shows ("5000 * 0.75 = 3748"): arithmetic the reader sees, right or wrong.
@@ -635,6 +648,41 @@ def _with_units(text: str) -> set[tuple[float, str]]:
     return found
 
 
+# A time of day as hours and minutes, not within a longer time ("05:02:21") nor a figure ("1.11:40").
+_HOUR_MINUTE = re.compile(r"(?<![\d:.,/-])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")
+# Any time of day a source writes, with seconds too ("2026-03-09T11:40:02").
+_TIME_GIVEN = re.compile(r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
+# An HTTP node's response headers (Dify's `headers` output): the transport's `date`, no time the data gives.
+_HEADERS = re.compile(r'"headers":\s*\{[^{}]*\}')
+
+
+def _timed(
+    trace: Trace, data: list[tuple[int, str]], span: ReadableSpan, answer: str, inputs: str
+) -> Iterator[Finding]:
+    """A finding where `answer`, fed data (`_fed`), states a time of day and neither its prompt, the run's inputs
+    nor the data before it writes any: an hour no source gave (a delivery's "11:40" from events that bear no time).
+    A whole hour ("10:00 to 13:00") is what an answer works out from a slot's hours and durations: only a time to
+    the minute is read. An answer fed nothing (an empty retrieval) answers from the model's knowledge: left alone."""
+    prompt = prompt_text(span)
+    outputs = [output for end, output in data if end <= (span.start_time or 0)]
+    sources = [_HEADERS.sub("", source) for source in (inputs, prompt, *outputs)]
+    times = [t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")]
+    if times and not any(_TIME_GIVEN.search(source) for source in sources) and _fed(trace, prompt, outputs):
+        yield _data_finding(
+            span, 0.7, f"states the time {', '.join(times)} though none of its sources gives a time of day",
+            "a time of day in an answer fed data where no source gives one", answer, unsupported=times,
+        )  # fmt: skip
+
+
+def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
+    """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
+    node = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", confidence, f"LLM node '{node}' {says}; check the answer against its data.",
+        {"node": node, "rule": rule, **seen, "answer": answer[:200]}, span_id(span),
+    )  # fmt: skip
+
+
 def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> Iterator[Finding]:
     """A finding where `answer` restates a figure of the `data` before it with the same value in the unit it is
     mistaken for only (the API's `81 F` restated `81 C`, `12 km` as `12 mi`): a figure kept, its unit changed."""
@@ -646,14 +694,9 @@ def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> 
         if (value, other := _MISTAKEN[unit]) in before and (value, unit) not in before
     }
     if rescaled:
-        node = attr(span, "dify.node.title", span.name)
-        yield Finding(
-            KEY, "medium", 0.8,
-            f"LLM node '{node}' states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}; "
-            "check the answer's units against the data.",
-            {"node": node, "rule": "a figure of the data restated with the unit it is mistaken for",
-             "rescaled": rescaled, "answer": answer[:200]},
-            span_id(span),
+        yield _data_finding(
+            span, 0.8, f"states {', '.join(rescaled)} where its data gives {', '.join(rescaled.values())}",
+            "a figure of the data restated with the unit it is mistaken for", answer, rescaled=rescaled,
         )  # fmt: skip
 
 
@@ -685,6 +728,8 @@ def create(cfg: Config) -> object:
                 if not has_data:
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
+            if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
+                yield from _timed(trace, (fetched := fetched or [_data(trace)])[0], span, claims(answer), inputs)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
             if _CODE.match(answer):

@@ -89,6 +89,7 @@ def test_a_price_changed_in_decimals_is_unsupported() -> None:
         ("Alpenhof Tirol: spa with 3 saunas, indoor pool 25 m.", "Yes, 5 saunas and a 25 m pool."),
         ("Paketlaufzeit Österreich: 2-3 Werktage.", "Das dauert 5 Werktage."),
         ("丢件索赔：签收后 7 天内在线提交。", "签收后3天内提交。"),  # noqa: RUF001
+        ("ტური გრძელდება 3 საათს. ტრანსფერი: 2 საათი გრძელდება.", "ტური 4 საათია."),
     ],
 )
 def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer: str) -> None:
@@ -103,6 +104,8 @@ def test_a_single_digit_count_the_sources_count_otherwise(document: str, answer:
         ("Paketlaufzeit Österreich: 2-3 Werktage.", "Meist 2 Werktage, höchstens 3 Werktage."),
         ("Alpenhof Tirol: spa with 3 saunas.", "Bring 2 towels."),  # towels: the sources count none
         ("Check-in from 15:00.", "1. Arrive after 3 pm."),
+        # the count in another case of its word: Georgian `საათს` (dative), `საათი`, the answer's `საათია`
+        ("ტური გრძელდება 3 საათს. ტრანსფერი: 2 საათი გრძელდება.", "ტური 3 საათია."),
     ],
 )
 def test_counts_the_sources_agree_with_or_do_not_count(document: str, answer: str) -> None:
@@ -799,3 +802,39 @@ def test_a_length_in_place_of_the_datas_figure_with_its_unit(answer: str, fires:
     if fires:
         assert found[0].evidence["in_place_of"] == {"80": 53.0}
         assert found[0].evidence["rule"].startswith("a length, weight or volume in an answer fed data")
+
+
+def _tracked(events: str, answer: str) -> list[ReadableSpan]:
+    """A parcel app: a tracking API's events fed to the LLM that tells the customer when it arrived."""
+    api = node("api", "http-request", outputs={"status_code": 200, "body": events})
+    return _fed_run(f"Parcel AM100200308, 4.4 kg:\n{events}\nAnswer the customer.", answer, {"parcel": "x"}, api)
+
+
+_EVENTS = '{"events": [{"n": 1, "where": "Yerevan hub"}, {"n": 2, "where": "Ashtarak office 0201"}]}'
+
+
+@pytest.mark.parametrize(
+    ("events", "answer", "fires"),
+    [
+        (_EVENTS, "AM100200308 was delivered on 9 March at 11:40 in Ashtarak.", True),
+        (_EVENTS, "AM100200308 ծանրոցը հանձնվել է մարտի 9-ին, ժամը 11:40-ին.", True),
+        (_EVENTS, "AM100200308 was delivered in Ashtarak (office 0201).", False),
+        (_EVENTS.replace("Yerevan hub", "Yerevan hub 08:15"), "Delivered at 11:40 in Ashtarak.", False),
+        (_EVENTS, "Delivered; the office opens at 9 am.", False),  # hours and minutes only
+        (_EVENTS, "Delivered; pick-up from 10:00 to 13:00.", False),  # whole hours: worked out from slots
+        (_EVENTS.replace("0201", "0201, 2026-03-09 11:40:02"), "Delivered at 11:40 on 9 March.", False),
+    ],
+)
+def test_a_time_of_day_no_source_gives_in_an_answer_fed_data(events: str, answer: str, fires: bool) -> None:
+    found = findings(_tracked(events, answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["rule"] == "a time of day in an answer fed data where no source gives one"
+        assert found[0].evidence["unsupported"] == ["11:40"]
+    assert findings(_tracked(events, answer), "hallucination", data_times=False) == []
+
+
+def test_a_time_of_day_in_an_answer_fed_nothing_is_left_alone() -> None:
+    retrieval = node("kb", "template-transform", outputs={"output": ""})
+    spans = _fed_run("Context:\n\nAnswer the resident.", "Rubbish goes out 7:00 to 9:00.", {}, retrieval)
+    assert findings(spans, "hallucination") == []

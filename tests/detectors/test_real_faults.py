@@ -312,6 +312,7 @@ _DEFAULT6 = {
     ("jobs_invented", "hallucination"),
     ("jobs_salary_nested", "dify_tool_schema_mismatch"),
     ("jobs_salary_nested", "state_corruption"),
+    ("parcel_invented_date", "hallucination"),  # session 23: `data_times`, a time to the minute no source gives
     ("parcel_nano", "dify_model_fallback"),
     ("parcel_nested", "dify_tool_schema_mismatch"),
     ("parcel_nested", "state_corruption"),
@@ -336,7 +337,7 @@ MEASURED = {
     ("faults5", "default"): _DEFAULT5,
     ("faults5", "every switch"): _DEFAULT5 | {("rental_invented", "hallucination")},
     ("faults6", "default"): _DEFAULT6,
-    ("faults6", "every switch"): _DEFAULT6 | {("parcel_invented_date", "hallucination")},
+    ("faults6", "every switch"): _DEFAULT6,
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
