@@ -674,8 +674,15 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
     # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
     # scripts: a Polish answer's `a` and `do` are no Spanish or English.
     answered = language(answer) or (_language(answer) if answer.isascii() else None)
+    terms = _asked(query)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
-    alike = [i for i in alike if answered is None or language(past[i][1]) in (answered, None)][:_SETTLED]
+    # Asked alike, a past question naming another thing than this one's (a template's question on another course,
+    # "reservar 2 plazas del curso X" for "del curso Y") is another question: its answer need not be this one's.
+    alike = [
+        i
+        for i in alike
+        if (answered is None or language(past[i][1]) in (answered, None)) and terms <= _terms(past[i][0])
+    ][:_SETTLED]
     if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
         return None
     answers = [features(past[i][1]) for i in alike]

@@ -456,3 +456,27 @@ def test_a_short_answer_s_language_told_by_its_function_words_against_the_questi
     for question, answer in runs:
         _detect(processor, _chat("subtitles", question, answer))
     assert _detect(processor, _chat("subtitles", thai, short)) == []
+
+
+_COURSES = {"KA": "Conversation A2 evenings", "KB": "Culture and language B1", "KC": "Intensive B2 July"}
+
+
+def _booking(code: str, seats: int, phrasing: int, number: int) -> tuple[str, str]:
+    """A booking desk's question on a course, in one of two phrasings, and its filled-in confirmation."""
+    question = (
+        f"Can I book {seats} seats on the course {code} in person, textbook included, starting next Monday?"
+        if phrasing
+        else f"Hello, I would like to enrol {seats} students in {_COURSES[code]}, online."
+    )
+    return question, f"Your enrolment EN-{number} in {_COURSES[code]} is confirmed: {seats} x 180 EUR."
+
+
+def test_a_template_s_question_on_another_course_is_another_question() -> None:
+    """Questions asked in one phrasing about other courses are no settled answer of this one: a confirmation of the
+    course asked for, like those the app gave when it was asked in the other phrasing, is on the task."""
+    processor = _processor()
+    for n in range(30):
+        code, phrasing = [("KA", 1), ("KC", 0), ("KB", n % 2)][n % 3]
+        _detect(processor, _chat("booking", *_booking(code, 1 + n % 4, phrasing, 1000 + 37 * n)))
+    question, _ = _booking("KC", 2, 1, 0)
+    assert _detect(processor, _chat("booking", question, _booking("KC", 2, 0, 4321)[1])) == []
