@@ -275,12 +275,30 @@ _PERCENT_WORDS = (
     "percent", "per cent", "prozent", "por ciento", "pour cent", "per cento", "procent", "prosent", "protsent",
     "százalék", "porsiyento", "процент", "процента", "процентов", "პროცენტ", "տոկոս", "प्रतिशत",
 )  # fmt: skip
+# A pitch's promises: a return of so many per cent (an investment's), a call to bet and a bonus of a sum (a
+# bookmaker's), in the languages of `_OFFER_PHRASES`.
+_RETURN_WORDS = (
+    r"returns?|profits?|yield|rendite|gewinn\w*|rentabilidad|ganancias?|rendimient\w*|rendement|retorno|lucro|"
+    r"rendimento|доходност\w*|прибыл\w*|доход\w*|getiri|kazanç|keuntungan|imbal hasil|faida|lợi nhuận|"
+    r"απόδοση|κέρδ\w*|תשואה|רווח|عائد|أرباح|ربح|मुनाफ\w*|रिटर्न|შემოსავ\w*|მოგებ\w*|եկամուտ\w*|շահույթ\w*|"
+    r"收益|回报|利回り|수익"
+)
+_BET_WORDS = (
+    "bet now", "place your bet", "jetzt wetten", "apuesta ya", "apuesta ahora", "pariez", "scommetti", "aposte já",
+    "aposte agora", "делайте ставки", "hemen bahis", "pasang taruhan", "bashiri sasa", "weka dau", "დადე ფსონი",
+    "立即投注", "马上投注", "今すぐベット",
+)  # fmt: skip
+_BONUS_WORDS = ("bonus", "bonasi", "bono", "bônus", "бонус", "ბონუს", "բոնուս")
+_PITCH = (
+    rf"\d+\s?%\S*\s(?:\S+\s)?(?:{_RETURN_WORDS})(?!\w)|(?<!\w)(?:{'|'.join(map(re.escape, _BET_WORDS))})(?!\w)"
+    rf"|(?<!\w)(?:{'|'.join(_BONUS_WORDS)})\w*\s(?:\S+\s){{0,2}}?\S*\d"
+)
 _ADVERT = re.compile(
     rf"(?i)\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|"
     r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
-    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
+    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}|{_PITCH}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -318,7 +336,9 @@ def _stems(text: str) -> set[str]:
 
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
-_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS))
+_OFFER_STEMS = frozenset().union(
+    *map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS + _BET_WORDS + _BONUS_WORDS)
+)
 
 
 def _offer(answer: str, stems: set[str]) -> str | None:
