@@ -660,6 +660,11 @@ def _one_subject(questions: list[str]) -> bool:
     return sum(s > 0 for s in pairs) * 3 >= len(pairs)
 
 
+def _codes(text: str) -> set[str]:
+    """The numbers of two digits or more and acronyms of a text: the codes, ids and figures naming what it is about."""
+    return set(_NUMBER.findall(text)) | set(_ACRONYM.findall(text))
+
+
 def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
@@ -694,14 +699,16 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
     # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
     # scripts: a Polish answer's `a` and `do` are no Spanish or English.
     answered = language(answer) or (_language(answer) if answer.isascii() else None)
-    terms = _asked(query)
+    codes = _codes(query)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
-    # Asked alike, a past question naming another thing than this one's (a template's question on another course,
-    # "reservar 2 plazas del curso X" for "del curso Y") is another question: its answer need not be this one's.
+    # Asked alike, a past question naming another code than this one's (a template's question on another course,
+    # "reservar 2 plazas del curso CONV-A2" for "del curso B1-INT-07") is another question: its answer need not be
+    # this one's.
     alike = [
         i
         for i in alike
-        if (answered is None or language(past[i][1]) in (answered, None)) and terms <= _terms(past[i][0])
+        if (answered is None or language(past[i][1]) in (answered, None))
+        and not (codes - (other := _codes(past[i][0])) and other - codes)
     ][:_SETTLED]
     if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
         return None

@@ -296,6 +296,7 @@ _DEFAULT5 = {
 # 13 by the export), 2 of 41 clean runs flagged on the stream, 1 by the export (as at the start). Then one rule more,
 # after that scoring: "AI" written against Chinese characters (`致AI客服`) read as the model called on.
 _DEFAULT6 = {
+    ("bank_derailed", "task_derailment"),  # session 23: an investment pitch's per-cent return (r3-derail)
     ("bank_other_customer", "dify_variable_leak"),
     ("estate_invented_fee", "hallucination"),
     ("estate_nano", "dify_model_fallback"),
@@ -313,6 +314,7 @@ _DEFAULT6 = {
     ("parcel_nested", "dify_tool_schema_mismatch"),
     ("parcel_nested", "state_corruption"),
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
+    ("pesa_off_task", "task_derailment"),  # session 23: a bookmaker's call to bet (r3-derail)
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),
