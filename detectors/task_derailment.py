@@ -298,7 +298,8 @@ _ADVERT = re.compile(
     r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
-    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}|{_PITCH}"
+    rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
+    rf"|{_PITCH}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
