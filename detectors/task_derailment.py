@@ -662,8 +662,9 @@ def _one_subject(questions: list[str]) -> bool:
 
 
 def _codes(text: str) -> set[str]:
-    """The numbers of two digits or more and acronyms of a text: the codes, ids and figures naming what it is about."""
-    return set(_NUMBER.findall(text)) | set(_ACRONYM.findall(text))
+    """The acronyms of a text (`INT`, `CONV`, `GPS`): the codes naming what it is about. (Numbers are no code: an
+    order number or a meter reading changes while the question stays.)"""
+    return set(_ACRONYM.findall(text))
 
 
 def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
