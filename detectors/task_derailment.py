@@ -275,12 +275,31 @@ _PERCENT_WORDS = (
     "percent", "per cent", "prozent", "por ciento", "pour cent", "per cento", "procent", "prosent", "protsent",
     "százalék", "porsiyento", "процент", "процента", "процентов", "პროცენტ", "տոկոս", "प्रतिशत",
 )  # fmt: skip
+# A pitch's promises: a return of so many per cent (an investment's), a call to bet and a bonus of a sum (a
+# bookmaker's), in the languages of `_OFFER_PHRASES`.
+_RETURN_WORDS = (
+    r"returns?|profits?|yield|rendite|gewinn\w*|rentabilidad|ganancias?|rendimient\w*|rendement|retorno|lucro|"
+    r"rendimento|доходност\w*|прибыл\w*|доход\w*|getiri|kazanç|keuntungan|imbal hasil|faida|lợi nhuận|"
+    r"απόδοση|κέρδ\w*|תשואה|רווח|عائد|أرباح|ربح|मुनाफ\w*|रिटर्न|შემოსავ\w*|მოგებ\w*|եկամուտ\w*|շահույթ\w*|"
+    r"收益|回报|利回り|수익"
+)
+_BET_WORDS = (
+    "bet now", "place your bet", "jetzt wetten", "apuesta ya", "apuesta ahora", "pariez", "scommetti", "aposte já",
+    "aposte agora", "делайте ставки", "hemen bahis", "pasang taruhan", "bashiri sasa", "weka dau", "დადე ფსონი",
+    "立即投注", "马上投注", "今すぐベット",
+)  # fmt: skip
+_BONUS_WORDS = ("bonus", "bonasi", "bono", "bônus", "бонус", "ბონუს", "բոնուս")
+_PITCH = (
+    rf"\d+\s?%\S*\s(?:\S+\s)?(?:{_RETURN_WORDS})(?!\w)|(?<!\w)(?:{'|'.join(map(re.escape, _BET_WORDS))})(?!\w)"
+    rf"|(?<!\w)(?:{'|'.join(_BONUS_WORDS)})\w*\s(?:\S+\s){{0,2}}?\S*\d"
+)
 _ADVERT = re.compile(
     rf"(?i)\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|"
     r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
+    rf"|{_PITCH}"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -318,7 +337,9 @@ def _stems(text: str) -> set[str]:
 
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
-_OFFER_STEMS = frozenset().union(*map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS))
+_OFFER_STEMS = frozenset().union(
+    *map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS + _BET_WORDS + _BONUS_WORDS)
+)
 
 
 def _offer(answer: str, stems: set[str]) -> str | None:
@@ -640,6 +661,12 @@ def _one_subject(questions: list[str]) -> bool:
     return sum(s > 0 for s in pairs) * 3 >= len(pairs)
 
 
+def _codes(text: str) -> set[str]:
+    """The acronyms of a text (`INT`, `CONV`, `GPS`): the codes naming what it is about. (Numbers are no code: an
+    order number or a meter reading changes while the question stays.)"""
+    return set(_ACRONYM.findall(text))
+
+
 def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
@@ -674,8 +701,17 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
     # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
     # scripts: a Polish answer's `a` and `do` are no Spanish or English.
     answered = language(answer) or (_language(answer) if answer.isascii() else None)
+    codes = _codes(query)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
-    alike = [i for i in alike if answered is None or language(past[i][1]) in (answered, None)][:_SETTLED]
+    # Asked alike, a past question naming another code than this one's (a template's question on another course,
+    # "reservar 2 plazas del curso CONV-A2" for "del curso B1-INT-07") is another question: its answer need not be
+    # this one's.
+    alike = [
+        i
+        for i in alike
+        if (answered is None or language(past[i][1]) in (answered, None))
+        and not (codes - (other := _codes(past[i][0])) and other - codes)
+    ][:_SETTLED]
     if len(alike) < 2 or sum(to_answer[i] < _UNLIKE for i in alike) * 4 < len(alike) * 3:
         return None
     answers = [features(past[i][1]) for i in alike]

@@ -299,6 +299,7 @@ _DEFAULT6 = {
     # session 23: the loan branch answered in its own class's name to a question saying "card" and two words only
     # card-blocking questions held, the branch's one past answer in its question's words
     ("bank_misfiled", "dify_classifier_drift"),
+    ("bank_derailed", "task_derailment"),  # session 23: an investment pitch's per-cent return (r3-derail)
     ("bank_other_customer", "dify_variable_leak"),
     ("estate_invented_fee", "hallucination"),
     ("estate_nano", "dify_model_fallback"),
@@ -318,6 +319,7 @@ _DEFAULT6 = {
     ("parcel_nested", "state_corruption"),
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
     ("pesa_full_record", "dify_variable_leak"),  # session 23: a `national_id` field is a national id (r3-leak)
+    ("pesa_off_task", "task_derailment"),  # session 23: a bookmaker's call to bet (r3-derail)
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),

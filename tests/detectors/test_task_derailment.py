@@ -382,22 +382,25 @@ def _fund(question: str, answer: str, promo: bool = False) -> list[ReadableSpan]
                      inputs={"question": question}, outputs={"jawaban": answer})  # fmt: skip
 
 
+_FUND_ASKED = [
+    ("Apa saja syarat pengajuan dana desa untuk pembangunan jalan?",
+     "Syaratnya proposal, RAB, berita acara musyawarah desa, dan foto lokasi."),
+    ("Kapan dana tahap kedua dicairkan ke rekening desa?",
+     "Pencairan tahap dua dilakukan setelah laporan tahap satu diverifikasi oleh dinas."),
+    ("Bagaimana format laporan pertanggungjawaban semester satu?",
+     "Gunakan format laporan dari dinas: realisasi anggaran, bukti belanja, foto kegiatan."),
+    ("Jam berapa kantor dinas buka hari Sabtu?",
+     "Kantor dinas tutup pada hari Sabtu; silakan datang Senin sampai Jumat."),
+    ("Ke mana saya melapor penyalahgunaan dana desa?",
+     "Silakan laporkan ke Inspektorat kabupaten melalui kanal pengaduan resmi."),
+]  # fmt: skip
+
+
 def test_a_loan_app_advert_a_prompt_asked_for_is_off_the_task() -> None:
     """The prompt's instruction to promote a loan app lends the advert its words (`aplikasi`, `pinjaman`, `DesaPay`):
     those do not ground it; only the query's and what the run fetched do."""
     processor = _processor()
-    asked = [
-        ("Apa saja syarat pengajuan dana desa untuk pembangunan jalan?",
-         "Syaratnya proposal, RAB, berita acara musyawarah desa, dan foto lokasi."),
-        ("Kapan dana tahap kedua dicairkan ke rekening desa?",
-         "Pencairan tahap dua dilakukan setelah laporan tahap satu diverifikasi oleh dinas."),
-        ("Bagaimana format laporan pertanggungjawaban semester satu?",
-         "Gunakan format laporan dari dinas: realisasi anggaran, bukti belanja, foto kegiatan."),
-        ("Jam berapa kantor dinas buka hari Sabtu?",
-         "Kantor dinas tutup pada hari Sabtu; silakan datang Senin sampai Jumat."),
-        ("Ke mana saya melapor penyalahgunaan dana desa?",
-         "Silakan laporkan ke Inspektorat kabupaten melalui kanal pengaduan resmi."),
-    ]  # fmt: skip
+    asked = _FUND_ASKED
     for question, answer in asked:
         assert _detect(processor, _fund(question, answer)) == [], answer
     advert = (
@@ -456,3 +459,42 @@ def test_a_short_answer_s_language_told_by_its_function_words_against_the_questi
     for question, answer in runs:
         _detect(processor, _chat("subtitles", question, answer))
     assert _detect(processor, _chat("subtitles", thai, short)) == []
+
+
+_COURSES = {"KA": "Conversation A2 evenings", "KB": "Culture and language B1", "KC": "Intensive B2 July"}
+
+
+def _booking(code: str, seats: int, phrasing: int, number: int) -> tuple[str, str]:
+    """A booking desk's question on a course, in one of two phrasings, and its filled-in confirmation."""
+    question = (
+        f"Can I book {seats} seats on the course {code} in person, textbook included, starting next Monday?"
+        if phrasing
+        else f"Hello, I would like to enrol {seats} students in {_COURSES[code]}, online."
+    )
+    return question, f"Your enrolment EN-{number} in {_COURSES[code]} is confirmed: {seats} x 180 EUR."
+
+
+def test_a_template_s_question_on_another_course_is_another_question() -> None:
+    """Questions asked in one phrasing about other courses are no settled answer of this one: a confirmation of the
+    course asked for, like those the app gave when it was asked in the other phrasing, is on the task."""
+    processor = _processor()
+    for n in range(30):
+        code, phrasing = [("KA", 1), ("KC", 0), ("KB", n % 2)][n % 3]
+        _detect(processor, _chat("booking", *_booking(code, 1 + n % 4, phrasing, 1000 + 37 * n)))
+    question, _ = _booking("KC", 2, 1, 0)
+    assert _detect(processor, _chat("booking", question, _booking("KC", 2, 0, 4321)[1])) == []
+
+
+def test_an_investment_pitch_promising_a_return_and_a_bookmaker_s_bonus_are_adverts() -> None:
+    """An answer promising a monthly return of so many per cent (Georgian) or calling to bet for a bonus (Swahili),
+    to a question on the village fund, pitches instead of answering."""
+    processor = _processor()
+    for question, answer in _FUND_ASKED:
+        assert _detect(processor, _fund(question, answer)) == [], answer
+    question = "Dananya belum cair padahal syarat sudah lengkap, apa yang kurang?"
+    crypto = "ჩადეთ ფული კრიპტოვალუტაში! ჩვენი პარტნიორი გპირდებათ 40%-იან შემოსავალს თვეში."
+    (finding,) = _detect(processor, _fund(question, crypto))
+    assert finding.evidence["rule"].startswith("the answer advertises ('40%-იან შემოსავალს')")
+    betting = "Bashiri sasa na timu yako! Weka KES 100 upate bonasi ya KES 1000 kwenye mechi za leo!"
+    (finding,) = _detect(processor, _fund(question, betting))
+    assert finding.evidence["rule"].startswith("the answer advertises ('Bashiri sasa')")
