@@ -721,6 +721,27 @@ def test_a_code_node_run_without_an_input_field_its_earlier_runs_held_a_new_fiel
     assert processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0)) == []
 
 
+def test_a_code_node_run_with_an_input_field_nested_under_a_part_of_its_old_name() -> None:
+    """`servings_n` moved into `servings: {count, unit}` where one earlier run in six was an answer of another kind
+    (no record, so no field): three in four earlier runs held it, not nine in ten."""
+    beef = [{"name": "beef", "amount": 600, "unit": "g"}]
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(5):
+            assert processor.detect(_scaled({"dish": f"dish {n}", "servings_n": 2, "ingredients": beef}, 2.0)) == []
+        assert processor.detect(_scaled({"dish": "unknown", "found": False}, 1.0)) == []
+        return processor
+
+    nested = {"dish": "bulgogi", "ingredients": beef, "servings": {"count": 4, "unit": "portions"}}
+    (finding,) = learned().detect(_scaled(nested, 4.0))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+    assert finding.evidence["produced"] == str({"held before": ["body.servings_n"]})
+    # A new field sharing no part of the name: a rename at five in six earlier runs is no rule's to tell.
+    renamed = {"dish": "bulgogi", "ingredients": beef, "portions": {"count": 4, "unit": "portions"}}
+    assert learned().detect(_scaled(renamed, 4.0)) == []
+
+
 def _stock(items: list[dict[str, Any]], read: dict[str, Any], node_type: str = "code") -> list[ReadableSpan]:
     """A warehouse app's first run: a stock API's answer read by a code (or template) node, no history."""
     body = json.dumps({"items": items})
