@@ -931,6 +931,47 @@ def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
     return found
 
 
+def _sent_body(span: Any) -> dict[str, Any] | None:
+    """The JSON body an HTTP request node sent (its process data's `request`: the headers, a blank line, the body)."""
+    process = json_attr(span, "dify.node.process_data")
+    request = process.get("request") if isinstance(process, dict) else None
+    if not isinstance(request, str) or "\r\n\r\n" not in request:
+        return None
+    body = json_value(request.partition("\r\n\r\n")[2])
+    return body if isinstance(body, dict) else None
+
+
+def _sent_changed(trace: Trace, span: Any, produced: dict[str, tuple[Any, Any]], cfg: Config) -> Finding | None:
+    """An HTTP request sending a field under the name of an earlier node's output with another value or another
+    kind (`people: 1` or `"3"` where the extractor gave 3), where every earlier run of the node (`min_history` at
+    least, nine in ten of them) sent each such field as produced: Dify fills a body template from the variables
+    (a new template is a new workflow version), so the value changed on the way. Learns on every run that sends
+    such a field."""
+    body = _sent_body(span)
+    pairs = [(name, produced[name][0], value) for name, value in (body or {}).items()
+             if name in produced and not isinstance(value, (list, dict))]  # fmt: skip
+    if not pairs:
+        return None
+    version = attr(trace.root, "dify.workflow.id") if trace.root is not None else None
+    key = f"{KEY}:sent:{trace.app}:{version}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "changed": 0}
+    changed = next(((name, before, value) for name, before, value in pairs
+                    if value != before or value_kind(value) != value_kind(before)), None)  # fmt: skip
+    found = None
+    runs, before_changed = history["runs"], history["changed"]
+    if changed is not None and runs >= cfg.min_history and before_changed * 10 <= runs:
+        name, before, value = changed
+        found = _finding(span, "an HTTP request sending an earlier node's output changed, every earlier run as given",
+                         f"HTTP node '{_title(span)}' sent '{name}' as {value!r} where '{_title(produced[name][1])}' "
+                         f"gave {before!r}; its earlier runs sent it as given ({runs - before_changed} of {runs}).",
+                         {name: before}, {name: value})  # fmt: skip
+    history = {"runs": runs + 1, "changed": before_changed + (changed is not None)}
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history = {"runs": (runs + 1) // 2, "changed": history["changed"] // 2}
+    trace.baselines.put(key, history)
+    return found
+
+
 def _left_empty(
     span: Any, node_kind: str, usually_filled: tuple[str, str, str, Any] | None, outputs: dict[str, Any]
 ) -> Finding | None:
@@ -1316,8 +1357,11 @@ def create(cfg: Config) -> object:
                     yield nested
             elif node_type == "parameter-extractor" and (misread := _extraction_misread(span, outputs)) is not None:
                 yield misread
-            elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
-                answered_error = answered_error or status_code >= 400
+            elif node_type == "http-request":
+                if isinstance(status_code := outputs.get("status_code"), int):
+                    answered_error = answered_error or status_code >= 400
+                if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
+                    yield sent
             if node_type in _SOURCES:
                 source = span
             for name, value in outputs.items():

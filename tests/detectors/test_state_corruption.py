@@ -771,3 +771,31 @@ def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object()
     assert findings(_stock(items, {"quantities": [12, 7, 30], "reserved": [0, 0, 0]}), "state_corruption") == []
     empty = [{"sku": "A-1", "on_hand": {"count": 0, "unit": "pcs"}}, *items[1:]]
     assert findings(_stock(empty, {"quantities": [0, 0, 0]}), "state_corruption") == []
+
+
+def _booked(seats: Any, sent: Any) -> list[ReadableSpan]:
+    """A booking app: an extractor's seat count sent in an HTTP request's JSON body (Dify's body template)."""
+    extract = node("extract", "parameter-extractor", title="Extract", outputs={"__is_success": 1, "seats": seats})
+    request = "POST /book HTTP/1.1\r\nContent-Type: application/json\r\n\r\n" + json.dumps({"seats": sent})
+    book = node("book", "http-request", title="Book", process_data={"request": request},
+                outputs={"status_code": 200, "body": json.dumps({"status": "booked"}), "files": []})  # fmt: skip
+    return run_spans([extract, book], app_id="bookings")
+
+
+def test_an_http_request_sending_an_earlier_nodes_output_changed_where_every_earlier_run_sent_it_as_given() -> None:
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for seats in (1, 2, 3, 2, 4):
+            assert processor.detect(_booked(seats, seats)) == []
+        return processor
+
+    # The count lost, or sent as text: the value changed between the extractor and the request.
+    for sent in (1, "3"):
+        (finding,) = learned().detect(_booked(3, sent))
+        assert finding.evidence["rule"] == (
+            "an HTTP request sending an earlier node's output changed, every earlier run as given"
+        )
+        assert finding.evidence["received"] == str({"seats": sent})
+    # Sent as given; or no history (a template that sends a fixed value under that name).
+    assert learned().detect(_booked(3, 3)) == []
+    assert findings(_booked(3, 1), "state_corruption") == []
