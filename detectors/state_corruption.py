@@ -686,6 +686,47 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
             yield from _null_items(trace, container, title, items)
         if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
             yield told
+        if (cut := _given_cut(trace, container)) is not None:
+            yield cut
+
+
+def _cut_of(given: list[Any], listed: list[Any]) -> str | None:
+    """How `given` is a cut of `listed`: items dropped (fewer, each of them listed, in order), or each item cut
+    short (as many, each a shorter start of its own)."""
+    if len(given) < len(listed):
+        rest = iter(listed)
+        return "items dropped" if all(any(item == other for other in rest) for item in given) else None
+    if len(given) == len(listed) and all(
+        isinstance(item, str) and isinstance(other, str) and len(item) < len(other) and other.startswith(item)
+        for item, other in zip(given, listed, strict=True)
+    ):
+        return "each item cut short"
+    return None
+
+
+def _given_cut(trace: Trace, container: Any) -> Finding | None:
+    """An iteration given a list no node produced, a cut of one an earlier node produced (items dropped, or each
+    cut short): Dify hands an iteration the variable its selector names as it is, so the list changed on the way."""
+    given = json_attr(container, "input.value")
+    given = given.get("iterator_selector") if isinstance(given, dict) else None
+    if not isinstance(given, list):
+        return None
+    start, lists = container.start_time or 0, []
+    for span in trace.nodes:
+        if (span.end_time or 0) > start or attr(span, "dify.node.type") in ("iteration", "loop"):
+            continue
+        outputs = json_attr(span, "output.value")
+        if isinstance(outputs, dict):
+            lists += [(span, name, value) for name, value in outputs.items() if isinstance(value, list)]
+    if any(value == given for _, _, value in lists):
+        return None
+    for span, name, value in lists:
+        if value and (how := _cut_of(given, value)) is not None:
+            return _finding(container, "an iteration given a cut of a list an earlier node produced",
+                            f"The iteration '{_title(container)}' was given {len(given)} items, {how}, of the "
+                            f"{len(value)} '{_title(span)}' produced as '{name}'.", {name: value[:5]},
+                            given[:5])  # fmt: skip
+    return None
 
 
 # A count an answer states: a number on its own (not part of a time, a date, an amount with decimals).

@@ -773,7 +773,7 @@ def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object()
     assert findings(_stock(empty, {"quantities": [0, 0, 0]}), "state_corruption") == []
 
 
-def _booked(seats: Any, sent: Any) -> list[ReadableSpan]:
+def _enrolled(seats: Any, sent: Any) -> list[ReadableSpan]:
     """A booking app: an extractor's seat count sent in an HTTP request's JSON body (Dify's body template)."""
     extract = node("extract", "parameter-extractor", title="Extract", outputs={"__is_success": 1, "seats": seats})
     request = "POST /book HTTP/1.1\r\nContent-Type: application/json\r\n\r\n" + json.dumps({"seats": sent})
@@ -786,16 +786,50 @@ def test_an_http_request_sending_an_earlier_nodes_output_changed_where_every_ear
     def learned() -> DetectionProcessor:
         processor = _processor()
         for seats in (1, 2, 3, 2, 4):
-            assert processor.detect(_booked(seats, seats)) == []
+            assert processor.detect(_enrolled(seats, seats)) == []
         return processor
 
     # The count lost, or sent as text: the value changed between the extractor and the request.
     for sent in (1, "3"):
-        (finding,) = learned().detect(_booked(3, sent))
+        (finding,) = learned().detect(_enrolled(3, sent))
         assert finding.evidence["rule"] == (
             "an HTTP request sending an earlier node's output changed, every earlier run as given"
         )
         assert finding.evidence["received"] == str({"seats": sent})
     # Sent as given; or no history (a template that sends a fixed value under that name).
-    assert learned().detect(_booked(3, 3)) == []
-    assert findings(_booked(3, 1), "state_corruption") == []
+    assert learned().detect(_enrolled(3, 3)) == []
+    assert findings(_enrolled(3, 1), "state_corruption") == []
+
+
+def _captioned(listed: list[str], given: list[str]) -> list[ReadableSpan]:
+    """A code node listing exhibits, then an iteration over `given` (its selector names the code's list)."""
+    base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Captions"}
+    read = {"id": "read", "node_id": "read", "node_type": "code", "title": "Read", "status": "succeeded",
+            "elapsed_time": 0.1, "inputs": {}, "outputs": {"exhibits": listed}}  # fmt: skip
+    events = [DifyEvent("node_finished", read, "r"),
+              DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": given}}, "r")]  # fmt: skip
+    for i, item in enumerate(given):
+        round_of = {"iteration_id": "it", "execution_metadata": {"iteration_id": "it", "iteration_index": i}}
+        finished = {"id": f"n{i}", "node_id": "caption", "title": "Caption", "elapsed_time": 0.1,
+                    "status": "succeeded", "inputs": {"item": item}, "outputs": {"text": f"{item}."},
+                    **round_of}  # fmt: skip
+        events.append(DifyEvent("node_finished", finished, "r"))
+    completed = {**base, "status": "succeeded", "outputs": {"output": [f"{item}." for item in given]}}
+    events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
+    assembler = RunAssembler()
+    for event in events:
+        assembler.add(event, 0)
+    (run,) = assembler.drain()
+    return build_spans(run)
+
+
+def test_an_iteration_given_a_cut_of_a_list_an_earlier_node_produced() -> None:
+    listed = ["Bronze helmet (700 BC)", "Silver coin (95 BC)", "Clay jar (1200)"]
+    rule = "an iteration given a cut of a list an earlier node produced"
+    # Items dropped (none at all, too), or each item cut short, between the code node and the iteration.
+    for given in (listed[:1], [], [item[:6] for item in listed]):
+        (finding,) = findings(_captioned(listed, given), "state_corruption")
+        assert finding.evidence["rule"] == rule, given
+    # The list as produced; or another list (its items not the code's).
+    assert findings(_captioned(listed, listed), "state_corruption") == []
+    assert findings(_captioned(listed, ["Map (1800)"]), "state_corruption") == []
