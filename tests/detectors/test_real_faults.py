@@ -313,6 +313,7 @@ _DEFAULT6 = {
     ("parcel_nested", "dify_tool_schema_mismatch"),
     ("parcel_nested", "state_corruption"),
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
+    ("pesa_amount_nested", "state_corruption"),  # session 23: a field nested under a part of its old name
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),
