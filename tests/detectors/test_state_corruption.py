@@ -113,12 +113,18 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
 
 
 def _iteration(
-    rounds: list[list[dict[str, Any]]], output: list[object], after: tuple[dict[str, Any], ...] = ()
+    rounds: list[list[dict[str, Any]]],
+    output: list[object],
+    after: tuple[dict[str, Any], ...] = (),
+    before: tuple[dict[str, Any], ...] = (),
+    given: list[Any] | None = None,
 ) -> list[ReadableSpan]:
-    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list; the
-    nodes `after` run after it."""
+    """One iteration over `given` (the rounds' indexes unless given); each round runs its nodes (node_type,
+    outputs, status…) in order; `output` its list; the nodes `before` run before it, `after` after it."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
-    events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
+    selector = list(range(len(rounds))) if given is None else given
+    events = [*(DifyEvent("node_finished", fields, "r") for fields in before),
+              DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": selector}}, "r")]  # fmt: skip
     for i, round_nodes in enumerate(rounds):
         for n, fields in enumerate(round_nodes):
             finished = {"id": f"n{i}-{n}", "node_id": f"step{n}", "title": f"Step {n}", "elapsed_time": 0.1,
@@ -803,24 +809,10 @@ def test_an_http_request_sending_an_earlier_nodes_output_changed_where_every_ear
 
 def _captioned(listed: list[str], given: list[str]) -> list[ReadableSpan]:
     """A code node listing exhibits, then an iteration over `given` (its selector names the code's list)."""
-    base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Captions"}
     read = {"id": "read", "node_id": "read", "node_type": "code", "title": "Read", "status": "succeeded",
             "elapsed_time": 0.1, "inputs": {}, "outputs": {"exhibits": listed}}  # fmt: skip
-    events = [DifyEvent("node_finished", read, "r"),
-              DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": given}}, "r")]  # fmt: skip
-    for i, item in enumerate(given):
-        round_of = {"iteration_id": "it", "execution_metadata": {"iteration_id": "it", "iteration_index": i}}
-        finished = {"id": f"n{i}", "node_id": "caption", "title": "Caption", "elapsed_time": 0.1,
-                    "status": "succeeded", "inputs": {"item": item}, "outputs": {"text": f"{item}."},
-                    **round_of}  # fmt: skip
-        events.append(DifyEvent("node_finished", finished, "r"))
-    completed = {**base, "status": "succeeded", "outputs": {"output": [f"{item}." for item in given]}}
-    events += [DifyEvent("iteration_completed", completed, "r"), DifyEvent("workflow_finished", {}, "r")]
-    assembler = RunAssembler()
-    for event in events:
-        assembler.add(event, 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
+    rounds = [[{"node_type": "llm", "outputs": {"text": f"{item}."}}] for item in given]
+    return _iteration(rounds, [f"{item}." for item in given], before=(read,), given=given)
 
 
 def test_an_iteration_given_a_cut_of_a_list_an_earlier_node_produced() -> None:
