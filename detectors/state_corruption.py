@@ -1046,24 +1046,15 @@ def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
         if not (isinstance(target, list) and target and isinstance(selector, list) and len(selector) == 2):
             continue
         name = target[-1]
-        if not isinstance(name, str) or name not in assigned:
+        if not isinstance(name, str) or name not in assigned or not _empty(value := assigned[name]):
             continue
         if (producer := _ran_last(nodes, index, selector[0])) is None:
             continue
         produced = json_attr(producer, "output.value")
-        if not isinstance(produced, dict) or (given := produced.get(selector[1])) is None:
-            continue
-        value = assigned[name]
-        if _empty(value) and not _empty(given):
+        given = produced.get(selector[1]) if isinstance(produced, dict) else None
+        if not _empty(given):
             return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
                             f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
-                            f"'{_title(producer)}', which produced {str(given)[:40]!r}.",
-                            {selector[1]: given}, {name: value})  # fmt: skip
-        # Over-write copies the value as it is: another value or kind (cut short, a number as text) changed on
-        # the way.
-        if not _empty(value) and (value != given or value_kind(value) != value_kind(given)):
-            return _finding(span, "a variable assigner wrote another value than its source node produced",
-                            f"'{_title(span)}' set '{name}' to {str(value)[:40]!r} from '{selector[1]}' of "
                             f"'{_title(producer)}', which produced {str(given)[:40]!r}.",
                             {selector[1]: given}, {name: value})  # fmt: skip
     return None

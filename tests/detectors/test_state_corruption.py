@@ -526,7 +526,7 @@ def test_a_code_output_counting_a_list_its_input_no_longer_has() -> None:
     assert filtering.detect(_departures({"departures": [trip] * 4}, [])) == []
 
 
-def _review_round(answer: str, assigned: Any) -> list[ReadableSpan]:
+def _review_round(answer: str, assigned: str) -> list[ReadableSpan]:
     reviewer = llm("llmR", prompt="Review the draft.", answer=answer, title="Reviewer")
     config = {"version": "2", "items": [{"variable_selector": ["loop", "draft"], "input_type": "variable",
                                          "operation": "over-write", "value": ["llmR", "text"]}]}  # fmt: skip
@@ -543,15 +543,6 @@ def test_a_variable_assigner_writing_empty_a_value_its_source_produced() -> None
     assert {f.evidence["rule"] for f in findings(_review_round("", ""), "state_corruption")} == {
         "an LLM that succeeded with empty text"
     }
-
-
-def test_a_variable_assigner_writing_another_value_than_its_source_produced() -> None:
-    """Over-write copies the variable as it is: a draft cut short, or a number written as text, changed on the way."""
-    rule = "a variable assigner wrote another value than its source node produced"
-    for assigned in ("APPROVED: Fre", 5):
-        (finding,) = findings(_review_round("APPROVED: Fresh apple pie." if assigned != 5 else "5", assigned),
-                              "state_corruption")  # fmt: skip
-        assert finding.evidence["rule"] == rule, assigned
 
 
 def _extracted(query: str, quantity: float) -> list[ReadableSpan]:
