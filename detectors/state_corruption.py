@@ -686,6 +686,47 @@ def _items_lost(trace: Trace) -> Iterator[Finding]:
             yield from _null_items(trace, container, title, items)
         if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
             yield told
+        if (cut := _given_cut(trace, container)) is not None:
+            yield cut
+
+
+def _cut_of(given: list[Any], listed: list[Any]) -> str | None:
+    """How `given` is a cut of `listed`: items dropped (fewer, each of them listed, in order), or each item cut
+    short (as many, each a shorter start of its own)."""
+    if len(given) < len(listed):
+        rest = iter(listed)
+        return "items dropped" if all(any(item == other for other in rest) for item in given) else None
+    if len(given) == len(listed) and all(
+        isinstance(item, str) and isinstance(other, str) and len(item) < len(other) and other.startswith(item)
+        for item, other in zip(given, listed, strict=True)
+    ):
+        return "each item cut short"
+    return None
+
+
+def _given_cut(trace: Trace, container: Any) -> Finding | None:
+    """An iteration given a list no node produced, a cut of one an earlier node produced (items dropped, or each
+    cut short): Dify hands an iteration the variable its selector names as it is, so the list changed on the way."""
+    given = json_attr(container, "input.value")
+    given = given.get("iterator_selector") if isinstance(given, dict) else None
+    if not isinstance(given, list):
+        return None
+    start, lists = container.start_time or 0, []
+    for span in trace.nodes:
+        if (span.end_time or 0) > start or attr(span, "dify.node.type") in ("iteration", "loop"):
+            continue
+        outputs = json_attr(span, "output.value")
+        if isinstance(outputs, dict):
+            lists += [(span, name, value) for name, value in outputs.items() if isinstance(value, list)]
+    if any(value == given for _, _, value in lists):
+        return None
+    for span, name, value in lists:
+        if value and (how := _cut_of(given, value)) is not None:
+            return _finding(container, "an iteration given a cut of a list an earlier node produced",
+                            f"The iteration '{_title(container)}' was given {len(given)} items, {how}, of the "
+                            f"{len(value)} '{_title(span)}' produced as '{name}'.", {name: value[:5]},
+                            given[:5])  # fmt: skip
+    return None
 
 
 # A count an answer states: a number on its own (not part of a time, a date, an amount with decimals).
@@ -904,9 +945,15 @@ def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
         # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
         # record read with a field renamed).
         parents = {name.rpartition(".")[0] for name in usual if name in fields}
-        lost, added = usual - fields, fields - seen.keys()  # with the fields inside them
-        gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
+        added = fields - seen.keys()  # with the fields inside them
         new = sorted(name for name in added if name.rpartition(".")[0] in parents)
+        # A field nested under a part of its old name (`amount_kes` -> `amount: {value, currency}`) is that field
+        # moved, where three in four earlier runs held it: a "not found" answer now and then lacks it.
+        named = set().union(*(_parts(name.rpartition(".")[2]) for name in new))
+        usual |= {name for name, count in seen.items()
+                  if count * 4 >= runs * 3 and _parts(name.rpartition(".")[2]) & named}  # fmt: skip
+        lost = usual - fields
+        gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
         if gone and new and len(added) >= len(lost):
             found = _finding(span, "a code node ran without an input field its earlier runs held, a new field there",
                             f"Code node '{_title(span)}' succeeded without '{gone[0]}', which {runs} earlier runs' "
@@ -921,6 +968,47 @@ def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
     if runs >= 100:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
+    trace.baselines.put(key, history)
+    return found
+
+
+def _sent_body(span: Any) -> dict[str, Any] | None:
+    """The JSON body an HTTP request node sent (its process data's `request`: the headers, a blank line, the body)."""
+    process = json_attr(span, "dify.node.process_data")
+    request = process.get("request") if isinstance(process, dict) else None
+    if not isinstance(request, str) or "\r\n\r\n" not in request:
+        return None
+    body = json_value(request.partition("\r\n\r\n")[2])
+    return body if isinstance(body, dict) else None
+
+
+def _sent_changed(trace: Trace, span: Any, produced: dict[str, tuple[Any, Any]], cfg: Config) -> Finding | None:
+    """An HTTP request sending a field under the name of an earlier node's output with another value or another
+    kind (`people: 1` or `"3"` where the extractor gave 3), where every earlier run of the node (`min_history` at
+    least, nine in ten of them) sent each such field as produced: Dify fills a body template from the variables
+    (a new template is a new workflow version), so the value changed on the way. Learns on every run that sends
+    such a field."""
+    body = _sent_body(span)
+    pairs = [(name, produced[name][0], value) for name, value in (body or {}).items()
+             if name in produced and not isinstance(value, (list, dict))]  # fmt: skip
+    if not pairs:
+        return None
+    version = attr(trace.root, "dify.workflow.id") if trace.root is not None else None
+    key = f"{KEY}:sent:{trace.app}:{version}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "changed": 0}
+    changed = next(((name, before, value) for name, before, value in pairs
+                    if value != before or value_kind(value) != value_kind(before)), None)  # fmt: skip
+    found = None
+    runs, before_changed = history["runs"], history["changed"]
+    if changed is not None and runs >= cfg.min_history and before_changed * 10 <= runs:
+        name, before, value = changed
+        found = _finding(span, "an HTTP request sending an earlier node's output changed, every earlier run as given",
+                         f"HTTP node '{_title(span)}' sent '{name}' as {value!r} where '{_title(produced[name][1])}' "
+                         f"gave {before!r}; its earlier runs sent it as given ({runs - before_changed} of {runs}).",
+                         {name: before}, {name: value})  # fmt: skip
+    history = {"runs": runs + 1, "changed": before_changed + (changed is not None)}
+    if runs >= 100:  # counts halve: the history follows the node's recent runs
+        history = {"runs": (runs + 1) // 2, "changed": history["changed"] // 2}
     trace.baselines.put(key, history)
     return found
 
@@ -1310,8 +1398,11 @@ def create(cfg: Config) -> object:
                     yield nested
             elif node_type == "parameter-extractor" and (misread := _extraction_misread(span, outputs)) is not None:
                 yield misread
-            elif node_type == "http-request" and isinstance(status_code := outputs.get("status_code"), int):
-                answered_error = answered_error or status_code >= 400
+            elif node_type == "http-request":
+                if isinstance(status_code := outputs.get("status_code"), int):
+                    answered_error = answered_error or status_code >= 400
+                if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
+                    yield sent
             if node_type in _SOURCES:
                 source = span
             for name, value in outputs.items():

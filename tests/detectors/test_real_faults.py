@@ -320,6 +320,7 @@ _DEFAULT6 = {
     ("pesa_amount_nested", "dify_tool_schema_mismatch"),
     ("pesa_full_record", "dify_variable_leak"),  # session 23: a `national_id` field is a national id (r3-leak)
     ("pesa_off_task", "task_derailment"),  # session 23: a bookmaker's call to bet (r3-derail)
+    ("pesa_amount_nested", "state_corruption"),  # session 23: a field nested under a part of its old name
     ("pesa_runaway", "cost"),
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),

@@ -113,12 +113,18 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
 
 
 def _iteration(
-    rounds: list[list[dict[str, Any]]], output: list[object], after: tuple[dict[str, Any], ...] = ()
+    rounds: list[list[dict[str, Any]]],
+    output: list[object],
+    after: tuple[dict[str, Any], ...] = (),
+    before: tuple[dict[str, Any], ...] = (),
+    given: list[Any] | None = None,
 ) -> list[ReadableSpan]:
-    """One iteration; each round runs its nodes (node_type, outputs, status…) in order; `output` its list; the
-    nodes `after` run after it."""
+    """One iteration over `given` (the rounds' indexes unless given); each round runs its nodes (node_type,
+    outputs, status…) in order; `output` its list; the nodes `before` run before it, `after` after it."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
-    events = [DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": list(range(len(rounds)))}}, "r")]
+    selector = list(range(len(rounds))) if given is None else given
+    events = [*(DifyEvent("node_finished", fields, "r") for fields in before),
+              DifyEvent("iteration_started", {**base, "inputs": {"iterator_selector": selector}}, "r")]  # fmt: skip
     for i, round_nodes in enumerate(rounds):
         for n, fields in enumerate(round_nodes):
             finished = {"id": f"n{i}-{n}", "node_id": f"step{n}", "title": f"Step {n}", "elapsed_time": 0.1,
@@ -721,6 +727,27 @@ def test_a_code_node_run_without_an_input_field_its_earlier_runs_held_a_new_fiel
     assert processor.detect(_scaled({"dish": "bulgogi", "ingredients": beef, "yield": "4 servings"}, 4.0)) == []
 
 
+def test_a_code_node_run_with_an_input_field_nested_under_a_part_of_its_old_name() -> None:
+    """`servings_n` moved into `servings: {count, unit}` where one earlier run in six was an answer of another kind
+    (no record, so no field): three in four earlier runs held it, not nine in ten."""
+    beef = [{"name": "beef", "amount": 600, "unit": "g"}]
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(5):
+            assert processor.detect(_scaled({"dish": f"dish {n}", "servings_n": 2, "ingredients": beef}, 2.0)) == []
+        assert processor.detect(_scaled({"dish": "unknown", "found": False}, 1.0)) == []
+        return processor
+
+    nested = {"dish": "bulgogi", "ingredients": beef, "servings": {"count": 4, "unit": "portions"}}
+    (finding,) = learned().detect(_scaled(nested, 4.0))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+    assert finding.evidence["produced"] == str({"held before": ["body.servings_n"]})
+    # A new field sharing no part of the name: a rename at five in six earlier runs is no rule's to tell.
+    renamed = {"dish": "bulgogi", "ingredients": beef, "portions": {"count": 4, "unit": "portions"}}
+    assert learned().detect(_scaled(renamed, 4.0)) == []
+
+
 def _stock(items: list[dict[str, Any]], read: dict[str, Any], node_type: str = "code") -> list[ReadableSpan]:
     """A warehouse app's first run: a stock API's answer read by a code (or template) node, no history."""
     body = json.dumps({"items": items})
@@ -750,3 +777,51 @@ def test_a_reader_showing_zero_for_every_record_whose_number_sits_in_an_object()
     assert findings(_stock(items, {"quantities": [12, 7, 30], "reserved": [0, 0, 0]}), "state_corruption") == []
     empty = [{"sku": "A-1", "on_hand": {"count": 0, "unit": "pcs"}}, *items[1:]]
     assert findings(_stock(empty, {"quantities": [0, 0, 0]}), "state_corruption") == []
+
+
+def _enrolled(seats: Any, sent: Any) -> list[ReadableSpan]:
+    """A booking app: an extractor's seat count sent in an HTTP request's JSON body (Dify's body template)."""
+    extract = node("extract", "parameter-extractor", title="Extract", outputs={"__is_success": 1, "seats": seats})
+    request = "POST /book HTTP/1.1\r\nContent-Type: application/json\r\n\r\n" + json.dumps({"seats": sent})
+    book = node("book", "http-request", title="Book", process_data={"request": request},
+                outputs={"status_code": 200, "body": json.dumps({"status": "booked"}), "files": []})  # fmt: skip
+    return run_spans([extract, book], app_id="bookings")
+
+
+def test_an_http_request_sending_an_earlier_nodes_output_changed_where_every_earlier_run_sent_it_as_given() -> None:
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for seats in (1, 2, 3, 2, 4):
+            assert processor.detect(_enrolled(seats, seats)) == []
+        return processor
+
+    # The count lost, or sent as text: the value changed between the extractor and the request.
+    for sent in (1, "3"):
+        (finding,) = learned().detect(_enrolled(3, sent))
+        assert finding.evidence["rule"] == (
+            "an HTTP request sending an earlier node's output changed, every earlier run as given"
+        )
+        assert finding.evidence["received"] == str({"seats": sent})
+    # Sent as given; or no history (a template that sends a fixed value under that name).
+    assert learned().detect(_enrolled(3, 3)) == []
+    assert findings(_enrolled(3, 1), "state_corruption") == []
+
+
+def _captioned(listed: list[str], given: list[str]) -> list[ReadableSpan]:
+    """A code node listing exhibits, then an iteration over `given` (its selector names the code's list)."""
+    read = {"id": "read", "node_id": "read", "node_type": "code", "title": "Read", "status": "succeeded",
+            "elapsed_time": 0.1, "inputs": {}, "outputs": {"exhibits": listed}}  # fmt: skip
+    rounds = [[{"node_type": "llm", "outputs": {"text": f"{item}."}}] for item in given]
+    return _iteration(rounds, [f"{item}." for item in given], before=(read,), given=given)
+
+
+def test_an_iteration_given_a_cut_of_a_list_an_earlier_node_produced() -> None:
+    listed = ["Bronze helmet (700 BC)", "Silver coin (95 BC)", "Clay jar (1200)"]
+    rule = "an iteration given a cut of a list an earlier node produced"
+    # Items dropped (none at all, too), or each item cut short, between the code node and the iteration.
+    for given in (listed[:1], [], [item[:6] for item in listed]):
+        (finding,) = findings(_captioned(listed, given), "state_corruption")
+        assert finding.evidence["rule"] == rule, given
+    # The list as produced; or another list (its items not the code's).
+    assert findings(_captioned(listed, listed), "state_corruption") == []
+    assert findings(_captioned(listed, ["Map (1800)"]), "state_corruption") == []
