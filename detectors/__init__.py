@@ -126,8 +126,8 @@ class Trace:
         # Tool nodes and agents' tool calls (`execute_tool`), in span order.
         self.tool_spans: list[ReadableSpan] = []
         retrievers: list[ReadableSpan] = []
-        # (start time, node span, node type): sorted by the first item, read by a C getter, not a lambda.
-        typed: list[tuple[int, ReadableSpan, str]] = []
+        # (start time, node span, node type, parent's span id): sorted by the first item, read by a C getter.
+        typed: list[tuple[int, ReadableSpan, str, int]] = []
         for span in spans:
             # `attributes_of`, inlined, and the SDK's `parent` and `start_time` read from its fields: a property
             # costs a call a span.
@@ -146,7 +146,7 @@ class Trace:
                 if self.root is None:
                     self.root = span
             elif node_type is not None:
-                typed.append((start or 0, span, str(node_type)))
+                typed.append((start or 0, span, str(node_type), parent.span_id))
             if kind == "LLM" or operation == "chat":
                 self.llm_spans.append(span)
             if node_type == "tool" or operation == "execute_tool":
@@ -155,9 +155,11 @@ class Trace:
                 retrievers.append(span)
         typed.sort(key=itemgetter(0))
         self._typed = typed
-        self.nodes: list[ReadableSpan] = [span for _, span, _ in typed]
+        self.nodes: list[ReadableSpan] = [span for _, span, _, _ in typed]
+        # Each node's parent span id, beside `nodes` (read once here: the SDK's `parent` property costs a call).
+        self.node_parents: list[int] = [parent_id for *_, parent_id in typed]
         self._by_type: dict[str, list[ReadableSpan]] = {}
-        for _, span, node_type in typed:
+        for _, span, node_type, _ in typed:
             self._by_type.setdefault(node_type, []).append(span)
         root = self.root
         # The app the run belongs to (resource `dify.app.id`), for per-app baselines.
@@ -192,7 +194,7 @@ class Trace:
         present = [self._by_type[node_type] for node_type in node_types if node_type in self._by_type]
         if len(present) <= 1:  # no merge needed (most runs hold one of the types asked for, or none)
             return present[0] if present else []
-        return [span for _, span, node_type in self._typed if node_type in node_types]
+        return [span for _, span, node_type, _ in self._typed if node_type in node_types]
 
 
 def span_id(span: ReadableSpan) -> int:

@@ -32,12 +32,8 @@ def rounds_of(trace: Trace, container: ReadableSpan) -> list[tuple[ReadableSpan,
         if parent is not None and parent.span_id == container_id and attr(span, "dify.round.index") is not None:
             found[span_id(span)] = (span, [])
     if found:
-        for node in trace.nodes:
-            try:  # the SDK's own field: its `parent` property costs a call a node, and an iteration runs many
-                parent = node._parent
-            except AttributeError:
-                parent = node.parent
-            if parent is not None and (entry := found.get(parent.span_id)) is not None:
+        for node, parent_id in zip(trace.nodes, trace.node_parents, strict=True):
+            if (entry := found.get(parent_id)) is not None:
                 entry[1].append(node)
     return list(found.values())
 
