@@ -3,7 +3,8 @@ README and the docs name is there to open.
 
 Three things are swapped, each for the sake of a test machine, never the order or the commands: the Jaeger
 container is a test OTLP receiver on 127.0.0.1 (`OTEL_EXPORTER_OTLP_ENDPOINT` points at it), `make install` is
-run as `make --dry-run install` (the test's own .venv is installed already; the dry run shows what it would do),
+run as `make --dry-run --always-make install` (the test's own .venv is installed already, and `make test`'s dev
+install marks the runtime one done; the dry run with --always-make shows what it does on a fresh machine),
 and `serve` gets a free port and files in the test's directory instead of 8000 and the working directory.
 """
 
@@ -46,8 +47,9 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
         [".venv/bin/dify-otel-bridge", "replay", "examples/runs/workflow_full.sse"],
     ]
     port = free_port()
+    dry_install = "make --dry-run --always-make install"
     script = [
-        line.replace("make install", "make --dry-run install").replace(" serve &", f" serve --port {port} &")
+        line.replace("make install", dry_install).replace(" serve &", f" serve --port {port} &")
         for line in lines
         if not line.startswith("docker ")
     ]
