@@ -718,7 +718,9 @@ def _given_cut(trace: Trace, container: Any) -> Finding | None:
             continue
         outputs = json_attr(span, "output.value")
         if isinstance(outputs, dict):
-            lists += [(span, name, value) for name, value in outputs.items() if isinstance(value, list)]
+            # Dify's own lists (an HTTP answer's `files`) are no data a selector hands on.
+            lists += [(span, name, value) for name, value in outputs.items()
+                      if isinstance(value, list) and name not in _BOOKKEEPING]  # fmt: skip
     if any(value == given for _, _, value in lists):
         return None
     for span, name, value in lists:
