@@ -1,29 +1,28 @@
 # ruff: noqa: RUF001  (month names in Cyrillic, Greek and Armenian letters look like Latin ones)
 """`state_corruption`: data lost or mangled between the node that produced it and the node that reads it.
 
-Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code
-node returning nulls, a template rendering `None` or nothing, from inputs that all had values), or when a
-later node reads a variable of the same name as empty or as another type than its producer wrote it (a tool
-failing on it is left to `dify_tool_schema_mismatch`). Value flow across nodes adds more rules: documents
-retrieved but an empty `#context#` at the next LLM, or a filled one that none of its prompts holds, or no
-context at all and the documents in none of the prompts of the LLMs after the retrieval, one of which gave
-the run's answer; an End/Answer node receiving or showing a strict beginning of an LLM's answer (cut short,
-an ellipsis allowed; not at a line's end: the first paragraph is a choice; not a value another node gave
-whole); an iteration whose output list holds fewer items than it ran rounds, or a null where its round
-succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`, `null`,
-`"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
-fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs
-usually filled (a template's too), while its inputs hold a value of that kind under another name (an API renamed
-the list the code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no
-item while the list has items, or while it is missing and another list is there; an iteration's items lost to
-rounds that failed on their data; a variable assigner writing empty what its source node produced (its process
-data); a parameter extractor's number its text does not state, a number the text states left out, or another
-than the number word right before the parameter's name; a code node's number 0 that its earlier runs read from a
-same-named input field its input no longer holds; a parameter extractor's date with the day and month of its text's date
-swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer counting an
-iteration's items without the round that failed; a code node run without input fields its earlier runs held, as many
-new ones beside them (a renamed field read as the code's default). Values that were already empty at the producer, or
-after an HTTP request answered with an error status, are not corruption.
+Fires when a node that succeeded declared an output and produced nothing (an LLM with empty text, a code node returning
+nulls, a template rendering `None` or nothing, from inputs that all had values), or when a later node reads a variable
+of the same name as empty or as another type than its producer wrote it (a tool failing on it is left to
+`dify_tool_schema_mismatch`). Value flow across nodes adds more rules: documents retrieved but an empty `#context#` at
+the next LLM, or a filled one that none of its prompts holds, or no context at all and the documents in none of the
+prompts of the LLMs after the retrieval, one of which gave the run's answer; an End/Answer node receiving or showing a
+strict beginning of an LLM's answer (cut short, an ellipsis allowed; not at a line's end: the first paragraph is a
+choice; not a value another node gave whole); an iteration whose output list holds fewer items than it ran rounds, or a
+null where its round succeeded with a value; an LLM whose last user message shows a value rendered as none (`[]`,
+`null`, `"[object Object]"`; whole, or after a label on its last line) after a node produced data, or an object whose
+fields a node produced filled shown with them emptied; a code node's output left empty that its earlier runs usually
+filled (a template's too), while its inputs hold a value of that kind under another name (an API renamed the list the
+code reads); a code output that kept an input list's length (or counted it) in earlier runs holding no item while the
+list has items, or while it is missing and another list is there; an iteration's items lost to rounds that failed on
+their data; a variable assigner writing empty, cut short, with fewer items or a number as text what its source node
+produced (its process data); a parameter extractor's number its text does not state, a number the text states left out,
+or another than the number word right before the parameter's name; a code node's number 0 that its earlier runs read
+from a same-named input field its input no longer holds; a parameter extractor's date with the day and month of its
+text's date swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer
+counting an iteration's items without the round that failed; a code node run without input fields its earlier runs held,
+as many new ones beside them (a renamed field read as the code's default). Values that were already empty at the
+producer, or after an HTTP request answered with an error status, are not corruption.
 """
 
 from __future__ import annotations
@@ -645,9 +644,9 @@ def _last_node(nodes: list[Any], index: int) -> Any:
 
 
 def _shown_empty(span: Any, inputs: Any, nodes: list[Any], index: int) -> Finding | None:
-    """An End/Answer node (at `index` of `nodes`) whose every value is empty right after a node that produced
-    a value (under another name: the same name is the same-named rule's): the run answered nothing the node
-    before it had. After a node that failed, the empty value is its error's default."""
+    """An End/Answer node (at `index` of `nodes`) whose every value is empty right after a node that produced a text or
+    a list of items, an iteration's output too (under another name: the same name is the same-named rule's): the run
+    answered nothing the node before it had. After a node that failed, the empty value is its error's default."""
     if not isinstance(inputs, dict) or not inputs or not all(_empty(value) for value in inputs.values()):
         return None
     last_node = _last_node(nodes, index)
@@ -657,7 +656,8 @@ def _shown_empty(span: Any, inputs: Any, nodes: list[Any], index: int) -> Findin
     if not isinstance(outputs, dict):
         return None
     given = next(((name, value) for name, value in outputs.items() if name not in _BOOKKEEPING
-                  and name not in inputs and isinstance(value, str) and value.strip()), None)  # fmt: skip
+                  and name not in inputs and (value.strip() if isinstance(value, str) else isinstance(value, list)
+                                              and value)), None)  # fmt: skip
     if given is None:
         return None
     return _finding(span, "an End/Answer node shows nothing right after a node produced a value",
@@ -717,7 +717,9 @@ def _given_cut(trace: Trace, container: Any) -> Finding | None:
             continue
         outputs = json_attr(span, "output.value")
         if isinstance(outputs, dict):
-            lists += [(span, name, value) for name, value in outputs.items() if isinstance(value, list)]
+            # Dify's own lists (an HTTP answer's `files`) are no data a selector hands on.
+            lists += [(span, name, value) for name, value in outputs.items()
+                      if isinstance(value, list) and name not in _BOOKKEEPING]  # fmt: skip
     if any(value == given for _, _, value in lists):
         return None
     for span, name, value in lists:
@@ -1031,10 +1033,25 @@ def _ran_last(nodes: list[Any], index: int, node_id: Any) -> Any:
     return next((node for node in reversed(nodes[:index]) if attr(node, "dify.node.id") == node_id), None)
 
 
-def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
-    """A variable assigner (at `index` of `nodes`) that over-wrote a variable with an empty value (its process
-    data: what it assigned) from a node's output (its item's selector: `[node id, name]`) that node's last run
-    produced filled."""
+def _assigned_change(given: Any, value: Any) -> str | None:
+    """How a value an over-write assigner wrote differs from the `given` value it copies (it copies as is): the
+    rule's words, none if it kept it."""
+    if _empty(value):
+        return "a variable assigner wrote empty a value its source node produced filled"
+    if isinstance(given, str) and isinstance(value, str):
+        cut = given.startswith(value) and bool(given[len(value) :].strip())  # not a trailing space dropped
+        return "a variable assigner wrote a strict beginning of its source node's text" if cut else None
+    if isinstance(given, list) and isinstance(value, list) and len(value) < len(given):
+        return "a variable assigner wrote fewer items than its source node produced"
+    if isinstance(given, int | float) and not isinstance(given, bool) and isinstance(value, str):
+        return "a variable assigner wrote its source node's number as text"
+    return None
+
+
+def _assigned_changed(span: Any, nodes: list[Any], index: int) -> Finding | None:
+    """A variable assigner (at `index` of `nodes`) that over-wrote a variable with another value (its process
+    data: what it assigned) than the node's output it copies (its item's selector: `[node id, name]`) held in
+    that node's last run: emptied, cut short, items lost, a number turned into text."""
     config, assigned = json_attr(span, "input.value"), json_attr(span, "dify.node.process_data")
     items = config.get("items") if isinstance(config, dict) else None
     if not isinstance(items, list) or not isinstance(assigned, dict):
@@ -1046,16 +1063,19 @@ def _assigned_empty(span: Any, nodes: list[Any], index: int) -> Finding | None:
         if not (isinstance(target, list) and target and isinstance(selector, list) and len(selector) == 2):
             continue
         name = target[-1]
-        if not isinstance(name, str) or name not in assigned or not _empty(value := assigned[name]):
+        if (
+            not isinstance(name, str)
+            or name not in assigned
+            or (producer := _ran_last(nodes, index, selector[0])) is None
+        ):
             continue
-        if (producer := _ran_last(nodes, index, selector[0])) is None:
-            continue
-        produced = json_attr(producer, "output.value")
+        value, produced = assigned[name], json_attr(producer, "output.value")
         given = produced.get(selector[1]) if isinstance(produced, dict) else None
-        if not _empty(given):
-            return _finding(span, "a variable assigner wrote empty a value its source node produced filled",
-                            f"'{_title(span)}' set '{name}' to {value!r} from '{selector[1]}' of "
-                            f"'{_title(producer)}', which produced {str(given)[:40]!r}.",
+        if given is None or _empty(given) or value == given:
+            continue
+        if (rule := _assigned_change(given, value)) is not None:
+            return _finding(span, rule, f"'{_title(span)}' set '{name}' to {str(value)[:40]!r} from '{selector[1]}' "
+                            f"of '{_title(producer)}', which produced {str(given)[:40]!r}.",
                             {selector[1]: given}, {name: value})  # fmt: skip
     return None
 
@@ -1351,8 +1371,8 @@ def create(cfg: Config) -> object:
                     yield hidden
                 failed_before = failed_before or failed
                 continue
-            if node_type == "assigner" and (emptied := _assigned_empty(span, nodes, index)) is not None:
-                yield emptied  # an assigner's values are its process data: it has no outputs
+            if node_type == "assigner" and (changed := _assigned_changed(span, nodes, index)) is not None:
+                yield changed  # an assigner's values are its process data: it has no outputs
             if outputs is None:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):

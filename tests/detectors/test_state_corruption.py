@@ -222,6 +222,13 @@ def test_an_end_node_showing_nothing_right_after_a_node_produced_a_value() -> No
     end = node("end", "end", title="End", inputs={"letter": ""}, outputs={"letter": ""})
     (finding,) = findings(run_spans([draft, end]), "state_corruption")
     assert finding.evidence["rule"] == "an End/Answer node shows nothing right after a node produced a value"
+    # A list of items (an iteration's output) shown as an empty list.
+    captions = node("caps", "code", title="Captions", inputs={"n": 1}, outputs={"output": ["Helmet.", "Coin."]})
+    empty_list = node("end", "end", title="End", inputs={"lines": []}, outputs={"lines": []})
+    (listed,) = findings(run_spans([captions, empty_list]), "state_corruption")
+    assert listed.evidence["produced"] == str({"output": ["Helmet.", "Coin."]})
+    none_listed = node("caps", "code", title="Captions", inputs={"n": 1}, outputs={"output": []})
+    assert findings(run_spans([none_listed, empty_list]), "state_corruption") == []
     # The node before gave nothing either: the run had nothing to show.
     nothing = node("refine", "code", title="Refine", inputs={"n": 1}, outputs={"draft": ""})
     assert findings(run_spans([nothing, end]), "state_corruption") == []
@@ -534,6 +541,29 @@ def _review_round(answer: str, assigned: str) -> list[ReadableSpan]:
     return run_spans([reviewer, assign])
 
 
+def test_a_variable_assigner_writing_a_cut_fewer_items_or_a_number_as_text() -> None:
+    (cut,) = findings(_review_round("Fresh apple pie, baked daily.", "Fresh apple"), "state_corruption")
+    assert cut.evidence["rule"] == "a variable assigner wrote a strict beginning of its source node's text"
+    assert cut.evidence["received"] == str({"draft": "Fresh apple"})
+    # A trailing space or line end left out is the same text.
+    assert findings(_review_round("Fresh apple pie.\n", "Fresh apple pie."), "state_corruption") == []
+    scorer = node("score", "code", title="Parse score", outputs={"score": 7, "tags": ["a", "b"]})
+    config = {"version": "2", "items": [
+        {"variable_selector": ["loop", "score"], "input_type": "variable", "operation": "over-write",
+         "value": ["score", "score"]},
+        {"variable_selector": ["loop", "tags"], "input_type": "variable", "operation": "over-write",
+         "value": ["score", "tags"]}]}  # fmt: skip
+    for assigned, rule in (
+        ({"score": "7", "tags": ["a", "b"]}, "a variable assigner wrote its source node's number as text"),
+        ({"score": 7, "tags": ["a"]}, "a variable assigner wrote fewer items than its source node produced"),
+    ):
+        assign = node("assign", "assigner", title="Keep best", inputs=config, process_data=assigned)
+        (finding,) = findings(run_spans([scorer, assign]), "state_corruption")
+        assert finding.evidence["rule"] == rule
+    kept = node("assign", "assigner", title="Keep best", inputs=config, process_data={"score": 7, "tags": ["a", "b"]})
+    assert findings(run_spans([scorer, kept]), "state_corruption") == []
+
+
 def test_a_variable_assigner_writing_empty_a_value_its_source_produced() -> None:
     (finding,) = findings(_review_round("APPROVED: Fresh apple pie.", ""), "state_corruption")
     assert finding.evidence["rule"] == "a variable assigner wrote empty a value its source node produced filled"
@@ -825,3 +855,14 @@ def test_an_iteration_given_a_cut_of_a_list_an_earlier_node_produced() -> None:
     # The list as produced; or another list (its items not the code's).
     assert findings(_captioned(listed, listed), "state_corruption") == []
     assert findings(_captioned(listed, ["Map (1800)"]), "state_corruption") == []
+
+
+def test_an_iteration_given_no_item_after_an_http_answer_with_no_file() -> None:
+    listed = ["Bronze helmet (700 BC)", "Silver coin (95 BC)"]
+    fetch = {"id": "api", "node_id": "api", "node_type": "http-request", "title": "Exhibits API", "status": "succeeded",
+             "elapsed_time": 0.1, "inputs": {}, "outputs": {"status_code": 200, "body": "{}", "files": []}}  # fmt: skip
+    read = {"id": "read", "node_id": "read", "node_type": "code", "title": "Read", "status": "succeeded",
+            "elapsed_time": 0.1, "inputs": {}, "outputs": {"exhibits": listed}}  # fmt: skip
+    # The HTTP answer's empty `files` is Dify's own list, not one the iteration's selector could name.
+    (finding,) = findings(_iteration([], [], before=(fetch, read), given=[]), "state_corruption")
+    assert finding.evidence["rule"] == "an iteration given a cut of a list an earlier node produced"
