@@ -59,7 +59,7 @@ def _decoded(value: Any) -> Any:
 
 
 # A field's text shorter than this is no sign that an item was written from its record (`ok`, a currency code).
-_FIELD_TEXT = 3
+_FIELD_TEXT = 4
 
 
 def _drawn_from(items: list[Any], source: list[Any]) -> bool:
