@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import asked_size_overrun, fetched_list, multiplied_from
+from detectors.iteration_items import asked_size_overrun, fetched_list, kept_to_asked, multiplied_from
 from detectors.rounds import broke_out, containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
@@ -252,7 +252,7 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     usual = statistics.median(past) if len(past) >= cfg.min_history else 0
     if usual and count > cfg.usual_factor * usual and count > 2 * most:
         fetched = fetched_list(trace, container, count)
-        if fetched is not None:
+        if fetched is not None and not kept_to_asked(*fetched):
             title, source = attr(container, "dify.node.title", container.name), fetched[0]
             source_title = attr(source, "dify.node.title", source.name)
             found = Finding(

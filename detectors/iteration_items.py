@@ -58,10 +58,28 @@ def _decoded(value: Any) -> Any:
     return value
 
 
+# A field's text shorter than this is no sign that an item was written from its record (`ok`, a currency code).
+_FIELD_TEXT = 4
+
+
 def _drawn_from(items: list[Any], source: list[Any]) -> bool:
-    """The iteration's first item is one of `source`'s, or a field's value of one of them (an id)."""
+    """The iteration's items came from `source`: one round per entry of it (each made into an item), or the first
+    item is one of its entries, a field's value of one (an id), or a text written from one's text field (a code node
+    making `name (year)` of each record)."""
     first = items[0]
-    return any(first == entry or (isinstance(entry, dict) and first in entry.values()) for entry in source)
+    if len(items) == len(source):
+        return True
+    for entry in source:
+        if first == entry:
+            return True
+        if isinstance(entry, dict):
+            values = entry.values()
+            if first in values or (
+                isinstance(first, str)
+                and any(isinstance(v, str) and len(v) >= _FIELD_TEXT and v in first for v in values)
+            ):
+                return True
+    return False
 
 
 def asked_size_overrun(
@@ -84,6 +102,13 @@ def asked_size_overrun(
                 if len(found) > asked[1] and _drawn_from(items, found):
                     return node, asked[0], asked[1], len(found)
     return None
+
+
+def kept_to_asked(node: ReadableSpan, returned: int) -> bool:
+    """The HTTP or tool `node` asked for at most so many results and returned no more (`returned`): a long list it
+    gave is the size it was asked for, a larger job, not a source running away."""
+    asked = _asked(node)
+    return asked is not None and returned <= asked[1]
 
 
 def _lists(value: Any, depth: int = 0) -> list[list[Any]]:

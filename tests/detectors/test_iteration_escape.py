@@ -248,6 +248,28 @@ def test_an_iteration_over_more_records_than_its_tool_was_asked_for() -> None:
     )
 
 
+def test_an_iteration_over_items_a_code_node_wrote_from_more_records_than_were_asked_for() -> None:
+    """A code node makes each record a line (`title (id)`): the iteration's items are written from the answer's
+    records, one round per record, or from some of them (a filter), and still more than the `limit` asked for."""
+    get = "GET /exhibits?hall=3&limit=6 HTTP/1.1\r\n\r\n"
+    lines = [f"Finding {i} (doc-{i})" for i in range(14)]
+    (each,) = findings(_search_then_iteration(get, 14, [f"#{i}" for i in range(14)]), KEY)
+    assert (each.evidence["asked"], each.evidence["returned"], each.evidence["rounds"]) == (6, 14, 14)
+    (some,) = findings(_search_then_iteration(get, 14, lines[1:11]), KEY)
+    assert (some.evidence["asked"], some.evidence["returned"], some.evidence["rounds"]) == (6, 14, 10)
+    # Ten items of another list, not written from the answer's records, came from elsewhere.
+    assert findings(_search_then_iteration(get, 14, [f"part {i}" for i in range(10)]), KEY) == []
+
+
+def test_a_source_that_kept_to_the_size_it_was_asked_for_is_no_runaway() -> None:
+    """A large hall asked for with `limit=40` answers 30 exhibits, six times the app's usual: the job asked for."""
+    app = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+    get = "GET /exhibits?hall=3&limit=40 HTTP/1.1\r\n\r\n"
+    for rounds in (5, 4, 5, 6, 5):
+        assert app.detect(_search_then_iteration(get, rounds, [f"doc-{i}" for i in range(rounds)])) == []
+    assert app.detect(_search_then_iteration(get, 30, [f"doc-{i}" for i in range(30)])) == []
+
+
 def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_answered() -> None:
     """A feed ignoring its date filter or limit: 29 rounds where the app runs 5, over the 29 products the feed
     answered. The same 29 items from elsewhere (the run's inputs) are the job the user asked for."""
