@@ -1,5 +1,5 @@
-"""The second to seventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults7/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to eighth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults8/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -53,6 +53,10 @@ SETS = {
     "faults7": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults7", 62, 40,
         ("camping_clean_1", "camping_clean_2", "camping_clean_3"), "camping_clean_4",
+    ),
+    "faults8": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults8", 63, 44,
+        ("listahan_clean_1", "listahan_clean_2", "listahan_clean_3"), "listahan_clean_4",
     ),
 }  # fmt: skip
 INDEX = {
