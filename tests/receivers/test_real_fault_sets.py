@@ -199,7 +199,8 @@ def test_in_the_eighth_set_a_default_value_is_an_exception_and_a_refused_assignm
     assert streamed("faults8", "parkering_clean_7").exceptions_count == 1
     assert streamed("faults8", "parkering_fee_default").exceptions_count == 2
     assert "Invalid input value" in (streamed("faults8", "listahan_clean_7").error or "")
-    (filtered,) = [node for node in streamed("faults8", "tren_seats_renamed").nodes if node.node_type == "list-operator"]
+    renamed = streamed("faults8", "tren_seats_renamed")
+    (filtered,) = [node for node in renamed.nodes if node.node_type == "list-operator"]
     assert filtered.outputs is not None and filtered.outputs["result"] == []
 
 
