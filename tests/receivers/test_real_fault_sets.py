@@ -1,5 +1,5 @@
-"""The second to seventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults7/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to eighth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults8/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -53,6 +53,10 @@ SETS = {
     "faults7": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults7", 62, 40,
         ("camping_clean_1", "camping_clean_2", "camping_clean_3"), "camping_clean_4",
+    ),
+    "faults8": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults8", 63, 44,
+        ("listahan_clean_1", "listahan_clean_2", "listahan_clean_3"), "listahan_clean_4",
     ),
 }  # fmt: skip
 INDEX = {
@@ -182,10 +186,29 @@ def test_in_the_sixth_set_a_failed_model_call_in_a_round_is_not_an_exception() -
     assert [node.status for node in lost.nodes if node.title == "یک نظر"].count("failed") == 1
 
 
+def test_in_the_eighth_set_a_default_value_is_an_exception_and_a_refused_assignment_fails() -> None:
+    """The fee API's retried 503 makes its run partial-succeeded with 1 exception, its two failed attempts replaced by
+    the HTTP node's default value with 2; the shopping list's assigner, republished to over-write its array with a
+    string, fails its run; the list operator of the renamed timetable lets no train through."""
+    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults8"}
+    assert {name: status for name, status in statuses.items() if status != "succeeded"} == {
+        "parkering_clean_7": "partial-succeeded",
+        "parkering_fee_default": "partial-succeeded",
+        "listahan_clean_7": "failed",
+    }
+    assert streamed("faults8", "parkering_clean_7").exceptions_count == 1
+    assert streamed("faults8", "parkering_fee_default").exceptions_count == 2
+    assert "Invalid input value" in (streamed("faults8", "listahan_clean_7").error or "")
+    renamed = streamed("faults8", "tren_seats_renamed")
+    (filtered,) = [node for node in renamed.nodes if node.node_type == "list-operator"]
+    assert filtered.outputs is not None and filtered.outputs["result"] == []
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
 VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظر")
+COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", "Linje")  # outer and inner iteration
 
 
 @pytest.mark.parametrize(
@@ -224,6 +247,13 @@ VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظ
         ("faults6", "reviews_clean_5", ONE_REVIEW, 0),
         ("faults6", "reviews_flood", ONE_REVIEW, 29),
         ("faults6", "reviews_round_lost", ONE_REVIEW, 5),
+        ("faults8", "aftenskole_clean_1", COURSE_PLAN, 3),
+        ("faults8", "aftenskole_clean_1", LESSON_LINE, 5),
+        ("faults8", "aftenskole_clean_2", LESSON_LINE, 2),
+        ("faults8", "aftenskole_clean_4", COURSE_PLAN, 0),
+        ("faults8", "aftenskole_flood", LESSON_LINE, 29),
+        ("faults8", "aftenskole_repeat", COURSE_PLAN, 6),
+        ("faults8", "aftenskole_repeat", LESSON_LINE, 12),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
