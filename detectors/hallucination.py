@@ -157,6 +157,9 @@ class Config(DetectorConfig):
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
     # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up.
     data_times: bool = True
+    # Check an answer fed only data for a figure written after the word its prompt writes another after, the
+    # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
+    data_swaps: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -674,6 +677,62 @@ def _timed(
         )  # fmt: skip
 
 
+# A figure after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"): the word, up
+# to three spaces, brackets, colons or dashes, then the figure (two digits and more).
+_AFTER_WORD = re.compile(r"([^\W\d_]{3,})[\s(:\uff1a\u2013\u2014-]{1,3}(\d[\d.,]*\d)(?![\d])")
+
+
+def _swapped(
+    trace: Trace, data: list[tuple[int, str]], span: ReadableSpan, answer: str, inputs: str, question: str
+) -> Iterator[Finding]:
+    """A finding where `answer`, fed data (`_fed`), writes a figure after the very word its prompt writes another
+    after, the prompt's left unsaid and the answer's in no source nor computed from them: the data's value restated
+    in its own place with another ("mānrakert (1968)" captioned "mānrakert (1991)"), a figure swapped."""
+    prompt = claims(prompt_text(span))
+    given: dict[str, set[str]] = {}
+    for match in _AFTER_WORD.finditer(prompt):
+        given.setdefault(match[1].lower(), set()).add(match[2])
+    said = plain(answer)
+    swapped = {
+        match[2]: figure
+        for match in _AFTER_WORD.finditer(answer)
+        for figure in given.get(match[1].lower(), ())
+        if said.isdisjoint(readings(figure))
+    }
+    if not swapped:
+        return
+    outputs = [output for end, output in data if end <= (span.start_time or 0)]
+    sources = [inputs, prompt, *outputs]
+    unsupported, _ = _unsupported(answer, set(swapped), set(), {}, sources, question)
+    if unsupported and _fed(trace, prompt, outputs):
+        swapped = {number: swapped[number] for number in sorted(unsupported)}
+        yield _data_finding(
+            span, 0.75, f"states {', '.join(swapped)} where its prompt gives {', '.join(swapped.values())}",
+            "a figure of the data restated after the same word with another value no source gives", answer,
+            swapped=swapped,
+        )  # fmt: skip
+
+
+def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[str, list[float]]:
+    """The sums of money of `unsupported` that are a source's figure less a percentage the answer states and no
+    source does, each with that figure and percentage: a reduction nobody granted ("a 15 % discount: you pay
+    867.00" on the data's 1020.00). A percentage added (a tax the model knows) is left alone."""
+    stated = dict(measured(answer))
+    values = set().union(*(all_values(source) for source in sources))
+    shares = {
+        float(r) for token, unit in stated.items() if unit == "%" for r in readings(token) if 0 < float(r) < 100
+    } - values
+    return {
+        number: [figure, share]
+        for number in sorted(unsupported)
+        if stated.get(number) == "money"
+        for r in readings(number)
+        for figure in values
+        for share in shares
+        if figure > 0 and abs(figure * (1 - share / 100) - float(r)) <= _precision(r) + 1e-9
+    }
+
+
 def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
     """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
     node = attr(span, "dify.node.title", span.name)
@@ -730,6 +789,10 @@ def create(cfg: Config) -> object:
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
                 yield from _timed(trace, (fetched := fetched or [_data(trace)])[0], span, claims(answer), inputs)
+            if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
+                question = (user_query(root) or "") if root is not None else ""
+                fetched = fetched or [_data(trace)]
+                yield from _swapped(trace, fetched[0], span, claims(answer), inputs, question)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
             if _CODE.match(answer):
@@ -774,9 +837,11 @@ def create(cfg: Config) -> object:
             if unsupported and known:
                 unsupported = _unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
+            cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs)
-                unsupported, miscounted = set(replaced), {}
+                cut = {} if replaced else _discounted(stating, unsupported, sources)
+                unsupported, miscounted = set(replaced) | set(cut), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -796,6 +861,11 @@ def create(cfg: Config) -> object:
                             "goes unsaid"
                         ]
                         if replaced
+                        else [
+                            "a sum of money in an answer fed data is a source's figure less a percentage no source "
+                            "states"
+                        ]
+                        if cut
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
@@ -813,7 +883,7 @@ def create(cfg: Config) -> object:
                 "found in none of its sources; check the answer against its documents, inputs and data.",
                 {"node": attr(span, "dify.node.title", span.name), "rule": rule,
                  "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200],
-                 **({"in_place_of": replaced} if replaced else {})},
+                 **({"in_place_of": replaced} if replaced else {}), **({"less_a_share": cut} if cut else {})},
                 span_id(span),
             )  # fmt: skip
         if documents or told:
