@@ -702,7 +702,7 @@ def _swapped(
     if not swapped:
         return
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
-    sources = [inputs, prompt, *outputs]
+    sources = [inputs, prompt, *outputs, _rounds(trace), _limits(trace)]  # a round's number is the workflow's
     unsupported, _ = _unsupported(answer, set(swapped), set(), {}, sources, question)
     if unsupported and _fed(trace, prompt, outputs):
         swapped = {number: swapped[number] for number in sorted(unsupported)}
