@@ -37,6 +37,7 @@ from detectors import (
     Finding,
     ProcessMemory,
     Trace,
+    answer_text,
     attr,
     json_attr,
     prompt_text,
@@ -160,6 +161,9 @@ class Config(DetectorConfig):
     # Check an answer fed only data for a figure written after the word its prompt writes another after, the
     # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
     data_swaps: bool = True
+    # Check an answer with no document, context or data whose system message states the app's facts with figures
+    # for a sum of money or a time to the minute none of its prompt gives (`_told`, session 24).
+    prompt_facts: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -713,6 +717,32 @@ def _swapped(
         )  # fmt: skip
 
 
+def _told(span: ReadableSpan, inputs: str, question: str) -> Iterator[Finding]:
+    """A finding where an answer with no document, context or data, whose system message states the app's facts
+    with figures ("a meter check takes 5 working days"), states a sum of money or a time of day to the minute that
+    neither its prompt nor the run's inputs give nor compute: a refund or an appointment the app never stated."""
+    answer = answer_text(span)
+    if not any(map(str.isdigit, answer)) or _CODE.match(answer):
+        return
+    system = str(attr(span, "llm.input_messages.0.message.content") or "")
+    if attr(span, "llm.input_messages.0.message.role") != "system" or not plain(claims(system)):
+        return
+    stating = claims(answer)
+    sources = [prompt_text(span), inputs, question]
+    given = set().union(*map(plain, sources))
+    money = {token for token, unit in measured(stating) if unit == "money" and given.isdisjoint(readings(token))}
+    if money:
+        money, _ = _unsupported(stating, money, set(), {}, sources, question)
+    times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00") and not any(t in s for s in sources)}
+    made = money | times
+    if made:
+        yield _data_finding(
+            span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
+            "a sum of money or a time of day in an answer from its prompt's facts is in none of them", answer,
+            unsupported=sorted(made),
+        )  # fmt: skip
+
+
 def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[str, list[float]]:
     """The sums of money of `unsupported` that are a source's figure less a percentage the answer states and no
     source does, each with that figure and percentage: a reduction nobody granted ("a 15 % discount: you pay
@@ -785,6 +815,9 @@ def create(cfg: Config) -> object:
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
                 if not has_data:
+                    if cfg.prompt_facts:
+                        question = (user_query(root) or "") if root is not None else ""
+                        yield from _told(span, inputs, question)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
