@@ -683,15 +683,16 @@ def _timed(
 
 # A figure after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"): the word, up
 # to three spaces, brackets, colons or dashes, then the figure (two digits and more).
-_AFTER_WORD = re.compile(r"([^\W\d_]{3,})[\s(:\uff1a\u2013\u2014-]{1,3}(\d[\d.,]*\d)(?![\d])")
+_AFTER_WORD = re.compile(r"([^\W\d_]{3,})[\s(:\uff1a\u2013\u2014-]{1,3}(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
 
 
 def _swapped(
     trace: Trace, data: list[tuple[int, str]], span: ReadableSpan, answer: str, inputs: str, question: str
 ) -> Iterator[Finding]:
-    """A finding where `answer`, fed data (`_fed`), writes a figure after the very word its prompt writes another
-    after, the prompt's left unsaid and the answer's in no source nor computed from them: the data's value restated
-    in its own place with another ("mānrakert (1968)" captioned "mānrakert (1991)"), a figure swapped."""
+    """A finding where `answer`, fed data (`_fed`) and restating some of it, writes a figure after the very word its
+    prompt writes another after, half to twice it, the prompt's left unsaid and the answer's in no source nor
+    computed from them: the data's value restated in its own place with another ("mānrakert (1968)" captioned
+    "mānrakert (1991)"), a figure swapped."""
     prompt = claims(prompt_text(span))
     given: dict[str, set[str]] = {}
     for match in _AFTER_WORD.finditer(prompt):
@@ -701,11 +702,13 @@ def _swapped(
         match[2]: figure
         for match in _AFTER_WORD.finditer(answer)
         for figure in given.get(match[1].lower(), ())
-        if said.isdisjoint(readings(figure))
+        if said.isdisjoint(readings(figure)) and _akin(match[2], figure)
     }
     if not swapped:
         return
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
+    if said.isdisjoint(set().union(*map(plain, outputs))):  # restates none of its data: another answer
+        return
     sources = [inputs, prompt, *outputs, _rounds(trace), _limits(trace)]  # a round's number is the workflow's
     unsupported, _ = _unsupported(answer, set(swapped), set(), {}, sources, question)
     if unsupported and _fed(trace, prompt, outputs):
@@ -741,6 +744,11 @@ def _told(span: ReadableSpan, inputs: str, question: str) -> Iterator[Finding]:
             "a sum of money or a time of day in an answer from its prompt's facts is in none of them", answer,
             unsupported=sorted(made),
         )  # fmt: skip
+
+
+def _akin(number: str, figure: str) -> bool:
+    """Whether `number` lies within half to twice `figure` in some reading of each: a value put in another's place."""
+    return any(0.5 * float(b) <= float(a) <= 2 * float(b) for a in readings(number) for b in readings(figure))
 
 
 def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[str, list[float]]:
