@@ -681,9 +681,9 @@ def _timed(
         )  # fmt: skip
 
 
-# A figure after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"): the word, up
-# to three spaces, brackets, colons or dashes, then the figure (two digits and more).
-_AFTER_WORD = re.compile(r"([^\W\d_]{3,})[\s(:\uff1a\u2013\u2014-]{1,3}(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
+# A figure in a slot after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"):
+# the word, a bracket, a colon or a dash, then the figure (two digits and more); "about 14,180" is no slot.
+_AFTER_WORD = re.compile(r"([^\W\d_]{3,}) ?[(:\uff1a\u2013\u2014-] ?(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
 
 
 def _swapped(
