@@ -212,7 +212,9 @@ def create(cfg: Config) -> object:
                 "sink_value": _mask(value),
             }
             if not secret and attr(source, "dify.node.type") == "llm":  # `_turns`: the conversation brought it
-                evidence["rule"] = f"{_article(kind).lower()} {kind} of a prompt's turns, in no node's output, reaches the {role}"
+                evidence["rule"] = (
+                    f"{_article(kind).lower()} {kind} of a prompt's turns, in no node's output, reaches the {role}"
+                )
             if match == "namesake" and whose is not None:
                 evidence["rule"] = f"{_article(kind).lower()} {kind} of another person's record reaches a later {role}"
                 evidence["asked_for"], evidence["record_of"] = whose

@@ -898,7 +898,7 @@ def test_money_or_a_time_an_answer_from_its_prompts_facts_does_not_hold(system: 
     ("document", "answer"),
     [
         ("طراحی نقشه 300 دلار هزینه دارد.", "طراحی نقشه رایگان است و 2 هفته طول می‌کشد."),  # Persian weeks
-        ("Տոմսը 1500 դրամ է։", "Տոմսը 1500 դրամ է, այցը տևում է 3 ժամ։"),  # Armenian hours
+        ("Տոմսը 1500 դրամ է.", "Տոմսը 1500 դրամ է, այցը տևում է 3 ժամ."),  # Armenian hours
         ("ბილეთი 20 ლარი ღირს.", "ბილეთი 20 ლარი ღირს, ტური 4 დღე გრძელდება."),  # Georgian days
     ],
 )
