@@ -720,24 +720,26 @@ def _swapped(
         )  # fmt: skip
 
 
-def _told(span: ReadableSpan, inputs: str, question: str) -> Iterator[Finding]:
+def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterator[Finding]:
     """A finding where an answer with no document, context or data, whose system message states the app's facts
     with figures ("a meter check takes 5 working days"), states a sum of money or a time of day to the minute that
     neither its prompt nor the run's inputs give nor compute: a refund or an appointment the app never stated."""
-    answer = answer_text(span)
-    if not any(map(str.isdigit, answer)) or _CODE.match(answer):
-        return
     system = str(attr(span, "llm.input_messages.0.message.content") or "")
-    if attr(span, "llm.input_messages.0.message.role") != "system" or not plain(claims(system)):
-        return
+    if attr(span, "llm.input_messages.0.message.role") != "system" or not any(map(str.isdigit, system)):
+        return  # most chat prompts state no figure: read no further
+    answer = answer_text(span)
     stating = claims(answer)
+    money = {token for token, unit in measured(stating) if unit == "money"}
+    times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")}
+    if not (money or times) or _CODE.match(answer) or not plain(claims(system)):
+        return
+    question = (user_query(root) or "") if root is not None else ""
     sources = [prompt_text(span), inputs, question]
     given = set().union(*map(plain, sources))
-    money = {token for token, unit in measured(stating) if unit == "money" and given.isdisjoint(readings(token))}
+    money = {token for token in money if given.isdisjoint(readings(token))}
     if money:
         money, _ = _unsupported(stating, money, set(), {}, sources, question)
-    times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00") and not any(t in s for s in sources)}
-    made = money | times
+    made = money | {t for t in times if not any(t in source for source in sources)}
     if made:
         yield _data_finding(
             span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
@@ -823,9 +825,8 @@ def create(cfg: Config) -> object:
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
                 if not has_data:
-                    if cfg.prompt_facts:
-                        question = (user_query(root) or "") if root is not None else ""
-                        yield from _told(span, inputs, question)
+                    if cfg.prompt_facts and any(map(str.isdigit, said)):
+                        yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
