@@ -37,6 +37,7 @@ from detectors import (
     Finding,
     ProcessMemory,
     Trace,
+    answer_text,
     attr,
     json_attr,
     prompt_text,
@@ -157,6 +158,12 @@ class Config(DetectorConfig):
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
     # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up.
     data_times: bool = True
+    # Check an answer fed only data for a figure written after the word its prompt writes another after, the
+    # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
+    data_swaps: bool = True
+    # Check an answer with no document, context or data whose system message states the app's facts with figures
+    # for a sum of money or a time to the minute none of its prompt gives (`_told`, session 24).
+    prompt_facts: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -674,6 +681,98 @@ def _timed(
         )  # fmt: skip
 
 
+# A figure in a slot after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"):
+# the word, a bracket, a colon or a dash, then the figure (two digits and more); "about 14,180" is no slot.
+_AFTER_WORD = re.compile(r"([^\W\d_]{3,}) ?[(:\uff1a\u2013\u2014-] ?(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
+
+
+def _swapped(
+    trace: Trace, data: list[tuple[int, str]], span: ReadableSpan, answer: str, inputs: str, question: str
+) -> Iterator[Finding]:
+    """A finding where `answer`, fed data (`_fed`) and restating some of it, writes a figure after the very word its
+    prompt writes another after, half to twice it, the prompt's left unsaid and the answer's in no source nor
+    computed from them: the data's value restated in its own place with another ("mānrakert (1968)" captioned
+    "mānrakert (1991)"), a figure swapped."""
+    prompt = claims(prompt_text(span))
+    given: dict[str, set[str]] = {}
+    for match in _AFTER_WORD.finditer(prompt):
+        given.setdefault(match[1].lower(), set()).add(match[2])
+    said = plain(answer)
+    swapped = {
+        match[2]: figure
+        for match in _AFTER_WORD.finditer(answer)
+        for figure in given.get(match[1].lower(), ())
+        if said.isdisjoint(readings(figure)) and _akin(match[2], figure)
+    }
+    if not swapped:
+        return
+    outputs = [output for end, output in data if end <= (span.start_time or 0)]
+    if said.isdisjoint(set().union(*map(plain, outputs))):  # restates none of its data: another answer
+        return
+    sources = [inputs, prompt, *outputs, _rounds(trace), _limits(trace)]  # a round's number is the workflow's
+    unsupported, _ = _unsupported(answer, set(swapped), set(), {}, sources, question)
+    if unsupported and _fed(trace, prompt, outputs):
+        swapped = {number: swapped[number] for number in sorted(unsupported)}
+        yield _data_finding(
+            span, 0.75, f"states {', '.join(swapped)} where its prompt gives {', '.join(swapped.values())}",
+            "a figure of the data restated after the same word with another value no source gives", answer,
+            swapped=swapped,
+        )  # fmt: skip
+
+
+def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterator[Finding]:
+    """A finding where an answer with no document, context or data, whose system message states the app's facts
+    with figures ("a meter check takes 5 working days"), states a sum of money or a time of day to the minute that
+    neither its prompt nor the run's inputs give nor compute: a refund or an appointment the app never stated."""
+    system = str(attr(span, "llm.input_messages.0.message.content") or "")
+    if attr(span, "llm.input_messages.0.message.role") != "system" or not any(map(str.isdigit, system)):
+        return  # most chat prompts state no figure: read no further
+    answer = answer_text(span)
+    stating = claims(answer)
+    money = {token for token, unit in measured(stating) if unit == "money"}
+    times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")}
+    if not (money or times) or _CODE.match(answer) or not plain(claims(system)):
+        return
+    question = (user_query(root) or "") if root is not None else ""
+    sources = [prompt_text(span), inputs, question]
+    given = set().union(*map(plain, sources))
+    money = {token for token in money if given.isdisjoint(readings(token))}
+    if money:
+        money, _ = _unsupported(stating, money, set(), {}, sources, question)
+    made = money | {t for t in times if not any(t in source for source in sources)}
+    if made:
+        yield _data_finding(
+            span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
+            "a sum of money or a time of day in an answer from its prompt's facts is in none of them", answer,
+            unsupported=sorted(made),
+        )  # fmt: skip
+
+
+def _akin(number: str, figure: str) -> bool:
+    """Whether `number` lies within half to twice `figure` in some reading of each: a value put in another's place."""
+    return any(0.5 * float(b) <= float(a) <= 2 * float(b) for a in readings(number) for b in readings(figure))
+
+
+def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[str, list[float]]:
+    """The sums of money of `unsupported` that are a source's figure less a percentage the answer states and no
+    source does, each with that figure and percentage: a reduction nobody granted ("a 15 % discount: you pay
+    867.00" on the data's 1020.00). A percentage added (a tax the model knows) is left alone."""
+    stated = dict(measured(answer))
+    values = set().union(*(all_values(source) for source in sources))
+    shares = {
+        float(r) for token, unit in stated.items() if unit == "%" for r in readings(token) if 0 < float(r) < 100
+    } - values
+    return {
+        number: [figure, share]
+        for number in sorted(unsupported)
+        if stated.get(number) == "money"
+        for r in readings(number)
+        for figure in values
+        for share in shares
+        if figure > 0 and abs(figure * (1 - share / 100) - float(r)) <= _precision(r) + 1e-9
+    }
+
+
 def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
     """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
     node = attr(span, "dify.node.title", span.name)
@@ -726,10 +825,16 @@ def create(cfg: Config) -> object:
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
                 if not has_data:
+                    if cfg.prompt_facts and any(map(str.isdigit, said)):
+                        yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
                 yield from _timed(trace, (fetched := fetched or [_data(trace)])[0], span, claims(answer), inputs)
+            if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
+                question = (user_query(root) or "") if root is not None else ""
+                fetched = fetched or [_data(trace)]
+                yield from _swapped(trace, fetched[0], span, claims(answer), inputs, question)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
             if _CODE.match(answer):
@@ -774,9 +879,11 @@ def create(cfg: Config) -> object:
             if unsupported and known:
                 unsupported = _unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
+            cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs)
-                unsupported, miscounted = set(replaced), {}
+                cut = {} if replaced else _discounted(stating, unsupported, sources)
+                unsupported, miscounted = set(replaced) | set(cut), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -796,6 +903,11 @@ def create(cfg: Config) -> object:
                             "goes unsaid"
                         ]
                         if replaced
+                        else [
+                            "a sum of money in an answer fed data is a source's figure less a percentage no source "
+                            "states"
+                        ]
+                        if cut
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
@@ -813,7 +925,7 @@ def create(cfg: Config) -> object:
                 "found in none of its sources; check the answer against its documents, inputs and data.",
                 {"node": attr(span, "dify.node.title", span.name), "rule": rule,
                  "unsupported": sorted(unsupported)[:20], "miscounted": miscounted, "answer": answer[:200],
-                 **({"in_place_of": replaced} if replaced else {})},
+                 **({"in_place_of": replaced} if replaced else {}), **({"less_a_share": cut} if cut else {})},
                 span_id(span),
             )  # fmt: skip
         if documents or told:

@@ -90,21 +90,21 @@ TIME_UNITS: dict[str, float] = {
 }  # fmt: skip
 _TIME_WORDS = {
     "second": r"seconds?|secs?|sekunden?|segundos?|secondes?|secondi|seconden|sekunder|sekund[yi]?|saniye|"
-              r"секунд[аы]?|δευτερόλεπτα|detik|sekunde|सेकंड|ثوان[ٍي]?|ثانية|שניות|วินาที|giây|초|秒",
+              r"секунд[аы]?|δευτερόλεπτα|detik|sekunde|सेकंड|ثوان[ٍي]?|ثانية|שניות|ثانیه|վայրկյան|წამ|วินาที|giây|초|秒",
     "minute": r"minutes?|mins?|minuten?|minutos?|minuti|minuter|minut[yě]?|dakika|минут[аы]?|хвилин[аи]?|λεπτά|"
-              r"menit|मिनट|دقائق|دقيقة|דקות|นาที|phút|분|分钟|分間|分",
+              r"menit|मिनट|دقائق|دقيقة|דקות|דקה|دقیقه|րոպե|წუთ|นาที|phút|분|分钟|分間|分",
     "hour": r"hours?|hrs?|stunden?|horas?|heures?|ore|uur|timm(?:ar|e)|godzin[ay]?|hodin[ay]?|saat|час(?:а|ов)?|"
-            r"годин[аи]?|ώρες|ώρα|jam|घंटे|घंटा|ساعات|ساعة|שעות|ชั่วโมง|giờ|시간|小时|小時|時間",
+            r"годин[аи]?|ώρες|ώρα|jam|घंटे|घंटा|ساعات|ساعة|ساعت|שעות|שעה|ժամ|საათ|ชั่วโมง|giờ|시간|小时|小時|時間",
     "day": r"days?|(?:werk|arbeits)?tag(?:e|en)?|d[ií]as?|jours?|giorni|giorno|dagen|dag(?:ar)?|dni|dzień|dn[íiy]|"
-           r"den|gün|дн(?:я|ей)|день|днів|дні|ημέρες|μέρες|hari|siku|दिन|أيام|يوم|ימים|วัน|ngày|(?:个)?工作日|営業日|天|日",
+           r"den|gün|дн(?:я|ей)|день|днів|дні|ημέρες|μέρες|hari|siku|दिन|أيام|يوم|روز|ימים|ימי|יום|օր|დღ|วัน|ngày|(?:个)?工作日|営業日|天|日",
     "week": r"weeks?|wochen?|semanas?|semaines?|settimane?|settimana|weken|veck(?:or|a)|uger|uker|tygodni(?:e|a)?|"
             r"týdn[ůy]|týden|hafta|недел[ьяи]|тижн(?:і|ів)|тиждень|εβδομάδες|minggu|wiki|सप्ताह|हफ्ते|أسابيع|أسبوع|"
-            r"שבועות|สัปดาห์|tuần|周|週間|星期",
+            r"שבועות|שבוע|هفته|շաբաթ|კვირ|สัปดาห์|tuần|周|週間|星期",
     "month": r"months?|monat(?:e|en)?|mes(?:es)?|mois|mesi|mese|maanden|maand|månad(?:er)?|måneder|miesi[ąę]c(?:e|y)?|"
              r"měsíc(?:e|ů)?|ay|месяц(?:а|ев)?|місяц(?:і|ів)?|μήνες|bulan|miezi|mwezi|महीने|महीना|أشهر|شهر|"
-             r"חודשים|เดือน|tháng|개월|个月|か月|ヶ月|カ月",
+             r"חודשים|חודש|ماه|ամիս|ամս|თვ[ეი]|เดือน|tháng|개월|个月|か月|ヶ月|カ月",
     "year": r"years?|jahr(?:e|en)?|años?|années?|anni|anno|anos?|jaar|jaren|år|lat|rok(?:u|y)?|let|yıl|год(?:а)?|"
-            r"лет|рок(?:и|ів)?|років|χρόνια|έτη|tahun|miaka|mwaka|साल|वर्ष|سنوات|سنة|שנים|ปี|năm|년|年",
+            r"лет|рок(?:и|ів)?|років|χρόνια|έτη|tahun|miaka|mwaka|साल|वर्ष|سنوات|سنة|سال|שנים|שנה|տարի|წელ|წლ|ปี|năm|년|年",
 }  # fmt: skip
 # A time of day: a digit or two with minutes after a colon, a dot or an "h" ("21:30", "21.30", "21h30"), or with am/pm
 # ("3 pm", "9:30 a.m."). A date or a decimal is read as one too, and only adds values a source is read to hold.
@@ -140,8 +140,9 @@ _TIME = re.compile(
 # Currencies, as symbols and codes or names, after a number or before it ("SEK 2,900", "₹21,500", "R$ 50"); a
 # symbol or a Chinese, Japanese or Korean currency character whatever follows ("30,000원입니다").
 _CURRENCY = (
-    r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
-    r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis|שקל|aed|sar|درهم|ريال"
+    r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
+    r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis"
+    r"|שקל(?:ים)?|ש[\"\u05f4]ח|шекел(?:ей|я|ь)?|shekels?|تومان|ریال|دلار|դրամ|ლარ(?:ი|ის)?|aed|sar|درهم|ريال"
     r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)

@@ -211,6 +211,10 @@ def create(cfg: Config) -> object:
                 "source_value": _mask(value),
                 "sink_value": _mask(value),
             }
+            if not secret and attr(source, "dify.node.type") == "llm":  # `_turns`: the conversation brought it
+                evidence["rule"] = (
+                    f"{_article(kind).lower()} {kind} of a prompt's turns, in no node's output, reaches the {role}"
+                )
             if match == "namesake" and whose is not None:
                 evidence["rule"] = f"{_article(kind).lower()} {kind} of another person's record reaches a later {role}"
                 evidence["asked_for"], evidence["record_of"] = whose
@@ -313,6 +317,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     typed = (user_query(root) or "") if root is not None else ""
     written = _written(root) if root is not None else ""
     prompts: list[tuple[ReadableSpan, str]] | None = None
+    turns: list[tuple[ReadableSpan, str]] | None = None  # the LLMs' prompts but their system messages
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
     # A full card number is shown masked, its first six and last four digits at most (PCI DSS): one in the run's
     # output is a leak whoever gave it, the user in their own words or a lookup of their record (a summary
@@ -335,6 +340,13 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             if prompts is None:
                 prompts = [(span, prompt_text(span)) for span in trace.llm_spans]
             holders = [span for span, text in prompts if value in text]
+        elif not holders and value in output:
+            # A person's datum in a prompt's turns after the system message and in no node's output: what the
+            # conversation's memory or variables brought ("note from the last call: Ivanova, ivanova.t@…") that
+            # the answer tells someone else. A shared mailbox or a service line there is the app's own.
+            if turns is None:
+                turns = [(span, _turns(span)) for span in trace.llm_spans]
+            holders = [span for span, text in turns if value in text and not _no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
@@ -597,6 +609,18 @@ def _match(asked: str, recorded: str) -> str:
     lookup may return by design: a member's manager, a child's parent)."""
     one, two = set(_LETTERS.findall(asked.casefold())), set(_LETTERS.findall(recorded.casefold()))
     return "same" if one <= two or two <= one else "namesake" if one & two else "other"
+
+
+def _turns(span: ReadableSpan) -> str:
+    """An LLM span's prompt messages other than the system's: the turns a conversation and its variables fill."""
+    attributes = attributes_of(span)
+    parts: list[str] = []
+    index = 0
+    while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+        if attributes.get(f"llm.input_messages.{index}.message.role") != "system":
+            parts.append(str(content))
+        index += 1
+    return "\n".join(parts)
 
 
 def _looked_up(span: ReadableSpan) -> bool:

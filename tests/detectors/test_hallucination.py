@@ -838,3 +838,69 @@ def test_a_time_of_day_in_an_answer_fed_nothing_is_left_alone() -> None:
     retrieval = node("kb", "template-transform", outputs={"output": ""})
     spans = _fed_run("Context:\n\nAnswer the resident.", "Rubbish goes out 7:00 to 9:00.", {}, retrieval)
     assert findings(spans, "hallucination") == []
+
+
+def _captions(answer: str) -> list[ReadableSpan]:
+    """A caption app: an API lists the hall's exhibits, a code node words each, an LLM writes its caption."""
+    body = '{"hall": 2, "exhibits": [{"name": "Bronze belt of Van", "year": 750}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    code = node("code", "code", outputs={"exhibits": ["Bronze belt of Van (750)"]})
+    return _fed_run("Hall 2, exhibit: Bronze belt of Van (750)", answer, {"hall": 2}, api, code)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Bronze belt of Van (761) is shown in hall 2.", True),  # the data's 750 restated as 761
+        ("Bronze belt of Van (750) is shown in hall 2.", False),
+        ("Hall 2 shows the bronze belt of Van, dated 750.", False),
+        ("Bronze belt of Van (750), shown since 1968 in hall 2.", False),  # another figure, the data's said
+    ],
+)
+def test_a_figure_of_the_data_swapped_after_the_prompts_word(answer: str, fires: bool) -> None:
+    found = findings(_captions(answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["swapped"] == {"761": "750"}
+    assert findings(_captions(answer), "hallucination", data_swaps=False) == []
+
+
+def test_a_sum_of_money_a_figure_of_the_data_less_a_percentage_no_source_states() -> None:
+    granted = "5 monitors at 249.00 EUR: 1245.00 EUR. With our 10 % spring discount you pay 1120.50 EUR."
+    (finding,) = findings(_priced(granted), "hallucination")
+    assert finding.evidence["less_a_share"] == {"1120.50": [1245.0, 10.0]}
+    assert "less a percentage no source states" in finding.evidence["rule"]
+
+
+def _billing(system: str, answer: str) -> list[ReadableSpan]:
+    """A desk answering from its system message's facts: no document, context or data."""
+    desk = llm(answer=answer)
+    desk["process_data"]["prompts"] = [{"role": "system", "text": system}, {"role": "user", "text": "My bill?"}]
+    return run_spans([desk], inputs={"sys.query": "My bill?"})
+
+
+@pytest.mark.parametrize(
+    ("system", "answer", "fires"),
+    [
+        ("You are the billing desk. A bill check takes 3 working days.", "You get a 120 EUR credit.", True),
+        ("You are the billing desk. A bill check takes 3 working days.", "A technician comes at 8:30.", True),
+        ("You are the billing desk. A bill check takes 3 working days.", "We check it within 3 working days.", False),
+        ("You are the billing desk. The fee is 12 EUR a month.", "Three months cost 36 EUR.", False),  # computed
+        ("You are a friendly poet.", "A poem about a 120 EUR coat at 8:30.", False),  # a prompt stating no facts
+    ],
+)
+def test_money_or_a_time_an_answer_from_its_prompts_facts_does_not_hold(system: str, answer: str, fires: bool) -> None:
+    assert len(findings(_billing(system, answer), "hallucination")) == fires
+    assert findings(_billing(system, answer), "hallucination", prompt_facts=False) == []
+
+
+@pytest.mark.parametrize(
+    ("document", "answer"),
+    [
+        ("طراحی نقشه 300 دلار هزینه دارد.", "طراحی نقشه رایگان است و 2 هفته طول می‌کشد."),  # Persian weeks
+        ("Տոմսը 1500 դրամ է.", "Տոմսը 1500 դրամ է, այցը տևում է 3 ժամ."),  # Armenian hours
+        ("ბილეთი 20 ლარი ღირს.", "ბილეთი 20 ლარი ღირს, ტური 4 დღე გრძელდება."),  # Georgian days
+    ],
+)
+def test_single_digit_durations_in_persian_armenian_and_georgian(document: str, answer: str) -> None:
+    assert len(findings(_rag(answer, document), "hallucination")) == 1

@@ -529,3 +529,23 @@ def test_a_persons_data_a_lookup_hands_to_a_prompt_counts_only_with_tool_prompts
     assert finding.evidence["rule"] == "a phone in a source reaches a later prompt"
     told = findings(run("Call Halima on +255 747 600 860."), "dify_variable_leak")
     assert {finding.evidence["rule"] for finding in told} == {"a phone in a source reaches a later output"}
+
+
+def _desk(note: str, answer: str) -> list[ReadableSpan]:
+    """A chat desk whose prompt carries a note the conversation's memory brought, in no node's output."""
+    system = "You are the water utility's desk. Emergency line: service desk +972 8 623 4000."
+    desk = llm(answer=answer)
+    desk["process_data"]["prompts"] = [
+        {"role": "system", "text": system},
+        {"role": "user", "text": f"Question: my meter?\nNote from the last call: {note}"},
+    ]
+    return run_spans([node("start", "start"), desk], inputs={"sys.query": "my meter?"}, outputs={"answer": answer})
+
+
+def test_a_persons_datum_the_conversation_brought_into_a_prompt_reaching_the_answer() -> None:
+    note = "T. Ivanova, ivanova.t@mail.ru"
+    (finding,) = findings(_desk(note, "By the way, T. Ivanova (ivanova.t@mail.ru) paid."), "dify_variable_leak")
+    assert finding.evidence["rule"] == "an email of a prompt's turns, in no node's output, reaches the output"
+    assert findings(_desk(note, "Your meter is read monthly."), "dify_variable_leak") == []
+    # the system message's service line is the app's own
+    assert findings(_desk(note, "Call the desk on +972 8 623 4000."), "dify_variable_leak") == []
