@@ -106,6 +106,7 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
          "body:1: data.node_id: missing on a node_started event"),
         (b'{"event": "ping"}\n{oops\n', "application/x-ndjson", 400, "malformed_body", "body:2: invalid JSON"),
         (b"[]", "application/json", 422, "invalid_event", "no event"),
+        (b" \n", "application/json", 422, "invalid_event", "the body holds no event"),  # "unterminated JSON array"
         (b'[\n {"event": "ping"}\n]', "text/event-stream", 400, "malformed_body",
          "body:1: not an SSE field: '[' (the body reads as JSON, not SSE: send it with Content-Type: application/json"),
         (b"data: {}\n\n", "application/json", 400, "malformed_body",
