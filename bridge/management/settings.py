@@ -152,6 +152,19 @@ class ServerConfig(BaseModel):
                                  "(e.g. `openssl rand -hex 24`)")  # fmt: skip
         return keys
 
+    @field_validator("instances", "apps")
+    @classmethod
+    def _declared_once(cls, value: list[InstanceSpec] | list[AppSpec]) -> list[InstanceSpec] | list[AppSpec]:
+        # The store keeps one instance per name and one app per app id: a second entry silently replaced the
+        # first (another base URL, another secret) at start.
+        first: dict[str, int] = {}
+        for position, spec in enumerate(value):
+            key, name = (spec.name, "name") if isinstance(spec, InstanceSpec) else (spec.app_id, "app_id")
+            if key in first:
+                raise ValueError(f"[{position}].{name}: {key!r} is declared already, at [{first[key]}]")
+            first[key] = position
+        return value
+
     def key_scopes(self) -> dict[str, frozenset[Scope]]:
         """Each API key and what it may do."""
         specs = [ApiKeySpec(key=spec) if isinstance(spec, str) else spec for spec in self.api_keys]
