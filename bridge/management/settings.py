@@ -172,8 +172,9 @@ class ServerConfig(BaseModel):
         # The store keeps one instance per name and one app per app id: a second entry silently replaced the
         # first (another base URL, another secret) at start.
         first: dict[str, int] = {}
-        for position, spec in enumerate(value):
-            key, name = (spec.name, "name") if isinstance(spec, InstanceSpec) else (spec.app_id, "app_id")
+        specs: list[InstanceSpec | AppSpec] = list(value)
+        for position, spec in enumerate(specs):
+            key, name = (spec.app_id, "app_id") if isinstance(spec, AppSpec) else (spec.name, "name")
             if key in first:
                 raise ValueError(f"[{position}].{name}: {key!r} is declared already, at [{first[key]}]")
             first[key] = position
