@@ -128,6 +128,10 @@ def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 422
     headers["X-Dify-App-Id"] = "someone-else"
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 404
+    # Named twice, differently: the first was taken, whatever a proxy or log in front of the bridge read.
+    twice = [*headers.items(), ("X-Dify-App-Id", APP_ID)]
+    refused = httpx.post(f"{bridge.base}{URL}", content=body, headers=twice)
+    assert (refused.status_code, refused.json()["detail"]) == (422, "X-Dify-App-Id: 2 different values; send one")
 
 
 def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_open_ones(
