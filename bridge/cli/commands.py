@@ -182,6 +182,8 @@ def _validate(args: argparse.Namespace) -> int:
     path = args.config or args.file
     if not path:
         raise ConfigError("validate: name the file: validate --config FILE")
+    if args.config and args.file and args.config != args.file:  # one of them was checked, silently
+        raise ConfigError(f"validate: two files, {args.config} and {args.file}: name one (validate --config FILE)")
     config = _config(path)
     names = ", ".join(config.pipelines)
     print(f"{path}: valid ({len(config.pipelines)} pipeline(s): {names})")

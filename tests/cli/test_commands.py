@@ -170,6 +170,8 @@ def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFix
     broken.write_text(
         "exporters:\n  otlp:\n    tls: {insecure: maybe}\nservice:\n  pipelines: {traces: {exporters: [otlp]}}\n"
     )
+    assert main(["validate", "--config", str(path), str(broken)]) == 2  # `broken` was left unchecked: "valid"
+    assert f"config error: validate: two files, {path} and {broken}: name one" in capsys.readouterr().err
     assert main(["validate", "--config", str(broken)]) == 2
     assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
         capsys.readouterr().err
