@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import textwrap
 import time
@@ -246,3 +247,21 @@ def test_the_signing_snippets_of_the_docs_are_taken_once(tmp_path: Path, otlp_si
         assert json.loads(sent.stdout)["accepted"] is True, sent.stdout + sent.stderr
         spans = otlp_sink.wait_for_spans(2)
     assert {s.attributes["dify.run.status"] for s in spans} == {"succeeded", "failed"}
+
+
+def test_the_stream_snippet_of_the_docs_sends_a_recorded_run(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """docs/getting-runs-in.md's stream receiver block, run as printed with the real capture it names: the
+    docs had no way to send raw events to the `stream` receiver but the README's one table row."""
+    doc = Path(__file__).parent.parent / "docs" / "getting-runs-in.md"
+    section = "### Raw stream events"
+    capture = re.search(r"`(tests/testdata/[\w./-]+\.sse)`", doc.read_text().split(section, 1)[1])
+    assert capture is not None
+    shutil.copy(Path(__file__).parent.parent / capture.group(1), tmp_path / "run.sse")
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as bridge:
+        env = {**os.environ, "SECRET": APP_SECRET, "BRIDGE": bridge.base, "BRIDGE_API_KEY": API_KEY, "APP_ID": APP_ID}
+        shell = _doc_block(doc, section, "sh")
+        sent = subprocess.run(["sh", "-c", shell], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        assert json.loads(sent.stdout)["accepted"] > 0, sent.stdout + sent.stderr
+        spans = otlp_sink.wait_for_spans(4)
+    apps = {s.attributes["dify.app.id"] for s in spans if "dify.app.id" in s.attributes}
+    assert len(spans) == 4 and apps == {APP_ID}

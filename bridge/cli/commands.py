@@ -9,6 +9,7 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -181,6 +182,8 @@ def _validate(args: argparse.Namespace) -> int:
     path = args.config or args.file
     if not path:
         raise ConfigError("validate: name the file: validate --config FILE")
+    if args.config and args.file and args.config != args.file:  # one of them was checked, silently
+        raise ConfigError(f"validate: two files, {args.config} and {args.file}: name one (validate --config FILE)")
     config = _config(path)
     names = ", ".join(config.pipelines)
     print(f"{path}: valid ({len(config.pipelines)} pipeline(s): {names})")
@@ -411,6 +414,17 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    """A wait in seconds, 0 or more: a negative or NaN `--timeout` gave up at once and called the export failed."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatting: dict[str, Any] = {"epilog": WHERE_TRACES_GO, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(prog="dify-otel-bridge", description=__doc__, **formatting)
@@ -451,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     replay.add_argument("--format", choices=FORMATS, help="input format (default: detected per file)")
     replay.add_argument("--quiet", action="store_true", help="no progress lines")
-    replay.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for delivery (default 30)")
+    replay.add_argument("--timeout", type=_seconds, default=30.0, help="seconds to wait for delivery (default 30)")
     replay.set_defaults(func=_replay)
 
     deadletter = commands.add_parser(

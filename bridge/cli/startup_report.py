@@ -53,6 +53,11 @@ def report(config: BridgeConfig, url: str, receiver_routes: dict[str, list[Route
     lines += [f"  exporter {eid}: {_where(cfg)}" for eid, (_, cfg) in config.exporters.items()]
     lines.append(f"queue file: {_path(config.service.queue.path)}")
     lines.append(f"store: {_path(config.server.store)}")
+    if not config.receivers:  # config/examples/*.yaml are written for replay: served, they took nothing
+        lines.append(
+            "warning: no receiver (receivers, and service.pipelines.<name>.receivers): nothing can send runs to this"
+            " bridge; the embedded default's are otlp, webhook, stream, proxy, poller (docs/getting-runs-in.md)"
+        )
     if not config.server.api_keys:
         keyed = [
             rid
@@ -61,6 +66,6 @@ def report(config: BridgeConfig, url: str, receiver_routes: dict[str, list[Route
         ]
         lines.append(
             "warning: no API key (server.api_keys; the embedded default reads BRIDGE_API_KEY): the management API"
-            f"{''.join(f', receiver {rid}' for rid in keyed)} refuse every request"
+            f"{''.join(f', receiver {rid}' for rid in keyed)} {'refuse' if keyed else 'refuses'} every request"
         )
     return lines

@@ -56,7 +56,12 @@ class _Document:
     def _index(self, node: yaml.Node, path: Path_) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                self.lines[(*path, key.value)] = key.start_mark.line + 1
+                line = key.start_mark.line + 1
+                first = self.lines.get((*path, key.value))
+                if first is not None:  # PyYAML keeps the last value silently; the Collector refuses the file
+                    where = ".".join(str(p) for p in (*path, key.value))
+                    self.errors.append((line, f"{self.source}:{line}: {where}: duplicate key (first on line {first})"))
+                self.lines[(*path, key.value)] = line
                 self._index(value, (*path, key.value))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
@@ -293,10 +298,15 @@ def _check_metrics(doc: _Document, config: BridgeConfig, declared: list[str]) ->
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> BridgeConfig:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})") from None
     return parse_config(text, path, environ)
 
 

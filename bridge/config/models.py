@@ -95,10 +95,14 @@ class ServiceConfig(BaseModel):
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Component ids defined in their sections; processors run in this order (redact and reduce are added
-    # when missing). Runs replayed from files go through every pipeline.
+    # Receiver ids (from `receivers`) whose runs take this pipeline. Runs replayed from files go through every
+    # pipeline.
     receivers: list[str] = Field(default_factory=list)
+
+    # Processor ids (from `processors`), run in this order; redact and reduce are added when missing.
     processors: list[str] = Field(default_factory=list)
+
+    # Exporter ids (from `exporters`): each gets every span of the pipeline, with a queue cursor of its own.
     exporters: list[str] = Field(default_factory=list)
 
 

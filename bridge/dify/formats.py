@@ -157,7 +157,9 @@ def _iter_ndjson(text: str, source: str, parse: Callable[[str], Any]) -> Iterato
 def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:
     decoder = json.JSONDecoder()
     pos = _skip_ws(text, 0)
-    if pos < len(text) and text[pos] != "[":
+    if pos == len(text):  # nothing, not an "unterminated JSON array": the caller says the input holds no record
+        return
+    if text[pos] != "[":
         try:
             obj = parse(text)
         except ValueError:

@@ -104,6 +104,14 @@ def _not_dify(obj: object) -> str:
     return "not a Dify event, run, webhook payload or log page"
 
 
+def _not_utf8(path: str, raw: bytes, start: int) -> InputError:
+    """Where the file stops being UTF-8; a UTF-16 file (PowerShell's `>` writes one) is named as such."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return InputError(path, 1, "", "the file is UTF-16 (PowerShell's `>` writes it): save it as UTF-8")
+    line = raw.count(b"\n", 0, start) + 1
+    return InputError(path, line, "", f"not UTF-8: byte {raw[start]:#04x} at offset {start}")
+
+
 def _in_array(error: InputError, index: int) -> InputError:
     """The error with the record's place in its JSON array before the field: `[2].status`, `[2]`."""
     return InputError(
@@ -124,11 +132,15 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
     clock = [0]
     for path in paths:
         try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
             # utf-8-sig: a file saved by a Windows editor starts with a BOM, which no format's first record has.
-            with open(path, encoding="utf-8-sig") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            yield InputError(path, 0, "", f"cannot read: {exc}")
+            text = raw.decode("utf-8-sig")
+        except OSError as exc:
+            yield InputError(path, 0, "", f"cannot read: {exc.strerror}")
+            continue
+        except UnicodeDecodeError as exc:
+            yield _not_utf8(path, raw, exc.start)
             continue
         if not text.strip():
             yield InputError(path, 0, "", "the file is empty: no Dify run data")

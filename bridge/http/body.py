@@ -74,7 +74,9 @@ def validate(model: type[Model], data: Any) -> Model:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
-        raise ApiError(422, "invalid_payload", f"{field}: {first['msg']}") from None
+        # A validator's own words, without pydantic's "Value error, " (as the config loader says them).
+        reason = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+        raise ApiError(422, "invalid_payload", f"{field}: {reason}") from None
 
 
 async def read_model(request: Request, model: type[Model], max_bytes: int = 1 << 20) -> Model:

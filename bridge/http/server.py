@@ -153,8 +153,10 @@ def _receiver_routes(
 def create_app(config: BridgeConfig) -> Starlette:
     """App factory. Opens the store and the queue file now (a bad one fails here, at start); the service
     starts with the lifespan and is flushed at shutdown (open runs stay journaled for the next start)."""
-    # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    # The HTTP client of the proxy and the poller logs every URL it calls at INFO, queries and all, and its
+    # transport a dozen lines a request at DEBUG (`serve --log-level DEBUG` to see the poller's line per poll).
+    for client in ("httpx2", "httpcore2"):
+        logging.getLogger(client).setLevel(logging.WARNING)
     store = Store(config.server.store, load_fernet(config.server), exclusive=True)
     try:
         store.merge_declared(config.server)

@@ -16,7 +16,7 @@ from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, AppType, unpolled_warning
+from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, AppId, AppType, unpolled_warning
 from bridge.management.store import App, Store
 
 
@@ -35,7 +35,7 @@ class InstanceRequest(BaseModel):
 class AppRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     instance_id: str
-    app_id: str = Field(min_length=1, max_length=200)
+    app_id: AppId
     app_name: str | None = Field(default=None, max_length=500)
     app_type: AppType = "workflow"
     api_key: str | None = Field(default=None, min_length=1)

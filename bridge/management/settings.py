@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Literal, Self
+import re
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
@@ -22,6 +23,19 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    # An app id is sent as the X-Dify-App-Id header and written to logs and the audit log: a newline could
+    # forge a log line, and no header can carry one.
+    if found := _CONTROL.search(value):
+        raise ValueError(f"control character {found.group()!r} at {found.start()}: an app id is one line of text")
+    return value
+
+
+# Dify's app id as registered: 1-200 characters, none of them control characters.
+AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -56,7 +70,7 @@ class AppSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
-    app_id: str = Field(min_length=1)  # Dify's app id (X-Dify-App-Id of signed requests)
+    app_id: AppId  # Dify's app id (X-Dify-App-Id of signed requests)
     app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
     app_type: AppType = "workflow"  # Dify's app mode; the poller sees only workflow apps' runs
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
@@ -151,6 +165,20 @@ class ServerConfig(BaseModel):
                                  f"characters, {MIN_KEY_DISTINCT_CHARACTERS} of them different "
                                  "(e.g. `openssl rand -hex 24`)")  # fmt: skip
         return keys
+
+    @field_validator("instances", "apps")
+    @classmethod
+    def _declared_once(cls, value: list[InstanceSpec] | list[AppSpec]) -> list[InstanceSpec] | list[AppSpec]:
+        # The store keeps one instance per name and one app per app id: a second entry silently replaced the
+        # first (another base URL, another secret) at start.
+        first: dict[str, int] = {}
+        specs: list[InstanceSpec | AppSpec] = list(value)
+        for position, spec in enumerate(specs):
+            key, name = (spec.app_id, "app_id") if isinstance(spec, AppSpec) else (spec.name, "name")
+            if key in first:
+                raise ValueError(f"[{position}].{name}: {key!r} is declared already, at [{first[key]}]")
+            first[key] = position
+        return value
 
     def key_scopes(self) -> dict[str, frozenset[Scope]]:
         """Each API key and what it may do."""

@@ -242,6 +242,10 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           503: {description: "too many requests to this instance in flight, or no free connection (Retry-After)"}
           504: {description: the instance did not answer in time}
         """
+        # `api` is never an instance name: a management path or method the API does not have.
+        if request.path_params["instance"] == "api":
+            detail = f"no endpoint {request.method} {request.url.path} (GET /openapi.json lists them)"
+            raise ApiError(404, "not_found", detail)
         instance = ctx.store.instance_by_name(request.path_params["instance"])
         if instance is None:
             raise ApiError(404, "unknown_instance", f"no instance named {request.path_params['instance']!r}")

@@ -43,6 +43,15 @@ def sign(secret: str, timestamp: int, nonce: str | None, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def app_id_header(request: Request) -> str | None:
+    """The app a signed request names in `X-Dify-App-Id`, or None. Two different ones are a 422: the bridge read
+    the first, a proxy or log in front of it may read the last."""
+    named = {value for value in request.headers.getlist("x-dify-app-id") if value}
+    if len(named) > 1:
+        raise ApiError(422, "invalid_payload", f"X-Dify-App-Id: {len(named)} different values; send one")
+    return next(iter(named), None)
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureHeaders:
     timestamp: int

@@ -21,7 +21,7 @@ from bridge.dify.normalize import normalize_event, parse_event_json
 from bridge.http.body import read_body, require_media_type
 from bridge.http.errors import ApiError
 from bridge.receivers import ReceiverContext
-from bridge.receivers.signing import check_headers, signed_by
+from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
 TYPE = "stream"
 _FORMATS: dict[str, Format] = {
@@ -108,7 +108,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
         body = await read_body(request, cfg.max_body_bytes)
         headers = check_headers(request, ctx)
-        app_id = request.headers.get("x-dify-app-id") or request.query_params.get("app_id")
+        app_id = app_id_header(request) or request.query_params.get("app_id")
         if not app_id:
             raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")
         with signed_by(request, ctx, app_id, headers, body) as app:

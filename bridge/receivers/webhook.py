@@ -13,7 +13,7 @@ from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webh
 from bridge.http.body import parse_json, read_body, require_media_type
 from bridge.http.errors import ApiError
 from bridge.receivers import ReceiverContext
-from bridge.receivers.signing import check_headers, signed_by
+from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
 TYPE = "webhook"
 
@@ -65,7 +65,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             if isinstance(payload, dict)
             else None
         )
-        app_id = request.headers.get("x-dify-app-id") or claimed
+        app_id = app_id_header(request) or claimed
         if not isinstance(app_id, str) or not app_id:
             raise ApiError(422, "invalid_payload", "app_id: Field required (in the body or X-Dify-App-Id)")
         with signed_by(request, ctx, app_id, headers, body) as app:

@@ -170,6 +170,8 @@ def test_validate(tmp_path: Path, otlp_sink: OtlpSink, capsys: pytest.CaptureFix
     broken.write_text(
         "exporters:\n  otlp:\n    tls: {insecure: maybe}\nservice:\n  pipelines: {traces: {exporters: [otlp]}}\n"
     )
+    assert main(["validate", "--config", str(path), str(broken)]) == 2  # `broken` was left unchecked: "valid"
+    assert f"config error: validate: two files, {path} and {broken}: name one" in capsys.readouterr().err
     assert main(["validate", "--config", str(broken)]) == 2
     assert f"config error: {broken}:3: exporters.otlp.tls.insecure: Input should be a valid boolean" in (
         capsys.readouterr().err
@@ -354,6 +356,28 @@ def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
     assert "replay keeps nothing (its queue is in memory)" in err
     warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
     assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
+
+
+def test_replay_names_where_a_file_stops_being_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A traceback-like codec message at line 0 before; PowerShell's `curl ... > run.sse` writes UTF-16.
+    (tmp_path / "latin1.sse").write_bytes(b'data: {"event": "ping"}\n\ndata: {"x": "caf\xe9"}\n')
+    (tmp_path / "utf16.sse").write_bytes('data: {"event": "ping"}\n'.encode("utf-16"))
+    files = [str(tmp_path / name) for name in ("latin1.sse", "utf16.sse", "missing.sse")]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {files[0]}:3: not UTF-8: byte 0xe9 at offset 41",
+        f"error: {files[1]}:1: the file is UTF-16 (PowerShell's `>` writes it): save it as UTF-8",
+        f"error: {files[2]}: cannot read: No such file or directory",
+    ]
+
+
+@pytest.mark.parametrize("timeout", ["-1", "nan", "inf", "soon"])
+def test_replay_refuses_a_timeout_that_is_no_wait(timeout: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--timeout -1` exported nothing, then said it "gave up waiting for the exporters after -1s".
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", "--timeout", timeout, "run.sse"])
+    assert exited.value.code == 2
+    assert f"argument --timeout: {timeout!r} is not a number of seconds (0 or more)" in capsys.readouterr().err
 
 
 def test_replay_names_an_empty_file_and_each_bad_element_of_an_array(

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from bridge.cli.commands import main
+from bridge.cli.startup_report import report
+from bridge.config.loader import load_config
 from tests.bridge_process import BridgeProcess, wait_until
 from tests.bridge_server import free_port
 from tests.otlp_sink import OtlpSink
@@ -177,3 +179,14 @@ def test_ctrl_c_while_the_pipeline_worker_starts_prints_no_traceback(tmp_path: P
             serve.wait()
     text = log.read_text()
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+
+
+def test_a_config_without_receivers_is_said_at_start() -> None:
+    # config/examples/jaeger.yaml served: a bridge listening with no way in, and no word of it.
+    config = load_config(str(Path(__file__).parents[2] / "config" / "examples" / "jaeger.yaml"), environ={})
+    assert report(config, "http://127.0.0.1:8000", {})[-2:] == [
+        "warning: no receiver (receivers, and service.pipelines.<name>.receivers): nothing can send runs to this"
+        " bridge; the embedded default's are otlp, webhook, stream, proxy, poller (docs/getting-runs-in.md)",
+        "warning: no API key (server.api_keys; the embedded default reads BRIDGE_API_KEY): the management API"
+        " refuses every request",
+    ]

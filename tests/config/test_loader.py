@@ -140,3 +140,19 @@ server:
         "<test>:9: server.api_keys.0: environment variable NOPE_D is not set"
         ": export it, or give it a default: ${env:NOPE_D:-default}",
     ]
+
+
+def test_a_file_not_in_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"exporters:\n  otlp: {endpoint: caf\xe9}\n")  # saved by an editor in Latin-1: a traceback before
+    with pytest.raises(ConfigError, match=r"latin1\.yaml:2: not UTF-8 \(byte 0xe9 at offset 33\)"):
+        load_config(str(path))
+
+
+def test_each_key_of_a_pipeline_says_what_it_lists() -> None:
+    # One comment above the three lists gave the receivers and exporters rows "processors run in this order".
+    table = render_reference().split("`service.pipelines.<name>`", 1)[1]
+    meanings = {row.split(" | ")[0]: row.split(" | ")[-1] for row in table.splitlines() if row.startswith("| `")}
+    assert [meanings[f"| `{key}`"].split(" ids")[0] for key in ("receivers", "processors", "exporters")] == [
+        "Receiver", "Processor", "Exporter"
+    ]  # fmt: skip

@@ -86,6 +86,7 @@ def test_malformed_inputs_are_located(text: str, fragment: str) -> None:
 
 def test_empty_array_is_no_records() -> None:
     assert _items("[]") == []
+    assert list(iter_records(" \n", "t", "json")) == []  # was "unterminated JSON array"
 
 
 def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:

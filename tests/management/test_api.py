@@ -123,8 +123,11 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
             "app_type: Input should be 'workflow', 'advanced-chat', 'chat', 'agent-chat' or 'completion'",
         ),
         ("/api/v1/dify/apps/nope/rotate-secret", {}, 404, "no app registration"),
+        # Taken before, and written as is to the audit log: a newline forged a line there and in logs.
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a\n2026-01-01 INFO forged"}, 422,
+         "app_id: control character '\\n' at 1: an app id is one line of text"),
     ],
-)
+)  # fmt: skip
 def test_registration_errors(bridge: BridgeServer, path: str, payload: object, status: int, fragment: str) -> None:
     response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
     assert response.status_code == status, response.text

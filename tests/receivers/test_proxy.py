@@ -114,6 +114,10 @@ def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: Ot
         assert down.status_code == 502 and down.json()["error"] == "upstream_unreachable"
         # The management API is not shadowed by the proxy's catch-all route.
         assert httpx.get(f"{bridge.base}/api/v1/dify/apps").json()["error"] == "missing_token"
+        # A management path or method the API has not was "no instance named 'api'".
+        wrong = httpx.patch(f"{bridge.base}/api/v1/dify/apps")
+        detail = "no endpoint PATCH /api/v1/dify/apps (GET /openapi.json lists them)"
+        assert (wrong.status_code, wrong.json()) == (404, {"error": "not_found", "detail": detail})
 
 
 def test_a_stream_the_bridge_cannot_read_still_reaches_the_client_whole(

@@ -106,6 +106,7 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
          "body:1: data.node_id: missing on a node_started event"),
         (b'{"event": "ping"}\n{oops\n', "application/x-ndjson", 400, "malformed_body", "body:2: invalid JSON"),
         (b"[]", "application/json", 422, "invalid_event", "no event"),
+        (b" \n", "application/json", 422, "invalid_event", "the body holds no event"),  # "unterminated JSON array"
         (b'[\n {"event": "ping"}\n]', "text/event-stream", 400, "malformed_body",
          "body:1: not an SSE field: '[' (the body reads as JSON, not SSE: send it with Content-Type: application/json"),
         (b"data: {}\n\n", "application/json", 400, "malformed_body",
@@ -127,6 +128,10 @@ def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 422
     headers["X-Dify-App-Id"] = "someone-else"
     assert httpx.post(f"{bridge.base}{URL}", content=body, headers=headers).status_code == 404
+    # Named twice, differently: the first was taken, whatever a proxy or log in front of the bridge read.
+    twice = [*headers.items(), ("X-Dify-App-Id", APP_ID)]
+    refused = httpx.post(f"{bridge.base}{URL}", content=body, headers=twice)
+    assert (refused.status_code, refused.json()["detail"]) == (422, "X-Dify-App-Id: 2 different values; send one")
 
 
 def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_open_ones(
