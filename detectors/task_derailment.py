@@ -325,6 +325,27 @@ class Config(DetectorConfig):
     routed_replies: bool = False
 
 
+# Hebrew and Arabic join "the", "and", "in", "to", "from", "that" to the next word as a letter or two (`המים`, `במים`:
+# "the water", "in water"; `الماء`, `بالماء`), and write many content words in three letters (`לחץ`, `ماء`): their
+# words are read from three letters on, without those letters, so that one word prefixed two ways is one term.
+_JOINED_SCRIPT = re.compile(r"[\u05d0-\u05ea\u0621-\u064a]")
+_JOINED_WORD = re.compile(r"[\u05d0-\u05ea]{3,}|[\u0621-\u064a]{3,}")
+_JOINED_PREFIX = re.compile(r"^(?:[והבכלמש]{1,2}(?=[\u05d0-\u05ea]{3})|(?:[وبفك]?ال|لل)(?=[\u0621-\u064a]{3}))")
+# Their frequent words of three letters or more, as read without those letters.
+_JOINED_STOP = frozenset(
+    "אני אתה את אתם הוא היא הם הן אנו אנחנו עוד כבר איך אשר כמו לכן כדי אבל אין זאת הזה הזו שלך שלי לנו אותו "
+    "אותך אליך אלי אוד מאוד מאז רק גם כאן שם אחרי לפני ביותר "
+    "على إلى الى هذا هذه ذلك تلك التي الذي الذين كان كانت عند لكن أنت أنا نحن هناك بعد قبل حتى غير لدي لدى يمكن "
+    "جدا أيضا فقط".split()
+)
+
+
+def _joined_words(text: str) -> list[str]:
+    """The Hebrew and Arabic words of a text, their joined prefixes left out (`_JOINED_PREFIX`)."""
+    words = (_JOINED_PREFIX.sub("", word) for word in _JOINED_WORD.findall(text))
+    return [word for word in words if word not in _JOINED_STOP]
+
+
 def _stems(text: str) -> set[str]:
     # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
     # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
@@ -332,6 +353,8 @@ def _stems(text: str) -> set[str]:
         words = _ASCII_WORD.findall(text.lower())
     else:
         words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
+        if _JOINED_SCRIPT.search(text):
+            words = [w for w in words if not _JOINED_SCRIPT.match(w)] + _joined_words(text)
     return {w[:5] for w in words if w not in _STOP}
 
 
@@ -628,6 +651,12 @@ def _asked_for(query: str, answered: str) -> bool:
     return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
 
 
+def _answered_in(answer: str, asked: str) -> bool:
+    """Whether a sentence of the answer is written in the query's language: an answer opening in the user's language
+    and going on in the app's (a reply followed by its source's lines) answers the user in theirs."""
+    return any(language(sentence) == asked for sentence in _SENTENCE_END.split(answer) if sentence.strip())
+
+
 def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
     """The rule by which an answer in another language than its query is off the task, if one does: the app
     answers queries in that language in it (nine in ten at least of its past runs asked in it whose answer's
@@ -638,7 +667,7 @@ def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> s
     asked, answered = language(query), language(answer)
     if asked is None or answered is None or asked == answered:
         return None
-    if _asked_for(query, answered):
+    if _asked_for(query, answered) or _answered_in(answer, asked):
         return None
     told = [language(a) for q, a, _ in past if language(q) == asked]
     known = [told_ for told_ in told if told_]
