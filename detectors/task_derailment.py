@@ -546,15 +546,16 @@ def _routed_off(trace: Trace, answer: str) -> str | None:
 
 
 def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
-    """The rule by which an answer that shares no term with its query is off it, if one does."""
-    language = _language(answer)
+    """The rule by which an answer that shares no term with its query is off it, if one does. An answer whose
+    function words tell no language is read by its script (Persian, Russian, Greek: `_tongue`)."""
+    language = _language(answer) or _tongue(answer)
     said = _terms(answer)
     prompts = _prompts(trace)
     # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
     # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
     # only a long one in the query's language is judged (the caller drops short ones).
     if not sources:
-        if said and language == _language(query) and not said & _said(prompts):
+        if said and language == (_language(query) or _tongue(query)) and not said & _said(prompts):
             return "a long answer with nothing retrieved shares no term with the query or the prompts"
         return None
     given = [query, *sources, *prompts]
@@ -637,6 +638,7 @@ _NAMES = {
     "ko": re.compile(r"(?i)korean|한국어"),
 }
 _SENTENCE_END = re.compile(r"[.!?;\n\u3002\uff01\uff1f]+")  # and the full-width stops
+_CLAUSE_END = re.compile(r"[.!?;:,\n\u3001\u3002\uff01\uff0c\uff1a\uff1f]+")  # and the full-width ones
 
 
 def _asked_for(query: str, answered: str) -> bool:
@@ -651,10 +653,20 @@ def _asked_for(query: str, answered: str) -> bool:
     return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
 
 
+def _tongue(text: str) -> str | None:
+    """`language` of a text, read again without its digits where it tells none and is not ASCII: a Chinese or
+    Japanese text written without spaces is one token, and a figure in it (`357克`) made it an identifier whole."""
+    told = language(text)
+    if told is None and not text.isascii():
+        return language(_DIGITS.sub(" ", text))
+    return told
+
+
 def _answered_in(answer: str, asked: str) -> bool:
-    """Whether a sentence of the answer is written in the query's language: an answer opening in the user's language
-    and going on in the app's (a reply followed by its source's lines) answers the user in theirs."""
-    return any(language(sentence) == asked for sentence in _SENTENCE_END.split(answer) if sentence.strip())
+    """Whether a clause of the answer is written in the query's language: an answer opening in the user's language
+    and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
+    word in another (`贈り物に：…`), answers the user in theirs."""
+    return any(_tongue(clause) == asked for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
 def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
@@ -664,12 +676,12 @@ def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> s
     is asked in, or translating, does not)."""
     if len(query) > _KEPT_CHARS or len(past) < cfg.min_history:  # a conversation or document given whole
         return None
-    asked, answered = language(query), language(answer)
+    asked, answered = _tongue(query), _tongue(answer)
     if asked is None or answered is None or asked == answered:
         return None
     if _asked_for(query, answered) or _answered_in(answer, asked):
         return None
-    told = [language(a) for q, a, _ in past if language(q) == asked]
+    told = [_tongue(a) for q, a, _ in past if _tongue(q) == asked]
     known = [told_ for told_ in told if told_]
     if len(known) < 3 or known.count(asked) * 10 < len(known) * 9:
         return None
@@ -763,7 +775,7 @@ def _written_apart(answer: str, query: str) -> bool:
     """Whether the answer is in another language than the query, as far as `language` tells: two languages, or
     one told by a script the other text is not written in (an English line for a Thai one, whose few words tell no
     language)."""
-    answered, asked = language(answer), language(query)
+    answered, asked = _tongue(answer), _tongue(query)
     if answered is None or asked is None:
         told = answered or asked
         if told is not None and told in SCRIPTS:
@@ -874,6 +886,15 @@ def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deq
     return f"{rule}, where {habit}" if rule else None
 
 
+def _done_beside(answer: str, offer: str, fetched: set[str]) -> bool:
+    """Whether the answer's sentences without the offer do the task: `_TOLD_BY` terms at least, more than a third of
+    them from the query and what the run fetched, as `_advert` asks of a whole answer (a booking confirmed from the
+    booking tool's reply, a discount added after it). An offer added to the answer is no advert instead of it; what it claims is the hallucination
+    detector's to check."""
+    rest = _terms(" ".join(part for part in _SENTENCE_END.split(answer) if offer not in part))
+    return len(rest) >= _TOLD_BY and len(rest & fetched) * 3 > len(rest)
+
+
 def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[_Run], cfg: Config) -> str | None:
     """The rule by which an answer is an advert instead of the task, if one does: it speaks an offer's register
     (`_ADVERT`: "30 % off this week, order now") that neither the query nor what the run retrieved, its tools
@@ -889,7 +910,7 @@ def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[
     # Its terms are weighed against the query and what the run fetched only: a prompt's instruction to promote
     # ("always offer our loan app") is how an answer derails, not what grounds it.
     said = _terms(answer)
-    if len(said & _said(fetched)) * 3 > len(said):
+    if len(said & _said(fetched)) * 3 > len(said) or _done_beside(answer, offer, _said(fetched)):
         return None
     past = _earlier(runs)[-_ANCHORED_RUNS:]
     adverts = sum(bool(_ADVERT.search(earlier)) for _, earlier, _ in past)
