@@ -328,15 +328,17 @@ class Config(DetectorConfig):
 # Hebrew and Arabic join "the", "and", "in", "to", "from", "that" to the next word as a letter or two (`המים`, `במים`:
 # "the water", "in water"; `الماء`, `بالماء`), and write many content words in three letters (`לחץ`, `ماء`): their
 # words are read from three letters on, without those letters, so that one word prefixed two ways is one term.
-_JOINED_SCRIPT = re.compile(r"[\u05d0-\u05ea\u0621-\u064a]")
-_JOINED_WORD = re.compile(r"[\u05d0-\u05ea]{3,}|[\u0621-\u064a]{3,}")
-_JOINED_PREFIX = re.compile(r"^(?:[והבכלמש]{1,2}(?=[\u05d0-\u05ea]{3})|(?:[وبفك]?ال|لل)(?=[\u0621-\u064a]{3}))")
-# Their frequent words of three letters or more, as read without those letters.
+# Arabic's letters with Persian's and Urdu's (`چ`, `گ`, `ی`), Arabic's vowel marks aside.
+_ARABIC_LETTERS = "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff"
+_JOINED_SCRIPT = re.compile(f"[\u05d0-\u05ea{_ARABIC_LETTERS}]")
+_JOINED_WORD = re.compile(f"[\u05d0-\u05ea]{{3,}}|[{_ARABIC_LETTERS}]{{3,}}")
+_JOINED_PREFIX = re.compile(f"^(?:[והבכלמש]{{1,2}}(?=[\u05d0-\u05ea]{{3}})|(?:[وبفك]?ال|لل)(?=[{_ARABIC_LETTERS}]{{3}}))")
+# Their frequent words of three letters or more, as read without those letters (and Persian's).
 _JOINED_STOP = frozenset(
     "אני אתה את אתם הוא היא הם הן אנו אנחנו עוד כבר איך אשר כמו לכן כדי אבל אין זאת הזה הזו שלך שלי לנו אותו "
     "אותך אליך אלי אוד מאוד מאז רק גם כאן שם אחרי לפני ביותר "
     "على إلى الى هذا هذه ذلك تلك التي الذي الذين كان كانت عند لكن أنت أنا نحن هناك بعد قبل حتى غير لدي لدى يمكن "
-    "جدا أيضا فقط".split()
+    "جدا أيضا فقط است بود این برای خواهد شود کند دارد باید اگر اما".split()
 )
 
 
