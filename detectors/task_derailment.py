@@ -645,12 +645,13 @@ _CLAUSE_END = re.compile(r"[.!?;:,\n\u3001\u3002\uff01\uff0c\uff1a\uff1f]+")  # 
 
 def _asked_for(query: str, answered: str) -> bool:
     """Whether the query asks for, or holds text in, the answer's language: it names the language, holds its script
-    (an English question ending in a Hebrew request), or has a sentence in it (Latin-written languages)."""
+    (an English question ending in a Hebrew request), or has a sentence in it (Latin-written languages). Chinese
+    characters in a Japanese query are Japanese's own: a sentence of it in Chinese tells."""
     named = _NAMES.get(answered)
     if named is not None and named.search(query):
         return True
     script = SCRIPTS.get(answered)
-    if script is not None:
+    if script is not None and not (answered == "zh" and _KANA.search(query)):
         return bool(script.search(query))
     return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
 

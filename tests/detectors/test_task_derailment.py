@@ -561,3 +561,10 @@ def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_it
                       inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
     (finding,) = _detect(_processor(), spans)
     assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
+def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
+    """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
+    past = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
+    rule = _other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
+    assert rule == "the answer is in zh, the query in ja, which the app answers in ja"
