@@ -332,14 +332,18 @@ class Config(DetectorConfig):
 _ARABIC_LETTERS = "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff"
 _JOINED_SCRIPT = re.compile(f"[\u05d0-\u05ea{_ARABIC_LETTERS}]")
 _JOINED_WORD = re.compile(f"[\u05d0-\u05ea]{{3,}}|[{_ARABIC_LETTERS}]{{3,}}")
-_JOINED_PREFIX = re.compile(f"^(?:[והבכלמש]{{1,2}}(?=[\u05d0-\u05ea]{{3}})|(?:[وبفك]?ال|لل)(?=[{_ARABIC_LETTERS}]{{3}}))")
-# Their frequent words of three letters or more, as read without those letters (and Persian's).
-_JOINED_STOP = frozenset(
-    "אני אתה את אתם הוא היא הם הן אנו אנחנו עוד כבר איך אשר כמו לכן כדי אבל אין זאת הזה הזו שלך שלי לנו אותו "
-    "אותך אליך אלי אוד מאוד מאז רק גם כאן שם אחרי לפני ביותר "
-    "على إلى الى هذا هذه ذلك تلك التي الذي الذين كان كانت عند لكن أنت أنا نحن هناك بعد قبل حتى غير لدي لدى يمكن "
-    "جدا أيضا فقط است بود این برای خواهد شود کند دارد باید اگر اما".split()
+_JOINED_PREFIX = re.compile(
+    f"^(?:[והבכלמש]{{1,2}}(?=[\u05d0-\u05ea]{{3}})|(?:[وبفك]?ال|لل)(?=[{_ARABIC_LETTERS}]{{3}}))"
 )
+# Their frequent words of three letters or more, as read without those letters (and Persian's).
+_JOINED_STOP = frozenset((
+    "אני", "אתה", "אתם", "הוא", "היא", "אנו", "אנחנו", "עוד", "כבר", "איך", "אשר", "כמו", "לכן", "כדי", "אבל", "אין",
+    "זאת", "הזה", "הזו", "שלך", "שלי", "לנו", "אותו", "אותך", "אליך", "אלי", "אוד", "מאז", "כאן", "אחרי", "לפני",
+    "ביותר",
+    "على", "إلى", "الى", "هذا", "هذه", "ذلك", "تلك", "التي", "الذي", "الذين", "كان", "كانت", "عند", "لكن", "أنت", "أنا",
+    "نحن", "هناك", "بعد", "قبل", "حتى", "غير", "لدي", "لدى", "يمكن", "جدا", "أيضا", "فقط",
+    "است", "بود", "این", "برای", "خواهد", "شود", "کند", "دارد", "باید", "اگر", "اما",
+))  # fmt: skip
 
 
 def _joined_words(text: str) -> list[str]:
@@ -668,7 +672,7 @@ def _tongue(text: str) -> str | None:
 def _answered_in(answer: str, asked: str) -> bool:
     """Whether a clause of the answer is written in the query's language: an answer opening in the user's language
     and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
-    word in another (`贈り物に：…`), answers the user in theirs."""
+    word in another (`贈り物に` and a full-width colon), answers the user in theirs."""
     return any(_tongue(clause) == asked for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
@@ -892,8 +896,8 @@ def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deq
 def _done_beside(answer: str, offer: str, fetched: set[str]) -> bool:
     """Whether the answer's sentences without the offer do the task: `_TOLD_BY` terms at least, more than a third of
     them from the query and what the run fetched, as `_advert` asks of a whole answer (a booking confirmed from the
-    booking tool's reply, a discount added after it). An offer added to the answer is no advert instead of it; what it claims is the hallucination
-    detector's to check."""
+    booking tool's reply, a discount added after it). An offer added to the answer is no advert instead of it; what
+    it claims is the hallucination detector's to check."""
     rest = _terms(" ".join(part for part in _SENTENCE_END.split(answer) if offer not in part))
     return len(rest) >= _TOLD_BY and len(rest & fetched) * 3 > len(rest)
 

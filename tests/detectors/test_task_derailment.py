@@ -14,12 +14,15 @@ from detectors.likeness import language
 from detectors.task_derailment import (
     _DECLINE,
     _MARKED,
-    Config as DerailConfig,
     _done_beside,
     _other_language,
+    _Run,
     _said,
     _terms,
     _tongue,
+)
+from detectors.task_derailment import (
+    Config as DerailConfig,
 )
 from tests.detectors.build import llm, node, run_spans
 
@@ -524,13 +527,12 @@ def test_hebrew_and_arabic_words_are_read_without_their_joined_prefixes() -> Non
 def test_an_offer_added_to_an_answer_doing_the_task_is_no_advert_instead_of_it() -> None:
     """A booking confirmed from the booking tool's reply, a (made up) discount added after it: the answer does the
     task; what the discount claims is the hallucination detector's to check."""
-    fetched = _said(["Buenas tardes: necesito 3 plaza(s) para B1-INT-07, online.",
-                     '{"status": "confirmed", "enrollment": "MT-3685", "course": "Español B1 intensivo de julio"}'])  # fmt: skip
-    answer = ("Tu matrícula MT-3685 en Español B1 intensivo de julio está confirmada: 3 x 340.00 = 1020.00 EUR. "
-              "Con el 15 % de descuento de verano pagarás 867.00 EUR.")  # fmt: skip
-    assert _done_beside(answer, "15 % de descuento", fetched)
-    assert not _done_beside("Con el 15 % de descuento de verano pagarás 867.00 EUR. Compra ya.", "15 % de descuento",
-                            fetched)  # fmt: skip
+    reply = '{"status": "confirmed", "enrollment": "MT-3685", "course": "Español B1 intensivo de julio"}'
+    fetched = _said(["Buenas tardes: necesito 3 plaza(s) para B1-INT-07, online.", reply])
+    confirmed = "Tu matrícula MT-3685 en Español B1 intensivo de julio está confirmada: 3 x 340.00 = 1020.00 EUR."
+    offer = "Con el 15 % de descuento de verano pagarás 867.00 EUR."
+    assert _done_beside(f"{confirmed} {offer}", "15 % de descuento", fetched)
+    assert not _done_beside(f"{offer} Compra ya.", "15 % de descuento", fetched)
 
 
 def test_a_chinese_text_holding_a_figure_is_read_as_chinese() -> None:
@@ -542,7 +544,7 @@ def test_a_chinese_text_holding_a_figure_is_read_as_chinese() -> None:
 def test_an_answer_with_a_clause_in_the_query_s_language_is_in_it() -> None:
     """A reply opening in the user's Russian and going on with its Hebrew source's lines answers in Russian; the same
     lines alone are in another language than the app answers Russian questions in."""
-    past = [("Как оплатить счёт за воду?", "Оплатить счёт можно на сайте или по телефону.", True)] * 20
+    past: list[_Run] = [("Как оплатить счёт за воду?", "Оплатить счёт можно на сайте или по телефону.", True)] * 20
     query = "Счётчик воды показывает 1532 куба, проверьте."
     hebrew = "קריאת המונה תיבדק על ידי טכנאי תוך 5 ימי עבודה. בדיקת מונה נעשית תוך 5 ימי עבודה."
     assert _other_language(past, query, hebrew, DerailConfig())
@@ -565,6 +567,6 @@ def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_it
 
 def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
     """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
-    past = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
+    past: list[_Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
     rule = _other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
     assert rule == "the answer is in zh, the query in ja, which the app answers in ja"
