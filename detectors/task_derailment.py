@@ -551,10 +551,20 @@ def _routed_off(trace: Trace, answer: str) -> str | None:
     return None
 
 
+# Devanagari's danda, Arabic's comma and question mark, and the guillemets end a word too.
+_TOKEN = re.compile(r"[^\s\d.,!?;:()\"'\u0964\u060c\u061f\u00ab\u00bb]{2,}")
+
+
+def _tokens(text: str) -> set[str]:
+    """A text's words of two characters or more, whatever their script, as written."""
+    return set(_TOKEN.findall(text))
+
+
 def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
     """The rule by which an answer that shares no term with its query is off it, if one does. An answer whose
-    function words tell no language is read by its script (Persian, Russian, Greek: `_tongue`)."""
-    language = _language(answer) or _tongue(answer)
+    function words tell no language is read by its script (Persian, Russian, Greek: `_tongue`) where it shares no
+    word at all with the query: words too short for a term (Hindi's `धान`, paddy) tell in those scripts."""
+    language = _language(answer) or (_tongue(answer) if not _tokens(answer) & _tokens(query) else None)
     said = _terms(answer)
     prompts = _prompts(trace)
     # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right

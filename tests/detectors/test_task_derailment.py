@@ -570,3 +570,13 @@ def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
     past: list[_Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
     rule = _other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
     assert rule == "the answer is in zh, the query in ja, which the app answers in ja"
+
+
+def test_a_hindi_answer_sharing_a_short_word_with_its_query_is_not_read_by_its_script() -> None:
+    """`धान` (paddy) is too short for a term, and a word all the same: the answer shares it with the query."""
+    page = "खरीफ विपणन सीजन में धान का न्यूनतम समर्थन मूल्य घोषित किया गया।"
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "p", "metadata": {}}]})
+    question, answer = "धान  का MSP कितना है इस साल?", "धान का भाव ₹2,300 प्रति क्विंटल तय हुआ है।"
+    spans = run_spans([kr, llm(prompt=f"{page} {question}", answer=answer)],
+                      inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+    assert _detect(_processor(), spans) == []
