@@ -325,6 +325,33 @@ class Config(DetectorConfig):
     routed_replies: bool = False
 
 
+# Hebrew and Arabic join "the", "and", "in", "to", "from", "that" to the next word as a letter or two (`המים`, `במים`:
+# "the water", "in water"; `الماء`, `بالماء`), and write many content words in three letters (`לחץ`, `ماء`): their
+# words are read from three letters on, without those letters, so that one word prefixed two ways is one term.
+# Arabic's letters with Persian's and Urdu's (`چ`, `گ`, `ی`), Arabic's vowel marks aside.
+_ARABIC_LETTERS = "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff"
+_JOINED_SCRIPT = re.compile(f"[\u05d0-\u05ea{_ARABIC_LETTERS}]")
+_JOINED_WORD = re.compile(f"[\u05d0-\u05ea]{{3,}}|[{_ARABIC_LETTERS}]{{3,}}")
+_JOINED_PREFIX = re.compile(
+    f"^(?:[והבכלמש]{{1,2}}(?=[\u05d0-\u05ea]{{3}})|(?:[وبفك]?ال|لل)(?=[{_ARABIC_LETTERS}]{{3}}))"
+)
+# Their frequent words of three letters or more, as read without those letters (and Persian's).
+_JOINED_STOP = frozenset((
+    "אני", "אתה", "אתם", "הוא", "היא", "אנו", "אנחנו", "עוד", "כבר", "איך", "אשר", "כמו", "לכן", "כדי", "אבל", "אין",
+    "זאת", "הזה", "הזו", "שלך", "שלי", "לנו", "אותו", "אותך", "אליך", "אלי", "אוד", "מאז", "כאן", "אחרי", "לפני",
+    "ביותר",
+    "على", "إلى", "الى", "هذا", "هذه", "ذلك", "تلك", "التي", "الذي", "الذين", "كان", "كانت", "عند", "لكن", "أنت", "أنا",
+    "نحن", "هناك", "بعد", "قبل", "حتى", "غير", "لدي", "لدى", "يمكن", "جدا", "أيضا", "فقط",
+    "است", "بود", "این", "برای", "خواهد", "شود", "کند", "دارد", "باید", "اگر", "اما",
+))  # fmt: skip
+
+
+def _joined_words(text: str) -> list[str]:
+    """The Hebrew and Arabic words of a text, their joined prefixes left out (`_JOINED_PREFIX`)."""
+    words = (_JOINED_PREFIX.sub("", word) for word in _JOINED_WORD.findall(text))
+    return [word for word in words if word not in _JOINED_STOP]
+
+
 def _stems(text: str) -> set[str]:
     # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
     # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
@@ -332,6 +359,8 @@ def _stems(text: str) -> set[str]:
         words = _ASCII_WORD.findall(text.lower())
     else:
         words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
+        if _JOINED_SCRIPT.search(text):
+            words = [w for w in words if not _JOINED_SCRIPT.match(w)] + _joined_words(text)
     return {w[:5] for w in words if w not in _STOP}
 
 
@@ -522,16 +551,27 @@ def _routed_off(trace: Trace, answer: str) -> str | None:
     return None
 
 
+# Devanagari's danda, Arabic's comma and question mark, and the guillemets end a word too.
+_TOKEN = re.compile(r"[^\s\d.,!?;:()\"'\u0964\u060c\u061f\u00ab\u00bb]{2,}")
+
+
+def _tokens(text: str) -> set[str]:
+    """A text's words of two characters or more, whatever their script, as written."""
+    return set(_TOKEN.findall(text))
+
+
 def _off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str]) -> str | None:
-    """The rule by which an answer that shares no term with its query is off it, if one does."""
-    language = _language(answer)
+    """The rule by which an answer that shares no term with its query is off it, if one does. An answer whose
+    function words tell no language is read by its script (Persian, Russian, Greek: `_tongue`) where it shares no
+    word at all with the query: words too short for a term (Hindi's `धान`, paddy) tell in those scripts."""
+    language = _language(answer) or (_tongue(answer) if not _tokens(answer) & _tokens(query) else None)
     said = _terms(answer)
     prompts = _prompts(trace)
     # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
     # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
     # only a long one in the query's language is judged (the caller drops short ones).
     if not sources:
-        if said and language == _language(query) and not said & _said(prompts):
+        if said and language == (_language(query) or _tongue(query)) and not said & _said(prompts):
             return "a long answer with nothing retrieved shares no term with the query or the prompts"
         return None
     given = [query, *sources, *prompts]
@@ -614,18 +654,36 @@ _NAMES = {
     "ko": re.compile(r"(?i)korean|한국어"),
 }
 _SENTENCE_END = re.compile(r"[.!?;\n\u3002\uff01\uff1f]+")  # and the full-width stops
+_CLAUSE_END = re.compile(r"[.!?;:,\n\u3001\u3002\uff01\uff0c\uff1a\uff1f]+")  # and the full-width ones
 
 
 def _asked_for(query: str, answered: str) -> bool:
     """Whether the query asks for, or holds text in, the answer's language: it names the language, holds its script
-    (an English question ending in a Hebrew request), or has a sentence in it (Latin-written languages)."""
+    (an English question ending in a Hebrew request), or has a sentence in it (Latin-written languages). Chinese
+    characters in a Japanese query are Japanese's own: a sentence of it in Chinese tells."""
     named = _NAMES.get(answered)
     if named is not None and named.search(query):
         return True
     script = SCRIPTS.get(answered)
-    if script is not None:
+    if script is not None and not (answered == "zh" and _KANA.search(query)):
         return bool(script.search(query))
     return any(language(sentence) == answered for sentence in _SENTENCE_END.split(query) if sentence.strip())
+
+
+def _tongue(text: str) -> str | None:
+    """`language` of a text, read again without its digits where it tells none and is not ASCII: a Chinese or
+    Japanese text written without spaces is one token, and a figure in it (`357克`) made it an identifier whole."""
+    told = language(text)
+    if told is None and not text.isascii():
+        return language(_DIGITS.sub(" ", text))
+    return told
+
+
+def _answered_in(answer: str, asked: str) -> bool:
+    """Whether a clause of the answer is written in the query's language: an answer opening in the user's language
+    and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
+    word in another (`贈り物に` and a full-width colon), answers the user in theirs."""
+    return any(_tongue(clause) == asked for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
 def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
@@ -635,12 +693,12 @@ def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> s
     is asked in, or translating, does not)."""
     if len(query) > _KEPT_CHARS or len(past) < cfg.min_history:  # a conversation or document given whole
         return None
-    asked, answered = language(query), language(answer)
+    asked, answered = _tongue(query), _tongue(answer)
     if asked is None or answered is None or asked == answered:
         return None
-    if _asked_for(query, answered):
+    if _asked_for(query, answered) or _answered_in(answer, asked):
         return None
-    told = [language(a) for q, a, _ in past if language(q) == asked]
+    told = [_tongue(a) for q, a, _ in past if _tongue(q) == asked]
     known = [told_ for told_ in told if told_]
     if len(known) < 3 or known.count(asked) * 10 < len(known) * 9:
         return None
@@ -734,7 +792,7 @@ def _written_apart(answer: str, query: str) -> bool:
     """Whether the answer is in another language than the query, as far as `language` tells: two languages, or
     one told by a script the other text is not written in (an English line for a Thai one, whose few words tell no
     language)."""
-    answered, asked = language(answer), language(query)
+    answered, asked = _tongue(answer), _tongue(query)
     if answered is None or asked is None:
         told = answered or asked
         if told is not None and told in SCRIPTS:
@@ -845,6 +903,15 @@ def _elsewhere(trace: Trace, query: str, answer: str, asked: set[str], runs: deq
     return f"{rule}, where {habit}" if rule else None
 
 
+def _done_beside(answer: str, offer: str, fetched: set[str]) -> bool:
+    """Whether the answer's sentences without the offer do the task: `_TOLD_BY` terms at least, more than a third of
+    them from the query and what the run fetched, as `_advert` asks of a whole answer (a booking confirmed from the
+    booking tool's reply, a discount added after it). An offer added to the answer is no advert instead of it; what
+    it claims is the hallucination detector's to check."""
+    rest = _terms(" ".join(part for part in _SENTENCE_END.split(answer) if offer not in part))
+    return len(rest) >= _TOLD_BY and len(rest & fetched) * 3 > len(rest)
+
+
 def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[_Run], cfg: Config) -> str | None:
     """The rule by which an answer is an advert instead of the task, if one does: it speaks an offer's register
     (`_ADVERT`: "30 % off this week, order now") that neither the query nor what the run retrieved, its tools
@@ -860,7 +927,7 @@ def _advert(trace: Trace, query: str, answer: str, stems: set[str], runs: deque[
     # Its terms are weighed against the query and what the run fetched only: a prompt's instruction to promote
     # ("always offer our loan app") is how an answer derails, not what grounds it.
     said = _terms(answer)
-    if len(said & _said(fetched)) * 3 > len(said):
+    if len(said & _said(fetched)) * 3 > len(said) or _done_beside(answer, offer, _said(fetched)):
         return None
     past = _earlier(runs)[-_ANCHORED_RUNS:]
     adverts = sum(bool(_ADVERT.search(earlier)) for _, earlier, _ in past)

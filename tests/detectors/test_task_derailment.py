@@ -10,7 +10,20 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, registry
-from detectors.task_derailment import _DECLINE, _MARKED
+from detectors.likeness import language
+from detectors.task_derailment import (
+    _DECLINE,
+    _MARKED,
+    _done_beside,
+    _other_language,
+    _Run,
+    _said,
+    _terms,
+    _tongue,
+)
+from detectors.task_derailment import (
+    Config as DerailConfig,
+)
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -498,3 +511,72 @@ def test_an_investment_pitch_promising_a_return_and_a_bookmaker_s_bonus_are_adve
     betting = "Bashiri sasa na timu yako! Weka KES 100 upate bonasi ya KES 1000 kwenye mechi za leo!"
     (finding,) = _detect(processor, _fund(question, betting))
     assert finding.evidence["rule"].startswith("the answer advertises ('Bashiri sasa')")
+
+
+def test_hebrew_and_arabic_words_are_read_without_their_joined_prefixes() -> None:
+    """`הלחץ במים` ("the pressure in water") and `לחץ המים` ("pressure of the water") share "pressure" and "water":
+    Hebrew joins "the" and "in" to the word, and writes both in three letters; Arabic joins its article."""
+    asked = _terms("הלחץ במים בקומה 4 חלש מאוד מאז אתמול.")
+    said = _terms("נבדוק את לחץ המים בבניין; טכנאי יתקשר אליך עוד היום.")
+    assert {"לחץ", "מים"} <= asked & said
+    assert _terms("انقطع الماء") & _terms("سيعود ماء الشرب")
+    # Their function words ("you", "very", "since") are no terms.
+    assert not _terms("אתה מאוד מאז") and not _terms("على هذا")
+
+
+def test_an_offer_added_to_an_answer_doing_the_task_is_no_advert_instead_of_it() -> None:
+    """A booking confirmed from the booking tool's reply, a (made up) discount added after it: the answer does the
+    task; what the discount claims is the hallucination detector's to check."""
+    reply = '{"status": "confirmed", "enrollment": "MT-3685", "course": "Español B1 intensivo de julio"}'
+    fetched = _said(["Buenas tardes: necesito 3 plaza(s) para B1-INT-07, online.", reply])
+    confirmed = "Tu matrícula MT-3685 en Español B1 intensivo de julio está confirmada: 3 x 340.00 = 1020.00 EUR."
+    offer = "Con el 15 % de descuento de verano pagarás 867.00 EUR."
+    assert _done_beside(f"{confirmed} {offer}", "15 % de descuento", fetched)
+    assert not _done_beside(f"{offer} Compra ya.", "15 % de descuento", fetched)
+
+
+def test_a_chinese_text_holding_a_figure_is_read_as_chinese() -> None:
+    """Written without spaces, `…357克…` is one token holding a digit, which `language` reads as an identifier."""
+    text = "云南普洱熟茶饼，357克，2015年压制，适合长期存放。"
+    assert language(text) is None and _tongue(text) == "zh"
+
+
+def test_an_answer_with_a_clause_in_the_query_s_language_is_in_it() -> None:
+    """A reply opening in the user's Russian and going on with its Hebrew source's lines answers in Russian; the same
+    lines alone are in another language than the app answers Russian questions in."""
+    past: list[_Run] = [("Как оплатить счёт за воду?", "Оплатить счёт можно на сайте или по телефону.", True)] * 20
+    query = "Счётчик воды показывает 1532 куба, проверьте."
+    hebrew = "קריאת המונה תיבדק על ידי טכנאי תוך 5 ימי עבודה. בדיקת מונה נעשית תוך 5 ימי עבודה."
+    assert _other_language(past, query, hebrew, DerailConfig())
+    assert _other_language(past, query, f"Показания счётчика проверит техник. {hebrew}", DerailConfig()) is None
+
+
+def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_its_script() -> None:
+    """Persian has none of the function words `_language` knows: its script tells its language, and a weather report
+    to a question on shipping a carpet, from pages on shipping, shares nothing with them."""
+    pages = ["ارسال به اروپا با پست هوایی 10 تا 14 روز کاری طول می‌کشد.", "فرش ابریشمی دستباف: هر متر مربع 2400 دلار."]
+    question = "ارسال فرش به آلمان چقدر طول می‌کشد؟"
+    answer = "هوای تهران فردا آفتابی و گرم خواهد بود."
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "p", "metadata": {}}
+                                                               for page in pages]})  # fmt: skip
+    spans = run_spans([kr, llm(prompt=f"{' '.join(pages)} {question}", answer=answer)],
+                      inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+    (finding,) = _detect(_processor(), spans)
+    assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
+def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
+    """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
+    past: list[_Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
+    rule = _other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
+    assert rule == "the answer is in zh, the query in ja, which the app answers in ja"
+
+
+def test_a_hindi_answer_sharing_a_short_word_with_its_query_is_not_read_by_its_script() -> None:
+    """`धान` (paddy) is too short for a term, and a word all the same: the answer shares it with the query."""
+    page = "खरीफ विपणन सीजन में धान का न्यूनतम समर्थन मूल्य घोषित किया गया।"
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": page, "title": "p", "metadata": {}}]})
+    question, answer = "धान  का MSP कितना है इस साल?", "धान का भाव ₹2,300 प्रति क्विंटल तय हुआ है।"
+    spans = run_spans([kr, llm(prompt=f"{page} {question}", answer=answer)],
+                      inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+    assert _detect(_processor(), spans) == []
