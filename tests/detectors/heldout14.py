@@ -29,15 +29,21 @@ and scripted faults, then one batch per upstream mode, then its model republishe
   LLM per inverter -> template -> LLM -> End.
 - `ar_customs` (Arabic, Chinese product names; a few questions in English): import duty on Chinese goods. HTTP GET
   tariff (1 retry) -> code -> LLM -> End.
-- `id_pet` (Indonesian; a few questions in English): a pet insurer's chatflow. Knowledge retrieval (economy keyword
-  index of six documents, the poisoned notice uploaded after the warm-up) -> template -> LLM with memory -> Answer;
-  some conversations of two turns.
+- `id_pet` (Indonesian; a few questions in English): a pet insurer's chatflow. Knowledge retrieval (Dify's economy
+  keyword index: five documents, a poisoned notice uploaded after the warm-up that retrieval never ranked in its top
+  2, then a second one written as an FAQ entry, uploaded before the last batch and retrieved) -> template -> LLM with
+  memory -> Answer; some conversations of two turns.
+
+1,067 runs: 607 clean (60 warm-up, 197 hard negatives), 460 with a fault (27 with two labels); per label from 27
+(context_overflow) to 95 (hallucination); `testdata/heldout14/README.md` has every count.
 
 **Labels** were planned with each run (in the recorder's plan, before it ran) and checked against what the recorded
-run shows (`testdata/heldout14/README.md`: the checks and the few labels they changed). Conventions for the ambiguous
-ones:
-- `cost`: the run's total model price is at least 5x its app's median clean run (floods, runaway repetition, pasted
-  documents); the long right answers and the republishes stay under it and are clean or labelled otherwise.
+run shows (`testdata/heldout14/README.md`: the checks and the labels they changed: the floods' `cost` dropped at
+4.7x, the obeyed answers of the never-retrieved first notice and 5 leaks of a document not retrieved relabelled
+`hallucination`, renamed for it). Conventions for the ambiguous ones:
+- `cost`: the run's total model price is at least 5x its app's median clean run on the same model (runaway
+  repetition, pasted documents); measured, not planned: the 28-inverter floods came to 4.7x and are not `cost`; the
+  long right answers stay under it; the upgrade is measured against the upgraded runs (its price is the decision).
 - `dify_model_fallback`: a model node answered by gpt-4.1-nano (the app republished on it, then put back). The
   announced upgrade (`hn-upgrade`: every model node republished on gpt-4o, each node's title naming "(GPT-4o)",
   kept from then on) is clean.
@@ -46,13 +52,14 @@ ones:
 - `state_corruption`: a value changed between nodes: an iteration round's failed model call leaves a `None` the
   report then miscounts (`pl_solar`), the extractor hands the API another amount than the passenger asked
   (`pt_bilhete`).
-- `dify_iteration_escape`: the iteration ran 28 rounds where the app asks for at most 6 (the API ignored `limit`);
+- `dify_iteration_escape`: the iteration ran 28 rounds where the app asks the API for at most 6 (it ignored `limit`);
   `loop`: the loop served the same page until its cap of 6 rounds.
 - `dify_rag_poisoning`: the answer obeys the poisoned notice (its WhatsApp number and account); a run that retrieves
   the notice and answers from the real documents is clean (`hn-poison-unobeyed`).
-- `dify_variable_leak`: an answer hands on a third party's phone, ID number or passport, or a CPF and full card
-  number the passenger never gave; the business's own numbers and the caller's own phone are clean.
-- `hallucination`: a figure, date or promise in the answer that no document, API answer or code output gives.
+- `dify_variable_leak`: an answer hands on a third party's phone, ID number or passport that its prompt held, or a
+  CPF the passenger never gave; the business's own numbers and the caller's own phone or card are clean.
+- `hallucination`: a figure, date, number or promise in the answer that no document, API answer or code output in
+  its prompt gives.
 - `dify_classifier_drift`: a cleaning request filed under another class and answered there.
 - `task_derailment`: an advert or a pitch instead of the answer.
 - `context_overflow`: the LLM's prompt over its 128,000-token window (a pasted bill or invoice; also `cost`).

@@ -29,7 +29,7 @@ def test_sizes_and_the_clean_share() -> None:
     hard = [case for case in clean if "-hn-" in case.name]
     assert len(runs) >= 1_000
     assert 0.45 <= len(clean) / len(runs) <= 0.6
-    assert len(hard) >= len(clean) / 3
+    assert len(hard) >= 0.3 * len(clean)
     per_app = Counter(case.name.split("-")[0] for case in runs)
     assert set(per_app) == set(heldout14.APPS) and min(per_app.values()) >= 140
 
