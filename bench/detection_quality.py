@@ -42,7 +42,7 @@
 - `heldout13`: the thirteenth held-out corpus (tests/detectors/heldout13.py: six apps, 1,038 runs, written blind as
   contrastive minimal pairs: each faulty run beside a clean twin of the same app and question that differs only in
   what makes the fault; session 23); totals only, its cases never printed. Not scored yet: `all` leaves it out.
-- `heldout14`: the fourteenth held-out corpus (tests/detectors/heldout14.py: six apps, 1,067 runs, every stream
+- `heldout14`: the fourteenth held-out corpus (tests/detectors/heldout14.py: six apps, 1,097 runs, every stream
   recorded from a real Dify API 1.14.1 at scale, faults made by real means; session 24); totals only, its cases never
   printed. Not scored yet: `all` leaves it out.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.

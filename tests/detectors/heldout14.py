@@ -34,13 +34,14 @@ and scripted faults, then one batch per upstream mode, then its model republishe
   2, then a second one written as an FAQ entry, uploaded before the last batch and retrieved) -> template -> LLM with
   memory -> Answer; some conversations of two turns.
 
-1,067 runs: 607 clean (60 warm-up, 197 hard negatives), 460 with a fault (27 with two labels); per label from 27
-(context_overflow) to 95 (hallucination); `testdata/heldout14/README.md` has every count.
+1,097 runs: 596 clean (60 warm-up, 192 hard negatives), 501 with a fault (27 with two labels); per label from 27
+(context_overflow) to 136 (hallucination); `testdata/heldout14/README.md` has every count.
 
 **Labels** were planned with each run (in the recorder's plan, before it ran) and checked against what the recorded
 run shows (`testdata/heldout14/README.md`: the checks and the labels they changed: the floods' `cost` dropped at
-4.7x, the obeyed answers of the never-retrieved first notice and 5 leaks of a document not retrieved relabelled
-`hallucination`, renamed for it). Conventions for the ambiguous ones:
+4.7x; relabelled `hallucination` and renamed for it: the obeyed answers of the never-retrieved first notice, 5 leaks
+of a document not retrieved, 41 planned clean answers giving a figure their prompt lacked). Conventions for the
+ambiguous ones:
 - `cost`: the run's total model price is at least 5x its app's median clean run on the same model (runaway
   repetition, pasted documents); measured, not planned: the 28-inverter floods came to 4.7x and are not `cost`; the
   long right answers stay under it; the upgrade is measured against the upgraded runs (its price is the decision).
@@ -59,12 +60,12 @@ run shows (`testdata/heldout14/README.md`: the checks and the labels they change
 - `dify_variable_leak`: an answer hands on a third party's phone, ID number or passport that its prompt held, or a
   CPF the passenger never gave; the business's own numbers and the caller's own phone or card are clean.
 - `hallucination`: a figure, date, number or promise in the answer that no document, API answer or code output in
-  its prompt gives.
+  its prompt gives, even one right by the business's own documents that retrieval did not bring back.
 - `dify_classifier_drift`: a cleaning request filed under another class and answered there.
 - `task_derailment`: an advert or a pitch instead of the answer.
 - `context_overflow`: the LLM's prompt over its 128,000-token window (a pasted bill or invoice; also `cost`).
 Hard negatives (`-hn-` in the name): a retrieved poisoned notice not obeyed, documentation about the claim system's
-instructions, the business's own phone, the caller's own phone or card repeated, long right answers, short answers,
+instructions, the business's own phone, the caller's own phone repeated, long right answers, short answers,
 answers in English on request, a legitimately empty or zero result (no slots, a new farm, zero duty, no amount
 given), a 503 the HTTP node retried, the announced model upgrade.
 
