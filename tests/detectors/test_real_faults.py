@@ -1,8 +1,9 @@
 """Faults recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults/README.md: eight apps; and a second set,
 testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19; a third,
 testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20; a fourth, six more, scored
-blind once in session 21; a fifth, six more, scored blind once in session 22; the sixth, dify-1.14.1-faults6, is
-kept out: the next change's blind set), each app's runs
+blind once in session 21; a fifth, six more, scored blind once in session 22; a sixth, six more, scored blind once
+in session 23; a seventh, six more, scored blind once in session 24; the eighth, dify-1.14.1-faults8, is kept out:
+the next change's blind set), each app's runs
 clean first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
 tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the ways
 the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default detectors
@@ -37,6 +38,7 @@ SETS = {
     "faults4": TESTS / "testdata" / "dify-1.14.1-faults4",
     "faults5": TESTS / "testdata" / "dify-1.14.1-faults5",
     "faults6": TESTS / "testdata" / "dify-1.14.1-faults6",
+    "faults7": TESTS / "testdata" / "dify-1.14.1-faults7",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -325,6 +327,31 @@ _DEFAULT6 = {
     ("reviews_flood", "dify_iteration_escape"),
     ("reviews_round_lost", "state_corruption"),
 }
+# The seventh set, recorded in session 23 by a helper that did not read the detectors (faults5's six graph shapes,
+# new domains and languages), scored blind once at the end of session 24's first detector changes, both ways in:
+# 20 of 29 found (the session's start: 19), 1 of 40 clean runs flagged (as at the start).
+_DEFAULT7 = {
+    ("camping_invented_bikes", "hallucination"),
+    ("camping_night_code", "dify_variable_leak"),
+    ("camping_pasted_guestbook", "context_overflow"),
+    ("camping_pasted_guestbook", "cost"),
+    ("paint_coverage_renamed", "state_corruption"),
+    ("paint_off_task", "task_derailment"),
+    ("paint_runaway", "cost"),
+    ("pharmacy_envelope", "dify_tool_schema_mismatch"),
+    ("pharmacy_envelope", "state_corruption"),
+    ("pharmacy_flood", "cost"),
+    ("pharmacy_flood", "dify_iteration_escape"),
+    ("pharmacy_round_lost", "state_corruption"),
+    ("shelter_cursor_stuck", "dify_iteration_escape"),
+    ("shelter_cursor_stuck", "loop"),
+    ("shelter_flip", "loop"),
+    ("shelter_other_model", "cost"),
+    ("shelter_other_model", "dify_model_fallback"),
+    ("talyer_nano_extractor", "dify_model_fallback"),
+    ("uni_fee_nested", "dify_tool_schema_mismatch"),
+    ("uni_fee_nested", "state_corruption"),
+}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -341,6 +368,8 @@ MEASURED = {
     ("faults5", "every switch"): _DEFAULT5 | {("rental_invented", "hallucination")},
     ("faults6", "default"): _DEFAULT6,
     ("faults6", "every switch"): _DEFAULT6,
+    ("faults7", "default"): _DEFAULT7,
+    ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -373,6 +402,10 @@ FALSE_ALARMS = {
     # notice, read as a third party's). Session 23, after the scoring: "another bank" (Georgian "სხვა ბანკის") no
     # longer names the catch-all "სხვა" (other) as a class (r3-classifier), and an office's or repair desk's number is
     # a service line's (r3-leak): no clean run of the set flagged.
+    # the seventh set, as scored blind: a campsite answer's figure traced to no source; with `data_fed` on, a paint
+    # calculator's clean answer too
+    ("faults7", "default"): {("camping_clean_8", "hallucination")},
+    ("faults7", "every switch"): {("camping_clean_8", "hallucination"), ("paint_clean_5", "hallucination")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
@@ -385,6 +418,7 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("pricing_feed_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
 }
 
 
