@@ -16,10 +16,12 @@ _B64URL = _ALNUM + "-_"
 
 
 def tok(length: int, alphabet: str = _ALNUM) -> str:
-    """A made-up token of `length` characters; mixed so that every one has letters and digits."""
+    """A made-up token of `length` characters; mixed so that every one has letters and digits (where its alphabet
+    has both)."""
+    mixed = any(c.isdigit() for c in alphabet) and any(c.isalpha() for c in alphabet)
     while True:
         value = "".join(_RANDOM.choice(alphabet) for _ in range(length))
-        if length < 8 or (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+        if length < 8 or not mixed or (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
             return value
 
 
@@ -168,7 +170,7 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("payment", "braintree private key {S}", tok(32, _HEX)),
     _a("payment", "Razorpay key_secret: {S}", tok(24)),
     _a("payment", "Paystack secret {S}", "sk_live_" + tok(40, _HEX)),
-    _a("payment", "flutterwave FLWSECK-{S}", "FLWSECK-" + tok(32, _HEX) + "-X"),
+    _a("payment", "flutterwave {S}", "FLWSECK-" + tok(32, _HEX) + "-X"),
     _a("payment", "mollie live_{S}", "live_" + tok(30)),
     # SaaS
     _a("saas", "slack bot token {S}", "xoxb-" + tok(12, "0123456789") + "-" + tok(13, "0123456789") + "-" + tok(24)),
@@ -180,7 +182,7 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("saas", "Airtable PAT {S}", "pat" + tok(14) + "." + tok(64, _HEX)),
     _a("saas", "Jira API token for ana@acme.io: {S}", "ATATT3xFfGF0" + tok(170, _B64URL) + "=" + tok(8, "0123456789ABCDEF")),
     _a("saas", "shopify admin {S}", "shpat_" + tok(32, _HEX)),
-    _a("saas", "Shopify app secret shpss_{S}", "shpss_" + tok(32, _HEX)),
+    _a("saas", "Shopify app secret {S}", "shpss_" + tok(32, _HEX)),
     _a("saas", "twilio API key SK" + "d3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 secret {S}", tok(32)),
     _a("saas", "SENDGRID_API_KEY=SG.{S}", "SG." + tok(22, _B64URL) + "." + tok(43, _B64URL)),
     _a("saas", "X-Postmark-Server-Token: {S}", "d8a1c7e2-4b3f-4e9a-8c1d-2f7b6a5e9c30"),
