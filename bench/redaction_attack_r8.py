@@ -1,4 +1,4 @@
-# ruff: noqa: E501, RUF001  (real formats are long; prose in other scripts holds look-alike letters)
+# ruff: noqa: E501  (real formats are long)
 """Round of branch redact-8 for bench/redaction_attack.py: texts written before its author read the redaction code
 (only docs/security.md's lists of what is known open), from the formats' public documentation. Every value is made
 up by a seeded generator (check digits computed where the format has them), none a credential."""
@@ -112,7 +112,9 @@ OPENAI_PROJ = "sk-proj-" + tok(74, _B64URL) + "T3BlbkFJ" + tok(74, _B64URL)
 OPENAI_ADMIN = "sk-admin-" + tok(58, _B64URL) + "T3BlbkFJ" + tok(58, _B64URL)
 OPENAI_SVC = "sk-svcacct-" + tok(74, _B64URL) + "T3BlbkFJ" + tok(74, _B64URL)
 AWS_SECRET = tok(40, _ALNUM + "+/")
-SUPABASE_JWT = _jwt('{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"service_role","iat":1715000000,"exp":2030576000}')
+SUPABASE_JWT = _jwt(
+    '{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"service_role","iat":1715000000,"exp":2030576000}'
+)
 SESSION_JWT = _jwt('{"sub":"u_8812","name":"Ana","iat":1765000000}')
 DIFY_APP = "app-" + tok(24)
 DIFY_DATASET = "dataset-" + tok(24)
@@ -147,20 +149,32 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("ai", "openrouter: {S}", "sk-or-v1-" + tok(64, _HEX)),
     _a("ai", "FIREWORKS_API_KEY={S}", "fw_" + tok(24)),
     _a("ai", "langsmith key {S}", "lsv2_pt_" + tok(32, _HEX) + "_" + tok(10, _HEX)),
-    _a("ai", "Langfuse secret key: {S}", "sk-lf-" + tok(8, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(12, _HEX)),
+    _a(
+        "ai",
+        "Langfuse secret key: {S}",
+        "sk-lf-" + tok(8, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(12, _HEX),
+    ),
     _a("ai", "pinecone api key {S}", "pcsk_" + tok(6) + "_" + tok(64)),
     _a("ai", "voyage: {S}", "pa-" + tok(43, _B64URL)),
     # clouds
     _a("cloud", "aws_secret_access_key = {S}", AWS_SECRET),
     _a("cloud", "AWS creds: AKIA" + "Q3EGRTZB7XK4LM2P / {S}", AWS_SECRET[::-1]),
-    _a("cloud", "temporary token ASIA" + "ZX4M2QH7RTE9VK3B with session token {S}", "IQoJb3JpZ2luX2VjE" + tok(180, _ALNUM + "+/")),
+    _a(
+        "cloud",
+        "temporary token ASIA" + "ZX4M2QH7RTE9VK3B with session token {S}",
+        "IQoJb3JpZ2luX2VjE" + tok(180, _ALNUM + "+/"),
+    ),
     _a("cloud", "gcloud access token: {S}", "ya29.a0" + tok(150, _B64URL)),
     _a("cloud", "GOOGLE refresh_token {S}", "1//0" + tok(100, _B64URL)),
-    _a("cloud", "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={S};EndpointSuffix=core.windows.net", tok(86, _ALNUM + "+/") + "=="),
+    _a(
+        "cloud",
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={S};EndpointSuffix=core.windows.net",
+        tok(86, _ALNUM + "+/") + "==",
+    ),
     _a("cloud", "AZURE_CLIENT_SECRET={S}", tok(3) + "8Q~" + tok(34, _ALNUM + "_~.-")),
     _a("cloud", "Alibaba AccessKey LTAI" + "5tQ8xMv2Rk9ZpW3n secret {S}", tok(30)),
     _a("cloud", "IBM cloud apikey: {S}", tok(44, _B64URL)),
-    _a("cloud", "Oracle OCI auth token {S}", tok(20, _ALNUM + "+:;<>()") ),
+    _a("cloud", "Oracle OCI auth token {S}", tok(20, _ALNUM + "+:;<>()")),
     # payment
     _a("payment", "stripe restricted key {S}", "rk_live_" + tok(99)),
     _a("payment", "STRIPE_WEBHOOK_SECRET={S}", "whsec_" + tok(32)),
@@ -174,13 +188,26 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("payment", "mollie live_{S}", "live_" + tok(30)),
     # SaaS
     _a("saas", "slack bot token {S}", "xoxb-" + tok(12, "0123456789") + "-" + tok(13, "0123456789") + "-" + tok(24)),
-    _a("saas", "SLACK_APP_TOKEN={S}", "xapp-1-A" + tok(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") + "-" + tok(13, "0123456789") + "-" + tok(64, _HEX)),
+    _a(
+        "saas",
+        "SLACK_APP_TOKEN={S}",
+        "xapp-1-A"
+        + tok(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        + "-"
+        + tok(13, "0123456789")
+        + "-"
+        + tok(64, _HEX),
+    ),
     _a("saas", "rotated token {S}", "xoxe.xoxp-1-" + tok(140, _ALNUM + "-")),
     _a("saas", "Notion integration: {S}", "ntn_" + tok(46)),
     _a("saas", "NOTION_TOKEN=secret_{S}", "secret_" + tok(43)),
     _a("saas", "linear key {S}", "lin_api_" + tok(40)),
     _a("saas", "Airtable PAT {S}", "pat" + tok(14) + "." + tok(64, _HEX)),
-    _a("saas", "Jira API token for ana@acme.io: {S}", "ATATT3xFfGF0" + tok(170, _B64URL) + "=" + tok(8, "0123456789ABCDEF")),
+    _a(
+        "saas",
+        "Jira API token for ana@acme.io: {S}",
+        "ATATT3xFfGF0" + tok(170, _B64URL) + "=" + tok(8, "0123456789ABCDEF"),
+    ),
     _a("saas", "shopify admin {S}", "shpat_" + tok(32, _HEX)),
     _a("saas", "Shopify app secret {S}", "shpss_" + tok(32, _HEX)),
     _a("saas", "twilio API key SK" + "d3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 secret {S}", tok(32)),
@@ -199,7 +226,11 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("saas", "DOPPLER_TOKEN={S}", "dp.st.prd." + tok(43)),
     _a("saas", "VAULT_TOKEN={S}", "hvs." + tok(90, _B64URL)),
     _a("saas", "vault batch token {S}", "hvb." + tok(130, _B64URL)),
-    _a("saas", "OP_SERVICE_ACCOUNT_TOKEN={S}", "ops_" + _jwt('{"signInAddress":"my.1password.com","userAuth":{"method":"SRPg-4096"}}')),
+    _a(
+        "saas",
+        "OP_SERVICE_ACCOUNT_TOKEN={S}",
+        "ops_" + _jwt('{"signInAddress":"my.1password.com","userAuth":{"method":"SRPg-4096"}}'),
+    ),
     _a("saas", "pulumi access token {S}", "pul-" + tok(40, _HEX)),
     _a("saas", "TFC token: {S}", tok(14) + ".atlasv1." + tok(67)),
     _a("saas", "//registry.npmjs.org/:_authToken={S}", "npm_" + tok(36)),
@@ -229,7 +260,11 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("saas", "curl -H 'Authorization: Bearer {S}' https://api.dify.ai/v1/datasets", DIFY_DATASET),
     _a("saas", "dify api key {S}", "app-" + tok(24)),
     _a("saas", "mailchimp: {S}", tok(32, _HEX) + "-us21"),
-    _a("saas", "HubSpot private app token {S}", "pat-na1-" + tok(8, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(12, _HEX)),
+    _a(
+        "saas",
+        "HubSpot private app token {S}",
+        "pat-na1-" + tok(8, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(4, _HEX) + "-" + tok(12, _HEX),
+    ),
     _a("saas", "Figma token {S}", "figd_" + tok(40, _B64URL)),
     _a("saas", "Zendesk API token: {S}", tok(40)),
     _a("saas", "Telegram bot token {S}", "7" + tok(9, "0123456789") + ":AA" + tok(33, _B64URL)),
@@ -239,40 +274,99 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("dsn", "REDIS_URL=rediss://default:{S}@eu1-redis.upstash.io:6379", "AX" + tok(30)),
     _a("dsn", "amqps://svc:{S}@rabbit.acme.io/vhost", "r4bb" + tok(10)),
     _a("dsn", "jdbc:mysql://db:3306/shop?user=shop&password={S}&useSSL=true", "J" + tok(13)),
-    _a("dsn", "Server=tcp:acme.database.windows.net,1433;Database=crm;User ID=crm;Password={S};Encrypt=True;", "Az" + tok(12) + "!"),
-    _a("dsn", "psql \"host=pg port=5432 dbname=app user=ana password={S} sslmode=require\"", "Ps" + tok(11)),
+    _a(
+        "dsn",
+        "Server=tcp:acme.database.windows.net,1433;Database=crm;User ID=crm;Password={S};Encrypt=True;",
+        "Az" + tok(12) + "!",
+    ),
+    _a("dsn", 'psql "host=pg port=5432 dbname=app user=ana password={S} sslmode=require"', "Ps" + tok(11)),
     _a("dsn", "clickhouse://default:{S}@ch.acme.io:9440/analytics?secure=true", "CH" + tok(14)),
     _a("dsn", "snowflake://etl:{S}@acme-xy12345/analytics/public?warehouse=wh", "Sn" + tok(14)),
     _a("dsn", "neo4j+s://neo4j:{S}@3b2c1d.databases.neo4j.io", tok(43, _B64URL)),
-    _a("dsn", "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={S}", tok(43, _ALNUM + "+/") + "="),
-    _a("dsn", "smtp://postmaster%40mg.acme.io:{S}@smtp.mailgun.org:587", tok(32, _HEX) + "-" + tok(8, _HEX) + "-" + tok(8, _HEX)),
+    _a(
+        "dsn",
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={S}",
+        tok(43, _ALNUM + "+/") + "=",
+    ),
+    _a(
+        "dsn",
+        "smtp://postmaster%40mg.acme.io:{S}@smtp.mailgun.org:587",
+        tok(32, _HEX) + "-" + tok(8, _HEX) + "-" + tok(8, _HEX),
+    ),
     # webhooks with the secret in the path
     _a("webhook", "https://hooks.slack.com/services/T0" + "4ABCDEF/B0" + "5GHIJKL/{S}", tok(24)),
     _a("webhook", "post to https://discord.com/api/webhooks/1234567890123456789/{S}", tok(68, _B64URL)),
-    _a("webhook", "Teams: https://acme.webhook.office.com/webhookb2/6f1c2d3e-aaaa-4bbb-8ccc-0123456789ab@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/{S}/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", tok(32, _HEX)),
-    _a("webhook", "https://prod-12.westeurope.logic.azure.com:443/workflows/abc123/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={S}", tok(43, _B64URL)),
+    _a(
+        "webhook",
+        "Teams: https://acme.webhook.office.com/webhookb2/6f1c2d3e-aaaa-4bbb-8ccc-0123456789ab@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/{S}/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        tok(32, _HEX),
+    ),
+    _a(
+        "webhook",
+        "https://prod-12.westeurope.logic.azure.com:443/workflows/abc123/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={S}",
+        tok(43, _B64URL),
+    ),
     _a("webhook", "zap hook: https://hooks.zapier.com/hooks/catch/1234567/{S}/", tok(6, _LOWER_ALNUM)),
     _a("webhook", "Make scenario webhook https://hook.eu1.make.com/{S}", tok(32, _LOWER_ALNUM)),
     _a("webhook", "n8n: https://acme.app.n8n.cloud/webhook/{S}", "c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f"),
-    _a("webhook", "Google Chat: https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token={S}", tok(43, _B64URL) + "%3D"),
+    _a(
+        "webhook",
+        "Google Chat: https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token={S}",
+        tok(43, _B64URL) + "%3D",
+    ),
     # signed URLs
-    _a("signed", "https://acme.s3.eu-west-1.amazonaws.com/r.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA" + "Q3EGRTZB7XK4LM2P%2F20261207%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T101500Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={S}", tok(64, _HEX)),
-    _a("signed", "download: https://b.s3.amazonaws.com/k?X-Amz-Security-Token={S}&X-Amz-Signature=00", "IQoJb3JpZ2luX2VjE" + tok(120, _ALNUM) + "%2F" + tok(40, _ALNUM)),
-    _a("signed", "https://storage.googleapis.com/acme/x.csv?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=svc%40p.iam.gserviceaccount.com%2F20261207%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20261207T101500Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature={S}", tok(256, _HEX)),
-    _a("signed", "https://acme.blob.core.windows.net/in/a.png?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-08T00:00:00Z&st=2026-12-07T00:00:00Z&spr=https&sig={S}", tok(40, _ALNUM) + "%2B" + tok(3) + "%3D"),
-    _a("signed", "CloudFront: https://d1.cloudfront.net/v.mp4?Expires=1765100000&Signature={S}&Key-Pair-Id=K2JCJMDEHXQW5F", tok(172, _ALNUM + "~-_")),
-    _a("signed", "old style https://b.s3.amazonaws.com/f?AWSAccessKeyId=AKIA" + "Q3EGRTZB7XK4LM2P&Expires=1765100000&Signature={S}", tok(27, _ALNUM) + "%3D"),
+    _a(
+        "signed",
+        "https://acme.s3.eu-west-1.amazonaws.com/r.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA"
+        + "Q3EGRTZB7XK4LM2P%2F20261207%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T101500Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={S}",
+        tok(64, _HEX),
+    ),
+    _a(
+        "signed",
+        "download: https://b.s3.amazonaws.com/k?X-Amz-Security-Token={S}&X-Amz-Signature=00",
+        "IQoJb3JpZ2luX2VjE" + tok(120, _ALNUM) + "%2F" + tok(40, _ALNUM),
+    ),
+    _a(
+        "signed",
+        "https://storage.googleapis.com/acme/x.csv?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=svc%40p.iam.gserviceaccount.com%2F20261207%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20261207T101500Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature={S}",
+        tok(256, _HEX),
+    ),
+    _a(
+        "signed",
+        "https://acme.blob.core.windows.net/in/a.png?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-08T00:00:00Z&st=2026-12-07T00:00:00Z&spr=https&sig={S}",
+        tok(40, _ALNUM) + "%2B" + tok(3) + "%3D",
+    ),
+    _a(
+        "signed",
+        "CloudFront: https://d1.cloudfront.net/v.mp4?Expires=1765100000&Signature={S}&Key-Pair-Id=K2JCJMDEHXQW5F",
+        tok(172, _ALNUM + "~-_"),
+    ),
+    _a(
+        "signed",
+        "old style https://b.s3.amazonaws.com/f?AWSAccessKeyId=AKIA"
+        + "Q3EGRTZB7XK4LM2P&Expires=1765100000&Signature={S}",
+        tok(27, _ALNUM) + "%3D",
+    ),
     # headers and cookies
     _a("header", "Authorization: Bearer {S}", SESSION_JWT),
     _a("header", "Cookie: sessionid={S}; csrftoken=abc", tok(32, _LOWER_ALNUM)),
     _a("header", "Set-Cookie: connect.sid={S}; Path=/; HttpOnly", "s%3A" + tok(32, _B64URL) + "." + tok(43, _B64URL)),
-    _a("header", "cookie: __Secure-next-auth.session-token={S}", "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.." + tok(22, _B64URL) + "." + tok(200, _B64URL) + "." + tok(22, _B64URL)),
+    _a(
+        "header",
+        "cookie: __Secure-next-auth.session-token={S}",
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.."
+        + tok(22, _B64URL)
+        + "."
+        + tok(200, _B64URL)
+        + "."
+        + tok(22, _B64URL),
+    ),
     _a("header", "Cookie: PHPSESSID={S}", tok(26, _LOWER_ALNUM)),
     _a("header", "Cookie: _gh_sess={S}; laravel_session=x", tok(100, _ALNUM + "%")),
     _a("header", "headers: {'X-Auth-Token': '{S}'}", tok(40, _HEX)),
     _a("header", "Proxy-Authorization: Basic {S}", base64.b64encode(b"proxyuser:Pr0xyPass!2026").decode()),
     _a("header", "X-Shopify-Access-Token: {S}", "shpca_" + tok(32, _HEX)),
-    _a("header", "Authorization: Digest username=\"ana\", response=\"{S}\"", tok(32, _HEX)),
+    _a("header", 'Authorization: Digest username="ana", response="{S}"', tok(32, _HEX)),
     # passwords in prose
     _a("prose", "The wifi password is {S} (guest network)", "Sunfl0wer#22"),
     _a("prose", "Mein Passwort lautet {S}", "Tannenbaum!88"),
@@ -312,7 +406,11 @@ ATTACKS8: list[tuple[str, str, str]] = [
     _a("personal", "银联卡号 {S}", _luhn("62123456789012345"[:17] + "6")),
     _a("personal", "discover: {S}", "-".join(_luhn("6011000990139424")[i : i + 4] for i in range(0, 16, 4))),
     _a("personal", "IBAN: {S}", _iban("DE", "370400440532013000")),
-    _a("personal", "Please wire to {S} by Friday", " ".join(_iban("GB", "NWBK60161331926819")[i : i + 4] for i in range(0, 22, 4))),
+    _a(
+        "personal",
+        "Please wire to {S} by Friday",
+        " ".join(_iban("GB", "NWBK60161331926819")[i : i + 4] for i in range(0, 22, 4)),
+    ),
     _a("personal", "Mon IBAN : {S}", _iban("FR", "20041010050500013M02606")),
     _a("personal", "rekeningnummer {S}", _iban("NL", "ABNA0417164300")),
     _a("personal", "Numer konta: {S}", _iban("PL", "109010140000071219812874")),
@@ -399,7 +497,7 @@ CLEAN8: list[str] = [
     "Python 3.12.7 (main, Oct  1 2024, 08:52:12) [GCC 12.2.0]",
     "uuid4: 123e4567-e89b-12d3-a456-426614174000",
     "base64 of hello world is aGVsbG8gd29ybGQ=",
-    "etag W/\"5e15153d-120f\"",
+    'etag W/"5e15153d-120f"',
     "Content-Type: application/json; charset=utf-8",
     "Step 3 of 7: retrieving 5 documents (score >= 0.72)",
     "account_number field is optional in the schema",

@@ -90,7 +90,8 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
     "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER,
                   "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
                   "senha": _NO_LETTER, "wachtwoord": "", "hasło": "", "haslo": "", "şifre": _NO_LETTER,
-                  "lösenord": "", "lösenordet": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "", "heslo": _NO_LETTER,
+                  "lösenord": "", "lösenordet": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "",
+                  "heslo": _NO_LETTER,
                   "пароль": "", "κωδικόσ πρόσβασησ": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
                   "รหัสผ่าน": "", "mật khẩu": "", "kata sandi": "", "nenosiri": "", "비밀번호": "",
                   "密码": "", "密碼": "", "口令": "", "パスワード": ""}, 6),
@@ -170,7 +171,8 @@ _ID_LABELS: dict[str, str] = {
         "passaporto", "passaporte", "paszport", "pasaport", "паспорт", "护照", "護照", "パスポート", "여권", "דרכון",
         "جواز السفر", "पासपोर्ट", "hộ chiếu", "driver's license", "drivers license", "driver license",
         "driving licence", "führerschein", "national insurance", "ni number", "nino", "pan card", "pan number",
-        "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:", "sin number",
+        "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:",
+        "sin number",
         "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
     )
 }  # fmt: skip

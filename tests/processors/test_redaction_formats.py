@@ -445,8 +445,14 @@ MASKED = {
     "romanian cnp": ("CNP 1960101123456", "1960101123456"),
     "flutterwave live": ("FLWSECK-2d5e2b5d7b2426b2e2266a9f42b887fa-X", "2d5e2b5d7b2426b2e2266a9f42b887fa"),
     "make webhook": ("https://hook.eu1.make.com/axhwjtwlgwc2iuoqe0it2id1n7kmhl94", "axhwjtwlgwc2iuoqe0it2id1n7kmhl94"),
-    "nuget push -k": ("dotnet nuget push pkg.nupkg -k oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc", "oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc"),
-    "app key": ("datadog app key: b43c93aa3212ec1ede839d4acab8917022bcaf16", "b43c93aa3212ec1ede839d4acab8917022bcaf16"),
+    "nuget push -k": (
+        "dotnet nuget push pkg.nupkg -k oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc",
+        "oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc",
+    ),
+    "app key": (
+        "datadog app key: b43c93aa3212ec1ede839d4acab8917022bcaf16",
+        "b43c93aa3212ec1ede839d4acab8917022bcaf16",
+    ),
     "routing key": ("PagerDuty routing key: R0W9BQ79TZMMG67VMA1NSN77K1KCXETW", "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
