@@ -29,7 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.redaction_attack_r8 import ATTACKS8, CLEAN8  # noqa: E402
+from redaction_attack_r8 import ATTACKS8, CLEAN8  # noqa: E402  (beside this file, on the path)
+
 from bridge.cli.commands import main as bridge_main  # noqa: E402
 from bridge.processors import redact  # noqa: E402
 from tests.otlp_sink import OtlpSink  # noqa: E402
