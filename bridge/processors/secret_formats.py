@@ -271,6 +271,18 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"AC(?<![\w-]AC)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![0-9A-Za-z])([0-9a-f]{32})(?![0-9A-Za-z])",
         ("AC",),
     ),
+    # The secret of an Alibaba Cloud AccessKey (30 letters and digits) and of a Twilio API key (32), within a few
+    # lines after their ids (`LTAI…`, `SK` and 32 hex digits), as the AWS pair below (branch redact-8).
+    "alibaba_secret_key": (
+        r"LTAI(?<![\w-]LTAI)[A-Za-z0-9]{12,20}(?![A-Za-z0-9])[^\x00]{0,160}?(?<![A-Za-z0-9])"
+        r"(?=[A-Za-z0-9]{0,29}\d)(?=[A-Za-z0-9]{0,29}[a-z])(?=[A-Za-z0-9]{0,29}[A-Z])([A-Za-z0-9]{30})(?![A-Za-z0-9])",
+        ("LTAI",),
+    ),
+    "twilio_api_secret": (
+        r"SK(?<![\w-]SK)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![A-Za-z0-9])"
+        r"(?=[A-Za-z0-9]{0,31}\d)(?=[A-Za-z0-9]{0,31}[a-z])(?=[A-Za-z0-9]{0,31}[A-Z])([A-Za-z0-9]{32})(?![A-Za-z0-9])",
+        ("SK",),
+    ),
     # A `.netrc` entry, `machine host login user password X`, on one line or several (also written `\n` in JSON);
     # X holding a digit or a symbol, as `cli_password`'s (not "… login page password reset", "password field.").
     "netrc_password": (

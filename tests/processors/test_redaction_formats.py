@@ -453,6 +453,14 @@ MASKED = {
         "datadog app key: b43c93aa3212ec1ede839d4acab8917022bcaf16",
         "b43c93aa3212ec1ede839d4acab8917022bcaf16",
     ),
+    "alibaba pair": (
+        "Alibaba AccessKey LTAI5tQ8xMv2Rk9ZpW3n secret qlQvdHYR2QhWE9k1NaRkO0kmksIWJ9",
+        "qlQvdHYR2QhWE9k1NaRkO0kmksIWJ9",
+    ),
+    "twilio api key pair": (
+        "twilio API key SKd3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 secret cNeZnfDvhuQZSm81qa6rX0vdLE0mov5v",
+        "cNeZnfDvhuQZSm81qa6rX0vdLE0mov5v",
+    ),
     "routing key": ("PagerDuty routing key: R0W9BQ79TZMMG67VMA1NSN77K1KCXETW", "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
@@ -521,6 +529,7 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         # branch redact-8's
         "Lösenordet är för kort; كلمة المرور هي مطلوبة; the app key is shown once; see ?page=signature-help",
         "https://www.make.com/en/help/tools/webhooks; nuget push requires an API key; CNP format: 13 digits",
+        "AccessKey LTAI5tQ8xMv2Rk9ZpW3n was rotated; see OPS-2291 and 7f3e9c1a-2b4d-4e8f-9a6b-1c2d3e4f5a6b",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
