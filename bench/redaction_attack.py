@@ -2,7 +2,10 @@
 """Secrets and personal data written as LLM app traffic carries them (branch redact-attack7), planted in the real
 Dify 1.14.1 streams and replayed through the bridge to a local OTLP receiver, to count what arrives unmasked.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py   # leaks by class, each leak, near misses masked
+    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py [7|8]   # leaks by class, each leak, near misses masked
+
+Round 7 (the default) is branch redact-attack7's texts below; round 8 is bench/redaction_attack_r8.py's, planted
+in node titles too (PLACES' fifth).
 
 Each text is planted in a copy of one recorded stream (tests/testdata/dify-1.14.1 and dify-1.14.1-faults to -faults5),
 its run id made unique: put before the strings of the run's inputs, an LLM node's prompt or answer, or a tool's (HTTP,
@@ -26,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from redaction_attack_r8 import ATTACKS8, CLEAN8  # noqa: E402  (beside this file, on the path)
+
 from bridge.cli.commands import main as bridge_main  # noqa: E402
 from bridge.processors import redact  # noqa: E402
 from tests.otlp_sink import OtlpSink  # noqa: E402
@@ -698,6 +703,7 @@ PLACES = (
     ("node_finished", ("llm",), ("process_data",)),
     ("node_finished", ("llm",), ("outputs",)),
     ("node_finished", ("http-request", "tool", "code", "knowledge-retrieval"), ("outputs",)),
+    ("node_started", None, ("title",)),  # round 8 only: also every later event of that node
 )
 
 
@@ -710,13 +716,16 @@ def planted_stream(source: Path, text: str, place: int) -> str | None:
         return None
     body = body.replace(run_id.group(1), str(uuid.uuid4()))
     event, types, keys = PLACES[place]
-    out, planted = [], False
+    out, planted, node = [], False, None
     for line in body.split("\n"):
-        if line.startswith("data: ") and not planted:
+        if line.startswith("data: ") and (not planted or node is not None):
             data = json.loads(line[6:])
             inner = data.get("data") or {}
-            if data.get("event") == event and (types is None or inner.get("node_type") in types):
+            if not planted and data.get("event") == event and (types is None or inner.get("node_type") in types):
                 planted = _plant(inner, text, keys)
+                node = inner.get("node_id") if keys == ("title",) else None
+                line = "data: " + json.dumps(data, ensure_ascii=False)
+            elif node is not None and inner.get("node_id") == node and _plant(inner, text, keys):
                 line = "data: " + json.dumps(data, ensure_ascii=False)
         out.append(line)
     return "\n".join(out) if planted else None
@@ -743,15 +752,16 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def run(texts: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], int]:
-    """Plants every text, replays them all, returns the texts whose secret arrived and how many were planted."""
+def run(texts: list[tuple[str, str, str]], places: int = 4) -> tuple[list[tuple[str, str, str]], int]:
+    """Plants every text in the first `places` of PLACES in turn, replays them all, returns the texts whose secret
+    arrived and how many were planted."""
     sources = streams()
     with tempfile.TemporaryDirectory() as folder, OtlpSink() as sink:
         files, planted = [], []
         for index, attack in enumerate(texts):
-            for attempt in range(len(sources) * len(PLACES)):
+            for attempt in range(len(sources) * places):
                 source = sources[(index + attempt) % len(sources)]
-                stream = planted_stream(source, attack[1], (index + attempt) % len(PLACES))
+                stream = planted_stream(source, attack[1], (index + attempt) % places)
                 if stream is not None:
                     path = Path(folder) / f"attack{index:03d}.sse"
                     path.write_text(stream)
@@ -777,17 +787,19 @@ def run(texts: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], 
 
 
 def main() -> None:
-    leaked, planted = run(ATTACKS)
-    classes = sorted({attack[0] for attack in ATTACKS})
+    rounds = {"7": (ATTACKS, CLEAN, 4), "8": (ATTACKS8, CLEAN8, 5)}
+    attacks, clean, places = rounds[sys.argv[1] if len(sys.argv) > 1 else "7"]
+    leaked, planted = run(attacks, places)
+    classes = sorted({attack[0] for attack in attacks})
     for name in classes:
-        total = sum(attack[0] == name for attack in ATTACKS)
+        total = sum(attack[0] == name for attack in attacks)
         print(f"{name:10s} {sum(attack[0] == name for attack in leaked):3d} of {total:3d} leaked")
-    print(f"{'all':10s} {len(leaked):3d} of {planted:3d} planted leaked ({len(ATTACKS)} texts)")
+    print(f"{'all':10s} {len(leaked):3d} of {planted:3d} planted leaked ({len(attacks)} texts)")
     for attack in leaked:
         print("LEAK", attack[0], repr(attack[1][:110]))
     processor = redact.create(redact.Config())
-    changed = [text for text in CLEAN if processor.redact_text(text) != text]
-    print(f"near misses changed by redaction: {len(changed)} of {len(CLEAN)}")
+    changed = [text for text in clean if processor.redact_text(text) != text]
+    print(f"near misses changed by redaction: {len(changed)} of {len(clean)}")
     for text in changed:
         print("MASKED", repr(text))
 

@@ -196,7 +196,8 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cloudflare_origin_key": (_token(r"v1\.0-[a-f0-9]{24}-[a-f0-9]{146,}"), ("v1.0-",)),
     "easypost_key": (_token(r"EZ[AT]K[A-Za-z0-9]{54,}"), ("EZAK", "EZTK")),
     "facebook_token": (_token(r"EAA[MC][A-Za-z0-9]{100,}"), ("EAAM", "EAAC")),
-    "flutterwave_key": (_token(r"FLW(?:SEC|PUB)K_TEST-[a-hA-H0-9]{12,}(?:-X)?"), ("FLWSECK_TEST", "FLWPUBK_TEST")),
+    # Test and live keys (`FLWSECK_TEST-…`, `FLWSECK-…`).
+    "flutterwave_key": (_token(r"FLW(?:SEC|PUB)K(?:_TEST)?-[a-hA-H0-9]{12,}(?:-X)?"), ("FLWSECK", "FLWPUBK")),
     "flyio_token": (_token(r"(?:fo1_[\w-]{43,}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})"), ("fo1_", "fm1", "fm2_")),
     "frameio_token": (_token(r"fio-u-[\w=-]{64,}"), ("fio-u-",)),
     "duffel_token": (_token(r"duffel_(?:test|live)_[\w=-]{43,}"), ("duffel_",)),
@@ -270,6 +271,18 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"AC(?<![\w-]AC)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![0-9A-Za-z])([0-9a-f]{32})(?![0-9A-Za-z])",
         ("AC",),
     ),
+    # The secret of an Alibaba Cloud AccessKey (30 letters and digits) and of a Twilio API key (32), within a few
+    # lines after their ids (`LTAI…`, `SK` and 32 hex digits), as the AWS pair below (branch redact-8).
+    "alibaba_secret_key": (
+        r"LTAI(?<![\w-]LTAI)[A-Za-z0-9]{12,20}(?![A-Za-z0-9])[^\x00]{0,160}?(?<![A-Za-z0-9])"
+        r"(?=[A-Za-z0-9]{0,29}\d)(?=[A-Za-z0-9]{0,29}[a-z])(?=[A-Za-z0-9]{0,29}[A-Z])([A-Za-z0-9]{30})(?![A-Za-z0-9])",
+        ("LTAI",),
+    ),
+    "twilio_api_secret": (
+        r"SK(?<![\w-]SK)[0-9a-f]{32}(?![0-9A-Za-z])[^\x00]{0,100}?(?<![A-Za-z0-9])"
+        r"(?=[A-Za-z0-9]{0,31}\d)(?=[A-Za-z0-9]{0,31}[a-z])(?=[A-Za-z0-9]{0,31}[A-Z])([A-Za-z0-9]{32})(?![A-Za-z0-9])",
+        ("SK",),
+    ),
     # A `.netrc` entry, `machine host login user password X`, on one line or several (also written `\n` in JSON);
     # X holding a digit or a symbol, as `cli_password`'s (not "… login page password reset", "password field.").
     "netrc_password": (
@@ -306,13 +319,14 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("create user", "alter user", "create role", "alter role", "create login", "alter login", "set password"),
     ),
     # A short flag's password on the command lines that take one so: `sshpass -p`, `docker login -p`, `az login -p`,
-    # `ldapsearch -w`, `redis-cli -a`.
+    # `ldapsearch -w`, `redis-cli -a`, `nuget push -k` (its API key).
     "cli_short_password": (
         r"(?:sshpass|(?:docker|podman|az)[ \t]+login|ldap(?:search|add|modify|delete|whoami|passwd))\b"
         r"[^\n\x00]{0,200}?[ \t]-[pw][ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
-        r"|redis-cli\b[^\n\x00]{0,200}?[ \t]-a[ \t]+[\"']?([^\s\"'-][^\s\"']{3,})",
+        r"|redis-cli\b[^\n\x00]{0,200}?[ \t]-a[ \t]+[\"']?([^\s\"'-][^\s\"']{3,})"
+        r"|nuget[ \t]+push\b[^\n\x00]{0,200}?[ \t]-k[ \t]+[\"']?([^\s\"'-][^\s\"']{3,})",
         ("sshpass", "docker login", "podman login", "az login", "ldapsearch", "ldapadd", "ldapmodify",
-         "ldapdelete", "ldapwhoami", "ldappasswd", "redis-cli"),
+         "ldapdelete", "ldapwhoami", "ldappasswd", "redis-cli", "nuget push"),
     ),
     # Password hashes of crypt's formats (`/etc/shadow`, `.htpasswd`, bcrypt, Argon2): an offline attack's input.
     "password_hash": (
@@ -403,11 +417,11 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"(?:[ \t]*(?:[,;]|\r?\n|\\n)[ \t]*[a-z0-9]{4,10}(?:[ -][a-z0-9]{4,10}){0,4}){0,15})",
         ("recovery code", "backup code", "2fa code", "mfa code", "otp code", "recovery_code", "backup_code"),
     ),
-    # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's.
+    # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's, Make's.
     "webhook_url": (
         r"(?:open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([\w-]{20,})"
-        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-]))",
-        ("/open-apis/bot/", "/hooks/"),
+        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-])|make\.com/([a-z0-9]{24,})(?![\w-]))",
+        ("/open-apis/bot/", "/hooks/", "make.com/"),
     ),
     # An Authorization header's credential after any scheme (`Bearer` and `Basic` are read on their own):
     # `ApiKey …` (Elastic), `Splunk …`, `DeepL-Auth-Key …`, `Zoho-oauthtoken …`, `Bot …` (Discord), `Token …`; the

@@ -58,6 +58,10 @@ _IS = "|".join(
         "\u05d4\u05d9\u05d0",
         "\u05d4\u05d5\u05d0",
         "\u0939\u0948",
+        # Arabic's and Swedish's (branch redact-8).
+        "\u0647\u064a",
+        "\u0647\u0648",
+        "\u00e4r",
     )
 )
 _VALUE = (
@@ -76,7 +80,7 @@ _VALUE = (
 )
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
-              "sharedaccess", "subscription", "client", "secret", "session")  # fmt: skip
+              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing")  # fmt: skip
 # Key names that say their value is a password or credential, each with what must hold before it: nothing
 # (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
 # characters of a value.
@@ -86,7 +90,8 @@ _NAMES: dict[str, tuple[dict[str, str], int]] = {
     "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER,
                   "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
                   "senha": _NO_LETTER, "wachtwoord": "", "hasło": "", "haslo": "", "şifre": _NO_LETTER,
-                  "lösenord": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "", "heslo": _NO_LETTER,
+                  "lösenord": "", "lösenordet": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "",
+                  "heslo": _NO_LETTER,
                   "пароль": "", "κωδικόσ πρόσβασησ": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
                   "รหัสผ่าน": "", "mật khẩu": "", "kata sandi": "", "nenosiri": "", "비밀번호": "",
                   "密码": "", "密碼": "", "口令": "", "パスワード": ""}, 6),
@@ -116,7 +121,10 @@ _NAMES["credential"][0].update(
     {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
      "secret_key_base": "", "?key": "", "&key": "", "токен": "",
      # WireGuard's and Wi-Fi's pre-shared keys, a wallet's `privkey` (branch redact-attack7).
-     "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": ""}
+     "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": "",
+     # A signed URL's signature: S3's and GCS's presigned URLs, CloudFront's and S3's older query form (branch
+     # redact-8).
+     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
@@ -163,7 +171,8 @@ _ID_LABELS: dict[str, str] = {
         "passaporto", "passaporte", "paszport", "pasaport", "паспорт", "护照", "護照", "パスポート", "여권", "דרכון",
         "جواز السفر", "पासपोर्ट", "hộ chiếu", "driver's license", "drivers license", "driver license",
         "driving licence", "führerschein", "national insurance", "ni number", "nino", "pan card", "pan number",
-        "pan no", "nric", "cuil", "cuit", "rut", "rijksregisternummer", "numéro de sécu", "cnic", "sin:", "sin number",
+        "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:",
+        "sin number",
         "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
     )
 }  # fmt: skip

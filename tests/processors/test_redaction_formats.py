@@ -427,6 +427,41 @@ MASKED = {
     "fr phone": ("rappelez-moi au 07 81 46 29 53", "07 81 46 29 53"),
     "e-mail at dot": ("write to olga dot petrova at mail dot ru", "olga dot petrova at mail"),
     "e-mail [at]": ("mail: tomas[at]seznam[dot]cz", "tomas[at]seznam"),
+    # branch redact-8's attack (bench/redaction_attack_r8.py), each failing on main
+    "s3 presigned signature": (
+        "https://b.s3.amazonaws.com/r.pdf?X-Amz-Date=20261207T101500Z&X-Amz-Expires=3600&X-Amz-Signature=9c2f4e1a7b3d5f6e8a0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f",
+        "9c2f4e1a7b3d5f6e8a0b2c4d6e8f0a1b3c5d7e9f",
+    ),
+    "gcs signed url": (
+        "https://storage.googleapis.com/acme/x.csv?X-Goog-Expires=900&X-Goog-Signature=5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3f5a7c",
+        "5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b",
+    ),
+    "cloudfront signature": (
+        "https://d1.cloudfront.net/v.mp4?Expires=1765100000&Signature=Kz6rbvIRDuYmDo9VYRPf~Zb2fFhj6-LiCzqS&Key-Pair-Id=K2JCJMDEHXQW5F",
+        "Kz6rbvIRDuYmDo9VYRPf",
+    ),
+    "arabic is": ("كلمة المرور هي Sahara!2030ar", "Sahara!2030ar"),
+    "swedish lösenordet är": ("Lösenordet är Midsommar!42", "Midsommar!42"),
+    "romanian cnp": ("CNP 1960101123456", "1960101123456"),
+    "flutterwave live": ("FLWSECK-2d5e2b5d7b2426b2e2266a9f42b887fa-X", "2d5e2b5d7b2426b2e2266a9f42b887fa"),
+    "make webhook": ("https://hook.eu1.make.com/axhwjtwlgwc2iuoqe0it2id1n7kmhl94", "axhwjtwlgwc2iuoqe0it2id1n7kmhl94"),
+    "nuget push -k": (
+        "dotnet nuget push pkg.nupkg -k oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc",
+        "oy235h7fhxacxe3hneek8gdetw5s8nvxgclwldvg0pl6zc",
+    ),
+    "app key": (
+        "datadog app key: b43c93aa3212ec1ede839d4acab8917022bcaf16",
+        "b43c93aa3212ec1ede839d4acab8917022bcaf16",
+    ),
+    "alibaba pair": (
+        "Alibaba AccessKey LTAI5tQ8xMv2Rk9ZpW3n secret qlQvdHYR2QhWE9k1NaRkO0kmksIWJ9",
+        "qlQvdHYR2QhWE9k1NaRkO0kmksIWJ9",
+    ),
+    "twilio api key pair": (
+        "twilio API key SKd3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 secret cNeZnfDvhuQZSm81qa6rX0vdLE0mov5v",
+        "cNeZnfDvhuQZSm81qa6rX0vdLE0mov5v",
+    ),
+    "routing key": ("PagerDuty routing key: R0W9BQ79TZMMG67VMA1NSN77K1KCXETW", "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -491,6 +526,10 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         'variable "region" { default = "eu-west-1" }; zip -r out.zip data/; 7z x archive.7z',
         "we met at 10 dot com party; Recovery codes: none yet; the backup code: see the vault; wifi is down",
         "In 2024 10 12 people came; room 06 12; private key rotation is due",
+        # branch redact-8's
+        "Lösenordet är för kort; كلمة المرور هي مطلوبة; the app key is shown once; see ?page=signature-help",
+        "https://www.make.com/en/help/tools/webhooks; nuget push requires an API key; CNP format: 13 digits",
+        "AccessKey LTAI5tQ8xMv2Rk9ZpW3n was rotated; see OPS-2291 and 7f3e9c1a-2b4d-4e8f-9a6b-1c2d3e4f5a6b",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:

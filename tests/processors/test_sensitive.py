@@ -297,7 +297,9 @@ def test_names_are_found_where_case_folding_changes_the_length() -> None:
     ['-----BEGIN PRIVATE KEY-----"', "password:", "api_key=", "token:", "ey-", "sk-", "glpat-", "://a:",
      # branch redact-attack7's patterns: `a dot ` took 19 s before its repetitions were bounded
      "a dot ", "x[at]", "seed phrase: abc ", "recovery codes: ab12 ", "Authorization: X ", "private key ",
-     'variable "db_password" { ', "06 12 ", "zip -P ", "auth=('", "passport no "],
+     'variable "db_password" { ', "06 12 ", "zip -P ", "auth=('", "passport no ",
+     # branch redact-8's
+     "LTAI5tQ8xMv2Rk9ZpW3n ", "SKd3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 ", "&signature=", "nuget push -k ", "make.com/"],
 )  # fmt: skip
 def test_a_text_of_one_prefix_repeated_takes_linear_time(unit: str) -> None:
     # Each occurrence starting a match that reads the rest of the text made these quadratic: 11.6 s for 112 KB
