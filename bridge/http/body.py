@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect, Request
 
 from bridge.dify.formats import decode_json
@@ -69,14 +70,21 @@ def parse_json(body: bytes) -> Any:
 
 
 def validate(model: type[Model], data: Any) -> Model:
+    """`data` as `model`, or 422 naming every invalid field (not only the first), each with its path."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        # A validator's own words, without pydantic's "Value error, " (as the config loader says them).
-        reason = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
-        raise ApiError(422, "invalid_payload", f"{field}: {reason}") from None
+        errors = [{"field": ".".join(str(part) for part in error["loc"]) or "body", "reason": _reason(model, error)}
+                  for error in exc.errors()]  # fmt: skip
+        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
+        raise ApiError(422, "invalid_payload", detail, errors=errors) from None
+
+
+def _reason(model: type[BaseModel], error: ErrorDetails) -> str:
+    if error["type"] == "extra_forbidden":  # as the config loader says it
+        return f"unknown key; known keys: {', '.join(model.model_fields)}"
+    # A validator's own words, without pydantic's "Value error, " (as the config loader says them).
+    return str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
 
 
 async def read_model(request: Request, model: type[Model], max_bytes: int = 1 << 20) -> Model:

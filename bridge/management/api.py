@@ -16,7 +16,7 @@ from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, AppId, AppType, unpolled_warning
+from bridge.management.settings import POLLED_APP_TYPES, AppId, AppName, AppType, InstanceName, unpolled_warning
 from bridge.management.store import App, Store
 
 
@@ -26,8 +26,8 @@ class TokenRequest(BaseModel):
 
 
 class InstanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
-    name: str = Field(pattern=INSTANCE_NAME)
+    model_config = ConfigDict(extra="forbid")
+    name: InstanceName
     base_url: str = Field(pattern=r"^https?://[^\s/]+", max_length=2000)
     api_key: str | None = Field(default=None, min_length=1)
 
@@ -36,7 +36,7 @@ class AppRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     instance_id: str
     app_id: AppId
-    app_name: str | None = Field(default=None, max_length=500)
+    app_name: AppName | None = Field(default=None, max_length=500)
     app_type: AppType = "workflow"
     api_key: str | None = Field(default=None, min_length=1)
 

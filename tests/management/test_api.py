@@ -110,10 +110,15 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
     ("path", "payload", "status", "fragment"),
     [
         ("/api/v1/dify/instances", {"name": "x", "base_url": "ftp://x"}, 422, "base_url: String should match"),
-        ("/api/v1/dify/instances", {"name": "api", "base_url": "http://x"}, 422, "name: String should match"),
-        ("/api/v1/dify/instances", {"name": "a/b", "base_url": "http://x"}, 422, "name: String should match"),
+        # In words, not the pattern ("String should match pattern '^(?!api$)...'").
+        ("/api/v1/dify/instances", {"name": "api", "base_url": "http://x"}, 422,
+         "name: 'api' is the bridge's own path (/api/...): choose another name"),
+        ("/api/v1/dify/instances", {"name": "a/b", "base_url": "http://x"}, 422,
+         "name: a name is 1 to 100 characters: letters, digits, '.', '_' and '-', the first a letter or digit"),
+        # `$` let a trailing newline through (`re.match`), into the proxy's path and the logs.
+        ("/api/v1/dify/instances", {"name": "x\n", "base_url": "http://x"}, 422, "name: a name is 1 to 100"),
         ("/api/v1/dify/instances", {"name": "local-dify", "base_url": "http://x"}, 409, "already registered"),
-        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: Extra inputs"),
+        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: unknown key; known keys: name, base_url, api_key"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
         ("/api/v1/dify/apps", {"app_id": "a"}, 422, "instance_id: Field required"),
         (
@@ -126,12 +131,26 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         # Taken before, and written as is to the audit log: a newline forged a line there and in logs.
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a\n2026-01-01 INFO forged"}, 422,
          "app_id: control character '\\n' at 1: an app id is one line of text"),
+        # The name goes into span names: an ESC there recoloured or hid text in terminals reading traces.
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x1b[31m"}, 422,
+         "app_name: control character '\\x1b' at 3: an app name is one line of text"),
     ],
 )  # fmt: skip
 def test_registration_errors(bridge: BridgeServer, path: str, payload: object, status: int, fragment: str) -> None:
     response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
     assert response.status_code == status, response.text
     assert fragment in response.json()["detail"]
+
+
+def test_every_invalid_field_is_named(bridge: BridgeServer) -> None:
+    """Only the first error was said ("instance_id: Field required"): a client fixed one field a round trip."""
+    payload = {"app_id": "", "app_type": "workflw", "colour": "red"}
+    response = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=_auth(bridge.token()), json=payload)
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [error["field"] for error in errors] == ["instance_id", "app_id", "app_type", "colour"]
+    assert errors[3]["reason"].startswith("unknown key; known keys: instance_id, app_id, app_name")
+    assert response.json()["detail"] == "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
 
 
 def test_registrations_persist_and_secrets_are_encrypted_at_rest(tmp_path: Path, otlp_sink: OtlpSink) -> None:
