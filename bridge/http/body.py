@@ -59,7 +59,19 @@ async def read_body(request: Request, max_bytes: int, *, encoded: bool = False) 
     return b"".join(chunks)
 
 
+def require_utf8(body: bytes) -> None:
+    """415 naming the encoding of a body in UTF-16 or UTF-32 (a byte order mark, or NULs among its first bytes):
+    JSON between systems is UTF-8 (RFC 8259, 8.1), and so OTLP/JSON and Dify's streams are. The standard
+    library's `json.loads` read such a body on some paths only (`/v1/traces`, not the stream receiver)."""
+    if body.find(b"\x00", 0, 4) >= 0 or body.startswith((b"\xff\xfe", b"\xfe\xff")):  # no slice: ~0.2 us a request
+        encoding = json.detect_encoding(body)
+        if not encoding.startswith("utf-8"):
+            detail = f"the body reads as {encoding.upper()}; send it as UTF-8 (JSON between systems is UTF-8)"
+            raise ApiError(415, "unsupported_charset", detail)
+
+
 def parse_json(body: bytes) -> Any:
+    require_utf8(body)
     try:
         return decode_json(body)
     except UnicodeDecodeError:

@@ -49,7 +49,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           404: {description: unknown app}
           409: {description: "a replay: this nonce (or legacy signature) was already taken"}
           413: {description: body too large}
-          415: {description: not application/json}
+          415: {description: "not application/json, or not in UTF-8 (UTF-16, UTF-32)"}
           422: {description: "a field of the payload is invalid, or its app_id is not the signing app's"}
           429: {description: "the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}

@@ -337,6 +337,19 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
     assert [s.name for s in otlp_sink.wait_for_spans(1)] == ["fine"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be"])
+def test_json_not_in_utf8_is_refused_naming_its_encoding(bridge: BridgeServer, encoding: str) -> None:
+    """`json.loads` read UTF-16 bodies here (200) while the stream receiver refused them: OTLP/JSON is proto3's
+    JSON, UTF-8 between systems (RFC 8259), and the Collector's Go decoder reads bytes as UTF-8."""
+    span = {"traceId": "ab" * 16, "spanId": "22" * 8, "name": "x", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode(encoding)
+    response = httpx.post(f"{bridge.base}/v1/traces", content=body,
+                          headers={"content-type": "application/json", "api_key": API_KEY})  # fmt: skip
+    assert response.status_code == 415, response.text
+    detail = f"the body reads as {encoding.upper()}; send it as UTF-8 (JSON between systems is UTF-8)"
+    assert response.json() == {"error": "unsupported_charset", "detail": detail}
+
+
 def _one_span_request(trace_id: str, name: str) -> bytes:
     span = {"traceId": trace_id, "spanId": "11" * 8, "name": name, "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
     request: bytes = from_otlp_json({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).SerializeToString()

@@ -112,6 +112,14 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
         (b"data: {}\n\n", "application/json", 400, "malformed_body",
          "(the body reads as SSE, not JSON: send it with Content-Type: text/event-stream)"),
         (b"{}", "text/plain", 415, "unsupported_media_type", "text/event-stream"),
+        # A body of spaces was "not an SSE field: '  '", where JSON and NDJSON say it holds no event.
+        (b"  ", "text/event-stream", 422, "invalid_event", "the body holds no event"),
+        (b"  \n\t\n", "text/event-stream", 422, "invalid_event", "the body holds no event"),
+        # UTF-16 without a byte order mark is valid UTF-8 (a NUL every other byte): it was "invalid JSON".
+        ('{"event": "ping"}'.encode("utf-16-le"), "application/json", 415, "unsupported_charset",
+         "the body reads as UTF-16-LE; send it as UTF-8"),
+        ('data: {"event": "ping"}\n\n'.encode("utf-16"), "text/event-stream", 415, "unsupported_charset",
+         "the body reads as UTF-16; send it as UTF-8"),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_refused_whole(
