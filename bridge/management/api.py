@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from bridge.http.body import read_model
 from bridge.http.errors import ApiError
+from bridge.http.query import query_param
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
@@ -197,10 +198,12 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         responses:
           200: {description: "[{id, at, actor, action, target, client}]; actions: instance.register,
             instance.delete, app.register, app.rotate_secret, app.delete"}
+          400: {description: "limit given twice, with different values"}
           422: {description: "limit is not a number from 1 to 1000"}
         """
         auth.require_bearer(request)
-        raw = request.query_params.get("limit", "100")
+        raw = query_param(request, "limit")
+        raw = "100" if raw is None else raw
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
             raise ApiError(422, "invalid_query", "limit: a number from 1 to 1000")
         return JSONResponse([asdict(entry) for entry in store.audit_log(int(raw))])

@@ -20,6 +20,7 @@ from bridge.dify.model import DifyEvent
 from bridge.dify.normalize import normalize_event, parse_event_json
 from bridge.http.body import read_body, require_media_type, require_utf8
 from bridge.http.errors import ApiError
+from bridge.http.query import query_param
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
@@ -96,7 +97,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           - {name: X-Pisama-Nonce, in: header, required: true, schema: {type: string}}
         responses:
           202: {description: "accepted: {accepted: <number of events>}"}
-          400: {description: malformed body (with its line)}
+          400: {description: "malformed body (with its line), or ?app_id= given twice, differently"}
           401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
           404: {description: unknown app}
           409: {description: "a replay (nonce already taken), or events of a run another app is sending"}
@@ -109,7 +110,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
         body = await read_body(request, cfg.max_body_bytes)
         headers = check_headers(request, ctx)
-        app_id = app_id_header(request) or request.query_params.get("app_id")
+        app_id = app_id_header(request) or query_param(request, "app_id")
         if not app_id:
             raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")
         with signed_by(request, ctx, app_id, headers, body) as app:

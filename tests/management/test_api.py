@@ -209,6 +209,13 @@ def test_management_actions_are_audited_with_who_when_and_from_where(bridge: Bri
         assert secret not in log.text
     assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit?limit=0", headers=headers).status_code == 422
+    assert httpx.get(f"{bridge.base}/api/v1/audit?limit=", headers=headers).status_code == 422
+    # The last of two values was taken without a word.
+    twice = httpx.get(f"{bridge.base}/api/v1/audit?limit=1&limit=2", headers=headers)
+    assert twice.status_code == 400, twice.text
+    detail = "limit: given 2 times ('1', '2'); send it once"
+    assert twice.json() == {"error": "repeated_query_parameter", "detail": detail}
+    assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1&limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit").status_code == 401
 
 

@@ -140,6 +140,11 @@ def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     twice = [*headers.items(), ("X-Dify-App-Id", APP_ID)]
     refused = httpx.post(f"{bridge.base}{URL}", content=body, headers=twice)
     assert (refused.status_code, refused.json()["detail"]) == (422, "X-Dify-App-Id: 2 different values; send one")
+    # ?app_id= twice: the last was taken without a word.
+    del headers["X-Dify-App-Id"]
+    query = httpx.post(f"{bridge.base}{URL}?app_id=someone-else&app_id={APP_ID}", content=body, headers=headers)
+    assert query.status_code == 400, query.text
+    assert query.json()["detail"] == f"app_id: given 2 times ('someone-else', {APP_ID!r}); send it once"
 
 
 def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_open_ones(
