@@ -78,7 +78,7 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, "malformed_json", "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno} (position {exc.pos})"
-        raise ApiError(400, "malformed_json", detail) from None
+        raise ApiError(400, "malformed_json", "the body is empty" if body.isspace() or not body else detail) from None
 
 
 def validate(model: type[Model], data: Any) -> Model:

@@ -22,7 +22,7 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+009B opens an escape sequence as ESC [ does)
 
 
 def _one_line(what: str) -> Callable[[str], str]:
@@ -38,8 +38,9 @@ def _one_line(what: str) -> Callable[[str], str]:
 
 # Dify's app id as registered: 1-200 characters, none of them control characters.
 AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line("an app id"))]
-# The name a registration gives an app's traces (root span, `dify.app.name`): no control characters.
-AppName = Annotated[str, AfterValidator(_one_line("an app name"))]
+# The name a registration gives an app's traces (root span, `dify.app.name`): up to 500 characters, no control
+# characters.
+AppName = Annotated[str, Field(max_length=500), AfterValidator(_one_line("an app name"))]
 
 # An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
 _INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

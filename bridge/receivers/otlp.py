@@ -198,7 +198,8 @@ def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
     except ValueError as exc:  # JSONDecodeError is one
-        raise ApiError(400, "malformed_body", f"not OTLP/JSON: {exc}") from None
+        detail = "the body is empty" if body.isspace() or not body else f"not OTLP/JSON: {exc}"
+        raise ApiError(400, "malformed_body", detail) from None
 
 
 def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> Route:

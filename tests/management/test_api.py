@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -134,10 +135,17 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         # The name goes into span names: an ESC there recoloured or hid text in terminals reading traces.
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x1b[31m"}, 422,
          "app_name: control character '\\x1b' at 3: an app name is one line of text"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x9b31m"}, 422,
+         "app_name: control character '\\x9b' at 3: an app name is one line of text"),  # C1's CSI
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "n" * 501}, 422,
+         "app_name: String should have at most 500 characters"),
+        ("/api/v1/dify/apps", b"", 400, "the body is empty"),
     ],
 )  # fmt: skip
 def test_registration_errors(bridge: BridgeServer, path: str, payload: object, status: int, fragment: str) -> None:
-    response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
+    content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {**_auth(bridge.token()), "Content-Type": "application/json"}
+    response = httpx.post(f"{bridge.base}{path}", headers=headers, content=content)
     assert response.status_code == status, response.text
     assert fragment in response.json()["detail"]
 
@@ -209,7 +217,8 @@ def test_management_actions_are_audited_with_who_when_and_from_where(bridge: Bri
         assert secret not in log.text
     assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit?limit=0", headers=headers).status_code == 422
-    assert httpx.get(f"{bridge.base}/api/v1/audit?limit=", headers=headers).status_code == 422
+    for limit in ("", "%D9%A1"):  # nothing; an Arabic-Indic 1, which `int` reads
+        assert httpx.get(f"{bridge.base}/api/v1/audit?limit={limit}", headers=headers).status_code == 422
     # The last of two values was taken without a word.
     twice = httpx.get(f"{bridge.base}/api/v1/audit?limit=1&limit=2", headers=headers)
     assert twice.status_code == 400, twice.text

@@ -322,6 +322,9 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
                           headers={"content-type": "application/json", **auth})  # fmt: skip
     assert bad_json.status_code == 400
     assert "resourceSpans[0].scopeSpans[0].spans[0].traceId" in bad_json.json()["detail"]
+    for empty in (b"", b" \n"):  # was "not OTLP/JSON: Expecting value: line 1 column 1 (char 0)"
+        answer = httpx.post(url, content=empty, headers={"content-type": "application/json", **auth})
+        assert answer.json() == {"error": "malformed_body", "detail": "the body is empty"}
     bad_gzip = httpx.post(url, content=b"not gzip", headers={"content-type": "application/json",
                                                                "content-encoding": "gzip", **auth})  # fmt: skip
     assert bad_gzip.status_code == 400

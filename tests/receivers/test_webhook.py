@@ -289,3 +289,11 @@ def test_a_utf16_body_is_refused_naming_its_encoding(bridge: BridgeServer, otlp_
     assert response.status_code == 415, response.text
     detail = "the body reads as UTF-16; send it as UTF-8 (JSON between systems is UTF-8)"
     assert response.json() == {"error": "unsupported_charset", "detail": detail}
+
+
+def test_a_body_that_is_no_object_is_refused_saying_so(bridge: BridgeServer) -> None:
+    """An array was "app_id: Field required (in the body or X-Dify-App-Id)"."""
+    body = dumps([PAYLOAD])
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "invalid_payload", "detail": "body: a JSON object (one whole run), got an array"}
