@@ -204,7 +204,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         auth.require_bearer(request)
         raw = query_param(request, "limit")
         raw = "100" if raw is None else raw
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:  # not "١" (an Arabic-Indic 1)
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:  # not U+0661, an Arabic-Indic 1
             raise ApiError(422, "invalid_query", "limit: a number from 1 to 1000")
         return JSONResponse([asdict(entry) for entry in store.audit_log(int(raw))])
 

@@ -119,7 +119,8 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         # `$` let a trailing newline through (`re.match`), into the proxy's path and the logs.
         ("/api/v1/dify/instances", {"name": "x\n", "base_url": "http://x"}, 422, "name: a name is 1 to 100"),
         ("/api/v1/dify/instances", {"name": "local-dify", "base_url": "http://x"}, 409, "already registered"),
-        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: unknown key; known keys: name, base_url, api_key"),
+        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422,
+         "extra: unknown key; known keys: name, base_url, api_key"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
         ("/api/v1/dify/apps", {"app_id": "a"}, 422, "instance_id: Field required"),
         (

@@ -296,4 +296,5 @@ def test_a_body_that_is_no_object_is_refused_saying_so(bridge: BridgeServer) -> 
     body = dumps([PAYLOAD])
     response = _post(bridge, body, signed_headers(body))
     assert response.status_code == 422, response.text
-    assert response.json() == {"error": "invalid_payload", "detail": "body: a JSON object (one whole run), got an array"}
+    detail = "body: a JSON object (one whole run), got an array"
+    assert response.json() == {"error": "invalid_payload", "detail": detail}

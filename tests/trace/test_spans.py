@@ -138,7 +138,8 @@ def test_llm_workflow_tree_ids_and_genai_attributes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("app_name", "name"), [("Chat\x1b[31mBot\n", "Chat [31mBot"), ("\x07\x9b", "dify"), ("Pet 🐕\u200d🦺", "Pet 🐕\u200d🦺")]
+    ("app_name", "name"),
+    [("Chat\x1b[31mBot\n", "Chat [31mBot"), ("\x07\x9b", "dify"), ("Pet 🐕\u200d🦺", "Pet 🐕\u200d🦺")],
 )
 def test_control_characters_of_a_dify_app_name_stay_out_of_span_names(app_name: str, name: str) -> None:
     """Dify's own app name (webhook, poller, its tracing export) put an ESC into the root span's name."""
