@@ -160,6 +160,11 @@ def test_every_invalid_field_is_named(bridge: BridgeServer) -> None:
     assert [error["field"] for error in errors] == ["instance_id", "app_id", "app_type", "colour"]
     assert errors[3]["reason"].startswith("unknown key; known keys: instance_id, app_id, app_name")
     assert response.json()["detail"] == "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    # Named up to 20: 5,000 unknown keys (100 KB) were answered with 900 KB.
+    many = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=_auth(bridge.token()),
+                      json={f"key{i}": 1 for i in range(5000)})  # fmt: skip
+    assert many.status_code == 422 and len(many.json()["errors"]) == 20 and len(many.content) < 5000
+    assert many.json()["detail"].endswith("; and 4982 more errors")
 
 
 def test_registrations_persist_and_secrets_are_encrypted_at_rest(tmp_path: Path, otlp_sink: OtlpSink) -> None:
