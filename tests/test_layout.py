@@ -19,7 +19,14 @@ COMPONENTS = ("bridge.receivers", "bridge.processors", "bridge.exporters")
 # longest prefix names a module's layer; a package whose `__init__` imports nothing is below everything).
 LAYERS = (
     ("bridge", "bridge.config.durations", "bridge.state_files", "bridge.http.errors", "bridge.dify.formats"),
-    ("bridge.dify", "bridge.trace", "bridge.http.body", "bridge.http.credentials", "bridge.http.protocol"),
+    (
+        "bridge.dify",
+        "bridge.trace",
+        "bridge.http.body",
+        "bridge.http.credentials",
+        "bridge.http.protocol",
+        "bridge.http.query",
+    ),
     ("bridge.processors", "detectors", "bridge.queue", "bridge.exporters", "bridge.telemetry"),
     ("bridge.management", "bridge.http.security_headers", "bridge.http.live", "bridge.http.queue_answers"),
     ("bridge.receivers",),

@@ -140,7 +140,8 @@ def _iter_sse(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[R
         value = value[1:] if value.startswith(" ") else value
         if name == "event":
             event_name = value
-        elif name not in ("id", "retry"):
+        elif name not in ("id", "retry") and not line.isspace():
+            # A line of spaces (a padded capture) is no field, and ends no block: as blank as NDJSON's.
             yield InputError(source, number, "", f"not an SSE field: {name[:40]!r}")
 
 

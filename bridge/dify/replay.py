@@ -7,6 +7,7 @@ with file, line and field, and the rest of the file still goes on.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -104,10 +105,18 @@ def _not_dify(obj: object) -> str:
     return "not a Dify event, run, webhook payload or log page"
 
 
+def _other_unicode(path: str, raw: bytes) -> InputError | None:
+    """A UTF-16 or UTF-32 file (PowerShell's `>` writes UTF-16), named by its byte order mark or the NULs among its
+    first bytes: without a mark, UTF-16 is valid UTF-8 and was "invalid JSON" at column 2; UTF-32 was "UTF-16"."""
+    encoding = json.detect_encoding(raw)
+    if encoding.startswith("utf-8"):
+        return None
+    hint = " (PowerShell's `>` writes it)" if encoding.startswith("utf-16") else ""
+    return InputError(path, 1, "", f"the file is {encoding.upper()}{hint}: save it as UTF-8")
+
+
 def _not_utf8(path: str, raw: bytes, start: int) -> InputError:
-    """Where the file stops being UTF-8; a UTF-16 file (PowerShell's `>` writes one) is named as such."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return InputError(path, 1, "", "the file is UTF-16 (PowerShell's `>` writes it): save it as UTF-8")
+    """Where the file stops being UTF-8."""
     line = raw.count(b"\n", 0, start) + 1
     return InputError(path, line, "", f"not UTF-8: byte {raw[start]:#04x} at offset {start}")
 
@@ -134,6 +143,9 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()
+            if other := _other_unicode(path, raw):
+                yield other
+                continue
             # utf-8-sig: a file saved by a Windows editor starts with a BOM, which no format's first record has.
             text = raw.decode("utf-8-sig")
         except OSError as exc:

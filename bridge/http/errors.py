@@ -1,4 +1,5 @@
-"""Every HTTP error is a JSON body `{error, detail}`: one exception type and its handlers."""
+"""Every HTTP error is a JSON body `{error, detail}` (`errors` too for a body with several faults): one exception
+type and its handlers."""
 
 from __future__ import annotations
 
@@ -8,16 +9,27 @@ from starlette.responses import JSONResponse, Response
 
 
 class ApiError(Exception):
-    """Raised by handlers; `error` is a stable machine-readable code, `detail` a sentence for people."""
+    """Raised by handlers; `error` is a stable machine-readable code, `detail` a sentence for people, `errors`
+    (when a body has several faults) each `{field, reason}`, for programs."""
 
-    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(detail)
-        self.status, self.error, self.detail, self.headers = status, error, detail, headers
+        self.status, self.error, self.detail, self.headers, self.errors = status, error, detail, headers, errors
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"error": exc.error, "detail": exc.detail}, exc.status, headers=exc.headers)
+    body: dict[str, object] = {"error": exc.error, "detail": exc.detail}
+    if exc.errors is not None:
+        body["errors"] = exc.errors
+    return JSONResponse(body, exc.status, headers=exc.headers)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -20,6 +20,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from bridge.http.errors import ApiError
+from bridge.http.query import query_param
 from bridge.http.security_headers import client_address
 from bridge.processors import redact
 
@@ -116,18 +117,18 @@ def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
              schema: {type: string}}
         responses:
           200: {description: text/event-stream}
+          400: {description: "a query parameter given twice, with different values"}
           401: {description: missing or invalid token}
         """
-        token = request.query_params.get("token")
+        token = query_param(request, "token")
         if token:
             auth.verify(token, client_address(request))
         else:
             auth.require_bearer(request)
-        if request.query_params.get("app_id") == "":
+        app_id = query_param(request, "app_id")
+        if app_id == "":
             raise ApiError(422, "invalid_query", "app_id: must not be empty")
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(
-            feed.events(request.query_params.get("app_id")), media_type="text/event-stream", headers=headers
-        )
+        return StreamingResponse(feed.events(app_id), media_type="text/event-stream", headers=headers)
 
     return [Route("/api/v1/dify/stream", stream, methods=["GET"])]

@@ -13,10 +13,11 @@ from starlette.routing import Route
 
 from bridge.http.body import read_model
 from bridge.http.errors import ApiError
+from bridge.http.query import query_param
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import INSTANCE_NAME, POLLED_APP_TYPES, AppId, AppType, unpolled_warning
+from bridge.management.settings import POLLED_APP_TYPES, AppId, AppName, AppType, InstanceName, unpolled_warning
 from bridge.management.store import App, Store
 
 
@@ -26,8 +27,8 @@ class TokenRequest(BaseModel):
 
 
 class InstanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
-    name: str = Field(pattern=INSTANCE_NAME)
+    model_config = ConfigDict(extra="forbid")
+    name: InstanceName
     base_url: str = Field(pattern=r"^https?://[^\s/]+", max_length=2000)
     api_key: str | None = Field(default=None, min_length=1)
 
@@ -36,7 +37,7 @@ class AppRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     instance_id: str
     app_id: AppId
-    app_name: str | None = Field(default=None, max_length=500)
+    app_name: AppName | None = None
     app_type: AppType = "workflow"
     api_key: str | None = Field(default=None, min_length=1)
 
@@ -197,11 +198,13 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         responses:
           200: {description: "[{id, at, actor, action, target, client}]; actions: instance.register,
             instance.delete, app.register, app.rotate_secret, app.delete"}
+          400: {description: "limit given twice, with different values"}
           422: {description: "limit is not a number from 1 to 1000"}
         """
         auth.require_bearer(request)
-        raw = request.query_params.get("limit", "100")
-        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raw = query_param(request, "limit")
+        raw = "100" if raw is None else raw
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:  # not U+0661, an Arabic-Indic 1
             raise ApiError(422, "invalid_query", "limit: a number from 1 to 1000")
         return JSONResponse([asdict(entry) for entry in store.audit_log(int(raw))])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,8 +13,6 @@ from bridge.config.durations import Duration
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 
-# An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
-INSTANCE_NAME = r"^(?!api$)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 # What a bridge API key may do: `ingest` sends runs (webhook, stream, OTLP), `manage` gets access tokens for the
 # management API, the audit log, the live view and the OpenAPI schema.
 Scope = Literal["ingest", "manage"]
@@ -23,19 +22,43 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+009B opens an escape sequence as ESC [ does)
 
 
-def _no_control_characters(value: str) -> str:
-    # An app id is sent as the X-Dify-App-Id header and written to logs and the audit log: a newline could
-    # forge a log line, and no header can carry one.
-    if found := _CONTROL.search(value):
-        raise ValueError(f"control character {found.group()!r} at {found.start()}: an app id is one line of text")
-    return value
+def _one_line(what: str) -> Callable[[str], str]:
+    # An app id is sent as the X-Dify-App-Id header, both are written to logs and the audit log (a newline could
+    # forge a line) and an app name names spans: an ESC there colours or hides text in the terminals reading them.
+    def check(value: str) -> str:
+        if found := _CONTROL.search(value):
+            raise ValueError(f"control character {found.group()!r} at {found.start()}: {what} is one line of text")
+        return value
+
+    return check
 
 
 # Dify's app id as registered: 1-200 characters, none of them control characters.
-AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
+AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line("an app id"))]
+# The name a registration gives an app's traces (root span, `dify.app.name`): up to 500 characters, no control
+# characters.
+AppName = Annotated[str, Field(max_length=500), AfterValidator(_one_line("an app name"))]
+
+# An instance name is a URL path segment of the proxy (`/{instance}/v1/...`); `api` is the bridge's own.
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _instance_name(value: str) -> str:
+    # In words: the pattern itself ("should match pattern '^(?!api$)...'") told a user nothing.
+    if value == "api":
+        raise ValueError("'api' is the bridge's own path (/api/...): choose another name")
+    if not _INSTANCE_NAME.fullmatch(value):
+        raise ValueError(
+            "a name is 1 to 100 characters: letters, digits, '.', '_' and '-', the first a letter or digit"
+            f" (it is the proxy's path segment /{{name}}/v1/...), got {value[:120]!r}"
+        )
+    return value
+
+
+InstanceName = Annotated[str, AfterValidator(_instance_name)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -52,9 +75,9 @@ def unpolled_warning(app_type: str) -> str:
 
 
 class InstanceSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # INSTANCE_NAME needs a lookahead
+    model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=INSTANCE_NAME)  # the proxy's path segment: `/{name}/v1/...`
+    name: InstanceName  # the proxy's path segment: `/{name}/v1/...`
     base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
     api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
@@ -71,7 +94,7 @@ class AppSpec(BaseModel):
 
     instance: str = Field(min_length=1)  # the `name` of a declared or registered instance
     app_id: AppId  # Dify's app id (X-Dify-App-Id of signed requests)
-    app_name: str | None = None  # names the app's traces (root span, `dify.app.name`)
+    app_name: AppName | None = None  # names the app's traces (root span, `dify.app.name`)
     app_type: AppType = "workflow"  # Dify's app mode; the poller sees only workflow apps' runs
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.

@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.dify.formats import decode_json
-from bridge.http.body import read_body, require_media_type
+from bridge.http.body import read_body, require_media_type, require_utf8
 from bridge.http.credentials import bearer_tokens, one_credential
 from bridge.http.errors import ApiError
 from bridge.http.security_headers import client_address
@@ -192,12 +192,14 @@ def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
             raise ApiError(400, "malformed_body", f"not an OTLP ExportTraceServiceRequest: {exc}") from None
     from bridge.trace.otlp_json import from_otlp_json  # protobuf's JSON format: loaded by the first JSON request
 
+    require_utf8(body)
     try:
         return from_otlp_json(decode_json(body))
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_body", "the body is not UTF-8") from None
     except ValueError as exc:  # JSONDecodeError is one
-        raise ApiError(400, "malformed_body", f"not OTLP/JSON: {exc}") from None
+        detail = "the body is empty" if body.isspace() or not body else f"not OTLP/JSON: {exc}"
+        raise ApiError(400, "malformed_body", detail) from None
 
 
 def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> Route:
@@ -217,7 +219,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
           400: {description: malformed protobuf, JSON or gzip}
           401: {description: missing or unknown API key}
           413: {description: body too large}
-          415: {description: unsupported content type or encoding}
+          415: {description: "unsupported content type or encoding, or JSON not in UTF-8"}
           429: {description: "too many traces in flight, or the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """

@@ -18,8 +18,9 @@ from starlette.routing import Route
 from bridge.dify.formats import Format, InputError, detect_format, iter_records
 from bridge.dify.model import DifyEvent
 from bridge.dify.normalize import normalize_event, parse_event_json
-from bridge.http.body import read_body, require_media_type
+from bridge.http.body import read_body, require_media_type, require_utf8
 from bridge.http.errors import ApiError
+from bridge.http.query import query_param
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
@@ -49,6 +50,7 @@ class Config(BaseModel):
 
 def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[DifyEvent]:
     """The body's events, each marked as signed by `app_id`."""
+    require_utf8(body)  # UTF-16 without a byte order mark is valid UTF-8, with a NUL every other byte
     try:
         # A leading byte order mark is no event: SSE says to skip it, JSON lets readers (Windows tools write one).
         text = body.decode("utf-8-sig")
@@ -95,12 +97,12 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           - {name: X-Pisama-Nonce, in: header, required: true, schema: {type: string}}
         responses:
           202: {description: "accepted: {accepted: <number of events>}"}
-          400: {description: malformed body (with its line)}
+          400: {description: "malformed body (with its line), or ?app_id= given twice, differently"}
           401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
           404: {description: unknown app}
           409: {description: "a replay (nonce already taken), or events of a run another app is sending"}
           413: {description: "body too large, or more events than max_events"}
-          415: {description: unsupported content type}
+          415: {description: "unsupported content type, or a body not in UTF-8 (UTF-16, UTF-32)"}
           422: {description: an event is invalid (line and field named)}
           429: {description: "too many runs in flight, or the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
@@ -108,7 +110,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
         body = await read_body(request, cfg.max_body_bytes)
         headers = check_headers(request, ctx)
-        app_id = app_id_header(request) or request.query_params.get("app_id")
+        app_id = app_id_header(request) or query_param(request, "app_id")
         if not app_id:
             raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")
         with signed_by(request, ctx, app_id, headers, body) as app:

@@ -27,6 +27,11 @@ class Config(BaseModel):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
 def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     """One route. Answers 202 once the run's spans are in the queue file; errors are `{error, detail}` JSON."""
 
@@ -49,7 +54,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           404: {description: unknown app}
           409: {description: "a replay: this nonce (or legacy signature) was already taken"}
           413: {description: body too large}
-          415: {description: not application/json}
+          415: {description: "not application/json, or not in UTF-8 (UTF-16, UTF-32)"}
           422: {description: "a field of the payload is invalid, or its app_id is not the signing app's"}
           429: {description: "the API key is over its rate limit (Retry-After)"}
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
@@ -58,13 +63,9 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         body = await read_body(request, cfg.max_body_bytes)
         headers = check_headers(request, ctx)
         payload = decode_webhook(body) or parse_json(body)
-        claimed = (
-            payload.app_id
-            if isinstance(payload, WebhookPayload)
-            else payload.get("app_id")
-            if isinstance(payload, dict)
-            else None
-        )
+        if not isinstance(payload, WebhookPayload | dict):  # was "app_id: Field required" for an array
+            raise ApiError(422, "invalid_payload", f"body: a JSON object (one whole run), got {_json_type(payload)}")
+        claimed = payload.app_id if isinstance(payload, WebhookPayload) else payload.get("app_id")
         app_id = app_id_header(request) or claimed
         if not isinstance(app_id, str) or not app_id:
             raise ApiError(422, "invalid_payload", "app_id: Field required (in the body or X-Dify-App-Id)")

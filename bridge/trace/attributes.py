@@ -7,6 +7,7 @@ tokens and cost, and Dify-only facts under `dify.*`. Every name the bridge write
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -398,8 +399,17 @@ def thought_attributes(thought: AgentThought) -> Attributes:
     return attrs
 
 
+# Control characters (an ESC in the name of a Dify app) in a span name: UIs show nothing for them, and terminals
+# showing traces (logs, CLIs) act on them. A name is a label, so each run of them becomes a space; the
+# attributes keep the text as Dify sent it (`dify.app.name` finds the app by its exact name).
+_CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def run_name(run: WorkflowRun) -> str:
-    return run.app_name or run.workflow_id or run.app_id or "dify"
+    name = run.app_name or run.workflow_id or run.app_id or "dify"
+    if name.isprintable():  # C speed; the usual case
+        return name
+    return _CONTROL_RUN.sub(" ", name).strip() or "dify"
 
 
 def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:

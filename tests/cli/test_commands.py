@@ -362,12 +362,18 @@ def test_replay_names_where_a_file_stops_being_utf8(tmp_path: Path, capsys: pyte
     # A traceback-like codec message at line 0 before; PowerShell's `curl ... > run.sse` writes UTF-16.
     (tmp_path / "latin1.sse").write_bytes(b'data: {"event": "ping"}\n\ndata: {"x": "caf\xe9"}\n')
     (tmp_path / "utf16.sse").write_bytes('data: {"event": "ping"}\n'.encode("utf-16"))
-    files = [str(tmp_path / name) for name in ("latin1.sse", "utf16.sse", "missing.sse")]
+    # Without a byte order mark, UTF-16 was "invalid JSON ... (column 2)"; UTF-32 with one was called UTF-16.
+    (tmp_path / "utf16le.ndjson").write_bytes('{"event": "ping"}\n'.encode("utf-16-le"))
+    (tmp_path / "utf32.ndjson").write_bytes('{"event": "ping"}\n'.encode("utf-32"))
+    names = ("latin1.sse", "utf16.sse", "utf16le.ndjson", "utf32.ndjson", "missing.sse")
+    files = [str(tmp_path / name) for name in names]
     assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"error: {files[0]}:3: not UTF-8: byte 0xe9 at offset 41",
         f"error: {files[1]}:1: the file is UTF-16 (PowerShell's `>` writes it): save it as UTF-8",
-        f"error: {files[2]}: cannot read: No such file or directory",
+        f"error: {files[2]}:1: the file is UTF-16-LE (PowerShell's `>` writes it): save it as UTF-8",
+        f"error: {files[3]}:1: the file is UTF-32: save it as UTF-8",
+        f"error: {files[4]}: cannot read: No such file or directory",
     ]
 
 

@@ -84,6 +84,14 @@ def test_malformed_inputs_are_located(text: str, fragment: str) -> None:
     assert errors[0].line >= 1
 
 
+def test_an_sse_line_of_spaces_is_no_field_and_ends_no_block() -> None:
+    """A padded capture's line of spaces was "not an SSE field: '  '" (a body of only spaces too)."""
+    assert list(iter_records("  ", "t", "sse")) == []
+    # As the SSE spec reads it: a line that is no blank line, so the block goes on to the next data line.
+    items = list(iter_records('data: {"a":\n \t\ndata: 1}\n\n  \n', "t", "sse"))
+    assert [(i.obj, i.line) for i in items if isinstance(i, Record)] == [({"a": 1}, 1)] and len(items) == 1
+
+
 def test_empty_array_is_no_records() -> None:
     assert _items("[]") == []
     assert list(iter_records(" \n", "t", "json")) == []  # was "unterminated JSON array"

@@ -91,6 +91,11 @@ def test_heartbeats_keep_an_idle_stream_open(bridge: BridgeServer) -> None:
 def test_the_stream_needs_a_token(bridge: BridgeServer) -> None:
     assert httpx.get(f"{bridge.base}/api/v1/dify/stream").status_code == 401
     assert httpx.get(f"{bridge.base}/api/v1/dify/stream?token=forged").json()["error"] == "invalid_token"
+    # Two tokens, or two app ids, were read as the last one: which one a proxy in front logged was anyone's guess.
+    token = bridge.token()
+    for query in (f"token=forged&token={token}", f"token={token}&app_id=a&app_id=b"):
+        refused = httpx.get(f"{bridge.base}/api/v1/dify/stream?{query}")
+        assert refused.status_code == 400 and refused.json()["error"] == "repeated_query_parameter", refused.text
 
 
 def test_a_slow_consumer_is_dropped_without_slowing_publishers(monkeypatch: pytest.MonkeyPatch) -> None:

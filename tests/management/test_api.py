@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -110,10 +111,16 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
     ("path", "payload", "status", "fragment"),
     [
         ("/api/v1/dify/instances", {"name": "x", "base_url": "ftp://x"}, 422, "base_url: String should match"),
-        ("/api/v1/dify/instances", {"name": "api", "base_url": "http://x"}, 422, "name: String should match"),
-        ("/api/v1/dify/instances", {"name": "a/b", "base_url": "http://x"}, 422, "name: String should match"),
+        # In words, not the pattern ("String should match pattern '^(?!api$)...'").
+        ("/api/v1/dify/instances", {"name": "api", "base_url": "http://x"}, 422,
+         "name: 'api' is the bridge's own path (/api/...): choose another name"),
+        ("/api/v1/dify/instances", {"name": "a/b", "base_url": "http://x"}, 422,
+         "name: a name is 1 to 100 characters: letters, digits, '.', '_' and '-', the first a letter or digit"),
+        # `$` let a trailing newline through (`re.match`), into the proxy's path and the logs.
+        ("/api/v1/dify/instances", {"name": "x\n", "base_url": "http://x"}, 422, "name: a name is 1 to 100"),
         ("/api/v1/dify/instances", {"name": "local-dify", "base_url": "http://x"}, 409, "already registered"),
-        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422, "extra: Extra inputs"),
+        ("/api/v1/dify/instances", {"name": "x", "base_url": "http://x", "extra": 1}, 422,
+         "extra: unknown key; known keys: name, base_url, api_key"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a"}, 404, "no instance with id 'nope'"),
         ("/api/v1/dify/apps", {"app_id": "a"}, 422, "instance_id: Field required"),
         (
@@ -126,12 +133,38 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         # Taken before, and written as is to the audit log: a newline forged a line there and in logs.
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a\n2026-01-01 INFO forged"}, 422,
          "app_id: control character '\\n' at 1: an app id is one line of text"),
+        # The name goes into span names: an ESC there recoloured or hid text in terminals reading traces.
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x1b[31m"}, 422,
+         "app_name: control character '\\x1b' at 3: an app name is one line of text"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x9b31m"}, 422,
+         "app_name: control character '\\x9b' at 3: an app name is one line of text"),  # C1's CSI
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "n" * 501}, 422,
+         "app_name: String should have at most 500 characters"),
+        ("/api/v1/dify/apps", b"", 400, "the body is empty"),
     ],
 )  # fmt: skip
 def test_registration_errors(bridge: BridgeServer, path: str, payload: object, status: int, fragment: str) -> None:
-    response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
+    content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {**_auth(bridge.token()), "Content-Type": "application/json"}
+    response = httpx.post(f"{bridge.base}{path}", headers=headers, content=content)
     assert response.status_code == status, response.text
     assert fragment in response.json()["detail"]
+
+
+def test_every_invalid_field_is_named(bridge: BridgeServer) -> None:
+    """Only the first error was said ("instance_id: Field required"): a client fixed one field a round trip."""
+    payload = {"app_id": "", "app_type": "workflw", "colour": "red"}
+    response = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=_auth(bridge.token()), json=payload)
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [error["field"] for error in errors] == ["instance_id", "app_id", "app_type", "colour"]
+    assert errors[3]["reason"].startswith("unknown key; known keys: instance_id, app_id, app_name")
+    assert response.json()["detail"] == "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    # Named up to 20: 5,000 unknown keys (100 KB) were answered with 900 KB.
+    many = httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=_auth(bridge.token()),
+                      json={f"key{i}": 1 for i in range(5000)})  # fmt: skip
+    assert many.status_code == 422 and len(many.json()["errors"]) == 20 and len(many.content) < 5000
+    assert many.json()["detail"].endswith("; and 4982 more errors")
 
 
 def test_registrations_persist_and_secrets_are_encrypted_at_rest(tmp_path: Path, otlp_sink: OtlpSink) -> None:
@@ -190,6 +223,14 @@ def test_management_actions_are_audited_with_who_when_and_from_where(bridge: Bri
         assert secret not in log.text
     assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit?limit=0", headers=headers).status_code == 422
+    for limit in ("", "%D9%A1"):  # nothing; an Arabic-Indic 1, which `int` reads
+        assert httpx.get(f"{bridge.base}/api/v1/audit?limit={limit}", headers=headers).status_code == 422
+    # The last of two values was taken without a word.
+    twice = httpx.get(f"{bridge.base}/api/v1/audit?limit=1&limit=2", headers=headers)
+    assert twice.status_code == 400, twice.text
+    detail = "limit: given 2 times ('1', '2'); send it once"
+    assert twice.json() == {"error": "repeated_query_parameter", "detail": detail}
+    assert len(httpx.get(f"{bridge.base}/api/v1/audit?limit=1&limit=1", headers=headers).json()) == 1
     assert httpx.get(f"{bridge.base}/api/v1/audit").status_code == 401
 
 

@@ -322,6 +322,9 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
                           headers={"content-type": "application/json", **auth})  # fmt: skip
     assert bad_json.status_code == 400
     assert "resourceSpans[0].scopeSpans[0].spans[0].traceId" in bad_json.json()["detail"]
+    for empty in (b"", b" \n"):  # was "not OTLP/JSON: Expecting value: line 1 column 1 (char 0)"
+        answer = httpx.post(url, content=empty, headers={"content-type": "application/json", **auth})
+        assert answer.json() == {"error": "malformed_body", "detail": "the body is empty"}
     bad_gzip = httpx.post(url, content=b"not gzip", headers={"content-type": "application/json",
                                                                "content-encoding": "gzip", **auth})  # fmt: skip
     assert bad_gzip.status_code == 400
@@ -335,6 +338,19 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
     assert partial.json()["partialSuccess"]["rejectedSpans"] == "1"
     assert "trace_id must be 16 bytes" in partial.json()["partialSuccess"]["errorMessage"]
     assert [s.name for s in otlp_sink.wait_for_spans(1)] == ["fine"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be"])
+def test_json_not_in_utf8_is_refused_naming_its_encoding(bridge: BridgeServer, encoding: str) -> None:
+    """`json.loads` read UTF-16 bodies here (200) while the stream receiver refused them: OTLP/JSON is proto3's
+    JSON, UTF-8 between systems (RFC 8259), and the Collector's Go decoder reads bytes as UTF-8."""
+    span = {"traceId": "ab" * 16, "spanId": "22" * 8, "name": "x", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode(encoding)
+    response = httpx.post(f"{bridge.base}/v1/traces", content=body,
+                          headers={"content-type": "application/json", "api_key": API_KEY})  # fmt: skip
+    assert response.status_code == 415, response.text
+    detail = f"the body reads as {encoding.upper()}; send it as UTF-8 (JSON between systems is UTF-8)"
+    assert response.json() == {"error": "unsupported_charset", "detail": detail}
 
 
 def _one_span_request(trace_id: str, name: str) -> bytes:

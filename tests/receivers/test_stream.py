@@ -112,6 +112,14 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
         (b"data: {}\n\n", "application/json", 400, "malformed_body",
          "(the body reads as SSE, not JSON: send it with Content-Type: text/event-stream)"),
         (b"{}", "text/plain", 415, "unsupported_media_type", "text/event-stream"),
+        # A body of spaces was "not an SSE field: '  '", where JSON and NDJSON say it holds no event.
+        (b"  ", "text/event-stream", 422, "invalid_event", "the body holds no event"),
+        (b"  \n\t\n", "text/event-stream", 422, "invalid_event", "the body holds no event"),
+        # UTF-16 without a byte order mark is valid UTF-8 (a NUL every other byte): it was "invalid JSON".
+        ('{"event": "ping"}'.encode("utf-16-le"), "application/json", 415, "unsupported_charset",
+         "the body reads as UTF-16-LE; send it as UTF-8"),
+        ('data: {"event": "ping"}\n\n'.encode("utf-16"), "text/event-stream", 415, "unsupported_charset",
+         "the body reads as UTF-16; send it as UTF-8"),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_refused_whole(
@@ -132,6 +140,11 @@ def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     twice = [*headers.items(), ("X-Dify-App-Id", APP_ID)]
     refused = httpx.post(f"{bridge.base}{URL}", content=body, headers=twice)
     assert (refused.status_code, refused.json()["detail"]) == (422, "X-Dify-App-Id: 2 different values; send one")
+    # ?app_id= twice: the last was taken without a word.
+    del headers["X-Dify-App-Id"]
+    query = httpx.post(f"{bridge.base}{URL}?app_id=someone-else&app_id={APP_ID}", content=body, headers=headers)
+    assert query.status_code == 400, query.text
+    assert query.json()["detail"] == f"app_id: given 2 times ('someone-else', {APP_ID!r}); send it once"
 
 
 def test_too_many_runs_in_flight_refuses_new_runs_with_429_but_takes_events_of_open_ones(

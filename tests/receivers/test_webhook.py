@@ -280,3 +280,21 @@ def test_invalid_utf8_inside_a_string_is_a_400(bridge: BridgeServer, otlp_sink: 
     response = _post(bridge, body, signed_headers(body))
     assert response.status_code == 400, response.text
     assert response.json() == {"error": "malformed_json", "detail": "the body is not UTF-8"}
+
+
+def test_a_utf16_body_is_refused_naming_its_encoding(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """`json.loads` read a UTF-16 payload (202) where the stream receiver refused one: JSON is UTF-8 here too."""
+    body = json.dumps(PAYLOAD).encode("utf-16")
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 415, response.text
+    detail = "the body reads as UTF-16; send it as UTF-8 (JSON between systems is UTF-8)"
+    assert response.json() == {"error": "unsupported_charset", "detail": detail}
+
+
+def test_a_body_that_is_no_object_is_refused_saying_so(bridge: BridgeServer) -> None:
+    """An array was "app_id: Field required (in the body or X-Dify-App-Id)"."""
+    body = dumps([PAYLOAD])
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    detail = "body: a JSON object (one whole run), got an array"
+    assert response.json() == {"error": "invalid_payload", "detail": detail}

@@ -137,6 +137,19 @@ def test_llm_workflow_tree_ids_and_genai_attributes() -> None:
     assert llm.end_time - llm.start_time == round(ELAPSED_LLM * 1e9)
 
 
+@pytest.mark.parametrize(
+    ("app_name", "name"),
+    [("Chat\x1b[31mBot\n", "Chat [31mBot"), ("\x07\x9b", "dify"), ("Pet 🐕\u200d🦺", "Pet 🐕\u200d🦺")],
+)
+def test_control_characters_of_a_dify_app_name_stay_out_of_span_names(app_name: str, name: str) -> None:
+    """Dify's own app name (webhook, poller, its tracing export) put an ESC into the root span's name."""
+    run = msgspec.structs.replace(load_run(CAPTURES / "a_llm_simple.sse"), app_name=app_name)
+    root = _root(build_spans(run))
+    assert root.name == f"invoke_workflow {name}" and root.attributes is not None
+    assert root.attributes["gen_ai.workflow.name"] == name
+    assert root.resource.attributes["dify.app.name"] == app_name  # the data as Dify sent it
+
+
 def test_same_run_twice_gives_byte_identical_spans() -> None:
     run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
     first, second = build_spans(run), build_spans(run)
