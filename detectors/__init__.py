@@ -23,6 +23,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
 
 from bridge.dify.formats import decode_json
+from bridge.trace.fields import attribute, placement
+from bridge.trace.fields import attributes_of as attributes_of
+from bridge.trace.fields import span_id as span_id
 from bridge.trace.spans import BuiltSpan
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -129,15 +132,7 @@ class Trace:
         # (start time, node span, node type, parent's span id): sorted by the first item, read by a C getter.
         typed: list[tuple[int, ReadableSpan, str, int]] = []
         for span in spans:
-            # `attributes_of`, inlined, and the SDK's `parent` and `start_time` read from its fields: a property
-            # costs a call a span.
-            try:
-                attributes: Mapping[str, Any] | None = span._attributes
-                parent, start = span._parent, span._start_time
-            except AttributeError:
-                attributes, parent, start = None, span.parent, span.start_time
-            if attributes is None:
-                attributes = span.attributes or {}
+            attributes, parent, start = placement(span)
             get = attributes.get
             kind = get("openinference.span.kind")
             operation = get("gen_ai.operation.name")
@@ -197,39 +192,14 @@ class Trace:
         return [span for _, span, node_type, _ in self._typed if node_type in node_types]
 
 
-def span_id(span: ReadableSpan) -> int:
-    try:  # the SDK's own field: its `context` property costs a call, and detectors ask a few times a span
-        context = span._context
-    except AttributeError:
-        context = span.context
-    return context.span_id if context is not None else 0
-
-
-def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
-    """A span's attributes, to read only. The SDK's `attributes` wraps the span's dict in a new read-only
-    proxy on every read, and detectors read over a hundred attributes a run: this is the dict itself."""
-    try:  # the SDK's own span class; an attribute lookup that fails costs more than one that succeeds
-        attributes: Mapping[str, Any] | None = span._attributes
-    except AttributeError:
-        attributes = None
-    return attributes if attributes is not None else (span.attributes or {})
-
-
-def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
-    try:  # `attributes_of`, inlined: detectors call this most
-        return span._attributes.get(key, default)  # type: ignore[union-attr]
-    except AttributeError:  # not the SDK's own span class, or no attributes at all
-        return (span.attributes or {}).get(key, default)
+attr = attribute  # the name every detector reads attributes by
 
 
 def json_attr(span: ReadableSpan, key: str) -> Any:
     """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
     Values are shared between detectors: read them, never change them. A text the span builder wrote is
     not parsed: the builder kept the value it wrote it from."""
-    try:  # `attr`, inlined: detectors read a dozen JSON attributes a run
-        raw = span._attributes.get(key)  # type: ignore[union-attr]
-    except AttributeError:
-        raw = (span.attributes or {}).get(key)
+    raw = attr(span, key)
     if not isinstance(raw, str):
         return raw
     if isinstance(span, BuiltSpan):

@@ -1,0 +1,73 @@
+"""A finished span's fields, read where the OpenTelemetry SDK keeps them: the one place outside the span builder that
+knows the SDK's private names. Each `ReadableSpan` property is a call, `attributes` wraps the dict in a new read-only
+proxy at every read, `events` and `links` copy, and detectors and the wire encoder read dozens a run. A span of
+another class (no such fields) is read through its properties.
+
+Every reader returns what the properties would, to read only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status
+
+from bridge.trace.spans import BuiltSpan
+
+
+def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
+    """A span's attributes: the dict itself, not a new proxy."""
+    try:  # an attribute lookup that fails costs more than one that succeeds: the SDK's class first
+        attributes: Mapping[str, Any] | None = span._attributes
+    except AttributeError:
+        attributes = None
+    return attributes if attributes is not None else (span.attributes or {})
+
+
+def attribute(span: ReadableSpan, key: str, default: Any = None) -> Any:
+    """One attribute (`attributes_of`, inlined: detectors read a hundred a run)."""
+    try:
+        return span._attributes.get(key, default)  # type: ignore[union-attr]
+    except AttributeError:  # not the SDK's own span class, or no attributes at all
+        return (span.attributes or {}).get(key, default)
+
+
+def span_id(span: ReadableSpan) -> int:
+    """A span's id; 0 for a span without a context."""
+    try:
+        context = span._context
+    except AttributeError:
+        context = span.context
+    return context.span_id if context is not None else 0
+
+
+def placement(span: ReadableSpan) -> tuple[Mapping[str, Any], SpanContext | None, int | None]:
+    """(attributes, parent, start time) in one call: what a pass over a trace's spans reads of each."""
+    try:
+        attributes: Mapping[str, Any] | None = span._attributes
+        parent, start = span._parent, span._start_time
+    except AttributeError:
+        attributes, parent, start = None, span.parent, span.start_time
+    return (attributes if attributes is not None else (span.attributes or {})), parent, start
+
+
+# context, attributes, events, links, parent, name, kind, status, start, end, dropped attributes, events, links
+WireFields = tuple[
+    SpanContext | None, Mapping[str, Any] | None, Sequence[Event], Sequence[Link], SpanContext | None, str, SpanKind, Status,
+    int | None, int | None, int, int, int,
+]  # fmt: skip
+
+
+def wire_fields(span: ReadableSpan) -> WireFields:
+    """Every field an OTLP span carries. A built span's as the builder set them: nothing is ever dropped from one,
+    and the properties would copy its events and links."""
+    if type(span) is BuiltSpan:
+        return (
+            span._context, span._attributes, span._events, span._links, span._parent, span._name, span._kind,
+            span._status, span._start_time, span._end_time, 0, 0, 0,
+        )  # fmt: skip
+    return (
+        span.get_span_context(), span.attributes, span.events, span.links, span.parent, span.name, span.kind,
+        span.status, span.start_time, span.end_time, span.dropped_attributes, span.dropped_events, span.dropped_links,
+    )  # fmt: skip
