@@ -54,8 +54,8 @@ def placement(span: ReadableSpan) -> tuple[Mapping[str, Any], SpanContext | None
 
 # context, attributes, events, links, parent, name, kind, status, start, end, dropped attributes, events, links
 WireFields = tuple[
-    SpanContext | None, Mapping[str, Any] | None, Sequence[Event], Sequence[Link], SpanContext | None, str, SpanKind, Status,
-    int | None, int | None, int, int, int,
+    SpanContext | None, Mapping[str, Any] | None, Sequence[Event], Sequence[Link], SpanContext | None, str, SpanKind,
+    Status, int | None, int | None, int, int, int,
 ]  # fmt: skip
 
 
