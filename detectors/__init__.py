@@ -12,7 +12,6 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from operator import itemgetter
@@ -22,11 +21,10 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
 
-from bridge.dify.formats import decode_json
-from bridge.trace.fields import attribute, placement
+from bridge.trace.fields import attribute, json_attribute, placement
 from bridge.trace.fields import attributes_of as attributes_of
+from bridge.trace.fields import json_value as json_value
 from bridge.trace.fields import span_id as span_id
-from bridge.trace.spans import BuiltSpan
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
@@ -192,30 +190,8 @@ class Trace:
         return [span for _, span, node_type, _ in self._typed if node_type in node_types]
 
 
-attr = attribute  # the name every detector reads attributes by
-
-
-def json_attr(span: ReadableSpan, key: str) -> Any:
-    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
-    Values are shared between detectors: read them, never change them. A text the span builder wrote is
-    not parsed: the builder kept the value it wrote it from."""
-    raw = attr(span, key)
-    if not isinstance(raw, str):
-        return raw
-    if isinstance(span, BuiltSpan):
-        written = span.json_values.get(id(raw))
-        if written is not None and written[0] is raw:
-            return written[1]
-    return json_value(raw)
-
-
-@lru_cache(maxsize=4096)
-def json_value(raw: str) -> Any:
-    """`raw` decoded as JSON; `raw` itself if it is not JSON. Cached like `json_attr`: read it, never change it."""
-    try:
-        return decode_json(raw)
-    except ValueError:
-        return raw
+attr = attribute  # the names every detector reads attributes by
+json_attr = json_attribute
 
 
 def node_error(span: ReadableSpan) -> str:

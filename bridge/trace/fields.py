@@ -8,11 +8,13 @@ Every reader returns what the properties would, to read only."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status
 
+from bridge.dify.formats import decode_json
 from bridge.trace.spans import BuiltSpan
 
 
@@ -31,6 +33,33 @@ def attribute(span: ReadableSpan, key: str, default: Any = None) -> Any:
         return span._attributes.get(key, default)  # type: ignore[union-attr]
     except AttributeError:  # not the SDK's own span class, or no attributes at all
         return (span.attributes or {}).get(key, default)
+
+
+def json_attribute(span: ReadableSpan, key: str) -> Any:
+    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
+    Values are shared between readers: read them, never change them. A text the span builder wrote is not
+    parsed: the builder kept the value it wrote it from."""
+    try:  # `attribute`, inlined: detectors read a dozen JSON attributes a run
+        raw = span._attributes.get(key)  # type: ignore[union-attr]
+    except AttributeError:
+        raw = (span.attributes or {}).get(key)
+    if not isinstance(raw, str):
+        return raw
+    if isinstance(span, BuiltSpan):
+        written = span.json_values.get(id(raw))
+        if written is not None and written[0] is raw:
+            return written[1]
+    return json_value(raw)
+
+
+@lru_cache(maxsize=4096)
+def json_value(raw: str) -> Any:
+    """`raw` decoded as JSON; `raw` itself if it is not JSON. Cached like `json_attribute`: read it, never change
+    it."""
+    try:
+        return decode_json(raw)
+    except ValueError:
+        return raw
 
 
 def span_id(span: ReadableSpan) -> int:
