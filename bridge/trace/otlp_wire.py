@@ -22,7 +22,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, StatusCode
 
-from bridge.trace.fields import wire_fields
+from bridge.trace.fields import built_wire_fields
+from bridge.trace.spans import BuiltSpan
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +191,17 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None, parts: list[by
 
 
 def _span(span: ReadableSpan) -> bytes:
-    (context, attributes, events, links, parent, name, kind, status, start_time, end_time, dropped_attributes,
-     dropped_events, dropped_links) = wire_fields(span)  # fmt: skip
+    if type(span) is BuiltSpan:
+        # Its fields as the builder set them: the SDK's properties wrap the attributes and copy the events and
+        # links at every read, and each is a call. Nothing is dropped from a built span.
+        context, attributes, events, links, parent, name, kind, status, start_time, end_time = built_wire_fields(span)
+        dropped_attributes = dropped_events = dropped_links = 0
+    else:
+        context, attributes, events, links = span.get_span_context(), span.attributes, span.events, span.links
+        parent, name, kind, status = span.parent, span.name, span.kind, span.status
+        start_time, end_time = span.start_time, span.end_time
+        dropped_attributes, dropped_events = span.dropped_attributes, span.dropped_events
+        dropped_links = span.dropped_links
     assert context is not None
     parts = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
     trace_state = context.trace_state
