@@ -112,6 +112,9 @@ class MemoryBaselines:
         self._values[key] = value
 
 
+_SECOND, _FOURTH = itemgetter(1), itemgetter(3)
+
+
 class Trace:
     """Read-only helpers over one trace's spans, computed once and shared by every detector.
 
@@ -148,9 +151,9 @@ class Trace:
                 retrievers.append(span)
         typed.sort(key=itemgetter(0))
         self._typed = typed
-        self.nodes: list[ReadableSpan] = [span for _, span, _, _ in typed]
+        self.nodes: list[ReadableSpan] = list(map(_SECOND, typed))
         # Each node's parent span id, beside `nodes` (read once here: the SDK's `parent` property costs a call).
-        self.node_parents: list[int] = [parent_id for *_, parent_id in typed]
+        self.node_parents: list[int] = list(map(_FOURTH, typed))
         self._by_type: dict[str, list[ReadableSpan]] = {}
         for _, span, node_type, _ in typed:
             self._by_type.setdefault(node_type, []).append(span)
