@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from operator import itemgetter
@@ -22,8 +21,10 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel, ConfigDict
 
-from bridge.dify.formats import decode_json
-from bridge.trace.spans import BuiltSpan
+from bridge.trace.fields import attribute, json_attribute, placement
+from bridge.trace.fields import attributes_of as attributes_of
+from bridge.trace.fields import json_value as json_value
+from bridge.trace.fields import span_id as span_id
 
 Severity = Literal["low", "medium", "high", "critical"]
 ENTRY_POINT_GROUP = "dify_otel_bridge.detectors"
@@ -111,6 +112,9 @@ class MemoryBaselines:
         self._values[key] = value
 
 
+_SECOND, _FOURTH = itemgetter(1), itemgetter(3)
+
+
 class Trace:
     """Read-only helpers over one trace's spans, computed once and shared by every detector.
 
@@ -129,15 +133,7 @@ class Trace:
         # (start time, node span, node type, parent's span id): sorted by the first item, read by a C getter.
         typed: list[tuple[int, ReadableSpan, str, int]] = []
         for span in spans:
-            # `attributes_of`, inlined, and the SDK's `parent` and `start_time` read from its fields: a property
-            # costs a call a span.
-            try:
-                attributes: Mapping[str, Any] | None = span._attributes
-                parent, start = span._parent, span._start_time
-            except AttributeError:
-                attributes, parent, start = None, span.parent, span.start_time
-            if attributes is None:
-                attributes = span.attributes or {}
+            attributes, parent, start = placement(span)
             get = attributes.get
             kind = get("openinference.span.kind")
             operation = get("gen_ai.operation.name")
@@ -155,9 +151,9 @@ class Trace:
                 retrievers.append(span)
         typed.sort(key=itemgetter(0))
         self._typed = typed
-        self.nodes: list[ReadableSpan] = [span for _, span, _, _ in typed]
+        self.nodes: list[ReadableSpan] = list(map(_SECOND, typed))
         # Each node's parent span id, beside `nodes` (read once here: the SDK's `parent` property costs a call).
-        self.node_parents: list[int] = [parent_id for *_, parent_id in typed]
+        self.node_parents: list[int] = list(map(_FOURTH, typed))
         self._by_type: dict[str, list[ReadableSpan]] = {}
         for _, span, node_type, _ in typed:
             self._by_type.setdefault(node_type, []).append(span)
@@ -197,55 +193,8 @@ class Trace:
         return [span for _, span, node_type, _ in self._typed if node_type in node_types]
 
 
-def span_id(span: ReadableSpan) -> int:
-    try:  # the SDK's own field: its `context` property costs a call, and detectors ask a few times a span
-        context = span._context
-    except AttributeError:
-        context = span.context
-    return context.span_id if context is not None else 0
-
-
-def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
-    """A span's attributes, to read only. The SDK's `attributes` wraps the span's dict in a new read-only
-    proxy on every read, and detectors read over a hundred attributes a run: this is the dict itself."""
-    try:  # the SDK's own span class; an attribute lookup that fails costs more than one that succeeds
-        attributes: Mapping[str, Any] | None = span._attributes
-    except AttributeError:
-        attributes = None
-    return attributes if attributes is not None else (span.attributes or {})
-
-
-def attr(span: ReadableSpan, key: str, default: Any = None) -> Any:
-    try:  # `attributes_of`, inlined: detectors call this most
-        return span._attributes.get(key, default)  # type: ignore[union-attr]
-    except AttributeError:  # not the SDK's own span class, or no attributes at all
-        return (span.attributes or {}).get(key, default)
-
-
-def json_attr(span: ReadableSpan, key: str) -> Any:
-    """An attribute holding JSON (`input.value`, `output.value`), decoded; the raw string if it is not JSON.
-    Values are shared between detectors: read them, never change them. A text the span builder wrote is
-    not parsed: the builder kept the value it wrote it from."""
-    try:  # `attr`, inlined: detectors read a dozen JSON attributes a run
-        raw = span._attributes.get(key)  # type: ignore[union-attr]
-    except AttributeError:
-        raw = (span.attributes or {}).get(key)
-    if not isinstance(raw, str):
-        return raw
-    if isinstance(span, BuiltSpan):
-        written = span.json_values.get(id(raw))
-        if written is not None and written[0] is raw:
-            return written[1]
-    return json_value(raw)
-
-
-@lru_cache(maxsize=4096)
-def json_value(raw: str) -> Any:
-    """`raw` decoded as JSON; `raw` itself if it is not JSON. Cached like `json_attr`: read it, never change it."""
-    try:
-        return decode_json(raw)
-    except ValueError:
-        return raw
+attr = attribute  # the names every detector reads attributes by
+json_attr = json_attribute
 
 
 def node_error(span: ReadableSpan) -> str:

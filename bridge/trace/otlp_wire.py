@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, StatusCode
 
+from bridge.trace.fields import built_wire_fields
 from bridge.trace.spans import BuiltSpan
 
 logger = logging.getLogger(__name__)
@@ -193,9 +194,7 @@ def _span(span: ReadableSpan) -> bytes:
     if type(span) is BuiltSpan:
         # Its fields as the builder set them: the SDK's properties wrap the attributes and copy the events and
         # links at every read, and each is a call. Nothing is dropped from a built span.
-        context, attributes, events, links = span._context, span._attributes, span._events, span._links
-        parent, name, kind, status = span._parent, span._name, span._kind, span._status
-        start_time, end_time = span._start_time, span._end_time
+        context, attributes, events, links, parent, name, kind, status, start_time, end_time = built_wire_fields(span)
         dropped_attributes = dropped_events = dropped_links = 0
     else:
         context, attributes, events, links = span.get_span_context(), span.attributes, span.events, span.links
