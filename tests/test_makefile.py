@@ -45,3 +45,13 @@ def test_help_names_every_target(project: Path) -> None:
     assert result.returncode == 0, result.stderr  # was "No rule to make target 'help'"
     named = {line.split()[1] for line in result.stdout.splitlines()}
     assert named == set(phony.split()[1:]) - {"help"}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_help_lists_every_target_and_serve_passes_args_through(project: Path) -> None:
+    # README: "`make help` lists every target"; `make serve ARGS="--config my.yaml --port 9000"` passes flags.
+    phony = next(line for line in (project / "Makefile").read_text().splitlines() if line.startswith(".PHONY:"))
+    listed = {line.split()[1] for line in _make(project, "help").stdout.splitlines()}
+    assert set(phony.split()[1:]) - {"help"} == listed
+    serve = _make(project, "--dry-run", "serve", "ARGS=--config my.yaml --port 9000").stdout
+    assert ".venv/bin/dify-otel-bridge serve --config my.yaml --port 9000" in serve

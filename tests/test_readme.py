@@ -17,10 +17,18 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
+import yaml
 
 import detectors
+from bridge.config.durations import parse_duration
+from bridge.exporters import otlp
+from bridge.management.rate_limit import RateLimitConfig
+from bridge.management.settings import ServerConfig
+from bridge.queue.config import QueueConfig
+from bridge.receivers import proxy
 from tests.bridge_process import wait_until
 from tests.bridge_server import free_port
 from tests.cli.test_commands import _tree
@@ -121,3 +129,31 @@ def test_no_detector_on_by_default_is_called_off() -> None:
     assert "off by default" not in section
     reference = (ROOT / "docs" / "configuration.md").read_text()
     assert not re.search(r"^\| `enabled` \| boolean \| `true` \| Off by default", reference, re.MULTILINE)
+
+
+def _yaml_block_after(heading: str, first_line: str) -> dict[str, Any]:
+    section = (ROOT / "README.md").read_text().split(heading, 1)[1]
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith(first_line)]
+    assert blocks, f"no yaml block starting {first_line!r} after {heading!r}"
+    loaded: dict[str, Any] = yaml.safe_load(blocks[0])
+    return loaded
+
+
+def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
+    # The README's "Delivery guarantees" and "Securing the HTTP surface" blocks give numbers a user reads as
+    # what they get without setting them (10,000 runs, 4 MiB requests, 1,000 requests/s, ...).
+    delivery = _yaml_block_after("## Delivery guarantees", "service:")
+    queue = delivery["service"]["queue"]
+    assert QueueConfig.model_validate(queue) == QueueConfig(path=queue["path"])
+    exporter = delivery["exporters"]["otlp"]
+    assert otlp.Config.model_validate({"endpoint": "x", **exporter}) == otlp.Config(endpoint="x")
+    security = _yaml_block_after("## Securing the HTTP surface", "server:")
+    server = security["server"]
+    assert RateLimitConfig.model_validate(server["rate_limit"]) == RateLimitConfig()
+    defaults = ServerConfig()
+    assert (parse_duration(server["header_timeout"]), parse_duration(server["body_timeout"])) == (
+        defaults.header_timeout,
+        defaults.body_timeout,
+    )
+    assert defaults.cors_allowed_origins == []  # "default: no CORS at all"
+    assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()

@@ -249,6 +249,14 @@ def test_a_write_failure_is_a_queue_error_and_takes_nothing(tmp_path: Path) -> N
     assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
 
 
+def test_the_log_starts_over_at_64_mib_and_is_cut_back_to_128_mib(tmp_path: Path) -> None:
+    # README's "Limits instead of drops" names both sizes; the frame count assumes SQLite's page size.
+    storage = _open(tmp_path)
+    page_size = storage._db.execute("PRAGMA page_size").fetchone()[0]
+    assert storage_module.LOG_RESTART_FRAMES * page_size == 64 << 20
+    assert storage._db.execute("PRAGMA journal_size_limit").fetchone()[0] == 128 << 20
+
+
 def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     log = tmp_path / "q.db-wal"
