@@ -371,6 +371,11 @@ def test_replay_names_where_a_file_stops_being_utf8(tmp_path: Path, capsys: pyte
     ]
 
 
+def test_replay_waits_30_seconds_for_delivery_by_default() -> None:
+    # README: "within `--timeout`, 30 s by default".
+    assert cli.build_parser().parse_args(["replay", "run.sse"]).timeout == 30.0
+
+
 @pytest.mark.parametrize("timeout", ["-1", "nan", "inf", "soon"])
 def test_replay_refuses_a_timeout_that_is_no_wait(timeout: str, capsys: pytest.CaptureFixture[str]) -> None:
     # `--timeout -1` exported nothing, then said it "gave up waiting for the exporters after -1s".
