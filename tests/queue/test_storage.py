@@ -485,6 +485,20 @@ def _older_file(tmp_path: Path, version: str, accepted_runs: str) -> QueueStorag
     return QueueStorage(str(path))
 
 
+def test_a_newer_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    # docs/operations.md: a bridge that cannot read a file (a newer one) refuses to start, changing nothing in it.
+    # It used to add its own tables and switch the file to WAL before reading the version.
+    with pytest.raises(QueueError, match="queue schema 9, this bridge reads"):
+        _older_file(tmp_path, "9", "CREATE TABLE entries_v9 (id INTEGER PRIMARY KEY);")
+    with contextlib.closing(sqlite3.connect(tmp_path / "queue.db")) as db:
+        assert [row[0] for row in db.execute("SELECT name FROM sqlite_master ORDER BY name")] == [
+            "entries_v9",
+            "meta",
+            "sqlite_autoindex_meta_1",
+        ]
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
 def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
     storage = _older_file(
         tmp_path,
