@@ -351,6 +351,8 @@ def test_a_workflow_used_as_a_tool_is_its_own_trace_linked_to_the_tool_node() ->
     assert (link_context.trace_id, link_context.span_id) == (tool.context.trace_id, tool.context.span_id)
     assert (link_attributes or {})["dify.link.type"] == "caller"
     assert (root.attributes or {})["dify.run.parent_run_id"] == recognized.run.run_id
+    tool_execution = (tool.attributes or {})["dify.node.execution_id"]
+    assert (root.attributes or {})["dify.run.parent_node_execution_id"] == tool_execution  # traces.md's Root
 
 
 @pytest.mark.parametrize("before_pause", [5, 6, 8])
