@@ -112,6 +112,9 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
         (b"data: {}\n\n", "application/json", 400, "malformed_body",
          "(the body reads as SSE, not JSON: send it with Content-Type: text/event-stream)"),
         (b"{}", "text/plain", 415, "unsupported_media_type", "text/event-stream"),
+        # getting-runs-in.md: "A capture cut inside an event is refused whole (400, naming the line)"
+        (b'data: {"event": "ping"}\n\ndata: {"event": "node_sta', "text/event-stream", 400, "malformed_body",
+         "body:3: "),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_refused_whole(
