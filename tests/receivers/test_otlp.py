@@ -538,7 +538,7 @@ def test_grpc_past_the_open_trace_limit_is_resource_exhausted_with_retry_info(
             export(_one_span_request("7" * 32, "second"), metadata=key, timeout=5)
         export(_one_span_request("6" * 32, "of the open trace"), metadata=key, timeout=5)  # always taken
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    details = dict(refused.value.trailing_metadata() or ())["grpc-status-details-bin"]  # type: ignore[attr-defined]
+    details = dict(refused.value.trailing_metadata() or ())["grpc-status-details-bin"]
     status = status_pb2.Status.FromString(details)
     (detail,) = status.details
     retry = error_details_pb2.RetryInfo()
