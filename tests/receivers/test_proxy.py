@@ -105,6 +105,15 @@ def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[Fa
     assert dify[0].seen[-1] == ("GET", "/v1/parameters", DIFY_KEY, b"user=u&x=1")
 
 
+def test_a_redirect_from_dify_goes_back_to_the_client_unfollowed(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    # README: "neither the proxy nor the poller follows redirects" (a redirect could lead past the outbound policy).
+    response = httpx.get(f"{bridge.base}/local-dify/v1/moved", headers={"Authorization": DIFY_KEY})
+    assert (response.status_code, response.headers["location"]) == (302, "/v1/parameters")
+    assert [path for _, path, _, _ in dify[0].seen] == ["/v1/moved"]
+
+
 def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dead)) as bridge:
