@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.config.loader import parse_config
@@ -283,6 +283,25 @@ def test_a_failed_poll_is_logged_with_its_url_and_status(
         _wait(lambda: bool(warnings()))
     assert warnings()[0].startswith("poller: instance local-dify: GET http://127.0.0.1:9/v1/workflows/logs?page=1")
     assert ": ConnectError: " in warnings()[0]
+
+
+def test_a_redirect_is_not_followed(tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture) -> None:
+    # README: "neither the proxy nor the poller follows redirects".
+    asked: list[str] = []
+
+    async def moved(request: Request) -> Response:
+        asked.append(request.url.path)
+        return Response(status_code=302, headers={"location": "/v1/elsewhere"})
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "logs?" in r.getMessage() and "302" in r.getMessage()]
+
+    routes = [Route("/v1/workflows/logs", moved), Route("/v1/elsewhere", moved)]
+    with ThreadedServer(Starlette(routes=routes)) as dify:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)
+        with BridgeServer(config):
+            _wait(lambda: bool(warnings()))
+    assert "/v1/workflows/logs" in asked and "/v1/elsewhere" not in asked
 
 
 def test_an_instance_the_outbound_policy_refuses_is_not_polled(
