@@ -121,6 +121,18 @@ def test_no_whole_recorded_trace_waits_for_a_nested_run() -> None:
     assert awaits_nested_run([s for s in spans if s is not nested])
 
 
+def test_dify_exports_a_run_about_5_s_after_it_ends() -> None:
+    # README and getting-runs-in.md: a run "arrives ... about 5 s after it ends". Dify makes its root span at export
+    # time: its start, against the end of the workflow span, is when the export began.
+    lags = []
+    for name in RUNS:
+        spans = recorded_spans(name)
+        export_start = max(s.start_time or 0 for s in spans if s.parent is None)
+        run_end = max(s.end_time or 0 for s in spans if is_workflow_span(s))
+        lags.append((export_start - run_end) / 1e9)
+    assert min(lags) > 4 and max(lags) < 6, sorted(lags)
+
+
 @pytest.mark.parametrize("name", RUNS)
 def test_the_rebuilt_trace_is_the_stream_paths_trace(name: str) -> None:
     run = _rebuilt(name)
