@@ -98,6 +98,7 @@ def test_replay_exports_one_trace_per_run_over_grpc_and_http(
             assert span.resource["service.name"] == "dify-test"
             assert span.resource["deployment.environment"] == "ci"
             assert span.resource["dify.app.id"] == "3e8dbad9-e5b2-4147-abaf-f8855cf7e471"
+            assert span.resource["dify.source"] == "replay"  # README: every run is tagged with its way in
             assert span.scope_name == "dify-otel-bridge"
             if span.parent_span_id:
                 parent = by_id[span.parent_span_id]
