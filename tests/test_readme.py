@@ -21,9 +21,12 @@ from typing import Any
 
 import httpx2 as httpx
 import yaml
+from cryptography.fernet import Fernet
 
 import detectors
 from bridge.config.durations import parse_duration
+from bridge.config.loader import parse_config
+from bridge.config.models import AssemblyConfig
 from bridge.exporters import otlp
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
@@ -157,3 +160,19 @@ def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
     )
     assert defaults.cors_allowed_origins == []  # "default: no CORS at all"
     assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()
+
+
+def test_the_configuration_example_is_a_valid_config() -> None:
+    # README's "Configuration" block, as a user copies it, with its environment variables set.
+    block = re.search(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text().split("## Configuration", 1)[1], re.S)
+    assert block is not None
+    environ = {
+        "BRIDGE_API_KEY": "readme-key-0123456789",
+        "BRIDGE_WEBHOOK_KEY": "readme-sender-0123456789",
+        "BRIDGE_TOKEN_SECRET": "t" * 16 + "0123456789abcdef",
+        "BRIDGE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "MY_APP_SECRET": "readme-app-secret-0123456789",
+    }
+    config = parse_config(block.group(1), "README.md", environ)
+    assert config.pipelines["traces"].exporters == ["otlp", "otlphttp/tempo"]
+    assert config.service.assembly == AssemblyConfig()  # "idle_timeout: 5m, terminal_wait: 2s, decision_wait: 5s"
