@@ -31,7 +31,8 @@ from bridge.exporters import otlp
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
 from bridge.queue.config import QueueConfig
-from bridge.receivers import proxy
+from bridge.receivers import otlp as otlp_receiver
+from bridge.receivers import poller, proxy
 from tests.bridge_process import wait_until
 from tests.bridge_server import free_port
 from tests.cli.test_commands import _tree
@@ -176,3 +177,17 @@ def test_the_configuration_example_is_a_valid_config() -> None:
     config = parse_config(block.group(1), "README.md", environ)
     assert config.pipelines["traces"].exporters == ["otlp", "otlphttp/tempo"]
     assert config.service.assembly == AssemblyConfig()  # "idle_timeout: 5m, terminal_wait: 2s, decision_wait: 5s"
+
+
+def test_getting_runs_ins_blocks_show_the_defaults() -> None:
+    # docs/getting-runs-in.md: the `otlp` receiver's block ("require_api_key: true  # default", Dify's export held
+    # `export_wait` 30 s, other traces `decision_wait` 5 s) and the poller's (30 s, 1 h, 10 s, 1 h).
+    doc = (ROOT / "docs" / "getting-runs-in.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", doc, re.S)]
+    otlp_block = next(b for b in blocks if "otlp" in b.get("receivers", {}))
+    assert otlp_block["receivers"]["otlp"]["require_api_key"] is otlp_receiver.Config().require_api_key is True
+    assembly = AssemblyConfig.model_validate(otlp_block["service"]["assembly"])
+    defaults = AssemblyConfig()
+    assert (assembly.decision_wait, assembly.export_wait) == (defaults.decision_wait, defaults.export_wait)
+    poller_block = next(b for b in blocks if "poller" in b.get("receivers", {}))
+    assert poller.Config.model_validate(poller_block["receivers"]["poller"]) == poller.Config()
