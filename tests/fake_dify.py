@@ -56,6 +56,8 @@ class FakeDify:
             return Response(BLOCKING, media_type="application/json")
         if mode == "garbage":
             return Response(GARBAGE, media_type="text/event-stream")
+        if mode == "blocking_unreadable":  # a JSON answer that is no run
+            return Response(b'{"result": "not a run"}', media_type="application/json")
         stream = STREAM_WITH_A_BAD_EVENT if mode == "bad_event" else STREAM
 
         async def chunks() -> AsyncIterator[bytes]:

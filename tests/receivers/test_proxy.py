@@ -137,6 +137,20 @@ def test_a_stream_the_bridge_cannot_read_still_reaches_the_client_whole(
     assert httpx.get(f"{bridge.base}/readyz").status_code == 200
 
 
+def test_a_blocking_answer_the_bridge_cannot_read_reaches_the_client_and_is_logged_not_traced(
+    bridge: BridgeServer, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # getting-runs-in.md §2: "an answer the proxy cannot read is logged at WARNING (`not traced`)".
+    request = {"inputs": {}, "response_mode": "blocking_unreadable", "user": "u"}
+    response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json=request, headers={"Authorization": DIFY_KEY})
+    assert response.status_code == 200 and response.content == b'{"result": "not a run"}'
+    deadline = time.monotonic() + 10
+    while not any("not traced" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records):
+        assert time.monotonic() < deadline, caplog.text
+        time.sleep(0.05)
+    assert otlp_sink.spans() == []
+
+
 def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_traced(
     bridge: BridgeServer, otlp_sink: OtlpSink
 ) -> None:
