@@ -142,7 +142,8 @@ def test_a_blocking_answer_the_bridge_cannot_read_reaches_the_client_and_is_logg
 ) -> None:
     # getting-runs-in.md §2: "an answer the proxy cannot read is logged at WARNING (`not traced`)".
     request = {"inputs": {}, "response_mode": "blocking_unreadable", "user": "u"}
-    response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json=request, headers={"Authorization": DIFY_KEY})
+    url = f"{bridge.base}/local-dify/v1/workflows/run"
+    response = httpx.post(url, json=request, headers={"Authorization": DIFY_KEY})
     assert response.status_code == 200 and response.content == b'{"result": "not a run"}'
     deadline = time.monotonic() + 10
     while not any("not traced" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records):
