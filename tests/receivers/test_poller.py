@@ -82,12 +82,18 @@ def _run(tmp_path: Path, sink: OtlpSink, fake: FakeDifyLogs) -> Iterator[BridgeS
         yield bridge
 
 
-def test_polled_runs_become_workflow_level_traces_once(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+def test_polled_runs_become_workflow_level_traces_once(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bridge.receivers.poller")
     fake = FakeDifyLogs()
     for _ in _run(tmp_path, otlp_sink, fake):
         spans = otlp_sink.wait_for_spans(2)
         _wait(lambda: len(fake.requests) >= 3)  # several polls: nothing is exported twice
         assert len(otlp_sink.spans()) == 2
+    # getting-runs-in.md §4: each poll is one DEBUG line
+    polls = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG and "pages read" in r.getMessage()]
+    assert polls[0] == "poller: instance local-dify: 1 pages read, 2 runs exported", polls
     assert sorted(s.trace_id for s in spans) == sorted(r.replace("-", "") for r in RUN_IDS)
     assert {s.attributes["dify.source"] for s in spans} == {"poller"}
     params, auth = fake.requests[0]
