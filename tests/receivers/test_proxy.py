@@ -114,6 +114,21 @@ def test_a_redirect_from_dify_goes_back_to_the_client_unfollowed(
     assert [path for _, path, _, _ in dify[0].seen] == ["/v1/moved"]
 
 
+def test_a_proxy_named_in_the_environment_is_not_used(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # security.md: HTTP_PROXY / HTTPS_PROXY are not used (the outbound policy would check the forward proxy's
+    # address, not Dify's). Nothing listens on port 9: a call sent through it would fail.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify[1].base)) as bridge:
+        url = f"{bridge.base}/local-dify/v1/parameters"
+        response = httpx.get(url, headers={"Authorization": DIFY_KEY}, trust_env=False)
+    assert response.status_code == 200 and response.json() == {"user_input_form": []}
+
+
 def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dead)) as bridge:
