@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx2 as httpx
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -123,6 +124,8 @@ def test_a_token_secret_is_32_characters_or_more_and_unset_is_random_per_start()
         ServerConfig(api_keys=[API_KEY], token_secret="s" * 31)
     kept = ServerConfig(api_keys=[API_KEY], token_secret="s" * 32)
     token = Authenticator(kept).issue(API_KEY, None)
+    claims = jwt.decode(token, "s" * 32, algorithms=["HS256"])  # security.md: HS256, `server.token_ttl` (1 h)
+    assert claims["exp"] - claims["iat"] == 3600
     assert Authenticator(kept).verify(token, None)  # the same secret, a new start: the token still works
     unset = ServerConfig(api_keys=[API_KEY])
     token = Authenticator(unset).issue(API_KEY, None)
