@@ -42,6 +42,7 @@ class FakeDify:
         self.app = Starlette(routes=[Route("/v1/workflows/run", self.run, methods=["POST"]),
                                      Route("/v1/chat-messages", self.chat, methods=["POST"]),
                                      Route("/v1/parameters", self.parameters),
+                                     Route("/v1/moved", self.moved),
                                      Route("/v1/files/upload", self.upload, methods=["POST"]),
                                      Route("/v1/slow", self.slow),
                                      Route("/v1/drip", self.drip),
@@ -55,6 +56,8 @@ class FakeDify:
             return Response(BLOCKING, media_type="application/json")
         if mode == "garbage":
             return Response(GARBAGE, media_type="text/event-stream")
+        if mode == "blocking_unreadable":  # a JSON answer that is no run
+            return Response(b'{"result": "not a run"}', media_type="application/json")
         stream = STREAM_WITH_A_BAD_EVENT if mode == "bad_event" else STREAM
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -77,6 +80,11 @@ class FakeDify:
         self.headers.append(dict(request.headers))
         self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
         return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
+
+    async def moved(self, request: Request) -> Response:
+        """A redirect to `/v1/parameters`, which a client following it would ask next."""
+        self.seen.append(("GET", request.url.path, request.headers.get("authorization"), b""))
+        return Response(status_code=302, headers={"location": "/v1/parameters"})
 
     async def upload(self, request: Request) -> Response:
         """Answers with the size and the SHA-256 of the body it received."""

@@ -45,3 +45,32 @@ def test_help_names_every_target(project: Path) -> None:
     assert result.returncode == 0, result.stderr  # was "No rule to make target 'help'"
     named = {line.split()[1] for line in result.stdout.splitlines()}
     assert named == set(phony.split()[1:]) - {"help"}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_help_lists_every_target_and_serve_passes_args_through(project: Path) -> None:
+    # README: "`make help` lists every target"; `make serve ARGS="--config my.yaml --port 9000"` passes flags.
+    phony = next(line for line in (project / "Makefile").read_text().splitlines() if line.startswith(".PHONY:"))
+    listed = {line.split()[1] for line in _make(project, "help").stdout.splitlines()}
+    assert set(phony.split()[1:]) - {"help"} == listed
+    serve = _make(project, "--dry-run", "serve", "ARGS=--config my.yaml --port 9000").stdout
+    assert ".venv/bin/dify-otel-bridge serve --config my.yaml --port 9000" in serve
+
+
+def _audit(tmp_path: Path, answer: str, status: int) -> subprocess.CompletedProcess[str]:
+    """`.ci/audit` (what `make audit` runs) with a stand-in pip-audit printing `answer` and exiting `status`."""
+    (tmp_path / "pip-audit").write_text(f"#!/bin/sh\ncat <<'EOF'\n{answer}\nEOF\nexit {status}\n")
+    (tmp_path / "pip-audit").chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "BIN": str(tmp_path)}
+    return subprocess.run([ROOT / ".ci" / "audit"], capture_output=True, text=True, timeout=60, env=env)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_the_audit_fails_on_a_vulnerability_and_passes_offline(tmp_path: Path) -> None:
+    # README: "`make audit` fails on a known vulnerability and is offline-tolerant".
+    found = _audit(tmp_path, "Found 1 known vulnerability in 1 package\nfoo 1.0 GHSA-xxxx 1.1", 1)
+    assert found.returncode == 1 and "GHSA-xxxx" in found.stdout
+    offline = _audit(tmp_path, "ConnectionError: Max retries exceeded with url: /pypi/foo/json", 1)
+    assert offline.returncode == 0 and "cannot be reached" in offline.stdout
+    clean = _audit(tmp_path, "No known vulnerabilities found\nfoo: could not be audited", 0)
+    assert clean.returncode == 0 and "1 of " in clean.stdout and "had no advisory data" in clean.stdout

@@ -17,10 +17,22 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
+import yaml
+from cryptography.fernet import Fernet
 
 import detectors
+from bridge.config.durations import parse_duration
+from bridge.config.loader import parse_config
+from bridge.config.models import AssemblyConfig
+from bridge.exporters import otlp
+from bridge.management.rate_limit import RateLimitConfig
+from bridge.management.settings import ServerConfig
+from bridge.queue.config import QueueConfig
+from bridge.receivers import otlp as otlp_receiver
+from bridge.receivers import poller, proxy
 from tests.bridge_process import wait_until
 from tests.bridge_server import free_port
 from tests.cli.test_commands import _tree
@@ -116,8 +128,66 @@ def test_no_detector_on_by_default_is_called_off() -> None:
     # README's Detections section and the hallucination setting's first words said "off by default" a session
     # after it shipped on.
     on = [name for name in detectors.BUILT_IN if importlib.import_module(f"detectors.{name}").Config().enabled]
-    assert len(on) == len(detectors.BUILT_IN)  # else README's "all twelve on by default" is wrong too
+    assert len(on) == len(detectors.BUILT_IN) == 12  # README: "Twelve failure detectors", "all twelve on by default"
     section = (ROOT / "README.md").read_text().split("## Detections", 1)[1].split("\n## ", 1)[0]
     assert "off by default" not in section
     reference = (ROOT / "docs" / "configuration.md").read_text()
     assert not re.search(r"^\| `enabled` \| boolean \| `true` \| Off by default", reference, re.MULTILINE)
+
+
+def _yaml_block_after(heading: str, first_line: str) -> dict[str, Any]:
+    section = (ROOT / "README.md").read_text().split(heading, 1)[1]
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith(first_line)]
+    assert blocks, f"no yaml block starting {first_line!r} after {heading!r}"
+    loaded: dict[str, Any] = yaml.safe_load(blocks[0])
+    return loaded
+
+
+def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
+    # The README's "Delivery guarantees" and "Securing the HTTP surface" blocks give numbers a user reads as
+    # what they get without setting them (10,000 runs, 4 MiB requests, 1,000 requests/s, ...).
+    delivery = _yaml_block_after("## Delivery guarantees", "service:")
+    queue = delivery["service"]["queue"]
+    assert QueueConfig.model_validate(queue) == QueueConfig(path=queue["path"])
+    exporter = delivery["exporters"]["otlp"]
+    assert otlp.Config.model_validate({"endpoint": "x", **exporter}) == otlp.Config(endpoint="x")
+    security = _yaml_block_after("## Securing the HTTP surface", "server:")
+    server = security["server"]
+    assert RateLimitConfig.model_validate(server["rate_limit"]) == RateLimitConfig()
+    defaults = ServerConfig()
+    assert (parse_duration(server["header_timeout"]), parse_duration(server["body_timeout"])) == (
+        defaults.header_timeout,
+        defaults.body_timeout,
+    )
+    assert defaults.cors_allowed_origins == []  # "default: no CORS at all"
+    assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()
+
+
+def test_the_configuration_example_is_a_valid_config() -> None:
+    # README's "Configuration" block, as a user copies it, with its environment variables set.
+    block = re.search(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text().split("## Configuration", 1)[1], re.S)
+    assert block is not None
+    environ = {
+        "BRIDGE_API_KEY": "readme-key-0123456789",
+        "BRIDGE_WEBHOOK_KEY": "readme-sender-0123456789",
+        "BRIDGE_TOKEN_SECRET": "t" * 16 + "0123456789abcdef",
+        "BRIDGE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "MY_APP_SECRET": "readme-app-secret-0123456789",
+    }
+    config = parse_config(block.group(1), "README.md", environ)
+    assert config.pipelines["traces"].exporters == ["otlp", "otlphttp/tempo"]
+    assert config.service.assembly == AssemblyConfig()  # "idle_timeout: 5m, terminal_wait: 2s, decision_wait: 5s"
+
+
+def test_getting_runs_ins_blocks_show_the_defaults() -> None:
+    # docs/getting-runs-in.md: the `otlp` receiver's block ("require_api_key: true  # default", Dify's export held
+    # `export_wait` 30 s, other traces `decision_wait` 5 s) and the poller's (30 s, 1 h, 10 s, 1 h).
+    doc = (ROOT / "docs" / "getting-runs-in.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", doc, re.S)]
+    otlp_block = next(b for b in blocks if "otlp" in b.get("receivers", {}))
+    assert otlp_block["receivers"]["otlp"]["require_api_key"] is otlp_receiver.Config().require_api_key is True
+    assembly = AssemblyConfig.model_validate(otlp_block["service"]["assembly"])
+    defaults = AssemblyConfig()
+    assert (assembly.decision_wait, assembly.export_wait) == (defaults.decision_wait, defaults.export_wait)
+    poller_block = next(b for b in blocks if "poller" in b.get("receivers", {}))
+    assert poller.Config.model_validate(poller_block["receivers"]["poller"]) == poller.Config()

@@ -229,6 +229,14 @@ class SpanJournalRow(NamedTuple):
 LOG_RESTART_FRAMES = 16_384
 
 
+def _schema_version(db: sqlite3.Connection) -> str | None:
+    """The schema version a queue file records; None for a new file (or one from before versions were kept)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return None if row is None else str(row[0])
+
+
 class QueueStorage:
     """Opens (creating) the file and checks it at once: a damaged or unwritable file fails here, at start."""
 
@@ -259,6 +267,13 @@ class QueueStorage:
                 self._file_lock = FileLock(path) if exclusive else None
             make_private(path)  # run content, before redaction in the journals
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
+            # A newer bridge's file is refused before anything is written to it (tables, WAL mode).
+            version = _schema_version(self._db)
+            if version not in (None, "1", "2", SCHEMA_VERSION):
+                raise QueueError(f"{path}: queue schema {version}, this bridge reads {SCHEMA_VERSION}")
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a killed process; FULL also survives power loss, at an fsync per commit.
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
@@ -266,17 +281,11 @@ class QueueStorage:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             # A log that grew longer in a burst is cut back to this when it starts over.
             self._db.execute(f"PRAGMA journal_size_limit={2 * LOG_RESTART_FRAMES * 4096}")
-            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
             self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is not None and row[0] == "1":
+            if version == "1":
                 self._db.executescript(_MIGRATE_1 + _MIGRATE_2)
-            elif row is not None and row[0] == "2":
+            elif version == "2":
                 self._db.executescript(_MIGRATE_2)
-            elif row is not None and row[0] != SCHEMA_VERSION:
-                raise QueueError(f"{path}: queue schema {row[0]}, this bridge reads {SCHEMA_VERSION}")
             # Also a write probe: a read-only file or directory fails now rather than at the first run.
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             self._data_version = -1

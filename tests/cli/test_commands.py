@@ -98,6 +98,7 @@ def test_replay_exports_one_trace_per_run_over_grpc_and_http(
             assert span.resource["service.name"] == "dify-test"
             assert span.resource["deployment.environment"] == "ci"
             assert span.resource["dify.app.id"] == "3e8dbad9-e5b2-4147-abaf-f8855cf7e471"
+            assert span.resource["dify.source"] == "replay"  # README: every run is tagged with its way in
             assert span.scope_name == "dify-otel-bridge"
             if span.parent_span_id:
                 parent = by_id[span.parent_span_id]
@@ -377,6 +378,11 @@ def test_replay_names_where_a_file_stops_being_utf8(tmp_path: Path, capsys: pyte
     ]
 
 
+def test_replay_waits_30_seconds_for_delivery_by_default() -> None:
+    # README: "within `--timeout`, 30 s by default".
+    assert cli.build_parser().parse_args(["replay", "run.sse"]).timeout == 30.0
+
+
 @pytest.mark.parametrize("timeout", ["-1", "nan", "inf", "soon"])
 def test_replay_refuses_a_timeout_that_is_no_wait(timeout: str, capsys: pytest.CaptureFixture[str]) -> None:
     # `--timeout -1` exported nothing, then said it "gave up waiting for the exporters after -1s".
@@ -442,11 +448,13 @@ def test_replay_imports_neither_the_server_nor_the_store() -> None:
             "import sys\nfrom bridge.cli.commands import main\n"
             f"code = main(['replay', '--quiet', {str(CAPTURES / 'a_llm_simple.sse')!r}])\n"
             "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'uvicorn', 'cryptography', 'jwt'}),"
-            " sorted(m for m in sys.modules if m in ('bridge.http.server', 'bridge.management.store')))\n"
+            " sorted(m for m in sys.modules if m in ('bridge.http.server', 'bridge.management.store')),"
+            # architecture.md: with the default config, replay loads neither httpx nor protobuf's JSON format
+            " sorted(m for m in sys.modules if m.split('.')[0] == 'httpx2' or m == 'google.protobuf.json_format'))\n"
         )
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{sink.grpc_endpoint}", "PATH": "/usr/bin:/bin"}
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-        assert done.stdout.splitlines()[-1] == "0 [] []", done.stdout + done.stderr
+        assert done.stdout.splitlines()[-1] == "0 [] [] []", done.stdout + done.stderr
         assert sink.span_count() == 4
 
 

@@ -60,6 +60,17 @@ def test_empty_sections_equal_the_defaults() -> None:
     assert config.service.resource == {"service.name": "dify"}
 
 
+def test_an_api_key_of_16_characters_8_of_them_different_is_taken() -> None:
+    # The other side of invalid_configs.yaml's api_key_of_15_characters and api_key_of_7_different_characters.
+    text = (
+        'server:\n  api_keys: ["abcdefghabcdefgh"]\n'
+        "exporters: {otlp: }\nservice: {pipelines: {traces: {exporters: [otlp]}}}\n"
+    )
+    assert parse_config(text, "<test>", environ={}).server.key_scopes() == {
+        "abcdefghabcdefgh": frozenset({"ingest", "manage"})
+    }
+
+
 @pytest.mark.parametrize("case", sorted(INVALID))
 def test_invalid_configs(case: str) -> None:
     with pytest.raises(ConfigError) as info:

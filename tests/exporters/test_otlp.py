@@ -69,6 +69,10 @@ def test_unset_settings_fall_back_to_the_standard_variables(
     [
         (grpc.StatusCode.UNAVAILABLE, None, True),
         (grpc.StatusCode.DEADLINE_EXCEEDED, None, True),
+        (grpc.StatusCode.ABORTED, None, True),  # these four: the README's list of retryable answers
+        (grpc.StatusCode.CANCELLED, None, True),
+        (grpc.StatusCode.OUT_OF_RANGE, None, True),
+        (grpc.StatusCode.DATA_LOSS, None, True),
         (grpc.StatusCode.RESOURCE_EXHAUSTED, None, False),  # "message too large": no retry cures it
         (grpc.StatusCode.RESOURCE_EXHAUSTED, 2.5, True),  # the server says when to come back
         (grpc.StatusCode.INVALID_ARGUMENT, None, False),

@@ -158,6 +158,9 @@ def test_own_endpoints_carry_security_headers_and_no_cors_unless_configured(otlp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        # README: a Content-Security-Policy "that allows nothing"
+        assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
         assert "strict-transport-security" not in response.headers  # plain HTTP here
         assert "access-control-allow-origin" not in response.headers
         preflight = client.options(

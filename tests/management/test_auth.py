@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx2 as httpx
+import jwt
 import pytest
+from pydantic import ValidationError
 
 from bridge.config.errors import ConfigError
 from bridge.config.loader import parse_config
+from bridge.http.errors import ApiError
+from bridge.management.auth import Authenticator
+from bridge.management.settings import ServerConfig
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.receivers.test_webhook import PAYLOAD
@@ -110,3 +115,20 @@ def test_an_unset_variable_under_key_is_named_once_not_also_called_guessable() -
 def test_a_key_left_empty_by_its_variable_default_is_no_key() -> None:
     config = parse_config(SENDER_KEY % ":-", "bridge.yaml", {"BRIDGE_API_KEY": API_KEY})
     assert config.server.key_scopes() == {API_KEY: frozenset({"ingest", "manage"})}
+
+
+def test_a_token_secret_is_32_characters_or_more_and_unset_is_random_per_start() -> None:
+    # README's configuration: `token_secret` "32+ characters; unset: random per start" (security.md: tokens die
+    # with the process).
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        ServerConfig(api_keys=[API_KEY], token_secret="s" * 31)
+    kept = ServerConfig(api_keys=[API_KEY], token_secret="s" * 32)
+    token = Authenticator(kept).issue(API_KEY, None)
+    claims = jwt.decode(token, "s" * 32, algorithms=["HS256"])  # security.md: HS256, `server.token_ttl` (1 h)
+    assert claims["exp"] - claims["iat"] == 3600
+    assert Authenticator(kept).verify(token, None)  # the same secret, a new start: the token still works
+    unset = ServerConfig(api_keys=[API_KEY])
+    token = Authenticator(unset).issue(API_KEY, None)
+    with pytest.raises(ApiError) as refused:
+        Authenticator(unset).verify(token, None)
+    assert refused.value.status == 401

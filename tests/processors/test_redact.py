@@ -15,9 +15,12 @@ from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 from bridge.cli.commands import main
 from bridge.processors import redact, sensitive
 from bridge.processors.redact import Config, RedactProcessor, create, replacement
+from bridge.trace.spans import build_spans
 from tests.component_trio import check_decodes, check_defaults, check_invalid, invalid_cases
 from tests.detectors.build import llm, node, run_spans
+from tests.dify_recordings import client_answer, exported_runs, rebuilt_spans
 from tests.otlp_sink import OtlpSink
+from tests.runs import CAPTURES, EXAMPLES, load_runs
 
 TESTDATA = Path(__file__).parent / "testdata" / "redact"
 KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9"
@@ -354,3 +357,37 @@ def test_an_authorization_header_after_an_escaped_line_break_is_masked() -> None
     processor = create(Config())
     text = '{"request": "GET /v1/x HTTP/1.1\\r\\nAuthorization: Bearer Lato!2026zq9X\\r\\n\\r\\n"}'
     assert "Lato!2026zq9X" not in processor.redact_text(text)
+
+
+def _recorded_traces() -> list[list[ReadableSpan]]:
+    """Every recorded run of a real Dify 1.14.1 (captures, service-API answers, its own export and the stream of
+    the same run) and the hand-written examples, as spans."""
+    api = CAPTURES.parent / "dify-1.14.1-api"  # its logs pages and run details are runs; the rest is not
+    files = [path for folder in (EXAMPLES, CAPTURES) for path in sorted(folder.iterdir()) if path.suffix != ".md"]
+    files += sorted([*api.glob("logs_*.json"), *api.glob("run_detail_*.json")])
+    runs = [run for path in files for run in load_runs(path)]
+    runs += [run for name in exported_runs() for run in load_runs(client_answer(name))]
+    return [build_spans(run) for run in runs] + [rebuilt_spans(name) for name in exported_runs()]
+
+
+def _texts(span: ReadableSpan) -> tuple[Any, ...]:
+    events = [(event.name, dict(event.attributes or {})) for event in span.events]
+    return span.name, dict(span.attributes or {}), events, span.status.description, dict(span.resource.attributes)
+
+
+def test_nothing_in_the_recorded_runs_is_masked() -> None:
+    # docs/security.md's "False positives" figure: the default `redact` changes no span of a real run.
+    traces = _recorded_traces()
+    assert (len(traces), sum(map(len, traces))) == (127, 824)  # the figure docs/security.md gives
+    processor = create(Config())
+    changed = [
+        span.name
+        for spans in traces
+        for span, out in zip(spans, processor.process(spans), strict=True)
+        if _texts(span) != _texts(out)
+    ]
+    assert changed == []
+    # It can fail: a key in a recorded answer is masked.
+    first = traces[0][0]
+    planted = ReadableSpan(name=f"{first.name} {KEY}", context=first.context, resource=first.resource)
+    assert _texts(processor.process([planted])[0]) != _texts(planted)

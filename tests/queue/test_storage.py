@@ -249,6 +249,14 @@ def test_a_write_failure_is_a_queue_error_and_takes_nothing(tmp_path: Path) -> N
     assert len(storage.pending("otlp", TRACES, 0, 100, None)[0]) == 1
 
 
+def test_the_log_starts_over_at_64_mib_and_is_cut_back_to_128_mib(tmp_path: Path) -> None:
+    # README's "Limits instead of drops" names both sizes; the frame count assumes SQLite's page size.
+    storage = _open(tmp_path)
+    page_size = storage._db.execute("PRAGMA page_size").fetchone()[0]
+    assert storage_module.LOG_RESTART_FRAMES * page_size == 64 << 20
+    assert storage._db.execute("PRAGMA journal_size_limit").fetchone()[0] == 128 << 20
+
+
 def test_a_checkpoint_lets_the_log_start_over_instead_of_growing(tmp_path: Path) -> None:
     storage = _open(tmp_path)
     log = tmp_path / "q.db-wal"
@@ -475,6 +483,20 @@ def _older_file(tmp_path: Path, version: str, accepted_runs: str) -> QueueStorag
             f"INSERT INTO meta VALUES ('schema', '{version}');{accepted_runs}"
         )
     return QueueStorage(str(path))
+
+
+def test_a_newer_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    # docs/operations.md: a bridge that cannot read a file (a newer one) refuses to start, changing nothing in it.
+    # It used to add its own tables and switch the file to WAL before reading the version.
+    with pytest.raises(QueueError, match="queue schema 9, this bridge reads"):
+        _older_file(tmp_path, "9", "CREATE TABLE entries_v9 (id INTEGER PRIMARY KEY);")
+    with contextlib.closing(sqlite3.connect(tmp_path / "queue.db")) as db:
+        assert [row[0] for row in db.execute("SELECT name FROM sqlite_master ORDER BY name")] == [
+            "entries_v9",
+            "meta",
+            "sqlite_autoindex_meta_1",
+        ]
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:

@@ -121,6 +121,18 @@ def test_no_whole_recorded_trace_waits_for_a_nested_run() -> None:
     assert awaits_nested_run([s for s in spans if s is not nested])
 
 
+def test_dify_exports_a_run_about_5_s_after_it_ends() -> None:
+    # README and getting-runs-in.md: a run "arrives ... about 5 s after it ends". Dify makes its root span at export
+    # time: its start, against the end of the workflow span, is when the export began.
+    lags = []
+    for name in RUNS:
+        spans = recorded_spans(name)
+        export_start = max(s.start_time or 0 for s in spans if s.parent is None)
+        run_end = max(s.end_time or 0 for s in spans if is_workflow_span(s))
+        lags.append((export_start - run_end) / 1e9)
+    assert min(lags) > 4 and max(lags) < 6, sorted(lags)
+
+
 @pytest.mark.parametrize("name", RUNS)
 def test_the_rebuilt_trace_is_the_stream_paths_trace(name: str) -> None:
     run = _rebuilt(name)
@@ -351,6 +363,8 @@ def test_a_workflow_used_as_a_tool_is_its_own_trace_linked_to_the_tool_node() ->
     assert (link_context.trace_id, link_context.span_id) == (tool.context.trace_id, tool.context.span_id)
     assert (link_attributes or {})["dify.link.type"] == "caller"
     assert (root.attributes or {})["dify.run.parent_run_id"] == recognized.run.run_id
+    tool_execution = (tool.attributes or {})["dify.node.execution_id"]
+    assert (root.attributes or {})["dify.run.parent_node_execution_id"] == tool_execution  # traces.md's Root
 
 
 @pytest.mark.parametrize("before_pause", [5, 6, 8])

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import httpx2 as httpx
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
@@ -328,6 +329,11 @@ def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSin
     bad_gzip = httpx.post(url, content=b"not gzip", headers={"content-type": "application/json",
                                                                "content-encoding": "gzip", **auth})  # fmt: skip
     assert bad_gzip.status_code == 400
+    # getting-runs-in.md: 413 over `max_body_bytes`, 20 MiB, after decompression (21 KB of gzip here)
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024 + 1))
+    too_large = httpx.post(url, content=bomb, headers={"content-type": "application/x-protobuf",
+                                                        "content-encoding": "gzip", **auth})  # fmt: skip
+    assert too_large.status_code == 413, too_large.text
     # A span with a short trace id is refused alone (partial success); its valid neighbour is taken.
     body = {"resourceSpans": [{"scopeSpans": [{"spans": [
         {"traceId": "00" * 8, "spanId": "11" * 8, "name": "short"},
@@ -531,3 +537,25 @@ def test_a_streamed_copy_of_a_run_already_exported_adds_no_spans(bridge: BridgeS
     spans = otlp_sink.spans()
     assert _trace(spans, other)
     assert len(_trace(spans, f"{trace_id_for(run.run_id):032x}")) == exported
+
+
+def test_grpc_past_the_open_trace_limit_is_resource_exhausted_with_retry_info(
+    tmp_path: Path, otlp_sink: OtlpSink, grpc_port: int
+) -> None:
+    # getting-runs-in.md: gRPC answers RESOURCE_EXHAUSTED with RetryInfo (OTLP clients retry it only with that).
+    otlp = f'{{protocols: {{grpc: {{endpoint: "127.0.0.1:{grpc_port}"}}}}}}'
+    text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp=otlp, queue="max_runs_in_flight: 1")
+    text = text.replace("decision_wait: 300ms", "decision_wait: 60s")  # the first trace stays open
+    with BridgeServer(parse_config(text)) as _, grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary(f"/{otlp_receiver._TRACE_SERVICE}/Export")
+        key = (("api_key", API_KEY),)
+        export(_one_span_request("6" * 32, "first"), metadata=key, timeout=5)
+        with pytest.raises(grpc.RpcError) as refused:
+            export(_one_span_request("7" * 32, "second"), metadata=key, timeout=5)
+        export(_one_span_request("6" * 32, "of the open trace"), metadata=key, timeout=5)  # always taken
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    details = dict(refused.value.trailing_metadata() or ())["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(details)
+    (detail,) = status.details
+    retry = error_details_pb2.RetryInfo()
+    assert detail.Unpack(retry) and retry.retry_delay.seconds == 5  # service.queue.retry_after

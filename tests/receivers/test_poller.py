@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.config.loader import parse_config
@@ -82,12 +82,18 @@ def _run(tmp_path: Path, sink: OtlpSink, fake: FakeDifyLogs) -> Iterator[BridgeS
         yield bridge
 
 
-def test_polled_runs_become_workflow_level_traces_once(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+def test_polled_runs_become_workflow_level_traces_once(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bridge.receivers.poller")
     fake = FakeDifyLogs()
     for _ in _run(tmp_path, otlp_sink, fake):
         spans = otlp_sink.wait_for_spans(2)
         _wait(lambda: len(fake.requests) >= 3)  # several polls: nothing is exported twice
         assert len(otlp_sink.spans()) == 2
+    # getting-runs-in.md §4: each poll is one DEBUG line
+    polls = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG and "pages read" in r.getMessage()]
+    assert polls[0] == "poller: instance local-dify: 1 pages read, 2 runs exported", polls
     assert sorted(s.trace_id for s in spans) == sorted(r.replace("-", "") for r in RUN_IDS)
     assert {s.attributes["dify.source"] for s in spans} == {"poller"}
     params, auth = fake.requests[0]
@@ -283,6 +289,25 @@ def test_a_failed_poll_is_logged_with_its_url_and_status(
         _wait(lambda: bool(warnings()))
     assert warnings()[0].startswith("poller: instance local-dify: GET http://127.0.0.1:9/v1/workflows/logs?page=1")
     assert ": ConnectError: " in warnings()[0]
+
+
+def test_a_redirect_is_not_followed(tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture) -> None:
+    # README: "neither the proxy nor the poller follows redirects".
+    asked: list[str] = []
+
+    async def moved(request: Request) -> Response:
+        asked.append(request.url.path)
+        return Response(status_code=302, headers={"location": "/v1/elsewhere"})
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "logs?" in r.getMessage() and "302" in r.getMessage()]
+
+    routes = [Route("/v1/workflows/logs", moved), Route("/v1/elsewhere", moved)]
+    with ThreadedServer(Starlette(routes=routes)) as dify:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify.base, poller=POLLER)
+        with BridgeServer(config):
+            _wait(lambda: bool(warnings()))
+    assert "/v1/workflows/logs" in asked and "/v1/elsewhere" not in asked
 
 
 def test_an_instance_the_outbound_policy_refuses_is_not_polled(

@@ -105,6 +105,30 @@ def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[Fa
     assert dify[0].seen[-1] == ("GET", "/v1/parameters", DIFY_KEY, b"user=u&x=1")
 
 
+def test_a_redirect_from_dify_goes_back_to_the_client_unfollowed(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    # README: "neither the proxy nor the poller follows redirects" (a redirect could lead past the outbound policy).
+    response = httpx.get(f"{bridge.base}/local-dify/v1/moved", headers={"Authorization": DIFY_KEY})
+    assert (response.status_code, response.headers["location"]) == (302, "/v1/parameters")
+    assert [path for _, path, _, _ in dify[0].seen] == ["/v1/moved"]
+
+
+def test_a_proxy_named_in_the_environment_is_not_used(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # security.md: HTTP_PROXY / HTTPS_PROXY are not used (the outbound policy would check the forward proxy's
+    # address, not Dify's). Nothing listens on port 9: a call sent through it would fail.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify[1].base)) as bridge:
+        url = f"{bridge.base}/local-dify/v1/parameters"
+        response = httpx.get(url, headers={"Authorization": DIFY_KEY}, trust_env=False)
+    assert response.status_code == 200 and response.json() == {"user_input_form": []}
+
+
 def test_unknown_instance_and_unreachable_instance(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, dify_url=dead)) as bridge:
@@ -126,6 +150,21 @@ def test_a_stream_the_bridge_cannot_read_still_reaches_the_client_whole(
     response = httpx.post(f"{bridge.base}/local-dify/v1/workflows/run", json={"response_mode": "garbage"})
     assert response.status_code == 200 and response.content == GARBAGE
     assert httpx.get(f"{bridge.base}/readyz").status_code == 200
+
+
+def test_a_blocking_answer_the_bridge_cannot_read_reaches_the_client_and_is_logged_not_traced(
+    bridge: BridgeServer, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # getting-runs-in.md §2: "an answer the proxy cannot read is logged at WARNING (`not traced`)".
+    request = {"inputs": {}, "response_mode": "blocking_unreadable", "user": "u"}
+    url = f"{bridge.base}/local-dify/v1/workflows/run"
+    response = httpx.post(url, json=request, headers={"Authorization": DIFY_KEY})
+    assert response.status_code == 200 and response.content == b'{"result": "not a run"}'
+    deadline = time.monotonic() + 10
+    while not any("not traced" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records):
+        assert time.monotonic() < deadline, caplog.text
+        time.sleep(0.05)
+    assert otlp_sink.spans() == []
 
 
 def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_traced(

@@ -120,6 +120,9 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
          "the body reads as UTF-16-LE; send it as UTF-8"),
         ('data: {"event": "ping"}\n\n'.encode("utf-16"), "text/event-stream", 415, "unsupported_charset",
          "the body reads as UTF-16; send it as UTF-8"),
+        # getting-runs-in.md: "A capture cut inside an event is refused whole (400, naming the line)"
+        (b'data: {"event": "ping"}\n\ndata: {"event": "node_sta', "text/event-stream", 400, "malformed_body",
+         "body:3: "),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_refused_whole(

@@ -165,6 +165,8 @@ def test_a_killed_worker_fails_only_the_runs_it_held_and_is_started_again(
     for future in held:
         error = future.exception(timeout=30)
         assert error is None or isinstance(error, WorkerLost), error
+        if error is not None:  # docs/scaling.md: senders get `503 worker_unavailable` with `Retry-After: 1`
+            assert (error.status, error.error, error.retry_after) == (503, "worker_unavailable", 1.0)
         outcomes.append(error is None)
     assert not any(outcomes)  # all were lost with the worker: their callers were told (503, nothing taken)
     again = workers.process(replace(RUN, run_id="after", receiver="webhook"))  # a new worker takes it

@@ -68,13 +68,19 @@ def test_histograms_and_counters_equal_the_sdks_own() -> None:
     provider.shutdown()
 
 
-def test_a_reader_that_prefers_delta_gets_the_change_since_its_last_collection() -> None:
+def _delta_reader() -> tuple[_Reader, MeterProvider, Aggregates]:
+    """A reader preferring delta temporality, reading the bridge's aggregates beside an SDK instrument."""
     delta = AggregationTemporality.DELTA
     reader = _Reader(preferred_temporality={Counter: delta, Histogram: delta})
     provider = MeterProvider(metric_readers=[reader])
     # A reader only receives what the SDK collected if the SDK had something (the bridge's gauges always do).
     provider.get_meter("sdk").create_observable_gauge("sdk.gauge", [lambda _: [Observation(1)]])
     aggregates = reader.aggregates = Aggregates()
+    return reader, provider, aggregates
+
+
+def test_a_reader_that_prefers_delta_gets_the_change_since_its_last_collection() -> None:
+    reader, provider, aggregates = _delta_reader()
     histogram = aggregates.histogram("our.duration", "s", "", BOUNDS)
     counter = aggregates.counter("our.runs", "{run}", "")
     key = (("dify.node.type", "llm"),)
@@ -97,7 +103,26 @@ def test_a_reader_that_prefers_delta_gets_the_change_since_its_last_collection()
     (earlier,) = _points(first, "our.duration").values()
     assert bars.start_time_unix_nano == earlier.time_unix_nano
     for metric in second.resource_metrics[0].scope_metrics[-1].metrics:
-        assert not isinstance(metric.data, Gauge) and metric.data.aggregation_temporality is delta
+        assert not isinstance(metric.data, Gauge)
+        assert metric.data.aggregation_temporality is AggregationTemporality.DELTA
+    provider.shutdown()
+
+
+def test_a_delta_histograms_min_and_max_are_those_since_start() -> None:
+    # docs/metrics.md: "a delta histogram's `min` and `max` are those since start".
+    reader, provider, aggregates = _delta_reader()
+    histogram = aggregates.histogram("our.duration", "s", "", BOUNDS)
+    key = (("dify.node.type", "llm"),)
+    with aggregates.lock:
+        histogram.record(100.0, key)
+    reader.get_metrics_data()
+    with aggregates.lock:
+        histogram.record(1.0, key)
+        histogram.record(2.0, key)
+    second = reader.get_metrics_data()
+    assert second is not None
+    (bars,) = _points(second, "our.duration").values()
+    assert (bars.count, bars.sum, bars.min, bars.max) == (2, 3.0, 1.0, 100.0)
     provider.shutdown()
 
 

@@ -25,6 +25,8 @@ from tests.bridge_server import metric_sample as _sample
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
 
+DOCS = Path(__file__).parents[2] / "docs"
+
 
 def test_metrics_count_runs_spans_and_detections(tmp_path: Path, otlp_sink: OtlpSink) -> None:
     with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as bridge:
@@ -248,3 +250,25 @@ def test_idle_series_are_dropped_and_start_over() -> None:
     assert [(p.attributes, getattr(p, "value", None)) for p in metric.data.data_points] == [({"app": "b"}, 2)]
     aggregates.apply([("runs", 1, (("app", "c"),))])  # a slot came free: c gets its own set again
     assert runs.values[(("app", "c"),)] == 1
+
+
+def _documented_gauges() -> dict[str, str]:
+    """docs/metrics.md's gauges, each by its Prometheus name as that page's naming rule makes it."""
+    suffix = {"s": "_seconds", "By": "_bytes"}
+    gauges = {}
+    for row in (DOCS / "metrics.md").read_text().splitlines():
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        if len(cells) >= 2 and cells[1].startswith("gauge"):
+            name = cells[0].strip("`")
+            unit = cells[1].partition(", ")[2]
+            gauges[name] = name.replace(".", "_") + suffix.get(unit, "")
+    return gauges
+
+
+def test_every_documented_gauge_is_on_the_metrics_page_from_the_start(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    gauges = _documented_gauges()
+    assert len(gauges) == 6  # the doc's table, so a changed layout cannot make this test check nothing
+    with BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint)) as bridge:
+        page = httpx.get(f"{bridge.base}/metrics").text
+    shown = {line.split("{")[0].split(" ")[0] for line in page.splitlines() if not line.startswith("#")}
+    assert {name: prometheus for name, prometheus in gauges.items() if prometheus not in shown} == {}

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -254,6 +256,19 @@ def test_chatflow_conversation_and_message_usage() -> None:
     assert attrs["session.id"] == attrs["gen_ai.conversation.id"] == "56f9dc9e-d64e-475d-b078-c88fb9d68896"
     assert attrs["dify.message.id"] == "cf34665e-87f1-4752-a8dc-6e6707fb285c"
     assert attrs["dify.message.total_tokens"] == 36
+
+
+def test_an_event_that_is_no_node_is_an_event_on_the_root_with_its_data(tmp_path: Path) -> None:
+    # traces.md: one root event per Dify event that is not a node (any unknown type too), data in dify.event.data.
+    capture = (CAPTURES / "a_simple_http.sse").read_text()
+    run_id = "7421d391-5c3c-46df-8d3e-fdb2de64e0fa"
+    future = {"event": "agent_future_thing", "workflow_run_id": run_id, "data": {"k": [1, "two"]}, "created_at": 1}
+    finished = capture.index('data: {"event":"workflow_finished"')
+    path = tmp_path / "run.sse"
+    path.write_text(f"{capture[:finished]}data: {json.dumps(future)}\n\n{capture[finished:]}")
+    root = _root(build_spans(load_run(path)))
+    (event,) = [e for e in root.events if e.name == "agent_future_thing"]
+    assert json.loads(str((event.attributes or {})["dify.event.data"])) == {"k": [1, "two"]}
 
 
 def test_every_capture_builds_a_well_formed_trace() -> None:
