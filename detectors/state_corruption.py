@@ -1227,32 +1227,32 @@ def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: li
 
 # Dates a text writes with the day and the month told apart: ISO (2027-02-03), Chinese, Japanese and Korean
 # (2月3日, 2월 3일), and a day next to a month's name either way round ("3 Februari", "February 3rd", "3 de
-# febrero", Tagalog's ordinal "ika-4 ng Marso"). Dates in figures alone with slashes or dots are left out: which part
-# is the day is the writer's habit.
+# febrero", Tagalog's ordinal "ika-4 ng Marso", Hungarian's "március 4." and "március 4-én"). Dates in figures alone
+# with slashes or dots are left out: which part is the day is the writer's habit.
 _ISO_DATE = re.compile(r"(?<!\d)\d{4}-(\d{1,2})-(\d{1,2})(?!\d)")
 _CJK_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[月월]\s?(\d{1,2})\s?[日일号號]")
 _NAMED_DAY = re.compile(
     r"(?:(?<=\bika-)|(?<![\d.,:/-]))(\d{1,2})(?:st|nd|rd|th|er|º|\.)?\s(?:de\s|of\s|ng\s)?([^\s\d.,;:()/-]{3,})"
 )
-_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:.,/-])")
+_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:,/]|[.-]\d)")
 # Months by the first letters of their names (three, or more where languages share three): English, German,
 # Dutch, Spanish, Portuguese, Italian, French, Swedish, Indonesian, Polish (genitive), Turkish, Russian and
-# Ukrainian, Greek, Georgian, Armenian, then Thai names whole.
+# Ukrainian, Greek, Georgian, Armenian, Tagalog, Hungarian, then Thai names whole.
 _MONTH_STEMS: dict[str, int] = {
     stem: month
     for month, stems in enumerate((
         "jan ene gen sty oca янв січ ιαν იანვ հունվ มกราคม",
-        "feb fev fév lut şub фев лют φεβ თებ փետ กุมภาพันธ์",
-        "mar mär maa mrt мар бер μαρ მარტ մարտ มีนาคม",
-        "apr abr avr kwie nis апр кві απρ აპრ ապր เมษายน",
-        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ พฤษภาคม",
-        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս มิถุนายน",
-        "jul lug juil lip tem июл лип ιουλ ივლ հուլ กรกฎาคม",
+        "feb fev fév lut şub фев лют φεβ თებ փետ pebr กุมภาพันธ์",
+        "mar mär maa mrt мар бер μαρ მარტ մարտ márc มีนาคม",
+        "apr abr avr kwie nis апр кві απρ აპრ ապր ápr เมษายน",
+        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ máj พฤษภาคม",
+        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս huny jún มิถุนายน",
+        "jul lug juil lip tem июл лип ιουλ ივლ հուլ huly júl กรกฎาคม",
         "aug ago aoû agu sie ağu авг сер αυγ აგვ օգոս สิงหาคม",
-        "sep set wrz eyl сен вер σεπ სექ սեպ กันยายน",
+        "sep set wrz eyl сен вер σεπ სექ սեպ szep กันยายน",
         "oct okt ott out paź eki окт жов οκτ ოქტ հոկ ตุลาคม",
-        "nov lis kas ноя лис νοε ნოე նոյ พฤศจิกายน",
-        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ ธันวาคม",
+        "nov lis kas ноя лис νοε ნოე նոյ noby พฤศจิกายน",
+        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ disy ธันวาคม",
     ), 1)
     for stem in stems.split()
 }  # fmt: skip
