@@ -1351,10 +1351,11 @@ def _scale_misread(span: Any, outputs: dict[str, Any], query: str) -> Finding | 
     for name, value in taken.items():
         if value in stated:
             continue
-        amounts = amounts if amounts is not None else _word_amounts(query) - set(taken.values())
+        amounts = amounts if amounts is not None else _word_amounts(query)
         if value in amounts:
             continue
-        amount = next((a for a in amounts if abs(value * 10 - a) < 1e-9 or abs(value - a * 10) < 1e-9), None)
+        amount = next((a for a in amounts - set(taken.values())  # an amount another parameter took is read
+                       if abs(value * 10 - a) < 1e-9 or abs(value - a * 10) < 1e-9), None)  # fmt: skip
         if amount is not None:
             return _finding(span, "a parameter extractor's number a tenth or ten times the amount its text writes",
                             f"'{_title(span)}' extracted {name} = {value:g} from a text writing {amount:g} in words.",
