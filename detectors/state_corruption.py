@@ -775,8 +775,12 @@ def _told_all_rounds(
 ) -> Finding | None:
     """An answer (`stated`: the counts it states) giving the rounds' count as its whole while `left` items reached it:
     neither their count nor the failed rounds' is told ("all 6 cows milked" with the yields of 4), so the failed
-    rounds' items were passed off as there."""
-    if rounds in stated and left not in stated and rounds - left not in stated:
+    rounds' items were passed off as there. The rounds' count in figures or a number word of three letters or more
+    (Danish `to`, two, is an English word)."""
+    if left in stated or rounds - left in stated or rounds not in stated:
+        return None
+    words = {numbers.SMALL_WORDS[w] for w in _WORD.findall(answer.lower()) if len(w) >= 3 and w in numbers.SMALL_WORDS}
+    if rounds in words or rounds in {int(n) for n in _COUNTED.findall(answer)}:
         return _finding(span, "an answer counting an iteration's rounds as all its items, the failed rounds' lost",
                         f"'{_title(span)}' answered about {rounds} items as all there are, where the iteration "
                         f"'{_title(container)}' ran {rounds} rounds, {rounds - left} failed, and gave it {left}.",

@@ -788,6 +788,11 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
     # The items reached told, or the failed rounds: the loss is in the answer.
     for answer in ("Group B: 3 of 4 cows milked, 132.3 kg.", "Group B: 4 cows, 1 without a reading; 132.3 kg."):
         assert findings(told(answer), "state_corruption") == [], answer
+    # Two rounds, one failed: "both" tells two as all, the English "to" (Danish two) tells no count.
+    two = rounds[:2]
+    for answer, found in (("Both cows milked: 43.1 kg.", 1), ("Able to read the first cow: 43.1 kg.", 0)):
+        reply = llm("reply", prompt="Rows:\n" + lines[0], answer=answer, title="Reply")
+        assert len(findings(_iteration(two, lines[:1], after=(reply,)), "state_corruption")) == found, answer
     # Every round succeeded (one retried): all 4 told rightly.
     retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]
     reply = llm("reply", prompt="Rows:\n" + "\n".join(lines), answer="All 4 cows milked.", title="Reply")
