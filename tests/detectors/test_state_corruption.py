@@ -778,7 +778,7 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
 
     def told(answer: str) -> list[ReadableSpan]:
         reply = llm("reply", prompt="Rows:\n" + "\n".join(lines) + '\n{"count": 3}', answer=answer, title="Reply")
-        return _iteration(rounds, lines, after=(reply,))
+        return _iteration(rounds, [*lines], after=(reply,))
 
     (finding,) = findings(told("Group B: all 4 cows milked, 132.3 kg of milk in total."), "state_corruption")
     assert (
@@ -792,7 +792,7 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
     two = rounds[:2]
     for answer, found in (("Both cows milked: 43.1 kg.", 1), ("Able to read the first cow: 43.1 kg.", 0)):
         reply = llm("reply", prompt="Rows:\n" + lines[0], answer=answer, title="Reply")
-        assert len(findings(_iteration(two, lines[:1], after=(reply,)), "state_corruption")) == found, answer
+        assert len(findings(_iteration(two, [lines[0]], after=(reply,)), "state_corruption")) == found, answer
     # Every round succeeded (one retried): all 4 told rightly.
     retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]
     reply = llm("reply", prompt="Rows:\n" + "\n".join(lines), answer="All 4 cows milked.", title="Reply")
