@@ -746,11 +746,15 @@ def test_a_parameter_extractors_count_of_one_time_unit_its_text_states_in_anothe
     assert findings(_leave("Two weeks ago I asked for 2 days of leave.", 2), "state_corruption") == []
 
 
+def _after_an_outage(lines: list[str], output: str, status: str, error: str) -> list[list[dict[str, Any]]]:
+    """An iteration's rounds: the first an HTTP request that failed (`status`, `error`), then a code node a line."""
+    failed = {"node_type": "http-request", "status": status, "error": error, "outputs": {}}
+    return [[failed], *([{"node_type": "code", "outputs": {output: line}}] for line in lines)]
+
+
 def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() -> None:
     lines = ["08:00 Jet 2: 75 seats", "15:15 Paros: 36 seats", "17:00 Delos: 74 seats"]
-    outage = {"status": "failed", "error": "Reached maximum retries (2) for URL http://seats/0700", "outputs": {}}
-    rounds = [[{"node_type": "http-request", **outage}], *([{"node_type": "code", "outputs": {"line": line}}]
-                                                           for line in lines)]  # fmt: skip
+    rounds = _after_an_outage(lines, "line", "failed", "Reached maximum retries (2) for URL http://seats/0700")
 
     def told(answer: str) -> list[ReadableSpan]:
         reply = llm("reply", prompt="Sailings:\n- None\n- " + "\n- ".join(lines), answer=answer, title="Reply")
@@ -772,9 +776,7 @@ def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() 
 
 def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_failed() -> None:
     lines = ["4303: 43.1 kg", "5233: 44.2 kg", "7236: 45.0 kg"]
-    outage = {"status": "exception", "error": "Request timed out after 10s", "outputs": {}}
-    rounds = [[{"node_type": "http-request", **outage}], *([{"node_type": "code", "outputs": {"row": line}}]
-                                                           for line in lines)]  # fmt: skip
+    rounds = _after_an_outage(lines, "row", "exception", "Request timed out after 10s")
 
     def told(answer: str) -> list[ReadableSpan]:
         reply = llm("reply", prompt="Rows:\n" + "\n".join(lines) + '\n{"count": 3}', answer=answer, title="Reply")
