@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -155,19 +156,27 @@ def _probes(text: str) -> list[str]:
 
 def _cut_from(value: str, answers: list[str]) -> str | None:
     """The LLM answer `value` is a cut-short copy of: a strict beginning of it (an ellipsis marking the cut
-    allowed; 12 characters and a quarter of the answer at least) missing more than its trailing spaces, not
-    ending where a line or paragraph of the answer ends (taking the first paragraph is a choice), and no
-    answer in full."""
+    allowed; 12 characters and a quarter of the answer at least, or 20 ending inside a word) missing more than its
+    trailing spaces, not ending where a line or paragraph of the answer ends (taking the first paragraph is a
+    choice), and no answer in full."""
     if value in answers:
         return None
     marked = value.rstrip().removesuffix("…").removesuffix("...").rstrip()
     if len(marked) < 12:  # a short value (a status word, a label) is a beginning of many texts
         return None
     for answer in answers:
-        rest = answer[len(marked) :] if len(marked) >= 0.25 * len(answer) and answer.startswith(marked) else ""
+        rest = answer[len(marked) :] if answer.startswith(marked) else ""
+        if len(marked) < 0.25 * len(answer) and not _inside_word(marked, rest):
+            continue
         if len(rest.strip()) >= 3 and not rest.lstrip(" \t").startswith("\n"):
             return answer
     return None
+
+
+def _inside_word(kept: str, rest: str) -> bool:
+    """Whether a text cut into `kept` and `rest` (20 characters kept at least) was cut inside a word (`(St|rahl)`): no
+    template, first line or label ends there, whatever share of the text it keeps."""
+    return len(kept) >= 20 and kept[-1:].isalnum() and rest[:1].isalnum()
 
 
 def _context_lost(trace: Trace, retrieved: list[tuple[int, str, list[str]]]) -> Iterator[Finding]:
@@ -757,7 +766,25 @@ def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[
                             f"'{_title(span)}' answered with {len(left)} items as all there are, where the iteration "
                             f"'{_title(container)}' ran {rounds} rounds and one failed.", f"{rounds} rounds",
                             answer)  # fmt: skip
+        return _told_all_rounds(span, container, rounds, len(left), stated, answer)
+    return None
+
+
+def _told_all_rounds(
+    span: Any, container: Any, rounds: int, left: int, stated: set[int], answer: str
+) -> Finding | None:
+    """An answer (`stated`: the counts it states) giving the rounds' count as its whole while `left` items reached it:
+    neither their count nor the failed rounds' is told ("all 6 cows milked" with the yields of 4), so the failed
+    rounds' items were passed off as there. The rounds' count in figures or a number word of three letters or more
+    (Danish `to`, two, is an English word)."""
+    if left in stated or rounds - left in stated or rounds not in stated:
         return None
+    words = {numbers.SMALL_WORDS[w] for w in _WORD.findall(answer.lower()) if len(w) >= 3 and w in numbers.SMALL_WORDS}
+    if rounds in words or rounds in {int(n) for n in _COUNTED.findall(answer)}:
+        return _finding(span, "an answer counting an iteration's rounds as all its items, the failed rounds' lost",
+                        f"'{_title(span)}' answered about {rounds} items as all there are, where the iteration "
+                        f"'{_title(container)}' ran {rounds} rounds, {rounds - left} failed, and gave it {left}.",
+                        f"{left} items of {rounds} rounds", answer)  # fmt: skip
     return None
 
 
@@ -1204,29 +1231,32 @@ def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: li
 
 # Dates a text writes with the day and the month told apart: ISO (2027-02-03), Chinese, Japanese and Korean
 # (2月3日, 2월 3일), and a day next to a month's name either way round ("3 Februari", "February 3rd", "3 de
-# febrero"). Dates in figures alone with slashes or dots are left out: which part is the day is the writer's habit.
+# febrero", Tagalog's ordinal "ika-4 ng Marso", Hungarian's "március 4." and "március 4-én"). Dates in figures alone
+# with slashes or dots are left out: which part is the day is the writer's habit.
 _ISO_DATE = re.compile(r"(?<!\d)\d{4}-(\d{1,2})-(\d{1,2})(?!\d)")
 _CJK_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[月월]\s?(\d{1,2})\s?[日일号號]")
-_NAMED_DAY = re.compile(r"(?<![\d.,:/-])(\d{1,2})(?:st|nd|rd|th|er|º|\.)?\s(?:de\s|of\s)?([^\s\d.,;:()/-]{3,})")
-_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:.,/-])")
+_NAMED_DAY = re.compile(
+    r"(?:(?<=\bika-)|(?<![\d.,:/-]))(\d{1,2})(?:st|nd|rd|th|er|º|\.)?\s(?:de\s|of\s|ng\s)?([^\s\d.,;:()/-]{3,})"
+)
+_DAY_NAMED = re.compile(r"([^\s\d.,;:()/-]{3,})\.?\s(\d{1,2})(?![\d:,/]|[.-]\d)")
 # Months by the first letters of their names (three, or more where languages share three): English, German,
 # Dutch, Spanish, Portuguese, Italian, French, Swedish, Indonesian, Polish (genitive), Turkish, Russian and
-# Ukrainian, Greek, Georgian, Armenian, then Thai names whole.
+# Ukrainian, Greek, Georgian, Armenian, Tagalog, Hungarian, then Thai names whole.
 _MONTH_STEMS: dict[str, int] = {
     stem: month
     for month, stems in enumerate((
         "jan ene gen sty oca янв січ ιαν იანვ հունվ มกราคม",
-        "feb fev fév lut şub фев лют φεβ თებ փետ กุมภาพันธ์",
-        "mar mär maa mrt мар бер μαρ მარტ մարտ มีนาคม",
-        "apr abr avr kwie nis апр кві απρ აპრ ապր เมษายน",
-        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ พฤษภาคม",
-        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս มิถุนายน",
-        "jul lug juil lip tem июл лип ιουλ ივლ հուլ กรกฎาคม",
+        "feb fev fév lut şub фев лют φεβ თებ փետ pebr กุมภาพันธ์",
+        "mar mär maa mrt мар бер μαρ მარტ մարտ márc มีนาคม",
+        "apr abr avr kwie nis апр кві απρ აპრ ապր ápr เมษายน",
+        "may mai mag mei maj тра мая май μαΐ μαι მაის մայ máj พฤษภาคม",
+        "jun giu juin jun czer haz июн чер ιουν ივნ հունիս huny jún มิถุนายน",
+        "jul lug juil lip tem июл лип ιουλ ივლ հուլ huly júl กรกฎาคม",
         "aug ago aoû agu sie ağu авг сер αυγ აგვ օգոս สิงหาคม",
-        "sep set wrz eyl сен вер σεπ სექ սեպ กันยายน",
+        "sep set wrz eyl сен вер σεπ სექ սեպ szep กันยายน",
         "oct okt ott out paź eki окт жов οκτ ოქტ հոկ ตุลาคม",
-        "nov lis kas ноя лис νοε ნოე նոյ พฤศจิกายน",
-        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ ธันวาคม",
+        "nov lis kas ноя лис νοε ნოე նոյ noby พฤศจิกายน",
+        "dec dez dic déc des gru ara дек гру δεκ დეკ դեկ disy ธันวาคม",
     ), 1)
     for stem in stems.split()
 }  # fmt: skip
@@ -1266,18 +1296,92 @@ def _date_swapped(span: Any, outputs: dict[str, Any], query: str) -> Finding | N
     return None
 
 
+# Amounts written in words, for an extractor's number a text states only so: numbers one to ten (`_NUMBER_WORDS`,
+# and Hindi, Marathi, Bengali, Urdu), the words for one and a half and two and a half (Hindi `डेढ़`, `ढाई`; Russian
+# `полтора`; German `anderthalb`), words adding a quarter, a half or taking one away before a number (Hindi `सवा दो`
+# 2.25, `साढ़े चार` 4.5, `पौने` -0.25; their Marathi, Bengali and Urdu kin), and a half after a number ("two and a
+# half", "dos y medio", "zweieinhalb", Russian and Ukrainian too). A half alone is left out ("half price").
+_WORD_AMOUNTS: dict[str, float] = {
+    unicodedata.normalize("NFC", word): number
+    for word, number in [
+        *((word, float(number)) for word, number in _NUMBER_WORDS.items()),
+        *((word, float(number))
+          for words in ("एक दो तीन चार पाँच छह सात आठ नौ दस", "_ _ _ _ पांच छः", "_ दोन _ _ पाच सहा _ _ नऊ दहा",
+                        "এক দুই তিন চার পাঁচ ছয় সাত আট নয় দশ", "ایک دو تین چار پانچ چھ سات آٹھ نو دس")
+          for number, word in enumerate(words.split(), 1) if word != "_"),
+        *((word, 1.5) for word in ["डेढ़", "डेढ", "दीड", "দেড়", "ڈیڑھ", "полтора", "anderthalb"]),
+        *((word, 2.5) for word in ["ढाई", "अढ़ाई", "अडीच", "আড়াই", "ڈھائی"]),
+    ]
+}  # fmt: skip
+_BEFORE_NUMBER = {
+    unicodedata.normalize("NFC", word): added
+    for words, added in (("सवा सव्वा সোয়া سوا", 0.25), ("साढ़े साढे साडे সাড়ে ساڑھے", 0.5), ("पौने पावणे পৌনে پونے", -0.25))
+    for word in words.split()
+}
+_HALF_AFTER = ("and a half", "y medio", "y media", "e meio", "e meia", "et demi", "et demie", "e mezzo", "i pół",
+               "с половиной", "з половиною", "einhalb")  # fmt: skip
+# Words as a text writes them: what lies between spaces and punctuation (Devanagari's vowel signs are no `\w`).
+_WORD_RUN = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'«»“”।|/-]+")
+
+
+def _word_amounts(text: str) -> set[float]:
+    """The amounts `text` writes in words (`_WORD_AMOUNTS`): "साढ़े चार" is 4.5, "two and a half" 2.5."""
+    text = unicodedata.normalize("NFC", text.lower())
+    words = _WORD_RUN.findall(text)
+    found: set[float] = set()
+    for at, word in enumerate(words):
+        number = _WORD_AMOUNTS.get(word)
+        if number is None and word.endswith("einhalb"):  # German writes "zweieinhalb" as one word
+            number = _WORD_AMOUNTS.get(word[: -len("einhalb")], -1.0) + 0.5
+        if number is None or number < 0:
+            continue
+        added = _BEFORE_NUMBER.get(words[at - 1], 0.0) if at else 0.0
+        after = " ".join(words[at + 1 : at + 4])
+        found.add(number + added + (0.5 if after.startswith(_HALF_AFTER) else 0.0))
+    return found
+
+
+def _scale_misread(span: Any, outputs: dict[str, Any], query: str) -> Finding | None:
+    """A parameter extractor's number that is a tenth or ten times an amount its text writes in words (`साढ़े चार
+    एकड़`, four and a half acres, read as 0.45), where the text writes that number neither in figures nor in words:
+    its decimal point slipped between the text and the extraction. (Numbers the text writes in figures are
+    `_number_misread`'s.)"""
+    taken = {name: value for name, value in outputs.items()
+             if name[:2] != "__" and type(value) in (int, float) and value > 0}  # fmt: skip
+    if not taken:
+        return None
+    stated = {float(match.group().replace(",", ".")) for match in _STATED.finditer(query)}
+    amounts: set[float] | None = None
+    for name, value in taken.items():
+        if value in stated:
+            continue
+        amounts = amounts if amounts is not None else _word_amounts(query)
+        if value in amounts:
+            continue
+        amount = next((a for a in amounts - set(taken.values())  # an amount another parameter took is read
+                       if abs(value * 10 - a) < 1e-9 or abs(value - a * 10) < 1e-9), None)  # fmt: skip
+        if amount is not None:
+            return _finding(span, "a parameter extractor's number a tenth or ten times the amount its text writes",
+                            f"'{_title(span)}' extracted {name} = {value:g} from a text writing {amount:g} in words.",
+                            {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
 def _extraction_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
     """A parameter extractor's value other than its text states: a number (`_number_misread`), a count of another
-    time unit, a date with its day and month swapped."""
+    time unit, a date with its day and month swapped, a number ten times off the amount written in words. The text
+    is its `query` input, or else its last user message (what the model read)."""
     inputs = json_attr(span, "input.value")
     query = inputs.get("query") if isinstance(inputs, dict) else None
     parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
     if not isinstance(query, str) or not isinstance(parameters, list):
-        return None
+        read = _messages(attributes_of(span))[1] if query is None and parameters is None else None
+        return _scale_misread(span, outputs, read) if isinstance(read, str) else None
     return (
         _number_misread(span, outputs, query, parameters)
         or _unit_misread(span, outputs, query, parameters)
         or _date_swapped(span, outputs, query)
+        or _scale_misread(span, outputs, query)
     )
 
 

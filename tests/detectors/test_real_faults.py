@@ -348,6 +348,7 @@ _DEFAULT7 = {
     ("shelter_flip", "loop"),
     ("shelter_other_model", "cost"),
     ("shelter_other_model", "dify_model_fallback"),
+    ("talyer_date_swapped", "state_corruption"),  # session 24: Tagalog's "ika-4 ng Marso" read as a date
     ("talyer_nano_extractor", "dify_model_fallback"),
     ("uni_fee_nested", "dify_tool_schema_mismatch"),
     ("uni_fee_nested", "state_corruption"),

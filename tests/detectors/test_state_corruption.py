@@ -112,6 +112,20 @@ def test_an_end_value_another_node_gave_whole_is_no_cut_llm_answer() -> None:
     assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
 
 
+def test_an_end_value_cut_inside_a_word_is_a_cut_however_short() -> None:
+    answer = ("Shift 02.08, Dryer No. 2 (Strahl): 368.2 t of sunflower dried, moisture from 15.0 % to 7.5 %, the "
+              "heat carrier peaking at 95.5 °C.")  # fmt: skip
+    reply = llm("reply", answer=answer)
+    # Under a quarter of the answer, ending inside a word: no template or first line ends there.
+    (finding,) = findings(run_spans([reply, node("end", "end", inputs={"summary": "Shift 02.08, Dryer No. 2 (St"})]),
+                          "state_corruption")  # fmt: skip
+    assert finding.evidence["rule"] == "an End/Answer value is a strict beginning of an LLM answer"
+    assert finding.evidence["received"] == "Shift 02.08, Dryer No. 2 (St"
+    # As short, ending at a word's end, or under 20 characters inside a word: a label, a heading, a status.
+    for shown in ("Shift 02.08, Dryer No. 2", "Shift 02.08, Dry"):
+        assert findings(run_spans([reply, node("end", "end", inputs={"summary": shown})]), "state_corruption") == []
+
+
 def _iteration(
     rounds: list[list[dict[str, Any]]],
     output: list[object],
@@ -678,9 +692,39 @@ def test_a_parameter_extractors_date_with_the_day_and_month_of_its_texts_date_sw
         )
         assert finding.evidence["received"] == str({"date": "2027-03-02"})
         assert findings(_booked(query, "2027-02-03"), "state_corruption") == [], query
+    for query in ("Pilates po sa ika-3 ng Pebrero 2027.", "Pilates 2027. február 3-án."):
+        assert len(findings(_booked(query, "2027-03-02"), "state_corruption")) == 1, query
     # Both dates written, a date in figures whose day comes first by the writer's habit, or no date: no swap known.
     for query in ("Pilates on 2 March, not 3 February.", "Pilates 03/02/2027", "Pilates next Tuesday"):
         assert findings(_booked(query, "2027-03-02"), "state_corruption") == [], query
+
+
+def _acres(query: str, area: float, *, prompted: bool = False) -> list[ReadableSpan]:
+    """A claim helper's extractor; `prompted`: its inputs hold no query, its prompt's user message the text."""
+    parameters = [{"name": "crop", "type": "string"}, {"name": "area_acres", "type": "number"}]
+    outputs = {"__is_success": 1, "crop": "wheat", "area_acres": area}
+    if not prompted:
+        return _extraction(query, parameters, {"crop": "wheat", "area_acres": area})
+    prompts = [{"role": "system", "text": "Extract crop and area_acres."}, {"role": "user", "text": query}]
+    extractor = node("pe", "parameter-extractor", title="Read claim", inputs={"model_name": "gpt-4o-mini"},
+                     process_data={"prompts": prompts}, outputs=outputs)  # fmt: skip
+    return run_spans([extractor])
+
+
+def test_a_parameter_extractors_number_ten_times_off_the_amount_its_text_writes_in_words() -> None:
+    for query, area in (("ओलावृष्टि से साढ़े चार एकड़ गेहूं बर्बाद हुआ।", 0.45), ("मेरी ढाई एकड़ गेहूं खराब हुई", 0.25),
+                        ("Two and a half acres of wheat flooded.", 25), ("सवा दो एकड़ गेहूं", 0.225)):  # fmt: skip
+        for prompted in (False, True):
+            (finding,) = findings(_acres(query, area, prompted=prompted), "state_corruption")
+            assert (
+                finding.evidence["rule"]
+                == "a parameter extractor's number a tenth or ten times the amount its text writes"
+            )
+            assert finding.evidence["received"] == str({"area_acres": area})
+    # The amount itself, the number written in figures too, or in words beside: the text's own.
+    for query, area in (("ओलावृष्टि से साढ़े चार एकड़ गेहूं बर्बाद हुआ।", 4.5), ("Two and a half acres, 0.25 ha each.", 0.25),
+                        ("Ten fields of one acre each.", 10), ("Half price for 5 acres.", 5)):  # fmt: skip
+        assert findings(_acres(query, area), "state_corruption") == [], query
 
 
 def _leave(query: str, days: float, unit: str = "days") -> list[ReadableSpan]:
@@ -702,11 +746,15 @@ def test_a_parameter_extractors_count_of_one_time_unit_its_text_states_in_anothe
     assert findings(_leave("Two weeks ago I asked for 2 days of leave.", 2), "state_corruption") == []
 
 
+def _after_an_outage(lines: list[str], output: str, status: str, error: str) -> list[list[dict[str, Any]]]:
+    """An iteration's rounds: the first an HTTP request that failed (`status`, `error`), then a code node a line."""
+    failed = {"node_type": "http-request", "status": status, "error": error, "outputs": {}}
+    return [[failed], *([{"node_type": "code", "outputs": {output: line}}] for line in lines)]
+
+
 def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() -> None:
     lines = ["08:00 Jet 2: 75 seats", "15:15 Paros: 36 seats", "17:00 Delos: 74 seats"]
-    outage = {"status": "failed", "error": "Reached maximum retries (2) for URL http://seats/0700", "outputs": {}}
-    rounds = [[{"node_type": "http-request", **outage}], *([{"node_type": "code", "outputs": {"line": line}}]
-                                                           for line in lines)]  # fmt: skip
+    rounds = _after_an_outage(lines, "line", "failed", "Reached maximum retries (2) for URL http://seats/0700")
 
     def told(answer: str) -> list[ReadableSpan]:
         reply = llm("reply", prompt="Sailings:\n- None\n- " + "\n- ".join(lines), answer=answer, title="Reply")
@@ -724,6 +772,33 @@ def test_an_answer_counting_an_iterations_items_without_the_round_that_failed() 
         assert findings(told(answer), "state_corruption") == [], answer
     reply = llm("reply", prompt="Sailings:\n- " + "\n- ".join(lines), answer="There are 3 sailings.", title="Reply")
     assert findings(_iteration(rounds[1:], [*lines], after=(reply,)), "state_corruption") == []
+
+
+def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_failed() -> None:
+    lines = ["4303: 43.1 kg", "5233: 44.2 kg", "7236: 45.0 kg"]
+    rounds = _after_an_outage(lines, "row", "exception", "Request timed out after 10s")
+
+    def told(answer: str) -> list[ReadableSpan]:
+        reply = llm("reply", prompt="Rows:\n" + "\n".join(lines) + '\n{"count": 3}', answer=answer, title="Reply")
+        return _iteration(rounds, [*lines], after=(reply,))
+
+    (finding,) = findings(told("Group B: all 4 cows milked, 132.3 kg of milk in total."), "state_corruption")
+    assert (
+        finding.evidence["rule"] == "an answer counting an iteration's rounds as all its items, the failed rounds' lost"
+    )
+    assert finding.evidence["produced"] == "3 items of 4 rounds"
+    # The items reached told, or the failed rounds: the loss is in the answer.
+    for answer in ("Group B: 3 of 4 cows milked, 132.3 kg.", "Group B: 4 cows, 1 without a reading; 132.3 kg."):
+        assert findings(told(answer), "state_corruption") == [], answer
+    # Two rounds, one failed: "both" tells two as all, the English "to" (Danish two) tells no count.
+    two = rounds[:2]
+    for answer, found in (("Both cows milked: 43.1 kg.", 1), ("Able to read the first cow: 43.1 kg.", 0)):
+        reply = llm("reply", prompt="Rows:\n" + lines[0], answer=answer, title="Reply")
+        assert len(findings(_iteration(two, [lines[0]], after=(reply,)), "state_corruption")) == found, answer
+    # Every round succeeded (one retried): all 4 told rightly.
+    retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]
+    reply = llm("reply", prompt="Rows:\n" + "\n".join(lines), answer="All 4 cows milked.", title="Reply")
+    assert findings(_iteration(retried, ["9998: 40.0 kg", *lines], after=(reply,)), "state_corruption") == []
 
 
 def _scaled(body: dict[str, Any], factor: float) -> list[ReadableSpan]:
