@@ -778,7 +778,7 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         return None
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
-    return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+    return f"the answer is like {len(elsewhere)} the app gave to other questions, {_ANOTHER}"
 
 
 def _unsourced(answer: str, sources: list[str]) -> bool:
@@ -1003,6 +1003,8 @@ def _judged(
         rule = _routed_off(trace, answer)
     elif not short:
         rule = _off_rule(trace, root, query, answer, sources)
+    if rule and _app_talk(answer, runs):
+        rule = None
     if rule or len(runs) < cfg.min_anchored_history:
         return rule, False
     past = _earlier(runs)
@@ -1013,10 +1015,30 @@ def _judged(
         )
         or _other_language(past, query, answer, cfg)
     ):
-        return rule, False
+        # An answer like those the app gave to other questions is in the app's words by what it is.
+        if rule.endswith(_ANOTHER) or not _app_talk(answer, runs):
+            return rule, False
     habit = _habit(past, cfg)
     rule = habit and _unanchored(trace, query, answer, sources)
+    if rule and _app_talk(answer, runs):
+        return None, False
     return (f"{rule}, where {habit}" if rule else None), False
+
+
+_ANOTHER = "unlike those it gave to this one"  # the end of `_answers_another_question`'s rule on other questions
+_APP_TALK = 4  # an answer a quarter of whose terms the app's on-question answers hold speaks of the app's business
+
+
+def _app_talk(answer: str, runs: deque[_Run]) -> bool:
+    """Whether a quarter of the answer's terms at least (two at least) are in the app's past answers that shared a
+    term with their query: a short right answer putting the question in other words ("the claim is approved; the
+    amount reaches your account within 15 days" to "how much will the insurance pay?") speaks the app's business in
+    the app's words, where an advert, a forecast or a class announcement brings words the app never answers with.
+    Read only for an answer a rule found off its query (rare)."""
+    said = _terms(answer)
+    known = _said([earlier for _, earlier, shared in _earlier(runs) if shared])
+    held = len(said & known)
+    return held >= 2 and held * _APP_TALK >= len(said)
 
 
 def _unrepeated(answer: str) -> str:
