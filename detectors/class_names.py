@@ -20,15 +20,19 @@ CATCH_ALL = re.compile(
     r"digər|ümumi|басқа|жалпы|boshqa|umumiy|бусад|ерөнхий|سایر|دیگر|عمومی|অন্যান্য|সাধারণ)\b|其他|其它|その他|기타|อื่น"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# Ethiopic (Amharic, Tigrinya) writes a syllable a character: three are a word of six letters or so ("ክፍያ", fee), and
+# a preposition joins the next word ("በመኖሪያ", in the dormitory).
+ETHIOPIC = re.compile("[\u1200-\u137f]")
 
 
 @functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
 def words(text: str) -> frozenset[str]:
-    """Words of four letters or more, lower case, without a plural s, and runs of scripts written without spaces."""
+    """Words of four letters or more (three Ethiopic syllables), lower case, without a plural s, and runs of scripts
+    written without spaces."""
     return frozenset(
         word if UNSPACED_RUN.match(word) else word.rstrip("s")
         for word in _WORD.findall(text.lower())
-        if len(word) >= 4 or UNSPACED_RUN.match(word)
+        if len(word) >= 4 or UNSPACED_RUN.match(word) or (len(word) == 3 and ETHIOPIC.match(word))
     )
 
 
@@ -37,11 +41,12 @@ def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     """Two patterns over `_spoken`: whether the question names the class whole (each of its words by its stem) and
     whether it names it at all (one word). A word's stem: a short word as a word's start (" motor" in "motorbike"),
     a longer one by a run of its letters three fifths of it long at least ("rückgabe" in "zurückgeben", "technik"
-    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"): inflections and compounds name a
-    class, a shared syllable does not. None for a name without words."""
+    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"), an Ethiopic one inside a word
+    ("መኖሪያ" in "በመኖሪያ"): inflections and compounds name a class, a shared syllable does not. None for a name without
+    words."""
     stems: list[str] = []
     for word in sorted(words(name)):
-        if UNSPACED_RUN.match(word):
+        if UNSPACED_RUN.match(word) or ETHIOPIC.match(word):
             runs = [word]
         elif len(word) <= 5:
             runs = [f" {word}"]

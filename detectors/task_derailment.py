@@ -230,6 +230,7 @@ _OFFER_PHRASES = (
     "zinsfrei", "jetzt beantragen", "sin aval", "sin intereses", "solicítalo ya", "sans intérêts", "sans apport",
     "taux zéro", "sem juros", "sem entrada", "senza interessi", "tasso zero", "zonder onderpand", "renteloos",
     "bez zabezpieczeń", "bez odsetek", "faizsiz", "sıfır faiz", "teminatsız", "hemen başvur",  # noqa: RUF001
+    "hemen başvurun", "düşük faizli", "trả góp 0%",
     "без залога",
     "без процентов", "без застави", "без відсотків", "άτοκες δόσεις", "χωρίς εγγυήσεις", "tanpa jaminan",
     "tanpa agunan", "tanpa cagaran", "bunga ringan", "bunga rendah", "ajukan sekarang", "bila dhamana", "riba nafuu",
@@ -269,6 +270,10 @@ _UNSPACED_OFFER = re.compile(
     r"앱(?:을|를)? ?(?:다운로드|설치)|(?:ดาวน์โหลด|โหลด|สมัครผ่าน)แอป|"
     r"零首付|0首付|免息|低息|无抵押|免抵押|頭金0|無利息|担保不要|무이자|무담보|"
     r"ดาวน์ ?0 ?%|ผ่อน ?0 ?%|ดอกเบี้ย ?0 ?%|ดอกเบี้ยต่ำ|สมัครเลย|สมัครได้ทันที"
+    # Amharic, whose prepositions join the next word ("በ0% ወለድ", at 0 % interest): a special discount, no interest.
+    r"|ልዩ ቅናሽ|ያለ ወለድ|ከወለድ ነፃ|(?<!\d)0 ?% ወለድ"
+    # A flat's sale pitch: a down payment "from" a sum, subscriptions open.
+    r"|首付[^\uff0c\u3002\uff01\n]{1,4}起|火热认购"
 )
 # "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
 _PERCENT_WORDS = (
@@ -294,8 +299,10 @@ _PITCH = (
     rf"|(?<!\w)(?:{'|'.join(_BONUS_WORDS)})\w*\s(?:\S+\s){{0,2}}?\S*\d"
 )
 _ADVERT = re.compile(
-    rf"(?i)\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})\s?(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|"
-    r"di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|ส่วนลด|خصم|"
+    # Turkish writes the sign first ("%30 indirim").
+    rf"(?i)(?:\d+\s?(?:%|{'|'.join(_PERCENT_WORDS)})|%\d+)\s?"
+    r"(?:off|discount|rabatt|de (?:descuento|desconto|réduction)|di sconto|korting|zniżki|indirim|скидк|オフ|割引|할인|"
+    r"ส่วนลด|خصم|"
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
@@ -1003,20 +1010,45 @@ def _judged(
         rule = _routed_off(trace, answer)
     elif not short:
         rule = _off_rule(trace, root, query, answer, sources)
+    if rule and _app_talk(query, answer, runs):
+        rule = None
     if rule or len(runs) < cfg.min_anchored_history:
         return rule, False
     past = _earlier(runs)
-    if len(past) >= cfg.min_history and (
-        rule := (
-            not _quoted_from_asked(sources, asked, answer)
-            and _answers_another_question(past, query, answer, sources, cfg)
+    if (
+        len(past) >= cfg.min_history
+        and (
+            rule := (
+                not _quoted_from_asked(sources, asked, answer)
+                and _answers_another_question(past, query, answer, sources, cfg)
+            )
+            or _other_language(past, query, answer, cfg)
         )
-        or _other_language(past, query, answer, cfg)
+        and not _app_talk(query, answer, runs)
     ):
         return rule, False
     habit = _habit(past, cfg)
     rule = habit and _unanchored(trace, query, answer, sources)
+    if rule and _app_talk(query, answer, runs):
+        return None, False
     return (f"{rule}, where {habit}" if rule else None), False
+
+
+_APP_TALK = 4  # an answer a quarter of whose terms the app's on-question answers hold speaks of the app's business
+
+
+def _app_talk(query: str, answer: str, runs: deque[_Run]) -> bool:
+    """Whether a quarter of the answer's terms at least (two at least) are in the answers the app gave to questions
+    like this one (`_ALIKE`) that shared a term with them: a short right answer putting the question in other words
+    ("the claim is approved; the amount reaches your account within 15 days" to "how much will the insurance pay?")
+    speaks of what such questions get, where an advert, a forecast or another question's answer (Saturday hours to a
+    question on a dog's papers) does not. Read only for an answer a rule found off its query (rare)."""
+    said = _terms(answer)
+    past = [(earlier, reply) for earlier, reply, shared in _earlier(runs) if shared]
+    alike = similarities(features(query), [features(earlier) for earlier, _ in past]) if past else []
+    known = _said([reply for (_, reply), similarity in zip(past, alike, strict=True) if similarity >= _ALIKE])
+    held = len(said & known)
+    return held >= 2 and held * _APP_TALK >= len(said)
 
 
 def _unrepeated(answer: str) -> str:

@@ -42,6 +42,16 @@ def test_one_word_of_a_longer_class_name_is_no_proof_against_a_specific_pick() -
     assert findings(shared, "dify_classifier_drift") == []
 
 
+def test_ethiopic_class_names_are_read_by_their_syllables() -> None:
+    """Amharic writes a syllable a character and joins a preposition to the next word: "ክፍያ" (fee) is a word of
+    three, "በመኖሪያ" (in the dormitory) names "መኖሪያ"; a question saying the picked class's name is no misfile even
+    when it holds one word of a longer class's name ("የትምህርት" of "ነፃ የትምህርት ዕድል", scholarships)."""
+    classes = ["ምዝገባ", "ክፍያ", "መኖሪያ", "ነፃ የትምህርት ዕድል", "ሌላ"]
+    (finding,) = findings(classifier_run("በመኖሪያ ህንጻው መብራት ጠፍቷል፣ ለማን ላሳውቅ?", classes, "ክፍያ"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["መኖሪያ"]
+    assert findings(classifier_run("የማታ ትምህርት ክፍያ ስንት ነው?", classes, "ክፍያ"), "dify_classifier_drift") == []
+
+
 def test_fitting_picks_and_real_catch_alls_pass() -> None:
     assert findings(classifier_run("What is the weather in Paris?", CLASSES, "weather"), "dify_classifier_drift") == []
     assert findings(classifier_run("Tell me a joke", CLASSES, "other topics"), "dify_classifier_drift") == []

@@ -352,6 +352,9 @@ _DEFAULT7 = {
     ("talyer_nano_extractor", "dify_model_fallback"),
     ("uni_fee_nested", "dify_tool_schema_mismatch"),
     ("uni_fee_nested", "state_corruption"),
+    # session 24: Ethiopic class names read by their three-syllable words, found inside a word ("በመኖሪያ")
+    ("uni_dorm_as_fees", "dify_classifier_drift"),
+    ("uni_off_topic", "task_derailment"),  # session 24: Amharic offers ("ልዩ ቅናሽ", special discount)
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {

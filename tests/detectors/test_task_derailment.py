@@ -580,3 +580,43 @@ def test_a_hindi_answer_sharing_a_short_word_with_its_query_is_not_read_by_its_s
     spans = run_spans([kr, llm(prompt=f"{page} {question}", answer=answer)],
                       inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
     assert _detect(_processor(), spans) == []
+
+
+def test_a_right_answer_in_other_words_speaks_as_the_app_s_answers_to_questions_like_it() -> None:
+    """An answer sharing no term with its note is the app's business where a quarter of its terms are in what the app
+    answered to notes like it ("cover", "broken", "replacement"); an off-topic line is still off it, and so is an
+    answer the app gave to notes unlike this one."""
+    blender = "The customer says the blender lid cracked after {} weeks of daily use."
+
+    def judged(note: str, answer: str) -> list[Finding]:
+        processor = _processor()
+        for earlier, line in _NOTES[1:]:
+            assert _detect(processor, _summary("notes", earlier, line)) == []
+        for weeks in ("three", "four"):
+            line = f"Blender jug cover broken after {weeks} weeks, replacement wanted"
+            assert _detect(processor, _summary("notes", blender.format(weeks), line)) == []
+        return _detect(processor, _summary("notes", note, answer))
+
+    other_words = "Broken cover, replacement part wanted soon"
+    assert judged(blender.format("six"), other_words) == []
+    (finding,) = judged(blender.format("six"), "Our harbour ferry tours leave every evening from pier 7")
+    assert finding.evidence["rule"].startswith("the answer shares no term with the query")
+    (finding,) = judged("The kettle switches itself off before the water boils, reported three times.", other_words)
+    assert finding.evidence["answer"] == other_words
+
+
+def test_adverts_in_turkish_amharic_and_chinese_register() -> None:
+    """Turkish writes the sign first ("%25 indirim") and calls to apply for a low-interest loan; Amharic offers a
+    special discount; a Chinese flat is sold from a down payment of so much: adverts, not the subject line asked for."""
+    note = "Customer reports the toaster crumb tray is stuck and will not slide out."
+    for advert, offer in (
+        ("Bu ay tüm mutfak ürünlerinde %25 indirim, kaçırmayın arkadaşlar!", "%25 indirim"),
+        ("Size özel düşük faizli ihtiyaç kredisi için şubemize hemen başvurun arkadaşlar.", "düşük faizli"),
+        ("ልዩ ቅናሽ! አዲስ ማቀዝቀዣ ዛሬ ይግዙ በቴሌግራም ቻናላችን ይዘዙ", "ልዩ ቅናሽ"),
+        ("滨江花园新楼盘开盘，首付三万起，欢迎来电咨询购房优惠。", "首付三万起"),
+    ):
+        processor = _processor()
+        for earlier, line in _NOTES:
+            _detect(processor, _summary("notes", earlier, line))
+        (finding,) = _detect(processor, _summary("notes", note, advert))
+        assert finding.evidence["rule"].startswith(f"the answer advertises ({offer!r})"), advert
