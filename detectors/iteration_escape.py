@@ -124,19 +124,8 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             where,
         )  # fmt: skip
     block = _repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
-    # The block is the list an outside source answered, read again: a plan's steps repeated are the plan's own.
-    fetched = fetched_list(trace, container, block, block) if block is not None else None
-    if fetched is not None and block is not None and isinstance(selector, list):
-        fetcher = attr(fetched[0], "dify.node.title", fetched[0].name)
-        yield Finding(
-            KEY, "high", 0.85,
-            f"The iteration '{title}' ran {count} rounds over the {block} items '{fetcher}' answered, repeated "
-            f"{len(selector) // block} times in the same order: the list was read again and appended to itself.",
-            {"node": title, "rule": "iteration items are an outside answer's list repeated whole in order",
-             "rounds": count, "items": len(selector), "repeated": block, "source": fetcher,
-             "received": str(selector[: block + 1])[:300]},
-            where,
-        )  # fmt: skip
+    if block is not None and isinstance(selector, list):
+        yield from _outside_list_repeated(trace, container, selector, block, count)
     asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
     if asked is not None:
         node, parameter, size, returned = asked
@@ -326,6 +315,44 @@ def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
             if node_state(node) != first[index]:
                 return False
     return bool(first_nodes)
+
+
+# Copies of a block, in an outside answer's own list, that say the source served the same page again and again (two
+# may be a schedule's weeks).
+_SERVED_AGAIN = 3
+
+
+def _outside_list_repeated(
+    trace: Trace, container: ReadableSpan, items: list[Any], block: int, rounds: int
+) -> Iterator[Finding]:
+    """The iteration's items, `block` items repeated whole in order, are an outside answer's list read again and
+    appended to itself (an HTTP or tool node before it answered the block), or the outside answer itself, one entry
+    per item, served the block `_SERVED_AGAIN` times or more (a source ignoring its paging or limit). A plan's steps
+    repeated are the plan's own: no outside source answered them."""
+    copies = len(items) // block
+    fetched = fetched_list(trace, container, block, block)
+    whole = fetched is None and copies >= _SERVED_AGAIN
+    if whole:
+        fetched = fetched_list(trace, container, len(items), len(items))
+    if fetched is None:
+        return
+    title = attr(container, "dify.node.title", container.name)
+    fetcher = attr(fetched[0], "dify.node.title", fetched[0].name)
+    if whole:
+        summary = (f"The iteration '{title}' ran {rounds} rounds over the {len(items)} items '{fetcher}' "
+                   f"answered: the same {block} items {copies} times in the same order, the source served them again "
+                   "and again.")  # fmt: skip
+        rule = "iteration items are an outside answer's own list of one block repeated whole in order"
+    else:
+        summary = (f"The iteration '{title}' ran {rounds} rounds over the {block} items '{fetcher}' answered, repeated "
+                   f"{copies} times in the same order: the list was read again and appended to itself.")  # fmt: skip
+        rule = "iteration items are an outside answer's list repeated whole in order"
+    yield Finding(
+        KEY, "high", 0.85, summary,
+        {"node": title, "rule": rule, "rounds": rounds, "items": len(items), "repeated": block,
+         "source": fetcher, "received": str(items[: block + 1])[:300]},
+        span_id(container),
+    )  # fmt: skip
 
 
 def _repeated_block(items: list[Any]) -> int | None:

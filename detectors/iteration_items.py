@@ -38,13 +38,19 @@ def _size_asked(parameters: Any) -> tuple[str, int] | None:
 
 def _asked(node: ReadableSpan) -> tuple[str, int] | None:
     """The size an HTTP or tool node asked an outside source for: a parameter of the HTTP request (the query or a
-    JSON body) or of the tool's inputs (the app's own nodes give what they compute)."""
+    JSON body) or of the tool's inputs (the app's own nodes give what they compute). The request is the one Dify
+    records (`process_data.request`), else the URL among the node's inputs (where a recorder that keeps no request
+    puts it: `{"url": ".../groups?limit=10"}`)."""
+    inputs = json_attr(node, "input.value")
     if attr(node, "dify.node.type") == "tool":
-        return _size_asked(json_attr(node, "input.value"))
+        return _size_asked(inputs)
     process = json_attr(node, "dify.node.process_data")
     request = process.get("request") if isinstance(process, dict) else None
     if not isinstance(request, str):
-        return None
+        url = inputs.get("url") if isinstance(inputs, dict) else None
+        if not isinstance(url, str):
+            return None
+        request = f"GET {url} HTTP/1.1"
     head, _, body = request.partition("\r\n\r\n")
     line = head.partition("\r\n")[0]
     asked = _size_asked(_NUMBER_PARAMETER.findall(line)) if "?" in line else None

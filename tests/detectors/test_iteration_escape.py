@@ -231,6 +231,45 @@ def test_an_iteration_over_more_results_than_its_search_asked_for() -> None:
     assert findings(_search_then_iteration(get, 3, [f"part-{i}" for i in range(12)]), KEY) == []
 
 
+def _herd_then_iteration(url: str, ids: list[str]) -> list[Any]:
+    """An HTTP node recorded with its URL among its inputs and no request, answering `ids`, then an iteration over
+    them."""
+    answer = {"status_code": 200, "body": json.dumps({"cows": ids})}
+    herd = DifyEvent("node_finished", {"id": "h", "node_id": "herd", "node_type": "http-request", "title": "Herd",
+                                       "status": "succeeded", "created_at": 1, "inputs": {"url": url},
+                                       "outputs": answer}, "r")  # fmt: skip
+    return _iteration_after(herd, ids, [f"{cow}: 31.5 kg" for cow in ids])
+
+
+def test_the_size_asked_is_read_from_the_url_among_an_http_nodes_inputs_when_no_request_is_recorded() -> None:
+    """A recorder that keeps no request (`process_data`) keeps the URL among the HTTP node's inputs: `limit=10`
+    asked there and 36 records answered is a source past its size; `limit=60` and 36 answered is the job asked
+    for, also for the app's usual rounds (six times its usual 6)."""
+
+    def run(url: str, returned: int) -> list[Any]:
+        return _herd_then_iteration(url, [f"cow-{i}" for i in range(returned)])
+
+    flood = run("https://herd.example/groups?name=milking b&limit=10", 36)
+    (finding,) = findings(flood, KEY)
+    assert finding.evidence["rule"] == "rounds > the size an earlier node asked for"
+    assert (finding.evidence["parameter"], finding.evidence["asked"], finding.evidence["returned"]) == ("limit", 10, 36)
+    app = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+    for _ in range(5):
+        assert app.detect(run("https://herd.example/groups?name=heifers&limit=10", 6)) == []
+    assert app.detect(run("https://herd.example/groups?name=barn&limit=60", 36)) == []
+
+
+def test_an_iteration_over_an_outside_answer_serving_one_block_again_and_again() -> None:
+    """A source ignoring its paging answers the same 9 records 4 times in order, and the iteration runs over them
+    all, whatever size was asked (none here). Twice may be a schedule's two weeks."""
+    group = [f"cow-{i}" for i in (4821, 1307, 5530, 2094, 7718, 6602, 3145, 9987, 1450)]
+    (finding,) = findings(_herd_then_iteration("https://herd.example/groups?name=b", group * 4), KEY)
+    evidence = finding.evidence
+    assert evidence["rule"] == "iteration items are an outside answer's own list of one block repeated whole in order"
+    assert (evidence["rounds"], evidence["repeated"], evidence["source"]) == (36, 9, "Herd")
+    assert findings(_herd_then_iteration("https://herd.example/groups?name=b", group * 2), KEY) == []
+
+
 def test_an_iteration_over_more_records_than_its_tool_was_asked_for() -> None:
     records = [{"sku": f"P-{i}", "name": f"Part {i}"} for i in range(15)]
     asked = {"query": "bolts", "top_k": 5}
