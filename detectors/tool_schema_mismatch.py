@@ -161,12 +161,10 @@ def _output_fields(tool: bool, outputs: dict[str, Any]) -> tuple[dict[str, Any],
     the next node, with the field holding each nested one; None for anything else (text, an error page)."""
     fields: dict[str, Any] = {}
     parents: dict[str, str] = {}
-    if tool:
-        structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
-        if not structured:
-            return None
-        _fields(structured, fields, parents)
+    if tool and outputs.get("json"):
+        _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, fields, parents)
         return fields, parents
+    # An HTTP request's answer, or a tool's whose outputs are one (a plugin calling an API: `status_code`, `body`).
     body, status = outputs.get("body"), outputs.get("status_code")
     if not isinstance(body, str) or body[:1] not in "{[" or len(body) > _MAX_BODY:
         return None
@@ -180,6 +178,7 @@ def _output_fields(tool: bool, outputs: dict[str, Any]) -> tuple[dict[str, Any],
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     position = 0
+    told: set[str] = set()  # the sources whose renamed field was told
     for span in trace.of_type("tool", "http-request"):
         get = attributes_of(span).get
         if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
@@ -189,7 +188,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         refusing = not tool and isinstance(outputs, dict) and outputs.get("status_code") in _REFUSING_STATUS
         if refusing and (refusal := _refused_request(span, outputs)) is not None:
             yield refusal
-        if tool and not (isinstance(outputs, dict) and outputs.get("json")):
+        if tool and not (isinstance(outputs, dict) and (outputs.get("json") or isinstance(outputs.get("body"), str))):
             continue
         # Sources come in start order: the search for each starts where the last one's ended.
         index = position = nodes.index(span, position)
@@ -238,6 +237,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         shown = shown or (renamed is not None and _number_now_words(trace, source, fields, renamed))
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
+            if source in told:
+                continue  # an iteration's rounds answered alike: told once
+            told.add(source)
             yield Finding(
                 KEY, "high", 0.8,
                 f"'{title}' answered without '{missing[0]}', which its earlier answers held, and with "
@@ -265,7 +267,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             failure = _failed_later(span, nodes, index, fields, changed)
         if failure is not None:
             yield failure
-        elif tool:
+        elif tool and outputs.get("json"):
             yield from _read_fields(span, reader, nodes[:index], fields, changed)
 
 
@@ -503,7 +505,8 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
     those (each record's field read under its old name: `[0, 0, 0]`), or a text showing a zero while no field of
-    the answer is 0 (a line written with the default of a field read under its old name: `0 km`)."""
+    the answer is 0 (a line written with the default of a field read under its old name: `0 km`), or a record
+    holding a number 0 while no field of the answer is 0."""
     outputs = json_attr(reader, "output.value")
     if not isinstance(outputs, dict):
         return False
@@ -518,9 +521,12 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     ):
         return True
     shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
-    return any(ZERO.search(text) for text in shown) and not any(
-        type(value) in (int, float) and value == 0 for value in fields.values()
+    # A record the reader made holding a number 0 (`{"amount": 0, "status": "approved"}`) tells the same.
+    zero = any(ZERO.search(text) for text in shown) or any(
+        isinstance(value, dict) and any(type(item) in (int, float) and item == 0 for item in islice(value.values(), 30))
+        for value in outputs.values()
     )
+    return zero and not any(type(value) in (int, float) and value == 0 for value in fields.values())
 
 
 def _empty(value: Any) -> bool:
@@ -572,7 +578,11 @@ def _renamed(
                 and new
                 and len(missing) <= most
                 and len(new) <= most + added
-                and (kept >= usual / 2 or (kept and len(missing) <= len(new) <= len(missing) + added))
+                and (
+                    kept >= usual / 2
+                    or (kept and len(missing) <= len(new) <= len(missing) + added)
+                    or (emptied and _one_for_one(trace, source, missing, new, fields))
+                )
             ):
                 found = missing, new
     top: dict[str, int] = history.setdefault("top", {})  # how often each name came at the top level
@@ -591,6 +601,18 @@ def _renamed(
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
     return found
+
+
+def _one_for_one(
+    trace: Trace, source: str, missing: list[str], new: list[str], fields: dict[str, Any]
+) -> bool:
+    """A record of one field renamed (`{milk_kg: 31.4}` → `{yield_kg: 31.4}`): nothing kept beside it, so the new
+    field must hold the kind of value the missing one always held (a number for a number; an error object's
+    message in place of a reading is another answer, not a rename)."""
+    if len(missing) != 1 or len(new) != 1:
+        return False
+    kinds: dict[str, int] = (trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}).get(missing[0]) or {}
+    return list(kinds) == [value_kind(fields[new[0]])]
 
 
 def _wrapped(trace: Trace, source: str, parents: dict[str, str], cfg: Config) -> tuple[list[str], list[str]] | None:
