@@ -35,6 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
+from detectors.derived import computed_from
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
@@ -235,6 +236,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         reader_status = attr(reader, "dify.node.status") if reader is not None else None
         shown = reader is None or emptied or reader_type == "llm" or reader_status in ("failed", "exception")
         shown = shown or (renamed is not None and _number_now_words(trace, source, fields, renamed))
+        # What a code reader computed in earlier runs, learned while it works (cheap: the recorded texts kept).
+        earlier = _remember(trace, source, reader, fields) if reader_type == "code" and not shown else []
+        shown = shown or (renamed is not None and _default_taken(reader, fields, renamed, earlier))
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
             if source in told:
@@ -647,6 +651,44 @@ def _number_now_words(trace: Trace, source: str, fields: dict[str, Any], renamed
     usual = history.get(missing[0]) or {}
     value = fields.get(new[0])
     return list(usual) == ["number"] and isinstance(value, str) and _NUMBER_IN_WORDS.match(value) is not None
+
+
+# Earlier runs of a source whose code reader's computing is kept: (the answer's numbers, the reader's recorded input
+# and output texts), up to so many characters.
+_SNAPSHOTS = 3
+_SNAPSHOT_CHARS = 5000
+
+
+def _remember(trace: Trace, source: str, reader: Any, fields: dict[str, Any]) -> list[Any]:
+    """The snapshots of the source's earlier runs read by a code reader that succeeded; learns this run's."""
+    key = f"{KEY}:reads:{trace.app}:{source}"
+    earlier: list[Any] = trace.baselines.get(key) or []
+    numbers = {name: value for name, value in islice(fields.items(), 50) if type(value) in (int, float) and value}
+    given, made = attr(reader, "input.value"), attr(reader, "output.value")
+    if (
+        numbers
+        and attr(reader, "dify.node.status") == "succeeded"
+        and isinstance(given, str)
+        and isinstance(made, str)
+        and len(given) + len(made) <= _SNAPSHOT_CHARS
+    ):
+        trace.baselines.put(key, [*earlier[1 - _SNAPSHOTS :], (numbers, given, made)])
+    return earlier
+
+
+def _default_taken(reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]) -> bool:
+    """A code reader that worked on computing nothing from the new field's number (`detectors/derived.py`), where in
+    its earlier runs (two at least, every one that had it) it computed its outputs from the missing field's number
+    (`area × coats / coverage`): it took its default for the old name (`.get('coverage_m2_per_l', 1)`)."""
+    missing, new = renamed
+    value = fields.get(new[0])
+    if type(value) not in (int, float) or not value:
+        return False
+    if computed_from(value, json_attr(reader, "output.value"), json_attr(reader, "input.value")):
+        return False
+    used = [computed_from(numbers[missing[0]], json_value(made), json_value(given))
+            for numbers, given, made in earlier if missing[0] in numbers]  # fmt: skip
+    return len(used) >= 2 and all(used)
 
 
 def _coped(
