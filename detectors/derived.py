@@ -42,6 +42,15 @@ def _close(shown: float, figure: float) -> bool:
     return abs(shown - figure) <= 0.005 * abs(figure) or (shown == int(shown) and shown == round(figure))
 
 
+def computed_from_others(outputs: Any, inputs: Any) -> bool:
+    """Whether a number of `outputs` is the product or quotient of two numbers of `inputs` (`area × coats`): what a
+    formula over three gives with 1 in the third's place, a reader's default for a field it no longer finds."""
+    shown = numbers_in(outputs, [], True)
+    others = sorted(set(numbers_in(inputs, [], False))) if shown else []
+    figures = [figure for a, b in itertools.combinations(others, 2) for figure in (a * b, a / b, b / a)]
+    return any(_close(number, figure) for number in shown for figure in figures)
+
+
 def computed_from(value: float, outputs: Any, inputs: Any) -> bool:
     """Whether a number of `outputs` is `value`, or `value` times or over one or two other numbers of `inputs`."""
     shown = numbers_in(outputs, [], True)

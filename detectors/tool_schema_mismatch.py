@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
-from detectors.derived import computed_from
+from detectors.derived import computed_from, computed_from_others
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
@@ -677,14 +677,16 @@ def _remember(trace: Trace, source: str, reader: Any, fields: dict[str, Any]) ->
 
 
 def _default_taken(reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]) -> bool:
-    """A code reader that worked on computing nothing from the new field's number (`detectors/derived.py`), where in
-    its earlier runs (two at least, every one that had it) it computed its outputs from the missing field's number
-    (`area × coats / coverage`): it took its default for the old name (`.get('coverage_m2_per_l', 1)`)."""
+    """A code reader that worked on computing nothing from the new field's number (`detectors/derived.py`) and an
+    output from two other input numbers alone (`area × coats`), where in its earlier runs (two at least, every one
+    that had it) it computed its outputs from the missing field's number (`area × coats / coverage`): it took 1 for
+    the old name (`.get('coverage_m2_per_l', 1)`). A reader converting the new field (miles to km) is patched."""
     missing, new = renamed
     value = fields.get(new[0])
     if type(value) not in (int, float) or not value:
         return False
-    if computed_from(value, json_attr(reader, "output.value"), json_attr(reader, "input.value")):
+    outputs, inputs = json_attr(reader, "output.value"), json_attr(reader, "input.value")
+    if computed_from(value, outputs, inputs) or not computed_from_others(outputs, inputs):
         return False
     used = [computed_from(numbers[missing[0]], json_value(made), json_value(given))
             for numbers, given, made in earlier if missing[0] in numbers]  # fmt: skip
