@@ -21,7 +21,8 @@ or another than the number word right before the parameter's name; a code node's
 from a same-named input field its input no longer holds; a parameter extractor's date with the day and month of its
 text's date swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer
 counting an iteration's items without the round that failed; a code node run without input fields its earlier runs held,
-as many new ones beside them (a renamed field read as the code's default). Values that were already empty at the
+as many new ones beside them (a renamed field read as the code's default; not where its outputs were computed
+from the new field), or showing 0 with a one-field record renamed and no 0 in its input. Values that were already empty at the
 producer, or after an HTTP request answered with an error status, are not corruption.
 """
 

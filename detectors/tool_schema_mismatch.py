@@ -21,7 +21,9 @@ the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read proper
 'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
 between instances of 'str' and 'int'`) while a field of the output changed type against that history. A renamed
 field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
-wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing.
+wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing. A tool
+whose outputs are an HTTP answer's (`status_code`, `body`) is read like one; a code reader that computed its
+outputs from a number in earlier runs and nothing from the renamed one now shows the rename too.
 """
 
 from __future__ import annotations
