@@ -2,7 +2,7 @@
 field's value, one reading the old name gets its default instead.
 
 Computed from `value`: the value itself among the outputs' numbers (nested ones, or written in a text: `35.2 kg`), or
-the value times or over one or two other numbers of the node's inputs (`rate × area`, `area × coats / coverage`),
+the value times or over one or two other numbers of the node's inputs (`rate * area`, `area * coats / coverage`),
 within half a percent or rounded to a whole number. Read from the structure, so it holds in any language; bounded
 (`_MAX_NUMBERS` numbers of each side) so that the check costs a few thousand multiplications at most.
 """
@@ -43,7 +43,7 @@ def _close(shown: float, figure: float) -> bool:
 
 
 def computed_from_others(outputs: Any, inputs: Any) -> bool:
-    """Whether a number of `outputs` is the product or quotient of two numbers of `inputs` (`area × coats`): what a
+    """Whether a number of `outputs` is the product or quotient of two numbers of `inputs` (`area * coats`): what a
     formula over three gives with 1 in the third's place, a reader's default for a field it no longer finds."""
     shown = numbers_in(outputs, [], True)
     others = sorted(set(numbers_in(inputs, [], False))) if shown else []

@@ -21,8 +21,8 @@ or another than the number word right before the parameter's name; a code node's
 from a same-named input field its input no longer holds; a parameter extractor's date with the day and month of its
 text's date swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer
 counting an iteration's items without the round that failed; a code node run without input fields its earlier runs held,
-as many new ones beside them (a renamed field read as the code's default; not where its outputs were computed
-from the new field), or showing 0 with a one-field record renamed and no 0 in its input. Values that were already empty at the
+as many new ones beside them (a renamed field read as the code's default; not where its outputs were computed from the
+new field), or showing 0 with a one-field record renamed and no 0 in its input. Values that were already empty at the
 producer, or after an HTTP request answered with an error status, are not corruption.
 """
 
@@ -993,7 +993,7 @@ def _path_value(value: Any, path: str) -> Any:
 
 def _patched(span: Any, new: list[str]) -> bool:
     """A code node whose outputs were computed from a new input field's number (`detectors/derived.py`): a reader
-    patched for the API's new name (its own clean twin in held-out 13: `per_acre_rate` × area), not one given its
+    patched for the API's new name (its own clean twin in held-out 13: `per_acre_rate` * area), not one given its
     default."""
     inputs, outputs = json_attr(span, "input.value"), json_attr(span, "output.value")
     values = (_path_value(inputs, name) for name in new[:4])
@@ -1029,7 +1029,7 @@ def _holds_zero(value: Any, depth: int = 0) -> bool:
     if isinstance(value, str) and value[:1] in "{[" and depth < 5:
         value = json_value(value)
     if type(value) in (int, float):
-        return value == 0
+        return bool(value == 0)
     if isinstance(value, dict | list) and depth < 5:
         return any(_holds_zero(item, depth + 1) for item in islice(value.values() if isinstance(value, dict) else
                                                                    value, 50))  # fmt: skip

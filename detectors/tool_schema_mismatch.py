@@ -609,9 +609,7 @@ def _renamed(
     return found
 
 
-def _one_for_one(
-    trace: Trace, source: str, missing: list[str], new: list[str], fields: dict[str, Any]
-) -> bool:
+def _one_for_one(trace: Trace, source: str, missing: list[str], new: list[str], fields: dict[str, Any]) -> bool:
     """A record of one field renamed (`{milk_kg: 31.4}` → `{yield_kg: 31.4}`): nothing kept beside it, so the new
     field must hold the kind of value the missing one always held (a number for a number; an error object's
     message in place of a reading is another answer, not a rename)."""
@@ -678,10 +676,12 @@ def _remember(trace: Trace, source: str, reader: Any, fields: dict[str, Any]) ->
     return earlier
 
 
-def _default_taken(reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]) -> bool:
+def _default_taken(
+    reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
+) -> bool:
     """A code reader that worked on computing nothing from the new field's number (`detectors/derived.py`) and an
-    output from two other input numbers alone (`area × coats`), where in its earlier runs (two at least, every one
-    that had it) it computed its outputs from the missing field's number (`area × coats / coverage`): it took 1 for
+    output from two other input numbers alone (`area * coats`), where in its earlier runs (two at least, every one
+    that had it) it computed its outputs from the missing field's number (`area * coats / coverage`): it took 1 for
     the old name (`.get('coverage_m2_per_l', 1)`). A reader converting the new field (miles to km) is patched."""
     missing, new = renamed
     value = fields.get(new[0])
