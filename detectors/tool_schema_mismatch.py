@@ -653,9 +653,10 @@ def _number_now_words(trace: Trace, source: str, fields: dict[str, Any], renamed
     return list(usual) == ["number"] and isinstance(value, str) and _NUMBER_IN_WORDS.match(value) is not None
 
 
-# Earlier runs of a source whose code reader's computing is kept: (the answer's numbers, the reader's recorded input
-# and output texts), up to so many characters.
+# Earlier runs of a source whose code reader's computing is kept: (the answer's fields, the reader's recorded input
+# and output texts), up to so many fields and characters; read only when a field is renamed.
 _SNAPSHOTS = 3
+_SNAPSHOT_FIELDS = 50
 _SNAPSHOT_CHARS = 5000
 
 
@@ -663,16 +664,16 @@ def _remember(trace: Trace, source: str, reader: Any, fields: dict[str, Any]) ->
     """The snapshots of the source's earlier runs read by a code reader that succeeded; learns this run's."""
     key = f"{KEY}:reads:{trace.app}:{source}"
     earlier: list[Any] = trace.baselines.get(key) or []
-    numbers = {name: value for name, value in islice(fields.items(), 50) if type(value) in (int, float) and value}
-    given, made = attr(reader, "input.value"), attr(reader, "output.value")
+    get = attributes_of(reader).get
+    given, made = get("input.value"), get("output.value")
     if (
-        numbers
-        and attr(reader, "dify.node.status") == "succeeded"
+        len(fields) <= _SNAPSHOT_FIELDS
+        and get("dify.node.status") == "succeeded"
         and isinstance(given, str)
         and isinstance(made, str)
         and len(given) + len(made) <= _SNAPSHOT_CHARS
     ):
-        trace.baselines.put(key, [*earlier[1 - _SNAPSHOTS :], (numbers, given, made)])
+        trace.baselines.put(key, [*earlier[1 - _SNAPSHOTS :], (fields, given, made)])
     return earlier
 
 
@@ -690,8 +691,8 @@ def _default_taken(
     outputs, inputs = json_attr(reader, "output.value"), json_attr(reader, "input.value")
     if computed_from(value, outputs, inputs) or not computed_from_others(outputs, inputs):
         return False
-    used = [computed_from(numbers[missing[0]], json_value(made), json_value(given))
-            for numbers, given, made in earlier if missing[0] in numbers]  # fmt: skip
+    used = [computed_from(number, json_value(made), json_value(given)) for held, given, made in earlier
+            if type(number := held.get(missing[0])) in (int, float) and number]  # fmt: skip
     return len(used) >= 2 and all(used)
 
 
