@@ -21,7 +21,8 @@ or another than the number word right before the parameter's name; a code node's
 from a same-named input field its input no longer holds; a parameter extractor's date with the day and month of its
 text's date swapped, or its count of one time unit the text states in another (`two weeks` as 2 days); an answer
 counting an iteration's items without the round that failed; a code node run without input fields its earlier runs held,
-as many new ones beside them (a renamed field read as the code's default). Values that were already empty at the
+as many new ones beside them (a renamed field read as the code's default; not where its outputs were computed from the
+new field), or showing 0 with a one-field record renamed and no 0 in its input. Values that were already empty at the
 producer, or after an HTTP request answered with an error status, are not corruption.
 """
 
@@ -49,7 +50,8 @@ from detectors import (
     prompt_text,
     span_id,
 )
-from detectors.nested_zeros import nested_zeros
+from detectors.derived import computed_from
+from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.rounds import containers, rounds_of
 from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
 
@@ -983,11 +985,13 @@ def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
                   if count * 4 >= runs * 3 and _parts(name.rpartition(".")[2]) & named}  # fmt: skip
         lost = usual - fields
         gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
-        if gone and new and len(added) >= len(lost):
+        if gone and new and len(added) >= len(lost) and not _patched(span, new):
             found = _finding(span, "a code node ran without an input field its earlier runs held, a new field there",
                             f"Code node '{_title(span)}' succeeded without '{gone[0]}', which {runs} earlier runs' "
                             f"input held; it holds '{new[0]}' instead: its outputs were made from the code's default.",
                             {"held before": gone}, {"holds now": new})  # fmt: skip
+        else:
+            found = _renamed_zeroed(span, fields, seen, runs)
     for name in fields:
         if name in seen:
             seen[name] += 1
@@ -999,6 +1003,75 @@ def _field_gone(trace: Trace, span: Any, cfg: Config) -> Finding | None:
         history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
     trace.baselines.put(key, history)
     return found
+
+
+def _path_value(value: Any, path: str) -> Any:
+    """The value a node's inputs hold at a path of `_field_paths` (JSON text read as JSON, a list's first record)."""
+    for key in path.split("."):
+        if isinstance(value, str) and value[:1] in "{[":
+            value = json_value(value)
+        while isinstance(value, list) and value:
+            value = value[0]
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _patched(span: Any, new: list[str]) -> bool:
+    """A code node whose outputs were computed from a new input field's number (`detectors/derived.py`): a reader
+    patched for the API's new name (its own clean twin in held-out 13: `per_acre_rate` * area), not one given its
+    default."""
+    inputs, outputs = json_attr(span, "input.value"), json_attr(span, "output.value")
+    values = (_path_value(inputs, name) for name in new[:4])
+    return any(type(value) in (int, float) and computed_from(value, outputs, inputs) for value in values)
+
+
+def _renamed_zeroed(span: Any, fields: set[str], seen: dict[str, int], runs: int) -> Finding | None:
+    """A code node showing a 0 (a number of its outputs, or written on its own in a text: `4471: 0.0 kg`) while its
+    input holds no 0, where a field nine in ten of its earlier runs' inputs held is gone and a number one in ten at
+    most held is in its place, in the same object (a record of one field renamed: `{milk_kg}` → `{yield_kg}`): the
+    renamed field read as the code's default 0 and passed on."""
+    usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
+    gone = sorted(name for name in usual - fields if name.rpartition(".")[0] in fields)
+    holders = {name.rpartition(".")[0] for name in gone}
+    new = sorted(name for name in fields if seen.get(name, 0) * 10 <= runs and name.rpartition(".")[0] in holders)
+    if not gone or len(new) != len(gone) or len(gone) > 2:
+        return None
+    inputs, outputs = json_attr(span, "input.value"), json_attr(span, "output.value")
+    values = [_path_value(inputs, name) for name in new]
+    if not all(type(value) in (int, float) and value for value in values) or _holds_zero(inputs):
+        return None
+    shown = _zero_shown(outputs)
+    if shown is None:
+        return None
+    return _finding(span, "a code node showing 0 for an input field renamed, its input holding no 0",
+                    f"Code node '{_title(span)}' showed {shown!r} though its input holds no 0: '{gone[0]}', which "
+                    f"its earlier runs' input held, is now '{new[0]}' ({values[0]!r}), read as the code's default.",
+                    {gone[0]: "gone", new[0]: values[0]}, shown)  # fmt: skip
+
+
+def _holds_zero(value: Any, depth: int = 0) -> bool:
+    """Whether a node's values hold a number 0, nested ones too (JSON text read as JSON; 50 items of each)."""
+    if isinstance(value, str) and value[:1] in "{[" and depth < 5:
+        value = json_value(value)
+    if type(value) in (int, float):
+        return bool(value == 0)
+    if isinstance(value, dict | list) and depth < 5:
+        return any(_holds_zero(item, depth + 1) for item in islice(value.values() if isinstance(value, dict) else
+                                                                   value, 50))  # fmt: skip
+    return False
+
+
+def _zero_shown(outputs: Any) -> Any:
+    """The first output (to two levels down) that is a number 0 or a text with a 0 on its own (`0.0 kg`, `₹0`)."""
+    items = list(outputs.items())[:30] if isinstance(outputs, dict) else []
+    for name, value in items:
+        if isinstance(value, dict):
+            items += [(f"{name}.{key}", item) for key, item in islice(value.items(), 30) if not isinstance(item, dict)]
+        elif (type(value) in (int, float) and value == 0) or (isinstance(value, str) and ZERO.search(value)):
+            return {name: value}
+    return None
 
 
 def _sent_body(span: Any) -> dict[str, Any] | None:

@@ -21,7 +21,9 @@ the output lacks (Python's `KeyError: 'price'`, JavaScript's `Cannot read proper
 'price')`…) that its earlier outputs had, if it has a history; or on a type (`TypeError`, `'<=' not supported
 between instances of 'str' and 'int'`) while a field of the output changed type against that history. A renamed
 field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
-wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing.
+wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing. A tool
+whose outputs are an HTTP answer's (`status_code`, `body`) is read like one; a code reader that computed its
+outputs from a number in earlier runs and nothing from the renamed one now shows the rename too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
+from detectors.derived import computed_from, computed_from_others
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
@@ -161,12 +164,10 @@ def _output_fields(tool: bool, outputs: dict[str, Any]) -> tuple[dict[str, Any],
     the next node, with the field holding each nested one; None for anything else (text, an error page)."""
     fields: dict[str, Any] = {}
     parents: dict[str, str] = {}
-    if tool:
-        structured = outputs.get("json") and {k: v for k, v in outputs.items() if k in ("json", "text", "body")}
-        if not structured:
-            return None
-        _fields(structured, fields, parents)
+    if tool and outputs.get("json"):
+        _fields({k: v for k, v in outputs.items() if k in ("json", "text", "body")}, fields, parents)
         return fields, parents
+    # An HTTP request's answer, or a tool's whose outputs are one (a plugin calling an API: `status_code`, `body`).
     body, status = outputs.get("body"), outputs.get("status_code")
     if not isinstance(body, str) or body[:1] not in "{[" or len(body) > _MAX_BODY:
         return None
@@ -180,6 +181,7 @@ def _output_fields(tool: bool, outputs: dict[str, Any]) -> tuple[dict[str, Any],
 def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     position = 0
+    told: set[str] = set()  # the sources whose renamed field was told
     for span in trace.of_type("tool", "http-request"):
         get = attributes_of(span).get
         if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
@@ -189,7 +191,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         refusing = not tool and isinstance(outputs, dict) and outputs.get("status_code") in _REFUSING_STATUS
         if refusing and (refusal := _refused_request(span, outputs)) is not None:
             yield refusal
-        if tool and not (isinstance(outputs, dict) and outputs.get("json")):
+        if tool and not (isinstance(outputs, dict) and (outputs.get("json") or isinstance(outputs.get("body"), str))):
             continue
         # Sources come in start order: the search for each starts where the last one's ended.
         index = position = nodes.index(span, position)
@@ -236,8 +238,14 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         reader_status = attr(reader, "dify.node.status") if reader is not None else None
         shown = reader is None or emptied or reader_type == "llm" or reader_status in ("failed", "exception")
         shown = shown or (renamed is not None and _number_now_words(trace, source, fields, renamed))
+        # What a code reader computed in earlier runs, learned while it works (cheap: the recorded texts kept).
+        earlier = _remember(trace, source, reader, fields) if reader_type == "code" and not shown else []
+        shown = shown or (renamed is not None and _default_taken(reader, fields, renamed, earlier))
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
+            if source in told:
+                continue  # an iteration's rounds answered alike: told once
+            told.add(source)
             yield Finding(
                 KEY, "high", 0.8,
                 f"'{title}' answered without '{missing[0]}', which its earlier answers held, and with "
@@ -265,7 +273,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             failure = _failed_later(span, nodes, index, fields, changed)
         if failure is not None:
             yield failure
-        elif tool:
+        elif tool and outputs.get("json"):
             yield from _read_fields(span, reader, nodes[:index], fields, changed)
 
 
@@ -503,7 +511,8 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     """The node reading an answer gave an empty list or text, a zero or a null among its outputs (a list it
     took out of the answer under a name the answer no longer has: `.get('slots', [])`), or a list of nothing but
     those (each record's field read under its old name: `[0, 0, 0]`), or a text showing a zero while no field of
-    the answer is 0 (a line written with the default of a field read under its old name: `0 km`)."""
+    the answer is 0 (a line written with the default of a field read under its old name: `0 km`), or a record
+    holding a number 0 while no field of the answer is 0."""
     outputs = json_attr(reader, "output.value")
     if not isinstance(outputs, dict):
         return False
@@ -518,9 +527,12 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
     ):
         return True
     shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
-    return any(ZERO.search(text) for text in shown) and not any(
-        type(value) in (int, float) and value == 0 for value in fields.values()
+    # A record the reader made holding a number 0 (`{"amount": 0, "status": "approved"}`) tells the same.
+    zero = any(ZERO.search(text) for text in shown) or any(
+        isinstance(value, dict) and any(type(item) in (int, float) and item == 0 for item in islice(value.values(), 30))
+        for value in outputs.values()
     )
+    return zero and not any(type(value) in (int, float) and value == 0 for value in fields.values())
 
 
 def _empty(value: Any) -> bool:
@@ -572,7 +584,11 @@ def _renamed(
                 and new
                 and len(missing) <= most
                 and len(new) <= most + added
-                and (kept >= usual / 2 or (kept and len(missing) <= len(new) <= len(missing) + added))
+                and (
+                    kept >= usual / 2
+                    or (kept and len(missing) <= len(new) <= len(missing) + added)
+                    or (emptied and _one_for_one(trace, source, missing, new, fields))
+                )
             ):
                 found = missing, new
     top: dict[str, int] = history.setdefault("top", {})  # how often each name came at the top level
@@ -591,6 +607,16 @@ def _renamed(
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
     return found
+
+
+def _one_for_one(trace: Trace, source: str, missing: list[str], new: list[str], fields: dict[str, Any]) -> bool:
+    """A record of one field renamed (`{milk_kg: 31.4}` → `{yield_kg: 31.4}`): nothing kept beside it, so the new
+    field must hold the kind of value the missing one always held (a number for a number; an error object's
+    message in place of a reading is another answer, not a rename)."""
+    if len(missing) != 1 or len(new) != 1:
+        return False
+    kinds: dict[str, int] = (trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}).get(missing[0]) or {}
+    return list(kinds) == [value_kind(fields[new[0]])]
 
 
 def _wrapped(trace: Trace, source: str, parents: dict[str, str], cfg: Config) -> tuple[list[str], list[str]] | None:
@@ -625,6 +651,49 @@ def _number_now_words(trace: Trace, source: str, fields: dict[str, Any], renamed
     usual = history.get(missing[0]) or {}
     value = fields.get(new[0])
     return list(usual) == ["number"] and isinstance(value, str) and _NUMBER_IN_WORDS.match(value) is not None
+
+
+# Earlier runs of a source whose code reader's computing is kept: (the answer's fields, the reader's recorded input
+# and output texts), up to so many fields and characters; read only when a field is renamed.
+_SNAPSHOTS = 3
+_SNAPSHOT_FIELDS = 50
+_SNAPSHOT_CHARS = 5000
+
+
+def _remember(trace: Trace, source: str, reader: Any, fields: dict[str, Any]) -> list[Any]:
+    """The snapshots of the source's earlier runs read by a code reader that succeeded; learns this run's."""
+    key = f"{KEY}:reads:{trace.app}:{source}"
+    earlier: list[Any] = trace.baselines.get(key) or []
+    get = attributes_of(reader).get
+    given, made = get("input.value"), get("output.value")
+    if (
+        len(fields) <= _SNAPSHOT_FIELDS
+        and get("dify.node.status") == "succeeded"
+        and isinstance(given, str)
+        and isinstance(made, str)
+        and len(given) + len(made) <= _SNAPSHOT_CHARS
+    ):
+        trace.baselines.put(key, [*earlier[1 - _SNAPSHOTS :], (fields, given, made)])
+    return earlier
+
+
+def _default_taken(
+    reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
+) -> bool:
+    """A code reader that worked on computing nothing from the new field's number (`detectors/derived.py`) and an
+    output from two other input numbers alone (`area * coats`), where in its earlier runs (two at least, every one
+    that had it) it computed its outputs from the missing field's number (`area * coats / coverage`): it took 1 for
+    the old name (`.get('coverage_m2_per_l', 1)`). A reader converting the new field (miles to km) is patched."""
+    missing, new = renamed
+    value = fields.get(new[0])
+    if type(value) not in (int, float) or not value:
+        return False
+    outputs, inputs = json_attr(reader, "output.value"), json_attr(reader, "input.value")
+    if computed_from(value, outputs, inputs) or not computed_from_others(outputs, inputs):
+        return False
+    used = [computed_from(number, json_value(made), json_value(given)) for held, given, made in earlier
+            if type(number := held.get(missing[0])) in (int, float) and number]  # fmt: skip
+    return len(used) >= 2 and all(used)
 
 
 def _coped(

@@ -336,6 +336,8 @@ _DEFAULT7 = {
     ("camping_pasted_guestbook", "context_overflow"),
     ("camping_pasted_guestbook", "cost"),
     ("paint_coverage_renamed", "state_corruption"),
+    # session 24: the code reader computed litres from the coverage in earlier runs, nothing from `spread_rate` now
+    ("paint_coverage_renamed", "dify_tool_schema_mismatch"),
     ("paint_off_task", "task_derailment"),
     ("paint_runaway", "cost"),
     ("pharmacy_envelope", "dify_tool_schema_mismatch"),

@@ -941,3 +941,44 @@ def test_an_iteration_given_no_item_after_an_http_answer_with_no_file() -> None:
     # The HTTP answer's empty `files` is Dify's own list, not one the iteration's selector could name.
     (finding,) = findings(_iteration([], [], before=(fetch, read), given=[]), "state_corruption")
     assert finding.evidence["rule"] == "an iteration given a cut of a list an earlier node produced"
+
+
+def _claim(answer: dict[str, Any], amount: float) -> list[ReadableSpan]:
+    """A claims app: a code node computing the amount from the API's rate per acre and the area."""
+    body = {"farmer_id": "F1", "crop": "wheat", "status": "approved", **answer}
+    code = node("payable", "code", inputs={"body": body, "area": 2.5},
+                outputs={"result": {"amount": amount, "status": "approved"}})  # fmt: skip
+    return run_spans([code], app_id="claims")
+
+
+def test_a_code_node_computing_from_the_renamed_field_is_a_patched_reader() -> None:
+    """Held-out 13's clean twins: the API's rate renamed and the code patched for it (the amount is the new field
+    times the area) is no value lost; the amount 0 beside it is."""
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(6):
+            assert processor.detect(_claim({"rate_per_acre": 4900 + n}, (4900 + n) * 2.5)) == []
+        return processor
+
+    assert learned().detect(_claim({"per_acre_rate": 5000}, 12500)) == []
+    (finding,) = learned().detect(_claim({"per_acre_rate": 5000}, 0))
+    assert finding.evidence["received"] == str({"holds now": ["body.per_acre_rate"]})
+
+
+def _row(reading: dict[str, Any], row: str) -> list[ReadableSpan]:
+    """A dairy's round: a code node writing a cow's line from the milking API's one-field answer."""
+    return run_spans([node("row", "code", inputs={"body": reading}, outputs={"row": row})], app_id="dairy")
+
+
+def test_a_code_node_showing_zero_for_a_renamed_input_field() -> None:
+    """A record of one field renamed (`milk_kg` → `yield_kg`), the line showing 0 while the input holds no 0: the
+    renamed field read as the code's default 0, flagged while the new name is rare in the node's history."""
+    processor = _processor()
+    for n in range(20):
+        assert processor.detect(_row({"milk_kg": 30.5 + n}, f"4471: {30.5 + n} kg")) == []
+    assert processor.detect(_row({"yield_kg": 35.2}, "4471: 35.2 kg")) == []  # patched
+    assert processor.detect(_row({"yield_kg": 0}, "4471: 0 kg")) == []  # the data's own zero
+    (finding,) = processor.detect(_row({"yield_kg": 35.2}, "4471: 0.0 kg"))
+    assert finding.evidence["rule"] == "a code node showing 0 for an input field renamed, its input holding no 0"
+    assert finding.evidence["received"] == str({"row": "4471: 0.0 kg"})

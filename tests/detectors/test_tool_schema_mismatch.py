@@ -721,3 +721,69 @@ def test_records_renamed_written_with_python_s_none_for_each_field() -> None:
         usual = [{"name": f"Map {n}", "year": 1900 + n}, {"name": "Vase", "year": 1700}]
         kept.detect(_exhibits(usual, [f"Map {n} ({1900 + n})", "Vase (1700)"]))
     assert kept.detect(_exhibits(renamed, ["Map 9 (1909)", "Vase (None)"])) == []
+
+
+def _claims(answer: dict[str, Any], record: dict[str, Any] | None, error: str | None = None) -> list[ReadableSpan]:
+    """A claims API called as a tool whose outputs are an HTTP answer's (a plugin: `status_code`, `body`), read by a
+    code node computing the amount into a record."""
+    body = json.dumps({"farmer_id": "F1", "crop": "wheat", "status": "approved", "season": "2026", **answer})
+    tool = node("claims", "tool", title="Claims API", outputs={"status_code": 200, "body": body})
+    code = node("payable", "code", inputs={"body": json.loads(body), "area": 2.5},
+                **({"status": "failed", "error": error} if error else {"outputs": {"result": record}}))  # fmt: skip
+    return run_spans([tool, code], app_id="claims")
+
+
+def test_a_tools_http_answer_renamed_field_read_as_a_zero_in_the_readers_record() -> None:
+    """Held-out 13's pairs: the rate renamed and the amount 0 (or the code failing on it), beside the reader patched
+    for the new name (the amount computed from it): a tool answering as an HTTP request is read like one."""
+    processor = _processor()
+    for n in range(12):
+        rate = 4900 + 10 * n
+        assert processor.detect(_claims({"rate_per_acre": rate}, {"amount": rate * 2.5, "status": "approved"})) == []
+    assert processor.detect(_claims({"per_acre_rate": 5000}, {"amount": 12500, "status": "approved"})) == []
+    (finding,) = processor.detect(_claims({"per_acre_rate": 5000}, {"amount": 0, "status": "approved"}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("rate_per_acre", "per_acre_rate")
+    assert processor.detect(_claims({"per_acre_rate": 5000}, None, "KeyError: 'rate_per_acre'"))
+
+
+def _milking(reading: dict[str, Any], row: str) -> list[ReadableSpan]:
+    """A cow's milking API answering one field, read by a code node into a report line."""
+    api = node("cow", "http-request", title="Cow yield",
+               outputs={"status_code": 200, "body": json.dumps(reading), "files": [], "headers": {}})  # fmt: skip
+    return run_spans([api, node("row", "code", inputs={"body": reading}, outputs={"row": row})], app_id="dairy")
+
+
+def test_a_record_of_one_field_renamed_read_as_a_zero_in_the_readers_line() -> None:
+    """Nothing kept beside the renamed field: it counts where the new field holds the kind the old one always held
+    and the reader came out empty (`4471: 0.0 kg`); an error message in place of the reading is another answer."""
+    processor = _processor()
+    for n in range(12):
+        assert processor.detect(_milking({"milk_kg": 30.5 + n}, f"4471: {30.5 + n} kg")) == []
+    assert processor.detect(_milking({"yield_kg": 35.2}, "4471: 35.2 kg")) == []  # patched
+    assert processor.detect(_milking({"error": "cow not milked"}, "4471: 0.0 kg")) == []
+    (finding,) = processor.detect(_milking({"yield_kg": 35.2}, "4471: 0.0 kg"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("milk_kg", "yield_kg")
+
+
+def _paint(answer: dict[str, Any], area: int, litres: float) -> list[ReadableSpan]:
+    """A paint catalogue's answer read by a code node computing litres, cans and the price for an area and coats."""
+    body = json.dumps({"sku": "matt-white", "can_l": 4, "price": 189, **answer})
+    api = node("paint", "http-request", title="Paint catalogue",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    cans = -(-litres // 4)
+    code = node("calc", "code", inputs={"body": body, "area": area, "coats": 2},
+                outputs={"litres": litres, "cans": cans, "total": cans * 189})  # fmt: skip
+    return run_spans([api, code], app_id="paint")
+
+
+def test_a_renamed_number_a_code_reader_no_longer_computes_with() -> None:
+    """The real `paint_coverage_renamed` (faults7): the code computed litres from the coverage in every earlier run
+    and nothing from `spread_rate` now (`.get('coverage_m2_per_l', 1)`: 100 litres for 50 m2 in two coats); the
+    reader patched divides by the new field."""
+    patched, unpatched = _processor(), _processor()
+    for processor in (patched, unpatched):
+        for area in (40, 12, 30, 24, 18, 36):
+            assert processor.detect(_paint({"coverage": 10}, area, area * 2 / 10)) == []
+    assert patched.detect(_paint({"spread_rate": 10}, 50, 10.0)) == []
+    (finding,) = unpatched.detect(_paint({"spread_rate": 10}, 50, 100.0))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("coverage", "spread_rate")
