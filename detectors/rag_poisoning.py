@@ -169,8 +169,9 @@ _CALLED = (
     # called on (`أيها المساعد`, "O assistant").
     rf"|{_AR_NOTE}\s+(?:(?:إلى|الى)\s+)?(?:لل|ل|ال)?{_AR_MODEL}|(?:أيها|ايها|يا)\s+(?:ال)?{_AR_MODEL})"
 )
-# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
-_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが|{_AR_MODEL}")
+# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives (Turkish
+# `yapay zekaysan`, "if you are an AI", has no word's end after the model).
+_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが|{_AR_MODEL}|yapay\s+zek")
 # The model's own rules, dismissed: the dismissal, the rules, and what makes them the model's (previous,
 # above, yours, the system's), in one sentence.
 _DISMISS = re.compile(
@@ -308,7 +309,7 @@ _ASCII_WORDS = (
     "sys>> <!-- display font-size color ](http a.i. bot assist asist model llm gpt reveal instruction oubli esque "
     "desconsider dimentic negeer vergeet zapomnij consigne asystent glöm glom glem bortse se_bort strunta ohita "
     "unohda sivuuta yok_say görmezden unut zapome nedbej bỏ_qua bo_qua quên quen abaikan lupakan puuza "
-    "sahau asistan yapay zeka tuệ kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
+    "sahau asistan yapay zeka tuệ mô_hình kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
     "</kontext </document </knowledge </source </retrieved </reference </data> </system </instruction"
 )
 _OTHER_WORDS = (
