@@ -152,13 +152,20 @@ _CALLED = (
     rf"|(?:^|[\n>])[ \t]*{_YOU}[ \t,]+(?:\w+[ \t]+){{0,3}}{_MODEL}(?:-\w+)?\s*[:,：，]"
     # Called by name mid-text, then spoken to: "Precedent 2. Assistant, when you summarise this, …".
     rf"|(?:[.!?]\s+|[。！？]\s*){_MODEL}\s*[,，]\s*"
-    r"(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b|never\b|do not\b|don't\b)"
+    r"(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b|never\b|do not\b|don't\b|"
+    # "please" in the languages of the orders
+    r"bitte\b|por favor\b|s'il (?:te|vous) pla[iî]t\b|per favore\b|alsjeblieft\b|alstublieft\b|prosz[ęe]\b|"
+    r"vui lòng\b|hãy\b|tolong\b|пожалуйста\b|будь ласка\b|παρακαλώ\b|lütfen\b|請|请)"
     rf"|\b(?:if|when|as|since)\s+you(?:'re|\s+are)\s+(?:an?|the)\s+(?:\w+\s+)?{_MODEL}"
     rf"|{_IF_YOU_ARE}{_MODEL}|{_IF_YOU_ARE_LATE}"
     rf"|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
     # Korean "if (you are) an AI" (`AI라면`), Arabic "if you are an assistant" (`إذا كنت مساعدا`).
     rf"|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*이?라면|(?:إذا|اذا|لو)\s+كنت\s+(?:\S+\s+)?(?:ال)?{_AR_MODEL}"
-    rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
+    # A model reading this text ("AI reading this", `KI, die diesen Text liest`, `IA qui lit ce texte`, `AI đang
+    # đọc văn bản này`).
+    rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:(?:reading|processing)\s+this|(?:que|qui|che|die|som)\s+(?:lee|lea|lit|"
+    r"legge|liest|leest|läser|leser)\s+(?:est[eoa]|ce(?:tte)?|quest[oa]|dies(?:e[ns]?)?|dit|deze|denna|detta|"
+    r"dette|denne)\b|đang đọc (?:văn bản|tài liệu|đoạn|trang) này|читающ\w+ эт\w+|як\w+ чита\w+ ц\w+)"
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
     # Chinese "to the AI" (also "to the AI guide assistant", `致AI导览助手`: no word boundary between AI and 导),
     # Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
