@@ -142,7 +142,7 @@ _CALLED = (
     rf"ghi chú|lưu ý|hướng dẫn|chỉ dẫn|chỉ thị|thông điệp|tin nhắn|catatan|pesan|instruksi|petunjuk|perhatian|"
     rf"meddelande|meddelelse|instruktion(?:er)?|instruks(?:er)?|anteckning|beskjed|besked|заметка|примечание|"
     rf"сообщение|инструкци[яи]|указани[яе]|примітка|повідомлення|інструкці[яї]|poznámka|zpráva|pokyny?|"
-    rf"σημείωση|μήνυμα|οδηγίες)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
+    rf"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
     # A label naming the model, in brackets or opening a line: "[To the AI assistant]", "Aan de AI-assistent:".
     rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*(?:{_TO})\s+(?:{_ARTICLE})?(?!bots?\b)(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?"
     rf"\s*[\])>:：]"
