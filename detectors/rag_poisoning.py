@@ -57,7 +57,7 @@ _ORDER = (
     r"r[ée]pondez|recommande|envoie|redirige|oublie[zs]?|ignore[zs]|"
     r"voc[êe] deve|sempre|nunca|n[ãa]o (?:mencione|diga)|responda|recomende|envie|esque[çc]a|desconsidere|"
     r"devi|d'ora in poi|mai|rispondi|raccomanda|invia|dimentica|non (?:menzionare|dire)|"
-    r"je moet|vanaf nu|altijd|nooit|zeg|antwoord|stuur|negeer|vergeet|"
+    r"je moet|vanaf nu|altijd|nooit|zeg|vertel|noem|meld|verwijs|antwoord|stuur|negeer|vergeet|"
     r"musisz|od teraz|zawsze|nigdy|powiedz|odpowiedz|odpowiadaj|wy[śs]lij|zignoruj|zapomnij|pomi[ńn]|poinformuj|"
     r"informuj|przeka[żz]|podaj|pole[ćc]|"
     # Swedish, Danish and Norwegian, Finnish, Turkish, Czech, Vietnamese, Indonesian, Swahili
@@ -65,7 +65,7 @@ _ORDER = (
     r"anbefal|skicka|ignorera|ignorer|gl[öo]m|glem|n[äa]mn|kirjoita|vastaa|sano|suosittele|l[äa]het[äa]|ohita|"
     r"unohda|aina|[äa]l[äa] koskaan|yaz|s[öo]yle|yan[ıi]tla|[öo]ner|g[öo]nder|ekle|unut|yok say|her zaman|asla|"
     r"napi[šs]|odpov[ěe]z|[řr]ekni|doporu[čc]|po[šs]li|p[řr]idej|v[žz]dy|nikdy|mus[íi][šs]|ignoruj|zapome[ňn]|"
-    r"vi[ếe]t|tr[ảa] l[ờo]i|lu[ôo]n|kh[ôo]ng bao gi[ờo]|b[ạa]n ph[ảa]i|b[ỏo] qua|qu[êe]n|"
+    r"vi[ếe]t|tr[ảa] l[ờo]i|lu[ôo]n|kh[ôo]ng bao gi[ờo]|b[ạa]n ph[ảa]i|b[ỏo] qua|qu[êe]n|hãy|đừng|từ nay|"
     r"tulis|jawab|katakan|kirim|tambahkan|selalu|jangan pernah|abaikan|lupakan|"
     r"andika|jibu|sema|tuma|ongeza|daima|kamwe|puuza|sahau)\b"
     # Russian and Ukrainian, Greek, Hebrew (with word boundaries: their letters are word characters)
@@ -92,8 +92,8 @@ _MODEL = (
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
     r"dla)\b)"
-    # "AI" written against Chinese or Japanese characters (`致AI客服`), where `\bAI\b` finds no word's end
-    r"|AI(?=[\u3040-\u30ff\u4e00-\u9fff])|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
+    # "AI" against Chinese, Japanese or Korean letters (`致AI客服`, `AI라면`), where `\bAI\b` finds no word's end
+    r"|AI(?=[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])|AI助手|人工智能|智能助手|助手|语言模型|大模型|"
     r"AIアシスタント|アシスタント|チャットボット|言語モデル|어시스턴트|챗봇|언어 ?모델|인공지능|"
     r"الذكاء الاصطناعي|المساعد|نموذج اللغة|בינה מלאכותית|מודל שפה|एआई|कृत्रिम बुद्धि|भाषा मॉडल|ปัญญาประดิษฐ์|"
     r"โมเดลภาษา)"
@@ -110,23 +110,62 @@ _TELL = r"(?:\b(?:report|state|claim|disclose|declare|confirm|output|summari[sz]
 # Arabic words for a note and for the model, written bare: the article and "to" fuse with the noun (`للمساعد`).
 _AR_NOTE = r"(?:تعليمات|تعليمة|ملاحظة|رسالة|تنبيه|توجيهات|توجيه)"
 _AR_MODEL = r"(?:مساعد|ذكاء الاصطناعي|ذكاء اصطناعي|نموذج|روبوت)"
+# "To" or "for" the model, and the articles between, in the languages above.
+_TO = (
+    r"to|for|an|f[üu]r|para|a|pour|[àa]|ao|per|al|voor|aan|dla|do|dành cho|cho|gửi|untuk|bagi|kepada|till|för|til|"
+    r"для|к|pro|για|προς"
+)
+_ARTICLE = (
+    r"the\s+|any\s+|all\s+|die\s+|den\s+|das\s+|el\s+|la\s+|los\s+|las\s+|jede[nrs]?\s+|l['’]\s*|le\s+|"
+    r"o\s+|il\s+|lo\s+|de\s+|het\s+|các\s+|mọi\s+|τ[οηα]ν?\s+"
+)
+# "If you are" (a model), the verb spelled out, in the languages of the orders: the reader spoken to as a model
+# ("if you use the chatbot" speaks to a person). Dutch, German and Turkish put the verb after the model, Russian
+# and Ukrainian write none (the model then follows at once).
+_IF_YOU_ARE = (
+    r"\b(?:si\s+(?:eres|tu\s+es|vous\s+[êe]tes|usted\s+es)|se\s+(?:voc[êe]\s+)?(?:é|és|for|sei|è)|"
+    r"je[śs]li\s+jeste[śs]|je[żz]eli\s+jeste[śs]|om\s+du\s+[äa]r|hvis\s+du\s+er|jos\s+olet|pokud\s+jsi|"
+    r"nếu\s+(?:bạn|em|anh|chị)\s+(?:là|đang là)|(?:jika|kalau|apabila)\s+(?:anda|kamu)\s+(?:adalah|ialah|merupakan)|"
+    r"(?:αν|εάν)\s+είσαι)\s+(?:(?:an?|una?|um|uma|the)\s+)?(?:\w+[ \t-]+){0,2}?"
+)
+_IF_YOU_ARE_LATE = (
+    rf"\bals\s+(?:je|jij|u)\s+een\s+(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?\s+(?:bent|is)\b"
+    r"|\beğer\s+(?:sen\s+)?(?:bir\s+)?(?:yapay\s+zek[aâ]|dil\s+modeli|asistan|AI)\s*(?:y?san|isen|y?sanız|iseniz)\b"
+    rf"|\b(?:если|якщо)\s+(?:ты|вы|ти|ви)\s+(?:[—-]\s+|являешься\s+|являетесь\s+|є\s+)?{_MODEL}"
+)
 # A model called on: the sentence speaks to it, not about it.
 _CALLED = (
     rf"(?:\b(?:note|message|instructions?|attention|important|notice|hinweis|nachricht|anweisung(?:en)?|nota|mensaje|"
     rf"instrucci[oó]n(?:es)?|aviso|atenci[oó]n|consignes?|instru[cç][õã]o|instru[cç][õo]es|istruzion[ei]|"
-    rf"messaggio|notitie|bericht|instructie|wiadomo[śs][ćc]|polecenie|uwaga)\s+(?:to|for|an|f[üu]r|para|a|pour|"
-    rf"[àa]|ao|per|al|voor|aan|dla|do)\s+(?:the\s+|any\s+|all\s+|die\s+|den\s+|das\s+|el\s+|la\s+|los\s+|"
-    rf"las\s+|jede[nrs]?\s+|l['’]\s*|le\s+|o\s+|il\s+|lo\s+|de\s+|het\s+)?{_MODEL}"
+    rf"messaggio|notitie|bericht|instructie|wiadomo[śs][ćc]|polecenie|uwaga|"
+    # (Vietnamese, Indonesian, Swedish, Danish and Norwegian, Russian and Ukrainian, Czech, Greek)
+    rf"ghi chú|lưu ý|hướng dẫn|chỉ dẫn|chỉ thị|thông điệp|tin nhắn|catatan|pesan|instruksi|petunjuk|perhatian|"
+    rf"meddelande|meddelelse|instruktion(?:er)?|instruks(?:er)?|anteckning|beskjed|besked|заметка|примечание|"
+    rf"сообщение|инструкци[яи]|указани[яе]|примітка|повідомлення|інструкці[яї]|poznámka|zpráva|pokyny?|"
+    rf"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
+    # A label naming the model, in brackets or opening a line: "[To the AI assistant]", "Aan de AI-assistent:".
+    rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*(?:{_TO})\s+(?:{_ARTICLE})?(?!bots?\b)(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?"
+    rf"\s*[\])>:：]"
     rf"|\b(?:dear|hey|hello|attention|attn|liebe[rs]?|querid[oa]|estimad[oa])\s+(?:the\s+)?{_MODEL}"
     rf"|(?:^|[\n>])[ \t]*(?:the\s+|an?\s+)?{_MODEL}(?:\s+\w+)?\s*[:,：，]"
     # "You, the AI model:", "Du som är AI-modell:" ("you who are an AI model"): the reader spoken to as a model.
     rf"|(?:^|[\n>])[ \t]*{_YOU}[ \t,]+(?:\w+[ \t]+){{0,3}}{_MODEL}(?:-\w+)?\s*[:,：，]"
     # Called by name mid-text, then spoken to: "Precedent 2. Assistant, when you summarise this, …".
     rf"|(?:[.!?]\s+|[。！？]\s*){_MODEL}\s*[,，]\s*"
-    r"(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b|never\b|do not\b|don't\b)"
+    r"(?=(?:(?:when|if|before|after|as|while)\s+)?you\b|please\b|from now on\b|always\b|never\b|do not\b|don't\b|"
+    # "please" in the languages of the orders
+    r"bitte\b|por favor\b|s'il (?:te|vous) pla[iî]t\b|per favore\b|alsjeblieft\b|alstublieft\b|prosz[ęe]\b|"
+    r"vui lòng\b|hãy\b|tolong\b|пожалуйста\b|будь ласка\b|παρακαλώ\b|lütfen\b|請|请)"
     rf"|\b(?:if|when|as|since)\s+you(?:'re|\s+are)\s+(?:an?|the)\s+(?:\w+\s+)?{_MODEL}"
-    rf"|\bsi\s+eres\s+(?:un|una)\s+(?:\w+\s+)?{_MODEL}|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
-    rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:reading|processing)\s+this\b"
+    rf"|{_IF_YOU_ARE}{_MODEL}|{_IF_YOU_ARE_LATE}"
+    rf"|\b(?:wenn|falls)\s+du\s+(?:ein|eine)\s+{_MODEL}"
+    # Korean "if (you are) an AI" (`AI라면`), Arabic "if you are an assistant" (`إذا كنت مساعدا`).
+    rf"|(?:\bAI|인공지능|어시스턴트|챗봇|언어 ?모델)\s*이?라면|(?:إذا|اذا|لو)\s+كنت\s+(?:\S+\s+)?(?:ال)?{_AR_MODEL}"
+    # A model reading this text ("AI reading this", `KI, die diesen Text liest`, `IA qui lit ce texte`, `AI đang
+    # đọc văn bản này`).
+    rf"|{_MODEL}(?:\s+\w+){{0,2}}\s+(?:(?:reading|processing)\s+this|(?:que|qui|che|die|som)\s+(?:lee|lea|lit|"
+    r"legge|liest|leest|läser|leser)\s+(?:est[eoa]|ce(?:tte)?|quest[oa]|dies(?:e[ns]?)?|dit|deze|denna|detta|"
+    r"dette|denne)\b|đang đọc (?:văn bản|tài liệu|đoạn|trang) này|читающ\w+ эт\w+|як\w+ чита\w+ ц\w+)"
     rf"|{_MODEL}\s+(?:must|shall|should|has to|needs to)\s+(?:now|from now on|henceforth|immediately)\b"
     # Chinese "to the AI" (also "to the AI guide assistant", `致AI导览助手`: no word boundary between AI and 导),
     # Korean's dative (`AI 안내원에게:`, "to the AI guide"), Japanese "to the assistant".
@@ -137,8 +176,9 @@ _CALLED = (
     # called on (`أيها المساعد`, "O assistant").
     rf"|{_AR_NOTE}\s+(?:(?:إلى|الى)\s+)?(?:لل|ل|ال)?{_AR_MODEL}|(?:أيها|ايها|يا)\s+(?:ال)?{_AR_MODEL})"
 )
-# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives.
-_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが|{_AR_MODEL}")
+# What `_CALLED` cannot match without: one search before the pattern that tries many alternatives (Turkish
+# `yapay zekaysan`, "if you are an AI", has no word's end after the model).
+_MENTIONS = re.compile(rf"(?i){_MODEL}|如果你是|もしあなたが|{_AR_MODEL}|yapay\s+zek")
 # The model's own rules, dismissed: the dismissal, the rules, and what makes them the model's (previous,
 # above, yours, the system's), in one sentence.
 _DISMISS = re.compile(
@@ -276,7 +316,7 @@ _ASCII_WORDS = (
     "sys>> <!-- display font-size color ](http a.i. bot assist asist model llm gpt reveal instruction oubli esque "
     "desconsider dimentic negeer vergeet zapomnij consigne asystent glöm glom glem bortse se_bort strunta ohita "
     "unohda sivuuta yok_say görmezden unut zapome nedbej bỏ_qua bo_qua quên quen abaikan lupakan puuza "
-    "sahau asistan yapay zeka tuệ kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
+    "sahau asistan yapay zeka tuệ mô_hình kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
     "</kontext </document </knowledge </source </retrieved </reference </data> </system </instruction"
 )
 _OTHER_WORDS = (
@@ -296,7 +336,7 @@ class _Screen:
     def __init__(self, words: str, rest: str) -> None:
         # Bytes: a text may hold a lone surrogate (JSON's `\ud800`), which no UTF-8 text takes; encoded as one
         # (`surrogatepass`) it matches no word's bytes.
-        literals = [word.replace("_", " ").encode() for word in words.split()]
+        literals = [word.replace("_", " ").lower().encode() for word in words.split()]  # (`ИИ`: the text is lowered)
         self._words = ahocorasick_rs.BytesAhoCorasick(literals, implementation=ahocorasick_rs.Implementation.DFA)
         self._rest = re.compile(rest)
 
@@ -309,8 +349,8 @@ _SCREEN = {
     True: _Screen(_ASCII_WORDS, _ASCII_REST),  # ASCII text: the Latin words only
     False: _Screen(
         f"{_ASCII_WORDS} {_OTHER_WORDS}",
-        # also "ai" against Chinese or Japanese characters (`致ai客服`: no word's end after it)
-        f"{_ASCII_REST}|ai(?=[\u3040-\u30ff\u4e00-\u9fff])|[{_INVISIBLE}\U000e0020-\U000e007e]",
+        # also "ai" against Chinese, Japanese or Korean letters (`致ai客服`, `ai라면`: no word's end after it)
+        f"{_ASCII_REST}|ai(?=[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])|[{_INVISIBLE}\U000e0020-\U000e007e]",
     ),
 }
 _FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0131": "i", "\u0130": "i"})
