@@ -57,6 +57,7 @@ from detectors.numbers import (
     converted,
     counts,
     dates,
+    identifier_ends,
     labelled,
     lengths,
     measured,
@@ -475,6 +476,8 @@ def _unsupported(
     """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
     values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
+    if unsupported:  # the ends of a source's ID, phone or account number
+        unsupported -= set().union(*map(identifier_ends, sources))
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
         # Counts the answer or the user's question states ("two appliances", "4 servings"; how many they ask for:

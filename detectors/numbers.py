@@ -452,6 +452,21 @@ def source_values(text: str) -> set[str]:
     return {value for number in numbers(text) for value in readings(number)}
 
 
+# A long digit string: an ID card, a phone, an account or a register number (seven digits and more).
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{7,}(?!\d)")
+
+
+def identifier_ends(text: str) -> set[str]:
+    """The first and last three to six digits of `text`'s long digit strings: an answer naming an ID card, a phone
+    or an account by its last digits ("CCCD ending 5086", "card ending in 4788") quotes a source, invents nothing."""
+    return {
+        end
+        for found in _LONG_DIGITS.findall(text)
+        for size in range(3, min(7, len(found) - 2))
+        for end in (found[:size], found[-size:])
+    }
+
+
 def words(text: str) -> set[str]:
     """The words of `text`, lower-cased."""
     return set(_LETTERS.findall(text.lower()))
