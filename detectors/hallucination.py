@@ -184,12 +184,15 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     tolerance = 0.5 * 10**-decimals if decimals else 1e-6
     if any(round(value / factor, 6) in values for factor in factors):
         return True
+    # A percentage of a value, or the value less or more it, counts what the value counts: 50 kg less 10 % is no
+    # 45 % and no 45.000 đồng; a value of no unit the sources write may be any.
+    bases = units.get(unit, values) if unit and unit not in TIME_UNITS else values
     for rate in units.get("%", ()):
         if 0 < rate < 100 and any(
             abs(a * (1 - rate / 100) - value) <= tolerance
             or abs(a * (1 + rate / 100) - value) <= tolerance
             or abs(a * rate / 100 - value) <= tolerance
-            for a in values
+            for a in bases
         ):
             return True
     scale = TIME_UNITS.get(unit)
