@@ -735,7 +735,9 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
         return  # most chat prompts state no figure: read no further
     answer = answer_text(span)
     stating = claims(answer)
-    money = {token for token, unit in measured(stating) if unit == "money"}
+    # Sums of money, and durations in a time unit the system message states one in ("14 gün" where it says 29 gün).
+    durations = by_unit(system).keys() & TIME_UNITS.keys()
+    money = {token for token, unit in measured(stating) if unit == "money" or unit in durations}
     times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")}
     if not (money or times) or _CODE.match(answer) or not plain(claims(system)):
         return
@@ -749,7 +751,7 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
     if made:
         yield _data_finding(
             span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
-            "a sum of money or a time of day in an answer from its prompt's facts is in none of them", answer,
+            "a sum of money, a duration or a time of day in an answer from its prompt's facts is in none of them", answer,
             unsupported=sorted(made),
         )  # fmt: skip
 
