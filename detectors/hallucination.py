@@ -47,6 +47,7 @@ from detectors import (
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
     MEASURES,
+    RANGE,
     SMALL_WORDS,
     TIME_UNITS,
     all_values,
@@ -756,6 +757,44 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
         )  # fmt: skip
 
 
+# A range of times of day ("09:00至18:00", "13:00–19:00", "9:00 to 17:30").
+_TIME_RANGE = re.compile(
+    r"(?<![\d:.,/-])((?:[01]?\d|2[0-3]):[0-5]\d)(?:" + RANGE + r")((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])"
+)
+
+
+def _minutes(time: str) -> int:
+    hours, _, minutes = time.partition(":")
+    return 60 * int(hours) + int(minutes)
+
+
+def _range_moved(span: ReadableSpan, answer: str, inputs: str) -> Iterator[Finding]:
+    """A finding where `answer`, from a prompt without documents, writes a range of times of day sharing one end with
+    a range its prompt or the run's inputs write, the other end at a time none of them gives nor a stated duration
+    from the shared end reaches: the notice's "09:00至18:00" rewritten "09:00至20:00", an end moved."""
+    sources = [prompt_text(span), inputs]
+    ranges = {tuple(map(_minutes, found)) for source in sources for found in _TIME_RANGE.findall(source)}
+    if not ranges:
+        return
+    given = {_minutes(t) % 720 for source in sources for t in _TIME_GIVEN.findall(source)}
+    lasting = {round(days * 1440) for source in sources for days in by_unit(source).get("time", ())}
+    moved = [
+        f"{start_at}–{end_at}"
+        for start_at, end_at in _TIME_RANGE.findall(answer)
+        for start, end in [(_minutes(start_at), _minutes(end_at))]
+        for shared, other in ((start, end), (end, start))
+        if other % 720 not in given
+        and abs(end - start) not in lasting
+        and any(shared in pair and other not in pair for pair in ranges)
+    ]
+    if moved:
+        yield _data_finding(
+            span, 0.75, f"states {', '.join(moved)}, a range of times its prompt writes with another end",
+            "a range of times of day in an answer restates its prompt's with an end no source gives", answer,
+            unsupported=moved,
+        )  # fmt: skip
+
+
 def _akin(number: str, figure: str) -> bool:
     """Whether `number` lies within half to twice `figure` in some reading of each: a value put in another's place."""
     return any(0.5 * float(b) <= float(a) <= 2 * float(b) for a in readings(number) for b in readings(figure))
@@ -829,6 +868,8 @@ def create(cfg: Config) -> object:
             if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            if not grounded and cfg.data_times and _TIME_RANGE.search(said):
+                yield from _range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
