@@ -752,12 +752,12 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
     if made:
         yield _data_finding(
             span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
-            "a sum of money, a duration or a time of day in an answer from its prompt's facts is in none of them", answer,
-            unsupported=sorted(made),
+            "a sum of money, a duration or a time of day in an answer from its prompt's facts is in none of them",
+            answer, unsupported=sorted(made),
         )  # fmt: skip
 
 
-# A range of times of day ("09:00至18:00", "13:00–19:00", "9:00 to 17:30").
+# A range of times of day ("09:00至18:00", "13:00-19:00", "9:00 to 17:30").
 _TIME_RANGE = re.compile(
     r"(?<![\d:.,/-])((?:[01]?\d|2[0-3]):[0-5]\d)(?:" + RANGE + r")((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])"
 )
@@ -779,7 +779,7 @@ def _range_moved(span: ReadableSpan, answer: str, inputs: str) -> Iterator[Findi
     given = {_minutes(t) % 720 for source in sources for t in _TIME_GIVEN.findall(source)}
     lasting = {round(days * 1440) for source in sources for days in by_unit(source).get("time", ())}
     moved = [
-        f"{start_at}–{end_at}"
+        f"{start_at}-{end_at}"
         for start_at, end_at in _TIME_RANGE.findall(answer)
         for start, end in [(_minutes(start_at), _minutes(end_at))]
         for shared, other in ((start, end), (end, start))

@@ -48,9 +48,7 @@ _CJK_DIGITS = "零一二三四五六七八九"
 # days", "5 bis 7", "5 a 7", "5 à 7", "5 tot 7", "5 do 7", "5 e 7", "5至7"), so that its first end counts too.
 RANGE = r"\s?[-\u2013~\uff5e\u81f3\u5230]\s?|\s(?:to|and|or|bis|und|oder|a|al|y|o|à|et|ou|e|até|tot|en|do|i)\s"
 _COUNT = re.compile(
-    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:"
-    + RANGE
-    + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:" + RANGE + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
 )
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
 # Digits 2-9 as words (a source writing "five working days" supports an answer's "5"; "tre tabletter à 389 kr"

@@ -944,7 +944,7 @@ def test_a_percentage_off_a_value_counts_what_the_value_counts(answer: str, fire
     ],
 )
 def test_a_range_of_times_restated_with_an_end_moved(answer: str, fires: bool) -> None:
-    notice = "供电公司计划于12月4日09:00至18:00对东风路停止供电，抢修约3小时。"
+    notice = "供电公司计划于12月4日09:00至18:00对东风路停止供电,抢修约3小时。"
     desk = llm(answer=answer)
     desk["process_data"]["prompts"] = [{"role": "system", "text": "改写为短信。"}, {"role": "user", "text": notice}]
     spans = run_spans([desk], inputs={"notice": notice})
