@@ -46,6 +46,7 @@ from detectors import (
 )
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
+    LENGTH_WORDS,
     MEASURES,
     RANGE,
     SMALL_WORDS,
@@ -186,8 +187,11 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     if any(round(value / factor, 6) in values for factor in factors):
         return True
     # A percentage of a value, or the value less or more it, counts what the value counts: 50 kg less 10 % is no
-    # 45 % and no 45.000 đồng; a value of no unit the sources write may be any.
-    bases = units.get(unit, values) if unit and unit not in TIME_UNITS else values
+    # 45 % and no 45.000 đồng; a value the sources write with no measure, or with this one, may be any.
+    bases = values
+    if unit and unit not in TIME_UNITS:
+        measures = (found for counted, found in units.items() if counted in MEASURES or counted in LENGTH_WORDS)
+        bases = values - (set().union(*measures) - units.get(unit, set()))
     for rate in units.get("%", ()):
         if 0 < rate < 100 and any(
             abs(a * (1 - rate / 100) - value) <= tolerance
@@ -517,6 +521,22 @@ def _unsupported(
         unsupported -= _worked_example(unsupported, units.get("%", set()), numbers(answer))
         results = _worked_out(answer, values, units.get("%", set()))
         unsupported = {n for n in unsupported if not _gives(results, n)}
+        # A working on the answer's own results, a step at a time ("5,40" for 3 persons at 1,80, then "32 + 6 +
+        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too.
+        for _ in range(3):
+            if not unsupported or not (done := claimed - unsupported):
+                break
+            derived = values | {float(r) for n in done for r in readings(n)}
+            results = _worked_out(answer, derived, units.get("%", set()))
+            left = {
+                n
+                for n in unsupported
+                if not _gives(results, n)
+                and not any(computed(r, claims.get(n, ""), derived, units, factors) for r in readings(n))
+            }
+            if left == unsupported:
+                break
+            unsupported = left
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
         unsupported -= _shifted(answer, unsupported, sources, durations)
         unsupported -= _clock_moved(answer, unsupported, sources, durations)

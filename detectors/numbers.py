@@ -320,6 +320,8 @@ _UNIT_WORDS = {
     "l": "l litres litre liters liter liter litros litro lita",
 }
 _UNIT = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
+# The words of a length, weight or volume, as `by_unit` names what a number counts.
+LENGTH_WORDS = frozenset(_UNIT)
 _MEASURE = re.compile(r"(?<![\w.,])(?:([^\W\d_]{1,12})\.?\s?)?(\d[\d.,]*)(?:\s?([^\W\d_]{1,12})\b)?")
 _DIMENSIONS = re.compile(r"(?<![\w.,])\d[\d.,]*(?:\s?[×x]\s?\d[\d.,]*)+\s?([^\W\d_]{1,12})\b")
 _DIMENSION = re.compile(r"\d[\d.,]*")

@@ -950,3 +950,15 @@ def test_a_range_of_times_restated_with_an_end_moved(answer: str, fires: bool) -
     spans = run_spans([desk], inputs={"notice": notice})
     assert len(findings(spans, "hallucination")) == fires
     assert findings(spans, "hallucination", data_times=False) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Drie personen: 5,40 euro; per nacht 32 + 6 + 5,40 = 43,40 euro, zeven nachten 303,80 euro.", False),
+        ("Drie personen: 5,40 euro; per nacht 32 + 6 + 5,40 = 43,40 euro, zeven nachten 313,80 euro.", True),
+    ],
+)
+def test_a_working_on_the_answers_own_results(answer: str, fires: bool) -> None:
+    document = "De plaats kost 32 euro per nacht, een kind 6 euro. Toeristenbelasting 1,80 euro per persoon per nacht."
+    assert len(findings(_kb_run("camp", document, answer, "Wat kost het?"), "hallucination")) == fires
