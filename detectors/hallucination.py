@@ -484,7 +484,7 @@ def _unsupported(
     """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
     values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
-    if unsupported:  # the ends of a source's ID, phone or account number
+    if any(3 <= len(n) <= 6 and n.isdigit() for n in unsupported):  # the ends of a source's ID, phone or account
         unsupported -= set().union(*map(identifier_ends, sources))
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
@@ -888,7 +888,7 @@ def create(cfg: Config) -> object:
             if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
-            if not grounded and cfg.data_times and _TIME_RANGE.search(said):
+            if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
                 yield from _range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:
