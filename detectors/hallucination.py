@@ -159,13 +159,16 @@ class Config(DetectorConfig):
     # `81 C`, `12 km` as `12 mi`: `_rescaling`, session 23): the figure is kept, so no other rule sees it.
     data_units: bool = True
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
-    # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up.
+    # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up;
+    # and an answer without documents or context for a range of times with one end moved from its prompt's range
+    # to a time no source gives (`_range_moved`, session 24).
     data_times: bool = True
     # Check an answer fed only data for a figure written after the word its prompt writes another after, the
     # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
     data_swaps: bool = True
     # Check an answer with no document, context or data whose system message states the app's facts with figures
-    # for a sum of money or a time to the minute none of its prompt gives (`_told`, session 24).
+    # for a sum of money, a time to the minute, or a duration in a time unit it states one in, none of its prompt
+    # gives (`_told`, session 24).
     prompt_facts: bool = True
 
 
