@@ -46,7 +46,9 @@ from detectors import (
 )
 from detectors.json_figures import json_figures, near
 from detectors.numbers import (
+    LENGTH_WORDS,
     MEASURES,
+    RANGE,
     SMALL_WORDS,
     TIME_UNITS,
     all_values,
@@ -57,6 +59,7 @@ from detectors.numbers import (
     converted,
     counts,
     dates,
+    identifier_ends,
     labelled,
     lengths,
     measured,
@@ -156,13 +159,16 @@ class Config(DetectorConfig):
     # `81 C`, `12 km` as `12 mi`: `_rescaling`, session 23): the figure is kept, so no other rule sees it.
     data_units: bool = True
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
-    # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up.
+    # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up;
+    # and an answer without documents or context for a range of times with one end moved from its prompt's range
+    # to a time no source gives (`_range_moved`, session 24).
     data_times: bool = True
     # Check an answer fed only data for a figure written after the word its prompt writes another after, the
     # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
     data_swaps: bool = True
     # Check an answer with no document, context or data whose system message states the app's facts with figures
-    # for a sum of money or a time to the minute none of its prompt gives (`_told`, session 24).
+    # for a sum of money, a time to the minute, or a duration in a time unit it states one in, none of its prompt
+    # gives (`_told`, session 24).
     prompt_facts: bool = True
 
 
@@ -183,12 +189,18 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     tolerance = 0.5 * 10**-decimals if decimals else 1e-6
     if any(round(value / factor, 6) in values for factor in factors):
         return True
+    # A percentage of a value, or the value less or more it, counts what the value counts: 50 kg less 10 % is no
+    # 45 % and no 45.000 đồng; a value the sources write with no measure, or with this one, may be any.
+    bases = values
+    if unit and unit not in TIME_UNITS:
+        measures = (found for counted, found in units.items() if counted in MEASURES or counted in LENGTH_WORDS)
+        bases = values - (set().union(*measures) - units.get(unit, set()))
     for rate in units.get("%", ()):
         if 0 < rate < 100 and any(
             abs(a * (1 - rate / 100) - value) <= tolerance
             or abs(a * (1 + rate / 100) - value) <= tolerance
             or abs(a * rate / 100 - value) <= tolerance
-            for a in values
+            for a in bases
         ):
             return True
     scale = TIME_UNITS.get(unit)
@@ -475,6 +487,8 @@ def _unsupported(
     """The answer's numbers no source states nor computes, and its counts the sources count otherwise."""
     values = set().union(*(all_values(source) for source in sources)) if claimed or stated else set()
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
+    if any(3 <= len(n) <= 6 and n.isdigit() for n in unsupported):  # the ends of a source's ID, phone or account
+        unsupported -= set().union(*map(identifier_ends, sources))
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
         # Counts the answer or the user's question states ("two appliances", "4 servings"; how many they ask for:
@@ -510,6 +524,22 @@ def _unsupported(
         unsupported -= _worked_example(unsupported, units.get("%", set()), numbers(answer))
         results = _worked_out(answer, values, units.get("%", set()))
         unsupported = {n for n in unsupported if not _gives(results, n)}
+        # A working on the answer's own results, a step at a time ("5,40" for 3 persons at 1,80, then "32 + 6 +
+        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too.
+        for _ in range(3):
+            if not unsupported or not (done := claimed - unsupported):
+                break
+            derived = values | {float(r) for n in done for r in readings(n)}
+            results = _worked_out(answer, derived, units.get("%", set()))
+            left = {
+                n
+                for n in unsupported
+                if not _gives(results, n)
+                and not any(computed(r, claims.get(n, ""), derived, units, factors) for r in readings(n))
+            }
+            if left == unsupported:
+                break
+            unsupported = left
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
         unsupported -= _shifted(answer, unsupported, sources, durations)
         unsupported -= _clock_moved(answer, unsupported, sources, durations)
@@ -729,7 +759,9 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
         return  # most chat prompts state no figure: read no further
     answer = answer_text(span)
     stating = claims(answer)
-    money = {token for token, unit in measured(stating) if unit == "money"}
+    # Sums of money, and durations in a time unit the system message states one in ("14 gün" where it says 29 gün).
+    durations = by_unit(system).keys() & TIME_UNITS.keys()
+    money = {token for token, unit in measured(stating) if unit == "money" or unit in durations}
     times = {t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")}
     if not (money or times) or _CODE.match(answer) or not plain(claims(system)):
         return
@@ -743,8 +775,46 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
     if made:
         yield _data_finding(
             span, 0.7, f"states {', '.join(sorted(made))}, which its prompt's facts neither give nor compute",
-            "a sum of money or a time of day in an answer from its prompt's facts is in none of them", answer,
-            unsupported=sorted(made),
+            "a sum of money, a duration or a time of day in an answer from its prompt's facts is in none of them",
+            answer, unsupported=sorted(made),
+        )  # fmt: skip
+
+
+# A range of times of day ("09:00至18:00", "13:00-19:00", "9:00 to 17:30").
+_TIME_RANGE = re.compile(
+    r"(?<![\d:.,/-])((?:[01]?\d|2[0-3]):[0-5]\d)(?:" + RANGE + r")((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])"
+)
+
+
+def _minutes(time: str) -> int:
+    hours, _, minutes = time.partition(":")
+    return 60 * int(hours) + int(minutes)
+
+
+def _range_moved(span: ReadableSpan, answer: str, inputs: str) -> Iterator[Finding]:
+    """A finding where `answer`, from a prompt without documents, writes a range of times of day sharing one end with
+    a range its prompt or the run's inputs write, the other end at a time none of them gives nor a stated duration
+    from the shared end reaches: the notice's "09:00至18:00" rewritten "09:00至20:00", an end moved."""
+    sources = [prompt_text(span), inputs]
+    ranges = {tuple(map(_minutes, found)) for source in sources for found in _TIME_RANGE.findall(source)}
+    if not ranges:
+        return
+    given = {_minutes(t) % 720 for source in sources for t in _TIME_GIVEN.findall(source)}
+    lasting = {round(days * 1440) for source in sources for days in by_unit(source).get("time", ())}
+    moved = [
+        f"{start_at}-{end_at}"
+        for start_at, end_at in _TIME_RANGE.findall(answer)
+        for start, end in [(_minutes(start_at), _minutes(end_at))]
+        for shared, other in ((start, end), (end, start))
+        if other % 720 not in given
+        and abs(end - start) not in lasting
+        and any(shared in pair and other not in pair for pair in ranges)
+    ]
+    if moved:
+        yield _data_finding(
+            span, 0.75, f"states {', '.join(moved)}, a range of times its prompt writes with another end",
+            "a range of times of day in an answer restates its prompt's with an end no source gives", answer,
+            unsupported=moved,
         )  # fmt: skip
 
 
@@ -821,6 +891,8 @@ def create(cfg: Config) -> object:
             if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
+                yield from _range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)

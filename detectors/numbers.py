@@ -46,11 +46,9 @@ _CJK_DIGITS = "零一二三四五六七八九"
 # "7天"). Single digits are too common to check alone; next to what they count, against the sources' count
 # of the same thing, they are facts. A range is written with a dash or a tilde, or a word between ("5 to 7
 # days", "5 bis 7", "5 a 7", "5 à 7", "5 tot 7", "5 do 7", "5 e 7", "5至7"), so that its first end counts too.
-_RANGE = r"\s?[-\u2013~\uff5e\u81f3\u5230]\s?|\s(?:to|and|or|bis|und|oder|a|al|y|o|à|et|ou|e|até|tot|en|do|i)\s"
+RANGE = r"\s?[-\u2013~\uff5e\u81f3\u5230]\s?|\s(?:to|and|or|bis|und|oder|a|al|y|o|à|et|ou|e|até|tot|en|do|i)\s"
 _COUNT = re.compile(
-    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:"
-    + _RANGE
-    + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
+    r"(?<![A-Za-z0-9_.,#:/])(\d)(?:(?:" + RANGE + r")(\d))?(?![\d.,:/])\s?-?([\u3040-\u30ff\u4e00-\u9fff]|[^\W\d_]{2,})"
 )
 _CJK_NUMBER = re.compile(f"([{_CJK_DIGITS[1:]}]?)十([{_CJK_DIGITS[1:]}]?)")
 # Digits 2-9 as words (a source writing "five working days" supports an answer's "5"; "tre tabletter à 389 kr"
@@ -322,6 +320,8 @@ _UNIT_WORDS = {
     "l": "l litres litre liters liter liter litros litro lita",
 }
 _UNIT = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
+# The words of a length, weight or volume, as `by_unit` names what a number counts.
+LENGTH_WORDS = frozenset(_UNIT)
 _MEASURE = re.compile(r"(?<![\w.,])(?:([^\W\d_]{1,12})\.?\s?)?(\d[\d.,]*)(?:\s?([^\W\d_]{1,12})\b)?")
 _DIMENSIONS = re.compile(r"(?<![\w.,])\d[\d.,]*(?:\s?[×x]\s?\d[\d.,]*)+\s?([^\W\d_]{1,12})\b")
 _DIMENSION = re.compile(r"\d[\d.,]*")
@@ -450,6 +450,21 @@ def plain(text: str) -> frozenset[str]:
 def source_values(text: str) -> set[str]:
     """Every reading of every number in a source."""
     return {value for number in numbers(text) for value in readings(number)}
+
+
+# A long digit string: an ID card, a phone, an account or a register number (seven digits and more).
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{7,}(?!\d)")
+
+
+def identifier_ends(text: str) -> set[str]:
+    """The first and last three to six digits of `text`'s long digit strings: an answer naming an ID card, a phone
+    or an account by its last digits ("CCCD ending 5086", "card ending in 4788") quotes a source, invents nothing."""
+    return {
+        end
+        for found in _LONG_DIGITS.findall(text)
+        for size in range(3, min(7, len(found) - 2))
+        for end in (found[:size], found[-size:])
+    }
 
 
 def words(text: str) -> set[str]:

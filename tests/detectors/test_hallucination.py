@@ -887,6 +887,8 @@ def _billing(system: str, answer: str) -> list[ReadableSpan]:
         ("You are the billing desk. A bill check takes 3 working days.", "We check it within 3 working days.", False),
         ("You are the billing desk. The fee is 12 EUR a month.", "Three months cost 36 EUR.", False),  # computed
         ("You are a friendly poet.", "A poem about a 120 EUR coat at 8:30.", False),  # a prompt stating no facts
+        ("You are the billing desk. A bill check takes 3 working days.", "We check it within 11 working days.", True),
+        ("You are the billing desk. The fee is 12 EUR.", "We check it within 11 working days.", False),  # no days
     ],
 )
 def test_money_or_a_time_an_answer_from_its_prompts_facts_does_not_hold(system: str, answer: str, fires: bool) -> None:
@@ -904,3 +906,59 @@ def test_money_or_a_time_an_answer_from_its_prompts_facts_does_not_hold(system: 
 )
 def test_single_digit_durations_in_persian_armenian_and_georgian(document: str, answer: str) -> None:
     assert len(findings(_rag(answer, document), "hallucination")) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Với CCCD có 4 số cuối 5086 mà anh cung cấp, văn phòng sẽ gọi lại.", False),  # the ID card's last digits
+        ("Số điện thoại 0905 của anh đã được ghi nhận.", False),  # a phone's first digits
+        ("Với CCCD có 4 số cuối 7712 mà anh cung cấp, văn phòng sẽ gọi lại.", True),
+    ],
+)
+def test_the_ends_of_a_sources_id_or_phone_are_quoted(answer: str, fires: bool) -> None:
+    question = "CCCD của tôi là 051168145086, số điện thoại 0905123456."
+    spans = _kb_run("ids", "Văn phòng chỉ báo dư nợ cho chính chủ sau khi đối chiếu CCCD.", answer, question)
+    assert len(findings(spans, "hallucination")) == fires
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Hợp tác xã hỗ trợ 45% phí bảo hiểm.", True),  # 50 kg less 10 % is no 45 %
+        ("Đá cây giá 46.000 đồng một cây.", True),  # 50 kg less 8 % is no 46.000 đồng
+        ("Lấy từ 20 cây giá 45.900 đồng một cây.", False),  # 51.000 đồng less 10 %
+    ],
+)
+def test_a_percentage_off_a_value_counts_what_the_value_counts(answer: str, fires: bool) -> None:
+    document = "Hỗ trợ 30% phí bảo hiểm. Đá cây 51.000 đồng một cây 50 kg; giảm 10% (8% cho hộ nghèo) từ 20 cây."
+    assert len(findings(_kb_run("ice", document, answer, "Giá đá?"), "hallucination")) == fires
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("12月4日09:00至20:00东风路停电。", True),  # the end moved
+        ("12月4日09:00至18:00东风路停电。", False),
+        ("Power is off 09:00 to 12:00.", False),  # a stated duration from the start
+    ],
+)
+def test_a_range_of_times_restated_with_an_end_moved(answer: str, fires: bool) -> None:
+    notice = "供电公司计划于12月4日09:00至18:00对东风路停止供电,抢修约3小时。"
+    desk = llm(answer=answer)
+    desk["process_data"]["prompts"] = [{"role": "system", "text": "改写为短信。"}, {"role": "user", "text": notice}]
+    spans = run_spans([desk], inputs={"notice": notice})
+    assert len(findings(spans, "hallucination")) == fires
+    assert findings(spans, "hallucination", data_times=False) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Drie personen: 5,40 euro; per nacht 32 + 6 + 5,40 = 43,40 euro, zeven nachten 303,80 euro.", False),
+        ("Drie personen: 5,40 euro; per nacht 32 + 6 + 5,40 = 43,40 euro, zeven nachten 313,80 euro.", True),
+    ],
+)
+def test_a_working_on_the_answers_own_results(answer: str, fires: bool) -> None:
+    document = "De plaats kost 32 euro per nacht, een kind 6 euro. Toeristenbelasting 1,80 euro per persoon per nacht."
+    assert len(findings(_kb_run("camp", document, answer, "Wat kost het?"), "hallucination")) == fires

@@ -411,9 +411,9 @@ FALSE_ALARMS = {
     # longer names the catch-all "სხვა" (other) as a class (r3-classifier), and an office's or repair desk's number is
     # a service line's (r3-leak): no clean run of the set flagged.
     # the seventh set, as scored blind: a campsite answer's figure traced to no source; with `data_fed` on, a paint
-    # calculator's clean answer too
-    ("faults7", "default"): {("camping_clean_8", "hallucination")},
-    ("faults7", "every switch"): {("camping_clean_8", "hallucination"), ("paint_clean_5", "hallucination")},
+    # calculator's clean answer too. Session 24 (r4-halluc): the campsite's figures are its own working's steps
+    # ("5,40" for three at 1,80, "32 + 6 + 5,40 = 43,40", a week "303,80"), read a step at a time: no longer flagged.
+    ("faults7", "every switch"): {("paint_clean_5", "hallucination")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
