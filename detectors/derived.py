@@ -9,9 +9,8 @@ within half a percent or rounded to a whole number. Read from the structure, so 
 
 from __future__ import annotations
 
-import itertools
 import re
-from itertools import islice
+from itertools import combinations, islice
 from typing import Any
 
 from detectors import json_value
@@ -47,7 +46,7 @@ def computed_from_others(outputs: Any, inputs: Any) -> bool:
     formula over three gives with 1 in the third's place, a reader's default for a field it no longer finds."""
     shown = numbers_in(outputs, [], True)
     others = sorted(set(numbers_in(inputs, [], False))) if shown else []
-    figures = [figure for a, b in itertools.combinations(others, 2) for figure in (a * b, a / b, b / a)]
+    figures = [figure for a, b in combinations(others, 2) for figure in (a * b, a / b, b / a)]
     # Within half a percent only: a whole number rounded from any quotient would match too often.
     return any(abs(number - figure) <= 0.005 * abs(figure) for number in shown for figure in figures)
 
@@ -61,6 +60,6 @@ def computed_from(value: float, outputs: Any, inputs: Any) -> bool:
     figures = [value]
     for a in others:
         figures += [value * a, value / a, a / value]
-    for a, b in itertools.combinations(others, 2):
+    for a, b in combinations(others, 2):
         figures += [value * a * b, value * a / b, value * b / a, a * b / value, a / (value * b), b / (value * a)]
     return any(_close(number, figure) for number in shown for figure in figures)
