@@ -24,8 +24,9 @@ def _replayed(tmp_path: Path, hash_seed: str) -> list[bytes]:
     """Each span the sink received from a `replay` child run with `hash_seed`, encoded and decoded."""
     with OtlpSink() as sink:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "bridge.cli", "replay", "--quiet", "--endpoint", f"http://{sink.grpc_endpoint}"]
-        subprocess.run([*command, *map(str, RECORDINGS)], cwd=tmp_path, env=env, check=True, timeout=60)
+        replay = [sys.executable, "-m", "bridge.cli", "replay", "--quiet", "--endpoint", f"http://{sink.grpc_endpoint}"]
+        command = [*replay, *map(str, RECORDINGS)]
+        subprocess.run(command, cwd=tmp_path, env=env, check=True, timeout=60)
         spans = [
             span.SerializeToString(deterministic=True)
             for _, request, _ in sink.requests
