@@ -623,7 +623,7 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     made = {a * b for a in sums for b in others} | {a * f for a in sums for s in shares for f in (s, 1 - s, 1 + s)}
     shown = {m.group(1) for m in _SHOWN_RESULT.finditer(answer)}
     found: dict[str, float] = {}
-    for number in money - shown:
+    for number in sorted(money - shown):
         if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
             continue
         values = [float(r) for r in readings(number)]
@@ -859,7 +859,7 @@ def _rescaling(data: list[tuple[int, str]], span: ReadableSpan, answer: str) -> 
     before = set().union(*(_with_units(output) for end, output in data if end <= (span.start_time or 0)))
     rescaled = {
         f"{value:g} {unit}": f"{value:g} {other}"
-        for value, unit in stated
+        for value, unit in sorted(stated)
         if (value, other := _MISTAKEN[unit]) in before and (value, unit) not in before
     }
     if rescaled:
