@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect, Request
 
 from bridge.dify.formats import decode_json
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 
 Model = TypeVar("Model", bound=BaseModel)
 # A body's invalid fields named in one answer, at the most.
@@ -27,7 +27,8 @@ def require_media_type(request: Request, accepted: Iterable[str]) -> str:
     kind = media_type(request)
     allowed = tuple(accepted)
     if kind not in allowed:
-        raise ApiError(415, "unsupported_media_type", f"Content-Type must be one of {', '.join(allowed)}, got {kind!r}")
+        detail = f"Content-Type must be one of {', '.join(allowed)}, got {clip(kind)!r}"
+        raise ApiError(415, "unsupported_media_type", detail)
     return kind
 
 
@@ -38,7 +39,7 @@ async def read_body(request: Request, max_bytes: int, *, encoded: bool = False) 
     as the text it is not."""
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if not encoded and encoding not in ("", "identity"):
-        detail = f"Content-Encoding {encoding!r} is not taken here: send the body uncompressed"
+        detail = f"Content-Encoding {clip(encoding)!r} is not taken here: send the body uncompressed"
         raise ApiError(415, "unsupported_content_encoding", detail)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from bridge.dify.formats import InputError
 from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webhook
 from bridge.http.body import parse_json, read_body, require_media_type
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
@@ -72,9 +72,8 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         with signed_by(request, ctx, app_id, headers, body) as app:
             # The signing app's secret speaks for that app only: a body naming another is refused, not filed there.
             if claimed not in (None, "") and str(claimed) != app.app_id:
-                raise ApiError(
-                    422, "app_mismatch", f"app_id: the body says {claimed!r}, the request is signed for {app.app_id!r}"
-                )
+                detail = f"app_id: the body says {clip(str(claimed))!r}, the request is signed for {app.app_id!r}"
+                raise ApiError(422, "app_mismatch", detail)
             try:
                 run = normalize_webhook(payload)
             except InputError as exc:
