@@ -33,8 +33,12 @@ _record = partial(tuple.__new__, Record)
 class InputError(Exception):
     """Bad input, located: `source:line: field: reason`."""
 
-    def __init__(self, source: str, line: int, field: str, reason: str) -> None:
+    def __init__(
+        self, source: str, line: int, field: str, reason: str, others: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.source, self.line, self.field, self.reason = source, line, field, reason
+        # The other fields at fault, as (field, reason), where a reader finds them all at once (a webhook payload).
+        self.others = others
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 

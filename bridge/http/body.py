@@ -90,13 +90,20 @@ def validate(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except ValidationError as exc:
         found = exc.errors()
-        # The first ones only: a 100 KB body of 5,000 unknown keys was answered with 900 KB.
-        errors = [{"field": ".".join(str(part) for part in error["loc"]) or "body", "reason": _reason(model, error)}
-                  for error in found[:_MAX_ERRORS]]  # fmt: skip
-        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
-        if len(found) > _MAX_ERRORS:
-            detail += f"; and {len(found) - _MAX_ERRORS} more errors"
-        raise ApiError(422, "invalid_payload", detail, errors=errors) from None
+        named = [(".".join(str(part) for part in error["loc"]) or "body", _reason(model, error))
+                 for error in found[:_MAX_ERRORS]]  # fmt: skip
+        raise invalid_payload(named, len(found)) from None
+
+
+def invalid_payload(found: list[tuple[str, str]], total: int | None = None) -> ApiError:
+    """422 naming each (field, reason) of `found`, `total` of them in all (the first 20 listed: a 100 KB body of
+    5,000 unknown keys was answered with 900 KB)."""
+    total = len(found) if total is None else total
+    errors = [{"field": field or "body", "reason": reason} for field, reason in found[:_MAX_ERRORS]]
+    detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
+    if total > _MAX_ERRORS:
+        detail += f"; and {total - _MAX_ERRORS} more errors"
+    return ApiError(422, "invalid_payload", detail, errors=errors)
 
 
 def _reason(model: type[BaseModel], error: ErrorDetails) -> str:
