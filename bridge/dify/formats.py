@@ -33,8 +33,12 @@ _record = partial(tuple.__new__, Record)
 class InputError(Exception):
     """Bad input, located: `source:line: field: reason`."""
 
-    def __init__(self, source: str, line: int, field: str, reason: str) -> None:
+    def __init__(
+        self, source: str, line: int, field: str, reason: str, others: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.source, self.line, self.field, self.reason = source, line, field, reason
+        # The other fields at fault, as (field, reason), where a reader finds them all at once (a webhook payload).
+        self.others = others
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 
@@ -142,7 +146,18 @@ def _iter_sse(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[R
             event_name = value
         elif name not in ("id", "retry") and not line.isspace():
             # A line of spaces (a padded capture) is no field, and ends no block: as blank as NDJSON's.
-            yield InputError(source, number, "", f"not an SSE field: {name[:40]!r}")
+            yield InputError(source, number, "", _not_a_field(name))
+
+
+def _not_a_field(name: str) -> str:
+    """Why a line is refused. The SSE spec reads `  : x` as a field named by its spaces, not a comment (a comment's
+    first character is the colon), and a browser drops it; Dify's streams indent no line, so an indented one is
+    refused here, not dropped: it may be data (a pretty-printed capture)."""
+    shown = f"not an SSE field: {name[:40]!r}"
+    if name[:1].isspace():
+        what = "a field named by spaces" if name.isspace() else f"not {name.strip()[:40]!r}"
+        return f"{shown} ({what}: SSE lines are not indented, and only a line starting with ':' is a comment)"
+    return shown
 
 
 def _iter_ndjson(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:

@@ -477,7 +477,36 @@ def _webhook_payload(obj: Any, source: str, line: int) -> WebhookPayload:
     try:
         return msgspec.convert(payload, WebhookPayload, strict=False)
     except msgspec.ValidationError as exc:
-        raise _schema_error(str(exc), source, line) from None
+        first = _schema_error(str(exc), source, line)
+    # msgspec stops at the first field at fault: the others are found field by field, on this error path only.
+    found = _struct_errors(payload, WebhookPayload, "")
+    if isinstance(payload, dict) and isinstance(payload.get("nodes"), list):
+        for position, node in enumerate(payload["nodes"]):
+            found += _struct_errors(node, WebhookNode, f"nodes.{position}.")
+    others = tuple(error for error in found if error[0] != first.field)
+    raise InputError(source, line, first.field, first.reason, others)
+
+
+def _struct_errors(obj: Any, struct: type[msgspec.Struct], prefix: str) -> list[tuple[str, str]]:
+    """Each field of `obj` (a JSON object cut to `struct`'s fields) that `struct` refuses, as (path, reason);
+    `nodes` is left to the caller."""
+    if not isinstance(obj, dict):
+        return []
+    errors: list[tuple[str, str]] = []
+    for field in msgspec.structs.fields(struct):
+        if field.name not in obj:
+            if field.required:
+                errors.append((f"{prefix}{field.name}", f"Object missing required field `{field.name}`"))
+            continue
+        if field.name == "nodes" and isinstance(obj["nodes"], list):
+            continue
+        try:
+            msgspec.convert(obj[field.name], field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            reason = _SCHEMA_ERROR.match(str(exc))
+            assert reason is not None  # the pattern matches any text
+            errors.append((f"{prefix}{field.name}", reason["reason"]))
+    return errors
 
 
 _SCHEMA_ERROR = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>.*)`)?$", re.DOTALL)

@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect, Request
 
 from bridge.dify.formats import decode_json
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 
 Model = TypeVar("Model", bound=BaseModel)
 # A body's invalid fields named in one answer, at the most.
@@ -27,7 +27,8 @@ def require_media_type(request: Request, accepted: Iterable[str]) -> str:
     kind = media_type(request)
     allowed = tuple(accepted)
     if kind not in allowed:
-        raise ApiError(415, "unsupported_media_type", f"Content-Type must be one of {', '.join(allowed)}, got {kind!r}")
+        detail = f"Content-Type must be one of {', '.join(allowed)}, got {clip(kind)!r}"
+        raise ApiError(415, "unsupported_media_type", detail)
     return kind
 
 
@@ -38,7 +39,7 @@ async def read_body(request: Request, max_bytes: int, *, encoded: bool = False) 
     as the text it is not."""
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if not encoded and encoding not in ("", "identity"):
-        detail = f"Content-Encoding {encoding!r} is not taken here: send the body uncompressed"
+        detail = f"Content-Encoding {clip(encoding)!r} is not taken here: send the body uncompressed"
         raise ApiError(415, "unsupported_content_encoding", detail)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
@@ -89,13 +90,20 @@ def validate(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except ValidationError as exc:
         found = exc.errors()
-        # The first ones only: a 100 KB body of 5,000 unknown keys was answered with 900 KB.
-        errors = [{"field": ".".join(str(part) for part in error["loc"]) or "body", "reason": _reason(model, error)}
-                  for error in found[:_MAX_ERRORS]]  # fmt: skip
-        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
-        if len(found) > _MAX_ERRORS:
-            detail += f"; and {len(found) - _MAX_ERRORS} more errors"
-        raise ApiError(422, "invalid_payload", detail, errors=errors) from None
+        named = [(".".join(str(part) for part in error["loc"]) or "body", _reason(model, error))
+                 for error in found[:_MAX_ERRORS]]  # fmt: skip
+        raise invalid_payload(named, len(found)) from None
+
+
+def invalid_payload(found: list[tuple[str, str]], total: int | None = None) -> ApiError:
+    """422 naming each (field, reason) of `found`, `total` of them in all (the first 20 listed: a 100 KB body of
+    5,000 unknown keys was answered with 900 KB)."""
+    total = len(found) if total is None else total
+    errors = [{"field": field or "body", "reason": reason} for field, reason in found[:_MAX_ERRORS]]
+    detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
+    if total > _MAX_ERRORS:
+        detail += f"; and {total - _MAX_ERRORS} more errors"
+    return ApiError(422, "invalid_payload", detail, errors=errors)
 
 
 def _reason(model: type[BaseModel], error: ErrorDetails) -> str:

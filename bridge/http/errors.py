@@ -7,6 +7,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+# What an error repeats of the client's input, at the most: a 404 repeated a 5,000-character path whole.
+_ECHO_CHARS = 200
+
+
+def clip(text: str) -> str:
+    """`text` (client input an error repeats back) cut to 200 characters, an ellipsis marking the cut."""
+    return text if len(text) <= _ECHO_CHARS else f"{text[:_ECHO_CHARS]}…"
+
 
 class ApiError(Exception):
     """Raised by handlers; `error` is a stable machine-readable code, `detail` a sentence for people, `errors`

@@ -20,7 +20,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from bridge.http.errors import ApiError
-from bridge.http.query import query_param
+from bridge.http.query import query_param, require_known
 from bridge.http.security_headers import client_address
 from bridge.processors import redact
 
@@ -117,9 +117,10 @@ def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
              schema: {type: string}}
         responses:
           200: {description: text/event-stream}
-          400: {description: "a query parameter given twice, with different values"}
+          400: {description: "a query parameter given twice, with different values, or one not listed here"}
           401: {description: missing or invalid token}
         """
+        require_known(request, ("app_id", "token"))
         token = query_param(request, "token")
         if token:
             auth.verify(token, client_address(request))

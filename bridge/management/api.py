@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bridge.http.body import read_model
-from bridge.http.errors import ApiError
-from bridge.http.query import query_param
+from bridge.http.errors import ApiError, clip
+from bridge.http.query import query_param, require_known
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
@@ -90,7 +90,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         try:
             instance = store.add_instance(body.name, body.base_url, body.api_key)
         except sqlite3.IntegrityError:
-            raise ApiError(409, "conflict", f"an instance named {body.name!r} is already registered") from None
+            raise ApiError(409, "conflict", f"an instance named {clip(body.name)!r} is already registered") from None
         _audit(request, actor, "instance.register", f"instance {instance.name} ({instance.id}) {instance.base_url}")
         return JSONResponse(asdict(instance), status_code=201)
 
@@ -120,13 +120,13 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
             return JSONResponse([asdict(a) for a in store.list_apps()])
         body = await read_model(request, AppRequest)
         if store.instance(body.instance_id) is None:
-            raise ApiError(404, "unknown_instance", f"no instance with id {body.instance_id!r}")
+            raise ApiError(404, "unknown_instance", f"no instance with id {clip(body.instance_id)!r}")
         try:
             app, secret = store.add_app(
                 body.instance_id, body.app_id, body.app_name, body.app_type, api_key=body.api_key
             )
         except sqlite3.IntegrityError:
-            raise ApiError(409, "conflict", f"app {body.app_id!r} is already registered") from None
+            raise ApiError(409, "conflict", f"app {clip(body.app_id)!r} is already registered") from None
         _audit(request, actor, "app.register", f"app {app.app_id} ({app.id}) on instance {app.instance_id}")
         answer = {**asdict(app), "webhook_secret": secret}
         if body.api_key and body.app_type not in POLLED_APP_TYPES:
@@ -163,7 +163,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         actor = auth.require_bearer(request)
         instance = store.instance(request.path_params["id"])
         if instance is None:
-            raise ApiError(404, "unknown_instance", f"no instance with id {request.path_params['id']!r}")
+            raise ApiError(404, "unknown_instance", f"no instance with id {clip(request.path_params['id'])!r}")
         _not_declared(instance.origin)
         if any(app.instance_id == instance.id for app in store.list_apps()):
             raise ApiError(409, "has_apps", f"instance {instance.name!r} still has apps: delete them first")
@@ -198,10 +198,11 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         responses:
           200: {description: "[{id, at, actor, action, target, client}]; actions: instance.register,
             instance.delete, app.register, app.rotate_secret, app.delete"}
-          400: {description: "limit given twice, with different values"}
+          400: {description: "limit given twice, with different values, or an unknown query parameter"}
           422: {description: "limit is not a number from 1 to 1000"}
         """
         auth.require_bearer(request)
+        require_known(request, ("limit",))
         raw = query_param(request, "limit")
         raw = "100" if raw is None else raw
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:  # not U+0661, an Arabic-Indic 1
@@ -211,7 +212,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
     def _registered_app(request: Request) -> App:
         app = store.app_by_id(request.path_params["id"])
         if app is None:
-            raise ApiError(404, "unknown_app", f"no app registration with id {request.path_params['id']!r}")
+            raise ApiError(404, "unknown_app", f"no app registration with id {clip(request.path_params['id'])!r}")
         return app
 
     def _not_declared(origin: str) -> None:

@@ -35,7 +35,7 @@ from starlette.routing import Route
 from bridge.dify.formats import decode_json
 from bridge.http.body import read_body, require_media_type, require_utf8
 from bridge.http.credentials import bearer_tokens, one_credential
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 from bridge.http.security_headers import client_address
 from bridge.management.settings import ServerTLS
 from bridge.queue.admission import Backpressure
@@ -164,7 +164,8 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding != "gzip":
-        raise ApiError(415, "unsupported_content_encoding", f"Content-Encoding must be gzip or none, got {encoding!r}")
+        detail = f"Content-Encoding must be gzip or none, got {clip(encoding)!r}"
+        raise ApiError(415, "unsupported_content_encoding", detail)
     # Every member, as Go's gzip reader (the Collector's) reads them; zlib alone stops after the first and
     # hands back what it could of a body cut short, which may parse as a shorter request.
     parts: list[bytes] = []

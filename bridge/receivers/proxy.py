@@ -30,7 +30,7 @@ from starlette.routing import Route
 from bridge.config.durations import Duration
 from bridge.dify.formats import InputError, Record, iter_records
 from bridge.dify.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 from bridge.management.outbound import OutboundRefused
 from bridge.receivers import ReceiverContext, RunIntake
 from bridge.receivers.proxy_guards import BodyTimeout, InFlight, request_body
@@ -244,11 +244,11 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         """
         # `api` is never an instance name: a management path or method the API does not have.
         if request.path_params["instance"] == "api":
-            detail = f"no endpoint {request.method} {request.url.path} (GET /openapi.json lists them)"
+            detail = f"no endpoint {clip(request.method)} {clip(request.url.path)} (GET /openapi.json lists them)"
             raise ApiError(404, "not_found", detail)
         instance = ctx.store.instance_by_name(request.path_params["instance"])
         if instance is None:
-            raise ApiError(404, "unknown_instance", f"no instance named {request.path_params['instance']!r}")
+            raise ApiError(404, "unknown_instance", f"no instance named {clip(request.path_params['instance'])!r}")
         path = request.path_params["path"]
         if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
             # `/v1/../console/api/...` would reach past the service API, on the instance or behind it.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from bridge.http.credentials import one_credential
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 from bridge.http.security_headers import client_address
 from bridge.receivers import ReceiverContext
 
@@ -90,7 +90,7 @@ def signed_by(
     (refused, or 429/503: "send it again later"), so its nonce is given back and the same request may come again."""
     app = ctx.store.app(app_id)
     if app is None:
-        raise ApiError(404, "unknown_app", f"app {app_id!r} is not registered")
+        raise ApiError(404, "unknown_app", f"app {clip(app_id)!r} is not registered")
     secret = ctx.store.webhook_secret(app)
     sent = headers.signature.encode()
     nonce = headers.nonce

@@ -19,7 +19,7 @@ from bridge.dify.formats import Format, InputError, detect_format, iter_records
 from bridge.dify.model import DifyEvent
 from bridge.dify.normalize import normalize_event, parse_event_json
 from bridge.http.body import read_body, require_media_type, require_utf8
-from bridge.http.errors import ApiError
+from bridge.http.errors import ApiError, clip
 from bridge.http.query import query_param
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
@@ -121,7 +121,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
                 events = await asyncio.to_thread(_events, body, fmt, app.app_id, cfg.max_events)
             service = ctx.service(request)
             if (run_id := service.signed_elsewhere(events)) is not None:
-                raise ApiError(409, "app_mismatch", f"run {run_id!r} is being received for another app")
+                raise ApiError(409, "app_mismatch", f"run {clip(run_id)!r} is being received for another app")
             service.admit_events(events, ctx.receiver_id)
             # An `error` event carries no ids: it joins the app's most recent run (its context).
             context = f"{ctx.receiver_id}:{app.app_id}"

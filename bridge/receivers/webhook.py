@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from bridge.dify.formats import InputError
 from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webhook
-from bridge.http.body import parse_json, read_body, require_media_type
-from bridge.http.errors import ApiError
+from bridge.http.body import invalid_payload, parse_json, read_body, require_media_type
+from bridge.http.errors import ApiError, clip
 from bridge.receivers import ReceiverContext
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
@@ -72,13 +72,12 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
         with signed_by(request, ctx, app_id, headers, body) as app:
             # The signing app's secret speaks for that app only: a body naming another is refused, not filed there.
             if claimed not in (None, "") and str(claimed) != app.app_id:
-                raise ApiError(
-                    422, "app_mismatch", f"app_id: the body says {claimed!r}, the request is signed for {app.app_id!r}"
-                )
+                detail = f"app_id: the body says {clip(str(claimed))!r}, the request is signed for {app.app_id!r}"
+                raise ApiError(422, "app_mismatch", detail)
             try:
                 run = normalize_webhook(payload)
             except InputError as exc:
-                raise ApiError(422, "invalid_payload", f"{exc.field}: {exc.reason}") from None
+                raise invalid_payload([(exc.field, exc.reason), *exc.others]) from None
             service = ctx.service(request)
             service.admit_run(ctx.receiver_id)
             run = replace(run, receiver=ctx.receiver_id, app_id=app.app_id, app_name=app.app_name or run.app_name)

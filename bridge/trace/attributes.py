@@ -196,18 +196,21 @@ def _documents(node: NodeRun) -> list[Mapping[str, Any]]:
 
 
 def node_span_name(node: NodeRun) -> str:
+    """The span's name, its control characters cleaned as a run's are (`dify.node.title` keeps the title as sent)."""
+    name = None
     if node.node_type in LLM_NODE_TYPES:
         model, _ = model_of(node)
         if model:
-            return f"chat {model}"
+            name = f"chat {model}"
     elif node.node_type == "tool":
-        return f"execute_tool {node.title}"
+        name = f"execute_tool {node.title}"
     elif node.node_type == "knowledge-retrieval":
         datasets = _datasets(node)
-        return f"retrieval {', '.join(datasets) if datasets else node.title}"
+        name = f"retrieval {', '.join(datasets) if datasets else node.title}"
     elif node.node_type == "agent":
-        return f"invoke_agent {node.title}"
-    return f"{node.node_type} {node.title}"
+        name = f"invoke_agent {node.title}"
+    name = name or f"{node.node_type} {node.title}"
+    return name if name.isprintable() else label(name)  # inline: one call less a span
 
 
 # JSON texts written with the values they were written from, by id() of the text: what the span builder
@@ -399,17 +402,21 @@ def thought_attributes(thought: AgentThought) -> Attributes:
     return attrs
 
 
-# Control characters (an ESC in the name of a Dify app) in a span name: UIs show nothing for them, and terminals
-# showing traces (logs, CLIs) act on them. A name is a label, so each run of them becomes a space; the
-# attributes keep the text as Dify sent it (`dify.app.name` finds the app by its exact name).
+# Control characters (an ESC in a Dify app's name or a node's title) in a span name: UIs show nothing for them,
+# and terminals showing traces (logs, CLIs) act on them. A name is a label, so each run of them becomes a space;
+# the attributes keep the text as Dify sent it (`dify.app.name` finds the app by its exact name).
 _CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
-def run_name(run: WorkflowRun) -> str:
-    name = run.app_name or run.workflow_id or run.app_id or "dify"
+def label(name: str) -> str:
+    """`name` fit for a span name (app names, node titles): each run of control characters one space."""
     if name.isprintable():  # C speed; the usual case
         return name
-    return _CONTROL_RUN.sub(" ", name).strip() or "dify"
+    return _CONTROL_RUN.sub(" ", name).strip()
+
+
+def run_name(run: WorkflowRun) -> str:
+    return label(run.app_name or run.workflow_id or run.app_id or "dify") or "dify"
 
 
 def run_attributes(run: WorkflowRun, nodes: Iterable[NodeRun]) -> Attributes:

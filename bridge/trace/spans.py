@@ -287,7 +287,7 @@ def _agent_log_draft(run: WorkflowRun, node: NodeRun, entry: AgentLogEntry) -> _
 def _container_draft(run: WorkflowRun, container: ContainerRun, members: list[NodeRun]) -> _Draft:
     execution_id = container.execution_id or ""
     draft = _Draft(
-        name=f"{container.node_type} {container.title}",
+        name=a.label(f"{container.node_type} {container.title}"),
         span_id=_span_id(f"{run.run_id}\x1fcontainer\x1f{container.node_id}\x1f{execution_id}"),
         attributes=a.container_attributes(container),
         own_duration=_duration(container.created_at, container.finished_at, container.elapsed_time),
@@ -377,7 +377,7 @@ def _root_draft(run: WorkflowRun) -> _Draft:
     for thought in run.agent_thoughts:
         root.children.append(
             _Draft(
-                name=f"execute_tool {thought.tool}" if thought.tool else "agent_thought",
+                name=a.label(f"execute_tool {thought.tool}") if thought.tool else "agent_thought",
                 span_id=_span_id(f"{run.run_id}\x1fthought\x1f{thought.id}"),
                 attributes=a.thought_attributes(thought),
                 own_duration=None,

@@ -92,6 +92,23 @@ def test_an_sse_line_of_spaces_is_no_field_and_ends_no_block() -> None:
     assert [(i.obj, i.line) for i in items if isinstance(i, Record)] == [({"a": 1}, 1)] and len(items) == 1
 
 
+@pytest.mark.parametrize(
+    ("line", "detail"),
+    [
+        ("  : x", "not an SSE field: '  ' (a field named by spaces: SSE lines are not indented, and only a line "
+                  "starting with ':' is a comment)"),
+        ("  data: 1", "not an SSE field: '  data' (not 'data': SSE lines are not indented, and only a line "
+                      "starting with ':' is a comment)"),
+        ("bogus: 1", "not an SSE field: 'bogus'"),
+    ],
+)  # fmt: skip
+def test_an_indented_sse_line_is_a_field_named_by_its_spaces_said_in_words(line: str, detail: str) -> None:
+    """`  : x` was "not an SSE field: '  '", no word of why: by the SSE spec it is a field (a comment's first
+    character is the colon), and Dify indents no line, so it is refused, saying so."""
+    errors = [i for i in iter_records(f"data: 1\n{line}\n\n", "t", "sse") if isinstance(i, InputError)]
+    assert [(error.line, error.reason) for error in errors] == [(2, detail)]
+
+
 def test_empty_array_is_no_records() -> None:
     assert _items("[]") == []
     assert list(iter_records(" \n", "t", "json")) == []  # was "unterminated JSON array"

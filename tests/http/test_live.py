@@ -96,6 +96,10 @@ def test_the_stream_needs_a_token(bridge: BridgeServer) -> None:
     for query in (f"token=forged&token={token}", f"token={token}&app_id=a&app_id=b"):
         refused = httpx.get(f"{bridge.base}/api/v1/dify/stream?{query}")
         assert refused.status_code == 400 and refused.json()["error"] == "repeated_query_parameter", refused.text
+    # `?appid=` was ignored: every app's runs came.
+    with httpx.stream("GET", f"{bridge.base}/api/v1/dify/stream?token={token}&appid=a") as unknown:
+        assert unknown.status_code == 400  # else an endless feed
+        assert json.loads(unknown.read())["detail"] == "unknown query parameter 'appid'; known: app_id, token"
 
 
 def test_a_slow_consumer_is_dropped_without_slowing_publishers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,6 +234,27 @@ def test_management_actions_are_audited_with_who_when_and_from_where(bridge: Bri
     assert httpx.get(f"{bridge.base}/api/v1/audit").status_code == 401
 
 
+def test_an_unknown_query_parameter_is_refused_naming_the_known_ones(bridge: BridgeServer) -> None:
+    # `?LIMIT=5` was ignored and answered with the default 100 entries.
+    refused = httpx.get(f"{bridge.base}/api/v1/audit?LIMIT=5", headers=_auth(bridge.token()))
+    assert refused.status_code == 400, refused.text
+    assert refused.json() == {
+        "error": "unknown_query_parameter",
+        "detail": "unknown query parameter 'LIMIT'; known: limit",
+    }
+
+
+def test_errors_echo_at_most_200_characters_of_the_client_input(bridge: BridgeServer) -> None:
+    headers = _auth(bridge.token())
+    long = "x" * 5000
+    for path, method in ((f"/api/v1/{long}", "GET"), (f"/api/v1/dify/apps/{long}", "DELETE"), (f"/{long}/v1/x", "GET")):
+        answer = httpx.request(method, f"{bridge.base}{path}", headers=headers)
+        assert answer.status_code == 404, answer.text
+        assert "x" * 150 in answer.text and "…" in answer.json()["detail"] and "x" * 201 not in answer.text
+    refused = httpx.get(f"{bridge.base}/api/v1/audit?{long}=1", headers=headers)
+    assert refused.status_code == 400 and len(refused.json()["detail"]) < 250, refused.text
+
+
 def test_deleting_an_app_ends_its_secret_and_then_its_instance_can_go(bridge: BridgeServer) -> None:
     headers = _auth(bridge.token())
     instance = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,

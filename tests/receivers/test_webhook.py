@@ -265,7 +265,25 @@ def test_an_unknown_status_is_refused(
     body = dumps({**PAYLOAD, **change})
     response = _post(bridge, body, signed_headers(body))
     assert response.status_code == 422, response.text
-    assert response.json() == {"error": "invalid_payload", "detail": detail}
+    assert (response.json()["error"], response.json()["detail"]) == ("invalid_payload", detail)
+
+
+def test_every_invalid_field_is_named_with_its_path(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """Only the first field at fault was named (msgspec stops there), where the management API names each."""
+    nodes = [{"node_id": "n", "node_type": ["llm"], "title": 1}, {"node_type": "llm", "elapsed_time": "slow"}]
+    body = dumps({**PAYLOAD, "total_tokens": "many", "nodes": nodes})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert sorted(fields) == ["nodes.0.node_type", "nodes.1.elapsed_time", "nodes.1.node_id", "total_tokens"]
+    assert all(field in response.json()["detail"] for field in fields)
+
+
+def test_at_most_20_invalid_fields_are_listed(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    body = dumps({**PAYLOAD, "nodes": [{"node_id": "n"}] * 30})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    assert len(response.json()["errors"]) == 20 and response.json()["detail"].endswith("; and 10 more errors")
 
 
 @pytest.mark.parametrize("status", ["running", "succeeded", "failed", "stopped", "partial-succeeded", "paused"])

@@ -152,6 +152,16 @@ def test_control_characters_of_a_dify_app_name_stay_out_of_span_names(app_name: 
     assert root.resource.attributes["dify.app.name"] == app_name  # the data as Dify sent it
 
 
+def test_control_characters_of_a_node_title_stay_out_of_span_names() -> None:
+    """Node titles went into node span names with their ESCs and newlines; the attribute keeps them as sent."""
+    run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
+    titled = tuple(msgspec.structs.replace(node, title=f"Step\x1b[31m{node.title}\n") for node in run.nodes)
+    spans = build_spans(msgspec.structs.replace(run, nodes=titled))
+    named = [s for s in spans if s.attributes and str(s.attributes.get("dify.node.title", "")).startswith("Step\x1b")]
+    assert named and all(s.name.isprintable() for s in spans), [s.name for s in spans]
+    assert all(" [31m" in s.name or s.name.startswith("chat ") for s in named)
+
+
 def test_same_run_twice_gives_byte_identical_spans() -> None:
     run = load_run(CAPTURES / "b_iteration_ifelse_http.sse")
     first, second = build_spans(run), build_spans(run)
