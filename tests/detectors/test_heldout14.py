@@ -1,6 +1,6 @@
 """Held-out corpus 14's structure (tests/detectors/heldout14.py): sizes, names, labels, and that every recorded
-stream reads into one run with a span for each node execution Dify streamed. Never what the detectors find on it:
-that is scored by the lead only, once (bench/detection_quality.py --corpus heldout14)."""
+stream reads into one run with a span for each node execution Dify streamed. What the detectors find on it
+(scored blind once, at the start of session 25; a development set since) is bench/detection_quality.py's."""
 
 from __future__ import annotations
 
