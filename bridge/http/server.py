@@ -73,7 +73,7 @@ async def _readyz(request: Request) -> JSONResponse:
     """
     service: BridgeService | None = getattr(request.app.state, "service", None)
     if service is None:
-        return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "stopping" if request.app.state.stopping else "starting"}, status_code=503)
     failing = sorted(cid for cid, delivery in service.deliveries.items() if delivery.last_ok is False)
     queue = service.config.service.queue
     body = {
@@ -230,6 +230,7 @@ def create_app(config: BridgeConfig) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             app.state.service = None
+            app.state.stopping = True  # until the process ends: a balancer takes no more runs here
             await service.closing_done()
             for hook in hooks:
                 await hook()
@@ -259,5 +260,6 @@ def create_app(config: BridgeConfig) -> Starlette:
         middleware=middleware(config.server),
     )
     app.state.body_timeout = config.server.body_timeout
+    app.state.stopping = False
     app.state.receiver_routes = receiver_routes  # what `serve` says at start
     return app

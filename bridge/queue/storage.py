@@ -261,12 +261,13 @@ class QueueStorage:
         self._turn: tuple[asyncio.AbstractEventLoop, _Append, asyncio.Future[None], list[JournalRow]] | None = None
         self._exporters: tuple[str, ...] = ()
         self._file_lock: FileLock | None = None
+        db: sqlite3.Connection | None = None
         try:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self._file_lock = FileLock(path) if exclusive else None
             make_private(path)  # run content, before redaction in the journals
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            db = self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
@@ -293,6 +294,9 @@ class QueueStorage:
         except FileInUse as exc:
             raise QueueError(f"{path}: {exc}: stop that bridge, or give this one its own service.queue.path") from None
         except BaseException as exc:
+            # A refused file is left closed at once, not when the collector finds the connection.
+            if db is not None:
+                db.close()
             self._release_file_lock()
             if isinstance(exc, sqlite3.Error | OSError):
                 raise QueueError(f"{path}: cannot use the queue file: {exc}") from None

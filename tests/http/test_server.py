@@ -38,7 +38,10 @@ def test_health_and_readiness(otlp_sink: OtlpSink) -> None:
             "status": "ready", "pipelines": ["traces"], "failing_exporters": [], "queued_bytes": 0,
             "max_bytes": 1 << 30,
         }  # fmt: skip
-    assert TestClient(app).get("/readyz").status_code == 503  # no lifespan: the service never started
+    response = TestClient(app).get("/readyz")  # no lifespan now: the service stopped with the one above
+    assert response.status_code == 503 and response.json() == {"status": "stopping"}
+    response = TestClient(create_app(parse_config(_config_text(otlp_sink)))).get("/readyz")  # never started
+    assert response.status_code == 503 and response.json() == {"status": "starting"}
 
 
 def test_what_start_up_made_is_frozen_out_of_the_collector_while_serving(otlp_sink: OtlpSink) -> None:

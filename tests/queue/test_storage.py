@@ -499,6 +499,21 @@ def test_a_newer_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
+def test_a_refused_file_s_connection_is_closed_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def connect_and_keep(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr("bridge.queue.storage.sqlite3.connect", connect_and_keep)
+    with pytest.raises(QueueError, match="queue schema 9"):
+        _older_file(tmp_path, "9", "")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        opened[-1].execute("SELECT 1")
+
+
 def test_a_version_1_file_learns_what_its_accepted_copies_held(tmp_path: Path) -> None:
     storage = _older_file(
         tmp_path,
