@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypedDict
 
 import msgspec
@@ -529,6 +530,36 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     """A whole-run webhook payload (Pisama's shape, ISO 8601 times) → `WorkflowRun`; `obj` is the parsed JSON,
     or what `decode_webhook` made of the body."""
     payload = obj if isinstance(obj, WebhookPayload) else _webhook_payload(obj, source, line)
+    try:
+        return _webhook_run(payload, source, line)
+    except InputError as first:
+        # The checks below stop at the first fault: the others are found check by check, on this error path only.
+        others = tuple(error for error in _value_errors(payload) if error[0] != first.field)
+        raise InputError(source, line, first.field, first.reason, others) from None
+
+
+def _value_errors(payload: WebhookPayload) -> list[tuple[str, str]]:
+    """Every (field, reason) of a decoded payload's values `_webhook_run` refuses: statuses, times, the run id."""
+    checks: list[Callable[[], object]] = [partial(_known_status, payload.status, RUN_STATUSES, "status", "", 0)]
+    for position, node in enumerate(payload.nodes):
+        field = f"nodes.{position}"
+        checks.append(partial(_known_status, node.status, NODE_STATUSES, f"{field}.status", "", 0))
+        checks.append(partial(timestamp, node.started_at, f"{field}.started_at"))
+        checks.append(partial(timestamp, node.finished_at, f"{field}.finished_at"))
+    checks += [
+        partial(timestamp, payload.started_at, "started_at"),
+        partial(timestamp, payload.finished_at, "finished_at"),
+    ]
+    found = [("workflow_run_id", "must not be empty")] if not payload.workflow_run_id.strip() else []
+    for check in checks:
+        try:
+            check()
+        except InputError as exc:
+            found.append((exc.field, exc.reason))
+    return found
+
+
+def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun:
     if not payload.workflow_run_id.strip():
         raise InputError(source, line, "workflow_run_id", "must not be empty")
     _known_status(payload.status, RUN_STATUSES, "status", source, line)

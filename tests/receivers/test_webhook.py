@@ -279,6 +279,17 @@ def test_every_invalid_field_is_named_with_its_path(bridge: BridgeServer, otlp_s
     assert all(field in response.json()["detail"] for field in fields)
 
 
+def test_every_invalid_value_is_listed_with_its_field(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
+    """The checks after decoding (statuses, times) stopped at the first value at fault."""
+    nodes = [{"node_id": "n", "node_type": "llm", "status": "done", "started_at": "yesterday"}]
+    body = dumps({**PAYLOAD, "status": "ok", "finished_at": -5, "nodes": nodes})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert sorted(fields) == ["finished_at", "nodes.0.started_at", "nodes.0.status", "status"]
+    assert otlp_sink.spans() == []
+
+
 def test_at_most_20_invalid_fields_are_listed(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     body = dumps({**PAYLOAD, "nodes": [{"node_id": "n"}] * 30})
     response = _post(bridge, body, signed_headers(body))
