@@ -183,11 +183,16 @@ def create(cfg: Config) -> object:
                 None if span is root else span_id(span),
             )
         people: dict[int, tuple[str, str] | None] = {}
+        owned: dict[int, bool] = {}  # a lookup's record the run's own key found (`_keyed_record`)
         for value, kind, source, span, role in flows:
             if span_id(source) not in people:
                 people[span_id(source)] = _whose(source) if _looked_up(source) else None
             whose = people[span_id(source)]
             match = _match(*whose) if whose is not None else None
+            if match is None and kind in _CONTACT and _looked_up(source):
+                if span_id(source) not in owned:
+                    owned[span_id(source)] = _keyed_record(source, trace)
+                match = "same" if owned[span_id(source)] else None
             if match != "namesake" and (span_id(source), kind) in usual:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
@@ -562,6 +567,12 @@ def _whose(span: ReadableSpan) -> tuple[str, str] | None:
     asked = _people(json_attr(span, "input.value"))
     if len(asked) != 1:
         return None
+    recorded = set().union(*(_people(record) for record in _records(span)))
+    return (asked.pop(), recorded.pop()) if len(recorded) == 1 else None
+
+
+def _records(span: ReadableSpan) -> list[Any]:
+    """What a lookup returned: its output, and the records of its `json` list, HTTP `body` or JSON `text`."""
     output = json_attr(span, "output.value")
     records = [output]
     if isinstance(output, dict):  # a tool's `json` list, an HTTP node's `body` or a tool's `text` holding JSON
@@ -573,8 +584,28 @@ def _whose(span: ReadableSpan) -> tuple[str, str] | None:
                 except ValueError:
                     continue
             records += value if isinstance(value, list) else [value]
-    recorded = set().union(*(_people(record) for record in records))
-    return (asked.pop(), recorded.pop()) if len(recorded) == 1 else None
+    return records
+
+
+# A key a user gives to be looked up by: a plate, a policy, an account or a booking reference (letters or
+# separators and digits, no spaces), not a date, an amount or a word.
+_KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
+
+
+def _keyed_record(span: ReadableSpan, trace: Trace) -> bool:
+    """A lookup that returned one record holding, as one of its fields, a key the run was given (`{"plate":
+    "ABC123", "phone": …}` for the input `ABC123`): the caller's own record, found by their key, its contact data
+    theirs. A record of another key (a neighbour's plate) or a list of several is someone else's or a search's."""
+    starts = trace.of_type("start")
+    inputs = json_attr(starts[0] if starts else trace.root, "input.value")
+    if not isinstance(inputs, dict):
+        return False
+    keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
+            and _KEY.fullmatch(value) and _ORDINARY.fullmatch(value) is None}  # fmt: skip
+    if not keys:
+        return False
+    records = [record for record in _records(span)[1:] if isinstance(record, dict)]
+    return len(records) == 1 and any(isinstance(value, str) and value in keys for value in records[0].values())
 
 
 def _people(record: Any) -> set[str]:
