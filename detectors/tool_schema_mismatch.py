@@ -28,6 +28,7 @@ outputs from a number in earlier runs and nothing from the renamed one now shows
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from itertools import islice
@@ -759,17 +760,33 @@ def _taken(value: Any, fields: dict[str, Any]) -> bool:
 def _value_dropped(
     reader: ReadableSpan, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
 ) -> bool:
-    """A code reader that worked on showing none of the new field's numbers (nested ones too), where in its earlier
-    runs (two at least, every one that had it) it showed the missing field's number as it came (`17 seats` from
-    `free_seats: 17`): it read the old name and wrote its default (`no seats`)."""
+    """A code reader that worked on showing none of the new field's numbers (nested ones too) and no number before
+    the word it wrote the missing field's number before in its earlier runs (two at least, every one that had it:
+    `17 seats` from `free_seats: 17`, now `no seats`): it read the old name and wrote its default. A reader
+    converting the new field writes a number there (`117181 km` from miles)."""
     missing, new = renamed
     numbers = numbers_in(fields.get(new[0]), [], False)
-    shown = numbers_in(json_attr(reader, "output.value"), [], True)
-    if not numbers or any(number in shown for number in numbers):
+    outputs = json_attr(reader, "output.value")
+    if not numbers or any(number in numbers_in(outputs, [], True) for number in numbers):
         return False
-    used = [float(number) in numbers_in(json_value(made), [], True) for held, _, made in earlier
-            if type(number := held.get(missing[0])) in (int, float) and number]  # fmt: skip
-    return len(used) >= 2 and all(used)
+    words = []
+    for held, _, made in earlier:
+        number = held.get(missing[0])
+        if type(number) not in (int, float) or not number:
+            continue
+        written = re.search(rf"(?<![\d.]){re.escape(str(number))}\s*([^\W\d_]+)", _joined(json_value(made)))
+        if written is None:
+            return False
+        words.append(written.group(1))
+    now = _joined(outputs)
+    return len(words) >= 2 and any(
+        word in now and re.search(rf"\d\s*{re.escape(word)}(?![^\W\d_])", now) is None for word in set(words)
+    )
+
+
+def _joined(value: Any) -> str:
+    """A node's outputs as one text, its own characters (not JSON's escapes)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _texts(value: Any, into: list[str], depth: int = 0) -> list[str]:

@@ -183,7 +183,7 @@ def create(cfg: Config) -> object:
                 None if span is root else span_id(span),
             )
         people: dict[int, tuple[str, str] | None] = {}
-        owned: dict[int, bool] = {}  # a lookup's record the run's own key found (`_keyed_record`)
+        owned: dict[int, frozenset[str]] = {}  # the caller's contact data of a lookup's record (`_keyed_record`)
         for value, kind, source, span, role in flows:
             if span_id(source) not in people:
                 people[span_id(source)] = _whose(source) if _looked_up(source) else None
@@ -192,7 +192,7 @@ def create(cfg: Config) -> object:
             if match is None and kind in _CONTACT and _looked_up(source):
                 if span_id(source) not in owned:
                     owned[span_id(source)] = _keyed_record(source, trace)
-                match = "same" if owned[span_id(source)] else None
+                match = "same" if value in owned[span_id(source)] else None
             if match != "namesake" and (span_id(source), kind) in usual:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
@@ -592,20 +592,27 @@ def _records(span: ReadableSpan) -> list[Any]:
 _KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
 
 
-def _keyed_record(span: ReadableSpan, trace: Trace) -> bool:
-    """A lookup that returned one record holding, as one of its fields, a key the run was given (`{"plate":
-    "ABC123", "phone": …}` for the input `ABC123`): the caller's own record, found by their key, its contact data
-    theirs. A record of another key (a neighbour's plate) or a list of several is someone else's or a search's."""
+def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
+    """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
+    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`) is the caller's own, found by their key,
+    and a contact datum of its own fields is theirs where it is the record's one of its kind (a second phone beside
+    it, an emergency contact's, is another person's). A record of another key (a neighbour's plate) or a list of
+    several is someone else's or a search's: nothing."""
     starts = trace.of_type("start")
     inputs = json_attr(starts[0] if starts else trace.root, "input.value")
     if not isinstance(inputs, dict):
-        return False
+        return frozenset()
     keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
             and _KEY.fullmatch(value) and _ORDINARY.fullmatch(value) is None}  # fmt: skip
-    if not keys:
-        return False
-    records = [record for record in _records(span)[1:] if isinstance(record, dict)]
-    return len(records) == 1 and any(isinstance(value, str) and value in keys for value in records[0].values())
+    records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
+    if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
+        return frozenset()
+    found: dict[str, str] = {}  # each field's contact data (read with its field's name: `"telefon": "070-…"`)
+    for name, value in records[0].items():
+        if isinstance(value, str):
+            found.update(sensitive_values(json.dumps({name: value}, ensure_ascii=False), True))
+    kinds = [kind for kind in found.values() if kind in _CONTACT]
+    return frozenset(value for value, kind in found.items() if kind in _CONTACT and kinds.count(kind) == 1)
 
 
 def _people(record: Any) -> set[str]:
