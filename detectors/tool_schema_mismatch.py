@@ -758,7 +758,7 @@ def _taken(value: Any, fields: dict[str, Any]) -> bool:
 
 
 def _value_dropped(
-    reader: ReadableSpan, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
+    reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
 ) -> bool:
     """A code reader that worked on showing none of the new field's numbers (nested ones too) and no number before
     the word it wrote the missing field's number before in its earlier runs (two at least, every one that had it:

@@ -599,7 +599,8 @@ def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     it, an emergency contact's, is another person's). A record of another key (a neighbour's plate) or a list of
     several is someone else's or a search's: nothing."""
     starts = trace.of_type("start")
-    inputs = json_attr(starts[0] if starts else trace.root, "input.value")
+    given = starts[0] if starts else trace.root
+    inputs = json_attr(given, "input.value") if given is not None else None
     if not isinstance(inputs, dict):
         return frozenset()
     keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)

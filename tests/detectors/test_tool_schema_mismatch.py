@@ -792,8 +792,8 @@ def test_a_renamed_number_a_code_reader_no_longer_computes_with() -> None:
 def _paging(items: list[dict[str, Any]], rounds: int, found: int) -> list[ReadableSpan]:
     """A booking app's loop paging a slots API (`rounds` calls of one node in one run), a code node after each call
     counting the slots it read."""
-    api = node("pages", "http-request", title="Slots",
-               outputs={"status_code": 200, "body": json.dumps({"items": items, "next": "p2"}), "files": []})  # fmt: skip
+    body = json.dumps({"items": items, "next": "p2"})
+    api = node("pages", "http-request", title="Slots", outputs={"status_code": 200, "body": body, "files": []})
     reader = node("pick", "code", inputs={"body": "{…}"}, outputs={"found": found})
     return run_spans([api, reader] * rounds, app_id="garage")
 
@@ -827,7 +827,8 @@ def test_a_seat_count_nested_into_an_object_its_code_reader_wrote_as_none_left()
     patched, unpatched = _processor(), _processor()
     for processor in (patched, unpatched):
         for seats in (17, 40, 8, 51, 12, 30):
-            assert processor.detect(_timetable({"free_seats": seats, "price": 52}, f"IR 1833 06:05, {seats} seats")) == []
+            usual = {"free_seats": seats, "price": 52}
+            assert processor.detect(_timetable(usual, f"IR 1833 06:05, {seats} seats")) == []
     nested = {"availability": {"free": 23, "class": 2}, "price": {"value": 59, "currency": "RON"}}
     assert patched.detect(_timetable(nested, "IR 1833 06:05, 23 seats")) == []
     (finding,) = unpatched.detect(_timetable(nested, "IR 1833 06:05, no seats"))
