@@ -23,7 +23,9 @@ between instances of 'str' and 'int'`) while a field of the output changed type 
 field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
 wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing. A tool
 whose outputs are an HTTP answer's (`status_code`, `body`) is read like one; a code reader that computed its
-outputs from a number in earlier runs and nothing from the renamed one now shows the rename too.
+outputs from a number in earlier runs and nothing from the renamed one now shows the rename too, and so does one
+that wrote the missing field's number before a word in earlier runs and now writes no number there (`no seats`).
+A source's field names are learned once a run, however many rounds of a loop call it.
 """
 
 from __future__ import annotations

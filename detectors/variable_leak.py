@@ -14,7 +14,8 @@ An e-mail address or phone number that a lookup node (or the run's inputs) hands
 how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
 A lookup asked for a person by name is read for whose record it returned: the contact data of the person asked
 for are theirs, from the first run; a namesake's record (a name search matching on one name) hands on someone
-else's data, however usual its fields.
+else's data, however usual its fields. A lookup's record holding a key the run was given (a plate, a policy) is
+the caller's own: its one phone number or e-mail address is theirs.
 """
 
 from __future__ import annotations
