@@ -23,11 +23,14 @@ between instances of 'str' and 'int'`) while a field of the output changed type 
 field (one its earlier outputs held gone, one they seldom held there) where its reader shows it, and an answer
 wrapped in a new envelope (its usual top-level fields one level down) that its reader read as nothing. A tool
 whose outputs are an HTTP answer's (`status_code`, `body`) is read like one; a code reader that computed its
-outputs from a number in earlier runs and nothing from the renamed one now shows the rename too.
+outputs from a number in earlier runs and nothing from the renamed one now shows the rename too, and so does one
+that wrote the missing field's number before a word in earlier runs and now writes no number there (`no seats`).
+A source's field names are learned once a run, however many rounds of a loop call it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from itertools import islice
@@ -37,7 +40,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
-from detectors.derived import computed_from, computed_from_others
+from detectors.derived import computed_from, computed_from_others, numbers_in
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
@@ -182,6 +185,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
     nodes = trace.nodes
     position = 0
     told: set[str] = set()  # the sources whose renamed field was told
+    # The field names each source's answers held in this run so far: a loop's or an iteration's rounds calling one
+    # source are one run of it in the histories (a loop paging six times is not six runs).
+    counted: dict[str, set[str]] = {}
     for span in trace.of_type("tool", "http-request"):
         get = attributes_of(span).get
         if get("dify.node.status") != "succeeded" or get("dify.node.retry_index") is not None:
@@ -219,7 +225,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         emptied = reader is not None and _came_out_empty(reader, fields)
         # Read before `_renamed` learns this answer's names.
         wrapped = _wrapped(trace, source, read[1], cfg) if emptied and reader is not None else None
-        renamed = _renamed(trace, source, read, cfg, emptied)
+        renamed = _renamed(trace, source, read, cfg, emptied, counted)
         if wrapped is not None and reader is not None and not _coped(reader, reader_type, fields, wrapped):
             title, (moved, (holder,)) = attr(span, "dify.node.title", span.name), wrapped
             yield Finding(
@@ -240,7 +246,10 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         shown = shown or (renamed is not None and _number_now_words(trace, source, fields, renamed))
         # What a code reader computed in earlier runs, learned while it works (cheap: the recorded texts kept).
         earlier = _remember(trace, source, reader, fields) if reader_type == "code" and not shown else []
-        shown = shown or (renamed is not None and _default_taken(reader, fields, renamed, earlier))
+        shown = shown or (
+            renamed is not None
+            and (_default_taken(reader, fields, renamed, earlier) or _value_dropped(reader, fields, renamed, earlier))
+        )
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
             if source in told:
@@ -544,14 +553,21 @@ def _empty(value: Any) -> bool:
 
 
 def _renamed(
-    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], cfg: Config, emptied: bool
+    trace: Trace,
+    source: str,
+    read: tuple[dict[str, Any], dict[str, str]],
+    cfg: Config,
+    emptied: bool,
+    counted: dict[str, set[str]],
 ) -> tuple[list[str], list[str]] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
     a field one in ten at most held appears and most of the usual fields are there: (the missing, the new; two
     of each at most). When the next node came out empty (`emptied`), three in four and one in four. A renamed
     list or object counts once: the fields of a new one are its own, and those the missing one held go with it.
-    A new field holding null holds no value that could have moved into it (an optional field added). Learns this
-    output's field names, where each nested one was held and which came at the top level."""
+    A new field holding null holds no value that could have moved into it (an optional field added), and one held
+    in a field that changed kind (`pret: 52` → `pret: {valoare: 52, moneda}`) is that field's. Learns this
+    output's field names, where each nested one was held and which came at the top level; once a run (`counted`:
+    the names this run's earlier rounds gave, counted already)."""
     fields, parents = read
     key = f"{KEY}:names:{trace.app}:{source}"
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
@@ -573,7 +589,13 @@ def _renamed(
             usual = sum(count >= usual_least for count in seen.values())
             new = [name for name in names if seen.get(name, 0) <= new_most and fields[name] is not None]
             fresh = set(new)
-            new = [name for name in new if parents.get(name) not in fresh]
+            kinds: dict[str, dict[str, int]] = trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}
+            new = [
+                name
+                for name in new
+                if (parent := parents.get(name)) not in fresh
+                and (parent not in kinds or parent not in fields or value_kind(fields[parent]) in kinds[parent])
+            ]
             # Most usual fields there, or as many new as missing beside one there at least (two of a record's three
             # fields renamed: the record is the same, its plate kept).
             kept = usual - len(missing)
@@ -592,13 +614,19 @@ def _renamed(
             ):
                 found = missing, new
     top: dict[str, int] = history.setdefault("top", {})  # how often each name came at the top level
-    for name in names:
+    this_run = counted.get(source)
+    for name in names if this_run is None else [name for name in names if name not in this_run]:
         seen[name] = seen.get(name, 0) + 1
         if name not in parents:
             top[name] = top.get(name, 0) + 1
     if len(held_in) <= 300:
         for name, parent in parents.items():
             held_in.setdefault(name, parent)
+    counted.setdefault(source, set()).update(names)
+    if this_run is not None:  # a later round of this run: counted once
+        if len(seen) <= 300:
+            trace.baselines.put(key, history)
+        return found
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the source's recent outputs
         history["runs"] = (runs + 1) // 2
@@ -704,17 +732,63 @@ def _coped(
     node giving a value under a missing field's name (it took the value from the new name: a reader patched for
     the API's new version; an unpatched one gets nothing under the old name), or giving a new field's very value
     under its name (it reads that field: an outcome the API seldom gives, a waitlist place for a seat, which the
-    reader was written for, not a rename)."""
+    reader was written for, not a rename). A reader's own words under a missing name (`"none in stock"`), holding
+    nothing of the answer, are the default it wrote for finding nothing."""
     outputs = json_attr(reader, "output.value")
     if not isinstance(outputs, dict):
         return False
     missing, new = renamed
     if reader_type != "llm":
-        return any(not _empty(outputs.get(name)) for name in missing) or any(
+        return any(_taken(outputs.get(name), fields) for name in missing) or any(
             not _empty(fields[name]) and outputs.get(name) == fields[name] for name in new
         )
     answer = outputs.get("text")
     return isinstance(answer, str) and any(text in answer for name in new for text in _texts(fields[name], []))
+
+
+def _taken(value: Any, fields: dict[str, Any]) -> bool:
+    """A value a reader gave that came from the answer: one of its fields' values, or a text holding one of the
+    answer's texts (four characters at least) or numbers."""
+    if _empty(value):
+        return False
+    if not isinstance(value, str) or any(value == item for item in fields.values()):
+        return True
+    numbers = set(numbers_in(value, [], True))
+    return any(text in value for item in fields.values() for text in _texts(item, [])) or any(
+        number in numbers for item in fields.values() for number in numbers_in(item, [], False)
+    )
+
+
+def _value_dropped(
+    reader: Any, fields: dict[str, Any], renamed: tuple[list[str], list[str]], earlier: list[Any]
+) -> bool:
+    """A code reader that worked on showing none of the new field's numbers (nested ones too) and no number before
+    the word it wrote the missing field's number before in its earlier runs (two at least, every one that had it:
+    `17 seats` from `free_seats: 17`, now `no seats`): it read the old name and wrote its default. A reader
+    converting the new field writes a number there (`117181 km` from miles)."""
+    missing, new = renamed
+    numbers = numbers_in(fields.get(new[0]), [], False)
+    outputs = json_attr(reader, "output.value")
+    if not numbers or any(number in numbers_in(outputs, [], True) for number in numbers):
+        return False
+    words = []
+    for held, _, made in earlier:
+        number = held.get(missing[0])
+        if type(number) not in (int, float) or not number:
+            continue
+        written = re.search(rf"(?<![\d.]){re.escape(str(number))}\s*([^\W\d_]+)", _joined(json_value(made)))
+        if written is None:
+            return False
+        words.append(written.group(1))
+    now = _joined(outputs)
+    return len(words) >= 2 and any(
+        word in now and re.search(rf"\d\s*{re.escape(word)}(?![^\W\d_])", now) is None for word in set(words)
+    )
+
+
+def _joined(value: Any) -> str:
+    """A node's outputs as one text, its own characters (not JSON's escapes)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _texts(value: Any, into: list[str], depth: int = 0) -> list[str]:

@@ -14,7 +14,8 @@ An e-mail address or phone number that a lookup node (or the run's inputs) hands
 how the app works (a profile tool answering with the member's address): learnt per app and node, run over run.
 A lookup asked for a person by name is read for whose record it returned: the contact data of the person asked
 for are theirs, from the first run; a namesake's record (a name search matching on one name) hands on someone
-else's data, however usual its fields.
+else's data, however usual its fields. A lookup's record holding a key the run was given (a plate, a policy) is
+the caller's own: its one phone number or e-mail address is theirs.
 """
 
 from __future__ import annotations
@@ -183,11 +184,16 @@ def create(cfg: Config) -> object:
                 None if span is root else span_id(span),
             )
         people: dict[int, tuple[str, str] | None] = {}
+        owned: dict[int, frozenset[str]] = {}  # the caller's contact data of a lookup's record (`_keyed_record`)
         for value, kind, source, span, role in flows:
             if span_id(source) not in people:
                 people[span_id(source)] = _whose(source) if _looked_up(source) else None
             whose = people[span_id(source)]
             match = _match(*whose) if whose is not None else None
+            if match is None and kind in _CONTACT and _looked_up(source):
+                if span_id(source) not in owned:
+                    owned[span_id(source)] = _keyed_record(source, trace)
+                match = "same" if value in owned[span_id(source)] else None
             if match != "namesake" and (span_id(source), kind) in usual:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
@@ -562,6 +568,12 @@ def _whose(span: ReadableSpan) -> tuple[str, str] | None:
     asked = _people(json_attr(span, "input.value"))
     if len(asked) != 1:
         return None
+    recorded = set().union(*(_people(record) for record in _records(span)))
+    return (asked.pop(), recorded.pop()) if len(recorded) == 1 else None
+
+
+def _records(span: ReadableSpan) -> list[Any]:
+    """What a lookup returned: its output, and the records of its `json` list, HTTP `body` or JSON `text`."""
     output = json_attr(span, "output.value")
     records = [output]
     if isinstance(output, dict):  # a tool's `json` list, an HTTP node's `body` or a tool's `text` holding JSON
@@ -573,8 +585,36 @@ def _whose(span: ReadableSpan) -> tuple[str, str] | None:
                 except ValueError:
                     continue
             records += value if isinstance(value, list) else [value]
-    recorded = set().union(*(_people(record) for record in records))
-    return (asked.pop(), recorded.pop()) if len(recorded) == 1 else None
+    return records
+
+
+# A key a user gives to be looked up by: a plate, a policy, an account or a booking reference (letters or
+# separators and digits, no spaces), not a date, an amount or a word.
+_KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
+
+
+def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
+    """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
+    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`) is the caller's own, found by their key,
+    and a contact datum of its own fields is theirs where it is the record's one of its kind (a second phone beside
+    it, an emergency contact's, is another person's). A record of another key (a neighbour's plate) or a list of
+    several is someone else's or a search's: nothing."""
+    starts = trace.of_type("start")
+    given = starts[0] if starts else trace.root
+    inputs = json_attr(given, "input.value") if given is not None else None
+    if not isinstance(inputs, dict):
+        return frozenset()
+    keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
+            and _KEY.fullmatch(value) and _ORDINARY.fullmatch(value) is None}  # fmt: skip
+    records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
+    if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
+        return frozenset()
+    found: dict[str, str] = {}  # each field's contact data (read with its field's name: `"telefon": "070-…"`)
+    for name, value in records[0].items():
+        if isinstance(value, str):
+            found.update(sensitive_values(json.dumps({name: value}, ensure_ascii=False), True))
+    kinds = [kind for kind in found.values() if kind in _CONTACT]
+    return frozenset(value for value, kind in found.items() if kind in _CONTACT and kinds.count(kind) == 1)
 
 
 def _people(record: Any) -> set[str]:

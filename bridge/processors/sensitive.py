@@ -391,6 +391,16 @@ MARK_PHRASES = (
     "请勿外传", "不得外传", "请勿公开", "不要公开", "公開禁止", "외부 공개 금지", "공유 금지", "לא לפרסום",
     "لا تنشر", "प्रकाशित न करें", "ห้ามเผยแพร่", "không công bố", "không chia sẻ", "jangan dibagikan",
     "jangan disebarkan",
+    # "staff only" in the other languages of the labels: a passage a document keeps for the business's own people.
+    "nur für mitarbeiter", "nur für personal", "solo para personal", "solo para empleados", "réservé au personnel",
+    "solo per il personale", "riservato al personale", "apenas para funcionários", "somente para funcionários",
+    "alleen voor personeel", "alleen voor medewerkers", "tylko dla personelu", "tylko dla pracowników",
+    "sadece personel", "yalnızca personel", "только для сотрудников", "только для персонала", "лише для персоналу",
+    "тільки для працівників", "לצוות בלבד", "לעובדים בלבד", "للموظفين فقط", "केवल कर्मचारियों के लिए", "เฉพาะพนักงาน",
+    "chỉ dành cho nhân viên", "khusus staf", "khusus karyawan", "khusus pegawai", "hanya untuk staf",
+    "hanya untuk karyawan", "kakitangan sahaja", "wafanyakazi pekee", "仅限员工", "僅限員工", "员工专用", "員工專用",
+    "社員限定", "関係者のみ", "직원 전용", "endast för personal", "kun for personale", "kun for ansatte",
+    "vain henkilökunnalle", "pouze pro zaměstnance", "csak munkatársaknak", "doar pentru personal",
 )  # fmt: skip
 _MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
                "phone_number": 8, "payment_card": 13}  # fmt: skip

@@ -369,10 +369,16 @@ _DEFAULT8 = {
     ("listahan_misfiled", "dify_classifier_drift"),
     ("parkering_other_resident", "dify_variable_leak"),
     ("patika_nano", "dify_model_fallback"),
+    # session 25: the stock API's records nested under a new field, the code reader's own "none in stock" under the
+    # old name no value it took from the answer
+    ("patika_stock_renamed", "dify_tool_schema_mismatch"),
     ("reklamacija_pasted_log", "context_overflow"),
     ("reklamacija_pasted_log", "cost"),
     ("reklamacija_runaway", "cost"),
     ("tren_nano", "dify_model_fallback"),
+    # session 25: the free seats nested into an object, the code reader writing no number before the word it wrote
+    # them before in every earlier run
+    ("tren_seats_renamed", "dify_tool_schema_mismatch"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -430,16 +436,15 @@ FALSE_ALARMS = {
     # calculator's clean answer too. Session 24 (r4-halluc): the campsite's figures are its own working's steps
     # ("5,40" for three at 1,80, "32 + 6 + 5,40 = 43,40", a week "303,80"), read a step at a time: no longer flagged.
     ("faults7", "every switch"): {("paint_clean_5", "hallucination")},
-    # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak); a timetable
+    # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak; session 25: a
+    # record holding the plate the run was given is the caller's own, its one phone theirs); a timetable
     # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration
     # over more rounds than its input's items (iteration_escape, the stream only).
     ("faults8", "default"): {
-        ("parkering_clean_8", "dify_variable_leak"),
         ("tren_clean_4", "state_corruption"),
         ("aftenskole_clean_3", "dify_iteration_escape"),
     },
     ("faults8", "every switch"): {
-        ("parkering_clean_8", "dify_variable_leak"),
         ("tren_clean_4", "state_corruption"),
         ("aftenskole_clean_3", "dify_iteration_escape"),
     },

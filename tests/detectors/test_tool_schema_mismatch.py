@@ -787,3 +787,73 @@ def test_a_renamed_number_a_code_reader_no_longer_computes_with() -> None:
     assert patched.detect(_paint({"spread_rate": 10}, 50, 10.0)) == []
     (finding,) = unpatched.detect(_paint({"spread_rate": 10}, 50, 100.0))
     assert (finding.evidence["produced"], finding.evidence["received"]) == ("coverage", "spread_rate")
+
+
+def _paging(items: list[dict[str, Any]], rounds: int, found: int) -> list[ReadableSpan]:
+    """A booking app's loop paging a slots API (`rounds` calls of one node in one run), a code node after each call
+    counting the slots it read."""
+    body = json.dumps({"items": items, "next": "p2"})
+    api = node("pages", "http-request", title="Slots", outputs={"status_code": 200, "body": body, "files": []})
+    reader = node("pick", "code", inputs={"body": "{…}"}, outputs={"found": found})
+    return run_spans([api, reader] * rounds, app_id="garage")
+
+
+def test_a_sources_rounds_in_one_run_count_once_in_its_history() -> None:
+    """Session 25, the real held-out 14's `ko_moto`: a loop paging the renamed API three times a run counted three
+    runs of new names, so the rename stopped firing after its first runs (8 of 15 found); a run counts once."""
+    processor = _processor()
+    usual = [{"id": "SL-1", "time": "09:00", "service": "oil"}]
+    for _ in range(10):
+        assert processor.detect(_paging(usual, 1, 1)) == []
+    renamed = [{"id": "SL-2", "slot": {"start": "10:00"}, "kind": "oil"}]
+    found = [processor.detect(_paging(renamed, 3, 0)) for _ in range(3)]
+    assert [[f.evidence["rule"] for f in run] for run in found] == [
+        ["an output field the source usually gave replaced by one it seldom gave"]
+    ] * 3
+
+
+def _timetable(train: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A train desk: a timetable API's trains written one line each by a code node (its seats and price)."""
+    body = json.dumps({"date": "2027-03-13", "trains": [{"train": "IR 1833", "departs": "06:05", **train}]})
+    api = node("timetable", "http-request", title="Timetable",
+               outputs={"status_code": 200, "body": body, "files": []})  # fmt: skip
+    return run_spans([api, node("lines", "code", inputs={"body": body}, outputs={"lines": [line]})], app_id="rail")
+
+
+def test_a_seat_count_nested_into_an_object_its_code_reader_wrote_as_none_left() -> None:
+    """Session 25, the real `tren_seats_renamed` (faults8): `free_seats: 17` became `availability: {free, class}` and
+    the price an object too; the code reader, which wrote the seats in every earlier run, read 0 and wrote "no
+    seats". The price's new fields are the price's, not renames of their own; a reader patched writes the seats."""
+    patched, unpatched = _processor(), _processor()
+    for processor in (patched, unpatched):
+        for seats in (17, 40, 8, 51, 12, 30):
+            usual = {"free_seats": seats, "price": 52}
+            assert processor.detect(_timetable(usual, f"IR 1833 06:05, {seats} seats")) == []
+    nested = {"availability": {"free": 23, "class": 2}, "price": {"value": 59, "currency": "RON"}}
+    assert patched.detect(_timetable(nested, "IR 1833 06:05, 23 seats")) == []
+    (finding,) = unpatched.detect(_timetable(nested, "IR 1833 06:05, no seats"))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("free_seats", "availability")
+
+
+def _stock(answer: dict[str, Any], shown: str, count: int) -> list[ReadableSpan]:
+    """A pharmacy app: a stock API's pharmacies written into one text by a code node (`none in stock` for none)."""
+    api = node("stock", "http-request", title="Stock",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": []})  # fmt: skip
+    reader = node("join", "code", inputs={"body": "{…}"}, outputs={"pharmacies": shown, "count": count})
+    return run_spans([api, reader], app_id="pharmacy")
+
+
+def test_a_readers_own_words_under_a_missing_name_are_no_value_it_took() -> None:
+    """Session 25, the real `patika_stock_renamed` (faults8): the records nested under `results[].pharmacy`; the
+    reader still gives `pharmacies`, but its own "none in stock", which holds nothing of the answer. A reader
+    patched for the new shape writes the pharmacies' names there."""
+    patched, unpatched = _processor(), _processor()
+    for processor in (patched, unpatched):
+        for boxes in (14, 6, 30, 11, 9, 3):
+            pharmacy = {"name": "Arany Sas", "address": "Bartók 40.", "boxes": boxes}
+            usual = {"drug": "ibuprofen", "city": "Budapest", "pharmacies": [pharmacy]}
+            assert processor.detect(_stock(usual, f"Arany Sas: {boxes} boxes", 1)) == []
+    nested = {"api": "2", "results": [{"pharmacy": {"title": "Arany Sas", "at": "Bartók 40."}, "stock": 6}]}
+    assert patched.detect(_stock(nested, "Arany Sas: 6 boxes", 1)) == []
+    (finding,) = unpatched.detect(_stock(nested, "none in stock", 0))
+    assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"

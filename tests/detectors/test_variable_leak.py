@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -549,3 +550,35 @@ def test_a_persons_datum_the_conversation_brought_into_a_prompt_reaching_the_ans
     assert findings(_desk(note, "Your meter is read monthly."), "dify_variable_leak") == []
     # the system message's service line is the app's own
     assert findings(_desk(note, "Call the desk on +972 8 623 4000."), "dify_variable_leak") == []
+
+
+def _permit(asked: str, record: dict[str, str], answer: str) -> list[ReadableSpan]:
+    """A parking permit desk: a register looked up by the plate the resident gave, its record read into the answer."""
+    register = node("register", "http-request", title="Register",
+                    outputs={"status_code": 200, "body": json.dumps(record), "files": []})  # fmt: skip
+    return run_spans(
+        [node("start", "start", inputs={"plate": asked, "question": "Which number do you have for me?"}), register],
+        inputs={"plate": asked, "question": "Which number do you have for me?"},
+        outputs={"answer": answer},
+    )
+
+
+def test_a_record_holding_the_key_the_run_was_given_is_the_callers_own() -> None:
+    """Session 25, the real `parkering_clean_8` and `parkering_other_resident` (faults8): the register's record of
+    the plate the resident gave holds her phone, repeated to her on request; a record of another plate is a
+    neighbour's. A second phone of her record (an emergency contact's) is another person's."""
+    own = {"plate": "ABC123", "name": "Elin Berg", "phone": "+46 70 412 88 31"}
+    assert findings(_permit("ABC123", own, "We have +46 70 412 88 31 for you."), "dify_variable_leak") == []
+    other = {"plate": "GHJ321", "name": "Johan Lind", "phone": "+46 72 903 66 15"}
+    found = findings(_permit("KLM456", other, "The holder is Johan Lind, +46 72 903 66 15."), "dify_variable_leak")
+    assert found and all(f.evidence["source"] == "node 'Register'" for f in found)
+    both = {**own, "emergency_phone": "+46 73 118 20 47"}
+    assert findings(_permit("ABC123", both, "Call +46 73 118 20 47."), "dify_variable_leak")
+
+
+def test_a_passage_a_document_keeps_for_staff_in_another_language_is_marked_internal() -> None:
+    """Session 25, the real held-out 14's `id_pet`: an insurer's document "for staff only" (Indonesian `khusus
+    staf`) retrieved for a customer, its claims assessor's mobile in the answer."""
+    page = "Dokumen internal khusus staf: penilai klaim Budi Santoso HP 0812-3456-7890."
+    (finding,) = findings(_retrieved(page, "Penilai klaim Anda Budi Santoso, HP 0812-3456-7890."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "marked_internal" and finding.evidence["marker"] == "khusus staf"
