@@ -92,7 +92,12 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
-    if isinstance(selector, list) and count > len(selector):
+    # Dify runs an iteration one round an item of the list it counted at its start. Where that count and the list
+    # agree, more rounds counted are not the iteration's: Dify 1.14.1 streams an iteration nested in another with the
+    # outer one's id and the inner one's round index on every node of its rounds (3 rounds counted where the list
+    # held 1, faults8's evening classes).
+    miscounted = kind == "iteration" and isinstance(selector, list) and limit == len(selector)
+    if isinstance(selector, list) and count > len(selector) and not miscounted:
         yield Finding(
             KEY,
             "high",
@@ -101,7 +106,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
             where,
         )
-    elif isinstance(limit, int) and 0 < limit < count:
+    elif isinstance(limit, int) and 0 < limit < count and not miscounted:
         # Dify counts an iteration's list when it starts (`iteration_length`): each item runs one round. A loop's
         # `loop_count` is the most rounds it may run, break condition or not.
         if kind == "iteration":

@@ -35,6 +35,13 @@ def test_more_rounds_than_items() -> None:
     assert "5 rounds over a list of 3 items" in finding.summary
 
 
+def test_rounds_counted_past_a_list_dify_counted_alike_are_a_nested_iteration_s() -> None:
+    """Dify runs an iteration one round an item: where its own count (`iteration_length`) and the list agree, more
+    rounds read from the nodes are those of an iteration nested in it (Dify 1.14.1 streams the inner one's nodes with
+    the outer one's id and the inner one's round index)."""
+    assert findings(container_run("iteration", 3, ["a", "b", "c"], 1, 1, None), KEY) == []
+
+
 def test_a_loop_using_every_round_it_was_given_is_no_escape() -> None:
     """Dify stops a loop at its `loop_count`: one that used every round while progressing ran no round too many
     (a draft shortened each round, still over its limit at the cap), and a stuck one shows in its rounds."""
