@@ -432,16 +432,15 @@ FALSE_ALARMS = {
     ("faults7", "every switch"): {("paint_clean_5", "hallucination")},
     # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak); a timetable
     # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration
-    # over more rounds than its input's items (iteration_escape, the stream only).
+    # over more rounds than its input's items (iteration_escape, the stream only). Session 25: the iteration's
+    # rounds were its nested iteration's (Dify streams their nodes with the outer one's id): no longer flagged.
     ("faults8", "default"): {
         ("parkering_clean_8", "dify_variable_leak"),
         ("tren_clean_4", "state_corruption"),
-        ("aftenskole_clean_3", "dify_iteration_escape"),
     },
     ("faults8", "every switch"): {
         ("parkering_clean_8", "dify_variable_leak"),
         ("tren_clean_4", "state_corruption"),
-        ("aftenskole_clean_3", "dify_iteration_escape"),
     },
 }
 # The export alone flags five evening-class runs, four of them clean, `state_corruption` ("iteration output items <
@@ -466,15 +465,12 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    # the export records no iteration's input list: no "rounds > input items" from it
-    ("aftenskole_flood", "dify_iteration_escape", "rounds > input items"),
+    # the export records no iteration's input list, nor the HTTP answer it came from
     (
         "aftenskole_flood",
         "dify_iteration_escape",
         "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
     ),
-    ("aftenskole_clean_3", "dify_iteration_escape", "rounds > input items"),
-    ("aftenskole_invented", "dify_iteration_escape", "rounds > input items"),
 }
 
 
