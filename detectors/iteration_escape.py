@@ -92,11 +92,8 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
-    # Dify runs an iteration one round an item of the list it counted at its start. Where that count and the list
-    # agree, more rounds counted are not the iteration's: Dify 1.14.1 streams an iteration nested in another with the
-    # outer one's id and the inner one's round index on every node of its rounds (3 rounds counted where the list
-    # held 1, faults8's evening classes).
-    miscounted = kind == "iteration" and isinstance(selector, list) and limit == len(selector)
+    # More rounds than a list Dify counted alike are a nested iteration's (3 counted where the list held 1, faults8).
+    miscounted = _miscounted(container, selector, limit)
     if isinstance(selector, list) and count > len(selector) and not miscounted:
         yield Finding(
             KEY,
@@ -221,7 +218,15 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     most, over a list an outside source (an HTTP or tool node before it) answered: the source ignored what it was
     asked (a date filter, a limit), where a larger job comes from the run's inputs. Learns this run's count when
     `learn`."""
-    count = attr(container, "dify.container.rounds")
+    count, limit = attr(container, "dify.container.rounds"), attr(container, "dify.container.limit")
+    if isinstance(count, int) and isinstance(limit, int) and count > limit:
+        inputs = json_attr(container, "input.value")
+        if _miscounted(
+            container,
+            _items(trace, container, inputs.get("iterator_selector")) if isinstance(inputs, dict) else None,
+            limit,
+        ):
+            count = limit
     if not cfg.usual_factor or not isinstance(count, int) or count < 1:
         return None  # an empty list says nothing of the usual size
     key = f"{KEY}:rounds:{trace.app}:{attr(container, 'dify.node.id') or container.name}"
@@ -245,7 +250,9 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
             )  # fmt: skip
     usual = statistics.median(past) if len(past) >= cfg.min_history else 0
     if usual and count > cfg.usual_factor * usual and count > 2 * most:
-        fetched = fetched_list(trace, container, count)
+        # A list of exactly that many items an outside answer held, wherever the run's times put it (the export's
+        # nested iterations).
+        fetched = fetched_list(trace, container, count) or fetched_list(trace, container, count, count, anywhere=True)
         if fetched is not None and not kept_to_asked(*fetched):
             title, source = attr(container, "dify.node.title", container.name), fetched[0]
             source_title = attr(source, "dify.node.title", source.name)
@@ -262,6 +269,13 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     if learn and found is None:
         trace.baselines.put(key, [*past, count][-_HISTORY:])
     return found
+
+
+def _miscounted(container: ReadableSpan, selector: list[Any] | None, limit: Any) -> bool:
+    """An iteration whose list and Dify's own count of it (`limit`) agree: Dify ran one round an item, and more
+    rounds counted from its nodes are an iteration's nested in it (Dify 1.14.1 streams their nodes with the outer
+    one's id and the inner one's round index)."""
+    return attr(container, "dify.node.type") == "iteration" and isinstance(selector, list) and limit == len(selector)
 
 
 def _results(container: ReadableSpan) -> list[Any]:

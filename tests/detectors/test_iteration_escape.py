@@ -182,13 +182,14 @@ def _iteration_after(first: DifyEvent, items: list[str], results: list[str]) -> 
 
 
 def _search_then_iteration(
-    request: str, returned: int, items: list[str], results: list[str] | None = None
+    request: str, returned: int, items: list[str], results: list[str] | None = None, at: int = 1
 ) -> list[Any]:
-    """An HTTP search sent as `request`, answering `returned` results, then an iteration over `items`."""
+    """An HTTP search sent as `request`, answering `returned` results, then an iteration over `items` (the search
+    timed `at`: the iteration starts at 2)."""
     hits = [{"id": f"doc-{i}", "title": f"Finding {i}"} for i in range(returned)]
     answer = {"status_code": 200, "body": json.dumps({"hits": hits})}
     search = DifyEvent("node_finished", {"id": "s", "node_id": "search", "node_type": "http-request", "title": "Search",
-                                         "status": "succeeded", "created_at": 1, "inputs": {},
+                                         "status": "succeeded", "created_at": at, "inputs": {},
                                          "process_data": {"request": request}, "outputs": answer}, "r")  # fmt: skip
     return _iteration_after(search, items, results or [f"about {item}" for item in items])
 
@@ -338,6 +339,23 @@ def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_
         "Search",
     )
     assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
+
+
+def test_an_outside_list_of_exactly_the_rounds_run_counts_wherever_the_run_times_it() -> None:
+    """Dify 1.14.1's export of an iteration nested in another times the inner one before the outer round whose HTTP
+    node answered its list (faults8's `aftenskole_flood`): an answer of exactly the rounds run is their source still;
+    one of another size timed after the iteration is not."""
+    app = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+    feed = "GET /feed?category=desks HTTP/1.1\r\n\r\n"
+
+    def run(returned: int, rounds: int, at: int) -> list[Any]:
+        return _search_then_iteration(feed, returned, [f"doc-{i}" for i in range(rounds)], at=at)
+
+    for rounds in (5, 4, 5, 6, 5):
+        assert app.detect(run(rounds, rounds, 1)) == []
+    (finding,) = app.detect(run(29, 29, 90))
+    assert (finding.evidence["source"], finding.evidence["received"]) == ("Search", 29)
+    assert app.detect(run(40, 29, 90)) == []
 
 
 def test_an_iteration_over_a_list_repeated_whole_in_order() -> None:

@@ -373,6 +373,10 @@ _DEFAULT8 = {
     ("reklamacija_pasted_log", "cost"),
     ("reklamacija_runaway", "cost"),
     ("tren_nano", "dify_model_fallback"),
+    # session 25: the 29 lessons' iteration far past its usual rounds over the course plan's list, both ways in (the
+    # export times its nested iteration before the HTTP node that answered the list: a list of exactly the rounds
+    # run is read wherever the run times it)
+    ("aftenskole_flood", "dify_iteration_escape"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -392,7 +396,7 @@ MEASURED = {
     ("faults6", "every switch"): _DEFAULT6,
     ("faults7", "default"): _DEFAULT7,
     ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
-    ("faults8", "default"): _DEFAULT8,  # and aftenskole_flood by the stream only
+    ("faults8", "default"): _DEFAULT8,
     ("faults8", "every switch"): _DEFAULT8,  # and tren_invented_train by the stream only
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
@@ -465,12 +469,6 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    # the export records no iteration's input list, nor the HTTP answer it came from
-    (
-        "aftenskole_flood",
-        "dify_iteration_escape",
-        "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
-    ),
 }
 
 
