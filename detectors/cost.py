@@ -114,14 +114,16 @@ def _version_level(trace: Trace, cfg: Config, price: float) -> tuple[float | Non
         return None, False
     key = f"{KEY}:{trace.app}:version"
     kept = trace.baselines.get(key)
-    if not isinstance(kept, list) or len(kept) < 2:
-        kept = [version, False]
-    elif kept[0] != version:
-        kept = [version, True]
+    if not isinstance(kept, list) or len(kept) < 2 or kept[0] != version:
+        kept = [version, isinstance(kept, list) and len(kept) >= 2]
+    elif not kept[1]:
+        return None, False  # the app's first version, as kept: most runs, nothing to write
+    if not kept[1]:
+        trace.baselines.put(key, kept)
+        return None, False
     past: list[float] = kept[2:]
-    trace.baselines.put(key, [*kept[:2], *past[1 - cfg.min_history :], price])
-    republished = bool(kept[1])
-    return (statistics.median(past) if republished and len(past) >= cfg.early_history else None), republished
+    trace.baselines.put(key, [version, True, *past[1 - cfg.min_history :], price])
+    return (statistics.median(past) if len(past) >= cfg.early_history else None), True
 
 
 def _announced(trace: Trace) -> bool:

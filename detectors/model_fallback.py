@@ -113,6 +113,7 @@ def _named(model: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.-]){re.escape(model)}(?![\w]|[-.]\w)")
 
 
+@lru_cache(maxsize=1024)  # an app's few nodes and models, in every run
 def announced(title: str, model: str) -> bool:
     """The node's title names `model` (its family, a router's `vendor/` prefix dropped; spaces read as `-`): the app's
     author put the node on that model and said so, no silent switch."""
@@ -307,12 +308,12 @@ def create(cfg: Config) -> object:
         for used, span in models_used.items():
             if used not in prices and (first := _priced(span)) is not None:
                 prices = {**prices, used: first}  # a model's first prices: they change seldom
-            if span_id(span) in reported or announced(_title(span), used):
+            if span_id(span) in reported:
                 continue
             moved = _moved_to_cheaper(recent, used, span, prices)
             if moved is None and (was := versions[version]) and was != used:
                 moved = _republished(span, used, was, version, prices.get(was), prices.get(used))
-            if moved is not None:
+            if moved is not None and not announced(_title(span), used):
                 found.append(moved)
         kept = [*recent, *sorted(models_used)][-_HISTORY:]
         if len(prices) > cfg.max_models:  # models gone from the history
