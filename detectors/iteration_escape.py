@@ -93,7 +93,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
     # More rounds than a list Dify counted alike are a nested iteration's (3 counted where the list held 1, faults8).
-    miscounted = _miscounted(container, selector, limit)
+    miscounted = _miscounted(trace, container, selector, limit)
     if isinstance(selector, list) and count > len(selector) and not miscounted:
         yield Finding(
             KEY,
@@ -222,6 +222,7 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     if isinstance(count, int) and isinstance(limit, int) and count > limit:
         inputs = json_attr(container, "input.value")
         if _miscounted(
+            trace,
             container,
             _items(trace, container, inputs.get("iterator_selector")) if isinstance(inputs, dict) else None,
             limit,
@@ -271,11 +272,18 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     return found
 
 
-def _miscounted(container: ReadableSpan, selector: list[Any] | None, limit: Any) -> bool:
-    """An iteration whose list and Dify's own count of it (`limit`) agree: Dify ran one round an item, and more
-    rounds counted from its nodes are an iteration's nested in it (Dify 1.14.1 streams their nodes with the outer
-    one's id and the inner one's round index)."""
-    return attr(container, "dify.node.type") == "iteration" and isinstance(selector, list) and limit == len(selector)
+def _miscounted(trace: Trace, container: ReadableSpan, selector: list[Any] | None, limit: Any) -> bool:
+    """An iteration whose list and Dify's own count of it (`limit`) agree, while another iteration of the run ran
+    rounds without a node in them: Dify 1.14.1 streams the nodes of an iteration nested in another with the outer
+    one's id and the inner one's round index, so the outer's rounds counted from them are the inner one's, and the
+    inner one's rounds are empty (an iteration's round runs one node at least)."""
+    if attr(container, "dify.node.type") != "iteration" or not isinstance(selector, list) or limit != len(selector):
+        return False
+    return any(
+        other is not container and rounds and not any(nodes for _, nodes in rounds)
+        for other in containers(trace, "iteration")
+        for rounds in (rounds_of(trace, other),)
+    )
 
 
 def _results(container: ReadableSpan) -> list[Any]:

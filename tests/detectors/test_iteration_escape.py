@@ -36,10 +36,34 @@ def test_more_rounds_than_items() -> None:
 
 
 def test_rounds_counted_past_a_list_dify_counted_alike_are_a_nested_iteration_s() -> None:
-    """Dify runs an iteration one round an item: where its own count (`iteration_length`) and the list agree, more
-    rounds read from the nodes are those of an iteration nested in it (Dify 1.14.1 streams the inner one's nodes with
-    the outer one's id and the inner one's round index)."""
-    assert findings(container_run("iteration", 3, ["a", "b", "c"], 1, 1, None), KEY) == []
+    """Dify 1.14.1 streams the nodes of an iteration nested in another with the outer one's id and the inner one's
+    round index (faults8's evening classes): the outer, over 1 course, counts the inner's 3 lessons as its rounds, and
+    the inner's rounds hold no node. Without that empty iteration, 3 rounds over 1 item are an overrun still."""
+    outer = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Courses", "created_at": 1}
+    inner = {"id": "z", "node_id": "z", "node_type": "iteration", "title": "Lessons", "created_at": 2}
+    lessons = ["mon 17-18", "wed 17-18", "fri 8-9"]
+
+    def run(nested: bool) -> list[Any]:
+        events = [DifyEvent("iteration_started", {**outer, "metadata": {"iteration_length": 1},
+                                                  "inputs": {"iterator_selector": ["YOG-2"]}}, "r")]  # fmt: skip
+        if nested:
+            events.append(DifyEvent("iteration_started", {**inner, "metadata": {"iteration_length": 3},
+                                                          "inputs": {"iterator_selector": lessons}}, "r"))  # fmt: skip
+        for i, lesson in enumerate(lessons):
+            if nested:
+                events.append(DifyEvent("iteration_next", {**inner, "index": i}, "r"))
+            meta = {"iteration_id": "c", "iteration_index": i}
+            events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "line", "node_type": "code",
+                                                      "title": "Line", "status": "succeeded", "created_at": 3 + i,
+                                                      "outputs": {"text": f"Yoga: {lesson}"}, "iteration_id": "c",
+                                                      "execution_metadata": meta}, "r"))  # fmt: skip
+        if nested:
+            events.append(DifyEvent("iteration_completed", {**inner, "status": "succeeded"}, "r"))
+        return container_spans(events, "iteration", outer, None, {"output": [f"Yoga: {x}" for x in lessons]})
+
+    assert findings(run(nested=True), KEY) == []
+    (finding,) = findings(run(nested=False), KEY)
+    assert finding.evidence["rule"] == "rounds > input items"
 
 
 def test_a_loop_using_every_round_it_was_given_is_no_escape() -> None:
