@@ -5,7 +5,6 @@ list the iteration received. For `dify_iteration_escape` (more rounds than the p
 from __future__ import annotations
 
 import math
-
 import re
 from typing import Any
 
