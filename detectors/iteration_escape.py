@@ -93,7 +93,8 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
     # More rounds than a list Dify counted alike are a nested iteration's (3 counted where the list held 1, faults8).
-    miscounted = _miscounted(trace, container, selector, limit)
+    over = (isinstance(selector, list) and count > len(selector)) or (isinstance(limit, int) and 0 < limit < count)
+    miscounted = over and _miscounted(trace, container, selector, limit)
     if isinstance(selector, list) and count > len(selector) and not miscounted:
         yield Finding(
             KEY,
