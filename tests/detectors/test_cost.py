@@ -170,3 +170,41 @@ def test_a_new_app_s_run_far_dearer_than_every_run_before_fires_under_early_fact
     )
     assert finding.evidence["dearest"] == 5.49 and finding.evidence["median"] == 4.05
     assert after((*runs[:-1], "7.0"), "29.02") == []  # 7.2x the median, 4.1x the dearest
+
+
+def _republished_run(price: str, version: str, title: str = "Answer", model: str = "gpt-4o-mini") -> list[ReadableSpan]:
+    answer = llm("answer", model=model, title=title)
+    answer["process_data"]["usage"]["total_price"] = price
+    return run_spans([node("start", "start"), answer], app_id="shop", workflow_id=version)
+
+
+def test_a_republished_version_sets_its_own_level_after_its_first_runs() -> None:
+    """A republish on a model 16x dearer is a cost fault on its first runs (every real recording's `*_other_model`);
+    once the version has `early_history` runs, costing what they cost is its level (held-out 14's upgrade kept for
+    good). The app's first version sets none: a lasting fault there is judged against the app's median."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({}))
+
+    def dear(spans: list[ReadableSpan]) -> bool:
+        return any(f.detector == "cost" for f in processor.detect(spans))
+
+    assert not any(dear(_republished_run("0.01", "v1")) for _ in range(12))
+    assert [dear(_republished_run("0.16", "v2")) for _ in range(7)] == [True] * 5 + [False] * 2
+    assert dear(_republished_run("0.9", "v2"))  # a runaway on the new level
+    lasting = DetectionProcessor(Config.model_validate({}))
+    for _ in range(12):
+        lasting.detect(_republished_run("0.01", "v1"))
+    assert all(any(f.detector == "cost" for f in lasting.detect(_republished_run("0.16", "v1"))) for _ in range(7))
+
+
+def test_a_republish_on_the_model_every_node_s_title_names_is_an_announced_upgrade() -> None:
+    """Held-out 14: every model node republished on gpt-4o and renamed "... (GPT-4o)" is a price the author chose."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    for title, flagged in (("Answer (GPT-4o)", False), ("Answer", True)):
+        processor = DetectionProcessor(Config.model_validate({}))
+        for _ in range(12):
+            processor.detect(_republished_run("0.01", "v1"))
+        found = processor.detect(_republished_run("0.16", "v2", title=title, model="gpt-4o"))
+        assert any(f.detector == "cost" for f in found) == flagged, title

@@ -35,6 +35,37 @@ def test_more_rounds_than_items() -> None:
     assert "5 rounds over a list of 3 items" in finding.summary
 
 
+def test_rounds_counted_past_a_list_dify_counted_alike_are_a_nested_iteration_s() -> None:
+    """Dify 1.14.1 streams the nodes of an iteration nested in another with the outer one's id and the inner one's
+    round index (faults8's evening classes): the outer, over 1 course, counts the inner's 3 lessons as its rounds, and
+    the inner's rounds hold no node. Without that empty iteration, 3 rounds over 1 item are an overrun still."""
+    outer = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Courses", "created_at": 1}
+    inner = {"id": "z", "node_id": "z", "node_type": "iteration", "title": "Lessons", "created_at": 2}
+    lessons = ["mon 17-18", "wed 17-18", "fri 8-9"]
+
+    def run(nested: bool) -> list[Any]:
+        events = [DifyEvent("iteration_started", {**outer, "metadata": {"iteration_length": 1},
+                                                  "inputs": {"iterator_selector": ["YOG-2"]}}, "r")]  # fmt: skip
+        if nested:
+            events.append(DifyEvent("iteration_started", {**inner, "metadata": {"iteration_length": 3},
+                                                          "inputs": {"iterator_selector": lessons}}, "r"))  # fmt: skip
+        for i, lesson in enumerate(lessons):
+            if nested:
+                events.append(DifyEvent("iteration_next", {**inner, "index": i}, "r"))
+            meta = {"iteration_id": "c", "iteration_index": i}
+            events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "line", "node_type": "code",
+                                                      "title": "Line", "status": "succeeded", "created_at": 3 + i,
+                                                      "outputs": {"text": f"Yoga: {lesson}"}, "iteration_id": "c",
+                                                      "execution_metadata": meta}, "r"))  # fmt: skip
+        if nested:
+            events.append(DifyEvent("iteration_completed", {**inner, "status": "succeeded"}, "r"))
+        return container_spans(events, "iteration", outer, None, {"output": [f"Yoga: {x}" for x in lessons]})
+
+    assert findings(run(nested=True), KEY) == []
+    (finding,) = findings(run(nested=False), KEY)
+    assert finding.evidence["rule"] == "rounds > input items"
+
+
 def test_a_loop_using_every_round_it_was_given_is_no_escape() -> None:
     """Dify stops a loop at its `loop_count`: one that used every round while progressing ran no round too many
     (a draft shortened each round, still over its limit at the cap), and a stuck one shows in its rounds."""
@@ -175,13 +206,14 @@ def _iteration_after(first: DifyEvent, items: list[str], results: list[str]) -> 
 
 
 def _search_then_iteration(
-    request: str, returned: int, items: list[str], results: list[str] | None = None
+    request: str, returned: int, items: list[str], results: list[str] | None = None, at: int = 1
 ) -> list[Any]:
-    """An HTTP search sent as `request`, answering `returned` results, then an iteration over `items`."""
+    """An HTTP search sent as `request`, answering `returned` results, then an iteration over `items` (the search
+    timed `at`: the iteration starts at 2)."""
     hits = [{"id": f"doc-{i}", "title": f"Finding {i}"} for i in range(returned)]
     answer = {"status_code": 200, "body": json.dumps({"hits": hits})}
     search = DifyEvent("node_finished", {"id": "s", "node_id": "search", "node_type": "http-request", "title": "Search",
-                                         "status": "succeeded", "created_at": 1, "inputs": {},
+                                         "status": "succeeded", "created_at": at, "inputs": {},
                                          "process_data": {"request": request}, "outputs": answer}, "r")  # fmt: skip
     return _iteration_after(search, items, results or [f"about {item}" for item in items])
 
@@ -331,6 +363,23 @@ def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_
         "Search",
     )
     assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
+
+
+def test_an_outside_list_of_exactly_the_rounds_run_counts_wherever_the_run_times_it() -> None:
+    """Dify 1.14.1's export of an iteration nested in another times the inner one before the outer round whose HTTP
+    node answered its list (faults8's `aftenskole_flood`): an answer of exactly the rounds run is their source still;
+    one of another size timed after the iteration is not."""
+    app = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+    feed = "GET /feed?category=desks HTTP/1.1\r\n\r\n"
+
+    def run(returned: int, rounds: int, at: int) -> list[Any]:
+        return _search_then_iteration(feed, returned, [f"doc-{i}" for i in range(rounds)], at=at)
+
+    for rounds in (5, 4, 5, 6, 5):
+        assert app.detect(run(rounds, rounds, 1)) == []
+    (finding,) = app.detect(run(29, 29, 90))
+    assert (finding.evidence["source"], finding.evidence["received"]) == ("Search", 29)
+    assert app.detect(run(40, 29, 90)) == []
 
 
 def test_an_iteration_over_a_list_repeated_whole_in_order() -> None:

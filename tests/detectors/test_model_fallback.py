@@ -229,9 +229,11 @@ _PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4.1": (2.0, 8.0), "gpt-4o-mini": (0.15, 0
            "gpt-4.1-mini": (0.4, 1.6), "gpt-3.5-turbo": (0.5, 1.5)}  # fmt: skip
 
 
-def _priced_run(model: str, version: str, provider: str = "langgenius/openai/openai") -> list[ReadableSpan]:
+def _priced_run(
+    model: str, version: str, provider: str = "langgenius/openai/openai", title: str = "writer"
+) -> list[ReadableSpan]:
     """A run of the app's writer node on `model`, priced as Dify prices it (per-token prices in its usage)."""
-    node = llm("writer", model=model, prompt_tokens=100, completion_tokens=50)
+    node = llm("writer", model=model, prompt_tokens=100, completion_tokens=50, title=title)
     node["process_data"]["model_provider"] = provider
     prompt, completion = _PRICES[model]
     usage = node["process_data"]["usage"]
@@ -258,6 +260,16 @@ def test_a_republished_node_on_a_cheaper_model_is_flagged_on_every_run_of_that_v
     assert (late["rule"], late["usual"], late["workflow_version"]) == (
         "a cheaper model than the node's usual one before this version", "gpt-4o-mini", "v2")  # fmt: skip
     assert processor.detect(_priced_run("gpt-4.1-nano", "v3")) == []
+
+
+def test_a_model_the_node_s_title_names_is_no_silent_switch() -> None:
+    """Held-out 14's announced upgrade: every model node republished on gpt-4o and renamed for it ("Answer (GPT-4o)")
+    is the author's choice, said so; a title naming another model (the mini one it fell back from) is no such word."""
+    for title, flagged in (("Answer (GPT-4o)", 0), ("Answer (GPT 4o mini)", 1), ("Answer", 1)):
+        processor = DetectionProcessor(_only("dify_model_fallback"))
+        for _ in range(6):
+            processor.detect(_priced_run("gpt-4o-mini", "v1", title="Answer"))
+        assert len(processor.detect(_priced_run("gpt-4o", "v2", title=title))) == flagged, title
 
 
 def test_a_republished_node_on_a_new_generation_or_an_unpriced_model_is_left_alone() -> None:

@@ -379,6 +379,10 @@ _DEFAULT8 = {
     # session 25: the free seats nested into an object, the code reader writing no number before the word it wrote
     # them before in every earlier run
     ("tren_seats_renamed", "dify_tool_schema_mismatch"),
+    # session 25: the 29 lessons' iteration far past its usual rounds over the course plan's list, both ways in (the
+    # export times its nested iteration before the HTTP node that answered the list: a list of exactly the rounds
+    # run is read wherever the run times it)
+    ("aftenskole_flood", "dify_iteration_escape"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -398,7 +402,7 @@ MEASURED = {
     ("faults6", "every switch"): _DEFAULT6,
     ("faults7", "default"): _DEFAULT7,
     ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
-    ("faults8", "default"): _DEFAULT8,  # and aftenskole_flood by the stream only
+    ("faults8", "default"): _DEFAULT8,
     ("faults8", "every switch"): _DEFAULT8,  # and tren_invented_train by the stream only
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
@@ -439,14 +443,13 @@ FALSE_ALARMS = {
     # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak; session 25: a
     # record holding the plate the run was given is the caller's own, its one phone theirs); a timetable
     # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration
-    # over more rounds than its input's items (iteration_escape, the stream only).
+    # over more rounds than its input's items (iteration_escape, the stream only). Session 25: the iteration's
+    # rounds were its nested iteration's (Dify streams their nodes with the outer one's id): no longer flagged.
     ("faults8", "default"): {
         ("tren_clean_4", "state_corruption"),
-        ("aftenskole_clean_3", "dify_iteration_escape"),
     },
     ("faults8", "every switch"): {
         ("tren_clean_4", "state_corruption"),
-        ("aftenskole_clean_3", "dify_iteration_escape"),
     },
 }
 # The export alone flags five evening-class runs, four of them clean, `state_corruption` ("iteration output items <
@@ -471,15 +474,6 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
-    # the export records no iteration's input list: no "rounds > input items" from it
-    ("aftenskole_flood", "dify_iteration_escape", "rounds > input items"),
-    (
-        "aftenskole_flood",
-        "dify_iteration_escape",
-        "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
-    ),
-    ("aftenskole_clean_3", "dify_iteration_escape", "rounds > input items"),
-    ("aftenskole_invented", "dify_iteration_escape", "rounds > input items"),
 }
 
 
