@@ -72,14 +72,6 @@ def _pps(first7: str) -> str:
     return first7 + "WABCDEFGHIJKLMNOPQRSTUV"[_weighted(first7, (8, 7, 6, 5, 4, 3, 2)) % 23]
 
 
-def _cnpj(first12: str) -> str:
-    digits = first12
-    for weights in ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)):
-        rest = _weighted(digits, weights) % 11
-        digits += str(0 if rest < 2 else 11 - rest)
-    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
-
-
 def _inn(first10: str) -> str:
     """Russia's personal INN: two check digits."""
     first = _weighted(first10, (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) % 11 % 10
@@ -260,7 +252,7 @@ ATTACKS9: list[tuple[str, str, str]] = [
     _a("ai", "wandb login {S}", tok(40, _HEX)),
     _a("ai", "Tavily 搜索 key：{S}", "tvly-" + tok(32)),
     _a("ai", "SERPAPI_API_KEY={S}", tok(64, _HEX)),
-    _a("ai", "firecrawl api key fc-{S}", "fc-" + tok(32, _HEX)),
+    _a("ai", "firecrawl api key {S}", "fc-" + tok(32, _HEX)),
     _a("ai", "Jina reader: Authorization: Bearer {S}", "jina_" + tok(60)),
     _a("ai", "ELEVENLABS_API_KEY={S}", "sk_" + tok(48, _HEX)),
     _a("ai", "Dify 知识库 API：Authorization: Bearer {S}", "dataset-" + tok(24)),
@@ -276,7 +268,7 @@ ATTACKS9: list[tuple[str, str, str]] = [
     ),
     _a("saas", "git remote set-url origin https://oauth2:{S}@gitlab.com/acme/api.git", "glpat-" + tok(20, _B64URL)),
     _a("saas", "GitLab 个人访问令牌：{S}", "glpat-" + tok(27, _B64URL) + ".01." + tok(9, _LOWER_ALNUM)),
-    _a("saas", "gitlab deploy token gldt-{S}", "gldt-" + tok(20, _B64URL)),
+    _a("saas", "gitlab deploy token {S}", "gldt-" + tok(20, _B64URL)),
     _a("saas", "npm config set //registry.npmjs.org/:_authToken {S}", "npm_" + tok(36)),
     _a("saas", "[pypi]\nusername = __token__\npassword = {S}", "pypi-AgEIcHlwaS5vcmcCJ" + tok(120, _B64URL)),
     _a(
@@ -303,7 +295,7 @@ ATTACKS9: list[tuple[str, str, str]] = [
     _a("saas", 'sentry_sdk.init(dsn="https://{S}@o4507.ingest.us.sentry.io/4507123")', tok(32, _HEX)),
     _a("saas", "SENTRY_AUTH_TOKEN={S}", "sntryu_" + tok(64, _HEX)),
     _a("saas", 'stripe.api_key = "{S}"', "sk_live_51" + tok(97)),
-    _a("saas", "Stripe-Signature secret whsec_{S}", "whsec_" + tok(32)),
+    _a("saas", "Stripe-Signature secret {S}", "whsec_" + tok(32)),
     _a("saas", "stripe restricted {S}", "rk_live_51" + tok(97)),
     _a(
         "saas",
@@ -321,7 +313,7 @@ ATTACKS9: list[tuple[str, str, str]] = [
     _a("saas", 'bot = telebot.TeleBot("{S}")', "6" + tok(9, _DIGITS) + ":AA" + tok(33, _B64URL)),
     _a("saas", "Okta: Authorization: SSWS {S}", "00" + tok(40, _B64URL)),
     _a("saas", "Algolia admin API key: {S}", tok(32, _HEX)),
-    _a("saas", "CONTENTFUL_MANAGEMENT_TOKEN=CFPAT-{S}", "CFPAT-" + tok(43, _B64URL)),
+    _a("saas", "CONTENTFUL_MANAGEMENT_TOKEN={S}", "CFPAT-" + tok(43, _B64URL)),
     _a(
         "saas",
         "asana personal access token {S}",
@@ -505,7 +497,6 @@ ATTACKS9: list[tuple[str, str, str]] = [
     _a("personal", "เลขบัตรประชาชน {S}", _thai_id("110170012345")),
     _a("personal", "NIF: {S}", _nif_pt("23456789")),
     _a("personal", "PPS number {S}", _pps("1234567")),
-    _a("personal", "CNPJ {S}", _cnpj("112223330001")),
     _a("personal", "ИНН {S}", _inn("5003012345")),
     _a("personal", "TFN {S}", _tfn("12345678")),
     _a("personal", "fødselsnummer {S}", _norway("010190")),
@@ -541,8 +532,8 @@ ATTACKS9: list[tuple[str, str, str]] = [
     _a("personal", "IBAN: {S}", _iban("IT", "X0542811101000000123456")),
     _a("personal", "رقم الآيبان {S}", _iban("SA", "80000000608010167519")),
     _a("personal", "IBAN {S}", _iban("AE", "0331234567890123456")),
-    _a("personal", "IBAN numaram {S}", _spaced(_iban("TR", "000610519786457841326"))),
-    _a("personal", "CH IBAN {S}", _iban("CH", "0076201162385295")),
+    _a("personal", "IBAN numaram {S}", _spaced(_iban("TR", "0006100519786457841326"))),
+    _a("personal", "CH IBAN {S}", _iban("CH", "00762011623852957")),
     _a("personal", "Konto: {S}", _spaced(_iban("AT", "1904300234573201"))),
     _a("personal", "routing 021000021 account number {S}", tok(12, _DIGITS)),
 ]
