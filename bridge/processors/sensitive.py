@@ -64,20 +64,45 @@ _IS = "|".join(
         "\u00e4r",
     )
 )
+# A bare value's characters; a letter of Chinese, Japanese or Korean ends it (`パスワードは8文字以上…` is a rule, and
+# `密码是abc123帮我登录` holds `abc123`: a password in those scripts' letters was never seen).
+_BARE = r"[^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+# With no separator (branch redact-9): a value that reads as a credential, not a word, straight after the name
+# (`PagerDuty routing key R0W9…`, `with password Welcome2Acme!`, `Kennwort Kw8l…`, `मेरा पासवर्ड X है`): for a
+# password 8 characters or more with a letter, a digit and both cases or a symbol; for the other names 16 or more
+# of a token's characters with a letter and a digit, not a date (`last auth 2026-12-07T14:45:00Z`).
+_STRONG = {
+    "password": rf"(?=[\"']?{_BARE}{{8}})(?=[\"']?{_BARE}*?\d)(?=[\"']?{_BARE}*?[^\W\d_])"
+    rf"(?=[\"']?{_BARE}*?(?:(?-i:[A-Z]){_BARE}*?(?-i:[a-z])|(?-i:[a-z]){_BARE}*?(?-i:[A-Z])|[!@#$%^&*_+=~.-]))",
+    "credential": r"(?=[\"']?[\w+/=.~:-]{16}|[\"']?[\w+/=.~:-]*\.[\w+/=.~:-]{8})(?![\"']?\d{4}-\d\d-\d\d)"
+    r"(?=[\"']?[\w+/=.~:-]*?\d)(?=[\"']?[\w+/=.~:-]*?[^\W\d_])",
+}
+# Words between a password's name and its value (branch redact-9: `La contraseña del router es X`, `Hasło do konta:
+# X`, `Мой пароль от почты X`, `הסיסמה שלי היא X`): up to three words of letters, then a separator or "is" before a
+# value holding a digit, or the strong value above alone. Not for the other names: `token limit for model
+# gpt-4o-2024-08-06` names no token.
+_WORDS = r"(?:[ \t]+[^\W\d_][\w'\u2019-]{0,13}){1,3}?"
 _VALUE = (
     r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE
     + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192|"
     + _IS
     + r")[ \t]+(?=\S{0,80}\d)"
-    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
+    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d)"
+    r"%s)[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
     + _SCHEME
     + r"([^'\\\r\n]{%d,})|"
     + _SCHEME
-    + r"([^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09]{%d,}))"
+    + rf"({_BARE}{{%d,}}))"
 )
+# The separators each kind adds to `_VALUE`'s.
+_MORE_SEPARATORS = {
+    "password": rf"|{_WORDS}(?:[ \t]*[:=\uff1a]|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|to|-|\u2013|\u2014|{_IS}))"
+    rf"[ \t]+(?=[\"']?{_BARE}*?\d)|(?:{_WORDS})?[ \t]+{_STRONG['password']}",
+    "credential": rf"|[ \t]+{_STRONG['credential']}",
+}
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
               "sharedaccess", "subscription", "client", "secret", "session", "app", "routing")  # fmt: skip
@@ -235,7 +260,10 @@ _LABELS: dict[str, dict[str, str]] = {
     "payment_card": _CARD_LABELS,
 }
 _TAILS = {
-    **{kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()},
+    **{
+        kind: re.compile("(?i)" + _VALUE % (_MORE_SEPARATORS[kind], *(shortest,) * 3))
+        for kind, (_, shortest) in _NAMES.items()
+    },
     "id_number": re.compile("(?i)" + _ID_VALUE),
     "phone_number": re.compile("(?i)" + _PHONE_VALUE),
     "payment_card": re.compile("(?i)" + _CARD_VALUE),
