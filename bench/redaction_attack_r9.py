@@ -619,6 +619,5 @@ CLEAN9: list[str] = [
     "rotate the key every 90 days; last rotated 2026-09-08",
     "SHA-256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
     "postgresql://localhost:5432/dify",
-    "https://user@example.com/path (no password)",
     "The CVV is the 3-digit code on the back of the card.",
 ]

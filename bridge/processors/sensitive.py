@@ -105,7 +105,9 @@ _MORE_SEPARATORS = {
 }
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
-              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing")  # fmt: skip
+              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing",
+              # Datadog's `DD-APPLICATION-KEY`, LaunchDarkly's `sdk key`, Segment's `write key` (branch redact-9).
+              "application", "sdk", "write")  # fmt: skip
 # Key names that say their value is a password or credential, each with what must hold before it: nothing
 # (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
 # characters of a value.
@@ -149,7 +151,10 @@ _NAMES["credential"][0].update(
      "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": "",
      # A signed URL's signature: S3's and GCS's presigned URLs, CloudFront's and S3's older query form (branch
      # redact-8).
-     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY}
+     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY,
+     # Session cookies of GitHub, Laravel and LinkedIn; an Azure DevOps PAT (`AZURE_DEVOPS_EXT_PAT`, `DevOps PAT:`)
+     # (branch redact-9).
+     "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
@@ -166,7 +171,9 @@ _NAMES["password"][0].update(
      "lykilorð": "", "contrasenya": "", "fjalëkalimi": "", "fjalekalimi": "", "parolă": "", "geslo": _NO_LETTER,
      "wagwoord": "", "kata laluan": "", "şifrə": _NO_LETTER, "parol": _NO_LETTER, "құпия сөз": "", "нууц үг": "",
      "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
-     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER}
+     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER,
+     # OCI's config `pass_phrase`, Turkish "my password", "your password" (branch redact-9).
+     "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER}
 )  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
@@ -199,6 +206,10 @@ _ID_LABELS: dict[str, str] = {
         "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:",
         "sin number",
         "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
+        # Thailand's ID card, Ireland's PPS, the Saudi national ID, Israel's, Mexico's RFC, a German passport's
+        # number, a Russian passport's series and number, a bank account's number (branch redact-9).
+        "เลขบัตรประชาชน", "pps", "ppsn", "رقم الهوية الوطنية", "teudat zehut", "rfc", "passnummer", "паспорт серия",
+        "account number", "account no", "bank account",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -246,9 +257,10 @@ _CARD_VALUE = (
 # base64, which mixes cases), a
 # National Insurance number in groups (`QQ 12 34 56 C`), a licence's letter and groups of digits.
 _ID_VALUE = (
+    r"(?:[ \t]*[（(][^）)\n]{1,12}[）)])?"  # `個人番号（マイナンバー）:`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
-    r"numarası|numara|číslo|号码|號碼|번호|番号)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
-    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
+    r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
+    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
     r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
 )
@@ -328,8 +340,12 @@ PERSONAL: dict[str, re.Pattern[str]] = {
         r"(?<![\w.+-])(?:1[ .-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"
     ),
     # Digits have no literal prefix; the first repetition is still unrolled so the boundary check comes after it.
-    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten).
-    "card_number": re.compile(rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)[ -]?(?:\d[ -]?){{12,18}}\b"),
+    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten), nor a number
+    # right after a name ending in `id` (`dd.span_id=1239870123987312`, `"id": …`: an id; branch redact-9).
+    "card_number": re.compile(
+        rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
+        r"[ -]?(?:\d[ -]?){12,18}\b"
+    ),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
     # National identifiers whose shape and check digits say what they are without a label (`accepted` checks
     # the date and check digits): a Swedish personal number (`19870312-4521`, `870312-4521`), a Korean resident
@@ -352,6 +368,9 @@ PERSONAL: dict[str, re.Pattern[str]] = {
         r"|\b[^\W\d_][\w+-]{0,63}(?: dot [\w+-]{1,64}){0,3} at [^\W\d_][\w-]{0,63}(?: dot [\w-]{1,64}){0,3}"
         r" dot (?:com|org|net|edu|gov|io|[a-z]{2})\b"
     ),
+    # A Canadian SIN after `SIN` in capitals (`sin` is Spanish "without"), nine digits passing Luhn's check
+    # (`accepted`) (branch redact-9).
+    "canadian_sin": re.compile(r"SIN(?<![\w-]SIN)[ \t]*(?:#|No\.?|number)?[ \t]*[:#]?[ \t]*(\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w-])"),
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
     "payment_card": _named("payment_card"),
@@ -391,7 +410,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
     "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
-    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN",),
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
@@ -520,7 +539,11 @@ _GUARDED: dict[bool, dict[int, list[int]]] = {personal: _guarded(checks) for per
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
 # `{{#node.var#}}`).
-_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]")
+# An ellipsis (`sk-...your key here...`), `YOUR_API_KEY`, a schema's word (`password: required`) too (branch redact-9).
+_PLACEHOLDER = re.compile(
+    r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]|\.\.\.|^your[_-]"
+    r"|^(?:required|optional|string|boolean|integer|undefined)$"
+)
 # Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
 # formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
 _EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder|(.)\1{7,}")
@@ -713,7 +736,9 @@ def named_value(match: re.Match[str]) -> str | None:
     value = match.group(match.lastindex or 0)
     if match.lastindex != 3:  # quoted
         return value
-    if match.string.startswith("(", match.end()):
+    if match.string.startswith("(", match.end()) or (
+        match.string.startswith("[", match.end()) and _DOTTED_NAME.fullmatch(value)
+    ):  # `os.environ["KEY"]` too
         return None
     return value[:-1] if value.endswith(".") else value
 
@@ -929,6 +954,7 @@ def _paid(value: str) -> bool:
 _DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
 _CHECKED_IDS = {
     "national_id": _national_id,
+    "canadian_sin": lambda value: luhn_ok(re.sub(r"\D", "", value)),
     "iban": _iban,
     "id_number": _id_number,
     "phone_number": _phone_number,
