@@ -70,11 +70,12 @@ _BARE = r"[^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09\u3040-\u30
 # With no separator (branch redact-9): a value that reads as a credential, not a word, straight after the name
 # (`PagerDuty routing key R0W9…`, `with password Welcome2Acme!`, `Kennwort Kw8l…`, `मेरा पासवर्ड X है`): for a
 # password 8 characters or more with a letter, a digit and both cases or a symbol; for the other names 16 or more
-# of a token's characters with a letter and a digit, not a date (`last auth 2026-12-07T14:45:00Z`).
+# of a token's characters with a letter and a digit, not a date (`last auth 2026-12-07T14:45:00Z`) nor an Alibaba or
+# Tencent key's id (`AccessKey LTAI…`: its secret is read after it, `alibaba_secret_key`).
 _STRONG = {
     "password": rf"(?=[\"']?{_BARE}{{8}})(?=[\"']?{_BARE}*?\d)(?=[\"']?{_BARE}*?[^\W\d_])"
     rf"(?=[\"']?{_BARE}*?(?:(?-i:[A-Z]){_BARE}*?(?-i:[a-z])|(?-i:[a-z]){_BARE}*?(?-i:[A-Z])|[!@#$%^&*_+=~.-]))",
-    "credential": r"(?=[\"']?[\w+/=.~:-]{16}|[\"']?[\w+/=.~:-]*\.[\w+/=.~:-]{8})(?![\"']?\d{4}-\d\d-\d\d)"
+    "credential": r"(?=[\"']?[\w+/=.~:-]{16}|[\"']?[\w+/=.~:-]*\.[\w+/=.~:-]{8})(?![\"']?(?:\d{4}-\d\d-\d\d|LTAI|AKID))"
     r"(?=[\"']?[\w+/=.~:-]*?\d)(?=[\"']?[\w+/=.~:-]*?[^\W\d_])",
 }
 # Words between a password's name and its value (branch redact-9: `La contraseña del router es X`, `Hasło do konta:
