@@ -447,7 +447,7 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "oci_auth_token": (
         r"(?i)(?:\boci|oracle)\b[^\n\x00]{0,40}?auth[ _-]?token[ \t]*[:=]?[ \t]+\\?[\"']?"
-        r"([\x21-\x7e]{20})(?![\x21-\x7e])",
+        r"([\x21-\x5b\x5d-\x7e]{20})(?![\x21-\x5b\x5d-\x7e])",  # not `\`: `\n` in JSON text ends it
         ("auth token", "auth_token", "auth-token", "authtoken"),
     ),
     "digest_response": (r"(?i)digest[ \t]+[^\n\x00]{0,400}?\bresponse=\\?\"?([0-9a-f]{32,64})", ("digest ",)),

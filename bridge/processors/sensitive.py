@@ -82,7 +82,7 @@ _STRONG = {
 # X`, `Мой пароль от почты X`, `הסיסמה שלי היא X`): up to three words of letters, then a separator or "is" before a
 # value holding a digit, or the strong value above alone. Not for the other names: `token limit for model
 # gpt-4o-2024-08-06` names no token.
-_WORDS = r"(?:[ \t]+[^\W\d_][\w'\u2019-]{0,13}){1,3}?"
+_WORDS = r"(?:[ \t]+[^\W\d_](?:[^\W\d_]|['\u2019-]){0,13}){1,3}?"  # letters only: a value is no word
 _VALUE = (
     r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE

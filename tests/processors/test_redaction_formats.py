@@ -507,6 +507,8 @@ MASKED = {
     ),
     "cohere client": ('co = cohere.Client("swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI")', "swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI"),
     "oci auth token": ("Oracle OCI auth token QOaLfKTs)n71W>tLZaRe", "QOaLfKTs)n71W>tLZaRe"),
+    "oci auth token in json text": ('{"t": "Oracle OCI auth token QOaLfKTs)n71W>tLZaRe\\nhi"}', "QOaLfKTs)n71W>tLZaRe"),
+    "no word holds a digit": ("Kennwort Kw8lZjmb1sJo cowork - 2x", "Kw8lZjmb1sJo"),
     "digest response": ('Authorization: Digest username="ana", response="c06e29e2d0738d4bd90a4eac8e63feb2"', "c06e29e2d0738d4bd90a4eac8e63feb2"),
     "tencent pair": (
         'tencentcloud.Credential("AKIDhct9ZmA984yDdTg1giE44gIBLzJ6flbh", "idUeZuxyV3Cgia6RA3cQG5FXsEUdOEFL")',
