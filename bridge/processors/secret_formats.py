@@ -487,7 +487,8 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "pin_code": (r"(?<![\w-])PIN(?:[ \t]*code)?[ \t]*[:=\uff1a][ \t]*(\d{4,8})(?![\d-])", ("PIN",)),
     "bank_card_password": (
-        r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:：是为])?[ \t]*(\d{6})(?!\d)", ("卡密码", "取款密码", "支付密码", "交易密码")
+        r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:\uff1a是为])?[ \t]*(\d{6})(?!\d)",
+        ("卡密码", "取款密码", "支付密码", "交易密码"),
     ),
     # ngrok's agent token on its command line.
     "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),

@@ -258,7 +258,7 @@ _CARD_VALUE = (
 # base64, which mixes cases), a
 # National Insurance number in groups (`QQ 12 34 56 C`), a licence's letter and groups of digits.
 _ID_VALUE = (
-    r"(?:[ \t]*[（(][^）)\n]{1,12}[）)])?"  # `個人番号（マイナンバー）:`
+    r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
     r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
     r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}|\d\d ?\d\d \d{6}"
@@ -371,7 +371,9 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     ),
     # A Canadian SIN after `SIN` in capitals (`sin` is Spanish "without"), nine digits passing Luhn's check
     # (`accepted`) (branch redact-9).
-    "canadian_sin": re.compile(r"SIN(?<![\w-]SIN)[ \t]*(?:#|No\.?|number)?[ \t]*[:#]?[ \t]*(\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w-])"),
+    "canadian_sin": re.compile(
+        r"SIN(?<![\w-]SIN)[ \t]*(?:#|No\.?|number)?[ \t]*[:#]?[ \t]*(\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w-])"
+    ),
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
     "payment_card": _named("payment_card"),

@@ -468,8 +468,14 @@ MASKED = {
     "es clave": (f"clave: {SECRET}", SECRET),
     "ro parola": (f"parola: {SECRET}", SECRET),
     # Branch redact-9's (bench/redaction_attack_r8.py's leaks and bench/redaction_attack_r9.py's), each failing on main.
-    "key after its service's name": ("cloudflare global API key e3f9ca244821051367da3c8af5b6b8cd25aa4", "e3f9ca244821051367da3c8af5b6b8cd25aa4"),
-    "routing key without a colon": ("PagerDuty routing key R0W9BQ79TZMMG67VMA1NSN77K1KCXETW", "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW"),
+    "key after its service's name": (
+        "cloudflare global API key e3f9ca244821051367da3c8af5b6b8cd25aa4",
+        "e3f9ca244821051367da3c8af5b6b8cd25aa4",
+    ),
+    "routing key without a colon": (
+        "PagerDuty routing key R0W9BQ79TZMMG67VMA1NSN77K1KCXETW",
+        "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW",
+    ),
     "token after its name, slashes and a colon": (
         "asana personal access token 2/4837963878986775/5408455016946643:81d04123afd77a94d2f5b18ce93d0e47",
         "81d04123afd77a94d2f5b18ce93d0e47",
@@ -494,34 +500,73 @@ MASKED = {
     "creds are user / password": ("creds are root / Toor#2026root", "Toor#2026root"),
     "passphrase of words": ("passphrase for the key: correct horse battery staple", "correct horse battery staple"),
     "oci pass_phrase": ("[DEFAULT]\npass_phrase=Oc1xK29vLm3Qp7", "Oc1xK29vLm3Qp7"),
-    "application key": ("DD-APPLICATION-KEY: 06d10335b7e9b7c3b021a741cdc7c50ce849bc74", "06d10335b7e9b7c3b021a741cdc7c50ce849bc74"),
-    "sdk key": ("LaunchDarkly sdk key: sdk-528c6cc9-8b49-f99f-cef9-698f16d83568", "528c6cc9-8b49-f99f-cef9-698f16d83568"),
+    "application key": (
+        "DD-APPLICATION-KEY: 06d10335b7e9b7c3b021a741cdc7c50ce849bc74",
+        "06d10335b7e9b7c3b021a741cdc7c50ce849bc74",
+    ),
+    "sdk key": (
+        "LaunchDarkly sdk key: sdk-528c6cc9-8b49-f99f-cef9-698f16d83568",
+        "528c6cc9-8b49-f99f-cef9-698f16d83568",
+    ),
     "write key": ("Segment write key 13n7Hq6uFv000TGAtS3jH3PMOfscmqE4", "13n7Hq6uFv000TGAtS3jH3PMOfscmqE4"),
-    "devops pat": ("Azure DevOps PAT: shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp", "shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp"),
-    "github session cookie": ("Cookie: _gh_sess=Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w%3D%3D; logged_in=yes", "Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w"),
-    "laravel session cookie": ("Cookie: laravel_session=eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP%3D", "eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP"),
-    "linkedin cookie": ("li_at=AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV; JSESSIONID=x", "AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV"),
+    "devops pat": (
+        "Azure DevOps PAT: shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp",
+        "shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp",
+    ),
+    "github session cookie": (
+        "Cookie: _gh_sess=Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w%3D%3D; logged_in=yes",
+        "Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w",
+    ),
+    "laravel session cookie": (
+        "Cookie: laravel_session=eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP%3D",
+        "eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP",
+    ),
+    "linkedin cookie": (
+        "li_at=AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV; JSESSIONID=x",
+        "AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV",
+    ),
     "wordpress cookie": (
         "wordpress_logged_in_37d094217f01b94f23726a7a662c6da7=admin%7C1765123456%7CJ2FOpO0wnNIijvVC_-L40WzA1XvW",
         "J2FOpO0wnNIijvVC_-L40WzA1XvW",
     ),
-    "cohere client": ('co = cohere.Client("swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI")', "swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI"),
+    "cohere client": (
+        'co = cohere.Client("swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI")',
+        "swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI",
+    ),
     "oci auth token": ("Oracle OCI auth token QOaLfKTs)n71W>tLZaRe", "QOaLfKTs)n71W>tLZaRe"),
     "oci auth token in json text": ('{"t": "Oracle OCI auth token QOaLfKTs)n71W>tLZaRe\\nhi"}', "QOaLfKTs)n71W>tLZaRe"),
     "no word holds a digit": ("Kennwort Kw8lZjmb1sJo cowork - 2x", "Kw8lZjmb1sJo"),
-    "digest response": ('Authorization: Digest username="ana", response="c06e29e2d0738d4bd90a4eac8e63feb2"', "c06e29e2d0738d4bd90a4eac8e63feb2"),
+    "digest response": (
+        'Authorization: Digest username="ana", response="c06e29e2d0738d4bd90a4eac8e63feb2"',
+        "c06e29e2d0738d4bd90a4eac8e63feb2",
+    ),
     "tencent pair": (
         'tencentcloud.Credential("AKIDhct9ZmA984yDdTg1giE44gIBLzJ6flbh", "idUeZuxyV3Cgia6RA3cQG5FXsEUdOEFL")',
         "idUeZuxyV3Cgia6RA3cQG5FXsEUdOEFL",
     ),
-    "huawei sk": ("华为云 AK: 6414WR7M1A7FKOZTLLID，SK: ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG", "ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG"),
+    "huawei sk": (
+        "华为云 AK: 6414WR7M1A7FKOZTLLID，SK: ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG",
+        "ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG",
+    ),
     "go mysql dsn": ('dsn := "root:MyVkvtrb9lMfDo#@tcp(127.0.0.1:3306)/orders"', "MyVkvtrb9lMfDo#"),
     "wandb login": ("wandb login 82472b56fe4c450d41dd24207945920bb86e17ef", "82472b56fe4c450d41dd24207945920bb86e17ef"),
-    "vault login": ("vault login hvs.CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5", "CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5"),
+    "vault login": (
+        "vault login hvs.CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5",
+        "CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5",
+    ),
     "keytool storepass": ("keytool -genkey -alias app -keystore app.jks -storepass Ks5obs7BMSsth7", "Ks5obs7BMSsth7"),
-    "doppler token of an environment": ("Doppler service token dp.st.dev.ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi", "ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi"),
-    "notion ntn_ of any shape": ("Notion integration: ntn_4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m", "4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m"),
-    "n8n webhook": ("n8n: https://acme.app.n8n.cloud/webhook/c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f"),
+    "doppler token of an environment": (
+        "Doppler service token dp.st.dev.ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi",
+        "ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi",
+    ),
+    "notion ntn_ of any shape": (
+        "Notion integration: ntn_4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m",
+        "4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m",
+    ),
+    "n8n webhook": (
+        "n8n: https://acme.app.n8n.cloud/webhook/c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        "c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    ),
     "pin code": ("PIN: 3508 (don't share)", "3508"),
     "chinese bank card password": ("银行卡密码 919055", "919055"),
     "canadian sin": ("Canadian SIN 046454138", "046454138"),
