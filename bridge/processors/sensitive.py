@@ -413,7 +413,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
     "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
-    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN",),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN ", "SIN:", "SIN#", "SIN\t"),
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
