@@ -485,7 +485,10 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"([^\W\d_]{2,12}(?:[ \t]+[^\W\d_]{2,12}){3,11})(?![\w-])",
         ("passphrase", "pass phrase", "pass_phrase", "pass-phrase"),
     ),
-    "pin_code": (r"(?<![\w-])PIN(?:[ \t]*code)?[ \t]*[:=\uff1a][ \t]*(\d{4,8})(?![\d-])", ("PIN:", "PIN ", "PIN=", "PIN\uff1a")),
+    "pin_code": (
+        r"(?<![\w-])PIN(?:[ \t]*code)?[ \t]*[:=\uff1a][ \t]*(\d{4,8})(?![\d-])",
+        ("PIN:", "PIN ", "PIN=", "PIN\uff1a"),
+    ),
     "bank_card_password": (
         r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:\uff1a是为])?[ \t]*(\d{6})(?!\d)",
         ("卡密码", "取款密码", "支付密码", "交易密码"),
