@@ -153,7 +153,7 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "databricks_token": (_token(r"dapi[a-f0-9]{32,}(?:-\d)?"), ("dapi",)),
     "digitalocean_token": (_token(r"do[opr]_v1_[a-f0-9]{64,}"), ("doo_v1_", "dop_v1_", "dor_v1_")),
     "doppler_token": (
-        _token(r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),
+        _token(r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{2,35}\.)?[A-Za-z0-9]{40,}"),
         ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
     ),
     "dynatrace_token": (_token(r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64,}"), ("dt0c01.",)),
@@ -167,10 +167,12 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sentry_token": (_token(r"sntry[us]_[A-Za-z0-9+/=_]{40,}"), ("sntryu_", "sntrys_")),
     "shopify_token": (_token(r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}"), ("shpat_", "shpca_", "shppa_", "shpss_")),
     "square_token": (_token(r"(?:EAAA|sq0(?:atp|csp)-)[\w-]{22,}"), ("EAAA", "sq0atp-", "sq0csp-")),
-    "vault_token": (_token(r"hv[sb]\.[\w-]{90,}"), ("hvs.", "hvb.")),
+    # 24 characters at least: a token cut shorter than HashiCorp's 90-odd is still one (branch redact-9).
+    "vault_token": (_token(r"hv[sb]\.[\w-]{24,}"), ("hvs.", "hvb.")),
     "vault_legacy_token": (_token(r"s\.[A-Za-z0-9]{24}(?![\w.-])"), ("s.",)),
     "perplexity_key": (_token(r"pplx-[A-Za-z0-9]{48,}"), ("pplx-",)),
-    "notion_token": (_token(r"(?:ntn_[0-9]{11}[A-Za-z0-9]{35,}|secret_[A-Za-z0-9]{43})"), ("ntn_", "secret_")),
+    # `ntn_` and 40 letters and digits or more, not only Notion's digits-first shape (branch redact-9).
+    "notion_token": (_token(r"(?:ntn_[A-Za-z0-9]{40,}|secret_[A-Za-z0-9]{43})"), ("ntn_", "secret_")),
     "age_key": (r"AGE-SECRET-KEY-1[0-9A-Za-z]{58}", ("AGE-SECRET-KEY-1",)),
     "onepassword_key": (_token(r"(?:A3-[A-Z0-9]{6}-[A-Z0-9-]{29,}|ops_eyJ[A-Za-z0-9+/=]{100,})"), ("A3-", "ops_eyJ")),
     "grafana_token": (
@@ -420,8 +422,9 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Webhook URLs that are their own secret: Feishu's and Lark's bots, Mattermost's, Zapier's, Make's.
     "webhook_url": (
         r"(?:open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([\w-]{20,})"
-        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-])|make\.com/([a-z0-9]{24,})(?![\w-]))",
-        ("/open-apis/bot/", "/hooks/", "make.com/"),
+        r"|/hooks/catch/(\d+/\w+)|/hooks/([a-z0-9]{26})(?![\w-])|make\.com/([a-z0-9]{24,})(?![\w-])"
+        r"|n8n\.cloud/webhook(?:-test)?/([\w-]{20,}))",
+        ("/open-apis/bot/", "/hooks/", "make.com/", "n8n.cloud/webhook"),
     ),
     # An Authorization header's credential after any scheme (`Bearer` and `Basic` are read on their own):
     # `ApiKey …` (Elastic), `Splunk …`, `DeepL-Auth-Key …`, `Zoho-oauthtoken …`, `Bot …` (Discord), `Token …`; the
@@ -430,6 +433,65 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"(?i)authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?(?!bearer\b|basic\b)[A-Za-z][\w.-]{1,30}[ \t]+"
         r"(?=[A-Za-z0-9._~+/=:-]{0,200}\d)([A-Za-z0-9._~+/=:-]{16,})",
         ("authorization",),
+    ),
+    # More found by branch redact-9's attack: a Cohere client's key, an OCI auth token after its name (20 printable
+    # characters, symbols too), an HTTP Digest `response="…"`, a Tencent Cloud SecretKey within 100 characters after
+    # its `AKID` id (as the Alibaba pair), a Huawei Cloud `SK:` (40 letters and digits mixing cases and a digit), Go's
+    # MySQL DSN `user:password@tcp(…)`, `wandb login X`, `vault login X`, keytool's `-storepass`/`-keypass`,
+    # WordPress's login cookie, Spanish `clave:` and Italian or Romanian `parola:` before a value holding a digit
+    # (`palabra clave: marketing` holds none), `user / password` after `Zugangsdaten` or `creds`, a passphrase of
+    # words after its name and a colon, a `PIN:` of 4 to 8 digits, a Chinese bank card's 6-digit password.
+    "cohere_client_key": (
+        r"cohere\.(?:Async)?Client(?:V2)?\([ \t]*(?:api_key[ \t]*=[ \t]*)?\\?[\"']([A-Za-z0-9]{40})\\?[\"']",
+        ("cohere.",),
+    ),
+    "oci_auth_token": (
+        r"(?i)(?:\boci|oracle)\b[^\n\x00]{0,40}?auth[ _-]?token[ \t]*[:=]?[ \t]+\\?[\"']?"
+        r"([\x21-\x5b\x5d-\x7e]{20})(?![\x21-\x5b\x5d-\x7e])",  # not `\`: `\n` in JSON text ends it
+        ("auth token", "auth_token", "auth-token", "authtoken"),
+    ),
+    "digest_response": (r"(?i)digest[ \t]+[^\n\x00]{0,400}?\bresponse=\\?\"?([0-9a-f]{32,64})", ("digest ",)),
+    "tencent_secret_key": (
+        r"AKID(?<![\w-]AKID)[A-Za-z0-9]{32}(?![A-Za-z0-9])[^\x00]{0,100}?(?<![A-Za-z0-9])"
+        r"(?=[A-Za-z0-9]{0,31}\d)(?=[A-Za-z0-9]{0,31}[a-z])(?=[A-Za-z0-9]{0,31}[A-Z])([A-Za-z0-9]{32})(?![A-Za-z0-9])",
+        ("AKID",),
+    ),
+    "huawei_secret_key": (
+        r"\bSK[ \t]*[:=\uff1a][ \t]*\\?[\"']?"
+        r"(?=[A-Za-z0-9]{0,39}\d)(?=[A-Za-z0-9]{0,39}[a-z])(?=[A-Za-z0-9]{0,39}[A-Z])([A-Za-z0-9]{40})(?![A-Za-z0-9])",
+        ("SK:", "SK=", "SK\uff1a", "SK :", "SK ="),
+    ),
+    "go_dsn_password": (r"(?<![\w/:@.-])([\w.-]{1,64}:[^\s@/\"'\\]{1,128})@(?:tcp|unix)\(", ("@tcp(", "@unix(")),
+    "cli_login_token": (
+        r"(?:wandb|vault)[ \t]+login(?:[ \t]+-{1,2}[\w-]+)*[ \t]+(?:token=)?([\w.-]{20,})",
+        ("wandb login", "vault login"),
+    ),
+    "keytool_password": (
+        r"-(?:src|dest)?(?:store|key)pass[ \t]+\\?[\"']?([^\s\"'\\]{4,})", ("storepass", "keypass")
+    ),
+    "wordpress_cookie": (r"wordpress_logged_in_[0-9a-f]{32}=([^;\s\"'\\]{20,})", ("wordpress_logged_in_",)),
+    "clave_parola": (
+        r"(?i)(?<![\w-])(?<!palabra )(?:clave|parola)[ \t]*[:=\uff1a][ \t]*\\?[\"']?"
+        r"(?=[^\s\"',;\\]*\d)([^\s\"',;\\]{6,})",
+        ("clave", "parola"),
+    ),
+    "user_slash_password": (
+        r"(?i)(?:zugangsdaten|anmeldedaten|creds|credentials)\b[^\n\x00/]{0,12}?[ \t]+(?:are[ \t]+)?"
+        r"[^\s/]{1,64}[ \t]*/[ \t]*(?=[^\s\"',;]*\d)([^\s\"',;]{6,})",
+        ("zugangsdaten", "anmeldedaten", "creds", "credentials"),
+    ),
+    "passphrase_words": (
+        r"(?i)pass[ _-]?phrase(?:[ \t]+[^\W\d_]{1,12}){0,3}[ \t]*[:=\uff1a][ \t]*\\?[\"']?"
+        r"([^\W\d_]{2,12}(?:[ \t]+[^\W\d_]{2,12}){3,11})(?![\w-])",
+        ("passphrase", "pass phrase", "pass_phrase", "pass-phrase"),
+    ),
+    "pin_code": (
+        r"(?<![\w-])PIN(?:[ \t]*code)?[ \t]*[:=\uff1a][ \t]*(\d{4,8})(?![\d-])",
+        ("PIN:", "PIN ", "PIN=", "PIN\uff1a"),
+    ),
+    "bank_card_password": (
+        r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:\uff1a是为])?[ \t]*(\d{6})(?!\d)",
+        ("卡密码", "取款密码", "支付密码", "交易密码"),
     ),
     # ngrok's agent token on its command line.
     "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),

@@ -64,23 +64,51 @@ _IS = "|".join(
         "\u00e4r",
     )
 )
+# A bare value's characters; a letter of Chinese, Japanese or Korean ends it (`パスワードは8文字以上…` is a rule, and
+# `密码是abc123帮我登录` holds `abc123`: a password in those scripts' letters was never seen).
+_BARE = r"[^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+# With no separator (branch redact-9): a value that reads as a credential, not a word, straight after the name
+# (`PagerDuty routing key R0W9…`, `with password Welcome2Acme!`, `Kennwort Kw8l…`, `मेरा पासवर्ड X है`): for a
+# password 8 characters or more with a letter, a digit and both cases or a symbol; for the other names 16 or more
+# of a token's characters with a letter and a digit, not a date (`last auth 2026-12-07T14:45:00Z`) nor an Alibaba or
+# Tencent key's id (`AccessKey LTAI…`: its secret is read after it, `alibaba_secret_key`).
+_STRONG = {
+    "password": rf"(?=[\"']?{_BARE}{{8}})(?=[\"']?{_BARE}*?\d)(?=[\"']?{_BARE}*?[^\W\d_])"
+    rf"(?=[\"']?{_BARE}*?(?:(?-i:[A-Z]){_BARE}*?(?-i:[a-z])|(?-i:[a-z]){_BARE}*?(?-i:[A-Z])|[!@#$%^&*_+=~.-]))",
+    "credential": r"(?=[\"']?[\w+/=.~:-]{16}|[\"']?[\w+/=.~:-]*\.[\w+/=.~:-]{8})(?![\"']?(?:\d{4}-\d\d-\d\d|LTAI|AKID))"
+    r"(?=[\"']?[\w+/=.~:-]*?\d)(?=[\"']?[\w+/=.~:-]*?[^\W\d_])",
+}
+# Words between a password's name and its value (branch redact-9: `La contraseña del router es X`, `Hasło do konta:
+# X`, `Мой пароль от почты X`, `הסיסמה שלי היא X`): up to three words of letters, then a separator or "is" before a
+# value holding a digit, or the strong value above alone. Not for the other names: `token limit for model
+# gpt-4o-2024-08-06` names no token.
+_WORDS = r"(?:[ \t]+[^\W\d_](?:[^\W\d_]|['\u2019-]){0,13}){1,3}?"  # letters only: a value is no word
 _VALUE = (
     r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE
     + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192|"
     + _IS
     + r")[ \t]+(?=\S{0,80}\d)"
-    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d))[ \t]*(?:\\?\""
+    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d)"
+    r"%s)[ \t]*(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
     + _SCHEME
     + r"([^'\\\r\n]{%d,})|"
     + _SCHEME
-    + r"([^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09]{%d,}))"
+    + rf"({_BARE}{{%d,}}))"
 )
+# The separators each kind adds to `_VALUE`'s.
+_MORE_SEPARATORS = {
+    "password": rf"|{_WORDS}(?:[ \t]*[:=\uff1a]|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|to|-|\u2013|\u2014|{_IS}))"
+    rf"[ \t]+(?=[\"']?{_BARE}*?\d)|(?:{_WORDS})?[ \t]+{_STRONG['password']}",
+    "credential": rf"|[ \t]+{_STRONG['credential']}",
+}
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
-              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing")  # fmt: skip
+              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing",
+              # Datadog's `DD-APPLICATION-KEY`, LaunchDarkly's `sdk key`, Segment's `write key` (branch redact-9).
+              "application", "sdk", "write")  # fmt: skip
 # Key names that say their value is a password or credential, each with what must hold before it: nothing
 # (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
 # characters of a value.
@@ -124,7 +152,10 @@ _NAMES["credential"][0].update(
      "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": "",
      # A signed URL's signature: S3's and GCS's presigned URLs, CloudFront's and S3's older query form (branch
      # redact-8).
-     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY}
+     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY,
+     # Session cookies of GitHub, Laravel and LinkedIn; an Azure DevOps PAT (`AZURE_DEVOPS_EXT_PAT`, `DevOps PAT:`)
+     # (branch redact-9).
+     "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
@@ -141,7 +172,9 @@ _NAMES["password"][0].update(
      "lykilorð": "", "contrasenya": "", "fjalëkalimi": "", "fjalekalimi": "", "parolă": "", "geslo": _NO_LETTER,
      "wagwoord": "", "kata laluan": "", "şifrə": _NO_LETTER, "parol": _NO_LETTER, "құпия сөз": "", "нууц үг": "",
      "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
-     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER}
+     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER,
+     # OCI's config `pass_phrase`, Turkish "my password", "your password" (branch redact-9).
+     "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER}
 )  # fmt: skip
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
@@ -174,6 +207,10 @@ _ID_LABELS: dict[str, str] = {
         "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:",
         "sin number",
         "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
+        # Thailand's ID card, Ireland's PPS, the Saudi national ID, Israel's, Mexico's RFC, a German passport's
+        # number, a Russian passport's series and number, a bank account's number (branch redact-9).
+        "เลขบัตรประชาชน", "pps", "ppsn", "رقم الهوية الوطنية", "teudat zehut", "rfc", "passnummer", "паспорт серия",
+        "account number", "account no", "bank account",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -221,9 +258,10 @@ _CARD_VALUE = (
 # base64, which mixes cases), a
 # National Insurance number in groups (`QQ 12 34 56 C`), a licence's letter and groups of digits.
 _ID_VALUE = (
+    r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
-    r"numarası|numara|číslo|号码|號碼|번호|番号)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
-    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
+    r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
+    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
     r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
 )
@@ -235,7 +273,10 @@ _LABELS: dict[str, dict[str, str]] = {
     "payment_card": _CARD_LABELS,
 }
 _TAILS = {
-    **{kind: re.compile("(?i)" + _VALUE % ((shortest,) * 3)) for kind, (_, shortest) in _NAMES.items()},
+    **{
+        kind: re.compile("(?i)" + _VALUE % (_MORE_SEPARATORS[kind], *(shortest,) * 3))
+        for kind, (_, shortest) in _NAMES.items()
+    },
     "id_number": re.compile("(?i)" + _ID_VALUE),
     "phone_number": re.compile("(?i)" + _PHONE_VALUE),
     "payment_card": re.compile("(?i)" + _CARD_VALUE),
@@ -300,8 +341,12 @@ PERSONAL: dict[str, re.Pattern[str]] = {
         r"(?<![\w.+-])(?:1[ .-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}(?![\w-]|\.\d)"
     ),
     # Digits have no literal prefix; the first repetition is still unrolled so the boundary check comes after it.
-    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten).
-    "card_number": re.compile(rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)[ -]?(?:\d[ -]?){{12,18}}\b"),
+    # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten), nor a number
+    # right after a name ending in `id` (`dd.span_id=1239870123987312`, `"id": …`: an id; branch redact-9).
+    "card_number": re.compile(
+        rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
+        r"[ -]?(?:\d[ -]?){12,18}\b"
+    ),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
     # National identifiers whose shape and check digits say what they are without a label (`accepted` checks
     # the date and check digits): a Swedish personal number (`19870312-4521`, `870312-4521`), a Korean resident
@@ -323,6 +368,11 @@ PERSONAL: dict[str, re.Pattern[str]] = {
         r"(?:[ \t]*(?:[\[({]dot[\])}]|\.)[ \t]*[\w-]{1,64}){1,4}"
         r"|\b[^\W\d_][\w+-]{0,63}(?: dot [\w+-]{1,64}){0,3} at [^\W\d_][\w-]{0,63}(?: dot [\w-]{1,64}){0,3}"
         r" dot (?:com|org|net|edu|gov|io|[a-z]{2})\b"
+    ),
+    # A Canadian SIN after `SIN` in capitals (`sin` is Spanish "without"), nine digits passing Luhn's check
+    # (`accepted`) (branch redact-9).
+    "canadian_sin": re.compile(
+        r"SIN(?<![\w-]SIN)[ \t]*(?:#|No\.?|number)?[ \t]*[:#]?[ \t]*(\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w-])"
     ),
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
@@ -363,7 +413,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
     "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
-    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN ", "SIN:", "SIN#", "SIN\t"),
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
@@ -502,7 +552,12 @@ _GUARDED: dict[bool, dict[int, list[int]]] = {personal: _guarded(checks) for per
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
 # `{{#node.var#}}`).
-_PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]")
+# Also, without a digit (a real `your_secret_2024!` holds one): a value with an ellipsis (`sk-...your key here...`),
+# `YOUR_API_KEY`, `your-token-here`; and a schema's word (`password: required`) (branch redact-9).
+_PLACEHOLDER = re.compile(
+    r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]"
+    r"|^(?:your[_-][a-z_-]*|\D*\.\.\.\D*|required|optional|string|boolean|integer|undefined)$"
+)
 # Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
 # formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
 _EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder|(.)\1{7,}")
@@ -695,7 +750,9 @@ def named_value(match: re.Match[str]) -> str | None:
     value = match.group(match.lastindex or 0)
     if match.lastindex != 3:  # quoted
         return value
-    if match.string.startswith("(", match.end()):
+    if match.string.startswith("(", match.end()) or (
+        match.string.startswith("[", match.end()) and _DOTTED_NAME.fullmatch(value)
+    ):  # `os.environ["KEY"]` too
         return None
     return value[:-1] if value.endswith(".") else value
 
@@ -911,6 +968,7 @@ def _paid(value: str) -> bool:
 _DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
 _CHECKED_IDS = {
     "national_id": _national_id,
+    "canadian_sin": lambda value: luhn_ok(re.sub(r"\D", "", value)),
     "iban": _iban,
     "id_number": _id_number,
     "phone_number": _phone_number,

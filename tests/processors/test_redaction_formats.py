@@ -462,6 +462,124 @@ MASKED = {
         "cNeZnfDvhuQZSm81qa6rX0vdLE0mov5v",
     ),
     "routing key": ("PagerDuty routing key: R0W9BQ79TZMMG67VMA1NSN77K1KCXETW", "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW"),
+    # Strict xfails until branch redact-9.
+    "netrc on one line": (f"machine api.acme.io password {SECRET}", SECRET),
+    "de zugangsdaten": (f"Zugangsdaten: admin / {SECRET}", SECRET),
+    "es clave": (f"clave: {SECRET}", SECRET),
+    "ro parola": (f"parola: {SECRET}", SECRET),
+    # Branch redact-9's (bench/redaction_attack_r8.py's leaks and bench/redaction_attack_r9.py's), each failing on main.
+    "key after its service's name": (
+        "cloudflare global API key e3f9ca244821051367da3c8af5b6b8cd25aa4",
+        "e3f9ca244821051367da3c8af5b6b8cd25aa4",
+    ),
+    "routing key without a colon": (
+        "PagerDuty routing key R0W9BQ79TZMMG67VMA1NSN77K1KCXETW",
+        "R0W9BQ79TZMMG67VMA1NSN77K1KCXETW",
+    ),
+    "token after its name, slashes and a colon": (
+        "asana personal access token 2/4837963878986775/5408455016946643:81d04123afd77a94d2f5b18ce93d0e47",
+        "81d04123afd77a94d2f5b18ce93d0e47",
+    ),
+    "with password": ("login admin@acme.io with password Welcome2Acme!", "Welcome2Acme!"),
+    "kennwort without a colon": ("Zugangsdaten: Benutzer admin, Kennwort Kw8lZjmb1sJo", "Kw8lZjmb1sJo"),
+    "chinese password after a space": ("服务器 root 密码 QqsmcpT2JGuH!", "QqsmcpT2JGuH!"),
+    "hindi password before है": ("मेरा पासवर्ड HisOua3piSI है, इसे रीसेट करो", "HisOua3piSI"),
+    "spanish words between": ("La contraseña del router es Madrid_2024x", "Madrid_2024x"),
+    "portuguese words between": ("A senha do e-mail é Praia@Rio77", "Praia@Rio77"),
+    "italian words between": ("La password del server è Gelato$Roma9", "Gelato$Roma9"),
+    "polish words and a colon": ("Hasło do konta: Krakow#2019pl", "Krakow#2019pl"),
+    "russian words and a dash": ("Пароль от почты — Medved_Moskva7", "Medved_Moskva7"),
+    "russian words alone": ("Мой пароль от почты Ru8tolacnNG", "Ru8tolacnNG"),
+    "hebrew words between": ("הסיסמה שלי היא Tel4viv!Yam", "Tel4viv!Yam"),
+    "czech words between": ("Heslo k wifi je Praha!Most12", "Praha!Most12"),
+    "indonesian words alone": ("Kata sandi akun saya Bali#Pantai9", "Bali#Pantai9"),
+    "arabic words between": ("كلمة المرور الخاصة بي هي Arrtz5dM77N0", "Arrtz5dM77N0"),
+    "persian words alone": ("رمز عبور من FaqXnvZibJ5 است", "FaqXnvZibJ5"),
+    "greek words between": ("Ο κωδικός μου είναι GrkysHJxCn5", "GrkysHJxCn5"),
+    "turkish şifrem": ("Şifrem TrMxjm4wz86, değiştirmeyi unuttum", "TrMxjm4wz86"),
+    "creds are user / password": ("creds are root / Toor#2026root", "Toor#2026root"),
+    "passphrase of words": ("passphrase for the key: correct horse battery staple", "correct horse battery staple"),
+    "oci pass_phrase": ("[DEFAULT]\npass_phrase=Oc1xK29vLm3Qp7", "Oc1xK29vLm3Qp7"),
+    "application key": (
+        "DD-APPLICATION-KEY: 06d10335b7e9b7c3b021a741cdc7c50ce849bc74",
+        "06d10335b7e9b7c3b021a741cdc7c50ce849bc74",
+    ),
+    "sdk key": (
+        "LaunchDarkly sdk key: sdk-528c6cc9-8b49-f99f-cef9-698f16d83568",
+        "528c6cc9-8b49-f99f-cef9-698f16d83568",
+    ),
+    "write key": ("Segment write key 13n7Hq6uFv000TGAtS3jH3PMOfscmqE4", "13n7Hq6uFv000TGAtS3jH3PMOfscmqE4"),
+    "devops pat": (
+        "Azure DevOps PAT: shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp",
+        "shvpxwlib632ueqaekif7vrclpzhxitoi6bxy75bdrste66z75wp",
+    ),
+    "github session cookie": (
+        "Cookie: _gh_sess=Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w%3D%3D; logged_in=yes",
+        "Jqh54EmTbSRgzaiU0Ihvb6xOnMXb6I14Hi9w",
+    ),
+    "laravel session cookie": (
+        "Cookie: laravel_session=eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP%3D",
+        "eyJpdiI6IxV1j9up-jewfk46o5E0V14r5WYIPiCPGP",
+    ),
+    "linkedin cookie": (
+        "li_at=AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV; JSESSIONID=x",
+        "AQEDAVQuJEYoEM0zxhKTQk9bWWa6Kt0YUyYNTykNvZV",
+    ),
+    "wordpress cookie": (
+        "wordpress_logged_in_37d094217f01b94f23726a7a662c6da7=admin%7C1765123456%7CJ2FOpO0wnNIijvVC_-L40WzA1XvW",
+        "J2FOpO0wnNIijvVC_-L40WzA1XvW",
+    ),
+    "cohere client": (
+        'co = cohere.Client("swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI")',
+        "swU2aru3WyfYfrfgE1ZVYUaTSecAvPEQEoi6kDzI",
+    ),
+    "oci auth token": ("Oracle OCI auth token QOaLfKTs)n71W>tLZaRe", "QOaLfKTs)n71W>tLZaRe"),
+    "oci auth token in json text": ('{"t": "Oracle OCI auth token QOaLfKTs)n71W>tLZaRe\\nhi"}', "QOaLfKTs)n71W>tLZaRe"),
+    "no word holds a digit": ("Kennwort Kw8lZjmb1sJo cowork - 2x", "Kw8lZjmb1sJo"),
+    "digest response": (
+        'Authorization: Digest username="ana", response="c06e29e2d0738d4bd90a4eac8e63feb2"',
+        "c06e29e2d0738d4bd90a4eac8e63feb2",
+    ),
+    "tencent pair": (
+        'tencentcloud.Credential("AKIDhct9ZmA984yDdTg1giE44gIBLzJ6flbh", "idUeZuxyV3Cgia6RA3cQG5FXsEUdOEFL")',
+        "idUeZuxyV3Cgia6RA3cQG5FXsEUdOEFL",
+    ),
+    "huawei sk": (
+        "华为云 AK: 6414WR7M1A7FKOZTLLID，SK: ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG",
+        "ZhVxZY0AHBfEkhIlW0CPIS0pLZtCWb8pGj0qK3dG",
+    ),
+    "go mysql dsn": ('dsn := "root:MyVkvtrb9lMfDo#@tcp(127.0.0.1:3306)/orders"', "MyVkvtrb9lMfDo#"),
+    "wandb login": ("wandb login 82472b56fe4c450d41dd24207945920bb86e17ef", "82472b56fe4c450d41dd24207945920bb86e17ef"),
+    "vault login": (
+        "vault login hvs.CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5",
+        "CAESI_enaCyW6M8GUgoNvW4ElDdL3KO_-XREfSa26P8v5",
+    ),
+    "keytool storepass": ("keytool -genkey -alias app -keystore app.jks -storepass Ks5obs7BMSsth7", "Ks5obs7BMSsth7"),
+    "doppler token of an environment": (
+        "Doppler service token dp.st.dev.ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi",
+        "ZXhboExa3ySATkDePSedzXbqGON0bLcklXkyS8NshIi",
+    ),
+    "notion ntn_ of any shape": (
+        "Notion integration: ntn_4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m",
+        "4OMSvS0razG1uE6CuZvYWxI1U0xyJP1Xw8O8FFcH0rBl9m",
+    ),
+    "n8n webhook": (
+        "n8n: https://acme.app.n8n.cloud/webhook/c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        "c1d2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    ),
+    "pin code": ("PIN: 3508 (don't share)", "3508"),
+    "chinese bank card password": ("银行卡密码 919055", "919055"),
+    "canadian sin": ("Canadian SIN 046454138", "046454138"),
+    "my number in brackets": ("個人番号（マイナンバー）: 123456789018", "123456789018"),
+    "taiwan id": ("身分證字號 A123456789", "A123456789"),
+    "thai id card": ("เลขบัตรประชาชน 1-1017-00123-45-6", "1-1017-00123-45-6"),
+    "irish pps": ("PPS number 1234567T", "1234567T"),
+    "saudi national id": ("رقم الهوية الوطنية 1098765439", "1098765439"),
+    "israeli id": ("Teudat Zehut 312345671", "312345671"),
+    "aadhaar in hindi": ("मेरा आधार नंबर 4512 3456 7899 है", "4512 3456 7899"),
+    "mexican rfc": ("RFC: GOMA900101AB1", "GOMA900101AB1"),
+    "russian passport": ("паспорт серия 45 12 954351", "954351"),
+    "bank account number": ("routing 021000021 account number 284468544249", "284468544249"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -469,12 +587,8 @@ STILL_OPEN = {
         "bot.run('MTA4NzY1NDMyMTA5ODc2NTQzMg.GhYt7k.Rq4Tz8Lw2Xn6Vb0Mc3Hd7Kf1Jp5Sg9Ya2Ue6Io')",
         "Rq4Tz8Lw2Xn6Vb0Mc3Hd",
     ),
-    "netrc on one line": (f"machine api.acme.io password {SECRET}", SECRET),
     "mailgun new": ("MAILGUN=0123456789abcdef0123456789abcdef-1a2b3c4d-5e6f7a8b", "0123456789abcdef0123456789abcdef"),
     "query code": ("https://acme.io/cb?code=4/0Ab3dE5gH7jK9mN1pQ3sT5vX7&state=x", "4/0Ab3dE5gH7jK9mN1pQ3sT5vX7"),
-    "de zugangsdaten": (f"Zugangsdaten: admin / {SECRET}", SECRET),
-    "es clave": (f"clave: {SECRET}", SECRET),
-    "ro parola": (f"parola: {SECRET}", SECRET),
 }
 
 
@@ -530,6 +644,14 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "Lösenordet är för kort; كلمة المرور هي مطلوبة; the app key is shown once; see ?page=signature-help",
         "https://www.make.com/en/help/tools/webhooks; nuget push requires an API key; CNP format: 13 digits",
         "AccessKey LTAI5tQ8xMv2Rk9ZpW3n was rotated; see OPS-2291 and 7f3e9c1a-2b4d-4e8f-9a6b-1c2d3e4f5a6b",
+        # branch redact-9's
+        "dd.trace_id=5538725614987361128 dd.span_id=1239870123987312",
+        'api_key="sk-...your key here..."; Authorization: Bearer YOUR_API_KEY; api_key = os.environ["STRIPE_SECRET_KEY"]',
+        "パスワードは8文字以上で設定してください; password: required (string, min 8)",
+        "token limit for model gpt-4o-2024-08-06 exceeded; last auth 2026-12-07T14:45:00Z; the api key rotation policy",
+        "The password for the demo account is stored in vault 7; password reset link sent; Passwort vergessen?",
+        "La contraseña es incorrecta. La palabra clave: marketing. RFC 9110 and RFC: 7231; SIN embargo 123",
+        "Password manager: see docs; PIN codes should be changed; PIN 4 digits; Creds / Login page",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:

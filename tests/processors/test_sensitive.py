@@ -299,7 +299,12 @@ def test_names_are_found_where_case_folding_changes_the_length() -> None:
      "a dot ", "x[at]", "seed phrase: abc ", "recovery codes: ab12 ", "Authorization: X ", "private key ",
      'variable "db_password" { ', "06 12 ", "zip -P ", "auth=('", "passport no ",
      # branch redact-8's
-     "LTAI5tQ8xMv2Rk9ZpW3n ", "SKd3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 ", "&signature=", "nuget push -k ", "make.com/"],
+     "LTAI5tQ8xMv2Rk9ZpW3n ", "SKd3f1b2c4a5e6f7a8b9c0d1e2f3a4b5c6 ", "&signature=", "nuget push -k ", "make.com/",
+     # branch redact-9's
+     "password for the ", "пароль от ", "token a1", "api key Ab1", "Oracle OCI auth token ", "Digest response=",
+     "AKIDhct9ZmA984yDdTg1giE44gIBLzJ6flbh ", "SK: ", "a:b@tcp(", "wandb login ", "-storepass ", "clave: 1",
+     "creds a / ", "passphrase for: ", "PIN: 1", "卡密码 ", "SIN 1", "n8n.cloud/webhook/", "個人番号\uff08",
+     "cohere.Client(", "wordpress_logged_in_"],
 )  # fmt: skip
 def test_a_text_of_one_prefix_repeated_takes_linear_time(unit: str) -> None:
     # Each occurrence starting a match that reads the rest of the text made these quadratic: 11.6 s for 112 KB
