@@ -156,6 +156,9 @@ def test_error_details_name_the_field_and_position(bridge: BridgeServer) -> None
     assert _post(bridge, body, headers).json()["detail"] == "nodes.1.elapsed_time: Expected `float | null`, got `str`"
     _, _, body, headers = _case("malformed_json")
     assert "line 1, column 25 (position 24)" in _post(bridge, body, headers).json()["detail"]
+    _, _, body, headers = _case("unknown_app")
+    detail = _post(bridge, body, headers).json()["detail"]
+    assert detail.startswith("app 'not-registered' is not registered: register") and "/api/v1/dify/apps" in detail
 
 
 def test_replayed_nonce_is_refused(bridge: BridgeServer) -> None:
