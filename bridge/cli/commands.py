@@ -1,4 +1,4 @@
-"""`dify-otel-bridge`: serve, validate, replay, deadletter, detect."""
+"""`dify-otel-bridge`: serve, validate, config-reference, replay, deadletter, detect."""
 
 from __future__ import annotations
 
@@ -455,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser(
         "replay", help="export runs from files of Dify run data", **formatting,
-        description="Exports runs from files straight to the config's exporters (not through a running bridge).",
+        description="Exports runs from files straight to the config's exporters (not through a running bridge). "
+        "No backend yet: a config with the file or console exporter (config/examples/file-and-console.yaml in "
+        "the source tree) writes the trace there.",
     )  # fmt: skip
     replay.add_argument("files", nargs="+", metavar="FILE")
     replay.add_argument("--config", help="YAML config file (default: the embedded default)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import uuid
 from pathlib import Path
@@ -422,6 +423,22 @@ def test_detect_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit):
         main(["detect", "--help"])
     assert "one JSON line per finding: workflow_run_id, detector" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_help_names_every_command_and_replays_way_without_a_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    # The top help's list left out config-reference; replay's help named only OTLP endpoints, none of which a
+    # newcomer without docker has running.
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    listed = out.split("`dify-otel-bridge`: ", 1)[1].split(".", 1)[0]
+    choices = re.search(r"\{([a-z,-]+)\}", out)
+    assert choices is not None and listed.split(", ") == choices.group(1).split(",")
+    with pytest.raises(SystemExit):
+        main(["replay", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "config/examples/file-and-console.yaml" in said
+    assert (Path(cli.__file__).parents[2] / "config/examples/file-and-console.yaml").is_file()
 
 
 def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
