@@ -200,6 +200,11 @@ def _config_reference(args: argparse.Namespace) -> int:
 def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
     """`config` with its one OTLP exporter (`otlp` or `otlphttp`) sending to `endpoint`."""
     ids = [cid for cid, (factory, _) in config.exporters.items() if factory.type_name in ("otlp", "otlphttp")]
+    if not ids:  # e.g. the file-and-console example: "set their endpoints" named nothing to set
+        raise ConfigError(
+            f"--endpoint: {config.source} has no OTLP exporter (its exporters: {', '.join(config.exporters)}):"
+            " --endpoint replaces an otlp or otlphttp exporter's endpoint; leave it out, or add such an exporter"
+        )
     if len(ids) != 1:
         raise ConfigError(
             f"--endpoint: {config.source} has {len(ids)} OTLP exporters ({', '.join(ids) or 'none'}), not one:"

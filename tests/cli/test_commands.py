@@ -341,6 +341,21 @@ def test_replay_endpoint_replaces_the_one_otlp_exporters(
         f"config error: --endpoint: {two} has 2 OTLP exporters (otlp, otlphttp), not one: set their endpoints in the"
         " config"
     )
+    files_only = tmp_path / "files.yaml"
+    files_only.write_text("exporters: {console: {}}\nservice: {pipelines: {traces: {exporters: [console]}}}\n")
+    args = [
+        "replay",
+        "--config",
+        str(files_only),
+        "--endpoint",
+        "http://127.0.0.1:9",
+        str(EXAMPLES / "no_terminal.sse"),
+    ]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"config error: --endpoint: {files_only} has no OTLP exporter (its exporters: console): --endpoint replaces"
+        " an otlp or otlphttp exporter's endpoint; leave it out, or add such an exporter"
+    )
 
 
 def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
