@@ -466,6 +466,12 @@ def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
         f"error: {tmp_path / 'traces.jsonl'}:1: an OTLP/JSON trace, not Dify run data: POST it to a running "
         "bridge's /v1/traces (the otlp receiver)\n"
     )
+    recorded = CAPTURES.parent / "dify-1.14.1-otlp" / "a_simple_http.otlp.jsonl"  # a recording the docs name
+    assert main(["detect", str(recorded)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: {recorded}:1: a recorded request of Dify's tracing export, not Dify run data: send its body to a"
+        " running bridge's /v1/traces (docs/getting-runs-in.md, section 1, shows how)"
+    )
 
 
 def test_replay_imports_neither_the_server_nor_the_store() -> None:
