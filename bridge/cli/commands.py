@@ -304,7 +304,8 @@ def _replay_files(args: argparse.Namespace, export: ReplayExport | ReplayWorkers
     if lost:
         print(
             "replay keeps nothing (its queue is in memory): once the backend is up, or with --endpoint (or"
-            " OTEL_EXPORTER_OTLP_ENDPOINT) naming one that is, replay the files again",
+            " OTEL_EXPORTER_OTLP_ENDPOINT) naming one that is, replay the files again; with no backend at all, a"
+            " --config with the file or console exporter writes the trace there",
             file=err,
         )
     return 1 if errors or lost or not flushed else 0

@@ -371,6 +371,7 @@ def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
                           f"(gRPC UNAVAILABLE from {endpoint}: ")  # fmt: skip
     assert out.rstrip().endswith("; gave up waiting for the exporters after 1s")
     assert "replay keeps nothing (its queue is in memory)" in err
+    assert "with no backend at all, a --config with the file or console exporter" in " ".join(err.split())
     warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
     assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
 
