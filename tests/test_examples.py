@@ -19,8 +19,9 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.cli.commands import main
+from bridge.config.loader import parse_config
 from bridge.trace.spans import build_spans
-from tests.bridge_server import API_KEY, APP_ID, APP_SECRET, BridgeServer, bridge_config
+from tests.bridge_server import API_KEY, APP_ID, APP_SECRET, BridgeServer, bridge_config, bridge_config_text
 from tests.cli.test_commands import _tree
 from tests.otlp_sink import OtlpSink, ReceivedSpan
 from tests.runs import EXAMPLES, load_run, load_runs
@@ -265,3 +266,21 @@ def test_the_stream_snippet_of_the_docs_sends_a_recorded_run(tmp_path: Path, otl
         spans = otlp_sink.wait_for_spans(4)
     apps = {s.attributes["dify.app.id"] for s in spans if "dify.app.id" in s.attributes}
     assert len(spans) == 4 and apps == {APP_ID}
+
+
+def test_the_recorded_export_snippet_of_the_docs_is_rebuilt(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """docs/getting-runs-in.md's way to try the `otlp` receiver without a Dify: the recording it names, sent by its
+    block as printed, is rebuilt into the trace and span count the text promises."""
+    root = Path(__file__).parent.parent
+    doc = root / "docs" / "getting-runs-in.md"
+    section = "Without a Dify at hand"
+    said = re.search(r"trace id `([0-9a-f]{32})`, (\d+) spans", doc.read_text().split(section, 1)[1])
+    assert said is not None
+    config = parse_config(bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, otlp="{}"), "test.yaml")
+    with BridgeServer(config) as bridge:
+        env = {**os.environ, "BRIDGE": bridge.base, "BRIDGE_API_KEY": API_KEY}
+        shell = _doc_block(doc, section, "sh")
+        sent = subprocess.run(["sh", "-c", shell], cwd=root, env=env, capture_output=True, text=True, check=True)
+        assert set(sent.stdout.split()) == {"200"}, sent.stdout + sent.stderr
+        spans = otlp_sink.wait_for_spans(int(said.group(2)))
+    assert len(spans) == int(said.group(2)) and {s.trace_id for s in spans} == {said.group(1)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import importlib
+import json
 import os
 import re
 import signal
@@ -94,6 +95,24 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
     finally:
         os.killpg(shell.pid, signal.SIGTERM)  # the block's `serve &` outlives the shell
         wait_until(lambda: not _healthy(port), 30, "the bridge started by the block to stop")
+
+
+def test_the_no_backend_command_writes_the_trace_to_the_file_it_names(tmp_path: Path) -> None:
+    # A newcomer without docker had no way shown to see a trace: the block's replay waited 30 s on a closed port.
+    readme = (ROOT / "README.md").read_text().split("No docker, no backend yet?", 1)[1]
+    command = re.search(r"`(\.venv/bin/dify-otel-bridge replay [^`]+)` writes the same trace to\s+`([\w.-]+)`", readme)
+    assert command is not None
+    for name in (".venv", "config", "examples"):  # the checkout, seen from a directory the test may write in
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {k: v for k, v in os.environ.items() if k != "TRACES_FILE"}
+    done = subprocess.run(command.group(1).split(), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "replayed 1 runs (0 incomplete), 13 spans, 0 input errors" in done.stdout
+    lines = (tmp_path / command.group(2)).read_text().splitlines()
+    spans = [
+        s for line in lines for r in json.loads(line)["resourceSpans"] for sc in r["scopeSpans"] for s in sc["spans"]
+    ]
+    assert len(spans) == 13 and '"invoke_workflow c3d4e5f6' in done.stderr
 
 
 def _healthy(port: int) -> bool:

@@ -1,4 +1,4 @@
-"""`dify-otel-bridge`: serve, validate, replay, deadletter, detect."""
+"""`dify-otel-bridge`: serve, validate, config-reference, replay, deadletter, detect."""
 
 from __future__ import annotations
 
@@ -200,6 +200,11 @@ def _config_reference(args: argparse.Namespace) -> int:
 def _with_endpoint(config: BridgeConfig, endpoint: str) -> BridgeConfig:
     """`config` with its one OTLP exporter (`otlp` or `otlphttp`) sending to `endpoint`."""
     ids = [cid for cid, (factory, _) in config.exporters.items() if factory.type_name in ("otlp", "otlphttp")]
+    if not ids:  # e.g. the file-and-console example: "set their endpoints" named nothing to set
+        raise ConfigError(
+            f"--endpoint: {config.source} has no OTLP exporter (its exporters: {', '.join(config.exporters)}):"
+            " --endpoint replaces an otlp or otlphttp exporter's endpoint; leave it out, or add such an exporter"
+        )
     if len(ids) != 1:
         raise ConfigError(
             f"--endpoint: {config.source} has {len(ids)} OTLP exporters ({', '.join(ids) or 'none'}), not one:"
@@ -299,7 +304,8 @@ def _replay_files(args: argparse.Namespace, export: ReplayExport | ReplayWorkers
     if lost:
         print(
             "replay keeps nothing (its queue is in memory): once the backend is up, or with --endpoint (or"
-            " OTEL_EXPORTER_OTLP_ENDPOINT) naming one that is, replay the files again",
+            " OTEL_EXPORTER_OTLP_ENDPOINT) naming one that is, replay the files again; with no backend at all, a"
+            " --config with the file or console exporter writes the trace there",
             file=err,
         )
     return 1 if errors or lost or not flushed else 0
@@ -455,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser(
         "replay", help="export runs from files of Dify run data", **formatting,
-        description="Exports runs from files straight to the config's exporters (not through a running bridge).",
+        description="Exports runs from files straight to the config's exporters (not through a running bridge). "
+        "No backend yet: a config with the file or console exporter (config/examples/file-and-console.yaml in "
+        "the source tree) writes the trace there.",
     )  # fmt: skip
     replay.add_argument("files", nargs="+", metavar="FILE")
     replay.add_argument("--config", help="YAML config file (default: the embedded default)")

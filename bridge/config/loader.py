@@ -146,8 +146,19 @@ def _report_validation(doc: _Document, path: Path_, model: type[BaseModel], exc:
         doc.report((*path, *loc), reason)
 
 
+# Keys of a Collector exporter block that the bridge does not take, with what to do instead: the README says a
+# Collector block works as is, and "did you mean 'endpoint'?" for `encoding` sent a user the wrong way.
+_COLLECTOR_ONLY = {
+    "sending_queue": "the bridge's queue is service.queue (on disk, always on): leave sending_queue out",
+    "encoding": "the bridge sends OTLP protobuf only: leave encoding out",
+    "insecure_skip_verify": "not taken: trust the server's certificate with ca_file (or insecure: true, plain text)",
+}
+
+
 def _unknown_key(model: type[BaseModel], loc: Path_) -> str:
     """ "unknown key", with the nearest known key of the section (a misspelling) or the keys it knows."""
+    if str(loc[-1]) in _COLLECTOR_ONLY:
+        return f"unknown key; {_COLLECTOR_ONLY[str(loc[-1])]}"
     owner = _model_at(model, loc[:-1])
     if owner is None:
         return "unknown key"

@@ -102,6 +102,12 @@ def _not_dify(obj: object) -> str:
     """Why a record is refused; an OTLP/JSON trace (the `file` exporter's lines) is named, with the way it goes in."""
     if isinstance(obj, dict) and ("resourceSpans" in obj or "resource_spans" in obj):
         return "an OTLP/JSON trace, not Dify run data: POST it to a running bridge's /v1/traces (the otlp receiver)"
+    if isinstance(obj, dict) and "body_base64" in obj and str(obj.get("path", "")).endswith("/v1/traces"):
+        # tests/testdata/dify-1.14.1-otlp*/'s recordings, which the docs point to, refused line by line before.
+        return (
+            "a recorded request of Dify's tracing export, not Dify run data: send its body to a running bridge's"
+            " /v1/traces (docs/getting-runs-in.md, section 1, shows how)"
+        )
     return "not a Dify event, run, webhook payload or log page"
 
 

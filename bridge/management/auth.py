@@ -103,5 +103,7 @@ class Authenticator:
     def require_bearer(self, request: Request) -> str:
         token = one_credential(bearer_tokens(request.headers.getlist("authorization")), "Authorization: Bearer")
         if token is None:
-            raise ApiError(401, "missing_token", "send Authorization: Bearer <access_token>", _BEARER_CHALLENGE)
+            # Where a token comes from, said: /openapi.json is behind it too, and a newcomer tries that first.
+            detail = 'send Authorization: Bearer <access_token>, from POST /api/v1/auth/token {"api_key": "<key>"}'
+            raise ApiError(401, "missing_token", detail, _BEARER_CHALLENGE)
         return self.verify(token, client_address(request))

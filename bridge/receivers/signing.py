@@ -90,7 +90,14 @@ def signed_by(
     (refused, or 429/503: "send it again later"), so its nonce is given back and the same request may come again."""
     app = ctx.store.app(app_id)
     if app is None:
-        raise ApiError(404, "unknown_app", f"app {clip(app_id)!r} is not registered")
+        # Said with the fix: a newcomer signing examples/runs/webhook_full.json met this with its app_id, and a
+        # registration answers with two ids, its own `id` and the `app_id` requests name.
+        registration = ctx.store.app_by_id(app_id)
+        if registration is not None:
+            detail = f"that is a registration's id: name its app_id, {registration.app_id!r}"
+        else:
+            detail = "register an app with this app_id (POST /api/v1/dify/apps or server.apps), sign with its secret"
+        raise ApiError(404, "unknown_app", f"app {clip(app_id)!r} is not registered: {detail}")
     secret = ctx.store.webhook_secret(app)
     sent = headers.signature.encode()
     nonce = headers.nonce

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import uuid
 from pathlib import Path
@@ -340,6 +341,21 @@ def test_replay_endpoint_replaces_the_one_otlp_exporters(
         f"config error: --endpoint: {two} has 2 OTLP exporters (otlp, otlphttp), not one: set their endpoints in the"
         " config"
     )
+    files_only = tmp_path / "files.yaml"
+    files_only.write_text("exporters: {console: {}}\nservice: {pipelines: {traces: {exporters: [console]}}}\n")
+    args = [
+        "replay",
+        "--config",
+        str(files_only),
+        "--endpoint",
+        "http://127.0.0.1:9",
+        str(EXAMPLES / "no_terminal.sse"),
+    ]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"config error: --endpoint: {files_only} has no OTLP exporter (its exporters: console): --endpoint replaces"
+        " an otlp or otlphttp exporter's endpoint; leave it out, or add such an exporter"
+    )
 
 
 def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
@@ -355,6 +371,7 @@ def test_replay_with_nothing_listening_says_why_and_that_nothing_is_kept(
                           f"(gRPC UNAVAILABLE from {endpoint}: ")  # fmt: skip
     assert out.rstrip().endswith("; gave up waiting for the exporters after 1s")
     assert "replay keeps nothing (its queue is in memory)" in err
+    assert "with no backend at all, a --config with the file or console exporter" in " ".join(err.split())
     warnings = [r.getMessage() for r in caplog.records if r.name == "bridge.queue.delivery"]
     assert warnings and all(w.endswith("(held in memory only, lost at exit)") for w in warnings)
 
@@ -424,6 +441,22 @@ def test_detect_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> 
     assert "one JSON line per finding: workflow_run_id, detector" in " ".join(capsys.readouterr().out.split())
 
 
+def test_the_help_names_every_command_and_replays_way_without_a_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    # The top help's list left out config-reference; replay's help named only OTLP endpoints, none of which a
+    # newcomer without docker has running.
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    listed = out.split("`dify-otel-bridge`: ", 1)[1].split(".", 1)[0]
+    choices = re.search(r"\{([a-z,-]+)\}", out)
+    assert choices is not None and listed.split(", ") == choices.group(1).split(",")
+    with pytest.raises(SystemExit):
+        main(["replay", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "config/examples/file-and-console.yaml" in said
+    assert (Path(cli.__file__).parents[2] / "config/examples/file-and-console.yaml").is_file()
+
+
 def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -433,6 +466,12 @@ def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'traces.jsonl'}:1: an OTLP/JSON trace, not Dify run data: POST it to a running "
         "bridge's /v1/traces (the otlp receiver)\n"
+    )
+    recorded = CAPTURES.parent / "dify-1.14.1-otlp" / "a_simple_http.otlp.jsonl"  # a recording the docs name
+    assert main(["detect", str(recorded)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: {recorded}:1: a recorded request of Dify's tracing export, not Dify run data: send its body to a"
+        " running bridge's /v1/traces (docs/getting-runs-in.md, section 1, shows how)"
     )
 
 

@@ -153,6 +153,25 @@ server:
     ]
 
 
+def test_a_collector_exporter_blocks_keys_the_bridge_does_not_take_say_what_to_do() -> None:
+    # The README says a Collector exporter block works as is; its `encoding` got "did you mean 'endpoint'?".
+    text = """\
+exporters:
+  otlp: {endpoint: "otelcol:4317", sending_queue: {enabled: true, queue_size: 5000}}
+  otlphttp: {endpoint: "https://tempo:4318", encoding: proto, tls: {insecure_skip_verify: true}}
+service: {pipelines: {traces: {exporters: [otlp, otlphttp]}}}
+"""
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "<test>", environ={})
+    assert str(info.value).splitlines() == [
+        "<test>:2: exporters.otlp.sending_queue: unknown key; the bridge's queue is service.queue (on disk, always"
+        " on): leave sending_queue out",
+        "<test>:3: exporters.otlphttp.tls.insecure_skip_verify: unknown key; not taken: trust the server's"
+        " certificate with ca_file (or insecure: true, plain text)",
+        "<test>:3: exporters.otlphttp.encoding: unknown key; the bridge sends OTLP protobuf only: leave encoding out",
+    ]
+
+
 def test_a_file_not_in_utf8_is_named_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"exporters:\n  otlp: {endpoint: caf\xe9}\n")  # saved by an editor in Latin-1: a traceback before

@@ -58,6 +58,8 @@ def test_bearer_is_required(bridge: BridgeServer, headers: dict[str, str], error
         response = httpx.get(f"{bridge.base}{path}", headers=headers)
         assert response.status_code == 401 and response.json()["error"] == error
         assert response.headers["www-authenticate"] == "Bearer"
+        if error == "missing_token":  # says where a token comes from
+            assert "POST /api/v1/auth/token" in response.json()["detail"]
 
 
 def test_two_different_bearer_tokens_are_refused_the_same_twice_is_taken(bridge: BridgeServer) -> None:

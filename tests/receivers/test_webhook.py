@@ -156,6 +156,19 @@ def test_error_details_name_the_field_and_position(bridge: BridgeServer) -> None
     assert _post(bridge, body, headers).json()["detail"] == "nodes.1.elapsed_time: Expected `float | null`, got `str`"
     _, _, body, headers = _case("malformed_json")
     assert "line 1, column 25 (position 24)" in _post(bridge, body, headers).json()["detail"]
+    _, _, body, headers = _case("unknown_app")
+    detail = _post(bridge, body, headers).json()["detail"]
+    assert detail.startswith("app 'not-registered' is not registered: register") and "/api/v1/dify/apps" in detail
+    (registration,) = [
+        app
+        for app in httpx.get(
+            f"{bridge.base}/api/v1/dify/apps", headers={"Authorization": f"Bearer {bridge.token()}"}
+        ).json()
+        if app["app_id"] == APP_ID
+    ]
+    by_registration_id = dumps({**PAYLOAD, "app_id": registration["id"]})
+    detail = _post(bridge, by_registration_id, signed_headers(by_registration_id)).json()["detail"]
+    assert detail.endswith(f"that is a registration's id: name its app_id, {APP_ID!r}")
 
 
 def test_replayed_nonce_is_refused(bridge: BridgeServer) -> None:
