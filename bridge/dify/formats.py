@@ -66,8 +66,9 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def decode_json(document: str | bytes) -> Any:
     """`json.loads`, faster: msgspec parses, and the standard library decides on anything msgspec refuses
-    (NaN, numbers out of a double's range, integers past 4,300 digits, lone surrogates, UTF-16 bodies) and words the errors. A lone
-    surrogate (JSON can escape half a pair alone) comes back as U+FFFD, the replacement character."""
+    (NaN, numbers out of a double's range, integers past 4,300 digits, lone surrogates, UTF-16 bodies) and
+    words the errors. A lone surrogate (JSON can escape half a pair alone) comes back as U+FFFD, the
+    replacement character."""
     try:
         try:
             return _decode(document)
