@@ -283,13 +283,12 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             await upstream.aclose()
 
         hop = _NOT_RETURNED | _connection_options(upstream.headers.get_list("connection"))
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in hop}
-        return StreamingResponse(
-            _relay(upstream, tee, release),
-            status_code=upstream.status_code,
-            headers=response_headers,
-            background=BackgroundTask(done),
+        response = StreamingResponse(
+            _relay(upstream, tee, release), status_code=upstream.status_code, background=BackgroundTask(done)
         )
+        # As Dify sent them, repeated ones too: a mapping joined two Set-Cookie headers into one broken cookie.
+        response.raw_headers = [(k, v) for k, v in upstream.headers.raw if k.decode("latin-1").lower() not in hop]
+        return response
 
     async def _send(request: Request, url: str, instance: str) -> httpx.Response:
         """Dify's answer, streaming, once the client's body (or its first `buffer_body_bytes`) is in."""

@@ -352,7 +352,9 @@ def test_a_cookie_dify_sets_goes_back_to_its_client_only(
         text = text.replace("instances: [", f'instances: [{{name: other-dify, base_url: "{other_server.base}"}}, ', 1)
         with BridgeServer(parse_config(text)) as bridge:
             first = httpx.get(f"{bridge.base}/local-dify/v1/parameters?client-a")
-            assert first.headers["set-cookie"] == "session=client-a"
+            # Both of Dify's cookies, as sent (a mapping had joined them with a comma: one broken cookie).
+            cookies = ["session=client-a", "theme=dark; Expires=Wed, 09 Jun 2027 10:18:14 GMT"]
+            assert first.headers.get_list("set-cookie") == cookies
             assert httpx.get(f"{bridge.base}/local-dify/v1/parameters?client-b").status_code == 200
             assert httpx.get(f"{bridge.base}/other-dify/v1/parameters?client-b").status_code == 200
     assert "cookie" not in dify[0].headers[-1] and "cookie" not in other.headers[-1]
