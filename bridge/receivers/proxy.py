@@ -208,11 +208,14 @@ def _connection_options(values: list[str]) -> set[str]:
     return {option.strip().lower() for value in values for option in value.split(",")}
 
 
-def _forwarded_headers(request: Request) -> list[tuple[str, str]]:
+def _forwarded_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """The client's headers as it sent them, bytes: httpx encodes text values as ASCII, so a value in UTF-8
+    (`X-User: José`) was a 500."""
     hop = _connection_options(request.headers.getlist("connection"))
     return [
-        (name, value) for name, value in request.headers.items()
-        if name not in _NOT_FORWARDED and not name.startswith(_NOT_FORWARDED_PREFIXES) and name not in hop
+        (name, value) for name, value in request.headers.raw
+        if (text := name.decode("latin-1")) not in _NOT_FORWARDED and not text.startswith(_NOT_FORWARDED_PREFIXES)
+        and text not in hop
     ]  # fmt: skip
 
 

@@ -341,6 +341,15 @@ def test_headers_connection_names_are_this_hops_alone(
     assert "x-secret" not in seen and seen["x-request-id"] == "kept"
 
 
+def test_a_header_value_in_utf8_reaches_dify_as_sent(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    """Found attacking the served bridge: httpx encodes text header values as ASCII, so `X-User: José` was a 500."""
+    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"X-User": "José".encode()})
+    assert response.status_code == 200, response.text
+    assert dify[0].headers[-1]["x-user"].encode("latin-1") == "José".encode()
+
+
 def test_a_cookie_dify_sets_goes_back_to_its_client_only(
     tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
 ) -> None:
