@@ -345,7 +345,7 @@ def test_a_header_value_in_utf8_reaches_dify_as_sent(
     bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
 ) -> None:
     """Found attacking the served bridge: httpx encodes text header values as ASCII, so `X-User: José` was a 500."""
-    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={"X-User": "José".encode()})
+    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={b"X-User": "José".encode()})
     assert response.status_code == 200, response.text
     assert dify[0].headers[-1]["x-user"].encode("latin-1") == "José".encode()
 
