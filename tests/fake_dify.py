@@ -79,7 +79,11 @@ class FakeDify:
     async def parameters(self, request: Request) -> Response:
         self.headers.append(dict(request.headers))
         self.seen.append(("GET", request.url.path, request.headers.get("authorization"), request.url.query.encode()))
-        return Response(b'{"user_input_form": []}', media_type="application/json", headers={"x-dify": "yes"})
+        # A cookie (the console's session, say), and a header only for this hop: neither meant for other clients.
+        headers = {"x-dify": "yes", "set-cookie": f"session={request.url.query}", "connection": "x-hop", "x-hop": "1"}
+        response = Response(b'{"user_input_form": []}', media_type="application/json", headers=headers)
+        response.raw_headers.append((b"set-cookie", b"theme=dark; Expires=Wed, 09 Jun 2027 10:18:14 GMT"))
+        return response
 
     async def moved(self, request: Request) -> Response:
         """A redirect to `/v1/parameters`, which a client following it would ask next."""

@@ -26,6 +26,9 @@ from bridge.management.settings import ServerConfig
 Path_ = tuple[str | int, ...]
 SECTIONS = ("receivers", "processors", "exporters")
 _ENV = re.compile(r"\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Values a document may hold once its aliases are expanded. A config holds hundreds; a file of nine lines of nine
+# aliases each holds 387 million, and walking them held `validate` and `serve` (and their memory) for good.
+MAX_VALUES = 100_000
 
 
 class _Document:
@@ -50,10 +53,18 @@ class _Document:
             if "${" in (text.splitlines()[line - 1 : line] or [""])[0]:  # the Collector's syntax, unquoted in a {...}
                 problem += ' (quote ${env:...} inside {...} or [...]: "${env:VAR}")'
             raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
+        except RecursionError:  # PyYAML's composer recurses: a traceback, not a config error
+            raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+        self._values = 0
         if node is not None:
             self._index(node, ())
 
     def _index(self, node: yaml.Node, path: Path_) -> None:
+        self._values += 1
+        if self._values > MAX_VALUES:
+            line = node.start_mark.line + 1
+            reason = f"more than {MAX_VALUES:,} values once its aliases are expanded (`*name` repeating `&name`)"
+            raise ConfigError(f"{self.source}:{line}: invalid YAML: {reason}")
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 line = key.start_mark.line + 1

@@ -46,19 +46,34 @@ class InputError(Exception):
 _decode = msgspec.json.Decoder().decode
 
 
+def read_integer(text: str) -> int | float:
+    """A JSON integer for the standard library's parser. Python refuses to read one of more than 4,300 digits
+    (`sys.get_int_max_str_digits`, against quadratic conversion): it was a 500 on the webhook, and a run the
+    stream had taken (202) that could never be built. No double or OTLP int holds it: it reads as ±inf, as a
+    number past a double's range (`1e999`) already did."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+_loads = partial(json.loads, parse_int=read_integer)
+
+
 # Half of a surrogate pair, alone in a string: no UTF-8 (and so no OTLP, JSON writer or secret finder) takes it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_json(document: str | bytes) -> Any:
     """`json.loads`, faster: msgspec parses, and the standard library decides on anything msgspec refuses
-    (NaN, numbers out of a double's range, lone surrogates, UTF-16 bodies) and words the errors. A lone
-    surrogate (JSON can escape half a pair alone) comes back as U+FFFD, the replacement character."""
+    (NaN, numbers out of a double's range, integers past 4,300 digits, lone surrogates, UTF-16 bodies) and
+    words the errors. A lone surrogate (JSON can escape half a pair alone) comes back as U+FFFD, the
+    replacement character."""
     try:
         try:
             return _decode(document)
         except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: text holding a lone surrogate
-            return _whole_text(json.loads(document))
+            return _whole_text(_loads(document))
     except RecursionError:  # from either parser: a refusal like any other malformed document, not a crash
         raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
@@ -171,7 +186,7 @@ def _iter_ndjson(text: str, source: str, parse: Callable[[str], Any]) -> Iterato
 
 
 def _iter_json(text: str, source: str, parse: Callable[[str], Any]) -> Iterator[Record | InputError]:
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=read_integer)
     pos = _skip_ws(text, 0)
     if pos == len(text):  # nothing, not an "unterminated JSON array": the caller says the input holds no record
         return

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 
 from bridge.dify.assembly import RunAssembler
@@ -134,6 +136,17 @@ def _in_array(error: InputError, index: int) -> InputError:
     )
 
 
+def _device(fd: int) -> str | None:
+    """What a device is, unless it is a terminal (`replay /dev/stdin` typed in). A file linked to `/dev/zero` or
+    `/dev/urandom` was read until memory ran out; pipes and FIFOs stay readable (`replay <(zcat runs.sse.gz)`)."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISCHR(mode) and not os.isatty(fd):
+        return "a character device"
+    return None
+
+
 def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | InputError]:
     """Runs and errors from `paths`, in input order; runs left open at the end are closed as incomplete."""
     for item in read_closed_runs(paths, fmt):
@@ -148,6 +161,9 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
     for path in paths:
         try:
             with open(path, "rb") as handle:
+                if device := _device(handle.fileno()):
+                    yield InputError(path, 0, "", f"cannot read: {device}, not a file")
+                    continue
                 raw = handle.read()
             if other := _other_unicode(path, raw):
                 yield other

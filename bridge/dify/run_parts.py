@@ -19,7 +19,7 @@ import msgspec
 import orjson
 from msgspec.structs import replace
 
-from bridge.dify.formats import InputError
+from bridge.dify.formats import InputError, read_integer
 from bridge.dify.model import (
     RUN_STATUS_INCOMPLETE,
     AgentLogEntry,
@@ -71,8 +71,8 @@ def fingerprint(name: str, data: JSONDict) -> bytes:
 def unpack(packed: Packed) -> JSONDict:
     try:
         data: JSONDict = orjson.loads(packed)
-    except orjson.JSONDecodeError:  # packed by `pack`'s fallback, which writes NaN and Infinity as such
-        data = json.loads(packed)
+    except orjson.JSONDecodeError:  # packed by `pack`'s fallback (NaN, Infinity), or kept as sent (long integers)
+        data = json.loads(packed, parse_int=read_integer)
     return data
 
 

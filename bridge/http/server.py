@@ -259,6 +259,9 @@ def create_app(config: BridgeConfig) -> Starlette:
         exception_handlers={**EXCEPTION_HANDLERS, **QUEUE_HANDLERS},
         middleware=middleware(config.server),
     )
+    # `/healthz/` was a 307 to `http://<the request's Host header>/healthz`: a redirect anyone could point at any
+    # host, with no JSON body, where every other unknown path is a JSON 404.
+    app.router.redirect_slashes = False
     app.state.body_timeout = config.server.body_timeout
     app.state.stopping = False
     app.state.receiver_routes = receiver_routes  # what `serve` says at start

@@ -66,6 +66,11 @@ class OutboundPolicy:
         """The base URL without a trailing slash, or OutboundRefused: not http(s), a user or password, a query
         or fragment (they would swallow the `/v1/...` joined after it), an odd host spelling, a refused
         literal address."""
+        # urlsplit drops tabs and line breaks unseen, so `http://dify:5001/\r\nX: y` passed here, was stored and
+        # listed, and every call through it was a 502.
+        odd = next((char for char in base_url if char.isspace() or not char.isprintable()), None)
+        if odd is not None:
+            raise OutboundRefused(f"base_url must not hold spaces or control characters, got {odd!r}")
         try:
             parts = urlsplit(base_url)
         except ValueError:  # `http://[::1` and the like

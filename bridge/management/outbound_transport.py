@@ -1,4 +1,4 @@
-"""An httpx transport whose every connection goes through the outbound policy (bridge/management/outbound.py):
+"""An httpx client whose every connection goes through the outbound policy (bridge/management/outbound.py):
 the proxy's and the poller's. Apart from the policy, which the config loads, so that only a bridge that makes
 these connections imports httpx."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import typing
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore2 as httpcore
 import httpx2 as httpx
@@ -48,7 +49,18 @@ class _CheckedBackend(AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def checked_transport(policy: OutboundPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def checked_client(policy: OutboundPolicy, limits: httpx.Limits, timeout: httpx.Timeout | float) -> httpx.AsyncClient:
+    """A client for instances: every connection through the policy, no redirect followed, and no cookie kept.
+    httpx keeps the cookies answers set and sends them with every later request: through the proxy, a cookie
+    one client's call was given went with every other client's, and to every instance on that host (cookies
+    ignore ports)."""
+    no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(
+        transport=_checked_transport(policy, limits), timeout=timeout, follow_redirects=False, cookies=no_cookies
+    )
+
+
+def _checked_transport(policy: OutboundPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose every connection goes through the policy."""
     transport = httpx.AsyncHTTPTransport(limits=limits)
     # httpx does not take a network backend; its pool does. Pinned versions; tests/management/test_outbound.py

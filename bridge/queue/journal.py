@@ -8,6 +8,7 @@ import json
 import msgspec
 from msgspec.structs import asdict
 
+from bridge.dify.formats import read_integer
 from bridge.dify.model import DifyEvent
 from bridge.dify.run_parts import pack
 from bridge.queue.storage import JournalRow
@@ -56,4 +57,6 @@ def to_row(row_id: int, event: DifyEvent, received_at: float, context: str | Non
 
 
 def event_of(row: JournalRow) -> DifyEvent:
-    return DifyEvent(**json.loads(row.event))
+    # Data kept as it came may hold an integer Python does not read (past 4,300 digits): such a row stopped
+    # every later start ("Application startup failed").
+    return DifyEvent(**json.loads(row.event, parse_int=read_integer))

@@ -239,10 +239,9 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     # Imported here: a config that lists the poller but never serves (`replay`, `validate`) does not load httpx.
     import httpx2 as httpx
 
-    from bridge.management.outbound_transport import checked_transport
+    from bridge.management.outbound_transport import checked_client
 
-    transport = checked_transport(ctx.outbound, httpx.Limits())
-    client = httpx.AsyncClient(transport=transport, timeout=cfg.timeout, follow_redirects=False)
+    client = checked_client(ctx.outbound, httpx.Limits(), cfg.timeout)
     ctx.shutdown_hooks.append(client.aclose)
     ctx.background.append(Poller(cfg, ctx, client).run_forever)
     return []

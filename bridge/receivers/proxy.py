@@ -202,10 +202,20 @@ async def _relay(upstream: httpx.Response, tee: _Tee | None, release: Callable[[
             logger.warning("proxy: could not read the end of Dify's answer for tracing")
 
 
-def _forwarded_headers(request: Request) -> list[tuple[str, str]]:
+def _connection_options(values: list[str]) -> set[str]:
+    """The headers `Connection` names: this hop's alone, as the fixed hop-by-hop ones (RFC 9110 §7.6.1).
+    `Connection: close, X-Secret` passed X-Secret on to Dify."""
+    return {option.strip().lower() for value in values for option in value.split(",")}
+
+
+def _forwarded_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """The client's headers as it sent them, bytes: httpx encodes text values as ASCII, so a value in UTF-8
+    (`X-User: José`) was a 500."""
+    hop = _connection_options(request.headers.getlist("connection"))
     return [
-        (name, value) for name, value in request.headers.items()
-        if name not in _NOT_FORWARDED and not name.startswith(_NOT_FORWARDED_PREFIXES)
+        (name, value) for name, value in request.headers.raw
+        if (text := name.decode("latin-1")) not in _NOT_FORWARDED and not text.startswith(_NOT_FORWARDED_PREFIXES)
+        and text not in hop
     ]  # fmt: skip
 
 
@@ -215,13 +225,12 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
     # Imported here: a config that lists the proxy but never serves (`replay`, `validate`) does not load httpx.
     import httpx2 as httpx
 
-    from bridge.management.outbound_transport import checked_transport
+    from bridge.management.outbound_transport import checked_client
 
     timeout = httpx.Timeout(
         connect=cfg.connect_timeout, read=cfg.read_timeout, write=cfg.write_timeout, pool=cfg.pool_timeout
     )
-    transport = checked_transport(ctx.outbound, httpx.Limits(max_connections=cfg.max_connections))
-    client = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+    client = checked_client(ctx.outbound, httpx.Limits(max_connections=cfg.max_connections), timeout)
     writer = _Writer()
     in_flight = InFlight(cfg.max_requests_per_client, cfg.max_requests_per_instance)
     ctx.shutdown_hooks.extend([client.aclose, writer.close])
@@ -276,13 +285,13 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
             release()  # also when the client left before the answer began
             await upstream.aclose()
 
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED}
-        return StreamingResponse(
-            _relay(upstream, tee, release),
-            status_code=upstream.status_code,
-            headers=response_headers,
-            background=BackgroundTask(done),
+        hop = _NOT_RETURNED | _connection_options(upstream.headers.get_list("connection"))
+        response = StreamingResponse(
+            _relay(upstream, tee, release), status_code=upstream.status_code, background=BackgroundTask(done)
         )
+        # As Dify sent them, repeated ones too: a mapping joined two Set-Cookie headers into one broken cookie.
+        response.raw_headers = [(k, v) for k, v in upstream.headers.raw if k.decode("latin-1").lower() not in hop]
+        return response
 
     async def _send(request: Request, url: str, instance: str) -> httpx.Response:
         """Dify's answer, streaming, once the client's body (or its first `buffer_body_bytes`) is in."""

@@ -68,4 +68,6 @@ def from_otlp_json(obj: Any) -> ExportTraceServiceRequest:
         ParseDict(_base64_ids(obj, ""), request, ignore_unknown_fields=True)
     except ParseError as exc:
         raise ValueError(str(exc)) from None
+    except RecursionError:  # values nested a few hundred deep (a 500): protobuf itself takes 100 levels
+        raise ValueError("values nested too deeply (OTLP takes 100 levels)") from None
     return request

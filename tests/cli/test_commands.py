@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -392,6 +394,24 @@ def test_replay_names_where_a_file_stops_being_utf8(tmp_path: Path, capsys: pyte
         f"error: {files[2]}:1: the file is UTF-16-LE (PowerShell's `>` writes it): save it as UTF-8",
         f"error: {files[3]}:1: the file is UTF-32: save it as UTF-8",
         f"error: {files[4]}: cannot read: No such file or directory",
+    ]
+
+
+def test_replay_refuses_a_file_linked_to_a_device_but_reads_a_fifo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found attacking: a `run.sse` linked to /dev/zero was read until memory ran out."""
+    (tmp_path / "zero.sse").symlink_to("/dev/zero")
+    fifo = tmp_path / "fifo.sse"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=("data: {}\n\n",))  # `replay <(zcat ...)` reads a pipe
+    writer.start()
+    files = [str(tmp_path / "zero.sse"), str(fifo)]
+    assert main(["replay", "--quiet", "--endpoint", "http://127.0.0.1:9", *files]) == 1
+    writer.join(10)
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {files[0]}: cannot read: a character device, not a file",
+        f"error: {files[1]}:1: not a Dify event, run, webhook payload or log page",  # read, and judged
     ]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+from math import inf
 
 import pytest
 
@@ -122,6 +123,15 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character() -> None:
     }
     assert decode_json(b'[NaN, "\\ud800"]')[1] == "\ufffd"  # beside what only the standard library reads
     assert decode_json(json.dumps(["\ud800"]).encode("utf-16")) == ["\ufffd"]
+
+
+def test_an_integer_past_pythons_digit_limit_reads_as_infinity_like_1e999() -> None:
+    """Python refuses to read an integer of more than 4,300 digits (a ValueError, no JSONDecodeError): the
+    webhook answered 500 and a JSON-array stream body 500."""
+    long = "9" * 5_000
+    assert decode_json(f'{{"a": {long}, "b": -{long}, "c": 1e999}}') == {"a": inf, "b": -inf, "c": inf}
+    (record,) = iter_records(f'[{{"a": {long}}}]', "t", "json")
+    assert record == Record({"a": inf}, 1, position=0)
 
 
 @pytest.mark.parametrize("depth", [5_000, 100_000])

@@ -173,6 +173,15 @@ def test_own_endpoints_carry_security_headers_and_no_cors_unless_configured(otlp
         assert "access-control-allow-origin" not in preflight.headers
 
 
+def test_a_trailing_slash_is_a_json_404_not_a_redirect_to_the_host_header(otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: `/metrics/` with `Host: evil.example` was a 307 to evil.example."""
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))) as client:
+        for path in ("/healthz/", "/metrics/", "/openapi.json/", "/v1/traces/"):
+            response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+            assert response.status_code == 404, path
+            assert response.json()["error"] == "not_found" and "location" not in response.headers
+
+
 def test_cors_for_configured_origins_only(otlp_sink: OtlpSink) -> None:
     text = _config_text(otlp_sink).replace("server: {store: ':memory:'}", (
         "server: {store: ':memory:', cors_allowed_origins: ['https://grafana.example']}"))  # fmt: skip

@@ -57,6 +57,11 @@ def dify() -> Iterator[tuple[FakeDify, ThreadedServer]]:
         ("ftp://dify.example.com", "http:// or https://"),
         ("http://[::1", "not a valid URL"),
         ("http://[dify.example.com]", "not a valid URL"),
+        # urlsplit drops these unseen: found attacking the served bridge (registered, then a 502 on every call)
+        ("http://dify.example.com/\r\nX: y", "spaces or control characters, got '\\r'"),
+        ("http://dify.example.com:5001\t", "spaces or control characters, got '\\t'"),
+        ("http://dify.example.com/a b", "spaces or control characters, got ' '"),
+        ("http://dify.example.com/\u202e", "spaces or control characters, got '\\u202e'"),
     ],
 )
 def test_refused_base_urls(base_url: str, reason: str) -> None:
@@ -115,6 +120,7 @@ def test_registering_an_inward_instance_is_refused(
             (f"{dify[1].base}/admin?x=", "query or fragment"),
             ("https://user:hunter2@dify.example.com", "user name or password"),
             ("http://[::1", "not a valid URL"),  # not a 500
+            ("https://dify.example.com/\r\nX: y", "control characters"),  # was stored (201), then 502 on each call
         ]:
             answer = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,
                                 json={"name": "inward", "base_url": base_url})  # fmt: skip

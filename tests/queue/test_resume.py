@@ -285,6 +285,28 @@ def test_a_journaled_event_keeps_every_field_of_its_envelope() -> None:
         assert changed.packed is not None and read == replace(changed, data=decode_json(changed.packed), packed=None)
 
 
+def test_a_journaled_integer_past_pythons_digit_limit_reads_back(tmp_path: Path) -> None:
+    """Found attacking the served bridge: a stream event holding a 5,000-digit integer was journaled as it came,
+    and every later start failed reading it back (Python reads no integer that long)."""
+    text = CAPTURE.read_text().replace('"elapsed_time":', '"huge": ' + "9" * 5_000 + ', "elapsed_time":', 1)
+    capture = tmp_path / "huge.sse"
+    capture.write_text(text)
+    events = events_of(capture)
+    (event,) = [event for event in events if event.packed is not None and b"9" * 5_000 in event.packed]
+    assert event_of(to_row(1, event, 1000.0, "ctx", "stream")).data["huge"] == float("inf")
+    with OtlpSink() as sink:
+        first = BridgeService(_config(str(tmp_path / "q.db"), sink))
+        first.submit_events(events[:-1], 1000.0, "file", "replay")
+        first.shutdown(timeout=0)
+        second = BridgeService(_config(str(tmp_path / "q.db"), sink))  # raised ValueError
+        try:
+            second.submit_events(events[-1:], 1001.0, "file", "replay")
+            assert second.poll(1001.0) == 1 and second.flush(10)
+        finally:
+            second.shutdown(timeout=0)
+        _assert_whole(sink.wait_for_spans(len(spans_of(CAPTURE))))
+
+
 def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_path: Path) -> None:
     """A workflow used as a tool is exported ~5 s after its caller (recorded), into the caller's trace: once the
     caller was rebuilt, the nested run's workflow span closes what follows, with no export_wait."""

@@ -408,6 +408,23 @@ def test_bytes_that_are_not_base64_are_refused_not_emptied(bridge: BridgeServer,
     assert span.attributes["blob"] == b"hi>\xff"  # URL-safe and unpadded, as protobuf's JSON mapping takes it
 
 
+def test_values_nested_hundreds_deep_in_json_are_a_400_not_a_500(bridge: BridgeServer) -> None:
+    """Found attacking the served bridge: a kvlist 200 deep overflowed the stack converting ids (a 500)."""
+    value: dict[str, Any] = {"stringValue": "x"}
+    for _ in range(200):
+        value = {"kvlistValue": {"values": [{"key": "k", "value": value}]}}
+    span = {"traceId": "c3" * 16, "spanId": "11" * 8, "name": "deep", "attributes": [{"key": "a", "value": value}]}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+    response = httpx.post(
+        f"{bridge.base}/v1/traces", content=body, headers={"api_key": API_KEY, "content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "error": "malformed_body",
+        "detail": "not OTLP/JSON: values nested too deeply (OTLP takes 100 levels)",
+    }
+
+
 def test_protobuf_answers_are_protobuf(bridge: BridgeServer) -> None:
     response = httpx.post(f"{bridge.base}/v1/traces", content=b"",
                           headers={"content-type": "application/x-protobuf", "api_key": API_KEY})  # fmt: skip

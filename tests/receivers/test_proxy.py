@@ -330,6 +330,45 @@ def test_the_bridges_credentials_cookies_and_forwarding_claims_do_not_reach_dify
     assert [name for name in seen if name in dropped or name.startswith(("x-pisama-", "x-forwarded-"))] == []
 
 
+def test_headers_connection_names_are_this_hops_alone(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    """Found attacking the served bridge: `Connection: close, X-Secret` forwarded X-Secret to Dify."""
+    sent = {"Connection": "keep-alive, X-Secret", "X-Secret": "s", "X-Request-Id": "kept"}
+    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers=sent)
+    assert response.status_code == 200 and "x-hop" not in response.headers  # Dify's own hop's, likewise
+    seen = dify[0].headers[-1]
+    assert "x-secret" not in seen and seen["x-request-id"] == "kept"
+
+
+def test_a_header_value_in_utf8_reaches_dify_as_sent(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    """Found attacking the served bridge: httpx encodes text header values as ASCII, so `X-User: José` was a 500."""
+    response = httpx.get(f"{bridge.base}/local-dify/v1/parameters", headers={b"X-User": "José".encode()})
+    assert response.status_code == 200, response.text
+    assert dify[0].headers[-1]["x-user"].encode("latin-1") == "José".encode()
+
+
+def test_a_cookie_dify_sets_goes_back_to_its_client_only(
+    tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    """Found attacking the served bridge: the proxy's HTTP client kept the cookies answers set and sent them with
+    every later call, any client's, and to every instance on the same host (cookies ignore ports)."""
+    other = FakeDify()
+    with ThreadedServer(other.app) as other_server:
+        text = bridge_config_text(tmp_path, otlp_sink.grpc_endpoint, dify_url=dify[1].base)
+        text = text.replace("instances: [", f'instances: [{{name: other-dify, base_url: "{other_server.base}"}}, ', 1)
+        with BridgeServer(parse_config(text)) as bridge:
+            first = httpx.get(f"{bridge.base}/local-dify/v1/parameters?client-a")
+            # Both of Dify's cookies, as sent (a mapping had joined them with a comma: one broken cookie).
+            cookies = ["session=client-a", "theme=dark; Expires=Wed, 09 Jun 2027 10:18:14 GMT"]
+            assert first.headers.get_list("set-cookie") == cookies
+            assert httpx.get(f"{bridge.base}/local-dify/v1/parameters?client-b").status_code == 200
+            assert httpx.get(f"{bridge.base}/other-dify/v1/parameters?client-b").status_code == 200
+    assert "cookie" not in dify[0].headers[-1] and "cookie" not in other.headers[-1]
+
+
 @pytest.mark.parametrize(("name", "body"), [("simple_blocking", ".json"), ("code", ".sse")])
 def test_real_dify_headers_come_back_as_dify_sent_them_with_one_date(
     bridge: BridgeServer, name: str, body: str

@@ -245,6 +245,21 @@ def test_a_body_nested_100000_deep_is_a_400(bridge: BridgeServer) -> None:
         assert response.json()["error"] == "malformed_body" and "nested too deeply" in response.json()["detail"]
 
 
+def test_an_integer_past_pythons_digit_limit_is_taken_and_its_run_built(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    """Kept unread on intake (202), a 5,000-digit integer in an event's data made the run impossible to build
+    later ("could not be built: its events stay in the journal"): Python reads no integer that long."""
+    body = (CAPTURES / "b_iteration_ifelse_http.sse").read_bytes()
+    body = body.replace(b'"elapsed_time":', b'"huge": ' + b"9" * 5_000 + b', "elapsed_time":', 1)
+    assert body.count(b"9" * 5_000) == 1
+    assert _post(bridge, body, "text/event-stream").status_code == 202
+    assert len(otlp_sink.wait_for_spans(16)) == 16
+    as_array = json.dumps([{"event": "ping", "huge": 0}]).replace("0}", "9" * 5_000 + "}").encode()
+    response = _post(bridge, as_array, "application/json")  # read by the standard library: was a 500
+    assert response.status_code == 202, response.text
+
+
 def test_more_events_than_max_events_are_refused_whole(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     """Issue 24.15: 100,000 `data: {}` in one body were taken (202) and logged 100,000 warnings."""
     response = _post(bridge, b"data: {}\n\n" * 100_000, "text/event-stream")

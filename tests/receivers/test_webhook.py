@@ -61,6 +61,23 @@ def test_text_holding_a_lone_surrogate_is_taken(bridge: BridgeServer, otlp_sink:
     assert len(otlp_sink.wait_for_spans(10)) == 10
 
 
+def test_an_integer_past_pythons_digit_limit_is_a_number_too_large_not_a_500(
+    bridge: BridgeServer, otlp_sink: OtlpSink
+) -> None:
+    # Python reads no integer of more than 4,300 digits: a ValueError the error handlers did not expect.
+    long = "9" * 5_000
+    body = dumps(PAYLOAD).replace(b'"total_tokens": 150', b'"total_tokens": ' + long.encode(), 1)
+    refused = _post(bridge, body, signed_headers(body))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [{"field": "total_tokens", "reason": "Expected `int | null`, got `float`"}]
+    payload = copy.deepcopy(PAYLOAD)
+    payload["nodes"][0]["inputs"] = {"count": 0}
+    body = dumps(payload).replace(b'{"count": 0}', b'{"count": ' + long.encode() + b"}", 1)
+    taken = _post(bridge, body, signed_headers(body))
+    assert taken.status_code == 202, taken.text
+    assert len(otlp_sink.wait_for_spans(10)) == 10
+
+
 def test_duplicate_delivery_is_acknowledged_without_a_second_trace(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     body = dumps(PAYLOAD)
     assert _post(bridge, body, signed_headers(body)).status_code == 202
