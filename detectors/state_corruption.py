@@ -535,7 +535,9 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
                 continue
-            known = count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
+            # Filled by nine in ten of the node's earlier runs: an output most runs leave empty (an optional note,
+            # a pagination cursor empty on the last page) filled now and then is no usual value.
+            known = count >= cfg.min_history and count * 10 >= runs * 9 and unfair.get(name, 0) * 10 <= count
             if found is None and known:
                 found = name, kind, source[0], source[1]
             else:
@@ -1239,6 +1241,9 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
         return None
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
+    # A number a text parameter took is claimed too (a card or order number extracted as text).
+    taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
+              if name[:2] != "__" and isinstance(value, str) for match in _STATED.finditer(value)]  # fmt: skip
     unclaimed = [number for number in stated if number not in taken]
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
@@ -1472,6 +1477,9 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
+        # Kinds of the empty values nodes produced since it (a filter keeping nothing): a reader's own variable
+        # may be mapped to one of them, whatever its name.
+        emptied: set[str] = set()
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -1498,6 +1506,8 @@ def create(cfg: Config) -> object:
                     entry = produced.get(name)
                     # `not value` first: most inputs hold a value, and the test costs no call.
                     if entry is None and not value and source is not None and _empty(value):
+                        if value_kind(value) in emptied:
+                            continue
                         # No node output of that name: a field of the last tool's or API's answer.
                         if (lost := _answer_field_lost(span, source, name, value)) is not None:
                             yield lost
@@ -1601,7 +1611,9 @@ def create(cfg: Config) -> object:
                 if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
                     yield sent
             if node_type in _SOURCES:
-                source = span
+                source, emptied = span, set()
+            else:
+                emptied.update(value_kind(value) for value in outputs.values() if not value and _empty(value))
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
