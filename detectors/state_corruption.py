@@ -473,6 +473,37 @@ def _code_history_key(trace: Trace, span: Any) -> str:
     return f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
 
 
+def _default_passed_on(span: Any, nodes: list[Any], index: int) -> Finding | None:
+    """An HTTP request or tool (at `index` of `nodes`) whose error its default value hid (Dify's error strategy
+    "default-value": the node ends as an exception, its outputs the defaults the app set) where a later node read a
+    default as its input and gave one of its numbers as an output of its own: the default's figure (a fee of 0)
+    passed on as the answer the request never got. A default read into no figure (an "unknown" shown) is the app's
+    fallback at work."""
+    outputs = json_attr(span, "output.value")
+    if attr(span, "dify.node.error_strategy") != "default-value" or not isinstance(outputs, dict):
+        return None
+    defaults = [value for name, value in outputs.items() if name not in _BOOKKEEPING and not _empty(value)]
+    figures = {value for default in defaults for _, value in _values(default, "", []) if type(value) in (int, float)}
+    if not figures:
+        return None
+    for reader in nodes[index + 1 :]:
+        inputs = json_attr(reader, "input.value")
+        if attr(reader, "dify.node.status") != "succeeded" or not isinstance(inputs, dict):
+            continue
+        if not any(value in defaults for value in inputs.values()):
+            continue
+        given = json_attr(reader, "output.value")
+        passed = next(((name, value) for name, value in given.items() if type(value) in (int, float)
+                       and value in figures), None) if isinstance(given, dict) else None  # fmt: skip
+        if passed is not None:
+            error = node_error(span).strip().rpartition("\n")[2]
+            return _finding(reader, "a request's default value, its error hidden, passed on as data by a later node",
+                            f"'{_title(reader)}' gave {passed[0]} = {passed[1]!r} from the default value of "
+                            f"'{_title(span)}', whose request failed ({error[:80]}).", defaults[0],
+                            {passed[0]: passed[1]})  # fmt: skip
+    return None
+
+
 def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool) -> Finding | None:
     """A code node whose error its default value hid (Dify's error strategy "default value": the run goes on
     with the node's default outputs and ends partial-succeeded, as after a retried request) where the error is
@@ -508,9 +539,11 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     app, `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold
     a filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text or
     a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
-    name, its value). An output left empty so before counts against it (one such run in ten at most); one left
-    empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
-    node's way) does not, nor a text or a number left empty while a list of the inputs came with no items.
+    name, its value). An output left empty so before counts against it (one such run in ten at most), before its
+    first filling too (an optional note, filled now and then), and so does a run this rule flagged (a fault that
+    lasts, or a pagination cursor empty on every last page, is flagged on its first runs only); one left empty
+    with no value of its kind in the inputs (nothing to show) does not, nor a text or a number left empty while a
+    list of the inputs came with no items.
     Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
@@ -522,6 +555,10 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if not all(outputs.values()) and any(_empty(v) for v in outputs.values()) and _all_given(span):
         emptied = [(name, usual) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[1] != "mixed"]  # fmt: skip
+        # Outputs not filled yet count their emptying too: an optional note filled now and then is no usual value.
+        for name, value in islice(outputs.items(), 50):
+            if name not in filled and name not in _BOOKKEEPING and _empty(value):
+                unfair[name] = unfair.get(name, 0) + 1
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
         unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
         given: list[tuple[str, Any]] | None = None
@@ -531,17 +568,16 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
             if kind not in ("list", "object") and any(isinstance(item, list) and not item for _, item in given):
                 continue  # a list came with no items: a text or number read from its first item has none to show
+            if any(_empty(item) and _parts(name) & _parts(input_name) for input_name, item in given):
+                continue  # its input's field of that name came empty (`next_cursor: null` on the last page)
             source = next(((input_name, item) for input_name, item in given
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
                 continue
-            # Filled by nine in ten of the node's earlier runs: an output most runs leave empty (an optional note,
-            # a pagination cursor empty on the last page) filled now and then is no usual value.
-            known = count >= cfg.min_history and count * 10 >= runs * 9 and unfair.get(name, 0) * 10 <= count
+            known = count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
             if found is None and known:
                 found = name, kind, source[0], source[1]
-            else:
-                unfair[name] = unfair.get(name, 0) + 1
+            unfair[name] = unfair.get(name, 0) + 1
     named: dict[str, int] = history.setdefault("named", {})  # runs whose input held a number output's name
     raw = attr(span, "input.value")
     for name, value in islice(outputs.items(), 50):
@@ -1556,6 +1592,8 @@ def create(cfg: Config) -> object:
                 failed = status in ("failed", "exception")
                 if failed and node_type == "code" and (hidden := _error_defaulted(trace, span, cfg, answered_error)):
                     yield hidden
+                elif failed and node_type in _SOURCES and (passed := _default_passed_on(span, nodes, index)):
+                    yield passed
                 failed_before = failed_before or failed
                 continue
             if node_type == "assigner" and (changed := _assigned_changed(span, nodes, index)) is not None:

@@ -373,6 +373,9 @@ _DEFAULT8 = {
     ("reklamacija_pasted_log", "cost"),
     ("reklamacija_runaway", "cost"),
     ("tren_nano", "dify_model_fallback"),
+    # session 25: the export reads the nested iteration's rounds right (an inner iteration is no parent of its outer
+    # one's children), so the flood's rounds against the app's usual are read both ways in
+    ("aftenskole_flood", "dify_iteration_escape"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -392,7 +395,7 @@ MEASURED = {
     ("faults6", "every switch"): _DEFAULT6,
     ("faults7", "default"): _DEFAULT7,
     ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
-    ("faults8", "default"): _DEFAULT8,  # and aftenskole_flood by the stream only
+    ("faults8", "default"): _DEFAULT8,
     ("faults8", "every switch"): _DEFAULT8,  # and tren_invented_train by the stream only
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
@@ -431,28 +434,19 @@ FALSE_ALARMS = {
     # ("5,40" for three at 1,80, "32 + 6 + 5,40 = 43,40", a week "303,80"), read a step at a time: no longer flagged.
     ("faults7", "every switch"): {("paint_clean_5", "hallucination")},
     # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak); a timetable
-    # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration
-    # over more rounds than its input's items (iteration_escape, the stream only).
+    # field the API answered filled read as reaching a node empty (state_corruption; session 25: the list operator
+    # after the API produced that empty list, no longer flagged); an evening-class iteration over more rounds than its
+    # input's items (iteration_escape, the stream only). As scored blind the export alone also flagged four clean
+    # evening-class runs `state_corruption` ("iteration output items < rounds run"): it gave the outer iteration's
+    # graph id to the first inner iteration, started within the second of slack (session 25: mended).
     ("faults8", "default"): {
         ("parkering_clean_8", "dify_variable_leak"),
-        ("tren_clean_4", "state_corruption"),
         ("aftenskole_clean_3", "dify_iteration_escape"),
     },
     ("faults8", "every switch"): {
         ("parkering_clean_8", "dify_variable_leak"),
-        ("tren_clean_4", "state_corruption"),
         ("aftenskole_clean_3", "dify_iteration_escape"),
     },
-}
-# The export alone flags five evening-class runs, four of them clean, `state_corruption` ("iteration output items <
-# rounds run"): it reads fewer output items than rounds where the stream reads them all (faults8, as scored blind; to
-# be mended).
-EXPORT_ONLY_ALARMS = {
-    ("aftenskole_repeat", "state_corruption"),
-    ("aftenskole_clean_1", "state_corruption"),
-    ("aftenskole_clean_5", "state_corruption"),
-    ("aftenskole_clean_6", "state_corruption"),
-    ("aftenskole_clean_7", "state_corruption"),
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
@@ -468,11 +462,6 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     # the export records no iteration's input list: no "rounds > input items" from it
     ("aftenskole_flood", "dify_iteration_escape", "rounds > input items"),
-    (
-        "aftenskole_flood",
-        "dify_iteration_escape",
-        "rounds > usual_factor x the app's usual rounds, over an outside answer's list",
-    ),
     ("aftenskole_clean_3", "dify_iteration_escape", "rounds > input items"),
     ("aftenskole_invented", "dify_iteration_escape", "rounds > input items"),
 }
@@ -508,7 +497,7 @@ def test_no_clean_run_gets_a_finding(recorded: str, way_in: str, settings: str) 
     flagged = {(name, detector) for name, detector in found(recorded, way_in, settings) if not LABELS[name]}
     expected = FALSE_ALARMS.get((recorded, settings), set())
     # The export may flag fewer: some rules read what it lacks (RULES_THE_EXPORT_CANNOT_FIRE).
-    assert flagged == expected if way_in == "stream" else flagged <= expected | EXPORT_ONLY_ALARMS
+    assert flagged == expected if way_in == "stream" else flagged <= expected
 
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
@@ -522,7 +511,7 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str,
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
     what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
     only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) - EXPORT_ONLY_ALARMS <= found(recorded, "stream", settings)
+    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
