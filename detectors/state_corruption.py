@@ -677,6 +677,12 @@ def _answer_field_lost(span: Any, source: Any, name: str, value: Any) -> Finding
     return None
 
 
+def _produced_empty(outputs: list[dict[str, Any]], value: Any) -> bool:
+    """Whether a node's `outputs` hold an empty value of the kind of `value` (empty too)."""
+    kind = value_kind(value)
+    return any(not given and _empty(given) and value_kind(given) == kind for out in outputs for given in out.values())
+
+
 def _title(span: Any) -> str:
     return str(attr(span, "dify.node.title") or span.name)
 
@@ -1513,9 +1519,9 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
-        # Kinds of the empty values nodes produced since it (a filter keeping nothing): a reader's own variable
-        # may be mapped to one of them, whatever its name.
-        emptied: set[str] = set()
+        # The outputs of the nodes since it: an empty value one produced (a filter keeping nothing) may be what a
+        # reader's own variable is mapped to, whatever its name.
+        since_source: list[dict[str, Any]] = []
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -1542,7 +1548,7 @@ def create(cfg: Config) -> object:
                     entry = produced.get(name)
                     # `not value` first: most inputs hold a value, and the test costs no call.
                     if entry is None and not value and source is not None and _empty(value):
-                        if value_kind(value) in emptied:
+                        if _produced_empty(since_source, value):
                             continue
                         # No node output of that name: a field of the last tool's or API's answer.
                         if (lost := _answer_field_lost(span, source, name, value)) is not None:
@@ -1649,9 +1655,9 @@ def create(cfg: Config) -> object:
                 if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
                     yield sent
             if node_type in _SOURCES:
-                source, emptied = span, set()
+                source, since_source = span, []
             else:
-                emptied.update(value_kind(value) for value in outputs.values() if not value and _empty(value))
+                since_source.append(outputs)
             for name, value in outputs.items():
                 produced[name] = (value, span)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
