@@ -1040,10 +1040,10 @@ def test_an_empty_list_a_filter_after_the_api_produced_is_no_answer_field_lost()
 
 def _fee(default: dict[str, Any], fee: Any) -> list[ReadableSpan]:
     """A parking app: the fee API failing after its retry, its default value passed on; a code node reading it."""
-    body = json.dumps(default)
-    failed = {"body": body, "status_code": 200, "headers": {}, "files": [],
-              "error_message": "Reached maximum retries for URL http://fees/zone/K", "error_type": "HttpRequestNodeError"}
-    api = node("fees", "http-request", title="Zone fee", outputs=failed, **_defaulted(failed["error_message"]))
+    body, error = json.dumps(default), "Reached maximum retries for URL http://fees/zone/K"
+    failed = {"body": body, "status_code": 200, "headers": {}, "files": [], "error_message": error,
+              "error_type": "HttpRequestNodeError"}  # fmt: skip
+    api = node("fees", "http-request", title="Zone fee", outputs=failed, **_defaulted(error))
     read = node("fee", "code", title="Fee", inputs={"body": body}, outputs={"fee": fee})
     return run_spans([api, read, llm("answer", prompt=f"Monthly fee: {fee} kr", answer=f"It costs {fee} kr.")])
 
