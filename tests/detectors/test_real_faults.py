@@ -376,6 +376,8 @@ _DEFAULT8 = {
     # session 25: the export reads the nested iteration's rounds right (an inner iteration is no parent of its outer
     # one's children), so the flood's rounds against the app's usual are read both ways in
     ("aftenskole_flood", "dify_iteration_escape"),
+    # session 25: the fee API's default value (its error hidden) whose 0 the fee code passed on as the fee
+    ("parkering_fee_default", "state_corruption"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
