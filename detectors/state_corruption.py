@@ -1519,9 +1519,12 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
-        # The outputs of the nodes since it: an empty value one produced (a filter keeping nothing) may be what a
-        # reader's own variable is mapped to, whatever its name.
-        since_source: list[dict[str, Any]] = []
+        # The outputs of the nodes that succeeded, in order, and where those after the source and after each name's
+        # producer begin: an empty value one of them produced (a filter keeping nothing) may be what a reader's own
+        # variable is mapped to, whatever its name.
+        seen: list[dict[str, Any]] = []
+        after_source = 0
+        after: dict[str, int] = {}
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -1548,7 +1551,7 @@ def create(cfg: Config) -> object:
                     entry = produced.get(name)
                     # `not value` first: most inputs hold a value, and the test costs no call.
                     if entry is None and not value and source is not None and _empty(value):
-                        if _produced_empty(since_source, value):
+                        if _produced_empty(seen[after_source:], value):
                             continue
                         # No node output of that name: a field of the last tool's or API's answer.
                         if (lost := _answer_field_lost(span, source, name, value)) is not None:
@@ -1557,6 +1560,8 @@ def create(cfg: Config) -> object:
                     if entry is None or (not (before := entry[0]) and _empty(before)):
                         continue
                     if not value and _empty(value):
+                        if _produced_empty(seen[after[name] :], value):
+                            continue  # read from a node after the producer, whose value was empty too
                         title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
@@ -1654,12 +1659,12 @@ def create(cfg: Config) -> object:
                     answered_error = answered_error or status_code >= 400
                 if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
                     yield sent
+            seen.append(outputs)
             if node_type in _SOURCES:
-                source, since_source = span, []
-            else:
-                since_source.append(outputs)
+                source, after_source = span, len(seen)
             for name, value in outputs.items():
                 produced[name] = (value, span)
+                after[name] = len(seen)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
                     data = (span, name, value)
 

@@ -1055,3 +1055,14 @@ def test_a_requests_default_value_passed_on_as_data_by_a_later_node() -> None:
     # A default with no figure, or read into none (the app's fallback: "unknown" shown), is the fallback at work.
     assert findings(_fee({"currency": "SEK"}, "unknown"), "state_corruption") == []
     assert findings(_fee({"monthly_fee": 0}, "unknown"), "state_corruption") == []
+
+
+def test_a_same_named_value_read_empty_from_a_filter_after_its_producer_is_the_filters() -> None:
+    lines = ["R 9211 06:50, no seats", "R 9215 12:10, no seats"]
+    shaped = node("shape", "code", inputs={"body": "{}"}, outputs={"trains": lines})
+    kept = node("with_seats", "list-operator", inputs={"variable": lines}, outputs={"result": []})
+    # The table's own `trains` is mapped to the filter's result: no train had seats.
+    table = node("table", "template-transform", inputs={"trains": []}, outputs={"output": ""})
+    assert findings(run_spans([shaped, kept, table]), "state_corruption", type_changes=True) == []
+    (finding,) = findings(run_spans([shaped, table]), "state_corruption")
+    assert finding.evidence["rule"] == "same-named variable empty at the reader"
