@@ -678,9 +678,11 @@ def _answer_field_lost(span: Any, source: Any, name: str, value: Any) -> Finding
 
 
 def _produced_empty(outputs: list[dict[str, Any]], value: Any) -> bool:
-    """Whether a node's `outputs` hold an empty value of the kind of `value` (empty too)."""
+    """Whether a node's `outputs` hold an empty value of the kind of `value` (empty too), Dify's own outputs of every
+    node of a kind (an LLM's `reasoning_content`) aside."""
     kind = value_kind(value)
-    return any(not given and _empty(given) and value_kind(given) == kind for out in outputs for given in out.values())
+    return any(not given and _empty(given) and value_kind(given) == kind and name not in _BOOKKEEPING
+               for out in outputs for name, given in out.items())  # fmt: skip
 
 
 def _title(span: Any) -> str:
