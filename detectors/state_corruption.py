@@ -473,6 +473,37 @@ def _code_history_key(trace: Trace, span: Any) -> str:
     return f"{KEY}:filled:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
 
 
+def _default_passed_on(span: Any, nodes: list[Any], index: int) -> Finding | None:
+    """An HTTP request or tool (at `index` of `nodes`) whose error its default value hid (Dify's error strategy
+    "default-value": the node ends as an exception, its outputs the defaults the app set) where a later node read a
+    default as its input and gave one of its numbers as an output of its own: the default's figure (a fee of 0)
+    passed on as the answer the request never got. A default read into no figure (an "unknown" shown) is the app's
+    fallback at work."""
+    outputs = json_attr(span, "output.value")
+    if attr(span, "dify.node.error_strategy") != "default-value" or not isinstance(outputs, dict):
+        return None
+    defaults = [value for name, value in outputs.items() if name not in _BOOKKEEPING and not _empty(value)]
+    figures = {value for default in defaults for _, value in _values(default, "", []) if type(value) in (int, float)}
+    if not figures:
+        return None
+    for reader in nodes[index + 1 :]:
+        inputs = json_attr(reader, "input.value")
+        if attr(reader, "dify.node.status") != "succeeded" or not isinstance(inputs, dict):
+            continue
+        if not any(value in defaults for value in inputs.values()):
+            continue
+        given = json_attr(reader, "output.value")
+        passed = next(((name, value) for name, value in given.items() if type(value) in (int, float)
+                       and value in figures), None) if isinstance(given, dict) else None  # fmt: skip
+        if passed is not None:
+            error = node_error(span).strip().rpartition("\n")[2]
+            return _finding(reader, "a request's default value, its error hidden, passed on as data by a later node",
+                            f"'{_title(reader)}' gave {passed[0]} = {passed[1]!r} from the default value of "
+                            f"'{_title(span)}', whose request failed ({error[:80]}).", defaults[0],
+                            {passed[0]: passed[1]})  # fmt: skip
+    return None
+
+
 def _error_defaulted(trace: Trace, span: Any, cfg: Config, answered_error: bool) -> Finding | None:
     """A code node whose error its default value hid (Dify's error strategy "default value": the run goes on
     with the node's default outputs and ends partial-succeeded, as after a retried request) where the error is
@@ -508,9 +539,11 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     app, `min_history` at least) filled with one kind of value, while the node's inputs all had a value and hold
     a filled value of that kind under another name (`orders` empty, `items` a list in the body it read; a text or
     a number only if no other output earlier runs filled at times is empty): (the output, its kind, the input's
-    name, its value). An output left empty so before counts against it (one such run in ten at most); one left
-    empty with no value of its kind in the inputs (nothing to show) or one this rule flagged (a fault, not the
-    node's way) does not, nor a text or a number left empty while a list of the inputs came with no items.
+    name, its value). An output left empty so before counts against it (one such run in ten at most), before its
+    first filling too (an optional note, filled now and then), and so does a run this rule flagged (a fault that
+    lasts, or a pagination cursor empty on every last page, is flagged on its first runs only); one left empty
+    with no value of its kind in the inputs (nothing to show) does not, nor a text or a number left empty while a
+    list of the inputs came with no items.
     Learns which outputs this run filled, and which were left empty with a value of their kind at hand."""
     key = _code_history_key(trace, span)
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
@@ -522,6 +555,10 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
     if not all(outputs.values()) and any(_empty(v) for v in outputs.values()) and _all_given(span):
         emptied = [(name, usual) for name, value in outputs.items() if _empty(value) and (usual := filled.get(name))
                    is not None and usual[1] != "mixed"]  # fmt: skip
+        # Outputs not filled yet count their emptying too: an optional note filled now and then is no usual value.
+        for name, value in islice(outputs.items(), 50):
+            if name not in filled and name not in _BOOKKEEPING and _empty(value):
+                unfair[name] = unfair.get(name, 0) + 1
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
         unusual = sum(_empty(value) and name in filled for name, value in outputs.items())
         given: list[tuple[str, Any]] | None = None
@@ -531,6 +568,8 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             given = given if given is not None else _values(json_attr(span, "input.value"), "", [])
             if kind not in ("list", "object") and any(isinstance(item, list) and not item for _, item in given):
                 continue  # a list came with no items: a text or number read from its first item has none to show
+            if any(_empty(item) and _parts(name) & _parts(input_name) for input_name, item in given):
+                continue  # its input's field of that name came empty (`next_cursor: null` on the last page)
             source = next(((input_name, item) for input_name, item in given
                            if input_name != name and not _empty(item) and value_kind(item) == kind), None)  # fmt: skip
             if source is None:
@@ -538,8 +577,7 @@ def _usually_filled(trace: Trace, span: Any, outputs: dict[str, Any], cfg: Confi
             known = count >= cfg.min_history and unfair.get(name, 0) * 10 <= count
             if found is None and known:
                 found = name, kind, source[0], source[1]
-            else:
-                unfair[name] = unfair.get(name, 0) + 1
+            unfair[name] = unfair.get(name, 0) + 1
     named: dict[str, int] = history.setdefault("named", {})  # runs whose input held a number output's name
     raw = attr(span, "input.value")
     for name, value in islice(outputs.items(), 50):
@@ -637,6 +675,14 @@ def _answer_field_lost(span: Any, source: Any, name: str, value: Any) -> Finding
                             f"'{name}' was filled in the answer of '{producer}' and reached '{title}' empty.",
                             {name: given}, {name: value})  # fmt: skip
     return None
+
+
+def _produced_empty(outputs: list[dict[str, Any]], value: Any) -> bool:
+    """Whether a node's `outputs` hold an empty value of the kind of `value` (empty too), Dify's own outputs of every
+    node of a kind (an LLM's `reasoning_content`) aside."""
+    kind = value_kind(value)
+    return any(not given and _empty(given) and value_kind(given) == kind and name not in _BOOKKEEPING
+               for out in outputs for name, given in out.items())  # fmt: skip
 
 
 def _title(span: Any) -> str:
@@ -1239,6 +1285,9 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
         return None
     stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
+    # A number a text parameter took is claimed too (a card or order number extracted as text).
+    taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
+              if name[:2] != "__" and isinstance(value, str) for match in _STATED.finditer(value)]  # fmt: skip
     unclaimed = [number for number in stated if number not in taken]
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
@@ -1472,6 +1521,12 @@ def create(cfg: Config) -> object:
         failed_before = False  # a node failed (handled) before the one read
         answered_error = False  # an HTTP request was answered with an error status: what follows read no data
         source = None  # the last tool or HTTP request that succeeded
+        # The outputs of the nodes that succeeded, in order, and where those after the source and after each name's
+        # producer begin: an empty value one of them produced (a filter keeping nothing) may be what a reader's own
+        # variable is mapped to, whatever its name.
+        seen: list[dict[str, Any]] = []
+        after_source = 0
+        after: dict[str, int] = {}
         nodes = trace.nodes
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
@@ -1498,6 +1553,8 @@ def create(cfg: Config) -> object:
                     entry = produced.get(name)
                     # `not value` first: most inputs hold a value, and the test costs no call.
                     if entry is None and not value and source is not None and _empty(value):
+                        if _produced_empty(seen[after_source:], value):
+                            continue
                         # No node output of that name: a field of the last tool's or API's answer.
                         if (lost := _answer_field_lost(span, source, name, value)) is not None:
                             yield lost
@@ -1505,6 +1562,8 @@ def create(cfg: Config) -> object:
                     if entry is None or (not (before := entry[0]) and _empty(before)):
                         continue
                     if not value and _empty(value):
+                        if _produced_empty(seen[after[name] :], value):
+                            continue  # read from a node after the producer, whose value was empty too
                         title, producer = _title(span), _title(entry[1])
                         yield Finding(
                             KEY,
@@ -1546,6 +1605,8 @@ def create(cfg: Config) -> object:
                 failed = status in ("failed", "exception")
                 if failed and node_type == "code" and (hidden := _error_defaulted(trace, span, cfg, answered_error)):
                     yield hidden
+                elif failed and node_type in _SOURCES and (passed := _default_passed_on(span, nodes, index)):
+                    yield passed
                 failed_before = failed_before or failed
                 continue
             if node_type == "assigner" and (changed := _assigned_changed(span, nodes, index)) is not None:
@@ -1600,10 +1661,12 @@ def create(cfg: Config) -> object:
                     answered_error = answered_error or status_code >= 400
                 if produced and (sent := _sent_changed(trace, span, produced, cfg)) is not None:
                     yield sent
+            seen.append(outputs)
             if node_type in _SOURCES:
-                source = span
+                source, after_source = span, len(seen)
             for name, value in outputs.items():
                 produced[name] = (value, span)
+                after[name] = len(seen)
                 if value and isinstance(value, (list, dict)) and name not in _BOOKKEEPING:
                     data = (span, name, value)
 

@@ -271,7 +271,9 @@ def _container_ids(
     containers: list[_Execution], members: list[NodeRun], spans: dict[str, ReadableSpan]
 ) -> dict[str, str]:
     """Container execution id → its graph node id, read from the children that name it: the innermost
-    container of the right type whose time holds the child's start."""
+    container of the right type whose time holds the child's start, not one that is itself a child of that graph
+    id (an inner iteration starting within the second of slack after its outer one's first child is no parent of
+    it)."""
     found: dict[str, str] = {}
     for node in members:
         graph_id, node_type = (node.iteration_id, "iteration") if node.iteration_id else (node.loop_id, "loop")
@@ -279,6 +281,7 @@ def _container_ids(
             continue
         span = spans[node.execution_id]
         candidates = [c for c in containers if c.node_type == node_type and c.execution_id not in found
+                      and graph_id not in (c.meta.get("iteration_id"), c.meta.get("loop_id"))
                       and _within(span, c.span)]  # fmt: skip
         if candidates:
             innermost = max(candidates, key=lambda c: c.span.start_time or 0)

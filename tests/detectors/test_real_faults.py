@@ -380,9 +380,11 @@ _DEFAULT8 = {
     # them before in every earlier run
     ("tren_seats_renamed", "dify_tool_schema_mismatch"),
     # session 25: the 29 lessons' iteration far past its usual rounds over the course plan's list, both ways in (the
-    # export times its nested iteration before the HTTP node that answered the list: a list of exactly the rounds
-    # run is read wherever the run times it)
+    # export reads the nested iteration's rounds right: an inner iteration is no parent of its outer one's children;
+    # and a list of exactly the rounds run is read wherever the run times it)
     ("aftenskole_flood", "dify_iteration_escape"),
+    # session 25: the fee API's default value (its error hidden) whose 0 the fee code passed on as the fee
+    ("parkering_fee_default", "state_corruption"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -440,27 +442,14 @@ FALSE_ALARMS = {
     # calculator's clean answer too. Session 24 (r4-halluc): the campsite's figures are its own working's steps
     # ("5,40" for three at 1,80, "32 + 6 + 5,40 = 43,40", a week "303,80"), read a step at a time: no longer flagged.
     ("faults7", "every switch"): {("paint_clean_5", "hallucination")},
-    # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak; session 25: a
-    # record holding the plate the run was given is the caller's own, its one phone theirs); a timetable
-    # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration
-    # over more rounds than its input's items (iteration_escape, the stream only). Session 25: the iteration's
-    # rounds were its nested iteration's (Dify streams their nodes with the outer one's id): no longer flagged.
-    ("faults8", "default"): {
-        ("tren_clean_4", "state_corruption"),
-    },
-    ("faults8", "every switch"): {
-        ("tren_clean_4", "state_corruption"),
-    },
-}
-# The export alone flags five evening-class runs, four of them clean, `state_corruption` ("iteration output items <
-# rounds run"): it reads fewer output items than rounds where the stream reads them all (faults8, as scored blind; to
-# be mended).
-EXPORT_ONLY_ALARMS = {
-    ("aftenskole_repeat", "state_corruption"),
-    ("aftenskole_clean_1", "state_corruption"),
-    ("aftenskole_clean_5", "state_corruption"),
-    ("aftenskole_clean_6", "state_corruption"),
-    ("aftenskole_clean_7", "state_corruption"),
+    # the eighth set, as scored blind: a parking resident's own phone number restated (variable_leak); a timetable
+    # field the API answered filled read as reaching a node empty (state_corruption); an evening-class iteration over
+    # more rounds than its input's items (iteration_escape, the stream only); by the export alone four clean
+    # evening-class runs `state_corruption` ("iteration output items < rounds run"). Session 25: none is flagged. A
+    # record holding the plate the run was given is the caller's own, its one phone theirs; the list operator after
+    # the API produced the empty list; the iteration's rounds were its nested iteration's (Dify streams their nodes
+    # with the outer one's id); the export gave the outer iteration's graph id to the first inner iteration, started
+    # within the second of slack (mended).
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
@@ -507,7 +496,7 @@ def test_no_clean_run_gets_a_finding(recorded: str, way_in: str, settings: str) 
     flagged = {(name, detector) for name, detector in found(recorded, way_in, settings) if not LABELS[name]}
     expected = FALSE_ALARMS.get((recorded, settings), set())
     # The export may flag fewer: some rules read what it lacks (RULES_THE_EXPORT_CANNOT_FIRE).
-    assert flagged == expected if way_in == "stream" else flagged <= expected | EXPORT_ONLY_ALARMS
+    assert flagged == expected if way_in == "stream" else flagged <= expected
 
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
@@ -521,7 +510,7 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str,
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
     what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
     only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) - EXPORT_ONLY_ALARMS <= found(recorded, "stream", settings)
+    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN

@@ -982,3 +982,87 @@ def test_a_code_node_showing_zero_for_a_renamed_input_field() -> None:
     (finding,) = processor.detect(_row({"yield_kg": 35.2}, "4471: 0.0 kg"))
     assert finding.evidence["rule"] == "a code node showing 0 for an input field renamed, its input holding no 0"
     assert finding.evidence["received"] == str({"row": "4471: 0.0 kg"})
+
+
+def _top_up(body: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan]:
+    """A top-up app: an API answering `body`, a code node shaping the receipt (its `note` optional)."""
+    api = node("topup", "http-request", outputs={"status_code": 200, "body": json.dumps(body), "headers": {}})
+    read = node("receipt", "code", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([api, read], app_id="topup")
+
+
+def test_an_optional_output_filled_now_and_then_is_not_usually_filled() -> None:
+    body = {"card": "****2822", "balance": 49.19}
+    processor = _processor()
+    # The note is left empty on most receipts, the card at hand: filled six times after, it is still no usual value.
+    assert all(processor.detect(_top_up(body, {"card": "****2822", "note": ""})) == [] for _ in range(20))
+    assert all(processor.detect(_top_up(body, {"card": "****2822", "note": "holder: Ana"})) == [] for _ in range(6))
+    assert processor.detect(_top_up(body, {"card": "****2822", "note": ""})) == []
+
+
+def test_a_lasting_emptying_is_flagged_on_its_first_runs_only() -> None:
+    visit = {"on": "2026-03-02", "doctor": "Okafor"}
+    processor = _processor()
+    assert all(processor.detect(_visits({"visits": [visit]}, [visit])) == [] for _ in range(9))
+    # The API renamed its list for good: the first run is flagged, then it is the node's way (a run in ten at most).
+    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1
+    assert processor.detect(_visits({"appointments": [visit]}, [])) == []
+
+
+def test_an_output_left_empty_while_its_inputs_same_named_field_came_null_is_fair() -> None:
+    processor = _processor()
+    page = {"first_slot": "SL-1061", "next_cursor": "p2"}
+    assert all(processor.detect(_top_up(page, {"found": 1, "cursor": "p2"})) == [] for _ in range(6))
+    # The last page: its `next_cursor` is null, so the code's cursor is empty (the slot's id is another text).
+    last = {"first_slot": "SL-3092", "next_cursor": None}
+    assert processor.detect(_top_up(last, {"found": 1, "cursor": ""})) == []
+    # No cursor field at all, a text at hand: the cursor was lost.
+    assert len(processor.detect(_top_up({"first_slot": "SL-3092"}, {"found": 1, "cursor": ""}))) == 1
+
+
+def test_a_number_another_parameter_took_as_text_is_no_stated_number_left_out() -> None:
+    parameters = [{"name": "card", "type": "string"}, {"name": "amount", "type": "number"}]
+    inputs = {"query": "Quero recarregar o cartão 786201282878.", "parameters": parameters}
+    for card in ("786201282878", ""):
+        outputs = {"__is_success": 1, "card": card, "amount": 0}
+        spans = run_spans([node("pe", "parameter-extractor", inputs=inputs, outputs=outputs)])
+        assert len(findings(spans, "state_corruption")) == (0 if card else 1)
+
+
+def test_an_empty_list_a_filter_after_the_api_produced_is_no_answer_field_lost() -> None:
+    trains = [{"train": "R 9211", "free": 0}, {"train": "R 9215", "free": 0}]
+    api = node("timetable", "http-request", outputs={"status_code": 200, "body": json.dumps({"trains": trains})})
+    kept = node("with_seats", "list-operator", inputs={"variable": ["R 9211"]}, outputs={"result": []})
+    table = node("table", "template-transform", inputs={"trains": []}, outputs={"output": ""})
+    assert findings(run_spans([api, kept, table]), "state_corruption") == []
+    assert len(findings(run_spans([api, table]), "state_corruption")) == 1
+
+
+def _fee(default: dict[str, Any], fee: Any) -> list[ReadableSpan]:
+    """A parking app: the fee API failing after its retry, its default value passed on; a code node reading it."""
+    body, error = json.dumps(default), "Reached maximum retries for URL http://fees/zone/K"
+    failed = {"body": body, "status_code": 200, "headers": {}, "files": [], "error_message": error,
+              "error_type": "HttpRequestNodeError"}  # fmt: skip
+    api = node("fees", "http-request", title="Zone fee", outputs=failed, **_defaulted(error))
+    read = node("fee", "code", title="Fee", inputs={"body": body}, outputs={"fee": fee})
+    return run_spans([api, read, llm("answer", prompt=f"Monthly fee: {fee} kr", answer=f"It costs {fee} kr.")])
+
+
+def test_a_requests_default_value_passed_on_as_data_by_a_later_node() -> None:
+    (finding,) = findings(_fee({"monthly_fee": 0, "currency": "SEK"}, 0), "state_corruption")
+    assert finding.evidence["rule"] == "a request's default value, its error hidden, passed on as data by a later node"
+    assert finding.evidence["node"] == "Fee" and finding.evidence["received"] == str({"fee": 0})
+    # A default with no figure, or read into none (the app's fallback: "unknown" shown), is the fallback at work.
+    assert findings(_fee({"currency": "SEK"}, "unknown"), "state_corruption") == []
+    assert findings(_fee({"monthly_fee": 0}, "unknown"), "state_corruption") == []
+
+
+def test_a_same_named_value_read_empty_from_a_filter_after_its_producer_is_the_filters() -> None:
+    lines = ["R 9211 06:50, no seats", "R 9215 12:10, no seats"]
+    shaped = node("shape", "code", inputs={"body": "{}"}, outputs={"trains": lines})
+    kept = node("with_seats", "list-operator", inputs={"variable": lines}, outputs={"result": []})
+    # The table's own `trains` is mapped to the filter's result: no train had seats.
+    table = node("table", "template-transform", inputs={"trains": []}, outputs={"output": ""})
+    assert findings(run_spans([shaped, kept, table]), "state_corruption", type_changes=True) == []
+    (finding,) = findings(run_spans([shaped, table]), "state_corruption")
+    assert finding.evidence["rule"] == "same-named variable empty at the reader"

@@ -259,3 +259,12 @@ COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", 
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
     """A loop's or an iteration's rounds, counted as its inner node's executions in the export."""
     assert _nodes(rebuilt(key, name))[node] == rounds
+
+
+def test_a_nested_iterations_outer_one_keeps_its_rounds_in_the_export() -> None:
+    """The inner iteration's first run starts within the second of slack Dify's stored times need after the outer
+    one's first child: it is no parent of it (it is a child of that graph id itself), so the outer iteration keeps
+    its graph id and its three rounds, as in the stream."""
+    for name in ("aftenskole_clean_1", "aftenskole_repeat"):
+        (exported,) = (c.rounds for c in rebuilt("faults8", name).containers if c.title == "Hold")
+        assert exported == next(c.rounds for c in streamed("faults8", name).containers if c.title == "Hold")
