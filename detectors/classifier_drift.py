@@ -25,7 +25,7 @@ from pydantic import Field
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
-from detectors.likeness import UNSPACED_RUN, language
+from detectors.likeness import UNSPACED_RUN, language, similarities
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
@@ -430,6 +430,53 @@ def _answered_its_name(
     )  # fmt: skip
 
 
+def _another_s_answer(
+    span: Any, question: str, chosen: str, answer: str, profile: Profile, replies: Replies, cfg: Config
+) -> Finding | None:
+    """Fires when the routed branch answered, in none of the question's words, another question it served (a pick of
+    its class not disputed) sharing no word with this one: its answer holds two words of that question, or is alike
+    (>= `similarity`) the answer it gave it, an answer in that question's words. The branch answered what it was
+    asked before (check-out hours to a request for clean sheets, the boat trip to a spilled coffee): the pick sent it
+    a question it does not serve. A reply the branch gives to anything ("your request is logged") is in no
+    question's words (one such answer alike this one tells it), and a question sharing a word with the one the answer
+    served is asked alike: left alone."""
+    about = _content(question, profile)
+    said = _features(answer)
+    if not about or about & said:
+        return None
+    asked_in, answered_in = language(question), language(answer)
+    if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
+        return None
+    pairs = [
+        (past, given[chosen])
+        for past, given in replies.asked.items()
+        if chosen in given and (chosen, False) in profile.texts.get(past, (frozenset(), {}))[1]
+    ]
+    if not pairs:
+        return None
+    served: list[tuple[str, str]] = []
+    for (past, given), similarity in zip(pairs, similarities(said, [_features(a) for _, a in pairs]), strict=True):
+        words = _content(past, profile)
+        in_its_words = bool(words & _features(given))
+        if similarity >= cfg.similarity and not in_its_words:
+            return None  # the branch's reply to anything
+        if len(words & said) >= 2 or (similarity >= cfg.similarity and in_its_words):
+            served.append((past, given))
+    if not served or any(about & _features(past) for past, _ in served):
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}'; its branch answered another question of that class, in its words and "
+        "none of this question's.",
+        {"node": title, "rule": "the routed branch's answer holds none of the question's words and two of a past "
+         f"question of the class picked, or is like (>= {cfg.similarity}) the answer it gave it in its words; that "
+         "question shares no word with this one", "question": question[:200], "answer": answer[:200],
+         "chosen": chosen, "answered_before": [f"{past[:80]} -> {given[:80]}" for past, given in served[-2:]]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
     """Whether the chosen class's branch answered this very question before (the process remembers more distinct
     questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
@@ -481,6 +528,8 @@ def _judge(
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+                if finding is None and answer and cfg.answers:
+                    finding = _another_s_answer(span, question, chosen, answer, profile, replies, cfg)
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
             # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
             finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)

@@ -322,15 +322,8 @@ _CALL_NOW = (
     "tumawag na", "magparehistro na", "piga simu sasa", "jisajili sasa",
 )  # fmt: skip
 _BONUS_WORDS = ("bonus", "bonasi", "bono", "bônus", "бонус", "ბონუს", "բոնուս")
-# An offer's figure may follow its word as well as lead it ("خصم 50%", "Rabatt von 20 %", "απόδοση 15%"): the
-# discount and the return words, the figure within two words after them.
-_DISCOUNT_WORDS = (
-    r"discount|rabatt|descuento|desconto|réduction|sconto|korting|zniżk\w*|indirim|скидк\w*|знижк\w*|خصم|"
-    r"έκπτωση|kedvezmény|diskon|giảm giá|reducere|popust|sleva|alennus|rabat"
-)
 _PITCH = (
     rf"\d+\s?%\S*\s(?:\S+\s)?(?:{_RETURN_WORDS})(?!\w)|(?<!\w)(?:{'|'.join(map(re.escape, _BET_WORDS))})(?!\w)"
-    rf"|(?<!\w)(?:{_RETURN_WORDS}|{_DISCOUNT_WORDS})\s(?:\S+\s){{0,2}}?\d+\s?%"
     rf"|(?<!\w)(?:{'|'.join(_BONUS_WORDS)})\w*\s(?:\S+\s){{0,2}}?\S*\d"
 )
 _ADVERT = re.compile(
