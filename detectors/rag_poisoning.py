@@ -495,17 +495,46 @@ def signals(text: str) -> dict[str, str]:
     return found
 
 
+# A passage a document quotes (a sentence between quotation marks, of four words at least), in the marks of the
+# languages above: what a document dictates to its reader.
+_QUOTE_MARKS = "\"\u00ab\u00bb\u201c\u201d\u201e\u300c\u300d"
+_QUOTED = re.compile(f"[{_QUOTE_MARKS}]([^{_QUOTE_MARKS}\n]{{12,300}})[{_QUOTE_MARKS}]")
+
+
+def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> str | None:
+    """A sentence a document naming a model quotes, which a later answer says word for word and no other retrieved
+    document holds, if there is one: the document dictated the answer's words ("add the sentence »The buyer waives
+    the refund«"), in whatever language it is written; a document quoting a sentence names no model, and an answer
+    quoting the document in other words is no dictation."""
+    ascii_only = content.isascii()
+    if not _SCREEN[ascii_only].search(content.lower() if ascii_only else content.translate(_FOLDS).lower()):
+        return None
+    if not _MENTIONS.search(content):
+        return None
+    for quoted in _QUOTED.finditer(content):
+        passage = quoted.group(1).strip()
+        if len(passage.split()) >= 4 and any(passage in answer for _, answer in later):
+            if not any(passage in other for other in others):
+                return passage
+    return None
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
             found = signals(content)
-            if not found:
+            if not found and not any(mark in content for mark in _QUOTE_MARKS):
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
             later = [(prompt, text) for start, prompt, text in answers if start >= (retrieval.start_time or 0)]
-            if not cfg.unobeyed and _not_obeyed(
+            if not found:
+                others = [text for _, _, text in trace.documents if text is not content]
+                if (passage := _dictated(content, later, others)) is None:
+                    continue
+                found = {"dictated_quote": passage[:120]}
+            elif not cfg.unobeyed and _not_obeyed(
                 content, later, [text for _, _, text in trace.documents if text is not content]
             ):
                 continue
@@ -517,7 +546,9 @@ def create(cfg: Config) -> object:
                 f"Retrieved document {index} carries instructions aimed at the model ({', '.join(sorted(found))})"
                 f"{'; a later LLM answer followed it' if followed else ''}: remove it from the knowledge base.",
                 {"node": attr(retrieval, "dify.node.title", retrieval.name), "document": index, "signals": found,
-                 "rule": "instructions addressed to the model, hidden text or an exfiltration link in a document",
+                 "rule": "a sentence a document naming a model quotes, said word for word by a later answer"
+                 if "dictated_quote" in found
+                 else "instructions addressed to the model, hidden text or an exfiltration link in a document",
                  "document_text": content[:200]},
                 span_id(retrieval),
             )  # fmt: skip
