@@ -503,27 +503,35 @@ def _another_s_answer(
     )  # fmt: skip
 
 
-def _scattered(span: Any, question: str, chosen: str, near: list[Near], profile: Profile) -> Finding | None:
+def _scattered(
+    span: Any, question: str, chosen: str, answer: str, near: list[Near], profile: Profile
+) -> Finding | None:
     """Fires when copies of the question (>= `_COPY` alike) went to two other classes at least before, flagged or not,
-    and never unflagged to the class picked: the classifier files this question by chance, not by what it asks (a
+    none of them in more than half their picks, and never unflagged to the class picked, whose branch answered in
+    none of the question's words: the classifier files this question by chance, not by what it asks (a
     prompt edit or a model that lost the classes). A question two classes share is filed under one of two; a class
     the question was filed under before, unflagged, is one of its picks; another class's settled pick is `_vote`'s."""
     if not any(n[0] >= _COPY and n[1] != chosen for n in near):  # (`near` leaves flagged picks out: most runs end here)
         return None
+    if _content(question, profile) & _features(answer):
+        return None  # the branch answered in the question's words: it served it
     picks: Counter[str] = Counter()
     for text in {text for similarity, _, text, _ in profile.neighbours(question, []) if similarity >= _COPY}:
         for (name, disputed), count in profile.texts[text][1].items():
             if name == chosen and not disputed:
                 return None  # filed under the class picked before, unflagged: a pick it makes
             picks[name] += count
-    if len(set(picks) - {chosen}) < 2:
+    # Two other classes at least, none holding more than half the picks: no settled pick (past picks that lean to one
+    # class are `_vote`'s to weigh).
+    if len(set(picks) - {chosen}) < 2 or max(picks.values()) * 2 > picks.total():
         return None
     title = attr(span, "dify.node.title", span.name)
     return Finding(
         KEY, "medium", 0.7,
         f"Classifier '{title}' picked '{chosen}' for a question it filed under {len(picks)} classes before.",
         {"node": title, "rule": f"copies of the question (>= {_COPY}) filed under two other classes at least, never "
-         "unflagged under the one picked", "question": question[:200], "chosen": chosen,
+         "unflagged under the one picked, none in more than half their picks; the answer holds none of its words",
+         "question": question[:200], "chosen": chosen,
          "copies_filed_under": dict(sorted(picks.items()))},
         span_id(span),
     )  # fmt: skip
@@ -582,8 +590,8 @@ def _judge(
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
                 if finding is None and answer and cfg.answers:
                     finding = _another_s_answer(span, question, chosen, answer, near, profile, replies, cfg)
-                if finding is None:
-                    finding = _scattered(span, question, chosen, near, profile)
+                if finding is None and answer and cfg.answers:
+                    finding = _scattered(span, question, chosen, answer, near, profile)
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
             # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
             finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)

@@ -747,3 +747,50 @@ def test_a_question_naming_one_class_whole_filed_under_another_as_often_belongs_
     (finding,) = pick(road, "Taxes")  # 2 under Permits against 1 under Taxes
     assert finding.evidence["past_picks_say"] == "Permits"
     assert len(pick(road, "Taxes")) == len(pick(road, "Taxes")) == 1  # the flagged picks shield no misfile
+
+
+_HOTEL = ["Housekeeping", "Restaurant", "Excursions", "Other"]
+_HOTEL_ASKED = [
+    ("Can you clean my room today? (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 10:{n:02d}."),
+    ("I need fresh towels please. (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 11:{n:02d}."),
+    ("When is breakfast served? (guest {n})", "Restaurant", "Breakfast is served from 7:30 to 10:30."),
+    ("Is there a boat trip to the islands? (guest {n})", "Excursions", "A boat trip to the islands leaves on Tuesdays."),
+    ("What time is check-out? (guest {n})", "Other", "Check-out is at 11:00."),
+]
+
+
+def _hotel_desk(app_id: str) -> Callable[[str, str, str], list[Any]]:
+    """A fresh hotel desk that has filed 15 requests, each answered (a room request logged, the rest in its words)."""
+    pick = _answering_desk(_HOTEL, app_id)
+    for n in range(15):
+        question, chosen, answer = _HOTEL_ASKED[n % 5]
+        assert pick(question.format(n=n), chosen, answer.format(n=n)) == []
+    return pick
+
+
+def test_a_branch_giving_another_question_s_answer_tells_a_misroute() -> None:
+    """Session 25 (held-out 14's hotel desk): a request for clean sheets, leaning to housekeeping ("room"), filed under
+    Other, whose branch answered the check-out question's answer word for word, in none of the request's words: the
+    branch answered what it was asked before. The same answer to a question sharing a word with the check-out
+    question, one restating the request's figure, and the room reply housekeeping gives to anything are no sign."""
+    pick = _hotel_desk("sheets")
+    (finding,) = pick("Please change the sheets in the room. (guest 99)", "Other", "Check-out is at 11:00.")
+    assert finding.evidence["rule"].startswith("the routed branch's answer holds none of the question's words")
+    assert finding.evidence["answered_before"][-1].startswith("What time is check-out? (guest 14) -> Check-out")
+    assert _hotel_desk("late")("Can I check out late? (guest 98)", "Other", "Check-out is at 11:00.") == []
+    assert _hotel_desk("figure")("Room 11 needs new sheets (guest 97)", "Other", "Check-out is at 11:00 room 11.") == []
+    logged = "Logged: the maid comes to your room at 10:30."
+    assert _hotel_desk("logged")("Please change the sheets. (guest 96)", "Housekeeping", logged) == []
+
+
+def test_a_question_filed_under_two_other_classes_before_and_never_the_one_picked_is_filed_by_chance() -> None:
+    """Session 25 (held-out 14's hotel desk): a spilled-coffee request filed under Restaurant, then Excursions, then
+    Other (each branch answering its own way): the third pick is the classifier filing it by chance. A question once
+    filed, unflagged, under the class picked now is one of its picks."""
+    pick = _hotel_desk("coffee")
+    coffee = "Coffee got spilled on the carpet, can someone come? (guest {n})"
+    assert pick(coffee.format(n=90), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
+    assert pick(coffee.format(n=91), "Excursions", "We recommend the sunset cruise on Fridays.") == []
+    (finding,) = pick(coffee.format(n=92), "Other", "The pool is open from 8:00 to 20:00.")
+    assert finding.evidence["copies_filed_under"] == {"Excursions": 1, "Restaurant": 1}
+    assert pick(coffee.format(n=93), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
