@@ -66,12 +66,16 @@ def test_the_real_dify_classifier_capture_passes() -> None:
 
 
 def test_a_shift_of_the_class_mix_fires_once() -> None:
+    """With `class_mix` on (off by default since session 25)."""
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry
 
     processor = DetectionProcessor(
         Config.model_validate(
-            {**{k: {"enabled": False} for k in registry()}, "dify_classifier_drift": {"enabled": True}}
+            {
+                **{k: {"enabled": False} for k in registry()},
+                "dify_classifier_drift": {"enabled": True, "class_mix": True},
+            }
         )
     )
 
