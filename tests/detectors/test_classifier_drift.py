@@ -353,7 +353,8 @@ from tests.detectors.corpus import classifier_run
 from tests.detectors.test_classifier_drift import ASKED, ROUTES
 
 off = {k: {"enabled": False} for k in registry()}
-processor = DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": {"enabled": True}}))
+drift = {"enabled": True, "class_mix": True}
+processor = DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": drift}))
 found = []
 for i in range(120):  # a mix of three classes, then one class takes over
     route = ROUTES[i % 3] if i < 90 else "Billing"
