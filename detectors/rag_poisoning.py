@@ -497,7 +497,7 @@ def signals(text: str) -> dict[str, str]:
 
 # A passage a document quotes (a sentence between quotation marks, of four words at least), in the marks of the
 # languages above: what a document dictates to its reader.
-_QUOTE_MARKS = "\"\u00ab\u00bb\u201c\u201d\u201e\u300c\u300d"
+_QUOTE_MARKS = '"\u00ab\u00bb\u201c\u201d\u201e\u300c\u300d'
 _QUOTED = re.compile(f"[{_QUOTE_MARKS}]([^{_QUOTE_MARKS}\n]{{12,300}})[{_QUOTE_MARKS}]")
 
 
@@ -513,9 +513,9 @@ def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> 
         return None
     for quoted in _QUOTED.finditer(content):
         passage = quoted.group(1).strip()
-        if len(passage.split()) >= 4 and any(passage in answer for _, answer in later):
-            if not any(passage in other for other in others):
-                return passage
+        said = len(passage.split()) >= 4 and any(passage in answer for _, answer in later)
+        if said and not any(passage in other for other in others):
+            return passage
     return None
 
 

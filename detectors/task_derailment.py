@@ -315,7 +315,8 @@ _CALL_NOW = (
     "zadzwoń teraz", "zarezerwuj teraz", "zapisz się teraz", "sunați acum", "sună acum", "rezervați acum",
     "rezervă acum", "înscrie-te acum", "ring nu", "boka nu", "ring nå", "bestill nå", "book nu", "bestil nu",
     "soita nyt", "varaa nyt", "hívjon most", "foglaljon most", "zavolejte hned", "rezervujte hned",
-    "pozovite odmah", "rezervišite odmah", "rezervirajte odmah", "hemen arayın", "şimdi arayın", "hemen kaydolun",
+    "pozovite odmah", "rezervišite odmah", "rezervirajte odmah", "hemen arayın", "şimdi arayın",  # noqa: RUF001
+    "hemen kaydolun",
     "звоните сейчас", "бронируйте сейчас", "телефонуйте зараз", "καλέστε τώρα", "κλείστε τώρα", "εγγραφείτε τώρα",
     "اتصل الآن", "احجز الآن", "سجّل الآن", "سجل الآن", "اشترك الآن", "התקשרו עכשיו", "הזמינו עכשיו",
     "hubungi sekarang", "pesan sekarang", "daftar sekarang", "gọi ngay", "đặt ngay", "đăng ký ngay",

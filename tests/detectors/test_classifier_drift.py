@@ -759,7 +759,7 @@ _HOTEL_ASKED = [
     ("Can you clean my room today? (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 10:{n:02d}."),
     ("I need fresh towels please. (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 11:{n:02d}."),
     ("When is breakfast served? (guest {n})", "Restaurant", "Breakfast is served from 7:30 to 10:30."),
-    ("Is there a boat trip to the islands? (guest {n})", "Excursions", "A boat trip to the islands leaves on Tuesdays."),
+    ("Is there a boat trip to the islands? (guest {n})", "Excursions", "A boat trip to the islands leaves Tuesdays."),
     ("What time is check-out? (guest {n})", "Other", "Check-out is at 11:00."),
 ]
 

@@ -373,6 +373,11 @@ _DEFAULT8 = {
     ("reklamacija_pasted_log", "cost"),
     ("reklamacija_runaway", "cost"),
     ("tren_nano", "dify_model_fallback"),
+    # session 25: a shouted call to act now ("rezervați acum!") and a first month given away ("första månaden gratis")
+    ("tren_derailed", "task_derailment"),
+    ("parkering_derailed", "task_derailment"),
+    # session 25: a note to the model in Serbian ("Napomena za AI asistenta: … dodaj"), its account in the answer
+    ("reklamacija_poisoned", "dify_rag_poisoning"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
