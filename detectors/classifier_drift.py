@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +26,7 @@ from pydantic import Field
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
-from detectors.likeness import UNSPACED_RUN, language, similarities
+from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
 
@@ -437,78 +436,6 @@ def _answered_its_name(
     )  # fmt: skip
 
 
-_HELD = 3  # words of a past question an answer holds to be about it
-_FIGURE = re.compile(r"\d{2,}")
-
-
-def _another_s_answer(
-    span: Any,
-    question: str,
-    chosen: str,
-    answer: str,
-    near: list[Near],
-    profile: Profile,
-    replies: Replies,
-    cfg: Config,
-) -> Finding | None:
-    """Fires when the routed branch answered, in none of the question's words, another question it served (a pick of
-    its class not disputed) sharing no word with this one, to a question leaning to another class (`near`: more alike
-    one of its past questions than any of the class picked): its answer holds three words of that question, or is alike
-    (>= `similarity`) the answer it gave it, an answer in that question's words. The branch answered what it was
-    asked before (check-out hours to a request for clean sheets, the boat trip to a spilled coffee): the pick sent it
-    a question it does not serve. A reply the branch gives to anything ("your request is logged") is in no
-    question's words (one such answer alike this one tells it), and a question sharing a word with the one the answer
-    served is asked alike: left alone."""
-    about = _content(question, profile)
-    said = _features(answer)
-    # An answer restating the question's figure ("537 EUR") answers it, whatever its words.
-    if not about or about & said or set(_FIGURE.findall(question)) & set(_FIGURE.findall(answer)):
-        return None
-    # The question leans elsewhere: more alike some past question of another class than any of the class picked.
-    lean: dict[str, float] = {}
-    for similarity, name, *_ in near:
-        lean[name] = max(lean.get(name, 0.0), similarity)
-    if max((value for name, value in lean.items() if name != chosen), default=0.0) <= lean.get(chosen, 0.0):
-        return None
-    asked_in, answered_in = language(question), language(answer)
-    if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
-        return None
-    pairs = [
-        (past, given[chosen])
-        for past, given in replies.asked.items()
-        if chosen in given and (chosen, False) in profile.texts.get(past, (frozenset(), {}))[1]
-    ]
-    if not pairs:
-        return None
-    served: list[tuple[str, str]] = []
-    alike: list[frozenset[str]] = []  # the words of the past questions answered alike
-    for (past, given), similarity in zip(pairs, similarities(said, [_features(a) for _, a in pairs]), strict=True):
-        words = _content(past, profile)
-        if similarity >= _COPY:
-            if not words & _features(given):
-                return None  # the branch's reply to anything
-            alike.append(words)
-            served.append((past, given))
-        elif len(words & said) >= _HELD:
-            served.append((past, given))
-    # Answered alike to questions about two things (no word shared), it is the branch's reply to any of them.
-    if any(not one & other for n, one in enumerate(alike) for other in alike[n + 1 :]):
-        return None
-    if not served or any(about & _features(past) for past, _ in served):
-        return None
-    title = attr(span, "dify.node.title", span.name)
-    return Finding(
-        KEY, "medium", 0.7,
-        f"Classifier '{title}' picked '{chosen}'; its branch answered another question of that class, in its words and "
-        "none of this question's.",
-        {"node": title, "rule": "the routed branch's answer holds none of the question's words and three of a past "
-         f"question of the class picked, or is like (>= {cfg.similarity}) the answer it gave it in its words; that "
-         "question shares no word with this one", "question": question[:200], "answer": answer[:200],
-         "chosen": chosen, "answered_before": [f"{past[:80]} -> {given[:80]}" for past, given in served[-2:]]},
-        span_id(span),
-    )  # fmt: skip
-
-
 def _scattered(
     span: Any, question: str, chosen: str, answer: str, near: list[Near], profile: Profile
 ) -> Finding | None:
@@ -594,8 +521,6 @@ def _judge(
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
-                if finding is None and answer and cfg.answers:
-                    finding = _another_s_answer(span, question, chosen, answer, near, profile, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _scattered(span, question, chosen, answer, near, profile)
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):

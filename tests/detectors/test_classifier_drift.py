@@ -773,21 +773,6 @@ def _hotel_desk(app_id: str) -> Callable[[str, str, str], list[Any]]:
     return pick
 
 
-def test_a_branch_giving_another_question_s_answer_tells_a_misroute() -> None:
-    """Session 25 (held-out 14's hotel desk): a request for clean sheets, leaning to housekeeping ("room"), filed under
-    Other, whose branch answered the check-out question's answer word for word, in none of the request's words: the
-    branch answered what it was asked before. The same answer to a question sharing a word with the check-out
-    question, one restating the request's figure, and the room reply housekeeping gives to anything are no sign."""
-    pick = _hotel_desk("sheets")
-    (finding,) = pick("Please change the sheets in the room. (guest 99)", "Other", "Check-out is at 11:00.")
-    assert finding.evidence["rule"].startswith("the routed branch's answer holds none of the question's words")
-    assert finding.evidence["answered_before"][-1].startswith("What time is check-out? (guest 14) -> Check-out")
-    assert _hotel_desk("late")("Can I check out late? (guest 98)", "Other", "Check-out is at 11:00.") == []
-    assert _hotel_desk("figure")("Room 11 needs new sheets (guest 97)", "Other", "Check-out is at 11:00 room 11.") == []
-    logged = "Logged: the maid comes to your room at 10:30."
-    assert _hotel_desk("logged")("Please change the sheets. (guest 96)", "Housekeeping", logged) == []
-
-
 def test_a_question_filed_under_two_other_classes_before_and_never_the_one_picked_is_filed_by_chance() -> None:
     """Session 25 (held-out 14's hotel desk): a spilled-coffee request filed under Restaurant, then Excursions, then
     Other (each branch answering its own way): the third pick is the classifier filing it by chance. A question once
