@@ -65,6 +65,11 @@ class Config(DetectorConfig):
     # process's memory only): an answer like another class's answers, to a question leaning that way, tells a
     # misroute the branch answered anyway.
     answers: bool = True
+    # With `answers`: flag a pick of a question whose copies went to two other classes at least and never, unflagged,
+    # to the one picked (`_scattered`). Off by default (session 25): it found 8 of held-out 14's 30 misfiles (real
+    # Dify 1.14.1 streams; 15 -> 23 with it) and no clean run there, but flagged a clean run of held-out 13 (the right
+    # class picked after two misfiles of the question) and runs of other faults on held-out 10 and 13.
+    scattered: bool = False
 
 
 def _mix(picks: list[str]) -> dict[str, float]:
@@ -521,7 +526,7 @@ def _judge(
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
                     finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
-                if finding is None and answer and cfg.answers:
+                if finding is None and answer and cfg.answers and cfg.scattered:
                     finding = _scattered(span, question, chosen, answer, near, profile)
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
             # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.

@@ -608,13 +608,13 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     assert finding.evidence["past_picks_say"] == "Pembayaran"
 
 
-def _answering_desk(names: list[str], app_id: str) -> Callable[[str, str, str], list[Any]]:
+def _answering_desk(names: list[str], app_id: str, **settings: object) -> Callable[[str, str, str], list[Any]]:
     """A fresh processor's classifier of `names` whose branch's LLM answers as told: pick(question, chosen, answer)."""
     import json
 
     from tests.detectors.build import llm, node, run_spans
 
-    processor = _drift_only()
+    processor = _drift_only(settings)
     categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
 
     def pick(question: str, chosen: str, answer: str) -> list[Any]:
@@ -764,9 +764,9 @@ _HOTEL_ASKED = [
 ]
 
 
-def _hotel_desk(app_id: str) -> Callable[[str, str, str], list[Any]]:
+def _hotel_desk(app_id: str, **settings: object) -> Callable[[str, str, str], list[Any]]:
     """A fresh hotel desk that has filed 15 requests, each answered (a room request logged, the rest in its words)."""
-    pick = _answering_desk(_HOTEL, app_id)
+    pick = _answering_desk(_HOTEL, app_id, **settings)
     for n in range(15):
         question, chosen, answer = _HOTEL_ASKED[n % 5]
         assert pick(question.format(n=n), chosen, answer.format(n=n)) == []
@@ -774,13 +774,18 @@ def _hotel_desk(app_id: str) -> Callable[[str, str, str], list[Any]]:
 
 
 def test_a_question_filed_under_two_other_classes_before_and_never_the_one_picked_is_filed_by_chance() -> None:
-    """Session 25 (held-out 14's hotel desk): a spilled-coffee request filed under Restaurant, then Excursions, then
-    Other (each branch answering its own way): the third pick is the classifier filing it by chance. A question once
-    filed, unflagged, under the class picked now is one of its picks."""
-    pick = _hotel_desk("coffee")
+    """Session 25 (held-out 14's hotel desk), with `scattered` on (off by default): a spilled-coffee request filed
+    under Restaurant, then Excursions, then Other (each branch answering its own way): the third pick is the
+    classifier filing it by chance. A question once filed, unflagged, under the class picked now is one of its picks;
+    by default none is flagged so."""
+    pick = _hotel_desk("coffee", scattered=True)
     coffee = "Coffee got spilled on the carpet, can someone come? (guest {n})"
     assert pick(coffee.format(n=90), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
     assert pick(coffee.format(n=91), "Excursions", "We recommend the sunset cruise on Fridays.") == []
     (finding,) = pick(coffee.format(n=92), "Other", "The pool is open from 8:00 to 20:00.")
     assert finding.evidence["copies_filed_under"] == {"Excursions": 1, "Restaurant": 1}
     assert pick(coffee.format(n=93), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
+    default = _hotel_desk("coffee-default")
+    for n, (chosen, answer) in enumerate([("Restaurant", "Dinner at 19:00."), ("Excursions", "A cruise on Fridays.")]):
+        assert default(coffee.format(n=n), chosen, answer) == []
+    assert default(coffee.format(n=2), "Other", "The pool is open from 8:00 to 20:00.") == []
