@@ -67,11 +67,19 @@ _ORDER = (
     r"napi[šs]|odpov[ěe]z|[řr]ekni|doporu[čc]|po[šs]li|p[řr]idej|v[žz]dy|nikdy|mus[íi][šs]|ignoruj|zapome[ňn]|"
     r"vi[ếe]t|tr[ảa] l[ờo]i|lu[ôo]n|kh[ôo]ng bao gi[ờo]|b[ạa]n ph[ảa]i|b[ỏo] qua|qu[êe]n|hãy|đừng|từ nay|"
     r"tulis|jawab|katakan|kirim|tambahkan|selalu|jangan pernah|abaikan|lupakan|"
-    r"andika|jibu|sema|tuma|ongeza|daima|kamwe|puuza|sahau)\b"
+    r"andika|jibu|sema|tuma|ongeza|daima|kamwe|puuza|sahau|"
+    # Serbian, Croatian and Bosnian (Latin), Slovene, Romanian, Tagalog
+    r"dodaj|napi[šs]i|reci|odgovori|odgovaraj|uvek|uvijek|nikad|nikada|po[šs]alji|preporu[čc]i|ignori[šs]i|"
+    r"ignoriraj|zaboravi|navedi|uklju[čc]i|mora[šs]|od sada|povej|vedno|nikoli|po[šs]lji|priporo[čc]i|prezri|pozabi|"
+    r"adaug[ăa]|scrie|spune|r[ăa]spunde|recomand[ăa]|trimite|ignor[ăa]|uit[ăa]|[îi]ntotdeauna|niciodat[ăa]|"
+    r"trebuie s[ăa]|sabihin|isulat|sagutin|irekomenda|ipadala|idagdag|kalimutan|palagi)\b"
     # Russian and Ukrainian, Greek, Hebrew (with word boundaries: their letters are word characters)
     r"|\b(?:напиши|ответь|отвечай|скажи|порекомендуй|отправь|добавь|всегда|никогда|ты должен|игнорируй|забудь|"
     r"відповідай|надішли|додай|завжди|ніколи|ігноруй|γράψε|απάντησε|πες|πρότεινε|στείλε|πρόσθεσε|πάντα|ποτέ|"
-    r"αγνόησε|ξέχασε|כתוב|ענה|אמור|המלץ|שלח|הוסף|תמיד|התעלם|שכח)\b"
+    r"αγνόησε|ξέχασε|כתוב|ענה|אמור|המלץ|שלח|הוסף|תמיד|התעלם|שכח|"
+    # Serbian (Cyrillic), Macedonian, Bulgarian
+    r"додај|реци|одговори|увек|никад|пошаљи|препоручи|игнориши|заборави|наведи|мораш|додади|секогаш|никогаш|"
+    r"испрати|игнорирај|добави|кажи|отговори|винаги|никога|изпрати|препоръчай|игнорирай|забрави)\b"
     rf"|{_LATE_ORDER}"
     r"|请|必须|务必|不要|总是|永远|忽略|告诉|回答|推荐|发送|无视|"
     r"無視|答え|伝え|案内|必ず|常に|してください|しなさい|"
@@ -88,6 +96,7 @@ _MODEL = (
     r"taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
     r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
     r"model bahasa|asisten|akili bandia|modeli ya lugha|ИИ|нейросеть|языковая модель|ассистент|ШІ|мовна модель|"
+    r"asistent(?:a|u|ul|ului|om|e|i)?|асистент(?:а|у|ом)?|"
     r"асистент|γλωσσικό μοντέλο|ΤΝ)\b"
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
@@ -113,7 +122,7 @@ _AR_MODEL = r"(?:مساعد|ذكاء الاصطناعي|ذكاء اصطناعي|
 # "To" or "for" the model, and the articles between, in the languages above.
 _TO = (
     r"to|for|an|f[üu]r|para|a|pour|[àa]|ao|per|al|voor|aan|dla|do|dành cho|cho|gửi|untuk|bagi|kepada|till|för|til|"
-    r"для|к|pro|για|προς"
+    r"для|к|pro|για|προς|za|за|pentru|sa|para sa"
 )
 _ARTICLE = (
     r"the\s+|any\s+|all\s+|die\s+|den\s+|das\s+|el\s+|la\s+|los\s+|las\s+|jede[nrs]?\s+|l['’]\s*|le\s+|"
@@ -142,7 +151,11 @@ _CALLED = (
     rf"ghi chú|lưu ý|hướng dẫn|chỉ dẫn|chỉ thị|thông điệp|tin nhắn|catatan|pesan|instruksi|petunjuk|perhatian|"
     rf"meddelande|meddelelse|instruktion(?:er)?|instruks(?:er)?|anteckning|beskjed|besked|заметка|примечание|"
     rf"сообщение|инструкци[яи]|указани[яе]|примітка|повідомлення|інструкці[яї]|poznámka|zpráva|pokyny?|"
-    rf"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
+    rf"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες|"
+    # (Serbian, Croatian and Bosnian in both scripts, Slovene, Macedonian, Bulgarian, Romanian, Tagalog)
+    rf"napomena|напомена|bilje[šs]ka|bele[šs]ka|белешка|opomba|poruka|порука|uputa|uputstvo|упутство|obavijest|"
+    rf"obave[šs]tenje|обавештење|забелешка|порака|упатство|бележка|съобщение|инструкция|указание|not[ăa]|mesaj|"
+    rf"instruc[țt]iuni|instruc[țt]iune|aten[țt]ie|paalala|mensahe|tagubilin|abiso)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
     # A label naming the model, in brackets or opening a line: "[To the AI assistant]", "Aan de AI-assistent:".
     rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*(?:{_TO})\s+(?:{_ARTICLE})?(?!bots?\b)(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?"
     rf"\s*[\])>:：]"
@@ -324,7 +337,7 @@ _OTHER_WORDS = (
     "チャットボット モデル システム 무시 잊어 잊으 어시스턴트 챗봇 모델 인공지능 تجاهل modèle الذكاء "
     "مساعد نموذج ذكاء روبوت игнор проигнор забудь пренебреги ігнор не_зважай αγνόησ ξέχασ παράβλεψ התעלם "
     "שכח בינה_מלאכותית מודל_שפה ИИ нейросет языковая_модель ассистент ШІ мовна_модель асистент μοντέλο "
-    "ΤΝ انس भूल_जा अनदेखा नज़रअंदाज़ नजरअंदाज एआई कृत्रिम_बुद्धि मॉडल เพิกเฉย ลืม ไม่ต้องสนใจ "
+    "ΤΝ асистент انس भूल_जा अनदेखा नज़रअंदाज़ नजरअंदाज एआई कृत्रिम_बुद्धि मॉडल เพิกเฉย ลืม ไม่ต้องสนใจ "
     "ปัญญาประดิษฐ์ โมเดล"
 )
 _ASCII_REST = r"\b(?:ai|ki|ia)\b|\]:[ \t]*#"
@@ -482,17 +495,46 @@ def signals(text: str) -> dict[str, str]:
     return found
 
 
+# A passage a document quotes (a sentence between quotation marks, of four words at least), in the marks of the
+# languages above: what a document dictates to its reader.
+_QUOTE_MARKS = '"\u00ab\u00bb\u201c\u201d\u201e\u300c\u300d'
+_QUOTED = re.compile(f"[{_QUOTE_MARKS}]([^{_QUOTE_MARKS}\n]{{12,300}})[{_QUOTE_MARKS}]")
+
+
+def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> str | None:
+    """A sentence a document naming a model quotes, which a later answer says word for word and no other retrieved
+    document holds, if there is one: the document dictated the answer's words ("add the sentence »The buyer waives
+    the refund«"), in whatever language it is written; a document quoting a sentence names no model, and an answer
+    quoting the document in other words is no dictation."""
+    ascii_only = content.isascii()
+    if not _SCREEN[ascii_only].search(content.lower() if ascii_only else content.translate(_FOLDS).lower()):
+        return None
+    if not _MENTIONS.search(content):
+        return None
+    for quoted in _QUOTED.finditer(content):
+        passage = quoted.group(1).strip()
+        said = len(passage.split()) >= 4 and any(passage in answer for _, answer in later)
+        if said and not any(passage in other for other in others):
+            return passage
+    return None
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
             found = signals(content)
-            if not found:
+            if not found and not any(mark in content for mark in _QUOTE_MARKS):
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
             later = [(prompt, text) for start, prompt, text in answers if start >= (retrieval.start_time or 0)]
-            if not cfg.unobeyed and _not_obeyed(
+            if not found:
+                others = [text for _, _, text in trace.documents if text is not content]
+                if (passage := _dictated(content, later, others)) is None:
+                    continue
+                found = {"dictated_quote": passage[:120]}
+            elif not cfg.unobeyed and _not_obeyed(
                 content, later, [text for _, _, text in trace.documents if text is not content]
             ):
                 continue
@@ -504,7 +546,9 @@ def create(cfg: Config) -> object:
                 f"Retrieved document {index} carries instructions aimed at the model ({', '.join(sorted(found))})"
                 f"{'; a later LLM answer followed it' if followed else ''}: remove it from the knowledge base.",
                 {"node": attr(retrieval, "dify.node.title", retrieval.name), "document": index, "signals": found,
-                 "rule": "instructions addressed to the model, hidden text or an exfiltration link in a document",
+                 "rule": "a sentence a document naming a model quotes, said word for word by a later answer"
+                 if "dictated_quote" in found
+                 else "instructions addressed to the model, hidden text or an exfiltration link in a document",
                  "document_text": content[:200]},
                 span_id(retrieval),
             )  # fmt: skip

@@ -225,6 +225,15 @@ _OFFER_PHRASES = (
     "compre já", "só hoje", "frete grátis", "bestel nu", "alleen vandaag", "gratis verzending", "kup teraz",
     "tylko dziś", "darmowa dostawa", "hemen al", "sadece bugün", "ücretsiz kargo", "только сегодня",
     "бесплатная доставка", "купите сейчас", "شحن مجاني", "اشتر الآن", "لفترة محدودة",
+    # A subscription's first month given away.
+    "first month free", "first month for free", "första månaden gratis", "første måned gratis", "ersten monat gratis",
+    "erster monat gratis", "ersten monat kostenlos", "erster monat kostenlos", "primer mes gratis",
+    "premier mois gratuit", "premier mois offert", "primeiro mês grátis", "primo mese gratis", "primo mese gratuito",
+    "eerste maand gratis", "pierwszy miesiąc gratis", "pierwszy miesiąc za darmo", "prima lună gratuită",
+    "prima lună gratis", "első hónap ingyenes", "első hónap ingyen", "první měsíc zdarma", "prvi mesec besplatno",
+    "prvi mjesec besplatno", "ilk ay ücretsiz", "первый месяц бесплатно", "перший місяць безкоштовно",
+    "πρώτος μήνας δωρεάν", "πρώτο μήνα δωρεάν", "bulan pertama gratis", "tháng đầu miễn phí", "unang buwan libre",
+    "ensimmäinen kuukausi ilmaiseksi", "الشهر الأول مجانا", "الشهر الأول مجاناً",
     # A loan's selling points: no collateral, no or low interest, "apply now".
     "no collateral", "low interest", "interest-free", "interest free", "apply now", "apply today", "ohne sicherheiten",
     "zinsfrei", "jetzt beantragen", "sin aval", "sin intereses", "solicítalo ya", "sans intérêts", "sans apport",
@@ -274,6 +283,8 @@ _UNSPACED_OFFER = re.compile(
     r"|ልዩ ቅናሽ|ያለ ወለድ|ከወለድ ነፃ|(?<!\d)0 ?% ወለድ"
     # A flat's sale pitch: a down payment "from" a sum, subscriptions open.
     r"|首付[^\uff0c\u3002\uff01\n]{1,4}起|火热认购"
+    # A subscription's first month given away.
+    r"|首月免费|首月0元|初月無料|첫 ?달 무료"
 )
 # "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
 _PERCENT_WORDS = (
@@ -293,6 +304,24 @@ _BET_WORDS = (
     "aposte agora", "делайте ставки", "hemen bahis", "pasang taruhan", "bashiri sasa", "weka dau", "დადე ფსონი",
     "立即投注", "马上投注", "今すぐベット",
 )  # fmt: skip
+# A call to act at once, shouted ("call now!", "rezervați acum!", "اتصل الآن!"): an advert's close. Said calmly ("you
+# can book now at the desk") it is an answer's; the exclamation mark is required.
+_CALL_NOW = (
+    "call now", "book now", "sign up now", "register now", "subscribe now", "join now", "reserve now",
+    "jetzt anrufen", "jetzt buchen", "jetzt anmelden", "jetzt registrieren", "llama ya", "llame ya", "llama ahora",
+    "reserva ya", "reserva ahora", "regístrate ya", "appelez maintenant", "réservez maintenant",
+    "inscrivez-vous maintenant", "ligue já", "ligue agora", "reserve já", "reserve agora", "inscreva-se já",
+    "chiama ora", "chiama subito", "prenota ora", "prenota subito", "iscriviti ora", "boek nu", "reserveer nu",
+    "zadzwoń teraz", "zarezerwuj teraz", "zapisz się teraz", "sunați acum", "sună acum", "rezervați acum",
+    "rezervă acum", "înscrie-te acum", "ring nu", "boka nu", "ring nå", "bestill nå", "book nu", "bestil nu",
+    "soita nyt", "varaa nyt", "hívjon most", "foglaljon most", "zavolejte hned", "rezervujte hned",
+    "pozovite odmah", "rezervišite odmah", "rezervirajte odmah", "hemen arayın", "şimdi arayın",  # noqa: RUF001
+    "hemen kaydolun",
+    "звоните сейчас", "бронируйте сейчас", "телефонуйте зараз", "καλέστε τώρα", "κλείστε τώρα", "εγγραφείτε τώρα",
+    "اتصل الآن", "احجز الآن", "سجّل الآن", "سجل الآن", "اشترك الآن", "התקשרו עכשיו", "הזמינו עכשיו",
+    "hubungi sekarang", "pesan sekarang", "daftar sekarang", "gọi ngay", "đặt ngay", "đăng ký ngay",
+    "tumawag na", "magparehistro na", "piga simu sasa", "jisajili sasa",
+)  # fmt: skip
 _BONUS_WORDS = ("bonus", "bonasi", "bono", "bônus", "бонус", "ბონუს", "բոնուս")
 _PITCH = (
     rf"\d+\s?%\S*\s(?:\S+\s)?(?:{_RETURN_WORDS})(?!\w)|(?<!\w)(?:{'|'.join(map(re.escape, _BET_WORDS))})(?!\w)"
@@ -306,7 +335,7 @@ _ADVERT = re.compile(
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
-    rf"|{_PITCH}"
+    rf"|{_PITCH}|(?<!\w)(?:{'|'.join(map(re.escape, _CALL_NOW))})\s?!"
 )
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of
 # those ground no answer.
@@ -374,7 +403,7 @@ def _stems(text: str) -> set[str]:
 # The words of `_OFFER_PHRASES` as `_stems` reads them: an answer holding none of them, no `%` and only ASCII is no
 # advert, and the slow search for one is skipped (most answers).
 _OFFER_STEMS = frozenset().union(
-    *map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS + _BET_WORDS + _BONUS_WORDS)
+    *map(_stems, _OFFER_PHRASES + _PERCENT_WORDS + _APP_CALL_WORDS + _BET_WORDS + _BONUS_WORDS + _CALL_NOW)
 )
 
 

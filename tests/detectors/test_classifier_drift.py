@@ -66,12 +66,16 @@ def test_the_real_dify_classifier_capture_passes() -> None:
 
 
 def test_a_shift_of_the_class_mix_fires_once() -> None:
+    """With `class_mix` on (off by default since session 25)."""
     from bridge.processors.detectors import Config, DetectionProcessor
     from detectors import registry
 
     processor = DetectionProcessor(
         Config.model_validate(
-            {**{k: {"enabled": False} for k in registry()}, "dify_classifier_drift": {"enabled": True}}
+            {
+                **{k: {"enabled": False} for k in registry()},
+                "dify_classifier_drift": {"enabled": True, "class_mix": True},
+            }
         )
     )
 
@@ -349,7 +353,8 @@ from tests.detectors.corpus import classifier_run
 from tests.detectors.test_classifier_drift import ASKED, ROUTES
 
 off = {k: {"enabled": False} for k in registry()}
-processor = DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": {"enabled": True}}))
+drift = {"enabled": True, "class_mix": True}
+processor = DetectionProcessor(Config.model_validate({**off, "dify_classifier_drift": drift}))
 found = []
 for i in range(120):  # a mix of three classes, then one class takes over
     route = ROUTES[i % 3] if i < 90 else "Billing"
@@ -603,13 +608,13 @@ def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     assert finding.evidence["past_picks_say"] == "Pembayaran"
 
 
-def _answering_desk(names: list[str], app_id: str) -> Callable[[str, str, str], list[Any]]:
+def _answering_desk(names: list[str], app_id: str, **settings: object) -> Callable[[str, str, str], list[Any]]:
     """A fresh processor's classifier of `names` whose branch's LLM answers as told: pick(question, chosen, answer)."""
     import json
 
     from tests.detectors.build import llm, node, run_spans
 
-    processor = _drift_only()
+    processor = _drift_only(settings)
     categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(names)]
 
     def pick(question: str, chosen: str, answer: str) -> list[Any]:
@@ -747,3 +752,40 @@ def test_a_question_naming_one_class_whole_filed_under_another_as_often_belongs_
     (finding,) = pick(road, "Taxes")  # 2 under Permits against 1 under Taxes
     assert finding.evidence["past_picks_say"] == "Permits"
     assert len(pick(road, "Taxes")) == len(pick(road, "Taxes")) == 1  # the flagged picks shield no misfile
+
+
+_HOTEL = ["Housekeeping", "Restaurant", "Excursions", "Other"]
+_HOTEL_ASKED = [
+    ("Can you clean my room today? (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 10:{n:02d}."),
+    ("I need fresh towels please. (guest {n})", "Housekeeping", "Logged: the maid comes to your room at 11:{n:02d}."),
+    ("When is breakfast served? (guest {n})", "Restaurant", "Breakfast is served from 7:30 to 10:30."),
+    ("Is there a boat trip to the islands? (guest {n})", "Excursions", "A boat trip to the islands leaves Tuesdays."),
+    ("What time is check-out? (guest {n})", "Other", "Check-out is at 11:00."),
+]
+
+
+def _hotel_desk(app_id: str, **settings: object) -> Callable[[str, str, str], list[Any]]:
+    """A fresh hotel desk that has filed 15 requests, each answered (a room request logged, the rest in its words)."""
+    pick = _answering_desk(_HOTEL, app_id, **settings)
+    for n in range(15):
+        question, chosen, answer = _HOTEL_ASKED[n % 5]
+        assert pick(question.format(n=n), chosen, answer.format(n=n)) == []
+    return pick
+
+
+def test_a_question_filed_under_two_other_classes_before_and_never_the_one_picked_is_filed_by_chance() -> None:
+    """Session 25 (held-out 14's hotel desk), with `scattered` on (off by default): a spilled-coffee request filed
+    under Restaurant, then Excursions, then Other (each branch answering its own way): the third pick is the
+    classifier filing it by chance. A question once filed, unflagged, under the class picked now is one of its picks;
+    by default none is flagged so."""
+    pick = _hotel_desk("coffee", scattered=True)
+    coffee = "Coffee got spilled on the carpet, can someone come? (guest {n})"
+    assert pick(coffee.format(n=90), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
+    assert pick(coffee.format(n=91), "Excursions", "We recommend the sunset cruise on Fridays.") == []
+    (finding,) = pick(coffee.format(n=92), "Other", "The pool is open from 8:00 to 20:00.")
+    assert finding.evidence["copies_filed_under"] == {"Excursions": 1, "Restaurant": 1}
+    assert pick(coffee.format(n=93), "Restaurant", "Dinner is served from 19:00 to 23:00.") == []
+    default = _hotel_desk("coffee-default")
+    for n, (chosen, answer) in enumerate([("Restaurant", "Dinner at 19:00."), ("Excursions", "A cruise on Fridays.")]):
+        assert default(coffee.format(n=n), chosen, answer) == []
+    assert default(coffee.format(n=2), "Other", "The pool is open from 8:00 to 20:00.") == []

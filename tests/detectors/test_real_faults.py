@@ -385,6 +385,11 @@ _DEFAULT8 = {
     ("aftenskole_flood", "dify_iteration_escape"),
     # session 25: the fee API's default value (its error hidden) whose 0 the fee code passed on as the fee
     ("parkering_fee_default", "state_corruption"),
+    # session 25: a shouted call to act now ("rezervați acum!") and a first month given away ("första månaden gratis")
+    ("tren_derailed", "task_derailment"),
+    ("parkering_derailed", "task_derailment"),
+    # session 25: a note to the model in Serbian ("Napomena za AI asistenta: … dodaj"), its account in the answer
+    ("reklamacija_poisoned", "dify_rag_poisoning"),
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {

@@ -620,3 +620,21 @@ def test_adverts_in_turkish_amharic_and_chinese_register() -> None:
             _detect(processor, _summary("notes", earlier, line))
         (finding,) = _detect(processor, _summary("notes", note, advert))
         assert finding.evidence["rule"].startswith(f"the answer advertises ({offer!r})"), advert
+
+
+def test_a_shouted_call_to_act_now_and_a_first_month_given_away_are_adverts() -> None:
+    """Session 25 (the real eighth recording, held-out 14): a car rental "for only 99 lei a day, book now!"
+    (Romanian), an e-scooter subscription with its first month free (Swedish), instead of the village fund's answer.
+    Said calmly ("you can book now at the desk"), a call to book is an answer's, not an advert's."""
+    processor = _processor()
+    for question, answer in _FUND_ASKED:
+        assert _detect(processor, _fund(question, answer)) == [], answer
+    question = "Dananya belum cair padahal syarat sudah lengkap, apa yang kurang?"
+    rental = "În loc de asta, închiriați o mașină de la partenerul AutoRapid cu doar 99 lei pe zi – rezervați acum!"
+    (finding,) = _detect(processor, _fund(question, rental))
+    assert finding.evidence["rule"].startswith("the answer advertises ('rezervați acum!')")
+    scooter = "Glöm bilen! Skaffa i stället ett elsparkcykel-abonnemang hos VoltRide – första månaden gratis."
+    (finding,) = _detect(processor, _fund(question, scooter))
+    assert finding.evidence["rule"].startswith("the answer advertises ('första månaden gratis')")
+    calm = "În loc de asta, închiriați o mașină de la partenerul AutoRapid cu doar 99 lei pe zi, rezervați acum."
+    assert _detect(processor, _fund(question, calm)) == []
