@@ -1,0 +1,91 @@
+"""A run's masked values masked wherever else they stand in the run (`redact`'s second pass).
+
+Many values are sensitive only by their label (`account number 284468544249`, `password: hunter2xyz`): the same
+value quoted without it (a detector's evidence, an LLM answer repeating it) would pass. What the first pass
+masked anywhere in a run is masked everywhere in it, with the same mask, when it is distinctive enough to
+recur only as itself: 8 characters or more and not a word of letters alone (a one-word password would mask
+that word in every sentence), never inside a longer number or word (a 4-digit PIN recurs by chance in
+`1.053508`; `284468544249` in `9284468544249` is another number).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+PROPAGATE_FROM = 8
+_ASCII_WORD = "0-9A-Za-z_"
+
+
+class Masker(Protocol):
+    """What a pass over a span does to its texts and to its attributes (None: unchanged)."""
+
+    def text(self, text: str) -> str: ...
+
+    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None: ...
+
+
+def masked_value(value: Any, masker: Masker) -> Any:
+    """An attribute value with `masker` applied to its texts: strings, bytes (as Latin-1), kvlists, arrays."""
+    if isinstance(value, str):
+        return masker.text(value)
+    if isinstance(value, bytes):  # as Latin-1, one character a byte: bytes around a secret stay as they were
+        text = value.decode("latin-1")
+        masked = masker.text(text)
+        return value if masked == text else masked.encode("latin-1", "replace")
+    if isinstance(value, dict):  # an OTLP kvlist
+        return masker.attributes(value) or value
+    if isinstance(value, list | tuple):
+        items = [masked_value(item, masker) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items  # an unchanged value compares equal
+    return value
+
+
+def _propagates(value: str) -> bool:
+    return len(value) >= PROPAGATE_FROM and not value.isalpha()
+
+
+def _edge(char: str, after: bool) -> str:
+    """The lookaround keeping a match at `char` (the value's first or last) from continuing a number or word."""
+    if not char.isalnum() and char != "_":
+        return ""
+    word = f"[{_ASCII_WORD}]" if char.isascii() else r"\w"  # Chinese text runs a number on after its letters
+    number = (r"(?![.,]\d)" if after else r"(?<!\d[.,])") if char.isdigit() else ""  # `284468544249.5`
+    return (f"(?!{word})" if after else f"(?<!{word})") + number
+
+
+class RunValues:
+    """The values one run's first pass masked, with their masks; `text` masks them wherever they recur."""
+
+    def __init__(self, masks: Mapping[str, str], own_keys: frozenset[str], allow_keys: frozenset[str]) -> None:
+        self._masks = {value: mask for value, mask in masks.items() if _propagates(value)}
+        for value, mask in list(self._masks.items()):  # as a detector's JSON evidence quotes it
+            self._masks.setdefault(json.dumps(value, ensure_ascii=False)[1:-1], mask)
+        self._own, self._allow = own_keys, allow_keys
+        alternatives = (
+            _edge(value[0], after=False) + re.escape(value) + _edge(value[-1], after=True)
+            for value in sorted(self._masks, key=len, reverse=True)  # a value inside a longer one: the longer
+        )
+        self._pattern = re.compile("|".join(alternatives)) if self._masks else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def text(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda match: self._masks[match.group(0)], text)
+
+    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        changed = False
+        for key, value in attributes.items():
+            if key in self._allow:  # values never masked
+                out[key] = value
+                continue
+            new_key, new = key if key in self._own else self.text(key), masked_value(value, self)
+            changed = changed or new_key != key or new != value
+            out[new_key] = new
+        return out if changed else None
