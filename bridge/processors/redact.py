@@ -188,7 +188,7 @@ class RedactProcessor:
         out = [_span(span, resources, run) for span in spans]
         # Second pass, only for a run where something was masked: the same values where no label named them.
         again = RunValues(run.masked, _OWN_KEYS, self._allow)
-        if again:
+        if again.found_in(run.texts):
             resources = {}
             out = [_span(span, resources, again) for span in out]
         return out
@@ -277,14 +277,18 @@ class RedactProcessor:
 
 
 class _Redaction:
-    """The first pass over one run: `redact`'s masking, collecting each value it masks with its mask."""
+    """The first pass over one run: `redact`'s masking, collecting each value it masks with its mask and every
+    text it gives (what a second pass would read)."""
 
     def __init__(self, processor: RedactProcessor) -> None:
         self.processor = processor
         self.masked: dict[str, str] = {}
+        self.texts: list[str] = []
 
     def text(self, text: str) -> str:
-        return self.processor.redact_text(text, self.masked)
+        out = self.processor.redact_text(text, self.masked)
+        self.texts.append(out)
+        return out
 
     def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         return self.processor._attributes(attributes, self)

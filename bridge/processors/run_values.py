@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 PROPAGATE_FROM = 8
-_ASCII_WORD = "0-9A-Za-z_"
 
 
 class Masker(Protocol):
@@ -47,13 +46,22 @@ def _propagates(value: str) -> bool:
     return len(value) >= PROPAGATE_FROM and not value.isalpha()
 
 
-def _edge(char: str, after: bool) -> str:
-    """The lookaround keeping a match at `char` (the value's first or last) from continuing a number or word."""
-    if not char.isalnum() and char != "_":
-        return ""
-    word = f"[{_ASCII_WORD}]" if char.isascii() else r"\w"  # Chinese text runs a number on after its letters
-    number = (r"(?![.,]\d)" if after else r"(?<!\d[.,])") if char.isdigit() else ""  # `284468544249.5`
-    return (f"(?!{word})" if after else f"(?<!{word})") + number
+_ASCII_WORD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def _continues(text: str, at: int, step: int, edge: str) -> bool:
+    """Whether `text[at]`, beside a value's `edge` character (its first for `step` -1, its last for +1), makes
+    the value part of a longer number or word."""
+    if not 0 <= at < len(text) or not (edge.isalnum() or edge == "_"):
+        return False
+    beside = text[at]
+    if edge.isdigit() and (
+        beside.isdigit() or (beside in ".," and 0 <= at + step < len(text) and text[at + step].isdigit())
+    ):
+        return True  # `9284468544249`, `284468544249.75`
+    if edge.isascii():  # Chinese text runs a number or a Latin word on after its letters
+        return beside in _ASCII_WORD
+    return beside.isalnum() or beside == "_"
 
 
 class RunValues:
@@ -64,19 +72,27 @@ class RunValues:
         for value, mask in list(self._masks.items()):  # as a detector's JSON evidence quotes it
             self._masks.setdefault(json.dumps(value, ensure_ascii=False)[1:-1], mask)
         self._own, self._allow = own_keys, allow_keys
-        alternatives = (
-            _edge(value[0], after=False) + re.escape(value) + _edge(value[-1], after=True)
-            for value in sorted(self._masks, key=len, reverse=True)  # a value inside a longer one: the longer
-        )
+        # Literals only, the longer first where one holds another: the engine skips ahead to their first
+        # characters; the few matches are checked for what stands beside them.
+        alternatives = (re.escape(value) for value in sorted(self._masks, key=len, reverse=True))
         self._pattern = re.compile("|".join(alternatives)) if self._masks else None
 
-    def __bool__(self) -> bool:
-        return self._pattern is not None
+    def found_in(self, texts: list[str]) -> bool:
+        """Whether any of the values stands in one of `texts` (the first pass's output), bounded or not: most
+        runs name a secret once, and need no second pass."""
+        joined = "\0".join(texts) if self._masks else ""
+        return any(value in joined for value in self._masks)
 
     def text(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda match: self._masks[match.group(0)], text)
+        return self._pattern.sub(self._mask, text)
+
+    def _mask(self, match: re.Match[str]) -> str:
+        value, text = match.group(0), match.string
+        if _continues(text, match.start() - 1, -1, value[0]) or _continues(text, match.end(), 1, value[-1]):
+            return value
+        return self._masks[value]
 
     def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
