@@ -185,13 +185,23 @@ class RedactProcessor:
             return spans
         run = _Redaction(self)
         resources: dict[int, Resource] = {}
-        out = [_span(span, resources, run) for span in spans]
-        # Second pass, only for a run where something was masked: the same values where no label named them.
+        out, ends = [], []  # each span's last text in `run.texts`
+        for span in spans:
+            out.append(_span(span, resources, run))
+            ends.append(len(run.texts))
+        # The values masked, where no label named them: only in a run where one of them is left.
         again = RunValues(run.masked, _OWN_KEYS, self._allow)
-        if again.found_in(run.texts):
-            resources = {}
-            out = [_span(span, resources, again) for span in out]
-        return out
+        if not again.found_in(run.texts):
+            return out
+        resources = {}
+        for span in out:
+            _resource(span, resources, again)
+        return [
+            _span(span, resources, again)
+            if resources[id(span.resource)] is not span.resource or again.found_in(run.texts[start:end])
+            else span
+            for span, start, end in zip(out, [0, *ends[:-1]], ends, strict=True)
+        ]
 
     def _clean(self, spans: Sequence[ReadableSpan]) -> bool:
         """True when the per-text path would change nothing: nothing to drop, nothing sensitive in any text."""
@@ -311,11 +321,7 @@ def _span(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) ->
     message = span.status.description
     status = Status(span.status.status_code, masker.text(message)) if message else span.status
     name = masker.text(span.name)
-    resource = resources.get(id(span.resource))
-    if resource is None:
-        redacted = masker.attributes(span.resource.attributes)
-        resource = span.resource if redacted is None else Resource(redacted, span.resource.schema_url)
-        resources[id(span.resource)] = resource
+    resource = _resource(span, resources, masker)
     same_events = all(new is old for new, old in zip(events, span.events, strict=True))
     same_links = all(new is old for new, old in zip(links, span.links, strict=True))
     if (attributes is None and same_events and same_links and status.description == message
@@ -325,6 +331,16 @@ def _span(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) ->
         span, span.attributes or {} if attributes is None else attributes, events, status,
         name=name, resource=resource, links=links,
     )  # fmt: skip
+
+
+def _resource(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) -> Resource:
+    """`span`'s resource with `masker` applied, done once for the spans sharing it (`resources`)."""
+    resource = resources.get(id(span.resource))
+    if resource is None:
+        masked = masker.attributes(span.resource.attributes)
+        resource = span.resource if masked is None else Resource(masked, span.resource.schema_url)
+        resources[id(span.resource)] = resource
+    return resource
 
 
 def _event(event: Event, masker: Masker) -> Event:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors import detectors, redact
 from bridge.processors.redact import replacement
 from bridge.service.pipeline import Pipeline
+from bridge.trace.spans import with_attributes
 from detectors import Finding
 from tests.detectors.build import llm, node, run_spans
 
@@ -100,3 +102,11 @@ def test_a_one_word_password_is_masked_only_where_it_is_labelled() -> None:
     spans = run_spans([llm(prompt="password: Wonderful", answer="What a Wonderful day.")])
     text = _texts(redact.create(redact.Config()).process(spans))
     assert replacement("Wonderful", "mask") in text and "What a Wonderful day." in text
+
+
+def test_a_value_in_the_resource_is_masked_in_every_span_sharing_it() -> None:
+    spans = run_spans([node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer="ok")])
+    resource = Resource({**spans[0].resource.attributes, "service.instance.id": f"bank-{ACCOUNT}"})
+    spans = [with_attributes(span, span.attributes or {}, resource=resource) for span in spans]
+    out = redact.create(redact.Config()).process(spans)
+    assert ACCOUNT not in _texts(out) and len({id(span.resource) for span in out}) == 1
