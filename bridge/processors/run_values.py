@@ -11,9 +11,10 @@ that word in every sentence), never inside a longer number or word (a 4-digit PI
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
 PROPAGATE_FROM = 8
 
@@ -72,27 +73,32 @@ class RunValues:
         for value, mask in list(self._masks.items()):  # as a detector's JSON evidence quotes it
             self._masks.setdefault(json.dumps(value, ensure_ascii=False)[1:-1], mask)
         self._own, self._allow = own_keys, allow_keys
-        # Literals only, the longer first where one holds another: the engine skips ahead to their first
-        # characters; the few matches are checked for what stands beside them.
-        alternatives = (re.escape(value) for value in sorted(self._masks, key=len, reverse=True))
-        self._pattern = re.compile("|".join(alternatives)) if self._masks else None
+        # One automaton for them all (Aho-Corasick: linear in the text, however many values a run masked; a
+        # regex alternation of 300 literals took 20 ms to compile), leftmost-longest: a value inside a longer
+        # one is the longer. The few matches are checked for what stands beside them.
+        self._values = list(self._masks)
+        self._finder = (
+            AhoCorasick(self._values, matchkind=MatchKind.LeftmostLongest, implementation=Implementation.ContiguousNFA)
+            if self._values
+            else None
+        )  # the NFA that builds fastest (13 µs for two values, the default 30): built for a run, searched once or twice
 
     def found_in(self, texts: list[str]) -> bool:
         """Whether any of the values stands in one of `texts` (the first pass's output), bounded or not: most
         runs name a secret once, and need no second pass."""
-        joined = "\0".join(texts) if self._masks else ""
-        return any(value in joined for value in self._masks)
+        return self._finder is not None and bool(self._finder.find_matches_as_indexes("\0".join(texts)))
 
     def text(self, text: str) -> str:
-        if self._pattern is None:
+        if self._finder is None:
             return text
-        return self._pattern.sub(self._mask, text)
-
-    def _mask(self, match: re.Match[str]) -> str:
-        value, text = match.group(0), match.string
-        if _continues(text, match.start() - 1, -1, value[0]) or _continues(text, match.end(), 1, value[-1]):
-            return value
-        return self._masks[value]
+        pieces: list[str] = []
+        last = 0
+        for index, start, end in self._finder.find_matches_as_indexes(text):
+            value = self._values[index]
+            if not (_continues(text, start - 1, -1, value[0]) or _continues(text, end, 1, value[-1])):
+                pieces += (text[last:start], self._masks[value])
+                last = end
+        return "".join((*pieces, text[last:])) if pieces else text
 
     def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}

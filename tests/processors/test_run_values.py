@@ -110,3 +110,13 @@ def test_a_value_in_the_resource_is_masked_in_every_span_sharing_it() -> None:
     spans = [with_attributes(span, span.attributes or {}, resource=resource) for span in spans]
     out = redact.create(redact.Config()).process(spans)
     assert ACCOUNT not in _texts(out) and len({id(span.resource) for span in out}) == 1
+
+
+def test_a_value_masked_by_its_attributes_name_is_masked_as_json_quotes_it() -> None:
+    password = 'Pa"ss\\word42'  # a quote and a backslash: JSON writes them escaped in the finding's evidence
+    spans = run_spans([llm(answer="ok")])
+    spans[-1] = with_attributes(spans[-1], {**(spans[-1].attributes or {}), "db.password": password})
+    finding = Finding("cost", "low", 0.5, "a password in the request", {"sent": password})
+    out, _ = _pipeline(finding).process(spans)
+    evidence = next(e for span in out for e in span.events if e.name == "detection").attributes or {}
+    assert evidence["detection.evidence"] == f'{{"sent":"{replacement(password, "mask")}"}}'
