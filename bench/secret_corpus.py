@@ -3,7 +3,7 @@ redaction masks, and what redaction costs a run.
 
     .venv/bin/python bench/secret_corpus.py generate --gitleaks PATH/TO/gitleaks.toml   # writes the corpus
     .venv/bin/python bench/secret_corpus.py measure                                     # prints the coverage
-    .venv/bin/python bench/secret_corpus.py cost                                        # µs of `redact` a run
+    .venv/bin/python bench/secret_corpus.py cost [--planted]                            # µs of `redact` a run
 
 `generate` reads the rule list of a gitleaks checkout (config/gitleaks.toml; not kept in this repository) and
 writes, for every rule with a pattern, a sample made by walking the rule's regular expression with random
@@ -32,14 +32,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bridge.processors import redact  # noqa: E402
-from bridge.trace.spans import SpanBuilder  # noqa: E402
+from bridge.trace.spans import SpanBuilder, with_attributes  # noqa: E402
 from tests.processors.test_secret_corpus import coverage  # noqa: E402 - the test owns the planting
 from tests.runs import load_runs  # noqa: E402
 
 CORPUS = ROOT / "tests/testdata/secrets/corpus.json"
+_ACCOUNT = "284468544249"  # generated
 _PRINTABLE = string.ascii_letters + string.digits + "-_.+/=:"
 _SEMI_GENERIC = "(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)"
 # Rules for public identifiers, not secrets: counted apart.
@@ -158,12 +161,22 @@ def measure() -> None:
     print(f"missed: {', '.join(missed)}")
 
 
-def cost(rounds: int) -> None:
-    """The default `redact` over the runs bench/detection_cost.py uses (none holds a secret: the common case),
-    best of `rounds` passes: the least a busy machine lets through."""
+def _planted(spans: list[ReadableSpan]) -> list[ReadableSpan]:
+    """`spans` with a labelled account number in the first span and the same number bare in the last."""
+    first, last = spans[0], spans[-1]
+    first = with_attributes(first, {**(first.attributes or {}), "input.value": f"account number {_ACCOUNT}"})
+    last = with_attributes(last, {**(last.attributes or {}), "output.value": f"Paid from {_ACCOUNT}."})
+    return [first, *spans[1:-1], last] if len(spans) > 1 else [first]
+
+
+def cost(rounds: int, planted: bool) -> None:
+    """The default `redact` over the runs bench/detection_cost.py uses (none holds a secret: the common case;
+    `planted`: each with an account number masked by its label and repeated without it), best of `rounds`
+    passes: the least a busy machine lets through."""
     paths = [*sorted((ROOT / "tests/testdata/dify-1.14.1").glob("*.sse")), ROOT / "examples/runs/workflow_full.sse",
              ROOT / "examples/runs/chatflow_agent.sse"]  # fmt: skip
     traces = [SpanBuilder().build(run) for run in load_runs(*paths)]
+    traces = [_planted(spans) for spans in traces] if planted else traces
     processor = redact.create(redact.Config())
     best = float("inf")
     for _ in range(rounds):
@@ -179,14 +192,16 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate").add_argument("--gitleaks", type=Path, required=True)
     commands.add_parser("measure")
-    commands.add_parser("cost").add_argument("--rounds", type=int, default=30)
+    costing = commands.add_parser("cost")
+    costing.add_argument("--rounds", type=int, default=30)
+    costing.add_argument("--planted", action="store_true", help="a labelled account number in every run")
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.gitleaks)
     elif args.command == "measure":
         measure()
     else:
-        cost(args.rounds)
+        cost(args.rounds, args.planted)
 
 
 if __name__ == "__main__":

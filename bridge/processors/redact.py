@@ -3,8 +3,10 @@
 Its name, attribute keys and values (nested and bytes too), events, links, status and resource. Runs after
 the detectors (they see the originals) and before export. A masked value keeps a short prefix (when it is 16
 characters or more) and a hash, so the same secret can be recognised across spans without being readable:
-`sk-p…#1f3a9c2e`. A pipeline without `redact` still gets the default one: secrets are never exported by
-accident. What counts as a secret is bridge/processors/sensitive.py's; docs/security.md lists it.
+`sk-p…#1f3a9c2e`. A value masked anywhere in a run is masked wherever else it stands in that run
+(bridge/processors/run_values.py): a secret by its label is one without it too. A pipeline without `redact`
+still gets the default one: secrets are never exported by accident. What counts as a secret is
+bridge/processors/sensitive.py's; docs/security.md lists it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.processors.encoded import decoded, encoded_values
 from bridge.processors.parts import PART_NUMBER_ENDS, part_groups, split_secrets
+from bridge.processors.run_values import Masker, RunValues, masked_value
 from bridge.processors.sensitive import SECRETS, SEPARATOR, named_secret, sensitive_values
 from bridge.trace import attributes as a
 from bridge.trace.spans import with_attributes
@@ -109,7 +112,8 @@ class RedactProcessor:
         self._known_clean: set[str] = set()
         self._known_chars = 0
 
-    def redact_text(self, text: str) -> str:
+    def redact_text(self, text: str, masked: dict[str, str] | None = None) -> str:
+        """`text` with what it holds masked; each value masked is added to `masked` with its mask."""
         found = sensitive_values(text, personal=self._personal, exempt_examples=False)
         for value, kind in encoded_values(text, personal=self._personal, exempt_examples=False).items():
             found.setdefault(value, kind)
@@ -123,27 +127,13 @@ class RedactProcessor:
             secret = found[value] in SECRETS or found[value] == "custom"
             mode = self.cfg.secrets if secret else self.cfg.personal_data
             if mode != "off":
-                text = text.replace(value, replacement(value, mode))
+                mask = replacement(value, mode)
+                text = text.replace(value, mask)
+                if masked is not None:
+                    masked.setdefault(value, mask)
         return text
 
-    def _value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.redact_text(value)
-        if isinstance(value, bytes):  # as Latin-1, one character a byte: bytes around a secret stay as they were
-            text = value.decode("latin-1")
-            redacted = self.redact_text(text)
-            return value if redacted == text else redacted.encode("latin-1", "replace")
-        if isinstance(value, dict):  # an OTLP kvlist
-            return self._attributes(value) or value
-        if isinstance(value, list | tuple):
-            items = [self._value(item) for item in value]
-            return tuple(items) if isinstance(value, tuple) else items  # an unchanged value compares equal
-        return value
-
-    def _key(self, key: str) -> str:
-        return key if key in _OWN_KEYS else self.redact_text(key)
-
-    def _attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _attributes(self, attributes: Mapping[str, Any], run: _Redaction) -> dict[str, Any] | None:
         """New attributes, or None when nothing changes."""
         out: dict[str, Any] = {}
         changed = False
@@ -154,30 +144,30 @@ class RedactProcessor:
             if key in self._allow:
                 out[key] = value
                 continue
-            new_key = self._key(key)
+            new_key = run.key(key)
             if (
                 isinstance(value, str)
                 and key not in _OWN_KEYS
                 and self.cfg.secrets != "off"
                 and _named_secret(key, value)
             ):
-                new: Any = replacement(value, self.cfg.secrets)  # `db.password`: the name says what the value is
+                new: Any = run.mask(value, self.cfg.secrets)  # `db.password`: the name says what the value is
             else:
-                new = self._value(value)
+                new = masked_value(value, run)
             changed = changed or new_key != key or new != value
             out[new_key] = new
         if self.cfg.secrets != "off" and not _OWN_KEYS.issuperset(attributes):
-            changed = self._mask_split(attributes, out) or changed
+            changed = self._mask_split(attributes, out, run) or changed
         return out if changed else None
 
-    def _mask_split(self, attributes: Mapping[str, Any], out: dict[str, Any]) -> bool:
+    def _mask_split(self, attributes: Mapping[str, Any], out: dict[str, Any], run: _Redaction) -> bool:
         """Masks in `out` the pieces of secrets split over attributes named as parts (parts.py); True if any."""
         changed = False
         for group in self._part_groups(attributes):
             for key, pieces in zip(group, split_secrets([attributes[key] for key in group]), strict=True):
-                new_key = self._key(key)
+                new_key = run.key(key)
                 for piece in sorted(pieces, key=len, reverse=True):
-                    out[new_key] = out[new_key].replace(piece, replacement(piece, self.cfg.secrets))
+                    out[new_key] = out[new_key].replace(piece, run.mask(piece, self.cfg.secrets))
                     changed = True
         return changed
 
@@ -193,40 +183,25 @@ class RedactProcessor:
             return spans
         if self._clean(spans):
             return spans
+        run = _Redaction(self)
         resources: dict[int, Resource] = {}
-        return [self._span(span, resources) for span in spans]
-
-    def _span(self, span: ReadableSpan, resources: dict[int, Resource]) -> ReadableSpan:
-        attributes = self._attributes(span.attributes or {})
-        events = [self._event(event) for event in span.events]
-        links = [self._link(link) for link in span.links]
-        message = span.status.description
-        status = Status(span.status.status_code, self.redact_text(message)) if message else span.status
-        name = self.redact_text(span.name)
-        resource = resources.get(id(span.resource))
-        if resource is None:
-            redacted = self._attributes(span.resource.attributes)
-            resource = span.resource if redacted is None else Resource(redacted, span.resource.schema_url)
-            resources[id(span.resource)] = resource
-        same_events = all(new is old for new, old in zip(events, span.events, strict=True))
-        same_links = all(new is old for new, old in zip(links, span.links, strict=True))
-        if (attributes is None and same_events and same_links and status.description == message
-                and name == span.name and resource is span.resource):  # fmt: skip
-            return span
-        return with_attributes(
-            span, span.attributes or {} if attributes is None else attributes, events, status,
-            name=name, resource=resource, links=links,
-        )  # fmt: skip
-
-    def _event(self, event: Event) -> Event:
-        attributes, name = self._attributes(event.attributes or {}), self.redact_text(event.name)
-        if attributes is None and name == event.name:
-            return event
-        return Event(name, event.attributes if attributes is None else attributes, event.timestamp)
-
-    def _link(self, link: Link) -> Link:
-        attributes = self._attributes(link.attributes or {})
-        return link if attributes is None else Link(link.context, attributes)
+        out, ends = [], []  # each span's last text in `run.texts`
+        for span in spans:
+            out.append(_span(span, resources, run))
+            ends.append(len(run.texts))
+        # The values masked, where no label named them: only in a run where one of them is left.
+        again = RunValues(run.masked, _OWN_KEYS, self._allow)
+        if not again.found_in(run.texts):
+            return out
+        resources = {}
+        for span in out:
+            _resource(span, resources, again)
+        return [
+            _span(span, resources, again)
+            if resources[id(span.resource)] is not span.resource or again.found_in(run.texts[start:end])
+            else span
+            for span, start, end in zip(out, [0, *ends[:-1]], ends, strict=True)
+        ]
 
     def _clean(self, spans: Sequence[ReadableSpan]) -> bool:
         """True when the per-text path would change nothing: nothing to drop, nothing sensitive in any text."""
@@ -309,6 +284,75 @@ class RedactProcessor:
         elif isinstance(value, list | tuple):
             return all(self._value_texts(item, texts) for item in value)
         return True
+
+
+class _Redaction:
+    """The first pass over one run: `redact`'s masking, collecting each value it masks with its mask and every
+    text it gives (what a second pass would read)."""
+
+    def __init__(self, processor: RedactProcessor) -> None:
+        self.processor = processor
+        self.masked: dict[str, str] = {}
+        self.texts: list[str] = []
+
+    def text(self, text: str) -> str:
+        out = self.processor.redact_text(text, self.masked)
+        self.texts.append(out)
+        return out
+
+    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+        return self.processor._attributes(attributes, self)
+
+    def key(self, key: str) -> str:
+        return key if key in _OWN_KEYS else self.text(key)
+
+    def mask(self, value: str, mode: Mode) -> str:
+        """`value`'s mask, for a value masked whole (by its attribute's name, as a split secret's piece)."""
+        mask = replacement(value, mode)
+        self.masked.setdefault(value, mask)
+        return mask
+
+
+def _span(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) -> ReadableSpan:
+    """`span` with `masker` applied to each of its texts; itself when none changes. `resources`: those done."""
+    attributes = masker.attributes(span.attributes or {})
+    events = [_event(event, masker) for event in span.events]
+    links = [_link(link, masker) for link in span.links]
+    message = span.status.description
+    status = Status(span.status.status_code, masker.text(message)) if message else span.status
+    name = masker.text(span.name)
+    resource = _resource(span, resources, masker)
+    same_events = all(new is old for new, old in zip(events, span.events, strict=True))
+    same_links = all(new is old for new, old in zip(links, span.links, strict=True))
+    if (attributes is None and same_events and same_links and status.description == message
+            and name == span.name and resource is span.resource):  # fmt: skip
+        return span
+    return with_attributes(
+        span, span.attributes or {} if attributes is None else attributes, events, status,
+        name=name, resource=resource, links=links,
+    )  # fmt: skip
+
+
+def _resource(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) -> Resource:
+    """`span`'s resource with `masker` applied, done once for the spans sharing it (`resources`)."""
+    resource = resources.get(id(span.resource))
+    if resource is None:
+        masked = masker.attributes(span.resource.attributes)
+        resource = span.resource if masked is None else Resource(masked, span.resource.schema_url)
+        resources[id(span.resource)] = resource
+    return resource
+
+
+def _event(event: Event, masker: Masker) -> Event:
+    attributes, name = masker.attributes(event.attributes or {}), masker.text(event.name)
+    if attributes is None and name == event.name:
+        return event
+    return Event(name, event.attributes if attributes is None else attributes, event.timestamp)
+
+
+def _link(link: Link, masker: Masker) -> Link:
+    attributes = masker.attributes(link.attributes or {})
+    return link if attributes is None else Link(link.context, attributes)
 
 
 def create(cfg: Config) -> RedactProcessor:

@@ -1,0 +1,122 @@
+"""A value `redact` masked anywhere in a run is masked wherever else it stands in the run, with the same mask
+(bridge/processors/run_values.py); short or merely wordy values, and parts of longer numbers and words, are not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors import detectors, redact
+from bridge.processors.redact import replacement
+from bridge.service.pipeline import Pipeline
+from bridge.trace.spans import with_attributes
+from detectors import Finding
+from tests.detectors.build import llm, node, run_spans
+
+ACCOUNT = "284468544249"
+
+
+def _texts(spans: Sequence[ReadableSpan]) -> str:
+    """Every exported text of `spans`, one string to search."""
+    return repr(
+        [
+            (span.name, dict(span.attributes or {}), span.status.description, dict(span.resource.attributes),
+             [(event.name, dict(event.attributes or {})) for event in span.events])
+            for span in spans
+        ]
+    )  # fmt: skip
+
+
+def _pipeline(*found: Finding) -> Pipeline:
+    """The default order, `detectors` then `redact`, with a detector that reports `found`."""
+    detection = detectors.create(detectors.Config())
+    detection.detectors = [("stub", lambda trace: list(found))]
+    return Pipeline("traces", [detection, redact.create(redact.Config())], ["otlp"])
+
+
+def test_a_findings_evidence_quoting_a_labelled_account_number_is_masked() -> None:
+    spans = run_spans(
+        [
+            node("lookup", "tool", outputs={"text": f"Customer found: account number {ACCOUNT}, status active."}),
+            llm(answer="The customer's account is active."),
+        ]
+    )
+    finding = Finding(
+        "hallucination", "medium", 0.8, f"The answer states {ACCOUNT} found in none of its sources",
+        {"figure": ACCOUNT, "quote": f"account {ACCOUNT}"},
+    )  # fmt: skip
+    out, findings = _pipeline(finding).process(spans)
+    assert findings == [finding]
+    events = [event for span in out for event in span.events]
+    explanation = next(e for e in events if e.name == detectors.EVALUATION_EVENT).attributes or {}
+    evidence = next(e for e in events if e.name == "detection").attributes or {}
+    mask = replacement(ACCOUNT, "mask")
+    assert explanation["gen_ai.evaluation.explanation"] == f"The answer states {mask} found in none of its sources"
+    assert evidence["detection.evidence"] == f'{{"figure":"{mask}","quote":"account {mask}"}}'
+    assert ACCOUNT not in _texts(out)
+
+
+def test_an_llm_answer_repeating_a_password_without_its_label_is_masked() -> None:
+    spans = run_spans(
+        [llm(prompt="Reset my mailbox, my password: hunter2xyz", answer="Done: hunter2xyz was replaced.")]
+    )
+    assert "hunter2xyz" in _texts(spans)
+    out, _ = _pipeline().process(spans)
+    assert "hunter2xyz" not in _texts(out)
+    assert f"Done: {replacement('hunter2xyz', 'mask')} was replaced." in _texts(out)
+
+
+def test_the_same_value_gets_the_same_mask_everywhere() -> None:
+    spans = run_spans(
+        [
+            node("form", "code", outputs={"line": f"IBAN-less transfer from account number {ACCOUNT}"}),
+            node("note", "code", outputs={"raw": f"{ACCOUNT}", "list": [f"({ACCOUNT})"]}, title=f"check {ACCOUNT}"),
+            llm(answer=f"Transfer from {ACCOUNT} booked; again {ACCOUNT}."),
+        ]
+    )
+    out = redact.create(redact.Config(personal_data="hash")).process(spans)
+    text = _texts(out)
+    assert ACCOUNT not in text
+    mask = replacement(ACCOUNT, "hash")
+    assert text.count(mask) >= 6 and "…#" not in text  # one mask, the mode of where it was labelled
+
+
+def test_a_pin_or_a_number_inside_a_longer_one_is_left_alone() -> None:
+    spans = run_spans(
+        [
+            node("form", "code", outputs={"text": f"PIN: 3508, account number {ACCOUNT}"}),
+            llm(answer=f"Rate 1.053508 on 9{ACCOUNT}, {ACCOUNT}.75 and ACC{ACCOUNT}x; room 3508; paid from {ACCOUNT}."),
+        ]
+    )
+    out = redact.create(redact.Config()).process(spans)
+    text = _texts(out)
+    assert "PIN: " + replacement("3508", "mask") in text  # masked where it is labelled: too short to carry over
+    mask = replacement(ACCOUNT, "mask")
+    assert f"Rate 1.053508 on 9{ACCOUNT}, {ACCOUNT}.75 and ACC{ACCOUNT}x; room 3508; paid from {mask}." in text
+
+
+def test_a_one_word_password_is_masked_only_where_it_is_labelled() -> None:
+    # A password that is a word recurs as that word: masking it in every sentence would mask the language.
+    spans = run_spans([llm(prompt="password: Wonderful", answer="What a Wonderful day.")])
+    text = _texts(redact.create(redact.Config()).process(spans))
+    assert replacement("Wonderful", "mask") in text and "What a Wonderful day." in text
+
+
+def test_a_value_in_the_resource_is_masked_in_every_span_sharing_it() -> None:
+    spans = run_spans([node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer="ok")])
+    resource = Resource({**spans[0].resource.attributes, "service.instance.id": f"bank-{ACCOUNT}"})
+    spans = [with_attributes(span, span.attributes or {}, resource=resource) for span in spans]
+    out = redact.create(redact.Config()).process(spans)
+    assert ACCOUNT not in _texts(out) and len({id(span.resource) for span in out}) == 1
+
+
+def test_a_value_masked_by_its_attributes_name_is_masked_as_json_quotes_it() -> None:
+    password = 'Pa"ss\\word42'  # a quote and a backslash: JSON writes them escaped in the finding's evidence
+    spans = run_spans([llm(answer="ok")])
+    spans[-1] = with_attributes(spans[-1], {**(spans[-1].attributes or {}), "db.password": password})
+    finding = Finding("cost", "low", 0.5, "a password in the request", {"sent": password})
+    out, _ = _pipeline(finding).process(spans)
+    evidence = next(e for span in out for e in span.events if e.name == "detection").attributes or {}
+    assert evidence["detection.evidence"] == f'{{"sent":"{replacement(password, "mask")}"}}'
