@@ -75,6 +75,7 @@ from detectors.numbers import (
     words,
     workings,
 )
+from detectors.rag_poisoning import signals
 
 KEY = "hallucination"
 # An answer that is code (a SQL statement, a fenced block, a program) writes its language's literals
@@ -102,6 +103,13 @@ _FIGURES_KEPT = 5000
 def _figures(text: str) -> frozenset[str]:
     """Every reading of every number in `text` with what it counts ("90|money", "6|month")."""
     return frozenset(f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token))
+
+
+@functools.lru_cache(maxsize=1024)
+def _orders(document: str) -> bool:
+    """Whether a retrieved document carries instructions addressed to a model (a notice telling the assistant what to
+    say): its figures are an attacker's, no fact of the app's knowledge."""
+    return bool(signals(document))
 
 
 def _learn(trace: Trace, figures: frozenset[str]) -> None:
@@ -893,10 +901,11 @@ def create(cfg: Config) -> object:
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
                 yield from _range_moved(span, claims(said), inputs)
-            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
+            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where data came before it
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
-                if not has_data:
+                # Data nodes that ran after it only (a variable aggregator joining the branches) fed it nothing.
+                if not (has_data and (fetched := fetched or [_data(trace)])[0][0][0] <= (span.start_time or 0)):
                     if cfg.prompt_facts and any(map(str.isdigit, said)):
                         yield from _told(span, inputs, root)
                     continue
@@ -1001,7 +1010,9 @@ def create(cfg: Config) -> object:
                 span_id(span),
             )  # fmt: skip
         if documents or told:
-            texts = [content for _, _, content in trace.documents] + [claims(answer) for answer in told]
+            # A document addressing orders to the model (`dify_rag_poisoning`'s reading) states no fact of the app's.
+            texts = [content for _, _, content in trace.documents if not _orders(content)]
+            texts += [claims(answer) for answer in told]
             _learn(trace, frozenset().union(*map(_figures, texts)))
 
     return detect

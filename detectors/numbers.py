@@ -141,7 +141,11 @@ _CURRENCY = (
     r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
     r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis"
     r"|שקל(?:ים)?|ש[\"\u05f4]ח|шекел(?:ей|я|ь)?|shekels?|تومان|ریال|دلار|դրամ|ლარ(?:ი|ის)?|aed|sar|درهم|ريال"
-    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
+    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
+    # The euro and the dollar by their names in other scripts, and currencies named by a word
+    r"|ευρώ|δολάρι(?:α|ο)?|евро|долл(?:ар(?:ов|а|ы)?)?|יורו|דולר(?:ים)?|يورو|دولار(?:ات|ًا)?|欧元|美元|ユーロ|ドル|유로|달러"
+    r"|lei|reais|pesos|forint|dinara?|динара?|leva|лева|kuna|rupiah|ringgit|baht|hryvnias?|гривень|гривн[яиі])"
+    r"(?![^\W\d_])"
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
 _MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
