@@ -604,10 +604,17 @@ def _inflected(thing: str, there: dict[str, set[str]]) -> set[str]:
 _SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
 
 
-def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict[str, float]:
+def _long_words(text: str) -> set[str]:
+    """The words of five letters and more of `text`, lower-cased."""
+    return {word for word in words(text) if len(word) >= 5}
+
+
+def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt: str) -> dict[str, float]:
     """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
-    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's) but leaves a
-    value of them half to twice as large unsaid ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"). A
+    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's: a figure, or
+    a word of five letters and more its prompt writes) but leaves a value of them half to twice as large unsaid
+    ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"); a measure, a third to three times one the
+    prompt or the outputs write with its unit. A
     sum is the answer's own when it is a sum of money it states times a quantity of something else it states
     ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
     for 1243.13), or a working's result it shows."""
@@ -618,12 +625,16 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
         return {}
     said = plain(answer)
     given = set().union(*map(source_values, outputs))
-    if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
-        return {}
+    if said.isdisjoint(given) and _long_words(answer).isdisjoint(_long_words(prompt)):
+        return {}  # it restates none of the data: it answers something else (task_derailment's)
     # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best); a
-    # length, weight or volume stands for one the data writes with its unit ("1.250 km" for the code's "53 km").
+    # measure stands for one the data writes with its unit ("1.250 km" for the code's "53 km"; "396.3 kWh" for the
+    # prompt's "199.6 kWh", a template's unit).
     dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
     written = [lengths(output) for output in reversed(outputs)]
+    if measures.keys() & money:
+        dropped.append(sorted(source_values(prompt) - said))
+        written.append(lengths(prompt))
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
     others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
@@ -637,9 +648,11 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
         for unsaid, units in zip(dropped, written, strict=True):
+            low, high = 0.5, 2.0
             if number in measures:
                 unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == measures[number])]
-            if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
+                low, high = 1 / 3, 3.0
+            if near := [v for v in unsaid for value in values if low * float(v) <= value <= high * float(v)]:
                 # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
                 best = min(
                     near,
@@ -962,7 +975,7 @@ def create(cfg: Config) -> object:
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             if fed_only:
-                replaced = _substituted(stating, unsupported, outputs)
+                replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
                 unsupported, miscounted = set(replaced) | set(cut), {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:

@@ -343,9 +343,19 @@ def _measures(text: str) -> Iterator[tuple[str, str]]:
             yield from ((number, unit) for number in _DIMENSION.findall(dimensions.group(0)))
 
 
+# A figure and an SI unit symbol right after it, a prefix allowed: energy, power, current, frequency, data, dose
+# ("396.3 kWh", "250 mg", "5 MW", "64 GB", "481 kcal"); the symbol is case-sensitive, so "5 MIN" is no unit.
+_SI = re.compile(
+    r"(?<![\w.,])(\d[\d.,]*)\s?((?:[kMGTmµμn]?(?:Wh|W|VA|V|A|Hz|B|g|l|L|J|Pa|t)|kcal|cal|ppm|bar|psi|rpm))(?![\w-])"
+)
+
+
 def lengths(text: str) -> dict[str, str]:
-    """Each number of `text` written with a unit of length, weight or volume, with that unit ("1.250 km")."""
-    return dict(_measures(text))
+    """Each number of `text` written with a unit of length, weight or volume ("1.250 km"), or an SI unit symbol
+    ("396.3 kWh"), with that unit."""
+    found = dict(_measures(text))
+    found.update((number, unit) for number, unit in _SI.findall(text) if number not in found)
+    return found
 
 
 def converted(text: str) -> dict[str, set[float]]:
