@@ -725,10 +725,26 @@ def _timed(
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
     sources = [_HEADERS.sub("", source) for source in (inputs, prompt, *outputs)]
     times = [t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")]
-    if times and not any(_TIME_GIVEN.search(source) for source in sources) and _fed(trace, prompt, outputs):
+    if not times:
+        return
+    given = {_minutes(t) for source in sources for t in _TIME_GIVEN.findall(source)}
+    if not given and _fed(trace, prompt, outputs):
         yield _data_finding(
             span, 0.7, f"states the time {', '.join(times)} though none of its sources gives a time of day",
             "a time of day in an answer fed data where no source gives one", answer, unsupported=times,
+        )  # fmt: skip
+        return
+    # Where the data times its items (slots, departures), a time to the minute none writes, nor a source's time moved
+    # by a duration a source or the answer states (`_clock_moved`), is an item the answer added.
+    made = [t for t in times if _minutes(t) not in given]
+    if made and (timed := {token for t in made for token in t.split(":")}):
+        durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, answer)))
+        moved = _clock_moved(answer, timed, sources, durations)
+        made = [t for t in made if not set(t.split(":")) <= moved]
+    if made and _fed(trace, prompt, outputs):
+        yield _data_finding(
+            span, 0.7, f"states the time {', '.join(made)}, which none of its sources' times of day is",
+            "a time of day in an answer fed data that times its items is in none of them", answer, unsupported=made,
         )  # fmt: skip
 
 
