@@ -63,6 +63,7 @@ from detectors.numbers import (
     labelled,
     lengths,
     measured,
+    measures,
     numbers,
     plain,
     quantities,
@@ -604,36 +605,42 @@ def _inflected(thing: str, there: dict[str, set[str]]) -> set[str]:
 _SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
 
 
-def _long_words(text: str) -> set[str]:
-    """The words of five letters and more of `text`, lower-cased."""
-    return {word for word in words(text) if len(word) >= 5}
+# A figure right after a word ("الجمركية 277.65", "Total: 1020"): the slot the word names.
+_SLOT = re.compile(r"([^\W\d_]{3,}):?\s?(\d[\d.,]*\d|\d)")
+
+
+def _slotted(answer: str, numbers: set[str], prompt: str) -> bool:
+    """Whether the answer writes one of `numbers` right after a word its prompt writes a figure right after: the
+    data's slot ("الرسوم الجمركية 277.65") filled with another figure ("الرسوم الجمركية 148.08")."""
+    slots = {word.lower() for word, _ in _SLOT.findall(prompt)}
+    return any(word.lower() in slots for word, number in _SLOT.findall(answer) if number in numbers)
 
 
 def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt: str) -> dict[str, float]:
     """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
     with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's: a figure, or
-    a word of five letters and more its prompt writes) but leaves a value of them half to twice as large unsaid
+    the slot a word names in its prompt, `_slotted`) but leaves a value of them half to twice as large unsaid
     ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"); a measure, a third to three times one the
-    prompt or the outputs write with its unit. A
+    outputs write, with its unit there or in the prompt. A
     sum is the answer's own when it is a sum of money it states times a quantity of something else it states
     ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
     for 1243.13), or a working's result it shows."""
     claims = dict(measured(answer))
-    measures = lengths(answer)
-    money = {n for n in unsupported if claims.get(n) == "money" or n in measures}
+    stated = lengths(answer)
+    money = {n for n in unsupported if claims.get(n) == "money" or n in stated}
     if not money:
         return {}
     said = plain(answer)
     given = set().union(*map(source_values, outputs))
-    if said.isdisjoint(given) and _long_words(answer).isdisjoint(_long_words(prompt)):
+    if said.isdisjoint(given) and not _slotted(answer, money, prompt):
         return {}  # it restates none of the data: it answers something else (task_derailment's)
     # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best); a
     # measure stands for one the data writes with its unit ("1.250 km" for the code's "53 km"; "396.3 kWh" for the
     # prompt's "199.6 kWh", a template's unit).
     dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
     written = [lengths(output) for output in reversed(outputs)]
-    if measures.keys() & money:
-        dropped.append(sorted(source_values(prompt) - said))
+    if stated.keys() & money:  # the data's figures as its prompt writes them with their unit
+        dropped.append(sorted(source_values(prompt) & given - said))
         written.append(lengths(prompt))
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
@@ -642,15 +649,26 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt:
     made = {a * b for a in sums for b in others} | {a * f for a in sums for s in shares for f in (s, 1 - s, 1 + s)}
     shown = {m.group(1) for m in _SHOWN_RESULT.finditer(answer)}
     found: dict[str, float] = {}
+    # A measure's total over an output's lines ("about 3,900 kWh" and "3,070 kWh": 6,970 kWh), about (1 %).
+    totals: dict[str, set[float]] = {}
+    for output in outputs:
+        pairs = measures(output)
+        for unit in {unit for _, unit in pairs}:
+            total = math.fsum(float(max(readings(t), key=float)) for t, u in pairs if u == unit)
+            totals.setdefault(unit, set()).add(total)
     for number in sorted(money - shown):
         if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
+            continue
+        if number in stated and any(
+            abs(float(r) - total) <= 0.01 * float(r) for r in readings(number) for total in totals.get(stated[number], ())
+        ):
             continue
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
         for unsaid, units in zip(dropped, written, strict=True):
             low, high = 0.5, 2.0
-            if number in measures:
-                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == measures[number])]
+            if number in stated:
+                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == stated[number])]
                 low, high = 1 / 3, 3.0
             if near := [v for v in unsaid for value in values if low * float(v) <= value <= high * float(v)]:
                 # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)

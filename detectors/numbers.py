@@ -148,6 +148,7 @@ _CURRENCY = (
     r"(?![^\W\d_])"
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
+_CURRENCY_CODE = re.compile(_CURRENCY, re.IGNORECASE)  # "TL" is no tera-litre
 _MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
 _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
 # "481kcalです": kcal; a Chinese, Japanese or Korean counter is one character ("4位", "4명").
@@ -350,11 +351,17 @@ _SI = re.compile(
 )
 
 
-def lengths(text: str) -> dict[str, str]:
+def measures(text: str) -> list[tuple[str, str]]:
     """Each number of `text` written with a unit of length, weight or volume ("1.250 km"), or an SI unit symbol
-    ("396.3 kWh"), with that unit."""
-    found = dict(_measures(text))
-    found.update((number, unit) for number, unit in _SI.findall(text) if number not in found)
+    ("396.3 kWh"), with that unit, in the order written, each time it is written."""
+    return [*_measures(text), *((n, unit) for n, unit in _SI.findall(text) if not _CURRENCY_CODE.fullmatch(unit))]
+
+
+def lengths(text: str) -> dict[str, str]:
+    """Each number of `text` written with a unit (`measures`), with that unit (the first written)."""
+    found: dict[str, str] = {}
+    for number, unit in measures(text):
+        found.setdefault(number, unit)
     return found
 
 
