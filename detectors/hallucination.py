@@ -179,6 +179,10 @@ class Config(DetectorConfig):
     # for a sum of money, a time to the minute, or a duration in a time unit it states one in, none of its prompt
     # gives (`_told`, session 24).
     prompt_facts: bool = True
+    # With `data_fed` off, still check an answer fed only data for a percentage in no source nor computed from them
+    # where no source states a percentage or a rate (`_shares`, session 25: held-out 14's "10 % bonus" on a top-up
+    # receipt, "99.2 % efficiency" in a daily report).
+    data_shares: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -252,9 +256,9 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
 def _data(trace: Trace) -> list[tuple[int, str]]:
     """What the run computed or fetched, by end time (an output exists once its node ended: a container's
     output, which holds what the LLMs inside it wrote, is no source for them): its tool, HTTP, code and
-    container outputs."""
+    container outputs; an HTTP node's response headers left out (`_HEADERS`: the transport's date and lengths)."""
     return sorted(
-        (node.end_time or node.start_time or 0, str(attr(node, "output.value") or ""))
+        (node.end_time or node.start_time or 0, _HEADERS.sub("", str(attr(node, "output.value") or "")))
         for node in trace.nodes
         if attr(node, "dify.node.type") in _DATA_NODES
     )
@@ -898,6 +902,18 @@ def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[
     }
 
 
+def _shares(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
+    """The percentages of `unsupported` (in no source nor computed from them) an answer fed only data states where no
+    source states a percentage or a rate (a fraction below 1): the data holds no share, the answer's is made up ("10 %
+    bonus" on a top-up receipt). A source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
+    shares = {number for number, unit in measured(answer) if unit == "%"} & unsupported
+    if not shares or any(
+        "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources
+    ):
+        return set()
+    return shares
+
+
 def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
     """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
     node = attr(span, "dify.node.title", span.name)
@@ -972,7 +988,8 @@ def create(cfg: Config) -> object:
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
-                money = {token for token, unit in measured(stating) if unit == "money"} | lengths(stating).keys()
+                money = {token for token, unit in measured(stating) if unit == "money" or unit == "%" and cfg.data_shares}
+                money |= lengths(stating).keys()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
@@ -1008,10 +1025,12 @@ def create(cfg: Config) -> object:
                 unsupported = _unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
+            shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
-                unsupported, miscounted = set(replaced) | set(cut), {}
+                shares = set() if replaced or cut else _shares(stating, unsupported, sources)
+                unsupported, miscounted = set(replaced) | set(cut) | shares, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -1036,6 +1055,8 @@ def create(cfg: Config) -> object:
                             "states"
                         ]
                         if cut
+                        else ["a percentage in an answer fed data is in no source, which state no share nor rate"]
+                        if shares
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
