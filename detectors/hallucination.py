@@ -756,9 +756,9 @@ def _timed(
             "a time of day in an answer fed data where no source gives one", answer, unsupported=times,
         )  # fmt: skip
         return
-    # Where the data times its items (slots, departures), a time to the minute none writes, nor a source's time moved
-    # by a duration a source or the answer states (`_clock_moved`), is an item the answer added.
-    made = [t for t in times if _minutes(t) not in given]
+    # Where the data times its items (slots, departures: two times and more), a time to the minute none writes, nor a
+    # source's time moved by a duration a source or the answer states (`_clock_moved`), is an item the answer added.
+    made = [t for t in times if _minutes(t) not in given] if len(given) >= 2 else []
     if made and (timed := {token for t in made for token in t.split(":")}):
         durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, answer)))
         moved = _clock_moved(answer, timed, sources, durations)
@@ -906,12 +906,24 @@ def _shares(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
     """The percentages of `unsupported` (in no source nor computed from them) an answer fed only data states where no
     source states a percentage or a rate (a fraction below 1): the data holds no share, the answer's is made up ("10 %
     bonus" on a top-up receipt). A source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
-    shares = {number for number, unit in measured(answer) if unit == "%"} & unsupported
+    stated = measured(answer)
+    shares = {number for number, unit in stated if unit == "%"} & unsupported
     if not shares or any(
         "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources
     ):
         return set()
-    return shares
+    # One the answer applies (a VAT rate it knows: 1245.00 EUR, "1506.45 EUR with 21 % VAT") is its working's.
+    values = [float(r) for number, unit in stated if unit != "%" for r in readings(number)]
+    return {
+        share
+        for share in shares
+        if not any(
+            abs(a * f - b) <= 0.005 * b
+            for a, b in itertools.permutations(values, 2)
+            for p in map(float, readings(share))
+            for f in (p / 100, 1 + p / 100, 1 - p / 100)
+        )
+    }
 
 
 def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
