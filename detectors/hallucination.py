@@ -620,6 +620,12 @@ def _slotted(answer: str, numbers: set[str], prompt: str) -> bool:
     return any(word.lower() in slots for word, number in _SLOT.findall(answer) if number in numbers)
 
 
+def _round(values: list[float]) -> bool:
+    """Whether a figure is round in every reading (one significant digit: "5.000 km", "800 km"): a measure so
+    written is a bound or an estimate ("more than 5,000 km left"), not a figure put in place of the data's."""
+    return all(v == int(v) and len(f"{v:.0f}".rstrip("0")) == 1 for v in values)
+
+
 def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt: str) -> dict[str, float]:
     """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
     with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's: a figure, or
@@ -669,6 +675,8 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt:
             continue
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
+        if number in stated and _round(values):
+            continue
         for unsaid, units in zip(dropped, written, strict=True):
             low, high = 0.5, 2.0
             if number in stated:
