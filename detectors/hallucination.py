@@ -253,15 +253,21 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     return False
 
 
-def _data(trace: Trace) -> list[tuple[int, str]]:
+def _data(trace: Trace, bodies: bool) -> list[tuple[int, str]]:
     """What the run computed or fetched, by end time (an output exists once its node ended: a container's
     output, which holds what the LLMs inside it wrote, is no source for them): its tool, HTTP, code and
-    container outputs; an HTTP node's response headers left out (`_HEADERS`: the transport's date and lengths)."""
+    container outputs; with `bodies`, an HTTP node's response headers left out (`_HEADERS`: the transport's date and
+    lengths, whose digits supported a made-up "10 %"; session 25, for the readings of answers fed only data: with
+    `data_fed` on, whose clean alarms are measured with them, they stay)."""
     return sorted(
-        (node.end_time or node.start_time or 0, _HEADERS.sub("", str(attr(node, "output.value") or "")))
+        (node.end_time or node.start_time or 0, _strip(str(attr(node, "output.value") or ""), bodies))
         for node in trace.nodes
         if attr(node, "dify.node.type") in _DATA_NODES
     )
+
+
+def _strip(output: str, bodies: bool) -> str:
+    return _HEADERS.sub("", output) if bodies else output
 
 
 def _rounds(trace: Trace) -> str:
@@ -979,7 +985,7 @@ def create(cfg: Config) -> object:
         fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             said = str(attr(span, "llm.output_messages.0.message.content") or "")
-            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
+            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, not cfg.data_fed)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
@@ -988,16 +994,16 @@ def create(cfg: Config) -> object:
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
                 # Data nodes that ran after it only (a variable aggregator joining the branches) fed it nothing.
-                if not (has_data and (fetched := fetched or [_data(trace)])[0][0][0] <= (span.start_time or 0)):
+                if not (has_data and (fetched := fetched or [_data(trace, not cfg.data_fed)])[0][0][0] <= (span.start_time or 0)):
                     if cfg.prompt_facts and any(map(str.isdigit, said)):
                         yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
-                yield from _timed(trace, (fetched := fetched or [_data(trace)])[0], span, claims(answer), inputs)
+                yield from _timed(trace, (fetched := fetched or [_data(trace, not cfg.data_fed)])[0], span, claims(answer), inputs)
             if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
                 question = (user_query(root) or "") if root is not None else ""
-                fetched = fetched or [_data(trace)]
+                fetched = fetched or [_data(trace, not cfg.data_fed)]
                 yield from _swapped(trace, fetched[0], span, claims(answer), inputs, question)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
@@ -1023,7 +1029,7 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, workflow = (fetched or [_data(trace)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
+                data, workflow = (fetched or [_data(trace, not cfg.data_fed)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
                 written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
