@@ -676,7 +676,9 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt:
         if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
             continue
         if number in stated and any(
-            abs(float(r) - total) <= 0.01 * float(r) for r in readings(number) for total in totals.get(stated[number], ())
+            abs(float(r) - total) <= 0.01 * float(r)
+            for r in readings(number)
+            for total in totals.get(stated[number], ())
         ):
             continue
         values = [float(r) for r in readings(number)]
@@ -983,9 +985,10 @@ def create(cfg: Config) -> object:
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
+        bodies = not cfg.data_fed  # HTTP headers left out of it (`_data`)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             said = str(attr(span, "llm.output_messages.0.message.content") or "")
-            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, not cfg.data_fed)])[0]:
+            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, bodies)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
@@ -994,16 +997,18 @@ def create(cfg: Config) -> object:
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
                 # Data nodes that ran after it only (a variable aggregator joining the branches) fed it nothing.
-                if not (has_data and (fetched := fetched or [_data(trace, not cfg.data_fed)])[0][0][0] <= (span.start_time or 0)):
+                if not (has_data and (fetched := fetched or [_data(trace, bodies)])[0][0][0] <= (span.start_time or 0)):
                     if cfg.prompt_facts and any(map(str.isdigit, said)):
                         yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
-                yield from _timed(trace, (fetched := fetched or [_data(trace, not cfg.data_fed)])[0], span, claims(answer), inputs)
+                yield from _timed(
+                    trace, (fetched := fetched or [_data(trace, bodies)])[0], span, claims(answer), inputs
+                )
             if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
                 question = (user_query(root) or "") if root is not None else ""
-                fetched = fetched or [_data(trace, not cfg.data_fed)]
+                fetched = fetched or [_data(trace, bodies)]
                 yield from _swapped(trace, fetched[0], span, claims(answer), inputs, question)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
@@ -1014,7 +1019,9 @@ def create(cfg: Config) -> object:
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
-                money = {token for token, unit in measured(stating) if unit == "money" or unit == "%" and cfg.data_shares}
+                money = {
+                    token for token, unit in measured(stating) if unit == "money" or (unit == "%" and cfg.data_shares)
+                }
                 money |= lengths(stating).keys()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
@@ -1029,7 +1036,7 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, workflow = (fetched or [_data(trace, not cfg.data_fed)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
+                data, workflow = (fetched or [_data(trace, bodies)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
                 written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])

@@ -1019,7 +1019,9 @@ def test_a_sum_of_money_in_a_slot_its_prompt_names(answer: str, fires: bool) -> 
 def _farm(lines: str, answer: str) -> list[ReadableSpan]:
     """A PV report: a code node totals the inverters, the prompt writes the total with its unit."""
     code = node("code", "code", outputs={"lines": lines, "total": 199.6, "count": 2})
-    return _fed_run(f"Farm PV-7: 2 inverters, total 199.6 kWh\n{lines}\nWrite the report.", answer, {"site": "PV-7"}, code)
+    return _fed_run(
+        f"Farm PV-7: 2 inverters, total 199.6 kWh\n{lines}\nWrite the report.", answer, {"site": "PV-7"}, code
+    )
 
 
 @pytest.mark.parametrize(
