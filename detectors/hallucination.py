@@ -627,9 +627,10 @@ def _slotted(answer: str, numbers: set[str], prompt: str) -> bool:
 
 
 def _round(values: list[float]) -> bool:
-    """Whether a figure is round in every reading (one significant digit: "5.000 km", "800 km"): a measure so
-    written is a bound or an estimate ("more than 5,000 km left"), not a figure put in place of the data's."""
-    return all(v == int(v) and len(f"{v:.0f}".rstrip("0")) == 1 for v in values)
+    """Whether a figure is a round thousand and more in some reading, one significant digit ("5.000 km"): a measure so
+    written is a bound or an estimate ("more than 5,000 km left"), not a figure put in place of the data's ("80 km
+    left" for its 53 km still is)."""
+    return any(v >= 1000 and v == int(v) and len(f"{v:.0f}".rstrip("0")) == 1 for v in values)
 
 
 def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt: str) -> dict[str, float]:
