@@ -847,6 +847,10 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
     money = {token for token in money if given.isdisjoint(readings(token))}
     if money:
         money, _ = _unsupported(stating, money, set(), {}, sources, question)
+    # Where the facts state sums, a sum far from all of them (`_akin`) is another offer, not one of theirs changed:
+    # an advert's "bonus 200 EUR" against a 65 EUR trip (task_derailment's).
+    if money and (sums := [token for token, unit in measured(claims(system)) if unit == "money"]):
+        money = {token for token in money if any(_akin(token, figure) for figure in sums)}
     made = money | {t for t in times if not any(t in source for source in sources)}
     if made:
         yield _data_finding(

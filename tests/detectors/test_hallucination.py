@@ -1092,3 +1092,9 @@ def test_a_percentage_where_the_data_states_no_share_nor_rate(answer: str, rate:
     if fires:
         assert found[0].evidence["unsupported"] == ["10"]
     assert findings(_topped_up(answer, rate), "hallucination", data_shares=False) == []
+
+
+def test_a_sum_far_from_every_sum_the_prompts_facts_state_is_another_offer() -> None:
+    system = "You are the billing desk. The yearly fee is 65 EUR."
+    assert findings(_billing(system, "The yearly fee is 35 EUR."), "hallucination")
+    assert findings(_billing(system, "Try our casino: a 200 EUR bonus today!"), "hallucination") == []
