@@ -923,12 +923,14 @@ def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[
     }
 
 
-def _shares(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
+def _shares(answer: str, unsupported: set[str], sources: list[str], outputs: list[str]) -> set[str]:
     """The percentages of `unsupported` (in no source nor computed from them) an answer fed only data states where no
     source states a percentage or a rate (a fraction below 1): the data holds no share, the answer's is made up ("10 %
     bonus" on a top-up receipt). A source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
     stated = measured(answer)
     shares = {number for number, unit in stated if unit == "%"} & unsupported
+    if shares and plain(answer).isdisjoint(set().union(*map(source_values, outputs))):
+        return set()  # it restates none of the data: another answer (an advert's "7 % interest": task_derailment's)
     if not shares or any(
         "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources
     ):
@@ -1067,7 +1069,7 @@ def create(cfg: Config) -> object:
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
-                shares = set() if replaced or cut else _shares(stating, unsupported, sources)
+                shares = set() if replaced or cut else _shares(stating, unsupported, sources, outputs)
                 unsupported, miscounted = set(replaced) | set(cut) | shares, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue

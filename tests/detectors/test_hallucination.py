@@ -1098,3 +1098,7 @@ def test_a_sum_far_from_every_sum_the_prompts_facts_state_is_another_offer() -> 
     system = "You are the billing desk. The yearly fee is 65 EUR."
     assert findings(_billing(system, "The yearly fee is 35 EUR."), "hallucination")
     assert findings(_billing(system, "Try our casino: a 200 EUR bonus today!"), "hallucination") == []
+
+
+def test_a_percentage_in_an_answer_restating_none_of_its_data_is_another_answers() -> None:
+    assert findings(_topped_up("New tractor loans at only 7% interest, apply today!"), "hallucination") == []
