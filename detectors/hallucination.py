@@ -935,13 +935,14 @@ def _shares(answer: str, unsupported: set[str], sources: list[str], outputs: lis
         "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources
     ):
         return set()
-    # One the answer applies (a VAT rate it knows: 1245.00 EUR, "1506.45 EUR with 21 % VAT") is its working's.
+    # One the answer applies (a VAT rate it knows: 1245.00 EUR, "1506.45 EUR with 21 % VAT"), or about one of its
+    # figures' share of another (a tax's effective rate, to a point), is its working's.
     values = [float(r) for number, unit in stated if unit != "%" for r in readings(number)]
     return {
         share
         for share in shares
         if not any(
-            abs(a * f - b) <= 0.005 * b
+            abs(a * f - b) <= 0.005 * b or (0 < a < b and abs(100 * a / b - p) <= 1)
             for a, b in itertools.permutations(values, 2)
             for p in map(float, readings(share))
             for f in (p / 100, 1 + p / 100, 1 - p / 100)
