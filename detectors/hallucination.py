@@ -63,6 +63,7 @@ from detectors.numbers import (
     labelled,
     lengths,
     measured,
+    measures,
     numbers,
     plain,
     quantities,
@@ -75,6 +76,7 @@ from detectors.numbers import (
     words,
     workings,
 )
+from detectors.rag_poisoning import signals
 
 KEY = "hallucination"
 # An answer that is code (a SQL statement, a fenced block, a program) writes its language's literals
@@ -102,6 +104,13 @@ _FIGURES_KEPT = 5000
 def _figures(text: str) -> frozenset[str]:
     """Every reading of every number in `text` with what it counts ("90|money", "6|month")."""
     return frozenset(f"{reading}|{unit}" for token, unit in measured(text) for reading in readings(token))
+
+
+@functools.lru_cache(maxsize=1024)
+def _orders(document: str) -> bool:
+    """Whether a retrieved document carries instructions addressed to a model (a notice telling the assistant what to
+    say): its figures are an attacker's, no fact of the app's knowledge."""
+    return bool(signals(document))
 
 
 def _learn(trace: Trace, figures: frozenset[str]) -> None:
@@ -170,6 +179,10 @@ class Config(DetectorConfig):
     # for a sum of money, a time to the minute, or a duration in a time unit it states one in, none of its prompt
     # gives (`_told`, session 24).
     prompt_facts: bool = True
+    # With `data_fed` off, still check an answer fed only data for a percentage in no source nor computed from them
+    # where no source states a percentage or a rate (`_shares`, session 25: held-out 14's "10 % bonus" on a top-up
+    # receipt, "99.2 % efficiency" in a daily report).
+    data_shares: bool = True
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -240,15 +253,21 @@ def computed(reading: str, unit: str, values: set[float], units: dict[str, set[f
     return False
 
 
-def _data(trace: Trace) -> list[tuple[int, str]]:
+def _data(trace: Trace, bodies: bool) -> list[tuple[int, str]]:
     """What the run computed or fetched, by end time (an output exists once its node ended: a container's
     output, which holds what the LLMs inside it wrote, is no source for them): its tool, HTTP, code and
-    container outputs."""
+    container outputs; with `bodies`, an HTTP node's response headers left out (`_HEADERS`: the transport's date and
+    lengths, whose digits supported a made-up "10 %"; session 25, for the readings of answers fed only data: with
+    `data_fed` on, whose clean alarms are measured with them, they stay)."""
     return sorted(
-        (node.end_time or node.start_time or 0, str(attr(node, "output.value") or ""))
+        (node.end_time or node.start_time or 0, _strip(str(attr(node, "output.value") or ""), bodies))
         for node in trace.nodes
         if attr(node, "dify.node.type") in _DATA_NODES
     )
+
+
+def _strip(output: str, bodies: bool) -> str:
+    return _HEADERS.sub("", output) if bodies else output
 
 
 def _rounds(trace: Trace) -> str:
@@ -596,26 +615,50 @@ def _inflected(thing: str, there: dict[str, set[str]]) -> set[str]:
 _SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
 
 
-def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict[str, float]:
+# A figure right after a word ("الجمركية 277.65", "Total: 1020"): the slot the word names.
+_SLOT = re.compile(r"([^\W\d_]{3,}):?\s?(\d[\d.,]*\d|\d)")
+
+
+def _slotted(answer: str, numbers: set[str], prompt: str) -> bool:
+    """Whether the answer writes one of `numbers` right after a word its prompt writes a figure right after: the
+    data's slot ("الرسوم الجمركية 277.65") filled with another figure ("الرسوم الجمركية 148.08")."""
+    slots = {word.lower() for word, _ in _SLOT.findall(prompt)}
+    return any(word.lower() in slots for word, number in _SLOT.findall(answer) if number in numbers)
+
+
+def _round(values: list[float]) -> bool:
+    """Whether a figure is a round thousand and more in some reading, one significant digit ("5.000 km"): a measure so
+    written is a bound or an estimate ("more than 5,000 km left"), not a figure put in place of the data's ("80 km
+    left" for its 53 km still is)."""
+    return any(v >= 1000 and v == int(v) and len(f"{v:.0f}".rstrip("0")) == 1 for v in values)
+
+
+def _substituted(answer: str, unsupported: set[str], outputs: list[str], prompt: str) -> dict[str, float]:
     """The sums of money of `unsupported` an answer fed only data states in place of a figure of that data, each
-    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's) but leaves a
-    value of them half to twice as large unsaid ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"). A
+    with that figure: the answer restates the outputs before it (a tool's, an API's, a code node's: a figure, or
+    the slot a word names in its prompt, `_slotted`) but leaves a value of them half to twice as large unsaid
+    ("the code computed 1245.00 EUR; the reply says 1145.00 EUR"); a measure, a third to three times one the
+    outputs write, with its unit there or in the prompt. A
     sum is the answer's own when it is a sum of money it states times a quantity of something else it states
     ("85 ₪ an hour, 255 ₪ for 3 hours"), a percentage it states on or off a sum it states ("23 % VAT": 1529.05
     for 1243.13), or a working's result it shows."""
     claims = dict(measured(answer))
-    measures = lengths(answer)
-    money = {n for n in unsupported if claims.get(n) == "money" or n in measures}
+    stated = lengths(answer)
+    money = {n for n in unsupported if claims.get(n) == "money" or n in stated}
     if not money:
         return {}
     said = plain(answer)
     given = set().union(*map(source_values, outputs))
-    if said.isdisjoint(given):  # it restates none of the data: it answers something else (task_derailment's)
-        return {}
+    if said.isdisjoint(given) and not _slotted(answer, money, prompt):
+        return {}  # it restates none of the data: it answers something else (task_derailment's)
     # The unsaid values, output by output, the latest first (the node that fed the answer names its figure best); a
-    # length, weight or volume stands for one the data writes with its unit ("1.250 km" for the code's "53 km").
+    # measure stands for one the data writes with its unit ("1.250 km" for the code's "53 km"; "396.3 kWh" for the
+    # prompt's "199.6 kWh", a template's unit).
     dropped = [sorted(source_values(output) - said) for output in reversed(outputs)]
     written = [lengths(output) for output in reversed(outputs)]
+    if stated.keys() & money:  # the data's figures as its prompt writes them with their unit
+        dropped.append(sorted(source_values(prompt) & given - said))
+        written.append(lengths(prompt))
     figures = [(float(r), unit) for token, unit in claims.items() for r in readings(token)]
     sums = {v for v, unit in figures if unit == "money"}
     others = {v for v, unit in figures if unit not in ("money", "%") and v > 0}
@@ -623,15 +666,32 @@ def _substituted(answer: str, unsupported: set[str], outputs: list[str]) -> dict
     made = {a * b for a in sums for b in others} | {a * f for a in sums for s in shares for f in (s, 1 - s, 1 + s)}
     shown = {m.group(1) for m in _SHOWN_RESULT.finditer(answer)}
     found: dict[str, float] = {}
+    # A measure's total over an output's lines ("about 3,900 kWh" and "3,070 kWh": 6,970 kWh), about (1 %).
+    totals: dict[str, set[float]] = {}
+    for output in outputs:
+        pairs = measures(output)
+        for unit in {unit for _, unit in pairs}:
+            total = math.fsum(float(max(readings(t), key=float)) for t, u in pairs if u == unit)
+            totals.setdefault(unit, set()).add(total)
     for number in sorted(money - shown):
         if any(abs(float(r) - m) <= _precision(r) + 1e-9 for r in readings(number) for m in made):
             continue
+        if number in stated and any(
+            abs(float(r) - total) <= 0.01 * float(r)
+            for r in readings(number)
+            for total in totals.get(stated[number], ())
+        ):
+            continue
         values = [float(r) for r in readings(number)]
         places = number.rpartition(",")[2].rpartition(".")[2] if any(c in number for c in ".,") else ""
+        if number in stated and _round(values):
+            continue
         for unsaid, units in zip(dropped, written, strict=True):
-            if number in measures:
-                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == measures[number])]
-            if near := [v for v in unsaid for value in values if 0.5 * float(v) <= value <= 2 * float(v)]:
+            low, high = 0.5, 2.0
+            if number in stated:
+                unsaid = [v for v in unsaid if any(v in readings(t) for t, u in units.items() if u == stated[number])]
+                low, high = 1 / 3, 3.0
+            if near := [v for v in unsaid for value in values if low * float(v) <= value <= high * float(v)]:
                 # the nearest, written to as many decimals first ("254,10" stands for 304.92, not 281.6)
                 best = min(
                     near,
@@ -704,10 +764,26 @@ def _timed(
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
     sources = [_HEADERS.sub("", source) for source in (inputs, prompt, *outputs)]
     times = [t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")]
-    if times and not any(_TIME_GIVEN.search(source) for source in sources) and _fed(trace, prompt, outputs):
+    if not times:
+        return
+    given = {_minutes(t) for source in sources for t in _TIME_GIVEN.findall(source)}
+    if not given and _fed(trace, prompt, outputs):
         yield _data_finding(
             span, 0.7, f"states the time {', '.join(times)} though none of its sources gives a time of day",
             "a time of day in an answer fed data where no source gives one", answer, unsupported=times,
+        )  # fmt: skip
+        return
+    # Where the data times its items (slots, departures: two times and more), a time to the minute none writes, nor a
+    # source's time moved by a duration a source or the answer states (`_clock_moved`), is an item the answer added.
+    made = [t for t in times if _minutes(t) not in given] if len(given) >= 2 else []
+    if made and (timed := {token for t in made for token in t.split(":")}):
+        durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, answer)))
+        moved = _clock_moved(answer, timed, sources, durations)
+        made = [t for t in made if not set(t.split(":")) <= moved]
+    if made and _fed(trace, prompt, outputs):
+        yield _data_finding(
+            span, 0.7, f"states the time {', '.join(made)}, which none of its sources' times of day is",
+            "a time of day in an answer fed data that times its items is in none of them", answer, unsupported=made,
         )  # fmt: skip
 
 
@@ -771,6 +847,10 @@ def _told(span: ReadableSpan, inputs: str, root: ReadableSpan | None) -> Iterato
     money = {token for token in money if given.isdisjoint(readings(token))}
     if money:
         money, _ = _unsupported(stating, money, set(), {}, sources, question)
+    # Where the facts state sums, a sum far from all of them (`_akin`) is another offer, not one of theirs changed:
+    # an advert's "bonus 200 EUR" against a 65 EUR trip (task_derailment's).
+    if money and (sums := [token for token, unit in measured(claims(system)) if unit == "money"]):
+        money = {token for token in money if any(_akin(token, figure) for figure in sums)}
     made = money | {t for t in times if not any(t in source for source in sources)}
     if made:
         yield _data_finding(
@@ -843,6 +923,33 @@ def _discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[
     }
 
 
+def _shares(answer: str, unsupported: set[str], sources: list[str], outputs: list[str]) -> set[str]:
+    """The percentages of `unsupported` (in no source nor computed from them) an answer fed only data states where no
+    source states a percentage or a rate (a fraction below 1): the data holds no share, the answer's is made up ("10 %
+    bonus" on a top-up receipt). A source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
+    stated = measured(answer)
+    shares = {number for number, unit in stated if unit == "%"} & unsupported
+    if shares and plain(answer).isdisjoint(set().union(*map(source_values, outputs))):
+        return set()  # it restates none of the data: another answer (an advert's "7 % interest": task_derailment's)
+    if not shares or any(
+        "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources
+    ):
+        return set()
+    # One the answer applies (a VAT rate it knows: 1245.00 EUR, "1506.45 EUR with 21 % VAT"), or about one of its
+    # figures' share of another (a tax's effective rate, to a point), is its working's.
+    values = [float(r) for number, unit in stated if unit != "%" for r in readings(number)]
+    return {
+        share
+        for share in shares
+        if not any(
+            abs(a * f - b) <= 0.005 * b or (0 < a < b and abs(100 * a / b - p) <= 1)
+            for a, b in itertools.permutations(values, 2)
+            for p in map(float, readings(share))
+            for f in (p / 100, 1 + p / 100, 1 - p / 100)
+        )
+    }
+
+
 def _data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
     """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
     node = attr(span, "dify.node.title", span.name)
@@ -886,26 +993,30 @@ def create(cfg: Config) -> object:
         told: list[str] = []  # answers from documents or a context, this run, with nothing unsupported
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
+        bodies = not cfg.data_fed  # HTTP headers left out of it (`_data`)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             said = str(attr(span, "llm.output_messages.0.message.content") or "")
-            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace)])[0]:
+            if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, bodies)])[0]:
                 yield from _rescaling(fetched[0], span, said)
             grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
                 yield from _range_moved(span, claims(said), inputs)
-            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where the run has data
+            if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where data came before it
                 if has_data is None:
                     has_data = cfg.data_money and any(attr(n, "dify.node.type") in _DATA_NODES for n in trace.nodes)
-                if not has_data:
+                # Data nodes that ran after it only (a variable aggregator joining the branches) fed it nothing.
+                if not (has_data and (fetched := fetched or [_data(trace, bodies)])[0][0][0] <= (span.start_time or 0)):
                     if cfg.prompt_facts and any(map(str.isdigit, said)):
                         yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
             if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
-                yield from _timed(trace, (fetched := fetched or [_data(trace)])[0], span, claims(answer), inputs)
+                yield from _timed(
+                    trace, (fetched := fetched or [_data(trace, bodies)])[0], span, claims(answer), inputs
+                )
             if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
                 question = (user_query(root) or "") if root is not None else ""
-                fetched = fetched or [_data(trace)]
+                fetched = fetched or [_data(trace, bodies)]
                 yield from _swapped(trace, fetched[0], span, claims(answer), inputs, question)
             if grounded:
                 told.append(answer)  # taken back below if it states a figure unsupported
@@ -916,7 +1027,10 @@ def create(cfg: Config) -> object:
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`_substituted`)
-                money = {token for token, unit in measured(stating) if unit == "money"} | lengths(stating).keys()
+                money = {
+                    token for token, unit in measured(stating) if unit == "money" or (unit == "%" and cfg.data_shares)
+                }
+                money |= lengths(stating).keys()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
                 continue
@@ -930,7 +1044,7 @@ def create(cfg: Config) -> object:
             if not (unsupported or counted or stated):
                 continue
             if data is None:
-                data, workflow = (fetched or [_data(trace)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
+                data, workflow = (fetched or [_data(trace, bodies)])[0], f"{_rounds(trace)}\n{_limits(trace)}"
                 written.update(plain(workflow))
             while len(outputs) < len(data) and data[len(outputs)][0] <= (span.start_time or 0):
                 outputs.append(data[len(outputs)][1])
@@ -952,10 +1066,12 @@ def create(cfg: Config) -> object:
                 unsupported = _unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
+            shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
             if fed_only:
-                replaced = _substituted(stating, unsupported, outputs)
+                replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
-                unsupported, miscounted = set(replaced) | set(cut), {}
+                shares = set() if replaced or cut else _shares(stating, unsupported, sources, outputs)
+                unsupported, miscounted = set(replaced) | set(cut) | shares, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -980,6 +1096,8 @@ def create(cfg: Config) -> object:
                             "states"
                         ]
                         if cut
+                        else ["a percentage in an answer fed data is in no source, which state no share nor rate"]
+                        if shares
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []
@@ -1001,7 +1119,9 @@ def create(cfg: Config) -> object:
                 span_id(span),
             )  # fmt: skip
         if documents or told:
-            texts = [content for _, _, content in trace.documents] + [claims(answer) for answer in told]
+            # A document addressing orders to the model (`dify_rag_poisoning`'s reading) states no fact of the app's.
+            texts = [content for _, _, content in trace.documents if not _orders(content)]
+            texts += [claims(answer) for answer in told]
             _learn(trace, frozenset().union(*map(_figures, texts)))
 
     return detect

@@ -141,9 +141,14 @@ _CURRENCY = (
     r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
     r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis"
     r"|שקל(?:ים)?|ש[\"\u05f4]ח|шекел(?:ей|я|ь)?|shekels?|تومان|ریال|دلار|դրամ|ლარ(?:ი|ის)?|aed|sar|درهم|ريال"
-    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه)(?![^\W\d_])"
+    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
+    # The euro and the dollar by their names in other scripts, and currencies named by a word
+    r"|ευρώ|δολάρι(?:α|ο)?|евро|долл(?:ар(?:ов|а|ы)?)?|יורו|דולר(?:ים)?|يورو|دولار(?:ات|ًا)?|欧元|美元|ユーロ|ドル|유로|달러"
+    r"|lei|reais|pesos|forint|dinara?|динара?|leva|лева|kuna|rupiah|ringgit|baht|hryvnias?|гривень|гривн[яиі])"
+    r"(?![^\W\d_])"
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
+_CURRENCY_CODE = re.compile(_CURRENCY, re.IGNORECASE)  # "TL" is no tera-litre
 _MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
 _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
 # "481kcalです": kcal; a Chinese, Japanese or Korean counter is one character ("4位", "4명").
@@ -339,9 +344,25 @@ def _measures(text: str) -> Iterator[tuple[str, str]]:
             yield from ((number, unit) for number in _DIMENSION.findall(dimensions.group(0)))
 
 
+# A figure and an SI unit symbol right after it, a prefix allowed: energy, power, current, frequency, data, dose
+# ("396.3 kWh", "250 mg", "5 MW", "64 GB", "481 kcal"); the symbol is case-sensitive, so "5 MIN" is no unit.
+_SI = re.compile(
+    r"(?<![\w.,])(\d[\d.,]*)\s?((?:[kMGTmµμn]?(?:Wh|W|VA|V|A|Hz|B|g|l|L|J|Pa|t)|kcal|cal|ppm|bar|psi|rpm))(?![\w-])"
+)
+
+
+def measures(text: str) -> list[tuple[str, str]]:
+    """Each number of `text` written with a unit of length, weight or volume ("1.250 km"), or an SI unit symbol
+    ("396.3 kWh"), with that unit, in the order written, each time it is written."""
+    return [*_measures(text), *((n, unit) for n, unit in _SI.findall(text) if not _CURRENCY_CODE.fullmatch(unit))]
+
+
 def lengths(text: str) -> dict[str, str]:
-    """Each number of `text` written with a unit of length, weight or volume, with that unit ("1.250 km")."""
-    return dict(_measures(text))
+    """Each number of `text` written with a unit (`measures`), with that unit (the first written)."""
+    found: dict[str, str] = {}
+    for number, unit in measures(text):
+        found.setdefault(number, unit)
+    return found
 
 
 def converted(text: str) -> dict[str, set[float]]:
