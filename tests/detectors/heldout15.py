@@ -61,18 +61,13 @@ from pathlib import Path
 from typing import TypedDict
 
 from tests.detectors.corpus import Case
-from tests.detectors.heldout14 import kind_of, spans_of  # the same reading of a stream, the same names
+from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of  # the same reading of a stream, names, labels
 
 __all__ = ["APPS", "CHATFLOWS", "DETECTORS", "SEED", "available", "corpus", "kind_of", "recorded", "spans_of"]
 
 TESTDATA = Path(__file__).parent / "testdata" / "heldout15"
 APPS = ("th_dental", "fr_cave", "ja_library", "de_steuer", "sw_maziwa", "zh_tw_rent")
 CHATFLOWS = ("th_dental", "fr_cave", "ja_library", "de_steuer")
-DETECTORS = (
-    "context_overflow", "cost", "dify_classifier_drift", "dify_iteration_escape", "dify_model_fallback",
-    "dify_rag_poisoning", "dify_tool_schema_mismatch", "dify_variable_leak", "hallucination", "loop",
-    "state_corruption", "task_derailment",
-)  # fmt: skip
 SEED = 15
 
 
@@ -96,11 +91,14 @@ def recorded(app: str) -> Iterator[Recorded]:
             yield json.loads(line)
 
 
+def case_of(run: Recorded) -> Case:
+    """A recorded run as a Case: its target the kind it was made for, else its first label."""
+    labels, kind = frozenset(run["labels"]), kind_of(run["name"])
+    return Case(
+        run["name"], spans_of(run["name"], run["sse"]), labels, kind if kind in labels else min(labels, default=None)
+    )
+
+
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run as a Case, app by app in recording order (see the module docstring for `seed`)."""
-    for app in available():
-        for run in recorded(app):
-            labels = frozenset(run["labels"])
-            kind = kind_of(run["name"])
-            target = kind if kind in labels else min(labels, default=None)
-            yield Case(run["name"], spans_of(run["name"], run["sse"]), labels, target)
+    return (case_of(run) for app in available() for run in recorded(app))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from functools import cache
+from typing import Any
 
 from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID
 from tests.detectors import heldout15
@@ -24,6 +25,10 @@ def runs() -> tuple[Recorded, ...]:
     return tuple(run for app in heldout15.available() for run in heldout15.recorded(app))
 
 
+def events_of(run: Recorded) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
+
+
 def test_sizes_and_the_clean_share() -> None:
     every = cases()
     clean = [case for case in every if not case.expected]
@@ -38,15 +43,16 @@ def test_sizes_and_the_clean_share() -> None:
 def test_names_are_unique_and_labels_valid() -> None:
     every = cases()
     assert len({case.name for case in every}) == len(every)
-    positives: Counter[str] = Counter()
-    for case in every:
-        kind = heldout15.kind_of(case.name)
-        assert case.expected <= set(heldout15.DETECTORS), case.name
-        positives.update(case.expected)
-        if case.expected:
-            assert case.target in case.expected and not kind.startswith(("hn-", "clean", "warmup")), case.name
-        else:
-            assert case.target is None and kind.startswith(("hn-", "clean", "warmup")), case.name
+    made_clean = ("hn-", "clean", "warmup")
+    wrong = [
+        case.name
+        for case in every
+        if not case.expected <= set(heldout15.DETECTORS)
+        or heldout15.kind_of(case.name).startswith(made_clean) == bool(case.expected)
+        or (case.target in case.expected if case.expected else case.target is None) is False
+    ]
+    assert not wrong, wrong[:5]
+    positives = Counter(label for case in every for label in case.expected)
     if heldout15.available() == heldout15.APPS:
         assert set(positives) == set(heldout15.DETECTORS) and min(positives.values()) >= 15, positives
 
@@ -57,14 +63,11 @@ def test_loading_is_deterministic() -> None:
 
 
 def test_every_stream_reads_into_one_run_with_the_node_spans_dify_sent() -> None:
-    by_name = {case.name: case for case in cases()}
-    for run in runs():
-        events = [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
-        sent = {e["data"]["id"] for e in events if e.get("event") == "node_finished"}
-        spans = by_name[run["name"]].spans
-        assert {span.context.trace_id for span in spans} == {spans[0].context.trace_id}, run["name"]
-        read = {str((span.attributes or {}).get(DIFY_NODE_EXECUTION_ID)) for span in spans}
-        assert sent and sent <= read, run["name"]
+    for run, case in zip(runs(), cases(), strict=True):
+        sent = {e["data"]["id"] for e in events_of(run) if e.get("event") == "node_finished"}
+        assert len({span.context.trace_id for span in case.spans}) == 1, case.name
+        read = {str((span.attributes or {}).get(DIFY_NODE_EXECUTION_ID)) for span in case.spans}
+        assert sent and sent <= read, case.name
 
 
 def test_conversation_turns_share_their_conversation_id() -> None:
@@ -73,8 +76,7 @@ def test_conversation_turns_share_their_conversation_id() -> None:
     for run in runs():
         chat = run["name"].split("-")[0] in heldout15.CHATFLOWS
         assert (run["conversation"] is not None) == chat, run["name"]
-        events = [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
-        assert {e.get("conversation_id") for e in events if "conversation_id" in e} <= {run["conversation"]}
+        assert {e.get("conversation_id") for e in events_of(run) if "conversation_id" in e} <= {run["conversation"]}
         if run["previous"] is not None:
             turns += 1
             earlier = by_name[run["previous"]]
