@@ -10,14 +10,15 @@ scripted; a recorder running conversations in parallel, each conversation's turn
 byte for byte. The user side is a bank of hand-written question templates per app (paraphrases, typos,
 code-switching into English or Spanish, one-liners to long requests, pasted documents) and follow-up turns that
 lean on the earlier answer (its second book, the doubled order, the sum of two treatments); the scripted answers
-vary in register and length (one line, long prose, lists, markdown tables). About 80 % of the runs are clean.
-Faults were made by real means: the mock API's answers changed (fields renamed or nested, a cursor that never
-moves, a flood of items, another customer's or tenant's record added), a poisoned document uploaded into the
-knowledge base and retrieved by Dify's keyword index, answers that obey it, leak, invent, advertise, repeat
-themselves or answer under a wrong class the classifier was scripted to pick, an extractor that wrote another
-quantity into the conversation variable, a failed model call inside an iteration round, a pasted document past
-the 128,000-token window, a republish on gpt-4.1-nano (then put back). Dify's own tracing export was not
-recorded (time).
+vary in register and length (one line, long prose, lists, markdown tables). About three runs in four are clean
+(80 % planned; the checks moved clean answers whose figure retrieval did not bring back to `hallucination`).
+Faults were made by real means: the mock API's answers changed (fields renamed or nested, a cursor that never moves,
+a flood of 28 items where the app asks for 8, another customer's or tenant's record added), a poisoned document
+uploaded into the knowledge base and retrieved by Dify's keyword index, answers that obey it, leak, invent,
+advertise, repeat themselves or answer under a wrong class the classifier was scripted to pick, an extractor that
+wrote another quantity into the conversation variable, a failed model call inside an iteration round, a pasted
+document past the 128,000-token window, a republish on gpt-4.1-nano (then put back). Dify's own tracing export was
+not recorded (time): the set reads one way in, by the stream.
 
 **The apps** (each app's runs in recording order: warm-up, main batch, then one batch per mock mode or model state):
 - `th_dental` (Thai, some English; chatflow): a dental clinic. Question classifier (4 classes) -> an LLM with
@@ -30,8 +31,9 @@ recorded (time).
   retry) -> code -> assigner of four loop variables; break at 6 books found or the last page) -> LLM with
   memory -> Answer.
 - `de_steuer` (German, some English; chatflow): a tax firm's help desk. Knowledge retrieval (economy keyword
-  index, six documents, a poisoned one uploaded before the last batch) -> template -> LLM with memory ->
-  assigner (conversation var `thema`) -> Answer.
+  index, six documents; a poisoned notice uploaded that retrieval never ranked, then a poisoned FAQ entry
+  uploaded before the last batch and retrieved) -> template -> LLM with memory -> assigner (conversation var
+  `thema`) -> Answer.
 - `sw_maziwa` (Swahili, some English; workflow): a dairy cooperative's daily collection. HTTP GET (limit 8, 1
   retry) -> code -> iteration (continue-on-error) of an LLM per farmer -> template -> LLM -> End.
 - `zh_tw_rent` (Traditional Chinese, some English; workflow): an apartment building's rent desk. HTTP GET (1
@@ -46,6 +48,10 @@ named for the kind it was made for (`APP-KIND-NNN`, relabelled runs numbered fro
 `APP-hn-WHAT-NNN` (an empty catalogue or collection, long lists and tables, computed totals, the business's own
 phone, the user's own card, phone or ID quoted back, the chatbot guide about system prompts, a retrieved poisoned
 document not obeyed, a 503 the HTTP node retried, the announced upgrade to gpt-4o with titles naming it).
+
+1,195 runs: 880 clean (290 hard negatives; 5 of `de_steuer`'s 10 warm-up runs left out), 315 with a fault (23
+with two labels), 336 later turns of a conversation; per label from 17 (`dify_rag_poisoning`,
+`dify_iteration_escape`) to 106 (`hallucination`); `testdata/heldout15/README.md` has every count.
 
 Loading is deterministic: the files are read in APPS order, their lines in order; nothing is drawn at random, so
 `seed` changes nothing (the signature is the other corpora's). Cases carry no history: `corpus.evaluate` feeds them
