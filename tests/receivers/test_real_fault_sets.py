@@ -1,5 +1,5 @@
-"""The second to eighth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults8/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to ninth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults9/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -57,6 +57,10 @@ SETS = {
     "faults8": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults8", 63, 44,
         ("listahan_clean_1", "listahan_clean_2", "listahan_clean_3"), "listahan_clean_4",
+    ),
+    "faults9": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults9", 65, 43,
+        ("bus_clean_1", "bus_clean_2"), "bus_clean_3",
     ),
 }  # fmt: skip
 INDEX = {
@@ -186,22 +190,42 @@ def test_in_the_sixth_set_a_failed_model_call_in_a_round_is_not_an_exception() -
     assert [node.status for node in lost.nodes if node.title == "یک نظر"].count("failed") == 1
 
 
+def _unsuccessful(key: str) -> dict[str, tuple[str, int | None]]:
+    """The set's runs whose stream does not end succeeded, with their status and exceptions count."""
+    runs = {name: streamed(key, name) for key_, name in RUNS if key_ == key}
+    return {name: (run.status, run.exceptions_count) for name, run in runs.items() if run.status != "succeeded"}
+
+
 def test_in_the_eighth_set_a_default_value_is_an_exception_and_a_refused_assignment_fails() -> None:
     """The fee API's retried 503 makes its run partial-succeeded with 1 exception, its two failed attempts replaced by
     the HTTP node's default value with 2; the shopping list's assigner, republished to over-write its array with a
     string, fails its run; the list operator of the renamed timetable lets no train through."""
-    statuses = {name: streamed(key, name).status for key, name in RUNS if key == "faults8"}
-    assert {name: status for name, status in statuses.items() if status != "succeeded"} == {
-        "parkering_clean_7": "partial-succeeded",
-        "parkering_fee_default": "partial-succeeded",
-        "listahan_clean_7": "failed",
+    assert _unsuccessful("faults8") == {
+        "parkering_clean_7": ("partial-succeeded", 1),
+        "parkering_fee_default": ("partial-succeeded", 2),
+        "listahan_clean_7": ("failed", 1),
     }
-    assert streamed("faults8", "parkering_clean_7").exceptions_count == 1
-    assert streamed("faults8", "parkering_fee_default").exceptions_count == 2
     assert "Invalid input value" in (streamed("faults8", "listahan_clean_7").error or "")
     renamed = streamed("faults8", "tren_seats_renamed")
     (filtered,) = [node for node in renamed.nodes if node.node_type == "list-operator"]
     assert filtered.outputs is not None and filtered.outputs["result"] == []
+
+
+def test_in_the_ninth_set_a_fail_branch_and_a_default_value_are_exceptions_and_values_change_on_the_way() -> None:
+    """The forecast API's 503 sends its HTTP node down its fail branch and the road API's two failed attempts give its
+    default value, each run partial-succeeded (1 and 2 exceptions); the market stall's template cuts the SMS body it
+    builds at 200 characters; the bus chatflow's assigner over-writes the booking's destination with the extractor's
+    empty one, which the seats API's request then carries."""
+    assert _unsuccessful("faults9") == {
+        "tiesaa_clean_6": ("partial-succeeded", 1),
+        "tiesaa_clean_7": ("partial-succeeded", 2),
+        "tiesaa_invented_weather": ("partial-succeeded", 1),
+    }
+    assert _nodes(streamed("faults9", "tiesaa_clean_6"))[("template-transform", "Ei ennustetta")] == 1
+    (sms,) = [node for node in streamed("faults9", "oja_sms_cut").nodes if node.title == "Fi SMS ranṣẹ"]
+    assert sms.outputs is not None and json.loads(sms.outputs["body"])["gigun"] == 200
+    (seats,) = [node for node in streamed("faults9", "bus_destination_lost").nodes if node.node_type == "http-request"]
+    assert seats.process_data is not None and "?gantabya=&tarikh=2027-03-21 " in seats.process_data["request"]
 
 
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
@@ -209,6 +233,7 @@ SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request"
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
 VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظر")
 COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", "Linje")  # outer and inner iteration
+PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's items
 
 
 @pytest.mark.parametrize(
@@ -254,6 +279,11 @@ COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", 
         ("faults8", "aftenskole_flood", LESSON_LINE, 29),
         ("faults8", "aftenskole_repeat", COURSE_PLAN, 6),
         ("faults8", "aftenskole_repeat", LESSON_LINE, 12),
+        ("faults9", "stav_clean_1", PRICE_LOOKUP, 2),
+        ("faults9", "stav_clean_6", PRICE_LOOKUP, 1),
+        ("faults9", "stav_clean_7", PRICE_LOOKUP, 5),
+        ("faults9", "stav_flyer_flood", PRICE_LOOKUP, 28),
+        ("faults9", "stav_repeat", PRICE_LOOKUP, 7),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
