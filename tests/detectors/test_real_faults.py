@@ -40,6 +40,7 @@ SETS = {
     "faults6": TESTS / "testdata" / "dify-1.14.1-faults6",
     "faults7": TESTS / "testdata" / "dify-1.14.1-faults7",
     "faults8": TESTS / "testdata" / "dify-1.14.1-faults8",
+    "faults9": TESTS / "testdata" / "dify-1.14.1-faults9",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -393,6 +394,22 @@ _DEFAULT8 = {
     # session 25 (det-halluc9): an IC 560 at 18:30 the timetable does not list, a time none of its trains' is
     ("tren_invented_train", "hallucination"),
 }
+# The ninth set, recorded in session 25 by a helper that did not read the detectors (six graph shapes no earlier set
+# used; Italian, Finnish, Czech, Malay, Yoruba, Bengali), scored blind at the end of session 25's detector changes:
+# 10 of 24 found on the stream, 11 by the export (the session's start: the same), 9 of 43 clean runs flagged (the
+# start: 11).
+_DEFAULT9 = {
+    ("agri_invented_spa", "hallucination"),
+    ("agri_pasted_log", "context_overflow"),
+    ("agri_pasted_log", "cost"),
+    ("bus_nano", "dify_model_fallback"),
+    ("oja_runaway", "cost"),
+    ("stav_invented_price", "hallucination"),
+    ("tiesaa_nano", "dify_model_fallback"),
+    ("tiesaa_runaway", "cost"),
+    ("tnb_other_account", "dify_variable_leak"),
+    ("tnb_outage_as_bill", "dify_classifier_drift"),
+}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -413,6 +430,13 @@ MEASURED = {
     ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
     ("faults8", "default"): _DEFAULT8,
     ("faults8", "every switch"): _DEFAULT8,
+    ("faults9", "default"): _DEFAULT9,
+    ("faults9", "every switch"): _DEFAULT9
+    | {
+        ("bus_invented", "hallucination"),
+        ("tiesaa_invented_weather", "hallucination"),
+        ("tnb_invented_restore", "hallucination"),
+    },
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -457,7 +481,43 @@ FALSE_ALARMS = {
     # the API produced the empty list; the iteration's rounds were its nested iteration's (Dify streams their nodes
     # with the outer one's id); the export gave the outer iteration's graph id to the first inner iteration, started
     # within the second of slack (mended).
+    # the ninth set, as scored blind: a bus booking chatflow's extractor read as taking a number its text does not
+    # state (state_corruption, six runs); a market stall's and a power company's own phone numbers read as leaked;
+    # with `hallucination`'s `data_fed` on, figures of a price lookup, a forecast and a fare
+    ("faults9", "default"): {
+        ("bus_clean_1", "state_corruption"),
+        ("bus_clean_4", "state_corruption"),
+        ("bus_clean_5", "state_corruption"),
+        ("bus_clean_6", "state_corruption"),
+        ("bus_clean_7", "state_corruption"),
+        ("bus_clean_8", "state_corruption"),
+        ("oja_clean_1", "dify_variable_leak"),
+        ("oja_clean_2", "dify_variable_leak"),
+        ("tnb_clean_7", "dify_variable_leak"),
+    },
+    ("faults9", "every switch"): {
+        ("bus_clean_1", "hallucination"),
+        ("bus_clean_1", "state_corruption"),
+        ("bus_clean_4", "state_corruption"),
+        ("bus_clean_5", "state_corruption"),
+        ("bus_clean_6", "state_corruption"),
+        ("bus_clean_7", "state_corruption"),
+        ("bus_clean_8", "hallucination"),
+        ("bus_clean_8", "state_corruption"),
+        ("oja_clean_1", "dify_variable_leak"),
+        ("oja_clean_2", "dify_variable_leak"),
+        ("stav_clean_1", "hallucination"),
+        ("stav_clean_2", "hallucination"),
+        ("stav_clean_3", "hallucination"),
+        ("stav_clean_5", "hallucination"),
+        ("stav_clean_7", "hallucination"),
+        ("tiesaa_clean_4", "hallucination"),
+        ("tnb_clean_7", "dify_variable_leak"),
+    },
 }
+# Findings the export gives and the stream does not (faults9, as scored blind): the price lookups' iteration repeating
+# itself, read from the export's rounds only.
+EXPORT_ONLY_FINDS = {("stav_repeat", "dify_iteration_escape")}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
 # are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
@@ -517,7 +577,7 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str,
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
     what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
     only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
+    assert found(recorded, "otlp", settings) - EXPORT_ONLY_FINDS <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
