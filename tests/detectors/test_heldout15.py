@@ -1,6 +1,7 @@
 """Held-out corpus 15's structure (tests/detectors/heldout15.py): sizes, names, labels, that every recorded stream
 reads into one run with a span for each node execution Dify streamed, and that a conversation's turns share its
-conversation id. What the detectors find on it is scored once, at the end of session 25, by the lead."""
+conversation id. What the detectors find on it (scored blind once, at the end of session 25's first detector changes; a
+development set since) is bench/detection_quality.py's."""
 
 from __future__ import annotations
 
