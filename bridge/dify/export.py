@@ -495,7 +495,9 @@ _SPAN_STATUS = {"ok": "succeeded", "handled_error": "exception", "error": "faile
 
 def _provider_root(span: ReadableSpan) -> bool:
     attributes = span.attributes or {}
-    return attributes.get("dify.span.type") == "workflow" and _run_id(attributes.get("dify.workflow.run_id")) is not None
+    return (
+        attributes.get("dify.span.type") == "workflow" and _run_id(attributes.get("dify.workflow.run_id")) is not None
+    )
 
 
 def _provider_status(attributes: Mapping[str, Any], key: str) -> str:
