@@ -154,7 +154,7 @@ class BridgeService:
     def _resume(self) -> None:
         rows = self.storage.journal_rows()
         for row in rows:
-            _resumed("stream event", row.id, lambda: self._resume_event(row))
+            _resumed("stream event", row.id, partial(self._resume_event, row))
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
@@ -162,7 +162,7 @@ class BridgeService:
         # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
         resumed_at = time.time()
         for span_row in span_rows:
-            _resumed("otlp spans", span_row.id, lambda: self._resume_spans(span_row, resumed_at))
+            _resumed("otlp spans", span_row.id, partial(self._resume_spans, span_row, resumed_at))
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
 
