@@ -37,7 +37,7 @@ from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.dify.formats import decode_json
 from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
-from bridge.dify.normalize import as_int, as_number
+from bridge.dify.normalize import as_int, as_number, run_id_fault
 from bridge.trace.otlp_spans import moved
 
 _NS = 1_000_000_000
@@ -75,6 +75,13 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _run_id(value: Any) -> str | None:
+    """A run id as `normalize` takes them (printable, not too long), or None: a span naming any other is no run's
+    and passes through as sent."""
+    text = _text(value)
+    return text if text is not None and run_id_fault(text) is None else None
+
+
 def _mapping(value: Any) -> JSONDict | None:
     decoded = _json(value)
     return decoded if isinstance(decoded, dict) else None
@@ -84,7 +91,7 @@ def _is_workflow(meta: Mapping[str, Any]) -> bool:
     """The metadata of a Phoenix-provider workflow span, whatever the span is named (`workflow` in older
     releases, `workflow_<run id>` in 1.14.1): the run's own entity, with its run id."""
     return (
-        _text(meta.get("workflow_run_id")) is not None and "node_type" not in meta
+        _run_id(meta.get("workflow_run_id")) is not None and "node_type" not in meta
         and meta.get("trace_entity_type") in ("workflow", None)
     )  # fmt: skip
 
@@ -385,7 +392,7 @@ def _conversation(meta: Mapping[str, Any], attributes: Mapping[str, Any]) -> str
 def _caller(meta: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The run and node execution that started this run (a workflow used as a tool): `parent_trace_context`."""
     context = _mapping(meta.get("parent_trace_context")) or {}
-    return _text(context.get("parent_workflow_run_id")), _text(context.get("parent_node_execution_id"))
+    return _run_id(context.get("parent_workflow_run_id")), _text(context.get("parent_node_execution_id"))
 
 
 def _owners(spans: Sequence[ReadableSpan], workflows: set[int]) -> dict[int, int]:
@@ -488,7 +495,9 @@ _SPAN_STATUS = {"ok": "succeeded", "handled_error": "exception", "error": "faile
 
 def _provider_root(span: ReadableSpan) -> bool:
     attributes = span.attributes or {}
-    return attributes.get("dify.span.type") == "workflow" and _text(attributes.get("dify.workflow.run_id")) is not None
+    return (
+        attributes.get("dify.span.type") == "workflow" and _run_id(attributes.get("dify.workflow.run_id")) is not None
+    )
 
 
 def _provider_status(attributes: Mapping[str, Any], key: str) -> str:
@@ -652,7 +661,7 @@ def _enterprise_node(span: ReadableSpan, order: int) -> NodeRun:
 
 def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     root = next((s for s in spans if s.name == "dify.workflow.run" and
-                 _text((s.attributes or {}).get("dify.workflow.run_id"))), None)  # fmt: skip
+                 _run_id((s.attributes or {}).get("dify.workflow.run_id"))), None)  # fmt: skip
     if root is None or root.context is None:
         return None
     attributes = root.attributes or {}

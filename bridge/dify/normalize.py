@@ -189,6 +189,29 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+# Dify's run and message ids are 36-character UUIDs; other senders' ids (a prefix, a composite key) fit in 128.
+# A run id names the run in answers, logs, span attributes and the queue, so it is held to printable text.
+MAX_RUN_ID = 128
+
+
+def run_id_fault(value: str) -> str | None:
+    """Why `value` cannot be a run id (too long, or a control, format or separator character), or None."""
+    if len(value) > MAX_RUN_ID:
+        return f"at most {MAX_RUN_ID} characters (Dify's are 36-character UUIDs), got {len(value)}"
+    if not value.isprintable():
+        position, char = next((i, c) for i, c in enumerate(value) if not c.isprintable())
+        return f"printable characters only, found U+{ord(char):04X} at position {position}"
+    return None
+
+
+def checked_run_id(value: Any, field: str, source: str, line: int) -> str | None:
+    """`value` as a run id (None stays None), or InputError naming `field` and the rule it breaks."""
+    text = _str(value)
+    if text is not None and (fault := run_id_fault(text)) is not None:
+        raise InputError(source, line, field, f"must be {fault}")
+    return text
+
+
 def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
     if value is None:
         return None
@@ -238,9 +261,9 @@ def normalize_event(
     data: dict[str, Any] = (
         raw_data if raw_data is not None else {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
     )
-    run_id = _str(obj.get("workflow_run_id"))
+    run_id = checked_run_id(obj.get("workflow_run_id"), "workflow_run_id", source, line)
     if event in _RUN_SCOPED and run_id is None:
-        run_id = _str(data.get("id")) if event.startswith("workflow_") else None
+        run_id = checked_run_id(data.get("id"), "data.id", source, line) if event.startswith("workflow_") else None
         if run_id is None:
             raise InputError(source, line, "workflow_run_id", f"missing on a {event} event")
     if event in _NODE_EVENTS and not data.get("node_id"):
@@ -263,7 +286,8 @@ def normalize_event(
         workflow_run_id=run_id,
         task_id=_str(obj.get("task_id")),
         conversation_id=_str(obj.get("conversation_id")),
-        message_id=_str(obj.get("message_id")),
+        # A message id stands in for the run id of a chat run whose events carry none (`run_parts`).
+        message_id=checked_run_id(obj.get("message_id"), "message_id", source, line),
         created_at=timestamp(obj.get("created_at"), "created_at", source, line),
         source=source,
         line=line,
@@ -364,6 +388,9 @@ def _normalize_unread(
         not _CAMEL_FIELDS.isdisjoint(data)
         # What only the general way reads or words: a run or node without ids, or no node id.
         or (unread.event in _RUN_SCOPED and not run_id)
+        # A run or message id to refuse is refused, and worded, the general way.
+        or (run_id is not None and run_id_fault(run_id) is not None)
+        or (unread.message_id is not None and run_id_fault(unread.message_id) is not None)
         or (unread.event in _NODE_EVENTS and not (data.get("id") and data.get("node_id")))
     ):
         return normalize_event(unread.as_json(), source, line, sse_event, app_id)
@@ -550,7 +577,9 @@ def _value_errors(payload: WebhookPayload) -> list[tuple[str, str]]:
         partial(timestamp, payload.started_at, "started_at"),
         partial(timestamp, payload.finished_at, "finished_at"),
     ]
+    fault = run_id_fault(payload.workflow_run_id)
     found = [("workflow_run_id", "must not be empty")] if not payload.workflow_run_id.strip() else []
+    found += [("workflow_run_id", f"must be {fault}")] if fault is not None else []
     for check in checks:
         try:
             check()
@@ -562,8 +591,8 @@ def _value_errors(payload: WebhookPayload) -> list[tuple[str, str]]:
 def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun:
     if not payload.workflow_run_id.strip():
         raise InputError(source, line, "workflow_run_id", "must not be empty")
+    run_id = str(checked_run_id(payload.workflow_run_id, "workflow_run_id", source, line))
     _known_status(payload.status, RUN_STATUSES, "status", source, line)
-    run_id = payload.workflow_run_id
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
     seen: dict[str, int] = {}
@@ -642,6 +671,7 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
 def _summary_run(data: Mapping[str, Any], run_id: Any, source: str, line: int, prefix: str) -> WorkflowRun:
     if not run_id:
         raise InputError(source, line, f"{prefix}id", "missing")
+    checked_run_id(run_id, f"{prefix}id", source, line)
     status = data.get("status")
     if not isinstance(status, str):
         raise InputError(source, line, f"{prefix}status", "missing or not a string")
@@ -687,7 +717,7 @@ def normalize_message(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     the trace is the message's, apart from the run's trace that Dify's export or a stream gives. Dify
     answers a failed run with an error status, never with this shape, so the answer means it succeeded."""
     obj = _object(obj, source, line)
-    message_id = _str(obj.get("message_id") or obj.get("id"))
+    message_id = checked_run_id(obj.get("message_id") or obj.get("id"), "message_id", source, line)
     if not message_id:
         raise InputError(source, line, "message_id", "missing")
     metadata = obj.get("metadata")

@@ -201,6 +201,15 @@ class ServerConfig(BaseModel):
             if key in first:
                 raise ValueError(f"[{position}].{name}: {key!r} is declared already, at [{first[key]}]")
             first[key] = position
+        # A signature names no app (Pisama's and Dify's senders sign "{timestamp}.{nonce}.{body}"): two apps
+        # with one secret could have one's request replayed as the other's. The positions, never the secret.
+        secrets: dict[str, int] = {}
+        for position, spec in enumerate(specs):
+            if isinstance(spec, AppSpec):
+                if spec.webhook_secret in secrets:
+                    raise ValueError(f"[{position}].webhook_secret: the same as [{secrets[spec.webhook_secret]}]'s; "
+                                     "give each app its own (e.g. `openssl rand -hex 24`)")  # fmt: skip
+                secrets[spec.webhook_secret] = position
         return value
 
     def key_scopes(self) -> dict[str, frozenset[Scope]]:

@@ -380,6 +380,11 @@ class Store:
             if instance is None:
                 raise StoreError(f"server.apps: app {app_spec.app_id} names unknown instance {app_spec.instance!r}")
             current = self.app(app_spec.app_id)
+            # A signature names no app: a secret another app holds would let one's requests pass as the other's.
+            if any(a.app_id != app_spec.app_id and self.webhook_secret(a) == app_spec.webhook_secret
+                   for a in self.list_apps()):  # fmt: skip
+                raise StoreError(f"server.apps: app {app_spec.app_id}'s webhook_secret is another registered app's: "
+                                 "give each app its own")  # fmt: skip
             if current is None:
                 self.add_app(instance.id, app_spec.app_id, app_spec.app_name, app_spec.app_type,
                              app_spec.webhook_secret, origin="config", api_key=app_spec.api_key)  # fmt: skip

@@ -185,6 +185,14 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return b"".join(parts)
 
 
+def _content_encoding(values: list[str]) -> str:
+    """The request's one `Content-Encoding`. Two headers are refused: the bridge read the first, a proxy in front
+    may read the last (or both, as two encodings applied in turn)."""
+    if len(values) > 1:
+        raise ApiError(400, "repeated_header", f"Content-Encoding: given {len(values)} times; send it once")
+    return values[0].strip().lower() if values else ""
+
+
 def _parse(body: bytes, media: str) -> ExportTraceServiceRequest:
     if media == _PROTOBUF:
         try:
@@ -217,7 +225,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
             description: "a bridge API key (or send Authorization: Bearer <key>)"
         responses:
           200: {description: "ExportTraceServiceResponse (partial_success counts spans refused for bad ids)"}
-          400: {description: malformed protobuf, JSON or gzip}
+          400: {description: "malformed protobuf, JSON or gzip, or two Content-Encoding headers"}
           401: {description: missing or unknown API key}
           413: {description: body too large}
           415: {description: "unsupported content type or encoding, or JSON not in UTF-8"}
@@ -228,7 +236,7 @@ def _http_route(cfg: HttpProtocol, ctx: ReceiverContext, require_key: bool) -> R
         if require_key:
             ctx.auth.check_api_key(credential(request.headers.getlist), client_address(request))
         raw = await read_body(request, cfg.max_body_bytes, encoded=True)
-        body = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), cfg.max_body_bytes)
+        body = _decompress(raw, _content_encoding(request.headers.getlist("content-encoding")), cfg.max_body_bytes)
         service = ctx.service(request)
         protobuf = body if media == _PROTOBUF else None
         if len(body) <= _ON_LOOP_BYTES:

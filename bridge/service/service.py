@@ -154,7 +154,7 @@ class BridgeService:
     def _resume(self) -> None:
         rows = self.storage.journal_rows()
         for row in rows:
-            self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
+            _resumed("stream event", row.id, partial(self._resume_event, row))
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
@@ -162,14 +162,20 @@ class BridgeService:
         # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
         resumed_at = time.time()
         for span_row in span_rows:
-            spans = to_spans(ExportTraceServiceRequest.FromString(span_row.payload)).spans
-            if spans and spans[0].context is not None:
-                trace_id = spans[0].context.trace_id
-                wait = self._decision_wait(spans)
-                seen = max(span_row.received_at, resumed_at)
-                self.traces.add(trace_id, spans, seen, span_row.receiver, wait, span_row.id)
+            _resumed("otlp spans", span_row.id, partial(self._resume_spans, span_row, resumed_at))
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
+
+    def _resume_event(self, row: JournalRow) -> None:
+        self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
+
+    def _resume_spans(self, row: SpanJournalRow, resumed_at: float) -> None:
+        spans = to_spans(ExportTraceServiceRequest.FromString(row.payload)).spans
+        if spans and spans[0].context is not None:
+            wait = self._decision_wait(spans)
+            self.traces.add(
+                spans[0].context.trace_id, spans, max(row.received_at, resumed_at), row.receiver, wait, row.id
+            )
 
     def _observe(self, meter: metrics.Meter) -> None:
         read_at = -math.inf
@@ -672,3 +678,14 @@ def _accepted_as(run: RunSummary) -> AcceptedRun:
     if not run.has_nodes:
         return AcceptedRun(run.run_id, run.receiver, 0)
     return AcceptedRun(run.run_id, run.receiver, 1 if run.receiver.partition("/")[0] == "webhook" else 2)
+
+
+def _resumed(kind: str, row_id: int, resume: Callable[[], None]) -> None:
+    """`resume` of one journal row at start. A row it cannot read (a bug of an earlier version, a damaged file)
+    stopped every start: it is logged by id and kind and stays in the journal, for whoever looks into it (its
+    text, raw run content, is not logged); every other row resumes."""
+    try:
+        resume()
+    except Exception as exc:
+        logger.error("journal row %d (%s) cannot be read, kept in the queue file, left out of this start: %s",
+                     row_id, kind, type(exc).__name__)  # fmt: skip

@@ -495,6 +495,17 @@ def test_an_otlp_json_trace_is_named_with_the_way_it_goes_in(
     )
 
 
+def test_a_run_id_with_a_line_break_is_named_by_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.ndjson"
+    events.write_text(json.dumps({"event": "workflow_started", "workflow_run_id": "r\nforged", "data": {}}) + "\n")
+    assert main(["detect", str(events)]) == 1
+    assert f"error: {events}:1: workflow_run_id: must be printable characters only, found U+000A at position 1" in (
+        capsys.readouterr().err
+    )
+
+
 def test_replay_imports_neither_the_server_nor_the_store() -> None:
     """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
     store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first

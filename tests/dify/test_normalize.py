@@ -293,3 +293,42 @@ def test_webhook_errors_name_the_field(payload: dict[str, Any], field: str) -> N
 def test_times_outside_what_a_span_can_hold_are_refused(value: object) -> None:
     with pytest.raises(InputError, match="started_at"):
         normalize_webhook({"workflow_run_id": "r", "app_id": "a", "status": "succeeded", "started_at": value})
+
+
+_BAD_RUN_IDS = {
+    "NUL": "run\x00id",
+    "line break": "run\nid",
+    "RTL override": "run\u202edi",
+    "zero-width space": "run\u200bid",
+    "too long": "r" * 100_000,
+}
+
+
+@pytest.mark.parametrize("bad", _BAD_RUN_IDS.values(), ids=_BAD_RUN_IDS.keys())
+def test_a_run_id_that_is_not_printable_or_too_long_is_refused_on_every_way_in(bad: str) -> None:
+    # Every shape that names a run: a stream event (read either way), a webhook payload, a blocking answer, a chat
+    # answer (its message id is the run's), a run detail and a logs page (the poller), each naming the field.
+    shapes: list[tuple[Any, Any, str]] = [
+        (normalize_event, {"event": "node_started", "workflow_run_id": bad, "data": {"id": "e", "node_id": "n"}},
+         "workflow_run_id"),
+        (lambda o, s, n: normalize_event(parse_event_json(json.dumps(o)), s, n),
+         {"event": "node_started", "workflow_run_id": bad, "data": {"id": "e", "node_id": "n"}}, "workflow_run_id"),
+        (normalize_event, {"event": "workflow_started", "data": {"id": bad}}, "data.id"),
+        (normalize_event, {"event": "message", "message_id": bad, "answer": "hi"}, "message_id"),
+        (normalize_webhook, {"workflow_run_id": bad, "status": "succeeded", "nodes": []}, "workflow_run_id"),
+        (normalize_blocking, {"workflow_run_id": bad, "data": {"status": "succeeded"}}, "data.id"),
+        (normalize_message, {"event": "message", "message_id": bad, "mode": "chat", "metadata": {}}, "message_id"),
+        (normalize_run_detail, {"id": bad, "status": "succeeded"}, "id"),
+        (normalize_logs, {"data": [{"workflow_run": {"id": bad, "status": "failed"}}]}, "data.0.workflow_run.id"),
+    ]  # fmt: skip
+    for normalize, obj, field in shapes:
+        with pytest.raises(InputError) as info:
+            normalize(obj, "runs.ndjson", 3)
+        assert (info.value.field, info.value.line) == (field, 3)
+        assert "printable" in info.value.reason or "at most 128 characters" in info.value.reason
+        assert bad not in str(info.value)  # the rule is named, the id not echoed
+
+
+def test_a_dify_uuid_and_any_printable_id_of_128_characters_are_taken() -> None:
+    for run_id in ("d61bc271-3e58-4e4b-b4ec-a07e0a95aade", "é" * 128, "run id with spaces"):
+        assert normalize_webhook({"workflow_run_id": run_id, "status": "succeeded", "nodes": []}).run_id == run_id

@@ -38,6 +38,22 @@ def test_declared_registrations_merge_and_update(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_declared_app_cannot_take_the_secret_another_app_holds(tmp_path: Path) -> None:
+    # A signature names no app: with one secret, a request signed for one app would pass as the other's.
+    store = _store(tmp_path)
+    instance = store.add_instance("i", "http://a", None)
+    registered, secret = store.add_app(instance.id, "from-api", None, "workflow")
+    with pytest.raises(StoreError, match="app copy's webhook_secret is another registered app's") as info:
+        store.merge_declared(ServerConfig(apps=[AppSpec(instance="i", app_id="copy", webhook_secret=secret)]))
+    assert secret not in str(info.value)
+    assert store.list_apps() == [registered]
+    store.merge_declared(ServerConfig(apps=[AppSpec(instance="i", app_id="copy", webhook_secret="own" * 6)]))
+    # The app's own secret, declared again at the next start, is its own.
+    store.merge_declared(ServerConfig(apps=[AppSpec(instance="i", app_id="copy", webhook_secret="own" * 6)]))
+    assert len(store.list_apps()) == 2
+    store.close()
+
+
 def test_key_file_is_private_and_a_changed_key_is_reported(tmp_path: Path) -> None:
     store = _store(tmp_path)
     instance = store.add_instance("i", "http://i", "app-secret")

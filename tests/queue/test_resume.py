@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from functools import partial
@@ -325,3 +326,34 @@ def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_
     assert {s.trace_id for s in received} == {
         "09c60c581ccc40e48028619562b5f7f1", "7e2c9f949fcb42ab9f06cb19610e54e6"
     }  # fmt: skip
+
+
+def test_an_unreadable_journal_row_of_either_kind_is_kept_and_logged_while_every_other_row_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One such row stopped every start ("Application startup failed"): a bug of an earlier version, a damaged file.
+    events = events_of(CAPTURE)
+    half = len(events) // 2
+    queue = tmp_path / "q.db"
+    with OtlpSink() as sink:
+        first = BridgeService(_config(str(queue), sink))
+        first.submit_events(events[:half], 1000.0, "file", "replay")
+        first.shutdown()
+        with sqlite3.connect(queue) as db:
+            db.execute("INSERT INTO journal VALUES (9001, 1000.0, NULL, 'stream', '{\"event\": \"node_star')")
+            db.execute("INSERT INTO journal VALUES (9002, 1000.0, NULL, 'stream', '{\"unknown_field\": 1}')")
+            db.execute("INSERT INTO span_journal VALUES (9003, 1000.0, 'otlp', x'0a05ffffffffff')")
+        db.close()
+        second = BridgeService(_config(str(queue), sink))
+        assert (events[0].workflow_run_id or "") in second.assembler
+        second.submit_events(events[half:], 1001.0, "file", "replay")
+        assert second.poll(1001.0) == 1
+        assert second.flush(10)
+        second.shutdown()
+        _assert_whole(sink.spans())
+    for row_id, kind in ((9001, "stream event"), (9002, "stream event"), (9003, "otlp spans")):
+        assert f"journal row {row_id} ({kind}) cannot be read, kept in the queue file" in caplog.text
+    reopened = QueueStorage(str(queue))
+    assert [r.id for r in reopened.journal_rows()] == [9001, 9002]  # kept, the resumed run's rows gone with it
+    assert [r.id for r in reopened.span_journal_rows()] == [9003]
+    reopened.close()

@@ -463,3 +463,24 @@ def test_another_senders_span_named_api_check_is_not_taken_for_dify_s() -> None:
         start_time=check.start_time, end_time=check.end_time,
     )  # fmt: skip
     assert not is_api_check(other)  # no Phoenix tracer scope
+
+
+def _with_run_id(span: ReadableSpan, run_id: str) -> ReadableSpan:
+    """`span` with every run id it carries (Phoenix's `metadata`, the OTLP provider's attribute) set to `run_id`."""
+    attributes = dict(span.attributes or {})
+    if "metadata" in attributes:
+        meta = json.loads(str(attributes["metadata"]))
+        attributes["metadata"] = json.dumps({**meta, "workflow_run_id": run_id} if "workflow_run_id" in meta else meta)
+    if "dify.workflow.run_id" in attributes:
+        attributes["dify.workflow.run_id"] = run_id
+    return ReadableSpan(name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+                        attributes=attributes, kind=span.kind, status=span.status, start_time=span.start_time,
+                        end_time=span.end_time)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", ["run\x00id", "run\r\nid", "run\u202eid", "r" * 100_000])
+def test_an_export_naming_a_run_id_no_other_way_in_takes_builds_no_run(bad: str) -> None:
+    # The rule of `normalize`'s run ids: its spans pass through as sent, no run is made under that id.
+    spans = [_with_run_id(span, bad) for span in recorded_spans(RUNS[0])]
+    assert recognize(spans, "otlp") is None
+    assert recognize([_with_run_id(span, "d61bc271-3e58-4e4b-b4ec-a07e0a95aade") for span in spans], "otlp")

@@ -305,6 +305,19 @@ def test_otlp_json_gzip_body(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     assert (span.status_code, span.status_message) == (2, "boom")
 
 
+@pytest.mark.parametrize("second", ["identity", "gzip"])
+def test_two_content_encoding_headers_are_refused_naming_the_header(
+    bridge: BridgeServer, otlp_sink: OtlpSink, second: str
+) -> None:
+    # The bridge read the first; a proxy in front may read the last, or both as two encodings applied in turn.
+    body = gzip.compress(json.dumps({"resourceSpans": []}).encode())
+    headers = [("content-type", "application/json"), ("api_key", API_KEY),
+               ("content-encoding", "gzip"), ("content-encoding", second)]  # fmt: skip
+    response = httpx.post(f"{bridge.base}/v1/traces", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "repeated_header", "detail": "Content-Encoding: given 2 times; send it once"}
+
+
 def test_bad_requests_get_clear_answers(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     url = f"{bridge.base}/v1/traces"
     auth = {"api_key": API_KEY}

@@ -298,6 +298,18 @@ def test_an_unknown_status_is_refused(
     assert (response.json()["error"], response.json()["detail"]) == ("invalid_payload", detail)
 
 
+@pytest.mark.parametrize("bad", ["run\x00id", "run\nid", "run\u202eid", "r" * 100_000])
+def test_a_run_id_that_is_not_printable_or_too_long_is_refused_not_echoed(
+    bridge: BridgeServer, otlp_sink: OtlpSink, bad: str
+) -> None:
+    body = dumps({**PAYLOAD, "workflow_run_id": bad})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["workflow_run_id"]
+    assert "printable characters only" in response.text or "at most 128 characters" in response.text
+    assert bad not in response.json()["detail"]
+
+
 def test_every_invalid_field_is_named_with_its_path(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     """Only the first field at fault was named (msgspec stops there), where the management API names each."""
     nodes = [{"node_id": "n", "node_type": ["llm"], "title": 1}, {"node_type": "llm", "elapsed_time": "slow"}]
