@@ -106,6 +106,9 @@ class NodeRun(msgspec.Struct, frozen=True):
     parallel_id: str | None = None
     agent_strategy: str | None = None
     retries: tuple[Attempt, ...] = ()
+    # The containers around the enclosing one, outermost first, each with the round this ran in: which execution
+    # of a container nested in another (run once a round of the outer) the node belongs to.
+    outer: tuple[tuple[str, int | None], ...] = ()
     agent_logs: tuple[AgentLogEntry, ...] = ()
 
 
@@ -132,6 +135,8 @@ class ContainerRun(msgspec.Struct, frozen=True):
     loop_id: str | None = None
     iteration_index: int | None = None
     loop_index: int | None = None
+    # As NodeRun.outer: the containers around the one this sits in, for a container nested two deep or more.
+    outer: tuple[tuple[str, int | None], ...] = ()
 
 
 class RunEvent(msgspec.Struct, frozen=True):
