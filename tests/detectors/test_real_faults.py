@@ -469,6 +469,11 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
 }
+# Findings on the export alone, because the stream holds what spares them: the course list repeating one course six
+# times (a faulty run, labelled so) gave six identical outer rounds, each with its own inner iteration since the
+# nested iteration is rebuilt right (session 25); the stream reads the iteration's list, one item repeated, and spares
+# it ("no lack of progress"); Dify does not export an iteration's list.
+FOUND_BY_THE_EXPORT_ONLY = {("aftenskole_repeat", "dify_iteration_escape")}
 
 
 @cache
@@ -515,7 +520,7 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str,
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
     what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
     only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
+    assert found(recorded, "otlp", settings) - FOUND_BY_THE_EXPORT_ONLY <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
