@@ -334,18 +334,21 @@ class _Nest:
     `aftenskole_*`): only arrival tells which container and which run of it a node ran in. A container is taken
     for nested in the innermost one open when it started, of those whose id the nodes within it name, when none
     names its own; a node for run in the innermost container open when it came, of those its id names or that are
-    nested in one it names."""
+    nested in one it names. No node names the inner one: a container some node names is never moved."""
 
     def __init__(self, containers: dict[str, ContainerParts], nodes: tuple[NodeRun, ...]) -> None:
         self.containers = containers
         self.parents: dict[str, tuple[str, int | None]] = {}  # key → its outer one's key and round
         by_start = sorted(containers, key=lambda key: containers[key].order)
+        # A container some node names is where Dify put it: arrival, which shuffled or late events blur, is read
+        # only for those no node names.
+        anywhere = {_parent_container(n) for n in nodes}
         for key in by_start:
             parts = containers[key]
-            if _parent_given(parts):
+            if _parent_given(parts) or _node_id(key) in anywhere:
                 continue
             named = {_parent_container(n) for n in nodes if self._open(key, n.order)}
-            if not named or _node_id(key) in named:
+            if not named:
                 continue
             around = [k for k in by_start if _node_id(k) != _node_id(key) and self._open(k, parts.order)
                       and named & set(self._chain(k))]  # fmt: skip
