@@ -195,7 +195,8 @@ def build_run(parts: RunParts) -> WorkflowRun:
     resources = message_meta.get("retriever_resources")
     error = finished.get("error") or _dict(parts.error).get("message")
     created = as_timestamp(started.get("created_at")) or as_timestamp(finished.get("created_at"))
-    nodes = tuple(sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order))
+    built = sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order)
+    nodes, containers = _nested(parts.containers, tuple(built), status)
     return WorkflowRun(
         run_id=parts.built_run_id,
         status=status,
@@ -216,7 +217,8 @@ def build_run(parts: RunParts) -> WorkflowRun:
         total_tokens=as_int(finished.get("total_tokens")),
         total_steps=as_int(finished.get("total_steps")),
         exceptions_count=as_int(finished.get("exceptions_count")),
-        **_nested(parts.containers, nodes, status),
+        nodes=nodes,
+        containers=containers,
         agent_thoughts=tuple(sorted(_build_thoughts(parts), key=lambda t: (t.position, t.order))),
         events=tuple(sorted(parts.events.values(), key=lambda e: e.order)),
         message_usage=_opt_dict(message_meta.get("usage")),
@@ -411,12 +413,11 @@ def _round_at(parts: ContainerParts, order: int) -> int | None:
 
 def _nested(
     containers: dict[str, ContainerParts], nodes: tuple[NodeRun, ...], run_status: str
-) -> dict[str, tuple[Any, ...]]:
+) -> tuple[tuple[NodeRun, ...], tuple[ContainerRun, ...]]:
     """The run's `nodes` and `containers`, each container execution with the nodes that ran in it."""
     if len(containers) < 2:  # nothing to nest: as Dify named them
         members = {key: [n for n in nodes if _parent_container(n) == key] for key in containers}
-        built = tuple(_build_container(key, c, members[key], run_status) for key, c in containers.items())
-        return {"nodes": nodes, "containers": built}
+        return nodes, tuple(_build_container(key, c, members[key], run_status) for key, c in containers.items())
     nest = _Nest(containers, nodes)
     held: dict[str, list[NodeRun]] = {key: [] for key in containers}
     placed = []
@@ -426,7 +427,7 @@ def _nested(
             node = _moved(node, key, containers[key].node_type, nest.place(key))
             held[key].append(node)
         placed.append(node)
-    built = []
+    built: list[ContainerRun] = []
     for key, parts in containers.items():
         container = _build_container(_node_id(key), parts, held[key], run_status)
         if key in nest.parents:
@@ -435,7 +436,7 @@ def _nested(
             container = replace(container, outer=nest.place(outer), **{f"{inner}_id": _node_id(outer),
                                                                         f"{inner}_index": index})  # fmt: skip
         built.append(container)
-    return {"nodes": tuple(placed), "containers": tuple(built)}
+    return tuple(placed), tuple(built)
 
 
 def _moved(node: NodeRun, key: str, node_type: str, outer: tuple[tuple[str, int | None], ...]) -> NodeRun:
@@ -449,9 +450,7 @@ def _moved(node: NodeRun, key: str, node_type: str, outer: tuple[tuple[str, int 
     return replace(node, loop_id=node_id, loop_index=index, iteration_id=None, iteration_index=None, outer=outer)
 
 
-def _build_container(
-    node_id: str, parts: ContainerParts, members: list[NodeRun], run_status: str
-) -> ContainerRun:
+def _build_container(node_id: str, parts: ContainerParts, members: list[NodeRun], run_status: str) -> ContainerRun:
     started = {**_dict(parts.node_started), **_dict(parts.started)}
     completed = {**_dict(parts.node_finished), **_dict(parts.completed)}
     is_iteration = parts.node_type == "iteration"

@@ -392,7 +392,9 @@ def _root_draft(run: WorkflowRun) -> _Draft:
     members: dict[tuple[_Place, str | None], list[NodeRun]] = {}
     for node in run.nodes:
         members.setdefault(enclosing(node), []).append(node)
-    container_drafts = {key: _container_draft(run, c, members.get(key, [])) for key, c in containers.items()}
+    container_drafts: dict[tuple[_Place, str | None], _Draft] = {
+        key: _container_draft(run, c, members.get(key, [])) for key, c in containers.items()
+    }
     for key, container in containers.items():
         parent = _parent_container(container)
         parent_draft = container_drafts.get(enclosing(container)) if parent and parent != key[1] else None

@@ -27,6 +27,7 @@ What the stream cannot give: the inner iteration of a round with no lessons (the
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,7 @@ def test_the_inner_iteration_runs_inside_each_outer_round(way_in: str) -> None:
             above = tree.parent(span)
             assert (above.start_time or 0) <= (span.start_time or 0) <= (span.end_time or 0) <= (above.end_time or 0)
     for spans in (outer_rounds, inner):
-        assert all((a.end_time or 0) <= (b.start_time or 0) for a, b in zip(spans, spans[1:], strict=False))
+        assert all((a.end_time or 0) <= (b.start_time or 0) for a, b in pairwise(spans))
 
 
 @pytest.mark.parametrize("name", RUNS)
@@ -126,9 +127,7 @@ def test_both_ways_in_give_the_same_tree(name: str) -> None:
     trees = {way_in: Tree(read(name)) for way_in, read in WAYS_IN.items()}
     paths = {way_in: sorted(tree.path(s) for s in tree.spans if s.parent) for way_in, tree in trees.items()}
     empty = {
-        trees["export"].path(s)
-        for s in trees["export"].spans
-        if (s.attributes or {}).get("dify.container.rounds") == 0
+        trees["export"].path(s) for s in trees["export"].spans if (s.attributes or {}).get("dify.container.rounds") == 0
     }
     assert paths["stream"] == sorted(set(paths["export"]) - empty)
     assert len(paths["stream"]) == len(paths["export"]) - len(empty)
