@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.dify.formats import decode_json
-from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
+from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, Place, WorkflowRun
 from bridge.dify.normalize import as_int, as_number
 from bridge.trace.otlp_spans import moved
 
@@ -275,9 +275,6 @@ def _holder(span: ReadableSpan, candidates: list[_Execution]) -> _Execution | No
         if holding:
             return max(holding, key=lambda c: c.span.start_time or 0)
     return None
-
-
-Place = tuple[tuple[str, int | None], ...]
 
 
 @dataclass

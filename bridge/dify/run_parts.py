@@ -29,6 +29,7 @@ from bridge.dify.model import (
     DifyEvent,
     JSONDict,
     NodeRun,
+    Place,
     RunEvent,
     WorkflowRun,
 )
@@ -370,7 +371,7 @@ class _Nest:
             chain.append(_node_id(key))
         return chain
 
-    def place(self, key: str) -> tuple[tuple[str, int | None], ...]:
+    def place(self, key: str) -> Place:
         """The containers around this one, outermost first, with the round it ran in."""
         if key not in self.parents or len(self._chain(key)) > len(self.containers):
             return ()
@@ -439,7 +440,7 @@ def _nested(
     return tuple(placed), tuple(built)
 
 
-def _moved(node: NodeRun, key: str, node_type: str, outer: tuple[tuple[str, int | None], ...]) -> NodeRun:
+def _moved(node: NodeRun, key: str, node_type: str, outer: Place) -> NodeRun:
     """The node in the container execution `key`: its id and the rounds around it (unchanged when Dify named it)."""
     node_id = _node_id(key)
     if _parent_container(node) == node_id:

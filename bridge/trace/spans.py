@@ -29,7 +29,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from bridge import __version__
-from bridge.dify.model import AgentLogEntry, ContainerRun, NodeRun, WorkflowRun
+from bridge.dify.model import AgentLogEntry, ContainerRun, NodeRun, Place, WorkflowRun
 from bridge.trace import attributes as a
 
 SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
@@ -330,9 +330,6 @@ def _parent_container(node: NodeRun | ContainerRun) -> str | None:
     return node.iteration_id or node.loop_id
 
 
-_Place = tuple[tuple[str, int | None], ...]
-
-
 def _once(containers: Sequence[ContainerRun]) -> set[str]:
     seen: dict[str, int] = {}
     for container in containers:
@@ -340,7 +337,7 @@ def _once(containers: Sequence[ContainerRun]) -> set[str]:
     return {node_id for node_id, count in seen.items() if count == 1}
 
 
-def _execution(container: ContainerRun) -> tuple[_Place, str]:
+def _execution(container: ContainerRun) -> tuple[Place, str]:
     """Which execution of its node a container is: the rounds of the containers around it, and its node id. Its
     members name it by their `outer` and their container's id."""
     parent = _parent_container(container)
@@ -378,7 +375,7 @@ def _root_draft(run: WorkflowRun) -> _Draft:
     # parent gives none).
     once = {node_id: key for key, c in containers.items() if (node_id := c.node_id) in _once(run.containers)}
 
-    def enclosing(item: NodeRun | ContainerRun) -> tuple[_Place, str | None]:
+    def enclosing(item: NodeRun | ContainerRun) -> tuple[Place, str | None]:
         parent = _parent_container(item)
         return once.get(parent, (item.outer, parent)) if parent else ((), None)
 
@@ -389,10 +386,10 @@ def _root_draft(run: WorkflowRun) -> _Draft:
             node_type = "iteration" if node.iteration_id else "loop"
             containers[node.outer, parent] = ContainerRun(parent, node_type, parent, "succeeded", order=node.order,
                                                           outer=node.outer)  # fmt: skip
-    members: dict[tuple[_Place, str | None], list[NodeRun]] = {}
+    members: dict[tuple[Place, str | None], list[NodeRun]] = {}
     for node in run.nodes:
         members.setdefault(enclosing(node), []).append(node)
-    container_drafts: dict[tuple[_Place, str | None], _Draft] = {
+    container_drafts: dict[tuple[Place, str | None], _Draft] = {
         key: _container_draft(run, c, members.get(key, [])) for key, c in containers.items()
     }
     for key, container in containers.items():
