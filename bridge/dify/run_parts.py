@@ -416,10 +416,11 @@ def _nested(
     containers: dict[str, ContainerParts], nodes: tuple[NodeRun, ...], run_status: str
 ) -> tuple[tuple[NodeRun, ...], tuple[ContainerRun, ...]]:
     """The run's `nodes` and `containers`, each container execution with the nodes that ran in it."""
-    if len(containers) < 2:  # nothing to nest: as Dify named them
-        members = {key: [n for n in nodes if _parent_container(n) == key] for key in containers}
-        return nodes, tuple(_build_container(key, c, members[key], run_status) for key, c in containers.items())
-    nest = _Nest(containers, nodes)
+    nest = _Nest(containers, nodes) if len(containers) > 1 else None
+    if nest is None or (not nest.parents and all(key == _node_id(key) for key in containers)):
+        # Nothing nested by arrival: each container with the nodes that name it, as Dify named them.
+        built = (_build_container(key, c, _named(nodes, key, c), run_status) for key, c in containers.items())
+        return nodes, tuple(built)
     held: dict[str, list[NodeRun]] = {key: [] for key in containers}
     placed = []
     for node in nodes:
@@ -428,7 +429,7 @@ def _nested(
             node = _moved(node, key, containers[key].node_type, nest.place(key))
             held[key].append(node)
         placed.append(node)
-    built: list[ContainerRun] = []
+    placed_containers: list[ContainerRun] = []
     for key, parts in containers.items():
         container = _build_container(_node_id(key), parts, held[key], run_status)
         if key in nest.parents:
@@ -436,8 +437,12 @@ def _nested(
             inner = "iteration" if containers[outer].node_type == "iteration" else "loop"
             container = replace(container, outer=nest.place(outer), **{f"{inner}_id": _node_id(outer),
                                                                         f"{inner}_index": index})  # fmt: skip
-        built.append(container)
-    return tuple(placed), tuple(built)
+        placed_containers.append(container)
+    return tuple(placed), tuple(placed_containers)
+
+
+def _named(nodes: tuple[NodeRun, ...], node_id: str, parts: ContainerParts) -> list[NodeRun]:
+    return [n for n in nodes if (n.iteration_id if parts.node_type == "iteration" else n.loop_id) == node_id]
 
 
 def _moved(node: NodeRun, key: str, node_type: str, outer: Place) -> NodeRun:
