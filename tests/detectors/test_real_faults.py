@@ -517,9 +517,9 @@ def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: s
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
 def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str, settings: str) -> None:
-    """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
-    what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
-    only: the request is not exported; by the app's usual rounds both ways in)."""
+    """Every (run, detector) the export gives, the stream gives (but FOUND_BY_THE_EXPORT_ONLY); the stream's other
+    findings come from rules reading what the export lacks (the third set's `pricing_feed_flood` by the request asking
+    for fewer results on its stream only: the request is not exported; by the app's usual rounds both ways in)."""
     assert found(recorded, "otlp", settings) - FOUND_BY_THE_EXPORT_ONLY <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
