@@ -22,6 +22,7 @@ from bridge.dify.run_parts import (
     RunParts,
     as_timestamp,
     build_run,
+    container_key,
     fingerprint,
     packed_data,
 )
@@ -310,7 +311,8 @@ class RunAssembler:
             node.retries[as_int(data.get("retry_index")) or len(node.retries) + 1] = packed_data(event)
 
     def _container(self, run: RunParts, node_id: str, node_type: str) -> ContainerParts:
-        parts = run.containers.get(node_id)
+        """The container's latest execution."""
+        parts = run.containers.get(container_key(node_id, run.executions.get(node_id, 1) - 1))
         if parts is None:
             parts = run.containers[node_id] = ContainerParts(node_type=node_type, order=run.next_order())
         return parts
@@ -318,11 +320,19 @@ class RunAssembler:
     def _merge_container_event(self, run: RunParts, event: DifyEvent) -> None:
         data = event.data
         node_type, _, stage = event.event.partition("_")
-        parts = self._container(run, str(data.get("node_id") or data.get("id")), node_type)
+        node_id = str(data.get("node_id") or data.get("id"))
+        parts = self._container(run, node_id, node_type)
         if stage == "started":
-            parts.started = packed_data(event)
+            packed = packed_data(event)
+            if parts.completed is not None and parts.started not in (None, packed):
+                # Started again after it completed: a container nested in another, run once a round of the outer
+                # (Dify 1.14.1 gives every run of it the same id; recorded, faults8 `aftenskole_*`).
+                count = run.executions[node_id] = run.executions.get(node_id, 1) + 1
+                parts = run.containers[container_key(node_id, count - 1)] = ContainerParts(node_type, run.next_order())
+            parts.started = packed
         elif stage == "completed":
             parts.completed = packed_data(event)
+            parts.closed = parts.closed or run.next_order()
         else:
             index = as_int(data.get("index"))
             if index is not None:

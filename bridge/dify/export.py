@@ -32,11 +32,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec.structs import replace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.dify.formats import decode_json
-from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
+from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, Place, WorkflowRun
 from bridge.dify.normalize import as_int, as_number, run_id_fault
 from bridge.trace.otlp_spans import moved
 
@@ -268,32 +269,75 @@ def _attempt(execution: _Execution, index: int) -> Attempt:
     )
 
 
-def _within(inner: ReadableSpan, outer: ReadableSpan) -> bool:
-    # Dify stores times in whole seconds for some columns: a second of slack.
+def _within(inner: ReadableSpan, outer: ReadableSpan, slack: int) -> bool:
     start, end = outer.start_time or 0, outer.end_time or 0
-    return start - _NS <= (inner.start_time or 0) <= end + _NS
+    return start - slack <= (inner.start_time or 0) <= end + slack
 
 
-def _container_ids(
-    containers: list[_Execution], members: list[NodeRun], spans: dict[str, ReadableSpan]
-) -> dict[str, str]:
-    """Container execution id → its graph node id, read from the children that name it: the innermost
-    container of the right type whose time holds the child's start, not one that is itself a child of that graph
-    id (an inner iteration starting within the second of slack after its outer one's first child is no parent of
-    it)."""
-    found: dict[str, str] = {}
+def _holder(span: ReadableSpan, candidates: list[_Execution]) -> _Execution | None:
+    """The innermost of `candidates` whose time holds `span`'s start: exactly, else within a second (Dify stores
+    times in whole seconds for some columns)."""
+    for slack in (0, _NS):
+        holding = [c for c in candidates if _within(span, c.span, slack)]
+        if holding:
+            return max(holding, key=lambda c: c.span.start_time or 0)
+    return None
+
+
+@dataclass
+class _Nesting:
+    """Which container execution each node ran in and each container's graph id and place. Dify's export parents
+    an iteration nested in another, and its rounds' nodes, wrongly (recorded, faults8 `aftenskole_*`: the inner
+    one's nodes under the workflow span), but each span's metadata names its own container and round: the inner
+    iteration's spans name the outer one and its round, the nodes in them the inner one and its round. Several
+    executions of one container (one a round of the outer) are told apart by time."""
+
+    holders: dict[str, _Execution] = field(default_factory=dict)  # node execution id → its container execution
+    graph_ids: dict[str, str] = field(default_factory=dict)  # container execution id → its graph node id
+    places: dict[str, Place] = field(default_factory=dict)  # container execution id → the rounds around it
+
+
+def _parent_of(execution: _Execution) -> tuple[str | None, int | None]:
+    meta = execution.meta
+    if _text(meta.get("iteration_id")):
+        return _text(meta.get("iteration_id")), as_int(meta.get("iteration_index"))
+    return _text(meta.get("loop_id")), as_int(meta.get("loop_index"))
+
+
+def _nesting(containers: list[_Execution], members: list[NodeRun], spans: dict[str, ReadableSpan]) -> _Nesting:
+    """A node is held by the innermost container execution of its type whose time holds its start, not one that is
+    itself inside the graph id the node names; that execution is given the graph id."""
+    nesting = _Nesting()
+    graph_ids = nesting.graph_ids
     for node in members:
         graph_id, node_type = (node.iteration_id, "iteration") if node.iteration_id else (node.loop_id, "loop")
-        if graph_id is None or graph_id in found.values():
+        if graph_id is None:
             continue
-        span = spans[node.execution_id]
-        candidates = [c for c in containers if c.node_type == node_type and c.execution_id not in found
-                      and graph_id not in (c.meta.get("iteration_id"), c.meta.get("loop_id"))
-                      and _within(span, c.span)]  # fmt: skip
-        if candidates:
-            innermost = max(candidates, key=lambda c: c.span.start_time or 0)
-            found[innermost.execution_id] = graph_id
-    return found
+        candidates = [c for c in containers if c.node_type == node_type and _parent_of(c)[0] != graph_id
+                      and graph_ids.get(c.execution_id, graph_id) == graph_id]  # fmt: skip
+        holder = _holder(spans[node.execution_id], candidates)
+        if holder is not None:
+            nesting.holders[node.execution_id] = holder
+            graph_ids[holder.execution_id] = graph_id
+    # An execution that ran no round (an inner iteration over an empty list) takes the graph id of one of the same
+    # title in the same container.
+    named = {(c.title, _parent_of(c)[0]): graph_ids[c.execution_id] for c in containers if c.execution_id in graph_ids}
+    for c in containers:
+        if c.execution_id not in graph_ids and (c.title, _parent_of(c)[0]) in named:
+            graph_ids[c.execution_id] = named[c.title, _parent_of(c)[0]]
+
+    def place(execution: _Execution, seen: frozenset[str]) -> Place:
+        parent_id, index = _parent_of(execution)
+        if parent_id is None or execution.execution_id in seen:
+            return ()
+        parents = [c for c in containers if c is not execution and graph_ids.get(c.execution_id) == parent_id]
+        parent = _holder(execution.span, parents)
+        around = place(parent, seen | {execution.execution_id}) if parent is not None else ()
+        return (*around, (parent_id, index))
+
+    for c in containers:
+        nesting.places[c.execution_id] = place(c, frozenset())
+    return nesting
 
 
 def _rounds(indexes: list[int | None]) -> tuple[int, ...]:
@@ -305,10 +349,11 @@ def _rounds(indexes: list[int | None]) -> tuple[int, ...]:
     return tuple(sorted(rounds))
 
 
-def _container(execution: _Execution, graph_id: str | None, order: int, members: list[NodeRun]) -> ContainerRun:
+def _container(execution: _Execution, nesting: _Nesting, order: int, members: list[NodeRun]) -> ContainerRun:
     span, meta = execution.span, _execution_metadata(execution.meta)
     loop = execution.node_type == "loop"
-    mine = [n for n in members if graph_id is not None and graph_id in (n.iteration_id, n.loop_id)]
+    graph_id = nesting.graph_ids.get(execution.execution_id)
+    mine = [n for n in members if nesting.holders.get(n.execution_id) is execution]
     return ContainerRun(
         node_id=graph_id or execution.execution_id,
         node_type=execution.node_type,
@@ -326,6 +371,7 @@ def _container(execution: _Execution, graph_id: str | None, order: int, members:
         loop_id=_text(meta.get("loop_id")),
         iteration_index=as_int(meta.get("iteration_index")),
         loop_index=as_int(meta.get("loop_index")),
+        outer=nesting.places[execution.execution_id][:-1],
     )
 
 
@@ -356,8 +402,12 @@ def _nodes(executions: list[_Execution]) -> tuple[list[NodeRun], list[ContainerR
         attempts = tuple(_attempt(e, i + 1) for i, e in enumerate(pending.pop(key, [])))
         nodes.append(_node(execution, position, attempts))
     spans = {e.execution_id: e.span for e in executions}
-    graph_ids = _container_ids(containers, nodes, spans)
-    container_runs = [_container(c, graph_ids.get(c.execution_id), orders[c.execution_id], nodes) for c in containers]
+    nesting = _nesting(containers, nodes, spans)
+    container_runs = [_container(c, nesting, orders[c.execution_id], nodes) for c in containers]
+    nodes = [
+        replace(n, outer=nesting.places[holder.execution_id]) if (holder := nesting.holders.get(n.execution_id)) else n
+        for n in nodes
+    ]
     return nodes, container_runs
 
 

@@ -29,6 +29,10 @@ CHUNK_EVENTS = frozenset(
 )
 
 
+# The containers around a node or container (outside the one it is in), outermost first, each with its round.
+Place = tuple[tuple[str, int | None], ...]
+
+
 class DifyEvent(msgspec.Struct, frozen=True):
     """One Dify stream event after normalization (snake_case keys, user data untouched).
 
@@ -106,6 +110,9 @@ class NodeRun(msgspec.Struct, frozen=True):
     parallel_id: str | None = None
     agent_strategy: str | None = None
     retries: tuple[Attempt, ...] = ()
+    # The containers around the enclosing one, outermost first, each with the round this ran in: which execution
+    # of a container nested in another (run once a round of the outer) the node belongs to.
+    outer: Place = ()
     agent_logs: tuple[AgentLogEntry, ...] = ()
 
 
@@ -132,6 +139,8 @@ class ContainerRun(msgspec.Struct, frozen=True):
     loop_id: str | None = None
     iteration_index: int | None = None
     loop_index: int | None = None
+    # As NodeRun.outer: the containers around the one this sits in, for a container nested two deep or more.
+    outer: Place = ()
 
 
 class RunEvent(msgspec.Struct, frozen=True):

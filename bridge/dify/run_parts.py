@@ -29,6 +29,7 @@ from bridge.dify.model import (
     DifyEvent,
     JSONDict,
     NodeRun,
+    Place,
     RunEvent,
     WorkflowRun,
 )
@@ -105,6 +106,13 @@ class ContainerParts:
     node_started: Packed | None = None  # older releases: node events for the container itself
     node_finished: Packed | None = None
     rounds: dict[int, int] = field(default_factory=dict)  # round index → order of its *_next event
+    closed: int | None = None  # order of its *_completed event
+
+
+def container_key(node_id: str, earlier: int) -> str:
+    """An execution's key in `RunParts.containers`: the container's node id, and for a later run of it (a container
+    nested in another, run once a round of the outer) how many runs came before."""
+    return node_id if earlier == 0 else f"{node_id}\x1f{earlier}"
 
 
 @dataclass
@@ -129,7 +137,8 @@ class RunParts:
     error: JSONDict | None = None
     paused: bool = False
     nodes: dict[str, NodeParts] = field(default_factory=dict)
-    containers: dict[str, ContainerParts] = field(default_factory=dict)
+    containers: dict[str, ContainerParts] = field(default_factory=dict)  # by `container_key`
+    executions: dict[str, int] = field(default_factory=dict)  # node id → its runs, for a container run twice or more
     thoughts: dict[str, tuple[JSONDict, int]] = field(default_factory=dict)
     events: dict[bytes, RunEvent] = field(default_factory=dict)  # fingerprint → event
     # Events without an execution id (Java client): k-th start pairs with k-th finish of a node.
@@ -187,7 +196,8 @@ def build_run(parts: RunParts) -> WorkflowRun:
     resources = message_meta.get("retriever_resources")
     error = finished.get("error") or _dict(parts.error).get("message")
     created = as_timestamp(started.get("created_at")) or as_timestamp(finished.get("created_at"))
-    nodes = tuple(sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order))
+    built = sorted((_build_node(eid, node, status) for eid, node in parts.nodes.items()), key=lambda n: n.order)
+    nodes, containers = _nested(parts.containers, tuple(built), status)
     return WorkflowRun(
         run_id=parts.built_run_id,
         status=status,
@@ -209,7 +219,7 @@ def build_run(parts: RunParts) -> WorkflowRun:
         total_steps=as_int(finished.get("total_steps")),
         exceptions_count=as_int(finished.get("exceptions_count")),
         nodes=nodes,
-        containers=tuple(_build_container(node_id, c, nodes, status) for node_id, c in parts.containers.items()),
+        containers=containers,
         agent_thoughts=tuple(sorted(_build_thoughts(parts), key=lambda t: (t.position, t.order))),
         events=tuple(sorted(parts.events.values(), key=lambda e: e.order)),
         message_usage=_opt_dict(message_meta.get("usage")),
@@ -320,13 +330,136 @@ def _build_log(log_id: str, data: JSONDict, order: int) -> AgentLogEntry:
     )
 
 
-def _build_container(
-    node_id: str, parts: ContainerParts, children: tuple[NodeRun, ...], run_status: str
-) -> ContainerRun:
+class _Nest:
+    """Containers nested in others by the order their events came in. Dify 1.14.1 streams an iteration inside
+    another iteration's round with no id of the outer one, and the nodes of its rounds with the outer one's id
+    (`iteration_id`, `execution_metadata.iteration_id`) and the inner one's round index (recorded, faults8
+    `aftenskole_*`): only arrival tells which container and which run of it a node ran in. A container is taken
+    for nested in the innermost one open when it started, of those whose id the nodes within it name, when none
+    names its own; a node for run in the innermost container open when it came, of those its id names or that are
+    nested in one it names. No node names the inner one: a container some node names is never moved."""
+
+    def __init__(self, containers: dict[str, ContainerParts], nodes: tuple[NodeRun, ...]) -> None:
+        self.containers = containers
+        self.parents: dict[str, tuple[str, int | None]] = {}  # key → its outer one's key and round
+        by_start = sorted(containers, key=lambda key: containers[key].order)
+        # A container some node names is where Dify put it: arrival, which shuffled or late events blur, is read
+        # only for those no node names.
+        anywhere = {_parent_container(n) for n in nodes}
+        for key in by_start:
+            parts = containers[key]
+            if _parent_given(parts) or _node_id(key) in anywhere:
+                continue
+            named = {_parent_container(n) for n in nodes if self._open(key, n.order)}
+            if not named:
+                continue
+            around = [k for k in by_start if _node_id(k) != _node_id(key) and self._open(k, parts.order)
+                      and named & set(self._chain(k))]  # fmt: skip
+            if around:
+                outer = max(around, key=lambda k: containers[k].order)
+                self.parents[key] = (outer, _round_at(containers[outer], parts.order))
+
+    def _open(self, key: str, order: int) -> bool:
+        parts = self.containers[key]
+        return parts.order < order and (parts.closed is None or order < parts.closed)
+
+    def _chain(self, key: str) -> list[str]:
+        """The node ids of the container and of those it is nested in."""
+        chain = [_node_id(key)]
+        while key in self.parents and len(chain) <= len(self.containers):
+            key = self.parents[key][0]
+            chain.append(_node_id(key))
+        return chain
+
+    def place(self, key: str) -> Place:
+        """The containers around this one, outermost first, with the round it ran in."""
+        if key not in self.parents or len(self._chain(key)) > len(self.containers):
+            return ()
+        outer, index = self.parents[key]
+        return (*self.place(outer), (_node_id(outer), index))
+
+    def holder(self, node: NodeRun) -> str | None:
+        """The key of the container execution the node ran in."""
+        named = _parent_container(node)
+        if named is None:
+            return None
+        keys = [k for k in self.containers if named in self._chain(k) and self._open(k, node.order)]
+        if keys:
+            return max(keys, key=lambda k: self.containers[k].order)
+        runs = [k for k in self.containers if _node_id(k) == named]
+        before = [k for k in runs if self.containers[k].order < node.order]
+        return max(before, key=lambda k: self.containers[k].order) if before else (runs[0] if runs else None)
+
+
+def _node_id(key: str) -> str:
+    return key.partition("\x1f")[0]
+
+
+def _parent_container(node: NodeRun) -> str | None:
+    return node.iteration_id or node.loop_id
+
+
+def _parent_given(parts: ContainerParts) -> bool:
+    """Whether Dify named the container a container is in (releases that send it on the container's events)."""
+    started = {**_dict(parts.node_started), **_dict(parts.started)}
+    meta = _dict(_dict(parts.node_finished).get("execution_metadata"))
+    return any(started.get(k) or meta.get(k) for k in ("iteration_id", "loop_id"))
+
+
+def _round_at(parts: ContainerParts, order: int) -> int | None:
+    """The round of a container under way at `order`: the last whose *_next came before (a loop's first has none)."""
+    before = [index for index, at in parts.rounds.items() if at < order]
+    return max(before) if before else (0 if parts.node_type == "loop" else None)
+
+
+def _nested(
+    containers: dict[str, ContainerParts], nodes: tuple[NodeRun, ...], run_status: str
+) -> tuple[tuple[NodeRun, ...], tuple[ContainerRun, ...]]:
+    """The run's `nodes` and `containers`, each container execution with the nodes that ran in it."""
+    nest = _Nest(containers, nodes) if len(containers) > 1 else None
+    if nest is None or (not nest.parents and all(key == _node_id(key) for key in containers)):
+        # Nothing nested by arrival: each container with the nodes that name it, as Dify named them.
+        built = (_build_container(key, c, _named(nodes, key, c), run_status) for key, c in containers.items())
+        return nodes, tuple(built)
+    held: dict[str, list[NodeRun]] = {key: [] for key in containers}
+    placed = []
+    for node in nodes:
+        key = nest.holder(node)
+        if key is not None and key in held:
+            node = _moved(node, key, containers[key].node_type, nest.place(key))
+            held[key].append(node)
+        placed.append(node)
+    placed_containers: list[ContainerRun] = []
+    for key, parts in containers.items():
+        container = _build_container(_node_id(key), parts, held[key], run_status)
+        if key in nest.parents:
+            outer, index = nest.parents[key]
+            inner = "iteration" if containers[outer].node_type == "iteration" else "loop"
+            container = replace(container, outer=nest.place(outer), **{f"{inner}_id": _node_id(outer),
+                                                                        f"{inner}_index": index})  # fmt: skip
+        placed_containers.append(container)
+    return tuple(placed), tuple(placed_containers)
+
+
+def _named(nodes: tuple[NodeRun, ...], node_id: str, parts: ContainerParts) -> list[NodeRun]:
+    return [n for n in nodes if (n.iteration_id if parts.node_type == "iteration" else n.loop_id) == node_id]
+
+
+def _moved(node: NodeRun, key: str, node_type: str, outer: Place) -> NodeRun:
+    """The node in the container execution `key`: its id and the rounds around it (unchanged when Dify named it)."""
+    node_id = _node_id(key)
+    if _parent_container(node) == node_id:
+        return replace(node, outer=outer) if outer else node
+    index = node.iteration_index if node.iteration_index is not None else node.loop_index
+    if node_type == "iteration":
+        return replace(node, iteration_id=node_id, iteration_index=index, loop_id=None, loop_index=None, outer=outer)
+    return replace(node, loop_id=node_id, loop_index=index, iteration_id=None, iteration_index=None, outer=outer)
+
+
+def _build_container(node_id: str, parts: ContainerParts, members: list[NodeRun], run_status: str) -> ContainerRun:
     started = {**_dict(parts.node_started), **_dict(parts.started)}
     completed = {**_dict(parts.node_finished), **_dict(parts.completed)}
     is_iteration = parts.node_type == "iteration"
-    members = [n for n in children if (n.iteration_id if is_iteration else n.loop_id) == node_id]
     indexes = {i for n in members if (i := n.iteration_index if is_iteration else n.loop_index) is not None}
     rounds = set(parts.rounds) | indexes
     if parts.node_type == "loop" and parts.started is not None:

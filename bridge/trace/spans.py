@@ -29,7 +29,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from bridge import __version__
-from bridge.dify.model import AgentLogEntry, ContainerRun, NodeRun, WorkflowRun
+from bridge.dify.model import AgentLogEntry, ContainerRun, NodeRun, Place, WorkflowRun
 from bridge.trace import attributes as a
 
 SCOPE = InstrumentationScope("dify-otel-bridge", __version__)
@@ -285,7 +285,9 @@ def _agent_log_draft(run: WorkflowRun, node: NodeRun, entry: AgentLogEntry) -> _
 
 
 def _container_draft(run: WorkflowRun, container: ContainerRun, members: list[NodeRun]) -> _Draft:
-    execution_id = container.execution_id or ""
+    # A container nested in another runs once a round of the outer: the rounds around it tell its runs apart.
+    place = _execution(container)[0]
+    execution_id = (container.execution_id or "") + (f"\x1f{place}" if place else "")
     draft = _Draft(
         name=a.label(f"{container.node_type} {container.title}"),
         span_id=_span_id(f"{run.run_id}\x1fcontainer\x1f{container.node_id}\x1f{execution_id}"),
@@ -328,6 +330,21 @@ def _parent_container(node: NodeRun | ContainerRun) -> str | None:
     return node.iteration_id or node.loop_id
 
 
+def _once(containers: Sequence[ContainerRun]) -> set[str]:
+    seen: dict[str, int] = {}
+    for container in containers:
+        seen[container.node_id] = seen.get(container.node_id, 0) + 1
+    return {node_id for node_id, count in seen.items() if count == 1}
+
+
+def _execution(container: ContainerRun) -> tuple[Place, str]:
+    """Which execution of its node a container is: the rounds of the containers around it, and its node id. Its
+    members name it by their `outer` and their container's id."""
+    parent = _parent_container(container)
+    index = container.iteration_index if container.iteration_id else container.loop_index
+    return ((*container.outer, (parent, index)) if parent else ()), container.node_id
+
+
 def _caller(run: WorkflowRun) -> list[Link]:
     """A run started by another run's node (a workflow used as a tool) links to that node's span, which sits in
     the calling run's trace."""
@@ -353,27 +370,38 @@ def _root_draft(run: WorkflowRun) -> _Draft:
     )
     if root.status.status_code is StatusCode.ERROR:
         root.events.append(_error_event(run.error, "dify.workflow.error"))
-    containers = {c.node_id: c for c in run.containers}
+    containers = {_execution(c): c for c in run.containers}
+    # A node id run once: whatever rounds its members say are around it (a release naming every container's own
+    # parent gives none).
+    once = {node_id: key for key, c in containers.items() if (node_id := c.node_id) in _once(run.containers)}
+
+    def enclosing(item: NodeRun | ContainerRun) -> tuple[Place, str | None]:
+        parent = _parent_container(item)
+        return once.get(parent, (item.outer, parent)) if parent else ((), None)
+
     # Children may name a container Dify sent no events for (Java client): synthesize it.
     for node in run.nodes:
         parent = _parent_container(node)
-        if parent and parent not in containers:
+        if parent and enclosing(node) not in containers:
             node_type = "iteration" if node.iteration_id else "loop"
-            containers[parent] = ContainerRun(parent, node_type, parent, "succeeded", order=node.order)
-    members: dict[str | None, list[NodeRun]] = {}
+            containers[node.outer, parent] = ContainerRun(parent, node_type, parent, "succeeded", order=node.order,
+                                                          outer=node.outer)  # fmt: skip
+    members: dict[tuple[Place, str | None], list[NodeRun]] = {}
     for node in run.nodes:
-        members.setdefault(_parent_container(node), []).append(node)
-    container_drafts = {cid: _container_draft(run, c, members.get(cid, [])) for cid, c in containers.items()}
-    for cid, container in containers.items():
+        members.setdefault(enclosing(node), []).append(node)
+    container_drafts: dict[tuple[Place, str | None], _Draft] = {
+        key: _container_draft(run, c, members.get(key, [])) for key, c in containers.items()
+    }
+    for key, container in containers.items():
         parent = _parent_container(container)
-        parent_draft = container_drafts.get(parent) if parent and parent != cid else None
+        parent_draft = container_drafts.get(enclosing(container)) if parent and parent != key[1] else None
         if parent_draft is None:
-            root.children.append(container_drafts[cid])
+            root.children.append(container_drafts[key])
             continue
         index = container.iteration_index if container.iteration_id else container.loop_index
         target = next((r for r in parent_draft.children if r.attributes.get(a.DIFY_ROUND_INDEX) == index), None)
-        (target or parent_draft).children.append(container_drafts[cid])
-    root.children.extend(_node_draft(run, node) for node in members.get(None, ()))
+        (target or parent_draft).children.append(container_drafts[key])
+    root.children.extend(_node_draft(run, node) for node in members.get(((), None), ()))
     for thought in run.agent_thoughts:
         root.children.append(
             _Draft(

@@ -515,9 +515,6 @@ FALSE_ALARMS = {
         ("tnb_clean_7", "dify_variable_leak"),
     },
 }
-# Findings the export gives and the stream does not (faults9, as scored blind): the price lookups' iteration repeating
-# itself, read from the export's rounds only.
-EXPORT_ONLY_FINDS = {("stav_repeat", "dify_iteration_escape")}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
 # are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
@@ -531,6 +528,12 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
 }
+# Findings on the export alone, because the stream holds what spares them: the course list repeating one course six
+# times (a faulty run, labelled so) gave six identical outer rounds, each with its own inner iteration since the
+# nested iteration is rebuilt right (session 25); the stream reads the iteration's list, one item repeated, and spares
+# it ("no lack of progress"); Dify does not export an iteration's list. Likewise faults9's price lookups repeating one
+# item (as scored blind).
+FOUND_BY_THE_EXPORT_ONLY = {("aftenskole_repeat", "dify_iteration_escape"), ("stav_repeat", "dify_iteration_escape")}
 
 
 @cache
@@ -574,10 +577,10 @@ def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: s
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
 def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str, settings: str) -> None:
-    """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
-    what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
-    only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) - EXPORT_ONLY_FINDS <= found(recorded, "stream", settings)
+    """Every (run, detector) the export gives, the stream gives (but FOUND_BY_THE_EXPORT_ONLY); the stream's other
+    findings come from rules reading what the export lacks (the third set's `pricing_feed_flood` by the request asking
+    for fewer results on its stream only: the request is not exported; by the app's usual rounds both ways in)."""
+    assert found(recorded, "otlp", settings) - FOUND_BY_THE_EXPORT_ONLY <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
