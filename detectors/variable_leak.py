@@ -198,6 +198,10 @@ def create(cfg: Config) -> object:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
                 continue
+            # A knowledge base's document giving a bank account gives where to pay: an account published to be paid
+            # into (the business's own, or one a poisoned document planted: rag_poisoning's), no one's private datum.
+            if kind == "iban" and attr(source, "dify.node.type") == "knowledge-retrieval":
+                continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
             title = attr(span, "dify.node.title", span.name)
