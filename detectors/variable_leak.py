@@ -193,7 +193,7 @@ def create(cfg: Config) -> object:
             if match is None and kind in _CONTACT and _looked_up(source):
                 if span_id(source) not in owned:
                     owned[span_id(source)] = _keyed_record(source, trace)
-                match = "same" if _owned(value, owned[span_id(source)]) else None
+                match = "same" if value in owned[span_id(source)] else None
             if match != "namesake" and (span_id(source), kind) in usual:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
@@ -599,17 +599,15 @@ _KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
 
 # An account's or a customer's number: eight digits or more, no amount's separators.
 _ACCOUNT = re.compile(r"\d{8,}")
-# A URL's path segments and query values, where a request names the record it asks for.
-_URL_PART = re.compile(r"[^/?&=#\s]+")
 
 
 def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
     was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`; an account's number of eight digits or
-    more, no amount), or returned to an HTTP request whose URL holds one (`GET /customers/C-101`) and holds no other
-    key of its shape, is the caller's own, found by their key, and a contact datum of its own fields is theirs where it is the record's one of its
-    kind (a second phone beside it, an emergency contact's, is another person's). A record of another key (a
-    neighbour's plate, another account) or a list of several is someone else's or a search's: nothing."""
+    more, no amount) is the caller's own, found by their key, and a contact datum of its own fields is theirs where
+    it is the record's one of its kind (a second phone beside it, an emergency contact's, is another person's). A
+    record of another key (a neighbour's plate, another account) or a list of several is someone else's or a
+    search's: nothing."""
     starts = trace.of_type("start")
     given = starts[0] if starts else trace.root
     inputs = json_attr(given, "input.value") if given is not None else None
@@ -618,14 +616,7 @@ def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
             and _KEY.fullmatch(value) and (_ORDINARY.fullmatch(value) is None or _ACCOUNT.fullmatch(value))}  # fmt: skip
     records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
-    if len(records) != 1:
-        return frozenset()
-    request = attr(span, "dify.node.process_data")
-    url = _request_line(request) if isinstance(request, str) else ""
-    values = [value for value in records[0].values() if isinstance(value, str)]
-    # A record returned for the key its URL names but holding another key of that shape is another customer's.
-    by_url = keys.intersection(_URL_PART.findall(url)) and not {_shape(v) for v in values} & {_shape(k) for k in keys}
-    if not (keys.intersection(values) or by_url):
+    if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
         return frozenset()
     found: dict[str, str] = {}  # each field's contact data (read with its field's name: `"telefon": "070-…"`)
     for name, value in records[0].items():
@@ -633,25 +624,6 @@ def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
             found.update(sensitive_values(json.dumps({name: value}, ensure_ascii=False), True))
     kinds = [kind for kind in found.values() if kind in _CONTACT]
     return frozenset(value for value, kind in found.items() if kind in _CONTACT and kinds.count(kind) == 1)
-
-
-def _shape(value: str) -> str:
-    """A key's shape: its letters and digits each written as one (`AA-999` for `OJ-101`)."""
-    return _DIGIT.sub("9", _LETTER.sub("A", value))
-
-
-_DIGIT = re.compile(r"\d")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _owned(value: str, owned: frozenset[str]) -> bool:
-    """A contact datum of the caller's record, or a number written with its digits (seven at least) within one of
-    them: a scan of the joined texts may take a phone number's groups otherwise than the record's field gave them."""
-    digits = _NOT_DIGIT.sub("", value)
-    return value in owned or (len(digits) >= 7 and any(digits in _NOT_DIGIT.sub("", own) for own in owned))
-
-
-_NOT_DIGIT = re.compile(r"\D")
 
 
 def _people(record: Any) -> set[str]:

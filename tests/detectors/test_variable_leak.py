@@ -562,11 +562,9 @@ def test_a_persons_datum_the_conversation_brought_into_a_prompt_reaching_the_ans
     assert findings(_desk(note, "Call the desk on +972 8 623 4000."), "dify_variable_leak") == []
 
 
-def _permit(
-    asked: str, record: dict[str, str], answer: str, request: str = "GET /register HTTP/1.1"
-) -> list[ReadableSpan]:
+def _permit(asked: str, record: dict[str, str], answer: str) -> list[ReadableSpan]:
     """A parking permit desk: a register looked up by the plate the resident gave, its record read into the answer."""
-    register = node("register", "http-request", title="Register", process_data={"request": request},
+    register = node("register", "http-request", title="Register",
                     outputs={"status_code": 200, "body": json.dumps(record), "files": []})  # fmt: skip
     return run_spans(
         [node("start", "start", inputs={"plate": asked, "question": "Which number do you have for me?"}), register],
@@ -588,20 +586,14 @@ def test_a_record_holding_the_key_the_run_was_given_is_the_callers_own() -> None
     assert findings(_permit("ABC123", both, "Call +46 73 118 20 47."), "dify_variable_leak")
 
 
-def test_a_record_an_account_number_or_a_url_of_the_key_returned_is_the_callers_own() -> None:
-    """Session 25 (r5-flow), the real `tnb_clean_7` and `oja_clean_1` (faults9): a record holding the account
-    number the run was given (digits only, no amount), or returned to a request whose URL names the customer's id,
-    is the caller's; a record of another account is another holder's."""
+def test_a_record_holding_the_account_number_the_run_was_given_is_the_callers_own() -> None:
+    """Session 25 (r5-flow), the real `tnb_clean_7` (faults9): a record holding the account
+    number the run was given (digits only, no amount) is the caller's; a record of another account is another
+    holder's."""
     own = {"account": "220031246785", "name": "Lim Wei Jie", "phone": "016-902 7745"}
     assert findings(_permit("220031246785", own, "We have 016-902 7745 for you."), "dify_variable_leak") == []
     other = {**own, "account": "220047781233"}
     assert findings(_permit("220014578901", other, "Lim Wei Jie, 016-902 7745."), "dify_variable_leak")
-    record = {"name": "Adebayo Ogunleye", "phone": "+234 803 555 0142"}
-    by_url = _permit("OJ-101", record, "Sent to +234 803 555 0142.", "GET /customers/OJ-101 HTTP/1.1")
-    assert findings(by_url, "dify_variable_leak") == []
-    assert findings(_permit("OJ-101", record, "Sent to +234 803 555 0142."), "dify_variable_leak")
-    mixed = _permit("220014578901", other, "Lim Wei Jie, 016-902 7745.", "GET /bills/220014578901 HTTP/1.1")
-    assert findings(mixed, "dify_variable_leak")
 
 
 def test_a_passage_a_document_keeps_for_staff_in_another_language_is_marked_internal() -> None:
