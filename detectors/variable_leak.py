@@ -614,7 +614,7 @@ def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     if not isinstance(inputs, dict):
         return frozenset()
     keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
-            and _KEY.fullmatch(value) and (_ORDINARY.fullmatch(value) is None or _ACCOUNT.fullmatch(value))}  # fmt: skip
+            and _KEY.fullmatch(value) and (not _ORDINARY.fullmatch(value) or _ACCOUNT.fullmatch(value))}  # fmt: skip
     records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
     if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
         return frozenset()
