@@ -883,4 +883,6 @@ def test_an_answer_in_a_new_schema_its_reader_reads_as_nothing() -> None:
     (finding,) = processor.detect(_rent(reshaped, {"line": "9F: 0, due 0", "balance": 0}))
     assert finding.evidence["rule"] == "most of an output's usual fields replaced by new ones, read as nothing"
     assert (finding.evidence["produced"], finding.evidence["received"]) == (
-        ["monthly_rent", "paid", "due_date"], ["monthly", "received", "due"])
+        ["monthly_rent", "paid", "due_date"],
+        ["monthly", "received", "due"],
+    )
