@@ -238,21 +238,6 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 span_id(span),
             )  # fmt: skip
             continue
-        if reshaped is not None and reader is not None and not _coped(reader, reader_type, fields, reshaped):
-            if source in told:
-                continue  # a loop's or an iteration's rounds answered alike: told once
-            told.add(source)
-            title, (missing, new) = attr(span, "dify.node.title", span.name), reshaped
-            yield Finding(
-                KEY, "high", 0.8,
-                f"'{title}' answered without most of its usual fields ({', '.join(missing)}) and with new ones "
-                f"({', '.join(new)}) holding values of their kinds, and the next node came out empty: the answer's "
-                "schema changed.",
-                {"node": title, "rule": "most of an output's usual fields replaced by new ones, read as nothing",
-                 "field": missing[0], "produced": missing, "received": new},
-                span_id(span),
-            )  # fmt: skip
-            continue
         # A renamed field is a mismatch where its reader shows it: came out empty, failed, or is a model reading
         # fields by name. A code or template reader that worked on is one patched for the new name (an API's new
         # version met by its reader's: held-out 10's operators, scored blind in session 21), and so is one that
@@ -279,6 +264,13 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                  "field": missing[0], "produced": missing[0], "received": new[0]},
                 span_id(span),
             )  # fmt: skip
+            continue
+        # Several fields renamed at once: more than one rename, told where the one-rename rule did not.
+        if reshaped is not None and reader is not None and not _coped(reader, reader_type, fields, reshaped):
+            if source in told:
+                continue  # a loop's or an iteration's rounds answered alike: told once
+            told.add(source)
+            yield _reshaped_finding(span, reshaped)
             continue
         # One run tells a number nested into an object, read as the reader's default 0.
         if emptied and reader is not None and reader_type != "llm" and (nested := nested_zeros(reader)) is not None:
@@ -942,3 +934,14 @@ def _nested_finding(span: ReadableSpan, reader: ReadableSpan, nested: tuple[str,
          "field": holder, "reader": reader_title, "produced": record, "received": shown},
         span_id(reader),
     )  # fmt: skip
+
+
+def _reshaped_finding(span: ReadableSpan, reshaped: tuple[list[str], list[str]]) -> Finding:
+    title, (missing, new) = attr(span, "dify.node.title", span.name), reshaped
+    summary = (f"'{title}' answered without most of its usual fields ({', '.join(missing)}) and with new ones "
+               f"({', '.join(new)}) holding values of their kinds, and the next node came out empty: the answer's "
+               "schema changed.")  # fmt: skip
+    return Finding(KEY, "high", 0.8, summary,
+                   {"node": title, "rule": "most of an output's usual fields replaced by new ones, read as nothing",
+                    "field": missing[0], "produced": missing, "received": new},
+                   span_id(span))  # fmt: skip
