@@ -225,6 +225,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         emptied = reader is not None and _came_out_empty(reader, fields)
         # Read before `_renamed` learns this answer's names.
         wrapped = _wrapped(trace, source, read[1], cfg) if emptied and reader is not None else None
+        reshaped = _reshaped(trace, source, read, cfg) if emptied and wrapped is None and reader is not None else None
         renamed = _renamed(trace, source, read, cfg, emptied, counted)
         if wrapped is not None and reader is not None and not _coped(reader, reader_type, fields, wrapped):
             title, (moved, (holder,)) = attr(span, "dify.node.title", span.name), wrapped
@@ -263,6 +264,13 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                  "field": missing[0], "produced": missing[0], "received": new[0]},
                 span_id(span),
             )  # fmt: skip
+            continue
+        # Several fields renamed at once: more than one rename, told where the one-rename rule did not.
+        if reshaped is not None and reader is not None and not _coped(reader, reader_type, fields, reshaped):
+            if source in told:
+                continue  # a loop's or an iteration's rounds answered alike: told once
+            told.add(source)
+            yield _reshaped_finding(span, reshaped)
             continue
         # One run tells a number nested into an object, read as the reader's default 0.
         if emptied and reader is not None and reader_type != "llm" and (nested := nested_zeros(reader)) is not None:
@@ -666,6 +674,43 @@ def _wrapped(trace: Trace, source: str, parents: dict[str, str], cfg: Config) ->
     return (moved[:2], [holder]) if seen.get(holder, 0) <= 0.25 * runs and parents.get(holder) is None else None
 
 
+def _reshaped(
+    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], cfg: Config
+) -> tuple[list[str], list[str]] | None:
+    """Most of the fields three in four earlier outputs of this source held (four at least, `min_history` outputs
+    at least) missing, and three of them matched, one for one, by new fields (each in a fourth of the outputs at
+    most) holding the kind of value the missing one always held: the API answers in a new schema, renamed and
+    regrouped at once (`{total, paid}` → `{amounts: {monthly, received}}`), more than `_renamed` takes for one
+    rename. Called only when the reader came out empty. An error envelope (`{code, message}`) is another answer:
+    no new text may read as a service failure or a thing not found. (the missing, the new; three of each at most).
+    Learns nothing: `_renamed` learns the names."""
+    fields = read[0]
+    history = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}")
+    if not history or history["runs"] < cfg.min_history:
+        return None
+    runs, seen, held_in = history["runs"], history["seen"], history.get("in", {})
+    usual = [name for name, count in seen.items() if count >= 0.75 * runs]
+    missing = [name for name in usual if name not in fields and not _emptied(fields, held_in, name)]
+    if len(usual) < 4 or 2 * len(missing) <= len(usual):
+        return None
+    kinds: dict[str, dict[str, int]] = trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}
+    new = [name for name in fields if seen.get(name, 0) <= 0.25 * runs and fields[name] is not None]
+    texts = [text for name in new for text in _texts(fields[name], [])]
+    if any(SERVICE_WORDS.search(text) or NOT_FOUND.search(text) for text in [*new, *texts]):
+        return None
+    free = list(new)
+    matched: list[tuple[str, str]] = []
+    for name in missing:
+        usual_kinds = list(kinds.get(name) or {})
+        twin = next((item for item in free if usual_kinds == [value_kind(fields[item])]), None)
+        if twin is not None:
+            free.remove(twin)
+            matched.append((name, twin))
+    if len(matched) < 3:
+        return None
+    return [name for name, _ in matched[:3]], [twin for _, twin in matched[:3]]
+
+
 # A text holding a number beside letters: `4인분`, `4 servings`, `12 kg` (no plain number written as text).
 _NUMBER_IN_WORDS = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{1,40}$", re.DOTALL)
 
@@ -889,3 +934,14 @@ def _nested_finding(span: ReadableSpan, reader: ReadableSpan, nested: tuple[str,
          "field": holder, "reader": reader_title, "produced": record, "received": shown},
         span_id(reader),
     )  # fmt: skip
+
+
+def _reshaped_finding(span: ReadableSpan, reshaped: tuple[list[str], list[str]]) -> Finding:
+    title, (missing, new) = attr(span, "dify.node.title", span.name), reshaped
+    summary = (f"'{title}' answered without most of its usual fields ({', '.join(missing)}) and with new ones "
+               f"({', '.join(new)}) holding values of their kinds, and the next node came out empty: the answer's "
+               "schema changed.")  # fmt: skip
+    return Finding(KEY, "high", 0.8, summary,
+                   {"node": title, "rule": "most of an output's usual fields replaced by new ones, read as nothing",
+                    "field": missing[0], "produced": missing, "received": new},
+                   span_id(span))  # fmt: skip

@@ -198,6 +198,10 @@ def create(cfg: Config) -> object:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
                 continue
+            # A knowledge base's document giving a bank account gives where to pay: an account published to be paid
+            # into (the business's own, or one a poisoned document planted: rag_poisoning's), no one's private datum.
+            if kind == "iban" and attr(source, "dify.node.type") == "knowledge-retrieval":
+                continue
             secret = kind in SECRETS
             severity: Severity = "critical" if secret and role == "output" else "high" if secret else "medium"
             title = attr(span, "dify.node.title", span.name)
@@ -593,19 +597,24 @@ def _records(span: ReadableSpan) -> list[Any]:
 _KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
 
 
+# An account's or a customer's number: eight digits or more, no amount's separators.
+_ACCOUNT = re.compile(r"\d{8,}")
+
+
 def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
-    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`) is the caller's own, found by their key,
-    and a contact datum of its own fields is theirs where it is the record's one of its kind (a second phone beside
-    it, an emergency contact's, is another person's). A record of another key (a neighbour's plate) or a list of
-    several is someone else's or a search's: nothing."""
+    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`; an account's number of eight digits or
+    more, no amount) is the caller's own, found by their key, and a contact datum of its own fields is theirs where
+    it is the record's one of its kind (a second phone beside it, an emergency contact's, is another person's). A
+    record of another key (a neighbour's plate, another account) or a list of several is someone else's or a
+    search's: nothing."""
     starts = trace.of_type("start")
     given = starts[0] if starts else trace.root
     inputs = json_attr(given, "input.value") if given is not None else None
     if not isinstance(inputs, dict):
         return frozenset()
     keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
-            and _KEY.fullmatch(value) and _ORDINARY.fullmatch(value) is None}  # fmt: skip
+            and _KEY.fullmatch(value) and (not _ORDINARY.fullmatch(value) or _ACCOUNT.fullmatch(value))}  # fmt: skip
     records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
     if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
         return frozenset()

@@ -482,7 +482,9 @@ FALSE_ALARMS = {
     # with the outer one's id); the export gave the outer iteration's graph id to the first inner iteration, started
     # within the second of slack (mended).
     # the ninth set, as scored blind: a bus booking chatflow's extractor read as taking a number its text does not
-    # state (state_corruption, six runs); a market stall's and a power company's own phone numbers read as leaked;
+    # state (state_corruption, six runs); a market stall's customers' own phone numbers read as leaked (the record
+    # names no key the run was given: its id is in the request's URL, which Dify's export lacks); session 25
+    # (r5-flow): a power company's record holding the account number the run was given is the holder's own;
     # with `hallucination`'s `data_fed` on, figures of a price lookup, a forecast and a fare
     ("faults9", "default"): {
         ("bus_clean_1", "state_corruption"),
@@ -493,7 +495,6 @@ FALSE_ALARMS = {
         ("bus_clean_8", "state_corruption"),
         ("oja_clean_1", "dify_variable_leak"),
         ("oja_clean_2", "dify_variable_leak"),
-        ("tnb_clean_7", "dify_variable_leak"),
     },
     ("faults9", "every switch"): {
         ("bus_clean_1", "hallucination"),
@@ -512,7 +513,6 @@ FALSE_ALARMS = {
         ("stav_clean_5", "hallucination"),
         ("stav_clean_7", "hallucination"),
         ("tiesaa_clean_4", "hallucination"),
-        ("tnb_clean_7", "dify_variable_leak"),
     },
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an

@@ -857,3 +857,32 @@ def test_a_readers_own_words_under_a_missing_name_are_no_value_it_took() -> None
     assert patched.detect(_stock(nested, "Arany Sas: 6 boxes", 1)) == []
     (finding,) = unpatched.detect(_stock(nested, "none in stock", 0))
     assert finding.evidence["rule"] == "an output field the source usually gave replaced by one it seldom gave"
+
+
+def _rent(answer: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan]:
+    """A rent ledger API's answer read by a code node writing the tenant's line and balance."""
+    api = node("ledger", "http-request", title="Ledger",
+               outputs={"status_code": 200, "body": json.dumps(answer), "files": [], "headers": {}})  # fmt: skip
+    code = node("line", "code", inputs={"body": "..."}, outputs=outputs)
+    return run_spans([api, code], app_id="rent")
+
+
+def test_an_answer_in_a_new_schema_its_reader_reads_as_nothing() -> None:
+    """Four of six usual fields renamed and regrouped at once (`monthly_rent, paid` → `amounts: {monthly,
+    received}`, `due_date` → `due`): more than one rename, the code's old names giving zeros. An error envelope
+    in their place is another answer, and a reader patched for the new names worked on."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"unit": f"{n}F", "tenant": "Wu", "monthly_rent": 17000, "paid": 17000 - n, "balance": n,
+                 "due_date": "2026-12-05"}  # fmt: skip
+        assert processor.detect(_rent(usual, {"line": f"{n}F: 17000, due {n}", "balance": n + 1})) == []
+    error = {"unit": "9F", "tenant": "Wu", "error": {"code": 503, "message": "Service temporarily unavailable"}}
+    assert processor.detect(_rent(error, {"line": "9F: 0", "balance": 0})) == []
+    reshaped = {"unit": "9F", "tenant": "Wu", "amounts": {"monthly": 17000, "received": 14000}, "due": "2026-12-05"}
+    assert processor.detect(_rent(reshaped, {"line": "9F: 17000, due 3000", "balance": 3000})) == []
+    (finding,) = processor.detect(_rent(reshaped, {"line": "9F: 0, due 0", "balance": 0}))
+    assert finding.evidence["rule"] == "most of an output's usual fields replaced by new ones, read as nothing"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (
+        ["monthly_rent", "paid", "due_date"],
+        ["monthly", "received", "due"],
+    )

@@ -102,6 +102,16 @@ def test_a_secret_from_a_retrieved_document_in_the_prompt_only_is_not() -> None:
     assert findings(_retrieved("Ops note: credential AKIAJ3KQ8ZB2MNX4PLR7", "Ask ops."), "dify_variable_leak") == []
 
 
+def test_a_bank_account_a_retrieved_document_gives_for_payments_is_no_leak() -> None:
+    """Session 25: an IBAN a knowledge base's document gives is where to pay, published to be paid into (a poisoned
+    document's is rag_poisoning's); a credential beside it reaching the answer still is a leak."""
+    iban, key = "DE44 5001 0517 5407 3249 31", "AKIAJ3KQ8ZB2MNX4PLR7"
+    assert findings(_retrieved(f"Refunds: transfer to IBAN {iban}", f"Transfer to {iban}."), "dify_variable_leak") == []
+    both = _retrieved(f"Refunds: IBAN {iban}. Ops credential {key}", f"Transfer to {iban}; log in with {key}.")
+    (finding,) = findings(both, "dify_variable_leak")
+    assert finding.evidence["kind"] != "iban"
+
+
 def test_document_prompts_reports_a_documents_secret_reaching_a_prompt() -> None:
     spans = _retrieved("Stock sync: warehouse key AKIAJ3KQ8ZB2MNX4PLR7 (ops only)", "Ask the warehouse team.")
     (finding,) = findings(spans, "dify_variable_leak", document_prompts=True)
@@ -574,6 +584,16 @@ def test_a_record_holding_the_key_the_run_was_given_is_the_callers_own() -> None
     assert found and all(f.evidence["source"] == "node 'Register'" for f in found)
     both = {**own, "emergency_phone": "+46 73 118 20 47"}
     assert findings(_permit("ABC123", both, "Call +46 73 118 20 47."), "dify_variable_leak")
+
+
+def test_a_record_holding_the_account_number_the_run_was_given_is_the_callers_own() -> None:
+    """Session 25 (r5-flow), the real `tnb_clean_7` (faults9): a record holding the account
+    number the run was given (digits only, no amount) is the caller's; a record of another account is another
+    holder's."""
+    own = {"account": "220031246785", "name": "Lim Wei Jie", "phone": "016-902 7745"}
+    assert findings(_permit("220031246785", own, "We have 016-902 7745 for you."), "dify_variable_leak") == []
+    other = {**own, "account": "220047781233"}
+    assert findings(_permit("220014578901", other, "Lim Wei Jie, 016-902 7745."), "dify_variable_leak")
 
 
 def test_a_passage_a_document_keeps_for_staff_in_another_language_is_marked_internal() -> None:
