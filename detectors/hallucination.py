@@ -527,6 +527,10 @@ def _unsupported(
         for source in sources:
             for unit, found in by_unit(source).items():
                 units.setdefault(unit, set()).update(found)
+            # A length, weight or volume with its unit's word written before it counts that unit too ("bis
+            # Kilometer 20": 35 km less it is 15 km).
+            for unit, found in converted(source).items():
+                units.setdefault(unit, set()).update(found)
         unsupported = {
             n
             for n in unsupported
@@ -544,17 +548,22 @@ def _unsupported(
         results = _worked_out(answer, values, units.get("%", set()))
         unsupported = {n for n in unsupported if not _gives(results, n)}
         # A working on the answer's own results, a step at a time ("5,40" for 3 persons at 1,80, then "32 + 6 +
-        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too.
+        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too, of a
+        # sum of what it counts as well ("6,00 EUR plus 5,70 EUR, together 11,70 EUR").
         for _ in range(3):
             if not unsupported or not (done := claimed - unsupported):
                 break
             derived = values | {float(r) for n in done for r in readings(n)}
+            counting = {unit: set(found) for unit, found in units.items()}
+            for n in done:
+                if (unit := claims.get(n, "")) and unit not in TIME_UNITS:
+                    counting.setdefault(unit, set()).update(float(r) for r in readings(n))
             results = _worked_out(answer, derived, units.get("%", set()))
             left = {
                 n
                 for n in unsupported
                 if not _gives(results, n)
-                and not any(computed(r, claims.get(n, ""), derived, units, factors) for r in readings(n))
+                and not any(computed(r, claims.get(n, ""), derived, counting, factors) for r in readings(n))
             }
             if left == unsupported:
                 break

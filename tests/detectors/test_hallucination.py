@@ -1102,3 +1102,24 @@ def test_a_sum_far_from_every_sum_the_prompts_facts_state_is_another_offer() -> 
 
 def test_a_percentage_in_an_answer_restating_none_of_its_data_is_another_answers() -> None:
     assert findings(_topped_up("New tractor loans at only 7% interest, apply today!"), "hallucination") == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("20 km \u00d7 0,30 € = 6,00 € plus 15 km \u00d7 0,38 € = 5,70 €, zusammen 11,70 € je Arbeitstag.", []),
+        ("20 km \u00d7 0,30 € = 6,00 € plus 15 km \u00d7 0,38 € = 5,70 €, zusammen 12,70 € je Arbeitstag.", ["12,70"]),
+        (
+            "20 km \u00d7 0,30 € = 6,00 € plus 16 km \u00d7 0,38 € = 6,08 €, zusammen 12,08 € je Arbeitstag.",
+            ["12,08", "16", "6,08"],
+        ),
+    ],
+)
+def test_a_sum_of_the_answers_own_results_and_a_unit_written_before_its_figure(
+    answer: str, unsupported: list[str]
+) -> None:
+    """Session 25: the answer's worked-out results (6,00 and 5,70 EUR) are terms of its total too, and a length
+    whose unit word comes first ("bis Kilometer 20") counts that unit: the user's 35 km less it is 15 km."""
+    document = "Pendlerpauschale: 0,30 Euro bis Kilometer 20, danach 0,38 Euro je Kilometer; nur die einfache Strecke."
+    found = findings(_kb_run("commute", document, answer, "Was wären das pro Arbeitstag bei 35 km?"), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
