@@ -495,6 +495,21 @@ def _restated(unsupported: set[str], claims: dict[str, str]) -> set[str]:
     }
 
 
+# A number and the digit groups right after it: an ID written in groups ("Steuer-ID 47 036 892 815").
+_GROUPS = r"(?<![\w.,])%s((?:[ \u00a0]\d{2,4})+)(?![\w.,]\d)"
+
+
+def _grouped(answer: str, number: str, values: set[float]) -> bool:
+    """Whether `number` opens digit groups that, joined, are a source's number: `claims` blanks "036 892 815" as
+    a phone, leaving "47" of the tax ID "47 036 892 815" a source writes."""
+    if not number.isdigit():
+        return False
+    return any(
+        float(number + found.group(1).replace(" ", "").replace("\u00a0", "")) in values
+        for found in re.finditer(_GROUPS % re.escape(number), answer)
+    )
+
+
 def _unsupported(
     answer: str,
     claimed: set[str],
@@ -508,6 +523,8 @@ def _unsupported(
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
     if any(3 <= len(n) <= 6 and n.isdigit() for n in unsupported):  # the ends of a source's ID, phone or account
         unsupported -= set().union(*map(identifier_ends, sources))
+    if unsupported:  # the first group of an ID written in digit groups the sources write
+        unsupported = {n for n in unsupported if not _grouped(answer, n, values)}
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
         # Counts the answer or the user's question states ("two appliances", "4 servings"; how many they ask for:

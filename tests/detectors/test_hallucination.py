@@ -1123,3 +1123,18 @@ def test_a_sum_of_the_answers_own_results_and_a_unit_written_before_its_figure(
     document = "Pendlerpauschale: 0,30 Euro bis Kilometer 20, danach 0,38 Euro je Kilometer; nur die einfache Strecke."
     found = findings(_kb_run("commute", document, answer, "Was wären das pro Arbeitstag bei 35 km?"), "hallucination")
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Beispiel: Steuer-ID 47 036 892 815, 20 % von höchstens 6.000 € Arbeitskosten.", []),
+        ("Beispiel: Steuer-ID 48 036 892 815, 20 % von höchstens 6.000 € Arbeitskosten.", ["48"]),
+    ],
+)
+def test_an_id_written_in_digit_groups_is_the_sources_id(answer: str, unsupported: list[str]) -> None:
+    """Session 25: a phone-like tail ("036 892 815") is blanked as an identifier; its first group ("47") is the
+    source's ID, not a figure, unless the joined ID is in no source."""
+    document = "Musterfall: Steuer-ID 47 036 892 815, Handwerkerleistungen 20 Prozent von maximal 6.000 Euro."
+    found = findings(_kb_run("ids", document, answer, "Musterfall?"), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
