@@ -1138,3 +1138,13 @@ def test_an_id_written_in_digit_groups_is_the_sources_id(answer: str, unsupporte
     document = "Musterfall: Steuer-ID 47 036 892 815, Handwerkerleistungen 20 Prozent von maximal 6.000 Euro."
     found = findings(_kb_run("ids", document, answer, "Musterfall?"), "hallucination")
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_a_sum_in_baht_with_the_next_thai_word_joined() -> None:
+    """Session 25: Thai writes no space between words, so the baht's word is money whatever follows it."""
+    assert measured("รากเทียมราคา 35,000 บาทต่อซี่ค่ะ") == (("35,000", "money"),)
+    system = "ตอบจากข้อมูลนี้เท่านั้น: ขูดหินปูน 800 บาท จัดฟัน 45,000 บาท"
+    for answer, fires in (("รากเทียมราคา 35,000 บาทต่อซี่ค่ะ", True), ("จัดฟัน 45,000 บาทค่ะ", False)):
+        desk = llm(answer=answer)
+        desk["process_data"]["prompts"] = [{"role": "system", "text": system}, {"role": "user", "text": "ราคา?"}]
+        assert len(findings(run_spans([desk]), "hallucination")) == fires
