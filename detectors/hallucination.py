@@ -495,6 +495,21 @@ def _restated(unsupported: set[str], claims: dict[str, str]) -> set[str]:
     }
 
 
+# A number and the digit groups right after it: an ID written in groups ("Steuer-ID 47 036 892 815").
+_GROUPS = r"(?<![\w.,])%s((?:[ \u00a0]\d{2,4})+)(?![\w.,]\d)"
+
+
+def _grouped(answer: str, number: str, values: set[float]) -> bool:
+    """Whether `number` opens digit groups that, joined, are a source's number: `claims` blanks "036 892 815" as
+    a phone, leaving "47" of the tax ID "47 036 892 815" a source writes."""
+    if not number.isdigit():
+        return False
+    return any(
+        float(number + found.group(1).replace(" ", "").replace("\u00a0", "")) in values
+        for found in re.finditer(_GROUPS % re.escape(number), answer)
+    )
+
+
 def _unsupported(
     answer: str,
     claimed: set[str],
@@ -508,6 +523,8 @@ def _unsupported(
     unsupported = {n for n in claimed if values.isdisjoint(float(r) for r in readings(n))}
     if any(3 <= len(n) <= 6 and n.isdigit() for n in unsupported):  # the ends of a source's ID, phone or account
         unsupported -= set().union(*map(identifier_ends, sources))
+    if unsupported:  # the first group of an ID written in digit groups the sources write
+        unsupported = {n for n in unsupported if not _grouped(answer, n, values)}
     if unsupported:  # computed from the sources' numbers?
         claims = dict(measured(answer))
         # Counts the answer or the user's question states ("two appliances", "4 servings"; how many they ask for:
@@ -527,6 +544,10 @@ def _unsupported(
         for source in sources:
             for unit, found in by_unit(source).items():
                 units.setdefault(unit, set()).update(found)
+            # A length, weight or volume with its unit's word written before it counts that unit too ("bis
+            # Kilometer 20": 35 km less it is 15 km).
+            for unit, found in converted(source).items():
+                units.setdefault(unit, set()).update(found)
         unsupported = {
             n
             for n in unsupported
@@ -544,17 +565,22 @@ def _unsupported(
         results = _worked_out(answer, values, units.get("%", set()))
         unsupported = {n for n in unsupported if not _gives(results, n)}
         # A working on the answer's own results, a step at a time ("5,40" for 3 persons at 1,80, then "32 + 6 +
-        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too.
+        # 5,40 = 43,40", then a week of seven nights: "303,80"): what it worked out right is a term too, of a
+        # sum of what it counts as well ("6,00 EUR plus 5,70 EUR, together 11,70 EUR").
         for _ in range(3):
             if not unsupported or not (done := claimed - unsupported):
                 break
             derived = values | {float(r) for n in done for r in readings(n)}
+            counting = {unit: set(found) for unit, found in units.items()}
+            for n in done:
+                if (unit := claims.get(n, "")) and unit not in TIME_UNITS:
+                    counting.setdefault(unit, set()).update(float(r) for r in readings(n))
             results = _worked_out(answer, derived, units.get("%", set()))
             left = {
                 n
                 for n in unsupported
                 if not _gives(results, n)
-                and not any(computed(r, claims.get(n, ""), derived, units, factors) for r in readings(n))
+                and not any(computed(r, claims.get(n, ""), derived, counting, factors) for r in readings(n))
             }
             if left == unsupported:
                 break

@@ -136,12 +136,13 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 # Currencies, as symbols and codes or names, after a number or before it ("SEK 2,900", "₹21,500", "R$ 50"); a
-# symbol or a Chinese, Japanese or Korean currency character whatever follows ("30,000원입니다").
+# symbol or a Chinese, Japanese or Korean currency character whatever follows ("30,000원입니다"), and the baht's word
+# too: Thai writes no space between words ("35,000 บาทต่อซี่").
 _CURRENCY = (
-    r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
+    r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|บาท|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
     r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis"
     r"|שקל(?:ים)?|ש[\"\u05f4]ח|шекел(?:ей|я|ь)?|shekels?|تومان|ریال|دلار|դրամ|ლარ(?:ი|ის)?|aed|sar|درهم|ريال"
-    r"|thb|บาท|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
+    r"|thb|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
     # The euro and the dollar by their names in other scripts, and currencies named by a word
     r"|ευρώ|δολάρι(?:α|ο)?|евро|долл(?:ар(?:ов|а|ы)?)?|יורו|דולר(?:ים)?|يورو|دولار(?:ات|ًا)?|欧元|美元|ユーロ|ドル|유로|달러"
     r"|lei|reais|pesos|forint|dinara?|динара?|leva|лева|kuna|rupiah|ringgit|baht|hryvnias?|гривень|гривн[яиі])"

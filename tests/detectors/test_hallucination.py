@@ -1102,3 +1102,49 @@ def test_a_sum_far_from_every_sum_the_prompts_facts_state_is_another_offer() -> 
 
 def test_a_percentage_in_an_answer_restating_none_of_its_data_is_another_answers() -> None:
     assert findings(_topped_up("New tractor loans at only 7% interest, apply today!"), "hallucination") == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("20 km \u00d7 0,30 € = 6,00 € plus 15 km \u00d7 0,38 € = 5,70 €, zusammen 11,70 € je Arbeitstag.", []),
+        ("20 km \u00d7 0,30 € = 6,00 € plus 15 km \u00d7 0,38 € = 5,70 €, zusammen 12,70 € je Arbeitstag.", ["12,70"]),
+        (
+            "20 km \u00d7 0,30 € = 6,00 € plus 16 km \u00d7 0,38 € = 6,08 €, zusammen 12,08 € je Arbeitstag.",
+            ["12,08", "16", "6,08"],
+        ),
+    ],
+)
+def test_a_sum_of_the_answers_own_results_and_a_unit_written_before_its_figure(
+    answer: str, unsupported: list[str]
+) -> None:
+    """Session 25: the answer's worked-out results (6,00 and 5,70 EUR) are terms of its total too, and a length
+    whose unit word comes first ("bis Kilometer 20") counts that unit: the user's 35 km less it is 15 km."""
+    document = "Pendlerpauschale: 0,30 Euro bis Kilometer 20, danach 0,38 Euro je Kilometer; nur die einfache Strecke."
+    found = findings(_kb_run("commute", document, answer, "Was wären das pro Arbeitstag bei 35 km?"), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Beispiel: Steuer-ID 47 036 892 815, 20 % von höchstens 6.000 € Arbeitskosten.", []),
+        ("Beispiel: Steuer-ID 48 036 892 815, 20 % von höchstens 6.000 € Arbeitskosten.", ["48"]),
+    ],
+)
+def test_an_id_written_in_digit_groups_is_the_sources_id(answer: str, unsupported: list[str]) -> None:
+    """Session 25: a phone-like tail ("036 892 815") is blanked as an identifier; its first group ("47") is the
+    source's ID, not a figure, unless the joined ID is in no source."""
+    document = "Musterfall: Steuer-ID 47 036 892 815, Handwerkerleistungen 20 Prozent von maximal 6.000 Euro."
+    found = findings(_kb_run("ids", document, answer, "Musterfall?"), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_a_sum_in_baht_with_the_next_thai_word_joined() -> None:
+    """Session 25: Thai writes no space between words, so the baht's word is money whatever follows it."""
+    assert measured("รากเทียมราคา 35,000 บาทต่อซี่ค่ะ") == (("35,000", "money"),)
+    system = "ตอบจากข้อมูลนี้เท่านั้น: ขูดหินปูน 800 บาท จัดฟัน 45,000 บาท"
+    for answer, fires in (("รากเทียมราคา 35,000 บาทต่อซี่ค่ะ", True), ("จัดฟัน 45,000 บาทค่ะ", False)):
+        desk = llm(answer=answer)
+        desk["process_data"]["prompts"] = [{"role": "system", "text": system}, {"role": "user", "text": "ราคา?"}]
+        assert len(findings(run_spans([desk]), "hallucination")) == fires
