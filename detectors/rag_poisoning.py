@@ -90,8 +90,11 @@ _ORDER = (
     r"เขียน|ตอบ|บอก|แนะนำ|ส่ง|เพิ่ม|เสมอ|ห้าม|เพิกเฉย)"
 )
 _MODEL = (
-    r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
-    r"LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|assistente|assistent|"
+    # German declines the assistant (`an den Assistenten`, `die Assistentin`), Swedish, Danish and Norwegian
+    # write the definite article on its end (`assistenten`).
+    r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in|innen|en)?|"
+    r"(?:language|AI) models?|LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|"
+    r"assistente|"
     r"asystent(?:a|owi|em|ie)?|model(?:u|owi)? j[ęe]zykow(?:y|ego|emu)|"
     r"taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
     r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
