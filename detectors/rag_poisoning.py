@@ -449,6 +449,36 @@ def _dismissals(text: str) -> Iterator[re.Match[str]]:
             yield verb
 
 
+# Words run together (a note with its spaces stripped, `Notaperl'assistenteAI…:…rispondiche…`): sentences (letters
+# and their punctuation, no link, no encoded blob without commas) over 80 characters with no space. Read by the
+# note-to-the-model pattern with no word's end or space required; only such runs are read so.
+_RUN_TOGETHER = re.compile(r"[^\s]{80,}")
+_RUN_TOGETHER_SHORTEST_LETTERS = 0.8
+
+
+def _relaxed(pattern: str) -> str:
+    return pattern.replace(r"\b", "").replace(r"\s+", r"\s*").replace(r"[ \t]+", r"[ \t]*")
+
+
+_CALLED_RUN_TOGETHER = re.compile(rf"(?i)(?:{_relaxed(_CALLED)})[^\n]{{0,120}}?(?:{_relaxed(_ORDER)})")
+
+
+def _run_together(text: str, found: dict[str, str]) -> None:
+    for run in _RUN_TOGETHER.finditer(text):
+        words = run.group(0)
+        letters = sum(c.isalpha() for c in words)
+        if (
+            "://" in words
+            or not any(c in words for c in ",.:;")
+            or letters < _RUN_TOGETHER_SHORTEST_LETTERS * len(words)
+        ):
+            continue
+        hit = _CALLED_RUN_TOGETHER.search(words)
+        if hit:
+            found.setdefault("addressed_to_model", hit.group(0)[:80])
+            return
+
+
 def _instructions(text: str, found: dict[str, str]) -> None:
     for kind, pattern in INSTRUCTIONS.items():
         if kind == "addressed_to_model" and not _MENTIONS.search(text):
@@ -473,6 +503,8 @@ def signals(text: str) -> dict[str, str]:
     tags = _TAGS.findall(text) if hides else []
     visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
     _instructions(visible, found)
+    if "addressed_to_model" not in found:
+        _run_together(visible, found)
     if hides:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
         hidden = "".join(chr(ord(c) - 0xE0000) for run in tags for c in run)
         _instructions(hidden, found)
