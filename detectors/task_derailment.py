@@ -814,7 +814,26 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         return None
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
+    if _filled_in(answer, [past[i][1] for i in elsewhere], sources):
+        return None
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+
+
+def _filled_in(answer: str, others: list[str], sources: list[str]) -> bool:
+    """Whether the answer is the app's template filled in from this run's data: half its terms at least (two at
+    least) that the alike answers lack, or half its numbers (two at least), are in what the run retrieved or its
+    tools returned (another book and its branch, this tenant's rent and what was paid). Another topic's answer
+    differs from its kin in no fetched term and reports no fetched figure. An API's JSON escapes its letters
+    (`\\u4e2d`): read as the letters."""
+    if not sources:
+        return False
+    fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), source) for source in sources])
+    own = _terms(answer) - _said(others)
+    figures = set(_NUMBER.findall(answer))
+    return any(len(part & fetched) >= 2 and len(part & fetched) * 2 >= len(part) for part in (own, figures))
+
+
+_ESCAPED = re.compile(r"\\+u([0-9a-fA-F]{4})")
 
 
 def _unsourced(answer: str, sources: list[str]) -> bool:
