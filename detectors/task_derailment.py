@@ -498,8 +498,12 @@ def _language(text: str) -> str | None:
 
 def _sources(trace: Trace) -> list[str]:
     """What the run retrieved or was given by tools: retrieved documents, tool and HTTP results."""
-    parts = [content for _, _, content in trace.documents]
-    parts += [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
+    return [content for _, _, content in trace.documents if content] + _returned(trace)
+
+
+def _returned(trace: Trace) -> list[str]:
+    """What the run's tools and HTTP requests returned: this run's data (a knowledge base's pages are every run's)."""
+    parts = [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
     return [part for part in parts if part]
 
 
@@ -761,7 +765,9 @@ def _codes(text: str) -> set[str]:
     return set(_ACRONYM.findall(text))
 
 
-def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
+def _answers_another_question(
+    past: list[_Run], query: str, answer: str, sources: list[str], returned: list[str], cfg: Config
+) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
     has a settled answer, not one that depends on another input, as copy written for a product does), three
@@ -814,20 +820,20 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         return None
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
-    if _filled_in(answer, [past[i][1] for i in elsewhere], sources):
+    if _filled_in(answer, [past[i][1] for i in elsewhere], returned):
         return None
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
 
 
-def _filled_in(answer: str, others: list[str], sources: list[str]) -> bool:
+def _filled_in(answer: str, others: list[str], returned: list[str]) -> bool:
     """Whether the answer is the app's template filled in from this run's data: half its terms at least (two at
-    least) that the alike answers lack, or half its numbers (two at least), are in what the run retrieved or its
-    tools returned (another book and its branch, this tenant's rent and what was paid). Another topic's answer
-    differs from its kin in no fetched term and reports no fetched figure. An API's JSON escapes its letters
-    (`\\u4e2d`): read as the letters."""
-    if not sources:
+    least) that the alike answers lack, or half its numbers (two at least), are in what its tools or HTTP requests
+    returned (another book and its branch, this tenant's rent and what was paid; a retrieved page is every run's).
+    Another topic's answer differs from its kin in no fetched term and reports no fetched figure. An API's JSON
+    escapes its letters (`\\u4e2d`): read as the letters."""
+    if not returned:
         return False
-    fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), source) for source in sources])
+    fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), part) for part in returned])
     own = _terms(answer) - _said(others)
     figures = set(_NUMBER.findall(answer))
     return any(len(part & fetched) >= 2 and len(part & fetched) * 2 >= len(part) for part in (own, figures))
@@ -1068,7 +1074,7 @@ def _judged(
         and (
             rule := (
                 not _quoted_from_asked(sources, asked, answer)
-                and _answers_another_question(past, query, answer, sources, cfg)
+                and _answers_another_question(past, query, answer, sources, _returned(trace), cfg)
             )
             or _other_language(past, query, answer, cfg)
         )
