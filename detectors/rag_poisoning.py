@@ -414,16 +414,17 @@ class Config(DetectorConfig):
 
 def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
-    a link, an address, a number, that no other retrieved document holds) stands in none of them. An order naming
-    nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands on such
-    an item its own prompt did not hold: then the order came with more than the document shows."""
+    a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
+    order naming nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands
+    on such an item its own prompt did not hold: then the order came with more than the document shows."""
     if not later:
         return False
     held = "\n".join(others).lower()
     payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
     if payload:
-        answers = "\n".join(answer for _, answer in later).lower()
-        return not any(item in answers for item in payload)
+        # An account number or a handle is the same written in groups or run together (`IT60 X054…`, `IT60X054…`).
+        answers = "".join("".join(answer.split()) for _, answer in later).lower()
+        return not any("".join(item.split()) in answers for item in payload)
     return not any(item.lower() not in prompt.lower() for prompt, answer in later for item in _PAYLOAD.findall(answer))
 
 
