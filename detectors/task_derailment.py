@@ -471,7 +471,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"the", "and", "is", "are", "you", "your", "with", "for", "this", "that", "of", "to", "in", "it",
                      "was", "can"}),
     "de": frozenset({"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "ein", "eine", "ich", "auf", "für",
-                     "den", "dem", "wird", "bis", "es"}),
+                     "den", "dem", "wird", "werden", "sind", "bis", "es"}),
     "es": frozenset({"el", "la", "los", "las", "que", "y", "es", "en", "un", "una", "por", "para", "con", "del",
                      "hasta", "se", "sí"}),
     "fr": frozenset({"le", "les", "et", "est", "des", "une", "pour", "avec", "dans", "vous", "pas", "du", "au",
@@ -722,8 +722,9 @@ def _tongue(text: str) -> str | None:
 def _answered_in(answer: str, asked: str) -> bool:
     """Whether a clause of the answer is written in the query's language: an answer opening in the user's language
     and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
-    word in another (`贈り物に` and a full-width colon), answers the user in theirs."""
-    return any(_tongue(clause) == asked for clause in _CLAUSE_END.split(answer) if clause.strip())
+    word in another (`贈り物に` and a full-width colon), answers the user in theirs. A clause too short for
+    `language` is read by its function words too (`Neue Dokumente werden montags eingespielt`)."""
+    return any(asked in (_tongue(clause), _language(clause)) for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
 def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:

@@ -14,6 +14,7 @@ from detectors.likeness import language
 from detectors.task_derailment import (
     _DECLINE,
     _MARKED,
+    _answered_in,
     _done_beside,
     _filled_in,
     _other_language,
@@ -653,3 +654,13 @@ def test_the_app_s_template_filled_in_from_this_run_s_data_is_no_other_question_
     assert _filled_in(table, [table], [rent])
     # Another topic's answer reports nothing the run fetched.
     assert not _filled_in("Tuition is 1200 EUR a term, due on 1 March.", ["Tuition is 1200 EUR a term."], [rent])
+
+
+def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> None:
+    """Session 25 (held-out 15: an English paraphrase of a German page ending in a German line, a clean run flagged
+    "the answer is in en, the query in de")."""
+    answer = (
+        "The system prompt says the bot answers only from the firm's documents. Neue Dokumente werden montags geladen."
+    )
+    assert _answered_in(answer, "de")
+    assert not _answered_in("The system prompt says the bot answers only from the firm's documents.", "de")
