@@ -90,8 +90,11 @@ _ORDER = (
     r"เขียน|ตอบ|บอก|แนะนำ|ส่ง|เพิ่ม|เสมอ|ห้าม|เพิกเฉย)"
 )
 _MODEL = (
-    r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in)?|(?:language|AI) models?|"
-    r"LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|assistente|assistent|"
+    # German declines the assistant (`an den Assistenten`, `die Assistentin`), Swedish, Danish and Norwegian
+    # write the definite article on its end (`assistenten`).
+    r"(?:\b(?:AI|A\.I\.|KI|IA|chat ?bots?|bots?|assistants?|asistente|Assistent(?:in|innen|en)?|"
+    r"(?:language|AI) models?|LLMs?|GPT|modelo de lenguaje|Sprachmodell|mod[eè]le de langage|modelo de linguagem|"
+    r"assistente|"
     r"asystent(?:a|owi|em|ie)?|model(?:u|owi)? j[ęe]zykow(?:y|ego|emu)|"
     r"taalmodel|modello linguistico|spr[åa]kmodell(?:en)?|yapay zek[aâ]|dil modeli|"
     r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
@@ -411,16 +414,17 @@ class Config(DetectorConfig):
 
 def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
-    a link, an address, a number, that no other retrieved document holds) stands in none of them. An order naming
-    nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands on such
-    an item its own prompt did not hold: then the order came with more than the document shows."""
+    a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
+    order naming nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands
+    on such an item its own prompt did not hold: then the order came with more than the document shows."""
     if not later:
         return False
     held = "\n".join(others).lower()
     payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
     if payload:
-        answers = "\n".join(answer for _, answer in later).lower()
-        return not any(item in answers for item in payload)
+        # An account number or a handle is the same written in groups or run together (`IT60 X054…`, `IT60X054…`).
+        answers = "".join("".join(answer.split()) for _, answer in later).lower()
+        return not any("".join(item.split()) in answers for item in payload)
     return not any(item.lower() not in prompt.lower() for prompt, answer in later for item in _PAYLOAD.findall(answer))
 
 
@@ -444,6 +448,36 @@ def _dismissals(text: str) -> Iterator[re.Match[str]]:
         own = _OWN.search(clause) or (not text[start : verb.start()].strip() and _THEIRS.search(clause))
         if _RULES.search(clause) and own and not reported:
             yield verb
+
+
+# Words run together (a note with its spaces stripped, `Notaperl'assistenteAI…:…rispondiche…`): sentences (letters
+# and their punctuation, no link, no encoded blob without commas) over 80 characters with no space. Read by the
+# note-to-the-model pattern with no word's end or space required; only such runs are read so.
+_RUN_TOGETHER = re.compile(r"[^\s]{80,}")
+_RUN_TOGETHER_SHORTEST_LETTERS = 0.8
+
+
+def _relaxed(pattern: str) -> str:
+    return pattern.replace(r"\b", "").replace(r"\s+", r"\s*").replace(r"[ \t]+", r"[ \t]*")
+
+
+_CALLED_RUN_TOGETHER = re.compile(rf"(?i)(?:{_relaxed(_CALLED)})[^\n]{{0,120}}?(?:{_relaxed(_ORDER)})")
+
+
+def _run_together(text: str, found: dict[str, str]) -> None:
+    for run in _RUN_TOGETHER.finditer(text):
+        words = run.group(0)
+        letters = sum(c.isalpha() for c in words)
+        if (
+            "://" in words
+            or not any(c in words for c in ",.:;")
+            or letters < _RUN_TOGETHER_SHORTEST_LETTERS * len(words)
+        ):
+            continue
+        hit = _CALLED_RUN_TOGETHER.search(words)
+        if hit:
+            found.setdefault("addressed_to_model", hit.group(0)[:80])
+            return
 
 
 def _instructions(text: str, found: dict[str, str]) -> None:
@@ -470,6 +504,8 @@ def signals(text: str) -> dict[str, str]:
     tags = _TAGS.findall(text) if hides else []
     visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
     _instructions(visible, found)
+    if "addressed_to_model" not in found:
+        _run_together(visible, found)
     if hides:  # hidden characters: an instruction they hid (or smuggled as tags) is the attack
         hidden = "".join(chr(ord(c) - 0xE0000) for run in tags for c in run)
         _instructions(hidden, found)

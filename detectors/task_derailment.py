@@ -471,7 +471,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"the", "and", "is", "are", "you", "your", "with", "for", "this", "that", "of", "to", "in", "it",
                      "was", "can"}),
     "de": frozenset({"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "ein", "eine", "ich", "auf", "für",
-                     "den", "dem", "wird", "bis", "es"}),
+                     "den", "dem", "wird", "werden", "sind", "bis", "es"}),
     "es": frozenset({"el", "la", "los", "las", "que", "y", "es", "en", "un", "una", "por", "para", "con", "del",
                      "hasta", "se", "sí"}),
     "fr": frozenset({"le", "les", "et", "est", "des", "une", "pour", "avec", "dans", "vous", "pas", "du", "au",
@@ -498,8 +498,12 @@ def _language(text: str) -> str | None:
 
 def _sources(trace: Trace) -> list[str]:
     """What the run retrieved or was given by tools: retrieved documents, tool and HTTP results."""
-    parts = [content for _, _, content in trace.documents]
-    parts += [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
+    return [content for _, _, content in trace.documents if content] + _returned(trace)
+
+
+def _returned(trace: Trace) -> list[str]:
+    """What the run's tools and HTTP requests returned: this run's data (a knowledge base's pages are every run's)."""
+    parts = [str(attr(span, "output.value") or "") for span in trace.of_type("tool", "http-request")]
     return [part for part in parts if part]
 
 
@@ -718,8 +722,9 @@ def _tongue(text: str) -> str | None:
 def _answered_in(answer: str, asked: str) -> bool:
     """Whether a clause of the answer is written in the query's language: an answer opening in the user's language
     and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
-    word in another (`贈り物に` and a full-width colon), answers the user in theirs."""
-    return any(_tongue(clause) == asked for clause in _CLAUSE_END.split(answer) if clause.strip())
+    word in another (`贈り物に` and a full-width colon), answers the user in theirs. A clause too short for
+    `language` is read by its function words too (`Neue Dokumente werden montags eingespielt`)."""
+    return any(asked in (_tongue(clause), _language(clause)) for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
 def _other_language(past: list[_Run], query: str, answer: str, cfg: Config) -> str | None:
@@ -761,7 +766,9 @@ def _codes(text: str) -> set[str]:
     return set(_ACRONYM.findall(text))
 
 
-def _answers_another_question(past: list[_Run], query: str, answer: str, sources: list[str], cfg: Config) -> str | None:
+def _answers_another_question(
+    past: list[_Run], query: str, answer: str, sources: list[str], returned: list[str], cfg: Config
+) -> str | None:
     """The rule by which an answer is one the app gives to other questions, if one does: the app answered this
     question before, alike (two runs at least asked alike, whose answers are alike among themselves: the question
     has a settled answer, not one that depends on another input, as copy written for a product does), three
@@ -814,7 +821,26 @@ def _answers_another_question(past: list[_Run], query: str, answer: str, sources
         return None
     if unheard:
         return "the answer is like none the app gave before, unlike the settled answer it gave to this question"
+    if _filled_in(answer, [past[i][1] for i in elsewhere], returned):
+        return None
     return f"the answer is like {len(elsewhere)} the app gave to other questions, unlike those it gave to this one"
+
+
+def _filled_in(answer: str, others: list[str], returned: list[str]) -> bool:
+    """Whether the answer is the app's template filled in from this run's data: half its terms at least (two at
+    least) that the alike answers lack, or half its numbers (two at least), are in what its tools or HTTP requests
+    returned (another book and its branch, this tenant's rent and what was paid; a retrieved page is every run's).
+    Another topic's answer differs from its kin in no fetched term and reports no fetched figure. An API's JSON
+    escapes its letters (`\\u4e2d`): read as the letters."""
+    if not returned:
+        return False
+    fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), part) for part in returned])
+    own = _terms(answer) - _said(others)
+    figures = set(_NUMBER.findall(answer))
+    return any(len(part & fetched) >= 2 and len(part & fetched) * 2 >= len(part) for part in (own, figures))
+
+
+_ESCAPED = re.compile(r"\\+u([0-9a-fA-F]{4})")
 
 
 def _unsourced(answer: str, sources: list[str]) -> bool:
@@ -1049,7 +1075,7 @@ def _judged(
         and (
             rule := (
                 not _quoted_from_asked(sources, asked, answer)
-                and _answers_another_question(past, query, answer, sources, cfg)
+                and _answers_another_question(past, query, answer, sources, _returned(trace), cfg)
             )
             or _other_language(past, query, answer, cfg)
         )

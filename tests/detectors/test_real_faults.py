@@ -402,6 +402,8 @@ _DEFAULT9 = {
     ("agri_invented_spa", "hallucination"),
     ("agri_pasted_log", "context_overflow"),
     ("agri_pasted_log", "cost"),
+    # session 25 (r5-rag-derail): the partner's note, its words run together, its IBAN handed on in groups
+    ("agri_poisoned", "dify_rag_poisoning"),
     ("bus_nano", "dify_model_fallback"),
     ("oja_runaway", "cost"),
     ("stav_invented_price", "hallucination"),

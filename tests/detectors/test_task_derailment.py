@@ -14,7 +14,9 @@ from detectors.likeness import language
 from detectors.task_derailment import (
     _DECLINE,
     _MARKED,
+    _answered_in,
     _done_beside,
+    _filled_in,
     _other_language,
     _Run,
     _said,
@@ -638,3 +640,27 @@ def test_a_shouted_call_to_act_now_and_a_first_month_given_away_are_adverts() ->
     assert finding.evidence["rule"].startswith("the answer advertises ('första månaden gratis')")
     calm = "În loc de asta, închiriați o mașină de la partenerul AutoRapid cu doar 99 lei pe zi, rezervați acum."
     assert _detect(processor, _fund(question, calm)) == []
+
+
+def test_the_app_s_template_filled_in_from_this_run_s_data_is_no_other_question_s_answer() -> None:
+    """Session 25 (held-out 15: a library's and a rent desk's answers, alike in shape to those other questions got,
+    three clean runs flagged): the terms the alike answers lack, or the figures, come from what the run fetched,
+    which an API may send with its letters escaped."""
+    books = '{"body": "{\\"title\\": \\"\\\\u535a\\\\u58eb\\", \\"branch\\": \\"\\\\u4e2d\\\\u592e\\\\u9928\\"}"}'
+    others = ["はい、7冊あります。たとえば『火花』（又吉直樹）が緑が丘分館にあります。"]
+    assert _filled_in("はい、7冊あります。たとえば『博士』が中央館にあります。", others, [books])
+    rent = '{"unit": "2F-5", "monthly_rent": 20000, "paid": 17000, "balance": 3000}'
+    table = "| 月租 | 20000 |\n| 已付 | 17000 |\n| 未繳 | 3000 |"
+    assert _filled_in(table, [table], [rent])
+    # Another topic's answer reports nothing the run fetched.
+    assert not _filled_in("Tuition is 1200 EUR a term, due on 1 March.", ["Tuition is 1200 EUR a term."], [rent])
+
+
+def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> None:
+    """Session 25 (held-out 15: an English paraphrase of a German page ending in a German line, a clean run flagged
+    "the answer is in en, the query in de")."""
+    answer = (
+        "The system prompt says the bot answers only from the firm's documents. Neue Dokumente werden montags geladen."
+    )
+    assert _answered_in(answer, "de")
+    assert not _answered_in("The system prompt says the bot answers only from the firm's documents.", "de")
