@@ -405,6 +405,10 @@ _DEFAULT9 = {
     ("bus_nano", "dify_model_fallback"),
     ("oja_runaway", "cost"),
     ("stav_invented_price", "hallucination"),
+    # session 25 (r5-iter): an extractor's list of one item seven times, seven identical price lookups, both ways in
+    # (the stream spared a list of one repeated item whoever made it; the export, lacking the list, did not)
+    ("stav_repeat", "dify_iteration_escape"),
+    ("stav_repeat", "loop"),
     ("tiesaa_nano", "dify_model_fallback"),
     ("tiesaa_runaway", "cost"),
     ("tnb_other_account", "dify_variable_leak"),
@@ -515,9 +519,6 @@ FALSE_ALARMS = {
         ("tnb_clean_7", "dify_variable_leak"),
     },
 }
-# Findings the export gives and the stream does not (faults9, as scored blind): the price lookups' iteration repeating
-# itself, read from the export's rounds only.
-EXPORT_ONLY_FINDS = {("stav_repeat", "dify_iteration_escape")}
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
 # are those the node picked before, since session 20.) Session 23: `dify_iteration_escape`'s "every round used, no
@@ -577,7 +578,7 @@ def test_dify_s_export_finds_what_the_stream_finds_by_fewer_rules(recorded: str,
     """Every (run, detector) the export gives, the stream gives; the stream's other findings come from rules reading
     what the export lacks (the third set's `pricing_feed_flood` by the request asking for fewer results on its stream
     only: the request is not exported; by the app's usual rounds both ways in)."""
-    assert found(recorded, "otlp", settings) - EXPORT_ONLY_FINDS <= found(recorded, "stream", settings)
+    assert found(recorded, "otlp", settings) <= found(recorded, "stream", settings)
     rules = {
         way_in: {(name, f.detector, f.evidence.get("rule")) for name, f in findings(recorded, way_in, settings)}
         for way_in in WAYS_IN
