@@ -96,7 +96,7 @@ def loop_of_rounds(
 
 def container_after_producer(
     produced: list[Any],
-    selector: list[Any],
+    selector: list[Any] | None,
     outputs: list[str],
     run_inputs: dict[str, Any] | None = None,
     kind: str = "iteration",
