@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import MODEL_NODES, multiplied_from, one_item_list
+from detectors.iteration_items import MODEL_NODES, multiplied_from, one_item, one_item_list
 from detectors.rounds import (
     broke_out,
     containers,
@@ -93,7 +93,7 @@ def _model_repeating(trace: Trace, container: ReadableSpan, items: list[Any] | N
     ran = attr(container, "dify.container.rounds")
     if not isinstance(ran, int) or ran < cfg.min_repeats:
         return None
-    if items is not None and (len(items) < ran or len({repr(item) for item in items[:ran]}) > 1):
+    if items is not None and not one_item(items, ran):
         return None  # the cheap test first: most lists hold different items
     rounds = rounds_of(trace, container)
     same = identical_stretch(rounds)[0]
