@@ -5,8 +5,9 @@ Dify counted when the iteration started), when an iteration runs over the charac
 where a list was meant: single characters, spaces or punctuation among them), or when its rounds repeat identical
 outputs and written values (usage aside: an LLM's latency differs on every call). A long batch that stays within
 its limit and makes progress is left alone, and so is a loop that uses every round it was given (Dify stops it at
-its `loop_count`; a stuck one shows in its identical rounds), an iteration over one repeated item or over letters
-meant as items (`A`…`Z`, 汉字: no separators among them).
+its `loop_count`; a stuck one shows in its identical rounds), an iteration over one repeated item the run's inputs
+or the app's own nodes gave (not a model: its list of one item again and again is the model repeating itself) or
+over letters meant as items (`A`…`Z`, 汉字: no separators among them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import asked_size_overrun, fetched_list, kept_to_asked, multiplied_from
+from detectors.iteration_items import (
+    MODEL_NODES,
+    asked_size_overrun,
+    fetched_list,
+    kept_to_asked,
+    multiplied_from,
+    one_item_list,
+)
 from detectors.rounds import broke_out, containers, identical_stretch, node_state, rounds_of, signature
 
 KEY = "dify_iteration_escape"
@@ -165,14 +173,16 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
              "rounds": count, "items": len(text), "text": text[:200]},
             where,
         )  # fmt: skip
-    # An iteration over a list of one repeated item does the same work each round: that is no lack
-    # of progress.
-    repeated = isinstance(selector, list) and len({repr(item) for item in selector[: len(rounds)]}) == 1
     # A loop's rounds carry its state on: a stretch of identical ones is a stuck loop, unless it broke out at last (it
     # was waiting). An iteration's rounds are independent: only all of them alike say it is stuck.
     same = 0
-    if len(rounds) >= cfg.identical_rounds and not repeated and not (kind == "loop" and broke_out(container)):
+    if len(rounds) >= cfg.identical_rounds and not (kind == "loop" and broke_out(container)):
         same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
+    if same and kind == "iteration":
+        # Over one item repeated, as the run's inputs or the app's own nodes gave it, each round does the same work
+        # as asked: no lack of progress. A model's list of one item again and again is the model repeating itself.
+        made_by = one_item_list(trace, container, selector if isinstance(selector, list) else None, len(rounds))
+        same = 0 if made_by is not None and made_by not in MODEL_NODES else same
     if same >= cfg.identical_rounds:
         yield Finding(
             KEY,

@@ -187,3 +187,33 @@ def fetched_list(
                 if least <= len(found) <= (most or len(found)):
                     return node, len(found)
     return None
+
+
+# Node types whose outputs a model wrote: a list in which one of them gives one item again and again is the model
+# repeating itself, not a job asked for.
+MODEL_NODES = frozenset({"llm", "parameter-extractor", "agent"})
+
+
+def one_item(items: list[Any], count: int) -> bool:
+    """The list's first `count` items (it holds that many) are one item again and again; the first that differs
+    ends the reading (most lists differ at once)."""
+    if len(items) < count:
+        return False
+    first = repr(items[0])
+    return all(repr(item) == first for item in items[1:count])
+
+
+def one_item_list(trace: Trace, container: ReadableSpan, items: list[Any] | None, rounds: int) -> str | None:
+    """The type of the node (`start` for the run's inputs, `""` when none is found) that produced the iteration's
+    list, when that list holds one item `rounds` times (two or more); None when it does not. The list is the one the
+    iteration received (`items`, the stream's) or, where the export leaves it out, an earlier node's list of `rounds`
+    copies of one item: both ways in judge the same list."""
+    if rounds < 2 or (items is not None and not one_item(items, rounds)):
+        return None
+    start = container.start_time or 0
+    earlier = [node for node in trace.nodes if (node.start_time or 0) < start]
+    for node in [*reversed(earlier), *([trace.root] if trace.root is not None else [])]:
+        for found in _lists(json_attr(node, "input.value" if node is trace.root else "output.value")):
+            if found == items or (items is None and len(found) == rounds and one_item(found, rounds)):
+                return "start" if node is trace.root else str(attr(node, "dify.node.type"))
+    return "" if items is not None else None

@@ -7,17 +7,18 @@ identical as a whole: every node in them produced the same outputs and wrote the
 rounds. Usage is not state: an LLM's outputs carry its latency and token counts, an HTTP response its headers (its
 `date`), which differ on every call. A loop that reached its break condition at last was waiting (a status polled
 until it changed), not stuck. An iteration is stuck when it works one item again and again: over a list multiplied
-on its way, or past its list's length."""
+on its way, over a list in which a model gave one item again and again, or past its list's length."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, span_id
-from detectors.iteration_items import multiplied_from
+from detectors.iteration_items import MODEL_NODES, multiplied_from, one_item, one_item_list
 from detectors.rounds import (
     broke_out,
     containers,
@@ -53,6 +54,10 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         inputs = json_attr(container, "input.value")
         items = inputs.get("iterator_selector") if isinstance(inputs, dict) else None
+        repeating = _model_repeating(trace, container, items if isinstance(items, list) else None, cfg)
+        if repeating is not None:
+            yield repeating
+            continue
         if (
             not isinstance(items, list)
             or len(items) < cfg.min_repeats
@@ -79,6 +84,30 @@ def _iterations_repeating(trace: Trace, cfg: Config) -> Iterator[Finding]:
                     span_id(container),
                 )  # fmt: skip
                 break
+
+
+def _model_repeating(trace: Trace, container: ReadableSpan, items: list[Any] | None, cfg: Config) -> Finding | None:
+    """An iteration of `min_repeats` rounds or more, every one alike, over a list in which a model (an LLM, a
+    parameter extractor) gave one item again and again: the same work done over and over for one item asked once.
+    Read from the list the iteration received or, where Dify's export leaves it out, the model's own list."""
+    ran = attr(container, "dify.container.rounds")
+    if not isinstance(ran, int) or ran < cfg.min_repeats:
+        return None
+    if items is not None and not one_item(items, ran):
+        return None  # the cheap test first: most lists hold different items
+    rounds = rounds_of(trace, container)
+    same = identical_stretch(rounds)[0]
+    if same < cfg.min_repeats or same != len(rounds) or one_item_list(trace, container, items, same) not in MODEL_NODES:
+        return None
+    title = attr(container, "dify.node.title", container.name)
+    return Finding(
+        KEY, "medium", 0.85,
+        f"The iteration '{title}' did the same work {same} times with the same outputs over a list in which a model "
+        "gave one item again and again: it is stuck on one item.",
+        {"node": title, "rule": "every round alike over a model's list of one item repeated", "rounds": same,
+         "repeats": same, "round_outputs": str(signature(rounds[0][1]))[:300]},
+        span_id(container),
+    )  # fmt: skip
 
 
 def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -> Finding | None:

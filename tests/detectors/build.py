@@ -96,18 +96,20 @@ def loop_of_rounds(
 
 def container_after_producer(
     produced: list[Any],
-    selector: list[Any],
+    selector: list[Any] | None,
     outputs: list[str],
     run_inputs: dict[str, Any] | None = None,
     kind: str = "iteration",
     limit: int = 50,
     reason: str | None = None,
+    producer: str = "code",
 ) -> list[Any]:
-    """A node producing `produced`, then a container over `selector` whose rounds output `outputs`."""
+    """A node (of type `producer`) producing `produced`, then a container over `selector` (None: not recorded, as
+    Dify's export leaves it out) whose rounds output `outputs`."""
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Per part", "created_at": 2}
     events = [
         DifyEvent("workflow_started", {"inputs": run_inputs or {}, "created_at": 0}, "r"),
-        DifyEvent("node_finished", {"id": "p", "node_id": "parts", "node_type": "code", "title": "Parts",
+        DifyEvent("node_finished", {"id": "p", "node_id": "parts", "node_type": producer, "title": "Parts",
                                     "status": "succeeded", "created_at": 1, "inputs": {},
                                     "outputs": {"parts": produced}}, "r"),
         DifyEvent(f"{kind}_started", {**base, "metadata": {f"{kind}_length": limit},

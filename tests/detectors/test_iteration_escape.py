@@ -93,6 +93,19 @@ def test_an_iteration_over_one_repeated_item_is_no_stuck_container() -> None:
     assert len(findings(distinct, "dify_iteration_escape")) == 1  # four items, one output: items ignored
 
 
+def test_a_model_s_list_of_one_item_again_and_again_is_no_job_asked_for() -> None:
+    """A parameter extractor gives one item seven times: seven identical price lookups (faults9's `stav_repeat`).
+    The same list from the app's own code is the job asked for. Read alike where Dify's export leaves out the
+    iteration's input (`selector` None): the extractor's own list says the same."""
+    listed, outputs = ["cement"] * 7, ["cement: 189 CZK"] * 7
+    for selector in (listed, None):
+        (finding,) = findings(
+            container_after_producer(listed, selector, outputs, producer="parameter-extractor"), "dify_iteration_escape"
+        )
+        assert finding.evidence["identical"] == 7
+        assert findings(container_after_producer(listed, selector, outputs), "dify_iteration_escape") == []
+
+
 def test_an_iteration_over_the_characters_of_a_text() -> None:
     letters = list("Einleitung; Hauptteil; Schluss")
     spans = container_run(

@@ -123,6 +123,21 @@ def test_an_iteration_working_one_item_again_and_again_over_a_multiplied_list() 
     assert findings(container_after_producer(padded, padded, ["kitchen: 2 tins"] + ["hall: 1 tin"] * 5), "loop") == []
 
 
+def test_an_iteration_over_a_model_s_list_of_one_item_again_and_again() -> None:
+    """A parameter extractor gives one item seven times and the iteration looks it up seven times alike, read from
+    the iteration's input or, where Dify's export leaves it out (`selector` None), from the extractor's list."""
+    listed, outputs = ["cement"] * 7, ["cement: 189 CZK"] * 7
+    for selector in (listed, None):
+        spans = container_after_producer(listed, selector, outputs, producer="parameter-extractor")
+        (finding,) = findings(spans, "loop")
+        assert finding.evidence["rule"] == "every round alike over a model's list of one item repeated"
+        assert finding.evidence["repeats"] == 7 and "189" in finding.evidence["round_outputs"]
+        # The app's own code listing the item seven times asked for the work; rounds that differ progress.
+        assert findings(container_after_producer(listed, selector, outputs), "loop") == []
+        progressing = [f"cement: {189 + i} CZK" for i in range(7)]
+        assert findings(container_after_producer(listed, selector, progressing, producer="llm"), "loop") == []
+
+
 def test_an_iteration_past_its_lists_length_repeating_one_round() -> None:
     # Four chapters; the iteration went on to round nine, the last chapter done over and over the same way.
     chapters = ["dawn", "market", "storm", "harbour"]

@@ -407,6 +407,10 @@ _DEFAULT9 = {
     ("bus_nano", "dify_model_fallback"),
     ("oja_runaway", "cost"),
     ("stav_invented_price", "hallucination"),
+    # session 25 (r5-iter): an extractor's list of one item seven times, seven identical price lookups, both ways in
+    # (the stream spared a list of one repeated item whoever made it; the export, lacking the list, did not)
+    ("stav_repeat", "dify_iteration_escape"),
+    ("stav_repeat", "loop"),
     ("tiesaa_nano", "dify_model_fallback"),
     ("tiesaa_runaway", "cost"),
     ("tnb_other_account", "dify_variable_leak"),
@@ -533,9 +537,8 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
 # Findings on the export alone, because the stream holds what spares them: the course list repeating one course six
 # times (a faulty run, labelled so) gave six identical outer rounds, each with its own inner iteration since the
 # nested iteration is rebuilt right (session 25); the stream reads the iteration's list, one item repeated, and spares
-# it ("no lack of progress"); Dify does not export an iteration's list. Likewise faults9's price lookups repeating one
-# item (as scored blind).
-FOUND_BY_THE_EXPORT_ONLY = {("aftenskole_repeat", "dify_iteration_escape"), ("stav_repeat", "dify_iteration_escape")}
+# it ("no lack of progress"); Dify does not export an iteration's list.
+FOUND_BY_THE_EXPORT_ONLY = {("aftenskole_repeat", "dify_iteration_escape")}
 
 
 @cache
