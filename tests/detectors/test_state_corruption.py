@@ -628,9 +628,10 @@ def test_a_chatflow_extractors_number_its_instruction_and_turn_give() -> None:
     for query, bottles in (("Add 6 more please", 12), ("Take 2 off please", 4)):
         assert findings(_ordered(query, bottles, so_far), "state_corruption") == [], query
     # Neither the total nor the number stated; or no order so far in the prompt (the export lacks it).
+    rule = "a parameter extractor's number its text does not state, a stated one left out"
     for bottles, instruction in ((30, so_far), (12, "Extract the wine and the total bottles of the order.")):
         (finding,) = findings(_ordered("Add 6 more please", bottles, instruction), "state_corruption")
-        assert finding.evidence["rule"] == "a parameter extractor's number its text does not state, a stated one left out"
+        assert finding.evidence["rule"] == rule
     # A date extracted as `YYYY-MM-DD` took its day; the bottles the text states on its own remain.
     assert findings(_ordered("৪টি বোতল, ২৫ মার্চ", 4, "", "2027-03-25"), "state_corruption") == []
     (finding,) = findings(_ordered("25 bottles for 19 March", 1, "", "2027-03-19"), "state_corruption")
