@@ -484,26 +484,16 @@ FALSE_ALARMS = {
     # the ninth set, as scored blind: a bus booking chatflow's extractor read as taking a number its text does not
     # state (state_corruption, six runs); a market stall's and a power company's own phone numbers read as leaked;
     # with `hallucination`'s `data_fed` on, figures of a price lookup, a forecast and a fare
+    # Session 25 (r5-state): the bus extractor's six not flagged: the date it extracted (`2027-03-19`) took the day
+    # its text states.
     ("faults9", "default"): {
-        ("bus_clean_1", "state_corruption"),
-        ("bus_clean_4", "state_corruption"),
-        ("bus_clean_5", "state_corruption"),
-        ("bus_clean_6", "state_corruption"),
-        ("bus_clean_7", "state_corruption"),
-        ("bus_clean_8", "state_corruption"),
         ("oja_clean_1", "dify_variable_leak"),
         ("oja_clean_2", "dify_variable_leak"),
         ("tnb_clean_7", "dify_variable_leak"),
     },
     ("faults9", "every switch"): {
         ("bus_clean_1", "hallucination"),
-        ("bus_clean_1", "state_corruption"),
-        ("bus_clean_4", "state_corruption"),
-        ("bus_clean_5", "state_corruption"),
-        ("bus_clean_6", "state_corruption"),
-        ("bus_clean_7", "state_corruption"),
         ("bus_clean_8", "hallucination"),
-        ("bus_clean_8", "state_corruption"),
         ("oja_clean_1", "dify_variable_leak"),
         ("oja_clean_2", "dify_variable_leak"),
         ("stav_clean_1", "hallucination"),
