@@ -1229,6 +1229,23 @@ def _assigned_changed(span: Any, nodes: list[Any], index: int) -> Finding | None
 # A number a text states on its own: digits (a decimal point or comma inside), not part of a code, a date, a time
 # or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`).
 _STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# What a parameter extractor's system prompt carries besides its query, as Dify 1.14.1 renders it: the instruction
+# (`<instruction>` in function-calling mode, `<instructions>` in prompt mode) with its variables filled in (a
+# chatflow's conversation variables: the order so far), and the memory's earlier turns (`<histories>`).
+_EARLIER = re.compile(r"<(instructions?|histories)>(.*?)</\1>", re.S)
+
+
+def _numbers(text: str) -> list[float]:
+    """The numbers a text states on its own (`_STATED`)."""
+    return [float(match.group().replace(",", ".")) for match in _STATED.finditer(text)]
+
+
+def _earlier(span: Any) -> str:
+    """An extractor's instruction and memory as its model was sent them (`_EARLIER`); empty where the trace lacks
+    the prompt (Dify's export)."""
+    messages = _messages(attributes_of(span))[0]
+    return "\n".join(match.group(2) for match in _EARLIER.finditer(messages[0])) if messages else ""
 
 
 # Numbers one to ten written as words, in languages whose words stand apart (English, Spanish, Portuguese, French,
@@ -1280,25 +1297,32 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
     number on its own that no parameter took: the number was changed between the text and the extraction (25
     chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
     ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
-    the model."""
+    the model. A total the turn changes ("add 6 more" to the 6 so far the instruction or memory carries: 12) is
+    the earlier number plus or minus the stated one."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
         return None
-    stated = [float(match.group().replace(",", ".")) for match in _STATED.finditer(query)]
+    stated = _numbers(query)
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
-    # A number a text parameter took is claimed too (a card or order number extracted as text).
+    # A number a text parameter took is claimed too (a card or order number extracted as text), every part of it:
+    # the 19 of "19 March" extracted as `2027-03-19`.
     taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
-              if name[:2] != "__" and isinstance(value, str) for match in _STATED.finditer(value)]  # fmt: skip
+              if name[:2] != "__" and isinstance(value, str) for match in _DIGITS.finditer(value)]  # fmt: skip
     unclaimed = [number for number in stated if number not in taken]
+    totals: set[float] | None = None
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
         value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
         if type(value) not in (int, float) or not isinstance(name, str):
             continue
         if unclaimed and value not in stated:
-            return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
-                            f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, and "
-                            f"left out the {unclaimed[0]:g} the text states.", {"query": query},
-                            {name: value})  # fmt: skip
+            if totals is None:
+                totals = {before + sign * number for before in _numbers(_earlier(span))
+                          for number in unclaimed for sign in (1, -1)}  # fmt: skip
+            if value not in totals:
+                return _finding(span, "a parameter extractor's number its text does not state, a stated one left out",
+                                f"'{_title(span)}' extracted {name} = {value}, a number its text does not state, "
+                                f"and left out the {unclaimed[0]:g} the text states.", {"query": query},
+                                {name: value})  # fmt: skip
         counted = _counted_before(query, name)
         if counted is not None and counted != value:
             return _finding(span, "a parameter extractor's number other than the one its text writes before its name",
@@ -1472,7 +1496,7 @@ def _scale_misread(span: Any, outputs: dict[str, Any], query: str) -> Finding | 
              if name[:2] != "__" and type(value) in (int, float) and value > 0}  # fmt: skip
     if not taken:
         return None
-    stated = {float(match.group().replace(",", ".")) for match in _STATED.finditer(query)}
+    stated = set(_numbers(query))
     amounts: set[float] | None = None
     for name, value in taken.items():
         if value in stated:

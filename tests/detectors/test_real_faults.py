@@ -492,25 +492,15 @@ FALSE_ALARMS = {
     # names no key the run was given: its id is in the request's URL, which Dify's export lacks); session 25
     # (r5-flow): a power company's record holding the account number the run was given is the holder's own;
     # with `hallucination`'s `data_fed` on, figures of a price lookup, a forecast and a fare
+    # Session 25 (r5-state): the bus extractor's six not flagged: the date it extracted (`2027-03-19`) took the day
+    # its text states.
     ("faults9", "default"): {
-        ("bus_clean_1", "state_corruption"),
-        ("bus_clean_4", "state_corruption"),
-        ("bus_clean_5", "state_corruption"),
-        ("bus_clean_6", "state_corruption"),
-        ("bus_clean_7", "state_corruption"),
-        ("bus_clean_8", "state_corruption"),
         ("oja_clean_1", "dify_variable_leak"),
         ("oja_clean_2", "dify_variable_leak"),
     },
     ("faults9", "every switch"): {
         ("bus_clean_1", "hallucination"),
-        ("bus_clean_1", "state_corruption"),
-        ("bus_clean_4", "state_corruption"),
-        ("bus_clean_5", "state_corruption"),
-        ("bus_clean_6", "state_corruption"),
-        ("bus_clean_7", "state_corruption"),
         ("bus_clean_8", "hallucination"),
-        ("bus_clean_8", "state_corruption"),
         ("oja_clean_1", "dify_variable_leak"),
         ("oja_clean_2", "dify_variable_leak"),
         ("stav_clean_1", "hallucination"),

@@ -608,6 +608,36 @@ def test_a_parameter_extractors_number_its_text_does_not_state() -> None:
         assert findings(_extracted(query, quantity), "state_corruption") == []
 
 
+def _ordered(query: str, bottles: int, instruction: str, date: str = "") -> list[ReadableSpan]:
+    """A chatflow's extractor as Dify 1.14.1 records it: its instruction, conversation variables filled in, and its
+    memory in the system prompt it sent, the turn's message as `query`."""
+    parameters = [{"name": "wine", "type": "string"}, {"name": "date", "type": "string"},
+                  {"name": "bottles", "type": "number"}]  # fmt: skip
+    system = f"### Memory\n<histories>\n\n</histories>\n### Instructions:\n<instruction>\n{instruction}\n</instruction>"
+    prompts = [{"role": "system", "text": system}, {"role": "user", "text": f"<context>\n{query}\n</context>"}]
+    outputs = {"__is_success": 1, "wine": "Cahors", "date": date, "bottles": bottles}
+    inputs = {"query": query, "parameters": parameters}
+    extractor = node("pe", "parameter-extractor", title="Read order", inputs=inputs, outputs=outputs,
+                     process_data={"model_mode": "chat", "prompts": prompts})  # fmt: skip
+    return run_spans([extractor])
+
+
+def test_a_chatflow_extractors_number_its_instruction_and_turn_give() -> None:
+    so_far = "Extract the wine and the total bottles of the order. Order so far: 6 x Cahors"
+    # A total the turn changes: the 6 so far and the 6 (or 2) the turn adds or takes off.
+    for query, bottles in (("Add 6 more please", 12), ("Take 2 off please", 4)):
+        assert findings(_ordered(query, bottles, so_far), "state_corruption") == [], query
+    # Neither the total nor the number stated; or no order so far in the prompt (the export lacks it).
+    rule = "a parameter extractor's number its text does not state, a stated one left out"
+    for bottles, instruction in ((30, so_far), (12, "Extract the wine and the total bottles of the order.")):
+        (finding,) = findings(_ordered("Add 6 more please", bottles, instruction), "state_corruption")
+        assert finding.evidence["rule"] == rule
+    # A date extracted as `YYYY-MM-DD` took its day; the bottles the text states on its own remain.
+    assert findings(_ordered("৪টি বোতল, ২৫ মার্চ", 4, "", "2027-03-25"), "state_corruption") == []
+    (finding,) = findings(_ordered("25 bottles for 19 March", 1, "", "2027-03-19"), "state_corruption")
+    assert "left out the 25" in finding.summary
+
+
 def _seats(query: str, seats: int) -> list[ReadableSpan]:
     parameters = [{"name": "concert", "type": "string"}, {"name": "seats", "type": "number"}]
     outputs = {"__is_success": 1, "concert": "PH-0319", "seats": seats}
