@@ -373,7 +373,8 @@ def _root_draft(run: WorkflowRun) -> _Draft:
     containers = {_execution(c): c for c in run.containers}
     # A node id run once: whatever rounds its members say are around it (a release naming every container's own
     # parent gives none).
-    once = {node_id: key for key, c in containers.items() if (node_id := c.node_id) in _once(run.containers)}
+    single = _once(run.containers)
+    once = {c.node_id: key for key, c in containers.items() if c.node_id in single}
 
     def enclosing(item: NodeRun | ContainerRun) -> tuple[Place, str | None]:
         parent = _parent_container(item)
