@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -557,50 +557,49 @@ def normalize_webhook(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     """A whole-run webhook payload (Pisama's shape, ISO 8601 times) → `WorkflowRun`; `obj` is the parsed JSON,
     or what `decode_webhook` made of the body."""
     payload = obj if isinstance(obj, WebhookPayload) else _webhook_payload(obj, source, line)
-    try:
-        return _webhook_run(payload, source, line)
-    except InputError as first:
-        # The checks below stop at the first fault: the others are found check by check, on this error path only.
-        others = tuple(error for error in _value_errors(payload) if error[0] != first.field)
-        raise InputError(source, line, first.field, first.reason, others) from None
+    return _webhook_run(payload, source, line)
 
 
-def _value_errors(payload: WebhookPayload) -> list[tuple[str, str]]:
-    """Every (field, reason) of a decoded payload's values `_webhook_run` refuses: statuses, times, the run id."""
-    checks: list[Callable[[], object]] = [partial(_known_status, payload.status, RUN_STATUSES, "status", "", 0)]
-    for position, node in enumerate(payload.nodes):
-        field = f"nodes.{position}"
-        checks.append(partial(_known_status, node.status, NODE_STATUSES, f"{field}.status", "", 0))
-        checks.append(partial(timestamp, node.started_at, f"{field}.started_at"))
-        checks.append(partial(timestamp, node.finished_at, f"{field}.finished_at"))
-    checks += [
-        partial(timestamp, payload.started_at, "started_at"),
-        partial(timestamp, payload.finished_at, "finished_at"),
-    ]
-    fault = run_id_fault(payload.workflow_run_id)
-    found = [("workflow_run_id", "must not be empty")] if not payload.workflow_run_id.strip() else []
-    found += [("workflow_run_id", f"must be {fault}")] if fault is not None else []
-    for check in checks:
+_T = TypeVar("_T")
+
+
+class _Faults:
+    """The value checks of one payload, each run to its end: a sender is told every field at fault at once."""
+
+    def __init__(self, source: str, line: int) -> None:
+        self.source, self.line = source, line
+        self.found: list[InputError] = []
+
+    def check(self, check: Callable[[str, int], _T]) -> _T | None:
         try:
-            check()
-        except InputError as exc:
-            found.append((exc.field, exc.reason))
-    return found
+            return check(self.source, self.line)
+        except InputError as fault:
+            self.found.append(fault)
+            return None
+
+    def raise_any(self) -> None:
+        if self.found:
+            first, *rest = self.found
+            others = tuple((fault.field, fault.reason) for fault in rest if fault.field != first.field)
+            raise InputError(self.source, self.line, first.field, first.reason, others)
 
 
 def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun:
-    if not payload.workflow_run_id.strip():
-        raise InputError(source, line, "workflow_run_id", "must not be empty")
-    run_id = str(checked_run_id(payload.workflow_run_id, "workflow_run_id", source, line))
-    _known_status(payload.status, RUN_STATUSES, "status", source, line)
+    faults = _Faults(source, line)
+    run_id = payload.workflow_run_id
+    if not run_id.strip():
+        faults.found.append(InputError(source, line, "workflow_run_id", "must not be empty"))
+    else:
+        faults.check(partial(checked_run_id, run_id, "workflow_run_id"))
+    faults.check(partial(_known_status, payload.status, RUN_STATUSES, "status"))
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
     seen: dict[str, int] = {}
     for position, node in enumerate(payload.nodes):
         field = f"nodes.{position}"
-        _known_status(node.status, NODE_STATUSES, f"{field}.status", source, line)
-        started = timestamp(node.started_at, f"{field}.started_at", source, line)
-        finished = timestamp(node.finished_at, f"{field}.finished_at", source, line)
+        faults.check(partial(_known_status, node.status, NODE_STATUSES, f"{field}.status"))
+        started = faults.check(partial(timestamp, node.started_at, f"{field}.started_at"))
+        finished = faults.check(partial(timestamp, node.finished_at, f"{field}.finished_at"))
         elapsed = node.elapsed_time
         if elapsed is None and started is not None and finished is not None:
             elapsed = max(finished - started, 0.0)
@@ -642,8 +641,9 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
                 loop_index=node.loop_index if in_loop else None,
             )
         )
-    started = timestamp(payload.started_at, "started_at", source, line)
-    finished = timestamp(payload.finished_at, "finished_at", source, line)
+    started = faults.check(partial(timestamp, payload.started_at, "started_at"))
+    finished = faults.check(partial(timestamp, payload.finished_at, "finished_at"))
+    faults.raise_any()
     return WorkflowRun(
         run_id=run_id,
         status=payload.status,
