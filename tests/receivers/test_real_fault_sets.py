@@ -1,5 +1,5 @@
-"""The second to ninth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults9/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to tenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults10/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -61,6 +61,10 @@ SETS = {
     "faults9": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults9", 65, 43,
         ("bus_clean_1", "bus_clean_2"), "bus_clean_3",
+    ),
+    "faults10": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults10", 70, 41,
+        ("momo_clean_1", "momo_clean_2"), "momo_clean_3",
     ),
 }  # fmt: skip
 INDEX = {
@@ -228,12 +232,32 @@ def test_in_the_ninth_set_a_fail_branch_and_a_default_value_are_exceptions_and_v
     assert seats.process_data is not None and "?gantabya=&tarikh=2027-03-21 " in seats.process_data["request"]
 
 
+def test_in_the_tenth_set_a_top_level_retry_is_an_exception_and_values_change_on_the_way() -> None:
+    """The sauna price list's retried 503 makes its run partial-succeeded with 1 exception, the tailor's retried 503
+    inside a loop round leaves its run succeeded; the cellar's 40 order ids fail the code node that would hand them to
+    the iteration (an array output must be under 30 elements); the renamed price reaches the LLM as the code node's
+    default 0; the momo chatflow's assigner appends to the order's array and writes the 14 plates its code node added
+    up."""
+    assert _unsuccessful("faults10") == {
+        "saun_clean_6": ("partial-succeeded", 1),
+        "celler_clean_flood_refused": ("failed", 1),
+    }
+    assert "less than 30 elements" in (streamed("faults10", "celler_clean_flood_refused").error or "")
+    assert sum(len(node.retries) for node in streamed("faults10", "thaiyal_clean_6").nodes) == 1
+    (prices,) = [node for node in streamed("faults10", "saun_price_renamed").nodes if node.title == "Hinnad"]
+    assert prices.outputs is not None and "Soome saun: 0 eurot" in prices.outputs["hinnad"]
+    wrong = streamed("faults10", "momo_plates_wrong")
+    (order,) = [node for node in wrong.nodes if node.node_type == "template-transform"]
+    assert order.outputs is not None and order.outputs["output"].endswith(": 14")
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
 VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظر")
 COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", "Linje")  # outer and inner iteration
 PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's items
+ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர்டர் நிலை")  # a parallel iteration, a loop
 
 
 @pytest.mark.parametrize(
@@ -284,6 +308,17 @@ PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's item
         ("faults9", "stav_clean_7", PRICE_LOOKUP, 5),
         ("faults9", "stav_flyer_flood", PRICE_LOOKUP, 28),
         ("faults9", "stav_repeat", PRICE_LOOKUP, 7),
+        ("faults10", "celler_clean_1", ORDER_ROW, 3),
+        ("faults10", "celler_clean_2", ORDER_ROW, 5),
+        ("faults10", "celler_clean_4", ORDER_ROW, 0),
+        ("faults10", "celler_flood", ORDER_ROW, 28),
+        ("faults10", "celler_clean_flood_refused", ORDER_ROW, 0),
+        ("faults10", "celler_tripled", ORDER_ROW, 6),
+        ("faults10", "thaiyal_clean_1", TAILOR_STATUS, 3),
+        ("faults10", "thaiyal_clean_2", TAILOR_STATUS, 2),
+        ("faults10", "thaiyal_clean_4", TAILOR_STATUS, 1),
+        ("faults10", "thaiyal_stuck", TAILOR_STATUS, 8),
+        ("faults10", "thaiyal_flipping", TAILOR_STATUS, 8),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
