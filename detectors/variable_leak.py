@@ -89,7 +89,9 @@ _MAILBOX = re.compile(
 )
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
-_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
+# A word of prose: a letter, then a letter or a combining mark (Devanagari's vowel signs, `भाई`: `re` reads marks as
+# no word characters).
+_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_](?:[^\W\d_]|[^\w\s\x00-\x7f])")
 # Words saying a line shows examples, in the languages of the phone labels (lower case).
 _EXAMPLE_WORDS = re.compile(
     r"example|e\.g\.|for instance|sample|like this|beispiel|z\.\s?b\.|ejemplo|p\.\s?ej\.|exemple|par ex|esempio|"

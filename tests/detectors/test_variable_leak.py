@@ -659,3 +659,20 @@ def test_a_key_asked_for_in_every_run_may_be_answered_by_anyone() -> None:
     for phone in ("+234 809 555 0311", "+234 701 555 0923", "+234 803 555 0142"):
         spans = _customer("BR-01", {"on_duty": "nurse", "phone": phone}, f"Call {phone} now")
         assert not [f for f in processor.detect(spans) if "key" in f.evidence]
+
+
+def test_a_personal_datum_the_user_wrote_in_hindi_prose_is_theirs_to_send() -> None:
+    """Held-out 13's `fasal-hn-…nominee-31`: a farmer's question in Hindi giving their own Aadhaar number reaches the
+    extractor's prompt. Devanagari's vowel signs are combining marks, no word characters to `re`: its words were not
+    counted as prose, the number read as a record's field."""
+    question = "भाई साहब, MP16025705 वाले खाते का क्लेम पास हुआ क्या? मेरा आधार नंबर 5196 3582 2021 है।"
+    extract = llm(answer='{"farmer_id": "MP16025705"}')
+    extract["process_data"]["prompts"] = [{"role": "user", "text": question}]
+    spans = run_spans([node("start", "start", inputs={"sawal": question}), extract], inputs={"sawal": question},
+                      outputs={"jawab": "आपका रिकॉर्ड मिल गया।"})  # fmt: skip
+    assert findings(spans, "dify_variable_leak") == []
+    # the same number as a field the app filled in is a record's
+    extract["process_data"]["prompts"] = [{"role": "user", "text": "आधार नंबर 5196 3582 2021"}]
+    inputs = {"sawal": "क्लेम?", "aadhaar": "5196 3582 2021"}
+    spans = run_spans([node("start", "start", inputs=inputs), extract], inputs=inputs, outputs={"jawab": "ठीक है।"})
+    assert findings(spans, "dify_variable_leak")
