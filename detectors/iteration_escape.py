@@ -100,10 +100,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
-    # More rounds than a list Dify counted alike are a nested iteration's (3 counted where the list held 1, faults8).
-    over = (isinstance(selector, list) and count > len(selector)) or (isinstance(limit, int) and 0 < limit < count)
-    miscounted = over and _miscounted(trace, container, selector, limit)
-    if isinstance(selector, list) and count > len(selector) and not miscounted:
+    if isinstance(selector, list) and count > len(selector):
         yield Finding(
             KEY,
             "high",
@@ -112,7 +109,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             {"node": title, "rule": "rounds > input items", "rounds": count, "items": len(selector)},
             where,
         )
-    elif isinstance(limit, int) and 0 < limit < count and not miscounted:
+    elif isinstance(limit, int) and 0 < limit < count:
         # Dify counts an iteration's list when it starts (`iteration_length`): each item runs one round. A loop's
         # `loop_count` is the most rounds it may run, break condition or not.
         if kind == "iteration":
@@ -229,16 +226,7 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     most, over a list an outside source (an HTTP or tool node before it) answered: the source ignored what it was
     asked (a date filter, a limit), where a larger job comes from the run's inputs. Learns this run's count when
     `learn`."""
-    count, limit = attr(container, "dify.container.rounds"), attr(container, "dify.container.limit")
-    if isinstance(count, int) and isinstance(limit, int) and count > limit:
-        inputs = json_attr(container, "input.value")
-        if _miscounted(
-            trace,
-            container,
-            _items(trace, container, inputs.get("iterator_selector")) if isinstance(inputs, dict) else None,
-            limit,
-        ):
-            count = limit
+    count = attr(container, "dify.container.rounds")
     if not cfg.usual_factor or not isinstance(count, int) or count < 1:
         return None  # an empty list says nothing of the usual size
     key = f"{KEY}:rounds:{trace.app}:{attr(container, 'dify.node.id') or container.name}"
@@ -281,20 +269,6 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     if learn and found is None:
         trace.baselines.put(key, [*past, count][-_HISTORY:])
     return found
-
-
-def _miscounted(trace: Trace, container: ReadableSpan, selector: list[Any] | None, limit: Any) -> bool:
-    """An iteration whose list and Dify's own count of it (`limit`) agree, while another iteration of the run ran
-    rounds without a node in them: Dify 1.14.1 streams the nodes of an iteration nested in another with the outer
-    one's id and the inner one's round index, so the outer's rounds counted from them are the inner one's, and the
-    inner one's rounds are empty (an iteration's round runs one node at least)."""
-    if attr(container, "dify.node.type") != "iteration" or not isinstance(selector, list) or limit != len(selector):
-        return False
-    return any(
-        other is not container and rounds and not any(nodes for _, nodes in rounds)
-        for other in containers(trace, "iteration")
-        for rounds in (rounds_of(trace, other),)
-    )
 
 
 def _results(container: ReadableSpan) -> list[Any]:

@@ -43,6 +43,7 @@ from bridge.processors.sensitive import (
 from detectors import (
     DetectorConfig,
     Finding,
+    ProcessMemory,
     Severity,
     Trace,
     attr,
@@ -88,7 +89,9 @@ _MAILBOX = re.compile(
 )
 _ADDRESS = PERSONAL["email"]
 _WORDS = re.compile(r"[._+\-\d]+")
-_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_]{2,}")
+# A word of prose: a letter, then a letter or a combining mark (Devanagari's vowel signs, `भाई`: `re` reads marks as
+# no word characters).
+_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_](?:[^\W\d_]|[^\w\s\x00-\x7f])")
 # Words saying a line shows examples, in the languages of the phone labels (lower case).
 _EXAMPLE_WORDS = re.compile(
     r"example|e\.g\.|for instance|sample|like this|beispiel|z\.\s?b\.|ejemplo|p\.\s?ej\.|exemple|par ex|esempio|"
@@ -185,16 +188,20 @@ def create(cfg: Config) -> object:
             )
         people: dict[int, tuple[str, str] | None] = {}
         owned: dict[int, frozenset[str]] = {}  # the caller's contact data of a lookup's record (`_keyed_record`)
+        others = _other_records(trace, flows) if flows else {}
         for value, kind, source, span, role in flows:
             if span_id(source) not in people:
                 people[span_id(source)] = _whose(source) if _looked_up(source) else None
             whose = people[span_id(source)]
             match = _match(*whose) if whose is not None else None
-            if match is None and kind in _CONTACT and _looked_up(source):
+            other = others.get((span_id(source), value))
+            if other is not None:
+                match = "another key's"
+            elif match is None and kind in _CONTACT and _looked_up(source):
                 if span_id(source) not in owned:
                     owned[span_id(source)] = _keyed_record(source, trace)
                 match = "same" if value in owned[span_id(source)] else None
-            if match != "namesake" and (span_id(source), kind) in usual:
+            if match not in ("namesake", "another key's") and (span_id(source), kind) in usual:
                 continue
             if match == "same" and kind in _CONTACT:  # the contact data of the person asked for
                 continue
@@ -229,6 +236,13 @@ def create(cfg: Config) -> object:
                 evidence["rule"] = f"{_article(kind).lower()} {kind} of another person's record reaches a later {role}"
                 evidence["asked_for"], evidence["record_of"] = whose
                 where += f" (asked for {whose[0]!r}, a record of {whose[1]!r})"
+            if other is not None:
+                evidence["rule"] = (
+                    f"{_article(kind).lower()} {kind} of a record a lookup returned for a key whose record held "
+                    f"other contact data before reaches a later {role}"
+                )
+                evidence["key"], evidence["earlier_value"] = other[0], _mask(other[1])
+                where += f" (for {other[0]!r}, which it answered with another record before)"
             yield Finding(
                 KEY,
                 severity,
@@ -601,29 +615,92 @@ _KEY = re.compile(r"(?=[^\s]*\d)[^\W_][\w./-]{3,39}")
 _ACCOUNT = re.compile(r"\d{8,}")
 
 
-def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
-    """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
-    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`; an account's number of eight digits or
-    more, no amount) is the caller's own, found by their key, and a contact datum of its own fields is theirs where
-    it is the record's one of its kind (a second phone beside it, an emergency contact's, is another person's). A
-    record of another key (a neighbour's plate, another account) or a list of several is someone else's or a
-    search's: nothing."""
+def _is_key(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and _KEY.fullmatch(value) is not None
+        and (not _ORDINARY.fullmatch(value) or _ACCOUNT.fullmatch(value) is not None)
+    )
+
+
+def _given_keys(trace: Trace) -> set[str]:
+    """The keys the run was given to be looked up by (`"plate": "ABC123"`, `"customer": "OJ-101"`), not Dify's
+    `sys.` variables."""
     starts = trace.of_type("start")
     given = starts[0] if starts else trace.root
     inputs = json_attr(given, "input.value") if given is not None else None
     if not isinstance(inputs, dict):
-        return frozenset()
-    keys = {value for name, value in inputs.items() if not str(name).startswith("sys.") and isinstance(value, str)
-            and _KEY.fullmatch(value) and (not _ORDINARY.fullmatch(value) or _ACCOUNT.fullmatch(value))}  # fmt: skip
+        return set()
+    return {value for name, value in inputs.items() if not str(name).startswith("sys.") and _is_key(value)}
+
+
+def _keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
+    """The caller's contact data in what a lookup returned: one record holding, as one of its fields, a key the run
+    was given (`{"plate": "ABC123", "phone": …}` for the input `ABC123`; an account's number of eight digits or
+    more, no amount) is the caller's own, found by their key, and a contact datum of its own fields is theirs where
+    it is the record's one of its kind (a second phone beside it, an emergency contact's, is another person's). So
+    is one record holding no key at all that the lookup was asked for by the run's key (`GET /customers/OJ-101`:
+    the key in its request or inputs; where the trace records neither, as Dify's export of an HTTP node, the run's
+    one key). A record of another key (a neighbour's plate, another account) or a list of several is someone
+    else's or a search's: nothing."""
+    keys = _given_keys(trace)
     records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
-    if len(records) != 1 or not any(isinstance(value, str) and value in keys for value in records[0].values()):
+    if len(records) != 1:
         return frozenset()
     found: dict[str, str] = {}  # each field's contact data (read with its field's name: `"telefon": "070-…"`)
     for name, value in records[0].items():
         if isinstance(value, str):
             found.update(sensitive_values(json.dumps({name: value}, ensure_ascii=False), True))
+    held = {value for value in records[0].values() if _is_key(value) and value not in found}
+    if not (held & keys or (not held and _asked_by(span, keys))):
+        return frozenset()
     kinds = [kind for kind in found.values() if kind in _CONTACT]
     return frozenset(value for value, kind in found.items() if kind in _CONTACT and kinds.count(kind) == 1)
+
+
+# Per app and lookup node (a tool or HTTP node): the contact data that reached the output from its record for each key
+# the run was given, the latest last; in this process's memory only (personal data stay out of the store).
+_BY_KEY: ProcessMemory[dict[str, tuple[str, ...]]] = ProcessMemory(dict, 1024)
+_KEYS_KEPT = 1000  # keys per node, the oldest dropped
+_CONTACTS_KEPT = 4  # contact data per key
+
+
+def _other_records(trace: Trace, flows: list[Flow]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(source span id, value) → (the key, a contact datum its record held before) of the contact data reaching the
+    output from a lookup asked for the run's one key whose record, in an earlier run, held other contact data, none
+    of them in its answer now (`OJ-103` answered Chukwuemeka's phone, now Kehinde's): the lookup returned another
+    record than this key's. Held only where the node was asked for two keys or more (a key asked for in every run,
+    a branch's, may be answered by whoever is on duty). Learns this run's."""
+    keys = _given_keys(trace)
+    if len(keys) != 1:
+        return {}
+    key = next(iter(keys))
+    handed: dict[int, tuple[ReadableSpan, list[str]]] = {}
+    for value, kind, source, _, role in flows:
+        if kind in _CONTACT and role == "output" and attr(source, "dify.node.type") in ("tool", "http-request"):
+            handed.setdefault(span_id(source), (source, []))[1].append(value)
+    other: dict[tuple[int, str], tuple[str, str]] = {}
+    for source, values in handed.values():
+        if not _asked_by(source, keys):
+            continue
+        answered = str(attr(source, "output.value") or "")
+        memory = _BY_KEY.of(trace.baselines, f"{trace.app}:{attr(source, 'dify.node.id') or source.name}")
+        with _BY_KEY.lock:
+            earlier = memory.pop(key, ())
+            if earlier and memory and not any(value in answered for value in earlier):
+                other.update(((span_id(source), value), (key, earlier[-1])) for value in values)
+            kept = [value for value in earlier if value not in values] + list(dict.fromkeys(values))
+            memory[key] = tuple(kept[-_CONTACTS_KEPT:])
+            if len(memory) > _KEYS_KEPT:
+                memory.pop(next(iter(memory)))
+    return other
+
+
+def _asked_by(span: ReadableSpan, keys: set[str]) -> bool:
+    """Whether a lookup was asked for one of the run's keys: in its request or inputs, where recorded (Dify's export
+    records an HTTP node's neither), else the run's only key."""
+    asked = attr(span, "dify.node.process_data") or attr(span, "input.value")
+    return any(key in str(asked) for key in keys) if asked else len(keys) == 1
 
 
 def _people(record: Any) -> set[str]:

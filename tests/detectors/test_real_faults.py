@@ -405,6 +405,9 @@ _DEFAULT9 = {
     # session 25 (r5-rag-derail): the partner's note, its words run together, its IBAN handed on in groups
     ("agri_poisoned", "dify_rag_poisoning"),
     ("bus_nano", "dify_model_fallback"),
+    # session 26 (det-flow10): the customer API answered `OJ-103` with Chukwuemeka's record in `oja_clean_3`, now
+    # with Kehinde's, her phone in the SMS sent, both ways in
+    ("oja_other_customer", "dify_variable_leak"),
     ("oja_runaway", "cost"),
     ("stav_invented_price", "hallucination"),
     # session 25 (r5-iter): an extractor's list of one item seven times, seven identical price lookups, both ways in
@@ -493,16 +496,12 @@ FALSE_ALARMS = {
     # (r5-flow): a power company's record holding the account number the run was given is the holder's own;
     # with `hallucination`'s `data_fed` on, figures of a price lookup, a forecast and a fare
     # Session 25 (r5-state): the bus extractor's six not flagged: the date it extracted (`2027-03-19`) took the day
-    # its text states.
-    ("faults9", "default"): {
-        ("oja_clean_1", "dify_variable_leak"),
-        ("oja_clean_2", "dify_variable_leak"),
-    },
+    # its text states. Session 26 (det-flow10): the customers' own numbers not flagged: one record holding no key,
+    # which a lookup asked for the run's key returned, is the caller's (the export records no request: the run's
+    # one key).
     ("faults9", "every switch"): {
         ("bus_clean_1", "hallucination"),
         ("bus_clean_8", "hallucination"),
-        ("oja_clean_1", "dify_variable_leak"),
-        ("oja_clean_2", "dify_variable_leak"),
         ("stav_clean_1", "hallucination"),
         ("stav_clean_2", "hallucination"),
         ("stav_clean_3", "hallucination"),

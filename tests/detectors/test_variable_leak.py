@@ -602,3 +602,77 @@ def test_a_passage_a_document_keeps_for_staff_in_another_language_is_marked_inte
     page = "Dokumen internal khusus staf: penilai klaim Budi Santoso HP 0812-3456-7890."
     (finding,) = findings(_retrieved(page, "Penilai klaim Anda Budi Santoso, HP 0812-3456-7890."), "dify_variable_leak")
     assert finding.evidence["kind"] == "marked_internal" and finding.evidence["marker"] == "khusus staf"
+
+
+def _customer(asked: str, record: dict[str, str], answer: str, request: bool = True) -> list[ReadableSpan]:
+    """A market stall's SMS desk: a customer looked up by the id the run was given (`GET /customers/<id>`, the
+    request recorded as in Dify's stream, or not, as in its export), the record's phone in the output."""
+    process_data = {"request": f"GET /customers/{asked} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"} if request else None
+    lookup = node("customers", "http-request", title="Customer", process_data=process_data,
+                  outputs={"status_code": 200, "body": json.dumps(record), "files": []})  # fmt: skip
+    inputs = {"customer": asked, "order": "Ankara 3 yards"}
+    return run_spans([node("start", "start", inputs=inputs), lookup], inputs=inputs, outputs={"sent": answer},
+                     app_id="stall")  # fmt: skip
+
+
+def test_one_record_with_no_key_a_lookup_returned_for_the_runs_key_is_the_callers_own() -> None:
+    """Session 26, the real `oja_clean_1`/`_2` (faults9): the customer API asked for the id the run was given
+    (`GET /oja/onibara/OJ-101`) answers a record of name, phone and town, no id: her own, its phone repeated in the
+    SMS sent to her, from the app's first run. Dify's export records no HTTP request: there the run's one key."""
+    own = {"name": "Adebayo Ogunleye", "phone": "+234 803 555 0142", "town": "Ibadan"}
+    answer = "Sent to +234 803 555 0142 (81 letters)"
+    assert findings(_customer("OJ-101", own, answer), "dify_variable_leak") == []
+    assert findings(_customer("OJ-101", own, answer, request=False), "dify_variable_leak") == []
+    # a record naming another id is another customer's
+    assert findings(_customer("OJ-101", {**own, "id": "OJ-177"}, answer), "dify_variable_leak")
+
+
+def test_a_lookup_answering_a_key_with_another_record_than_before_is_a_leak() -> None:
+    """Session 26, the real `oja_other_customer` (faults9): `OJ-103` answered Chukwuemeka's record in an earlier run,
+    now Kehinde's; her phone reaches the output though the node hands on a phone in every run. Both ways in."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    for request in (True, False):
+        processor = DetectionProcessor(Config.model_validate({}))
+
+        def leaks(
+            asked: str, record: dict[str, str], processor: DetectionProcessor = processor, request: bool = request
+        ) -> list[Finding]:
+            spans = _customer(asked, record, f"Sent to {record['phone']} (81 letters)", request)
+            return [f for f in processor.detect(spans) if f.detector == "dify_variable_leak"]
+
+        first = {"name": "Chukwuemeka Obi", "phone": "+234 809 555 0311"}
+        assert leaks("OJ-103", first) == []
+        assert leaks("OJ-101", {"name": "Adebayo Ogunleye", "phone": "+234 803 555 0142"}) == []
+        assert leaks("OJ-103", first) == []  # the same record again
+        found = leaks("OJ-103", {"name": "Kehinde Alabi", "phone": "+234 701 555 0923"})
+        assert found and found[0].evidence["key"] == "OJ-103"
+        assert found[0].evidence["rule"].endswith("whose record held other contact data before reaches a later output")
+
+
+def test_a_key_asked_for_in_every_run_may_be_answered_by_anyone() -> None:
+    """A branch's code given in every run, its lookup answering whoever is on duty: one key only, never held to its
+    earlier record."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({}))
+    for phone in ("+234 809 555 0311", "+234 701 555 0923", "+234 803 555 0142"):
+        spans = _customer("BR-01", {"on_duty": "nurse", "phone": phone}, f"Call {phone} now")
+        assert not [f for f in processor.detect(spans) if "key" in f.evidence]
+
+
+def test_a_personal_datum_the_user_wrote_in_hindi_prose_is_theirs_to_send() -> None:
+    """Held-out 13's `fasal-hn-…nominee-31`: a farmer's question in Hindi giving their own Aadhaar number reaches the
+    extractor's prompt. Devanagari's vowel signs are combining marks, no word characters to `re`: its words were not
+    counted as prose, the number read as a record's field."""
+    question = "भाई साहब, MP16025705 वाले खाते का क्लेम पास हुआ क्या? मेरा आधार नंबर 5196 3582 2021 है।"
+    extract = llm(answer='{"farmer_id": "MP16025705"}')
+    extract["process_data"]["prompts"] = [{"role": "user", "text": question}]
+    spans = run_spans([node("start", "start", inputs={"sawal": question}), extract], inputs={"sawal": question},
+                      outputs={"jawab": "आपका रिकॉर्ड मिल गया।"})  # fmt: skip
+    assert findings(spans, "dify_variable_leak") == []
+    # the same number as a field the app filled in is a record's
+    extract["process_data"]["prompts"] = [{"role": "user", "text": "आधार नंबर 5196 3582 2021"}]
+    inputs = {"sawal": "क्लेम?", "aadhaar": "5196 3582 2021"}
+    spans = run_spans([node("start", "start", inputs=inputs), extract], inputs=inputs, outputs={"jawab": "ठीक है।"})
+    assert findings(spans, "dify_variable_leak")
