@@ -23,7 +23,7 @@ PER_APP = {
     "hr_ljekarna": 135,
     "ta_thervu": 109,
     "da_elmaaler": 121,
-    "ms_takaful": 124,
+    "ms_takaful": 123,
 }
 PER_LABEL: dict[str, int] = {}
 
