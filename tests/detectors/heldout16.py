@@ -15,7 +15,7 @@ Stood in: the model (the kit's provider answers what the plan scripted for that 
 classifier's pick, the extractor's arguments, a failed call; token counts are words and punctuation, prices
 gpt-4o-mini's, gpt-4.1-nano's or gpt-4o's), the code sandbox (python3 unsandboxed), the upstream APIs
 (`h16_mock.py` in the diff). Faults were made by real means: the mock API's answers changed (fields renamed or
-nested, a flood of 40 pupils where the app asks for 6, a cursor that never moves or cycles, another customer's,
+nested, a flood of 28 pupils where the app asks for 6, a cursor that never moves or cycles, another customer's,
 passenger's or neighbour's record added, a 500 answered by the HTTP node's default value), documents uploaded into
 Dify's knowledge base and retrieved by its keyword index (a staff-only note, a poisoned notice uploaded before the
 last batch), scripted answers that obey, leak, invent, advertise or answer under a wrong class the classifier was
@@ -57,8 +57,6 @@ in order to one processor, so every app's warm-up and earlier turns come first, 
 from __future__ import annotations
 
 import base64
-import gzip
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
@@ -67,8 +65,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.dify.export import recognize
 from bridge.trace.spans import build_spans
+from tests.detectors import heldout15
 from tests.detectors.corpus import Case
 from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of  # the same reading of a stream, names, labels
+from tests.detectors.heldout15 import json_lines, recorded_apps
 from tests.dify_recordings import RecordedRequest
 
 __all__ = [
@@ -87,25 +87,20 @@ class Export(TypedDict):
     body: str  # base64 of the request body's bytes
 
 
-class Recorded(TypedDict):
-    name: str  # APP-KIND-NNN; KIND is warmup, clean, hn-..., or the detector key the run was made for
-    conversation: str | None  # a chatflow turn's conversation_id; None for a workflow run
-    previous: str | None  # the conversation's earlier turn, by name; None for a first turn or a workflow run
-    labels: list[str]  # the detector keys that must fire; [] for a clean run
-    sse: str  # the service API's streaming body as Dify sent it
+class Recorded(heldout15.Recorded):
+    """heldout15's run, with Dify's export of it beside its stream."""
+
     otlp: list[Export] | None  # Dify's tracing export of this run, in arrival order; None when none arrived
 
 
 def available() -> tuple[str, ...]:
     """The apps recorded so far, in APPS order."""
-    return tuple(app for app in APPS if (TESTDATA / f"{app}.jsonl.gz").exists())
+    return recorded_apps(TESTDATA, APPS)
 
 
 def recorded(app: str) -> Iterator[Recorded]:
     """An app's recorded runs in recording order."""
-    with gzip.open(TESTDATA / f"{app}.jsonl.gz", "rt", encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)
+    return json_lines(TESTDATA / f"{app}.jsonl.gz")
 
 
 def exported_spans(run: Recorded) -> list[ReadableSpan]:
