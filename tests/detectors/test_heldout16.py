@@ -25,7 +25,11 @@ PER_APP = {
     "da_elmaaler": 121,
     "ms_takaful": 123,
 }
-PER_LABEL: dict[str, int] = {}
+PER_LABEL = {
+    "context_overflow": 7, "cost": 17, "dify_classifier_drift": 14, "dify_iteration_escape": 22,
+    "dify_model_fallback": 12, "dify_rag_poisoning": 12, "dify_tool_schema_mismatch": 18, "dify_variable_leak": 32,
+    "hallucination": 54, "loop": 18, "state_corruption": 40, "task_derailment": 21,
+}  # fmt: skip
 
 
 @cache
