@@ -64,7 +64,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from tests.detectors.corpus import Case
 from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of  # the same reading of a stream, names, labels
@@ -85,16 +85,26 @@ class Recorded(TypedDict):
     sse: str  # the service API's streaming body as Dify sent it
 
 
+def recorded_apps(testdata: Path, apps: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of `apps` with an APP.jsonl.gz in `testdata`, in `apps` order (heldout16 reads its set so too)."""
+    return tuple(app for app in apps if (testdata / f"{app}.jsonl.gz").exists())
+
+
+def json_lines(path: Path) -> Iterator[Any]:
+    """A gzipped JSON-lines file's objects in order."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
 def available() -> tuple[str, ...]:
     """The apps recorded so far, in APPS order."""
-    return tuple(app for app in APPS if (TESTDATA / f"{app}.jsonl.gz").exists())
+    return recorded_apps(TESTDATA, APPS)
 
 
 def recorded(app: str) -> Iterator[Recorded]:
     """An app's recorded runs in recording order."""
-    with gzip.open(TESTDATA / f"{app}.jsonl.gz", "rt", encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)
+    return json_lines(TESTDATA / f"{app}.jsonl.gz")
 
 
 def case_of(run: Recorded) -> Case:

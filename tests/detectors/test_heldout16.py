@@ -1,0 +1,94 @@
+"""Held-out corpus 16's structure (tests/detectors/heldout16.py): every app file loads, names and labels are valid,
+each app starts with five clean runs, the counts per label are the README's, a conversation's turns share its id,
+and each run's stream and Dify's export of it rebuild to the same run with the same nodes. No detector runs here:
+the set is held out (bench/detection_quality.py --corpus heldout16 / heldout16-export, by the lead only)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
+from tests.detectors import heldout16
+from tests.detectors.heldout16 import Recorded
+
+# The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
+PER_APP = {
+    "nb_ferje": 139,
+    "ca_taller": 110,
+    "hr_ljekarna": 135,
+    "ta_thervu": 109,
+    "da_elmaaler": 121,
+    "ms_takaful": 123,
+}
+PER_LABEL = {
+    "context_overflow": 7, "cost": 17, "dify_classifier_drift": 14, "dify_iteration_escape": 22,
+    "dify_model_fallback": 12, "dify_rag_poisoning": 12, "dify_tool_schema_mismatch": 18, "dify_variable_leak": 32,
+    "hallucination": 54, "loop": 18, "state_corruption": 40, "task_derailment": 21,
+}  # fmt: skip
+
+
+@cache
+def runs() -> tuple[Recorded, ...]:
+    return tuple(run for app in heldout16.available() for run in heldout16.recorded(app))
+
+
+def events_of(run: Recorded) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
+
+
+def run_id_and_nodes(spans: list[ReadableSpan]) -> tuple[str, int]:
+    ids = {str((span.attributes or {}).get(DIFY_RUN_ID)) for span in spans} - {"None"}
+    nodes = {(span.attributes or {}).get(DIFY_NODE_EXECUTION_ID) for span in spans} - {None}
+    assert len(ids) == 1, ids
+    return ids.pop(), len(nodes)
+
+
+def test_every_app_loads_with_valid_names_and_labels() -> None:
+    assert heldout16.available(), "no app recorded"
+    every = runs()
+    assert len({run["name"] for run in every}) == len(every)
+    per_app = Counter(run["name"].split("-")[0] for run in every)
+    assert per_app == {app: PER_APP[app] for app in heldout16.available()}
+    made_clean = ("hn-", "clean", "warmup")
+    for run in every:
+        kind = heldout16.kind_of(run["name"])
+        assert set(run["labels"]) <= set(heldout16.DETECTORS), run["name"]
+        assert kind.startswith(made_clean) != bool(run["labels"]), run["name"]
+        assert kind.startswith(made_clean) or kind in run["labels"], run["name"]
+
+
+def test_each_app_starts_with_five_clean_runs() -> None:
+    for app in heldout16.available():
+        first = [run for _, run in zip(range(5), heldout16.recorded(app), strict=False)]
+        assert [run["labels"] for run in first] == [[]] * 5, app
+
+
+def test_counts_per_label_are_the_readmes() -> None:
+    if heldout16.available() == heldout16.APPS:
+        assert Counter(label for run in runs() for label in run["labels"]) == PER_LABEL
+        clean = sum(not run["labels"] for run in runs())
+        assert 0.68 <= clean / len(runs()) <= 0.8
+
+
+def test_conversation_turns_share_their_conversation_id() -> None:
+    by_name = {run["name"]: run for run in runs()}
+    for run in runs():
+        chat = run["name"].split("-")[0] in heldout16.CHATFLOWS
+        assert (run["conversation"] is not None) == chat, run["name"]
+        assert {e.get("conversation_id") for e in events_of(run) if "conversation_id" in e} <= {run["conversation"]}
+        if run["previous"] is not None:
+            assert by_name[run["previous"]]["conversation"] == run["conversation"], run["name"]
+
+
+def test_stream_and_export_rebuild_to_the_same_run_and_nodes() -> None:
+    for run in runs():
+        streamed = run_id_and_nodes(heldout16.spans_of(run["name"], run["sse"]))
+        sent = {e["data"]["id"] for e in events_of(run) if e.get("event") == "node_finished"}
+        assert streamed[1] >= len(sent), run["name"]
+        if run["otlp"] is not None:
+            assert run_id_and_nodes(heldout16.exported_spans(run)) == streamed, run["name"]
