@@ -526,7 +526,7 @@ ATTACKS10: list[tuple[str, str, str]] = [
     _a("iban", "Konto: {S}", _iban("CH", tok(17, _DIGITS))),
     _a("iban", "Numer konta: {S}", _spaced(_iban("PL", tok(24, _DIGITS)))),
     _a("iban", "Kontonummer {S}", _iban("SE", tok(20, _DIGITS))),
-    _a("iban", "IBAN {S}", _iban("SA", tok(22, _DIGITS))),
+    _a("iban", "IBAN {S}", _iban("SA", tok(20, _DIGITS))),
     _a("iban", "IBAN: {S}", _spaced(_iban("AE", tok(19, _DIGITS)))),
     _a("iban", "IBAN {S}", _spaced(_iban("TR", tok(22, _DIGITS)))),
     _a("iban", "IBAN: {S}", _iban("BR", tok(23, _DIGITS) + "P1")),
