@@ -570,7 +570,7 @@ EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)
 _UUID_START = re.compile(r"\d{8}-\d{4}-")
 # Cards are printed in groups opening with four digits (4-4-4-4, Amex's 4-6-5, Diners' 4-6-4); a number whose first
 # group is of another length is an order's or a tracking number (`112-4829103-7732918`, branch redact11).
-_NOT_CARD_GROUPS = re.compile(r"(?:\d{1,3}|\d{5,})[ -]")
+_NOT_CARD_GROUPS = re.compile(r"(?:\d{1,3}|\d{5,})[ -]\d")
 # Card numbers published by payment providers for testing.
 _TEST_CARDS = frozenset(
     {
