@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -140,7 +141,7 @@ def test_detections_appear_in_the_live_feed(bridge: BridgeServer) -> None:
     ]
 
 
-def _feed_of(*events: tuple[str, dict[str, object]]) -> list[dict[str, object]]:
+def _feed_of(*events: tuple[str, dict[str, Any]]) -> list[dict[str, object]]:
     """The payloads a subscriber of a `LiveFeed` receives for `events`, published in order."""
 
     async def scenario() -> list[dict[str, object]]:

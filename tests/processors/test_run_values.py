@@ -132,7 +132,7 @@ def test_a_piece_of_a_masked_value_in_evidence_cut_short_is_masked() -> None:
     detection.detectors = [("stub", lambda trace: [finding])]
     out, _ = Pipeline("traces", [detection, redact.create(redact.Config())], ["otlp"]).process(spans)
     evidence = next(e for span in out for e in span.events if e.name == "detection").attributes or {}
-    cut = evidence["detection.evidence"]
+    cut = str(evidence["detection.evidence"])
     assert cut.endswith(f"x {replacement(ACCOUNT, 'mask')}{CUT_MARK}") and ACCOUNT[:7] not in cut
 
 
