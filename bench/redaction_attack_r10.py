@@ -5,18 +5,16 @@ earlier rounds may not have had: payment, messaging, cloud, CI, package registri
 vendors' keys, connection strings, webhook and signed URLs, private keys, JWE, session cookies, TOTP seeds, recovery
 codes, and personal data of many countries, placed as they appear (JSON, YAML, .env, headers, code, logs, prose,
 Markdown tables). Every value is made up by a seeded generator (check digits computed where the format has them),
-none a credential.
+none a credential (round 8's generator, whose seeded draws go on after rounds 8's and 9's).
 """
 
 from __future__ import annotations
 
 import base64
-import random
 
-from redaction_attack_r8 import _a, _bsn, _china_id, _cpf, _iban, _luhn, _pesel, _verhoeff
+from redaction_attack_r8 import _RANDOM, _a, _bsn, _china_id, _cpf, _iban, _luhn, _pesel, _verhoeff, tok
 from redaction_attack_r9 import _dni, _my_number, _steuer_id
 
-_RANDOM = random.Random(10)
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _DIGITS = "0123456789"
@@ -27,15 +25,6 @@ _HEX = "0123456789abcdef"
 _B64 = _ALNUM + "+/"
 _B64URL = _ALNUM + "-_"
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def tok(length: int, alphabet: str = _ALNUM) -> str:
-    """A made-up token with letters and digits both (where its alphabet has both)."""
-    mixed = any(c.isdigit() for c in alphabet) and any(c.isalpha() for c in alphabet)
-    while True:
-        value = "".join(_RANDOM.choice(alphabet) for _ in range(length))
-        if length < 8 or not mixed or (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
-            return value
 
 
 def _num(length: int) -> str:
