@@ -156,8 +156,9 @@ _NAMES["credential"][0].update(
      # Session cookies of GitHub, Laravel and LinkedIn; an Azure DevOps PAT (`AZURE_DEVOPS_EXT_PAT`, `DevOps PAT:`)
      # (branch redact-9).
      "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": "",
-     # An Apple ID's or BitLocker's recovery key, Honeycomb's key as an OTLP header (branch redact11).
-     "recovery key": "", "x-honeycomb-team": ""}
+     # An Apple ID's or BitLocker's recovery key, Honeycomb's key as an OTLP header, Rails' session cookie
+     # (`_<app>_session`) (branch redact11).
+     "recovery key": "", "x-honeycomb-team": "", "_session": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",

@@ -603,6 +603,10 @@ MASKED = {
         "OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=0G3YA9Bq2T46anECMMjy6E",
         "0G3YA9Bq2T46anECMMjy6E",
     ),
+    "rails session cookie": (
+        "Set-Cookie: _myapp_session=B8M4uIU0NxYSJPLAIHaqsT_c2MMzdCaZU85YYZmK3mSUwhU1mL1s--9f3a0c; path=/; HttpOnly",
+        "B8M4uIU0NxYSJPLAIHaqsT_c2MMzdCaZU85YYZmK3mSUwhU1mL1s",
+    ),
     "india pan": ("PAN: LTNPJ3434G", "LTNPJ3434G"),
     "danish cpr-nummer": ("CPR-nummer: 070985-0609", "070985-0609"),
     "passport no.": ("Passport No.: 335394656", "335394656"),
