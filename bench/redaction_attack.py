@@ -2,10 +2,11 @@
 """Secrets and personal data written as LLM app traffic carries them (branch redact-attack7), planted in the real
 Dify 1.14.1 streams and replayed through the bridge to a local OTLP receiver, to count what arrives unmasked.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py [7|8|9]   # leaks by class, each leak, near misses masked
+    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py [7|8|9|10]   # leaks by class, each leak, near misses masked
 
 Round 7 (the default) is branch redact-attack7's texts below; round 8 is bench/redaction_attack_r8.py's, planted
-in node titles too (PLACES' fifth); round 9 bench/redaction_attack_r9.py's, planted as round 8's.
+in node titles too (PLACES' fifth); round 9 bench/redaction_attack_r9.py's, planted as round 8's;
+round 10 bench/redaction_attack_r10.py's, planted as round 8's.
 
 Each text is planted in a copy of one recorded stream (tests/testdata/dify-1.14.1 and dify-1.14.1-faults to -faults5),
 its run id made unique: put before the strings of the run's inputs, an LLM node's prompt or answer, or a tool's (HTTP,
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from redaction_attack_r8 import ATTACKS8, CLEAN8  # noqa: E402  (beside this file, on the path)
 from redaction_attack_r9 import ATTACKS9, CLEAN9  # noqa: E402
+from redaction_attack_r10 import ATTACKS10, CLEAN10  # noqa: E402
 
 from bridge.cli.commands import main as bridge_main  # noqa: E402
 from bridge.processors import redact  # noqa: E402
@@ -788,7 +790,12 @@ def run(texts: list[tuple[str, str, str]], places: int = 4) -> tuple[list[tuple[
 
 
 def main() -> None:
-    rounds = {"7": (ATTACKS, CLEAN, 4), "8": (ATTACKS8, CLEAN8, 5), "9": (ATTACKS9, CLEAN9, 5)}
+    rounds = {
+        "7": (ATTACKS, CLEAN, 4),
+        "8": (ATTACKS8, CLEAN8, 5),
+        "9": (ATTACKS9, CLEAN9, 5),
+        "10": (ATTACKS10, CLEAN10, 5),
+    }
     attacks, clean, places = rounds[sys.argv[1] if len(sys.argv) > 1 else "7"]
     leaked, planted = run(attacks, places)
     classes = sorted({attack[0] for attack in attacks})

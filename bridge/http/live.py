@@ -3,7 +3,8 @@
 Events: `run.started`, `node.finished`, `run.finished` (and `detection` once detectors land). Publishing
 never waits: each subscriber has a bounded queue, and one that falls behind is dropped, not waited for.
 Every text of an event (a node's title and error, an app's name) is masked as the default `redact`
-processor masks exported spans.
+processor masks exported spans, and, as there, a value masked in one event of a run is masked in the run's
+later events too (bridge/processors/run_values.py); events already sent are not taken back.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bridge.http.errors import ApiError
 from bridge.http.query import query_param, require_known
 from bridge.http.security_headers import client_address
 from bridge.processors import redact
+from bridge.processors.run_values import RunValues
 
 if TYPE_CHECKING:  # cryptography, which `replay` (the service imports this module) does not need
     from bridge.management.auth import Authenticator
@@ -30,6 +32,9 @@ if TYPE_CHECKING:  # cryptography, which `replay` (the service imports this modu
 QUEUE_SIZE = 1000
 _CLOSED = None  # put on a dropped subscriber's queue to end its stream
 _REDACT = redact.create(redact.Config())
+# Runs whose values masked are remembered for their later events, the oldest forgotten past this many (only runs
+# that masked something are kept; a run is forgotten at its `run.finished`).
+RUNS_REMEMBERED = 10_000
 
 
 @dataclass(eq=False)
@@ -48,6 +53,7 @@ class LiveFeed:
         self._subscribers: set[_Subscriber] = set()
         self._lock = threading.Lock()
         self.dropped = 0
+        self._run_masks: dict[str, dict[str, str]] = {}  # run id → value masked in its events → mask
 
     @property
     def watched(self) -> bool:
@@ -60,15 +66,33 @@ class LiveFeed:
         if not subscribers:
             return
         app_id = payload.get("app_id")  # as sent: what subscribers filter on
-        payload = {
-            key: _REDACT.redact_text(value) if isinstance(value, str) else value for key, value in payload.items()
-        }
+        payload = self._redacted(kind, payload)
         for subscriber in subscribers:
             if subscriber.app_id is None or subscriber.app_id == app_id:
                 try:
                     subscriber.loop.call_soon_threadsafe(self._offer, subscriber, (kind, payload))
                 except RuntimeError:  # its event loop closed between the snapshot and now: nobody to tell
                     continue
+
+    def _redacted(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """`payload` with its texts masked, and the values its run's events masked so far wherever they recur."""
+        run_id = payload.get("run_id")
+        run_id = run_id if isinstance(run_id, str) else None
+        with self._lock:
+            masks = self._run_masks.pop(run_id, {}) if run_id is not None else {}
+        out = {
+            key: _REDACT.redact_text(value, masks) if isinstance(value, str) else value
+            for key, value in payload.items()
+        }
+        again = RunValues(masks, frozenset(), frozenset())
+        if not again:
+            return out
+        if run_id is not None and kind != "run.finished":
+            with self._lock:  # back in, as the newest
+                self._run_masks[run_id] = masks
+                while len(self._run_masks) > RUNS_REMEMBERED:
+                    del self._run_masks[next(iter(self._run_masks))]
+        return {key: again.text(v) if isinstance(v, str) else v for key, v in out.items()}
 
     def _offer(self, subscriber: _Subscriber, item: tuple[str, dict[str, Any]]) -> None:
         if subscriber.dropped:

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
+from bridge.processors.run_values import CUT_MARK
 from bridge.trace.spans import with_attributes
 from detectors import Baselines, Detector, DetectorFactory, Finding, MemoryBaselines, Trace, registry, span_id
 
@@ -96,7 +97,7 @@ def evaluation_attributes(finding: Finding) -> dict[str, Any]:
 def event_attributes(finding: Finding, evidence_max_bytes: int) -> dict[str, Any]:
     evidence = json.dumps(finding.evidence, ensure_ascii=False, default=str, separators=(",", ":"))
     if len(evidence.encode()) > evidence_max_bytes:
-        evidence = evidence.encode()[: evidence_max_bytes - 3].decode(errors="ignore") + "..."
+        evidence = evidence.encode()[: evidence_max_bytes - len(CUT_MARK)].decode(errors="ignore") + CUT_MARK
     return {
         "detection.detector": finding.detector,
         "detection.severity": finding.severity,

@@ -185,23 +185,14 @@ class RedactProcessor:
             return spans
         run = _Redaction(self)
         resources: dict[int, Resource] = {}
-        out, ends = [], []  # each span's last text in `run.texts`
-        for span in spans:
-            out.append(_span(span, resources, run))
-            ends.append(len(run.texts))
-        # The values masked, where no label named them: only in a run where one of them is left.
+        out = [_span(span, resources, run) for span in spans]
+        # The values masked, where no label named them: a second pass only in a run that masked one (the first
+        # pass keeps no texts for it: most runs mask nothing), each span itself again where it holds none.
         again = RunValues(run.masked, _OWN_KEYS, self._allow)
-        if not again.found_in(run.texts):
+        if not again:
             return out
         resources = {}
-        for span in out:
-            _resource(span, resources, again)
-        return [
-            _span(span, resources, again)
-            if resources[id(span.resource)] is not span.resource or again.found_in(run.texts[start:end])
-            else span
-            for span, start, end in zip(out, [0, *ends[:-1]], ends, strict=True)
-        ]
+        return [_span(span, resources, again) for span in out]
 
     def _clean(self, spans: Sequence[ReadableSpan]) -> bool:
         """True when the per-text path would change nothing: nothing to drop, nothing sensitive in any text."""
@@ -287,18 +278,14 @@ class RedactProcessor:
 
 
 class _Redaction:
-    """The first pass over one run: `redact`'s masking, collecting each value it masks with its mask and every
-    text it gives (what a second pass would read)."""
+    """The first pass over one run: `redact`'s masking, collecting each value it masks with its mask."""
 
     def __init__(self, processor: RedactProcessor) -> None:
         self.processor = processor
         self.masked: dict[str, str] = {}
-        self.texts: list[str] = []
 
     def text(self, text: str) -> str:
-        out = self.processor.redact_text(text, self.masked)
-        self.texts.append(out)
-        return out
+        return self.processor.redact_text(text, self.masked)
 
     def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         return self.processor._attributes(attributes, self)

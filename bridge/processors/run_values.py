@@ -17,6 +17,10 @@ from typing import Any, Protocol
 from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
 PROPAGATE_FROM = 8
+# How a text cut short ends (bridge/processors/detectors.py's evidence), and the fewest characters of a value before
+# it that are masked as the value's piece: fewer would mask a text's last digits for sharing a value's first ones.
+CUT_MARK = "..."
+CUT_PIECE_FROM = 4
 
 
 class Masker(Protocol):
@@ -83,10 +87,9 @@ class RunValues:
             else None
         )  # the NFA that builds fastest (13 µs for two values, the default 30): built for a run, searched once or twice
 
-    def found_in(self, texts: list[str]) -> bool:
-        """Whether any of the values stands in one of `texts` (the first pass's output), bounded or not: most
-        runs name a secret once, and need no second pass."""
-        return self._finder is not None and bool(self._finder.find_matches_as_indexes("\0".join(texts)))
+    def __bool__(self) -> bool:
+        """Whether there is anything to mask again."""
+        return self._finder is not None
 
     def text(self, text: str) -> str:
         if self._finder is None:
@@ -98,7 +101,18 @@ class RunValues:
             if not (_continues(text, start - 1, -1, value[0]) or _continues(text, end, 1, value[-1])):
                 pieces += (text[last:start], self._masks[value])
                 last = end
-        return "".join((*pieces, text[last:])) if pieces else text
+        text = "".join((*pieces, text[last:])) if pieces else text
+        return self._cut_piece(text) if text.endswith(CUT_MARK) else text
+
+    def _cut_piece(self, text: str) -> str:
+        """`text` cut short (a detection's evidence past `evidence_max_bytes`) with the piece of a value it was cut
+        in masked: the value's first `CUT_PIECE_FROM` characters or more just before the `...` that marks the cut."""
+        body = text[: -len(CUT_MARK)]
+        for value in self._values:
+            for length in range(len(value) - 1, CUT_PIECE_FROM - 1, -1):
+                if body.endswith(value[:length]) and not _continues(body, len(body) - length - 1, -1, value[0]):
+                    return body[: len(body) - length] + self._masks[value] + CUT_MARK
+        return text
 
     def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}

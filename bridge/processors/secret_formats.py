@@ -112,6 +112,16 @@ _SERVICE_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "together_key": (r"tgp_v1_[\w-]{40,}", ("tgp_v1_",)),
     "honeycomb_key": (r"hcaik_[a-z0-9]{50,}", ("hcaik_",)),
     "bip32_private_key": (r"(?:xprv|yprv|zprv|tprv)[1-9A-HJ-NP-Za-km-z]{100,}", ("xprv", "yprv", "zprv", "tprv")),
+    # Found by branch redact11's attack: Razorpay's keys (14 characters after the environment, under `live_key`'s
+    # 16), an IFTTT Maker webhook's key in its URL, a Nostr private key (bech32 `nsec1`), an ASP.NET Core
+    # authentication cookie (its data-protection payload always opens `CfDJ8`).
+    "razorpay_key": (r"rzp_(?:live|test)_[A-Za-z0-9]{14,}", ("rzp_live_", "rzp_test_")),
+    "ifttt_webhook_key": (
+        r"maker\.ifttt\.com/(?:trigger/[\w-]+/(?:json/)?with/key|use)/([\w-]{20,})",
+        ("maker.ifttt.com",),
+    ),
+    "nostr_private_key": (r"nsec1[02-9ac-hj-np-z]{58}(?![\w-])", ("nsec1",)),
+    "aspnet_auth_cookie": (r"CfDJ8[\w-]{50,}", ("CfDJ8",)),
 }
 
 # kind → (expression, guard literals)

@@ -155,7 +155,10 @@ _NAMES["credential"][0].update(
      "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY,
      # Session cookies of GitHub, Laravel and LinkedIn; an Azure DevOps PAT (`AZURE_DEVOPS_EXT_PAT`, `DevOps PAT:`)
      # (branch redact-9).
-     "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": ""}
+     "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": "",
+     # An Apple ID's or BitLocker's recovery key, Honeycomb's key as an OTLP header, Rails' session cookie
+     # (`_<app>_session`) (branch redact11).
+     "recovery key": "", "x-honeycomb-team": "", "_session": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
@@ -211,6 +214,9 @@ _ID_LABELS: dict[str, str] = {
         # number, a Russian passport's series and number, a bank account's number (branch redact-9).
         "เลขบัตรประชาชน", "pps", "ppsn", "رقم الهوية الوطنية", "teudat zehut", "rfc", "passnummer", "паспорт серия",
         "account number", "account no", "bank account",
+        # India's PAN after `PAN:`, Denmark's `CPR-nummer`, a passport's `No.` and a JSON field's name, the UAE's
+        # Emirates ID (`784-1990-…`, masked as a card before cards had to open with a group of four) (branch redact11).
+        "pan:", "cpr-nummer", "passport no.", "passport_number", "passport_no", "emirates id",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -556,13 +562,16 @@ _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # `YOUR_API_KEY`, `your-token-here`; and a schema's word (`password: required`) (branch redact-9).
 _PLACEHOLDER = re.compile(
     r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]"
-    r"|^(?:your[_-][a-z_-]*|\D*\.\.\.\D*|required|optional|string|boolean|integer|undefined)$"
+    r"|^[?:]?(?:your[_-][a-z_-]*|\D*\.\.\.\D*|required|optional|string|boolean|integer|undefined)$"
 )
 # Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
 # formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
 _EXAMPLE = re.compile(r"(?i)your[_-]|example|dummy|placeholder|(.)\1{7,}")
 EXAMPLE_DOMAINS = re.compile(r"(?i)@(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|test\.com|localhost)\b")
 _UUID_START = re.compile(r"\d{8}-\d{4}-")
+# Cards are printed in groups opening with four digits (4-4-4-4, Amex's 4-6-5, Diners' 4-6-4); a number whose first
+# group is of another length is an order's or a tracking number (`112-4829103-7732918`, branch redact11).
+_NOT_CARD_GROUPS = re.compile(r"(?:\d{1,3}|\d{5,})[ -]\d")
 # Card numbers published by payment providers for testing.
 _TEST_CARDS = frozenset(
     {
@@ -839,7 +848,7 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
     address at an example domain, payment provider's test card number or number of no card network either."""
     if kind == "card_number":
         card_digits = re.sub(r"\D", "", value)
-        if _UUID_START.match(value):  # 11111111-1111-4111-8111-…, an id
+        if _UUID_START.match(value) or _NOT_CARD_GROUPS.match(value):  # 11111111-1111-4111-8111-…, an id
             return False
         if not exempt_examples:
             return luhn_ok(card_digits)

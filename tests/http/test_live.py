@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -138,3 +139,46 @@ def test_detections_appear_in_the_live_feed(bridge: BridgeServer) -> None:
     assert [(d["detector"], d["severity"], d["run_id"]) for d in detections] == [
         ("context_overflow", "high", "06f0b9d9-0e7a-447e-a536-85300d8487f1")
     ]
+
+
+def _feed_of(*events: tuple[str, dict[str, Any]]) -> list[dict[str, object]]:
+    """The payloads a subscriber of a `LiveFeed` receives for `events`, published in order."""
+
+    async def scenario() -> list[dict[str, object]]:
+        feed = LiveFeed(heartbeat_s=5)
+        stream = feed.events(None)
+        await stream.__anext__()  # subscribed
+        for kind, payload in events:
+            feed.publish(kind, payload)
+        await asyncio.sleep(0.05)
+        return [json.loads((await stream.__anext__()).split(b"data: ", 1)[1]) for _ in events]
+
+    return asyncio.run(scenario())
+
+
+def test_a_value_masked_in_one_event_is_masked_in_the_runs_later_events() -> None:
+    account = "284468544249"
+    mask = live._REDACT.redact_text(f"account number {account}").rsplit(" ", 1)[1]
+    received = _feed_of(
+        ("node.finished", {"run_id": "r1", "title": "lookup", "error": f"account number {account} is closed"}),
+        ("node.finished", {"run_id": "r1", "title": f"retry {account}", "error": None}),
+        ("node.finished", {"run_id": "r2", "title": f"retry {account}", "error": None}),  # another run: no label seen
+        ("run.finished", {"run_id": "r1", "app_name": f"bank {account}"}),
+        ("node.finished", {"run_id": "r1", "title": f"late {account}"}),  # after its end: forgotten
+    )
+    assert received[0]["error"] == f"account number {mask} is closed"
+    assert received[1]["title"] == f"retry {mask}"
+    assert received[2]["title"] == f"retry {account}"
+    assert received[3]["app_name"] == f"bank {mask}"
+    assert received[4]["title"] == f"late {account}"
+
+
+def test_the_live_view_remembers_a_bounded_number_of_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "RUNS_REMEMBERED", 2)
+    account = "284468544249"
+    received = _feed_of(
+        *[("node.finished", {"run_id": f"r{i}", "error": f"account number {account}"}) for i in range(3)],
+        ("node.finished", {"run_id": "r0", "title": account}),  # the oldest, forgotten
+        ("node.finished", {"run_id": "r2", "title": account}),
+    )
+    assert received[3]["title"] == account and received[4]["title"] != account

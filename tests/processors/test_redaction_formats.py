@@ -580,6 +580,38 @@ MASKED = {
     "mexican rfc": ("RFC: GOMA900101AB1", "GOMA900101AB1"),
     "russian passport": ("паспорт серия 45 12 954351", "954351"),
     "bank account number": ("routing 021000021 account number 284468544249", "284468544249"),
+    # Found by branch redact11's attack (bench/redaction_attack_r10.py), all failing on main.
+    "razorpay key": ("Razorpay key: rzp_live_DaykRVXur5CcDm", "DaykRVXur5CcDm"),
+    "ifttt webhook key": (
+        "IFTTT https://maker.ifttt.com/trigger/door/with/key/hEo7Mljy3f3QUe5IPSDSUo",
+        "hEo7Mljy3f3QUe5IPSDSUo",
+    ),
+    "nostr nsec": (
+        "nostr nsec: nsec1a9qrjglprc3ac45ls6xe5h46zu4un0r0e5700ecsqy9wnelq026d7k98gy",
+        "a9qrjglprc3ac45ls6xe5h46zu4un0r0e5700ecsqy9wnelq026d7k98gy",
+    ),
+    "aspnet core cookie": (
+        "Cookie: .AspNetCore.Cookies=CfDJ8paxNDy9_djcF9LrlaUykcpDaTy2_sVKcbBaVQoFW5fCYzVBYMfCrj_ZFwMsHutTI4oor_M",
+        "paxNDy9_djcF9LrlaUykcpDaTy2_sVKcbBaVQoFW5fCYzVBYMfCrj",
+    ),
+    "apple recovery key": ("Apple ID recovery key: 2E3J-BZ5Y-OSXO-HN4K-8SPA-KMVJ-TQMK", "OSXO-HN4K-8SPA"),
+    "bitlocker recovery key": (
+        "BitLocker recovery key: 219359-076505-380172-449060-596333-969515-150078-748897",
+        "380172-449060-596333",
+    ),
+    "honeycomb otlp header": (
+        "OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=0G3YA9Bq2T46anECMMjy6E",
+        "0G3YA9Bq2T46anECMMjy6E",
+    ),
+    "rails session cookie": (
+        "Set-Cookie: _myapp_session=B8M4uIU0NxYSJPLAIHaqsT_c2MMzdCaZU85YYZmK3mSUwhU1mL1s--9f3a0c; path=/; HttpOnly",
+        "B8M4uIU0NxYSJPLAIHaqsT_c2MMzdCaZU85YYZmK3mSUwhU1mL1s",
+    ),
+    "india pan": ("PAN: LTNPJ3434G", "LTNPJ3434G"),
+    "danish cpr-nummer": ("CPR-nummer: 070985-0609", "070985-0609"),
+    "passport no.": ("Passport No.: 335394656", "335394656"),
+    "passport_number field": ('{"passport_number": "Z0645600"}', "Z0645600"),
+    "emirates id": ("Emirates ID 784-1990-1234567-6", "784-1990-1234567-6"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -652,6 +684,8 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "The password for the demo account is stored in vault 7; password reset link sent; Passwort vergessen?",
         "La contraseña es incorrecta. La palabra clave: marketing. RFC 9110 and RFC: 7231; SIN embargo 123",
         "Password manager: see docs; PIN codes should be changed; PIN 4 digits; Creds / Login page",
+        # branch redact11's: an order number passing Luhn's check (not grouped as a card), a shell default's word
+        "Amazon order #112-4829103-7732918; password: ${DB_PASSWORD:?required}; Recovery key rotation is due",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:

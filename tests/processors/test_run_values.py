@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors import detectors, redact
 from bridge.processors.redact import replacement
+from bridge.processors.run_values import CUT_MARK, RunValues
 from bridge.service.pipeline import Pipeline
 from bridge.trace.spans import with_attributes
 from detectors import Finding
@@ -120,3 +121,29 @@ def test_a_value_masked_by_its_attributes_name_is_masked_as_json_quotes_it() -> 
     out, _ = _pipeline(finding).process(spans)
     evidence = next(e for span in out for e in span.events if e.name == "detection").attributes or {}
     assert evidence["detection.evidence"] == f'{{"sent":"{replacement(password, "mask")}"}}'
+
+
+def test_a_piece_of_a_masked_value_in_evidence_cut_short_is_masked() -> None:
+    spans = run_spans([node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer="ok")])
+    # The evidence is cut by `evidence_max_bytes` in the middle of the account number.
+    quote = "x" * (64 - len('{"quote":"') - 8 - len(CUT_MARK)) + " " + ACCOUNT  # 7 of its digits kept
+    finding = Finding("cost", "low", 0.5, "a quote", {"quote": quote})
+    detection = detectors.create(detectors.Config(evidence_max_bytes=64))
+    detection.detectors = [("stub", lambda trace: [finding])]
+    out, _ = Pipeline("traces", [detection, redact.create(redact.Config())], ["otlp"]).process(spans)
+    evidence = next(e for span in out for e in span.events if e.name == "detection").attributes or {}
+    cut = str(evidence["detection.evidence"])
+    assert cut.endswith(f"x {replacement(ACCOUNT, 'mask')}{CUT_MARK}") and ACCOUNT[:7] not in cut
+
+
+def test_text_ending_in_dots_keeps_a_number_that_only_shares_a_values_first_digits() -> None:
+    spans = run_spans([node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer="ok, 284...")])
+    text = _texts(redact.create(redact.Config()).process(spans))
+    assert "ok, 284..." in text  # three digits: under CUT_PIECE_FROM
+
+
+def test_a_run_that_masked_nothing_needs_no_second_pass() -> None:
+    spans = run_spans([llm(prompt="hello", answer="We met at 10 dot com party; see ISBN 978-3-16-148410-0.")])
+    out = redact.create(redact.Config()).process(spans)
+    assert all(new is old for new, old in zip(out, spans, strict=True))
+    assert not RunValues({}, frozenset(), frozenset()) and not RunValues({"short": "…"}, frozenset(), frozenset())
