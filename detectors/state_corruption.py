@@ -54,6 +54,7 @@ from detectors.derived import computed_from
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.rounds import containers, rounds_of
 from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
+from detectors.turns import conversation_emptied
 
 KEY = "state_corruption"
 _READERS = frozenset({"end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else"})
@@ -1633,8 +1634,11 @@ def create(cfg: Config) -> object:
                     yield passed
                 failed_before = failed_before or failed
                 continue
-            if node_type == "assigner" and (changed := _assigned_changed(span, nodes, index)) is not None:
-                yield changed  # an assigner's values are its process data: it has no outputs
+            if node_type == "assigner":  # an assigner's values are its process data: it has no outputs
+                if (changed := _assigned_changed(span, nodes, index)) is not None:
+                    yield changed
+                if (emptied := conversation_emptied(trace, span, KEY)) is not None:
+                    yield emptied
             if outputs is None:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
