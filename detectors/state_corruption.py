@@ -269,6 +269,36 @@ def _answer_cut(
     return None
 
 
+def _sent_cut(
+    span: Any, outputs: dict[str, Any], answers: list[str], produced: dict[str, tuple[Any, Any]], following: Any
+) -> Finding | None:
+    """A template or code node whose output (a JSON body's values, or its text) holds an LLM's answer cut short
+    (`_cut_from`), no output holding it whole, right before an HTTP request or a tool (`following`), the part cut
+    off stating a number the part kept does not: the message sent out lost a figure (an SMS body built with
+    `tojson` after a `[:200]` cut: the total left out; a runaway answer's repeats cut off lose nothing)."""
+    if attr(following, "dify.node.type") not in _SOURCES:
+        return None
+    values: list[Any] = []
+    for value in islice(outputs.values(), 30):
+        if isinstance(value, str) and value[:1] == "{" and isinstance(body := json_value(value), dict):
+            values.extend(islice(body.values(), 30))
+        else:
+            values.append(value)
+    texts = [value for value in values if isinstance(value, str) and len(value) >= 12]
+    for value in texts:
+        cut = _cut_from(value, answers)
+        if (
+            cut is not None
+            and not any(cut in text for text in texts)
+            and not any(value is given or value == given for given, _ in produced.values())
+            and set(_NUMBER.findall(cut)) - set(_NUMBER.findall(value))
+        ):
+            return _finding(span, "an LLM answer cut short in what a node hands an HTTP request or a tool",
+                            f"'{_title(span)}' passed '{_title(following)}' an LLM's answer cut short ({len(value)} "
+                            f"of {len(cut)} characters).", cut, value)  # fmt: skip
+    return None
+
+
 # A number in a text, its digits and the separators inside it (`3,011.50`).
 _NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
 
@@ -1667,10 +1697,16 @@ def create(cfg: Config) -> object:
                         {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                         span_id(span),
                     )
-            elif node_type == "code":
-                if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
-                    yield lost
-            elif node_type == "template-transform":
+            elif node_type == "code" and (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)):
+                yield lost
+            if (
+                node_type in ("code", "template-transform")
+                and answers
+                and index + 1 < len(nodes)
+                and (sent := _sent_cut(span, outputs, answers, produced, nodes[index + 1])) is not None
+            ):
+                yield sent
+            if node_type == "template-transform":
                 # Learned on every run; after an HTTP error status the template was given no data to lose.
                 usually_filled = _usually_filled(trace, span, outputs, cfg)
                 if _renders_none(outputs.get("output"), span):

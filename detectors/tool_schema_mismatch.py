@@ -883,10 +883,10 @@ def _moved_dropped(
     told = 0
     for held, _, made in earlier:
         value = held.get(missing[0])
-        if _empty(value):
-            continue
+        if _empty(value) or (isinstance(value, str) and len(value.strip()) < 4):
+            continue  # a short text (`wet`) could be shown by chance: no evidence either way
         if isinstance(value, str):
-            if len(value.strip()) < 4 or value.strip() not in _joined(json_value(made)):
+            if value.strip() not in _joined(json_value(made)):
                 return None
         elif type(value) not in (int, float) or abs(value) not in numbers_in(json_value(made), [], True):
             return None
