@@ -121,8 +121,11 @@ _REFUSING_STATUS = (400, 422)
 _BRANCH_LOOKAHEAD = 8
 
 
-def _holds(node: ReadableSpan, body: str) -> bool:
-    """Whether the node was given the HTTP body whole as one of its inputs (a code node's `body`)."""
+def _holds(node: ReadableSpan, body: str) -> bool | None:
+    """Whether a code or template node was given the HTTP body whole as one of its inputs (`body`); None for a
+    node of another kind (a model reads the body through its prompt)."""
+    if attr(node, "dify.node.type") not in ("code", "template-transform"):
+        return None
     inputs = json_attr(node, "input.value")
     return isinstance(inputs, dict) and any(value == body for value in islice(inputs.values(), 30))
 
@@ -221,9 +224,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 reader = nodes[later_index]
                 break
         body = outputs.get("body") if not tool and isinstance(outputs, dict) else None
-        if reader is not None and isinstance(body, str) and body and not _holds(reader, body):
-            # Parallel branches interleave in start order: the node taking this body in may come after another
-            # branch's (faults9's road and forecast APIs, each read by its own code node).
+        if reader is not None and isinstance(body, str) and body and _holds(reader, body) is False:
+            # Parallel branches interleave in start order: the code node taking this body in may come after
+            # another branch's (faults9's road and forecast APIs, each read by its own code node).
             later = islice(nodes, later_index + 1, later_index + 1 + _BRANCH_LOOKAHEAD)
             reader = next((node for node in later if _holds(node, body)), reader)
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
