@@ -54,6 +54,7 @@ from detectors.derived import computed_from
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.rounds import containers, rounds_of
 from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
+from detectors.turns import conversation_emptied
 
 KEY = "state_corruption"
 _READERS = frozenset({"end", "answer", "llm", "code", "template-transform", "tool", "http-request", "if-else"})
@@ -265,6 +266,36 @@ def _answer_cut(
             return _finding(span, "an End/Answer value is a strict beginning of an LLM answer",
                             f"'{_title(span)}' received the LLM's answer cut short ({len(value)} of {len(cut)} "
                             "characters).", cut, value)  # fmt: skip
+    return None
+
+
+def _sent_cut(
+    span: Any, outputs: dict[str, Any], answers: list[str], produced: dict[str, tuple[Any, Any]], following: Any
+) -> Finding | None:
+    """A template or code node whose output (a JSON body's values, or its text) holds an LLM's answer cut short
+    (`_cut_from`), no output holding it whole, right before an HTTP request or a tool (`following`), the part cut
+    off stating a number the part kept does not: the message sent out lost a figure (an SMS body built with
+    `tojson` after a `[:200]` cut: the total left out; a runaway answer's repeats cut off lose nothing)."""
+    if attr(following, "dify.node.type") not in _SOURCES:
+        return None
+    values: list[Any] = []
+    for value in islice(outputs.values(), 30):
+        if isinstance(value, str) and value[:1] == "{" and isinstance(body := json_value(value), dict):
+            values.extend(islice(body.values(), 30))
+        else:
+            values.append(value)
+    texts = [value for value in values if isinstance(value, str) and len(value) >= 12]
+    for value in texts:
+        cut = _cut_from(value, answers)
+        if (
+            cut is not None
+            and not any(cut in text for text in texts)
+            and not any(value is given or value == given for given, _ in produced.values())
+            and set(_NUMBER.findall(cut)) - set(_NUMBER.findall(value))
+        ):
+            return _finding(span, "an LLM answer cut short in what a node hands an HTTP request or a tool",
+                            f"'{_title(span)}' passed '{_title(following)}' an LLM's answer cut short ({len(value)} "
+                            f"of {len(cut)} characters).", cut, value)  # fmt: skip
     return None
 
 
@@ -1633,8 +1664,11 @@ def create(cfg: Config) -> object:
                     yield passed
                 failed_before = failed_before or failed
                 continue
-            if node_type == "assigner" and (changed := _assigned_changed(span, nodes, index)) is not None:
-                yield changed  # an assigner's values are its process data: it has no outputs
+            if node_type == "assigner":  # an assigner's values are its process data: it has no outputs
+                if (changed := _assigned_changed(span, nodes, index)) is not None:
+                    yield changed
+                if (emptied := conversation_emptied(trace, span, KEY)) is not None:
+                    yield emptied
             if outputs is None:
                 outputs = json_attr(span, "output.value")
             if not isinstance(outputs, dict):
@@ -1663,10 +1697,16 @@ def create(cfg: Config) -> object:
                         {"node": title, "rule": "an LLM that succeeded with empty text", "produced": ""},
                         span_id(span),
                     )
-            elif node_type == "code":
-                if (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)) is not None:
-                    yield lost
-            elif node_type == "template-transform":
+            elif node_type == "code" and (lost := _code_output_lost(trace, span, outputs, cfg, answered_error)):
+                yield lost
+            if (
+                node_type in ("code", "template-transform")
+                and answers
+                and index + 1 < len(nodes)
+                and (sent := _sent_cut(span, outputs, answers, produced, nodes[index + 1])) is not None
+            ):
+                yield sent
+            if node_type == "template-transform":
                 # Learned on every run; after an HTTP error status the template was given no data to lose.
                 usually_filled = _usually_filled(trace, span, outputs, cfg)
                 if _renders_none(outputs.get("output"), span):

@@ -117,6 +117,19 @@ _BODY_READERS = ("code", "template-transform", "llm")
 _REFUSING_STATUS = (400, 422)
 
 
+# How many nodes past the next one are searched for the node taking an HTTP body in (parallel branches).
+_BRANCH_LOOKAHEAD = 8
+
+
+def _holds(node: ReadableSpan, body: str) -> bool | None:
+    """Whether a code or template node was given the HTTP body whole as one of its inputs (`body`); None for a
+    node of another kind (a model reads the body through its prompt)."""
+    if attr(node, "dify.node.type") not in ("code", "template-transform"):
+        return None
+    inputs = json_attr(node, "input.value")
+    return isinstance(inputs, dict) and any(value == body for value in islice(inputs.values(), 30))
+
+
 def _refused_request(span: ReadableSpan, outputs: Any) -> Finding | None:
     """An HTTP request (that succeeded, not a retry attempt) answered 400 or 422 with a validator's wording
     (`field required`, `is not of type`): the API refused the parameters the node sent. Dify's HTTP node
@@ -210,6 +223,12 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             if later_get("dify.node.id") != node_id and later_get("dify.node.type") not in _PASSING:
                 reader = nodes[later_index]
                 break
+        body = outputs.get("body") if not tool and isinstance(outputs, dict) else None
+        if reader is not None and isinstance(body, str) and body and _holds(reader, body) is False:
+            # Parallel branches interleave in start order: the code node taking this body in may come after
+            # another branch's (faults9's road and forecast APIs, each read by its own code node).
+            later = islice(nodes, later_index + 1, later_index + 1 + _BRANCH_LOOKAHEAD)
+            reader = next((node for node in later if _holds(node, body)), reader)
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
         # An HTTP body is text: a code or template node takes fields out of it (and fails on them); an LLM reads
         # them by name too (a renamed field only, the model failing on nothing).
@@ -251,6 +270,10 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             renamed is not None
             and (_default_taken(reader, fields, renamed, earlier) or _value_dropped(reader, fields, renamed, earlier))
         )
+        if renamed is not None and not shown and earlier:
+            into = _moved_dropped(trace, source, reader, fields, renamed, earlier)
+            if into is not None:  # the new object first: the evidence names it
+                shown, renamed = True, (renamed[0], [into, *(name for name in renamed[1] if name != into)])
         if renamed is not None and shown and (reader is None or not _coped(reader, reader_type, fields, renamed)):
             title, (missing, new) = attr(span, "dify.node.title", span.name), renamed
             if source in told:
@@ -829,6 +852,49 @@ def _value_dropped(
     return len(words) >= 2 and any(
         word in now and re.search(rf"\d\s*{re.escape(word)}(?![^\W\d_])", now) is None for word in set(words)
     )
+
+
+def _moved_dropped(
+    trace: Trace,
+    source: str,
+    reader: Any,
+    fields: dict[str, Any],
+    renamed: tuple[list[str], list[str]],
+    earlier: list[Any],
+) -> str | None:
+    """A code reader that showed the missing field's value (its number, or its text of four characters or more) in
+    its every earlier run (two at least, every one that had it) and now shows nothing of the new object holding a
+    value of the kind the missing field always held (`keli: "liukas"` → `olosuhteet: {kuvaus: "liukas"}`, `cena: 189`
+    → `cena_s_dph: {castka: 189, mena}`): it read the old name and wrote its default (`ei tietoa`, `cena
+    neuvedena`). A number shown that the answer does not hold is a reader converting the new field's: patched. The
+    new object, or None."""
+    missing, new = renamed
+    kinds = list((trace.baselines.get(f"{KEY}:{trace.app}:{source}") or {}).get(missing[0]) or {})
+    holder = next((name for name in new if isinstance(held := fields[name], dict)
+                   and [kinds[0]] == kinds and any(value_kind(item) == kinds[0] for item in islice(held.values(), 30))),
+                  None)  # fmt: skip
+    outputs = json_attr(reader, "output.value")
+    if holder is None or not isinstance(outputs, dict):
+        return None
+    now, shown = _joined(outputs), numbers_in(outputs, [], True)
+    moved = {abs(number) for number in numbers_in(fields[holder], [], False)}
+    answered = {abs(number) for number in numbers_in(fields, [], True)}
+    if any(number in moved or number not in answered for number in shown) or any(
+        text in now for text in _texts(fields[holder], [])
+    ):
+        return None
+    told = 0
+    for held, _, made in earlier:
+        value = held.get(missing[0])
+        if _empty(value) or (isinstance(value, str) and len(value.strip()) < 4):
+            continue  # a short text (`wet`) could be shown by chance: no evidence either way
+        if isinstance(value, str):
+            if value.strip() not in _joined(json_value(made)):
+                return None
+        elif type(value) not in (int, float) or abs(value) not in numbers_in(json_value(made), [], True):
+            return None
+        told += 1
+    return holder if told >= 2 else None
 
 
 def _joined(value: Any) -> str:

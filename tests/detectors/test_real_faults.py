@@ -418,7 +418,17 @@ _DEFAULT9 = {
     ("tiesaa_runaway", "cost"),
     ("tnb_other_account", "dify_variable_leak"),
     ("tnb_outage_as_bill", "dify_classifier_drift"),
+    # session 26 (det-state10): the road's condition and the price nested into new objects, their code readers
+    # showing none of them (`ei tietoa`, `cena neuvedena`) after showing the field in every earlier run; the road
+    # API's reader found past the forecast branch's code node
+    ("tiesaa_keli_renamed", "dify_tool_schema_mismatch"),
+    ("stav_price_renamed", "dify_tool_schema_mismatch"),
+    # session 26 (det-state10): the SMS body's text a cut of the model's confirmation, its total cut off
+    ("oja_sms_cut", "state_corruption"),
 }
+# Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
+# data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
+FOUND_BY_THE_STREAM_ONLY = {"faults9": {("bus_destination_lost", "state_corruption")}}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -522,6 +532,7 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("fleet_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("ferry_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("pharmacy_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("bus_destination_lost", "state_corruption", "an assigner emptied a conversation variable an earlier turn filled"),
 }
 # Findings on the export alone, because the stream holds what spares them: the course list repeating one course six
 # times (a faulty run, labelled so) gave six identical outer rounds, each with its own inner iteration since the
@@ -566,7 +577,8 @@ def test_no_clean_run_gets_a_finding(recorded: str, way_in: str, settings: str) 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
 @pytest.mark.parametrize("way_in", WAYS_IN)
 def test_the_faults_found_when_measured_are_still_found(recorded: str, way_in: str, settings: str) -> None:
-    assert MEASURED[recorded, settings] <= found(recorded, way_in, settings)
+    stream_only = FOUND_BY_THE_STREAM_ONLY.get(recorded, set()) if way_in == "stream" else set()
+    assert MEASURED[recorded, settings] | stream_only <= found(recorded, way_in, settings)
 
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)

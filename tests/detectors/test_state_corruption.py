@@ -1096,3 +1096,67 @@ def test_a_same_named_value_read_empty_from_a_filter_after_its_producer_is_the_f
     assert findings(run_spans([shaped, kept, table]), "state_corruption", type_changes=True) == []
     (finding,) = findings(run_spans([shaped, table]), "state_corruption")
     assert finding.evidence["rule"] == "same-named variable empty at the reader"
+
+
+def _booking_turn(conversation: str, destination: str, operation: str = "over-write") -> list[ReadableSpan]:
+    """A bus desk chatflow's turn: an extractor reads the destination, an assigner over-writes the conversation's
+    variable with it (its process data, as Dify 1.14.1 streams it), an API asked for buses to it."""
+    extractor = node("pe", "parameter-extractor", title="Trip", outputs={"destination": destination, "seats": 1})
+    item = {"variable_selector": ["conversation", "destination"], "input_type": "variable", "operation": operation,
+            "value": ["pe", "destination"]}  # fmt: skip
+    written = {"destination": destination,
+               "__updated_variables": [{"name": "destination", "selector": ["conversation", "destination"],
+                                        "value_type": "string", "new_value": destination}]}  # fmt: skip
+    assign = node("cv", "assigner", title="Keep booking", inputs={"version": "2", "items": [item]},
+                  process_data=written)  # fmt: skip
+    api = node("bus", "http-request", title="Free seats", outputs={"status_code": 200, "body": '{"bus": []}'})
+    return run_spans([extractor, assign, api], app_id="bus", conversation_id=conversation)
+
+
+def test_an_assigner_emptying_a_conversation_variable_the_last_turn_filled() -> None:
+    """The real `bus_destination_lost` (faults9): the second turn's extractor found no destination and the assigner
+    over-wrote the booking's (`চট্টগ্রাম`) with the empty string; the bus API was asked for buses to nowhere."""
+    processor = _processor()
+    assert processor.detect(_booking_turn("c1", "Chattogram")) == []
+    assert processor.detect(_booking_turn("c1", "Sylhet")) == []  # changed, not lost
+    (finding,) = processor.detect(_booking_turn("c1", ""))
+    assert finding.evidence["rule"] == "an assigner emptied a conversation variable an earlier turn filled"
+    assert (finding.evidence["variable"], finding.evidence["produced"], finding.evidence["received"]) == (
+        "destination",
+        "Sylhet",
+        "",
+    )
+    # The variable is empty now: a turn keeping it so loses nothing more.
+    assert processor.detect(_booking_turn("c1", "")) == []
+    # Another conversation's first turn, or one of this conversation after a restart, has no earlier turn.
+    assert processor.detect(_booking_turn("c2", "")) == []
+    restarted = _processor()
+    assert restarted.detect(_booking_turn("c1", "")) == []
+    # A clear (or a constant) written on purpose is the app's design.
+    assert processor.detect(_booking_turn("c3", "Khulna")) == []
+    assert processor.detect(_booking_turn("c3", "", operation="clear")) == []
+
+
+def _sms_run(message: str, cut: int) -> list[ReadableSpan]:
+    """A market stall's SMS: an LLM writes the confirmation, a template builds the gateway's JSON body (the text
+    cut at `cut` characters before `tojson`), an HTTP request sends it."""
+    writer = llm("llmS", prompt="Confirm the order.", answer=message, title="Clerk")
+    body = json.dumps({"to": "+234 803 555 0142", "text": message[:cut]})
+    template = node("body", "template-transform", title="SMS body", inputs={"text": message},
+                    outputs={"output": body})  # fmt: skip
+    send = node("sms", "http-request", title="Send SMS", outputs={"status_code": 200, "body": '{"sent": true}'})
+    return run_spans([writer, template, send])
+
+
+def test_an_llm_answer_cut_short_in_a_body_sent_out_losing_a_figure() -> None:
+    """The real `oja_sms_cut` (faults9): a confirmation longer than the template's 200-character cut was sent
+    without its last items and its total."""
+    message = "Adebayo, your order: ankara 6 yards (27,000), lace 4 yards (12,000), fila 2 (5,000). Total: 44,000."
+    (finding,) = findings(_sms_run(message, 70), "state_corruption")
+    assert finding.evidence["rule"] == "an LLM answer cut short in what a node hands an HTTP request or a tool"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (message, message[:70])
+    # Under the cut, or a runaway answer's repeats cut off (no figure lost), or a short label kept.
+    assert findings(_sms_run(message, 200), "state_corruption") == []
+    repeated = "Thank you for buying from us, 2 days to delivery. " * 6
+    assert findings(_sms_run(repeated, 120), "state_corruption") == []
+    assert findings(_sms_run(message, 8), "state_corruption") == []

@@ -886,3 +886,38 @@ def test_an_answer_in_a_new_schema_its_reader_reads_as_nothing() -> None:
         ["monthly_rent", "paid", "due_date"],
         ["monthly", "received", "due"],
     )
+
+
+def _ski_trip(road: dict[str, Any], condition: str) -> list[ReadableSpan]:
+    """A ski-trip desk: a forecast API and a road API called in parallel branches, each read by its own code node
+    (started in that order: the road API's reader is not the node after it)."""
+    forecast = json.dumps({"place": "Vuokatti", "forecast": "sleet in the evening", "temp_c": -2})
+    body = json.dumps({"road": "kt81", **road})
+    nodes = [
+        node("fc", "http-request", title="Forecast", outputs={"status_code": 200, "body": forecast, "files": []}),
+        node("rd", "http-request", title="Road", outputs={"status_code": 200, "body": body, "files": []}),
+        node("fcr", "code", title="Weather", inputs={"body": forecast}, outputs={"weather": "sleet, -2 °C"}),
+        node("rdr", "code", title="Condition", inputs={"body": body}, outputs={"condition": condition}),
+    ]
+    return run_spans(nodes, app_id="ski")
+
+
+def test_a_field_moved_into_a_new_object_its_code_reader_no_longer_shows() -> None:
+    """The real `tiesaa_keli_renamed` and `stav_price_renamed` (faults9): the road's condition nested as
+    `conditions.text` (a price as `price_vat.amount`); the code reader, which showed the condition in every earlier
+    run, wrote its default ("no information"). Its reader is found past the other branch's node. A reader patched
+    shows the new object's text; a field dropped with an unrelated one added is no move."""
+    patched, unpatched = _processor(), _processor()
+    for processor in (patched, unpatched):
+        for n, text in enumerate(("slippery", "poor: snowstorm", "good", "icy patches", "fair", "wet")):
+            assert processor.detect(_ski_trip({"condition": text, "surface_c": -n}, text)) == []
+    nested = {"version": 2, "conditions": {"text": "slippery", "surface_c": -3}}
+    assert patched.detect(_ski_trip(nested, "slippery")) == []
+    (finding,) = unpatched.detect(_ski_trip(nested, "no information"))
+    assert finding.evidence["node"] == "Road"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("condition", "conditions")
+    # The condition gone and a note of numbers added beside a kept field: nothing of the condition's kind moved.
+    other = _processor()
+    for text in ("slippery", "poor: snowstorm", "good", "icy patches", "fair", "wet"):
+        other.detect(_ski_trip({"condition": text, "surface_c": -1}, text))
+    assert other.detect(_ski_trip({"surface_c": -1, "sensor": {"id": 7, "age_s": 40}}, "no information")) == []
