@@ -834,6 +834,25 @@ def test_a_time_of_day_no_source_gives_in_an_answer_fed_data(events: str, answer
     assert findings(_tracked(events, answer), "hallucination", data_times=False) == []
 
 
+@pytest.mark.parametrize(
+    ("events", "answer", "fires"),
+    [
+        (_EVENTS, "AM100200308 can be collected in Ashtarak until 2026-03-20.", True),
+        (_EVENTS, "AM100200308 可於 Ashtarak 領取，期限 3月20日。", True),  # noqa: RUF001
+        (_EVENTS, "AM100200308 can be collected in Ashtarak (office 0201).", False),
+        (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12.03."), "Collect it by 2026-03-20.", False),  # a day given
+        (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", False),
+    ],
+)
+def test_a_day_no_source_gives_in_an_answer_fed_data(events: str, answer: str, fires: bool) -> None:
+    found = findings(_tracked(events, answer), "hallucination")
+    assert len(found) == fires
+    if fires:
+        assert found[0].evidence["rule"] == "a calendar day in an answer fed data where no source gives one"
+        assert found[0].evidence["unsupported"] in (["2026-03-20"], ["3月20日"])
+    assert findings(_tracked(events, answer), "hallucination", data_times=False) == []
+
+
 def test_a_time_of_day_in_an_answer_fed_nothing_is_left_alone() -> None:
     retrieval = node("kb", "template-transform", outputs={"output": ""})
     spans = _fed_run("Context:\n\nAnswer the resident.", "Rubbish goes out 7:00 to 9:00.", {}, retrieval)
@@ -1060,6 +1079,8 @@ def _slots(answer: str) -> list[ReadableSpan]:
         ("Free: 2026-12-10 13:00 and 2026-12-11 13:15; also 2026-12-09 07:30.", True),  # a slot no source lists
         ("Free: 2026-12-10 13:00 and 2026-12-11 13:15.", False),
         ("Free: 2026-12-11 13:15, 30 minutes: done by 13:45.", False),  # a source's time moved by a duration
+        ("খালি: ১৩:০০ ও ১৩:১৫, আর ০৭:৩০।", True),  # noqa: RUF001  (Bengali digits)
+        ("Free: tomorrow at 1:15 pm.", False),  # a 12-hour clock's 1:15 is 13:15
     ],
 )
 def test_a_time_no_source_times_where_the_data_times_its_items(answer: str, fires: bool) -> None:
