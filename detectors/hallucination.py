@@ -173,7 +173,8 @@ class Config(DetectorConfig):
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
     # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up;
     # and an answer without documents or context for a range of times with one end moved from its prompt's range
-    # to a time no source gives (`_range_moved`, session 24).
+    # to a time no source gives (`_range_moved`, session 24). Session 26: times in any script's digits ("৩:৩০"), and a
+    # calendar day ("12月21日", "2026-12-21") where no source writes a day (`_dated`: an invented due date).
     data_times: bool = True
     # Check an answer fed only data for a figure written after the word its prompt writes another after, the
     # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
