@@ -407,13 +407,16 @@ _DAY_DIGITS = re.compile(
     r"(?<![\d.,/:])(?:[12]\d|3[01]|0?[1-9])"
     r"(?:[/-](?:[12]\d|3[01]|0?[1-9])(?!\d|[.,]\d)|\.(?:1[0-2]|0?[1-9])\.(?!\d))"
 )
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")  # after `ascii_digits`
 _DAY_WORD = re.compile(r"(?<!\d)(\d{1,2})\.?\s(?:de\s)?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)")
 
 
 def days(text: str) -> list[str]:
     """The calendar days `text` states: dates with their year (`dates`) and a month's day in Chinese, Japanese or
     Korean ("12月21日"), as written."""
-    return [found[0] for found in _DATE.finditer(text) if any(dates(found[0]))] + _MONTH_DAY.findall(text)
+    # Cheap tests first: most answers write no year's four digits nor a month's character.
+    stated = [found[0] for found in _DATE.finditer(text) if any(dates(found[0]))] if _FOUR_DIGITS.search(text) else []
+    return stated + _MONTH_DAY.findall(text) if "月" in text or "월" in text else stated
 
 
 def writes_a_day(text: str) -> bool:
@@ -590,7 +593,7 @@ def clock_times(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
 
 # A decimal digit of any script but ASCII's ("৩", "٣", "३", "๓"): Bengali, Arabic, Devanagari, Thai... write times
 # and dates with their own digits, which the ASCII patterns of times and dates do not read.
-_SCRIPT_DIGIT = re.compile(r"(?![0-9])\d")
+_SCRIPT_DIGIT = re.compile(r"[^\D0-9]")
 
 
 def ascii_digits(text: str) -> str:
