@@ -404,9 +404,9 @@ _MONTH_DAY = re.compile(r"(?<!\d)(?:1[0-2]|0?[1-9])\s?[月월]\s?(?:[12]\d|3[01]
 # A day and month in digits, either first, the year left out ("21.12.", "12/21", "5-3"; "4.4" is a decimal), or a
 # month's name beside a day ("21 décembre", "Dec 21").
 _DAY_DIGITS = re.compile(
-    r"(?<![\d.,/:])(?:[12]\d|3[01]|0?[1-9])"
-    r"(?:[/-](?:[12]\d|3[01]|0?[1-9])(?!\d|[.,]\d)|\.(?:1[0-2]|0?[1-9])\.(?!\d))"
-)
+    r"(?<![0-9A-Za-z_.,/:-])(?:[12][0-9]|3[01]|0?[1-9])"
+    r"(?:[/-](?:[12][0-9]|3[01]|0?[1-9])(?![0-9A-Za-z_/-]|[.,][0-9])|\.(?:1[0-2]|0?[1-9])\.(?![0-9A-Za-z_]))"
+)  # not within an identifier: a UUID's "b8e4-4aea", a call number's "913.6/324"
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")  # after `ascii_digits`
 _DAY_WORD = re.compile(r"(?<!\d)(\d{1,2})\.?\s(?:de\s)?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)")
 

@@ -840,6 +840,7 @@ def test_a_time_of_day_no_source_gives_in_an_answer_fed_data(events: str, answer
         (_EVENTS, "AM100200308 can be collected in Ashtarak until 2026-03-20.", True),
         (_EVENTS, "AM100200308 可於 Ashtarak 領取，期限 3月20日。", True),  # noqa: RUF001
         (_EVENTS, "AM100200308 can be collected in Ashtarak (office 0201).", False),
+        (_EVENTS.replace("Yerevan hub", "Yerevan hub b8e4-4aea"), "Collect it by 2026-03-20.", True),  # an id's
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12.03."), "Collect it by 2026-03-20.", False),  # a day given
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", False),
     ],
