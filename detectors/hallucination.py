@@ -52,6 +52,7 @@ from detectors.numbers import (
     SMALL_WORDS,
     TIME_UNITS,
     all_values,
+    ascii_digits,
     by_unit,
     claims,
     clock_times,
@@ -59,6 +60,7 @@ from detectors.numbers import (
     converted,
     counts,
     dates,
+    days,
     identifier_ends,
     labelled,
     lengths,
@@ -75,6 +77,7 @@ from detectors.numbers import (
     word_durations,
     words,
     workings,
+    writes_a_day,
 )
 from detectors.rag_poisoning import signals
 
@@ -170,7 +173,8 @@ class Config(DetectorConfig):
     # Check an answer fed only data for a time to the minute (`11:40`; whole hours are worked out from slots) where
     # none of its sources writes a time of day (`_timed`, session 23): the data timed nothing, the minute is made up;
     # and an answer without documents or context for a range of times with one end moved from its prompt's range
-    # to a time no source gives (`_range_moved`, session 24).
+    # to a time no source gives (`_range_moved`, session 24). Session 26: times in any script's digits ("৩:৩০"), and a
+    # calendar day ("12月21日", "2026-12-21") where no source writes a day (`_dated`: an invented due date).
     data_times: bool = True
     # Check an answer fed only data for a figure written after the word its prompt writes another after, the
     # prompt's unsaid and the answer's in no source (`_swapped`, session 24): the data's value restated with another.
@@ -788,7 +792,7 @@ def _timed(
     the minute is read. An answer fed nothing (an empty retrieval) answers from the model's knowledge: left alone."""
     prompt = prompt_text(span)
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
-    sources = [_HEADERS.sub("", source) for source in (inputs, prompt, *outputs)]
+    sources = [ascii_digits(_HEADERS.sub("", source)) for source in (inputs, prompt, *outputs)]
     times = [t for t in _HOUR_MINUTE.findall(answer) if not t.endswith(":00")]
     if not times:
         return
@@ -801,7 +805,9 @@ def _timed(
         return
     # Where the data times its items (slots, departures: two times and more), a time to the minute none writes, nor a
     # source's time moved by a duration a source or the answer states (`_clock_moved`), is an item the answer added.
-    made = [t for t in times if _minutes(t) not in given] if len(given) >= 2 else []
+    # A time written on a 12-hour clock ("বিকেল ৩:৩০", "2:30 pm") is the afternoon's as well: 2:30 is 14:30's.
+    afternoon = {minutes % 720 for minutes in given}
+    made = [t for t in times if _minutes(t) % 720 not in afternoon] if len(given) >= 2 else []
     if made and (timed := {token for t in made for token in t.split(":")}):
         durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, answer)))
         moved = _clock_moved(answer, timed, sources, durations)
@@ -810,6 +816,23 @@ def _timed(
         yield _data_finding(
             span, 0.7, f"states the time {', '.join(made)}, which none of its sources' times of day is",
             "a time of day in an answer fed data that times its items is in none of them", answer, unsupported=made,
+        )  # fmt: skip
+
+
+def _dated(
+    trace: Trace, data: list[tuple[int, str]], span: ReadableSpan, answer: str, stated: list[str], inputs: str
+) -> Iterator[Finding]:
+    """A finding where `answer`, fed data (`_fed`) states a calendar day (`stated`: "12月21日", "2026-12-21") and
+    neither its prompt, the run's inputs nor the data before it writes any day in any notation: a due date or a
+    slot no source dated (`_timed`'s reading of times, for days). An answer fed nothing is left alone there."""
+    prompt = prompt_text(span)
+    outputs = [output for end, output in data if end <= (span.start_time or 0)]
+    if any(writes_a_day(ascii_digits(_HEADERS.sub("", source))) for source in (inputs, prompt, *outputs)):
+        return
+    if _fed(trace, prompt, outputs):
+        yield _data_finding(
+            span, 0.7, f"states the day {', '.join(stated)} though none of its sources gives a date",
+            "a calendar day in an answer fed data where no source gives one", answer, unsupported=stated,
         )  # fmt: skip
 
 
@@ -1036,10 +1059,15 @@ def create(cfg: Config) -> object:
                         yield from _told(span, inputs, root)
                     continue
             answer = str(attr(span, "llm.output_messages.0.message.content") or "")
-            if not (grounded or cfg.data_fed) and cfg.data_times and _HOUR_MINUTE.search(answer):
-                yield from _timed(
-                    trace, (fetched := fetched or [_data(trace, bodies)])[0], span, claims(answer), inputs
-                )
+            if not (grounded or cfg.data_fed) and cfg.data_times:
+                dated = ascii_digits(answer)  # "৩:৩০" is 3:30
+                if _HOUR_MINUTE.search(dated):
+                    yield from _timed(
+                        trace, (fetched := fetched or [_data(trace, bodies)])[0], span, claims(dated), inputs
+                    )
+                if stated_days := days(dated):
+                    fetched = fetched or [_data(trace, bodies)]
+                    yield from _dated(trace, fetched[0], span, answer, stated_days, inputs)
             if not (grounded or cfg.data_fed) and cfg.data_swaps and _AFTER_WORD.search(answer):
                 question = (user_query(root) or "") if root is not None else ""
                 fetched = fetched or [_data(trace, bodies)]

@@ -399,6 +399,36 @@ def dates(text: str) -> Iterator[tuple[datetime.date, tuple[str, ...]]]:
             continue
 
 
+# A day of a month as Chinese, Japanese and Korean write it, the year left out ("12月21日", "3월 5일").
+_MONTH_DAY = re.compile(r"(?<!\d)(?:1[0-2]|0?[1-9])\s?[月월]\s?(?:[12]\d|3[01]|0?[1-9])\s?[日일]")
+# A day and month in digits, either first, the year left out ("21.12.", "12/21", "5-3"; "4.4" is a decimal), or a
+# month's name beside a day ("21 décembre", "Dec 21").
+_DAY_DIGITS = re.compile(
+    r"(?<![0-9A-Za-z_.,/:-])(?:[12][0-9]|3[01]|0?[1-9])"
+    r"(?:[/-](?:[12][0-9]|3[01]|0?[1-9])(?![0-9A-Za-z_/-]|[.,][0-9])|\.(?:1[0-2]|0?[1-9])\.(?![0-9A-Za-z_]))"
+)  # not within an identifier: a UUID's "b8e4-4aea", a call number's "913.6/324"
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")  # after `ascii_digits`
+_DAY_WORD = re.compile(r"(?<!\d)(\d{1,2})\.?\s(?:de\s)?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)")
+
+
+def days(text: str) -> list[str]:
+    """The calendar days `text` states: dates with their year (`dates`) and a month's day in Chinese, Japanese or
+    Korean ("12月21日"), as written."""
+    # Cheap tests first: most answers write no year's four digits nor a month's character.
+    stated = [found[0] for found in _DATE.finditer(text) if any(dates(found[0]))] if _FOUR_DIGITS.search(text) else []
+    return stated + _MONTH_DAY.findall(text) if "月" in text or "월" in text else stated
+
+
+def writes_a_day(text: str) -> bool:
+    """Whether `text` writes a day of a month in any notation read: a date, a month's day in Chinese, Japanese or
+    Korean, a day and month in digits ("21.12.", "12/21"), or a month's name beside a day ("21 décembre")."""
+    if any(dates(text)) or _MONTH_DAY.search(text) or _DAY_DIGITS.search(text):
+        return True
+    return any(
+        (word := (found[2] or found[3]).lower()) in _MONTHS or word[:3] in _MONTHS for found in _DAY_WORD.finditer(text)
+    )
+
+
 def counts(text: str) -> dict[str, set[str]]:
     """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
     first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it. A time of day
@@ -559,6 +589,18 @@ def clock_times(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
         if minutes:
             value = int(hour) % 12 + 12 * (half[0].lower() == "p") if half else int(hour)
             yield 60 * value + int(minutes), (hour, minutes)
+
+
+# A decimal digit of any script but ASCII's ("৩", "٣", "३", "๓"): Bengali, Arabic, Devanagari, Thai... write times
+# and dates with their own digits, which the ASCII patterns of times and dates do not read.
+_SCRIPT_DIGIT = re.compile(r"[^\D0-9]")
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with every decimal digit written in ASCII ("৩:৩০" as "3:30")."""
+    if text.isascii():
+        return text
+    return _SCRIPT_DIGIT.sub(lambda found: str(unicodedata.decimal(found[0])), text)
 
 
 def claims(answer: str) -> str:

@@ -404,6 +404,8 @@ _DEFAULT9 = {
     ("agri_pasted_log", "cost"),
     # session 25 (r5-rag-derail): the partner's note, its words run together, its IBAN handed on in groups
     ("agri_poisoned", "dify_rag_poisoning"),
+    # session 26 (det-halluc10): a time in Bengali digits ("বিকেল ৩:৩০", a 12-hour afternoon) no bus of the list has
+    ("bus_invented", "hallucination"),
     ("bus_nano", "dify_model_fallback"),
     # session 26 (det-flow10): the customer API answered `OJ-103` with Chukwuemeka's record in `oja_clean_3`, now
     # with Kehinde's, her phone in the SMS sent, both ways in
@@ -452,7 +454,6 @@ MEASURED = {
     ("faults9", "default"): _DEFAULT9,
     ("faults9", "every switch"): _DEFAULT9
     | {
-        ("bus_invented", "hallucination"),
         ("tiesaa_invented_weather", "hallucination"),
         ("tnb_invented_restore", "hallucination"),
     },
