@@ -1141,7 +1141,7 @@ def _came_back_empty(trace: Trace) -> bool:
 
 _VOCABULARIES: ProcessMemory[Vocabulary] = ProcessMemory(Vocabulary, _APPS_KEPT)
 _NEW_SHARE = 0.6  # share of an answer's words at least that the app never used nor its run was given
-_NEW_WORDS = 10  # words at least of an answer judged by them: fewer tell too little
+_NEW_WORDS = 12  # words at least of an answer judged by them: fewer tell too little
 
 
 def _new_words(
