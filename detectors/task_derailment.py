@@ -33,6 +33,7 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, ProcessMemory, Trace, attr, json_attr, prompt_text, user_query
 from detectors.likeness import SCRIPTS, features, language, similarities
+from detectors.vocabulary import Vocabulary
 
 KEY = "task_derailment"
 
@@ -1138,6 +1139,38 @@ def _came_back_empty(trace: Trace) -> bool:
     return False
 
 
+_VOCABULARIES: ProcessMemory[Vocabulary] = ProcessMemory(Vocabulary, _APPS_KEPT)
+_NEW_SHARE = 0.6  # share of an answer's words at least that the app never used nor its run was given
+_NEW_WORDS = 12  # words at least of an answer judged by them: fewer tell too little
+
+
+def _new_words(
+    trace: Trace, query: str, answer: str, stems: set[str], vocabulary: Vocabulary, cfg: Config
+) -> str | None:
+    """The rule by which an answer sharing no term with its query is about something else, if one does: the app
+    knows its business's words (`min_history` runs), and `_NEW_SHARE` of the answer's words (`_NEW_WORDS` at least) are
+    words it never used nor the query, what the run retrieved, its tools returned or its LLMs were sent hold (a
+    tax desk announcing its summer party). Read in scripts written with spaces (a character pair of Chinese is no
+    word), for an answer in its query's language and in one of its sources'; an answer saying there is none
+    (`_ABSENT`: "no sailings that day because of the weather") speaks of what was asked."""
+    if vocabulary.runs < cfg.min_history or len(stems) < _NEW_WORDS or _PAIRED_RUN.search(answer):
+        return None
+    new = vocabulary.unknown(stems)
+    if len(new) < _NEW_SHARE * len(stems) or _ABSENT.search(answer) or _written_apart(answer, query):
+        return None
+    sources = _sources(trace)
+    written = _written_in(sources)
+    if written and _language(answer) not in written:
+        return None
+    new -= _said([query, *sources, *_prompts(trace)])
+    if len(new) < _NEW_SHARE * len(stems):
+        return None
+    return (
+        f"{len(new)} of the answer's {len(stems)} words ({', '.join(sorted(new)[:6])}) are in none of the app's "
+        f"{vocabulary.runs} past runs nor in what this run was given"
+    )
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -1165,6 +1198,12 @@ def create(cfg: Config) -> object:
             rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
             with _PAST.lock:
                 runs.append((query[:_KEPT_CHARS], answer[:_KEPT_CHARS], shared))
+            # The app's words: an answer found about something else teaches none (its repeats stay new).
+            vocabulary = _VOCABULARIES.of(trace.baselines, trace.app)
+            stems = _stems(answer)
+            if rule is None and shared is False:
+                rule = _new_words(trace, query, answer, stems, vocabulary, cfg)
+            vocabulary.learn(_stems(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully.
         if (

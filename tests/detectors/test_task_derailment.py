@@ -664,3 +664,44 @@ def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> 
     )
     assert _answered_in(answer, "de")
     assert not _answered_in("The system prompt says the bot answers only from the firm's documents.", "de")
+
+
+_TAX_PAGE = "Pendlerpauschale: 30 Cent je Kilometer für den Arbeitsweg. Abgabefrist der Steuererklärung: 31. Juli."
+_TAX_ASKED = [
+    ("Wie hoch ist die Pendlerpauschale pro Kilometer?", "Sie beträgt 30 Cent je Kilometer für den Arbeitsweg."),
+    ("Bis wann muss ich meine Erklärung einreichen?", "Die Abgabefrist der Steuererklärung ist der 31. Juli."),
+]
+
+
+def _tax(app: str, question: str, answer: str) -> list[ReadableSpan]:
+    """A tax desk retrieving its one page for every question, an LLM answering from it."""
+    kr = node("kr", "knowledge-retrieval", outputs={"result": [{"content": _TAX_PAGE, "title": "p", "metadata": {}}]})
+    prompt = (
+        f"Du hilfst den Mandanten der Kanzlei. Beantworte die Frage aus dieser Seite: {_TAX_PAGE} Frage: {question}"
+    )
+    return run_spans([kr, llm(prompt=prompt, answer=answer)], app_id=app, inputs={"sys.query": question},
+                     outputs={"answer": answer})  # fmt: skip
+
+
+def test_an_answer_most_of_whose_words_the_app_never_used_nor_its_run_was_given() -> None:
+    """A tax desk whose right answers often name nothing of their question (no habit) announcing its summer party:
+    most of its words are in none of the app's past runs nor this run's page and prompt."""
+    party = (
+        "Übrigens: Unsere Kanzlei feiert Jubiläum! Zum Sommerfest am Elbufer laden wir alle Mandanten herzlich ein, "
+        "mit Live-Musik und Buffet."
+    )
+    question = "Ich brauche Hilfe mit der Entfernung zur Arbeit."
+    processor = _processor()
+    for _ in range(10):
+        for asked, answer in _TAX_ASKED:
+            assert _detect(processor, _tax("steuer", asked, answer)) == [], answer
+    (finding,) = _detect(processor, _tax("steuer", question, party))
+    assert finding.evidence["rule"].startswith("12 of the answer's 14 words (alle, buffe, elbuf, feier, herzl, jubil)")
+    assert finding.evidence["rule"].endswith("are in none of the app's 20 past runs nor in what this run was given")
+    # Not learned: said again, it is as new.
+    assert len(_detect(processor, _tax("steuer", "Frage zur Abgabefrist", party))) == 1
+    # An app's business is not known before `min_history` runs.
+    fresh = _processor()
+    for asked, answer in _TAX_ASKED * 9:
+        _detect(fresh, _tax("fresh", asked, answer))
+    assert _detect(fresh, _tax("fresh", question, party)) == []
