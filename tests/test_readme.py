@@ -58,6 +58,7 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
         ["export", "BRIDGE_API_KEY=$(openssl", "rand"],
         [".venv/bin/dify-otel-bridge", "serve", "&"],
         [".venv/bin/dify-otel-bridge", "replay", "examples/runs/workflow_full.sse"],
+        [".venv/bin/dify-otel-bridge", "replay", "examples/runs/loop_stopped.sse"],
     ]
     port = free_port()
     dry_install = "make --dry-run --always-make install"
@@ -85,8 +86,14 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
         # `make install` would install the bridge without the dev extras.
         assert "pip install --quiet -c requirements.lock -e .\n" in out and "[dev]" not in out
         assert "replayed 1 runs (0 incomplete), 13 spans, 0 input errors" in out
-        spans = otlp_sink.wait_for_spans(13)
-        assert _tree(spans)[0] == "invoke_workflow c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+        spans = otlp_sink.wait_for_spans(13 + 9)
+        assert _tree([s for s in spans if s.trace_id == spans[0].trace_id])[0] == (
+            "invoke_workflow c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+        )
+        # The finding the text after the block tells a newcomer to look for, where it says it is.
+        detections = [(s.name, e[2]["detection.detector"]) for s in spans for e in s.events if e[0] == "detection"]
+        assert detections == [("loop Poll job", "dify_iteration_escape")]
+        assert [s.attributes.get("detection.count") for s in spans if s.parent_span_id is None] == [None, 1]
         # The bridge started in the background is up, and took the secrets the block exported.
         wait_until(lambda: _healthy(port), 30, "the bridge started by the block")
         key = out.rpartition("the key: ")[2].strip()
