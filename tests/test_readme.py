@@ -11,12 +11,15 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 from __future__ import annotations
 
 import glob
+import hashlib
+import hmac
 import importlib
 import json
 import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy
 from tests.bridge_process import wait_until
-from tests.bridge_server import free_port
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config, free_port
 from tests.cli.test_commands import _tree
 from tests.otlp_sink import OtlpSink
 
@@ -120,6 +123,32 @@ def test_the_no_backend_command_writes_the_trace_to_the_file_it_names(tmp_path: 
         s for line in lines for r in json.loads(line)["resourceSpans"] for sc in r["scopeSpans"] for s in sc["spans"]
     ]
     assert len(spans) == 13 and '"invoke_workflow c3d4e5f6' in done.stderr
+
+
+def test_the_management_block_runs_as_printed_and_leaves_a_secret_that_signs(tmp_path: Path) -> None:
+    # It had a `<id>` to copy by hand and placeholder Dify keys (`app-...`) the poller then polled every 30 s.
+    section = (ROOT / "README.md").read_text().split("## Management API and live view", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert lines[-1].startswith('curl -N "localhost:8000/api/v1/dify/stream?token=$TOKEN')  # streams until stopped
+    with BridgeServer(bridge_config(tmp_path, "127.0.0.1:9")) as bridge:
+        script = "\n".join(lines[:-1]).replace("localhost:8000", bridge.base) + '\necho "$TOKEN $SECRET"'
+        env = {**os.environ, "BRIDGE_API_KEY": API_KEY}
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        token, secret = done.stdout.split()
+        auth = {"Authorization": f"Bearer {token}"}
+        (app,) = [a for a in httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=auth).json() if a["app_id"] == "my-app"]
+        instances = httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=auth).json()
+        (instance,) = [i for i in instances if i["id"] == app["instance_id"]]
+        assert instance["name"] == "my-dify" and not instance["has_api_key"] and not app["has_api_key"]
+        body = json.dumps({"workflow_run_id": "run-of-my-app", "app_id": "my-app", "status": "succeeded", "nodes": []})
+        nonce, timestamp = "readme-management-0001", str(int(time.time()))
+        digest = hmac.new(secret.encode(), f"{timestamp}.{nonce}.{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": timestamp,
+                   "X-Pisama-Nonce": nonce, "X-Pisama-Signature": f"sha256={digest}"}  # fmt: skip
+        assert httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=headers).status_code == 202
 
 
 def _healthy(port: int) -> bool:
