@@ -139,8 +139,9 @@ def test_the_management_block_runs_as_printed_and_leaves_a_secret_that_signs(tmp
         assert done.returncode == 0, done.stderr
         token, secret = done.stdout.split()
         auth = {"Authorization": f"Bearer {token}"}
-        (app,) = [a for a in httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=auth).json() if a["app_id"] == "my-app"]
+        apps = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=auth).json()
         instances = httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=auth).json()
+        (app,) = [a for a in apps if a["app_id"] == "my-app"]
         (instance,) = [i for i in instances if i["id"] == app["instance_id"]]
         assert instance["name"] == "my-dify" and not instance["has_api_key"] and not app["has_api_key"]
         body = json.dumps({"workflow_run_id": "run-of-my-app", "app_id": "my-app", "status": "succeeded", "nodes": []})
