@@ -20,6 +20,7 @@ import re
 import signal
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,16 @@ def test_the_management_block_runs_as_printed_and_leaves_a_secret_that_signs(tmp
         headers = {"Content-Type": "application/json", "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": timestamp,
                    "X-Pisama-Nonce": nonce, "X-Pisama-Signature": f"sha256={digest}"}  # fmt: skip
         assert httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=headers).status_code == 202
+
+
+def test_the_dependency_table_names_every_dependency() -> None:
+    # schemathesis and the type stubs were installed by `make test` but missing from the table.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    names = {re.split(r"[<>=~!;\[ ]", spec, maxsplit=1)[0] for spec in wanted}
+    table = (ROOT / "README.md").read_text().split("## Dependencies", 1)[1].split("\n\n", 2)[1]
+    listed = {word for row in table.splitlines() for word in re.findall(r"[\w.-]+", row.split("|")[1])}
+    assert sorted(names - listed) == []
 
 
 def _healthy(port: int) -> bool:
