@@ -46,6 +46,11 @@ from tests.otlp_sink import OtlpSink
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_the_readme_opens_with_make_serve_and_make_test() -> None:
+    opening = (ROOT / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in opening.splitlines()] == ["make serve", "make test"]
+
+
 def _five_minutes_block() -> list[str]:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Five minutes", 1)[1]
