@@ -1,5 +1,5 @@
-"""The README's "Five minutes" block, pasted into a shell in order, as a new user would; and every file the
-README and the docs name is there to open.
+"""The README's "Five minutes" and management blocks, pasted into a shell in order, as a new user would; every
+file the README and the docs name is there to open, and every dependency is in its table.
 
 Three things are swapped, each for the sake of a test machine, never the order or the commands: the Jaeger
 container is a test OTLP receiver on 127.0.0.1 (`OTEL_EXPORTER_OTLP_ENDPOINT` points at it), `make install` is
