@@ -1,5 +1,5 @@
-"""The README's "Five minutes" block, pasted into a shell in order, as a new user would; and every file the
-README and the docs name is there to open.
+"""The README's "Five minutes" and management blocks, pasted into a shell in order, as a new user would; every
+file the README and the docs name is there to open, and every dependency is in its table.
 
 Three things are swapped, each for the sake of a test machine, never the order or the commands: the Jaeger
 container is a test OTLP receiver on 127.0.0.1 (`OTEL_EXPORTER_OTLP_ENDPOINT` points at it), `make install` is
@@ -11,12 +11,16 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 from __future__ import annotations
 
 import glob
+import hashlib
+import hmac
 import importlib
 import json
 import os
 import re
 import signal
 import subprocess
+import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +39,16 @@ from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy
 from tests.bridge_process import wait_until
-from tests.bridge_server import free_port
+from tests.bridge_server import API_KEY, BridgeServer, bridge_config, free_port
 from tests.cli.test_commands import _tree
 from tests.otlp_sink import OtlpSink
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_opens_with_make_serve_and_make_test() -> None:
+    opening = (ROOT / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in opening.splitlines()] == ["make serve", "make test"]
 
 
 def _five_minutes_block() -> list[str]:
@@ -58,6 +67,7 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
         ["export", "BRIDGE_API_KEY=$(openssl", "rand"],
         [".venv/bin/dify-otel-bridge", "serve", "&"],
         [".venv/bin/dify-otel-bridge", "replay", "examples/runs/workflow_full.sse"],
+        [".venv/bin/dify-otel-bridge", "replay", "examples/runs/loop_stopped.sse"],
     ]
     port = free_port()
     dry_install = "make --dry-run --always-make install"
@@ -85,8 +95,14 @@ def test_the_five_minutes_block_puts_a_run_into_the_backend(tmp_path: Path, otlp
         # `make install` would install the bridge without the dev extras.
         assert "pip install --quiet -c requirements.lock -e .\n" in out and "[dev]" not in out
         assert "replayed 1 runs (0 incomplete), 13 spans, 0 input errors" in out
-        spans = otlp_sink.wait_for_spans(13)
-        assert _tree(spans)[0] == "invoke_workflow c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+        spans = otlp_sink.wait_for_spans(13 + 9)
+        assert _tree([s for s in spans if s.trace_id == spans[0].trace_id])[0] == (
+            "invoke_workflow c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+        )
+        # The finding the text after the block tells a newcomer to look for, where it says it is.
+        detections = [(s.name, e[2]["detection.detector"]) for s in spans for e in s.events if e[0] == "detection"]
+        assert detections == [("loop Poll job", "dify_iteration_escape")]
+        assert [s.attributes.get("detection.count") for s in spans if s.parent_span_id is None] == [None, 1]
         # The bridge started in the background is up, and took the secrets the block exported.
         wait_until(lambda: _healthy(port), 30, "the bridge started by the block")
         key = out.rpartition("the key: ")[2].strip()
@@ -113,6 +129,43 @@ def test_the_no_backend_command_writes_the_trace_to_the_file_it_names(tmp_path: 
         s for line in lines for r in json.loads(line)["resourceSpans"] for sc in r["scopeSpans"] for s in sc["spans"]
     ]
     assert len(spans) == 13 and '"invoke_workflow c3d4e5f6' in done.stderr
+
+
+def test_the_management_block_runs_as_printed_and_leaves_a_secret_that_signs(tmp_path: Path) -> None:
+    # It had a `<id>` to copy by hand and placeholder Dify keys (`app-...`) the poller then polled every 30 s.
+    section = (ROOT / "README.md").read_text().split("## Management API and live view", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert lines[-1].startswith('curl -N "localhost:8000/api/v1/dify/stream?token=$TOKEN')  # streams until stopped
+    with BridgeServer(bridge_config(tmp_path, "127.0.0.1:9")) as bridge:
+        script = "\n".join(lines[:-1]).replace("localhost:8000", bridge.base) + '\necho "$TOKEN $SECRET"'
+        env = {**os.environ, "BRIDGE_API_KEY": API_KEY}
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        token, secret = done.stdout.split()
+        auth = {"Authorization": f"Bearer {token}"}
+        apps = httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=auth).json()
+        instances = httpx.get(f"{bridge.base}/api/v1/dify/instances", headers=auth).json()
+        (app,) = [a for a in apps if a["app_id"] == "my-app"]
+        (instance,) = [i for i in instances if i["id"] == app["instance_id"]]
+        assert instance["name"] == "my-dify" and not instance["has_api_key"] and not app["has_api_key"]
+        body = json.dumps({"workflow_run_id": "run-of-my-app", "app_id": "my-app", "status": "succeeded", "nodes": []})
+        nonce, timestamp = "readme-management-0001", str(int(time.time()))
+        digest = hmac.new(secret.encode(), f"{timestamp}.{nonce}.{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Pisama-API-Key": API_KEY, "X-Pisama-Timestamp": timestamp,
+                   "X-Pisama-Nonce": nonce, "X-Pisama-Signature": f"sha256={digest}"}  # fmt: skip
+        assert httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=headers).status_code == 202
+
+
+def test_the_dependency_table_names_every_dependency() -> None:
+    # schemathesis and the type stubs were installed by `make test` but missing from the table.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    names = {re.split(r"[<>=~!;\[ ]", spec, maxsplit=1)[0] for spec in wanted}
+    table = (ROOT / "README.md").read_text().split("## Dependencies", 1)[1].split("\n\n", 2)[1]
+    listed = {word for row in table.splitlines() for word in re.findall(r"[\w.-]+", row.split("|")[1])}
+    assert sorted(names - listed) == []
 
 
 def _healthy(port: int) -> bool:
