@@ -94,20 +94,42 @@ def _zeros_shown(outputs: dict[str, Any], records: list[dict[str, Any]]) -> Any:
                 numbers = [n for item in value for n in item.values() if _number(n)]
                 if len(numbers) >= count and not any(numbers):
                     return {name: value}
+            # a line per record (`[f"{name}: {price} kr" ...]`): read as the lines of one text
+            if all(isinstance(item, str) for item in value) and (lines := _zero_lines("\n".join(value), records)):
+                return {name: lines}
         elif isinstance(value, str) and "0" in value and (lines := _zero_lines(value, records)) is not None:
             return {name: lines}
     return None
 
 
-def _shows_nested(outputs: dict[str, Any], records: list[dict[str, Any]], holder: str) -> bool:
+def _numbers_beside(value: Any, records: list[dict[str, Any]], into: set[Any], depth: int = 0) -> set[Any]:
+    """The numbers a node's inputs hold outside the list of `records` (JSON text read as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        value = json_value(value)
+    if _number(value):
+        into.add(value)
+    elif isinstance(value, list) and depth < 4 and value[:50] != records:
+        for item in value[:50]:
+            _numbers_beside(item, records, into, depth + 1)
+    elif isinstance(value, dict) and depth < 4:
+        for item in islice(value.values(), 50):
+            _numbers_beside(item, records, into, depth + 1)
+    return into
+
+
+def _shows_nested(outputs: dict[str, Any], records: list[dict[str, Any]], holder: str, inputs: Any) -> bool:
     """Whether an output gives a number of the records' objects (as a number, or written in a text): the reader
-    reads the objects, and its zeros are another field's (`.get('discount', 0)` beside the prices it read)."""
+    reads the objects, and its zeros are another field's (`.get('discount', 0)` beside the prices it read). A
+    number the inputs also hold outside the records (a weather reading of 12 beside 12 free seats) proves
+    nothing."""
     nested = {n for record in records for n in record[holder].values() if _number(n) and n}
+    nested -= _numbers_beside(inputs, records, set())
     texts = [value for value in outputs.values() if isinstance(value, str)]
     stack: list[Any] = list(outputs.values())
     while stack:
         value = stack.pop()
-        if _number(value) and value in nested:
+        # a number equal to the records' count is read as their count (`"count": 4` beside a record's 4 seats)
+        if _number(value) and value in nested and value != len(records):
             return True
         if isinstance(value, dict | list) and len(stack) < 500:
             stack.extend(value.values() if isinstance(value, dict) else value[:50])
@@ -151,13 +173,13 @@ def nested_zeros(reader: ReadableSpan) -> tuple[str, dict[str, Any], Any] | None
     inputs = json_attr(reader, "input.value")
     for name in zeros[:10]:
         held = _object_named(inputs, name)
-        if held is not None and not _shows_nested(outputs, [{name: held}], name):
+        if held is not None and not _shows_nested(outputs, [{name: held}], name, None):
             return name, {name: held}, {name: 0}
     found = _nested_records(inputs)
     if found is None:
         return None
     records, holder = found
     shown = _zeros_shown(outputs, records)
-    if shown is None or _shows_nested(outputs, records, holder):
+    if shown is None or _shows_nested(outputs, records, holder, inputs):
         return None
     return holder, records[0], shown

@@ -507,14 +507,17 @@ def _code_history_key(trace: Trace, span: Any) -> str:
 def _default_passed_on(span: Any, nodes: list[Any], index: int) -> Finding | None:
     """An HTTP request or tool (at `index` of `nodes`) whose error its default value hid (Dify's error strategy
     "default-value": the node ends as an exception, its outputs the defaults the app set) where a later node read a
-    default as its input and gave one of its numbers as an output of its own: the default's figure (a fee of 0)
-    passed on as the answer the request never got. A default read into no figure (an "unknown" shown) is the app's
-    fallback at work."""
+    default as its input and gave one of its numbers (or an empty list's count, 0) as an output of its own: the
+    default's figure (a fee of 0, no departures) passed on as the answer the request never got. A default read
+    into no figure (an "unknown" shown) is the app's fallback at work."""
     outputs = json_attr(span, "output.value")
     if attr(span, "dify.node.error_strategy") != "default-value" or not isinstance(outputs, dict):
         return None
     defaults = [value for name, value in outputs.items() if name not in _BOOKKEEPING and not _empty(value)]
-    figures = {value for default in defaults for _, value in _values(default, "", []) if type(value) in (int, float)}
+    held = [value for default in defaults for _, value in _values(default, "", [])]
+    figures = {value for value in held if type(value) in (int, float)}
+    if [] in held:
+        figures.add(0)  # an empty list's length: counted, it tells "none" the request never said
     if not figures:
         return None
     for reader in nodes[index + 1 :]:

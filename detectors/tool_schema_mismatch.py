@@ -566,7 +566,9 @@ def _came_out_empty(reader: ReadableSpan, fields: dict[str, Any]) -> bool:
         for value in outputs.values()
     ):
         return True
-    shown = [value for value in outputs.values() if isinstance(value, str) and "0" in value]
+    # A text, or a list of lines (one per record), showing a zero.
+    texts = (item for value in outputs.values() for item in (value[:50] if isinstance(value, list) else (value,)))
+    shown = [text for text in texts if isinstance(text, str) and "0" in text]
     # A record the reader made holding a number 0 (`{"amount": 0, "status": "approved"}`) tells the same.
     zero = any(ZERO.search(text) for text in shown) or any(
         isinstance(value, dict) and any(type(item) in (int, float) and item == 0 for item in islice(value.values(), 30))

@@ -1087,6 +1087,16 @@ def test_a_requests_default_value_passed_on_as_data_by_a_later_node() -> None:
     assert findings(_fee({"monthly_fee": 0}, "unknown"), "state_corruption") == []
 
 
+def test_a_requests_default_empty_list_counted_as_none_by_a_later_node() -> None:
+    """Session 26, the real `nb_ferje` (held-out 16): the departures API's 500 replaced by the default `{"departures":
+    []}`, counted by the code as 0 departures, and the answer "no departures today" the request never gave."""
+    (finding,) = findings(_fee({"departures": []}, 0), "state_corruption")
+    assert finding.evidence["rule"] == "a request's default value, its error hidden, passed on as data by a later node"
+    assert finding.evidence["received"] == str({"fee": 0})
+    # The empty default read into no count (the fallback told as such).
+    assert findings(_fee({"departures": []}, "no data"), "state_corruption") == []
+
+
 def test_a_same_named_value_read_empty_from_a_filter_after_its_producer_is_the_filters() -> None:
     lines = ["R 9211 06:50, no seats", "R 9215 12:10, no seats"]
     shaped = node("shape", "code", inputs={"body": "{}"}, outputs={"trains": lines})

@@ -678,6 +678,37 @@ def test_records_numbers_nested_in_an_object_read_as_zero_for_each_in_one_run() 
     assert findings(_market(nested, "Jasmine: 0 THB/ton"), KEY) == []
 
 
+def _departures(records: list[dict[str, Any]], read: dict[str, Any]) -> list[ReadableSpan]:
+    """A ferry app's first run: departures and a weather reading from two APIs, joined by one code node."""
+    body, weather = json.dumps({"route": "Lavik-Oppedal", "departures": records}), json.dumps({"wind_ms": 12})
+    answered = {name: {"status_code": 200, "body": text, "files": [], "headers": {}}
+                for name, text in (("ferry", body), ("weather", weather))}  # fmt: skip
+    apis = [node(name, "http-request", title=name, outputs=out) for name, out in answered.items()]
+    reader = node("lines", "code", title="Lines", inputs={"body": body, "weather": weather}, outputs=read)
+    return run_spans([*apis, reader])
+
+
+def test_records_numbers_nested_read_as_zero_on_a_line_each_beside_a_count_and_another_inputs_number() -> None:
+    """Session 26, the real `nb_ferje` (held-out 16): each departure's seats and fare nested (`{free: {seats}}`),
+    the code writing a line per departure with 0 for both, beside the departures' count (4, as one departure's
+    seats) and the wind (12, as another's: read from the other input). Both detectors tell it."""
+    seats = (("MF Hidle", 4), ("MF Fjordglimt", 12), ("MF Bastoy", 24), ("MF Hidle", 8))
+    records = [{"ship": name, "free": {"seats": free}, "fare": {"nok": 160}} for name, free in seats]
+    zeros = [f"? {record['ship']}: 0 seats, 0 kr" for record in records]
+    spans = _departures(records, {"lines": zeros, "count": 4, "wind": 12})
+    (finding,) = findings(spans, KEY)
+    assert finding.evidence["rule"] == "a number nested in an object, the reader showing 0 for it"
+    assert finding.evidence["received"] == {"lines": zeros}
+    (corrupted,) = findings(spans, "state_corruption")
+    rule = "a code or template output of 0 where its input holds the number inside an object"
+    assert corrupted.evidence["rule"] == rule
+    # The seats read (a line shows 24, a number of the departures and of no other input), or a full ferry's 0.
+    read = [*zeros[:2], "? MF Bastoy: 24 seats, 0 kr", zeros[3]]
+    assert findings(_departures(records, {"lines": read, "count": 4, "wind": 12}), KEY) == []
+    full = [*records[:3], {"ship": "MF Hidle", "free": {"seats": 0}, "fare": {"nok": 160}}]
+    assert findings(_departures(full, {"lines": zeros, "count": 4, "wind": 12}), KEY) == []
+
+
 def test_a_number_field_become_an_object_read_as_zero_under_its_name_in_one_run() -> None:
     """A quote API's `price` become `{amount, currency}`: a JavaScript reader's `Number(body.price) || 0` gives 0
     under the field's own name. One record is enough: the name ties the output to the object."""
