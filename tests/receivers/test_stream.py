@@ -106,6 +106,11 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
          "body:1: data.node_id: missing on a node_started event"),
         (b'{"event": "ping"}\n{oops\n', "application/x-ndjson", 400, "malformed_body", "body:2: invalid JSON"),
         (b"[]", "application/json", 422, "invalid_event", "no event"),
+        # Ids other than the run id are held to its rule too (they named spans and attributes as sent).
+        (b'{"event": "node_started", "workflow_run_id": "r", "task_id": "\\u0000", "data": {"id": "e", "node_id": 1}}',
+         "application/json", 422, "invalid_event", "body:1: task_id: must be printable characters only, found U+0000"),
+        (b'data: {"event": "node_started", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n\\u202e"}}\n\n',
+         "text/event-stream", 422, "invalid_event", "body:1: data.node_id: must be printable characters only"),
         (b" \n", "application/json", 422, "invalid_event", "the body holds no event"),  # "unterminated JSON array"
         (b'[\n {"event": "ping"}\n]', "text/event-stream", 400, "malformed_body",
          "body:1: not an SSE field: '[' (the body reads as JSON, not SSE: send it with Content-Type: application/json"),
