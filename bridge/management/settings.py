@@ -150,6 +150,9 @@ class ServerConfig(BaseModel):
     body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
+    # At most this many live-feed subscribers at once (each holds a connection and up to 1,000 queued events);
+    # one more gets 503 with Retry-After.
+    live_max_subscribers: int = Field(default=32, gt=0)
     # Dify instances and apps declared here merge with API registrations at start (declared ones cannot be
     # deleted through the API).
     instances: list[InstanceSpec] = Field(default_factory=list)
