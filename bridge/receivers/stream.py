@@ -99,6 +99,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           202: {description: "accepted: {accepted: <number of events>}"}
           400: {description: "malformed body (with its line), or ?app_id= given twice, differently"}
           401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
+          403: {description: "the app's webhook secret is another app's too (stored by an older bridge): rotate it"}
           404: {description: unknown app}
           409: {description: "a replay (nonce already taken), or events of a run another app is sending"}
           413: {description: "body too large, or more events than max_events"}
