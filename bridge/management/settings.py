@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
+from bridge.dify.normalize import id_fault
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 
@@ -36,8 +37,15 @@ def _one_line(what: str) -> Callable[[str], str]:
     return check
 
 
-# Dify's app id as registered: 1-200 characters, none of them control characters.
-AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line("an app id"))]
+def _app_id(value: str) -> str:
+    # It names every run of the app (`dify.app.id`), as ids in payloads do: the same rule (`id_fault`).
+    if fault := id_fault(value):
+        raise ValueError(f"an app id must be {fault}")
+    return value
+
+
+# Dify's app id as registered: a UUID, or any id of up to 128 printable characters.
+AppId = Annotated[str, Field(min_length=1), AfterValidator(_app_id)]
 # The name a registration gives an app's traces (root span, `dify.app.name`): up to 500 characters, no control
 # characters.
 AppName = Annotated[str, Field(max_length=500), AfterValidator(_one_line("an app name"))]
