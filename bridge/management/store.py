@@ -427,5 +427,5 @@ class Store:
             logger.error(
                 "apps %s hold one webhook secret (stored by an older bridge): their signed requests are refused"
                 " until one is rotated (POST /api/v1/dify/apps/{id}/rotate-secret) or deleted",
-                " and ".join(sorted(group)),
+                " and ".join(repr(app_id) for app_id in sorted(group)),  # stored unchecked by an older bridge
             )

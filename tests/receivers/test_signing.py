@@ -169,7 +169,7 @@ def test_two_stored_apps_holding_one_secret_are_refused_until_one_is_rotated(
         store.add_app(instance.id, app_id, None, "workflow", shared, origin="api")
     store.close()
     with _server(tmp_path, otlp_sink) as server:
-        assert "apps old-a and old-b hold one webhook secret" in caplog.text
+        assert "apps 'old-a' and 'old-b' hold one webhook secret" in caplog.text
         for app_id in ("old-a", "old-b"):
             body = dumps({**PAYLOAD, "app_id": app_id, "workflow_run_id": str(uuid.uuid4())})
             refused = _post(server, body, signed_headers(body, secret=shared))
