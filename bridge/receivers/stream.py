@@ -76,7 +76,8 @@ def _other_format(text: str, fmt: Format) -> str:
     """The content type to send a body with when its first event fails and the body reads as another format
     (a JSON array sent as text/event-stream was only "not an SSE field: '['")."""
     detected = detect_format(text)
-    if detected == fmt:
+    # One line is as much NDJSON as JSON: neither reads it.
+    if detected == fmt or ({detected, fmt} == {"json", "ndjson"} and "\n" not in text.strip()):
         return ""
     content_type = next(media for media, form in _FORMATS.items() if form == detected)
     return f" (the body reads as {detected.upper()}, not {fmt.upper()}: send it with Content-Type: {content_type})"

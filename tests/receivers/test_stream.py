@@ -138,6 +138,15 @@ def test_bad_bodies_are_refused_whole(
     assert response.json()["error"] == error and fragment in response.json()["detail"]
 
 
+def test_a_one_line_body_that_fails_is_not_said_to_be_of_another_format(bridge: BridgeServer) -> None:
+    # One line is as much NDJSON as JSON: "send it with Content-Type: application/json" sent the sender in a circle.
+    body = b'{"event": "ping", "data": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    for content_type in ("application/x-ndjson", "application/json"):
+        response = _post(bridge, body, content_type)
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"] == "body:1: invalid JSON: nested too deeply (column 1)"
+
+
 def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:
     body = b'{"event": "ping"}'
     headers = {**signed_headers(body), "Content-Type": "application/json"}
