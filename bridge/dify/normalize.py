@@ -493,6 +493,15 @@ _NODE_FIELDS = _field_kinds(WebhookNode)
 _STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
 
 
+# The largest count an OTLP span attribute holds (int64): a bigger one was taken, then left out of the span.
+_MAX_COUNT = 2**63 - 1
+
+
+def _count(value: int | None, field: str, source: str, line: int) -> None:
+    if value is not None and not 0 <= value <= _MAX_COUNT:
+        raise InputError(source, line, field, f"must be a count from 0 to 2^63-1, got {str(value)[:40]}")
+
+
 def _known_status(status: str, known: tuple[str, ...], field: str, source: str, line: int) -> None:
     # An unknown status would become a trace that is neither an error nor a success: refused, with the choices.
     if status not in known:
@@ -619,6 +628,8 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
     faults.check(partial(_known_status, payload.status, RUN_STATUSES, "status"))
     for key in ("app_id", "workflow_id", "conversation_id"):
         faults.check(partial(checked_id, getattr(payload, key), key))
+    for key in ("total_tokens", "total_steps"):
+        faults.check(partial(_count, getattr(payload, key), key))
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
     seen: dict[str, int] = {}
@@ -627,6 +638,8 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
         faults.check(partial(_known_status, node.status, NODE_STATUSES, f"{field}.status"))
         for key in ("node_id", "execution_id", "parent_node_id"):
             faults.check(partial(checked_id, getattr(node, key), f"{field}.{key}"))
+        for key in ("token_count", "iteration_index", "loop_index"):
+            faults.check(partial(_count, getattr(node, key), f"{field}.{key}"))
         started = faults.check(partial(timestamp, node.started_at, f"{field}.started_at"))
         finished = faults.check(partial(timestamp, node.finished_at, f"{field}.finished_at"))
         elapsed = node.elapsed_time

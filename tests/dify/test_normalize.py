@@ -376,3 +376,18 @@ def test_dify_s_own_ids_are_taken() -> None:
         normalize(obj, "runs.ndjson", 3)
     for normalize, obj, _ in _other_id_shapes("d61bc271-3e58-4e4b-b4ec-a07e0a95aade"):
         normalize(obj, "runs.ndjson", 3)
+
+
+@pytest.mark.parametrize("value", [-1, 2**63, 10**30])
+def test_a_count_no_span_can_carry_is_refused_naming_the_field(value: int) -> None:
+    # Taken before (202), then left out of the run's spans with a warning per attribute at export.
+    node = {"node_id": "n", "node_type": "llm", "token_count": value, "iteration_index": value, "loop_index": value}
+    payload = {"workflow_run_id": "r", "status": "succeeded", "total_tokens": value, "total_steps": value,
+               "nodes": [node]}  # fmt: skip
+    with pytest.raises(InputError) as info:
+        normalize_webhook(payload)
+    fields = {info.value.field, *(field for field, _ in info.value.others)}
+    assert fields == {"total_tokens", "total_steps", "nodes.0.token_count", "nodes.0.iteration_index",
+                      "nodes.0.loop_index"}  # fmt: skip
+    assert f"must be a count from 0 to 2^63-1, got {str(value)[:40]}" in info.value.reason
+    assert normalize_webhook({**payload, "total_tokens": 2**63 - 1, "total_steps": 0, "nodes": []}).total_tokens
