@@ -32,6 +32,13 @@ STREAM_WITH_A_BAD_EVENT = (
     + STREAM[_FIRST:]
 )
 
+# The recorded stream with an event naming a node id that is no id (a line break) after its first.
+STREAM_WITH_A_BAD_ID = (
+    STREAM[:_FIRST]
+    + b'data: {"event": "node_started", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n\\nforged"}}\n\n'
+    + STREAM[_FIRST:]
+)
+
 
 class FakeDify:
     """Dify's service API as far as the proxy needs it, replaying recorded answers."""
@@ -58,7 +65,7 @@ class FakeDify:
             return Response(GARBAGE, media_type="text/event-stream")
         if mode == "blocking_unreadable":  # a JSON answer that is no run
             return Response(b'{"result": "not a run"}', media_type="application/json")
-        stream = STREAM_WITH_A_BAD_EVENT if mode == "bad_event" else STREAM
+        stream = {"bad_event": STREAM_WITH_A_BAD_EVENT, "bad_id": STREAM_WITH_A_BAD_ID}.get(mode, STREAM)
 
         async def chunks() -> AsyncIterator[bytes]:
             # Odd chunk sizes, so events straddle chunk boundaries as they do on a real network.

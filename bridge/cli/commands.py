@@ -314,7 +314,7 @@ def _replay_files(args: argparse.Namespace, export: ReplayExport | ReplayWorkers
 def _deadletter(args: argparse.Namespace) -> int:
     """Lists the dead letters of the configured queue file, or moves them back into the queue."""
     from bridge.queue.config import QueueConfig
-    from bridge.queue.storage import QueueStorage
+    from bridge.queue.storage import JOURNAL, QueueStorage
 
     queue = QueueConfig(path=args.queue) if args.queue else _config(args.config).service.queue
     if queue.path == ":memory:" or not os.path.isfile(queue.path):
@@ -331,7 +331,8 @@ def _deadletter(args: argparse.Namespace) -> int:
             print("\t".join(("id", "exporter", "spans", "bytes", "failed at", "runs", "reason")))
             for letter in letters:
                 failed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(letter.failed_at))
-                runs = _run_ids(storage.dead_letter_payload(letter.id))
+                # A journal row holds raw events or spans, not a request an exporter refused.
+                runs = "-" if letter.exporter == JOURNAL else _run_ids(storage.dead_letter_payload(letter.id))
                 fields = (letter.id, letter.exporter, letter.spans, letter.size, failed, runs, letter.reason)
                 print("\t".join(map(str, fields)))
             print(f"{len(letters)} dead letter(s) in {storage.path}", file=sys.stderr)
@@ -345,10 +346,17 @@ def _deadletter(args: argparse.Namespace) -> int:
                 f"deadletter retry: no dead letter {', '.join(map(str, unknown))} (see deadletter list)",
                 file=sys.stderr,
             )
-        if args.all or len(unknown) < len(set(args.ids)):
+        journal = sorted({letter.id for letter in letters if letter.exporter == JOURNAL} & set(args.ids))
+        if journal:
+            print(
+                f"deadletter retry: {', '.join(map(str, journal))}: a journal row no start could read (raw events"
+                " or spans, never redacted, no export request): kept to be looked into, never sent",
+                file=sys.stderr,
+            )
+        if args.all or len(unknown) + len(journal) < len(set(args.ids)):
             moved = storage.requeue(None if args.all else args.ids)
             print(f"{moved} dead letter(s) queued again, each for the exporter that refused it")
-        return 1 if unknown else 0
+        return 1 if unknown or journal else 0
     finally:
         storage.close()
 

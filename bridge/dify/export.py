@@ -38,7 +38,7 @@ from opentelemetry.trace import SpanContext, StatusCode
 
 from bridge.dify.formats import decode_json
 from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, Place, WorkflowRun
-from bridge.dify.normalize import as_int, as_number, run_id_fault
+from bridge.dify.normalize import as_int, as_number, id_fault
 from bridge.trace.otlp_spans import moved
 
 _NS = 1_000_000_000
@@ -80,7 +80,12 @@ def _run_id(value: Any) -> str | None:
     """A run id as `normalize` takes them (printable, not too long), or None: a span naming any other is no run's
     and passes through as sent."""
     text = _text(value)
-    return text if text is not None and run_id_fault(text) is None else None
+    return text if text is not None and id_fault(text) is None else None
+
+
+def _ids_fine(values: Mapping[str, Any], *keys: str) -> bool:
+    """Whether the ids at `keys` are absent or ones `normalize` takes: a span with any other is not rebuilt."""
+    return all((text := _text(values.get(key))) is None or id_fault(text) is None for key in keys)
 
 
 def _mapping(value: Any) -> JSONDict | None:
@@ -94,12 +99,17 @@ def _is_workflow(meta: Mapping[str, Any]) -> bool:
     return (
         _run_id(meta.get("workflow_run_id")) is not None and "node_type" not in meta
         and meta.get("trace_entity_type") in ("workflow", None)
+        and _ids_fine(meta, "app_id", "workflow_id", "conversation_id", "message_id")
+        and _ids_fine(_mapping(meta.get("parent_trace_context")) or {}, "parent_node_execution_id")
     )  # fmt: skip
 
 
 def _is_node(meta: Mapping[str, Any]) -> bool:
     """The metadata of a Phoenix-provider node span: it names the node type and the execution (`node_id`)."""
-    return _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
+    return (
+        _text(meta.get("node_type")) is not None and _text(meta.get("node_id")) is not None
+        and _ids_fine(meta, "node_id", "iteration_id", "loop_id", "parallel_id")
+    )  # fmt: skip
 
 
 def is_workflow_span(span: ReadableSpan) -> bool:
@@ -540,6 +550,10 @@ def _phoenix_run(
 # A retried node's span holds `attempt_count` and one child span per attempt (`dify.node.attempt`), the
 # last of which carries the result.
 
+# The ids the OTLP provider's and Enterprise's spans carry.
+_RUN_IDS = ("dify.workflow.id", "dify.app_id", "dify.conversation.id", "dify.message.id")
+_NODE_IDS = ("dify.node.execution_id", "dify.node.id", "dify.node.iteration_id", "dify.node.loop_id",
+             "dify.node.parallel_id")  # fmt: skip
 _SPAN_STATUS = {"ok": "succeeded", "handled_error": "exception", "error": "failed", "cancelled": "stopped"}
 
 
@@ -547,6 +561,17 @@ def _provider_root(span: ReadableSpan) -> bool:
     attributes = span.attributes or {}
     return (
         attributes.get("dify.span.type") == "workflow" and _run_id(attributes.get("dify.workflow.run_id")) is not None
+        and _ids_fine(attributes, *_RUN_IDS)
+    )  # fmt: skip
+
+
+def _provider_execution(span: ReadableSpan) -> bool:
+    """A span of a node execution (its own, or an attempt's) whose ids `normalize` would take."""
+    attributes = span.attributes or {}
+    return (
+        bool(attributes.get("dify.node.execution_id"))
+        and _ids_fine(attributes, *_NODE_IDS)
+        and _ids_fine(_as_dict(attributes.get("metadata")) or {}, "iteration_id", "loop_id", "parallel_id")
     )
 
 
@@ -632,7 +657,7 @@ def _recognize_provider(spans: Sequence[ReadableSpan], receiver: str) -> Recogni
     if root is None or root.context is None:
         return None
     root_attributes = root.attributes or {}
-    executions = [s for s in spans if (s.attributes or {}).get("dify.node.execution_id") and s is not root]
+    executions = [s for s in spans if _provider_execution(s) and s is not root]
     by_execution: dict[str, list[ReadableSpan]] = {}
     for span in executions:
         by_execution.setdefault(str((span.attributes or {})["dify.node.execution_id"]), []).append(span)
@@ -711,12 +736,13 @@ def _enterprise_node(span: ReadableSpan, order: int) -> NodeRun:
 
 def _recognize_enterprise(spans: Sequence[ReadableSpan], receiver: str) -> Recognized | None:
     root = next((s for s in spans if s.name == "dify.workflow.run" and
-                 _run_id((s.attributes or {}).get("dify.workflow.run_id"))), None)  # fmt: skip
+                 _run_id((s.attributes or {}).get("dify.workflow.run_id"))
+                 and _ids_fine(s.attributes or {}, *_RUN_IDS)), None)  # fmt: skip
     if root is None or root.context is None:
         return None
     attributes = root.attributes or {}
     executions = sorted(
-        (s for s in spans if s.name in _ENTERPRISE_NODE and (s.attributes or {}).get("dify.node.execution_id")),
+        (s for s in spans if s.name in _ENTERPRISE_NODE and _provider_execution(s)),
         key=lambda s: (s.start_time or 0, as_int((s.attributes or {}).get("dify.node.index")) or 0),
     )
     nodes = [_enterprise_node(span, position) for position, span in enumerate(executions)]

@@ -189,27 +189,44 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-# Dify's run and message ids are 36-character UUIDs; other senders' ids (a prefix, a composite key) fit in 128.
-# A run id names the run in answers, logs, span attributes and the queue, so it is held to printable text.
-MAX_RUN_ID = 128
+# Dify's run, message, execution, task, conversation, workflow and app ids are 36-character UUIDs, its graph
+# node ids short digits or names (`1732000000000`, `llm`); other senders' ids (a prefix, a composite key) fit
+# in 128. Ids name runs, spans and attributes in answers, logs and the queue, so they are held to printable text.
+MAX_ID = 128
+# The ids a stream event's data carries (`id`: the run's, the node execution's or the agent log's).
+_DATA_IDS = ("id", "node_id", "node_execution_id", "workflow_id", "iteration_id", "loop_id", "parallel_id", "parent_id")
 
 
-def run_id_fault(value: str) -> str | None:
-    """Why `value` cannot be a run id (too long, or a control, format or separator character), or None."""
-    if len(value) > MAX_RUN_ID:
-        return f"at most {MAX_RUN_ID} characters (Dify's are 36-character UUIDs), got {len(value)}"
+def id_fault(value: str) -> str | None:
+    """Why `value` cannot be an id (too long, or a control, format or separator character), or None."""
+    if len(value) > MAX_ID:
+        return f"at most {MAX_ID} characters (Dify's are 36-character UUIDs), got {len(value)}"
     if not value.isprintable():
         position, char = next((i, c) for i, c in enumerate(value) if not c.isprintable())
         return f"printable characters only, found U+{ord(char):04X} at position {position}"
     return None
 
 
-def checked_run_id(value: Any, field: str, source: str, line: int) -> str | None:
-    """`value` as a run id (None stays None), or InputError naming `field` and the rule it breaks."""
+def checked_id(value: Any, field: str, source: str, line: int) -> str | None:
+    """`value` as an id (None stays None), or InputError naming `field` and the rule it breaks."""
     text = _str(value)
-    if text is not None and (fault := run_id_fault(text)) is not None:
+    if text is not None and (fault := id_fault(text)) is not None:
         raise InputError(source, line, field, f"must be {fault}")
     return text
+
+
+def _ids_fine(data: Mapping[str, Any], *values: Any) -> bool:
+    """Whether `values` and a stream event's data ids are all ids `checked_id` takes."""
+    return all(
+        value is None or id_fault(str(value)) is None for value in (*values, *(data.get(key) for key in _DATA_IDS))
+    )
+
+
+def _check_event_ids(obj: Mapping[str, Any], data: Mapping[str, Any], source: str, line: int) -> None:
+    for key in ("task_id", "conversation_id"):
+        checked_id(obj.get(key), key, source, line)
+    for key in _DATA_IDS:
+        checked_id(data.get(key), f"data.{key}", source, line)
 
 
 def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
@@ -261,13 +278,14 @@ def normalize_event(
     data: dict[str, Any] = (
         raw_data if raw_data is not None else {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
     )
-    run_id = checked_run_id(obj.get("workflow_run_id"), "workflow_run_id", source, line)
+    run_id = checked_id(obj.get("workflow_run_id"), "workflow_run_id", source, line)
     if event in _RUN_SCOPED and run_id is None:
-        run_id = checked_run_id(data.get("id"), "data.id", source, line) if event.startswith("workflow_") else None
+        run_id = checked_id(data.get("id"), "data.id", source, line) if event.startswith("workflow_") else None
         if run_id is None:
             raise InputError(source, line, "workflow_run_id", f"missing on a {event} event")
     if event in _NODE_EVENTS and not data.get("node_id"):
         raise InputError(source, line, "data.node_id", f"missing on a {event} event")
+    _check_event_ids(obj, data, source, line)
     # Checked in full only when not a plain number already (nearly always): this runs for every event.
     for key in _NUMERIC_DATA_FIELDS:
         value = data.get(key)
@@ -287,7 +305,7 @@ def normalize_event(
         task_id=_str(obj.get("task_id")),
         conversation_id=_str(obj.get("conversation_id")),
         # A message id stands in for the run id of a chat run whose events carry none (`run_parts`).
-        message_id=checked_run_id(obj.get("message_id"), "message_id", source, line),
+        message_id=checked_id(obj.get("message_id"), "message_id", source, line),
         created_at=timestamp(obj.get("created_at"), "created_at", source, line),
         source=source,
         line=line,
@@ -343,6 +361,12 @@ class _DataFields(TypedDict, total=False):
     created_at: int | float | None
     finished_at: int | float | None
     execution_metadata: dict[str, Any] | None
+    node_execution_id: Any
+    workflow_id: Any
+    iteration_id: Any
+    loop_id: Any
+    parallel_id: Any
+    parent_id: Any
     # The camelCase spelling of any field the bridge reads: one present means the Java client's shape.
     nodeId: Any
     nodeType: Any
@@ -389,8 +413,9 @@ def _normalize_unread(
         # What only the general way reads or words: a run or node without ids, or no node id.
         or (unread.event in _RUN_SCOPED and not run_id)
         # A run or message id to refuse is refused, and worded, the general way.
-        or (run_id is not None and run_id_fault(run_id) is not None)
-        or (unread.message_id is not None and run_id_fault(unread.message_id) is not None)
+        or (run_id is not None and id_fault(run_id) is not None)
+        or (unread.message_id is not None and id_fault(unread.message_id) is not None)
+        or not _ids_fine(data, unread.task_id, unread.conversation_id)
         or (unread.event in _NODE_EVENTS and not (data.get("id") and data.get("node_id")))
     ):
         return normalize_event(unread.as_json(), source, line, sse_event, app_id)
@@ -466,6 +491,15 @@ _NODE_FIELDS = _field_kinds(WebhookNode)
 # Strict: a payload exactly in the schema's shape (snake_case, every value of its type, no other field) is
 # decoded straight from the bytes. Anything else fails here and is read the lenient way.
 _STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
+
+
+# The largest count an OTLP span attribute holds (int64): a bigger one was taken, then left out of the span.
+_MAX_COUNT = 2**63 - 1
+
+
+def _count(value: int | None, field: str, source: str, line: int) -> None:
+    if value is not None and not 0 <= value <= _MAX_COUNT:
+        raise InputError(source, line, field, f"must be a count from 0 to 2^63-1, got {str(value)[:40]}")
 
 
 def _known_status(status: str, known: tuple[str, ...], field: str, source: str, line: int) -> None:
@@ -590,14 +624,22 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
     if not run_id.strip():
         faults.found.append(InputError(source, line, "workflow_run_id", "must not be empty"))
     else:
-        faults.check(partial(checked_run_id, run_id, "workflow_run_id"))
+        faults.check(partial(checked_id, run_id, "workflow_run_id"))
     faults.check(partial(_known_status, payload.status, RUN_STATUSES, "status"))
+    for key in ("app_id", "workflow_id", "conversation_id"):
+        faults.check(partial(checked_id, getattr(payload, key), key))
+    for key in ("total_tokens", "total_steps"):
+        faults.check(partial(_count, getattr(payload, key), key))
     nodes: list[NodeRun] = []
     containers: list[ContainerRun] = []
     seen: dict[str, int] = {}
     for position, node in enumerate(payload.nodes):
         field = f"nodes.{position}"
         faults.check(partial(_known_status, node.status, NODE_STATUSES, f"{field}.status"))
+        for key in ("node_id", "execution_id", "parent_node_id"):
+            faults.check(partial(checked_id, getattr(node, key), f"{field}.{key}"))
+        for key in ("token_count", "iteration_index", "loop_index"):
+            faults.check(partial(_count, getattr(node, key), f"{field}.{key}"))
         started = faults.check(partial(timestamp, node.started_at, f"{field}.started_at"))
         finished = faults.check(partial(timestamp, node.finished_at, f"{field}.finished_at"))
         elapsed = node.elapsed_time
@@ -671,7 +713,8 @@ def _webhook_run(payload: WebhookPayload, source: str, line: int) -> WorkflowRun
 def _summary_run(data: Mapping[str, Any], run_id: Any, source: str, line: int, prefix: str) -> WorkflowRun:
     if not run_id:
         raise InputError(source, line, f"{prefix}id", "missing")
-    checked_run_id(run_id, f"{prefix}id", source, line)
+    checked_id(run_id, f"{prefix}id", source, line)
+    checked_id(data.get("workflow_id"), f"{prefix}workflow_id", source, line)
     status = data.get("status")
     if not isinstance(status, str):
         raise InputError(source, line, f"{prefix}status", "missing or not a string")
@@ -706,7 +749,7 @@ def normalize_blocking(obj: Any, source: str = "", line: int = 0) -> WorkflowRun
     if not isinstance(data, dict):
         raise InputError(source, line, "data", "expected an object")
     run = _summary_run(data, obj.get("workflow_run_id") or data.get("id"), source, line, "data.")
-    return replace(run, task_id=_str(obj.get("task_id")))
+    return replace(run, task_id=checked_id(obj.get("task_id"), "task_id", source, line))
 
 
 def normalize_message(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
@@ -717,7 +760,7 @@ def normalize_message(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     the trace is the message's, apart from the run's trace that Dify's export or a stream gives. Dify
     answers a failed run with an error status, never with this shape, so the answer means it succeeded."""
     obj = _object(obj, source, line)
-    message_id = checked_run_id(obj.get("message_id") or obj.get("id"), "message_id", source, line)
+    message_id = checked_id(obj.get("message_id") or obj.get("id"), "message_id", source, line)
     if not message_id:
         raise InputError(source, line, "message_id", "missing")
     metadata = obj.get("metadata")
@@ -729,9 +772,9 @@ def normalize_message(obj: Any, source: str = "", line: int = 0) -> WorkflowRun:
     return WorkflowRun(
         run_id=message_id,
         status="succeeded",
-        task_id=_str(obj.get("task_id")),
+        task_id=checked_id(obj.get("task_id"), "task_id", source, line),
         app_type=_str(obj.get("mode")),
-        conversation_id=_str(obj.get("conversation_id")),
+        conversation_id=checked_id(obj.get("conversation_id"), "conversation_id", source, line),
         message_id=message_id,
         created_at=timestamp(obj.get("created_at"), "created_at", source, line),
         outputs={"answer": answer} if isinstance(answer, str) else None,

@@ -2,6 +2,8 @@
 
 Events: `run.started`, `node.finished`, `run.finished` (and `detection` once detectors land). Publishing
 never waits: each subscriber has a bounded queue, and one that falls behind is dropped, not waited for.
+Subscribers are capped (`server.live_max_subscribers`): each holds a socket and a queue of up to `QUEUE_SIZE`
+events, and every published event is copied to each; past the cap a request gets 503 with Retry-After.
 Every text of an event (a node's title and error, an app's name) is masked as the default `redact`
 processor masks exported spans, and, as there, a value masked in one event of a run is masked in the run's
 later events too (bridge/processors/run_values.py); events already sent are not taken back.
@@ -12,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from bridge.http.errors import ApiError
 from bridge.http.query import query_param, require_known
@@ -48,12 +52,16 @@ class _Subscriber:
 class LiveFeed:
     """Thread-safe fan-out to SSE subscribers; `publish` may be called from any thread."""
 
-    def __init__(self, heartbeat_s: float = 15.0) -> None:
-        self.heartbeat_s = heartbeat_s
+    def __init__(self, heartbeat_s: float = 15.0, max_subscribers: int = 32) -> None:
+        self.heartbeat_s, self.max_subscribers = heartbeat_s, max_subscribers
         self._subscribers: set[_Subscriber] = set()
         self._lock = threading.Lock()
         self.dropped = 0
         self._run_masks: dict[str, dict[str, str]] = {}  # run id → value masked in its events → mask
+        self.refused = 0  # subscriptions refused at the cap
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
 
     @property
     def watched(self) -> bool:
@@ -106,10 +114,22 @@ class LiveFeed:
             subscriber.queue.get_nowait()
             subscriber.queue.put_nowait(_CLOSED)
 
-    async def events(self, app_id: str | None) -> AsyncIterator[bytes]:
-        subscriber = _Subscriber(app_id, asyncio.get_running_loop())
+    def join(self, app_id: str | None) -> _Subscriber:
+        """A new subscriber, counted at once (it leaves with `leave`); ApiError 503 when the feed is full."""
         with self._lock:
+            if len(self._subscribers) >= self.max_subscribers:
+                self.refused += 1
+                detail = f"the live feed has its {self.max_subscribers} subscribers (server.live_max_subscribers)"
+                raise ApiError(503, "too_many_subscribers", detail, {"Retry-After": "30"})
+            subscriber = _Subscriber(app_id, asyncio.get_running_loop())
             self._subscribers.add(subscriber)
+        return subscriber
+
+    def leave(self, subscriber: _Subscriber) -> None:
+        with self._lock:
+            self._subscribers.discard(subscriber)
+
+    async def events(self, subscriber: _Subscriber) -> AsyncIterator[bytes]:
         try:
             yield b": connected\n\n"
             while True:
@@ -125,11 +145,37 @@ class LiveFeed:
                 data = json.dumps(payload, separators=(",", ":"), default=str)
                 yield f"event: {kind}\ndata: {data}\n\n".encode()
         finally:
-            with self._lock:
-                self._subscribers.discard(subscriber)
+            self.leave(subscriber)
 
 
-def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
+class _LiveResponse(StreamingResponse):
+    """A subscriber's stream, which leaves the feed however the response ends: a generator cancelled before its
+    first step (a client gone at once) never runs its `finally`."""
+
+    def __init__(self, feed: LiveFeed, subscriber: _Subscriber) -> None:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(feed.events(subscriber), media_type="text/event-stream", headers=headers)
+        self.feed, self.subscriber = feed, subscriber
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.feed.leave(self.subscriber)
+
+
+def live_routes(feed: LiveFeed, auth: Authenticator, meter: Meter) -> list[Route]:
+    def subscribers(options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(len(feed))
+
+    def refused(options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(feed.refused)
+
+    meter.create_observable_gauge("dify_bridge.live.subscribers", [subscribers], "{subscriber}",
+                                  "Subscribers of the live feed")  # fmt: skip
+    meter.create_observable_counter("dify_bridge.live.refusals", [refused], "{request}",
+                                    "Live feed subscriptions refused at server.live_max_subscribers")  # fmt: skip
+
     async def stream(request: Request) -> StreamingResponse:
         """
         summary: Live SSE feed of run.started, node.finished, run.finished and detection events
@@ -143,6 +189,7 @@ def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
           200: {description: text/event-stream}
           400: {description: "a query parameter given twice, with different values, or one not listed here"}
           401: {description: missing or invalid token}
+          503: {description: "the feed has server.live_max_subscribers subscribers (Retry-After)"}
         """
         require_known(request, ("app_id", "token"))
         token = query_param(request, "token")
@@ -153,7 +200,6 @@ def live_routes(feed: LiveFeed, auth: Authenticator) -> list[Route]:
         app_id = query_param(request, "app_id")
         if app_id == "":
             raise ApiError(422, "invalid_query", "app_id: must not be empty")
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(feed.events(app_id), media_type="text/event-stream", headers=headers)
+        return _LiveResponse(feed, feed.join(app_id))
 
     return [Route("/api/v1/dify/stream", stream, methods=["GET"])]

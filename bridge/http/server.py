@@ -171,7 +171,7 @@ def create_app(config: BridgeConfig) -> Starlette:
     hooks: list[Callable[[], Awaitable[None]]] = []
     background: list[Callable[[RunIntake], Coroutine[Any, Any, None]]] = []
     startup: list[Callable[[RunIntake], Awaitable[None]]] = []
-    feed = LiveFeed(config.server.live_heartbeat)
+    feed = LiveFeed(config.server.live_heartbeat, config.server.live_max_subscribers)
     metrics = config.service.metrics
     readers = [metric_reader(config.exporters[cid][1], metrics.interval) for cid in metrics.exporters]
     telemetry = Telemetry(readers, metrics.max_series, metrics.idle_timeout, config.service.resource)
@@ -247,7 +247,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         *telemetry.routes(),
         Route("/openapi.json", openapi, include_in_schema=True),
         *management_routes(store, auth, outbound),
-        *live_routes(feed, auth),
+        *live_routes(feed, auth, telemetry.meter),
         *(route for each in receiver_routes.values() for route in each),
     ]
     # Fixed paths before parametrized ones, so a catch-all (the proxy's `/{instance}/v1/...`) never

@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
+from bridge.dify.normalize import id_fault
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 
@@ -36,8 +37,15 @@ def _one_line(what: str) -> Callable[[str], str]:
     return check
 
 
-# Dify's app id as registered: 1-200 characters, none of them control characters.
-AppId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line("an app id"))]
+def _app_id(value: str) -> str:
+    # It names every run of the app (`dify.app.id`), as ids in payloads do: the same rule (`id_fault`).
+    if fault := id_fault(value):
+        raise ValueError(f"an app id must be {fault}")
+    return value
+
+
+# Dify's app id as registered: a UUID, or any id of up to 128 printable characters.
+AppId = Annotated[str, Field(min_length=1), AfterValidator(_app_id)]
 # The name a registration gives an app's traces (root span, `dify.app.name`): up to 500 characters, no control
 # characters.
 AppName = Annotated[str, Field(max_length=500), AfterValidator(_one_line("an app name"))]
@@ -150,6 +158,9 @@ class ServerConfig(BaseModel):
     body_timeout: Duration = Field(default=30.0, gt=0)
     # The live SSE feed sends a comment this often when nothing happens, so proxies keep it open.
     live_heartbeat: Duration = 15.0
+    # At most this many live-feed subscribers at once (each holds a connection and up to 1,000 queued events);
+    # one more gets 503 with Retry-After.
+    live_max_subscribers: int = Field(default=32, gt=0)
     # Dify instances and apps declared here merge with API registrations at start (declared ones cannot be
     # deleted through the API).
     instances: list[InstanceSpec] = Field(default_factory=list)

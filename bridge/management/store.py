@@ -6,6 +6,7 @@ Dify API keys and webhook secrets are stored encrypted (Fernet); nothing here ev
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -21,6 +22,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from bridge.management.settings import ServerConfig
 from bridge.state_files.file_lock import FileInUse, FileLock
 from bridge.state_files.private_file import make_private
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -121,6 +124,7 @@ class Store:
         # Read on every signed request, so cached; both are cleared by every write to `apps`.
         self._by_app_id: dict[str, App | None] = {}  # Dify app id → registration
         self._secrets: dict[str, str] = {}  # registration id → webhook secret
+        self._shared: dict[str, str] = {}  # Dify app id → another app holding its webhook secret
         self._lock = threading.Lock()
         try:
             self._file_lock = FileLock(path) if exclusive and path != ":memory:" else None
@@ -235,6 +239,8 @@ class Store:
             self._db.execute("DELETE FROM poll_cursors WHERE instance_id = ?", (registration_id,))
             self._db.execute("DELETE FROM apps WHERE id = ?", (registration_id,))
             self._forget_apps()
+        if self._shared:
+            self._find_shared_secrets()
 
     def delete_instance(self, instance_id: str) -> None:
         """Removes the instance and its poll cursor; its apps must be deleted first."""
@@ -288,7 +294,25 @@ class Store:
         with self._lock:
             self._db.execute("UPDATE apps SET webhook_secret = ? WHERE id = ?", (self._encrypt(secret), app.id))
             self._forget_apps()
+        if self._shared:
+            self._find_shared_secrets()
         return secret
+
+    def secret_shared_with(self, app_id: str) -> str | None:
+        """Another app holding app `app_id`'s webhook secret (as found at start), or None."""
+        return self._shared.get(app_id)
+
+    def _find_shared_secrets(self) -> None:
+        """Apps holding one webhook secret, which an older bridge stored unchecked: a signature with it cannot
+        tell them apart, so each is refused (`secret_shared_with`) until one of them is rotated or deleted."""
+        holders: dict[str, list[str]] = {}
+        for app in self.list_apps():
+            try:
+                holders.setdefault(self.webhook_secret(app), []).append(app.app_id)
+            except StoreError:  # the encryption key changed: each use of this app says so
+                continue
+        groups = [group for group in holders.values() if len(group) > 1]
+        self._shared = {app_id: next(o for o in group if o != app_id) for group in groups for app_id in group}
 
     # --- replay protection ---------------------------------------------------------------------
 
@@ -398,3 +422,10 @@ class Store:
                      api_key, current.id),
                 )  # fmt: skip
                 self._forget_apps()
+        self._find_shared_secrets()
+        for group in {frozenset((a, b)) for a, b in self._shared.items()}:
+            logger.error(
+                "apps %s hold one webhook secret (stored by an older bridge): their signed requests are refused"
+                " until one is rotated (POST /api/v1/dify/apps/{id}/rotate-secret) or deleted",
+                " and ".join(repr(app_id) for app_id in sorted(group)),  # stored unchecked by an older bridge
+            )

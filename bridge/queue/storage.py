@@ -5,6 +5,7 @@ delivered, `dead_letters` what a backend refused for good, `journal` the stream 
 assembled, `span_journal` the received OTLP spans of traces still waiting for their last span (one
 `ExportTraceServiceRequest` per trace and request); both journals number their rows from one sequence.
 Entry ids come from AUTOINCREMENT, so an id is never reused and a cursor never skips an entry.
+A journal row no start can read is moved to the dead letters, under the exporter name `JOURNAL`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ _MIGRATE_2 = """
 ALTER TABLE accepted_runs ADD COLUMN entries_from INTEGER;
 ALTER TABLE accepted_runs ADD COLUMN entries_to INTEGER;
 """
+# The dead letters' exporter for journal rows no start could read: raw events or spans, kept to be looked into,
+# never requeued (they are no export request, and were never redacted). No component id has parentheses.
+JOURNAL = "(journal)"
 # Appends committed in one transaction at most.
 _GROUP_MAX = 256
 # Run ids forgotten per checkpoint (one a second) at most: more than any bridge accepts a second, in a short
@@ -702,8 +706,10 @@ class QueueStorage:
 
     def requeue(self, ids: Sequence[int] | None) -> int:
         """Moves dead letters (all of them when `ids` is None) back into the queue, each addressed to the
-        exporter that refused it; returns how many moved."""
-        where, args = ("", []) if ids is None else (f"WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        exporter that refused it, journal rows (`JOURNAL`) excepted; returns how many moved."""
+        where, args = "WHERE exporter != ?", list[str | int]([JOURNAL])
+        if ids is not None:
+            where, args = f"{where} AND id IN ({','.join('?' * len(ids))})", [*args, *ids]
         with self._transaction() as db:
             moved = db.execute(
                 "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload) "
@@ -746,6 +752,18 @@ class QueueStorage:
         if self._turn is not None:
             request, self._turn = self._turn[1], None
             self._enqueue(request)
+
+    def dead_letter_journal_row(self, row_id: int, kind: str, reason: str, now: float) -> None:
+        """Moves journal row `row_id` (of either journal) to the dead letters as it is stored, with `reason`
+        (`kind` as its pipeline), so that no later start reads it again."""
+        with self._transaction() as db:
+            for table, column in (("journal", "CAST(event AS BLOB)"), ("span_journal", "payload")):
+                db.execute(
+                    "INSERT INTO dead_letters (exporter, pipeline, created_at, failed_at, spans, size, reason, "
+                    f"payload) SELECT ?, ?, received_at, ?, 0, LENGTH({column}), ?, {column} FROM {table} WHERE id = ?",
+                    (JOURNAL, kind, now, reason, row_id),
+                )
+                db.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
 
     def journal_rows(self) -> list[JournalRow]:
         with self._lock:

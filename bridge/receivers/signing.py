@@ -107,6 +107,13 @@ def signed_by(
         spent = f"{app.id}:{headers.signature}"  # Pisama's scheme: the signature is what is single-use
     else:
         raise ApiError(401, "invalid_signature", "the signature does not match the body, nonce and the app's secret")
+    if (other := ctx.store.secret_shared_with(app.app_id)) is not None:
+        # Told only to a holder of the secret: the signature checked.
+        detail = (
+            f"app {app.app_id!r}'s webhook secret is also app {other!r}'s (stored by an older bridge), so a"
+            f" signature cannot tell them apart: rotate it (POST /api/v1/dify/apps/{app.id}/rotate-secret)"
+        )
+        raise ApiError(403, "shared_webhook_secret", detail)
     if not ctx.nonces.spend(spent, headers.timestamp + ctx.timestamp_tolerance, time.time()):
         raise ApiError(409, "replayed_request", "this request (its X-Pisama-Nonce) was already taken")
     try:

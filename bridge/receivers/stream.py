@@ -76,7 +76,8 @@ def _other_format(text: str, fmt: Format) -> str:
     """The content type to send a body with when its first event fails and the body reads as another format
     (a JSON array sent as text/event-stream was only "not an SSE field: '['")."""
     detected = detect_format(text)
-    if detected == fmt:
+    # One line is as much NDJSON as JSON: neither reads it.
+    if detected == fmt or ({detected, fmt} == {"json", "ndjson"} and "\n" not in text.strip()):
         return ""
     content_type = next(media for media, form in _FORMATS.items() if form == detected)
     return f" (the body reads as {detected.upper()}, not {fmt.upper()}: send it with Content-Type: {content_type})"
@@ -99,6 +100,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           202: {description: "accepted: {accepted: <number of events>}"}
           400: {description: "malformed body (with its line), or ?app_id= given twice, differently"}
           401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
+          403: {description: "the app's webhook secret is another app's too (stored by an older bridge): rotate it"}
           404: {description: unknown app}
           409: {description: "a replay (nonce already taken), or events of a run another app is sending"}
           413: {description: "body too large, or more events than max_events"}

@@ -51,6 +51,7 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           200: {description: "this run id was already accepted: {duplicate: true}"}
           400: {description: malformed JSON}
           401: {description: "bad or missing API key, signature or nonce, expired timestamp"}
+          403: {description: "the app's webhook secret is another app's too (stored by an older bridge): rotate it"}
           404: {description: unknown app}
           409: {description: "a replay: this nonce (or legacy signature) was already taken"}
           413: {description: body too large}

@@ -154,7 +154,7 @@ class BridgeService:
     def _resume(self) -> None:
         rows = self.storage.journal_rows()
         for row in rows:
-            _resumed("stream event", row.id, partial(self._resume_event, row))
+            self._resumed("stream event", row.id, partial(self._resume_event, row))
         if rows:
             logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
         span_rows = self.storage.span_journal_rows()
@@ -162,9 +162,21 @@ class BridgeService:
         # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
         resumed_at = time.time()
         for span_row in span_rows:
-            _resumed("otlp spans", span_row.id, partial(self._resume_spans, span_row, resumed_at))
+            self._resumed("otlp spans", span_row.id, partial(self._resume_spans, span_row, resumed_at))
         if span_rows:
             logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
+
+    def _resumed(self, kind: str, row_id: int, resume: Callable[[], None]) -> None:
+        """`resume` of one journal row at start. A row it cannot read (a bug of an earlier version, a damaged file)
+        stopped every start, then was retried at every start: it is moved to the dead letters (`deadletter list`
+        shows it, under the exporter `(journal)`) and logged once, by id, kind and the error's type (its text, raw
+        run content, is not logged); every other row resumes."""
+        try:
+            resume()
+        except Exception as exc:
+            reason = f"journal row {row_id} ({kind}) cannot be read: {type(exc).__name__}"
+            self.storage.dead_letter_journal_row(row_id, kind, reason, time.time())
+            logger.error("%s; moved to the dead letters, left out of this and every later start", reason)
 
     def _resume_event(self, row: JournalRow) -> None:
         self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
@@ -678,14 +690,3 @@ def _accepted_as(run: RunSummary) -> AcceptedRun:
     if not run.has_nodes:
         return AcceptedRun(run.run_id, run.receiver, 0)
     return AcceptedRun(run.run_id, run.receiver, 1 if run.receiver.partition("/")[0] == "webhook" else 2)
-
-
-def _resumed(kind: str, row_id: int, resume: Callable[[], None]) -> None:
-    """`resume` of one journal row at start. A row it cannot read (a bug of an earlier version, a damaged file)
-    stopped every start: it is logged by id and kind and stays in the journal, for whoever looks into it (its
-    text, raw run content, is not logged); every other row resumes."""
-    try:
-        resume()
-    except Exception as exc:
-        logger.error("journal row %d (%s) cannot be read, kept in the queue file, left out of this start: %s",
-                     row_id, kind, type(exc).__name__)  # fmt: skip

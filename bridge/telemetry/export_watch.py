@@ -19,6 +19,12 @@ TRACES = "dify_bridge.otlp.traces"
 # but could not be rebuilt (passed through), or Dify's connection check (dropped).
 REBUILT, PASSED_THROUGH, NOT_REBUILT, API_CHECK = "rebuilt", "passed_through", "not_rebuilt", "api_check"
 _PROJECTS_LOGGED = 1_000  # distinct projects whose check is logged at INFO; later ones at DEBUG
+_SHOWN_CHARS = 80  # of a sender's span name or project, in a log line
+
+
+def _shown(text: str) -> str:
+    """A sender's text as a log line shows it: escaped (a line break would forge a line) and cut."""
+    return repr(text if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]}…")
 
 
 class ExportWatch:
@@ -41,16 +47,16 @@ class ExportWatch:
             self._projects.add(project)
         log = logger.info if first else logger.debug
         log(
-            "Dify's tracing export reached the bridge (receiver %s, Phoenix project %r): its check span is "
+            "Dify's tracing export reached the bridge (receiver %s, Phoenix project %s): its check span is "
             "dropped; each run of that app arrives a few seconds after it ends",
-            receiver, project,
+            receiver, _shown(project),
         )  # fmt: skip
         self.count(API_CHECK, receiver)
 
     def not_rebuilt(self, spans: Sequence[ReadableSpan], receiver: str, trace_id: int) -> None:
         """A trace with Dify's marks that held no workflow span (it never came, or came after the trace was
         closed): passed through as it came, which a user must hear about."""
-        names = sorted({s.name for s in spans})[:5]
+        names = [_shown(name) for name in sorted({s.name for s in spans})[:5]]
         logger.warning(
             "trace %032x from %s looks like Dify's tracing export but holds no workflow span (%d spans, e.g. %s): "
             "passed through as received, not rebuilt; raise service.assembly.export_wait if Dify's spans of one "

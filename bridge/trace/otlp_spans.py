@@ -8,6 +8,7 @@ and an unspecified kind (sent on as INTERNAL).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,13 +62,28 @@ def _span_error(span: ProtoSpan) -> str | None:
     return None
 
 
+# A W3C trace-context `tracestate` member (key=value), as the spec and the SDK's parser define it.
+_MEMBER = re.compile(
+    r"[ \t]*(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})"
+    r"=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e][ \t]*"
+)
+
+
+def _trace_state(text: str) -> TraceState | None:
+    """`text` as a trace state, or None when it is not W3C's: the SDK's parser would keep none either, after
+    logging the sender's text whole (any length, line breaks included) once per span and link."""
+    if not text or not all(not member.strip(" \t") or _MEMBER.fullmatch(member) for member in text.split(",")):
+        return None
+    return TraceState.from_header([text])
+
+
 def _context(trace_id: bytes, span_id: bytes, flags: int, trace_state: str, remote: bool) -> SpanContext:
     return SpanContext(
         int.from_bytes(trace_id, "big"),
         int.from_bytes(span_id, "big"),
         is_remote=remote,
         trace_flags=TraceFlags(flags & 0xFF),
-        trace_state=TraceState.from_header([trace_state]) if trace_state else None,
+        trace_state=_trace_state(trace_state),
     )
 
 

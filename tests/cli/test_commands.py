@@ -506,6 +506,19 @@ def test_a_run_id_with_a_line_break_is_named_by_file_line_and_field(
     )
 
 
+def test_a_node_id_with_a_line_break_is_named_by_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.ndjson"
+    started = {"event": "workflow_started", "workflow_run_id": "r", "data": {"id": "r"}}
+    node = {"event": "node_started", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n\nforged"}}
+    events.write_text(json.dumps(started) + "\n" + json.dumps(node) + "\n")
+    assert main(["replay", "--quiet", str(events)]) == 1
+    assert f"error: {events}:2: data.node_id: must be printable characters only, found U+000A at position 1" in (
+        capsys.readouterr().err
+    )
+
+
 def test_replay_imports_neither_the_server_nor_the_store() -> None:
     """`replay` with the embedded default config, in a fresh interpreter: the server (uvicorn), the management
     store and the tokens (cryptography) are not loaded, so none of their import time is spent before the first

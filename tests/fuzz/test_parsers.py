@@ -268,7 +268,7 @@ def test_any_config_text_is_a_config_or_a_config_error(text: str) -> None:
 @example("half a pair: \ud800, then more text")
 def test_any_text_in_a_run_body_reaches_the_encoded_request(text: str) -> None:
     node = {**WEBHOOK["nodes"][0], "title": text, "inputs": {text: text}}
-    run_id = "r" + "".join(c for c in text if c.isprintable())[:127]  # what a run id may hold: `run_id_fault`
+    run_id = "r" + "".join(c for c in text if c.isprintable())[:127]  # what a run id may hold: `id_fault`
     body = json.dumps({**WEBHOOK, "workflow_run_id": run_id, "error": text, "nodes": [node]}).encode()
     _through_the_pipeline(normalize_webhook(decode_json(body)))
 

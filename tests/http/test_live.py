@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -108,7 +109,7 @@ def test_a_slow_consumer_is_dropped_without_slowing_publishers(monkeypatch: pyte
 
     async def scenario() -> list[bytes]:
         feed = LiveFeed(heartbeat_s=5)
-        stream = feed.events(None)
+        stream = feed.events(feed.join(None))
         received = [await stream.__anext__()]  # subscribed
         started = time.monotonic()
         for i in range(100):
@@ -146,7 +147,7 @@ def _feed_of(*events: tuple[str, dict[str, Any]]) -> list[dict[str, object]]:
 
     async def scenario() -> list[dict[str, object]]:
         feed = LiveFeed(heartbeat_s=5)
-        stream = feed.events(None)
+        stream = feed.events(feed.join(None))
         await stream.__anext__()  # subscribed
         for kind, payload in events:
             feed.publish(kind, payload)
@@ -182,3 +183,34 @@ def test_the_live_view_remembers_a_bounded_number_of_runs(monkeypatch: pytest.Mo
         ("node.finished", {"run_id": "r2", "title": account}),
     )
     assert received[3]["title"] == account and received[4]["title"] != account
+
+
+def test_subscribers_past_the_cap_get_503_with_retry_after_and_are_counted(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    config = bridge_config(tmp_path, otlp_sink.grpc_endpoint)
+    config.server.live_max_subscribers = 2
+    with BridgeServer(config) as server:
+        url = f"{server.base}/api/v1/dify/stream?token={server.token()}"
+        first, second = Listener(url, {}, until="never"), Listener(url, {}, until="never")
+        for listener in (first, second):
+            listener.start()
+            assert listener.connected.wait(5)
+        refused = httpx.get(url, timeout=5)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"] == "too_many_subscribers"
+        assert "server.live_max_subscribers" in refused.json()["detail"]
+        assert refused.headers["Retry-After"] == "30"
+        page = httpx.get(f"{server.base}/metrics").text
+        assert re.search(r"^dify_bridge_live_refusals_total\{[^}]*\} 1\.0$", page, re.MULTILINE), page
+        assert re.search(r"^dify_bridge_live_subscribers\{[^}]*\} 2\.0$", page, re.MULTILINE), page
+    # A subscriber that leaves frees its place: ended by the client before its first event, too.
+    (tmp_path / "again").mkdir()
+    with BridgeServer(bridge_config(tmp_path / "again", otlp_sink.grpc_endpoint)) as server:
+        url = f"{server.base}/api/v1/dify/stream?token={server.token()}"
+        for _ in range(40):  # more than the default cap of 32, one after another
+            with httpx.stream("GET", url, timeout=5) as response:
+                assert response.status_code == 200
+        deadline = time.monotonic() + 5
+        while not re.search(r"^dify_bridge_live_subscribers\{[^}]*\} 0\.0$", httpx.get(f"{server.base}/metrics").text,
+                            re.MULTILINE):  # fmt: skip
+            assert time.monotonic() < deadline, "subscribers that left are still counted"
+            time.sleep(0.05)

@@ -134,7 +134,14 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
         ("/api/v1/dify/apps/nope/rotate-secret", {}, 404, "no app registration"),
         # Taken before, and written as is to the audit log: a newline forged a line there and in logs.
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a\n2026-01-01 INFO forged"}, 422,
-         "app_id: control character '\\n' at 1: an app id is one line of text"),
+         "app_id: an app id must be printable characters only, found U+000A at position 1"),
+        # An app id names every run of the app (`dify.app.id`): held to the ids' rule, as payloads' ids are (an RTL
+        # override, a zero-width space and 200 characters were registered, 201).
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "ab\u202ecd"}, 422,
+         "app_id: an app id must be printable characters only, found U+202E at position 2"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "x\u200by"}, 422, "found U+200B at position 1"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a" * 129}, 422,
+         "app_id: an app id must be at most 128 characters (Dify's are 36-character UUIDs), got 129"),
         # The name goes into span names: an ESC there recoloured or hid text in terminals reading traces.
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x1b[31m"}, 422,
          "app_name: control character '\\x1b' at 3: an app name is one line of text"),

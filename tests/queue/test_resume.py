@@ -13,6 +13,7 @@ import pytest
 from msgspec.structs import replace
 from opentelemetry.sdk.trace import ReadableSpan
 
+from bridge.cli.commands import main
 from bridge.config.loader import parse_config
 from bridge.config.models import BridgeConfig
 from bridge.dify.formats import decode_json
@@ -328,10 +329,11 @@ def test_a_nested_run_exported_after_its_caller_closes_at_its_workflow_span(tmp_
     }  # fmt: skip
 
 
-def test_an_unreadable_journal_row_of_either_kind_is_kept_and_logged_while_every_other_row_resumes(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_an_unreadable_journal_row_is_dead_lettered_once_while_every_other_row_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # One such row stopped every start ("Application startup failed"): a bug of an earlier version, a damaged file.
+    # One such row stopped every start ("Application startup failed"): a bug of an earlier version, a damaged file;
+    # then it was kept in the journal and retried, and logged, at every start.
     events = events_of(CAPTURE)
     half = len(events) // 2
     queue = tmp_path / "q.db"
@@ -351,9 +353,26 @@ def test_an_unreadable_journal_row_of_either_kind_is_kept_and_logged_while_every
         assert second.flush(10)
         second.shutdown()
         _assert_whole(sink.spans())
-    for row_id, kind in ((9001, "stream event"), (9002, "stream event"), (9003, "otlp spans")):
-        assert f"journal row {row_id} ({kind}) cannot be read, kept in the queue file" in caplog.text
+        for row_id, kind in ((9001, "stream event"), (9002, "stream event"), (9003, "otlp spans")):
+            assert f"journal row {row_id} ({kind}) cannot be read: " in caplog.text
+        assert caplog.text.count("moved to the dead letters") == 3
+        caplog.clear()
+        third = BridgeService(_config(str(queue), sink))  # not read, nor logged, again
+        third.shutdown()
+    assert "cannot be read" not in caplog.text
     reopened = QueueStorage(str(queue))
-    assert [r.id for r in reopened.journal_rows()] == [9001, 9002]  # kept, the resumed run's rows gone with it
-    assert [r.id for r in reopened.span_journal_rows()] == [9003]
+    assert reopened.journal_rows() == [] and reopened.span_journal_rows() == []
+    letters = reopened.dead_letters()
+    assert [(d.exporter, d.pipeline, d.reason) for d in letters] == [
+        ("(journal)", "stream event", "journal row 9001 (stream event) cannot be read: JSONDecodeError"),
+        ("(journal)", "stream event", "journal row 9002 (stream event) cannot be read: TypeError"),
+        ("(journal)", "otlp spans", "journal row 9003 (otlp spans) cannot be read: DecodeError"),
+    ]
+    assert reopened.dead_letter_payload(letters[2].id) == bytes.fromhex("0a05ffffffffff")  # kept as it was stored
+    assert reopened.requeue(None) == 0  # raw events and spans are no export request: never sent
     reopened.close()
+    assert main(["deadletter", "list", "--queue", str(queue)]) == 0
+    listed = capsys.readouterr()
+    assert listed.out.count("(journal)") == 3 and "3 dead letter(s)" in listed.err
+    assert main(["deadletter", "retry", str(letters[0].id), "--queue", str(queue)]) == 1
+    assert f"deadletter retry: {letters[0].id}: a journal row no start could read" in capsys.readouterr().err

@@ -484,3 +484,24 @@ def test_an_export_naming_a_run_id_no_other_way_in_takes_builds_no_run(bad: str)
     spans = [_with_run_id(span, bad) for span in recorded_spans(RUNS[0])]
     assert recognize(spans, "otlp") is None
     assert recognize([_with_run_id(span, "d61bc271-3e58-4e4b-b4ec-a07e0a95aade") for span in spans], "otlp")
+
+
+def _with_meta(span: ReadableSpan, **changes: str) -> ReadableSpan:
+    attributes = dict(span.attributes or {})
+    attributes["metadata"] = json.dumps({**json.loads(str(attributes["metadata"])), **changes})
+    return ReadableSpan(name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+                        attributes=attributes, kind=span.kind, status=span.status, start_time=span.start_time,
+                        end_time=span.end_time, instrumentation_scope=span.instrumentation_scope)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", ["app\x00id", "app\u202eid", "a" * 129])
+def test_an_export_span_naming_another_id_no_other_way_in_takes_is_passed_through_unrebuilt(bad: str) -> None:
+    # The run id's rule holds for every id: a workflow span naming such an app id makes no run; a node span naming
+    # such an execution id is not rebuilt into the run but passed on as sent.
+    spans = recorded_spans(RUNS[0])
+    assert recognize([_with_meta(s, app_id=bad) if is_workflow_span(s) else s for s in spans], "otlp") is None
+    node = next(s for s in spans if "node_type" in str((s.attributes or {}).get("metadata")))
+    recognized = recognize([_with_meta(s, node_id=bad) if s is node else s for s in spans], "otlp")
+    assert recognized is not None
+    assert [s.name for s in recognized.others] == [node.name]
+    assert all(n.execution_id != bad for n in recognized.run.nodes)

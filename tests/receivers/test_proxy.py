@@ -24,6 +24,7 @@ from tests.fake_dify import (
     RECORDED,
     STREAM,
     STREAM_WITH_A_BAD_EVENT,
+    STREAM_WITH_A_BAD_ID,
     FakeDify,
 )
 from tests.otlp_sink import OtlpSink
@@ -176,6 +177,17 @@ def test_an_event_the_bridge_refuses_is_left_out_and_the_rest_of_the_stream_is_t
     spans = otlp_sink.wait_for_spans(16)
     (root,) = [s for s in spans if s.parent_span_id is None]
     assert len(spans) == 16 and root.attributes["dify.run.status"] == "succeeded"
+
+
+def test_an_event_naming_an_id_that_is_no_id_is_left_out_naming_the_field(
+    bridge: BridgeServer, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"{bridge.base}/local-dify/v1/workflows/run"
+    response = httpx.post(url, json={"response_mode": "bad_id"}, headers={"Authorization": DIFY_KEY})
+    assert response.status_code == 200 and response.content == STREAM_WITH_A_BAD_ID  # the client's answer as sent
+    spans = otlp_sink.wait_for_spans(16)
+    assert len(spans) == 16 and not any("forged" in str(s.attributes) for s in spans)
+    assert "data.node_id: must be printable characters only, found U+000A at position 1" in caplog.text
 
 
 def test_configured_prefix(tmp_path: Path, otlp_sink: OtlpSink, dify: tuple[FakeDify, ThreadedServer]) -> None:

@@ -151,3 +151,36 @@ def test_legacy_signatures_are_taken_once_when_allowed(legacy_bridge: BridgeServ
         assert refused.status_code == 409 and refused.json()["error"] == "replayed_request"
     other = dumps({**PAYLOAD, "workflow_run_id": str(uuid.uuid4())})
     assert _post(legacy_bridge, other, signed_headers(other)).status_code == 202  # signed nonces work beside them
+
+
+def test_two_stored_apps_holding_one_secret_are_refused_until_one_is_rotated(
+    tmp_path: Path, otlp_sink: OtlpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An older bridge stored them unchecked, and the config no longer declares them: start-up found nothing, and a
+    # signature with that secret passed as either app's.
+    from cryptography.fernet import Fernet
+
+    from bridge.management.store import Store
+
+    shared = "shared-secret-of-two-apps"
+    store = Store(str(tmp_path / "bridge.db"), Fernet(("A" * 43 + "=").encode()))
+    instance = store.add_instance("old-dify", "http://127.0.0.1:9", None)
+    for app_id in ("old-a", "old-b"):
+        store.add_app(instance.id, app_id, None, "workflow", shared, origin="api")
+    store.close()
+    with _server(tmp_path, otlp_sink) as server:
+        assert "apps 'old-a' and 'old-b' hold one webhook secret" in caplog.text
+        for app_id in ("old-a", "old-b"):
+            body = dumps({**PAYLOAD, "app_id": app_id, "workflow_run_id": str(uuid.uuid4())})
+            refused = _post(server, body, signed_headers(body, secret=shared))
+            assert refused.status_code == 403 and refused.json()["error"] == "shared_webhook_secret", refused.text
+            other = "old-b" if app_id == "old-a" else "old-a"
+            assert f"also app {other!r}'s" in refused.json()["detail"] and shared not in refused.text
+        auth = {"Authorization": f"Bearer {server.token()}"}
+        apps = httpx.get(f"{server.base}/api/v1/dify/apps", headers=auth).json()
+        (registration,) = [app["id"] for app in apps if app["app_id"] == "old-a"]
+        rotated = httpx.post(f"{server.base}/api/v1/dify/apps/{registration}/rotate-secret", headers=auth)
+        assert rotated.status_code == 200, rotated.text
+        for app_id, secret in (("old-a", rotated.json()["webhook_secret"]), ("old-b", shared)):
+            body = dumps({**PAYLOAD, "app_id": app_id, "workflow_run_id": str(uuid.uuid4())})
+            assert _post(server, body, signed_headers(body, secret=secret)).status_code == 202

@@ -106,6 +106,11 @@ def test_camel_case_java_events(bridge: BridgeServer, otlp_sink: OtlpSink) -> No
          "body:1: data.node_id: missing on a node_started event"),
         (b'{"event": "ping"}\n{oops\n', "application/x-ndjson", 400, "malformed_body", "body:2: invalid JSON"),
         (b"[]", "application/json", 422, "invalid_event", "no event"),
+        # Ids other than the run id are held to its rule too (they named spans and attributes as sent).
+        (b'{"event": "node_started", "workflow_run_id": "r", "task_id": "\\u0000", "data": {"id": "e", "node_id": 1}}',
+         "application/json", 422, "invalid_event", "body:1: task_id: must be printable characters only, found U+0000"),
+        (b'data: {"event": "node_started", "workflow_run_id": "r", "data": {"id": "e", "node_id": "n\\u202e"}}\n\n',
+         "text/event-stream", 422, "invalid_event", "body:1: data.node_id: must be printable characters only"),
         (b" \n", "application/json", 422, "invalid_event", "the body holds no event"),  # "unterminated JSON array"
         (b'[\n {"event": "ping"}\n]', "text/event-stream", 400, "malformed_body",
          "body:1: not an SSE field: '[' (the body reads as JSON, not SSE: send it with Content-Type: application/json"),
@@ -131,6 +136,15 @@ def test_bad_bodies_are_refused_whole(
     response = _post(bridge, body, content_type)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error and fragment in response.json()["detail"]
+
+
+def test_a_one_line_body_that_fails_is_not_said_to_be_of_another_format(bridge: BridgeServer) -> None:
+    # One line is as much NDJSON as JSON: "send it with Content-Type: application/json" sent the sender in a circle.
+    body = b'{"event": "ping", "data": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    for content_type in ("application/x-ndjson", "application/json"):
+        response = _post(bridge, body, content_type)
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"] == "body:1: invalid JSON: nested too deeply (column 1)"
 
 
 def test_app_id_header_is_required_and_checked(bridge: BridgeServer) -> None:

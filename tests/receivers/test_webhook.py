@@ -310,6 +310,20 @@ def test_a_run_id_that_is_not_printable_or_too_long_is_refused_not_echoed(
     assert bad not in response.json()["detail"]
 
 
+@pytest.mark.parametrize("bad", ["node\x00id", "node\u202eid", "n" * 129])
+def test_node_execution_and_workflow_ids_are_held_to_the_run_id_s_rule(
+    bridge: BridgeServer, otlp_sink: OtlpSink, bad: str
+) -> None:
+    nodes = copy.deepcopy(PAYLOAD["nodes"])
+    nodes[0] = {**nodes[0], "node_id": bad, "execution_id": bad}
+    body = dumps({**PAYLOAD, "workflow_id": bad, "nodes": nodes})
+    response = _post(bridge, body, signed_headers(body))
+    assert response.status_code == 422, response.text
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert sorted(fields) == ["nodes.0.execution_id", "nodes.0.node_id", "workflow_id"]
+    assert bad not in response.json()["detail"]
+
+
 def test_every_invalid_field_is_named_with_its_path(bridge: BridgeServer, otlp_sink: OtlpSink) -> None:
     """Only the first field at fault was named (msgspec stops there), where the management API names each."""
     nodes = [{"node_id": "n", "node_type": ["llm"], "title": 1}, {"node_type": "llm", "elapsed_time": "slow"}]
