@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from detectors import Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors import Trace, attr, attributes_of, json_attr, json_value, prompt_text, span_id
 
 # Output keys that measure a call rather than say what it produced: an LLM's usage and latency, and an HTTP
 # response's headers (its `date`, request ids and timings differ on every call of the same request).
 _USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
 _HTTP_USAGE = _USAGE | {"headers"}
+# An LLM node's inputs on the stream: its model, the same in every round (its prompt holds what it was given).
+_MODEL_INPUTS = frozenset({"model_provider", "model_name"})
 
 
 def containers(trace: Trace, *node_types: str) -> list[ReadableSpan]:
@@ -54,6 +56,33 @@ def node_state(span: ReadableSpan) -> tuple[object, object, object]:
 def signature(nodes: list[ReadableSpan]) -> tuple[tuple[object, object, object], ...]:
     """What a round's nodes left behind, in order."""
     return tuple(node_state(n) for n in nodes)
+
+
+def _given(node: ReadableSpan) -> str | None:
+    """What a node was given: its inputs (an LLM's model aside) and an LLM's prompt; None when it shows neither."""
+    inputs = json_attr(node, "input.value")
+    if isinstance(inputs, dict) and not _MODEL_INPUTS.isdisjoint(inputs):
+        inputs = {k: v for k, v in inputs.items() if k not in _MODEL_INPUTS}
+    prompt = prompt_text(node) if attr(node, "dify.node.type") == "llm" else ""
+    return repr((inputs, prompt)) if inputs or prompt else None
+
+
+def distinct_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]], items: list[object] | None) -> bool:
+    """An iteration's rounds worked two different items or more: by the iteration's list (`items`, the stream's), else,
+    where Dify's export keeps no list, by what each round's first node was given (the item shows in its inputs or its
+    prompt). False when a round's item cannot be read: past the list's end, or a first node showing nothing."""
+    seen: set[object] = set()
+    for round_span, nodes in rounds:
+        index = attr(round_span, "dify.round.index")
+        if items is not None:
+            if not (isinstance(index, int) and 0 <= index < len(items)):
+                return False
+            seen.add(repr(items[index]))
+        elif not nodes or (given := _given(nodes[0])) is None:
+            return False
+        else:
+            seen.add(given)
+    return len(seen) > 1
 
 
 def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
