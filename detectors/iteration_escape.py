@@ -33,6 +33,7 @@ from detectors.rounds import (
     broke_out,
     containers,
     distinct_work,
+    echoes_first,
     identical_stretch,
     node_state,
     rounds_of,
@@ -189,7 +190,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     if len(rounds) >= cfg.identical_rounds and not (kind == "loop" and broke_out(container)):
         same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
     listed = selector if isinstance(selector, list) else None
-    if same and kind == "iteration" and distinct_work(rounds, listed):
+    if same and kind == "iteration" and distinct_work(rounds, listed) and not echoes_first(rounds):
         same = 0  # different items alike in their results (one verdict for every pupil): independent jobs, done
     if same and kind == "iteration":
         # Over one item repeated, as the run's inputs or the app's own nodes gave it, each round does the same work

@@ -7,6 +7,8 @@ Read from the node spans (a round's span carries its container's node type and `
 
 from __future__ import annotations
 
+import re
+
 from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors import Trace, attr, attributes_of, json_attr, json_value, prompt_text, span_id
@@ -83,6 +85,23 @@ def distinct_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]], items: 
         else:
             seen.add(given)
     return len(seen) > 1
+
+
+# A word or figure a round's item and result may share (a place, a postcode, an id).
+_WORD = re.compile(r"\w{3,}")
+
+
+def echoes_first(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
+    """The first round's results hold a word or figure the first round's first node was given and the second round's
+    was not: its item's own values (`Assen (9401)`), so rounds alike over different items repeat the first item's
+    result for the others; one verdict for every item holds none."""
+    if len(rounds) < 2 or not rounds[0][1] or not rounds[1][1]:
+        return False
+    first, second = _given(rounds[0][1][0]), _given(rounds[1][1][0])
+    if first is None or second is None:
+        return False
+    own = set(_WORD.findall(first)) - set(_WORD.findall(second))
+    return any(word in own for word in _WORD.findall(str(signature(rounds[0][1]))))
 
 
 def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
