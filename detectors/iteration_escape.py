@@ -29,7 +29,17 @@ from detectors.iteration_items import (
     multiplied_from,
     one_item_list,
 )
-from detectors.rounds import broke_out, containers, identical_stretch, node_state, rounds_of, signature
+from detectors.rounds import (
+    broke_out,
+    containers,
+    distinct_work,
+    echoes_first,
+    identical_stretch,
+    node_state,
+    rounds_of,
+    signature,
+)
+from detectors.served_again import SERVED_AGAIN, cycle, each_served_again, outside_list_repeated, repeated_block
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -131,9 +141,13 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
              "items": len(selector), "produced": str(source[1])[:200], "received": str(selector)[:200]},
             where,
         )  # fmt: skip
-    block = _repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
+    block = repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
     if block is not None and isinstance(selector, list):
-        yield from _outside_list_repeated(trace, container, selector, block, count)
+        yield from outside_list_repeated(trace, container, selector, block, count)
+    elif source is None and kind == "iteration" and len(rounds) >= 2 * SERVED_AGAIN:
+        again = each_served_again(trace, container, rounds, selector)
+        if again is not None:
+            yield again
     asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None
     if asked is not None:
         node, parameter, size, returned = asked
@@ -175,10 +189,13 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     same = 0
     if len(rounds) >= cfg.identical_rounds and not (kind == "loop" and broke_out(container)):
         same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
+    listed = selector if isinstance(selector, list) else None
+    if same and kind == "iteration" and distinct_work(rounds, listed) and not echoes_first(rounds):
+        same = 0  # different items alike in their results (one verdict for every pupil): independent jobs, done
     if same and kind == "iteration":
         # Over one item repeated, as the run's inputs or the app's own nodes gave it, each round does the same work
         # as asked: no lack of progress. A model's list of one item again and again is the model repeating itself.
-        made_by = one_item_list(trace, container, selector if isinstance(selector, list) else None, len(rounds))
+        made_by = one_item_list(trace, container, listed, len(rounds))
         same = 0 if made_by is not None and made_by not in MODEL_NODES else same
     if same >= cfg.identical_rounds:
         yield Finding(
@@ -235,17 +252,17 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
     found = None
     if len(past) >= cfg.min_history and count > cfg.usual_factor * most:
         results = _results(container)
-        cycle = _cycle(results) if len(results) == count else None
-        if cycle is not None:
+        period = cycle(results) if len(results) == count else None
+        if period is not None:
             title = attr(container, "dify.node.title", container.name)
             return Finding(
                 KEY, "high", 0.85,
                 f"The iteration '{title}' ran {count} rounds, over {cfg.usual_factor:g} times the most it ran in the "
-                f"app's last {len(past)} runs ({most}), and its results are the same {cycle} over and over: the same "
+                f"app's last {len(past)} runs ({most}), and its results are the same {period} over and over: the same "
                 "items came back again and again.",
                 {"node": title, "rule": "rounds > usual_factor x the app's most rounds, results repeating",
                  "rounds": count, "usual_most": most, "runs": len(past), "usual_factor": cfg.usual_factor,
-                 "cycle": cycle, "results": str(results[: cycle + 1])[:300]},
+                 "cycle": period, "results": str(results[: period + 1])[:300]},
                 span_id(container),
             )  # fmt: skip
     usual = statistics.median(past) if len(past) >= cfg.min_history else 0
@@ -276,20 +293,6 @@ def _results(container: ReadableSpan) -> list[Any]:
     outputs = json_attr(container, "output.value")
     found = outputs.get("output") if isinstance(outputs, dict) else None
     return found if isinstance(found, list) else []
-
-
-# Results read for a cycle: a longer list is judged by its first ones.
-_CYCLE_READ = 200
-
-
-def _cycle(results: list[Any]) -> int | None:
-    """The length of the shortest run of results that the list repeats, in order, twice or more (`a, b, c, a, b, c`:
-    3), or None: labels or scores that recur in no order are no cycle."""
-    head = results[:_CYCLE_READ]
-    for length in range(1, len(head) // 2 + 1):
-        if head[length:] == head[:-length]:
-            return length
-    return None
 
 
 def _split_text(items: list[Any]) -> str | None:
@@ -327,54 +330,3 @@ def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
             if node_state(node) != first[index]:
                 return False
     return bool(first_nodes)
-
-
-# Copies of a block, in an outside answer's own list, that say the source served the same page again and again (two
-# may be a schedule's weeks).
-_SERVED_AGAIN = 3
-
-
-def _outside_list_repeated(
-    trace: Trace, container: ReadableSpan, items: list[Any], block: int, rounds: int
-) -> Iterator[Finding]:
-    """The iteration's items, `block` items repeated whole in order, are an outside answer's list read again and
-    appended to itself (an HTTP or tool node before it answered the block), or the outside answer itself, one entry
-    per item, served the block `_SERVED_AGAIN` times or more (a source ignoring its paging or limit). A plan's steps
-    repeated are the plan's own: no outside source answered them."""
-    copies = len(items) // block
-    fetched = fetched_list(trace, container, block, block)
-    whole = fetched is None and copies >= _SERVED_AGAIN
-    if whole:
-        fetched = fetched_list(trace, container, len(items), len(items))
-    if fetched is None:
-        return
-    title = attr(container, "dify.node.title", container.name)
-    fetcher = attr(fetched[0], "dify.node.title", fetched[0].name)
-    if whole:
-        summary = (f"The iteration '{title}' ran {rounds} rounds over the {len(items)} items '{fetcher}' "
-                   f"answered: the same {block} items {copies} times in the same order, the source served them again "
-                   "and again.")  # fmt: skip
-        rule = "iteration items are an outside answer's own list of one block repeated whole in order"
-    else:
-        summary = (f"The iteration '{title}' ran {rounds} rounds over the {block} items '{fetcher}' answered, repeated "
-                   f"{copies} times in the same order: the list was read again and appended to itself.")  # fmt: skip
-        rule = "iteration items are an outside answer's list repeated whole in order"
-    yield Finding(
-        KEY, "high", 0.85, summary,
-        {"node": title, "rule": rule, "rounds": rounds, "items": len(items), "repeated": block,
-         "source": fetcher, "received": str(items[: block + 1])[:300]},
-        span_id(container),
-    )  # fmt: skip
-
-
-def _repeated_block(items: list[Any]) -> int | None:
-    """How many items the list repeats whole, in order, twice or more (`a, b, c, a, b, c`: 3), when those are two
-    or more distinct items of more than one character; None otherwise. One item over and over, or letters, are
-    the list's own."""
-    cycle = _cycle(items)
-    if cycle is None or cycle < 2 or len(items) % cycle:
-        return None
-    head = items[:cycle]
-    if any(isinstance(item, str) and len(item) <= 1 for item in head) or len({repr(item) for item in head}) < cycle:
-        return None
-    return cycle

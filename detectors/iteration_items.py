@@ -105,7 +105,7 @@ def asked_size_overrun(
             asked = _asked(node)
             if asked is None or rounds <= asked[1]:
                 continue
-            for found in _lists(_decoded(json_attr(node, "output.value"))):
+            for found in answered_lists(node):
                 if len(found) > asked[1] and _drawn_from(items, found):
                     return node, asked[0], asked[1], len(found)
     return None
@@ -125,6 +125,11 @@ def _lists(value: Any, depth: int = 0) -> list[list[Any]]:
     if isinstance(value, dict) and depth < 2:
         return [found for item in value.values() for found in _lists(item, depth + 1)]
     return []
+
+
+def answered_lists(node: ReadableSpan) -> list[list[Any]]:
+    """The lists a node answered, its JSON texts read (an HTTP node's `body`)."""
+    return _lists(_decoded(json_attr(node, "output.value")))
 
 
 def _covers(source_item: Any, item: Any) -> bool:
@@ -183,7 +188,7 @@ def fetched_list(
         for node in reversed(trace.of_type(node_type)):  # nearest first
             if (node.start_time or 0) >= start or attr(node, "dify.round.index") is not None:
                 continue
-            for found in _lists(_decoded(json_attr(node, "output.value"))):
+            for found in answered_lists(node):
                 if least <= len(found) <= (most or len(found)):
                     return node, len(found)
     return None

@@ -7,14 +7,18 @@ Read from the node spans (a round's span carries its container's node type and `
 
 from __future__ import annotations
 
+import re
+
 from opentelemetry.sdk.trace import ReadableSpan
 
-from detectors import Trace, attr, attributes_of, json_attr, json_value, span_id
+from detectors import Trace, attr, attributes_of, json_attr, json_value, prompt_text, span_id
 
 # Output keys that measure a call rather than say what it produced: an LLM's usage and latency, and an HTTP
 # response's headers (its `date`, request ids and timings differ on every call of the same request).
 _USAGE = frozenset({"usage", "__usage", "elapsed_time", "latency"})
 _HTTP_USAGE = _USAGE | {"headers"}
+# An LLM node's inputs on the stream: its model, the same in every round (its prompt holds what it was given).
+_MODEL_INPUTS = frozenset({"model_provider", "model_name"})
 
 
 def containers(trace: Trace, *node_types: str) -> list[ReadableSpan]:
@@ -54,6 +58,50 @@ def node_state(span: ReadableSpan) -> tuple[object, object, object]:
 def signature(nodes: list[ReadableSpan]) -> tuple[tuple[object, object, object], ...]:
     """What a round's nodes left behind, in order."""
     return tuple(node_state(n) for n in nodes)
+
+
+def _given(node: ReadableSpan) -> str | None:
+    """What a node was given: its inputs (an LLM's model aside) and an LLM's prompt; None when it shows neither."""
+    inputs = json_attr(node, "input.value")
+    if isinstance(inputs, dict) and not _MODEL_INPUTS.isdisjoint(inputs):
+        inputs = {k: v for k, v in inputs.items() if k not in _MODEL_INPUTS}
+    prompt = prompt_text(node) if attr(node, "dify.node.type") == "llm" else ""
+    return repr((inputs, prompt)) if inputs or prompt else None
+
+
+def distinct_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]], items: list[object] | None) -> bool:
+    """An iteration's rounds worked two different items or more: by the iteration's list (`items`, the stream's), else,
+    where Dify's export keeps no list, by what each round's first node was given (the item shows in its inputs or its
+    prompt). False when a round's item cannot be read: past the list's end, or a first node showing nothing."""
+    seen: set[object] = set()
+    for round_span, nodes in rounds:
+        index = attr(round_span, "dify.round.index")
+        if items is not None:
+            if not (isinstance(index, int) and 0 <= index < len(items)):
+                return False
+            seen.add(repr(items[index]))
+        elif not nodes or (given := _given(nodes[0])) is None:
+            return False
+        else:
+            seen.add(given)
+    return len(seen) > 1
+
+
+# A word or figure a round's item and result may share (a place, a postcode, an id).
+_WORD = re.compile(r"\w{3,}")
+
+
+def echoes_first(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
+    """The first round's results hold a word or figure the first round's first node was given and the second round's
+    was not: its item's own values (`Assen (9401)`), so rounds alike over different items repeat the first item's
+    result for the others; one verdict for every item holds none."""
+    if len(rounds) < 2 or not rounds[0][1] or not rounds[1][1]:
+        return False
+    first, second = _given(rounds[0][1][0]), _given(rounds[1][1][0])
+    if first is None or second is None:
+        return False
+    own = set(_WORD.findall(first)) - set(_WORD.findall(second))
+    return any(word in own for word in _WORD.findall(str(signature(rounds[0][1]))))
 
 
 def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:

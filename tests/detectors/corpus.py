@@ -85,8 +85,10 @@ def container_run(
     reason: str | None,
     item: Any = None,
     selector: list[Any] | None = None,
+    given: bool = False,
 ) -> list[Any]:
-    """A container's run; its input list holds `items` distinct numbers, or `item` repeated, or `selector`."""
+    """A container's run; its input list holds `items` distinct numbers, or `item` repeated, or `selector` (`given`:
+    each round's node is given its item of `selector`, else its round's index)."""
     base = {"id": "c", "node_id": "c", "node_type": kind, "title": "Batch"}
     started = {
         **base,
@@ -113,7 +115,7 @@ def container_run(
                     "title": "Step",
                     "status": "succeeded",
                     "elapsed_time": 0.01,
-                    "inputs": {"i": i},
+                    "inputs": {"item": selector[i]} if given and selector is not None else {"i": i},
                     "outputs": {"out": outputs[i]},
                     f"{kind}_id": "c",
                     "execution_metadata": meta,
@@ -198,9 +200,12 @@ def _iteration(rng: random.Random, positive: bool) -> list[ReadableSpan]:
         if variant == 2:  # past its own loop_count (session 23: using every round it was given is no escape)
             rounds = rng.randint(4, 15)
             return container_run("loop", rounds, [f"r{i}" for i in range(rounds)], 0, rounds - 2, "loop_completed")
-        # every round alike over distinct items (session 23: a loop alike until it broke out was waiting)
+        # every round alike over distinct items, the first item's result given for all (session 23: a loop alike
+        # until it broke out was waiting; session 26: one verdict for every item is independent jobs, held-out 16)
         rounds = rng.randint(3, 12)
-        return container_run("iteration", rounds, ["same"] * rounds, rounds, rounds, None)
+        stops = [f"stop {1000 + i}" for i in range(rounds)]
+        return container_run("iteration", rounds, ["stop 1000: due 08:40"] * rounds, rounds, rounds, None, None,
+                             stops, given=True)  # fmt: skip
     rounds = rng.randint(3, 20)
     if variant < 2:
         return container_run("iteration", rounds, [f"r{i}" for i in range(rounds)], rounds, rounds, None)

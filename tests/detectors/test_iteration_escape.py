@@ -92,7 +92,7 @@ def test_an_iteration_over_one_repeated_item_is_no_stuck_container() -> None:
     repeated = container_run("iteration", 4, ["label: hub Berlin"] * 4, 4, 4, None, item="Berlin")
     assert findings(repeated, "dify_iteration_escape") == []  # the same work each round
     distinct = container_run("iteration", 4, ["label: hub Berlin"] * 4, 4, 4, None)
-    assert len(findings(distinct, "dify_iteration_escape")) == 1  # four items, one output: items ignored
+    assert findings(distinct, "dify_iteration_escape") == []  # four items, one output: four jobs alike (below)
 
 
 def test_a_model_s_list_of_one_item_again_and_again_is_no_job_asked_for() -> None:
@@ -202,15 +202,16 @@ def test_a_loop_past_its_own_loop_count() -> None:
     assert findings(_container_run("loop", 6, limit=6, reason="loop_break"), KEY) == []
 
 
-def _iteration_after(first: DifyEvent, items: list[str], results: list[str]) -> list[Any]:
-    """A run of the node `first`, then an iteration over `items` whose rounds give `results`."""
+def _iteration_after(first: DifyEvent, items: list[str], results: list[str], exported: bool = False) -> list[Any]:
+    """A run of the node `first`, then an iteration over `items` whose rounds give `results` (`exported`: its list
+    left out, as Dify's export leaves it; each round's first node is given its item)."""
     base = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Per result", "created_at": 2}
+    listed = {} if exported else {"inputs": {"iterator_selector": items}}
     events = [
         DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, "r"),
         first,
-        DifyEvent("iteration_started", {**base, "metadata": {"iteration_length": len(items)},
-                                        "inputs": {"iterator_selector": items}}, "r"),
-    ]  # fmt: skip
+        DifyEvent("iteration_started", {**base, "metadata": {"iteration_length": len(items)}, **listed}, "r"),
+    ]
     for i, (item, result) in enumerate(zip(items, results, strict=True)):
         meta = {"iteration_id": "c", "iteration_index": i}
         events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "read", "node_type": "code",
@@ -409,3 +410,50 @@ def test_an_iteration_over_a_list_repeated_whole_in_order() -> None:
     for items in (["a1", "b2", "b2", "a1"], ["bolt"] * 6, list("abab")):
         assert findings(_search_then_iteration("GET /x HTTP/1.1\r\n\r\n", 3, items), KEY) == [], items
     assert findings(_search_then_iteration("GET /x HTTP/1.1\r\n\r\n", 5, twice), KEY) == []
+
+
+def _roster(pupils: list[str]) -> DifyEvent:
+    answer = {"status_code": 200, "body": json.dumps({"pupils": pupils})}
+    data = {"id": "h", "node_id": "roster", "node_type": "http-request", "title": "Roster", "status": "succeeded"}
+    return DifyEvent("node_finished", {**data, "created_at": 1, "inputs": {}, "outputs": answer}, "r")
+
+
+def test_rounds_over_different_items_alike_in_their_results_are_independent_jobs() -> None:
+    """A model giving one verdict for every pupil (held-out 16's school report: 72 clean runs flagged) did each job
+    it was given; a stuck iteration repeats its item. Read alike where Dify's export leaves the list out: each round's
+    first node was given its pupil. Where the export shows every round given the same, the rounds are alike."""
+    pupils = ["Kavitha (21): 81, 70", "Karthik (25): 55, 36", "Rajesh (39): 69, 93", "Priya (74): 44, 80"]
+    verdict = ["Good effort; keep practising."] * 4
+    for exported in (False, True):
+        assert findings(_iteration_after(_roster(pupils), pupils, verdict, exported), KEY) == [], exported
+    (finding,) = findings(_iteration_after(_roster(pupils[:1]), pupils[:1] * 4, verdict, exported=True), KEY)
+    assert finding.evidence["rule"] == "rounds in a row (>= identical_rounds, 3) gave the same outputs"
+    assert finding.evidence["identical"] == 4
+    # The first pupil's report given for every pupil (held-out 5's outages: the first town's figures four times)
+    # repeats the first item's result: stuck, both ways in.
+    first = ["Kavitha (21): 81 in Tamil, 70 in maths."] * 4
+    for exported in (False, True):
+        (finding,) = findings(_iteration_after(_roster(pupils), pupils, first, exported), KEY)
+        assert finding.evidence["identical"] == 4, exported
+
+
+def test_an_iteration_over_an_outside_answer_giving_each_record_again_in_a_row() -> None:
+    """The order list answers each id three times (faults10's `celler_tripled`): six rounds for two orders, every
+    copy's round alike, found both ways in (the export by the answer's own list). Twice each may be two tickets of a
+    kind; copies whose rounds differ did more than repeat; a list the run's own code made is the job asked for."""
+    orders = ["C-401"] * 3 + ["C-402"] * 3
+    rows = ["| C-401 | Brut Rosat | 12 |"] * 3 + ["| C-402 | Gran Reserva | 18 |"] * 3
+    for exported in (False, True):
+        (finding,) = findings(_iteration_after(_roster(orders), orders, rows, exported), KEY)
+        evidence = finding.evidence
+        assert (
+            evidence["rule"]
+            == "iteration items are an outside answer's records each given again in a row, rounds alike"
+        )
+        assert (evidence["rounds"], evidence["records"], evidence["times"], evidence["source"]) == (6, 2, 3, "Roster")
+    twice = ["C-401", "C-401", "C-402", "C-402", "C-403", "C-403"]
+    assert findings(_iteration_after(_roster(twice), twice, [f"row {o}" for o in twice]), KEY) == []
+    assert findings(_iteration_after(_roster(orders), orders, [f"row {i}" for i in range(6)]), KEY) == []
+    made = {"id": "k", "node_id": "ids", "node_type": "code", "title": "Ids", "status": "succeeded", "created_at": 1}
+    code = DifyEvent("node_finished", {**made, "inputs": {}, "outputs": {"ids": orders}}, "r")
+    assert findings(_iteration_after(code, orders, rows), KEY) == []

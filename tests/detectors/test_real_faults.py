@@ -439,6 +439,8 @@ _DEFAULT10 = {
     ("celler_other_client", "dify_variable_leak"),
     ("celler_pasted_sheet", "context_overflow"),
     ("celler_pasted_sheet", "cost"),
+    # session 26 (r6-iter): both ways in, by the order list's answer giving each id three times, rounds alike
+    ("celler_tripled", "dify_iteration_escape"),
     ("momo_lottery", "task_derailment"),
     ("momo_nano", "dify_model_fallback"),
     ("saun_nano", "dify_model_fallback"),
@@ -459,8 +461,6 @@ _DEFAULT10 = {
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
 FOUND_BY_THE_STREAM_ONLY = {
     "faults9": {("bus_destination_lost", "state_corruption")},
-    # the cellar's iteration over the ids tripled by a code node, past the size its HTTP request asked for
-    "faults10": {("celler_tripled", "dify_iteration_escape")},
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
