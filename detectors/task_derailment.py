@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, ProcessMemory, Trace, attr, json_attr, prompt_text, user_query
+from detectors.exclamation import exclaiming, exclamation
 from detectors.likeness import SCRIPTS, features, language, similarities
 from detectors.vocabulary import Vocabulary
 
@@ -1171,6 +1172,36 @@ def _new_words(
     )
 
 
+_EXCLAIMED_WORDS = 8  # words at least of an exclaiming answer judged by them
+
+
+def _exclaims(
+    trace: Trace, query: str, answer: str, stems: set[str], vocabulary: Vocabulary, runs: deque[_Run], cfg: Config
+) -> str | None:
+    """The rule by which an exclaiming answer sharing no term with its query is about something else, if one does: it
+    exclaims (`exclamation`: "...three months free!", in any script), a quarter at most of the app's last answers
+    (`min_anchored_history` at least) did, and `_NEW_SHARE` of its words (`_EXCLAIMED_WORDS` at least) are words the
+    app never used nor the query, what the run retrieved, its tools returned or its LLMs were sent hold. Two signs of
+    another register and subject together, before `min_history` runs too and in any language (the answer asked for
+    in another than the query's included: its words are weighed against the app's, not the query's); one alone is
+    not enough (a greeting exclaims in the app's words, a right answer's new words come quietly)."""
+    if vocabulary.runs < cfg.min_anchored_history or len(stems) < _EXCLAIMED_WORDS:
+        return None
+    if not (said := exclamation(answer)) or _ABSENT.search(answer):
+        return None
+    past = _earlier(runs)[-_ANCHORED_RUNS - 1 : -1]  # this run's answer, appended already, aside
+    if len(past) < cfg.min_anchored_history or (cheered := exclaiming(a for _, a, _ in past)) * 4 > len(past):
+        return None
+    new = vocabulary.unknown(stems) - _said([query, *_sources(trace), *_prompts(trace)])
+    if len(new) < _NEW_SHARE * len(stems):
+        return None
+    return (
+        f"the answer exclaims ({said[-40:]!r}) where {cheered} of the app's last {len(past)} answers did, and "
+        f"{len(new)} of its {len(stems)} words ({', '.join(sorted(new)[:6])}) are in none of the app's "
+        f"{vocabulary.runs} past runs nor in what this run was given"
+    )
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -1202,7 +1233,9 @@ def create(cfg: Config) -> object:
             vocabulary = _VOCABULARIES.of(trace.baselines, trace.app)
             stems = _stems(answer)
             if rule is None and shared is False:
-                rule = _new_words(trace, query, answer, stems, vocabulary, cfg)
+                rule = _new_words(trace, query, answer, stems, vocabulary, cfg) or _exclaims(
+                    trace, query, answer, stems, vocabulary, runs, cfg
+                )
             vocabulary.learn(_stems(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully.

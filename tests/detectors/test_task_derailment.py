@@ -705,3 +705,47 @@ def test_an_answer_most_of_whose_words_the_app_never_used_nor_its_run_was_given(
     for asked, answer in _TAX_ASKED * 9:
         _detect(fresh, _tax("fresh", asked, answer))
     assert _detect(fresh, _tax("fresh", question, party)) == []
+
+
+_PHARMACY_PROMPT = (
+    "Ti si asistent ljekarne. Radno vrijeme: pon-pet 7:00-20:00, subotom 8:00-14:00. Paracetamol 500 mg (20 tbl) "
+    "3,20 EUR. Ibuprofen uzmite uz hranu, najviše 1200 mg na dan. Antibiotici se izdaju samo na recept."
+)
+_PHARMACY_ASKED = [
+    ("Kada ste otvoreni vikendom?", "Pon-pet radimo 7:00-20:00, subotom 8:00-14:00."),
+    ("Cijena tableta za glavobolju?", "Paracetamol 500 mg (20 tbl) je 3,20 EUR."),
+    ("Treba li liječnik za lijek protiv upale grla?", "Antibiotici se izdaju samo na recept."),
+    ("Kako uzimati lijek protiv bolova?", "Ibuprofen uzmite uz hranu, najviše 1200 mg na dan."),
+]
+
+
+def _pharmacy(app: str, question: str, answer: str) -> list[ReadableSpan]:
+    """A pharmacy's chat: nothing retrieved, its facts in the system prompt, short answers naming none of the
+    question's words."""
+    return run_spans([llm(prompt=f"{_PHARMACY_PROMPT} Pitanje: {question}", answer=answer)], app_id=app,
+                     inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+
+
+def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_never_exclaim() -> None:
+    """A pharmacy advertising sunscreen to a question on opening hours: it exclaims, which none of the app's answers
+    did, in words none of its runs used; before the vocabulary rule's `min_history` runs, in any language."""
+    advert = "Iskoristite našu akciju: svaka druga krema za sunčanje besplatno! Pretplatite se na newsletter."
+    question = "Gdje se nalazite i ima li parkinga?"
+    processor = _processor()
+    for asked, answer in _PHARMACY_ASKED * 2:  # its one answer of five words is not kept: 6 known
+        assert _detect(processor, _pharmacy("ljekarna", asked, answer)) == [], answer
+    (finding,) = _detect(processor, _pharmacy("ljekarna", question, advert))
+    assert finding.evidence["rule"] == (
+        "the answer exclaims ('svaka druga krema za sunčanje besplatno!') where 0 of the app's last 6 answers did, "
+        "and 10 of its 10 words (akcij, bespl, druga, iskor, krema, našu) are in none of the app's 6 past runs nor "
+        "in what this run was given"
+    )
+    # Said flatly, or by an app whose answers exclaim (a third of them), the same words are no proof alone.
+    assert _detect(processor, _pharmacy("ljekarna", question, advert.replace("!", "."))) == []
+    cheerful = _processor()
+    for asked, answer in _PHARMACY_ASKED * 2:
+        _detect(cheerful, _pharmacy("cheerful", asked, answer.replace(".", "!") if "recept" in answer else answer))
+    assert _detect(cheerful, _pharmacy("cheerful", question, advert)) == []
+    # A greeting exclaims in the app's own words.
+    greeting = "Dobar dan! Paracetamol, ibuprofen i antibiotici na recept: subotom radimo 8:00-14:00."
+    assert _detect(processor, _pharmacy("ljekarna", "Gdje se nalazite i ima li parkinga?", greeting)) == []
