@@ -1,5 +1,5 @@
 """An exclamation in an answer: the register of an advert ("...gratis!", "சேருங்கள்!"), told by punctuation alone in
-every script that writes one (`!`, the full-width `！`), with no word list per language. An app's answers to its
+every script that writes one (`!`, the full-width U+FF01), with no word list per language. An app's answers to its
 questions state, list and quote; one that never exclaims and suddenly does has changed its register."""
 
 from __future__ import annotations
