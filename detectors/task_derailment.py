@@ -509,6 +509,16 @@ def _returned(trace: Trace) -> list[str]:
     return [part for part in parts if part]
 
 
+# Nodes working on the run's data before an LLM writes it up: a code node's sums, a loop's variables.
+_WORKING_NODES = ("code", "loop")
+
+
+def _worked_out(trace: Trace) -> list[str]:
+    """What the run's code nodes and loops output: this run's figures worked out from its data (a meter's total)."""
+    parts = [str(attr(span, "output.value") or "") for span in trace.of_type(*_WORKING_NODES)]
+    return [part for part in parts if part]
+
+
 def _texts(value: Any) -> list[str]:
     """The run's own text inputs or outputs (Dify's `sys.*` aside), longest first."""
     if not isinstance(value, dict):
@@ -833,7 +843,8 @@ def _filled_in(answer: str, others: list[str], returned: list[str]) -> bool:
     least) that the alike answers lack, or half its numbers (two at least), are in what its tools or HTTP requests
     returned (another book and its branch, this tenant's rent and what was paid; a retrieved page is every run's).
     Another topic's answer differs from its kin in no fetched term and reports no fetched figure. An API's JSON
-    escapes its letters (`\\u4e2d`): read as the letters."""
+    escapes its letters (`\\u4e2d`): read as the letters. `returned` holds what code nodes and loops worked out too
+    (a stuck loop's meter total: the answer reads the run's data, however wrong the data)."""
     if not returned:
         return False
     fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), part) for part in returned])
@@ -1077,7 +1088,7 @@ def _judged(
         and (
             rule := (
                 not _quoted_from_asked(sources, asked, answer)
-                and _answers_another_question(past, query, answer, sources, _returned(trace), cfg)
+                and _answers_another_question(past, query, answer, sources, _returned(trace) + _worked_out(trace), cfg)
             )
             or _other_language(past, query, answer, cfg)
         )

@@ -9,7 +9,7 @@ import unicodedata
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
-from detectors import Finding, registry
+from detectors import Finding, MemoryBaselines, Trace, registry
 from detectors.likeness import language
 from detectors.task_derailment import (
     _DECLINE,
@@ -22,6 +22,7 @@ from detectors.task_derailment import (
     _said,
     _terms,
     _tongue,
+    _worked_out,
 )
 from detectors.task_derailment import (
     Config as DerailConfig,
@@ -654,6 +655,20 @@ def test_the_app_s_template_filled_in_from_this_run_s_data_is_no_other_question_
     assert _filled_in(table, [table], [rent])
     # Another topic's answer reports nothing the run fetched.
     assert not _filled_in("Tuition is 1200 EUR a term, due on 1 March.", ["Tuition is 1200 EUR a term."], [rent])
+
+
+def test_a_stuck_loop_s_answer_reads_what_its_code_worked_out() -> None:
+    """Session 26 (r6-derail; held-out 16: a meter app's stuck loop answered "7 days, 55.5 kWh, no more readings" to
+    questions its clean runs answered otherwise, six runs flagged): the meter and total come from the code node in
+    the loop, not from an HTTP node, and fill the app's template as fetched data does."""
+    code = node("sum", "code", outputs={"meter": "571313003307", "days": 7, "total_kwh": 55.5})
+    spans = run_spans([node("pages", "loop", outputs={"cursor": "c2"}), code], app_id="meter")
+    worked = _worked_out(Trace(spans, MemoryBaselines()))
+    assert any("571313003307" in part for part in worked) and any("c2" in part for part in worked)
+    others = ["Måler 571313005570: 7 dage, i alt 50.6 kWh. Flere aflæsninger er ikke tilgængelige endnu."]
+    answer = "Måler 571313003307: 7 dage, i alt 55.5 kWh. Flere aflæsninger er ikke tilgængelige endnu."
+    assert _filled_in(answer, others, worked)
+    assert not _filled_in(answer, others, [])
 
 
 def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> None:
