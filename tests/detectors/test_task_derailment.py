@@ -715,11 +715,13 @@ def test_an_answer_most_of_whose_words_the_app_never_used_nor_its_run_was_given(
     assert finding.evidence["rule"].endswith("are in none of the app's 20 past runs nor in what this run was given")
     # Not learned: said again, it is as new.
     assert len(_detect(processor, _tax("steuer", "Frage zur Abgabefrist", party))) == 1
-    # An app's business is not known before `min_history` runs.
+    # An app's business is not known before `min_history` runs (said flatly: exclaimed, the exclamation rule reads
+    # it from `min_anchored_history` runs on).
     fresh = _processor()
     for asked, answer in _TAX_ASKED * 9:
         _detect(fresh, _tax("fresh", asked, answer))
-    assert _detect(fresh, _tax("fresh", question, party)) == []
+    assert _detect(fresh, _tax("fresh", question, party))[0].evidence["rule"].startswith("the answer exclaims")
+    assert _detect(fresh, _tax("fresh", question, party.replace("!", "."))) == []
 
 
 _PHARMACY_PROMPT = (
