@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import Field
 
 from detectors import DetectorConfig, Finding, ProcessMemory, Trace, attr, json_attr, prompt_text, user_query
+from detectors.exclamation import exclaiming, exclamation
 from detectors.likeness import SCRIPTS, features, language, similarities
 from detectors.vocabulary import Vocabulary
 
@@ -508,6 +509,16 @@ def _returned(trace: Trace) -> list[str]:
     return [part for part in parts if part]
 
 
+# Nodes working on the run's data before an LLM writes it up: a code node's sums, a loop's variables.
+_WORKING_NODES = ("code", "loop")
+
+
+def _worked_out(trace: Trace) -> list[str]:
+    """What the run's code nodes and loops output: this run's figures worked out from its data (a meter's total)."""
+    parts = [str(attr(span, "output.value") or "") for span in trace.of_type(*_WORKING_NODES)]
+    return [part for part in parts if part]
+
+
 def _texts(value: Any) -> list[str]:
     """The run's own text inputs or outputs (Dify's `sys.*` aside), longest first."""
     if not isinstance(value, dict):
@@ -832,7 +843,8 @@ def _filled_in(answer: str, others: list[str], returned: list[str]) -> bool:
     least) that the alike answers lack, or half its numbers (two at least), are in what its tools or HTTP requests
     returned (another book and its branch, this tenant's rent and what was paid; a retrieved page is every run's).
     Another topic's answer differs from its kin in no fetched term and reports no fetched figure. An API's JSON
-    escapes its letters (`\\u4e2d`): read as the letters."""
+    escapes its letters (`\\u4e2d`): read as the letters. `returned` holds what code nodes and loops worked out too
+    (a stuck loop's meter total: the answer reads the run's data, however wrong the data)."""
     if not returned:
         return False
     fetched = _said([_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), part) for part in returned])
@@ -1076,7 +1088,7 @@ def _judged(
         and (
             rule := (
                 not _quoted_from_asked(sources, asked, answer)
-                and _answers_another_question(past, query, answer, sources, _returned(trace), cfg)
+                and _answers_another_question(past, query, answer, sources, _returned(trace) + _worked_out(trace), cfg)
             )
             or _other_language(past, query, answer, cfg)
         )
@@ -1171,6 +1183,36 @@ def _new_words(
     )
 
 
+_EXCLAIMED_WORDS = 8  # words at least of an exclaiming answer judged by them
+
+
+def _exclaims(
+    trace: Trace, query: str, answer: str, stems: set[str], vocabulary: Vocabulary, runs: deque[_Run], cfg: Config
+) -> str | None:
+    """The rule by which an exclaiming answer sharing no term with its query is about something else, if one does: it
+    exclaims (`exclamation`: "...three months free!", in any script), a quarter at most of the app's last answers
+    (`min_anchored_history` at least) did, and `_NEW_SHARE` of its words (`_EXCLAIMED_WORDS` at least) are words the
+    app never used nor the query, what the run retrieved, its tools returned or its LLMs were sent hold. Two signs of
+    another register and subject together, before `min_history` runs too and in any language (the answer asked for
+    in another than the query's included: its words are weighed against the app's, not the query's); one alone is
+    not enough (a greeting exclaims in the app's words, a right answer's new words come quietly)."""
+    if vocabulary.runs < cfg.min_anchored_history or len(stems) < _EXCLAIMED_WORDS:
+        return None
+    if not (said := exclamation(answer)) or _ABSENT.search(answer):
+        return None
+    past = _earlier(runs)[-_ANCHORED_RUNS - 1 : -1]  # this run's answer, appended already, aside
+    if len(past) < cfg.min_anchored_history or (cheered := exclaiming(a for _, a, _ in past)) * 4 > len(past):
+        return None
+    new = vocabulary.unknown(stems) - _said([query, *_sources(trace), *_prompts(trace)])
+    if len(new) < _NEW_SHARE * len(stems):
+        return None
+    return (
+        f"the answer exclaims ({said[-40:]!r}) where {cheered} of the app's last {len(past)} answers did, and "
+        f"{len(new)} of its {len(stems)} words ({', '.join(sorted(new)[:6])}) are in none of the app's "
+        f"{vocabulary.runs} past runs nor in what this run was given"
+    )
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         root = trace.root
@@ -1202,7 +1244,9 @@ def create(cfg: Config) -> object:
             vocabulary = _VOCABULARIES.of(trace.baselines, trace.app)
             stems = _stems(answer)
             if rule is None and shared is False:
-                rule = _new_words(trace, query, answer, stems, vocabulary, cfg)
+                rule = _new_words(trace, query, answer, stems, vocabulary, cfg) or _exclaims(
+                    trace, query, answer, stems, vocabulary, runs, cfg
+                )
             vocabulary.learn(_stems(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully.

@@ -9,7 +9,7 @@ import unicodedata
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
-from detectors import Finding, registry
+from detectors import Finding, MemoryBaselines, Trace, registry
 from detectors.likeness import language
 from detectors.task_derailment import (
     _DECLINE,
@@ -22,6 +22,7 @@ from detectors.task_derailment import (
     _said,
     _terms,
     _tongue,
+    _worked_out,
 )
 from detectors.task_derailment import (
     Config as DerailConfig,
@@ -656,6 +657,20 @@ def test_the_app_s_template_filled_in_from_this_run_s_data_is_no_other_question_
     assert not _filled_in("Tuition is 1200 EUR a term, due on 1 March.", ["Tuition is 1200 EUR a term."], [rent])
 
 
+def test_a_stuck_loop_s_answer_reads_what_its_code_worked_out() -> None:
+    """Session 26 (r6-derail; held-out 16: a meter app's stuck loop answered "7 days, 55.5 kWh, no more readings" to
+    questions its clean runs answered otherwise, six runs flagged): the meter and total come from the code node in
+    the loop, not from an HTTP node, and fill the app's template as fetched data does."""
+    code = node("sum", "code", outputs={"meter": "571313003307", "days": 7, "total_kwh": 55.5})
+    spans = run_spans([node("pages", "loop", outputs={"cursor": "c2"}), code], app_id="meter")
+    worked = _worked_out(Trace(spans, MemoryBaselines()))
+    assert any("571313003307" in part for part in worked) and any("c2" in part for part in worked)
+    others = ["Måler 571313005570: 7 dage, i alt 50.6 kWh. Flere aflæsninger er ikke tilgængelige endnu."]
+    answer = "Måler 571313003307: 7 dage, i alt 55.5 kWh. Flere aflæsninger er ikke tilgængelige endnu."
+    assert _filled_in(answer, others, worked)
+    assert not _filled_in(answer, others, [])
+
+
 def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> None:
     """Session 25 (held-out 15: an English paraphrase of a German page ending in a German line, a clean run flagged
     "the answer is in en, the query in de")."""
@@ -700,8 +715,54 @@ def test_an_answer_most_of_whose_words_the_app_never_used_nor_its_run_was_given(
     assert finding.evidence["rule"].endswith("are in none of the app's 20 past runs nor in what this run was given")
     # Not learned: said again, it is as new.
     assert len(_detect(processor, _tax("steuer", "Frage zur Abgabefrist", party))) == 1
-    # An app's business is not known before `min_history` runs.
+    # An app's business is not known before `min_history` runs (said flatly: exclaimed, the exclamation rule reads
+    # it from `min_anchored_history` runs on).
     fresh = _processor()
     for asked, answer in _TAX_ASKED * 9:
         _detect(fresh, _tax("fresh", asked, answer))
-    assert _detect(fresh, _tax("fresh", question, party)) == []
+    assert _detect(fresh, _tax("fresh", question, party))[0].evidence["rule"].startswith("the answer exclaims")
+    assert _detect(fresh, _tax("fresh", question, party.replace("!", "."))) == []
+
+
+_PHARMACY_PROMPT = (
+    "Ti si asistent ljekarne. Radno vrijeme: pon-pet 7:00-20:00, subotom 8:00-14:00. Paracetamol 500 mg (20 tbl) "
+    "3,20 EUR. Ibuprofen uzmite uz hranu, najviše 1200 mg na dan. Antibiotici se izdaju samo na recept."
+)
+_PHARMACY_ASKED = [
+    ("Kada ste otvoreni vikendom?", "Pon-pet radimo 7:00-20:00, subotom 8:00-14:00."),
+    ("Cijena tableta za glavobolju?", "Paracetamol 500 mg (20 tbl) je 3,20 EUR."),
+    ("Treba li liječnik za lijek protiv upale grla?", "Antibiotici se izdaju samo na recept."),
+    ("Kako uzimati lijek protiv bolova?", "Ibuprofen uzmite uz hranu, najviše 1200 mg na dan."),
+]
+
+
+def _pharmacy(app: str, question: str, answer: str) -> list[ReadableSpan]:
+    """A pharmacy's chat: nothing retrieved, its facts in the system prompt, short answers naming none of the
+    question's words."""
+    return run_spans([llm(prompt=f"{_PHARMACY_PROMPT} Pitanje: {question}", answer=answer)], app_id=app,
+                     inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+
+
+def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_never_exclaim() -> None:
+    """A pharmacy advertising sunscreen to a question on opening hours: it exclaims, which none of the app's answers
+    did, in words none of its runs used; before the vocabulary rule's `min_history` runs, in any language."""
+    advert = "Iskoristite našu akciju: svaka druga krema za sunčanje besplatno! Pretplatite se na newsletter."
+    question = "Gdje se nalazite i ima li parkinga?"
+    processor = _processor()
+    for asked, answer in _PHARMACY_ASKED * 2:  # its one answer of five words is not kept: 6 known
+        assert _detect(processor, _pharmacy("ljekarna", asked, answer)) == [], answer
+    (finding,) = _detect(processor, _pharmacy("ljekarna", question, advert))
+    assert finding.evidence["rule"] == (
+        "the answer exclaims ('svaka druga krema za sunčanje besplatno!') where 0 of the app's last 6 answers did, "
+        "and 10 of its 10 words (akcij, bespl, druga, iskor, krema, našu) are in none of the app's 6 past runs nor "
+        "in what this run was given"
+    )
+    # Said flatly, or by an app whose answers exclaim (a third of them), the same words are no proof alone.
+    assert _detect(processor, _pharmacy("ljekarna", question, advert.replace("!", "."))) == []
+    cheerful = _processor()
+    for asked, answer in _PHARMACY_ASKED * 2:
+        _detect(cheerful, _pharmacy("cheerful", asked, answer.replace(".", "!") if "recept" in answer else answer))
+    assert _detect(cheerful, _pharmacy("cheerful", question, advert)) == []
+    # A greeting exclaims in the app's own words.
+    greeting = "Dobar dan! Paracetamol, ibuprofen i antibiotici na recept: subotom radimo 8:00-14:00."
+    assert _detect(processor, _pharmacy("ljekarna", "Gdje se nalazite i ima li parkinga?", greeting)) == []
