@@ -509,12 +509,20 @@ def _instructions(text: str, found: dict[str, str]) -> None:
             found.setdefault("override", text[verb.start() : verb.start() + 60].strip())
 
 
+def _screened(text: str) -> bool:
+    """Whether a text holds a word or token some pattern here needs (`_SCREEN`)."""
+    ascii_only = text.isascii()
+    return _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower())
+
+
 def signals(text: str) -> dict[str, str]:
     """Signal kind → the matched text, for each attack signal in a document."""
+    return _signals(text) if _screened(text) else {}
+
+
+def _signals(text: str) -> dict[str, str]:
+    """`signals` of a text the screen passed."""
     found: dict[str, str] = {}
-    ascii_only = text.isascii()
-    if not _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower()):
-        return found
     hides = not text.isascii() and (_ZERO_WIDTH.search(text) or _TAGS.search(text))
     tags = _TAGS.findall(text) if hides else []
     visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
@@ -556,12 +564,7 @@ def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> 
     """A sentence a document naming a model quotes, which a later answer says word for word and no other retrieved
     document holds, if there is one: the document dictated the answer's words ("add the sentence »The buyer waives
     the refund«"), in whatever language it is written; a document quoting a sentence names no model, and an answer
-    quoting the document in other words is no dictation."""
-    ascii_only = content.isascii()
-    if not _SCREEN[ascii_only].search(content.lower() if ascii_only else content.translate(_FOLDS).lower()):
-        return None
-    if not _MENTIONS.search(content):
-        return None
+    quoting the document in other words is no dictation. (The caller found the model named.)"""
     for quoted in _QUOTED.finditer(content):
         passage = quoted.group(1).strip()
         said = len(passage.split()) >= 4 and any(passage in answer for _, answer in later)
@@ -573,25 +576,17 @@ def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> 
 _ADDRESSED = re.compile(rf"(?i){_CALLED}")
 
 
-def _called(content: str) -> re.Match[str] | None:
-    """A model called on (`_CALLED`: a note to it, a label naming it), not as a topic, if it is."""
-    ascii_only = content.isascii()
-    if not _SCREEN[ascii_only].search(content.lower() if ascii_only else content.translate(_FOLDS).lower()):
-        return None
-    called = _ADDRESSED.search(content) if _MENTIONS.search(content) else None
-    return None if called is None or _is_discussion(content, called.start(), called.end()) else called
-
-
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
-            found = signals(content)
-            # A model called on with no order the families know (`beritahu`, `segðu`: "tell" in languages they
-            # lack) counts when a later answer hands on its account, number, link or handle that no other retrieved
-            # document holds: the value flow stands for the order's words.
-            called = None if found else _called(content)
-            if not found and called is None and not any(mark in content for mark in _QUOTE_MARKS):
+            screened = _screened(content)
+            found = _signals(content) if screened else {}
+            # With no signal, a document naming a model may still have dictated an answer (`_dictated`) or called
+            # on the model with no order the families know (`beritahu`, `segðu`: "tell" in languages they lack):
+            # that counts when a later answer hands on its account, number, link or handle that no other retrieved
+            # document holds (the value flow stands for the order's words).
+            if not found and not (screened and _MENTIONS.search(content)):
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
@@ -599,8 +594,9 @@ def create(cfg: Config) -> object:
             relayed = False
             if not found:
                 others = [text for _, _, text in trace.documents if text is not content]
-                carried = _handed_on(content, later, others)[1] if called else []
-                if called and carried:
+                carried = _handed_on(content, later, others)[1]
+                called = _ADDRESSED.search(content) if carried else None
+                if called and carried and not _is_discussion(content, called.start(), called.end()):
                     found, relayed = {"addressed_to_model": called.group(0).strip()[:80], "handed_on": carried[0]}, True
                 elif (passage := _dictated(content, later, others)) is not None:
                     found = {"dictated_quote": passage[:120]}
