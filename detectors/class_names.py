@@ -17,7 +17,11 @@ CATCH_ALL = re.compile(
     r"altr[oie]|generale|overige?|algemeen|övrigt|annat|allmänt|andet|annet|øvrig|inne|pozostałe|ogólne|ostatní|"
     r"jiné|obecné|diğer|genel|другое|прочее|общее|інше|загальне|άλλα|άλλο|γενικά|lainnya|umum|khác|muut|muu|yleinen|"
     r"altele|egyéb|mengineyo|nyingine|अन्य|सामान्य|אחר|כללי|أخرى|عام|სხვა|სხვადასხვა|ზოგადი|այլ|այլն|ընդհանուր|"
-    r"digər|ümumi|басқа|жалпы|boshqa|umumiy|бусад|ерөнхий|سایر|دیگر|عمومی|অন্যান্য|সাধারণ)\b|其他|其它|その他|기타|อื่น"
+    r"digər|ümumi|басқа|жалпы|boshqa|umumiy|бусад|ерөнхий|سایر|دیگر|عمومی|অন্যান্য|সাধারণ|"
+    # (Icelandic, Croatian, Serbian and Bosnian, Slovene, Malay, Catalan, Estonian, Lithuanian, Latvian; not Lithuanian
+    # `kita`, Malay "we")
+    r"annað|önnur|almennt|ýmislegt|ostalo|općenito|opće|opšte|drugo|splošno|lain-lain|altres|üldine|muud|"
+    r"bendra|cits|citi|vispārīgi)\b|其他|其它|その他|기타|อื่น"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 # Ethiopic (Amharic, Tigrinya) writes a syllable a character: three are a word of six letters or so ("ክፍያ", fee), and

@@ -100,6 +100,9 @@ _MODEL = (
     r"asistan|umělá inteligence|jazykov[ýy] model|trí tuệ nhân tạo|mô hình ngôn ngữ|trợ lý|kecerdasan buatan|"
     r"model bahasa|asisten|akili bandia|modeli ya lugha|ИИ|нейросеть|языковая модель|ассистент|ШІ|мовна модель|"
     r"asistent(?:a|u|ul|ului|om|e|i)?|асистент(?:а|у|ом)?|"
+    # (Icelandic, Estonian, Hungarian, Lithuanian, Latvian: "artificial intelligence")
+    r"gervigreind\w*|tehisintellekt\w*|mesters[ée]ges intelligenci\w*|dirbtin\w* intelekt\w*|"
+    r"m[āa]ksl[īi]g\w* intelekt\w*|"
     r"асистент|γλωσσικό μοντέλο|ΤΝ)\b"
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
@@ -158,7 +161,11 @@ _CALLED = (
     # (Serbian, Croatian and Bosnian in both scripts, Slovene, Macedonian, Bulgarian, Romanian, Tagalog)
     rf"napomena|напомена|bilje[šs]ka|bele[šs]ka|белешка|opomba|poruka|порука|uputa|uputstvo|упутство|obavijest|"
     rf"obave[šs]tenje|обавештење|забелешка|порака|упатство|бележка|съобщение|инструкция|указание|not[ăa]|mesaj|"
-    rf"instruc[țt]iuni|instruc[țt]iune|aten[țt]ie|paalala|mensahe|tagubilin|abiso)\s+(?:{_TO})\s+(?:{_ARTICLE})?{_MODEL}"
+    rf"instruc[țt]iuni|instruc[țt]iune|aten[țt]ie|paalala|mensahe|tagubilin|abiso|"
+    # (Malay, Icelandic)
+    rf"arahan|notis|mesej|makluman|tilkynning|skilabo[ðd]|fyrirm[æa]li|athugasemd)"
+    # (a word may stand before the model: `pembantu AI`, "assistant AI"; `aðstoðarmanns gervigreindar`)
+    rf"\s+(?:{_TO})\s+(?:{_ARTICLE})?(?:\w+[ \t-]+)?{_MODEL}"
     # A label naming the model, in brackets or opening a line: "[To the AI assistant]", "Aan de AI-assistent:".
     rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*(?:{_TO})\s+(?:{_ARTICLE})?(?!bots?\b)(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?"
     rf"\s*[\])>:：]"
@@ -333,6 +340,7 @@ _ASCII_WORDS = (
     "desconsider dimentic negeer vergeet zapomnij consigne asystent glöm glom glem bortse se_bort strunta ohita "
     "unohda sivuuta yok_say görmezden unut zapome nedbej bỏ_qua bo_qua quên quen abaikan lupakan puuza "
     "sahau asistan yapay zeka tuệ mô_hình kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
+    "gervigreind tehisintellekt intelligenci intelekt "
     "</kontext </document </knowledge </source </retrieved </reference </data> </system </instruction"
 )
 _OTHER_WORDS = (
@@ -412,6 +420,16 @@ class Config(DetectorConfig):
     unobeyed: bool = False
 
 
+def _handed_on(content: str, later: list[tuple[str, str]], others: list[str]) -> tuple[set[str], list[str]]:
+    """What a document would have an answer hand on (`_PAYLOAD` items no other retrieved document holds), and those
+    of them a later answer carries, spaces aside: an account number or a handle is the same written in groups or run
+    together (`IT60 X054…`, `IT60X054…`)."""
+    held = "\n".join(others).lower()
+    payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
+    answers = "".join("".join(answer.split()) for _, answer in later).lower()
+    return payload, sorted(item for item in payload if "".join(item.split()) in answers)
+
+
 def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
     a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
@@ -419,12 +437,9 @@ def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -
     on such an item its own prompt did not hold: then the order came with more than the document shows."""
     if not later:
         return False
-    held = "\n".join(others).lower()
-    payload = {item for item in map(str.lower, _PAYLOAD.findall(content)) if item not in held}
+    payload, carried = _handed_on(content, later, others)
     if payload:
-        # An account number or a handle is the same written in groups or run together (`IT60 X054…`, `IT60X054…`).
-        answers = "".join("".join(answer.split()) for _, answer in later).lower()
-        return not any("".join(item.split()) in answers for item in payload)
+        return not carried
     return not any(item.lower() not in prompt.lower() for prompt, answer in later for item in _PAYLOAD.findall(answer))
 
 
@@ -494,12 +509,20 @@ def _instructions(text: str, found: dict[str, str]) -> None:
             found.setdefault("override", text[verb.start() : verb.start() + 60].strip())
 
 
+def _screened(text: str) -> bool:
+    """Whether a text holds a word or token some pattern here needs (`_SCREEN`)."""
+    ascii_only = text.isascii()
+    return _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower())
+
+
 def signals(text: str) -> dict[str, str]:
     """Signal kind → the matched text, for each attack signal in a document."""
+    return _signals(text) if _screened(text) else {}
+
+
+def _signals(text: str) -> dict[str, str]:
+    """`signals` of a text the screen passed."""
     found: dict[str, str] = {}
-    ascii_only = text.isascii()
-    if not _SCREEN[ascii_only].search(text.lower() if ascii_only else text.translate(_FOLDS).lower()):
-        return found
     hides = not text.isascii() and (_ZERO_WIDTH.search(text) or _TAGS.search(text))
     tags = _TAGS.findall(text) if hides else []
     visible = _ZERO_WIDTH.sub("", _TAGS.sub("", text)) if hides else text
@@ -541,12 +564,7 @@ def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> 
     """A sentence a document naming a model quotes, which a later answer says word for word and no other retrieved
     document holds, if there is one: the document dictated the answer's words ("add the sentence »The buyer waives
     the refund«"), in whatever language it is written; a document quoting a sentence names no model, and an answer
-    quoting the document in other words is no dictation."""
-    ascii_only = content.isascii()
-    if not _SCREEN[ascii_only].search(content.lower() if ascii_only else content.translate(_FOLDS).lower()):
-        return None
-    if not _MENTIONS.search(content):
-        return None
+    quoting the document in other words is no dictation. (The caller found the model named.)"""
     for quoted in _QUOTED.finditer(content):
         passage = quoted.group(1).strip()
         said = len(passage.split()) >= 4 and any(passage in answer for _, answer in later)
@@ -555,21 +573,35 @@ def _dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> 
     return None
 
 
+_ADDRESSED = re.compile(rf"(?i){_CALLED}")
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
         for retrieval, index, content in trace.documents:
-            found = signals(content)
-            if not found and not any(mark in content for mark in _QUOTE_MARKS):
+            screened = _screened(content)
+            found = _signals(content) if screened else {}
+            # With no signal, a document naming a model may still have dictated an answer (`_dictated`) or called
+            # on the model with no order the families know (`beritahu`, `segðu`: "tell" in languages they lack):
+            # that counts when a later answer hands on its account, number, link or handle that no other retrieved
+            # document holds (the value flow stands for the order's words).
+            if not found and not (screened and _MENTIONS.search(content)):
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
             later = [(prompt, text) for start, prompt, text in answers if start >= (retrieval.start_time or 0)]
+            relayed = False
             if not found:
                 others = [text for _, _, text in trace.documents if text is not content]
-                if (passage := _dictated(content, later, others)) is None:
+                carried = _handed_on(content, later, others)[1]
+                called = _ADDRESSED.search(content) if carried else None
+                if called and carried and not _is_discussion(content, called.start(), called.end()):
+                    found, relayed = {"addressed_to_model": called.group(0).strip()[:80], "handed_on": carried[0]}, True
+                elif (passage := _dictated(content, later, others)) is not None:
+                    found = {"dictated_quote": passage[:120]}
+                else:
                     continue
-                found = {"dictated_quote": passage[:120]}
             elif not cfg.unobeyed and _not_obeyed(
                 content, later, [text for _, _, text in trace.documents if text is not content]
             ):
@@ -584,6 +616,8 @@ def create(cfg: Config) -> object:
                 {"node": attr(retrieval, "dify.node.title", retrieval.name), "document": index, "signals": found,
                  "rule": "a sentence a document naming a model quotes, said word for word by a later answer"
                  if "dictated_quote" in found
+                 else "a note to the model whose account, number or link (no other document's) a later answer "
+                 "hands on" if relayed
                  else "instructions addressed to the model, hidden text or an exfiltration link in a document",
                  "document_text": content[:200]},
                 span_id(retrieval),

@@ -398,10 +398,10 @@ def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None
     toaster = classifier_run("Ich will den Toaster zurückgeben, er ist zu laut", DESK, "Sonstiges")
     (finding,) = findings(toaster, "dify_classifier_drift")
     assert "catch-all 'Sonstiges'" in finding.summary and finding.evidence["matching"] == ["Rückgabe"]
-    for catch_all in ("其他", "その他", "기타", "Ostatní", "Diğer", "Otros"):
+    for catch_all in ("其他", "その他", "기타", "Ostatní", "Diğer", "Otros", "Ostalo", "Annað", "Lain-lain"):
         parcel = classifier_run("我的快递为什么还没到", ["快递", catch_all], catch_all)
         (finding,) = findings(parcel, "dify_classifier_drift")
-        assert finding.evidence["matching"] == ["快递"]
+        assert finding.evidence["matching"] == ["快递"] and f"catch-all '{catch_all}'" in finding.summary
     shop = classifier_run("Habt ihr einen Laden in Rückersdorf?", DESK, "Sonstiges")
     assert findings(shop, "dify_classifier_drift") == []
 

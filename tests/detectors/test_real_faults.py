@@ -456,6 +456,9 @@ _DEFAULT10 = {
     ("thaiyal_flipping", "loop"),
     ("thaiyal_stuck", "dify_iteration_escape"),
     ("thaiyal_stuck", "loop"),
+    # session 26 (r6-rag): the forged price notice to the AI, its account handed on by the answer
+    ("sund_poisoned", "dify_rag_poisoning"),
+    ("sund_poisoned_card", "dify_rag_poisoning"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
