@@ -187,6 +187,11 @@ class Config(DetectorConfig):
     # where no source states a percentage or a rate (`_shares`, session 25: held-out 14's "10 % bonus" on a top-up
     # receipt, "99.2 % efficiency" in a daily report).
     data_shares: bool = True
+    # Also check an answer after a knowledge retrieval that brought nothing back (its context empty) as one grounded
+    # in documents: a figure it states is one the knowledge base did not give it (faults10's `sund_ungrounded_age`,
+    # `sund_hours_as_price`). Off by default: the earlier real recordings label the business's true hours or limits
+    # so answered clean (5 of their clean runs flagged with it on, session 26: docs/detectors.md).
+    empty_context: bool = False
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -1043,11 +1048,20 @@ def create(cfg: Config) -> object:
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
         bodies = not cfg.data_fed  # HTTP headers left out of it (`_data`)
+        # A retrieval that brought nothing back grounds the LLMs after it all the same: their context was empty, so a
+        # figure they state is one the knowledge base did not give them (an age limit answered from no document).
+        searched = None
+        if cfg.empty_context and not documents:
+            searched = min((r.end_time or 0 for r in trace.of_type("knowledge-retrieval")), default=None)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             said = str(attr(span, "llm.output_messages.0.message.content") or "")
             if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, bodies)])[0]:
                 yield from _rescaling(fetched[0], span, said)
-            grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            grounded = (
+                bool(documents)
+                or "#context#" in str(attr(span, "input.value") or "")
+                or (searched is not None and (span.start_time or 0) >= searched)
+            )
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
                 yield from _range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where data came before it
