@@ -80,6 +80,7 @@ from detectors.numbers import (
     writes_a_day,
 )
 from detectors.rag_poisoning import signals
+from detectors.unpriced import unpriced
 
 KEY = "hallucination"
 # An answer that is code (a SQL statement, a fenced block, a program) writes its language's literals
@@ -187,6 +188,10 @@ class Config(DetectorConfig):
     # where no source states a percentage or a rate (`_shares`, session 25: held-out 14's "10 % bonus" on a top-up
     # receipt, "99.2 % efficiency" in a daily report).
     data_shares: bool = True
+    # With `data_fed` off, still check an answer fed only data for a sum of money in no source nor computed from them
+    # where no source states a sum of money at all (`detectors/unpriced.py`, session 26: held-out 16's meter desk
+    # billing "1.487 kr." from readings that price nothing).
+    data_prices: bool = True
     # Also check an answer after a knowledge retrieval that brought nothing back (its context empty) as one grounded
     # in documents: a figure it states is one the knowledge base did not give it (faults10's `sund_ungrounded_age`,
     # `sund_hours_as_price`). Off by default: the earlier real recordings label the business's true hours or limits
@@ -1135,11 +1140,14 @@ def create(cfg: Config) -> object:
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
+            priced: set[str] = set()  # fed data only: a sum of money where no source states one
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
                 shares = set() if replaced or cut else _shares(stating, unsupported, sources, outputs)
-                unsupported, miscounted = set(replaced) | set(cut) | shares, {}
+                if cfg.data_prices and not (replaced or cut or shares):
+                    priced = unpriced(stating, unsupported, sources)
+                unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -1166,6 +1174,8 @@ def create(cfg: Config) -> object:
                         if cut
                         else ["a percentage in an answer fed data is in no source, which state no share nor rate"]
                         if shares
+                        else ["a sum of money in an answer fed data is in no source, which state no sum of money"]
+                        if priced
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []

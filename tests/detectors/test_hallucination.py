@@ -1196,3 +1196,27 @@ def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
         assert findings(spans, "hallucination") == []
         found = findings(spans, "hallucination", empty_context=True)
         assert [sorted(f.evidence["unsupported"]) for f in found] == ([["10", "15"]] if fires else [])
+
+
+def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
+    body = f'{{"maaler": "571313001021", "aflaesninger": [{{"kwh": 4.8}}, {{"kwh": 5.6}}], "total_kwh": 10.4{price}}}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Svar kun ud fra aflæsningerne.\nSvar fra systemet: {body}", answer, {"sag": "984"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "price", "fires"),
+    [
+        ("I har brugt 10.4 kWh, og regningen bliver 1.487 kr. inkl. moms.", "", True),  # the data prices nothing
+        ("I har brugt 10,4 kWh, og regningen bliver 1.487 kr.", "", True),
+        ("I har brugt 10.4 kWh i alt.", "", False),
+        ("I har brugt 10.4 kWh, og regningen bliver 23 kr.", ', "pris_kr_kwh": 2.21', False),  # 10.4 x 2.21
+    ],
+)
+def test_a_sum_of_money_where_the_data_states_none(answer: str, price: str, fires: bool) -> None:
+    """Session 26 (r6-halluc): readings that price nothing, and the answer bills a sum (held-out 16's meter desk)."""
+    found = findings(_metered(answer, price), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([["1.487"]] if fires else [])
+    if fires:
+        assert "which state no sum of money" in found[0].evidence["rule"]
+    assert findings(_metered(answer, price), "hallucination", data_prices=False) == []
