@@ -1201,7 +1201,8 @@ def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
 def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
     body = f'{{"maaler": "571313001021", "aflaesninger": [{{"kwh": 4.8}}, {{"kwh": 5.6}}], "total_kwh": 10.4{price}}}'
     api = node("api", "http-request", outputs={"status_code": 200, "body": body})
-    return _fed_run(f"Svar kun ud fra aflæsningerne.\nSvar fra systemet: {body}", answer, {"sag": "984"}, api)
+    prompt = f"Svar kun ud fra aflæsningerne.\nMåler 571313001021: i alt 10.4 kWh.\nSvar fra systemet: {body}"
+    return _fed_run(prompt, answer, {"sag": "984"}, api)
 
 
 @pytest.mark.parametrize(
@@ -1210,6 +1211,7 @@ def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
         ("I har brugt 10.4 kWh, og regningen bliver 1.487 kr. inkl. moms.", "", True),  # the data prices nothing
         ("I har brugt 10,4 kWh, og regningen bliver 1.487 kr.", "", True),
         ("I har brugt 10.4 kWh i alt.", "", False),
+        ("Prøv vores nye elbil-abonnement til 1.487 kr. om måneden!", "", False),  # measures nothing of the data
         ("I har brugt 10.4 kWh, og regningen bliver 23 kr.", ', "pris_kr_kwh": 2.21', False),  # 10.4 x 2.21
     ],
 )
