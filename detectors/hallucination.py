@@ -80,6 +80,7 @@ from detectors.numbers import (
     writes_a_day,
 )
 from detectors.rag_poisoning import signals
+from detectors.unpriced import unpriced
 
 KEY = "hallucination"
 # An answer that is code (a SQL statement, a fenced block, a program) writes its language's literals
@@ -187,6 +188,15 @@ class Config(DetectorConfig):
     # where no source states a percentage or a rate (`_shares`, session 25: held-out 14's "10 % bonus" on a top-up
     # receipt, "99.2 % efficiency" in a daily report).
     data_shares: bool = True
+    # With `data_fed` off, still check an answer fed only data for a sum of money in no source nor computed from them
+    # where no source states a sum of money at all (`detectors/unpriced.py`, session 26: held-out 16's meter desk
+    # billing "1.487 kr." from readings that price nothing).
+    data_prices: bool = True
+    # Also check an answer after a knowledge retrieval that brought nothing back (its context empty) as one grounded
+    # in documents: a figure it states is one the knowledge base did not give it (faults10's `sund_ungrounded_age`,
+    # `sund_hours_as_price`). Off by default: the earlier real recordings label the business's true hours or limits
+    # so answered clean (5 of their clean runs flagged with it on, session 26: docs/detectors.md).
+    empty_context: bool = False
 
 
 def computed(reading: str, unit: str, values: set[float], units: dict[str, set[float]], factors: set[float]) -> bool:
@@ -1043,11 +1053,20 @@ def create(cfg: Config) -> object:
         has_data: bool | None = None  # whether `data_money` reads answers fed only data here (the run has data nodes)
         fetched: list[list[tuple[int, str]]] = []  # the run's data, read once `data_units` or an answer needs it
         bodies = not cfg.data_fed  # HTTP headers left out of it (`_data`)
+        # A retrieval that brought nothing back grounds the LLMs after it all the same: their context was empty, so a
+        # figure they state is one the knowledge base did not give them (an age limit answered from no document).
+        searched = None
+        if cfg.empty_context and not documents:
+            searched = min((r.end_time or 0 for r in trace.of_type("knowledge-retrieval")), default=None)
         for span in sorted(trace.llm_spans, key=lambda llm: llm.start_time or 0):
             said = str(attr(span, "llm.output_messages.0.message.content") or "")
             if cfg.data_units and _FIGURE_UNIT.search(said) and (fetched := fetched or [_data(trace, bodies)])[0]:
                 yield from _rescaling(fetched[0], span, said)
-            grounded = bool(documents) or "#context#" in str(attr(span, "input.value") or "")
+            grounded = (
+                bool(documents)
+                or "#context#" in str(attr(span, "input.value") or "")
+                or (searched is not None and (span.start_time or 0) >= searched)
+            )
             if not grounded and cfg.data_times and said.count(":") > 1 and _TIME_RANGE.search(said):
                 yield from _range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where data came before it
@@ -1121,11 +1140,14 @@ def create(cfg: Config) -> object:
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
+            priced: set[str] = set()  # fed data only: a sum of money where no source states one
             if fed_only:
                 replaced = _substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else _discounted(stating, unsupported, sources)
                 shares = set() if replaced or cut else _shares(stating, unsupported, sources, outputs)
-                unsupported, miscounted = set(replaced) | set(cut) | shares, {}
+                if cfg.data_prices and not (replaced or cut or shares):
+                    priced = unpriced(stating, unsupported, sources)
+                unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -1152,6 +1174,8 @@ def create(cfg: Config) -> object:
                         if cut
                         else ["a percentage in an answer fed data is in no source, which state no share nor rate"]
                         if shares
+                        else ["a sum of money in an answer fed data is in no source, which state no sum of money"]
+                        if priced
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []

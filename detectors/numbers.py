@@ -22,8 +22,11 @@ from functools import lru_cache
 # (or a no-break one) between groups of three digits is a thousands separator ("1 250,00" in French), unless
 # a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount), or a dot or
 # comma and three digits end it, a group in another notation ("42 MRM 373 151.735 km": a plate's end, a distance).
+# The currencies written against their amount are the exception to the letters glued before: the ringgit's, the
+# rupiah's and the rupee's ("RM39.90", "Rp50.000", "Rs500").
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,#])(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,](?!\d{3}(?!\d))\d+)?(?![.,]?\d)"
+    r"(?=\d)(?:(?<![A-Za-z0-9_.,#])|(?<=(?<![A-Za-z])(?:RM|Rp|Rs)))"
+    r"(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,](?!\d{3}(?!\d))\d+)?(?![.,]?\d)"
     r"|\d(?:\d|[.,](?=\d))*)(?![0-9_]|[A-Za-z]+[0-9_]|[A-Fa-f]+-)"
 )
 _GROUP_SPACE = re.compile("[ \u00a0\u202f]")
@@ -142,7 +145,7 @@ _CURRENCY = (
     r"[€$£¥元円원₹₺₽₩₫₸₪₴₦₱฿֏₾]|บาท|(?:eur|euros?|usd|dollars?|yuan|yen|rmb|chf|gbp|sek|nok|dkk|kr|kronor|kroner|pln|zł|zl"
     r"|czk|kč|huf|ft|try|tl|lira|inr|rs|rupees?|रुपये|rub|руб(?:лей|ля)?|uah|грн|kzt|тенге|ils|nis"
     r"|שקל(?:ים)?|ש[\"\u05f4]ח|шекел(?:ей|я|ь)?|shekels?|تومان|ریال|دلار|դրամ|ლარ(?:ი|ის)?|aed|sar|درهم|ريال"
-    r"|thb|vnd|đồng|idr|rp|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
+    r"|thb|vnd|đồng|idr|rp|rm|kes|ksh|brl|r\$|mxn|krw|jpy|cad|aud|nzd|zar|egp|جنيه"
     # The euro and the dollar by their names in other scripts, and currencies named by a word
     r"|ευρώ|δολάρι(?:α|ο)?|евро|долл(?:ар(?:ов|а|ы)?)?|יורו|דולר(?:ים)?|يورو|دولار(?:ات|ًا)?|欧元|美元|ユーロ|ドル|유로|달러"
     r"|lei|reais|pesos|forint|dinara?|динара?|leva|лева|kuna|rupiah|ringgit|baht|hryvnias?|гривень|гривн[яиі])"

@@ -1158,3 +1158,67 @@ def test_a_sum_in_baht_with_the_next_thai_word_joined() -> None:
         desk = llm(answer=answer)
         desk["process_data"]["prompts"] = [{"role": "system", "text": system}, {"role": "user", "text": "ราคา?"}]
         assert len(findings(run_spans([desk]), "hallucination")) == fires
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Caruman pelan Plus RM78 sebulan.", []),
+        ("Caruman pelan itu RM39.90 sebulan dan anda dapat rebat tunai RM500 setiap tahun.", ["39.90", "500"]),
+    ],
+)
+def test_a_sum_written_against_its_currency(answer: str, unsupported: list[str]) -> None:
+    """Session 26 (r6-halluc): the ringgit, the rupiah and the rupee are written against their amount ("RM39.90"),
+    which letters glued before a number ("A4", "x86") never are: read in the answer and in its documents alike."""
+    assert measured("RM39.90, Rp50.000, Rs 500, A4, ARM64") == (
+        ("39.90", "money"),
+        ("50.000", "money"),
+        ("500", "money"),
+    )
+    document = (
+        "Caruman takaful keluarga: pelan Asas RM45 sebulan, pelan Plus RM78 sebulan, pelan Premier RM120 sebulan."
+    )
+    found = findings(_kb_run("caruman", document, answer, "Berapa caruman pelan Plus sebulan?"), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([unsupported] if unsupported else [])
+
+
+def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
+    """Session 26 (r6-halluc), `empty_context` (off by default): the context was empty, so the answer's age limits are
+    the knowledge base's only if it had said so; a figure of the question restated is no claim."""
+    prompt = "Svaraðu aðeins út frá samhenginu.\n<context></context>\nÞurfa börn fylgd í sundlaug?"
+    for answer, fires in (
+        ("Já, börn yngri en 10 ára þurfa fylgd 15 ára eða eldri.", True),
+        ("Því miður veit ég það ekki.", False),
+    ):
+        spans = run_spans(
+            [node("kr", "knowledge-retrieval", outputs={"result": []}), llm(prompt=prompt, answer=answer)]
+        )
+        assert findings(spans, "hallucination") == []
+        found = findings(spans, "hallucination", empty_context=True)
+        assert [sorted(f.evidence["unsupported"]) for f in found] == ([["10", "15"]] if fires else [])
+
+
+def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
+    body = f'{{"maaler": "571313001021", "aflaesninger": [{{"kwh": 4.8}}, {{"kwh": 5.6}}], "total_kwh": 10.4{price}}}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = f"Svar kun ud fra aflæsningerne.\nMåler 571313001021: i alt 10.4 kWh.\nSvar fra systemet: {body}"
+    return _fed_run(prompt, answer, {"sag": "984"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "price", "fires"),
+    [
+        ("I har brugt 10.4 kWh, og regningen bliver 1.487 kr. inkl. moms.", "", True),  # the data prices nothing
+        ("I har brugt 10,4 kWh, og regningen bliver 1.487 kr.", "", True),
+        ("I har brugt 10.4 kWh i alt.", "", False),
+        ("Prøv vores nye elbil-abonnement til 1.487 kr. om måneden!", "", False),  # measures nothing of the data
+        ("I har brugt 10.4 kWh, og regningen bliver 23 kr.", ', "pris_kr_kwh": 2.21', False),  # 10.4 x 2.21
+    ],
+)
+def test_a_sum_of_money_where_the_data_states_none(answer: str, price: str, fires: bool) -> None:
+    """Session 26 (r6-halluc): readings that price nothing, and the answer bills a sum (held-out 16's meter desk)."""
+    found = findings(_metered(answer, price), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([["1.487"]] if fires else [])
+    if fires:
+        assert "which state no sum of money" in found[0].evidence["rule"]
+    assert findings(_metered(answer, price), "hallucination", data_prices=False) == []

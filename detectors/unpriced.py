@@ -1,0 +1,21 @@
+"""A sum of money an answer fed only data states where none of its sources states any: `hallucination`'s
+`data_prices` rule (session 26, r6-halluc). The answer speaks of the data (a measure in a unit the data writes:
+a meter's kWh), the data prices nothing, so a bill, a fee or a price the answer states was made up."""
+
+from __future__ import annotations
+
+from detectors.numbers import measured, measures
+
+
+def unpriced(answer: str, unsupported: set[str], sources: list[str]) -> set[str]:
+    """The sums of money of `unsupported` (in no source nor computed from them: `hallucination`'s reading) that
+    `answer` states beside a measure in a unit a source writes one in, where no source (prompt, inputs, the data
+    before it) writes a sum of money at all. An answer measuring nothing the data measures is another answer (an
+    advert's: `task_derailment`'s), and data whose prices are bare figures (`"total": 1245.0`) is read elsewhere."""
+    sums = {number for number, unit in measured(answer) if unit == "money"} & unsupported
+    if not sums or any(unit == "money" for source in sources for _, unit in measured(source)):
+        return set()
+    units = {unit for _, unit in measures(answer)}
+    if not units or units.isdisjoint(unit for source in sources for _, unit in measures(source)):
+        return set()
+    return sums
