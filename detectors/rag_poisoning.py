@@ -391,8 +391,8 @@ _REPORTED = re.compile(
 )
 # Words that frame an injection phrase as a topic rather than an order.
 _DISCUSSION = re.compile(
-    # ("example" not as a domain's part: `pay at x.example`)
-    r"(?i)\b(?:such as|phrases? like|e\.g\.|for example|(?<![.@/-])example(?![./-])|called|known as|attack|"
+    # ("example" not as a domain's part: `pay at x.example`; "e.g." ends on its dot, no word boundary after it)
+    r"(?i)\be\.g\.|\b(?:such as|phrases? like|for example|(?<![.@/-])example(?![./-])|called|known as|attack|"
     r"attackers?|injection|jailbreak|researchers?|defen[cs]e|detect)\b"
 )
 
