@@ -26,6 +26,7 @@ from pydantic import Field
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
+from detectors.class_vocabulary import catch_all_over_vocabulary, mark
 from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -475,6 +476,49 @@ def _scattered(
     )  # fmt: skip
 
 
+def _against_vocabulary(
+    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile, replies: Replies
+) -> Finding | None:
+    """A question that names no class, read against what the classes learned run over run (`class_vocabulary`):
+    fires on a catch-all pick of a question in two words of one specific class's vocabulary, its branch answering in
+    none of the question's words (it did not serve it); and on a specific pick whose branch answered without the
+    word every one of its past answers held (its mark: the currency of a price desk), to a question holding a word
+    only another class's past questions held and none only the chosen one's: the branch answered a question of
+    another class's kind."""
+    _, in_names = named_features(tuple(names))
+    title = attr(span, "dify.node.title", span.name)
+    if (over := catch_all_over_vocabulary(profile, question, chosen, in_names)) is not None:
+        if _echoes(question, answer):
+            return None  # the catch-all's branch served the question in its words
+        return Finding(
+            KEY, "medium", 0.7,
+            f"Classifier '{title}' filed the question under the catch-all '{chosen}', but its words "
+            f"({', '.join(over[1][:3])}) are those the app's past questions of '{over[0]}' alone came in, and the "
+            "branch answered in none of them.",
+            {"node": title, "rule": "a catch-all pick of a question in two words past questions of one specific "
+             "class alone held (two of them each); the answer holds none of the question's words",
+             "question": question[:200], "answer": answer[:200], "chosen": chosen, "words_of": over[0],
+             "words": over[1][:5]},
+            span_id(span),
+        )  # fmt: skip
+    if is_catch_all(chosen) or mentions(question, chosen) or _names_it(question, chosen, profile):
+        return None
+    only = _only_under(profile, question, names)
+    leaning = [name for name in only if name != chosen and not is_catch_all(name)]
+    if chosen in only or not leaning or not (own := mark(replies.read(), chosen)) or own & _features(answer):
+        return None
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' picked '{chosen}'; its branch answered without '{sorted(own)[0]}', which every one of "
+        f"its past answers held, to a question in words only past questions of '{leaning[0]}' held.",
+        {"node": title, "rule": "the routed branch's answer lacks the word each of its past answers (3 at least) "
+         "held and no other branch's did; the question holds a word only another class's past questions held",
+         "question": question[:200], "answer": answer[:200], "chosen": chosen, "mark": sorted(own)[:3],
+         "question_speaks_of": leaning[0], "words_only_under_it": only[leaning[0]][:5]},
+        span_id(span),
+    )  # fmt: skip
+
+
 def _served_alike(question: str, chosen: str, answer: str, replies: Replies) -> bool:
     """Whether the chosen class's branch answered this very question before (the process remembers more distinct
     questions than the profile keeps picks), and another class's branch last answered it in the words the chosen one
@@ -531,6 +575,8 @@ def _judge(
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
             # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
             finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+        if finding is None and answer and cfg.answers and cfg.vocabulary:
+            finding = _against_vocabulary(span, question, chosen, answer, known, profile, replies)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

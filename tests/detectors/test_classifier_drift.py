@@ -789,3 +789,55 @@ def test_a_question_filed_under_two_other_classes_before_and_never_the_one_picke
     for n, (chosen, answer) in enumerate([("Restaurant", "Dinner at 19:00."), ("Excursions", "A cruise on Fridays.")]):
         assert default(coffee.format(n=n), chosen, answer) == []
     assert default(coffee.format(n=2), "Other", "The pool is open from 8:00 to 20:00.") == []
+
+
+_POOL = ["Prices and passes", "Opening hours", "Other"]
+
+
+def _pool_desk() -> Callable[[str, str, str], list[Any]]:
+    """A pool desk's classifier with a branch LLM per class, warmed by questions that never name a class: price
+    questions asked "how much does … cost", hours questions "when is … open", each price answer in kronur."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, answer: str) -> list[Any]:
+        categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(_POOL)]
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+        spans = run_spans([node("start", "start"), qc, llm(f"branch-{chosen}", answer=answer)], app_id="pool")
+        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+    warm = [
+        ("How much does a day ticket cost?", _POOL[0], "A day ticket is 1330 kronur."),
+        ("When is the pool open on Sundays?", _POOL[1], "On Sundays the pool is open from 9:00 to 18:00."),
+        ("How much does the family card cost?", _POOL[0], "The family card is 4200 kronur."),
+        ("When is the sauna open in winter?", _POOL[1], "In winter the sauna is open from 7:00 to 21:00."),
+        ("Do you sell swimming goggles?", _POOL[2], "I have no information about goggles; ask at the desk."),
+        ("How much does a locker cost for children?", _POOL[0], "Children's lockers are 100 kronur."),
+    ]
+    for question, chosen, answer in warm:
+        assert pick(question, chosen, answer) == []
+    return pick
+
+
+def test_a_catch_all_pick_of_a_question_in_one_class_s_words_its_branch_answering_none_of_them() -> None:
+    """A question naming no class, in words only one class's past questions came in (two of them each), filed
+    under the catch-all whose branch answered none of its words: the catch-all did not serve it."""
+    (finding,) = _pool_desk()("How much does renting a towel cost?", "Other", "I have no information about that.")
+    assert finding.evidence["words_of"] == "Prices and passes" and finding.evidence["words"] == ["cost", "does", "much"]
+    pick = _pool_desk()
+    assert pick("How much does renting a towel cost?", "Other", "We do not rent towels; bring your own.") == []
+    assert pick("Can I bring my dog?", "Other", "I have no information about that.") == []
+
+
+def test_a_branch_answering_without_its_mark_to_a_question_of_another_class_s_kind() -> None:
+    """Every past answer of the price branch held "kronur"; its answer to a question in a word only the hours
+    class's past questions held ("when") holds none: it answered a question of another class's kind."""
+    (finding,) = _pool_desk()("When is the hot tub closed?", "Prices and passes", "The hot tub closes at 21:45.")
+    assert finding.evidence["mark"] == ["kronu"] and finding.evidence["question_speaks_of"] == "Opening hours"
+    pick = _pool_desk()
+    assert pick("When is the hot tub closed?", "Prices and passes", "The hot tub is 500 kronur extra.") == []
+    assert pick("How much does the hot tub cost?", "Prices and passes", "The hot tub is sold out today.") == []
