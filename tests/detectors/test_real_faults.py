@@ -459,6 +459,11 @@ _DEFAULT10 = {
     # session 26 (r6-rag): the forged price notice to the AI, its account handed on by the answer
     ("sund_poisoned", "dify_rag_poisoning"),
     ("sund_poisoned_card", "dify_rag_poisoning"),
+    # session 27 (det-route11): the pool desk's two misfiles of questions naming no class, read against the classes'
+    # vocabulary learned run over run: the price branch answering in no kronur to an hours question, and a price
+    # question in the words of the price class's past questions filed under "Annað" (other), answered in none
+    ("sund_hours_as_price", "dify_classifier_drift"),
+    ("sund_price_as_other", "dify_classifier_drift"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
