@@ -135,6 +135,8 @@ _PASSING = ("if-else", "iteration", "loop")
 _BODY_READERS = ("code", "template-transform", "llm")
 
 
+# The nodes that call out for an answer: one started right after a source is a parallel branch's, not its reader.
+_SOURCES = ("http-request", "tool")
 # How many nodes past the next one are searched for the node taking an HTTP body in (parallel branches).
 _BRANCH_LOOKAHEAD = 8
 
@@ -169,9 +171,12 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 reader = nodes[later_index]
                 break
         body = outputs.get("body") if not tool and isinstance(outputs, dict) else None
-        if reader is not None and isinstance(body, str) and body and holds_body(reader, body) is False:
+        parallel = reader is not None and attr(reader, "dify.node.type") in _SOURCES
+        if reader is not None and isinstance(body, str) and body and (parallel or holds_body(reader, body) is False):
             # Parallel branches interleave in start order: the code node taking this body in may come after
-            # another branch's (faults9's road and forecast APIs, each read by its own code node).
+            # another branch's (faults9's road and forecast APIs, each read by its own code node), or after another
+            # source started beside this one (held-out 16's departures API and weather API, one code node reading
+            # both).
             later = islice(nodes, later_index + 1, later_index + 1 + _BRANCH_LOOKAHEAD)
             reader = next((node for node in later if holds_body(node, body)), reader)
         reader_type = attr(reader, "dify.node.type") if reader is not None else None
@@ -244,8 +249,15 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
             told.add(source)
             yield reshaped_finding(span, reshaped)
             continue
-        # One run tells a number nested into an object, read as the reader's default 0.
-        if emptied and reader is not None and reader_type != "llm" and (nested := nested_zeros(reader)) is not None:
+        # One run tells a number nested into an object, read as the reader's default 0: told of the source whose
+        # answer holds the objects (a reader of two parallel sources' answers is each one's reader).
+        if (
+            emptied
+            and reader is not None
+            and reader_type != "llm"
+            and (nested := nested_zeros(reader)) is not None
+            and nested[0] in fields
+        ):
             yield nested_finding(span, reader, nested)
             continue
         if reader is not None and (scaled := scale_jump(trace, source, fields, cfg.min_history, reader)) is not None:

@@ -952,3 +952,30 @@ def test_a_field_moved_into_a_new_object_its_code_reader_no_longer_shows() -> No
     for text in ("slippery", "poor: snowstorm", "good", "icy patches", "fair", "wet"):
         other.detect(_ski_trip({"condition": text, "surface_c": -1}, text))
     assert other.detect(_ski_trip({"surface_c": -1, "sensor": {"id": 7, "age_s": 40}}, "no information")) == []
+
+
+def _ferry(record: dict[str, Any], line: str) -> list[ReadableSpan]:
+    """A ferry desk: a departures API and a weather API started side by side, one code node taking both bodies in
+    (the departures API's next node is the weather API, not its reader)."""
+    body = json.dumps({"route": "Molde-Vestnes", "departures": [record, {**record, "vessel": "MF Hidle"}]})
+    weather = json.dumps({"route": "Molde-Vestnes", "wind_ms": 12})
+    nodes = [
+        node("dep", "http-request", title="Departures", outputs={"status_code": 200, "body": body, "files": []}),
+        node("wx", "http-request", title="Weather", outputs={"status_code": 200, "body": weather, "files": []}),
+        node("list", "code", title="Lines", inputs={"body": body, "weather": weather}, outputs={"lines": [line]}),
+    ]
+    return run_spans(nodes, app_id="ferry")
+
+
+def test_a_renamed_field_of_a_source_whose_next_node_is_a_parallel_source() -> None:
+    """The departures' `seats` renamed `capacity {free}` and read as the code node's default 0; the API's reader is
+    the code node after the weather API started beside it. Before the reader was looked for past a parallel source,
+    the departures API's answers were never read."""
+    processor = _processor()
+    for n in range(6):
+        record = {"time": f"0{n}:30", "seats": 20 + n, "vessel": "MF Bastø"}
+        assert processor.detect(_ferry(record, f"0{n}:30 MF Bastø: {20 + n} seats")) == []
+    renamed = {"time": "07:30", "capacity": {"free": 14}, "vessel": "MF Bastø"}
+    (finding,) = processor.detect(_ferry(renamed, "07:30 MF Bastø: 0 seats"))
+    assert finding.evidence["node"] == "Departures"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == ("seats", "capacity")
