@@ -6,7 +6,7 @@ no class against the classes' past picks, and the routed branch's answer against
 from __future__ import annotations
 
 from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all
-from detectors.likeness import UNSPACED_RUN
+from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import Profile
 
@@ -46,11 +46,12 @@ def catch_all_over_vocabulary(
     return (best, held[best]) if best is not None and len(held[best]) >= 2 else None
 
 
-def mark(replies: Profile, chosen: str) -> frozenset[str]:
-    """The words (four letters or more) every past answer of the chosen branch held (`_ANSWERS` at least, none
-    flagged) and no past answer of another branch did: what the branch always answers in (`krónur` at a price
-    desk, the currency its prices are in)."""
-    own = [features for features, picks in replies.texts.values() if (chosen, False) in picks and len(picks) == 1]
+def mark(replies: Profile, chosen: str, tongue: str | None) -> frozenset[str]:
+    """The words (four letters or more) every past answer of the chosen branch in the answer's language (`tongue`)
+    held (`_ANSWERS` at least, none flagged) and no past answer of another branch did: what the branch always answers
+    in (`krónur` at a price desk, the currency its prices are in). Answers in another language share no word."""
+    own = [features for text, (features, picks) in replies.texts.items()
+           if (chosen, False) in picks and len(picks) == 1 and language(text) == tongue]  # fmt: skip
     if len(own) < _ANSWERS:
         return frozenset()
     common = frozenset.intersection(*own)

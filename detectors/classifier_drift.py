@@ -505,7 +505,10 @@ def _against_vocabulary(
         return None
     only = _only_under(profile, question, names)
     leaning = [name for name in only if name != chosen and not is_catch_all(name)]
-    if chosen in only or not leaning or not (own := mark(replies.read(), chosen)) or own & _features(answer):
+    if chosen in only or not leaning:
+        return None
+    own = mark(replies.read(), chosen, language(answer))
+    if not own or own & _features(answer):
         return None
     return Finding(
         KEY, "medium", 0.7,
