@@ -503,7 +503,10 @@ def _against_vocabulary(
         )  # fmt: skip
     if is_catch_all(chosen) or mentions(question, chosen) or _names_it(question, chosen, profile):
         return None
-    only = _only_under(profile, question, names)
+    # A word only a past copy of this very question holds is one past pick of it, as likely the wrong one.
+    asked = _masked(question)
+    only = {name: kept for name, found in _only_under(profile, question, names).items()
+            if (kept := [f for f in found if profile.index[f] != {asked}])}  # fmt: skip
     leaning = [name for name in only if name != chosen and not is_catch_all(name)]
     if chosen in only or not leaning:
         return None
