@@ -9,8 +9,9 @@ prompt: its classes are those the node picked before. Run over run it keeps, per
 questions it filed under each class (those it flagged as disputed), and fires when questions alike in words
 (idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
 even when the question names no class; and when the routed branch answered like another class's branch to a
-question leaning that way. The app's class mix against its own past is watched too, with `class_mix` on (off by
-default).
+question leaning that way; a question that names no class is read against what the classes learned
+(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark. The
+app's class mix against its own past is watched too, with `class_mix` on (off by default).
 """
 
 from __future__ import annotations
