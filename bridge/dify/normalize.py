@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import Annotated, Any, Literal, TypedDict, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -244,9 +244,21 @@ def _mapping(value: Any, field: str, source: str, line: int) -> JSONDict | None:
 
 # --- stream events -----------------------------------------------------------------------------
 
+# The largest count an OTLP span attribute holds (int64): a bigger one would be taken, then left out of the span.
+_MAX_COUNT = 2**63 - 1
+# A count as an unread event's data holds it: any other integer fails to decode there and goes the general way.
+_Count = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNT)]
+
+
+def _count(value: int | None, field: str, source: str, line: int) -> None:
+    if value is not None and not 0 <= value <= _MAX_COUNT:
+        raise InputError(source, line, field, f"must be a count from 0 to 2^63-1, got {str(value)[:40]}")
+
+
 _NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
 _RUN_SCOPED = _NODE_EVENTS | {"workflow_started", "workflow_finished"}
-_NUMERIC_DATA_FIELDS = ("elapsed_time", "total_tokens", "total_steps", "index", "retry_index", "exceptions_count")
+_COUNT_FIELDS = frozenset({"total_tokens", "total_steps", "index", "retry_index", "exceptions_count"})
+_NUMERIC_DATA_FIELDS = ("elapsed_time", *sorted(_COUNT_FIELDS))
 
 
 def normalize_event(
@@ -289,7 +301,10 @@ def normalize_event(
     # Checked in full only when not a plain number already (nearly always): this runs for every event.
     for key in _NUMERIC_DATA_FIELDS:
         value = data.get(key)
-        if value is not None and type(value) is not int and not (type(value) is float and math.isfinite(value)):
+        if type(value) is int:
+            if key in _COUNT_FIELDS:
+                _count(value, f"data.{key}", source, line)
+        elif value is not None and not (type(value) is float and math.isfinite(value)):
             number(value, f"data.{key}", source, line)
     for key in ("created_at", "finished_at"):
         value = data.get(key)
@@ -352,12 +367,12 @@ class _DataFields(TypedDict, total=False):
     title: Any
     status: Any
     error: Any
-    index: int | float | None
-    retry_index: int | float | None
+    index: _Count | float | None
+    retry_index: _Count | float | None
     elapsed_time: int | float | None
-    total_tokens: int | float | None
-    total_steps: int | float | None
-    exceptions_count: int | float | None
+    total_tokens: _Count | float | None
+    total_steps: _Count | float | None
+    exceptions_count: _Count | float | None
     created_at: int | float | None
     finished_at: int | float | None
     execution_metadata: dict[str, Any] | None
@@ -491,15 +506,6 @@ _NODE_FIELDS = _field_kinds(WebhookNode)
 # Strict: a payload exactly in the schema's shape (snake_case, every value of its type, no other field) is
 # decoded straight from the bytes. Anything else fails here and is read the lenient way.
 _STRICT_WEBHOOK = msgspec.json.Decoder(WebhookPayload)
-
-
-# The largest count an OTLP span attribute holds (int64): a bigger one was taken, then left out of the span.
-_MAX_COUNT = 2**63 - 1
-
-
-def _count(value: int | None, field: str, source: str, line: int) -> None:
-    if value is not None and not 0 <= value <= _MAX_COUNT:
-        raise InputError(source, line, field, f"must be a count from 0 to 2^63-1, got {str(value)[:40]}")
 
 
 def _known_status(status: str, known: tuple[str, ...], field: str, source: str, line: int) -> None:
