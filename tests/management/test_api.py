@@ -147,6 +147,11 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
          "app_name: control character '\\x1b' at 3: an app name is one line of text"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x9b31m"}, 422,
          "app_name: control character '\\x9b' at 3: an app name is one line of text"),  # C1's CSI
+        # An RTL override in a name showed "Bot" + the rest reversed in logs and UIs; U+2028 broke a log line.
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\u202egnp.exe"}, 422,
+         "app_name: control character '\\u202e' at 3: an app name is one line of text"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\u2028forged"}, 422,
+         "app_name: control character '\\u2028' at 3: an app name is one line of text"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "n" * 501}, 422,
          "app_name: String should have at most 500 characters"),
         ("/api/v1/dify/apps", b"", 400, "the body is empty"),
