@@ -7,8 +7,8 @@ heldout17-export, by the lead only)."""
 from __future__ import annotations
 
 from collections import Counter
-from itertools import pairwise
 from functools import cache
+from itertools import pairwise
 
 from tests.detectors import heldout17
 from tests.detectors.heldout16 import Recorded
