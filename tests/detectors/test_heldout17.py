@@ -15,8 +15,12 @@ from tests.detectors.heldout16 import Recorded
 from tests.detectors.test_heldout16 import events_of, run_id_and_nodes
 
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
-PER_APP: dict[str, int] = {}
-PER_LABEL: dict[str, int] = {}
+PER_APP = {"zh_wuliu": 92, "bn_krishi": 92, "sk_kniznica": 92, "eu_udala": 93, "cy_cyngor": 92, "kk_shot": 92}
+PER_LABEL = {
+    "context_overflow": 6, "cost": 16, "dify_classifier_drift": 10, "dify_iteration_escape": 20,
+    "dify_model_fallback": 20, "dify_rag_poisoning": 12, "dify_tool_schema_mismatch": 20, "dify_variable_leak": 28,
+    "hallucination": 23, "loop": 20, "state_corruption": 41, "task_derailment": 12,
+}  # fmt: skip
 
 
 @cache
