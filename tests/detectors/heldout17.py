@@ -1,19 +1,20 @@
 """The seventeenth held-out corpus: one simulated operations day of six apps on a real Dify API 1.14.1, every run
 recorded two ways in.
 
-**The process** (new: a day of service, not batches). A real Dify API 1.14.1 (upstream commit bb73776, graphon 0.3.1)
-was stood up on 127.0.0.1 with the kit of `shared/real-dify/`, extended once (`testdata/heldout17/kit-h17.diff`, on
-top of held-out 16's extension: six new apps built through the console API, their upstream APIs in the mock, an
-operations-day plan and a recorder that plays it). Before anything ran, `plan17.py` fixed an operator TIMELINE for
-Tuesday 8 December 2026, 08:00-17:00 (nine epochs: API deploys and rollbacks, a leaking API, a cursor bug, a flood
-that ignores `limit`, an outage answered by default values, flaky 503s, two republishes of one app on other models
-and their put-backs, a forged notice uploaded into the knowledge base and later deleted, a lunch spike of pasted
-documents, a confused resident) and a seeded POPULATION of users per app, each with a wording habit (terse,
-chatty, typos, code-switching). Each run has a clock time, a user and every scripted model call; the timeline's
-state at that time and the call's plan give its labels. The recorder played the day epoch by epoch: at each
-epoch's start it made the operator's changes for real (the mock's modes, republishes through the console API,
-the dataset API's upload and delete), then sent the six apps' runs interleaved in clock order (four at a time, a
-conversation's turns in order on one `conversation_id`), so a fault lasts as long as the timeline says.
+**The process** (new: a day of service, not batches). A real Dify API 1.14.1 (upstream commit bb73776, graphon
+0.3.1) was stood up on 127.0.0.1 with the kit of `shared/real-dify/`, extended once
+(`testdata/heldout17/kit-h17.diff`, on top of held-out 16's extension: six new apps built through the console API,
+their upstream APIs in the mock, an operations-day plan and a recorder that plays it). Before anything ran,
+`plan17.py` fixed an operator TIMELINE for Tuesday 8 December 2026, 08:00-17:00 (nine epochs, a tenth added after
+checking, see the README: API deploys and rollbacks, a leaking API, a cursor bug, a flood that ignores `limit`, an
+outage answered by default values, flaky 503s, two republishes of one app on other models and their put-backs, a
+forged notice uploaded into the knowledge base and later deleted, a lunch spike of pasted documents, a confused
+resident) and a seeded POPULATION of users per app, each with a wording habit (terse, chatty, typos,
+code-switching). Each run has a clock time, a user and every scripted model call; the timeline's state at that time
+and the call's plan give its labels. The recorder played the day epoch by epoch: at each epoch's start it made the
+operator's changes for real (the mock's modes, republishes through the console API, the dataset API's upload and
+delete), then sent the six apps' runs interleaved in clock order (four at a time, a conversation's turns in order on
+one `conversation_id`), so a fault lasts as long as the timeline says.
 
 Dify's tracing was set to its "Arize Phoenix" provider pointed at the kit's `record_otlp.py`, so for every run
 `testdata/heldout17/APP.jsonl.gz` keeps held-out 16's line format: the service API's stream (`sse`, byte for byte)
@@ -49,8 +50,12 @@ check changed). In short: a loop stuck in identical rounds is `loop` and `dify_i
 between two cursors `loop` alone, a 503 retried then answered clean; a renamed field read as its default that
 reaches the answer is `dify_tool_schema_mismatch` and `state_corruption`; `dify_rag_poisoning` needs the forged
 notice retrieved and obeyed; `cost` is measured (5x the app's median run); the business's own phone and the user's
-own data are clean; hard negatives are `APP-hn-WHAT-NNN`. The counts are in `testdata/heldout17/README.md` and
-tests/detectors/test_heldout17.py.
+own data are clean; hard negatives are `APP-hn-WHAT-NNN`.
+
+553 runs, every one with its export: 371 clean (67.1 %; 67 hard negatives), 182 with a fault (46 with two labels),
+51 later turns of a conversation; per label from 6 (`context_overflow`) and 10 (`dify_classifier_drift`) to 41
+(`state_corruption`); `testdata/heldout17/README.md` has every count. Both readings give the same run id and node
+count for every run (tests/detectors/test_heldout17.py).
 
 Loading is deterministic. `corpus` and `export_corpus` give the runs in the day's clock order, the six apps
 interleaved as Dify served them (each app's five warm-up runs come before its other runs), so one processor fed
