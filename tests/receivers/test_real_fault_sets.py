@@ -1,5 +1,5 @@
-"""The second to tenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults10/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to eleventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults11/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -65,6 +65,10 @@ SETS = {
     "faults10": RecordedSet(
         TESTS / "testdata" / "dify-1.14.1-faults10", 70, 41,
         ("momo_clean_1", "momo_clean_2"), "momo_clean_3",
+    ),
+    "faults11": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults11", 72, 39,
+        ("mithai_clean_1", "mithai_clean_2"), "mithai_clean_3",
     ),
 }  # fmt: skip
 INDEX = {
