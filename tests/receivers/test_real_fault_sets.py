@@ -256,7 +256,6 @@ def test_in_the_tenth_set_a_top_level_retry_is_an_exception_and_values_change_on
     assert order.outputs is not None and order.outputs["output"].endswith(": 14")
 
 
-
 def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change_on_the_way() -> None:
     """The ferry API's retried 503 makes its run partial-succeeded with 1 exception and no other run fails; the ferry
     API's v2 reaches the LLM as the code node's defaults (0 seats); the timetable code node cut to 8 rows lets only
@@ -265,10 +264,13 @@ def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change
     assert _unsuccessful("faults11") == {"cies_hn_503_retried": ("partial-succeeded", 1)}
     (summary,) = [node for node in streamed("faults11", "cies_v2_zero").nodes if node.title == "Resumo"]
     assert summary.outputs is not None and summary.outputs["resumo"].startswith("Prazas libres: 0\n")
-    (filtered,) = [node for node in streamed("faults11", "furgon_short_durres").nodes if node.node_type == "list-operator"]
-    assert filtered.outputs is not None and [row[:5] for row in filtered.outputs["result"]] == ["06:30", "08:00", "10:00"]
+    cut = streamed("faults11", "furgon_short_durres")
+    (filtered,) = [node for node in cut.nodes if node.node_type == "list-operator"]
+    assert filtered.outputs is not None
+    assert [row[:5] for row in filtered.outputs["result"]] == ["06:30", "08:00", "10:00"]
     (merged,) = [node for node in streamed("faults11", "mithai_kilo_misread").nodes if node.node_type == "code"]
     assert merged.outputs is not None and merged.outputs["order"]["kilo"] == 15
+
 
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
