@@ -227,6 +227,8 @@ def _ids_fine(data: Mapping[str, Any], *values: Any) -> bool:
 
 
 def _check_event_ids(obj: Mapping[str, Any], data: Mapping[str, Any], source: str, line: int) -> None:
+    if _ids_fine(data, obj.get("task_id"), obj.get("conversation_id")):
+        return  # nearly always: the one to refuse found, and worded, only when there is one
     for key in ("task_id", "conversation_id"):
         checked_id(obj.get(key), key, source, line)
     for key in _DATA_IDS:
