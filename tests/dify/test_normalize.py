@@ -378,6 +378,22 @@ def test_dify_s_own_ids_are_taken() -> None:
         normalize(obj, "runs.ndjson", 3)
 
 
+def test_a_stream_event_s_ids_at_the_rule_s_edges_read_the_same_either_way() -> None:
+    # The parsed event's fast path tests every id at once (`_ids_fine`); what it passes or sends to the general
+    # path must come out as the general path alone makes it: 128 characters or an id given as a number taken,
+    # 129 or a control character refused.
+    for value, taken in (("é" * 128, True), (17319283746510, True), ("n" * 129, False), ("n\x7f", False)):
+        for key in ("node_id", "parent_id"):
+            obj = {"event": "node_started", "workflow_run_id": "r", "task_id": "t",
+                   "data": {"id": "e", "node_id": "n", key: value}}  # fmt: skip
+            if taken:
+                fast, general = normalize_event(parse_event_json(json.dumps(obj)), "s", 1), normalize_event(obj, "s", 1)
+                assert (fast.data, fast.workflow_run_id) == (general.data, general.workflow_run_id)
+            else:
+                with pytest.raises(InputError, match=f"data.{key}: must be"):
+                    normalize_event(parse_event_json(json.dumps(obj)), "s", 1)
+
+
 @pytest.mark.parametrize("value", [-1, 2**63, 10**30])
 def test_a_count_no_span_can_carry_is_refused_naming_the_field(value: int) -> None:
     # Taken before (202), then left out of the run's spans with a warning per attribute at export.
