@@ -213,27 +213,34 @@ def _word_amounts(text: str) -> set[float]:
 
 def _scale_misread(span: Any, outputs: dict[str, Any], query: str) -> Finding | None:
     """A parameter extractor's number that is a tenth or ten times an amount its text writes in words (`साढ़े चार
-    एकड़`, four and a half acres, read as 0.45), where the text writes that number neither in figures nor in words:
-    its decimal point slipped between the text and the extraction. (Numbers the text writes in figures are
-    `_number_misread`'s.)"""
+    एकड़`, four and a half acres, read as 0.45) or in figures (`१ प्लेट`, one plate, read as 10 plates), where the
+    text writes that number neither in figures nor in words, nor is it a total the turn changes (the earlier number
+    plus or minus the stated one): its decimal point slipped between the text and the extraction. A figure counts
+    here though another parameter's text holds it too (the dish's `x1`): the extractor's own outputs disagree."""
     taken = {name: value for name, value in outputs.items()
              if name[:2] != "__" and type(value) in (int, float) and value > 0}  # fmt: skip
     if not taken:
         return None
     stated = set(_numbers(query))
     amounts: set[float] | None = None
+    totals: set[float] | None = None
     for name, value in taken.items():
         if value in stated:
             continue
         amounts = amounts if amounts is not None else _word_amounts(query)
         if value in amounts:
             continue
-        amount = next((a for a in amounts - set(taken.values())  # an amount another parameter took is read
+        amount = next((a for a in (amounts | stated) - set(taken.values())  # an amount another parameter took is read
                        if abs(value * 10 - a) < 1e-9 or abs(value - a * 10) < 1e-9), None)  # fmt: skip
+        if amount is not None and amount not in amounts:  # a figure: not an earlier total changed by it
+            if totals is None:
+                totals = {before + sign * number for before in _numbers(_earlier(span))
+                          for number in stated for sign in (1, -1)}  # fmt: skip
+            amount = None if value in totals else amount
         if amount is not None:
             return finding(span, "a parameter extractor's number a tenth or ten times the amount its text writes",
-                           f"'{node_title(span)}' extracted {name} = {value:g} from a text writing {amount:g} "
-                           "in words.",
+                           f"'{node_title(span)}' extracted {name} = {value:g} from a text writing {amount:g}"
+                           f"{' in words' if amount in amounts else ''}.",
                            {"query": query}, {name: value})  # fmt: skip
     return None
 

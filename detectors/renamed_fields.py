@@ -64,7 +64,7 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
                   if count * 4 >= runs * 3 and name_parts(name.rpartition(".")[2]) & named}  # fmt: skip
         lost = usual - fields
         gone = sorted(name for name in lost if name.rpartition(".")[0] in parents)
-        if gone and new and len(added) >= len(lost) and not _patched(span, new):
+        if gone and new and len(added) >= len(lost) and not _patched(span, new, gone):
             found = finding(span, "a code node ran without an input field its earlier runs held, a new field there",
                             f"Code node '{node_title(span)}' succeeded without '{gone[0]}', which {runs} earlier runs' "
                             f"input held; it holds '{new[0]}' instead: its outputs were made from the code's default.",
@@ -97,12 +97,16 @@ def _path_value(value: Any, path: str) -> Any:
     return value
 
 
-def _patched(span: Any, new: list[str]) -> bool:
+def _patched(span: Any, new: list[str], gone: list[str]) -> bool:
     """A code node whose outputs were computed from a new input field's number (`detectors/derived.py`): a reader
     patched for the API's new name (its own clean twin in held-out 13: `per_acre_rate` * area), not one given its
-    default."""
+    default. What a patched reader reads stands where the gone field stood, a new field beside it; a new field
+    elsewhere (a `version: 2` beside the list whose records lost their field, matching a duration of 2 shown) is
+    read only where none stands there."""
     inputs, outputs = json_attr(span, "input.value"), json_attr(span, "output.value")
-    values = (_path_value(inputs, name) for name in new[:4])
+    parents = {name.rpartition(".")[0] for name in gone}
+    read = [name for name in new if name.rpartition(".")[0] in parents] or new
+    values = (_path_value(inputs, name) for name in read[:4])
     return any(type(value) in (int, float) and computed_from(value, outputs, inputs) for value in values)
 
 

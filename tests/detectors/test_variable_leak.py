@@ -409,6 +409,20 @@ def test_a_phone_number_its_label_names_reaching_the_answer_is_a_leak_a_service_
     assert findings(run_spans([store], outputs={"answer": "Call 028 3771 2290."}), "dify_variable_leak") == []
 
 
+def test_a_mobile_number_its_label_names_in_another_language_reaching_the_answer_is_a_leak() -> None:
+    """Session 27: the labels for a mobile phone of more languages (`mobil`, `sími`, `tlf.`), a short one after no
+    letter only: a booking record's `"mobil"` field handed to another customer is a leak; `Automobil` names none."""
+    record = '{"siste_booking": {"navn": "Kari Nordmann", "mobil": "94417302", "ref": "FJ-10021"}}'
+    tool = node("ferje", "http-request", outputs={"body": record})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Siste booking: Kari Nordmann, mobil 94417302."}),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "phone_number" and finding.evidence["source"] == "node 'ferje'"
+    page = "Vörður á vakt: Jón, sími 8662 2290."
+    (finding,) = findings(_retrieved(page, "Hringdu í Jón í síma 8662 2290."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "phone_number"
+    assert findings(_retrieved("Automobil 94417302 Baujahr 2019.", "Modell 94417302."), "dify_variable_leak") == []
+
+
 def test_a_number_its_label_calls_a_card_is_one_where_shown_not_in_a_prompt() -> None:
     """Session 21: after a card label (`card_on_file`, `卡号`, `kortilta`), a number of a network's shape that fails
     Luhn's check, or one passing it of no network's shape, is a card: a leak in the output, not as a prompt's
