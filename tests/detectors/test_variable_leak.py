@@ -494,15 +494,18 @@ def test_only_a_lookup_asked_for_one_person_by_name_that_returned_one_persons_re
     """Session 22: asked by an id or a first name alone, answering with a list of matches or with a person sharing no
     name with the one asked for (a member's manager: by design, maybe), a lookup's record says nothing of whose it
     should have been: its data follow the other rules (the first runs are reported)."""
-    from detectors.variable_leak import _match, _person_name
+    from detectors.whose_records import _person_name, name_match
 
     assert _person_name("Nagy Anna") and _person_name("Dr. Anna Nagy-Kovács") and _person_name("张伟")
     assert not _person_name("Anna") and not _person_name("M-1480") and not _person_name("jsmith")
     assert not _person_name("When does my membership end")  # a sentence, not a name
     assert (
-        _match("Nagy Anna", "Anna Nagy") == _match("Nagy Anna", "Nagy Anna Mária") == _match("张伟", "张伟") == "same"
+        name_match("Nagy Anna", "Anna Nagy")
+        == name_match("Nagy Anna", "Nagy Anna Mária")
+        == name_match("张伟", "张伟")
+        == "same"
     )
-    assert _match("Nagy Anna", "Nagy Péter") == "namesake" and _match("张伟", "张强") == "other"
+    assert name_match("Nagy Anna", "Nagy Péter") == "namesake" and name_match("张伟", "张强") == "other"
     listing = [{"name": "Nagy Anna", "phone": "+36 30 555 1001"}, {"name": "Nagy Péter", "phone": "+36 30 555 1002"}]
     for inputs, outputs in (
         ({"member_id": "M-1480"}, {"json": [{"name": "Nagy Péter", "phone": "+36 30 555 1002"}]}),
