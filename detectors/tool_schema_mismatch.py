@@ -42,7 +42,6 @@ from pydantic import Field
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, node_error, span_id
 from detectors.derived import computed_from, computed_from_others, numbers_in
 from detectors.nested_zeros import ZERO, nested_zeros
-from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     MISSING_FIELD,
     NOT_FOUND,
@@ -52,6 +51,7 @@ from detectors.tool_errors import (
     TYPE_FAILURE,
     names_own_input,
 )
+from detectors.values import value_kind
 
 KEY = "dify_tool_schema_mismatch"
 _MAX_BODY = 200_000  # an HTTP body longer than this (characters) is not read for fields: detection stays cheap

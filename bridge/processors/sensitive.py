@@ -229,10 +229,17 @@ _PHONE_LABELS: dict[str, str] = {
          "telefoon", "mobiel", "móvil", "movil", "celular", "cellulare", "puhelin", "numer telefonu", "gsm",
          "телефон", "τηλέφωνο", "טלפון", "هاتف", "الهاتف", "جوال", "फ़ोन", "फोन", "मोबाइल", "โทรศัพท์", "เบอร์โทร",
          "sđt", "điện thoại", "telepon", "nomor hp", "namba ya simu", "电话", "電話", "手机", "手機", "携帯", "전화",
-         "휴대폰"),
+         "휴대폰",
+         # Mobile, cell and phone in more languages (session 27): Danish, Norwegian, Swedish, German and Czech
+         # `mobil`, Estonian, Slovak, Croatian, Polish, Turkish, Indonesian, Portuguese, French, Russian, Ukrainian,
+         # Greek, Hebrew, Arabic, Japanese, Korean, Vietnamese, Swahili, Icelandic.
+         "mobiil", "mobilný", "mobilní", "mobitel", "komórka", "komorka", "cep telefonu", "ponsel", "handphone",
+         "telemóvel", "telemovel", "portable", "cellulaire", "мобильный", "мобільний", "κινητό", "κινητο", "נייד",
+         "موبايل", "ケータイ", "핸드폰", "di động", "simu", "farsími", "símanúmer"),
         "",
     ),
-    **dict.fromkeys(("tel", "тел", "τηλ"), _NO_LETTER),
+    # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`.
+    **dict.fromkeys(("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn"), _NO_LETTER),
 }  # fmt: skip
 # After the label: a word for "number" (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area
 # code in brackets maybe, groups of digits with single spaces, dashes or dots between them (`accepted` counts 8 to

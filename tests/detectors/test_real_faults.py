@@ -459,6 +459,10 @@ _DEFAULT10 = {
     # session 26 (r6-rag): the forged price notice to the AI, its account handed on by the answer
     ("sund_poisoned", "dify_rag_poisoning"),
     ("sund_poisoned_card", "dify_rag_poisoning"),
+    # session 27 (det-flow11): the price nested under a new object beside the gone field, a new `versioon: 2` away
+    # from it no sign of a patched reader; "१ plate" extracted as 10 (ten times the figure the text states)
+    ("saun_price_renamed", "state_corruption"),
+    ("momo_plates_wrong", "state_corruption"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
