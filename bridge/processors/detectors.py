@@ -3,7 +3,7 @@
 Each finding becomes two events on the span it concerns (the root for run-level findings): the GenAI
 semantic conventions' `gen_ai.evaluation.result`, and `detection`, which keeps the severity and evidence
 those conventions have no attribute for and which saved Jaeger/Tempo searches and the live view match on.
-The root gets `detection.count` and `detection.detectors`. Place it before
+The root gets `detection.count` and `detection.detectors` (and `detection.held_back`, `habituation.py`). Place it before
 `reduce`: detectors need the full content that `reduce` cuts. A detector that raises is logged and
 skipped; it never costs a trace.
 """

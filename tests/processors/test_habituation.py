@@ -67,7 +67,7 @@ def test_a_fault_in_a_batch_of_ten_runs_among_clean_ones_is_flagged_on_every_run
 
 
 def test_a_habit_that_stops_for_a_window_is_flagged_again_when_it_comes_back() -> None:
-    """The rule fired on the app's first 20 runs (held back from the seventh), stopped for 10: its return is a change."""
+    """The rule fired on the app's first 20 runs (held back from the seventh), stopped for 10: its return is new."""
     processor = _processor(set(range(20)) | set(range(30, 40)))
     assert _flagged(processor, range(40)) == [*range(6), *range(30, 40)]
 
