@@ -3,9 +3,10 @@
 A rule misreading an app's shape fires on every run of that app from its first, and a Jaeger user who sees the same
 finding on every run turns the detectors off. Each finding is keyed by (app, detector, rule, node); per app the keys of
 its last `window` runs are kept in the detectors' `Baselines` (the server's store: they survive a restart). A key found
-on `min_fired` of them is held back, until it fires on fewer again, when it fired from the app's first `window` runs
-on: the app's shape. A key that starts later is a change, as a fault is (a cheaper model republished, a renamed API
-field, a poisoned document retrieved from then on): it is held back only once it has lasted `lasting_runs` runs.
+on `min_fired` of them is held back, until it fires on fewer again, when it fired from the app's first runs on (early
+enough to reach `min_fired` within its first `window`): the app's shape. A key that starts later is a change, as a
+fault is (a cheaper model republished, a renamed API field, a poisoned document retrieved from then on): it is held
+back only once it has lasted `lasting_runs` runs.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ class Config(BaseModel):
     enabled: bool = True
     # The app's last runs looked at.
     window: int = Field(default=8, ge=2)
-    # A finding's key found on this many of the app's last `window` runs is the app's normal (if it fired from the
-    # app's first `window` runs on, or has lasted `lasting_runs`): its findings are held back.
+    # A finding's key found on this many of the app's last `window` runs is the app's normal, its findings held back,
+    # if it fired from the app's first runs on (early enough to reach this count within its first `window`).
     min_fired: int = Field(default=6, ge=1)
-    # A key that began after the app's first `window` runs (a change, as a fault is) is held back only once it has
-    # fired, without `window` runs in a row free of it, for this many runs.
+    # A key that began later (a change, as a fault is) is held back only once it has fired, without `window` runs in a
+    # row free of it, for this many runs.
     lasting_runs: int = Field(default=24, ge=1)
 
     @model_validator(mode="after")
@@ -85,7 +86,8 @@ class Habituation:
         held = sorted(
             key
             for key in set(keys)
-            if counts[key] >= cfg.min_fired and (since[key] < cfg.window or seen - since[key] >= cfg.lasting_runs)
+            if counts[key] >= cfg.min_fired
+            and (since[key] <= cfg.window - cfg.min_fired or seen - since[key] >= cfg.lasting_runs)
         )
         for key in set(held) - set(state["held"]):  # once per habit, so that a user can see the guard acting
             logger.warning("app %s: %s found on %d of its last %d runs: held back as the app's normal",
