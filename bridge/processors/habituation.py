@@ -43,7 +43,7 @@ class Config(BaseModel):
     min_fired: int = Field(default=6, ge=1)
     # A key that began later (a change, as a fault is) is held back only once it has fired, without `window` runs in a
     # row free of it, for this many runs.
-    lasting_runs: int = Field(default=24, ge=1)
+    lasting_runs: int = Field(default=50, ge=1)
 
     @model_validator(mode="after")
     def _fits_the_window(self) -> Config:

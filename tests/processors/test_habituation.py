@@ -57,10 +57,10 @@ def test_a_rule_firing_on_every_run_from_the_app_s_first_is_held_back_after_min_
 @pytest.mark.parametrize("start", [30, 3])
 def test_a_fault_starting_mid_stream_is_flagged_on_its_first_runs(start: int) -> None:
     """Clean runs, then a lasting fault (a cheaper model republished, a renamed field): a change, flagged for
-    `lasting_runs` (24) runs before it counts as the app's new normal; also when it starts in the app's first
+    `lasting_runs` (50) runs before it counts as the app's new normal; also when it starts in the app's first
     `window` runs, too late to have fired on `min_fired` of them."""
-    processor = _processor(set(range(start, start + 50)))
-    assert _flagged(processor, range(start + 50)) == list(range(start, start + 24))
+    processor = _processor(set(range(start, start + 60)))
+    assert _flagged(processor, range(start + 60)) == list(range(start, start + 50))
 
 
 def test_a_fault_in_a_batch_of_ten_runs_among_clean_ones_is_flagged_on_every_run() -> None:
