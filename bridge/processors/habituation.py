@@ -3,10 +3,10 @@
 A rule misreading an app's shape fires on every run of that app from its first, and a Jaeger user who sees the same
 finding on every run turns the detectors off. Each finding is keyed by (app, detector, rule, node); per app the keys of
 its last `window` runs are kept in the detectors' `Baselines` (the server's store: they survive a restart). A key found
-on `min_fired` of them is held back, until it fires on fewer again, when it fired from the app's first runs on (early
-enough to reach `min_fired` within its first `window`): the app's shape. A key that starts later is a change, as a
-fault is (a cheaper model republished, a renamed API field, a poisoned document retrieved from then on): it is held
-back only once it has lasted `lasting_runs` runs.
+on `min_fired` of them is held back, until it is absent for `window` runs in a row, when it fired from the app's first
+runs on (early enough to reach `min_fired` within its first `window`): the app's shape. A key that starts later is a
+change, as a fault is (a cheaper model republished, a renamed API field, a poisoned document retrieved from then on):
+it is held back only once it has lasted `lasting_runs` runs.
 """
 
 from __future__ import annotations
@@ -83,19 +83,24 @@ class Habituation:
         spans_by_id = {span_id(span): span for span in spans} if findings else {}
         keys = [finding_key(finding, spans_by_id) for finding in findings]
         counts = Counter(key for run in runs for key in run)
+        was_held = set(state["held"])
+        # Held back while it keeps firing: a key once the app's normal is held until absent for `window` runs.
         held = sorted(
             key
             for key in set(keys)
-            if counts[key] >= cfg.min_fired
-            and (since[key] <= cfg.window - cfg.min_fired or seen - since[key] >= cfg.lasting_runs)
+            if key in was_held
+            or (
+                counts[key] >= cfg.min_fired
+                and (since[key] <= cfg.window - cfg.min_fired or seen - since[key] >= cfg.lasting_runs)
+            )
         )
-        for key in set(held) - set(state["held"]):  # once per habit, so that a user can see the guard acting
+        for key in set(held) - was_held:  # once per habit, so that a user can see the guard acting
             logger.warning("app %s: %s found on %d of its last %d runs: held back as the app's normal",
                            app, key, counts[key], len(runs))  # fmt: skip
         runs = [*runs[1 - cfg.window :], sorted(set(keys))]
         present = {key for run in runs for key in run}
         since = {key: since.get(key, seen) for key in present}  # a key absent for `window` runs begins anew
-        still_held = sorted(key for key in {*state["held"], *held} if key in present)
+        still_held = sorted(key for key in {*was_held, *held} if key in present)
         self.baselines.put(store_key, {"seen": seen + 1, "runs": runs, "since": since, "held": still_held})
         kept = [finding for finding, key in zip(findings, keys, strict=True) if key not in held]
         return kept, held

@@ -74,6 +74,13 @@ def test_a_habit_that_stops_for_a_window_is_flagged_again_when_it_comes_back() -
     assert _flagged(processor, range(40)) == [*range(6), *range(30, 40)]
 
 
+def test_a_habit_stays_held_back_through_a_gap_shorter_than_the_window() -> None:
+    """The rule fired on the app's first 20 runs, missed 3, fired again: still the app's normal (5 of the last 8
+    runs fired it when it came back, under `min_fired`)."""
+    processor = _processor(set(range(20)) | set(range(23, 40)))
+    assert _flagged(processor, range(40)) == list(range(6))
+
+
 def test_another_rule_or_node_of_the_same_detector_is_not_held_back() -> None:
     processor = _processor(set(range(20)))
     _flagged(processor, range(20))
