@@ -33,6 +33,14 @@ def _pw(length: int = 12) -> str:
     return word + tok(max(length - len(word) - 1, 3), _DIGITS) + tok(1, "!#%&*?@$")
 
 
+def _nhs_number() -> str:
+    """An NHS number: nine digits whose check digit is not 10 (no number has it)."""
+    while True:
+        number = _nhs(tok(9, _DIGITS))
+        if len(number) == 12:
+            return number
+
+
 _RANDOM_WORDS = ["Sommer", "Dragon", "Maple", "Kirsche", "Tigre", "Sakura", "Luna", "Falcon", "Orchid", "Zebra"]
 
 AWS_ID = "AKIA" + tok(16, _B32)
@@ -414,7 +422,7 @@ ATTACKS11: list[tuple[str, str, str]] = [
     _a("id", "SSN: {S}", _ssn()),
     _a("id", "social security number {S}", _ssn()),
     _a("id", "National Insurance number: {S}", _nino()),
-    _a("id", "NHS number {S}", _nhs(tok(9, _DIGITS))),
+    _a("id", "NHS number {S}", _nhs_number()),
     _a("id", "Aadhaar: {S}", _aadhaar()),
     _a("id", "DNI {S}", _dni(tok(8, _DIGITS))),
     _a("id", "NIE: {S}", _nie(tok(7, _DIGITS))),
