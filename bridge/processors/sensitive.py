@@ -819,15 +819,17 @@ _TABLE_RULE = re.compile(r"[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}
 
 def _table_column(text: str, start: int, end: int, shortest: int) -> Iterator[str]:
     """The cells under a Markdown table's header cell that ends with the name at `start`:`end` (`| user |
-    password |`, then `|---|---|`, then rows): a password in a table's column (branch redact12)."""
-    escaped = text.rfind("\\n", 0, start)
-    head = max(text.rfind("\n", 0, start) + 1, escaped + 2 if escaped != -1 else 0)
-    lines = _LINE_BREAK.split(text[head : end + 2000], maxsplit=60)
-    header = lines[0]
-    after = header.find("|", end - head)
-    if len(lines) < 3 or after == -1 or header[end - head : after].strip() or not _TABLE_RULE.fullmatch(lines[1]):
+    password |`, then `|---|---|`, then rows): a password in a table's column (branch redact12). Reads at most
+    2,000 characters either side: linear in a text of names repeated."""
+    if not text[end : end + 40].lstrip(" \t").startswith("|"):
         return
-    column = header.count("|", 0, start - head)
+    base = max(start - 2000, 0)
+    escaped = text.rfind("\\n", base, start)
+    head = max(base, text.rfind("\n", base, start) + 1, escaped + 2 if escaped != -1 else 0)
+    lines = _LINE_BREAK.split(text[head : end + 2000], maxsplit=60)
+    if len(lines) < 3 or not _TABLE_RULE.fullmatch(lines[1]):
+        return
+    column = lines[0].count("|", 0, start - head)
     for row in lines[2:]:
         cells = row.split("|")
         if len(cells) < 2:  # the table ends
