@@ -505,14 +505,21 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:\uff1a是为])?[ \t]*(\d{6})(?!\d)",
         ("卡密码", "取款密码", "支付密码", "交易密码"),
     ),
-    # A TOTP seed after its name and up to four words (branch redact12: `TOTP secret: mlaw aziv …`, `MFA seed for
+    # A TOTP seed after its name and up to five words (branch redact12: `TOTP secret: mlaw aziv …`, `MFA seed for
     # root: …`, `2FA backup key …`): base32 in groups of four (four groups at least) or 16 characters in a row, a
     # digit 2-7 among its letters.
     "otp_seed": (
-        r"(?i)(?<![a-z])(?:totp|mfa|2fa|otp|two[ -]factor|authenticator)(?:[ \t]+[^\W\d_]{1,14}){0,4}?[ \t]*"
+        r"(?i)(?<![a-z])(?:totp|mfa|2fa|otp|two[ -]factor|authenticator)(?:[ \t]+[^\W\d_]{1,14}){0,5}?[ \t]*"
         r"(?:[:=\uff1a]|[ \t]is)?[ \t]*\\?[\"']?((?=[a-z2-7 -]{0,60}?[2-7])[a-z2-7]{4}(?:[ -][a-z2-7]{4}){3,}"
         r"(?:[ -][a-z2-7]{1,3})?|(?=[a-z2-7]{0,63}?[2-7])(?=[a-z2-7]{0,63}?[a-z])[a-z2-7]{16,}=*)(?![\w-])",
         ("totp", "mfa", "2fa", "otp", "two-factor", "two factor", "authenticator"),
+    ),
+    # A key written as its bytes, a JSON array of 32 or 64 numbers (Solana's `id.json` keypair), after its name.
+    "byte_array_key": (
+        r"(?i)(?:keypair|secret[ _-]?key|private[ _-]?key)\\?[\"']?[ \t]*[:=\uff1a]?[ \t]*"
+        r"(\[[ \t]*\d{1,3}(?:[ \t]*,[ \t]*\d{1,3}){31,63}[ \t]*\])",
+        ("keypair", "secret_key", "secret-key", "secretkey", "secret key", "private_key", "private-key", "privatekey",
+         "private key"),
     ),
     # ngrok's agent token on its command line.
     "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),

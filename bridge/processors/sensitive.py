@@ -287,7 +287,8 @@ _ID_VALUE = (
     r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
     r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
-    r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}|\d\d ?\d\d \d{6}"
+    r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
+    r"|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
     r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
 )
@@ -302,9 +303,9 @@ _KEY_VALUE = (
     + _RANDOM
     + rf"({_BARE}{{16,}}))"
 )
-# A postal address after its label (branch redact12: `Ship to:`, `Lieferadresse:`, `住所：`), to the end of its line:
-# a digit and, in Latin or Cyrillic script, a space and a word (`_postal_address`). Not an IP, MAC, e-mail, wallet,
-# web or server address.
+# A postal address after its label (branch redact12: `Ship to:`, `Lieferadresse:`, `住所` and a full-width colon), to
+# the end of its line or a `;`: a digit and, in Latin or Cyrillic script, a space and a word (`_postal_address`).
+# Not an IP, MAC, e-mail, wallet, web or server address.
 _NOT_OTHER_ADDRESS = (
     r"(?<![a-z])(?<!ip[ _.-])(?<!ipv4[ _.-])(?<!ipv6[ _.-])(?<!mac[ _.-])(?<!mail[ _.-])(?<!wallet[ _.-])"
     r"(?<!contract[ _.-])(?<!web[ _.-])(?<!server[ _.-])(?<!remote[ _.-])(?<!local[ _.-])(?<!memory[ _.-])"
@@ -317,9 +318,7 @@ _ADDRESS_LABELS: dict[str, str] = dict.fromkeys(
      "주소"),
     _NOT_OTHER_ADDRESS,
 )  # fmt: skip
-_ADDRESS_VALUE = (
-    r"[\"'\\]{0,3}[ \t]*[:\uff1a][ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00][^\n\r\"|<>{}\\\x00]{5,119})"
-)
+_ADDRESS_VALUE = r"[\"'\\]{0,3}[ \t]*[:\uff1a][ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY, _NOT_OTHER_ADDRESS)}
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
@@ -1061,18 +1060,6 @@ def _paid(value: str) -> bool:
     return digits[0] in "3456" or card_network(digits)
 
 
-_DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
-_CHECKED_IDS = {
-    "national_id": _national_id,
-    "canadian_sin": lambda value: luhn_ok(re.sub(r"\D", "", value)),
-    "iban": _iban,
-    "id_number": _id_number,
-    "phone_number": _phone_number,
-    "payment_card": _payment_card,
-    "postal_address": lambda value: _postal_address(value),
-}
-
-
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
 
@@ -1083,6 +1070,18 @@ def _postal_address(value: str) -> bool:
     return any(char.isdigit() for char in value) and (
         _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
     )
+
+
+_DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
+_CHECKED_IDS = {
+    "national_id": _national_id,
+    "canadian_sin": lambda value: luhn_ok(re.sub(r"\D", "", value)),
+    "iban": _iban,
+    "id_number": _id_number,
+    "phone_number": _phone_number,
+    "payment_card": _payment_card,
+    "postal_address": _postal_address,
+}
 
 
 def _is_basic_credential(value: str) -> bool:
