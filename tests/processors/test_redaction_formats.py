@@ -612,7 +612,7 @@ MASKED = {
     "passport no.": ("Passport No.: 335394656", "335394656"),
     "passport_number field": ('{"passport_number": "Z0645600"}', "Z0645600"),
     "emirates id": ("Emirates ID 784-1990-1234567-6", "784-1990-1234567-6"),
-    # Branch redact12's (bench/redaction_attack_r11.py's and round 10's leaks), each failing on main.
+    # Branch redact12's (bench/redaction_attack_r11.py's and round 10's leaks), each but the NHS number failing on main.
     "key= random": (
         "print(f'connecting with key=Hh1Hei6el4fnLjjDH3cfF8n4JGLwmTfT')",
         "Hh1Hei6el4fnLjjDH3cfF8n4JGLwmTfT",
