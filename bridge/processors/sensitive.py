@@ -195,8 +195,9 @@ _NAMES["password"][0].update(
      "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER,
      # OCI's config `pass_phrase`, Turkish "my password", "your password" (branch redact-9).
      "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER,
-     # Danish's and Norwegian's "the password" (branch redact12).
-     "adgangskoden": "", "passordet": ""}
+     # Danish's and Norwegian's "the password", Romanian "my password" (`parola` alone is Italian "word") (branch
+     # redact12).
+     "adgangskoden": "", "passordet": "", "parola mea": ""}
 )  # fmt: skip
 
 

@@ -649,6 +649,7 @@ MASKED = {
     "thai my password is": ("รหัสผ่านของฉันคือ Luna0822720*", "Luna0822720*"),
     "danish the password is": ("Adgangskoden er Sakura69757?", "Sakura69757?"),
     "norwegian the password": ("Passordet mitt er Zebra482592$", "Zebra482592$"),
+    "romanian my password is": ("Parola mea este Buc7!mici2024", "Buc7!mici2024"),
     "four words before is": ("pw for the staging box is Orchid00537% fyi", "Orchid00537%"),
     "five words before es": ("La contraseña de la base de datos es aYo2eS50HTEe", "aYo2eS50HTEe"),
     "login user slash password": ("here's the admin login: admin / Kirsche8517*", "Kirsche8517*"),
