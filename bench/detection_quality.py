@@ -54,6 +54,11 @@
   them chatflows, recorded from a real Dify API 1.14.1 with Dify's own tracing export of every run beside its
   stream; session 26) read two ways in: by the stream, and by the export as the bridge's OTLP receiver rebuilds it.
   Held out: `--corpus all` leaves both out until they are scored.
+- `heldout17`, `heldout17-export`: the seventeenth held-out corpus (tests/detectors/heldout17.py: six apps, two of
+  them chatflows, recorded from a real Dify API 1.14.1 as one simulated operations day: an operator timeline of
+  deploys, API faults and fixes, republishes and knowledge-base edits, a seeded population of users, the apps' runs
+  interleaved in clock order; every run with Dify's own tracing export beside its stream; session 27) read two ways
+  in, and fed in the day's order. Held out: `--corpus all` leaves both out until they are scored.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
@@ -62,7 +67,7 @@
 - `constructed`: the per-detector unit corpus (tests/detectors/corpus.py) with its own settings.
 
 .venv/bin/python bench/detection_quality.py
-    [--corpus heldout|heldout2|...|heldout16|heldout16-export|dev|dev2|dev3|constructed|all]
+    [--corpus heldout|heldout2|...|heldout17|heldout17-export|dev|dev2|dev3|constructed|all]
     [--seed N]
 """
 
@@ -95,12 +100,13 @@ from tests.detectors import (
     heldout14,
     heldout15,
     heldout16,
+    heldout17,
 )
 
 # The corpora written as Dify streams, in the order printed: key, module, title, whether wrong cases are printed
 # (never for a set still held out, so that no change is tuned to its cases).
 # Held out for the end of the next change to the detectors: `--corpus all` skips them, naming one scores it.
-UNSCORED: set[str] = set()
+UNSCORED: set[str] = {"heldout17", "heldout17-export"}
 GENERATED: list[tuple[str, Callable[..., Iterator[corpus.Case]], str, bool]] = [
     ("heldout", heldout.corpus, "held-out corpus", False),
     ("heldout2", heldout2.corpus, "second held-out corpus", False),
@@ -119,6 +125,8 @@ GENERATED: list[tuple[str, Callable[..., Iterator[corpus.Case]], str, bool]] = [
     ("heldout15", heldout15.corpus, "fifteenth held-out corpus", True),
     ("heldout16", heldout16.corpus, "sixteenth held-out corpus, by the stream", False),
     ("heldout16-export", heldout16.export_corpus, "sixteenth held-out corpus, by Dify's export", False),
+    ("heldout17", heldout17.corpus, "seventeenth held-out corpus, by the stream", False),
+    ("heldout17-export", heldout17.export_corpus, "seventeenth held-out corpus, by Dify's export", False),
     ("dev", devset.corpus, "development corpus", True),
     ("dev2", devset2.corpus, "second development corpus", True),
     ("dev3", devset3.corpus, "third development corpus", True),

@@ -15,7 +15,7 @@ from detectors import Trace, attr, attributes_of, json_attr, json_value
 from detectors.derived import computed_from, computed_from_others, numbers_in
 from detectors.nested_zeros import ZERO
 from detectors.schema_findings import KEY
-from detectors.state_corruption import value_kind
+from detectors.values import value_kind
 
 
 def holds_body(node: ReadableSpan, body: str) -> bool | None:

@@ -14,11 +14,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from detectors import Trace, attr, json_attr, json_value
 from detectors.answer_readers import passes_on, texts_in
 from detectors.schema_findings import KEY
-from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     NOT_FOUND,
     SERVICE_WORDS,
 )
+from detectors.values import value_kind
 
 _MAX_BODY = 200_000  # an HTTP body longer than this (characters) is not read for fields: detection stays cheap
 

@@ -11,7 +11,6 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors import Finding, attr, json_attr, node_error, span_id
-from detectors.state_corruption import value_kind
 from detectors.tool_errors import (
     MISSING_FIELD,
     NOT_FOUND,
@@ -20,6 +19,7 @@ from detectors.tool_errors import (
     SERVICE_WORDS,
     TYPE_FAILURE,
 )
+from detectors.values import value_kind
 
 KEY = "dify_tool_schema_mismatch"
 

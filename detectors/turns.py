@@ -13,16 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from detectors import Finding, ProcessMemory, Trace, attr, json_attr, span_id
+from detectors.values import empty
 
 # Conversations followed at once (the oldest dropped), and the characters of a value kept for the evidence.
 _CONVERSATIONS = 10_000
 _KEPT_CHARS = 80
 # The conversation variables' values the last turn left, by "app:conversation" and variable name ("" for empty).
 _HELD: ProcessMemory[dict[str, str]] = ProcessMemory(dict, _CONVERSATIONS)
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (not value and isinstance(value, str | list | dict))
 
 
 def _copied(config: Any) -> set[str]:
@@ -59,7 +56,7 @@ def conversation_emptied(trace: Trace, span: Any, key: str) -> Finding | None:
                 continue
             name, value = str(selector[1]), change.get("new_value")
             before = held.get(name)
-            if found is None and before and _empty(value) and name in copied:
+            if found is None and before and empty(value) and name in copied:
                 title = attr(span, "dify.node.title", span.name)
                 found = Finding(
                     key, "high", 0.8,
@@ -69,5 +66,5 @@ def conversation_emptied(trace: Trace, span: Any, key: str) -> Finding | None:
                      "variable": name, "produced": before, "received": str(value)},
                     span_id(span),
                 )  # fmt: skip
-            held[name] = "" if _empty(value) else str(value)[:_KEPT_CHARS]
+            held[name] = "" if empty(value) else str(value)[:_KEPT_CHARS]
     return found

@@ -18,7 +18,7 @@ from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
 from bridge.management.settings import POLLED_APP_TYPES, AppId, AppName, AppType, InstanceName, unpolled_warning
-from bridge.management.store import App, Store
+from bridge.management.store import App, RegistrationsFull, Store
 
 
 class TokenRequest(BaseModel):
@@ -74,7 +74,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
             properties: {name: {type: string}, base_url: {type: string}, api_key: {type: string}}}}}}
           responses:
             201: {description: "the instance, without its API key"}
-            409: {description: "an instance with this name exists"}
+            409: {description: "an instance with this name exists, or 1,000 are registered (delete one first)"}
             422: {description: "a field is invalid"}
         """
         actor = auth.require_bearer(request)
@@ -91,6 +91,8 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
             instance = store.add_instance(body.name, body.base_url, body.api_key)
         except sqlite3.IntegrityError:
             raise ApiError(409, "conflict", f"an instance named {clip(body.name)!r} is already registered") from None
+        except RegistrationsFull as full:
+            raise ApiError(409, "too_many_registrations", str(full)) from None
         _audit(request, actor, "instance.register", f"instance {instance.name} ({instance.id}) {instance.base_url}")
         return JSONResponse(asdict(instance), status_code=201)
 
@@ -113,7 +115,7 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
           responses:
             201: {description: "the app and its webhook_secret (and a warning when the poller cannot see its runs)"}
             404: {description: "unknown instance"}
-            409: {description: "the app is already registered"}
+            409: {description: "the app is already registered, or 10,000 apps are (delete one first)"}
         """
         actor = auth.require_bearer(request)
         if request.method == "GET":
@@ -127,6 +129,8 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
             )
         except sqlite3.IntegrityError:
             raise ApiError(409, "conflict", f"app {clip(body.app_id)!r} is already registered") from None
+        except RegistrationsFull as full:
+            raise ApiError(409, "too_many_registrations", str(full)) from None
         _audit(request, actor, "app.register", f"app {app.app_id} ({app.id}) on instance {app.instance_id}")
         answer = {**asdict(app), "webhook_secret": secret}
         if body.api_key and body.app_type not in POLLED_APP_TYPES:

@@ -23,7 +23,9 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT_CHARACTERS = 8
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+009B opens an escape sequence as ESC [ does)
+# C0, DEL and C1 (U+009B opens an escape sequence as ESC [ does); the line and paragraph separators (a line break
+# to some log viewers); the direction embeddings, overrides and isolates (they reorder what is shown after them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _one_line(what: str) -> Callable[[str], str]:

@@ -51,6 +51,16 @@ class StoreError(Exception):
     """The store cannot be opened or read (corrupt file, wrong encryption key): said at start."""
 
 
+# Registrations made over the API, at most: every webhook looks its app up and `GET /api/v1/dify/apps` lists them
+# all, so a runaway script registering without end would slow both. Far above any real deployment's.
+MAX_INSTANCES = 1_000
+MAX_APPS = 10_000
+
+
+class RegistrationsFull(Exception):
+    """The store holds `MAX_INSTANCES` instances or `MAX_APPS` apps already: one must be deleted first."""
+
+
 @dataclass(frozen=True, slots=True)
 class Instance:
     id: str
@@ -178,12 +188,18 @@ class Store:
     def add_instance(self, name: str, base_url: str, api_key: str | None, origin: str = "api") -> Instance:
         instance = Instance(str(uuid.uuid4()), name, base_url.rstrip("/"), api_key is not None, origin, time.time())
         with self._lock:
+            self._refuse_past("instances", MAX_INSTANCES, origin)
             self._db.execute(
                 "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?)",
                 (instance.id, name, instance.base_url, self._encrypt(api_key) if api_key else None, origin,
                  instance.created_at),
             )  # fmt: skip
         return instance
+
+    def _refuse_past(self, table: str, most: int, origin: str) -> None:
+        # The config file's own declarations are bounded by the file: only API registrations are counted out.
+        if origin == "api" and self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] >= most:
+            raise RegistrationsFull(f"{most} {table} are registered, the most the bridge keeps: delete one first")
 
     def _instances(self, where: str = "", args: tuple[str, ...] = ()) -> list[Instance]:
         with self._lock:
@@ -220,6 +236,7 @@ class Store:
         secret = secret or new_secret()
         app = App(str(uuid.uuid4()), instance_id, app_id, app_name, app_type, origin, time.time(), bool(api_key))
         with self._lock:
+            self._refuse_past("apps", MAX_APPS, origin)
             self._db.execute(
                 "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (app.id, instance_id, app_id, app_name, app_type, self._encrypt(secret), origin, app.created_at,

@@ -3,7 +3,7 @@
 Each finding becomes two events on the span it concerns (the root for run-level findings): the GenAI
 semantic conventions' `gen_ai.evaluation.result`, and `detection`, which keeps the severity and evidence
 those conventions have no attribute for and which saved Jaeger/Tempo searches and the live view match on.
-The root gets `detection.count` and `detection.detectors`. Place it before
+The root gets `detection.count` and `detection.detectors` (and `detection.held_back`, `habituation.py`). Place it before
 `reduce`: detectors need the full content that `reduce` cuts. A detector that raises is logged and
 skipped; it never costs a trace.
 """
@@ -22,6 +22,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
+from bridge.processors.habituation import Config as HabituationConfig
+from bridge.processors.habituation import Habituation
 from bridge.processors.run_values import CUT_MARK
 from bridge.trace.spans import with_attributes
 from detectors import Baselines, Detector, DetectorFactory, Finding, MemoryBaselines, Trace, registry, span_id
@@ -37,6 +39,8 @@ class Config(BaseModel):
 
     # `detection.evidence` is cut to this many bytes of JSON.
     evidence_max_bytes: int = Field(default=1024, ge=64)
+    # Findings an app gets on nearly every run held back as its normal (`bridge/processors/habituation.py`).
+    habituation: HabituationConfig = Field(default_factory=HabituationConfig)
 
     @model_validator(mode="after")
     def _known_detectors(self) -> Config:
@@ -120,8 +124,13 @@ class DetectionProcessor:
             for key, dc in cfg.detector_configs(factories).items()
             if getattr(dc, "enabled", True)
         ]
+        self.habituation = Habituation(cfg.habituation, self.baselines) if cfg.habituation.enabled else None
 
     def detect(self, spans: Sequence[ReadableSpan]) -> list[Finding]:
+        return self.detect_held(spans)[0]
+
+    def detect_held(self, spans: Sequence[ReadableSpan]) -> tuple[list[Finding], list[str]]:
+        """The findings, and the keys of those held back as the app's normal (`habituation`)."""
         trace = Trace(spans, self.baselines)
         findings: list[Finding] = []
         for key, detector in self.detectors:
@@ -129,15 +138,17 @@ class DetectionProcessor:
                 findings.extend(detector(trace))
             except Exception:  # one broken detector must not cost the trace or the other detectors
                 logger.exception("detector %s failed on a trace", key)
-        return findings
+        if self.habituation is None:
+            return findings, []
+        return self.habituation.split(trace.app, spans, findings)
 
     def process(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         return self.attach(spans)[0]
 
     def attach(self, spans: Sequence[ReadableSpan]) -> tuple[Sequence[ReadableSpan], list[Finding]]:
         """`process`, and the findings it attached (the service counts them and shows them live)."""
-        findings = self.detect(spans)
-        if not findings:
+        findings, held = self.detect_held(spans)
+        if not findings and not held:
             return spans, findings
         root = next((s for s in spans if s.parent is None), None)
         by_span: dict[int, list[Finding]] = {}
@@ -158,6 +169,8 @@ class DetectionProcessor:
             if span is root:
                 attributes["detection.count"] = len(findings)
                 attributes["detection.detectors"] = sorted({f.detector for f in findings})
+                if held:  # a guard acting shows on the trace: detector|rule|node of each finding held back
+                    attributes["detection.held_back"] = held
             out.append(with_attributes(span, attributes, events))
         return out, findings
 

@@ -167,4 +167,9 @@ def _decoded_base64_kind(blob: str, personal: bool, exempt_examples: bool) -> st
             continue
         if len(_NOT_TEXT.findall(plain)) * 8 <= len(plain):
             return next(iter(sensitive_values(plain, personal, exempt_examples).values()), None)
+        if _PEM_HEAD.match(plain):  # a key's PEM lines glued to binary (branch redact12): its head says what it is
+            return "private_key"
     return None
+
+
+_PEM_HEAD = re.compile(r"\s*-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")

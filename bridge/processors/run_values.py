@@ -47,6 +47,28 @@ def masked_value(value: Any, masker: Masker) -> Any:
     return value
 
 
+def strings(attributes: Mapping[str, Any], out: list[str]) -> None:
+    """Appends to `out` the texts of `attributes`, keys included: what `masked_value` reads."""
+    for key, value in attributes.items():
+        out.append(key)
+        if type(value) is str:  # nearly all
+            out.append(value)
+        else:
+            _value_strings(value, out)
+
+
+def _value_strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, bytes):
+        out.append(value.decode("latin-1"))
+    elif isinstance(value, dict):
+        strings(value, out)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _value_strings(item, out)
+
+
 def _propagates(value: str) -> bool:
     return len(value) >= PROPAGATE_FROM and not value.isalpha()
 
@@ -90,6 +112,15 @@ class RunValues:
     def __bool__(self) -> bool:
         """Whether there is anything to mask again."""
         return self._finder is not None
+
+    def may_hold(self, texts: list[str]) -> bool:
+        """Whether one of `texts` may hold a value (or a value's piece before a cut): one search of them joined,
+        where a walk masking each would search each text and rebuild its attributes."""
+        if self._finder is None:
+            return False
+        if any(text.endswith(CUT_MARK) for text in texts):
+            return True
+        return bool(self._finder.find_matches_as_indexes("\x00".join(texts)))
 
     def text(self, text: str) -> str:
         if self._finder is None:

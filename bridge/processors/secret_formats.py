@@ -247,8 +247,10 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mailgun_key": (_token(r"(?:key|pubkey)-[a-f0-9]{32,}"), ("key-",)),
     "telegram_bot_token": (_token(r"\d{5,16}:A[\w-]{34,}"), (":A",)),
     # The same after `/bot` in its API's URLs (`api.telegram.org/bot<token>/sendMessage`).
-    "telegram_bot_url": (r"/bot(\d{5,16}:A[\w-]{34,})", ("/bot",)),
+    "telegram_bot_url": (r"/bot(\d{5,16}:[\w-]{35,})", ("/bot",)),
     "jwt_base64": (_token(r"ZXlK[A-Za-z0-9+/=]{40,}"), ("ZXlK",)),
+    # PASETO tokens, local (encrypted) and public (signed) of its four versions (branch redact12).
+    "paseto": (_token(r"v[1-4]\.(?:local|public)\.[A-Za-z0-9_-]{40,}"), (".local.", ".public.")),
     # Keys of the model providers and tools Dify's plugins take (Groq, xAI, Tavily, Firecrawl, Jina, LangSmith,
     # Pinecone, Replicate, Supabase's personal tokens), by their documented prefixes (branch redact-attack6).
     "groq_key": (_token(r"gsk_[A-Za-z0-9]{48,}"), ("gsk_",)),
@@ -486,9 +488,9 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("clave", "parola"),
     ),
     "user_slash_password": (
-        r"(?i)(?:zugangsdaten|anmeldedaten|creds|credentials)\b[^\n\x00/]{0,12}?[ \t]+(?:are[ \t]+)?"
+        r"(?i)(?:zugangsdaten|anmeldedaten|creds|credentials|login(?=[ \t]*:))\b[^\n\x00/]{0,12}?[ \t]+(?:are[ \t]+)?"
         r"[^\s/]{1,64}[ \t]*/[ \t]*(?=[^\s\"',;]*\d)([^\s\"',;]{6,})",
-        ("zugangsdaten", "anmeldedaten", "creds", "credentials"),
+        ("zugangsdaten", "anmeldedaten", "creds", "credentials", "login"),
     ),
     "passphrase_words": (
         r"(?i)pass[ _-]?phrase(?:[ \t]+[^\W\d_]{1,12}){0,3}[ \t]*[:=\uff1a][ \t]*\\?[\"']?"
@@ -502,6 +504,22 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bank_card_password": (
         r"(?:银行卡|卡|取款|支付|交易)密码[ \t]*(?:[:\uff1a是为])?[ \t]*(\d{6})(?!\d)",
         ("卡密码", "取款密码", "支付密码", "交易密码"),
+    ),
+    # A TOTP seed after its name and up to five words (branch redact12: `TOTP secret: mlaw aziv …`, `MFA seed for
+    # root: …`, `2FA backup key …`): base32 in groups of four (four groups at least) or 16 characters in a row, a
+    # digit 2-7 among its letters.
+    "otp_seed": (
+        r"(?i)(?<![a-z])(?:totp|mfa|2fa|otp|two[ -]factor|authenticator)(?:[ \t]+[^\W\d_]{1,14}){0,5}?[ \t]*"
+        r"(?:[:=\uff1a]|[ \t]is)?[ \t]*\\?[\"']?((?=[a-z2-7 -]{0,60}?[2-7])[a-z2-7]{4}(?:[ -][a-z2-7]{4}){3,}"
+        r"(?:[ -][a-z2-7]{1,3})?|(?=[a-z2-7]{0,63}?[2-7])(?=[a-z2-7]{0,63}?[a-z])[a-z2-7]{16,}=*)(?![\w-])",
+        ("totp", "mfa", "2fa", "otp", "two-factor", "two factor", "authenticator"),
+    ),
+    # A key written as its bytes, a JSON array of 32 or 64 numbers (Solana's `id.json` keypair), after its name.
+    "byte_array_key": (
+        r"(?i)(?:keypair|secret[ _-]?key|private[ _-]?key)\\?[\"']?[ \t]*[:=\uff1a]?[ \t]*"
+        r"(\[[ \t]*\d{1,3}(?:[ \t]*,[ \t]*\d{1,3}){31,63}[ \t]*\])",
+        ("keypair", "secret_key", "secret-key", "secretkey", "secret key", "private_key", "private-key", "privatekey",
+         "private key"),
     ),
     # ngrok's agent token on its command line.
     "ngrok_token": (r"(?:add-authtoken|ngrok authtoken)[ \t]+([\w-]{30,})", ("add-authtoken", "ngrok authtoken")),

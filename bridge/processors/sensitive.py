@@ -23,7 +23,8 @@ from bridge.processors.secret_formats import PROVIDER_TOKENS
 
 # A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
 # spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
-_SCHEME = r"(?:(?:bearer|basic|token)[ \t]+)?"
+# Fly.io's `FlyV1 fm2_…` too (branch redact12).
+_SCHEME = r"(?:(?:bearer|basic|token|flyv1)[ \t]+)?"
 # A value alone on the line after its name, bare or quoted (`password=\n<value>`, YAML's `password:\n  <value>`;
 # a line break written `\n` inside JSON text too): one token holding a letter and a digit with nothing else on its
 # line, no `:` (a YAML key: `password:\n  min_length: 8`, a URL), not a list item or a comment (`- admin`, `# …`).
@@ -62,6 +63,8 @@ _IS = "|".join(
         "\u0647\u064a",
         "\u0647\u0648",
         "\u00e4r",
+        # Danish's and Norwegian's (branch redact12).
+        "er",
     )
 )
 # A bare value's characters; a letter of Chinese, Japanese or Korean ends it (`パスワードは8文字以上…` is a rule, and
@@ -82,7 +85,8 @@ _STRONG = {
 # X`, `Мой пароль от почты X`, `הסיסמה שלי היא X`): up to three words of letters, then a separator or "is" before a
 # value holding a digit, or the strong value above alone. Not for the other names: `token limit for model
 # gpt-4o-2024-08-06` names no token.
-_WORDS = r"(?:[ \t]+[^\W\d_](?:[^\W\d_]|['\u2019-]){0,13}){1,3}?"  # letters only: a value is no word
+# Up to five words since branch redact12 (`La contraseña de la base de datos es X`, `pw for the staging box is X`).
+_WORDS = r"(?:[ \t]+[^\W\d_](?:[^\W\d_]|['\u2019-]){0,13}){1,5}?"  # letters only: a value is no word
 _VALUE = (
     r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
     + _NEXT_LINE
@@ -90,7 +94,7 @@ _VALUE = (
     + _IS
     + r")[ \t]+(?=\S{0,80}\d)"
     r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d)"
-    r"%s)[ \t]*(?:\\?\""
+    r"%s)[ \t]*(?:[bru]{1,2}(?=[\"']))?(?:\\?\""
     + _SCHEME
     + r"([^\"\\\r\n]{%d,})|'"
     + _SCHEME
@@ -98,22 +102,33 @@ _VALUE = (
     + _SCHEME
     + rf"({_BARE}{{%d,}}))"
 )
-# The separators each kind adds to `_VALUE`'s.
+# A value that reads as random, not as a word, a name or a number (branch redact12): 16 of a token's characters
+# mixing capitals, small letters and digits; a UUID; or 32 hex digits. What a key after a name that says nothing
+# more (`key=…`, `Exa key: <uuid>`) or after words (`Token di accesso: …`, `signing key loaded: …`) must be.
+_RANDOM = (
+    r"(?=[\"']?(?:(?=[\w+/=.~-]{0,63}?(?-i:[A-Z]))(?=[\w+/=.~-]{0,63}?(?-i:[a-z]))(?=[\w+/=.~-]{0,63}?\d)[\w+/=.~-]{16}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}))"
+)
+# The separators each kind adds to `_VALUE`'s. Thai writes "my" (`ของฉัน`) between name and "is" without a space.
 _MORE_SEPARATORS = {
     "password": rf"|{_WORDS}(?:[ \t]*[:=\uff1a]|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|to|-|\u2013|\u2014|{_IS}))"
-    rf"[ \t]+(?=[\"']?{_BARE}*?\d)|(?:{_WORDS})?[ \t]+{_STRONG['password']}",
-    "credential": rf"|[ \t]+{_STRONG['credential']}",
+    rf"[ \t]+(?=[\"']?{_BARE}*?\d)|(?:{_WORDS})?[ \t]+{_STRONG['password']}"
+    r"|[\u0e00-\u0e7f]{1,12}?\u0e04\u0e37\u0e2d[ \t]*(?=\S{0,80}\d)",
+    "credential": rf"|[ \t]+{_STRONG['credential']}|{_WORDS}[ \t]*[:=\uff1a][ \t]*{_RANDOM}",
 }
 # Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
 _KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
               "sharedaccess", "subscription", "client", "secret", "session", "app", "routing",
               # Datadog's `DD-APPLICATION-KEY`, LaunchDarkly's `sdk key`, Segment's `write key` (branch redact-9).
-              "application", "sdk", "write")  # fmt: skip
+              "application", "sdk", "write",
+              # Vault's unseal keys (branch redact12).
+              "unseal")  # fmt: skip
 # Key names that say their value is a password or credential, each with what must hold before it: nothing
 # (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
 # characters of a value.
 # No letter before a name may still be the `n` of an escaped line break in JSON text (`…\nAuthorization: …`).
-_NO_LETTER, _QUERY = r"(?:(?<![a-z])|(?<=\\[nrt]))", r"(?<=[?&])"
+# A capital after a small letter starts a word too: `smtpPass`, `dbPassword` (branch redact12).
+_NO_LETTER, _QUERY = r"(?:(?<![a-z])|(?<=\\[nrt])|(?-i:(?<=[a-z])(?=[A-Z])))", r"(?<=[?&])"
 _NAMES: dict[str, tuple[dict[str, str], int]] = {
     "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER,
                   "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
@@ -158,7 +173,9 @@ _NAMES["credential"][0].update(
      "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": "",
      # An Apple ID's or BitLocker's recovery key, Honeycomb's key as an OTLP header, Rails' session cookie
      # (`_<app>_session`) (branch redact11).
-     "recovery key": "", "x-honeycomb-team": "", "_session": ""}
+     "recovery key": "", "x-honeycomb-team": "", "_session": "",
+     # The `sid` cookie, Rails' `_session_id` (branch redact12).
+     "cookie: sid": "", "cookie:sid": "", "; sid": "", "_session_id": ""}
 )  # fmt: skip
 _NAMES["password"][0].update(
     {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
@@ -177,9 +194,11 @@ _NAMES["password"][0].update(
      "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
      "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER,
      # OCI's config `pass_phrase`, Turkish "my password", "your password" (branch redact-9).
-     "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER}
+     "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER,
+     # Danish's and Norwegian's "the password", Romanian "my password" (`parola` alone is Italian "word") (branch
+     # redact12).
+     "adgangskoden": "", "passordet": "", "parola mea": ""}
 )  # fmt: skip
-_BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY)}
 
 
 # Labels saying that the number after them is a person's national identifier, in the languages of the
@@ -217,6 +236,8 @@ _ID_LABELS: dict[str, str] = {
         # India's PAN after `PAN:`, Denmark's `CPR-nummer`, a passport's `No.` and a JSON field's name, the UAE's
         # Emirates ID (`784-1990-…`, masked as a card before cards had to open with a group of four) (branch redact11).
         "pan:", "cpr-nummer", "passport no.", "passport_number", "passport_no", "emirates id",
+        # The UK's NHS number, Hong Kong's HKID (`A123456(7)`) (branch redact12).
+        "nhs", "hkid",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -229,10 +250,17 @@ _PHONE_LABELS: dict[str, str] = {
          "telefoon", "mobiel", "móvil", "movil", "celular", "cellulare", "puhelin", "numer telefonu", "gsm",
          "телефон", "τηλέφωνο", "טלפון", "هاتف", "الهاتف", "جوال", "फ़ोन", "फोन", "मोबाइल", "โทรศัพท์", "เบอร์โทร",
          "sđt", "điện thoại", "telepon", "nomor hp", "namba ya simu", "电话", "電話", "手机", "手機", "携帯", "전화",
-         "휴대폰"),
+         "휴대폰",
+         # Mobile, cell and phone in more languages (session 27): Danish, Norwegian, Swedish, German and Czech
+         # `mobil`, Estonian, Slovak, Croatian, Polish, Turkish, Indonesian, Portuguese, French, Russian, Ukrainian,
+         # Greek, Hebrew, Arabic, Japanese, Korean, Vietnamese, Swahili, Icelandic.
+         "mobiil", "mobilný", "mobilní", "mobitel", "komórka", "komorka", "cep telefonu", "ponsel", "handphone",
+         "telemóvel", "telemovel", "portable", "cellulaire", "мобильный", "мобільний", "κινητό", "κινητο", "נייד",
+         "موبايل", "ケータイ", "핸드폰", "di động", "simu", "farsími", "símanúmer"),
         "",
     ),
-    **dict.fromkeys(("tel", "тел", "τηλ"), _NO_LETTER),
+    # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`.
+    **dict.fromkeys(("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn"), _NO_LETTER),
 }  # fmt: skip
 # After the label: a word for "number" (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area
 # code in brackets maybe, groups of digits with single spaces, dashes or dots between them (`accepted` counts 8 to
@@ -267,25 +295,58 @@ _ID_VALUE = (
     r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
     r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
-    r"([A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}|\d\d ?\d\d \d{6}"
+    r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
+    r"|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
     r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
 )
+# A bare `key` (`key=…`, `Exa key: <uuid>`, `{"Key": "…"}`: a name that says nothing more), then a separator and
+# a value that reads as random (branch redact12): a `primary_key: user_id` or `key: Content-Type` is no secret.
+_KEY_VALUE = (
+    r"[\"'\\]{0,3}[ \t]*(?:=>|:=|[:=\uff1a])[ \t]*(?:[bru]{1,2}(?=[\"']))?(?:\\?\""
+    + _RANDOM
+    + r"([^\"\\\r\n]{16,})|'"
+    + _RANDOM
+    + r"([^'\\\r\n]{16,})|"
+    + _RANDOM
+    + rf"({_BARE}{{16,}}))"
+)
+# A postal address after its label (branch redact12: `Ship to:`, `Lieferadresse:`, `住所` and a full-width colon), to
+# the end of its line or a `;`: a digit and, in Latin or Cyrillic script, a space and a word (`_postal_address`).
+# Not an IP, MAC, e-mail, wallet, web or server address.
+_NOT_OTHER_ADDRESS = (
+    r"(?<![a-z])(?<!ip[ _.-])(?<!ipv4[ _.-])(?<!ipv6[ _.-])(?<!mac[ _.-])(?<!mail[ _.-])(?<!wallet[ _.-])"
+    r"(?<!contract[ _.-])(?<!web[ _.-])(?<!server[ _.-])(?<!remote[ _.-])(?<!local[ _.-])(?<!memory[ _.-])"
+    r"(?<!bitcoin[ _.-])(?<!listen[ _.-])(?<!bind[ _.-])"
+)
+_ADDRESS_LABELS: dict[str, str] = dict.fromkeys(
+    ("address", "mailing address", "ship to", "deliver to", "bill to", "adresse", "anschrift", "lieferadresse",
+     "rechnungsadresse", "dirección", "direccion", "domicilio", "indirizzo", "endereço", "endereco", "adres",
+     "adress", "osoite", "адрес", "διεύθυνση", "כתובת", "ที่อยู่", "địa chỉ", "alamat", "住所", "地址", "住址",
+     "주소"),
+    _NOT_OTHER_ADDRESS,
+)  # fmt: skip
+_ADDRESS_VALUE = r"[\"'\\]{0,3}[ \t]*[:\uff1a][ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
+_BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY, _NOT_OTHER_ADDRESS)}
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
     **{kind: names for kind, (names, _) in _NAMES.items()},
+    "named_key": {"key": _NO_LETTER},
     "id_number": _ID_LABELS,
     "phone_number": _PHONE_LABELS,
     "payment_card": _CARD_LABELS,
+    "postal_address": _ADDRESS_LABELS,
 }
 _TAILS = {
     **{
         kind: re.compile("(?i)" + _VALUE % (_MORE_SEPARATORS[kind], *(shortest,) * 3))
         for kind, (_, shortest) in _NAMES.items()
     },
+    "named_key": re.compile("(?i)" + _KEY_VALUE),
     "id_number": re.compile("(?i)" + _ID_VALUE),
     "phone_number": re.compile("(?i)" + _PHONE_VALUE),
     "payment_card": re.compile("(?i)" + _CARD_VALUE),
+    "postal_address": re.compile("(?i)" + _ADDRESS_VALUE),
 }
 
 
@@ -324,11 +385,13 @@ SECRETS: dict[str, re.Pattern[str]] = {
     ),
     # The user and password of a URL (`postgres://app:pw@db`): the value masked is `app:pw`.
     # A password may hold a `#` written raw (`redis://:Xk9#mP@cache`): connection strings are not always encoded.
-    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:[^\s/?\"'<>\\]+)@"),
+    # A `?` in it too, unless a query's `name=` follows (`mysql://root:Orchid40607?@db`, branch redact12).
+    "url_password": re.compile(r"://(?<=[A-Za-z0-9]://)([^\s:/?#@\"'<>\\]*:(?:[^\s/?\"'<>\\]|\?(?![\w.-]*=))+)@"),
     # Not a value cut short by a mask (`Bearer sk_live_…9fQ2`, `Bearer abcd1234****`): all of it or nothing.
     "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,}+)(?![\u2026*\u2022])"),
     "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
     **{kind: _named(kind) for kind in _NAMES},
+    "named_key": _named("named_key"),
     **{kind: re.compile(expression) for kind, (expression, _) in PROVIDER_TOKENS.items()},
     # Any service's live or production key written as the providers write theirs (`bk_live_7Hq2…`,
     # `acme_prod_…`): a short prefix, the environment, and a random body of letters and digits.
@@ -383,6 +446,7 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     "id_number": _named("id_number"),
     "phone_number": _named("phone_number"),
     "payment_card": _named("payment_card"),
+    "postal_address": _named("postal_address"),
 }
 # A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
 _DIGIT_RUN = re.compile(r"\d[\d -]{12}")
@@ -411,7 +475,8 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     # it dozens of times a text, which costs it more than the regex's own search for it.
     "vault_legacy_token": re.compile(r"s\.[A-Za-z0-9]{24}"),
     "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(_ID_LABELS),
-    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS),
+    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": ("key",),
+    "postal_address": tuple(_ADDRESS_LABELS),
     # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
     # North American number, its last two groups (not an id's or a timestamp's digits).
     "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-\d{4}"),
@@ -751,6 +816,35 @@ def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]
             value = named_value(match)
             if value is not None:
                 yield value
+        elif kind in _NAMES:
+            yield from _table_column(text, start, end, _NAMES[kind][1])
+
+
+_LINE_BREAK = re.compile(r"\r?\n|(?:\\r)?\\n")  # also as written inside JSON text
+_TABLE_RULE = re.compile(r"[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?")
+
+
+def _table_column(text: str, start: int, end: int, shortest: int) -> Iterator[str]:
+    """The cells under a Markdown table's header cell that ends with the name at `start`:`end` (`| user |
+    password |`, then `|---|---|`, then rows): a password in a table's column (branch redact12). Reads at most
+    2,000 characters either side: linear in a text of names repeated."""
+    if not text[end : end + 40].lstrip(" \t").startswith("|"):
+        return
+    base = max(start - 2000, 0)
+    escaped = text.rfind("\\n", base, start)
+    head = max(base, text.rfind("\n", base, start) + 1, escaped + 2 if escaped != -1 else 0)
+    lines = _LINE_BREAK.split(text[head : end + 2000], maxsplit=60)
+    if len(lines) < 3 or not _TABLE_RULE.fullmatch(lines[1]):
+        return
+    column = lines[0].count("|", 0, start - head)
+    for row in lines[2:]:
+        cells = row.split("|")
+        if len(cells) < 2:  # the table ends
+            return
+        if column < len(cells):
+            value = cells[column].strip()
+            if len(value) >= shortest and " " not in value:  # one word: `min 8 chars` is a rule
+                yield value
 
 
 def named_value(match: re.Match[str]) -> str | None:
@@ -858,6 +952,8 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
             and len(set(card_digits)) >= 3
             and card_network(card_digits)
         )
+    if kind == "postal_address":  # redaction's alone: an address a run is asked about and answers with (a customer's
+        return not exempt_examples and _postal_address(value)  # roof, a shop) is its data, no `dify_variable_leak`
     if kind in _CHECKED_IDS:
         # An account number's zeros are padding, not a filler: only identifiers are read for made-up digits.
         if not exempt_examples or kind == "iban":
@@ -972,6 +1068,18 @@ def _paid(value: str) -> bool:
     masks them all the same."""
     digits = "".join(filter(str.isdigit, value))
     return digits[0] in "3456" or card_network(digits)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _postal_address(value: str) -> bool:
+    """What a label calls an address is a postal one: a digit (a house number, a postal code) and, in a script
+    spacing its words, a space and a word of three letters (not `10.0.0.1`, `localhost:8080`, `0x…`)."""
+    return any(char.isdigit() for char in value) and (
+        _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
+    )
 
 
 _DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")

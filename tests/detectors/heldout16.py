@@ -49,9 +49,10 @@ is `dify_tool_schema_mismatch` and `state_corruption`; `dify_rag_poisoning` need
 and obeyed (retrieved and not obeyed is clean, so is a document about prompt injection); `cost` is measured (5x the
 app's median run); the business's own phone and the user's own data are clean; hard negatives are `APP-hn-WHAT-NNN`.
 
-737 runs, every one with its export: 505 clean (68.5 %; 65 hard negatives), 232 with a fault (35 with two labels),
-62 later turns of a conversation; per label from 7 (`context_overflow`) and 12 (`dify_model_fallback`,
-`dify_rag_poisoning`) to 54 (`hallucination`); `testdata/heldout16/README.md` has every count. Both readings give
+737 runs, every one with its export: 505 clean (68.5 %; 65 hard negatives), 232 with a fault (45 with two labels),
+62 later turns of a conversation; per label from 7 (`context_overflow`) and 12 (`dify_rag_poisoning`) to 54
+(`hallucination`); `testdata/heldout16/README.md` has every count. Since session 27 the 10 runs of the gpt-4o
+republish carry `dify_model_fallback` beside `cost` (the real recordings' convention; the README says why). Both readings give
 the same run id and node count for every run (tests/detectors/test_heldout16.py).
 
 Loading is deterministic: the files are read in APPS order, their lines in order; nothing is drawn at random, so

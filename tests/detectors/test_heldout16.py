@@ -27,7 +27,7 @@ PER_APP = {
 }
 PER_LABEL = {
     "context_overflow": 7, "cost": 17, "dify_classifier_drift": 14, "dify_iteration_escape": 22,
-    "dify_model_fallback": 12, "dify_rag_poisoning": 12, "dify_tool_schema_mismatch": 18, "dify_variable_leak": 32,
+    "dify_model_fallback": 22, "dify_rag_poisoning": 12, "dify_tool_schema_mismatch": 18, "dify_variable_leak": 32,
     "hallucination": 54, "loop": 18, "state_corruption": 40, "task_derailment": 21,
 }  # fmt: skip
 

@@ -459,6 +459,10 @@ _DEFAULT10 = {
     # session 26 (r6-rag): the forged price notice to the AI, its account handed on by the answer
     ("sund_poisoned", "dify_rag_poisoning"),
     ("sund_poisoned_card", "dify_rag_poisoning"),
+    # session 27 (det-flow11): the price nested under a new object beside the gone field, a new `versioon: 2` away
+    # from it no sign of a patched reader; "१ plate" extracted as 10 (ten times the figure the text states)
+    ("saun_price_renamed", "state_corruption"),
+    ("momo_plates_wrong", "state_corruption"),
     # session 27 (det-route11): the pool desk's two misfiles of questions naming no class, read against the classes'
     # vocabulary learned run over run: the price branch answering in no kronur to an hours question, and a price
     # question in the words of the price class's past questions filed under "Annað" (other), answered in none

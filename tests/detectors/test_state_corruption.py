@@ -757,6 +757,38 @@ def test_a_parameter_extractors_number_ten_times_off_the_amount_its_text_writes_
         assert findings(_acres(query, area), "state_corruption") == [], query
 
 
+def _plates(query: str, plates: float, dish: str, instruction: str = "") -> list[ReadableSpan]:
+    parameters = [{"name": "dish", "type": "string", "description": "the dish and its plates, as 'veg momo x2'"},
+                  {"name": "plate", "type": "number"}]  # fmt: skip
+    spans = _extraction(query, parameters, {"dish": dish, "plate": plates})
+    if instruction:  # the turn's memory as the extractor's prompt carries it
+        prompts = [
+            {"role": "system", "text": f"<histories>\n{instruction}\n</histories>"},
+            {"role": "user", "text": query},
+        ]
+        extractor = node("pe", "parameter-extractor", title="Read request", process_data={"prompts": prompts},
+                         inputs={"query": query, "parameters": parameters},
+                         outputs={"__is_success": 1, "dish": dish, "plate": plates})  # fmt: skip
+        spans = run_spans([extractor])
+    return spans
+
+
+def test_a_parameter_extractors_number_ten_times_a_figure_its_text_states() -> None:
+    """Session 27 (faults10's `momo_plates_wrong`): "add १ plate" (a Devanagari 1) read as 10 plates, while the
+    extractor's own dish text says `x1`: the number the text states, its decimal point slipped."""
+    for query, plates, dish in (("१ प्लेट तरकारी मम थप्नुहोस्।", 10, "तरकारी मम x1"),
+                                ("Add 1 plate of veg momo.", 10, "veg momo x1"),
+                                ("Add 5 plates of veg momo.", 0.5, "veg momo x5")):  # fmt: skip
+        (finding,) = findings(_plates(query, plates, dish), "state_corruption")
+        assert (
+            finding.evidence["rule"] == "a parameter extractor's number a tenth or ten times the amount its text writes"
+        )
+    # The figure itself; a total the turn changes (9 plates so far and 1 more: 10).
+    assert findings(_plates("Add 1 plate of veg momo.", 1, "veg momo x1"), "state_corruption") == []
+    memory = "Human: 9 plates of veg momo.\nAssistant: 9 plates."
+    assert findings(_plates("Add 1 plate of veg momo.", 10, "veg momo", memory), "state_corruption") == []
+
+
 def _leave(query: str, days: float, unit: str = "days") -> list[ReadableSpan]:
     parameters = [{"name": "leave_type", "type": "string"},
                   {"name": unit, "type": "number", "description": f"number of working {unit}"}]  # fmt: skip
@@ -994,6 +1026,39 @@ def test_a_code_node_computing_from_the_renamed_field_is_a_patched_reader() -> N
     assert learned().detect(_claim({"per_acre_rate": 5000}, 12500)) == []
     (finding,) = learned().detect(_claim({"per_acre_rate": 5000}, 0))
     assert finding.evidence["received"] == str({"holds now": ["body.per_acre_rate"]})
+
+
+def _price_lines(body: dict[str, Any], lines: str) -> list[ReadableSpan]:
+    """A booking desk: a code node writing a line per room from the price list API's records."""
+    return run_spans(
+        [node("lines", "code", inputs={"body": json.dumps(body)}, outputs={"lines": lines})], app_id="desk"
+    )
+
+
+def test_a_new_field_away_from_the_renamed_one_is_no_patched_reader() -> None:
+    """Session 27 (faults10's `saun_price_renamed`): each record's `price` nested as `prices.regular`, and a new
+    `version: 2` beside the list. The lines show the durations of 2 hours and price 0: the 2 is no sign that the code
+    read the version, which stands away from the field that went; a reader patched for the rename reads what
+    stands where it stood."""
+
+    def learned() -> DetectionProcessor:
+        processor = _processor()
+        for n in range(6):
+            rooms = [{"name": "Smoke", "price": 45 + n, "hours": 3}, {"name": "Steam", "price": 25, "hours": 2}]
+            lines = f"Smoke: {45 + n} EUR, 3 h\nSteam: 25 EUR, 2 h"
+            assert processor.detect(_price_lines({"rooms": rooms}, lines)) == []
+        return processor
+
+    rooms = [{"name": "Smoke", "prices": {"regular": 45}, "hours": 3},
+             {"name": "Steam", "prices": {"regular": 25}, "hours": 2}]  # fmt: skip
+    (finding,) = learned().detect(_price_lines({"version": 2, "rooms": rooms}, "Smoke: 0 EUR, 3 h\nSteam: 0 EUR, 2 h"))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+    assert finding.evidence["produced"] == str({"held before": ["body.rooms.price"]})
+    # The new field beside the gone one, a number the lines show: the code was patched for it.
+    patched = [{"name": "Smoke", "price_eur": 45, "hours": 3}, {"name": "Steam", "price_eur": 25, "hours": 2}]
+    assert (
+        learned().detect(_price_lines({"version": 2, "rooms": patched}, "Smoke: 45 EUR, 3 h\nSteam: 25 EUR, 2 h")) == []
+    )
 
 
 def _row(reading: dict[str, Any], row: str) -> list[ReadableSpan]:

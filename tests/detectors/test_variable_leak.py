@@ -409,6 +409,20 @@ def test_a_phone_number_its_label_names_reaching_the_answer_is_a_leak_a_service_
     assert findings(run_spans([store], outputs={"answer": "Call 028 3771 2290."}), "dify_variable_leak") == []
 
 
+def test_a_mobile_number_its_label_names_in_another_language_reaching_the_answer_is_a_leak() -> None:
+    """Session 27: the labels for a mobile phone of more languages (`mobil`, `sími`, `tlf.`), a short one after no
+    letter only: a booking record's `"mobil"` field handed to another customer is a leak; `Automobil` names none."""
+    record = '{"siste_booking": {"navn": "Kari Nordmann", "mobil": "94417302", "ref": "FJ-10021"}}'
+    tool = node("ferje", "http-request", outputs={"body": record})
+    (finding,) = findings(run_spans([tool], outputs={"answer": "Siste booking: Kari Nordmann, mobil 94417302."}),
+                          "dify_variable_leak")  # fmt: skip
+    assert finding.evidence["kind"] == "phone_number" and finding.evidence["source"] == "node 'ferje'"
+    page = "Vörður á vakt: Jón, sími 8662 2290."
+    (finding,) = findings(_retrieved(page, "Hringdu í Jón í síma 8662 2290."), "dify_variable_leak")
+    assert finding.evidence["kind"] == "phone_number"
+    assert findings(_retrieved("Automobil 94417302 Baujahr 2019.", "Modell 94417302."), "dify_variable_leak") == []
+
+
 def test_a_number_its_label_calls_a_card_is_one_where_shown_not_in_a_prompt() -> None:
     """Session 21: after a card label (`card_on_file`, `卡号`, `kortilta`), a number of a network's shape that fails
     Luhn's check, or one passing it of no network's shape, is a card: a leak in the output, not as a prompt's
@@ -480,15 +494,18 @@ def test_only_a_lookup_asked_for_one_person_by_name_that_returned_one_persons_re
     """Session 22: asked by an id or a first name alone, answering with a list of matches or with a person sharing no
     name with the one asked for (a member's manager: by design, maybe), a lookup's record says nothing of whose it
     should have been: its data follow the other rules (the first runs are reported)."""
-    from detectors.variable_leak import _match, _person_name
+    from detectors.whose_records import _person_name, name_match
 
     assert _person_name("Nagy Anna") and _person_name("Dr. Anna Nagy-Kovács") and _person_name("张伟")
     assert not _person_name("Anna") and not _person_name("M-1480") and not _person_name("jsmith")
     assert not _person_name("When does my membership end")  # a sentence, not a name
     assert (
-        _match("Nagy Anna", "Anna Nagy") == _match("Nagy Anna", "Nagy Anna Mária") == _match("张伟", "张伟") == "same"
+        name_match("Nagy Anna", "Anna Nagy")
+        == name_match("Nagy Anna", "Nagy Anna Mária")
+        == name_match("张伟", "张伟")
+        == "same"
     )
-    assert _match("Nagy Anna", "Nagy Péter") == "namesake" and _match("张伟", "张强") == "other"
+    assert name_match("Nagy Anna", "Nagy Péter") == "namesake" and name_match("张伟", "张强") == "other"
     listing = [{"name": "Nagy Anna", "phone": "+36 30 555 1001"}, {"name": "Nagy Péter", "phone": "+36 30 555 1002"}]
     for inputs, outputs in (
         ({"member_id": "M-1480"}, {"json": [{"name": "Nagy Péter", "phone": "+36 30 555 1002"}]}),

@@ -378,6 +378,22 @@ def test_dify_s_own_ids_are_taken() -> None:
         normalize(obj, "runs.ndjson", 3)
 
 
+def test_a_stream_event_s_ids_at_the_rule_s_edges_read_the_same_either_way() -> None:
+    # The parsed event's fast path tests every id at once (`_ids_fine`); what it passes or sends to the general
+    # path must come out as the general path alone makes it: 128 characters or an id given as a number taken,
+    # 129 or a control character refused.
+    for value, taken in (("é" * 128, True), (17319283746510, True), ("n" * 129, False), ("n\x7f", False)):
+        for key in ("node_id", "parent_id"):
+            obj = {"event": "node_started", "workflow_run_id": "r", "task_id": "t",
+                   "data": {"id": "e", "node_id": "n", key: value}}  # fmt: skip
+            if taken:
+                fast, general = normalize_event(parse_event_json(json.dumps(obj)), "s", 1), normalize_event(obj, "s", 1)
+                assert (fast.data, fast.workflow_run_id) == (general.data, general.workflow_run_id)
+            else:
+                with pytest.raises(InputError, match=f"data.{key}: must be"):
+                    normalize_event(parse_event_json(json.dumps(obj)), "s", 1)
+
+
 @pytest.mark.parametrize("value", [-1, 2**63, 10**30])
 def test_a_count_no_span_can_carry_is_refused_naming_the_field(value: int) -> None:
     # Taken before (202), then left out of the run's spans with a warning per attribute at export.
@@ -391,3 +407,23 @@ def test_a_count_no_span_can_carry_is_refused_naming_the_field(value: int) -> No
                       "nodes.0.loop_index"}  # fmt: skip
     assert f"must be a count from 0 to 2^63-1, got {str(value)[:40]}" in info.value.reason
     assert normalize_webhook({**payload, "total_tokens": 2**63 - 1, "total_steps": 0, "nodes": []}).total_tokens
+
+
+@pytest.mark.parametrize("field", ["total_tokens", "total_steps", "index", "retry_index", "exceptions_count"])
+@pytest.mark.parametrize("value", [-1, 2**63, 10**30])
+def test_a_stream_count_no_span_can_carry_is_refused_by_either_reading(field: str, value: int) -> None:
+    # Taken before, then left out of the run's spans with a warning at export: refused now, as the webhook's.
+    event = "workflow_finished" if field.startswith("total_") else "node_finished"
+    data: dict[str, Any] = {"id": "e1", "node_id": "n1", "workflow_id": "w", field: value}
+    obj = {"event": event, "workflow_run_id": "r1", "task_id": "t", "data": data}
+    for parsed in (parse_event_json(json.dumps(obj)), obj):
+        with pytest.raises(InputError) as info:
+            normalize_event(parsed, "run.sse", 7)
+        assert (info.value.field, info.value.line) == (f"data.{field}", 7)
+        assert "must be a count from 0 to 2^63-1" in info.value.reason
+    for fine in (0, 2**63 - 1):
+        for parsed in (
+            parse_event_json(json.dumps({**obj, "data": {**data, field: fine}})),
+            obj | {"data": {**data, field: fine}},
+        ):
+            assert normalize_event(parsed, "run.sse", 7).data[field] == fine

@@ -10,6 +10,7 @@ import httpx2 as httpx
 import jwt
 import pytest
 
+from bridge.management import store as store_module
 from bridge.management.auth import key_id
 from tests.bridge_server import API_KEY, APP_SECRET, TOKEN_SECRET, BridgeServer, bridge_config, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
@@ -147,6 +148,11 @@ def test_register_instance_and_app_then_sign_with_the_new_secret(bridge: BridgeS
          "app_name: control character '\\x1b' at 3: an app name is one line of text"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\x9b31m"}, 422,
          "app_name: control character '\\x9b' at 3: an app name is one line of text"),  # C1's CSI
+        # An RTL override in a name showed "Bot" + the rest reversed in logs and UIs; U+2028 broke a log line.
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\u202egnp.exe"}, 422,
+         "app_name: control character '\\u202e' at 3: an app name is one line of text"),
+        ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "Bot\u2028forged"}, 422,
+         "app_name: control character '\\u2028' at 3: an app name is one line of text"),
         ("/api/v1/dify/apps", {"instance_id": "nope", "app_id": "a", "app_name": "n" * 501}, 422,
          "app_name: String should have at most 500 characters"),
         ("/api/v1/dify/apps", b"", 400, "the body is empty"),
@@ -288,6 +294,30 @@ def test_deleting_an_app_ends_its_secret_and_then_its_instance_can_go(bridge: Br
     actions = [e["action"] for e in httpx.get(f"{bridge.base}/api/v1/audit", headers=headers).json()]
     assert actions[:2] == ["instance.delete", "app.delete"]
     assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{app['id']}").status_code == 401
+
+
+def test_registrations_past_the_most_kept_are_refused_until_one_is_deleted(
+    bridge: BridgeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = _auth(bridge.token())
+    # The API may add one more of each than the config file declared.
+    for name, listed in (("MAX_INSTANCES", "instances"), ("MAX_APPS", "apps")):
+        held = len(httpx.get(f"{bridge.base}/api/v1/dify/{listed}", headers=headers).json())
+        monkeypatch.setattr(store_module, name, held + 1)
+    new = [httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=headers,
+                      json={"name": f"i{n}", "base_url": "http://dify.internal"}) for n in range(2)]  # fmt: skip
+    assert [answer.status_code for answer in new] == [201, 409]
+    assert new[1].json()["error"] == "too_many_registrations"
+    assert "instances are registered, the most the bridge keeps: delete one first" in new[1].json()["detail"]
+    instance_id = new[0].json()["id"]
+    apps = [httpx.post(f"{bridge.base}/api/v1/dify/apps", headers=headers,
+                       json={"instance_id": instance_id, "app_id": f"a{n}"}) for n in range(2)]  # fmt: skip
+    assert [answer.status_code for answer in apps] == [201, 409]
+    assert httpx.delete(f"{bridge.base}/api/v1/dify/apps/{apps[0].json()['id']}", headers=headers).status_code == 200
+    again = httpx.post(
+        f"{bridge.base}/api/v1/dify/apps", headers=headers, json={"instance_id": instance_id, "app_id": "a1"}
+    )
+    assert again.status_code == 201
 
 
 def test_an_app_registers_with_its_own_key_and_a_chat_app_is_told_the_poller_cannot_see_it(

@@ -612,6 +612,86 @@ MASKED = {
     "passport no.": ("Passport No.: 335394656", "335394656"),
     "passport_number field": ('{"passport_number": "Z0645600"}', "Z0645600"),
     "emirates id": ("Emirates ID 784-1990-1234567-6", "784-1990-1234567-6"),
+    # Branch redact12's (bench/redaction_attack_r11.py's and round 10's leaks), each but the NHS number failing on main.
+    "key= random": (
+        "print(f'connecting with key=Hh1Hei6el4fnLjjDH3cfF8n4JGLwmTfT')",
+        "Hh1Hei6el4fnLjjDH3cfF8n4JGLwmTfT",
+    ),
+    "json Key": (
+        '{"Jwt": {"Key": "40QKHwLnUVoj03dGbMM4YTrEobbWS7NN33paYLj7o8", "Issuer": "acme"}}',
+        "40QKHwLnUVoj03dGbMM4",
+    ),
+    "uuid key after a name": ("Exa key: 5fb48f0a-e699-25e9-1de9-2032e4c4613e", "5fb48f0a-e699-25e9-1de9-2032e4c4613e"),
+    "hex key after a name": (
+        "Deepgram key: 222cbb4e11a22a23f72b23abf76eca03c5eb0826",
+        "222cbb4e11a22a23f72b23abf76eca03c5eb0826",
+    ),
+    "words before a credential's colon": (
+        "Token di accesso: RqBfDbFVhoi44dcG5YUCLD1hVRQf9DU6",
+        "RqBfDbFVhoi44dcG5YUCLD1hVRQf9DU6",
+    ),
+    "signing key loaded": (
+        "signing key loaded: bkbe+WPnuhj6HIeYpp9q/CAmpBlQva+V2x9Yp=",
+        "bkbe+WPnuhj6HIeYpp9q/CAmpBlQva",
+    ),
+    "camelCase name": ('val smtpPass = "Falcon58174@"', "Falcon58174@"),
+    "python bytes literal": (
+        'ENCRYPTION_KEY = b"Hes5dOUGEtJ40E7zFebDIlqL2TAgtJwt"',
+        "Hes5dOUGEtJ40E7zFebDIlqL2TAgtJwt",
+    ),
+    "url password with ?": ("url=jdbc:mysql://root:Orchid40607?@db/shop", "Orchid40607"),
+    "markdown table column": (
+        "| service | user | password |\n|---|---|---|\n| grafana | admin | SlH8uid0M3oHOV |",
+        "SlH8uid0M3oHOV",
+    ),
+    "markdown table in json text": ('"| Host | Passwort |\\n|---|---|\\n| nas01 | Kirsche8739$ |"', "Kirsche8739$"),
+    "markdown table chinese": ("| 用户 | 密码 |\n|---|---|\n| admin | Kirsche9581! |", "Kirsche9581!"),
+    "thai my password is": ("รหัสผ่านของฉันคือ Luna0822720*", "Luna0822720*"),
+    "danish the password is": ("Adgangskoden er Sakura69757?", "Sakura69757?"),
+    "norwegian the password": ("Passordet mitt er Zebra482592$", "Zebra482592$"),
+    "romanian my password is": ("Parola mea este Buc7!mici2024", "Buc7!mici2024"),
+    "four words before is": ("pw for the staging box is Orchid00537% fyi", "Orchid00537%"),
+    "five words before es": ("La contraseña de la base de datos es aYo2eS50HTEe", "aYo2eS50HTEe"),
+    "login user slash password": ("here's the admin login: admin / Kirsche8517*", "Kirsche8517*"),
+    "vault unseal key": (
+        "vault unseal key b8bEvybWyuEGYIbvGZAqG5FtYXH52nx6FxCX5U8Ba2I7",
+        "b8bEvybWyuEGYIbvGZAqG5FtYXH52nx6",
+    ),
+    "sid cookie": ("Cookie: _ga=GA1.2.3; sid=0irjpHIQJAMAUgiG-xhq27Uhbk9S1zt6KiHlNwzh; theme=dark", "0irjpHIQJAMAUgiG"),
+    "rails _session_id": ("Cookie: _session_id=3cdc714b6c6cba6a4465df42b6b72cb1", "3cdc714b6c6cba6a4465df42b6b72cb1"),
+    "flyv1 scheme": (
+        "FLY_API_TOKEN=FlyV1 fm2_feEqdKqfB-wYDqribN0smBRymoxNVI2oxpaUmBKT9",
+        "feEqdKqfB-wYDqribN0smBRymoxNVI2oxpaUmBKT9",
+    ),
+    "paseto public": (
+        "the PASETO was v4.public.Ok4yXwN4ruqIAj7YDDGEVz-mLkshz16MarIZeT47HjLKw5Bk",
+        "Ok4yXwN4ruqIAj7YDDGEVz",
+    ),
+    "telegram url token": (
+        "https://api.telegram.org/bot4952952719:_wzKuycb4MHoPkBNe-7XYTINedZPs1qJJT5/getMe",
+        "_wzKuycb4MHoPkBNe",
+    ),
+    "totp seed in groups": ("TOTP secret: saaj zyzs jphc jbn5 qqyp rwqd yntl xudv", "saaj zyzs jphc jbn5"),
+    "totp seed after words": (
+        "MFA seed for root: DAWHNVGS3FCCLMQ457JMBFKRJMYBOLYS",
+        "DAWHNVGS3FCCLMQ457JMBFKRJMYBOLYS",
+    ),
+    "authenticator setup key": ("Google Authenticator setup key: MLKZ 3ROQ WPTT YSV6", "MLKZ 3ROQ WPTT YSV6"),
+    "base64 pem glued to binary": (
+        "ssh key (base64): LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K4OiSm9wUDDdgmNBCxFYCy32yaeBRc+3d3HnO",
+        "4OiSm9wUDDdgmNBCxFYCy32yaeBRc",
+    ),
+    "solana keypair bytes": (
+        "solana keypair: [" + ",".join(str(i * 7 % 256) for i in range(64)) + "]",
+        "0,7,14,21,28,35",
+    ),
+    "hkid": ("HKID A331121(2)", "A331121"),
+    "nhs number": ("NHS number 401 234 5678", "401 234 5678"),
+    "ship to address": ("Ship to: 265 Market Street, Apt 4B, San Francisco, CA 94103", "265 Market Street"),
+    "german address": ("Lieferadresse: Hauptstraße 49, 10115 Berlin", "Hauptstraße 49"),
+    "french address": ("Adresse : 95 rue de Rivoli, 75001 Paris", "rue de Rivoli"),
+    "japanese address": ("住所：東京都千代田区丸の内1-3-1", "千代田区丸の内1-3-1"),
+    "chinese address": ("地址：北京市朝阳区建国路56号", "建国路56号"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -686,6 +766,13 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "Password manager: see docs; PIN codes should be changed; PIN 4 digits; Creds / Login page",
         # branch redact11's: an order number passing Luhn's check (not grouped as a card), a shell default's word
         "Amazon order #112-4829103-7732918; password: ${DB_PASSWORD:?required}; Recovery key rotation is due",
+        # branch redact12's: a bare key's ordinary values, a table's rule, other kinds of address, a TOTP's prose
+        '{"key": "sys.query"}; primary_key: user_id_12345678; key: Content-Type; cache key: reports/2026/q4.csv',
+        "| Field | Password |\n|---|---|\n| rule | min 8 chars |; token count: 1532; TOTP code expires in 30 seconds",
+        "IP address: 10.0.0.1; MAC address: a4:83:e7:12:9f:0c; address: localhost:8080; Address: Main Street",
+        "embedding: ["
+        + ",".join(str(i) for i in range(64))
+        + "]; http://localhost:3000/?next=/home; v4.local is a mode",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:

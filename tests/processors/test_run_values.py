@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors import detectors, redact
 from bridge.processors.redact import replacement
-from bridge.processors.run_values import CUT_MARK, RunValues
+from bridge.processors.run_values import CUT_MARK, Masker, RunValues
 from bridge.service.pipeline import Pipeline
 from bridge.trace.spans import with_attributes
 from detectors import Finding
@@ -147,3 +148,23 @@ def test_a_run_that_masked_nothing_needs_no_second_pass() -> None:
     out = redact.create(redact.Config()).process(spans)
     assert all(new is old for new, old in zip(out, spans, strict=True))
     assert not RunValues({}, frozenset(), frozenset()) and not RunValues({"short": "…"}, frozenset(), frozenset())
+
+
+def test_the_second_pass_walks_only_the_spans_whose_texts_hold_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    spans = run_spans(
+        [node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer="ok"),
+         llm(answer=f"Paid from {ACCOUNT}.")]
+    )  # fmt: skip
+    walked: list[str] = []
+    walk = redact._span
+
+    def counted(span: ReadableSpan, resources: dict[int, Resource], masker: Masker) -> ReadableSpan:
+        if isinstance(masker, RunValues):
+            walked.append(_texts([span]))
+        return walk(span, resources, masker)
+
+    monkeypatch.setattr(redact, "_span", counted)
+    out = redact.create(redact.Config()).process(spans)
+    assert ACCOUNT not in _texts(out) and replacement(ACCOUNT, "mask") in _texts(out[-1:])
+    # Only the answer repeating it is walked again: the first pass masked it where its label stood.
+    assert len(walked) == 1 and f"Paid from {ACCOUNT}." in walked[0]

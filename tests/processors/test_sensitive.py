@@ -493,3 +493,13 @@ def test_identifiers_read_where_their_runs_start_are_what_the_patterns_find(text
         assert {value for value, got in found.items() if got == kind} == expected - {
             value for value, got in found.items() if got != kind
         }
+
+
+def test_a_postal_address_is_masked_by_redaction_and_no_leak_for_the_detector() -> None:
+    # An address a run is asked about and answers with (a customer's roof, a shop's) is the run's data: only
+    # redaction, which masks examples too (`exempt_examples=False`), reads addresses (branch redact12).
+    text = "Ship to: 265 Market Street, San Francisco, CA 94103"
+    assert sensitive_values(text, True, exempt_examples=False) == {
+        "265 Market Street, San Francisco, CA 94103": "postal_address"
+    }
+    assert sensitive_values(text, True) == {}

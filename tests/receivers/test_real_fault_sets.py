@@ -1,5 +1,5 @@
-"""The second to tenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults10/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to eleventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults11/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -66,6 +66,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults10", 70, 41,
         ("momo_clean_1", "momo_clean_2"), "momo_clean_3",
     ),
+    "faults11": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults11", 76, 40,
+        ("mithai_clean_1", "mithai_clean_2"), "mithai_clean_3",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -121,7 +125,8 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     assert all(label["why"] for label in runs.values())
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
-    assert all("_clean_" in name for name in clean)  # the names say which runs are clean, and no faulty one hides
+    # the names say which runs are clean (faults11 names its hard negatives `_hn_`), and no faulty one hides
+    assert all("_clean_" in name or "_hn_" in name for name in clean)
 
 
 @pytest.mark.parametrize(("key", "name"), RUNS)
@@ -251,6 +256,22 @@ def test_in_the_tenth_set_a_top_level_retry_is_an_exception_and_values_change_on
     assert order.outputs is not None and order.outputs["output"].endswith(": 14")
 
 
+def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change_on_the_way() -> None:
+    """The ferry API's retried 503 makes its run partial-succeeded with 1 exception and no other run fails; the ferry
+    API's v2 reaches the LLM as the code node's defaults (0 seats); the timetable code node cut to 8 rows lets only
+    three Durres departures through the list operator; the sweet shop's merge code writes the 15 kilos the edited
+    extractor read into the order object."""
+    assert _unsuccessful("faults11") == {"cies_hn_503_retried": ("partial-succeeded", 1)}
+    (summary,) = [node for node in streamed("faults11", "cies_v2_zero").nodes if node.title == "Resumo"]
+    assert summary.outputs is not None and summary.outputs["resumo"].startswith("Prazas libres: 0\n")
+    cut = streamed("faults11", "furgon_short_durres")
+    (filtered,) = [node for node in cut.nodes if node.node_type == "list-operator"]
+    assert filtered.outputs is not None
+    assert [row[:5] for row in filtered.outputs["result"]] == ["06:30", "08:00", "10:00"]
+    (merged,) = [node for node in streamed("faults11", "mithai_kilo_misread").nodes if node.node_type == "code"]
+    assert merged.outputs is not None and merged.outputs["order"]["kilo"] == 15
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
@@ -258,6 +279,7 @@ VACANCIES, ONE_REVIEW = ("http-request", "Вакансии"), ("llm", "یک نظ
 COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", "Linje")  # outer and inner iteration
 PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's items
 ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர்டர் நிலை")  # a parallel iteration, a loop
+ORDER_PAGE, PACKAGE_LINE = ("http-request", "Ibere"), ("code", "Qator")  # a loop following a cursor, an iteration
 
 
 @pytest.mark.parametrize(
@@ -319,6 +341,14 @@ ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர
         ("faults10", "thaiyal_clean_4", TAILOR_STATUS, 1),
         ("faults10", "thaiyal_stuck", TAILOR_STATUS, 8),
         ("faults10", "thaiyal_flipping", TAILOR_STATUS, 8),
+        ("faults11", "aso_clean_1", ORDER_PAGE, 2),
+        ("faults11", "aso_clean_2", ORDER_PAGE, 1),
+        ("faults11", "aso_clean_3", ORDER_PAGE, 3),
+        ("faults11", "aso_stuck_cursor", ORDER_PAGE, 10),
+        ("faults11", "aso_cycle", ORDER_PAGE, 10),
+        ("faults11", "aloqa_clean_1", PACKAGE_LINE, 0),
+        ("faults11", "aloqa_clean_2", PACKAGE_LINE, 3),
+        ("faults11", "aloqa_flood", PACKAGE_LINE, 24),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:

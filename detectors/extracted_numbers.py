@@ -1,0 +1,263 @@
+# ruff: noqa: RUF001  (number words in Cyrillic letters look like Latin ones)
+"""`state_corruption`'s parameter extractors: a number its text does not state (or states in another time unit, or
+ten times off in words), and the rule order over an extractor's outputs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from detectors import (
+    Finding,
+    attributes_of,
+    json_attr,
+    numbers,
+)
+from detectors.corruption import WORD, finding, node_title
+from detectors.emptied_prompts import messages_of
+from detectors.extracted_dates import date_swapped
+
+# A number a text states on its own: digits (a decimal point or comma inside), not part of a code, a date, a time
+# or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`).
+_STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# What a parameter extractor's system prompt carries besides its query, as Dify 1.14.1 renders it: the instruction
+# (`<instruction>` in function-calling mode, `<instructions>` in prompt mode) with its variables filled in (a
+# chatflow's conversation variables: the order so far), and the memory's earlier turns (`<histories>`).
+_EARLIER = re.compile(r"<(instructions?|histories)>(.*?)</\1>", re.S)
+
+
+def _numbers(text: str) -> list[float]:
+    """The numbers a text states on its own (`_STATED`)."""
+    return [float(match.group().replace(",", ".")) for match in _STATED.finditer(text)]
+
+
+def _earlier(span: Any) -> str:
+    """An extractor's instruction and memory as its model was sent them (`_EARLIER`); empty where the trace lacks
+    the prompt (Dify's export)."""
+    messages = messages_of(attributes_of(span))[0]
+    return "\n".join(match.group(2) for match in _EARLIER.finditer(messages[0])) if messages else ""
+
+
+# Numbers one to ten written as words, in languages whose words stand apart (English, Spanish, Portuguese, French,
+# Italian, German, Dutch, Polish, Turkish, Indonesian, Swedish, Russian); articles that also mean one (`un`, `ein`,
+# `een`) left out, "a seat" states no count, and words that are also English ones (Italian `due`, Turkish `on`).
+_NUMBER_WORDS: dict[str, int] = {
+    word: number
+    for words in (
+        "one two three four five six seven eight nine ten",
+        "_ dos tres cuatro cinco seis siete ocho nueve diez",
+        "_ dois três quatro cinco seis sete oito nove dez",
+        "_ deux trois quatre cinq six sept huit neuf dix",
+        "_ _ tre quattro cinque sei sette otto nove dieci",
+        "_ zwei drei vier fünf sechs sieben acht neun zehn",
+        "_ twee drie vier vijf zes zeven acht negen tien",
+        "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć",
+        "bir iki üç dört beş altı yedi sekiz dokuz",
+        "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh",
+        "_ två tre fyra fem sex sju åtta nio tio",
+        "один два три четыре пять шесть семь восемь девять десять",
+    )
+    for number, word in enumerate(words.split(), 1)
+    if word != "_"
+}
+
+
+def _counted_before(query: str, name: str) -> int | None:
+    """The number a text writes as a word right before a parameter's name (two words between at most: "Six balcony
+    seats" for `seats`; the name's singular too), none if a figure stands between (`Two 27-inch chairs`)."""
+    stem = name.lower()
+    stem = stem[:-1] if len(stem) > 4 and stem.endswith("s") else stem
+    if len(stem) < 3 or stem not in query.lower():
+        return None  # most texts: the parameter's name is not written in them
+    words = WORD.findall(query.lower())
+    for at, word in enumerate(words):
+        if not word.startswith(stem):
+            continue
+        for before in reversed(words[max(0, at - 3) : at]):
+            if before.isdigit():
+                break
+            if (number := _NUMBER_WORDS.get(before)) is not None:
+                return number
+    return None
+
+
+def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
+    """A parameter extractor's number parameter holding a value its text does not state, while the text states a
+    number on its own that no parameter took: the number was changed between the text and the extraction (25
+    chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
+    ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
+    the model. A total the turn changes ("add 6 more" to the 6 so far the instruction or memory carries: 12) is
+    the earlier number plus or minus the stated one."""
+    if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
+        return None
+    stated = _numbers(query)
+    taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
+    # A number a text parameter took is claimed too (a card or order number extracted as text), every part of it:
+    # the 19 of "19 March" extracted as `2027-03-19`.
+    taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
+              if name[:2] != "__" and isinstance(value, str) for match in _DIGITS.finditer(value)]  # fmt: skip
+    unclaimed = [number for number in stated if number not in taken]
+    totals: set[float] | None = None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) and parameter.get("type") in ("number", "integer") else None
+        if type(value) not in (int, float) or not isinstance(name, str):
+            continue
+        if unclaimed and value not in stated:
+            if totals is None:
+                totals = {before + sign * number for before in _numbers(_earlier(span))
+                          for number in unclaimed for sign in (1, -1)}  # fmt: skip
+            if value not in totals:
+                return finding(span, "a parameter extractor's number its text does not state, a stated one left out",
+                               f"'{node_title(span)}' extracted {name} = {value}, a number its text does not state, "
+                               f"and left out the {unclaimed[0]:g} the text states.", {"query": query},
+                               {name: value})  # fmt: skip
+        counted = _counted_before(query, name)
+        if counted is not None and counted != value:
+            return finding(span, "a parameter extractor's number other than the one its text writes before its name",
+                           f"'{node_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
+                           {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+def _time_unit(parameter: dict[str, Any]) -> str | None:
+    """The time unit a parameter counts, read from its name's parts, else its description's words (`days`,
+    "number of working days", "Anzahl Tage"): what a number written before the word would count."""
+    name, description = parameter.get("name"), parameter.get("description")
+    words = [*str(name).replace("-", "_").split("_"), *WORD.findall(str(description or ""))]
+    for word in words:
+        if (unit := numbers.measured(f"1 {word}")[0][1]) in numbers.TIME_UNITS:
+            return unit
+    return None
+
+
+def _durations(query: str) -> set[float]:
+    """The durations a text states, in days, in figures and in number words ("2 weeks", "two weeks": 14)."""
+    found = numbers.word_durations(query)
+    for number, unit in numbers.measured(query):
+        if unit in numbers.TIME_UNITS:
+            found.update(float(value) * numbers.TIME_UNITS[unit] for value in numbers.readings(number))
+    return found
+
+
+def _unit_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
+    """A parameter extractor's number of one time unit (`days`) that is the count the text states in another
+    (`two weeks` read as 2 days), while the text states no such duration in the parameter's own unit: the count
+    was carried over without its unit."""
+    durations: set[float] | None = None
+    for parameter in parameters:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = outputs.get(name) if isinstance(name, str) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            continue
+        if (unit := _time_unit(parameter)) is None:
+            continue
+        durations = durations if durations is not None else _durations(query)
+        own = value * numbers.TIME_UNITS[unit]
+        if not durations or any(abs(own - days) < 1e-6 for days in durations):
+            continue
+        other = next((u for u, days in numbers.TIME_UNITS.items() if u != unit and value * days in durations), None)
+        if other is not None:
+            return finding(span, "a parameter extractor's count of one time unit that its text states in another",
+                           f"'{node_title(span)}' extracted {name} = {value:g} ({unit}s) from a text stating "
+                           f"{value:g} {other}s.", {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+# Amounts written in words, for an extractor's number a text states only so: numbers one to ten (`_NUMBER_WORDS`,
+# and Hindi, Marathi, Bengali, Urdu), the words for one and a half and two and a half (Hindi `डेढ़`, `ढाई`; Russian
+# `полтора`; German `anderthalb`), words adding a quarter, a half or taking one away before a number (Hindi `सवा दो`
+# 2.25, `साढ़े चार` 4.5, `पौने` -0.25; their Marathi, Bengali and Urdu kin), and a half after a number ("two and a
+# half", "dos y medio", "zweieinhalb", Russian and Ukrainian too). A half alone is left out ("half price").
+_WORD_AMOUNTS: dict[str, float] = {
+    unicodedata.normalize("NFC", word): number
+    for word, number in [
+        *((word, float(number)) for word, number in _NUMBER_WORDS.items()),
+        *((word, float(number))
+          for words in ("एक दो तीन चार पाँच छह सात आठ नौ दस", "_ _ _ _ पांच छः", "_ दोन _ _ पाच सहा _ _ नऊ दहा",
+                        "এক দুই তিন চার পাঁচ ছয় সাত আট নয় দশ", "ایک دو تین چار پانچ چھ سات آٹھ نو دس")
+          for number, word in enumerate(words.split(), 1) if word != "_"),
+        *((word, 1.5) for word in ["डेढ़", "डेढ", "दीड", "দেড়", "ڈیڑھ", "полтора", "anderthalb"]),
+        *((word, 2.5) for word in ["ढाई", "अढ़ाई", "अडीच", "আড়াই", "ڈھائی"]),
+    ]
+}  # fmt: skip
+_BEFORE_NUMBER = {
+    unicodedata.normalize("NFC", word): added
+    for words, added in (("सवा सव्वा সোয়া سوا", 0.25), ("साढ़े साढे साडे সাড়ে ساڑھے", 0.5), ("पौने पावणे পৌনে پونے", -0.25))
+    for word in words.split()
+}
+_HALF_AFTER = ("and a half", "y medio", "y media", "e meio", "e meia", "et demi", "et demie", "e mezzo", "i pół",
+               "с половиной", "з половиною", "einhalb")  # fmt: skip
+# Words as a text writes them: what lies between spaces and punctuation (Devanagari's vowel signs are no `\w`).
+_WORD_RUN = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'«»“”।|/-]+")
+
+
+def _word_amounts(text: str) -> set[float]:
+    """The amounts `text` writes in words (`_WORD_AMOUNTS`): "साढ़े चार" is 4.5, "two and a half" 2.5."""
+    text = unicodedata.normalize("NFC", text.lower())
+    words = _WORD_RUN.findall(text)
+    found: set[float] = set()
+    for at, word in enumerate(words):
+        number = _WORD_AMOUNTS.get(word)
+        if number is None and word.endswith("einhalb"):  # German writes "zweieinhalb" as one word
+            number = _WORD_AMOUNTS.get(word[: -len("einhalb")], -1.0) + 0.5
+        if number is None or number < 0:
+            continue
+        added = _BEFORE_NUMBER.get(words[at - 1], 0.0) if at else 0.0
+        after = " ".join(words[at + 1 : at + 4])
+        found.add(number + added + (0.5 if after.startswith(_HALF_AFTER) else 0.0))
+    return found
+
+
+def _scale_misread(span: Any, outputs: dict[str, Any], query: str) -> Finding | None:
+    """A parameter extractor's number that is a tenth or ten times an amount its text writes in words (`साढ़े चार
+    एकड़`, four and a half acres, read as 0.45) or in figures (`१ प्लेट`, one plate, read as 10 plates), where the
+    text writes that number neither in figures nor in words, nor is it a total the turn changes (the earlier number
+    plus or minus the stated one): its decimal point slipped between the text and the extraction. A figure counts
+    here though another parameter's text holds it too (the dish's `x1`): the extractor's own outputs disagree."""
+    taken = {name: value for name, value in outputs.items()
+             if name[:2] != "__" and type(value) in (int, float) and value > 0}  # fmt: skip
+    if not taken:
+        return None
+    stated = set(_numbers(query))
+    amounts: set[float] | None = None
+    totals: set[float] | None = None
+    for name, value in taken.items():
+        if value in stated:
+            continue
+        amounts = amounts if amounts is not None else _word_amounts(query)
+        if value in amounts:
+            continue
+        amount = next((a for a in (amounts | stated) - set(taken.values())  # an amount another parameter took is read
+                       if abs(value * 10 - a) < 1e-9 or abs(value - a * 10) < 1e-9), None)  # fmt: skip
+        if amount is not None and amount not in amounts:  # a figure: not an earlier total changed by it
+            if totals is None:
+                totals = {before + sign * number for before in _numbers(_earlier(span))
+                          for number in stated for sign in (1, -1)}  # fmt: skip
+            amount = None if value in totals else amount
+        if amount is not None:
+            return finding(span, "a parameter extractor's number a tenth or ten times the amount its text writes",
+                           f"'{node_title(span)}' extracted {name} = {value:g} from a text writing {amount:g}"
+                           f"{' in words' if amount in amounts else ''}.",
+                           {"query": query}, {name: value})  # fmt: skip
+    return None
+
+
+def extraction_misread(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A parameter extractor's value other than its text states: a number (`_number_misread`), a count of another
+    time unit, a date with its day and month swapped, a number ten times off the amount written in words. The text
+    is its `query` input, or else its last user message (what the model read)."""
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    parameters = inputs.get("parameters") if isinstance(inputs, dict) else None
+    if not isinstance(query, str) or not isinstance(parameters, list):
+        read = messages_of(attributes_of(span))[1] if query is None and parameters is None else None
+        return _scale_misread(span, outputs, read) if isinstance(read, str) else None
+    return (
+        _number_misread(span, outputs, query, parameters)
+        or _unit_misread(span, outputs, query, parameters)
+        or date_swapped(span, outputs, query)
+        or _scale_misread(span, outputs, query)
+    )

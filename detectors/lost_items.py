@@ -1,0 +1,180 @@
+"""`state_corruption`'s iterations: items lost between the rounds and the output list, nulls for rounds that succeeded,
+and answers counting the items without the round that failed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from detectors import (
+    Finding,
+    Trace,
+    attr,
+    json_attr,
+    node_error,
+    numbers,
+    prompt_text,
+)
+from detectors.corruption import BOOKKEEPING, WORD, all_given, finding, node_title
+from detectors.rounds import containers, rounds_of
+from detectors.tool_errors import MISSING_FIELD, TYPE_FAILURE
+from detectors.values import empty
+
+
+def items_lost(trace: Trace) -> Iterator[Finding]:
+    for container in containers(trace, "iteration"):
+        rounds = attr(container, "dify.container.rounds", 0)
+        outputs = json_attr(container, "output.value")
+        items = outputs.get("output") if isinstance(outputs, dict) else None
+        if not isinstance(items, list):
+            continue
+        title = attr(container, "dify.node.title", container.name)
+        if isinstance(rounds, int) and len(items) < rounds and len(items) < _rounds_succeeded(trace, container, rounds):
+            yield finding(container, "iteration output items < rounds run",
+                          f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items.",
+                          f"{rounds} rounds", items)  # fmt: skip
+        elif isinstance(rounds, int) and len(items) < rounds and (failed := _data_failure(trace, container)):
+            yield finding(container, "iteration items dropped for rounds that failed reading their data",
+                          f"The iteration '{title}' ran {rounds} rounds but its output holds {len(items)} items: "
+                          f"'{node_title(failed)}' failed on its data ({node_error(failed).strip()[-80:]}) and the "
+                          "round's item was dropped.", json_attr(failed, "input.value"), items)  # fmt: skip
+        elif any(item is None for item in items):
+            yield from _null_items(trace, container, title, items)
+        if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
+            yield told
+        if (cut := _given_cut(trace, container)) is not None:
+            yield cut
+
+
+def _cut_of(given: list[Any], listed: list[Any]) -> str | None:
+    """How `given` is a cut of `listed`: items dropped (fewer, each of them listed, in order), or each item cut
+    short (as many, each a shorter start of its own)."""
+    if len(given) < len(listed):
+        rest = iter(listed)
+        return "items dropped" if all(any(item == other for other in rest) for item in given) else None
+    if len(given) == len(listed) and all(
+        isinstance(item, str) and isinstance(other, str) and len(item) < len(other) and other.startswith(item)
+        for item, other in zip(given, listed, strict=True)
+    ):
+        return "each item cut short"
+    return None
+
+
+def _given_cut(trace: Trace, container: Any) -> Finding | None:
+    """An iteration given a list no node produced, a cut of one an earlier node produced (items dropped, or each
+    cut short): Dify hands an iteration the variable its selector names as it is, so the list changed on the way."""
+    given = json_attr(container, "input.value")
+    given = given.get("iterator_selector") if isinstance(given, dict) else None
+    if not isinstance(given, list):
+        return None
+    start, lists = container.start_time or 0, []
+    for span in trace.nodes:
+        if (span.end_time or 0) > start or attr(span, "dify.node.type") in ("iteration", "loop"):
+            continue
+        outputs = json_attr(span, "output.value")
+        if isinstance(outputs, dict):
+            # Dify's own lists (an HTTP answer's `files`) are no data a selector hands on.
+            lists += [(span, name, value) for name, value in outputs.items()
+                      if isinstance(value, list) and name not in BOOKKEEPING]  # fmt: skip
+    if any(value == given for _, _, value in lists):
+        return None
+    for span, name, value in lists:
+        if value and (how := _cut_of(given, value)) is not None:
+            return finding(container, "an iteration given a cut of a list an earlier node produced",
+                           f"The iteration '{node_title(container)}' was given {len(given)} items, {how}, of the "
+                           f"{len(value)} '{node_title(span)}' produced as '{name}'.", {name: value[:5]},
+                           given[:5])  # fmt: skip
+    return None
+
+
+# A count an answer states: a number on its own (not part of a time, a date, an amount with decimals).
+_COUNTED = re.compile(r"(?<![\d.,:/])\d{1,3}(?![\d:/]|[.,]\d)")
+
+
+def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[Any]) -> Finding | None:
+    """An LLM after an iteration with a round that failed (its item dropped, or null by "continue on error"),
+    given the items left (its prompt shows one) and answering with their count as the whole ("3 sailings") and
+    never the rounds run: the failed round's item was lost from what the run told, not reported as missing."""
+    left = [item for item in items if not empty(item)]
+    if not left or len(left) >= rounds or _rounds_succeeded(trace, container, rounds) >= rounds:
+        return None
+    end, probe = container.end_time or 0, str(left[0])[:40]
+    for span in trace.of_type("llm"):
+        if (span.start_time or 0) < end or probe not in prompt_text(span):
+            continue
+        outputs = json_attr(span, "output.value")
+        answer = outputs.get("text") if isinstance(outputs, dict) else None
+        if not isinstance(answer, str):
+            return None
+        stated = {int(n) for n in _COUNTED.findall(answer)}
+        stated.update(numbers.SMALL_WORDS[w] for w in WORD.findall(answer.lower()) if w in numbers.SMALL_WORDS)
+        if len(left) in stated and rounds not in stated:
+            return finding(span, "an answer counting an iteration's items without the round that failed",
+                           f"'{node_title(span)}' answered with {len(left)} items as all there are, where the "
+                           f"iteration '{node_title(container)}' ran {rounds} rounds and one failed.",
+                           f"{rounds} rounds", answer)  # fmt: skip
+        return _told_all_rounds(span, container, rounds, len(left), stated, answer)
+    return None
+
+
+def _told_all_rounds(
+    span: Any, container: Any, rounds: int, left: int, stated: set[int], answer: str
+) -> Finding | None:
+    """An answer (`stated`: the counts it states) giving the rounds' count as its whole while `left` items reached it:
+    neither their count nor the failed rounds' is told ("all 6 cows milked" with the yields of 4), so the failed
+    rounds' items were passed off as there. The rounds' count in figures or a number word of three letters or more
+    (Danish `to`, two, is an English word)."""
+    if left in stated or rounds - left in stated or rounds not in stated:
+        return None
+    words = {numbers.SMALL_WORDS[w] for w in WORD.findall(answer.lower()) if len(w) >= 3 and w in numbers.SMALL_WORDS}
+    if rounds in words or rounds in {int(n) for n in _COUNTED.findall(answer)}:
+        return finding(span, "an answer counting an iteration's rounds as all its items, the failed rounds' lost",
+                       f"'{node_title(span)}' answered about {rounds} items as all there are, where the iteration "
+                       f"'{node_title(container)}' ran {rounds} rounds, {rounds - left} failed, and gave it {left}.",
+                       f"{left} items of {rounds} rounds", answer)  # fmt: skip
+    return None
+
+
+def _data_failure(trace: Trace, container: Any) -> Any:
+    """A node of a round of `container` that failed on its data (a field its input lacks, a value of another type
+    than it computes with: a price sent as text) while every input held a value: the round's item, dropped by
+    Dify's "remove abnormal output", was lost to the data, not to an outage (a request that failed, retried)."""
+    for _, nodes in rounds_of(trace, container):
+        for node in nodes:
+            if attr(node, "dify.node.status") not in ("failed", "exception"):
+                continue
+            error = node_error(node)
+            if (MISSING_FIELD.search(error) or TYPE_FAILURE.search(error)) and all_given(node):
+                return node
+    return None
+
+
+def _rounds_succeeded(trace: Trace, container: Any, rounds: int) -> int:
+    """The rounds whose nodes all succeeded: a failed round's item is dropped by design (Dify's error handling
+    "remove abnormal output"). `rounds` when the rounds were not recorded."""
+    recorded = rounds_of(trace, container)
+    if not recorded:
+        return rounds
+    return sum(all(attr(n, "dify.node.status") == "succeeded" for n in nodes) for _, nodes in recorded)
+
+
+def _null_items(trace: Trace, container: Any, title: str, items: list[Any]) -> Iterator[Finding]:
+    """An item null in the iteration's output whose round succeeded and produced a value: lost in between."""
+    for round_span, nodes in rounds_of(trace, container):
+        index = attr(round_span, "dify.round.index")
+        if not isinstance(index, int) or index >= len(items) or items[index] is not None:
+            continue
+        if not nodes or any(attr(n, "dify.node.status") != "succeeded" for n in nodes):
+            continue  # a failed round left a null on purpose (error strategy "continue on error")
+        # An if-else's result routes the round; it is no variable the iteration can collect.
+        valued = [n for n in nodes if attr(n, "dify.node.type") != "if-else"]
+        if not valued:
+            continue
+        last = json_attr(valued[-1], "output.value")
+        produced = next((v for v in last.values() if not empty(v)), None) if isinstance(last, dict) else None
+        if produced is not None:
+            yield finding(container, "an iteration output item null though its round produced a value",
+                          f"Round {index} of the iteration '{title}' produced a value, but the iteration's "
+                          "output holds null in its place.", produced, items)  # fmt: skip
+            return

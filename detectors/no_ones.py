@@ -1,0 +1,90 @@
+"""`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples."""
+
+from __future__ import annotations
+
+import re
+
+from bridge.processors.sensitive import (
+    EXAMPLE_DOMAINS,
+    PERSONAL,
+)
+
+# A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
+# not a person's. Matched against each word of the part before the `@`.
+_MAILBOX = re.compile(
+    r"(?:support|service|services|help|helpdesk|desk|care|info|information|contact|contacts|kontakt|contacto|"
+    r"hello|hallo|hola|sales|vertrieb|ventas|billing|invoices?|accounts|orders?|returns|press|presse|media|"
+    r"privacy|datenschutz|dpo|gdpr|legal|security|abuse|postmaster|webmaster|no-?reply|donotreply|office|team|"
+    r"feedback|soporte|atencion|kefu|booking|bookings|reservations?|jobs|careers|hr|marketing|partners?|"
+    r"enquiries|inquiries|questions)"
+)
+_ADDRESS = PERSONAL["email"]
+_WORDS = re.compile(r"[._+\-\d]+")
+# Words saying a line shows examples, in the languages of the phone labels (lower case).
+_EXAMPLE_WORDS = re.compile(
+    r"example|e\.g\.|for instance|sample|like this|beispiel|z\.\s?b\.|ejemplo|p\.\s?ej\.|exemple|par ex|esempio|"
+    r"exemplo|voorbeeld|bijv\.|przykład|örnek|пример|приклад|παράδειγμα|דוגמה|مثال|उदाहरण|ตัวอย่าง|ví dụ|contoh|"
+    r"mfano|例|예시|예:"
+)
+# Words naming a business's phone line (a hotline, a desk, a switchboard, a store's, an office's, a practice's or a
+# hotel's number), in the languages of the labels in bridge/processors/sensitive.py. Lower case.
+# Whole words in letter scripts (not "officer"; `store_phone` is two).
+_SERVICE_LINE = re.compile(
+    r"(?<![^\W\d_])(?:hotline|helpline|help ?desk|(?:customer)?service|support|office|reception|front desk|"
+    r"switchboard|toll[- ]?free|freephone|free line|call cent(?:er|re)|customer care|store|shop|branch|clinic|"
+    r"pharmacy|hospital|practice|praxis|hotel|restaurant|museum|airport|"
+    r"kundendienst|kundenservice|zentrale|filiale|servicio|atención|tienda|sucursal|accueil|standard|"
+    r"magasin|agence|assistenza|centralino|negozio|klantenservice|winkel|obsługa|infolinia|müşteri hizmetleri|"
+    r"mağaza|горячая линия|служба|офис|магазин|гаряча лінія|γραμμή|κατάστημα|שירות|מוקד|خدمة|الخط الساخن|"
+    r"हेल्पलाइन|tổng đài|cửa hàng|chi nhánh|layanan|kantor|toko|huduma|ofisi"
+    # An office's and a repair desk's line ("sales office, phone …", "repairs: …").
+    r"|büro|bureau|oficina|ufficio|escritório|kantoor|biuro|ofis|kancelář|iroda|kontor|toimisto|офіс|γραφείο|משרד|"
+    r"مكتب|دفتر|कार्यालय|văn phòng|ოფისი|գրասենյակ|repairs?|maintenance|reparatur|wartung|reparaciones|"
+    r"mantenimiento|dépannage|riparazioni|manutenzione|onderhoud|serwis|tamir|ремонт|επισκευές|תיקונים|صيانة|"
+    r"تعمیرات|मरम्मत|sửa chữa|perbaikan|matengenezo|վերանորոգում)(?![^\W\d_])"
+    r"|ศูนย์บริการ|สาขา|客服|热线|熱線|服务|服務|门店|分店|窓口|受付|代表|店舗|コールセンター|고객센터|상담|대표번호|매장|지점"
+    r"|医院|诊所|病院|クリニック|ホテル|병원|호텔|สำนักงาน|ซ่อม|办公室|辦公室|办事处|辦事處|事務所|事务所|사무실|사무소"
+    r"|报修|報修|维修|維修|物业|物業|管理处|管理處|修理|수리|관리사무소"
+)
+# ...or the end of one (`customerservice`, `itsupport`, `kundenkontakt`).
+_MAILBOX_ENDINGS = ("service", "support", "care", "desk", "help", "info", "kontakt", "contact")
+
+
+def no_ones(value: str, kind: str, sourced: str) -> bool:
+    """A personal datum that is no person's: a shared mailbox, a phone number written beside one in the
+    sources (a contact line: "Customer service: help@…, phone +34 900 …"), beside an address at an example
+    domain on a line saying it shows examples ("e.g. jan@example.com, +31 6 …"), or near words naming a
+    service line."""
+    if kind == "email":
+        return _shared_mailbox(value)
+    if kind not in ("phone", "us_phone", "phone_number"):
+        return False
+    at = sourced.find(value)
+    if at == -1:  # named in the output only: no line of a source to read
+        return False
+    # The line around it, its breaks as written or escaped in JSON text (`\n`).
+    escaped = sourced.rfind("\\n", 0, at)
+    start = max(sourced.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0)
+    ends = [end for end in (sourced.find("\n", at), sourced.find("\\n", at)) if end != -1]
+    end = min(ends, default=len(sourced))
+    line = sourced[start:end]
+    addresses = _ADDRESS.findall(line)
+    if any(map(_shared_mailbox, addresses)):
+        return True
+    # An address at an example domain makes a line of examples where the line says so ("Example: jan@example.com,
+    # +31 6 …"); a record's line ("owner R. Holloway (phone …, r.holloway@example.com)") is a person's, written with
+    # documentation's domain.
+    examples = any(EXAMPLE_DOMAINS.search(address) for address in addresses)
+    if examples and _EXAMPLE_WORDS.search(_ADDRESS.sub(" ", line).lower()):  # not the domain's own `example`
+        return True
+    # The words before it naming a service line ("Hotline: 0800 …", `"store_phone": …`, "Praxis Dr. Lehmann, Tel."):
+    # a business's number, not a person's. Just before it only: a record's other fields name other things
+    # (`"phone": …, "bank_account": …`).
+    return _SERVICE_LINE.search(sourced[max(start, at - 40) : at].lower()) is not None
+
+
+def _shared_mailbox(address: str) -> bool:
+    """A shared mailbox's address (`kundenservice@…`, `privacy-team@…`), which a support page or an answer
+    names on purpose: no person's data."""
+    words = _WORDS.split(address.partition("@")[0].lower())
+    return any(_MAILBOX.fullmatch(word) or word.endswith(_MAILBOX_ENDINGS) for word in words)
