@@ -52,8 +52,8 @@ app's median run); the business's own phone and the user's own data are clean; h
 737 runs, every one with its export: 505 clean (68.5 %; 65 hard negatives), 232 with a fault (45 with two labels),
 62 later turns of a conversation; per label from 7 (`context_overflow`) and 12 (`dify_rag_poisoning`) to 54
 (`hallucination`); `testdata/heldout16/README.md` has every count. Since session 27 the 10 runs of the gpt-4o
-republish carry `dify_model_fallback` beside `cost` (the real recordings' convention; the README says why). Both readings give
-the same run id and node count for every run (tests/detectors/test_heldout16.py).
+republish carry `dify_model_fallback` beside `cost` (the real recordings' convention; the README says why). Both
+readings give the same run id and node count for every run (tests/detectors/test_heldout16.py).
 
 Loading is deterministic: the files are read in APPS order, their lines in order; nothing is drawn at random, so
 `seed` changes nothing (the signature is the other corpora's). Cases carry no history: `corpus.evaluate` feeds them
