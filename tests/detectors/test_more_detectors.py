@@ -541,10 +541,10 @@ def test_task_derailment_an_answer_in_another_language_than_the_app_answers_its_
 
 
 def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
-    assert _DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
-    assert _DECLINE.search("عذرا، لا أعرف.")
+    assert DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
+    assert DECLINE.search("عذرا، لا أعرف.")
 
 
 def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question() -> None:
@@ -563,13 +563,13 @@ def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question(
 
 
 def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
     apologies = ["Maaf, saya hanya menjawab soal irigasi.", "К сожалению, у меня нет этих данных."]
     apologies += ["Xin lỗi, tôi không có thông tin này.", "Samahani, sina taarifa hiyo.", "ขออภัย ไม่มีข้อมูล"]
     for apology in apologies:
-        assert _DECLINE.search(apology), apology
-    assert not _DECLINE.search("The Maafushi ferry leaves at nine.")
+        assert DECLINE.search(apology), apology
+    assert not DECLINE.search("The Maafushi ferry leaves at nine.")
 
 
 def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
@@ -589,15 +589,15 @@ def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
 
 
 def test_task_derailment_reads_could_not_find_and_try_again_later_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
     declines = ["Δεν βρίσκω αυτή την πληροφορία, καλέστε το γραφείο."]
     declines += ["לא הצלחתי לבדוק את הזמינות, נסו שוב מאוחר יותר.", "I couldn't find that in our documents."]
     declines += ["Ich finde dazu keine Angaben.", "Nie znalazłem tej informacji."]
     declines += ["Не удалось проверить наличие.", "没有找到相关信息。", "Sikupata taarifa hiyo.", "Kayıt bulunamadı."]
     for decline in declines:
-        assert _DECLINE.search(decline), decline
-    assert not _DECLINE.search("The findings are due later this week.")
+        assert DECLINE.search(decline), decline
+    assert not DECLINE.search("The findings are due later this week.")
 
 
 def test_task_derailment_leaves_figures_worked_out_from_the_question_s_figures() -> None:
