@@ -7,6 +7,7 @@ import math
 import re
 
 from detectors.hallucination.arithmetic import precision
+from detectors.likeness import WORD_CHARACTER
 from detectors.numbers import (
     all_values,
     by_unit,
@@ -19,11 +20,13 @@ from detectors.numbers import (
 )
 
 # The result of a working the answer shows ("5000 * 0.75 = 3748"): arithmetic the reader sees, right or wrong.
-_SHOWN_RESULT = re.compile(r"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{1,3}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)")
+_SHOWN_RESULT = re.compile(
+    rf"[\u00d7*·÷/\u2212+][^=\n]*=\s?(?:[^\W\d_]{WORD_CHARACTER}{{0,2}}\s?|[€$£¥₹₩₽₪]\s?)?(\d[\d.,]*\d|\d)"
+)
 
 
 # A figure right after a word ("الجمركية 277.65", "Total: 1020"): the slot the word names.
-_SLOT = re.compile(r"([^\W\d_]{3,}):?\s?(\d[\d.,]*\d|\d)")
+_SLOT = re.compile(rf"([^\W\d_]{WORD_CHARACTER}{{2,}}):?\s?(\d[\d.,]*\d|\d)")
 
 
 def _slotted(answer: str, numbers: set[str], prompt: str) -> bool:

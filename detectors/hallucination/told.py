@@ -20,6 +20,7 @@ from detectors.hallucination.data import data_finding, fed_data, if_else_limits,
 from detectors.hallucination.money import akin
 from detectors.hallucination.support import CODE, unsupported_numbers
 from detectors.hallucination.times import HOUR_MINUTE
+from detectors.likeness import WORD_CHARACTER
 from detectors.numbers import (
     TIME_UNITS,
     by_unit,
@@ -31,7 +32,7 @@ from detectors.numbers import (
 
 # A figure in a slot after a word, as a label or a name writes one ("Model of the memorial (1968)", "Total: 1020"):
 # the word, a bracket, a colon or a dash, then the figure (two digits and more); "about 14,180" is no slot.
-AFTER_WORD = re.compile(r"([^\W\d_]{3,}) ?[(:\uff1a\u2013\u2014-] ?(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
+AFTER_WORD = re.compile(rf"([^\W\d_]{WORD_CHARACTER}{{2,}}) ?[(:\uff1a\u2013\u2014-] ?(\d[\d.,]*\d)(?!\d|[\s.,]\d)")
 
 
 def swapped_findings(

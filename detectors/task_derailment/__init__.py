@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from detectors import Finding, Trace
+from detectors.likeness import leaning
 from detectors.task_derailment.adverts import SHORTEST_ADVERT, advert, short_advert
 from detectors.task_derailment.config import Config as Config
 from detectors.task_derailment.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
@@ -41,7 +42,7 @@ from detectors.task_derailment.history import (
     other_language,
     runs_of,
 )
-from detectors.task_derailment.languages import SENTENCE_END, worded_language
+from detectors.task_derailment.languages import SENTENCE_END
 from detectors.task_derailment.new_words import VOCABULARIES, exclaims, new_words
 from detectors.task_derailment.replies import ABSENT, DECLINE, HOLDING
 from detectors.task_derailment.run import (
@@ -185,7 +186,7 @@ def create(cfg: Config) -> object:
                 "The final answer shares no subject with the user's query nor with anything the run retrieved or "
                 "was told; check the prompt chain and the branch the run took.",
                 {"node": "the run", "rule": rule, "query": query[:200], "answer": answer[:200],
-                 "language": worded_language(answer)},
+                 "language": leaning(answer)},
             )  # fmt: skip
 
     return detect

@@ -7,13 +7,14 @@ from collections import deque
 from typing import Any
 
 from detectors import Trace, attr, json_attr, prompt_text
+from detectors.likeness import SCRIPTS, leaning
 from detectors.task_derailment.config import Config
 from detectors.task_derailment.history import Run, app_habit, earlier_runs
 from detectors.task_derailment.languages import (
     LANGUAGE_NAMED,
+    SCRIPT_OF,
     foreign_script,
     tongue,
-    worded_language,
     written_apart,
     written_in,
 )
@@ -38,12 +39,7 @@ def routed_off(trace: Trace, answer: str) -> str | None:
         prompt = prompt_text(span) if attr(span, "dify.node.type") not in ROUTERS else ""
         given = [route for route in routes if route and route in prompt]
         # The languages last: told by a pass over both texts, they are read only for an answer off the route.
-        if (
-            given
-            and not said & terms_given(given)
-            and (language := worded_language(answer))
-            and language == worded_language(prompt)
-        ):
+        if given and not said & terms_given(given) and (language := leaning(answer)) and language == leaning(prompt):
             return f"a short answer names neither the query nor the route its prompt was given ({given[0]})"
     return None
 
@@ -52,14 +48,17 @@ def off_rule(trace: Trace, root: Any, query: str, answer: str, sources: list[str
     """The rule by which an answer that shares no term with its query is off it, if one does. An answer whose
     function words tell no language is read by its script (Persian, Russian, Greek: `tongue`) where it shares no
     word at all with the query: words too short for a term (Hindi's `धान`, paddy) tell in those scripts."""
-    language = worded_language(answer) or (tongue(answer) if not tokens(answer) & tokens(query) else None)
+    language = leaning(answer)
+    if language in SCRIPTS and language not in SCRIPT_OF:  # told by a script of words too short for a term
+        language = None
+    language = language or (tongue(answer) if not tokens(answer) & tokens(query) else None)
     said = terms_of(answer)
     prompts = answering_prompts(trace)
     # A run with nothing retrieved (plain chat) leaves only the query and prompts to compare with, and a right
     # short answer need share no word with its question ("How tall is Mount Fuji?" "It rises to 3,776 m."):
     # only a long one in the query's language is judged (the caller drops short ones).
     if not sources:
-        if said and language == (worded_language(query) or tongue(query)) and not said & terms_given(prompts):
+        if said and language == (leaning(query) or tongue(query)) and not said & terms_given(prompts):
             return "a long answer with nothing retrieved shares no term with the query or the prompts"
         return None
     given = [query, *sources, *prompts]
@@ -97,7 +96,7 @@ def source_ignored(trace: Trace, query: str, answer: str, asked: set[str]) -> st
     if len(grounded) * 10 > len(said):
         return None
     written = written_in(sources)
-    if written and worded_language(answer) not in written:
+    if written and leaning(answer) not in written:
         return None
     if written_apart(answer, query):
         return None

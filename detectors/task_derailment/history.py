@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import deque
 
 from detectors import ProcessMemory, Trace
-from detectors.likeness import features, language, similarities
+from detectors.likeness import features, language, leaning, similarities
 from detectors.task_derailment.config import Config
-from detectors.task_derailment.languages import answered_in, asked_for, tongue, worded_language
+from detectors.task_derailment.languages import answered_in, asked_for, tongue
 from detectors.task_derailment.run import unsourced
 from detectors.task_derailment.words import ESCAPED, NUMBER, codes_of, terms_given, terms_of
 
@@ -103,7 +103,7 @@ def answers_another_question(
     # A short ASCII answer's language told by its function words too: "Five minutes, or the cops get here." is weighed
     # against the English answers the question got, not its Thai ones (a translation asked for). Not in other
     # scripts: a Polish answer's `a` and `do` are no Spanish or English.
-    answered = language(answer) or (worded_language(answer) if answer.isascii() else None)
+    answered = language(answer) or (leaning(answer) if answer.isascii() else None)
     codes = codes_of(query)
     alike = sorted((i for i, s in enumerate(to_query) if s >= _ALIKE), key=to_query.__getitem__, reverse=True)
     # Asked alike, a past question naming another code than this one's (a template's question on another course,

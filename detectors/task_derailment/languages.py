@@ -4,41 +4,10 @@ from __future__ import annotations
 
 import re
 
-from detectors.likeness import SCRIPTS, language
-from detectors.task_derailment.words import CJK_RUN, DIGITS, JSON_KEY
+from detectors.likeness import SCRIPTS, language, leaning
+from detectors.task_derailment.words import DIGITS, JSON_KEY
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
-_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
-# Frequent short words of each language, to tell which one a text is written in.
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset({"the", "and", "is", "are", "you", "your", "with", "for", "this", "that", "of", "to", "in", "it",
-                     "was", "can"}),
-    "de": frozenset({"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "ein", "eine", "ich", "auf", "für",
-                     "den", "dem", "wird", "werden", "sind", "bis", "es"}),
-    "es": frozenset({"el", "la", "los", "las", "que", "y", "es", "en", "un", "una", "por", "para", "con", "del",
-                     "hasta", "se", "sí"}),
-    "fr": frozenset({"le", "les", "et", "est", "des", "une", "pour", "avec", "dans", "vous", "pas", "du", "au",
-                     "sur"}),
-}  # fmt: skip
-
-
-_IDENTIFIER = re.compile(r"(?<!\S)\S*?(?:\d|@|/|\w\.\w)\S*")  # anchored at a token's start: 3x faster
-
-
-def worded_language(text: str) -> str | None:
-    """The language `text` is written in, as far as its script and most frequent words tell: `ja`, `zh`, or
-    one of `_FUNCTION_WORDS`; None when nothing tells. Tokens holding a digit, `@`, `/` or a dot within (keys,
-    SKUs, order numbers, mail addresses, links) are no words of any language: `ghp_Z9y8X7…` is no Spanish `y`,
-    `ana@correo.es` no German `es`."""
-    cjk = sum(len(run) for run in CJK_RUN.findall(text))
-    words = _LATIN_WORD.findall(_IDENTIFIER.sub(" ", text.lower()))
-    if cjk and cjk >= len(words):
-        return "ja" if _KANA.search(text) else "zh"
-    hits = {language: sum(word in common for word in words) for language, common in _FUNCTION_WORDS.items()}
-    best = max(hits, key=hits.__getitem__)
-    return best if hits[best] else None
-
-
 # Chinese and Japanese answers are told by their script alone: one written in a script nothing the run was given
 # is written in (a Japanese answer to a German question about English manuals) is off the query, unless the run
 # names the language (a prompt asking for Chinese).
@@ -58,7 +27,7 @@ def foreign_script(language: str | None, given: list[str]) -> bool:
 def written_in(sources: list[str]) -> set[str]:
     """The languages the sources are written in, as far as their first 2,000 characters tell (JSON field names
     tell none)."""
-    return {language for text in sources if (language := worded_language(JSON_KEY.sub(" ", text[:2000])))}
+    return {language for text in sources if (language := leaning(JSON_KEY.sub(" ", text[:2000])))}
 
 
 # "English" in the languages of DETECTORS.md (and Finnish, Romanian, Swedish): a query asking for an English answer
@@ -130,9 +99,7 @@ def answered_in(answer: str, asked: str) -> bool:
     and going on in the app's (a reply followed by its source's lines), or a tagline in the user's language after a
     word in another (`贈り物に` and a full-width colon), answers the user in theirs. A clause too short for
     `language` is read by its function words too (`Neue Dokumente werden montags eingespielt`)."""
-    return any(
-        asked in (tongue(clause), worded_language(clause)) for clause in _CLAUSE_END.split(answer) if clause.strip()
-    )
+    return any(asked in (tongue(clause), leaning(clause)) for clause in _CLAUSE_END.split(answer) if clause.strip())
 
 
 def written_apart(answer: str, query: str) -> bool:
@@ -144,7 +111,7 @@ def written_apart(answer: str, query: str) -> bool:
         told = answered or asked
         if told is not None and told in SCRIPTS:
             return True
-        # This module's reading of the most frequent words, which tells Spanish by `una` and `que` too.
-        answered, asked = worded_language(answer), worded_language(query)
+        # Read leniently: one frequent word tells a short text's language.
+        answered, asked = leaning(answer), leaning(query)
         return answered is not None and asked is not None and answered != asked
     return answered != asked

@@ -6,9 +6,10 @@ from collections import deque
 
 from detectors import ProcessMemory, Trace
 from detectors.exclamation import exclaiming, exclamation
+from detectors.likeness import leaning
 from detectors.task_derailment.config import Config
 from detectors.task_derailment.history import ANCHORED_RUNS, APPS_KEPT, Run, earlier_runs
-from detectors.task_derailment.languages import worded_language, written_apart, written_in
+from detectors.task_derailment.languages import written_apart, written_in
 from detectors.task_derailment.replies import ABSENT
 from detectors.task_derailment.run import answering_prompts, run_sources
 from detectors.task_derailment.words import PAIRED_RUN, terms_given
@@ -35,7 +36,7 @@ def new_words(
         return None
     sources = run_sources(trace)
     written = written_in(sources)
-    if written and worded_language(answer) not in written:
+    if written and leaning(answer) not in written:
         return None
     new -= terms_given([query, *sources, *answering_prompts(trace)])
     if len(new) < _NEW_SHARE * len(stems):

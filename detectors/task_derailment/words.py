@@ -4,34 +4,14 @@ without spaces, numbers and acronyms."""
 
 from __future__ import annotations
 
-import itertools
 import re
-import unicodedata
 
-# The plane's ranges looked at: all but CJK ideographs (extension A and the unified block), Hangul syllables,
-# surrogates and private use, three quarters of the plane and no mark in any Unicode version (letters, Lo; Cs; Co):
-# a worker's start-up looked up 65,000 categories for this (8 ms of CPU).
-_MAY_HOLD_MARKS = ((0x300, 0x3400), (0x4DC0, 0x4E00), (0xA000, 0xAC00), (0xD7A4, 0xD800), (0xF900, 0x10000))
+from detectors.likeness import MARK, WORD_CHARACTER
 
-
-def _marks() -> str:
-    """The Basic Multilingual Plane's combining marks (Unicode category M) as a character-class body: the vowel signs
-    of Devanagari, Arabic's vowel marks, which `\\w` does not match, so that `मुआवज़ा` is one word, not none."""
-    spans: list[tuple[int, int]] = []
-    for point in itertools.chain.from_iterable(range(start, end) for start, end in _MAY_HOLD_MARKS):
-        if unicodedata.category(chr(point)).startswith("M"):
-            if spans and spans[-1][1] == point - 1:
-                spans[-1] = (spans[-1][0], point)
-            else:
-                spans.append((point, point))
-    return "".join(f"{chr(a)}-{chr(b)}" if b > a else chr(a) for a, b in spans)
-
-
-_MARK = _marks()
-_MARKED = re.compile(f"[{_MARK}]")
-_MARKED_WORD = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_MARK}]){{3,}}")
-WORD = re.compile(r"[^\W\d_]{4,}")  # `_MARKED_WORD` in a text without marks (most): twice as fast
-_ASCII_WORD = re.compile(r"[a-z]{4,}")  # `WORD` in lower-cased ASCII text
+_MARKED = re.compile(f"[{MARK}]")
+_MARKED_WORD = re.compile(rf"[^\W\d_]{WORD_CHARACTER}{{3,}}")
+_WORD = re.compile(r"[^\W\d_]{4,}")  # `_MARKED_WORD` in a text without marks (most): twice as fast
+_ASCII_WORD = re.compile(r"[a-z]{4,}")  # `_WORD` in lower-cased ASCII text
 _STOP = frozenset(
     [
         "about",
@@ -140,7 +120,7 @@ def stems_of(text: str) -> set[str]:
     if text.isascii():
         words = _ASCII_WORD.findall(text.lower())
     else:
-        words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else WORD).findall(text)]
+        words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
         if _JOINED_SCRIPT.search(text):
             words = [w for w in words if not _JOINED_SCRIPT.match(w)] + _joined_words(text)
     return {w[:5] for w in words if w not in _STOP}
