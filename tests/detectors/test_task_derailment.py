@@ -757,3 +757,31 @@ def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_neve
     # A greeting exclaims in the app's own words.
     greeting = "Dobar dan! Paracetamol, ibuprofen i antibiotici na recept: subotom radimo 8:00-14:00."
     assert _detect(processor, _pharmacy("ljekarna", "Gdje se nalazite i ima li parkinga?", greeting)) == []
+
+
+def _router_desk(question: str, manual: str, answer: str) -> list[ReadableSpan]:
+    page = node("kr", "knowledge-retrieval", outputs={"result": [{"content": manual, "title": "t", "metadata": {}}]})
+    return run_spans([page, llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer})
+
+
+def test_an_answer_sharing_no_term_is_judged_in_languages_the_first_readings_never_told() -> None:
+    """Danish and Croatian answers (and Catalan, Estonian, Lithuanian, Icelandic, Malay, Tamil...: `likeness`'s one
+    reading of languages) are judged by their terms: an answer off its query in them is found, one on it is not."""
+    cases = [
+        (
+            "Hvordan nulstiller jeg adgangskoden til min router?",
+            "Routermanual: hold nulstillingsknappen inde i 10 sekunder, og log ind med den trykte adgangskode.",
+            "Bananer modner hurtigere, hvis de opbevares ved siden af æbler i en papirpose hele natten.",
+            "Hold nulstillingsknappen inde i 10 sekunder, og vælg derefter en ny adgangskode til routeren.",
+        ),
+        (
+            "Kako mogu resetirati lozinku svog usmjerivača?",
+            "Priručnik: držite tipku za resetiranje 10 sekundi, zatim se prijavite s otisnutom lozinkom.",
+            "Banane brže sazrijevaju ako ih čuvate pored jabuka u papirnatoj vrećici preko noći.",
+            "Držite tipku za resetiranje 10 sekundi, zatim postavite novu lozinku za usmjerivač.",
+        ),
+    ]
+    for question, manual, off, on in cases:
+        (finding,) = _detect(_processor(), _router_desk(question, manual, off))
+        assert finding.evidence["rule"].startswith("no term of the answer in the query, the documents")
+        assert _detect(_processor(), _router_desk(question, manual, on)) == []
