@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from detectors.likeness import MARK, WORD_CHARACTER
+from detectors.numbers import ascii_digits
 
 _MARKED = re.compile(f"[{MARK}]")
 _MARKED_WORD = re.compile(rf"[^\W\d_]{WORD_CHARACTER}{{3,}}")
@@ -138,13 +139,15 @@ _ACRONYM = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{1,5}(?!\w)")
 
 
 def terms_of(text: str) -> set[str]:
-    """Content words (first five letters), Chinese/Japanese character pairs, numbers of two digits or more and
-    acronyms."""
+    """Content words (first five letters), Chinese/Japanese character pairs, numbers of two digits or more (in
+    ASCII digits whatever the script wrote them in: `௪௫௦` is `450`) and acronyms."""
     terms = stems_of(text)
     if not text.isascii():  # no Chinese or Japanese in ASCII text (most): the search skipped
         for run in PAIRED_RUN.findall(text):
             terms.update(run[i : i + 2] for i in range(len(run) - 1))
-    terms.update(NUMBER.findall(text))
+        terms.update(map(ascii_digits, NUMBER.findall(text)))
+    else:
+        terms.update(NUMBER.findall(text))
     terms.update(_ACRONYM.findall(text))
     return terms
 

@@ -785,3 +785,7 @@ def test_an_answer_sharing_no_term_is_judged_in_languages_the_first_readings_nev
         (finding,) = _detect(_processor(), _router_desk(question, manual, off))
         assert finding.evidence["rule"].startswith("no term of the answer in the query, the documents")
         assert _detect(_processor(), _router_desk(question, manual, on)) == []
+
+
+def test_a_number_is_one_term_in_any_script_s_digits() -> None:
+    assert "450" in terms_of("கட்டணம் ௪௫௦ ரூபாய்") & terms_of("The fee is 450 rupees") & terms_of("शुल्क ४५० रुपये")
