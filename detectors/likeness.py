@@ -113,7 +113,9 @@ _WORD = re.compile(r"[^\W\d_]+")
 # Frequent words of two letters or more (one letter is a word in too many languages: `i`, `a`, `e`, `o`, `y`), in
 # each language's own most frequent forms.
 _COMMON_WORDS = {
-    "en": "the and is are you your with for this that of to it was can what how do does have my in when will from our",
+    # English's last words are others' too (`on` Finnish, `come` Italian): listed, they tell neither.
+    "en": "the and is are you your with for this that of to it was can what how do does have my in when will from our "
+    "on come",
     "de": "der die das und ist nicht mit sie ein eine ich auf für den dem wird zu wie was kann mein werden sind bis",
     "es": "el la los las que es un una por para con del se mi cómo qué puedo tiene hay hasta",
     "fr": "le les et est des une pour avec dans vous pas du au sur je mon ma qui il",
