@@ -167,7 +167,7 @@ def create(cfg: Config) -> object:
             vocabulary = VOCABULARIES.of(trace.baselines, trace.app)
             stems = stems_of(answer)
             if rule is None and shared is False:
-                rule = new_words(trace, query, answer, stems, vocabulary, cfg) or exclaims(
+                rule = new_words(trace, query, answer, stems, vocabulary, runs, cfg) or exclaims(
                     trace, query, answer, stems, vocabulary, runs, cfg
                 )
             vocabulary.learn(stems_of(query) | (set() if rule else stems))
