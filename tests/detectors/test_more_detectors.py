@@ -550,7 +550,7 @@ def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refus
 def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question() -> None:
     """An answer like none the app ever gave, in the query's language, to a question the app answers alike every
     time (a limerick at the harbour office) is off the task; one in another language is not judged so (its words
-    alone make it unlike the past answers)."""
+    alone make it unlike the past answers), but by the languages the app answers in."""
     _, ask = _derailment_desk("harbour-limerick")
     for _ in range(4):
         for query, answer in _HARBOUR:
@@ -559,7 +559,9 @@ def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question(
     (rule,) = ask("How much is a berth per night for a 12 m boat?", limerick)  # type: ignore[operator]
     assert rule.startswith("the answer is like none the app gave before")
     spanish = "Había una vez una gaviota que se reía, se lanzó por un pez y se cayó al agua fría."
-    assert ask("How much is a berth per night for a 12 m boat?", spanish) == []  # type: ignore[operator]
+    # Told Spanish (`por`, `y`), it is judged by the app's languages instead: an English desk's answer in Spanish.
+    (rule,) = ask("How much is a berth per night for a 12 m boat?", spanish)  # type: ignore[operator]
+    assert rule.startswith("the answer is in es, the query in en")
 
 
 def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
