@@ -114,8 +114,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 # each language's own most frequent forms.
 _COMMON_WORDS = {
     # English's last words are others' too (`on` Finnish, `come` Italian): listed, they tell neither.
-    "en": "the and is are you your with for this that of to it was can what how do does have my in when will from our "
-    "on come",
+    "en": "the and is are you your with for this that of to it was can what how do does have my on come",
     "de": "der die das und ist nicht mit sie ein eine ich auf für den dem wird zu wie was kann mein werden sind bis",
     # Spanish's `y` ("and"), the one letter no other language here writes as a word.
     "es": "el la los las que es un una por para con del se mi cómo qué puedo tiene hay hasta y",
@@ -150,6 +149,12 @@ _COMMON_WORDS = {
 _SHARED = {word for name, words in _COMMON_WORDS.items() for word in words.split() for other, others in
            _COMMON_WORDS.items() if other != name and word in others.split()}  # fmt: skip
 _COMMON = {name: frozenset(words.split()) - _SHARED for name, words in _COMMON_WORDS.items()}
+# Words that tell a short clause's language (`leaning`) but turn up in texts of others too often to tell a text's
+# (`in` in German and Dutch; English's short words in the other languages' texts naming things in English).
+_LEANING = {**_COMMON, "en": _COMMON["en"] | {"in", "when", "will", "from", "our"}}
+
+
+_FEW_WORDS = 20  # words of a text at most that one frequent word tells the language of (`leaning`)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -163,8 +168,10 @@ def language(text: str) -> str | None:
 @functools.lru_cache(maxsize=8192)
 def leaning(text: str) -> str | None:
     """`language` read leniently and whole, for a clause, a short answer or a prompt whose instructions come first:
-    its script, else the language more of whose frequent words it holds than any other's, one at least (`Neue
-    Dokumente werden montags eingespielt`)."""
+    its script, else the language more of whose frequent words it holds than any other's, one at least in a text of
+    `_FEW_WORDS` words (`Neue Dokumente werden montags eingespielt`), two in a longer one: a frequent word turns up
+    in every few sentences of its language, so one alone in a long text (a header's `Mon` in a JSON body) tells
+    nothing."""
     return _told(text, 1, 1)
 
 
@@ -185,6 +192,8 @@ def _told(head: str, least: int, ahead: int) -> str | None:
     if _VIETNAMESE.search(head):
         return "vi"
     words = _WORD.findall(head.lower())
-    hits = sorted(((sum(word in common for word in words), name) for name, common in _COMMON.items()), reverse=True)
+    lists = _LEANING if least == 1 else _COMMON
+    least = max(least, 2) if len(words) > _FEW_WORDS else least
+    hits = sorted(((sum(word in common for word in words), name) for name, common in lists.items()), reverse=True)
     (best, name), (second, _) = hits[0], hits[1]
     return name if best >= least and (best >= 2 * second if ahead == 2 else best > second) else None
