@@ -5,6 +5,7 @@ that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Kor
 from __future__ import annotations
 
 import unicodedata
+from collections import deque
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -14,10 +15,12 @@ from detectors.likeness import language
 from detectors.task_derailment import Config as DerailConfig
 from detectors.task_derailment.adverts import _done_beside
 from detectors.task_derailment.history import Run, _filled_in, other_language
-from detectors.task_derailment.languages import answered_in, tongue
+from detectors.task_derailment.languages import answered_in, tongue, written_in
+from detectors.task_derailment.new_words import new_words
 from detectors.task_derailment.replies import DECLINE
 from detectors.task_derailment.run import worked_out
-from detectors.task_derailment.words import _MARKED, terms_given, terms_of
+from detectors.task_derailment.words import _MARKED, stems_of, terms_given, terms_of
+from detectors.vocabulary import Vocabulary
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -789,3 +792,35 @@ def test_an_answer_sharing_no_term_is_judged_in_languages_the_first_readings_nev
 
 def test_a_number_is_one_term_in_any_script_s_digits() -> None:
     assert "450" in terms_of("கட்டணம் ௪௫௦ ரூபாய்") & terms_of("The fee is 450 rupees") & terms_of("शुल्क ४५० रुपये")
+
+
+def test_new_words_are_read_only_in_a_language_the_app_answered_in() -> None:
+    """A Croatian pharmacy's first Dutch answer is all new words to it, on the task or not: the app's vocabulary
+    speaks for the languages it answered in (three past answers at least), not for others."""
+    question = "Wanneer kan ik langskomen op zondag?"
+    dutch = (
+        "Op zon- en feestdagen blijft de apotheek gesloten; voor spoedgevallen kunt u terecht bij de dienstapotheek "
+        "naast het ziekenhuis aan de Rijnkade, dagelijks bereikbaar."
+    )
+    trace = Trace(_pharmacy("apoteka", question, dutch))
+    vocabulary = Vocabulary()
+    past: deque[Run] = deque()
+    for asked, answer in _PHARMACY_ASKED * 5:
+        vocabulary.learn(stems_of(asked) | stems_of(answer))
+        past.append((asked, answer, False))
+    past.append((question, dutch, False))  # the run judged, appended first as the detector does
+    cfg = DerailConfig()
+    assert new_words(trace, question, dutch, stems_of(dutch), vocabulary, past, cfg) is None
+    # Answering in Dutch three times before, its Dutch words are the app's to know.
+    for _ in range(3):
+        past.appendleft(("Zijn jullie open op maandag?", "Ja, op maandag zijn we open van negen tot zes.", False))
+    rule = new_words(trace, question, dutch, stems_of(dutch), vocabulary, past, cfg)
+    assert rule is not None and rule.endswith("are in none of the app's 20 past runs nor in what this run was given")
+
+
+def test_a_data_source_s_one_frequent_word_tells_no_language() -> None:
+    """An HTTP body with its headers: `Mon` of the date is French's `mon` to a lenient reading, and a German answer
+    to a German question would go unjudged against a "French" source."""
+    body = '{"body": "{\\"type\\": \\"Einkommensteuer\\", \\"filed\\": null}", "headers": {"date": "Mon, 07 Dec 2026"}}'
+    assert written_in([body]) == set()
+    assert written_in(["Die Abgabefrist der Steuererklärung ist der 31. Juli, und sie wird verlängert."]) == {"de"}
