@@ -117,7 +117,7 @@ _COMMON_WORDS = {
     "en": "the and is are you your with for this that of to it was can what how do does have my on come",
     "de": "der die das und ist nicht mit sie ein eine ich auf für den dem wird zu wie was kann mein werden sind bis",
     # Spanish's `y` ("and"), the one letter no other language here writes as a word.
-    "es": "el la los las que es un una por para con del se mi cómo qué puedo tiene hay hasta y",
+    "es": "el la los las que es un una por para con del se mi cómo qué puedo tiene hay y",
     "fr": "le les et est des une pour avec dans vous pas du au sur je mon ma qui il",
     "pt": "os que é um uma para com não do da em meu minha como você posso",
     "it": "il lo gli che è un una con non della di sono come mio posso quanto",
