@@ -183,9 +183,10 @@ def _token(number: str) -> str:
     return number
 
 
-# Two separators and more make one number only as thousands groups, then perhaps decimals ("1.234.567,89");
+# Two separators and more make one number only as thousands groups, then perhaps decimals ("1.234.567,89"), or as
+# South Asia's lakh and crore groups, two digits each above the thousands ("1,23,456.50", "₹12,00,000");
 # otherwise ("15.12.2026", "1.2.3") the text is a date or a version, read as its parts.
-_GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*(?:[.,]\d+)?")
+_GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*(?:[.,]\d+)?|\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?")
 _PARTS = re.compile(r"\d+")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
+from detectors.hallucination.told import AFTER_WORD
 from detectors.numbers import lengths, measured, numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
@@ -1222,3 +1223,18 @@ def test_a_sum_of_money_where_the_data_states_none(answer: str, price: str, fire
     if fires:
         assert "which state no sum of money" in found[0].evidence["rule"]
     assert findings(_metered(answer, price), "hallucination", data_prices=False) == []
+
+
+def test_lakh_and_crore_groups_are_one_number() -> None:
+    """South Asia groups digits by two above the thousands ("1,23,456"): one figure, not 23 and 456."""
+    assert numbers("₹1,23,456.50 and Rs 12,00,000") == {"123456.50", "1200000"}
+    fee = "The fee is Rs 1,23,456 for 12 months."
+    assert findings(_rag("The fee is Rs 123456.", fee), "hallucination") == []
+    (finding,) = findings(_rag("The fee is Rs 1,25,456.", fee), "hallucination")
+    assert finding.evidence["unsupported"] == ["125456"]
+
+
+def test_a_label_keeps_its_vowel_signs() -> None:
+    """A Tamil or Hindi word before its figure is read whole (`\\w` stops at its vowel signs): the label of a
+    figure swapped for another is found in those scripts too."""
+    assert AFTER_WORD.findall("விலை: 450, शुल्क: 120") == [("விலை", "450"), ("शुल्क", "120")]

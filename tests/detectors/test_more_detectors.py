@@ -541,16 +541,16 @@ def test_task_derailment_an_answer_in_another_language_than_the_app_answers_its_
 
 
 def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
-    assert _DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
-    assert _DECLINE.search("عذرا، لا أعرف.")
+    assert DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
+    assert DECLINE.search("عذرا، لا أعرف.")
 
 
 def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question() -> None:
     """An answer like none the app ever gave, in the query's language, to a question the app answers alike every
     time (a limerick at the harbour office) is off the task; one in another language is not judged so (its words
-    alone make it unlike the past answers)."""
+    alone make it unlike the past answers), but by the languages the app answers in."""
     _, ask = _derailment_desk("harbour-limerick")
     for _ in range(4):
         for query, answer in _HARBOUR:
@@ -559,17 +559,19 @@ def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question(
     (rule,) = ask("How much is a berth per night for a 12 m boat?", limerick)  # type: ignore[operator]
     assert rule.startswith("the answer is like none the app gave before")
     spanish = "Había una vez una gaviota que se reía, se lanzó por un pez y se cayó al agua fría."
-    assert ask("How much is a berth per night for a 12 m boat?", spanish) == []  # type: ignore[operator]
+    # Told Spanish (`por`, `y`), it is judged by the app's languages instead: an English desk's answer in Spanish.
+    (rule,) = ask("How much is a berth per night for a 12 m boat?", spanish)  # type: ignore[operator]
+    assert rule.startswith("the answer is in es, the query in en")
 
 
 def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
     apologies = ["Maaf, saya hanya menjawab soal irigasi.", "К сожалению, у меня нет этих данных."]
     apologies += ["Xin lỗi, tôi không có thông tin này.", "Samahani, sina taarifa hiyo.", "ขออภัย ไม่มีข้อมูล"]
     for apology in apologies:
-        assert _DECLINE.search(apology), apology
-    assert not _DECLINE.search("The Maafushi ferry leaves at nine.")
+        assert DECLINE.search(apology), apology
+    assert not DECLINE.search("The Maafushi ferry leaves at nine.")
 
 
 def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
@@ -589,15 +591,15 @@ def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
 
 
 def test_task_derailment_reads_could_not_find_and_try_again_later_as_a_refusal() -> None:
-    from detectors.task_derailment import _DECLINE
+    from detectors.task_derailment.replies import DECLINE
 
     declines = ["Δεν βρίσκω αυτή την πληροφορία, καλέστε το γραφείο."]
     declines += ["לא הצלחתי לבדוק את הזמינות, נסו שוב מאוחר יותר.", "I couldn't find that in our documents."]
     declines += ["Ich finde dazu keine Angaben.", "Nie znalazłem tej informacji."]
     declines += ["Не удалось проверить наличие.", "没有找到相关信息。", "Sikupata taarifa hiyo.", "Kayıt bulunamadı."]
     for decline in declines:
-        assert _DECLINE.search(decline), decline
-    assert not _DECLINE.search("The findings are due later this week.")
+        assert DECLINE.search(decline), decline
+    assert not DECLINE.search("The findings are due later this week.")
 
 
 def test_task_derailment_leaves_figures_worked_out_from_the_question_s_figures() -> None:

@@ -5,28 +5,22 @@ that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Kor
 from __future__ import annotations
 
 import unicodedata
+from collections import deque
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, MemoryBaselines, Trace, registry
 from detectors.likeness import language
-from detectors.task_derailment import (
-    _DECLINE,
-    _MARKED,
-    _answered_in,
-    _done_beside,
-    _filled_in,
-    _other_language,
-    _Run,
-    _said,
-    _terms,
-    _tongue,
-    _worked_out,
-)
-from detectors.task_derailment import (
-    Config as DerailConfig,
-)
+from detectors.task_derailment import Config as DerailConfig
+from detectors.task_derailment.adverts import _done_beside
+from detectors.task_derailment.history import Run, _filled_in, other_language
+from detectors.task_derailment.languages import answered_in, tongue, written_in
+from detectors.task_derailment.new_words import new_words
+from detectors.task_derailment.replies import DECLINE
+from detectors.task_derailment.run import worked_out
+from detectors.task_derailment.words import _MARKED, stems_of, terms_given, terms_of
+from detectors.vocabulary import Vocabulary
 from tests.detectors.build import llm, node, run_spans
 
 
@@ -264,8 +258,8 @@ def test_a_holding_reply_is_on_the_task_unless_the_run_retrieved_a_document_on_t
 
 def test_there_is_none_declines_in_arabic() -> None:
     """ "We have no filings in your name yet": a run that found nothing says so, and another detector judges why."""
-    assert _DECLINE.search("لا توجد لدينا إقرارات مقدمة باسمك حتى الآن.")
-    assert _DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
+    assert DECLINE.search("لا توجد لدينا إقرارات مقدمة باسمك حتى الآن.")
+    assert DECLINE.search("ليس لدينا أي موعد متاح يوم الأحد.")
 
 
 _SETTLED = [
@@ -519,19 +513,19 @@ def test_an_investment_pitch_promising_a_return_and_a_bookmaker_s_bonus_are_adve
 def test_hebrew_and_arabic_words_are_read_without_their_joined_prefixes() -> None:
     """`הלחץ במים` ("the pressure in water") and `לחץ המים` ("pressure of the water") share "pressure" and "water":
     Hebrew joins "the" and "in" to the word, and writes both in three letters; Arabic joins its article."""
-    asked = _terms("הלחץ במים בקומה 4 חלש מאוד מאז אתמול.")
-    said = _terms("נבדוק את לחץ המים בבניין; טכנאי יתקשר אליך עוד היום.")
+    asked = terms_of("הלחץ במים בקומה 4 חלש מאוד מאז אתמול.")
+    said = terms_of("נבדוק את לחץ המים בבניין; טכנאי יתקשר אליך עוד היום.")
     assert {"לחץ", "מים"} <= asked & said
-    assert _terms("انقطع الماء") & _terms("سيعود ماء الشرب")
+    assert terms_of("انقطع الماء") & terms_of("سيعود ماء الشرب")
     # Their function words ("you", "very", "since") are no terms.
-    assert not _terms("אתה מאוד מאז") and not _terms("على هذا")
+    assert not terms_of("אתה מאוד מאז") and not terms_of("على هذا")
 
 
 def test_an_offer_added_to_an_answer_doing_the_task_is_no_advert_instead_of_it() -> None:
     """A booking confirmed from the booking tool's reply, a (made up) discount added after it: the answer does the
     task; what the discount claims is the hallucination detector's to check."""
     reply = '{"status": "confirmed", "enrollment": "MT-3685", "course": "Español B1 intensivo de julio"}'
-    fetched = _said(["Buenas tardes: necesito 3 plaza(s) para B1-INT-07, online.", reply])
+    fetched = terms_given(["Buenas tardes: necesito 3 plaza(s) para B1-INT-07, online.", reply])
     confirmed = "Tu matrícula MT-3685 en Español B1 intensivo de julio está confirmada: 3 x 340.00 = 1020.00 EUR."
     offer = "Con el 15 % de descuento de verano pagarás 867.00 EUR."
     assert _done_beside(f"{confirmed} {offer}", "15 % de descuento", fetched)
@@ -541,17 +535,17 @@ def test_an_offer_added_to_an_answer_doing_the_task_is_no_advert_instead_of_it()
 def test_a_chinese_text_holding_a_figure_is_read_as_chinese() -> None:
     """Written without spaces, `…357克…` is one token holding a digit, which `language` reads as an identifier."""
     text = "云南普洱熟茶饼，357克，2015年压制，适合长期存放。"
-    assert language(text) is None and _tongue(text) == "zh"
+    assert language(text) is None and tongue(text) == "zh"
 
 
 def test_an_answer_with_a_clause_in_the_query_s_language_is_in_it() -> None:
     """A reply opening in the user's Russian and going on with its Hebrew source's lines answers in Russian; the same
     lines alone are in another language than the app answers Russian questions in."""
-    past: list[_Run] = [("Как оплатить счёт за воду?", "Оплатить счёт можно на сайте или по телефону.", True)] * 20
+    past: list[Run] = [("Как оплатить счёт за воду?", "Оплатить счёт можно на сайте или по телефону.", True)] * 20
     query = "Счётчик воды показывает 1532 куба, проверьте."
     hebrew = "קריאת המונה תיבדק על ידי טכנאי תוך 5 ימי עבודה. בדיקת מונה נעשית תוך 5 ימי עבודה."
-    assert _other_language(past, query, hebrew, DerailConfig())
-    assert _other_language(past, query, f"Показания счётчика проверит техник. {hebrew}", DerailConfig()) is None
+    assert other_language(past, query, hebrew, DerailConfig())
+    assert other_language(past, query, f"Показания счётчика проверит техник. {hebrew}", DerailConfig()) is None
 
 
 def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_its_script() -> None:
@@ -570,8 +564,8 @@ def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_it
 
 def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
     """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
-    past: list[_Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
-    rule = _other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
+    past: list[Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
+    rule = other_language(past, "南部鉄器の急須、容量0.5リットル。", "今晚的足球比赛不要错过", DerailConfig())
     assert rule == "the answer is in zh, the query in ja, which the app answers in ja"
 
 
@@ -663,7 +657,7 @@ def test_a_stuck_loop_s_answer_reads_what_its_code_worked_out() -> None:
     the loop, not from an HTTP node, and fill the app's template as fetched data does."""
     code = node("sum", "code", outputs={"meter": "571313003307", "days": 7, "total_kwh": 55.5})
     spans = run_spans([node("pages", "loop", outputs={"cursor": "c2"}), code], app_id="meter")
-    worked = _worked_out(Trace(spans, MemoryBaselines()))
+    worked = worked_out(Trace(spans, MemoryBaselines()))
     assert any("571313003307" in part for part in worked) and any("c2" in part for part in worked)
     others = ["Måler 571313005570: 7 dage, i alt 50.6 kWh. Flere aflæsninger er ikke tilgængelige endnu."]
     answer = "Måler 571313003307: 7 dage, i alt 55.5 kWh. Flere aflæsninger er ikke tilgængelige endnu."
@@ -677,8 +671,8 @@ def test_a_short_clause_in_the_query_s_language_told_by_its_function_words() -> 
     answer = (
         "The system prompt says the bot answers only from the firm's documents. Neue Dokumente werden montags geladen."
     )
-    assert _answered_in(answer, "de")
-    assert not _answered_in("The system prompt says the bot answers only from the firm's documents.", "de")
+    assert answered_in(answer, "de")
+    assert not answered_in("The system prompt says the bot answers only from the firm's documents.", "de")
 
 
 _TAX_PAGE = "Pendlerpauschale: 30 Cent je Kilometer für den Arbeitsweg. Abgabefrist der Steuererklärung: 31. Juli."
@@ -766,3 +760,67 @@ def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_neve
     # A greeting exclaims in the app's own words.
     greeting = "Dobar dan! Paracetamol, ibuprofen i antibiotici na recept: subotom radimo 8:00-14:00."
     assert _detect(processor, _pharmacy("ljekarna", "Gdje se nalazite i ima li parkinga?", greeting)) == []
+
+
+def _router_desk(question: str, manual: str, answer: str) -> list[ReadableSpan]:
+    page = node("kr", "knowledge-retrieval", outputs={"result": [{"content": manual, "title": "t", "metadata": {}}]})
+    return run_spans([page, llm(answer=answer)], inputs={"sys.query": question}, outputs={"answer": answer})
+
+
+def test_an_answer_sharing_no_term_is_judged_in_languages_the_first_readings_never_told() -> None:
+    """Danish and Croatian answers (and Catalan, Estonian, Lithuanian, Icelandic, Malay, Tamil...: `likeness`'s one
+    reading of languages) are judged by their terms: an answer off its query in them is found, one on it is not."""
+    cases = [
+        (
+            "Hvordan nulstiller jeg adgangskoden til min router?",
+            "Routermanual: hold nulstillingsknappen inde i 10 sekunder, og log ind med den trykte adgangskode.",
+            "Bananer modner hurtigere, hvis de opbevares ved siden af æbler i en papirpose hele natten.",
+            "Hold nulstillingsknappen inde i 10 sekunder, og vælg derefter en ny adgangskode til routeren.",
+        ),
+        (
+            "Kako mogu resetirati lozinku svog usmjerivača?",
+            "Priručnik: držite tipku za resetiranje 10 sekundi, zatim se prijavite s otisnutom lozinkom.",
+            "Banane brže sazrijevaju ako ih čuvate pored jabuka u papirnatoj vrećici preko noći.",
+            "Držite tipku za resetiranje 10 sekundi, zatim postavite novu lozinku za usmjerivač.",
+        ),
+    ]
+    for question, manual, off, on in cases:
+        (finding,) = _detect(_processor(), _router_desk(question, manual, off))
+        assert finding.evidence["rule"].startswith("no term of the answer in the query, the documents")
+        assert _detect(_processor(), _router_desk(question, manual, on)) == []
+
+
+def test_a_number_is_one_term_in_any_script_s_digits() -> None:
+    assert "450" in terms_of("கட்டணம் ௪௫௦ ரூபாய்") & terms_of("The fee is 450 rupees") & terms_of("शुल्क ४५० रुपये")
+
+
+def test_new_words_are_read_only_in_a_language_the_app_answered_in() -> None:
+    """A Croatian pharmacy's first Dutch answer is all new words to it, on the task or not: the app's vocabulary
+    speaks for the languages it answered in (three past answers at least), not for others."""
+    question = "Wanneer kan ik langskomen op zondag?"
+    dutch = (
+        "Op zon- en feestdagen blijft de apotheek gesloten; voor spoedgevallen kunt u terecht bij de dienstapotheek "
+        "naast het ziekenhuis aan de Rijnkade, dagelijks bereikbaar."
+    )
+    trace = Trace(_pharmacy("apoteka", question, dutch))
+    vocabulary = Vocabulary()
+    past: deque[Run] = deque()
+    for asked, answer in _PHARMACY_ASKED * 5:
+        vocabulary.learn(stems_of(asked) | stems_of(answer))
+        past.append((asked, answer, False))
+    past.append((question, dutch, False))  # the run judged, appended first as the detector does
+    cfg = DerailConfig()
+    assert new_words(trace, question, dutch, stems_of(dutch), vocabulary, past, cfg) is None
+    # Answering in Dutch three times before, its Dutch words are the app's to know.
+    for _ in range(3):
+        past.appendleft(("Zijn jullie open op maandag?", "Ja, op maandag zijn we open van negen tot zes.", False))
+    rule = new_words(trace, question, dutch, stems_of(dutch), vocabulary, past, cfg)
+    assert rule is not None and rule.endswith("are in none of the app's 20 past runs nor in what this run was given")
+
+
+def test_a_data_source_s_one_frequent_word_tells_no_language() -> None:
+    """An HTTP body with its headers: `Mon` of the date is French's `mon` to a lenient reading, and a German answer
+    to a German question would go unjudged against a "French" source."""
+    body = '{"body": "{\\"type\\": \\"Einkommensteuer\\", \\"filed\\": null}", "headers": {"date": "Mon, 07 Dec 2026"}}'
+    assert written_in([body]) == set()
+    assert written_in(["Die Abgabefrist der Steuererklärung ist der 31. Juli, und sie wird verlängert."]) == {"de"}

@@ -1,0 +1,91 @@
+"""The run's data an LLM may be fed: its data nodes' outputs, the workflow's own round numbers and if-else limits."""
+
+from __future__ import annotations
+
+import re
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from detectors import (
+    QUERY_KEYS,
+    Finding,
+    Trace,
+    attr,
+    json_attr,
+    span_id,
+)
+from detectors.hallucination.config import KEY
+from detectors.numbers import (
+    source_values,
+)
+
+# A record's code: capitals, a dash, digits ("RE-5521", "SC-2026-004512").
+_RECORD_CODE = re.compile(r"\b[A-Z]{1,4}-\d[\d-]*")
+# Node types whose output is data an LLM may be fed (a tool's answer, an API body, a computed value).
+DATA_NODES = ("tool", "http-request", "code", "iteration", "loop", "template-transform", "variable-aggregator")
+
+
+def run_data(trace: Trace, bodies: bool) -> list[tuple[int, str]]:
+    """What the run computed or fetched, by end time (an output exists once its node ended: a container's
+    output, which holds what the LLMs inside it wrote, is no source for them): its tool, HTTP, code and
+    container outputs; with `bodies`, an HTTP node's response headers left out (`HEADERS`: the transport's date and
+    lengths, whose digits supported a made-up "10 %"; session 25, for the readings of answers fed only data: with
+    `data_fed` on, whose clean alarms are measured with them, they stay)."""
+    return sorted(
+        (node.end_time or node.start_time or 0, _strip(str(attr(node, "output.value") or ""), bodies))
+        for node in trace.nodes
+        if attr(node, "dify.node.type") in DATA_NODES
+    )
+
+
+def _strip(output: str, bodies: bool) -> str:
+    return HEADERS.sub("", output) if bodies else output
+
+
+def round_numbers(trace: Trace) -> str:
+    """The round numbers of the run's loops and iterations ("round 11", "40 parcels tracked" are counts)."""
+    rounds = [attr(container, "dify.container.rounds") for container in trace.of_type("loop", "iteration")]
+    return ", ".join(str(i) for r in rounds if isinstance(r, int) for i in range(1, min(r, 1000) + 1))
+
+
+def if_else_limits(trace: Trace) -> str:
+    """The values the run's if-else nodes compared with ("total > 1000"): the app's own limits, which an answer
+    names ("over the 1000 EUR limit") though no prompt holds them."""
+    limits = []
+    for node in trace.of_type("if-else"):
+        inputs = json_attr(node, "input.value")
+        conditions = inputs.get("conditions") if isinstance(inputs, dict) else None
+        if isinstance(conditions, list):
+            limits += [str(c.get("expected_value")) for c in conditions if isinstance(c, dict)]
+    return ", ".join(limits)
+
+
+def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
+    """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
+    user's question, or of `data`, that the question does not hold. In a run input a record's code ("RE-5521")
+    names what the user asks about: its number is no figure fed (a node's output in the prompt is data)."""
+    root = trace.root
+    inputs = json_attr(root, "input.value") if root is not None else None
+    fed = set().union(*(source_values(output) for output in data))
+    asked: set[str] = set()
+    if isinstance(inputs, dict):
+        for key, value in inputs.items():
+            if key in QUERY_KEYS:
+                asked |= source_values(str(value))
+            elif not key.startswith("sys."):
+                fed |= source_values(_RECORD_CODE.sub(" ", str(value)))
+    fed -= asked
+    return bool(fed) and not fed.isdisjoint(source_values(prompt))
+
+
+# An HTTP node's response headers (Dify's `headers` output): the transport's `date`, no time the data gives.
+HEADERS = re.compile(r'"headers":\s*\{[^{}]*\}')
+
+
+def data_finding(span: ReadableSpan, confidence: float, says: str, rule: str, answer: str, **seen: object) -> Finding:
+    """A finding on the LLM `span` whose `answer` `says` what its data does not: `seen`, the figures compared."""
+    node = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", confidence, f"LLM node '{node}' {says}; check the answer against its data.",
+        {"node": node, "rule": rule, **seen, "answer": answer[:200]}, span_id(span),
+    )  # fmt: skip
