@@ -13,18 +13,27 @@ from __future__ import annotations
 
 from redaction_attack_r8 import _RANDOM, _a, _china_id, _cpf, _iban, _korean_rrn, _luhn, _pesel, _tc_kimlik, tok
 from redaction_attack_r9 import _curp, _dni, _hkid, _nhs, _nie, _norway, _taiwan_id, _tfn, _thai_id
-from redaction_attack_r10 import _aadhaar, _b64u, _jwt, _nino, _num, _pem, _spaced, _ssn, _uuid
-
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_DIGITS = "0123456789"
-_ALNUM = _UPPER + _LOWER + _DIGITS
-_LOWER_ALNUM = _LOWER + _DIGITS
-_UPPER_ALNUM = _UPPER + _DIGITS
-_HEX = "0123456789abcdef"
-_B64 = _ALNUM + "+/"
-_B64URL = _ALNUM + "-_"
-_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+from redaction_attack_r10 import (
+    _ALNUM,
+    _B32,
+    _B64,
+    _B64URL,
+    _DIGITS,
+    _HEX,
+    _LOWER,
+    _LOWER_ALNUM,
+    _UPPER,
+    _UPPER_ALNUM,
+    _aadhaar,
+    _b64u,
+    _jwt,
+    _nino,
+    _num,
+    _pem,
+    _spaced,
+    _ssn,
+    _uuid,
+)
 
 
 def _pw(length: int = 12) -> str:
