@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext
 
 from bridge.processors import detectors, redact
 from bridge.processors.redact import replacement
@@ -202,6 +203,16 @@ def test_what_a_run_exports_does_not_depend_on_the_runs_before_it() -> None:
         seen = {id(spans): _texts(processor.process(spans)) for spans in order}
         assert [seen[id(spans)] for spans in runs] == alone
     assert "6789" not in "".join(alone) and "hunter2xyz" not in "".join(alone[2:3])
+
+
+def test_a_text_with_a_control_character_is_masked_beside_another_script_and_after_it() -> None:
+    # Alone it is scanned with the ASCII patterns, where `\x1f` is no space; joined with Russian text it was scanned
+    # with the Unicode ones, found clean, and remembered so: the same text alone then passed too.
+    text = "login: \x1falice / Al1ce!q8Zx"
+    processor = redact.create(redact.Config())
+    for attributes in ({"greeting": "Привет", "note": text}, {"note": text}):
+        span = ReadableSpan("step", SpanContext(1, 2, is_remote=False), attributes=attributes, start_time=1, end_time=2)
+        assert "Al1ce!q8Zx" not in _texts(processor.process([span]))
 
 
 @pytest.mark.xfail(strict=True, reason="the run-wide pass covers one `process()` call (docs/security.md)")
