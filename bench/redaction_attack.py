@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import re
 import sys
 import tempfile
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -711,14 +713,25 @@ PLACES = (
 )
 
 
-def planted_stream(source: Path, text: str, place: int) -> str | None:
-    """The stream of `source` with `text` planted at PLACES[place], under a new run id; None if it has no such
-    place."""
+def run_ids(secrets: list[str]) -> Iterator[str]:
+    """Run ids for the planted copies, the same at every replay of a round (seeded), none holding a planted secret:
+    the search for leaks reads every string that arrives, run ids too, and random ids made one replay of round 8 in 20
+    report `SSN 123-45-6789` leaked (an id holding `6789`), one of round 9 in 17 (`3508`)."""
+    generator = random.Random(0)
+    while True:
+        run_id = str(uuid.UUID(int=generator.getrandbits(128), version=4))
+        if not any(secret in run_id for secret in secrets):
+            yield run_id
+
+
+def planted_stream(source: Path, text: str, place: int, run_id: str) -> str | None:
+    """The stream of `source` with `text` planted at PLACES[place], under the run id `run_id`; None if it has no
+    such place."""
     body = source.read_text()
-    run_id = re.search(r'"workflow_run_id":"([0-9a-f-]{36})"', body)
-    if run_id is None:
+    recorded = re.search(r'"workflow_run_id":"([0-9a-f-]{36})"', body)
+    if recorded is None:
         return None
-    body = body.replace(run_id.group(1), str(uuid.uuid4()))
+    body = body.replace(recorded.group(1), run_id)
     event, types, keys = PLACES[place]
     out, planted, node = [], False, None
     for line in body.split("\n"):
@@ -756,16 +769,18 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def run(texts: list[tuple[str, str, str]], places: int = 4) -> tuple[list[tuple[str, str, str]], int]:
+def run(texts: list[tuple[str, str, str]], places: int = 4) -> tuple[list[tuple[tuple[str, str, str], str]], int]:
     """Plants every text in the first `places` of PLACES in turn, replays them all, returns the texts whose secret
-    arrived and how many were planted."""
+    arrived (each with the received text around its first arrival) and how many were planted."""
     sources = streams()
+    ids = run_ids([attack[2] for attack in texts])
     with tempfile.TemporaryDirectory() as folder, OtlpSink() as sink:
         files, planted = [], []
         for index, attack in enumerate(texts):
+            run_id = next(ids)
             for attempt in range(len(sources) * places):
                 source = sources[(index + attempt) % len(sources)]
-                stream = planted_stream(source, attack[1], (index + attempt) % places)
+                stream = planted_stream(source, attack[1], (index + attempt) % places, run_id)
                 if stream is not None:
                     path = Path(folder) / f"attack{index:03d}.sse"
                     path.write_text(stream)
@@ -787,7 +802,9 @@ def run(texts: list[tuple[str, str, str]], places: int = 4) -> tuple[list[tuple[
             for span in sink.spans()
             for s in _strings([span.name, span.attributes, span.events, span.status_message, span.links])
         )
-    return [attack for attack in planted if attack[2] in received], len(planted)
+    arrivals = [(attack, received.find(attack[2])) for attack in planted]
+    leaked = [(attack, received[max(0, at - 120) : at + len(attack[2]) + 40]) for attack, at in arrivals if at >= 0]
+    return leaked, len(planted)
 
 
 def main() -> None:
@@ -803,10 +820,11 @@ def main() -> None:
     classes = sorted({attack[0] for attack in attacks})
     for name in classes:
         total = sum(attack[0] == name for attack in attacks)
-        print(f"{name:10s} {sum(attack[0] == name for attack in leaked):3d} of {total:3d} leaked")
+        print(f"{name:10s} {sum(attack[0] == name for attack, _ in leaked):3d} of {total:3d} leaked")
     print(f"{'all':10s} {len(leaked):3d} of {planted:3d} planted leaked ({len(attacks)} texts)")
-    for attack in leaked:
+    for attack, where in leaked:
         print("LEAK", attack[0], repr(attack[1][:110]))
+        print("  arrived in", repr(where))
     processor = redact.create(redact.Config())
     changed = [text for text in clean if processor.redact_text(text) != text]
     print(f"near misses changed by redaction: {len(changed)} of {len(clean)}")

@@ -554,7 +554,8 @@ _MARKS_ONLY = _MARKS - {
     _INDEX_OF[literal.lower()] for guard in _GUARDS.values() if isinstance(guard, tuple) for literal in guard
 }
 # Between texts joined for one scan: no pattern matches across it (a password's `\s*` takes the newline,
-# then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py).
+# then meets the NUL), so the scan finds what a scan of each text finds (tests/processors/test_sensitive.py), when
+# they are all ASCII or none is: an ASCII text alone gets the ASCII patterns, where `\x1c` to `\x1f` are no spaces.
 SEPARATOR = "\n\x00\n"
 _SHORTEST = 6  # no pattern matches fewer characters (an e-mail address, a+b@c.de, is about the shortest)
 
