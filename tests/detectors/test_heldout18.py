@@ -17,8 +17,19 @@ from tests.detectors import heldout18
 from tests.detectors.heldout18 import Recorded
 
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
-PER_APP = {}
-PER_LABEL = {}  # fmt: skip
+PER_APP = {
+    "ga_bus": 82,
+    "mt_forn": 75,
+    "am_telecom": 67,
+    "si_tea": 68,
+    "mn_water": 68,
+    "az_qebul": 118,
+}
+PER_LABEL = {
+    "context_overflow": 5, "cost": 18, "dify_classifier_drift": 10, "dify_iteration_escape": 15,
+    "dify_model_fallback": 41, "dify_rag_poisoning": 11, "dify_tool_schema_mismatch": 19, "dify_variable_leak": 17,
+    "hallucination": 33, "loop": 14, "state_corruption": 31, "task_derailment": 12,
+}  # fmt: skip
 
 
 @cache
