@@ -1,0 +1,94 @@
+"""Held-out corpus 18's structure (tests/detectors/heldout18.py): every app file loads, names and labels are valid,
+each app starts with five clean runs, the counts per label are the README's, a conversation's turns share its id,
+and each run's stream and Dify's export of it rebuild to the same run with the same nodes. No detector runs here:
+the set is held out (bench/detection_quality.py --corpus heldout18 / heldout18-export, by the lead only)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
+from tests.detectors import heldout18
+from tests.detectors.heldout18 import Recorded
+
+# The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
+PER_APP = {
+    "ga_bus": 82,
+    "mt_forn": 75,
+    "am_telecom": 67,
+    "si_tea": 68,
+    "mn_water": 68,
+    "az_qebul": 118,
+}
+PER_LABEL = {
+    "context_overflow": 5, "cost": 18, "dify_classifier_drift": 10, "dify_iteration_escape": 15,
+    "dify_model_fallback": 41, "dify_rag_poisoning": 11, "dify_tool_schema_mismatch": 19, "dify_variable_leak": 17,
+    "hallucination": 33, "loop": 14, "state_corruption": 31, "task_derailment": 12,
+}  # fmt: skip
+
+
+@cache
+def runs() -> tuple[Recorded, ...]:
+    return tuple(run for app in heldout18.available() for run in heldout18.recorded(app))
+
+
+def events_of(run: Recorded) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
+
+
+def run_id_and_nodes(spans: list[ReadableSpan]) -> tuple[str, int]:
+    ids = {str((span.attributes or {}).get(DIFY_RUN_ID)) for span in spans} - {"None"}
+    nodes = {(span.attributes or {}).get(DIFY_NODE_EXECUTION_ID) for span in spans} - {None}
+    assert len(ids) == 1, ids
+    return ids.pop(), len(nodes)
+
+
+def test_every_app_loads_with_valid_names_and_labels() -> None:
+    assert heldout18.available(), "no app recorded"
+    every = runs()
+    assert len({run["name"] for run in every}) == len(every)
+    per_app = Counter(run["name"].split("-")[0] for run in every)
+    assert per_app == {app: PER_APP[app] for app in heldout18.available()}
+    made_clean = ("hn-", "clean", "warmup")
+    for run in every:
+        kind = heldout18.kind_of(run["name"])
+        assert set(run["labels"]) <= set(heldout18.DETECTORS), run["name"]
+        assert kind.startswith(made_clean) != bool(run["labels"]), run["name"]
+        assert kind.startswith(made_clean) or kind in run["labels"], run["name"]
+
+
+def test_each_app_starts_with_five_clean_runs() -> None:
+    for app in heldout18.available():
+        first = [run for _, run in zip(range(5), heldout18.recorded(app), strict=False)]
+        assert [run["labels"] for run in first] == [[]] * 5, app
+
+
+def test_counts_per_label_are_the_readmes() -> None:
+    if heldout18.available() == heldout18.APPS:
+        assert Counter(label for run in runs() for label in run["labels"]) == PER_LABEL
+        clean = sum(not run["labels"] for run in runs())
+        assert 0.6 <= clean / len(runs()) <= 0.75
+
+
+def test_conversation_turns_share_their_conversation_id() -> None:
+    by_name = {run["name"]: run for run in runs()}
+    for run in runs():
+        chat = run["name"].split("-")[0] in heldout18.CHATFLOWS
+        assert (run["conversation"] is not None) == chat, run["name"]
+        assert {e.get("conversation_id") for e in events_of(run) if "conversation_id" in e} <= {run["conversation"]}
+        if run["previous"] is not None:
+            assert by_name[run["previous"]]["conversation"] == run["conversation"], run["name"]
+
+
+def test_stream_and_export_rebuild_to_the_same_run_and_nodes() -> None:
+    for run in runs():
+        streamed = run_id_and_nodes(heldout18.spans_of(run["name"], run["sse"]))
+        sent = {e["data"]["id"] for e in events_of(run) if e.get("event") == "node_finished"}
+        assert streamed[1] >= len(sent), run["name"]
+        if run["otlp"] is not None:
+            assert run_id_and_nodes(heldout18.exported_spans(run)) == streamed, run["name"]
