@@ -1,5 +1,5 @@
-"""The second to eleventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults11/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to twelfth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults12/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -70,6 +70,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults11", 76, 40,
         ("mithai_clean_1", "mithai_clean_2"), "mithai_clean_3",
     ),
+    "faults12": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults12", 66, 37,
+        ("gu_clean_1", "gu_clean_2"), "gu_clean_3",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -125,7 +129,7 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     assert all(label["why"] for label in runs.values())
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
-    # the names say which runs are clean (faults11 names its hard negatives `_hn_`), and no faulty one hides
+    # the names say which runs are clean (faults11 and faults12 name their hard negatives `_hn_`), and no faulty one hides
     assert all("_clean_" in name or "_hn_" in name for name in clean)
 
 
