@@ -1,5 +1,5 @@
-"""The second to eleventh sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults11/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to twelfth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults12/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -70,6 +70,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults11", 76, 40,
         ("mithai_clean_1", "mithai_clean_2"), "mithai_clean_3",
     ),
+    "faults12": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults12", 67, 37,
+        ("gu_clean_1", "gu_clean_2"), "gu_clean_3",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -125,7 +129,7 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     assert all(label["why"] for label in runs.values())
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
-    # the names say which runs are clean (faults11 names its hard negatives `_hn_`), and no faulty one hides
+    # the names say which runs are clean (faults11 and 12 name their hard negatives `_hn_`), and no faulty one hides
     assert all("_clean_" in name or "_hn_" in name for name in clean)
 
 
@@ -272,6 +276,24 @@ def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change
     assert merged.outputs is not None and merged.outputs["order"]["kilo"] == 15
 
 
+def test_in_the_twelfth_set_an_html_page_and_a_nested_page_reach_the_next_node_as_defaults() -> None:
+    """The bakery's retried 503 makes its run partial-succeeded with 1 exception and the provider's context-window
+    error fails the tour run; the retried 503 inside the houseboat loop leaves its run succeeded; the price list's
+    HTML 502 page (status 200) leaves the code node an empty list, the bookings API's nested page a count of 0 after
+    its three rounds; the misread extractor's 700 metres are priced by the code node."""
+    assert _unsuccessful("faults12") == {
+        "lb_hn_503_retried": ("partial-succeeded", 1),
+        "ky_overflow": ("failed", 1),
+    }
+    assert "maximum context length is 128000 tokens" in (streamed("faults12", "ky_overflow").error or "")
+    (listed,) = [node for node in streamed("faults12", "lb_html_200").nodes if node.node_type == "code"]
+    assert listed.outputs == {"lescht": ""}
+    last_page = [node for node in streamed("faults12", "ml_v2_nested").nodes if node.node_type == "code"][-1]
+    assert last_page.outputs is not None and (last_page.outputs["count"], last_page.outputs["done"]) == (0, 1)
+    (total,) = [node for node in streamed("faults12", "gu_metre_misread").nodes if node.node_type == "code"]
+    assert total.outputs is not None and total.outputs["stock"].endswith("700 metre = Rs 448000")
+
+
 TRANSLATOR, PRICING = ("llm", "Translator"), ("http-request", "Pricing API")
 SUMMARISER, TELEMATICS = ("llm", "सारांशकार"), ("http-request", "Araç telemetrisi")
 LISTINGS, SEATS = ("http-request", "Anúncios"), ("http-request", "Διαθεσιμότητα")
@@ -280,6 +302,7 @@ COURSE_PLAN, LESSON_LINE = ("http-request", "Holdplan"), ("template-transform", 
 PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's items
 ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர்டர் நிலை")  # a parallel iteration, a loop
 ORDER_PAGE, PACKAGE_LINE = ("http-request", "Ibere"), ("code", "Qator")  # a loop following a cursor, an iteration
+DEPARTURE, BOOKING_PAGE = ("http-request", "Ferð"), ("http-request", "ബുക്കിംഗ് API")  # an iteration, a cursor loop
 
 
 @pytest.mark.parametrize(
@@ -349,6 +372,16 @@ ORDER_PAGE, PACKAGE_LINE = ("http-request", "Ibere"), ("code", "Qator")  # a loo
         ("faults11", "aloqa_clean_1", PACKAGE_LINE, 0),
         ("faults11", "aloqa_clean_2", PACKAGE_LINE, 3),
         ("faults11", "aloqa_flood", PACKAGE_LINE, 24),
+        ("faults12", "fo_clean_1", DEPARTURE, 4),
+        ("faults12", "fo_hn_no_departures", DEPARTURE, 0),
+        ("faults12", "fo_limit_ignored", DEPARTURE, 24),
+        ("faults12", "fo_dup_reindex", DEPARTURE, 6),
+        ("faults12", "fo_page_cut", DEPARTURE, 2),
+        ("faults12", "ml_clean_1", BOOKING_PAGE, 1),
+        ("faults12", "ml_clean_3", BOOKING_PAGE, 3),
+        ("faults12", "ml_cursor_stuck", BOOKING_PAGE, 10),
+        ("faults12", "ml_cursor_cycle", BOOKING_PAGE, 10),
+        ("faults12", "ml_v2_nested", BOOKING_PAGE, 3),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
