@@ -153,8 +153,8 @@ def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work "
                 f"with the same results, {'appended again' if appended else 'only a counter moving'}: the loop state "
                 "is not changing.",
-                {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter or the same "
-                 "results appended", "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
+                {"node": title, "rule": "a loop out of rounds adding the same results again" if appended else
+                 "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
                  "first_round_outputs": str(signature(rounds[-same][1]))[:300],
                  "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
                 span_id(container),

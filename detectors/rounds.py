@@ -8,6 +8,7 @@ Read from the node spans (a round's span carries its container's node type and `
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -155,11 +156,13 @@ def _step(earlier: object, later: object) -> object:
     return _Changed(later)
 
 
-def _appended(step: object) -> bool:
-    """`step` appended items or text again (not only counted a number on)."""
+def _added(step: object) -> Iterator[_Added]:
+    """What `step` counted on or appended, value by value."""
     if isinstance(step, _Added):
-        return not isinstance(step.part, int)
-    return isinstance(step, tuple) and any(_appended(part) for part in step)
+        yield step
+    elif isinstance(step, tuple):
+        for part in step:
+            yield from _added(part)
 
 
 def _steps(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> list[object]:
@@ -185,7 +188,12 @@ def repeated_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tupl
     same = 0
     while same < len(steps) and steps[-1 - same] == steps[-1]:
         same += 1
-    return same + 1, same > 0 and _appended(steps[-1])  # the stretch's first round is the one its work repeats
+    added = list(_added(steps[-1])) if same else []
+    appended = any(not isinstance(part.part, int) for part in added)
+    # A number stepping by more than one is a count of what was appended (rows, pages), else no count of rounds.
+    if not appended and any(part.part not in (0, 1) for part in added):
+        return 1, False
+    return same + 1, appended  # the stretch's first round is the one its work repeats
 
 
 def _cycle(states: list[object]) -> tuple[int, int]:
@@ -195,7 +203,8 @@ def _cycle(states: list[object]) -> tuple[int, int]:
         repeats = 0
         while repeats < len(states) - period and states[-1 - repeats] == states[-1 - repeats - period]:
             repeats += 1
-        if repeats >= period:  # each state of the period came back at least once
+        # Each state of the period came back at least once, and they are states, not one state repeated.
+        if repeats >= period and any(state != states[-1] for state in states[-period:]):
             return period, repeats
     return 0, 0
 
