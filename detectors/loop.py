@@ -154,7 +154,8 @@ def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
                 f"with the same results, {'appended again' if appended else 'only a counter moving'}: the loop state "
                 "is not changing.",
                 {"node": title, "rule": "a loop out of rounds adding the same results again" if appended else
-                 "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
+                 "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran,
+                 "loop_length": limit, "completed_reason": reason, "repeats": same,
                  "first_round_outputs": str(signature(rounds[-same][1]))[:300],
                  "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
                 span_id(container),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -168,7 +169,7 @@ def _added(step: object) -> Iterator[_Added]:
 def _steps(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> list[object]:
     """Each round's work after the first: what it did to what the round before left, node by node."""
     states = [signature(nodes) for _, nodes in rounds]
-    return [_step(earlier, later) for earlier, later in zip(states, states[1:])]
+    return [_step(earlier, later) for earlier, later in pairwise(states)]
 
 
 def _produced(nodes: list[ReadableSpan]) -> bool:
