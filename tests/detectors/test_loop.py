@@ -196,14 +196,16 @@ def _accumulating(answers: list[tuple[str, str]]) -> list[list[dict[str, object]
     """A loop's rounds following a cursor and keeping what it fetched: each round the orders API answers a page and
     the next page's cursor (`answers`), a code node adds the page's rows to the list so far and counts them, an
     assigner writes them back."""
-    rounds, rows = [], []
+    rounds: list[list[dict[str, object]]] = []
+    rows: list[str] = []
     for answered, next_cursor in answers:
         page = _PAGES[answered]
         rows = [*rows, *page]
         body = json.dumps({"orders": page, "next": next_cursor})
-        merged = {"rows": json.dumps(rows), "n": len(rows), "cursor": next_cursor}
+        merged: dict[str, object] = {"rows": json.dumps(rows), "n": len(rows), "cursor": next_cursor}
         rounds.append([
-            {"node_id": "orders", "node_type": "http-request", "inputs": {}, "outputs": {"status_code": 200, "body": body}},
+            {"node_id": "orders", "node_type": "http-request", "inputs": {},
+             "outputs": {"status_code": 200, "body": body}},
             {"node_id": "merge", "node_type": "code", "inputs": {"body": body}, "outputs": merged},
             {"node_id": "keep", "node_type": "assigner", "inputs": {}, "process_data": merged},
         ])  # fmt: skip
@@ -219,6 +221,11 @@ def test_a_loop_adding_the_same_page_again_every_round_is_stuck() -> None:
     assert finding.evidence["repeats"] == 5
     (escape,) = findings(spans, "dify_iteration_escape")
     assert escape.evidence["identical"] == 5
+    # Where Dify does not say why the loop ended (its export), rows added again are still no progress; a counter
+    # alone may have been the break condition met at the last round.
+    unsaid = _loop_of_rounds(_accumulating([("p1", "p2")] * 5), limit=5, reason=None)
+    assert len(findings(unsaid, "loop")) == 1
+    assert findings(_loop_of_rounds([_poll(i) for i in range(6)], limit=6, reason=None), "loop") == []
     # Pages read in turn, each adding its own rows, is progress; so is a loop that broke out on the last page.
     onward = _loop_of_rounds(_accumulating([("p1", "p2"), ("p2", "p3"), ("p3", "")]), limit=3, reason="loop_completed")
     assert findings(onward, "loop") == [] and findings(onward, "dify_iteration_escape") == []
