@@ -189,12 +189,20 @@ def repeated_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tupl
     same = 0
     while same < len(steps) and steps[-1 - same] == steps[-1]:
         same += 1
-    added = list(_added(steps[-1])) if same else []
-    appended = any(not isinstance(part.part, int) for part in added)
-    # A number stepping by more than one is a count of what was appended (rows, pages), else no count of rounds.
-    if not appended and any(part.part not in (0, 1) for part in added):
+    if same and not _counted(steps[-1]):
         return 1, False
-    return same + 1, appended  # the stretch's first round is the one its work repeats
+    return same + 1, same > 0 and _appended(steps[-1])  # the stretch's first round is the one its work repeats
+
+
+def _appended(step: object) -> bool:
+    """`step` appended items or text (not only counted a number on)."""
+    return any(not isinstance(part.part, int) for part in _added(step))
+
+
+def _counted(step: object) -> bool:
+    """`step`'s numbers count rounds (one more, or kept) or what it appended (rows, pages): a number stepping by
+    more than one in a round that appended nothing measures something else (a delay growing, an offset)."""
+    return _appended(step) or all(part.part in (0, 1) for part in _added(step))
 
 
 def _cycle(states: list[object]) -> tuple[int, int]:
@@ -221,8 +229,11 @@ def cycle_of(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int
     period, repeats = _cycle([signature(nodes) for _, nodes in rounds])
     if period:
         return period, repeats
-    period, repeats = _cycle(_steps(rounds))
-    return (period, repeats + 1) if period else (0, 0)  # a step is two rounds: its first is in the cycle too
+    steps = _steps(rounds)
+    period, repeats = _cycle(steps)
+    if not period or not all(_counted(step) for step in steps[-period:]):
+        return 0, 0
+    return period, repeats + 1  # a step is two rounds: its first is in the cycle too
 
 
 def loop_limit(container: ReadableSpan) -> object:

@@ -241,3 +241,9 @@ def test_a_loop_adding_two_pages_in_turn_goes_round_the_same_states() -> None:
     assert finding.evidence["rule"] == "a loop out of rounds going round the same states"
     assert (finding.evidence["period"], finding.evidence["repeats"]) == (2, 4)
     assert findings(spans, "dify_iteration_escape") == []
+    # A status flipping while a figure grows by more than one a round (a delay measured) is no cycle of work.
+    flipping: list[list[dict[str, object]]] = [
+        [{"node_id": "status", "node_type": "code", "outputs": {"status": ["en route", "held"][i % 2], "delay": 5 * i}}]
+        for i in range(6)
+    ]
+    assert findings(_loop_of_rounds(flipping, limit=6, reason="loop_completed"), "loop") == []
