@@ -36,6 +36,7 @@ from detectors.rounds import (
     echoes_first,
     identical_stretch,
     node_state,
+    repeated_work,
     rounds_of,
     signature,
 )
@@ -188,7 +189,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # was waiting). An iteration's rounds are independent: only all of them alike say it is stuck.
     same = 0
     if len(rounds) >= cfg.identical_rounds and not (kind == "loop" and broke_out(container)):
-        same = identical_stretch(rounds)[0] if kind == "loop" else len(rounds) * _identical(rounds)
+        same = _stuck_loop(rounds) if kind == "loop" else len(rounds) * _identical(rounds)
     listed = selector if isinstance(selector, list) else None
     if same and kind == "iteration" and distinct_work(rounds, listed) and not echoes_first(rounds):
         same = 0  # different items alike in their results (one verdict for every pupil): independent jobs, done
@@ -203,7 +204,8 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             "medium",
             0.85,
             f"{'All ' if same == len(rounds) else ''}{same} rounds{'' if same == len(rounds) else ' in a row'} "
-            f"of the {kind} '{title}' produced identical outputs: it is not making progress.",
+            f"of the {kind} '{title}' did the same work (identical outputs, or the same results added again): it is "
+            "not making progress.",
             {
                 "node": title,
                 "rule": f"rounds in a row (>= identical_rounds, {cfg.identical_rounds}) gave the same outputs",
@@ -330,3 +332,11 @@ def _identical(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
             if node_state(node) != first[index]:
                 return False
     return bool(first_nodes)
+
+
+def _stuck_loop(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> int:
+    """The most rounds in a row of a loop that did the same work: identical, or, in a loop that accumulates what it
+    fetched, the last rounds adding the same results again (the same page re-read every round, its rows multiplied:
+    the rounds differ only by the copies they piled up). A counter moving alone is a poll's count, not work done."""
+    same, appended = repeated_work(rounds)
+    return max(identical_stretch(rounds)[0], same if appended else 0)

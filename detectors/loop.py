@@ -22,11 +22,11 @@ from detectors.iteration_items import MODEL_NODES, multiplied_from, one_item, on
 from detectors.rounds import (
     broke_out,
     containers,
-    counted_stretch,
     cycle_of,
     identical_stretch,
     loop_limit,
     node_state,
+    repeated_work,
     rounds_of,
     signature,
 )
@@ -133,10 +133,10 @@ def _repeating_past_length(trace: Trace, container: ReadableSpan, cfg: Config) -
 
 def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
     """A loop that never broke out (it used every round, or ran past its limit) whose last `min_repeats` rounds or
-    more did the same work with the same results, only a counter moving: polling a status that never changes,
-    proposing the same fix. Counting alone is no progress; a loop that breaks out at last was waiting. Or whose last
-    rounds go round a cycle of states (`a, b, a, b`), each state of it back at least once: a cursor sent back to a
-    page read before, a draft flipping between two versions."""
+    more did the same work as the round before, only a counter moving or the same results appended again: polling a
+    status that never changes, fetching the same page and adding its rows once more. Counting alone is no progress; a
+    loop that breaks out at last was waiting. Or whose last rounds go round a cycle of states (`a, b, a, b`), each
+    state of it back at least once: a cursor sent back to a page read before, a draft flipping between two versions."""
     for container in containers(trace, "loop"):
         get = attributes_of(container).get
         ran, reason, limit = get("dify.container.rounds"), get("dify.container.completed_reason"), loop_limit(container)
@@ -144,14 +144,18 @@ def _loops_counting_in_place(trace: Trace, cfg: Config) -> Iterator[Finding]:
             continue
         rounds = rounds_of(trace, container)
         title = get("dify.node.title", container.name)
-        same = counted_stretch(rounds) if ran > limit or reason is not None else 0  # not said: broke at last?
-        if same >= cfg.min_repeats:
+        same, appended = repeated_work(rounds)
+        # Where Dify does not say why the loop ended (its export), a counter may have been its break condition at the
+        # last round; the same results appended again are wrong however it ended.
+        if same >= cfg.min_repeats and (ran > limit or reason is not None or appended):
             yield Finding(
                 KEY, "medium", 0.85,
                 f"The loop '{title}' ran {ran} rounds without breaking out, and its last {same} did the same work "
-                "with the same results, only a counter moving: the loop state is not changing.",
-                {"node": title, "rule": "a loop out of rounds repeating its last rounds but for a counter",
-                 "rounds": ran, "loop_length": limit, "completed_reason": reason, "repeats": same,
+                f"with the same results, {'appended again' if appended else 'only a counter moving'}: the loop state "
+                "is not changing.",
+                {"node": title, "rule": "a loop out of rounds adding the same results again" if appended else
+                 "a loop out of rounds repeating its last rounds but for a counter", "rounds": ran,
+                 "loop_length": limit, "completed_reason": reason, "repeats": same,
                  "first_round_outputs": str(signature(rounds[-same][1]))[:300],
                  "last_round_outputs": str(signature(rounds[-1][1]))[:300]},
                 span_id(container),

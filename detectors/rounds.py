@@ -8,6 +8,9 @@ Read from the node spans (a round's span carries its container's node type and `
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -116,56 +119,121 @@ def identical_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> 
     return best, first
 
 
-def _counted_on(earlier: object, later: object) -> bool:
-    """`later` is `earlier`, or it with whole numbers one more (a round counter: `attempts`, a version), anywhere in
-    it; assigners' written values are JSON text and read as such."""
-    if earlier == later:
-        return True
+@dataclass(frozen=True)
+class _Added:
+    """A round's change to a value that grew: a whole number's step, a list's or a text's appended part."""
+
+    part: object
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """A round's change to a value it replaced: the new value."""
+
+    value: object
+
+
+def _step(earlier: object, later: object) -> object:
+    """What a round did to a value the round before left: kept it (the value itself), counted it on or appended
+    to it (`_Added`: the step, the new items or text), or replaced it (`_Changed`). Assigners' written values and
+    code outputs are JSON text and read as such."""
     if isinstance(earlier, str) and isinstance(later, str):
-        earlier, later = json_value(earlier), json_value(later)
-        return not isinstance(earlier, str) and _counted_on(earlier, later)
+        decoded, now = json_value(earlier), json_value(later)
+        if not isinstance(decoded, str) and not isinstance(now, str):
+            return _step(decoded, now)
+        if earlier != later and later.startswith(earlier):
+            return _Added(later[len(earlier) :])
     if type(earlier) is int and type(later) is int:
-        return later == earlier + 1
-    if isinstance(earlier, dict) and isinstance(later, dict):
-        return earlier.keys() == later.keys() and all(_counted_on(v, later[k]) for k, v in earlier.items())
+        return _Added(later - earlier)
+    if earlier == later:
+        return later
+    if isinstance(earlier, dict) and isinstance(later, dict) and earlier.keys() == later.keys():
+        return tuple((k, _step(v, later[k])) for k, v in earlier.items())
     if isinstance(earlier, (list, tuple)) and isinstance(later, (list, tuple)):
-        return len(earlier) == len(later) and all(_counted_on(a, b) for a, b in zip(earlier, later, strict=True))
-    return False
+        if len(earlier) == len(later):
+            return tuple(_step(a, b) for a, b in zip(earlier, later, strict=True))
+        if len(earlier) < len(later) and list(later[: len(earlier)]) == list(earlier):
+            return _Added(list(later[len(earlier) :]))
+    return _Changed(later)
 
 
-def counted_stretch(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> int:
-    """How many of the last rounds in a row did the same work with the same results, only counting on: every
-    node's outputs and written values as the round before's but for whole numbers one more (a loop that counts
-    its polls while the status it polls never changes). Rounds whose nodes produced nothing count as none."""
-    if not rounds:
-        return 0
-    later = signature(rounds[-1][1])
-    if not any(outputs or written for _, outputs, written in later):
-        return 0
-    stretch = 1
-    for _, nodes in reversed(rounds[:-1]):
-        earlier = signature(nodes)
-        if not _counted_on(earlier, later):
-            break
-        stretch, later = stretch + 1, earlier
-    return stretch
+def _added(step: object) -> Iterator[_Added]:
+    """What `step` counted on or appended, value by value."""
+    if isinstance(step, _Added):
+        yield step
+    elif isinstance(step, tuple):
+        for part in step:
+            yield from _added(part)
 
 
-def cycle_of(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
-    """The shortest period of two rounds or more (`a, b, a, b, …`) with which the last rounds repeat the rounds that
-    period before, every node's outputs and written values alike, and how many of the last rounds do (0 if none):
-    the loop came back to a state it had left, and went round again. Rounds whose nodes produced nothing count as
-    none."""
+def _steps(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> list[object]:
+    """Each round's work after the first: what it did to what the round before left, node by node."""
     states = [signature(nodes) for _, nodes in rounds]
-    if not states or not any(outputs or written for _, outputs, written in states[-1]):
-        return 0, 0
+    return [_step(earlier, later) for earlier, later in pairwise(states)]
+
+
+def _produced(nodes: list[ReadableSpan]) -> bool:
+    """A round's nodes produced something (outputs or written values)."""
+    return any(outputs or written for _, outputs, written in signature(nodes))
+
+
+def repeated_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, bool]:
+    """How many of the last rounds did the same work as the round before them, and whether that work appended
+    results again: every node's outputs and written values kept, counted on by the same step (a poll counter, a count
+    of rows) or grown by the same items or text (the same page fetched and added again), so a loop that accumulates
+    what it fetched shows its stuck rounds as well as one that keeps nothing. Rounds whose nodes produced nothing
+    count as none."""
+    if not rounds or not _produced(rounds[-1][1]):
+        return 0, False
+    steps = _steps(rounds)
+    same = 0
+    while same < len(steps) and steps[-1 - same] == steps[-1]:
+        same += 1
+    if same and not _counted(steps[-1]):
+        return 1, False
+    return same + 1, same > 0 and _appended(steps[-1])  # the stretch's first round is the one its work repeats
+
+
+def _appended(step: object) -> bool:
+    """`step` appended items or text (not only counted a number on)."""
+    return any(not isinstance(part.part, int) for part in _added(step))
+
+
+def _counted(step: object) -> bool:
+    """`step`'s numbers count rounds (one more, or kept) or what it appended (rows, pages): a number stepping by
+    more than one in a round that appended nothing measures something else (a delay growing, an offset)."""
+    return _appended(step) or all(part.part in (0, 1) for part in _added(step))
+
+
+def _cycle(states: list[object]) -> tuple[int, int]:
+    """The shortest period of two or more with which the last of `states` repeat those that period before, and how
+    many of the last do (0 if none)."""
     for period in range(2, len(states) // 2 + 1):
         repeats = 0
         while repeats < len(states) - period and states[-1 - repeats] == states[-1 - repeats - period]:
             repeats += 1
-        if repeats >= period:  # each state of the period came back at least once
+        # Each state of the period came back at least once, and they are states, not one state repeated.
+        if repeats >= period and any(state != states[-1] for state in states[-period:]):
             return period, repeats
     return 0, 0
+
+
+def cycle_of(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> tuple[int, int]:
+    """The shortest period of two rounds or more (`a, b, a, b, …`) with which the last rounds repeat the rounds that
+    period before, and how many of the last rounds do (0 if none): the loop came back to a state it had left, and went
+    round again. Read from every node's outputs and written values or, where the loop accumulates what it fetched
+    (a list of rows growing every round), from each round's work (page 1's rows added, then page 2's, then page 1's).
+    Rounds whose nodes produced nothing count as none."""
+    if not rounds or not _produced(rounds[-1][1]):
+        return 0, 0
+    period, repeats = _cycle([signature(nodes) for _, nodes in rounds])
+    if period:
+        return period, repeats
+    steps = _steps(rounds)
+    period, repeats = _cycle(steps)
+    if not period or not all(_counted(step) for step in steps[-period:]):
+        return 0, 0
+    return period, repeats + 1  # a step is two rounds: its first is in the cycle too
 
 
 def loop_limit(container: ReadableSpan) -> object:

@@ -75,7 +75,7 @@ def findings(spans: list[ReadableSpan], key: str, **settings: Any) -> list[Findi
 
 
 def loop_of_rounds(
-    rounds: list[list[dict[str, object]]], limit: int = 10, reason: str = "loop_break"
+    rounds: list[list[dict[str, object]]], limit: int = 10, reason: str | None = "loop_break"
 ) -> list[ReadableSpan]:
     """One loop of at most `limit` rounds, completed for `reason`; each round's nodes as (node_id, node_type,
     inputs, outputs, process_data) dicts."""

@@ -187,3 +187,63 @@ def test_a_loop_out_of_rounds_going_round_the_same_states() -> None:
     assert findings(_loop_of_rounds(flip, limit=6, reason="loop_break"), "loop") == []
     onward = [_page(i, i, (i, i + 1), i + 1) for i in range(1, 7)]
     assert findings(_loop_of_rounds(onward, limit=6, reason="loop_completed"), "loop") == []
+
+
+_PAGES = {"p1": ["order A-1", "order A-2"], "p2": ["order B-1"], "p3": ["order C-1"]}
+
+
+def _accumulating(answers: list[tuple[str, str]]) -> list[list[dict[str, object]]]:
+    """A loop's rounds following a cursor and keeping what it fetched: each round the orders API answers a page and
+    the next page's cursor (`answers`), a code node adds the page's rows to the list so far and counts them, an
+    assigner writes them back."""
+    rounds: list[list[dict[str, object]]] = []
+    rows: list[str] = []
+    for answered, next_cursor in answers:
+        page = _PAGES[answered]
+        rows = [*rows, *page]
+        body = json.dumps({"orders": page, "next": next_cursor})
+        merged: dict[str, object] = {"rows": json.dumps(rows), "n": len(rows), "cursor": next_cursor}
+        rounds.append([
+            {"node_id": "orders", "node_type": "http-request", "inputs": {},
+             "outputs": {"status_code": 200, "body": body}},
+            {"node_id": "merge", "node_type": "code", "inputs": {"body": body}, "outputs": merged},
+            {"node_id": "keep", "node_type": "assigner", "inputs": {}, "process_data": merged},
+        ])  # fmt: skip
+    return rounds
+
+
+def test_a_loop_adding_the_same_page_again_every_round_is_stuck() -> None:
+    """The API ignores the cursor and answers page 1 every round: the rounds differ only by the copies of its rows
+    piled up and their count, which is no progress."""
+    spans = _loop_of_rounds(_accumulating([("p1", "p2")] * 5), limit=5, reason="loop_completed")
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["rule"] == "a loop out of rounds adding the same results again"
+    assert finding.evidence["repeats"] == 5
+    (escape,) = findings(spans, "dify_iteration_escape")
+    assert escape.evidence["identical"] == 5
+    # Where Dify does not say why the loop ended (its export), rows added again are still no progress; a counter
+    # alone may have been the break condition met at the last round.
+    unsaid = _loop_of_rounds(_accumulating([("p1", "p2")] * 5), limit=5, reason=None)
+    assert len(findings(unsaid, "loop")) == 1
+    assert findings(_loop_of_rounds([_poll(i) for i in range(6)], limit=6, reason=None), "loop") == []
+    # Pages read in turn, each adding its own rows, is progress; so is a loop that broke out on the last page.
+    onward = _loop_of_rounds(_accumulating([("p1", "p2"), ("p2", "p3"), ("p3", "")]), limit=3, reason="loop_completed")
+    assert findings(onward, "loop") == [] and findings(onward, "dify_iteration_escape") == []
+    waited = _loop_of_rounds(_accumulating([("p1", "p2")] * 4 + [("p2", "")]), limit=5, reason="loop_break")
+    assert findings(waited, "loop") == [] and findings(waited, "dify_iteration_escape") == []
+
+
+def test_a_loop_adding_two_pages_in_turn_goes_round_the_same_states() -> None:
+    """Page 2's `next` points back to page 1: the list grows every round, but by page 1's rows, then page 2's, again
+    and again. A cycle is `loop`, not a container running away."""
+    spans = _loop_of_rounds(_accumulating([("p1", "p2"), ("p2", "p1")] * 3), limit=6, reason="loop_completed")
+    (finding,) = findings(spans, "loop")
+    assert finding.evidence["rule"] == "a loop out of rounds going round the same states"
+    assert (finding.evidence["period"], finding.evidence["repeats"]) == (2, 4)
+    assert findings(spans, "dify_iteration_escape") == []
+    # A status flipping while a figure grows by more than one a round (a delay measured) is no cycle of work.
+    flipping: list[list[dict[str, object]]] = [
+        [{"node_id": "status", "node_type": "code", "outputs": {"status": ["en route", "held"][i % 2], "delay": 5 * i}}]
+        for i in range(6)
+    ]
+    assert findings(_loop_of_rounds(flipping, limit=6, reason="loop_completed"), "loop") == []
