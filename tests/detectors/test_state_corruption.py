@@ -15,7 +15,7 @@ from bridge.processors.detectors import Config as DetectorsConfig
 from bridge.processors.detectors import DetectionProcessor
 from bridge.trace.spans import build_spans
 from detectors import registry
-from tests.detectors.build import findings, llm, node, run_spans
+from tests.detectors.build import container_spans, findings, llm, node, run_spans
 
 
 def _prompted(user: str) -> dict[str, Any]:
@@ -1235,3 +1235,30 @@ def test_an_llm_answer_cut_short_in_a_body_sent_out_losing_a_figure() -> None:
     repeated = "Thank you for buying from us, 2 days to delivery. " * 6
     assert findings(_sms_run(repeated, 120), "state_corruption") == []
     assert findings(_sms_run(message, 8), "state_corruption") == []
+
+
+
+def _paging(reads: list[str], kept: list[str]) -> list[ReadableSpan]:
+    """A loop following a page cursor: its loop variable `orders` starts empty, each round's code node reads it
+    (`reads`) and adds a page (`kept`); the loop's outputs are its last round's values."""
+    base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Pages", "created_at": 1,
+            "inputs": {"orders": ""}}  # fmt: skip
+    events = [DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, "r"),
+              DifyEvent("loop_started", {**base, "metadata": {"loop_length": 5}}, "r")]  # fmt: skip
+    for index, (read, page) in enumerate(zip(reads, kept, strict=True)):
+        meta = {"loop_id": "lp", "loop_index": index}
+        events.append(DifyEvent("node_finished", {"id": f"n{index}", "node_id": "page", "node_type": "code",
+                                                  "title": "Page", "status": "succeeded", "created_at": 2 + index,
+                                                  "inputs": {"body": "{}", "orders": read},
+                                                  "outputs": {"orders": page}, "loop_id": "lp",
+                                                  "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, "loop", base, "loop_break", {"orders": kept[-1]})
+
+
+def test_a_loop_round_reading_its_loop_variables_start_is_no_value_lost() -> None:
+    # The loop's outputs (its last round's) are no value its first round could read: the variable started empty.
+    assert findings(_paging(["", "A-1"], ["A-1", "A-1\nA-2"]), "state_corruption") == []
+    # A value one round produced, read empty by the next, still is.
+    (finding,) = findings(_paging(["", ""], ["A-1", "A-2"]), "state_corruption")
+    assert finding.evidence["rule"] == "same-named variable empty at the reader"
+    assert finding.evidence["produced"] == "A-1"
