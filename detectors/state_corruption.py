@@ -187,12 +187,12 @@ def create(cfg: Config) -> object:
             attributes = attributes_of(span)
             get = attributes.get
             node_type, status = get("dify.node.type"), get("dify.node.status")
-            for entry in held[:]:
-                if trace.node_parents[index] in entry[0]:
-                    entry[0].add(span_id(span))
+            for container in held[:]:
+                if trace.node_parents[index] in container[0]:
+                    container[0].add(span_id(span))
                 else:
-                    held.remove(entry)
-                    _learn(entry[1], str(attr(entry[1], "dify.node.type")), entry[2])
+                    held.remove(container)
+                    _learn(container[1], "", container[2])
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
@@ -340,6 +340,6 @@ def create(cfg: Config) -> object:
             if node_type in ("loop", "iteration"):
                 held.append(({span_id(span)}, span, outputs))
             else:
-                _learn(span, node_type, outputs)
+                _learn(span, str(node_type), outputs)
 
     return detect

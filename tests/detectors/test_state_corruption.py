@@ -1237,7 +1237,6 @@ def test_an_llm_answer_cut_short_in_a_body_sent_out_losing_a_figure() -> None:
     assert findings(_sms_run(message, 8), "state_corruption") == []
 
 
-
 def _paging(reads: list[str], kept: list[str]) -> list[ReadableSpan]:
     """A loop following a page cursor: its loop variable `orders` starts empty, each round's code node reads it
     (`reads`) and adds a page (`kept`); the loop's outputs are its last round's values."""
