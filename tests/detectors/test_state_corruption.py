@@ -1095,13 +1095,38 @@ def test_an_optional_output_filled_now_and_then_is_not_usually_filled() -> None:
     assert processor.detect(_top_up(body, {"card": "****2822", "note": ""})) == []
 
 
-def test_a_lasting_emptying_is_flagged_on_its_first_runs_only() -> None:
+def test_a_lasting_emptying_keeps_firing_until_the_output_is_filled_again() -> None:
     visit = {"on": "2026-03-02", "doctor": "Okafor"}
     processor = _processor()
     assert all(processor.detect(_visits({"visits": [visit]}, [visit])) == [] for _ in range(9))
-    # The API renamed its list for good: the first run is flagged, then it is the node's way (a run in ten at most).
-    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1
+    # The API renamed its list and nobody patched the reader: every run of the change shows the default.
+    assert all(len(processor.detect(_visits({"appointments": [visit]}, []))) == 1 for _ in range(4))
+    # Filled again: the four emptyings were the node's way at times (more than a run in ten), no longer judged.
+    assert processor.detect(_visits({"visits": [visit]}, [visit])) == []
     assert processor.detect(_visits({"appointments": [visit]}, [])) == []
+
+
+def test_a_loops_rounds_are_one_run_of_the_nodes_history() -> None:
+    # A cursor filled on every page but the last: a loop stuck on one page fills it ten times a run, which must
+    # not make the last page's empty cursor look unusual.
+    processor = _processor()
+
+    def pages(cursors: list[str], run: str) -> list[ReadableSpan]:
+        base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Pages", "created_at": 1}
+        events = [DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, run),
+                  DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, run)]  # fmt: skip
+        for index, cursor in enumerate(cursors):
+            meta = {"loop_id": "lp", "loop_index": index}
+            body = json.dumps({"reader": "MT-1", "next": cursor or None})
+            events.append(DifyEvent("node_finished", {"id": f"n{index}", "node_id": "page", "node_type": "code",
+                                                      "title": "Page", "status": "succeeded", "created_at": 2 + index,
+                                                      "inputs": {"body": body}, "outputs": {"cursor": cursor},
+                                                      "loop_id": "lp", "execution_metadata": meta}, run))  # fmt: skip
+        return container_spans(events, "loop", base, "loop_break", {"cursor": cursors[-1]}, run)
+
+    runs = [["c2", ""]] * 6 + [["c2"] * 10] * 10 + [["c2", ""]]
+    found = [processor.detect(pages(cursors, f"r{n}")) for n, cursors in enumerate(runs)]
+    assert found == [[]] * len(runs)
 
 
 def test_an_output_left_empty_while_its_inputs_same_named_field_came_null_is_fair() -> None:
