@@ -145,5 +145,5 @@ def container_spans(
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
+    (assembled,) = assembler.drain()
+    return build_spans(assembled)
