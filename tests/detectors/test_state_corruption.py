@@ -1286,3 +1286,20 @@ def test_a_loop_round_reading_its_loop_variables_start_is_no_value_lost() -> Non
     (finding,) = findings(_paging(["", ""], ["A-1", "A-2"]), "state_corruption")
     assert finding.evidence["rule"] == "same-named variable empty at the reader"
     assert finding.evidence["produced"] == "A-1"
+
+
+def test_a_clock_time_in_a_readers_text_is_no_figure_computed_from_a_renamed_field() -> None:
+    """A bus app's code node writing its API's seats and fare: v2 nests the seats and gives the fare in euros, the
+    code shows its defaults. 07:00, a departure, is 3.5 x 2 only by chance: no sign of a reader patched for v2."""
+    processor = _processor()
+
+    def board(body: dict[str, Any], text: str) -> list[ReadableSpan]:
+        read = node("read", "code", inputs={"body": json.dumps(body), "party": 2}, outputs={"summary": text})
+        return run_spans([read], app_id="coach")
+
+    usual = {"route": "Tirana-Durres", "free_seats": 40, "fare_cents": 350, "times": ["07:00", "10:30"]}
+    for _ in range(6):
+        assert processor.detect(board(usual, "Seats: 40\nFare: 3.5\nTotal for 2: 7.0\nDepartures: 07:00, 10:30")) == []
+    v2 = {"route": "Tirana-Durres", "seats": {"free": 40}, "fare_eur": 3.5, "times": ["07:00", "10:30"]}
+    (finding,) = processor.detect(board(v2, "Seats: 0\nFare: 0.0\nTotal for 2: 0.0\nDepartures: 07:00, 10:30"))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
