@@ -143,26 +143,19 @@ def input_drift(trace: Trace, span: ReadableSpan, failed: bool, min_history: int
 
 
 def renamed_fields(
-    trace: Trace,
-    source: str,
-    read: tuple[dict[str, Any], dict[str, str]],
-    min_history: int,
-    emptied: bool,
-    counted: dict[str, set[str]],
+    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], min_history: int, emptied: bool
 ) -> tuple[list[str], list[str]] | None:
     """A field nine in ten earlier outputs of this source held (`min_history` of them at least) missing, while
     a field one in ten at most held appears and most of the usual fields are there: (the missing, the new; two
     of each at most). When the next node came out empty (`emptied`), three in four and one in four. A renamed
     list or object counts once: the fields of a new one are its own, and those the missing one held go with it.
     A new field holding null holds no value that could have moved into it (an optional field added), and one held
-    in a field that changed kind (`pret: 52` → `pret: {valoare: 52, moneda}`) is that field's. Learns this
-    output's field names, where each nested one was held and which came at the top level; once a run (`counted`:
-    the names this run's earlier rounds gave, counted already)."""
+    in a field that changed kind (`pret: 52` → `pret: {valoare: 52, moneda}`) is that field's. Learns nothing:
+    `learn_names` does."""
     fields, parents = read
-    key = f"{KEY}:names:{trace.app}:{source}"
-    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    history: dict[str, Any] = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}") or {"runs": 0, "seen": {}}
     runs, seen = history["runs"], history["seen"]
-    held_in: dict[str, str] = history.setdefault("in", {})
+    held_in: dict[str, str] = history.get("in", {})
     names = list(fields)[:200]
     found = None
     if runs >= min_history:
@@ -203,6 +196,21 @@ def renamed_fields(
                 )
             ):
                 found = missing, new
+    return found
+
+
+def learn_names(
+    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], counted: dict[str, set[str]]
+) -> None:
+    """Learns an output's field names, where each nested one was held and which came at the top level; once a run
+    (`counted`: the names this run's earlier rounds gave, counted already). Not called for an answer whose shape was
+    told: a change that lasts keeps firing while its reader keeps showing it."""
+    fields, parents = read
+    key = f"{KEY}:names:{trace.app}:{source}"
+    history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "seen": {}}
+    runs, seen = history["runs"], history["seen"]
+    held_in: dict[str, str] = history.setdefault("in", {})
+    names = list(fields)[:200]
     top: dict[str, int] = history.setdefault("top", {})  # how often each name came at the top level
     this_run = counted.get(source)
     for name in names if this_run is None else [name for name in names if name not in this_run]:
@@ -216,7 +224,7 @@ def renamed_fields(
     if this_run is not None:  # a later round of this run: counted once
         if len(seen) <= 300:
             trace.baselines.put(key, history)
-        return found
+        return
     history["runs"] = runs + 1
     if runs >= 100:  # counts halve: the history follows the source's recent outputs
         history["runs"] = (runs + 1) // 2
@@ -224,7 +232,6 @@ def renamed_fields(
         history["top"] = {name: count // 2 for name, count in top.items() if count >= 2}
     if len(seen) <= 300:  # field names come from outside
         trace.baselines.put(key, history)
-    return found
 
 
 def _one_for_one(trace: Trace, source: str, missing: list[str], new: list[str], fields: dict[str, Any]) -> bool:
@@ -243,7 +250,7 @@ def wrapped_fields(
     """Half of the top-level fields three in four earlier outputs of this source held (two at least, `min_history`
     outputs at least) now held in one field that one in four at most held (`{data: {sailings, note}, paging}` for
     `{sailings, note}`): the answer wrapped in an envelope, its reader looking for them at the top. (the moved
-    fields, two at most; the new holder). Learns nothing: `renamed_fields` learns the names; the moved ones stay
+    fields, two at most; the new holder). Learns nothing: `learn_names` learns the names; the moved ones stay
     usual at the top while under a fourth of the history lacked them there, so an envelope that lasts keeps firing."""
     history = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}")
     if not history or history["runs"] < min_history:
@@ -267,7 +274,7 @@ def reshaped_fields(
     regrouped at once (`{total, paid}` → `{amounts: {monthly, received}}`), more than `renamed_fields` takes for one
     rename. Called only when the reader came out empty. An error envelope (`{code, message}`) is another answer:
     no new text may read as a service failure or a thing not found. (the missing, the new; three of each at most).
-    Learns nothing: `renamed_fields` learns the names."""
+    Learns nothing: `learn_names` learns the names."""
     fields = read[0]
     history = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}")
     if not history or history["runs"] < min_history:

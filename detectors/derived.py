@@ -16,7 +16,9 @@ from typing import Any
 from detectors import json_value
 
 _MAX_NUMBERS = 10
-_WRITTEN = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+# A number written in a text, not a part of a clock time or a date (`09:30`, `2027-07-14`, `16.12.2026`): their parts
+# are no figures a node computed, and one matching by chance (11:00 for 21.5 / 2) would read as computed.
+_WRITTEN = re.compile(r"(?<![\d.:/])(?<!\d-)\d+(?:\.\d+)?(?![\d:/]|[.-]\d)")
 
 
 def numbers_in(value: Any, into: list[float], texts: bool, depth: int = 0) -> list[float]:

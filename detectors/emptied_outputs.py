@@ -67,6 +67,15 @@ def usual_output(
     history: dict[str, Any] = trace.baselines.get(key) or {"runs": 0, "filled": {}}
     runs, filled = history["runs"], history["filled"]
     unfair: dict[str, int] = history.setdefault("unfair", {})  # runs that left the output empty, a source at hand
+    # Emptyings this rule flagged, run after run since the last filling: a fault that lasts keeps firing; once the
+    # output is filled again they were the node's way at times, and count against it.
+    flagged: dict[str, int] = history.setdefault("flagged", {})
+    # A loop's or an iteration's rounds are one run of the node (a loop stuck on one page fills its cursor ten
+    # times a run): what this run counted already, by the run's root span.
+    inside = attr(span, "dify.loop.index") is not None or attr(span, "dify.iteration.index") is not None
+    run = span_id(trace.root) if inside and trace.root is not None else None
+    again = run is not None and history.get("run") == run
+    counted: set[str] = set(history.get("counted", ())) if again else set()
     found = None
     # An input that was empty itself makes the empty output its fair rendering.
     # Most runs: no output empty, nothing to judge (and the inputs not decoded).
@@ -75,7 +84,7 @@ def usual_output(
                    is not None and usual[1] != "mixed"]  # fmt: skip
         # Outputs not filled yet count their emptying too: an optional note filled now and then is no usual value.
         for name, value in islice(outputs.items(), 50):
-            if name not in filled and name not in BOOKKEEPING and empty(value):
+            if name not in filled and name not in BOOKKEEPING and empty(value) and _first(counted, f"-{name}"):
                 unfair[name] = unfair.get(name, 0) + 1
         # Outputs empty now that earlier runs filled at times (not those always empty, as an unused field).
         unusual = sum(empty(value) and name in filled for name, value in outputs.items())
@@ -93,9 +102,11 @@ def usual_output(
             if source is None:
                 continue
             known = count >= min_history and unfair.get(name, 0) * 10 <= count
-            if found is None and known:
+            told = found is None and known
+            if told:
                 found = name, kind, source[0], source[1]
-            unfair[name] = unfair.get(name, 0) + 1
+            if _first(counted, f"-{name}"):
+                (flagged if told else unfair)[name] = (flagged if told else unfair).get(name, 0) + 1
     named: dict[str, int] = history.setdefault("named", {})  # runs whose input held a number output's name
     raw = attr(span, "input.value")
     for name, value in islice(outputs.items(), 50):
@@ -103,16 +114,22 @@ def usual_output(
             continue
         kind = value_kind(value)
         usual = filled.get(name)
+        if not _first(counted, name):
+            continue  # a later round of this run
         if usual is None:
             filled[name] = [1, kind]
         else:  # counted in place: most outputs are known
             usual[0] += 1
             if usual[1] != kind:
                 usual[1] = "mixed"
+        if flagged and name in flagged:
+            unfair[name] = unfair.get(name, 0) + flagged.pop(name)
         if kind == "number" and _holds_key(raw, name):
             named[name] = named.get(name, 0) + 1
-    history["runs"] = runs + 1
-    if runs >= 100:  # counts halve: the history follows the node's recent runs
+    if run is not None:
+        history["run"], history["counted"] = run, sorted(counted)
+    history["runs"] = runs + (not again)
+    if runs >= 100 and not again:  # counts halve: the history follows the node's recent runs
         history["runs"] = (runs + 1) // 2
         history["filled"] = {name: [count // 2, kind] for name, (count, kind) in filled.items() if count >= 2}
         history["named"] = {name: count // 2 for name, count in named.items() if count >= 2}
@@ -121,6 +138,14 @@ def usual_output(
     if len(filled) <= 100:
         trace.baselines.put(key, history)
     return found
+
+
+def _first(counted: set[str], name: str) -> bool:
+    """Whether `name` is counted for the first time this run (a later round of a loop's counts nothing more)."""
+    if name in counted:
+        return False
+    counted.add(name)
+    return True
 
 
 def _holds_key(raw: Any, name: str) -> bool:

@@ -165,11 +165,34 @@ def create(cfg: Config) -> object:
         seen: list[dict[str, Any]] = []
         after_source = 0
         after: dict[str, int] = {}
+
+        def _learn(span: Any, node_type: str, outputs: dict[str, Any]) -> None:
+            """What a node that succeeded produced, for the nodes after it."""
+            nonlocal source, after_source, data
+            seen.append(outputs)
+            if node_type in SOURCES:
+                source, after_source = span, len(seen)
+            for name, value in outputs.items():
+                produced[name] = (value, span)
+                after[name] = len(seen)
+                if value and isinstance(value, (list, dict)) and name not in BOOKKEEPING:
+                    data = (span, name, value)
+
         nodes = trace.nodes
+        # A loop's or an iteration's outputs are its last round's values: what the nodes after it read, never what
+        # its rounds read (a loop variable starts from its initial value). Held back, with the ids of the spans
+        # inside, until a node outside its rounds.
+        held: list[tuple[set[int], Any, dict[str, Any]]] = []
         for index, span in enumerate(nodes):
             attributes = attributes_of(span)
             get = attributes.get
             node_type, status = get("dify.node.type"), get("dify.node.status")
+            for container in held[:]:
+                if trace.node_parents[index] in container[0]:
+                    container[0].add(span_id(span))
+                else:
+                    held.remove(container)
+                    _learn(container[1], "", container[2])
             # Inputs are decoded only when they could show corruption: a reader, after something was produced
             # (or an LLM after a retrieval).
             reads = produced and node_type in _READERS
@@ -314,13 +337,9 @@ def create(cfg: Config) -> object:
                     answered_error = answered_error or status_code >= 400
                 if produced and (sent := sent_changed(trace, span, produced, cfg.min_history)) is not None:
                     yield sent
-            seen.append(outputs)
-            if node_type in SOURCES:
-                source, after_source = span, len(seen)
-            for name, value in outputs.items():
-                produced[name] = (value, span)
-                after[name] = len(seen)
-                if value and isinstance(value, (list, dict)) and name not in BOOKKEEPING:
-                    data = (span, name, value)
+            if node_type in ("loop", "iteration"):
+                held.append(({span_id(span)}, span, outputs))
+            else:
+                _learn(span, str(node_type), outputs)
 
     return detect

@@ -125,19 +125,25 @@ def container_after_producer(
 
 
 def container_spans(
-    events: list[DifyEvent], kind: str, base: dict[str, Any], reason: str | None, outputs: dict[str, Any] | None = None
+    events: list[DifyEvent],
+    kind: str,
+    base: dict[str, Any],
+    reason: str | None,
+    outputs: dict[str, Any] | None = None,
+    run: str = "r",
 ) -> list[ReadableSpan]:
-    """The spans of a run of `events` that ends with the container `base` completing (with `reason`, `outputs`)."""
+    """The spans of a run (`run`, its id) of `events` that ends with the container `base` completing (with `reason`,
+    `outputs`)."""
     done = {**base, "status": "succeeded", "execution_metadata": {"completed_reason": reason} if reason else {}}
     if outputs is not None:
         done["outputs"] = outputs
     events = [
         *events,
-        DifyEvent(f"{kind}_completed", done, "r"),
-        DifyEvent("workflow_finished", {"status": "succeeded"}, "r"),
+        DifyEvent(f"{kind}_completed", done, run),
+        DifyEvent("workflow_finished", {"status": "succeeded"}, run),
     ]
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
-    (run,) = assembler.drain()
-    return build_spans(run)
+    (assembled,) = assembler.drain()
+    return build_spans(assembled)

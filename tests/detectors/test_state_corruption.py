@@ -15,7 +15,7 @@ from bridge.processors.detectors import Config as DetectorsConfig
 from bridge.processors.detectors import DetectionProcessor
 from bridge.trace.spans import build_spans
 from detectors import registry
-from tests.detectors.build import findings, llm, node, run_spans
+from tests.detectors.build import container_spans, findings, llm, node, run_spans
 
 
 def _prompted(user: str) -> dict[str, Any]:
@@ -1095,13 +1095,38 @@ def test_an_optional_output_filled_now_and_then_is_not_usually_filled() -> None:
     assert processor.detect(_top_up(body, {"card": "****2822", "note": ""})) == []
 
 
-def test_a_lasting_emptying_is_flagged_on_its_first_runs_only() -> None:
+def test_a_lasting_emptying_keeps_firing_until_the_output_is_filled_again() -> None:
     visit = {"on": "2026-03-02", "doctor": "Okafor"}
     processor = _processor()
     assert all(processor.detect(_visits({"visits": [visit]}, [visit])) == [] for _ in range(9))
-    # The API renamed its list for good: the first run is flagged, then it is the node's way (a run in ten at most).
-    assert len(processor.detect(_visits({"appointments": [visit]}, []))) == 1
+    # The API renamed its list and nobody patched the reader: every run of the change shows the default.
+    assert all(len(processor.detect(_visits({"appointments": [visit]}, []))) == 1 for _ in range(4))
+    # Filled again: the four emptyings were the node's way at times (more than a run in ten), no longer judged.
+    assert processor.detect(_visits({"visits": [visit]}, [visit])) == []
     assert processor.detect(_visits({"appointments": [visit]}, [])) == []
+
+
+def test_a_loops_rounds_are_one_run_of_the_nodes_history() -> None:
+    # A cursor filled on every page but the last: a loop stuck on one page fills it ten times a run, which must
+    # not make the last page's empty cursor look unusual.
+    processor = _processor()
+
+    def pages(cursors: list[str], run: str) -> list[ReadableSpan]:
+        base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Pages", "created_at": 1}
+        events = [DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, run),
+                  DifyEvent("loop_started", {**base, "metadata": {"loop_length": 10}}, run)]  # fmt: skip
+        for index, cursor in enumerate(cursors):
+            meta = {"loop_id": "lp", "loop_index": index}
+            body = json.dumps({"reader": "MT-1", "next": cursor or None})
+            events.append(DifyEvent("node_finished", {"id": f"n{index}", "node_id": "page", "node_type": "code",
+                                                      "title": "Page", "status": "succeeded", "created_at": 2 + index,
+                                                      "inputs": {"body": body}, "outputs": {"cursor": cursor},
+                                                      "loop_id": "lp", "execution_metadata": meta}, run))  # fmt: skip
+        return container_spans(events, "loop", base, "loop_break", {"cursor": cursors[-1]}, run)
+
+    runs = [["c2", ""]] * 6 + [["c2"] * 10] * 10 + [["c2", ""]]
+    found = [processor.detect(pages(cursors, f"r{n}")) for n, cursors in enumerate(runs)]
+    assert found == [[]] * len(runs)
 
 
 def test_an_output_left_empty_while_its_inputs_same_named_field_came_null_is_fair() -> None:
@@ -1235,3 +1260,46 @@ def test_an_llm_answer_cut_short_in_a_body_sent_out_losing_a_figure() -> None:
     repeated = "Thank you for buying from us, 2 days to delivery. " * 6
     assert findings(_sms_run(repeated, 120), "state_corruption") == []
     assert findings(_sms_run(message, 8), "state_corruption") == []
+
+
+def _paging(reads: list[str], kept: list[str]) -> list[ReadableSpan]:
+    """A loop following a page cursor: its loop variable `orders` starts empty, each round's code node reads it
+    (`reads`) and adds a page (`kept`); the loop's outputs are its last round's values."""
+    base = {"id": "lp", "node_id": "lp", "node_type": "loop", "title": "Pages", "created_at": 1,
+            "inputs": {"orders": ""}}  # fmt: skip
+    events = [DifyEvent("workflow_started", {"inputs": {}, "created_at": 0}, "r"),
+              DifyEvent("loop_started", {**base, "metadata": {"loop_length": 5}}, "r")]  # fmt: skip
+    for index, (read, page) in enumerate(zip(reads, kept, strict=True)):
+        meta = {"loop_id": "lp", "loop_index": index}
+        events.append(DifyEvent("node_finished", {"id": f"n{index}", "node_id": "page", "node_type": "code",
+                                                  "title": "Page", "status": "succeeded", "created_at": 2 + index,
+                                                  "inputs": {"body": "{}", "orders": read},
+                                                  "outputs": {"orders": page}, "loop_id": "lp",
+                                                  "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, "loop", base, "loop_break", {"orders": kept[-1]})
+
+
+def test_a_loop_round_reading_its_loop_variables_start_is_no_value_lost() -> None:
+    # The loop's outputs (its last round's) are no value its first round could read: the variable started empty.
+    assert findings(_paging(["", "A-1"], ["A-1", "A-1\nA-2"]), "state_corruption") == []
+    # A value one round produced, read empty by the next, still is.
+    (finding,) = findings(_paging(["", ""], ["A-1", "A-2"]), "state_corruption")
+    assert finding.evidence["rule"] == "same-named variable empty at the reader"
+    assert finding.evidence["produced"] == "A-1"
+
+
+def test_a_clock_time_in_a_readers_text_is_no_figure_computed_from_a_renamed_field() -> None:
+    """A bus app's code node writing its API's seats and fare: v2 nests the seats and gives the fare in euros, the
+    code shows its defaults. 07:00, a departure, is 3.5 x 2 only by chance: no sign of a reader patched for v2."""
+    processor = _processor()
+
+    def board(body: dict[str, Any], text: str) -> list[ReadableSpan]:
+        read = node("read", "code", inputs={"body": json.dumps(body), "party": 2}, outputs={"summary": text})
+        return run_spans([read], app_id="coach")
+
+    usual = {"route": "Tirana-Durres", "free_seats": 40, "fare_cents": 350, "times": ["07:00", "10:30"]}
+    for _ in range(6):
+        assert processor.detect(board(usual, "Seats: 40\nFare: 3.5\nTotal for 2: 7.0\nDepartures: 07:00, 10:30")) == []
+    v2 = {"route": "Tirana-Durres", "seats": {"free": 40}, "fare_eur": 3.5, "times": ["07:00", "10:30"]}
+    (finding,) = processor.detect(board(v2, "Seats: 0\nFare: 0.0\nTotal for 2: 0.0\nDepartures: 07:00, 10:30"))
+    assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"

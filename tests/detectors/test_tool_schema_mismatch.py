@@ -979,3 +979,18 @@ def test_a_renamed_field_of_a_source_whose_next_node_is_a_parallel_source() -> N
     (finding,) = processor.detect(_ferry(renamed, "07:30 MF Bastø: 0 seats"))
     assert finding.evidence["node"] == "Departures"
     assert (finding.evidence["produced"], finding.evidence["received"]) == ("seats", "capacity")
+
+
+def test_a_rename_that_lasts_keeps_firing_while_its_reader_shows_it() -> None:
+    """An API renaming its list for the rest of the day, the reader never patched: every run of it reads no slot
+    (held-out 17's parcel API answered in a new schema for 18 runs). An answer whose rename was told is not
+    learned; one its reader reads (patched for the new name) is, and tells nothing."""
+    processor = _processor()
+    slot = {"time": "09:30", "doctor": "Dr. Okafor"}
+    for day in range(6):
+        processor.detect(_slots({"date": f"2027-03-0{day + 1}", "slots": [slot]}, {"free": "09:30", "count": 1}))
+    renamed = {"date": "2027-03-08", "available_slots": [{"start": "10:15", "clinician": "Dr. Haddad"}]}
+    for _ in range(10):
+        (finding,) = processor.detect(_slots(renamed, {"free": "none", "count": 0}))
+        assert (finding.evidence["produced"], finding.evidence["received"]) == ("slots", "available_slots")
+    assert processor.detect(_slots(renamed, {"free": "10:15", "count": 1})) == []
