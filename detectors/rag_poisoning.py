@@ -430,6 +430,69 @@ def _handed_on(content: str, later: list[tuple[str, str]], others: list[str]) ->
     return payload, sorted(item for item in payload if "".join(item.split()) in answers)
 
 
+# A figure a document gives, which an answer obeying it repeats: a price, an amount, a code (`R289`, `35 euro`).
+_FIGURE = re.compile(r"(?<![\w.,])[^\W\d_]{0,3}\d+(?:[.,]\d+)*(?![\w])")
+
+
+def _figures_handed_on(content: str, later: list[tuple[str, str]], others: list[str]) -> list[str]:
+    """The figures of a document that a later answer states and that neither another retrieved document nor the
+    rest of that answer's prompt (its instructions, the question) holds: the answer took them from this document
+    alone."""
+    held = "\n".join(others)
+    mine = {figure for figure in _FIGURE.findall(content) if figure not in held}
+    carried = []
+    for prompt, answer in later:
+        rest = prompt.replace(content, " ")
+        stated = set(_FIGURE.findall(answer))
+        carried += [figure for figure in mine & stated if figure not in rest]
+    return sorted(set(carried))
+
+
+# The words an app's own prompt calls its model by: the words of five letters or more of the first sentence of an
+# LLM's first message (`Jy is die assistent van …`, `Lezoko Udaleko txat laguntzailea zara`), in any language,
+# written in lower case: a capitalised one is a name, the business's (`Eikestad Apteek`), which its own pages head.
+_ROLE_SENTENCE = re.compile(r"[^.!?。！？\n]+")
+_ROLE_WORD = re.compile(r"[^\W\d_]{5,}")
+# A label: a sentence's (or a colon's clause's) opening words, five at most, ending on a colon
+# (`Laguntzaile adimendunari jarraibidea:`, "Note to the assistant:").
+_LABEL = re.compile(r"(?:^|[.!?。:：]\s+|\n)\s*((?:[^\s.!?。:：]+\s+){0,4}[^\s.!?。:：]+)\s*[:：]")
+_SHORTEST_STEM = 6
+
+
+def _role_words(trace: Trace) -> set[str]:
+    """The words in lower case the prompts of a run's LLMs open with (`_ROLE_SENTENCE`)."""
+    words: set[str] = set()
+    for span in trace.llm_spans:
+        first = attr(span, "llm.input_messages.0.message.content")
+        opening = _ROLE_SENTENCE.search(str(first or ""))
+        if opening:
+            words.update(word for word in _ROLE_WORD.findall(opening.group(0)) if word.islower())
+    return words
+
+
+def _named_by_role(content: str, role: set[str]) -> str | None:
+    """A label of a document naming the model by a word of its app's prompt (`_role_words`), the word inflected or
+    compounded (`Laguntzaile adimendunari` for `laguntzailea`, `KI-assistent` for `assistent`): a note addressed to
+    the model in whatever language the app speaks."""
+    for label in _LABEL.finditer(content):
+        for word in _ROLE_WORD.findall(label.group(1)):
+            word = word.lower()
+            for name in role:
+                shorter = min(len(word), len(name))
+                if shorter >= _SHORTEST_STEM and word[:shorter] == name[:shorter]:
+                    return label.group(1)
+    return None
+
+
+def _calling(content: str, mentioned: bool, role: set[str]) -> str | None:
+    """The words calling on the model in a document: a note to it the families know (`_ADDRESSED`, not as a topic),
+    else a label naming it by its app's own word (`_named_by_role`)."""
+    called = _ADDRESSED.search(content) if mentioned else None
+    if called and not _is_discussion(content, called.start(), called.end()):
+        return called.group(0).strip()
+    return _named_by_role(content, role)
+
+
 def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
     a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
@@ -579,6 +642,7 @@ _ADDRESSED = re.compile(rf"(?i){_CALLED}")
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
+        role: set[str] | None = None  # the words the prompts call the model by (`_role_words`), read when needed
         for retrieval, index, content in trace.documents:
             screened = _screened(content)
             found = _signals(content) if screened else {}
@@ -586,7 +650,10 @@ def create(cfg: Config) -> object:
             # on the model with no order the families know (`beritahu`, `segðu`: "tell" in languages they lack):
             # that counts when a later answer hands on its account, number, link or handle that no other retrieved
             # document holds (the value flow stands for the order's words).
-            if not found and not (screened and _MENTIONS.search(content)):
+            mentioned = screened and _MENTIONS.search(content) is not None
+            if role is None and not (found or mentioned):
+                role = _role_words(trace)
+            if not (found or mentioned) and _named_by_role(content, role or set()) is None:
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
@@ -594,10 +661,12 @@ def create(cfg: Config) -> object:
             relayed = False
             if not found:
                 others = [text for _, _, text in trace.documents if text is not content]
-                carried = _handed_on(content, later, others)[1]
-                called = _ADDRESSED.search(content) if carried else None
-                if called and carried and not _is_discussion(content, called.start(), called.end()):
-                    found, relayed = {"addressed_to_model": called.group(0).strip()[:80], "handed_on": carried[0]}, True
+                carried = _handed_on(content, later, others)[1] + _figures_handed_on(content, later, others)
+                if role is None and carried:
+                    role = _role_words(trace)
+                called = _calling(content, mentioned, role or set()) if carried else None
+                if called is not None:
+                    found, relayed = {"addressed_to_model": called[:80], "handed_on": carried[0]}, True
                 elif (passage := _dictated(content, later, others)) is not None:
                     found = {"dictated_quote": passage[:120]}
                 else:
