@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the sentence ends of other scripts)
 """`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from itertools import pairwise
 import ahocorasick_rs
 
 from bridge.processors.sensitive import INVISIBLE
-from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id, user_query
 
 KEY = "dify_rag_poisoning"
 # Orders in the familiar singular, the form a model is addressed in (documentation addresses its readers in the
@@ -450,7 +450,10 @@ def _figures_handed_on(content: str, later: list[tuple[str, str]], others: list[
 
 # The words an app's own prompt calls its model by: the words of five letters or more of the first sentence of an
 # LLM's first message (`Jy is die assistent van …`, `Lezoko Udaleko txat laguntzailea zara`), in any language,
-# written in lower case: a capitalised one is a name, the business's (`Eikestad Apteek`), which its own pages head.
+# written in lower case (a capitalised one is a name, the business's: `Eikestad Apteek`, which its own pages head),
+# that no answer and not the user's query holds (those are the run's topic: "you write the complaint letter" and an
+# answer writing `reklamaciju`). A word is read by its stem, its last two letters aside (six letters at least):
+# `laguntzail` stands in `Laguntzaile adimendunari`.
 _ROLE_SENTENCE = re.compile(r"[^.!?。！？\n]+")
 _ROLE_WORD = re.compile(r"[^\W\d_]{5,}")
 # A label: a sentence's (or a colon's clause's) opening words, five at most, ending on a colon
@@ -460,27 +463,32 @@ _SHORTEST_STEM = 6
 
 
 def _role_words(trace: Trace) -> set[str]:
-    """The words in lower case the prompts of a run's LLMs open with (`_ROLE_SENTENCE`)."""
-    words: set[str] = set()
+    """The stems of the words the prompts of a run's LLMs call the model by (`_ROLE_SENTENCE`)."""
+    stems: set[str] = set()
     for span in trace.llm_spans:
         first = attr(span, "llm.input_messages.0.message.content")
         opening = _ROLE_SENTENCE.search(str(first or ""))
         if opening:
-            words.update(word for word in _ROLE_WORD.findall(opening.group(0)) if word.islower())
-    return words
+            words = (word for word in _ROLE_WORD.findall(opening.group(0)) if word.islower())
+            stems.update(word[: max(_SHORTEST_STEM, len(word) - 2)] for word in words)
+    if stems:
+        query = (user_query(trace.root) or "") if trace.root is not None else ""
+        topic = "\n".join([query, *(answer_text(span) for span in trace.llm_spans)]).lower()
+        stems = {stem for stem in stems if stem not in topic}
+    return stems
 
 
 def _named_by_role(content: str, role: set[str]) -> str | None:
     """A label of a document naming the model by a word of its app's prompt (`_role_words`), the word inflected or
     compounded (`Laguntzaile adimendunari` for `laguntzailea`, `KI-assistent` for `assistent`): a note addressed to
     the model in whatever language the app speaks."""
+    if not role:
+        return None
     for label in _LABEL.finditer(content):
         for word in _ROLE_WORD.findall(label.group(1)):
             word = word.lower()
-            for name in role:
-                shorter = min(len(word), len(name))
-                if shorter >= _SHORTEST_STEM and word[:shorter] == name[:shorter]:
-                    return label.group(1)
+            if any(word.startswith(stem) or (len(word) >= _SHORTEST_STEM and stem.startswith(word)) for stem in role):
+                return label.group(1)
     return None
 
 
