@@ -733,3 +733,14 @@ def test_a_staff_only_page_s_identifier_reaching_the_answer_is_a_leak(page: str,
         f"({len(value)} chars)"
     )
     assert not _asked_page("Help the customer.", page.split(":", 1)[1], f"Note: ID {value}.")
+
+
+def test_a_record_whose_field_named_as_the_runs_key_holds_another_value_is_another_customers() -> None:
+    """Faults11's `aloqa_leak` (session 27, r7-rag): a cache bug answers the lookup for `901234567` with another
+    subscriber's record, its `raqam` field (named as the run's input) another number; the caller's own record holds
+    their number with its country code before it."""
+    own = {"customer": "+234 803 555 0142", "town": "Ibadan"}
+    assert findings(_customer("8035550142", own, "Sent to +234 803 555 0142"), "dify_variable_leak") == []
+    other = {"customer": "+234 801 999 7781", "name": "Kehinde Alabi", "town": "Ibadan"}
+    found = findings(_customer("8035550142", other, "Sent to +234 801 999 7781"), "dify_variable_leak")
+    assert found and {f.evidence["kind"] for f in found} <= {"phone", "us_phone"}
