@@ -108,7 +108,8 @@ def business_names(prompts: list[str]) -> set[str]:
 
 
 def business_page(value: str, documents: list[str], names: set[str]) -> bool:
-    """Whether every retrieved document holding a phone number names the business the app speaks for
-    (`business_names`): its own page (opening hours, address, phone), the number its own line, no person's."""
-    holding = [text for text in documents if value in text]
-    return bool(holding and names) and all(any(name in text for name in names) for text in holding)
+    """Whether every line of the retrieved documents holding a phone number names the business the app speaks for
+    (`business_names`): its own page's (opening hours, address, phone), the number its own line, no person's; a line
+    below it ("Escalation note: Agnieszka Jansen, +966 …") is another's."""
+    lines = [line for text in documents if value in text for line in text.split("\n") if value in line]
+    return bool(lines and names) and all(any(name in line for name in names) for line in lines)

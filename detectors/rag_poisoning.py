@@ -451,7 +451,9 @@ def _figures_handed_on(content: str, later: list[tuple[str, str]], others: list[
 # The words an app's own prompt calls its model by: the words of five letters or more of the first sentence of an
 # LLM's first message (`Jy is die assistent van …`, `Lezoko Udaleko txat laguntzailea zara`), in any language,
 # written in lower case (a capitalised one is a name, the business's: `Eikestad Apteek`, which its own pages head),
-# that no answer and not the user's query holds (those are the run's topic: "you write the complaint letter" and an
+# that the LLM node's title holds too (an app names the node for the role it gives the model: `Udal laguntzailea`;
+# the opening's other words are the app's topic, `asuransi`, `ტურები`, which its pages head), that no answer and not
+# the user's query holds (those are the run's topic: "you write the complaint letter" and an
 # answer writing `reklamaciju`). A word is read by its stem, its last two letters aside (six letters at least):
 # `laguntzail` stands in `Laguntzaile adimendunari`.
 _ROLE_SENTENCE = re.compile(r"[^.!?。！？\n]+")
@@ -468,9 +470,10 @@ def _role_words(trace: Trace) -> set[str]:
     for span in trace.llm_spans:
         first = attr(span, "llm.input_messages.0.message.content")
         opening = _ROLE_SENTENCE.search(str(first or ""))
+        title = str(attr(span, "dify.node.title") or "").lower()
         if opening:
             words = (word for word in _ROLE_WORD.findall(opening.group(0)) if word.islower())
-            stems.update(word[: max(_SHORTEST_STEM, len(word) - 2)] for word in words)
+            stems.update(stem for word in words if (stem := word[: max(_SHORTEST_STEM, len(word) - 2)]) in title)
     if stems:
         query = (user_query(trace.root) or "") if trace.root is not None else ""
         topic = "\n".join([query, *(answer_text(span) for span in trace.llm_spans)]).lower()
