@@ -711,8 +711,8 @@ def test_a_phone_on_a_page_naming_the_app_s_own_business_is_its_line() -> None:
     (finding,) = _asked_page("Jy is die assistent van Rivierpark Kliniek.", page, "Bel 021 555 0192.")
     assert finding.evidence["kind"] in ("phone", "phone_number")
     # A line below the business's naming a person: the number is theirs.
-    noted = f"{page}\nNote: Pieter Nel, 082 555 0193, asked the same."
-    assert _asked_page("Jy is die assistent van Bloemhof Apteek.", noted, "Pieter Nel (082 555 0193) asked too.")
+    noted = f"{page}\nNote: Pieter Nel, +27 82 555 0193, asked the same."
+    assert _asked_page("Jy is die assistent van Bloemhof Apteek.", noted, "Pieter Nel (+27 82 555 0193) asked too.")
 
 
 @pytest.mark.parametrize(
