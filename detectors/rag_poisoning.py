@@ -430,8 +430,9 @@ def _handed_on(content: str, later: list[tuple[str, str]], others: list[str]) ->
     return payload, sorted(item for item in payload if "".join(item.split()) in answers)
 
 
-# A figure a document gives, which an answer obeying it repeats: a price, an amount, a code (`R289`, `35 euro`).
-_FIGURE = re.compile(r"(?<![\w.,])[^\W\d_]{0,3}\d+(?:[.,]\d+)*(?![\w])")
+# A price a document gives, which an answer obeying it repeats: an amount with its currency written on (`R289`,
+# `€16`, `RM45`); a bare number (`ext. 4410`, `48 hours`) is any page's.
+_FIGURE = re.compile(r"(?<![\w.,])(?:[^\W\d_]{1,3}|[$€£¥₹₩₺₽])\d+(?:[.,]\d+)*(?!\w)")
 
 
 def _figures_handed_on(content: str, later: list[tuple[str, str]], others: list[str]) -> list[str]:
