@@ -492,7 +492,8 @@ def _asked(prompt: str, document: str, answer: str, other: str = "Swyddfa ar ago
     """A run whose LLM opens with `prompt` (its instructions), given two retrieved documents, answering `answer`."""
     result = [{"content": text, "title": "doc", "metadata": {"dataset_id": "d", "dataset_name": "kb",
                "document_id": f"doc-{i}", "score": 0.8}} for i, text in enumerate((other, document))]  # fmt: skip
-    nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=prompt, answer=answer)]
+    nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}),
+             llm(prompt=prompt, answer=answer, title="Cynorthwyydd y cyngor")]  # fmt: skip
     return findings(run_spans(nodes), "dify_rag_poisoning")
 
 
