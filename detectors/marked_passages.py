@@ -106,6 +106,12 @@ def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
     return start, min((end for end in ends if end != -1), default=len(lowered))
 
 
+# An identifier written as one number: eight digits or more with no separator, no amount's (`6703150123084`).
+_IDENTIFIER = re.compile(r"\d{8,}")
+
+
 def _distinctive(value: str) -> bool:
-    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range."""
-    return sum(map(str.isdigit, value)) >= 4 and ORDINARY.fullmatch(value) is None
+    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range; or an
+    identifier's long run of digits (`_IDENTIFIER`)."""
+    digits = sum(map(str.isdigit, value)) >= 4
+    return digits and (ORDINARY.fullmatch(value) is None or _IDENTIFIER.fullmatch(value) is not None)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the sentence ends of other scripts)
 """`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples."""
 
 from __future__ import annotations
@@ -88,3 +89,27 @@ def _shared_mailbox(address: str) -> bool:
     names on purpose: no person's data."""
     words = _WORDS.split(address.partition("@")[0].lower())
     return any(_MAILBOX.fullmatch(word) or word.endswith(_MAILBOX_ENDINGS) for word in words)
+
+
+# The business an app speaks for, as its prompt names it: the capitalised words (four letters or more) of the first
+# sentence of an LLM's first message, its opening word aside (`Jy is die assistent van Eikestad Apteek`).
+_OPENING = re.compile(r"[^.!?。！？\n]+")
+_NAME_WORD = re.compile(r"(?<=\s)[^\W\d_]{4,}")
+
+
+def business_names(prompts: list[str]) -> set[str]:
+    """The capitalised words the prompts open with (`_NAME_WORD`): the business's name, in any language."""
+    names: set[str] = set()
+    for prompt in prompts:
+        opening = _OPENING.search(prompt)
+        if opening:
+            names.update(word for word in _NAME_WORD.findall(opening.group(0)) if word[0].isupper())
+    return names
+
+
+def business_page(value: str, documents: list[str], names: set[str]) -> bool:
+    """Whether every line of the retrieved documents holding a phone number names the business the app speaks for
+    (`business_names`): its own page's (opening hours, address, phone), the number its own line, no person's; a line
+    below it ("Escalation note: Agnieszka Jansen, +966 …") is another's."""
+    lines = [line for text in documents if value in text for line in text.split("\n") if value in line]
+    return bool(lines and names) and all(any(name in line for name in names) for line in lines)

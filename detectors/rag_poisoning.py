@@ -33,7 +33,7 @@ from itertools import pairwise
 import ahocorasick_rs
 
 from bridge.processors.sensitive import INVISIBLE
-from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id
+from detectors import DetectorConfig, Finding, Severity, Trace, answer_text, attr, prompt_text, span_id, user_query
 
 KEY = "dify_rag_poisoning"
 # Orders in the familiar singular, the form a model is addressed in (documentation addresses its readers in the
@@ -430,6 +430,81 @@ def _handed_on(content: str, later: list[tuple[str, str]], others: list[str]) ->
     return payload, sorted(item for item in payload if "".join(item.split()) in answers)
 
 
+# A price a document gives, which an answer obeying it repeats: an amount with its currency written on (`R289`,
+# `€16`, `RM45`); a bare number (`ext. 4410`, `48 hours`) is any page's.
+_FIGURE = re.compile(r"(?<![\w.,])(?:[^\W\d_]{1,3}|[$€£¥₹₩₺₽])\d+(?:[.,]\d+)*(?!\w)")
+
+
+def _figures_handed_on(content: str, later: list[tuple[str, str]], others: list[str]) -> list[str]:
+    """The figures of a document that a later answer states and that neither another retrieved document nor the
+    rest of that answer's prompt (its instructions, the question) holds: the answer took them from this document
+    alone."""
+    held = "\n".join(others)
+    mine = {figure for figure in _FIGURE.findall(content) if figure not in held}
+    carried = []
+    for prompt, answer in later:
+        rest = prompt.replace(content, " ")
+        stated = set(_FIGURE.findall(answer))
+        carried += [figure for figure in mine & stated if figure not in rest]
+    return sorted(set(carried))
+
+
+# The words an app's own prompt calls its model by: the words of five letters or more of the first sentence of an
+# LLM's first message (`Jy is die assistent van …`, `Lezoko Udaleko txat laguntzailea zara`), in any language,
+# written in lower case (a capitalised one is a name, the business's: `Eikestad Apteek`, which its own pages head),
+# that the LLM node's title holds too (an app names the node for the role it gives the model: `Udal laguntzailea`;
+# the opening's other words are the app's topic, `asuransi`, `ტურები`, which its pages head), that no answer and not
+# the user's query holds (those are the run's topic: "you write the complaint letter" and an
+# answer writing `reklamaciju`). A word is read by its stem, its last two letters aside (six letters at least):
+# `laguntzail` stands in `Laguntzaile adimendunari`.
+_ROLE_SENTENCE = re.compile(r"[^.!?。！？\n]+")
+_ROLE_WORD = re.compile(r"[^\W\d_]{5,}")
+# A label: a sentence's (or a colon's clause's) opening words, five at most, ending on a colon
+# (`Laguntzaile adimendunari jarraibidea:`, "Note to the assistant:").
+_LABEL = re.compile(r"(?:^|[.!?。:：]\s+|\n)\s*((?:[^\s.!?。:：]+\s+){0,4}[^\s.!?。:：]+)\s*[:：]")
+_SHORTEST_STEM = 6
+
+
+def _role_words(trace: Trace) -> set[str]:
+    """The stems of the words the prompts of a run's LLMs call the model by (`_ROLE_SENTENCE`)."""
+    stems: set[str] = set()
+    for span in trace.llm_spans:
+        first = attr(span, "llm.input_messages.0.message.content")
+        opening = _ROLE_SENTENCE.search(str(first or ""))
+        title = str(attr(span, "dify.node.title") or "").lower()
+        if opening:
+            words = (word for word in _ROLE_WORD.findall(opening.group(0)) if word.islower())
+            stems.update(stem for word in words if (stem := word[: max(_SHORTEST_STEM, len(word) - 2)]) in title)
+    if stems:
+        query = (user_query(trace.root) or "") if trace.root is not None else ""
+        topic = "\n".join([query, *(answer_text(span) for span in trace.llm_spans)]).lower()
+        stems = {stem for stem in stems if stem not in topic}
+    return stems
+
+
+def _named_by_role(content: str, role: set[str]) -> str | None:
+    """A label of a document naming the model by a word of its app's prompt (`_role_words`), the word inflected or
+    compounded (`Laguntzaile adimendunari` for `laguntzailea`, `KI-assistent` for `assistent`): a note addressed to
+    the model in whatever language the app speaks."""
+    if not role:
+        return None
+    for label in _LABEL.finditer(content):
+        for word in _ROLE_WORD.findall(label.group(1)):
+            word = word.lower()
+            if any(word.startswith(stem) or (len(word) >= _SHORTEST_STEM and stem.startswith(word)) for stem in role):
+                return label.group(1)
+    return None
+
+
+def _calling(content: str, mentioned: bool, role: set[str]) -> str | None:
+    """The words calling on the model in a document: a note to it the families know (`_ADDRESSED`, not as a topic),
+    else a label naming it by its app's own word (`_named_by_role`)."""
+    called = _ADDRESSED.search(content) if mentioned else None
+    if called and not _is_discussion(content, called.start(), called.end()):
+        return called.group(0).strip()
+    return _named_by_role(content, role)
+
+
 def _not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) -> bool:
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
     a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
@@ -579,6 +654,7 @@ _ADDRESSED = re.compile(rf"(?i){_CALLED}")
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
+        role: set[str] | None = None  # the words the prompts call the model by (`_role_words`), read when needed
         for retrieval, index, content in trace.documents:
             screened = _screened(content)
             found = _signals(content) if screened else {}
@@ -586,7 +662,10 @@ def create(cfg: Config) -> object:
             # on the model with no order the families know (`beritahu`, `segðu`: "tell" in languages they lack):
             # that counts when a later answer hands on its account, number, link or handle that no other retrieved
             # document holds (the value flow stands for the order's words).
-            if not found and not (screened and _MENTIONS.search(content)):
+            mentioned = screened and _MENTIONS.search(content) is not None
+            if role is None and not (found or mentioned):
+                role = _role_words(trace)
+            if not (found or mentioned) and _named_by_role(content, role or set()) is None:
                 continue
             if answers is None:
                 answers = [(s.start_time or 0, prompt_text(s), answer_text(s)) for s in trace.llm_spans]
@@ -594,10 +673,12 @@ def create(cfg: Config) -> object:
             relayed = False
             if not found:
                 others = [text for _, _, text in trace.documents if text is not content]
-                carried = _handed_on(content, later, others)[1]
-                called = _ADDRESSED.search(content) if carried else None
-                if called and carried and not _is_discussion(content, called.start(), called.end()):
-                    found, relayed = {"addressed_to_model": called.group(0).strip()[:80], "handed_on": carried[0]}, True
+                carried = _handed_on(content, later, others)[1] + _figures_handed_on(content, later, others)
+                if role is None and carried:
+                    role = _role_words(trace)
+                called = _calling(content, mentioned, role or set()) if carried else None
+                if called is not None:
+                    found, relayed = {"addressed_to_model": called[:80], "handed_on": carried[0]}, True
                 elif (passage := _dictated(content, later, others)) is not None:
                     found = {"dictated_quote": passage[:120]}
                 else:

@@ -45,7 +45,7 @@ from detectors import (
     user_query,
 )
 from detectors.marked_passages import Marked, marked_values
-from detectors.no_ones import no_ones
+from detectors.no_ones import business_names, business_page, no_ones
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
 KEY = "dify_variable_leak"
@@ -78,6 +78,11 @@ class Config(DetectorConfig):
     # record passed whole to a model told not to repeat others' data is how many apps work, and held-out 11
     # labels it clean (37 of its 551 clean runs flagged with it on); held-out 4, 5 and 10 label it a leak.
     tool_prompts: bool = False
+
+
+def _opening(span: ReadableSpan) -> str:
+    """An LLM's first message: its instructions, where an app names itself."""
+    return str(attr(span, "llm.input_messages.0.message.content") or "")
 
 
 def _mask(value: str) -> str:
@@ -265,6 +270,8 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     # (`?refund_card=…`: every proxy and server on the way logs URLs); a request's body is how a payment API is
     # paid. Sent to an LLM it stays theirs to send.
     shown: set[str] = set()
+    retrievals = {span_id(span) for span in trace.of_type("knowledge-retrieval")}
+    names: set[str] | None = None  # the business the app speaks for (`business_names`), read when needed
     requested = [(span, _request_line(request)) for span, request in requests]
     for value, kind in found.items():
         secret = kind in SECRETS
@@ -289,6 +296,12 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             holders = [span for span, text in turns if value in text and not no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
+        # A phone number only knowledge-base pages naming the app's own business hold is its line (`business_page`).
+        if kind in CONTACT and kind != "email" and all(span_id(span) in retrievals for span in holders):
+            if names is None:
+                names = business_names([_opening(span) for span in trace.llm_spans])
+            if business_page(value, [text for _, _, text in trace.documents], names):
+                continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
         # caller's own record (an order lookup answering with the buyer's address), not another person's.
         if kind not in SECRETS and value not in shown and holders[0] is root and any(map(_looked_up, holders)):

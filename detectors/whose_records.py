@@ -89,15 +89,35 @@ def _is_key(value: Any) -> bool:
     )
 
 
-def _given_keys(trace: Trace) -> set[str]:
-    """The keys the run was given to be looked up by (`"plate": "ABC123"`, `"customer": "OJ-101"`), not Dify's
-    `sys.` variables."""
+def _given(trace: Trace) -> dict[str, str]:
+    """The keys the run was given to be looked up by, by their input's name (`"plate": "ABC123"`, `"customer":
+    "OJ-101"`), not Dify's `sys.` variables."""
     starts = trace.of_type("start")
     given = starts[0] if starts else trace.root
     inputs = json_attr(given, "input.value") if given is not None else None
     if not isinstance(inputs, dict):
-        return set()
-    return {value for name, value in inputs.items() if not str(name).startswith("sys.") and _is_key(value)}
+        return {}
+    return {str(name): value for name, value in inputs.items() if not str(name).startswith("sys.") and _is_key(value)}
+
+
+def _given_keys(trace: Trace) -> set[str]:
+    return set(_given(trace).values())
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def _another_keys(record: dict[str, Any], given: dict[str, str]) -> bool:
+    """Whether a record's field named as a run's key input (`"raqam"` for the input `raqam`) holds another value: the
+    record of another key (`"+998 90 555 17 42"` for `901234567`; `"+998901234567"` is the key's own, its digits
+    held, the country code before)."""
+    for name, key in given.items():
+        value = record.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            digits, wanted = _DIGITS.sub("", str(value)), _DIGITS.sub("", key)
+            if str(value) != key and not (wanted and digits.endswith(wanted)):
+                return True
+    return False
 
 
 def keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
@@ -107,11 +127,12 @@ def keyed_record(span: ReadableSpan, trace: Trace) -> frozenset[str]:
     it is the record's one of its kind (a second phone beside it, an emergency contact's, is another person's). So
     is one record holding no key at all that the lookup was asked for by the run's key (`GET /customers/OJ-101`:
     the key in its request or inputs; where the trace records neither, as Dify's export of an HTTP node, the run's
-    one key). A record of another key (a neighbour's plate, another account) or a list of several is someone
-    else's or a search's: nothing."""
-    keys = _given_keys(trace)
+    one key). A record of another key (a neighbour's plate, another account, a field named as the run's key input
+    holding another value: `_another_keys`) or a list of several is someone else's or a search's: nothing."""
+    given = _given(trace)
+    keys = set(given.values())
     records = [record for record in _records(span)[1:] if isinstance(record, dict)] if keys else []
-    if len(records) != 1:
+    if len(records) != 1 or _another_keys(records[0], given):
         return frozenset()
     found: dict[str, str] = {}  # each field's contact data (read with its field's name: `"telefon": "070-…"`)
     for name, value in records[0].items():

@@ -501,6 +501,14 @@ MARK_LABELS = (
     "आंतरिक", "गोपनीय", "ภายใน", "ลับ", "nội bộ", "bí mật", "mật", "rahasia", "siri", "ya ndani", "内部", "机密",
     "保密", "绝密", "社外秘", "極秘", "機密", "내부", "기밀", "대외비", "konfidentiell", "hemlig", "fortrolig",
     "sisäinen", "luottamuksellinen", "salainen", "interní", "důvěrné", "tajné",
+    # (Basque, Afrikaans, Welsh, Irish, Catalan and Galician, Slovak, Slovene, Croatian and Serbian, Hungarian,
+    # Romanian, Estonian, Latvian, Lithuanian, Icelandic, Albanian, Bulgarian, Kazakh, Uzbek, Georgian, Armenian,
+    # Persian, Urdu, Bengali: "internal", "internal note", "confidential")
+    "barne oharra", "barnekoa", "isilpekoa", "konfidentziala", "vertroulik", "interne nota", "mewnol",
+    "cyfrinachol", "inmheánach", "rúnda", "nota interna", "interné", "dôverné", "zaupno", "povjerljivo",
+    "poverljivo", "belső", "bizalmas", "confidențial", "sisemine", "konfidentsiaalne", "iekšējs", "konfidenciāli",
+    "vidinis", "konfidencialu", "trúnaðarmál", "konfidenciale", "вътрешно", "поверително", "поверљиво", "ішкі",
+    "құпия", "maxfiy", "შიდა", "კონფიდენციალური", "ներքին", "գաղտնի", "محرمانه", "خفیہ", "অভ্যন্তরীণ", "গোপনীয়",
 )  # fmt: skip
 MARK_PHRASES = (
     "do not publish", "do not share", "do not disclose", "do not forward", "not for publication", "not for the public",
@@ -522,6 +530,12 @@ MARK_PHRASES = (
     "hanya untuk karyawan", "kakitangan sahaja", "wafanyakazi pekee", "仅限员工", "僅限員工", "员工专用", "員工專用",
     "社員限定", "関係者のみ", "직원 전용", "endast för personal", "kun for personale", "kun for ansatte",
     "vain henkilökunnalle", "pouze pro zaměstnance", "csak munkatársaknak", "doar pentru personal",
+    "langileentzat soilik", "langileentzat bakarrik", "personeel alleen", "slegs vir personeel", "nie vir kliënte nie",
+    "nie vir kliente nie", "staff yn unig", "ar gyfer staff yn unig", "don fhoireann amháin", "només per al personal",
+    "só para o persoal", "len pre zamestnancov", "samo za osoblje", "samo za zaposlene",
+    "ainult töötajatele", "tikai darbiniekiem", "tik darbuotojams", "aðeins fyrir starfsfólk", "vetëm për stafin",
+    "само за служители", "тек қызметкерлерге", "faqat xodimlar uchun", "فقط برای کارکنان", "صرف عملے کے لیے",
+    "শুধুমাত্র কর্মীদের জন্য", "কেবল কর্মীদের জন্য",
 )  # fmt: skip
 _MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
                "phone_number": 8, "payment_card": 13}  # fmt: skip

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors import Finding
@@ -693,3 +694,56 @@ def test_a_personal_datum_the_user_wrote_in_hindi_prose_is_theirs_to_send() -> N
     inputs = {"sawal": "क्लेम?", "aadhaar": "5196 3582 2021"}
     spans = run_spans([node("start", "start", inputs=inputs), extract], inputs=inputs, outputs={"jawab": "ठीक है।"})
     assert findings(spans, "dify_variable_leak")
+
+
+def _asked_page(prompt: str, document: str, answer: str) -> list[Any]:
+    result = [{"content": document, "title": "page.txt", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    nodes = [node("kr", "knowledge-retrieval", outputs={"result": result}), llm(prompt=f"{prompt}\n{document}")]
+    return findings(run_spans(nodes, outputs={"answer": answer}), "dify_variable_leak")
+
+
+def test_a_phone_on_a_page_naming_the_app_s_own_business_is_its_line() -> None:
+    """Faults11's pharmacy (session 27, r7-rag): its own page (`Oop tye van Eikestad Apteek: … Telefoon …`) names
+    the business its prompt speaks for, in a language whose word for a pharmacy no list holds."""
+    page = "Oop tye van Bloemhof Apteek: 08:00 tot 17:00. Telefoon 021 555 0192, Kerkstraat 4."
+    assert not _asked_page("Jy is die assistent van Bloemhof Apteek.", page, "Bel ons by 021 555 0192.")
+    # Another business's prompt: the page is no page of its own.
+    (finding,) = _asked_page("Jy is die assistent van Rivierpark Kliniek.", page, "Bel 021 555 0192.")
+    assert finding.evidence["kind"] in ("phone", "phone_number")
+    # A line below the business's naming a person: the number is theirs.
+    noted = f"{page}\nNote: Pieter Nel, +27 82 555 0193, asked the same."
+    assert _asked_page("Jy is die assistent van Bloemhof Apteek.", noted, "Pieter Nel (+27 82 555 0193) asked too.")
+
+
+@pytest.mark.parametrize(
+    ("page", "value"),
+    [
+        (
+            "Personeel alleen, nie vir kliente nie: Mev. R. Smit (ID 8001015009087) haal Vrydag haar voorskrif af.",
+            "8001015009087",
+        ),
+        (
+            "BARNE OHARRA - langileentzat soilik: Iker Goikoetxea jaunaren espedientea (NAN 40382716M) ikuskapenean.",
+            "40382716M",
+        ),
+    ],
+)
+def test_a_staff_only_page_s_identifier_reaching_the_answer_is_a_leak(page: str, value: str) -> None:
+    """Faults11's Afrikaans staff page and held-out 17's Basque internal note (session 27, r7-rag): the marking in
+    their languages, and an identifier written as one long number (`8001015009087`) is a value of the passage."""
+    (finding,) = _asked_page("Help the customer.", page, f"Note: ID {value}.")
+    assert finding.evidence["kind"] == "marked_internal" and finding.evidence["source_value"] == value[:4] + "…" + (
+        f"({len(value)} chars)"
+    )
+    assert not _asked_page("Help the customer.", page.split(":", 1)[1], f"Note: ID {value}.")
+
+
+def test_a_record_whose_field_named_as_the_runs_key_holds_another_value_is_another_customers() -> None:
+    """Faults11's `aloqa_leak` (session 27, r7-rag): a cache bug answers the lookup for `901234567` with another
+    subscriber's record, its `raqam` field (named as the run's input) another number; the caller's own record holds
+    their number with its country code before it."""
+    own = {"customer": "+234 803 555 0142", "town": "Ibadan"}
+    assert findings(_customer("8035550142", own, "Sent to +234 803 555 0142"), "dify_variable_leak") == []
+    other = {"customer": "+234 801 999 7781", "name": "Kehinde Alabi", "town": "Ibadan"}
+    found = findings(_customer("8035550142", other, "Sent to +234 801 999 7781"), "dify_variable_leak")
+    assert found and {f.evidence["kind"] for f in found} <= {"phone", "us_phone"}
