@@ -170,7 +170,7 @@ def create(cfg: Config) -> object:
                 cut = {} if replaced else discounted(stating, unsupported, sources)
                 shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
                 if cfg.data_prices and not (replaced or cut or shares):
-                    priced = unpriced(stating, unsupported, sources)
+                    priced = unpriced(stating, unsupported, sources, outputs)
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
