@@ -1246,3 +1246,49 @@ def test_a_label_keeps_its_vowel_signs() -> None:
     """A Tamil or Hindi word before its figure is read whole (`\\w` stops at its vowel signs): the label of a
     figure swapped for another is found in those scripts too."""
     assert AFTER_WORD.findall("விலை: 450, शुल्क: 120") == [("விலை", "450"), ("शुल्क", "120")]
+
+
+def _collections(answer: str) -> list[ReadableSpan]:
+    """A council's bin desk: a calendar API gives the next collection (a date, no price), the LLM tells the resident."""
+    body = '{"street": "Heol Fawr", "next": {"date": "9/12/2026", "bins": ["recycling", "food waste"]}}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Answer only from the calendar.\nCalendar: {body}", answer, {"street": "Heol Fawr"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Next collection on 9/12/2026: recycling and food waste. An admin fee of £35 is payable.", True),
+        ("Next collection on 9/12/2026: recycling and food waste.", False),
+        ("Order our composting bins online for £35.", False),  # restates nothing of the data: another answer
+    ],
+)
+def test_a_fee_in_an_answer_restating_data_that_prices_nothing(answer: str, fires: bool) -> None:
+    """The answer speaks of the data by restating its figures (a date), measuring nothing: a fee it adds where no
+    source states a sum of money is made up (`unpriced`, session 27)."""
+    found = findings(_collections(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([["35"]] if fires else [])
+    assert findings(_collections(answer), "hallucination", data_prices=False) == []
+
+
+def _loans(answer: str) -> list[ReadableSpan]:
+    """A library desk: the loans API dates each book's return; the LLM tells the reader."""
+    body = '{"loans": [{"title": "Kosti", "due": "12.12.2026"}, {"title": "Dom v stráni", "due": "18.12.2026"}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Answer only from the loans.\nLoans: {body}", answer, {"card": "MT-40144"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Kosti by 12.12.2026, Dom v stráni by 18.12.2026; all extended to 21.01.2027.", "2027-01-21"),
+        ("Kosti by 12.12.2026, Dom v stráni by 18.12.2026.", None),
+        ("Kosti by 12.12.2026; renewed for 30 days it is due 11.01.2027.", None),  # a source's date moved by 30 days
+    ],
+)
+def test_a_day_none_of_the_datas_dates_is(answer: str, fires: str | None) -> None:
+    """Where the data dates its items (two dates and more), a date with its year the answer adds, none of them nor
+    one moved by a duration stated, is made up (session 27: a loan "extended" to a date no rule gave)."""
+    found = findings(_loans(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([[fires]] if fires else [])
+    assert findings(_loans(answer), "hallucination", data_times=False) == []
