@@ -413,7 +413,9 @@ _DAY_DIGITS = re.compile(
 )  # not within an identifier: a UUID's "b8e4-4aea", a call number's "913.6/324"
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")  # after `ascii_digits`
 # A day is not a record code's end ("AO-34 maa": a Yoruba word, not "maart"), nor a line's last figure.
-_DAY_WORD = re.compile(r"(?<![\w-])(\d{1,2})\.?[^\S\n](?:de[^\S\n])?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)")
+_DAY_WORD = re.compile(
+    r"(?<![\w-])(\d{1,2})\.?[^\S\n](?:de[^\S\n])?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)"
+)
 
 
 def days(text: str) -> list[str]:
