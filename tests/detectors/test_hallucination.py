@@ -59,7 +59,10 @@ def test_numbers() -> None:
     assert numbers("In 1889, 330 m, 6,000,000 and 3.5% but not 7, v2.1 or #35") == {"1889", "330", "6000000", "3.5"}
     # The rand, the ringgit, the rupiah and the rupee glued to their amounts are money; other letters make a code.
     assert measured("R185, RM39.90, Rp50.000, Rs500, AR185") == (
-        ("185", "money"), ("39.90", "money"), ("50.000", "money"), ("500", "money"),
+        ("185", "money"),
+        ("39.90", "money"),
+        ("50.000", "money"),
+        ("500", "money"),
     )
 
 
@@ -838,8 +841,11 @@ _DAY = "a calendar day in an answer fed data where no source gives one"
         (_EVENTS.replace("Yerevan hub", "Yerevan hub b8e4-4aea"), "Collect it by 2026-03-20.", (_DAY, "2026-03-20")),
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12.03."), "Collect it by 2026-03-20.", None),  # a day given
         # A record code's end beside a word opening like a month's name ("LK-21 maintenance") dates nothing.
-        (_EVENTS.replace("Yerevan hub", "Yerevan hub, locker LK-21 maintenance"), "Collect it by 2026-03-20.",
-         (_DAY, "2026-03-20")),
+        (
+            _EVENTS.replace("Yerevan hub", "Yerevan hub, locker LK-21 maintenance"),
+            "Collect it by 2026-03-20.",
+            (_DAY, "2026-03-20"),
+        ),
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", None),
     ],
 )
