@@ -116,9 +116,10 @@ def _joined_words(text: str) -> list[str]:
     return [word for word in words if word not in _JOINED_STOP]
 
 
-# The accents and tone marks of Latin, Greek and Cyrillic letters: a prompt or an API may write a language without
-# them where the model writes them ("sanyan", "sányán" in Yoruba; "Balogun", "Balógun"), one word either way.
-_DIACRITIC = re.compile("[\u0300-\u036f]")
+# The stress and tone marks of Latin and Greek letters (grave, acute, circumflex, tilde, macron, hook, dot below): a
+# prompt or an API may write a language without them where the model writes them ("sanyan", "sányán" in Yoruba), one
+# word either way. A diaeresis, a ring, a caron or a cedilla writes another letter ("länger" is not "lange").
+_DIACRITIC = re.compile("[\u0300-\u0304\u0309\u0323]")
 
 
 def stems_of(text: str) -> set[str]:

@@ -748,7 +748,7 @@ def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_neve
     (finding,) = _detect(processor, _pharmacy("ljekarna", question, advert))
     assert finding.evidence["rule"] == (
         "the answer exclaims ('svaka druga krema za sunčanje besplatno!') where 0 of the app's last 6 answers did, "
-        "and 10 of its 10 words (akcij, bespl, druga, iskor, krema, nasu) are in none of the app's 6 past runs nor "
+        "and 10 of its 10 words (akcij, bespl, druga, iskor, krema, našu) are in none of the app's 6 past runs nor "
         "in what this run was given"
     )
     # Said flatly, or by an app whose answers exclaim (a third of them), the same words are no proof alone.
