@@ -23,9 +23,9 @@ from functools import lru_cache
 # a group starts with 0 or a separated group follows ("2025-01 330.374,09" is a month and an amount), or a dot or
 # comma and three digits end it, a group in another notation ("42 MRM 373 151.735 km": a plate's end, a distance).
 # The currencies written against their amount are the exception to the letters glued before: the ringgit's, the
-# rupiah's and the rupee's ("RM39.90", "Rp50.000", "Rs500").
+# rupiah's, the rupee's and the rand's ("RM39.90", "Rp50.000", "Rs500", "R185").
 _NUMBER = re.compile(
-    r"(?=\d)(?:(?<![A-Za-z0-9_.,#])|(?<=(?<![A-Za-z])(?:RM|Rp|Rs)))"
+    r"(?=\d)(?:(?<![A-Za-z0-9_.,#])|(?<=(?<![A-Za-z])(?:RM|Rp|Rs))|(?<=(?<![A-Za-z])R))"
     r"(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:[.,](?!\d{3}(?!\d))\d+)?(?![.,]?\d)"
     r"|\d(?:\d|[.,](?=\d))*)(?![0-9_]|[A-Za-z]+[0-9_]|[A-Fa-f]+-)"
 )
@@ -153,7 +153,7 @@ _CURRENCY = (
 )
 _MONEY = re.compile(r"\s?(?:" + _CURRENCY + ")", re.IGNORECASE)
 _CURRENCY_CODE = re.compile(_CURRENCY, re.IGNORECASE)  # "TL" is no tera-litre
-_MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r")\.?\s?$", re.IGNORECASE)
+_MONEY_BEFORE = re.compile(r"(?<![^\W\d_])(?:" + _CURRENCY + r"|(?-i:R))\.?\s?$", re.IGNORECASE)
 _SHARE = re.compile(r"\s?(?:%|(?:percent|prozent|por ciento|pour cent)(?![A-Za-z]))", re.IGNORECASE)
 # "481kcalです": kcal; a Chinese, Japanese or Korean counter is one character ("4位", "4명").
 _NEXT_WORD = re.compile(r"\s?-?([\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]|[A-Za-z]{2,}|[^\W\d_]{2,})")
@@ -412,7 +412,10 @@ _DAY_DIGITS = re.compile(
     r"(?:[/-](?:[12][0-9]|3[01]|0?[1-9])(?![0-9A-Za-z_/-]|[.,][0-9])|\.(?:1[0-2]|0?[1-9])\.(?![0-9A-Za-z_]))"
 )  # not within an identifier: a UUID's "b8e4-4aea", a call number's "913.6/324"
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")  # after `ascii_digits`
-_DAY_WORD = re.compile(r"(?<!\d)(\d{1,2})\.?\s(?:de\s)?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)")
+# A day is not a record code's end ("AO-34 maa": a Yoruba word, not "maart"), nor a line's last figure.
+_DAY_WORD = re.compile(
+    r"(?<![\w-])(\d{1,2})\.?[^\S\n](?:de[^\S\n])?([^\W\d_]{3,12})|([^\W\d_]{3,12})\.?\s(\d{1,2})(?!\d)"
+)
 
 
 def days(text: str) -> list[str]:

@@ -31,7 +31,14 @@ from detectors import (
 )
 from detectors.hallucination.config import KEY as KEY
 from detectors.hallucination.config import Config as Config
-from detectors.hallucination.data import DATA_NODES, fed_data, if_else_limits, round_numbers, run_data
+from detectors.hallucination.data import (
+    DATA_NODES,
+    fed_data,
+    if_else_limits,
+    record_figures,
+    round_numbers,
+    run_data,
+)
 from detectors.hallucination.known import KNOWN, figures_of, learn, orders, unknown
 from detectors.hallucination.money import discounted, substituted, unshared_percentages
 from detectors.hallucination.support import CODE, unsupported_numbers
@@ -170,7 +177,7 @@ def create(cfg: Config) -> object:
                 cut = {} if replaced else discounted(stating, unsupported, sources)
                 shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
                 if cfg.data_prices and not (replaced or cut or shares):
-                    priced = unpriced(stating, unsupported, sources)
+                    priced = unpriced(stating, unsupported, sources, record_figures(outputs))
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue

@@ -78,6 +78,11 @@ def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
     return bool(fed) and not fed.isdisjoint(source_values(prompt))
 
 
+def record_figures(outputs: list[str]) -> set[str]:
+    """The figures of the data nodes' `outputs`, a record's code aside ("PA-3511" names the order, no figure of it)."""
+    return set().union(*(source_values(_RECORD_CODE.sub(" ", output)) for output in outputs))
+
+
 # An HTTP node's response headers (Dify's `headers` output): the transport's `date`, no time the data gives.
 HEADERS = re.compile(r'"headers":\s*\{[^{}]*\}')
 

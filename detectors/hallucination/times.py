@@ -12,12 +12,14 @@ from detectors import (
     Trace,
     prompt_text,
 )
-from detectors.hallucination.arithmetic import clock_moved
+from detectors.hallucination.arithmetic import clock_moved, shifted_by
 from detectors.hallucination.data import HEADERS, data_finding, fed_data
 from detectors.numbers import (
     RANGE,
     ascii_digits,
     by_unit,
+    dates,
+    word_durations,
     writes_a_day,
 )
 
@@ -71,12 +73,30 @@ def day_findings(
     slot no source dated (`time_findings`'s reading of times, for days). An answer fed nothing is left alone there."""
     prompt = prompt_text(span)
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
-    if any(writes_a_day(ascii_digits(HEADERS.sub("", source))) for source in (inputs, prompt, *outputs)):
+    sources = [ascii_digits(HEADERS.sub("", source)) for source in (inputs, prompt, *outputs)]
+    if not any(map(writes_a_day, sources)):
+        if fed_data(trace, prompt, outputs):
+            yield data_finding(
+                span, 0.7, f"states the day {', '.join(stated)} though none of its sources gives a date",
+                "a calendar day in an answer fed data where no source gives one", answer, unsupported=stated,
+            )  # fmt: skip
         return
-    if fed_data(trace, prompt, outputs):
+    # Where the data dates its items (two dates and more: loans' due dates, departures), a date with its year none
+    # of them is, nor a source's date moved by a duration a source or the answer states (`shifted_by`), is a date the
+    # answer added ("extended by 30 days: the new date is 21.01.2027" from due dates no 30 days move there).
+    given = {date for source in sources for date, _ in dates(source)}
+    dated = ascii_digits(answer)
+    made = {date: set(tokens) for date, tokens in dates(dated) if date not in given}
+    if len(given) < 2 or not made:
+        return
+    durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, dated)))
+    durations |= word_durations(dated)
+    written = [date for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)]
+    if written and fed_data(trace, prompt, outputs):
         yield data_finding(
-            span, 0.7, f"states the day {', '.join(stated)} though none of its sources gives a date",
-            "a calendar day in an answer fed data where no source gives one", answer, unsupported=stated,
+            span, 0.7, f"states the day {', '.join(map(str, written))}, which none of its sources' dates is",
+            "a calendar day in an answer fed data that dates its items is none of them", answer,
+            unsupported=sorted(map(str, written)),
         )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ without spaces, numbers and acronyms."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from detectors.likeness import MARK, WORD_CHARACTER
 from detectors.numbers import ascii_digits
@@ -115,9 +116,17 @@ def _joined_words(text: str) -> list[str]:
     return [word for word in words if word not in _JOINED_STOP]
 
 
+# The stress and tone marks of Latin and Greek letters (grave, acute, circumflex, tilde, macron, hook, dot below): a
+# prompt or an API may write a language without them where the model writes them ("sanyan", "sányán" in Yoruba), one
+# word either way. A diaeresis, a ring, a caron or a cedilla writes another letter ("länger" is not "lange").
+_DIACRITIC = re.compile("[\u0300-\u0304\u0309\u0323]")
+
+
 def stems_of(text: str) -> set[str]:
     # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
     # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _DIACRITIC.sub("", unicodedata.normalize("NFD", text)))
     if text.isascii():
         words = _ASCII_WORD.findall(text.lower())
     else:

@@ -29,6 +29,7 @@ def _rag(answer: str, document: str = DOC) -> list[ReadableSpan]:
         "It was completed in 1887 and is 330 metres tall.",
         "It is 324 metres tall.",
         "About 7,000,000 people visit it every year, and it opened in 1889.",
+        "A ticket to the top costs R289.",  # the rand written against its amount
     ],
 )
 def test_unsupported_numbers(answer: str) -> None:
@@ -56,6 +57,13 @@ def test_answers_without_sources_are_not_checked() -> None:
 
 def test_numbers() -> None:
     assert numbers("In 1889, 330 m, 6,000,000 and 3.5% but not 7, v2.1 or #35") == {"1889", "330", "6000000", "3.5"}
+    # The rand, the ringgit, the rupiah and the rupee glued to their amounts are money; other letters make a code.
+    assert measured("R185, RM39.90, Rp50.000, Rs500, AR185") == (
+        ("185", "money"),
+        ("39.90", "money"),
+        ("50.000", "money"),
+        ("500", "money"),
+    )
 
 
 def test_numbers_written_against_chinese_characters() -> None:
@@ -832,6 +840,12 @@ _DAY = "a calendar day in an answer fed data where no source gives one"
         (_EVENTS, "AM100200308 可於 Ashtarak 領取，期限 3月20日。", (_DAY, "3月20日")),  # noqa: RUF001
         (_EVENTS.replace("Yerevan hub", "Yerevan hub b8e4-4aea"), "Collect it by 2026-03-20.", (_DAY, "2026-03-20")),
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12.03."), "Collect it by 2026-03-20.", None),  # a day given
+        # A record code's end beside a word opening like a month's name ("LK-21 maintenance") dates nothing.
+        (
+            _EVENTS.replace("Yerevan hub", "Yerevan hub, locker LK-21 maintenance"),
+            "Collect it by 2026-03-20.",
+            (_DAY, "2026-03-20"),
+        ),
         (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", None),
     ],
 )
@@ -1075,9 +1089,9 @@ def _slots(answer: str) -> list[ReadableSpan]:
 )
 def test_a_time_no_source_times_where_the_data_times_its_items(answer: str, fires: bool) -> None:
     found = findings(_slots(answer), "hallucination")
-    assert len(found) == fires
+    assert bool(found) == fires
     if fires:
-        assert found[0].evidence["unsupported"] == ["07:30"]
+        assert found[0].evidence["unsupported"] == ["07:30"]  # and its day, where written (a day no slot is)
     assert findings(_slots(answer), "hallucination", data_times=False) == []
 
 
@@ -1238,3 +1252,49 @@ def test_a_label_keeps_its_vowel_signs() -> None:
     """A Tamil or Hindi word before its figure is read whole (`\\w` stops at its vowel signs): the label of a
     figure swapped for another is found in those scripts too."""
     assert AFTER_WORD.findall("விலை: 450, शुल्क: 120") == [("விலை", "450"), ("शुल्क", "120")]
+
+
+def _collections(answer: str) -> list[ReadableSpan]:
+    """A council's bin desk: a calendar API gives the next collection (a date, no price), the LLM tells the resident."""
+    body = '{"street": "Heol Fawr", "next": {"date": "9/12/2026", "bins": ["recycling", "food waste"]}}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Answer only from the calendar.\nCalendar: {body}", answer, {"street": "Heol Fawr"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Next collection on 9/12/2026: recycling and food waste. An admin fee of £35 is payable.", True),
+        ("Next collection on 9/12/2026: recycling and food waste.", False),
+        ("Order our composting bins online for £35.", False),  # restates nothing of the data: another answer
+    ],
+)
+def test_a_fee_in_an_answer_restating_data_that_prices_nothing(answer: str, fires: bool) -> None:
+    """The answer speaks of the data by restating its figures (a date), measuring nothing: a fee it adds where no
+    source states a sum of money is made up (`unpriced`, session 27)."""
+    found = findings(_collections(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([["35"]] if fires else [])
+    assert findings(_collections(answer), "hallucination", data_prices=False) == []
+
+
+def _loans(answer: str) -> list[ReadableSpan]:
+    """A library desk: the loans API dates each book's return; the LLM tells the reader."""
+    body = '{"loans": [{"title": "Kosti", "due": "12.12.2026"}, {"title": "Dom v stráni", "due": "18.12.2026"}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    return _fed_run(f"Answer only from the loans.\nLoans: {body}", answer, {"card": "MT-40144"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Kosti by 12.12.2026, Dom v stráni by 18.12.2026; all extended to 21.01.2027.", "2027-01-21"),
+        ("Kosti by 12.12.2026, Dom v stráni by 18.12.2026.", None),
+        ("Kosti by 12.12.2026; renewed for 30 days it is due 11.01.2027.", None),  # a source's date moved by 30 days
+    ],
+)
+def test_a_day_none_of_the_datas_dates_is(answer: str, fires: str | None) -> None:
+    """Where the data dates its items (two dates and more), a date with its year the answer adds, none of them nor
+    one moved by a duration stated, is made up (session 27: a loan "extended" to a date no rule gave)."""
+    found = findings(_loans(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([[fires]] if fires else [])
+    assert findings(_loans(answer), "hallucination", data_times=False) == []

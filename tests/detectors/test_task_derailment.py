@@ -824,3 +824,24 @@ def test_a_data_source_s_one_frequent_word_tells_no_language() -> None:
     body = '{"body": "{\\"type\\": \\"Einkommensteuer\\", \\"filed\\": null}", "headers": {"date": "Mon, 07 Dec 2026"}}'
     assert written_in([body]) == set()
     assert written_in(["Die Abgabefrist der Steuererklärung ist der 31. Juli, und sie wird verlängert."]) == {"de"}
+
+
+def test_an_answer_writing_tone_marks_its_data_leaves_out_shares_its_words() -> None:
+    """A Yoruba desk's order list comes from its API without tone marks ("sanyan", "alaari"); the model writes them
+    ("sányán", "aláàrì"): its total of the pieces names the very items, and is on the task. A reply naming none of
+    them, with or without marks, still shares nothing with the run."""
+    orders = "AO-31 etu x2\nAO-32 sanyan x1\nAO-33 alaari x1\nAO-34 etu x5\nAO-35 sanyan x2"
+    question = "Aso melo ni gbogbo re papo?"
+
+    def run(answer: str) -> list[ReadableSpan]:
+        fetched = node("api", "http-request", outputs={"status_code": 200, "body": orders})
+        prompt = f"Dahun ni ede Yoruba, lati inu akojo ibere nikan.\n{orders}\nIbeere: {question}"
+        return run_spans(
+            [fetched, llm(prompt=prompt, answer=answer)], inputs={"ibeere": question}, outputs={"idahun": answer}
+        )
+
+    total = "Lápapọ̀ aṣọ mọ́kànlá ni: ẹ̀tù méje, sányán mẹ́ta àti aláàrì kan, wọ́n ti ṣetán."
+    assert _detect(_processor(), run(total)) == []
+    weather = "Òjò ńlá yóò rọ̀ ní Ìbàdàn lọ́la; ẹ mú agbòòrùn dání, kí ẹ sì wọ bàtà tó lágbára dáadáa."
+    (finding,) = _detect(_processor(), run(weather))
+    assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
