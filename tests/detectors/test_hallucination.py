@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from detectors.hallucination.told import AFTER_WORD
+from detectors.hallucination_parts.told import AFTER_WORD
 from detectors.numbers import lengths, measured, numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans

@@ -541,7 +541,7 @@ def test_task_derailment_an_answer_in_another_language_than_the_app_answers_its_
 
 
 def test_task_derailment_reads_an_arabic_apology_with_its_vowel_marks_as_a_refusal() -> None:
-    from detectors.task_derailment.replies import DECLINE
+    from detectors.task_derailment_parts.replies import DECLINE
 
     assert DECLINE.search("عذرًا، لا تتوفر لدي معلومات عن ذلك.")
     assert DECLINE.search("عذرا، لا أعرف.")
@@ -565,7 +565,7 @@ def test_task_derailment_an_answer_like_none_the_app_gave_to_a_settled_question(
 
 
 def test_task_derailment_reads_sorry_in_more_languages_as_a_refusal() -> None:
-    from detectors.task_derailment.replies import DECLINE
+    from detectors.task_derailment_parts.replies import DECLINE
 
     apologies = ["Maaf, saya hanya menjawab soal irigasi.", "К сожалению, у меня нет этих данных."]
     apologies += ["Xin lỗi, tôi không có thông tin này.", "Samahani, sina taarifa hiyo.", "ขออภัย ไม่มีข้อมูล"]
@@ -591,7 +591,7 @@ def test_task_derailment_an_answer_in_the_language_the_query_asks_for() -> None:
 
 
 def test_task_derailment_reads_could_not_find_and_try_again_later_as_a_refusal() -> None:
-    from detectors.task_derailment.replies import DECLINE
+    from detectors.task_derailment_parts.replies import DECLINE
 
     declines = ["Δεν βρίσκω αυτή την πληροφορία, καλέστε το γραφείο."]
     declines += ["לא הצלחתי לבדוק את הזמינות, נסו שוב מאוחר יותר.", "I couldn't find that in our documents."]

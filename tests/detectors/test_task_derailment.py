@@ -13,13 +13,13 @@ from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import Finding, MemoryBaselines, Trace, registry
 from detectors.likeness import language
 from detectors.task_derailment import Config as DerailConfig
-from detectors.task_derailment.adverts import _done_beside
-from detectors.task_derailment.history import Run, _filled_in, other_language
-from detectors.task_derailment.languages import answered_in, tongue, written_in
-from detectors.task_derailment.new_words import new_words
-from detectors.task_derailment.replies import DECLINE
-from detectors.task_derailment.run import worked_out
-from detectors.task_derailment.words import _MARKED, stems_of, terms_given, terms_of
+from detectors.task_derailment_parts.adverts import _done_beside
+from detectors.task_derailment_parts.history import Run, _filled_in, other_language
+from detectors.task_derailment_parts.languages import answered_in, tongue, written_in
+from detectors.task_derailment_parts.new_words import new_words
+from detectors.task_derailment_parts.replies import DECLINE
+from detectors.task_derailment_parts.run import worked_out
+from detectors.task_derailment_parts.words import _MARKED, stems_of, terms_given, terms_of
 from detectors.vocabulary import Vocabulary
 from tests.detectors.build import llm, node, run_spans
 

@@ -7,12 +7,12 @@ import re
 from collections import deque
 
 from detectors import Trace
-from detectors.task_derailment.config import Config
-from detectors.task_derailment.grounding import TOLD_BY
-from detectors.task_derailment.history import ANCHORED_RUNS, Run, earlier_runs
-from detectors.task_derailment.languages import SENTENCE_END
-from detectors.task_derailment.run import answering_prompts, run_sources
-from detectors.task_derailment.words import query_terms, stems_of, terms_given, terms_of
+from detectors.task_derailment_parts.config import Config
+from detectors.task_derailment_parts.grounding import TOLD_BY
+from detectors.task_derailment_parts.history import ANCHORED_RUNS, Run, earlier_runs
+from detectors.task_derailment_parts.languages import SENTENCE_END
+from detectors.task_derailment_parts.run import answering_prompts, run_sources
+from detectors.task_derailment_parts.words import query_terms, stems_of, terms_given, terms_of
 
 # The register of an advert: a discount, a call to buy, a limited-time or free-delivery offer, in the languages of
 # `DECLINE` and Chinese, Japanese, Korean, Thai, Arabic, Russian, Turkish. Words that also name a quote or a reduced

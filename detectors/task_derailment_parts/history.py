@@ -7,10 +7,10 @@ from collections import deque
 
 from detectors import ProcessMemory, Trace
 from detectors.likeness import features, language, leaning, similarities
-from detectors.task_derailment.config import Config
-from detectors.task_derailment.languages import answered_in, asked_for, tongue
-from detectors.task_derailment.run import unsourced
-from detectors.task_derailment.words import ESCAPED, NUMBER, codes_of, terms_given, terms_of
+from detectors.task_derailment_parts.config import Config
+from detectors.task_derailment_parts.languages import answered_in, asked_for, tongue
+from detectors.task_derailment_parts.run import unsourced
+from detectors.task_derailment_parts.words import ESCAPED, NUMBER, codes_of, terms_given, terms_of
 
 # Per app, in this process's memory only, beside the detectors' baselines (one history per `Baselines`, as theirs):
 # its last `_RECENT` runs' (query, answer, whether the answer shared a term with its query: None for a query of one

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from detectors import Trace, attr, json_attr, prompt_text, user_query
-from detectors.task_derailment.words import terms_given, terms_of
+from detectors.task_derailment_parts.words import terms_given, terms_of
 
 _ANSWER_KEYS = ("answer", "text", "result", "output", "response")
 # LLM nodes whose prompt is mostly Dify's own fixed instructions and examples, the same in every app: words of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from detectors.hallucination.arithmetic import (
+from detectors.hallucination_parts.arithmetic import (
     charged,
     clock_moved,
     computed,

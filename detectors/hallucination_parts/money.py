@@ -6,7 +6,7 @@ import itertools
 import math
 import re
 
-from detectors.hallucination.arithmetic import precision
+from detectors.hallucination_parts.arithmetic import precision
 from detectors.likeness import WORD_CHARACTER
 from detectors.numbers import (
     all_values,

@@ -14,7 +14,7 @@ from detectors import (
     json_attr,
     span_id,
 )
-from detectors.hallucination.config import KEY
+from detectors.hallucination_parts.config import KEY
 from detectors.numbers import (
     source_values,
 )

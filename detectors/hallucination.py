@@ -29,9 +29,9 @@ from detectors import (
     span_id,
     user_query,
 )
-from detectors.hallucination.config import KEY as KEY
-from detectors.hallucination.config import Config as Config
-from detectors.hallucination.data import (
+from detectors.hallucination_parts.config import KEY as KEY
+from detectors.hallucination_parts.config import Config as Config
+from detectors.hallucination_parts.data import (
     DATA_NODES,
     fed_data,
     if_else_limits,
@@ -39,12 +39,12 @@ from detectors.hallucination.data import (
     round_numbers,
     run_data,
 )
-from detectors.hallucination.known import KNOWN, figures_of, learn, orders, unknown
-from detectors.hallucination.money import discounted, substituted, unshared_percentages
-from detectors.hallucination.support import CODE, unsupported_numbers
-from detectors.hallucination.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
-from detectors.hallucination.told import AFTER_WORD, swapped_findings, told_findings
-from detectors.hallucination.units import FIGURE_UNIT, rescaling
+from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
+from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
+from detectors.hallucination_parts.support import CODE, unsupported_numbers
+from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
+from detectors.hallucination_parts.told import AFTER_WORD, swapped_findings, told_findings
+from detectors.hallucination_parts.units import FIGURE_UNIT, rescaling
 from detectors.numbers import (
     ascii_digits,
     claims,

@@ -16,10 +16,10 @@ from detectors import (
     prompt_text,
     user_query,
 )
-from detectors.hallucination.data import data_finding, fed_data, if_else_limits, round_numbers
-from detectors.hallucination.money import akin
-from detectors.hallucination.support import CODE, unsupported_numbers
-from detectors.hallucination.times import HOUR_MINUTE
+from detectors.hallucination_parts.data import data_finding, fed_data, if_else_limits, round_numbers
+from detectors.hallucination_parts.money import akin
+from detectors.hallucination_parts.support import CODE, unsupported_numbers
+from detectors.hallucination_parts.times import HOUR_MINUTE
 from detectors.likeness import WORD_CHARACTER
 from detectors.numbers import (
     TIME_UNITS,

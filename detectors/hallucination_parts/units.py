@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from detectors import (
     Finding,
 )
-from detectors.hallucination.data import data_finding
+from detectors.hallucination_parts.data import data_finding
 
 # A figure and its unit, as text writes it ("81 °F", "19 C", "30℃", "12 km", "5 lb") and as an API's fields name it
 # ("temp_c": 19, "distance_km": 12; "value": 81, "unit": "F"): temperature scales, km and miles, kg and pounds (the

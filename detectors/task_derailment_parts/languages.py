@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from detectors.likeness import SCRIPTS, language, leaning
-from detectors.task_derailment.words import DIGITS, JSON_KEY
+from detectors.task_derailment_parts.words import DIGITS, JSON_KEY
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 # Chinese and Japanese answers are told by their script alone: one written in a script nothing the run was given

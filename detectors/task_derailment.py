@@ -28,10 +28,10 @@ from typing import Any
 
 from detectors import Finding, Trace
 from detectors.likeness import leaning
-from detectors.task_derailment.adverts import SHORTEST_ADVERT, advert, short_advert
-from detectors.task_derailment.config import Config as Config
-from detectors.task_derailment.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
-from detectors.task_derailment.history import (
+from detectors.task_derailment_parts.adverts import SHORTEST_ADVERT, advert, short_advert
+from detectors.task_derailment_parts.config import Config as Config
+from detectors.task_derailment_parts.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
+from detectors.task_derailment_parts.history import (
     KEPT_CHARS,
     PAST,
     Run,
@@ -42,10 +42,10 @@ from detectors.task_derailment.history import (
     other_language,
     runs_of,
 )
-from detectors.task_derailment.languages import SENTENCE_END
-from detectors.task_derailment.new_words import VOCABULARIES, exclaims, new_words
-from detectors.task_derailment.replies import ABSENT, DECLINE, HOLDING
-from detectors.task_derailment.run import (
+from detectors.task_derailment_parts.languages import SENTENCE_END
+from detectors.task_derailment_parts.new_words import VOCABULARIES, exclaims, new_words
+from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING
+from detectors.task_derailment_parts.run import (
     came_back_empty,
     fetched_for,
     quoted_from_asked,
@@ -55,7 +55,7 @@ from detectors.task_derailment.run import (
     run_sources,
     worked_out,
 )
-from detectors.task_derailment.words import query_terms, stems_of, terms_of, word_count
+from detectors.task_derailment_parts.words import query_terms, stems_of, terms_of, word_count
 
 KEY = "task_derailment"
 

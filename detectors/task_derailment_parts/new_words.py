@@ -7,12 +7,12 @@ from collections import deque
 from detectors import ProcessMemory, Trace
 from detectors.exclamation import exclaiming, exclamation
 from detectors.likeness import leaning
-from detectors.task_derailment.config import Config
-from detectors.task_derailment.history import ANCHORED_RUNS, APPS_KEPT, Run, earlier_runs
-from detectors.task_derailment.languages import tongue, written_apart, written_in
-from detectors.task_derailment.replies import ABSENT
-from detectors.task_derailment.run import answering_prompts, run_sources
-from detectors.task_derailment.words import PAIRED_RUN, terms_given
+from detectors.task_derailment_parts.config import Config
+from detectors.task_derailment_parts.history import ANCHORED_RUNS, APPS_KEPT, Run, earlier_runs
+from detectors.task_derailment_parts.languages import tongue, written_apart, written_in
+from detectors.task_derailment_parts.replies import ABSENT
+from detectors.task_derailment_parts.run import answering_prompts, run_sources
+from detectors.task_derailment_parts.words import PAIRED_RUN, terms_given
 from detectors.vocabulary import Vocabulary
 
 VOCABULARIES: ProcessMemory[Vocabulary] = ProcessMemory(Vocabulary, APPS_KEPT)

@@ -8,9 +8,9 @@ from typing import Any
 
 from detectors import Trace, attr, json_attr, prompt_text
 from detectors.likeness import SCRIPTS, leaning
-from detectors.task_derailment.config import Config
-from detectors.task_derailment.history import Run, app_habit, earlier_runs
-from detectors.task_derailment.languages import (
+from detectors.task_derailment_parts.config import Config
+from detectors.task_derailment_parts.history import Run, app_habit, earlier_runs
+from detectors.task_derailment_parts.languages import (
     LANGUAGE_NAMED,
     SCRIPT_OF,
     foreign_script,
@@ -18,8 +18,8 @@ from detectors.task_derailment.languages import (
     written_apart,
     written_in,
 )
-from detectors.task_derailment.run import ROUTERS, answering_prompts, own_texts, run_sources
-from detectors.task_derailment.words import DIGITS, terms_given, terms_of, tokens
+from detectors.task_derailment_parts.run import ROUTERS, answering_prompts, own_texts, run_sources
+from detectors.task_derailment_parts.words import DIGITS, terms_given, terms_of, tokens
 
 
 def routed_off(trace: Trace, answer: str) -> str | None:

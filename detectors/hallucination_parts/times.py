@@ -12,8 +12,8 @@ from detectors import (
     Trace,
     prompt_text,
 )
-from detectors.hallucination.arithmetic import clock_moved, shifted_by
-from detectors.hallucination.data import HEADERS, data_finding, fed_data
+from detectors.hallucination_parts.arithmetic import clock_moved, shifted_by
+from detectors.hallucination_parts.data import HEADERS, data_finding, fed_data
 from detectors.numbers import (
     RANGE,
     ascii_digits,
