@@ -2,8 +2,8 @@
 testdata/dify-1.14.1-faults2/README.md: seven other apps, scored blind once in session 19; a third,
 testdata/dify-1.14.1-faults3/README.md: seven more, scored blind once in session 20; a fourth, six more, scored
 blind once in session 21; a fifth, six more, scored blind once in session 22; a sixth, six more, scored blind once
-in session 23; a seventh, six more, scored blind once in session 24; the eighth, dify-1.14.1-faults8, is kept out:
-the next change's blind set), each app's runs
+in session 23; a seventh, six more, scored blind once in session 24; the eighth to the tenth, scored blind in sessions
+25 and 26; the eleventh and twelfth, scored blind in session 27), each app's runs
 clean first (its history), then the faulty runs, every run recorded twice: the API client's stream and Dify's own
 tracing export. Labels (`labels.json`) were written before any detector ran on them. Each recording is read the ways
 the bridge reads it, the stream reader's and the `otlp` receiver's rebuild of the run, through the default detectors
@@ -42,6 +42,8 @@ SETS = {
     "faults8": TESTS / "testdata" / "dify-1.14.1-faults8",
     "faults9": TESTS / "testdata" / "dify-1.14.1-faults9",
     "faults10": TESTS / "testdata" / "dify-1.14.1-faults10",
+    "faults11": TESTS / "testdata" / "dify-1.14.1-faults11",
+    "faults12": TESTS / "testdata" / "dify-1.14.1-faults12",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -469,10 +471,74 @@ _DEFAULT10 = {
     ("sund_hours_as_price", "dify_classifier_drift"),
     ("sund_price_as_other", "dify_classifier_drift"),
 }
+# The eleventh set, recorded in session 27 by a helper that did not read the detectors (Galician, Albanian, Uzbek,
+# Yoruba, Afrikaans, Urdu; each fault an operator's mistake), scored blind at session 27's start (20 of 45 on the
+# stream, 19 by the export, 7 of 40 clean runs flagged) and after its first detector changes (20 and 18, 7 of 40);
+# then tuned on (session 27's r7 branches): as measured after them, both ways in (the stream's two more below).
+_DEFAULT11 = {
+    ("aloqa_leak", "dify_variable_leak"),
+    ("aloqa_renamed_packages", "dify_classifier_drift"),
+    ("apteek_invented_unsafe", "hallucination"),
+    ("apteek_invented_vitaplus", "hallucination"),
+    ("apteek_nano", "dify_model_fallback"),
+    ("apteek_poisoned_immune", "dify_rag_poisoning"),
+    ("apteek_poisoned_stock", "dify_rag_poisoning"),
+    ("apteek_staff_note", "dify_variable_leak"),
+    ("aso_cycle", "loop"),
+    ("aso_invented_date", "hallucination"),
+    ("aso_runaway", "cost"),
+    ("aso_stuck_cursor", "dify_iteration_escape"),
+    ("aso_stuck_cursor", "loop"),
+    ("cies_gpt4o", "cost"),
+    ("cies_gpt4o", "dify_model_fallback"),
+    ("cies_invented_time", "hallucination"),
+    ("cies_pasted_itinerary", "context_overflow"),
+    ("cies_pasted_itinerary", "cost"),
+    ("cies_promo", "task_derailment"),
+    ("cies_v2_zero", "dify_tool_schema_mismatch"),
+    ("cies_v2_zero", "state_corruption"),
+    ("furgon_invented_arrival", "hallucination"),
+    ("furgon_leak", "dify_variable_leak"),
+    ("furgon_v2_no_times", "dify_tool_schema_mismatch"),
+    ("furgon_v2_no_times", "state_corruption"),
+    ("mithai_kilo_misread", "state_corruption"),
+    ("mithai_nano", "dify_model_fallback"),
+    ("mithai_pasted_guests", "context_overflow"),
+    ("mithai_pasted_guests", "cost"),
+}
+# The twelfth set, recorded in session 27 by a helper that did not read the detectors (Luxembourgish, Faroese,
+# Kinyarwanda, Gujarati, Malayalam, Kyrgyz; each fault a class of public incident), scored blind once at the end of
+# session 27 (the start: 17 of 36 both ways in, 6 of 37 clean runs flagged): both ways in, no clean run flagged.
+_DEFAULT12 = {
+    ("fo_invented_price", "hallucination"),
+    ("fo_limit_ignored", "dify_iteration_escape"),
+    ("fo_other_passenger", "dify_variable_leak"),
+    ("gu_advert", "task_derailment"),
+    ("gu_gpt4o", "cost"),
+    ("gu_gpt4o", "dify_model_fallback"),
+    ("ky_advert", "task_derailment"),
+    ("ky_nano", "dify_model_fallback"),
+    ("ky_overflow", "context_overflow"),
+    ("ky_runaway", "cost"),
+    ("lb_html_200", "state_corruption"),
+    ("lb_invented_hours", "hallucination"),
+    ("lb_nano", "dify_model_fallback"),
+    ("lb_pasted_order", "context_overflow"),
+    ("lb_pasted_order", "cost"),
+    ("lb_v2_nested", "dify_tool_schema_mismatch"),
+    ("lb_v2_nested", "state_corruption"),
+    ("ml_cursor_cycle", "loop"),
+    ("ml_cursor_stuck", "dify_iteration_escape"),
+    ("ml_cursor_stuck", "loop"),
+    ("rw_ungrounded_momo", "hallucination"),
+}
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
 FOUND_BY_THE_STREAM_ONLY = {
     "faults9": {("bus_destination_lost", "state_corruption")},
+    # session 27: the bundle list's request asked for 3 (not exported); a question naming a class whole (the
+    # classifier's prompt is not exported)
+    "faults11": {("aloqa_flood", "dify_iteration_escape"), ("aloqa_renamed_balance", "dify_classifier_drift")},
 }
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
@@ -502,6 +568,15 @@ MEASURED = {
     },
     ("faults10", "default"): _DEFAULT10,
     ("faults10", "every switch"): _DEFAULT10 | {("thaiyal_invented_date", "hallucination")},
+    ("faults11", "default"): _DEFAULT11,
+    ("faults11", "every switch"): _DEFAULT11 | {("aloqa_invented", "hallucination")},
+    ("faults12", "default"): _DEFAULT12,
+    ("faults12", "every switch"): _DEFAULT12
+    | {
+        ("gu_invented_discount", "hallucination"),
+        ("ky_advert", "hallucination"),
+        ("ml_invented_rate", "hallucination"),
+    },
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -567,6 +642,16 @@ FALSE_ALARMS = {
     },
     # the tenth set, blind (session 26): with `hallucination`'s `data_fed` on, a cellar's and a sauna's figures
     ("faults10", "every switch"): {("celler_clean_5", "hallucination"), ("saun_clean_7", "hallucination")},
+    # the eleventh and twelfth sets (session 27): with `hallucination`'s `data_fed` on, computed totals and a
+    # ferry's and a houseboat's figures
+    ("faults11", "every switch"): {
+        ("aloqa_hn_computed", "hallucination"),
+        ("aso_hn_total", "hallucination"),
+        ("cies_clean_1", "hallucination"),
+        ("cies_clean_3", "hallucination"),
+        ("cies_hn_big_group", "hallucination"),
+    },
+    ("faults12", "every switch"): {("ml_clean_3", "hallucination")},
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
@@ -583,6 +668,20 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("bus_destination_lost", "state_corruption", "an assigner emptied a conversation variable an earlier turn filled"),
     ("celler_tripled", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("celler_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # by another both ways
+    ("aloqa_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("fo_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    # the classifier's prompt (its class names as this version words them) is not exported
+    (
+        "aloqa_renamed_balance",
+        "dify_classifier_drift",
+        "the question names a specific class whole, the pick is the catch-all",
+    ),
+    (
+        "aloqa_renamed_packages",
+        "dify_classifier_drift",
+        "a catch-all pick of a question in two words past questions of one specific class alone held (two of them "
+        "each); the answer holds none of the question's words",
+    ),
 }
 # Findings on the export alone, because the stream holds what spares them: the course list repeating one course six
 # times (a faulty run, labelled so) gave six identical outer rounds, each with its own inner iteration since the
