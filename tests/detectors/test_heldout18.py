@@ -1,20 +1,16 @@
 """Held-out corpus 18's structure (tests/detectors/heldout18.py): every app file loads, names and labels are valid,
 each app starts with five clean runs, the counts per label are the README's, a conversation's turns share its id,
 and each run's stream and Dify's export of it rebuild to the same run with the same nodes. No detector runs here:
-the set is held out (bench/detection_quality.py --corpus heldout18 / heldout18-export, by the lead only)."""
+bench/detection_quality.py scores it (--corpus heldout18 / heldout18-export; scored blind once in session 27)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from functools import cache
-from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-
-from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
 from tests.detectors import heldout18
 from tests.detectors.heldout18 import Recorded
+from tests.detectors.test_heldout16 import events_of, run_id_and_nodes
 
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
 PER_APP = {
@@ -35,17 +31,6 @@ PER_LABEL = {
 @cache
 def runs() -> tuple[Recorded, ...]:
     return tuple(run for app in heldout18.available() for run in heldout18.recorded(app))
-
-
-def events_of(run: Recorded) -> list[dict[str, Any]]:
-    return [json.loads(line[6:]) for line in run["sse"].splitlines() if line.startswith("data: {")]
-
-
-def run_id_and_nodes(spans: list[ReadableSpan]) -> tuple[str, int]:
-    ids = {str((span.attributes or {}).get(DIFY_RUN_ID)) for span in spans} - {"None"}
-    nodes = {(span.attributes or {}).get(DIFY_NODE_EXECUTION_ID) for span in spans} - {None}
-    assert len(ids) == 1, ids
-    return ids.pop(), len(nodes)
 
 
 def test_every_app_loads_with_valid_names_and_labels() -> None:
