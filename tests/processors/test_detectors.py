@@ -129,7 +129,8 @@ def test_detect_cli_prints_one_line_per_finding(tmp_path: Path, capsys: pytest.C
         "severity": "medium",
         "confidence": 0.85,
         "node_id": "lp",
-        "summary": "All 3 rounds of the loop 'Poll job' produced identical outputs: it is not making progress.",
+        "summary": "All 3 rounds of the loop 'Poll job' did the same work (identical outputs, or the same results "
+        "added again): it is not making progress.",
     }
     config = tmp_path / "c.yaml"
     config.write_text(
