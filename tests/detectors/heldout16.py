@@ -121,7 +121,7 @@ def exported_spans(run: Recorded) -> list[ReadableSpan]:
     return build_spans(recognized.run)
 
 
-def _case(run: Recorded, spans: list[ReadableSpan]) -> Case:
+def case_of(run: Recorded, spans: list[ReadableSpan]) -> Case:
     """A recorded run as a Case: its target the kind it was made for, else its first label."""
     labels, kind = frozenset(run["labels"]), kind_of(run["name"])
     return Case(run["name"], spans, labels, kind if kind in labels else min(labels, default=None))
@@ -129,9 +129,11 @@ def _case(run: Recorded, spans: list[ReadableSpan]) -> Case:
 
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run read from its stream, app by app in recording order (see the module docstring)."""
-    return (_case(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
+    return (case_of(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
 
 
 def export_corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run whose export arrived, read from Dify's export, app by app in recording order."""
-    return (_case(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None)
+    return (
+        case_of(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None
+    )

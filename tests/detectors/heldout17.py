@@ -73,7 +73,7 @@ from pathlib import Path
 from tests.detectors.corpus import Case
 from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of  # the same reading of a stream, names, labels
 from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import Recorded, _case, exported_spans  # held-out 16's line format
+from tests.detectors.heldout16 import Recorded, case_of, exported_spans  # held-out 16's line format
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "day", "export_corpus",
@@ -111,9 +111,9 @@ def day() -> list[Recorded]:
 
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run read from its stream, in the day's clock order (see the module docstring)."""
-    return (_case(run, spans_of(run["name"], run["sse"])) for run in day())
+    return (case_of(run, spans_of(run["name"], run["sse"])) for run in day())
 
 
 def export_corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run whose export arrived, read from Dify's export, in the day's clock order."""
-    return (_case(run, exported_spans(run)) for run in day() if run["otlp"] is not None)
+    return (case_of(run, exported_spans(run)) for run in day() if run["otlp"] is not None)

@@ -65,7 +65,7 @@ from pathlib import Path
 from tests.detectors.corpus import Case
 from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of
 from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import Recorded, _case, exported_spans  # held-out 16's format, read the same way
+from tests.detectors.heldout16 import Recorded, case_of, exported_spans  # held-out 16's format, read the same way
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
@@ -90,9 +90,11 @@ def recorded(app: str) -> Iterator[Recorded]:
 
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run read from its stream, app by app in recording order (see the module docstring)."""
-    return (_case(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
+    return (case_of(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
 
 
 def export_corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run whose export arrived, read from Dify's export, app by app in recording order."""
-    return (_case(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None)
+    return (
+        case_of(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None
+    )

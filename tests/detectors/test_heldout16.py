@@ -1,19 +1,21 @@
 """Held-out corpus 16's structure (tests/detectors/heldout16.py): every app file loads, names and labels are valid,
-each app starts with five clean runs, the counts per label are the README's, a conversation's turns share its id,
-and each run's stream and Dify's export of it rebuild to the same run with the same nodes. No detector runs here:
-the set is held out (bench/detection_quality.py --corpus heldout16 / heldout16-export, by the lead only)."""
+each app starts with five clean runs, the counts per label are the README's; and, for every set recorded in its
+format (held-out 16, 17 and 18), a conversation's turns share its id and each run's stream and Dify's export of it
+rebuild to the same run with the same nodes. No detector runs here: bench/detection_quality.py scores them."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from functools import cache
+from types import ModuleType
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
-from tests.detectors import heldout16
+from tests.detectors import heldout16, heldout17, heldout18
 from tests.detectors.heldout16 import Recorded
 
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
@@ -75,20 +77,31 @@ def test_counts_per_label_are_the_readmes() -> None:
         assert 0.68 <= clean / len(runs()) <= 0.8
 
 
-def test_conversation_turns_share_their_conversation_id() -> None:
-    by_name = {run["name"]: run for run in runs()}
-    for run in runs():
-        chat = run["name"].split("-")[0] in heldout16.CHATFLOWS
+# Every held-out set recorded in held-out 16's format (a run's stream and Dify's export of it side by side).
+RECORDED = (heldout16, heldout17, heldout18)
+
+
+def recorded_runs(corpus: ModuleType) -> list[Recorded]:
+    return [run for app in corpus.available() for run in corpus.recorded(app)]
+
+
+@pytest.mark.parametrize("corpus", RECORDED, ids=lambda corpus: corpus.__name__.rsplit(".", 1)[-1])
+def test_conversation_turns_share_their_conversation_id(corpus: ModuleType) -> None:
+    every = recorded_runs(corpus)
+    by_name = {run["name"]: run for run in every}
+    for run in every:
+        chat = run["name"].split("-")[0] in corpus.CHATFLOWS
         assert (run["conversation"] is not None) == chat, run["name"]
         assert {e.get("conversation_id") for e in events_of(run) if "conversation_id" in e} <= {run["conversation"]}
         if run["previous"] is not None:
             assert by_name[run["previous"]]["conversation"] == run["conversation"], run["name"]
 
 
-def test_stream_and_export_rebuild_to_the_same_run_and_nodes() -> None:
-    for run in runs():
-        streamed = run_id_and_nodes(heldout16.spans_of(run["name"], run["sse"]))
+@pytest.mark.parametrize("corpus", RECORDED, ids=lambda corpus: corpus.__name__.rsplit(".", 1)[-1])
+def test_stream_and_export_rebuild_to_the_same_run_and_nodes(corpus: ModuleType) -> None:
+    for run in recorded_runs(corpus):
+        streamed = run_id_and_nodes(corpus.spans_of(run["name"], run["sse"]))
         sent = {e["data"]["id"] for e in events_of(run) if e.get("event") == "node_finished"}
         assert streamed[1] >= len(sent), run["name"]
         if run["otlp"] is not None:
-            assert run_id_and_nodes(heldout16.exported_spans(run)) == streamed, run["name"]
+            assert run_id_and_nodes(corpus.exported_spans(run)) == streamed, run["name"]
