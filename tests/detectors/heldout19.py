@@ -62,8 +62,8 @@ from tests.detectors.heldout15 import json_lines, recorded_apps
 from tests.detectors.heldout16 import DETECTORS, Recorded, case_of, exported_spans, kind_of, spans_of
 
 __all__ = [
-    "APPS", "CHATFLOWS", "DETECTORS", "SEED", "available", "corpus", "export_corpus", "exported_spans", "kind_of",
-    "recorded", "spans_of",
+    "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
+    "kind_of", "recorded", "spans_of",
 ]  # fmt: skip
 
 TESTDATA = Path(__file__).parent / "testdata" / "heldout19"
