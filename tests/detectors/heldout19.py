@@ -46,7 +46,11 @@ a connection list emptied by the default value after a 500 and answered as "no t
 iteration round is `state_corruption`; a misrouted question answered by the wrong class's LLM is
 `dify_classifier_drift` alone; `cost` and `context_overflow` are measured; the business's phone and the user's own
 data are clean, so are a retrieved injection not obeyed and a leaked record the answer does not repeat; hard
-negatives are `APP-hn-WHAT-NNN`. The README has the counts.
+negatives are `APP-hn-WHAT-NNN`.
+
+476 runs, every one with its export: 291 clean (61.1 %; 57 hard negatives), 185 with a fault (24 with two labels), 22
+later turns of a conversation; per label from 6 (`context_overflow`) and 8 (`cost`, `dify_rag_poisoning`) to 48
+(`hallucination`); `testdata/heldout19/README.md` has every count and every label the check changed.
 
 Loading is deterministic and reads held-out 16's format with its functions: `seed` changes nothing. Cases carry no
 history: `corpus.evaluate` feeds them in order to one processor, so every app's warm-up and earlier turns come first.

@@ -12,9 +12,9 @@ from tests.detectors import heldout19
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
 PER_APP = {"en_shop": 89, "en_helpdesk": 82, "en_leads": 80, "zh_content": 65, "es_informe": 82, "de_reise": 78}
 PER_LABEL = {
-    "context_overflow": 6, "cost": 8, "dify_classifier_drift": 9, "dify_iteration_escape": 16, "dify_model_fallback": 16,
-    "dify_rag_poisoning": 8, "dify_tool_schema_mismatch": 16, "dify_variable_leak": 23, "hallucination": 48, "loop": 16,
-    "state_corruption": 22, "task_derailment": 21,
+    "context_overflow": 6, "cost": 8, "dify_classifier_drift": 9, "dify_iteration_escape": 16,
+    "dify_model_fallback": 16, "dify_rag_poisoning": 8, "dify_tool_schema_mismatch": 16, "dify_variable_leak": 23,
+    "hallucination": 48, "loop": 16, "state_corruption": 22, "task_derailment": 21,
 }  # fmt: skip
 
 
