@@ -63,7 +63,7 @@ from pathlib import Path
 
 from tests.detectors.corpus import Case
 from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import DETECTORS, Recorded, case_of, exported_spans, kind_of, spans_of
+from tests.detectors.heldout16 import DETECTORS, Recorded, export_cases, exported_spans, kind_of, spans_of, stream_cases
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
@@ -88,11 +88,9 @@ def recorded(app: str) -> Iterator[Recorded]:
 
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run read from its stream, app by app in plan order (see the module docstring)."""
-    return (case_of(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
+    return stream_cases(run for app in available() for run in recorded(app))
 
 
 def export_corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run whose export arrived, read from Dify's export, app by app in plan order."""
-    return (
-        case_of(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None
-    )
+    return export_cases(run for app in available() for run in recorded(app))
