@@ -63,7 +63,7 @@ in order to one processor, so every app's warm-up and earlier turns come first, 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypedDict
 
@@ -127,13 +127,21 @@ def case_of(run: Recorded, spans: list[ReadableSpan]) -> Case:
     return Case(run["name"], spans, labels, kind if kind in labels else min(labels, default=None))
 
 
+def stream_cases(runs: Iterable[Recorded]) -> Iterator[Case]:
+    """Recorded runs read from their streams, in order (every set in this format reads its corpus so)."""
+    return (case_of(run, spans_of(run["name"], run["sse"])) for run in runs)
+
+
+def export_cases(runs: Iterable[Recorded]) -> Iterator[Case]:
+    """Those recorded runs whose export arrived, read from Dify's export, in order."""
+    return (case_of(run, exported_spans(run)) for run in runs if run["otlp"] is not None)
+
+
 def corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run read from its stream, app by app in recording order (see the module docstring)."""
-    return (case_of(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
+    return stream_cases(run for app in available() for run in recorded(app))
 
 
 def export_corpus(seed: int = SEED) -> Iterator[Case]:
     """Every recorded run whose export arrived, read from Dify's export, app by app in recording order."""
-    return (
-        case_of(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None
-    )
+    return export_cases(run for app in available() for run in recorded(app))
