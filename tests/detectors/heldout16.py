@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
@@ -99,16 +100,6 @@ class Recorded(heldout15.Recorded):
     otlp: list[Export] | None  # Dify's tracing export of this run, in arrival order; None when none arrived
 
 
-def available() -> tuple[str, ...]:
-    """The apps recorded so far, in APPS order."""
-    return recorded_apps(TESTDATA, APPS)
-
-
-def recorded(app: str) -> Iterator[Recorded]:
-    """An app's recorded runs in recording order."""
-    return json_lines(TESTDATA / f"{app}.jsonl.gz")
-
-
 def exported_spans(run: Recorded) -> list[ReadableSpan]:
     """The trace the bridge builds from the run's recorded export, as its OTLP receiver recognises it."""
     assert run["otlp"] is not None, run["name"]
@@ -137,11 +128,36 @@ def export_cases(runs: Iterable[Recorded]) -> Iterator[Case]:
     return (case_of(run, exported_spans(run)) for run in runs if run["otlp"] is not None)
 
 
-def corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run read from its stream, app by app in recording order (see the module docstring)."""
-    return stream_cases(run for app in available() for run in recorded(app))
+@dataclass(frozen=True)
+class RecordedCorpus:
+    """A set recorded in this format: one `APP.jsonl.gz` an app under `testdata`, read app by app in `apps` order.
+
+    Held-out 17, 18 and 19 are such sets too; each module binds its functions to one of these."""
+
+    testdata: Path
+    apps: tuple[str, ...]
+
+    def available(self) -> tuple[str, ...]:
+        """The apps recorded so far, in `apps` order."""
+        return recorded_apps(self.testdata, self.apps)
+
+    def recorded(self, app: str) -> Iterator[Recorded]:
+        """An app's recorded runs in recording order."""
+        return json_lines(self.testdata / f"{app}.jsonl.gz")
+
+    def runs(self) -> Iterator[Recorded]:
+        """Every recorded run in the order the corpus is fed (app by app; a set may order them otherwise)."""
+        return (run for app in self.available() for run in self.recorded(app))
+
+    def corpus(self, seed: int = 0) -> Iterator[Case]:
+        """Every recorded run read from its stream (`seed` changes nothing: the other corpora's signature)."""
+        return stream_cases(self.runs())
+
+    def export_corpus(self, seed: int = 0) -> Iterator[Case]:
+        """Every recorded run whose export arrived, read from Dify's export."""
+        return export_cases(self.runs())
 
 
-def export_corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run whose export arrived, read from Dify's export, app by app in recording order."""
-    return export_cases(run for app in available() for run in recorded(app))
+RECORDED = RecordedCorpus(TESTDATA, APPS)
+available, recorded = RECORDED.available, RECORDED.recorded
+corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus

@@ -70,10 +70,14 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from tests.detectors.corpus import Case
-from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of  # the same reading of a stream, names, labels
-from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import Recorded, case_of, exported_spans  # held-out 16's line format
+from tests.detectors.heldout16 import (  # held-out 16's line format, read the same way
+    DETECTORS,
+    Recorded,
+    RecordedCorpus,
+    exported_spans,
+    kind_of,
+    spans_of,
+)  # fmt: skip
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "day", "export_corpus",
@@ -86,14 +90,16 @@ CHATFLOWS = ("zh_wuliu", "eu_udala")
 SEED = 17
 
 
-def available() -> tuple[str, ...]:
-    """The apps recorded so far, in APPS order."""
-    return recorded_apps(TESTDATA, APPS)
+class _Day(RecordedCorpus):
+    """Held-out 17 is fed in the day's clock order, the apps interleaved (an app's own order kept on a tie)."""
+
+    def runs(self) -> Iterator[Recorded]:
+        return iter(day())
 
 
-def recorded(app: str) -> Iterator[Recorded]:
-    """An app's recorded runs in the day's clock order."""
-    return json_lines(TESTDATA / f"{app}.jsonl.gz")
+RECORDED = _Day(TESTDATA, APPS)
+available, recorded = RECORDED.available, RECORDED.recorded
+corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus
 
 
 @cache
@@ -107,13 +113,3 @@ def day() -> list[Recorded]:
     """Every recorded run in the day's clock order, the apps interleaved (an app's own order kept on a tie)."""
     runs = [(clock()[run["name"]], i, run) for app in available() for i, run in enumerate(recorded(app))]
     return [run for _, _, run in sorted(runs, key=lambda x: (x[0], x[1]))]
-
-
-def corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run read from its stream, in the day's clock order (see the module docstring)."""
-    return (case_of(run, spans_of(run["name"], run["sse"])) for run in day())
-
-
-def export_corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run whose export arrived, read from Dify's export, in the day's clock order."""
-    return (case_of(run, exported_spans(run)) for run in day() if run["otlp"] is not None)

@@ -59,13 +59,16 @@ warm-up and earlier turns come first, as they did in Dify.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-from tests.detectors.corpus import Case
-from tests.detectors.heldout14 import DETECTORS, kind_of, spans_of
-from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import Recorded, case_of, exported_spans  # held-out 16's format, read the same way
+from tests.detectors.heldout16 import (  # held-out 16's format, read the same way
+    DETECTORS,
+    Recorded,
+    RecordedCorpus,
+    exported_spans,
+    kind_of,
+    spans_of,
+)  # fmt: skip
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
@@ -78,23 +81,6 @@ CHATFLOWS = ("mt_forn", "am_telecom", "az_qebul")
 SEED = 18
 
 
-def available() -> tuple[str, ...]:
-    """The apps recorded so far, in APPS order."""
-    return recorded_apps(TESTDATA, APPS)
-
-
-def recorded(app: str) -> Iterator[Recorded]:
-    """An app's recorded runs in recording order."""
-    return json_lines(TESTDATA / f"{app}.jsonl.gz")
-
-
-def corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run read from its stream, app by app in recording order (see the module docstring)."""
-    return (case_of(run, spans_of(run["name"], run["sse"])) for app in available() for run in recorded(app))
-
-
-def export_corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run whose export arrived, read from Dify's export, app by app in recording order."""
-    return (
-        case_of(run, exported_spans(run)) for app in available() for run in recorded(app) if run["otlp"] is not None
-    )
+RECORDED = RecordedCorpus(TESTDATA, APPS)
+available, recorded = RECORDED.available, RECORDED.recorded
+corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus

@@ -58,12 +58,16 @@ history: `corpus.evaluate` feeds them in order to one processor, so every app's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-from tests.detectors.corpus import Case
-from tests.detectors.heldout15 import json_lines, recorded_apps
-from tests.detectors.heldout16 import DETECTORS, Recorded, export_cases, exported_spans, kind_of, spans_of, stream_cases
+from tests.detectors.heldout16 import (  # held-out 16's format, read the same way
+    DETECTORS,
+    Recorded,
+    RecordedCorpus,
+    exported_spans,
+    kind_of,
+    spans_of,
+)  # fmt: skip
 
 __all__ = [
     "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
@@ -76,21 +80,6 @@ CHATFLOWS = ("en_shop", "en_helpdesk", "en_leads")
 SEED = 19
 
 
-def available() -> tuple[str, ...]:
-    """The apps recorded so far, in APPS order."""
-    return recorded_apps(TESTDATA, APPS)
-
-
-def recorded(app: str) -> Iterator[Recorded]:
-    """An app's recorded runs in recording order."""
-    return json_lines(TESTDATA / f"{app}.jsonl.gz")
-
-
-def corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run read from its stream, app by app in plan order (see the module docstring)."""
-    return stream_cases(run for app in available() for run in recorded(app))
-
-
-def export_corpus(seed: int = SEED) -> Iterator[Case]:
-    """Every recorded run whose export arrived, read from Dify's export, app by app in plan order."""
-    return export_cases(run for app in available() for run in recorded(app))
+RECORDED = RecordedCorpus(TESTDATA, APPS)
+available, recorded = RECORDED.available, RECORDED.recorded
+corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus
