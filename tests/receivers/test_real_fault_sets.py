@@ -75,7 +75,7 @@ SETS = {
         ("gu_clean_1", "gu_clean_2"), "gu_clean_3",
     ),
     "faults13": RecordedSet(
-        TESTS / "testdata" / "dify-1.14.1-faults13", 89, 46,
+        TESTS / "testdata" / "dify-1.14.1-faults13", 89, 45,
         ("honyaku_clean_1", "honyaku_hn_turn2", "honyaku_hn_turn3"), "honyaku_clean_2",
     ),
 }  # fmt: skip
