@@ -1,5 +1,5 @@
-"""The second to twelfth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults12/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to thirteenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults13/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -74,6 +74,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults12", 67, 37,
         ("gu_clean_1", "gu_clean_2"), "gu_clean_3",
     ),
+    "faults13": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults13", 89, 45,
+        ("honyaku_clean_1", "honyaku_hn_turn2", "honyaku_hn_turn3"), "honyaku_clean_2",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -129,7 +133,7 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     assert all(label["why"] for label in runs.values())
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
-    # the names say which runs are clean (faults11 and 12 name their hard negatives `_hn_`), and no faulty one hides
+    # the names say which runs are clean (faults11 to 13 name their hard negatives `_hn_`), and no faulty one hides
     assert all("_clean_" in name or "_hn_" in name for name in clean)
 
 
@@ -260,6 +264,26 @@ def test_in_the_tenth_set_a_top_level_retry_is_an_exception_and_values_change_on
     assert order.outputs is not None and order.outputs["output"].endswith(": 14")
 
 
+def test_in_the_thirteenth_set_defaults_stand_in_for_failed_calls_and_a_failed_round_is_dropped() -> None:
+    """The two over-long prompts fail their runs with the provider's 400; a top-level retried 503 makes a run
+    partial-succeeded with 1 exception, the claim and policy services' spent retries with their default values with
+    2 and 3; a retried 503 inside a loop or an iteration round leaves its run succeeded; the order detail that fails
+    its retry loses its round, its row code never run."""
+    assert _unsuccessful("faults13") == {
+        "report_pos_export": ("failed", 1),
+        "honyaku_device_log": ("failed", 1),
+        "claim_hn_retry": ("partial-succeeded", 1),
+        "seguro_hn_retry": ("partial-succeeded", 1),
+        "claim_service_down": ("partial-succeeded", 2),
+        "seguro_default_zero": ("partial-succeeded", 3),
+    }
+    assert "maximum context length is 128000 tokens" in (streamed("faults13", "report_pos_export").error or "")
+    lost = _nodes(streamed("faults13", "orders_lost_round"))
+    assert (lost[ORDER_DETAIL], lost[("code", "Row")]) == (3, 2)
+    (policy,) = [node for node in streamed("faults13", "seguro_default_zero").nodes if node.node_type == "code"]
+    assert policy.outputs is not None and policy.outputs["cobertura"] == "0"
+
+
 def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change_on_the_way() -> None:
     """The ferry API's retried 503 makes its run partial-succeeded with 1 exception and no other run fails; the ferry
     API's v2 reaches the LLM as the code node's defaults (0 seats); the timetable code node cut to 8 rows lets only
@@ -303,6 +327,7 @@ PRICE_LOOKUP = ("http-request", "Ceník")  # over the parameter extractor's item
 ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர்டர் நிலை")  # a parallel iteration, a loop
 ORDER_PAGE, PACKAGE_LINE = ("http-request", "Ibere"), ("code", "Qator")  # a loop following a cursor, an iteration
 DEPARTURE, BOOKING_PAGE = ("http-request", "Ferð"), ("http-request", "ബുക്കിംഗ് API")  # an iteration, a cursor loop
+ORDER_DETAIL, SALES_PAGE = ("http-request", "Order detail"), ("http-request", "Sales page")  # an iteration, a loop
 
 
 @pytest.mark.parametrize(
@@ -382,6 +407,13 @@ DEPARTURE, BOOKING_PAGE = ("http-request", "Ferð"), ("http-request", "ബുക
         ("faults12", "ml_cursor_stuck", BOOKING_PAGE, 10),
         ("faults12", "ml_cursor_cycle", BOOKING_PAGE, 10),
         ("faults12", "ml_v2_nested", BOOKING_PAGE, 3),
+        ("faults13", "orders_clean_1", ORDER_DETAIL, 3),
+        ("faults13", "orders_clean_4", ORDER_DETAIL, 5),
+        ("faults13", "orders_flood", ORDER_DETAIL, 24),
+        ("faults13", "orders_tripled", ORDER_DETAIL, 6),
+        ("faults13", "report_clean_1", SALES_PAGE, 3),
+        ("faults13", "report_stuck", SALES_PAGE, 10),
+        ("faults13", "report_cycle", SALES_PAGE, 10),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
