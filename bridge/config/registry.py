@@ -54,7 +54,7 @@ def _table(modules: dict[str, str], config_package: str | None = None) -> dict[s
 
 
 # A receiver's settings are apart from it: `replay` validates the receivers' sections and starts none (their modules
-# brought Starlette, anyio and the HTTP parts: 16 ms of CPU a start, in each of its workers; bench/RESULTS.md).
+# brought Starlette, anyio and the HTTP parts: 15 ms of CPU where 5 now; bench/RESULTS.md).
 RECEIVERS: dict[str, Factory] = _table(_MODULES["receivers"], "bridge.receivers.config")
 PROCESSORS: dict[str, Factory] = _table(_MODULES["processors"])
 EXPORTERS: dict[str, Factory] = _table(_MODULES["exporters"])

@@ -564,7 +564,7 @@ _ASCII_FINDER = ahocorasick_rs.BytesAhoCorasick(
 @functools.cache
 def _finder() -> ahocorasick_rs.AhoCorasick:
     """The automaton of every literal, for text not all ASCII and for the places of a key name's value: built when
-    a text first needs it (5-7 ms of CPU, in each of `replay`'s workers; on a corpus all ASCII, none did)."""
+    a text first needs it (7 ms of CPU at every start of `replay` or a pipeline worker; an ASCII corpus never did)."""
     return ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
 
 
