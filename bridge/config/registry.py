@@ -1,6 +1,7 @@
 """Factory tables for every component kind, from an explicit, alphabetical list of modules. A module is imported
 when a config first names its type: each brings its libraries (gRPC, httpx, protobuf's JSON format), and a
-config pays only for the components it uses (`replay` with the default config: not httpx, for one)."""
+config pays only for the components it uses (`replay` with the default config: not httpx, for one). A receiver's
+settings are a module of their own, imported to read its section; the receiver's, when it is created."""
 
 from __future__ import annotations
 
