@@ -23,10 +23,13 @@ class Factory:
 
     type_name: str
     module: Callable[[], ModuleType]
+    # The module holding its `Config` when that is not `module`: a receiver's (bridge/receivers/config/), so that
+    # reading a config, which validates every section, does not import the receivers' server libraries.
+    config_module: Callable[[], ModuleType] | None = None
 
     @property
     def config_class(self) -> type[BaseModel]:
-        config_class: type[BaseModel] = self.module().Config
+        config_class: type[BaseModel] = (self.config_module or self.module)().Config
         return config_class
 
     @property

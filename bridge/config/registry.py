@@ -1,6 +1,7 @@
 """Factory tables for every component kind, from an explicit, alphabetical list of modules. A module is imported
 when a config first names its type: each brings its libraries (gRPC, httpx, protobuf's JSON format), and a
-config pays only for the components it uses (`replay` with the default config: not httpx, for one)."""
+config pays only for the components it uses (`replay` with the default config: not httpx, for one). A receiver's
+settings are a module of their own, imported to read its section; the receiver's, when it is created."""
 
 from __future__ import annotations
 
@@ -41,11 +42,21 @@ def _module(path: str, type_name: str) -> ModuleType:
     return module
 
 
-def _table(modules: dict[str, str]) -> dict[str, Factory]:
-    return {type_name: Factory(type_name, partial(_module, path, type_name)) for type_name, path in modules.items()}
+def _table(modules: dict[str, str], config_package: str | None = None) -> dict[str, Factory]:
+    """`config_package`: where each type's `Config` is a module of its own, named as the type."""
+    return {
+        type_name: Factory(
+            type_name,
+            partial(_module, path, type_name),
+            partial(importlib.import_module, f"{config_package}.{type_name}") if config_package else None,
+        )
+        for type_name, path in modules.items()
+    }
 
 
-RECEIVERS: dict[str, Factory] = _table(_MODULES["receivers"])
+# A receiver's settings are apart from it: `replay` validates the receivers' sections and starts none (their modules
+# brought Starlette, anyio and the HTTP parts: 15 ms of CPU where 5 now; bench/RESULTS.md).
+RECEIVERS: dict[str, Factory] = _table(_MODULES["receivers"], "bridge.receivers.config")
 PROCESSORS: dict[str, Factory] = _table(_MODULES["processors"])
 EXPORTERS: dict[str, Factory] = _table(_MODULES["exporters"])
 KINDS: dict[str, dict[str, Factory]] = {"receivers": RECEIVERS, "processors": PROCESSORS, "exporters": EXPORTERS}

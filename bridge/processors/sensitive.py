@@ -556,10 +556,18 @@ _LITERALS = tuple(
         key=lambda literal: not literal.isascii(),
     )
 )
-_FINDER = ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
 _ASCII_FINDER = ahocorasick_rs.BytesAhoCorasick(
     [literal.encode() for literal in _LITERALS if literal.isascii()], implementation=ahocorasick_rs.Implementation.DFA
 )
+
+
+@functools.cache
+def _finder() -> ahocorasick_rs.AhoCorasick:
+    """The automaton of every literal, for text not all ASCII and for the places of a key name's value: built when
+    a text first needs it (7 ms of CPU at every start of `replay` or a pipeline worker; an ASCII corpus never did)."""
+    return ahocorasick_rs.AhoCorasick(_LITERALS, implementation=ahocorasick_rs.Implementation.DFA)
+
+
 _LITERAL_INDEX = operator.itemgetter(0)  # of a finder's match (index, start, end)
 _INDEX_OF = {literal: index for index, literal in enumerate(_LITERALS)}  # `_LITERALS.index`, without the scan
 # The marks' literals, and those of them that guard no pattern (`secret` does both).
@@ -709,7 +717,7 @@ def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, s
         hits = _ASCII_FINDER.find_matches_as_indexes(raw.lower(), overlapping=True)
     else:
         folded = text.casefold()
-        hits = _FINDER.find_matches_as_indexes(folded, overlapping=True)
+        hits = _finder().find_matches_as_indexes(folded, overlapping=True)
     present = frozenset(map(_LITERAL_INDEX, hits))
     if digits < _FEWEST_DIGITS and present <= _MARKS_ONLY:
         return found, present
@@ -810,7 +818,7 @@ def _aligned(text: str) -> tuple[str, list[tuple[int, int, int]]]:
     lowered = text.replace("\u0130", "i").lower()
     if len(lowered) != len(text):  # no other character is known to grow; if one does, look nowhere else
         lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
-    return lowered, _FINDER.find_matches_as_indexes(lowered, overlapping=True)
+    return lowered, _finder().find_matches_as_indexes(lowered, overlapping=True)
 
 
 def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:

@@ -6,12 +6,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.requests import Request
-
-from bridge.http.errors import ApiError
-
 if TYPE_CHECKING:  # the store imports cryptography, which `replay` (it reads the config) never needs
     from opentelemetry.sdk.trace import ReadableSpan
+    from starlette.requests import Request
 
     from bridge.dify.model import DifyEvent, WorkflowRun
     from bridge.management.auth import Authenticator
@@ -71,5 +68,9 @@ class ReceiverContext:
     def service(request: Request) -> RunIntake:
         service: RunIntake | None = getattr(request.app.state, "service", None)
         if service is None:
+            # Imported here: the package is imported with the receivers' settings (bridge/receivers/config/),
+            # which `replay` reads without Starlette, whose exception `ApiError` is.
+            from bridge.http.errors import ApiError
+
             raise ApiError(503, "not_ready", "the pipeline is starting or stopping", {"Retry-After": "1"})
         return service

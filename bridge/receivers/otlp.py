@@ -17,7 +17,6 @@ import asyncio
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration as ProtoDuration
@@ -27,7 +26,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -41,75 +39,16 @@ from bridge.management.settings import ServerTLS
 from bridge.queue.admission import Backpressure
 from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake, StartupError
+from bridge.receivers.config.otlp import MIB, GrpcProtocol, HttpProtocol
+from bridge.receivers.config.otlp import Config as Config
 from bridge.trace.otlp_spans import Decoded, to_spans
 
 TYPE = "otlp"
 _PROTOBUF, _JSON = "application/x-protobuf", "application/json"
-_MIB = 1 << 20
 # Bodies up to this size are taken on the event loop (a span is about 1 KB): above it, parsing and journaling
 # go to a thread, so that one large request does not hold up every other connection.
 _ON_LOOP_BYTES = 16 * 1024
 _TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
-
-
-class HttpProtocol(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Served on `server.endpoint`; Dify's Phoenix provider posts to `<its endpoint setting>/v1/traces`.
-    traces_url_path: str = Field(default="/v1/traces", pattern=r"^/")
-    # Larger bodies (after gzip is undone) are refused with 413.
-    max_body_bytes: int = Field(default=20 * _MIB, gt=0)
-
-
-class GrpcProtocol(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # host:port of the gRPC listener (4317 is OTLP's; the default config exports to it, so pick another
-    # port when the bridge runs beside a backend on the same machine).
-    endpoint: str = Field(default="127.0.0.1:4317", pattern=r"^[^\s/]+:\d+$")
-    # Larger messages are refused by gRPC itself (RESOURCE_EXHAUSTED).
-    max_recv_msg_size_mib: int = Field(default=20, gt=0)
-    # TLS for this listener (as `server.tls`): with `client_ca_file`, senders need a client certificate.
-    tls: ServerTLS | None = None
-
-    @field_validator("endpoint")
-    @classmethod
-    def _port_in_range(cls, endpoint: str) -> str:
-        # The pattern takes any digits; a port over 65535 would only fail when the listener binds.
-        if not 1 <= int(endpoint.rsplit(":", 1)[1]) <= 65535:
-            raise ValueError(f"{endpoint!r}: the port is not 1-65535")
-        return endpoint
-
-
-class Protocols(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Each on when present (an empty mapping: its defaults).
-    http: HttpProtocol | None = None
-    grpc: GrpcProtocol | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_means_defaults(cls, data: Any) -> Any:
-        # As in the Collector, `grpc:` with nothing after it turns the protocol on with its defaults.
-        if isinstance(data, dict):
-            return {key: {} if value is None else value for key, value in data.items()}
-        return data
-
-    @model_validator(mode="after")
-    def _one_at_least(self) -> Protocols:
-        if self.http is None and self.grpc is None:
-            raise ValueError("turn on http, grpc or both")
-        return self
-
-
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # OTLP/HTTP (on the bridge's server) and OTLP/gRPC (a listener of its own); default: HTTP only.
-    protocols: Protocols = Field(default_factory=lambda: Protocols(http=HttpProtocol()))
-    # false: take spans without a bridge API key (only where the network itself is trusted).
-    require_api_key: bool = True
 
 
 def credential(get_all: Callable[[str], list[str]]) -> str | None:
@@ -317,7 +256,7 @@ def _grpc_hooks(cfg: GrpcProtocol, ctx: ReceiverContext, require_key: bool) -> N
 
     async def start(service: RunIntake) -> None:
         nonlocal server
-        size = cfg.max_recv_msg_size_mib * _MIB
+        size = cfg.max_recv_msg_size_mib * MIB
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", size)])
         export = grpc.unary_unary_rpc_method_handler(
             _TraceService(service, ctx, require_key).Export,

@@ -18,10 +18,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import replace
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
 
-from bridge.config.durations import Duration
 from bridge.dify.formats import InputError, decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE
 from bridge.dify.normalize import normalize_logs
@@ -30,6 +28,7 @@ from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.queue.admission import Backpressure
 from bridge.queue.errors import QueueError
 from bridge.receivers import ReceiverContext, RunIntake
+from bridge.receivers.config.poller import Config as Config
 
 if TYPE_CHECKING:  # the store imports cryptography; httpx is imported when the poller is created
     import httpx2 as httpx
@@ -38,24 +37,6 @@ if TYPE_CHECKING:  # the store imports cryptography; httpx is imported when the 
 
 TYPE = "poller"
 logger = logging.getLogger(__name__)
-
-
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Time between two polls of every key.
-    interval: Duration = 30.0
-    # How far back the first poll with a key looks.
-    lookback: Duration = 3600.0
-    # Runs younger than this are left for the next poll, so a stream still delivering them wins.
-    settle: Duration = 10.0
-    # A run still `running` this long after it started is exported as `incomplete` and the cursor moves past
-    # it (Dify 1.14.1 leaves a run stopped between two nodes `running` for good). 0: wait for every run.
-    unfinished_timeout: Duration = 3600.0
-    # Log entries per page (Dify allows at most 100).
-    page_limit: int = Field(default=100, ge=1, le=100)
-    # Deadline of one request to Dify.
-    timeout: Duration = 10.0
 
 
 def _iso(seconds: float) -> str:

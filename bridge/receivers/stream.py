@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +21,7 @@ from bridge.http.body import read_body, require_media_type, require_utf8
 from bridge.http.errors import ApiError, clip
 from bridge.http.query import query_param
 from bridge.receivers import ReceiverContext
+from bridge.receivers.config.stream import Config as Config
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
 TYPE = "stream"
@@ -34,18 +34,6 @@ _FORMATS: dict[str, Format] = {
 # Bodies up to this size are parsed on the event loop; larger ones on a thread (50,000 events took the loop
 # for most of a second, every other connection waiting), as the otlp receiver does.
 _ON_LOOP_BYTES = 64 * 1024
-
-
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Route of the receiver.
-    path: str = Field(default="/api/v1/dify/events", pattern=r"^/")
-    # Larger bodies are refused with 413.
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    # A body holding more events (SSE blocks, NDJSON lines, array elements; keep-alives not counted) is
-    # refused with 413: the work and log lines one request can cause stay bounded.
-    max_events: int = Field(default=50_000, gt=0)
 
 
 def _events(body: bytes, fmt: Format, app_id: str, max_events: int) -> list[DifyEvent]:

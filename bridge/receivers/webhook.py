@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from msgspec.structs import replace
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -13,18 +12,10 @@ from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webh
 from bridge.http.body import invalid_payload, parse_json, read_body, require_media_type
 from bridge.http.errors import ApiError, clip
 from bridge.receivers import ReceiverContext
+from bridge.receivers.config.webhook import Config as Config
 from bridge.receivers.signing import app_id_header, check_headers, signed_by
 
 TYPE = "webhook"
-
-
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Route of the receiver (Pisama's path, so clients switch by changing the base URL).
-    path: str = Field(default="/api/v1/dify/webhook", pattern=r"^/")
-    # Larger bodies are refused with 413.
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
 def _json_type(value: object) -> str:

@@ -18,6 +18,7 @@ def test_tables_are_complete_and_named_after_their_modules() -> None:
         for type_name, factory in table.items():
             assert factory.type_name == type_name
             assert factory.create.__module__.rsplit(".", 1)[-1] == type_name, type_name
+            assert factory.config_class is factory.module().Config, type_name  # a receiver's read apart from it
 
 
 def test_unknown_type_lists_the_known_ones() -> None:
@@ -35,8 +36,9 @@ def test_a_config_imports_only_the_modules_of_the_components_it_names() -> None:
     """`replay` with the default config (the `otlp` exporter, every receiver listed) loads neither httpx (the
     otlphttp exporter, the proxy's and the poller's clients) nor protobuf's JSON format (the console exporter,
     the otlp receiver's JSON requests), nor the OpenTelemetry SDK's metrics (the config and the pipelines read a
-    measurement's plain data, bridge/telemetry/series.py: `replay` has no metrics): a fresh interpreter, as replay's
-    first worker loads it."""
+    measurement's plain data, bridge/telemetry/series.py: `replay` has no metrics), nor a receiver's module or
+    Starlette (the receivers' sections are validated by their settings alone, bridge/receivers/config/): a fresh
+    interpreter, as replay's first worker loads it."""
     code = (
         "import sys\n"
         "from bridge.config.loader import default_config\n"
@@ -45,7 +47,8 @@ def test_a_config_imports_only_the_modules_of_the_components_it_names() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx2', 'httpcore2', 'h11')"
         " or m in ('google.protobuf.json_format', 'bridge.exporters.console', 'bridge.exporters.otlphttp',"
         " 'bridge.exporters.file', 'bridge.management.outbound_transport', 'bridge.telemetry.aggregates')"
-        " or m.startswith('opentelemetry.sdk.metrics')))\n"
+        " or m.startswith(('opentelemetry.sdk.metrics', 'starlette', 'bridge.http'))"
+        f" or m in {[f'bridge.receivers.{name}' for name in registry.RECEIVERS]}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

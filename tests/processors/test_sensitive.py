@@ -18,6 +18,7 @@ from bridge.processors.sensitive import (
     SECRETS,
     SEPARATOR,
     _ascii,
+    _finder,
     accepted,
     luhn_ok,
     named_secret,
@@ -116,6 +117,16 @@ def test_the_tail_of_a_uuid_is_not_a_card_number() -> None:
 def test_digits_of_other_scripts_are_not_gated_out() -> None:
     arabic_indic = "4539 1488 0343 6467".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert "card_number" in sensitive_values(f"card {arabic_indic} here", personal=True).values()
+
+
+def test_the_automaton_of_every_literal_is_built_only_for_a_text_that_needs_it() -> None:
+    _finder.cache_clear()
+    ascii_texts = {"jane.doe@acme-corp.io wrote": "email", "card 4539 1488 0343 6467": "card_number"}
+    for text, kind in ascii_texts.items():
+        assert kind in sensitive_values(text, personal=True).values()
+    assert _finder.cache_info().currsize == 0  # ASCII text: the ASCII literals' automaton alone
+    assert sensitive_values("écrit par jane.doe@acme-corp.io", personal=True) == {"jane.doe@acme-corp.io": "email"}
+    assert _finder.cache_info().currsize == 1
 
 
 # Text made to trip the gates: every guard's literal, digits and separators in runs, dates, word characters.
