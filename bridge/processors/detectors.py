@@ -78,8 +78,8 @@ class Config(BaseModel):
         return factory.config_class if factory else None
 
     def detector_configs(self, factories: dict[str, DetectorFactory]) -> dict[str, BaseModel]:
-        """Each detector's config, by key, for the detectors of `factories` (`registry()`: a caller that has it
-        passes it, since each call reads every installed package's entry points)."""
+        """Each detector's config, by key, for the detectors of `factories` (`registry()`, or a caller's own
+        selection of it)."""
         extra = self.model_extra or {}
         return {key: f.config_class.model_validate(extra.get(key) or {}) for key, f in factories.items()}
 
