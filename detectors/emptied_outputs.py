@@ -196,15 +196,15 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
     return None
 
 
-def _list_lengths(value: Any, path: str, into: dict[str, int], depth: int = 0) -> dict[str, int]:
-    """The length of every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
+def _input_lists(value: Any, path: str, into: dict[str, list[Any]], depth: int = 0) -> dict[str, list[Any]]:
+    """Every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
     if isinstance(value, str) and value[:1] in "{[" and depth < 4:
         value = json_value(value)
     if isinstance(value, list):
-        into[path] = len(value)
+        into[path] = value
     elif isinstance(value, dict) and depth < 4:
         for key, item in islice(value.items(), 50):
-            _list_lengths(item, f"{path}.{key}" if path else str(key), into, depth + 1)
+            _input_lists(item, f"{path}.{key}" if path else str(key), into, depth + 1)
     return into
 
 
@@ -213,21 +213,32 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], min_history: 
     number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
     item on, or counts them; one run in ten at most with fewer), now holding none while the list holds items (all
     dropped on the way; some dropped is a filter's doing), or none while the list is missing and the inputs hold
-    another list with items (the list renamed: `.get('slots', [])` read nothing). Learns which outputs kept their
-    lists' lengths; a run it flags teaches nothing."""
+    another list with items (the list renamed: `.get('slots', [])` read nothing). Or, where no earlier run held
+    fewer, holding the list's first items only (`ids[:2]` of four): the list cut on the way, its tail lost as if it
+    had never been there (a filter keeps the items it wants, a slice the first ones whatever they are). Learns
+    which outputs kept their lists' lengths, per app and node, whatever the workflow's version (a republished code
+    node is the one that cuts); a run it flags teaches nothing."""
     counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
               if (isinstance(value, list) or (type(value) is int and value >= 0))
               and name not in BOOKKEEPING}  # fmt: skip
     if not counts:
         return None
-    lengths = _list_lengths(json_attr(span, "input.value"), "", {})
+    lists = _input_lists(json_attr(span, "input.value"), "", {})
+    lengths = {path: len(items) for path, items in lists.items()}
     key = f"{KEY}:counts:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     pairs: dict[str, list[Any]] = trace.baselines.get(key) or {}
     for pair, kept in pairs.items():
         name, _, path = pair.partition("<")
-        if counts.get(name) != 0 or kept[0] < min_history or kept[2] * 10 > kept[0] or sum(map(bool, kept[1])) < 2:
+        count, given = counts.get(name), lengths.get(path)
+        if count is None or kept[0] < min_history or sum(map(bool, kept[1])) < 2:
             continue
-        given = lengths.get(path)
+        if count and given and count < given and not kept[2] and outputs[name] == lists[path][:count]:
+            return finding(span, "a code output holding the first items only of the input list it kept whole before",
+                           f"Code node '{node_title(span)}' passed on the first {count} of the {given} items of "
+                           f"'{path}' in '{name}', where its {kept[0]} earlier runs passed on as many as they were "
+                           "given: the list was cut.", {path: given}, {name: count})  # fmt: skip
+        if count != 0 or kept[2] * 10 > kept[0]:
+            continue
         if given:  # a list with items, none passed on (some left out: a filter at work)
             return finding(span, "a code output holding no item of the input list it kept whole before",
                            f"Code node '{node_title(span)}' passed on none of the {given} items of '{path}' in "
