@@ -53,9 +53,12 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
         usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
         # Renamed in place: usual fields gone, as many new ones beside them, and a usual one beside them still
         # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
-        # record read with a field renamed). Beside them: a field half the earlier runs held at least (a paging
-        # loop's cursor is null on every last page).
-        parents = {name.rpartition(".")[0] for name, count in seen.items() if name in fields and count * 2 >= runs}
+        # record read with a field renamed). In a loop's rounds, a field half the earlier rounds held is beside them
+        # too: a paging loop's cursor is null on every last page.
+        tenths = 5 if attr(span, "dify.loop.index") is not None else 9
+        parents = {
+            name.rpartition(".")[0] for name, count in seen.items() if name in fields and count * 10 >= runs * tenths
+        }
         added = fields - seen.keys()  # with the fields inside them
         new = sorted(name for name in added if name.rpartition(".")[0] in parents)
         # A field nested under a part of its old name (`amount_kes` -> `amount: {value, currency}`) is that field
