@@ -15,7 +15,7 @@ from detectors import (
     span_id,
 )
 from detectors.corruption import BOOKKEEPING, KEY, all_given, finding, name_parts, named_values, node_title
-from detectors.nested_zeros import nested_zeros
+from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.renamed_fields import field_gone
 from detectors.values import empty, value_kind
 
@@ -174,26 +174,41 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
     """A code node's number output 0 that its earlier runs (`min_history` at least) gave while their inputs held a
     field of its name (nine in ten of them), now that its inputs hold no field of that name and a number under
     another: the code's default standing in for a field gone (`.get('kwh', 0)` after the API renamed it
-    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero."""
-    history = trace.baselines.get(history_key(trace, span))
+    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero. A change that
+    lasts keeps firing on the runs whose output shows the 0 on its own (the default reached the answer: `EUR 0`):
+    the runs it flagged so count as runs that read the field."""
+    key = history_key(trace, span)
+    history = trace.baselines.get(key)
     if history is None:
         return None
     filled, named, raw = history["filled"], history.get("named", {}), attr(span, "input.value")
+    lasting: dict[str, int] = history.get("zeroed", {})  # runs this rule flagged, by output
     for name, value in islice(outputs.items(), 50):
         if type(value) not in (int, float) or value != 0 or (usual := filled.get(name)) is None:
             continue
         earlier = usual[0] - 1  # the history has learned this run already
-        if usual[1] != "number" or earlier < min_history or named.get(name, 0) * 10 < earlier * 9:
+        if usual[1] != "number" or earlier < min_history or _holds_key(raw, name):
             continue
-        if _holds_key(raw, name):
+        if named.get(name, 0) * 10 < earlier * 9 and (
+            (named.get(name, 0) + lasting.get(name, 0)) * 10 < earlier * 9 or not _zero_answered(trace)
+        ):
             continue
         # The input's numbers by name, a person sees the new field among them.
         if numbers := _named_numbers(json_attr(span, "input.value"), "", {}):
+            history["zeroed"] = {**lasting, name: lasting.get(name, 0) + 1}
+            trace.baselines.put(key, history)
             return finding(span, "a code output number read from a same-named input field, 0 with that field gone",
                            f"Code node '{node_title(span)}' returned '{name}' = 0, which its earlier runs read from "
                            f"their input's '{name}'; its input has no '{name}' now, only other numbers "
                            f"({', '.join(numbers)}).", numbers, {name: value})  # fmt: skip
     return None
+
+
+def _zero_answered(trace: Trace) -> bool:
+    """Whether the run's output shows a 0 on its own (`EUR 0`), in a text of its outputs."""
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    texts = outputs.values() if isinstance(outputs, dict) else ()
+    return any(isinstance(text, str) and ZERO.search(text) for text in texts)
 
 
 def _input_lists(value: Any, path: str, into: dict[str, list[Any]], depth: int = 0) -> dict[str, list[Any]]:
