@@ -176,7 +176,7 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
     another: the code's default standing in for a field gone (`.get('kwh', 0)` after the API renamed it
     `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero. A change that
     lasts keeps firing on the runs whose output shows the 0 on its own (the default reached the answer: `EUR 0`):
-    the runs it flagged so count as runs that read the field."""
+    once flagged, the runs giving the default count as runs that read the field."""
     key = history_key(trace, span)
     history = trace.baselines.get(key)
     if history is None:
@@ -189,14 +189,15 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
         earlier = usual[0] - 1  # the history has learned this run already
         if usual[1] != "number" or earlier < min_history or _holds_key(raw, name):
             continue
-        if named.get(name, 0) * 10 < earlier * 9 and (
-            (named.get(name, 0) + lasting.get(name, 0)) * 10 < earlier * 9 or not _zero_answered(trace)
-        ):
+        first = named.get(name, 0) * 10 >= earlier * 9
+        if not first and (name not in lasting or (named.get(name, 0) + lasting[name]) * 10 < earlier * 9):
             continue
         # The input's numbers by name, a person sees the new field among them.
         if numbers := _named_numbers(json_attr(span, "input.value"), "", {}):
             history["zeroed"] = {**lasting, name: lasting.get(name, 0) + 1}
             trace.baselines.put(key, history)
+            if not first and not _zero_answered(trace):
+                continue
             return finding(span, "a code output number read from a same-named input field, 0 with that field gone",
                            f"Code node '{node_title(span)}' returned '{name}' = 0, which its earlier runs read from "
                            f"their input's '{name}'; its input has no '{name}' now, only other numbers "
