@@ -15,6 +15,7 @@ from detectors import (
     span_id,
 )
 from detectors.corruption import BOOKKEEPING, KEY, all_given, finding, name_parts, named_values, node_title
+from detectors.derived import numbers_in
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.renamed_fields import field_gone
 from detectors.values import empty, value_kind
@@ -313,17 +314,24 @@ def code_output_lost(
         or kept
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, min_history))
         or gone
-        or nested_zeroed(span, "Code")
+        or nested_zeroed(trace, span, "Code")
     )
 
 
-def nested_zeroed(span: Any, node_kind: str) -> Finding | None:
+def nested_zeroed(trace: Trace, span: Any, node_kind: str) -> Finding | None:
     """A code or template node showing a 0 where its input holds the number inside an object (every record's, or
     one under the output's name: `detectors/nested_zeros.py`): the number was lost on the way, the reader's default
-    in its place."""
+    in its place. Not where the run's output texts state the object's numbers all the same (a model shown the raw
+    answer beside the reader's line): the default never reached the answer, the source's shape is
+    `dify_tool_schema_mismatch`'s."""
     if (nested := nested_zeros(span)) is None:
         return None
     holder, record, shown = nested
+    lost = numbers_in(record.get(holder), [], texts=False)
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    answer = [text for text in outputs.values() if isinstance(text, str)] if isinstance(outputs, dict) else []
+    if lost and set(lost) <= set(numbers_in(answer, [], texts=True)):
+        return None
     return finding(span, "a code or template output of 0 where its input holds the number inside an object",
                    f"{node_kind} node '{node_title(span)}' showed 0 where its input holds the number inside "
                    f"'{holder}' ({str(record.get(holder))[:60]}).", record, shown)  # fmt: skip
