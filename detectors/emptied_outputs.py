@@ -225,6 +225,15 @@ def _input_lists(value: Any, path: str, into: dict[str, list[Any]], depth: int =
     return into
 
 
+def _cut(output: Any, given: list[Any]) -> bool:
+    """Whether a node's output list is the first items of a list it was given, the rest holding one item unlike any
+    kept (a node dropping copies of what it kept de-duplicates: it keeps the first of each)."""
+    if not isinstance(output, list) or output != given[: len(output)]:
+        return False
+    kept = {repr(item) for item in output}
+    return any(repr(item) not in kept for item in given[len(output) :])
+
+
 def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) -> Finding | None:
     """A code node's output that held as many items as a list of its inputs (a list of that length, or that
     number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
@@ -249,7 +258,7 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], min_history: 
         count, given = counts.get(name), lengths.get(path)
         if count is None or kept[0] < min_history or sum(map(bool, kept[1])) < 2:
             continue
-        if count and given and count < given and not kept[2] and outputs[name] == lists[path][:count]:
+        if count and given and count < given and not kept[2] and _cut(outputs[name], lists[path]):
             return finding(span, "a code output holding the first items only of the input list it kept whole before",
                            f"Code node '{node_title(span)}' passed on the first {count} of the {given} items of "
                            f"'{path}' in '{name}', where its {kept[0]} earlier runs passed on as many as they were "

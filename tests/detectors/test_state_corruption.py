@@ -1364,3 +1364,23 @@ def test_a_code_default_for_a_field_gone_keeps_firing_while_the_answer_shows_it(
     for answer in ("Total EUR 0.", "Total EUR 22.5.", "Total EUR 0.", "Total EUR 0, call us."):
         got = processor.detect(_priced(moved, 0, answer))
         assert [f.evidence["rule"] for f in got] == ([] if "22.5" in answer else [rule]), answer
+
+
+def test_zeros_for_nested_numbers_are_left_alone_where_the_answer_states_the_numbers_all_the_same() -> None:
+    """The model shown the raw answer beside the reader's zeros (held-out 18's bus app) gave the real figures: the
+    default never reached the answer; a count of the records (2) stating nothing of them, it still did."""
+    items = [{"sku": "A-1", "on_hand": {"count": 12, "unit": "pcs"}},
+             {"sku": "B-2", "on_hand": {"count": 7, "unit": "pcs"}}]  # fmt: skip
+    body = json.dumps({"items": items})
+    api = node("stock", "http-request", title="Stock API",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    read = node("read", "code", title="Read", inputs={"body": body}, outputs={"quantities": [0, 0]})
+
+    def answered(answer: str) -> list[Any]:
+        spans = run_spans([api, read], outputs={"answer": answer, "records": 2})
+        return [f.evidence["rule"] for f in findings(spans, "state_corruption")]
+
+    assert answered("A-1: 12 pcs on hand, B-2: 7.") == []
+    assert answered("A-1 and B-2: 0 pcs, out of stock.") == [
+        "a code or template output of 0 where its input holds the number inside an object"
+    ]
