@@ -119,8 +119,7 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
             return finding(span, "a parameter extractor's number other than the one its text writes before its name",
                            f"'{node_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
                            {"query": query}, {name: value})  # fmt: skip
-        # Stated or not: a total changed by the turn (`+ 13`) is no total where the text writes `13 total`.
-        counted_figure = _figure_before(query, parameter, value, taken)
+        counted_figure = _figure_before(query, parameter, value, taken) if value in stated else None
         if counted_figure is not None:
             return finding(span, "a parameter extractor's number other than the figure its text writes before the "
                            "parameter's word", f"'{node_title(span)}' extracted {name} = {value:g} from a text writing "
@@ -136,15 +135,9 @@ def _words_of(parameter: dict[str, Any]) -> set[str]:
     return {(w[:-1] if len(w) > 4 and w.endswith("s") else w) for word in words if len(w := word.lower()) >= 3}
 
 
-def _same_word(word: str, stem: str) -> bool:
-    """Whether a text's word is a parameter's word, inflected either way (`metres` for `metre`, `total` for Maltese
-    `totali`): the one begins with the other, five letters at least where the text's is the shorter."""
-    return word.startswith(stem) or (len(word) >= 5 and stem.startswith(word))
-
-
 def _figure_before(query: str, parameter: dict[str, Any], value: float, taken: list[float]) -> tuple[float, str] | None:
     """The figure a text writes right before a word of the parameter (`3.5 મીટર` for `metre`, "મીટર"), where the
-    extracted number stands before none of its words (`₹700 per metre`) and no other
+    extracted number, stated in the text too, stands before none of its words (`₹700 per metre`) and no other
     parameter took that figure: the extractor took another quantity of the text (a budget for a length). The figure
     and its word; None otherwise. In any script: the words are the parameter's own, as the app's author wrote them."""
     words = _words_of(parameter)
@@ -153,7 +146,7 @@ def _figure_before(query: str, parameter: dict[str, Any], value: float, taken: l
     before: list[tuple[float, str]] = []
     for match in _STATED.finditer(query):
         word = _WORD_AFTER.match(query, match.end())
-        if word is not None and any(_same_word(word.group(1).lower(), stem) for stem in words):
+        if word is not None and any(word.group(1).lower().startswith(stem) for stem in words):
             before.append((float(match.group().replace(",", ".")), word.group(1)))
     if any(number == value for number, _ in before):
         return None
