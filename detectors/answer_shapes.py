@@ -245,13 +245,15 @@ def _one_for_one(trace: Trace, source: str, missing: list[str], new: list[str], 
 
 
 def wrapped_fields(
-    trace: Trace, source: str, parents: dict[str, str], min_history: int
+    trace: Trace, source: str, read: tuple[dict[str, Any], dict[str, str]], min_history: int
 ) -> tuple[list[str], list[str]] | None:
-    """Half of the top-level fields three in four earlier outputs of this source held (two at least, `min_history`
-    outputs at least) now held in one field that one in four at most held (`{data: {sailings, note}, paging}` for
-    `{sailings, note}`): the answer wrapped in an envelope, its reader looking for them at the top. (the moved
-    fields, two at most; the new holder). Learns nothing: `learn_names` learns the names; the moved ones stay
-    usual at the top while under a fourth of the history lacked them there, so an envelope that lasts keeps firing."""
+    """Half of the top-level fields three in four earlier outputs of this source held (two at least, or one holding
+    the answer's records: a page's `items` beside its cursor; `min_history` outputs at least) now held in one field
+    that one in four at most held (`{data: {sailings, note}, paging}` for `{sailings, note}`): the answer wrapped
+    in an envelope, its reader looking for them at the top. (the moved fields, two at most; the new holder).
+    Learns nothing: `learn_names` learns the names; the moved ones stay usual at the top while under a fourth of
+    the history lacked them there, so an envelope that lasts keeps firing."""
+    fields, parents = read
     history = trace.baselines.get(f"{KEY}:names:{trace.app}:{source}")
     if not history or history["runs"] < min_history:
         return None
@@ -259,10 +261,16 @@ def wrapped_fields(
     top = [name for name, count in history.get("top", {}).items() if count >= 0.75 * runs]
     moved = [name for name in top if parents.get(name) is not None]
     holders = {parents[name] for name in moved}
-    if len(moved) < 2 or 2 * len(moved) < len(top) or len(holders) != 1:
+    records = len(moved) == 1 and _records(fields.get(moved[0]))
+    if not (len(moved) >= 2 or records) or 2 * len(moved) < len(top) or len(holders) != 1:
         return None
     (holder,) = holders
     return (moved[:2], [holder]) if seen.get(holder, 0) <= 0.25 * runs and parents.get(holder) is None else None
+
+
+def _records(value: Any) -> bool:
+    """Whether a value is a list of records (objects), one at least."""
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value[:20])
 
 
 def reshaped_fields(

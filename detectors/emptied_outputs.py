@@ -15,7 +15,8 @@ from detectors import (
     span_id,
 )
 from detectors.corruption import BOOKKEEPING, KEY, all_given, finding, name_parts, named_values, node_title
-from detectors.nested_zeros import nested_zeros
+from detectors.derived import numbers_in
+from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.renamed_fields import field_gone
 from detectors.values import empty, value_kind
 
@@ -174,21 +175,30 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
     """A code node's number output 0 that its earlier runs (`min_history` at least) gave while their inputs held a
     field of its name (nine in ten of them), now that its inputs hold no field of that name and a number under
     another: the code's default standing in for a field gone (`.get('kwh', 0)` after the API renamed it
-    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero."""
-    history = trace.baselines.get(history_key(trace, span))
+    `value_wh`). An input giving 0 under that name (a vacant flat's meter) is the data's own zero. A change that
+    lasts keeps firing on the runs whose output shows the 0 on its own (the default reached the answer: `EUR 0`):
+    once flagged, the runs giving the default count as runs that read the field."""
+    key = history_key(trace, span)
+    history = trace.baselines.get(key)
     if history is None:
         return None
     filled, named, raw = history["filled"], history.get("named", {}), attr(span, "input.value")
+    lasting: dict[str, int] = history.get("zeroed", {})  # runs this rule flagged, by output
     for name, value in islice(outputs.items(), 50):
         if type(value) not in (int, float) or value != 0 or (usual := filled.get(name)) is None:
             continue
         earlier = usual[0] - 1  # the history has learned this run already
-        if usual[1] != "number" or earlier < min_history or named.get(name, 0) * 10 < earlier * 9:
+        if usual[1] != "number" or earlier < min_history or _holds_key(raw, name):
             continue
-        if _holds_key(raw, name):
+        first = named.get(name, 0) * 10 >= earlier * 9
+        if not first and (name not in lasting or (named.get(name, 0) + lasting[name]) * 10 < earlier * 9):
             continue
         # The input's numbers by name, a person sees the new field among them.
         if numbers := _named_numbers(json_attr(span, "input.value"), "", {}):
+            history["zeroed"] = {**lasting, name: lasting.get(name, 0) + 1}
+            trace.baselines.put(key, history)
+            if not first and not _zero_answered(trace):
+                continue
             return finding(span, "a code output number read from a same-named input field, 0 with that field gone",
                            f"Code node '{node_title(span)}' returned '{name}' = 0, which its earlier runs read from "
                            f"their input's '{name}'; its input has no '{name}' now, only other numbers "
@@ -196,16 +206,32 @@ def _zeroed(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) 
     return None
 
 
-def _list_lengths(value: Any, path: str, into: dict[str, int], depth: int = 0) -> dict[str, int]:
-    """The length of every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
+def _zero_answered(trace: Trace) -> bool:
+    """Whether the run's output shows a 0 on its own (`EUR 0`), in a text of its outputs."""
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    texts = outputs.values() if isinstance(outputs, dict) else ()
+    return any(isinstance(text, str) and ZERO.search(text) for text in texts)
+
+
+def _input_lists(value: Any, path: str, into: dict[str, list[Any]], depth: int = 0) -> dict[str, list[Any]]:
+    """Every list a node's inputs hold, by its path (`body.items`; JSON text read as JSON)."""
     if isinstance(value, str) and value[:1] in "{[" and depth < 4:
         value = json_value(value)
     if isinstance(value, list):
-        into[path] = len(value)
+        into[path] = value
     elif isinstance(value, dict) and depth < 4:
         for key, item in islice(value.items(), 50):
-            _list_lengths(item, f"{path}.{key}" if path else str(key), into, depth + 1)
+            _input_lists(item, f"{path}.{key}" if path else str(key), into, depth + 1)
     return into
+
+
+def _cut(output: Any, given: list[Any]) -> bool:
+    """Whether a node's output list is the first items of a list it was given, the rest holding one item unlike any
+    kept (a node dropping copies of what it kept de-duplicates: it keeps the first of each)."""
+    if not isinstance(output, list) or output != given[: len(output)]:
+        return False
+    kept = {repr(item) for item in output}
+    return any(repr(item) not in kept for item in given[len(output) :])
 
 
 def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) -> Finding | None:
@@ -213,21 +239,32 @@ def _counts_kept(trace: Trace, span: Any, outputs: dict[str, Any], min_history: 
     number) in earlier runs (`min_history` at least, two lengths other than 0 among them: the node passes every
     item on, or counts them; one run in ten at most with fewer), now holding none while the list holds items (all
     dropped on the way; some dropped is a filter's doing), or none while the list is missing and the inputs hold
-    another list with items (the list renamed: `.get('slots', [])` read nothing). Learns which outputs kept their
-    lists' lengths; a run it flags teaches nothing."""
+    another list with items (the list renamed: `.get('slots', [])` read nothing). Or, where no earlier run held
+    fewer, holding the list's first items only (`ids[:2]` of four): the list cut on the way, its tail lost as if it
+    had never been there (a filter keeps the items it wants, a slice the first ones whatever they are). Learns
+    which outputs kept their lists' lengths, per app and node, whatever the workflow's version (a republished code
+    node is the one that cuts); a run it flags teaches nothing."""
     counts = {name: len(value) if isinstance(value, list) else value for name, value in islice(outputs.items(), 50)
               if (isinstance(value, list) or (type(value) is int and value >= 0))
               and name not in BOOKKEEPING}  # fmt: skip
     if not counts:
         return None
-    lengths = _list_lengths(json_attr(span, "input.value"), "", {})
+    lists = _input_lists(json_attr(span, "input.value"), "", {})
+    lengths = {path: len(items) for path, items in lists.items()}
     key = f"{KEY}:counts:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
     pairs: dict[str, list[Any]] = trace.baselines.get(key) or {}
     for pair, kept in pairs.items():
         name, _, path = pair.partition("<")
-        if counts.get(name) != 0 or kept[0] < min_history or kept[2] * 10 > kept[0] or sum(map(bool, kept[1])) < 2:
+        count, given = counts.get(name), lengths.get(path)
+        if count is None or kept[0] < min_history or sum(map(bool, kept[1])) < 2:
             continue
-        given = lengths.get(path)
+        if count and given and count < given and not kept[2] and _cut(outputs[name], lists[path]):
+            return finding(span, "a code output holding the first items only of the input list it kept whole before",
+                           f"Code node '{node_title(span)}' passed on the first {count} of the {given} items of "
+                           f"'{path}' in '{name}', where its {kept[0]} earlier runs passed on as many as they were "
+                           "given: the list was cut.", {path: given}, {name: count})  # fmt: skip
+        if count != 0 or kept[2] * 10 > kept[0]:
+            continue
         if given:  # a list with items, none passed on (some left out: a filter at work)
             return finding(span, "a code output holding no item of the input list it kept whole before",
                            f"Code node '{node_title(span)}' passed on none of the {given} items of '{path}' in "
@@ -286,17 +323,24 @@ def code_output_lost(
         or kept
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, min_history))
         or gone
-        or nested_zeroed(span, "Code")
+        or nested_zeroed(trace, span, "Code")
     )
 
 
-def nested_zeroed(span: Any, node_kind: str) -> Finding | None:
+def nested_zeroed(trace: Trace, span: Any, node_kind: str) -> Finding | None:
     """A code or template node showing a 0 where its input holds the number inside an object (every record's, or
     one under the output's name: `detectors/nested_zeros.py`): the number was lost on the way, the reader's default
-    in its place."""
+    in its place. Not where the run's output texts state the object's numbers all the same (a model shown the raw
+    answer beside the reader's line): the default never reached the answer, the source's shape is
+    `dify_tool_schema_mismatch`'s."""
     if (nested := nested_zeros(span)) is None:
         return None
     holder, record, shown = nested
+    lost = numbers_in(record.get(holder), [], texts=False)
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    answer = [text for text in outputs.values() if isinstance(text, str)] if isinstance(outputs, dict) else []
+    if lost and set(lost) <= set(numbers_in(answer, [], texts=True)):
+        return None
     return finding(span, "a code or template output of 0 where its input holds the number inside an object",
                    f"{node_kind} node '{node_title(span)}' showed 0 where its input holds the number inside "
                    f"'{holder}' ({str(record.get(holder))[:60]}).", record, shown)  # fmt: skip

@@ -14,7 +14,7 @@ from detectors import (
     json_attr,
     numbers,
 )
-from detectors.corruption import WORD, finding, node_title
+from detectors.corruption import WORD, finding, name_parts, node_title
 from detectors.emptied_prompts import messages_of
 from detectors.extracted_dates import date_swapped
 
@@ -119,7 +119,38 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
             return finding(span, "a parameter extractor's number other than the one its text writes before its name",
                            f"'{node_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
                            {"query": query}, {name: value})  # fmt: skip
+        counted_figure = _figure_before(query, parameter, value, taken) if value in stated else None
+        if counted_figure is not None:
+            return finding(span, "a parameter extractor's number other than the figure its text writes before the "
+                           "parameter's word", f"'{node_title(span)}' extracted {name} = {value:g} from a text writing "
+                           f"{counted_figure[0]:g} {counted_figure[1]}, the parameter's word; {value:g} counts another "
+                           "thing there.", {"query": query}, {name: value})  # fmt: skip
     return None
+
+
+def _words_of(parameter: dict[str, Any]) -> set[str]:
+    """The words naming what a number parameter counts: its name's parts and its description's words (`metre`,
+    `મીટર`), lower-cased, their plural `s` off; three letters at least."""
+    words = {*name_parts(str(parameter.get("name") or "")), *_WORD_RUN.findall(str(parameter.get("description") or ""))}
+    return {(w[:-1] if len(w) > 4 and w.endswith("s") else w) for word in words if len(w := word.lower()) >= 3}
+
+
+def _figure_before(query: str, parameter: dict[str, Any], value: float, taken: list[float]) -> tuple[float, str] | None:
+    """The figure a text writes right before a word of the parameter (`3.5 મીટર` for `metre`, "મીટર"), where the
+    extracted number, stated in the text too, stands before none of its words (`₹700 per metre`) and no other
+    parameter took that figure: the extractor took another quantity of the text (a budget for a length). The figure
+    and its word; None otherwise. In any script: the words are the parameter's own, as the app's author wrote them."""
+    words = _words_of(parameter)
+    if not words:
+        return None
+    before: list[tuple[float, str]] = []
+    for match in _STATED.finditer(query):
+        word = _WORD_AFTER.match(query, match.end())
+        if word is not None and any(word.group(1).lower().startswith(stem) for stem in words):
+            before.append((float(match.group().replace(",", ".")), word.group(1)))
+    if any(number == value for number, _ in before):
+        return None
+    return next(((number, word) for number, word in before if number not in taken), None)
 
 
 def _time_unit(parameter: dict[str, Any]) -> str | None:
@@ -192,6 +223,8 @@ _HALF_AFTER = ("and a half", "y medio", "y media", "e meio", "e meia", "et demi"
                "с половиной", "з половиною", "einhalb")  # fmt: skip
 # Words as a text writes them: what lies between spaces and punctuation (Devanagari's vowel signs are no `\w`).
 _WORD_RUN = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'«»“”।|/-]+")
+# The word right after a figure, spaces between (`3.5 મીટર`).
+_WORD_AFTER = re.compile(r"\s*(" + _WORD_RUN.pattern + ")")
 
 
 def _word_amounts(text: str) -> set[float]:

@@ -40,7 +40,7 @@ from detectors.rounds import (
     rounds_of,
     signature,
 )
-from detectors.served_again import SERVED_AGAIN, cycle, each_served_again, outside_list_repeated, repeated_block
+from detectors.served_again import cycle, each_served_again, outside_list_repeated, repeated_block
 
 KEY = "dify_iteration_escape"
 # Rounds over single characters that make a text split by mistake (a few letters may be meant).
@@ -145,7 +145,7 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     block = repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
     if block is not None and isinstance(selector, list):
         yield from outside_list_repeated(trace, container, selector, block, count)
-    elif source is None and kind == "iteration" and len(rounds) >= 2 * SERVED_AGAIN:
+    elif source is None and kind == "iteration" and len(rounds) >= 4:  # two records twice each at least
         again = each_served_again(trace, container, rounds, selector)
         if again is not None:
             yield again

@@ -21,7 +21,7 @@ from detectors.values import value_kind
 
 def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[str]:
     """The paths of the fields a node's inputs hold other than null (`body.prices.grade`), nested ones too (JSON
-    text read as JSON, a list's first record)."""
+    text read as JSON, a list's first record), four names deep."""
     if isinstance(value, str) and value[:1] in "{[" and depth < 4:
         value = json_value(value)
     if isinstance(value, dict) and depth < 4:
@@ -29,8 +29,8 @@ def _field_paths(value: Any, path: str, into: set[str], depth: int = 0) -> set[s
             if item is not None:  # a field given as null (an optional one, a reading missing) holds nothing
                 into.add(inner := f"{path}.{key}" if path else str(key))
                 _field_paths(item, inner, into, depth + 1)
-    elif isinstance(value, list) and value and depth < 4:
-        _field_paths(value[0], path, into, depth + 1)
+    elif isinstance(value, list) and value:
+        _field_paths(value[0], path, into, depth)  # no level of names: a page's records count as deep as the page
     return into
 
 
@@ -53,8 +53,12 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
         usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
         # Renamed in place: usual fields gone, as many new ones beside them, and a usual one beside them still
         # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
-        # record read with a field renamed).
-        parents = {name.rpartition(".")[0] for name in usual if name in fields}
+        # record read with a field renamed). In a loop's rounds, a field half the earlier rounds held is beside them
+        # too: a paging loop's cursor is null on every last page.
+        tenths = 5 if attr(span, "dify.loop.index") is not None else 9
+        parents = {
+            name.rpartition(".")[0] for name, count in seen.items() if name in fields and count * 10 >= runs * tenths
+        }
         added = fields - seen.keys()  # with the fields inside them
         new = sorted(name for name in added if name.rpartition(".")[0] in parents)
         # A field nested under a part of its old name (`amount_kes` -> `amount: {value, currency}`) is that field

@@ -328,7 +328,7 @@ def create(cfg: Config) -> object:
                                   outputs["output"])  # fmt: skip
                 elif not answered_error and (lost := left_empty(span, "Template", usually_filled, outputs)):
                     yield lost
-                elif not answered_error and (nested := nested_zeroed(span, "Template")) is not None:
+                elif not answered_error and (nested := nested_zeroed(trace, span, "Template")) is not None:
                     yield nested
             elif node_type == "parameter-extractor" and (misread := extraction_misread(span, outputs)) is not None:
                 yield misread

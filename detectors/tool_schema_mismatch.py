@@ -194,7 +194,7 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         source = node_id or span.name  # the histories' key
         emptied = reader is not None and came_out_empty(reader, fields)
         # Read before `learn_names` learns this answer's names.
-        wrapped = wrapped_fields(trace, source, read[1], cfg.min_history) if emptied and reader is not None else None
+        wrapped = wrapped_fields(trace, source, read, cfg.min_history) if emptied and reader is not None else None
         reshaped = (
             reshaped_fields(trace, source, read, cfg.min_history)
             if emptied and wrapped is None and reader is not None
@@ -204,6 +204,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         if wrapped is not None and reader is not None and not coped(reader, reader_type, fields, wrapped):
             # An answer whose shape is told is not learned (nor below): a change that lasts keeps firing while its
             # reader keeps showing it (held-out 17's parcel API, renamed for 18 runs of a day).
+            if source in told:
+                continue  # a loop's rounds, each page wrapped: told once
+            told.add(source)
             title, (moved, (holder,)) = attr(span, "dify.node.title", span.name), wrapped
             yield Finding(
                 KEY, "high", 0.8,

@@ -202,9 +202,12 @@ def test_a_loop_past_its_own_loop_count() -> None:
     assert findings(_container_run("loop", 6, limit=6, reason="loop_break"), KEY) == []
 
 
-def _iteration_after(first: DifyEvent, items: list[str], results: list[str], exported: bool = False) -> list[Any]:
+def _iteration_after(
+    first: DifyEvent, items: list[str], results: list[str], exported: bool = False, fetch: bool = False
+) -> list[Any]:
     """A run of the node `first`, then an iteration over `items` whose rounds give `results` (`exported`: its list
-    left out, as Dify's export leaves it; each round's first node is given its item)."""
+    left out, as Dify's export leaves it; each round's first node is given its item; `fetch`: that node an HTTP
+    request answering the result)."""
     base = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Per result", "created_at": 2}
     listed = {} if exported else {"inputs": {"iterator_selector": items}}
     events = [
@@ -214,9 +217,10 @@ def _iteration_after(first: DifyEvent, items: list[str], results: list[str], exp
     ]
     for i, (item, result) in enumerate(zip(items, results, strict=True)):
         meta = {"iteration_id": "c", "iteration_index": i}
-        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "read", "node_type": "code",
+        kind, out = ("http-request", {"status_code": 200, "body": result}) if fetch else ("code", {"text": result})
+        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "read", "node_type": kind,
                                                   "title": "Read", "status": "succeeded", "created_at": 3 + i,
-                                                  "inputs": {"id": item}, "outputs": {"text": result},
+                                                  "inputs": {"id": item}, "outputs": out,
                                                   "iteration_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
     return container_spans(events, "iteration", base, None, {"output": results})
 
@@ -457,3 +461,18 @@ def test_an_iteration_over_an_outside_answer_giving_each_record_again_in_a_row()
     made = {"id": "k", "node_id": "ids", "node_type": "code", "title": "Ids", "status": "succeeded", "created_at": 1}
     code = DifyEvent("node_finished", {**made, "inputs": {}, "outputs": {"ids": orders}}, "r")
     assert findings(_iteration_after(code, orders, rows), KEY) == []
+
+
+def test_an_outside_list_of_ids_each_given_twice_every_round_fetching_its_record_anew() -> None:
+    """The departures list answers each id twice after a re-index (faults12's `fo_dup_reindex`): six rounds for three
+    ferries, each round requesting its departure again, found both ways in. Twice each worked without a request (two
+    tickets of a kind priced by the run's code) or over words rather than ids (`adult`, `adult`) is left alone."""
+    ids = ["S-1", "S-1", "S-2", "S-2", "S-3", "S-3"]
+    bodies = [f'{{"id": "{i}", "time": "{9 + n // 2}:25"}}' for n, i in enumerate(ids)]
+    for exported in (False, True):
+        (finding,) = findings(_iteration_after(_roster(ids), ids, bodies, exported, fetch=True), KEY)
+        evidence = finding.evidence
+        assert (evidence["rounds"], evidence["records"], evidence["times"]) == (6, 3, 2), exported
+    assert findings(_iteration_after(_roster(ids), ids, bodies), KEY) == []
+    kinds = ["adult", "adult", "child", "child"]
+    assert findings(_iteration_after(_roster(kinds), kinds, [f"fare {k}" for k in kinds], fetch=True), KEY) == []

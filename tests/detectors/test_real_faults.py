@@ -510,12 +510,15 @@ _DEFAULT11 = {
 # Kinyarwanda, Gujarati, Malayalam, Kyrgyz; each fault a class of public incident), scored blind once at the end of
 # session 27 (the start: 17 of 36 both ways in, 6 of 37 clean runs flagged): both ways in, no clean run flagged.
 _DEFAULT12 = {
+    ("fo_dup_reindex", "dify_iteration_escape"),  # session 28: each id twice, every round fetching it anew
     ("fo_invented_price", "hallucination"),
     ("fo_limit_ignored", "dify_iteration_escape"),
     ("fo_other_passenger", "dify_variable_leak"),
+    ("fo_page_cut", "state_corruption"),  # session 28: the list's first items only, where it was passed whole
     ("gu_advert", "task_derailment"),
     ("gu_gpt4o", "cost"),
     ("gu_gpt4o", "dify_model_fallback"),
+    ("gu_metre_misread", "state_corruption"),  # session 28: the figure before the parameter's own word
     ("ky_advert", "task_derailment"),
     ("ky_nano", "dify_model_fallback"),
     ("ky_overflow", "context_overflow"),
@@ -530,6 +533,8 @@ _DEFAULT12 = {
     ("ml_cursor_cycle", "loop"),
     ("ml_cursor_stuck", "dify_iteration_escape"),
     ("ml_cursor_stuck", "loop"),
+    ("ml_v2_nested", "dify_tool_schema_mismatch"),  # session 28: a paging loop's answer in a new envelope
+    ("ml_v2_nested", "state_corruption"),
     ("rw_ungrounded_momo", "hallucination"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process

@@ -1303,3 +1303,84 @@ def test_a_clock_time_in_a_readers_text_is_no_figure_computed_from_a_renamed_fie
     v2 = {"route": "Tirana-Durres", "seats": {"free": 40}, "fare_eur": 3.5, "times": ["07:00", "10:30"]}
     (finding,) = processor.detect(board(v2, "Seats: 0\nFare: 0.0\nTotal for 2: 0.0\nDepartures: 07:00, 10:30"))
     assert finding.evidence["rule"] == "a code node ran without an input field its earlier runs held, a new field there"
+
+
+def test_a_code_output_holding_the_first_items_only_of_the_list_it_always_passed_on_whole() -> None:
+    """A republished code node slicing the ids (`[:2]` of four, faults12's `fo_page_cut`): the list's tail lost as if
+    never there. A filter keeps the items it wants (not the first ones), and a node that ever passed fewer on keeps
+    no such relation."""
+    trips = [{"time": f"0{n}:40", "to": "Capri"} for n in range(1, 5)]
+    processor = _processor()
+    assert all(processor.detect(_departures({"departures": trips[:n]}, trips[:n])) == [] for n in range(1, 6))
+    (finding,) = processor.detect(_departures({"departures": trips}, trips[:2]))
+    assert (
+        finding.evidence["rule"] == "a code output holding the first items only of the input list it kept whole before"
+    )
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (
+        str({"body.departures": 4}),
+        str({"departures": 2}),
+    )
+    assert processor.detect(_departures({"departures": trips}, [trips[1], trips[3]])) == []
+
+
+def test_a_parameter_extractors_number_other_than_the_figure_before_the_parameters_own_word() -> None:
+    """A budget per metre read as the metres (faults12's `gu_metre_misread`): the text writes 3.5 before the word the
+    app's author gave the parameter (its description, in the app's language), and the extracted 700 counts another
+    thing (₹700 per metre). The figure before the word taken, or the word written before no figure, is the model's
+    reading."""
+
+    def extracted(query: str, metres: float) -> list[ReadableSpan]:
+        parameters = [{"name": "kapad", "type": "string"}, {"name": "metre", "type": "number", "description": "મીટર"}]
+        outputs = {"__is_success": 1, "kapad": "silk", "metre": metres}
+        inputs = {"query": query, "parameters": parameters}
+        return run_spans([node("pe", "parameter-extractor", title="Order", inputs=inputs, outputs=outputs)])
+
+    query = "silk 3.5 મીટર જોઈએ, બજેટ ₹700 પ્રતિ મીટર સુધી છે"
+    (finding,) = findings(extracted(query, 700), "state_corruption")
+    rule = "a parameter extractor's number other than the figure its text writes before the parameter's word"
+    assert finding.evidence["rule"] == rule and finding.evidence["received"] == str({"metre": 700})
+    assert findings(extracted(query, 3.5), "state_corruption") == []
+    assert findings(extracted("silk, 4 પીસ, ₹700 પ્રતિ મીટર", 4), "state_corruption") == []
+
+
+def _priced(body: dict[str, Any], total: float, answer: str) -> list[ReadableSpan]:
+    """A bakery's quote: a code node reading the API's `total` (its default 0), the run answering `answer`."""
+    summary = f"total EUR {total:g}"
+    read = node("sum", "code", title="Summary", inputs={"body": json.dumps(body)},
+                outputs={"summary": summary, "total": total})  # fmt: skip
+    end = node("end", "end", inputs={"answer": answer}, outputs={"answer": answer})
+    return run_spans([read, end], app_id="bakery", outputs={"answer": answer})
+
+
+def test_a_code_default_for_a_field_gone_keeps_firing_while_the_answer_shows_it() -> None:
+    """The quote API moved `total` into `prezz.total_eur` and stayed so (held-out 18's `mt_forn`): the code's default
+    0 is flagged on the first run, and after it on every run whose answer shows the 0 (`EUR 0`); a run whose answer
+    does not show it (the model read the raw answer) is not, and counts no more against the field."""
+    processor = _processor()
+    for n in range(1, 7):
+        assert processor.detect(_priced({"total": 10.0 * n, "unit": 2.5}, 10.0 * n, f"EUR {10 * n}")) == []
+    moved = {"prezz": {"total_eur": 22.5, "unit": 6.5}, "lest": 6}
+    rule = "a code output number read from a same-named input field, 0 with that field gone"
+    for answer in ("Total EUR 0.", "Total EUR 22.5.", "Total EUR 0.", "Total EUR 0, call us."):
+        got = processor.detect(_priced(moved, 0, answer))
+        assert [f.evidence["rule"] for f in got] == ([] if "22.5" in answer else [rule]), answer
+
+
+def test_zeros_for_nested_numbers_are_left_alone_where_the_answer_states_the_numbers_all_the_same() -> None:
+    """The model shown the raw answer beside the reader's zeros (held-out 18's bus app) gave the real figures: the
+    default never reached the answer; a count of the records (2) stating nothing of them, it still did."""
+    items = [{"sku": "A-1", "on_hand": {"count": 12, "unit": "pcs"}},
+             {"sku": "B-2", "on_hand": {"count": 7, "unit": "pcs"}}]  # fmt: skip
+    body = json.dumps({"items": items})
+    api = node("stock", "http-request", title="Stock API",
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    read = node("read", "code", title="Read", inputs={"body": body}, outputs={"quantities": [0, 0]})
+
+    def answered(answer: str) -> list[Any]:
+        spans = run_spans([api, read], outputs={"answer": answer, "records": 2})
+        return [f.evidence["rule"] for f in findings(spans, "state_corruption")]
+
+    assert answered("A-1: 12 pcs on hand, B-2: 7.") == []
+    assert answered("A-1 and B-2: 0 pcs, out of stock.") == [
+        "a code or template output of 0 where its input holds the number inside an object"
+    ]

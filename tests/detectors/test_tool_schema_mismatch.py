@@ -994,3 +994,21 @@ def test_a_rename_that_lasts_keeps_firing_while_its_reader_shows_it() -> None:
         (finding,) = processor.detect(_slots(renamed, {"free": "none", "count": 0}))
         assert (finding.evidence["produced"], finding.evidence["received"]) == ("slots", "available_slots")
     assert processor.detect(_slots(renamed, {"free": "10:15", "count": 1})) == []
+
+
+def test_a_page_whose_records_moved_into_an_envelope_beside_a_cursor_left_at_the_top() -> None:
+    """A bookings page `{items, next}` become `{data: {items}, next}` (faults12's `ml_v2_nested`, read by a paging
+    loop's code node): one usual field moved, the page's records, while the cursor stayed at the top. A moved field
+    that is no list of records (a note) is not enough alone."""
+    processor = _processor()
+    for n in range(6):
+        usual = {"items": [{"boat": f"B{n}", "guests": 2 + n}], "next": f"p{n}"}
+        assert processor.detect(_slots(usual, {"count": 1, "cursor": f"p{n}"})) == []
+    wrapped = {"data": {"items": [{"boat": "B9", "guests": 4}]}, "next": "p9"}
+    (finding,) = processor.detect(_slots(wrapped, {"count": 0, "cursor": "p9"}))
+    assert finding.evidence["rule"] == "an output's usual top-level fields moved into a new field, read as nothing"
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (["items"], "data")
+    noted = _processor()
+    for n in range(6):
+        assert noted.detect(_slots({"note": f"n{n}", "next": f"p{n}"}, {"note": f"n{n}", "cursor": ""})) == []
+    assert noted.detect(_slots({"data": {"note": "n9"}, "next": "p9"}, {"note": "", "cursor": ""})) == []
