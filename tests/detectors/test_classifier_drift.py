@@ -583,6 +583,20 @@ def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> 
     assert finding.evidence["matching"] == ["ごみ・リサイクル"]
 
 
+def test_a_catch_all_and_a_join_of_the_languages_seen_since() -> None:
+    """Session 28 (faults12's Kinyarwanda clinic, held-out 18's Amharic shop): a catch-all named `Ibindi` or `ሌላ`
+    ("other") and a name joining two subjects by Bantu `na` (`n'` before a vowel) or Amharic `እና` went unread, so a
+    catch-all pick of a question naming one subject whole was not judged."""
+    classes = ["Amasaha n'inkingo", "Ibiciro n'ubwishingizi", "Ibindi"]
+    asked = "Ese ubwishingizi bwanjye burishyura imiti?"
+    (finding,) = findings(classifier_run(asked, classes, "Ibindi"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["Ibiciro n'ubwishingizi"]
+    assert findings(classifier_run(asked, classes, "Ibiciro n'ubwishingizi"), "dify_classifier_drift") == []
+    shop = ["የስራ ሰዓት", "ስልክ እና መለዋወጫ", "ሌላ"]
+    (finding,) = findings(classifier_run("ለስልኬ መለዋወጫ አላችሁ?", shop, "ሌላ"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["ስልክ እና መለዋወጫ"]
+
+
 def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     """A question of two classes ("paid, but my registration is not through": Pendaftaran and Pembayaran) the
     classifier filed under one of them before is rightly filed under the other it names, by an affixed form too
