@@ -34,6 +34,23 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 ETHIOPIC = re.compile("[\u1200-\u137f]")
 
 
+_SYLLABLES = range(0x1200, 0x1358)  # Ethiopic's syllables: a row of eight per consonant, one per vowel
+
+
+@functools.lru_cache(maxsize=1024)
+def ethiopic_stem(word: str) -> str:
+    """An Ethiopic word's stem as a pattern: its syllables but the last (three kept at least), the last of them by its
+    consonant alone: an ending changes the vowel of the syllable before it (`ጥቅሎች`, bundles, and `ጥቅል`, a bundle:
+    `ሎ` and `ል` are one consonant), which a letter-wise match misses; the other syllables must agree, vowel too (the
+    root of `የስራ`, "of work", stands in `አይሰራም`, "does not work", with another vowel)."""
+    kept = word[: max(3, len(word) - 1)]
+    last = ord(kept[-1])
+    if last not in _SYLLABLES:
+        return re.escape(kept)
+    row = last - (last - 0x1200) % 8
+    return f"{re.escape(kept[:-1])}[{chr(row)}-{chr(row + 7)}]"
+
+
 @functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
 def words(text: str) -> frozenset[str]:
     """Words of four letters or more (three Ethiopic syllables), lower case, without a plural s, and runs of scripts
@@ -55,8 +72,11 @@ def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     words."""
     stems: list[str] = []
     for word in sorted(words(name)):
-        if UNSPACED_RUN.match(word) or ETHIOPIC.match(word):
+        if UNSPACED_RUN.match(word):
             runs = [word]
+        elif ETHIOPIC.match(word):
+            stems.append(ethiopic_stem(word))
+            continue
         elif len(word) <= 5:
             runs = [f" {word}"]
         else:
@@ -137,7 +157,10 @@ def _inside(word: str, asked: list[str]) -> bool:
     """Whether one of the words `asked` and `word` is inside the other, half of it at least (`mentions`)."""
     for other in asked:
         short, long = sorted((word, other), key=len)
-        if len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
+        if ETHIOPIC.match(short) and len(short) * 2 >= len(long):
+            if re.search(ethiopic_stem(short), long) or re.search(ethiopic_stem(long), short):
+                return True
+        elif len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
             return True
     return False
 

@@ -390,15 +390,21 @@ def _answered_its_name(
     for a question it does not serve. A branch answering by a canned reply per class tells nothing so; a right pick
     answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
     other class and past picks hold its words under it or none; a question the branch answered before is its own
-    (a wrong answer to it is no misroute): left alone."""
+    (a wrong answer to it is no misroute): left alone. An answer naming no class counts for a question naming
+    another whole, where most (not all) past answers of the branch echoed their questions."""
     said = marked(answer, chosen)
-    if is_catch_all(chosen) or not (said or mentions(answer, chosen)) or _echoes(question, answer):
+    # An answer naming no class (`Sorry, I have nothing on that here`, in whatever language) is read too, for a
+    # question naming another class whole: the branch had nothing for it, as it never did for its own questions.
+    silent = not (said or mentions(answer, chosen))
+    if is_catch_all(chosen) or _echoes(question, answer):
         return None
     asked_in, answered_in = language(question), language(answer)
     if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
+    if silent and not named:
+        return None
     # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject, and a Thai pair is no word
     # (`marks`); a word only this very question filed elsewhere before holds is one past pick of it, as likely the
     # wrong one.
@@ -420,7 +426,10 @@ def _answered_its_name(
     # A question saying a word of another class's name and two words past picks filed under that class alone needs
     # one past answer of the branch in its question's words, not two: the branch is then new, the question is not.
     echoed = 1 if any(len(only.get(name, ())) >= 2 and mentions(question, name) for name in named) else _ECHOED
-    if len(before) < echoed or not all(_echoes(past, said) for past, said in before):
+    echoing = sum(_echoes(past, said) for past, said in before)
+    # (an answer naming no class: most past answers of the branch echoed their questions; its misroutes before, which
+    # echoed none, are no reason to leave the next one)
+    if echoing < echoed or (echoing * 2 <= len(before) if silent else echoing < len(before)):
         return None
     title = attr(span, "dify.node.title", span.name)
     if by_name:
