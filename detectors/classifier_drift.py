@@ -295,6 +295,11 @@ def _copy_answered(
     )  # fmt: skip
 
 
+def _usual(answer: str, chosen: str, replies: Replies) -> bool:
+    """Whether the chosen branch gave an answer alike (>= `_LEAN_ANSWER`) before, on a pick not flagged."""
+    return any(s >= _LEAN_ANSWER and n == chosen for s, n, *_ in replies.read().neighbours(answer, [], voters=""))
+
+
 def _routed_answer(trace: Trace, span: Any) -> str:
     """What the first LLM after the classifier, the routed branch's, answered ("" if none did)."""
     start = span.start_time or 0
@@ -403,8 +408,8 @@ def _answered_its_name(
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
-    if silent and not named:
-        return None
+    if silent and (not named or _usual(answer, chosen, replies)):
+        return None  # (a canned reply of the branch names no class either: it tells nothing)
     # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject, and a Thai pair is no word
     # (`marks`); a word only this very question filed elsewhere before holds is one past pick of it, as likely the
     # wrong one.
@@ -442,8 +447,8 @@ def _answered_its_name(
         speaks = {"question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5]}
     return Finding(
         KEY, "medium", 0.7,
-        f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
-        f"words, as it never did before, {why}.",
+        f"Classifier '{title}' picked '{chosen}'; its branch answered {'naming no class' if silent else 'about'} "
+        f"{'' if silent else f"'{chosen}' "}in none of the question's words, as it never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
          f"its >= {echoed} past answers each some of theirs; {rule}", "question": question[:200],
          "answer": answer[:200], "chosen": chosen, **speaks,
