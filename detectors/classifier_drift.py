@@ -437,6 +437,7 @@ def _answered_its_name(
     if echoing < echoed or (echoing * 2 <= len(before) if silent else echoing < len(before)):
         return None
     title = attr(span, "dify.node.title", span.name)
+    about = "naming no class" if silent else f"about '{chosen}'"
     if by_name:
         why = f"and the question never says '{by_name[0]}', which every past question filed under it said"
         rule = "its past questions in the question's language each said a word of its name no other class's did"
@@ -447,8 +448,8 @@ def _answered_its_name(
         speaks = {"question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5]}
     return Finding(
         KEY, "medium", 0.7,
-        f"Classifier '{title}' picked '{chosen}'; its branch answered {'naming no class' if silent else 'about'} "
-        f"{'' if silent else f"'{chosen}' "}in none of the question's words, as it never did before, {why}.",
+        f"Classifier '{title}' picked '{chosen}'; its branch answered {about} in none of the question's words, as it "
+        f"never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
          f"its >= {echoed} past answers each some of theirs; {rule}", "question": question[:200],
          "answer": answer[:200], "chosen": chosen, **speaks,
