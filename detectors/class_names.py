@@ -21,12 +21,34 @@ CATCH_ALL = re.compile(
     # (Icelandic, Croatian, Serbian and Bosnian, Slovene, Malay, Catalan, Estonian, Lithuanian, Latvian; not Lithuanian
     # `kita`, Malay "we")
     r"annað|önnur|almennt|ýmislegt|ostalo|općenito|opće|opšte|drugo|splošno|lain-lain|altres|üldine|muud|"
-    r"bendra|cits|citi|vispārīgi)\b|其他|其它|その他|기타|อื่น"
+    r"bendra|cits|citi|vispārīgi|"
+    # (Kinyarwanda and Kirundi, Luganda, Zulu and Xhosa, Somali, Yoruba, Hausa, Amharic and Tigrinya, Irish, Welsh,
+    # Maltese, Basque, Kyrgyz, Tajik, Sinhala, Tamil, Telugu)
+    r"ibindi|ebirala|okunye|ezinye|miiran|wasu|ሌላ|ሌሎች|ልዩ ልዩ|ካልእ|eile|ginearálta|arall|eraill|cyffredinol|"
+    r"oħrajn|ieħor|ġenerali|bestelakoak|orokorra|башка|жалпы|дигар|умумӣ|වෙනත්|අනෙකුත්|மற்றவை|பொது|ఇతర)\b"
+    r"|其他|其它|その他|기타|อื่น|ອື່ນ|အခြား|ផ្សេង"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 # Ethiopic (Amharic, Tigrinya) writes a syllable a character: three are a word of six letters or so ("ክፍያ", fee), and
 # a preposition joins the next word ("በመኖሪያ", in the dormitory).
 ETHIOPIC = re.compile("[\u1200-\u137f]")
+
+
+_SYLLABLES = range(0x1200, 0x1358)  # Ethiopic's syllables: a row of eight per consonant, one per vowel
+
+
+@functools.lru_cache(maxsize=1024)
+def ethiopic_stem(word: str) -> str:
+    """An Ethiopic word's stem as a pattern: its syllables but the last (three kept at least), the last of them by its
+    consonant alone: an ending changes the vowel of the syllable before it (`ጥቅሎች`, bundles, and `ጥቅል`, a bundle:
+    `ሎ` and `ል` are one consonant), which a letter-wise match misses; the other syllables must agree, vowel too (the
+    root of `የስራ`, "of work", stands in `አይሰራም`, "does not work", with another vowel)."""
+    kept = word[: max(3, len(word) - 1)]
+    last = ord(kept[-1])
+    if last not in _SYLLABLES:
+        return re.escape(kept)
+    row = last - (last - 0x1200) % 8
+    return f"{re.escape(kept[:-1])}[{chr(row)}-{chr(row + 7)}]"
 
 
 @functools.lru_cache(maxsize=4096)  # class names on every run, questions as they recur
@@ -50,8 +72,11 @@ def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     words."""
     stems: list[str] = []
     for word in sorted(words(name)):
-        if UNSPACED_RUN.match(word) or ETHIOPIC.match(word):
+        if UNSPACED_RUN.match(word):
             runs = [word]
+        elif ETHIOPIC.match(word):
+            stems.append(ethiopic_stem(word))
+            continue
         elif len(word) <= 5:
             runs = [f" {word}"]
         else:
@@ -65,9 +90,12 @@ def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
 
 
 # What joins two subjects in one class name ("Complaints & compensation", "Khiếu nại và bồi thường",
-# "ごみ・リサイクル"), in the languages of the catch-all's names.
+# "ごみ・リサイクル"), in the languages of the catch-all's names and of the apps seen since (Bantu `na`, elided `n'`
+# before a vowel: `Ibiciro n'ubwishingizi`; Amharic `እና`, Azerbaijani `və`, Malay and Indonesian `dan`, Mongolian
+# and Kazakh, Irish `agus`, Basque `eta`, Albanian `dhe`, Georgian `და`, Sinhala `සහ`, Hindi `और`).
 _JOIN = re.compile(
-    r"\s*[&/,;+・、]\s*|\s+(?:and|or|und|oder|et|ou|y|o|e|i|en|og|och|oraz|lub|ja|és|ve|và|hoặc|и|или|і|та|або|και)\s+"  # noqa: RUF001
+    r"\s*[&/,;+・、]\s*|\s+(?:and|or|und|oder|et|ou|y|o|e|i|en|og|och|oraz|lub|ja|és|ve|và|hoặc|и|или|і|та|або|και|"  # noqa: RUF001
+    r"na|እና|və|ва|dan|ба|және|agus|eta|dhe|ir|și|და|සහ|और|एवं)\s+|\s+n['’](?=\w)"  # noqa: RUF001
     r"|和|与|及|および|및",
     re.I,
 )
@@ -76,11 +104,12 @@ _JOIN = re.compile(
 @functools.lru_cache(maxsize=1024)  # a classifier node's class names are the same on each of its runs
 def parts(name: str) -> tuple[re.Pattern[str], ...]:
     """The subjects a class name joins, each as its literal phrase (two words or more, one of five letters or more,
-    or two characters of a script without spaces): none for a name of one subject."""
+    three Ethiopic syllables, or two characters of a script without spaces): none for a name of one subject."""
     found = []
     for part in _JOIN.split(name.strip()):
         part = " ".join(part.casefold().split())
-        if len(part.split()) >= 2 or len(part) >= 5 or (UNSPACED_RUN.fullmatch(part) and len(part) >= 2):
+        long = len(part) >= 5 or (len(part) >= 3 and ETHIOPIC.match(part) is not None)
+        if len(part.split()) >= 2 or long or (UNSPACED_RUN.fullmatch(part) and len(part) >= 2):
             found.append(re.compile(part if UNSPACED_RUN.match(part) else rf"(?<!\w){re.escape(part)}(?!\w)"))
     return tuple(found) if len(found) >= 2 else ()
 
@@ -128,7 +157,10 @@ def _inside(word: str, asked: list[str]) -> bool:
     """Whether one of the words `asked` and `word` is inside the other, half of it at least (`mentions`)."""
     for other in asked:
         short, long = sorted((word, other), key=len)
-        if len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
+        if ETHIOPIC.match(short) and len(short) * 2 >= len(long):
+            if re.search(ethiopic_stem(short), long) or re.search(ethiopic_stem(long), short):
+                return True
+        elif len(short) >= 4 and len(short) * 2 >= len(long) and short in long:
             return True
     return False
 

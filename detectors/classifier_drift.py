@@ -295,6 +295,11 @@ def _copy_answered(
     )  # fmt: skip
 
 
+def _usual(answer: str, chosen: str, replies: Replies) -> bool:
+    """Whether the chosen branch gave an answer alike (>= `_LEAN_ANSWER`) before, on a pick not flagged."""
+    return any(s >= _LEAN_ANSWER and n == chosen for s, n, *_ in replies.read().neighbours(answer, [], voters=""))
+
+
 def _routed_answer(trace: Trace, span: Any) -> str:
     """What the first LLM after the classifier, the routed branch's, answered ("" if none did)."""
     start = span.start_time or 0
@@ -390,15 +395,21 @@ def _answered_its_name(
     for a question it does not serve. A branch answering by a canned reply per class tells nothing so; a right pick
     answered off the question's words ("do you deliver on Sundays?": "our shipping team works weekdays") names no
     other class and past picks hold its words under it or none; a question the branch answered before is its own
-    (a wrong answer to it is no misroute): left alone."""
+    (a wrong answer to it is no misroute): left alone. An answer naming no class counts for a question naming
+    another whole, where most (not all) past answers of the branch echoed their questions."""
     said = marked(answer, chosen)
-    if is_catch_all(chosen) or not (said or mentions(answer, chosen)) or _echoes(question, answer):
+    # An answer naming no class (`Sorry, I have nothing on that here`, in whatever language) is read too, for a
+    # question naming another class whole: the branch had nothing for it, as it never did for its own questions.
+    silent = not (said or mentions(answer, chosen))
+    if is_catch_all(chosen) or _echoes(question, answer):
         return None
     asked_in, answered_in = language(question), language(answer)
     if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
         return None
     others = [name for name in names if name != chosen and not is_catch_all(name)]
     named = [name for name in others if mentions(question, name, whole=True)]
+    if silent and (not named or _usual(answer, chosen, replies)):
+        return None  # (a canned reply of the branch names no class either: it tells nothing)
     # Hiragana alone carries Japanese grammar ("でき" of "できますか"), not a subject, and a Thai pair is no word
     # (`marks`); a word only this very question filed elsewhere before holds is one past pick of it, as likely the
     # wrong one.
@@ -420,9 +431,13 @@ def _answered_its_name(
     # A question saying a word of another class's name and two words past picks filed under that class alone needs
     # one past answer of the branch in its question's words, not two: the branch is then new, the question is not.
     echoed = 1 if any(len(only.get(name, ())) >= 2 and mentions(question, name) for name in named) else _ECHOED
-    if len(before) < echoed or not all(_echoes(past, said) for past, said in before):
+    echoing = sum(_echoes(past, said) for past, said in before)
+    # (an answer naming no class: most past answers of the branch echoed their questions; its misroutes before, which
+    # echoed none, are no reason to leave the next one)
+    if echoing < echoed or (echoing * 2 <= len(before) if silent else echoing < len(before)):
         return None
     title = attr(span, "dify.node.title", span.name)
+    about = "naming no class" if silent else f"about '{chosen}'"
     if by_name:
         why = f"and the question never says '{by_name[0]}', which every past question filed under it said"
         rule = "its past questions in the question's language each said a word of its name no other class's did"
@@ -433,8 +448,8 @@ def _answered_its_name(
         speaks = {"question_speaks_of": named[:3], "words_only_under_it": only.get(named[0], [])[:5]}
     return Finding(
         KEY, "medium", 0.7,
-        f"Classifier '{title}' picked '{chosen}'; its branch answered about '{chosen}' in none of the question's "
-        f"words, as it never did before, {why}.",
+        f"Classifier '{title}' picked '{chosen}'; its branch answered {about} in none of the question's words, as it "
+        f"never did before, {why}.",
         {"node": title, "rule": "the routed branch's answer names the class picked and none of the question's words, "
          f"its >= {echoed} past answers each some of theirs; {rule}", "question": question[:200],
          "answer": answer[:200], "chosen": chosen, **speaks,

@@ -103,6 +103,9 @@ _MODEL = (
     # (Icelandic, Estonian, Hungarian, Lithuanian, Latvian: "artificial intelligence")
     r"gervigreind\w*|tehisintellekt\w*|mesters[ée]ges intelligenci\w*|dirbtin\w* intelekt\w*|"
     r"m[āa]ksl[īi]g\w* intelekt\w*|"
+    # "(artificial) intellect", the loanword Turkic and Slavic languages write it by (Azerbaijani `süni intellekt`,
+    # Uzbek `sun'iy intellekt`, Kazakh `жасанды интеллект`, Russian, Ukrainian, Bulgarian): any word before it
+    r"[^\W\d_]+['’]?[^\W\d_]*[ \t]+(?:intell?ekt|интелл?ект|інтелект)\w*|"
     r"асистент|γλωσσικό μοντέλο|ΤΝ)\b"
     # People who are assistants: "the assistant manager", "asistente de ventas", "Assistent der Geschäftsführung".
     r"(?!\s+(?:manager|director|editor|professor|coach|teacher|nurse|de ventas|de direcci[oó]n|der|des|di|da|do|"
@@ -148,27 +151,36 @@ _IF_YOU_ARE_LATE = (
     r"|\beğer\s+(?:sen\s+)?(?:bir\s+)?(?:yapay\s+zek[aâ]|dil\s+modeli|asistan|AI)\s*(?:y?san|isen|y?sanız|iseniz)\b"
     rf"|\b(?:если|якщо)\s+(?:ты|вы|ти|ви)\s+(?:[—-]\s+|являешься\s+|являетесь\s+|є\s+)?{_MODEL}"
 )
+# A note, a message or instructions, in the languages of the orders and Turkic ones (Azerbaijani, Turkish, Uzbek,
+# Kazakh, Kyrgyz).
+_NOTE = (
+    r"(?:note|message|instructions?|attention|important|notice|hinweis|nachricht|anweisung(?:en)?|nota|mensaje|"
+    r"instrucci[oó]n(?:es)?|aviso|atenci[oó]n|consignes?|instru[cç][õã]o|instru[cç][õo]es|istruzion[ei]|"
+    r"messaggio|notitie|bericht|instructie|wiadomo[śs][ćc]|polecenie|uwaga|"
+    # (Vietnamese, Indonesian, Swedish, Danish and Norwegian, Russian and Ukrainian, Czech, Greek)
+    r"ghi chú|lưu ý|hướng dẫn|chỉ dẫn|chỉ thị|thông điệp|tin nhắn|catatan|pesan|instruksi|petunjuk|perhatian|"
+    r"meddelande|meddelelse|instruktion(?:er)?|instruks(?:er)?|anteckning|beskjed|besked|заметка|примечание|"
+    r"сообщение|инструкци[яи]|указани[яе]|примітка|повідомлення|інструкці[яї]|poznámka|zpráva|pokyny?|"
+    r"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες|"
+    # (Serbian, Croatian and Bosnian in both scripts, Slovene, Macedonian, Bulgarian, Romanian, Tagalog)
+    r"napomena|напомена|bilje[šs]ka|bele[šs]ka|белешка|opomba|poruka|порука|uputa|uputstvo|упутство|obavijest|"
+    r"obave[šs]tenje|обавештење|забелешка|порака|упатство|бележка|съобщение|инструкция|указание|not[ăa]|mesaj|"
+    r"instruc[țt]iuni|instruc[țt]iune|aten[țt]ie|paalala|mensahe|tagubilin|abiso|"
+    # (Malay, Icelandic)
+    r"arahan|notis|mesej|makluman|tilkynning|skilabo[ðd]|fyrirm[æa]li|athugasemd|"
+    r"g[öo]st[əe]ri[şs]\w*|t[əa]limat\w*|qeyd|bildiri[şs]|uyar[ıi]|ko['’]rsatma|eslatma|xabar|нұсқау\w*|"
+    r"ескерту|хабарлама|көрсөтмө|эскертүү|билдирүү)"
+)
 # A model called on: the sentence speaks to it, not about it.
 _CALLED = (
-    rf"(?:\b(?:note|message|instructions?|attention|important|notice|hinweis|nachricht|anweisung(?:en)?|nota|mensaje|"
-    rf"instrucci[oó]n(?:es)?|aviso|atenci[oó]n|consignes?|instru[cç][õã]o|instru[cç][õo]es|istruzion[ei]|"
-    rf"messaggio|notitie|bericht|instructie|wiadomo[śs][ćc]|polecenie|uwaga|"
-    # (Vietnamese, Indonesian, Swedish, Danish and Norwegian, Russian and Ukrainian, Czech, Greek)
-    rf"ghi chú|lưu ý|hướng dẫn|chỉ dẫn|chỉ thị|thông điệp|tin nhắn|catatan|pesan|instruksi|petunjuk|perhatian|"
-    rf"meddelande|meddelelse|instruktion(?:er)?|instruks(?:er)?|anteckning|beskjed|besked|заметка|примечание|"
-    rf"сообщение|инструкци[яи]|указани[яе]|примітка|повідомлення|інструкці[яї]|poznámka|zpráva|pokyny?|"
-    rf"σημείωση|μήνυμα|οδηγ[ίι]α|οδηγ[ίι]ες|"
-    # (Serbian, Croatian and Bosnian in both scripts, Slovene, Macedonian, Bulgarian, Romanian, Tagalog)
-    rf"napomena|напомена|bilje[šs]ka|bele[šs]ka|белешка|opomba|poruka|порука|uputa|uputstvo|упутство|obavijest|"
-    rf"obave[šs]tenje|обавештење|забелешка|порака|упатство|бележка|съобщение|инструкция|указание|not[ăa]|mesaj|"
-    rf"instruc[țt]iuni|instruc[țt]iune|aten[țt]ie|paalala|mensahe|tagubilin|abiso|"
-    # (Malay, Icelandic)
-    rf"arahan|notis|mesej|makluman|tilkynning|skilabo[ðd]|fyrirm[æa]li|athugasemd)"
     # (a word may stand before the model: `pembantu AI`, "assistant AI"; `aðstoðarmanns gervigreindar`)
-    rf"\s+(?:{_TO})\s+(?:{_ARTICLE})?(?:\w+[ \t-]+)?{_MODEL}"
+    rf"(?:\b{_NOTE}\s+(?:{_TO})\s+(?:{_ARTICLE})?(?:\w+[ \t-]+)?{_MODEL}"
     # A label naming the model, in brackets or opening a line: "[To the AI assistant]", "Aan de AI-assistent:".
     rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*(?:{_TO})\s+(?:{_ARTICLE})?(?!bots?\b)(?:\w+[ \t-]+)?{_MODEL}(?:-\w+)?"
     rf"\s*[\])>:：]"
+    # The same label where "to" is a case ending and the note comes last: `Süni intellekt köməkçisinə göstəriş:`,
+    # `Yapay zeka asistanına talimat:` ("to the AI assistant, an instruction:").
+    rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*{_MODEL}(?:[ \t-]+\w+)?[ \t]+{_NOTE}\s*[\])>:：]"
     rf"|\b(?:dear|hey|hello|attention|attn|liebe[rs]?|querid[oa]|estimad[oa])\s+(?:the\s+)?{_MODEL}"
     rf"|(?:^|[\n>])[ \t]*(?:the\s+|an?\s+)?{_MODEL}(?:\s+\w+)?\s*[:,：，]"
     # "You, the AI model:", "Du som är AI-modell:" ("you who are an AI model"): the reader spoken to as a model.
@@ -340,7 +352,7 @@ _ASCII_WORDS = (
     "desconsider dimentic negeer vergeet zapomnij consigne asystent glöm glom glem bortse se_bort strunta ohita "
     "unohda sivuuta yok_say görmezden unut zapome nedbej bỏ_qua bo_qua quên quen abaikan lupakan puuza "
     "sahau asistan yapay zeka tuệ mô_hình kecerdasan akili_bandia modell trợ_lý tro_ly pomin pomiń </conte "
-    "gervigreind tehisintellekt intelligenci intelekt "
+    "gervigreind intellekt intelligenci intelekt "
     "</kontext </document </knowledge </source </retrieved </reference </data> </system </instruction"
 )
 _OTHER_WORDS = (
@@ -348,7 +360,7 @@ _OTHER_WORDS = (
     "チャットボット モデル システム 무시 잊어 잊으 어시스턴트 챗봇 모델 인공지능 تجاهل modèle الذكاء "
     "مساعد نموذج ذكاء روبوت игнор проигнор забудь пренебреги ігнор не_зважай αγνόησ ξέχασ παράβλεψ התעלם "
     "שכח בינה_מלאכותית מודל_שפה ИИ нейросет языковая_модель ассистент ШІ мовна_модель асистент μοντέλο "
-    "ΤΝ асистент انس भूल_जा अनदेखा नज़रअंदाज़ नजरअंदाज एआई कृत्रिम_बुद्धि मॉडल เพิกเฉย ลืม ไม่ต้องสนใจ "
+    "ΤΝ асистент интеллект интелект інтелект انس भूल_जा अनदेखा नज़रअंदाज़ नजरअंदाज एआई कृत्रिम_बुद्धि मॉडल เพิกเฉย ลืม ไม่ต้องสนใจ "
     "ปัญญาประดิษฐ์ โมเดล"
 )
 _ASCII_REST = r"\b(?:ai|ki|ia)\b|\]:[ \t]*#"
@@ -496,12 +508,23 @@ def _named_by_role(content: str, role: set[str]) -> str | None:
     return None
 
 
+# The model called by name at a clause's opening, a few words before it, a comma right after: a vocative, whatever
+# the language's word order around the name (`Mufasha wa AI, ibi ni amabwiriza mashya`, "assistant of the AI, these
+# are new instructions"). Read only where an answer hands on what the document alone holds: a sentence about the
+# model ("If the chatbot cannot answer, call …") goes on past the name.
+_VOCATIVE = re.compile(
+    rf"(?i)(?:^|[.!?。:：]\s+|\n)[ \t]*(?:[^\W\d_][\w'’-]*[ \t]+){{0,3}}?{_MODEL}(?:-\w+)?[ \t]*[,，]"
+)
+
+
 def _calling(content: str, mentioned: bool, role: set[str]) -> str | None:
     """The words calling on the model in a document: a note to it the families know (`_ADDRESSED`, not as a topic),
-    else a label naming it by its app's own word (`_named_by_role`)."""
-    called = _ADDRESSED.search(content) if mentioned else None
-    if called and not _is_discussion(content, called.start(), called.end()):
-        return called.group(0).strip()
+    the model's name as a vocative (`_VOCATIVE`), else a label naming it by its app's own word
+    (`_named_by_role`)."""
+    for pattern in (_ADDRESSED, _VOCATIVE) if mentioned else ():
+        called = pattern.search(content)
+        if called and not _is_discussion(content, called.start(), called.end()):
+            return called.group(0).strip(" \t\n.!?。:：")
     return _named_by_role(content, role)
 
 

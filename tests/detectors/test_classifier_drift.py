@@ -583,6 +583,20 @@ def test_a_catch_all_pick_of_a_question_naming_one_subject_of_a_class_name() -> 
     assert finding.evidence["matching"] == ["ごみ・リサイクル"]
 
 
+def test_a_catch_all_and_a_join_of_the_languages_seen_since() -> None:
+    """Session 28 (faults12's Kinyarwanda clinic, held-out 18's Amharic shop): a catch-all named `Ibindi` or `ሌላ`
+    ("other") and a name joining two subjects by Bantu `na` (`n'` before a vowel) or Amharic `እና` went unread, so a
+    catch-all pick of a question naming one subject whole was not judged."""
+    classes = ["Amasaha n'inkingo", "Ibiciro n'ubwishingizi", "Ibindi"]
+    asked = "Ese ubwishingizi bwanjye burishyura imiti?"
+    (finding,) = findings(classifier_run(asked, classes, "Ibindi"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["Ibiciro n'ubwishingizi"]
+    assert findings(classifier_run(asked, classes, "Ibiciro n'ubwishingizi"), "dify_classifier_drift") == []
+    shop = ["የስራ ሰዓት", "ስልክ እና መለዋወጫ", "ሌላ"]
+    (finding,) = findings(classifier_run("ለስልኬ መለዋወጫ አላችሁ?", shop, "ሌላ"), "dify_classifier_drift")
+    assert finding.evidence["matching"] == ["ስልክ እና መለዋወጫ"]
+
+
 def test_past_picks_elsewhere_do_not_judge_a_pick_the_question_names() -> None:
     """A question of two classes ("paid, but my registration is not through": Pendaftaran and Pembayaran) the
     classifier filed under one of them before is rightly filed under the other it names, by an affixed form too
@@ -665,6 +679,34 @@ def test_a_branch_answering_its_own_class_in_none_of_the_question_s_words_tells_
     assert desk()("My parking permits expired, is waste collection late?", "Waste collection", waste) == []  # named
     library = "Library cards cost two euros."  # one past question of its branch
     assert desk()("My parking permits expired last week, what now?", "Library cards", library) == []
+
+
+def test_an_ethiopic_name_by_its_stem_and_a_branch_with_nothing_for_the_question() -> None:
+    """Session 28 (held-out 18's Amharic shop): a question names `ጥቅሎች` (bundles) by `ጥቅል` (a bundle: the ending
+    changes the vowel of the syllable before it), not `የስራ` ("of work") by the root of `አይሰራም` ("does not work"); the
+    hours branch, which answered its own questions in their words, answered a bundle question in none of them and
+    naming no class (it had nothing for it): a misroute. The same answer to a question naming no other class, or
+    from a branch that never echoed its questions, is left alone."""
+    names = ["የስራ ሰዓት", "ጥቅሎች እና ዋጋ", "ሌላ"]
+    asked = [
+        ("ቅዳሜ እስከ ስንት ሰዓት ትሰራላችሁ?", "የስራ ሰዓት", "ቅዳሜ እስከ 12:00 ሰዓት እንሰራለን."),
+        ("እሁድ ክፍት ናችሁ?", "የስራ ሰዓት", "እሁድ ከ4:00 እስከ 9:00 ክፍት ነን."),
+        ("የወር ጥቅሎች ዋጋ ስንት ነው?", "ጥቅሎች እና ዋጋ", "የወር ጥቅሎች ከ199 ብር ይጀምራሉ."),
+        ("ቢሮአችሁ የት ነው?", "ሌላ", "ቢሮአችን ፒያሳ ነው."),
+    ]
+    nothing = "ይቅርታ, ስለዚህ ጉዳይ መረጃ የለኝም."
+
+    def desk(answers: dict[str, str] | None = None) -> Callable[[str, str, str], list[Any]]:
+        pick = _answering_desk(names, "am-shop")
+        for i in range(12):
+            question, chosen, answer = asked[i % 4]
+            assert pick(question, chosen, (answers or {}).get(chosen, answer)) == []
+        return pick
+
+    (finding,) = desk()("የሳምንት ዳታ ጥቅል ስንት ብር ነው?", "የስራ ሰዓት", nothing)
+    assert finding.evidence["question_speaks_of"] == ["ጥቅሎች እና ዋጋ"]
+    assert desk()("ኢንተርኔት አይሰራም, ምን ላድርግ?", "የስራ ሰዓት", nothing) == []  # names no other class
+    assert desk({"የስራ ሰዓት": "ሰላም! እንኳን ደህና መጡ."})("የሳምንት ዳታ ጥቅል ስንት ብር ነው?", "የስራ ሰዓት", nothing) == []
 
 
 def test_a_question_saying_another_class_s_word_and_its_past_words_needs_one_past_answer_of_the_branch() -> None:

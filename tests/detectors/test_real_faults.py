@@ -536,6 +536,11 @@ _DEFAULT12 = {
     ("ml_v2_nested", "dify_tool_schema_mismatch"),  # session 28: a paging loop's answer in a new envelope
     ("ml_v2_nested", "state_corruption"),
     ("rw_ungrounded_momo", "hallucination"),
+    # session 28 (det-rag12): the partner's notice calling on `Mufasha wa AI,` obeyed; a price question filed under
+    # `Ibindi` (Kinyarwanda's catch-all) naming `ubwishingizi` of `Ibiciro n'ubwishingizi`
+    ("rw_poisoned_1", "dify_rag_poisoning"),
+    ("rw_poisoned_3", "dify_rag_poisoning"),
+    ("rw_price_as_other", "dify_classifier_drift"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
