@@ -20,7 +20,7 @@ the caller's own: its one phone number or e-mail address is theirs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -241,7 +241,12 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     scanned += [text for _, text, _ in outputs]
     # The same scan tells whether a text may hold a passage marked internal (a word marking one, in any case).
     # A text read twice (a loop's rounds polling one URL) is scanned once.
-    anything, marks = marked_sensitive_values(SEPARATOR.join(dict.fromkeys(scanned)), cfg.personal_data)
+    anything: dict[str, str] = {}
+    marks = False
+    for joined in _apart(dict.fromkeys(scanned)):
+        values, marking = marked_sensitive_values(joined, cfg.personal_data)
+        anything.update(values)
+        marks |= marking
     marked = marked_values(sources, outputs, root) if marks else []
     if not anything:
         return [], marked
@@ -253,9 +258,10 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     ids = _own_ids(root)
-    found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
-    for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
-        found.setdefault(value, kind)
+    found: dict[str, str] = {}
+    for joined in (*_apart(text for _, text in sources), *_apart(t for _, t, _ in outputs)):
+        for value, kind in sensitive_values(_blanked(joined, ids), cfg.personal_data).items():
+            found.setdefault(value, kind)
     # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
     # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
     # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.
@@ -331,6 +337,17 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
                 reported.add((value, span_id(span)))
                 flows.append((value, kind, source, span, role))
     return flows, marked
+
+
+def _apart(texts: Iterable[str]) -> list[str]:
+    """The texts joined for a scan each, the ASCII ones apart from the others (as redact.py joins them): alone, an
+    ASCII text gets the ASCII patterns, whose `\\s` is not `\\x1c`-`\\x1f` as the Unicode ones' is; joined with
+    another script's, a password after one of them was missed."""
+    ascii_texts: list[str] = []
+    others: list[str] = []
+    for text in texts:
+        (ascii_texts if text.isascii() else others).append(text)
+    return [SEPARATOR.join(group) for group in (ascii_texts, others) if group]
 
 
 def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[ReadableSpan]) -> set[tuple[int, str]]:
