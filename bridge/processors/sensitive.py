@@ -269,12 +269,13 @@ _PHONE_LABELS: dict[str, str] = {
         ("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn", "fón", "fon"), _NO_LETTER
     ),
 }  # fmt: skip
-# After the label: an inflection's letters (`telefoni`, `telefonu`: up to three), a word for "number"
+# After the label: an inflection's letters (after a label of five letters at least, not `fon` in `fond`; Latin or
+# Cyrillic: `telefoni`, `телефона`; up to three), a word for "number"
 # (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area code in brackets maybe, groups of digits
 # with single spaces, dashes or dots between them (`accepted` counts 8 to 15 digits, or 7 in a 3-4 group:
 # `_phone_number`); Ethiopic's colon (`፡`) too.
 _PHONE_VALUE = (
-    r"(?:[^\W\d_]{1,3}(?![^\W\d_]))?"
+    r"(?:(?<=[^\W\d_]{5})[a-zß-öø-ÿā-žа-яёіїєґ]{1,3}(?![^\W\d_]))?"
     r"(?:[ \t]*[_.-]?[ \t]*(?:number|no|nr|num|nummer|numero|número|番号|号码|號碼|号|號|번호))?\.?"
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a\u1361][ \t]*)?[\"'\\]{0,3}"
     r"(\+?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\(?\d+\)?){0,5})(?![\w-]|[.,]\d)"
