@@ -530,6 +530,7 @@ _DEFAULT12 = {
     ("ml_cursor_cycle", "loop"),
     ("ml_cursor_stuck", "dify_iteration_escape"),
     ("ml_cursor_stuck", "loop"),
+    ("rw_staff_code", "dify_variable_leak"),  # session 28 (det-leak12): `telefoni`, an inflected label
     ("rw_ungrounded_momo", "hallucination"),
 }
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
