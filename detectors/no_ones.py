@@ -1,6 +1,6 @@
 # ruff: noqa: RUF001  (the sentence ends of other scripts)
-"""`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples, a
-contact the knowledge base gives every reader, contact data a node hands on by design."""
+"""`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples,
+contact data a node hands on by design."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bridge.processors.sensitive import (
     EXAMPLE_DOMAINS,
     PERSONAL,
 )
-from detectors import ProcessMemory, Trace, attr, span_id
+from detectors import Trace, attr, span_id
 from detectors.whose_records import CONTACT, Flow
 
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
@@ -118,25 +118,6 @@ def business_page(value: str, documents: list[str], names: set[str]) -> bool:
     below it ("Escalation note: Agnieszka Jansen, +966 …") is another's."""
     lines = [line for text in documents if value in text for line in text.split("\n") if value in line]
     return bool(lines and names) and all(any(name in line for name in names) for line in lines)
-
-
-# Per app: the contact data its knowledge base's documents gave its output, with how many runs did; in this process's
-# memory only (personal data stay out of the store).
-_PUBLISHED: ProcessMemory[dict[str, int]] = ProcessMemory(dict, 1024)
-_VALUES_KEPT = 1000  # values per app, the oldest dropped
-
-
-def published(trace: Trace, value: str, runs: int) -> bool:
-    """Whether a contact datum only the knowledge base's documents hold reached the app's output in `runs` earlier runs
-    already: a number the knowledge base gives whoever asks (its contact line, or the one a planted document tells the
-    model to hand out: rag_poisoning's), not a person's datum a reader came upon once. Learns this run's."""
-    memory = _PUBLISHED.of(trace.baselines, trace.app)
-    with _PUBLISHED.lock:
-        earlier = memory.pop(value, 0)
-        memory[value] = earlier + 1
-        if len(memory) > _VALUES_KEPT:
-            memory.pop(next(iter(memory)))
-    return earlier >= runs
 
 
 def usual_contacts(

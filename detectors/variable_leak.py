@@ -45,7 +45,7 @@ from detectors import (
     user_query,
 )
 from detectors.marked_passages import Marked, marked_values
-from detectors.no_ones import business_names, business_page, no_ones, published, usual_contacts
+from detectors.no_ones import business_names, business_page, no_ones, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
 KEY = "dify_variable_leak"
@@ -302,14 +302,11 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             holders = [span for span, text in turns if value in text and not no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
-        # A phone number only knowledge-base pages naming the app's own business hold is its line (`business_page`);
-        # a contact datum only they hold that earlier runs' answers gave out too is one the knowledge base publishes.
-        if kind in CONTACT and all(span_id(span) in retrievals for span in holders):
+        # A phone number only knowledge-base pages naming the app's own business hold is its line (`business_page`).
+        if kind in CONTACT and kind != "email" and all(span_id(span) in retrievals for span in holders):
             if names is None:
                 names = business_names([_opening(span) for span in trace.llm_spans])
-            if kind != "email" and business_page(value, [text for _, _, text in trace.documents], names):
-                continue
-            if value in output and published(trace, value, cfg.usual_runs):
+            if business_page(value, [text for _, _, text in trace.documents], names):
                 continue
         # A personal datum the run was given that a lookup (tool, HTTP, document) returns as well is the
         # caller's own record (an order lookup answering with the buyer's address), not another person's.

@@ -261,9 +261,7 @@ _PHONE_LABELS: dict[str, str] = {
          # Bengali, Persian, Urdu, Georgian, Armenian, Khmer, Lao, Burmese, Latvian, Lithuanian, Yoruba, Zulu.
          "guthán", "mowbajl", "telefown", "утас", "ስልክ", "ቴሌፎን", "දුරකථන", "ජංගම", "தொலைபேசி", "கைபேசி", "ফোন",
          "تلفن", "فون", "ტელეფონი", "მობილური", "հեռախոս", "ទូរស័ព្ទ", "ໂທລະສັບ", "ဖုန်း", "tālrunis", "mobilais",
-         "telefonas", "foonu", "ucingo", "inombolo",
-         # Messengers reached by a phone number (`WhatsApp (11) 91234-5678`).
-         "whatsapp", "viber"),
+         "telefonas", "foonu", "ucingo", "inombolo"),
         "",
     ),
     # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`, Irish `fón`.

@@ -1,14 +1,13 @@
 # ruff: noqa: RUF001  (labels and punctuation of other scripts)
 """Session 28's `dify_variable_leak` rules: a phone labelled in more languages or inflected, a marking bracketed
-alone, a text holding `İ`, a code of capitals and digits, ASCII texts scanned apart from others, a contact datum the
-knowledge base gives run over run."""
+alone, a text holding `İ`, a code of capitals and digits, ASCII texts scanned apart from others."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.detectors.build import findings, llm, node, run_spans
-from tests.detectors.test_variable_leak import _leak_processor, _retrieved
+from tests.detectors.build import findings, node, run_spans
+from tests.detectors.test_variable_leak import _retrieved
 
 
 def _documents(*contents: str) -> dict[str, Any]:
@@ -55,26 +54,3 @@ def test_an_ascii_text_with_a_control_character_is_scanned_apart_from_another_sc
     spans = run_spans([_documents(note, "Часы работы: 9-18")], outputs={"answer": "Done: Al1ce!q8Zx"})
     (finding,) = findings(spans, "dify_variable_leak")
     assert finding.evidence["kind"] == "user_slash_password"
-
-
-def test_a_contact_the_knowledge_base_gives_run_over_run_is_published_another_each_time_is_not() -> None:
-    # A planted page tells the model to hand every reader a WhatsApp number, which one answer in three gives (too
-    # few for the node's usual contacts): the first `usual_runs` answers giving it are reported, then the knowledge
-    # base is seen to publish it. Pages giving another person's number each time stay reported.
-    processor = _leak_processor()
-    runs = iter(range(100))
-
-    def run(phone: str, app: str) -> int:
-        page = f"Fees: send the receipt by WhatsApp to {phone} before Friday."
-        for answer in ("Fees are due on Friday.", "See the fees page.", f"WhatsApp {phone} today."):
-            spans = run_spans(
-                [_documents(page), llm(prompt=f"You answer for a college.\n{page}")],
-                outputs={"answer": answer},
-                app_id=app,
-                run_id=f"run-{next(runs)}",
-            )
-            found = len(processor.detect(spans))
-        return found
-
-    assert [run("+994 55 712 40 93", "desk") for _ in range(5)] == [1, 1, 0, 0, 0]
-    assert [run(f"+994 55 712 40 9{number}", "notes") for number in range(5)] == [1, 1, 1, 1, 1]
