@@ -54,8 +54,8 @@ def marked_values(
     unmarked: list[str] = [text for span, text in sources if span is root or attr(span, "dify.node.type") == "start"]
     for span, text in fetched:
         lowered = text.lower()
-        if len(lowered) != len(text):  # the positions of the markers must be the text's (`İ` grows)
-            continue
+        if len(lowered) != len(text):  # the positions of the markers must be the text's: `İ` (`FİN`) grows, cut
+            lowered = "".join(char.lower()[0] for char in text)
         kept, read_to = [], 0
         for index, at, after in sorted(_MARKER_FINDER.find_matches_as_indexes(lowered, overlapping=True), key=_AT):
             if at < read_to or not _marks(lowered, index, at, after):
@@ -101,17 +101,23 @@ def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
         escaped = lowered.rfind("\\n", 0, at)
         start = max(lowered.rfind("\n", 0, at) + 1, escaped + 2 if escaped != -1 else 0, lowered.rfind('"', 0, at) + 1)
     ends = [lowered.find(stop, after) for stop in ("\n", "\\n", '"')]
-    if at and lowered[at - 1] in _OPENING:
+    # A bracket holding more than the label is the passage (`[internal: …]`); one holding the label alone
+    # (`[INTERNAL] …`, `(məxfi): …`) marks what follows it on its line.
+    if at and lowered[at - 1] in _OPENING and lowered[after : after + 1] != _CLOSING[_OPENING.index(lowered[at - 1])]:
         ends.append(lowered.find(_CLOSING[_OPENING.index(lowered[at - 1])], after))
     return start, min((end for end in ends if end != -1), default=len(lowered))
 
 
 # An identifier written as one number: eight digits or more with no separator, no amount's (`6703150123084`).
 _IDENTIFIER = re.compile(r"\d{8,}")
+# A code of capitals and digits, two of each at least (`5ZK81QA`, a national id's or a booking's): no word, no number.
+_CODE = re.compile(r"(?=(?:[A-Z]*\d){2})(?=(?:\d*[A-Z]){2})[A-Z\d]{6,}")
 
 
 def _distinctive(value: str) -> bool:
-    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range; or an
-    identifier's long run of digits (`_IDENTIFIER`)."""
+    """A value a reader could not have guessed: four digits at least, and not a number, date, time or range; an
+    identifier's long run of digits (`_IDENTIFIER`); or a code of capitals and digits (`_CODE`)."""
+    if _CODE.fullmatch(value) is not None:
+        return True
     digits = sum(map(str.isdigit, value)) >= 4
     return digits and (ORDINARY.fullmatch(value) is None or _IDENTIFIER.fullmatch(value) is not None)

@@ -1,14 +1,19 @@
 # ruff: noqa: RUF001  (the sentence ends of other scripts)
-"""`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples."""
+"""`dify_variable_leak`'s data that is no one's: a shared mailbox, a business's phone line, a line of examples,
+contact data a node hands on by design."""
 
 from __future__ import annotations
 
 import re
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from bridge.processors.sensitive import (
     EXAMPLE_DOMAINS,
     PERSONAL,
 )
+from detectors import Trace, attr, span_id
+from detectors.whose_records import CONTACT, Flow
 
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
 # not a person's. Matched against each word of the part before the `@`.
@@ -113,3 +118,41 @@ def business_page(value: str, documents: list[str], names: set[str]) -> bool:
     below it ("Escalation note: Agnieszka Jansen, +966 …") is another's."""
     lines = [line for text in documents if value in text for line in text.split("\n") if value in line]
     return bool(lines and names) and all(any(name in line for name in names) for line in lines)
+
+
+def usual_contacts(
+    trace: Trace, flows: list[Flow], lookups: list[ReadableSpan], key: str, runs_needed: int
+) -> set[tuple[int, str]]:
+    """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
+    hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
+    a leak: in `runs_needed` of its earlier runs and at least half of them. Learns this run: per app and node (in
+    baselines under `key`), its runs and how many handed on each kind."""
+    carried: dict[int, set[str]] = {}
+    for _, kind, source, _, _ in flows:
+        if kind in CONTACT:
+            carried.setdefault(span_id(source), set()).add(kind)
+    # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
+    # count as a node too (an app handing the caller's address to its LLM in every run).
+    prefix = f"{key}:{trace.app}:"
+    nodes: dict[str, list[ReadableSpan]] = {prefix + "inputs": [trace.root]} if trace.root else {}
+    for span in lookups:
+        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span)
+    usual: set[tuple[int, str]] = set()
+    baselines = trace.baselines
+    for name, spans in nodes.items():
+        # Each run stores a new value: the stored one may be read (or written out) meanwhile.
+        history: dict[str, int] = baselines.get(name) or {}
+        runs = history.get("runs", 0)
+        if carried:  # most runs hand on no contact data: their nodes' run counts alone go up
+            ids = [span_id(span) for span in spans]
+            kinds = set().union(*(carried.get(span, ()) for span in ids))
+            for kind in kinds:
+                if history.get(kind, 0) >= runs_needed and 2 * history.get(kind, 0) >= runs:
+                    usual.update((span, kind) for span in ids)
+            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}, "runs": runs + 1}
+        else:
+            history = {**history, "runs": runs + 1}
+        if runs + 1 >= 100:  # counts halve: the history follows the node's recent runs
+            history = {field: count // 2 for field, count in history.items()}
+        baselines.put(name, history)
+    return usual

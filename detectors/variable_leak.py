@@ -20,7 +20,7 @@ the caller's own: its one phone number or e-mail address is theirs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -45,7 +45,7 @@ from detectors import (
     user_query,
 )
 from detectors.marked_passages import Marked, marked_values
-from detectors.no_ones import business_names, business_page, no_ones
+from detectors.no_ones import business_names, business_page, no_ones, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
 KEY = "dify_variable_leak"
@@ -94,7 +94,7 @@ def create(cfg: Config) -> object:
         root = trace.root
         lookups: list[ReadableSpan] = []
         flows, marked = _flows(trace, cfg, lookups)
-        usual = _usual_contacts(trace, cfg, flows, lookups)
+        usual = usual_contacts(trace, flows, lookups, KEY, cfg.usual_runs)
         for value, marker, source, span in marked:
             title = attr(span, "dify.node.title", span.name)
             yield Finding(
@@ -241,7 +241,12 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     scanned += [text for _, text, _ in outputs]
     # The same scan tells whether a text may hold a passage marked internal (a word marking one, in any case).
     # A text read twice (a loop's rounds polling one URL) is scanned once.
-    anything, marks = marked_sensitive_values(SEPARATOR.join(dict.fromkeys(scanned)), cfg.personal_data)
+    anything: dict[str, str] = {}
+    marks = False
+    for joined in _apart(dict.fromkeys(scanned)):
+        values, marking = marked_sensitive_values(joined, cfg.personal_data)
+        anything.update(values)
+        marks |= marking
     marked = marked_values(sources, outputs, root) if marks else []
     if not anything:
         return [], marked
@@ -253,9 +258,10 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
     ids = _own_ids(root)
-    found = sensitive_values(_blanked(sourced, ids), cfg.personal_data)
-    for value, kind in sensitive_values(_blanked(output, ids), cfg.personal_data).items():
-        found.setdefault(value, kind)
+    found: dict[str, str] = {}
+    for joined in (*_apart(text for _, text in sources), *_apart(t for _, t, _ in outputs)):
+        for value, kind in sensitive_values(_blanked(joined, ids), cfg.personal_data).items():
+            found.setdefault(value, kind)
     # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
     # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
     # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.
@@ -333,39 +339,15 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     return flows, marked
 
 
-def _usual_contacts(trace: Trace, cfg: Config, flows: list[Flow], lookups: list[ReadableSpan]) -> set[tuple[int, str]]:
-    """(source span id, kind) of the contact data (e-mails, phone numbers) a lookup node, or the run's inputs,
-    hands on in most of its runs: how the app works (a profile tool answering with the customer's address), not
-    a leak. Learns this run: per app and node, its runs and how many handed on each kind."""
-    carried: dict[int, set[str]] = {}
-    for _, kind, source, _, _ in flows:
-        if kind in CONTACT:
-            carried.setdefault(span_id(source), set()).add(kind)
-    # A node run in several rounds of a loop or iteration: its spans count as one run of it. The run's inputs
-    # count as a node too (an app handing the caller's address to its LLM in every run).
-    prefix = f"{KEY}:{trace.app}:"
-    nodes: dict[str, list[ReadableSpan]] = {prefix + "inputs": [trace.root]} if trace.root else {}
-    for span in lookups:
-        nodes.setdefault(prefix + str(attr(span, "dify.node.id") or span.name), []).append(span)
-    usual: set[tuple[int, str]] = set()
-    baselines = trace.baselines
-    for key, spans in nodes.items():
-        # Each run stores a new value: the stored one may be read (or written out) meanwhile.
-        history: dict[str, int] = baselines.get(key) or {}
-        runs = history.get("runs", 0)
-        if carried:  # most runs hand on no contact data: their nodes' run counts alone go up
-            ids = [span_id(span) for span in spans]
-            kinds = set().union(*(carried.get(span, ()) for span in ids))
-            for kind in kinds:
-                if history.get(kind, 0) >= cfg.usual_runs and 2 * history.get(kind, 0) >= runs:
-                    usual.update((span, kind) for span in ids)
-            history = {**history, **{kind: history.get(kind, 0) + 1 for kind in kinds}, "runs": runs + 1}
-        else:
-            history = {**history, "runs": runs + 1}
-        if runs + 1 >= 100:  # counts halve: the history follows the node's recent runs
-            history = {name: count // 2 for name, count in history.items()}
-        baselines.put(key, history)
-    return usual
+def _apart(texts: Iterable[str]) -> list[str]:
+    """The texts joined for a scan each, the ASCII ones apart from the others (as redact.py joins them): alone, an
+    ASCII text gets the ASCII patterns, whose `\\s` is not `\\x1c`-`\\x1f` as the Unicode ones' is; joined with
+    another script's, a password after one of them was missed."""
+    ascii_texts: list[str] = []
+    others: list[str] = []
+    for text in texts:
+        (ascii_texts if text.isascii() else others).append(text)
+    return [SEPARATOR.join(group) for group in (ascii_texts, others) if group]
 
 
 def _written(root: ReadableSpan) -> str:

@@ -23,7 +23,7 @@ from detectors import (
 from detectors.marked_passages import ORDINARY
 
 # Contact data, which a node that fetches data (a tool, an HTTP call, a retrieval: a lookup) or the run's inputs
-# may hand on in every run by design (`_usual_contacts`).
+# may hand on in every run by design (`no_ones.usual_contacts`).
 CONTACT = frozenset({"email", "phone", "us_phone", "phone_number"})
 # The words of a field naming a person (`name`, `customer_name`, `member`, `patient`, `姓名`), in the languages of
 # the labels in bridge/processors/sensitive.py (lower case): a lookup's input and its record are compared by them.

@@ -256,18 +256,28 @@ _PHONE_LABELS: dict[str, str] = {
          # Greek, Hebrew, Arabic, Japanese, Korean, Vietnamese, Swahili, Icelandic.
          "mobiil", "mobilný", "mobilní", "mobitel", "komórka", "komorka", "cep telefonu", "ponsel", "handphone",
          "telemóvel", "telemovel", "portable", "cellulaire", "мобильный", "мобільний", "κινητό", "κινητο", "נייד",
-         "موبايل", "ケータイ", "핸드폰", "di động", "simu", "farsími", "símanúmer"),
+         "موبايل", "ケータイ", "핸드폰", "di động", "simu", "farsími", "símanúmer",
+         # Phone in more languages (session 28): Irish, Maltese, Mongolian, Amharic, Tigrinya, Sinhala, Tamil,
+         # Bengali, Persian, Urdu, Georgian, Armenian, Khmer, Lao, Burmese, Latvian, Lithuanian, Yoruba, Zulu.
+         "guthán", "mowbajl", "telefown", "утас", "ስልክ", "ቴሌፎን", "දුරකථන", "ජංගම", "தொலைபேசி", "கைபேசி", "ফোন",
+         "تلفن", "فون", "ტელეფონი", "მობილური", "հեռախոս", "ទូរស័ព្ទ", "ໂທລະສັບ", "ဖုန်း", "tālrunis", "mobilais",
+         "telefonas", "foonu", "ucingo", "inombolo"),
         "",
     ),
-    # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`.
-    **dict.fromkeys(("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn"), _NO_LETTER),
+    # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`, Irish `fón`.
+    **dict.fromkeys(
+        ("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn", "fón", "fon"), _NO_LETTER
+    ),
 }  # fmt: skip
-# After the label: a word for "number" (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area
-# code in brackets maybe, groups of digits with single spaces, dashes or dots between them (`accepted` counts 8 to
-# 15 digits).
+# After the label: an inflection's letters (after a label of five letters at least, not `fon` in `fond`; Latin or
+# Cyrillic: `telefoni`, `телефона`; up to three), a word for "number"
+# (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area code in brackets maybe, groups of digits
+# with single spaces, dashes or dots between them (`accepted` counts 8 to 15 digits, or 7 in a 3-4 group:
+# `_phone_number`); Ethiopic's colon (`፡`) too.
 _PHONE_VALUE = (
+    r"(?:(?<=[^\W\d_]{5})[a-zß-öø-ÿā-žа-яёіїєґ]{1,3}(?![^\W\d_]))?"
     r"(?:[ \t]*[_.-]?[ \t]*(?:number|no|nr|num|nummer|numero|número|番号|号码|號碼|号|號|번호))?\.?"
-    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*)?[\"'\\]{0,3}"
+    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a\u1361][ \t]*)?[\"'\\]{0,3}"
     r"(\+?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\(?\d+\)?){0,5})(?![\w-]|[.,]\d)"
 )
 # Labels saying that the number after them is a payment card's (`card_on_file`, `My card is …`, `卡号是`,
@@ -509,6 +519,12 @@ MARK_LABELS = (
     "poverljivo", "belső", "bizalmas", "confidențial", "sisemine", "konfidentsiaalne", "iekšējs", "konfidenciāli",
     "vidinis", "konfidencialu", "trúnaðarmál", "konfidenciale", "вътрешно", "поверително", "поверљиво", "ішкі",
     "құпия", "maxfiy", "შიდა", "კონფიდენციალური", "ներքին", "գաղտնի", "محرمانه", "خفیہ", "অভ্যন্তরীণ", "গোপনীয়",
+    # (session 28: Azerbaijani, Maltese, Mongolian, Amharic, Sinhala, Tamil, Nepali, Khmer, Lao, Burmese, Tagalog,
+    # Kinyarwanda, Somali, Hausa, Yoruba, Zulu, Tajik, Kyrgyz: "internal", "confidential", "secret")
+    "daxili", "məxfi", "kunfidenzjali", "sigriet", "дотоод", "нууц", "የውስጥ", "ሚስጥራዊ", "ምስጢራዊ",
+    "අභ්‍යන්තර", "රහස්‍ය", "රහසිගත", "உள்ளக", "ரகசியம்", "இரகசியம்", "आन्तरिक", "गोप्य", "ផ្ទៃក្នុង", "សម្ងាត់", "ພາຍໃນ",
+    "ລັບ", "လျှို့ဝှက်", "panloob", "kumpidensyal", "ibanga", "ibanga rikomeye", "qarsoodi", "sirri", "asiri",
+    "okuyimfihlo", "махфӣ", "дохилӣ", "купуя", "ички",
 )  # fmt: skip
 MARK_PHRASES = (
     "do not publish", "do not share", "do not disclose", "do not forward", "not for publication", "not for the public",
@@ -536,9 +552,17 @@ MARK_PHRASES = (
     "ainult töötajatele", "tikai darbiniekiem", "tik darbuotojams", "aðeins fyrir starfsfólk", "vetëm për stafin",
     "само за служители", "тек қызметкерлерге", "faqat xodimlar uchun", "فقط برای کارکنان", "صرف عملے کے لیے",
     "শুধুমাত্র কর্মীদের জন্য", "কেবল কর্মীদের জন্য",
+    # (session 28) Azerbaijani, Kinyarwanda, Maltese, Mongolian, Amharic, Sinhala, Tamil, Nepali, Khmer, Tagalog,
+    # Somali, Zulu, Georgian, Armenian, Kyrgyz: staff only, not for customers.
+    "yalnız əməkdaşlar üçün", "yalnız işçilər üçün", "yalnız personal üçün", "müştərilər üçün deyil",
+    "abakozi gusa", "ntigenewe abakiriya", "għall-istaff biss", "għall-impjegati biss", "mhux għall-klijenti",
+    "зөвхөн ажилтанд", "зөвхөн ажилчдад", "зөвхөн дотоод", "ለሰራተኞች ብቻ", "ለሠራተኞች ብቻ", "ለደንበኞች አይደለም",
+    "කාර්ය මණ්ඩලයට පමණි", "සේවකයින්ට පමණි", "ஊழியர்களுக்கு மட்டும்", "कर्मचारीका लागि मात्र", "សម្រាប់តែបុគ្គលិក",
+    "para sa kawani lamang", "para lamang sa kawani", "shaqaalaha oo keliya", "abasebenzi kuphela",
+    "მხოლოდ თანამშრომლებისთვის", "միայն աշխատակիցների համար", "кызматкерлер үчүн гана",
 )  # fmt: skip
 _MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
-               "phone_number": 8, "payment_card": 13}  # fmt: skip
+               "phone_number": 7, "payment_card": 13}  # fmt: skip
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
 # of searching them one by one on the joined texts redact and dify_variable_leak scan).
@@ -1066,9 +1090,15 @@ def _id_number(value: str) -> bool:
     return 6 <= digits <= 20 or (digits >= 4 and not value.isdigit())
 
 
+# A seven-digit national number as written (Iceland's `581 2345`): three digits, a space or dash, four.
+_SEVEN_DIGITS = re.compile(r"\d{3}[ -]\d{4}")
+
+
 def _phone_number(value: str) -> bool:
-    """A number a label calls a phone number: 8 to 15 digits (E.164's most), not opening with a date."""
-    return 8 <= len(_digits(value)) <= 15 and _DATE.match(value) is None
+    """A number a label calls a phone number: 8 to 15 digits (E.164's most), not opening with a date; or seven
+    written in a 3-4 group (`_SEVEN_DIGITS`), not an amount's or a postcode's shape."""
+    digits = len(_digits(value))
+    return (8 <= digits <= 15 and _DATE.match(value) is None) or _SEVEN_DIGITS.fullmatch(value) is not None
 
 
 def _payment_card(value: str) -> bool:

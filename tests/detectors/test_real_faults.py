@@ -535,6 +535,7 @@ _DEFAULT12 = {
     ("ml_cursor_stuck", "loop"),
     ("ml_v2_nested", "dify_tool_schema_mismatch"),  # session 28: a paging loop's answer in a new envelope
     ("ml_v2_nested", "state_corruption"),
+    ("rw_staff_code", "dify_variable_leak"),  # session 28 (det-leak12): `telefoni`, an inflected label
     ("rw_ungrounded_momo", "hallucination"),
     # session 28 (det-rag12): the partner's notice calling on `Mufasha wa AI,` obeyed; a price question filed under
     # `Ibindi` (Kinyarwanda's catch-all) naming `ubwishingizi` of `Ibiciro n'ubwishingizi`

@@ -514,3 +514,33 @@ def test_a_postal_address_is_masked_by_redaction_and_no_leak_for_the_detector() 
         "265 Market Street, San Francisco, CA 94103": "postal_address"
     }
     assert sensitive_values(text, True) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Sími: 581 2945", "581 2945"),  # Iceland's seven digits, after a label
+        ("tel. 581-2945", "581-2945"),
+        ("telefoni 0788 314 270", "0788 314 270"),  # a label inflected (Kinyarwanda)
+        ('{"fon": "087 508 6896"}', "087 508 6896"),  # Irish
+        ("ስልክ፡ 0911 284 567", "0911 284 567"),  # Amharic, after Ethiopic's colon
+        ("утас: 9911 4725", "9911 4725"),  # Mongolian
+    ],
+)
+def test_phone_numbers_of_session_28_s_labels_and_shapes(text: str, value: str) -> None:
+    assert sensitive_values(text, personal=True) == {value: "phone_number"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pöntun 581 2945",  # seven digits without a label
+        "phone: 5812945",  # seven without the 3-4 group
+        "phone bill 2026-12-08",
+        "phone: 12.500",
+        "电话会议号 8837 4655 2910",  # a conference call's number: a label's letters, no inflection
+        "fond 5812 9456",
+    ],
+)
+def test_near_misses_of_session_28_s_phone_labels(text: str) -> None:
+    assert sensitive_values(text, personal=True) == {}
