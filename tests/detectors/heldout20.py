@@ -1,4 +1,4 @@
-"""The twentieth held-out corpus: apps of kinds no earlier set used, on a real Dify API 1.14.1, labelled by blind review.
+"""The twentieth held-out corpus: new kinds of apps on a real Dify API 1.14.1, labelled by a blind review.
 
 **The process** (new: labels by blind review). A real Dify API 1.14.1 (upstream commit bb73776, graphon 0.3.1) was
 stood up on 127.0.0.1 with the kit of `shared/real-dify/`, extended once (`testdata/heldout20/kit-h20.diff`: six apps
@@ -46,7 +46,11 @@ default is `dify_tool_schema_mismatch`, with `state_corruption` when the default
 `hallucination` is a figure in none of the run's model prompts; the business's own phone and the user's own data
 are clean; hard negatives are `APP-hn-WHAT-NNN`.
 
-COUNTS
+448 runs, every one with its export: 283 clean (63.2 %; 52 hard negatives), 165 with a fault (46 with two labels or
+more), 71 later turns of a conversation; per label from 6 (`context_overflow`) and 11 (`loop`, `dify_rag_poisoning`)
+to 45 (`hallucination`); `testdata/heldout20/README.md` has every count, every run where the review and the draw
+disagree, and the runs left out (en_docs keeps four warm-up runs: its first one's answer stated a figure the
+retrieval did not give).
 
 Loading is deterministic: the files are read in APPS order, their lines in order; `seed` changes nothing.
 """

@@ -1,7 +1,7 @@
 """Held-out corpus 20's structure (tests/detectors/heldout20.py): every app file loads, names and labels are valid,
-each app starts with its clean warm-up runs (five; en_docs four), the counts per app and per label are the README's. The conversation and
-stream-beside-export checks are test_heldout16.py's, parametrized over every set in its format. No detector runs here:
-bench/detection_quality.py scores the set."""
+each app starts with its clean warm-up runs (five; en_docs four), the counts per app and per label are the README's.
+The conversation and stream-beside-export checks are test_heldout16.py's, parametrized over every set in its format.
+No detector runs here: bench/detection_quality.py scores the set."""
 
 from __future__ import annotations
 
