@@ -132,7 +132,7 @@ def export_cases(runs: Iterable[Recorded]) -> Iterator[Case]:
 class RecordedCorpus:
     """A set recorded in this format: one `APP.jsonl.gz` an app under `testdata`, read app by app in `apps` order.
 
-    Held-out 17, 18 and 19 are such sets too; each module binds its functions to one of these."""
+    Held-out 17 to 20 are such sets too; each module binds its functions to one of these."""
 
     testdata: Path
     apps: tuple[str, ...]

@@ -1,6 +1,6 @@
 """Held-out corpus 16's structure (tests/detectors/heldout16.py): every app file loads, names and labels are valid,
 each app starts with five clean runs, the counts per label are the README's; and, for every set recorded in its
-format (held-out 16, 17, 18 and 19), a conversation's turns share its id and each run's stream and Dify's export of it
+format (held-out 16 to 20), a conversation's turns share its id and each run's stream and Dify's export of it
 rebuild to the same run with the same nodes. No detector runs here: bench/detection_quality.py scores them."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
-from tests.detectors import heldout16, heldout17, heldout18, heldout19
+from tests.detectors import heldout16, heldout17, heldout18, heldout19, heldout20
 from tests.detectors.heldout16 import Recorded
 
 # The README's counts: runs per app, then runs per label over every app (a run with two labels counts twice).
@@ -78,7 +78,7 @@ def test_counts_per_label_are_the_readmes() -> None:
 
 
 # Every held-out set recorded in held-out 16's format (a run's stream and Dify's export of it side by side).
-RECORDED = (heldout16, heldout17, heldout18, heldout19)
+RECORDED = (heldout16, heldout17, heldout18, heldout19, heldout20)
 
 
 def recorded_runs(corpus: ModuleType) -> list[Recorded]:
