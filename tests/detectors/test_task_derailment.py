@@ -562,6 +562,15 @@ def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_it
     assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
 
 
+def test_an_answer_in_the_script_of_a_word_the_query_wrote_is_in_the_user_s_language() -> None:
+    """An Amharic question naming the "PUK code" in English, answered in English naming the PUK: the user wrote in
+    the answer's script. The same answer to a question all in Amharic is in another language than the app's."""
+    past: list[Run] = [("ሲም ካርድ እንዴት እቀይራለሁ?", "መታወቂያዎን ይዘው ይምጡ፣ ሲም በዚያው ቀን ይቀየራል።", True)] * 20
+    answer = "Bring your ID and we replace the SIM the same day; for the PUK call 994."
+    assert other_language(past, "PUK code እንዴት አገኛለሁ?", answer, DerailConfig()) is None
+    assert other_language(past, "የፒዩኬ ኮድ እንዴት አገኛለሁ? 994", answer, DerailConfig())
+
+
 def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
     """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
     past: list[Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20
