@@ -55,6 +55,7 @@ from detectors.task_derailment_parts.run import (
     run_sources,
     worked_out,
 )
+from detectors.task_derailment_parts.withheld import withheld
 from detectors.task_derailment_parts.words import query_terms, stems_of, terms_of, word_count
 
 KEY = "task_derailment"
@@ -172,10 +173,11 @@ def create(cfg: Config) -> object:
                 )
             vocabulary.learn(stems_of(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
-        # query, if not helpfully.
+        # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
+        refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
         if (
-            rule
-            and not DECLINE.search(answer)
+            (rule := rule or refusal)
+            and (rule is refusal or not DECLINE.search(answer))
             and not (HOLDING.search(answer) and not fetched_for(trace, query))
             and not (ABSENT.search(answer) and came_back_empty(trace))
         ):

@@ -1,0 +1,48 @@
+"""A refusal of the app's own task: the run fetched the figures asked for, its LLM was sent them, and the answer states
+none, where the app answered questions like this one with figures from its data before. Read from figures alone, in
+any language: a refusal's words need no list (`ní féidir liom cabhrú`, `хариулж чадахгүй`, `അനുവാദമില്ല`)."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+from detectors import ProcessMemory, Trace
+from detectors.task_derailment_parts.history import APPS_KEPT
+from detectors.task_derailment_parts.run import answering_prompts, came_back_empty, returned_data
+from detectors.task_derailment_parts.words import query_terms
+
+_FIGURE = re.compile(r"\d")
+_KEPT = 50  # the app's last runs with data that are read
+_ALIKE_TERMS = 2  # terms a past question shares with this one at least to be asked alike
+_ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answered with a figure
+
+# Per app, in this process's memory only (questions carry what users asked): its last runs with data, each the query's
+# terms and whether the answer stated a figure.
+_ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
+
+
+def withheld(trace: Trace, query: str, answer: str) -> str | None:
+    """The rule by which the answer refuses the app's task, if it does: the run's tools or HTTP requests returned
+    figures (no empty list: "there is none" answers a lookup that found nothing) that its answering LLM was sent,
+    the answer states no figure, and the app answered the questions asked alike before (two at least, sharing two
+    terms with this one) with a figure, nine in ten of them. A question outside what the app does ("may I bring my
+    dog?") was not asked alike before, and an honest "I don't know" follows data that does not hold the answer. Every
+    run with data teaches the app what its answers state."""
+    data = returned_data(trace)
+    if not any(_FIGURE.search(part) for part in data) or came_back_empty(trace):
+        return None
+    asked = frozenset(query_terms(query))
+    stated = bool(_FIGURE.search(answer))
+    past = _ANSWERED.of(trace.baselines, trace.app)
+    with _ANSWERED.lock:
+        alike = [figured for terms, figured in past if len(terms & asked) >= _ALIKE_TERMS]
+        past.append((asked, stated))
+    if stated or len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
+        return None
+    if not any(_FIGURE.search(prompt) for prompt in answering_prompts(trace)):
+        return None
+    return (
+        f"the answer states no figure of the data the run fetched, where {sum(alike)} of {len(alike)} questions "
+        "asked alike before were answered with one"
+    )
