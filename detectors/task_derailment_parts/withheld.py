@@ -9,8 +9,8 @@ from collections import deque
 
 from detectors import ProcessMemory, Trace
 from detectors.task_derailment_parts.history import APPS_KEPT
-from detectors.task_derailment_parts.run import answering_prompts, came_back_empty, returned_data
-from detectors.task_derailment_parts.words import query_terms
+from detectors.task_derailment_parts.run import answering_prompts, came_back_empty, returned_data, worked_out
+from detectors.task_derailment_parts.words import DIGITS, query_terms
 
 _FIGURE = re.compile(r"\d")
 _KEPT = 50  # the app's last runs with data that are read
@@ -40,7 +40,11 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
         past.append((asked, stated))
     if stated or len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
         return None
-    if not any(_FIGURE.search(prompt) for prompt in answering_prompts(trace)):
+    # The run's code worked figures out of the data and they reached the answering LLM (a figure of a code node's or
+    # loop's output, not the query's, in a prompt: where a renamed field left the code its defaults, the data did
+    # not reach it, and "no irradiance came back" is true).
+    figures = {number for part in worked_out(trace) for number in DIGITS.findall(part)} - {"0", *DIGITS.findall(query)}
+    if figures.isdisjoint(number for prompt in answering_prompts(trace) for number in DIGITS.findall(prompt)):
         return None
     return (
         f"the answer states no figure of the data the run fetched, where {sum(alike)} of {len(alike)} questions "
