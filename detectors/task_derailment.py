@@ -175,9 +175,10 @@ def create(cfg: Config) -> object:
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
         refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
+        if rule and DECLINE.search(answer):
+            rule = None
         if (
             (rule := rule or refusal)
-            and (rule is refusal or not DECLINE.search(answer))
             and not (HOLDING.search(answer) and not fetched_for(trace, query))
             and not (ABSENT.search(answer) and came_back_empty(trace))
         ):
