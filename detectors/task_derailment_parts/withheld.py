@@ -7,19 +7,34 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from detectors import ProcessMemory, Trace
+from opentelemetry.sdk.trace import ReadableSpan
+
+from detectors import ProcessMemory, Trace, json_attr
 from detectors.task_derailment_parts.history import APPS_KEPT
 from detectors.task_derailment_parts.run import answering_prompts, came_back_empty, returned_data, worked_out
 from detectors.task_derailment_parts.words import DIGITS, query_terms
 
 _FIGURE = re.compile(r"\d")
 _KEPT = 50  # the app's last runs with data that are read
-_ALIKE_TERMS = 2  # terms a past question shares with this one at least to be asked alike
+_ALIKE_TERMS = 2  # terms a past question shares with this one at least, a word among them, to be asked alike
 _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answered with a figure
 
 # Per app, in this process's memory only (questions carry what users asked): its last runs with data, each the query's
 # terms and whether the answer stated a figure.
 _ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
+
+
+def _wrote(span: ReadableSpan, answer: str) -> bool:
+    """Whether the LLM node's text is the answer."""
+    output = json_attr(span, "output.value")
+    return isinstance(output, dict) and str(output.get("text", "")).strip() == answer.strip()
+
+
+def _alike(terms: frozenset[str], asked: frozenset[str]) -> bool:
+    """Whether two questions are asked alike: `_ALIKE_TERMS` terms shared, a word among them (two dates share their
+    year and month, not their subject)."""
+    shared = terms & asked
+    return len(shared) >= _ALIKE_TERMS and not all(term.isdigit() for term in shared)
 
 
 def withheld(trace: Trace, query: str, answer: str) -> str | None:
@@ -36,9 +51,13 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     stated = bool(_FIGURE.search(answer))
     past = _ANSWERED.of(trace.baselines, trace.app)
     with _ANSWERED.lock:
-        alike = [figured for terms, figured in past if len(terms & asked) >= _ALIKE_TERMS]
+        alike = [figured for terms, figured in past if _alike(terms, asked)]
         past.append((asked, stated))
     if stated or len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
+        return None
+    # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
+    # template on a fail branch) reports the failure, other detectors' to find.
+    if not any(_wrote(span, answer) for span in trace.llm_spans):
         return None
     # The run's code worked figures out of the data and they reached the answering LLM (a figure of a code node's or
     # loop's output, not the query's, in a prompt: where a renamed field left the code its defaults, the data did
