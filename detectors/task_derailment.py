@@ -47,7 +47,9 @@ from detectors.task_derailment_parts.new_words import VOCABULARIES, exclaims, ne
 from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING
 from detectors.task_derailment_parts.run import (
     came_back_empty,
+    failed_over,
     fetched_for,
+    model_wrote,
     quoted_from_asked,
     returned_data,
     run_answer,
@@ -181,6 +183,9 @@ def create(cfg: Config) -> object:
             (rule := rule or refusal)
             and not (HOLDING.search(answer) and not fetched_for(trace, query))
             and not (ABSENT.search(answer) and came_back_empty(trace))
+            # The app's own reply on a failed node's branch (a template: "we cannot price it now, call us") reports
+            # the failure, other detectors' to find.
+            and not (failed_over(trace) and not model_wrote(trace, answer))
         ):
             yield Finding(
                 KEY,

@@ -7,11 +7,15 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from opentelemetry.sdk.trace import ReadableSpan
-
-from detectors import ProcessMemory, Trace, json_attr
+from detectors import ProcessMemory, Trace
 from detectors.task_derailment_parts.history import APPS_KEPT
-from detectors.task_derailment_parts.run import answering_prompts, came_back_empty, returned_data, worked_out
+from detectors.task_derailment_parts.run import (
+    answering_prompts,
+    came_back_empty,
+    model_wrote,
+    returned_data,
+    worked_out,
+)
 from detectors.task_derailment_parts.words import DIGITS, query_terms
 
 _FIGURE = re.compile(r"\d")
@@ -22,12 +26,6 @@ _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answ
 # Per app, in this process's memory only (questions carry what users asked): its last runs with data, each the query's
 # terms and whether the answer stated a figure.
 _ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
-
-
-def _wrote(span: ReadableSpan, answer: str) -> bool:
-    """Whether the LLM node's text is the answer."""
-    output = json_attr(span, "output.value")
-    return isinstance(output, dict) and str(output.get("text", "")).strip() == answer.strip()
 
 
 def _alike(terms: frozenset[str], asked: frozenset[str]) -> bool:
@@ -57,7 +55,7 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
         return None
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
     # template on a fail branch) reports the failure, other detectors' to find.
-    if not any(_wrote(span, answer) for span in trace.llm_spans):
+    if not model_wrote(trace, answer):
         return None
     # The run's code worked figures out of the data and they reached the answering LLM (a figure of a code node's or
     # loop's output, not the query's, in a prompt: where a renamed field left the code its defaults, the data did

@@ -66,3 +66,25 @@ def test_an_honest_answer_where_the_data_did_not_reach_the_llm_or_the_question_i
                                   read=False)) == []  # fmt: skip
     assert _warmed().detect(_desk("May I bring my dog along on the houseboat trip?", _REFUSAL, _BOATS)) == []
     assert _warmed().detect(_desk(question, _REFUSAL, [])) == []
+
+
+def test_the_app_s_own_reply_on_a_failed_node_s_branch_is_not_judged() -> None:
+    """The quote API failed (Dify's `exception`: a fail branch), a template told the user to call: the app's words,
+    not a model's, sharing nothing with the question nor the pages. The same text written by the run's LLM, with
+    every node succeeded, is judged."""
+    question = "Please quote me two loaves of rye bread for Saturday morning."
+    reply = "Pricing is unavailable right now; telephone the counter between eight and noon instead."
+    page = '{"status_code": 200, "body": "{\\"loaf\\": \\"rye\\", \\"pieces\\": 2}"}'
+
+    def run(failed: bool) -> list[ReadableSpan]:
+        menu = node("menu", "http-request", outputs={"status_code": 200, "body": page})
+        quote = node("quote", "http-request", status="exception" if failed else "succeeded", outputs={})
+        writer = (
+            node("sorry", "template-transform", outputs={"output": reply})
+            if failed
+            else llm(prompt=f"Quote this order. {question}", answer=reply)
+        )
+        return run_spans([menu, quote, writer], inputs={"sys.query": question}, outputs={"answer": reply})
+
+    assert _processor().detect(run(failed=True)) == []
+    assert [f.detector for f in _processor().detect(run(failed=False))] == ["task_derailment"]
