@@ -19,6 +19,7 @@ from detectors.task_derailment_parts.run import (
 from detectors.task_derailment_parts.words import DIGITS, query_terms
 
 _FIGURE = re.compile(r"\d")
+_ZERO = re.compile(r"[:\[,]\s*0(?![\d.])")  # a value of zero in JSON (`: 0`), not `0.7` nor `05`
 _KEPT = 50  # the app's last runs with data that are read
 _ALIKE_TERMS = 2  # terms a past question shares with this one at least, a word among them, to be asked alike
 _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answered with a figure
@@ -37,13 +38,16 @@ def _alike(terms: frozenset[str], asked: frozenset[str]) -> bool:
 
 def withheld(trace: Trace, query: str, answer: str) -> str | None:
     """The rule by which the answer refuses the app's task, if it does: the run's tools or HTTP requests returned
-    figures (no empty list: "there is none" answers a lookup that found nothing) that its answering LLM was sent,
-    the answer states no figure, and the app answered the questions asked alike before (two at least, sharing two
-    terms with this one) with a figure, nine in ten of them. A question outside what the app does ("may I bring my
-    dog?") was not asked alike before, and an honest "I don't know" follows data that does not hold the answer. Every
-    run with data teaches the app what its answers state."""
+    figures (no empty list nor zero: "there is none" answers a lookup that found nothing) that its answering LLM
+    was sent, the answer states no figure, and the app answered the questions asked alike before (two at least,
+    sharing two terms with this one) with a figure, nine in ten of them. A question outside what the app does ("may
+    I bring my dog?") was not asked alike before, and an honest "I don't know" follows data that does not hold the
+    answer. Every run with data teaches the app what its answers state."""
     data = returned_data(trace)
     if not any(_FIGURE.search(part) for part in data) or came_back_empty(trace):
+        return None
+    # A zero the data holds (`"refills_left": 0`) is stated in words as often ("no refills left").
+    if any(_ZERO.search(part) for part in data):
         return None
     asked = frozenset(query_terms(query))
     stated = bool(_FIGURE.search(answer))
