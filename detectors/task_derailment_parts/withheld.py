@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from detectors import ProcessMemory, Trace
+from detectors import ProcessMemory, Trace, attr
 from detectors.task_derailment_parts.history import APPS_KEPT
 from detectors.task_derailment_parts.run import (
     answering_prompts,
@@ -60,6 +60,9 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
     # template on a fail branch) reports the failure, other detectors' to find.
     if not model_wrote(trace, answer):
+        return None
+    # An answer cut at its token limit stops before its figures (`context_overflow`'s).
+    if any("length" in (attr(span, "gen_ai.response.finish_reasons") or ()) for span in trace.llm_spans):
         return None
     # The run's code worked figures out of the data and they reached the answering LLM (a figure of a code node's or
     # loop's output, not the query's, in a prompt: where a renamed field left the code its defaults, the data did
