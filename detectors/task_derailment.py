@@ -177,7 +177,8 @@ def create(cfg: Config) -> object:
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
         refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
-        if refusal and app_talk(query, answer, runs):  # a right answer in words ("the claim is approved")
+        # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
+        if refusal and (app_talk(query, answer, runs) or _unrepeated(answer) is not answer):
             refusal = None
         if rule and DECLINE.search(answer):
             rule = None
