@@ -16,7 +16,7 @@ from detectors.task_derailment_parts.run import (
     returned_data,
     worked_out,
 )
-from detectors.task_derailment_parts.words import DIGITS, query_terms
+from detectors.task_derailment_parts.words import DIGITS, query_terms, terms_given, terms_of
 
 _FIGURE = re.compile(r"\d")
 _ZERO = re.compile(r"[:\[,]\s*0(?![\d.])")  # a value of zero in JSON (`: 0`), not `0.7` nor `05`
@@ -67,8 +67,12 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     # The run's code worked figures out of the data and they reached the answering LLM (a figure of a code node's or
     # loop's output, not the query's, in a prompt: where a renamed field left the code its defaults, the data did
     # not reach it, and "no irradiance came back" is true).
-    figures = {number for part in worked_out(trace) for number in DIGITS.findall(part)} - {"0", *DIGITS.findall(query)}
+    worked = worked_out(trace)
+    figures = {number for part in worked for number in DIGITS.findall(part)} - {"0", *DIGITS.findall(query)}
     if figures.isdisjoint(number for prompt in answering_prompts(trace) for number in DIGITS.findall(prompt)):
+        return None
+    # An answer naming the data's items (a list of the books on the shelf) gives it, in words.
+    if not terms_of(answer).isdisjoint(terms_given([*data, *worked])):
         return None
     return (
         f"the answer states no figure of the data the run fetched, where {sum(alike)} of {len(alike)} questions "
