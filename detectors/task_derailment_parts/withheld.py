@@ -1,6 +1,6 @@
 """A refusal of the app's own task: the run fetched the figures asked for, its LLM was sent them, and the answer states
 none, where the app answered questions like this one with figures from its data before. Read from figures alone, in
-any language: a refusal's words need no list (`ní féidir liom cabhrú`, `хариулж чадахгүй`, `അനുവാദമില്ല`)."""
+any language: a refusal's words need no list (`ní féidir liom cabhrú`, `хариулж чадахгүй`)."""
 
 from __future__ import annotations
 
