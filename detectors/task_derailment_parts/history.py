@@ -8,7 +8,7 @@ from collections import deque
 from detectors import ProcessMemory, Trace
 from detectors.likeness import features, language, leaning, similarities
 from detectors.task_derailment_parts.config import Config
-from detectors.task_derailment_parts.languages import answered_in, asked_for, tongue
+from detectors.task_derailment_parts.languages import answered_in, asked_for, code_switched, tongue
 from detectors.task_derailment_parts.run import unsourced
 from detectors.task_derailment_parts.words import ESCAPED, NUMBER, codes_of, terms_given, terms_of
 
@@ -45,7 +45,7 @@ def other_language(past: list[Run], query: str, answer: str, cfg: Config) -> str
     asked, answered = tongue(query), tongue(answer)
     if asked is None or answered is None or asked == answered:
         return None
-    if asked_for(query, answered) or answered_in(answer, asked):
+    if asked_for(query, answered) or answered_in(answer, asked) or code_switched(query, answer, asked):
         return None
     told = [tongue(a) for q, a, _ in past if tongue(q) == asked]
     known = [told_ for told_ in told if told_]

@@ -85,6 +85,20 @@ def asked_for(query: str, answered: str) -> bool:
     return any(language(sentence) == answered for sentence in SENTENCE_END.split(query) if sentence.strip())
 
 
+_LETTERED = re.compile(r"[^\W\d_]{3,}")  # a word of three letters at least, in any script
+
+
+def code_switched(query: str, answer: str, asked: str) -> bool:
+    """Whether the query, in a language its script tells, writes a word in another script that the answer writes
+    too: the user's own term in the answer's language (`PUK code እንዴት አገኛለሁ?`, answered in English "for the PUK
+    call 994"), which the user reads. A figure shared is no such word (a Russian solution to an English sum)."""
+    script = SCRIPTS.get(asked)
+    if script is None:
+        return False
+    theirs = {word.casefold() for word in _LETTERED.findall(query) if not script.search(word)}
+    return bool(theirs) and not theirs.isdisjoint(word.casefold() for word in _LETTERED.findall(answer))
+
+
 def tongue(text: str) -> str | None:
     """`language` of a text, read again without its digits where it tells none and is not ASCII: a Chinese or
     Japanese text written without spaces is one token, and a figure in it (`357克`) made it an identifier whole."""

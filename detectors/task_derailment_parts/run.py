@@ -109,3 +109,19 @@ def came_back_empty(trace: Trace) -> bool:
         if isinstance(result, str) and _EMPTY_LIST.search(result):
             return True
     return False
+
+
+def model_wrote(trace: Trace, answer: str) -> bool:
+    """Whether an LLM node of the run wrote the answer (its text is the answer), not a template or the app's fixed
+    reply."""
+    for span in trace.llm_spans:
+        output = json_attr(span, "output.value")
+        if isinstance(output, dict) and str(output.get("text", "")).strip() == answer.strip():
+            return True
+    return False
+
+
+def failed_over(trace: Trace) -> bool:
+    """Whether a node of the run failed and the app went on past it (Dify's `exception`: a fail branch, a default
+    value)."""
+    return any(attr(span, "dify.node.status") == "exception" for span in trace.nodes)

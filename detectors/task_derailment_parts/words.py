@@ -122,6 +122,13 @@ def _joined_words(text: str) -> list[str]:
 _DIACRITIC = re.compile("[\u0300-\u0304\u0309\u0323]")
 
 
+# Ethiopic writes a syllable a character (`ስልክ`, silk: phone): its words are read from three characters (two are
+# mostly function words, `ነው`, `እና`) by their first two, as a Latin word by its first five letters (an ending
+# changes the last syllable's character: `ቅናሽ`, `ቅናሹ`).
+_ETHIOPIC = re.compile("[\u1200-\u137f]")
+_ETHIOPIC_WORD = re.compile("[\u1200-\u135a]{3,}")
+
+
 def stems_of(text: str) -> set[str]:
     # ASCII text (most) is lower-cased whole and matched with a plain class: twice as fast. Other text is
     # lower-cased word by word: whole, a letter may become two characters and split its word ('İ' → 'i̇').
@@ -133,6 +140,9 @@ def stems_of(text: str) -> set[str]:
         words = [w.lower() for w in (_MARKED_WORD if _MARKED.search(text) else _WORD).findall(text)]
         if _JOINED_SCRIPT.search(text):
             words = [w for w in words if not _JOINED_SCRIPT.match(w)] + _joined_words(text)
+        if _ETHIOPIC.search(text):
+            syllabic = [w[:2] for w in _ETHIOPIC_WORD.findall(text)]
+            return {w[:5] for w in words if w not in _STOP and not _ETHIOPIC.match(w)} | set(syllabic)
     return {w[:5] for w in words if w not in _STOP}
 
 

@@ -562,6 +562,24 @@ def test_a_persian_answer_sharing_nothing_with_its_query_and_pages_is_read_by_it
     assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
 
 
+def test_an_answer_in_the_script_of_a_word_the_query_wrote_is_in_the_user_s_language() -> None:
+    """An Amharic question naming the "PUK code" in English, answered in English naming the PUK: the user wrote in
+    the answer's script. The same answer to a question all in Amharic is in another language than the app's."""
+    past: list[Run] = [("ሲም ካርድ እንዴት እቀይራለሁ?", "መታወቂያዎን ይዘው ይምጡ፣ ሲም በዚያው ቀን ይቀየራል።", True)] * 20
+    answer = "Bring your ID and we replace the SIM the same day; for the PUK call 994."
+    assert other_language(past, "PUK code እንዴት አገኛለሁ?", answer, DerailConfig()) is None
+    assert other_language(past, "የፒዩኬ ኮድ እንዴት አገኛለሁ? 994", answer, DerailConfig())
+
+
+def test_ethiopic_words_are_read_by_their_syllables() -> None:
+    """A character is a syllable: `ክፍት` (open) is a word of three, its ending changes its last character (`ቅናሽ`,
+    `ቅናሹ`: discount, the discount), and two-character words are mostly function words (`ነው`, `እና`). An advert's
+    twelve words are twelve terms, not the six of four characters and more."""
+    assert stems_of("ክፍት ቅናሽ ቅናሹ ነው እና") == {"ክፍ", "ቅና"}
+    advert = "🎉 አዲሱን ስማርት ስልክ አሁኑኑ ይግዙ! በነፃ መላኪያ እና በስጦታ የጆሮ ማዳመጫ — ቅናሹ ውስን ነው!"
+    assert len(stems_of(advert)) == 12
+
+
 def test_a_chinese_answer_to_a_japanese_query_is_in_another_language() -> None:
     """A Japanese product note holds Chinese characters, its own: a Chinese tagline to it was not asked for."""
     past: list[Run] = [("有田焼の白磁の小皿、5枚セット。", "毎日使える有田焼、白磁の小皿5枚セット", True)] * 20

@@ -1,0 +1,90 @@
+"""`task_derailment`'s refusal of the app's own task (`detectors/task_derailment_parts/withheld.py`): told by figures,
+in any language, not by a refusal's words."""
+
+from __future__ import annotations
+
+import json
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from bridge.processors.detectors import Config, DetectionProcessor
+from detectors import registry
+from tests.detectors.build import llm, node, run_spans
+
+
+def _processor() -> DetectionProcessor:
+    others = {key: {"enabled": False} for key in registry() if key != "task_derailment"}
+    return DetectionProcessor(Config.model_validate(others))
+
+
+def _desk(question: str, answer: str, boats: list[tuple[str, int]], read: bool = True) -> list[ReadableSpan]:
+    """A houseboat desk's workflow: the bookings API, a code node counting them (its defaults where it read nothing:
+    a renamed field), an LLM sent the count, the answer."""
+    body = json.dumps({"items": [{"boat": boat, "guests": guests} for boat, guests in boats]})
+    listed = ", ".join(f"{boat} ({guests})" for boat, guests in boats) if read else ""
+    counted = {"count": len(boats) if read else 0, "boats": listed}
+    prompt = f"You are the desk assistant. Bookings: {counted['count']}: {listed}. Question: {question}"
+    nodes = [
+        node("api", "http-request", outputs={"status_code": 200, "body": body}),
+        node("count", "code", outputs=counted),
+        llm(prompt=prompt, answer=answer),
+    ]
+    return run_spans(nodes, app_id="desk", inputs={"date": "2027-01-15", "question": question},
+                     outputs={"reply": answer, "count": counted["count"]})  # fmt: skip
+
+
+_ASKED = [
+    ("How many bookings are there on the 11th?", "On the 11th there are 3 bookings: Kairali, Thenmala, Vembanad."),
+    ("Which boats are booked on the 12th?", "On the 12th 2 boats are booked: Kairali and Thenmala."),
+    ("How many guests are booked on the 10th?", "On the 10th the bookings bring 9 guests."),
+    ("Which boats are booked on the 13th?", "On the 13th 3 boats are booked, 12 guests in all."),
+]
+_BOATS = [("Kairali", 2), ("Thenmala", 3), ("Vembanad Pearl", 4)]
+_REFUSAL = "Sorry, I am not allowed to share any details of this kind with you today."
+
+
+def _warmed() -> DetectionProcessor:
+    processor = _processor()
+    for question, answer in _ASKED:
+        assert processor.detect(_desk(question, answer, _BOATS)) == []
+    return processor
+
+
+def test_a_refusal_of_the_app_s_task_with_the_data_at_hand() -> None:
+    """The bookings came back, the code counted them, the LLM was sent the count, and the answer states no figure
+    to a question the app answered with one before: a refusal of its task, whatever language it is written in."""
+    (finding,) = _warmed().detect(_desk("Which boats are booked on the 15th?", _REFUSAL, _BOATS))
+    assert finding.detector == "task_derailment"
+    assert finding.evidence["rule"].startswith("the answer states no figure of the data the run fetched")
+
+
+def test_an_honest_answer_where_the_data_did_not_reach_the_llm_or_the_question_is_new() -> None:
+    """A renamed field left the code its defaults (nothing reached the LLM: "no bookings came back" is true); a
+    question the app was never asked alike ("may I bring my dog?"); a lookup that found nothing."""
+    question = "Which boats are booked on the 15th?"
+    assert _warmed().detect(_desk(question, "Sorry, no booking details came back from the system.", _BOATS,
+                                  read=False)) == []  # fmt: skip
+    assert _warmed().detect(_desk("May I bring my dog along on the houseboat trip?", _REFUSAL, _BOATS)) == []
+    assert _warmed().detect(_desk(question, _REFUSAL, [])) == []
+
+
+def test_the_app_s_own_reply_on_a_failed_node_s_branch_is_not_judged() -> None:
+    """The quote API failed (Dify's `exception`: a fail branch), a template told the user to call: the app's words,
+    not a model's, sharing nothing with the question nor the pages. The same text written by the run's LLM, with
+    every node succeeded, is judged."""
+    question = "Please quote me two loaves of rye bread for Saturday morning."
+    reply = "Pricing is unavailable right now; telephone the counter between eight and noon instead."
+    page = '{"status_code": 200, "body": "{\\"loaf\\": \\"rye\\", \\"pieces\\": 2}"}'
+
+    def run(failed: bool) -> list[ReadableSpan]:
+        menu = node("menu", "http-request", outputs={"status_code": 200, "body": page})
+        quote = node("quote", "http-request", status="exception" if failed else "succeeded", outputs={})
+        writer = (
+            node("sorry", "template-transform", outputs={"output": reply})
+            if failed
+            else llm(prompt=f"Quote this order. {question}", answer=reply)
+        )
+        return run_spans([menu, quote, writer], inputs={"sys.query": question}, outputs={"answer": reply})
+
+    assert _processor().detect(run(failed=True)) == []
+    assert [f.detector for f in _processor().detect(run(failed=False))] == ["task_derailment"]
