@@ -40,6 +40,7 @@ from detectors.hallucination_parts.data import (
     run_data,
 )
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
+from detectors.hallucination_parts.made_up import made_up
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
@@ -127,13 +128,15 @@ def create(cfg: Config) -> object:
             # number spans a line, so reading the sources apart finds what reading them joined did.
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
+            whole: set[str] = set()  # fed data only, for `made_up`: every figure of two digits and more
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`substituted`)
                 money = {
                     token for token, unit in measured(stating) if unit == "money" or (unit == "%" and cfg.data_shares)
                 }
                 money |= lengths(stating).keys()
+                whole = set(claimed) if cfg.data_made_up else set()
                 claimed, counted, stated = claimed & money, {}, stated & money
-            if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
+            if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported and len(whole) < 2:
                 continue
             if shared is None:
                 shared = source_values(documents) | source_values(inputs)
@@ -141,8 +144,9 @@ def create(cfg: Config) -> object:
             # (earlier nodes' outputs, round numbers), then the prompt (the longest source); only what is left
             # is read the slower ways (number words, durations, arithmetic).
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
+            whole = {n for n in whole if shared.isdisjoint(readings(n))}
             stated = {d for d in stated if d not in plain(documents) and d not in plain(inputs)}
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             if data is None:
                 data, workflow = (
@@ -154,14 +158,16 @@ def create(cfg: Config) -> object:
                 outputs.append(data[len(outputs)][1])
                 written.update(plain(outputs[-1]))
             unsupported = {n for n in unsupported if written.isdisjoint(readings(n))}
+            whole = {n for n in whole if written.isdisjoint(readings(n))}
             stated -= written
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             prompt = prompt_text(span)
             in_prompt = plain(prompt)
             unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            whole = {n for n in whole if in_prompt.isdisjoint(readings(n))}
             stated -= in_prompt
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
@@ -172,13 +178,16 @@ def create(cfg: Config) -> object:
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
             priced: set[str] = set()  # fed data only: a sum of money where no source states one
+            made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
                 replaced = substituted(stating, unsupported, outputs, prompt)
                 cut = {} if replaced else discounted(stating, unsupported, sources)
                 shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
                 if cfg.data_prices and not (replaced or cut or shares):
                     priced = unpriced(stating, unsupported, sources, record_figures(outputs))
-                unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
+                if len(whole) > 1 and not (replaced or cut or shares or priced):
+                    made = made_up(stating, whole, sources, prompt, question, known)
+                unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -207,6 +216,11 @@ def create(cfg: Config) -> object:
                         if shares
                         else ["a sum of money in an answer fed data is in no source, which state no sum of money"]
                         if priced
+                        else [
+                            "figures in an answer fed data, two and more, are in no source nor computed from them, "
+                            "one written beside a word its prompt writes a figure beside"
+                        ]
+                        if made
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []

@@ -1,0 +1,68 @@
+"""An answer fed only data stating the data's measures with values none of it gives: figures made up in its terms."""
+
+from __future__ import annotations
+
+import re
+
+from detectors.hallucination_parts.arithmetic import precision
+from detectors.hallucination_parts.known import unknown
+from detectors.hallucination_parts.support import unsupported_numbers
+from detectors.numbers import all_values, plain, readings
+
+_FIGURE = re.compile(r"\d[\d.,]*\d|\d")
+_WORD = re.compile(r"[^\s\d]+")
+_PUNCTUATION = ".,;:!?()[]{}\"'«»*-–—/"
+
+
+def _beside(text: str) -> dict[str, set[str]]:
+    """Each figure of `text` → the words written right before it ("<") and right after it (">"), lower-cased,
+    punctuation stripped, to four characters: its unit, currency or label ("<кило" 41.6, 9.79 ">м³", "<eur" 0). The
+    side counts: "08:45 with Dr. Sato" labels no figure "with 12 vitamins" states."""
+    found: dict[str, set[str]] = {}
+    for figure in _FIGURE.finditer(text):
+        before = _WORD.findall(text[max(0, figure.start() - 24) : figure.start()])
+        after = _WORD.match(text, figure.end()) or _WORD.match(text, figure.end() + 1)
+        near = [f"<{before[-1]}"] if before and text[figure.start() - 1 : figure.start()].isspace() else []
+        near += [f">{after[0]}"] if after and after.start() - figure.end() <= 1 else []
+        # By its first four characters: a word inflected ("বিঘায়" beside the prompt's "বিঘা") is the same term.
+        words = {word[0] + word[1:].strip(_PUNCTUATION).lower()[:4] for word in near} - {"<", ">"}
+        found.setdefault(figure[0].rstrip(".,"), set()).update(words)
+    return found
+
+
+def _two_termed(number: str, terms: set[float]) -> bool:
+    """Whether `number` is the sum or the product of two of `terms` (the answer's own figures), to the place it is
+    written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all"): a working the answer leaves unshown."""
+    for reading in readings(number):
+        value, near = float(reading), precision(reading) + 1e-9
+        others = sorted(terms - {value, 0.0, 1.0})
+        if any(abs(a + b - value) <= near or abs(a * b - value) <= near for a in others for b in others):
+            return True
+    return False
+
+
+def made_up(
+    answer: str, figures: set[str], sources: list[str], prompt: str, question: str, known: dict[str, None]
+) -> set[str]:
+    """The figures of `figures` (an answer's, two digits and more, none written in a source) that no source computes
+    either, when there are two and more of them and the answer restates a figure of its prompt (the question's aside)
+    or writes one of them beside a word its prompt writes a figure beside, on the same side:
+    the data's measure ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives
+    (a bill of "23,560" for "18.4 m³" where the data's meter read 9.79 m³). A sum or a product of two figures the
+    answer states is its working (`_two_termed`). Two figures made up, not one: a figure a
+    right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
+    none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
+    made, _ = unsupported_numbers(answer, figures, set(), {}, sources, question)
+    if made and known:
+        made = unknown(made, answer, known, sources)
+    if len(made) < 2:
+        return set()
+    stated = set(all_values(answer))
+    made = {figure for figure in made if not _two_termed(figure, stated)}
+    if len(made) < 2:
+        return set()
+    if not (plain(answer) - plain(question)).isdisjoint(plain(prompt)):
+        return made  # it restates a figure of its prompt: it speaks of the data
+    terms = set().union(*_beside(prompt).values())
+    beside = _beside(answer)
+    return made if any(beside.get(figure, set()) & terms for figure in made) else set()
