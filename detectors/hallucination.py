@@ -35,6 +35,7 @@ from detectors.hallucination_parts.data import (
     DATA_NODES,
     fed_data,
     if_else_limits,
+    input_figures,
     record_figures,
     round_numbers,
     run_data,
@@ -171,6 +172,7 @@ def create(cfg: Config) -> object:
                 continue
             sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
+            unwritten = unsupported  # in no source as written, before the arithmetic (`discounted`)
             unsupported, miscounted = unsupported_numbers(answer, unsupported, stated, counted, sources, question)
             if unsupported and known:
                 unsupported = unknown(unsupported, stating, known, sources)
@@ -181,10 +183,15 @@ def create(cfg: Config) -> object:
             made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
                 replaced = substituted(stating, unsupported, outputs, prompt)
-                cut = {} if replaced else discounted(stating, unsupported, sources)
+                # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
+                # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
+                cut = {} if replaced else discounted(stating, unwritten, sources)
                 shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
                 if cfg.data_prices and not (replaced or cut or shares):
-                    priced = unpriced(stating, unsupported, sources, record_figures(outputs))
+                    # The run's inputs fed in are data too: an answer restating a booking's date the input gives
+                    # speaks of the data ("10/01/2027" for "2027-01-10").
+                    given = record_figures(outputs) | input_figures(trace)
+                    priced = unpriced(stating, unsupported, sources, given)
                 if len(whole) > 1 and not (replaced or cut or shares or priced):
                     made = made_up(stating, whole, sources, prompt, question, known)
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}

@@ -11,7 +11,7 @@ from detectors.numbers import all_values, plain, readings
 
 _FIGURE = re.compile(r"\d[\d.,]*\d|\d")
 _WORD = re.compile(r"[^\s\d]+")
-_PUNCTUATION = ".,;:!?()[]{}\"'«»*-–—/"
+_PUNCTUATION = ".,;:!?()[]{}\"'«»*/\u2013\u2014-"
 
 
 def _beside(text: str) -> dict[str, set[str]]:
@@ -31,12 +31,13 @@ def _beside(text: str) -> dict[str, set[str]]:
 
 
 def _two_termed(number: str, terms: set[float]) -> bool:
-    """Whether `number` is the sum or the product of two of `terms` (the answer's own figures), to the place it is
-    written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all"): a working the answer leaves unshown."""
+    """Whether `number` is the sum, the difference or the product of two of `terms` (the answer's own figures), to the
+    place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all", "126 000 less 100 000 leaves
+    26 000"): a working the answer leaves unshown."""
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
         others = sorted(terms - {value, 0.0, 1.0})
-        if any(abs(a + b - value) <= near or abs(a * b - value) <= near for a in others for b in others):
+        if any(min(abs(a + b - value), abs(a - b - value), abs(a * b - value)) <= near for a in others for b in others):
             return True
     return False
 
@@ -48,8 +49,8 @@ def made_up(
     either, when there are two and more of them and the answer restates a figure of its prompt (the question's aside)
     or writes one of them beside a word its prompt writes a figure beside, on the same side:
     the data's measure ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives
-    (a bill of "23,560" for "18.4 m³" where the data's meter read 9.79 m³). A sum or a product of two figures the
-    answer states is its working (`_two_termed`). Two figures made up, not one: a figure a
+    (a bill of "23,560" for "18.4 m³" where the data's meter read 9.79 m³). A sum, a difference or a product of two
+    figures the answer states is its working (`_two_termed`). Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
     made, _ = unsupported_numbers(answer, figures, set(), {}, sources, question)
