@@ -41,7 +41,7 @@ from detectors.hallucination_parts.data import (
     run_data,
 )
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
-from detectors.hallucination_parts.made_up import made_up
+from detectors.hallucination_parts.made_up import figures, made_up
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
@@ -135,7 +135,7 @@ def create(cfg: Config) -> object:
                     token for token, unit in measured(stating) if unit == "money" or (unit == "%" and cfg.data_shares)
                 }
                 money |= lengths(stating).keys()
-                whole = set(claimed) if cfg.data_made_up else set()
+                whole = figures(stating) if cfg.data_made_up else set()
                 claimed, counted, stated = claimed & money, {}, stated & money
             if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported and len(whole) < 2:
                 continue

@@ -7,7 +7,8 @@ import re
 from detectors.hallucination_parts.arithmetic import precision
 from detectors.hallucination_parts.known import unknown
 from detectors.hallucination_parts.support import unsupported_numbers
-from detectors.numbers import all_values, plain, readings
+from detectors.hallucination_parts.times import HOUR_MINUTE
+from detectors.numbers import all_values, days, measured, numbers, plain, readings
 
 _FIGURE = re.compile(r"\d[\d.,]*\d|\d")
 _WORD = re.compile(r"[^\s\d]+")
@@ -30,14 +31,25 @@ def _beside(text: str) -> dict[str, set[str]]:
     return found
 
 
-def _two_termed(number: str, terms: set[float]) -> bool:
-    """Whether `number` is the sum, the difference or the product of two of `terms` (the answer's own figures), to the
-    place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all", "126 000 less 100 000 leaves
-    26 000"): a working the answer leaves unshown."""
+def figures(answer: str) -> set[str]:
+    """The figures (two digits and more) `answer` states, its times of day and dates with their year aside: those are
+    read as times and days (`time_findings`, `day_findings`), not as two figures ("07:30" is no 07 and 30)."""
+    for day in days(answer):
+        answer = answer.replace(day, " ")
+    return numbers(HOUR_MINUTE.sub(" ", answer))
+
+
+def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
+    """Whether `number` is the sum, the difference or the product of two of `terms` (the answer's own figures), or one
+    of them with a percentage of `shares` (the answer's) on or off, to the place it is written to ("10 sacks at 189:
+    1890", "1890 and 345, 2235 in all", "126 000 less 100 000 leaves 26 000", "4,900, with 18 % GST 5,782"): a
+    working the answer leaves unshown."""
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
         others = sorted(terms - {value, 0.0, 1.0})
         if any(min(abs(a + b - value), abs(a - b - value), abs(a * b - value)) <= near for a in others for b in others):
+            return True
+        if any(abs(a * f - value) <= near for a in others for s in shares for f in (s, 1 + s, 1 - s)):
             return True
     return False
 
@@ -59,7 +71,8 @@ def made_up(
     if len(made) < 2:
         return set()
     stated = set(all_values(answer))
-    made = {figure for figure in made if not _two_termed(figure, stated)}
+    shares = {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
+    made = {figure for figure in made if not _two_termed(figure, stated, shares)}
     if len(made) < 2:
         return set()
     if not (plain(answer) - plain(question)).isdisjoint(plain(prompt)):
