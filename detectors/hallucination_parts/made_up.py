@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from detectors.hallucination_parts.arithmetic import precision
@@ -40,14 +41,18 @@ def figures(answer: str) -> set[str]:
 
 
 def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
-    """Whether `number` is the sum, the difference or the product of two of `terms` (the answer's own figures), or one
-    of them with a percentage of `shares` (the answer's) on or off, to the place it is written to ("10 sacks at 189:
-    1890", "1890 and 345, 2235 in all", "126 000 less 100 000 leaves 26 000", "4,900, with 18 % GST 5,782"): a
+    """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
+    figures), or one of them with a percentage of `shares` (the answer's) on or off, to the place it is written to
+    ("10 sacks at 189: 1890", "1890 and 345, 2235 in all", "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782"): a
     working the answer leaves unshown."""
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
-        others = sorted(terms - {value, 0.0, 1.0})
-        if any(min(abs(a + b - value), abs(a - b - value), abs(a * b - value)) <= near for a in others for b in others):
+        others = sorted(terms - {value, 0.0})
+        if any(
+            min(abs(a + b - value), abs(a - b - value), abs(a * b - value), abs(a / b - value)) <= near
+            for a in others
+            for b in others
+        ):
             return True
         if any(abs(a * f - value) <= near for a in others for s in shares for f in (s, 1 + s, 1 - s)):
             return True
@@ -59,10 +64,10 @@ def made_up(
 ) -> set[str]:
     """The figures of `figures` (an answer's, two digits and more, none written in a source) that no source computes
     either, when there are two and more of them and the answer restates a figure of its prompt (the question's aside)
-    or writes one of them beside a word its prompt writes a figure beside, on the same side:
-    the data's measure ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives
-    (a bill of "23,560" for "18.4 m³" where the data's meter read 9.79 m³). A sum, a difference or a product of two
-    figures the answer states is its working (`_two_termed`). Two figures made up, not one: a figure a
+    or writes one of them beside a word its prompt writes a figure beside, on the same side: the data's measure
+    ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives (a bill of "23,560"
+    for "18.4 m³" where the data's meter read 9.79 m³). Two figures the answer states worked into a third are its
+    working (`_two_termed`), a measure's total over a source's lines its sum. Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
     made, _ = unsupported_numbers(answer, figures, set(), {}, sources, question)
@@ -70,6 +75,13 @@ def made_up(
         made = unknown(made, answer, known, sources)
     if len(made) < 2:
         return set()
+    # A measure's total over a source's lines ("about 2 710 kWh" on each of four faces: "about 12 630 kWh"), about.
+    totals = {
+        math.fsum(float(max(readings(t), key=float)) for t, u in pairs if u == unit)
+        for pairs in map(measured, sources)
+        for unit in {unit for _, unit in pairs} - {""}
+    }
+    made = {f for f in made if not any(abs(float(r) - t) <= 0.01 * float(r) for r in readings(f) for t in totals)}
     stated = set(all_values(answer))
     shares = {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
     made = {figure for figure in made if not _two_termed(figure, stated, shares)}
