@@ -42,9 +42,9 @@ def figures(answer: str) -> set[str]:
 
 def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
     """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
-    figures), or one of them with a percentage of `shares` (the answer's) on or off, to the place it is written to
-    ("10 sacks at 189: 1890", "1890 and 345, 2235 in all", "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782"): a
-    working the answer leaves unshown."""
+    figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
+    larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
+    "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782", "15120 kWh, 15.1 MWh"): a working the answer leaves unshown."""
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
         others = sorted(terms - {value, 0.0})
@@ -54,7 +54,8 @@ def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
             for b in others
         ):
             return True
-        if any(abs(a * f - value) <= near for a in others for s in shares for f in (s, 1 + s, 1 - s)):
+        factors = {0.001, 1000.0} | {f for s in shares for f in (s, 1 + s, 1 - s)}  # a metric prefix: kWh as MWh
+        if any(abs(a * f - value) <= near for a in others for f in factors):
             return True
     return False
 
