@@ -45,9 +45,10 @@ def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
     figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
     larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
     "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782", "15120 kWh, 15.1 MWh"): a working the answer leaves unshown."""
+    own = {float(reading) for reading in readings(number)}  # "23,560" as 23.56 is no term of 23560
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
-        others = sorted(terms - {value, 0.0})
+        others = sorted(terms - own - {0.0})
         if any(
             min(abs(a + b - value), abs(a - b - value), abs(a * b - value), abs(a / b - value)) <= near
             for a in others
@@ -68,7 +69,7 @@ def made_up(
     or writes one of them beside a word its prompt writes a figure beside, on the same side: the data's measure
     ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives (a bill of "23,560"
     for "18.4 m³" where the data's meter read 9.79 m³). Two figures the answer states worked into a third are its
-    working (`_two_termed`), a measure's total over a source's lines its sum. Two figures made up, not one: a figure a
+    working (`_two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
     made, _ = unsupported_numbers(answer, figures, set(), {}, sources, question)
@@ -76,10 +77,11 @@ def made_up(
         made = unknown(made, answer, known, sources)
     if len(made) < 2:
         return set()
-    # A measure's total over a source's lines ("about 2 710 kWh" on each of four faces: "about 12 630 kWh"), about.
+    # A measure's total over its prompt's lines ("about 2 710 kWh" on each of four faces: "about 12 630 kWh"), about;
+    # the prompt's only: the loop's pages before it, each holding the last's rows, total anything.
+    pairs = measured(prompt)
     totals = {
         math.fsum(float(max(readings(t), key=float)) for t, u in pairs if u == unit)
-        for pairs in map(measured, sources)
         for unit in {unit for _, unit in pairs} - {""}
     }
     made = {f for f in made if not any(abs(float(r) - t) <= 0.01 * float(r) for r in readings(f) for t in totals)}
