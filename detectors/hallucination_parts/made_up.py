@@ -62,9 +62,9 @@ def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
 
 
 def made_up(
-    answer: str, figures: set[str], sources: list[str], prompt: str, question: str, known: dict[str, None]
+    answer: str, candidates: set[str], sources: list[str], prompt: str, question: str, known: dict[str, None]
 ) -> set[str]:
-    """The figures of `figures` (an answer's, two digits and more, none written in a source) that no source computes
+    """The figures of `candidates` (an answer's, two digits and more, none written in a source) that no source computes
     either, when there are two and more of them and the answer restates a figure of its prompt (the question's aside)
     or writes one of them beside a word its prompt writes a figure beside, on the same side: the data's measure
     ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives (a bill of "23,560"
@@ -72,7 +72,7 @@ def made_up(
     working (`_two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
-    made, _ = unsupported_numbers(answer, figures, set(), {}, sources, question)
+    made, _ = unsupported_numbers(answer, candidates, set(), {}, sources, question)
     if made and known:
         made = unknown(made, answer, known, sources)
     if len(made) < 2:
