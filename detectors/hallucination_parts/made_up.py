@@ -8,12 +8,13 @@ import re
 from detectors.hallucination_parts.arithmetic import precision
 from detectors.hallucination_parts.known import unknown
 from detectors.hallucination_parts.support import unsupported_numbers
-from detectors.hallucination_parts.times import HOUR_MINUTE
 from detectors.numbers import all_values, days, measured, numbers, plain, readings
 
 _FIGURE = re.compile(r"\d[\d.,]*\d|\d")
 _WORD = re.compile(r"[^\s\d]+")
 _PUNCTUATION = ".,;:!?()[]{}\"'«»*/\u2013\u2014-"
+# A time of day, after a hyphen too (Hebrew "ל-14:00": until 14:00).
+_CLOCK = re.compile(r"(?<![\d:.,])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")
 
 
 def _beside(text: str) -> dict[str, set[str]]:
@@ -37,7 +38,7 @@ def figures(answer: str) -> set[str]:
     read as times and days (`time_findings`, `day_findings`), not as two figures ("07:30" is no 07 and 30)."""
     for day in days(answer):
         answer = answer.replace(day, " ")
-    return numbers(HOUR_MINUTE.sub(" ", answer))
+    return numbers(_CLOCK.sub(" ", answer))
 
 
 def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
