@@ -35,11 +35,13 @@ from detectors.hallucination_parts.data import (
     DATA_NODES,
     fed_data,
     if_else_limits,
+    input_figures,
     record_figures,
     round_numbers,
     run_data,
 )
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
+from detectors.hallucination_parts.made_up import figures, made_up
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
@@ -127,13 +129,15 @@ def create(cfg: Config) -> object:
             # number spans a line, so reading the sources apart finds what reading them joined did.
             stating = claims(answer)
             claimed, counted, stated = numbers(stating), counts(stating), quantities(stating)
+            whole: set[str] = set()  # fed data only, for `made_up`: every figure of two digits and more
             if fed_only := not (grounded or cfg.data_fed):  # only its sums of money are read (`substituted`)
                 money = {
                     token for token, unit in measured(stating) if unit == "money" or (unit == "%" and cfg.data_shares)
                 }
                 money |= lengths(stating).keys()
+                whole = figures(stating) if cfg.data_made_up else set()
                 claimed, counted, stated = claimed & money, {}, stated & money
-            if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported:
+            if len(claimed) + len(counted) + len(stated) < cfg.min_unsupported and len(whole) < 2:
                 continue
             if shared is None:
                 shared = source_values(documents) | source_values(inputs)
@@ -141,8 +145,9 @@ def create(cfg: Config) -> object:
             # (earlier nodes' outputs, round numbers), then the prompt (the longest source); only what is left
             # is read the slower ways (number words, durations, arithmetic).
             unsupported = {n for n in claimed if shared.isdisjoint(readings(n))}
+            whole = {n for n in whole if shared.isdisjoint(readings(n))}
             stated = {d for d in stated if d not in plain(documents) and d not in plain(inputs)}
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             if data is None:
                 data, workflow = (
@@ -154,17 +159,20 @@ def create(cfg: Config) -> object:
                 outputs.append(data[len(outputs)][1])
                 written.update(plain(outputs[-1]))
             unsupported = {n for n in unsupported if written.isdisjoint(readings(n))}
+            whole = {n for n in whole if written.isdisjoint(readings(n))}
             stated -= written
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             prompt = prompt_text(span)
             in_prompt = plain(prompt)
             unsupported = {n for n in unsupported if in_prompt.isdisjoint(readings(n))}
+            whole = {n for n in whole if in_prompt.isdisjoint(readings(n))}
             stated -= in_prompt
-            if not (unsupported or counted or stated):
+            if not (unsupported or counted or stated or len(whole) > 1):
                 continue
             sources = [documents, inputs, prompt, *outputs, workflow]
             question = (user_query(root) or "") if root is not None else ""
+            unwritten = unsupported  # in no source as written, before the arithmetic (`discounted`)
             unsupported, miscounted = unsupported_numbers(answer, unsupported, stated, counted, sources, question)
             if unsupported and known:
                 unsupported = unknown(unsupported, stating, known, sources)
@@ -172,13 +180,21 @@ def create(cfg: Config) -> object:
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives
             shares: set[str] = set()  # fed data only: a percentage where no source states a share or a rate
             priced: set[str] = set()  # fed data only: a sum of money where no source states one
+            made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
                 replaced = substituted(stating, unsupported, outputs, prompt)
-                cut = {} if replaced else discounted(stating, unsupported, sources)
+                # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
+                # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
+                cut = {} if replaced else discounted(stating, unwritten, sources)
                 shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
                 if cfg.data_prices and not (replaced or cut or shares):
-                    priced = unpriced(stating, unsupported, sources, record_figures(outputs))
-                unsupported, miscounted = set(replaced) | set(cut) | shares | priced, {}
+                    # The run's inputs fed in are data too: an answer restating a booking's date the input gives
+                    # speaks of the data ("10/01/2027" for "2027-01-10").
+                    given = record_figures(outputs) | input_figures(trace)
+                    priced = unpriced(stating, unsupported, sources, given)
+                if len(whole) > 1 and not (replaced or cut or shares or priced):
+                    made = made_up(stating, whole, sources, prompt, question, known)
+                unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
@@ -207,6 +223,11 @@ def create(cfg: Config) -> object:
                         if shares
                         else ["a sum of money in an answer fed data is in no source, which state no sum of money"]
                         if priced
+                        else [
+                            "figures in an answer fed data, two and more, are in no source nor computed from them, "
+                            "one written beside a word its prompt writes a figure beside"
+                        ]
+                        if made
                         else ["a number in the answer is in no source nor computed from their numbers"]
                         if unsupported
                         else []

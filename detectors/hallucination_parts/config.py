@@ -69,3 +69,8 @@ class Config(DetectorConfig):
     # `sund_hours_as_price`). Off by default: the earlier real recordings label the business's true hours or limits
     # so answered clean (5 of their clean runs flagged with it on, session 26: docs/detectors.md).
     empty_context: bool = False
+    # With `data_fed` off, still check an answer fed only data for two figures and more (two digits and more) in no
+    # source nor computed from them, one written beside a word its prompt writes a figure beside (`made_up`, session
+    # 28: held-out 18's "412.5 kg" total and per-kilo rate for the data's 41.6 kg, a meter's "18.4 m³" and bill for
+    # its 9.79 m³, their units or currencies in words the number reader does not read).
+    data_made_up: bool = True

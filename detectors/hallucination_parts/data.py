@@ -60,13 +60,19 @@ def if_else_limits(trace: Trace) -> str:
     return ", ".join(limits)
 
 
-def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
-    """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
-    user's question, or of `data`, that the question does not hold. In a run input a record's code ("RE-5521")
-    names what the user asks about: its number is no figure fed (a node's output in the prompt is data)."""
+def input_figures(trace: Trace) -> set[str]:
+    """The numbers (two digits and more) of the run's inputs other than the user's question that the question does
+    not hold: data fed in (a booking's date)."""
+    fed, asked = _inputs(trace)
+    return fed - asked
+
+
+def _inputs(trace: Trace) -> tuple[set[str], set[str]]:
+    """The numbers of the run's inputs other than the user's question, and of the question. In a run input a
+    record's code ("RE-5521") names what the user asks about: its number is no figure fed."""
     root = trace.root
     inputs = json_attr(root, "input.value") if root is not None else None
-    fed = set().union(*(source_values(output) for output in data))
+    fed: set[str] = set()
     asked: set[str] = set()
     if isinstance(inputs, dict):
         for key, value in inputs.items():
@@ -74,7 +80,15 @@ def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
                 asked |= source_values(str(value))
             elif not key.startswith("sys."):
                 fed |= source_values(_RECORD_CODE.sub(" ", str(value)))
-    fed -= asked
+    return fed, asked
+
+
+def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
+    """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
+    user's question (`input_figures`), or of `data`, that the question does not hold (a node's output in the prompt
+    is data)."""
+    fed, asked = _inputs(trace)
+    fed = (fed | set().union(*(source_values(output) for output in data))) - asked
     return bool(fed) and not fed.isdisjoint(source_values(prompt))
 
 

@@ -124,7 +124,11 @@ def discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[s
     stated = dict(measured(answer))
     values = set().union(*(all_values(source) for source in sources))
     shares = {
-        float(r) for token, unit in stated.items() if unit == "%" for r in readings(token) if 0 < float(r) < 100
+        float(r)
+        for token, unit in stated.items()
+        if unit == "%"
+        for r in readings(token)
+        if 0 < float(r) < 100 and float(r) / 100 not in values  # a source's rate ("0.12") grants that share
     } - values
     return {
         number: [figure, share]

@@ -1298,3 +1298,67 @@ def test_a_day_none_of_the_datas_dates_is(answer: str, fires: str | None) -> Non
     found = findings(_loans(answer), "hallucination")
     assert [f.evidence["unsupported"] for f in found] == ([[fires]] if fires else [])
     assert findings(_loans(answer), "hallucination", data_times=False) == []
+
+
+def _picked(answer: str) -> list[ReadableSpan]:
+    """A farm's day: an API lists the pickers, a code node totals them, the LLM reports (a unit word before its
+    figure, as some languages write it: "kilos 41.6")."""
+    body = '{"pickers": [{"name": "Ana", "kg": 14.2}, {"name": "Ben", "kg": 27.4}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    total = node("total", "code", outputs={"lines": "Ana: 14.2 kg; Ben: 27.4 kg", "count": 2, "total": 41.6})
+    prompt = "Report only from the data.\nDivision 7: pickers 2, total kilos 41.6\n- Ana: 14.2 kg\n- Ben: 27.4 kg"
+    return _fed_run(prompt, answer, {"division": "North"}, api, total)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("Today the total kilos 412.5; the factory pays 265 a kilo.", ["265", "412.5"]),  # the data's terms
+        ("Ana picked 14.2 kg and Ben 27.4 kg: total kilos 41.6.", []),
+        ("Ana 14.2 kg, Ben 27.4 kg, 41.6 kg in all; Ben picked 13.2 kg more.", []),  # a difference: computed
+        ("Ana 14.2 kg, Ben 27.4 kg; 10 such days make 142 kg and 274 kg.", []),  # the answer's working, unshown
+        ("Today the total kilos 412.5.", []),  # one figure only: a working not read is likelier
+        ("Try our new gummies with 12 vitamins, 30 % off this week!", []),  # none of the data's terms: another answer
+    ],
+)
+def test_figures_made_up_in_the_datas_terms(answer: str, made: list[str]) -> None:
+    """Session 28 (`made_up`): an answer fed only data stating two figures and more that no source gives nor computes,
+    in the data's terms (a word its prompt writes a figure beside, on the same side) or restating the data, made them
+    up, whatever unit or currency word the number reader does not know."""
+    found = findings(_picked(answer), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
+    assert findings(_picked(answer), "hallucination", data_made_up=False) == []
+
+
+def _stock(answer: str) -> list[ReadableSpan]:
+    body = '{"item": "silk", "metre_available": 6, "price_per_metre": 2450}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = "Answer from the stock and price only.\nStock: silk: 6 metre, Rs 2450 / metre; 2 metre = Rs 4900"
+    return _fed_run(prompt, answer, {"shop": "Surat"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("2 metre silk ₹4,900; 12% off for cash, so ₹4,312.", True),  # a reduction nobody granted
+        ("2 metre silk ₹4,900.", False),
+        ("2 metre silk ₹4,900; with 18% GST ₹5,782.", False),  # a percentage added: a tax it knows
+    ],
+)
+def test_a_discount_no_source_grants_though_worked_right(answer: str, fires: bool) -> None:
+    """Session 28: the reduced price is right for the percentage the answer states, which the arithmetic takes for a
+    working; the percentage is in no source, so the reduction is made up (faults12's `gu_invented_discount`)."""
+    found = findings(_stock(answer), "hallucination")
+    assert [f.evidence.get("less_a_share") for f in found] == ([{"4,312": [4900.0, 12.0]}] if fires else [])
+
+
+def test_a_price_in_an_answer_restating_a_run_inputs_date() -> None:
+    """Session 28: the answer restates the booking date the run's input gives (written its own way), not a figure of
+    the data nodes; the data prices nothing, so its nightly rate is made up (faults12's `ml_invented_rate`)."""
+    page = node("page", "code", outputs={"count": 3, "boats": "Kairali (2), Thenmala (3), Punnamada (2)"})
+    prompt = "Answer only from the booking list.\nDate 2027-01-10: 3 bookings: Kairali (2), Thenmala (3), Punnamada (2)"
+    inputs = {"date": "2027-01-10", "question": "How much is Punnamada a night?"}
+    made = "Punnamada costs ₹9,500 a night with meals. It is booked on 10/01/2027."
+    (finding,) = findings(_fed_run(prompt, made, inputs, page), "hallucination")
+    assert finding.evidence["unsupported"] == ["9,500"]
+    assert findings(_fed_run(prompt, "Punnamada is booked on 10/01/2027.", inputs, page), "hallucination") == []

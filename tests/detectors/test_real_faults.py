@@ -571,7 +571,9 @@ MEASURED = {
     ("faults7", "every switch"): _DEFAULT7,  # and shelter_invented by the export only
     ("faults8", "default"): _DEFAULT8,
     ("faults8", "every switch"): _DEFAULT8,
-    ("faults9", "default"): _DEFAULT9,
+    # session 28 (det-halluc12): made up in the data's terms (`made_up`), a discount nobody granted, a price where the
+    # data prices nothing beside a run input's date
+    ("faults9", "default"): _DEFAULT9 | {("tiesaa_invented_weather", "hallucination")},
     ("faults9", "every switch"): _DEFAULT9
     | {
         ("tiesaa_invented_weather", "hallucination"),
@@ -581,7 +583,8 @@ MEASURED = {
     ("faults10", "every switch"): _DEFAULT10 | {("thaiyal_invented_date", "hallucination")},
     ("faults11", "default"): _DEFAULT11,
     ("faults11", "every switch"): _DEFAULT11 | {("aloqa_invented", "hallucination")},
-    ("faults12", "default"): _DEFAULT12,
+    ("faults12", "default"): _DEFAULT12
+    | {("gu_invented_discount", "hallucination"), ("ml_invented_rate", "hallucination")},
     ("faults12", "every switch"): _DEFAULT12
     | {
         ("gu_invented_discount", "hallucination"),
