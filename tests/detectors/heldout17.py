@@ -55,7 +55,7 @@ own data are clean; hard negatives are `APP-hn-WHAT-NNN`.
 553 runs, every one with its export: 371 clean (67.1 %; 67 hard negatives), 182 with a fault (46 with two labels),
 51 later turns of a conversation; per label from 6 (`context_overflow`) and 10 (`dify_classifier_drift`) to 41
 (`state_corruption`); `testdata/heldout17/README.md` has every count. Both readings give the same run id and node
-count for every run (tests/detectors/test_heldout17.py).
+count for every run (tests/detectors/test_heldout16.py).
 
 Loading is deterministic. `corpus` and `export_corpus` give the runs in the day's clock order, the six apps
 interleaved as Dify served them (each app's five warm-up runs come before its other runs), so one processor fed

@@ -50,7 +50,7 @@ app's median run; hard negatives are `APP-hn-WHAT-NNN`.
 labels), 106 later turns of a conversation; per label from 5 (`context_overflow`) and 10 (`dify_classifier_drift`)
 to 41 (`dify_model_fallback`); `testdata/heldout18/README.md` has every count, the operator change log and every
 label the review changed or disagreed on. Both readings give the same run id and node count for every run
-(tests/detectors/test_heldout18.py).
+(tests/detectors/test_heldout16.py).
 
 Loading is deterministic: the files are read in APPS order, their lines in order; `seed` changes nothing (the
 signature is the other corpora's). `corpus.evaluate` feeds the cases in order to one processor, so every app's
