@@ -324,7 +324,9 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"\bvalue{q}{colon}{q}([^\s\"'\\]{{4,}}){q}{next}{q}value_type{q}{colon}{q}secret"
         r"|\bvalue_type{q}{colon}{q}secret{q}(?:{next}{q}(?!value{q}{colon})[\w.-]{{1,40}}{q}{colon}"
         r"(?:\\?\"[^\"\\\n\x00]{{0,200}}\\?\"|[^,\n\x00{{}}]{{0,200}}?)){{0,4}}"
-        r"{next}{q}value{q}{colon}{q}([^\s\"'\\]{{4,}})".format(q=r"\\?[\"']?", colon=r"[ \t]*:[ \t]*", next=_NEXT_ENTRY),
+        r"{next}{q}value{q}{colon}{q}([^\s\"'\\]{{4,}})".format(
+            q=r"\\?[\"']?", colon=r"[ \t]*:[ \t]*", next=_NEXT_ENTRY
+        ),
         ("value_type: secret", '"value_type": "secret"', '"value_type":"secret"', '\\"value_type\\": \\"secret\\"',
          '\\"value_type\\":\\"secret\\"'),
     ),

@@ -246,9 +246,9 @@ _ID_LABELS: dict[str, str] = {
         # (short for 주민등록번호); bank accounts in Japanese, Korean and Chinese (`口座番号`, `계좌번호`, `银行账号`);
         # India's PAN as a JSON key (`"pan": …`); Brazil's RG; Mexico's voter key (`clave de elector`); a German
         # identity card (`Personalausweis`, `Ausweisnummer`).
-        "通行证", "通行證", "台胞证", "台胞證", "旅券", "運転免許証", "免許証番号", "在留カード", "주민번호", "운전면허",
-        "외국인등록", "口座番号", "계좌번호", "银行账号", "銀行帳號", "\"pan\"", "rg:", "rg nº", "clave de elector",
-        "personalausweis", "ausweisnummer", "ausweis-nr",
+        "通行证", "通行證", "台胞证", "台胞證", "旅券", "運転免許証", "免許証番号", "在留カード", "주민번호",
+        "운전면허", "외국인등록", "口座番号", "계좌번호", "银行账号", "銀行帳號", "\"pan\"", "rg:", "rg nº",
+        "clave de elector", "personalausweis", "ausweisnummer", "ausweis-nr",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -298,7 +298,7 @@ _CARD_LABELS: dict[str, str] = dict.fromkeys(
 _CARD_VALUE = (
     r"(?:(?!\bid\b|ref|order|transa|tracking|invoice|serial|barcode|imei|iccid|pedido|bestell|auftrag|rechnung|"
     r"commande|ordine|factur|fattur|zamówien|sipariş|заказ|транзакц|订单|交易|流水|发票|注文|取引|주문|거래)"
-    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![^\W%s]|-|[.,]\d)" % _CJK_LETTERS
+    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![^\W" + _CJK_LETTERS + r"]|-|[.,]\d)"
 )
 # "Is" between an id's label and its number (`身份证号码是…`, `meu CPF é …`, `mi CURP es …`, `My aadhaar number is
 # …`, `個人番号は…`, `주민번호는 …`) (branch redact13).
@@ -315,7 +315,7 @@ _ID_VALUE = (
     r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
     r"|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
-    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![^\W%s]|-)" % _CJK_LETTERS
+    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![^\W" + _CJK_LETTERS + r"]|-)"
 )
 # A bare `key` (`key=…`, `Exa key: <uuid>`, `{"Key": "…"}`: a name that says nothing more), then a separator and
 # a value that reads as random (branch redact12): a `primary_key: user_id` or `key: Content-Type` is no secret.
@@ -439,7 +439,8 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # A letter of Chinese, Japanese or Korean before or after the number is no part of it (`卡号6228…`), and a
     # number right after `单号` (an order's or a waybill's: `订单号`, `运单号`) is no card (branch redact13).
     "card_number": re.compile(
-        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<!{_UUID_HEAD}\d){_NOT_CARD_AFTER}(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
+        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<!{_UUID_HEAD}\d){_NOT_CARD_AFTER}"
+        r"(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
         rf"[ -]?(?:\d[ -]?){{12,18}}(?:\b|(?<=\d)(?=[{_CJK_LETTERS}]))"
     ),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
@@ -516,7 +517,8 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "national_id": re.compile(r"\d{6}-\d{4}|\d{17}|\d\.\d{3}-\d\d"),
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
     "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
-    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "upi_id": _UPI_HANDLES, "canadian_sin": ("SIN ", "SIN:", "SIN#", "SIN\t"),
+    "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN ", "SIN:", "SIN#", "SIN\t"),
+    "upi_id": _UPI_HANDLES,
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff

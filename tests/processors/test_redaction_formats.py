@@ -692,6 +692,30 @@ MASKED = {
     "french address": ("Adresse : 95 rue de Rivoli, 75001 Paris", "rue de Rivoli"),
     "japanese address": ("住所：東京都千代田区丸の内1-3-1", "千代田区丸の内1-3-1"),
     "chinese address": ("地址：北京市朝阳区建国路56号", "建国路56号"),
+    # branch redact13's: a Dify deployment's users and settings (bench/redaction_attack_r12.py), each failing on main
+    "dify secret variable, value_type first": (
+        '{"name": "erp_token", "value_type": "secret", "description": "ERP, see wiki", "value": "Sadi9oAiYM1LW80ZulMa"}',
+        "Sadi9oAiYM1LW80ZulMa",
+    ),
+    "chinese id after is": ("用户的身份证号码是31011520010101919X，请核实。", "31011520010101919X"),
+    "chinese id after a chinese letter": ("客户31011520010101919X已核验", "31011520010101919X"),
+    "my number before desu": ("個人番号は695464630528です", "695464630528"),
+    "aadhaar number is": ("My aadhaar number is 8830 8365 2988, please update KYC", "8830 8365 2988"),
+    "curp es": ("mi CURP es RAMA851130MJCMRN02", "RAMA851130MJCMRN02"),
+    "nie es": ("mi NIE es Y3836450H", "Y3836450H"),
+    "card after its chinese label": ("请把退款打到卡号6228480315089155982", "6228480315089155982"),
+    "korean short password": ("비번은 Nopal4316802! 이에요", "Nopal4316802!"),
+    "pan as a json key": ('{"pan": "VEVPL0223W", "name": "Rahul Sharma"}', "VEVPL0223W"),
+    "brazil rg": ("RG: 01.570.372-8", "01.570.372-8"),
+    "korean account number": ("계좌번호: 201375-02-017382 (국민은행)", "201375-02-017382"),
+    "japanese account number": ("口座番号：5694897（普通）", "5694897"),
+    "japanese passport": ("旅券番号：TK0682115", "TK0682115"),
+    "chinese travel permit": ("港澳通行证 C41660066", "C41660066"),
+    "japanese driving licence": ("運転免許証番号：327200585724", "327200585724"),
+    "german identity card": ("Personalausweisnummer: L01X00T47", "L01X00T47"),
+    "mexican voter key": ("clave de elector SLTKKF73663364H044", "SLTKKF73663364H044"),
+    "upi id": ("UPI id rahul.sharma10@okhdfcbank", "rahul.sharma10"),
+    "japanese deliver to": ("お届け先: 大阪府大阪市北区梅田3-1-3 グランフロント大阪", "梅田3-1-3"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -773,6 +797,10 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "embedding: ["
         + ",".join(str(i) for i in range(64))
         + "]; http://localhost:3000/?next=/home; v4.local is a mode",
+        # branch redact13's: order numbers after 单号 passing Luhn's check, a JSON key after a secret's name, words
+        # after an id's label and "is", a UPI app's handle in prose
+        '订单号：202412071530001234; 运单号 202412071530001234; {"name": "api_token", "value_type": "string"}',
+        "the passport is required; my ID number is 42; pay with @upi or @ybl; 비번은 8자 이상",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
