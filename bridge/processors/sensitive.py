@@ -350,7 +350,11 @@ _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
     **{kind: names for kind, (names, _) in _NAMES.items()},
-    "named_key": {"key": _NO_LETTER},
+    # "Key" in Portuguese, Spanish, French, Italian, German, Japanese and Korean too, and Brazil's Pix key, whose
+    # random form is a UUID (`chave Pix: <uuid>`) (branch redact13).
+    "named_key": dict.fromkeys(
+        ("key", "chave", "chave pix", "clave", "clé", "chiave", "schlüssel", "キー", "키"), _NO_LETTER
+    ),
     "id_number": _ID_LABELS,
     "phone_number": _PHONE_LABELS,
     "payment_card": _CARD_LABELS,
@@ -508,7 +512,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     # it dozens of times a text, which costs it more than the regex's own search for it.
     "vault_legacy_token": re.compile(r"s\.[A-Za-z0-9]{24}"),
     "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(_ID_LABELS),
-    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": ("key",),
+    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": tuple(_LABELS["named_key"]),
     "postal_address": tuple(_ADDRESS_LABELS),
     # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
     # North American number, its last two groups (not an id's or a timestamp's digits).

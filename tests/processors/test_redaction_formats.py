@@ -716,6 +716,7 @@ MASKED = {
     "mexican voter key": ("clave de elector SLTKKF73663364H044", "SLTKKF73663364H044"),
     "upi id": ("UPI id rahul.sharma10@okhdfcbank", "rahul.sharma10"),
     "japanese deliver to": ("お届け先: 大阪府大阪市北区梅田3-1-3 グランフロント大阪", "梅田3-1-3"),
+    "pix key": ("chave Pix: 517ea622-524b-4611-85a3-d750b27daa0a", "517ea622-524b-4611"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -801,6 +802,7 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         # after an id's label and "is", a UPI app's handle in prose
         '订单号：202412071530001234; 运单号 202412071530001234; {"name": "api_token", "value_type": "string"}',
         "the passport is required; my ID number is 42; pay with @upi or @ybl; 비번은 8자 이상",
+        "clé: valeur; chave: nome_do_campo; la clave: marketing; キー: Enter",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
