@@ -1099,9 +1099,19 @@ def _iban(value: str) -> bool:
 
 def _id_number(value: str) -> bool:
     """A number a label calls a national identifier: six digits at least (`TC 34020645408`, `BSN: 284242263`), or
-    four with letters (`C01X00T47`)."""
+    four with letters (`C01X00T47`), or a German passport's or identity card's (`CNV4FNMTX`: nine of capitals
+    without vowels and digits, a digit among them; branch redact13)."""
     digits = len(_digits(value))
-    return 6 <= digits <= 20 or (digits >= 4 and not value.isdigit())
+    return (
+        6 <= digits <= 20
+        or (digits >= 4 and not value.isdigit())
+        or (digits >= 1 and _GERMAN_DOCUMENT.fullmatch(value) is not None)
+    )
+
+
+# The alphabet of German passport and identity card numbers (no vowels, nor B, D, Q, S), the first letter the
+# issuing authority's.
+_GERMAN_DOCUMENT = re.compile(r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}")
 
 
 def _phone_number(value: str) -> bool:

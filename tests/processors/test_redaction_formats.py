@@ -716,6 +716,7 @@ MASKED = {
     "mexican voter key": ("clave de elector SLTKKF73663364H044", "SLTKKF73663364H044"),
     "upi id": ("UPI id rahul.sharma10@okhdfcbank", "rahul.sharma10"),
     "japanese deliver to": ("お届け先: 大阪府大阪市北区梅田3-1-3 グランフロント大阪", "梅田3-1-3"),
+    "german passport, one digit": ("Reisepassnummer: CNV4FNMTX", "CNV4FNMTX"),
     "pix key": ("chave Pix: 517ea622-524b-4611-85a3-d750b27daa0a", "517ea622-524b-4611"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
