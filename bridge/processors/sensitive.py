@@ -341,11 +341,20 @@ _ADDRESS_LABELS: dict[str, str] = dict.fromkeys(
      "rechnungsadresse", "dirección", "direccion", "domicilio", "indirizzo", "endereço", "endereco", "adres",
      "adress", "osoite", "адрес", "διεύθυνση", "כתובת", "ที่อยู่", "địa chỉ", "alamat", "住所", "地址", "住址",
      "주소",
-     # Japanese "deliver to" (`お届け先`, `配送先`, `送付先`), Korean "shipping address" (branch redact13).
-     "届け先", "配送先", "送付先", "배송지"),
+     # Japanese "deliver to" (`お届け先`, `配送先`, `送付先`), Korean "shipping address"; Chinese "live at", "send
+     # to" (`我住在…`, `寄到…`), written with no separator before the address (branch redact13).
+     "届け先", "配送先", "送付先", "배송지", "住在", "寄到", "送到"),
     _NOT_OTHER_ADDRESS,
 )  # fmt: skip
-_ADDRESS_VALUE = r"[\"'\\]{0,3}[ \t]*[:\uff1a][ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
+# After the label a colon, "is" (`my address is …`, `地址是…`; branch redact13), or nothing before an address in
+# Chinese, Japanese or Korean letters (`我住在上海市…`): those must then hold a word of an address (`_postal_address`);
+# or the address in brackets, full-width too, to the closing one (`旧住所` and `札幌市西3-2-1` in them: a recorded
+# run's).
+_ADDRESS_VALUE = (
+    r"[\"'\\]{0,3}(?:(?:[ \t]*[:\uff1a]|[ \t]+(?:is|ist|es|est|é|è)[ \t]|[ \t]*[\u662f\u4e3a\u306f\ub294\uc740]"
+    r"|(?=[ \t]*[" + _CJK_LETTERS + r"]))[ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
+    r"|[ \t]*[(\uff08]([^\s\"|<>{}\\\x00;)\uff09][^\n\r\"|<>{}\\\x00;)\uff09]{4,119})[)\uff09])"
+)
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY, _NOT_OTHER_ADDRESS)}
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
@@ -1145,11 +1154,19 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
+# The words of an address in Chinese, Japanese and Korean: province, city, ward, county, town, road, street, number,
+# block, lot, room (`省`, `市`, `区`, `県`, `町`, `路`, `号`, `丁目`, `番地`, `시`, `구`, `동`, `로`, `길`).
+_CJK_ADDRESS_WORD = re.compile(r"[省市区區县縣県都道府州町村镇鎮乡鄉路街巷弄号號楼樓室丁番시도구군읍면동리로길]")
+
+
 def _postal_address(value: str) -> bool:
     """What a label calls an address is a postal one: a digit (a house number, a postal code) and, in a script
-    spacing its words, a space and a word of three letters (not `10.0.0.1`, `localhost:8080`, `0x…`)."""
+    spacing its words, a space and a word of three letters (not `10.0.0.1`, `localhost:8080`, `0x…`); in Chinese,
+    Japanese or Korean letters, a word of an address among them (`住在酒店3晚` is a stay, not an address)."""
     return any(char.isdigit() for char in value) and (
-        _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
+        _CJK_ADDRESS_WORD.search(value) is not None
+        if _CJK.match(value)
+        else _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
     )
 
 

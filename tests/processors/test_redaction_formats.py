@@ -717,6 +717,9 @@ MASKED = {
     "upi id": ("UPI id rahul.sharma10@okhdfcbank", "rahul.sharma10"),
     "japanese deliver to": ("お届け先: 大阪府大阪市北区梅田3-1-3 グランフロント大阪", "梅田3-1-3"),
     "german passport, one digit": ("Reisepassnummer: CNV4FNMTX", "CNV4FNMTX"),
+    "chinese address after live at": ("我住在上海市浦东新区张杨路500号华润时代广场12楼，快递放门口", "张杨路500号"),
+    "address after is": ("My address is 221B Baker Street, London", "221B Baker Street"),
+    "japanese address in brackets": ("請求書に旧住所（札幌市西3-2-1）が記載されています。", "札幌市西3-2-1"),
     "pix key": ("chave Pix: 517ea622-524b-4611-85a3-d750b27daa0a", "517ea622-524b-4611"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
@@ -804,6 +807,7 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         '订单号：202412071530001234; 运单号 202412071530001234; {"name": "api_token", "value_type": "string"}',
         "the passport is required; my ID number is 42; pay with @upi or @ybl; 비번은 8자 이상",
         "clé: valeur; chave: nome_do_campo; la clave: marketing; キー: Enter",
+        "他住在酒店3晚; the address is invalid; 住所変更の手続き3日; 地址栏3个; address (see below) 3 lines",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
