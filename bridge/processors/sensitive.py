@@ -429,7 +429,8 @@ SECRETS: dict[str, re.Pattern[str]] = {
     # `acme_prod_…`): a short prefix, the environment, and a random body of letters and digits.
     "live_key": re.compile(r"(?<![\w-])[a-z][a-z0-9]{1,11}_(?:live|prod|secret)_[A-Za-z0-9]{16,}(?![\w-])"),
 }
-_NOT_CARD_AFTER = r"(?<![单單][号號]\d)(?<![单單][号號][\uff1a: ]\d)(?<![单單][号號]: \d)"  # 单号, then `：`, `:`, `: `, ` `
+# `单号` (`單號`) right before the number, or a full-width colon, a colon, a space or a colon and a space between.
+_NOT_CARD_AFTER = r"(?<![单單][号號]\d)(?<![单單][号號][\uff1a: ]\d)(?<![单單][号號]: \d)"
 # The handles of India's UPI apps (Google Pay's `@ok…`, PhonePe's `@ybl`, `@ibl`, `@axl`, Paytm's `@pt…`, BHIM's
 # `@upi`, Amazon Pay's `@apl`), as their ids end.
 _UPI_HANDLES = ("@okhdfcbank", "@okicici", "@oksbi", "@okaxis", "@ybl", "@ibl", "@axl", "@paytm", "@ptyes", "@ptsbi",
