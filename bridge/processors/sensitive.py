@@ -1151,7 +1151,7 @@ def _paid(value: str) -> bool:
     return digits[0] in "3456" or card_network(digits)
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(f"[{_CJK_LETTERS}]")
 _ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
