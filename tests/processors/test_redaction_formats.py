@@ -720,6 +720,17 @@ MASKED = {
     "chinese address after live at": ("我住在上海市浦东新区张杨路500号华润时代广场12楼，快递放门口", "张杨路500号"),
     "address after is": ("My address is 221B Baker Street, London", "221B Baker Street"),
     "japanese address in brackets": ("請求書に旧住所（札幌市西3-2-1）が記載されています。", "札幌市西3-2-1"),
+    "korean id, short label and is": ("제 주민번호는 8503151543210 입니다", "8503151543210"),
+    "taiwan compatriot permit": ("台胞证号码：08712953", "08712953"),
+    "korean driving licence": ("운전면허 번호: 11-23-481759-02", "11-23-481759-02"),
+    "japanese residence card": ("在留カード番号：AB12345678CD", "AB12345678CD"),
+    "chinese bank account": ("银行账号：110940217031", "110940217031"),
+    "upi id at phonepe": ("pay to a.kumar.77@ybl today", "a.kumar.77"),
+    "key in german": ("Schlüssel: 3f1e2d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", "3f1e2d4c-5b6a"),
+    "key in japanese": ("キー: a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "a1b2c3d4e5f6a7b8"),
+    "korean shipping address": ("배송지: 서울특별시 강남구 테헤란로 152", "테헤란로 152"),
+    "japanese delivery address": ("配送先：東京都渋谷区渋谷2-21-1", "渋谷2-21-1"),
+    "chinese send to": ("请寄到广州市天河区体育西路191号", "体育西路191号"),
     "pix key": ("chave Pix: 517ea622-524b-4611-85a3-d750b27daa0a", "517ea622-524b-4611"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
