@@ -317,9 +317,15 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
         tuple(name + end for name in _VALUE_NAMES_WRITTEN for end in ('",', "',", '\\",', "\n ", "\\n ")),
     ),
-    # A Dify environment variable of type secret, as its DSL writes it: `value: …` then `value_type: secret`.
+    # A Dify environment variable of type secret, as its DSL writes it: `value: …` then `value_type: secret`; or, as
+    # the console's API and code nodes write it, `value_type: secret` first and `value` up to four entries later
+    # (branch redact13: `{"name": "erp_token", "value_type": "secret", "value": "…"}`). Each entry between is read
+    # once (an atomic group): tried again at every split, 200 KB of `"value_type": "secret", ` took 0.7 s.
     "dify_secret_variable": (
-        r"\bvalue{q}{colon}{q}([^\s\"'\\]{{4,}}){q}{next}{q}value_type{q}{colon}{q}secret".format(
+        r"\bvalue{q}{colon}{q}([^\s\"'\\]{{4,}}){q}{next}{q}value_type{q}{colon}{q}secret"
+        r"|\bvalue_type{q}{colon}{q}secret{q}(?>{next}{q}(?!value{q}{colon})[\w.-]{{1,40}}{q}{colon}"
+        r"(?:\\?\"[^\"\\\n\x00]{{0,200}}\\?\"|[^,\n\x00{{}}]{{0,200}})){{0,4}}"
+        r"{next}{q}value{q}{colon}{q}([^\s\"'\\]{{4,}})".format(
             q=r"\\?[\"']?", colon=r"[ \t]*:[ \t]*", next=_NEXT_ENTRY
         ),
         ("value_type: secret", '"value_type": "secret"', '"value_type":"secret"', '\\"value_type\\": \\"secret\\"',
@@ -350,10 +356,11 @@ PROVIDER_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     # A secret passed to a call after its name, one word holding a digit or a symbol (not a translation's text):
     # PHP's `define('DB_PASSWORD', '…')`, `getenv("API_TOKEN", "…")`'s default, Java's `setPassword("…")`; also
-    # inside JSON text. Tried only where such a name ends a string before `,` or follows `set` (its literals).
+    # inside JSON text. Tried only where such a name ends a string before `,` or follows `set` (its literals). Not a
+    # string before `:`, the next JSON key (`"erp_token", "value_type": …` masked `value_type`; branch redact13).
     "call_secret": (
         r"(?i)(?:(?:{names})\\?[\"'],|set(?:{names})[ \t]*\()"
-        r"[ \t]*\\?[\"'](?=[^\"'\s\\]*[\d_!@#$%^&*+=/.~])([^\"'\s\\]{{4,}})\\?[\"']".format(
+        r"[ \t]*\\?[\"'](?=[^\"'\s\\]*[\d_!@#$%^&*+=/.~])([^\"'\s\\]{{4,}})\\?[\"'](?![ \t]*:)".format(
             names="|".join(_VALUE_NAMES)
         ),
         tuple(name + end for name in _VALUE_NAMES_WRITTEN for end in ('",', "',", '\\",', "\\',"))

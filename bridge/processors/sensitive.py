@@ -197,7 +197,9 @@ _NAMES["password"][0].update(
      "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER,
      # Danish's and Norwegian's "the password", Romanian "my password" (`parola` alone is Italian "word") (branch
      # redact12).
-     "adgangskoden": "", "passordet": "", "parola mea": ""}
+     "adgangskoden": "", "passordet": "", "parola mea": "",
+     # Korean's everyday short form of 비밀번호 (branch redact13).
+     "비번": ""}
 )  # fmt: skip
 
 
@@ -238,6 +240,15 @@ _ID_LABELS: dict[str, str] = {
         "pan:", "cpr-nummer", "passport no.", "passport_number", "passport_no", "emirates id",
         # The UK's NHS number, Hong Kong's HKID (`A123456(7)`) (branch redact12).
         "nhs", "hkid",
+        # The ids Dify's users in China, Japan, Korea, India, Brazil, Mexico and Germany carry besides their
+        # identity card (branch redact13): Chinese travel permits (`港澳通行证`, `台胞证`), Japanese passports
+        # (`旅券`), driving licences (`運転免許証`, `운전면허`) and residence cards (`在留カード`), Korean `주민번호`
+        # (short for 주민등록번호); bank accounts in Japanese, Korean and Chinese (`口座番号`, `계좌번호`, `银行账号`);
+        # India's PAN as a JSON key (`"pan": …`); Brazil's RG; Mexico's voter key (`clave de elector`); a German
+        # identity card (`Personalausweis`, `Ausweisnummer`).
+        "通行证", "通行證", "台胞证", "台胞證", "旅券", "運転免許証", "免許証番号", "在留カード", "주민번호",
+        "운전면허", "외국인등록", "口座番号", "계좌번호", "银行账号", "銀行帳號", "\"pan\"", "rg:", "rg nº",
+        "clave de elector", "personalausweis", "ausweisnummer", "ausweis-nr",
     )
 }  # fmt: skip
 # Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
@@ -280,6 +291,9 @@ _PHONE_VALUE = (
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a\u1361][ \t]*)?[\"'\\]{0,3}"
     r"(\+?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\(?\d+\)?){0,5})(?![\w-]|[.,]\d)"
 )
+# Letters of Chinese, Japanese and Korean: a number written straight after or before one is a word of its own
+# (`卡号6228…`, `個人番号は6954…です`), as the scripts write no space (branch redact13).
+_CJK_LETTERS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 # Labels saying that the number after them is a payment card's (`card_on_file`, `My card is …`, `卡号是`,
 # `kortilta`), with up to 20 characters between them and the number, and the number: 13 to 19 digits, single spaces
 # or dashes between them. The label makes a number of a card network's shape or passing Luhn's check a card
@@ -294,8 +308,11 @@ _CARD_LABELS: dict[str, str] = dict.fromkeys(
 _CARD_VALUE = (
     r"(?:(?!\bid\b|ref|order|transa|tracking|invoice|serial|barcode|imei|iccid|pedido|bestell|auftrag|rechnung|"
     r"commande|ordine|factur|fattur|zamówien|sipariş|заказ|транзакц|订单|交易|流水|发票|注文|取引|주문|거래)"
-    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![\w-]|[.,]\d)"
+    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![^\W" + _CJK_LETTERS + r"]|-|[.,]\d)"
 )
+# "Is" between an id's label and its number (`身份证号码是…`, `meu CPF é …`, `mi CURP es …`, `My aadhaar number is
+# …`, `個人番号は…`, `주민번호는 …`) (branch redact13).
+_ID_IS = r"(?:[ \t]+(?:is|es|est|ist|é|è)[ \t]+|[ \t]*[\u662f\u4e3a\u70ba\u306f\ub294\uc740][ \t]*)?"
 # After the label: a colon, `No.`, `Nr.`, a word for "number", then the number: digits with dots, dashes or
 # slashes between them (`19870312-4521`, `123.456.789-09`), a letter at either end (`X1234567L`), or groups of
 # two to four digits (`123 456 789`); capitals and digits (a passport's `C01X00T47`, a PAN's `ABCPE1234F`; not
@@ -304,11 +321,11 @@ _CARD_VALUE = (
 _ID_VALUE = (
     r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
     r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
-    r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?[\"'\\]{0,3}"
+    r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?" + _ID_IS + r"[\"'\\]{0,3}"
     r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
     r"|\d\d ?\d\d \d{6}"
     r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
-    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![\w-])"
+    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![^\W" + _CJK_LETTERS + r"]|-)"
 )
 # A bare `key` (`key=…`, `Exa key: <uuid>`, `{"Key": "…"}`: a name that says nothing more), then a separator and
 # a value that reads as random (branch redact12): a `primary_key: user_id` or `key: Content-Type` is no secret.
@@ -333,15 +350,30 @@ _ADDRESS_LABELS: dict[str, str] = dict.fromkeys(
     ("address", "mailing address", "ship to", "deliver to", "bill to", "adresse", "anschrift", "lieferadresse",
      "rechnungsadresse", "dirección", "direccion", "domicilio", "indirizzo", "endereço", "endereco", "adres",
      "adress", "osoite", "адрес", "διεύθυνση", "כתובת", "ที่อยู่", "địa chỉ", "alamat", "住所", "地址", "住址",
-     "주소"),
+     "주소",
+     # Japanese "deliver to" (`お届け先`, `配送先`, `送付先`), Korean "shipping address"; Chinese "live at", "send
+     # to" (`我住在…`, `寄到…`), written with no separator before the address (branch redact13).
+     "届け先", "配送先", "送付先", "배송지", "住在", "寄到", "送到"),
     _NOT_OTHER_ADDRESS,
 )  # fmt: skip
-_ADDRESS_VALUE = r"[\"'\\]{0,3}[ \t]*[:\uff1a][ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
+# After the label a colon, "is" (`my address is …`, `地址是…`; branch redact13), or nothing before an address in
+# Chinese, Japanese or Korean letters (`我住在上海市…`): those must then hold a word of an address (`_postal_address`);
+# or the address in brackets, full-width too, to the closing one (`旧住所` and `札幌市西3-2-1` in them: a recorded
+# run's).
+_ADDRESS_VALUE = (
+    r"[\"'\\]{0,3}(?:(?:[ \t]*[:\uff1a]|[ \t]+(?:is|ist|es|est|é|è)[ \t]|[ \t]*[\u662f\u4e3a\u306f\ub294\uc740]"
+    r"|(?=[ \t]*[" + _CJK_LETTERS + r"]))[ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
+    r"|[ \t]*[(\uff08]([^\s\"|<>{}\\\x00;)\uff09][^\n\r\"|<>{}\\\x00;)\uff09]{4,119})[)\uff09])"
+)
 _BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY, _NOT_OTHER_ADDRESS)}
 # Label → what must hold before it, for each kind read after a label.
 _LABELS: dict[str, dict[str, str]] = {
     **{kind: names for kind, (names, _) in _NAMES.items()},
-    "named_key": {"key": _NO_LETTER},
+    # "Key" in Portuguese, Spanish, French, Italian, German, Japanese and Korean too, and Brazil's Pix key, whose
+    # random form is a UUID (`chave Pix: <uuid>`) (branch redact13).
+    "named_key": dict.fromkeys(
+        ("key", "chave", "chave pix", "clave", "clé", "chiave", "schlüssel", "キー", "키"), _NO_LETTER
+    ),
     "id_number": _ID_LABELS,
     "phone_number": _PHONE_LABELS,
     "payment_card": _CARD_LABELS,
@@ -407,6 +439,12 @@ SECRETS: dict[str, re.Pattern[str]] = {
     # `acme_prod_…`): a short prefix, the environment, and a random body of letters and digits.
     "live_key": re.compile(r"(?<![\w-])[a-z][a-z0-9]{1,11}_(?:live|prod|secret)_[A-Za-z0-9]{16,}(?![\w-])"),
 }
+# `单号` (`單號`) right before the number, or a full-width colon, a colon, a space or a colon and a space between.
+_NOT_CARD_AFTER = r"(?<![单單][号號]\d)(?<![单單][号號][\uff1a: ]\d)(?<![单單][号號]: \d)"
+# The handles of India's UPI apps (Google Pay's `@ok…`, PhonePe's `@ybl`, `@ibl`, `@axl`, Paytm's `@pt…`, BHIM's
+# `@upi`, Amazon Pay's `@apl`), as their ids end.
+_UPI_HANDLES = ("@okhdfcbank", "@okicici", "@oksbi", "@okaxis", "@ybl", "@ibl", "@axl", "@paytm", "@ptyes", "@ptsbi",
+                "@pthdfc", "@ptaxis", "@upi", "@apl", "@yapl")  # fmt: skip
 # The first three groups of a UUID and their dashes: what comes before a UUID's fourth group.
 _UUID_HEAD = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
 PERSONAL: dict[str, re.Pattern[str]] = {
@@ -422,9 +460,12 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # Digits have no literal prefix; the first repetition is still unrolled so the boundary check comes after it.
     # Not the last two groups of a UUID (4 and 12 digits, which pass Luhn's check one time in ten), nor a number
     # right after a name ending in `id` (`dd.span_id=1239870123987312`, `"id": …`: an id; branch redact-9).
+    # A letter of Chinese, Japanese or Korean before or after the number is no part of it (`卡号6228…`), and a
+    # number right after `单号` (an order's or a waybill's: `订单号`, `运单号`) is no card (branch redact13).
     "card_number": re.compile(
-        rf"\d(?<!\w\d)(?<!{_UUID_HEAD}\d)(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
-        r"[ -]?(?:\d[ -]?){12,18}\b"
+        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<!{_UUID_HEAD}\d){_NOT_CARD_AFTER}"
+        r"(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
+        rf"[ -]?(?:\d[ -]?){{12,18}}(?:\b|(?<=\d)(?=[{_CJK_LETTERS}]))"
     ),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
     # National identifiers whose shape and check digits say what they are without a label (`accepted` checks
@@ -432,8 +473,9 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # registration number (`840614-2875779`), a Chinese resident identity number (18 digits, the last maybe X), a
     # Brazilian CPF (`123.456.789-09`).
     "national_id": re.compile(
-        r"\d(?<![\w.+-]\d)(?:\d{5}-[1-8]\d{6}|\d{5}-\d{4}|\d{7}-\d{4}|\d{16}[\dXx]|\d\d\.\d{3}\.\d{3}-\d\d)"
-        r"(?![\w-]|[.,]\d)"
+        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<![.+-]\d)"
+        r"(?:\d{5}-[1-8]\d{6}|\d{5}-\d{4}|\d{7}-\d{4}|\d{16}[\dXx]|\d\d\.\d{3}\.\d{3}-\d\d)"
+        rf"(?![^\W{_CJK_LETTERS}]|-|[.,]\d)"
     ),
     # An IBAN, bare or in groups of four: two letters, two check digits, the account (mod 97, `accepted`).
     "iban": re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w-])"),
@@ -447,6 +489,11 @@ PERSONAL: dict[str, re.Pattern[str]] = {
         r"(?:[ \t]*(?:[\[({]dot[\])}]|\.)[ \t]*[\w-]{1,64}){1,4}"
         r"|\b[^\W\d_][\w+-]{0,63}(?: dot [\w+-]{1,64}){0,3} at [^\W\d_][\w-]{0,63}(?: dot [\w-]{1,64}){0,3}"
         r" dot (?:com|org|net|edu|gov|io|[a-z]{2})\b"
+    ),
+    # An Indian UPI id (a virtual payment address: `name@okhdfcbank`), an e-mail address's shape without its dot, at
+    # the payment apps' handles; it names the payer's bank account (branch redact13).
+    "upi_id": re.compile(
+        r"(?i)(?<![\w.%+-])[\w.-]{2,64}@(?:" + "|".join(handle[1:] for handle in _UPI_HANDLES) + r")(?![\w.-])"
     ),
     # A Canadian SIN after `SIN` in capitals (`sin` is Spanish "without"), nine digits passing Luhn's check
     # (`accepted`) (branch redact-9).
@@ -485,7 +532,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     # it dozens of times a text, which costs it more than the regex's own search for it.
     "vault_legacy_token": re.compile(r"s\.[A-Za-z0-9]{24}"),
     "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(_ID_LABELS),
-    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": ("key",),
+    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": tuple(_LABELS["named_key"]),
     "postal_address": tuple(_ADDRESS_LABELS),
     # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
     # North American number, its last two groups (not an id's or a timestamp's digits).
@@ -495,6 +542,7 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "iban": re.compile(r"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
     "fr_phone": re.compile(r"0[1-9](?: \d\d){4}|0[1-9](?:\.\d\d){4}"),
     "obfuscated_email": ("[at]", "(at)", "{at}", " dot "), "canadian_sin": ("SIN ", "SIN:", "SIN#", "SIN\t"),
+    "upi_id": _UPI_HANDLES,
 }  # fmt: skip
 # Labels marking a passage internal, confidential or secret (`[internal: …]`, `CONFIDENTIAL — …`, `SIRI —`), in
 # the languages of the names above; and phrases saying a line is not for the reader ("do not publish", "staff
@@ -1085,9 +1133,19 @@ def _iban(value: str) -> bool:
 
 def _id_number(value: str) -> bool:
     """A number a label calls a national identifier: six digits at least (`TC 34020645408`, `BSN: 284242263`), or
-    four with letters (`C01X00T47`)."""
+    four with letters (`C01X00T47`), or a German passport's or identity card's (`CNV4FNMTX`: nine of capitals
+    without vowels and digits, a digit among them; branch redact13)."""
     digits = len(_digits(value))
-    return 6 <= digits <= 20 or (digits >= 4 and not value.isdigit())
+    return (
+        6 <= digits <= 20
+        or (digits >= 4 and not value.isdigit())
+        or (digits >= 1 and _GERMAN_DOCUMENT.fullmatch(value) is not None)
+    )
+
+
+# The alphabet of German passport and identity card numbers (no vowels, nor B, D, Q, S), the first letter the
+# issuing authority's.
+_GERMAN_DOCUMENT = re.compile(r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}")
 
 
 # A seven-digit national number as written (Iceland's `581 2345`): three digits, a space or dash, four.
@@ -1123,15 +1181,23 @@ def _paid(value: str) -> bool:
     return digits[0] in "3456" or card_network(digits)
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(f"[{_CJK_LETTERS}]")
 _ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+# The words of an address in Chinese, Japanese and Korean: province, city, ward, county, town, road, street, number,
+# block, lot, room (`省`, `市`, `区`, `県`, `町`, `路`, `号`, `丁目`, `番地`, `시`, `구`, `동`, `로`, `길`).
+_CJK_ADDRESS_WORD = re.compile(r"[省市区區县縣県都道府州町村镇鎮乡鄉路街巷弄号號楼樓室丁番시도구군읍면동리로길]")
 
 
 def _postal_address(value: str) -> bool:
     """What a label calls an address is a postal one: a digit (a house number, a postal code) and, in a script
-    spacing its words, a space and a word of three letters (not `10.0.0.1`, `localhost:8080`, `0x…`)."""
+    spacing its words, a space and a word of three letters (not `10.0.0.1`, `localhost:8080`, `0x…`); in Chinese,
+    Japanese or Korean letters, a word of an address among them (`住在酒店3晚` is a stay, not an address)."""
     return any(char.isdigit() for char in value) and (
-        _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
+        _CJK_ADDRESS_WORD.search(value) is not None
+        if _CJK.match(value)
+        else _CJK.search(value) is not None or (" " in value and _ADDRESS_WORD.search(value) is not None)
     )
 
 

@@ -692,6 +692,46 @@ MASKED = {
     "french address": ("Adresse : 95 rue de Rivoli, 75001 Paris", "rue de Rivoli"),
     "japanese address": ("住所：東京都千代田区丸の内1-3-1", "千代田区丸の内1-3-1"),
     "chinese address": ("地址：北京市朝阳区建国路56号", "建国路56号"),
+    # branch redact13's: a Dify deployment's users and settings (bench/redaction_attack_r12.py), each failing on main
+    "dify secret variable, value_type first": (
+        '{"name": "erp_token", "value_type": "secret", "description": "ERP, see wiki", "value": "Sadi9oAiYM1LW80ZulMa"}',
+        "Sadi9oAiYM1LW80ZulMa",
+    ),
+    "chinese id after is": ("用户的身份证号码是31011520010101919X，请核实。", "31011520010101919X"),
+    "chinese id after a chinese letter": ("客户31011520010101919X已核验", "31011520010101919X"),
+    "my number before desu": ("個人番号は695464630528です", "695464630528"),
+    "aadhaar number is": ("My aadhaar number is 8830 8365 2988, please update KYC", "8830 8365 2988"),
+    "curp es": ("mi CURP es RAMA851130MJCMRN02", "RAMA851130MJCMRN02"),
+    "nie es": ("mi NIE es Y3836450H", "Y3836450H"),
+    "card after its chinese label": ("请把退款打到卡号6228480315089155982", "6228480315089155982"),
+    "korean short password": ("비번은 Nopal4316802! 이에요", "Nopal4316802!"),
+    "pan as a json key": ('{"pan": "VEVPL0223W", "name": "Rahul Sharma"}', "VEVPL0223W"),
+    "brazil rg": ("RG: 01.570.372-8", "01.570.372-8"),
+    "korean account number": ("계좌번호: 201375-02-017382 (국민은행)", "201375-02-017382"),
+    "japanese account number": ("口座番号：5694897（普通）", "5694897"),
+    "japanese passport": ("旅券番号：TK0682115", "TK0682115"),
+    "chinese travel permit": ("港澳通行证 C41660066", "C41660066"),
+    "japanese driving licence": ("運転免許証番号：327200585724", "327200585724"),
+    "german identity card": ("Personalausweisnummer: L01X00T47", "L01X00T47"),
+    "mexican voter key": ("clave de elector SLTKKF73663364H044", "SLTKKF73663364H044"),
+    "upi id": ("UPI id rahul.sharma10@okhdfcbank", "rahul.sharma10"),
+    "japanese deliver to": ("お届け先: 大阪府大阪市北区梅田3-1-3 グランフロント大阪", "梅田3-1-3"),
+    "german passport, one digit": ("Reisepassnummer: CNV4FNMTX", "CNV4FNMTX"),
+    "chinese address after live at": ("我住在上海市浦东新区张杨路500号华润时代广场12楼，快递放门口", "张杨路500号"),
+    "address after is": ("My address is 221B Baker Street, London", "221B Baker Street"),
+    "japanese address in brackets": ("請求書に旧住所（札幌市西3-2-1）が記載されています。", "札幌市西3-2-1"),
+    "korean id, short label and is": ("제 주민번호는 8503151543210 입니다", "8503151543210"),
+    "taiwan compatriot permit": ("台胞证号码：08712953", "08712953"),
+    "korean driving licence": ("운전면허 번호: 11-23-481759-02", "11-23-481759-02"),
+    "japanese residence card": ("在留カード番号：AB12345678CD", "AB12345678CD"),
+    "chinese bank account": ("银行账号：110940217031", "110940217031"),
+    "upi id at phonepe": ("pay to a.kumar.77@ybl today", "a.kumar.77"),
+    "key in german": ("Schlüssel: 3f1e2d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", "3f1e2d4c-5b6a"),
+    "key in japanese": ("キー: a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "a1b2c3d4e5f6a7b8"),
+    "korean shipping address": ("배송지: 서울특별시 강남구 테헤란로 152", "테헤란로 152"),
+    "japanese delivery address": ("配送先：東京都渋谷区渋谷2-21-1", "渋谷2-21-1"),
+    "chinese send to": ("请寄到广州市天河区体育西路191号", "体育西路191号"),
+    "pix key": ("chave Pix: 517ea622-524b-4611-85a3-d750b27daa0a", "517ea622-524b-4611"),
 }
 # Not masked: nothing in the text says what these are, or the words are too often something else.
 STILL_OPEN = {
@@ -773,6 +813,12 @@ def test_a_secret_nothing_announces_is_masked(text: str, secret: str) -> None:
         "embedding: ["
         + ",".join(str(i) for i in range(64))
         + "]; http://localhost:3000/?next=/home; v4.local is a mode",
+        # branch redact13's: order numbers after 单号 passing Luhn's check, a JSON key after a secret's name, words
+        # after an id's label and "is", a UPI app's handle in prose
+        '订单号：202412071530001234; 运单号 202412071530001234; {"name": "api_token", "value_type": "string"}',
+        "the passport is required; my ID number is 42; pay with @upi or @ybl; 비번은 8자 이상",
+        "clé: valeur; chave: nome_do_campo; la clave: marketing; キー: Enter",
+        "他住在酒店3晚; the address is invalid; 住所変更の手続き3日; 地址栏3个; address (see below) 3 lines",
     ],
 )
 def test_ordinary_text_is_left_as_it_is(text: str) -> None:
