@@ -1,5 +1,5 @@
-"""The second to thirteenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults13/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to fourteenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults14/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -78,6 +78,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults13", 89, 45,
         ("honyaku_clean_1", "honyaku_hn_turn2", "honyaku_hn_turn3"), "honyaku_clean_2",
     ),
+    "faults14": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults14", 100, 63,
+        ("zb_clean_1", "zb_clean_4"), "zb_clean_2",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -133,8 +137,9 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     assert all(label["why"] for label in runs.values())
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
-    # the names say which runs are clean (faults11 to 13 name their hard negatives `_hn_`), and no faulty one hides
-    assert all("_clean_" in name or "_hn_" in name for name in clean)
+    # the names say which runs are clean (faults11 to 13 name their hard negatives `_hn_`, faults14 its faulty runs'
+    # clean twins `_twin_`), and no faulty one hides
+    assert all("_clean_" in name or "_hn_" in name or "_twin_" in name for name in clean)
 
 
 @pytest.mark.parametrize(("key", "name"), RUNS)
@@ -284,6 +289,24 @@ def test_in_the_thirteenth_set_defaults_stand_in_for_failed_calls_and_a_failed_r
     assert policy.outputs is not None and policy.outputs["cobertura"] == "0"
 
 
+def test_in_the_fourteenth_set_defaults_stand_in_for_failed_calls_and_a_failed_round_is_dropped() -> None:
+    """The pasted chat export past the model's window fails its run; the account service's spent retry leaves its
+    default value (2 exceptions) and its retried 503 leaves 1; the quote whose retry fails loses its round, its row
+    code never run; the account API's v2 reaches the LLM as the code node's defaults."""
+    assert _unsuccessful("faults14") == {
+        "ins_overflow": ("failed", 1),
+        "zb_default": ("partial-succeeded", 2),
+        "zb_twin_default": ("partial-succeeded", 1),
+    }
+    assert "maximum context length is 128000 tokens" in (streamed("faults14", "ins_overflow").error or "")
+    lost = _nodes(streamed("faults14", "pr_lost"))
+    assert (lost[QUOTE], lost[("code", "Quote row")]) == (3, 2)
+    for name, plan in (("zb_default", "基础版"), ("zb_v2", "家庭版")):  # the default's plan, the real one (v2)
+        (account,) = [node for node in streamed("faults14", name).nodes if node.node_type == "code"]
+        assert account.outputs is not None and account.outputs["plan"].startswith(plan)
+        assert (account.outputs["price"], account.outputs["next_charge"]) == ("0", "")
+
+
 def test_in_the_eleventh_set_a_top_level_retry_is_an_exception_and_values_change_on_the_way() -> None:
     """The ferry API's retried 503 makes its run partial-succeeded with 1 exception and no other run fails; the ferry
     API's v2 reaches the LLM as the code node's defaults (0 seats); the timetable code node cut to 8 rows lets only
@@ -328,6 +351,7 @@ ORDER_ROW, TAILOR_STATUS = ("http-request", "Comanda"), ("http-request", "ஆர
 ORDER_PAGE, PACKAGE_LINE = ("http-request", "Ibere"), ("code", "Qator")  # a loop following a cursor, an iteration
 DEPARTURE, BOOKING_PAGE = ("http-request", "Ferð"), ("http-request", "ബുക്കിംഗ് API")  # an iteration, a cursor loop
 ORDER_DETAIL, SALES_PAGE = ("http-request", "Order detail"), ("http-request", "Sales page")  # an iteration, a loop
+QUOTE, TRACKING = ("http-request", "Quote"), ("http-request", "追跡API")  # an iteration, a loop
 
 
 @pytest.mark.parametrize(
@@ -414,6 +438,16 @@ ORDER_DETAIL, SALES_PAGE = ("http-request", "Order detail"), ("http-request", "S
         ("faults13", "report_clean_1", SALES_PAGE, 3),
         ("faults13", "report_stuck", SALES_PAGE, 10),
         ("faults13", "report_cycle", SALES_PAGE, 10),
+        ("faults14", "pr_clean_1", QUOTE, 3),
+        ("faults14", "pr_flood", QUOTE, 30),
+        ("faults14", "pr_dup", QUOTE, 15),
+        ("faults14", "pr_lost", QUOTE, 3),
+        ("faults14", "js_clean_3", TRACKING, 3),
+        ("faults14", "js_stuck_1", TRACKING, 10),
+        ("faults14", "js_cycle", TRACKING, 10),
+        ("faults14", "js_twin_stuck_1", TRACKING, 10),
+        ("faults14", "js_twin_cycle", TRACKING, 8),
+        ("faults14", "js_v2", TRACKING, 1),
     ],
 )
 def test_the_loop_and_iteration_rounds(key: str, name: str, node: tuple[str, str], rounds: int) -> None:
