@@ -34,6 +34,8 @@ class Config(BaseModel):
     def _non_empty(cls, value: str) -> str:
         if not value.strip():
             raise ValueError('"path" must not be empty')
+        if "\0" in value:  # no file can be opened by it: every export would fail, forever
+            raise ValueError('"path" must not hold a NUL character')
         return value
 
 
