@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -10,6 +11,8 @@ from pydantic import BeforeValidator
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _FORMS = 'a duration like "250ms", "5s", "1m30s", "2h" or a number of seconds'
+# Longer waits overflowed the timers that take them (threading's, past time_t) and killed the thread waiting.
+MAX_SECONDS = 87600 * 3600.0  # ten years
 
 
 def parse_duration(value: Any) -> float:
@@ -26,8 +29,12 @@ def parse_duration(value: Any) -> float:
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
         raise ValueError(f"expected {_FORMS}, got {value!r}")
+    if math.isnan(seconds):
+        raise ValueError(f"expected {_FORMS}, got {value!r}: not a number")
     if seconds < 0:
         raise ValueError(f"must not be negative, got {value!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"must be at most 10 years (87600h), got {value!r}")
     return seconds
 
 

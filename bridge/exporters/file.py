@@ -6,6 +6,7 @@ The Collector's `file` exporter format, readable by its `otlpjsonfile` receiver.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from typing import IO
 
@@ -33,6 +34,8 @@ class Config(BaseModel):
     def _non_empty(cls, value: str) -> str:
         if not value.strip():
             raise ValueError('"path" must not be empty')
+        if "\0" in value:  # no file can be opened by it: every export would fail, forever
+            raise ValueError('"path" must not hold a NUL character')
         return value
 
 
@@ -54,6 +57,8 @@ class FileSender:
                 if self._file is None:
                     self._file = open(self._path, self._mode, encoding="utf-8")  # noqa: SIM115
                     self._mode = "a"  # truncate once per start, not again after a failed write
+                    if _ends_mid_line(self._path):  # a kill mid-write: the next line must not join the torn one
+                        self._file.write("\n")
                 self._file.write(line + "\n")
                 self._file.flush()
             except OSError as error:
@@ -65,6 +70,14 @@ class FileSender:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+def _ends_mid_line(path: str) -> bool:
+    with open(path, "rb") as written:
+        if not written.seekable() or written.seek(0, os.SEEK_END) == 0:  # a FIFO, /dev/stderr: nothing to mend
+            return False
+        written.seek(-1, os.SEEK_END)
+        return written.read(1) != b"\n"
 
 
 def create(cfg: Config) -> FileSender:

@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
+from typing import Annotated
 from urllib.parse import unquote
 
+from pydantic import AfterValidator
+
 from bridge.config.durations import Duration
+
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # RFC 9110's header names
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _checked_headers(value: dict[str, str]) -> dict[str, str]:
+    """A value with a line break passed `validate`, then failed every export and logged itself (often a key)."""
+    for name, text in value.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"header {name!r}: a header name is letters, digits and !#$%&'*+-.^_`|~")
+        if _CONTROL.search(text):
+            raise ValueError(
+                f"header {name!r}: its value holds a control character (CR, LF, NUL, ...); the value is not shown"
+            )
+    return value
+
+
+# An exporter's `headers`: names and values HTTP and gRPC can send.
+Headers = Annotated[dict[str, str], AfterValidator(_checked_headers)]
 
 
 def setting(name: str) -> str | None:

@@ -40,7 +40,7 @@ class Config(BaseModel):
     # TLS settings as the Collector's `tls:` block.
     tls: TLSConfig = Field(default_factory=TLSConfig)
     # Extra HTTP headers on every export. Empty: OTEL_EXPORTER_OTLP_[TRACES_]HEADERS.
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: otlp_env.Headers = Field(default_factory=dict)
     # None: OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION, else none.
     compression: Literal["gzip", "deflate", "none"] | None = None
     # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s.

@@ -1,10 +1,12 @@
 """Security headers on the bridge's own endpoints, and CORS only when configured.
 
-The proxy's answers are Dify's, byte for byte and header for header, so they are left alone: only
-`/api/...`, the health checks, `/metrics` and `/openapi.json` get the headers.
+The proxy's answers are Dify's, byte for byte and header for header, so they are left alone: every other
+answer (the OTLP receiver's and a 404 too) gets the headers.
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -13,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.management.settings import ServerConfig
 
-_OWN_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
+# The proxy's shape, `/{instance}/v1/...`; `/api/v1/...` is the management API's.
+_PROXIED = re.compile(r"/[^/]+/v1/")
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -31,7 +34,8 @@ class SecurityHeaders:
         self.headers = [*_HEADERS, _HSTS] if https else list(_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(_OWN_PATHS):
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or (_PROXIED.match(path) and not path.startswith("/api/")):
             await self.app(scope, receive, send)
             return
 

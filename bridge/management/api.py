@@ -146,9 +146,11 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
         responses:
           200: {description: "{id, app_id, webhook_secret}"}
           404: {description: "unknown app"}
+          409: {description: "it is declared in the config file (change webhook_secret there)"}
         """
         actor = auth.require_bearer(request)
         app = _registered_app(request)
+        _not_declared(app.origin)  # the next start would put the file's secret back
         secret = store.rotate_secret(app)
         _audit(request, actor, "app.rotate_secret", f"app {app.app_id} ({app.id})")
         return JSONResponse({"id": app.id, "app_id": app.app_id, "webhook_secret": secret})
@@ -221,7 +223,8 @@ def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolic
 
     def _not_declared(origin: str) -> None:
         if origin == "config":
-            raise ApiError(409, "declared_in_config", "remove it from the config file (it would come back at start)")
+            detail = "it is declared in the config file: change it there (the file wins at start)"
+            raise ApiError(409, "declared_in_config", detail)
 
     def _audit(request: Request, actor: str, action: str, target: str) -> None:
         client = request.client.host if request.client else None

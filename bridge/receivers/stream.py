@@ -98,8 +98,10 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         fmt = _FORMATS[require_media_type(request, _FORMATS)]
-        body = await read_body(request, cfg.max_body_bytes)
+        # Key, timestamp and nonce before the body: a client without a key was read up to max_body_bytes and
+        # held for body_timeout before its 401.
         headers = check_headers(request, ctx)
+        body = await read_body(request, cfg.max_body_bytes)
         app_id = app_id_header(request) or query_param(request, "app_id")
         if not app_id:
             raise ApiError(422, "invalid_payload", "X-Dify-App-Id: required (or ?app_id=)")

@@ -52,8 +52,10 @@ def create(cfg: Config, ctx: ReceiverContext) -> list[Route]:
           503: {description: "the queue is full or cannot be written (Retry-After): nothing was taken"}
         """
         require_media_type(request, ["application/json"])
-        body = await read_body(request, cfg.max_body_bytes)
+        # Key, timestamp and nonce before the body: a client without a key was read up to max_body_bytes and
+        # held for body_timeout before its 401.
         headers = check_headers(request, ctx)
+        body = await read_body(request, cfg.max_body_bytes)
         payload = decode_webhook(body) or parse_json(body)
         if not isinstance(payload, WebhookPayload | dict):  # was "app_id: Field required" for an array
             raise ApiError(422, "invalid_payload", f"body: a JSON object (one whole run), got {_json_type(payload)}")

@@ -17,3 +17,15 @@ def test_parses(value: object, seconds: float) -> None:
 def test_rejects(value: object) -> None:
     with pytest.raises(ValueError, match=r"duration|negative"):
         parse_duration(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e308, "99999999999999999999h", 87600 * 3600 + 1])
+def test_rejects_what_no_timer_can_wait(value: object) -> None:
+    """Found attacking the served bridge: `batch: {timeout: 99999999999999999999h}` passed `validate`, then the
+    export thread died at its first wait (OverflowError); `.nan` passed too."""
+    with pytest.raises(ValueError, match=r"at most 10 years|a number"):
+        parse_duration(value)
+
+
+def test_ten_years_is_taken() -> None:
+    assert parse_duration("87600h") == 87600 * 3600

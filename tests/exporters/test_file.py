@@ -56,3 +56,16 @@ def test_unwritable_path_is_a_retryable_failure(tmp_path: Path) -> None:
         request_of(CAPTURES / "a_simple_http.sse")
     )
     assert not result.ok and result.retryable and "No such file or directory" in result.reason
+
+
+def test_a_line_torn_by_a_crash_does_not_swallow_the_next_batch(tmp_path: Path) -> None:
+    """Found attacking the served bridge: killed mid-write, the file ended inside a line, and the next start's
+    first batch was appended to it: two batches lost to one unreadable line."""
+    path = tmp_path / "t.jsonl"
+    path.write_text('kept\n{"resourceSpans":[{"reso')
+    sender = file.create(file.Config(path=str(path)))
+    assert sender.send(request_of(CAPTURES / "a_simple_http.sse")).ok
+    sender.close()
+    lines = path.read_text().splitlines()
+    assert lines[:2] == ["kept", '{"resourceSpans":[{"reso'] and len(lines) == 3
+    assert json.loads(lines[2])["resourceSpans"]

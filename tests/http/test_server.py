@@ -238,3 +238,17 @@ def test_a_client_gone_mid_body_logs_no_error(otlp_sink: OtlpSink) -> None:
     finally:
         logging.getLogger("uvicorn.error").removeHandler(handler)
     assert [record.getMessage() for record in errors] == []
+
+
+def test_the_otlp_receiver_and_unknown_paths_carry_the_security_headers_too(otlp_sink: OtlpSink) -> None:
+    """Found attacking the served bridge: `/v1/traces` (its 401, 415, 400) and 404s came without them."""
+    with TestClient(create_app(parse_config(_config_text(otlp_sink)))) as client:
+        answers = [
+            client.post("/v1/traces", content=b"{}", headers={"Content-Type": "text/plain"}),
+            client.post("/v1/traces", content=b"{", headers={"Content-Type": "application/json"}),
+            client.get("/no/such/path"),
+        ]
+        for response in answers:
+            assert response.status_code in (400, 401, 404, 415), response.text
+            assert response.headers.get("x-content-type-options") == "nosniff", (response.url, response.headers)
+            assert response.headers["cache-control"] == "no-store"

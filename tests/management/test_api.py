@@ -12,7 +12,16 @@ import pytest
 
 from bridge.management import store as store_module
 from bridge.management.auth import key_id
-from tests.bridge_server import API_KEY, APP_SECRET, TOKEN_SECRET, BridgeServer, bridge_config, dumps, signed_headers
+from tests.bridge_server import (
+    API_KEY,
+    APP_ID,
+    APP_SECRET,
+    TOKEN_SECRET,
+    BridgeServer,
+    bridge_config,
+    dumps,
+    signed_headers,
+)
 from tests.otlp_sink import OtlpSink
 
 OTHER_SECRET = "another-secret-of-enough-length-0123456789"
@@ -335,3 +344,17 @@ def test_an_app_registers_with_its_own_key_and_a_chat_app_is_told_the_poller_can
     assert {a["app_id"]: a["has_api_key"] for a in listed.json()} == {
         "app-under-test": False, "app-other": False, "wf": True, "chat": True}  # fmt: skip
     assert "app-WORKFLOWKEY" not in listed.text + workflow.text
+
+
+def test_a_config_declared_app_s_secret_is_not_rotated_over_the_api(bridge: BridgeServer) -> None:
+    """Found attacking the served bridge: the rotation was answered 200 with a new secret, and the next start put
+    the file's (leaked) secret back, the new one then refused."""
+    headers = _auth(bridge.token())
+    (declared,) = [a for a in httpx.get(f"{bridge.base}/api/v1/dify/apps", headers=headers).json()
+                   if a["app_id"] == APP_ID]  # fmt: skip
+    rotated = httpx.post(f"{bridge.base}/api/v1/dify/apps/{declared['id']}/rotate-secret", headers=headers)
+    assert rotated.status_code == 409, rotated.text
+    assert rotated.json()["error"] == "declared_in_config" and "webhook_secret" not in rotated.json()
+    body = dumps({"app_id": APP_ID})
+    old = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
+    assert old.status_code == 422, old.text  # past the signature, with the file's secret: nothing was rotated

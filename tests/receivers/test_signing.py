@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -184,3 +185,17 @@ def test_two_stored_apps_holding_one_secret_are_refused_until_one_is_rotated(
         for app_id, secret in (("old-a", rotated.json()["webhook_secret"]), ("old-b", shared)):
             body = dumps({**PAYLOAD, "app_id": app_id, "workflow_run_id": str(uuid.uuid4())})
             assert _post(server, body, signed_headers(body, secret=secret)).status_code == 202
+
+
+@pytest.mark.parametrize("path", [WEBHOOK, STREAM])
+def test_a_request_without_a_key_is_refused_before_its_body_is_read(bridge: BridgeServer, path: str) -> None:
+    # Declares 5 MB and sends 1 KB: the 401 must come at once, not after body_timeout with the body buffered.
+    host, port = bridge.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n"
+        conn.sendall(head.encode() + b"{" * 1000)
+        started = time.monotonic()
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b'"invalid_api_key"' in answer
+    assert time.monotonic() - started < 4

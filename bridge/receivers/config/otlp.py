@@ -28,7 +28,7 @@ class GrpcProtocol(BaseModel):
     # port when the bridge runs beside a backend on the same machine).
     endpoint: str = Field(default="127.0.0.1:4317", pattern=r"^[^\s/]+:\d+$")
     # Larger messages are refused by gRPC itself (RESOURCE_EXHAUSTED).
-    max_recv_msg_size_mib: int = Field(default=20, gt=0)
+    max_recv_msg_size_mib: int = Field(default=20, gt=0, le=2047)
     # TLS for this listener (as `server.tls`): with `client_ca_file`, senders need a client certificate.
     tls: ServerTLS | None = None
 
