@@ -90,6 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Open live-view streams never end by themselves: stop waiting for them after this long.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,  # no "server: uvicorn" to tell a scanner what runs here (one header less a request)
+        # X-Forwarded-For only from the proxies the config names (uvicorn's default believes any local client).
+        proxy_headers=bool(config.server.trusted_proxies),
+        forwarded_allow_ips=list(config.server.trusted_proxies),
         http=header_timeout_protocol(config.server.header_timeout),
         **_tls_options(config),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -175,6 +176,20 @@ class ServerConfig(BaseModel):
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     # Browser origins allowed to call the API (CORS), e.g. a dashboard showing the live view. Empty: none.
     cors_allowed_origins: list[str] = Field(default_factory=list)
+    # Reverse proxies in front of the bridge whose X-Forwarded-For/-Proto it believes: addresses or networks
+    # ("10.0.0.0/8"). Empty: none; a client is the address that connected, so a client on the bridge's own host
+    # cannot spread the per-address limits or forge the audit log's address by claiming others.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
+        return proxies
 
     @field_validator("token_secret")
     @classmethod

@@ -14,6 +14,7 @@ from bridge.config.loader import parse_config
 from bridge.http.errors import ApiError
 from bridge.management.auth import Authenticator
 from bridge.management.settings import ServerConfig
+from tests.bridge_process import BridgeProcess
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.receivers.test_webhook import PAYLOAD
@@ -132,3 +133,30 @@ def test_a_token_secret_is_32_characters_or_more_and_unset_is_random_per_start()
     with pytest.raises(ApiError) as refused:
         Authenticator(unset).verify(token, None)
     assert refused.value.status == 401
+
+
+@pytest.mark.parametrize(("trusted", "fourth"), [("", 429), ("\n  trusted_proxies: [127.0.0.1]", 401)])
+def test_a_claimed_forwarded_address_counts_only_from_a_trusted_proxy(
+    tmp_path: Path, otlp_sink: OtlpSink, processes: list[BridgeProcess], trusted: str, fourth: int
+) -> None:
+    # The served bridge (uvicorn believes X-Forwarded-For from any local client unless told otherwise): a client
+    # on the bridge's own host must not spread its failed attempts over addresses it claims.
+    config = tmp_path / "bridge.yaml"
+    limits = "\n  rate_limit: {failed_attempts_per_minute: 6, failed_attempts_burst: 3}"
+    config.write_text(
+        bridge_config_text(tmp_path, otlp_sink.grpc_endpoint).replace("server:", "server:" + limits + trusted)
+    )
+    bridge = BridgeProcess(config).start()
+    processes.append(bridge)
+    answers = [
+        httpx.post(f"{bridge.base}/api/v1/auth/token", json={"api_key": f"guess-{n:02d}-0123456789abc"},
+                   headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(4)
+    ]  # fmt: skip
+    assert answers == [401, 401, 401, fourth]
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    assert ServerConfig(trusted_proxies=["10.0.0.5", "10.0.0.0/8", "::1"]).trusted_proxies[1] == "10.0.0.0/8"
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        ServerConfig(trusted_proxies=["proxy.internal"])

@@ -30,7 +30,7 @@ class Config(BaseModel):
     # Bodies up to this size are read whole before a connection to Dify is taken, so a slow sender holds none.
     buffer_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Proxied requests in flight from one client address (answers still streaming count); beyond it 429.
-    # 0: no limit. Behind a reverse proxy, the address is the one it forwards (uvicorn's forwarded_allow_ips).
+    # 0: no limit. Behind a reverse proxy, the address is the one it forwards (`server.trusted_proxies`).
     max_requests_per_client: int = Field(default=32, ge=0)
     # Proxied requests in flight to one instance; beyond it 503, so one busy instance leaves connections to
     # the others. 0: no limit.
