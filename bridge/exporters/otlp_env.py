@@ -41,7 +41,10 @@ def headers(configured: dict[str, str]) -> dict[str, str]:
     if configured:
         return configured
     pairs = (item.partition("=") for item in (setting("HEADERS") or "").split(",") if "=" in item)
-    return {unquote(k).strip(): unquote(v).strip() for k, _, v in pairs}
+    try:  # checked as the config's are: a `%0D%0A` failed every export and the retry warning showed the value
+        return _checked_headers({unquote(k).strip(): unquote(v).strip() for k, _, v in pairs})
+    except ValueError as exc:
+        raise ValueError(f"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS: {exc}") from None
 
 
 def timeout(configured: Duration | None) -> float:

@@ -64,6 +64,15 @@ def test_unset_settings_fall_back_to_the_standard_variables(
     assert sender._timeout == 2.5  # milliseconds in the variable, as the specification says
 
 
+def test_a_header_from_the_variable_with_a_line_break_is_refused_without_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cr3t-value%0D%0Ax-evil: 1")
+    with pytest.raises(ValueError, match=r"OTEL_EXPORTER_OTLP_.*HEADERS: header 'x-api-key'") as refused:
+        otlp.create(otlp.Config(endpoint="127.0.0.1:9"))
+    assert "s3cr3t" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("code", "retry_after", "retryable"),
     [
