@@ -41,13 +41,14 @@ from detectors.hallucination_parts.data import (
     run_data,
 )
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
-from detectors.hallucination_parts.made_up import figures, made_up
+from detectors.hallucination_parts.made_up import figures, made_up, percentages, two_termed
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
 from detectors.hallucination_parts.told import AFTER_WORD, swapped_findings, told_findings
 from detectors.hallucination_parts.units import FIGURE_UNIT, rescaling
 from detectors.numbers import (
+    all_values,
     ascii_digits,
     claims,
     counts,
@@ -182,7 +183,11 @@ def create(cfg: Config) -> object:
             priced: set[str] = set()  # fed data only: a sum of money where no source states one
             made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
-                replaced = substituted(stating, unsupported, outputs, prompt)
+                # A sum the answer works out of its own figures (two rows added, a total over its units) stands in
+                # for no figure of the data and prices nothing the data left bare.
+                terms, rates = all_values(stating), percentages(stating)
+                own = {n for n in unsupported if not two_termed(n, terms, rates)}
+                replaced = substituted(stating, own, outputs, prompt)
                 # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
                 # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
                 cut = {} if replaced else discounted(stating, unwritten, sources)
@@ -191,7 +196,7 @@ def create(cfg: Config) -> object:
                     # The run's inputs fed in are data too: an answer restating a booking's date the input gives
                     # speaks of the data ("10/01/2027" for "2027-01-10").
                     given = record_figures(outputs) | input_figures(trace)
-                    priced = unpriced(stating, unsupported, sources, given)
+                    priced = unpriced(stating, own, sources, given)
                 if len(whole) > 1 and not (replaced or cut or shares or priced):
                     made = made_up(stating, whole, sources, prompt, question, known)
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}

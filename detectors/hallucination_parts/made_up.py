@@ -41,7 +41,12 @@ def figures(answer: str) -> set[str]:
     return numbers(_CLOCK.sub(" ", answer))
 
 
-def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
+def percentages(answer: str) -> set[float]:
+    """The percentages `answer` states, as fractions (18 % as 0.18)."""
+    return {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
+
+
+def two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
     """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
     figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
     larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
@@ -70,7 +75,7 @@ def made_up(
     or writes one of them beside a word its prompt writes a figure beside, on the same side: the data's measure
     ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives (a bill of "23,560"
     for "18.4 m³" where the data's meter read 9.79 m³). Two figures the answer states worked into a third are its
-    working (`_two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
+    working (`two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
     made, _ = unsupported_numbers(answer, candidates, set(), {}, sources, question)
@@ -86,9 +91,8 @@ def made_up(
         for unit in {unit for _, unit in pairs} - {""}
     }
     made = {f for f in made if not any(abs(float(r) - t) <= 0.01 * float(r) for r in readings(f) for t in totals)}
-    stated = set(all_values(answer))
-    shares = {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
-    made = {figure for figure in made if not _two_termed(figure, stated, shares)}
+    stated, shares = set(all_values(answer)), percentages(answer)
+    made = {figure for figure in made if not two_termed(figure, stated, shares)}
     if len(made) < 2:
         return set()
     if not (plain(answer) - plain(question)).isdisjoint(plain(prompt)):

@@ -1362,3 +1362,28 @@ def test_a_price_in_an_answer_restating_a_run_inputs_date() -> None:
     (finding,) = findings(_fed_run(prompt, made, inputs, page), "hallucination")
     assert finding.evidence["unsupported"] == ["9,500"]
     assert findings(_fed_run(prompt, "Punnamada is booked on 10/01/2027.", inputs, page), "hallucination") == []
+
+
+def _paged(answer: str) -> list[ReadableSpan]:
+    """A weekly report: a loop pages a sales API by cursor, a code node keeps the pages (rows of bare figures, no
+    currency), the LLM writes the report."""
+    pages = '{"p1": [["Mon", 42, 504.0], ["Tue", 18, 486.0]], "p2": [["Wed", 37, 407.0], ["Thu", 12, 132.0]]}'
+    merge = node("merge", "code", outputs={"cursor": "", "pages": pages, "done": 1})
+    prompt = f"Write the weekly sales report only from the sales pages given.\nSales pages (JSON):\n{pages}"
+    return _fed_run(prompt, answer, {"week": "2027-W09"}, merge)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("Revenue £1,529.00 from 109 units. Mon £504.00, Tue £486.00, Wed £407.00, Thu £132.00.", []),  # paged total
+        ("Mon £504.00 and Wed £407.00: £911 together; £1,529.00 from 109 units, £14.03 a unit.", []),  # own working
+        ("Revenue £1,529.00 from 109 units, 42 on Monday; with the loyalty fee, £1,780.00 net.", ["1,780.00"]),
+    ],
+)
+def test_a_total_over_a_loops_pages_and_the_answers_own_sums(answer: str, made: list[str]) -> None:
+    """Session 28 round 2: a loop's pages of one table are one table (their column's total), and a sum the answer works
+    out of its own figures (two rows added, a total over its units) is no price made up where the data prices nothing
+    (faults13's report writer: five clean runs flagged)."""
+    found = findings(_paged(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([made] if made else [])
