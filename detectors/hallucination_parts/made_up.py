@@ -46,7 +46,7 @@ def percentages(answer: str) -> set[float]:
     return {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
 
 
-def two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
+def two_termed(number: str, terms: frozenset[float] | set[float], shares: set[float]) -> bool:
     """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
     figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
     larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
