@@ -1387,3 +1387,19 @@ def test_a_total_over_a_loops_pages_and_the_answers_own_sums(answer: str, made: 
     (faults13's report writer: five clean runs flagged)."""
     found = findings(_paged(answer), "hallucination")
     assert [f.evidence["unsupported"] for f in found] == ([made] if made else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Acme offers 16 weeks of paid paternity leave.", True),  # weeks where the facts count days: still a duration
+        ("Annual leave is 25 days a year.", False),
+        ("Annual leave is 25 days a year, so 50 days in two years.", False),  # computed
+    ],
+)
+def test_a_duration_in_another_time_unit_than_the_prompts_facts(answer: str, fires: bool) -> None:
+    """Session 28 round 2: where the system message states durations and sums, a duration the answer states in
+    another time unit is read too, and the sums' likeness guard (an advert's bonus) is for sums only (held-out 19's
+    helpdesk: "16 weeks" of leave from notes that state "25 days per year" and a salary band)."""
+    system = "You are the HR desk. Annual leave: 25 days per year. Salary band L4: 68,000 USD."
+    assert len(findings(_billing(system, answer), "hallucination")) == fires
