@@ -36,6 +36,7 @@ from detectors.hallucination_parts.data import (
     fed_data,
     if_else_limits,
     input_figures,
+    names,
     record_figures,
     round_numbers,
     run_data,
@@ -191,12 +192,17 @@ def create(cfg: Config) -> object:
                 # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
                 # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
                 cut = {} if replaced else discounted(stating, unwritten, sources)
-                shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
+                # An answer naming what its data names (a topic's title, a route) speaks of the data, whose
+                # figures it may restate none of: a price or a share it adds was made up all the same.
+                named = not (replaced or cut) and names(answer, outputs)
+                shares = (
+                    set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs, named)
+                )
                 if cfg.data_prices and not (replaced or cut or shares):
                     # The run's inputs fed in are data too: an answer restating a booking's date the input gives
                     # speaks of the data ("10/01/2027" for "2027-01-10").
                     given = record_figures(outputs) | input_figures(trace)
-                    priced = unpriced(stating, own, sources, given)
+                    priced = unpriced(stating, own, sources, given, named)
                 if len(whole) > 1 and not (replaced or cut or shares or priced):
                     made = made_up(stating, whole, sources, prompt, question, known)
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}
