@@ -1409,17 +1409,17 @@ def _topics(answer: str) -> list[ReadableSpan]:
     """A content plan: an API lists the campaign's topics (titles, no figure of two digits), the LLM plans from them."""
     body = '{"campaign": "阳台季", "topics": [{"title": "北欧地毯"}, {"title": "小户型收纳"}]}'
     api = node("api", "http-request", outputs={"status_code": 200, "body": body})
-    prompt = "你是内容主编。只用给出的内容整理发布计划。\n活动：阳台季\n1. 北欧地毯\n2. 小户型收纳"
+    prompt = "你是内容主编。只用给出的内容整理发布计划。\n活动:阳台季\n1. 北欧地毯\n2. 小户型收纳"
     return _fed_run(prompt, answer, {"campaign": "阳台季"}, api)
 
 
 @pytest.mark.parametrize(
     ("answer", "made"),
     [
-        ("「阳台季」发布计划：北欧地毯、小户型收纳。主推款到手价 199 元。", ["199"]),  # a price no topic gives
-        ("「阳台季」发布计划：北欧地毯、小户型收纳。预计转化率提升 35%。", ["35"]),  # a share none gives
-        ("「阳台季」发布计划：北欧地毯、小户型收纳。", []),
-        ("全新空气炸锅，到手价 199 元！", []),  # names none of the data: another answer (an advert's)
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。主推款到手价 199 元。", ["199"]),  # a price no topic gives
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。预计转化率提升 35%。", ["35"]),  # a share none gives
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。", []),
+        ("全新空气炸锅, 到手价 199 元!", []),  # names none of the data: another answer (an advert's)
     ],
 )
 def test_a_price_or_share_in_an_answer_naming_its_text_data(answer: str, made: list[str]) -> None:
