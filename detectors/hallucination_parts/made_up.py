@@ -99,4 +99,8 @@ def made_up(
         return made  # it restates a figure of its prompt: it speaks of the data
     terms = set().union(*_beside(prompt).values())
     beside = _beside(answer)
-    return made if any(beside.get(figure, set()) & terms for figure in made) else set()
+    if any(beside.get(figure, set()) & terms for figure in made):
+        return made
+    # Or one counting what the prompt's figures count, however written ("17,90 €" for the prompt's "59.9 EUR").
+    counted = {unit for _, unit in measured(prompt)} - {""}
+    return made if any(unit in counted for token, unit in measured(answer) if token in made) else set()

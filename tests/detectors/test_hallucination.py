@@ -1427,3 +1427,24 @@ def test_a_price_or_share_in_an_answer_naming_its_text_data(answer: str, made: l
     writing its names speaks of it, and a price or a share it adds was made up (held-out 19's content plans)."""
     found = findings(_topics(answer), "hallucination")
     assert [f.evidence["unsupported"] for f in found] == ([made] if made else [])
+
+
+def _trains(answer: str) -> list[ReadableSpan]:
+    body = '{"route": "Freiburg-Basel", "trains": [{"dep": "06:00", "train": "ICE 776", "price_eur": 59.9}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = "Answer only from the connections.\n06:00 ICE 776: 59.9 EUR"
+    return _fed_run(prompt, answer, {"route": "Freiburg-Basel"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("Saver fares start at 17,90 €; a seat reservation is 5,20 € extra.", ["17,90", "5,20"]),
+        ("The ICE 776 at 06:00 costs 59,90 €.", []),
+    ],
+)
+def test_figures_made_up_counting_what_the_prompts_count(answer: str, made: list[str]) -> None:
+    """Session 28 round 2 (`made_up`): two sums of money no source gives, in an answer whose prompt writes its sums in
+    another way ("59.9 EUR", the answer's "€"): the data's terms by what they count, not by their spelling."""
+    found = findings(_trains(answer), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
