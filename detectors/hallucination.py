@@ -184,10 +184,11 @@ def create(cfg: Config) -> object:
             priced: set[str] = set()  # fed data only: a sum of money where no source states one
             made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
-                # A sum the answer works out of its own figures (two rows added, a total over its units) stands in
-                # for no figure of the data and prices nothing the data left bare.
-                terms, rates = all_values(stating), percentages(stating)
-                own = {n for n in unsupported if not two_termed(n, terms, rates)}
+                # A sum the answer works out of its sourced figures (two rows added, a total over its units) stands in
+                # for no figure of the data and prices nothing the data left bare; its unsourced ones are no terms
+                # ("389 Kč a m², 12 m², so 4668 Kč": the price is made up, and the total with it).
+                terms = all_values(stating) - {float(r) for n in unsupported for r in readings(n)}
+                own = {n for n in unsupported if not two_termed(n, terms, percentages(stating), products=False)}
                 replaced = substituted(stating, own, outputs, prompt)
                 # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
                 # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
@@ -209,7 +210,9 @@ def create(cfg: Config) -> object:
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
-            if not (grounded or fed_data(trace, prompt, outputs)):
+            # Data of names and titles (no figure of two digits) feeds an answer all the same: read for its rules of
+            # answers fed only data (with `data_fed` on, every figure of such answers would be read).
+            if not (grounded or fed_data(trace, prompt, outputs) or (fed_only and names(prompt, outputs))):
                 continue
             if grounded:
                 told.pop()

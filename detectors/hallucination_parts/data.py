@@ -87,10 +87,10 @@ def _inputs(trace: Trace) -> tuple[set[str], set[str]]:
 def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
     """Whether the LLM's prompt was fed data: a number (two digits and more) of a run input other than the
     user's question (`input_figures`), or of `data`, that the question does not hold (a node's output in the prompt
-    is data), or a name of `data` (text data: a topic's title, `names_of`)."""
+    is data)."""
     fed, asked = _inputs(trace)
     fed = (fed | set().union(*(source_values(output) for output in data))) - asked
-    return (bool(fed) and not fed.isdisjoint(source_values(prompt))) or names(prompt, data)
+    return bool(fed) and not fed.isdisjoint(source_values(prompt))
 
 
 def record_figures(outputs: list[str]) -> set[str]:
@@ -118,9 +118,8 @@ def names_of(outputs: list[str]) -> set[str]:
 
 
 def _named(value: str) -> bool:
-    return (
-        len(value) >= (5 if value.isascii() else 3) and not _KEYWORD.fullmatch(value) and any(map(str.isalpha, value))
-    )
+    letters = sum(map(str.isalpha, value))
+    return len(value) >= (5 if value.isascii() else 3) and letters >= 3 and not _KEYWORD.fullmatch(value)
 
 
 def names(answer: str, outputs: list[str]) -> bool:

@@ -46,17 +46,21 @@ def percentages(answer: str) -> set[float]:
     return {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
 
 
-def two_termed(number: str, terms: frozenset[float] | set[float], shares: set[float]) -> bool:
+def two_termed(number: str, terms: frozenset[float] | set[float], shares: set[float], products: bool = True) -> bool:
     """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
     figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
-    larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
+    larger or smaller (without `products`, no product: a rate applied the wrong way round stays a figure to read),
+    to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
     "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782", "15120 kWh, 15.1 MWh"): a working the answer leaves unshown."""
     own = {float(reading) for reading in readings(number)}  # "23,560" as 23.56 is no term of 23560
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
         others = sorted(terms - own - {0.0})
         if any(
-            min(abs(a + b - value), abs(a - b - value), abs(a * b - value), abs(a / b - value)) <= near
+            min(
+                abs(a + b - value), abs(a - b - value), abs(a * b - value) if products else near + 1, abs(a / b - value)
+            )
+            <= near
             for a in others
             for b in others
         ):
