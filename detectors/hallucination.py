@@ -36,18 +36,20 @@ from detectors.hallucination_parts.data import (
     fed_data,
     if_else_limits,
     input_figures,
+    names,
     record_figures,
     round_numbers,
     run_data,
 )
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
-from detectors.hallucination_parts.made_up import figures, made_up
+from detectors.hallucination_parts.made_up import figures, made_up, percentages, two_termed
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
 from detectors.hallucination_parts.told import AFTER_WORD, swapped_findings, told_findings
 from detectors.hallucination_parts.units import FIGURE_UNIT, rescaling
 from detectors.numbers import (
+    all_values,
     ascii_digits,
     claims,
     counts,
@@ -182,23 +184,35 @@ def create(cfg: Config) -> object:
             priced: set[str] = set()  # fed data only: a sum of money where no source states one
             made: set[str] = set()  # fed data only: two figures and more in the data's terms, in no source
             if fed_only:
-                replaced = substituted(stating, unsupported, outputs, prompt)
+                # A sum the answer works out of its sourced figures (two rows added, a total over its units) stands in
+                # for no figure of the data and prices nothing the data left bare; its unsourced ones are no terms
+                # ("389 Kč a m², 12 m², so 4668 Kč": the price is made up, and the total with it).
+                terms = all_values(stating) - {float(r) for n in unsupported for r in readings(n)}
+                own = {n for n in unsupported if not two_termed(n, terms, percentages(stating), products=False)}
+                replaced = substituted(stating, own, outputs, prompt)
                 # Read before the arithmetic, which takes a source's figure less the answer's own percentage for a
                 # working: the reduction is the made-up part ("12 % off for cash, so ₹4,312" on the data's ₹4,900).
                 cut = {} if replaced else discounted(stating, unwritten, sources)
-                shares = set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs)
+                # An answer naming what its data names (a topic's title, a route) speaks of the data, whose
+                # figures it may restate none of: a price or a share it adds was made up all the same.
+                named = not (replaced or cut) and names(answer, outputs)
+                shares = (
+                    set() if replaced or cut else unshared_percentages(stating, unsupported, sources, outputs, named)
+                )
                 if cfg.data_prices and not (replaced or cut or shares):
                     # The run's inputs fed in are data too: an answer restating a booking's date the input gives
                     # speaks of the data ("10/01/2027" for "2027-01-10").
                     given = record_figures(outputs) | input_figures(trace)
-                    priced = unpriced(stating, unsupported, sources, given)
+                    priced = unpriced(stating, own, sources, given, named)
                 if len(whole) > 1 and not (replaced or cut or shares or priced):
                     made = made_up(stating, whole, sources, prompt, question, known)
                 unsupported, miscounted = set(replaced) | set(cut) | shares | priced | made, {}
             if len(unsupported) + len(miscounted) < cfg.min_unsupported:
                 continue
             # Checked only where the answer had sources: retrieved documents, a context, or data in its prompt.
-            if not (grounded or fed_data(trace, prompt, outputs)):
+            # Data of names and titles (no figure of two digits) feeds an answer all the same: read for its rules of
+            # answers fed only data (with `data_fed` on, every figure of such answers would be read).
+            if not (grounded or fed_data(trace, prompt, outputs) or (fed_only and names(prompt, outputs))):
                 continue
             if grounded:
                 told.pop()

@@ -67,6 +67,9 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], se
                 stack.append(decoded)
             continue
         items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+        if isinstance(value, dict) and len(items) >= 2 and all(_rows(item) for item in items):
+            # Pages of one table (a loop's accumulator: {"p1": [rows], "p2": [rows]}): their rows as one list too.
+            stack.append([row for page in items for row in page])
         own = [float(item) for item in items if type(item) in _NUMBERS]
         fractions.update(100 * number for number in own if 0 < number < 1)
         if len(own) >= 2:
@@ -89,6 +92,11 @@ def _tables(values: list[Any]) -> tuple[list[list[float]], list[list[float]], se
                 amounts.update(products.values())
         stack.extend(item for item in items if isinstance(item, dict | list | str))
     return columns, records, amounts, fractions
+
+
+def _rows(value: Any) -> bool:
+    """Whether `value` is a list of rows or records (lists or objects), a table's page."""
+    return isinstance(value, list) and bool(value) and all(isinstance(row, dict | list) for row in value)
 
 
 def _change(new: float, old: float) -> float:

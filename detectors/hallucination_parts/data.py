@@ -12,6 +12,7 @@ from detectors import (
     Trace,
     attr,
     json_attr,
+    json_value,
     span_id,
 )
 from detectors.hallucination_parts.config import KEY
@@ -95,6 +96,39 @@ def fed_data(trace: Trace, prompt: str, data: list[str]) -> bool:
 def record_figures(outputs: list[str]) -> set[str]:
     """The figures of the data nodes' `outputs`, a record's code aside ("PA-3511" names the order, no figure of it)."""
     return set().union(*(source_values(_RECORD_CODE.sub(" ", output)) for output in outputs))
+
+
+def names_of(outputs: list[str]) -> set[str]:
+    """The text values of the data nodes' `outputs` (JSON string literals, those of nested JSON text too; read literal
+    by literal, so an output whose headers were cut out still counts), five characters and more with a letter (three in
+    other scripts than ASCII: "北欧地毯"), one word of lower-case ASCII aside (a status, a key: "done", "submitted"):
+    the data's names and titles ("换季被子收纳", "Freiburg-Basel")."""
+    found: set[str] = set()
+    stack = list(outputs)
+    while stack and len(found) < 500:
+        for literal in _STRING.findall(stack.pop()):
+            value = json_value(f'"{literal}"')
+            if not isinstance(value, str):
+                continue
+            if value[:1] in ("{", "["):
+                stack.append(value)
+            elif _named(value):
+                found.add(value)
+    return found
+
+
+def _named(value: str) -> bool:
+    letters = sum(map(str.isalpha, value))
+    return len(value) >= (5 if value.isascii() else 3) and letters >= 3 and not _KEYWORD.fullmatch(value)
+
+
+def names(answer: str, outputs: list[str]) -> bool:
+    """Whether `answer` writes a name of its data (`names_of`)."""
+    return any(name in answer for name in names_of(outputs))
+
+
+_KEYWORD = re.compile(r"[a-z_-]+")
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 # An HTTP node's response headers (Dify's `headers` output): the transport's `date`, no time the data gives.

@@ -41,17 +41,26 @@ def figures(answer: str) -> set[str]:
     return numbers(_CLOCK.sub(" ", answer))
 
 
-def _two_termed(number: str, terms: set[float], shares: set[float]) -> bool:
+def percentages(answer: str) -> set[float]:
+    """The percentages `answer` states, as fractions (18 % as 0.18)."""
+    return {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
+
+
+def two_termed(number: str, terms: frozenset[float] | set[float], shares: set[float], products: bool = True) -> bool:
     """Whether `number` is the sum, the difference, the product or the quotient of two of `terms` (the answer's own
     figures), or one of them with a percentage of `shares` (the answer's) on or off or in a unit a thousand times
-    larger or smaller, to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
+    larger or smaller (without `products`, no product: a rate applied the wrong way round stays a figure to read),
+    to the place it is written to ("10 sacks at 189: 1890", "1890 and 345, 2235 in all",
     "7x = 92 - 1 = 91", "4,900, with 18 % GST 5,782", "15120 kWh, 15.1 MWh"): a working the answer leaves unshown."""
     own = {float(reading) for reading in readings(number)}  # "23,560" as 23.56 is no term of 23560
     for reading in readings(number):
         value, near = float(reading), precision(reading) + 1e-9
         others = sorted(terms - own - {0.0})
         if any(
-            min(abs(a + b - value), abs(a - b - value), abs(a * b - value), abs(a / b - value)) <= near
+            min(
+                abs(a + b - value), abs(a - b - value), abs(a * b - value) if products else near + 1, abs(a / b - value)
+            )
+            <= near
             for a in others
             for b in others
         ):
@@ -70,7 +79,7 @@ def made_up(
     or writes one of them beside a word its prompt writes a figure beside, on the same side: the data's measure
     ("412.5 kg" for the prompt's "41.6 kg"), price or total stated with values none of it gives (a bill of "23,560"
     for "18.4 m³" where the data's meter read 9.79 m³). Two figures the answer states worked into a third are its
-    working (`_two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
+    working (`two_termed`), a measure's total over its prompt's lines its sum. Two figures made up, not one: a figure a
     right answer works out in a way not read (a formula of the prompt's) is seldom in company. An answer written in
     none of the data's terms (an advert's "70 %") is another answer (task_derailment's)."""
     made, _ = unsupported_numbers(answer, candidates, set(), {}, sources, question)
@@ -86,13 +95,16 @@ def made_up(
         for unit in {unit for _, unit in pairs} - {""}
     }
     made = {f for f in made if not any(abs(float(r) - t) <= 0.01 * float(r) for r in readings(f) for t in totals)}
-    stated = set(all_values(answer))
-    shares = {float(r) / 100 for token, unit in measured(answer) if unit == "%" for r in readings(token)}
-    made = {figure for figure in made if not _two_termed(figure, stated, shares)}
+    stated, shares = set(all_values(answer)), percentages(answer)
+    made = {figure for figure in made if not two_termed(figure, stated, shares)}
     if len(made) < 2:
         return set()
     if not (plain(answer) - plain(question)).isdisjoint(plain(prompt)):
         return made  # it restates a figure of its prompt: it speaks of the data
     terms = set().union(*_beside(prompt).values())
     beside = _beside(answer)
-    return made if any(beside.get(figure, set()) & terms for figure in made) else set()
+    if any(beside.get(figure, set()) & terms for figure in made):
+        return made
+    # Or one counting what the prompt's figures count, however written ("17,90 €" for the prompt's "59.9 EUR").
+    counted = {unit for _, unit in measured(prompt)} - {""}
+    return made if any(unit in counted for token, unit in measured(answer) if token in made) else set()

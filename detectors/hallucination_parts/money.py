@@ -141,13 +141,16 @@ def discounted(answer: str, unsupported: set[str], sources: list[str]) -> dict[s
     }
 
 
-def unshared_percentages(answer: str, unsupported: set[str], sources: list[str], outputs: list[str]) -> set[str]:
+def unshared_percentages(
+    answer: str, unsupported: set[str], sources: list[str], outputs: list[str], named: bool = False
+) -> set[str]:
     """The percentages of `unsupported` (in no source nor computed from them) an answer fed only data states where no
     source states a percentage or a rate (a fraction below 1): the data holds no share, the answer's is made up ("10 %
-    bonus" on a top-up receipt). A source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
+    bonus" on a top-up receipt), where the answer restates a figure of the data or writes a name of it (`named`). A
+    source's rate ("0.15") the answer may state as a percentage it computes otherwise."""
     stated = measured(answer)
     shares = {number for number, unit in stated if unit == "%"} & unsupported
-    if shares and plain(answer).isdisjoint(set().union(*map(source_values, outputs))):
+    if shares and not named and plain(answer).isdisjoint(set().union(*map(source_values, outputs))):
         return set()  # it restates none of the data: another answer (an advert's "7 % interest": task_derailment's)
     if not shares or any(
         "%" in by_unit(source) or any(0 < value < 1 for value in all_values(source)) for source in sources

@@ -84,9 +84,10 @@ def told_findings(span: ReadableSpan, inputs: str, root: ReadableSpan | None) ->
         return  # most chat prompts state no figure: read no further
     answer = answer_text(span)
     stating = claims(answer)
-    # Sums of money, and durations in a time unit the system message states one in ("14 gün" where it says 29 gün).
-    durations = by_unit(system).keys() & TIME_UNITS.keys()
-    money = {token for token, unit in measured(stating) if unit == "money" or unit in durations}
+    # Sums of money, and durations where the system message states one ("14 gün" where it says 29 gün; "16 weeks" of
+    # leave where it says 25 days a year: unsupported_numbers converts between time units).
+    durations = bool(by_unit(system).keys() & TIME_UNITS.keys())
+    money = {token for token, unit in measured(stating) if unit == "money" or (durations and unit in TIME_UNITS)}
     times = {t for t in HOUR_MINUTE.findall(answer) if not t.endswith(":00")}
     if not (money or times) or CODE.match(answer) or not plain(claims(system)):
         return
@@ -99,7 +100,8 @@ def told_findings(span: ReadableSpan, inputs: str, root: ReadableSpan | None) ->
     # Where the facts state sums, a sum far from all of them (`akin`) is another offer, not one of theirs changed:
     # an advert's "bonus 200 EUR" against a 65 EUR trip (task_derailment's).
     if money and (sums := [token for token, unit in measured(claims(system)) if unit == "money"]):
-        money = {token for token in money if any(akin(token, figure) for figure in sums)}
+        units = dict(measured(stating))
+        money = {t for t in money if units.get(t) != "money" or any(akin(t, figure) for figure in sums)}
     made = money | {t for t in times if not any(t in source for source in sources)}
     if made:
         yield data_finding(

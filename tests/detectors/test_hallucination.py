@@ -1362,3 +1362,89 @@ def test_a_price_in_an_answer_restating_a_run_inputs_date() -> None:
     (finding,) = findings(_fed_run(prompt, made, inputs, page), "hallucination")
     assert finding.evidence["unsupported"] == ["9,500"]
     assert findings(_fed_run(prompt, "Punnamada is booked on 10/01/2027.", inputs, page), "hallucination") == []
+
+
+def _paged(answer: str) -> list[ReadableSpan]:
+    """A weekly report: a loop pages a sales API by cursor, a code node keeps the pages (rows of bare figures, no
+    currency), the LLM writes the report."""
+    pages = '{"p1": [["Mon", 42, 504.0], ["Tue", 18, 486.0]], "p2": [["Wed", 37, 407.0], ["Thu", 12, 132.0]]}'
+    merge = node("merge", "code", outputs={"cursor": "", "pages": pages, "done": 1})
+    prompt = f"Write the weekly sales report only from the sales pages given.\nSales pages (JSON):\n{pages}"
+    return _fed_run(prompt, answer, {"week": "2027-W09"}, merge)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("Revenue £1,529.00 from 109 units. Mon £504.00, Tue £486.00, Wed £407.00, Thu £132.00.", []),  # paged total
+        ("Mon £504.00 and Wed £407.00: £911 together; £1,529.00 from 109 units, £14.03 a unit.", []),  # own working
+        ("Revenue £1,529.00 from 109 units, 42 on Monday; with the loyalty fee, £1,780.00 net.", ["1,780.00"]),
+    ],
+)
+def test_a_total_over_a_loops_pages_and_the_answers_own_sums(answer: str, made: list[str]) -> None:
+    """Session 28 round 2: a loop's pages of one table are one table (their column's total), and a sum the answer works
+    out of its own figures (two rows added, a total over its units) is no price made up where the data prices nothing
+    (faults13's report writer: five clean runs flagged)."""
+    found = findings(_paged(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([made] if made else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Acme offers 16 weeks of paid paternity leave.", True),  # weeks where the facts count days: still a duration
+        ("Annual leave is 25 days a year.", False),
+        ("Annual leave is 25 days a year, so 50 days in two years.", False),  # computed
+    ],
+)
+def test_a_duration_in_another_time_unit_than_the_prompts_facts(answer: str, fires: bool) -> None:
+    """Session 28 round 2: where the system message states durations and sums, a duration the answer states in
+    another time unit is read too, and the sums' likeness guard (an advert's bonus) is for sums only (held-out 19's
+    helpdesk: "16 weeks" of leave from notes that state "25 days per year" and a salary band)."""
+    system = "You are the HR desk. Annual leave: 25 days per year. Salary band L4: 68,000 USD."
+    assert len(findings(_billing(system, answer), "hallucination")) == fires
+
+
+def _topics(answer: str) -> list[ReadableSpan]:
+    """A content plan: an API lists the campaign's topics (titles, no figure of two digits), the LLM plans from them."""
+    body = '{"campaign": "阳台季", "topics": [{"title": "北欧地毯"}, {"title": "小户型收纳"}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = "你是内容主编。只用给出的内容整理发布计划。\n活动:阳台季\n1. 北欧地毯\n2. 小户型收纳"
+    return _fed_run(prompt, answer, {"campaign": "阳台季"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。主推款到手价 199 元。", ["199"]),  # a price no topic gives
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。预计转化率提升 35%。", ["35"]),  # a share none gives
+        ("「阳台季」发布计划:北欧地毯、小户型收纳。", []),
+        ("全新空气炸锅, 到手价 199 元!", []),  # names none of the data: another answer (an advert's)
+    ],
+)
+def test_a_price_or_share_in_an_answer_naming_its_text_data(answer: str, made: list[str]) -> None:
+    """Session 28 round 2: data of names and titles (no figure to restate) feeds the prompt all the same; an answer
+    writing its names speaks of it, and a price or a share it adds was made up (held-out 19's content plans)."""
+    found = findings(_topics(answer), "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([made] if made else [])
+
+
+def _trains(answer: str) -> list[ReadableSpan]:
+    body = '{"route": "Freiburg-Basel", "trains": [{"dep": "06:00", "train": "ICE 776", "price_eur": 59.9}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = "Answer only from the connections.\n06:00 ICE 776: 59.9 EUR"
+    return _fed_run(prompt, answer, {"route": "Freiburg-Basel"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "made"),
+    [
+        ("Saver fares start at 17,90 €; a seat reservation is 5,20 € extra.", ["17,90", "5,20"]),
+        ("The ICE 776 at 06:00 costs 59,90 €.", []),
+    ],
+)
+def test_figures_made_up_counting_what_the_prompts_count(answer: str, made: list[str]) -> None:
+    """Session 28 round 2 (`made_up`): two sums of money no source gives, in an answer whose prompt writes its sums in
+    another way ("59.9 EUR", the answer's "€"): the data's terms by what they count, not by their spelling."""
+    found = findings(_trains(answer), "hallucination")
+    assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
