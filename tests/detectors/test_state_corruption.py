@@ -1384,3 +1384,71 @@ def test_zeros_for_nested_numbers_are_left_alone_where_the_answer_states_the_num
     assert answered("A-1 and B-2: 0 pcs, out of stock.") == [
         "a code or template output of 0 where its input holds the number inside an object"
     ]
+
+
+def _claimed(query: str, amount: float, description: str = "报销金额，单位：元") -> list[ReadableSpan]:
+    """An expense form's extractor: `jine`, the claim's amount, read from `query`."""
+    parameters = [{"name": "jine", "type": "number", "description": description}, {"name": "riqi", "type": "string"}]
+    outputs = {"__is_success": 1, "jine": amount, "riqi": "2027-03-09"}
+    inputs = {"query": query, "parameters": parameters}
+    return run_spans([node("pe", "parameter-extractor", title="Form", inputs=inputs, outputs=outputs)], app_id="claims")
+
+
+def test_an_extractors_figure_written_with_a_thousands_separator_is_the_figure_taken() -> None:
+    """`1,280 元` extracted as 1280 (faults13's clean `claim_clean_2`): the comma separates thousands, so the text
+    states the number taken; the text's 1.28 no parameter took was a misreading of the detector's."""
+    assert findings(_claimed("昨天（3/4）请客户吃饭花了 1,280 元，餐饮类", 1280), "state_corruption") == []
+    (finding,) = findings(_claimed("昨天请客户吃饭花了 1,280 元，餐饮类", 1290), "state_corruption")
+    assert finding.evidence["received"] == str({"jine": 1290})
+
+
+def test_an_extractors_count_of_another_thing_where_the_text_writes_a_figure_before_the_parameters_unit() -> None:
+    """The packs counted as the sum (faults13's `claim_paper_count`: "12 包打印纸，共 216 元" read as 12): the
+    parameter's description names its unit, one ideograph (`元`), which the text writes after 216 only."""
+    rule = "a parameter extractor's number other than the figure its text writes before the parameter's word"
+    (finding,) = findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 12), "state_corruption")
+    assert finding.evidence["rule"] == rule
+    assert findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 216), "state_corruption") == []
+    assert findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 12, "报销金额"), "state_corruption") == []
+
+
+def test_an_extractors_number_other_than_the_figure_a_word_or_two_before_the_parameters_word() -> None:
+    """The headcount read as the seats (held-out 19's `en_leads`: "250 employees, but only 40 need helpdesk seats"
+    read as 250): no figure stands right before `seats`, and 40 stands two words before it in its clause. A price
+    before the word is a rate, no count of it ("₹700 per metre")."""
+
+    def seats(query: str, value: float) -> list[ReadableSpan]:
+        parameters = [{"name": "seats", "type": "number", "description": "number of user seats"}]
+        inputs = {"query": query, "parameters": parameters}
+        outputs = {"__is_success": 1, "seats": value}
+        return run_spans([node("pe", "parameter-extractor", title="Lead", inputs=inputs, outputs=outputs)])
+
+    query = "Lumen Dental - company of 250 employees, but only 40 need helpdesk seats. Quote?"
+    (finding,) = findings(seats(query, 250), "state_corruption")
+    assert finding.evidence["received"] == str({"seats": 250})
+    assert findings(seats(query, 40), "state_corruption") == []
+    assert findings(seats("we have 250 employees; $40 per user seats is our limit", 250), "state_corruption") == []
+
+
+def test_an_extractors_number_its_text_writes_as_money_where_the_parameter_never_was() -> None:
+    """A budget read as the seats (held-out 19's `en_leads`: "40 agents, budget around $20,000 a year" read as 20,000
+    seats): every earlier run's seats were written as a count, so a sum of money taken is another quantity; it keeps
+    firing while it lasts. A parameter that is money in its earlier runs (a claim's amount, `¥216`) is left alone."""
+
+    def seats(query: str, value: float, app: str = "leads") -> list[ReadableSpan]:
+        parameters = [{"name": "seats", "type": "number", "description": "number of user seats"}]
+        inputs = {"query": query, "parameters": parameters}
+        outputs = {"__is_success": 1, "seats": value}
+        return run_spans([node("pe", "parameter-extractor", title="Lead", inputs=inputs, outputs=outputs)], app_id=app)
+
+    processor = _processor()
+    for n in range(5, 10):
+        assert processor.detect(seats(f"We are Acme, {n} seats please", n)) == []
+    rule = "a parameter extractor's number its text writes as money, never so before"
+    for query in ("We're Cobalt: 40 agents, budget around $20,000 a year.", "Greenleaf: 12 agents, budget $15,000"):
+        got = processor.detect(seats(query, float(query.rpartition("$")[2][:6].replace(",", ""))))
+        assert [f.evidence["rule"] for f in got] == [rule]
+    paid = _processor()
+    for n in range(5, 10):
+        assert paid.detect(seats(f"Acme paid ${n}0 for seats", n * 10, "paid")) == []
+    assert paid.detect(seats("Acme paid $20,000 for seats", 20000, "paid")) == []
