@@ -1403,7 +1403,7 @@ def test_an_extractors_figure_written_with_a_thousands_separator_is_the_figure_t
 
 
 def test_an_extractors_count_of_another_thing_where_the_text_writes_a_figure_before_the_parameters_unit() -> None:
-    """The packs counted as the sum (faults13's `claim_paper_count`: "12 包打印纸，共 216 元" read as 12): the
+    """The packs counted as the sum (faults13's `claim_paper_count`: "12 包打印纸 ... 216 元" read as 12): the
     parameter's description names its unit, one ideograph (`元`), which the text writes after 216 only."""
     rule = "a parameter extractor's number other than the figure its text writes before the parameter's word"
     (finding,) = findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 12), "state_corruption")
