@@ -1177,6 +1177,14 @@ def test_a_requests_default_value_passed_on_as_data_by_a_later_node() -> None:
     assert findings(_fee({"monthly_fee": 0}, "unknown"), "state_corruption") == []
 
 
+def test_a_requests_default_figure_passed_on_as_a_text_by_a_later_node() -> None:
+    """faults13's `seguro_default_zero`: the policy API's 500 replaced by the default `{"cobertura_eur": 0}`, the code
+    node writing it as the text `"0"`, and the answer "covered up to 0 EUR". A text that is no figure is left."""
+    (finding,) = findings(_fee({"monthly_fee": 0, "currency": "SEK"}, "0"), "state_corruption")
+    assert finding.evidence["received"] == str({"fee": "0"})
+    assert findings(_fee({"monthly_fee": 0, "currency": "SEK"}, "0 or more"), "state_corruption") == []
+
+
 def test_a_requests_default_empty_list_counted_as_none_by_a_later_node() -> None:
     """Session 26, the real `nb_ferje` (held-out 16): the departures API's 500 replaced by the default `{"departures":
     []}`, counted by the code as 0 departures, and the answer "no departures today" the request never gave."""
