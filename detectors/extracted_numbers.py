@@ -187,9 +187,16 @@ def _as_money(query: str, value: float) -> bool | None:
     return None if not kinds else kinds == {True}
 
 
+# A word joined to the next by a hyphen after a figure: a compound ("6 EUR-pallets"), no currency.
+_COMPOUND = re.compile(r"\s?[^\W\d_]+-[^\W\d_]")
+
+
 def _money_at(query: str, match: re.Match[str]) -> bool:
-    """Whether the figure `match` found is written as money: a currency's sign or name right before or after it."""
+    """Whether the figure `match` found is written as money: a currency's sign or name right before or after it, not
+    the first part of a compound after it (`EUR-pallets`)."""
     start, end = match.span()
+    if _COMPOUND.match(query, end):
+        return False
     around = (query[max(start - 6, 0) : end], query[start : end + 12])
     return any(numbers.measured(text)[-1:] == ((match.group(), "money"),)
                or numbers.measured(text)[:1] == ((match.group(), "money"),) for text in around)  # fmt: skip

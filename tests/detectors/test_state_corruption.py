@@ -1460,6 +1460,8 @@ def test_an_extractors_number_its_text_writes_as_money_where_the_parameter_never
     for query in ("We're Cobalt: 40 agents, budget around $20,000 a year.", "Greenleaf: 12 agents, budget $15,000"):
         got = processor.detect(seats(query, float(query.rpartition("$")[2][:6].replace(",", ""))))
         assert [f.evidence["rule"] for f in got] == [rule]
+    # A currency's code as a compound's first part ("6 EUR-pallets", held-out 5) writes a count, no sum of money.
+    assert processor.detect(seats("Ship 6 EUR-pallets (3.300 kg total)", 6)) == []
     paid = _processor()
     for n in range(5, 10):
         assert paid.detect(seats(f"Acme paid ${n}0 for seats", n * 10, "paid")) == []
