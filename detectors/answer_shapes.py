@@ -367,3 +367,22 @@ def scale_jump(
         seen[:] = [min(least, value), max(most, value), count + 1]
     trace.baselines.put(key, history)
     return found
+
+
+def echoed(trace: Trace, span: ReadableSpan, value: float) -> bool:
+    """Whether a tool or HTTP request was sent `value` (in its request's text or its inputs, or, where the trace
+    lacks them, Dify's export, as an output of a node before it: the extractor's seats): an answer echoing what it
+    was given (a quote for the seats asked) carries an upstream value, no unit of its own."""
+    sent = attr(span, "dify.node.process_data") if attr(span, "dify.node.type") == "http-request" else None
+    sent = sent if isinstance(sent, str) else attr(span, "input.value")
+    written = str(int(value)) if value == int(value) else repr(value)
+    if isinstance(sent, str) and re.search(rf"(?<![\d.]){re.escape(written)}(?![\d]|\.\d)", sent) is not None:
+        return True
+    start = span.start_time or 0
+    for node in trace.nodes:
+        if node is span or (node.start_time or 0) > start:
+            continue
+        outputs = json_attr(node, "output.value")
+        if isinstance(outputs, dict) and any(type(v) in (int, float) and v == value for v in outputs.values()):
+            return True
+    return False

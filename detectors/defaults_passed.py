@@ -21,9 +21,9 @@ from detectors.values import empty
 def default_passed_on(span: Any, nodes: list[Any], index: int) -> Finding | None:
     """An HTTP request or tool (at `index` of `nodes`) whose error its default value hid (Dify's error strategy
     "default-value": the node ends as an exception, its outputs the defaults the app set) where a later node read a
-    default as its input and gave one of its numbers (or an empty list's count, 0) as an output of its own: the
-    default's figure (a fee of 0, no departures) passed on as the answer the request never got. A default read
-    into no figure (an "unknown" shown) is the app's fallback at work."""
+    default as its input and gave one of its numbers (or an empty list's count, 0) as an output of its own (a number,
+    or a text that is one: `"0"`): the default's figure (a fee of 0, no departures, a cover of 0) passed on as the
+    answer the request never got. A default read into no figure (an "unknown" shown) is the app's fallback at work."""
     outputs = json_attr(span, "output.value")
     if attr(span, "dify.node.error_strategy") != "default-value" or not isinstance(outputs, dict):
         return None
@@ -41,14 +41,23 @@ def default_passed_on(span: Any, nodes: list[Any], index: int) -> Finding | None
         if not any(value in defaults for value in inputs.values()):
             continue
         given = json_attr(reader, "output.value")
-        passed = next(((name, value) for name, value in given.items() if type(value) in (int, float)
-                       and value in figures), None) if isinstance(given, dict) else None  # fmt: skip
+        passed = next(((name, value) for name, value in given.items()
+                       if _figure(value) in figures), None) if isinstance(given, dict) else None  # fmt: skip
         if passed is not None:
             error = node_error(span).strip().rpartition("\n")[2]
             return finding(reader, "a request's default value, its error hidden, passed on as data by a later node",
                            f"'{node_title(reader)}' gave {passed[0]} = {passed[1]!r} from the default value of "
                            f"'{node_title(span)}', whose request failed ({error[:80]}).", defaults[0],
                            {passed[0]: passed[1]})  # fmt: skip
+    return None
+
+
+def _figure(value: Any) -> float | None:
+    """A node's output as a figure: a number, or a text that is one (`"0"`, `"0.0"`: a code node's `str(...)`)."""
+    if type(value) in (int, float):
+        return float(value)
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
     return None
 
 

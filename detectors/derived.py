@@ -21,21 +21,21 @@ _MAX_NUMBERS = 10
 _WRITTEN = re.compile(r"(?<![\d.:/])(?<!\d-)\d+(?:\.\d+)?(?![\d:/]|[.-]\d)")
 
 
-def numbers_in(value: Any, into: list[float], texts: bool, depth: int = 0) -> list[float]:
-    """The numbers other than 0 a node's values hold, nested ones too (JSON text read as JSON), and with `texts` those
-    written in its texts; `_MAX_NUMBERS` at most."""
-    if len(into) >= _MAX_NUMBERS or depth > 4:
+def numbers_in(value: Any, into: list[float], texts: bool, depth: int = 0, deepest: int = 4) -> list[float]:
+    """The numbers other than 0 a node's values hold, nested ones too (JSON text read as JSON; `deepest` levels), and
+    with `texts` those written in its texts; `_MAX_NUMBERS` at most."""
+    if len(into) >= _MAX_NUMBERS or depth > deepest:
         return into
     if isinstance(value, str):
         if value[:1] in ("{", "[") and not isinstance(decoded := json_value(value), str):
-            return numbers_in(decoded, into, texts, depth + 1)
+            return numbers_in(decoded, into, texts, depth + 1, deepest)
         if texts:
             into.extend(float(hit) for hit in islice(_WRITTEN.findall(value), _MAX_NUMBERS - len(into)) if float(hit))
     elif type(value) in (int, float) and value:
         into.append(float(value))
     elif isinstance(value, dict | list):
         for item in islice(value.values() if isinstance(value, dict) else value, 30):
-            numbers_in(item, into, texts, depth + 1)
+            numbers_in(item, into, texts, depth + 1, deepest)
     return into
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import islice
 from typing import Any
 
 from detectors import (
     Finding,
+    Trace,
+    attr,
     attributes_of,
     json_attr,
     numbers,
 )
-from detectors.corruption import WORD, finding, name_parts, node_title
+from detectors.corruption import KEY, WORD, finding, name_parts, node_title
 from detectors.emptied_prompts import messages_of
 from detectors.extracted_dates import date_swapped
 
@@ -28,9 +31,15 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _EARLIER = re.compile(r"<(instructions?|histories)>(.*?)</\1>", re.S)
 
 
+def _stated(text: str) -> list[set[float]]:
+    """The numbers a text states on its own (`_STATED`), each with every value it can stand for: `1,280` is 1280
+    with a thousands separator and 1.28 with a decimal comma (`numbers.readings`)."""
+    return [{float(value) for value in numbers.readings(match.group())} for match in _STATED.finditer(text)]
+
+
 def _numbers(text: str) -> list[float]:
-    """The numbers a text states on its own (`_STATED`)."""
-    return [float(match.group().replace(",", ".")) for match in _STATED.finditer(text)]
+    """Every value the numbers a text states can stand for (`_stated`)."""
+    return [value for values in _stated(text) for value in values]
 
 
 def _earlier(span: Any) -> str:
@@ -92,13 +101,15 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
     the earlier number plus or minus the stated one."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
         return None
-    stated = _numbers(query)
+    readings = _stated(query)
+    stated = [value for values in readings for value in values]
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
     # A number a text parameter took is claimed too (a card or order number extracted as text), every part of it:
     # the 19 of "19 March" extracted as `2027-03-19`.
     taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
               if name[:2] != "__" and isinstance(value, str) for match in _DIGITS.finditer(value)]  # fmt: skip
-    unclaimed = [number for number in stated if number not in taken]
+    # A number is claimed where a parameter took any of its readings (`1,280` taken as 1280).
+    unclaimed = [min(values) for values in readings if values.isdisjoint(taken)]
     totals: set[float] | None = None
     for parameter in parameters:
         name = parameter.get("name") if isinstance(parameter, dict) else None
@@ -130,27 +141,93 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
 
 def _words_of(parameter: dict[str, Any]) -> set[str]:
     """The words naming what a number parameter counts: its name's parts and its description's words (`metre`,
-    `મીટર`), lower-cased, their plural `s` off; three letters at least."""
+    `મીટર`, the `元` of a description "单位: 元"), lower-cased, their plural `s` off; three letters at least, or
+    ideographs (a Chinese or Japanese unit is one character)."""
     words = {*name_parts(str(parameter.get("name") or "")), *_WORD_RUN.findall(str(parameter.get("description") or ""))}
-    return {(w[:-1] if len(w) > 4 and w.endswith("s") else w) for word in words if len(w := word.lower()) >= 3}
+    return {(w[:-1] if len(w) > 4 and w.endswith("s") else w) for word in words
+            if len(w := word.lower()) >= 3 or _IDEOGRAPH.search(w)}  # fmt: skip
 
 
 def _figure_before(query: str, parameter: dict[str, Any], value: float, taken: list[float]) -> tuple[float, str] | None:
-    """The figure a text writes right before a word of the parameter (`3.5 મીટર` for `metre`, "મીટર"), where the
-    extracted number, stated in the text too, stands before none of its words (`₹700 per metre`) and no other
-    parameter took that figure: the extractor took another quantity of the text (a budget for a length). The figure
-    and its word; None otherwise. In any script: the words are the parameter's own, as the app's author wrote them."""
+    """The figure a text writes right before a word of the parameter (`3.5 મીટર` for `metre`, "મીટર"; `216 元`), where
+    the extracted number, stated in the text too, stands before none of its words (`₹700 per metre`) and no other
+    parameter took that figure: the extractor took another quantity of the text (a budget for a length, a count of
+    packs for the sum). Where no figure stands right before one, the figure a word or two before one in its clause
+    counts ("only 40 need helpdesk seats" beside "250 employees"). The figure and its word; None otherwise. In any
+    script: the words are the parameter's own, as the app's author wrote them."""
     words = _words_of(parameter)
     if not words:
         return None
     before: list[tuple[float, str]] = []
+    near: list[tuple[float, str]] = []
     for match in _STATED.finditer(query):
-        word = _WORD_AFTER.match(query, match.end())
-        if word is not None and any(word.group(1).lower().startswith(stem) for stem in words):
-            before.append((float(match.group().replace(",", ".")), word.group(1)))
+        # The words up to the clause's end or the next figure, three at most.
+        clause = _CLAUSE_END.split(query[match.end() : match.end() + 80], maxsplit=1)[0]
+        following = [word for word in _WORD_RUN.findall(clause)[:3]
+                     if any(word.lower().startswith(stem) for stem in words)]  # fmt: skip
+        if not following:
+            continue
+        figures = [float(reading) for reading in numbers.readings(match.group())]
+        if _WORD_RUN.findall(clause)[0] == following[0]:
+            before.extend((figure, following[0]) for figure in figures)
+        elif not _money_at(query, match):  # a price a word before the unit is a rate (`₹700 per metre`)
+            near.extend((figure, following[0]) for figure in figures)
+    before = before or near
     if any(number == value for number, _ in before):
         return None
     return next(((number, word) for number, word in before if number not in taken), None)
+
+
+def _as_money(query: str, value: float) -> bool | None:
+    """Whether a text writes `value` only as a sum of money (`$20,000`, `216 元`, `20.000 €`): True; written, never
+    so: False; not written: None. A currency read from the sign or name right before or after the figure alone
+    (`numbers.measured`), so that what follows ("a year") does not hide it."""
+    kinds = {_money_at(query, match) for match in _STATED.finditer(query)
+             if value in {float(reading) for reading in numbers.readings(match.group())}}  # fmt: skip
+    return None if not kinds else kinds == {True}
+
+
+# A word joined to the next by a hyphen after a figure: a compound ("6 EUR-pallets"), no currency.
+_COMPOUND = re.compile(r"\s?[^\W\d_]+-[^\W\d_]")
+
+
+def _money_at(query: str, match: re.Match[str]) -> bool:
+    """Whether the figure `match` found is written as money: a currency's sign or name right before or after it, not
+    the first part of a compound after it (`EUR-pallets`)."""
+    start, end = match.span()
+    if _COMPOUND.match(query, end):
+        return False
+    around = (query[max(start - 6, 0) : end], query[start : end + 12])
+    return any(numbers.measured(text)[-1:] == ((match.group(), "money"),)
+               or numbers.measured(text)[:1] == ((match.group(), "money"),) for text in around)  # fmt: skip
+
+
+def money_misread(trace: Trace, span: Any, outputs: dict[str, Any], min_history: int) -> Finding | None:
+    """A parameter extractor's number parameter taking a figure its text writes only as a sum of money (`budget
+    around $20,000` read as 20,000 seats) where, in every earlier run of the node (`min_history` at least) whose text
+    wrote the parameter's value, it was never money: the extractor took another quantity of the text, one of another
+    kind than the parameter ever held. A parameter that is money (a claim's amount) is money in its earlier runs
+    too. Learns, per app and node, how each parameter's value was written; a run it flags teaches nothing."""
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    if not isinstance(query, str):
+        return None
+    key = f"{KEY}:money:{trace.app}:{attr(span, 'dify.node.id') or span.name}"
+    history: dict[str, list[int]] = trace.baselines.get(key) or {}
+    found = None
+    for name, value in islice(outputs.items(), 20):
+        if name[:2] == "__" or type(value) not in (int, float) or (money := _as_money(query, value)) is None:
+            continue
+        runs, as_money = history.get(name, [0, 0])
+        if flagged := money and runs >= min_history and not as_money:
+            found = found or finding(span, "a parameter extractor's number its text writes as money, never so before",
+                                     f"'{node_title(span)}' extracted {name} = {value:g}, a sum of money in its text, "
+                                     f"where its {runs} earlier runs' {name} was never money.", {"query": query},
+                                     {name: value})  # fmt: skip
+        if len(history) < 20 and not flagged:  # a run it flags teaches nothing
+            history[name] = [runs + 1, as_money + money]
+    trace.baselines.put(key, history)
+    return found
 
 
 def _time_unit(parameter: dict[str, Any]) -> str | None:
@@ -222,9 +299,10 @@ _BEFORE_NUMBER = {
 _HALF_AFTER = ("and a half", "y medio", "y media", "e meio", "e meia", "et demi", "et demie", "e mezzo", "i pół",
                "с половиной", "з половиною", "einhalb")  # fmt: skip
 # Words as a text writes them: what lies between spaces and punctuation (Devanagari's vowel signs are no `\w`).
-_WORD_RUN = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'«»“”।|/-]+")
-# The word right after a figure, spaces between (`3.5 મીટર`).
-_WORD_AFTER = re.compile(r"\s*(" + _WORD_RUN.pattern + ")")
+_WORD_RUN = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'«»“”।|/，。、；：！？（）「」【】-]+")
+# Where a clause ends, or the next figure begins: a figure's words lie before it.
+_CLAUSE_END = re.compile(r"[\d,.;:!?\n，。、；：！？]")
+_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def _word_amounts(text: str) -> set[float]:

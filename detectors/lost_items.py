@@ -43,6 +43,8 @@ def items_lost(trace: Trace) -> Iterator[Finding]:
             yield from _null_items(trace, container, title, items)
         if isinstance(rounds, int) and (told := _told_without_failed(trace, container, rounds, items)) is not None:
             yield told
+        elif (silent := _dropped_silently(trace, container, items)) is not None:
+            yield silent
         if (cut := _given_cut(trace, container)) is not None:
             yield cut
 
@@ -116,6 +118,63 @@ def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[
                            f"{rounds} rounds", answer)  # fmt: skip
         return _told_all_rounds(span, container, rounds, len(left), stated, answer)
     return None
+
+
+# Where an item's name ends: the first mark after it (a bracket, colon, comma, semicolon, bar or dash, full-width
+# ones too: `Cats - 3 posts`, a Chinese title before its full-width bracket).
+_NAME_END = re.compile(r"\s*[(\[:,;|/\u2013\u2014\-\uff08\u3010\uff1a\uff0c\uff1b]")
+
+
+def _name_of(item: Any) -> str | None:
+    """An iteration item's name as an answer would write it: a text item's part before its first mark, two characters
+    at least (a Chinese title), four for a text of spaced words."""
+    if not isinstance(item, str):
+        return None
+    name = _NAME_END.split(item.strip(), maxsplit=1)[0].strip()
+    return name if len(name) >= (4 if " " in name or name.isascii() else 2) else None
+
+
+def _dropped_silently(trace: Trace, container: Any, items: list[Any]) -> Finding | None:
+    """An iteration with a round that failed (its item null by "continue on error", or dropped) whose run answers
+    with the names of the items of every round that succeeded, two at least, and none of the failed rounds': the
+    failed round's item was lost from what the run told, neither done nor reported missing (a plan of three topics
+    where four were given). Read from the iteration's own input list, so it holds in any language."""
+    given = json_attr(container, "input.value")
+    given = given.get("iterator_selector") if isinstance(given, dict) else _listed(trace, container)
+    if not isinstance(given, list) or len(given) < 3:
+        return None
+    failed: set[int] = set()
+    for round_span, nodes in rounds_of(trace, container):
+        index = attr(round_span, "dify.round.index")
+        if isinstance(index, int) and any(attr(n, "dify.node.status") in ("failed", "exception") for n in nodes):
+            failed.add(index)
+    if not failed or len(failed) * 2 >= len(given) or any(index >= len(given) for index in failed):
+        return None
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    answer = "\n".join(text for text in outputs.values() if isinstance(text, str)) if isinstance(outputs, dict) else ""
+    names = [_name_of(item) for item in given]
+    if not answer or any(name is None for name in names):
+        return None
+    kept = [name for at, name in enumerate(names) if at not in failed]
+    lost = [name for at, name in enumerate(names) if at in failed]
+    if all(name and name in answer for name in kept) and not any(name and name in answer for name in lost):
+        return finding(container, "an iteration's failed round's item missing from an answer naming every other item",
+                       f"The run's answer names the {len(kept)} items of the rounds of '{node_title(container)}' that "
+                       f"succeeded and not '{lost[0]}', whose round failed: the item was lost, not reported.",
+                       lost, answer[:200])  # fmt: skip
+    return None
+
+
+def _listed(trace: Trace, container: Any) -> list[Any] | None:
+    """Where the trace lacks an iteration's input (Dify's export): the last list an earlier node produced with as many
+    items as the iteration ran rounds."""
+    rounds, start, found = attr(container, "dify.container.rounds"), container.start_time or 0, None
+    for span in trace.nodes:
+        outputs = json_attr(span, "output.value") if (span.end_time or 0) <= start else None
+        if isinstance(outputs, dict):
+            found = next((value for name, value in outputs.items() if isinstance(value, list)
+                          and len(value) == rounds and name not in BOOKKEEPING), found)  # fmt: skip
+    return found
 
 
 def _told_all_rounds(

@@ -14,7 +14,7 @@ from detectors import (
     json_value,
 )
 from detectors.corruption import KEY, finding, name_parts, node_title
-from detectors.derived import computed_from
+from detectors.derived import computed_from, numbers_in
 from detectors.nested_zeros import ZERO
 from detectors.values import value_kind
 
@@ -74,7 +74,7 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
                             f"input held; it holds '{new[0]}' instead: its outputs were made from the code's default.",
                             {"held before": gone}, {"holds now": new})  # fmt: skip
         else:
-            found = _renamed_zeroed(span, fields, seen, runs)
+            found = _renamed_zeroed(span, fields, seen, runs) or _reshaped_answered(trace, span, fields, seen, runs)
     for name in fields:
         if name in seen:
             seen[name] += 1
@@ -136,6 +136,41 @@ def _renamed_zeroed(span: Any, fields: set[str], seen: dict[str, int], runs: int
                    f"Code node '{node_title(span)}' showed {shown!r} though its input holds no 0: '{gone[0]}', which "
                    f"its earlier runs' input held, is now '{new[0]}' ({values[0]!r}), read as the code's default.",
                    {gone[0]: "gone", new[0]: values[0]}, shown)  # fmt: skip
+
+
+def _reshaped_answered(trace: Trace, span: Any, fields: set[str], seen: dict[str, int], runs: int) -> Finding | None:
+    """A code node whose input lost two or more of the fields three in four of its earlier runs' inputs held, as many
+    new ones or more in their place (the source's answer reshaped: `pricing.annualTotal` for `quote_usd`), showing a
+    0 while the run's answer shows a 0 and none of the numbers the input holds: the code's defaults reached the
+    answer as its figures. An answer stating the input's numbers (a model reading the raw answer beside the code's
+    line) was not misled, and a reshaping of another kind ("not found" and a message) gives the code no numbers."""
+    usual = {name for name, count in seen.items() if count * 4 >= runs * 3}
+    lost, new = usual - fields, {name for name in fields if seen.get(name, 0) * 4 < runs}  # new: a change that lasts
+    if len(lost) < 2 or len(new) < len(lost) or not _shows_zero(json_attr(span, "output.value")):
+        return None
+    held = numbers_in(json_attr(span, "input.value"), [], texts=False, deepest=6)  # a record's object in a body
+    outputs = json_attr(trace.root, "output.value") if trace.root is not None else None
+    answer = [text for text in outputs.values() if isinstance(text, str)] if isinstance(outputs, dict) else []
+    if not held or not any(ZERO.search(text) for text in answer) or set(held) & set(numbers_in(answer, [], True)):
+        return None
+    gone, now = sorted(lost), sorted(new)
+    rule = "a code node given a reshaped answer showing 0, the run's answer its 0 and none of its numbers"
+    return finding(span, rule, f"Code node '{node_title(span)}' ran without '{gone[0]}' and {len(gone) - 1} more "
+                   f"fields its earlier runs' input held ('{now[0]}' and others in their place) and showed 0; the "
+                   "run's answer shows the 0 and none of the input's numbers: the code's defaults reached it.",
+                   {"held before": gone[:5]}, {"holds now": now[:5]})  # fmt: skip
+
+
+def _shows_zero(value: Any, depth: int = 0) -> bool:
+    """Whether a node's outputs hold a number 0 or a text with a 0 on its own (`0 EUR`), in lists and objects too."""
+    if type(value) in (int, float):
+        return bool(value == 0)
+    if isinstance(value, str):
+        return ZERO.search(value) is not None
+    if isinstance(value, dict | list) and depth < 3:
+        return any(_shows_zero(item, depth + 1) for item in islice(value.values() if isinstance(value, dict) else
+                                                                   value, 30))  # fmt: skip
+    return False
 
 
 def _holds_zero(value: Any, depth: int = 0) -> bool:

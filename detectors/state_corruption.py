@@ -48,7 +48,7 @@ from detectors.corruption import BOOKKEEPING, KEY, SOURCES, finding, no_value, n
 from detectors.defaults_passed import default_passed_on, error_defaulted
 from detectors.emptied_outputs import code_output_lost, left_empty, nested_zeroed, usual_output
 from detectors.emptied_prompts import emptied_prompt, messages_of, zeroed_record
-from detectors.extracted_numbers import extraction_misread
+from detectors.extracted_numbers import extraction_misread, money_misread
 from detectors.lost_items import items_lost
 from detectors.renamed_fields import sent_changed
 from detectors.text_flow import answer_cut, context_lost, numbers_changed, probes_of, sent_cut
@@ -330,8 +330,10 @@ def create(cfg: Config) -> object:
                     yield lost
                 elif not answered_error and (nested := nested_zeroed(trace, span, "Template")) is not None:
                     yield nested
-            elif node_type == "parameter-extractor" and (misread := extraction_misread(span, outputs)) is not None:
-                yield misread
+            elif node_type == "parameter-extractor":
+                money = money_misread(trace, span, outputs, cfg.min_history)  # learned on every run
+                if (misread := extraction_misread(span, outputs) or money) is not None:
+                    yield misread
             elif node_type == "http-request":
                 if isinstance(status_code := outputs.get("status_code"), int):
                     answered_error = answered_error or status_code >= 400

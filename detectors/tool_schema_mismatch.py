@@ -46,6 +46,7 @@ from detectors.answer_readers import (
     value_dropped,
 )
 from detectors.answer_shapes import (
+    echoed,
     input_drift,
     learn_names,
     number_now_words,
@@ -277,7 +278,9 @@ def _flows(trace: Trace, cfg: Config) -> Iterator[Finding]:
         ):
             yield nested_finding(span, reader, nested)
             continue
-        if reader is not None and (scaled := scale_jump(trace, source, fields, cfg.min_history, reader)) is not None:
+        scaled = scale_jump(trace, source, fields, cfg.min_history, reader) if reader is not None else None
+        # An answer echoing the number it was sent carries the sender's value, not a unit of its own.
+        if scaled is not None and reader is not None and not echoed(trace, span, scaled[1]):
             yield scaled_finding(span, reader, scaled)
             continue
         if reader is None or (not tool and reader_type == "llm"):

@@ -132,9 +132,11 @@ def _iteration(
     after: tuple[dict[str, Any], ...] = (),
     before: tuple[dict[str, Any], ...] = (),
     given: list[Any] | None = None,
+    answer: str | None = None,
 ) -> list[ReadableSpan]:
     """One iteration over `given` (the rounds' indexes unless given); each round runs its nodes (node_type,
-    outputs, status…) in order; `output` its list; the nodes `before` run before it, `after` after it."""
+    outputs, status…) in order; `output` its list; the nodes `before` run before it, `after` after it; the run
+    answering `answer`."""
     base = {"id": "it", "node_id": "it", "node_type": "iteration", "title": "Each photo"}
     selector = list(range(len(rounds))) if given is None else given
     events = [*(DifyEvent("node_finished", fields, "r") for fields in before),
@@ -147,7 +149,9 @@ def _iteration(
             events.append(DifyEvent("node_finished", finished, "r"))
     completed = {**base, "status": "succeeded", "outputs": {"output": output}}
     events.append(DifyEvent("iteration_completed", completed, "r"))
-    events += [*(DifyEvent("node_finished", fields, "r") for fields in after), DifyEvent("workflow_finished", {}, "r")]
+    finished = {"outputs": {"plan": answer}} if answer is not None else {}
+    events += [*(DifyEvent("node_finished", fields, "r") for fields in after),
+               DifyEvent("workflow_finished", finished, "r")]  # fmt: skip
     assembler = RunAssembler()
     for event in events:
         assembler.add(event, 0)
@@ -1177,6 +1181,14 @@ def test_a_requests_default_value_passed_on_as_data_by_a_later_node() -> None:
     assert findings(_fee({"monthly_fee": 0}, "unknown"), "state_corruption") == []
 
 
+def test_a_requests_default_figure_passed_on_as_a_text_by_a_later_node() -> None:
+    """faults13's `seguro_default_zero`: the policy API's 500 replaced by the default `{"cobertura_eur": 0}`, the code
+    node writing it as the text `"0"`, and the answer "covered up to 0 EUR". A text that is no figure is left."""
+    (finding,) = findings(_fee({"monthly_fee": 0, "currency": "SEK"}, "0"), "state_corruption")
+    assert finding.evidence["received"] == str({"fee": "0"})
+    assert findings(_fee({"monthly_fee": 0, "currency": "SEK"}, "0 or more"), "state_corruption") == []
+
+
 def test_a_requests_default_empty_list_counted_as_none_by_a_later_node() -> None:
     """Session 26, the real `nb_ferje` (held-out 16): the departures API's 500 replaced by the default `{"departures":
     []}`, counted by the code as 0 departures, and the answer "no departures today" the request never gave."""
@@ -1384,3 +1396,121 @@ def test_zeros_for_nested_numbers_are_left_alone_where_the_answer_states_the_num
     assert answered("A-1 and B-2: 0 pcs, out of stock.") == [
         "a code or template output of 0 where its input holds the number inside an object"
     ]
+
+
+def _claimed(query: str, amount: float, description: str = "报销金额，单位：元") -> list[ReadableSpan]:
+    """An expense form's extractor: `jine`, the claim's amount, read from `query`."""
+    parameters = [{"name": "jine", "type": "number", "description": description}, {"name": "riqi", "type": "string"}]
+    outputs = {"__is_success": 1, "jine": amount, "riqi": "2027-03-09"}
+    inputs = {"query": query, "parameters": parameters}
+    return run_spans([node("pe", "parameter-extractor", title="Form", inputs=inputs, outputs=outputs)], app_id="claims")
+
+
+def test_an_extractors_figure_written_with_a_thousands_separator_is_the_figure_taken() -> None:
+    """`1,280 元` extracted as 1280 (faults13's clean `claim_clean_2`): the comma separates thousands, so the text
+    states the number taken; the text's 1.28 no parameter took was a misreading of the detector's."""
+    assert findings(_claimed("昨天（3/4）请客户吃饭花了 1,280 元，餐饮类", 1280), "state_corruption") == []
+    (finding,) = findings(_claimed("昨天请客户吃饭花了 1,280 元，餐饮类", 1290), "state_corruption")
+    assert finding.evidence["received"] == str({"jine": 1290})
+
+
+def test_an_extractors_count_of_another_thing_where_the_text_writes_a_figure_before_the_parameters_unit() -> None:
+    """The packs counted as the sum (faults13's `claim_paper_count`: "12 包打印纸 ... 216 元" read as 12): the
+    parameter's description names its unit, one ideograph (`元`), which the text writes after 216 only."""
+    rule = "a parameter extractor's number other than the figure its text writes before the parameter's word"
+    (finding,) = findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 12), "state_corruption")
+    assert finding.evidence["rule"] == rule
+    assert findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 216), "state_corruption") == []
+    assert findings(_claimed("3月9日买了 12 包打印纸，共 216 元", 12, "报销金额"), "state_corruption") == []
+
+
+def test_an_extractors_number_other_than_the_figure_a_word_or_two_before_the_parameters_word() -> None:
+    """The headcount read as the seats (held-out 19's `en_leads`: "250 employees, but only 40 need helpdesk seats"
+    read as 250): no figure stands right before `seats`, and 40 stands two words before it in its clause. A price
+    before the word is a rate, no count of it ("₹700 per metre")."""
+
+    def seats(query: str, value: float) -> list[ReadableSpan]:
+        parameters = [{"name": "seats", "type": "number", "description": "number of user seats"}]
+        inputs = {"query": query, "parameters": parameters}
+        outputs = {"__is_success": 1, "seats": value}
+        return run_spans([node("pe", "parameter-extractor", title="Lead", inputs=inputs, outputs=outputs)])
+
+    query = "Lumen Dental - company of 250 employees, but only 40 need helpdesk seats. Quote?"
+    (finding,) = findings(seats(query, 250), "state_corruption")
+    assert finding.evidence["received"] == str({"seats": 250})
+    assert findings(seats(query, 40), "state_corruption") == []
+    assert findings(seats("we have 250 employees; $40 per user seats is our limit", 250), "state_corruption") == []
+
+
+def test_an_extractors_number_its_text_writes_as_money_where_the_parameter_never_was() -> None:
+    """A budget read as the seats (held-out 19's `en_leads`: "40 agents, budget around $20,000 a year" read as 20,000
+    seats): every earlier run's seats were written as a count, so a sum of money taken is another quantity; it keeps
+    firing while it lasts. A parameter that is money in its earlier runs (a claim's amount, `¥216`) is left alone."""
+
+    def seats(query: str, value: float, app: str = "leads") -> list[ReadableSpan]:
+        parameters = [{"name": "seats", "type": "number", "description": "number of user seats"}]
+        inputs = {"query": query, "parameters": parameters}
+        outputs = {"__is_success": 1, "seats": value}
+        return run_spans([node("pe", "parameter-extractor", title="Lead", inputs=inputs, outputs=outputs)], app_id=app)
+
+    processor = _processor()
+    for n in range(5, 10):
+        assert processor.detect(seats(f"We are Acme, {n} seats please", n)) == []
+    rule = "a parameter extractor's number its text writes as money, never so before"
+    for query in ("We're Cobalt: 40 agents, budget around $20,000 a year.", "Greenleaf: 12 agents, budget $15,000"):
+        got = processor.detect(seats(query, float(query.rpartition("$")[2][:6].replace(",", ""))))
+        assert [f.evidence["rule"] for f in got] == [rule]
+    # A currency's code as a compound's first part ("6 EUR-pallets", held-out 5) writes a count, no sum of money.
+    assert processor.detect(seats("Ship 6 EUR-pallets (3.300 kg total)", 6)) == []
+    paid = _processor()
+    for n in range(5, 10):
+        assert paid.detect(seats(f"Acme paid ${n}0 for seats", n * 10, "paid")) == []
+    assert paid.detect(seats("Acme paid $20,000 for seats", 20000, "paid")) == []
+
+
+def _crm_quote(body: dict[str, Any], seats: int, quote: int, answer: str) -> list[ReadableSpan]:
+    """A CRM quote read by a code node (its defaults 0 for fields it does not find), the run answering `answer`."""
+    read = node("sum", "code", title="Quote summary", inputs={"body": json.dumps(body)},
+                outputs={"summary": f"{seats} seats, quote {quote} USD/yr", "quote": quote})  # fmt: skip
+    end = node("end", "end", inputs={"answer": answer}, outputs={"answer": answer})
+    return run_spans([read, end], app_id="crm", outputs={"answer": answer})
+
+
+def test_a_reshaped_answer_read_as_the_codes_zeros_that_reach_the_runs_answer() -> None:
+    """The CRM's v2 nested its fields under `account` and `pricing` (held-out 19's `en_leads`, faults13's
+    `orders_renamed`): the code read its defaults, and on the runs whose answer shows the 0 and none of the CRM's
+    numbers the defaults reached the user; a run whose model read the raw answer (the real 4500) is left alone."""
+    processor = _processor()
+    for n in range(5, 12):
+        old = {"company": "Acme", "seats": n, "plan": "Growth", "quote_usd": 300 * n}
+        assert processor.detect(_crm_quote(old, n, 300 * n, f"{n} seats: {300 * n} USD/yr")) == []
+    rule = "a code node given a reshaped answer showing 0, the run's answer its 0 and none of its numbers"
+    for seats, answer in ((15, "For 15 seats: 4500 USD/yr."), (5, "Your quote: 0 seats, 0 USD/yr."),
+                          (8, "Your quote: 0 USD per year."), (9, "For 9 seats: 2700 USD/yr.")):  # fmt: skip
+        new = {"account": {"name": "Acme"}, "pricing": {"seatCount": seats, "planName": "Growth",
+                                                        "annualTotal": 300 * seats}}  # fmt: skip
+        got = [f.evidence["rule"] for f in processor.detect(_crm_quote(new, 0, 0, answer))]
+        got = [name for name in got if name == rule]
+        assert got == ([rule] if " 0 " in answer else []), answer
+
+
+def test_an_iterations_failed_rounds_item_missing_from_an_answer_naming_every_other_item() -> None:
+    """held-out 19's `zh_content`: a topic's round failed (rate limit, "continue on error": a null), and the plan the
+    run answered names the three other topics and not the fourth: lost, not reported. Told missing, or no item
+    named at all, nothing was passed off."""
+    topics = ["Laundry corner (keyword: cabinets)", "Kitchen counter (keyword: storage)",
+              "Sideboard styling (keyword: sideboard)", "Green plants (keyword: plants)"]  # fmt: skip
+    rounds = [[{"node_type": "llm", "outputs": {"text": f"Post about {topic}"}}] for topic in topics[:3]]
+    rounds.append([{"node_type": "llm", "status": "failed", "error": "Rate limit reached", "outputs": {}}])
+    output: list[object] = [f"Post about {topic}" for topic in topics[:3]] + [None]
+
+    def planned(answer: str) -> list[ReadableSpan]:
+        return _iteration(rounds, output, given=topics, answer=answer)
+
+    rule = "an iteration's failed round's item missing from an answer naming every other item"
+    plan = "Plan:\n- Laundry corner\n- Kitchen counter\n- Sideboard styling"
+    (finding,) = findings(planned(plan), "state_corruption")
+    assert finding.evidence["rule"] == rule
+    told = "Plan: Laundry corner, Kitchen counter, Sideboard styling; Green plants failed, to be redone."
+    assert findings(planned(told), "state_corruption") == []
+    assert findings(planned("Plan: three posts this week."), "state_corruption") == []

@@ -433,6 +433,40 @@ def test_a_price_given_in_cents_and_used_as_euros() -> None:
     assert processor.detect(_catalog(18900, 189.0 * 2)) == []
 
 
+def _quoted(seats: float, sent: bool) -> list[ReadableSpan]:
+    """A CRM quote for the seats an extractor read, echoed in its answer; `sent`: the request's text is recorded
+    (the stream), else only the extractor's output says what went (Dify's export)."""
+    asked = node("pe", "parameter-extractor", title="Lead", inputs={"query": "..."}, outputs={"seats": seats})
+    request = {"process_data": {"request": f'POST /quote HTTP/1.1\r\n\r\n{{"seats": "{seats:g}"}}'}} if sent else {}
+    body = json.dumps({"seats": seats, "quote_usd": 300 * seats})
+    api = node("crm", "http-request", title="CRM quote", **request,
+               outputs={"status_code": 200, "body": body, "files": [], "headers": {}})  # fmt: skip
+    code = node("sum", "code", title="Quote", inputs={"body": body}, outputs={"seats": seats})
+    return run_spans([asked, api, code], app_id="crm")
+
+
+def test_an_answer_echoing_the_number_it_was_sent_is_no_unit_change() -> None:
+    """Held-out 19's `en_leads`: the extractor read a $20,000 budget as the seats, and the CRM answered for 20,000
+    seats, 100 times its usual. The number came from upstream (the request sent it): `state_corruption`'s, no unit of
+    the API's."""
+    processor = _processor()
+    for seats in (5, 12, 40, 150, 400, 25):
+        assert processor.detect(_quoted(seats, sent=True)) == []
+    assert processor.detect(_quoted(20000, sent=True)) == []
+    assert processor.detect(_quoted(20000, sent=False)) == []
+    (finding,) = processor.detect(_scaled_alone(20000))
+    assert finding.evidence["rule"] == "an output number 100 or 1000 times off every value its field had, passed on"
+
+
+def _scaled_alone(seats: float) -> list[ReadableSpan]:
+    """The CRM's answer 100 times off with nothing before it sending that number."""
+    body = json.dumps({"seats": seats, "quote_usd": 300 * seats})
+    api = node("crm", "http-request", title="CRM quote", outputs={"status_code": 200, "body": body, "files": [],
+                                                                  "headers": {}})  # fmt: skip
+    code = node("sum", "code", title="Quote", inputs={"body": body}, outputs={"seats": seats})
+    return run_spans([api, code], app_id="crm")
+
+
 def _scale(reading: dict[str, Any], weight: object) -> list[ReadableSpan]:
     """A hive scale's JSON answer read by a code node that takes the weight out of it."""
     body = json.dumps({"hive": "H1", **reading})
