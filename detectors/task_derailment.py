@@ -44,7 +44,7 @@ from detectors.task_derailment_parts.history import (
 )
 from detectors.task_derailment_parts.languages import SENTENCE_END
 from detectors.task_derailment_parts.new_words import VOCABULARIES, exclaims, new_words
-from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING
+from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING, saying_no_aside
 from detectors.task_derailment_parts.run import (
     came_back_empty,
     failed_over,
@@ -145,7 +145,7 @@ def create(cfg: Config) -> object:
         if root is None:
             return
         # The answer first: when it is missing or too short to judge, the inputs are not read.
-        answer = run_answer(root)
+        answer = run_answer(trace, root)
         size = word_count(answer) if answer else 0
         if not answer or size < min(cfg.min_answer_words, SHORTEST_ADVERT):
             return
@@ -178,7 +178,8 @@ def create(cfg: Config) -> object:
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
         refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
         # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
-        if refusal and (app_talk(query, answer, runs) or _unrepeated(answer) is not answer):
+        # The words saying no are every refusal's ("leider keine"): what the refusal names is weighed, not them.
+        if refusal and (app_talk(query, saying_no_aside(answer), runs) or _unrepeated(answer) is not answer):
             refusal = None
         if rule and DECLINE.search(answer):
             rule = None

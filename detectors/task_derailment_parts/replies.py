@@ -82,3 +82,10 @@ HOLDING = re.compile(
     r"|回复您|答复您|ご返信(?:いた|致)します|返信いたします|답변(?:을 )?드리겠습니다|회신드리겠습니다"
     r"|سنتواصل معك|سيتواصل معك|سنرد عليك|سيرد عليك"
 )
+
+
+def saying_no_aside(answer: str) -> str:
+    """The answer without the words that decline or say there is none ("leider keine", "sorry, I can't"): what is
+    left names what it declines, which alone tells whether it speaks of what the app's answers speak of."""
+    return ABSENT.sub(" ", DECLINE.sub(" ", answer))
+
