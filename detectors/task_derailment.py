@@ -44,7 +44,7 @@ from detectors.task_derailment_parts.history import (
 )
 from detectors.task_derailment_parts.languages import SENTENCE_END
 from detectors.task_derailment_parts.new_words import VOCABULARIES, exclaims, new_words
-from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING, saying_no_aside
+from detectors.task_derailment_parts.replies import ABSENT, DECLINE, HOLDING
 from detectors.task_derailment_parts.run import (
     came_back_empty,
     failed_over,
@@ -178,10 +178,12 @@ def create(cfg: Config) -> object:
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
         refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
         # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
-        # The words saying no are every refusal's ("leider keine"): what the refusal names is weighed, not them.
-        if refusal and (app_talk(query, saying_no_aside(answer), runs) or _unrepeated(answer) is not answer):
+        # An answer saying it declines in the app's own words ("no puedo generar informes de ventas") turns the app's
+        # task away: those words are no right answer's.
+        declines = DECLINE.search(answer)
+        if refusal and ((not declines and app_talk(query, answer, runs)) or _unrepeated(answer) is not answer):
             refusal = None
-        if rule and DECLINE.search(answer):
+        if rule and declines:
             rule = None
         if (
             (rule := rule or refusal)

@@ -83,8 +83,3 @@ HOLDING = re.compile(
     r"|سنتواصل معك|سيتواصل معك|سنرد عليك|سيرد عليك"
 )
 
-
-def saying_no_aside(answer: str) -> str:
-    """The answer without the words that decline or say there is none ("leider keine", "sorry, I can't"): what is
-    left names what it declines, which alone tells whether it speaks of what the app's answers speak of."""
-    return ABSENT.sub(" ", DECLINE.sub(" ", answer))

@@ -9,6 +9,7 @@ from collections import deque
 
 from detectors import ProcessMemory, Trace, attr
 from detectors.task_derailment_parts.history import APPS_KEPT
+from detectors.task_derailment_parts.replies import DECLINE
 from detectors.task_derailment_parts.run import (
     answering_prompts,
     came_back_empty,
@@ -23,6 +24,7 @@ _ZERO = re.compile(r"[:\[,]\s*0(?![\d.])")  # a value of zero in JSON (`: 0`), n
 _KEPT = 50  # the app's last runs with data that are read
 _ALIKE_TERMS = 2  # terms a past question shares with this one at least, a word among them, to be asked alike
 _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answered with a figure
+_ANY_RUNS = 5  # past runs with data at least, whatever asked, for a declining answer to a question not asked alike
 
 # Per app, in this process's memory only (questions carry what users asked): its last runs with data, each the query's
 # terms and whether the answer stated a figure.
@@ -55,7 +57,17 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     with _ANSWERED.lock:
         alike = [figured for terms, figured in past if _alike(terms, asked)]
         past.append((asked, stated))
-    if stated or len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
+    if stated:
+        return None
+    # A question not asked alike before, in an app that answered every question with its data's figures (nine in
+    # ten of its last runs with data, `_ANY_RUNS` at least: a report, a timetable), is its task too when the answer
+    # says it declines: the figures say the data was at hand, the words that it was turned away.
+    if len(alike) < _ALIKE_RUNS and DECLINE.search(answer):
+        with _ANSWERED.lock:
+            alike = [figured for _, figured in list(past)[:-1]]
+        if len(alike) < _ANY_RUNS:
+            return None
+    if len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
         return None
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
     # template on a fail branch) reports the failure, other detectors' to find.
