@@ -30,6 +30,7 @@ from detectors import Finding, Trace
 from detectors.likeness import leaning
 from detectors.task_derailment_parts.adverts import SHORTEST_ADVERT, advert, short_advert
 from detectors.task_derailment_parts.config import Config as Config
+from detectors.task_derailment_parts.grounded import given_terms, untaken
 from detectors.task_derailment_parts.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
 from detectors.task_derailment_parts.history import (
     KEPT_CHARS,
@@ -164,6 +165,12 @@ def create(cfg: Config) -> object:
             rule = short_advert(trace, query, answer, runs, cfg)
         else:
             rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
+            if shared is not None:  # a query of two terms or more: the app learns what its answer took from its run
+                took = untaken(
+                    trace, terms_of(answer), query_terms(query), given_terms(trace), cfg.min_anchored_history
+                )
+                if rule is None and took and not app_talk(query, answer, runs):
+                    rule = took
             with PAST.lock:
                 runs.append((query[:KEPT_CHARS], answer[:KEPT_CHARS], shared))
             # The app's words: an answer found about something else teaches none (its repeats stay new).
