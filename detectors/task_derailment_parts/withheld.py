@@ -24,18 +24,17 @@ _ZERO = re.compile(r"[:\[,]\s*0(?![\d.])")  # a value of zero in JSON (`: 0`), n
 _KEPT = 50  # the app's last runs with data that are read
 _ALIKE_TERMS = 2  # terms a past question shares with this one at least, a word among them, to be asked alike
 _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answered with a figure
-_ANY_RUNS = 5  # past runs with data at least, whatever asked, for a declining answer to a question not asked alike
 
 # Per app, in this process's memory only (questions carry what users asked): its last runs with data, each the query's
 # terms and whether the answer stated a figure.
 _ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
 
 
-def _alike(terms: frozenset[str], asked: frozenset[str]) -> bool:
-    """Whether two questions are asked alike: `_ALIKE_TERMS` terms shared, a word among them (two dates share their
-    year and month, not their subject)."""
+def _alike(terms: frozenset[str], asked: frozenset[str], least: int = _ALIKE_TERMS) -> bool:
+    """Whether two questions are asked alike: `least` terms shared, a word among them (two dates share their year and
+    month, not their subject)."""
     shared = terms & asked
-    return len(shared) >= _ALIKE_TERMS and not all(term.isdigit() for term in shared)
+    return len(shared) >= least and not all(term.isdigit() for term in shared)
 
 
 def withheld(trace: Trace, query: str, answer: str) -> str | None:
@@ -59,14 +58,12 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
         past.append((asked, stated))
     if stated:
         return None
-    # A question not asked alike before, in an app that answered every question with its data's figures (nine in
-    # ten of its last runs with data, `_ANY_RUNS` at least: a report, a timetable), is its task too when the answer
-    # says it declines: the figures say the data was at hand, the words that it was turned away.
+    # A question asked in other words than before ("¿cómo van las ventas?" where "dame el total de ventas" was asked)
+    # shares one word with the past ones: enough when the answer says it declines, the figures saying the data was at
+    # hand and the words that it was turned away. A question sharing none ("may I bring my dog?") is not the app's.
     if len(alike) < _ALIKE_RUNS and DECLINE.search(answer):
         with _ANSWERED.lock:
-            alike = [figured for _, figured in list(past)[:-1]]
-        if len(alike) < _ANY_RUNS:
-            return None
+            alike = [figured for terms, figured in list(past)[:-1] if _alike(terms, asked, least=1)]
     if len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
         return None
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
