@@ -167,7 +167,13 @@ def create(cfg: Config) -> object:
             rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
             if shared is not None:  # a query of two terms or more: the app learns what its answer took from its run
                 took = untaken(
-                    trace, terms_of(answer), query_terms(query), given_terms(trace), cfg.min_anchored_history
+                    trace,
+                    query,
+                    answer,
+                    terms_of(answer),
+                    query_terms(query),
+                    given_terms(trace),
+                    cfg.min_anchored_history,
                 )
                 if rule is None and took and not app_talk(query, answer, runs):
                     rule = took

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections import deque
 
 from detectors import ProcessMemory, Trace
+from detectors.task_derailment_parts.grounding import works_figures
 from detectors.task_derailment_parts.history import ANCHORED_RUNS, APPS_KEPT
+from detectors.task_derailment_parts.languages import written_apart
 from detectors.task_derailment_parts.run import answering_prompts, returned_data, worked_out
 from detectors.task_derailment_parts.words import ESCAPED, terms_given
 
@@ -27,7 +29,9 @@ def given_terms(trace: Trace) -> set[str]:
     return terms_given(data or answering_prompts(trace))
 
 
-def untaken(trace: Trace, said: set[str], asked: set[str], given: set[str], least: int) -> str | None:
+def untaken(
+    trace: Trace, query: str, answer: str, said: set[str], asked: set[str], given: set[str], least: int
+) -> str | None:
     """The rule by which an answer sharing no term with its query took nothing from its run, if one does: the app
     took a term from its run in nine in ten of its last answers (`least` at least), and this one, `_TOLD_BY` terms at
     least, takes a tenth of them at most. Every answer judged teaches the app (call once a run)."""
@@ -37,6 +41,10 @@ def untaken(trace: Trace, said: set[str], asked: set[str], given: set[str], leas
         known = list(past)
         past.append(took > 0)
     if said & asked or len(said) < _TOLD_BY or took * 10 > len(said):
+        return None
+    # A translation or an answer asked for in another language shares no word with its query; one working with the
+    # query's figures is on it.
+    if written_apart(answer, query) or works_figures(query, answer):
         return None
     if len(known) < least or sum(known) * 10 < len(known) * 9:
         return None
