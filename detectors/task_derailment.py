@@ -30,7 +30,6 @@ from detectors import Finding, Trace
 from detectors.likeness import leaning
 from detectors.task_derailment_parts.adverts import SHORTEST_ADVERT, advert, short_advert
 from detectors.task_derailment_parts.config import Config as Config
-from detectors.task_derailment_parts.grounded import given_terms, untaken
 from detectors.task_derailment_parts.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
 from detectors.task_derailment_parts.history import (
     KEPT_CHARS,
@@ -165,17 +164,6 @@ def create(cfg: Config) -> object:
             rule = short_advert(trace, query, answer, runs, cfg)
         else:
             rule, shared = _judged(trace, root, query, answer, size, runs, cfg)
-            took = None
-            if shared is not None:  # a query of two terms or more: the app learns what its answer took from its run
-                took = untaken(
-                    trace,
-                    query,
-                    answer,
-                    terms_of(answer),
-                    query_terms(query),
-                    given_terms(trace),
-                    cfg.min_anchored_history,
-                )
             with PAST.lock:
                 runs.append((query[:KEPT_CHARS], answer[:KEPT_CHARS], shared))
             # The app's words: an answer found about something else teaches none (its repeats stay new).
@@ -185,8 +173,6 @@ def create(cfg: Config) -> object:
                 rule = new_words(trace, query, answer, stems, vocabulary, runs, cfg) or exclaims(
                     trace, query, answer, stems, vocabulary, runs, cfg
                 )
-            if rule is None and took and not app_talk(query, answer, runs):
-                rule = took
             vocabulary.learn(stems_of(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.

@@ -133,14 +133,6 @@ def _other_document(sources: list[str], asked: set[str], said: set[str]) -> str 
     )
 
 
-def works_figures(query: str, answer: str) -> bool:
-    """Whether the answer works with the query's figures ("5 x 8 = 37": on it, if wrong), or gives figures to a
-    question giving figures (a quote from a length and a number of nights may be worked out from them)."""
-    return bool(
-        set(DIGITS.findall(answer)) & set(DIGITS.findall(query)) or (_FIGURE.search(query) and _FIGURE.search(answer))
-    )
-
-
 def unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> str | None:
     """The rule by which an answer sharing no term with its query is off it in an app with the habit (`app_habit`), if
     one does: it shares at most a tenth of its terms with the query, what the run retrieved or was given and its
@@ -155,8 +147,13 @@ def unanchored(trace: Trace, query: str, answer: str, sources: list[str]) -> str
     # the app's instructions, and an answer taking its words from the instructions alone (a campaign pasted into the
     # system prompt, "Always promote the Summer Reading Challenge first") did not answer from them.
     grounded = len(said & terms_given(sources or answering_prompts(trace)))
+    # One working with the query's figures ("5 x 8 = 37") is on it, if wrong; one giving figures to a question
+    # giving figures (a quote from a length and a number of nights) may be worked out from them.
+    worked = set(DIGITS.findall(answer)) & set(DIGITS.findall(query)) or (
+        _FIGURE.search(query) and _FIGURE.search(answer)
+    )
     # Four terms or fewer ("We never refund tickets") tell too little of what an answer is about.
-    if grounded * 10 <= len(said) and len(said) >= TOLD_BY and not works_figures(query, answer):
+    if grounded * 10 <= len(said) and len(said) >= TOLD_BY and not worked:
         return f"the answer shares no term with the query and {grounded} of its {len(said)} with what the run was given"
     return _other_document(sources, terms_of(query), said)
 

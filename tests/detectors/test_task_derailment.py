@@ -734,10 +734,7 @@ def test_an_answer_most_of_whose_words_the_app_never_used_nor_its_run_was_given(
     for asked, answer in _TAX_ASKED * 9:
         _detect(fresh, _tax("fresh", asked, answer))
     assert _detect(fresh, _tax("fresh", question, party))[0].evidence["rule"].startswith("the answer exclaims")
-    # Said flatly, the words are no proof alone before then; that it takes nothing of what its run was given, where
-    # the app's answers did (`task_derailment_parts/grounded.py`), is.
-    (flat,) = _detect(fresh, _tax("fresh", question, party.replace("!", ".")))
-    assert flat.evidence["rule"].startswith("the answer takes 0 of its 14 terms from what the run was given")
+    assert _detect(fresh, _tax("fresh", question, party.replace("!", "."))) == []
 
 
 _PHARMACY_PROMPT = (
@@ -778,9 +775,7 @@ def test_an_exclaiming_answer_in_words_the_app_never_used_where_its_answers_neve
     cheerful = _processor()
     for asked, answer in _PHARMACY_ASKED * 2:
         _detect(cheerful, _pharmacy("cheerful", asked, answer.replace(".", "!") if "recept" in answer else answer))
-    # (Its taking nothing of what the run was given, where the app's answers did, tells: `grounded.py`.)
-    (taken,) = _detect(cheerful, _pharmacy("cheerful", question, advert))
-    assert taken.evidence["rule"].startswith("the answer takes 0 of its 10 terms from what the run was given")
+    assert _detect(cheerful, _pharmacy("cheerful", question, advert)) == []
     # A greeting exclaims in the app's own words.
     greeting = "Dobar dan! Paracetamol, ibuprofen i antibiotici na recept: subotom radimo 8:00-14:00."
     assert _detect(processor, _pharmacy("ljekarna", "Gdje se nalazite i ima li parkinga?", greeting)) == []
