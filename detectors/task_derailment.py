@@ -145,7 +145,7 @@ def create(cfg: Config) -> object:
         if root is None:
             return
         # The answer first: when it is missing or too short to judge, the inputs are not read.
-        answer = run_answer(root)
+        answer = run_answer(trace, root)
         size = word_count(answer) if answer else 0
         if not answer or size < min(cfg.min_answer_words, SHORTEST_ADVERT):
             return
@@ -178,9 +178,12 @@ def create(cfg: Config) -> object:
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
         refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
         # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
-        if refusal and (app_talk(query, answer, runs) or _unrepeated(answer) is not answer):
+        # An answer saying it declines in the app's own words ("no puedo generar informes de ventas") turns the app's
+        # task away: those words are no right answer's.
+        declines = DECLINE.search(answer)
+        if refusal and ((not declines and app_talk(query, answer, runs)) or _unrepeated(answer) is not answer):
             refusal = None
-        if rule and DECLINE.search(answer):
+        if rule and declines:
             rule = None
         if (
             (rule := rule or refusal)

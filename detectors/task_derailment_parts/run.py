@@ -53,11 +53,16 @@ def own_texts(value: Any) -> list[str]:
     return sorted(texts, key=len, reverse=True)
 
 
-def run_answer(root: Any) -> str | None:
-    """The run's answer: its output named like one, or else a workflow's longest text output (`reply`,
-    `recipe`, `article`: a workflow names its outputs as it likes)."""
+def run_answer(trace: Trace, root: Any) -> str | None:
+    """The run's answer: its output named like one, or else the workflow's text output an LLM of the run wrote, or
+    else its longest (`reply`, `recipe`, `article`: a workflow names its outputs as it likes). A workflow may pass
+    its data on beside the LLM's text (a report and the sales pages it was written from): the data, however long,
+    is what the LLM was given, not its answer."""
     outputs = json_attr(root, "output.value")
-    return _first_text(outputs, _ANSWER_KEYS) or next(iter(own_texts(outputs)), None)
+    if named := _first_text(outputs, _ANSWER_KEYS):
+        return named
+    texts = own_texts(outputs)
+    return next((text for text in texts if len(texts) > 1 and model_wrote(trace, text)), next(iter(texts), None))
 
 
 def run_query(trace: Trace, root: Any) -> str | None:

@@ -9,6 +9,7 @@ from collections import deque
 
 from detectors import ProcessMemory, Trace, attr
 from detectors.task_derailment_parts.history import APPS_KEPT
+from detectors.task_derailment_parts.replies import DECLINE
 from detectors.task_derailment_parts.run import (
     answering_prompts,
     came_back_empty,
@@ -29,11 +30,11 @@ _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answ
 _ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
 
 
-def _alike(terms: frozenset[str], asked: frozenset[str]) -> bool:
-    """Whether two questions are asked alike: `_ALIKE_TERMS` terms shared, a word among them (two dates share their
-    year and month, not their subject)."""
+def _alike(terms: frozenset[str], asked: frozenset[str], least: int = _ALIKE_TERMS) -> bool:
+    """Whether two questions are asked alike: `least` terms shared, a word among them (two dates share their year and
+    month, not their subject)."""
     shared = terms & asked
-    return len(shared) >= _ALIKE_TERMS and not all(term.isdigit() for term in shared)
+    return len(shared) >= least and not all(term.isdigit() for term in shared)
 
 
 def withheld(trace: Trace, query: str, answer: str) -> str | None:
@@ -55,7 +56,15 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     with _ANSWERED.lock:
         alike = [figured for terms, figured in past if _alike(terms, asked)]
         past.append((asked, stated))
-    if stated or len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
+    if stated:
+        return None
+    # A question asked in other words than before ("¿cómo van las ventas?" where "dame el total de ventas" was asked)
+    # shares one word with the past ones: enough when the answer says it declines, the figures saying the data was at
+    # hand and the words that it was turned away. A question sharing none ("may I bring my dog?") is not the app's.
+    if len(alike) < _ALIKE_RUNS and DECLINE.search(answer):
+        with _ANSWERED.lock:
+            alike = [figured for terms, figured in list(past)[:-1] if _alike(terms, asked, least=1)]
+    if len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
         return None
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a
     # template on a fail branch) reports the failure, other detectors' to find.

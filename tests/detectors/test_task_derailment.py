@@ -4,6 +4,7 @@ that `\\w` splits (Devanagari's vowel signs) or whose words carry particles (Kor
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections import deque
 
@@ -18,7 +19,7 @@ from detectors.task_derailment_parts.history import Run, _filled_in, other_langu
 from detectors.task_derailment_parts.languages import answered_in, tongue, written_in
 from detectors.task_derailment_parts.new_words import new_words
 from detectors.task_derailment_parts.replies import DECLINE
-from detectors.task_derailment_parts.run import worked_out
+from detectors.task_derailment_parts.run import run_answer, worked_out
 from detectors.task_derailment_parts.words import _MARKED, stems_of, terms_given, terms_of
 from detectors.vocabulary import Vocabulary
 from tests.detectors.build import llm, node, run_spans
@@ -863,3 +864,15 @@ def test_an_answer_writing_tone_marks_its_data_leaves_out_shares_its_words() -> 
     weather = "Òjò ńlá yóò rọ̀ ní Ìbàdàn lọ́la; ẹ mú agbòòrùn dání, kí ẹ sì wọ bàtà tó lágbára dáadáa."
     (finding,) = _detect(_processor(), run(weather))
     assert finding.evidence["rule"] == "no term of the answer in the query, the documents, tool results or LLM prompts"
+
+
+def test_a_workflow_s_answer_is_the_output_its_llm_wrote_not_the_data_passed_on_beside_it() -> None:
+    """A report workflow outputs its LLM's report and the sales pages it was written from, longer: the report is the
+    answer (an advert written instead of it is judged, not the pages). Where no LLM wrote one, the longest."""
+    pages = json.dumps({"p1": [["Mon", "House blend 1kg", 18, 486.0], ["Tue", "Decaf 250g", 12, 132.0]] * 4})
+    advert = "Lease a dual-boiler espresso machine from 29 a month, book a demo today!"
+    outputs = {"report": advert, "pages": pages}
+    written = Trace(run_spans([llm(prompt=f"Write the weekly report from {pages}", answer=advert)], outputs=outputs))
+    assert run_answer(written, written.root) == advert
+    filled = Trace(run_spans([node("fill", "template-transform", outputs={"output": advert})], outputs=outputs))
+    assert run_answer(filled, filled.root) == pages

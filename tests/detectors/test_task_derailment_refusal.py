@@ -88,3 +88,24 @@ def test_the_app_s_own_reply_on_a_failed_node_s_branch_is_not_judged() -> None:
 
     assert _processor().detect(run(failed=True)) == []
     assert [f.detector for f in _processor().detect(run(failed=False))] == ["task_derailment"]
+
+
+def test_a_declining_answer_to_a_question_in_other_words_than_those_answered_before() -> None:
+    """ "Are the boats full on the 15th?" shares one word with the questions answered with figures before, not two:
+    said to decline ("Sorry, I cannot..."), the answer turns the app's task away; the same words without a decline,
+    or a decline to a question sharing no word with them, are left alone."""
+    question = "Are the boats full on the 15th?"
+    (finding,) = _warmed().detect(_desk(question, "Sorry, I cannot give out any of that today.", _BOATS))
+    assert finding.evidence["rule"].startswith("the answer states no figure of the data the run fetched")
+    calm = _warmed().detect(_desk(question, "It should be a quiet and pleasant day on the water.", _BOATS))
+    assert not [f for f in calm if f.evidence["rule"].startswith("the answer states no figure")]
+    assert _warmed().detect(_desk("Can I bring a dog along?", "Sorry, I cannot give out any of that today.",
+                                  _BOATS)) == []  # fmt: skip
+
+
+def test_a_declining_answer_in_the_app_s_own_words_is_no_right_answer_in_them() -> None:
+    """ "Sorry, I cannot tell which boats are booked": the words of the app's answers to such questions, turned away;
+    a right answer in those words speaks of what such questions get, a decline in them does not."""
+    refusal = "Sorry, I cannot tell which boats are booked for that day."
+    (finding,) = _warmed().detect(_desk("Which boats are booked on the 15th?", refusal, _BOATS))
+    assert finding.detector == "task_derailment"
