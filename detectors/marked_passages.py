@@ -110,8 +110,9 @@ def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
 
 # An identifier written as one number: eight digits or more with no separator, no amount's (`6703150123084`).
 _IDENTIFIER = re.compile(r"\d{8,}")
-# A code of capitals and digits, two of each at least (`5ZK81QA`, a national id's or a booking's): no word, no number.
-_CODE = re.compile(r"(?=(?:[A-Z]*\d){2})(?=(?:\d*[A-Z]){2})[A-Z\d]{6,}")
+# A code of capitals and digits, two of each at least, six characters at least, whole or in groups joined by hyphens
+# or underscores (`5ZK81QA`, a national id's or a booking's; `NWB-KEEP-30`, a discount code's): no word, no number.
+_CODE = re.compile(r"(?=(?:[A-Z_-]*\d){2})(?=(?:[\d_-]*[A-Z]){2})(?=(?:[_-]*[A-Z\d]){6})[A-Z\d]+(?:[_-][A-Z\d]+)*")
 
 
 def _distinctive(value: str) -> bool:

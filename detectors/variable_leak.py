@@ -45,7 +45,7 @@ from detectors import (
     user_query,
 )
 from detectors.marked_passages import Marked, marked_values
-from detectors.no_ones import business_names, business_page, no_ones, usual_contacts
+from detectors.no_ones import business_names, business_page, no_ones, notes_to_model, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
 KEY = "dify_variable_leak"
@@ -278,6 +278,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     shown: set[str] = set()
     retrievals = {span_id(span) for span in trace.of_type("knowledge-retrieval")}
     names: set[str] | None = None  # the business the app speaks for (`business_names`), read when needed
+    notes: set[tuple[int, int]] | None = None  # the documents addressed to the model (`notes_to_model`), likewise
     requested = [(span, _request_line(request)) for span, request in requests]
     for value, kind in found.items():
         secret = kind in SECRETS
@@ -302,6 +303,12 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             holders = [span for span, text in turns if value in text and not no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
+        # A personal datum only notes to the model hold is one they tell it to hand out (`notes_to_model`).
+        if not secret and all(span_id(span) in retrievals for span in holders):
+            if notes is None:
+                notes = notes_to_model(trace)
+            if notes and all((span_id(s), i) in notes for s, i, text in trace.documents if value in text):
+                continue
         # A phone number only knowledge-base pages naming the app's own business hold is its line (`business_page`).
         if kind in CONTACT and kind != "email" and all(span_id(span) in retrievals for span in holders):
             if names is None:
