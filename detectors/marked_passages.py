@@ -80,6 +80,12 @@ def marked_values(
     return marked
 
 
+def may_mark(text: str) -> bool:
+    """Whether a text holds a word that may mark a passage internal, in any case (the scan of the sources tells so
+    for theirs)."""
+    return next(iter(_MARKER_FINDER.find_matches_as_indexes(text.lower())), None) is not None
+
+
 def _marks(lowered: str, index: int, at: int, after: int) -> bool:
     """Whether a marker word found at `at` marks a passage: a whole word; a label stands as one, bracketed or
     followed by a colon or dash (`[internal: …`, `CONFIDENTIAL — …`), not a word of a sentence ("internal

@@ -44,7 +44,7 @@ from detectors import (
     span_id,
     user_query,
 )
-from detectors.marked_passages import Marked, marked_values
+from detectors.marked_passages import Marked, marked_values, may_mark
 from detectors.no_ones import business_names, business_page, no_ones, notes_to_model, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
@@ -157,7 +157,7 @@ def create(cfg: Config) -> object:
                 "source_value": _mask(value),
                 "sink_value": _mask(value),
             }
-            if not secret and attr(source, "dify.node.type") == "llm":  # `_turns`: the conversation brought it
+            if not secret and attr(source, "dify.node.type") == "llm":  # `_messages`: the conversation brought it
                 evidence["rule"] = (
                     f"{_article(kind).lower()} {kind} of a prompt's turns, in no node's output, reaches the {role}"
                 )
@@ -247,7 +247,11 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
         values, marking = marked_sensitive_values(joined, cfg.personal_data)
         anything.update(values)
         marks |= marking
-    marked = marked_values(sources, outputs, root) if marks else []
+    # The LLMs' system messages: an app's template may keep a passage for its staff ("HR CONFIDENTIAL: …", "STAFF
+    # ONLY (IT agents): …") that the model is not to repeat.
+    instructions = [(span, text) for span in trace.llm_spans if (text := _messages(span, system=True))]
+    marks = marks or any(map(may_mark, (text for _, text in instructions)))
+    marked = marked_values(sources + instructions, outputs, root) if marks else []
     if not anything:
         return [], marked
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
@@ -299,7 +303,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             # conversation's memory or variables brought ("note from the last call: Ivanova, ivanova.t@…") that
             # the answer tells someone else. A shared mailbox or a service line there is the app's own.
             if turns is None:
-                turns = [(span, _turns(span)) for span in trace.llm_spans]
+                turns = [(span, _messages(span, system=False)) for span in trace.llm_spans]
             holders = [span for span, text in turns if value in text and not no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
@@ -392,13 +396,14 @@ def _request_line(request: str) -> str:
     return request[: min(ends, default=len(request))]
 
 
-def _turns(span: ReadableSpan) -> str:
-    """An LLM span's prompt messages other than the system's: the turns a conversation and its variables fill."""
+def _messages(span: ReadableSpan, system: bool) -> str:
+    """An LLM span's system messages (its template's instructions), or the others: the turns a conversation and its
+    variables fill."""
     attributes = attributes_of(span)
     parts: list[str] = []
     index = 0
     while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
-        if attributes.get(f"llm.input_messages.{index}.message.role") != "system":
+        if (attributes.get(f"llm.input_messages.{index}.message.role") == "system") is system:
             parts.append(str(content))
         index += 1
     return "\n".join(parts)
