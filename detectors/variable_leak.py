@@ -19,6 +19,7 @@ the caller's own: its one phone number or e-mail address is theirs.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -37,6 +38,7 @@ from detectors import (
     Finding,
     Severity,
     Trace,
+    answer_text,
     attr,
     attributes_of,
     json_attr,
@@ -333,6 +335,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
     prompted = {span_id(span) for span in trace.llm_spans}
+    told: dict[int, str] | None = None  # what each output tells (`_told`), read when a personal datum reaches one
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
@@ -344,10 +347,29 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
                 continue
             if role == "request" and value not in shown:  # a key in a URL is how many APIs take theirs
                 continue
+            if role == "output" and kind not in SECRETS and value not in shown:
+                if told is None:
+                    told = {span_id(span): _told(text, trace) for span, text, _ in outputs}
+                text = told[span_id(span)]
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
                 flows.append((value, kind, source, span, role))
     return flows, marked
+
+
+def _told(output: str, trace: Trace) -> str:
+    """What an output tells its reader: where it holds an LLM's answer beside other fields (`{"answer": …, "table":
+    …}`), the answer's fields alone; the others hand on what nodes fetched, the data an API caller gets with it, which
+    the answer did not repeat (a record's phone in an order table the model was told to keep private)."""
+    try:
+        fields = json.loads(output)
+    except ValueError:
+        return output
+    if not isinstance(fields, dict) or len(fields) < 2:
+        return output
+    answers = [text for span in trace.llm_spans if (text := answer_text(span).strip())]
+    said = [value for value in fields.values() if isinstance(value, str) and value.strip() in answers]
+    return SEPARATOR.join(said) if said and len(said) < len(fields) else output
 
 
 def _apart(texts: Iterable[str]) -> list[str]:
