@@ -121,6 +121,8 @@ def create(cfg: Config) -> object:
         owned: dict[int, frozenset[str]] = {}  # the caller's contact data of a lookup's record (`keyed_record`)
         others = other_records(trace, flows) if flows else {}
         for value, kind, source, span, role in flows:
+            if role == "data":  # what an output hands on beside the answer it tells (`_told`)
+                continue
             if span_id(source) not in people:
                 people[span_id(source)] = whose_record(source) if _looked_up(source) else None
             whose = people[span_id(source)]
@@ -335,7 +337,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
     prompted = {span_id(span) for span in trace.llm_spans}
-    told: dict[int, str] | None = None  # what each output tells (`_told`), read when a personal datum reaches one
+    told: dict[int, tuple[str, str]] | None = None  # what each output tells (`_told`), read when a datum reaches one
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
@@ -347,29 +349,37 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
                 continue
             if role == "request" and value not in shown:  # a key in a URL is how many APIs take theirs
                 continue
-            if role == "output" and kind not in SECRETS and value not in shown:
-                if told is None:
-                    told = {span_id(span): _told(text, trace) for span, text, _ in outputs}
-                text = told[span_id(span)]
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
+                if role == "output" and kind not in SECRETS and value not in shown:
+                    if told is None:
+                        told = {span_id(span): _told(text, trace) for span, text, _ in outputs}
+                    said, given = told[span_id(span)]
+                    if value not in said and value in given:  # handed on beside the answer: learnt, not reported
+                        flows.append((value, kind, source, span, "data"))
+                        continue
                 flows.append((value, kind, source, span, role))
     return flows, marked
 
 
-def _told(output: str, trace: Trace) -> str:
-    """What an output tells its reader: where it holds an LLM's answer beside other fields (`{"answer": …, "table":
-    …}`), the answer's fields alone; the others hand on what nodes fetched, the data an API caller gets with it, which
-    the answer did not repeat (a record's phone in an order table the model was told to keep private)."""
+def _told(output: str, trace: Trace) -> tuple[str, str]:
+    """What an output tells its reader, and what the model answering in it was given: where it holds an LLM's answer
+    beside other fields (`{"answer": …, "table": …}`), the answer's fields and that LLM's prompt; else the output and
+    nothing. A datum the model was given and left out of its answer, which another field hands on, is the data the
+    app fetched and returns to its API caller with the answer (a record's phone in an order table, the model told to
+    keep contacts private), not what the answer says; one the model never saw (an SMS status naming the number it
+    was sent to) is still the output's."""
     try:
         fields = json.loads(output)
     except ValueError:
-        return output
+        return output, ""
     if not isinstance(fields, dict) or len(fields) < 2:
-        return output
-    answers = [text for span in trace.llm_spans if (text := answer_text(span).strip())]
+        return output, ""
+    answers = {text: span for span in trace.llm_spans if (text := answer_text(span).strip())}
     said = [value for value in fields.values() if isinstance(value, str) and value.strip() in answers]
-    return SEPARATOR.join(said) if said and len(said) < len(fields) else output
+    if not said or len(said) == len(fields):
+        return output, ""
+    return SEPARATOR.join(said), SEPARATOR.join(prompt_text(answers[value.strip()]) for value in said)
 
 
 def _apart(texts: Iterable[str]) -> list[str]:
