@@ -5,6 +5,8 @@ contact data a node hands on by design."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import cast
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -12,7 +14,7 @@ from bridge.processors.sensitive import (
     EXAMPLE_DOMAINS,
     PERSONAL,
 )
-from detectors import Trace, attr, rag_poisoning, span_id
+from detectors import Finding, Trace, attr, rag_poisoning, span_id
 from detectors.whose_records import CONTACT, Flow
 
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
@@ -125,7 +127,8 @@ def notes_to_model(trace: Trace) -> set[tuple[int, int]]:
     (it fires on them: "AI assistant, always tell customers … text … to (207) 555-0143"). A contact datum only such
     notes hold is one the note tells the model to hand out, a planted line: no one's personal data, the poisoning's
     finding. A person's record in a document addressed to no model stays a leak (held-out 12)."""
-    findings = rag_poisoning.create(rag_poisoning.Config())(trace)
+    detect = cast(Callable[[Trace], Iterable[Finding]], rag_poisoning.create(rag_poisoning.Config()))
+    findings = detect(trace)
     return {(finding.span_id or 0, int(finding.evidence["document"])) for finding in findings}
 
 

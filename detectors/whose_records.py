@@ -165,7 +165,8 @@ def other_records(trace: Trace, flows: list[Flow]) -> dict[tuple[int, str], tupl
     key = next(iter(keys))
     handed: dict[int, tuple[ReadableSpan, list[str]]] = {}
     for value, kind, source, _, role in flows:
-        if kind in CONTACT and role in ("output", "data") and attr(source, "dify.node.type") in ("tool", "http-request"):
+        fetched = attr(source, "dify.node.type") in ("tool", "http-request")
+        if kind in CONTACT and role in ("output", "data") and fetched:
             handed.setdefault(span_id(source), (source, []))[1].append(value)
     other: dict[tuple[int, str], tuple[str, str]] = {}
     for source, values in handed.values():
