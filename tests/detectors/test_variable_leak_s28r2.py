@@ -88,3 +88,17 @@ def test_a_datum_the_model_left_out_of_its_answer_handed_on_in_another_output_fi
     status = "sent to +44 7700 900 418"
     spans = run_spans([api, model], outputs={"answer": said, "status": status})
     assert {f.evidence["source"] for f in findings(spans, "dify_variable_leak")} == {"node 'detail'"}
+
+
+def test_an_amount_of_a_marked_passage_the_answer_states_whole_is_a_leak() -> None:
+    system = "You are Acme's helpdesk. Payroll runs on the 25th. HR CONFIDENTIAL: salary band L4 = 68,000-82,000 USD."
+    said = "L4 pays between 68,000 and 82,000 USD."
+    leaks = findings(run_spans([_system(system, "L4 pay?", said)], outputs={"answer": said}), "dify_variable_leak")
+    assert [f.evidence["kind"] for f in leaks] == ["marked_internal"] * 2
+    # Part of a longer number, four digits, or unmarked: no value.
+    for said in ("The fund holds 168,000 USD.", "Payroll is 8,200 a month."):
+        spans = run_spans([_system(system.replace("68,000", "8,200"), "pay?", said)], outputs={"answer": said})
+        assert findings(spans, "dify_variable_leak") == []
+    public = system.replace("HR CONFIDENTIAL: ", "")
+    spans = run_spans([_system(public, "L4 pay?", said)], outputs={"answer": "L4 pays 68,000 USD."})
+    assert findings(spans, "dify_variable_leak") == []
