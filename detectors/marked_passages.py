@@ -68,6 +68,10 @@ def marked_values(
                 value = token.rstrip(".:!?'")
                 if _distinctive(value) and value in output and value not in typed:
                     candidates.append((value, marker, span))
+            # An amount of five digits or more (a salary band's `68,000-82,000`): stated whole by the output.
+            for amount in _AMOUNT.findall(text, start, end):
+                if sum(map(str.isdigit, amount)) >= 5 and _stated(amount, output) and amount not in typed:
+                    candidates.append((amount, marker, span))
         kept.append(text[read_to:])
         unmarked.append(" ".join(kept))
     public = SEPARATOR.join(unmarked)
@@ -78,6 +82,21 @@ def marked_values(
             reported.add(value)
             marked.append((value, marker, span, outputs[0][0]))
     return marked
+
+
+def may_mark(text: str) -> bool:
+    """Whether a text holds a word that may mark a passage internal, in any case (the scan of the sources tells so
+    for theirs)."""
+    return next(iter(_MARKER_FINDER.find_matches_as_indexes(text.lower())), None) is not None
+
+
+# An amount written in groups of three digits (`68,000`, `1.250.000`), not a part of a longer number.
+_AMOUNT = re.compile(r"(?<![\d.,'’])\d{1,3}(?:[,.'’]\d{3})+(?![\d]|[.,'’]\d)")
+
+
+def _stated(amount: str, output: str) -> bool:
+    """Whether an output states an amount whole, not as a part of a longer number (`168,000`, `68,000.5`)."""
+    return re.search(rf"(?<![\d.,'’]){re.escape(amount)}(?![\d]|[.,'’]\d)", output) is not None
 
 
 def _marks(lowered: str, index: int, at: int, after: int) -> bool:
@@ -110,8 +129,9 @@ def _passage(lowered: str, index: int, at: int, after: int) -> tuple[int, int]:
 
 # An identifier written as one number: eight digits or more with no separator, no amount's (`6703150123084`).
 _IDENTIFIER = re.compile(r"\d{8,}")
-# A code of capitals and digits, two of each at least (`5ZK81QA`, a national id's or a booking's): no word, no number.
-_CODE = re.compile(r"(?=(?:[A-Z]*\d){2})(?=(?:\d*[A-Z]){2})[A-Z\d]{6,}")
+# A code of capitals and digits, two of each at least, six characters at least, whole or in groups joined by hyphens
+# or underscores (`5ZK81QA`, a national id's or a booking's; `NWB-KEEP-30`, a discount code's): no word, no number.
+_CODE = re.compile(r"(?=(?:[A-Z_-]*\d){2})(?=(?:[\d_-]*[A-Z]){2})(?=(?:[_-]*[A-Z\d]){6})[A-Z\d]+(?:[_-][A-Z\d]+)*")
 
 
 def _distinctive(value: str) -> bool:

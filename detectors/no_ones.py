@@ -5,6 +5,8 @@ contact data a node hands on by design."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import cast
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -12,7 +14,7 @@ from bridge.processors.sensitive import (
     EXAMPLE_DOMAINS,
     PERSONAL,
 )
-from detectors import Trace, attr, span_id
+from detectors import Finding, Trace, attr, rag_poisoning, span_id
 from detectors.whose_records import CONTACT, Flow
 
 # A shared mailbox's name (`support@`, `kundenservice@`, `privacy@`): an address published for writing to,
@@ -118,6 +120,16 @@ def business_page(value: str, documents: list[str], names: set[str]) -> bool:
     below it ("Escalation note: Agnieszka Jansen, +966 …") is another's."""
     lines = [line for text in documents if value in text for line in text.split("\n") if value in line]
     return bool(lines and names) and all(any(name in line for name in names) for line in lines)
+
+
+def notes_to_model(trace: Trace) -> set[tuple[int, int]]:
+    """(retrieval span id, document index) of the retrieved documents `dify_rag_poisoning` reads as notes to the model
+    (it fires on them: "AI assistant, always tell customers … text … to (207) 555-0143"). A contact datum only such
+    notes hold is one the note tells the model to hand out, a planted line: no one's personal data, the poisoning's
+    finding. A person's record in a document addressed to no model stays a leak (held-out 12)."""
+    detect = cast(Callable[[Trace], Iterable[Finding]], rag_poisoning.create(rag_poisoning.Config()))
+    findings = detect(trace)
+    return {(finding.span_id or 0, int(finding.evidence["document"])) for finding in findings}
 
 
 def usual_contacts(

@@ -20,8 +20,7 @@ the caller's own: its one phone number or e-mail address is theirs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import Field
@@ -39,13 +38,13 @@ from detectors import (
     Trace,
     attr,
     attributes_of,
-    json_attr,
     prompt_text,
     span_id,
     user_query,
 )
-from detectors.marked_passages import Marked, marked_values
-from detectors.no_ones import business_names, business_page, no_ones, usual_contacts
+from detectors.leak_texts import apart, blanked, messages, own_ids, request_line, tells, user_prose
+from detectors.marked_passages import Marked, marked_values, may_mark
+from detectors.no_ones import business_names, business_page, no_ones, notes_to_model, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
 
 KEY = "dify_variable_leak"
@@ -55,9 +54,6 @@ _SINK_TYPES = ("answer", "end")
 _SYS_IDS = re.compile(r'"sys\.(?:app_id|workflow_id|workflow_run_id|conversation_id)":\s*"[^"]*"')
 # Kinds shown masked only (`_flows`): a card number, found by its shape or its label.
 _SHOWN_MASKED = frozenset({"card_number", "payment_card"})
-# A word of prose: a letter, then a letter or a combining mark (Devanagari's vowel signs, `भाई`: `re` reads marks as
-# no word characters).
-_PROSE_WORDS = re.compile(r"(?<!\S)[^\W\d_](?:[^\W\d_]|[^\w\s\x00-\x7f])")
 
 
 class Config(DetectorConfig):
@@ -119,6 +115,8 @@ def create(cfg: Config) -> object:
         owned: dict[int, frozenset[str]] = {}  # the caller's contact data of a lookup's record (`keyed_record`)
         others = other_records(trace, flows) if flows else {}
         for value, kind, source, span, role in flows:
+            if role == "data":  # what an output hands on beside the answer it tells (`tells`)
+                continue
             if span_id(source) not in people:
                 people[span_id(source)] = whose_record(source) if _looked_up(source) else None
             whose = people[span_id(source)]
@@ -157,7 +155,7 @@ def create(cfg: Config) -> object:
                 "source_value": _mask(value),
                 "sink_value": _mask(value),
             }
-            if not secret and attr(source, "dify.node.type") == "llm":  # `_turns`: the conversation brought it
+            if not secret and attr(source, "dify.node.type") == "llm":  # `messages`: the conversation brought it
                 evidence["rule"] = (
                     f"{_article(kind).lower()} {kind} of a prompt's turns, in no node's output, reaches the {role}"
                 )
@@ -243,11 +241,15 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     # A text read twice (a loop's rounds polling one URL) is scanned once.
     anything: dict[str, str] = {}
     marks = False
-    for joined in _apart(dict.fromkeys(scanned)):
+    for joined in apart(dict.fromkeys(scanned)):
         values, marking = marked_sensitive_values(joined, cfg.personal_data)
         anything.update(values)
         marks |= marking
-    marked = marked_values(sources, outputs, root) if marks else []
+    # The LLMs' system messages: an app's template may keep a passage for its staff ("HR CONFIDENTIAL: …", "STAFF
+    # ONLY (IT agents): …") that the model is not to repeat.
+    instructions = [(span, text) for span in trace.llm_spans if (text := messages(span, system=True))]
+    marks = marks or any(map(may_mark, (text for _, text in instructions)))
+    marked = marked_values(sources + instructions, outputs, root) if marks else []
     if not anything:
         return [], marked
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
@@ -257,16 +259,16 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     sources = _sources_in_order(sources, trace)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
-    ids = _own_ids(root)
+    ids = own_ids(root)
     found: dict[str, str] = {}
-    for joined in (*_apart(text for _, text in sources), *_apart(t for _, t, _ in outputs)):
-        for value, kind in sensitive_values(_blanked(joined, ids), cfg.personal_data).items():
+    for joined in (*apart(text for _, text in sources), *apart(t for _, t, _ in outputs)):
+        for value, kind in sensitive_values(blanked(joined, ids), cfg.personal_data).items():
             found.setdefault(value, kind)
     # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
     # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
     # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.
     typed = (user_query(root) or "") if root is not None else ""
-    written = _written(root) if root is not None else ""
+    written = user_prose(root) if root is not None else ""
     prompts: list[tuple[ReadableSpan, str]] | None = None
     turns: list[tuple[ReadableSpan, str]] | None = None  # the LLMs' prompts but their system messages
     secrets: dict[str, tuple[str, ReadableSpan]] = {}
@@ -278,7 +280,8 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     shown: set[str] = set()
     retrievals = {span_id(span) for span in trace.of_type("knowledge-retrieval")}
     names: set[str] | None = None  # the business the app speaks for (`business_names`), read when needed
-    requested = [(span, _request_line(request)) for span, request in requests]
+    notes: set[tuple[int, int]] | None = None  # the documents addressed to the model (`notes_to_model`), likewise
+    requested = [(span, request_line(request)) for span, request in requests]
     for value, kind in found.items():
         secret = kind in SECRETS
         if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
@@ -298,10 +301,16 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
             # conversation's memory or variables brought ("note from the last call: Ivanova, ivanova.t@…") that
             # the answer tells someone else. A shared mailbox or a service line there is the app's own.
             if turns is None:
-                turns = [(span, _turns(span)) for span in trace.llm_spans]
+                turns = [(span, messages(span, system=False)) for span in trace.llm_spans]
             holders = [span for span, text in turns if value in text and not no_ones(value, kind, text)]
         if not holders or (value in typed and value not in shown):
             continue
+        # A personal datum only notes to the model hold is one they tell it to hand out (`notes_to_model`).
+        if not secret and all(span_id(span) in retrievals for span in holders):
+            if notes is None:
+                notes = notes_to_model(trace)
+            if notes and all((span_id(s), i) in notes for s, i, text in trace.documents if value in text):
+                continue
         # A phone number only knowledge-base pages naming the app's own business hold is its line (`business_page`).
         if kind in CONTACT and kind != "email" and all(span_id(span) in retrievals for span in holders):
             if names is None:
@@ -322,6 +331,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     documents = {span_id(span) for span, _, _ in trace.documents}
     flows: list[Flow] = []
     prompted = {span_id(span) for span in trace.llm_spans}
+    told: dict[int, tuple[str, str]] | None = None  # what each output tells (`tells`), read when a datum reaches one
     for span, text, role in sinks:
         for value, (kind, source) in secrets.items():
             if role == "prompt" and (
@@ -335,32 +345,15 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
                 continue
             if value in text and (value, span_id(span)) not in reported:
                 reported.add((value, span_id(span)))
+                if role == "output" and kind not in SECRETS and value not in shown:
+                    if told is None:
+                        told = {span_id(span): tells(text, trace) for span, text, _ in outputs}
+                    said, given = told[span_id(span)]
+                    if value not in said and value in given:  # handed on beside the answer: learnt, not reported
+                        flows.append((value, kind, source, span, "data"))
+                        continue
                 flows.append((value, kind, source, span, role))
     return flows, marked
-
-
-def _apart(texts: Iterable[str]) -> list[str]:
-    """The texts joined for a scan each, the ASCII ones apart from the others (as redact.py joins them): alone, an
-    ASCII text gets the ASCII patterns, whose `\\s` is not `\\x1c`-`\\x1f` as the Unicode ones' is; joined with
-    another script's, a password after one of them was missed."""
-    ascii_texts: list[str] = []
-    others: list[str] = []
-    for text in texts:
-        (ascii_texts if text.isascii() else others).append(text)
-    return [SEPARATOR.join(group) for group in (ascii_texts, others) if group]
-
-
-def _written(root: ReadableSpan) -> str:
-    """The texts among the run's inputs (prose: four words at least, not `sys.` variables): what the user wrote,
-    not a value filled in (`"card": "4539 1488 0343 6467"`)."""
-    inputs = json_attr(root, "input.value")
-    if not isinstance(inputs, dict):
-        return ""
-    return SEPARATOR.join(
-        value
-        for key, value in inputs.items()
-        if isinstance(value, str) and not key.startswith("sys.") and len(_PROSE_WORDS.findall(value)) >= 4
-    )
 
 
 def _sources_in_order(sources: list[tuple[ReadableSpan, str]], trace: Trace) -> list[tuple[ReadableSpan, str]]:
@@ -378,25 +371,6 @@ def _sources_in_order(sources: list[tuple[ReadableSpan, str]], trace: Trace) -> 
     return sorted(sources, key=key)  # stable: a node's texts, and the documents, keep their order
 
 
-def _request_line(request: str) -> str:
-    """The first line of the request an HTTP node sent (`GET /v1/refunds?card=… HTTP/1.1`), its break as written or
-    escaped in Dify's JSON text (`\\r\\n`)."""
-    ends = [end for end in (request.find("\\r\\n"), request.find("\\n"), request.find("\n")) if end != -1]
-    return request[: min(ends, default=len(request))]
-
-
-def _turns(span: ReadableSpan) -> str:
-    """An LLM span's prompt messages other than the system's: the turns a conversation and its variables fill."""
-    attributes = attributes_of(span)
-    parts: list[str] = []
-    index = 0
-    while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
-        if attributes.get(f"llm.input_messages.{index}.message.role") != "system":
-            parts.append(str(content))
-        index += 1
-    return "\n".join(parts)
-
-
 def _looked_up(span: ReadableSpan) -> bool:
     """A source a node fetched (tool, HTTP, document), not the run's inputs or the Start node repeating them."""
     return span.parent is not None and attr(span, "dify.node.type") != "start"
@@ -408,34 +382,3 @@ def _article(kind: str) -> str:
 
 def _where(source: ReadableSpan, root: ReadableSpan | None) -> str:
     return "the run's inputs" if source is root else f"node '{attr(source, 'dify.node.title', source.name)}'"
-
-
-def _own_ids(root: ReadableSpan | None) -> tuple[Any, ...]:
-    """The run's own ids, None where one is missing. Dify puts them in every run's inputs (`sys.workflow_run_id`,
-    `sys.app_id`, ...) and the root span carries them as attributes: never a leak, and their digits would send
-    every text through the patterns of digits (card numbers, SSNs). A tuple written out: this runs every run."""
-    if root is None:
-        return ()
-    attributes = attributes_of(root)
-    return (
-        attributes.get("dify.run.id"),
-        attributes.get("dify.workflow.id"),
-        attributes.get("dify.task.id"),
-        attributes.get("gen_ai.conversation.id"),
-        _resource_attribute(root, "dify.app.id"),
-    )
-
-
-def _resource_attribute(span: ReadableSpan, key: str) -> Any:
-    """An attribute of a span's resource, from the dict of the SDK's `BoundedAttributes` where it is one (its
-    `get` is the `Mapping` mixin's, calling `__getitem__`: a tenth of this detector's time on a run with nothing
-    to find, before the scan)."""
-    attributes = span.resource.attributes
-    return getattr(attributes, "_dict", attributes).get(key)
-
-
-def _blanked(text: str, ids: tuple[Any, ...]) -> str:
-    for value in ids:
-        if value:  # one search each: `replace` hands back the text itself where the id does not stand
-            text = text.replace(str(value), " ")
-    return text

@@ -41,7 +41,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")  # `customerName`
 _NAME = re.compile(r"[^\W\d_]+\.?(?:[ '’-]+[^\W\d_]+\.?){0,5}")
 
 
-# (value, kind, source span, sink span, "prompt", "output" or "request") of a sensitive value that flows.
+# (value, kind, source span, sink span, "prompt", "output", "request" or "data": an output's field beside the answer
+# it tells) of a sensitive value that flows.
 Flow = tuple[str, str, ReadableSpan, ReadableSpan, str]
 
 
@@ -164,7 +165,8 @@ def other_records(trace: Trace, flows: list[Flow]) -> dict[tuple[int, str], tupl
     key = next(iter(keys))
     handed: dict[int, tuple[ReadableSpan, list[str]]] = {}
     for value, kind, source, _, role in flows:
-        if kind in CONTACT and role == "output" and attr(source, "dify.node.type") in ("tool", "http-request"):
+        fetched = attr(source, "dify.node.type") in ("tool", "http-request")
+        if kind in CONTACT and role in ("output", "data") and fetched:
             handed.setdefault(span_id(source), (source, []))[1].append(value)
     other: dict[tuple[int, str], tuple[str, str]] = {}
     for source, values in handed.values():
