@@ -10,6 +10,7 @@ import re
 from detectors import Trace, answer_text, attr, user_query
 from detectors.injection_signals import is_discussion
 from detectors.injection_words import CALLED, MODEL
+from detectors.likeness import UNSPACED_RUN
 
 # What an order would have the model hand on, which an answer obeying it carries: a link or domain (not a file's
 # name: `kiosk.md`), an e-mail address, an IBAN, a phone number written with `+`, an account number (8 digits
@@ -123,8 +124,11 @@ def not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) ->
     """Whether the answers after a document show they did not obey it: what it would have them hand on (`_PAYLOAD`:
     a link, an address, a number, that no other retrieved document holds) stands in none of them, spaces aside. An
     order naming nothing to hand on ("ignore your previous instructions") counts as obeyed only where an answer hands
-    on such an item its own prompt did not hold: then the order came with more than the document shows."""
-    if not later:
+    on such an item its own prompt did not hold: then the order came with more than the document shows. An answer
+    stating a price only the document gives, or saying a sentence it quotes (`dictated`), obeyed it, whatever else
+    the note asked for (a forged "overdue, pay $149.99 today" stated without the note's payment address; a fee
+    notice a translation appends word for word)."""
+    if not later or figures_handed_on(content, later, others) or dictated(content, later, others) is not None:
         return False
     payload, carried = handed_on(content, later, others)
     if payload:
@@ -133,9 +137,18 @@ def not_obeyed(content: str, later: list[tuple[str, str]], others: list[str]) ->
 
 
 # A passage a document quotes (a sentence between quotation marks, of four words at least), in the marks of the
-# languages above: what a document dictates to its reader.
+# languages above: what a document dictates to its reader. Scripts written without spaces count their letters: a
+# dozen (four words of three) in Chinese, Japanese, Thai (`「なお、当社規定により返金には手数料30%がかかります。」`).
 _QUOTE_MARKS = '"\u00ab\u00bb\u201c\u201d\u201e\u300c\u300d'
 _QUOTED = re.compile(f"[{_QUOTE_MARKS}]([^{_QUOTE_MARKS}\n]{{12,300}})[{_QUOTE_MARKS}]")
+
+
+_SHORTEST_UNSPACED_SENTENCE = 12
+
+
+def _sentence(passage: str) -> bool:
+    unspaced = sum(len(run) for run in UNSPACED_RUN.findall(passage))
+    return len(passage.split()) >= 4 or unspaced >= _SHORTEST_UNSPACED_SENTENCE
 
 
 def dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> str | None:
@@ -145,7 +158,7 @@ def dictated(content: str, later: list[tuple[str, str]], others: list[str]) -> s
     quoting the document in other words is no dictation. (The caller found the model named.)"""
     for quoted in _QUOTED.finditer(content):
         passage = quoted.group(1).strip()
-        said = len(passage.split()) >= 4 and any(passage in answer for _, answer in later)
+        said = _sentence(passage) and any(passage in answer for _, answer in later)
         if said and not any(passage in other for other in others):
             return passage
     return None
