@@ -53,6 +53,27 @@ class Config(DetectorConfig):
     unobeyed: bool = False
 
 
+def _sources(trace: Trace, content: str, later: list[tuple[str, str]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The other retrieved documents an answer may have taken a value from, and the later (prompt, answer) pairs with
+    the other notes taken out of the prompts: another note to the model (one carrying signals, or calling on the
+    model), which a knowledge base poisoned twice holds (two forged notices giving one fee), is no source of the
+    value for either copy."""
+    others = [text for _, _, text in trace.documents if text is not content]
+    notes = [text for text in others if _note(text)]
+    if not notes:
+        return others, later
+    kept = []
+    for prompt, answer in later:
+        for note in notes:
+            prompt = prompt.replace(note, " ")
+        kept.append((prompt, answer))
+    return [text for text in others if text not in notes], kept
+
+
+def _note(text: str) -> bool:
+    return bool(signals(text)) or (MENTIONS.search(text) is not None and calling(text, True, set()) is not None)
+
+
 def create(cfg: Config) -> object:
     def detect(trace: Trace) -> Iterator[Finding]:
         answers: list[tuple[int, str, str]] | None = None  # read once a document carries a signal (rarely)
@@ -74,8 +95,8 @@ def create(cfg: Config) -> object:
             later = [(prompt, text) for start, prompt, text in answers if start >= (retrieval.start_time or 0)]
             relayed = False
             if not found:
-                others = [text for _, _, text in trace.documents if text is not content]
-                carried = handed_on(content, later, others)[1] + figures_handed_on(content, later, others)
+                others, sourced = _sources(trace, content, later)
+                carried = handed_on(content, later, others)[1] + figures_handed_on(content, sourced, others)
                 if role is None and carried:
                     role = role_words(trace)
                 called = calling(content, mentioned, role or set()) if carried else None
@@ -85,10 +106,10 @@ def create(cfg: Config) -> object:
                     found = {"dictated_quote": passage[:120]}
                 else:
                     continue
-            elif not cfg.unobeyed and not_obeyed(
-                content, later, [text for _, _, text in trace.documents if text is not content]
-            ):
-                continue
+            elif not cfg.unobeyed:
+                others, sourced = _sources(trace, content, later)
+                if not_obeyed(content, sourced, others):
+                    continue
             link = found.get("exfiltration_link")
             followed = bool(link and any(link.split("?")[0] in text for _, text in later))
             severity: Severity = "critical" if followed else "high" if len(found) > 1 or link else "medium"
