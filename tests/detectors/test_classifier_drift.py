@@ -907,7 +907,7 @@ def _line_desk() -> Callable[..., list[Any]]:
         return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
 
     warm = [
-        ("my broadband keeps dropping at night", _LINE[1], "Restart the modem; if it still drops, call us."),
+        ("my broadband keeps dropping at night", _LINE[1], "Restart the modem; if the DSL light stays off, call us."),
         ("DSL light blinking orange", _LINE[1], "A blinking DSL light means the modem is syncing: wait."),
         ("how much is the basic plan", _LINE[0], "The basic plan is $30 a month, invoiced on the 1st."),
         ("when is my invoice due", _LINE[0], "Invoices are due by the 20th; late invoices cost $5."),
