@@ -27,7 +27,7 @@ from pydantic import Field
 from bridge.processors.sensitive import sensitive_values
 from detectors import DetectorConfig, Finding, Trace, attr, attributes_of, json_attr, json_value, span_id
 from detectors.class_names import HIRAGANA, SYLLABIC, is_catch_all, marked, marks, mentions, parts, spoken, stems
-from detectors.class_vocabulary import catch_all_over_vocabulary, mark
+from detectors.class_vocabulary import catch_all_in_learned_words, catch_all_over_vocabulary, mark
 from detectors.likeness import UNSPACED_RUN, language
 from detectors.likeness import features as _features
 from detectors.past_picks import PROFILES_LOCK, Near, Profile, Replies, named_features, profile_of, replies_of
@@ -364,6 +364,13 @@ def _echoes(question: str, answer: str) -> bool:
     return any(SYLLABIC.match(mark) for mark in marks(question) & marks(answer))
 
 
+def _from_document(question: str, answer: str, read: list[str]) -> bool:
+    """Whether the answer was taken from a document the branch retrieved on the question (one holding the question's
+    words, whose words the answer holds): it served the question, whatever class it names or leaves out (the contact
+    page that also says "billing questions can be sent from the app", under `Billing`)."""
+    return any(_echoes(question, document) and _echoes(document, answer) for document in read)
+
+
 def _asked_by_name(question: str, chosen: str, profile: Profile) -> list[str]:
     """The marks of the chosen class's name (`marks`: "ราคา", price, of "ราคาข้าว") that each of its past questions in
     the question's language (two at least, none flagged) held and no past question of another class holds, where the
@@ -385,7 +392,14 @@ _ECHOED = 2  # past answers of the chosen branch, each in its question's words, 
 
 
 def _answered_its_name(
-    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile, replies: Replies
+    span: Any,
+    question: str,
+    chosen: str,
+    answer: str,
+    names: list[str],
+    profile: Profile,
+    replies: Replies,
+    read: list[str],
 ) -> Finding | None:
     """Fires when the routed branch answered in its own class's name ("for garbage, ask the environment office")
     and in none of the question's words, in its language, though it answered its past questions in their words (two
@@ -402,6 +416,8 @@ def _answered_its_name(
     # question naming another class whole: the branch had nothing for it, as it never did for its own questions.
     silent = not (said or mentions(answer, chosen))
     if is_catch_all(chosen) or _echoes(question, answer):
+        return None
+    if _from_document(question, answer, read):
         return None
     asked_in, answered_in = language(question), language(answer)
     if asked_in and answered_in and asked_in != answered_in:  # an answer in another language shares no word with it
@@ -493,7 +509,14 @@ def _scattered(
 
 
 def _against_vocabulary(
-    span: Any, question: str, chosen: str, answer: str, names: list[str], profile: Profile, replies: Replies
+    span: Any,
+    question: str,
+    chosen: str,
+    answer: str,
+    names: list[str],
+    profile: Profile,
+    replies: Replies,
+    read: list[str],
 ) -> Finding | None:
     """A question that names no class, read against what the classes learned run over run (`class_vocabulary`):
     fires on a catch-all pick of a question in two words of one specific class's vocabulary, its branch answering in
@@ -517,6 +540,21 @@ def _against_vocabulary(
              "words": over[1][:5]},
             span_id(span),
         )  # fmt: skip
+    if over is None and is_catch_all(chosen) and not _from_document(question, answer, read):
+        found = catch_all_in_learned_words(profile, replies.read(), question, answer, chosen, in_names)
+        if found is not None:
+            return Finding(
+                KEY, "medium", 0.7,
+                f"Classifier '{title}' filed the question under the catch-all '{chosen}', but its words "
+                f"({', '.join(found[1][:3])}) are those '{found[0]}' alone learned from its past questions and its "
+                "branch's answers, and the catch-all's branch answered in none of them or in that class's words.",
+                {"node": title, "rule": "a catch-all pick of a question in two words one specific class alone "
+                 "learned (its past questions and answers, three texts together), answered in none of the "
+                 "question's words; or in one, answered in two of that class's words",
+                 "question": question[:200], "answer": answer[:200], "chosen": chosen, "words_of": found[0],
+                 "words": found[1][:6]},
+                span_id(span),
+            )  # fmt: skip
     if is_catch_all(chosen) or mentions(question, chosen) or _names_it(question, chosen, profile):
         return None
     # A word only a past copy of this very question holds is one past pick of it, as likely the wrong one.
@@ -524,7 +562,7 @@ def _against_vocabulary(
     only = {name: kept for name, found in _only_under(profile, question, names).items()
             if (kept := [f for f in found if profile.index[f] != {asked}])}  # fmt: skip
     leaning = [name for name in only if name != chosen and not is_catch_all(name)]
-    if chosen in only or not leaning:
+    if chosen in only or not leaning or _from_document(question, answer, read):
         return None
     own = mark(replies.read(), chosen, language(answer))
     if not own or own & _features(answer):
@@ -561,6 +599,8 @@ def _judge(
     only for a later pick of its own class (the right pick flagged once is not flagged again), never against
     another class's pick (one misfile flagged does not shield the next misfile elsewhere)."""
     key = f"{KEY}:likes:{trace.app}:{attr(span, 'dify.node.id')}"
+    start = span.start_time or 0
+    read = [content for retrieval, _, content in trace.documents if (retrieval.start_time or 0) >= start]
     state: dict[str, Any] = trace.baselines.get(key) or {"past": []}
     with PROFILES_LOCK:
         profile = profile_of(key, state["past"])
@@ -591,14 +631,14 @@ def _judge(
                 if finding is None and answer and cfg.answers:
                     finding = _answered_as(span, question, chosen, answer, near, replies, cfg)
                 if finding is None and answer and cfg.answers:
-                    finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+                    finding = _answered_its_name(span, question, chosen, answer, known, profile, replies, read)
                 if finding is None and answer and cfg.answers and cfg.scattered:
                     finding = _scattered(span, question, chosen, answer, near, profile)
         elif finding is None and answer and cfg.answers and cfg.vocabulary and not mentions(question, chosen):
             # Before history too: the branch's own past answers, not the picks' votes, tell this misroute.
-            finding = _answered_its_name(span, question, chosen, answer, known, profile, replies)
+            finding = _answered_its_name(span, question, chosen, answer, known, profile, replies, read)
         if finding is None and answer and cfg.answers and cfg.vocabulary:
-            finding = _against_vocabulary(span, question, chosen, answer, known, profile, replies)
+            finding = _against_vocabulary(span, question, chosen, answer, known, profile, replies, read)
         asked = _masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:_QUESTION_CHARS]

@@ -883,3 +883,55 @@ def test_a_branch_answering_without_its_mark_to_a_question_of_another_class_s_ki
     pick = _pool_desk()
     assert pick("When is the hot tub closed?", "Prices and passes", "The hot tub is 500 kronur extra.") == []
     assert pick("How much does the hot tub cost?", "Prices and passes", "The hot tub is sold out today.") == []
+
+
+_LINE = ["Billing", "Connection problems", "Other"]
+
+
+def _line_desk() -> Callable[..., list[Any]]:
+    """A broadband desk's classifier with a branch LLM per class (a retrieval before it when given), warmed by five
+    questions that name no class: each class's words said once or twice, in its questions or its branch's answers."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only()
+
+    def pick(question: str, chosen: str, answer: str, document: str = "") -> list[Any]:
+        categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(_LINE)]
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+        result = [{"content": document, "title": "doc", "metadata": {"document_id": "d1", "score": 0.5}}]
+        read = [node("kr", "knowledge-retrieval", outputs={"result": result})] if document else []
+        spans = run_spans([node("start", "start"), qc, *read, llm(f"branch-{chosen}", answer=answer)], app_id="line")
+        return processor.detect(spans)  # type: ignore[attr-defined, no-any-return]
+
+    warm = [
+        ("my broadband keeps dropping at night", _LINE[1], "Restart the modem; if the DSL light stays off, call us."),
+        ("DSL light blinking orange", _LINE[1], "A blinking DSL light means the modem is syncing: wait."),
+        ("how much is the basic plan", _LINE[0], "The basic plan is $30 a month, invoiced on the 1st."),
+        ("when is my invoice due", _LINE[0], "Invoices are due by the 20th; late invoices cost $5."),
+        ("do you sell phones?", _LINE[2], "I have no information about phones."),
+    ]
+    for question, chosen, answer in warm:
+        assert pick(question, chosen, answer) == []
+    return pick
+
+
+def test_a_catch_all_pick_in_words_one_class_learned_from_its_questions_and_its_branch_s_answers() -> None:
+    """Session 28, round 2 (faults13's `help_storm_other`, `help_late_fee_other`): with little history a class's
+    words stand in one past question or answer each, not two questions. A catch-all pick of a question in two words
+    one class alone learned (its questions and its branch's answers, three texts together) whose branch answered in
+    none of the question's words, or of a question in one whose branch answered in two of that class's words, was a
+    misroute; a question in one such word answered off it, one served in its words, or an answer taken from a
+    document retrieved on the question, were not."""
+    (finding,) = _line_desk()("broadband dead since noon, the light is off", "Other", "I can only help with plans.")
+    assert finding.evidence["words_of"] == "Connection problems" and finding.evidence["words"] == ["broad", "light"]
+    (finding,) = _line_desk()("is there a charge if my invoice is paid on the 25th?", "Other", "Late invoices cost $5.")
+    assert finding.evidence["words_of"] == "Billing" and "late" in finding.evidence["words"]
+    pick = _line_desk()
+    assert pick("can I buy a light bulb?", "Other", "I have no information about that.") == []
+    assert pick("broadband dead since noon, the light is off", "Other", "Your broadband outage is noted.") == []
+    outage = "Outage notice: broadband in the north is down since noon; engineers on site."
+    served = ("broadband dead since noon, the light is off", "Other", "Engineers are on site up north.", outage)
+    assert _line_desk()(*served) == []
