@@ -44,6 +44,8 @@ SETS = {
     "faults10": TESTS / "testdata" / "dify-1.14.1-faults10",
     "faults11": TESTS / "testdata" / "dify-1.14.1-faults11",
     "faults12": TESTS / "testdata" / "dify-1.14.1-faults12",
+    "faults13": TESTS / "testdata" / "dify-1.14.1-faults13",
+    "faults14": TESTS / "testdata" / "dify-1.14.1-faults14",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -543,6 +545,91 @@ _DEFAULT12 = {
     ("rw_poisoned_3", "dify_rag_poisoning"),
     ("rw_price_as_other", "dify_classifier_drift"),
 }
+# The thirteenth set, recorded in session 28 by a helper that did not read the detectors (English, Chinese,
+# Japanese, Spanish; each fault modelled on a public Dify GitHub issue), scored blind at session 28's start (33 of 57
+# both ways in, 8 of 45 clean runs flagged) and after its first detector round (34, 8), then tuned on.
+_DEFAULT13 = {
+    ("claim_clean_5", "hallucination"),
+    ("claim_nano", "dify_model_fallback"),
+    ("claim_paper_count", "state_corruption"),
+    ("claim_receipt_nested", "dify_tool_schema_mismatch"),
+    ("help_charged_twice", "dify_classifier_drift"),
+    ("help_install_fee", "hallucination"),
+    ("help_late_fee_other", "dify_classifier_drift"),
+    ("help_poison_pay", "dify_rag_poisoning"),
+    ("help_poison_price", "dify_rag_poisoning"),
+    ("help_runaway", "cost"),
+    ("help_staff_code", "dify_variable_leak"),
+    ("help_storm_other", "dify_classifier_drift"),
+    ("honyaku_added_date", "hallucination"),
+    ("honyaku_device_log", "context_overflow"),
+    ("honyaku_nano", "dify_model_fallback"),
+    ("honyaku_poison_fee", "dify_rag_poisoning"),
+    ("honyaku_poison_fee_2", "dify_rag_poisoning"),
+    ("honyaku_replied", "hallucination"),
+    ("orders_flood", "dify_iteration_escape"),
+    ("orders_lost_round", "state_corruption"),
+    ("orders_other_contact", "dify_variable_leak"),
+    ("orders_renamed", "dify_tool_schema_mismatch"),
+    ("orders_renamed", "state_corruption"),
+    ("orders_renamed_qty", "dify_tool_schema_mismatch"),
+    ("orders_renamed_qty", "state_corruption"),
+    ("orders_tripled", "dify_iteration_escape"),
+    ("report_advert", "task_derailment"),
+    ("report_cycle", "loop"),
+    ("report_gpt4o", "cost"),
+    ("report_gpt4o", "dify_model_fallback"),
+    ("report_nano", "dify_model_fallback"),
+    ("report_pos_export", "context_overflow"),
+    ("report_runaway", "cost"),
+    ("report_stuck", "dify_iteration_escape"),
+    ("report_stuck", "loop"),
+    ("report_stuck_2", "dify_iteration_escape"),
+    ("report_stuck_2", "loop"),
+    ("seguro_alarm_ad", "hallucination"),
+    ("seguro_alarm_ad", "task_derailment"),
+    ("seguro_default_zero", "state_corruption"),
+    ("seguro_nested_cover", "dify_tool_schema_mismatch"),
+    ("seguro_nested_cover", "state_corruption"),
+    ("seguro_other_dni", "dify_variable_leak"),
+    ("seguro_other_policy_fee", "dify_variable_leak"),
+    ("seguro_refusal", "task_derailment"),
+}
+# The fourteenth set, recorded in session 28 (minimal pairs: each faulty run beside a clean twin; English, Chinese,
+# Japanese, French), scored blind at session 28's start (28 of 45 both ways in, 1 of 63 clean runs flagged), after its
+# first detector round (29, 1) and at its end (30, 1).
+_DEFAULT14 = {
+    ("fr_4o", "cost"),
+    ("fr_4o", "dify_model_fallback"),
+    ("fr_catalogue", "cost"),
+    ("fr_mots", "state_corruption"),
+    ("fr_nano", "dify_model_fallback"),
+    ("fr_prix", "state_corruption"),
+    ("ins_halluc", "hallucination"),
+    ("ins_leak", "dify_variable_leak"),
+    ("ins_overflow", "context_overflow"),
+    ("ins_twin_poison_2", "hallucination"),
+    ("js_cycle", "loop"),
+    ("js_halluc", "hallucination"),
+    ("js_stuck_1", "dify_iteration_escape"),
+    ("js_stuck_1", "loop"),
+    ("js_stuck_2", "dify_iteration_escape"),
+    ("js_stuck_2", "loop"),
+    ("js_v2", "dify_tool_schema_mismatch"),
+    ("js_v2", "state_corruption"),
+    ("pr_dup", "dify_iteration_escape"),
+    ("pr_flood", "dify_iteration_escape"),
+    ("pr_gpt4o", "cost"),
+    ("pr_gpt4o", "dify_model_fallback"),
+    ("pr_halluc", "hallucination"),
+    ("pr_v2", "dify_tool_schema_mismatch"),
+    ("pr_v2", "state_corruption"),
+    ("zb_default", "state_corruption"),
+    ("zb_leak", "dify_variable_leak"),
+    ("zb_nano", "dify_model_fallback"),
+    ("zb_v2", "dify_tool_schema_mismatch"),
+    ("zb_v2", "state_corruption"),
+}
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
 FOUND_BY_THE_STREAM_ONLY = {
@@ -591,6 +678,15 @@ MEASURED = {
         ("ky_advert", "hallucination"),
         ("ml_invented_rate", "hallucination"),
     },
+    ("faults13", "default"): _DEFAULT13,
+    ("faults13", "every switch"): _DEFAULT13
+    | {
+        ("claim_payday", "hallucination"),
+        ("report_advert", "hallucination"),
+        ("seguro_perito", "hallucination"),
+    },
+    ("faults14", "default"): _DEFAULT14,
+    ("faults14", "every switch"): _DEFAULT14,
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -666,6 +762,21 @@ FALSE_ALARMS = {
         ("cies_hn_big_group", "hallucination"),
     },
     ("faults12", "every switch"): {("ml_clean_3", "hallucination")},
+    # the thirteenth and fourteenth sets (session 28): with `hallucination`'s `data_fed` on, a long report's and a
+    # tracker's figures; by default, the marketing app's twin whose extractor read its words another way than the
+    # fault (found blind at the start as well)
+    ("faults13", "every switch"): {("report_hn_long", "hallucination")},
+    ("faults14", "default"): {("fr_twin_mots", "state_corruption")},
+    ("faults14", "every switch"): {
+        ("fr_clean_2", "hallucination"),
+        ("fr_twin_mots", "state_corruption"),
+        ("js_clean_1", "hallucination"),
+        ("js_clean_3", "hallucination"),
+        ("js_clean_4", "hallucination"),
+        ("js_twin_halluc", "hallucination"),
+        ("js_twin_v2", "hallucination"),
+        ("pr_twin_gpt4o", "hallucination"),
+    },
 }
 # Rules that fire on a run's stream but not on Dify's export of it, because the export lacks what they read: an
 # iteration's input list, an HTTP node's request. (The classifier's prompt is not exported either; its class names
@@ -684,6 +795,10 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("celler_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # by another both ways
     ("aloqa_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
     ("fo_limit_ignored", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    ("orders_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    ("orders_tripled", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    ("pr_dup", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    ("pr_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
     # the classifier's prompt (its class names as this version words them) is not exported
     (
         "aloqa_renamed_balance",
@@ -725,7 +840,9 @@ def test_every_recorded_run_is_labeled_and_every_app_has_five_clean_runs_first(r
         assert len(labels) > 5, app
         # faults10's pool desk: two of its first five runs were found, when checked, to answer from a document the
         # keyword retrieval did not bring back (relabelled hallucination; kept in recording order)
-        assert not any(labels[:5]) or (recorded, app) == ("faults10", "sund"), app  # a history before any fault
+        # faults13's claim form: its fifth warm-up, when checked, invented an approval threshold (README)
+        exceptions = {("faults10", "sund"), ("faults13", "claim")}
+        assert not any(labels[:5]) or (recorded, app) in exceptions, app  # a history before any fault
 
 
 @pytest.mark.parametrize("recorded, settings", MEASURED)
