@@ -12,6 +12,10 @@ even when the question names no class; and when the routed branch answered like 
 question leaning that way; a question that names no class is read against what the classes learned
 (`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark. The
 app's class mix against its own past is watched too, with `class_mix` on (off by default).
+
+This module holds the settings and the order of judging; the rules live by job in `named_class` (the question naming
+a class), `past_votes` (the past picks alike), `branch_answers` (the routed branch's answer against past answers),
+`vocabulary_rules` (what the classes learned) and `class_mix`; `classifier_request` reads the run.
 """
 
 from __future__ import annotations
@@ -66,9 +70,9 @@ class Config(DetectorConfig):
     # misroute the branch answered anyway.
     answers: bool = True
     # With `answers`: flag a pick of a question whose copies went to two other classes at least and never, unflagged,
-    # to the one picked (`scattered`). Off by default (session 25): it found 8 of held-out 14's 30 misfiles (real
-    # Dify 1.14.1 streams; 15 -> 23 with it) and no clean run there, but flagged a clean run of held-out 13 (the right
-    # class picked after two misfiles of the question) and runs of other faults on held-out 10 and 13.
+    # to the one picked (`branch_answers.scattered`). Off by default (session 25): it found 8 of held-out 14's 30
+    # misfiles (real Dify 1.14.1 streams; 15 -> 23 with it) and no clean run there, but flagged a clean run of held-out
+    # 13 (the right class picked after two misfiles of the question) and runs of other faults on held-out 10 and 13.
     scattered: bool = False
 
 

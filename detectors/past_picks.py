@@ -1,5 +1,6 @@
 """A question classifier node's past picks read for comparison (`Profile`), kept per node in the process beside the
-stored list, and the answers its branches gave (`Replies`, in memory only). Used by `dify_classifier_drift`."""
+stored list, the question as kept (`masked`), and the answers its branches gave (`Replies`, in memory only). Used by
+`dify_classifier_drift`, whose key (`KEY`) its picks are stored under."""
 
 from __future__ import annotations
 
