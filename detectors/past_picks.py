@@ -1,5 +1,6 @@
 """A question classifier node's past picks read for comparison (`Profile`), kept per node in the process beside the
-stored list, and the answers its branches gave (`Replies`, in memory only). Used by `dify_classifier_drift`."""
+stored list, the question as kept (`masked`), and the answers its branches gave (`Replies`, in memory only). Used by
+`dify_classifier_drift`, whose key (`KEY`) its picks are stored under."""
 
 from __future__ import annotations
 
@@ -7,13 +8,30 @@ import functools
 import math
 import threading
 from collections import deque
+from typing import Protocol
 
+from bridge.processors.sensitive import sensitive_values
 from detectors import ProcessMemory, Trace
 from detectors.class_names import is_catch_all
 from detectors.likeness import features as _features
 
+KEY = "dify_classifier_drift"  # the detector's: its findings and its stored picks are filed under it
 MEMORY = 300  # past picks kept per app and classifier node
+QUESTION_CHARS = 300  # of each kept question
 Near = tuple[float, str, str, int]  # (similarity, class, past text, picks)
+
+
+class Weights(Protocol):
+    """What past picks and answers alike must weigh to speak against a pick (`classifier_drift.Config`'s)."""
+
+    @property
+    def similarity(self) -> float: ...
+    @property
+    def evidence(self) -> float: ...
+    @property
+    def evidence_ratio(self) -> float: ...
+    @property
+    def evidence_ratio_catch_all(self) -> float: ...
 
 
 class Profile:
@@ -175,3 +193,13 @@ _REPLIES: ProcessMemory[Replies] = ProcessMemory(Replies, _PROFILES_KEPT)
 
 def replies_of(trace: Trace, key: str) -> Replies:
     return _REPLIES.of(trace.baselines, key)
+
+
+@functools.lru_cache(maxsize=1024)  # questions recur
+def masked(question: str) -> str:
+    """The question as kept: its first `QUESTION_CHARS`, secrets and personal data masked as redaction masks them
+    (examples and any Luhn-valid number too): the store is no place for a key or an address."""
+    kept = question[:QUESTION_CHARS]
+    for value in sensitive_values(kept, personal=True, exempt_examples=False):
+        kept = kept.replace(value, "[redacted]")
+    return kept

@@ -1,0 +1,49 @@
+"""What a question classifier's run says: the question and the classes it was asked to pick among, and what the
+routed branch answered. Read by `dify_classifier_drift`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detectors import Trace, attr, attributes_of, json_attr, json_value
+
+
+def request_of(span: Any) -> tuple[str, list[str]] | None:
+    """(question, category names) from the last user message of the classifier's prompt: Dify's `categories` JSON,
+    else the node's `query` input (Dify's export: no prompt), else the last user message as plain text (a prompt
+    not in Dify's JSON: the question alone, its classes those the node picked before)."""
+    attributes = attributes_of(span)
+    # The messages by index (how the span builder writes them: a few lookups), else any message content.
+    contents: list[object] = []
+    while (content := attributes.get(f"llm.input_messages.{len(contents)}.message.content")) is not None:
+        contents.append(content)
+    if not contents:
+        contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
+    for content in reversed(contents):
+        request = json_value(str(content).strip())  # msgspec, cached; not JSON: the text itself, skipped
+        if isinstance(request, dict) and isinstance(request.get("categories"), list):
+            texts = request.get("input_text") or [""]
+            names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]
+            return str(texts[0] if isinstance(texts, list) and texts else texts), names
+    inputs = json_attr(span, "input.value")
+    query = inputs.get("query") if isinstance(inputs, dict) else None
+    if isinstance(query, str) and query.strip():
+        return query, []
+    index = len(contents) - 1
+    while index >= 0 and attributes.get(f"llm.input_messages.{index}.message.role") != "user":
+        index -= 1
+    last = str(contents[index]).strip() if index >= 0 else ""
+    return (last, []) if last else None
+
+
+def routed_answer(trace: Trace, span: Any) -> str:
+    """What the first LLM after the classifier, the routed branch's, answered ("" if none did)."""
+    start = span.start_time or 0
+    for llm in trace.llm_spans:
+        if llm is not span and (llm.start_time or 0) > start:
+            text = attr(llm, "llm.output_messages.0.message.content")
+            if not isinstance(text, str):
+                outputs = json_attr(llm, "output.value")
+                text = outputs.get("text") if isinstance(outputs, dict) else outputs
+            return text if isinstance(text, str) else ""
+    return ""
