@@ -61,26 +61,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.detectors.heldout16 import (  # held-out 16's format, read the same way
-    DETECTORS,
-    Recorded,
-    RecordedCorpus,
-    exported_spans,
-    kind_of,
-    spans_of,
-)  # fmt: skip
+from tests.detectors.heldout16 import RecordedCorpus  # held-out 16's format, read the same way
 
-__all__ = [
-    "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
-    "kind_of", "recorded", "spans_of",
-]  # fmt: skip
-
-TESTDATA = Path(__file__).parent / "testdata" / "heldout18"
 APPS = ("ga_bus", "mt_forn", "am_telecom", "si_tea", "mn_water", "az_qebul")
 CHATFLOWS = ("mt_forn", "am_telecom", "az_qebul")
-SEED = 18
-
-
-RECORDED = RecordedCorpus(TESTDATA, APPS)
-available, recorded = RECORDED.available, RECORDED.recorded
+RECORDED = RecordedCorpus(Path(__file__).parent / "testdata" / "heldout18", APPS)
 corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus

@@ -60,26 +60,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.detectors.heldout16 import (  # held-out 16's format, read the same way
-    DETECTORS,
-    Recorded,
-    RecordedCorpus,
-    exported_spans,
-    kind_of,
-    spans_of,
-)  # fmt: skip
+from tests.detectors.heldout16 import RecordedCorpus  # held-out 16's format, read the same way
 
-__all__ = [
-    "APPS", "CHATFLOWS", "DETECTORS", "SEED", "Recorded", "available", "corpus", "export_corpus", "exported_spans",
-    "kind_of", "recorded", "spans_of",
-]  # fmt: skip
-
-TESTDATA = Path(__file__).parent / "testdata" / "heldout19"
 APPS = ("en_shop", "en_helpdesk", "en_leads", "zh_content", "es_informe", "de_reise")
 CHATFLOWS = ("en_shop", "en_helpdesk", "en_leads")
-SEED = 19
-
-
-RECORDED = RecordedCorpus(TESTDATA, APPS)
-available, recorded = RECORDED.available, RECORDED.recorded
+RECORDED = RecordedCorpus(Path(__file__).parent / "testdata" / "heldout19", APPS)
 corpus, export_corpus = RECORDED.corpus, RECORDED.export_corpus

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
 from tests.detectors import heldout16, heldout17, heldout18, heldout19, heldout20
-from tests.detectors.heldout16 import Recorded
+from tests.detectors.heldout16 import DETECTORS, Recorded, exported_spans, kind_of, spans_of
 
 
 @dataclass(frozen=True)
@@ -86,19 +86,19 @@ each_set = pytest.mark.parametrize("corpus", RECORDED, ids=lambda corpus: corpus
 
 
 def recorded_runs(corpus: ModuleType) -> list[Recorded]:
-    return [run for app in corpus.available() for run in corpus.recorded(app)]
+    return list(corpus.RECORDED.runs())
 
 
 @each_set
 def test_every_app_loads_with_valid_names_and_labels(corpus: ModuleType) -> None:
-    assert corpus.available() == corpus.APPS
+    assert corpus.RECORDED.available() == corpus.APPS
     every = recorded_runs(corpus)
     assert len({run["name"] for run in every}) == len(every)
     assert Counter(run["name"].split("-")[0] for run in every) == READMES[corpus].per_app
     made_clean = ("hn-", "clean", "warmup")
     for run in every:
-        kind = corpus.kind_of(run["name"])
-        assert set(run["labels"]) <= set(corpus.DETECTORS), run["name"]
+        kind = kind_of(run["name"])
+        assert set(run["labels"]) <= set(DETECTORS), run["name"]
         assert kind.startswith(made_clean) != bool(run["labels"]), run["name"]
         assert kind.startswith(made_clean) or kind in run["labels"], run["name"]
 
@@ -107,7 +107,7 @@ def test_every_app_loads_with_valid_names_and_labels(corpus: ModuleType) -> None
 def test_each_app_starts_with_its_clean_warmup_runs(corpus: ModuleType) -> None:
     for app in corpus.APPS:
         n = READMES[corpus].warmups.get(app, 5)
-        first = [run for _, run in zip(range(n), corpus.recorded(app), strict=False)]
+        first = [run for _, run in zip(range(n), corpus.RECORDED.recorded(app), strict=False)]
         assert [run["labels"] for run in first] == [[]] * n, app
 
 
@@ -117,7 +117,7 @@ def test_counts_per_label_are_the_readmes(corpus: ModuleType) -> None:
     assert Counter(label for run in every for label in run["labels"]) == readme.per_label
     low, high = readme.clean
     assert low <= sum(not run["labels"] for run in every) / len(every) <= high
-    assert sum(corpus.kind_of(run["name"]).startswith("hn-") for run in every) >= readme.hard_negatives
+    assert sum(kind_of(run["name"]).startswith("hn-") for run in every) >= readme.hard_negatives
 
 
 def events_of(run: Recorded) -> list[dict[str, Any]]:
@@ -146,8 +146,8 @@ def test_conversation_turns_share_their_conversation_id(corpus: ModuleType) -> N
 @each_set
 def test_stream_and_export_rebuild_to_the_same_run_and_nodes(corpus: ModuleType) -> None:
     for run in recorded_runs(corpus):
-        streamed = run_id_and_nodes(corpus.spans_of(run["name"], run["sse"]))
+        streamed = run_id_and_nodes(spans_of(run["name"], run["sse"]))
         sent = {e["data"]["id"] for e in events_of(run) if e.get("event") == "node_finished"}
         assert streamed[1] >= len(sent), run["name"]
         if run["otlp"] is not None:
-            assert run_id_and_nodes(corpus.exported_spans(run)) == streamed, run["name"]
+            assert run_id_and_nodes(exported_spans(run)) == streamed, run["name"]
