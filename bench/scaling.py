@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.config.loader import parse_config
 from bridge.dify.model import WorkflowRun
-from bridge.dify.normalize import normalize_webhook
+from bridge.dify.webhook_payload import normalize_webhook
 from bridge.service.service import BridgeService
 from tests.bridge_server import free_port
 

@@ -15,7 +15,6 @@ from collections import OrderedDict
 from itertools import count
 
 from bridge.dify.model import CHUNK_EVENTS, CONTAINER_EVENTS, DifyEvent, JSONDict, RunEvent, WorkflowRun
-from bridge.dify.normalize import as_int
 from bridge.dify.run_parts import (
     ContainerParts,
     NodeParts,
@@ -26,6 +25,7 @@ from bridge.dify.run_parts import (
     fingerprint,
     packed_data,
 )
+from bridge.dify.values import as_int
 
 logger = logging.getLogger(__name__)
 

@@ -18,17 +18,10 @@ from collections.abc import Iterable, Iterator
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.formats import Format, InputError, Record, detect_format, iter_records
 from bridge.dify.model import WorkflowRun
-from bridge.dify.normalize import (
-    classify,
-    normalize_blocking,
-    normalize_event,
-    normalize_logs,
-    normalize_message,
-    normalize_run_detail,
-    normalize_webhook,
-    parse_event_json,
-)
+from bridge.dify.normalize import classify, normalize_event, parse_event_json
 from bridge.dify.run_parts import ClosedRun
+from bridge.dify.run_results import normalize_blocking, normalize_logs, normalize_message, normalize_run_detail
+from bridge.dify.webhook_payload import normalize_webhook
 
 logger = logging.getLogger(__name__)
 

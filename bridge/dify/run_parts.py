@@ -33,7 +33,7 @@ from bridge.dify.model import (
     RunEvent,
     WorkflowRun,
 )
-from bridge.dify.normalize import as_int, as_number, timestamp
+from bridge.dify.values import as_int, as_number, timestamp
 
 
 def as_timestamp(value: Any) -> float | None:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
-from bridge.dify.normalize import id_fault
+from bridge.dify.values import id_fault
 from bridge.management.outbound import OutboundConfig, OutboundPolicy, OutboundRefused
 from bridge.management.rate_limit import RateLimitConfig
 

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from bridge.dify.formats import InputError, decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE
-from bridge.dify.normalize import normalize_logs
+from bridge.dify.run_results import normalize_logs
 from bridge.management.outbound import OutboundRefused
 from bridge.management.settings import POLLED_APP_TYPES, unpolled_warning
 from bridge.queue.admission import Backpressure

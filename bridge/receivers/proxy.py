@@ -27,7 +27,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bridge.dify.formats import InputError, Record, iter_records
-from bridge.dify.normalize import classify, normalize_blocking, normalize_event, normalize_message, parse_event_json
+from bridge.dify.normalize import classify, normalize_event, parse_event_json
+from bridge.dify.run_results import normalize_blocking, normalize_message
 from bridge.http.errors import ApiError, clip
 from bridge.management.outbound import OutboundRefused
 from bridge.receivers import ReceiverContext, RunIntake

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bridge.dify.formats import InputError
-from bridge.dify.normalize import WebhookPayload, decode_webhook, normalize_webhook
+from bridge.dify.webhook_payload import WebhookPayload, decode_webhook, normalize_webhook
 from bridge.http.body import invalid_payload, parse_json, read_body, require_media_type
 from bridge.http.errors import ApiError, clip
 from bridge.receivers import ReceiverContext

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from bridge.dify.normalize import as_number
+from bridge.dify.values import as_number
 from bridge.processors import redact
 from bridge.telemetry.series import Key, Measurement
 from bridge.trace import attributes as a

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from bridge.dify.model import AgentLogEntry, AgentThought, Attempt, ContainerRun, NodeRun, WorkflowRun
-from bridge.dify.normalize import as_int, as_number
+from bridge.dify.values import as_int, as_number
 
 Attributes = dict[str, Any]
 

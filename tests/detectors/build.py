@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
-from bridge.dify.normalize import normalize_webhook
+from bridge.dify.webhook_payload import normalize_webhook
 from bridge.processors.detectors import Config, DetectionProcessor
 from bridge.trace.spans import build_spans
 from detectors import Finding, registry

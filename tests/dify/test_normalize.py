@@ -8,21 +8,11 @@ import pytest
 
 from bridge.dify.formats import InputError, decode_json
 from bridge.dify.model import DifyEvent
-from bridge.dify.normalize import (
-    UnreadEvent,
-    classify,
-    decode_webhook,
-    normalize_blocking,
-    normalize_event,
-    normalize_logs,
-    normalize_message,
-    normalize_run_detail,
-    normalize_webhook,
-    parse_event_json,
-    snake_keys,
-    timestamp,
-)
+from bridge.dify.normalize import UnreadEvent, classify, normalize_event, parse_event_json
 from bridge.dify.run_parts import packed_data, unpack
+from bridge.dify.run_results import normalize_blocking, normalize_logs, normalize_message, normalize_run_detail
+from bridge.dify.values import snake_keys, timestamp
+from bridge.dify.webhook_payload import decode_webhook, normalize_webhook
 from tests.runs import CAPTURES, EXAMPLES
 
 

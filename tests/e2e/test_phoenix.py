@@ -20,7 +20,7 @@ import pytest
 from bridge.config.loader import parse_config
 from bridge.dify.export import recognize
 from bridge.dify.model import WorkflowRun
-from bridge.dify.normalize import normalize_webhook
+from bridge.dify.webhook_payload import normalize_webhook
 from bridge.trace.spans import build_spans, trace_id_for
 from tests.bridge_server import API_KEY, APP_ID, BridgeServer, ThreadedServer, bridge_config_text, signed_headers
 from tests.dify_recordings import recorded_spans, send_recorded

@@ -20,15 +20,9 @@ from bridge.config.loader import parse_config
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.formats import InputError, Record, decode_json, iter_records
 from bridge.dify.model import DifyEvent
-from bridge.dify.normalize import (
-    decode_webhook,
-    normalize_blocking,
-    normalize_event,
-    normalize_logs,
-    normalize_run_detail,
-    normalize_webhook,
-    parse_event_json,
-)
+from bridge.dify.normalize import normalize_event, parse_event_json
+from bridge.dify.run_results import normalize_blocking, normalize_logs, normalize_run_detail
+from bridge.dify.webhook_payload import decode_webhook, normalize_webhook
 from bridge.processors import Processor, detectors, redact, reduce
 from bridge.trace.otlp_wire import encode_request
 from bridge.trace.spans import SpanBuilder

@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from bridge.config.loader import parse_config
 from bridge.dify.model import WorkflowRun
-from bridge.dify.normalize import normalize_webhook
+from bridge.dify.webhook_payload import normalize_webhook
 from bridge.service.service import BridgeService
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, load_run, spans_of

@@ -11,7 +11,7 @@ from bridge.dify.export_parts.provider import RUN_IDS, is_node_execution
 from bridge.dify.export_parts.recognized import Recognized
 from bridge.dify.export_parts.values import CONTAINER_TYPES, ids_fine, run_id_of, text_of, times_of
 from bridge.dify.model import ContainerRun, NodeRun, WorkflowRun
-from bridge.dify.normalize import as_int, as_number
+from bridge.dify.values import as_int, as_number
 
 # Spans `dify.workflow.run` and `dify.node.execution` (`.draft` for debug runs) carry ids, type, title,
 # status, error, elapsed time, execution index and the enclosing iteration/loop/parallel ids; inputs,

@@ -14,7 +14,7 @@ from bridge.dify.export_parts.phoenix_spans import is_dify_root, is_node, is_wor
 from bridge.dify.export_parts.recognized import Recognized
 from bridge.dify.export_parts.values import mapping_of, run_id_of, seconds, span_elapsed, text_of
 from bridge.dify.model import WorkflowRun
-from bridge.dify.normalize import as_int, as_number
+from bridge.dify.values import as_int, as_number
 
 
 def _conversation(meta: Mapping[str, Any], attributes: Mapping[str, Any]) -> str | None:

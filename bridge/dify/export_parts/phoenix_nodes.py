@@ -21,7 +21,7 @@ from bridge.dify.export_parts.values import (
     times_of,
 )
 from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, Place
-from bridge.dify.normalize import as_int
+from bridge.dify.values import as_int
 
 # Keys the Phoenix provider adds to a node's execution metadata: not part of Dify's own metadata.
 _ADDED_NODE_KEYS = frozenset(

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from bridge.dify.export_parts.recognized import Recognized
 from bridge.dify.export_parts.values import CONTAINER_TYPES, ids_fine, placement, run_id_of, text_of, times_of
 from bridge.dify.model import Attempt, ContainerRun, JSONDict, NodeRun, WorkflowRun
-from bridge.dify.normalize import as_int
+from bridge.dify.values import as_int
 
 # One request per trace, built from `core/ops/workflow_trace.py`'s recorder and `provider_export.py`'s
 # `span_attributes`: a root `Workflow` span (`dify.span.type = workflow`, run status in `workflow_run_status`),

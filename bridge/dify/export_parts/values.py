@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.dify.formats import decode_json
 from bridge.dify.model import JSONDict
-from bridge.dify.normalize import as_int, id_fault
+from bridge.dify.values import as_int, id_fault
 
 NS = 1_000_000_000
 CONTAINER_TYPES = ("iteration", "loop")
