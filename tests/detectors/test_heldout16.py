@@ -1,4 +1,4 @@
-"""The structure of every held-out set recorded in held-out 16's format (tests/detectors/heldout16.py to heldout20.py):
+"""The structure of every held-out set recorded in held-out 16's format (tests/detectors/heldout16.py to heldout21.py):
 every app file loads, names and labels are valid, each app starts with its clean warm-up runs, the counts per app and
 per label are its README's; a conversation's turns share its id; each run's stream and Dify's export of it rebuild to
 the same run with the same nodes. No detector runs here: bench/detection_quality.py scores them."""
@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.trace.attributes import DIFY_NODE_EXECUTION_ID, DIFY_RUN_ID
-from tests.detectors import heldout16, heldout17, heldout18, heldout19, heldout20
+from tests.detectors import heldout16, heldout17, heldout18, heldout19, heldout20, heldout21
 from tests.detectors.heldout16 import DETECTORS, Recorded, exported_spans, kind_of, spans_of
 
 
@@ -78,6 +78,16 @@ READMES: dict[ModuleType, Readme] = {
         },
         hard_negatives=50,
         warmups={"en_docs": 4},  # its first warm-up stated a version its retrieval did not give (README)
+    ),
+    heldout21: Readme(
+        {"en_helpdesk": 76, "zh_kefu": 79, "en_story": 51, "zh_fanyi": 50, "en_reviews": 71, "es_resenas": 60},
+        {
+            "context_overflow": 4, "cost": 23, "dify_classifier_drift": 14, "dify_iteration_escape": 13,
+            "dify_model_fallback": 26, "dify_rag_poisoning": 8, "dify_tool_schema_mismatch": 7,
+            "dify_variable_leak": 10, "hallucination": 44, "loop": 7, "state_corruption": 13, "task_derailment": 16,
+        },
+        hard_negatives=40,
+        warmups={"en_helpdesk": 3},  # its retrieval missed the documents two warm-up answers drew on (README)
     ),
 }
 # fmt: on
