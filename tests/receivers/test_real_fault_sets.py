@@ -83,7 +83,7 @@ SETS = {
         ("zb_clean_1", "zb_clean_4"), "zb_clean_2",
     ),
     "faults15": RecordedSet(
-        TESTS / "testdata" / "dify-1.14.1-faults15", 99, 58,
+        TESTS / "testdata" / "dify-1.14.1-faults15", 105, 64,
         ("gov_clean_1", "gov_hn_followup"), "gov_clean_2",
     ),
 }  # fmt: skip
