@@ -1,5 +1,5 @@
-"""The second to fourteenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
--faults14/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
+"""The second to fifteenth sets of faulty runs recorded from a real Dify 1.14.1 (testdata/dify-1.14.1-faults2/ to
+-faults15/, README.md each), each a blind evaluation set when recorded: six or seven apps a set, each
 app's runs clean first, then its faulty runs, every run recorded twice, the API client's stream and Dify's own
 tracing export. Here only their structure: each run reads through the stream reader and through the otlp receiver's
 rebuild into the same run with the nodes the stream shows, and the labels cover every run. No detector runs here: the
@@ -82,6 +82,10 @@ SETS = {
         TESTS / "testdata" / "dify-1.14.1-faults14", 100, 63,
         ("zb_clean_1", "zb_clean_4"), "zb_clean_2",
     ),
+    "faults15": RecordedSet(
+        TESTS / "testdata" / "dify-1.14.1-faults15", 105, 64,
+        ("gov_clean_1", "gov_hn_followup"), "gov_clean_2",
+    ),
 }  # fmt: skip
 INDEX = {
     key: [json.loads(line) for line in (recorded.directory / "index.jsonl").read_text().splitlines()]  # in run order
@@ -138,8 +142,9 @@ def test_the_labels_name_known_kinds_and_every_kind_is_there(key: str) -> None:
     clean = [name for name, label in runs.items() if not label["faults"]]
     assert len(clean) == SETS[key].clean
     # the names say which runs are clean (faults11 to 13 name their hard negatives `_hn_`, faults14 its faulty runs'
-    # clean twins `_twin_`), and no faulty one hides
-    assert all("_clean_" in name or "_hn_" in name or "_twin_" in name for name in clean)
+    # clean twins `_twin_`, faults15 the runs before and after an incident `_before_` and `_after_`), and no faulty
+    # one hides
+    assert all(any(mark in name for mark in ("_clean_", "_hn_", "_twin_", "_before_", "_after_")) for name in clean)
 
 
 @pytest.mark.parametrize(("key", "name"), RUNS)
