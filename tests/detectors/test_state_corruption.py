@@ -861,6 +861,12 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
     for answer, found in (("Both cows milked: 43.1 kg.", 1), ("Able to read the first cow: 43.1 kg.", 0)):
         reply = llm("reply", prompt="Rows:\n" + lines[0], answer=answer, title="Reply")
         assert len(findings(_iteration(two, [lines[0]], after=(reply,)), "state_corruption")) == found, answer
+    # Three rounds, one failed: "OK to ship" states no two, so the items reached are not told and all 3 are.
+    reply = llm(
+        "reply", prompt="Rows:\n" + "\n".join(lines[:2]), answer="All 3 cows milked, OK to ship.", title="Reply"
+    )
+    (three,) = findings(_iteration(rounds[:3], lines[:2], after=(reply,)), "state_corruption")
+    assert three.evidence["produced"] == "2 items of 3 rounds"
     # Every round succeeded (one retried): all 4 told rightly.
     retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]
     reply = llm("reply", prompt="Rows:\n" + "\n".join(lines), answer="All 4 cows milked.", title="Reply")
