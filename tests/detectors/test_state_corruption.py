@@ -716,6 +716,30 @@ def _booked(query: str, date: str) -> list[ReadableSpan]:
     return _extraction(query, parameters, {"class": "Pilates", "date": date})
 
 
+def _table(query: str, when: str, party: int) -> list[ReadableSpan]:
+    parameters = [{"name": "date", "type": "string", "description": "用餐日期和时间"},
+                  {"name": "party", "type": "number", "description": "用餐人数"}]  # fmt: skip
+    return _extraction(query, parameters, {"date": when, "party": party})
+
+
+def test_a_parameter_extractors_number_stated_joined_to_a_chinese_counter() -> None:
+    """Chinese writes no space between a figure and its counter (`8位`): the 8 is stated, and 18 diners is not."""
+    (finding,) = findings(_table("想预订周日晚上 6 点的位，8位", "周日 晚上 6 点", 18), "state_corruption")
+    assert finding.evidence["rule"] == "a parameter extractor's number its text does not state, a stated one left out"
+    assert findings(_table("想预订周日晚上 6 点的位，8位", "周日 晚上 6 点", 8), "state_corruption") == []
+
+
+def test_a_parameter_extractors_number_that_its_text_parameter_took_too() -> None:
+    """The 12 of "12 点" read into the date and as the party, the 4 diners left out; written twice, it is both."""
+    (finding,) = findings(_table("订个包间，4 位，本周六中午 12 点", "本周六 中午 12 点", 12), "state_corruption")
+    assert finding.evidence["rule"] == (
+        "a parameter extractor's number another parameter took from its text, a stated one left out"
+    )
+    assert findings(_table("订个包间，4 位，本周六中午 12 点", "本周六 中午 12 点", 4), "state_corruption") == []
+    assert findings(_table("订个包间，12 位，本周六中午 12 点", "本周六 中午 12 点", 12), "state_corruption") == []
+    assert findings(_table("Table at 7 pm, for 4.", "7 pm", 7), "state_corruption") != []
+
+
 def test_a_parameter_extractors_date_with_the_day_and_month_of_its_texts_date_swapped() -> None:
     for query in ("Pesan Pilates tanggal 3 Februari 2027 jam 19:00.", "Pilates on February 3rd, 2027 please.",
                   "Pilates el 3 de febrero de 2027.", "2027年2月3日のピラティス", "Пилатес 3 февраля 2027",
