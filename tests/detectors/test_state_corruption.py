@@ -1544,3 +1544,31 @@ def test_an_iterations_failed_rounds_item_missing_from_an_answer_naming_every_ot
     told = "Plan: Laundry corner, Kitchen counter, Sideboard styling; Green plants failed, to be redone."
     assert findings(planned(told), "state_corruption") == []
     assert findings(planned("Plan: three posts this week."), "state_corruption") == []
+
+
+def _tracked(events: list[dict[str, Any]], answer: str) -> list[ReadableSpan]:
+    """A tracking app: a code node making rows of an API's events (`time`, `location`, `status`; "不明" when it has
+    none), then the answer."""
+    rows = [
+        {"time": e.get("time", ""), "location": e.get("location", ""), "status": e.get("status", "")} for e in events
+    ]
+    latest = rows[-1]["status"] or "不明"
+    body = json.dumps({"events": events})
+    code = node(
+        "rows", "code", title="Rows", inputs={"body": body}, outputs={"rows": json.dumps(rows), "latest": latest}
+    )
+    end = node("end", "end", title="End", inputs={"answer": answer}, outputs={"answer": answer})
+    return run_spans([code, end], outputs={"answer": answer})
+
+
+def test_a_code_nodes_records_all_emptied_from_records_given_filled_its_default_answered() -> None:
+    """The API renamed its events' fields (`ts`, `place`, `state`): each row read empty, and the code's own default
+    `不明` answered as the parcel's status. Told that the history could not be read, the answer passed nothing on."""
+    renamed = [{"ts": "12/01 08:40", "place": {"name": "中部ベース"}, "state": {"label": "荷物受付"}}] * 3
+    (finding,) = findings(_tracked(renamed, "お荷物の最新の状況は「不明」です。"), "state_corruption")
+    assert finding.evidence["rule"] == (
+        "a code node's records all emptied from records given filled, its default answered"
+    )
+    assert findings(_tracked(renamed, "追跡履歴を取得できませんでした。"), "state_corruption") == []
+    read = [{"time": "12/01 08:40", "location": "中部ベース", "status": "荷物受付"}] * 3
+    assert findings(_tracked(read, "お荷物の最新の状況は「荷物受付」です。"), "state_corruption") == []
