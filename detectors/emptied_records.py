@@ -1,6 +1,7 @@
-"""`state_corruption`'s records emptied by a code node: every field of every record it returned empty, while a list
-of records it was given held values. The code read fields the records no longer have (an API renamed or nested them:
-`ts` for `time`, `place.name` for `location`), each as its default, and the data were lost on the way."""
+"""`state_corruption`'s records emptied by a code node: every field of every record it returned empty while a list of
+records it was given held values, or every output empty while a record nested in its input holds one of them. The code
+read fields the records do not have where it reads them (an API renamed or nested them: `ts` for `time`, `place.name`
+for `location`, `data.claim.approver` for `approver`), each as its default, and the data were lost on the way."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from detectors import Finding, Trace, attr, json_attr, json_value
-from detectors.corruption import finding, node_title
+from detectors.corruption import BOOKKEEPING, finding, node_title
 from detectors.values import empty
 
 # How deep a node's inputs are searched for a list of records (`body` → `events`).
@@ -78,3 +79,37 @@ def records_emptied(trace: Trace, span: Any, outputs: dict[str, Any]) -> Finding
                    f"Code node '{node_title(span)}' returned {len(records)} records in '{name}' with every field "
                    f"empty, from {len(given)} records it was given filled (it read fields they do not have), and the "
                    f"run answered its default {default!r}.", given[:2], records[:2])  # fmt: skip
+
+
+def _zero(value: Any) -> bool:
+    return value in (0, "0") and not isinstance(value, bool)
+
+
+def _nested_records(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """The objects a value holds under a key of another object (`data.claim`), not in a list (a list's records are
+    many, of which a filter may keep none), JSON texts read."""
+    value = _decoded(value)
+    if isinstance(value, dict) and depth < _DEPTH + 1:
+        for inner in value.values():
+            inner = _decoded(inner)
+            if isinstance(inner, dict):
+                if depth:
+                    yield inner
+                yield from _nested_records(inner, depth + 1)
+
+
+def record_read_flat(span: Any, outputs: dict[str, Any]) -> Finding | None:
+    """A code node whose every output (two at least) came out empty or 0 while its input holds, nested in an object
+    (`{"data": {"claim": {"approver": "陈明", …}}}`), a record with one of those outputs' own names filled: the code
+    read the fields at the top of an answer that nests them, each as its default."""
+    fields = [(name, value) for name, value in outputs.items() if name not in BOOKKEEPING]
+    if len(fields) < 2 or not all(empty(value) or _zero(value) for _, value in fields):
+        return None
+    for record in _nested_records(json_attr(span, "input.value")):
+        named = next((name for name, _ in fields if not empty(record.get(name))), None)
+        if named is not None:
+            return finding(span, "a code node's every output empty, a nested record holding one of them filled",
+                           f"Code node '{node_title(span)}' returned every output empty or 0, though its input holds "
+                           f"'{named}' = {str(record[named])[:40]!r} nested in a record: it read the fields where the "
+                           "answer does not put them.", record, dict(fields))  # fmt: skip
+    return None

@@ -1572,3 +1572,22 @@ def test_a_code_nodes_records_all_emptied_from_records_given_filled_its_default_
     assert findings(_tracked(renamed, "追跡履歴を取得できませんでした。"), "state_corruption") == []
     read = [{"time": "12/01 08:40", "location": "中部ベース", "status": "荷物受付"}] * 3
     assert findings(_tracked(read, "お荷物の最新の状況は「荷物受付」です。"), "state_corruption") == []
+
+
+def _receipt(body: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan]:
+    code = node("parse", "code", title="Parse receipt", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([code])
+
+
+def test_a_code_nodes_every_output_empty_a_record_nested_in_its_input_holding_one_filled() -> None:
+    """The claim service nests its receipt under `data.claim`: the code reads `approver` and `amount` at the top, and
+    each comes out as its default. The same record at the top, read, or a list's records a filter kept none of: no
+    loss."""
+    nested = {"code": 0, "data": {"claim": {"no": "BX-2027-5020", "approver": "陈明", "amount_cny": 1860.0}}}
+    defaults = {"claim_no": "", "approver": "", "amount": "0"}
+    (finding,) = findings(_receipt(nested, defaults), "state_corruption")
+    assert finding.evidence["rule"] == "a code node's every output empty, a nested record holding one of them filled"
+    read = {"claim_no": "BX-2027-5020", "approver": "陈明", "amount": "1860"}
+    assert findings(_receipt(nested, read), "state_corruption") == []
+    listed = {"claims": [{"no": "BX-1", "approver": "陈明", "amount": 20}]}
+    assert findings(_receipt(listed, {"approver": "", "amount": "0"}), "state_corruption") == []
