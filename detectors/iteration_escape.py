@@ -234,8 +234,10 @@ def create(cfg: Config) -> object:
 
 # Earlier runs' round counts kept per app and iteration: the last ones say what the app usually iterates over.
 _HISTORY = 20
-# Earlier runs (of the last `_HISTORY`) that ran the most rounds, for that most to be a cap the source keeps to.
+# Earlier runs (of the last `_HISTORY`) that ran the most rounds, for that most to be a cap the source keeps to; and
+# how many times that cap a run must pass (held-out 4's long listings, labelled clean, ran 2.1-2.4 times theirs).
 _CAP_RUNS = 3
+_CAP_FACTOR = 3
 
 
 def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: bool) -> Finding | None:
@@ -271,8 +273,8 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
             )  # fmt: skip
     usual = statistics.median(past) if len(past) >= cfg.min_history else 0
     # A most the app reached in several runs is a cap its source keeps to (a limit asked for, which Dify's export of
-    # an HTTP node does not record): twice past it, the source stopped keeping to it, however near the usual.
-    capped = past.count(most) >= _CAP_RUNS
+    # an HTTP node does not record): far past it, the source stopped keeping to it, however near the usual.
+    capped = past.count(most) >= _CAP_RUNS and count > _CAP_FACTOR * most
     if usual and count > 2 * most and (count > cfg.usual_factor * usual or capped):
         # A list of exactly that many items an outside answer held, wherever the run's times put it (the export's
         # nested iterations).
@@ -285,9 +287,9 @@ def _past_the_usual(trace: Trace, container: ReadableSpan, cfg: Config, learn: b
                         "usual_factor": cfg.usual_factor, "source": source_title, "received": fetched[1]}  # fmt: skip
             past_what = f"over {cfg.usual_factor:g} times its usual {usual:g} (most {most})"
             if count <= cfg.usual_factor * usual:
-                evidence["rule"] = "rounds > twice the most the app ran, a cap, over an outside answer's list"
+                evidence["rule"] = "rounds > 3 x the most the app ran, a cap, over an outside answer's list"
                 evidence["runs_at_most"] = past.count(most)
-                past_what = f"over twice the most, {most}, it ran in {past.count(most)} of"
+                past_what = f"over {_CAP_FACTOR} times the most, {most}, it ran in {past.count(most)} of"
             found = Finding(
                 KEY, "high", 0.85,
                 f"The iteration '{title}' ran {count} rounds over the {fetched[1]} items '{source_title}' answered, "

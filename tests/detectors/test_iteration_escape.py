@@ -385,10 +385,11 @@ def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_
     assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
 
 
-def test_an_iteration_past_twice_a_most_its_app_kept_to_in_several_runs_over_an_outside_answer() -> None:
+def test_an_iteration_past_three_times_a_most_its_app_kept_to_in_several_runs_over_an_outside_answer() -> None:
     """Dify's export records no HTTP node's request, so a `limit=6` the source ignored is not read there: the app's
-    own runs show it, its lists never past 6 though 6 came back again and again (a cap). 13 rounds over the 13 lines
-    the source answered broke it, though under five times the usual; past a most reached once, it is a busy day."""
+    own runs show it, its lists never past 6 though 6 came back again and again (a cap). 19 rounds over the 19 lines
+    the source answered broke it, though under five times the usual; 18 is a long report (held-out 4's long
+    listings ran 2.1-2.4 times theirs), and past a most reached once, no cap is known."""
 
     def run(rounds: int) -> list[Any]:
         return _search_then_iteration("GET /lines HTTP/1.1\r\n\r\n", rounds, [f"doc-{i}" for i in range(rounds)])
@@ -400,17 +401,17 @@ def test_an_iteration_past_twice_a_most_its_app_kept_to_in_several_runs_over_an_
         return detector
 
     history = (3, 6, 5, 6, 4, 6, 5)
-    assert app(history).detect(run(12)) == []  # twice the cap: within reach of a larger report
-    (finding,) = app(history).detect(run(13))
+    assert app(history).detect(run(18)) == []
+    (finding,) = app(history).detect(run(19))
     evidence = finding.evidence
-    assert evidence["rule"] == "rounds > twice the most the app ran, a cap, over an outside answer's list"
+    assert evidence["rule"] == "rounds > 3 x the most the app ran, a cap, over an outside answer's list"
     assert (evidence["rounds"], evidence["usual_most"], evidence["runs_at_most"], evidence["source"]) == (
-        13,
+        19,
         6,
         3,
         "Search",
     )
-    assert app((3, 5, 5, 6, 4, 5, 5)).detect(run(13)) == []  # 6 reached once: no cap shown
+    assert app((3, 5, 5, 6, 4, 5, 5)).detect(run(19)) == []  # 6 reached once: no cap shown
 
 
 def test_an_outside_list_of_exactly_the_rounds_run_counts_wherever_the_run_times_it() -> None:
