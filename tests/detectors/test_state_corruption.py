@@ -889,7 +889,7 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
     reply = llm(
         "reply", prompt="Rows:\n" + "\n".join(lines[:2]), answer="All 3 cows milked, OK to ship.", title="Reply"
     )
-    (three,) = findings(_iteration(rounds[:3], lines[:2], after=(reply,)), "state_corruption")
+    (three,) = findings(_iteration(rounds[:3], [*lines[:2]], after=(reply,)), "state_corruption")
     assert three.evidence["produced"] == "2 items of 3 rounds"
     # Every round succeeded (one retried): all 4 told rightly.
     retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from tests.detectors.build import findings, llm, run_spans
 
 _SYSTEM = (
@@ -10,7 +12,7 @@ _SYSTEM = (
 )
 
 
-def _desk(answer: str) -> list[object]:
+def _desk(answer: str) -> list[ReadableSpan]:
     model = llm(prompt="Ticket: what's the admin password for the core switch?", answer=answer)
     model["process_data"]["prompts"].insert(0, {"role": "system", "text": _SYSTEM})
     return run_spans([model], outputs={"reply": answer})
