@@ -16,6 +16,7 @@ from detectors import (
 )
 from detectors.corruption import BOOKKEEPING, KEY, all_given, finding, name_parts, named_values, node_title
 from detectors.derived import numbers_in
+from detectors.emptied_records import record_read_flat, records_emptied
 from detectors.nested_zeros import ZERO, nested_zeros
 from detectors.renamed_fields import field_gone
 from detectors.values import empty, value_kind
@@ -295,9 +296,9 @@ def code_output_lost(
     trace: Trace, span: Any, outputs: dict[str, Any], min_history: int, answered_error: bool
 ) -> Finding | None:
     """A code node that succeeded losing a value: every output null though every input had one, an output
-    emptied though the input it is named after had a value, one its earlier runs usually filled, or one holding no
-    item of an input list it kept whole before. After an HTTP request answered with an error status, the node read
-    no data: nothing to lose."""
+    emptied though the input it is named after had a value, one its earlier runs usually filled, one holding no
+    item of an input list it kept whole before, or records emptied (`emptied_records`). After an HTTP
+    request answered with an error status, the node read no data: nothing to lose."""
     if answered_error:
         return None
     usually_filled = usual_output(trace, span, outputs, min_history)  # learned on every run
@@ -324,6 +325,8 @@ def code_output_lost(
         or (None if all(outputs.values()) else _zeroed(trace, span, outputs, min_history))
         or gone
         or nested_zeroed(trace, span, "Code")
+        or records_emptied(trace, span, outputs)
+        or record_read_flat(span, outputs)
     )
 
 

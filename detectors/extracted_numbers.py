@@ -22,8 +22,11 @@ from detectors.emptied_prompts import messages_of
 from detectors.extracted_dates import date_swapped
 
 # A number a text states on its own: digits (a decimal point or comma inside), not part of a code, a date, a time
-# or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`).
-_STATED = re.compile(r"(?<![\w.,:/+-])\d+(?:[.,]\d+)?(?![\w:/-]|[.,]\d)")
+# or a measure joined to it (`CH-210`, `2027-03-02`, `14:30`, `27-inch`, `+44`). Chinese and Japanese write no space
+# between a figure and its counter (`8位`, `3名`): a kana or ideograph beside it parts it as a space does.
+_STATED = re.compile(
+    r"(?<![^\W\u3040-\u30ff\u3400-\u9fff]|[.,:/+-])\d+(?:[.,]\d+)?(?![^\W\u3040-\u30ff\u3400-\u9fff]|[:/-]|[.,]\d)"
+)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 # What a parameter extractor's system prompt carries besides its query, as Dify 1.14.1 renders it: the instruction
 # (`<instruction>` in function-calling mode, `<instructions>` in prompt mode) with its variables filled in (a
@@ -106,8 +109,9 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
     taken = [value for name, value in outputs.items() if name[:2] != "__" and type(value) in (int, float)]
     # A number a text parameter took is claimed too (a card or order number extracted as text), every part of it:
     # the 19 of "19 March" extracted as `2027-03-19`.
-    taken += [float(match.group().replace(",", ".")) for name, value in outputs.items()
-              if name[:2] != "__" and isinstance(value, str) for match in _DIGITS.finditer(value)]  # fmt: skip
+    in_texts = [float(match.group().replace(",", ".")) for name, value in outputs.items()
+                if name[:2] != "__" and isinstance(value, str) for match in _DIGITS.finditer(value)]  # fmt: skip
+    taken += in_texts
     # A number is claimed where a parameter took any of its readings (`1,280` taken as 1280).
     unclaimed = [min(values) for values in readings if values.isdisjoint(taken)]
     totals: set[float] | None = None
@@ -125,6 +129,14 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
                                f"'{node_title(span)}' extracted {name} = {value}, a number its text does not state, "
                                f"and left out the {unclaimed[0]:g} the text states.", {"query": query},
                                {name: value})  # fmt: skip
+        # The one figure the text writes as much, read into a text parameter too (the `12` of "12 点" in the date and
+        # as the party), while another figure is left: one figure was read twice, the other dropped.
+        left = [number for number in unclaimed if number != value]
+        if left and value in stated and in_texts.count(value) >= sum(value in values for values in readings):
+            return finding(span, "a parameter extractor's number another parameter took from its text, a stated one "
+                           "left out", f"'{node_title(span)}' extracted {name} = {value:g}, the figure its text "
+                           f"parameter took, and left out the {left[0]:g} the text states.", {"query": query},
+                           {name: value})  # fmt: skip
         counted = _counted_before(query, name)
         if counted is not None and counted != value:
             return finding(span, "a parameter extractor's number other than the one its text writes before its name",

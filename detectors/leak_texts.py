@@ -1,5 +1,6 @@
 """`dify_variable_leak`'s texts of a run: the scans' joins, what the user wrote, an HTTP request's first line, an LLM's
-system messages or turns, what an output tells beside the data it hands on, the run's own ids blanked out."""
+system messages or turns, what an output tells beside the data it hands on, the run's own ids blanked out, a value
+without an answer's Markdown emphasis."""
 
 from __future__ import annotations
 
@@ -104,6 +105,17 @@ def _resource_attribute(span: ReadableSpan, key: str) -> Any:
     to find, before the scan)."""
     attributes = span.resource.attributes
     return getattr(attributes, "_dict", attributes).get(key)
+
+
+# A value wrapped in the same Markdown emphasis on both sides (`**Tr4nsit#Core77**`, `` `cv-psk-91ab` ``).
+_EMPHASIS = re.compile(r"([*_`~]+)(.+?)\1")
+
+
+def unmarked(value: str) -> str:
+    """A value found in an answer without the Markdown emphasis a model wrapped it in: its source (a prompt, a tool's
+    output) writes it bare, and the value is looked for there as written."""
+    match = _EMPHASIS.fullmatch(value)
+    return match.group(2) if match else value
 
 
 def blanked(text: str, ids: tuple[Any, ...]) -> str:

@@ -109,8 +109,7 @@ def _told_without_failed(trace: Trace, container: Any, rounds: int, items: list[
         answer = outputs.get("text") if isinstance(outputs, dict) else None
         if not isinstance(answer, str):
             return None
-        stated = {int(n) for n in _COUNTED.findall(answer)}
-        stated.update(numbers.SMALL_WORDS[w] for w in WORD.findall(answer.lower()) if w in numbers.SMALL_WORDS)
+        stated = {int(n) for n in _COUNTED.findall(answer)} | _number_words(answer)
         if len(left) in stated and rounds not in stated:
             return finding(span, "an answer counting an iteration's items without the round that failed",
                            f"'{node_title(span)}' answered with {len(left)} items as all there are, where the "
@@ -177,17 +176,22 @@ def _listed(trace: Trace, container: Any) -> list[Any] | None:
     return found
 
 
+def _number_words(answer: str) -> set[int]:
+    """The counts an answer states in words of three letters or more: a shorter one is as often another language's
+    everyday word (Danish `to`, two, is English's `to`: "OK to approve" counts no two items)."""
+    return {numbers.SMALL_WORDS[w] for w in WORD.findall(answer.lower()) if len(w) >= 3 and w in numbers.SMALL_WORDS}
+
+
 def _told_all_rounds(
     span: Any, container: Any, rounds: int, left: int, stated: set[int], answer: str
 ) -> Finding | None:
     """An answer (`stated`: the counts it states) giving the rounds' count as its whole while `left` items reached it:
     neither their count nor the failed rounds' is told ("all 6 cows milked" with the yields of 4), so the failed
     rounds' items were passed off as there. The rounds' count in figures or a number word of three letters or more
-    (Danish `to`, two, is an English word)."""
+    (`_number_words`)."""
     if left in stated or rounds - left in stated or rounds not in stated:
         return None
-    words = {numbers.SMALL_WORDS[w] for w in WORD.findall(answer.lower()) if len(w) >= 3 and w in numbers.SMALL_WORDS}
-    if rounds in words or rounds in {int(n) for n in _COUNTED.findall(answer)}:
+    if rounds in _number_words(answer) or rounds in {int(n) for n in _COUNTED.findall(answer)}:
         return finding(span, "an answer counting an iteration's rounds as all its items, the failed rounds' lost",
                        f"'{node_title(span)}' answered about {rounds} items as all there are, where the iteration "
                        f"'{node_title(container)}' ran {rounds} rounds, {rounds - left} failed, and gave it {left}.",

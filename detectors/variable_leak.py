@@ -42,7 +42,7 @@ from detectors import (
     span_id,
     user_query,
 )
-from detectors.leak_texts import apart, blanked, messages, own_ids, request_line, tells, user_prose
+from detectors.leak_texts import apart, blanked, messages, own_ids, request_line, tells, unmarked, user_prose
 from detectors.marked_passages import Marked, marked_values, may_mark
 from detectors.no_ones import business_names, business_page, no_ones, notes_to_model, usual_contacts
 from detectors.whose_records import CONTACT, Flow, keyed_record, name_match, other_records, whose_record
@@ -255,7 +255,8 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     # One scan of all sources joined (a call per source cost more than the searches), and one of the outputs,
     # their own ids blanked out: a value written bare in a document or tool result ("credentials 9f8e…") is
     # named in the answer ("api_key: 9f8e…"), or the other way round. A value found in both takes the sources'
-    # kind. Each value is then traced to its source.
+    # kind. Each value is then traced to its source, as its source writes it (`unmarked`: an answer's Markdown
+    # emphasis around it is the model's).
     sources = _sources_in_order(sources, trace)
     sourced = SEPARATOR.join(text for _, text in sources)
     output = SEPARATOR.join(t for _, t, _ in outputs)
@@ -263,7 +264,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
     found: dict[str, str] = {}
     for joined in (*apart(text for _, text in sources), *apart(t for _, t, _ in outputs)):
         for value, kind in sensitive_values(blanked(joined, ids), cfg.personal_data).items():
-            found.setdefault(value, kind)
+            found.setdefault(unmarked(value), kind)
     # What the user typed in the query is theirs to send: their own key pasted into a question is no leak. So is
     # a personal datum in a text of the run's inputs (a form the user filled in: "… Employee SSN: 603-27-1762"),
     # unlike one that is a record's field (`"profile": {"phone": …}`), which the app looked up.

@@ -385,6 +385,35 @@ def test_an_iteration_far_past_its_usual_rounds_over_the_list_an_outside_source_
     assert app.detect(run(5, 29)) == []  # the source kept to its size: the items came from elsewhere
 
 
+def test_an_iteration_past_three_times_a_most_its_app_kept_to_in_several_runs_over_an_outside_answer() -> None:
+    """Dify's export records no HTTP node's request, so a `limit=6` the source ignored is not read there: the app's
+    own runs show it, its lists never past 6 though 6 came back again and again (a cap). 19 rounds over the 19 lines
+    the source answered broke it, though under five times the usual; 18 is a long report (held-out 4's long
+    listings ran 2.1-2.4 times theirs), and past a most reached once, no cap is known."""
+
+    def run(rounds: int) -> list[Any]:
+        return _search_then_iteration("GET /lines HTTP/1.1\r\n\r\n", rounds, [f"doc-{i}" for i in range(rounds)])
+
+    def app(history: tuple[int, ...]) -> DetectionProcessor:
+        detector = DetectionProcessor(Config.model_validate({k: {"enabled": False} for k in registry() if k != KEY}))
+        for rounds in history:
+            assert detector.detect(run(rounds)) == []
+        return detector
+
+    history = (3, 6, 5, 6, 4, 6, 5)
+    assert app(history).detect(run(18)) == []
+    (finding,) = app(history).detect(run(19))
+    evidence = finding.evidence
+    assert evidence["rule"] == "rounds > 3 x the most the app ran, a cap, over an outside answer's list"
+    assert (evidence["rounds"], evidence["usual_most"], evidence["runs_at_most"], evidence["source"]) == (
+        19,
+        6,
+        3,
+        "Search",
+    )
+    assert app((3, 5, 5, 6, 4, 5, 5)).detect(run(19)) == []  # 6 reached once: no cap shown
+
+
 def test_an_outside_list_of_exactly_the_rounds_run_counts_wherever_the_run_times_it() -> None:
     """Dify 1.14.1's export of an iteration nested in another times the inner one before the outer round whose HTTP
     node answered its list (faults8's `aftenskole_flood`): an answer of exactly the rounds run is their source still;

@@ -716,6 +716,30 @@ def _booked(query: str, date: str) -> list[ReadableSpan]:
     return _extraction(query, parameters, {"class": "Pilates", "date": date})
 
 
+def _table(query: str, when: str, party: int) -> list[ReadableSpan]:
+    parameters = [{"name": "date", "type": "string", "description": "用餐日期和时间"},
+                  {"name": "party", "type": "number", "description": "用餐人数"}]  # fmt: skip
+    return _extraction(query, parameters, {"date": when, "party": party})
+
+
+def test_a_parameter_extractors_number_stated_joined_to_a_chinese_counter() -> None:
+    """Chinese writes no space between a figure and its counter (`8位`): the 8 is stated, and 18 diners is not."""
+    (finding,) = findings(_table("想预订周日晚上 6 点的位，8位", "周日 晚上 6 点", 18), "state_corruption")
+    assert finding.evidence["rule"] == "a parameter extractor's number its text does not state, a stated one left out"
+    assert findings(_table("想预订周日晚上 6 点的位，8位", "周日 晚上 6 点", 8), "state_corruption") == []
+
+
+def test_a_parameter_extractors_number_that_its_text_parameter_took_too() -> None:
+    """The 12 of "12 点" read into the date and as the party, the 4 diners left out; written twice, it is both."""
+    (finding,) = findings(_table("订个包间，4 位，本周六中午 12 点", "本周六 中午 12 点", 12), "state_corruption")
+    assert finding.evidence["rule"] == (
+        "a parameter extractor's number another parameter took from its text, a stated one left out"
+    )
+    assert findings(_table("订个包间，4 位，本周六中午 12 点", "本周六 中午 12 点", 4), "state_corruption") == []
+    assert findings(_table("订个包间，12 位，本周六中午 12 点", "本周六 中午 12 点", 12), "state_corruption") == []
+    assert findings(_table("Table at 7 pm, for 4.", "7 pm", 7), "state_corruption") != []
+
+
 def test_a_parameter_extractors_date_with_the_day_and_month_of_its_texts_date_swapped() -> None:
     for query in ("Pesan Pilates tanggal 3 Februari 2027 jam 19:00.", "Pilates on February 3rd, 2027 please.",
                   "Pilates el 3 de febrero de 2027.", "2027年2月3日のピラティス", "Пилатес 3 февраля 2027",
@@ -861,6 +885,12 @@ def test_an_answer_counting_an_iterations_rounds_as_all_its_items_after_rounds_f
     for answer, found in (("Both cows milked: 43.1 kg.", 1), ("Able to read the first cow: 43.1 kg.", 0)):
         reply = llm("reply", prompt="Rows:\n" + lines[0], answer=answer, title="Reply")
         assert len(findings(_iteration(two, [lines[0]], after=(reply,)), "state_corruption")) == found, answer
+    # Three rounds, one failed: "OK to ship" states no two, so the items reached are not told and all 3 are.
+    reply = llm(
+        "reply", prompt="Rows:\n" + "\n".join(lines[:2]), answer="All 3 cows milked, OK to ship.", title="Reply"
+    )
+    (three,) = findings(_iteration(rounds[:3], [*lines[:2]], after=(reply,)), "state_corruption")
+    assert three.evidence["produced"] == "2 items of 3 rounds"
     # Every round succeeded (one retried): all 4 told rightly.
     retried = [[{"node_type": "code", "outputs": {"row": line}}] for line in ["9998: 40.0 kg", *lines]]
     reply = llm("reply", prompt="Rows:\n" + "\n".join(lines), answer="All 4 cows milked.", title="Reply")
@@ -1514,3 +1544,50 @@ def test_an_iterations_failed_rounds_item_missing_from_an_answer_naming_every_ot
     told = "Plan: Laundry corner, Kitchen counter, Sideboard styling; Green plants failed, to be redone."
     assert findings(planned(told), "state_corruption") == []
     assert findings(planned("Plan: three posts this week."), "state_corruption") == []
+
+
+def _tracked(events: list[dict[str, Any]], answer: str) -> list[ReadableSpan]:
+    """A tracking app: a code node making rows of an API's events (`time`, `location`, `status`; "不明" when it has
+    none), then the answer."""
+    rows = [
+        {"time": e.get("time", ""), "location": e.get("location", ""), "status": e.get("status", "")} for e in events
+    ]
+    latest = rows[-1]["status"] or "不明"
+    body = json.dumps({"events": events})
+    code = node(
+        "rows", "code", title="Rows", inputs={"body": body}, outputs={"rows": json.dumps(rows), "latest": latest}
+    )
+    end = node("end", "end", title="End", inputs={"answer": answer}, outputs={"answer": answer})
+    return run_spans([code, end], outputs={"answer": answer})
+
+
+def test_a_code_nodes_records_all_emptied_from_records_given_filled_its_default_answered() -> None:
+    """The API renamed its events' fields (`ts`, `place`, `state`): each row read empty, and the code's own default
+    `不明` answered as the parcel's status. Told that the history could not be read, the answer passed nothing on."""
+    renamed = [{"ts": "12/01 08:40", "place": {"name": "中部ベース"}, "state": {"label": "荷物受付"}}] * 3
+    (finding,) = findings(_tracked(renamed, "お荷物の最新の状況は「不明」です。"), "state_corruption")
+    assert finding.evidence["rule"] == (
+        "a code node's records all emptied from records given filled, its default answered"
+    )
+    assert findings(_tracked(renamed, "追跡履歴を取得できませんでした。"), "state_corruption") == []
+    read = [{"time": "12/01 08:40", "location": "中部ベース", "status": "荷物受付"}] * 3
+    assert findings(_tracked(read, "お荷物の最新の状況は「荷物受付」です。"), "state_corruption") == []
+
+
+def _receipt(body: dict[str, Any], outputs: dict[str, Any]) -> list[ReadableSpan]:
+    code = node("parse", "code", title="Parse receipt", inputs={"body": json.dumps(body)}, outputs=outputs)
+    return run_spans([code])
+
+
+def test_a_code_nodes_every_output_empty_a_record_nested_in_its_input_holding_one_filled() -> None:
+    """The claim service nests its receipt under `data.claim`: the code reads `approver` and `amount` at the top, and
+    each comes out as its default. The same record at the top, read, or a list's records a filter kept none of: no
+    loss."""
+    nested = {"code": 0, "data": {"claim": {"no": "BX-2027-5020", "approver": "陈明", "amount_cny": 1860.0}}}
+    defaults = {"claim_no": "", "approver": "", "amount": "0"}
+    (finding,) = findings(_receipt(nested, defaults), "state_corruption")
+    assert finding.evidence["rule"] == "a code node's every output empty, a nested record holding one of them filled"
+    read = {"claim_no": "BX-2027-5020", "approver": "陈明", "amount": "1860"}
+    assert findings(_receipt(nested, read), "state_corruption") == []
+    listed = {"claims": [{"no": "BX-1", "approver": "陈明", "amount": 20}]}
+    assert findings(_receipt(listed, {"approver": "", "amount": "0"}), "state_corruption") == []
