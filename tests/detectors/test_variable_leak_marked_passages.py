@@ -1,4 +1,4 @@
-"""Session 28 round 2's `dify_variable_leak` rules: a marked passage's code in hyphen-joined groups, a passage the
+"""`dify_variable_leak` on marked passages and notes to the model: a marked passage's code in hyphen-joined groups, a passage the
 app's own system message marks, a contact only notes to the model hold, an output field beside the answer."""
 
 from __future__ import annotations

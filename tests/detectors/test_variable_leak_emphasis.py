@@ -1,4 +1,4 @@
-"""Session 29's `dify_variable_leak` rule: a secret of the app's prompt that the answer repeats in Markdown emphasis."""
+"""`dify_variable_leak` on Markdown emphasis: a secret of the app's prompt that the answer repeats in Markdown emphasis."""
 
 from __future__ import annotations
 

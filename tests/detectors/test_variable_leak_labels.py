@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001  (labels and punctuation of other scripts)
-"""Session 28's `dify_variable_leak` rules: a phone labelled in more languages or inflected, a marking bracketed
+"""`dify_variable_leak` on labels and markings: a phone labelled in more languages or inflected, a marking bracketed
 alone, a text holding `İ`, a code of capitals and digits, ASCII texts scanned apart from others."""
 
 from __future__ import annotations
