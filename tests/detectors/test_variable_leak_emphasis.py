@@ -1,4 +1,4 @@
-"""`dify_variable_leak` on Markdown emphasis: a secret of the app's prompt that the answer repeats in Markdown emphasis."""
+"""`dify_variable_leak`: a secret of the app's prompt that the answer repeats in Markdown emphasis."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""`dify_variable_leak` on marked passages and notes to the model: a marked passage's code in hyphen-joined groups, a passage the
-app's own system message marks, a contact only notes to the model hold, an output field beside the answer."""
+"""`dify_variable_leak` on marked passages and notes to the model: a marked passage's code in hyphen-joined
+groups, a passage the app's own system message marks, a contact only notes to the model hold, an output field
+beside the answer."""
 
 from __future__ import annotations
 
