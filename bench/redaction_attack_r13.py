@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
+from collections.abc import Callable
 
 from redaction_attack_r8 import _a, _china_id, _iban, _luhn, tok
 from redaction_attack_r10 import _ALNUM, _B64, _B64URL, _DIGITS, _HEX, _LOWER, _b64u, _jwt, _num, _pem, _uuid
@@ -48,77 +49,64 @@ def _tool_args(name: str, arguments: dict[str, object]) -> str:
     )
 
 
-# The usual vendors' formats, each carried six ways below.
-GITHUB = "ghp_" + tok(36)
-GITHUB_FINE = "github_pat_11" + tok(20, _ALNUM) + "_" + tok(59)
-GITLAB = "glpat-" + tok(20, _ALNUM + "-_")
-STRIPE = "sk_live_51" + tok(97)
-STRIPE_RK = "rk_live_51" + tok(97)
-TWILIO_SK = "SK" + tok(32, _HEX)
-SENDGRID = "SG." + tok(22, _B64URL) + "." + tok(43, _B64URL)
-SLACK_BOT = f"xoxb-{_num(12)}-{_num(13)}-{tok(24)}"
-GOOGLE = "AIza" + tok(35, _ALNUM + "-_")
-AWS_ID = "AKIA" + tok(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-OPENAI = "sk-proj-" + tok(74, _B64URL) + "T3BlbkFJ" + tok(74, _B64URL)
-ANTHROPIC = "sk-ant-api03-" + tok(93, _B64URL) + "AA"
-HUGGINGFACE = "hf_" + tok(34, _ALNUM)
-DISCORD_BOT = f"{_b64u(_num(18))}.{tok(6, _B64URL)}.{tok(38, _B64URL)}"
-AZURE_OPENAI = tok(32, _HEX)
-NPM = "npm_" + tok(36)
-
-VENDOR = [
-    ("github", GITHUB),
-    ("github", GITHUB_FINE),
-    ("gitlab", GITLAB),
-    ("stripe", STRIPE),
-    ("stripe", STRIPE_RK),
-    ("twilio", TWILIO_SK),
-    ("sendgrid", SENDGRID),
-    ("slack", SLACK_BOT),
-    ("google", GOOGLE),
-    ("aws", AWS_ID),
-    ("openai", OPENAI),
-    ("anthropic", ANTHROPIC),
-    ("huggingface", HUGGINGFACE),
-    ("npm", NPM),
+# The usual vendors' formats, each carried six ways below, a new key each way (the runner searches everything that
+# arrived for each text's secret: one key in six texts would count one leak six times).
+VENDOR: list[tuple[str, Callable[[], str]]] = [
+    ("github", lambda: "ghp_" + tok(36)),
+    ("github", lambda: "github_pat_11" + tok(20) + "_" + tok(59)),
+    ("gitlab", lambda: "glpat-" + tok(20, _ALNUM + "-_")),
+    ("stripe", lambda: "sk_live_51" + tok(97)),
+    ("stripe", lambda: "rk_live_51" + tok(97)),
+    ("twilio", lambda: "SK" + tok(32, _HEX)),
+    ("sendgrid", lambda: "SG." + tok(22, _B64URL) + "." + tok(43, _B64URL)),
+    ("slack", lambda: f"xoxb-{_num(12)}-{_num(13)}-{tok(24)}"),
+    ("google", lambda: "AIza" + tok(35, _ALNUM + "-_")),
+    ("aws", lambda: "AKIA" + tok(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")),
+    ("openai", lambda: "sk-proj-" + tok(74, _B64URL) + "T3BlbkFJ" + tok(74, _B64URL)),
+    ("anthropic", lambda: "sk-ant-api03-" + tok(93, _B64URL) + "AA"),
+    ("huggingface", lambda: "hf_" + tok(34)),
+    ("npm", lambda: "npm_" + tok(36)),
 ]
+OPENAI = VENDOR[10][1]()
+AWS_ID = VENDOR[9][1]()
 
 
-def _carried(vendor: str, key: str) -> list[tuple[str, str, str]]:
-    """One key six ways: a tool call's arguments, a Chinese sentence, URL-encoded in a query, `\\u`-escaped, a
-    stack trace, a Markdown code block of a .env."""
-    escaped = json.dumps({"说明": "已配置 " + _u_escaped(key, 4)}, ensure_ascii=True)
+def _carried(vendor: str, make: Callable[[], str]) -> list[tuple[str, str, str]]:
+    """A vendor's key six ways: a tool call's arguments, a Chinese sentence, URL-encoded in a query, `\\u`-escaped,
+    a stack trace, a Markdown code block of a .env."""
+    keys = [make() for _ in range(6)]
+    escaped = json.dumps({"说明": "已配置 " + _u_escaped(keys[3], 4)}, ensure_ascii=True)
     return [
         (
             "jsonjson",
             _tool_args(
                 "http_request",
-                {"url": f"https://api.{vendor}.com/v1/me", "headers": {"Authorization": f"Bearer {key}"}},
+                {"url": f"https://api.{vendor}.com/v1/me", "headers": {"Authorization": f"Bearer {keys[0]}"}},
             ),
-            key,
+            keys[0],
         ),
-        ("zh", f"已经帮你配置好了{vendor}的接入，用{key}即可调用，记得别外传。", key),
+        ("zh", f"已经帮你配置好了{vendor}的接入，用{keys[1]}即可调用，记得别外传。", keys[1]),
         (
             "urlenc",
             "GET /proxy?target="
-            + urllib.parse.quote(f"https://api.{vendor}.com/v1/items?api_key={key}&page=2", safe=""),
-            key,
+            + urllib.parse.quote(f"https://api.{vendor}.com/v1/items?api_key={keys[2]}&page=2", safe=""),
+            keys[2],
         ),
-        ("uescape", escaped.replace("\\\\u", "\\u"), key[4:]),
+        ("uescape", escaped.replace("\\\\u", "\\u"), keys[3][4:]),
         (
             "trace",
-            f'Traceback (most recent call last):\n  File "/app/main.py", line 14, in main\n    client = Client(token="{key}", timeout=30)\n  File "/usr/lib/python3.12/site-packages/{vendor}/client.py", line 88, in __init__\n    raise AuthError("401 Unauthorized")\n{vendor}.errors.AuthError: 401 Unauthorized',
-            key,
+            f'Traceback (most recent call last):\n  File "/app/main.py", line 14, in main\n    client = Client(token="{keys[4]}", timeout=30)\n  File "/usr/lib/python3.12/site-packages/{vendor}/client.py", line 88, in __init__\n    raise AuthError("401 Unauthorized")\n{vendor}.errors.AuthError: 401 Unauthorized',
+            keys[4],
         ),
         (
             "codeblock",
-            f"把下面这段放进 `.env`：\n\n```bash\n{vendor.upper()}_CREDENTIAL={key}\nLOG_LEVEL=info\n```",
-            key,
+            f"把下面这段放进 `.env`：\n\n```bash\n{vendor.upper()}_CREDENTIAL={keys[5]}\nLOG_LEVEL=info\n```",
+            keys[5],
         ),
     ]
 
 
-ATTACKS_VENDOR = [attack for vendor, key in VENDOR for attack in _carried(vendor, key)]
+ATTACKS_VENDOR = [attack for vendor, make in VENDOR for attack in _carried(vendor, make)]
 
 # Passwords and tokens by HOW they travel.
 PW = [_pw() for _ in range(40)]
@@ -366,10 +354,10 @@ ATTACKS_HOW: list[tuple[str, str, str]] = [
     _a("keys", json.dumps({"private_key": PEM_EC}), PEM_EC.split("\n")[1]),
     _a("keys", "把私钥发给你：\n{S}", SSH_KEY),
     _a("keys", "{S}", PGP),
-    _a("keys", "id_ed25519:\n{S}", SSH_KEY.split("\n")[2]),
+    _a("keys", "id_ed25519:\n" + SSH_KEY.replace("\n" + SSH_KEY.split("\n")[2], "\n{S}"), tok(70, _B64)),
     _a("jwt", "Authorization: Bearer {S}", JWT_USER),
     _a("jwt", "登录成功，token：{S}", JWT_SVC),
-    _a("jwt", '{"id_token": "{S}"}', JWT_USER),
+    _a("jwt", '{"id_token": "{S}"}', _jwt('{"sub":"2048","email":"li@corp.cn","iat":1765150000}')),
     _a("webhook", "告警推送到 {S}", SLACK_HOOK),
     _a("webhook", "POST {S}", DISCORD_HOOK),
     _a("webhook", "钉钉机器人：https://oapi.dingtalk.com/robot/send?access_token={S}", DINGTALK),
