@@ -24,7 +24,7 @@ import urllib.parse
 from collections.abc import Callable
 
 from redaction_attack_r8 import _a, _china_id, _iban, _luhn, tok
-from redaction_attack_r10 import _ALNUM, _B64, _B64URL, _DIGITS, _HEX, _LOWER, _b64u, _jwt, _num, _pem, _uuid
+from redaction_attack_r10 import _ALNUM, _B64, _B64URL, _DIGITS, _HEX, _LOWER, _UPPER, _b64u, _jwt, _num, _pem, _uuid
 
 
 def _card(prefix: str, length: int) -> str:
@@ -64,7 +64,7 @@ VENDOR: list[tuple[str, Callable[[], str]]] = [
     ("aws", lambda: "AKIA" + tok(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")),
     ("openai", lambda: "sk-proj-" + tok(74, _B64URL) + "T3BlbkFJ" + tok(74, _B64URL)),
     ("anthropic", lambda: "sk-ant-api03-" + tok(93, _B64URL) + "AA"),
-    ("huggingface", lambda: "hf_" + tok(34)),
+    ("huggingface", lambda: "hf_" + tok(34, _UPPER + _LOWER)),  # letters only, as Hugging Face writes them
     ("npm", lambda: "npm_" + tok(36)),
 ]
 OPENAI = VENDOR[10][1]()
