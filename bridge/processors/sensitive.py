@@ -1099,8 +1099,8 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         card_digits = re.sub(r"\D", "", value)
         if _UUID_START.match(value) or _NOT_CARD_GROUPS.match(value):  # 11111111-1111-4111-8111-…, an id
             return False
-        if len(card_digits) == 13 and card_digits[0] != "4":  # only Visa issued 13 digits: `1765157400000` is a time
-            return False
+        if len(card_digits) == 13 and card_digits[0] == "1":  # a time in milliseconds (`1765157400000`): no card
+            return False  # network opens with 1 (a South African id, 13 digits passing Luhn's check, stays masked)
         if not exempt_examples:
             return luhn_ok(card_digits)
         return (
