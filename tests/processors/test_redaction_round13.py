@@ -49,6 +49,8 @@ REACHED = {
     "Indian mobile": ("Please reach Priya on 98809 64933", "98809 64933"),
     "Korean contact": ("연락처 010 9016 3576 로 연락 주세요", "010 9016 3576"),
     "Brazilian mobile": ("WhatsApp 11 90622 2597", "90622 2597"),
+    "UK mobile": ("ring me on 07700 900123", "07700 900123"),
+    "Brazilian mobile with a dash": ("(11) 91234-5678 é meu número", "91234-5678"),
     "passport after 护照号": ("护照号E46310746，签发地北京", "E46310746"),
     "date of birth": ("Date of birth: 14/02/1988", "14/02/1988"),
     "Chinese date of birth": ("出生日期：1995年7月1日", "1995年7月1日"),
