@@ -582,8 +582,8 @@ _SSN_TAIL = b"41141111"  # a dash, two digits, a dash and four digits
 # (3-4-4, 3-3-4), or five digits, a space and four (India's 5-5, the UK's 5-6, Brazil's `(11) 9xxxx 1234`; its
 # `9xxxx-1234` after a space). Not groups with dashes (`090-1234-5678`, masked after a label): every UUID holds
 # `536-853` or `20543-1306`, and a search for those shapes cost a clean run 10 % more. A CNPJ `/0001-43` after
-# `10.497.097` (a date's `"2026-12` has the same classes). A search of the text by the pattern, tried at every
-# digit, cost redaction 90 % more a run (branch redact14).
+# `10.497.097` (a date's `"2026-12` has the same classes). The pattern searched over a text whose digits show a
+# shape, tried at every digit, cost a clean run about 75 % more; this, 16 % (branch redact14, bench/RESULTS.md).
 _SHAPES: dict[str, tuple[tuple[bytes, int, int | None], ...]] = {
     "mobile_phone": ((b"1" * 11, 0, None), (b"1112111", 0, None), (b"1111121111", 5, None), (b"2111114111", 4, None)),
     "cnpj": ((b"01111411", 10, ord("/")),),
