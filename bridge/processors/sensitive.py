@@ -674,10 +674,16 @@ def _national_id_starts(classes: bytes, text: str) -> list[int]:
     starts = set()
     for shape in _NATIONAL_ID_CLASSES:
         at = classes.find(shape)
+        last_at, last_start = -1, 0
         while at != -1:
             start = at
-            while start and classes[start - 1] == 49:  # back to the run's first digit
+            while start > last_at + 1 and classes[start - 1] == 49:  # back to the run's first digit
                 start -= 1
+            # Not past the last place found: digits back to it are its run (walking each run back from each of
+            # its places took 8 s for 20,000 digits in a row, branch redact14).
+            if start == last_at + 1 and last_at >= 0 and classes[last_at] == 49:
+                start = last_start
+            last_at, last_start = at, start
             starts.add(start)
             at = classes.find(shape, at + 1)
     return sorted(starts)
