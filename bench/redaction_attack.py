@@ -2,12 +2,12 @@
 """Secrets and personal data written as LLM app traffic carries them (branch redact-attack7), planted in the real
 Dify 1.14.1 streams and replayed through the bridge to a local OTLP receiver, to count what arrives unmasked.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py [7|8|9|10|11|12]   # leaks by class, each leak, near misses masked
+    PYTHONPATH=$PWD .venv/bin/python bench/redaction_attack.py [7|8|9|10|11|12|13]   # leaks by class, each leak, near misses masked
 
 Round 7 (the default) is branch redact-attack7's texts below; round 8 is bench/redaction_attack_r8.py's, planted
 in node titles too (PLACES' fifth); round 9 bench/redaction_attack_r9.py's, planted as round 8's;
-round 10 bench/redaction_attack_r10.py's, round 11 bench/redaction_attack_r11.py's and round 12
-bench/redaction_attack_r12.py's, planted as round 8's.
+round 10 bench/redaction_attack_r10.py's, round 11 bench/redaction_attack_r11.py's, round 12
+bench/redaction_attack_r12.py's and round 13 bench/redaction_attack_r13.py's, planted as round 8's.
 
 Each text is planted in a copy of one recorded stream (tests/testdata/dify-1.14.1 and dify-1.14.1-faults to -faults5),
 its run id made unique: put before the strings of the run's inputs, an LLM node's prompt or answer, or a tool's (HTTP,
@@ -38,6 +38,7 @@ from redaction_attack_r9 import ATTACKS9, CLEAN9  # noqa: E402
 from redaction_attack_r10 import ATTACKS10, CLEAN10  # noqa: E402
 from redaction_attack_r11 import ATTACKS11, CLEAN11  # noqa: E402
 from redaction_attack_r12 import ATTACKS12, CLEAN12  # noqa: E402
+from redaction_attack_r13 import ATTACKS13, CLEAN13  # noqa: E402
 
 from bridge.cli.commands import main as bridge_main  # noqa: E402
 from bridge.processors import redact  # noqa: E402
@@ -817,6 +818,7 @@ def main() -> None:
         "10": (ATTACKS10, CLEAN10, 5),
         "11": (ATTACKS11, CLEAN11, 5),
         "12": (ATTACKS12, CLEAN12, 5),
+        "13": (ATTACKS13, CLEAN13, 5),
     }
     attacks, clean, places = rounds[sys.argv[1] if len(sys.argv) > 1 else "7"]
     leaked, planted = run(attacks, places)

@@ -19,387 +19,22 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
+from bridge.processors.labels import (
+    ADDRESS_LABELS,
+    ALL_ENDINGS,
+    BEFORE,
+    BIRTH_LABELS,
+    CARD_LABELS,
+    CJK_LETTERS,
+    ID_LABELS,
+    LABELS,
+    NAMES,
+    PHONE_LABELS,
+    TAILS,
+    named,
+)
 from bridge.processors.secret_formats import PROVIDER_TOKENS
 
-# A key name that says its value is a password or a credential, then the value: quoted (to its closing quote,
-# spaces and all; `\"` inside JSON text) or bare. An Authorization value's scheme is skipped.
-# Fly.io's `FlyV1 fm2_…` too (branch redact12).
-_SCHEME = r"(?:(?:bearer|basic|token|flyv1)[ \t]+)?"
-# A value alone on the line after its name, bare or quoted (`password=\n<value>`, YAML's `password:\n  <value>`;
-# a line break written `\n` inside JSON text too): one token holding a letter and a digit with nothing else on its
-# line, no `:` (a YAML key: `password:\n  min_length: 8`, a URL), not a list item or a comment (`- admin`, `# …`).
-# `password:` heads a list, a section or a sentence as often; those lines are words or keys, not one such token.
-# YAML's block scalars (`password: |`, `>-`) and one blank line before the value count too (branch redact-attack7).
-_NEXT_LINE = (
-    r"(?:[ \t]*(?:[|>][-+]?[ \t]*)?(?:(?:\r?\n|(?:\\r)?\\n)[ \t]*){1,2}"
-    r"(?=[\"']?[^\s\"'#:\\\x00-][^\s:\\\x00]*?[ \t]*(?:\r?\n|\\[nr\"]|$))"
-    r"(?=[^\s:\\\x00]*?\d)(?=[^\s:\\\x00]*?[^\W\d_]))?"
-)
-# Between name and value (a "wifi" after the name left out: `mật khẩu wifi là …`): `:`, `=`, `=>`, `:=` or the
-# full-width colon of Chinese and Japanese text; or, in prose, "is" (English, German, Spanish, French, Italian,
-# Portuguese; 是, 为, は) or a dash or an arrow before a value that holds a digit ("the API key is 9f8e…",
-# "пароль — 9f8e…", not "the password is wrong", "password - min 8").
-# "Is" in more languages (branch redact-attack7): Vietnamese, Swahili, Indonesian and Malay, Georgian, Tagalog,
-# Catalan, Romanian, Estonian, Croatian and Serbian, Bulgarian, Latvian, Lithuanian, Hebrew, Hindi; before a value
-# holding a digit, as the others. (Thai's and Korean's, written without a space, are with Chinese and Japanese.)
-_IS = "|".join(
-    (
-        "l\u00e0",
-        "ni",
-        "adalah",
-        "\u10d0\u10e0\u10d8\u10e1",
-        "ay",
-        "\u00e9s",
-        "este",
-        "on",
-        "je",
-        "\u0435",
-        "ir",
-        "yra",
-        "\u05d4\u05d9\u05d0",
-        "\u05d4\u05d5\u05d0",
-        "\u0939\u0948",
-        # Arabic's and Swedish's (branch redact-8).
-        "\u0647\u064a",
-        "\u0647\u0648",
-        "\u00e4r",
-        # Danish's and Norwegian's (branch redact12).
-        "er",
-    )
-)
-# A bare value's characters; a letter of Chinese, Japanese or Korean ends it (`パスワードは8文字以上…` is a rule, and
-# `密码是abc123帮我登录` holds `abc123`: a password in those scripts' letters was never seen).
-_BARE = r"[^\s\"'`,;&<>(){}\[\]\\\uff0c\u3002\uff1b\u3001\uff08\uff09\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
-# With no separator (branch redact-9): a value that reads as a credential, not a word, straight after the name
-# (`PagerDuty routing key R0W9…`, `with password Welcome2Acme!`, `Kennwort Kw8l…`, `मेरा पासवर्ड X है`): for a
-# password 8 characters or more with a letter, a digit and both cases or a symbol; for the other names 16 or more
-# of a token's characters with a letter and a digit, not a date (`last auth 2026-12-07T14:45:00Z`) nor an Alibaba or
-# Tencent key's id (`AccessKey LTAI…`: its secret is read after it, `alibaba_secret_key`).
-_STRONG = {
-    "password": rf"(?=[\"']?{_BARE}{{8}})(?=[\"']?{_BARE}*?\d)(?=[\"']?{_BARE}*?[^\W\d_])"
-    rf"(?=[\"']?{_BARE}*?(?:(?-i:[A-Z]){_BARE}*?(?-i:[a-z])|(?-i:[a-z]){_BARE}*?(?-i:[A-Z])|[!@#$%^&*_+=~.-]))",
-    "credential": r"(?=[\"']?[\w+/=.~:-]{16}|[\"']?[\w+/=.~:-]*\.[\w+/=.~:-]{8})(?![\"']?(?:\d{4}-\d\d-\d\d|LTAI|AKID))"
-    r"(?=[\"']?[\w+/=.~:-]*?\d)(?=[\"']?[\w+/=.~:-]*?[^\W\d_])",
-}
-# Words between a password's name and its value (branch redact-9: `La contraseña del router es X`, `Hasło do konta:
-# X`, `Мой пароль от почты X`, `הסיסמה שלי היא X`): up to three words of letters, then a separator or "is" before a
-# value holding a digit, or the strong value above alone. Not for the other names: `token limit for model
-# gpt-4o-2024-08-06` names no token.
-# Up to five words since branch redact12 (`La contraseña de la base de datos es X`, `pw for the staging box is X`).
-_WORDS = r"(?:[ \t]+[^\W\d_](?:[^\W\d_]|['\u2019-]){0,13}){1,5}?"  # letters only: a value is no word
-_VALUE = (
-    r"(?:[ \t]+wi-?fi)?[\"'\\]{0,3}(?:[ \t]*(?:=>|:=|[:=\uff1a])"
-    + _NEXT_LINE
-    + r"|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|-|->|\u2013|\u2014|\u2192|"
-    + _IS
-    + r")[ \t]+(?=\S{0,80}\d)"
-    r"|[ \t]*(?:[\u662f\u4e3a\u70ba\u306f\ub294\uc740]|\u0e04\u0e37\u0e2d)[ \t]*(?=\S{0,80}\d)"
-    r"%s)[ \t]*(?:[bru]{1,2}(?=[\"']))?(?:\\?\""
-    + _SCHEME
-    + r"([^\"\\\r\n]{%d,})|'"
-    + _SCHEME
-    + r"([^'\\\r\n]{%d,})|"
-    + _SCHEME
-    + rf"({_BARE}{{%d,}}))"
-)
-# A value that reads as random, not as a word, a name or a number (branch redact12): 16 of a token's characters
-# mixing capitals, small letters and digits; a UUID; or 32 hex digits. What a key after a name that says nothing
-# more (`key=…`, `Exa key: <uuid>`) or after words (`Token di accesso: …`, `signing key loaded: …`) must be.
-_RANDOM = (
-    r"(?=[\"']?(?:(?=[\w+/=.~-]{0,63}?(?-i:[A-Z]))(?=[\w+/=.~-]{0,63}?(?-i:[a-z]))(?=[\w+/=.~-]{0,63}?\d)[\w+/=.~-]{16}"
-    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}))"
-)
-# The separators each kind adds to `_VALUE`'s. Thai writes "my" (`ของฉัน`) between name and "is" without a space.
-_MORE_SEPARATORS = {
-    "password": rf"|{_WORDS}(?:[ \t]*[:=\uff1a]|[ \t]+(?:is|ist|lautet|es|est|\u00e8|\u00e9|to|-|\u2013|\u2014|{_IS}))"
-    rf"[ \t]+(?=[\"']?{_BARE}*?\d)|(?:{_WORDS})?[ \t]+{_STRONG['password']}"
-    r"|[\u0e00-\u0e7f]{1,12}?\u0e04\u0e37\u0e2d[ \t]*(?=\S{0,80}\d)",
-    "credential": rf"|[ \t]+{_STRONG['credential']}|{_WORDS}[ \t]*[:=\uff1a][ \t]*{_RANDOM}",
-}
-# Names ending in `…key` that hold credentials (not `primary_key`, `sort_key`, a bare `key`).
-_KEY_NAMES = ("api", "access", "account", "auth", "private", "signing", "encryption", "license", "master",
-              "sharedaccess", "subscription", "client", "secret", "session", "app", "routing",
-              # Datadog's `DD-APPLICATION-KEY`, LaunchDarkly's `sdk key`, Segment's `write key` (branch redact-9).
-              "application", "sdk", "write",
-              # Vault's unseal keys (branch redact12).
-              "unseal")  # fmt: skip
-# Key names that say their value is a password or credential, each with what must hold before it: nothing
-# (`DB_PASSWORD`), no letter (`pass`, not `bypass`), `?` or `&` (`sig`, a URL's signature); and the fewest
-# characters of a value.
-# No letter before a name may still be the `n` of an escaped line break in JSON text (`…\nAuthorization: …`).
-# A capital after a small letter starts a word too: `smtpPass`, `dbPassword` (branch redact12).
-_NO_LETTER, _QUERY = r"(?:(?<![a-z])|(?<=\\[nrt])|(?-i:(?<=[a-z])(?=[A-Z])))", r"(?<=[?&])"
-_NAMES: dict[str, tuple[dict[str, str], int]] = {
-    "password": ({"password": "", "passwd": "", "passphrase": "", "pwd": _NO_LETTER, "pass": _NO_LETTER,
-                  "passwort": "", "kennwort": "", "contraseña": "", "contrasena": "", "mot de passe": "",
-                  "senha": _NO_LETTER, "wachtwoord": "", "hasło": "", "haslo": "", "şifre": _NO_LETTER,
-                  "lösenord": "", "lösenordet": "", "losenord": "", "adgangskode": "", "passord": "", "salasana": "",
-                  "heslo": _NO_LETTER,
-                  "пароль": "", "κωδικόσ πρόσβασησ": "", "סיסמה": "", "كلمة المرور": "", "पासवर्ड": "",
-                  "รหัสผ่าน": "", "mật khẩu": "", "kata sandi": "", "nenosiri": "", "비밀번호": "",
-                  "密码": "", "密碼": "", "口令": "", "パスワード": ""}, 6),
-    "credential": (
-        {"secret": "", "token": "", "credential": "", "credentials": "", "creds": "", "auth": _NO_LETTER,
-         "authorization": _NO_LETTER, "sig": _QUERY, "密钥": "", "秘钥": "", "令牌": "", "トークン": "",
-         "apiキー": "", "api-schlüssel": "", "api-schluessel": "", "clave de api": "", "clave api": "",
-         # An API key in other languages (Swedish, Danish, Norwegian, Finnish, Dutch, French, Portuguese, Italian,
-         # Polish, Turkish, Russian and Ukrainian, Greek, Czech, Hebrew, Arabic, Hindi, Vietnamese, Indonesian,
-         # Swahili, Korean).
-         **{f"api{sep}{word}": "" for word in ("nyckel", "nøgle", "nøkkel", "avain", "sleutel", "ключ", "κλειδί",
-                                                "klíč", "키") for sep in ("-", " ", "")},
-         "clé api": "", "clé d'api": "", "cle api": "", "chave de api": "", "chave api": "", "chiave api": "",
-         "klucz api": "", "api anahtarı": "", "ключ api": "", "מפתח api": "", "مفتاح api": "", "api कुंजी": "",
-         "khóa api": "", "kunci api": "", "ufunguo wa api": "",
-         **{f"{name}{sep}key": "" for name in _KEY_NAMES for sep in ("", "_", "-", ".", " ")}},
-        8,
-    ),
-}  # fmt: skip
-# More names, added apart from the table above: session cookies (`Cookie: sessionid=…`, PHP's `PHPSESSID`, Java's
-# `JSESSIONID`, Express's `connect.sid`, Flask's and Rails' `session` after `Cookie:` or `;`), Rails'
-# `SECRET_KEY_BASE`, a URL's `?key=` (Google's and many APIs' keys), French `mdp`, Spanish `clave de acceso` and
-# `clave secreta` (`clave` alone is also "key word"), Italian `parola d'ordine` (`parola` alone is "word"),
-# Japanese `暗証番号` (a PIN); Persian `گذرواژه`, `رمز عبور`, `کلمه عبور`, Arabic `كلمة السر` and a JSON key's
-# `كلمة_المرور`, Russian `токен` (branch redact-attack6).
-_NAMES["credential"][0].update(
-    {"sessionid": "", "sessid": "", "connect.sid": "", "cookie: session": "", "cookie:session": "", "; session": "",
-     "secret_key_base": "", "?key": "", "&key": "", "токен": "",
-     # WireGuard's and Wi-Fi's pre-shared keys, a wallet's `privkey` (branch redact-attack7).
-     "presharedkey": "", "preshared key": "", "pre-shared key": "", "psk": _NO_LETTER, "privkey": "",
-     # A signed URL's signature: S3's and GCS's presigned URLs, CloudFront's and S3's older query form (branch
-     # redact-8).
-     "x-amz-signature": _QUERY, "x-goog-signature": _QUERY, "signature": _QUERY,
-     # Session cookies of GitHub, Laravel and LinkedIn; an Azure DevOps PAT (`AZURE_DEVOPS_EXT_PAT`, `DevOps PAT:`)
-     # (branch redact-9).
-     "_gh_sess": "", "user_session": "", "laravel_session": "", "li_at": _NO_LETTER, "_pat": "", "devops pat": "",
-     # An Apple ID's or BitLocker's recovery key, Honeycomb's key as an OTLP header, Rails' session cookie
-     # (`_<app>_session`) (branch redact11).
-     "recovery key": "", "x-honeycomb-team": "", "_session": "",
-     # The `sid` cookie, Rails' `_session_id` (branch redact12).
-     "cookie: sid": "", "cookie:sid": "", "; sid": "", "_session_id": ""}
-)  # fmt: skip
-_NAMES["password"][0].update(
-    {"mdp": _NO_LETTER, "clave de acceso": "", "clave secreta": "", "parola d'ordine": "", "暗証番号": "",
-     "گذرواژه": "", "رمز عبور": "", "کلمه عبور": "", "كلمة السر": "", "كلمة_المرور": ""}
-)  # fmt: skip
-# And in more languages (branch redact-attack7): Georgian, Armenian, Hungarian, Croatian, Serbian and Bosnian,
-# Bulgarian, Lithuanian, Latvian, Estonian, Icelandic, Catalan, Albanian, Romanian, Slovenian, Afrikaans, Malay,
-# Azerbaijani, Uzbek, Kazakh, Mongolian, Bengali, Urdu, Tamil, Greek, Turkish's possessive, Hebrew's other spelling,
-# Persian's and Arabic's `رمز`, Indonesian's `kata sandinya`, Swahili's `nenosiri yangu`; `passcode`, `pw`. Greek
-# names are written with the final sigma casefolded, as the scan folds text other than ASCII.
-_NAMES["password"][0].update(
-    {"პაროლი": "", "գաղտնաբառ": "", "jelszó": _NO_LETTER, "jelszo": _NO_LETTER, "lozinka": "", "лозинка": "",
-     "парола": "", "паролата": "", "slaptažodis": "", "slaptazodis": "", "parole": _NO_LETTER, "parool": _NO_LETTER,
-     "lykilorð": "", "contrasenya": "", "fjalëkalimi": "", "fjalekalimi": "", "parolă": "", "geslo": _NO_LETTER,
-     "wagwoord": "", "kata laluan": "", "şifrə": _NO_LETTER, "parol": _NO_LETTER, "құпия сөз": "", "нууц үг": "",
-     "পাসওয়ার্ড": "", "پاس ورڈ": "", "கடவுச்சொல்": "", "κωδικόσ": "", "parolası": "", "סיסמא": "",
-     "رمز": "", "kata sandinya": "", "nenosiri yangu": "", "passcode": "", "pw": _NO_LETTER,
-     # OCI's config `pass_phrase`, Turkish "my password", "your password" (branch redact-9).
-     "pass_phrase": "", "şifrem": _NO_LETTER, "şifreniz": _NO_LETTER,
-     # Danish's and Norwegian's "the password", Romanian "my password" (`parola` alone is Italian "word") (branch
-     # redact12).
-     "adgangskoden": "", "passordet": "", "parola mea": "",
-     # Korean's everyday short form of 비밀번호 (branch redact13).
-     "비번": ""}
-)  # fmt: skip
-
-
-# Labels saying that the number after them is a person's national identifier, in the languages of the
-# countries that write them so: a tax, social security, citizen or identity card number. A bare run of digits is
-# as likely an order number; the label is what makes it a person's.
-_ID_LABELS: dict[str, str] = {
-    label: _NO_LETTER
-    for label in (
-        "national id", "national_id", "national identity number", "id number", "identity number", "id card number",
-        "personal number", "ssn", "social security number", "pnr", "tc", "t.c.", "tckn", "tc kimlik", "kimlik no",
-        "kimlik numarası", "pesel", "bsn", "burgerservicenummer", "personnummer", "fødselsnummer", "cpr-nr",
-        "cpr", "henkilötunnus", "hetu", "steuer-id", "steueridentifikationsnummer", "sozialversicherungsnummer",
-        "ahv-nr", "dni", "nie", "nif", "cpf", "curp", "codice fiscale", "numéro de sécurité sociale", "nir",
-        "nik", "ktp", "cccd", "cmnd", "căn cước", "aadhaar", "आधार", "инн", "снилс", "рнокпп", "іпн", "αμκα",
-        "αφμ", "rodné číslo", "ת.ז.", "ת\"ז", "תעודת זהות", "رقم الهوية", "الرقم القومي", "เลขประจำตัวประชาชน",
-        "kitambulisho", "nida", "身份证号", "身份证", "身份證", "身分證", "マイナンバー", "個人番号", "주민등록번호",
-        "외국인등록번호",
-        # A person's tax number (a company's is its VAT number, not read).
-        "tax id", "tax_id", "tax-id", "taxid", "tax number", "taxpayer id", "tax identification number",
-        "steuernummer", "الرقم الضريبي", "رقم ضريبي", "税号", "纳税人识别号",
-        # Passports, driving licences, the UK's National Insurance, India's PAN, Singapore's NRIC, Argentina's CUIL,
-        # Chile's RUT, Belgium's national number, France's social security number, Pakistan's CNIC, Canada's SIN,
-        # Australia's TFN, Iran's national code, a Spanish "documento" (branch redact-attack7).
-        "passport", "passport no", "passport number", "reisepass", "pasaporte", "passeport",
-        "passaporto", "passaporte", "paszport", "pasaport", "паспорт", "护照", "護照", "パスポート", "여권", "דרכון",
-        "جواز السفر", "पासपोर्ट", "hộ chiếu", "driver's license", "drivers license", "driver license",
-        "driving licence", "führerschein", "national insurance", "ni number", "nino", "pan card", "pan number",
-        "pan no", "nric", "cuil", "cuit", "rut", "cnp", "rijksregisternummer", "numéro de sécu", "cnic", "sin:",
-        "sin number",
-        "sin no", "social insurance number", "tfn", "tax file number", "کد ملی", "شماره ملی", "documento",
-        # Thailand's ID card, Ireland's PPS, the Saudi national ID, Israel's, Mexico's RFC, a German passport's
-        # number, a Russian passport's series and number, a bank account's number (branch redact-9).
-        "เลขบัตรประชาชน", "pps", "ppsn", "رقم الهوية الوطنية", "teudat zehut", "rfc", "passnummer", "паспорт серия",
-        "account number", "account no", "bank account",
-        # India's PAN after `PAN:`, Denmark's `CPR-nummer`, a passport's `No.` and a JSON field's name, the UAE's
-        # Emirates ID (`784-1990-…`, masked as a card before cards had to open with a group of four) (branch redact11).
-        "pan:", "cpr-nummer", "passport no.", "passport_number", "passport_no", "emirates id",
-        # The UK's NHS number, Hong Kong's HKID (`A123456(7)`) (branch redact12).
-        "nhs", "hkid",
-        # The ids Dify's users in China, Japan, Korea, India, Brazil, Mexico and Germany carry besides their
-        # identity card (branch redact13): Chinese travel permits (`港澳通行证`, `台胞证`), Japanese passports
-        # (`旅券`), driving licences (`運転免許証`, `운전면허`) and residence cards (`在留カード`), Korean `주민번호`
-        # (short for 주민등록번호); bank accounts in Japanese, Korean and Chinese (`口座番号`, `계좌번호`, `银行账号`);
-        # India's PAN as a JSON key (`"pan": …`); Brazil's RG; Mexico's voter key (`clave de elector`); a German
-        # identity card (`Personalausweis`, `Ausweisnummer`).
-        "通行证", "通行證", "台胞证", "台胞證", "旅券", "運転免許証", "免許証番号", "在留カード", "주민번호",
-        "운전면허", "외국인등록", "口座番号", "계좌번호", "银行账号", "銀行帳號", "\"pan\"", "rg:", "rg nº",
-        "clave de elector", "personalausweis", "ausweisnummer", "ausweis-nr",
-    )
-}  # fmt: skip
-# Labels saying that the number after them is a phone number: a number of a country's own format (`090-8916-6860`,
-# `SĐT 095 564 824`, a JSON field `"phone": "13854335237"`), which without a label is as likely an order number
-# (an international one, `+34 …`, is read without: `PERSONAL["phone"]`). Fields named so too (`phone_number`,
-# `contact_phone`): no condition before a label but for `tel` (not `hotel`, `Intel`).
-_PHONE_LABELS: dict[str, str] = {
-    **dict.fromkeys(
-        ("phone", "telephone", "mobile", "cell", "handy", "telefon", "teléfono", "telefono", "téléphone", "telefone",
-         "telefoon", "mobiel", "móvil", "movil", "celular", "cellulare", "puhelin", "numer telefonu", "gsm",
-         "телефон", "τηλέφωνο", "טלפון", "هاتف", "الهاتف", "جوال", "फ़ोन", "फोन", "मोबाइल", "โทรศัพท์", "เบอร์โทร",
-         "sđt", "điện thoại", "telepon", "nomor hp", "namba ya simu", "电话", "電話", "手机", "手機", "携帯", "전화",
-         "휴대폰",
-         # Mobile, cell and phone in more languages (session 27): Danish, Norwegian, Swedish, German and Czech
-         # `mobil`, Estonian, Slovak, Croatian, Polish, Turkish, Indonesian, Portuguese, French, Russian, Ukrainian,
-         # Greek, Hebrew, Arabic, Japanese, Korean, Vietnamese, Swahili, Icelandic.
-         "mobiil", "mobilný", "mobilní", "mobitel", "komórka", "komorka", "cep telefonu", "ponsel", "handphone",
-         "telemóvel", "telemovel", "portable", "cellulaire", "мобильный", "мобільний", "κινητό", "κινητο", "נייד",
-         "موبايل", "ケータイ", "핸드폰", "di động", "simu", "farsími", "símanúmer",
-         # Phone in more languages (session 28): Irish, Maltese, Mongolian, Amharic, Tigrinya, Sinhala, Tamil,
-         # Bengali, Persian, Urdu, Georgian, Armenian, Khmer, Lao, Burmese, Latvian, Lithuanian, Yoruba, Zulu.
-         "guthán", "mowbajl", "telefown", "утас", "ስልክ", "ቴሌፎን", "දුරකථන", "ජංගම", "தொலைபேசி", "கைபேசி", "ফোন",
-         "تلفن", "فون", "ტელეფონი", "მობილური", "հեռախոս", "ទូរស័ព្ទ", "ໂທລະສັບ", "ဖုန်း", "tālrunis", "mobilais",
-         "telefonas", "foonu", "ucingo", "inombolo"),
-        "",
-    ),
-    # Short ones after no letter: `mobil` (not `Automobil`), `sími`, `puh.`, `tlf.`, `tfn`, `mob.`, Irish `fón`.
-    **dict.fromkeys(
-        ("tel", "тел", "τηλ", "mobil", "mob", "sími", "síma", "puh", "tlf", "tfn", "fón", "fon"), _NO_LETTER
-    ),
-}  # fmt: skip
-# After the label: an inflection's letters (after a label of five letters at least, not `fon` in `fond`; Latin or
-# Cyrillic: `telefoni`, `телефона`; up to three), a word for "number"
-# (`phone_number`, `Tel. Nr.`, `手机号`), a colon, then the number: an area code in brackets maybe, groups of digits
-# with single spaces, dashes or dots between them (`accepted` counts 8 to 15 digits, or 7 in a 3-4 group:
-# `_phone_number`); Ethiopic's colon (`፡`) too.
-_PHONE_VALUE = (
-    r"(?:(?<=[^\W\d_]{5})[a-zß-öø-ÿā-žа-яёіїєґ]{1,3}(?![^\W\d_]))?"
-    r"(?:[ \t]*[_.-]?[ \t]*(?:number|no|nr|num|nummer|numero|número|番号|号码|號碼|号|號|번호))?\.?"
-    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a\u1361][ \t]*)?[\"'\\]{0,3}"
-    r"(\+?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\(?\d+\)?){0,5})(?![\w-]|[.,]\d)"
-)
-# Letters of Chinese, Japanese and Korean: a number written straight after or before one is a word of its own
-# (`卡号6228…`, `個人番号は6954…です`), as the scripts write no space (branch redact13).
-_CJK_LETTERS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
-# Labels saying that the number after them is a payment card's (`card_on_file`, `My card is …`, `卡号是`,
-# `kortilta`), with up to 20 characters between them and the number, and the number: 13 to 19 digits, single spaces
-# or dashes between them. The label makes a number of a card network's shape or passing Luhn's check a card
-# (`accepted`): without one it takes both.
-_CARD_LABELS: dict[str, str] = dict.fromkeys(
-    ("card", "kart", "kort", "carte", "carta", "cartão", "cartao", "tarjeta", "thẻ", "kadi", "карт", "κάρτα",
-     "כרטיס", "بطاقة", "कार्ड", "บัตร", "卡号", "卡號", "银行卡", "信用卡", "カード", "카드"),
-    "",
-)  # fmt: skip
-# Not past a word naming the number another thing (`card transaction ID: …`, `Kartenbestellung Nr. …`, `卡订单号`):
-# an order's, a transaction's, an invoice's, a reference's, a tracking, serial or SIM number.
-_CARD_VALUE = (
-    r"(?:(?!\bid\b|ref|order|transa|tracking|invoice|serial|barcode|imei|iccid|pedido|bestell|auftrag|rechnung|"
-    r"commande|ordine|factur|fattur|zamówien|sipariş|заказ|транзакц|订单|交易|流水|发票|注文|取引|주문|거래)"
-    r"[^\d\n\x00]){0,20}?(\d(?:[ -]?\d){12,18})(?![^\W" + _CJK_LETTERS + r"]|-|[.,]\d)"
-)
-# "Is" between an id's label and its number (`身份证号码是…`, `meu CPF é …`, `mi CURP es …`, `My aadhaar number is
-# …`, `個人番号は…`, `주민번호는 …`) (branch redact13).
-_ID_IS = r"(?:[ \t]+(?:is|es|est|ist|é|è)[ \t]+|[ \t]*[\u662f\u4e3a\u70ba\u306f\ub294\uc740][ \t]*)?"
-# After the label: a colon, `No.`, `Nr.`, a word for "number", then the number: digits with dots, dashes or
-# slashes between them (`19870312-4521`, `123.456.789-09`), a letter at either end (`X1234567L`), or groups of
-# two to four digits (`123 456 789`); capitals and digits (a passport's `C01X00T47`, a PAN's `ABCPE1234F`; not
-# base64, which mixes cases), a
-# National Insurance number in groups (`QQ 12 34 56 C`), a licence's letter and groups of digits.
-_ID_VALUE = (
-    r"(?:[ \t]*[\uff08(][^\uff09)\n]{1,12}[\uff09)])?"  # a bracket after the label: `個人番号(マイナンバー):`
-    r"[\"'\\]{0,3}[ \t]*(?:[:=#\uff1a][ \t]*|(?:-?n[ro]|n[º°])\.?[ \t]*|(?:number|nummer|numéro|número|numero|"
-    r"numarası|numara|číslo|号码|號碼|字號|字号|번호|番号|नंबर)[ \t]*[:#\uff1a]?[ \t]*)?" + _ID_IS + r"[\"'\\]{0,3}"
-    r"((?-i:[A-Z]{1,2}\d{6}\([0-9A]\))|[A-Z]?\d(?:\d|[./-](?=\d)){4,22}\d[A-Z]?|\d{2,4}(?: \d{2,4}){2,5}"
-    r"|\d\d ?\d\d \d{6}"
-    r"|(?-i:(?=[A-Z0-9]{0,19}\d)(?=[A-Z0-9]{0,19}[A-Z])[A-Z0-9]{7,20}|[A-Z]{2}(?: \d\d){3} [A-D]"
-    r"|[A-Z]\d{3,5}(?:-\d{3,6}){1,3}))(?![^\W" + _CJK_LETTERS + r"]|-)"
-)
-# A bare `key` (`key=…`, `Exa key: <uuid>`, `{"Key": "…"}`: a name that says nothing more), then a separator and
-# a value that reads as random (branch redact12): a `primary_key: user_id` or `key: Content-Type` is no secret.
-_KEY_VALUE = (
-    r"[\"'\\]{0,3}[ \t]*(?:=>|:=|[:=\uff1a])[ \t]*(?:[bru]{1,2}(?=[\"']))?(?:\\?\""
-    + _RANDOM
-    + r"([^\"\\\r\n]{16,})|'"
-    + _RANDOM
-    + r"([^'\\\r\n]{16,})|"
-    + _RANDOM
-    + rf"({_BARE}{{16,}}))"
-)
-# A postal address after its label (branch redact12: `Ship to:`, `Lieferadresse:`, `住所` and a full-width colon), to
-# the end of its line or a `;`: a digit and, in Latin or Cyrillic script, a space and a word (`_postal_address`).
-# Not an IP, MAC, e-mail, wallet, web or server address.
-_NOT_OTHER_ADDRESS = (
-    r"(?<![a-z])(?<!ip[ _.-])(?<!ipv4[ _.-])(?<!ipv6[ _.-])(?<!mac[ _.-])(?<!mail[ _.-])(?<!wallet[ _.-])"
-    r"(?<!contract[ _.-])(?<!web[ _.-])(?<!server[ _.-])(?<!remote[ _.-])(?<!local[ _.-])(?<!memory[ _.-])"
-    r"(?<!bitcoin[ _.-])(?<!listen[ _.-])(?<!bind[ _.-])"
-)
-_ADDRESS_LABELS: dict[str, str] = dict.fromkeys(
-    ("address", "mailing address", "ship to", "deliver to", "bill to", "adresse", "anschrift", "lieferadresse",
-     "rechnungsadresse", "dirección", "direccion", "domicilio", "indirizzo", "endereço", "endereco", "adres",
-     "adress", "osoite", "адрес", "διεύθυνση", "כתובת", "ที่อยู่", "địa chỉ", "alamat", "住所", "地址", "住址",
-     "주소",
-     # Japanese "deliver to" (`お届け先`, `配送先`, `送付先`), Korean "shipping address"; Chinese "live at", "send
-     # to" (`我住在…`, `寄到…`), written with no separator before the address (branch redact13).
-     "届け先", "配送先", "送付先", "배송지", "住在", "寄到", "送到"),
-    _NOT_OTHER_ADDRESS,
-)  # fmt: skip
-# After the label a colon, "is" (`my address is …`, `地址是…`; branch redact13), or nothing before an address in
-# Chinese, Japanese or Korean letters (`我住在上海市…`): those must then hold a word of an address (`_postal_address`);
-# or the address in brackets, full-width too, to the closing one (`旧住所` and `札幌市西3-2-1` in them: a recorded
-# run's).
-_ADDRESS_VALUE = (
-    r"[\"'\\]{0,3}(?:(?:[ \t]*[:\uff1a]|[ \t]+(?:is|ist|es|est|é|è)[ \t]|[ \t]*[\u662f\u4e3a\u306f\ub294\uc740]"
-    r"|(?=[ \t]*[" + _CJK_LETTERS + r"]))[ \t]*[\"'\\]{0,3}[ \t]*([^\s\"|<>{}\\\x00;][^\n\r\"|<>{}\\\x00;]{5,119})"
-    r"|[ \t]*[(\uff08]([^\s\"|<>{}\\\x00;)\uff09][^\n\r\"|<>{}\\\x00;)\uff09]{4,119})[)\uff09])"
-)
-_BEFORE = {before: re.compile("(?i)" + before) for before in (_NO_LETTER, _QUERY, _NOT_OTHER_ADDRESS)}
-# Label → what must hold before it, for each kind read after a label.
-_LABELS: dict[str, dict[str, str]] = {
-    **{kind: names for kind, (names, _) in _NAMES.items()},
-    # "Key" in Portuguese, Spanish, French, Italian, German, Japanese and Korean too, and Brazil's Pix key, whose
-    # random form is a UUID (`chave Pix: <uuid>`) (branch redact13).
-    "named_key": dict.fromkeys(
-        ("key", "chave", "chave pix", "clave", "clé", "chiave", "schlüssel", "キー", "키"), _NO_LETTER
-    ),
-    "id_number": _ID_LABELS,
-    "phone_number": _PHONE_LABELS,
-    "payment_card": _CARD_LABELS,
-    "postal_address": _ADDRESS_LABELS,
-}
-_TAILS = {
-    **{
-        kind: re.compile("(?i)" + _VALUE % (_MORE_SEPARATORS[kind], *(shortest,) * 3))
-        for kind, (_, shortest) in _NAMES.items()
-    },
-    "named_key": re.compile("(?i)" + _KEY_VALUE),
-    "id_number": re.compile("(?i)" + _ID_VALUE),
-    "phone_number": re.compile("(?i)" + _PHONE_VALUE),
-    "payment_card": re.compile("(?i)" + _CARD_VALUE),
-    "postal_address": re.compile("(?i)" + _ADDRESS_VALUE),
-}
-
-
-def _named(kind: str) -> re.Pattern[str]:
-    """What `sensitive_values` finds for a kind of `_LABELS`, as one expression (for tests: the scan looks for
-    the names with the literal finder and reads a value after each)."""
-    alternatives = "|".join(before + re.escape(name) for name, before in _LABELS[kind].items())
-    return re.compile(f"(?i)(?:{alternatives}){_TAILS[kind].pattern[4:]}")
-
-
-_ALL_ENDINGS = tuple(name for names, _ in _NAMES.values() for name in names)
 # Each pattern starts with its literal prefix and checks the word boundary before it with a look-behind
 # (`sk-(?<!\wsk-)` is `\bsk-`): the regex engine then jumps from one occurrence of the prefix to the next
 # instead of trying every position, about 9x faster on ordinary text. Where the body takes `-` (`sk-…`), no
@@ -432,12 +67,20 @@ SECRETS: dict[str, re.Pattern[str]] = {
     # Not a value cut short by a mask (`Bearer sk_live_…9fQ2`, `Bearer abcd1234****`): all of it or nothing.
     "bearer_token": re.compile(r"(?i)bearer(?<![a-z0-9_]bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,}+)(?![\u2026*\u2022])"),
     "basic_auth": re.compile(r"(?i)basic(?<![a-z0-9_]basic)[ \t]+([A-Za-z0-9+/]{6,}={0,2})"),
-    **{kind: _named(kind) for kind in _NAMES},
-    "named_key": _named("named_key"),
+    **{kind: named(kind) for kind in NAMES},
+    "named_key": named("named_key"),
     **{kind: re.compile(expression) for kind, (expression, _) in PROVIDER_TOKENS.items()},
     # Any service's live or production key written as the providers write theirs (`bk_live_7Hq2…`,
     # `acme_prod_…`): a short prefix, the environment, and a random body of letters and digits.
     "live_key": re.compile(r"(?<![\w-])[a-z][a-z0-9]{1,11}_(?:live|prod|secret)_[A-Za-z0-9]{16,}(?![\w-])"),
+}
+# A token's formats are ASCII, so their word boundaries are ASCII's: a Chinese or Japanese letter beside a token is
+# no part of it (`用ghp_…即可调用`: those scripts write no space; `\w` takes their letters). Not for what is read
+# after a name (names and words of every script) or a URL's password (branch redact14).
+_SCRIPT_KINDS = {*NAMES, "named_key", "url_password"}
+SECRETS = {
+    kind: pattern if kind in _SCRIPT_KINDS else re.compile(pattern.pattern, (pattern.flags & ~re.UNICODE) | re.ASCII)
+    for kind, pattern in SECRETS.items()
 }
 # `单号` (`單號`) right before the number, or a full-width colon, a colon, a space or a colon and a space between.
 _NOT_CARD_AFTER = r"(?<![单單][号號]\d)(?<![单單][号號][\uff1a: ]\d)(?<![单單][号號]: \d)"
@@ -463,9 +106,9 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # A letter of Chinese, Japanese or Korean before or after the number is no part of it (`卡号6228…`), and a
     # number right after `单号` (an order's or a waybill's: `订单号`, `运单号`) is no card (branch redact13).
     "card_number": re.compile(
-        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<!{_UUID_HEAD}\d){_NOT_CARD_AFTER}"
+        rf"\d(?<![^\W{CJK_LETTERS}]\d)(?<!{_UUID_HEAD}\d){_NOT_CARD_AFTER}"
         r"(?<!id=\d)(?<!id:\d)(?<!id: \d)(?<!id\":\d)(?<!id\": \d)"
-        rf"[ -]?(?:\d[ -]?){{12,18}}(?:\b|(?<=\d)(?=[{_CJK_LETTERS}]))"
+        rf"[ -]?(?:\d[ -]?){{12,18}}(?:\b|(?<=\d)(?=[{CJK_LETTERS}]))"
     ),
     "us_ssn": re.compile(r"\d{3}-(?<!\w\d{3}-)(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}\b"),
     # National identifiers whose shape and check digits say what they are without a label (`accepted` checks
@@ -473,9 +116,9 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     # registration number (`840614-2875779`), a Chinese resident identity number (18 digits, the last maybe X), a
     # Brazilian CPF (`123.456.789-09`).
     "national_id": re.compile(
-        rf"\d(?<![^\W{_CJK_LETTERS}]\d)(?<![.+-]\d)"
+        rf"\d(?<![^\W{CJK_LETTERS}]\d)(?<![.+-]\d)"
         r"(?:\d{5}-[1-8]\d{6}|\d{5}-\d{4}|\d{7}-\d{4}|\d{16}[\dXx]|\d\d\.\d{3}\.\d{3}-\d\d)"
-        rf"(?![^\W{_CJK_LETTERS}]|-|[.,]\d)"
+        rf"(?![^\W{CJK_LETTERS}]|-|[.,]\d)"
     ),
     # An IBAN, bare or in groups of four: two letters, two check digits, the account (mod 97, `accepted`).
     "iban": re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w-])"),
@@ -500,10 +143,22 @@ PERSONAL: dict[str, re.Pattern[str]] = {
     "canadian_sin": re.compile(
         r"SIN(?<![\w-]SIN)[ \t]*(?:#|No\.?|number)?[ \t]*[:#]?[ \t]*(\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w-])"
     ),
-    "id_number": _named("id_number"),
-    "phone_number": _named("phone_number"),
-    "payment_card": _named("payment_card"),
-    "postal_address": _named("postal_address"),
+    "id_number": named("id_number"),
+    "phone_number": named("phone_number"),
+    "payment_card": named("payment_card"),
+    "postal_address": named("postal_address"),
+    "birth_date": named("birth_date"),
+    # A mobile number without a label, in the shapes of the countries that write them so (branch redact14): China's
+    # (`13981210686`, `139 7712 7515`), Japan's (`090-1234-5678`), Korea's (`010 9016 3576`), India's five and five
+    # (`97416 65434`), the UK's (`07911 123456`), Brazil's (`11 90622 2597`). ASCII digits only: letters of Chinese
+    # or Japanese may stand right beside one (`他电话是13868966508`).
+    "mobile_phone": re.compile(
+        r"(?<![\w.+/-])(?:1[3-9]\d(?:\d{8}|[ -]\d{4}[ -]\d{4})|0[789]0-\d{4}-\d{4}|01[016789][ -]\d{3,4}[ -]\d{4}"
+        r"|[6-9]\d{4}[ -]\d{5}|07\d{3} \d{6}|\(?\d\d\)? 9\d{4}[ -]\d{4})(?![\w-]|[.,]\d)",
+        re.ASCII,
+    ),
+    # Brazil's CNPJ, a company's number (`10.497.097/0001-43`): two check digits (`accepted`) (branch redact14).
+    "cnpj": re.compile(r"(?<![\w./-])\d\d\.\d{3}\.\d{3}/\d{4}-\d\d(?![\w-]|[.,]\d)", re.ASCII),
 }
 # A card number is 13 digits or more, single spaces or dashes between them: 13 such characters in a row.
 _DIGIT_RUN = re.compile(r"\d[\d -]{12}")
@@ -518,6 +173,19 @@ _PHONE_CLASSES = {**dict.fromkeys("0123456789", "1"), " ": "2", "_": "3", "-": "
 _PHONE_BYTES = bytes(ord(_PHONE_CLASSES.get(char, "3" if char.isalpha() else "0")) for char in map(chr, range(256)))
 _PHONE_TAIL = re.compile(rb"111[245]1111(?![134]|51)")
 _SSN_TAIL = b"41141111"  # a dash, two digits, a dash and four digits
+# Kinds matched where the same classes show their shape, in a text's UTF-8 bytes (other scripts' too: their letters
+# are no digits, no word characters of a bytes pattern): each shape, how many characters before it a match may start,
+# and the byte it must start with (None: any). A mobile number holds 11 digits, groups of three and three with a space
+# (3-4-4, 3-3-4), or five digits, a space and four (India's 5-5, the UK's 5-6, Brazil's `(11) 9xxxx 1234`; its
+# `9xxxx-1234` after a space). Not groups with dashes (`090-1234-5678`, masked after a label): every UUID holds
+# `536-853` or `20543-1306`, and a search for those shapes cost a clean run 10 % more. A CNPJ `/0001-43` after
+# `10.497.097` (a date's `"2026-12` has the same classes). The pattern searched over a text whose digits show a
+# shape, tried at every digit, cost a clean run about 75 % more; this, 16 % (branch redact14, bench/RESULTS.md).
+_SHAPES: dict[str, tuple[tuple[bytes, int, int | None], ...]] = {
+    "mobile_phone": ((b"1" * 11, 0, None), (b"1112111", 0, None), (b"1111121111", 5, None), (b"2111114111", 4, None)),
+    "cnpj": ((b"01111411", 10, ord("/")),),
+}  # fmt: skip
+_SHAPED: dict[str, re.Pattern[bytes]] = {}  # their patterns, for bytes
 # Cheap tests that must pass before a pattern is worth running (most texts hold no secret at all): one of
 # some substrings (as written; in any case for a case-insensitive pattern), or for the patterns of digits a
 # simple pattern and the fewest digits a match holds.
@@ -526,14 +194,15 @@ _GUARDS: dict[str, tuple[str, ...] | re.Pattern[str]] = {
     "google_api_key": ("AIza",), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), "dify_app_key": ("app-",),
     "dify_dataset_key": ("dataset-",), "jwt": ("ey",), "private_key": ("-----BEGIN",), "url_password": ("://",),
     "bearer_token": ("bearer",), "basic_auth": ("basic",),
-    **{kind: tuple(names) for kind, (names, _) in _NAMES.items()},
+    **{kind: tuple(names) for kind, (names, _) in NAMES.items()},
     **{kind: literals for kind, (_, literals) in PROVIDER_TOKENS.items()},
     # `s.` (a Vault token's prefix) stands in every JSON text of Dify's (`"sys.query"`): the finder would report
     # it dozens of times a text, which costs it more than the regex's own search for it.
     "vault_legacy_token": re.compile(r"s\.[A-Za-z0-9]{24}"),
-    "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(_ID_LABELS),
-    "phone_number": tuple(_PHONE_LABELS), "payment_card": tuple(_CARD_LABELS), "named_key": tuple(_LABELS["named_key"]),
-    "postal_address": tuple(_ADDRESS_LABELS),
+    "email": ("@",), "phone": ("+",), "live_key": ("_live_", "_prod_", "_secret_"), "id_number": tuple(ID_LABELS),
+    "phone_number": tuple(PHONE_LABELS), "payment_card": tuple(CARD_LABELS), "named_key": tuple(LABELS["named_key"]),
+    "postal_address": tuple(ADDRESS_LABELS), "birth_date": tuple(BIRTH_LABELS),
+
     # A card number needs 13 digits and separators in a row; an SSN, a two-digit group and four digits; a
     # North American number, its last two groups (not an id's or a timestamp's digits).
     "card_number": _DIGIT_RUN, "us_ssn": re.compile(r"-\d\d-\d{4}"),
@@ -610,7 +279,7 @@ MARK_PHRASES = (
     "მხოლოდ თანამშრომლებისთვის", "միայն աշխատակիցների համար", "кызматкерлер үчүн гана",
 )  # fmt: skip
 _MIN_DIGITS = {"fr_phone": 10, "phone": 6, "us_phone": 10, "card_number": 13, "us_ssn": 9, "national_id": 10, "iban": 8,
-               "phone_number": 7, "payment_card": 13}  # fmt: skip
+               "phone_number": 7, "payment_card": 13, "mobile_phone": 10, "cnpj": 14}  # fmt: skip
 _FEWEST_DIGITS = min(_MIN_DIGITS.values())
 # Every substring guard, lower-cased, found in one pass over the case-folded text (Aho-Corasick: 0.4x the cost
 # of searching them one by one on the joined texts redact and dify_variable_leak scan).
@@ -795,6 +464,7 @@ def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, s
         return found, present
     checks = _checks_for(personal, present)
     aligned: tuple[str, list[tuple[int, int, int]]] | None = None
+    shaped, shaped_classes = b"", b""  # a text not all ASCII as UTF-8, and its classes, for `_SHAPES`' kinds
     for kind, pattern, literals, exact, guard, min_digits in checks:
         if digits < min_digits:
             continue
@@ -802,7 +472,7 @@ def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, s
         if literals:
             if literals.isdisjoint(present) or (exact and not _any_in(exact, text)):
                 continue
-            if kind in _TAILS:
+            if kind in TAILS:
                 if aligned is None:  # the finder's positions must be the text's: `ß` folds to `ss`
                     if is_ascii:
                         folded = text.lower()
@@ -820,6 +490,14 @@ def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, s
         elif kind == "us_phone" and is_ascii:
             if _PHONE_TAIL.search(classes) is None:
                 continue
+        elif kind in _SHAPES:
+            if not is_ascii and not shaped:
+                shaped = text.encode("utf-8", "surrogatepass")
+                shaped_classes = shaped.translate(_PHONE_BYTES)
+            for value in _shaped_values(kind, pattern, shaped or raw, shaped_classes or classes):
+                if accepted(kind, value, exempt_examples):
+                    found.setdefault(value, kind)
+            continue
         elif kind == "us_ssn" and is_ascii:
             if _SSN_TAIL not in classes:  # its guard, `-\d\d-\d{4}`, in the classes: a plain search, 3x a regex's speed
                 continue
@@ -844,6 +522,27 @@ def _scan(text: str, personal: bool, exempt_examples: bool) -> tuple[dict[str, s
     return found, present
 
 
+def _shaped_values(kind: str, pattern: re.Pattern[str], raw: bytes, classes: bytes) -> Iterator[str]:
+    """What `pattern` matches in `raw` (a text's UTF-8 bytes, `classes` theirs) starting up to `_SHAPES`' characters
+    before each place its shapes stand, each start tried once."""
+    compiled = None
+    tried: set[int] = set()
+    for shape, back, first in _SHAPES[kind]:
+        at = classes.find(shape)
+        while at != -1:
+            # Not inside a longer number (a digit before: the pattern's look-behind), not without its byte.
+            if (first is None or raw[at] == first) and (shape[0] != 49 or not at or classes[at - 1] != 49):
+                if compiled is None:
+                    compiled = _SHAPED.get(kind) or _SHAPED.setdefault(kind, re.compile(pattern.pattern.encode()))
+                for start in range(max(at - back, 0), at + 1):
+                    if start not in tried:
+                        tried.add(start)
+                        match = compiled.match(raw, start)
+                        if match is not None:
+                            yield match.group().decode()
+            at = classes.find(shape, at + len(shape))  # past it: the rest of a run of digits starts no number
+
+
 @functools.lru_cache(maxsize=1024)  # texts of one kind (Dify's inputs, usage blocks) hold the same literals
 def _checks_for(personal: bool, present: frozenset[int]) -> tuple[_Check, ...]:
     """The checks to run on a text holding the guards' literals `present` (their indexes in `_LITERALS`): the
@@ -859,7 +558,7 @@ def named_secret(key: str, value: str) -> str | None:
     """The kind of secret `value` is by the name of the attribute or field holding it (`db.password`,
     `http.request.header.authorization`, `X-Api-Key`), if its name says so and it is no placeholder."""
     kind = _kind_named(key)
-    if kind is None or len(value) < _NAMES[kind][1] or not accepted(kind, value, False):
+    if kind is None or len(value) < NAMES[kind][1] or not accepted(kind, value, False):
         return None
     return kind
 
@@ -875,11 +574,11 @@ def _kind_named(key: str) -> str | None:
     if not key.isascii():  # `db.pass\u200bword` reads as `db.password`
         key = key.translate(_INVISIBLE_DROPPED)
     folded = key.lower()
-    if not folded.endswith(_ALL_ENDINGS):
+    if not folded.endswith(ALL_ENDINGS):
         return None
-    for kind, (names, _) in _NAMES.items():
+    for kind, (names, _) in NAMES.items():
         for name, before in names.items():
-            if folded.endswith(name) and (not before or _BEFORE[before].match(key, len(key) - len(name))):
+            if folded.endswith(name) and (not before or BEFORE[before].match(key, len(key) - len(name))):
                 return kind
     return None
 
@@ -895,15 +594,15 @@ def _aligned(text: str) -> tuple[str, list[tuple[int, int, int]]]:
 
 def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]]) -> Iterator[str]:
     """The values after the key names found at `names` (start, end in `text` and its lower-cased twin, of the
-    same length): what `_named(kind)` finds, without its regex trying every position of the text. A name inside
+    same length): what `named(kind)` finds, without its regex trying every position of the text. A name inside
     the previous value is not one, as for the regex: `password:password:…` would read the rest each time."""
-    tail, conditions = _TAILS[kind], _LABELS[kind]
+    tail, conditions = TAILS[kind], LABELS[kind]
     read_to = 0
     for start, end in sorted(names):
         if start < read_to:
             continue
         before = conditions[folded[start:end]]
-        if before and _BEFORE[before].match(text, start) is None:
+        if before and BEFORE[before].match(text, start) is None:
             continue
         match = tail.match(text, end)
         if match is not None:
@@ -911,8 +610,8 @@ def _named_values(kind: str, text: str, folded: str, names: list[tuple[int, int]
             value = named_value(match)
             if value is not None:
                 yield value
-        elif kind in _NAMES:
-            yield from _table_column(text, start, end, _NAMES[kind][1])
+        elif kind in NAMES:
+            yield from _table_column(text, start, end, NAMES[kind][1])
 
 
 _LINE_BREAK = re.compile(r"\r?\n|(?:\\r)?\\n")  # also as written inside JSON text
@@ -943,7 +642,7 @@ def _table_column(text: str, start: int, end: int, shortest: int) -> Iterator[st
 
 
 def named_value(match: re.Match[str]) -> str | None:
-    """The value a match of a name's pattern (`_named`, `_TAILS`) holds: a bare value without a sentence's full
+    """The value a match of a name's pattern (`named`, `TAILS`) holds: a bare value without a sentence's full
     stop, None for a call (`API_KEY = os.environ.get(…)` names code, not a value)."""
     value = match.group(match.lastindex or 0)
     if match.lastindex != 3:  # quoted
@@ -975,10 +674,16 @@ def _national_id_starts(classes: bytes, text: str) -> list[int]:
     starts = set()
     for shape in _NATIONAL_ID_CLASSES:
         at = classes.find(shape)
+        last_at, last_start = -1, 0
         while at != -1:
             start = at
-            while start and classes[start - 1] == 49:  # back to the run's first digit
+            while start > last_at + 1 and classes[start - 1] == 49:  # back to the run's first digit
                 start -= 1
+            # Not past the last place found: digits back to it are its run (walking each run back from each of
+            # its places took 8 s for 20,000 digits in a row, branch redact14).
+            if start == last_at + 1 and last_at >= 0 and classes[last_at] == 49:
+                start = last_start
+            last_at, last_start = at, start
             starts.add(start)
             at = classes.find(shape, at + 1)
     return sorted(starts)
@@ -1039,6 +744,8 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         card_digits = re.sub(r"\D", "", value)
         if _UUID_START.match(value) or _NOT_CARD_GROUPS.match(value):  # 11111111-1111-4111-8111-…, an id
             return False
+        if len(card_digits) == 13 and card_digits[0] == "1":  # a time in milliseconds (`1765157400000`): no card
+            return False  # network opens with 1 (a South African id, 13 digits passing Luhn's check, stays masked)
         if not exempt_examples:
             return luhn_ok(card_digits)
         return (
@@ -1047,8 +754,10 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
             and len(set(card_digits)) >= 3
             and card_network(card_digits)
         )
-    if kind == "postal_address":  # redaction's alone: an address a run is asked about and answers with (a customer's
-        return not exempt_examples and _postal_address(value)  # roof, a shop) is its data, no `dify_variable_leak`
+    if kind in _REDACTION_ONLY:  # redaction's alone: an address a run is asked about and answers with (a customer's
+        return not exempt_examples and _REDACTION_ONLY[kind](
+            value
+        )  # roof, a shop) is its data, no `dify_variable_leak`
     if kind in _CHECKED_IDS:
         # An account number's zeros are padding, not a filler: only identifiers are read for made-up digits.
         if not exempt_examples or kind == "iban":
@@ -1060,10 +769,12 @@ def accepted(kind: str, value: str, exempt_examples: bool = True) -> bool:
         body = value.rsplit("_", 1)[1]  # or in one with a fifth of digits at least (hex: `hvk_live_9f3a0c…`)
         digits = sum(map(str.isdigit, body))
         return 0 < digits < len(body) and (not (body.islower() or body.isupper()) or 5 * digits >= len(body))
-    if exempt_examples and kind in _TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):
+    if exempt_examples and kind in TAILS and _DOTTED_NAME.fullmatch(value) and not any(map(str.isdigit, value)):
         return False  # a name of code, `token = settings.api_token` (redaction masks it all the same)
     if kind == "email":
         return not (exempt_examples and EXAMPLE_DOMAINS.search(value))
+    if kind == "us_phone":  # a toll-free number is a business's (`1-800-275-2273`), as China's `400-820-8820`
+        return _TOLL_FREE.match(value) is None
     if kind == "jwt":
         header, claims, *signature = value.split(".", 2)
         return (bool(signature) and claims.startswith("ey")) or _is_jwt_header(header)
@@ -1181,7 +892,7 @@ def _paid(value: str) -> bool:
     return digits[0] in "3456" or card_network(digits)
 
 
-_CJK = re.compile(f"[{_CJK_LETTERS}]")
+_CJK = re.compile(f"[{CJK_LETTERS}]")
 _ADDRESS_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -1201,6 +912,28 @@ def _postal_address(value: str) -> bool:
     )
 
 
+# Kinds read for redaction alone, each with its check: a date of birth or a mobile number a run is asked about is
+# its data, not a leak for `dify_variable_leak` to find (branch redact14).
+_REDACTION_ONLY: dict[str, Callable[[str], bool]] = {
+    "postal_address": _postal_address,
+    "birth_date": lambda value: True,
+    "mobile_phone": lambda value: True,
+}
+# North America's toll-free area codes and China's service numbers (400), printed by businesses for anyone to call.
+_TOLL_FREE = re.compile(r"(?:1[ .-])?\(?(?:8(?:00|33|44|55|66|77|88)|400)\b")
+
+
+def _cnpj(value: str) -> bool:
+    """Brazil's CNPJ: two mod-11 check digits, weighted 5..2, 9..2 and then 6..2, 9..2."""
+    digits = _digits(value)
+    for length in (12, 13):
+        weights = [*range(length - 7, 1, -1), *range(9, 1, -1)]
+        rest = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+        if digits[length] != (0 if rest < 2 else 11 - rest):
+            return False
+    return True
+
+
 _DATE = re.compile(r"\d{4}[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./]\d{4}")
 _CHECKED_IDS = {
     "national_id": _national_id,
@@ -1209,6 +942,7 @@ _CHECKED_IDS = {
     "id_number": _id_number,
     "phone_number": _phone_number,
     "payment_card": _payment_card,
+    "cnpj": _cnpj,
 }
 
 
