@@ -35,7 +35,7 @@ _EXAMPLE_WORDS = re.compile(
     r"mfano|例|예시|예:"
 )
 # Words naming a business's phone line (a hotline, a desk, a switchboard, a store's, an office's, a practice's or a
-# hotel's number), in the languages of the labels in bridge/processors/sensitive.py. Lower case.
+# hotel's number), in the languages of the labels in bridge/processors/labels.py. Lower case.
 # Whole words in letter scripts (not "officer"; `store_phone` is two).
 _SERVICE_LINE = re.compile(
     r"(?<![^\W\d_])(?:hotline|helpline|help ?desk|(?:customer)?service|support|office|reception|front desk|"

@@ -26,7 +26,7 @@ from detectors.marked_passages import ORDINARY
 # may hand on in every run by design (`no_ones.usual_contacts`).
 CONTACT = frozenset({"email", "phone", "us_phone", "phone_number"})
 # The words of a field naming a person (`name`, `customer_name`, `member`, `patient`, `姓名`), in the languages of
-# the labels in bridge/processors/sensitive.py (lower case): a lookup's input and its record are compared by them.
+# the labels in bridge/processors/labels.py (lower case): a lookup's input and its record are compared by them.
 _PERSON_WORDS = frozenset(
     ("name", "fullname", "full", "first", "last", "given", "family", "surname", "member", "customer", "client",
      "patient", "guest", "passenger", "holder", "owner", "employee", "student", "person", "recipient", "tenant",
