@@ -3,9 +3,15 @@ routed branch answered. Read by `dify_classifier_drift`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from detectors import Trace, attr, attributes_of, json_attr, json_value
+
+# Dify's request as it pastes it: the question between `{"input_text": ["` and `"],`, then the categories' JSON list.
+_PASTED = re.compile(
+    r'^\{\s*"input_text":\s*\["(.*)"\],\s*"categories":\s*(\[.*?\])\s*,\s*"classification_instructions"', re.S
+)
 
 
 def request_of(span: Any) -> tuple[str, list[str]] | None:
@@ -20,11 +26,20 @@ def request_of(span: Any) -> tuple[str, list[str]] | None:
     if not contents:
         contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
     for content in reversed(contents):
-        request = json_value(str(content).strip())  # msgspec, cached; not JSON: the text itself, skipped
+        text = str(content).strip()
+        if '"categories"' not in text:
+            continue
+        request = json_value(text)  # msgspec, cached
+        if isinstance(request, str) and (pasted := _PASTED.search(text)) is not None:
+            # Dify pastes the question into its JSON unescaped: a quote or a lone backslash (`S:\Finance`) in it
+            # breaks the JSON. Read its parts apart; the few-shot examples before it are not the question.
+            categories = json_value(pasted[2])
+            request = {"input_text": [pasted[1]], "categories": categories if isinstance(categories, list) else []}
         if isinstance(request, dict) and isinstance(request.get("categories"), list):
             texts = request.get("input_text") or [""]
             names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]
             return str(texts[0] if isinstance(texts, list) and texts else texts), names
+        break
     inputs = json_attr(span, "input.value")
     query = inputs.get("query") if isinstance(inputs, dict) else None
     if isinstance(query, str) and query.strip():
