@@ -62,3 +62,17 @@ def routed_answer(trace: Trace, span: Any) -> str:
                 text = outputs.get("text") if isinstance(outputs, dict) else outputs
             return text if isinstance(text, str) else ""
     return ""
+
+
+def routed_notes(trace: Trace, span: Any) -> str:
+    """What the routed branch's LLM node, the first after the classifier, was told: its system messages ("" if none)."""
+    start = span.start_time or 0
+    for llm in trace.llm_spans:
+        if llm is not span and (llm.start_time or 0) > start and attr(llm, "dify.node.type") == "llm":
+            attributes, told, index = attributes_of(llm), [], 0
+            while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+                if attributes.get(f"llm.input_messages.{index}.message.role") == "system":
+                    told.append(str(content))
+                index += 1
+            return "\n".join(told)
+    return ""
