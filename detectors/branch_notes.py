@@ -77,7 +77,7 @@ def question_of_other_notes(
         f"'{name}''s branch's notes hold {', '.join(sorted(words)[:3])}.",
         {"node": title, "rule": "words of the question stand in one other branch's notes alone (its LLM's system "
          f"prompt, {_SEEN} runs at least), none in the chosen branch's notes nor its past questions, nor in the "
-         "answer; no class name's word", "question": question[:200], "answer": answer[:200], "chosen": chosen, "notes_of": name,
-         "words": sorted(words)[:5]},
+         "answer; no class name's word", "question": question[:200], "answer": answer[:200], "chosen": chosen,
+         "notes_of": name, "words": sorted(words)[:5]},
         span_id(span),
     )  # fmt: skip
