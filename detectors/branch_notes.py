@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from detectors import Finding, ProcessMemory, Trace, attr, span_id
+from detectors.class_names import is_catch_all
 from detectors.likeness import features as _features
 from detectors.past_picks import KEY, Profile, named_features
 
@@ -62,6 +63,8 @@ def question_of_other_notes(
     if any(shared[feature] == 1 for feature in asked & own):
         return None  # the chosen branch's own notes speak of it
     hits = {name: found for name, held in others.items() if (found := {f for f in asked & held if shared[f] == 1})}
+    if len(hits) > 1:  # a specific team's notes outrank the catch-all's (its contacts: "call extension 4000")
+        hits = {name: found for name, found in hits.items() if not is_catch_all(name)}
     if len(hits) != 1:
         return None
     (name, words), said = next(iter(hits.items())), _features(answer)
