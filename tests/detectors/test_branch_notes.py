@@ -35,7 +35,7 @@ def _desk(app_id: str) -> Callable[[str, str, str], list[Any]]:
             {"role": "system", "text": NOTES[chosen]},
             {"role": "user", "text": question},
         ]
-        return processor.detect(run_spans([node("start", "start"), qc, branch], app_id=app_id))  # type: ignore[no-any-return]
+        return processor.detect(run_spans([node("start", "start"), qc, branch], app_id=app_id))
 
     return pick
 
