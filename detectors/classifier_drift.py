@@ -10,12 +10,14 @@ questions it filed under each class (those it flagged as disputed), and fires wh
 (idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
 even when the question names no class; and when the routed branch answered like another class's branch to a
 question leaning that way; a question that names no class is read against what the classes learned
-(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark. The
+(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark; and
+against what each class's branch is told (its LLM's system prompt): words only another branch's notes hold. The
 app's class mix against its own past is watched too, with `class_mix` on (off by default).
 
 This module holds the settings and the order of judging; the rules live by job in `named_class` (the question naming
 a class), `past_votes` (the past picks alike), `branch_answers` (the routed branch's answer against past answers),
-`vocabulary_rules` (what the classes learned) and `class_mix`; `classifier_request` reads the run.
+`vocabulary_rules` (what the classes learned), `branch_notes` (the question against what each branch is told) and
+`class_mix`; `classifier_request` reads the run.
 """
 
 from __future__ import annotations
