@@ -3,6 +3,7 @@ in the words of another branch's notes alone, none of the chosen branch's. Used 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from detectors import Finding, ProcessMemory, Trace, attr, span_id
@@ -29,6 +30,11 @@ class Notes:
 
 
 _NOTES: ProcessMemory[Notes] = ProcessMemory(Notes, _KEPT)
+
+
+def _plain(text: str) -> str:
+    """`text` as `likeness.features` reads it: case folded, accents dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def notes_of(trace: Trace, key: str) -> Notes:
@@ -65,13 +71,14 @@ def question_of_other_notes(
     hits = {name: found for name, held in others.items() if (found := {f for f in asked & held if shared[f] == 1})}
     if len(hits) > 1:  # a specific team's notes outrank the catch-all's (its contacts: "call extension 4000")
         hits = {name: found for name, found in hits.items() if not is_catch_all(name)}
-    if len(hits) != 1:
-        return None
-    (name, words), said = next(iter(hits.items())), _features(answer)
-    if words & said:
-        return None
-    # A word the chosen class's past questions held is its users' word too.
-    if any(chosen in {n for n, _ in profile.texts[text][1]} for word in words for text in profile.index.get(word, ())):
+    if len(hits) != 1 or (is_catch_all(chosen) and len(next(iter(hits.values()))) < 2):
+        return None  # (the catch-all is for what no team claims: one shared word does not claim it, two do)
+    (name, words), said = next(iter(hits.items())), _plain(answer)
+    if any(word in said for word in words):
+        return None  # the answer speaks of it, inflected or prefixed too ("מהמים" holds "המים", "payslips" "paysl")
+    # A word past questions of another class held (picks not flagged) is the app's users' word, not that team's alone.
+    if any(n != name and not disputed for word in words for text in profile.index.get(word, ())
+           for n, disputed in profile.texts[text][1]):  # fmt: skip
         return None
     title = attr(span, "dify.node.title", span.name)
     return Finding(
