@@ -116,3 +116,24 @@ def test_a_question_that_breaks_dify_s_json_is_read_from_the_last_request_not_th
         qc.update(node_type="question-classifier", title="Desk", outputs={"class_name": "IT desk", "class_id": "c"})
         (span,) = [s for s in run_spans([qc]) if attr(s, "dify.node.type") == "question-classifier"]
         assert request_of(span) == (question, list(NOTES))
+
+
+def test_one_word_does_not_claim_a_catch_all_pick_nor_a_word_another_class_s_users_say() -> None:
+    """The catch-all is for what no team claims: one word of a team's notes ("account" at a bank) does not claim a
+    question filed there, two do; and a word past questions of a third class held (unflagged) is the users' word,
+    not the notes' team's alone."""
+    pick = _desk("notes-claims")
+    _warm(pick)
+    (finding,) = pick("My payslip in Workday is blank", "Other", "Please call extension 4000.")
+    assert finding.evidence["notes_of"] == "People team"
+    assert pick("Who runs the Workday training?", "Other", "Please call extension 4000.") == []
+    # "Workday" was asked under the catch-all, unflagged: the users' word, not the people team's alone.
+    assert pick("Workday shows the wrong hours", "IT desk", "Try signing in again.") == []
+
+
+def test_an_answer_speaking_of_the_notes_word_inside_its_own_served_the_question() -> None:
+    """Words are read by their first letters: an answer's "MyWorkday" (Hebrew "מהמים", from the water, for "המים")
+    holds the question's word inside its own."""
+    pick = _desk("notes-inside")
+    _warm(pick)
+    assert pick("My payslip in Workday is blank", "IT desk", "Open the MyWorkday app and sign in again.") == []
