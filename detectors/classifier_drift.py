@@ -10,12 +10,14 @@ questions it filed under each class (those it flagged as disputed), and fires wh
 (idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
 even when the question names no class; and when the routed branch answered like another class's branch to a
 question leaning that way; a question that names no class is read against what the classes learned
-(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark. The
+(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark; and
+against what each class's branch is told (its LLM's system prompt): words only another branch's notes hold. The
 app's class mix against its own past is watched too, with `class_mix` on (off by default).
 
 This module holds the settings and the order of judging; the rules live by job in `named_class` (the question naming
 a class), `past_votes` (the past picks alike), `branch_answers` (the routed branch's answer against past answers),
-`vocabulary_rules` (what the classes learned) and `class_mix`; `classifier_request` reads the run.
+`vocabulary_rules` (what the classes learned), `branch_notes` (the question against what each branch is told) and
+`class_mix`; `classifier_request` reads the run.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from pydantic import Field
 
 from detectors import DetectorConfig, Finding, Trace, attr, json_attr
 from detectors.branch_answers import answered_as, answered_its_name, copy_answered, scattered, served_alike
+from detectors.branch_notes import notes_of, question_of_other_notes
 from detectors.class_mix import shift
 from detectors.class_names import is_catch_all, mentions
-from detectors.classifier_request import request_of, routed_answer
+from detectors.classifier_request import request_of, routed_answer, routed_notes
+from detectors.likeness import features
 from detectors.named_class import named_and_seen, names_it, names_whole
 from detectors.past_picks import KEY as KEY
 from detectors.past_picks import PROFILES_LOCK, QUESTION_CHARS, masked, profile_of, replies_of
@@ -74,10 +78,13 @@ class Config(DetectorConfig):
     # misfiles (real Dify 1.14.1 streams; 15 -> 23 with it) and no clean run there, but flagged a clean run of held-out
     # 13 (the right class picked after two misfiles of the question) and runs of other faults on held-out 10 and 13.
     scattered: bool = False
+    # Read the question against what each class's branch is told (its LLM's system prompt, learned run over run in
+    # the process's memory): words only another branch's notes hold, none of the chosen one's (`branch_notes`).
+    notes: bool = True
 
 
 def _judge(
-    trace: Trace, span: Any, question: str, answer: str, chosen: str, names: list[str], cfg: Config
+    trace: Trace, span: Any, question: str, answer: str, told: str, chosen: str, names: list[str], cfg: Config
 ) -> Iterator[Finding]:
     """Judges the pick by the class names the question holds, then by the app's past picks alike, and learns it.
     Every pick is learned, those flagged too, as disputed: were they not, a question the classifier misfiled twice
@@ -125,6 +132,11 @@ def _judge(
             finding = answered_its_name(span, question, chosen, answer, known, profile, replies, read)
         if finding is None and answer and cfg.answers and cfg.vocabulary:
             finding = against_vocabulary(span, question, chosen, answer, known, profile, replies, read)
+        if told and cfg.notes:
+            notes, own = notes_of(trace, key), features(told)
+            if finding is None and not mentions(question, chosen):
+                finding = question_of_other_notes(span, question, chosen, known, answer, own, notes, profile)
+            notes.learn(chosen, own)
         asked = masked(question) if cfg.vocabulary else ""
         if answer and cfg.answers:  # in memory only: no masking needed (nor paid for)
             kept = answer[:QUESTION_CHARS]
@@ -149,6 +161,7 @@ def create(cfg: Config) -> object:
             if cfg.class_mix:
                 yield from shift(trace, span, chosen, cfg.window, cfg.baseline, cfg.max_shift)
             if request is not None:
-                yield from _judge(trace, span, request[0], routed_answer(trace, span), chosen, request[1], cfg)
+                told = routed_notes(trace, span) if cfg.notes else ""
+                yield from _judge(trace, span, request[0], routed_answer(trace, span), told, chosen, request[1], cfg)
 
     return detect

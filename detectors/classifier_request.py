@@ -3,9 +3,15 @@ routed branch answered. Read by `dify_classifier_drift`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from detectors import Trace, attr, attributes_of, json_attr, json_value
+
+# Dify's request as it pastes it: the question between `{"input_text": ["` and `"],`, then the categories' JSON list.
+_PASTED = re.compile(
+    r'^\{\s*"input_text":\s*\["(.*)"\],\s*"categories":\s*(\[.*?\])\s*,\s*"classification_instructions"', re.S
+)
 
 
 def request_of(span: Any) -> tuple[str, list[str]] | None:
@@ -20,11 +26,20 @@ def request_of(span: Any) -> tuple[str, list[str]] | None:
     if not contents:
         contents = [v for k, v in attributes.items() if k.startswith("llm.input_messages.") and k.endswith(".content")]
     for content in reversed(contents):
-        request = json_value(str(content).strip())  # msgspec, cached; not JSON: the text itself, skipped
+        text = str(content).strip()
+        if '"categories"' not in text:
+            continue
+        request = json_value(text)  # msgspec, cached
+        if isinstance(request, str) and (pasted := _PASTED.search(text)) is not None:
+            # Dify pastes the question into its JSON unescaped: a quote or a lone backslash (`S:\Finance`) in it
+            # breaks the JSON. Read its parts apart; the few-shot examples before it are not the question.
+            categories = json_value(pasted[2])
+            request = {"input_text": [pasted[1]], "categories": categories if isinstance(categories, list) else []}
         if isinstance(request, dict) and isinstance(request.get("categories"), list):
             texts = request.get("input_text") or [""]
             names = [str(c.get("category_name", "")) for c in request["categories"] if isinstance(c, dict)]
             return str(texts[0] if isinstance(texts, list) and texts else texts), names
+        break
     inputs = json_attr(span, "input.value")
     query = inputs.get("query") if isinstance(inputs, dict) else None
     if isinstance(query, str) and query.strip():
@@ -46,4 +61,18 @@ def routed_answer(trace: Trace, span: Any) -> str:
                 outputs = json_attr(llm, "output.value")
                 text = outputs.get("text") if isinstance(outputs, dict) else outputs
             return text if isinstance(text, str) else ""
+    return ""
+
+
+def routed_notes(trace: Trace, span: Any) -> str:
+    """What the routed branch's LLM node, the first after the classifier, was told: its system messages ("" if none)."""
+    start = span.start_time or 0
+    for llm in trace.llm_spans:
+        if llm is not span and (llm.start_time or 0) > start and attr(llm, "dify.node.type") == "llm":
+            attributes, told, index = attributes_of(llm), [], 0
+            while (content := attributes.get(f"llm.input_messages.{index}.message.content")) is not None:
+                if attributes.get(f"llm.input_messages.{index}.message.role") == "system":
+                    told.append(str(content))
+                index += 1
+            return "\n".join(told)
     return ""

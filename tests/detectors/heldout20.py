@@ -42,14 +42,16 @@ iteration and loop rounds, the classifier's routing, the extractor's variables, 
 **Labels** (LABELLING.md in short): a loop stuck in identical rounds is `loop` and `dify_iteration_escape`, one
 cycling between two cursors `loop` alone, a 503 retried then answered clean; a renamed or nested field read as its
 default is `dify_tool_schema_mismatch`, with `state_corruption` when the default reaches the answer;
-`dify_rag_poisoning` needs the poisoned page retrieved and obeyed; `cost` is measured (5x the app's median run);
+`dify_rag_poisoning` needs the poisoned page retrieved and obeyed (its payload in the answering prompt); `cost` is
+measured (5x the app's median run);
 `hallucination` is a figure in none of the run's model prompts; the business's own phone and the user's own data
 are clean; hard negatives are `APP-hn-WHAT-NNN`.
 
 448 runs, every one with its export: 283 clean (63.2 %; 52 hard negatives), 165 with a fault (46 with two labels or
-more), 71 later turns of a conversation; per label from 6 (`context_overflow`) and 11 (`loop`, `dify_rag_poisoning`)
-to 45 (`hallucination`); `testdata/heldout20/README.md` has every count, every run where the review and the draw
-disagree, and the runs left out (en_docs keeps four warm-up runs: its first one's answer stated a figure the
+more), 71 later turns of a conversation; per label from 6 (`context_overflow`) and 11 (`loop`) to 56
+(`hallucination`: 11 of them relabelled from `dify_rag_poisoning` in session 29, the page's payload in no prompt);
+`testdata/heldout20/README.md` has every count, every run where the review and the draw disagree, every relabelled
+run and why, and the runs left out (en_docs keeps four warm-up runs: its first one's answer stated a figure the
 retrieval did not give).
 
 Loading is deterministic: the files are read in APPS order, their lines in order; `seed` changes nothing.

@@ -73,8 +73,8 @@ READMES: dict[ModuleType, Readme] = {
         {"en_docs": 104, "en_recruit": 68, "en_expense": 68, "zh_canting": 81, "ja_tracking": 67, "fr_reunion": 60},
         {
             "context_overflow": 6, "cost": 14, "dify_classifier_drift": 13, "dify_iteration_escape": 14,
-            "dify_model_fallback": 23, "dify_rag_poisoning": 11, "dify_tool_schema_mismatch": 14,
-            "dify_variable_leak": 19, "hallucination": 45, "loop": 11, "state_corruption": 23, "task_derailment": 24,
+            "dify_model_fallback": 23, "dify_tool_schema_mismatch": 14,  # no dify_rag_poisoning: relabelled (README)
+            "dify_variable_leak": 19, "hallucination": 56, "loop": 11, "state_corruption": 23, "task_derailment": 24,
         },
         hard_negatives=50,
         warmups={"en_docs": 4},  # its first warm-up stated a version its retrieval did not give (README)
