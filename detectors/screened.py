@@ -24,6 +24,7 @@ _parser: Any = import_module("re._parser")
 _c: Any = import_module("re._constants")
 
 _MOST = 256  # strings a part of a pattern may stand for and still be spelt out
+Strings = frozenset[str] | None  # None: too many to spell out, or none needed
 
 
 @functools.cache
@@ -36,7 +37,7 @@ def _folds(char: str) -> frozenset[str]:
     return frozenset(a for a in string.ascii_lowercase if re.fullmatch(re.escape(char), a, re.IGNORECASE))
 
 
-def _join(parts: list[frozenset[str]]) -> frozenset[str] | None:
+def _join(parts: list[frozenset[str]]) -> Strings:
     """Every concatenation of one string of each part, or None beyond `_MOST`."""
     joined = frozenset([""])
     for part in parts:
@@ -46,11 +47,12 @@ def _join(parts: list[frozenset[str]]) -> frozenset[str] | None:
     return joined
 
 
-def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
-    return None if any(s is None for s in sets) else frozenset().union(*sets)  # type: ignore[arg-type]
+def _union(sets: list[Strings]) -> Strings:
+    known = [s for s in sets if s is not None]
+    return frozenset().union(*known) if len(known) == len(sets) else None
 
 
-def _chars(items: Any) -> frozenset[str] | None:
+def _chars(items: Any) -> Strings:
     """What a character class matches, folded; None for a negation, a category (`\\w`) or a wide range."""
     chars: set[str] = set()
     for kind, value in items:
@@ -64,8 +66,9 @@ def _chars(items: Any) -> frozenset[str] | None:
     return frozenset(chars)
 
 
-def _item(op: Any, arg: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+def _item(op: Any, arg: Any) -> tuple[Strings, Strings]:
     """(`_read`) of one item of a parsed pattern."""
+    spelt: Strings
     if op is _c.LITERAL:
         spelt = _folds(chr(arg))
         return spelt, spelt
@@ -79,25 +82,26 @@ def _item(op: Any, arg: Any) -> tuple[frozenset[str] | None, frozenset[str] | No
         return _union([s for s, _ in read]), _union([n for _, n in read])
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
         least, most, inner = arg
-        spelt, needed = _read(inner)
-        if spelt is not None and most <= 3:
-            spelt = _union([_join([spelt] * count) for count in range(least, most + 1)])
-        else:
-            spelt = None
+        once, needed = _read(inner)
+        spelt = (
+            _union([_join([once] * count) for count in range(least, most + 1)])
+            if once is not None and most <= 3
+            else None
+        )
         return spelt, needed if least >= 1 else None
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):  # zero width: they only narrow where a match is
         return frozenset([""]), None
     return None, None
 
 
-def _read(items: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+def _read(items: Any) -> tuple[Strings, Strings]:
     """Of a (sub)pattern: the ASCII strings it can match, lower-cased, if few (else None); and strings one of which
     every match holds, the rarest set found (None if there are none)."""
     read = [_item(op, arg) for op, arg in items]
     candidates = [needed for _, needed in read if needed is not None]
     # Runs of items that spell few strings: a match holds one of the run's strings whole. A run ends before an item
     # that spells none, or that would make it spell too many (the next run starts there).
-    run = frozenset([""])
+    run: frozenset[str] = frozenset([""])
     for spelt, _ in read:
         longer = None if spelt is None else _join([run, spelt])
         if longer is None:
@@ -109,10 +113,11 @@ def _read(items: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     # The set whose shortest string is longest (fewest strings next): the rarest to find by chance.
     found = [c for c in candidates if "" not in c]
     best = max(found, key=lambda c: (min(map(len, c), default=1_000), -len(c)), default=None)
-    return _join([spelt for spelt, _ in read]) if all(s is not None for s, _ in read) else None, best  # type: ignore[misc]
+    parts = [spelt for spelt, _ in read if spelt is not None]
+    return (_join(parts) if len(parts) == len(read) else None), best
 
 
-def needed_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
+def needed_strings(pattern: re.Pattern[str]) -> Strings:
     """Lower-case ASCII strings one of which is in any ASCII text `pattern` matches (lower-cased), or None if the
     pattern needs none."""
     return _read(_parser.parse(pattern.pattern, pattern.flags))[1]
