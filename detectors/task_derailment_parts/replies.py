@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from detectors.screened import Screened
+
 # An answer that declines, says it does not know, or says the run could not do the task ("I could not build a
 # working query", "no flight data arrived, so no digest"): it answers the query, if not helpfully, and a failure
 # upstream is other detectors' to find. In English, German, Spanish, French, Portuguese, Italian, Dutch, Polish,
 # Chinese, Japanese, Korean and Arabic.
-DECLINE = re.compile(
+_DECLINE = re.compile(
     r"(?i)\b(?:sorry|(?:I|we) (?:cannot|can't|can not|could not|couldn't|am unable|are unable|was unable|were unable|"
     r"don't have|do not have)|"
     r"unable to|no (?:information|data|results?|rows?)|not possible|"
@@ -50,7 +52,7 @@ DECLINE = re.compile(
 # An answer saying there is none ("Hakuna safari zilizopangwa", "no sailings that day"), read only where a tool or
 # HTTP result came back holding an empty list (`came_back_empty`): it answers from that emptiness, and shares no
 # word with a result that has none. In the languages of `DECLINE` and Persian, Bengali, Georgian and Armenian.
-ABSENT = re.compile(
+_ABSENT = re.compile(
     r"(?i)\b(?:no|none|not|nothing|kein\w*|nicht|no hay|ningún|ninguna|pas de|aucune?|não há|nenhum\w*|"
     r"non (?:c'è|ci sono)|nessun\w*|geen|nie ma|brak|yok|нет|немає|δεν υπάρχ\w*|καμία|κανένα|tidak ada|tiada|"
     r"belum ada|hakuna|hamna|không có|אין|لا (?:توجد|يوجد)|وجود ندارد|نیست|नहीं|নেই|არ არის|չկա|չկան)(?!\w)"
@@ -61,7 +63,7 @@ ABSENT = re.compile(
 # real Dify app's `Other` desk did so on every run it routed; tests/testdata/dify-1.14.1-faults), unless the run
 # retrieved a document on the query (`fetched_for`): then it ignored the answer at hand. In the languages of
 # `DECLINE`, plus Turkish, Russian and Ukrainian.
-HOLDING = re.compile(
+_HOLDING = re.compile(
     r"(?i)\b(?:get back to you|be in touch|(?:will|shall|'ll) (?:contact|reach out to|call|email|e-mail) you|"
     r"(?:will|shall|'ll) (?:reply|respond|answer you|write back)|"
     r"(?:has|have) been (?:forwarded|passed on|escalated)|(?:we|I) (?:have|'ve) (?:received|passed on|forwarded)|"
@@ -82,3 +84,6 @@ HOLDING = re.compile(
     r"|回复您|答复您|ご返信(?:いた|致)します|返信いたします|답변(?:을 )?드리겠습니다|회신드리겠습니다"
     r"|سنتواصل معك|سيتواصل معك|سنرد عليك|سيرد عليك"
 )
+
+# Each searched only where it can match (`detectors/screened.py`): most answers hold none of their words.
+DECLINE, ABSENT, HOLDING = Screened(_DECLINE), Screened(_ABSENT), Screened(_HOLDING)
