@@ -176,7 +176,8 @@ def create(cfg: Config) -> object:
             question = (user_query(root) or "") if root is not None else ""
             unwritten = unsupported  # in no source as written, before the arithmetic (`discounted`)
             unsupported, miscounted = unsupported_numbers(answer, unsupported, stated, counted, sources, question)
-            if unsupported and known:
+            # After an empty retrieval nothing of the app's knowledge reached the answer: its figures excuse none.
+            if unsupported and known and searched is None:
                 unsupported = unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives

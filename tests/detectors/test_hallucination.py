@@ -1198,8 +1198,9 @@ def test_a_sum_written_against_its_currency(answer: str, unsupported: list[str])
 
 
 def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
-    """Session 26 (r6-halluc), `empty_context` (off by default): the context was empty, so the answer's age limits are
-    the knowledge base's only if it had said so; a figure of the question restated is no claim."""
+    """Session 26 (r6-halluc), `empty_context` (on by default since session 29): the context was empty, so the
+    answer's age limits are the knowledge base's only if it had said so; a figure of the question restated is no
+    claim."""
     prompt = "Svaraðu aðeins út frá samhenginu.\n<context></context>\nÞurfa börn fylgd í sundlaug?"
     for answer, fires in (
         ("Já, börn yngri en 10 ára þurfa fylgd 15 ára eða eldri.", True),
@@ -1208,9 +1209,26 @@ def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
         spans = run_spans(
             [node("kr", "knowledge-retrieval", outputs={"result": []}), llm(prompt=prompt, answer=answer)]
         )
-        assert findings(spans, "hallucination") == []
-        found = findings(spans, "hallucination", empty_context=True)
+        assert findings(spans, "hallucination", empty_context=False) == []
+        found = findings(spans, "hallucination")
         assert [sorted(f.evidence["unsupported"]) for f in found] == ([["10", "15"]] if fires else [])
+
+
+def test_an_empty_retrieval_is_not_excused_by_the_apps_earlier_figures() -> None:
+    """Session 29: where the run's retrieval brought nothing back, a figure an earlier run retrieved is still one this
+    answer was not given (held-out 20's docs desk: `99.95%` answered from memory after an empty search); where it
+    retrieved another page of the app's knowledge, the earlier figure stands (`known`)."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({"hallucination": {"enabled": True}}))
+    sla = "Enterprise comes with a 99.95% uptime SLA and a dedicated support line."
+    assert processor.detect(_kb_run("docs", sla, "Enterprise has a 99.95% uptime SLA.")) == []
+    keys = "Send your API key as a Bearer token; live keys start with rp_live_."
+    assert processor.detect(_kb_run("docs", keys, "Use a Bearer token. Enterprise has a 99.95% uptime SLA.")) == []
+    prompt = "Answer only from the reference pages below.\nReference pages:\n\nWhat's the uptime SLA?"
+    empty = [node("kr", "knowledge-retrieval", outputs={"result": []}), llm(prompt=prompt, answer=sla)]
+    (finding,) = processor.detect(run_spans(empty, app_id="docs", inputs={"sys.query": "What's the uptime SLA?"}))
+    assert finding.evidence["unsupported"] == ["99.95"]
 
 
 def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
