@@ -56,6 +56,7 @@ from detectors.numbers import (
     days,
     lengths,
     measured,
+    month_days,
     numbers,
     plain,
     quantities,
@@ -116,7 +117,7 @@ def create(cfg: Config) -> object:
                     yield from time_findings(
                         trace, (fetched := fetched or [run_data(trace, bodies)])[0], span, claims(dated), inputs
                     )
-                if stated_days := days(dated):
+                if (stated_days := days(dated)) or month_days(dated, strict=True):
                     fetched = fetched or [run_data(trace, bodies)]
                     yield from day_findings(trace, fetched[0], span, answer, stated_days, inputs)
             if not (grounded or cfg.data_fed) and cfg.data_swaps and AFTER_WORD.search(answer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -19,6 +20,7 @@ from detectors.numbers import (
     ascii_digits,
     by_unit,
     dates,
+    month_days,
     word_durations,
     writes_a_day,
 )
@@ -75,7 +77,7 @@ def day_findings(
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
     sources = [ascii_digits(HEADERS.sub("", source)) for source in (inputs, prompt, *outputs)]
     if not any(map(writes_a_day, sources)):
-        if fed_data(trace, prompt, outputs):
+        if stated and fed_data(trace, prompt, outputs):
             yield data_finding(
                 span, 0.7, f"states the day {', '.join(stated)} though none of its sources gives a date",
                 "a calendar day in an answer fed data where no source gives one", answer, unsupported=stated,
@@ -87,17 +89,34 @@ def day_findings(
     given = {date for source in sources for date, _ in dates(source)}
     dated = ascii_digits(answer)
     made = {date: set(tokens) for date, tokens in dates(dated) if date not in given}
-    if len(given) < 2 or not made:
-        return
     durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, dated)))
     durations |= word_durations(dated)
-    written = [date for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)]
+    written = [
+        str(date) for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)
+    ] if len(given) >= 2 else []  # fmt: skip
+    # Likewise a day of a month written without its year ("le 23/01", "December 15", "12月14日") where the sources
+    # date two days and more in any notation ("12/01 12:40", "décaler au 14/12", "2026-11-03"): none of theirs, nor
+    # one moved by a stated duration, is a payday, a delivery or a meeting the answer added.
+    known = {day for source in sources for _, readings in month_days(source) for day in readings}
+    steps = {round(d) for d in durations if d == round(d) and 0 < d <= 366}
+    written += [
+        day
+        for day, readings in month_days(dated, strict=True)
+        if len(known) >= 1 and not any(dates(day)) and not any(_apart(r, k) in steps | {0} for r in readings for k in known)
+    ]
     if written and fed_data(trace, prompt, outputs):
         yield data_finding(
-            span, 0.7, f"states the day {', '.join(map(str, written))}, which none of its sources' dates is",
+            span, 0.7, f"states the day {', '.join(written)}, which none of its sources' dates is",
             "a calendar day in an answer fed data that dates its items is none of them", answer,
-            unsupported=sorted(map(str, written)),
+            unsupported=sorted(written),
         )  # fmt: skip
+
+
+def _apart(day: tuple[int, int], other: tuple[int, int]) -> int:
+    """Days between two days of a month, the year unknown: the shorter way round (a leap year's, so 29 February is
+    one)."""
+    gap = abs((datetime.date(2024, *day) - datetime.date(2024, *other)).days)
+    return min(gap, 366 - gap)
 
 
 # A range of times of day ("09:00至18:00", "13:00-19:00", "9:00 to 17:30").
