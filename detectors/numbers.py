@@ -449,12 +449,13 @@ def month_days(text: str, strict: bool = False) -> list[tuple[str, set[tuple[int
     for match in _DAY_DIGITS.finditer(text):
         first, second = map(int, re.findall(r"\d+", match[0]))
         if match.start() not in within and (not strict or re.fullmatch(r"\d\d[/.]\d\d\.?", match[0])):
-            found.append((match[0], {(m, d) for m, d in ((second, first), (first, second)) if d <= _LAST_DAY.get(m, 0)}))
+            either = {(second, first), (first, second)}
+            found.append((match[0], {(month, day) for month, day in either if day <= _LAST_DAY.get(month, 0)}))
     for match in _DAY_WORD.finditer(text):
         word, day = (match[2], match[1]) if match[1] else (match[3], match[4])
         month = _MONTHS.get(word.lower()) or _MONTHS.get(word.lower()[:3])
-        capitalised = word[0].isupper() or len(word) > 3 and word.lower() in _MONTHS
-        if month and int(day) <= _LAST_DAY[month] and match.start() not in within and (capitalised or not strict):
+        named = word[0].isupper() or (len(word) > 3 and word.lower() in _MONTHS)  # "set 5" is no September
+        if month and int(day) <= _LAST_DAY[month] and match.start() not in within and (named or not strict):
             found.append((match[0], {(month, int(day))}))
     return found
 
@@ -644,6 +645,13 @@ def claims(answer: str) -> str:
     if "@" in answer:
         answer = _EMAIL.sub(lambda found: " " * len(found.group(0)), answer)
     return _IDENTIFIER.sub(lambda found: _blank(found.group(0)), answer)
+
+
+def phone_numbers(text: str) -> set[str]:
+    """The phone numbers `text` writes (`claims` blanks them: seven digits and more, starting with a digit, + or a
+    bracket), as their digits ("1-800-555-0199": 18005550199)."""
+    found = (m[0] for m in _IDENTIFIER.finditer(text) if m[0][0].isdigit() or m[0][0] in "+(")
+    return {digits for phone in found if len(digits := re.sub(r"\D", "", phone)) >= 7 and not phone.startswith("24")}
 
 
 def _blank(identifier: str) -> str:

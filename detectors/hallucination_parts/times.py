@@ -95,14 +95,14 @@ def day_findings(
         str(date) for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)
     ] if len(given) >= 2 else []  # fmt: skip
     # Likewise a day of a month written without its year ("le 23/01", "December 15", "12月14日") where the sources
-    # date two days and more in any notation ("12/01 12:40", "décaler au 14/12", "2026-11-03"): none of theirs, nor
-    # one moved by a stated duration, is a payday, a delivery or a meeting the answer added.
+    # date anything in any notation ("12/01 12:40", "décaler au 14/12", an ETA's "2027-03-09"): none of theirs, nor
+    # one moved by a stated duration, is a payday, a delivery, a restock or a meeting the answer added.
     known = {day for source in sources for _, readings in month_days(source) for day in readings}
     steps = {round(d) for d in durations if d == round(d) and 0 < d <= 366}
     written += [
         day
-        for day, readings in month_days(dated, strict=True)
-        if len(known) >= 1 and not any(dates(day)) and not any(_apart(r, k) in steps | {0} for r in readings for k in known)
+        for day, readings in (month_days(dated, strict=True) if known else [])
+        if not any(dates(day)) and not any(_apart(r, k) in steps | {0} for r in readings for k in known)
     ]
     if written and fed_data(trace, prompt, outputs):
         yield data_finding(
