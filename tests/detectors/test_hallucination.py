@@ -1466,3 +1466,50 @@ def test_figures_made_up_counting_what_the_prompts_count(answer: str, made: list
     another way ("59.9 EUR", the answer's "€"): the data's terms by what they count, not by their spelling."""
     found = findings(_trains(answer), "hallucination")
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
+
+
+def _tracked(answer: str) -> list[ReadableSpan]:
+    """A tracking app: an API lists a parcel's events by day and time, the year left out; the LLM answers."""
+    body = '{"events": [{"time": "12/01 10:20", "status": "accepted"}, {"time": "12/02 08:40", "status": "out"}]}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = f"Answer from the tracking history only.\nParcel 3235-6326-7866, 2 events: {body}\nWhere is it?"
+    return _fed_run(prompt, answer, {"parcel": "3235-6326-7866"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Out for delivery since 12/02 08:40. Delivery is planned for 12月14日.", True),  # a day no event is
+        ("Out for delivery since 12/02 08:40; expected on December 14.", True),
+        ("Out for delivery since 12/02 08:40; la livraison est prévue le 14/12.", True),
+        ("Out for delivery since 12/02 08:40 (accepted 12/01).", False),  # the events' own days
+        ("Out for delivery since 12/02 08:40; usually 2 days, so by December 4.", False),  # moved by a stated duration
+        ("Out for delivery since 12/02 08:40; fill in 1/2 of the form, support 24/7.", False),  # no days
+    ],
+)
+def test_a_day_without_its_year_none_of_the_datas_days_is(answer: str, fires: bool) -> None:
+    """Session 29: an answer fed data that dates anything, writing a day of a month without its year ("12月14日",
+    "December 14", "le 14/12") that none of the sources' days is nor one moved by a stated duration: a delivery day,
+    a payday or a meeting the answer added (held-out 20's tracking desk and minutes, faults13's payday and restock)."""
+    found = findings(_tracked(answer), "hallucination")
+    assert bool(found) == fires, found
+
+
+@pytest.mark.parametrize(
+    ("prompt", "answer", "fires"),
+    [
+        ("Answer only from this: open daily 11:00-22:00. Parking: free for 2 hours over 300 yuan.",
+         "We have no information on that; please call the restaurant at 021-6321 8890.", True),
+        ("Answer only from this: open daily 11:00-22:00. Phone +86 21 6321 8890.",
+         "Please call the restaurant at 021-6321 8890.", False),  # the same number, grouped otherwise
+        ("Answer only from this: open daily 11:00-22:00.", "We are open daily 11:00-22:00, 24/7 online.", False),
+    ],
+)  # fmt: skip
+def test_a_phone_number_no_source_writes(prompt: str, answer: str, fires: bool) -> None:
+    """Session 29 (`phones`): a phone number in an answer is no figure (`claims` blanks it), so a desk's number
+    given from a branch's prompt or a page the run did not have was read by no rule (held-out 19's shop after an
+    empty retrieval, held-out 20's restaurant branches whose facts hold no phone)."""
+    spans = run_spans([llm(prompt=prompt, answer=answer)], inputs={"sys.query": "Can I bring my dog?"})
+    found = findings(spans, "hallucination")
+    assert [f.evidence["unsupported"] for f in found] == ([["02163218890"]] if fires else [])
+    assert findings(spans, "hallucination", phones=False) == []
