@@ -44,7 +44,6 @@ from detectors.hallucination_parts.data import (
 from detectors.hallucination_parts.known import KNOWN, figures_of, learn, orders, unknown
 from detectors.hallucination_parts.made_up import figures, made_up, percentages, two_termed
 from detectors.hallucination_parts.money import discounted, substituted, unshared_percentages
-from detectors.hallucination_parts.phones import phone_findings
 from detectors.hallucination_parts.support import CODE, unsupported_numbers
 from detectors.hallucination_parts.times import HOUR_MINUTE, TIME_RANGE, day_findings, range_moved, time_findings
 from detectors.hallucination_parts.told import AFTER_WORD, swapped_findings, told_findings
@@ -59,7 +58,6 @@ from detectors.numbers import (
     measured,
     month_days,
     numbers,
-    phone_numbers,
     plain,
     quantities,
     readings,
@@ -100,10 +98,6 @@ def create(cfg: Config) -> object:
                 or "#context#" in str(attr(span, "input.value") or "")
                 or (searched is not None and (span.start_time or 0) >= searched)
             )
-            if cfg.phones and sum(map(str.isdigit, said)) >= 7 and phone_numbers(said):
-                fetched = fetched or [run_data(trace, bodies)]
-                before = [output for end, output in fetched[0] if end <= (span.start_time or 0)]
-                yield from phone_findings(span, said, [documents, inputs, prompt_text(span), *before])
             if not grounded and cfg.data_times and said.count(":") > 1 and TIME_RANGE.search(said):
                 yield from range_moved(span, claims(said), inputs)
             if not (grounded or cfg.data_fed):  # fed only data: read for `data_money`, where data came before it

@@ -440,15 +440,15 @@ def month_days(text: str, strict: bool = False) -> list[tuple[str, set[tuple[int
     """Each day of a month `text` writes, with its year or without, as written with the (month, day) it can stand
     for: a date, "12月14日", a month's name beside a day ("December 15", "16 décembre") and a day and month in digits
     either way round ("12/01": 12 January or 1 December). `strict` (an answer's days): a month named whole or as
-    written capitalised ("Dec 21"; "set 5" is no September), and digits only both of two with a slash or dots ("16/12",
-    "23.01."; "1/2", "24/7" and a range's "10-12" are no days)."""
+    written capitalised ("Dec 21"; "set 5" is no September), and digits only two and two with a slash ("16/12"; "1/2",
+    "24/7", a range's "10-12" and a sum's "€14.12." are no days)."""
     written = [m for m in _DATE.finditer(text) if any(dates(m[0]))]  # "00 and 2026" names no month
     found = [(m[0], {(day.month, day.day) for day, _ in dates(m[0])}) for m in written]
     found += [(w, {(int(m[1]), int(m[2]))}) for w in _MONTH_DAY.findall(text) if (m := _DIGIT_PAIR.search(w))]
     within = {i for m in written for i in range(m.start(), m.end())}  # a date's parts are no days of their own
     for match in _DAY_DIGITS.finditer(text):
         first, second = map(int, re.findall(r"\d+", match[0]))
-        if match.start() not in within and (not strict or re.fullmatch(r"\d\d[/.]\d\d\.?", match[0])):
+        if match.start() not in within and (not strict or re.fullmatch(r"\d\d/\d\d", match[0])):
             either = {(second, first), (first, second)}
             found.append((match[0], {(month, day) for month, day in either if day <= _LAST_DAY.get(month, 0)}))
     for match in _DAY_WORD.finditer(text):
@@ -645,13 +645,6 @@ def claims(answer: str) -> str:
     if "@" in answer:
         answer = _EMAIL.sub(lambda found: " " * len(found.group(0)), answer)
     return _IDENTIFIER.sub(lambda found: _blank(found.group(0)), answer)
-
-
-def phone_numbers(text: str) -> set[str]:
-    """The phone numbers `text` writes (`claims` blanks them: seven digits and more, starting with a digit, + or a
-    bracket), as their digits ("1-800-555-0199": 18005550199)."""
-    found = (m[0] for m in _IDENTIFIER.finditer(text) if m[0][0].isdigit() or m[0][0] in "+(")
-    return {digits for phone in found if len(digits := re.sub(r"\D", "", phone)) >= 7 and not phone.startswith("24")}
 
 
 def _blank(identifier: str) -> str:

@@ -76,7 +76,3 @@ class Config(DetectorConfig):
     # 28: held-out 18's "412.5 kg" total and per-kilo rate for the data's 41.6 kg, a meter's "18.4 m³" and bill for
     # its 9.79 m³, their units or currencies in words the number reader does not read).
     data_made_up: bool = True
-    # Check every answer for a phone number whose last seven digits none of its sources writes (its prompt, the
-    # run's inputs, documents and data before it): `phones.phone_findings`, session 29 (held-out 19's shop desk and
-    # held-out 20's restaurant branches giving the desk's number from a page or a prompt the run did not have).
-    phones: bool = True

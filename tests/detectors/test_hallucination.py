@@ -846,7 +846,12 @@ _DAY = "a calendar day in an answer fed data where no source gives one"
             "Collect it by 2026-03-20.",
             (_DAY, "2026-03-20"),
         ),
-        (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", None),
+        # Session 29: a day without its year none of the data's days is (the data's 12 March; no duration stated).
+        (
+            _EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"),
+            "Collect it by 3月20日.",
+            ("a calendar day in an answer fed data that dates its items is none of them", "3月20日"),
+        ),
     ],
 )
 def test_a_time_or_day_no_source_gives_in_an_answer_fed_data(
@@ -1468,9 +1473,9 @@ def test_figures_made_up_counting_what_the_prompts_count(answer: str, made: list
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
 
 
-def _tracked(answer: str) -> list[ReadableSpan]:
+def _parcel_events(answer: str) -> list[ReadableSpan]:
     """A tracking app: an API lists a parcel's events by day and time, the year left out; the LLM answers."""
-    body = '{"events": [{"time": "12/01 10:20", "status": "accepted"}, {"time": "12/02 08:40", "status": "out"}]}'
+    body = '{"events": [{"time": "12/01 10:20", "status": "accepted"}, {"time": "12/02 08:40"}], "fee_eur": 14.12}'
     api = node("api", "http-request", outputs={"status_code": 200, "body": body})
     prompt = f"Answer from the tracking history only.\nParcel 3235-6326-7866, 2 events: {body}\nWhere is it?"
     return _fed_run(prompt, answer, {"parcel": "3235-6326-7866"}, api)
@@ -1485,31 +1490,12 @@ def _tracked(answer: str) -> list[ReadableSpan]:
         ("Out for delivery since 12/02 08:40 (accepted 12/01).", False),  # the events' own days
         ("Out for delivery since 12/02 08:40; usually 2 days, so by December 4.", False),  # moved by a stated duration
         ("Out for delivery since 12/02 08:40; fill in 1/2 of the form, support 24/7.", False),  # no days
+        ("Out for delivery since 12/02 08:40; the fee is €14.12.", False),  # a sum, not the 14th of December
     ],
 )
 def test_a_day_without_its_year_none_of_the_datas_days_is(answer: str, fires: bool) -> None:
     """Session 29: an answer fed data that dates anything, writing a day of a month without its year ("12月14日",
     "December 14", "le 14/12") that none of the sources' days is nor one moved by a stated duration: a delivery day,
     a payday or a meeting the answer added (held-out 20's tracking desk and minutes, faults13's payday and restock)."""
-    found = findings(_tracked(answer), "hallucination")
+    found = findings(_parcel_events(answer), "hallucination")
     assert bool(found) == fires, found
-
-
-@pytest.mark.parametrize(
-    ("prompt", "answer", "fires"),
-    [
-        ("Answer only from this: open daily 11:00-22:00. Parking: free for 2 hours over 300 yuan.",
-         "We have no information on that; please call the restaurant at 021-6321 8890.", True),
-        ("Answer only from this: open daily 11:00-22:00. Phone +86 21 6321 8890.",
-         "Please call the restaurant at 021-6321 8890.", False),  # the same number, grouped otherwise
-        ("Answer only from this: open daily 11:00-22:00.", "We are open daily 11:00-22:00, 24/7 online.", False),
-    ],
-)  # fmt: skip
-def test_a_phone_number_no_source_writes(prompt: str, answer: str, fires: bool) -> None:
-    """Session 29 (`phones`): a phone number in an answer is no figure (`claims` blanks it), so a desk's number
-    given from a branch's prompt or a page the run did not have was read by no rule (held-out 19's shop after an
-    empty retrieval, held-out 20's restaurant branches whose facts hold no phone)."""
-    spans = run_spans([llm(prompt=prompt, answer=answer)], inputs={"sys.query": "Can I bring my dog?"})
-    found = findings(spans, "hallucination")
-    assert [f.evidence["unsupported"] for f in found] == ([["02163218890"]] if fires else [])
-    assert findings(spans, "hallucination", phones=False) == []
