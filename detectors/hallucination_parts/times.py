@@ -72,7 +72,8 @@ def day_findings(
 ) -> Iterator[Finding]:
     """A finding where `answer`, fed data (`fed_data`) states a calendar day (`stated`: "12月21日", "2026-12-21") and
     neither its prompt, the run's inputs nor the data before it writes any day in any notation: a due date or a
-    slot no source dated (`time_findings`'s reading of times, for days). An answer fed nothing is left alone there."""
+    slot no source dated (`time_findings`'s reading of times, for days). An answer fed nothing is left alone there.
+    Where the sources date something, a day none of theirs is (below)."""
     prompt = prompt_text(span)
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
     sources = [ascii_digits(HEADERS.sub("", source)) for source in (inputs, prompt, *outputs)]
