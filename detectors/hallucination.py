@@ -56,6 +56,7 @@ from detectors.numbers import (
     days,
     lengths,
     measured,
+    month_days,
     numbers,
     plain,
     quantities,
@@ -116,7 +117,7 @@ def create(cfg: Config) -> object:
                     yield from time_findings(
                         trace, (fetched := fetched or [run_data(trace, bodies)])[0], span, claims(dated), inputs
                     )
-                if stated_days := days(dated):
+                if (stated_days := days(dated)) or month_days(dated, strict=True):
                     fetched = fetched or [run_data(trace, bodies)]
                     yield from day_findings(trace, fetched[0], span, answer, stated_days, inputs)
             if not (grounded or cfg.data_fed) and cfg.data_swaps and AFTER_WORD.search(answer):
@@ -176,7 +177,8 @@ def create(cfg: Config) -> object:
             question = (user_query(root) or "") if root is not None else ""
             unwritten = unsupported  # in no source as written, before the arithmetic (`discounted`)
             unsupported, miscounted = unsupported_numbers(answer, unsupported, stated, counted, sources, question)
-            if unsupported and known:
+            # After an empty retrieval nothing of the app's knowledge reached the answer: its figures excuse none.
+            if unsupported and known and searched is None:
                 unsupported = unknown(unsupported, stating, known, sources)
             replaced: dict[str, float] = {}  # fed data only: a sum of money standing for the data's figure
             cut: dict[str, list[float]] = {}  # fed data only: a sum of money a source's figure less a share none gives

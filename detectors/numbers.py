@@ -436,6 +436,34 @@ def writes_a_day(text: str) -> bool:
     )
 
 
+def month_days(text: str, strict: bool = False) -> list[tuple[str, set[tuple[int, int]]]]:
+    """Each day of a month `text` writes, with its year or without, as written with the (month, day) it can stand
+    for: a date, "12月14日", a month's name beside a day ("December 15", "16 décembre") and a day and month in digits
+    either way round ("12/01": 12 January or 1 December). `strict` (an answer's days): a month named whole or as
+    written capitalised ("Dec 21"; "set 5" is no September), and digits only two and two with a slash ("16/12"; "1/2",
+    "24/7", a range's "10-12" and a sum's "€14.12." are no days)."""
+    written = [m for m in _DATE.finditer(text) if any(dates(m[0]))]  # "00 and 2026" names no month
+    found = [(m[0], {(day.month, day.day) for day, _ in dates(m[0])}) for m in written]
+    found += [(w, {(int(m[1]), int(m[2]))}) for w in _MONTH_DAY.findall(text) if (m := _DIGIT_PAIR.search(w))]
+    within = {i for m in written for i in range(m.start(), m.end())}  # a date's parts are no days of their own
+    for match in _DAY_DIGITS.finditer(text):
+        first, second = map(int, re.findall(r"\d+", match[0]))
+        if match.start() not in within and (not strict or re.fullmatch(r"\d\d/\d\d", match[0])):
+            either = {(second, first), (first, second)}
+            found.append((match[0], {(month, day) for month, day in either if day <= _LAST_DAY.get(month, 0)}))
+    for match in _DAY_WORD.finditer(text):
+        word, day = (match[2], match[1]) if match[1] else (match[3], match[4])
+        month = _MONTHS.get(word.lower()) or _MONTHS.get(word.lower()[:3])
+        named = word[0].isupper() or (len(word) > 3 and word.lower() in _MONTHS)  # "set 5" is no September
+        if month and int(day) <= _LAST_DAY[month] and match.start() not in within and (named or not strict):
+            found.append((match[0], {(month, int(day))}))
+    return found
+
+
+_DIGIT_PAIR = re.compile(r"(\d+)\D+(\d+)")
+_LAST_DAY = {month: 29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31 for month in range(1, 13)}
+
+
 def counts(text: str) -> dict[str, set[str]]:
     """What single-digit counts `text` states: the counted word (lower-cased, a plural "s" dropped, by its
     first five letters: "3-year" and "3 years" count the same thing) → the digits stated for it. A time of day

@@ -65,10 +65,12 @@ class Config(DetectorConfig):
     # billing "1.487 kr." from readings that price nothing).
     data_prices: bool = True
     # Also check an answer after a knowledge retrieval that brought nothing back (its context empty) as one grounded
-    # in documents: a figure it states is one the knowledge base did not give it (faults10's `sund_ungrounded_age`,
-    # `sund_hours_as_price`). Off by default: the earlier real recordings label the business's true hours or limits
-    # so answered clean (5 of their clean runs flagged with it on, session 26: docs/detectors.md).
-    empty_context: bool = False
+    # in documents, and let no figure of the app's earlier runs excuse it: nothing was retrieved, so a figure it states
+    # is one the knowledge base did not give it (faults10's `sund_ungrounded_age`). Off until session 29: faults3-6
+    # label the business's true hours so answered clean; on since, by the numbers (docs/detectors.md, Session 29):
+    # held-out 14-16/19/20, faults10/11/14 label "in none of the run's prompts" a hallucination, and held-out 19 and 20
+    # alone gain 18 found runs against faults3-6/9's 6 clean runs of the older convention flagged.
+    empty_context: bool = True
     # With `data_fed` off, still check an answer fed only data for two figures and more (two digits and more) in no
     # source nor computed from them, one written beside a word its prompt writes a figure beside (`made_up`, session
     # 28: held-out 18's "412.5 kg" total and per-kilo rate for the data's 41.6 kg, a meter's "18.4 m³" and bill for

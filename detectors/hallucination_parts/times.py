@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -19,6 +20,7 @@ from detectors.numbers import (
     ascii_digits,
     by_unit,
     dates,
+    month_days,
     word_durations,
     writes_a_day,
 )
@@ -70,12 +72,13 @@ def day_findings(
 ) -> Iterator[Finding]:
     """A finding where `answer`, fed data (`fed_data`) states a calendar day (`stated`: "12月21日", "2026-12-21") and
     neither its prompt, the run's inputs nor the data before it writes any day in any notation: a due date or a
-    slot no source dated (`time_findings`'s reading of times, for days). An answer fed nothing is left alone there."""
+    slot no source dated (`time_findings`'s reading of times, for days). An answer fed nothing is left alone there.
+    Where the sources date something, a day none of theirs is (below)."""
     prompt = prompt_text(span)
     outputs = [output for end, output in data if end <= (span.start_time or 0)]
     sources = [ascii_digits(HEADERS.sub("", source)) for source in (inputs, prompt, *outputs)]
     if not any(map(writes_a_day, sources)):
-        if fed_data(trace, prompt, outputs):
+        if stated and fed_data(trace, prompt, outputs):
             yield data_finding(
                 span, 0.7, f"states the day {', '.join(stated)} though none of its sources gives a date",
                 "a calendar day in an answer fed data where no source gives one", answer, unsupported=stated,
@@ -87,17 +90,34 @@ def day_findings(
     given = {date for source in sources for date, _ in dates(source)}
     dated = ascii_digits(answer)
     made = {date: set(tokens) for date, tokens in dates(dated) if date not in given}
-    if len(given) < 2 or not made:
-        return
     durations = set().union(*(by_unit(source).get("time", set()) for source in (*sources, dated)))
     durations |= word_durations(dated)
-    written = [date for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)]
+    written = [
+        str(date) for date, tokens in made.items() if not tokens <= shifted_by(dated, tokens, sources, durations)
+    ] if len(given) >= 2 else []  # fmt: skip
+    # Likewise a day of a month written without its year ("le 23/01", "December 15", "12月14日") where the sources
+    # date anything in any notation ("12/01 12:40", "décaler au 14/12", an ETA's "2027-03-09"): none of theirs, nor
+    # one moved by a stated duration, is a payday, a delivery, a restock or a meeting the answer added.
+    known = {day for source in sources for _, readings in month_days(source) for day in readings}
+    steps = {round(d) for d in durations if d == round(d) and 0 < d <= 366}
+    written += [
+        day
+        for day, readings in (month_days(dated, strict=True) if known else [])
+        if not any(dates(day)) and not any(_apart(r, k) in steps | {0} for r in readings for k in known)
+    ]
     if written and fed_data(trace, prompt, outputs):
         yield data_finding(
-            span, 0.7, f"states the day {', '.join(map(str, written))}, which none of its sources' dates is",
+            span, 0.7, f"states the day {', '.join(written)}, which none of its sources' dates is",
             "a calendar day in an answer fed data that dates its items is none of them", answer,
-            unsupported=sorted(map(str, written)),
+            unsupported=sorted(written),
         )  # fmt: skip
+
+
+def _apart(day: tuple[int, int], other: tuple[int, int]) -> int:
+    """Days between two days of a month, the year unknown: the shorter way round (a leap year's, so 29 February is
+    one)."""
+    gap = abs((datetime.date(2024, *day) - datetime.date(2024, *other)).days)
+    return min(gap, 366 - gap)
 
 
 # A range of times of day ("09:00至18:00", "13:00-19:00", "9:00 to 17:30").

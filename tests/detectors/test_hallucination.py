@@ -846,7 +846,12 @@ _DAY = "a calendar day in an answer fed data where no source gives one"
             "Collect it by 2026-03-20.",
             (_DAY, "2026-03-20"),
         ),
-        (_EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"), "Collect it by 3月20日.", None),
+        # Session 29: a day without its year none of the data's days is (the data's 12 March; no duration stated).
+        (
+            _EVENTS.replace("Yerevan hub", "Yerevan hub, 12 March"),
+            "Collect it by 3月20日.",
+            ("a calendar day in an answer fed data that dates its items is none of them", "3月20日"),
+        ),
     ],
 )
 def test_a_time_or_day_no_source_gives_in_an_answer_fed_data(
@@ -1198,8 +1203,9 @@ def test_a_sum_written_against_its_currency(answer: str, unsupported: list[str])
 
 
 def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
-    """Session 26 (r6-halluc), `empty_context` (off by default): the context was empty, so the answer's age limits are
-    the knowledge base's only if it had said so; a figure of the question restated is no claim."""
+    """Session 26 (r6-halluc), `empty_context` (on by default since session 29): the context was empty, so the
+    answer's age limits are the knowledge base's only if it had said so; a figure of the question restated is no
+    claim."""
     prompt = "Svaraðu aðeins út frá samhenginu.\n<context></context>\nÞurfa börn fylgd í sundlaug?"
     for answer, fires in (
         ("Já, börn yngri en 10 ára þurfa fylgd 15 ára eða eldri.", True),
@@ -1208,9 +1214,26 @@ def test_an_answer_after_a_retrieval_that_brought_nothing_back() -> None:
         spans = run_spans(
             [node("kr", "knowledge-retrieval", outputs={"result": []}), llm(prompt=prompt, answer=answer)]
         )
-        assert findings(spans, "hallucination") == []
-        found = findings(spans, "hallucination", empty_context=True)
+        assert findings(spans, "hallucination", empty_context=False) == []
+        found = findings(spans, "hallucination")
         assert [sorted(f.evidence["unsupported"]) for f in found] == ([["10", "15"]] if fires else [])
+
+
+def test_an_empty_retrieval_is_not_excused_by_the_apps_earlier_figures() -> None:
+    """Session 29: where the run's retrieval brought nothing back, a figure an earlier run retrieved is still one this
+    answer was not given (held-out 20's docs desk: `99.95%` answered from memory after an empty search); where it
+    retrieved another page of the app's knowledge, the earlier figure stands (`known`)."""
+    from bridge.processors.detectors import Config, DetectionProcessor
+
+    processor = DetectionProcessor(Config.model_validate({"hallucination": {"enabled": True}}))
+    sla = "Enterprise comes with a 99.95% uptime SLA and a dedicated support line."
+    assert processor.detect(_kb_run("docs", sla, "Enterprise has a 99.95% uptime SLA.")) == []
+    keys = "Send your API key as a Bearer token; live keys start with rp_live_."
+    assert processor.detect(_kb_run("docs", keys, "Use a Bearer token. Enterprise has a 99.95% uptime SLA.")) == []
+    prompt = "Answer only from the reference pages below.\nReference pages:\n\nWhat's the uptime SLA?"
+    empty = [node("kr", "knowledge-retrieval", outputs={"result": []}), llm(prompt=prompt, answer=sla)]
+    (finding,) = processor.detect(run_spans(empty, app_id="docs", inputs={"sys.query": "What's the uptime SLA?"}))
+    assert finding.evidence["unsupported"] == ["99.95"]
 
 
 def _metered(answer: str, price: str = "") -> list[ReadableSpan]:
@@ -1448,3 +1471,31 @@ def test_figures_made_up_counting_what_the_prompts_count(answer: str, made: list
     another way ("59.9 EUR", the answer's "€"): the data's terms by what they count, not by their spelling."""
     found = findings(_trains(answer), "hallucination")
     assert [sorted(f.evidence["unsupported"]) for f in found] == ([made] if made else [])
+
+
+def _parcel_events(answer: str) -> list[ReadableSpan]:
+    """A tracking app: an API lists a parcel's events by day and time, the year left out; the LLM answers."""
+    body = '{"events": [{"time": "12/01 10:20", "status": "accepted"}, {"time": "12/02 08:40"}], "fee_eur": 14.12}'
+    api = node("api", "http-request", outputs={"status_code": 200, "body": body})
+    prompt = f"Answer from the tracking history only.\nParcel 3235-6326-7866, 2 events: {body}\nWhere is it?"
+    return _fed_run(prompt, answer, {"parcel": "3235-6326-7866"}, api)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fires"),
+    [
+        ("Out for delivery since 12/02 08:40. Delivery is planned for 12月14日.", True),  # a day no event is
+        ("Out for delivery since 12/02 08:40; expected on December 14.", True),
+        ("Out for delivery since 12/02 08:40; la livraison est prévue le 14/12.", True),
+        ("Out for delivery since 12/02 08:40 (accepted 12/01).", False),  # the events' own days
+        ("Out for delivery since 12/02 08:40; usually 2 days, so by December 4.", False),  # moved by a stated duration
+        ("Out for delivery since 12/02 08:40; fill in 1/2 of the form, support 24/7.", False),  # no days
+        ("Out for delivery since 12/02 08:40; the fee is €14.12.", False),  # a sum, not the 14th of December
+    ],
+)
+def test_a_day_without_its_year_none_of_the_datas_days_is(answer: str, fires: bool) -> None:
+    """Session 29: an answer fed data that dates anything, writing a day of a month without its year ("12月14日",
+    "December 14", "le 14/12") that none of the sources' days is nor one moved by a stated duration: a delivery day,
+    a payday or a meeting the answer added (held-out 20's tracking desk and minutes, faults13's payday and restock)."""
+    found = findings(_parcel_events(answer), "hallucination")
+    assert bool(found) == fires, found

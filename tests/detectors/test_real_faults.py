@@ -638,6 +638,8 @@ FOUND_BY_THE_STREAM_ONLY = {
     # classifier's prompt is not exported)
     "faults11": {("aloqa_flood", "dify_iteration_escape"), ("aloqa_renamed_balance", "dify_classifier_drift")},
 }
+_EMPTY10 = {("sund_ungrounded_age", "hallucination"), ("sund_hours_as_price", "hallucination")}
+_DAYS13 = {("claim_payday", "hallucination"), ("orders_chair_restock", "hallucination")}
 # (set, settings) measured: the first set in every setting, the others as shipped and with every switch on.
 MEASURED = {
     ("faults", "default"): _DEFAULT | {("kb_invented_figures", "hallucination")},
@@ -666,10 +668,12 @@ MEASURED = {
         ("tiesaa_invented_weather", "hallucination"),
         ("tnb_invented_restore", "hallucination"),
     },
-    ("faults10", "default"): _DEFAULT10,
-    ("faults10", "every switch"): _DEFAULT10 | {("thaiyal_invented_date", "hallucination")},
-    ("faults11", "default"): _DEFAULT11,
-    ("faults11", "every switch"): _DEFAULT11 | {("aloqa_invented", "hallucination")},
+    # session 29 (det-halluc13): `empty_context` on, an empty retrieval excused by no earlier run's figure
+    ("faults10", "default"): _DEFAULT10 | _EMPTY10,
+    ("faults10", "every switch"): _DEFAULT10 | _EMPTY10 | {("thaiyal_invented_date", "hallucination")},
+    ("faults11", "default"): _DEFAULT11 | {("apteek_invented_flu", "hallucination")},
+    ("faults11", "every switch"): _DEFAULT11
+    | {("aloqa_invented", "hallucination"), ("apteek_invented_flu", "hallucination")},
     ("faults12", "default"): _DEFAULT12
     | {("gu_invented_discount", "hallucination"), ("ml_invented_rate", "hallucination")},
     ("faults12", "every switch"): _DEFAULT12
@@ -678,7 +682,9 @@ MEASURED = {
         ("ky_advert", "hallucination"),
         ("ml_invented_rate", "hallucination"),
     },
-    ("faults13", "default"): _DEFAULT13,
+    # session 29 (det-halluc13): a day without its year none of the data's days is (`day_findings`, read where
+    # `data_fed` is off: with it on, every figure of an answer fed data is read, the restock's day not among them)
+    ("faults13", "default"): _DEFAULT13 | _DAYS13,
     ("faults13", "every switch"): _DEFAULT13
     | {
         ("claim_payday", "hallucination"),
@@ -702,13 +708,25 @@ FALSE_ALARMS = {
     # limit). The fifth states printer prices of a knowledge-base segment no run retrieved (the kit's scripted
     # answer; in no source this run or any other had): kept as a finding (an answer stating prices its run was not
     # given). Session 22: `hallucination` ships on (held-out 11 and the fifth recording, blind: 1 of 551, 0 of 40).
-    ("faults3", "default"): {("faq_clean_8", "hallucination")},
-    ("faults3", "every switch"): {("faq_clean_8", "hallucination")},
+    # Session 29 (det-halluc13): `empty_context` ships on. The knowledge base's true hours, limits and prices answered
+    # after a retrieval that brought nothing back, which these sets label clean (right for the business) and held-out
+    # 14-16/19/20 and faults10/11/14 label hallucination (in nothing the model was given): flagged, a convention
+    # traded by the numbers (docs/detectors.md, Session 29).
+    ("faults3", "default"): {("faq_clean_4", "hallucination"), ("faq_clean_8", "hallucination")},
+    ("faults3", "every switch"): {("faq_clean_4", "hallucination"), ("faq_clean_8", "hallucination")},
+    ("faults4", "default"): {("library_clean_8", "hallucination")},
+    ("faults4", "every switch"): {("library_clean_8", "hallucination")},
+    ("faults5", "default"): {("museum_clean_3", "hallucination"), ("museum_clean_7", "hallucination")},
+    ("faults6", "default"): {("estate_clean_6", "hallucination")},
+    ("faults6", "every switch"): {("estate_clean_6", "hallucination")},
+    ("faults9", "default"): {("agri_clean_7", "hallucination")},
     # the fourth set: session 22: the fleet report's plate beside its distance ("42 MRM 373 151.735 km") is read as
     # two numbers, no longer one `hallucination` traced nowhere
     # the fifth set: with `data_fed` on (not a default), four answers fed a timetable or a recipe's figures restate
     # numbers it does not trace
     ("faults5", "every switch"): {
+        ("museum_clean_3", "hallucination"),
+        ("museum_clean_7", "hallucination"),
         ("ferry_clean_6", "hallucination"),
         ("recipe_clean_1", "hallucination"),
         ("recipe_clean_4", "hallucination"),
@@ -741,6 +759,7 @@ FALSE_ALARMS = {
     # which a lookup asked for the run's key returned, is the caller's (the export records no request: the run's
     # one key).
     ("faults9", "every switch"): {
+        ("agri_clean_7", "hallucination"),
         ("bus_clean_1", "hallucination"),
         ("bus_clean_8", "hallucination"),
         ("stav_clean_1", "hallucination"),
