@@ -196,6 +196,19 @@ def test_every_file_the_readme_and_the_docs_name_exists() -> None:
     assert [missing for doc in docs for missing in _missing_paths(doc)] == []
 
 
+def test_architecture_md_names_every_module_of_the_bridge() -> None:
+    # Splits (normalize.py, export.py) and new modules left their rows behind: each module is named in its
+    # folder's row, as `name.py` or `name`.
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    modules = sorted(p for p in (ROOT / "bridge").rglob("*.py") if not p.name.startswith("__"))
+    unnamed = [
+        str(module.relative_to(ROOT))
+        for module in modules
+        if f"`{module.stem}`" not in text and not re.search(rf"[`/(]{re.escape(module.name)}", text)
+    ]
+    assert unnamed == []
+
+
 def test_no_detector_on_by_default_is_called_off() -> None:
     # README's Detections section and the hallucination setting's first words said "off by default" a session
     # after it shipped on.
