@@ -29,6 +29,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 import detectors
+from bridge.cli.commands import build_parser
 from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
 from bridge.config.models import AssemblyConfig
@@ -37,7 +38,9 @@ from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
 from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
-from bridge.receivers import poller, proxy
+from bridge.receivers import poller, proxy, signing
+from bridge.receivers.config import stream as stream_config
+from bridge.receivers.config import webhook as webhook_config
 from tests.bridge_process import wait_until
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config, free_port
 from tests.cli.test_commands import _tree
@@ -246,6 +249,27 @@ def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
     )
     assert defaults.cors_allowed_origins == []  # "default: no CORS at all"
     assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()
+
+
+def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
+    # Defaults stated in sentences, not in a YAML block the other tests load: each phrase as the README words it,
+    # beside the value it names.
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    server = ServerConfig()
+    stream = stream_config.Config()
+    claims = {
+        "`max_body_bytes` (10 MiB)": webhook_config.Config().max_body_bytes == stream.max_body_bytes == 10 * 2**20,
+        "`max_events` stream events (50,000)": stream.max_events == 50_000,
+        "`X-Pisama-Timestamp: <unix seconds>` (±300 s)": server.timestamp_tolerance == 300.0,
+        "`X-Pisama-Nonce: <16-128 of A-Z a-z 0-9 _ ->`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
+        "`server.live_max_subscribers` (32)": server.live_max_subscribers == 32,
+        "`service.queue.run_id_retention` (a day by default)": QueueConfig(path="q").run_id_retention == 86_400.0,
+        "`buffer_body_bytes` (1 MiB)": proxy.Config().buffer_body_bytes == 2**20,
+        "poll that app every 30 s": poller.Config().interval == 30.0,
+        "`--timeout`, 30 s by default": build_parser().parse_args(["replay", "f"]).timeout == 30.0,
+    }
+    assert [phrase for phrase in claims if phrase not in text] == []
+    assert [phrase for phrase, holds in claims.items() if not holds] == []
 
 
 def test_the_configuration_example_is_a_valid_config() -> None:
