@@ -295,6 +295,11 @@ def test_getting_runs_ins_blocks_show_the_defaults() -> None:
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", doc, re.S)]
     otlp_block = next(b for b in blocks if "otlp" in b.get("receivers", {}))
     assert otlp_block["receivers"]["otlp"]["require_api_key"] is otlp_receiver.Config().require_api_key is True
+    # "the embedded default has the HTTP part, `otlp: {}`; the gRPC listener ... only once `protocols.grpc` is set"
+    embedded = yaml.safe_load((ROOT / "bridge" / "config" / "default_config.yaml").read_text())
+    protocols = otlp_receiver.Config.model_validate(embedded["receivers"]["otlp"]).protocols
+    assert "the embedded default has the HTTP part, `otlp: {}`" in " ".join(doc.split())
+    assert (protocols.http is not None, protocols.grpc) == (True, None)
     assembly = AssemblyConfig.model_validate(otlp_block["service"]["assembly"])
     defaults = AssemblyConfig()
     assert (assembly.decision_wait, assembly.export_wait) == (defaults.decision_wait, defaults.export_wait)
