@@ -10,6 +10,7 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 
 from __future__ import annotations
 
+import argparse
 import glob
 import hashlib
 import hmac
@@ -210,6 +211,10 @@ def test_architecture_md_names_every_module_of_the_bridge() -> None:
         if f"`{module.stem}`" not in text and not re.search(rf"[`/(]{re.escape(module.name)}", text)
     ]
     assert unnamed == []
+    # ... and the command module's row every subcommand (config-reference was left out).
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    cli_row = next(line for line in text.splitlines() if "`commands.py`" in line)
+    assert [command for command in commands if command not in cli_row] == []
 
 
 def test_no_detector_on_by_default_is_called_off() -> None:
