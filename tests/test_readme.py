@@ -35,6 +35,7 @@ from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
 from bridge.config.models import AssemblyConfig
 from bridge.exporters import otlp
+from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
 from bridge.queue.config import QueueConfig
@@ -256,10 +257,17 @@ def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
     assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()
 
 
+def _unstated_or_untrue(doc: str, claims: dict[str, bool]) -> list[str]:
+    """The phrases (as the doc words them, line breaks aside) missing from `doc`, and those whose value is not the
+    code's."""
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    return [f"not in {doc}: {phrase}" for phrase in claims if phrase not in text] + [
+        f"not the code's: {phrase}" for phrase, holds in claims.items() if not holds
+    ]
+
+
 def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
-    # Defaults stated in sentences, not in a YAML block the other tests load: each phrase as the README words it,
-    # beside the value it names.
-    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    # Defaults stated in sentences, not in a YAML block the other tests load.
     server = ServerConfig()
     stream = stream_config.Config()
     claims = {
@@ -273,8 +281,29 @@ def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
         "poll that app every 30 s": poller.Config().interval == 30.0,
         "`--timeout`, 30 s by default": build_parser().parse_args(["replay", "f"]).timeout == 30.0,
     }
-    assert [phrase for phrase in claims if phrase not in text] == []
-    assert [phrase for phrase, holds in claims.items() if not holds] == []
+    assert _unstated_or_untrue("README.md", claims) == []
+
+
+def test_the_defaults_security_md_states_are_the_codes() -> None:
+    server = ServerConfig()
+    limits = RateLimitConfig()
+    claims = {
+        "an HS256 access token (`server.token_ttl`, 1 h)": server.token_ttl == 3600.0,
+        "Keys shorter than 16 characters or with fewer than 8 different ones are refused at load": (
+            settings.MIN_KEY_LENGTH,
+            settings.MIN_KEY_DISTINCT_CHARACTERS,
+        )
+        == (16, 8),
+        "`failed_attempts_per_minute` times (30, after a burst of 30)": (
+            limits.failed_attempts_per_minute,
+            limits.failed_attempts_burst,
+        )
+        == (30.0, 30),
+        "from a proxy `server.trusted_proxies` names (none by default": server.trusted_proxies == [],
+        "at its default 1,000 requests/s a key": limits.requests_per_second == 1000,
+        "Nonces are 16-128 characters of `A-Z a-z 0-9 _ -`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
+    }
+    assert _unstated_or_untrue("docs/security.md", claims) == []
 
 
 def test_the_configuration_example_is_a_valid_config() -> None:
