@@ -38,6 +38,7 @@ from bridge.exporters import otlp
 from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
+from bridge.processors import reduce
 from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy, signing
@@ -304,6 +305,30 @@ def test_the_defaults_security_md_states_are_the_codes() -> None:
         "Nonces are 16-128 characters of `A-Z a-z 0-9 _ -`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
     }
     assert _unstated_or_untrue("docs/security.md", claims) == []
+
+
+def test_the_defaults_traces_md_and_getting_runs_in_md_state_are_the_codes() -> None:
+    assembly = AssemblyConfig()
+    otlp_http = otlp_receiver.Config().protocols.http
+    assert otlp_http is not None
+    traces = {
+        "`truncated` (default, each value at most `max_value_bytes`, 2,048 by default": (
+            reduce.Config().content,
+            reduce.Config().max_value_bytes,
+        )
+        == ("truncated", 2048),
+        "runs younger than `settle` (10 s)": poller.Config().settle == 10.0,
+    }
+    getting_runs_in = {
+        "the run is exported `terminal_wait` (2 s) after its `workflow_finished` came, or as `incomplete` after "
+        "`idle_timeout` (5 min)": (assembly.terminal_wait, assembly.idle_timeout) == (2.0, 300.0),
+        "or `export_wait` (30 s) passes without a span": assembly.export_wait == 30.0,
+        "413 (over `max_body_bytes`, 20 MiB,": otlp_http.max_body_bytes == 20 * 2**20,
+    }
+    assert (
+        _unstated_or_untrue("docs/traces.md", traces) + _unstated_or_untrue("docs/getting-runs-in.md", getting_runs_in)
+        == []
+    )
 
 
 def test_the_configuration_example_is_a_valid_config() -> None:
