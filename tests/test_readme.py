@@ -33,7 +33,7 @@ import detectors
 from bridge.cli.commands import build_parser
 from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
-from bridge.config.models import AssemblyConfig
+from bridge.config.models import AssemblyConfig, ServiceConfig
 from bridge.exporters import otlp
 from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
@@ -265,6 +265,23 @@ def _unstated_or_untrue(doc: str, claims: dict[str, bool]) -> list[str]:
     return [f"not in {doc}: {phrase}" for phrase in claims if phrase not in text] + [
         f"not the code's: {phrase}" for phrase, holds in claims.items() if not holds
     ]
+
+
+def test_the_configs_architecture_md_says_have_pipeline_workers_have_them() -> None:
+    left_out = ServiceConfig.model_fields["workers"].default
+    workers = {
+        path: (yaml.safe_load((ROOT / path).read_text()).get("service") or {}).get("workers", left_out)
+        for path in ["bridge/config/default_config.yaml", *sorted(glob.glob("config/examples/*.yaml", root_dir=ROOT))]
+    }
+    assert workers == {
+        "bridge/config/default_config.yaml": 1,
+        "config/examples/file-and-console.yaml": 0,
+        "config/examples/jaeger.yaml": 1,
+        "config/examples/tempo-collector.yaml": 1,
+    }
+    assert "a config that leaves it out, `file-and-console.yaml` among them, gets 0" in " ".join(
+        (ROOT / "docs" / "architecture.md").read_text().split()
+    )
 
 
 def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
