@@ -284,6 +284,26 @@ def test_the_configs_architecture_md_says_have_pipeline_workers_have_them() -> N
     )
 
 
+def test_every_attribute_traces_md_names_is_one_the_bridge_writes() -> None:
+    # "Every attribute name below is defined once, in `bridge/trace/attributes.py`, but the detections'".
+    doc = (ROOT / "docs" / "traces.md").read_text(encoding="utf-8")
+    writers = "".join(
+        (ROOT / path).read_text(encoding="utf-8")
+        for path in ("bridge/trace/attributes.py", "bridge/processors/detectors.py")
+    )
+    names = set(re.findall(r"`([a-z_]+(?:\.[a-z_0-9]+)+)`", doc))
+    names |= {
+        f"{prefix}.{part}"
+        for prefix, parts in re.findall(r"`([a-z_.]+)\.([a-z_]+(?:\|[a-z_]+)+)`", doc)
+        for part in parts.split("|")
+    }
+    # Dify's own fields and config keys the doc names beside them, not attributes.
+    not_attributes = {"execution_metadata.iteration_index", "outputs.error_message", "sys.user_id"}
+    not_attributes |= {"server.apps", "service.resource", "service.name"}
+    assert len(names) > 60
+    assert sorted(name for name in names - not_attributes if f'"{name}' not in writers) == []
+
+
 def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
     # Defaults stated in sentences, not in a YAML block the other tests load.
     server = ServerConfig()
