@@ -30,6 +30,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 import detectors
+from bridge.cli import commands
 from bridge.cli.commands import build_parser
 from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
@@ -308,6 +309,7 @@ def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
     # Defaults stated in sentences, not in a YAML block the other tests load.
     server = ServerConfig()
     stream = stream_config.Config()
+    replay_workers = 2 if commands._CORES > 1 else 0
     claims = {
         "`max_body_bytes` (10 MiB)": webhook_config.Config().max_body_bytes == stream.max_body_bytes == 10 * 2**20,
         "`max_events` stream events (50,000)": stream.max_events == 50_000,
@@ -318,6 +320,9 @@ def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
         "`buffer_body_bytes` (1 MiB)": proxy.Config().buffer_body_bytes == 2**20,
         "poll that app every 30 s": poller.Config().interval == 30.0,
         "`--timeout`, 30 s by default": build_parser().parse_args(["replay", "f"]).timeout == 30.0,
+        "An input of 1 MiB or more is processed and exported by two forked workers (on two cores or more)": (
+            commands.REPLAY_WORKERS_MIN_BYTES == 2**20 and replay_workers == commands.REPLAY_WORKERS
+        ),
     }
     assert _unstated_or_untrue("README.md", claims) == []
 
