@@ -30,12 +30,14 @@ import yaml
 from cryptography.fernet import Fernet
 
 import detectors
+from bridge import GC_YOUNG_THRESHOLD, SWITCH_INTERVAL_S
 from bridge.cli import commands
 from bridge.cli.commands import build_parser
 from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
 from bridge.config.models import AssemblyConfig, ServiceConfig
 from bridge.exporters import otlp
+from bridge.http import server as http_server
 from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
@@ -43,8 +45,11 @@ from bridge.processors import reduce
 from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
 from bridge.receivers import poller, proxy, signing
+from bridge.receivers import stream as stream_receiver
 from bridge.receivers.config import stream as stream_config
 from bridge.receivers.config import webhook as webhook_config
+from bridge.service import replay_workers
+from bridge.service import service as service_module
 from tests.bridge_process import wait_until
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config, free_port
 from tests.cli.test_commands import _tree
@@ -325,6 +330,21 @@ def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
         ),
     }
     assert _unstated_or_untrue("README.md", claims) == []
+
+
+def test_the_figures_architecture_md_quotes_from_the_code_are_the_codes() -> None:
+    claims = {
+        "a body over 64 KiB is parsed on a thread first": stream_receiver._ON_LOOP_BYTES == 64 * 1024,
+        "for an OTLP/HTTP request of up to 16 KiB": otlp_receiver._ON_LOOP_BYTES == 16 * 1024,
+        "coming 20 ms apart at least (`POLL_GAP_S`": http_server.POLL_GAP_S == 0.02,
+        "0.5 s apart at most (`POLL_INTERVAL_S`)": http_server.POLL_INTERVAL_S == 0.5,
+        "up to 256 at a time": service_module._CLOSING_AT_ONCE == 256,
+        "64 at a time (`_TRACES_AT_ONCE`)": service_module._TRACES_AT_ONCE == 64,
+        "a run counted as its bytes plus 2,750": replay_workers.RUN_COST_BYTES == 2750,
+        "young garbage collections come every 20,000 allocations": GC_YOUNG_THRESHOLD == 20_000,
+        "take turns at the interpreter every 1 ms": SWITCH_INTERVAL_S == 0.001,
+    }
+    assert _unstated_or_untrue("docs/architecture.md", claims) == []
 
 
 def test_the_defaults_security_md_states_are_the_codes() -> None:
