@@ -37,6 +37,7 @@ from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
 from bridge.config.models import AssemblyConfig, ServiceConfig
 from bridge.exporters import otlp
+from bridge.http import live
 from bridge.http import server as http_server
 from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
@@ -349,6 +350,7 @@ def test_the_figures_architecture_md_quotes_from_the_code_are_the_codes() -> Non
 
 def test_the_defaults_security_md_states_are_the_codes() -> None:
     server = ServerConfig()
+    proxy_cfg = proxy.Config()
     limits = RateLimitConfig()
     claims = {
         "an HS256 access token (`server.token_ttl`, 1 h)": server.token_ttl == 3600.0,
@@ -365,6 +367,21 @@ def test_the_defaults_security_md_states_are_the_codes() -> None:
         "from a proxy `server.trusted_proxies` names (none by default": server.trusted_proxies == [],
         "at its default 1,000 requests/s a key": limits.requests_per_second == 1000,
         "Nonces are 16-128 characters of `A-Z a-z 0-9 _ -`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
+        "a queue of up to 1,000 events": live.QUEUE_SIZE == 1000,
+        "a body up to `buffer_body_bytes` (1 MiB)": proxy_cfg.buffer_body_bytes == 2**20,
+        "not one of the `max_connections` (200) to Dify": proxy_cfg.max_connections == 200,
+        "every body must be complete within `body_timeout` (60 s)": proxy_cfg.body_timeout == 60.0,
+        "`max_requests_per_client` (32) calls in flight": proxy_cfg.max_requests_per_client == 32,
+        "`max_requests_per_instance` (100) per instance": proxy_cfg.max_requests_per_instance == 100,
+        "`connect_timeout` (10 s), `read_timeout` (400 s of silence), `write_timeout` (30 s)": (
+            proxy_cfg.connect_timeout,
+            proxy_cfg.read_timeout,
+            proxy_cfg.write_timeout,
+        )
+        == (10.0, 400.0, 30.0),
+        "`pool_timeout` (5 s without a free connection)": proxy_cfg.pool_timeout == 5.0,
+        "`server.header_timeout` (10 s)": server.header_timeout == 10.0,
+        "`server.body_timeout` (30 s)": server.body_timeout == 30.0,
     }
     assert _unstated_or_untrue("docs/security.md", claims) == []
 
@@ -386,6 +403,7 @@ def test_the_defaults_traces_md_and_getting_runs_in_md_state_are_the_codes() -> 
         "`idle_timeout` (5 min)": (assembly.terminal_wait, assembly.idle_timeout) == (2.0, 300.0),
         "or `export_wait` (30 s) passes without a span": assembly.export_wait == 30.0,
         "413 (over `max_body_bytes`, 20 MiB,": otlp_http.max_body_bytes == 20 * 2**20,
+        "remembered up to `completed_run_memory` (10,000)": assembly.completed_run_memory == 10_000,
     }
     assert (
         _unstated_or_untrue("docs/traces.md", traces) + _unstated_or_untrue("docs/getting-runs-in.md", getting_runs_in)
