@@ -10,6 +10,7 @@ and `serve` gets a free port and files in the test's directory instead of 8000 a
 
 from __future__ import annotations
 
+import argparse
 import glob
 import hashlib
 import hmac
@@ -29,15 +30,27 @@ import yaml
 from cryptography.fernet import Fernet
 
 import detectors
+from bridge import GC_YOUNG_THRESHOLD, SWITCH_INTERVAL_S
+from bridge.cli import commands
+from bridge.cli.commands import build_parser
 from bridge.config.durations import parse_duration
 from bridge.config.loader import parse_config
-from bridge.config.models import AssemblyConfig
+from bridge.config.models import AssemblyConfig, ServiceConfig
 from bridge.exporters import otlp
+from bridge.http import live
+from bridge.http import server as http_server
+from bridge.management import settings
 from bridge.management.rate_limit import RateLimitConfig
 from bridge.management.settings import ServerConfig
+from bridge.processors import reduce
 from bridge.queue.config import QueueConfig
 from bridge.receivers import otlp as otlp_receiver
-from bridge.receivers import poller, proxy
+from bridge.receivers import poller, proxy, signing
+from bridge.receivers import stream as stream_receiver
+from bridge.receivers.config import stream as stream_config
+from bridge.receivers.config import webhook as webhook_config
+from bridge.service import replay_workers
+from bridge.service import service as service_module
 from tests.bridge_process import wait_until
 from tests.bridge_server import API_KEY, BridgeServer, bridge_config, free_port
 from tests.cli.test_commands import _tree
@@ -196,6 +209,23 @@ def test_every_file_the_readme_and_the_docs_name_exists() -> None:
     assert [missing for doc in docs for missing in _missing_paths(doc)] == []
 
 
+def test_architecture_md_names_every_module_of_the_bridge() -> None:
+    # Splits (normalize.py, export.py) and new modules left their rows behind: each module is named in its
+    # folder's row, as `name.py` or `name`.
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    modules = sorted(p for p in (ROOT / "bridge").rglob("*.py") if not p.name.startswith("__"))
+    unnamed = [
+        str(module.relative_to(ROOT))
+        for module in modules
+        if f"`{module.stem}`" not in text and not re.search(rf"[`/(]{re.escape(module.name)}", text)
+    ]
+    assert unnamed == []
+    # ... and the command module's row every subcommand (config-reference was left out).
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    cli_row = next(line for line in text.splitlines() if "`commands.py`" in line)
+    assert [command for command in commands if command not in cli_row] == []
+
+
 def test_no_detector_on_by_default_is_called_off() -> None:
     # README's Detections section and the hallucination setting's first words said "off by default" a session
     # after it shipped on.
@@ -235,6 +265,152 @@ def test_the_delivery_and_security_blocks_show_the_defaults() -> None:
     assert proxy.Config.model_validate(security["receivers"]["proxy"]) == proxy.Config()
 
 
+def _unstated_or_untrue(doc: str, claims: dict[str, bool]) -> list[str]:
+    """The phrases (as the doc words them, line breaks aside) missing from `doc`, and those whose value is not the
+    code's."""
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    return [f"not in {doc}: {phrase}" for phrase in claims if phrase not in text] + [
+        f"not the code's: {phrase}" for phrase, holds in claims.items() if not holds
+    ]
+
+
+def test_the_configs_architecture_md_says_have_pipeline_workers_have_them() -> None:
+    left_out = ServiceConfig.model_fields["workers"].default
+    workers = {
+        path: (yaml.safe_load((ROOT / path).read_text()).get("service") or {}).get("workers", left_out)
+        for path in ["bridge/config/default_config.yaml", *sorted(glob.glob("config/examples/*.yaml", root_dir=ROOT))]
+    }
+    assert workers == {
+        "bridge/config/default_config.yaml": 1,
+        "config/examples/file-and-console.yaml": 0,
+        "config/examples/jaeger.yaml": 1,
+        "config/examples/tempo-collector.yaml": 1,
+    }
+    assert "a config that leaves it out, `file-and-console.yaml` among them, gets 0" in " ".join(
+        (ROOT / "docs" / "architecture.md").read_text().split()
+    )
+
+
+def test_every_attribute_traces_md_names_is_one_the_bridge_writes() -> None:
+    # "Every attribute name below is defined once, in `bridge/trace/attributes.py`, but the detections'".
+    doc = (ROOT / "docs" / "traces.md").read_text(encoding="utf-8")
+    writers = "".join(
+        (ROOT / path).read_text(encoding="utf-8")
+        for path in ("bridge/trace/attributes.py", "bridge/processors/detectors.py")
+    )
+    names = set(re.findall(r"`([a-z_]+(?:\.[a-z_0-9]+)+)`", doc))
+    names |= {
+        f"{prefix}.{part}"
+        for prefix, parts in re.findall(r"`([a-z_.]+)\.([a-z_]+(?:\|[a-z_]+)+)`", doc)
+        for part in parts.split("|")
+    }
+    # Dify's own fields and config keys the doc names beside them, not attributes.
+    not_attributes = {"execution_metadata.iteration_index", "outputs.error_message", "sys.user_id"}
+    not_attributes |= {"server.apps", "service.resource", "service.name"}
+    assert len(names) > 60
+    assert sorted(name for name in names - not_attributes if f'"{name}' not in writers) == []
+
+
+def test_the_defaults_the_readmes_prose_gives_are_the_codes() -> None:
+    # Defaults stated in sentences, not in a YAML block the other tests load.
+    server = ServerConfig()
+    stream = stream_config.Config()
+    replay_workers = 2 if commands._CORES > 1 else 0
+    claims = {
+        "`max_body_bytes` (10 MiB)": webhook_config.Config().max_body_bytes == stream.max_body_bytes == 10 * 2**20,
+        "`max_events` stream events (50,000)": stream.max_events == 50_000,
+        "`X-Pisama-Timestamp: <unix seconds>` (±300 s)": server.timestamp_tolerance == 300.0,
+        "`X-Pisama-Nonce: <16-128 of A-Z a-z 0-9 _ ->`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
+        "`server.live_max_subscribers` (32)": server.live_max_subscribers == 32,
+        "`service.queue.run_id_retention` (a day by default)": QueueConfig(path="q").run_id_retention == 86_400.0,
+        "`buffer_body_bytes` (1 MiB)": proxy.Config().buffer_body_bytes == 2**20,
+        "poll that app every 30 s": poller.Config().interval == 30.0,
+        "`--timeout`, 30 s by default": build_parser().parse_args(["replay", "f"]).timeout == 30.0,
+        "An input of 1 MiB or more is processed and exported by two forked workers (on two cores or more)": (
+            commands.REPLAY_WORKERS_MIN_BYTES == 2**20 and replay_workers == commands.REPLAY_WORKERS
+        ),
+    }
+    assert _unstated_or_untrue("README.md", claims) == []
+
+
+def test_the_figures_architecture_md_quotes_from_the_code_are_the_codes() -> None:
+    claims = {
+        "a body over 64 KiB is parsed on a thread first": stream_receiver._ON_LOOP_BYTES == 64 * 1024,
+        "for an OTLP/HTTP request of up to 16 KiB": otlp_receiver._ON_LOOP_BYTES == 16 * 1024,
+        "coming 20 ms apart at least (`POLL_GAP_S`": http_server.POLL_GAP_S == 0.02,
+        "0.5 s apart at most (`POLL_INTERVAL_S`)": http_server.POLL_INTERVAL_S == 0.5,
+        "up to 256 at a time": service_module._CLOSING_AT_ONCE == 256,
+        "64 at a time (`_TRACES_AT_ONCE`)": service_module._TRACES_AT_ONCE == 64,
+        "a run counted as its bytes plus 2,750": replay_workers.RUN_COST_BYTES == 2750,
+        "young garbage collections come every 20,000 allocations": GC_YOUNG_THRESHOLD == 20_000,
+        "take turns at the interpreter every 1 ms": SWITCH_INTERVAL_S == 0.001,
+    }
+    assert _unstated_or_untrue("docs/architecture.md", claims) == []
+
+
+def test_the_defaults_security_md_states_are_the_codes() -> None:
+    server = ServerConfig()
+    proxy_cfg = proxy.Config()
+    limits = RateLimitConfig()
+    claims = {
+        "an HS256 access token (`server.token_ttl`, 1 h)": server.token_ttl == 3600.0,
+        "Keys shorter than 16 characters or with fewer than 8 different ones are refused at load": (
+            settings.MIN_KEY_LENGTH,
+            settings.MIN_KEY_DISTINCT_CHARACTERS,
+        )
+        == (16, 8),
+        "`failed_attempts_per_minute` times (30, after a burst of 30)": (
+            limits.failed_attempts_per_minute,
+            limits.failed_attempts_burst,
+        )
+        == (30.0, 30),
+        "from a proxy `server.trusted_proxies` names (none by default": server.trusted_proxies == [],
+        "at its default 1,000 requests/s a key": limits.requests_per_second == 1000,
+        "Nonces are 16-128 characters of `A-Z a-z 0-9 _ -`": signing.NONCE_FORMAT.startswith("16 to 128 characters"),
+        "a queue of up to 1,000 events": live.QUEUE_SIZE == 1000,
+        "a body up to `buffer_body_bytes` (1 MiB)": proxy_cfg.buffer_body_bytes == 2**20,
+        "not one of the `max_connections` (200) to Dify": proxy_cfg.max_connections == 200,
+        "every body must be complete within `body_timeout` (60 s)": proxy_cfg.body_timeout == 60.0,
+        "`max_requests_per_client` (32) calls in flight": proxy_cfg.max_requests_per_client == 32,
+        "`max_requests_per_instance` (100) per instance": proxy_cfg.max_requests_per_instance == 100,
+        "`connect_timeout` (10 s), `read_timeout` (400 s of silence), `write_timeout` (30 s)": (
+            proxy_cfg.connect_timeout,
+            proxy_cfg.read_timeout,
+            proxy_cfg.write_timeout,
+        )
+        == (10.0, 400.0, 30.0),
+        "`pool_timeout` (5 s without a free connection)": proxy_cfg.pool_timeout == 5.0,
+        "`server.header_timeout` (10 s)": server.header_timeout == 10.0,
+        "`server.body_timeout` (30 s)": server.body_timeout == 30.0,
+    }
+    assert _unstated_or_untrue("docs/security.md", claims) == []
+
+
+def test_the_defaults_traces_md_and_getting_runs_in_md_state_are_the_codes() -> None:
+    assembly = AssemblyConfig()
+    otlp_http = otlp_receiver.Config().protocols.http
+    assert otlp_http is not None
+    traces = {
+        "`truncated` (default, each value at most `max_value_bytes`, 2,048 by default": (
+            reduce.Config().content,
+            reduce.Config().max_value_bytes,
+        )
+        == ("truncated", 2048),
+        "runs younger than `settle` (10 s)": poller.Config().settle == 10.0,
+    }
+    getting_runs_in = {
+        "the run is exported `terminal_wait` (2 s) after its `workflow_finished` came, or as `incomplete` after "
+        "`idle_timeout` (5 min)": (assembly.terminal_wait, assembly.idle_timeout) == (2.0, 300.0),
+        "or `export_wait` (30 s) passes without a span": assembly.export_wait == 30.0,
+        "413 (over `max_body_bytes`, 20 MiB,": otlp_http.max_body_bytes == 20 * 2**20,
+        "remembered up to `completed_run_memory` (10,000)": assembly.completed_run_memory == 10_000,
+    }
+    assert (
+        _unstated_or_untrue("docs/traces.md", traces) + _unstated_or_untrue("docs/getting-runs-in.md", getting_runs_in)
+        == []
+    )
+
+
 def test_the_configuration_example_is_a_valid_config() -> None:
     # README's "Configuration" block, as a user copies it, with its environment variables set.
     block = re.search(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text().split("## Configuration", 1)[1], re.S)
@@ -258,6 +434,11 @@ def test_getting_runs_ins_blocks_show_the_defaults() -> None:
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", doc, re.S)]
     otlp_block = next(b for b in blocks if "otlp" in b.get("receivers", {}))
     assert otlp_block["receivers"]["otlp"]["require_api_key"] is otlp_receiver.Config().require_api_key is True
+    # "the embedded default has the HTTP part, `otlp: {}`; the gRPC listener ... only once `protocols.grpc` is set"
+    embedded = yaml.safe_load((ROOT / "bridge" / "config" / "default_config.yaml").read_text())
+    protocols = otlp_receiver.Config.model_validate(embedded["receivers"]["otlp"]).protocols
+    assert "the embedded default has the HTTP part, `otlp: {}`" in " ".join(doc.split())
+    assert (protocols.http is not None, protocols.grpc) == (True, None)
     assembly = AssemblyConfig.model_validate(otlp_block["service"]["assembly"])
     defaults = AssemblyConfig()
     assert (assembly.decision_wait, assembly.export_wait) == (defaults.decision_wait, defaults.export_wait)

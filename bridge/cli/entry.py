@@ -1,5 +1,6 @@
 """The `dify-otel-bridge` command. Ctrl-C while the bridge's own modules are still loading (about a second
-after the start) exits 130 quietly, as it does once they are loaded, instead of printing a traceback."""
+after the start) exits 130 quietly, as it does once they are loaded, instead of printing a traceback; so does
+output piped into a reader that stopped (`detect FILE | head`), with 141, as a shell's own commands do."""
 
 from __future__ import annotations
 
@@ -20,4 +21,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     atexit.register(regex_cache.save)
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()  # here, so a reader gone shows now and not as the interpreter's warning at exit
+    except BrokenPipeError:
+        # The exit's own flush would fail again: what is left goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    sys.exit(code)

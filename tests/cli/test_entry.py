@@ -69,3 +69,22 @@ def test_grpcs_own_log_lines_stay_out_of_the_commands_output(otlp_sink: OtlpSink
     )
     assert result.returncode == 1 and "TLS to a plaintext port" in result.stderr
     assert "ssl_transport_security" not in result.stderr
+
+
+def test_output_into_a_reader_that_stopped_exits_quietly() -> None:
+    # `detect FILE | head` printed a BrokenPipeError traceback once head had what it wanted.
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bridge.cli", "detect", str(EXAMPLES / "loop_stopped.sse")],
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")

@@ -106,6 +106,19 @@ def test_other_calls_pass_through_untouched(bridge: BridgeServer, dify: tuple[Fa
     assert dify[0].seen[-1] == ("GET", "/v1/parameters", DIFY_KEY, b"user=u&x=1")
 
 
+def test_an_instance_registered_over_the_api_is_proxied_under_its_name(
+    bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
+) -> None:
+    # getting-runs-in.md §2: `<instance>` is a declared instance's name or one registered with the API.
+    token = {"Authorization": f"Bearer {bridge.token()}"}
+    registered = httpx.post(f"{bridge.base}/api/v1/dify/instances", headers=token,
+                            json={"name": "api-dify", "base_url": dify[1].base})  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    response = httpx.get(f"{bridge.base}/api-dify/v1/parameters", headers={"Authorization": DIFY_KEY})
+    assert response.json() == {"user_input_form": []}
+    assert dify[0].seen[-1][:3] == ("GET", "/v1/parameters", DIFY_KEY)
+
+
 def test_a_redirect_from_dify_goes_back_to_the_client_unfollowed(
     bridge: BridgeServer, dify: tuple[FakeDify, ThreadedServer]
 ) -> None:
