@@ -3,6 +3,7 @@ request splitting, and exporters that do not hold each other back."""
 
 from __future__ import annotations
 
+import collections
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -307,3 +308,22 @@ def test_a_queue_file_that_cannot_be_written_does_not_send_a_delivered_batch_aga
         full[0] = False
         _wait(lambda: service.storage.cursor("otlp") > 0 and service.storage.queued_bytes == 0)
         assert len(_span_ids(sink)) == spans
+
+
+@pytest.mark.parametrize("exporter", ["otlp", "otlphttp"])
+def test_a_backend_slower_than_the_timeout_gets_each_batch_a_bounded_number_of_times(
+    make_service: Callable[..., BridgeService], exporter: str
+) -> None:
+    """harden13: a backend answering after the exporter's `timeout` still took each request, so the same batch went
+    out at every retry (10 copies in 12 s) and nothing after it did. Each timeout doubles the next deadline."""
+    with OtlpSink() as sink:
+        sink.delay = 0.7
+        endpoint = sink.grpc_endpoint if exporter == "otlp" else sink.http_base
+        tls = ", tls: {insecure: true}" if exporter == "otlp" else ""
+        service = make_service(f"{{{exporter}: {{endpoint: '{endpoint}'{tls}, timeout: 300ms, {FAST_RETRY}}}}}",
+                               f"traces: {{processors: [batch], exporters: [{exporter}]}}",
+                               batch="{timeout: 10ms, send_batch_size: 10000}")  # fmt: skip
+        spans = sum(service.submit_run(run) for run in _runs(3))
+        _wait(lambda: len(set(_span_ids(sink))) >= spans, timeout=30)
+        copies = collections.Counter(_span_ids(sink))
+    assert len(copies) == spans and max(copies.values()) <= 3  # timed out at 0.3 s and 0.6 s, taken at 1.2 s
