@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
+import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -98,6 +101,51 @@ def test_kill_9_with_runs_queued_and_a_stream_run_half_received(tmp_path: Path, 
     assert traces == _accepted_runs(webhooks) | {stream_trace}
     stream_root = next(s for s in spans if s.parent_span_id is None and s.attributes["dify.source"] == "stream")
     assert stream_root.attributes["dify.run.status"] == "succeeded"  # whole, not incomplete
+
+
+def test_kill_9_again_and_again_while_clients_send_loses_no_acknowledged_run(
+    tmp_path: Path, processes: list[BridgeProcess]
+) -> None:
+    """harden13: three `kill -9`s at random moments while four clients send, the backend up throughout: every run
+    acknowledged reaches it, each span at most once per life (README: a batch in flight at the kill goes twice)."""
+    kills, clients = 3, 4
+    with OtlpSink() as sink:
+        bridge = BridgeProcess(_config(tmp_path, sink.grpc_port)).start()
+        processes.append(bridge)
+        acknowledged: set[str] = set()
+        sent: set[str] = set()
+        stop = threading.Event()
+
+        def client() -> None:
+            while not stop.is_set():
+                run_id = str(uuid.uuid4())
+                sent.add(run_id.replace("-", ""))
+                try:
+                    answer = _webhook(bridge, run_id)
+                except httpx.TransportError:  # the bridge is down: not acknowledged
+                    time.sleep(0.05)
+                    continue
+                if answer.status_code == 202:
+                    acknowledged.add(run_id.replace("-", ""))
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for _ in range(kills):
+            time.sleep(random.uniform(0.3, 1.2))
+            bridge.kill()
+            bridge.start()  # the same port and queue file
+        time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join(15)
+        _wait(lambda: {s.trace_id for s in sink.spans()} >= acknowledged, timeout=60, what="every acknowledged run")
+        time.sleep(0.5)
+        spans = sink.spans()
+    assert len(acknowledged) >= 20
+    traces = {s.trace_id for s in spans}
+    assert acknowledged <= traces <= sent  # unacknowledged runs may have been queued just before a kill
+    assert max(collections.Counter(s.span_id for s in spans).values()) <= kills + 1  # once per life at most
 
 
 def test_backend_down_for_a_while_then_up_counts_exactly(tmp_path: Path, processes: list[BridgeProcess]) -> None:

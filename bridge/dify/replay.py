@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.formats import Format, InputError, Record, detect_format, iter_records
@@ -140,6 +141,38 @@ def _device(fd: int) -> str | None:
     return None
 
 
+# No receiver takes a body over 20 MiB (the otlp receiver's default `max_body_bytes`); a line past this is no run
+# data and was held whole with its decoded copy (a 300 MB line took 1.2 GB before its error).
+LINE_MAX_BYTES = 64 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
+
+
+def _read_lines(handle: BinaryIO, path: str) -> tuple[bytes, list[InputError]]:
+    """The file's bytes with each line over `LINE_MAX_BYTES` left out (kept empty, so the lines after keep their
+    numbers), and an error naming each: memory stays within the cap and a chunk, whatever the line. Only the line
+    a chunk starts in can pass the cap: the lines within a chunk are shorter than it."""
+    kept: list[bytes] = []
+    errors: list[InputError] = []
+    line, length, line_from, skipping = 1, 0, 0, False  # the line read on: number, length, first piece, left out
+    while chunk := handle.read(_CHUNK_BYTES):
+        first = chunk.find(b"\n")
+        length += len(chunk) if first < 0 else first + 1
+        if not skipping and length > LINE_MAX_BYTES:
+            del kept[line_from:]
+            skipping = True
+            errors.append(InputError(path, line, "", f"the line is longer than {LINE_MAX_BYTES} bytes: left out"))
+        if first < 0:
+            if not skipping:
+                kept.append(chunk)
+            continue
+        kept.append(b"\n" if skipping else chunk[: first + 1])
+        last = chunk.rfind(b"\n")
+        kept.append(chunk[first + 1 : last + 1])
+        line, length, line_from, skipping = line + chunk.count(b"\n"), len(chunk) - last - 1, len(kept), False
+        kept.append(chunk[last + 1 :])
+    return b"".join(kept), errors
+
+
 def read_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterator[WorkflowRun | InputError]:
     """Runs and errors from `paths`, in input order; runs left open at the end are closed as incomplete."""
     for item in read_closed_runs(paths, fmt):
@@ -157,7 +190,8 @@ def read_closed_runs(paths: Iterable[str], fmt: Format | None = None) -> Iterato
                 if device := _device(handle.fileno()):
                     yield InputError(path, 0, "", f"cannot read: {device}, not a file")
                     continue
-                raw = handle.read()
+                raw, too_long = _read_lines(handle, path)
+            yield from too_long
             if other := _other_unicode(path, raw):
                 yield other
                 continue

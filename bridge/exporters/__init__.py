@@ -25,6 +25,24 @@ class SendResult:
 
 DELIVERED = SendResult(ok=True)
 
+# Longest deadline a sender grows to, in multiples of its `timeout`.
+DEADLINE_GROWTH_MAX = 8
+
+
+class Deadline:
+    """A sender's per-request deadline. A request that timed out may still have reached a slow backend: sent again
+    under the same deadline it reached it again at every retry while nothing after it went (harden13). So each
+    timeout doubles the next deadline, up to `DEADLINE_GROWTH_MAX` times the configured one; any answer resets it."""
+
+    def __init__(self, configured: float) -> None:
+        self.configured = self.seconds = configured
+
+    def timed_out(self) -> None:
+        self.seconds = min(self.seconds * 2, self.configured * DEADLINE_GROWTH_MAX)
+
+    def answered(self) -> None:
+        self.seconds = self.configured
+
 
 class Sender(Protocol):
     # Largest request the backend takes (bytes); None: no limit. The queue cuts batches below it.

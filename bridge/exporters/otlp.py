@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
-from bridge.exporters import DELIVERED, SendResult, otlp_env
+from bridge.exporters import DELIVERED, Deadline, SendResult, otlp_env
 from bridge.exporters.tls import TLSConfig
 from bridge.queue.retry import RetryConfig
 
@@ -136,7 +136,7 @@ class GrpcSender:
         self._channel: grpc.Channel | None = None
         self._export: grpc.UnaryUnaryMultiCallable | None = None
         self._metadata = [(k.lower(), v) for k, v in otlp_env.headers(cfg.headers).items()]
-        self._timeout = otlp_env.timeout(cfg.timeout)
+        self._deadline = Deadline(otlp_env.timeout(cfg.timeout))
         self.target = target
         self.max_request_bytes: int | None = cfg.max_request_bytes
         self.retry = cfg.retry_on_failure
@@ -156,15 +156,20 @@ class GrpcSender:
     def send(self, payload: bytes) -> SendResult:
         export = self._export or self._connect()
         try:
-            response = export(payload, timeout=self._timeout, metadata=self._metadata)
+            response = export(payload, timeout=self._deadline.seconds, metadata=self._metadata)
         except grpc.RpcError as error:
             if not isinstance(error, grpc.Call):
                 return SendResult(False, True, f"gRPC to {self.target}: {error}")
             code, delay = error.code(), _retry_delay(error)
+            if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+                self._deadline.timed_out()
+            else:
+                self._deadline.answered()
             retryable = code in _RETRYABLE or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None)
             details = error.details() or ""
             hint = next((hint for marker, hint in _HINTS if marker in details), "")
             return SendResult(False, retryable, f"gRPC {code.name} from {self.target}: {details}{hint}", delay)
+        self._deadline.answered()
         partial = response.partial_success
         if partial.rejected_spans or partial.error_message:
             return SendResult(True, reason=partial.error_message, rejected_spans=partial.rejected_spans)

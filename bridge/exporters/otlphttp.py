@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.config.durations import Duration
-from bridge.exporters import DELIVERED, SendResult, otlp_env
+from bridge.exporters import DELIVERED, Deadline, SendResult, otlp_env
 from bridge.exporters.tls import TLSConfig
 from bridge.queue.retry import RetryConfig
 
@@ -99,17 +99,21 @@ class HttpSender:
         headers = {"Content-Type": "application/x-protobuf", **otlp_env.headers(cfg.headers)}
         if self._compression in _COMPRESS:
             headers["Content-Encoding"] = self._compression
-        self._client = httpx.Client(headers=headers, timeout=otlp_env.timeout(cfg.timeout), verify=verify)
+        self._deadline = Deadline(otlp_env.timeout(cfg.timeout))
+        self._client = httpx.Client(headers=headers, verify=verify)
         self.max_request_bytes: int | None = cfg.max_request_bytes
         self.retry = cfg.retry_on_failure
 
     def send(self, payload: bytes) -> SendResult:
         body = _COMPRESS[self._compression](payload) if self._compression in _COMPRESS else payload
         try:
-            response = self._client.post(self.url, content=body)
+            response = self._client.post(self.url, content=body, timeout=self._deadline.seconds)
         except httpx.HTTPError as error:
+            if isinstance(error, httpx.ReadTimeout):  # the body went: the backend may have taken it
+                self._deadline.timed_out()
             hint = _NOT_HTTP_HINT if isinstance(error, httpx.RemoteProtocolError) else ""
             return SendResult(False, True, f"HTTP to {self.url}: {type(error).__name__}: {error}{hint}")
+        self._deadline.answered()
         if response.is_success:
             try:
                 partial = ExportTraceServiceResponse.FromString(response.content).partial_success

@@ -30,6 +30,7 @@ from bridge.management.baselines import FLUSH_INTERVAL_S, WriteBehindBaselines
 from bridge.management.nonces import SpentNonces
 from bridge.management.outbound import OutboundPolicy
 from bridge.management.store import Store, load_fernet
+from bridge.queue.errors import QueueError
 from bridge.queue.storage import QueueStorage
 from bridge.receivers import ReceiverContext, RunIntake
 from bridge.service.service import BridgeService
@@ -119,7 +120,10 @@ async def _poll(
             await service.poll_async(last, looks_at_traces)
             if time.monotonic() >= next_checkpoint:
                 next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
-                await asyncio.to_thread(service.storage.checkpoint)
+                try:
+                    await asyncio.to_thread(service.storage.checkpoint)
+                except QueueError as error:  # disk full: one line, and the nonces (another file) are still saved
+                    logger.error("%s", error)
                 await asyncio.to_thread(nonces.flush, time.time())
             if time.monotonic() >= next_flush:
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S

@@ -87,6 +87,7 @@ class Delivery:
         self._attributes = {"exporter": exporter}
         self._rng = random.Random()
         self._cursor = storage.cursor(exporter)
+        self._saved = self._cursor  # the cursor as the queue file holds it: behind `_cursor` while it cannot be written
         self._isolate_to = 0  # entries up to this id go one per request (a batch of them was refused)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -175,9 +176,9 @@ class Delivery:
             self.exporter, self.pipelines, self._cursor, max_spans, self.sender.max_request_bytes
         )
         if not entries:
-            if scanned > self._cursor:  # passed over entries of other pipelines
-                self.storage.advance(self.exporter, scanned)
-                self._cursor = scanned
+            # Past entries of other pipelines, or a cursor the queue file could not take before (disk full).
+            if max(scanned, self._cursor) > self._saved:
+                self._move(max(scanned, self._cursor))
             with self._state:
                 self._empty_read = read
                 self._state.notify_all()
@@ -266,15 +267,21 @@ class Delivery:
         else:
             if result.reason:
                 logger.warning("exporter %s: backend warning: %s", self.exporter, result.reason)
-            self.storage.advance(self.exporter, scanned)
-            self._cursor = scanned
+            self._move(scanned)
         self.delivered_spans += spans
         self._metrics.spans.add(spans, self._attributes)
+
+    def _move(self, scanned: int) -> None:
+        """Past `scanned`: in memory first, so a queue file that cannot be written (disk full) does not have the
+        delivered batch sent again at every poll while later ones wait; saved by the first move that can be."""
+        self._cursor = scanned
+        self.storage.advance(self.exporter, scanned)
+        self._saved = scanned
 
     def _dead_letter(self, entries: list[Entry], scanned: int, spans: int, reason: str) -> None:
         logger.error("exporter %s: %d spans moved to the dead letters: %s", self.exporter, spans, reason)
         self.storage.dead_letter(self.exporter, entries, reason, time.time(), scanned)
-        self._cursor = scanned
+        self._cursor = self._saved = scanned
         self.dead_spans += spans
         self._metrics.dead_letters.add(spans, self._attributes)
 

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import threading
+import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ import pytest
 
 from bridge.cli import commands as cli
 from bridge.cli.commands import main
+from bridge.dify import replay
+from bridge.dify.formats import InputError
+from bridge.dify.model import WorkflowRun
 from bridge.service import replay_workers
 from bridge.service.replay_workers import ReplayWorkers
 from tests.bridge_server import free_port
@@ -692,3 +696,22 @@ def test_a_config_file_given_without_config_is_taken_or_named(capsys: pytest.Cap
         "error: unrecognized arguments: config/examples/jaeger.yaml (a config file goes after --config: --config"
         " config/examples/jaeger.yaml)\n"
     )
+
+
+def test_replay_leaves_out_a_line_past_the_cap_naming_it_and_reads_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """harden13: a 300 MB line was held whole with its decoded copy (1.2 GB) before its error."""
+    monkeypatch.setattr(replay, "LINE_MAX_BYTES", 3000)
+    monkeypatch.setattr(replay, "_CHUNK_BYTES", 1000)  # the long line spans chunks, and so do the kept ones
+    good = (EXAMPLES / "webhook_full.json").read_text().replace("\n", "")
+    path = tmp_path / "runs.ndjson"
+    path.write_text(f"{good}\n" + "x" * 20_000_000 + f"\n{good}\n")
+    tracemalloc.start()
+    items = list(replay.read_runs([str(path)]))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    errors = [item for item in items if isinstance(item, InputError)]
+    assert [(e.line, e.reason) for e in errors] == [(2, "the line is longer than 3000 bytes: left out")]
+    assert len(items) == 3 and all(isinstance(item, WorkflowRun) for item in items[1:])  # the error comes first
+    assert peak < 2_000_000  # the 20 MB line was never held

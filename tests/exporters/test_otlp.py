@@ -61,7 +61,7 @@ def test_unset_settings_fall_back_to_the_standard_variables(
     sender = otlp.create(otlp.Config())
     assert sender.send(PAYLOAD).ok
     assert otlp_sink.headers()[0]["x-from-env"] == "yes really"
-    assert sender._timeout == 2.5  # milliseconds in the variable, as the specification says
+    assert sender._deadline.seconds == 2.5  # milliseconds in the variable, as the specification says
 
 
 def test_a_header_from_the_variable_with_a_line_break_is_refused_without_its_value(

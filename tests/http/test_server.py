@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import logging.handlers
@@ -11,13 +12,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
 from bridge import SWITCH_INTERVAL_S
 from bridge.config.loader import parse_config
+from bridge.http import server as server_module
 from bridge.http.server import create_app
+from bridge.queue.errors import QueueError
 from tests.bridge_server import ThreadedServer
 from tests.otlp_sink import OtlpSink
 
@@ -252,3 +257,36 @@ def test_the_otlp_receiver_and_unknown_paths_carry_the_security_headers_too(otlp
             assert response.status_code in (400, 401, 404, 415), response.text
             assert response.headers.get("x-content-type-options") == "nosniff", (response.url, response.headers)
             assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_queue_file_that_cannot_be_checkpointed_logs_one_line_and_the_spent_nonces_are_still_saved(
+    caplog: Any, monkeypatch: Any
+) -> None:
+    """Disk full (harden13): the failed checkpoint logged a traceback every second and skipped writing the spent
+    nonces, kept in another file that may well be writable: a restart would have taken their requests again."""
+    monkeypatch.setattr(server_module, "FIRST_POLL_S", 0.0)
+    saved: list[float] = []
+
+    def full() -> None:
+        raise QueueError("queue.db: checkpoint failed: database or disk is full")
+
+    async def nothing(*_: object) -> None:
+        return None
+
+    service = SimpleNamespace(plan_poll=lambda earliest, latest: earliest, poll_async=nothing,
+                              storage=SimpleNamespace(checkpoint=full))  # fmt: skip
+    nonces = SimpleNamespace(flush=saved.append)
+    baselines = SimpleNamespace(flush=lambda: None)
+
+    async def poll_a_while() -> None:
+        task = asyncio.create_task(server_module._poll(cast(Any, service), cast(Any, baselines), cast(Any, nonces),
+                                                       asyncio.Event()))  # fmt: skip
+        await asyncio.sleep(0.3)
+        task.cancel()
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(poll_a_while())
+    assert saved, "the spent nonces were not written"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and all(r.exc_info is None for r in errors)
+    assert "database or disk is full" in errors[0].getMessage()

@@ -3,6 +3,7 @@ request splitting, and exporters that do not hold each other back."""
 
 from __future__ import annotations
 
+import collections
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from msgspec.structs import replace
 from bridge.config.loader import parse_config
 from bridge.dify.model import WorkflowRun
 from bridge.dify.webhook_payload import normalize_webhook
+from bridge.queue.errors import QueueError
 from bridge.service.service import BridgeService
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES, load_run, spans_of
@@ -278,3 +280,50 @@ def test_a_filling_batch_is_read_again_only_once_what_was_queued_since_fills_it(
         # The first run's read, the read that sends the full batch, and the read that finds nothing left:
         # not a read for each run in between.
         assert len(reads) <= 3
+
+
+def test_a_queue_file_that_cannot_be_written_does_not_send_a_delivered_batch_again(
+    make_service: Callable[..., BridgeService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full (harden13): the cursor could not be saved after a delivery, so the same batch went out again at
+    every poll (4x duplicates in a minute) and nothing after it went out at all."""
+    full = [True]
+    with OtlpSink() as sink:
+        service = make_service(f"{{otlp: {{endpoint: '{sink.grpc_endpoint}', tls: {{insecure: true}}}}}}",
+                               batch="{timeout: 10ms, send_batch_size: 20}")  # fmt: skip
+        advance = service.storage.advance
+
+        def disk_full(exporter: str, entry_id: int) -> None:
+            if full[0]:
+                raise QueueError(f"{service.storage.path}: database or disk is full")
+            advance(exporter, entry_id)
+
+        monkeypatch.setattr(service.storage, "advance", disk_full)
+        spans = sum(service.submit_run(run) for run in _runs(10))
+        _wait(lambda: len(_span_ids(sink)) >= spans)
+        time.sleep(1.5)  # past a poll: a batch sent again would show now
+        ids = _span_ids(sink)
+        assert len(ids) == spans == len(set(ids))
+        assert service.storage.cursor("otlp") == 0  # nothing saved while the file cannot be written
+        full[0] = False
+        _wait(lambda: service.storage.cursor("otlp") > 0 and service.storage.queued_bytes == 0)
+        assert len(_span_ids(sink)) == spans
+
+
+@pytest.mark.parametrize("exporter", ["otlp", "otlphttp"])
+def test_a_backend_slower_than_the_timeout_gets_each_batch_a_bounded_number_of_times(
+    make_service: Callable[..., BridgeService], exporter: str
+) -> None:
+    """harden13: a backend answering after the exporter's `timeout` still took each request, so the same batch went
+    out at every retry (10 copies in 12 s) and nothing after it did. Each timeout doubles the next deadline."""
+    with OtlpSink() as sink:
+        sink.delay = 0.7
+        endpoint = sink.grpc_endpoint if exporter == "otlp" else sink.http_base
+        tls = ", tls: {insecure: true}" if exporter == "otlp" else ""
+        service = make_service(f"{{{exporter}: {{endpoint: '{endpoint}'{tls}, timeout: 300ms, {FAST_RETRY}}}}}",
+                               f"traces: {{processors: [batch], exporters: [{exporter}]}}",
+                               batch="{timeout: 10ms, send_batch_size: 10000}")  # fmt: skip
+        spans = sum(service.submit_run(run) for run in _runs(3))
+        _wait(lambda: len(set(_span_ids(sink))) >= spans, timeout=30)
+        copies = collections.Counter(_span_ids(sink))
+    assert len(copies) == spans and max(copies.values()) <= 3  # timed out at 0.3 s and 0.6 s, taken at 1.2 s
