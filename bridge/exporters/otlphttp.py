@@ -43,7 +43,8 @@ class Config(BaseModel):
     headers: otlp_env.Headers = Field(default_factory=dict)
     # None: OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION, else none.
     compression: Literal["gzip", "deflate", "none"] | None = None
-    # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s.
+    # Per-request deadline. None: OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (milliseconds), else 10s. A request that
+    # times out doubles the next one's, up to 8 times this; any answer puts it back.
     timeout: Duration | None = None
     # Requests are cut below this size (the Collector's OTLP/HTTP receiver takes 20 MiB by default). A span larger
     # alone has its longest texts cut (named in `dify.bridge.cut_attributes`); dead-lettered if that is not enough.
