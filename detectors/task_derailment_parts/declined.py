@@ -26,6 +26,12 @@ CANNOT = re.compile(
     r"|无法(?:回答|撰写|提供|帮|处理|生成|协助)|不能(?:回答|提供|帮)|お答えできません|(?:対応|回答|作成)(?:いたしかね|でき(?:ませ|かね))"
     r"|(?:답변|도와|제공)(?:해)? ?드릴 수 없"
 )
+# Strings one of which every `CANNOT` holds (lower-cased): most answers hold none, and the slow search is skipped.
+_CUES = (
+    "can't", "cannot", "can not", "not able to", "unable to", "won't be able", "kann", "no puedo", "no podemos",
+    "ne peux pas", "ne pouvons pas", "não posso", "não podemos", "non posso", "无法", "不能", "できません", "できかね",
+    "いたしかね", "드릴 수 없", "드릴수 없",
+)  # fmt: skip
 # A redirect to what the app does ("I can only help with menus and prices"): a fixed branch's reply, no refusal.
 _ONLY = re.compile(r"(?i)\bcan only\b|\bonly (?:help|answer)|只能|solo puedo|je ne peux que|kann (?:Ihnen |dir )?nur")
 _DIGIT = re.compile(r"\d")
@@ -37,10 +43,13 @@ _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answ
 def declined(runs: deque[Run], query: str, answer: str) -> str | None:
     """The rule by which the answer declines a question the app answers, if it does: it says it cannot (`CANNOT`),
     in fewer than `_LONGEST` words, with no figure (a refusal states nothing; "sorry, 0 seats left" reports), no
-    redirect to what the app does instead, and of the app's last runs, two at least
-    were asked alike (two terms shared, a word among them) and nine in ten of those were answered without
-    declining. Read before this run joins `runs`."""
-    if not CANNOT.search(answer) or _ONLY.search(answer) or _DIGIT.search(answer) or word_count(answer) >= _LONGEST:
+    redirect to what the app does instead, and of the app's last runs, two at least were asked alike (two terms
+    shared, a word among them) and nine in ten of those were answered without declining. Read before this run joins
+    `runs`."""
+    lowered = answer.lower()
+    if not any(cue in lowered for cue in _CUES) or not CANNOT.search(answer) or _ONLY.search(answer):
+        return None
+    if _DIGIT.search(answer) or word_count(answer) >= _LONGEST:
         return None
     asked = frozenset(query_terms(query))
     past = earlier_runs(runs)[-_KEPT:]
