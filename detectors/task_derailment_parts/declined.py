@@ -15,7 +15,8 @@ from detectors.task_derailment_parts.words import query_terms, word_count
 
 # Saying it cannot or will not do it, where its scope asks it: "I can't / am not able to help, answer, provide, write,
 # give", in English, German, Spanish, French, Portuguese, Italian, Chinese, Japanese and Korean. An answer that says
-# there is none ("leider keine Verbindungen") is no such statement: it reports what the data holds.
+# there is none ("leider keine Verbindungen") is no such statement: it reports what the data holds; nor is a failure
+# reported (`无法生成可执行的查询`, "could not build a working query": 无法 says both, so only verbs of answering).
 CANNOT = re.compile(
     r"(?i)\b(?:(?:can't|cannot|can not|(?:am|are|'m|'re|is) not able to|(?:am|are|'m|'re) unable to|won't be able to)"
     r" (?:help|answer|assist|provide|give|write|draft|generate|do|share|offer|process|handle|create|prepare)|"
@@ -23,7 +24,7 @@ CANNOT = re.compile(
     r"ofrecer|proporcionar|redactar|escribir|atender)|ne (?:peux|pouvons) pas (?:vous )?(?:aider|répondre|rédiger|"
     r"fournir|donner|générer|écrire|traiter)|não (?:posso|podemos) (?:ajudar|responder|gerar|fornecer|escrever)|"
     r"non posso (?:aiutar\w*|rispondere|generare|fornire|scrivere))(?!\w)"
-    r"|无法(?:回答|撰写|提供|帮|处理|生成|协助)|不能(?:回答|提供|帮)|お答えできません|(?:対応|回答|作成)(?:いたしかね|でき(?:ませ|かね))"
+    r"|无法(?:回答|撰写|提供|帮|协助)|不能(?:回答|提供|帮)|お答えできません|(?:対応|回答|作成)(?:いたしかね|でき(?:ませ|かね))"
     r"|(?:답변|도와|제공)(?:해)? ?드릴 수 없"
 )
 # Strings one of which every `CANNOT` holds (lower-cased): most answers hold none, and the slow search is skipped.
