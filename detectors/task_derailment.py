@@ -30,6 +30,7 @@ from detectors import Finding, Trace
 from detectors.likeness import leaning
 from detectors.task_derailment_parts.adverts import SHORTEST_ADVERT, advert, short_advert
 from detectors.task_derailment_parts.config import Config as Config
+from detectors.task_derailment_parts.declined import declined
 from detectors.task_derailment_parts.grounding import from_elsewhere, off_rule, routed_off, source_ignored, unanchored
 from detectors.task_derailment_parts.history import (
     KEPT_CHARS,
@@ -158,6 +159,8 @@ def create(cfg: Config) -> object:
         if not query or query == answer:
             return
         runs = runs_of(trace)
+        # Read before this run joins the app's past runs: those are what it answered before.
+        turned_away = declined(runs, query, answer)
         if short:
             # Too short for its words to tell its subject, an answer may still be an advert ("下载「剧迷」App看全集"
             # for a subtitle); it is not kept as the app's answer, as no short one is.
@@ -176,7 +179,7 @@ def create(cfg: Config) -> object:
             vocabulary.learn(stems_of(query) | (set() if rule else stems))
         # A refusal, "I don't know", a holding reply or "there is none" to a lookup that found nothing answers the
         # query, if not helpfully; unless it withholds what the run fetched for a question the app answers.
-        refusal = withheld(trace, query, answer)  # read on every run: the app learns what its answers state
+        refusal = withheld(trace, query, answer) or turned_away  # read on every run: the app learns what it states
         # A right answer in words ("the claim is approved"), or a reply repeated to the token limit (`cost`'s).
         # An answer saying it declines in the app's own words ("no puedo generar informes de ventas") turns the app's
         # task away: those words are no right answer's.

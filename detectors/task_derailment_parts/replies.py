@@ -13,7 +13,7 @@ from detectors.screened import Screened
 _DECLINE = re.compile(
     r"(?i)\b(?:sorry|(?:I|we) (?:cannot|can't|can not|could not|couldn't|am unable|are unable|was unable|were unable|"
     r"don't have|do not have)|"
-    r"unable to|no (?:information|data|results?|rows?)|not possible|"
+    r"unable to|(?:am|are|'m|'re|is) not able to|no (?:information|data|results?|rows?)|not possible|"
     r"leider|tut mir leid|entschuldig|konnte (?:\w+ )?(?:nicht|keine?n?)|nicht möglich|"
     r"keine (?:Daten|Zeilen|Ergebnisse)|"
     r"lo siento|no (?:puedo|tengo|pude|recibí|se pudo|fue posible|hay datos)|"

@@ -30,7 +30,7 @@ _ALIKE_RUNS = 2  # past questions asked alike at least, nine in ten of them answ
 _ANSWERED: ProcessMemory[deque[tuple[frozenset[str], bool]]] = ProcessMemory(lambda: deque(maxlen=_KEPT), APPS_KEPT)
 
 
-def _alike(terms: frozenset[str], asked: frozenset[str], least: int = _ALIKE_TERMS) -> bool:
+def asked_alike(terms: frozenset[str], asked: frozenset[str], least: int = _ALIKE_TERMS) -> bool:
     """Whether two questions are asked alike: `least` terms shared, a word among them (two dates share their year and
     month, not their subject)."""
     shared = terms & asked
@@ -54,7 +54,7 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     stated = bool(_FIGURE.search(answer))
     past = _ANSWERED.of(trace.baselines, trace.app)
     with _ANSWERED.lock:
-        alike = [figured for terms, figured in past if _alike(terms, asked)]
+        alike = [figured for terms, figured in past if asked_alike(terms, asked)]
         past.append((asked, stated))
     if stated:
         return None
@@ -63,7 +63,7 @@ def withheld(trace: Trace, query: str, answer: str) -> str | None:
     # hand and the words that it was turned away. A question sharing none ("may I bring my dog?") is not the app's.
     if len(alike) < _ALIKE_RUNS and DECLINE.search(answer):
         with _ANSWERED.lock:
-            alike = [figured for terms, figured in list(past)[:-1] if _alike(terms, asked, least=1)]
+            alike = [figured for terms, figured in list(past)[:-1] if asked_alike(terms, asked, least=1)]
     if len(alike) < _ALIKE_RUNS or sum(alike) * 10 < len(alike) * 9:
         return None
     # A model's own words: an app's fixed reply after a failed step ("no executable query could be written", a

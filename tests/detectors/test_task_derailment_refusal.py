@@ -109,3 +109,40 @@ def test_a_declining_answer_in_the_app_s_own_words_is_no_right_answer_in_them() 
     refusal = "Sorry, I cannot tell which boats are booked for that day."
     (finding,) = _warmed().detect(_desk("Which boats are booked on the 15th?", refusal, _BOATS))
     assert finding.detector == "task_derailment"
+
+
+def _leave_desk(question: str, answer: str) -> list[ReadableSpan]:
+    """An HR desk answering from its notes in the system prompt: nothing retrieved, no tool, no figure fetched."""
+    notes = "Annual leave: twenty-five days a year, five carry over. Sick leave: tell your manager before ten."
+    return run_spans([llm(prompt=f"You are the HR desk. Answer only from these notes: {notes} {question}",
+                          answer=answer)],
+                     app_id="hr", inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+
+
+_LEAVE = [
+    ("How many leave days do I get each year?", "You get twenty-five days of annual leave a year."),
+    ("Can unused leave days carry over to next year?", "Yes, up to five unused leave days carry over."),
+    ("How do leave days work in my first year?", "Your leave days build up over the year, twenty-five in all."),
+]
+
+
+def test_a_refusal_of_a_question_the_app_answered_alike_before() -> None:
+    """The desk answered leave questions from its notes; now it says it cannot help with one, stating nothing: it
+    turned its own task away (held-out 19's "I can't help with leave questions", held-out 20's "I'm not able to
+    answer questions about this topic"). A refusal of a question never asked alike, a redirect to what the app does,
+    and the app's usual answer are left alone."""
+
+    def warmed() -> DetectionProcessor:
+        processor = _processor()
+        for question, answer in _LEAVE:
+            assert processor.detect(_leave_desk(question, answer)) == []
+        return processor
+
+    question = "How many vacation leave days do I have per year?"
+    refusal = "I'm not able to answer questions about this topic. Please contact HR directly."
+    (finding,) = warmed().detect(_leave_desk(question, refusal))
+    assert finding.evidence["rule"].startswith("the answer declines a question the app answered without declining")
+    assert warmed().detect(_leave_desk("Can I bring my dog to the office on Fridays?", refusal)) == []
+    redirect = "Sorry, I can only help with questions about leave and sick days."
+    assert warmed().detect(_leave_desk(question, redirect)) == []
+    assert warmed().detect(_leave_desk(question, "You get twenty-five leave days a year.")) == []
