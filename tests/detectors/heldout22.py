@@ -11,6 +11,7 @@ workflow, a Chinese refiner loop, a Chinese poem app), every run written event b
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 from collections.abc import Callable, Iterator
@@ -561,12 +562,14 @@ def weather(rng: random.Random) -> list[Spec]:
     def make(c: int, *, shape: str = "flat", retries: int = 0, answer: str | None = None) -> Callable[[Writer], str]:
         def write(r: Writer) -> str:
             city, temp, cond, wind = CITIES[c % len(CITIES)]
-            body = {"flat": {"temp_c": temp, "condition": cond, "wind_kmh": wind},
+            shapes: dict[str, dict[str, Any]] = {"flat": {"temp_c": temp, "condition": cond, "wind_kmh": wind},
                     "nested": {"current": {"temperature": {"value": temp, "unit": "C"}, "summary": cond, "wind": wind}},
-                    "renamed": {"tempC": temp, "cond_text": cond, "windKph": wind}}[shape]  # fmt: skip
+                    "renamed": {"tempC": temp, "cond_text": cond, "windKph": wind}}  # fmt: skip
+            body = shapes[shape]
             r.node("http-request", "http", "GET weather", {"url": f"https://api.skycast.example/v2/now?q={city}"},
-                   {"status_code": 200, "body": str(body).replace("'", '"'), "headers": {}}, retries=retries,
+                   {"status_code": 200, "body": json.dumps(body), "headers": {}}, retries=retries,
                    error="503 Service Unavailable" if retries else None)  # fmt: skip
+            r.w.events[-1]["data"]["error"] = None  # the retry's 503 stays on node_retry; the answered call has none
             read = body if shape == "flat" else {"temp_c": 0, "condition": "", "wind_kmh": 0}
             r.node("code", "parse", "Parse", {"body": str(body)}, read)
             prompt = (
