@@ -179,12 +179,21 @@ def shifted_by(answer: str, unsupported: set[str], sources: list[str], durations
         return set()
     known = {date for source in sources for date, _ in dates(source)}
     steps = {int(d) for d in durations if d == int(d) and 0 < d <= 366}
+    # Months and years move a date by the calendar, not by days: a 2-year warranty from March 3, 2026 ends on
+    # March 3, 2028 (731 days on). Durations come in days at 30 a month and 365 a year.
+    within = [int(d) for d in durations if 0 < d <= 3650 and d == int(d)]
+    months = {d // 30 for d in within if d % 30 == 0} | {d // 365 * 12 for d in within if d % 365 == 0}
     shifted: set[str] = set()
     for date, tokens in written:
         for source_date in known:
             gap = abs((date - source_date).days)
             weekend = {step + 7 - (source_date + datetime.timedelta(step)).weekday() for step in steps}
-            if gap in steps or (date > source_date and date.weekday() == 0 and gap in weekend):
+            apart = abs((date.year - source_date.year) * 12 + date.month - source_date.month)
+            if (
+                gap in steps
+                or (date > source_date and date.weekday() == 0 and gap in weekend)
+                or (apart in months and date.day == source_date.day)
+            ):
                 shifted.update(tokens)
     return shifted
 
