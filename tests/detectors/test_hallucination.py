@@ -1499,3 +1499,20 @@ def test_a_day_without_its_year_none_of_the_datas_days_is(answer: str, fires: bo
     a payday or a meeting the answer added (held-out 20's tracking desk and minutes, faults13's payday and restock)."""
     found = findings(_parcel_events(answer), "hallucination")
     assert bool(found) == fires, found
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        # A 2-year warranty and 12 months of battery cover from the delivery date the document gives, by the calendar.
+        ("A 2-year warranty from March 3, 2026 runs until March 3, 2028; the battery's 12 months until March 3, 2027.",
+         []),
+        # A year too far: no stated duration moves March 3, 2026 there.
+        ("A 2-year warranty from March 3, 2026 runs until March 3, 2029.", ["2029"]),
+    ],
+)  # fmt: skip
+def test_a_date_moved_by_months_or_years_the_answer_states(answer: str, unsupported: list[str]) -> None:
+    document = "Delivered on March 3, 2026. Every vacuum has a 2-year limited warranty; batteries 12 months."
+    assert [f.evidence["unsupported"] for f in findings(_rag(answer, document), "hallucination")] == (
+        [unsupported] if unsupported else []
+    )
