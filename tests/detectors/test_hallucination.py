@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors.hallucination_parts.told import AFTER_WORD
-from detectors.numbers import lengths, measured, numbers
+from detectors.numbers import claims, lengths, measured, numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
 
@@ -1516,3 +1516,16 @@ def test_a_date_moved_by_months_or_years_the_answer_states(answer: str, unsuppor
     assert [f.evidence["unsupported"] for f in findings(_rag(answer, document), "hallucination")] == (
         [unsupported] if unsupported else []
     )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["On Max mode it runs for about **95 minutes** per charge.", "床垫保修 **15 年**，弹簧断裂也在保修范围内。"],
+)
+def test_a_figure_in_markdown_bold_is_read(answer: str) -> None:
+    """Two asterisks before a digit open Markdown's bold, no masked number ("****4788" is one): the bolded figure,
+    often the one an answer stresses, is checked like any other."""
+    document = "Max mode: about 80 min runtime. 床垫保修 10 年。"
+    (finding,) = findings(_rag(answer, document), "hallucination")
+    assert finding.evidence["unsupported"] in (["95"], ["15"])
+    assert numbers(claims("Paid with card ****4788 and **** 4788.")) == set()
