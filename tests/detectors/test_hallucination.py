@@ -1520,7 +1520,7 @@ def test_a_date_moved_by_months_or_years_the_answer_states(answer: str, unsuppor
 
 @pytest.mark.parametrize(
     "answer",
-    ["On Max mode it runs for about **95 minutes** per charge.", "床垫保修 **15 年**，弹簧断裂也在保修范围内。"],
+    ["On Max mode it runs for about **95 minutes** per charge.", "床垫保修 **15 年**，弹簧断裂也在保修范围内。"],  # noqa: RUF001
 )
 def test_a_figure_in_markdown_bold_is_read(answer: str) -> None:
     """Two asterisks before a digit open Markdown's bold, no masked number ("****4788" is one): the bolded figure,

@@ -166,9 +166,9 @@ def test_a_refusal_of_a_question_a_retrieved_page_is_on() -> None:
     refusal = "I'm sorry, but I can't help with questions about device lights. Please contact a specialist."
     (finding,) = _processor().detect(_kb_desk(question, refusal, page))
     assert finding.evidence["rule"] == "the answer declines a question a page the run retrieved is on"
-    shipping = "发货说明：新疆、西藏 7-10 天送达，满 99 元包邮。"
-    assert _processor().detect(_kb_desk("新疆包邮吗", "抱歉，这个问题我无法回答，请咨询人工客服。", shipping))
-    assert _processor().detect(_kb_desk("请翻译：新疆包邮", "抱歉，我无法翻译涉及这个话题的内容。", shipping))
+    shipping = "发货说明：新疆、西藏 7-10 天送达，满 99 元包邮。"  # noqa: RUF001
+    assert _processor().detect(_kb_desk("新疆包邮吗", "抱歉，这个问题我无法回答，请咨询人工客服。", shipping))  # noqa: RUF001
+    assert _processor().detect(_kb_desk("请翻译：新疆包邮", "抱歉，我无法翻译涉及这个话题的内容。", shipping))  # noqa: RUF001
     assert _processor().detect(_kb_desk(question, "I don't know what the lights mean, sorry.", page)) == []
     other = "Returns are accepted within 30 days of delivery with the receipt."
     assert _processor().detect(_kb_desk(question, refusal, other)) == []
