@@ -170,19 +170,22 @@ def worked_out(answer: str, values: set[float], percentages: set[float]) -> dict
     return results
 
 
-def shifted_by(answer: str, unsupported: set[str], sources: list[str], durations: set[float]) -> set[str]:
+def shifted_by(
+    answer: str,
+    unsupported: set[str],
+    sources: list[str],
+    durations: set[float],
+    months: frozenset[int] | set[int] = frozenset(),
+) -> set[str]:
     """The numbers of `unsupported` in a date the answer writes that is a source's date moved by one of
     `durations` (days), on to the Monday when it falls on a weekend: "10 days before the hearing on October 6,
-    2026" is September 26, 2026; two weeks after 22.11.2026 is a Sunday, so 07.12.2026."""
+    2026" is September 26, 2026; two weeks after 22.11.2026 is a Sunday, so 07.12.2026; or by one of `months` on
+    the calendar, to the same day of the month."""
     written = [(date, tokens) for date, tokens in dates(answer) if not unsupported.isdisjoint(tokens)]
     if not written:
         return set()
     known = {date for source in sources for date, _ in dates(source)}
     steps = {int(d) for d in durations if d == int(d) and 0 < d <= 366}
-    # Months and years move a date by the calendar, not by days: a 2-year warranty from March 3, 2026 ends on
-    # March 3, 2028 (731 days on). Durations come in days at 30 a month and 365 a year.
-    within = [int(d) for d in durations if 0 < d <= 3650 and d == int(d)]
-    months = {d // 30 for d in within if d % 30 == 0} | {d // 365 * 12 for d in within if d % 365 == 0}
     shifted: set[str] = set()
     for date, tokens in written:
         for source_date in known:
@@ -192,6 +195,8 @@ def shifted_by(answer: str, unsupported: set[str], sources: list[str], durations
             if (
                 gap in steps
                 or (date > source_date and date.weekday() == 0 and gap in weekend)
+                # Months and years (`months`, stated in them) move a date by the calendar, not by days: a 2-year
+                # warranty from March 3, 2026 ends on March 3, 2028, 731 days on; "30 days" is no month.
                 or (apart in months and date.day == source_date.day)
             ):
                 shifted.update(tokens)
