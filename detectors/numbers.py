@@ -122,10 +122,11 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Links, e-mail addresses, phone numbers and masked numbers: identifiers whose digits are no figures. A phone
 # number starts with + or 0 ("018-44 21 00", "+90 5478950413"), or is three groups and more joined by dashes,
 # dots or slashes ("555-123-4567"), or of four digits ("6313 8637 6926"); seven digits at least (`claims`),
-# never a date ("2024-05-12", "15.12.2026") nor thousands in groups of three ("12 345 678", "12.345.678").
+# never a date ("2024-05-12", "15.12.2026") nor thousands in groups of three ("12 345 678", "12.345.678"). Two
+# asterisks before a digit open Markdown's bold ("**95 minutes**"), no mask: "****4788" is one.
 _IDENTIFIER = re.compile(
     r"(?=[hwXx*•+(\d])"  # what each begins with: told at one character, most positions are passed at once
-    r"(?:\b(?:https?://|www\.)\S+|(?:[Xx*•]{2,}[ -]?)+\d+"
+    r"(?:\b(?:https?://|www\.)\S+|(?:(?!\*\*\d)[Xx*•]{2,}[ -]?)+\d+"
     r"|(?<![\w.,])(?!\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?!\d|[./-]\d)|[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})+(?![\d]|[.,-]\d))"
     r"(?:(?:\+\d{1,3}|\(?0\d{1,4}\)?)(?:[ \u00a0./-]?\(?\d{1,10}\)?){1,5}"
     r"|\d{2,4}(?:[./-]\d{2,4}){2,4}|\d{3,4}(?:[ \u00a0]\d{4}){2,3})(?![\d]|[.,]\d)"

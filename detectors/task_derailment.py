@@ -160,7 +160,7 @@ def create(cfg: Config) -> object:
             return
         runs = runs_of(trace)
         # Read before this run joins the app's past runs: those are what it answered before.
-        turned_away = declined(runs, query, answer)
+        turned_away = declined(runs, query, answer, [content for _, _, content in trace.documents])
         if short:
             # Too short for its words to tell its subject, an answer may still be an advert ("下载「剧迷」App看全集"
             # for a subtitle); it is not kept as the app's answer, as no short one is.

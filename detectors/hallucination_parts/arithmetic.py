@@ -170,10 +170,17 @@ def worked_out(answer: str, values: set[float], percentages: set[float]) -> dict
     return results
 
 
-def shifted_by(answer: str, unsupported: set[str], sources: list[str], durations: set[float]) -> set[str]:
+def shifted_by(
+    answer: str,
+    unsupported: set[str],
+    sources: list[str],
+    durations: set[float],
+    months: frozenset[int] | set[int] = frozenset(),
+) -> set[str]:
     """The numbers of `unsupported` in a date the answer writes that is a source's date moved by one of
     `durations` (days), on to the Monday when it falls on a weekend: "10 days before the hearing on October 6,
-    2026" is September 26, 2026; two weeks after 22.11.2026 is a Sunday, so 07.12.2026."""
+    2026" is September 26, 2026; two weeks after 22.11.2026 is a Sunday, so 07.12.2026; or by one of `months` on
+    the calendar, to the same day of the month."""
     written = [(date, tokens) for date, tokens in dates(answer) if not unsupported.isdisjoint(tokens)]
     if not written:
         return set()
@@ -184,7 +191,14 @@ def shifted_by(answer: str, unsupported: set[str], sources: list[str], durations
         for source_date in known:
             gap = abs((date - source_date).days)
             weekend = {step + 7 - (source_date + datetime.timedelta(step)).weekday() for step in steps}
-            if gap in steps or (date > source_date and date.weekday() == 0 and gap in weekend):
+            apart = abs((date.year - source_date.year) * 12 + date.month - source_date.month)
+            if (
+                gap in steps
+                or (date > source_date and date.weekday() == 0 and gap in weekend)
+                # Months and years (`months`, stated in them) move a date by the calendar, not by days: a 2-year
+                # warranty from March 3, 2026 ends on March 3, 2028, 731 days on; "30 days" is no month.
+                or (apart in months and date.day == source_date.day)
+            ):
                 shifted.update(tokens)
     return shifted
 

@@ -137,7 +137,15 @@ def unsupported_numbers(
                 break
             unsupported = left
         durations = units.get("time", set()) | by_unit(answer).get("time", set()) | word_durations(answer)
-        unsupported -= shifted_by(answer, unsupported, sources, durations)
+        # Durations stated in months or years, as months: a date moves by them on the calendar.
+        months = {
+            round(float(r) * (12 if unit == "year" else 1))
+            for token, unit in (*claims.items(), *measured(question))
+            if unit in ("month", "year")
+            for r in readings(token)
+            if 0 < float(r) <= 120
+        }
+        unsupported -= shifted_by(answer, unsupported, sources, durations, months)
         unsupported -= clock_moved(answer, unsupported, sources, durations)
         unsupported -= unit_converted(answer, unsupported, sources, values)
         unsupported -= restated(unsupported, claims)

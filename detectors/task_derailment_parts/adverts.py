@@ -86,6 +86,9 @@ _UNSPACED_OFFER = re.compile(
     r"|首付[^\uff0c\u3002\uff01\n]{1,4}起|火热认购"
     # A subscription's first month given away.
     r"|首月免费|首月0元|初月無料|첫 ?달 무료"
+    # A sale's pitch: a price cut "as low as" or "from" so many tenths ("低至 5 折", "8.5折起"; a member's "9 折" is a
+    # term, stated), a big sale, a rush to buy ("大促", "抢购").
+    r"|低至 ?\d(?:\.\d)? ?折|(?<![\d.])\d(?:\.\d)? ?折起|大促|抢购"
 )
 # "Per cent" written out, as a discount is in languages that seldom write `%` in running text (Hindi `प्रतिशत`).
 _PERCENT_WORDS = (
@@ -136,6 +139,8 @@ _ADVERT = re.compile(
     # Hindi, Georgian, Armenian, Estonian, Hungarian, Tagalog, Indonesian, Vietnamese, Greek: "discount"
     r"छूट|ფასდაკლებ|զեղչ|allahindlus|kedvezmény|diskwento|diskon|giảm giá|έκπτωση)"
     rf"|(?<!\w)(?:{'|'.join(map(re.escape, _OFFER_PHRASES))})(?!\w)|(?<!\w)(?:{_APP_CALL})|{_UNSPACED_OFFER.pattern}"
+    # Free shipping of a kind ("free express shipping", "free next-day delivery") and a trial given away.
+    r"|(?<!\w)free (?:\S+ )?(?:shipping|delivery)(?!\w)|(?<!\w)free trial(?!\w)"
     rf"|{_PITCH}|(?<!\w)(?:{'|'.join(map(re.escape, _CALL_NOW))})\s?!"
 )
 

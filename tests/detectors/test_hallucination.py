@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from detectors.hallucination_parts.told import AFTER_WORD
-from detectors.numbers import lengths, measured, numbers
+from detectors.numbers import claims, lengths, measured, numbers
 from tests.detectors.build import findings, llm, loop_of_rounds, node, run_spans
 from tests.detectors.dify_stream import STREAMS, RunWriter, Usage, stream_spans
 
@@ -1499,3 +1499,33 @@ def test_a_day_without_its_year_none_of_the_datas_days_is(answer: str, fires: bo
     a payday or a meeting the answer added (held-out 20's tracking desk and minutes, faults13's payday and restock)."""
     found = findings(_parcel_events(answer), "hallucination")
     assert bool(found) == fires, found
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        # A 2-year warranty and 12 months of battery cover from the delivery date the document gives, by the calendar.
+        ("A 2-year warranty from March 3, 2026 runs until March 3, 2028; the battery's 12 months until March 3, 2027.",
+         []),
+        # A year too far: no stated duration moves March 3, 2026 there.
+        ("A 2-year warranty from March 3, 2026 runs until March 3, 2029.", ["2029"]),
+    ],
+)  # fmt: skip
+def test_a_date_moved_by_months_or_years_the_answer_states(answer: str, unsupported: list[str]) -> None:
+    document = "Delivered on March 3, 2026. Every vacuum has a 2-year limited warranty; batteries 12 months."
+    assert [f.evidence["unsupported"] for f in findings(_rag(answer, document), "hallucination")] == (
+        [unsupported] if unsupported else []
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["On Max mode it runs for about **95 minutes** per charge.", "床垫保修 **15 年**，弹簧断裂也在保修范围内。"],  # noqa: RUF001
+)
+def test_a_figure_in_markdown_bold_is_read(answer: str) -> None:
+    """Two asterisks before a digit open Markdown's bold, no masked number ("****4788" is one): the bolded figure,
+    often the one an answer stresses, is checked like any other."""
+    document = "Max mode: about 80 min runtime. 床垫保修 10 年。"
+    (finding,) = findings(_rag(answer, document), "hallucination")
+    assert finding.evidence["unsupported"] in (["95"], ["15"])
+    assert numbers(claims("Paid with card ****4788 and **** 4788.")) == set()

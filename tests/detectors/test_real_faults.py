@@ -548,8 +548,10 @@ _DEFAULT12 = {
 # The thirteenth set, recorded in session 28 by a helper that did not read the detectors (English, Chinese,
 # Japanese, Spanish; each fault modelled on a public Dify GitHub issue), scored blind at session 28's start (33 of 57
 # both ways in, 8 of 45 clean runs flagged) and after its first detector round (34, 8), then tuned on.
+# Session 29, r9-text: `claim_clean_5` ("报销 **2460 元** … 金额超过 2000 元", the 2000 threshold in no source) was
+# found only because the bolded 2460 was blanked as a masked number, so the data's figure seemed unsaid; read right,
+# no rule for answers fed data finds the invented threshold beside the restated sum: no longer pinned.
 _DEFAULT13 = {
-    ("claim_clean_5", "hallucination"),
     ("claim_nano", "dify_model_fallback"),
     ("claim_paper_count", "state_corruption"),
     ("claim_receipt_nested", "dify_tool_schema_mismatch"),
@@ -785,10 +787,14 @@ FALSE_ALARMS = {
     # tracker's figures; by default, the marketing app's twin whose extractor read its words another way than the
     # fault (found blind at the start as well)
     ("faults13", "every switch"): {("report_hn_long", "hallucination")},
-    ("faults14", "default"): {("fr_twin_mots", "state_corruption")},
+    # Session 29, r9-text: Markdown bold read (`**10 working days**` was blanked as a masked number): the insurer's
+    # twin states a claim settled "within 10 working days", which no document nor prompt gives (its README: the twin
+    # says "the documents don't say"; its answer adds the figure all the same): a finding by the task's definition.
+    ("faults14", "default"): {("fr_twin_mots", "state_corruption"), ("ins_twin_halluc", "hallucination")},
     ("faults14", "every switch"): {
         ("fr_clean_2", "hallucination"),
         ("fr_twin_mots", "state_corruption"),
+        ("ins_twin_halluc", "hallucination"),
         ("js_clean_1", "hallucination"),
         ("js_clean_3", "hallucination"),
         ("js_clean_4", "hallucination"),

@@ -8,6 +8,7 @@ import json
 import unicodedata
 from collections import deque
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from bridge.processors.detectors import Config, DetectionProcessor
@@ -876,3 +877,26 @@ def test_a_workflow_s_answer_is_the_output_its_llm_wrote_not_the_data_passed_on_
     assert run_answer(written, written.root) == advert
     filled = Trace(run_spans([node("fill", "template-transform", outputs={"output": advert})], outputs=outputs))
     assert run_answer(filled, filled.root) == pages
+
+
+@pytest.mark.parametrize(
+    ("advert", "offer"),
+    [
+        ("Looking for an upgrade? The ZenMat Pro is our best mat yet. Order this week and get free express shipping!",
+         "free express shipping"),
+        ("Tired of torn mats? ZenMat Club gives you mats, straps and blocks - start your 14-day free trial today!",
+         "free trial"),
+        ("双十二大促来啦！全场瑜伽垫低至 5 折，快去首页看看吧～", "大促"),
+    ],
+)  # fmt: skip
+def test_an_advert_s_free_shipping_of_a_kind_a_free_trial_or_a_sale_s_pitch(advert: str, offer: str) -> None:
+    """Free shipping with a word between ("free express shipping"), a free trial, a Chinese sale's pitch (大促, 低至
+    5 折, 抢购): an advert's register, where the app writes subject lines. A member's discount stated as a term
+    ("享 9 折") is no pitch."""
+    processor = _processor()
+    for note, line in _NOTES:
+        _detect(processor, _summary("notes", note, line))
+    note = "The ZenMat yoga mat arrived torn at one corner, the customer wants a replacement."
+    (finding,) = _detect(processor, _summary("notes", note, advert))
+    assert finding.evidence["rule"].startswith(f"the answer advertises ({offer!r})")
+    assert _detect(processor, _summary("notes", note, "金卡会员累计消费满 8000 元，享 9 折和生日礼券。")) == []

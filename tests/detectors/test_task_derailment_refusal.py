@@ -146,3 +146,29 @@ def test_a_refusal_of_a_question_the_app_answered_alike_before() -> None:
     redirect = "Sorry, I can only help with questions about leave and sick days."
     assert warmed().detect(_leave_desk(question, redirect)) == []
     assert warmed().detect(_leave_desk(question, "You get twenty-five leave days a year.")) == []
+
+
+def _kb_desk(question: str, answer: str, page: str) -> list[ReadableSpan]:
+    """A knowledge-base desk, its first run: a retrieval, an LLM sent the page, the answer."""
+    result = [{"content": page, "title": "faq", "metadata": {"dataset_id": "d", "dataset_name": "kb"}}]
+    return run_spans([node("kr", "knowledge-retrieval", outputs={"result": result}),
+                      llm(prompt=f"Answer from the context.\n<context>{page}</context>\n{question}", answer=answer)],
+                     app_id="kb", inputs={"sys.query": question}, outputs={"answer": answer})  # fmt: skip
+
+
+def test_a_refusal_of_a_question_a_retrieved_page_is_on() -> None:
+    """The page on the purifier's ring light was retrieved and sent, and the answer says it cannot help with lights:
+    the app's own knowledge turned away, with no past to learn from (held-out 21's helpdesk and 客服 templates). A
+    refusal in Chinese likewise, and one to translate; an honest "I don't know", and a refusal where the page is on
+    something else, are left alone."""
+    page = "The AP200 purifier's ring light is blue (good air), yellow (moderate) or red (poor)."
+    question = "What do the light colours mean on the AP200?"
+    refusal = "I'm sorry, but I can't help with questions about device lights. Please contact a specialist."
+    (finding,) = _processor().detect(_kb_desk(question, refusal, page))
+    assert finding.evidence["rule"] == "the answer declines a question a page the run retrieved is on"
+    shipping = "发货说明：新疆、西藏 7-10 天送达，满 99 元包邮。"  # noqa: RUF001
+    assert _processor().detect(_kb_desk("新疆包邮吗", "抱歉，这个问题我无法回答，请咨询人工客服。", shipping))  # noqa: RUF001
+    assert _processor().detect(_kb_desk("请翻译：新疆包邮", "抱歉，我无法翻译涉及这个话题的内容。", shipping))  # noqa: RUF001
+    assert _processor().detect(_kb_desk(question, "I don't know what the lights mean, sorry.", page)) == []
+    other = "Returns are accepted within 30 days of delivery with the receipt."
+    assert _processor().detect(_kb_desk(question, refusal, other)) == []
