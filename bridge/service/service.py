@@ -46,7 +46,8 @@ from bridge.queue.admission import Admission
 from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
 from bridge.queue.errors import QueueError
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueStorage, SpanJournalRow
+from bridge.queue.rows import AcceptedRun, JournalRow, SpanJournalRow
+from bridge.queue.storage import QueueStorage
 from bridge.service.pipeline import (
     LocalRuns,
     Processed,
