@@ -42,7 +42,7 @@ POLL_INTERVAL_S = 0.5
 # and this far apart at least.
 POLL_GAP_S = 0.02
 # The first poll comes this long after the start (a trace resumed from the journal counts its decision wait
-# from the start: `BridgeService._resume`).
+# from the start: `bridge/service/resume.py`).
 FIRST_POLL_S = 0.5
 # The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
 CHECKPOINT_INTERVAL_S = 1.0
