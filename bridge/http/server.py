@@ -196,7 +196,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         loop = asyncio.get_running_loop()  # the pipeline workers' pipes are read and written on it
         service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates, baselines, loop)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
-        service.live = feed
+        service.live.feed = feed
         try:
             for start in startup:
                 await start(service)

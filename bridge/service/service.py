@@ -29,7 +29,6 @@ from bridge.dify.export import awaits_nested_run, closes_trace, is_workflow_span
 from bridge.dify.model import DifyEvent, WorkflowRun
 from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.exporters import Sender
-from bridge.http.live import LiveFeed
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
@@ -37,6 +36,7 @@ from bridge.queue.errors import QueueError
 from bridge.queue.journal import to_row
 from bridge.queue.rows import AcceptedRun, JournalRow, SpanJournalRow
 from bridge.queue.storage import QueueStorage
+from bridge.service.live_runs import LiveRuns
 from bridge.service.otlp_traces import TraceRebuilder, by_trace, decision_wait
 from bridge.service.pipeline import LocalRuns, Processed, RunSummary, build_pipelines, deliveries_of
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
@@ -48,7 +48,7 @@ from bridge.telemetry.export_watch import ExportWatch
 from bridge.telemetry.series import Measurement
 from bridge.trace.assembly import PendingTrace, TraceAssembler
 from bridge.trace.spans import SpanBuilder
-from detectors import Baselines, Finding
+from detectors import Baselines
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -116,8 +116,7 @@ class BridgeService:
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
-        self.live: LiveFeed | None = None
-        self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
+        self.live = LiveRuns()
         # Called (from any thread) when a run may be due before the poller's next look (`plan_poll`), so that
         # the server closes it then rather than at its next regular poll.
         self.on_due: Callable[[], None] | None = None
@@ -157,7 +156,7 @@ class BridgeService:
             # commit is waited for outside it, as `submit_spans` does.
             committed = self.storage.journal(self._assemble(events, now, context, receiver))
         committed()
-        self._published(events)
+        self.live.events(events)
 
     async def submit_events_async(
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
@@ -170,7 +169,7 @@ class BridgeService:
             # the end of this turn of the loop still comes before any of these runs is queued.
             written = self.storage.journal_this_turn(rows) if closes_here else self.storage.journal_soon(rows)
         await written
-        self._published(events)
+        self.live.events(events)
 
     def _assemble(
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
@@ -187,13 +186,6 @@ class BridgeService:
             self._poll_at = -math.inf  # woken once: the poller plans again
             self.on_due()
         return rows
-
-    def _published(self, events: Sequence[DifyEvent]) -> None:
-        # Unwatched, a run's app is not noted either: the events of a signed sender (the stream receiver) carry it.
-        if self.live is not None and self.live.watched:
-            for event in events:
-                if event.event in ("workflow_started", "node_finished"):
-                    self._publish(event)
 
     def admit_spans(self, trace_ids: Iterable[int], receiver: str) -> None:
         """Raises `Backpressure` if spans of these traces would open a trace while a limit is reached."""
@@ -241,30 +233,6 @@ class BridgeService:
                 self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             return journal(rows)
-
-    def _publish_finding(self, finding: Finding, trace: Processed) -> None:
-        assert self.live is not None
-        self.live.publish(
-            "detection",
-            {"run_id": trace.run_id, "app_id": trace.app_id or self._run_apps.get(str(trace.run_id)),
-             "detector": finding.detector, "severity": finding.severity, "confidence": finding.confidence,
-             "summary": finding.summary},
-        )  # fmt: skip
-
-    def _publish(self, event: DifyEvent) -> None:
-        assert self.live is not None
-        run_id, data = event.workflow_run_id, event.data
-        # The signing app, as the run is filed (`RunParts.signed_by`); unsigned events: workflow_started's own.
-        app_id = event.app_id
-        if app_id is None and event.event == "workflow_started":
-            inputs = data.get("inputs")
-            app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
-        app_id = self._run_apps.setdefault(run_id, app_id) if run_id and app_id else self._run_apps.get(run_id or "")
-        if event.event == "workflow_started":
-            self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
-        else:
-            keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
-            self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
 
     def run_known(self, run_id: str) -> bool:
         """True once a run was queued (within the store's run id retention) or while it is being assembled."""
@@ -459,23 +427,8 @@ class BridgeService:
             for f in processed.findings
         ]
         self._aggregates.apply([*processed.measurements, *counts])
-        if self.live is not None:
-            for finding in processed.findings:
-                self._publish_finding(finding, processed)
-        if run is not None:
-            self._finished(run, processed)
+        self.live.queued(processed)
         return processed.span_count
-
-    def _finished(self, run: RunSummary, processed: Processed) -> None:
-        app_id = self._run_apps.pop(run.run_id, None) or run.app_id
-        if self.live is not None:
-            trace_id = None if processed.trace_id is None else f"{processed.trace_id:032x}"
-            self.live.publish(
-                "run.finished",
-                {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
-                 "source": run.receiver, "trace_id": trace_id, "spans": processed.span_count,
-                 "total_tokens": run.total_tokens},
-            )  # fmt: skip
 
     # --- draining ----------------------------------------------------------------------------------
 
