@@ -42,7 +42,7 @@ POLL_INTERVAL_S = 0.5
 # and this far apart at least.
 POLL_GAP_S = 0.02
 # The first poll comes this long after the start (a trace resumed from the journal counts its decision wait
-# from the start: `BridgeService._resume`).
+# from the start: `bridge/service/resume.py`).
 FIRST_POLL_S = 0.5
 # The log grows by ~20 KB a run under load: a second's worth is what a checkpoint copies.
 CHECKPOINT_INTERVAL_S = 1.0
@@ -196,7 +196,7 @@ def create_app(config: BridgeConfig) -> Starlette:
         loop = asyncio.get_running_loop()  # the pipeline workers' pipes are read and written on it
         service = BridgeService(config, telemetry.meter, queue, telemetry.aggregates, baselines, loop)
         service.app_names = lambda app_id: registered.app_name if (registered := store.app(app_id)) else None
-        service.live = feed
+        service.live.feed = feed
         try:
             for start in startup:
                 await start(service)

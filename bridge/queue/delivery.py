@@ -20,7 +20,7 @@ from opentelemetry import metrics
 from bridge.exporters import Sender, SendResult
 from bridge.queue.errors import QueueError
 from bridge.queue.retry import backoff
-from bridge.queue.storage import Entry, Pending
+from bridge.queue.rows import Entry, Pending
 
 logger = logging.getLogger(__name__)
 # How often an idle delivery looks at the queue anyway (entries re-queued by another process).

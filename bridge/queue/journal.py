@@ -11,7 +11,7 @@ from msgspec.structs import asdict
 from bridge.dify.formats import read_integer
 from bridge.dify.model import DifyEvent
 from bridge.dify.run_parts import pack
-from bridge.queue.storage import JournalRow
+from bridge.queue.rows import JournalRow
 
 
 class _Envelope(msgspec.Struct):

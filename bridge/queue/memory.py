@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from bridge.queue.storage import Entry, Pending
+from bridge.queue.rows import Entry, Pending
 
 _DROP_AT_ONCE = 256
 

@@ -10,235 +10,32 @@ A journal row no start can read is moved to the dead letters, under the exporter
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from queue import SimpleQueue
-from typing import Any, NamedTuple
 
+from bridge.queue.appends import last_entry_id, write_group
 from bridge.queue.errors import QueueError
+from bridge.queue.group_commit import Append, GroupWriter
+from bridge.queue.rows import AcceptedRun, DeadLetter, Entry, JournalRow, Pending, SpanJournalRow
+from bridge.queue.schema import check_version, create_or_migrate
 from bridge.state_files.file_lock import FileInUse, FileLock
 from bridge.state_files.private_file import make_private
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, exporter TEXT, created_at REAL NOT NULL,
-    spans INTEGER NOT NULL, size INTEGER NOT NULL, payload BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors (exporter TEXT PRIMARY KEY, entry_id INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, exporter TEXT NOT NULL, pipeline TEXT NOT NULL, created_at REAL NOT NULL,
-    failed_at REAL NOT NULL, spans INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL,
-    payload BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS accepted_runs (
-    run_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, accepted_at REAL NOT NULL, detail INTEGER NOT NULL DEFAULT 2,
-    entries_from INTEGER, entries_to INTEGER);
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY, received_at REAL NOT NULL, context TEXT, receiver TEXT NOT NULL, event TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS span_journal (
-    id INTEGER PRIMARY KEY, received_at REAL NOT NULL, receiver TEXT NOT NULL, payload BLOB NOT NULL);
-"""
-SCHEMA_VERSION = "3"
-# Version 1 → 2: how much of its run each accepted copy holds (`detail`), read before from the receiver's name.
-_MIGRATE_1 = """
-ALTER TABLE accepted_runs ADD COLUMN detail INTEGER NOT NULL DEFAULT 2;
-UPDATE accepted_runs SET detail = 0 WHERE receiver LIKE 'poller%';
-UPDATE accepted_runs SET detail = 1 WHERE receiver = 'webhook' OR receiver LIKE 'webhook/%';
-"""
-# Version 2 → 3: the entries each accepted copy was queued as, emptied when a richer copy replaces it (copies
-# accepted before are not known by their entries: they stay).
-_MIGRATE_2 = """
-ALTER TABLE accepted_runs ADD COLUMN entries_from INTEGER;
-ALTER TABLE accepted_runs ADD COLUMN entries_to INTEGER;
-"""
 # The dead letters' exporter for journal rows no start could read: raw events or spans, kept to be looked into,
 # never requeued (they are no export request, and were never redacted). No component id has parentheses.
 JOURNAL = "(journal)"
-# Appends committed in one transaction at most.
-_GROUP_MAX = 256
 # Run ids forgotten per checkpoint (one a second) at most: more than any bridge accepts a second, in a short
 # hold of the writer's lock.
 _FORGET_AT_ONCE = 5000
 # Rows read per query, and at most per delivery step (entries of other pipelines are skipped over).
 _PAGE = 64
 _SCAN = 2000
-
-
-class AcceptedRun(NamedTuple):
-    """A run's copy as the duplicate check knows it. `detail`: how much of the run the copy holds (higher holds
-    more); a later copy of an accepted run is queued too only when it holds more."""
-
-    run_id: str
-    receiver: str
-    detail: int
-
-
-@dataclass
-class _Append:
-    entries: Sequence[tuple[str, int, bytes]]
-    now: float
-    release: Sequence[int] = ()
-    run: AcceptedRun | None = None
-    exclusive: bool = False
-    journal: Sequence[JournalRow] = ()
-    span_journal: Sequence[SpanJournalRow] = ()
-    # Its waiter, woken by the writer thread once committed or failed: a thread's, or an event loop's future.
-    done: Callable[[], None] | asyncio.Future[None] = lambda: None
-    accepted: bool = False
-    error: QueueError | None = None
-
-    def outcome(self) -> bool:
-        if self.error is not None:
-            raise self.error
-        return self.accepted
-
-
-def _wake(group: list[_Append]) -> None:
-    """Wakes the waiters of a committed (or failed) group from the writer thread: each event loop once, not once
-    per request. Waking a loop writes to its self-pipe, which gives up the interpreter lock, and getting it back
-    behind a busy loop takes up to a switch interval (`bridge.SWITCH_INTERVAL_S`)."""
-    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for request in group:
-        if isinstance(request.done, asyncio.Future):
-            loops.setdefault(request.done.get_loop(), []).append(request.done)
-        else:
-            request.done()
-    for loop, futures in loops.items():
-        with contextlib.suppress(RuntimeError):  # a loop already closed has no one to wake
-            loop.call_soon_threadsafe(_resolve, futures)
-
-
-def _resolve(futures: list[asyncio.Future[None]]) -> None:
-    for finished in futures:
-        if not finished.done():  # its awaiter may have been cancelled (the client went away)
-            finished.set_result(None)
-
-
-def _waited(request: _Append, finished: threading.Event) -> bool:
-    finished.wait()
-    return request.outcome()
-
-
-async def _outcome(request: _Append, finished: asyncio.Future[None]) -> bool:
-    await finished
-    return request.outcome()
-
-
-# Values bound per statement: SQLite's smallest limit (before 3.32).
-_MAX_VALUES = 999
-
-
-def _insert(db: sqlite3.Connection, into: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """`{into} VALUES (…), (…), …`: one statement for up to `_MAX_VALUES` values. `executemany` steps once per
-    row, and each step gives up the interpreter lock and waits to get it back behind the busy threads."""
-    if not rows:
-        return
-    width = len(rows[0])
-    marks = f"({','.join('?' * width)})"
-    per = _MAX_VALUES // width
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        db.execute(f"{into} VALUES {','.join([marks] * len(chunk))}", [value for row in chunk for value in row])
-
-
-def _delete(db: sqlite3.Connection, table: str, ids: Sequence[int]) -> None:
-    """`DELETE FROM {table} WHERE id IN (…)`, as `_insert`: one statement for many rows."""
-    for start in range(0, len(ids), _MAX_VALUES):
-        chunk = ids[start : start + _MAX_VALUES]
-        db.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-
-
-def _tail(db: sqlite3.Connection) -> int:
-    """The last entry id ever given."""
-    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _empty_entries(db: sqlite3.Connection, ranges: Sequence[tuple[int, int]]) -> int:
-    """Empties the entries in `ranges` (ids, both ends in) that are still queued: copies of runs a richer copy
-    replaced. Their rows stay (a delivery may be reading them), holding no spans and no bytes, and readers pass
-    over them. Returns the bytes freed."""
-    freed = 0
-    for start, end in ranges:
-        freed += db.execute(
-            "SELECT COALESCE(SUM(size), 0) FROM entries WHERE id BETWEEN ? AND ?", (start, end)
-        ).fetchone()[0]
-        db.execute("UPDATE entries SET spans = 0, size = 0, payload = x'' WHERE id BETWEEN ? AND ?", (start, end))
-    return int(freed)
-
-
-def _insert_journal(db: sqlite3.Connection, rows: Sequence[JournalRow]) -> None:
-    _insert(db, "INSERT INTO journal (id, received_at, context, receiver, event)", rows)
-
-
-def _insert_span_journal(db: sqlite3.Connection, rows: Sequence[SpanJournalRow]) -> None:
-    _insert(db, "INSERT INTO span_journal (id, received_at, receiver, payload)", rows)
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    id: int
-    pipeline: str
-    created_at: float
-    spans: int
-    size: int
-
-
-class Pending(NamedTuple):
-    """What `pending` found: the entries for one request, the last id looked at, and whether an entry was
-    left out for want of room (then the request cannot grow: it is as full as it gets)."""
-
-    entries: list[Entry]
-    scanned: int
-    full: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    id: int
-    exporter: str
-    pipeline: str
-    created_at: float
-    failed_at: float
-    spans: int
-    size: int
-    reason: str
-
-
-# Journal rows are tuples, handed to SQLite as they are (in the order of the columns their INSERT names): one is made
-# for nearly every stream event, in a third of a frozen dataclass's time (whose `__init__` sets each field through
-# `object.__setattr__`).
-class JournalRow(NamedTuple):
-    id: int
-    received_at: float
-    context: str | None
-    receiver: str
-    event: str  # the normalized event as JSON
-
-
-class SpanJournalRow(NamedTuple):
-    id: int
-    received_at: float
-    receiver: str
-    payload: bytes  # one trace's spans from one request, as an `ExportTraceServiceRequest`
-
-
 # The write-ahead log is started over once it holds this many frames (64 MiB of 4 KiB pages): see `checkpoint`.
 LOG_RESTART_FRAMES = 16_384
-
-
-def _schema_version(db: sqlite3.Connection) -> str | None:
-    """The schema version a queue file records; None for a new file (or one from before versions were kept)."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    return None if row is None else str(row[0])
 
 
 class QueueStorage:
@@ -257,12 +54,7 @@ class QueueStorage:
         # (a checkpoint started by a cancelled task still runs in its thread while the server shuts down).
         self._checkpoint_lock = threading.Lock()
         self._closed = False
-        self._appends: SimpleQueue[_Append | None] = SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._writer_lock = threading.Lock()
-        self._writer_closed = False
-        # `journal_this_turn`: the rows of one turn of an event loop, handed to the writer together at its end.
-        self._turn: tuple[asyncio.AbstractEventLoop, _Append, asyncio.Future[None], list[JournalRow]] | None = None
+        self._writer = GroupWriter(path, self._commit)
         self._exporters: tuple[str, ...] = ()
         self._file_lock: FileLock | None = None
         db: sqlite3.Connection | None = None
@@ -275,10 +67,7 @@ class QueueStorage:
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise QueueError(f"{path}: the queue file is damaged ({check}); restore it or move it away")
-            # A newer bridge's file is refused before anything is written to it (tables, WAL mode).
-            version = _schema_version(self._db)
-            if version not in (None, "1", "2", SCHEMA_VERSION):
-                raise QueueError(f"{path}: queue schema {version}, this bridge reads {SCHEMA_VERSION}")
+            version = check_version(self._db, path)
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a killed process; FULL also survives power loss, at an fsync per commit.
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
@@ -286,13 +75,7 @@ class QueueStorage:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             # A log that grew longer in a burst is cut back to this when it starts over.
             self._db.execute(f"PRAGMA journal_size_limit={2 * LOG_RESTART_FRAMES * 4096}")
-            self._db.executescript(_SCHEMA)
-            if version == "1":
-                self._db.executescript(_MIGRATE_1 + _MIGRATE_2)
-            elif version == "2":
-                self._db.executescript(_MIGRATE_2)
-            # Also a write probe: a read-only file or directory fails now rather than at the first run.
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            create_or_migrate(self._db, version)
             self._data_version = -1
             self._recount_if_changed_elsewhere()
         except FileInUse as exc:
@@ -312,12 +95,7 @@ class QueueStorage:
             self._file_lock = None
 
     def close(self) -> None:
-        with self._writer_lock:
-            self._writer_closed = True
-            if self._writer is not None:
-                self._appends.put(None)
-                self._writer.join()
-                self._writer = None
+        self._writer.close()
         with self._checkpoint_lock, contextlib.suppress(sqlite3.Error):
             self._closed = True
             if self._checkpointer is not None:
@@ -433,7 +211,7 @@ class QueueStorage:
         """The exporters reading the queue. A new one starts at the tail: older entries were queued for others."""
         self._exporters = tuple(sorted(set(exporters)))
         with self._transaction() as db:
-            tail = _tail(db)
+            tail = last_entry_id(db)
             db.executemany("INSERT OR IGNORE INTO cursors VALUES (?, ?)", [(e, tail) for e in self._exporters])
             self._collect(db)
 
@@ -486,7 +264,7 @@ class QueueStorage:
         Appends handed over before the first is waited for are committed together (group commit): one
         transaction and one lock hand-off for many runs, where each thread taking the lock in turn would queue
         behind the others for the interpreter lock too."""
-        return self._soon(_Append(entries, now, release, run, exclusive))
+        return self._writer.soon(Append(entries, now, release, run, exclusive))
 
     def append_new_run(
         self, entries: Sequence[tuple[str, int, bytes]], now: float, run: AcceptedRun, release: Sequence[int]
@@ -494,124 +272,12 @@ class QueueStorage:
         """`append(entries, now, release, run, exclusive=True)` for the event loop: the commit is awaited
         instead of parking a thread to wait for it (a thread hop per request was a tenth of a busy bridge's
         work)."""
-        return self._awaitable(_Append(entries, now, release, run, exclusive=True))
+        return self._writer.awaitable(Append(entries, now, release, run, exclusive=True))
 
-    def _soon(self, request: _Append) -> Callable[[], bool]:
-        finished = threading.Event()
-        request.done = finished.set
-        self._enqueue(request)
-        return partial(_waited, request, finished)
-
-    def _awaitable(self, request: _Append) -> Awaitable[bool]:
-        """The request handed to the writer now, in call order (the order of the commits); its outcome
-        awaited later."""
-        loop = asyncio.get_running_loop()
-        finished: asyncio.Future[None] = loop.create_future()
-        request.done = finished
-        self._enqueue(request)
-        return _outcome(request, finished)
-
-    def _enqueue(self, request: _Append) -> None:
-        with self._writer_lock:
-            if self._writer_closed:
-                # A thread still running after shutdown (a poll under way) must not start a writer on a closed
-                # file: its append fails now, and what it was built from stays journaled.
-                request.error = QueueError(f"{self.path}: the queue is closed")
-                _wake([request])
-                return
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_appends, name="queue-writer", daemon=True)
-                self._writer.start()
-            self._appends.put(request)
-
-    def _write_appends(self) -> None:
-        while (first := self._appends.get()) is not None:
-            group = [first]
-            while len(group) < _GROUP_MAX and not self._appends.empty():
-                following = self._appends.get()
-                if following is None:
-                    self._appends.put(None)  # stop after this group
-                    break
-                group.append(following)
-            self._commit(group)
-
-    def _commit(self, group: list[_Append]) -> None:
-        """Every request of `group` ends done: committed, or with the error (the whole group fails together).
-        A handful of statements per group, whatever its size: each one hands the interpreter lock back and
-        has to wait for it again."""
-        try:
-            with self._transaction() as db:
-                # First: a request of the group may release rows journaled by an earlier one.
-                _insert_journal(db, [row for request in group for row in request.journal])
-                _insert_span_journal(db, [row for request in group for row in request.span_journal])
-                accepted, entries, released, replaced = self._decide(db, group)
-                _insert(db, "INSERT OR REPLACE INTO accepted_runs", accepted)
-                _insert(db, "INSERT INTO entries (pipeline, exporter, created_at, spans, size, payload)", entries)
-                freed = _empty_entries(db, replaced) if replaced else 0
-                if released:
-                    _delete(db, "journal", released)
-                    _delete(db, "span_journal", released)
-                # Under the writer's lock, as every change of the count is (a checkpoint's count included).
-                self.queued_bytes += sum(row[4] for row in entries) - freed
-        except Exception as error:  # the writer thread must outlive any failure, or every append would hang
-            failure = error if isinstance(error, QueueError) else QueueError(f"{self.path}: {error!r}")
-            for request in group:
-                request.error = failure
-        finally:
-            _wake(group)
-
-    @staticmethod
-    def _decide(
-        db: sqlite3.Connection, group: list[_Append]
-    ) -> tuple[
-        list[tuple[str, str, float, int, int | None, int | None]],
-        list[tuple[str, None, float, int, int, bytes]],
-        list[int],
-        list[tuple[int, int]],
-    ]:
-        """Which requests are taken, in order (a group may hold one run twice): the rows to write, and the id
-        ranges of the entries of copies a richer copy replaces. A run accepted before is taken again only in a
-        copy holding more of it (`AcceptedRun.detail`)."""
-        ids = [request.run[0] for request in group if request.run is not None]
-        marks = ",".join("?" * len(ids))
-        # Not asked when no run is in the group (journal rows only): each statement gives up the interpreter lock.
-        known: dict[str, tuple[int, int | None, int | None]] = (
-            {
-                row[0]: row[1:]
-                for row in db.execute(
-                    f"SELECT run_id, detail, entries_from, entries_to FROM accepted_runs WHERE run_id IN ({marks})", ids
-                )
-            }
-            if ids
-            else {}
-        )
-        # The id the first entry written will get: AUTOINCREMENT counts on from the last id ever given, row by row.
-        first_id = _tail(db) + 1 if ids else 0
-        accepted: list[tuple[str, str, float, int, int | None, int | None]] = []
-        entries: list[tuple[str, None, float, int, int, bytes]] = []
-        released: list[int] = []
-        replaced: list[tuple[int, int]] = []
-        for request in group:
-            if request.run is not None:
-                run_id, receiver, detail = request.run
-                previous = known.get(run_id)
-                if previous is None or detail > previous[0]:
-                    start, end = first_id + len(entries), first_id + len(entries) + len(request.entries) - 1
-                    if previous is not None and previous[1] is not None and previous[2] is not None:
-                        replaced.append((previous[1], previous[2]))
-                    known[run_id] = (detail, start, end)
-                    accepted.append((run_id, receiver, request.now, detail, start, end))
-                elif request.exclusive:
-                    # A copy of a run already queued: what it was built from is no longer needed either.
-                    released += request.release
-                    continue
-            request.accepted = True
-            entries += [
-                (pipeline, None, request.now, spans, len(payload), payload)
-                for pipeline, spans, payload in request.entries
-            ]
-            released += request.release
-        return accepted, entries, released, replaced
+    def _commit(self, group: list[Append]) -> None:
+        with self._transaction() as db:
+            # Under the writer's lock, as every change of the count is (a checkpoint's count included).
+            self.queued_bytes += write_group(db, group)
 
     def run_seen(self, run_id: str) -> bool:
         """True if a run with this id was queued before, by any receiver."""
@@ -727,31 +393,18 @@ class QueueStorage:
         """Stream events of runs still open, handed to the writer now, so that rows are committed in the order of
         the calls (a caller holding a lock keeps the order it gives them, and need not hold it for the commit);
         calling the result waits for the commit."""
-        return self._soon(_Append((), 0.0, journal=rows))
+        return self._writer.soon(Append((), 0.0, journal=rows))
 
     def journal_soon(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
         """`journal` for the event loop: the commit is awaited."""
-        return self._awaitable(_Append((), 0.0, journal=rows))
+        return self._writer.awaitable(Append((), 0.0, journal=rows))
 
     def journal_this_turn(self, rows: Sequence[JournalRow]) -> Awaitable[bool]:
         """`journal_soon`, the rows of every call in this turn of the event loop (requests read together) handed
         to the writer as one at the turn's end: one hand-off and one wake-up of the writer thread for them all,
         in the order of the calls; committed, or failed, together. Only for rows that nothing handed to the
         writer sooner releases: the caller closes their runs on this loop, in a later turn."""
-        loop = asyncio.get_running_loop()
-        if self._turn is None or self._turn[0] is not loop:
-            request, finished, gathered = _Append((), 0.0), loop.create_future(), list[JournalRow]()
-            request.done, request.journal = finished, gathered
-            self._turn = (loop, request, finished, gathered)
-            loop.call_soon(self._end_turn)
-        _, request, finished, gathered = self._turn
-        gathered += rows
-        return _outcome(request, finished)
-
-    def _end_turn(self) -> None:
-        if self._turn is not None:
-            request, self._turn = self._turn[1], None
-            self._enqueue(request)
+        return self._writer.this_turn(rows)
 
     def dead_letter_journal_row(self, row_id: int, kind: str, reason: str, now: float) -> None:
         """Moves journal row `row_id` (of either journal) to the dead letters as it is stored, with `reason`
@@ -772,11 +425,11 @@ class QueueStorage:
 
     def journal_spans(self, rows: Sequence[SpanJournalRow]) -> Callable[[], bool]:
         """Received OTLP spans of traces still open, as `journal`."""
-        return self._soon(_Append((), 0.0, span_journal=rows))
+        return self._writer.soon(Append((), 0.0, span_journal=rows))
 
     def journal_spans_soon(self, rows: Sequence[SpanJournalRow]) -> Awaitable[bool]:
         """`journal_spans` for the event loop: the commit is awaited."""
-        return self._awaitable(_Append((), 0.0, span_journal=rows))
+        return self._writer.awaitable(Append((), 0.0, span_journal=rows))
 
     def span_journal_rows(self) -> list[SpanJournalRow]:
         with self._lock:

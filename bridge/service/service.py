@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from functools import partial
@@ -21,51 +21,34 @@ from typing import TypeVar
 
 from msgspec.structs import replace
 from opentelemetry import metrics
-from opentelemetry.metrics import CallbackOptions, Observation
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanContext
 
 from bridge.config.models import BridgeConfig
 from bridge.dify.assembly import RunAssembler
-from bridge.dify.export import (
-    awaits_nested_run,
-    closes_trace,
-    is_api_check,
-    is_workflow_span,
-    looks_like_dify,
-    recognize,
-    rehome,
-)
+from bridge.dify.export import awaits_nested_run, closes_trace, is_workflow_span
 from bridge.dify.model import DifyEvent, WorkflowRun
 from bridge.dify.run_parts import ClosedRun, RunParts
 from bridge.exporters import Sender
-from bridge.http.live import LiveFeed
 from bridge.processors.detectors import DetectionProcessor
 from bridge.queue.admission import Admission
 from bridge.queue.delivery import DeliveryMetrics, flush_all, notify_all
 from bridge.queue.errors import QueueError
-from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueStorage, SpanJournalRow
-from bridge.service.pipeline import (
-    LocalRuns,
-    Processed,
-    RunSummary,
-    build_pipelines,
-    deliveries_of,
-    process_trace,
-)
+from bridge.queue.journal import to_row
+from bridge.queue.rows import AcceptedRun, JournalRow, SpanJournalRow
+from bridge.queue.storage import QueueStorage
+from bridge.service.live_runs import LiveRuns
+from bridge.service.otlp_traces import TraceRebuilder, by_trace, decision_wait
+from bridge.service.pipeline import LocalRuns, Processed, RunSummary, build_pipelines, deliveries_of
 from bridge.service.pipeline_workers import PipelineWorkers, WorkerLost
+from bridge.service.queue_gauges import observe_queue
+from bridge.service.resume import resume_journal
 from bridge.telemetry import run_metrics
 from bridge.telemetry.aggregates import Aggregates
-from bridge.telemetry.export_watch import PASSED_THROUGH, REBUILT, ExportWatch
+from bridge.telemetry.export_watch import ExportWatch
 from bridge.telemetry.series import Measurement
 from bridge.trace.assembly import PendingTrace, TraceAssembler
-from bridge.trace.attributes import DIFY_SOURCE
-from bridge.trace.otlp_spans import to_spans, with_resource_defaults
-from bridge.trace.otlp_wire import encode_request
-from bridge.trace.spans import SpanBuilder, root_context
-from detectors import Baselines, Finding
+from bridge.trace.spans import SpanBuilder
+from detectors import Baselines
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -74,9 +57,6 @@ _CLOSING_AT_ONCE = 256
 # OTLP traces recognized on the closing thread and sent to be built at once (the runs' 256 gave 2 % more
 # throughput and a p99 acknowledgement 20 % longer in bench/end_to_end.py --receiver otlp; 8, 15 % less).
 _TRACES_AT_ONCE = 64
-# The queue gauges of one collection (a Prometheus scrape, an OTLP push) share one read of each backlog: the
-# age gauge takes the spans gauge's read when it is this recent.
-_BACKLOG_READ_S = 1.0
 _RUNS_QUEUED, _SPANS_QUEUED, _DETECTIONS = "dify_bridge.runs", "dify_bridge.spans", "dify.detections"
 
 
@@ -101,9 +81,6 @@ class BridgeService:
         self.assembler = RunAssembler(assembly.idle_timeout, assembly.terminal_wait, assembly.completed_run_memory)
         # A trace that holds part of a nested run (a workflow used as a tool) waits for the rest (`export_wait`).
         self.traces = TraceAssembler(closes_trace, awaits_nested_run, assembly.completed_run_memory)
-        # Dify traces rebuilt lately: received trace id → (rebuilt root, span ids it replaced), so spans
-        # of that trace arriving after it closed (a chat app's message spans) join the rebuilt trace.
-        self._rebuilt: OrderedDict[int, tuple[SpanContext, set[int]]] = OrderedDict()
         senders: dict[str, Sender] = {}
         self.pipelines, batching = build_pipelines(config, senders)
         meter = meter or metrics.get_meter("dify-otel-bridge")
@@ -119,7 +96,7 @@ class BridgeService:
         aggregates.counter(_DETECTIONS, "{finding}", "Findings by detector, severity and app")
         self.export_watch = ExportWatch(aggregates)
         run_metrics.declare(aggregates)
-        self._observe(meter)
+        observe_queue(meter, self.storage, self.deliveries, self.assembler, self.traces)
         if baselines is not None:  # detector state across runs in the server's store instead of memory
             for pipeline in self.pipelines:
                 for processor in pipeline.processors:
@@ -133,11 +110,13 @@ class BridgeService:
             if workers
             else LocalRuns(self.builder, self.pipelines)
         )
+        self.rebuilder = TraceRebuilder(
+            config, self.pipelines, self.builder, self.runs, self.export_watch, self._queue_nested, self._named
+        )
         self._lock = threading.Lock()
         # Names of registered apps, for runs whose events do not carry one (stream events never do).
         self.app_names: Callable[[str], str | None] | None = None
-        self.live: LiveFeed | None = None
-        self._run_apps: dict[str, str] = {}  # run id → Dify app id, from workflow_started, for the live feed
+        self.live = LiveRuns()
         # Called (from any thread) when a run may be due before the poller's next look (`plan_poll`), so that
         # the server closes it then rather than at its next regular poll.
         self.on_due: Callable[[], None] | None = None
@@ -147,81 +126,9 @@ class BridgeService:
         self._to_close: deque[RunParts] = deque()
         self._closing: set[asyncio.Task[None]] = set()
         self._journal_id = self.storage.last_journal_id()
-        self._resume()
+        resume_journal(self.storage, self.assembler, self.traces, partial(decision_wait, assembly))
         for delivery in self.deliveries.values():
             delivery.start()
-
-    def _resume(self) -> None:
-        rows = self.storage.journal_rows()
-        for row in rows:
-            self._resumed("stream event", row.id, partial(self._resume_event, row))
-        if rows:
-            logger.info("resumed %d open runs from %d journaled events", len(self.assembler), len(rows))
-        span_rows = self.storage.span_journal_rows()
-        # A resumed trace's wait counts from now: no sender could send the rest while the bridge was down (Dify's
-        # exporter, seen live, tries again 1.15 s after a refused connection, then 1.9 s, 4.6 s, 9 s later).
-        resumed_at = time.time()
-        for span_row in span_rows:
-            self._resumed("otlp spans", span_row.id, partial(self._resume_spans, span_row, resumed_at))
-        if span_rows:
-            logger.info("resumed %d open traces from %d journaled requests", len(self.traces), len(span_rows))
-
-    def _resumed(self, kind: str, row_id: int, resume: Callable[[], None]) -> None:
-        """`resume` of one journal row at start. A row it cannot read (a bug of an earlier version, a damaged file)
-        stopped every start, then was retried at every start: it is moved to the dead letters (`deadletter list`
-        shows it, under the exporter `(journal)`) and logged once, by id, kind and the error's type (its text, raw
-        run content, is not logged); every other row resumes."""
-        try:
-            resume()
-        except Exception as exc:
-            reason = f"journal row {row_id} ({kind}) cannot be read: {type(exc).__name__}"
-            self.storage.dead_letter_journal_row(row_id, kind, reason, time.time())
-            logger.error("%s; moved to the dead letters, left out of this and every later start", reason)
-
-    def _resume_event(self, row: JournalRow) -> None:
-        self.assembler.add(event_of(row), row.received_at, row.context, row.receiver, journal=row.id)
-
-    def _resume_spans(self, row: SpanJournalRow, resumed_at: float) -> None:
-        spans = to_spans(ExportTraceServiceRequest.FromString(row.payload)).spans
-        if spans and spans[0].context is not None:
-            wait = self._decision_wait(spans)
-            self.traces.add(
-                spans[0].context.trace_id, spans, max(row.received_at, resumed_at), row.receiver, wait, row.id
-            )
-
-    def _observe(self, meter: metrics.Meter) -> None:
-        read_at = -math.inf
-        by_exporter: dict[str, tuple[int, int, float | None]] = {}
-
-        def backlogs(fresh: bool) -> dict[str, tuple[int, int, float | None]]:
-            """Each exporter's backlog, read once for both gauges of a collection (it scans what is queued): the
-            spans gauge, collected first (the order they are made in), reads; the age gauge takes that read."""
-            nonlocal read_at, by_exporter
-            if fresh or time.monotonic() - read_at > _BACKLOG_READ_S:
-                by_exporter = {cid: self.storage.backlog(cid, d.pipelines) for cid, d in self.deliveries.items()}
-                read_at = time.monotonic()
-            return by_exporter
-
-        def queued_spans(options: CallbackOptions) -> Iterable[Observation]:
-            for cid, (_, spans, _) in backlogs(fresh=True).items():
-                yield Observation(spans, {"exporter": cid})
-
-        def queue_age(options: CallbackOptions) -> Iterable[Observation]:
-            now = time.time()
-            for cid, (_, _, oldest) in backlogs(fresh=False).items():
-                yield Observation(0.0 if oldest is None else now - oldest, {"exporter": cid})
-
-        gauge = meter.create_observable_gauge
-        gauge("dify_bridge.queue.spans", [queued_spans], "{span}", "Spans waiting for delivery, per exporter")
-        gauge("dify_bridge.queue.age", [queue_age], "s", "Age of the oldest span waiting for delivery, per exporter")
-        gauge("dify_bridge.queue.size", [lambda _: [Observation(self.storage.queued_bytes)]], "By",
-              "Bytes of spans in the queue file")  # fmt: skip
-        gauge("dify_bridge.dead_letters", [lambda _: [Observation(self.storage.dead_letter_count())]], "{request}",
-              "Requests held in the dead letters")  # fmt: skip
-        gauge("dify_bridge.runs.in_flight", [lambda _: [Observation(len(self.assembler))]], "{run}",
-              "Stream runs being assembled")  # fmt: skip
-        gauge("dify_bridge.traces.in_flight", [lambda _: [Observation(len(self.traces))]], "{trace}",
-              "Traces received over OTLP waiting for their last span")  # fmt: skip
 
     # --- intake ------------------------------------------------------------------------------------
 
@@ -249,7 +156,7 @@ class BridgeService:
             # commit is waited for outside it, as `submit_spans` does.
             committed = self.storage.journal(self._assemble(events, now, context, receiver))
         committed()
-        self._published(events)
+        self.live.events(events)
 
     async def submit_events_async(
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
@@ -262,7 +169,7 @@ class BridgeService:
             # the end of this turn of the loop still comes before any of these runs is queued.
             written = self.storage.journal_this_turn(rows) if closes_here else self.storage.journal_soon(rows)
         await written
-        self._published(events)
+        self.live.events(events)
 
     def _assemble(
         self, events: Sequence[DifyEvent], now: float, context: str | None, receiver: str
@@ -279,13 +186,6 @@ class BridgeService:
             self._poll_at = -math.inf  # woken once: the poller plans again
             self.on_due()
         return rows
-
-    def _published(self, events: Sequence[DifyEvent]) -> None:
-        # Unwatched, a run's app is not noted either: the events of a signed sender (the stream receiver) carry it.
-        if self.live is not None and self.live.watched:
-            for event in events:
-                if event.event in ("workflow_started", "node_finished"):
-                    self._publish(event)
 
     def admit_spans(self, trace_ids: Iterable[int], receiver: str) -> None:
         """Raises `Backpressure` if spans of these traces would open a trace while a limit is reached."""
@@ -319,23 +219,13 @@ class BridgeService:
     ) -> _T:
         """`spans` held with their traces, and their journal rows handed to `journal` (the writer) under the lock,
         in the assembler's order; what `journal` gives, to wait for the commit outside the lock (a commit under
-        it held up every receiver and the closing of runs). A request of one trace, every span of it held, is
-        journaled as it came (`received`), not encoded again: Dify 1.14.1 sends a span a request."""
-        by_trace: dict[int, list[ReadableSpan]] = {}
-        for span in spans:
-            assert span.context is not None
-            if is_api_check(span):
-                self.export_watch.api_check(span, receiver)
-                continue
-            by_trace.setdefault(span.context.trace_id, []).append(span)
-        if received is not None and len(by_trace) == 1 and len(next(iter(by_trace.values()))) == len(spans):
-            payloads = dict.fromkeys(by_trace, received)
-        else:
-            payloads = {trace_id: encode_request(group) for trace_id, group in by_trace.items()}
-        waits = {trace_id: self._decision_wait(group) for trace_id, group in by_trace.items()}
+        it held up every receiver and the closing of runs)."""
+        traces, payloads = by_trace(spans, receiver, received, self.export_watch)
+        assembly = self.config.service.assembly
+        waits = {trace_id: decision_wait(assembly, group) for trace_id, group in traces.items()}
         with self._lock:
             rows = []
-            for trace_id, group in by_trace.items():
+            for trace_id, group in traces.items():
                 self._journal_id += 1
                 # A workflow span coming after its trace was closed is a nested run's (a workflow used as a tool,
                 # exported after its caller): nothing more of it will come. Closed, not yet rebuilt, counts too.
@@ -343,34 +233,6 @@ class BridgeService:
                 self.traces.add(trace_id, group, now, receiver, waits[trace_id], self._journal_id, late_run)
                 rows.append(SpanJournalRow(self._journal_id, now, receiver, payloads[trace_id]))
             return journal(rows)
-
-    def _decision_wait(self, spans: Sequence[ReadableSpan]) -> float:
-        assembly = self.config.service.assembly
-        return max(assembly.decision_wait, assembly.export_wait) if looks_like_dify(spans) else assembly.decision_wait
-
-    def _publish_finding(self, finding: Finding, trace: Processed) -> None:
-        assert self.live is not None
-        self.live.publish(
-            "detection",
-            {"run_id": trace.run_id, "app_id": trace.app_id or self._run_apps.get(str(trace.run_id)),
-             "detector": finding.detector, "severity": finding.severity, "confidence": finding.confidence,
-             "summary": finding.summary},
-        )  # fmt: skip
-
-    def _publish(self, event: DifyEvent) -> None:
-        assert self.live is not None
-        run_id, data = event.workflow_run_id, event.data
-        # The signing app, as the run is filed (`RunParts.signed_by`); unsigned events: workflow_started's own.
-        app_id = event.app_id
-        if app_id is None and event.event == "workflow_started":
-            inputs = data.get("inputs")
-            app_id = str(inputs.get("sys.app_id") or "") or None if isinstance(inputs, dict) else None
-        app_id = self._run_apps.setdefault(run_id, app_id) if run_id and app_id else self._run_apps.get(run_id or "")
-        if event.event == "workflow_started":
-            self.live.publish("run.started", {"run_id": run_id, "app_id": app_id, "created_at": data.get("created_at")})
-        else:
-            keys = ("node_id", "node_type", "title", "status", "elapsed_time", "error")
-            self.live.publish("node.finished", {"run_id": run_id, "app_id": app_id, **{k: data.get(k) for k in keys}})
 
     def run_known(self, run_id: str) -> bool:
         """True once a run was queued (within the store's run id retention) or while it is being assembled."""
@@ -463,7 +325,7 @@ class BridgeService:
             # then their commits waited for (the thread gives up the interpreter lock meanwhile, and the
             # receivers answer).
             few = named[start : start + _TRACES_AT_ONCE]
-            sent_traces = [(name, trace, _logged(name, partial(self._send_trace, trace))) for name, trace in few]
+            sent_traces = [(name, trace, _logged(name, partial(self.rebuilder.send, trace))) for name, trace in few]
             _wait_for_all(
                 [
                     (name, _logged(name, partial(self._hand_over_trace, trace, built)))
@@ -495,40 +357,6 @@ class BridgeService:
             return self._queued(processed, receiver) if committed() else None
 
         return finish
-
-    def _send_trace(self, trace: PendingTrace) -> Future[Processed]:
-        """A closed trace on its way to be queued. A Dify workflow trace is rebuilt into its run, which is built and
-        processed where runs are (a pipeline worker) into the stream path's trace; spans of other services in it,
-        and any other trace, are processed here, as received, through the same processors."""
-        recognized = recognize(trace.spans, trace.receiver)
-        # Spans passed through get what the bridge's own carry, where they lack it (`service.name`, `dify.source`).
-        resource = {**self.config.service.resource, DIFY_SOURCE: trace.receiver.partition("/")[0]}
-        if recognized is None:
-            moved = self._rebuilt.get(trace.trace_id)
-            spans = trace.spans
-            if moved is not None:  # late spans of a trace already rebuilt join it
-                spans = rehome(spans, *moved)
-            elif looks_like_dify(spans):
-                self.export_watch.not_rebuilt(spans, trace.receiver, trace.trace_id)
-            else:
-                self.export_watch.count(PASSED_THROUGH, trace.receiver)
-            spans = with_resource_defaults(spans, resource)
-            return _ready(process_trace(self.pipelines, spans, trace.receiver))
-        self.export_watch.count(REBUILT, trace.receiver)
-        for nested in recognized.nested:  # queued before the caller's run, which holds the journal rows
-            _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
-        run = self._named(replace(recognized.run, journal=tuple(trace.journal)))
-        root = root_context(run.run_id)
-        # A nested run exported after its caller (its own trace now) leaves later spans to the caller's.
-        if run.parent_run_id is None or trace.trace_id not in self._rebuilt:
-            self._rebuilt[trace.trace_id] = (root, recognized.replaced)
-        while len(self._rebuilt) > self.config.service.assembly.completed_run_memory:
-            self._rebuilt.popitem(last=False)
-        if not recognized.others:
-            return self.runs.submit(run)
-        others = with_resource_defaults(rehome(recognized.others, root, recognized.replaced), resource)
-        spans = self.builder.build(run) + others
-        return _ready(process_trace(self.pipelines, spans, run.receiver, RunSummary.of(run)))
 
     def _hand_over_trace(self, trace: PendingTrace, built: Future[Processed]) -> Callable[[], int | None]:
         """A run's trace is queued once, as runs are; any other trace as often as it comes."""
@@ -563,6 +391,10 @@ class BridgeService:
             return None
         return self._queued(processed, built.receiver)
 
+    def _queue_nested(self, nested: WorkflowRun) -> None:
+        """A nested run a trace holds (a workflow used as a tool), queued before its caller's."""
+        _logged(f"run {nested.run_id}", partial(self._submit, nested, True))
+
     def _named(self, run: WorkflowRun) -> WorkflowRun:
         if run.app_name is None and (name := self._app_name(run.app_id)) is not None:
             return replace(run, app_name=name)
@@ -595,23 +427,8 @@ class BridgeService:
             for f in processed.findings
         ]
         self._aggregates.apply([*processed.measurements, *counts])
-        if self.live is not None:
-            for finding in processed.findings:
-                self._publish_finding(finding, processed)
-        if run is not None:
-            self._finished(run, processed)
+        self.live.queued(processed)
         return processed.span_count
-
-    def _finished(self, run: RunSummary, processed: Processed) -> None:
-        app_id = self._run_apps.pop(run.run_id, None) or run.app_id
-        if self.live is not None:
-            trace_id = None if processed.trace_id is None else f"{processed.trace_id:032x}"
-            self.live.publish(
-                "run.finished",
-                {"run_id": run.run_id, "app_id": app_id, "app_name": run.app_name, "status": run.status,
-                 "source": run.receiver, "trace_id": trace_id, "spans": processed.span_count,
-                 "total_tokens": run.total_tokens},
-            )  # fmt: skip
 
     # --- draining ----------------------------------------------------------------------------------
 
@@ -644,18 +461,6 @@ def _log_orphans(count: int, receiver: str) -> None:
     # One line per request, however many events it held (a body of 100,000 `{}` made 100,000 lines).
     if count:
         logger.warning("%s: dropped %d events with no run, task or stream to attach them to", receiver, count)
-
-
-def _committed(finish: Callable[[], int | None]) -> int:
-    count = finish()
-    assert count is not None  # only an exclusive submission is ever turned down
-    return count
-
-
-def _ready(processed: Processed) -> Future[Processed]:
-    future: Future[Processed] = Future()
-    future.set_result(processed)
-    return future
 
 
 def _wait_for_all(handed: Sequence[tuple[str, Callable[[], int | None] | None]]) -> None:

@@ -218,7 +218,7 @@ def test_a_text_with_a_control_character_is_masked_beside_another_script_and_aft
 @pytest.mark.xfail(strict=True, reason="the run-wide pass covers one `process()` call (docs/security.md)")
 def test_a_value_labelled_in_one_batch_of_a_trace_is_masked_in_a_later_batch() -> None:
     # A trace's spans reach `redact` in two calls when OTLP spans of a trace the bridge already rebuilt arrive late
-    # (bridge/service/service.py, `_send_trace`): the later call does not know what the earlier one masked.
+    # (bridge/service/otlp_traces.py, `TraceRebuilder.send`): the later call does not know what the earlier one masked.
     spans = run_spans([node("form", "code", outputs={"text": f"account number {ACCOUNT}"}), llm(answer=ACCOUNT)])
     processor = redact.create(redact.Config())
     first, later = processor.process(spans[:-1]), processor.process(spans[-1:])

@@ -19,7 +19,8 @@ from bridge.config.models import BridgeConfig
 from bridge.dify.formats import decode_json
 from bridge.dify.model import RUN_STATUS_INCOMPLETE, DifyEvent, WorkflowRun
 from bridge.queue.journal import event_of, to_row
-from bridge.queue.storage import JournalRow, QueueStorage
+from bridge.queue.rows import JournalRow
+from bridge.queue.storage import QueueStorage
 from bridge.service.pipeline_workers import WorkerLost
 from bridge.service.service import BridgeService
 from bridge.trace.otlp_spans import to_spans

@@ -17,7 +17,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from bridge.queue import storage as storage_module
 from bridge.queue.errors import QueueError
-from bridge.queue.storage import AcceptedRun, JournalRow, QueueStorage, SpanJournalRow
+from bridge.queue.rows import AcceptedRun, JournalRow, SpanJournalRow
+from bridge.queue.storage import QueueStorage
 from tests.runs import CAPTURES, request_of
 
 TRACES = frozenset({"traces"})
@@ -151,13 +152,13 @@ def test_journal_rows_of_one_turn_of_the_event_loop_go_to_the_writer_as_one(
 ) -> None:
     storage = _open(tmp_path)
     handed: list[list[int]] = []
-    enqueue = storage._enqueue
+    enqueue = storage._writer.enqueue
 
     def recording(request: Any) -> None:
         handed.append([r.id for r in request.journal])
         enqueue(request)
 
-    monkeypatch.setattr(storage, "_enqueue", recording)
+    monkeypatch.setattr(storage._writer, "enqueue", recording)
 
     async def requests() -> list[bool]:
         first = storage.journal_this_turn([JournalRow(1, 1.0, "ctx", "stream", "{}")])
@@ -385,7 +386,7 @@ def test_an_append_after_closing_fails_at_once_and_starts_no_writer(tmp_path: Pa
             await storage.append_new_run([("traces", 4, A)], 3.0, AcceptedRun("r", "webhook", 0), ())
 
     asyncio.run(asyncio.wait_for(on_the_loop(), 10))
-    assert storage._writer is None
+    assert storage._writer._thread is None
 
 
 def test_scans_for_the_metrics_do_not_wait_for_a_commit_under_way(tmp_path: Path) -> None:
