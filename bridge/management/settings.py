@@ -70,6 +70,25 @@ def _instance_name(value: str) -> str:
 
 
 InstanceName = Annotated[str, AfterValidator(_instance_name)]
+
+# Dify's are `app-` and 24 letters and digits; 1,000 leaves room for any other scheme. It is sent as a header:
+# httpx refused one with a line break at every poll, in an error message that held the key, and the poller logged it.
+_NOT_IN_A_KEY = re.compile(r"[^\x21-\x7e]")
+DIFY_KEY_MAX = 1000
+
+
+def _dify_api_key(value: str) -> str:
+    found = _NOT_IN_A_KEY.search(value)
+    if found or not 1 <= len(value) <= DIFY_KEY_MAX:
+        what = f"U+{ord(found.group()):04X} at position {found.start()}" if found else f"{len(value)} characters"
+        raise ValueError(
+            f"a Dify API key is 1 to {DIFY_KEY_MAX} visible ASCII characters (no space, line break or other control"
+            f" character); this one has {what} (the key is not shown)"
+        )
+    return value
+
+
+DifyApiKey = Annotated[str, AfterValidator(_dify_api_key)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -90,7 +109,7 @@ class InstanceSpec(BaseModel):
 
     name: InstanceName  # the proxy's path segment: `/{name}/v1/...`
     base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
-    api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
+    api_key: DifyApiKey | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
 
 class ApiKeySpec(BaseModel):
@@ -110,7 +129,7 @@ class AppSpec(BaseModel):
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.
-    api_key: str | None = None
+    api_key: DifyApiKey | None = None
 
 
 class ServerTLS(BaseModel):

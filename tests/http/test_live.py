@@ -225,7 +225,12 @@ def test_a_subscriber_that_never_reads_loses_its_place(
     monkeypatch.setattr(live, "QUEUE_SIZE", 5)
     feeds: list[LiveFeed] = []
     joined = LiveFeed.join
-    monkeypatch.setattr(LiveFeed, "join", lambda self, app_id: feeds.append(self) or joined(self, app_id))
+
+    def join(self: LiveFeed, app_id: str | None) -> live._Subscriber:
+        feeds.append(self)
+        return joined(self, app_id)
+
+    monkeypatch.setattr(LiveFeed, "join", join)
     config = bridge_config(tmp_path, otlp_sink.grpc_endpoint)
     config.server.live_max_subscribers = 2
     with BridgeServer(config, write_seconds=1) as server:
