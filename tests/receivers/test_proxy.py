@@ -14,6 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from bridge.config.loader import parse_config
+from bridge.receivers import proxy
 from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import (
     BLOCKING,
@@ -424,3 +425,37 @@ def test_a_client_leaving_mid_answer_gives_its_slot_back(
                 assert time.monotonic() < deadline, "the slot was not given back"
                 time.sleep(0.05)
             assert answer.status_code == 200
+
+
+class _Submitted:
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+
+    def submit(self, call: object) -> None:
+        self.calls.append(call)
+
+    def submit_events(self, *args: object) -> None:
+        raise AssertionError("not called: the writer only records what it was given")
+
+
+def test_a_streamed_event_that_never_ends_is_read_in_linear_time_and_bounded_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """harden14: each chunk of Dify's streamed answer copied and rescanned the whole unfinished event, on the event
+    loop: 4 MB of one event in 4 KB chunks took 3.4 s of CPU, every other request waiting, and the event was held
+    whole in memory however large it grew (max_tee_bytes bounded blocking answers only)."""
+    chunk = b"x" * 4096
+    roomy = proxy._Tee(_Submitted(), _Submitted(), "proxy", True, 64 << 20, time.time())  # type: ignore[arg-type]
+    started = time.process_time()
+    roomy.feed(b'data: {"event": "text_chunk", "data": {"text": "')
+    for _ in range(4096):  # 16 MB: about 55 s of CPU before
+        roomy.feed(chunk)
+    assert time.process_time() - started < 3
+    writer = _Submitted()
+    tight = proxy._Tee(_Submitted(), writer, "proxy", True, 1 << 20, time.time())  # type: ignore[arg-type]
+    tight.feed(b"data: {}\n\ndata: ")
+    assert len(writer.calls) == 1  # the whole event before it is traced
+    for _ in range(1024):
+        tight.feed(chunk)
+    assert len(tight.buffer) <= (1 << 20) and tight.overflow
+    assert "passes max_tee_bytes (1048576)" in caplog.text
