@@ -210,6 +210,13 @@ class ServerConfig(BaseModel):
                 raise ValueError(f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
         return proxies
 
+    @field_validator("store")
+    @classmethod
+    def _openable(cls, value: str) -> str:
+        if "\0" in value:  # validated, then `serve` stopped with a traceback opening it
+            raise ValueError("must not hold a NUL character")
+        return value
+
     @field_validator("token_secret")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
@@ -230,6 +237,10 @@ class ServerConfig(BaseModel):
             if key == "":
                 continue
             # The position, never the key: this message reaches logs and terminals.
+            if found := _NOT_IN_A_KEY.search(key):  # e.g. a key file's newline: no header carries it, every 401
+                raise ValueError(f'"api_keys"[{position}] holds U+{ord(found.group()):04X} at position '
+                                 f"{found.start()}: a key is visible ASCII characters, as a header carries them "
+                                 "(the key is not shown)")  # fmt: skip
             if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_KEY_DISTINCT_CHARACTERS:
                 raise ValueError(f'"api_keys"[{position}] is too easy to guess: use at least {MIN_KEY_LENGTH} '
                                  f"characters, {MIN_KEY_DISTINCT_CHARACTERS} of them different "
