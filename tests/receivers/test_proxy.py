@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.client
 import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from bridge.config.loader import parse_config
 from bridge.receivers import proxy
@@ -459,3 +464,43 @@ def test_a_streamed_event_that_never_ends_is_read_in_linear_time_and_bounded_mem
         tight.feed(chunk)
     assert len(tight.buffer) <= (1 << 20) and tight.overflow
     assert "passes max_tee_bytes (1048576)" in caplog.text
+
+
+def test_a_client_leaving_mid_stream_cancels_dify_s_answer_and_its_run_is_still_traced(
+    tmp_path: Path, otlp_sink: OtlpSink
+) -> None:
+    """harden14, held: the call to Dify ends with the client's, and what the stream carried so far is traced as an
+    incomplete run once the run's idle timeout passes."""
+    ended: list[float] = []
+    run_id = "11111111-1111-1111-1111-111111111111"
+    started_event = json.dumps({"event": "workflow_started", "task_id": "t1", "workflow_run_id": run_id,
+                                "data": {"id": run_id, "workflow_id": "w", "created_at": 1700000000}})  # fmt: skip
+
+    async def run(request: Request) -> StreamingResponse:
+        async def answer() -> AsyncIterator[bytes]:
+            try:
+                yield f"event: message\ndata: {started_event}\n\n".encode()
+                for _ in range(120):
+                    await asyncio.sleep(0.25)
+                    yield b"event: ping\n\n"
+            finally:
+                ended.append(time.monotonic())
+
+        return StreamingResponse(answer(), media_type="text/event-stream")
+
+    dify = Starlette(routes=[Route("/v1/workflows/run", run, methods=["POST"])])
+    with ThreadedServer(dify) as stub, BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, stub.base)) as b:
+        client = socket.create_connection(("127.0.0.1", b.port))
+        body = b'{"inputs": {}, "response_mode": "streaming", "user": "u"}'
+        head = "POST /local-dify/v1/workflows/run HTTP/1.1\r\nHost: bridge\r\nAuthorization: Bearer app-x\r\n"
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        client.sendall(head.encode() + body)
+        client.settimeout(5)
+        assert b"workflow_started" in client.recv(4096)
+        client.close()
+        left = time.monotonic()
+        while not ended:
+            assert time.monotonic() - left < 5, "Dify's answer was still read after the client left"
+            time.sleep(0.05)
+        (span,) = otlp_sink.wait_for_spans(1)
+        assert span.attributes["dify.run.id"] == run_id and span.attributes["dify.run.status"] == "incomplete"
