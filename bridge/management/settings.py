@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
 from bridge.dify.values import id_fault
@@ -89,6 +89,8 @@ def _dify_api_key(value: str) -> str:
 
 
 DifyApiKey = Annotated[str, AfterValidator(_dify_api_key)]
+# In the config file, "" is no key (`${env:DIFY_API_KEY:-}` left unset): not polled.
+_ConfigDifyApiKey = Annotated[DifyApiKey | None, BeforeValidator(lambda value: None if value == "" else value)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -109,7 +111,7 @@ class InstanceSpec(BaseModel):
 
     name: InstanceName  # the proxy's path segment: `/{name}/v1/...`
     base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
-    api_key: DifyApiKey | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
+    api_key: _ConfigDifyApiKey = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
 
 class ApiKeySpec(BaseModel):
@@ -129,7 +131,7 @@ class AppSpec(BaseModel):
     webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.
-    api_key: DifyApiKey | None = None
+    api_key: _ConfigDifyApiKey = None
 
 
 class ServerTLS(BaseModel):
