@@ -89,8 +89,19 @@ def _dify_api_key(value: str) -> str:
 
 
 DifyApiKey = Annotated[str, AfterValidator(_dify_api_key)]
+
+
+def _webhook_secret(value: str) -> str:
+    # A secret file's newline was kept, and no sender's signature matched it: every request 401.
+    if found := re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError(f"holds U+{ord(found.group()):04X} at position {found.start()}: a webhook secret holds no "
+                         "control character (a secret file's line break?); the secret is not shown")  # fmt: skip
+    return value
+
+
 # In the config file, "" is no key (`${env:DIFY_API_KEY:-}` left unset): not polled.
 _ConfigDifyApiKey = Annotated[DifyApiKey | None, BeforeValidator(lambda value: None if value == "" else value)]
+_WebhookSecret = Annotated[str, Field(min_length=16), AfterValidator(_webhook_secret)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -128,7 +139,7 @@ class AppSpec(BaseModel):
     app_id: AppId  # Dify's app id (X-Dify-App-Id of signed requests)
     app_name: AppName | None = None  # names the app's traces (root span, `dify.app.name`)
     app_type: AppType = "workflow"  # Dify's app mode; the poller sees only workflow apps' runs
-    webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
+    webhook_secret: _WebhookSecret  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.
     api_key: _ConfigDifyApiKey = None
