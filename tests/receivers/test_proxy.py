@@ -504,3 +504,37 @@ def test_a_client_leaving_mid_stream_cancels_dify_s_answer_and_its_run_is_still_
             time.sleep(0.05)
         (span,) = otlp_sink.wait_for_spans(1)
         assert span.attributes["dify.run.id"] == run_id and span.attributes["dify.run.status"] == "incomplete"
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_dify_s_answer_ends(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """harden14: a client that stopped reading a streamed answer held it, and its connection to Dify, for good:
+    nothing timed out a write waiting on a full socket. Now the connection is aborted after the write deadline."""
+    ended: list[float] = []
+
+    async def run(request: Request) -> StreamingResponse:
+        async def answer() -> AsyncIterator[bytes]:
+            try:
+                for _ in range(100_000):  # 6 GB if all of it were read
+                    yield b"event: ping\ndata: " + b"x" * 65536 + b"\n\n"
+                    await asyncio.sleep(0)
+            finally:
+                ended.append(time.monotonic())
+
+        return StreamingResponse(answer(), media_type="text/event-stream")
+
+    dify = Starlette(routes=[Route("/v1/workflows/run", run, methods=["POST"])])
+    with ThreadedServer(dify) as stub:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, stub.base)
+        with BridgeServer(config, write_seconds=1) as bridge:
+            client = socket.socket()
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", bridge.port))
+            body = b'{"inputs": {}, "response_mode": "streaming", "user": "u"}'
+            head = "POST /local-dify/v1/workflows/run HTTP/1.1\r\nHost: bridge\r\nAuthorization: Bearer app-x\r\n"
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            client.sendall(head.encode() + body)
+            deadline = time.monotonic() + 15
+            while not ended:
+                assert time.monotonic() < deadline, "a client that never reads still holds Dify's answer"
+                time.sleep(0.1)
+            client.close()
