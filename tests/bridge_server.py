@@ -17,7 +17,7 @@ import uvicorn
 
 from bridge.config.loader import parse_config
 from bridge.config.models import BridgeConfig
-from bridge.http.protocol import header_timeout_protocol
+from bridge.http.protocol import WRITE_TIMEOUT_S, header_timeout_protocol
 from bridge.http.server import create_app
 from bridge.receivers.signing import sign
 
@@ -117,9 +117,9 @@ class ThreadedServer:
 
 
 class BridgeServer(ThreadedServer):
-    def __init__(self, config: BridgeConfig) -> None:
+    def __init__(self, config: BridgeConfig, write_seconds: float = WRITE_TIMEOUT_S) -> None:
         # As `serve` runs it (bridge/cli/commands.py).
-        protocol = header_timeout_protocol(config.server.header_timeout)
+        protocol = header_timeout_protocol(config.server.header_timeout, write_seconds)
         super().__init__(create_app(config), http=protocol, server_header=False)
 
     def token(self) -> str:

@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with a deadline for a request's headers.
+"""uvicorn's HTTP protocol with a deadline for a request's headers, and one for a client to read its answer.
 
 uvicorn times out idle keep-alive connections only: a client sending a header line every few seconds holds its
 connection (and a file descriptor) for as long as it likes. Here the headers must be complete within the
@@ -8,6 +8,11 @@ connection is closed.
 A request uvicorn's parser cannot read (a bad request line, header or framing: duplicate Content-Length,
 Content-Length with chunked) is answered with JSON `{error, detail}` like every other refusal, not uvicorn's
 plain-text 400.
+
+A client that stops reading its answer (a live-feed subscriber, a proxied stream) blocked the response's next
+write for good: uvicorn waits for the socket's buffer to drain, with no deadline, so the connection, its task, a
+live-feed place and a proxied call's connection to Dify stayed held. Writes paused for `write_seconds` now abort
+the connection.
 
 Headers are bounded in size too (`MAX_HEADER_BYTES`, 431): the parser keeps them whole in memory, and within its
 deadline a client could send gigabytes of them.
@@ -47,8 +52,13 @@ _HEADERS_TOO_LARGE = _json_answer(
 _LINGER_S = 1.0
 
 
-def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
-    """uvicorn's `http=` protocol class, with the header deadline `seconds`."""
+# How long a client may leave its answer unread (the socket's buffers full) before its connection is aborted.
+WRITE_TIMEOUT_S = 60.0
+
+
+def header_timeout_protocol(seconds: float, write_seconds: float = WRITE_TIMEOUT_S) -> type[HttpToolsProtocol]:
+    """uvicorn's `http=` protocol class, with the header deadline `seconds` and the write deadline
+    `write_seconds`."""
     too_slow = _json_answer(
         "408 Request Timeout", "header_timeout", f"the request headers were not complete within {seconds:g} s"
     )
@@ -57,6 +67,21 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
         _deadline: asyncio.TimerHandle | None = None
         _header_bytes = 0  # of the chunks read while the current request's headers were not complete
         _refused = False
+        _unread: asyncio.TimerHandle | None = None  # armed while writes are paused: the client is not reading
+
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            if self._unread is None:
+                self._unread = self.loop.call_later(write_seconds, self.transport.abort)  # close() would flush first
+
+        def resume_writing(self) -> None:
+            self._stop_unread()
+            super().resume_writing()
+
+        def _stop_unread(self) -> None:
+            if self._unread is not None:
+                self._unread.cancel()
+                self._unread = None
 
         def data_received(self, data: bytes) -> None:
             if self._refused:
@@ -90,6 +115,7 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
+            self._stop_unread()
             super().connection_lost(exc)
 
         def _arm(self) -> None:

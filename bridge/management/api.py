@@ -17,7 +17,15 @@ from bridge.http.query import query_param, require_known
 from bridge.http.security_headers import client_address
 from bridge.management.auth import Authenticator
 from bridge.management.outbound import OutboundPolicy, OutboundRefused, without_password
-from bridge.management.settings import POLLED_APP_TYPES, AppId, AppName, AppType, InstanceName, unpolled_warning
+from bridge.management.settings import (
+    POLLED_APP_TYPES,
+    AppId,
+    AppName,
+    AppType,
+    DifyApiKey,
+    InstanceName,
+    unpolled_warning,
+)
 from bridge.management.store import App, RegistrationsFull, Store
 
 
@@ -30,7 +38,7 @@ class InstanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: InstanceName
     base_url: str = Field(pattern=r"^https?://[^\s/]+", max_length=2000)
-    api_key: str | None = Field(default=None, min_length=1)
+    api_key: DifyApiKey | None = None
 
 
 class AppRequest(BaseModel):
@@ -39,7 +47,7 @@ class AppRequest(BaseModel):
     app_id: AppId
     app_name: AppName | None = None
     app_type: AppType = "workflow"
-    api_key: str | None = Field(default=None, min_length=1)
+    api_key: DifyApiKey | None = None
 
 
 def management_routes(store: Store, auth: Authenticator, outbound: OutboundPolicy) -> list[Route]:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bridge.config.durations import Duration
 from bridge.dify.values import id_fault
@@ -70,6 +70,38 @@ def _instance_name(value: str) -> str:
 
 
 InstanceName = Annotated[str, AfterValidator(_instance_name)]
+
+# Dify's are `app-` and 24 letters and digits; 1,000 leaves room for any other scheme. It is sent as a header:
+# httpx refused one with a line break at every poll, in an error message that held the key, and the poller logged it.
+_NOT_IN_A_KEY = re.compile(r"[^\x21-\x7e]")
+DIFY_KEY_MAX = 1000
+
+
+def _dify_api_key(value: str) -> str:
+    found = _NOT_IN_A_KEY.search(value)
+    if found or not 1 <= len(value) <= DIFY_KEY_MAX:
+        what = f"U+{ord(found.group()):04X} at position {found.start()}" if found else f"{len(value)} characters"
+        raise ValueError(
+            f"a Dify API key is 1 to {DIFY_KEY_MAX} visible ASCII characters (no space, line break or other control"
+            f" character); this one has {what} (the key is not shown)"
+        )
+    return value
+
+
+DifyApiKey = Annotated[str, AfterValidator(_dify_api_key)]
+
+
+def _webhook_secret(value: str) -> str:
+    # A secret file's newline was kept, and no sender's signature matched it: every request 401.
+    if found := re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError(f"holds U+{ord(found.group()):04X} at position {found.start()}: a webhook secret holds no "
+                         "control character (a secret file's line break?); the secret is not shown")  # fmt: skip
+    return value
+
+
+# In the config file, "" is no key (`${env:DIFY_API_KEY:-}` left unset): not polled.
+_ConfigDifyApiKey = Annotated[DifyApiKey | None, BeforeValidator(lambda value: None if value == "" else value)]
+_WebhookSecret = Annotated[str, Field(min_length=16), AfterValidator(_webhook_secret)]
 # Dify's app modes (its `mode` field): a typo is refused at load or registration, not kept as an unknown type.
 AppType = Literal["workflow", "advanced-chat", "chat", "agent-chat", "completion"]
 # The app types whose runs Dify's service API lists (`GET /v1/workflows/logs`); the poller sees no other.
@@ -90,7 +122,7 @@ class InstanceSpec(BaseModel):
 
     name: InstanceName  # the proxy's path segment: `/{name}/v1/...`
     base_url: str = Field(pattern=r"^https?://")  # Dify's API, e.g. http://api:5001 (where `outbound` allows)
-    api_key: str | None = None  # a Dify app API key (`app-...`), for the poller; None: not polled
+    api_key: _ConfigDifyApiKey = None  # a Dify app API key (`app-...`), for the poller; None: not polled
 
 
 class ApiKeySpec(BaseModel):
@@ -107,10 +139,10 @@ class AppSpec(BaseModel):
     app_id: AppId  # Dify's app id (X-Dify-App-Id of signed requests)
     app_name: AppName | None = None  # names the app's traces (root span, `dify.app.name`)
     app_type: AppType = "workflow"  # Dify's app mode; the poller sees only workflow apps' runs
-    webhook_secret: str = Field(min_length=16)  # declared apps bring their own secret (it is never shown)
+    webhook_secret: _WebhookSecret  # declared apps bring their own secret (it is never shown)
     # The app's Dify API key (`app-...`): the poller polls the app with it, named and tagged as this app.
     # None: the app is polled only through its instance's key, if that is the app's.
-    api_key: str | None = None
+    api_key: _ConfigDifyApiKey = None
 
 
 class ServerTLS(BaseModel):
@@ -191,6 +223,13 @@ class ServerConfig(BaseModel):
                 raise ValueError(f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
         return proxies
 
+    @field_validator("store")
+    @classmethod
+    def _openable(cls, value: str) -> str:
+        if "\0" in value:  # validated, then `serve` stopped with a traceback opening it
+            raise ValueError("must not hold a NUL character")
+        return value
+
     @field_validator("token_secret")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
@@ -211,6 +250,10 @@ class ServerConfig(BaseModel):
             if key == "":
                 continue
             # The position, never the key: this message reaches logs and terminals.
+            if found := _NOT_IN_A_KEY.search(key):  # e.g. a key file's newline: no header carries it, every 401
+                raise ValueError(f'"api_keys"[{position}] holds U+{ord(found.group()):04X} at position '
+                                 f"{found.start()}: a key is visible ASCII characters, as a header carries them "
+                                 "(the key is not shown)")  # fmt: skip
             if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_KEY_DISTINCT_CHARACTERS:
                 raise ValueError(f'"api_keys"[{position}] is too easy to guess: use at least {MIN_KEY_LENGTH} '
                                  f"characters, {MIN_KEY_DISTINCT_CHARACTERS} of them different "

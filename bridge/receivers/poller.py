@@ -50,6 +50,8 @@ def _failure(exc: Exception) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
         request, response = exc.request, exc.response
         return f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
+    if isinstance(exc, httpx.LocalProtocolError):  # its message repeats the header it could not send: the key
+        return f"{exc.request.method} {exc.request.url}: a request header could not be sent (not shown)"
     if isinstance(exc, httpx.RequestError):
         return f"{exc.request.method} {exc.request.url}: {type(exc).__name__}: {exc}"
     return f"{type(exc).__name__}: {exc}"

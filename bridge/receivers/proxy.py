@@ -100,7 +100,8 @@ class _Tee:
         self.service, self.writer, self.receiver = service, writer, receiver
         self.streaming, self.max_bytes, self.started = streaming, max_bytes, started
         self.context = f"{receiver}:{next(_connections)}"
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.scanned = 0  # bytes of `buffer` known to hold no event's end: each byte is searched once
         self.overflow = False
 
     def feed(self, chunk: bytes) -> None:
@@ -110,8 +111,16 @@ class _Tee:
         if not self.streaming:
             self.overflow = len(self.buffer) > self.max_bytes
             return
-        self.buffer = self.buffer.replace(b"\r\n", b"\n")
-        *blocks, self.buffer = self.buffer.split(b"\n\n")
+        start = max(0, self.scanned - 2)  # an end (\n\n or \n\r\n) may straddle two chunks
+        if self.buffer.find(b"\n\n", start) < 0 and self.buffer.find(b"\n\r\n", start) < 0:
+            self.scanned = len(self.buffer)
+            if len(self.buffer) > self.max_bytes:  # one event this large: held whole it could grow without end
+                logger.warning("proxy: an event of Dify's streamed answer passes max_tee_bytes (%d): the rest of "
+                               "the answer is forwarded but not traced", self.max_bytes)  # fmt: skip
+                self.overflow, self.buffer = True, bytearray()
+            return
+        *blocks, rest = bytes(self.buffer).replace(b"\r\n", b"\n").split(b"\n\n")
+        self.buffer, self.scanned = bytearray(rest), len(rest)
         self._submit(blocks)
 
     def _submit(self, blocks: list[bytes]) -> None:
@@ -134,7 +143,7 @@ class _Tee:
     def close(self) -> None:
         if self.streaming:
             if self.buffer.strip():
-                self._submit([self.buffer])
+                self._submit([bytes(self.buffer)])
         elif not self.overflow and self.buffer:
             record = next(iter(iter_records(self.buffer.decode("utf-8", "replace"), self.context, "json")), None)
             shape = classify(record.obj) if isinstance(record, Record) else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -214,3 +215,43 @@ def test_subscribers_past_the_cap_get_503_with_retry_after_and_are_counted(tmp_p
                             re.MULTILINE):  # fmt: skip
             assert time.monotonic() < deadline, "subscribers that left are still counted"
             time.sleep(0.05)
+
+
+def test_a_subscriber_that_never_reads_loses_its_place(
+    tmp_path: Path, otlp_sink: OtlpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """harden14: a subscriber that stopped reading was dropped from the fan-out but kept its place for good (its
+    response waited on a full socket with no deadline): two of them, and the feed answered 503 to everyone."""
+    monkeypatch.setattr(live, "QUEUE_SIZE", 5)
+    feeds: list[LiveFeed] = []
+    joined = LiveFeed.join
+
+    def join(self: LiveFeed, app_id: str | None) -> live._Subscriber:
+        feeds.append(self)
+        return joined(self, app_id)
+
+    monkeypatch.setattr(LiveFeed, "join", join)
+    config = bridge_config(tmp_path, otlp_sink.grpc_endpoint)
+    config.server.live_max_subscribers = 2
+    with BridgeServer(config, write_seconds=1) as server:
+        token = server.token()
+        sleepers = []
+        for _ in range(2):
+            sleeper = socket.socket()
+            sleeper.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sleeper.connect(("127.0.0.1", server.port))
+            sleeper.sendall(f"GET /api/v1/dify/stream?token={token} HTTP/1.1\r\nHost: bridge\r\n\r\n".encode())
+            sleepers.append(sleeper)
+        while len(feeds) < 2:
+            time.sleep(0.02)
+        for i in range(100):  # 10 MB each: far past the socket buffers and the queue
+            feeds[0].publish("node.finished", {"run_id": f"r{i}", "title": "x" * 100_000})
+            time.sleep(0.002)
+        deadline = time.monotonic() + 10
+        while len(feeds[0]):
+            assert time.monotonic() < deadline, "subscribers that never read still hold their places"
+            time.sleep(0.05)
+        with httpx.stream("GET", f"{server.base}/api/v1/dify/stream?token={token}", timeout=5) as response:
+            assert response.status_code == 200
+        for sleeper in sleepers:
+            sleeper.close()

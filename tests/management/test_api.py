@@ -358,3 +358,21 @@ def test_a_config_declared_app_s_secret_is_not_rotated_over_the_api(bridge: Brid
     body = dumps({"app_id": APP_ID})
     old = httpx.post(f"{bridge.base}/api/v1/dify/webhook", content=body, headers=signed_headers(body))
     assert old.status_code == 422, old.text  # past the signature, with the file's secret: nothing was rotated
+
+
+UNSENDABLE_KEYS = ["app-SECRETKEY123\r\nX-Evil: 1", "app-SECRETKEY123\x00", "app-SÉCRETKEY123", "a" * 1001]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/dify/instances", "/api/v1/dify/apps"])
+@pytest.mark.parametrize("key", UNSENDABLE_KEYS)
+def test_a_dify_api_key_that_cannot_be_a_header_is_refused_without_echoing_it(
+    bridge: BridgeServer, path: str, key: str
+) -> None:
+    """harden14: taken (201), then every poll failed in httpx, whose error, logged at each poll, held the key."""
+    payload = {"name": "polled", "base_url": "https://dify.example", "api_key": key}
+    if path.endswith("apps"):
+        payload = {"instance_id": "nope", "app_id": "a", "api_key": key}
+    response = httpx.post(f"{bridge.base}{path}", headers=_auth(bridge.token()), json=payload)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("api_key: a Dify API key is 1 to 1000 visible ASCII characters")
+    assert "SECRETKEY" not in response.text and "aaaa" not in response.text

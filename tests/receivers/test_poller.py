@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.config.loader import parse_config
+from bridge.receivers import poller
 from tests.bridge_server import BridgeServer, ThreadedServer, bridge_config, bridge_config_text, dumps, signed_headers
 from tests.otlp_sink import OtlpSink
 from tests.runs import CAPTURES
@@ -321,3 +322,12 @@ def test_an_instance_the_outbound_policy_refuses_is_not_polled(
         with BridgeServer(parse_config(text, "test.yaml")):
             _wait(lambda: "localhost resolves to 127.0.0.1 is a loopback address" in caplog.text)
     assert fake.requests == []
+
+
+def test_a_key_httpx_cannot_send_is_not_repeated_in_the_failure_logged() -> None:
+    """harden14: an older bridge's store may hold a Dify API key with a line break (registration refuses it now);
+    httpx's refusal named the header, key and all, and the poller logged it at every poll."""
+    request = httpx.Request("GET", "https://dify.example/v1/info")
+    refused = httpx.LocalProtocolError("Illegal header value b'Bearer app-SECRET\\r\\n'", request=request)
+    said = poller._failure(refused)
+    assert "SECRET" not in said and said.startswith("GET https://dify.example/v1/info: a request header")

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.client
 import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from bridge.config.loader import parse_config
+from bridge.receivers import proxy
 from tests.bridge_server import API_KEY, BridgeServer, ThreadedServer, bridge_config, bridge_config_text, free_port
 from tests.fake_dify import (
     BLOCKING,
@@ -424,3 +430,111 @@ def test_a_client_leaving_mid_answer_gives_its_slot_back(
                 assert time.monotonic() < deadline, "the slot was not given back"
                 time.sleep(0.05)
             assert answer.status_code == 200
+
+
+class _Submitted:
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+
+    def submit(self, call: object) -> None:
+        self.calls.append(call)
+
+    def submit_events(self, *args: object) -> None:
+        raise AssertionError("not called: the writer only records what it was given")
+
+
+def test_a_streamed_event_that_never_ends_is_read_in_linear_time_and_bounded_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """harden14: each chunk of Dify's streamed answer copied and rescanned the whole unfinished event, on the event
+    loop: 4 MB of one event in 4 KB chunks took 3.4 s of CPU, every other request waiting, and the event was held
+    whole in memory however large it grew (max_tee_bytes bounded blocking answers only)."""
+    chunk = b"x" * 4096
+    roomy = proxy._Tee(_Submitted(), _Submitted(), "proxy", True, 64 << 20, time.time())  # type: ignore[arg-type]
+    started = time.process_time()
+    roomy.feed(b'data: {"event": "text_chunk", "data": {"text": "')
+    for _ in range(4096):  # 16 MB: about 55 s of CPU before
+        roomy.feed(chunk)
+    assert time.process_time() - started < 3
+    writer = _Submitted()
+    tight = proxy._Tee(_Submitted(), writer, "proxy", True, 1 << 20, time.time())  # type: ignore[arg-type]
+    tight.feed(b"data: {}\n\ndata: ")
+    assert len(writer.calls) == 1  # the whole event before it is traced
+    for _ in range(1024):
+        tight.feed(chunk)
+    assert len(tight.buffer) <= (1 << 20) and tight.overflow
+    assert "passes max_tee_bytes (1048576)" in caplog.text
+
+
+def test_a_client_leaving_mid_stream_cancels_dify_s_answer_and_its_run_is_still_traced(
+    tmp_path: Path, otlp_sink: OtlpSink
+) -> None:
+    """harden14, held: the call to Dify ends with the client's, and what the stream carried so far is traced as an
+    incomplete run once the run's idle timeout passes."""
+    ended: list[float] = []
+    run_id = "11111111-1111-1111-1111-111111111111"
+    started_event = json.dumps({"event": "workflow_started", "task_id": "t1", "workflow_run_id": run_id,
+                                "data": {"id": run_id, "workflow_id": "w", "created_at": 1700000000}})  # fmt: skip
+
+    async def run(request: Request) -> StreamingResponse:
+        async def answer() -> AsyncIterator[bytes]:
+            try:
+                yield f"event: message\ndata: {started_event}\n\n".encode()
+                for _ in range(120):
+                    await asyncio.sleep(0.25)
+                    yield b"event: ping\n\n"
+            finally:
+                ended.append(time.monotonic())
+
+        return StreamingResponse(answer(), media_type="text/event-stream")
+
+    dify = Starlette(routes=[Route("/v1/workflows/run", run, methods=["POST"])])
+    with ThreadedServer(dify) as stub, BridgeServer(bridge_config(tmp_path, otlp_sink.grpc_endpoint, stub.base)) as b:
+        client = socket.create_connection(("127.0.0.1", b.port))
+        body = b'{"inputs": {}, "response_mode": "streaming", "user": "u"}'
+        head = "POST /local-dify/v1/workflows/run HTTP/1.1\r\nHost: bridge\r\nAuthorization: Bearer app-x\r\n"
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        client.sendall(head.encode() + body)
+        client.settimeout(5)
+        assert b"workflow_started" in client.recv(4096)
+        client.close()
+        left = time.monotonic()
+        while not ended:
+            assert time.monotonic() - left < 5, "Dify's answer was still read after the client left"
+            time.sleep(0.05)
+        (span,) = otlp_sink.wait_for_spans(1)
+        assert span.attributes["dify.run.id"] == run_id and span.attributes["dify.run.status"] == "incomplete"
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_dify_s_answer_ends(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """harden14: a client that stopped reading a streamed answer held it, and its connection to Dify, for good:
+    nothing timed out a write waiting on a full socket. Now the connection is aborted after the write deadline."""
+    ended: list[float] = []
+
+    async def run(request: Request) -> StreamingResponse:
+        async def answer() -> AsyncIterator[bytes]:
+            try:
+                for _ in range(100_000):  # 6 GB if all of it were read
+                    yield b"event: ping\ndata: " + b"x" * 65536 + b"\n\n"
+                    await asyncio.sleep(0)
+            finally:
+                ended.append(time.monotonic())
+
+        return StreamingResponse(answer(), media_type="text/event-stream")
+
+    dify = Starlette(routes=[Route("/v1/workflows/run", run, methods=["POST"])])
+    with ThreadedServer(dify) as stub:
+        config = bridge_config(tmp_path, otlp_sink.grpc_endpoint, stub.base)
+        with BridgeServer(config, write_seconds=1) as bridge:
+            client = socket.socket()
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", bridge.port))
+            body = b'{"inputs": {}, "response_mode": "streaming", "user": "u"}'
+            head = "POST /local-dify/v1/workflows/run HTTP/1.1\r\nHost: bridge\r\nAuthorization: Bearer app-x\r\n"
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            client.sendall(head.encode() + body)
+            deadline = time.monotonic() + 15
+            while not ended:
+                assert time.monotonic() < deadline, "a client that never reads still holds Dify's answer"
+                time.sleep(0.1)
+            client.close()
