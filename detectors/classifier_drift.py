@@ -38,7 +38,7 @@ from detectors.named_class import named_and_seen, names_it, names_whole
 from detectors.past_picks import KEY as KEY
 from detectors.past_picks import PROFILES_LOCK, QUESTION_CHARS, masked, profile_of, replies_of
 from detectors.past_votes import vote
-from detectors.vocabulary_rules import against_vocabulary
+from detectors.vocabulary_rules import against_vocabulary, fixed_reply_over_vocabulary
 
 
 class Config(DetectorConfig):
@@ -132,6 +132,8 @@ def _judge(
             finding = answered_its_name(span, question, chosen, answer, known, profile, replies, read)
         if finding is None and answer and cfg.answers and cfg.vocabulary:
             finding = against_vocabulary(span, question, chosen, answer, known, profile, replies, read)
+        if finding is None and not answer and history:
+            finding = fixed_reply_over_vocabulary(span, question, chosen, known, profile)
         if told and cfg.notes:
             notes, own = notes_of(trace, key), features(told)
             if finding is None and not mentions(question, chosen):

@@ -8,7 +8,7 @@ from typing import Any
 from detectors import Finding, attr, span_id
 from detectors.branch_answers import echoes, from_document
 from detectors.class_names import is_catch_all, mentions
-from detectors.class_vocabulary import catch_all_in_learned_words, catch_all_over_vocabulary, mark
+from detectors.class_vocabulary import catch_all_in_learned_words, mark, over_vocabulary
 from detectors.likeness import features as _features
 from detectors.likeness import language
 from detectors.named_class import names_it, only_under
@@ -30,10 +30,13 @@ def against_vocabulary(
     none of the question's words (it did not serve it); and on a specific pick whose branch answered without the
     word every one of its past answers held (its mark: the currency of a price desk), to a question holding a word
     only another class's past questions held and none only the chosen one's: the branch answered a question of
-    another class's kind."""
+    another class's kind; and on a specific pick of a question in two words of another specific class's vocabulary
+    and none of the chosen one's (a return question handed to the user-manual branch of Dify's "Question Classifier
+    + Knowledge + Chatbot" template)."""
     _, in_names = named_features(tuple(names))
     title = attr(span, "dify.node.title", span.name)
-    if (over := catch_all_over_vocabulary(profile, question, chosen, in_names)) is not None:
+    over = over_vocabulary(profile, question, chosen, in_names) if is_catch_all(chosen) else None
+    if over is not None:
         if echoes(question, answer):
             return None  # the catch-all's branch served the question in its words
         return Finding(
@@ -64,6 +67,17 @@ def against_vocabulary(
             )  # fmt: skip
     if is_catch_all(chosen) or mentions(question, chosen) or names_it(question, chosen, profile):
         return None
+    if (other := over_vocabulary(profile, question, chosen, in_names)) is not None:
+        return Finding(
+            KEY, "medium", 0.7,
+            f"Classifier '{title}' picked '{chosen}', but the question's words ({', '.join(other[1][:3])}) are those "
+            f"the app's past questions of '{other[0]}' alone came in, and none of '{chosen}''s.",
+            {"node": title, "rule": "a specific pick of a question in two words past questions of one other specific "
+             "class alone held (two of them each), none the chosen class's did",
+             "question": question[:200], "answer": answer[:200], "chosen": chosen, "words_of": other[0],
+             "words": other[1][:5]},
+            span_id(span),
+        )  # fmt: skip
     # A word only a past copy of this very question holds is one past pick of it, as likely the wrong one.
     asked = masked(question)
     only = {name: kept for name, found in only_under(profile, question, names).items()
@@ -82,5 +96,33 @@ def against_vocabulary(
          "held and no other branch's did; the question holds a word only another class's past questions held",
          "question": question[:200], "answer": answer[:200], "chosen": chosen, "mark": sorted(own)[:3],
          "question_speaks_of": leaning[0], "words_only_under_it": only[leaning[0]][:5]},
+        span_id(span),
+    )  # fmt: skip
+
+
+_FIXED_HELD_BY = 3  # past questions of one class that must hold the word a fixed catch-all reply met
+
+
+def fixed_reply_over_vocabulary(
+    span: Any, question: str, chosen: str, names: list[str], profile: Profile
+) -> Finding | None:
+    """A catch-all pick whose branch has no model (a fixed reply: Dify's "Question Classifier + Knowledge + Chatbot"
+    template answers "Sorry, I can't help you with these questions.") of a question holding a word three past
+    questions of one specific class alone held, none the catch-all's: the branch cannot have served it, and the
+    app's users asked that class in that word."""
+    if not is_catch_all(chosen):
+        return None
+    _, in_names = named_features(tuple(names))
+    if (over := over_vocabulary(profile, question, chosen, in_names, _FIXED_HELD_BY, 1)) is None:
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' filed the question under the catch-all '{chosen}', whose branch answers without a "
+        f"model, but its words ({', '.join(over[1][:3])}) are those the app's past questions of '{over[0]}' alone "
+        "came in.",
+        {"node": title, "rule": "a catch-all pick, its branch no model (a fixed reply), of a question in a word "
+         f"{_FIXED_HELD_BY} past questions of one specific class alone held", "question": question[:200],
+         "chosen": chosen, "words_of": over[0], "words": over[1][:5]},
         span_id(span),
     )  # fmt: skip
