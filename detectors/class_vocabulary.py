@@ -93,10 +93,10 @@ def catch_all_in_learned_words(
 def over_vocabulary(
     profile: Profile, question: str, chosen: str, in_names: dict[str, int], held_by: int = _HELD_BY, least: int = 2
 ) -> tuple[str, list[str]] | None:
-    """(class, words) where the question holds `least` words of one specific class's vocabulary (`vocabulary`, each
-    word held by `held_by` past questions of it) and none of the chosen class's. The catch-all is where a classifier
-    files what it does not recognise; a question in the words the app's past questions of one class always came in is
-    recognisable, and a specific class's branch handed it did not get a question of its own kind."""
+    """A catch-all pick of a question holding `least` words of one specific class's vocabulary (`vocabulary`, each
+    word held by `held_by` past questions of it) and none of the catch-all's: (that class, its words). The catch-all
+    is where a classifier files what it does not recognise; a question in the words the app's past questions of one
+    class always came in is recognisable."""
     held = vocabulary(profile, question, in_names, held_by)
     if chosen in held:
         return None

@@ -30,9 +30,7 @@ def against_vocabulary(
     none of the question's words (it did not serve it); and on a specific pick whose branch answered without the
     word every one of its past answers held (its mark: the currency of a price desk), to a question holding a word
     only another class's past questions held and none only the chosen one's: the branch answered a question of
-    another class's kind; and on a specific pick of a question in two words of another specific class's vocabulary
-    and none of the chosen one's (a return question handed to the user-manual branch of Dify's "Question Classifier
-    + Knowledge + Chatbot" template)."""
+    another class's kind."""
     _, in_names = named_features(tuple(names))
     title = attr(span, "dify.node.title", span.name)
     over = over_vocabulary(profile, question, chosen, in_names) if is_catch_all(chosen) else None
@@ -67,17 +65,6 @@ def against_vocabulary(
             )  # fmt: skip
     if is_catch_all(chosen) or mentions(question, chosen) or names_it(question, chosen, profile):
         return None
-    if (other := over_vocabulary(profile, question, chosen, in_names)) is not None:
-        return Finding(
-            KEY, "medium", 0.7,
-            f"Classifier '{title}' picked '{chosen}', but the question's words ({', '.join(other[1][:3])}) are those "
-            f"the app's past questions of '{other[0]}' alone came in, and none of '{chosen}''s.",
-            {"node": title, "rule": "a specific pick of a question in two words past questions of one other specific "
-             "class alone held (two of them each), none the chosen class's did",
-             "question": question[:200], "answer": answer[:200], "chosen": chosen, "words_of": other[0],
-             "words": other[1][:5]},
-            span_id(span),
-        )  # fmt: skip
     # A word only a past copy of this very question holds is one past pick of it, as likely the wrong one.
     asked = masked(question)
     only = {name: kept for name, found in only_under(profile, question, names).items()
