@@ -90,13 +90,15 @@ def catch_all_in_learned_words(
     return None
 
 
-def over_vocabulary(
+def catch_all_over_vocabulary(
     profile: Profile, question: str, chosen: str, in_names: dict[str, int], held_by: int = _HELD_BY, least: int = 2
 ) -> tuple[str, list[str]] | None:
     """A catch-all pick of a question holding `least` words of one specific class's vocabulary (`vocabulary`, each
     word held by `held_by` past questions of it) and none of the catch-all's: (that class, its words). The catch-all
     is where a classifier files what it does not recognise; a question in the words the app's past questions of one
     class always came in is recognisable."""
+    if not is_catch_all(chosen):
+        return None
     held = vocabulary(profile, question, in_names, held_by)
     if chosen in held:
         return None

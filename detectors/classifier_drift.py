@@ -10,7 +10,8 @@ questions it filed under each class (those it flagged as disputed), and fires wh
 (idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
 even when the question names no class; and when the routed branch answered like another class's branch to a
 question leaning that way; a question that names no class is read against what the classes learned
-(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark; and
+(`class_vocabulary`): a catch-all pick of one in a specific class's words (one word three past questions of it held,
+where the catch-all's branch has no model: a fixed reply), a branch answering without its mark; and
 against what each class's branch is told (its LLM's system prompt): words only another branch's notes hold. The
 app's class mix against its own past is watched too, with `class_mix` on (off by default).
 

@@ -8,7 +8,7 @@ from typing import Any
 from detectors import Finding, attr, span_id
 from detectors.branch_answers import echoes, from_document
 from detectors.class_names import is_catch_all, mentions
-from detectors.class_vocabulary import catch_all_in_learned_words, mark, over_vocabulary
+from detectors.class_vocabulary import catch_all_in_learned_words, catch_all_over_vocabulary, mark
 from detectors.likeness import features as _features
 from detectors.likeness import language
 from detectors.named_class import names_it, only_under
@@ -33,8 +33,7 @@ def against_vocabulary(
     another class's kind."""
     _, in_names = named_features(tuple(names))
     title = attr(span, "dify.node.title", span.name)
-    over = over_vocabulary(profile, question, chosen, in_names) if is_catch_all(chosen) else None
-    if over is not None:
+    if (over := catch_all_over_vocabulary(profile, question, chosen, in_names)) is not None:
         if echoes(question, answer):
             return None  # the catch-all's branch served the question in its words
         return Finding(
@@ -97,10 +96,8 @@ def fixed_reply_over_vocabulary(
     template answers "Sorry, I can't help you with these questions.") of a question holding a word three past
     questions of one specific class alone held, none the catch-all's: the branch cannot have served it, and the
     app's users asked that class in that word."""
-    if not is_catch_all(chosen):
-        return None
     _, in_names = named_features(tuple(names))
-    if (over := over_vocabulary(profile, question, chosen, in_names, _FIXED_HELD_BY, 1)) is None:
+    if (over := catch_all_over_vocabulary(profile, question, chosen, in_names, _FIXED_HELD_BY, 1)) is None:
         return None
     title = attr(span, "dify.node.title", span.name)
     return Finding(
