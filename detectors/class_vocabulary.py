@@ -14,9 +14,11 @@ _HELD_BY = 2  # distinct past questions of one class that must hold a word for i
 _ANSWERS = 3  # past answers of a branch, undisputed, that must all hold its mark
 
 
-def vocabulary(profile: Profile, question: str, in_names: dict[str, int]) -> dict[str, list[str]]:
+def vocabulary(
+    profile: Profile, question: str, in_names: dict[str, int], held_by: int = _HELD_BY
+) -> dict[str, list[str]]:
     """The question's words (four letters or more, or a Chinese or Japanese pair; no class name's, no hiragana of
-    grammar, no Thai pair) that past questions of one class alone held, by class: each word held by `_HELD_BY`
+    grammar, no Thai pair) that past questions of one class alone held, by class: each word held by `held_by`
     distinct past questions of it at least, never picked, flagged or not, under another."""
     found: dict[str, list[str]] = {}
     for feature in sorted(_features(question)):
@@ -26,7 +28,7 @@ def vocabulary(profile: Profile, question: str, in_names: dict[str, int]) -> dic
             continue
         texts = profile.index.get(feature, ())
         classes = {name for text in texts for name, _ in profile.texts[text][1]}
-        if len(classes) == 1 and len(texts) >= _HELD_BY:
+        if len(classes) == 1 and len(texts) >= held_by:
             found.setdefault(classes.pop(), []).append(feature)
     return found
 
@@ -89,18 +91,19 @@ def catch_all_in_learned_words(
 
 
 def catch_all_over_vocabulary(
-    profile: Profile, question: str, chosen: str, in_names: dict[str, int]
+    profile: Profile, question: str, chosen: str, in_names: dict[str, int], held_by: int = _HELD_BY, least: int = 2
 ) -> tuple[str, list[str]] | None:
-    """A catch-all pick of a question holding two words of one specific class's vocabulary (`vocabulary`) and none
-    of the catch-all's: (that class, its words). The catch-all is where a classifier files what it does not
-    recognise; a question in the words the app's past questions of one class always came in is recognisable."""
+    """A catch-all pick of a question holding `least` words of one specific class's vocabulary (`vocabulary`, each
+    word held by `held_by` past questions of it) and none of the catch-all's: (that class, its words). The catch-all
+    is where a classifier files what it does not recognise; a question in the words the app's past questions of one
+    class always came in is recognisable."""
     if not is_catch_all(chosen):
         return None
-    held = vocabulary(profile, question, in_names)
+    held = vocabulary(profile, question, in_names, held_by)
     if chosen in held:
         return None
     best = max((name for name in held if not is_catch_all(name)), key=lambda n: (len(held[n]), n), default=None)
-    return (best, held[best]) if best is not None and len(held[best]) >= 2 else None
+    return (best, held[best]) if best is not None and len(held[best]) >= least else None
 
 
 def mark(replies: Profile, chosen: str, tongue: str | None) -> frozenset[str]:

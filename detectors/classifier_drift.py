@@ -10,7 +10,8 @@ questions it filed under each class (those it flagged as disputed), and fires wh
 (idf-weighted; character pairs for Chinese and Japanese) went to another class far more than to the one picked,
 even when the question names no class; and when the routed branch answered like another class's branch to a
 question leaning that way; a question that names no class is read against what the classes learned
-(`class_vocabulary`): a catch-all pick of one in a specific class's words, a branch answering without its mark; and
+(`class_vocabulary`): a catch-all pick of one in a specific class's words (one word three past questions of it held,
+where the catch-all's branch has no model: a fixed reply), a branch answering without its mark; and
 against what each class's branch is told (its LLM's system prompt): words only another branch's notes hold. The
 app's class mix against its own past is watched too, with `class_mix` on (off by default).
 
@@ -38,7 +39,7 @@ from detectors.named_class import named_and_seen, names_it, names_whole
 from detectors.past_picks import KEY as KEY
 from detectors.past_picks import PROFILES_LOCK, QUESTION_CHARS, masked, profile_of, replies_of
 from detectors.past_votes import vote
-from detectors.vocabulary_rules import against_vocabulary
+from detectors.vocabulary_rules import against_vocabulary, fixed_reply_over_vocabulary
 
 
 class Config(DetectorConfig):
@@ -132,6 +133,8 @@ def _judge(
             finding = answered_its_name(span, question, chosen, answer, known, profile, replies, read)
         if finding is None and answer and cfg.answers and cfg.vocabulary:
             finding = against_vocabulary(span, question, chosen, answer, known, profile, replies, read)
+        if finding is None and not answer and history:
+            finding = fixed_reply_over_vocabulary(span, question, chosen, known, profile)
         if told and cfg.notes:
             notes, own = notes_of(trace, key), features(told)
             if finding is None and not mentions(question, chosen):

@@ -84,3 +84,29 @@ def against_vocabulary(
          "question_speaks_of": leaning[0], "words_only_under_it": only[leaning[0]][:5]},
         span_id(span),
     )  # fmt: skip
+
+
+_FIXED_HELD_BY = 3  # past questions of one class that must hold the word a fixed catch-all reply met
+
+
+def fixed_reply_over_vocabulary(
+    span: Any, question: str, chosen: str, names: list[str], profile: Profile
+) -> Finding | None:
+    """A catch-all pick whose branch has no model (a fixed reply: Dify's "Question Classifier + Knowledge + Chatbot"
+    template answers "Sorry, I can't help you with these questions.") of a question holding a word three past
+    questions of one specific class alone held, none the catch-all's: the branch cannot have served it, and the
+    app's users asked that class in that word."""
+    _, in_names = named_features(tuple(names))
+    if (over := catch_all_over_vocabulary(profile, question, chosen, in_names, _FIXED_HELD_BY, 1)) is None:
+        return None
+    title = attr(span, "dify.node.title", span.name)
+    return Finding(
+        KEY, "medium", 0.7,
+        f"Classifier '{title}' filed the question under the catch-all '{chosen}', whose branch answers without a "
+        f"model, but its words ({', '.join(over[1][:3])}) are those the app's past questions of '{over[0]}' alone "
+        "came in.",
+        {"node": title, "rule": "a catch-all pick, its branch no model (a fixed reply), of a question in a word "
+         f"{_FIXED_HELD_BY} past questions of one specific class alone held", "question": question[:200],
+         "chosen": chosen, "words_of": over[0], "words": over[1][:5]},
+        span_id(span),
+    )  # fmt: skip

@@ -935,3 +935,48 @@ def test_a_catch_all_pick_in_words_one_class_learned_from_its_questions_and_its_
     outage = "Outage notice: broadband in the north is down since noon; engineers on site."
     served = ("broadband dead since noon, the light is off", "Other", "Engineers are on site up north.", outage)
     assert _line_desk()(*served) == []
+
+
+_BIKES = ["After-sales service", "Using your bike", "Other questions"]
+
+
+def _bike_desk() -> Callable[[str, str], list[Any]]:
+    """A bike shop's classifier whose specific classes' branches have an LLM each and whose catch-all answers a
+    fixed reply without a model (Dify's template's "Sorry, I can't help you with these questions.")."""
+    import json
+
+    from tests.detectors.build import llm, node, run_spans
+
+    processor = _drift_only({"vocabulary_history": 3})
+
+    def pick(question: str, chosen: str) -> list[Any]:
+        categories = [{"category_id": f"c{i}", "category_name": name} for i, name in enumerate(_BIKES)]
+        qc = llm("qc", prompt=json.dumps({"input_text": [question], "categories": categories}), answer="")
+        qc.update(node_type="question-classifier", title="Route", outputs={"class_name": chosen, "class_id": "c"})
+        fixed = {"answer": "Sorry, I can't help you with these questions."}
+        branch = node("fixed", "answer", outputs=fixed) if chosen == _BIKES[2] else llm("branch", answer="Noted.")
+        return processor.detect(run_spans([node("start", "start"), qc, branch], app_id="bikes"))  # type: ignore[attr-defined, no-any-return]
+
+    warm = [
+        ("is my frame guarantee still valid after two years", _BIKES[0]),
+        ("how do I adjust the gears", _BIKES[1]),
+        ("does the guarantee cover a snapped chain", _BIKES[0]),
+        ("do you sell helmets", _BIKES[2]),
+        ("how do I claim the guarantee for a cracked rim", _BIKES[0]),
+        ("what pressure should the tyres have", _BIKES[1]),
+    ]
+    for question, chosen in warm:
+        assert pick(question, chosen) == []
+    return pick
+
+
+def test_a_catch_all_pick_with_a_fixed_reply_of_a_question_in_a_word_three_past_questions_of_a_class_held() -> None:
+    """Session 29, round 2 (held-out 21's `en_helpdesk`: a warranty question filed under "Other questions", whose
+    branch has no model and answers a fixed refusal): the branch cannot have served it, and three past questions of
+    one specific class alone came in its word; a word two past questions held, or one of the catch-all's, is no
+    such proof."""
+    (finding,) = _bike_desk()("What does the guarantee cover on e-bikes?", _BIKES[2])
+    assert finding.evidence["words_of"] == _BIKES[0] and finding.evidence["words"] == ["guara"]
+    pick = _bike_desk()
+    assert pick("Do you rent tyres for the weekend?", _BIKES[2]) == []
+    assert pick("Do you sell helmets for children?", _BIKES[2]) == []
