@@ -35,5 +35,6 @@ class Config(BaseModel):
     # Proxied requests in flight to one instance; beyond it 503, so one busy instance leaves connections to
     # the others. 0: no limit.
     max_requests_per_instance: int = Field(default=100, ge=0)
-    # Blocking answers larger than this are forwarded but not teed.
+    # Blocking answers larger than this, and streamed answers with an event larger than this, are forwarded whole
+    # but not teed (the rest of a streamed answer from that event on).
     max_tee_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
