@@ -291,9 +291,11 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
         if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
             shown.add(value)
         # A number only its label calls a card counts where shown, not as a prompt's data (a quote's card on file).
-        elif kind == "payment_card" or (not secret and (no_ones(value, kind, sourced) or value in written)):
-            continue
-        elif secret and _ELIDED.fullmatch(value):
+        elif (
+            kind == "payment_card"
+            or (not secret and (no_ones(value, kind, sourced) or value in written))
+            or (secret and _ELIDED.fullmatch(value))
+        ):
             continue
         holders = [span for span, text in sources if value in text]
         if not holders and secret and value in output:
