@@ -1614,3 +1614,13 @@ def test_a_code_node_run_without_a_records_fields_of_an_api_mostly_answering_not
     moved = {"found": True, "order": {"order_no": "DD9", "logistics": {"state": "shipped", "company": "YTO"}}}
     (finding,) = processor.detect(lookup(moved, "DD9: unknown by unknown"))
     assert finding.evidence["produced"] == str({"held before": ["body.order.carrier", "body.order.status"]})
+
+
+def test_a_parameter_extractors_week_moved_by_a_count_the_text_writes_as_a_word_is_computed() -> None:
+    """ "In two weeks, we are in week 11" asked as week 13: the stated figure plus the count written as a word is the
+    model's arithmetic, not a number changed; week 9 or 4 is neither stated nor computed from the text."""
+    week = [{"name": "week", "type": "number", "description": "the week wanted"}]
+    query = "Cleaning in two weeks please, we are in week 11 now"
+    assert findings(_extraction(query, week, {"week": 13}), "state_corruption") == []
+    for wrong in (4, 9.5):
+        assert len(findings(_extraction(query, week, {"week": wrong}), "state_corruption")) == 1
