@@ -288,7 +288,9 @@ def reshaped_fields(
     if not history or history["runs"] < min_history:
         return None
     runs, seen, held_in = history["runs"], history["seen"], history.get("in", {})
-    usual = [name for name, count in seen.items() if count >= 0.75 * runs]
+    usual = [
+        name for name, count in seen.items() if count >= 0.75 * _outputs_holding(name, held_in, seen, fields, runs)
+    ]
     missing = [name for name in usual if name not in fields and not _emptied(fields, held_in, name)]
     if len(usual) < 4 or 2 * len(missing) <= len(usual):
         return None
@@ -310,6 +312,19 @@ def reshaped_fields(
     return [name for name, _ in matched[:3]], [twin for _, twin in matched[:3]]
 
 
+def _outputs_holding(
+    name: str, held_in: dict[str, str], seen: dict[str, int], fields: dict[str, Any], runs: int
+) -> int:
+    """How many earlier outputs a field is counted against: those that held its envelope (`order` for
+    `order.status`) where this output holds it too, if five did; else all. An API answering "not found" (`{found,
+    message}`) in most runs holds the record's fields in the others only: they are usual there."""
+    parent = held_in.get(name)
+    held = seen.get(parent, 0) if parent is not None and parent in fields else 0
+    return held if held >= _ENVELOPE_RUNS else runs
+
+
+# Outputs holding an envelope before its fields are counted against them (`_outputs_holding`).
+_ENVELOPE_RUNS = 5
 # A text holding a number beside letters: `4인분`, `4 servings`, `12 kg` (no plain number written as text).
 _NUMBER_IN_WORDS = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{1,40}$", re.DOTALL)
 

@@ -95,13 +95,21 @@ def _counted_before(query: str, name: str) -> int | None:
     return None
 
 
+def _word_sums(query: str, figures: list[float]) -> set[float]:
+    """A figure the text states plus or minus a count it writes as a word (`_NUMBER_WORDS`): "in two weeks, we are
+    in week 11" asked as week 13 is computed from the text, not changed."""
+    counts = {_NUMBER_WORDS[word] for word in WORD.findall(query.lower()) if word in _NUMBER_WORDS}
+    return {figure + sign * count for figure in figures for count in counts for sign in (1, -1)}
+
+
 def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: list[Any]) -> Finding | None:
     """A parameter extractor's number parameter holding a value its text does not state, while the text states a
     number on its own that no parameter took: the number was changed between the text and the extraction (25
     chairs read as 1); or another number than the one the text writes as a word right before the parameter's name
     ("Six balcony seats" read as 1 seat). A text stating no number (`two weeks`: 10 days) leaves the reading to
     the model. A total the turn changes ("add 6 more" to the 6 so far the instruction or memory carries: 12) is
-    the earlier number plus or minus the stated one."""
+    the earlier number plus or minus the stated one, and so is a figure plus or minus a count the text writes as a
+    word (`_word_sums`)."""
     if not any(type(value) in (int, float) for name, value in outputs.items() if name[:2] != "__"):
         return None
     readings = _stated(query)
@@ -124,6 +132,7 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
             if totals is None:
                 totals = {before + sign * number for before in _numbers(_earlier(span))
                           for number in unclaimed for sign in (1, -1)}  # fmt: skip
+                totals |= _word_sums(query, unclaimed)
             if value not in totals:
                 return finding(span, "a parameter extractor's number its text does not state, a stated one left out",
                                f"'{node_title(span)}' extracted {name} = {value}, a number its text does not state, "
@@ -138,7 +147,8 @@ def _number_misread(span: Any, outputs: dict[str, Any], query: str, parameters: 
                            f"parameter took, and left out the {left[0]:g} the text states.", {"query": query},
                            {name: value})  # fmt: skip
         counted = _counted_before(query, name)
-        if counted is not None and counted != value:
+        # A figure moved by the count ("in two weeks, we are in week 11": week 13) is computed from the text.
+        if counted is not None and counted != value and value not in _word_sums(query, stated):
             return finding(span, "a parameter extractor's number other than the one its text writes before its name",
                            f"'{node_title(span)}' extracted {name} = {value} from a text writing {counted} {name}.",
                            {"query": query}, {name: value})  # fmt: skip

@@ -50,14 +50,16 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
     runs, seen = history["runs"], history["seen"]
     found = None
     if runs >= min_history:
-        usual = {name for name, count in seen.items() if count * 10 >= runs * 9}
+        usual = {name for name, count in seen.items() if count * 10 >= _holding(name, fields, seen, runs) * 9}
         # Renamed in place: usual fields gone, as many new ones beside them, and a usual one beside them still
         # there (an answer of another kind, "not found" and a message in place of the record's fields, is no
         # record read with a field renamed). In a loop's rounds, a field half the earlier rounds held is beside them
         # too: a paging loop's cursor is null on every last page.
         tenths = 5 if attr(span, "dify.loop.index") is not None else 9
         parents = {
-            name.rpartition(".")[0] for name, count in seen.items() if name in fields and count * 10 >= runs * tenths
+            name.rpartition(".")[0]
+            for name, count in seen.items()
+            if name in fields and count * 10 >= _holding(name, fields, seen, runs) * tenths
         }
         added = fields - seen.keys()  # with the fields inside them
         new = sorted(name for name in added if name.rpartition(".")[0] in parents)
@@ -86,6 +88,19 @@ def field_gone(trace: Trace, span: Any, min_history: int) -> Finding | None:
         history["seen"] = {name: count // 2 for name, count in seen.items() if count >= 2}
     trace.baselines.put(key, history)
     return found
+
+
+def _holding(name: str, fields: set[str], seen: dict[str, int], runs: int) -> int:
+    """How many earlier runs a field is counted against: those whose input held its object (`body.order` for
+    `body.order.status`) where this run's holds it too, if five did; else all. An API answering "not found"
+    (`{found, message}`) in most runs holds a record's fields in the others only: they are usual there."""
+    parent = name.rpartition(".")[0]
+    held = seen.get(parent, 0) if parent in fields else 0
+    return held if held >= _OBJECT_RUNS else runs
+
+
+# Runs whose input held an object before its fields are counted against them (`_holding`).
+_OBJECT_RUNS = 5
 
 
 def _path_value(value: Any, path: str) -> Any:
@@ -144,7 +159,7 @@ def _reshaped_answered(trace: Trace, span: Any, fields: set[str], seen: dict[str
     0 while the run's answer shows a 0 and none of the numbers the input holds: the code's defaults reached the
     answer as its figures. An answer stating the input's numbers (a model reading the raw answer beside the code's
     line) was not misled, and a reshaping of another kind ("not found" and a message) gives the code no numbers."""
-    usual = {name for name, count in seen.items() if count * 4 >= runs * 3}
+    usual = {name for name, count in seen.items() if count * 4 >= _holding(name, fields, seen, runs) * 3}
     lost, new = usual - fields, {name for name in fields if seen.get(name, 0) * 4 < runs}  # new: a change that lasts
     if len(lost) < 2 or len(new) < len(lost) or not _shows_zero(json_attr(span, "output.value")):
         return None

@@ -1591,3 +1591,36 @@ def test_a_code_nodes_every_output_empty_a_record_nested_in_its_input_holding_on
     assert findings(_receipt(nested, read), "state_corruption") == []
     listed = {"claims": [{"no": "BX-1", "approver": "陈明", "amount": 20}]}
     assert findings(_receipt(listed, {"approver": "", "amount": "0"}), "state_corruption") == []
+
+
+def test_a_code_node_run_without_a_records_fields_of_an_api_mostly_answering_not_found() -> None:
+    """An order API answering "not found" in most runs holds the order's fields in the others only: counted against
+    the runs whose input held the order, they are usual, and their regrouping (`status, carrier` →
+    `logistics: {state, company}`) read as the code's defaults is told."""
+    processor = _processor()
+
+    def lookup(answer: dict[str, Any], summary: str) -> list[ReadableSpan]:
+        inputs = {"body": json.dumps(answer)}
+        return run_spans(
+            [node("read", "code", title="Read order", inputs=inputs, outputs={"summary": summary})], app_id="shop"
+        )
+
+    for n in range(15):  # five orders
+        if n % 3:
+            answer: dict[str, Any] = {"found": False, "message": "no such order"}
+        else:
+            answer = {"found": True, "order": {"order_no": f"DD{n}", "status": "shipped", "carrier": "YTO"}}
+        assert processor.detect(lookup(answer, f"DD{n}: shipped by YTO")) == []
+    moved = {"found": True, "order": {"order_no": "DD9", "logistics": {"state": "shipped", "company": "YTO"}}}
+    (finding,) = processor.detect(lookup(moved, "DD9: unknown by unknown"))
+    assert finding.evidence["produced"] == str({"held before": ["body.order.carrier", "body.order.status"]})
+
+
+def test_a_parameter_extractors_week_moved_by_a_count_the_text_writes_as_a_word_is_computed() -> None:
+    """ "In two weeks, we are in week 11" asked as week 13: the stated figure plus the count written as a word is the
+    model's arithmetic, not a number changed; week 9 or 4 is neither stated nor computed from the text."""
+    week = [{"name": "week", "type": "number", "description": "the week wanted"}]
+    query = "Cleaning in two weeks please, we are in week 11 now"
+    assert findings(_extraction(query, week, {"week": 13}), "state_corruption") == []
+    for wrong in (4, 9.5):
+        assert len(findings(_extraction(query, week, {"week": wrong}), "state_corruption")) == 1

@@ -1046,3 +1046,23 @@ def test_a_page_whose_records_moved_into_an_envelope_beside_a_cursor_left_at_the
     for n in range(6):
         assert noted.detect(_slots({"note": f"n{n}", "next": f"p{n}"}, {"note": f"n{n}", "cursor": ""})) == []
     assert noted.detect(_slots({"data": {"note": "n9"}, "next": "p9"}, {"note": "", "cursor": ""})) == []
+
+
+def test_a_record_reshaped_inside_its_envelope_by_an_api_mostly_answering_not_found() -> None:
+    """An order API answering "not found" (`{found, message}`) in most runs holds the order's fields in the others
+    only: counted against the runs that held the order, they are usual, and their regrouping (`status, carrier,
+    tracking_no, amount` → `logistics: {state, company, waybill}`, `payment: {total}`) read as the code's defaults
+    is told."""
+    processor = _processor()
+    missing = {"found": False, "message": "no such order"}
+    order = {"order_no": "DD1", "status": "shipped", "carrier": "YTO", "tracking_no": "SF1", "amount": 81.9}
+    for n in range(15):  # five orders
+        answer = {"found": True, "order": {**order, "order_no": f"DD{n}"}} if n % 3 == 0 else missing
+        assert processor.detect(_rent(answer, {"line": f"DD{n}: shipped by YTO, paid 81.9"})) == []
+    reshaped = {"found": True, "order": {"order_no": "DD9", "logistics": {"state": "shipped", "company": "YTO",
+                "waybill": "SF9"}, "payment": {"total": 81.9}}}  # fmt: skip
+    (finding,) = processor.detect(_rent(reshaped, {"line": "DD9: unknown by unknown, paid 0"}))
+    assert (finding.evidence["produced"], finding.evidence["received"]) == (
+        ["status", "carrier", "tracking_no"],
+        ["state", "company", "waybill"],
+    )

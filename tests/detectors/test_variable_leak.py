@@ -747,3 +747,13 @@ def test_a_record_whose_field_named_as_the_runs_key_holds_another_value_is_anoth
     other = {"customer": "+234 801 999 7781", "name": "Kehinde Alabi", "town": "Ibadan"}
     found = findings(_customer("8035550142", other, "Sent to +234 801 999 7781"), "dify_variable_leak")
     assert found and {f.evidence["kind"] for f in found} <= {"phone", "us_phone"}
+
+
+def test_a_keys_prefix_run_into_an_ellipsis_on_a_docs_page_is_no_leak() -> None:
+    page = "Send Authorization: Bearer lsk_live_... Create keys under Settings. Test keys start with lsk_test_."
+    answer = "Use the header `Authorization: Bearer lsk_live_...` with your own key."
+    assert findings(_retrieved(page, answer), "dify_variable_leak") == []
+    # A key written out in full on the same page still is one.
+    key = "lsk_live_9fK2mQ7xR4tB8wN3"
+    (finding,) = findings(_retrieved(f"Ops key: Bearer {key}", f"Use Bearer {key}."), "dify_variable_leak")
+    assert finding.severity == "critical"
