@@ -29,6 +29,7 @@ from detectors.iteration_items import (
     multiplied_from,
     one_item_list,
 )
+from detectors.model_repeats import model_list_repeated
 from detectors.rounds import (
     broke_out,
     containers,
@@ -143,10 +144,16 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
             where,
         )  # fmt: skip
     block = repeated_block(selector) if source is None and isinstance(selector, list) and count >= 4 else None
-    if block is not None and isinstance(selector, list):
-        yield from outside_list_repeated(trace, container, selector, block, count)
-    elif source is None and kind == "iteration" and len(rounds) >= 4:  # two records twice each at least
-        again = each_served_again(trace, container, rounds, selector)
+    served = (
+        list(outside_list_repeated(trace, container, selector, block, count))
+        if block is not None and isinstance(selector, list)
+        else []
+    )
+    yield from served
+    if not served and source is None and kind == "iteration" and len(rounds) >= 4:  # two records twice each at least
+        # An outside source's records each given again in a row, or a model's list written again after itself.
+        again = each_served_again(trace, container, rounds, selector) if block is None else None
+        again = again or model_list_repeated(trace, container, rounds, selector)
         if again is not None:
             yield again
     asked = asked_size_overrun(trace, container, selector, count) if isinstance(selector, list) and count > 1 else None

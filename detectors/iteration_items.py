@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -195,8 +196,54 @@ def fetched_list(
 
 
 # Node types whose outputs a model wrote: a list in which one of them gives one item again and again is the model
-# repeating itself, not a job asked for.
-MODEL_NODES = frozenset({"llm", "parameter-extractor", "agent"})
+# repeating itself, not a job asked for. Read in this order (a set's order changes from process to process).
+MODEL_NODES = ("llm", "parameter-extractor", "agent")
+# A Markdown code fence around a model's JSON text (```json … ```), as models often write it.
+_FENCE = re.compile(r"^\s*```\w*\s*|\s*```\s*$")
+
+
+def _written_lists(node: ReadableSpan) -> list[list[Any]]:
+    """The lists a model node's outputs hold, its texts read as JSON (an outline written as `[{…}, …]`)."""
+    outputs = json_attr(node, "output.value")
+    if not isinstance(outputs, dict):
+        return _lists(outputs)
+    found: list[list[Any]] = []
+    for value in outputs.values():
+        text = _FENCE.sub("", value) if isinstance(value, str) and "```" in value[:12] else value
+        if isinstance(text, str) and text.lstrip()[:1] in ("[", "{"):
+            text = json_value(text.strip())
+        found += _lists(text, 1)
+    return found
+
+
+def _model_wrote(trace: Trace, before: ReadableSpan, items: list[Any]) -> str | None:
+    """The type of the model node that ran before `before` and wrote `items` (as JSON text or as its outputs): a
+    code node that parses a model's text passes the model's list on, its repetitions with it. None if none did."""
+    start = before.start_time or 0
+    for node_type in MODEL_NODES:
+        for node in trace.of_type(node_type):
+            if (node.start_time or 0) < start and any(found == items for found in _written_lists(node)):
+                return node_type
+    return None
+
+
+def list_maker(
+    trace: Trace, container: ReadableSpan, items: list[Any] | None, fits: Callable[[list[Any]], bool]
+) -> tuple[str, list[Any]] | None:
+    """Who made the iteration's list, and the list: the nearest earlier node (or the run's inputs: `start`) whose
+    outputs hold `items` (the list the iteration received, the stream's) or, where Dify's export leaves it out, a
+    list that `fits` (of as many items as rounds ran). A node that only parsed a model's text (a code node reading
+    its JSON) passes on the model's type. None when no earlier node gave the list."""
+    start = container.start_time or 0
+    earlier = [node for node in trace.nodes if (node.start_time or 0) < start]
+    for node in [*reversed(earlier), *([trace.root] if trace.root is not None else [])]:
+        for found in _lists(json_attr(node, "input.value" if node is trace.root else "output.value")):
+            if found == items or (items is None and fits(found)):
+                if node is trace.root:
+                    return "start", found
+                kind = str(attr(node, "dify.node.type"))
+                return (kind if kind in MODEL_NODES else _model_wrote(trace, node, found) or kind), found
+    return None
 
 
 def one_item(items: list[Any], count: int) -> bool:
@@ -209,16 +256,13 @@ def one_item(items: list[Any], count: int) -> bool:
 
 
 def one_item_list(trace: Trace, container: ReadableSpan, items: list[Any] | None, rounds: int) -> str | None:
-    """The type of the node (`start` for the run's inputs, `""` when none is found) that produced the iteration's
-    list, when that list holds one item `rounds` times (two or more); None when it does not. The list is the one the
-    iteration received (`items`, the stream's) or, where the export leaves it out, an earlier node's list of `rounds`
-    copies of one item: both ways in judge the same list."""
+    """The type of the node (`start` for the run's inputs, `""` when none is found) that made the iteration's list
+    (`list_maker`), when that list holds one item `rounds` times (two or more); None when it does not. The list is the
+    one the iteration received (`items`, the stream's) or, where the export leaves it out, an earlier node's list of
+    `rounds` copies of one item: both ways in judge the same list."""
     if rounds < 2 or (items is not None and not one_item(items, rounds)):
         return None
-    start = container.start_time or 0
-    earlier = [node for node in trace.nodes if (node.start_time or 0) < start]
-    for node in [*reversed(earlier), *([trace.root] if trace.root is not None else [])]:
-        for found in _lists(json_attr(node, "input.value" if node is trace.root else "output.value")):
-            if found == items or (items is None and len(found) == rounds and one_item(found, rounds)):
-                return "start" if node is trace.root else str(attr(node, "dify.node.type"))
+    made = list_maker(trace, container, items, lambda found: len(found) == rounds and one_item(found, rounds))
+    if made is not None:
+        return made[0]
     return "" if items is not None else None

@@ -63,7 +63,7 @@ def signature(nodes: list[ReadableSpan]) -> tuple[tuple[object, object, object],
     return tuple(node_state(n) for n in nodes)
 
 
-def _given(node: ReadableSpan) -> str | None:
+def given(node: ReadableSpan) -> str | None:
     """What a node was given: its inputs (an LLM's model aside) and an LLM's prompt; None when it shows neither."""
     inputs = json_attr(node, "input.value")
     if isinstance(inputs, dict) and not _MODEL_INPUTS.isdisjoint(inputs):
@@ -83,10 +83,10 @@ def distinct_work(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]], items: 
             if not (isinstance(index, int) and 0 <= index < len(items)):
                 return False
             seen.add(repr(items[index]))
-        elif not nodes or (given := _given(nodes[0])) is None:
+        elif not nodes or (work := given(nodes[0])) is None:
             return False
         else:
-            seen.add(given)
+            seen.add(work)
     return len(seen) > 1
 
 
@@ -100,7 +100,7 @@ def echoes_first(rounds: list[tuple[ReadableSpan, list[ReadableSpan]]]) -> bool:
     result for the others; one verdict for every item holds none."""
     if len(rounds) < 2 or not rounds[0][1] or not rounds[1][1]:
         return False
-    first, second = _given(rounds[0][1][0]), _given(rounds[1][1][0])
+    first, second = given(rounds[0][1][0]), given(rounds[1][1][0])
     if first is None or second is None:
         return False
     own = set(_WORD.findall(first)) - set(_WORD.findall(second))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -147,3 +148,32 @@ def container_spans(
         assembler.add(event, 0)
     (assembled,) = assembler.drain()
     return build_spans(assembled)
+
+
+def outline_then_iteration(
+    outline: list[Any], written: list[str], selector: bool = True, model: bool = True, write: str = "llm"
+) -> list[ReadableSpan]:
+    """An LLM writing `outline` as fenced JSON text, a code node parsing it, then an iteration over the outline (as
+    Dify's "Long Story Generator" template runs), each round a `write` node given its item and writing `written`.
+    `selector` False: the iteration's list left out, as Dify's export leaves it; `model` False: no LLM, the code node's
+    own list."""
+    base = {"id": "c", "node_id": "c", "node_type": "iteration", "title": "Sections", "created_at": 3}
+    text = "```json\n" + json.dumps(outline) + "\n```"
+    events = [
+        DifyEvent("workflow_started", {"inputs": {"title": "Moving off the monolith"}, "created_at": 0}, "r"),
+        *([DifyEvent("node_finished", {"id": "o", "node_id": "outline", "node_type": "llm", "title": "Outline",
+                                       "status": "succeeded", "created_at": 1, "inputs": {},
+                                       "outputs": {"text": text}}, "r")] if model else []),
+        DifyEvent("node_finished", {"id": "p", "node_id": "parse", "node_type": "code", "title": "Parse",
+                                    "status": "succeeded", "created_at": 2, "inputs": {"text": text if model else ""},
+                                    "outputs": {"result": outline}}, "r"),
+        DifyEvent("iteration_started", {**base, "metadata": {"iteration_length": len(outline)},
+                                        **({"inputs": {"iterator_selector": outline}} if selector else {})}, "r"),
+    ]  # fmt: skip
+    for i, (item, out) in enumerate(zip(outline, written, strict=True)):
+        meta = {"iteration_id": "c", "iteration_index": i}
+        events.append(DifyEvent("node_finished", {"id": f"n{i}", "node_id": "write", "node_type": write,
+                                                  "title": "Write", "status": "succeeded", "created_at": 4 + i,
+                                                  "inputs": {"section": item}, "outputs": {"text": out},
+                                                  "iteration_id": "c", "execution_metadata": meta}, "r"))  # fmt: skip
+    return container_spans(events, "iteration", base, None, {"output": written})

@@ -7,7 +7,7 @@ from typing import Any
 from bridge.dify.model import DifyEvent
 from bridge.processors.detectors import Config, DetectionProcessor
 from detectors import registry
-from tests.detectors.build import container_after_producer, container_spans, findings
+from tests.detectors.build import container_after_producer, container_spans, findings, outline_then_iteration
 from tests.detectors.corpus import container_run
 
 KEY = "dify_iteration_escape"
@@ -505,3 +505,36 @@ def test_an_outside_list_of_ids_each_given_twice_every_round_fetching_its_record
     assert findings(_iteration_after(_roster(ids), ids, bodies), KEY) == []
     kinds = ["adult", "adult", "child", "child"]
     assert findings(_iteration_after(_roster(kinds), kinds, [f"fare {k}" for k in kinds], fetch=True), KEY) == []
+
+
+_OUTLINE = [{"section": "Where we started", "bullets": "1. the billing module 2. clear boundaries"},
+            {"section": "Pain points", "bullets": "1. distributed debugging 2. data ownership"},
+            {"section": "What we kept", "bullets": "1. the reporting jobs 2. one database"}]  # fmt: skip
+
+
+def test_a_model_s_outline_written_twice_over() -> None:
+    """The outline model wrote its JSON list again after itself (held-out 21's `en_story`): the iteration writes every
+    section twice, each time in other words. Read from the iteration's list or, where Dify's export leaves it out,
+    from the list the code node parsed, its rounds given the same sections again."""
+    doubled = _OUTLINE * 2
+    written = [f"## {item['section']}\n\nDraft {i}." for i, item in enumerate(doubled)]
+    for selector in (True, False):
+        (finding,) = findings(outline_then_iteration(doubled, written, selector), KEY)
+        assert finding.evidence["rule"] == "iteration items are a model's list repeated whole in order"
+        assert finding.evidence["repeated"] == 3 and finding.evidence["written_by"] == "llm"
+    # The app's own code repeating a list, a longer outline of distinct sections, and short labels are left alone.
+    assert findings(outline_then_iteration(doubled, written, model=False), KEY) == []
+    longer = [{**item, "part": part} for part in (1, 2) for item in _OUTLINE]
+    assert findings(outline_then_iteration(longer, written), KEY) == []
+    days = ["Mon", "Tue", "Mon", "Tue"]
+    assert findings(outline_then_iteration(days, [f"plan {i}" for i in range(4)]), KEY) == []
+
+
+def test_a_model_stuck_on_one_section_through_the_code_node_that_parsed_it() -> None:
+    """The outline model gave one section nine times and the code node parsed its text: every round writes the same
+    text. The code node passes the model's list on; the app's own code giving it is the job asked for."""
+    stuck, written = [_OUTLINE[0]] * 9, ["## Where we started\n\nThe billing module came first."] * 9
+    for selector in (True, False):
+        (finding,) = findings(outline_then_iteration(stuck, written, selector), KEY)
+        assert finding.evidence["identical"] == 9
+    assert findings(outline_then_iteration(stuck, written, model=False), KEY) == []

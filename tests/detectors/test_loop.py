@@ -7,7 +7,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from bridge.dify.assembly import RunAssembler
 from bridge.dify.model import DifyEvent
 from bridge.trace.spans import build_spans
-from tests.detectors.build import container_after_producer, findings, node, run_spans
+from tests.detectors.build import container_after_producer, findings, node, outline_then_iteration, run_spans
 from tests.detectors.build import loop_of_rounds as _loop_of_rounds
 from tests.detectors.corpus import loop_calls
 
@@ -247,3 +247,14 @@ def test_a_loop_adding_two_pages_in_turn_goes_round_the_same_states() -> None:
         for i in range(6)
     ]
     assert findings(_loop_of_rounds(flipping, limit=6, reason="loop_completed"), "loop") == []
+
+
+def test_an_iteration_over_one_section_a_model_repeated_in_the_json_a_code_node_parsed() -> None:
+    """Dify's "Long Story Generator" template: an LLM writes the outline as JSON, a code node parses it, the iteration
+    writes each section. A model stuck on one section (held-out 21's `en_story`) makes every round the same."""
+    section = {"section": "Introduction", "bullets": "1. irregular income 2. slow months"}
+    written = ["## Introduction\n\nIrregular income is the first worry."] * 10
+    for selector in (True, False):
+        (finding,) = findings(outline_then_iteration([section] * 10, written, selector), "loop")
+        assert finding.evidence["rule"] == "every round alike over a model's list of one item repeated"
+    assert findings(outline_then_iteration([section] * 10, written, model=False), "loop") == []
