@@ -112,7 +112,9 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     # Only a container that ran rounds can overrun its input list: its inputs are decoded only then.
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
-    if isinstance(selector, list) and count > len(selector):
+    # Dify counts the list when the iteration starts (`iteration_length`): rounds exactly that many ran over all of
+    # it, whatever shorter list the inputs show (cut: Dify truncates large inputs; or not the list itself).
+    if isinstance(selector, list) and count > len(selector) and not (kind == "iteration" and limit == count):
         yield Finding(
             KEY,
             "high",
