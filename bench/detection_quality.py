@@ -86,7 +86,9 @@
   labels planned before each run and checked against the recording) read two ways in. Scored blind at session 29's
   start and after its detector changes (docs/detectors.md), then a development set: with its wrong cases.
 - `heldout22`: the twenty-second held-out corpus (tests/detectors/heldout22.py: 293 synthetic runs of six apps of the
-  issue's kinds, four English, two Chinese, written blind in Dify 1.14.1's stream shape). Held out: not yet scored.
+  issue's kinds, four English, two Chinese, written blind in Dify 1.14.1's stream shape). Scored blind at session
+  29's start, after its first and after its second detector changes (docs/detectors.md), then a development set:
+  with its wrong cases.
 - `dev`: the development corpus (tests/detectors/devset.py), default settings, with the cases that went wrong.
 - `dev2`: the second development corpus (tests/detectors/devset2.py: classifier paraphrases, plain chat,
   leaks from documents and tools), likewise.
