@@ -155,6 +155,8 @@ CALLED = (
     rf"|(?:^|[\n\[(<]|[.!?。]\s+)[ \t]*{MODEL}(?:[ \t-]+\w+)?[ \t]+{_NOTE}\s*[\])>:：]"
     rf"|\b(?:dear|hey|hello|attention|attn|liebe[rs]?|querid[oa]|estimad[oa])\s+(?:the\s+)?{MODEL}"
     rf"|(?:^|[\n>])[ \t]*(?:the\s+|an?\s+)?{MODEL}(?:\s+\w+)?\s*[:,：，]"
+    # The same label after a sentence, in a page run together on one line: "Works on 12/12. AI ASSISTANT: when …".
+    rf"|(?:[.!?]\s+|[。！？]\s*){MODEL}(?:\s+\w+)?\s*[:：]"
     # "You, the AI model:", "Du som är AI-modell:" ("you who are an AI model"): the reader spoken to as a model.
     rf"|(?:^|[\n>])[ \t]*{_YOU}[ \t,]+(?:\w+[ \t]+){{0,3}}{MODEL}(?:-\w+)?\s*[:,：，]"
     # Called by name mid-text, then spoken to: "Precedent 2. Assistant, when you summarise this, …".
