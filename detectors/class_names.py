@@ -66,23 +66,27 @@ def words(text: str) -> frozenset[str]:
 def stems(name: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     """Two patterns over `_spoken`: whether the question names the class whole (each of its words by its stem) and
     whether it names it at all (one word). A word's stem: a short word as a word's start (" motor" in "motorbike"),
-    a longer one by a run of its letters three fifths of it long at least ("rückgabe" in "zurückgeben", "technik"
-    in "technischen"), a Chinese or Japanese one inside a run ("退货" in "我想退货"), an Ethiopic one inside a word
+    a longer one by a run of its letters three fifths of it long at least, its start anywhere ("rückgabe" in
+    "zurückgeben", "technik" in "technischen") and a run further in only opening a word ("account" not in
+    "discount"), a Chinese or Japanese one inside a run ("退货" in "我想退货"), an Ethiopic one inside a word
     ("መኖሪያ" in "በመኖሪያ"): inflections and compounds name a class, a shared syllable does not. None for a name without
     words."""
     stems: list[str] = []
     for word in sorted(words(name)):
         if UNSPACED_RUN.match(word):
-            runs = [word]
+            runs = [re.escape(word)]
         elif ETHIOPIC.match(word):
             stems.append(ethiopic_stem(word))
             continue
         elif len(word) <= 5:
-            runs = [f" {word}"]
+            runs = [re.escape(f" {word}")]
         else:
+            # The word's start anywhere in a word ("rückg" in "zurückgeben"); a run further in only opening a word:
+            # "discount" holds "count" of "account", and names no account.
             size = max(5, -(-len(word) * 3 // 5))
-            runs = [word[i : i + size] for i in range(len(word) - size + 1)]
-        stems.append("|".join(map(re.escape, runs)))
+            runs = [re.escape(word[:size])]
+            runs += [rf"(?<!\w){re.escape(word[i : i + size])}" for i in range(1, len(word) - size + 1)]
+        stems.append("|".join(runs))
     if not stems:
         return None
     whole = re.compile("".join(f"(?=.*?(?:{stem}))" for stem in stems), re.S)

@@ -406,6 +406,18 @@ def test_a_catch_all_in_another_language_and_a_class_named_by_its_stem() -> None
     assert findings(shop, "dify_classifier_drift") == []
 
 
+def test_a_run_inside_a_word_names_no_class_unless_it_starts_the_class_word() -> None:
+    """ "discount" holds "count", the end of "Account": a run of a class word further in than its start must open a
+    word of the question, so a discount question filed under `Sales` names no `Account`."""
+    classes = ["Sales", "Account", "Other"]
+    assert (
+        findings(classifier_run("Do you offer a discount for 50+ seats?", classes, "Sales"), "dify_classifier_drift")
+        == []
+    )
+    (finding,) = findings(classifier_run("I cannot log in to my account", classes, "Sales"), "dify_classifier_drift")
+    assert finding.evidence["rule"] == "the question names another class whole, and the pick not at all"
+
+
 def test_a_question_saying_the_catch_all_s_word_names_no_class() -> None:
     """Georgian "სხვა" and Armenian "այլ" are "other": a question about a transfer to "another bank" (Georgian
     "სხვა ბანკის") says the catch-all's word, not a class, and the catch-all picked over a class named is judged."""
