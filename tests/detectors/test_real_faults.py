@@ -46,6 +46,7 @@ SETS = {
     "faults12": TESTS / "testdata" / "dify-1.14.1-faults12",
     "faults13": TESTS / "testdata" / "dify-1.14.1-faults13",
     "faults14": TESTS / "testdata" / "dify-1.14.1-faults14",
+    "faults15": TESTS / "testdata" / "dify-1.14.1-faults15",
 }
 LABELS: dict[str, list[str]] = {
     name: label["faults"]
@@ -632,6 +633,48 @@ _DEFAULT14 = {
     ("zb_v2", "dify_tool_schema_mismatch"),
     ("zb_v2", "state_corruption"),
 }
+# The fifteenth set, recorded in session 29 (incidents: each fault from a production incident, runs before, during
+# and after it; English, Chinese, Spanish), scored blind at session 29's start and after its first detector round
+# (35 of 54 both ways in, 5 of 64 clean runs flagged), then tuned on (37, 0).
+_DEFAULT15 = {
+    ("cards_promo_during_1", "task_derailment"),
+    ("cards_runbook_during_1", "dify_variable_leak"),
+    ("copy_dup_during_1", "dify_iteration_escape"),
+    ("copy_first_during_1", "state_corruption"),
+    ("copy_flood28_during_1", "cost"),
+    ("copy_flood28_during_1", "dify_iteration_escape"),
+    ("copy_flood28_during_2", "cost"),
+    ("copy_flood28_during_2", "dify_iteration_escape"),
+    ("copy_sales_during_1", "hallucination"),
+    ("copy_v2_during_1", "dify_tool_schema_mismatch"),
+    ("copy_v2_during_2", "dify_tool_schema_mismatch"),
+    ("doc_4o_during_1", "cost"),
+    ("doc_4o_during_1", "dify_model_fallback"),
+    ("doc_4o_during_2", "cost"),
+    ("doc_4o_during_2", "dify_model_fallback"),
+    ("doc_overflow", "context_overflow"),
+    ("doc_poison2_during_1", "dify_rag_poisoning"),
+    ("doc_poison2_during_2", "dify_rag_poisoning"),
+    ("doc_poison_during_2", "dify_rag_poisoning"),
+    ("doc_topk_during_2", "hallucination"),
+    ("es_cycle_during_1", "loop"),
+    ("es_cycle_during_2", "loop"),
+    ("es_stuck_during_1", "dify_iteration_escape"),
+    ("es_stuck_during_1", "loop"),
+    ("es_stuck_during_2", "dify_iteration_escape"),
+    ("es_stuck_during_2", "loop"),
+    ("gov_ctx_during_1", "hallucination"),
+    ("gov_ctx_during_2", "hallucination"),
+    ("gov_internal_during_1", "dify_variable_leak"),
+    ("gov_internal_during_1", "hallucination"),
+    ("gov_poison_during_1", "dify_rag_poisoning"),
+    ("ret_nano_during_1", "dify_model_fallback"),
+    ("ret_nano_during_2", "dify_model_fallback"),
+    ("ret_nano_during_2", "task_derailment"),
+    ("ret_overflow", "context_overflow"),
+    ("ret_v2_during_1", "state_corruption"),
+    ("ret_v2_during_2", "state_corruption"),
+}
 # Faults found on the stream alone (both settings), by rules reading what Dify's export lacks (an assigner's process
 # data): session 26 (det-state10), the booking's destination over-written with the empty string in the next turn.
 FOUND_BY_THE_STREAM_ONLY = {
@@ -695,6 +738,8 @@ MEASURED = {
     },
     ("faults14", "default"): _DEFAULT14,
     ("faults14", "every switch"): _DEFAULT14,
+    ("faults15", "default"): _DEFAULT15,
+    ("faults15", "every switch"): _DEFAULT15 | {("copy_sales_during_2", "hallucination")},
 }
 # Clean runs flagged when measured, kept so that no other is. Session 23: a poisoned document retrieved and not
 # obeyed (visa_clean_5, faq_clean_5/7, library_clean_7, museum_clean_5, every recorder's hard negative) is no longer
@@ -824,6 +869,13 @@ RULES_THE_EXPORT_CANNOT_FIRE = {
     ("orders_tripled", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
     ("pr_dup", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
     ("pr_flood", "dify_iteration_escape", "rounds > the size an earlier node asked for"),  # another both ways
+    # faults15's product-copy floods: found by another rule both ways
+    ("copy_dup_during_1", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("copy_flood28_during_1", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    ("copy_flood28_during_2", "dify_iteration_escape", "rounds > the size an earlier node asked for"),
+    # faults15's dropped context variable: what the rule reads is not exported (found as hallucination both ways)
+    ("gov_ctx_during_1", "state_corruption", "retrieved documents in #context# but in none of the LLM's prompts"),
+    ("gov_ctx_during_2", "state_corruption", "retrieved documents in #context# but in none of the LLM's prompts"),
     # the classifier's prompt (its class names as this version words them) is not exported
     (
         "aloqa_renamed_balance",
