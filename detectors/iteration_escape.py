@@ -78,6 +78,18 @@ def _items(trace: Trace, container: ReadableSpan, value: Any) -> list[Any] | Non
     return value
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names_a_variable(value: list[Any] | None) -> bool:
+    """Two or three identifiers: a variable selector's shape (a node's id and its variable)."""
+    return (
+        value is not None
+        and 2 <= len(value) <= 3
+        and all(isinstance(part, str) and _IDENTIFIER.fullmatch(part) for part in value)
+    )
+
+
 class Config(DetectorConfig):
     # Most rounds any iteration or loop should run.
     max_rounds: int = Field(default=100, gt=0)
@@ -113,8 +125,9 @@ def _judge(trace: Trace, container: ReadableSpan, cfg: Config) -> Iterator[Findi
     items = (json_attr(container, "input.value") or {}) if kind == "iteration" and count else {}
     selector = _items(trace, container, items.get("iterator_selector")) if isinstance(items, dict) else None
     # Dify counts the list when the iteration starts (`iteration_length`): rounds exactly that many ran over all of
-    # it, whatever shorter list the inputs show (cut: Dify truncates large inputs; or not the list itself).
-    if isinstance(selector, list) and count > len(selector) and not (kind == "iteration" and limit == count):
+    # it, and two or three names where the list should be are the selector it was read by (`["start", "articles"]`).
+    counted = kind == "iteration" and limit == count and _names_a_variable(selector)
+    if isinstance(selector, list) and count > len(selector) and not counted:
         yield Finding(
             KEY,
             "high",

@@ -31,7 +31,7 @@ def test_more_rounds_than_the_limit() -> None:
 
 
 def test_more_rounds_than_items() -> None:
-    (finding,) = findings(_container_run("iteration", 5, items=3, limit=3), "dify_iteration_escape")
+    (finding,) = findings(_container_run("iteration", 5, items=3), "dify_iteration_escape")
     assert "5 rounds over a list of 3 items" in finding.summary
 
 
@@ -182,14 +182,16 @@ def test_a_variable_selector_given_as_the_input_is_no_list_of_two_items() -> Non
     assert finding.evidence["rule"] == "rounds > input items" and finding.evidence["items"] == 2
 
 
-def test_rounds_as_many_as_dify_counted_are_no_overrun_of_a_shorter_input_list() -> None:
+def test_rounds_as_many_as_dify_counted_over_a_selector_s_names_are_no_overrun() -> None:
     """Dify counts the iteration's list when it starts (`iteration_length`): five rounds of a list it counted five
-    items long ran over all of it, though the inputs show two (a cut input, or a selector path a writer put there);
-    counted four, the fifth round is an overrun still."""
+    items long ran over all of it, though the inputs show the selector it was read by (`["start", "articles"]`, as a
+    writer of streams put it); counted four, the fifth round is an overrun still, and a shorter list of values is
+    one whatever the count."""
     outputs = [f"row {i}" for i in range(5)]
-    assert findings(container_run("iteration", 5, outputs, 5, 5, None, selector=["north", "east"]), KEY) == []
-    (finding,) = findings(container_run("iteration", 5, outputs, 5, 4, None, selector=["north", "east"]), KEY)
-    assert finding.evidence["rule"] == "rounds > input items"
+    assert findings(container_run("iteration", 5, outputs, 5, 5, None, selector=["start", "articles"]), KEY) == []
+    for limit, selector in ((4, ["start", "articles"]), (5, ["North Sea", "East Coast"])):
+        (finding,) = findings(container_run("iteration", 5, outputs, 5, limit, None, selector=selector), KEY)
+        assert finding.evidence["rule"] == "rounds > input items", (limit, selector)
 
 
 def test_more_rounds_than_the_length_dify_counted_when_the_list_is_not_readable() -> None:
