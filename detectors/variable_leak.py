@@ -54,9 +54,6 @@ _SINK_TYPES = ("answer", "end")
 _SYS_IDS = re.compile(r'"sys\.(?:app_id|workflow_id|workflow_run_id|conversation_id)":\s*"[^"]*"')
 # Kinds shown masked only (`_flows`): a card number, found by its shape or its label.
 _SHOWN_MASKED = frozenset({"card_number", "payment_card"})
-# A key's prefix run into an ellipsis, no digit in it (`lsk_live_...`, `sk-…`): how documentation writes a key,
-# cut by the scan before its third dot (so not sensitive.py's placeholder), no one's key.
-_ELIDED = re.compile(r"\D*(?:\.\.|…)\D*")
 
 
 class Config(DetectorConfig):
@@ -291,11 +288,7 @@ def _flows(trace: Trace, cfg: Config, lookups: list[ReadableSpan]) -> tuple[list
         if kind in _SHOWN_MASKED and (value in output or any(value in line for _, line in requested)):
             shown.add(value)
         # A number only its label calls a card counts where shown, not as a prompt's data (a quote's card on file).
-        elif (
-            kind == "payment_card"
-            or (not secret and (no_ones(value, kind, sourced) or value in written))
-            or (secret and _ELIDED.fullmatch(value))
-        ):
+        elif kind == "payment_card" or (not secret and (no_ones(value, kind, sourced) or value in written)):
             continue
         holders = [span for span, text in sources if value in text]
         if not holders and secret and value in output:

@@ -387,11 +387,12 @@ _GUARDED: dict[bool, dict[int, list[int]]] = {personal: _guarded(checks) for per
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Shapes that hold no secret: masks (ours too), <placeholders>, template references (`${env}`, Dify's
 # `{{#node.var#}}`).
-# Also, without a digit (a real `your_secret_2024!` holds one): a value with an ellipsis (`sk-...your key here...`),
+# Also, without a digit (a real `your_secret_2024!` holds one): a value with an ellipsis (`sk-...your key here...`;
+# two dots or `…` too: the scan ends a value before its third dot, so `lsk_live_...` is read `lsk_live_..`),
 # `YOUR_API_KEY`, `your-token-here`; and a schema's word (`password: required`) (branch redact-9).
 _PLACEHOLDER = re.compile(
     r"(?i)x{4,}|\*{3,}|<[^>]+>|\$\{|\{\{|…#|^#[0-9a-f]{8}$|\[redacted\]"
-    r"|^[?:]?(?:your[_-][a-z_-]*|\D*\.\.\.\D*|required|optional|string|boolean|integer|undefined)$"
+    r"|^[?:]?(?:your[_-][a-z_-]*|\D*(?:\.\.|…)\D*|required|optional|string|boolean|integer|undefined)$"
 )
 # Examples and fillers: not a leak when a detector looks for one, but masked by redaction all the same (real
 # formats hold runs too: Dropbox's and Twitter's tokens hold ten and more A's).
