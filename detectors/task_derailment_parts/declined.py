@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
+from detectors.screened import Screened
 from detectors.task_derailment_parts.history import Run, earlier_runs
 from detectors.task_derailment_parts.withheld import asked_alike
 from detectors.task_derailment_parts.words import query_terms, word_count
@@ -29,12 +30,8 @@ CANNOT = re.compile(
     r"|无法(?:回答|撰写|提供|帮|协助|翻译|分析|总结)|不能(?:回答|提供|帮|翻译|分析)|お答えできません|(?:対応|回答|作成)(?:いたしかね|でき(?:ませ|かね))"
     r"|(?:답변|도와|제공)(?:해)? ?드릴 수 없"
 )
-# Strings one of which every `CANNOT` holds (lower-cased): most answers hold none, and the slow search is skipped.
-_CUES = (
-    "can't", "cannot", "can not", "not able to", "unable to", "won't be able", "kann", "no puedo", "no podemos",
-    "ne peux pas", "ne pouvons pas", "não posso", "não podemos", "non posso", "无法", "不能", "できません", "できかね",
-    "いたしかね", "드릴 수 없", "드릴수 없",
-)  # fmt: skip
+# Most answers hold none of the strings a `CANNOT` match needs: the slow search is skipped on those.
+_SCREENED_CANNOT = Screened(CANNOT)
 # A redirect to what the app does ("I can only help with menus and prices"): a fixed branch's reply, no refusal.
 _ONLY = re.compile(r"(?i)\bcan only\b|\bonly (?:help|answer)|只能|solo puedo|je ne peux que|kann (?:Ihnen |dir )?nur")
 _DIGIT = re.compile(r"\d")
@@ -49,8 +46,7 @@ def declined(runs: deque[Run], query: str, answer: str, pages: list[str]) -> str
     redirect to what the app does instead, and either a page the run retrieved (`pages`) is on the question (asked
     alike: two terms shared, a word among them) or, of the app's last runs, two at least were asked alike and nine in
     ten of those were answered without declining. Read before this run joins `runs`."""
-    lowered = answer.lower()
-    if not any(cue in lowered for cue in _CUES) or not CANNOT.search(answer) or _ONLY.search(answer):
+    if not _SCREENED_CANNOT.search(answer) or _ONLY.search(answer):
         return None
     if _DIGIT.search(answer) or word_count(answer) >= _LONGEST:
         return None
@@ -61,7 +57,7 @@ def declined(runs: deque[Run], query: str, answer: str, pages: list[str]) -> str
         return "the answer declines a question a page the run retrieved is on"
     past = earlier_runs(runs)[-_KEPT:]
     answers = [reply for earlier, reply, _ in past if asked_alike(frozenset(query_terms(earlier)), asked)]
-    refused = sum(bool(CANNOT.search(reply)) for reply in answers)
+    refused = sum(bool(_SCREENED_CANNOT.search(reply)) for reply in answers)
     if len(answers) < _ALIKE_RUNS or refused * 10 > len(answers):
         return None
     return (
